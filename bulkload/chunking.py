@@ -1,0 +1,163 @@
+"""From rows to chunks: validate each row, keep a group (voucher, order) in one chunk, respect the API's
+item and byte caps, and encode each chunk in one call.
+
+The plan is deterministic: the same files and settings give the same chunks with the same sequence numbers,
+which is what lets `resume` find each chunk's stored idempotency key again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ledger import RowOutcome
+from .sources import BadRow, Row
+from .targets.base import RowInvalid, Target
+
+#: how many closed groups are remembered to catch a group whose lines are not adjacent in the file
+RECENT_GROUPS = 100_000
+
+
+@dataclass(slots=True)
+class Chunk:
+    seq: int
+    file_idx: int
+    lines: list[int]
+    records: list[Any]
+    body: bytes = b""
+    #: "" for a chunk as planned; "0", "1", "01"… for the parts sent after the API refused a whole chunk
+    part: str = ""
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def sub(self, indexes: Iterable[int], part: str, target: Target) -> Chunk:
+        idx = list(indexes)
+        records = [self.records[i] for i in idx]
+        return Chunk(self.seq, self.file_idx, [self.lines[i] for i in idx], records, target.encode(records), part)
+
+
+def original(row: dict[str, Any] | str) -> str:
+    return row if isinstance(row, str) else json.dumps(row, ensure_ascii=False, default=str)
+
+
+@dataclass
+class Planner:
+    """Turns the rows of the files into chunks; rows that cannot load are collected in `rejected`."""
+
+    target: Target
+    max_items: int
+    max_bytes: int
+    rejected: list[RowOutcome] = field(default_factory=list)
+    #: rows accounted for: in a chunk handed out or rejected (rows of a still open chunk are not counted yet)
+    rows_read: int = 0
+    seq: int = 0
+
+    def reject(self, file_idx: int, line: int, field_: str, reason: str, row: dict[str, Any] | str) -> None:
+        self.rows_read += 1
+        self.rejected.append(RowOutcome(file_idx, line, "rejected", field_, reason, original(row)))
+
+    def plan(self, file_idx: int, rows: Iterable[Row | BadRow]) -> Iterator[Chunk]:
+        validate, group_of = self.target.validate, self.target.group_of
+        max_items, group_name = self.max_items, self.target.group_name
+        # the open chunk: groups in arrival order; the last one may still grow
+        groups: dict[Hashable, tuple[list[int], list[Any], list[dict[str, Any]]]] = {}
+        count = 0
+        last_key: Hashable = None
+        last: tuple[list[int], list[Any], list[dict[str, Any]]] | None = None
+        closed: set[Hashable] = set()
+        closed_order: deque[Hashable] = deque()
+        oversize: dict[Hashable, int] = {}
+
+        for item in rows:
+            if type(item) is BadRow:
+                self.reject(file_idx, item.line_no, "", item.reason, item.raw)
+                continue
+            line, row = item  # type: ignore[misc]
+            try:
+                record = validate(row)
+            except RowInvalid as exc:
+                self.reject(file_idx, line, exc.field, exc.reason, row)
+                continue
+            key = group_of(record)
+            if key != last_key or last is None:
+                last_key = key
+                last = groups.get(key)
+                if last is None:
+                    if key in oversize:
+                        self._reject_oversize(file_idx, key, [line], [row], oversize[key])
+                        last = None
+                        continue
+                    if key in closed:
+                        self.reject(
+                            file_idx, line, "", f"the other lines of {group_name} {key} were already sent: "
+                            f"a {group_name}'s lines must be adjacent in the file", row,
+                        )
+                        last_key = None
+                        continue
+                    last = groups[key] = ([], [], [])
+            last[0].append(line)
+            last[1].append(record)
+            last[2].append(row)
+            count += 1
+            if count > max_items:
+                # the growing group moves on to the next chunk with what follows it
+                if len(last[0]) > max_items:
+                    oversize[key] = len(last[0])
+                    del groups[key]
+                    self._reject_oversize(file_idx, key, last[0], last[2], len(last[0]))
+                    count -= len(last[0])
+                    last, last_key = None, None
+                    continue
+                del groups[key]
+                if groups:
+                    yield from self._emit(file_idx, groups, closed, closed_order)
+                groups = {key: last}
+                count = len(last[0])
+        if groups:
+            yield from self._emit(file_idx, groups, closed, closed_order)
+
+    def _reject_oversize(
+        self, file_idx: int, key: Hashable, lines: list[int], rows: list[dict[str, Any]], n: int
+    ) -> None:
+        for line, row in zip(lines, rows):
+            self.reject(
+                file_idx, line, "", f"{self.target.group_name} {key} has more than {self.max_items} lines "
+                f"({n} so far); one call takes at most {self.max_items}", row,
+            )
+
+    def _emit(
+        self, file_idx: int, groups: dict[Hashable, tuple[list[int], list[Any], list[dict[str, Any]]]],
+        closed: set[Hashable], closed_order: deque[Hashable],
+    ) -> Iterator[Chunk]:
+        parts = list(groups.values())
+        for key in groups:
+            closed.add(key)
+            closed_order.append(key)
+        while len(closed_order) > RECENT_GROUPS:
+            closed.discard(closed_order.popleft())
+        groups.clear()
+        yield from self._encode(file_idx, parts)
+
+    def _encode(self, file_idx: int, parts: list[tuple[list[int], list[Any], list[dict[str, Any]]]]) -> Iterator[Chunk]:
+        lines = [ln for p in parts for ln in p[0]]
+        records = [r for p in parts for r in p[1]]
+        body = self.target.encode(records)
+        if len(body) > self.max_bytes:
+            if len(parts) > 1:
+                half = len(parts) // 2
+                yield from self._encode(file_idx, parts[:half])
+                yield from self._encode(file_idx, parts[half:])
+                return
+            for line, row in zip(parts[0][0], parts[0][2]):
+                self.reject(
+                    file_idx, line, "", f"this {self.target.group_name} encodes to {len(body)} bytes, "
+                    f"more than the {self.max_bytes} one call may carry", row,
+                )
+            return
+        self.seq += 1
+        self.rows_read += len(lines)
+        yield Chunk(self.seq, file_idx, lines, records, body)

@@ -1,0 +1,134 @@
+"""The command line. Nothing else imports this module."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from . import runner
+from .errors import BulkloadError, ConfigError
+from .job import Job, read_config
+from .pipeline import EXIT_STOPPED, EXIT_USAGE
+from .report import print_summary
+from .targets import TARGETS
+
+_JOB_FLAGS = ("base_url", "ledger", "rejects", "report", "concurrency", "rate", "batch_size", "daily_quota",
+              "timeout_s", "attempts", "delimiter")
+
+
+def _delimiter(value: str) -> str:
+    value = {"\\t": "\t", "tab": "\t"}.get(value, value)
+    if len(value) != 1:
+        raise argparse.ArgumentTypeError("one character, or \\t for tab")
+    return value
+
+
+def _add_load(sub: Any) -> None:
+    load = sub.add_parser("load", help="load files into an API", description="Load files into an API.")
+    targets = load.add_subparsers(dest="target", metavar="TARGET", required=True)
+    for name, cls in TARGETS.items():
+        p = targets.add_parser(name, help=f"load into {name}")
+        p.add_argument("files", nargs="+", metavar="FILE", help="CSV or JSONL files, optionally gzip-compressed")
+        p.add_argument("--base-url", help=f"API root including its version path (default {cls.default_base_url})")
+        p.add_argument("--ledger", help="ledger path (default: FILE.ledger.sqlite beside the first input)")
+        p.add_argument("--rejects", help="rejects CSV path (default: FILE.rejects.csv beside the first input)")
+        p.add_argument("--report", help="write the JSON report here")
+        p.add_argument("--concurrency", type=int, help="calls in flight at once (default 8)")
+        p.add_argument("--rate", type=float, help="requests per second, steady, no burst (default: no limit)")
+        p.add_argument("--batch-size", type=int, help=f"items per call (default and maximum {cls.max_items})")
+        p.add_argument("--daily-quota", type=int, help="calls per rolling 24 h; 0 turns it off (default 50000)")
+        p.add_argument("--timeout", dest="timeout_s", type=float, help="seconds to wait for one answer (default 60)")
+        p.add_argument("--attempts", type=int, help="sends of one call before the run stops, resumable (default 8)")
+        p.add_argument("--delimiter", type=_delimiter, help="CSV delimiter (default: detect , ; or tab)")
+        p.add_argument("--config", help="TOML job file: [job] settings, [columns] mapping, [target], [credentials]")
+        p.add_argument("--dry-run", action="store_true", help="read, validate and chunk only; no network")
+        p.add_argument("--no-progress", action="store_true", help="no progress display")
+        cls.add_arguments(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bulkload",
+        description="Stream large accounting files into accounting APIs, exactly once, and prove it.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_load(sub)
+    resume = sub.add_parser("resume", help="continue a stopped or killed run from its ledger")
+    resume.add_argument("--ledger", required=True)
+    resume.add_argument("--report")
+    resume.add_argument("--no-progress", action="store_true")
+    rec = sub.add_parser("reconcile", help="compare a run's ledger with what the API holds now")
+    rec.add_argument("--ledger", required=True)
+    rec.add_argument("--report")
+    from .sandbox import add_arguments as add_sandbox_arguments
+
+    sandbox = sub.add_parser("sandbox", help="serve a local sandbox that behaves like the API")
+    sandbox.add_argument("target", choices=sorted(TARGETS))
+    add_sandbox_arguments(sandbox)
+    demo = sub.add_parser("demo", help="load the samples into embedded sandboxes and reconcile, in one command")
+    demo.add_argument("--workdir", help="where the ledger, rejects and report go (default ./bulkload-demo/<time>)")
+    return parser
+
+
+def _job(ns: argparse.Namespace) -> Job:
+    settings: dict[str, Any] = read_config(ns.config)
+    for name in _JOB_FLAGS:
+        value = getattr(ns, name)
+        if value is not None:
+            settings[name] = value
+    cls = TARGETS[ns.target]
+    target_options = dict(settings.pop("target_options", {}))
+    for name in cls.option_names:
+        value = getattr(ns, name, None)
+        if value is not None:
+            target_options[name] = value
+    return Job(target=ns.target, files=ns.files, target_options=target_options, **settings)
+
+
+def _finish(report: dict[str, Any]) -> int:
+    print_summary(report)
+    return int(report["exit_code"])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    try:
+        if ns.command == "load":
+            job = _job(ns)
+            if ns.dry_run:
+                return _finish(runner.dry_run(job))
+            return _finish(anyio.run(lambda: runner.load(job, progress=not ns.no_progress)))
+        if ns.command == "resume":
+            return _finish(anyio.run(lambda: runner.resume(ns.ledger, report=ns.report, progress=not ns.no_progress)))
+        if ns.command == "reconcile":
+            report = anyio.run(lambda: runner.reconcile(ns.ledger, report=ns.report))
+            print(json.dumps(report["reconcile"], indent=2))
+            return int(report["exit_code"])
+        if ns.command == "sandbox":
+            from .sandbox import options_from_args, serve
+
+            anyio.run(lambda: serve(ns.target, options_from_args(ns), ns.host, ns.port))
+            return 0
+        if ns.command == "demo":
+            from .demo import demo
+
+            return anyio.run(lambda: demo(ns.workdir))
+    except ConfigError as exc:
+        print(f"bulkload: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BulkloadError as exc:
+        print(f"bulkload: {exc}", file=sys.stderr)
+        return EXIT_STOPPED
+    except KeyboardInterrupt:
+        print("bulkload: interrupted; continue with `bulkload resume --ledger PATH`", file=sys.stderr)
+        return EXIT_STOPPED
+    raise AssertionError(ns.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Sending with limits and retries: every request passes the quota and the rate meter, and is retried only
+for what retrying can fix, bounded by attempts and by total time."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from .errors import APIError, BulkloadError, RateLimited, RunStopped, ServerError, TransportError
+from .http import Client, Response, decode_json
+from .meters import DailyQuota, RateMeter
+from .targets.base import Target
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; Retry-After is obeyed as long as it fits `max_wait_s`."""
+
+    attempts: int = 8
+    total_s: float = 600.0
+    base_s: float = 0.25
+    cap_s: float = 30.0
+    max_wait_s: float = 900.0
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def note(self, exc: BaseException) -> None:
+        name = type(exc).__name__
+        self.errors[name] = self.errors.get(name, 0) + 1
+
+
+def maybe_acted_on(exc: BulkloadError) -> bool:
+    """Whether the server may have carried out a call that ended in this error."""
+    if exc.uncertain:
+        return True
+    if isinstance(exc, TransportError):
+        return exc.maybe_sent
+    if isinstance(exc, APIError):
+        # 5xx and 409 "key in use" may follow work already done; other answers mean nothing was done
+        return exc.status >= 500 or exc.status == 409
+    return False
+
+
+class Dispatcher:
+    """The one way requests leave bulkload."""
+
+    def __init__(
+        self,
+        client: Client,
+        target: Target,
+        *,
+        meter: RateMeter,
+        quota: DailyQuota,
+        policy: RetryPolicy,
+        counters: Counters | None = None,
+    ) -> None:
+        self.client = client
+        self.target = target
+        self.meter = meter
+        self.quota = quota
+        self.policy = policy
+        self.counters = counters or Counters()
+
+    def _retryable(self, exc: BulkloadError, safe_to_repeat: bool) -> bool:
+        if isinstance(exc, TransportError):
+            return safe_to_repeat or not exc.maybe_sent
+        if isinstance(exc, ServerError):
+            return safe_to_repeat
+        if isinstance(exc, APIError):
+            return self.target.retryable(exc)
+        return exc.retryable
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        safe_to_repeat: bool = True,
+    ) -> Response:
+        """Send until answered. `safe_to_repeat` is False for a write the API cannot deduplicate: then a call
+        that may have arrived is not repeated and its error is raised for the caller to mark in doubt."""
+        started = time.monotonic()
+        attempt = 0
+        uncertain = False  # an earlier attempt may have been acted on
+        while True:
+            try:
+                self.quota.take()
+                await self.meter.acquire()
+                self.counters.requests += 1
+                response = await self.client.send(method, path, body=body, params=params, headers=headers)
+            except RateLimited as exc:
+                self.counters.rate_limited += 1
+                wait = exc.retry_after if exc.retry_after is not None else self.policy.delay(attempt + 1)
+                if wait > self.policy.max_wait_s:
+                    stop = RunStopped(
+                        f"the API asks to wait {wait:.0f} s (quota reached?); continue later with `bulkload resume`"
+                    )
+                    stop.uncertain = uncertain
+                    raise stop from exc
+                if time.monotonic() - started + wait > self.policy.total_s:
+                    exc.uncertain = uncertain
+                    raise
+                self.meter.on_rate_limited(wait)
+                self.counters.retries += 1
+                continue
+            except BulkloadError as exc:
+                self.counters.note(exc)
+                uncertain = uncertain or maybe_acted_on(exc)
+                exc.uncertain = uncertain
+                attempt += 1
+                if (
+                    not self._retryable(exc, safe_to_repeat)
+                    or attempt >= self.policy.attempts
+                    or time.monotonic() - started > self.policy.total_s
+                ):
+                    raise
+                self.counters.retries += 1
+                await anyio.sleep(self.policy.delay(attempt))
+                continue
+            self.meter.on_success()
+            return response
+
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        return decode_json((await self.send("GET", path, params=params)).body)

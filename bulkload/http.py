@@ -1,0 +1,132 @@
+"""The HTTP client: one aiohttp session per run, and the one place aiohttp's errors become ours."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import aiohttp
+import msgspec
+
+from .errors import (
+    APIError,
+    AuthError,
+    BadRequest,
+    Conflict,
+    ConnectError,
+    MaybeSentError,
+    RateLimited,
+    ServerError,
+)
+
+decode_json = msgspec.json.Decoder().decode
+
+
+class Response(NamedTuple):
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Client:
+    """Sends requests below a base URL with the target's auth headers; counts what it sent."""
+
+    def __init__(
+        self, base_url: str, headers: Mapping[str, str], *, concurrency: int = 8, timeout_s: float = 60.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = dict(headers)
+        self._concurrency = concurrency
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s))
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Client:
+        connector = aiohttp.TCPConnector(limit=self._concurrency + 2)
+        self._session = aiohttp.ClientSession(
+            headers=self._headers, timeout=self._timeout, connector=connector, raise_for_status=False
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """One request; an error status or a lost answer raises the matching BulkloadError."""
+        assert self._session is not None, "Client used outside `async with`"
+        hdrs = dict(headers or {})
+        if body is not None:
+            hdrs.setdefault("Content-Type", "application/json")
+        try:
+            async with self._session.request(
+                method, self.base_url + path, data=body, params=params, headers=hdrs
+            ) as resp:
+                data = await resp.read()
+                status, resp_headers = resp.status, resp.headers
+        except aiohttp.ClientConnectorError as exc:
+            raise ConnectError(f"cannot connect to {self.base_url}: {exc.os_error}") from exc
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as exc:
+            raise MaybeSentError(f"{method} {path}: connection lost before the answer ({exc})") from exc
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise MaybeSentError(f"{method} {path}: no answer within {self._timeout.total:.0f} s") from exc
+        except aiohttp.ClientError as exc:
+            raise MaybeSentError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        if status >= 400:
+            raise error_from(status, resp_headers, data)
+        return Response(status, resp_headers, data)
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+def error_from(status: int, headers: Mapping[str, str], body: bytes) -> APIError:
+    """Build the error for an error status from a problem+json (or any) body."""
+    problem: dict[str, Any] = {}
+    try:
+        decoded = decode_json(body) if body else {}
+        if isinstance(decoded, dict):
+            problem = decoded
+    except msgspec.DecodeError:
+        pass
+    message = str(
+        problem.get("detail") or problem.get("message") or problem.get("title") or body[:200].decode("utf-8", "replace")
+    )
+    errors = problem.get("errors")
+    kw: dict[str, Any] = {
+        "error_code": problem.get("errorCode"),
+        "errors": errors if isinstance(errors, list) else None,
+    }
+    if status == 429:
+        return RateLimited(status, message, retry_after=retry_after_seconds(headers.get("Retry-After")), **kw)
+    if status >= 500:
+        return ServerError(status, message, **kw)
+    if status in (401, 403):
+        return AuthError(status, message, **kw)
+    if status == 409:
+        return Conflict(status, message, **kw)
+    if status in (400, 422):
+        return BadRequest(status, message, **kw)
+    return APIError(status, message, **kw)

@@ -1,0 +1,129 @@
+"""A run's settings, from flags, an optional TOML job file and the environment (credentials never from argv)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .targets import TARGETS
+from .targets.base import Target
+
+
+@dataclass
+class Job:
+    """Everything a load needs except the credentials, which are read from the environment on every start."""
+
+    target: str
+    files: list[str]
+    base_url: str | None = None
+    ledger: str | None = None
+    rejects: str | None = None
+    report: str | None = None
+    concurrency: int = 8
+    rate: float | None = None
+    batch_size: int | None = None
+    daily_quota: int = 50_000
+    timeout_s: float = 60.0
+    attempts: int = 8
+    delimiter: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    target_options: dict[str, Any] = field(default_factory=dict)
+    #: credentials given in the TOML file's [credentials] table; the environment wins over them
+    config_credentials: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ConfigError(f"unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
+        if not self.files:
+            raise ConfigError("no input file given")
+        if self.concurrency < 1:
+            raise ConfigError("--concurrency must be at least 1")
+        if self.rate is not None and self.rate <= 0:
+            raise ConfigError("--rate must be a positive number of requests per second")
+        cap = TARGETS[self.target].max_items
+        if self.batch_size is not None and not 1 <= self.batch_size <= cap:
+            raise ConfigError(f"--batch-size must be between 1 and {cap} for {self.target}")
+        if self.daily_quota < 0:
+            raise ConfigError("--daily-quota must be 0 (off) or a number of calls")
+
+    @property
+    def target_class(self) -> type[Target]:
+        return TARGETS[self.target]
+
+    def make_target(self) -> Target:
+        return self.target_class.from_options(self.target_options)
+
+    @property
+    def items_per_call(self) -> int:
+        return self.batch_size or self.target_class.max_items
+
+    @property
+    def api_url(self) -> str:
+        return (self.base_url or self.target_class.default_base_url).rstrip("/")
+
+    def default_path(self, suffix: str) -> str:
+        return str(Path(self.files[0]).with_name(Path(self.files[0]).name + suffix))
+
+    @property
+    def ledger_path(self) -> str:
+        return self.ledger or self.default_path(".ledger.sqlite")
+
+    @property
+    def rejects_path(self) -> str:
+        return self.rejects or self.default_path(".rejects.csv")
+
+    @property
+    def in_doubt_path(self) -> str:
+        return str(Path(self.rejects_path).with_name(Path(self.files[0]).name + ".in_doubt.csv"))
+
+    def credentials(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
+        merged = {**self.config_credentials, **{k: v for k, v in (env or os.environ).items() if v}}
+        return self.make_target().credentials(merged)
+
+    def settings(self) -> dict[str, Any]:
+        """What the ledger stores to resume with the same settings: no credentials."""
+        out = asdict(self)
+        out.pop("config_credentials")
+        return out
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Job:
+        return cls(**settings)
+
+
+_JOB_KEYS = {
+    "base_url", "ledger", "rejects", "report", "concurrency", "rate", "batch_size", "daily_quota",
+    "timeout_s", "attempts", "delimiter",
+}
+
+
+def read_config(path: str | None) -> dict[str, Any]:
+    """Read a TOML job file: [job] settings, [columns] source column -> field, [target] options,
+    [credentials] (the environment wins over these)."""
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"the config {path} is not valid TOML: {exc}") from exc
+    job = data.get("job", {})
+    unknown = set(job) - _JOB_KEYS
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in [job] of {path}: {', '.join(sorted(unknown))}")
+    columns = data.get("columns", {})
+    if not all(isinstance(v, str) for v in columns.values()):
+        raise ConfigError(f"[columns] in {path} maps source column names to field names (strings)")
+    return {
+        **job,
+        "columns": dict(columns),
+        "target_options": dict(data.get("target", {})),
+        "config_credentials": {k: str(v) for k, v in data.get("credentials", {}).items()},
+    }

@@ -1,0 +1,301 @@
+"""The ledger: one SQLite file (WAL) per run that records every chunk's key and state before and after it is
+sent, every row that did not load and why, the ids the API gave, and the baselines for reconciliation.
+
+A chunk is written as `sending` with its idempotency key before the request leaves; `done`, `split` (its
+halves were sent instead), `rejected` or `in_doubt` once the outcome is known. WAL with synchronous=NORMAL
+keeps every committed write across a killed process, which is the crash bulkload promises to survive.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .errors import LedgerError
+from .targets.base import Totals
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE chunks (
+    seq INTEGER NOT NULL, part TEXT NOT NULL, file_idx INTEGER NOT NULL, key TEXT NOT NULL,
+    state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, n_rows INTEGER NOT NULL,
+    lines BLOB NOT NULL, body_hash TEXT NOT NULL, summary TEXT, error TEXT, updated REAL NOT NULL,
+    PRIMARY KEY (seq, part));
+CREATE TABLE rows (
+    file_idx INTEGER NOT NULL, line_no INTEGER NOT NULL, bucket TEXT NOT NULL, field TEXT NOT NULL,
+    reason TEXT NOT NULL, original TEXT NOT NULL, PRIMARY KEY (file_idx, line_no));
+CREATE TABLE created (id INTEGER PRIMARY KEY, file_idx INTEGER NOT NULL, line_no INTEGER NOT NULL);
+CREATE TABLE baselines (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE calls (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+"""
+
+
+@dataclass
+class RunInfo:
+    """What a run was asked to do: enough to resume it with the same settings (never credentials)."""
+
+    target: str
+    base_url: str
+    files: list[dict[str, Any]]
+    options: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    key_prefix: str = ""
+    created: float = field(default_factory=time.time)
+    status: str = "running"
+
+
+class ChunkRow(NamedTuple):
+    state: str
+    key: str
+    attempts: int
+    body_hash: str
+    n_rows: int
+
+
+class RowOutcome(NamedTuple):
+    file_idx: int
+    line_no: int
+    bucket: str
+    field: str
+    reason: str
+    original: str
+
+
+class Ledger:
+    """Synchronous on purpose: the pipeline calls it from one worker thread, off the event loop."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:
+        self.path = path
+        self._db = conn
+        self._lock_fd = lock_fd
+
+    # --- opening ---------------------------------------------------------------------------------------
+    @classmethod
+    def _connect(cls, path: Path) -> tuple[sqlite3.Connection, int]:
+        lock_path = path.with_name(path.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise LedgerError(f"cannot open the ledger {path}: {exc.strerror}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LedgerError(f"the ledger {path} is in use by another bulkload process") from None
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn, fd
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], run: RunInfo) -> Ledger:
+        path = Path(path)
+        if path.exists() and path.stat().st_size > 0:
+            raise LedgerError(
+                f"the ledger {path} already holds a run; use `bulkload resume --ledger {path}` "
+                "to continue it or choose another --ledger"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn, fd = cls._connect(path)
+        with conn:
+            conn.execute("BEGIN")
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                conn.execute(statement)
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__))],
+            )
+        return cls(path, conn, fd)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Ledger:
+        path = Path(path)
+        if not path.is_file():
+            raise LedgerError(f"no ledger at {path}")
+        conn, fd = cls._connect(path)
+        try:
+            version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            os.close(fd)
+            raise LedgerError(f"{path} is not a bulkload ledger ({exc})") from exc
+        if version is None or int(version[0]) != SCHEMA_VERSION:
+            os.close(fd)
+            raise LedgerError(f"{path} was written by another bulkload version (schema {version and version[0]})")
+        return cls(path, conn, fd)
+
+    def close(self) -> None:
+        self._db.close()
+        os.close(self._lock_fd)
+
+    # --- the run --------------------------------------------------------------------------------------
+    @property
+    def run(self) -> RunInfo:
+        (raw,) = self._db.execute("SELECT value FROM meta WHERE key='run'").fetchone()
+        return RunInfo(**json.loads(raw))
+
+    def set_status(self, status: str) -> None:
+        run = self.run
+        run.status = status
+        self._db.execute("UPDATE meta SET value=? WHERE key='run'", (json.dumps(run.__dict__),))
+
+    # --- chunks ---------------------------------------------------------------------------------------
+    def chunks(self) -> dict[tuple[int, str], ChunkRow]:
+        return {
+            (seq, part): ChunkRow(state, key, attempts, body_hash, n)
+            for seq, part, state, key, attempts, body_hash, n in self._db.execute(
+                "SELECT seq, part, state, key, attempts, body_hash, n_rows FROM chunks"
+            )
+        }
+
+    def sending(
+        self, seq: int, part: str, file_idx: int, key: str, lines: Sequence[int], body_hash: str,
+        calls: dict[int, int],
+    ) -> None:
+        """Record the key before the request leaves; counts one more attempt on a resend."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated)"
+                " VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?)"
+                " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=attempts+1, updated=excluded.updated",
+                (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, time.time()),
+            )
+            self._save_calls(calls)
+
+    def done(
+        self, seq: int, part: str, file_idx: int, lines: Sequence[int], ids: Sequence[int],
+        summary: dict[str, Totals], calls: dict[int, int],
+    ) -> None:
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "UPDATE chunks SET state='done', summary=?, error=NULL, updated=? WHERE seq=? AND part=?",
+                (json.dumps(summary), time.time(), seq, part),
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO created (id, file_idx, line_no) VALUES (?, ?, ?)",
+                zip(ids, [file_idx] * len(ids), lines),
+            )
+            self._save_calls(calls)
+
+    def settle(self, seq: int, part: str, state: str, error: str, calls: dict[int, int]) -> None:
+        """Close a chunk without ids: `in_doubt`, or back to `pending` when the API refused it unread."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "UPDATE chunks SET state=?, error=?, updated=? WHERE seq=? AND part=?",
+                (state, error, time.time(), seq, part),
+            )
+            self._save_calls(calls)
+
+    def split(
+        self, seq: int, part: str, file_idx: int, error: str, rejected: Sequence[RowOutcome],
+        children: Sequence[tuple[str, str, Sequence[int], str]], calls: dict[int, int],
+    ) -> None:
+        """The API refused a chunk: its bad rows are rejected and the rest planned as child chunks
+        (part, key, lines, body hash), all in one transaction so a crash cannot lose a row in between."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "UPDATE chunks SET state=?, error=?, updated=? WHERE seq=? AND part=?",
+                ("split" if children else "rejected", error, time.time(), seq, part),
+            )
+            self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", rejected)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
+                " updated) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
+                [
+                    (seq, p, file_idx, key, len(lines), array("i", lines).tobytes(), digest, time.time())
+                    for p, key, lines, digest in children
+                ],
+            )
+            self._save_calls(calls)
+
+    def children(self, seq: int, part: str) -> list[tuple[str, list[int]]]:
+        """The chunks planned in place of a split one: (part, line numbers)."""
+        out = []
+        for child, blob in self._db.execute(
+            "SELECT part, lines FROM chunks WHERE seq=? AND length(part)=? AND substr(part, 1, ?)=? ORDER BY part",
+            (seq, len(part) + 1, len(part), part),
+        ):
+            lines = array("i")
+            lines.frombytes(blob)
+            out.append((child, lines.tolist()))
+        return out
+
+    def chunk_lines(self, state: str) -> Iterator[tuple[int, int, str, str]]:
+        """(file_idx, line_no, key, error) of every row in chunks in `state`."""
+        for file_idx, blob, key, error in self._db.execute(
+            "SELECT file_idx, lines, key, error FROM chunks WHERE state=? ORDER BY seq, part", (state,)
+        ):
+            lines = array("i")
+            lines.frombytes(blob)
+            for line in lines:
+                yield file_idx, line, key, error or ""
+
+    # --- rows that did not load -------------------------------------------------------------------------
+    def add_rows(self, rows: Iterable[RowOutcome]) -> None:
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def rows(self, bucket: str | None = None) -> Iterator[RowOutcome]:
+        sql = "SELECT * FROM rows" + (" WHERE bucket=?" if bucket else "") + " ORDER BY file_idx, line_no"
+        for row in self._db.execute(sql, (bucket,) if bucket else ()):
+            yield RowOutcome(*row)
+
+    # --- figures --------------------------------------------------------------------------------------
+    def row_counts(self) -> dict[str, int]:
+        counts = dict(self._db.execute("SELECT bucket, COUNT(*) FROM rows GROUP BY bucket").fetchall())
+        for state, n in self._db.execute("SELECT state, SUM(n_rows) FROM chunks GROUP BY state"):
+            if state == "done":
+                counts["loaded"] = counts.get("loaded", 0) + n
+            elif state in ("sending", "in_doubt"):
+                counts["in_doubt"] = counts.get("in_doubt", 0) + n
+        return counts
+
+    def expected(self) -> dict[str, Totals]:
+        """Control totals of what loaded, per scope and currency (see Totals)."""
+        out: dict[str, Totals] = {}
+        for (raw,) in self._db.execute("SELECT summary FROM chunks WHERE state='done'"):
+            for scope, per in json.loads(raw).items():
+                into = out.setdefault(scope, {})
+                for currency, figures in per.items():
+                    acc = into.setdefault(currency, [0] * len(figures))
+                    for i, value in enumerate(figures):
+                        acc[i] += value
+        return out
+
+    def created_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM created").fetchone()[0])
+
+    def db(self) -> sqlite3.Connection:
+        """For reconciliation's set arithmetic, which is best done in SQL."""
+        return self._db
+
+    # --- baselines and the call quota ---------------------------------------------------------------------
+    def baselines(self) -> dict[str, dict[str, int]]:
+        return {scope: json.loads(data) for scope, data in self._db.execute("SELECT scope, data FROM baselines")}
+
+    def set_baseline(self, scope: str, data: dict[str, int]) -> None:
+        self._db.execute("INSERT OR IGNORE INTO baselines VALUES (?, ?)", (scope, json.dumps(data)))
+
+    def calls(self) -> dict[int, int]:
+        return dict(self._db.execute("SELECT minute, n FROM calls").fetchall())
+
+    def _save_calls(self, calls: dict[int, int]) -> None:
+        if calls:
+            latest = max(calls)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO calls VALUES (?, ?)", [(m, n) for m, n in calls.items() if m >= latest - 1]
+            )

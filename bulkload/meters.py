@@ -1,0 +1,111 @@
+"""Limits as small objects: a steady rate meter that yields to 429s, and a rolling daily call quota.
+
+aiolimiter's bucket lets `max_rate` calls through at once when idle and cannot change its pace at run
+time; the GCRA meter below spaces every start by 1/rate from the first call on and slows down on 429.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+
+import anyio
+
+from .errors import RunStopped
+
+
+class RateMeter:
+    """Spaces request starts 1/rate apart (no burst, even at start); a 429 pauses everyone and lowers the pace,
+    successes bring it back up to the configured rate."""
+
+    RECOVER_EVERY = 20  # successes between two 10 % steps back up
+    SLOW_DOWN = 0.7
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.configured = rate if rate and rate > 0 else None
+        self.rate = self.configured
+        self._clock = clock
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._successes = 0
+        self._starts: deque[float] = deque(maxlen=64)
+
+    async def acquire(self) -> None:
+        while True:
+            now = self._clock()
+            if self._paused_until > now:
+                await anyio.sleep(self._paused_until - now)
+                continue
+            if self.rate is None:
+                break
+            slot = max(self._next, now)
+            self._next = slot + 1.0 / self.rate
+            if slot > now:
+                await anyio.sleep(slot - now)
+            if self._paused_until <= self._clock():
+                break
+        self._starts.append(self._clock())
+
+    def observed_rate(self) -> float | None:
+        if len(self._starts) < 2:
+            return None
+        span = self._starts[-1] - self._starts[0]
+        return (len(self._starts) - 1) / span if span > 0 else None
+
+    def on_rate_limited(self, wait_s: float) -> None:
+        now = self._clock()
+        self._paused_until = max(self._paused_until, now + wait_s)
+        base = self.rate or self.observed_rate() or 1.0
+        self.rate = max(0.2, base * self.SLOW_DOWN)
+        self._next = max(self._next, self._paused_until)
+        self._successes = 0
+
+    def on_success(self) -> None:
+        if self.rate is None or self.rate == self.configured:
+            return
+        self._successes += 1
+        if self._successes >= self.RECOVER_EVERY:
+            self._successes = 0
+            raised = self.rate * 1.1
+            if self.configured is not None:
+                self.rate = min(self.configured, raised)
+            elif (seen := self.observed_rate()) is not None and raised > 4 * seen:
+                self.rate = None  # unlimited again: the pace no longer binds
+            else:
+                self.rate = raised
+
+
+class DailyQuota:
+    """Calls in a rolling 24 h window, counted per minute so the count survives a resume via the ledger."""
+
+    WINDOW_MIN = 24 * 60
+
+    def __init__(
+        self, limit: int, used: Mapping[int, int] | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.limit = limit
+        self._clock = clock
+        self.minutes: dict[int, int] = dict(used or {})
+
+    def _minute(self) -> int:
+        return int(self._clock() // 60)
+
+    def used(self) -> int:
+        floor = self._minute() - self.WINDOW_MIN
+        return sum(n for m, n in self.minutes.items() if m > floor)
+
+    def take(self) -> None:
+        """Count one call, or stop the run if the quota is spent."""
+        now = self._minute()
+        if self.limit:
+            if len(self.minutes) > self.WINDOW_MIN:
+                self.minutes = {m: n for m, n in self.minutes.items() if m > now - self.WINDOW_MIN}
+            if self.used() >= self.limit:
+                oldest = min(m for m in self.minutes if m > now - self.WINDOW_MIN)
+                free_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime((oldest + self.WINDOW_MIN + 1) * 60))
+                raise RunStopped(
+                    f"daily quota of {self.limit} calls reached; calls free up from {free_at}; "
+                    "continue with `bulkload resume`"
+                )
+        self.minutes[now] = self.minutes.get(now, 0) + 1

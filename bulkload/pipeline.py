@@ -1,0 +1,268 @@
+"""Wires read → validate → chunk → send → ledger for one run; owns the task group.
+
+Reading and chunking run in a worker thread, one chunk at a time, so the event loop only sends; the
+stream between them holds at most `concurrency` chunks, so reading never runs far ahead of sending.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio
+import msgspec
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from .chunking import Chunk, Planner
+from .dispatch import Dispatcher, maybe_acted_on
+from .errors import APIError, AuthError, BadRequest, BulkloadError, ConfigError, RunStopped, SourceError
+from .ledger import ChunkRow, Ledger, RowOutcome
+from .sources import Source
+from .targets.base import Target
+
+T = TypeVar("T")
+
+#: exit codes, as DESIGN.md promises them
+EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+@dataclass
+class Tally:
+    """Where every row read in this invocation went; rows_read = loaded + rejected + in_doubt + skipped."""
+
+    loaded: int = 0
+    rejected: int = 0
+    in_doubt: int = 0
+    skipped: int = 0
+    started: float = field(default_factory=time.monotonic)
+    #: why the run stopped early, and the exit code that says so
+    stop_reason: str | None = None
+    stop_code: int = 0
+
+    def stop(self, reason: str, code: int) -> None:
+        if self.stop_reason is None:
+            self.stop_reason, self.stop_code = reason, code
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop_reason is not None
+
+
+class Loader:
+    """Sends the planned chunks, consulting the ledger so that nothing done is sent again."""
+
+    def __init__(
+        self, target: Target, ledger: Ledger, dispatcher: Dispatcher, planner: Planner, tally: Tally
+    ) -> None:
+        self.target = target
+        self.ledger = ledger
+        self.dispatcher = dispatcher
+        self.planner = planner
+        self.tally = tally
+        self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
+        self.key_prefix = ledger.run.key_prefix
+        self._db_lane = anyio.CapacityLimiter(1)
+        self._baselines = ledger.baselines()
+        self._baseline_events: dict[str, anyio.Event] = {}
+        self._encode_one = msgspec.json.Encoder().encode
+
+    async def db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Ledger calls run in one thread lane, in order, off the event loop."""
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._db_lane)
+
+    @property
+    def calls(self) -> dict[int, int]:
+        return self.dispatcher.quota.minutes
+
+    # --- the two stages ------------------------------------------------------------------------------
+    async def produce(self, send: MemoryObjectSendStream[Chunk], sources: Sequence[Source]) -> None:
+        async with send:
+            for file_idx, source in enumerate(sources):
+                chunks = self.planner.plan(file_idx, source)
+                while not self.tally.stopped:
+                    chunk: Chunk | None
+                    try:
+                        chunk = await anyio.to_thread.run_sync(next, chunks, None)
+                    except SourceError as exc:
+                        self.tally.stop(str(exc), EXIT_STOPPED)
+                        chunk = None
+                    if self.planner.rejected:
+                        rows, self.planner.rejected = self.planner.rejected, []
+                        await self.db(self.ledger.add_rows, rows)
+                        self.tally.rejected += len(rows)
+                    if chunk is None:
+                        break
+                    await send.send(chunk)
+                if self.tally.stopped:
+                    return
+
+    async def work(self, recv: MemoryObjectReceiveStream[Chunk]) -> None:
+        async with recv:
+            async for chunk in recv:
+                if self.tally.stopped:
+                    self.tally.skipped += len(chunk)
+                    continue
+                await self.deliver(chunk)
+
+    # --- one chunk -------------------------------------------------------------------------------------
+    def key_of(self, chunk: Chunk) -> str:
+        return f"{self.key_prefix}-{chunk.seq}" + (f".{chunk.part}" if chunk.part else "")
+
+    async def deliver(self, chunk: Chunk) -> None:
+        digest = body_hash(chunk.body)
+        key = self.key_of(chunk)
+        prev = self.known.get((chunk.seq, chunk.part))
+        if prev is not None:
+            if prev.body_hash != digest:
+                self.tally.stop(
+                    f"the input differs from when this run started (chunk {chunk.seq}); "
+                    "resume needs the same files and settings",
+                    EXIT_USAGE,
+                )
+                self.tally.skipped += len(chunk)
+                return
+            if prev.state == "done":
+                self.tally.loaded += len(chunk)
+                return
+            if prev.state == "rejected":
+                self.tally.rejected += len(chunk)
+                return
+            if prev.state == "in_doubt":
+                self.tally.in_doubt += len(chunk)
+                return
+            if prev.state == "split":
+                await self.resume_split(chunk)
+                return
+            key = prev.key  # sending or pending: the same key again, so the API can deduplicate
+        summary = self.target.summarize(chunk.records)
+        method, path = self.target.request()
+        headers = {"Idempotency-Key": key} if self.target.idempotent else None
+        try:
+            await self.ensure_baselines(summary)
+            await self.db(
+                self.ledger.sending, chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls
+            )
+        except BulkloadError as exc:
+            await self.give_up(chunk, exc, sent=False)
+            return
+        try:
+            response = await self.dispatcher.send(
+                method, path, body=chunk.body, headers=headers, safe_to_repeat=self.target.idempotent
+            )
+            ids = self.target.created_ids(response.body, len(chunk))
+        except BadRequest as exc:
+            # even after a lost first answer a 400 is final: a keyed retry replays the same call's outcome,
+            # and an unkeyed call is never retried once it may have arrived
+            await self.isolate(chunk, exc)
+            return
+        except (BulkloadError, ValueError) as exc:
+            await self.give_up(chunk, exc, sent=True)
+            return
+        await self.db(
+            self.ledger.done, chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary, self.calls
+        )
+        self.tally.loaded += len(chunk)
+
+    async def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool) -> None:
+        """The chunk cannot be settled now: stop the run (resumable) and say why."""
+        where = f"chunk {chunk.seq}{'.' + chunk.part if chunk.part else ''} (lines {chunk.lines[0]}-{chunk.lines[-1]})"
+        if isinstance(exc, AuthError):
+            self.tally.stop(f"the API refused the credentials: {exc}", EXIT_USAGE)
+        elif isinstance(exc, (RunStopped, ConfigError)):
+            self.tally.stop(str(exc), EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_STOPPED)
+        elif isinstance(exc, APIError) and exc.status in (404, 405, 415):
+            self.tally.stop(f"{where}: {exc} (is --base-url right?)", EXIT_USAGE)
+        else:
+            self.tally.stop(f"{where}: gave up: {exc}; continue with `bulkload resume`", EXIT_STOPPED)
+        acted_on = maybe_acted_on(exc) if isinstance(exc, BulkloadError) else True
+        if sent and not acted_on:
+            # the API answered without acting on the call: nothing is in doubt, resume sends it again
+            await self.db(self.ledger.settle, chunk.seq, chunk.part, "pending", str(exc), self.calls)
+        if sent and acted_on:
+            self.tally.in_doubt += len(chunk)
+        else:
+            self.tally.skipped += len(chunk)
+
+    async def isolate(self, chunk: Chunk, exc: BadRequest) -> None:
+        """One bad row must not block the others: reject what the API names, else split in halves."""
+        n = len(chunk)
+        bad = self.target.bad_items(exc, n)
+        if bad is None and n == 1:
+            bad = {0: ("", f"{exc.error_code or 'HTTP ' + str(exc.status)}: {exc.message}")}
+        children: list[Chunk] = []
+        rejected: list[RowOutcome] = []
+        if bad:
+            rejected = [
+                RowOutcome(
+                    chunk.file_idx, chunk.lines[i], "rejected", field_, reason,
+                    self._encode_one(chunk.records[i]).decode(),
+                )
+                for i, (field_, reason) in sorted(bad.items())
+            ]
+            good = [i for i in range(n) if i not in bad]
+            if good:
+                children.append(chunk.sub(good, chunk.part + "r", self.target))
+        else:
+            cut = self.split_point(chunk)
+            children = [
+                chunk.sub(range(cut), chunk.part + "0", self.target),
+                chunk.sub(range(cut, n), chunk.part + "1", self.target),
+            ]
+        plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
+        await self.db(
+            self.ledger.split, chunk.seq, chunk.part, chunk.file_idx, str(exc), rejected, plan, self.calls
+        )
+        self.tally.rejected += len(rejected)
+        for child in children:
+            await self.deliver(child)
+
+    def split_point(self, chunk: Chunk) -> int:
+        """The group boundary nearest the middle, so halves keep groups whole where they can."""
+        n = len(chunk)
+        group_of = self.target.group_of
+        cuts = [i for i in range(1, n) if group_of(chunk.records[i]) != group_of(chunk.records[i - 1])]
+        return min(cuts, key=lambda i: abs(i - n / 2)) if cuts else n // 2
+
+    async def resume_split(self, chunk: Chunk) -> None:
+        children = await self.db(self.ledger.children, chunk.seq, chunk.part)
+        index = {line: i for i, line in enumerate(chunk.lines)}
+        planned = 0
+        for part, lines in children:
+            planned += len(lines)
+            await self.deliver(chunk.sub((index[line] for line in lines), part, self.target))
+        self.tally.rejected += len(chunk) - planned
+
+    async def ensure_baselines(self, summary: Mapping[str, Any]) -> None:
+        """Record what each scope held before the first chunk that touches it is sent."""
+        for scope in summary:
+            if scope in self._baselines:
+                continue
+            event = self._baseline_events.get(scope)
+            if event is not None:
+                await event.wait()
+                if scope in self._baselines:
+                    continue
+            event = self._baseline_events[scope] = anyio.Event()
+            try:
+                data = await self.target.baseline(self.dispatcher, scope)
+                await self.db(self.ledger.set_baseline, scope, data)
+                self._baselines[scope] = data
+            finally:
+                event.set()
+                del self._baseline_events[scope]
+
+
+async def run_chunks(loader: Loader, sources: Sequence[Source], concurrency: int) -> None:
+    send, recv = anyio.create_memory_object_stream[Chunk](max_buffer_size=concurrency)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(loader.produce, send, sources)
+        for _ in range(concurrency):
+            tg.start_soon(loader.work, recv.clone())
+        recv.close()

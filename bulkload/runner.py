@@ -1,0 +1,266 @@
+"""The commands as functions: load, resume, reconcile and the dry run. Scripts call these; the CLI too."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import AsyncExitStack
+from itertools import chain
+from typing import Any
+
+import anyio
+
+from .chunking import Planner
+from .dispatch import Counters, Dispatcher, RetryPolicy
+from .errors import BulkloadError, ConfigError, LedgerError
+from .http import Client
+from .job import Job
+from .ledger import Ledger, RowOutcome, RunInfo
+from .meters import DailyQuota, RateMeter
+from .pipeline import EXIT_STOPPED, Loader, Tally, run_chunks
+from .progress import Snapshot, show_progress
+from .reconcile import reconcile as reconcile_remote
+from .report import exit_code, write_in_doubt, write_rejects, write_report
+from .sources import Source, sha256_of
+from .targets.base import Target
+
+
+def open_sources(job: Job, target: Target) -> list[Source]:
+    """Open every file before anything is sent: unreadable files and unknown columns stop the run here."""
+    sources = [Source(path, delimiter=job.delimiter, columns=job.columns) for path in job.files]
+    for source in sources:
+        fields = source.fields()
+        if fields is None:
+            continue
+        unknown = [f for f in fields if f not in target.fields]
+        if unknown:
+            raise ConfigError(
+                f"{source.path}: column(s) {', '.join(unknown)} are not {target.name} fields; map them to a field "
+                f"(or to \"\" to drop them) in the [columns] table of --config. Fields: {', '.join(sorted(target.fields))}"
+            )
+    return sources
+
+
+def _policy(job: Job) -> RetryPolicy:
+    return RetryPolicy(attempts=job.attempts)
+
+
+def _dispatcher(job: Job, target: Target, client: Client, ledger: Ledger) -> Dispatcher:
+    return Dispatcher(
+        client, target, meter=RateMeter(job.rate), quota=DailyQuota(job.daily_quota, ledger.calls()),
+        policy=_policy(job), counters=Counters(),
+    )
+
+
+async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False) -> dict[str, Any]:
+    """Start a new run: read, validate, chunk, send, reconcile. Returns the report."""
+    target = job.make_target()
+    credentials = job.credentials(env)  # before any file is read
+    sources = open_sources(job, target)
+    hashes = await anyio.to_thread.run_sync(lambda: [sha256_of(p) for p in job.files])
+    run = RunInfo(
+        target=target.name,
+        base_url=job.api_url,
+        files=[{"path": os.path.abspath(p), "sha256": h} for p, h in zip(job.files, hashes)],
+        options=target.options(),
+        settings=job.settings(),
+        key_prefix=uuid.uuid4().hex[:16],
+    )
+    ledger = Ledger.create(job.ledger_path, run)
+    try:
+        return await _execute(job, target, ledger, credentials, sources, progress=progress)
+    finally:
+        ledger.close()
+
+
+def job_of(ledger: Ledger, report: str | None = None) -> Job:
+    job = Job.from_settings(ledger.run.settings)
+    job.ledger = str(ledger.path)
+    if report is not None:
+        job.report = report
+    return job
+
+
+async def resume(
+    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None, progress: bool = False
+) -> dict[str, Any]:
+    """Continue a stopped or killed run with its stored settings; done chunks are never sent again."""
+    ledger = Ledger.open(ledger_path)
+    try:
+        job = job_of(ledger, report)
+        target = job.make_target()
+        credentials = job.credentials(env)
+        for stored in ledger.run.files:
+            path = stored["path"]
+            if not os.path.isfile(path):
+                raise LedgerError(f"the run's input {path} is gone; resume needs the same files")
+            if await anyio.to_thread.run_sync(sha256_of, path) != stored["sha256"]:
+                raise LedgerError(f"{path} changed since the run started; resume needs the same files")
+        job.files = [f["path"] for f in ledger.run.files]
+        sources = open_sources(job, target)
+        return await _execute(job, target, ledger, credentials, sources, progress=progress)
+    finally:
+        ledger.close()
+
+
+async def _execute(
+    job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str], sources: list[Source],
+    *, progress: bool,
+) -> dict[str, Any]:
+    started = time.monotonic()
+    tally = Tally()
+    planner = Planner(target, job.items_per_call, target.max_bytes)
+    async with AsyncExitStack() as stack:
+        client = await stack.enter_async_context(
+            Client(job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s)
+        )
+        dispatcher = _dispatcher(job, target, client, ledger)
+        loader = Loader(target, ledger, dispatcher, planner, tally)
+        ledger.set_status("running")
+
+        def snapshot() -> Snapshot:
+            c = dispatcher.counters
+            return Snapshot(planner.rows_read, tally.loaded, tally.rejected, tally.in_doubt, c.requests, c.retries,
+                            c.rate_limited)
+
+        async with anyio.create_task_group() as tg:
+            if progress:
+                tg.start_soon(show_progress, snapshot, job.files)
+            await run_chunks(loader, sources, job.concurrency)
+            tg.cancel_scope.cancel()
+        recon = None
+        if not tally.stopped:
+            try:
+                recon = await reconcile_remote(ledger, target, dispatcher, job.files)
+            except BulkloadError as exc:
+                tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`", EXIT_STOPPED)
+    status = "stopped" if tally.stopped else "complete"
+    ledger.set_status(status)
+    rejected_rows = ledger.rows("rejected")
+    n_rejects = write_rejects(job.rejects_path, rejected_rows, job.files)
+    in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"))
+    write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files)
+    elapsed = time.monotonic() - started
+    c = dispatcher.counters
+    report: dict[str, Any] = {
+        "target": target.name,
+        "status": status,
+        "rows_read": planner.rows_read,
+        "loaded": tally.loaded,
+        "rejected": tally.rejected,
+        "in_doubt": tally.in_doubt,
+        "skipped": tally.skipped,
+        "requests": c.requests,
+        "retries": c.retries,
+        "rate_limited": c.rate_limited,
+        "errors": c.errors,
+        "elapsed_s": round(elapsed, 3),
+        "rows_per_s": round(planner.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
+        "stop_reason": tally.stop_reason,
+        "stop_code": tally.stop_code or None,
+        "reconcile": recon,
+        "ledger": str(ledger.path),
+        "rejects_file": job.rejects_path,
+        "rejects_written": n_rejects,
+        "in_doubt_file": job.in_doubt_path if tally.in_doubt else None,
+        "files": job.files,
+    }
+    report["exit_code"] = exit_code(report)
+    if job.report:
+        write_report(job.report, report)
+    return report
+
+
+async def reconcile(
+    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Compare the ledger with what the API holds now, any time after a load."""
+    started = time.monotonic()
+    ledger = Ledger.open(ledger_path)
+    try:
+        job = job_of(ledger, report)
+        target = job.make_target()
+        credentials = job.credentials(env)
+        async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
+                          timeout_s=job.timeout_s) as client:
+            dispatcher = _dispatcher(job, target, client, ledger)
+            recon = await reconcile_remote(ledger, target, dispatcher, [f["path"] for f in ledger.run.files])
+        counts = ledger.row_counts()
+        out: dict[str, Any] = {
+            "target": target.name,
+            "status": "reconciled" if recon["ok"] else "mismatch",
+            "rows_read": sum(counts.values()),
+            "loaded": counts.get("loaded", 0),
+            "rejected": counts.get("rejected", 0),
+            "in_doubt": counts.get("in_doubt", 0),
+            "skipped": counts.get("skipped", 0),
+            "requests": dispatcher.counters.requests,
+            "retries": dispatcher.counters.retries,
+            "rate_limited": dispatcher.counters.rate_limited,
+            "elapsed_s": round(time.monotonic() - started, 3),
+            "reconcile": recon,
+            "ledger": str(ledger.path),
+            "rejects_file": job.rejects_path,
+        }
+        out["exit_code"] = 0 if recon["ok"] else 3
+        if job.report:
+            write_report(job.report, out)
+        return out
+    finally:
+        ledger.close()
+
+
+def dry_run(job: Job) -> dict[str, Any]:
+    """Read, validate and chunk with no network and no ledger; say what would be sent."""
+    started = time.monotonic()
+    target = job.make_target()
+    sources = open_sources(job, target)
+    planner = Planner(target, job.items_per_call, target.max_bytes)
+    would = {"calls": 0, "rows": 0, "bytes": 0}
+    stop_reason: list[str] = []
+
+    def rejects() -> Iterator[RowOutcome]:
+        # streamed into the rejects file as they are found: a file of bad rows needs no memory
+        for file_idx, source in enumerate(sources):
+            try:
+                for chunk in planner.plan(file_idx, source):
+                    would["calls"] += 1
+                    would["rows"] += len(chunk)
+                    would["bytes"] += len(chunk.body)
+                    yield from planner.rejected
+                    planner.rejected.clear()
+            except BulkloadError as exc:
+                stop_reason.append(str(exc))
+            yield from planner.rejected
+            planner.rejected.clear()
+            if stop_reason:
+                return
+
+    n_rejected = write_rejects(job.rejects_path, rejects(), job.files)
+    elapsed = time.monotonic() - started
+    report: dict[str, Any] = {
+        "target": target.name,
+        "status": "stopped" if stop_reason else "dry_run",
+        "rows_read": planner.rows_read,
+        "loaded": 0,
+        "would_load": would["rows"],
+        "rejected": n_rejected,
+        "in_doubt": 0,
+        "skipped": would["rows"],
+        "requests": 0,
+        "would_send_requests": would["calls"],
+        "would_send_bytes": would["bytes"],
+        "retries": 0,
+        "elapsed_s": round(elapsed, 3),
+        "rows_per_s": round(planner.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
+        "stop_reason": stop_reason[0] if stop_reason else None,
+        "reconcile": None,
+        "ledger": None,
+        "rejects_file": job.rejects_path,
+    }
+    report["exit_code"] = EXIT_STOPPED if stop_reason else (1 if n_rejected else 0)
+    if job.report:
+        write_report(job.report, report)
+    return report

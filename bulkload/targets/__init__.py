@@ -1,0 +1,6 @@
+"""One module per API. The engine finds targets here by name and knows nothing else about them."""
+
+from .base import Target
+from .economic import Economic
+
+TARGETS: dict[str, type[Target]] = {t.name: t for t in (Economic,)}

@@ -1,0 +1,134 @@
+"""What the engine asks of a target. The engine knows no API by name; a target is this small object."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import msgspec
+
+from ..errors import APIError, ConfigError
+
+if TYPE_CHECKING:
+    from ..dispatch import Dispatcher
+
+#: totals of one scope: currency -> [rows, sum of amounts, sum of the positive amounts (debits)], in hundredths
+Totals = dict[str, list[int]]
+
+
+class RowInvalid(Exception):
+    """A row failed local validation; it goes to the rejects file and is never sent."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}" if field else reason)
+        self.field = field
+        self.reason = reason
+
+
+_AT_FIELD = re.compile(r"^(?P<reason>.*?) - at `\$\.(?P<field>[^`\[]+)")
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`")
+
+
+def row_invalid(exc: msgspec.ValidationError) -> RowInvalid:
+    """Turn msgspec's message ("Expected `int`, got `str` - at `$.journalNumber`") into field + reason."""
+    text = str(exc)
+    if m := _MISSING.match(text):
+        return RowInvalid(m["field"], "required field is missing")
+    if m := _AT_FIELD.match(text):
+        return RowInvalid(m["field"], m["reason"])
+    return RowInvalid("", text)
+
+
+class Target:
+    """Base of every target. Subclasses set the class attributes and implement the methods."""
+
+    name: ClassVar[str]
+    #: the API takes an idempotency key: a retry of a call whose answer was lost is safe
+    idempotent: ClassVar[bool]
+    #: items and bytes one call may carry
+    max_items: ClassVar[int]
+    max_bytes: ClassVar[int] = 2_000_000
+    default_base_url: ClassVar[str]
+    #: environment variables holding the credentials, in the order the API needs them
+    credential_env: ClassVar[tuple[str, ...]]
+    #: the source fields a record may have (unknown CSV columns are a configuration error)
+    fields: ClassVar[frozenset[str]]
+    #: what one item is called in messages ("entry", "record")
+    item_name: ClassVar[str] = "record"
+    group_name: ClassVar[str] = "group"
+    #: what the API partitions records by for counting (e-conomic: journal)
+    scope_name: ClassVar[str] = "scope"
+
+    #: the `dest` names of the options add_arguments adds
+    option_names: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Add the target's own options to `bulkload load TARGET`."""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Target:
+        return cls()
+
+    def options(self) -> dict[str, Any]:
+        """The target's options, stored in the ledger so that resume runs with the same settings."""
+        return {}
+
+    def credentials(self, env: Mapping[str, str]) -> dict[str, str]:
+        missing = [k for k in self.credential_env if not env.get(k)]
+        if missing:
+            raise ConfigError(f"missing credential: set {', '.join(missing)} in the environment or the config")
+        return {k: env[k] for k in self.credential_env}
+
+    def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        raise NotImplementedError
+
+    # --- per row ---------------------------------------------------------------------------------
+    def validate(self, row: dict[str, Any]) -> Any:
+        """Coerce and check one source row; raise RowInvalid. Runs once per row: keep it lean."""
+        raise NotImplementedError
+
+    def group_of(self, record: Any) -> Hashable:
+        """Records with the same group travel in the same call."""
+        raise NotImplementedError
+
+    # --- per chunk -------------------------------------------------------------------------------
+    def encode(self, records: Sequence[Any]) -> bytes:
+        raise NotImplementedError
+
+    def request(self) -> tuple[str, str]:
+        """Method and path (below the base URL) of the create call."""
+        raise NotImplementedError
+
+    def created_ids(self, body: bytes, n: int) -> list[int]:
+        """The ids the API gave the n created items, in request order."""
+        raise NotImplementedError
+
+    def retryable(self, error: APIError) -> bool:
+        """Whether an error answer may succeed when the same call is sent again."""
+        return error.retryable
+
+    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
+        """Which items of a refused call were bad (index -> (field, "errorCode: message")), or None if the
+        answer does not say."""
+        return None
+
+    def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
+        """Control totals of a chunk per scope (e.g. journal)."""
+        raise NotImplementedError
+
+    # --- reconciliation ----------------------------------------------------------------------------
+    async def baseline(self, client: Dispatcher, scope: str) -> dict[str, int]:
+        """What the scope held before this run touched it (at least `count`)."""
+        raise NotImplementedError
+
+    async def count(self, client: Dispatcher, scope: str) -> int:
+        raise NotImplementedError
+
+    def walk(
+        self, client: Dispatcher, scope: str, baseline: Mapping[str, int]
+    ) -> AsyncIterator[list[tuple[int, str, int]]]:
+        """Pages of (id, currency, amount in hundredths) of what was created in the scope since the baseline."""
+        raise NotImplementedError

@@ -1,0 +1,215 @@
+"""Visma e-conomic Journals API v11.0.2: draft entries in bulk, keyed, reconciled by count and cursor walk."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+import msgspec
+
+from ..errors import APIError, Conflict, ConfigError
+from .base import RowInvalid, Target, Totals, row_invalid
+
+if TYPE_CHECKING:
+    from ..dispatch import Dispatcher
+
+Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
+Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+
+
+def _iso_date(value: str, field: str) -> str:
+    """Normalise a date to ISO-8601: YYYY-MM-DD stays, DD-MM-YYYY / DD.MM.YYYY / DD/MM/YYYY are turned round,
+    and a full date-time is kept as given once it parses."""
+    try:
+        if len(value) == 10:
+            if value[4] == "-":
+                date.fromisoformat(value)
+                return value
+            if value[2] in "-./" and value[5] == value[2]:
+                return date(int(value[6:]), int(value[3:5]), int(value[:2])).isoformat()
+        elif len(value) > 10 and value[10] == "T":
+            datetime.fromisoformat(value)
+            return value
+    except ValueError:
+        pass
+    raise ValueError(f"not a valid date: {value!r} (use YYYY-MM-DD) - at `$.{field}`")
+
+
+class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """A draft entry as POST /draft-entries/bulk takes it. Absent fields are left out, never sent as null."""
+
+    entryTypeNumber: Literal[2, 3, 4, 5, 10]
+    journalNumber: Positive32
+    voucherNumber: Positive32
+    date: str
+    amount: float
+    currency: Annotated[str, msgspec.Meta(min_length=1)]
+    accountNumber: Int32 | None = None
+    contraAccountNumber: Int32 | None = None
+    contraVatCode: str | None = None
+    costTypeNumber: Int32 | None = None
+    customerInvoiceNumber: str | None = None
+    customerNumber: Int32 | None = None
+    dueDate: str | None = None
+    exchangeRate: float | None = None
+    projectNumber: Int32 | None = None
+    supplierInvoiceNumber: str | None = None
+    supplierNumber: Int32 | None = None
+    supplierPaymentBank: str | None = None
+    supplierPaymentMessage: str | None = None
+    supplierPaymentType: Literal[-1, 1, 2, 5, 7, 10, 14, 17] | None = None
+    text: str | None = None
+    vatCode: str | None = None
+
+    def __post_init__(self) -> None:
+        self.date = _iso_date(self.date, "date")
+        if self.dueDate is not None:
+            self.dueDate = _iso_date(self.dueDate, "dueDate")
+        # msgspec reads "nan"/"inf" as floats and would encode them as null, which the API refuses
+        if not math.isfinite(self.amount):
+            raise ValueError("amount must be a finite number - at `$.amount`")
+        if self.exchangeRate is not None and not math.isfinite(self.exchangeRate):
+            raise ValueError("exchangeRate must be a finite number - at `$.exchangeRate`")
+
+
+_FIELDS = frozenset(DraftEntry.__struct_fields__)
+_encoder = msgspec.json.Encoder()
+_decode_created = msgspec.json.Decoder(list[dict[str, Any]]).decode
+
+
+class _Page(msgspec.Struct):
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+
+
+_decode_page = msgspec.json.Decoder(_Page).decode
+
+
+def _cents(amount: float) -> int:
+    return round(amount * 100)
+
+
+class Economic(Target):
+    name = "economic"
+    idempotent = True
+    max_items = 500
+    default_base_url = "https://apis.e-conomic.com/journalsapi/v11.0.2"
+    credential_env = ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN")
+    fields: ClassVar[frozenset[str]] = _FIELDS
+    item_name = "entry"
+    group_name = "voucher"
+    scope_name = "journal"
+    option_names = ("journal",)
+
+    def __init__(self, journal: int | None = None) -> None:
+        self.journal = journal
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--journal",
+            type=int,
+            help="journal number for rows that do not name one; a row naming another journal is rejected",
+        )
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Economic:
+        journal = options.get("journal")
+        if journal is not None and journal < 1:
+            raise ConfigError("--journal must be a positive journal number")
+        return cls(journal=journal)
+
+    def options(self) -> dict[str, Any]:
+        return {"journal": self.journal}
+
+    def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        return {
+            "X-AppSecretToken": credentials["ECONOMIC_APP_SECRET_TOKEN"],
+            "X-AgreementGrantToken": credentials["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+            "Accept": "application/json",
+        }
+
+    def validate(self, row: dict[str, Any]) -> DraftEntry:
+        if self.journal is not None:
+            given = row.setdefault("journalNumber", self.journal)
+            if str(given).strip() != str(self.journal):
+                raise RowInvalid("journalNumber", f"row names journal {given} but --journal {self.journal} was given")
+        try:
+            return msgspec.convert(row, DraftEntry, strict=False)
+        except msgspec.ValidationError as exc:
+            raise row_invalid(exc) from None
+
+    def group_of(self, record: DraftEntry) -> Hashable:
+        return (record.journalNumber, record.voucherNumber)
+
+    def encode(self, records: Sequence[Any]) -> bytes:
+        return _encoder.encode(records)
+
+    def request(self) -> tuple[str, str]:
+        return "POST", "/draft-entries/bulk"
+
+    def created_ids(self, body: bytes, n: int) -> list[int]:
+        items = _decode_created(body)
+        ids = [int(item["entryNumber"]) for item in items]
+        if len(ids) != n:
+            raise ValueError(f"the API answered {len(ids)} entry numbers for {n} entries")
+        return ids
+
+    def retryable(self, error: APIError) -> bool:
+        # a retry that overtakes its own first attempt: the key is still being processed
+        if isinstance(error, Conflict):
+            return error.error_code == "IdempotencyKeyInUse"
+        return error.retryable
+
+    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
+        bad: dict[int, tuple[str, str]] = {}
+        for item in error.errors:
+            index = item.get("index") if isinstance(item, dict) else None
+            if not isinstance(index, int) or not 0 <= index < n:
+                return None
+            code = item.get("errorCode") or error.error_code or f"HTTP {error.status}"
+            bad[index] = (str(item.get("property") or ""), f"{code}: {item.get('message') or error.message}")
+        return bad or None
+
+    def summarize(self, records: Sequence[DraftEntry]) -> dict[str, Totals]:
+        out: dict[str, Totals] = {}
+        for r in records:
+            per = out.setdefault(str(r.journalNumber), {}).setdefault(r.currency, [0, 0, 0])
+            cents = _cents(r.amount)
+            per[0] += 1
+            per[1] += cents
+            if cents > 0:
+                per[2] += cents
+        return out
+
+    # --- reconciliation: count endpoint, newest entry number, cursor walk ---------------------------
+    async def count(self, client: Dispatcher, scope: str) -> int:
+        return int(await client.get_json("/draft-entries/count", {"filter": f"journalNumber$eq:{int(scope)}"}))
+
+    async def baseline(self, client: Dispatcher, scope: str) -> dict[str, int]:
+        # entry numbers only grow: everything above today's newest one is created from now on
+        page = await client.get_json(
+            "/draft-entries/paged",
+            {"filter": f"journalNumber$eq:{int(scope)}", "sort": "-entryNumber", "pageSize": "1"},
+        )
+        items = page.get("items") or [] if isinstance(page, dict) else page
+        newest = int(items[0]["entryNumber"]) if items else 0
+        return {"count": await self.count(client, scope), "max_id": newest}
+
+    async def walk(
+        self, client: Dispatcher, scope: str, baseline: Mapping[str, int]
+    ) -> AsyncIterator[list[tuple[int, str, int]]]:
+        flt = f"journalNumber$eq:{int(scope)}$and:entryNumber$gt:{int(baseline.get('max_id', 0))}"
+        params = {"filter": flt}
+        while True:
+            page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
+            yield [
+                (int(i["entryNumber"]), str(i.get("currency", "")), _cents(float(i.get("amount", 0))))
+                for i in page.items
+            ]
+            if not page.cursor:
+                return
+            params = {"filter": flt, "cursor": page.cursor}
