@@ -1,0 +1,291 @@
+"""Tests for the streaming readers: small files in tmp_path, every rule of sources.py."""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulkload.errors import ConfigError, SourceError
+from bulkload.sources import MAX_RAW, BadRow, Source, sha256_of
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def rows(path: Path, **kw: Any) -> list[Any]:
+    return list(Source(path, **kw))
+
+
+# --- CSV -----------------------------------------------------------------------------------------------
+
+
+def test_csv_basic_rows_and_line_numbers(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "date,amount\r\n2024-01-31,10.00\r\n2024-02-01,-5\r\n")
+    assert rows(p) == [
+        (2, {"date": "2024-01-31", "amount": "10.00"}),
+        (3, {"date": "2024-02-01", "amount": "-5"}),
+    ]
+
+
+def test_csv_bom_is_not_part_of_the_first_column(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", b"\xef\xbb\xbfid,name\n1,\xc3\x86ble\n")
+    src = Source(p)
+    assert src.fields() == ["id", "name"]
+    assert rows(p) == [(2, {"id": "1", "name": "Æble"})]
+
+
+def test_csv_semicolon_detected_outside_quotes(tmp_path: Path) -> None:
+    # more commas than semicolons in the header, but all of them inside quotes
+    p = write(tmp_path, "a.csv", '"a,b,c";d\n"1,5";2\n')
+    assert rows(p) == [(2, {"a,b,c": "1,5", "d": "2"})]
+
+
+def test_csv_forced_delimiter_wins_over_detection(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "a;b|c\n1;2|3\n")
+    assert rows(p, delimiter="|") == [(2, {"a;b": "1;2", "c": "3"})]
+    assert rows(p) == [(2, {"a": "1", "b|c": "2|3"})]
+
+
+def test_csv_tab_detected_and_forced(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "a\tb\n1,5\t2\n")
+    assert rows(p) == [(2, {"a": "1,5", "b": "2"})]
+    single = write(tmp_path, "b.csv", "text\nx\ty\n")
+    assert rows(single) == [(2, {"text": "x\ty"})]  # no tab in the header: ',' is assumed
+    for forced in ("\t", "\\t", "tab"):
+        assert rows(single, delimiter=forced) == [BadRow(2, "row has 2 cells, the header has 1", "x\ty")]
+
+
+def test_tsv_name_means_tab_even_for_one_column(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.tsv", "text\nhello, world\n")
+    assert rows(p) == [(2, {"text": "hello, world"})]
+
+
+@pytest.mark.parametrize("bad", ["", ",,", '"', "\n", "ab"])
+def test_bad_delimiter_option_is_a_config_error(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ConfigError, match="delimiter"):
+        Source(tmp_path / "a.csv", delimiter=bad)
+
+
+def test_csv_quoted_newline_and_start_lines(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", 'id,text\n1,"two\nlines"\n2,"three\r\nphysical\nlines"\n3,plain\n')
+    assert rows(p) == [
+        (2, {"id": "1", "text": "two\nlines"}),
+        (4, {"id": "2", "text": "three\r\nphysical\nlines"}),
+        (7, {"id": "3", "text": "plain"}),
+    ]
+
+
+def test_csv_empty_and_whitespace_cells_are_absent_other_spaces_kept(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "a,b,c,d\n,  ,\t, x \n")
+    assert rows(p) == [(2, {"d": " x "})]
+
+
+def test_csv_more_cells_is_a_bad_row_and_reading_goes_on(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", 'a,b\n1,2,3\n4,"5,6"\n')
+    assert rows(p) == [BadRow(2, "row has 3 cells, the header has 2", "1,2,3"), (3, {"a": "4", "b": "5,6"})]
+
+
+def test_csv_fewer_cells_leaves_the_rest_absent(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "a,b,c\n1\n1,2\n")
+    assert rows(p) == [(2, {"a": "1"}), (3, {"a": "1", "b": "2"})]
+
+
+def test_csv_blank_lines_are_skipped_but_counted(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "\n\na,b\n\n1,2\n   \n,\n3,4")
+    assert rows(p) == [(5, {"a": "1", "b": "2"}), (8, {"a": "3", "b": "4"})]
+
+
+def test_csv_header_empty_file(tmp_path: Path) -> None:
+    for name, data in [("empty.csv", ""), ("blank.csv", "\n  \n")]:
+        with pytest.raises(ConfigError, match=f"{name}.*no header"):
+            Source(write(tmp_path, name, data)).fields()
+
+
+def test_csv_header_empty_name(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"a\.csv: column 2 of the header has no name"):
+        rows(write(tmp_path, "a.csv", "a, ,c\n1,2,3\n"))
+
+
+def test_csv_header_duplicate_name_also_after_mapping(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"a\.csv: column 'a' appears twice"):
+        rows(write(tmp_path, "a.csv", "a,b,a\n"))
+    p = write(tmp_path, "b.csv", "amount,belob\n1,2\n")
+    with pytest.raises(ConfigError, match="'amount' appears twice"):
+        Source(p, columns={"belob": "amount"}).fields()
+    # dropping one of two equal names is fine
+    assert Source(write(tmp_path, "c.csv", "x,x\n1,2\n"), columns={"x": ""}).fields() == []
+
+
+def test_csv_column_mapping_renames_and_drops(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "Dato,Beløb,Intern,text\n2024-01-31,10,secret,hi\n")
+    src = Source(p, columns={"Dato": "date", "Beløb": "amount", "Intern": ""})
+    assert src.fields() == ["date", "amount", "text"]
+    assert list(src) == [(2, {"date": "2024-01-31", "amount": "10", "text": "hi"})]
+
+
+def test_fields_does_not_consume_rows_and_source_is_reiterable(tmp_path: Path) -> None:
+    src = Source(write(tmp_path, "a.csv", "a\n1\n2\n"))
+    assert src.fields() == ["a"]
+    first = list(src)
+    assert first == [(2, {"a": "1"}), (3, {"a": "2"})]
+    assert list(src) == first
+
+
+def test_csv_invalid_utf8_row_is_bad_and_later_rows_are_read(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", b"id,name\n1,ok\n2,caf\xe9\n3,\xc3\xa6\n")
+    got = rows(p)
+    assert got[0] == (2, {"id": "1", "name": "ok"})
+    bad = got[1]
+    assert isinstance(bad, BadRow) and bad.line_no == 3
+    assert bad.reason == "invalid UTF-8 (byte 0xe9) in 'name'"
+    assert bad.raw == "2,caf\ufffd"
+    assert got[2] == (4, {"id": "3", "name": "æ"})
+
+
+def test_csv_invalid_utf8_header_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid UTF-8"):
+        Source(write(tmp_path, "a.csv", b"n\xffme\n1\n")).fields()
+
+
+def test_csv_file_ending_inside_a_quote(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", 'a,b\n1,2\n3,"unfinished\nstill open')
+    assert rows(p) == [
+        (2, {"a": "1", "b": "2"}),
+        BadRow(3, "file ends inside a quoted cell", '3,"unfinished\nstill open'),
+    ]
+
+
+def test_csv_last_line_without_newline_is_a_normal_row(tmp_path: Path) -> None:
+    assert rows(write(tmp_path, "a.csv", 'a,b\n1,"2"')) == [(2, {"a": "1", "b": "2"})]
+
+
+def test_csv_oversized_cell_is_a_bad_row_and_reading_goes_on(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", 'a,b\n1,"' + "x" * 200_000 + "\n2,ok\n")
+    got = rows(p)
+    assert (
+        isinstance(got[0], BadRow)
+        and got[0].line_no == 2
+        and "field larger than field limit" in got[0].reason
+    )
+    assert got[1:] == [(3, {"a": "2", "b": "ok"})]
+
+
+def test_bad_row_raw_is_clipped(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "a\n" + "y" * 5000 + ",z\n")
+    (bad,) = rows(p)
+    assert isinstance(bad, BadRow) and len(bad.raw) == MAX_RAW and bad.raw == "y" * MAX_RAW
+
+
+# --- JSONL ---------------------------------------------------------------------------------------------
+
+
+def test_jsonl_rows_bad_lines_nulls_and_blanks(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "a.jsonl",
+        '{"a": 1, "b": {"c": [1, 2]}}\n\n  \n{"a": null, "b": "x"}\n{"a": \n[1, 2]\n"s"\nnull\r\n{"d": 1.5}\r\n',
+    )
+    got = rows(p)
+    assert got[0] == (1, {"a": 1, "b": {"c": [1, 2]}})
+    assert got[1] == (4, {"b": "x"})
+    assert isinstance(got[2], BadRow) and got[2][:1] == (5,) and got[2].reason.startswith("invalid JSON: ")
+    assert got[2].raw == '{"a": '
+    assert got[3:6] == [
+        BadRow(6, "expected a JSON object, got an array", "[1, 2]"),
+        BadRow(7, "expected a JSON object, got a string", '"s"'),
+        BadRow(8, "expected a JSON object, got null", "null"),
+    ]
+    assert got[6] == (9, {"d": 1.5})
+    assert len(got) == 7
+
+
+def test_jsonl_column_mapping_and_bom(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.ndjson", b'\xef\xbb\xbf{"Dato": "2024", "skip": 1, "keep": null, "x": 2}\n')
+    src = Source(p, columns={"Dato": "date", "skip": ""})
+    assert src.fields() is None and src.fmt == "jsonl"
+    assert list(src) == [(1, {"date": "2024", "x": 2})]
+
+
+def test_jsonl_invalid_utf8_line_is_bad_and_later_lines_are_read(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.jsonl", b'{"a": "\xff"}\n{"a": "\xc3\xa6"}\n')
+    assert rows(p) == [BadRow(1, "invalid UTF-8 (byte 0xff) at byte 8", '{"a": "\ufffd"}'), (2, {"a": "æ"})]
+
+
+# --- format, gzip, files -------------------------------------------------------------------------------
+
+
+def test_format_sniffed_from_content_when_the_name_says_nothing(tmp_path: Path) -> None:
+    assert Source(write(tmp_path, "data.txt", '\n  {"a": 1}\n')).fmt == "jsonl"
+    assert Source(write(tmp_path, "data.dat", "a,b\n")).fmt == "csv"
+    assert Source(write(tmp_path, "x.csv", '{"a": 1}\n'), fmt="JSONL").fmt == "jsonl"
+    with pytest.raises(ConfigError, match="unknown format"):
+        Source(tmp_path / "x.csv", fmt="xml")
+
+
+def test_gzip_is_detected_by_content_not_name(tmp_path: Path) -> None:
+    zipped_csv = write(tmp_path, "a.csv", gzip.compress(b"a,b\n1,2\n"))
+    src = Source(zipped_csv)
+    assert src.compressed and src.fmt == "csv"
+    assert list(src) == [(2, {"a": "1", "b": "2"})]
+    plain_gz = write(tmp_path, "b.csv.gz", "a\n3\n")
+    assert not Source(plain_gz).compressed
+    assert rows(plain_gz) == [(2, {"a": "3"})]
+
+
+def test_gzip_jsonl_with_format_sniffed_inside_the_compression(tmp_path: Path) -> None:
+    p = write(tmp_path, "export.gz", gzip.compress(b'{"a": 1}\n\n{"a": 2}\n'))
+    src = Source(p)
+    assert src.compressed and src.fmt == "jsonl"
+    assert list(src) == [(1, {"a": 1}), (3, {"a": 2})]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_truncated_gzip_yields_complete_rows_then_source_error(tmp_path: Path, fmt: str) -> None:
+    n = 20_000
+    if fmt == "csv":
+        body = "id,text\n" + "".join(f"{i},row number {i}\n" for i in range(n))
+    else:
+        body = "".join(f'{{"id": {i}, "text": "row number {i}"}}\n' for i in range(n))
+    data = gzip.compress(body.encode())
+    p = write(tmp_path, f"a.{fmt}.gz", data[: len(data) // 2])
+    got: list[Any] = []
+    with pytest.raises(SourceError, match=rf"a\.{fmt}\.gz: cannot read past line \d+") as info:
+        got.extend(Source(p))  # extend keeps what came before the error
+    first = 2 if fmt == "csv" else 1
+    assert 1000 < len(got) < n
+    assert [ln for ln, _ in got] == list(range(first, first + len(got)))  # nothing skipped, nothing partial
+    assert all(rec["id"] == (str(i) if fmt == "csv" else i) for i, (_, rec) in enumerate(got))
+    assert f"line {got[-1][0]}:" in str(info.value)
+
+
+def test_missing_file_is_a_config_error_when_opened_not_before(tmp_path: Path) -> None:
+    src = Source(tmp_path / "nope.csv")  # constructing is fine
+    with pytest.raises(ConfigError, match=r"cannot read .*nope\.csv"):
+        src.fields()
+    with pytest.raises(ConfigError, match=r"cannot read .*nope\.csv"):
+        list(src)
+    with pytest.raises(ConfigError, match="cannot read"):
+        assert Source(tmp_path).compressed  # a directory
+
+
+@pytest.mark.parametrize("data", [b"a\n1\n2\n", gzip.compress(b'{"a": 1}\n{"a": 2}\n')])
+def test_abandoned_iteration_closes_the_file(tmp_path: Path, data: bytes) -> None:
+    it = iter(Source(write(tmp_path, "a.dat", data)))
+    assert next(it)[0] in (1, 2)
+    del it  # an unclosed file would raise ResourceWarning, an error under filterwarnings=error
+    gc.collect()
+
+
+def test_sha256_of(tmp_path: Path) -> None:
+    data = b"a,b\n" * 100_000
+    assert sha256_of(write(tmp_path, "a.csv", data)) == hashlib.sha256(data).hexdigest()
+    with pytest.raises(ConfigError, match="cannot read"):
+        sha256_of(tmp_path / "missing.csv")
