@@ -1,0 +1,343 @@
+"""Machinery every sandbox shares: options, limits, injected faults, stats and problem+json answers.
+
+A sandbox app is built with :func:`new_app`; its middleware chain is
+
+    outer  →  the sandbox's own middlewares (auth, idempotency, …)  →  delay  →  handler
+
+``outer`` counts the request, applies the rate limit, the daily quota and injected 5xx faults *before*
+anything happens, and drops the connection *after* a write was committed ("commit then drop").
+``delay`` sits innermost so latency and slow responses happen while, for example, an idempotency key
+is still in progress, as it would on a real server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+STATS_PATH = "/_sandbox/stats"
+DAY_S = 86_400.0
+
+
+class SandboxOptions(msgspec.Struct, kw_only=True):
+    """How a sandbox misbehaves: every knob defaults to off (a perfect, instant API)."""
+
+    latency_ms: float = 0
+    #: requests per second over a sliding 1-second window (0 = no limit)
+    rate_limit: float = 0
+    #: calls per rolling ``quota_window_s`` (24 h unless scaled down for tests; 0 = no quota)
+    daily_quota: int = 0
+    quota_window_s: float = DAY_S
+    #: fraction of requests answered 500/503 before anything is done
+    fault_rate: float = 0
+    #: fraction of writes that are committed and then get no answer (the connection is aborted)
+    drop_rate: float = 0
+    slow_rate: float = 0
+    slow_ms: float = 3000
+    seed: int | None = None
+    #: 400 answers on bulk calls do not say which items are bad (the client must bisect)
+    opaque_errors: bool = False
+    page_size: int = 1000
+
+
+class RollingWindow:
+    """At most ``limit`` events per rolling ``window_s``, counted in whole-second buckets.
+
+    Memory is bounded by the window length in seconds, not by the number of events.
+    """
+
+    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._buckets: deque[list[float]] = deque()  # [bucket start second, count]
+        self._total = 0
+
+    def _expire(self, now: float) -> None:
+        while self._buckets and self._buckets[0][0] + 1 + self.window_s <= now:
+            self._total -= int(self._buckets.popleft()[1])
+
+    def try_acquire(self) -> float:
+        """Take a slot and return 0, or return the seconds until one frees (nothing taken)."""
+        now = self._clock()
+        self._expire(now)
+        if self._total >= self.limit:
+            return max(self._buckets[0][0] + 1 + self.window_s - now, 0.001)
+        second = math.floor(now)
+        if self._buckets and self._buckets[-1][0] == second:
+            self._buckets[-1][1] += 1
+        else:
+            self._buckets.append([second, 1])
+        self._total += 1
+        return 0.0
+
+
+class SlidingRate:
+    """At most ``rate`` requests in any 1-second window, exact (keeps at most ``limit`` timestamps)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        # a rate below 1/s becomes "1 request per 1/rate seconds" so the window never holds zero
+        self.limit = max(1, int(rate))
+        self.window_s = self.limit / rate
+        self._clock = clock
+        self._times: deque[float] = deque()
+
+    def try_acquire(self) -> float:
+        now = self._clock()
+        times = self._times
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        if len(times) >= self.limit:
+            return times[0] + self.window_s - now
+        times.append(now)
+        return 0.0
+
+
+class SandboxStats:
+    """Counters served at ``GET /_sandbox/stats``; bounded memory whatever the run length."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.requests = 0
+        self.by_status: dict[str, int] = {}
+        self.faults = {"http_5xx": 0, "drop": 0, "slow": 0, "rate_limited": 0, "quota": 0}
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.max_per_second = 0
+        self._last_second: deque[float] = deque()  # arrivals in the last second only
+        self.started = clock()
+
+    def arrived(self) -> None:
+        now = self._clock()
+        self.requests += 1
+        window = self._last_second
+        window.append(now)
+        while window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) > self.max_per_second:
+            self.max_per_second = len(window)
+
+    def answered(self, status: int) -> None:
+        key = str(status)
+        self.by_status[key] = self.by_status.get(key, 0) + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "by_status": dict(self.by_status),
+            "faults": dict(self.faults),
+            "max_requests_per_second": self.max_per_second,
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "uptime_s": round(self._clock() - self.started, 3),
+        }
+
+
+_problem_encoder = msgspec.json.Encoder()
+
+
+def trace_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utc_now() -> str:
+    """Now in UTC as the APIs write it: ``YYYY-MM-DDTHH:MM:SS``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    error_code: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    instance: str = "",
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """An RFC 7807 problem+json answer shaped like e-conomic's error body."""
+    body = {
+        "type": f"https://httpstatuses.io/{status}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "errors": errors or [],
+        "traceId": trace_id(),
+        "errorCode": error_code or "",
+        "traceTimeUtc": utc_now(),
+    }
+    return web.Response(
+        status=status,
+        body=_problem_encoder.encode(body),
+        content_type="application/problem+json",
+        headers=headers,
+    )
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status, body=_problem_encoder.encode(payload), content_type="application/json", headers=headers
+    )
+
+
+class Sandbox:
+    """One sandbox's fault injector, limits and stats; its two middlewares wrap the app's own."""
+
+    def __init__(self, options: SandboxOptions) -> None:
+        self.options = options
+        self.stats = SandboxStats()
+        # one seeded generator for every fault decision, so a seed replays the same faults
+        self.rng = random.Random(options.seed)
+        self.rate = SlidingRate(options.rate_limit) if options.rate_limit > 0 else None
+        self.quota = (
+            RollingWindow(options.daily_quota, options.quota_window_s) if options.daily_quota > 0 else None
+        )
+
+    def _chance(self, rate: float) -> bool:
+        # draw only when the fault is on, so turning one fault on does not shift the others' sequence
+        return rate > 0 and self.rng.random() < rate
+
+    @web.middleware
+    async def outer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/_sandbox/"):
+            return await handler(request)
+        stats = self.stats
+        stats.arrived()
+        refused = self._refuse(request)
+        if refused is not None:
+            stats.answered(refused.status)
+            return refused
+        stats.in_flight += 1
+        stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        try:
+            try:
+                resp = await handler(request)
+            except web.HTTPException as exc:
+                # router 404/405 and friends: answer in the same problem+json shape as everything else
+                resp = problem(exc.status, exc.reason, exc.text or exc.reason, instance=request.path)
+        finally:
+            stats.in_flight -= 1
+        if request.method in WRITE_METHODS and self._chance(self.options.drop_rate):
+            # The write is committed (and, where the API has idempotency, its answer cached) — now the
+            # client gets nothing. Aborting makes aiohttp's write of the response fail with a
+            # ConnectionError, which it swallows, so not a byte of the answer leaves.
+            stats.faults["drop"] += 1
+            if request.transport is not None:
+                request.transport.abort()
+            return resp
+        stats.answered(resp.status)
+        return resp
+
+    def _refuse(self, request: web.Request) -> web.Response | None:
+        """The answer for a request turned away before any work, or None to let it through."""
+        if self.rate is not None and (wait := self.rate.try_acquire()) > 0:
+            self.stats.faults["rate_limited"] += 1
+            return _too_many(request, wait, "Rate limit exceeded.", "RateLimitExceeded")
+        if self.quota is not None and (wait := self.quota.try_acquire()) > 0:
+            self.stats.faults["quota"] += 1
+            return _too_many(request, wait, "Daily call quota exhausted.", "QuotaExceeded")
+        if self._chance(self.options.fault_rate):
+            self.stats.faults["http_5xx"] += 1
+            status = self.rng.choice((500, 503))
+            title = "Internal Server Error" if status == 500 else "Service Unavailable"
+            return problem(status, title, "Injected fault: nothing was done.", instance=request.path)
+        return None
+
+    @web.middleware
+    async def delay(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/_sandbox/"):
+            return await handler(request)
+        wait_ms = self.options.latency_ms
+        if self._chance(self.options.slow_rate):
+            self.stats.faults["slow"] += 1
+            wait_ms += self.options.slow_ms
+        if wait_ms > 0:
+            await asyncio.sleep(wait_ms / 1000)
+        return await handler(request)
+
+
+def _too_many(request: web.Request, wait_s: float, detail: str, code: str) -> web.Response:
+    retry_after = max(1, math.ceil(wait_s))
+    return problem(
+        429,
+        "Too Many Requests",
+        f"{detail} Retry after {retry_after} s.",
+        error_code=code,
+        instance=request.path,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
+StatsExtra = Callable[[], dict[str, Any]]
+
+
+def new_app(
+    options: SandboxOptions, *middlewares: Middleware, extra_stats: StatsExtra | None = None
+) -> web.Application:
+    """An application with the sandbox's limits and faults around ``middlewares`` and the stats route.
+
+    ``extra_stats`` adds sandbox-specific numbers (e.g. how many records the store holds) to the stats.
+    """
+    sandbox = Sandbox(options)
+    app = web.Application(middlewares=[sandbox.outer, *middlewares, sandbox.delay])
+    app[SANDBOX_KEY] = sandbox
+
+    async def stats(request: web.Request) -> web.Response:
+        payload = sandbox.stats.to_dict()
+        if extra_stats is not None:
+            payload.update(extra_stats())
+        return json_response(payload)
+
+    app.router.add_get(STATS_PATH, stats)
+    return app
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags every ``bulkload sandbox TARGET`` accepts."""
+    defaults = SandboxOptions()
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port, printed at start)")
+    parser.add_argument("--latency-ms", type=float, default=defaults.latency_ms)
+    parser.add_argument("--rate-limit", type=float, default=defaults.rate_limit, help="requests/s, 0 = off")
+    parser.add_argument(
+        "--daily-quota", type=int, default=defaults.daily_quota, help="calls per 24 h, 0 = off"
+    )
+    parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate, help="fraction answered 5xx")
+    parser.add_argument(
+        "--drop-rate", type=float, default=defaults.drop_rate, help="fraction of writes dropped"
+    )
+    parser.add_argument("--slow-rate", type=float, default=defaults.slow_rate)
+    parser.add_argument("--slow-ms", type=float, default=defaults.slow_ms)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--opaque-errors", action="store_true", help="bulk 400s do not name the bad items")
+    parser.add_argument("--page-size", type=int, default=defaults.page_size)
+
+
+def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
+    return SandboxOptions(
+        latency_ms=ns.latency_ms,
+        rate_limit=ns.rate_limit,
+        daily_quota=ns.daily_quota,
+        fault_rate=ns.fault_rate,
+        drop_rate=ns.drop_rate,
+        slow_rate=ns.slow_rate,
+        slow_ms=ns.slow_ms,
+        seed=ns.seed,
+        opaque_errors=ns.opaque_errors,
+        page_size=ns.page_size,
+    )

@@ -1,0 +1,112 @@
+"""The benchmark data generator and the e-conomic sample: balanced adjacent vouchers, exact counts,
+bad rows where asked, and the sandbox accepting every good row and refusing the bad ones."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import json
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient, TestServer
+
+from bulkload.sandbox.economic import create_app
+from bulkload.sandbox.economic_web import PREFIX
+
+ROOT = Path(__file__).resolve().parent.parent
+AUTH = {"X-AppSecretToken": "app-secret", "X-AgreementGrantToken": "grant-1"}
+INTS = {"entryTypeNumber", "journalNumber", "voucherNumber", "accountNumber", "contraAccountNumber",
+        "customerNumber", "supplierNumber"}  # fmt: skip
+FLOATS = {"amount", "exchangeRate"}
+
+
+def _generator() -> ModuleType:
+    # benchmarks/ is a folder of scripts beside the package, not on sys.path under plain `pytest`
+    spec = importlib.util.spec_from_file_location("generate_data", ROOT / "benchmarks" / "generate_data.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _generator()
+
+
+def test_counts_are_exact_and_vouchers_balance_and_stay_adjacent() -> None:
+    for n in (1, 2, 3, 5, 999):
+        assert sum(1 for _ in gen.generate_rows(n, seed=n)) == n
+    rows = list(gen.generate_rows(3000, seed=4))
+    seen: list[tuple[int, int]] = []
+    totals: Counter[tuple[int, int]] = Counter()
+    for row in rows:
+        key = (row["journalNumber"], row["voucherNumber"])
+        if not seen or seen[-1] != key:
+            seen.append(key)
+        totals[key] += round(row["amount"] * 100)
+    assert len(seen) == len(set(seen)), "a voucher's lines are not adjacent"
+    assert not [key for key, cents in totals.items() if cents], "unbalanced vouchers"
+    assert {r["entryTypeNumber"] for r in rows} == {2, 3, 5}
+    assert {r["journalNumber"] for r in rows} == {1, 2, 3}
+    assert Counter(r["currency"] for r in rows).most_common(1)[0][0] == "DKK"
+    assert all(r["date"].startswith("2026-11-") for r in rows)
+    assert all("supplierNumber" in r or r["entryTypeNumber"] != 3 or r["accountNumber"] != 6900 for r in rows)
+
+
+def test_bad_every_spoils_exactly_those_rows(tmp_path: Path) -> None:
+    out = tmp_path / "rows.jsonl.gz"
+    assert gen.write_file(out, 50, fmt="jsonl", compress=True, bad_every=10, seed=1) == 50
+    with gzip.open(out, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    spoiled = [rows[i] for i in (9, 19, 29, 39, 49)]
+    assert spoiled[0]["accountNumber"] == 9999
+    assert "amount" not in spoiled[1]
+    assert spoiled[2]["entryTypeNumber"] == 7
+    assert spoiled[3]["date"] == "2026-02-30"
+    assert len(spoiled[4]["text"]) > 250
+
+
+def read_sample(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(file line, entry) for every data row, typed as a loader would type it."""
+    rows = []
+    with path.open(encoding="utf-8", newline="") as f:
+        for line, raw in enumerate(csv.DictReader(f), start=2):
+            typed = {k: int(v) if k in INTS else float(v) if k in FLOATS else v for k, v in raw.items() if v}
+            rows.append((line, typed))
+    return rows
+
+
+async def test_sample_is_accepted_except_its_bad_rows() -> None:
+    rows = read_sample(ROOT / "samples" / "economic" / "entries.csv")
+    assert len(rows) == 3000
+    client = TestClient(TestServer(create_app()), timeout=aiohttp.ClientTimeout(total=30))
+    await client.start_server()
+    try:
+        refused: dict[int, str] = {}
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            resp = await client.post(f"{PREFIX}/draft-entries/bulk", json=[e for _, e in chunk], headers=AUTH)
+            if resp.status == 400:
+                body = await resp.json(content_type=None)
+                bad = {chunk[item["index"]][0]: item["errorCode"] for item in body["errors"]}
+                refused.update(bad)
+                good = [e for line, e in chunk if line not in bad]
+                resp = await client.post(f"{PREFIX}/draft-entries/bulk", json=good, headers=AUTH)
+            assert resp.status == 201
+        assert refused == {
+            401: "JournalEntryAccountNotFound",
+            801: "JournalEntryEitherAmountsNotSet",
+            1201: "JournalEntryTypeNotCorrect",
+            1601: "InvalidDate",
+            2001: "JournalEntryTextTooLong",
+            2401: "JournalEntryAccountNotFound",
+            2801: "JournalEntryEitherAmountsNotSet",
+        }
+        count = await client.get(f"{PREFIX}/draft-entries/count", headers=AUTH)
+        assert await count.json() == 3000 - len(refused)
+    finally:
+        await client.close()
