@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume = sub.add_parser("resume", help="continue a stopped or killed run from its ledger")
     resume.add_argument("--ledger", required=True)
     resume.add_argument("--report")
+    resume.add_argument("--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off)")
     resume.add_argument("--no-progress", action="store_true")
     rec = sub.add_parser("reconcile", help="compare a run's ledger with what the API holds now")
     rec.add_argument("--ledger", required=True)
@@ -104,7 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _finish(runner.dry_run(job))
             return _finish(anyio.run(lambda: runner.load(job, progress=not ns.no_progress)))
         if ns.command == "resume":
-            return _finish(anyio.run(lambda: runner.resume(ns.ledger, report=ns.report, progress=not ns.no_progress)))
+            return _finish(anyio.run(lambda: runner.resume(
+                ns.ledger, report=ns.report, progress=not ns.no_progress, daily_quota=ns.daily_quota
+            )))
         if ns.command == "reconcile":
             report = anyio.run(lambda: runner.reconcile(ns.ledger, report=ns.report))
             print(json.dumps(report["reconcile"], indent=2))

@@ -9,17 +9,18 @@ keeps every committed write across a killed process, which is the crash bulkload
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import sqlite3
 import time
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
-from .errors import LedgerError
+from .errors import LedgerError, RunStopped
 from .targets.base import Totals
 
 SCHEMA_VERSION = 1
@@ -71,8 +72,25 @@ class RowOutcome(NamedTuple):
     original: str
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _writes(method: Callable[P, R]) -> Callable[P, R]:
+    """A ledger write that fails (disk full, file removed) stops the run, resumable, in our own terms."""
+
+    @functools.wraps(method)
+    def write(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise RunStopped(f"cannot write the ledger: {exc}") from exc
+
+    return write
+
+
 class Ledger:
-    """Synchronous on purpose: the pipeline calls it from one worker thread, off the event loop."""
+    """Synchronous: each write is one short transaction per chunk, done on the event loop."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:
         self.path = path
@@ -93,8 +111,13 @@ class Ledger:
             os.close(fd)
             raise LedgerError(f"the ledger {path} is in use by another bulkload process") from None
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            os.close(fd)
+            raise LedgerError(f"{path} is not a bulkload ledger ({exc})") from exc
         return conn, fd
 
     @classmethod
@@ -126,9 +149,11 @@ class Ledger:
         try:
             version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
+            conn.close()
             os.close(fd)
             raise LedgerError(f"{path} is not a bulkload ledger ({exc})") from exc
         if version is None or int(version[0]) != SCHEMA_VERSION:
+            conn.close()
             os.close(fd)
             raise LedgerError(f"{path} was written by another bulkload version (schema {version and version[0]})")
         return cls(path, conn, fd)
@@ -143,6 +168,7 @@ class Ledger:
         (raw,) = self._db.execute("SELECT value FROM meta WHERE key='run'").fetchone()
         return RunInfo(**json.loads(raw))
 
+    @_writes
     def set_status(self, status: str) -> None:
         run = self.run
         run.status = status
@@ -188,6 +214,7 @@ class Ledger:
             )
             self._save_calls(calls)
 
+    @_writes
     def settle(self, seq: int, part: str, state: str, error: str, calls: dict[int, int]) -> None:
         """Close a chunk without ids: `in_doubt`, or back to `pending` when the API refused it unread."""
         with self._db:
@@ -244,6 +271,7 @@ class Ledger:
                 yield file_idx, line, key, error or ""
 
     # --- rows that did not load -------------------------------------------------------------------------
+    @_writes
     def add_rows(self, rows: Iterable[RowOutcome]) -> None:
         with self._db:
             self._db.execute("BEGIN")
@@ -287,6 +315,7 @@ class Ledger:
     def baselines(self) -> dict[str, dict[str, int]]:
         return {scope: json.loads(data) for scope, data in self._db.execute("SELECT scope, data FROM baselines")}
 
+    @_writes
     def set_baseline(self, scope: str, data: dict[str, int]) -> None:
         self._db.execute("INSERT OR IGNORE INTO baselines VALUES (?, ?)", (scope, json.dumps(data)))
 

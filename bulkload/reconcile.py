@@ -8,16 +8,15 @@ Control totals are rows and the sum of amounts per currency, plus a hash total o
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 
 from .dispatch import Dispatcher
+from .errors import BulkloadError
 from .ledger import Ledger
 from .targets.base import Target, Totals
 
-T = TypeVar("T")
 #: how many missing or unexpected entries the report names one by one
 LIST_LIMIT = 100
 
@@ -36,20 +35,24 @@ def _totals_view(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
 
 async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> dict[str, Any]:
     """Return the report's `reconcile` section; `ok` is True only when everything matches."""
-    lane = anyio.CapacityLimiter(1)
-
-    async def db(fn: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(fn, *args, limiter=lane)
-
     conn = ledger.db()
-    await db(conn.execute, "CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT, "
-             "currency TEXT, cents INTEGER, seen INTEGER NOT NULL DEFAULT 1)")
-    await db(conn.execute, "DELETE FROM remote")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT, "
+                 "currency TEXT, cents INTEGER, seen INTEGER NOT NULL DEFAULT 1)")
+    conn.execute("DELETE FROM remote")
     expected = ledger.expected()
     baselines = ledger.baselines()
     scopes = sorted(set(expected) | set(baselines), key=lambda s: (len(s), s))
     counts: dict[str, dict[str, int]] = {}
-    for scope in scopes:
+    failed: list[BulkloadError] = []
+
+    async def check(scope: str) -> None:
+        try:
+            await walk(scope)
+        except BulkloadError as exc:  # surfaces as itself, not wrapped in an ExceptionGroup
+            failed.append(exc)
+            tg.cancel_scope.cancel()
+
+    async def walk(scope: str) -> None:
         base = baselines.get(scope, {"count": 0, "max_id": 0})
         loaded = sum(figures[0] for figures in expected.get(scope, {}).values())
         counts[scope] = {
@@ -59,13 +62,20 @@ async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, file
             "remote": await target.count(dispatcher, scope),
         }
         async for page in target.walk(dispatcher, scope, base):
-            await db(
-                conn.executemany,
+            conn.executemany(
                 "INSERT INTO remote (id, scope, currency, cents) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET seen = seen + 1",
                 [(i, scope, cur, cents) for i, cur, cents in page],
             )
-    seen_twice = (await db(lambda: conn.execute("SELECT COUNT(*) FROM remote WHERE seen > 1").fetchone()))[0]
+
+    # one cursor per scope, walked side by side: each walk is a chain of round trips
+    async with anyio.create_task_group() as tg:
+        for scope in scopes:
+            tg.start_soon(check, scope)
+    if failed:
+        raise failed[0]
+    counts = {scope: counts[scope] for scope in scopes}
+    seen_twice = conn.execute("SELECT COUNT(*) FROM remote WHERE seen > 1").fetchone()[0]
 
     def diff() -> tuple[int, list[dict[str, Any]], int, list[dict[str, Any]], dict[str, Totals], int, int]:
         missing_n = conn.execute(
@@ -97,7 +107,7 @@ async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, file
         theirs = conn.execute("SELECT COALESCE(SUM(id), 0) FROM remote").fetchone()[0]
         return missing_n, missing, extra_n, extra, remote, ours, theirs
 
-    missing_n, missing, extra_n, extra, remote, id_sum, remote_id_sum = await db(diff)
+    missing_n, missing, extra_n, extra, remote, id_sum, remote_id_sum = diff()
     expected_count = sum(c["expected"] for c in counts.values())
     remote_count = sum(c["remote"] for c in counts.values())
     exp_view, rem_view = _totals_view(expected), _totals_view(remote)

@@ -84,12 +84,16 @@ def job_of(ledger: Ledger, report: str | None = None) -> Job:
 
 
 async def resume(
-    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None, progress: bool = False
+    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None, progress: bool = False,
+    daily_quota: int | None = None,
 ) -> dict[str, Any]:
-    """Continue a stopped or killed run with its stored settings; done chunks are never sent again."""
+    """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
+    `daily_quota` replaces the stored quota (after the agreement's quota was raised)."""
     ledger = Ledger.open(ledger_path)
     try:
         job = job_of(ledger, report)
+        if daily_quota is not None:
+            job.daily_quota = daily_quota
         target = job.make_target()
         credentials = job.credentials(env)
         for stored in ledger.run.files:

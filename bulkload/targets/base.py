@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
@@ -90,9 +90,9 @@ class Target:
         """Coerce and check one source row; raise RowInvalid. Runs once per row: keep it lean."""
         raise NotImplementedError
 
-    def group_of(self, record: Any) -> Hashable:
-        """Records with the same group travel in the same call."""
-        raise NotImplementedError
+    #: records with the same group travel in the same call; runs once per row, so a C-level
+    #: callable such as operator.attrgetter is best
+    group_of: Callable[[Any], Hashable]
 
     # --- per chunk -------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import csv
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CREDS = {"ECONOMIC_APP_SECRET_TOKEN": "test-app-secret", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "test-grant"}
+HEADER = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency", "accountNumber",
+          "contraAccountNumber", "text", "vatCode"]
+
+
+def write_entries(path: Path, vouchers: int, *, journal: int = 1, seed: int = 1, first_voucher: int = 1) -> dict[str, int]:
+    """Balanced two-line vouchers; returns the input's control totals (rows, debit in hundredths)."""
+    rnd = random.Random(seed)
+    rows, debit = 0, 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for v in range(first_voucher, first_voucher + vouchers):
+            cents = rnd.randint(100, 500_000)
+            amount = f"{cents // 100}.{cents % 100:02d}"
+            day = f"2026-11-{rnd.randint(1, 30):02d}"
+            w.writerow([5, journal, v, day, amount, "DKK", 1010, "", f"Sale {v}", "U25"])
+            w.writerow([5, journal, v, day, "-" + amount, "DKK", 5820, "", f"Sale {v} VAT", ""])
+            rows += 2
+            debit += cents
+    return {"rows": rows, "debit": debit}
+
+
+@pytest.fixture
+def env() -> dict[str, str]:
+    return dict(CREDS)
+
+
+class SandboxProcess:
+    def __init__(self, proc: subprocess.Popen[str], url: str) -> None:
+        self.proc = proc
+        self.url = url
+        self.root = url.split("/journalsapi")[0]
+
+
+def spawn_sandbox(*flags: str) -> SandboxProcess:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bulkload", "sandbox", "economic", "--port", "0", *flags],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if "listening on" not in line:
+        proc.kill()
+        raise RuntimeError(f"sandbox did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+    return SandboxProcess(proc, line.rsplit(" ", 1)[1].strip())
+
+
+@pytest.fixture
+def sandbox_process(request: pytest.FixtureRequest) -> Iterator[SandboxProcess]:
+    marker = request.node.get_closest_marker("sandbox_flags")
+    sb = spawn_sandbox(*(marker.args if marker else ()))
+    try:
+        yield sb
+    finally:
+        sb.proc.kill()
+        sb.proc.communicate(timeout=10)  # reaps the child and closes its pipes
+
+
+def bulkload_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bulkload", *args]
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **extra, "PYTHONUNBUFFERED": "1"}

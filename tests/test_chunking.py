@@ -1,0 +1,99 @@
+"""Chunk planning: item and byte caps, vouchers kept whole, deterministic sequence numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from bulkload.chunking import Planner
+from bulkload.sources import BadRow
+from bulkload.targets.economic import Economic
+
+
+def rows(vouchers: list[tuple[int, int]], start_line: int = 2) -> list[tuple[int, dict[str, Any]]]:
+    """(voucher, lines) pairs → source rows, journal 1."""
+    out, line = [], start_line
+    for voucher, n in vouchers:
+        for i in range(n):
+            out.append((line, {"entryTypeNumber": "5", "journalNumber": "1", "voucherNumber": str(voucher),
+                               "date": "2026-11-01", "amount": str(i + 1), "currency": "DKK", "accountNumber": "1010"}))
+            line += 1
+    return out
+
+
+def plan(source: list[Any], max_items: int = 500, max_bytes: int = 2_000_000) -> tuple[Planner, list[Any]]:
+    planner = Planner(Economic(), max_items, max_bytes)
+    return planner, list(planner.plan(0, source))
+
+
+def vouchers_of(chunk: Any) -> list[int]:
+    return [r.voucherNumber for r in chunk.records]
+
+
+def test_chunks_respect_the_item_cap_and_keep_vouchers_whole() -> None:
+    planner, chunks = plan(rows([(v, 3) for v in range(1, 11)]), max_items=7)
+    assert [len(c) for c in chunks] == [6, 6, 6, 6, 6]
+    for c in chunks:
+        assert len(c) <= 7
+        for v in set(vouchers_of(c)):
+            assert vouchers_of(c).count(v) == 3
+    assert [c.seq for c in chunks] == [1, 2, 3, 4, 5]
+    assert planner.rows_read == 30 and not planner.rejected
+
+
+def test_body_is_the_whole_chunk_encoded_once() -> None:
+    _, (chunk,) = plan(rows([(1, 2)]))
+    assert msgspec.json.decode(chunk.body) == [msgspec.to_builtins(r) for r in chunk.records]
+    assert chunk.lines == [2, 3]
+
+
+def test_a_voucher_larger_than_one_call_is_rejected_whole() -> None:
+    planner, chunks = plan(rows([(1, 2), (2, 9), (3, 2)]), max_items=5)
+    assert [vouchers_of(c) for c in chunks] == [[1, 1], [3, 3]]
+    rejected = planner.rejected
+    assert [r.line_no for r in rejected] == list(range(4, 13))
+    assert all("voucher (1, 2) has more than 5 lines" in r.reason for r in rejected)
+    assert planner.rows_read == 13
+
+
+def test_lines_of_a_voucher_still_open_are_regrouped() -> None:
+    source = rows([(1, 1), (2, 1)]) + rows([(1, 1)], start_line=4)
+    _, (chunk,) = plan(source)
+    assert vouchers_of(chunk) == [1, 1, 2] and chunk.lines == [2, 4, 3]
+
+
+def test_a_voucher_continuing_after_its_call_was_planned_is_rejected() -> None:
+    source = rows([(1, 2), (2, 2)]) + rows([(1, 1)], start_line=6)
+    planner, chunks = plan(source, max_items=2)
+    assert [vouchers_of(c) for c in chunks] == [[1, 1], [2, 2]]
+    (reject,) = planner.rejected
+    assert reject.line_no == 6 and "already sent" in reject.reason
+
+
+def test_byte_cap_splits_at_voucher_boundaries() -> None:
+    source = rows([(v, 2) for v in range(1, 9)])
+    _, whole = plan(source)
+    _, split = plan(source, max_bytes=len(whole[0].body) // 3)
+    assert len(split) > 1 and sum(len(c) for c in split) == 16
+    for c in split:
+        assert len(c.body) <= len(whole[0].body) // 3
+        assert len(vouchers_of(c)) == 2 * len(set(vouchers_of(c)))
+
+
+def test_invalid_and_unreadable_rows_are_rejected_and_counted() -> None:
+    source: list[Any] = rows([(1, 2)])
+    source.insert(1, BadRow(3, "row has 9 cells, the header has 7", "a,b"))
+    source.append((5, {"entryTypeNumber": "9"}))
+    planner, (chunk,) = plan(source)
+    assert len(chunk) == 2
+    assert [(r.line_no, r.field) for r in planner.rejected] == [(3, ""), (5, "entryTypeNumber")]
+    assert "9 cells" in planner.rejected[0].reason and planner.rejected[0].original == "a,b"
+    assert planner.rows_read == 4
+
+
+def test_the_plan_is_deterministic() -> None:
+    source = rows([(v, 1 + v % 3) for v in range(1, 60)])
+    _, a = plan(source, max_items=10)
+    _, b = plan(source, max_items=10)
+    assert [(c.seq, c.lines, c.body) for c in a] == [(c.seq, c.lines, c.body) for c in b]

@@ -1,0 +1,115 @@
+"""Coercion and validation of DraftEntry rows: CSV strings in, typed entries out, nothing null ever sent."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from bulkload.errors import BadRequest, ConfigError
+from bulkload.targets.base import RowInvalid
+from bulkload.targets.economic import DraftEntry, Economic
+
+ROW = {"entryTypeNumber": "5", "journalNumber": "1", "voucherNumber": "42", "date": "2026-11-30",
+       "amount": "-1250.50", "currency": "DKK", "accountNumber": "1010"}
+
+
+def check(row: dict[str, str], target: Economic | None = None) -> DraftEntry:
+    return (target or Economic()).validate(dict(row))
+
+
+def reason(row: dict[str, str], target: Economic | None = None) -> tuple[str, str]:
+    with pytest.raises(RowInvalid) as info:
+        check(row, target)
+    return info.value.field, info.value.reason
+
+
+def test_csv_strings_are_coerced_to_the_api_types() -> None:
+    e = check({**ROW, "exchangeRate": "745.12", "supplierPaymentType": "-1", "text": "Rent 0042"})
+    assert (e.entryTypeNumber, e.journalNumber, e.voucherNumber) == (5, 1, 42)
+    assert e.amount == -1250.5 and e.exchangeRate == 745.12 and e.supplierPaymentType == -1
+    assert e.accountNumber == 1010 and e.text == "Rent 0042"
+
+
+def test_absent_fields_are_left_out_not_sent_as_null() -> None:
+    body = msgspec.json.decode(Economic().encode([check(ROW)]))
+    assert body == [{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 42, "date": "2026-11-30",
+                     "amount": -1250.5, "currency": "DKK", "accountNumber": 1010}]
+    assert b"null" not in Economic().encode([check(ROW)])
+
+
+@pytest.mark.parametrize(
+    ("given", "iso"),
+    [("2026-11-30", "2026-11-30"), ("30-11-2026", "2026-11-30"), ("30.11.2026", "2026-11-30"),
+     ("30/11/2026", "2026-11-30"), ("2026-11-30T14:15:22Z", "2026-11-30T14:15:22Z")],
+)
+def test_dates_are_normalised_to_iso(given: str, iso: str) -> None:
+    assert check({**ROW, "date": given, "dueDate": given}).date == iso
+
+
+@pytest.mark.parametrize("bad", ["2026-02-30", "30-13-2026", "yesterday", "2026/11/30", "2026-11-30T25:00"])
+def test_impossible_dates_are_rejected_with_the_field(bad: str) -> None:
+    field, why = reason({**ROW, "date": bad})
+    assert field == "date" and bad in why
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "fragment"),
+    [
+        ({"entryTypeNumber": "7"}, "entryTypeNumber", "Invalid enum value 7"),
+        ({"supplierPaymentType": "3"}, "supplierPaymentType", "Invalid enum value 3"),
+        ({"journalNumber": "x"}, "journalNumber", "Expected `int`"),
+        ({"voucherNumber": "0"}, "voucherNumber", ">= 1"),
+        ({"accountNumber": "99999999999"}, "accountNumber", "<="),
+        ({"amount": "1.234,50"}, "amount", "Expected `float`"),
+        ({"amount": "nan"}, "amount", "finite"),
+        ({"amount": "inf"}, "amount", "finite"),
+    ],
+)
+def test_bad_values_name_the_field_and_the_reason(change: dict[str, str], field: str, fragment: str) -> None:
+    got_field, why = reason({**ROW, **change})
+    assert got_field == field and fragment in why
+
+
+@pytest.mark.parametrize("missing", ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency"])
+def test_required_fields(missing: str) -> None:
+    row = dict(ROW)
+    del row[missing]
+    assert reason(row) == (missing, "required field is missing")
+
+
+def test_journal_option_fills_rows_without_a_journal_and_refuses_others() -> None:
+    target = Economic.from_options({"journal": 3})
+    row = {k: v for k, v in ROW.items() if k != "journalNumber"}
+    assert check(row, target).journalNumber == 3
+    assert check({**ROW, "journalNumber": "3"}, target).journalNumber == 3
+    field, why = reason(ROW, target)
+    assert field == "journalNumber" and "--journal 3" in why
+    with pytest.raises(ConfigError):
+        Economic.from_options({"journal": 0})
+
+
+def test_vouchers_group_and_journals_scope() -> None:
+    t = Economic()
+    a, b = check(ROW), check({**ROW, "voucherNumber": "43"})
+    assert t.group_of(a) == (1, 42) and t.group_of(a) != t.group_of(b)
+    assert t.summarize([a, b, check({**ROW, "amount": "100", "currency": "EUR"})]) == {
+        "1": {"DKK": [2, -250100, 0], "EUR": [1, 10000, 10000]}
+    }
+
+
+def test_errors_array_names_the_bad_entries() -> None:
+    t = Economic()
+    err = BadRequest(400, "invalid", error_code="JournalEntryAccountNotFound", errors=[
+        {"index": 3, "property": "accountNumber", "errorCode": "JournalEntryAccountNotFound", "message": "no 9999"},
+    ])
+    assert t.bad_items(err, 10) == {3: ("accountNumber", "JournalEntryAccountNotFound: no 9999")}
+    # an answer that does not name entries (or names one outside the call) means: bisect
+    assert t.bad_items(BadRequest(400, "invalid", errors=[]), 10) is None
+    assert t.bad_items(BadRequest(400, "x", errors=[{"index": 12, "errorCode": "E"}]), 10) is None
+
+
+def test_created_ids_must_match_the_entries_sent() -> None:
+    t = Economic()
+    assert t.created_ids(b'[{"entryNumber": 7}, {"entryNumber": 8}]', 2) == [7, 8]
+    with pytest.raises(ValueError):
+        t.created_ids(b'[{"entryNumber": 7}]', 2)

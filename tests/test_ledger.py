@@ -1,0 +1,76 @@
+"""The ledger: keys before sending, states, split children, locking, refusing what is not ours."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bulkload.errors import LedgerError
+from bulkload.ledger import Ledger, RowOutcome, RunInfo
+
+
+def new(tmp_path: Path) -> Ledger:
+    return Ledger.create(tmp_path / "l.sqlite", RunInfo(target="economic", base_url="http://x", files=[],
+                                                        key_prefix="abc"))
+
+
+def test_a_chunk_is_sending_with_its_key_before_done(tmp_path: Path) -> None:
+    ledger = new(tmp_path)
+    ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {})
+    assert ledger.chunks()[(1, "")].state == "sending"
+    assert ledger.row_counts() == {"in_doubt": 2}
+    ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {})
+    assert ledger.chunks()[(1, "")].attempts == 2
+    ledger.done(1, "", 0, [2, 3], [70, 71], {"1": {"DKK": [2, 0, 100]}}, {27_000_000: 3})
+    assert ledger.chunks()[(1, "")].state == "done"
+    assert ledger.row_counts() == {"loaded": 2}
+    assert ledger.expected() == {"1": {"DKK": [2, 0, 100]}}
+    assert ledger.calls() == {27_000_000: 3}
+    ledger.close()
+    again = Ledger.open(tmp_path / "l.sqlite")  # what was committed survives a reopen
+    assert again.created_count() == 2 and again.run.key_prefix == "abc"
+    again.close()
+
+
+def test_split_rejects_rows_and_plans_children_in_one_step(tmp_path: Path) -> None:
+    ledger = new(tmp_path)
+    ledger.sending(4, "", 0, "abc-4", [10, 11, 12], "h", {})
+    bad = RowOutcome(0, 11, "rejected", "accountNumber", "JournalEntryAccountNotFound: 9999", "{}")
+    ledger.split(4, "", 0, "HTTP 400", [bad], [("r", "abc-4.r", [10, 12], "h2")], {})
+    chunks = ledger.chunks()
+    assert chunks[(4, "")].state == "split" and chunks[(4, "r")].state == "pending"
+    assert chunks[(4, "r")].key == "abc-4.r"
+    assert ledger.children(4, "") == [("r", [10, 12])]
+    assert list(ledger.rows("rejected")) == [bad]
+    ledger.close()
+
+
+def test_a_second_process_cannot_use_the_same_ledger(tmp_path: Path) -> None:
+    ledger = new(tmp_path)
+    with pytest.raises(LedgerError, match="in use"):
+        Ledger.open(tmp_path / "l.sqlite")
+    ledger.close()
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path: Path) -> None:
+    new(tmp_path).close()
+    with pytest.raises(LedgerError, match="already holds a run"):
+        new(tmp_path)
+
+
+def test_foreign_or_other_version_files_are_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(LedgerError, match="not a bulkload ledger"):
+        Ledger.open(junk)
+    new(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / "l.sqlite")
+    conn.execute("UPDATE meta SET value='999' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(LedgerError, match="another bulkload version"):
+        Ledger.open(tmp_path / "l.sqlite")
+    with pytest.raises(LedgerError, match="no ledger"):
+        Ledger.open(tmp_path / "missing.sqlite")

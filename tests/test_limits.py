@@ -1,0 +1,115 @@
+"""The rate meter, the daily quota, the backoff policy and the HTTP error mapping."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import pytest
+
+from bulkload.dispatch import RetryPolicy, maybe_acted_on
+from bulkload.errors import (
+    AuthError, BadRequest, Conflict, ConnectError, MaybeSentError, RateLimited, RunStopped, ServerError,
+)
+from bulkload.http import error_from, retry_after_seconds
+from bulkload.meters import DailyQuota, RateMeter
+
+
+@pytest.mark.slow
+async def test_rate_meter_spaces_starts_evenly_with_no_burst_at_start() -> None:
+    meter = RateMeter(200.0)
+    starts: list[float] = []
+
+    async def one() -> None:
+        await meter.acquire()
+        starts.append(time.monotonic())
+
+    t0 = time.monotonic()
+    async with anyio.create_task_group() as tg:
+        for _ in range(30):
+            tg.start_soon(one)
+    starts.sort()
+    assert starts[0] - t0 < 0.02
+    assert starts[-1] - starts[0] >= 29 / 200 * 0.95, "30 starts at 200/s need at least 145 ms"
+    # in no 50 ms window more than 50 ms worth of starts, +1 for the fence post and +1 for timer jitter
+    # (an idle token bucket of 200 would let all 30 through at once)
+    for first in starts:
+        assert sum(1 for s in starts if first <= s < first + 0.05) <= 12
+
+
+@pytest.mark.slow
+async def test_rate_limited_pauses_everyone_and_slows_the_pace() -> None:
+    meter = RateMeter(100.0)
+    await meter.acquire()
+    meter.on_rate_limited(0.2)
+    assert meter.rate == pytest.approx(70.0)
+    t0 = time.monotonic()
+    await meter.acquire()
+    assert time.monotonic() - t0 >= 0.19
+    for _ in range(RateMeter.RECOVER_EVERY):
+        meter.on_success()
+    assert meter.rate == pytest.approx(77.0)
+
+
+def test_unlimited_meter_stays_unlimited_until_a_429() -> None:
+    meter = RateMeter(None)
+    assert meter.rate is None
+    meter.on_rate_limited(0.0)
+    assert meter.rate is not None and meter.rate > 0
+
+
+def test_daily_quota_counts_a_rolling_window_and_stops_the_run() -> None:
+    now = [1_000_000.0]
+    quota = DailyQuota(3, clock=lambda: now[0])
+    for _ in range(3):
+        quota.take()
+    with pytest.raises(RunStopped, match="daily quota of 3 calls reached"):
+        quota.take()
+    now[0] += 24 * 3600 + 120  # a day later the first calls have left the window
+    quota.take()
+    assert quota.used() == 1
+
+
+def test_daily_quota_remembers_calls_from_before_a_resume() -> None:
+    minute = int(2_000_000.0 // 60)
+    quota = DailyQuota(5, used={minute - 10: 5, minute - 2000: 50}, clock=lambda: 2_000_000.0)
+    with pytest.raises(RunStopped):
+        quota.take()
+    assert DailyQuota(0, used={minute: 10**6}).take() is None  # 0 = off
+
+
+def test_backoff_is_jittered_exponential_and_capped() -> None:
+    policy = RetryPolicy(base_s=0.5, cap_s=4.0)
+    for attempt in range(10):
+        for _ in range(50):
+            assert 0 <= policy.delay(attempt) <= min(4.0, 0.5 * 2**attempt)
+    assert len({round(policy.delay(5), 6) for _ in range(20)}) > 1
+
+
+def test_retry_after_in_seconds_or_as_a_date() -> None:
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == pytest.approx(10.0)
+
+
+def test_error_statuses_map_to_the_error_tree() -> None:
+    problem = b'{"title":"Bad","status":400,"detail":"invalid entries","errorCode":"X","errors":[{"index":1}]}'
+    bad = error_from(400, {}, problem)
+    assert isinstance(bad, BadRequest) and bad.error_code == "X" and bad.errors == [{"index": 1}]
+    assert bad.message == "invalid entries" and not bad.retryable
+    limited = error_from(429, {"Retry-After": "2"}, b"")
+    assert isinstance(limited, RateLimited) and limited.retry_after == 2.0 and limited.retryable
+    assert isinstance(error_from(503, {}, b"<html>"), ServerError)
+    assert isinstance(error_from(401, {}, b"{}"), AuthError)
+    assert isinstance(error_from(409, {}, b'{"errorCode":"IdempotencyKeyInUse"}'), Conflict)
+
+
+def test_what_may_have_been_acted_on() -> None:
+    assert maybe_acted_on(MaybeSentError("dropped"))
+    assert not maybe_acted_on(ConnectError("refused"))
+    assert maybe_acted_on(ServerError(500, "boom"))
+    assert not maybe_acted_on(BadRequest(400, "bad"))
+    assert not maybe_acted_on(RateLimited(429, "slow down"))
+    later = RateLimited(429, "slow down")
+    later.uncertain = True  # an earlier attempt of the same call was dropped
+    assert maybe_acted_on(later)

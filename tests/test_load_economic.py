@@ -1,0 +1,252 @@
+"""End to end against the real e-conomic sandbox app on loopback, through the real client. No mocks."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import signal
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+
+from bulkload import Job, load, reconcile, resume
+from bulkload.cli import main
+from bulkload.sandbox import SandboxOptions, running
+from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, write_entries
+
+HEADERS = {"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
+           "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+
+
+async def remote_entries(base_url: str, journal: int = 1) -> list[dict[str, Any]]:
+    """Walk the sandbox ourselves, independently of bulkload's reconciliation."""
+    out: list[dict[str, Any]] = []
+    params = {"filter": f"journalNumber$eq:{journal}"}
+    async with aiohttp.ClientSession(headers=HEADERS) as s:
+        while True:
+            for _ in range(50):  # the sandbox's faults hit this walk too
+                async with s.get(base_url + "/draft-entries", params=params) as r:
+                    if r.status == 200:
+                        page = await r.json()
+                        break
+                    assert r.status in (429, 500, 503), r.status
+                await asyncio.sleep(0.05)
+            out.extend(page["items"])
+            if "cursor" not in page:
+                return out
+            params = {**params, "cursor": page["cursor"]}
+
+
+def assert_exactly_once(entries: list[dict[str, Any]], totals: dict[str, int]) -> None:
+    keys = Counter((e["voucherNumber"], e["amount"]) for e in entries)
+    doubled = {k: n for k, n in keys.items() if n > 1}
+    assert not doubled, f"entries created more than once: {list(doubled)[:5]}"
+    assert len(entries) == totals["rows"]
+    debit = sum(round(e["amount"] * 100) for e in entries if e["amount"] > 0)
+    assert debit == totals["debit"]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def job(tmp_path: Path, files: list[Path], base_url: str, **kw: Any) -> Job:
+    return Job(target="economic", files=[str(f) for f in files], base_url=base_url,
+               ledger=str(tmp_path / "run.sqlite"), rejects=str(tmp_path / "rejects.csv"),
+               report=str(tmp_path / "report.json"), **kw)
+
+
+def assert_accounted(report: dict[str, Any]) -> None:
+    parts = report["loaded"] + report["rejected"] + report["in_doubt"] + report["skipped"]
+    assert report["rows_read"] == parts, report
+
+
+@pytest.mark.slow
+async def test_faults_and_429s_load_every_good_row_exactly_once(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 3000)
+    options = SandboxOptions(fault_rate=0.03, drop_rate=0.03, rate_limit=60, seed=11)
+    with anyio.fail_after(90):
+        async with running("economic", options) as url:
+            report = await load(job(tmp_path, [data], url, batch_size=100, concurrency=8), env=CREDS)
+            assert report["status"] == "complete", report["stop_reason"]
+            assert report["loaded"] == totals["rows"] and report["rejected"] == 0
+            assert report["reconcile"]["ok"], report["reconcile"]
+            assert report["retries"] > 0 and report["rate_limited"] > 0, "the faults did not happen"
+            assert_exactly_once(await remote_entries(url), totals)
+            async with aiohttp.ClientSession() as s, s.get(url.split("/journalsapi")[0] + "/_sandbox/stats") as r:
+                stats = await r.json()
+            assert stats["faults"]["drop"] > 0 and stats["idempotency_replays"] > 0
+    assert report["exit_code"] == 0
+    assert json.loads((tmp_path / "report.json").read_text())["loaded"] == totals["rows"]
+
+
+@pytest.mark.slow
+async def test_bad_rows_are_rejected_with_line_and_reason_and_the_rest_load(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 400)
+    with open(data, "a", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([7, 1, 9001, "2026-11-02", "10.00", "DKK", 1010, "", "bad type", ""])      # line 802
+        w.writerow([5, 1, 9002, "2026-02-30", "10.00", "DKK", 1010, "", "bad date", ""])      # line 803
+        w.writerow([5, 1, 9003, "2026-11-02", "", "DKK", 1010, "", "no amount", ""])          # line 804
+        w.writerow([5, 1, 9004, "2026-11-02", "12.00", "DKK", 9999, "", "unknown account", ""])  # line 805
+    options = SandboxOptions(opaque_errors=True)  # the API does not say which entry: bulkload must bisect
+    with anyio.fail_after(60):
+        async with running("economic", options) as url:
+            report = await load(job(tmp_path, [data], url, batch_size=50), env=CREDS)
+            assert_exactly_once(await remote_entries(url), totals)
+    assert report["loaded"] == totals["rows"] and report["rejected"] == 4
+    assert_accounted(report)
+    assert report["exit_code"] == 1 and report["reconcile"]["ok"]
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert set(rejects) == {802, 803, 804, 805}
+    assert rejects[802]["field"] == "entryTypeNumber" and "7" in rejects[802]["reason"]
+    assert rejects[803]["field"] == "date" and "2026-02-30" in rejects[803]["reason"]
+    assert rejects[804]["field"] == "amount" and "missing" in rejects[804]["reason"]
+    assert "JournalEntryAccountNotFound" in rejects[805]["reason"]
+    assert json.loads(rejects[805]["original"])["accountNumber"] == 9999
+
+
+@pytest.mark.slow
+async def test_named_errors_reject_only_the_named_entries(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    write_entries(data, 100)
+    text = data.read_text().splitlines()
+    text[9] = text[9].replace(",1010,", ",9999,")  # line 10, inside the first chunk
+    data.write_text("\n".join(text) + "\n")
+    async with running("economic", SandboxOptions()) as url:
+        report = await load(job(tmp_path, [data], url), env=CREDS)
+    assert (report["loaded"], report["rejected"]) == (199, 1)
+    # baseline (newest entry + count), the refused call, the rest resent, reconcile (count + walk): no bisection
+    assert report["requests"] == 6
+    (reject,) = read_csv(tmp_path / "rejects.csv")
+    assert reject["line"] == "10" and reject["field"] == "accountNumber"
+
+
+@pytest.mark.slow
+async def test_killed_mid_run_then_resume_loads_exactly_once(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 10_000)
+    options = SandboxOptions(latency_ms=15, drop_rate=0.02, seed=5)
+    with anyio.fail_after(120):
+        async with running("economic", options) as url:
+            stats_url = url.split("/journalsapi")[0] + "/_sandbox/stats"
+            proc = await asyncio.create_subprocess_exec(
+                *bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger", str(tmp_path / "run.sqlite"),
+                              "--batch-size", "100", "--concurrency", "4", "--no-progress"),
+                env=child_env(CREDS), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )
+            async with aiohttp.ClientSession() as s:
+                while True:  # kill once a good part of the file has landed, with calls in flight
+                    async with s.get(stats_url) as r:
+                        if (await r.json())["entries"] >= 6000:
+                            break
+                    assert proc.returncode is None, "the load finished before it could be killed"
+                    await asyncio.sleep(0.02)
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+            before = len(await remote_entries(url))
+            assert 0 < before < totals["rows"]
+            report = await resume(str(tmp_path / "run.sqlite"), env=CREDS)
+            assert report["status"] == "complete", report["stop_reason"]
+            assert report["loaded"] == totals["rows"]
+            assert report["reconcile"]["ok"], report["reconcile"]
+            # calls sent by resume: the chunks not yet done (100 rows each) plus at most the 4 in flight at the kill;
+            # reconciliation adds 1 count and 20 cursor pages
+            first_sends = report["requests"] - report["retries"] - 21
+            assert first_sends <= (totals["rows"] - before) // 100 + 4, "resume resent chunks that were done"
+            assert_exactly_once(await remote_entries(url), totals)
+
+
+@pytest.mark.slow
+async def test_daily_quota_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 500)
+    async with running("economic", SandboxOptions()) as url:
+        first = await load(job(tmp_path, [data], url, batch_size=100, daily_quota=6), env=CREDS)
+        assert first["status"] == "stopped" and first["exit_code"] == 4
+        assert "daily quota" in first["stop_reason"]
+        assert first["in_doubt"] == 0 and first["loaded"] > 0
+        assert_accounted(first)
+        again = await resume(str(tmp_path / "run.sqlite"), env=CREDS, daily_quota=0)
+        assert again["status"] == "complete" and again["loaded"] == totals["rows"]
+        assert_exactly_once(await remote_entries(url), totals)
+
+
+def test_missing_credentials_exit_2_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    for name in CREDS:
+        monkeypatch.delenv(name, raising=False)
+    code = main(["load", "economic", str(tmp_path / "does-not-exist.csv"), "--base-url", "http://127.0.0.1:9"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "ECONOMIC_APP_SECRET_TOKEN" in err and "does-not-exist" not in err
+
+
+def test_unknown_column_is_a_configuration_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    data = tmp_path / "e.csv"
+    data.write_text("entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,Notes\n5,1,1,2026-11-01,1,DKK,x\n")
+    assert main(["load", "economic", str(data), "--base-url", "http://127.0.0.1:9"]) == 2
+    assert "Notes" in capsys.readouterr().err
+    config = tmp_path / "job.toml"
+    config.write_text('[columns]\nNotes = "text"\n')
+    assert main(["load", "economic", str(data), "--config", str(config), "--dry-run"]) == 0
+
+
+def test_dry_run_sends_nothing_and_reports_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 600)
+    report = tmp_path / "r.json"
+    # an unroutable base URL: any network use would fail the run
+    code = main(["load", "economic", str(data), "--dry-run", "--report", str(report), "--base-url", "http://127.0.0.1:9"])
+    assert code == 0
+    r = json.loads(report.read_text())
+    assert r["status"] == "dry_run" and r["would_send_requests"] == 3 and r["would_load"] == 1200
+    assert not (tmp_path / "e.csv.ledger.sqlite").exists()
+
+
+@pytest.mark.slow
+def test_entry_deleted_behind_the_loaders_back_fails_reconcile_with_exit_3(
+    tmp_path: Path, sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    data = tmp_path / "e.csv"
+    write_entries(data, 200)
+    ledger = str(tmp_path / "run.sqlite")
+    code = main(["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", ledger,
+                 "--no-progress", "--report", str(tmp_path / "load.json")])
+    assert code == 0
+    victim = 17
+    req = urllib.request.Request(f"{sandbox_process.url}/draft-entries/{victim}", method="DELETE", headers=HEADERS)
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 204
+    capsys.readouterr()
+    assert main(["reconcile", "--ledger", ledger, "--report", str(tmp_path / "rec.json")]) == 3
+    rec = json.loads((tmp_path / "rec.json").read_text())["reconcile"]
+    assert rec["ok"] is False
+    assert rec["missing"] == [{"id": victim, "file": str(data.resolve()), "line": 18}]
+    assert (rec["expected_count"], rec["remote_count"]) == (400, 399)
+
+
+@pytest.mark.slow
+def test_demo_runs_the_whole_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "reconciled" in out
+    report = json.loads((tmp_path / "economic.report.json").read_text())
+    assert report["reconcile"]["ok"] and report["rejected"] > 0
+    assert_accounted(report)
+
