@@ -19,6 +19,8 @@ from .targets.base import RowInvalid, Target
 
 #: how many closed groups are remembered to catch a group whose lines are not adjacent in the file
 RECENT_GROUPS = 100_000
+#: rejected rows held before the plan pauses (yields None) so the caller can write them out
+REJECTS_BATCH = 1_000
 
 
 @dataclass(slots=True)
@@ -60,7 +62,8 @@ class Planner:
         self.rows_read += 1
         self.rejected.append(RowOutcome(file_idx, line, "rejected", field_, reason, original(row)))
 
-    def plan(self, file_idx: int, rows: Iterable[Row | BadRow]) -> Iterator[Chunk]:
+    def plan(self, file_idx: int, rows: Iterable[Row | BadRow]) -> Iterator[Chunk | None]:
+        """Chunks in order; None now and then when rejected rows are waiting to be written out."""
         validate, group_of = self.target.validate, self.target.group_of
         max_items, group_name = self.max_items, self.target.group_name
         # the open chunk: groups in arrival order; the last one may still grow
@@ -73,6 +76,8 @@ class Planner:
         oversize: dict[Hashable, int] = {}
 
         for item in rows:
+            if len(self.rejected) >= REJECTS_BATCH:  # the caller drains (or swaps) the list meanwhile
+                yield None
             if type(item) is BadRow:
                 self.reject(file_idx, item.line_no, "", item.reason, item.raw)
                 continue

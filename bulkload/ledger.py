@@ -290,6 +290,8 @@ class Ledger:
                 counts["loaded"] = counts.get("loaded", 0) + n
             elif state in ("sending", "in_doubt"):
                 counts["in_doubt"] = counts.get("in_doubt", 0) + n
+            elif state == "pending":
+                counts["skipped"] = counts.get("skipped", 0) + n
         return counts
 
     def expected(self) -> dict[str, Totals]:

@@ -9,9 +9,8 @@ switch interval of latency per hand-off) than the few milliseconds per chunk the
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -29,6 +28,9 @@ from .targets.base import Target
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
 
 
+_END = object()  # the plan of a file is exhausted
+
+
 def body_hash(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
@@ -41,7 +43,6 @@ class Tally:
     rejected: int = 0
     in_doubt: int = 0
     skipped: int = 0
-    started: float = field(default_factory=time.monotonic)
     #: why the run stopped early, and the exit code that says so
     stop_reason: str | None = None
     stop_code: int = 0
@@ -82,24 +83,25 @@ class Loader:
             for file_idx, source in enumerate(sources):
                 chunks = self.planner.plan(file_idx, source)
                 while not self.tally.stopped:
-                    chunk: Chunk | None
+                    chunk: Chunk | None | object
                     try:
-                        chunk = next(chunks, None)
+                        chunk = next(chunks, _END)
                     except SourceError as exc:
                         self.tally.stop(str(exc), EXIT_STOPPED)
-                        chunk = None
+                        chunk = _END
                     if self.planner.rejected:
                         rows, self.planner.rejected = self.planner.rejected, []
                         try:
                             self.ledger.add_rows(rows)
                         except BulkloadError as exc:
                             self.tally.stop(str(exc), EXIT_STOPPED)
-                            self.tally.skipped += len(rows) + (len(chunk) if chunk else 0)
+                            self.tally.skipped += len(rows) + (len(chunk) if isinstance(chunk, Chunk) else 0)
                             return
                         self.tally.rejected += len(rows)
-                    if chunk is None:
+                    if chunk is _END:
                         break
-                    await send.send(chunk)  # also lets the workers run between two chunks
+                    if isinstance(chunk, Chunk):
+                        await send.send(chunk)  # also lets the workers run between two chunks
                 if self.tally.stopped:
                     return
 

@@ -62,11 +62,13 @@ async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, file
             "remote": await target.count(dispatcher, scope),
         }
         async for page in target.walk(dispatcher, scope, base):
-            conn.executemany(
-                "INSERT INTO remote (id, scope, currency, cents) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET seen = seen + 1",
-                [(i, scope, cur, cents) for i, cur, cents in page],
-            )
+            with conn:  # one transaction a page: in autocommit every row would be its own
+                conn.execute("BEGIN")
+                conn.executemany(
+                    "INSERT INTO remote (id, scope, currency, cents) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET seen = seen + 1",
+                    [(i, scope, cur, cents) for i, cur, cents in page],
+                )
 
     # one cursor per scope, walked side by side: each walk is a chain of round trips
     async with anyio.create_task_group() as tg:

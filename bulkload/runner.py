@@ -6,7 +6,6 @@ import os
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import AsyncExitStack
 from itertools import chain
 from typing import Any
 
@@ -19,7 +18,7 @@ from .http import Client
 from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo
 from .meters import DailyQuota, RateMeter
-from .pipeline import EXIT_STOPPED, Loader, Tally, run_chunks
+from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, run_chunks
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
 from .report import exit_code, write_in_doubt, write_rejects, write_report
@@ -116,10 +115,9 @@ async def _execute(
     started = time.monotonic()
     tally = Tally()
     planner = Planner(target, job.items_per_call, target.max_bytes)
-    async with AsyncExitStack() as stack:
-        client = await stack.enter_async_context(
-            Client(job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s)
-        )
+    async with Client(
+        job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s
+    ) as client:
         dispatcher = _dispatcher(job, target, client, ledger)
         loader = Loader(target, ledger, dispatcher, planner, tally)
         ledger.set_status("running")
@@ -134,6 +132,7 @@ async def _execute(
                 tg.start_soon(show_progress, snapshot, job.files)
             await run_chunks(loader, sources, job.concurrency)
             tg.cancel_scope.cancel()
+        load_s = time.monotonic() - started
         recon = None
         if not tally.stopped:
             try:
@@ -161,6 +160,8 @@ async def _execute(
         "rate_limited": c.rate_limited,
         "errors": c.errors,
         "elapsed_s": round(elapsed, 3),
+        "load_s": round(load_s, 3),
+        "reconcile_s": round(elapsed - load_s, 3),
         "rows_per_s": round(planner.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
         "stop_reason": tally.stop_reason,
         "stop_code": tally.stop_code or None,
@@ -184,7 +185,7 @@ async def reconcile(
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
-        job = job_of(ledger, report)
+        job = job_of(ledger)
         target = job.make_target()
         credentials = job.credentials(env)
         async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
@@ -208,9 +209,9 @@ async def reconcile(
             "ledger": str(ledger.path),
             "rejects_file": job.rejects_path,
         }
-        out["exit_code"] = 0 if recon["ok"] else 3
-        if job.report:
-            write_report(job.report, out)
+        out["exit_code"] = EXIT_OK if recon["ok"] else EXIT_MISMATCH
+        if report:  # only where asked: the stored --report path holds the load's own report
+            write_report(report, out)
         return out
     finally:
         ledger.close()
@@ -230,6 +231,10 @@ def dry_run(job: Job) -> dict[str, Any]:
         for file_idx, source in enumerate(sources):
             try:
                 for chunk in planner.plan(file_idx, source):
+                    if chunk is None:  # only rejects to write out
+                        yield from planner.rejected
+                        planner.rejected.clear()
+                        continue
                     would["calls"] += 1
                     would["rows"] += len(chunk)
                     would["bytes"] += len(chunk.body)
@@ -264,7 +269,7 @@ def dry_run(job: Job) -> dict[str, Any]:
         "ledger": None,
         "rejects_file": job.rejects_path,
     }
-    report["exit_code"] = EXIT_STOPPED if stop_reason else (1 if n_rejected else 0)
+    report["exit_code"] = EXIT_STOPPED if stop_reason else (EXIT_ROWS if n_rejected else EXIT_OK)
     if job.report:
         write_report(job.report, report)
     return report

@@ -24,7 +24,7 @@ def rows(vouchers: list[tuple[int, int]], start_line: int = 2) -> list[tuple[int
 
 def plan(source: list[Any], max_items: int = 500, max_bytes: int = 2_000_000) -> tuple[Planner, list[Any]]:
     planner = Planner(Economic(), max_items, max_bytes)
-    return planner, list(planner.plan(0, source))
+    return planner, [c for c in planner.plan(0, source) if c is not None]
 
 
 def vouchers_of(chunk: Any) -> list[int]:
@@ -90,6 +90,16 @@ def test_invalid_and_unreadable_rows_are_rejected_and_counted() -> None:
     assert [(r.line_no, r.field) for r in planner.rejected] == [(3, ""), (5, "entryTypeNumber")]
     assert "9 cells" in planner.rejected[0].reason and planner.rejected[0].original == "a,b"
     assert planner.rows_read == 4
+
+
+def test_a_file_of_bad_rows_is_handed_out_in_batches_not_held() -> None:
+    planner = Planner(Economic(), 500, 2_000_000)
+    held = []
+    for item in planner.plan(0, [(n, {"entryTypeNumber": "9"}) for n in range(2, 2 + 2500)]):
+        assert item is None
+        held.append(len(planner.rejected))
+        planner.rejected.clear()
+    assert held == [1000, 1000] and len(planner.rejected) == 500 and planner.rows_read == 2500
 
 
 def test_the_plan_is_deterministic() -> None:
