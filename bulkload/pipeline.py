@@ -1,15 +1,15 @@
 """Wires read → validate → chunk → send → ledger for one run; owns the task group.
 
-The producer plans one chunk at a time and hands it to the workers through a stream that holds at most
-`concurrency` chunks, so reading never runs far ahead of sending. Planning and the per-chunk ledger
-writes run on the event loop: measured with the GIL, handing them to threads cost more CPU (and up to a
-switch interval of latency per hand-off) than the few milliseconds per chunk they block the loop.
+The plan is made in a child process (planning.py); the producer hands its chunks to the workers through
+a stream that holds at most `concurrency` chunks, so reading never runs far ahead of sending. The
+per-chunk ledger writes run on the event loop: measured with the GIL, handing them to a thread cost more
+CPU (and up to a switch interval of latency per hand-off) than the millisecond a chunk they take.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,18 +17,15 @@ import anyio
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .chunking import Chunk, Planner
+from .chunking import Chunk
 from .dispatch import Dispatcher, maybe_acted_on
-from .errors import APIError, AuthError, BadRequest, BulkloadError, ConfigError, RunStopped, SourceError
+from .errors import APIError, AuthError, BadRequest, BulkloadError, ConfigError, RunStopped
 from .ledger import ChunkRow, Ledger, RowOutcome
-from .sources import Source
+from .planning import PlanSpec, planned
 from .targets.base import Target
 
 #: exit codes, as DESIGN.md promises them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
-
-
-_END = object()  # the plan of a file is exhausted
 
 
 def body_hash(body: bytes) -> str:
@@ -59,14 +56,13 @@ class Tally:
 class Loader:
     """Sends the planned chunks, consulting the ledger so that nothing done is sent again."""
 
-    def __init__(
-        self, target: Target, ledger: Ledger, dispatcher: Dispatcher, planner: Planner, tally: Tally
-    ) -> None:
+    def __init__(self, target: Target, ledger: Ledger, dispatcher: Dispatcher, tally: Tally) -> None:
         self.target = target
         self.ledger = ledger
         self.dispatcher = dispatcher
-        self.planner = planner
         self.tally = tally
+        #: rows the plan has accounted for so far (in a chunk handed out, or rejected)
+        self.rows_read = 0
         self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
         self.key_prefix = ledger.run.key_prefix
         self._baselines = ledger.baselines()
@@ -78,30 +74,25 @@ class Loader:
         return self.dispatcher.quota.minutes
 
     # --- the two stages ------------------------------------------------------------------------------
-    async def produce(self, send: MemoryObjectSendStream[Chunk], sources: Sequence[Source]) -> None:
+    async def produce(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec) -> None:
         async with send:
-            for file_idx, source in enumerate(sources):
-                chunks = self.planner.plan(file_idx, source)
-                while not self.tally.stopped:
-                    chunk: Chunk | None | object
+            async for message in planned(spec):
+                kind, self.rows_read = message[0], message[1]
+                if kind == "rejects":
+                    rows = [RowOutcome(*r) for r in message[2]]
                     try:
-                        chunk = next(chunks, _END)
-                    except SourceError as exc:
+                        self.ledger.add_rows(rows)
+                    except BulkloadError as exc:
                         self.tally.stop(str(exc), EXIT_STOPPED)
-                        chunk = _END
-                    if self.planner.rejected:
-                        rows, self.planner.rejected = self.planner.rejected, []
-                        try:
-                            self.ledger.add_rows(rows)
-                        except BulkloadError as exc:
-                            self.tally.stop(str(exc), EXIT_STOPPED)
-                            self.tally.skipped += len(rows) + (len(chunk) if isinstance(chunk, Chunk) else 0)
-                            return
-                        self.tally.rejected += len(rows)
-                    if chunk is _END:
-                        break
-                    if isinstance(chunk, Chunk):
-                        await send.send(chunk)  # also lets the workers run between two chunks
+                        self.tally.skipped += len(rows)
+                        return
+                    self.tally.rejected += len(rows)
+                elif kind == "chunk":
+                    _, _, seq, file_idx, lines, body, summary = message
+                    # also lets the workers run while the child plans ahead
+                    await send.send(Chunk(seq, file_idx, lines, body, summary=summary))
+                elif kind == "stop":
+                    self.tally.stop(message[2], EXIT_STOPPED)
                 if self.tally.stopped:
                     return
 
@@ -143,7 +134,7 @@ class Loader:
                 await self.resume_split(chunk)
                 return
             key = prev.key  # sending or pending: the same key again, so the API can deduplicate
-        summary = self.target.summarize(chunk.records)
+        summary = chunk.totals(self.target)
         method, path = self.target.request()
         headers = {"Idempotency-Key": key} if self.target.idempotent else None
         try:
@@ -195,6 +186,7 @@ class Loader:
     async def isolate(self, chunk: Chunk, exc: BadRequest) -> None:
         """One bad row must not block the others: reject what the API names, else split in halves."""
         n = len(chunk)
+        records = chunk.entries(self.target)
         bad = self.target.bad_items(exc, n)
         if bad is None and n == 1:
             bad = {0: ("", f"{exc.error_code or 'HTTP ' + str(exc.status)}: {exc.message}")}
@@ -204,7 +196,7 @@ class Loader:
             rejected = [
                 RowOutcome(
                     chunk.file_idx, chunk.lines[i], "rejected", field_, reason,
-                    self._encode_one(chunk.records[i]).decode(),
+                    self._encode_one(records[i]).decode(),
                 )
                 for i, (field_, reason) in sorted(bad.items())
             ]
@@ -227,7 +219,8 @@ class Loader:
         """The group boundary nearest the middle, so halves keep groups whole where they can."""
         n = len(chunk)
         group_of = self.target.group_of
-        cuts = [i for i in range(1, n) if group_of(chunk.records[i]) != group_of(chunk.records[i - 1])]
+        records = chunk.entries(self.target)
+        cuts = [i for i in range(1, n) if group_of(records[i]) != group_of(records[i - 1])]
         return min(cuts, key=lambda i: abs(i - n / 2)) if cuts else n // 2
 
     async def resume_split(self, chunk: Chunk) -> None:
@@ -259,10 +252,10 @@ class Loader:
                 del self._baseline_events[scope]
 
 
-async def run_chunks(loader: Loader, sources: Sequence[Source], concurrency: int) -> None:
+async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int) -> None:
     send, recv = anyio.create_memory_object_stream[Chunk](max_buffer_size=concurrency)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(loader.produce, send, sources)
+        tg.start_soon(loader.produce, send, spec)
         for _ in range(concurrency):
             tg.start_soon(loader.work, recv.clone())
         recv.close()

@@ -114,9 +114,6 @@ def _print_mismatch(console: Console, rec: dict[str, Any]) -> None:
     if rec["missing_count"] > 10:
         console.print(f"... {rec['missing_count'] - 10:,} more missing (see the report)")
     for item in rec["duplicates"][:10]:
-        console.print(
-            f"not created by this run: id {item['id']} in {rec['scope_name']} {item['scope']} "
-            f"({item['amount']} {item['currency']})"
-        )
+        console.print(f"not created by this run: id {item['id']} in {rec['scope_name']} {item['scope']}")
     if rec["duplicates_count"] > 10:
         console.print(f"... {rec['duplicates_count'] - 10:,} more (see the report)")

@@ -19,6 +19,7 @@ from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo
 from .meters import DailyQuota, RateMeter
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, run_chunks
+from .planning import PlanSpec
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
 from .report import exit_code, write_in_doubt, write_rejects, write_report
@@ -114,23 +115,24 @@ async def _execute(
 ) -> dict[str, Any]:
     started = time.monotonic()
     tally = Tally()
-    planner = Planner(target, job.items_per_call, target.max_bytes)
+    spec = PlanSpec(target.name, target.options(), [str(s.path) for s in sources], job.delimiter, job.columns,
+                    job.items_per_call, target.max_bytes)
     async with Client(
         job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s
     ) as client:
         dispatcher = _dispatcher(job, target, client, ledger)
-        loader = Loader(target, ledger, dispatcher, planner, tally)
+        loader = Loader(target, ledger, dispatcher, tally)
         ledger.set_status("running")
 
         def snapshot() -> Snapshot:
             c = dispatcher.counters
-            return Snapshot(planner.rows_read, tally.loaded, tally.rejected, tally.in_doubt, c.requests, c.retries,
+            return Snapshot(loader.rows_read, tally.loaded, tally.rejected, tally.in_doubt, c.requests, c.retries,
                             c.rate_limited)
 
         async with anyio.create_task_group() as tg:
             if progress:
                 tg.start_soon(show_progress, snapshot, job.files)
-            await run_chunks(loader, sources, job.concurrency)
+            await run_chunks(loader, spec, job.concurrency)
             tg.cancel_scope.cancel()
         load_s = time.monotonic() - started
         recon = None
@@ -150,7 +152,7 @@ async def _execute(
     report: dict[str, Any] = {
         "target": target.name,
         "status": status,
-        "rows_read": planner.rows_read,
+        "rows_read": loader.rows_read,
         "loaded": tally.loaded,
         "rejected": tally.rejected,
         "in_doubt": tally.in_doubt,
@@ -162,7 +164,7 @@ async def _execute(
         "elapsed_s": round(elapsed, 3),
         "load_s": round(load_s, 3),
         "reconcile_s": round(elapsed - load_s, 3),
-        "rows_per_s": round(planner.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
+        "rows_per_s": round(loader.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
         "stop_reason": tally.stop_reason,
         "stop_code": tally.stop_code or None,
         "reconcile": recon,

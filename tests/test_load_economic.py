@@ -242,6 +242,26 @@ def test_entry_deleted_behind_the_loaders_back_fails_reconcile_with_exit_3(
 
 
 @pytest.mark.slow
+async def test_an_entry_appearing_behind_the_loaders_back_is_named(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 50)
+    async with running("economic", SandboxOptions()) as url:
+        first = await load(job(tmp_path, [data], url), env=CREDS)
+        assert first["reconcile"]["ok"]
+        double = {"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 7, "date": "2026-11-02",
+                  "amount": 10.0, "currency": "DKK", "accountNumber": 1010}
+        async with aiohttp.ClientSession(headers=HEADERS) as s, s.post(url + "/draft-entries", json=double) as r:
+            assert r.status == 201
+            created = (await r.json())["entryNumber"]
+        again = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
+    rec = again["reconcile"]
+    assert again["exit_code"] == 3 and not rec["ok"]
+    assert rec["duplicates"] == [{"id": created, "scope": "1"}] and rec["missing"] == []
+    assert (rec["expected_count"], rec["remote_count"]) == (100, 101)
+    assert rec["remote_totals"]["per_scope"]["1"]["DKK"]["rows"] == 101
+
+
+@pytest.mark.slow
 def test_demo_runs_the_whole_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out

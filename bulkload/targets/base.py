@@ -98,6 +98,10 @@ class Target:
     def encode(self, records: Sequence[Any]) -> bytes:
         raise NotImplementedError
 
+    def decode(self, body: bytes) -> list[Any]:
+        """The records of an encoded chunk (a chunk planned in another process carries only its body)."""
+        raise NotImplementedError
+
     def request(self) -> tuple[str, str]:
         """Method and path (below the base URL) of the create call."""
         raise NotImplementedError

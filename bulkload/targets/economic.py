@@ -78,6 +78,7 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
 _FIELDS = frozenset(DraftEntry.__struct_fields__)
 _encoder = msgspec.json.Encoder()
+_decode_entries = msgspec.json.Decoder(list[DraftEntry]).decode
 
 
 class _Listed(msgspec.Struct):
@@ -161,6 +162,9 @@ class Economic(Target):
 
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encoder.encode(records)
+
+    def decode(self, body: bytes) -> list[DraftEntry]:
+        return _decode_entries(body)
 
     def request(self) -> tuple[str, str]:
         return "POST", "/draft-entries/bulk"
