@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import time
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import aiohttp
 import msgspec
@@ -43,7 +42,7 @@ class Client:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s))
         self._session: aiohttp.ClientSession | None = None
 
-    async def __aenter__(self) -> Client:
+    async def __aenter__(self) -> Self:
         connector = aiohttp.TCPConnector(limit=self._concurrency + 2)
         self._session = aiohttp.ClientSession(
             headers=self._headers, timeout=self._timeout, connector=connector, raise_for_status=False
@@ -78,7 +77,7 @@ class Client:
             raise ConnectError(f"cannot connect to {self.base_url}: {exc.os_error}") from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as exc:
             raise MaybeSentError(f"{method} {path}: connection lost before the answer ({exc})") from exc
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise MaybeSentError(f"{method} {path}: no answer within {self._timeout.total:.0f} s") from exc
         except aiohttp.ClientError as exc:
             raise MaybeSentError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc

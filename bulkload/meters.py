@@ -55,10 +55,13 @@ class RateMeter:
 
     def on_rate_limited(self, wait_s: float) -> None:
         now = self._clock()
+        already_paused = self._paused_until > now
         self._paused_until = max(self._paused_until, now + wait_s)
+        self._next = max(self._next, self._paused_until)
+        if already_paused:
+            return  # the calls in flight when the first 429 came back say the same thing: slow down once
         base = self.rate or self.observed_rate() or 1.0
         self.rate = max(0.2, base * self.SLOW_DOWN)
-        self._next = max(self._next, self._paused_until)
         self._successes = 0
 
     def on_success(self) -> None:

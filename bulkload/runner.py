@@ -37,8 +37,9 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         unknown = [f for f in fields if f not in target.fields]
         if unknown:
             raise ConfigError(
-                f"{source.path}: column(s) {', '.join(unknown)} are not {target.name} fields; map them to a field "
-                f"(or to \"\" to drop them) in the [columns] table of --config. Fields: {', '.join(sorted(target.fields))}"
+                f"{source.path}: column(s) {', '.join(unknown)} are not {target.name} fields; map them to a "
+                f"field (or to \"\" to drop them) in the [columns] table of --config. "
+                f"Fields: {', '.join(sorted(target.fields))}"
             )
     return sources
 

@@ -151,7 +151,7 @@ class Source:
                 tail: list[str] = []  # chain() reads it only at the end, after the header length is known
                 reader = csv.reader(chain(first, text, tail), delimiter=delim, strict=False)
                 header: list[str] = []
-                for header in reader:  # blank lines before the header come out as rows of their own
+                for header in reader:  # noqa: B007 - the last row read is the header; blank lines come first
                     if reader.line_num >= len(first):
                         break
             except csv.Error as exc:

@@ -15,7 +15,9 @@ HEADER = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount",
           "contraAccountNumber", "text", "vatCode"]
 
 
-def write_entries(path: Path, vouchers: int, *, journal: int = 1, seed: int = 1, first_voucher: int = 1) -> dict[str, int]:
+def write_entries(
+    path: Path, vouchers: int, *, journal: int = 1, seed: int = 1, first_voucher: int = 1
+) -> dict[str, int]:
     """Balanced two-line vouchers; returns the input's control totals (rows, debit in hundredths)."""
     rnd = random.Random(seed)
     rows, debit = 0, 0

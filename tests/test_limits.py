@@ -9,7 +9,14 @@ import pytest
 
 from bulkload.dispatch import RetryPolicy, maybe_acted_on
 from bulkload.errors import (
-    AuthError, BadRequest, Conflict, ConnectError, MaybeSentError, RateLimited, RunStopped, ServerError,
+    AuthError,
+    BadRequest,
+    Conflict,
+    ConnectError,
+    MaybeSentError,
+    RateLimited,
+    RunStopped,
+    ServerError,
 )
 from bulkload.http import error_from, retry_after_seconds
 from bulkload.meters import DailyQuota, RateMeter
@@ -49,6 +56,17 @@ async def test_rate_limited_pauses_everyone_and_slows_the_pace() -> None:
     for _ in range(RateMeter.RECOVER_EVERY):
         meter.on_success()
     assert meter.rate == pytest.approx(77.0)
+
+
+def test_a_burst_of_429s_slows_the_pace_once() -> None:
+    now = [100.0]
+    meter = RateMeter(100.0, clock=lambda: now[0])
+    for _ in range(8):  # eight calls in flight all come back 429
+        meter.on_rate_limited(1.0)
+    assert meter.rate == pytest.approx(70.0)
+    now[0] += 2.0  # a 429 after the pause is news: slow down again
+    meter.on_rate_limited(1.0)
+    assert meter.rate == pytest.approx(49.0)
 
 
 def test_unlimited_meter_stays_unlimited_until_a_429() -> None:

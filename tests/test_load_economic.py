@@ -14,11 +14,11 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
+from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
 
 from bulkload import Job, load, reconcile, resume
 from bulkload.cli import main
 from bulkload.sandbox import SandboxOptions, running
-from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, write_entries
 
 HEADERS = {"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
            "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
@@ -50,6 +50,11 @@ def assert_exactly_once(entries: list[dict[str, Any]], totals: dict[str, int]) -
     assert len(entries) == totals["rows"]
     debit = sum(round(e["amount"] * 100) for e in entries if e["amount"] > 0)
     assert debit == totals["debit"]
+
+
+def append_rows(path: Path, rows: list[list[Any]]) -> None:
+    with open(path, "a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -92,12 +97,12 @@ async def test_faults_and_429s_load_every_good_row_exactly_once(tmp_path: Path) 
 async def test_bad_rows_are_rejected_with_line_and_reason_and_the_rest_load(tmp_path: Path) -> None:
     data = tmp_path / "entries.csv"
     totals = write_entries(data, 400)
-    with open(data, "a", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow([7, 1, 9001, "2026-11-02", "10.00", "DKK", 1010, "", "bad type", ""])      # line 802
-        w.writerow([5, 1, 9002, "2026-02-30", "10.00", "DKK", 1010, "", "bad date", ""])      # line 803
-        w.writerow([5, 1, 9003, "2026-11-02", "", "DKK", 1010, "", "no amount", ""])          # line 804
-        w.writerow([5, 1, 9004, "2026-11-02", "12.00", "DKK", 9999, "", "unknown account", ""])  # line 805
+    append_rows(data, [
+        [7, 1, 9001, "2026-11-02", "10.00", "DKK", 1010, "", "bad type", ""],         # line 802
+        [5, 1, 9002, "2026-02-30", "10.00", "DKK", 1010, "", "bad date", ""],         # line 803
+        [5, 1, 9003, "2026-11-02", "", "DKK", 1010, "", "no amount", ""],             # line 804
+        [5, 1, 9004, "2026-11-02", "12.00", "DKK", 9999, "", "unknown account", ""],  # line 805
+    ])
     options = SandboxOptions(opaque_errors=True)  # the API does not say which entry: bulkload must bisect
     with anyio.fail_after(60):
         async with running("economic", options) as url:
@@ -140,8 +145,9 @@ async def test_killed_mid_run_then_resume_loads_exactly_once(tmp_path: Path) -> 
         async with running("economic", options) as url:
             stats_url = url.split("/journalsapi")[0] + "/_sandbox/stats"
             proc = await asyncio.create_subprocess_exec(
-                *bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger", str(tmp_path / "run.sqlite"),
-                              "--batch-size", "100", "--concurrency", "4", "--no-progress"),
+                *bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger",
+                              str(tmp_path / "run.sqlite"), "--batch-size", "100", "--concurrency", "4",
+                              "--no-progress"),
                 env=child_env(CREDS), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             )
             async with aiohttp.ClientSession() as s:

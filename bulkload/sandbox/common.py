@@ -127,8 +127,7 @@ class SandboxStats:
         window.append(now)
         while window[0] <= now - 1.0:
             window.popleft()
-        if len(window) > self.max_per_second:
-            self.max_per_second = len(window)
+        self.max_per_second = max(self.max_per_second, len(window))
 
     def answered(self, status: int) -> None:
         key = str(status)

@@ -5,7 +5,6 @@ booking, behind the shared fault and limit machinery of :mod:`bulkload.sandbox.c
 from __future__ import annotations
 
 import itertools
-
 from collections.abc import Iterable, Mapping
 from typing import Any
 

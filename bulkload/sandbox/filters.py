@@ -100,7 +100,7 @@ class _Parser:
     def parse_and(self) -> Node:
         return self._chain("$and:", self.parse_primary, And)
 
-    def _chain(self, token: str, operand: Callable[[], Node], group: type[And] | type[Or]) -> Node:
+    def _chain(self, token: str, operand: Callable[[], Node], group: type[And | Or]) -> Node:
         items = [operand()]
         while self._at(token):
             self.pos += len(token)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
-from ..errors import APIError, Conflict, ConfigError
+from ..errors import APIError, ConfigError, Conflict
 from .base import RowInvalid, Target, Totals, row_invalid
 
 if TYPE_CHECKING:
