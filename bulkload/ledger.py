@@ -32,12 +32,12 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE chunks (
     seq INTEGER NOT NULL, part TEXT NOT NULL, file_idx INTEGER NOT NULL, key TEXT NOT NULL,
     state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, n_rows INTEGER NOT NULL,
-    lines BLOB NOT NULL, body_hash TEXT NOT NULL, summary TEXT, error TEXT, updated REAL NOT NULL,
+    lines BLOB NOT NULL, body_hash TEXT NOT NULL, summary TEXT, returned TEXT, error TEXT, updated REAL NOT NULL,
     PRIMARY KEY (seq, part));
 CREATE TABLE rows (
     file_idx INTEGER NOT NULL, line_no INTEGER NOT NULL, bucket TEXT NOT NULL, field TEXT NOT NULL,
     reason TEXT NOT NULL, original TEXT NOT NULL, PRIMARY KEY (file_idx, line_no));
-CREATE TABLE created (id INTEGER PRIMARY KEY, loc INTEGER NOT NULL);
+CREATE TABLE created (loc INTEGER PRIMARY KEY, id INTEGER NOT NULL);
 CREATE TABLE baselines (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE calls (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 """
@@ -202,18 +202,20 @@ class Ledger:
 
     def done(
         self, seq: int, part: str, file_idx: int, lines: Sequence[int], ids: Sequence[int],
-        summary: dict[str, Totals], calls: dict[int, int],
+        summary: dict[str, Totals], calls: dict[int, int], returned: dict[str, Totals] | None = None,
     ) -> None:
+        """`summary`: control totals of what was sent; `returned`: of what the API answered, where it says."""
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
-                "UPDATE chunks SET state='done', summary=?, error=NULL, updated=? WHERE seq=? AND part=?",
-                (json.dumps(summary), time.time(), seq, part),
+                "UPDATE chunks SET state='done', summary=?, returned=?, error=NULL, updated=? WHERE seq=? AND part=?",
+                (json.dumps(summary), returned and json.dumps(returned), time.time(), seq, part),
             )
-            # one bound column less per row is ~0.8 µs less per row: the file index rides in the high bits
+            # every source line -> the id it became (lines merged into one entry share it). One bound column
+            # less per row is ~0.8 µs less per row: the file index rides in the high bits of the line
             base = file_idx << LOC_SHIFT
             self._db.executemany(
-                "INSERT OR IGNORE INTO created (id, loc) VALUES (?, ?)", zip(ids, [base + ln for ln in lines])
+                "INSERT OR IGNORE INTO created (loc, id) VALUES (?, ?)", zip([base + ln for ln in lines], ids)
             )
             self._save_calls(calls)
 
@@ -298,9 +300,16 @@ class Ledger:
         return counts
 
     def expected(self) -> dict[str, Totals]:
-        """Control totals of what loaded, per scope and currency (see Totals)."""
+        """Control totals of what loaded, as sent, per scope and currency (see Totals)."""
+        return self._totals("summary")
+
+    def returned(self) -> dict[str, Totals]:
+        """Control totals of what the API's answers said it created, where the target reads them."""
+        return self._totals("returned")
+
+    def _totals(self, column: str) -> dict[str, Totals]:
         out: dict[str, Totals] = {}
-        for (raw,) in self._db.execute("SELECT summary FROM chunks WHERE state='done'"):
+        for (raw,) in self._db.execute(f"SELECT {column} FROM chunks WHERE state='done' AND {column} IS NOT NULL"):
             for scope, per in json.loads(raw).items():
                 into = out.setdefault(scope, {})
                 for currency, figures in per.items():

@@ -22,7 +22,7 @@ from .dispatch import Dispatcher, maybe_acted_on
 from .errors import APIError, AuthError, BadRequest, BulkloadError, ConfigError, RunStopped
 from .ledger import ChunkRow, Ledger, RowOutcome
 from .planning import PlanSpec, planned
-from .targets.base import Target
+from .targets.base import RowsRefused, Target, Totals
 
 #: exit codes, as DESIGN.md promises them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
@@ -63,6 +63,8 @@ class Loader:
         self.tally = tally
         #: rows the plan has accounted for so far (in a chunk handed out, or rejected)
         self.rows_read = 0
+        #: send calls that were in doubt again (the user said so: `resume --resend-in-doubt`)
+        self.resend_in_doubt = False
         self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
         self.key_prefix = ledger.run.key_prefix
         self._baselines = ledger.baselines()
@@ -127,41 +129,84 @@ class Loader:
             if prev.state == "rejected":
                 self.tally.rejected += len(chunk)
                 return
-            if prev.state == "in_doubt":
-                self.tally.in_doubt += len(chunk)
-                return
             if prev.state == "split":
                 await self.resume_split(chunk)
                 return
-            key = prev.key  # sending or pending: the same key again, so the API can deduplicate
+            key = prev.key  # sending, in doubt or pending: the same key again, so the API can deduplicate
         summary = chunk.totals(self.target)
-        method, path = self.target.request()
+        try:
+            call = await self.target.call_for(self.dispatcher, chunk)
+        except RowsRefused as refused:
+            await self.isolate(chunk, refused.bad, "refused before sending")
+            return
+        except BulkloadError as exc:
+            self.give_up(chunk, exc, sent=False)
+            return
+        if prev is not None and prev.state in ("sending", "in_doubt") and not call.repeatable:
+            # an earlier attempt may have arrived: look where the API lets us, resend only when told to
+            if await self.settled_by_looking(chunk, summary):
+                return
+            if not self.resend_in_doubt:
+                self.mark_in_doubt(chunk, prev.state, "sent before the run stopped; outcome unknown")
+                return
         headers = {"Idempotency-Key": key} if self.target.idempotent else None
         try:
-            await self.ensure_baselines(summary)
+            if self.target.reconcile_by == "walk":
+                await self.ensure_baselines(summary)
             self.ledger.sending(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls)
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return
         try:
             response = await self.dispatcher.send(
-                method, path, body=chunk.body, headers=headers, safe_to_repeat=self.target.idempotent
+                call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable
             )
             ids = self.target.created_ids(response.body, len(chunk))
         except BadRequest as exc:
             # even after a lost first answer a 400 is final: a keyed retry replays the same call's outcome,
-            # and an unkeyed call is never retried once it may have arrived
-            await self.isolate(chunk, exc)
+            # and an unrepeatable call is never retried once it may have arrived
+            await self.isolate(chunk, self.target.bad_items(exc, len(chunk)), exc)
             return
-        except (BulkloadError, ValueError) as exc:
+        except BulkloadError as exc:
+            if not call.repeatable and maybe_acted_on(exc):
+                self.mark_in_doubt(chunk, "sending", str(exc))
+            else:
+                self.give_up(chunk, exc, sent=True)
+            return
+        except ValueError as exc:  # an answer we cannot read: the call did arrive
             self.give_up(chunk, exc, sent=True)
             return
+        self.record_done(chunk, ids, summary, self.target.returned_totals(response.body))
+
+    def record_done(
+        self, chunk: Chunk, ids: list[int], summary: dict[str, Totals], returned: dict[str, Totals] | None
+    ) -> None:
         try:
-            self.ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary, self.calls)
+            self.ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary, self.calls, returned)
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
             return
         self.tally.loaded += len(chunk)
+
+    async def settled_by_looking(self, chunk: Chunk, summary: dict[str, Totals]) -> bool:
+        try:
+            ids = await self.target.resolve(self.dispatcher, chunk)
+        except BulkloadError:
+            return False
+        if ids is None:
+            return False
+        self.record_done(chunk, ids, summary, None)
+        return True
+
+    def mark_in_doubt(self, chunk: Chunk, state: str, why: str) -> None:
+        """The call may or may not have been carried out: never sent again without the user's word."""
+        try:
+            if state != "in_doubt":
+                self.ledger.settle(chunk.seq, chunk.part, "in_doubt", why, self.calls)
+        except BulkloadError as exc:
+            self.give_up(chunk, exc, sent=True)
+            return
+        self.tally.in_doubt += len(chunk)
 
     def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool) -> None:
         """The chunk cannot be settled now: stop the run (resumable) and say why."""
@@ -183,13 +228,14 @@ class Loader:
         else:
             self.tally.skipped += len(chunk)
 
-    async def isolate(self, chunk: Chunk, exc: BadRequest) -> None:
-        """One bad row must not block the others: reject what the API names, else split in halves."""
+    async def isolate(
+        self, chunk: Chunk, bad: dict[int, tuple[str, str]] | None, cause: BadRequest | str
+    ) -> None:
+        """One bad row must not block the others: reject the rows named bad, else split in halves."""
         n = len(chunk)
         records = chunk.entries(self.target)
-        bad = self.target.bad_items(exc, n)
-        if bad is None and n == 1:
-            bad = {0: ("", f"{exc.error_code or 'HTTP ' + str(exc.status)}: {exc.message}")}
+        if bad is None and n == 1 and isinstance(cause, BadRequest):
+            bad = {0: ("", f"{cause.error_code or 'HTTP ' + str(cause.status)}: {cause.message}")}
         children: list[Chunk] = []
         rejected: list[RowOutcome] = []
         if bad:
@@ -210,7 +256,7 @@ class Loader:
                 chunk.sub(range(cut, n), chunk.part + "1", self.target),
             ]
         plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
-        self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, str(exc), rejected, plan, self.calls)
+        self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, str(cause), rejected, plan, self.calls)
         self.tally.rejected += len(rejected)
         for child in children:
             await self.deliver(child)

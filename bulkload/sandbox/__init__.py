@@ -25,8 +25,24 @@ def _economic(options: SandboxOptions) -> tuple[web.Application, str]:
     return create_app(options), PREFIX
 
 
+def _visma_core(options: SandboxOptions) -> tuple[web.Application, str]:
+    from bulkload.sandbox.visma_core import create_app
+
+    return create_app(options), ""
+
+
+def _payorcrm(options: SandboxOptions) -> tuple[web.Application, str]:
+    from bulkload.sandbox.payorcrm import create_app
+
+    return create_app(options), ""
+
+
 #: target name → (app factory returning the app and the API's path prefix)
-TARGETS: dict[str, Callable[[SandboxOptions], tuple[web.Application, str]]] = {"economic": _economic}
+TARGETS: dict[str, Callable[[SandboxOptions], tuple[web.Application, str]]] = {
+    "economic": _economic,
+    "visma-core": _visma_core,
+    "payorcrm": _payorcrm,
+}
 
 
 def _lookup(target: str) -> Callable[[SandboxOptions], tuple[web.Application, str]]:

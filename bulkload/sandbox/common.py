@@ -21,7 +21,8 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
@@ -51,6 +52,8 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: 400 answers on bulk calls do not say which items are bad (the client must bisect)
     opaque_errors: bool = False
     page_size: int = 1000
+    #: a JSON file with a sandbox's own starting data (e.g. Visma Core's entry definitions and cases)
+    fixture: str | None = None
 
 
 class RollingWindow:
@@ -286,14 +289,20 @@ StatsExtra = Callable[[], dict[str, Any]]
 
 
 def new_app(
-    options: SandboxOptions, *middlewares: Middleware, extra_stats: StatsExtra | None = None
+    options: SandboxOptions,
+    *middlewares: Middleware,
+    extra_stats: StatsExtra | None = None,
+    client_max_size: int = 1024**2,
 ) -> web.Application:
     """An application with the sandbox's limits and faults around ``middlewares`` and the stats route.
 
-    ``extra_stats`` adds sandbox-specific numbers (e.g. how many records the store holds) to the stats.
+    ``extra_stats`` adds sandbox-specific numbers (e.g. how many records the store holds) to the stats;
+    ``client_max_size`` is the largest request body accepted (larger ones get 413).
     """
     sandbox = Sandbox(options)
-    app = web.Application(middlewares=[sandbox.outer, *middlewares, sandbox.delay])
+    app = web.Application(
+        middlewares=[sandbox.outer, *middlewares, sandbox.delay], client_max_size=client_max_size
+    )
     app[SANDBOX_KEY] = sandbox
 
     async def stats(request: web.Request) -> web.Response:
@@ -325,6 +334,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--opaque-errors", action="store_true", help="bulk 400s do not name the bad items")
     parser.add_argument("--page-size", type=int, default=defaults.page_size)
+    parser.add_argument(
+        "--fixture", default=None, metavar="PATH", help="JSON file with the sandbox's own starting data"
+    )
 
 
 def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
@@ -339,4 +351,91 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         seed=ns.seed,
         opaque_errors=ns.opaque_errors,
         page_size=ns.page_size,
+        fixture=ns.fixture,
     )
+
+
+def read_fixture(options: SandboxOptions) -> Any:
+    """The decoded JSON document named by ``options.fixture``, or None when there is none."""
+    if options.fixture is None:
+        return None
+    return msgspec.json.decode(Path(options.fixture).read_bytes())
+
+
+def is_sandbox_path(request: web.Request) -> bool:
+    """True for the sandbox's own routes (stats, test read-backs), which no real API has."""
+    return request.path.startswith("/_sandbox/")
+
+
+def auth_middleware(
+    accept: Callable[[web.Request], bool], refuse: Callable[[web.Request], web.Response]
+) -> Middleware:
+    """Answer ``refuse(request)`` to every API call ``accept`` turns down; the sandbox's routes are open."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if is_sandbox_path(request) or accept(request):
+            return await handler(request)
+        return refuse(request)
+
+    return middleware
+
+
+T = TypeVar("T")
+#: (field, message) of one item that failed its types; the field is "" when the item itself is wrong
+FieldProblem = tuple[str, str]
+
+
+class BodyError(ValueError):
+    """The request body is not JSON, or not the shape the endpoint takes."""
+
+
+def field_problem(exc: msgspec.ValidationError) -> FieldProblem:
+    """The field and a plain-words message for a msgspec type error on one object."""
+    message = str(exc)
+    if message.startswith("Object missing required field `"):
+        return message.split("`")[1], "is required"
+    field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
+    field = field.split(".", 1)[0].split("[", 1)[0]
+    expected = message.split("`")[1] if message.startswith("Expected `") else ""
+    words = {
+        "int": "must be an integer",
+        "str": "must be a string",
+        "bool": "must be true or false",
+        "object": "must be an object",
+        "array": "must be an array",
+    }
+    plain = words.get(expected.removesuffix(" | null"))
+    if plain is None and "date" in message:
+        plain = "must be an ISO date (YYYY-MM-DD)"
+    return field, plain or message.split(" - at ", 1)[0]
+
+
+def decode_items(
+    body: bytes, decoder: msgspec.json.Decoder[list[T]], item: type[T]
+) -> tuple[list[T | None], list[FieldProblem | None]]:
+    """The items of an array body, index for index with each one's type problem (None where it is fine).
+
+    The typed decoder does the usual case in one pass; only a body with a bad item is looked at item by
+    item, so every bad item is found, not just the first. BodyError when the body is not a JSON array.
+    """
+    try:
+        items: list[T | None] = list(decoder.decode(body))
+        return items, [None] * len(items)
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise BodyError(f"the body is not valid JSON: {exc}") from None
+    raw = msgspec.json.decode(body)
+    if not isinstance(raw, list):
+        raise BodyError("the body must be a JSON array")
+    problems: list[FieldProblem | None] = []
+    items = []
+    for value in raw:
+        try:
+            items.append(msgspec.convert(value, item))
+            problems.append(None)
+        except msgspec.ValidationError as exc:
+            items.append(None)
+            problems.append(field_problem(exc))
+    return items, problems

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import msgspec
 
 from ..errors import APIError, ConfigError
 
 if TYPE_CHECKING:
+    from ..chunking import Chunk
     from ..dispatch import Dispatcher
+    from ..sources import Source
 
 #: totals of one scope: currency -> [rows, sum of amounts, sum of the positive amounts (debits)], in hundredths
 Totals = dict[str, list[int]]
@@ -41,12 +43,37 @@ def row_invalid(exc: msgspec.ValidationError) -> RowInvalid:
     return RowInvalid("", text)
 
 
+class Call(NamedTuple):
+    """One request that sends a chunk."""
+
+    method: str
+    path: str
+    body: bytes
+    #: sending it again can do no harm (a keyed create, a PATCH to fixed values): retried when its answer is
+    #: lost. A create the API cannot deduplicate is not: its rows become in doubt instead
+    repeatable: bool
+
+
+class RowsRefused(Exception):
+    """Raised by `Target.call_for` for rows that cannot be sent (index -> (field, reason))."""
+
+    def __init__(self, bad: dict[int, tuple[str, str]]) -> None:
+        super().__init__(f"{len(bad)} row(s) cannot be sent")
+        self.bad = bad
+
+
 class Target:
     """Base of every target. Subclasses set the class attributes and implement the methods."""
 
     name: ClassVar[str]
     #: the API takes an idempotency key: a retry of a call whose answer was lost is safe
     idempotent: ClassVar[bool]
+    #: method and path of the create call, for targets whose every chunk goes to the same place
+    method: ClassVar[str] = "POST"
+    path: ClassVar[str] = ""
+    #: how reconciliation works: "walk" (count endpoint + cursor walk of what was created since the
+    #: baseline) or "responses" (the API cannot be read back: compare what was sent with what it answered)
+    reconcile_by: ClassVar[str] = "walk"
     #: items and bytes one call may carry
     max_items: ClassVar[int]
     max_bytes: ClassVar[int] = 2_000_000
@@ -76,6 +103,16 @@ class Target:
         """The target's options, stored in the ledger so that resume runs with the same settings."""
         return {}
 
+    async def setup(self, client: Dispatcher, sources: Sequence[Source]) -> None:
+        """Look up once what planning needs from the API (e.g. entry definitions); the result must end up
+        in `options()` so that resume and the planning process see the same."""
+
+    def begin_file(self, file_idx: int) -> None:
+        """Planning moves on to another input file (targets whose files hold different kinds)."""
+
+    def fields_of(self, file_idx: int) -> frozenset[str]:
+        return self.fields
+
     def credentials(self, env: Mapping[str, str]) -> dict[str, str]:
         missing = [k for k in self.credential_env if not env.get(k)]
         if missing:
@@ -102,9 +139,19 @@ class Target:
         """The records of an encoded chunk (a chunk planned in another process carries only its body)."""
         raise NotImplementedError
 
-    def request(self) -> tuple[str, str]:
-        """Method and path (below the base URL) of the create call."""
-        raise NotImplementedError
+    async def call_for(self, client: Dispatcher, chunk: Chunk) -> Call:
+        """The request that sends a chunk. May look things up (cache what it looks up) and raise
+        RowsRefused for rows that cannot be sent."""
+        return Call(self.method, self.path, chunk.body, self.idempotent)
+
+    async def resolve(self, client: Dispatcher, chunk: Chunk) -> list[int] | None:
+        """For a call whose outcome is unknown: look whether it took effect (its ids), where the API allows
+        looking; None when it cannot tell."""
+        return None
+
+    def returned_totals(self, body: bytes) -> dict[str, Totals] | None:
+        """Control totals of what the API says it created, for reconciliation by responses."""
+        return None
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
         """The ids the API gave the n created items, in request order."""

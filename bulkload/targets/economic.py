@@ -112,6 +112,7 @@ class Economic(Target):
     item_name = "entry"
     group_name = "voucher"
     scope_name = "journal"
+    path = "/draft-entries/bulk"
     option_names = ("journal",)
 
     def __init__(self, journal: int | None = None) -> None:
@@ -165,9 +166,6 @@ class Economic(Target):
 
     def decode(self, body: bytes) -> list[DraftEntry]:
         return _decode_entries(body)
-
-    def request(self) -> tuple[str, str]:
-        return "POST", "/draft-entries/bulk"
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
         ids = [item.entryNumber for item in _decode_created(body)]
