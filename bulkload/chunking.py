@@ -83,8 +83,10 @@ class Planner:
 
     def plan(self, file_idx: int, rows: Iterable[Row | BadRow]) -> Iterator[Chunk | None]:
         """Chunks in order; None now and then when rejected rows are waiting to be written out."""
+        self.target.begin_file(file_idx)
         validate, group_of = self.target.validate, self.target.group_of
         max_items, group_name = self.max_items, self.target.group_name
+        one_group = self.target.one_group_per_call
         # the open chunk: groups in arrival order; the last one may still grow
         # (lines, records) of each group; the rows themselves are not kept: holding them costs the cyclic
         # GC ~1.4 µs a row, and a whole-group rejection can show the entries as parsed instead
@@ -109,7 +111,12 @@ class Planner:
                 self.reject(file_idx, line, exc.field, exc.reason, row)
                 continue
             key = group_of(record)
+            if key is None:  # a row of no group stands alone
+                key = (None, line)
             if key != last_key or last is None:
+                if one_group and groups:  # the previous group is complete: it is a call of its own
+                    yield from self._emit(file_idx, groups, closed, closed_order)
+                    count = 0
                 last_key = key
                 last = groups.get(key)
                 if last is None:

@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 
 from . import runner
-from .errors import BulkloadError, ConfigError
+from .errors import AuthError, BulkloadError, ConfigError
 from .job import Job, read_config
 from .pipeline import EXIT_STOPPED, EXIT_USAGE
 from .report import print_summary
@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--ledger", required=True)
     resume.add_argument("--report")
     resume.add_argument("--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off)")
+    resume.add_argument(
+        "--resend-in-doubt", action="store_true",
+        help="send again the calls whose outcome is unknown (targets without idempotency keys may double them)",
+    )
     resume.add_argument("--no-progress", action="store_true")
     rec = sub.add_parser("reconcile", help="compare a run's ledger with what the API holds now")
     rec.add_argument("--ledger", required=True)
@@ -106,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _finish(anyio.run(lambda: runner.load(job, progress=not ns.no_progress)))
         if ns.command == "resume":
             return _finish(anyio.run(lambda: runner.resume(
-                ns.ledger, report=ns.report, progress=not ns.no_progress, daily_quota=ns.daily_quota
+                ns.ledger, report=ns.report, progress=not ns.no_progress, daily_quota=ns.daily_quota,
+                resend_in_doubt=ns.resend_in_doubt,
             )))
         if ns.command == "reconcile":
             report = anyio.run(lambda: runner.reconcile(ns.ledger, report=ns.report))
@@ -121,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import demo
 
             return anyio.run(lambda: demo(ns.workdir))
-    except ConfigError as exc:
+    except (ConfigError, AuthError) as exc:
         print(f"bulkload: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BulkloadError as exc:

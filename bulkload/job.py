@@ -48,6 +48,8 @@ class Job:
         cap = TARGETS[self.target].max_items
         if self.batch_size is not None and not 1 <= self.batch_size <= cap:
             raise ConfigError(f"--batch-size must be between 1 and {cap} for {self.target}")
+        if not (self.base_url or TARGETS[self.target].default_base_url):
+            raise ConfigError(f"{self.target} has no public address: give --base-url (your instance's API root)")
         if self.daily_quota < 0:
             raise ConfigError("--daily-quota must be 0 (off) or a number of calls")
 

@@ -172,8 +172,17 @@ class Ledger:
 
     @_writes
     def set_status(self, status: str) -> None:
+        self._update_run(status=status)
+
+    @_writes
+    def set_options(self, options: dict[str, Any]) -> None:
+        """The target's options after its setup looked things up: resume plans with exactly these."""
+        self._update_run(options=options)
+
+    def _update_run(self, **fields: Any) -> None:
         run = self.run
-        run.status = status
+        for name, value in fields.items():
+            setattr(run, name, value)
         self._db.execute("UPDATE meta SET value=? WHERE key='run'", (json.dumps(run.__dict__),))
 
     # --- chunks ---------------------------------------------------------------------------------------

@@ -168,10 +168,10 @@ class Loader:
             await self.isolate(chunk, self.target.bad_items(exc, len(chunk)), exc)
             return
         except BulkloadError as exc:
-            if not call.repeatable and maybe_acted_on(exc):
-                self.mark_in_doubt(chunk, "sending", str(exc))
-            else:
+            if call.repeatable or not maybe_acted_on(exc):
                 self.give_up(chunk, exc, sent=True)
+            elif not await self.settled_by_looking(chunk, summary):
+                self.mark_in_doubt(chunk, "sending", str(exc))
             return
         except ValueError as exc:  # an answer we cannot read: the call did arrive
             self.give_up(chunk, exc, sent=True)

@@ -78,6 +78,7 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
 
 def job_of(ledger: Ledger, report: str | None = None) -> Job:
     job = Job.from_settings(ledger.run.settings)
+    job.target_options = ledger.run.options  # as the target's setup left them: the same plan again
     job.ledger = str(ledger.path)
     if report is not None:
         job.report = report
@@ -86,10 +87,11 @@ def job_of(ledger: Ledger, report: str | None = None) -> Job:
 
 async def resume(
     ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None, progress: bool = False,
-    daily_quota: int | None = None,
+    daily_quota: int | None = None, resend_in_doubt: bool = False,
 ) -> dict[str, Any]:
     """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
-    `daily_quota` replaces the stored quota (after the agreement's quota was raised)."""
+    `daily_quota` replaces the stored quota (after the agreement's quota was raised); `resend_in_doubt`
+    sends again the calls whose outcome was unknown, which only the user may decide."""
     ledger = Ledger.open(ledger_path)
     try:
         job = job_of(ledger, report)
@@ -105,24 +107,29 @@ async def resume(
                 raise LedgerError(f"{path} changed since the run started; resume needs the same files")
         job.files = [f["path"] for f in ledger.run.files]
         sources = open_sources(job, target)
-        return await _execute(job, target, ledger, credentials, sources, progress=progress)
+        return await _execute(
+            job, target, ledger, credentials, sources, progress=progress, resend_in_doubt=resend_in_doubt
+        )
     finally:
         ledger.close()
 
 
 async def _execute(
     job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str], sources: list[Source],
-    *, progress: bool,
+    *, progress: bool, resend_in_doubt: bool = False,
 ) -> dict[str, Any]:
     started = time.monotonic()
     tally = Tally()
-    spec = PlanSpec(target.name, target.options(), [str(s.path) for s in sources], job.delimiter, job.columns,
-                    job.items_per_call, target.max_bytes)
     async with Client(
         job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s
     ) as client:
         dispatcher = _dispatcher(job, target, client, ledger)
+        await target.setup(dispatcher, sources)
+        ledger.set_options(target.options())
+        spec = PlanSpec(target.name, target.options(), [str(s.path) for s in sources], job.delimiter, job.columns,
+                        job.items_per_call, target.max_bytes)
         loader = Loader(target, ledger, dispatcher, tally)
+        loader.resend_in_doubt = resend_in_doubt
         ledger.set_status("running")
 
         def snapshot() -> Snapshot:

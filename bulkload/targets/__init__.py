@@ -2,5 +2,6 @@
 
 from .base import Target
 from .economic import Economic
+from .visma_core import VismaCore
 
-TARGETS: dict[str, type[Target]] = {t.name: t for t in (Economic,)}
+TARGETS: dict[str, type[Target]] = {t.name: t for t in (Economic, VismaCore)}

@@ -127,9 +127,11 @@ class Target:
         """Coerce and check one source row; raise RowInvalid. Runs once per row: keep it lean."""
         raise NotImplementedError
 
-    #: records with the same group travel in the same call; runs once per row, so a C-level
-    #: callable such as operator.attrgetter is best
+    #: records with the same group travel in the same call (None: the row stands alone); runs once per row,
+    #: so a C-level callable such as operator.attrgetter is best
     group_of: Callable[[Any], Hashable]
+    #: each call carries exactly one group (an API that takes one entry a call, merged or not)
+    one_group_per_call: ClassVar[bool] = False
 
     # --- per chunk -------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:

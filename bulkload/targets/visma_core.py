@@ -1,0 +1,313 @@
+"""Visma Core Flow API, bookkeeping: entries and entry drafts on cases (one a call), and seller/buyer costs.
+
+No idempotency key: a create whose answer was lost is in doubt, never sent again without the user's word.
+Costs can be read back, so a lost PATCH is settled by looking.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+import anyio
+import msgspec
+
+from ..errors import APIError, ConfigError
+from .base import Call, RowInvalid, RowsRefused, Target, Totals, row_invalid
+
+if TYPE_CHECKING:
+    from ..chunking import Chunk
+    from ..dispatch import Dispatcher
+    from ..sources import Source
+
+CaseId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+_BOOKKEEPING = "/flow/api/Integrations/Bookkeeping"
+_encode = msgspec.json.Encoder(decimal_format="number").encode
+#: cases whose costs are kept while a run goes on (each is read once)
+COST_CACHE = 10_000
+
+
+def _iso(value: str, field: str) -> str:
+    """ISO date or date-time as given; DD.MM.YYYY and DD-MM-YYYY and DD/MM/YYYY are turned round."""
+    try:
+        if len(value) == 10 and value[2] in "-./" and value[5] == value[2]:
+            return date(int(value[6:]), int(value[3:5]), int(value[:2])).isoformat()
+        datetime.fromisoformat(value)
+        return value
+    except ValueError:
+        raise ValueError(f"not a valid date: {value!r} (use YYYY-MM-DD) - at `$.{field}`") from None
+
+
+def _hundredths(amount: Decimal, field: str) -> None:
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(f"{amount} is not an amount with at most 2 decimals - at `$.{field}`")
+
+
+class EntryRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """One input line of an entry (lines of one order may become one entry)."""
+
+    caseId: CaseId
+    accountingCostType: Annotated[str, msgspec.Meta(min_length=1)]
+    amount: Decimal
+    description: str | None = None
+    note: str | None = None
+    entryDate: str | None = None
+    orderId: str | None = None
+
+    def __post_init__(self) -> None:
+        _hundredths(self.amount, "amount")
+        if self.entryDate is not None:
+            self.entryDate = _iso(self.entryDate, "entryDate")
+
+
+class CostRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+    """A change to one seller or buyer cost of a case, found by its id or its entry definition."""
+
+    caseId: CaseId
+    type: Literal["Buyer", "Seller"]
+    costId: int | None = None
+    entryDefinitionId: int | None = None
+    IsOptional: bool | None = None
+    Amount: Decimal | None = None
+    Comment: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.costId is None and self.entryDefinitionId is None:
+            raise ValueError("give costId or entryDefinitionId - at `$.costId`")
+        if self.IsOptional is None and self.Amount is None and self.Comment is None:
+            raise ValueError("nothing to change: give IsOptional, Amount or Comment - at `$.IsOptional`")
+        if self.Amount is not None:
+            _hundredths(self.Amount, "Amount")
+
+    def changes(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("IsOptional", "Amount", "Comment") if getattr(self, k) is not None}
+
+
+class Definition(msgspec.Struct, kw_only=True):
+    Id: int = 0
+    Name: str = ""
+    IsDraft: bool = False
+    MergeOrderLinesToOneEntry: bool = False
+    #: set instead when the API has no definition for the cost type: the rows are rejected with it
+    error: str | None = None
+
+
+class _Created(msgspec.Struct):
+    Id: int
+    Amount: Decimal = Decimal(0)
+
+
+class _Cost(msgspec.Struct):
+    Id: int
+    Editable: bool = False
+    EntryDefinitionId: int | None = None
+    IsOptional: bool | None = None
+    Amount: Decimal | None = None
+    Comment: str | None = None
+
+
+_decode_entries = msgspec.json.Decoder(list[EntryRow]).decode
+_decode_costs_rows = msgspec.json.Decoder(list[CostRow]).decode
+_decode_created = msgspec.json.Decoder(_Created).decode
+_decode_costs = msgspec.json.Decoder(list[_Cost]).decode
+_decode_definition = msgspec.json.Decoder(Definition).decode
+
+
+def _cents(amount: Decimal) -> int:
+    return int(amount * 100)
+
+
+class VismaCore(Target):
+    name = "visma-core"
+    idempotent = False
+    max_items = 500  # lines one order may have
+    default_base_url = ""
+    credential_env = ("VISMA_CORE_TOKEN",)
+    fields: ClassVar[frozenset[str]] = frozenset(EntryRow.__struct_fields__)
+    item_name = "entry"
+    group_name = "order"
+    scope_name = "kind"
+    one_group_per_call = True
+    reconcile_by = "responses"
+    option_names = ("kind",)
+
+    def __init__(self, kind: str = "entries", definitions: Mapping[str, Any] | None = None) -> None:
+        if kind not in ("entries", "costs"):
+            raise ConfigError("--kind must be entries or costs for visma-core")
+        self.kind = kind
+        self.definitions: dict[str, Definition] | None = (
+            None if definitions is None else {k: msgspec.convert(v, Definition) for k, v in definitions.items()}
+        )
+        self._costs: OrderedDict[tuple[int, str], list[_Cost]] = OrderedDict()
+        self._cost_locks: dict[tuple[int, str], anyio.Lock] = {}
+        if kind == "costs":
+            self.fields = frozenset(CostRow.__struct_fields__)  # type: ignore[misc]
+            self.group_name = "cost"  # type: ignore[misc]
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--kind", choices=("entries", "costs"), help="entries (default) or costs")
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> VismaCore:
+        return cls(kind=options.get("kind") or "entries", definitions=options.get("definitions"))
+
+    def options(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind}
+        if self.definitions is not None:
+            out["definitions"] = msgspec.to_builtins(self.definitions)
+        return out
+
+    def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {credentials['VISMA_CORE_TOKEN']}", "Accept": "application/json"}
+
+    # --- before planning: the entry definition of every cost type, once -------------------------------
+    async def setup(self, client: Dispatcher, sources: Sequence[Source]) -> None:
+        if self.kind != "entries" or self.definitions is not None:
+            return  # costs need none; a resumed run keeps the definitions it planned with
+
+        def cost_types() -> set[str]:
+            found: set[str] = set()
+            for source in sources:
+                for item in source:
+                    if type(item) is tuple and isinstance(item[1].get("accountingCostType"), str):
+                        found.add(item[1]["accountingCostType"])
+            return found
+
+        definitions: dict[str, Definition] = {}
+        for cost_type in sorted(await anyio.to_thread.run_sync(cost_types)):
+            try:
+                body = (await client.send("GET", f"{_BOOKKEEPING}/AccountingCostTypes/{cost_type}")).body
+                definitions[cost_type] = _decode_definition(body)
+            except APIError as exc:
+                if exc.status != 404:
+                    raise
+                definitions[cost_type] = Definition(error=f"no entry definition for this user: {exc}")
+        self.definitions = definitions
+
+    # --- per row ------------------------------------------------------------------------------------
+    def validate(self, row: dict[str, Any]) -> Any:
+        try:
+            if self.kind == "costs":
+                return msgspec.convert(row, CostRow, strict=False)
+            entry = msgspec.convert(row, EntryRow, strict=False)
+        except msgspec.ValidationError as exc:
+            raise row_invalid(exc) from None
+        definition = self._definition(entry.accountingCostType)
+        if definition.error:
+            raise RowInvalid("accountingCostType", f"{entry.accountingCostType}: {definition.error}")
+        if not definition.IsDraft and entry.entryDate is None:
+            raise RowInvalid(
+                "entryDate", f"required: cost type {entry.accountingCostType} books entries (IsDraft is false)"
+            )
+        return entry
+
+    def _definition(self, cost_type: str) -> Definition:
+        if self.definitions is None:  # a dry run looks nothing up: plan as if every order were merged
+            return Definition(IsDraft=True, MergeOrderLinesToOneEntry=True)
+        return self.definitions.get(cost_type) or Definition(error="not looked up")
+
+    def group_of(self, record: Any) -> Hashable:  # type: ignore[override]
+        if self.kind == "entries" and record.orderId is not None:
+            if self._definition(record.accountingCostType).MergeOrderLinesToOneEntry:
+                return (record.caseId, record.orderId)
+        return None  # one entry a line
+
+    # --- per call -------------------------------------------------------------------------------------
+    def encode(self, records: Sequence[Any]) -> bytes:
+        return _encode(records)
+
+    def decode(self, body: bytes) -> list[Any]:
+        return _decode_costs_rows(body) if self.kind == "costs" else _decode_entries(body)
+
+    async def call_for(self, client: Dispatcher, chunk: Chunk) -> Call:
+        records = chunk.entries(self)
+        if self.kind == "costs":
+            return await self._patch(client, records[0])
+        first = records[0]
+        definition = self._definition(first.accountingCostType)
+        body: dict[str, Any] = {
+            "EntryDefinitionId": definition.Id,
+            # exact: Decimal sums, never floats
+            "Amount": sum((r.amount for r in records), Decimal(0)),
+            "Description": " / ".join(r.description for r in records if r.description) or None,
+            "Note": " / ".join(r.note for r in records if r.note) or None,
+        }
+        kind = "EntryDrafts"
+        if not definition.IsDraft:
+            kind = "Entries"
+            body["EntryDate"] = first.entryDate
+        body = {k: v for k, v in body.items() if v is not None}
+        return Call("POST", f"{_BOOKKEEPING}/Cases/{first.caseId}/{kind}", _encode(body), repeatable=False)
+
+    async def _case_costs(self, client: Dispatcher, case_id: int, kind: str, *, fresh: bool = False) -> list[_Cost]:
+        key = (case_id, kind)
+        lock = self._cost_locks.setdefault(key, anyio.Lock())
+        async with lock:
+            if fresh or key not in self._costs:
+                body = (await client.send("GET", f"/flow/api/Conditions/Cases/{case_id}/Costs/{kind}")).body
+                self._costs[key] = _decode_costs(body)
+                while len(self._costs) > COST_CACHE:
+                    old, _ = self._costs.popitem(last=False)
+                    self._cost_locks.pop(old, None)
+            self._costs.move_to_end(key)
+            return self._costs[key]
+
+    async def _find(self, client: Dispatcher, row: CostRow, *, fresh: bool = False) -> _Cost:
+        costs = await self._case_costs(client, row.caseId, row.type, fresh=fresh)
+        if row.costId is not None:
+            found = [c for c in costs if c.Id == row.costId]
+            what = f"cost {row.costId}"
+        else:
+            found = [c for c in costs if c.EntryDefinitionId == row.entryDefinitionId]
+            what = f"a cost with entry definition {row.entryDefinitionId}"
+        if not found:
+            raise RowsRefused({0: ("costId", f"{what} not found on case {row.caseId} ({row.type})")})
+        if len(found) > 1:
+            raise RowsRefused({0: ("entryDefinitionId", f"{what} matches {len(found)} costs; give costId")})
+        return found[0]
+
+    async def _patch(self, client: Dispatcher, row: CostRow) -> Call:
+        cost = await self._find(client, row)
+        if not cost.Editable:
+            raise RowsRefused({0: ("costId", f"cost {cost.Id} on case {row.caseId} is not Editable")})
+        path = f"/flow/api/Conditions/Properties/{row.caseId}/Costs/{cost.Id}/{row.type}"
+        return Call("PATCH", path, _encode(row.changes()), repeatable=False)
+
+    async def resolve(self, client: Dispatcher, chunk: Chunk) -> list[int] | None:
+        """A PATCH whose answer was lost: read the cost again; if it holds the new values, it is done."""
+        if self.kind != "costs":
+            return None
+        row = chunk.entries(self)[0]
+        try:
+            cost = await self._find(client, row, fresh=True)
+        except RowsRefused:
+            return None
+        applied = all(getattr(cost, k) == v for k, v in row.changes().items())
+        return [cost.Id] * len(chunk) if applied else None
+
+    def created_ids(self, body: bytes, n: int) -> list[int]:
+        return [_decode_created(body).Id] * n
+
+    def retryable(self, error: APIError) -> bool:
+        return error.retryable
+
+    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
+        # one entry (or one cost) a call: whatever the API refused, it refused for every line of it
+        return {i: ("", f"HTTP {error.status}: {error.message}") for i in range(n)}
+
+    def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
+        if self.kind == "costs":
+            return {"costs": {"": [len(records), 0, 0]}}
+        cents = sum(_cents(r.amount) for r in records)
+        return {"entries": {"": [1, cents, max(cents, 0)]}}
+
+    def returned_totals(self, body: bytes) -> dict[str, Totals] | None:
+        if self.kind == "costs":
+            return {"costs": {"": [1, 0, 0]}}
+        cents = _cents(_decode_created(body).Amount)
+        return {"entries": {"": [1, cents, max(cents, 0)]}}
