@@ -1,6 +1,9 @@
-"""Realistic month-end draft entries for the e-conomic sandbox, streamed to CSV or JSONL (optionally gzip).
+"""Realistic input files for the sandboxes, streamed to CSV or JSONL (optionally gzip).
 
     python -m benchmarks.generate_data --rows 1000000 --format csv --gzip --bad-every 5000 --seed 1 OUT
+    python -m benchmarks.generate_data --kind payorcrm-invoices --customers 2000 --rows 50000 OUT
+
+``--kind economic`` (the default) writes month-end draft entries for e-conomic:
 
 Vouchers have 2–4 adjacent lines whose amounts sum to zero: finance vouchers (type 5: rent, salaries,
 bank fees, accruals, depreciation, cash sales), supplier invoices (type 3, with supplier number, invoice
@@ -8,6 +11,11 @@ number and due date) and customer payments (type 2, with customer number). Journ
 increasing per journal, dates rising through one month, accounts from the sandbox's CHART, mostly DKK
 with some EUR at an exchange rate. With ``--bad-every K`` every K-th row is wrong the way real files
 are: an account the API does not know (9999), a missing amount, entry type 7, 30 February, a long text.
+
+The other kinds, each with its own bad rows (see their generators below):
+``visma-core`` bookkeeping lines of a real-estate broker, ``visma-core-costs`` patches of the Visma Core
+sandbox's own seller/buyer costs, ``payorcrm-customers`` and ``payorcrm-invoices`` (whose
+``customerNumber`` points at the customers file made with the same ``--customers`` and bad-row spacing).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import argparse
 import calendar
 import csv
+import datetime
 import gzip as gz
 import io
 import random
@@ -26,6 +35,8 @@ from typing import Any
 import msgspec
 
 from bulkload.sandbox.economic_model import CHART
+from bulkload.sandbox.visma_core import DEFAULT_DEFINITIONS, FIRST_CASE
+from bulkload.sandbox.visma_core_costs import case_costs
 
 FIELDS = (
     "entryTypeNumber",
@@ -286,27 +297,312 @@ def _single(m: _Month, base: Row) -> list[Row]:
     ]
 
 
+# -- Visma Core -------------------------------------------------------------------------------------
+
+VISMA_CORE_FIELDS = ("caseId", "accountingCostType", "amount", "description", "note", "entryDate", "orderId")
+VISMA_CORE_BAD = ("missing_amount", "unknown_cost_type", "booked_without_date", "unknown_case")
+#: cost type → (line texts, lowest and highest amount in kroner); every type is one of the sandbox's defaults
+_BROKER_LINES: dict[str, tuple[tuple[str, ...], int, int]] = {
+    "SALARY": (("Vederlag meglerfullmektig", "Vederlag oppgjørsansvarlig"), 3_000, 25_000),
+    "FEE": (("Tilretteleggingsgebyr", "Visningsgebyr", "Oppgjørsgebyr"), 2_500, 15_000),
+    "OUTLAY": (("Grunnboksutskrift", "Attester kommune", "Eiendomsverdi", "Tinglysingsgebyr", "Porto"), 80, 1_500),
+    "COMMISSION": (("Meglerprovisjon", "Tillegg provisjon", "Timehonorar"), 5_000, 60_000),
+    "MARKETING": (("Foto og video", "Finn-annonse", "Prospekt trykk", "Visningsannonse", "Budsjekk-SMS"), 300, 9_000),
+}
+assert set(_BROKER_LINES) <= set(DEFAULT_DEFINITIONS)
+_MERGED = tuple(t for t, d in DEFAULT_DEFINITIONS.items() if d.MergeOrderLinesToOneEntry and t in _BROKER_LINES)
+_STREETS = ("Storgata", "Kirkeveien", "Bygdøy allé", "Thereses gate", "Strandveien", "Parkveien", "Vestre vei")
+
+
+def _kroner(rng: random.Random, low: int, high: int) -> str:
+    cents = rng.randint(low * 100, high * 100)
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def visma_core_rows(
+    rows: int, *, seed: int = 0, bad_every: int = 0, year: int = 2026, month: int = 11, **_: Any
+) -> Iterator[Row]:
+    """Bookkeeping lines case by case: single lines of any cost type and orders of 2–4 adjacent lines of
+    one merging type sharing ``(caseId, orderId)``. Booked types carry an entry date, drafts now and then.
+    ``bad_every`` spoils rows in turn: no amount, cost type NOPE, a booked type without entry date, case 999.
+    """
+    rng = random.Random(seed)
+    days = calendar.monthrange(year, month)[1]
+    case, order, produced, bad_seen = FIRST_CASE + rng.randrange(0, 4000), 0, 0, 0
+    while produced < rows:
+        case += rng.randint(1, 9)
+        address = f"{rng.choice(_STREETS)} {rng.randint(1, 120)}"
+        for _job in range(rng.randint(1, 3)):
+            size = rng.randint(2, 4) if rng.random() < 0.35 else 1
+            size = min(size, rows - produced)
+            cost_type = rng.choice(_MERGED) if size > 1 else rng.choice(tuple(_BROKER_LINES))
+            order_id = ""
+            if size > 1:
+                order += 1
+                order_id = f"O-{year}-{order:06d}"
+            booked = not DEFAULT_DEFINITIONS[cost_type].IsDraft
+            day = f"{year:04d}-{month:02d}-{min(1 + produced * days // max(rows, 1), days):02d}"
+            texts, low, high = _BROKER_LINES[cost_type]
+            for _line in range(size):
+                row: Row = {
+                    "caseId": case,
+                    "accountingCostType": cost_type,
+                    "amount": _kroner(rng, low, high),
+                    "description": f"{rng.choice(texts)}, {address}",
+                    "note": f"Oppdrag {case}-{year % 100}",
+                }
+                if booked or rng.random() < 0.5:
+                    row["entryDate"] = day
+                if order_id:
+                    row["orderId"] = order_id
+                produced += 1
+                if bad_every and produced % bad_every == 0:
+                    _spoil_visma(row, VISMA_CORE_BAD[bad_seen % len(VISMA_CORE_BAD)])
+                    bad_seen += 1
+                yield row
+            if produced >= rows:
+                return
+
+
+def _spoil_visma(row: Row, kind: str) -> None:
+    if kind == "missing_amount":
+        row.pop("amount")
+    elif kind == "unknown_cost_type":
+        row["accountingCostType"] = "NOPE"
+    elif kind == "booked_without_date":
+        row["accountingCostType"] = "FEE"
+        row.pop("entryDate", None)
+    else:
+        row["caseId"] = 999  # well-formed: only the API can tell the case does not exist
+
+
+VISMA_CORE_COST_FIELDS = ("caseId", "type", "costId", "IsOptional", "Amount", "Comment")
+VISMA_CORE_COST_BAD = ("not_editable", "unknown_cost")
+_COST_COMMENTS = ("Justert etter avtale med kjøper", "Redusert etter reklamasjon", "Ny pris fra leverandør", "")
+
+
+def visma_core_cost_rows(rows: int, *, seed: int = 0, bad_every: int = 0, **_: Any) -> Iterator[Row]:
+    """PATCH rows for the editable costs of the Visma Core sandbox's deterministic cases, each cost once.
+    ``bad_every`` aims rows in turn at the case's cost that is not editable and at a cost id that is not there.
+    """
+    rng = random.Random(seed)
+    definition_ids = sorted(d.Id for d in DEFAULT_DEFINITIONS.values())
+    case, produced, bad_seen = FIRST_CASE + rng.randrange(0, 4000), 0, 0
+    while produced < rows:
+        case += rng.randint(1, 9)
+        for kind, costs in case_costs(case, definition_ids).items():
+            for cost in costs:
+                if not cost.Editable or rng.random() < 0.3:
+                    continue
+                row: Row = {"caseId": case, "type": kind, "costId": cost.Id}
+                what = rng.choice(("IsOptional", "Amount", "both", "all"))
+                if what != "Amount":
+                    row["IsOptional"] = rng.choice(("true", "false"))
+                if what != "IsOptional":
+                    row["Amount"] = _kroner(rng, int(cost.Amount * 8 // 10), int(cost.Amount * 12 // 10))
+                if what == "all" and (comment := rng.choice(_COST_COMMENTS)):
+                    row["Comment"] = comment
+                produced += 1
+                if bad_every and produced % bad_every == 0:
+                    if VISMA_CORE_COST_BAD[bad_seen % 2] == "not_editable":
+                        row["costId"] = next(c.Id for c in costs if not c.Editable)
+                    else:
+                        row["costId"] = case * 100 + 9
+                    bad_seen += 1
+                yield row
+                if produced >= rows:
+                    return
+
+
+# -- PayorCRM ----------------------------------------------------------------------------------------
+
+PAYORCRM_CUSTOMER_FIELDS = ("customerno", "emailaddress1", "companyname", "firstname", "lastname", "phoneno", "cocode")
+PAYORCRM_INVOICE_FIELDS = (
+    "customerNumber",
+    "invoiceNumber",
+    "invoiceAmount",
+    "currency",
+    "postDate",
+    "dueDate",
+    "invoiceDate",
+    "documentType",
+    "paymentTerms",
+    "customerName",
+    "companyCode",
+    "fiscalYear",
+    "fiscalPeriod",
+    "reference1",
+    "itemText",
+    "status",
+)
+PAYORCRM_CUSTOMER_BAD = ("missing_email", "bad_email")
+PAYORCRM_INVOICE_BAD = ("missing_customer_number", "inexact_amount", "bad_customer", "unknown_customer")
+_FIRST = ("John", "Maria", "David", "Linda", "James", "Patricia", "Robert", "Jennifer", "Ahmed", "Mei", "Carlos")
+_LAST = ("Doe", "Smith", "Johnson", "Garcia", "Miller", "Davis", "Martinez", "Nguyen", "Patel", "Kim", "Lopez")
+_NAME_A = ("Blue", "Summit", "Harbor", "Granite", "Pioneer", "Evergreen", "Lakeside", "Redwood", "Silver", "Prairie")
+_NAME_B = ("Logistics", "Dental", "Foods", "Builders", "Analytics", "Outfitters", "Medical", "Motors", "Print", "Farms")
+_SUFFIX = ("LLC", "Inc.", "Corp.", "Co.", "Group")
+_ITEMS = ("Subscription", "Consulting hours", "Hardware", "Support plan", "Freight", "Licenses", "Installation")
+
+
+def customer_number(i: int) -> str:
+    """The customerno of the ``i``-th customer (from 1), the same whatever the seed."""
+    return str(231_231_200 + i)
+
+
+def company_name(i: int) -> str:
+    """The ``i``-th customer's company, the same whatever the seed (invoices repeat it)."""
+    a, b = _NAME_A[i % len(_NAME_A)], _NAME_B[(i // len(_NAME_A)) % len(_NAME_B)]
+    return f"{a} {b} {_SUFFIX[(i // 100) % len(_SUFFIX)]}"
+
+
+def _bad_customer(i: int, bad_every: int) -> bool:
+    return bool(bad_every) and i % bad_every == 0
+
+
+def payorcrm_customer_rows(rows: int, *, seed: int = 0, bad_every: int = 0, **_: Any) -> Iterator[Row]:
+    """Customers ``customer_number(1)`` … ``customer_number(rows)``; ``bad_every`` spoils every K-th in
+    turn: no email address (caught locally), an email address without @ (only the API refuses it)."""
+    rng = random.Random(seed)
+    for i in range(1, rows + 1):
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        company = company_name(i)
+        domain = company.split()[0].lower() + company.split()[1].lower() + ".com"
+        row: Row = {
+            "customerno": customer_number(i),
+            "emailaddress1": f"{first}.{last}@{domain}".lower(),
+            "companyname": company,
+            "firstname": first,
+            "lastname": last,
+            "phoneno": f"+1{rng.randint(201, 989)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}",
+            "cocode": rng.choice(("US01", "US01", "US02", "CA01")),
+        }
+        if _bad_customer(i, bad_every):
+            if PAYORCRM_CUSTOMER_BAD[(i // bad_every - 1) % 2] == "missing_email":
+                row.pop("emailaddress1")
+            else:
+                row["emailaddress1"] = f"{first}.{last}(at){domain}".lower()
+        yield row
+
+
+def payorcrm_invoice_rows(
+    rows: int,
+    *,
+    seed: int = 0,
+    bad_every: int = 0,
+    year: int = 2026,
+    month: int = 11,
+    customers: int = 1000,
+    customers_bad_every: int = 0,
+    **_: Any,
+) -> Iterator[Row]:
+    """Invoices for the good customers of a customers file of ``customers`` rows made with
+    ``--bad-every customers_bad_every``; amounts in major units (``1234.50``). ``bad_every`` spoils rows
+    in turn: no customerNumber, an amount of 12.345 (not a whole number of cents), a customer whose own
+    row is bad, a customer that is not in the file at all (999999999)."""
+    rng = random.Random(seed)
+    good = [i for i in range(1, customers + 1) if not _bad_customer(i, customers_bad_every)]
+    spoiled = [i for i in range(1, customers + 1) if _bad_customer(i, customers_bad_every)]
+    if not good:
+        raise ValueError("every customer is bad: no invoice can point at a good one")
+    days = calendar.monthrange(year, month)[1]
+    for n in range(1, rows + 1):
+        i = rng.choice(good)
+        day = 1 + min((n - 1) * days // rows, days - 1)
+        issued = f"{year:04d}-{month:02d}-{day:02d}"
+        terms = rng.choice((15, 30, 30, 45, 60))
+        due = _date_plus(year, month, day, terms)
+        cents = rng.randint(2_500, 2_500_000)
+        row: Row = {
+            "customerNumber": customer_number(i),
+            "invoiceNumber": f"INV-{year}-{n:07d}",
+            "invoiceAmount": f"{cents // 100}.{cents % 100:02d}",
+            "currency": rng.choices(("USD", "CAD", "EUR"), (85, 10, 5))[0],
+            "postDate": issued,
+            "dueDate": due,
+            "invoiceDate": issued,
+            "documentType": "RV",
+            "paymentTerms": f"NET{terms}",
+            "customerName": company_name(i),
+            "companyCode": "US01",
+            "fiscalYear": str(year),
+            "fiscalPeriod": f"{month:02d}",
+            "reference1": f"PO-{rng.randint(10_000, 99_999)}",
+            "itemText": rng.choice(_ITEMS),
+            "status": "open",
+        }
+        if bad_every and n % bad_every == 0:
+            kind = PAYORCRM_INVOICE_BAD[(n // bad_every - 1) % len(PAYORCRM_INVOICE_BAD)]
+            if kind == "bad_customer" and not spoiled:
+                kind = "unknown_customer"
+            if kind == "missing_customer_number":
+                row.pop("customerNumber")
+            elif kind == "inexact_amount":
+                row["invoiceAmount"] = "12.345"
+            elif kind == "bad_customer":
+                row["customerNumber"] = customer_number(rng.choice(spoiled))
+                row["customerName"] = company_name(int(row["customerNumber"]) - 231_231_200)
+            else:
+                row["customerNumber"] = "999999999"
+                row.pop("customerName")
+        yield row
+
+
+def _date_plus(year: int, month: int, day: int, days: int) -> str:
+    return (datetime.date(year, month, day) + datetime.timedelta(days=days)).isoformat()
+
+
+#: kind → (CSV columns, row generator taking ``rows`` and keyword options)
+KINDS: dict[str, tuple[tuple[str, ...], Callable[..., Iterator[Row]]]] = {
+    "economic": (FIELDS, lambda rows, seed, bad_every, year, month, **_: generate_rows(
+        rows, seed=seed, bad_every=bad_every, year=year, month=month
+    )),
+    "visma-core": (VISMA_CORE_FIELDS, visma_core_rows),
+    "visma-core-costs": (VISMA_CORE_COST_FIELDS, visma_core_cost_rows),
+    "payorcrm-customers": (PAYORCRM_CUSTOMER_FIELDS, payorcrm_customer_rows),
+    "payorcrm-invoices": (PAYORCRM_INVOICE_FIELDS, payorcrm_invoice_rows),
+}
+
+
 def write_file(
     out: str | Path,
     rows: int,
     *,
+    kind: str = "economic",
     fmt: str = "csv",
     compress: bool = False,
     bad_every: int = 0,
     seed: int = 0,
     year: int = 2026,
     month: int = 11,
+    customers: int = 1000,
+    customers_bad_every: int | None = None,
 ) -> int:
-    """Write the rows to ``out`` (gzip when ``compress``); returns how many were written."""
+    """Write ``rows`` rows of ``kind`` to ``out`` (gzip when ``compress``); returns how many were written.
+
+    ``customers`` and ``customers_bad_every`` (default: ``bad_every``) describe the customers file the
+    ``payorcrm-invoices`` rows point at.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r} ({', '.join(KINDS)})")
+    fields, make = KINDS[kind]
+    source = make(
+        rows,
+        seed=seed,
+        bad_every=bad_every,
+        year=year,
+        month=month,
+        customers=customers,
+        customers_bad_every=bad_every if customers_bad_every is None else customers_bad_every,
+    )
     raw = gz.open(out, "wb", compresslevel=5) if compress else open(out, "wb")  # noqa: SIM115
     written = 0
     with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
-        source = generate_rows(rows, seed=seed, bad_every=bad_every, year=year, month=month)
         if fmt == "csv":
             writer = csv.writer(text, lineterminator="\n")
-            writer.writerow(FIELDS)
+            writer.writerow(fields)
             for row in source:
-                writer.writerow([_csv(row.get(f)) for f in FIELDS])
+                writer.writerow([_csv(row.get(f)) for f in fields])
                 written += 1
         elif fmt == "jsonl":
             encode = msgspec.json.Encoder().encode
@@ -334,6 +630,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("out", type=Path)
+    parser.add_argument("--kind", choices=tuple(KINDS), default="economic", help="what to write (default: economic)")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     parser.add_argument("--gzip", action="store_true")
@@ -343,10 +640,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--year", type=int, default=2026)
     parser.add_argument("--month", type=int, default=11)
+    parser.add_argument(
+        "--customers", type=int, default=1000, metavar="N", help="payorcrm-invoices: customers in the customers file"
+    )
+    parser.add_argument(
+        "--customers-bad-every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="payorcrm-invoices: the customers file's --bad-every (default: this --bad-every)",
+    )
     ns = parser.parse_args(argv)
     n = write_file(
         ns.out,
         ns.rows,
+        kind=ns.kind,
+        customers=ns.customers,
+        customers_bad_every=ns.customers_bad_every,
         fmt=ns.format,
         compress=ns.gzip,
         bad_every=ns.bad_every,

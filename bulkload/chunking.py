@@ -23,6 +23,8 @@ from .targets.base import RowInvalid, Target, Totals
 RECENT_GROUPS = 100_000
 _encode_one = msgspec.json.Encoder().encode
 
+#: chunk sequence numbers of file i start at i << FILE_SHIFT
+FILE_SHIFT = 24
 #: rejected rows held before the plan pauses (yields None) so the caller can write them out
 REJECTS_BATCH = 1_000
 
@@ -84,6 +86,8 @@ class Planner:
     def plan(self, file_idx: int, rows: Iterable[Row | BadRow]) -> Iterator[Chunk | None]:
         """Chunks in order; None now and then when rejected rows are waiting to be written out."""
         self.target.begin_file(file_idx)
+        # chunk numbers are per file, so a file planned in a later phase (another process) cannot collide
+        self.seq = file_idx << FILE_SHIFT
         validate, group_of = self.target.validate, self.target.group_of
         max_items, group_name = self.max_items, self.target.group_name
         one_group = self.target.one_group_per_call

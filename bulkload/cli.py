@@ -33,7 +33,7 @@ def _add_load(sub: Any) -> None:
     targets = load.add_subparsers(dest="target", metavar="TARGET", required=True)
     for name, cls in TARGETS.items():
         p = targets.add_parser(name, help=f"load into {name}")
-        p.add_argument("files", nargs="+", metavar="FILE", help="CSV or JSONL files, optionally gzip-compressed")
+        p.add_argument("files", nargs="*", metavar="FILE", help="CSV or JSONL files, optionally gzip-compressed")
         p.add_argument("--base-url", help=f"API root including its version path (default {cls.default_base_url})")
         p.add_argument("--ledger", help="ledger path (default: FILE.ledger.sqlite beside the first input)")
         p.add_argument("--rejects", help="rejects CSV path (default: FILE.rejects.csv beside the first input)")
@@ -70,10 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("reconcile", help="compare a run's ledger with what the API holds now")
     rec.add_argument("--ledger", required=True)
     rec.add_argument("--report")
+    from .sandbox import TARGETS as SANDBOXES
     from .sandbox import add_arguments as add_sandbox_arguments
 
     sandbox = sub.add_parser("sandbox", help="serve a local sandbox that behaves like the API")
-    sandbox.add_argument("target", choices=sorted(TARGETS))
+    sandbox.add_argument("target", choices=sorted(SANDBOXES))
     add_sandbox_arguments(sandbox)
     demo = sub.add_parser("demo", help="load the samples into embedded sandboxes and reconcile, in one command")
     demo.add_argument("--workdir", help="where the ledger, rejects and report go (default ./bulkload-demo/<time>)")
@@ -92,7 +93,8 @@ def _job(ns: argparse.Namespace) -> Job:
         value = getattr(ns, name, None)
         if value is not None:
             target_options[name] = value
-    return Job(target=ns.target, files=ns.files, target_options=target_options, **settings)
+    files = cls.arrange_files(list(ns.files), target_options)
+    return Job(target=ns.target, files=files, target_options=target_options, **settings)
 
 
 def _finish(report: dict[str, Any]) -> int:

@@ -62,7 +62,7 @@ class Job:
 
     @property
     def items_per_call(self) -> int:
-        return self.batch_size or self.target_class.max_items
+        return self.batch_size or self.target_class.default_batch or self.target_class.max_items
 
     @property
     def api_url(self) -> str:

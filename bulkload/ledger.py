@@ -334,6 +334,28 @@ class Ledger:
         """For reconciliation's set arithmetic, which is best done in SQL."""
         return self._db
 
+    def unsettled(self, file_idx: int) -> dict[int, str]:
+        """Lines of a file that did not load, and why: rejected (with the reason) or in doubt."""
+        out = {
+            line: f"rejected: {reason}"
+            for line, reason in self._db.execute(
+                "SELECT line_no, reason FROM rows WHERE file_idx=? AND bucket='rejected'", (file_idx,)
+            )
+        }
+        for state in ("sending", "in_doubt", "pending"):
+            for f, line, _, _ in self.chunk_lines(state):
+                if f == file_idx:
+                    out[line] = "in doubt: its call may or may not have arrived" if state != "pending" else "not sent"
+        return out
+
+    def phase_context(self, phase: int) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (f"phase:{phase}",)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    @_writes
+    def set_phase_context(self, phase: int, context: dict[str, Any]) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"phase:{phase}", json.dumps(context)))
+
     # --- baselines and the call quota ---------------------------------------------------------------------
     def baselines(self) -> dict[str, dict[str, int]]:
         return {scope: json.loads(data) for scope, data in self._db.execute("SELECT scope, data FROM baselines")}

@@ -77,26 +77,30 @@ class Loader:
 
     # --- the two stages ------------------------------------------------------------------------------
     async def produce(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec) -> None:
+        before = self.rows_read  # rows of earlier phases; each planning process counts from 0
         async with send:
-            async for message in planned(spec):
-                kind, self.rows_read = message[0], message[1]
-                if kind == "rejects":
-                    rows = [RowOutcome(*r) for r in message[2]]
-                    try:
-                        self.ledger.add_rows(rows)
-                    except BulkloadError as exc:
-                        self.tally.stop(str(exc), EXIT_STOPPED)
-                        self.tally.skipped += len(rows)
-                        return
-                    self.tally.rejected += len(rows)
-                elif kind == "chunk":
-                    _, _, seq, file_idx, lines, body, summary = message
-                    # also lets the workers run while the child plans ahead
-                    await send.send(Chunk(seq, file_idx, lines, body, summary=summary))
-                elif kind == "stop":
-                    self.tally.stop(message[2], EXIT_STOPPED)
-                if self.tally.stopped:
-                    return
+            try:
+                await self._relay(send, spec, before)
+            except BulkloadError as exc:  # the planning process failed: what was planned is accounted for
+                self.tally.stop(str(exc), EXIT_STOPPED)
+
+    async def _relay(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, before: int) -> None:
+        async for message in planned(spec):
+            kind, self.rows_read = message[0], before + message[1]
+            if kind == "rejects":
+                rows = [RowOutcome(*r) for r in message[2]]
+                self.tally.skipped += len(rows)  # until the ledger holds them
+                self.ledger.add_rows(rows)
+                self.tally.skipped -= len(rows)
+                self.tally.rejected += len(rows)
+            elif kind == "chunk":
+                _, _, seq, file_idx, lines, body, summary = message
+                # also lets the workers run while the child plans ahead
+                await send.send(Chunk(seq, file_idx, lines, body, summary=summary))
+            elif kind == "stop":
+                self.tally.stop(message[2], EXIT_STOPPED)
+            if self.tally.stopped:
+                return
 
     async def work(self, recv: MemoryObjectReceiveStream[Chunk]) -> None:
         async with recv:
@@ -111,6 +115,7 @@ class Loader:
         return f"{self.key_prefix}-{chunk.seq}" + (f".{chunk.part}" if chunk.part else "")
 
     async def deliver(self, chunk: Chunk) -> None:
+        self.target.begin_file(chunk.file_idx)  # a phase's chunks all come from files of one kind
         digest = body_hash(chunk.body)
         key = self.key_of(chunk)
         prev = self.known.get((chunk.seq, chunk.part))

@@ -39,7 +39,10 @@ class PlanSpec:
 
     target: str
     target_options: dict[str, Any]
+    #: the files of this phase, with their indexes among all the run's files
     files: list[str]
+    indexes: list[int]
+    context: dict[str, Any]
     delimiter: str | None
     columns: dict[str, str]
     max_items: int
@@ -55,21 +58,25 @@ def _plan(sock: socket.socket, spec: PlanSpec) -> None:
         sock.sendall(len(data).to_bytes(_HEADER, "big") + data)
 
     target = TARGETS[spec.target].from_options(spec.target_options)
+    target.use_context(spec.context)
     planner = Planner(target, spec.max_items, spec.max_bytes)
+    def send_rejects() -> None:
+        if planner.rejected:
+            send("rejects", planner.rows_read, [tuple(r) for r in planner.rejected])
+            planner.rejected.clear()
+
     try:
-        for file_idx, path in enumerate(spec.files):
+        for file_idx, path in zip(spec.indexes, spec.files):
             source = Source(path, delimiter=spec.delimiter, columns=spec.columns)
             for chunk in planner.plan(file_idx, source):
-                if planner.rejected:
-                    send("rejects", planner.rows_read, [tuple(r) for r in planner.rejected])
-                    planner.rejected.clear()
+                send_rejects()
                 if chunk is not None:
                     send("chunk", planner.rows_read, chunk.seq, chunk.file_idx, chunk.lines, chunk.body,
                          target.summarize(chunk.records or []))
+            send_rejects()  # those after the file's last chunk
         send("end", planner.rows_read)
     except SourceError as exc:
-        if planner.rejected:
-            send("rejects", planner.rows_read, [tuple(r) for r in planner.rejected])
+        send_rejects()
         send("stop", planner.rows_read, str(exc))
     except (BrokenPipeError, ConnectionResetError):
         return  # the parent is gone: nobody to plan for

@@ -47,7 +47,10 @@ def by_responses(ledger: Ledger, target: Target) -> dict[str, Any]:
     exp_view, rem_view = _totals_view(expected), _totals_view(returned)
     expected_count = sum(f[0] for per in expected.values() for f in per.values())
     remote_count = sum(f[0] for per in returned.values() for f in per.values())
-    ids = ledger.db().execute("SELECT COUNT(DISTINCT id) FROM created").fetchone()[0]
+    # ids are per kind (file), and lines merged into one entry share theirs
+    ids = ledger.db().execute(
+        f"SELECT COUNT(*) FROM (SELECT DISTINCT loc >> {LOC_SHIFT}, id FROM created)"
+    ).fetchone()[0]
     return {
         "ok": exp_view == rem_view and expected_count == remote_count == ids,
         "remote_read": False,

@@ -30,16 +30,17 @@ from .targets.base import Target
 def open_sources(job: Job, target: Target) -> list[Source]:
     """Open every file before anything is sent: unreadable files and unknown columns stop the run here."""
     sources = [Source(path, delimiter=job.delimiter, columns=job.columns) for path in job.files]
-    for source in sources:
+    for file_idx, source in enumerate(sources):
         fields = source.fields()
         if fields is None:
             continue
-        unknown = [f for f in fields if f not in target.fields]
+        known = target.fields_of(file_idx)
+        unknown = [f for f in fields if f not in known]
         if unknown:
             raise ConfigError(
                 f"{source.path}: column(s) {', '.join(unknown)} are not {target.name} fields; map them to a "
                 f"field (or to \"\" to drop them) in the [columns] table of --config. "
-                f"Fields: {', '.join(sorted(target.fields))}"
+                f"Fields: {', '.join(sorted(known))}"
             )
     return sources
 
@@ -126,8 +127,6 @@ async def _execute(
         dispatcher = _dispatcher(job, target, client, ledger)
         await target.setup(dispatcher, sources)
         ledger.set_options(target.options())
-        spec = PlanSpec(target.name, target.options(), [str(s.path) for s in sources], job.delimiter, job.columns,
-                        job.items_per_call, target.max_bytes)
         loader = Loader(target, ledger, dispatcher, tally)
         loader.resend_in_doubt = resend_in_doubt
         ledger.set_status("running")
@@ -140,7 +139,18 @@ async def _execute(
         async with anyio.create_task_group() as tg:
             if progress:
                 tg.start_soon(show_progress, snapshot, job.files)
-            await run_chunks(loader, spec, job.concurrency)
+            earlier: list[int] = []
+            for phase, indexes in enumerate(target.phases(len(sources))):
+                if tally.stopped:
+                    break
+                context = ledger.phase_context(phase)
+                if context is None:  # worked out once; a resume plans with the same
+                    context = target.before_phase(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
+                    ledger.set_phase_context(phase, context)
+                earlier.extend(indexes)
+                spec = PlanSpec(target.name, target.options(), [str(sources[i].path) for i in indexes], indexes,
+                                context, job.delimiter, job.columns, job.items_per_call, target.max_bytes)
+                await run_chunks(loader, spec, job.concurrency)
             tg.cancel_scope.cancel()
         load_s = time.monotonic() - started
         recon = None

@@ -5,10 +5,14 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 CREDS = {"ECONOMIC_APP_SECRET_TOKEN": "test-app-secret", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "test-grant"}
 HEADER = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency", "accountNumber",
@@ -77,3 +81,23 @@ def bulkload_cmd(*args: str) -> list[str]:
 
 def child_env(extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **extra, "PYTHONUNBUFFERED": "1"}
+
+
+AppClient = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+async def app_client() -> AsyncIterator[AppClient]:
+    """Serve sandbox apps on loopback for a test; every request is bounded, so a hung sandbox fails the
+    test instead of stalling the run."""
+    clients: list[TestClient[Any, Any]] = []
+
+    async def make(app: web.Application) -> TestClient[Any, Any]:
+        client: TestClient[Any, Any] = TestClient(TestServer(app), timeout=aiohttp.ClientTimeout(total=10))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
+from conftest import AppClient
 
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.common import SANDBOX_KEY
@@ -40,21 +41,11 @@ def entry(voucher: int = 1, journal: int = 1, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def make_client() -> AsyncIterator[MakeClient]:
-    clients: list[Client] = []
-
+def make_client(app_client: AppClient) -> MakeClient:
     async def make(options: SandboxOptions | None = None, **kwargs: Any) -> Client:
-        # every request is bounded: a hung sandbox fails the test instead of stalling the run
-        client: Client = TestClient(
-            TestServer(create_app(options, **kwargs)), timeout=aiohttp.ClientTimeout(total=10)
-        )
-        await client.start_server()
-        clients.append(client)
-        return client
+        return await app_client(create_app(options, **kwargs))
 
-    yield make
-    for client in clients:
-        await client.close()
+    return make
 
 
 async def post_bulk(client: Client, entries: list[dict[str, Any]], **headers: str) -> aiohttp.ClientResponse:

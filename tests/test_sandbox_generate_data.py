@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import json
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
+from benchmarks import generate_data as gen
 from bulkload.sandbox.economic import create_app
 from bulkload.sandbox.economic_web import PREFIX
 
@@ -25,16 +24,6 @@ INTS = {"entryTypeNumber", "journalNumber", "voucherNumber", "accountNumber", "c
 FLOATS = {"amount", "exchangeRate"}
 
 
-def _generator() -> ModuleType:
-    # benchmarks/ is a folder of scripts beside the package, not on sys.path under plain `pytest`
-    spec = importlib.util.spec_from_file_location("generate_data", ROOT / "benchmarks" / "generate_data.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _generator()
 
 
 def test_counts_are_exact_and_vouchers_balance_and_stay_adjacent() -> None:

@@ -423,10 +423,14 @@ def decode_items(
         items: list[T | None] = list(decoder.decode(body))
         return items, [None] * len(items)
     except msgspec.ValidationError:
-        pass
+        pass  # find every bad item below, not just the first
     except msgspec.DecodeError as exc:
         raise BodyError(f"the body is not valid JSON: {exc}") from None
-    raw = msgspec.json.decode(body)
+    try:
+        # a type error can come before a syntax error further on: the body may still not be JSON
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise BodyError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(raw, list):
         raise BodyError("the body must be a JSON array")
     problems: list[FieldProblem | None] = []

@@ -148,29 +148,43 @@ class VismaCore:
             EntryDate=entry_date,
         )
         self.created.append(row)
-        common = {
-            "Id": row.Id,
-            "CaseId": case_id,
-            "VAT": VAT,
-            "CreditAccountId": 7,
-            "DebitAccountId": 1,
-            "RegisteredDate": datetime.now().astimezone().isoformat(),
-            "CreatedById": CREATED_BY,
-            "Amount": amount,
-            "Description": row.Description,
-        }
+        registered = datetime.now().astimezone().isoformat()
+        # the fields in the order of the API's samples
         if draft:
             self.drafts += 1
-            return self.reply({**common, "EntryDefinitionId": definition.Id, "Source": SOURCE, "EncounterId": 0})
+            return self.reply(
+                {
+                    "Id": row.Id,
+                    "CaseId": case_id,
+                    "EntryDefinitionId": definition.Id,
+                    "VAT": VAT,
+                    "CreatedById": CREATED_BY,
+                    "RegisteredDate": registered,
+                    "CreditAccountId": 7,
+                    "DebitAccountId": 1,
+                    "Amount": amount,
+                    "Description": row.Description,
+                    "Source": SOURCE,
+                    "EncounterId": 0,
+                }
+            )
         self.entries += 1
         return self.reply(
             {
-                **common,
+                "Id": row.Id,
+                "CaseId": case_id,
                 "EntryNumber": self.entries,
+                "VAT": VAT,
+                "CreditAccountId": 7,
                 "CreditAccountNumber": 3000 + definition.Id,
+                "DebitAccountId": 1,
                 "DebitAccountNumber": 1510,
                 "DebitLedgerNumber": f"1221{case_id:05d}",
                 "EntryDate": entry_date,
+                "RegisteredDate": registered,
+                "Description": row.Description,
+                "CreatedById": CREATED_BY,
+                "Amount": amount,
                 "EntrySource": SOURCE,
             }
         )

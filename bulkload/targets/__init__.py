@@ -2,6 +2,7 @@
 
 from .base import Target
 from .economic import Economic
+from .payorcrm import PayorCRM
 from .visma_core import VismaCore
 
-TARGETS: dict[str, type[Target]] = {t.name: t for t in (Economic, VismaCore)}
+TARGETS: dict[str, type[Target]] = {t.name: t for t in (Economic, VismaCore, PayorCRM)}

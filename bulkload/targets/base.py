@@ -62,6 +62,20 @@ class RowsRefused(Exception):
         self.bad = bad
 
 
+def errors_by_index(error: APIError, n: int, *, field_key: str, code_key: str | None = None
+                    ) -> dict[int, tuple[str, str]] | None:
+    """An answer's `errors` list naming the refused items by `index`, as {index: (field, "code: message")};
+    None when it names none, or names one outside the call (then the caller bisects)."""
+    bad: dict[int, tuple[str, str]] = {}
+    for item in error.errors:
+        index = item.get("index") if isinstance(item, dict) else None
+        if not isinstance(index, int) or not 0 <= index < n:
+            return None
+        code = (code_key and item.get(code_key)) or error.error_code or f"HTTP {error.status}"
+        bad[index] = (str(item.get(field_key) or ""), f"{code}: {item.get('message') or error.message}")
+    return bad or None
+
+
 class Target:
     """Base of every target. Subclasses set the class attributes and implement the methods."""
 
@@ -74,8 +88,9 @@ class Target:
     #: how reconciliation works: "walk" (count endpoint + cursor walk of what was created since the
     #: baseline) or "responses" (the API cannot be read back: compare what was sent with what it answered)
     reconcile_by: ClassVar[str] = "walk"
-    #: items and bytes one call may carry
+    #: items and bytes one call may carry; items per call unless --batch-size says otherwise
     max_items: ClassVar[int]
+    default_batch: ClassVar[int | None] = None
     max_bytes: ClassVar[int] = 2_000_000
     default_base_url: ClassVar[str]
     #: environment variables holding the credentials, in the order the API needs them
@@ -96,6 +111,11 @@ class Target:
         """Add the target's own options to `bulkload load TARGET`."""
 
     @classmethod
+    def arrange_files(cls, files: list[str], options: dict[str, Any]) -> list[str]:
+        """The input files from FILE... and the target's own options (which it may rewrite)."""
+        return files
+
+    @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Target:
         return cls()
 
@@ -106,6 +126,20 @@ class Target:
     async def setup(self, client: Dispatcher, sources: Sequence[Source]) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up
         in `options()` so that resume and the planning process see the same."""
+
+    def phases(self, n_files: int) -> list[list[int]]:
+        """Groups of file indexes; each group is sent completely before the next is planned."""
+        return [list(range(n_files))]
+
+    def before_phase(
+        self, files: Sequence[int], unsettled: Mapping[int, Mapping[int, str]], sources: Sequence[Source]
+    ) -> dict[str, Any]:
+        """What planning the next phase needs from the earlier ones (`unsettled`: file -> line -> why it did
+        not load). Returned so the run can keep it: a resume plans with the same."""
+        return {}
+
+    def use_context(self, context: Mapping[str, Any]) -> None:
+        """Take what `before_phase` worked out (in the planning process, and on resume)."""
 
     def begin_file(self, file_idx: int) -> None:
         """Planning moves on to another input file (targets whose files hold different kinds)."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 import msgspec
 
 from ..errors import APIError, ConfigError, Conflict
-from .base import RowInvalid, Target, Totals, row_invalid
+from .base import RowInvalid, Target, Totals, errors_by_index, row_invalid
 
 if TYPE_CHECKING:
     from ..dispatch import Dispatcher
@@ -180,14 +180,7 @@ class Economic(Target):
         return error.retryable
 
     def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
-        bad: dict[int, tuple[str, str]] = {}
-        for item in error.errors:
-            index = item.get("index") if isinstance(item, dict) else None
-            if not isinstance(index, int) or not 0 <= index < n:
-                return None
-            code = item.get("errorCode") or error.error_code or f"HTTP {error.status}"
-            bad[index] = (str(item.get("property") or ""), f"{code}: {item.get('message') or error.message}")
-        return bad or None
+        return errors_by_index(error, n, field_key="property", code_key="errorCode")
 
     def summarize(self, records: Sequence[DraftEntry]) -> dict[str, Totals]:
         out: dict[str, Totals] = {}

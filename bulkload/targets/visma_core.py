@@ -17,6 +17,7 @@ import anyio
 import msgspec
 
 from ..errors import APIError, ConfigError
+from ..sources import BadRow
 from .base import Call, RowInvalid, RowsRefused, Target, Totals, row_invalid
 
 if TYPE_CHECKING:
@@ -174,8 +175,11 @@ class VismaCore(Target):
             found: set[str] = set()
             for source in sources:
                 for item in source:
-                    if type(item) is tuple and isinstance(item[1].get("accountingCostType"), str):
-                        found.add(item[1]["accountingCostType"])
+                    if isinstance(item, BadRow):
+                        continue
+                    cost_type = item[1].get("accountingCostType")
+                    if isinstance(cost_type, str):
+                        found.add(cost_type)
             return found
 
         definitions: dict[str, Definition] = {}
@@ -211,10 +215,10 @@ class VismaCore(Target):
             return Definition(IsDraft=True, MergeOrderLinesToOneEntry=True)
         return self.definitions.get(cost_type) or Definition(error="not looked up")
 
-    def group_of(self, record: Any) -> Hashable:  # type: ignore[override]
-        if self.kind == "entries" and record.orderId is not None:
-            if self._definition(record.accountingCostType).MergeOrderLinesToOneEntry:
-                return (record.caseId, record.orderId)
+    def group_of(self, record: Any) -> Hashable:
+        merged = self.kind == "entries" and record.orderId is not None
+        if merged and self._definition(record.accountingCostType).MergeOrderLinesToOneEntry:
+            return (record.caseId, record.orderId)
         return None  # one entry a line
 
     # --- per call -------------------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""PayorCRM through the real client against the sandbox: customers first, dependent rejections, exact
+integer amounts, and in-doubt uploads that are never sent twice."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+
+from bulkload import Job, load, resume
+from bulkload.errors import ConfigError
+from bulkload.sandbox import SandboxOptions, running
+from bulkload.targets.base import RowInvalid
+from bulkload.targets.payorcrm import PayorCRM, minor_units
+
+ENV = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
+CUSTOMERS = ["customerno", "emailaddress1", "companyname"]
+INVOICES = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "dueDate"]
+
+
+def write(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+async def stored(url: str, kind: str) -> list[dict[str, Any]]:
+    # the sandbox's test-only read-back: the API itself offers none
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/{kind}") as r:
+        body: list[dict[str, Any]] = await r.json()
+        return body
+
+
+def job(tmp_path: Path, url: str, files: dict[str, Path], batch_size: int | None = None, **options: Any) -> Job:
+    target_options = {kind: str(path) for kind, path in files.items()} | options
+    files_ = PayorCRM.arrange_files([], target_options)
+    return Job(target="payorcrm", files=files_, base_url=url, ledger=str(tmp_path / "run.sqlite"),
+               rejects=str(tmp_path / "rejects.csv"), target_options=target_options, batch_size=batch_size)
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "unit", "minor"),
+    [("1234.50", "DKK", "major", 123450), ("1234.5", "EUR", "major", 123450), ("1500", "JPY", "major", 1500),
+     ("1.234", "KWD", "major", 1234), ("123450", "DKK", "minor", 123450), ("-20.00", None, "major", -2000)],
+)
+def test_amounts_convert_exactly_to_minor_units(value: str, currency: str | None, unit: str, minor: int) -> None:
+    assert minor_units(value, currency, unit, "invoiceAmount") == minor
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "unit", "fragment"),
+    [("12.345", "DKK", "major", "more than 2 decimals"), ("1500.5", "JPY", "major", "more than 0 decimals"),
+     ("1234.5", "DKK", "minor", "not a whole number"), ("12,50", "DKK", "major", "not a number"),
+     ("nan", "DKK", "major", "not a number")],
+)
+def test_amounts_that_cannot_convert_exactly_are_refused(value: str, currency: str, unit: str, fragment: str) -> None:
+    with pytest.raises(RowInvalid) as info:
+        minor_units(value, currency, unit, "invoiceAmount")
+    assert fragment in info.value.reason
+
+
+def test_files_come_as_customers_then_invoices_or_one_kind() -> None:
+    options: dict[str, Any] = {"customers": "c.csv", "invoices": "i.csv"}
+    assert PayorCRM.arrange_files([], options) == ["c.csv", "i.csv"]
+    assert PayorCRM.from_options(options).phases(2) == [[0], [1]]
+    with pytest.raises(ConfigError):
+        PayorCRM.arrange_files(["x.csv"], {})
+    assert PayorCRM.arrange_files(["a.csv", "b.csv"], {"kind": "invoices"}) == ["a.csv", "b.csv"]
+
+
+@pytest.mark.slow
+async def test_customers_first_and_invoices_of_failed_customers_are_rejected(tmp_path: Path) -> None:
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [
+        ["C1", "a@example.com", "Alpha"], ["C2", "", "Bravo (no email: rejected)"], ["C3", "c@example.com", "Charlie"],
+    ])
+    invoices = write(tmp_path / "i.csv", INVOICES, [
+        ["C1", "I-1", "1234.50", "DKK", "2026-12-01"],
+        ["C2", "I-2", "10.00", "DKK", "2026-12-01"],     # its customer was rejected: rejected, not sent
+        ["C3", "I-3", "99", "JPY", "2026-12-01"],
+        ["C1", "I-4", "12.345", "DKK", "2026-12-01"],    # cannot convert exactly
+        ["C9", "I-5", "5.00", "EUR", "2026-12-01"],      # in neither file: sent, the API refuses it
+    ])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices},
+                                    amount_unit="major"), env=ENV)
+            got = await stored(url, "invoices")
+    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (4, 4, 0), report
+    assert {i["invoiceNumber"]: i["invoiceAmount"] for i in got} == {"I-1": 123450, "I-3": 99}
+    assert report["reconcile"]["ok"] and report["reconcile"]["remote_read"] is False
+    rejects = {(r["file"].endswith("i.csv"), int(r["line"])): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert rejects[(False, 3)]["field"] == "emailaddress1"
+    assert "customer C2 did not load (rejected" in rejects[(True, 3)]["reason"]
+    assert "more than 2 decimals" in rejects[(True, 5)]["reason"]
+    assert rejects[(True, 6)]["field"] == "customerNumber" and "does not exist" in rejects[(True, 6)]["reason"]
+
+
+@pytest.mark.slow
+async def test_require_customers_rejects_invoices_of_unknown_customers_locally(tmp_path: Path) -> None:
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "Alpha"]])
+    invoices = write(tmp_path / "i.csv", INVOICES, [["C1", "I-1", "100", "DKK", ""], ["C9", "I-2", "100", "DKK", ""]])
+    async with running("payorcrm", SandboxOptions()) as url:
+        report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices},
+                                require_customers=True), env=ENV)
+    assert (report["loaded"], report["rejected"]) == (2, 1)
+    assert report["requests"] == 2, "the unknown customer's invoice is never sent"
+    (reject,) = read_csv(tmp_path / "rejects.csv")
+    assert "--require-customers" in reject["reason"]
+
+
+@pytest.mark.slow
+async def test_lost_uploads_are_in_doubt_never_sent_twice(tmp_path: Path) -> None:
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [[f"C{i}", f"c{i}@example.com", f"Co {i}"] for i in range(60)])
+    invoices = write(tmp_path / "i.csv", INVOICES,
+                     [[f"C{i % 60}", f"I-{i}", str(100 + i), "DKK", "2026-12-01"] for i in range(600)])
+    options = SandboxOptions(drop_rate=0.25, fault_rate=0.05, seed=4)
+    with anyio.fail_after(90):
+        async with running("payorcrm", options) as url:
+            first = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}, batch_size=20),
+                               env=ENV)
+            got = await stored(url, "invoices")
+            in_doubt = read_csv(tmp_path / "c.csv.in_doubt.csv")
+            assert first["in_doubt"] > 0, "the faults did not happen"
+            assert first["rows_read"] == first["loaded"] + first["rejected"] + first["in_doubt"] + first["skipped"]
+            doubled = [n for n, k in Counter(i["invoiceNumber"] for i in got).items() if k > 1]
+            assert not doubled, "an upload was sent twice"
+            assert len(in_doubt) == first["in_doubt"]
+            # an invoice whose customer is in doubt was not sent but rejected with that reason
+            reasons = [r["reason"] for r in read_csv(tmp_path / "rejects.csv")]
+            assert all("in doubt" in r for r in reasons)
+
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV)
+            assert again["requests"] == 0 and again["in_doubt"] == first["in_doubt"]
+            assert len(await stored(url, "invoices")) == len(got)

@@ -1,0 +1,142 @@
+"""Visma Core through the real client against the sandbox: routing, merging, in-doubt honesty, costs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+
+from bulkload import Job, load, resume
+from bulkload.sandbox import SandboxOptions, running
+
+ENV = {"VISMA_CORE_TOKEN": "test-core-token"}
+HEADER = ["caseId", "accountingCostType", "amount", "description", "note", "entryDate", "orderId"]
+
+
+def write(path: Path, rows: list[list[Any]], header: list[str] = HEADER) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def exact(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+async def created(url: str) -> list[dict[str, Any]]:
+    # the sandbox's test-only read-back: the loader itself has no way to read entries
+    async with aiohttp.ClientSession() as s, s.get(url + "/_sandbox/entries") as r:
+        body: list[dict[str, Any]] = await r.json(loads=exact)
+        return body
+
+
+def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
+    return Job(target="visma-core", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
+               rejects=str(tmp_path / "rejects.csv"), **kw)
+
+
+def accounted(report: dict[str, Any]) -> bool:
+    return bool(report["rows_read"] == report["loaded"] + report["rejected"] + report["in_doubt"] + report["skipped"])
+
+
+@pytest.mark.slow
+async def test_drafts_entries_and_merged_orders(tmp_path: Path) -> None:
+    data = write(tmp_path / "e.csv", [
+        [1001, "SALARY", "100.10", "Vederlag", "n1", "", ""],                 # draft, no date needed
+        [1001, "FEE", "200.20", "Gebyr", "", "2026-11-01", ""],               # booked entry
+        [1002, "OUTLAY", "0.10", "Tinglysing", "", "2026-11-02", "A"],        # merged, booked
+        [1002, "OUTLAY", "0.20", "Attest", "", "2026-11-02", "A"],
+        [1002, "OUTLAY", "1234.55", "Gebyr", "", "2026-11-02", "A"],
+        [1002, "COMMISSION", "10.00", "Provisjon", "", "", "B"],             # merged draft
+        [1002, "COMMISSION", "5.00", "Tillegg", "", "", "B"],
+        [1003, "FEE", "50.00", "uten dato", "", "", ""],                      # booked without date: rejected
+        [1003, "NOPE", "1.00", "ukjent", "", "2026-11-01", ""],               # no definition: rejected
+    ])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(job(tmp_path, data, url), env=ENV)
+            entries = await created(url)
+    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (7, 2, 0) and accounted(report)
+    assert report["requests"] == 5 + 4  # 5 cost types looked up once each; 4 entries, two of them merged
+    assert report["reconcile"]["ok"] and report["reconcile"]["remote_read"] is False
+    by_case = {(e["CaseId"], e["Kind"], e["EntryDefinitionId"]): e for e in entries}
+    assert len(entries) == 4  # SALARY, FEE, merged OUTLAY, merged COMMISSION
+    assert by_case[(1001, "draft", 17)]["Amount"] == Decimal("100.10")
+    assert by_case[(1001, "entry", 18)]["Amount"] == Decimal("200.20")
+    outlay = by_case[(1002, "entry", 19)]
+    assert outlay["Amount"] == Decimal("1234.85"), "merged amounts are summed exactly"
+    assert outlay["Description"] == "Tinglysing / Attest / Gebyr"
+    assert by_case[(1002, "draft", 20)]["Amount"] == Decimal("15.00")
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert rejects[9]["field"] == "entryDate" and "IsDraft is false" in rejects[9]["reason"]
+    assert rejects[10]["field"] == "accountingCostType" and "no entry definition" in rejects[10]["reason"]
+
+
+@pytest.mark.slow
+async def test_lost_answers_are_in_doubt_never_resent_until_told(tmp_path: Path) -> None:
+    rows = [[2000 + i, "FEE", f"{i}.25", f"line {i}", "", "2026-11-03", ""] for i in range(1, 121)]
+    data = write(tmp_path / "e.csv", rows)
+    options = SandboxOptions(drop_rate=0.15, fault_rate=0.05, seed=3)
+    with anyio.fail_after(60):
+        async with running("visma-core", options) as url:
+            first = await load(job(tmp_path, data, url, concurrency=4), env=ENV)
+            entries = await created(url)
+            in_doubt = read_csv(tmp_path / "e.csv.in_doubt.csv")
+            assert first["in_doubt"] > 0, "the faults did not happen"
+            assert accounted(first) and first["exit_code"] == 1
+            assert len(in_doubt) == first["in_doubt"]
+            # nothing was sent twice: every source line at most once at the API
+            descriptions = [e["Description"] for e in entries]
+            assert len(descriptions) == len(set(descriptions))
+            # every loaded line is there; in-doubt lines are there or not, and say so
+            assert len(entries) >= first["loaded"]
+            assert first["reconcile"]["ok"]
+
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV)
+            assert again["in_doubt"] == first["in_doubt"] and again["requests"] == 0  # nothing resent
+            assert len(await created(url)) == len(entries)
+
+            resent = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True)
+            assert resent["in_doubt"] < first["in_doubt"] and resent["requests"] > 0
+            assert resent["loaded"] > first["loaded"]
+
+
+@pytest.mark.slow
+async def test_costs_are_found_patched_and_refused_with_reasons(tmp_path: Path) -> None:
+    # case 1500: position 1500 % 3 == 0 is the locked (not editable) cost of each type
+    data = write(tmp_path / "c.csv", [
+        [1500, "Buyer", 150002, "true", "", ""],
+        [1500, "Buyer", 150003, "", "499.50", "justert"],
+        [1500, "Seller", 150005, "false", "", ""],
+        [1500, "Buyer", 150001, "true", "", ""],          # locked: not Editable
+        [1500, "Buyer", 159999, "true", "", ""],          # no such cost
+        [1501, "Seller", 150106, "", "", "ny tekst"],
+    ], header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions(drop_rate=0.3, seed=9)) as url:
+            report = await load(job(tmp_path, data, url, target_options={"kind": "costs"}), env=ENV)
+            headers = {"Authorization": "Bearer x"}
+            async with aiohttp.ClientSession(headers=headers) as s:
+                async with s.get(url + "/flow/api/Conditions/Cases/1500/Costs/Buyer") as r:
+                    buyer = {c["Id"]: c for c in await r.json(loads=exact)}
+                async with s.get(url + "/flow/api/Conditions/Cases/1501/Costs/Seller") as r:
+                    seller_1501 = {c["Id"]: c for c in await r.json()}
+    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (4, 2, 0), report
+    assert buyer[150002]["IsOptional"] is True
+    assert buyer[150003]["Amount"] == Decimal("499.50") and buyer[150003]["Comment"] == "justert"
+    assert seller_1501[150106]["Comment"] == "ny tekst"
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert "not Editable" in rejects[5] and "not found" in rejects[6]
