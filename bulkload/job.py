@@ -81,7 +81,11 @@ class Job:
 
     @property
     def in_doubt_path(self) -> str:
-        return str(Path(self.rejects_path).with_name(Path(self.files[0]).name + ".in_doubt.csv"))
+        """Beside the rejects file: X.rejects.csv -> X.in_doubt.csv (rejects.csv -> in_doubt.csv)."""
+        rejects = Path(self.rejects_path)
+        if rejects.name.endswith("rejects.csv"):
+            return str(rejects.with_name(rejects.name.removesuffix("rejects.csv") + "in_doubt.csv"))
+        return str(rejects.with_name(rejects.name + ".in_doubt.csv"))
 
     def credentials(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
         merged = {**self.config_credentials, **{k: v for k, v in (env or os.environ).items() if v}}

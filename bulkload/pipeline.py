@@ -19,10 +19,10 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .chunking import Chunk
 from .dispatch import Dispatcher, maybe_acted_on
-from .errors import APIError, AuthError, BadRequest, BulkloadError, ConfigError, RunStopped
+from .errors import APIError, AuthError, BulkloadError, ConfigError, RunStopped
 from .ledger import ChunkRow, Ledger, RowOutcome
 from .planning import PlanSpec, planned
-from .targets.base import RowsRefused, Target, Totals
+from .targets.base import Call, RowsRefused, Target, Totals
 
 #: exit codes, as DESIGN.md promises them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
@@ -149,9 +149,11 @@ class Loader:
             return
         if prev is not None and prev.state in ("sending", "in_doubt") and not call.repeatable:
             # an earlier attempt may have arrived: look where the API lets us, resend only when told to
-            if await self.settled_by_looking(chunk, summary):
+            looked = await self.look(chunk)
+            if looked:
+                self.record_done(chunk, looked, summary, summary)
                 return
-            if not self.resend_in_doubt:
+            if looked is None and not self.resend_in_doubt:
                 self.mark_in_doubt(chunk, prev.state, "sent before the run stopped; outcome unknown")
                 return
         headers = {"Idempotency-Key": key} if self.target.idempotent else None
@@ -162,26 +164,45 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return
-        try:
-            response = await self.dispatcher.send(
-                call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable
-            )
-            ids = self.target.created_ids(response.body, len(chunk))
-        except BadRequest as exc:
-            # even after a lost first answer a 400 is final: a keyed retry replays the same call's outcome,
-            # and an unrepeatable call is never retried once it may have arrived
-            await self.isolate(chunk, self.target.bad_items(exc, len(chunk)), exc)
-            return
-        except BulkloadError as exc:
-            if call.repeatable or not maybe_acted_on(exc):
+        for _ in range(self.dispatcher.policy.attempts):
+            try:
+                response = await self.dispatcher.send(
+                    call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable
+                )
+                ids = self.target.created_ids(response.body, len(chunk))
+            except APIError as exc:
+                if self.target.refused(exc):
+                    # even after a lost first answer a refusal is final: a keyed retry replays the same call's
+                    # outcome, and an unrepeatable call is never retried once it may have arrived
+                    await self.isolate(chunk, self.target.bad_items(exc, len(chunk)), exc)
+                    return
+                if not await self.unsure(chunk, call, exc, summary):
+                    return
+            except BulkloadError as exc:
+                if not await self.unsure(chunk, call, exc, summary):
+                    return
+            except ValueError as exc:  # an answer we cannot read: the call did arrive
                 self.give_up(chunk, exc, sent=True)
-            elif not await self.settled_by_looking(chunk, summary):
-                self.mark_in_doubt(chunk, "sending", str(exc))
-            return
-        except ValueError as exc:  # an answer we cannot read: the call did arrive
+                return
+            else:
+                self.record_done(chunk, ids, summary, self.target.returned_totals(response.body))
+                return
+        self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
+
+    async def unsure(self, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]) -> bool:
+        """A call failed. True when it is safe to send it again now (a look showed it was not carried out);
+        otherwise the chunk is settled here: given up (run stops), done (a look found it), or in doubt."""
+        if call.repeatable or not maybe_acted_on(exc):
             self.give_up(chunk, exc, sent=True)
-            return
-        self.record_done(chunk, ids, summary, self.target.returned_totals(response.body))
+            return False
+        looked = await self.look(chunk)
+        if looked is None:
+            self.mark_in_doubt(chunk, "sending", str(exc))
+            return False
+        if looked:
+            self.record_done(chunk, looked, summary, summary)  # the look confirmed what was sent
+            return False
+        return True
 
     def record_done(
         self, chunk: Chunk, ids: list[int], summary: dict[str, Totals], returned: dict[str, Totals] | None
@@ -193,15 +214,12 @@ class Loader:
             return
         self.tally.loaded += len(chunk)
 
-    async def settled_by_looking(self, chunk: Chunk, summary: dict[str, Totals]) -> bool:
+    async def look(self, chunk: Chunk) -> list[int] | None:
+        """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling."""
         try:
-            ids = await self.target.resolve(self.dispatcher, chunk)
+            return await self.target.resolve(self.dispatcher, chunk)
         except BulkloadError:
-            return False
-        if ids is None:
-            return False
-        self.record_done(chunk, ids, summary, None)
-        return True
+            return None
 
     def mark_in_doubt(self, chunk: Chunk, state: str, why: str) -> None:
         """The call may or may not have been carried out: never sent again without the user's word."""
@@ -234,12 +252,12 @@ class Loader:
             self.tally.skipped += len(chunk)
 
     async def isolate(
-        self, chunk: Chunk, bad: dict[int, tuple[str, str]] | None, cause: BadRequest | str
+        self, chunk: Chunk, bad: dict[int, tuple[str, str]] | None, cause: APIError | str
     ) -> None:
         """One bad row must not block the others: reject the rows named bad, else split in halves."""
         n = len(chunk)
         records = chunk.entries(self.target)
-        if bad is None and n == 1 and isinstance(cause, BadRequest):
+        if bad is None and n == 1 and isinstance(cause, APIError):
             bad = {0: ("", f"{cause.error_code or 'HTTP ' + str(cause.status)}: {cause.message}")}
         children: list[Chunk] = []
         rejected: list[RowOutcome] = []

@@ -271,8 +271,8 @@ async def test_an_entry_appearing_behind_the_loaders_back_is_named(tmp_path: Pat
 def test_demo_runs_the_whole_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "reconciled" in out
-    report = json.loads((tmp_path / "economic.report.json").read_text())
-    assert report["reconcile"]["ok"] and report["rejected"] > 0
-    assert_accounted(report)
-
+    assert "all reconciled" in out
+    for name in ("economic", "visma-core", "visma-core-costs", "payorcrm"):
+        report = json.loads((tmp_path / f"{name}.report.json").read_text())
+        assert report["reconcile"]["ok"] and report["rejected"] > 0, name
+        assert_accounted(report)

@@ -131,7 +131,7 @@ async def test_lost_uploads_are_in_doubt_never_sent_twice(tmp_path: Path) -> Non
             first = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}, batch_size=20),
                                env=ENV)
             got = await stored(url, "invoices")
-            in_doubt = read_csv(tmp_path / "c.csv.in_doubt.csv")
+            in_doubt = read_csv(tmp_path / "in_doubt.csv")
             assert first["in_doubt"] > 0, "the faults did not happen"
             assert first["rows_read"] == first["loaded"] + first["rejected"] + first["in_doubt"] + first["skipped"]
             doubled = [n for n, k in Counter(i["invoiceNumber"] for i in got).items() if k > 1]

@@ -94,7 +94,7 @@ async def test_lost_answers_are_in_doubt_never_resent_until_told(tmp_path: Path)
         async with running("visma-core", options) as url:
             first = await load(job(tmp_path, data, url, concurrency=4), env=ENV)
             entries = await created(url)
-            in_doubt = read_csv(tmp_path / "e.csv.in_doubt.csv")
+            in_doubt = read_csv(tmp_path / "in_doubt.csv")
             assert first["in_doubt"] > 0, "the faults did not happen"
             assert accounted(first) and first["exit_code"] == 1
             assert len(in_doubt) == first["in_doubt"]

@@ -181,9 +181,14 @@ class Target:
         return Call(self.method, self.path, chunk.body, self.idempotent)
 
     async def resolve(self, client: Dispatcher, chunk: Chunk) -> list[int] | None:
-        """For a call whose outcome is unknown: look whether it took effect (its ids), where the API allows
-        looking; None when it cannot tell."""
+        """For a call whose outcome is unknown, look where the API allows it: the ids if it took effect,
+        [] if it certainly did not (sending it again is then safe), None when there is no telling."""
         return None
+
+    def refused(self, error: APIError) -> bool:
+        """Whether an error answer refuses the items of the call (they are rejected, the run goes on)
+        rather than something about the run itself (credentials, address, limits)."""
+        return error.status in (400, 422)
 
     def returned_totals(self, body: bytes) -> dict[str, Totals] | None:
         """Control totals of what the API says it created, for reconciliation by responses."""

@@ -292,13 +292,17 @@ class VismaCore(Target):
         except RowsRefused:
             return None
         applied = all(getattr(cost, k) == v for k, v in row.changes().items())
-        return [cost.Id] * len(chunk) if applied else None
+        return [cost.Id] * len(chunk) if applied else []  # setting the same values again is harmless
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
         return [_decode_created(body).Id] * n
 
     def retryable(self, error: APIError) -> bool:
         return error.retryable
+
+    def refused(self, error: APIError) -> bool:
+        # a create on a case that does not exist answers 404: the rows are refused, not the run
+        return error.status in (400, 404, 422)
 
     def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
         # one entry (or one cost) a call: whatever the API refused, it refused for every line of it
