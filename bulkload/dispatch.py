@@ -13,7 +13,7 @@ import anyio
 
 from .errors import APIError, BulkloadError, RateLimited, RunStopped, ServerError, TransportError
 from .http import Client, Response, decode_json
-from .meters import DailyQuota, RateMeter
+from .meters import DailyQuota, RateMeter, WindowMeter
 from .targets.base import Target
 
 
@@ -67,10 +67,12 @@ class Dispatcher:
         quota: DailyQuota,
         policy: RetryPolicy,
         counters: Counters | None = None,
+        window: WindowMeter | None = None,
     ) -> None:
         self.client = client
         self.target = target
         self.meter = meter
+        self.window = window
         self.quota = quota
         self.policy = policy
         self.counters = counters or Counters()
@@ -103,6 +105,8 @@ class Dispatcher:
             try:
                 self.quota.take()
                 await self.meter.acquire()
+                if self.window is not None:
+                    await self.window.acquire()
                 self.counters.requests += 1
                 response = await self.client.send(method, path, body=body, params=params, headers=headers)
             except RateLimited as exc:

@@ -79,6 +79,36 @@ class RateMeter:
                 self.rate = raised
 
 
+class WindowMeter:
+    """At most `limit` starts in any rolling `window_s`, the way servers count: the GCRA keeps the average,
+    this keeps a late start followed by an on-time one from putting limit + 1 calls into one window.
+    `margin_s` widens the window by what the network may shift arrival times."""
+
+    def __init__(
+        self, limit: int, window_s: float, margin_s: float = 0.01, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window_s = window_s + margin_s
+        self._clock = clock
+        self._starts: deque[float] = deque(maxlen=limit)
+
+    async def acquire(self) -> None:
+        while len(self._starts) == self.limit:
+            wait = self._starts[0] + self.window_s - self._clock()
+            if wait <= 0:
+                break
+            await anyio.sleep(wait)
+        self._starts.append(self._clock())
+
+    @classmethod
+    def for_rate(cls, rate: float | None) -> WindowMeter | None:
+        """The window that holds a steady `rate` per second: `limit` calls per `limit / rate` seconds."""
+        if not rate or rate < 1:
+            return None
+        limit = int(rate)
+        return cls(limit, limit / rate)
+
+
 class DailyQuota:
     """Calls in a rolling 24 h window, counted per minute so the count survives a resume via the ledger."""
 

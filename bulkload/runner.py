@@ -17,7 +17,7 @@ from .errors import BulkloadError, ConfigError, LedgerError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo
-from .meters import DailyQuota, RateMeter
+from .meters import DailyQuota, RateMeter, WindowMeter
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, run_chunks
 from .planning import PlanSpec
 from .progress import Snapshot, show_progress
@@ -52,7 +52,7 @@ def _policy(job: Job) -> RetryPolicy:
 def _dispatcher(job: Job, target: Target, client: Client, ledger: Ledger) -> Dispatcher:
     return Dispatcher(
         client, target, meter=RateMeter(job.rate), quota=DailyQuota(job.daily_quota, ledger.calls()),
-        policy=_policy(job), counters=Counters(),
+        policy=_policy(job), counters=Counters(), window=WindowMeter.for_rate(job.rate),
     )
 
 

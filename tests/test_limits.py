@@ -19,7 +19,7 @@ from bulkload.errors import (
     ServerError,
 )
 from bulkload.http import error_from, retry_after_seconds
-from bulkload.meters import DailyQuota, RateMeter
+from bulkload.meters import DailyQuota, RateMeter, WindowMeter
 
 
 @pytest.mark.slow
@@ -67,6 +67,24 @@ def test_a_burst_of_429s_slows_the_pace_once() -> None:
     now[0] += 2.0  # a 429 after the pause is news: slow down again
     meter.on_rate_limited(1.0)
     assert meter.rate == pytest.approx(49.0)
+
+
+@pytest.mark.slow
+async def test_window_meter_never_lets_more_than_the_limit_into_a_rolling_window() -> None:
+    meter = WindowMeter(5, 0.2, margin_s=0.0)
+    starts: list[float] = []
+    for _ in range(12):
+        await meter.acquire()
+        starts.append(time.monotonic())
+    for i, first in enumerate(starts):
+        assert sum(1 for s in starts[i:] if s < first + 0.2) <= 5
+    assert starts[-1] - starts[0] >= 0.4 * 0.95  # 12 starts at 5 per 0.2 s take two full windows
+
+
+def test_window_for_a_rate() -> None:
+    meter = WindowMeter.for_rate(99.5)
+    assert meter is not None and meter.limit == 99 and meter.window_s == pytest.approx(99 / 99.5 + 0.01)
+    assert WindowMeter.for_rate(None) is None and WindowMeter.for_rate(0.5) is None
 
 
 def test_unlimited_meter_stays_unlimited_until_a_429() -> None:
