@@ -7,13 +7,10 @@ which is what lets `resume` find each chunk's stored idempotency key again.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-import msgspec
 
 from .ledger import RowOutcome
 from .sources import BadRow, Row
@@ -21,8 +18,6 @@ from .targets.base import RowInvalid, Target, Totals
 
 #: how many closed groups are remembered to catch a group whose lines are not adjacent in the file
 RECENT_GROUPS = 100_000
-_encode_one = msgspec.json.Encoder().encode
-
 #: chunk sequence numbers of file i start at i << FILE_SHIFT
 FILE_SHIFT = 24
 #: rejected rows held before the plan pauses (yields None) so the caller can write them out
@@ -63,10 +58,6 @@ class Chunk:
                      records=records)
 
 
-def original(row: dict[str, Any] | str) -> str:
-    return row if isinstance(row, str) else json.dumps(row, ensure_ascii=False, default=str)
-
-
 @dataclass
 class Planner:
     """Turns the rows of the files into chunks; rows that cannot load are collected in `rejected`."""
@@ -81,7 +72,8 @@ class Planner:
 
     def reject(self, file_idx: int, line: int, field_: str, reason: str, row: dict[str, Any] | str) -> None:
         self.rows_read += 1
-        self.rejected.append(RowOutcome(file_idx, line, "rejected", field_, reason, original(row)))
+        shown = row if isinstance(row, str) else self.target.show(row)
+        self.rejected.append(RowOutcome(file_idx, line, "rejected", field_, reason, shown))
 
     def plan(self, file_idx: int, rows: Iterable[Row | BadRow]) -> Iterator[Chunk | None]:
         """Chunks in order; None now and then when rejected rows are waiting to be written out."""
@@ -125,7 +117,7 @@ class Planner:
                 last = groups.get(key)
                 if last is None:
                     if key in oversize:
-                        self._reject_oversize(file_idx, key, [line], [original(row)], oversize[key])
+                        self._reject_oversize(file_idx, key, [line], [self.target.show(row)], oversize[key])
                         last = None
                         continue
                     if key in closed:
@@ -156,9 +148,8 @@ class Planner:
         if groups:
             yield from self._emit(file_idx, groups, closed, closed_order)
 
-    @staticmethod
-    def _originals(records: list[Any]) -> list[str]:
-        return [_encode_one(r).decode() for r in records]
+    def _originals(self, records: list[Any]) -> list[str]:
+        return [self.target.show(r) for r in records]
 
     def _reject_oversize(self, file_idx: int, key: Hashable, lines: list[int], rows: list[str], n: int) -> None:
         for line, row in zip(lines, rows):

@@ -17,8 +17,8 @@ from .pipeline import EXIT_STOPPED, EXIT_USAGE
 from .report import print_summary
 from .targets import TARGETS
 
-_JOB_FLAGS = ("base_url", "ledger", "rejects", "report", "concurrency", "rate", "batch_size", "daily_quota",
-              "timeout_s", "attempts", "delimiter")
+_JOB_FLAGS = ("base_url", "ledger", "rejects", "report", "concurrency", "rate", "window_limit", "window_s",
+              "batch_size", "daily_quota", "timeout_s", "attempts", "delimiter")
 
 
 def _delimiter(value: str) -> str:
@@ -40,6 +40,9 @@ def _add_load(sub: Any) -> None:
         p.add_argument("--report", help="write the JSON report here")
         p.add_argument("--concurrency", type=int, help="calls in flight at once (default 8)")
         p.add_argument("--rate", type=float, help="requests per second, steady, no burst (default: no limit)")
+        p.add_argument("--window-limit", type=int, help="at most this many calls in any rolling --window-s "
+                       + (f"(default {cls.window[0]} per {cls.window[1]:.0f} s, the API's)" if cls.window else "(off)"))
+        p.add_argument("--window-s", type=float, help="length of the rolling window in seconds")
         p.add_argument("--batch-size", type=int, help=f"items per call (default and maximum {cls.max_items})")
         p.add_argument("--daily-quota", type=int, help="calls per rolling 24 h; 0 turns it off (default 50000)")
         p.add_argument("--timeout", dest="timeout_s", type=float, help="seconds to wait for one answer (default 60)")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
-from .errors import APIError, BulkloadError, RateLimited, RunStopped, ServerError, TransportError
+from .errors import APIError, AuthError, BulkloadError, RateLimited, RunStopped, ServerError, TransportError
 from .http import Client, Response, decode_json
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .targets.base import Target
@@ -67,12 +67,12 @@ class Dispatcher:
         quota: DailyQuota,
         policy: RetryPolicy,
         counters: Counters | None = None,
-        window: WindowMeter | None = None,
+        windows: Sequence[WindowMeter] = (),
     ) -> None:
         self.client = client
         self.target = target
         self.meter = meter
-        self.window = window
+        self.windows = list(windows)
         self.quota = quota
         self.policy = policy
         self.counters = counters or Counters()
@@ -95,20 +95,32 @@ class Dispatcher:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         safe_to_repeat: bool = True,
+        authorized: bool = True,
     ) -> Response:
         """Send until answered. `safe_to_repeat` is False for a write the API cannot deduplicate: then a call
-        that may have arrived is not repeated and its error is raised for the caller to mark in doubt."""
+        that may have arrived is not repeated and its error is raised for the caller to mark in doubt.
+        `authorized` adds the target's per-request credentials (a token), renewed once on a 401."""
         started = time.monotonic()
         attempt = 0
         uncertain = False  # an earlier attempt may have been acted on
+        renewed = False
         while True:
             try:
+                sent_headers = dict(headers or {})
+                if authorized:
+                    sent_headers.update(await self.target.authorize(self))
                 self.quota.take()
                 await self.meter.acquire()
-                if self.window is not None:
-                    await self.window.acquire()
+                for window in self.windows:
+                    await window.acquire()
                 self.counters.requests += 1
-                response = await self.client.send(method, path, body=body, params=params, headers=headers)
+                response = await self.client.send(method, path, body=body, params=params, headers=sent_headers)
+            except AuthError as exc:
+                if not authorized or renewed or exc.status != 401 or not await self.target.authorize(self, renew=True):
+                    raise
+                renewed = True  # the token may have expired early or been revoked: one new one, once
+                self.counters.retries += 1
+                continue
             except RateLimited as exc:
                 self.counters.rate_limited += 1
                 wait = exc.retry_after if exc.retry_after is not None else self.policy.delay(attempt + 1)

@@ -68,9 +68,8 @@ class Client:
         if body is not None:
             hdrs.setdefault("Content-Type", "application/json")
         try:
-            async with self._session.request(
-                method, self.base_url + path, data=body, params=params, headers=hdrs
-            ) as resp:
+            url = path if path.startswith(("http://", "https://")) else self.base_url + path
+            async with self._session.request(method, url, data=body, params=params, headers=hdrs) as resp:
                 data = await resp.read()
                 status, resp_headers = resp.status, resp.headers
         except aiohttp.ClientConnectorError as exc:

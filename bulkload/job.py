@@ -26,6 +26,9 @@ class Job:
     report: str | None = None
     concurrency: int = 8
     rate: float | None = None
+    #: a rolling window of at most window_limit calls per window_s (default: the API's published one)
+    window_limit: int | None = None
+    window_s: float | None = None
     batch_size: int | None = None
     daily_quota: int = 50_000
     timeout_s: float = 60.0
@@ -59,6 +62,16 @@ class Job:
 
     def make_target(self) -> Target:
         return self.target_class.from_options(self.target_options)
+
+    def windows(self) -> list[tuple[int, float]]:
+        """The rolling windows to keep: the API's (or the one configured) and the one --rate implies."""
+        out = []
+        default = self.target_class.window
+        limit = self.window_limit if self.window_limit is not None else default and default[0]
+        span = self.window_s if self.window_s is not None else default and default[1]
+        if limit and span:
+            out.append((int(limit), float(span)))
+        return out
 
     @property
     def items_per_call(self) -> int:
@@ -103,8 +116,8 @@ class Job:
 
 
 _JOB_KEYS = {
-    "base_url", "ledger", "rejects", "report", "concurrency", "rate", "batch_size", "daily_quota",
-    "timeout_s", "attempts", "delimiter",
+    "base_url", "ledger", "rejects", "report", "concurrency", "rate", "window_limit", "window_s", "batch_size",
+    "daily_quota", "timeout_s", "attempts", "delimiter",
 }
 
 

@@ -82,13 +82,14 @@ class RateMeter:
 class WindowMeter:
     """At most `limit` starts in any rolling `window_s`, the way servers count: the GCRA keeps the average,
     this keeps a late start followed by an on-time one from putting limit + 1 calls into one window.
-    `margin_s` widens the window by what the network may shift arrival times."""
+    The window is widened by `margin_s` (default 2 % of it, at least 50 ms): a call can leave a little after
+    its slot was taken (a busy loop, a pooled connection), and the server counts arrivals."""
 
     def __init__(
-        self, limit: int, window_s: float, margin_s: float = 0.01, clock: Callable[[], float] = time.monotonic
+        self, limit: int, window_s: float, margin_s: float | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.limit = limit
-        self.window_s = window_s + margin_s
+        self.window_s = window_s + (max(0.05, window_s * 0.02) if margin_s is None else margin_s)
         self._clock = clock
         self._starts: deque[float] = deque(maxlen=limit)
 
@@ -106,7 +107,7 @@ class WindowMeter:
         if not rate or rate < 1:
             return None
         limit = int(rate)
-        return cls(limit, limit / rate)
+        return cls(limit, limit / rate, margin_s=0.01)  # the GCRA spaces these calls already
 
 
 class DailyQuota:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .chunking import Chunk
@@ -69,7 +68,6 @@ class Loader:
         self.key_prefix = ledger.run.key_prefix
         self._baselines = ledger.baselines()
         self._baseline_events: dict[str, anyio.Event] = {}
-        self._encode_one = msgspec.json.Encoder().encode
 
     @property
     def calls(self) -> dict[int, int]:
@@ -265,7 +263,7 @@ class Loader:
             rejected = [
                 RowOutcome(
                     chunk.file_idx, chunk.lines[i], "rejected", field_, reason,
-                    self._encode_one(records[i]).decode(),
+                    self.target.show(records[i]),
                 )
                 for i, (field_, reason) in sorted(bad.items())
             ]

@@ -38,6 +38,8 @@ async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, file
     """Return the report's `reconcile` section; `ok` is True only when everything matches."""
     if target.reconcile_by == "responses":
         return by_responses(ledger, target)
+    if target.reconcile_by == "target":
+        return await target.reconcile(dispatcher, ledger, files)
     return await by_walk(ledger, target, dispatcher, files)
 
 

@@ -52,8 +52,14 @@ def _policy(job: Job) -> RetryPolicy:
 def _dispatcher(job: Job, target: Target, client: Client, ledger: Ledger) -> Dispatcher:
     return Dispatcher(
         client, target, meter=RateMeter(job.rate), quota=DailyQuota(job.daily_quota, ledger.calls()),
-        policy=_policy(job), counters=Counters(), window=WindowMeter.for_rate(job.rate),
+        policy=_policy(job), counters=Counters(), windows=windows(job),
     )
+
+
+def windows(job: Job) -> list[WindowMeter]:
+    meters = [WindowMeter(limit, span) for limit, span in job.windows()]
+    by_rate = WindowMeter.for_rate(job.rate)
+    return meters + ([by_rate] if by_rate else [])
 
 
 async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False) -> dict[str, Any]:

@@ -84,6 +84,7 @@ async def test_window_meter_never_lets_more_than_the_limit_into_a_rolling_window
 def test_window_for_a_rate() -> None:
     meter = WindowMeter.for_rate(99.5)
     assert meter is not None and meter.limit == 99 and meter.window_s == pytest.approx(99 / 99.5 + 0.01)
+    assert WindowMeter(300, 300.0).window_s == pytest.approx(306.0)
     assert WindowMeter.for_rate(None) is None and WindowMeter.for_rate(0.5) is None
 
 

@@ -14,6 +14,7 @@ from ..errors import APIError, ConfigError
 if TYPE_CHECKING:
     from ..chunking import Chunk
     from ..dispatch import Dispatcher
+    from ..ledger import Ledger
     from ..sources import Source
 
 #: totals of one scope: currency -> [rows, sum of amounts, sum of the positive amounts (debits)], in hundredths
@@ -86,11 +87,14 @@ class Target:
     method: ClassVar[str] = "POST"
     path: ClassVar[str] = ""
     #: how reconciliation works: "walk" (count endpoint + cursor walk of what was created since the
-    #: baseline) or "responses" (the API cannot be read back: compare what was sent with what it answered)
+    #: baseline), "responses" (the API cannot be read back: compare what was sent with what it answered),
+    #: or "target" (the target's own `reconcile`)
     reconcile_by: ClassVar[str] = "walk"
     #: items and bytes one call may carry; items per call unless --batch-size says otherwise
     max_items: ClassVar[int]
     default_batch: ClassVar[int | None] = None
+    #: the API's published rolling window (requests, seconds), kept by default; --window-limit/-s change it
+    window: ClassVar[tuple[int, float] | None] = None
     max_bytes: ClassVar[int] = 2_000_000
     default_base_url: ClassVar[str]
     #: environment variables holding the credentials, in the order the API needs them
@@ -153,8 +157,18 @@ class Target:
             raise ConfigError(f"missing credential: set {', '.join(missing)} in the environment or the config")
         return {k: env[k] for k in self.credential_env}
 
+    def show(self, row: Mapping[str, Any] | Any) -> str:
+        """A row or record as the rejects file and the ledger show it (secret values masked)."""
+        return msgspec.json.encode(row).decode() if not isinstance(row, str) else row
+
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        """Headers sent with every request (static credentials)."""
         raise NotImplementedError
+
+    async def authorize(self, client: Dispatcher, *, renew: bool = False) -> Mapping[str, str]:
+        """Per-request credentials that must be fetched (an OAuth token): cached, fetched through `client`
+        (so the fetch counts toward the limits), and fetched anew when `renew` (after a 401)."""
+        return {}
 
     # --- per row ---------------------------------------------------------------------------------
     def validate(self, row: dict[str, Any]) -> Any:
@@ -212,6 +226,10 @@ class Target:
         raise NotImplementedError
 
     # --- reconciliation ----------------------------------------------------------------------------
+    async def reconcile(self, client: Dispatcher, ledger: Ledger, files: list[str]) -> dict[str, Any]:
+        """For reconcile_by = "target": the report's `reconcile` section."""
+        raise NotImplementedError
+
     async def baseline(self, client: Dispatcher, scope: str) -> dict[str, int]:
         """What the scope held before this run touched it (at least `count`)."""
         raise NotImplementedError

@@ -1,0 +1,291 @@
+"""HaloPSA accounting-integration records: nine `*Details` resources, array POSTs that create (no `id`) or
+update (with `id`), an OAuth2 client-credentials token, and 300 requests per rolling 5 minutes.
+
+No idempotency key: `--match-on` turns a create into an update of the record that already matches, so a
+file can be loaded again without creating anything; a create whose answer was lost is settled by looking
+it up by those fields. Secret fields go to the API and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import urllib.parse
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import anyio
+import msgspec
+
+from ..errors import APIError, ConfigError
+from ..halopsa_schema import LIST_FILTERS, RESOURCES, Field, canonical_resource
+from ..sources import BadRow, Source
+from .base import Call, RowInvalid, Target, Totals, errors_by_index, row_invalid
+
+if TYPE_CHECKING:
+    from ..chunking import Chunk
+    from ..dispatch import Dispatcher
+    from ..ledger import Ledger
+
+MASK = "***"
+_TYPES: dict[str, Any] = {
+    "int": int, "float": float, "str": str, "bool": bool, "datetime": str,
+    "object": dict[str, Any], "array": list[Any],
+}
+_decode = msgspec.json.Decoder().decode
+
+
+def record_type(resource: str) -> type[msgspec.Struct]:
+    """A Struct for what may be sent to a resource: every field but the server's, none of them required."""
+    fields: list[tuple[str, Any, Any]] = []
+    seen: set[str] = set()
+    for f in RESOURCES[resource]:
+        if f.read_only or f.name in seen:  # the document lists a few fields twice
+            continue
+        seen.add(f.name)
+        attr = f"x{f.name}" if f.name.startswith("_") else f.name  # msgspec keeps the wire name
+        fields.append((attr, _TYPES[f.kind] | None, msgspec.field(default=None, name=f.name)))
+    return msgspec.defstruct(resource, fields, kw_only=True, omit_defaults=True)
+
+
+class _Token(msgspec.Struct):
+    access_token: str
+    expires_in: float = 3600.0
+
+
+class HaloPSA(Target):
+    name = "halopsa"
+    idempotent = False
+    max_items = 100
+    default_batch = 50
+    default_base_url = ""
+    credential_env = ("HALO_CLIENT_ID", "HALO_CLIENT_SECRET")
+    window = (300, 300.0)  # hosted instances: 300 requests per rolling 5 minutes
+    item_name = "record"
+    group_name = "record"
+    scope_name = "resource"
+    reconcile_by = "target"
+    option_names = ("resource", "match_on", "tenant")
+    fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(
+        self, resource: str, match_on: Sequence[str] = (), tenant: str | None = None,
+        existing: Mapping[str, int] | None = None, before: int | None = None,
+    ) -> None:
+        try:
+            self.resource = canonical_resource(resource)
+        except KeyError as exc:
+            raise ConfigError(str(exc.args[0])) from None
+        self.schema: dict[str, Field] = {f.name: f for f in RESOURCES[self.resource]}
+        self.fields = frozenset(f.name for f in self.schema.values() if not f.read_only)  # type: ignore[misc]
+        unknown = [m for m in match_on if m not in self.schema]
+        if unknown:
+            raise ConfigError(f"--match-on {', '.join(unknown)}: not fields of {self.resource}")
+        if any(self.schema[m].secret for m in match_on):
+            raise ConfigError("--match-on cannot use a secret field: the API never returns it")
+        self.match_on = list(match_on)
+        self.tenant = tenant
+        self.existing = dict(existing or {})  # match key -> id, listed before planning
+        self.before = before
+        self.path = f"/api/{self.resource}"  # type: ignore[misc]
+        self._type = record_type(self.resource)
+        self._decode_records = msgspec.json.Decoder(list[self._type]).decode  # type: ignore[name-defined]
+        self._secrets = [f.name for f in self.schema.values() if f.secret]
+        self._nested = [f.name for f in self.schema.values() if f.kind in ("object", "array")]
+        self._credentials: dict[str, str] = {}
+        self._token: tuple[str, float, float] | None = None  # value, expires at, fetched at
+        self._token_lock = anyio.Lock()
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--resource", help=f"one of {', '.join(RESOURCES)}")
+        parser.add_argument("--match-on", help="FIELD[,FIELD]: update the record these fields match instead of "
+                            "creating one (re-runnable loads)")
+        parser.add_argument("--tenant", help="hosted instances: the tenant for the token request")
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> HaloPSA:
+        if not options.get("resource"):
+            raise ConfigError(f"halopsa needs --resource, one of {', '.join(RESOURCES)}")
+        match_on = options.get("match_on") or ()
+        if isinstance(match_on, str):
+            match_on = [m.strip() for m in match_on.split(",") if m.strip()]
+        return cls(options["resource"], match_on, options.get("tenant"), options.get("existing"),
+                   options.get("before"))
+
+    def options(self) -> dict[str, Any]:
+        return {"resource": self.resource, "match_on": self.match_on, "tenant": self.tenant,
+                "existing": self.existing, "before": self.before}
+
+    # --- credentials: an OAuth2 client-credentials token, fetched through the limits ---------------------
+    def credentials(self, env: Mapping[str, str]) -> dict[str, str]:
+        found = super().credentials(env)
+        if env.get("HALO_AUTH_URL"):
+            found["HALO_AUTH_URL"] = env["HALO_AUTH_URL"]
+        return found
+
+    def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        self._credentials = dict(credentials)  # kept for the token request only; never stored or shown
+        return {"Accept": "application/json"}
+
+    async def authorize(self, client: Dispatcher, *, renew: bool = False) -> Mapping[str, str]:
+        async with self._token_lock:
+            now = time.monotonic()
+            if self._token is not None:
+                value, expires_at, fetched_at = self._token
+                fresh = now < expires_at and not (renew and now - fetched_at > 1.0)
+                if fresh:
+                    return {"Authorization": f"Bearer {value}"}
+            auth_url = self._credentials.get("HALO_AUTH_URL") or client.client.base_url + "/auth"
+            url = auth_url.rstrip("/") + "/token"
+            if self.tenant:
+                url += f"?tenant={urllib.parse.quote(self.tenant)}"
+            form = urllib.parse.urlencode({
+                "grant_type": "client_credentials", "client_id": self._credentials["HALO_CLIENT_ID"],
+                "client_secret": self._credentials["HALO_CLIENT_SECRET"], "scope": "all",
+            }).encode()
+            response = await client.send("POST", url, body=form, authorized=False,
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+            token = msgspec.json.decode(response.body, type=_Token)
+            # renewed before it runs out: a tenth of its life early, at most a minute
+            margin = min(60.0, token.expires_in / 10)
+            self._token = (token.access_token, now + token.expires_in - margin, now)
+            return {"Authorization": f"Bearer {token.access_token}"}
+
+    # --- before planning: what already exists, for --match-on and the reconciliation count ---------------
+    async def listing(self, client: Dispatcher) -> list[dict[str, Any]]:
+        # every record, enabled or not: what exists is what a match or a count must see
+        params: dict[str, str] = {
+            f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[self.resource]
+        }
+        records = _decode((await client.send("GET", self.path, params=params)).body)
+        if isinstance(records, dict):  # a paged answer
+            records = next((v for v in records.values() if isinstance(v, list)), [])
+        return [r for r in records if isinstance(r, dict)]
+
+    def key(self, record: Mapping[str, Any]) -> str | None:
+        fields = self.match_on or ["name"]
+        values = [record.get(f) for f in fields]
+        return None if any(v is None for v in values) else json.dumps(values)
+
+    async def setup(self, client: Dispatcher, sources: Sequence[Source]) -> None:
+        if self.before is not None:
+            return  # a resumed run keeps what it saw before it started
+        records = await self.listing(client)
+        self.before = len(records)
+        if self.match_on:
+            self.existing = {k: int(r["id"]) for r in records if (k := self.key(r)) is not None}
+
+    # --- per row ---------------------------------------------------------------------------------------
+    def validate(self, row: dict[str, Any]) -> Any:
+        for name in self._nested:
+            if isinstance(row.get(name), str):  # JSON text in a CSV cell
+                try:
+                    row[name] = json.loads(row[name])
+                except ValueError as exc:
+                    raise RowInvalid(name, f"not valid JSON: {exc}") from None
+        try:
+            record = msgspec.convert(row, self._type, strict=False)
+        except msgspec.ValidationError as exc:
+            raise row_invalid(exc) from None
+        if self.match_on and getattr(record, "id", None) is None:
+            found = self.existing.get(self.key(row) or "")
+            if found is not None:
+                record.id = found  # type: ignore[attr-defined]  # an update of the record that matches
+        return record
+
+    def group_of(self, record: Any) -> Hashable:
+        return None
+
+    def show(self, row: Mapping[str, Any] | Any) -> str:
+        if isinstance(row, str):
+            return row
+        data = dict(row) if isinstance(row, Mapping) else msgspec.to_builtins(row)
+        for name in self._secrets:
+            if data.get(name) is not None:
+                data[name] = MASK
+        return msgspec.json.encode(data).decode()
+
+    # --- per call ----------------------------------------------------------------------------------------
+    def encode(self, records: Sequence[Any]) -> bytes:
+        return msgspec.json.encode(records)
+
+    def decode(self, body: bytes) -> list[Any]:
+        return self._decode_records(body)
+
+    async def call_for(self, client: Dispatcher, chunk: Chunk) -> Call:
+        return Call("POST", self.path, chunk.body, repeatable=False)
+
+    def created_ids(self, body: bytes, n: int) -> list[int]:
+        saved = _decode(body)
+        ids = [int(r["id"]) for r in saved] if isinstance(saved, list) else []
+        if len(ids) != n:
+            raise ValueError(f"the API answered {len(ids)} records for {n}")
+        return ids
+
+    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
+        return errors_by_index(error, n, field_key="field")
+
+    def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
+        updates = sum(1 for r in records if getattr(r, "id", None) is not None)
+        return {self.resource: {"create": [len(records) - updates, 0, 0], "update": [updates, 0, 0]}}
+
+    async def resolve(self, client: Dispatcher, chunk: Chunk) -> list[int] | None:
+        """A POST whose answer was lost: look the records up by the match fields. All there: done; none: it
+        was not carried out (the array is saved whole or not at all); some: no telling."""
+        live = {k: int(r["id"]) for r in await self.listing(client) if (k := self.key(r)) is not None}
+        wanted = [self.key(msgspec.to_builtins(r)) for r in chunk.entries(self)]
+        if any(k is None for k in wanted):
+            return None
+        found = [live.get(k) for k in wanted if k is not None]
+        if all(i is not None for i in found):
+            return [i for i in found if i is not None]
+        return [] if all(i is None for i in found) else None
+
+    # --- reconciliation: list the resource, compare count and every loaded record field by field -----------
+    async def reconcile(self, client: Dispatcher, ledger: Ledger, files: list[str]) -> dict[str, Any]:
+        from ..ledger import LOC_SHIFT
+
+        live = {int(r["id"]): r for r in await self.listing(client)}
+        created = dict(ledger.db().execute("SELECT loc, id FROM created").fetchall())
+        creates = sum(f[0] for per in ledger.expected().values() for k, f in per.items() if k == "create")
+        differences: list[dict[str, Any]] = []
+        missing: list[dict[str, Any]] = []
+        for file_idx, path in enumerate(files):
+            for item in Source(path):
+                if isinstance(item, BadRow):
+                    continue
+                line, row = item
+                record_id = created.get((file_idx << LOC_SHIFT) + line)
+                if record_id is None:
+                    continue  # not loaded: rejected or in doubt, and reported as such
+                found = live.get(record_id)
+                if found is None:
+                    missing.append({"id": record_id, "file": path, "line": line})
+                    continue
+                sent = msgspec.to_builtins(self.validate(dict(row)))
+                for name, value in sent.items():
+                    field = self.schema.get(name)
+                    if field is None or field.secret or field.read_only or name == "id":
+                        continue
+                    if found.get(name) != value:
+                        differences.append({"id": record_id, "line": line, "field": name, "sent": value,
+                                            "found": found.get(name)})
+        expected_count = (self.before or 0) + creates
+        return {
+            "ok": not differences and not missing and len(live) == expected_count,
+            "remote_read": True,
+            "expected_count": expected_count,
+            "remote_count": len(live),
+            "expected_totals": {"per_scope": {self.resource: {"records": expected_count}}},
+            "remote_totals": {"per_scope": {self.resource: {"records": len(live)}}},
+            "missing": missing[:100],
+            "missing_count": len(missing),
+            "duplicates": [],
+            "duplicates_count": 0,
+            "differences": differences[:100],
+            "differences_count": len(differences),
+            "scopes": {},
+            "scope_name": self.scope_name,
+        }
