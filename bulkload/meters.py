@@ -101,6 +101,13 @@ class WindowMeter:
             await anyio.sleep(wait)
         self._starts.append(self._clock())
 
+    def wait_for(self, calls: float) -> float:
+        """Seconds the window alone makes `calls` more calls take (for an honest ETA)."""
+        now = self._clock()
+        free = self.limit - sum(1 for t in self._starts if t > now - self.window_s)
+        beyond = calls - free
+        return 0.0 if beyond <= 0 else beyond / self.limit * self.window_s
+
     @classmethod
     def for_rate(cls, rate: float | None) -> WindowMeter | None:
         """The window that holds a steady `rate` per second: `limit` calls per `limit / rate` seconds."""

@@ -24,6 +24,8 @@ class Snapshot:
     requests: int
     retries: int
     rate_limited: int
+    #: seconds the rate limits alone need for a number of further calls
+    limit_wait: Callable[[float], float] | None = None
 
 
 def estimate_rows(paths: Sequence[str]) -> int | None:
@@ -56,7 +58,12 @@ def describe(snap: Snapshot, elapsed: float, total: int | None) -> str:
         f"requests {snap.requests:,} (retries {snap.retries:,}, 429s {snap.rate_limited:,})",
     ]
     if total and rate > 0 and snap.rows_read < total:
-        parts.append(f"ETA {_eta((total - snap.rows_read) / rate)}")
+        eta = (total - snap.rows_read) / rate
+        if snap.limit_wait is not None and snap.rows_read and snap.requests:
+            # when a rolling window binds, rows/s so far says nothing about the wait still to come
+            more_calls = (total - snap.rows_read) * snap.requests / snap.rows_read
+            eta = max(eta, snap.limit_wait(more_calls))
+        parts.append(f"ETA {_eta(eta)}")
     return " | ".join(parts)
 
 

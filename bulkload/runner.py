@@ -137,10 +137,13 @@ async def _execute(
         loader.resend_in_doubt = resend_in_doubt
         ledger.set_status("running")
 
+        def limit_wait(calls: float) -> float:
+            return max((w.wait_for(calls) for w in dispatcher.windows), default=0.0)
+
         def snapshot() -> Snapshot:
             c = dispatcher.counters
             return Snapshot(loader.rows_read, tally.loaded, tally.rejected, tally.in_doubt, c.requests, c.retries,
-                            c.rate_limited)
+                            c.rate_limited, limit_wait)
 
         async with anyio.create_task_group() as tg:
             if progress:

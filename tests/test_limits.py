@@ -81,6 +81,24 @@ async def test_window_meter_never_lets_more_than_the_limit_into_a_rolling_window
     assert starts[-1] - starts[0] >= 0.4 * 0.95  # 12 starts at 5 per 0.2 s take two full windows
 
 
+def test_window_meter_says_how_long_further_calls_must_wait() -> None:
+    now = [0.0]
+    meter = WindowMeter(300, 300.0, margin_s=0.0, clock=lambda: now[0])
+    assert meter.wait_for(250) == 0.0
+    meter._starts.extend([0.0] * 300)  # a full window just now
+    assert meter.wait_for(600) == pytest.approx(600.0)  # two more windows
+    now[0] = 301.0
+    assert meter.wait_for(300) == 0.0
+
+
+def test_progress_eta_counts_the_window() -> None:
+    from bulkload.progress import Snapshot, describe
+
+    snap = Snapshot(1000, 1000, 0, 0, requests=20, retries=0, rate_limited=0, limit_wait=lambda calls: calls)
+    # 1,000 of 3,000 rows in 10 s is 100 rows/s (ETA 20 s), but 40 more calls need 40 s of window
+    assert "ETA 0:00:40" in describe(snap, 10.0, 3000)
+
+
 def test_window_for_a_rate() -> None:
     meter = WindowMeter.for_rate(99.5)
     assert meter is not None and meter.limit == 99 and meter.window_s == pytest.approx(99 / 99.5 + 0.01)
