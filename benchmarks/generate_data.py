@@ -15,7 +15,8 @@ are: an account the API does not know (9999), a missing amount, entry type 7, 30
 The other kinds, each with its own bad rows (see their generators below):
 ``visma-core`` bookkeeping lines of a real-estate broker, ``visma-core-costs`` patches of the Visma Core
 sandbox's own seller/buyer costs, ``payorcrm-customers`` and ``payorcrm-invoices`` (whose
-``customerNumber`` points at the customers file made with the same ``--customers`` and bad-row spacing).
+``customerNumber`` points at the customers file made with the same ``--customers`` and bad-row spacing),
+``halopsa`` records of one HaloPSA ``--resource`` (nested fields as JSON text in CSV cells).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import datetime
 import gzip as gz
 import io
 import random
+import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -34,6 +36,7 @@ from typing import Any
 
 import msgspec
 
+from bulkload.halopsa_schema import RESOURCES, Field, canonical_resource
 from bulkload.sandbox.economic_model import CHART
 from bulkload.sandbox.visma_core import DEFAULT_DEFINITIONS, FIRST_CASE
 from bulkload.sandbox.visma_core_costs import case_costs
@@ -552,6 +555,184 @@ def _date_plus(year: int, month: int, day: int, days: int) -> str:
     return (datetime.date(year, month, day) + datetime.timedelta(days=days)).isoformat()
 
 
+# -- HaloPSA ----------------------------------------------------------------------------------------
+
+HALOPSA_BAD = ("bad_int", "bad_json", "unknown_id")
+#: an update names a record created at least this many rows earlier, so chunks sent side by side never
+#: update a record whose create is still on its way
+HALOPSA_UPDATE_GAP = 20
+_MSPS = (
+    "Acme MSP", "Northwind IT", "Contoso Managed Services", "Bluewave Technology", "Harbour IT Solutions",
+    "Pinnacle Networks", "Brightpath MSP", "Ironclad Support", "Cloudnine IT", "Lakeside Systems",
+)
+#: resource → (the accounting system as users name it, its regions)
+_SYSTEMS = {
+    "XeroDetails": ("Xero", ("UK", "AU", "NZ", "US")),
+    "QuickBooksDetails": ("QuickBooks Online", ("US", "CA", "UK")),
+    "SageBusinessCloudDetails": ("Sage Business Cloud", ("UK", "IE", "ES")),
+    "MYOBdetails": ("MYOB AccountRight", ("AU", "NZ")),
+    "KashflowDetails": ("Kashflow", ("UK",)),
+    "FortnoxDetails": ("Fortnox", ("SE",)),
+    "ExactDetails": ("Exact Online", ("NL", "BE", "UK")),
+    "BusinessCentralDetails": ("Business Central", ("US", "UK", "DK")),
+    "AvalaraDetails": ("Avalara AvaTax", ("US", "CA")),
+}
+_ENTITIES = ("Clients", "Suppliers", "Items", "Invoices", "Purchase Orders", "Payments", "Tax Rates")
+_GROUPS = ("Hardware", "Software Licences", "Managed Services", "Professional Services", "Cloud Backup")
+_LOCALES = {"NL": "nl-NL", "BE": "nl-BE", "UK": "en-GB"}
+_CODES = ("SRV", "HW", "LIC", "MSP")
+
+
+def halopsa_columns(resource: str) -> tuple[str, ...]:
+    """A HaloPSA load file's columns: the resource's fields but the server's and the triggers (``_x``)."""
+    return tuple(f.name for f in RESOURCES[canonical_resource(resource)] if not f.read_only and f.name[0] != "_")
+
+
+def _halopsa_value(rng: random.Random, field: Field, ctx: dict[str, str]) -> Any:
+    """A realistic value for one field, chosen by its name and kind (``ctx``: the row's msp, system, region)."""
+    name, kind = field.name, field.kind
+    msp, region = ctx["msp"], ctx["region"]
+    if field.secret:
+        return f"sk_test_{rng.getrandbits(96):024x}"  # obviously fake, and easy to grep for in any output
+    if kind == "bool":
+        return rng.random() < 0.85 if "author" in name or "sync" in name else rng.random() < 0.4
+    if kind == "datetime":
+        day, minute = rng.randint(1, 28), rng.randint(0, 24 * 60 - 1)
+        return f"2026-{rng.randint(11, 12)}-{day:02d}T{minute // 60:02d}:{minute % 60:02d}:00Z"
+    if kind == "array":
+        if "mappings" in name:
+            return [
+                {"halo_id": rng.randint(1, 900), "third_party_id": str(_uuid(rng)), "name": rng.choice(_MSPS)}
+                for _ in range(rng.randint(1, 3))
+            ]
+        picked = rng.sample(range(len(_ENTITIES)), rng.randint(1, 4))
+        return [{"id": i + 1, "name": _ENTITIES[i]} for i in sorted(picked)]
+    if kind == "object":
+        if name == "division_object":
+            return {"code": ctx["division"], "description": f"{msp} {region}", "current": True}
+        if name == "environment":
+            return {"name": "Production", "type": "Production", "country": region}
+        return {"id": str(_uuid(rng)) if name == "company" else rng.randint(100_000, 999_999), "name": msp}
+    if kind == "int":
+        if name in ("environment", "app_type", "instance_type", "suppliernamefield", "address_mapping_type"):
+            return rng.randint(0, 1)
+        if name == "division":
+            return int(ctx["division"])
+        if name in ("group_increment", "line_increment"):
+            return 10_000 if name[0] == "g" else 100
+        if name in ("companyid", "rounding_adjustment_account_code", "generalledgeraccount"):
+            return rng.randint(1_000, 9_999) if name != "companyid" else rng.randint(100_000, 999_999)
+        return rng.randint(1, 60)
+    return _halopsa_text(rng, name, ctx)
+
+
+def _halopsa_text(rng: random.Random, name: str, ctx: dict[str, str]) -> str:
+    msp, system, region, slug = ctx["msp"], ctx["system"], ctx["region"], ctx["slug"]
+    if name == "name":
+        return f"{msp} \u2013 {system} {region}"
+    if name in ("tenant_id",) or (name == "company_id" and system == "Business Central"):
+        return str(_uuid(rng))
+    if name == "client_id":
+        return str(_uuid(rng)) if system == "Business Central" else f"{rng.getrandbits(128):032X}"
+    if name in ("tenant_name", "company_name", "default_customer_name"):
+        return f"{msp} Ltd" if region in ("UK", "IE", "AU", "NZ") else f"{msp} Inc."
+    if name == "company_id":
+        return str(rng.randint(10**17, 10**18 - 1)) if system.startswith("Quick") else str(_uuid(rng))
+    if name in ("redirect_uri", "redirecturi", "redirect_url"):
+        return f"https://{slug}.halopsa.com/oauth/{system.lower().replace(' ', '')}"
+    if "url" in name or name == "graph_host":
+        host = {"Business Central": "api.businesscentral.dynamics.com", "QuickBooks Online": "quickbooks.intuit.com"}
+        return f"https://{host.get(system, 'api.' + system.split()[0].lower() + '.com')}/{slug}"
+    if name in ("country",):
+        return region
+    if name in ("environment_name", "environment_type"):
+        return "Production"
+    if name == "locale":
+        return _LOCALES.get(region, "en-GB")
+    if name == "username":
+        return f"finance@{slug}.example"
+    if "entities" in name:
+        return ",".join(rng.sample(("clients", "suppliers", "items", "invoices", "payments"), 3))
+    if "group" in name or "top_level" in name:
+        return rng.choice(_GROUPS) if "group" in name else ("Customers" if "client" in name else "Suppliers")
+    if "tax" in name:
+        return rng.choice(("P0000000", "SR", "GST", "VAT20", "EXEMPT"))
+    if "item" in name:
+        code = f"{rng.choice(_CODES)}-{rng.randint(1, 999):03d}"
+        return "Managed Services - Monthly" if name.endswith("_name") else code
+    if "account" in name:
+        return str(rng.choice((4000, 4010, 5000, 5100))) if "name" not in name else "Sales - Services"
+    if "customercode" in name:
+        return f"CUST-{rng.randint(1, 9999):04d}"
+    if name == "company_version":
+        return "24.0"
+    if "template" in name:
+        return f"{name.split('_')[0].upper()}-DEFAULT"
+    if name == "halo_integrator_import_list":
+        return "clients;suppliers;items"
+    return f"{msp} {region}"  # division names and the like
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def halopsa_rows(
+    rows: int, *, seed: int = 0, bad_every: int = 0, resource: str = "XeroDetails", **_: Any
+) -> Iterator[Row]:
+    """``rows`` records for one HaloPSA resource, creates (no ``id``) with every 5th row an update of a
+    record created :data:`HALOPSA_UPDATE_GAP` or more rows earlier (the id it gets in a sandbox that is
+    empty when the file is loaded). Nested fields are lists and dicts (JSON text in a CSV cell).
+    ``bad_every`` spoils rows in turn: text in an integer field, broken JSON in a nested field (a
+    resource without one: "maybe" in a boolean field), an update of id 999999 (only the API can tell).
+    """
+    resource = canonical_resource(resource)
+    system, regions = _SYSTEMS[resource]
+    fields = [f for f in RESOURCES[resource] if f.name in halopsa_columns(resource) and f.name != "id"]
+    first_int = next(f.name for f in fields if f.kind == "int")
+    nested = next((f.name for f in fields if f.kind in ("array", "object")), None)
+    a_bool = next(f.name for f in fields if f.kind == "bool")
+    rng = random.Random(seed)
+    created = 0
+    # names identify records (--match-on name): unique, and an update keeps the name of what it updates
+    names: list[str] = []
+    used: dict[str, int] = {}
+    for n in range(1, rows + 1):
+        msp = rng.choice(_MSPS)
+        ctx = {
+            "msp": msp,
+            "system": system,
+            "region": rng.choice(regions),
+            "slug": msp.split()[0].lower() + "-" + msp.split()[-1].lower(),
+            "division": str(rng.randint(100_000, 999_999)),
+        }
+        row: Row = {}
+        if n % 5 == 0 and created > HALOPSA_UPDATE_GAP:
+            row["id"] = rng.randint(1, created - HALOPSA_UPDATE_GAP)
+        row.update((f.name, _halopsa_value(rng, f, ctx)) for f in fields)
+        if "name" in row:
+            if "id" in row and 0 < int(row["id"]) <= len(names):
+                row["name"] = names[int(row["id"]) - 1]
+            else:
+                seen = used[row["name"]] = used.get(row["name"], 0) + 1
+                if seen > 1:
+                    row["name"] = f"{row['name']} ({seen})"
+        if bad_every and n % bad_every == 0:
+            kind = HALOPSA_BAD[(n // bad_every - 1) % len(HALOPSA_BAD)]
+            if kind == "bad_int":
+                row[first_int] = "twelve"
+            elif kind == "bad_json" and nested is not None:
+                row[nested] = '[{"id": 1, "name": "Clients"'
+            elif kind == "bad_json":
+                row[a_bool] = "maybe"
+            else:
+                row["id"] = 999_999
+        elif "id" not in row:
+            created += 1  # a bad row creates nothing, so the ids after it do not shift
+            names.append(str(row.get("name", "")))
+        yield row
+
+
 #: kind → (CSV columns, row generator taking ``rows`` and keyword options)
 KINDS: dict[str, tuple[tuple[str, ...], Callable[..., Iterator[Row]]]] = {
     "economic": (FIELDS, lambda rows, seed, bad_every, year, month, **_: generate_rows(
@@ -561,6 +742,7 @@ KINDS: dict[str, tuple[tuple[str, ...], Callable[..., Iterator[Row]]]] = {
     "visma-core-costs": (VISMA_CORE_COST_FIELDS, visma_core_cost_rows),
     "payorcrm-customers": (PAYORCRM_CUSTOMER_FIELDS, payorcrm_customer_rows),
     "payorcrm-invoices": (PAYORCRM_INVOICE_FIELDS, payorcrm_invoice_rows),
+    "halopsa": ((), halopsa_rows),  # the columns are the --resource's: see halopsa_columns
 }
 
 
@@ -577,6 +759,7 @@ def write_file(
     month: int = 11,
     customers: int = 1000,
     customers_bad_every: int | None = None,
+    resource: str = "XeroDetails",
 ) -> int:
     """Write ``rows`` rows of ``kind`` to ``out`` (gzip when ``compress``); returns how many were written.
 
@@ -586,6 +769,8 @@ def write_file(
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} ({', '.join(KINDS)})")
     fields, make = KINDS[kind]
+    if kind == "halopsa":
+        fields = halopsa_columns(resource)
     source = make(
         rows,
         seed=seed,
@@ -594,6 +779,7 @@ def write_file(
         month=month,
         customers=customers,
         customers_bad_every=bad_every if customers_bad_every is None else customers_bad_every,
+        resource=resource,
     )
     raw = gz.open(out, "wb", compresslevel=5) if compress else open(out, "wb")  # noqa: SIM115
     written = 0
@@ -618,6 +804,10 @@ def write_file(
 def _csv(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return msgspec.json.encode(value).decode()
     if isinstance(value, float):
         return f"{value:.2f}"
     return value
@@ -650,6 +840,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="K",
         help="payorcrm-invoices: the customers file's --bad-every (default: this --bad-every)",
     )
+    parser.add_argument(
+        "--resource", default="XeroDetails", help="halopsa: the resource (XeroDetails, AvalaraDetails, ...)"
+    )
     ns = parser.parse_args(argv)
     n = write_file(
         ns.out,
@@ -663,6 +856,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=ns.seed,
         year=ns.year,
         month=ns.month,
+        resource=ns.resource,
     )
     print(f"wrote {n} rows to {ns.out}")
     return 0

@@ -19,6 +19,8 @@ from .targets import TARGETS
 DEMO_ENV = {
     "ECONOMIC_APP_SECRET_TOKEN": "demo-app-secret",
     "ECONOMIC_AGREEMENT_GRANT_TOKEN": "demo-agreement-grant",
+    "HALO_CLIENT_ID": "demo-client",
+    "HALO_CLIENT_SECRET": "demo-client-secret",
     "VISMA_CORE_TOKEN": "demo-core-token",
     "PAYORCRM_API_KEY": "demo-key",
     "PAYORCRM_API_SECRET": "demo-secret",
@@ -39,6 +41,10 @@ class Flow:
 
 FLOWS = [
     Flow("economic", "e-conomic journal entries", "economic", ["economic/entries.csv"], batch_size=100),
+    *(Flow(f"halopsa-{name}", f"HaloPSA {name}", "halopsa", [f"halopsa/{file}"],
+           {"resource": name, "match_on": "name"}, batch_size=10)
+      for name, file in (("XeroDetails", "XeroDetails.csv"), ("QuickBooksDetails", "QuickBooksDetails.jsonl"),
+                         ("AvalaraDetails", "AvalaraDetails.csv"))),
     Flow("visma-core", "Visma Core entries and drafts", "visma-core", ["visma_core/entries.csv"]),
     Flow("visma-core-costs", "Visma Core seller/buyer costs", "visma-core", ["visma_core/costs.csv"],
          {"kind": "costs"}),

@@ -36,7 +36,7 @@ async def test_rate_meter_spaces_starts_evenly_with_no_burst_at_start() -> None:
         for _ in range(30):
             tg.start_soon(one)
     starts.sort()
-    assert starts[0] - t0 < 0.02
+    assert starts[0] - t0 < 0.05  # the first call goes at once (a loaded machine may take a few ms)
     assert starts[-1] - starts[0] >= 29 / 200 * 0.95, "30 starts at 200/s need at least 145 ms"
     # in no 50 ms window more than 50 ms worth of starts, +1 for the fence post and +1 for timer jitter
     # (an idle token bucket of 200 would let all 30 through at once)

@@ -37,11 +37,18 @@ def _payorcrm(options: SandboxOptions) -> tuple[web.Application, str]:
     return create_app(options), ""
 
 
+def _halopsa(options: SandboxOptions) -> tuple[web.Application, str]:
+    from bulkload.sandbox.halopsa import create_app
+
+    return create_app(options), ""
+
+
 #: target name → (app factory returning the app and the API's path prefix)
 TARGETS: dict[str, Callable[[SandboxOptions], tuple[web.Application, str]]] = {
     "economic": _economic,
     "visma-core": _visma_core,
     "payorcrm": _payorcrm,
+    "halopsa": _halopsa,
 }
 
 

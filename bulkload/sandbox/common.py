@@ -54,6 +54,13 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     page_size: int = 1000
     #: a JSON file with a sandbox's own starting data (e.g. Visma Core's entry definitions and cases)
     fixture: str | None = None
+    #: requests per rolling ``window_s`` over the whole host; None = the API's published limit (HaloPSA:
+    #: 300 per 5 minutes, the others: none), 0 = no limit
+    window_limit: int | None = None
+    window_s: float = 300
+    #: divides the long windows (``window_s``, ``quota_window_s``) and token lifetimes, so a test can make
+    #: "300 per 5 minutes" "300 per 3 seconds" with 100; per-second rates and latencies stay real time
+    time_factor: float = 1.0
 
 
 class RollingWindow:
@@ -88,13 +95,12 @@ class RollingWindow:
         return 0.0
 
 
-class SlidingRate:
-    """At most ``rate`` requests in any 1-second window, exact (keeps at most ``limit`` timestamps)."""
+class SlidingWindow:
+    """At most ``limit`` requests in any rolling ``window_s``, exact (keeps at most ``limit`` timestamps)."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        # a rate below 1/s becomes "1 request per 1/rate seconds" so the window never holds zero
-        self.limit = max(1, int(rate))
-        self.window_s = self.limit / rate
+    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window_s = window_s
         self._clock = clock
         self._times: deque[float] = deque()
 
@@ -109,6 +115,15 @@ class SlidingRate:
         return 0.0
 
 
+class SlidingRate(SlidingWindow):
+    """At most ``rate`` requests in any 1-second window, exact."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        # a rate below 1/s becomes "1 request per 1/rate seconds" so the window never holds zero
+        limit = max(1, int(rate))
+        super().__init__(limit, limit / rate, clock)
+
+
 class SandboxStats:
     """Counters served at ``GET /_sandbox/stats``; bounded memory whatever the run length."""
 
@@ -116,7 +131,7 @@ class SandboxStats:
         self._clock = clock
         self.requests = 0
         self.by_status: dict[str, int] = {}
-        self.faults = {"http_5xx": 0, "drop": 0, "slow": 0, "rate_limited": 0, "quota": 0}
+        self.faults = {"http_5xx": 0, "drop": 0, "slow": 0, "rate_limited": 0, "window": 0, "quota": 0}
         self.in_flight = 0
         self.max_in_flight = 0
         self.max_per_second = 0
@@ -196,17 +211,38 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     )
 
 
+def message_response(status: int, text: str, errors: list[dict[str, Any]] | None = None) -> web.Response:
+    """The plain error body of APIs without problem+json: ``{"message": ...}``, with ``errors`` when given."""
+    body: dict[str, Any] = {"message": text}
+    if errors is not None:
+        body["errors"] = errors
+    return json_response(body, status)
+
+
+#: the 429 for a request past the rolling window: (request, seconds until a slot frees) → answer
+WindowRefusal = Callable[[web.Request, float], web.Response]
+
+
 class Sandbox:
     """One sandbox's fault injector, limits and stats; its two middlewares wrap the app's own."""
 
-    def __init__(self, options: SandboxOptions) -> None:
+    def __init__(
+        self,
+        options: SandboxOptions,
+        window_refusal: WindowRefusal | None = None,
+        never_dropped: frozenset[str] = frozenset(),
+    ) -> None:
         self.options = options
+        self.never_dropped = never_dropped
         self.stats = SandboxStats()
         # one seeded generator for every fault decision, so a seed replays the same faults
         self.rng = random.Random(options.seed)
         self.rate = SlidingRate(options.rate_limit) if options.rate_limit > 0 else None
+        scale, window = options.time_factor, options.window_limit or 0
+        self.window = SlidingWindow(window, options.window_s / scale) if window > 0 else None
+        self.window_refusal = window_refusal or _window_problem
         self.quota = (
-            RollingWindow(options.daily_quota, options.quota_window_s) if options.daily_quota > 0 else None
+            RollingWindow(options.daily_quota, options.quota_window_s / scale) if options.daily_quota > 0 else None
         )
 
     def _chance(self, rate: float) -> bool:
@@ -233,7 +269,8 @@ class Sandbox:
                 resp = problem(exc.status, exc.reason, exc.text or exc.reason, instance=request.path)
         finally:
             stats.in_flight -= 1
-        if request.method in WRITE_METHODS and self._chance(self.options.drop_rate):
+        droppable = request.method in WRITE_METHODS and request.path not in self.never_dropped
+        if droppable and self._chance(self.options.drop_rate):
             # The write is committed (and, where the API has idempotency, its answer cached) — now the
             # client gets nothing. Aborting makes aiohttp's write of the response fail with a
             # ConnectionError, which it swallows, so not a byte of the answer leaves.
@@ -249,6 +286,9 @@ class Sandbox:
         if self.rate is not None and (wait := self.rate.try_acquire()) > 0:
             self.stats.faults["rate_limited"] += 1
             return _too_many(request, wait, "Rate limit exceeded.", "RateLimitExceeded")
+        if self.window is not None and (wait := self.window.try_acquire()) > 0:
+            self.stats.faults["window"] += 1
+            return self.window_refusal(request, wait)
         if self.quota is not None and (wait := self.quota.try_acquire()) > 0:
             self.stats.faults["quota"] += 1
             return _too_many(request, wait, "Daily call quota exhausted.", "QuotaExceeded")
@@ -272,15 +312,24 @@ class Sandbox:
         return await handler(request)
 
 
+def retry_after(wait_s: float) -> str:
+    """A Retry-After value: whole seconds, at least 1, never earlier than the slot frees."""
+    return str(max(1, math.ceil(wait_s)))
+
+
+def _window_problem(request: web.Request, wait_s: float) -> web.Response:
+    return _too_many(request, wait_s, "Rolling window limit reached.", "RateLimitExceeded")
+
+
 def _too_many(request: web.Request, wait_s: float, detail: str, code: str) -> web.Response:
-    retry_after = max(1, math.ceil(wait_s))
+    seconds = retry_after(wait_s)
     return problem(
         429,
         "Too Many Requests",
-        f"{detail} Retry after {retry_after} s.",
+        f"{detail} Retry after {seconds} s.",
         error_code=code,
         instance=request.path,
-        headers={"Retry-After": str(retry_after)},
+        headers={"Retry-After": seconds},
     )
 
 
@@ -293,13 +342,17 @@ def new_app(
     *middlewares: Middleware,
     extra_stats: StatsExtra | None = None,
     client_max_size: int = 1024**2,
+    window_refusal: WindowRefusal | None = None,
+    never_dropped: frozenset[str] = frozenset(),
 ) -> web.Application:
     """An application with the sandbox's limits and faults around ``middlewares`` and the stats route.
 
     ``extra_stats`` adds sandbox-specific numbers (e.g. how many records the store holds) to the stats;
-    ``client_max_size`` is the largest request body accepted (larger ones get 413).
+    ``client_max_size`` is the largest request body accepted (larger ones get 413); ``window_refusal``
+    answers a request past the rolling window in the API's own words (default: a problem+json 429);
+    ``never_dropped`` are paths whose POSTs store nothing (token endpoints), so "commit then drop" skips them.
     """
-    sandbox = Sandbox(options)
+    sandbox = Sandbox(options, window_refusal, never_dropped)
     app = web.Application(
         middlewares=[sandbox.outer, *middlewares, sandbox.delay], client_max_size=client_max_size
     )
@@ -337,6 +390,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fixture", default=None, metavar="PATH", help="JSON file with the sandbox's own starting data"
     )
+    parser.add_argument(
+        "--window-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests per rolling --window-s (default: the API's published limit, HaloPSA 300; 0 = off)",
+    )
+    parser.add_argument("--window-s", type=float, default=defaults.window_s, help="the rolling window's length")
+    parser.add_argument(
+        "--time-factor",
+        type=float,
+        default=defaults.time_factor,
+        help="divides the long windows and token lifetimes (100: 5 minutes pass in 3 s)",
+    )
 
 
 def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
@@ -352,6 +419,9 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         opaque_errors=ns.opaque_errors,
         page_size=ns.page_size,
         fixture=ns.fixture,
+        window_limit=ns.window_limit,
+        window_s=ns.window_s,
+        time_factor=ns.time_factor,
     )
 
 

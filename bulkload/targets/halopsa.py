@@ -232,16 +232,40 @@ class HaloPSA(Target):
         return {self.resource: {"create": [len(records) - updates, 0, 0], "update": [updates, 0, 0]}}
 
     async def resolve(self, client: Dispatcher, chunk: Chunk) -> list[int] | None:
-        """A POST whose answer was lost: look the records up by the match fields. All there: done; none: it
-        was not carried out (the array is saved whole or not at all); some: no telling."""
-        live = {k: int(r["id"]) for r in await self.listing(client) if (k := self.key(r)) is not None}
-        wanted = [self.key(msgspec.to_builtins(r)) for r in chunk.entries(self)]
-        if any(k is None for k in wanted):
-            return None
-        found = [live.get(k) for k in wanted if k is not None]
-        if all(i is not None for i in found):
-            return [i for i in found if i is not None]
-        return [] if all(i is None for i in found) else None
+        """A POST whose answer was lost. The array is saved whole or not at all, so its creates decide:
+        all found by the match fields → done; none → not carried out, and sending it again is safe (its
+        updates set fixed values); some → no telling. A call of updates only is safe to send again unless
+        the records already hold its values."""
+        live = await self.listing(client)
+        by_key = {k: int(r["id"]) for r in live if (k := self.key(r)) is not None}
+        by_id = {int(r["id"]): r for r in live}
+        records = [msgspec.to_builtins(r) for r in chunk.entries(self)]
+        creates = [r for r in records if r.get("id") is None]
+        if creates:
+            keys = [self.key(r) for r in creates]
+            if any(k is None for k in keys):
+                return None
+            found = [by_key.get(k) for k in keys if k is not None]
+            if all(i is None for i in found):
+                return []
+            if any(i is None for i in found):
+                return None
+            new_ids = iter(found)
+            return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
+        applied = all(self._differences(r, by_id.get(int(r["id"])) or {}) == [] for r in records)
+        return [int(r["id"]) for r in records] if applied else []
+
+    def _differences(self, sent: Mapping[str, Any], found: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+        """(field, sent, found) for what the API should hold after `sent` but does not; secrets (never
+        returned) and the server's own fields are not compared."""
+        out = []
+        for name, value in sent.items():
+            field = self.schema.get(name)
+            if field is None or field.secret or field.read_only or name == "id":
+                continue
+            if found.get(name) != value:
+                out.append((name, value, found.get(name)))
+        return out
 
     # --- reconciliation: list the resource, compare count and every loaded record field by field -----------
     async def reconcile(self, client: Dispatcher, ledger: Ledger, files: list[str]) -> dict[str, Any]:
@@ -250,8 +274,9 @@ class HaloPSA(Target):
         live = {int(r["id"]): r for r in await self.listing(client)}
         created = dict(ledger.db().execute("SELECT loc, id FROM created").fetchall())
         creates = sum(f[0] for per in ledger.expected().values() for k, f in per.items() if k == "create")
-        differences: list[dict[str, Any]] = []
-        missing: list[dict[str, Any]] = []
+        # what each record should hold: its rows in file order, a later update over an earlier create
+        desired: dict[int, dict[str, Any]] = {}
+        lines: dict[int, tuple[str, int]] = {}
         for file_idx, path in enumerate(files):
             for item in Source(path):
                 if isinstance(item, BadRow):
@@ -260,18 +285,20 @@ class HaloPSA(Target):
                 record_id = created.get((file_idx << LOC_SHIFT) + line)
                 if record_id is None:
                     continue  # not loaded: rejected or in doubt, and reported as such
-                found = live.get(record_id)
-                if found is None:
-                    missing.append({"id": record_id, "file": path, "line": line})
-                    continue
-                sent = msgspec.to_builtins(self.validate(dict(row)))
-                for name, value in sent.items():
-                    field = self.schema.get(name)
-                    if field is None or field.secret or field.read_only or name == "id":
-                        continue
-                    if found.get(name) != value:
-                        differences.append({"id": record_id, "line": line, "field": name, "sent": value,
-                                            "found": found.get(name)})
+                desired.setdefault(record_id, {}).update(msgspec.to_builtins(self.validate(dict(row))))
+                lines[record_id] = (path, line)
+        differences: list[dict[str, Any]] = []
+        missing: list[dict[str, Any]] = []
+        for record_id, sent in desired.items():
+            path, line = lines[record_id]
+            found = live.get(record_id)
+            if found is None:
+                missing.append({"id": record_id, "file": path, "line": line})
+                continue
+            differences.extend(
+                {"id": record_id, "line": line, "field": name, "sent": value, "found": got}
+                for name, value, got in self._differences(sent, found)
+            )
         expected_count = (self.before or 0) + creates
         return {
             "ok": not differences and not missing and len(live) == expected_count,
