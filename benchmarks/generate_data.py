@@ -678,7 +678,7 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 
 def halopsa_rows(
-    rows: int, *, seed: int = 0, bad_every: int = 0, resource: str = "XeroDetails", **_: Any
+    rows: int, *, seed: int = 0, bad_every: int = 0, resource: str = "XeroDetails", updates: bool = True, **_: Any
 ) -> Iterator[Row]:
     """``rows`` records for one HaloPSA resource, creates (no ``id``) with every 5th row an update of a
     record created :data:`HALOPSA_UPDATE_GAP` or more rows earlier (the id it gets in a sandbox that is
@@ -707,7 +707,7 @@ def halopsa_rows(
             "division": str(rng.randint(100_000, 999_999)),
         }
         row: Row = {}
-        if n % 5 == 0 and created > HALOPSA_UPDATE_GAP:
+        if updates and n % 5 == 0 and created > HALOPSA_UPDATE_GAP:
             row["id"] = rng.randint(1, created - HALOPSA_UPDATE_GAP)
         row.update((f.name, _halopsa_value(rng, f, ctx)) for f in fields)
         if "name" in row:
@@ -760,6 +760,7 @@ def write_file(
     customers: int = 1000,
     customers_bad_every: int | None = None,
     resource: str = "XeroDetails",
+    updates: bool = True,
 ) -> int:
     """Write ``rows`` rows of ``kind`` to ``out`` (gzip when ``compress``); returns how many were written.
 
@@ -780,6 +781,7 @@ def write_file(
         customers=customers,
         customers_bad_every=bad_every if customers_bad_every is None else customers_bad_every,
         resource=resource,
+        updates=updates,
     )
     raw = gz.open(out, "wb", compresslevel=5) if compress else open(out, "wb")  # noqa: SIM115
     written = 0

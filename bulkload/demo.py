@@ -41,10 +41,9 @@ class Flow:
 
 FLOWS = [
     Flow("economic", "e-conomic journal entries", "economic", ["economic/entries.csv"], batch_size=100),
-    *(Flow(f"halopsa-{name}", f"HaloPSA {name}", "halopsa", [f"halopsa/{file}"],
-           {"resource": name, "match_on": "name"}, batch_size=10)
-      for name, file in (("XeroDetails", "XeroDetails.csv"), ("QuickBooksDetails", "QuickBooksDetails.jsonl"),
-                         ("AvalaraDetails", "AvalaraDetails.csv"))),
+    Flow("halopsa", "HaloPSA Xero, QuickBooks and Avalara settings", "halopsa",
+         ["halopsa/XeroDetails.csv", "halopsa/QuickBooksDetails.jsonl", "halopsa/AvalaraDetails.csv"],
+         {"match_on": "name"}, batch_size=10),
     Flow("visma-core", "Visma Core entries and drafts", "visma-core", ["visma_core/entries.csv"]),
     Flow("visma-core-costs", "Visma Core seller/buyer costs", "visma-core", ["visma_core/costs.csv"],
          {"kind": "costs"}),

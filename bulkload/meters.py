@@ -6,9 +6,11 @@ time; the GCRA meter below spaces every start by 1/rate from the first call on a
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import anyio
 
@@ -100,6 +102,26 @@ class WindowMeter:
                 break
             await anyio.sleep(wait)
         self._starts.append(self._clock())
+
+    def keep(self, path: Path) -> None:
+        """Save the calls still inside the window, so the next run against the same API counts them: the
+        server's window does not end with this process."""
+        now_mono, now_wall = self._clock(), time.time()
+        recent = [now_wall - (now_mono - t) for t in self._starts if t > now_mono - self.window_s]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(recent))
+        except OSError:
+            pass  # a cache: a run without it is merely less careful
+
+    def restore(self, path: Path) -> None:
+        try:
+            recent = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return
+        now_mono, now_wall = self._clock(), time.time()
+        starts = sorted(now_mono - (now_wall - float(t)) for t in recent if now_wall - float(t) < self.window_s)
+        self._starts.extend(starts[-self.limit:])
 
     def wait_for(self, calls: float) -> float:
         """Seconds the window alone makes `calls` more calls take (for an honest ETA)."""

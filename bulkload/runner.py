@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -60,6 +63,25 @@ def windows(job: Job) -> list[WindowMeter]:
     meters = [WindowMeter(limit, span) for limit, span in job.windows()]
     by_rate = WindowMeter.for_rate(job.rate)
     return meters + ([by_rate] if by_rate else [])
+
+
+def window_file(job: Job, meter: WindowMeter) -> Path:
+    """Where the calls of a window are kept between runs: per API address and window, in the user's cache."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.sha256(f"{job.api_url}|{meter.limit}|{meter.window_s}".encode()).hexdigest()[:24]
+    return cache / "bulkload" / "windows" / f"{key}.json"
+
+
+@contextmanager
+def kept(job: Job, dispatcher: Dispatcher) -> Iterator[None]:
+    """The server's rolling window outlives this process: start from the calls earlier runs made in it."""
+    for meter in dispatcher.windows:
+        meter.restore(window_file(job, meter))
+    try:
+        yield
+    finally:
+        for meter in dispatcher.windows:
+            meter.keep(window_file(job, meter))
 
 
 async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False) -> dict[str, Any]:
@@ -131,43 +153,52 @@ async def _execute(
         job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s
     ) as client:
         dispatcher = _dispatcher(job, target, client, ledger)
-        await target.setup(dispatcher, sources)
-        ledger.set_options(target.options())
-        loader = Loader(target, ledger, dispatcher, tally)
-        loader.resend_in_doubt = resend_in_doubt
-        ledger.set_status("running")
+        with kept(job, dispatcher):
+            return await _load_and_reconcile(job, target, ledger, dispatcher, sources, tally, started,
+                                             progress=progress, resend_in_doubt=resend_in_doubt)
 
-        def limit_wait(calls: float) -> float:
-            return max((w.wait_for(calls) for w in dispatcher.windows), default=0.0)
 
-        def snapshot() -> Snapshot:
-            c = dispatcher.counters
-            return Snapshot(loader.rows_read, tally.loaded, tally.rejected, tally.in_doubt, c.requests, c.retries,
-                            c.rate_limited, limit_wait)
+async def _load_and_reconcile(
+    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, sources: list[Source], tally: Tally,
+    started: float, *, progress: bool, resend_in_doubt: bool,
+) -> dict[str, Any]:
+    await target.setup(dispatcher, sources)
+    ledger.set_options(target.options())
+    loader = Loader(target, ledger, dispatcher, tally)
+    loader.resend_in_doubt = resend_in_doubt
+    ledger.set_status("running")
 
-        async with anyio.create_task_group() as tg:
-            if progress:
-                tg.start_soon(show_progress, snapshot, job.files)
-            earlier: list[int] = []
-            for phase, indexes in enumerate(target.phases(len(sources))):
-                if tally.stopped:
-                    break
-                context = ledger.phase_context(phase)
-                if context is None:  # worked out once; a resume plans with the same
-                    context = target.before_phase(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
-                    ledger.set_phase_context(phase, context)
-                earlier.extend(indexes)
-                spec = PlanSpec(target.name, target.options(), [str(sources[i].path) for i in indexes], indexes,
-                                context, job.delimiter, job.columns, job.items_per_call, target.max_bytes)
-                await run_chunks(loader, spec, job.concurrency)
-            tg.cancel_scope.cancel()
-        load_s = time.monotonic() - started
-        recon = None
-        if not tally.stopped:
-            try:
-                recon = await reconcile_remote(ledger, target, dispatcher, job.files)
-            except BulkloadError as exc:
-                tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`", EXIT_STOPPED)
+    def limit_wait(calls: float) -> float:
+        return max((w.wait_for(calls) for w in dispatcher.windows), default=0.0)
+
+    def snapshot() -> Snapshot:
+        c = dispatcher.counters
+        return Snapshot(loader.rows_read, tally.loaded, tally.rejected, tally.in_doubt, c.requests, c.retries,
+                        c.rate_limited, limit_wait)
+
+    async with anyio.create_task_group() as tg:
+        if progress:
+            tg.start_soon(show_progress, snapshot, job.files)
+        earlier: list[int] = []
+        for phase, indexes in enumerate(target.phases(len(sources))):
+            if tally.stopped:
+                break
+            context = ledger.phase_context(phase)
+            if context is None:  # worked out once; a resume plans with the same
+                context = target.before_phase(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
+                ledger.set_phase_context(phase, context)
+            earlier.extend(indexes)
+            spec = PlanSpec(target.name, target.options(), [str(sources[i].path) for i in indexes], indexes,
+                            context, job.delimiter, job.columns, job.items_per_call, target.max_bytes)
+            await run_chunks(loader, spec, job.concurrency)
+        tg.cancel_scope.cancel()
+    load_s = time.monotonic() - started
+    recon = None
+    if not tally.stopped:
+        try:
+            recon = await reconcile_remote(ledger, target, dispatcher, job.files)
+        except BulkloadError as exc:
+            tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`", EXIT_STOPPED)
     status = "stopped" if tally.stopped else "complete"
     ledger.set_status(status)
     rejected_rows = ledger.rows("rejected")
@@ -220,7 +251,8 @@ async def reconcile(
         async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
                           timeout_s=job.timeout_s) as client:
             dispatcher = _dispatcher(job, target, client, ledger)
-            recon = await reconcile_remote(ledger, target, dispatcher, [f["path"] for f in ledger.run.files])
+            with kept(job, dispatcher):
+                recon = await reconcile_remote(ledger, target, dispatcher, [f["path"] for f in ledger.run.files])
         counts = ledger.row_counts()
         out: dict[str, Any] = {
             "target": target.name,

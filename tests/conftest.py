@@ -39,6 +39,15 @@ def write_entries(
     return {"rows": rows, "debit": debit}
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Windows kept between runs go to a cache of the test session's own, never the user's."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture
 def env() -> dict[str, str]:
     return dict(CREDS)

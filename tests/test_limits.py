@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import anyio
 import pytest
@@ -97,6 +98,17 @@ def test_progress_eta_counts_the_window() -> None:
     snap = Snapshot(1000, 1000, 0, 0, requests=20, retries=0, rate_limited=0, limit_wait=lambda calls: calls)
     # 1,000 of 3,000 rows in 10 s is 100 rows/s (ETA 20 s), but 40 more calls need 40 s of window
     assert "ETA 0:00:40" in describe(snap, 10.0, 3000)
+
+
+def test_a_window_outlives_the_process_that_filled_it(tmp_path: Path) -> None:
+    first = WindowMeter(3, 60.0, margin_s=0.0)
+    first._starts.extend([time.monotonic() - 70, time.monotonic() - 5, time.monotonic() - 1])
+    first.keep(tmp_path / "w.json")
+    later = WindowMeter(3, 60.0, margin_s=0.0)  # the next run, against the same API
+    later.restore(tmp_path / "w.json")
+    assert len(later._starts) == 2, "calls still in the window are counted, older ones not"
+    assert later.wait_for(2) == pytest.approx(20.0, abs=1.0)
+    WindowMeter(3, 60.0).restore(tmp_path / "missing.json")  # no cache yet: nothing to count
 
 
 def test_window_for_a_rate() -> None:

@@ -40,7 +40,7 @@ def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
         "ledger": str(tmp_path / f"{data.stem}.sqlite"), "rejects": str(tmp_path / f"{data.stem}.rejects.csv"),
         "report": str(tmp_path / f"{data.stem}.json"), **kw,
     }
-    settings["target_options"] = {"resource": "XeroDetails", **kw.get("target_options", {})}
+    settings["target_options"] = {"resources": ["XeroDetails"], **kw.get("target_options", {})}
     return Job(target="halopsa", files=[str(data)], base_url=url, **settings)
 
 

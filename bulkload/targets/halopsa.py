@@ -13,6 +13,7 @@ import json
 import time
 import urllib.parse
 from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
@@ -54,6 +55,27 @@ class _Token(msgspec.Struct):
     expires_in: float = 3600.0
 
 
+class Resource:
+    """One of the nine resources: its schema, the Struct sent to it, and what is secret or nested."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.path = f"/api/{name}"
+        self.schema: dict[str, Field] = {f.name: f for f in RESOURCES[name]}
+        self.fields = frozenset(f.name for f in self.schema.values() if not f.read_only)
+        self.type = record_type(name)
+        self.decode = msgspec.json.Decoder(list[self.type]).decode  # type: ignore[name-defined]
+        self.secrets = [f.name for f in self.schema.values() if f.secret]
+        self.nested = [f.name for f in self.schema.values() if f.kind in ("object", "array")]
+
+
+def resource_named(name: str) -> str:
+    try:
+        return canonical_resource(name)
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0])) from None
+
+
 class HaloPSA(Target):
     name = "halopsa"
     idempotent = False
@@ -70,53 +92,72 @@ class HaloPSA(Target):
     fields: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
-        self, resource: str, match_on: Sequence[str] = (), tenant: str | None = None,
-        existing: Mapping[str, int] | None = None, before: int | None = None,
+        self, resources: Sequence[str], match_on: Sequence[str] = (), tenant: str | None = None,
+        existing: Mapping[str, Mapping[str, int]] | None = None, before: Mapping[str, int] | None = None,
     ) -> None:
-        try:
-            self.resource = canonical_resource(resource)
-        except KeyError as exc:
-            raise ConfigError(str(exc.args[0])) from None
-        self.schema: dict[str, Field] = {f.name: f for f in RESOURCES[self.resource]}
-        self.fields = frozenset(f.name for f in self.schema.values() if not f.read_only)  # type: ignore[misc]
-        unknown = [m for m in match_on if m not in self.schema]
-        if unknown:
-            raise ConfigError(f"--match-on {', '.join(unknown)}: not fields of {self.resource}")
-        if any(self.schema[m].secret for m in match_on):
-            raise ConfigError("--match-on cannot use a secret field: the API never returns it")
+        if not resources:
+            raise ConfigError(f"halopsa needs --resource (or files named after it), one of {', '.join(RESOURCES)}")
+        #: the resource of each input file (the last one also stands for any further file)
+        self.resources = [resource_named(r) for r in resources]
+        self.kinds = {name: Resource(name) for name in dict.fromkeys(self.resources)}
+        for kind in self.kinds.values():
+            unknown = [m for m in match_on if m not in kind.schema]
+            if unknown:
+                raise ConfigError(f"--match-on {', '.join(unknown)}: not fields of {kind.name}")
+            if any(kind.schema[m].secret for m in match_on):
+                raise ConfigError("--match-on cannot use a secret field: the API never returns it")
         self.match_on = list(match_on)
         self.tenant = tenant
-        self.existing = dict(existing or {})  # match key -> id, listed before planning
-        self.before = before
-        self.path = f"/api/{self.resource}"  # type: ignore[misc]
-        self._type = record_type(self.resource)
-        self._decode_records = msgspec.json.Decoder(list[self._type]).decode  # type: ignore[name-defined]
-        self._secrets = [f.name for f in self.schema.values() if f.secret]
-        self._nested = [f.name for f in self.schema.values() if f.kind in ("object", "array")]
+        #: per resource: match key -> id, and how many records there were, listed before planning
+        self.existing = {r: dict(v) for r, v in (existing or {}).items()}
+        self.before = dict(before) if before is not None else None
+        self.current = self.kinds[self.resources[0]]
         self._credentials: dict[str, str] = {}
         self._token: tuple[str, float, float] | None = None  # value, expires at, fetched at
         self._token_lock = anyio.Lock()
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--resource", help=f"one of {', '.join(RESOURCES)}")
+        parser.add_argument("--resource", help=f"one of {', '.join(RESOURCES)} (default: from each file's name, "
+                            "e.g. XeroDetails.csv)")
         parser.add_argument("--match-on", help="FIELD[,FIELD]: update the record these fields match instead of "
                             "creating one (re-runnable loads)")
         parser.add_argument("--tenant", help="hosted instances: the tenant for the token request")
 
     @classmethod
+    def arrange_files(cls, files: list[str], options: dict[str, Any]) -> list[str]:
+        """Each file's resource: --resource for all, else the file's name (XeroDetails.csv, AvalaraDetails.jsonl)."""
+        forced = options.pop("resource", None)
+        options["resources"] = [resource_named(forced or Path(f).name.split(".")[0]) for f in files]
+        return files
+
+    @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> HaloPSA:
-        if not options.get("resource"):
-            raise ConfigError(f"halopsa needs --resource, one of {', '.join(RESOURCES)}")
+        resources = options.get("resources") or ([options["resource"]] if options.get("resource") else [])
         match_on = options.get("match_on") or ()
         if isinstance(match_on, str):
             match_on = [m.strip() for m in match_on.split(",") if m.strip()]
-        return cls(options["resource"], match_on, options.get("tenant"), options.get("existing"),
-                   options.get("before"))
+        return cls(resources, match_on, options.get("tenant"), options.get("existing"), options.get("before"))
 
     def options(self) -> dict[str, Any]:
-        return {"resource": self.resource, "match_on": self.match_on, "tenant": self.tenant,
+        return {"resources": self.resources, "match_on": self.match_on, "tenant": self.tenant,
                 "existing": self.existing, "before": self.before}
+
+    def _file(self, file_idx: int) -> Resource:
+        return self.kinds[self.resources[min(file_idx, len(self.resources) - 1)]]
+
+    def fields_of(self, file_idx: int) -> frozenset[str]:
+        return self._file(file_idx).fields
+
+    def begin_file(self, file_idx: int) -> None:
+        self.current = self._file(file_idx)
+
+    def phases(self, n_files: int) -> list[list[int]]:
+        """One resource at a time: chunks in flight together are all of one resource."""
+        by_resource: dict[str, list[int]] = {}
+        for i in range(n_files):
+            by_resource.setdefault(self._file(i).name, []).append(i)
+        return list(by_resource.values())
 
     # --- credentials: an OAuth2 client-credentials token, fetched through the limits ---------------------
     def credentials(self, env: Mapping[str, str]) -> dict[str, str]:
@@ -154,12 +195,12 @@ class HaloPSA(Target):
             return {"Authorization": f"Bearer {token.access_token}"}
 
     # --- before planning: what already exists, for --match-on and the reconciliation count ---------------
-    async def listing(self, client: Dispatcher) -> list[dict[str, Any]]:
+    async def listing(self, client: Dispatcher, kind: Resource) -> list[dict[str, Any]]:
         # every record, enabled or not: what exists is what a match or a count must see
         params: dict[str, str] = {
-            f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[self.resource]
+            f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]
         }
-        records = _decode((await client.send("GET", self.path, params=params)).body)
+        records = _decode((await client.send("GET", kind.path, params=params)).body)
         if isinstance(records, dict):  # a paged answer
             records = next((v for v in records.values() if isinstance(v, list)), [])
         return [r for r in records if isinstance(r, dict)]
@@ -172,25 +213,29 @@ class HaloPSA(Target):
     async def setup(self, client: Dispatcher, sources: Sequence[Source]) -> None:
         if self.before is not None:
             return  # a resumed run keeps what it saw before it started
-        records = await self.listing(client)
-        self.before = len(records)
-        if self.match_on:
-            self.existing = {k: int(r["id"]) for r in records if (k := self.key(r)) is not None}
+        before: dict[str, int] = {}
+        for kind in self.kinds.values():
+            records = await self.listing(client, kind)
+            before[kind.name] = len(records)
+            if self.match_on:
+                self.existing[kind.name] = {k: int(r["id"]) for r in records if (k := self.key(r)) is not None}
+        self.before = before
 
     # --- per row ---------------------------------------------------------------------------------------
     def validate(self, row: dict[str, Any]) -> Any:
-        for name in self._nested:
+        kind = self.current
+        for name in kind.nested:
             if isinstance(row.get(name), str):  # JSON text in a CSV cell
                 try:
                     row[name] = json.loads(row[name])
                 except ValueError as exc:
                     raise RowInvalid(name, f"not valid JSON: {exc}") from None
         try:
-            record = msgspec.convert(row, self._type, strict=False)
+            record = msgspec.convert(row, kind.type, strict=False)
         except msgspec.ValidationError as exc:
             raise row_invalid(exc) from None
         if self.match_on and getattr(record, "id", None) is None:
-            found = self.existing.get(self.key(row) or "")
+            found = self.existing.get(kind.name, {}).get(self.key(row) or "")
             if found is not None:
                 record.id = found  # type: ignore[attr-defined]  # an update of the record that matches
         return record
@@ -202,7 +247,7 @@ class HaloPSA(Target):
         if isinstance(row, str):
             return row
         data = dict(row) if isinstance(row, Mapping) else msgspec.to_builtins(row)
-        for name in self._secrets:
+        for name in self.current.secrets:
             if data.get(name) is not None:
                 data[name] = MASK
         return msgspec.json.encode(data).decode()
@@ -212,10 +257,10 @@ class HaloPSA(Target):
         return msgspec.json.encode(records)
 
     def decode(self, body: bytes) -> list[Any]:
-        return self._decode_records(body)
+        return self.current.decode(body)
 
     async def call_for(self, client: Dispatcher, chunk: Chunk) -> Call:
-        return Call("POST", self.path, chunk.body, repeatable=False)
+        return Call("POST", self._file(chunk.file_idx).path, chunk.body, repeatable=False)
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
         saved = _decode(body)
@@ -229,14 +274,14 @@ class HaloPSA(Target):
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         updates = sum(1 for r in records if getattr(r, "id", None) is not None)
-        return {self.resource: {"create": [len(records) - updates, 0, 0], "update": [updates, 0, 0]}}
+        return {self.current.name: {"create": [len(records) - updates, 0, 0], "update": [updates, 0, 0]}}
 
     async def resolve(self, client: Dispatcher, chunk: Chunk) -> list[int] | None:
         """A POST whose answer was lost. The array is saved whole or not at all, so its creates decide:
         all found by the match fields → done; none → not carried out, and sending it again is safe (its
         updates set fixed values); some → no telling. A call of updates only is safe to send again unless
         the records already hold its values."""
-        live = await self.listing(client)
+        live = await self.listing(client, self._file(chunk.file_idx))
         by_key = {k: int(r["id"]) for r in live if (k := self.key(r)) is not None}
         by_id = {int(r["id"]): r for r in live}
         records = [msgspec.to_builtins(r) for r in chunk.entries(self)]
@@ -259,60 +304,71 @@ class HaloPSA(Target):
         """(field, sent, found) for what the API should hold after `sent` but does not; secrets (never
         returned) and the server's own fields are not compared."""
         out = []
+        schema = self.current.schema
         for name, value in sent.items():
-            field = self.schema.get(name)
+            field = schema.get(name)
             if field is None or field.secret or field.read_only or name == "id":
                 continue
             if found.get(name) != value:
                 out.append((name, value, found.get(name)))
         return out
 
-    # --- reconciliation: list the resource, compare count and every loaded record field by field -----------
+    # --- reconciliation: list each resource, compare count and every loaded record field by field ---------
     async def reconcile(self, client: Dispatcher, ledger: Ledger, files: list[str]) -> dict[str, Any]:
         from ..ledger import LOC_SHIFT
 
-        live = {int(r["id"]): r for r in await self.listing(client)}
         created = dict(ledger.db().execute("SELECT loc, id FROM created").fetchall())
-        creates = sum(f[0] for per in ledger.expected().values() for k, f in per.items() if k == "create")
-        # what each record should hold: its rows in file order, a later update over an earlier create
-        desired: dict[int, dict[str, Any]] = {}
-        lines: dict[int, tuple[str, int]] = {}
-        for file_idx, path in enumerate(files):
-            for item in Source(path):
-                if isinstance(item, BadRow):
-                    continue
-                line, row = item
-                record_id = created.get((file_idx << LOC_SHIFT) + line)
-                if record_id is None:
-                    continue  # not loaded: rejected or in doubt, and reported as such
-                desired.setdefault(record_id, {}).update(msgspec.to_builtins(self.validate(dict(row))))
-                lines[record_id] = (path, line)
+        expected = ledger.expected()
         differences: list[dict[str, Any]] = []
         missing: list[dict[str, Any]] = []
-        for record_id, sent in desired.items():
-            path, line = lines[record_id]
-            found = live.get(record_id)
-            if found is None:
-                missing.append({"id": record_id, "file": path, "line": line})
-                continue
-            differences.extend(
-                {"id": record_id, "line": line, "field": name, "sent": value, "found": got}
-                for name, value, got in self._differences(sent, found)
-            )
-        expected_count = (self.before or 0) + creates
+        scopes: dict[str, dict[str, int]] = {}
+        for kind in self.kinds.values():
+            self.current = kind
+            live = {int(r["id"]): r for r in await self.listing(client, kind)}
+            # what each record should hold: its rows in file order, a later update over an earlier create
+            desired: dict[int, dict[str, Any]] = {}
+            lines: dict[int, tuple[str, int]] = {}
+            for file_idx, path in enumerate(files):
+                if self._file(file_idx) is not kind:
+                    continue
+                for item in Source(path):
+                    if isinstance(item, BadRow):
+                        continue
+                    line, row = item
+                    record_id = created.get((file_idx << LOC_SHIFT) + line)
+                    if record_id is None:
+                        continue  # not loaded: rejected or in doubt, and reported as such
+                    desired.setdefault(record_id, {}).update(msgspec.to_builtins(self.validate(dict(row))))
+                    lines[record_id] = (path, line)
+            for record_id, sent in desired.items():
+                path, line = lines[record_id]
+                found = live.get(record_id)
+                if found is None:
+                    missing.append({"id": record_id, "file": path, "line": line})
+                    continue
+                differences.extend(
+                    {"id": record_id, "resource": kind.name, "line": line, "field": name, "sent": value,
+                     "found": got}
+                    for name, value, got in self._differences(sent, found)
+                )
+            creates = expected.get(kind.name, {}).get("create", [0])[0]
+            scopes[kind.name] = {"before": (self.before or {}).get(kind.name, 0), "loaded": creates,
+                                 "expected": (self.before or {}).get(kind.name, 0) + creates, "remote": len(live)}
+        expected_count = sum(c["expected"] for c in scopes.values())
+        remote_count = sum(c["remote"] for c in scopes.values())
         return {
-            "ok": not differences and not missing and len(live) == expected_count,
+            "ok": not differences and not missing and all(c["expected"] == c["remote"] for c in scopes.values()),
             "remote_read": True,
             "expected_count": expected_count,
-            "remote_count": len(live),
-            "expected_totals": {"per_scope": {self.resource: {"records": expected_count}}},
-            "remote_totals": {"per_scope": {self.resource: {"records": len(live)}}},
+            "remote_count": remote_count,
+            "expected_totals": {"per_scope": {r: {"records": c["expected"]} for r, c in scopes.items()}},
+            "remote_totals": {"per_scope": {r: {"records": c["remote"]} for r, c in scopes.items()}},
             "missing": missing[:100],
             "missing_count": len(missing),
             "duplicates": [],
             "duplicates_count": 0,
             "differences": differences[:100],
             "differences_count": len(differences),
-            "scopes": {},
+            "scopes": scopes,
             "scope_name": self.scope_name,
         }
