@@ -33,6 +33,7 @@ CREATE TABLE chunks (
     seq INTEGER NOT NULL, part TEXT NOT NULL, file_idx INTEGER NOT NULL, key TEXT NOT NULL,
     state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, n_rows INTEGER NOT NULL,
     lines BLOB NOT NULL, body_hash TEXT NOT NULL, summary TEXT, returned TEXT, error TEXT, updated REAL NOT NULL,
+    sent_at REAL,
     PRIMARY KEY (seq, part));
 CREATE TABLE rows (
     file_idx INTEGER NOT NULL, line_no INTEGER NOT NULL, bucket TEXT NOT NULL, field TEXT NOT NULL,
@@ -63,6 +64,8 @@ class ChunkRow(NamedTuple):
     attempts: int
     body_hash: str
     n_rows: int
+    #: when its key was first sent (epoch seconds; None if never): APIs forget a key some time after that
+    sent_at: float | None
 
 
 class RowOutcome(NamedTuple):
@@ -188,9 +191,9 @@ class Ledger:
     # --- chunks ---------------------------------------------------------------------------------------
     def chunks(self) -> dict[tuple[int, str], ChunkRow]:
         return {
-            (seq, part): ChunkRow(state, key, attempts, body_hash, n)
-            for seq, part, state, key, attempts, body_hash, n in self._db.execute(
-                "SELECT seq, part, state, key, attempts, body_hash, n_rows FROM chunks"
+            (seq, part): ChunkRow(state, key, attempts, body_hash, n, sent_at)
+            for seq, part, state, key, attempts, body_hash, n, sent_at in self._db.execute(
+                "SELECT seq, part, state, key, attempts, body_hash, n_rows, sent_at FROM chunks"
             )
         }
 
@@ -199,13 +202,15 @@ class Ledger:
         calls: dict[int, int],
     ) -> None:
         """Record the key before the request leaves; counts one more attempt on a resend."""
+        now = time.time()
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
-                "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated)"
-                " VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?)"
-                " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=attempts+1, updated=excluded.updated",
-                (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, time.time()),
+                "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated,"
+                " sent_at) VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=attempts+1,"
+                " updated=excluded.updated, sent_at=COALESCE(sent_at, excluded.sent_at)",
+                (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now),
             )
             self._save_calls(calls)
 

@@ -9,6 +9,7 @@ CPU (and up to a switch interval of latency per hand-off) than the millisecond a
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,9 @@ from .errors import APIError, AuthError, BulkloadError, ConfigError, RunStopped
 from .ledger import ChunkRow, Ledger, RowOutcome
 from .planning import PlanSpec, planned
 from .targets.base import Call, RowsRefused, Target, Totals
+
+#: an idempotency key is trusted only until this long before the API forgets it
+KEY_TTL_MARGIN_S = 300.0
 
 #: exit codes, as DESIGN.md promises them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
@@ -145,14 +149,22 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return
-        if prev is not None and prev.state in ("sending", "in_doubt") and not call.repeatable:
+        repeatable = call.repeatable
+        if prev is not None and prev.state in ("sending", "in_doubt") and repeatable and self.target.idempotent:
+            # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
+            age = time.time() - (prev.sent_at or 0.0)
+            repeatable = prev.state == "sending" and age < self.target.key_ttl_s - KEY_TTL_MARGIN_S
+        if prev is not None and prev.state in ("sending", "in_doubt") and not repeatable:
             # an earlier attempt may have arrived: look where the API lets us, resend only when told to
             looked = await self.look(chunk)
             if looked:
                 self.record_done(chunk, looked, summary, summary)
                 return
             if looked is None and not self.resend_in_doubt:
-                self.mark_in_doubt(chunk, prev.state, "sent before the run stopped; outcome unknown")
+                why = "sent before the run stopped; outcome unknown"
+                if call.repeatable:
+                    why += f" (its key is older than the {self.target.key_ttl_s / 60:.0f} minutes the API keeps one)"
+                self.mark_in_doubt(chunk, prev.state, why)
                 return
         headers = {"Idempotency-Key": key} if self.target.idempotent else None
         try:

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import json
 import signal
+import sqlite3
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -170,6 +171,31 @@ async def test_killed_mid_run_then_resume_loads_exactly_once(tmp_path: Path) -> 
             first_sends = report["requests"] - report["retries"] - 21
             assert first_sends <= (totals["rows"] - before) // 100 + 4, "resume resent chunks that were done"
             assert_exactly_once(await remote_entries(url), totals)
+
+
+@pytest.mark.slow
+async def test_a_resume_after_the_key_cache_expired_does_not_trust_the_keys(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 300)
+    async with running("economic", SandboxOptions()) as url:
+        report = await load(job(tmp_path, [data], url, batch_size=100), env=CREDS)
+        assert report["loaded"] == totals["rows"]
+        # as if the run had been killed with two calls in flight, two hours ago
+        with sqlite3.connect(tmp_path / "run.sqlite") as db:
+            db.execute("UPDATE chunks SET state='sending', sent_at=sent_at-7200 WHERE seq IN (1, 2)")
+            db.execute("DELETE FROM created WHERE loc BETWEEN 2 AND 201")  # their answers never came back
+        again = await resume(str(tmp_path / "run.sqlite"), env=CREDS)
+        assert again["in_doubt"] == 200 and again["loaded"] == 400 and again["requests"] < 5, again
+        # the two calls had in fact arrived: reconciliation finds their entries, which the ledger cannot
+        # count as loaded, and says so
+        assert again["exit_code"] == 3 and again["reconcile"]["duplicates_count"] == 200
+        (first,) = [r for r in read_csv(tmp_path / "in_doubt.csv") if r["line"] == "2"]
+        assert "older than the 60 minutes" in first["last_error"]
+        # still in doubt on the next resume, and sent again only when the user says so
+        assert (await resume(str(tmp_path / "run.sqlite"), env=CREDS))["in_doubt"] == 200
+        # the sandbox still remembers the keys (their age was only pretended): resent, they replay
+        told = await resume(str(tmp_path / "run.sqlite"), env=CREDS, resend_in_doubt=True)
+        assert told["in_doubt"] == 0 and told["loaded"] == 600 and told["reconcile"]["ok"]
 
 
 @pytest.mark.slow

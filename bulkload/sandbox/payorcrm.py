@@ -27,6 +27,7 @@ from bulkload.sandbox.common import (
     auth_middleware,
     decode_items,
     json_response,
+    message_response,
     new_app,
 )
 
@@ -89,12 +90,6 @@ _invoices_decoder = msgspec.json.Decoder(list[Invoice])
 _encoder = msgspec.json.Encoder()
 
 
-def _message(status: int, text: str, errors: list[dict[str, Any]] | None = None) -> web.Response:
-    """PayorCRM's error body: ``{"message": ...}``, with ``errors`` on a refused upload."""
-    body: dict[str, Any] = {"message": text}
-    if errors is not None:
-        body["errors"] = errors
-    return json_response(body, status)
 
 
 def _customer_problems(customer: Customer) -> list[FieldProblem]:
@@ -119,14 +114,14 @@ class PayorCRM:
     ) -> web.Response | None:
         """The atomic 400 when any item is bad (``extra(item)`` adds the checks beyond types), else None."""
         if not items:
-            return _message(400, "Upload rejected: the array is empty", [])
+            return message_response(400, "Upload rejected: the array is empty", [])
         errors: list[dict[str, Any]] = []
         for i, (item, problem) in enumerate(zip(items, problems)):
             found = extra(item) if item is not None else [problem] if problem is not None else []
             errors.extend({"index": i, "field": field, "message": text} for field, text in found)
         if not errors:
             return None
-        return _message(400, "Upload rejected", [] if self.options.opaque_errors else errors)
+        return message_response(400, "Upload rejected", [] if self.options.opaque_errors else errors)
 
     async def _decode(
         self, request: web.Request, decoder: msgspec.json.Decoder[list[T]], item: type[T]
@@ -134,9 +129,9 @@ class PayorCRM:
         try:
             items, problems = decode_items(await request.read(), decoder, item)
         except BodyError as exc:
-            return _message(400, f"Upload rejected: {exc}", [])
+            return message_response(400, f"Upload rejected: {exc}", [])
         if len(items) > MAX_ITEMS:
-            return _message(413, f"Upload rejected: {len(items)} items, at most {MAX_ITEMS} per upload")
+            return message_response(413, f"Upload rejected: {len(items)} items, at most {MAX_ITEMS} per upload")
         return items, problems
 
     async def upload_customers(self, request: web.Request) -> web.Response:
@@ -211,7 +206,7 @@ def create_app(
         return bool(key and secret) and api_key in (None, key) and api_secret in (None, secret)
 
     def refuse(request: web.Request) -> web.Response:
-        return _message(401, "Unauthorized: send the api_key and api_secret headers")
+        return message_response(401, "Unauthorized: send the api_key and api_secret headers")
 
     def extra_stats() -> dict[str, Any]:
         return {"customers": len(crm.customers), "invoices": len(crm.invoices)}

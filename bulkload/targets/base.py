@@ -83,6 +83,8 @@ class Target:
     name: ClassVar[str]
     #: the API takes an idempotency key: a retry of a call whose answer was lost is safe
     idempotent: ClassVar[bool]
+    #: how long the API remembers a key's answer; a key older than this deduplicates nothing
+    key_ttl_s: ClassVar[float] = float("inf")
     #: method and path of the create call, for targets whose every chunk goes to the same place
     method: ClassVar[str] = "POST"
     path: ClassVar[str] = ""

@@ -105,6 +105,7 @@ _decode_created = msgspec.json.Decoder(list[_Created]).decode
 class Economic(Target):
     name = "economic"
     idempotent = True
+    key_ttl_s = 3600.0  # e-conomic caches a key's answer for one hour
     max_items = 500
     default_base_url = "https://apis.e-conomic.com/journalsapi/v11.0.2"
     credential_env = ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN")
