@@ -14,7 +14,7 @@ from .errors import (
     TransportError,
 )
 from .job import Job
-from .runner import dry_run, load, reconcile, resume
+from .runner import dry_run, load, reconcile, resume, rollback
 
 __all__ = [
     "APIError",
@@ -29,4 +29,5 @@ __all__ = [
     "load",
     "reconcile",
     "resume",
+    "rollback",
 ]

@@ -18,7 +18,7 @@ from .report import print_summary
 from .targets import TARGETS
 
 _JOB_FLAGS = ("base_url", "ledger", "rejects", "report", "concurrency", "rate", "window_limit", "window_s",
-              "batch_size", "daily_quota", "timeout_s", "attempts", "delimiter")
+              "batch_size", "daily_quota", "timeout_s", "attempts", "delimiter", "allow_duplicate_load")
 
 
 def _delimiter(value: str) -> str:
@@ -50,6 +50,8 @@ def _add_load(sub: Any) -> None:
         p.add_argument("--delimiter", type=_delimiter, help="CSV delimiter (default: detect , ; or tab)")
         p.add_argument("--config", help="TOML job file: [job] settings, [columns] mapping, [target], [credentials]")
         p.add_argument("--dry-run", action="store_true", help="read, validate and chunk only; no network")
+        p.add_argument("--allow-duplicate-load", action="store_true", default=None,
+                       help="load a file although it was already loaded into the same API")
         p.add_argument("--no-progress", action="store_true", help="no progress display")
         cls.add_arguments(p)
 
@@ -73,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("reconcile", help="compare a run's ledger with what the API holds now")
     rec.add_argument("--ledger", required=True)
     rec.add_argument("--report")
+    back = sub.add_parser("rollback", help="remove what a run created, where the API can delete")
+    back.add_argument("--ledger", required=True)
+    back.add_argument("--report")
     from .sandbox import TARGETS as SANDBOXES
     from .sandbox import add_arguments as add_sandbox_arguments
 
@@ -96,8 +101,7 @@ def _job(ns: argparse.Namespace) -> Job:
         value = getattr(ns, name, None)
         if value is not None:
             target_options[name] = value
-    files = cls.arrange_files(list(ns.files), target_options)
-    return Job(target=ns.target, files=files, target_options=target_options, **settings)
+    return Job(target=ns.target, files=list(ns.files), target_options=target_options, **settings)
 
 
 def _finish(report: dict[str, Any]) -> int:
@@ -121,6 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "reconcile":
             report = anyio.run(lambda: runner.reconcile(ns.ledger, report=ns.report))
             print(json.dumps(report["reconcile"], indent=2))
+            return int(report["exit_code"])
+        if ns.command == "rollback":
+            report = anyio.run(lambda: runner.rollback(ns.ledger, report=ns.report))
+            print(json.dumps({k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]},
+                             indent=2))
             return int(report["exit_code"])
         if ns.command == "sandbox":
             from .sandbox import options_from_args, serve

@@ -13,7 +13,6 @@ from .errors import ConfigError
 from .job import Job
 from .report import print_summary
 from .sandbox import SandboxOptions, running
-from .targets import TARGETS
 
 # sandbox credentials; the e-conomic sandbox keeps the pair demo/demo read-only, as the real API does
 DEMO_ENV = {
@@ -63,7 +62,7 @@ def samples_dir() -> Path:
 async def run_flow(flow: Flow, samples: Path, out: Path) -> dict[str, Any]:
     stem = out / flow.name
     options = {k: str(samples / v) if k in ("customers", "invoices") else v for k, v in flow.options.items()}
-    files = TARGETS[flow.target].arrange_files([str(samples / f) for f in flow.files], options)
+    files = [str(samples / f) for f in flow.files]
     async with running(flow.target, WEATHER) as base_url:
         print(f"\n== {flow.title}: sandbox at {base_url}", flush=True)
         job = Job(target=flow.target, files=files, base_url=base_url, target_options=options,

@@ -34,6 +34,8 @@ class Job:
     timeout_s: float = 60.0
     attempts: int = 8
     delimiter: str | None = None
+    #: load a file the record of loads says was already loaded into the same API
+    allow_duplicate_load: bool = False
     columns: dict[str, str] = field(default_factory=dict)
     target_options: dict[str, Any] = field(default_factory=dict)
     #: credentials given in the TOML file's [credentials] table; the environment wins over them
@@ -42,6 +44,7 @@ class Job:
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ConfigError(f"unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
+        self.files = TARGETS[self.target].arrange_files(list(self.files), self.target_options)
         if not self.files:
             raise ConfigError("no input file given")
         if self.concurrency < 1:

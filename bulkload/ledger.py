@@ -41,6 +41,7 @@ CREATE TABLE rows (
 CREATE TABLE created (loc INTEGER PRIMARY KEY, id INTEGER NOT NULL);
 CREATE TABLE baselines (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE calls (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE removed (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, outcome TEXT NOT NULL, at REAL NOT NULL);
 """
 
 
@@ -360,6 +361,24 @@ class Ledger:
     @_writes
     def set_phase_context(self, phase: int, context: dict[str, Any]) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"phase:{phase}", json.dumps(context)))
+
+    # --- rollback --------------------------------------------------------------------------------------
+    def created_lines(self) -> Iterator[tuple[int, int, int]]:
+        """(file index, line, id) of every row this run created or updated, in id order."""
+        for loc, record_id in self._db.execute("SELECT loc, id FROM created ORDER BY id"):
+            yield loc >> LOC_SHIFT, loc & ((1 << LOC_SHIFT) - 1), record_id
+
+    def removed(self) -> set[tuple[str, int]]:
+        return {(scope, i) for i, scope in self._db.execute("SELECT id, scope FROM removed")}
+
+    @_writes
+    def mark_removed(self, rows: Sequence[tuple[int, str, str]]) -> None:
+        """(id, scope, outcome) of records a rollback removed ("removed") or found gone ("gone")."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO removed VALUES (?, ?, ?, ?)", [(i, sc, o, time.time()) for i, sc, o in rows]
+            )
 
     # --- baselines and the call quota ---------------------------------------------------------------------
     def baselines(self) -> dict[str, dict[str, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 import uuid
@@ -16,12 +17,12 @@ import anyio
 
 from .chunking import Planner
 from .dispatch import Counters, Dispatcher, RetryPolicy
-from .errors import BulkloadError, ConfigError, LedgerError
+from .errors import APIError, BulkloadError, ConfigError, LedgerError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo
 from .meters import DailyQuota, RateMeter, WindowMeter
-from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, run_chunks
+from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, Loader, Tally, run_chunks
 from .planning import PlanSpec
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
@@ -65,11 +66,46 @@ def windows(job: Job) -> list[WindowMeter]:
     return meters + ([by_rate] if by_rate else [])
 
 
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bulkload"
+
+
 def window_file(job: Job, meter: WindowMeter) -> Path:
     """Where the calls of a window are kept between runs: per API address and window, in the user's cache."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     key = hashlib.sha256(f"{job.api_url}|{meter.limit}|{meter.window_s}".encode()).hexdigest()[:24]
-    return cache / "bulkload" / "windows" / f"{key}.json"
+    return cache_dir() / "windows" / f"{key}.json"
+
+
+def _load_key(job: Job, digest: str) -> str:
+    return f"{job.target}|{job.api_url}|{digest}"
+
+
+def loaded_before(job: Job, digest: str) -> dict[str, str] | None:
+    """An earlier load of the same file content into the same API, from the user's record of loads."""
+    try:
+        lines = (cache_dir() / "loads.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    key = _load_key(job, digest)
+    for line in reversed(lines):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("key") == key:
+            return {"at": str(entry.get("at")), "ledger": str(entry.get("ledger"))}
+    return None
+
+
+def remember_load(job: Job, digests: list[str], ledger: str) -> None:
+    at = time.strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        with open(cache_dir() / "loads.jsonl", "a", encoding="utf-8") as fh:
+            for digest in digests:
+                fh.write(json.dumps({"key": _load_key(job, digest), "at": at, "ledger": ledger}) + "\n")
+    except OSError:
+        pass  # the record only guards against loading twice; a load goes on without it
 
 
 @contextmanager
@@ -98,7 +134,16 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
         settings=job.settings(),
         key_prefix=uuid.uuid4().hex[:16],
     )
+    if not (job.allow_duplicate_load or target.rerunnable):
+        for path, digest in zip(job.files, hashes):
+            if (earlier := loaded_before(job, digest)) is not None:
+                raise ConfigError(
+                    f"{path} was already loaded into {job.api_url} ({earlier['at']}, ledger {earlier['ledger']}): "
+                    f"loading it again would create its records again. Continue that run with "
+                    f"`bulkload resume --ledger {earlier['ledger']}`, or pass --allow-duplicate-load"
+                )
     ledger = Ledger.create(job.ledger_path, run)
+    remember_load(job, hashes, str(ledger.path))
     try:
         return await _execute(job, target, ledger, credentials, sources, progress=progress)
     finally:
@@ -334,3 +379,76 @@ def dry_run(job: Job) -> dict[str, Any]:
     if job.report:
         write_report(job.report, report)
     return report
+
+
+async def rollback(
+    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Remove exactly what a run created, where the API can delete; run again after an interruption, it
+    finishes the job (what is already removed or gone is skipped)."""
+    started = time.monotonic()
+    ledger = Ledger.open(ledger_path)
+    try:
+        job = job_of(ledger)
+        target = job.make_target()
+        out: dict[str, Any] = {"target": target.name, "ledger": str(ledger.path), "removed": 0, "already_gone": 0,
+                               "failed": [], "requests": 0}
+        if not target.can_delete:
+            out |= {"status": "not_supported", "exit_code": EXIT_USAGE,
+                    "reason": f"{target.name} offers no way to delete what was created: nothing was removed"}
+        else:
+            credentials = job.credentials(env)
+            files = [f["path"] for f in ledger.run.files]
+            done = ledger.removed()
+            todo = [(scope, i) for scope, i in target.created_by_run(ledger, files) if (scope, i) not in done]
+            async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
+                              timeout_s=job.timeout_s) as client:
+                dispatcher = _dispatcher(job, target, client, ledger)
+                with kept(job, dispatcher):
+                    await _remove(target, ledger, dispatcher, todo, job.concurrency, out)
+                out["requests"] = dispatcher.counters.requests
+            out["already_removed_before"] = len(done)
+            out["status"] = "complete" if not out["failed"] else "stopped"
+            out["exit_code"] = EXIT_OK if not out["failed"] else EXIT_STOPPED
+        out["elapsed_s"] = round(time.monotonic() - started, 3)
+        if report:
+            write_report(report, out)
+        return out
+    finally:
+        ledger.close()
+
+
+async def _remove(
+    target: Target, ledger: Ledger, dispatcher: Dispatcher, todo: list[tuple[str, int]], concurrency: int,
+    out: dict[str, Any],
+) -> None:
+    send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=concurrency)
+    settled: list[tuple[int, str, str]] = []
+
+    async def worker(items: Any) -> None:
+        async with items:
+            async for scope, record_id in items:
+                try:
+                    await dispatcher.send("DELETE", target.delete_path(scope, record_id))
+                    settled.append((record_id, scope, "removed"))
+                    out["removed"] += 1
+                except APIError as exc:
+                    if exc.status == 404:  # gone already: by an earlier, interrupted rollback or by someone else
+                        settled.append((record_id, scope, "gone"))
+                        out["already_gone"] += 1
+                    else:
+                        out["failed"].append({"id": record_id, "scope": scope, "reason": str(exc)})
+                except BulkloadError as exc:
+                    out["failed"].append({"id": record_id, "scope": scope, "reason": str(exc)})
+                if len(settled) >= 100:
+                    ledger.mark_removed(settled)
+                    settled.clear()
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(concurrency):
+            tg.start_soon(worker, recv.clone())
+        recv.close()
+        async with send:
+            for item in todo:
+                await send.send(item)
+    ledger.mark_removed(settled)

@@ -39,13 +39,11 @@ def write_entries(
     return {"rows": rows, "debit": debit}
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Windows kept between runs go to a cache of the test session's own, never the user's."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+@pytest.fixture(autouse=True)
+def _cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What bulkload keeps between runs (rolling windows, the record of loads) goes to a cache of each
+    test's own, never the user's, so tests cannot see each other's loads."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture

@@ -45,8 +45,7 @@ async def stored(url: str, kind: str) -> list[dict[str, Any]]:
 
 def job(tmp_path: Path, url: str, files: dict[str, Path], batch_size: int | None = None, **options: Any) -> Job:
     target_options = {kind: str(path) for kind, path in files.items()} | options
-    files_ = PayorCRM.arrange_files([], target_options)
-    return Job(target="payorcrm", files=files_, base_url=url, ledger=str(tmp_path / "run.sqlite"),
+    return Job(target="payorcrm", files=[], base_url=url, ledger=str(tmp_path / "run.sqlite"),
                rejects=str(tmp_path / "rejects.csv"), target_options=target_options, batch_size=batch_size)
 
 

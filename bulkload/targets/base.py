@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import msgspec
@@ -225,6 +225,26 @@ class Target:
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         """Control totals of a chunk per scope (e.g. journal)."""
+        raise NotImplementedError
+
+    # --- rollback ------------------------------------------------------------------------------------
+    #: loading the same file again changes nothing (HaloPSA with --match-on): no duplicate-load check
+    @property
+    def rerunnable(self) -> bool:
+        return False
+
+    #: the API can delete what a run created (rollback); where it cannot, rollback says so
+    can_delete: ClassVar[bool] = False
+
+    def created_by_run(self, ledger: Ledger, files: list[str]) -> Iterator[tuple[str, int]]:
+        """(scope, id) of every record the run created (not those it only updated), for rollback."""
+        seen: set[int] = set()
+        for _, _, record_id in ledger.created_lines():
+            if record_id not in seen:
+                seen.add(record_id)
+                yield "", record_id
+
+    def delete_path(self, scope: str, record_id: int) -> str:
         raise NotImplementedError
 
     # --- reconciliation ----------------------------------------------------------------------------

@@ -194,6 +194,12 @@ class Economic(Target):
                 per[2] += cents
         return out
 
+    # --- rollback: draft entries are deleted one by one, by the numbers the API gave ---------------------
+    can_delete = True
+
+    def delete_path(self, scope: str, record_id: int) -> str:
+        return f"/draft-entries/{record_id}"
+
     # --- reconciliation: count endpoint, newest entry number, cursor walk ---------------------------
     async def count(self, client: Dispatcher, scope: str) -> int:
         return int(await client.get_json("/draft-entries/count", {"filter": f"journalNumber$eq:{int(scope)}"}))

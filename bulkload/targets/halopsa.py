@@ -12,7 +12,7 @@ import argparse
 import json
 import time
 import urllib.parse
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -128,6 +128,8 @@ class HaloPSA(Target):
     def arrange_files(cls, files: list[str], options: dict[str, Any]) -> list[str]:
         """Each file's resource: --resource for all, else the file's name (XeroDetails.csv, AvalaraDetails.jsonl)."""
         forced = options.pop("resource", None)
+        if forced is None and options.get("resources"):
+            return files  # arranged already (a resumed run's stored options)
         options["resources"] = [resource_named(forced or Path(f).name.split(".")[0]) for f in files]
         return files
 
@@ -312,6 +314,31 @@ class HaloPSA(Target):
             if found.get(name) != value:
                 out.append((name, value, found.get(name)))
         return out
+
+    @property
+    def rerunnable(self) -> bool:
+        return bool(self.match_on)  # the same file again updates what the first load created
+
+    # --- rollback: the records this run created, never the ones it only updated -----------------------------
+    can_delete = True
+
+    def created_by_run(self, ledger: Ledger, files: list[str]) -> Iterator[tuple[str, int]]:
+        from ..ledger import LOC_SHIFT
+
+        created = dict(ledger.db().execute("SELECT loc, id FROM created").fetchall())
+        for file_idx, path in enumerate(files):
+            self.begin_file(file_idx)
+            for item in Source(path):
+                if isinstance(item, BadRow):
+                    continue
+                line, row = item
+                record_id = created.get((file_idx << LOC_SHIFT) + line)
+                # a row that named its record (or matched one with --match-on) updated it: not ours to delete
+                if record_id is not None and getattr(self.validate(dict(row)), "id", None) is None:
+                    yield self.current.name, record_id
+
+    def delete_path(self, scope: str, record_id: int) -> str:
+        return f"{self.kinds[scope].path}/{record_id}"
 
     # --- reconciliation: list each resource, compare count and every loaded record field by field ---------
     async def reconcile(self, client: Dispatcher, ledger: Ledger, files: list[str]) -> dict[str, Any]:

@@ -162,6 +162,8 @@ class PayorCRM(Target):
     def arrange_files(cls, files: list[str], options: dict[str, Any]) -> list[str]:
         """`--customers C --invoices I` → [C, I] with their kinds; else the FILEs, all of --kind."""
         customers, invoices = options.pop("customers", None), options.pop("invoices", None)
+        if not (customers or invoices) and options.get("file_kinds"):
+            return files  # arranged already (a resumed run's stored options)
         if customers or invoices:
             if files:
                 raise ConfigError("give the files either as --customers/--invoices or as FILE... with --kind")

@@ -1,0 +1,179 @@
+"""What must refuse, and what must undo: configuration errors (one clear line, exit 2, nothing sent), a file
+loaded twice, two runs on one ledger, and rollback of exactly what a run created."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
+
+from bulkload import Job, load, rollback
+from bulkload.cli import main
+from bulkload.ledger import Ledger, RunInfo
+from bulkload.sandbox import SandboxOptions, running
+
+HALO = {"HALO_CLIENT_ID": "guard-client", "HALO_CLIENT_SECRET": "guard-secret"}
+
+
+def requests_seen(sandbox: SandboxProcess) -> int:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{sandbox.root}/_sandbox/stats", timeout=10) as resp:
+        return int(json.loads(resp.read())["requests"])
+
+
+def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run the CLI; it must exit 2 with one line of explanation and no traceback."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bulkload: error:") and "Traceback" not in err and "\n" not in err, err
+    return err
+
+
+@pytest.mark.slow
+def test_configuration_errors_are_one_line_and_send_nothing(
+    tmp_path: Path, sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for k, v in {**CREDS, **HALO, "VISMA_CORE_TOKEN": "t", "PAYORCRM_API_KEY": "k", "PAYORCRM_API_SECRET": "s"}.items():
+        monkeypatch.setenv(k, v)
+    url = sandbox_process.url
+    data = tmp_path / "e.csv"
+    write_entries(data, 5)
+    missing = tmp_path / "missing.csv"
+    unreadable = tmp_path / "locked.csv"
+    unreadable.write_text("x")
+    unreadable.chmod(0)
+    cases = [
+        (["load", "economic", str(missing), "--base-url", url], "cannot read"),
+        (["load", "halopsa", str(data), "--resource", "NopeDetails", "--base-url", url], "no HaloPSA resource"),
+        (["load", "visma-core", str(data), "--base-url", url], "column(s)"),
+        (["load", "economic", str(data), "--base-url", url, "--concurrency", "0"], "--concurrency"),
+        (["load", "payorcrm", str(data), "--base-url", url], "--kind"),
+    ]
+    if os.geteuid() != 0:  # root reads any file
+        cases.append((["load", "economic", str(unreadable), "--base-url", url], "cannot read"))
+    for argv, fragment in cases:
+        assert fragment in refused(argv, capsys), argv
+    monkeypatch.delenv("ECONOMIC_APP_SECRET_TOKEN")
+    assert "ECONOMIC_APP_SECRET_TOKEN" in refused(["load", "economic", str(data), "--base-url", url], capsys)
+    with pytest.raises(SystemExit) as exit_:  # argparse: an unknown target is a usage error too
+        main(["load", "nope", str(data)])
+    assert exit_.value.code == 2
+    assert requests_seen(sandbox_process) == 0
+
+
+@pytest.mark.slow
+def test_ledgers_that_are_not_this_runs_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    not_a_ledger = tmp_path / "notes.sqlite"
+    not_a_ledger.write_bytes(b"not a database" * 200)
+    assert "not a bulkload ledger" in refused(["resume", "--ledger", str(not_a_ledger)], capsys)
+    other = tmp_path / "old.sqlite"
+    Ledger.create(other, RunInfo(target="economic", base_url="http://127.0.0.1:9", files=[])).close()
+    with sqlite3.connect(other) as db:
+        db.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
+    assert "another bulkload version" in refused(["reconcile", "--ledger", str(other)], capsys)
+    busy = tmp_path / "busy.sqlite"
+    held = Ledger.create(busy, RunInfo(target="economic", base_url="http://127.0.0.1:9", files=[]))
+    try:  # a second process on the same ledger, while the first holds it
+        done = subprocess.run(bulkload_cmd("resume", "--ledger", str(busy)), env=child_env(CREDS),
+                              capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        held.close()
+    assert done.returncode == 2 and "in use by another bulkload process" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+async def test_a_file_loaded_once_is_refused_the_second_time(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 20)
+
+    def job(name: str, **kw: Any) -> Job:
+        return Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / f"{name}.sqlite"),
+                   rejects=str(tmp_path / f"{name}.csv"), **kw)
+
+    async with running("economic", SandboxOptions()) as url:
+        first = await load(job("first"), env=CREDS)
+        with pytest.raises(Exception, match="already loaded") as info:
+            await load(job("second"), env=CREDS)
+        assert "first.sqlite" in str(info.value) and "--allow-duplicate-load" in str(info.value)
+        assert not (tmp_path / "second.sqlite").exists()
+        forced = await load(job("third", allow_duplicate_load=True), env=CREDS)
+    assert first["loaded"] == forced["loaded"] == 40
+
+
+@pytest.mark.slow
+async def test_rollback_removes_exactly_what_the_run_created_and_can_be_run_again(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 60)
+    async with running("economic", SandboxOptions()) as url:
+        headers = {"X-AppSecretToken": "a", "X-AgreementGrantToken": "b"}
+        entry = {"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 9000, "date": "2026-11-01",
+                 "amount": 1.0, "currency": "DKK", "accountNumber": 1010}
+        async with aiohttp.ClientSession(headers=headers) as s, s.post(url + "/draft-entries", json=entry) as r:
+            theirs = (await r.json())["entryNumber"]
+        job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
+                  rejects=str(tmp_path / "rejects.csv"))
+        report = await load(job, env=CREDS)
+        assert report["loaded"] == 120
+        # an interrupted rollback: a third of the entries already removed; and someone removed the last one
+        with sqlite3.connect(tmp_path / "run.sqlite") as db:
+            ids = [i for (i,) in db.execute("SELECT id FROM created ORDER BY id")]
+            db.executemany("INSERT INTO removed VALUES (?, '', 'removed', 0)", [(i,) for i in ids[:40]])
+        async with aiohttp.ClientSession(headers=headers) as s, s.delete(f"{url}/draft-entries/{ids[-1]}") as r:
+            assert r.status == 204
+        first = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
+        again = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
+        async with aiohttp.ClientSession(headers=headers) as s:
+            async with s.get(url + "/draft-entries/count") as r:
+                left = await r.json()
+            async with s.get(url + f"/draft-entries/{theirs}") as r:
+                assert r.status == 200, "rollback removed an entry this run did not create"
+    # the 40 marked removed were not touched (they are still there: the interruption is pretended)
+    assert first["status"] == "complete" and first["exit_code"] == 0
+    assert (first["removed"], first["already_gone"]) == (79, 1) and first["already_removed_before"] == 40
+    assert (again["removed"], again["requests"]) == (0, 0)
+    assert left == 1 + 40  # theirs, and the 40 the pretended earlier rollback "removed"
+
+
+@pytest.mark.slow
+async def test_rollback_says_so_where_the_api_cannot_delete(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    data.write_text("caseId,accountingCostType,amount,description,entryDate\n1001,FEE,10.00,x,2026-11-01\n")
+    async with running("visma-core", SandboxOptions()) as url:
+        await load(Job(target="visma-core", files=[str(data)], base_url=url, ledger=str(tmp_path / "v.sqlite"),
+                       rejects=str(tmp_path / "r.csv")), env={"VISMA_CORE_TOKEN": "t"})
+        report = await rollback(str(tmp_path / "v.sqlite"), env={"VISMA_CORE_TOKEN": "t"})
+    assert report["status"] == "not_supported" and report["exit_code"] == 2 and report["removed"] == 0
+    assert "offers no way to delete" in report["reason"]
+
+
+@pytest.mark.slow
+async def test_halopsa_rollback_spares_the_records_it_only_updated(tmp_path: Path) -> None:
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        first_file = tmp_path / "XeroDetails.csv"
+        first_file.write_text("name,tenant_id\nExisting one,t-1\nExisting two,t-2\n")
+        await load(Job(target="halopsa", files=[str(first_file)], base_url=url, ledger=str(tmp_path / "a.sqlite"),
+                       rejects=str(tmp_path / "a.csv"), target_options={"match_on": "name"}), env=HALO)
+        second = tmp_path / "more" / "XeroDetails.csv"
+        second.parent.mkdir()
+        second.write_text("name,tenant_id\nExisting one,t-1b\nBrand new,t-3\n")
+        report = await load(Job(target="halopsa", files=[str(second)], base_url=url, ledger=str(tmp_path / "b.sqlite"),
+                                rejects=str(tmp_path / "b.csv"), target_options={"match_on": "name"}), env=HALO)
+        assert report["loaded"] == 2
+        undone = await rollback(str(tmp_path / "b.sqlite"), env=HALO)
+        async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
+            names = sorted(rec["name"] for rec in await r.json())
+    assert undone["removed"] == 1 and names == ["Existing one", "Existing two"]
