@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import bulkload_cmd, child_env
 
 from bulkload.demo import DEMO_ENV
-from conftest import bulkload_cmd, child_env
 
 CANARY = "CANARY7f3e"
 CREDENTIALS = {
