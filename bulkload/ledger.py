@@ -104,8 +104,8 @@ class Ledger:
         self._lock_fd = lock_fd
 
     # --- opening ---------------------------------------------------------------------------------------
-    @classmethod
-    def _connect(cls, path: Path) -> tuple[sqlite3.Connection, int]:
+    @staticmethod
+    def _lock(path: Path) -> int:
         lock_path = path.with_name(path.name + ".lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -116,6 +116,10 @@ class Ledger:
         except BlockingIOError:
             os.close(fd)
             raise LedgerError(f"the ledger {path} is in use by another bulkload process") from None
+        return fd
+
+    @classmethod
+    def _connect(cls, path: Path, fd: int) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -124,34 +128,47 @@ class Ledger:
             conn.close()
             os.close(fd)
             raise LedgerError(f"{path} is not a bulkload ledger ({exc})") from exc
-        return conn, fd
+        return conn
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], run: RunInfo) -> Ledger:
+        """A new ledger holding `run`. Built under another name and renamed into place once complete, so a
+        process killed while creating it leaves no half-made ledger behind."""
         path = Path(path)
-        if path.exists() and path.stat().st_size > 0:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = cls._lock(path)
+        if path.exists():
+            os.close(fd)
             raise LedgerError(
                 f"the ledger {path} already holds a run; use `bulkload resume --ledger {path}` "
                 "to continue it or choose another --ledger"
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn, fd = cls._connect(path)
-        with conn:
-            conn.execute("BEGIN")
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                conn.execute(statement)
-            conn.executemany(
-                "INSERT INTO meta VALUES (?, ?)",
-                [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__))],
-            )
-        return cls(path, conn, fd)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
+        try:
+            conn = sqlite3.connect(draft, isolation_level=None)
+            with conn:
+                conn.execute("BEGIN")
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    conn.execute(statement)
+                conn.executemany(
+                    "INSERT INTO meta VALUES (?, ?)",
+                    [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__))],
+                )
+            conn.close()
+            os.replace(draft, path)
+        except (OSError, sqlite3.Error) as exc:
+            os.close(fd)
+            draft.unlink(missing_ok=True)
+            raise LedgerError(f"cannot create the ledger {path}: {exc}") from exc
+        return cls(path, cls._connect(path, fd), fd)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Ledger:
         path = Path(path)
         if not path.is_file():
             raise LedgerError(f"no ledger at {path}")
-        conn, fd = cls._connect(path)
+        fd = cls._lock(path)
+        conn = cls._connect(path, fd)
         try:
             version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:

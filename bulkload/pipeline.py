@@ -68,6 +68,10 @@ class Loader:
         self.rows_read = 0
         #: send calls that were in doubt again (the user said so: `resume --resend-in-doubt`)
         self.resend_in_doubt = False
+        #: for targets whose writes to one record must keep file order: the last chunk writing each record,
+        #: and per chunk the earlier chunks it waits for and its own done event
+        self._latest: dict[Any, anyio.Event] = {}
+        self._waits: dict[tuple[int, str], tuple[list[anyio.Event], anyio.Event | None]] = {}
         self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
         self.key_prefix = ledger.run.key_prefix
         self._baselines = ledger.baselines()
@@ -97,12 +101,28 @@ class Loader:
                 self.tally.rejected += len(rows)
             elif kind == "chunk":
                 _, _, seq, file_idx, lines, body, summary = message
+                chunk = Chunk(seq, file_idx, lines, body, summary=summary)
+                if self.target.ordered:
+                    self.order(chunk)
                 # also lets the workers run while the child plans ahead
-                await send.send(Chunk(seq, file_idx, lines, body, summary=summary))
+                await send.send(chunk)
             elif kind == "stop":
                 self.tally.stop(message[2], EXIT_STOPPED)
             if self.tally.stopped:
                 return
+
+    def order(self, chunk: Chunk) -> None:
+        """Writes to one record land in file order: a chunk waits for the earlier chunks that write the
+        same records (called in plan order, by the producer)."""
+        self.target.begin_file(chunk.file_idx)
+        keys = self.target.order_keys(chunk.entries(self.target))
+        if keys:
+            done = anyio.Event()
+            self._waits[(chunk.seq, chunk.part)] = (
+                [e for k in keys if (e := self._latest.get(k)) is not None], done
+            )
+            for k in keys:
+                self._latest[k] = done
 
     async def work(self, recv: MemoryObjectReceiveStream[Chunk]) -> None:
         async with recv:
@@ -110,7 +130,14 @@ class Loader:
                 if self.tally.stopped:
                     self.tally.skipped += len(chunk)
                     continue
-                await self.deliver(chunk)
+                before, done = self._waits.pop((chunk.seq, chunk.part), ([], None))
+                try:
+                    for earlier in before:
+                        await earlier.wait()
+                    await self.deliver(chunk)
+                finally:
+                    if done is not None:
+                        done.set()
 
     # --- one chunk -------------------------------------------------------------------------------------
     def key_of(self, chunk: Chunk) -> str:

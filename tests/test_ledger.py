@@ -74,3 +74,14 @@ def test_foreign_or_other_version_files_are_refused(tmp_path: Path) -> None:
         Ledger.open(tmp_path / "l.sqlite")
     with pytest.raises(LedgerError, match="no ledger"):
         Ledger.open(tmp_path / "missing.sqlite")
+
+
+def test_a_ledger_is_whole_or_absent(tmp_path: Path) -> None:
+    # what a process killed half-way through creating a ledger leaves: a draft under another name
+    stale = tmp_path / ".l.sqlite.99999.draft"
+    sqlite3.connect(stale).execute("PRAGMA journal_mode=WAL").close()
+    assert not (tmp_path / "l.sqlite").exists()
+    ledger = new(tmp_path)  # the path was never taken: a new load simply goes ahead
+    assert ledger.run.key_prefix == "abc" and ledger.chunks() == {}
+    ledger.close()
+    assert list(tmp_path.glob(".l.sqlite.*.draft")) == [stale], "the new ledger left no draft of its own"

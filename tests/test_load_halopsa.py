@@ -166,3 +166,21 @@ async def test_secrets_reach_the_api_and_nothing_else(tmp_path: Path, capsys: py
             assert canary.encode() not in content, f"{canary} leaked into {path.name}"
     for canary in CANARIES:
         assert canary not in streams
+
+
+@pytest.mark.slow
+async def test_updates_of_one_record_land_in_file_order(tmp_path: Path) -> None:
+    first = tmp_path / "XeroDetails.csv"
+    first.write_text("name,tenant_name\nTarget,v0\n")
+    updates = tmp_path / "more" / "XeroDetails.csv"
+    updates.parent.mkdir()
+    for seed in range(6):  # answered at random speeds: without ordering, some earlier update lands last
+        async with running("halopsa", SandboxOptions(window_limit=0, slow_rate=0.5, slow_ms=60, seed=seed)) as url:
+            await load(job(tmp_path, first, url, ledger=str(tmp_path / f"a{seed}.sqlite")), env=ENV)
+            (record,) = await records(url)
+            updates.write_text("id,tenant_name\n" + "".join(f"{record['id']},v{i}\n" for i in range(1, 9)))
+            report = await load(job(tmp_path, updates, url, ledger=str(tmp_path / f"b{seed}.sqlite"), batch_size=1,
+                                    concurrency=8, allow_duplicate_load=True), env=ENV)
+            (after,) = await records(url)
+        assert report["loaded"] == 8 and report["reconcile"]["ok"], (seed, report["reconcile"])
+        assert after["tenant_name"] == "v8", f"seed {seed}: an earlier row's update landed last"

@@ -182,6 +182,11 @@ class Target:
     group_of: Callable[[Any], Hashable]
     #: each call carries exactly one group (an API that takes one entry a call, merged or not)
     one_group_per_call: ClassVar[bool] = False
+    #: writes to one record must land in file order (`order_keys` names the records a chunk writes)
+    ordered: ClassVar[bool] = False
+
+    def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
+        return set()
 
     # --- per chunk -------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:

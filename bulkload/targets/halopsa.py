@@ -245,6 +245,12 @@ class HaloPSA(Target):
     def group_of(self, record: Any) -> Hashable:
         return None
 
+    #: two rows updating one record in different calls: the later row must win, as in the file
+    ordered = True
+
+    def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
+        return {(self.current.name, r.id) for r in records if getattr(r, "id", None) is not None}
+
     def show(self, row: Mapping[str, Any] | Any) -> str:
         if isinstance(row, str):
             return row

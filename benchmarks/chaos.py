@@ -1,0 +1,601 @@
+"""Chaos trials: random faults, kill -9 at a random moment, resume until done; then prove from the
+sandbox's own record that no row was lost and none was created twice.
+
+    python -m benchmarks.chaos [--trials 20] [--targets economic,halopsa,visma-core,payorcrm] [--seed S]
+
+For every target, ``--trials`` seeded trials (trial ``i`` uses seed ``S + i``; ``--seed S+i --trials 1
+--targets T`` replays its plan: faults, input, kill point and flags — thread timing is not replayed). A
+trial:
+
+1. draws fault rates from its seed (5xx 0–10 %, a low ``--rate-limit`` for 429 storms some of the time,
+   slow answers, commit-then-drop 0–10 %) and starts ``bulkload sandbox TARGET`` with them;
+2. writes a small input with ``benchmarks.generate_data.write_file`` (with some bad rows);
+3. runs ``bulkload load`` as a child process, SIGKILLs it at a random moment (some trials never, some as
+   soon as its ledger appears, before it sends anything) and runs ``bulkload resume`` until it no longer
+   exits 4 (at most ``MAX_RESUMES`` times; never with ``--resend-in-doubt``);
+4. checks what the sandbox holds (its test-only ``/_sandbox/`` read-backs; e-conomic through its own API)
+   against the input, the final report and the ledger.
+
+A trial is bounded in time (``TRIAL_S``) and in requests (the sandbox's request counter); crossing either
+is a failure, as are a traceback on stderr, an unexpected exit code and a reconciliation mismatch. Prints
+one Markdown table; exits 1 if any trial lost or doubled a row (2 if a trial failed otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from array import array
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate_data import write_file
+
+TARGETS = ("economic", "halopsa", "visma-core", "payorcrm")
+ENV = {
+    "ECONOMIC_APP_SECRET_TOKEN": "chaos-app-secret",
+    "ECONOMIC_AGREEMENT_GRANT_TOKEN": "chaos-grant",
+    "HALO_CLIENT_ID": "chaos-client",
+    "HALO_CLIENT_SECRET": "chaos-client-secret",
+    "VISMA_CORE_TOKEN": "chaos-token",
+    "PAYORCRM_API_KEY": "chaos-key",
+    "PAYORCRM_API_SECRET": "chaos-secret",
+}
+ECONOMIC_HEADERS = {
+    "X-AppSecretToken": ENV["ECONOMIC_APP_SECRET_TOKEN"],
+    "X-AgreementGrantToken": ENV["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+}
+HALOPSA_RESOURCES = ("XeroDetails", "QuickBooksDetails", "AvalaraDetails")
+TRIAL_S = 60.0  # a trial that takes longer is a failure (a hang), not a wait
+MAX_RESUMES = 12
+POLL_S = 0.01
+
+
+class TrialFailed(Exception):
+    """The trial could not finish the way bulkload promises (timeout, crash, request bound, bad exit)."""
+
+
+@dataclass
+class Plan:
+    """Everything a trial does, drawn from its seed."""
+
+    target: str
+    seed: int
+    rows: int
+    bad_every: int
+    fault_rate: float
+    drop_rate: float
+    slow_rate: float
+    slow_ms: int
+    rate_limit: int  # 0 = no 429 storm
+    #: "none"; "start": as soon as the ledger file exists (the run may not be recorded yet); "early": as soon
+    #: as the ledger holds the run (before or around the first call); "random": after kill_after_requests
+    kill: str
+    kill_after_requests: int  # "random": kill once the sandbox has seen this many API requests
+    load_flags: list[str]
+    customers: int = 0  # payorcrm
+    resource: str = ""  # halopsa
+
+    def sandbox_flags(self) -> list[str]:
+        flags = ["--seed", str(self.seed), "--fault-rate", f"{self.fault_rate:.4f}", "--drop-rate",
+                 f"{self.drop_rate:.4f}", "--slow-rate", f"{self.slow_rate:.4f}", "--slow-ms", str(self.slow_ms)]
+        if self.rate_limit:
+            flags += ["--rate-limit", str(self.rate_limit)]
+        if self.target == "halopsa":
+            flags += ["--window-limit", "0"]  # HaloPSA's 300 per 5 minutes would make a trial wait minutes
+        return flags
+
+    def describe(self) -> str:
+        return (f"rows={self.rows} bad_every={self.bad_every} 5xx={self.fault_rate:.3f} drop={self.drop_rate:.3f} "
+                f"slow={self.slow_rate:.3f}x{self.slow_ms}ms rate_limit={self.rate_limit or 'off'} "
+                f"kill={self.kill}{'@' + str(self.kill_after_requests) if self.kill == 'random' else ''} "
+                f"load flags: {' '.join(self.load_flags)}")
+
+
+@dataclass
+class Result:
+    target: str
+    seed: int
+    plan: str
+    faults: int = 0
+    killed: bool = False
+    resumes: int = 0
+    lost: int = 0
+    doubled: int = 0
+    in_doubt: int = 0
+    wall_s: float = 0.0
+    requests: int = 0
+    problems: list[str] = field(default_factory=list)
+    kept: str = ""  # the trial's directory, kept when something went wrong
+
+    @property
+    def ok(self) -> bool:
+        return not (self.lost or self.doubled or self.problems)
+
+
+def plan_trial(target: str, seed: int, scale: float = 1.0) -> Plan:
+    """The trial's faults, input size and kill point, from ``seed`` alone (``scale`` shrinks the input)."""
+    rng = random.Random(f"{target}:{seed}")
+    size = {"economic": (300, 2000), "halopsa": (150, 800), "visma-core": (150, 600), "payorcrm": (300, 1800)}
+    low, high = size[target]
+    rows = max(20, int(rng.randint(low, high) * scale))
+    storm = rng.random() < 0.3
+    slow_ms = rng.choice((100, 300, 800, 1500))
+    plan = Plan(
+        target=target,
+        seed=seed,
+        rows=rows,
+        bad_every=rng.choice((0, 37, 97, 250)),
+        fault_rate=rng.uniform(0, 0.10),
+        drop_rate=rng.uniform(0, 0.10),
+        slow_rate=rng.uniform(0, 0.05),
+        slow_ms=slow_ms,
+        rate_limit=rng.choice((20, 40, 80)) if storm else 0,
+        kill=rng.choices(("none", "start", "early", "random"), (2, 1, 1, 4))[0],
+        kill_after_requests=0,
+        load_flags=["--concurrency", str(rng.choice((2, 4, 8, 16)))],
+    )
+    if slow_ms > 1000 and rng.random() < 0.5:
+        plan.load_flags += ["--timeout", "1"]  # slow answers become timeouts: retried with the key, or in doubt
+    if rng.random() < 0.25:
+        plan.load_flags += ["--attempts", "3"]  # retries run out under faults: exit 4, resume
+    if target == "economic":
+        batch = rng.choice((25, 50, 100))
+        calls = rows // batch + 1
+    elif target == "halopsa":
+        plan.resource = rng.choice(HALOPSA_RESOURCES)
+        batch = rng.choice((5, 10, 20))
+        calls = rows // batch + 2
+        plan.load_flags += ["--match-on", "name", "--window-limit", "0"]
+    elif target == "visma-core":
+        batch = 0  # one entry a call
+        calls = rows
+    else:
+        plan.customers = max(10, rows // 8)
+        batch = rng.choice((20, 50, 100))
+        calls = (rows + plan.customers) // batch + 2
+    if batch:
+        plan.load_flags += ["--batch-size", str(batch)]
+    plan.kill_after_requests = rng.randint(1, max(1, calls))
+    return plan
+
+
+# --- plumbing -------------------------------------------------------------------------------------------
+
+
+class Trial:
+    """One trial's processes, deadline and request bound."""
+
+    def __init__(self, plan: Plan, workdir: Path, time_limit: float) -> None:
+        self.plan = plan
+        self.workdir = workdir
+        self.deadline = time.monotonic() + time_limit
+        self.env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1", "XDG_CACHE_HOME": str(workdir / "cache")}
+        self.sandbox: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.root = ""  # where /_sandbox/ lives (e-conomic's API sits under a version path)
+        self.max_requests = 0
+        self.killed = False
+        self.logs: list[Path] = []
+        self.last_run = ""
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def start_sandbox(self) -> None:
+        out = open(self.workdir / "sandbox.err", "w")  # noqa: SIM115 - closed with the process
+        self.sandbox = subprocess.Popen(
+            [sys.executable, "-m", "bulkload", "sandbox", self.plan.target, "--port", "0", *self.plan.sandbox_flags()],
+            stdout=subprocess.PIPE, stderr=out, text=True, env=self.env,
+        )
+        out.close()
+        self.logs.append(self.workdir / "sandbox.err")
+        assert self.sandbox.stdout is not None
+        line = self.sandbox.stdout.readline()
+        if not line:
+            raise TrialFailed(f"the sandbox did not start: {(self.workdir / 'sandbox.err').read_text()[-500:]}")
+        self.url = line.rsplit(" ", 1)[1].strip()
+        self.root = self.url.split("/journalsapi")[0]
+
+    def stop(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.kill()
+            self.sandbox.wait()
+            if self.sandbox.stdout is not None:
+                self.sandbox.stdout.close()
+
+    def get(self, url: str, headers: dict[str, str] | None = None) -> Any:
+        request = urllib.request.Request(url, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=max(1.0, min(15.0, self.left()))) as resp:
+            return json.loads(resp.read())
+
+    def stats(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.get(f"{self.root}/_sandbox/stats")
+        return body
+
+    def read_back(self, what: str) -> list[dict[str, Any]]:
+        body: list[dict[str, Any]] = self.get(f"{self.root}/_sandbox/{what}")
+        return body
+
+    def run(self, name: str, args: list[str], kill: str = "none", kill_after: int = 0,
+            ledger: Path | None = None) -> tuple[int | None, bool]:
+        """Run ``bulkload ARGS`` as a child; SIGKILL it per ``kill``. Returns (exit code or None, killed)."""
+        err = self.workdir / f"{name}.err"
+        self.last_run = name
+        self.logs.append(err)
+        with open(err, "w") as stderr:
+            proc = subprocess.Popen([sys.executable, "-m", "bulkload", *args], env=self.env,
+                                    stdout=subprocess.DEVNULL, stderr=stderr)
+        killed = False
+        last_stats = 0.0
+        try:
+            while proc.poll() is None:
+                if self.left() <= 0:
+                    raise TrialFailed(f"`bulkload {args[0]}` still running when the trial's {TRIAL_S:.0f} s ran out")
+                now = time.monotonic()
+                if ledger is not None and kill in ("start", "early"):
+                    killed = ledger.exists() if kill == "start" else _holds_run(ledger)
+                elif now - last_stats >= (POLL_S if kill == "random" else 0.25):
+                    last_stats = now
+                    requests = self.stats()["requests"]
+                    if requests > self.max_requests:
+                        raise TrialFailed(f"more than {self.max_requests} requests: the request bound was crossed")
+                    killed = kill == "random" and requests >= kill_after
+                if killed:
+                    self.killed = True
+                    proc.send_signal(signal.SIGKILL)
+                    proc.wait()
+                    return None, True
+                time.sleep(POLL_S / 2)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        return proc.returncode, killed
+
+
+def _holds_run(ledger: Path) -> bool:
+    """True once the ledger has the run recorded (read-only look; WAL readers do not block the writer)."""
+    if not ledger.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=0.05)) as db:
+            return db.execute("SELECT 1 FROM meta WHERE key='run'").fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(physical start line, row) for every row of a CSV whose header is line 1."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        start = 2
+        for row in reader:
+            yield start, row
+            start = reader.line_num + 1
+
+
+def _ledger(path: Path) -> tuple[dict[tuple[int, int], str], set[int], int]:
+    """(bucket of every row not loaded by (file, line), ids the ledger says were created, calls in doubt)."""
+    with sqlite3.connect(path) as db:
+        buckets = {(f, ln): b for f, ln, b in db.execute("SELECT file_idx, line_no, bucket FROM rows")}
+        # rows in doubt are not in the rows table: their chunk's state says it
+        for f, blob in db.execute("SELECT file_idx, lines FROM chunks WHERE state IN ('in_doubt', 'sending')"):
+            lines = array("i")
+            lines.frombytes(blob)
+            buckets.update(((f, ln), "in_doubt") for ln in lines)
+        created = {int(i) for (i,) in db.execute("SELECT id FROM created")}
+        in_doubt = int(db.execute(
+            "SELECT COUNT(*) FROM chunks WHERE state IN ('in_doubt', 'sending')").fetchone()[0])
+    return buckets, created, in_doubt
+
+
+# --- one trial ------------------------------------------------------------------------------------------
+
+
+def make_input(plan: Plan, workdir: Path) -> tuple[list[str], list[Path]]:
+    """Write the trial's input; returns the load arguments naming it and the files in load order."""
+    p = plan
+    if p.target == "economic":
+        path = workdir / "entries.csv"
+        write_file(path, p.rows, kind="economic", seed=p.seed, bad_every=p.bad_every)
+        return [str(path)], [path]
+    if p.target == "halopsa":
+        path = workdir / f"{p.resource}.csv"  # the file's name says its resource
+        write_file(path, p.rows, kind="halopsa", resource=p.resource, seed=p.seed, bad_every=p.bad_every,
+                   updates=False)
+        return [str(path)], [path]
+    if p.target == "visma-core":
+        path = workdir / "entries.csv"
+        write_file(path, p.rows, kind="visma-core", seed=p.seed, bad_every=p.bad_every)
+        return [str(path)], [path]
+    customers, invoices = workdir / "customers.csv", workdir / "invoices.csv"
+    write_file(customers, p.customers, kind="payorcrm-customers", seed=p.seed, bad_every=p.bad_every)
+    write_file(invoices, p.rows, kind="payorcrm-invoices", seed=p.seed, bad_every=p.bad_every,
+               customers=p.customers, customers_bad_every=p.bad_every)
+    return ["--customers", str(customers), "--invoices", str(invoices), "--amount-unit", "major"], [customers, invoices]
+
+
+def drive(trial: Trial, plan: Plan, inputs: list[str]) -> tuple[dict[str, Any], Path, int, bool]:
+    """Load, kill, resume until done. Returns (final report, ledger, resumes, killed)."""
+    workdir = trial.workdir
+    ledger, rejects, report = workdir / "run.sqlite", workdir / "run.rejects.csv", workdir / "load.json"
+    load_args = ["load", plan.target, *inputs, "--base-url", trial.url, "--no-progress", *plan.load_flags]
+    code, killed = trial.run("load", [*load_args, "--ledger", str(ledger), "--rejects", str(rejects),
+                                      "--report", str(report)],
+                             kill=plan.kill, kill_after=plan.kill_after_requests, ledger=ledger)
+    last = report
+    resumes = 0
+    while code is None or code == 4:
+        if resumes >= MAX_RESUMES:
+            raise TrialFailed(f"still exit 4 after {MAX_RESUMES} resumes")
+        resumes += 1
+        last = workdir / f"resume{resumes}.json"
+        code, _ = trial.run(f"resume{resumes}", ["resume", "--ledger", str(ledger), "--report", str(last),
+                                                 "--no-progress"])
+        err = (workdir / f"resume{resumes}.err").read_text()
+        if code == 2 and killed and resumes == 1 and ("no ledger" in err or "not a bulkload ledger" in err):
+            # killed before the run was recorded: nothing can have been sent, so the same load command again
+            # (same ledger path) is what a user would do; anything the sandbox saw makes this a finding
+            seen = trial.stats()["requests"]
+            if seen:
+                raise TrialFailed(f"the killed load left no resumable ledger, yet the sandbox saw {seen} requests")
+            last = workdir / "load-again.json"
+            code, _ = trial.run("load-again", [*load_args, "--ledger", str(ledger), "--rejects", str(rejects),
+                                               "--report", str(last)])
+    if code not in (0, 1):
+        said = (workdir / f"{trial.last_run}.err").read_text(errors="replace").strip().splitlines()
+        raise TrialFailed(f"final exit code {code} from `{trial.last_run}`: {said[-1] if said else ''}")
+    if not last.exists():
+        raise TrialFailed(f"no report at {last}")
+    final: dict[str, Any] = json.loads(last.read_text())
+    return final, ledger, resumes, killed
+
+
+def economic_entries(trial: Trial, journals: set[int]) -> list[dict[str, Any]]:
+    """Every draft entry in ``journals``, walked through the API itself (cursor paging, faults retried)."""
+    out: list[dict[str, Any]] = []
+    for journal in sorted(journals):
+        params = {"filter": f"journalNumber$eq:{journal}"}
+        while True:
+            for _ in range(200):
+                try:
+                    page = trial.get(f"{trial.url}/draft-entries?{urllib.parse.urlencode(params)}", ECONOMIC_HEADERS)
+                    break
+                except urllib.error.HTTPError as exc:
+                    if exc.code not in (429, 500, 502, 503) or trial.left() <= 0:
+                        raise
+                    time.sleep(0.05)
+            else:
+                raise TrialFailed("could not walk the journal: the sandbox kept refusing")
+            out.extend(page["items"])
+            if "cursor" not in page:
+                break
+            params = {**params, "cursor": page["cursor"]}
+    return out
+
+
+def check(trial: Trial, plan: Plan, files: list[Path], report: dict[str, Any], ledger: Path, result: Result) -> None:
+    """Count lost and doubled rows from the sandbox's own record; note anything else that is wrong."""
+    buckets, created, calls_in_doubt = _ledger(ledger)
+    rows = [(i, ln, row) for i, f in enumerate(files) for ln, row in _lines(f)]
+    bucket = {(i, ln): buckets.get((i, ln), "loaded") for i, ln, _ in rows}
+    counts = Counter(bucket.values())
+    result.in_doubt = report["in_doubt"]
+    if report["rows_read"] != len(rows):
+        result.problems.append(f"rows_read {report['rows_read']} != {len(rows)} rows in the input")
+    parts = report["loaded"] + report["rejected"] + report["in_doubt"] + report["skipped"]
+    # a row in no bucket, or left skipped at the end, is lost
+    result.lost += max(0, len(rows) - (report["loaded"] + report["rejected"] + report["in_doubt"]))
+    if report["rows_read"] != parts:
+        result.problems.append(f"rows_read {report['rows_read']} != loaded+rejected+in_doubt+skipped {parts}")
+    if report["skipped"]:
+        result.problems.append(f"{report['skipped']} rows still skipped after the final resume")
+    for name in ("loaded", "rejected", "in_doubt"):
+        if counts[name] != report[name]:
+            result.problems.append(f"ledger has {counts[name]} rows {name}, the report {report[name]}")
+    if not report["reconcile"]["ok"]:
+        result.problems.append(f"reconciliation not ok: {json.dumps(report['reconcile'])[:300]}")
+
+    def tally(want: Counter[Any], maybe: Counter[Any], got: Counter[Any]) -> None:
+        result.lost += sum(max(0, n - got[k]) for k, n in want.items())
+        result.doubled += sum(max(0, n - want[k] - maybe[k]) for k, n in got.items())
+
+    def split(key: Any) -> tuple[Counter[Any], Counter[Any], Counter[Any]]:
+        loaded, doubt, rejected = Counter[Any](), Counter[Any](), Counter[Any]()
+        for i, ln, row in rows:
+            k = key(i, row)
+            if k is None:
+                continue
+            {"loaded": loaded, "in_doubt": doubt, "rejected": rejected, "skipped": doubt}[bucket[(i, ln)]][k] += 1
+        return loaded, doubt, rejected
+
+    def stored_rejected(rejected: Counter[Any], got: Counter[Any], want: Counter[Any], maybe: Counter[Any]) -> None:
+        phantom = sum(1 for k in rejected if got[k] > want[k] + maybe[k])
+        if phantom:
+            result.problems.append(f"{phantom} rejected rows are stored anyway")
+
+    if plan.target == "economic":
+        def entry_key(_: int, row: dict[str, str]) -> Any:
+            try:
+                return (int(row["journalNumber"]), int(row["voucherNumber"]), round(float(row["amount"]) * 100),
+                        row["text"])
+            except ValueError:
+                return None  # a row spoiled so that it cannot even be read as a key: rejected
+
+        entries = economic_entries(trial, {int(r["journalNumber"]) for _, _, r in rows if r["journalNumber"]})
+        got = Counter((e["journalNumber"], e["voucherNumber"], round(e["amount"] * 100), e.get("text", ""))
+                      for e in entries)
+        want, maybe, rejected = split(entry_key)
+        tally(want, maybe, got)
+        stored_rejected(rejected, got, want, maybe)
+        missing_ids = created - {e["entryNumber"] for e in entries}
+        if missing_ids:
+            result.problems.append(f"{len(missing_ids)} entry numbers in the ledger are not in the API")
+        if report["in_doubt"]:
+            result.problems.append(f"e-conomic run ended with {report['in_doubt']} rows in doubt")
+    elif plan.target == "halopsa":
+        stored = trial.read_back(f"records/{plan.resource}")
+        got = Counter(r["name"] for r in stored)
+        want, maybe, rejected = split(lambda _, row: row["name"] or None)
+        tally(want, maybe, got)
+        stored_rejected(rejected, got, want, maybe)
+        missing_ids = created - {r["id"] for r in stored}
+        if missing_ids:
+            result.problems.append(f"{len(missing_ids)} record ids in the ledger are not in the sandbox")
+    elif plan.target == "visma-core":
+        stored = trial.read_back("entries")
+        missing_ids = created - {e["Id"] for e in stored}
+        result.lost += len(missing_ids)  # an entry the ledger holds as created, gone from the sandbox
+        # one call creates at most one entry: more entries than calls that completed or are in doubt means
+        # a call was carried out twice
+        calls = report["reconcile"]["ids_returned"] + calls_in_doubt
+        result.doubled += max(0, len(stored) - calls)
+        if len(created) != report["reconcile"]["ids_returned"]:
+            result.problems.append(f"ledger holds {len(created)} ids, the report {report['reconcile']['ids_returned']}")
+    else:
+        customers = Counter(c["customerno"] for c in trial.read_back("customers"))
+        invoices = Counter(i["invoiceNumber"] for i in trial.read_back("invoices"))
+        want, maybe, rejected = split(lambda i, row: ("c", row["customerno"]) if i == 0 else None)
+        result.lost += sum(max(0, n - customers[k[1]]) for k, n in want.items())
+        want, maybe, rejected = split(lambda i, row: row["invoiceNumber"] or None if i == 1 else None)
+        tally(want, maybe, invoices)
+        stored_rejected(rejected, invoices, want, maybe)
+
+
+def run_trial(target: str, seed: int, *, scale: float = 1.0, time_limit: float = TRIAL_S,
+              keep_dir: Path | None = None) -> Result:
+    """One trial end to end; never raises (a failure is in ``Result.problems``)."""
+    plan = plan_trial(target, seed, scale)
+    result = Result(target, seed, plan.describe())
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix=f"bulkload-chaos-{target}-{seed}-"))
+    trial = Trial(plan, workdir, time_limit)
+    try:
+        inputs, files = make_input(plan, workdir)
+        trial.start_sandbox()
+        calls = plan.rows if target == "visma-core" else plan.rows // 5 + plan.customers // 5
+        trial.max_requests = 200 + 30 * calls
+        report, ledger, result.resumes, result.killed = drive(trial, plan, inputs)
+        check(trial, plan, files, report, ledger, result)
+        stats = trial.stats()
+        result.faults = sum(stats["faults"].values())
+        result.requests = stats["requests"]
+    except TrialFailed as exc:
+        result.problems.append(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a harness error is reported with its trial, not fatal to the rest
+        result.problems.append(f"harness error: {type(exc).__name__}: {exc}")
+    finally:
+        with contextlib.suppress(Exception):  # the sandbox may be gone
+            result.faults = result.faults or sum(trial.stats()["faults"].values())
+        trial.stop()
+    result.killed = trial.killed
+    for log in trial.logs:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        blocks = text.split("Traceback")[1:]
+        if log.name == "sandbox.err":
+            # a load killed mid-request leaves the sandbox reading a body from a closed connection: aiohttp
+            # logs that with its traceback; it is the kill, not a fault of either side
+            blocks = [b for b in blocks if "ConnectionResetError: Connection lost" not in b]
+        else:
+            # a load killed while it starts its planning process leaves the child reading its start-up data
+            # from a closed pipe: Python's multiprocessing prints that before any bulkload code runs
+            blocks = [b for b in blocks if not ("multiprocessing/spawn.py" in b and "EOFError" in b)]
+        if blocks:
+            result.problems.append(f"traceback in {log.name}: {blocks[0][-600:]!r}")
+    result.wall_s = time.monotonic() - started
+    if result.ok:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        if keep_dir is not None:
+            keep_dir.mkdir(parents=True, exist_ok=True)
+            dest = keep_dir / workdir.name
+            shutil.move(str(workdir), dest)
+            workdir = dest
+        result.kept = str(workdir)
+    return result
+
+
+def run_chaos(targets: list[str], trials: int, seed: int, *, scale: float = 1.0, jobs: int = 1,
+              time_limit: float = TRIAL_S, keep_dir: Path | None = None, verbose: bool = False) -> list[Result]:
+    """``trials`` trials per target (trial i: seed + i); ``jobs`` targets run side by side."""
+
+    def one_target(target: str) -> list[Result]:
+        out = []
+        for i in range(trials):
+            r = run_trial(target, seed + i, scale=scale, time_limit=time_limit, keep_dir=keep_dir)
+            if verbose:
+                status = "ok" if r.ok else f"FAILED: lost {r.lost}, doubled {r.doubled}; {'; '.join(r.problems)}"
+                print(f"{target} seed {r.seed}: {r.wall_s:.1f} s, {r.faults} faults, killed={r.killed}, "
+                      f"resumes={r.resumes}, in doubt {r.in_doubt} — {status}\n    {r.plan}"
+                      + (f"\n    kept: {r.kept}" if r.kept else ""), file=sys.stderr, flush=True)
+            out.append(r)
+        return out
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        per_target = list(pool.map(one_target, targets))
+    return [r for rs in per_target for r in rs]
+
+
+def table(results: list[Result]) -> str:
+    lines = ["| target | trials | faults injected | kills | rows lost | rows doubled | in-doubt rows "
+             "| failed trials | wall time |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for target in dict.fromkeys(r.target for r in results):
+        rs = [r for r in results if r.target == target]
+        lines.append(
+            f"| {target} | {len(rs)} | {sum(r.faults for r in rs):,} | {sum(r.killed for r in rs)} "
+            f"| {sum(r.lost for r in rs)} | {sum(r.doubled for r in rs)} | {sum(r.in_doubt for r in rs):,} "
+            f"| {sum(not r.ok for r in rs)} | {sum(r.wall_s for r in rs):.1f} s |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.chaos", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument("--seed", type=int, default=None, help="first trial's seed (default: random, printed)")
+    parser.add_argument("--jobs", type=int, default=1, help="targets run side by side (default 1)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies the input sizes")
+    parser.add_argument("--keep", type=Path, default=Path(tempfile.gettempdir()) / "bulkload-chaos-failures",
+                        help="where a failed trial's files are kept")
+    ns = parser.parse_args(argv)
+    targets = [t.strip() for t in ns.targets.split(",") if t.strip()]
+    unknown = set(targets) - set(TARGETS)
+    if unknown:
+        parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    seed = ns.seed if ns.seed is not None else random.SystemRandom().randrange(1_000_000)
+    print(f"chaos: {ns.trials} trials per target, seeds {seed}..{seed + ns.trials - 1}", file=sys.stderr)
+    results = run_chaos(targets, ns.trials, seed, scale=ns.scale, jobs=ns.jobs, keep_dir=ns.keep, verbose=True)
+    print(table(results))
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        print(f"\nFAILED {r.target} seed {r.seed} (replay: python -m benchmarks.chaos --targets {r.target} "
+              f"--seed {r.seed} --trials 1): lost {r.lost}, doubled {r.doubled}\n  plan: {r.plan}\n"
+              + "".join(f"  - {p}\n" for p in r.problems) + f"  files: {r.kept}")
+    if any(r.lost or r.doubled for r in results):
+        return 1
+    return 2 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,43 @@
+"""Chaos in small: two seeded trials per target (random faults, kill -9, resume until done), checked
+against the sandbox's own record: no row lost, none created twice. See benchmarks/chaos.py."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from benchmarks.chaos import TARGETS, Result, run_chaos, table
+
+SEED = 4242  # its plans mix kill modes: none, as the ledger file appears, mid-run
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Result], float]:
+    started = time.monotonic()
+    # small inputs, the four targets side by side; each trial is bounded in time and requests by the harness
+    out = run_chaos(list(TARGETS), trials=2, seed=SEED, scale=0.25, jobs=len(TARGETS), time_limit=40,
+                    keep_dir=tmp_path_factory.mktemp("chaos-failures"))
+    return out, time.monotonic() - started
+
+
+def summary(results: list[Result]) -> str:
+    return table(results) + "".join(
+        f"\n{r.target} seed {r.seed}: lost {r.lost}, doubled {r.doubled}, {r.problems} ({r.plan}; files {r.kept})"
+        for r in results if not r.ok
+    )
+
+
+@pytest.mark.slow
+def test_chaos_trials_lose_and_double_nothing(results: tuple[list[Result], float]) -> None:
+    trials, wall = results
+    assert len(trials) == 2 * len(TARGETS)
+    assert sum(r.lost for r in trials) == 0, summary(trials)
+    assert sum(r.doubled for r in trials) == 0, summary(trials)
+    assert wall < 90, summary(trials)
+
+
+@pytest.mark.slow
+def test_chaos_trials_finish_cleanly(results: tuple[list[Result], float]) -> None:
+    trials, _ = results
+    assert all(r.ok for r in trials), summary(trials)
