@@ -12,6 +12,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import SourceError
 from .ledger import RowOutcome
 from .sources import BadRow, Row
 from .targets.base import RowInvalid, Target, Totals
@@ -94,57 +95,65 @@ class Planner:
         closed_order: deque[Hashable] = deque()
         oversize: dict[Hashable, int] = {}
 
-        for item in rows:
-            if len(self.rejected) >= REJECTS_BATCH:  # the caller drains (or swaps) the list meanwhile
-                yield None
-            if type(item) is BadRow:
-                self.reject(file_idx, item.line_no, "", item.reason, item.raw)
-                continue
-            line, row = item  # type: ignore[misc]
-            try:
-                record = validate(row)
-            except RowInvalid as exc:
-                self.reject(file_idx, line, exc.field, exc.reason, row)
-                continue
-            key = group_of(record)
-            if key is None:  # a row of no group stands alone
-                key = (None, line)
-            if key != last_key or last is None:
-                if one_group and groups:  # the previous group is complete: it is a call of its own
-                    yield from self._emit(file_idx, groups, closed, closed_order)
-                    count = 0
-                last_key = key
-                last = groups.get(key)
-                if last is None:
-                    if key in oversize:
-                        self._reject_oversize(file_idx, key, [line], [self.target.show(row)], oversize[key])
-                        last = None
-                        continue
-                    if key in closed:
-                        self.reject(
-                            file_idx, line, "", f"the other lines of {group_name} {key} were already sent: "
-                            f"a {group_name}'s lines must be adjacent in the file", row,
-                        )
-                        last_key = None
-                        continue
-                    last = groups[key] = ([], [])
-            last[0].append(line)
-            last[1].append(record)
-            count += 1
-            if count > max_items:
-                # the growing group moves on to the next chunk with what follows it
-                if len(last[0]) > max_items:
-                    oversize[key] = len(last[0])
-                    del groups[key]
-                    self._reject_oversize(file_idx, key, last[0], self._originals(last[1]), len(last[0]))
-                    count -= len(last[0])
-                    last, last_key = None, None
+        try:
+            for item in rows:
+                if len(self.rejected) >= REJECTS_BATCH:  # the caller drains (or swaps) the list meanwhile
+                    yield None
+                if type(item) is BadRow:
+                    self.reject(file_idx, item.line_no, "", item.reason, item.raw)
                     continue
-                del groups[key]
-                if groups:
-                    yield from self._emit(file_idx, groups, closed, closed_order)
-                groups = {key: last}
-                count = len(last[0])
+                line, row = item  # type: ignore[misc]
+                try:
+                    record = validate(row)
+                except RowInvalid as exc:
+                    self.reject(file_idx, line, exc.field, exc.reason, row)
+                    continue
+                key = group_of(record)
+                if key is None:  # a row of no group stands alone
+                    key = (None, line)
+                if key != last_key or last is None:
+                    if one_group and groups:  # the previous group is complete: it is a call of its own
+                        yield from self._emit(file_idx, groups, closed, closed_order)
+                        count = 0
+                    last_key = key
+                    last = groups.get(key)
+                    if last is None:
+                        if key in oversize:
+                            self._reject_oversize(file_idx, key, [line], [self.target.show(row)], oversize[key])
+                            last = None
+                            continue
+                        if key in closed:
+                            self.reject(
+                                file_idx, line, "", f"the other lines of {group_name} {key} were already sent: "
+                                f"a {group_name}'s lines must be adjacent in the file", row,
+                            )
+                            last_key = None
+                            continue
+                        last = groups[key] = ([], [])
+                last[0].append(line)
+                last[1].append(record)
+                count += 1
+                if count > max_items:
+                    # the growing group moves on to the next chunk with what follows it
+                    if len(last[0]) > max_items:
+                        oversize[key] = len(last[0])
+                        del groups[key]
+                        self._reject_oversize(file_idx, key, last[0], self._originals(last[1]), len(last[0]))
+                        count -= len(last[0])
+                        last, last_key = None, None
+                        continue
+                    del groups[key]
+                    if groups:
+                        yield from self._emit(file_idx, groups, closed, closed_order)
+                    groups = {key: last}
+                    count = len(last[0])
+        except SourceError as exc:
+            # the input breaks off here: the open chunk is not sent (its last voucher may go on past the break),
+            # and its rows are listed with the reason, so every row read is loaded or rejected
+            for lines, records in groups.values():
+                for line, shown in zip(lines, self._originals(records)):
+                    self.reject(file_idx, line, "", f"not sent: {exc}", shown)
+            raise
         if groups:
             yield from self._emit(file_idx, groups, closed, closed_order)
 

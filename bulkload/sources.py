@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from itertools import chain
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, cast
+from typing import Any, BinaryIO, NamedTuple
 
 import msgspec
 
@@ -94,7 +94,8 @@ class Source:
         if self.fmt != "csv":
             return None
         if self._fields is None:
-            with self._open_csv() as (_, names, _):
+            with self._open_csv() as opened:
+                names = opened.names
                 self._fields = [n for n in names if n]
         return list(self._fields)
 
@@ -117,7 +118,7 @@ class Source:
                 return
             gz = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
             # GzipFile.readline is Python code; a C buffer on top keeps per-line reads in C.
-            yield stack.enter_context(io.BufferedReader(cast(io.RawIOBase, gz), _BUFFER))
+            yield stack.enter_context(io.BufferedReader(_Read1(gz), _BUFFER))
 
     def _probe(self) -> None:
         with self._binary() as f:
@@ -133,8 +134,8 @@ class Source:
                 raise self._broken(0, exc) from exc
 
     @contextmanager
-    def _open_csv(self) -> Iterator[tuple[Any, tuple[str, ...], str]]:
-        """Yield (csv reader, mapped header with "" for dropped columns, delimiter), header read."""
+    def _open_csv(self) -> Iterator[_OpenCsv]:
+        """Yield the csv reader with the header read, the mapped header ("" for dropped columns) and the rest."""
         with (
             self._binary() as raw,
             io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as text,
@@ -149,7 +150,9 @@ class Source:
                     raise ConfigError(f"{self.path}: the file is empty (no header row)")
                 delim = self._delimiter or _sniff_delimiter(first[-1])
                 tail: list[str] = []  # chain() reads it only at the end, after the header length is known
-                reader = csv.reader(chain(first, text, tail), delimiter=delim, strict=False)
+                held: list[str] = []  # the lines of the record being parsed (see _iter_csv)
+                lines = chain(first, _holding(chain(text, tail), held))
+                reader = csv.reader(lines, delimiter=delim, strict=False)
                 header: list[str] = []
                 for header in reader:  # noqa: B007 - the last row read is the header; blank lines come first
                     if reader.line_num >= len(first):
@@ -160,7 +163,8 @@ class Source:
                 raise self._broken(0, exc) from exc
             names = self._header_names(header)
             tail.append(_EOF_ROW + delim * len(names) + "\n")
-            yield reader, names, delim
+            held.clear()
+            yield _OpenCsv(reader, names, delim, lines, held, tail[0])
 
     def _header_names(self, header: list[str]) -> tuple[str, ...]:
         try:
@@ -179,27 +183,36 @@ class Source:
         return tuple(names)
 
     def _iter_csv(self) -> Iterator[Row | BadRow]:
-        with self._open_csv() as (reader, names, delim):
+        with self._open_csv() as (reader, names, delim, lines, held, eof_line):
             n = len(names)
             drop = "" in names
+            skipped = 0  # lines passed over after a csv error, which reader.line_num does not count
             prev = reader.line_num  # the line the previous record ended on; the next starts after it
             while True:
                 try:
                     for row in reader:
                         start = prev + 1
-                        prev = reader.line_num
-                        # Fast path: right width and ASCII (so no undecodable bytes); else the slow path.
-                        if len(row) == n and "".join(row).isascii():
+                        prev = reader.line_num + skipped
+                        # Fast path: right width, ASCII (so no undecodable bytes), no NUL; else the slow path.
+                        if len(row) == n and (joined := "".join(row)).isascii() and "\x00" not in joined:
                             rec = {k: v for k, v in zip(names, row) if v and not v.isspace()}
                             if drop:
                                 rec.pop("", None)
                             if rec:
                                 yield start, rec
-                        elif item := _odd_csv_row(start, row, names, delim):
+                        elif item := _odd_csv_row(start, row, names, delim, bool(held) and held[-1] is eof_line):
                             yield item
+                        held.clear()
                 except csv.Error as exc:  # e.g. a cell over the field size limit; the reader can go on
-                    start, prev = prev + 1, reader.line_num
-                    yield BadRow(start, f"{exc} (lines {start}-{prev})", "")
+                    # The reader drops the rest of the line it failed on and starts a record on the next
+                    # one; a record still inside a quoted cell would have its remainder read as rows.
+                    start = prev + 1
+                    more, at_eof = _skip_quoted_rest(held, lines, delim, eof_line)
+                    skipped += more
+                    prev = reader.line_num + skipped
+                    held.clear()
+                    end = "; the file ends inside this quoted cell" if at_eof else ""
+                    yield BadRow(start, f"{exc} (lines {start}-{prev}){end}", "")
                     continue
                 except _READ_ERRORS as exc:
                     raise self._broken(prev, exc) from exc
@@ -213,13 +226,15 @@ class Source:
                 for ln, line in enumerate(chain([f.readline().removeprefix(_BOM)], f), 1):
                     try:
                         obj = _decode_json(line)
-                    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-                        if not line.isspace():
+                    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+                        if line.strip():  # b"" (an empty file, or only a BOM) is no row either
                             yield BadRow(ln, _json_reason(line, exc), _clip(line.decode(errors="replace")))
                         continue
                     if type(obj) is not dict:
                         kind = "null" if obj is None else _JSON_NAMES.get(type(obj), type(obj).__name__)
                         yield BadRow(ln, f"expected a JSON object, got {kind}", _clip(line.decode()))
+                    elif b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
+                        yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()))
                     elif rename:  # null means absent (the APIs refuse null), here and below
                         rec = {rename(k, k): v for k, v in obj.items() if v is not None}
                         rec.pop("", None)
@@ -230,6 +245,77 @@ class Source:
                         yield ln, obj
             except _READ_ERRORS as exc:
                 raise self._broken(ln, exc) from exc
+
+
+class _Read1(io.RawIOBase):
+    """A gzip stream as raw reads that hand over whatever is decompressed. GzipFile.readinto fills the whole
+    buffer, so a stream cut short raised with up to a buffer of complete rows before the cut still unread."""
+
+    def __init__(self, gz: gzip.GzipFile) -> None:
+        self._gz = gz
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._gz.readinto1(buffer)
+
+
+class _OpenCsv(NamedTuple):
+    reader: Any  # csv reader over `lines`, the header read
+    names: tuple[str, ...]
+    delim: str
+    lines: Iterator[str]
+    #: the lines the reader took for the record being parsed; cleared after each record
+    held: list[str]
+    #: the end-of-file marker line, fed after the last line of the file
+    eof_line: str
+
+
+def _holding(lines: Iterator[str], held: list[str]) -> Iterator[str]:
+    for line in lines:
+        held.append(line)
+        yield line
+
+
+def _skip_quoted_rest(held: list[str], lines: Iterator[str], delim: str, eof_line: str) -> tuple[int, bool]:
+    """After a csv error in a record whose lines are `held`: if the record is still inside a quoted cell, take
+    the lines up to its end from `lines`, so they are not read as rows. Returns (lines taken, whether the
+    file ended inside the cell)."""
+    quoted = _ends_in_quotes("".join(held), delim, False)
+    taken = 0
+    while quoted:
+        held.clear()  # memory stays bounded however long the cell runs on
+        line = next(lines, None)
+        if line is None or line is eof_line:
+            return taken, True
+        taken += 1
+        quoted = _ends_in_quotes(line, delim, True)
+    return taken, False
+
+
+def _ends_in_quotes(text: str, delim: str, quoted: bool) -> bool:
+    """Whether CSV text ends inside a quoted cell, read as the csv module reads it (doubled quotes, not
+    strict: a quote only opens a cell at its start); `quoted`: the text starts inside one."""
+    i, n = 0, len(text)
+    at_start = not quoted
+    while i < n:
+        if quoted:
+            j = text.find('"', i)
+            if j < 0:
+                return True
+            if text.startswith('"', j + 1):  # a doubled quote inside the cell
+                i = j + 2
+                continue
+            quoted, at_start, i = False, False, j + 1
+        elif at_start and text[i] == '"':
+            quoted, i = True, i + 1
+        else:
+            j = text.find(delim, i)
+            if j < 0:
+                return False
+            at_start, i = True, j + 1
+    return quoted
 
 
 def _sniff_delimiter(line: str) -> str:
@@ -245,10 +331,12 @@ def _sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _odd_csv_row(start: int, row: list[str], names: tuple[str, ...], delim: str) -> Row | BadRow | None:
-    """The slow path: wrong width, non-ASCII, a blank line, or the end-of-file marker."""
+def _odd_csv_row(
+    start: int, row: list[str], names: tuple[str, ...], delim: str, at_eof: bool
+) -> Row | BadRow | None:
+    """The slow path: wrong width, non-ASCII, a blank line, or (`at_eof`) the end-of-file marker."""
     if len(row) > len(names):
-        if row[0] == _EOF_ROW:
+        if at_eof and row[0] == _EOF_ROW:  # a source line that only looks like the marker is a row
             return None
         for i, cell in enumerate(row):
             if cell.endswith(_EOF_MARK):
@@ -264,6 +352,8 @@ def _odd_csv_row(start: int, row: list[str], names: tuple[str, ...], delim: str)
             joined.encode()
         except UnicodeEncodeError:  # surrogateescape turned the undecodable bytes into lone surrogates
             return BadRow(start, _bad_utf8(row, names), _clip(_csv_text(row, delim)))
+    if "\x00" in joined:  # no accounting value holds one; an API would store it or choke on it
+        return BadRow(start, "a cell holds a NUL character", _clip(_csv_text(row, delim).replace("\x00", "\\0")))
     rec = {k: v for k, v in zip(names, row) if v and not v.isspace()}
     rec.pop("", None)
     return (start, rec) if rec else None
@@ -291,6 +381,8 @@ def _json_reason(line: bytes, exc: Exception) -> str:
         line.decode()
     except UnicodeDecodeError as bad:  # msgspec counts from the string; count from the line instead
         return f"invalid UTF-8 (byte 0x{line[bad.start]:02x}) at byte {bad.start + 1}"
+    if isinstance(exc, RecursionError):
+        return "invalid JSON: nested too deeply"
     return f"invalid JSON: {exc}"
 
 

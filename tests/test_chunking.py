@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import pytest
 
 from bulkload.chunking import Planner
+from bulkload.errors import SourceError
 from bulkload.sources import BadRow
 from bulkload.targets.economic import Economic
 
@@ -107,3 +109,23 @@ def test_the_plan_is_deterministic() -> None:
     _, a = plan(source, max_items=10)
     _, b = plan(source, max_items=10)
     assert [(c.seq, c.lines, c.body) for c in a] == [(c.seq, c.lines, c.body) for c in b]
+
+
+def test_rows_of_the_open_chunk_are_rejected_when_the_input_breaks_off() -> None:
+    # before: the rows waiting in the open chunk when the source raised (a truncated gzip) were neither
+    # planned nor rejected, so rows_read fell short of the rows read and the rejects file did not list them
+    def broken() -> Any:
+        yield from rows([(1, 2), (2, 2), (3, 1)])
+        yield BadRow(7, "bad", "x")
+        raise SourceError("a.csv.gz: cannot read past line 7: Compressed file ended")
+
+    planner = Planner(Economic(), 2, 2_000_000)
+    got: list[Any] = []
+    with pytest.raises(SourceError):
+        got.extend(planner.plan(0, broken()))
+    chunks = [c for c in got if c is not None]
+    assert [c.lines for c in chunks] == [[2, 3], [4, 5]]  # vouchers 1 and 2 were complete and planned
+    assert [(r.line_no, r.reason) for r in planner.rejected] == [
+        (7, "bad"), (6, "not sent: a.csv.gz: cannot read past line 7: Compressed file ended"),
+    ]
+    assert planner.rows_read == 6

@@ -53,6 +53,17 @@ def test_impossible_dates_are_rejected_with_the_field(bad: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "odd", ["+1-11-2026", " 1-11-2026", "01-11-+026", "01-11-2_26", "٠١-١١-٢٠٢٦", "01-11-2٠26", "2026-W44-1",
+            "2026-W44-1T10:00"],
+)
+def test_dates_with_signs_spaces_or_non_ascii_digits_are_rejected(odd: str) -> None:
+    # before: int() read "+1", " 1", "2_26" and Arabic-Indic digits, and fromisoformat() read ISO week dates,
+    # so these loaded as 2026-11-01, year 26 or the week's Monday (a week date was even sent as given)
+    field, why = reason({**ROW, "date": odd})
+    assert field == "date" and "not a valid date" in why
+
+
+@pytest.mark.parametrize(
     ("change", "field", "fragment"),
     [
         ({"entryTypeNumber": "7"}, "entryTypeNumber", "Invalid enum value 7"),

@@ -168,7 +168,7 @@ def test_csv_last_line_without_newline_is_a_normal_row(tmp_path: Path) -> None:
 
 
 def test_csv_oversized_cell_is_a_bad_row_and_reading_goes_on(tmp_path: Path) -> None:
-    p = write(tmp_path, "a.csv", 'a,b\n1,"' + "x" * 200_000 + "\n2,ok\n")
+    p = write(tmp_path, "a.csv", 'a,b\n1,"' + "x" * 200_000 + '"\n2,ok\n')
     got = rows(p)
     assert (
         isinstance(got[0], BadRow)
@@ -176,6 +176,26 @@ def test_csv_oversized_cell_is_a_bad_row_and_reading_goes_on(tmp_path: Path) -> 
         and "field larger than field limit" in got[0].reason
     )
     assert got[1:] == [(3, {"a": "2", "b": "ok"})]
+
+
+def test_csv_oversized_quoted_cell_over_several_lines_is_one_bad_row(tmp_path: Path) -> None:
+    # the lines after the failing one are still inside the quoted cell: they are not rows of their own
+    # (before: `4,not a row"` came out as a row, and a cell holding a whole CSV line could load it)
+    big = "x" * 200_000
+    p = write(tmp_path, "a.csv", f'a,b\n1,"{big}\n4,not a row\n""quoted"" {big}\nend"\n2,ok\n3,"{big}\n')
+    assert rows(p) == [
+        BadRow(2, "field larger than field limit (131072) (lines 2-5)", ""),
+        (6, {"a": "2", "b": "ok"}),
+        BadRow(7, "field larger than field limit (131072) (lines 7-7); the file ends inside this quoted cell", ""),
+    ]
+
+
+def test_csv_row_that_looks_like_the_end_of_file_marker_is_still_a_row(tmp_path: Path) -> None:
+    # before: a line starting with the reader's private end-of-file marker vanished (neither read nor rejected)
+    p = write(tmp_path, "a.csv", 'a,b\n\ue000\uf8ff\ue000",1,2\n3,4\n')
+    got = rows(p)
+    assert [type(r).__name__ if isinstance(r, BadRow) else r for r in got] == ["BadRow", (3, {"a": "3", "b": "4"})]
+    assert isinstance(got[0], BadRow) and got[0].line_no == 2 and got[0].reason == "row has 3 cells, the header has 2"
 
 
 def test_bad_row_raw_is_clipped(tmp_path: Path) -> None:
@@ -212,6 +232,22 @@ def test_jsonl_column_mapping_and_bom(tmp_path: Path) -> None:
     src = Source(p, columns={"Dato": "date", "skip": ""})
     assert src.fields() is None and src.fmt == "jsonl"
     assert list(src) == [(1, {"date": "2024", "x": 2})]
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", gzip.compress(b""), b"\xef\xbb\xbf\n\n"])
+def test_jsonl_empty_file_has_no_rows(tmp_path: Path, data: bytes) -> None:
+    # before: an empty (or BOM-only) file gave one rejected row "invalid JSON: Input data was truncated"
+    assert rows(write(tmp_path, "a.jsonl", data)) == []
+
+
+def test_jsonl_deeply_nested_line_is_a_bad_row_not_a_crash(tmp_path: Path) -> None:
+    # before: msgspec's RecursionError escaped the reader and the command died with a traceback
+    p = write(tmp_path, "a.jsonl", b'{"a":' * 100_000 + b"\n" + b"[" * 100_000 + b'\n{"a": 1}\n')
+    assert rows(p) == [
+        BadRow(1, "invalid JSON: nested too deeply", '{"a":' * 400),
+        BadRow(2, "invalid JSON: nested too deeply", "[" * 2000),
+        (3, {"a": 1}),
+    ]
 
 
 def test_jsonl_invalid_utf8_line_is_bad_and_later_lines_are_read(tmp_path: Path) -> None:
@@ -266,6 +302,28 @@ def test_truncated_gzip_yields_complete_rows_then_source_error(tmp_path: Path, f
     assert f"line {got[-1][0]}:" in str(info.value)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_gzip_cut_in_its_trailer_still_yields_every_row(tmp_path: Path, fmt: str) -> None:
+    # before: the buffer over GzipFile asked for 64 KiB at once, and the EOFError of the cut stream threw away
+    # the complete rows decompressed in that read (here the last ~600, or the header of a small file)
+    n = 100_000
+    if fmt == "csv":
+        body = "id\n" + "".join(f"{i}\n" for i in range(n))
+    else:
+        body = "".join(f'{{"id": {i}}}\n' for i in range(n))
+    p = write(tmp_path, f"a.{fmt}", gzip.compress(body.encode())[:-4])
+    got: list[Any] = []
+    last = n + 1 if fmt == "csv" else n
+    with pytest.raises(SourceError, match=f"cannot read past line {last}:"):
+        got.extend(Source(p))
+    assert len(got) == n
+    small = write(tmp_path, f"b.{fmt}", gzip.compress(body[:40].rsplit("\n", 1)[0].encode() + b"\n")[:-1])
+    with pytest.raises(SourceError):
+        got = []
+        got.extend(Source(small))
+    assert len(got) == (body[:40].count("\n") - (1 if fmt == "csv" else 0))
+
+
 def test_missing_file_is_a_config_error_when_opened_not_before(tmp_path: Path) -> None:
     src = Source(tmp_path / "nope.csv")  # constructing is fine
     with pytest.raises(ConfigError, match=r"cannot read .*nope\.csv"):
@@ -289,3 +347,15 @@ def test_sha256_of(tmp_path: Path) -> None:
     assert sha256_of(write(tmp_path, "a.csv", data)) == hashlib.sha256(data).hexdigest()
     with pytest.raises(ConfigError, match="cannot read"):
         sha256_of(tmp_path / "missing.csv")
+
+
+def test_a_nul_character_in_a_value_makes_the_row_bad(tmp_path: Path) -> None:
+    csv_file = tmp_path / "n.csv"
+    csv_file.write_bytes(b"a,b\n1,ok\n2,bad\x00value\n3,ok\n")
+    rows = list(Source(csv_file))
+    assert [r[0] for r in rows] == [2, 3, 4]
+    assert isinstance(rows[1], BadRow) and "NUL" in rows[1].reason and "\x00" not in rows[1].raw
+    jsonl = tmp_path / "n.jsonl"
+    jsonl.write_bytes(b'{"a": "ok"}\n{"a": "bad\\u0000"}\n')
+    got = list(Source(jsonl))
+    assert not isinstance(got[0], BadRow) and isinstance(got[1], BadRow) and "NUL" in got[1].reason

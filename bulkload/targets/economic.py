@@ -25,13 +25,14 @@ def _iso_date(value: str, field: str) -> str:
     """Normalise a date to ISO-8601: YYYY-MM-DD stays, DD-MM-YYYY / DD.MM.YYYY / DD/MM/YYYY are turned round,
     and a full date-time is kept as given once it parses."""
     try:
-        if len(value) == 10:
-            if value[4] == "-":
+        # ASCII digits only: int() and fromisoformat() also take "+1", " 1", "1_0", "٢٠٢٦" and week dates
+        if len(value) == 10 and value.isascii():
+            if value[4] == value[7] == "-":
                 date.fromisoformat(value)
                 return value
-            if value[2] in "-./" and value[5] == value[2]:
+            if value[2] in "-./" and value[5] == value[2] and (value[:2] + value[3:5] + value[6:]).isdigit():
                 return date(int(value[6:]), int(value[3:5]), int(value[:2])).isoformat()
-        elif len(value) > 10 and value[10] == "T":
+        elif len(value) > 10 and value[10] == "T" and value[4] == value[7] == "-" and value.isascii():
             datetime.fromisoformat(value)
             return value
     except ValueError:
