@@ -452,12 +452,17 @@ def auth_middleware(
 
 
 T = TypeVar("T")
+P = TypeVar("P")
 #: (field, message) of one item that failed its types; the field is "" when the item itself is wrong
 FieldProblem = tuple[str, str]
 
 
 class BodyError(ValueError):
-    """The request body is not JSON, or not the shape the endpoint takes."""
+    """The request body is not JSON (`not_json`), or not the shape the endpoint takes."""
+
+    def __init__(self, message: str, *, not_json: bool = False) -> None:
+        super().__init__(message)
+        self.not_json = not_json
 
 
 def field_problem(exc: msgspec.ValidationError) -> FieldProblem:
@@ -482,9 +487,11 @@ def field_problem(exc: msgspec.ValidationError) -> FieldProblem:
 
 
 def decode_items(
-    body: bytes, decoder: msgspec.json.Decoder[list[T]], item: type[T]
-) -> tuple[list[T | None], list[FieldProblem | None]]:
-    """The items of an array body, index for index with each one's type problem (None where it is fine).
+    body: bytes, decoder: msgspec.json.Decoder[list[T]], item: type[T],
+    problem: Callable[[msgspec.ValidationError], P],
+) -> tuple[list[T | None], list[P | None]]:
+    """The items of an array body, index for index with each one's type problem (None where it is fine),
+    described by `problem`.
 
     The typed decoder does the usual case in one pass; only a body with a bad item is looked at item by
     item, so every bad item is found, not just the first. BodyError when the body is not a JSON array.
@@ -495,15 +502,15 @@ def decode_items(
     except msgspec.ValidationError:
         pass  # find every bad item below, not just the first
     except msgspec.DecodeError as exc:
-        raise BodyError(f"the body is not valid JSON: {exc}") from None
+        raise BodyError(f"the body is not valid JSON: {exc}", not_json=True) from None
     try:
         # a type error can come before a syntax error further on: the body may still not be JSON
         raw = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
-        raise BodyError(f"the body is not valid JSON: {exc}") from None
+        raise BodyError(f"the body is not valid JSON: {exc}", not_json=True) from None
     if not isinstance(raw, list):
         raise BodyError("the body must be a JSON array")
-    problems: list[FieldProblem | None] = []
+    problems: list[P | None] = []
     items = []
     for value in raw:
         try:
@@ -511,5 +518,5 @@ def decode_items(
             problems.append(None)
         except msgspec.ValidationError as exc:
             items.append(None)
-            problems.append(field_problem(exc))
+            problems.append(problem(exc))
     return items, problems

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from bulkload.sandbox.common import SandboxOptions, json_response, new_app, problem
+from bulkload.sandbox.common import BodyError, SandboxOptions, decode_items, json_response, new_app, problem
 from bulkload.sandbox.economic_journals import add_journal_routes
 from bulkload.sandbox.economic_model import (
     CHART,
@@ -96,26 +96,12 @@ class Economic:
 
     def decode_list(self, request: web.Request, body: bytes) -> Decoded | web.Response:
         """The entries of an array body (None where one fails its types) and each one's type problem."""
-        entries: list[DraftEntry | None] = []
-        problems: list[Problem | None] = []
         try:
-            entries.extend(_list_decoder.decode(body))
-            return entries, [None] * len(entries)
-        except msgspec.ValidationError:
-            pass  # find every bad entry below, not just the first
-        except msgspec.DecodeError as exc:
-            return self.bad_request(request, "InvalidJson", f"The body is not valid JSON: {exc}")
-        raw = msgspec.json.decode(body)
-        if not isinstance(raw, list):
+            return decode_items(body, _list_decoder, DraftEntry, decode_problem)
+        except BodyError as exc:
+            if exc.not_json:
+                return self.bad_request(request, "InvalidJson", f"The body is not valid JSON: {exc}")
             return self.bad_request(request, "InvalidBody", "The body must be a JSON array of entries.")
-        for item in raw:
-            try:
-                entries.append(msgspec.convert(item, DraftEntry))
-                problems.append(None)
-            except msgspec.ValidationError as exc:
-                entries.append(None)
-                problems.append(decode_problem(exc))
-        return entries, problems
 
     async def decode_bulk(self, request: web.Request) -> Decoded | web.Response:
         """The body of a bulk call: 1 to 500 entries, else the seed's OneAPI… refusal."""

@@ -26,6 +26,7 @@ from bulkload.sandbox.common import (
     SandboxOptions,
     auth_middleware,
     decode_items,
+    field_problem,
     json_response,
     message_response,
     new_app,
@@ -127,7 +128,7 @@ class PayorCRM:
         self, request: web.Request, decoder: msgspec.json.Decoder[list[T]], item: type[T]
     ) -> tuple[list[T | None], list[FieldProblem | None]] | web.Response:
         try:
-            items, problems = decode_items(await request.read(), decoder, item)
+            items, problems = decode_items(await request.read(), decoder, item, field_problem)
         except BodyError as exc:
             return message_response(400, f"Upload rejected: {exc}", [])
         if len(items) > MAX_ITEMS:
