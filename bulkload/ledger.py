@@ -64,7 +64,6 @@ class ChunkRow(NamedTuple):
     key: str
     attempts: int
     body_hash: str
-    n_rows: int
     #: when its key was first sent (epoch seconds; None if never): APIs forget a key some time after that
     sent_at: float | None
 
@@ -209,9 +208,9 @@ class Ledger:
     # --- chunks ---------------------------------------------------------------------------------------
     def chunks(self) -> dict[tuple[int, str], ChunkRow]:
         return {
-            (seq, part): ChunkRow(state, key, attempts, body_hash, n, sent_at)
-            for seq, part, state, key, attempts, body_hash, n, sent_at in self._db.execute(
-                "SELECT seq, part, state, key, attempts, body_hash, n_rows, sent_at FROM chunks"
+            (seq, part): ChunkRow(state, key, attempts, body_hash, sent_at)
+            for seq, part, state, key, attempts, body_hash, sent_at in self._db.execute(
+                "SELECT seq, part, state, key, attempts, body_hash, sent_at FROM chunks"
             )
         }
 
@@ -349,9 +348,6 @@ class Ledger:
                     for i, value in enumerate(figures):
                         acc[i] += value
         return out
-
-    def created_count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM created").fetchone()[0])
 
     def db(self) -> sqlite3.Connection:
         """For reconciliation's set arithmetic, which is best done in SQL."""

@@ -30,7 +30,7 @@ def test_a_chunk_is_sending_with_its_key_before_done(tmp_path: Path) -> None:
     assert ledger.calls() == {27_000_000: 3}
     ledger.close()
     again = Ledger.open(tmp_path / "l.sqlite")  # what was committed survives a reopen
-    assert again.created_count() == 2 and again.run.key_prefix == "abc"
+    assert again.row_counts() == {"loaded": 2} and again.run.key_prefix == "abc"
     again.close()
 
 

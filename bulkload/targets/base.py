@@ -103,8 +103,6 @@ class Target:
     credential_env: ClassVar[tuple[str, ...]]
     #: the source fields a record may have (unknown CSV columns are a configuration error)
     fields: ClassVar[frozenset[str]]
-    #: what one item is called in messages ("entry", "record")
-    item_name: ClassVar[str] = "record"
     group_name: ClassVar[str] = "group"
     #: what the API partitions records by for counting (e-conomic: journal)
     scope_name: ClassVar[str] = "scope"

@@ -111,7 +111,6 @@ class Economic(Target):
     default_base_url = "https://apis.e-conomic.com/journalsapi/v11.0.2"
     credential_env = ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN")
     fields: ClassVar[frozenset[str]] = _FIELDS
-    item_name = "entry"
     group_name = "voucher"
     scope_name = "journal"
     path = "/draft-entries/bulk"

@@ -84,7 +84,6 @@ class HaloPSA(Target):
     default_base_url = ""
     credential_env = ("HALO_CLIENT_ID", "HALO_CLIENT_SECRET")
     window = (300, 300.0)  # hosted instances: 300 requests per rolling 5 minutes
-    item_name = "record"
     group_name = "record"
     scope_name = "resource"
     reconcile_by = "target"

@@ -127,7 +127,6 @@ class PayorCRM(Target):
     default_batch = 200
     default_base_url = ""
     credential_env = ("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET")
-    item_name = "record"
     group_name = "record"
     scope_name = "kind"
     reconcile_by = "responses"

@@ -129,7 +129,6 @@ class VismaCore(Target):
     default_base_url = ""
     credential_env = ("VISMA_CORE_TOKEN",)
     fields: ClassVar[frozenset[str]] = frozenset(EntryRow.__struct_fields__)
-    item_name = "entry"
     group_name = "order"
     scope_name = "kind"
     one_group_per_call = True
