@@ -143,3 +143,19 @@ async def test_lost_uploads_are_in_doubt_never_sent_twice(tmp_path: Path) -> Non
             again = await resume(str(tmp_path / "run.sqlite"), env=ENV)
             assert again["requests"] == 0 and again["in_doubt"] == first["in_doubt"]
             assert len(await stored(url, "invoices")) == len(got)
+
+
+@pytest.mark.parametrize("bad", ["+1-11-2026", " 1-11-2026", "2026-W44-1", "٠١-١١-٢٠٢٦", "2026-02-30"])
+def test_invoice_and_entry_dates_are_read_as_strictly_as_journal_dates(bad: str) -> None:
+    from bulkload.targets.visma_core import VismaCore
+
+    invoices = PayorCRM(["invoices"])
+    with pytest.raises(RowInvalid) as info:
+        invoices.validate({"customerNumber": "C1", "invoiceNumber": "I1", "invoiceAmount": "1", "dueDate": bad})
+    assert info.value.field == "dueDate"
+    entries = VismaCore(definitions={"FEE": {"Id": 18, "IsDraft": False}})
+    with pytest.raises(RowInvalid) as info:
+        entries.validate({"caseId": "1001", "accountingCostType": "FEE", "amount": "1", "entryDate": bad})
+    assert info.value.field == "entryDate"
+    assert invoices.validate({"customerNumber": "C1", "invoiceNumber": "I1", "invoiceAmount": "1",
+                              "dueDate": "2026-12-01T10:00:00"}).dueDate == "2026-12-01"

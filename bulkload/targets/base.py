@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import msgspec
@@ -42,6 +43,22 @@ def row_invalid(exc: msgspec.ValidationError) -> RowInvalid:
     if m := _AT_FIELD.match(text):
         return RowInvalid(m["field"], m["reason"])
     return RowInvalid("", text)
+
+
+def iso_date(value: str) -> str:
+    """A date as ISO-8601: YYYY-MM-DD stays, DD-MM-YYYY / DD.MM.YYYY / DD/MM/YYYY are turned round, and a full
+    date-time is kept as given once it parses. ValueError for anything else."""
+    # ASCII digits only: int() and fromisoformat() also take "+1", " 1", "1_0", "٢٠٢٦" and week dates
+    if len(value) == 10 and value.isascii():
+        if value[4] == value[7] == "-":
+            date.fromisoformat(value)
+            return value
+        if value[2] in "-./" and value[5] == value[2] and (value[:2] + value[3:5] + value[6:]).isdigit():
+            return date(int(value[6:]), int(value[3:5]), int(value[:2])).isoformat()
+    elif len(value) > 10 and value[10] == "T" and value[4] == value[7] == "-" and value.isascii():
+        datetime.fromisoformat(value)
+        return value
+    raise ValueError(f"not a valid date: {value!r}")
 
 
 class Call(NamedTuple):

@@ -6,13 +6,12 @@ import argparse
 import math
 import operator
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from ..errors import APIError, ConfigError, Conflict
-from .base import RowInvalid, Target, Totals, errors_by_index, row_invalid
+from .base import RowInvalid, Target, Totals, errors_by_index, iso_date, row_invalid
 
 if TYPE_CHECKING:
     from ..dispatch import Dispatcher
@@ -22,22 +21,10 @@ Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 
 
 def _iso_date(value: str, field: str) -> str:
-    """Normalise a date to ISO-8601: YYYY-MM-DD stays, DD-MM-YYYY / DD.MM.YYYY / DD/MM/YYYY are turned round,
-    and a full date-time is kept as given once it parses."""
     try:
-        # ASCII digits only: int() and fromisoformat() also take "+1", " 1", "1_0", "٢٠٢٦" and week dates
-        if len(value) == 10 and value.isascii():
-            if value[4] == value[7] == "-":
-                date.fromisoformat(value)
-                return value
-            if value[2] in "-./" and value[5] == value[2] and (value[:2] + value[3:5] + value[6:]).isdigit():
-                return date(int(value[6:]), int(value[3:5]), int(value[:2])).isoformat()
-        elif len(value) > 10 and value[10] == "T" and value[4] == value[7] == "-" and value.isascii():
-            datetime.fromisoformat(value)
-            return value
+        return iso_date(value)
     except ValueError:
-        pass
-    raise ValueError(f"not a valid date: {value!r} (use YYYY-MM-DD) - at `$.{field}`")
+        raise ValueError(f"not a valid date: {value!r} (use YYYY-MM-DD) - at `$.{field}`") from None
 
 
 class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):

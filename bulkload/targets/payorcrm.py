@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Hashable, Mapping, Sequence
-from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,7 +16,7 @@ import msgspec
 
 from ..errors import APIError, ConfigError
 from ..sources import BadRow
-from .base import RowInvalid, Target, Totals, errors_by_index, row_invalid
+from .base import RowInvalid, Target, Totals, errors_by_index, iso_date, row_invalid
 
 if TYPE_CHECKING:
     from ..sources import Source
@@ -112,10 +111,9 @@ def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
 
 
 def _iso(value: str, field: str) -> str:
+    """The API's date fields take dates: a date-time is cut to its date."""
     try:
-        if len(value) == 10 and value[2] in "-./" and value[5] == value[2]:
-            return date(int(value[6:]), int(value[3:5]), int(value[:2])).isoformat()
-        return datetime.fromisoformat(value).date().isoformat()
+        return iso_date(value)[:10]
     except ValueError:
         raise RowInvalid(field, f"not a valid date: {value!r} (use YYYY-MM-DD)") from None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
-from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -18,7 +17,7 @@ import msgspec
 
 from ..errors import APIError, ConfigError
 from ..sources import BadRow
-from .base import Call, RowInvalid, RowsRefused, Target, Totals, row_invalid
+from .base import Call, RowInvalid, RowsRefused, Target, Totals, iso_date, row_invalid
 
 if TYPE_CHECKING:
     from ..chunking import Chunk
@@ -33,12 +32,8 @@ COST_CACHE = 10_000
 
 
 def _iso(value: str, field: str) -> str:
-    """ISO date or date-time as given; DD.MM.YYYY and DD-MM-YYYY and DD/MM/YYYY are turned round."""
     try:
-        if len(value) == 10 and value[2] in "-./" and value[5] == value[2]:
-            return date(int(value[6:]), int(value[3:5]), int(value[:2])).isoformat()
-        datetime.fromisoformat(value)
-        return value
+        return iso_date(value)
     except ValueError:
         raise ValueError(f"not a valid date: {value!r} (use YYYY-MM-DD) - at `$.{field}`") from None
 
