@@ -61,10 +61,21 @@ def test_stats_keep_the_busiest_second_without_keeping_every_arrival() -> None:
     stats = SandboxStats(clock)
     for i in range(50):
         clock.now += 0.1 if i < 40 else 0.01  # 10/s, then a burst of 10 in 0.1 s
-        stats.arrived()
+        stats.arrived("POST" if i % 5 else "GET")
     assert stats.requests == 50
     assert stats.max_per_second >= 15
     assert len(stats._last_second) <= 20
+
+
+def test_stats_give_the_span_of_arrivals_per_method() -> None:
+    clock = FakeClock()
+    stats = SandboxStats(clock)
+    for method, at in [("GET", 1.0), ("POST", 2.0), ("POST", 3.5), ("GET", 7.0)]:
+        clock.now = at
+        stats.arrived(method)
+    out = stats.to_dict()
+    assert out["by_method"] == {"GET": {"requests": 2, "span_s": 6.0}, "POST": {"requests": 2, "span_s": 1.5}}
+    assert out["arrivals_span_s"] == 6.0
 
 
 @pytest.fixture

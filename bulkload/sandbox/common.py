@@ -137,10 +137,14 @@ class SandboxStats:
         self.max_per_second = 0
         self._last_second: deque[float] = deque()  # arrivals in the last second only
         self.started = clock()
+        self._arrivals: dict[str, list[float]] = {}  # method → [requests, first arrival, last arrival]
 
-    def arrived(self) -> None:
+    def arrived(self, method: str) -> None:
         now = self._clock()
         self.requests += 1
+        seen = self._arrivals.setdefault(method, [0, now, now])
+        seen[0] += 1
+        seen[2] = now
         window = self._last_second
         window.append(now)
         while window[0] <= now - 1.0:
@@ -157,6 +161,12 @@ class SandboxStats:
             "by_status": dict(self.by_status),
             "faults": dict(self.faults),
             "max_requests_per_second": self.max_per_second,
+            # per method, the requests and the seconds from the first arrival to the last: the pace the API saw
+            "by_method": {m: {"requests": int(n), "span_s": round(last - first, 6)}
+                          for m, (n, first, last) in self._arrivals.items()},
+            "arrivals_span_s": round(
+                max((a[2] for a in self._arrivals.values()), default=0.0)
+                - min((a[1] for a in self._arrivals.values()), default=0.0), 6),
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             "uptime_s": round(self._clock() - self.started, 3),
@@ -254,7 +264,7 @@ class Sandbox:
         if request.path.startswith("/_sandbox/"):
             return await handler(request)
         stats = self.stats
-        stats.arrived()
+        stats.arrived(request.method)
         refused = self._refuse(request)
         if refused is not None:
             stats.answered(refused.status)
