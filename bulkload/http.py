@@ -38,12 +38,12 @@ class Client:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._headers = dict(headers)
-        self._concurrency = concurrency
+        self.concurrency = concurrency
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s))
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
-        connector = aiohttp.TCPConnector(limit=self._concurrency + 2)
+        connector = aiohttp.TCPConnector(limit=self.concurrency + 2)
         self._session = aiohttp.ClientSession(
             headers=self._headers, timeout=self._timeout, connector=connector, raise_for_status=False
         )

@@ -7,6 +7,7 @@ import csv
 import json
 import signal
 import sqlite3
+import sys
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -19,6 +20,7 @@ from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entri
 
 from bulkload import Job, load, reconcile, resume
 from bulkload.cli import main
+from bulkload.reconcile import id_ranges
 from bulkload.sandbox import SandboxOptions, running
 
 HEADERS = {"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
@@ -51,6 +53,11 @@ def assert_exactly_once(entries: list[dict[str, Any]], totals: dict[str, int]) -
     assert len(entries) == totals["rows"]
     debit = sum(round(e["amount"] * 100) for e in entries if e["amount"] > 0)
     assert debit == totals["debit"]
+
+
+#: an entry written by someone else than the loader
+FOREIGN = {"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 7, "date": "2026-11-02", "amount": 10.0,
+           "currency": "DKK", "accountNumber": 1010}
 
 
 def append_rows(path: Path, rows: list[list[Any]]) -> None:
@@ -280,9 +287,7 @@ async def test_an_entry_appearing_behind_the_loaders_back_is_named(tmp_path: Pat
     async with running("economic", SandboxOptions()) as url:
         first = await load(job(tmp_path, [data], url), env=CREDS)
         assert first["reconcile"]["ok"]
-        double = {"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 7, "date": "2026-11-02",
-                  "amount": 10.0, "currency": "DKK", "accountNumber": 1010}
-        async with aiohttp.ClientSession(headers=HEADERS) as s, s.post(url + "/draft-entries", json=double) as r:
+        async with aiohttp.ClientSession(headers=HEADERS) as s, s.post(url + "/draft-entries", json=FOREIGN) as r:
             assert r.status == 201
             created = (await r.json())["entryNumber"]
         again = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
@@ -291,6 +296,43 @@ async def test_an_entry_appearing_behind_the_loaders_back_is_named(tmp_path: Pat
     assert rec["duplicates"] == [{"id": created, "scope": "1"}] and rec["missing"] == []
     assert (rec["expected_count"], rec["remote_count"]) == (100, 101)
     assert rec["remote_totals"]["per_scope"]["1"]["DKK"]["rows"] == 101
+
+
+def test_id_ranges_cover_everything_above_the_baseline_once() -> None:
+    assert id_ranges(100, 50, 8) == [(100, None)]  # nothing created: one open walk
+    assert id_ranges(0, 25_000, 8) == [(0, 12_500), (12_500, None)]  # at least WALK_RANGE_MIN ids a range
+    ranges = id_ranges(1_000, 1_001_000, 8)
+    assert len(ranges) == 8 and ranges[0][0] == 1_000 and ranges[-1][1] is None
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+
+
+@pytest.mark.slow
+async def test_reconcile_walks_id_ranges_side_by_side_and_still_names_every_difference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # by module: the package exports a function named `reconcile`
+    monkeypatch.setattr(sys.modules["bulkload.reconcile"], "WALK_RANGE_MIN", 50)
+    data = tmp_path / "e.csv"
+    write_entries(data, 300)
+    async with running("economic", SandboxOptions(page_size=40)) as url:
+        first = await load(job(tmp_path, [data], url), env=CREDS)
+        assert first["reconcile"]["ok"] and first["reconcile"]["walk_repeated_ids"] == 0
+        async with aiohttp.ClientSession(headers=HEADERS) as s:
+            async with s.delete(url + "/draft-entries/333") as r:
+                assert r.status == 204
+            async with s.post(url + "/draft-entries", json=FOREIGN) as r:
+                created = (await r.json())["entryNumber"]
+            async with s.get(url.split("/journalsapi")[0] + "/_sandbox/stats") as r:
+                before = (await r.json())["by_method"]["GET"]["requests"]
+        again = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
+        async with aiohttp.ClientSession() as s, s.get(url.split("/journalsapi")[0] + "/_sandbox/stats") as r:
+            walked = (await r.json())["by_method"]["GET"]["requests"] - before
+    rec = again["reconcile"]
+    assert rec["missing"] == [{"id": 333, "file": str(data.resolve()), "line": 334}]
+    assert rec["duplicates"] == [{"id": created, "scope": "1"}] and rec["walk_repeated_ids"] == 0
+    assert (rec["expected_count"], rec["remote_count"]) == (600, 600)
+    # 8 ranges of 75 entries in pages of 40: 2 pages each, plus the count
+    assert walked == 8 * 2 + 1
 
 
 @pytest.mark.slow

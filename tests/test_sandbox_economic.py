@@ -291,6 +291,23 @@ async def test_cursor_walk_with_and_without_filter(make_client: MakeClient) -> N
     assert rest["items"][0]["entryNumber"] == int(first["cursor"])
 
 
+async def test_cursor_walk_of_an_entry_number_range(make_client: MakeClient) -> None:
+    client = await make_client(SandboxOptions(page_size=100))
+    for start in range(0, 1000, 500):
+        assert (await post_bulk(client, [entry(v, journal=1 + v % 2) for v in range(start, start + 500)])).status == 201
+    numbers: list[int] = []
+    flt = "journalNumber$eq:2$and:entryNumber$gt:300$and:entryNumber$lte:650$and:entryNumber$lt:700"
+    params = {"filter": flt}
+    while True:
+        page = await (await client.get(f"{PREFIX}/draft-entries", params=params, headers=AUTH)).json()
+        numbers += [i["entryNumber"] for i in page["items"]]
+        if "cursor" not in page:
+            break
+        params = {"filter": flt, "cursor": page["cursor"]}
+    # journal 2 holds the even entry numbers (voucher v → entry v + 1)
+    assert numbers == list(range(302, 651, 2))
+
+
 async def test_count_with_filters(make_client: MakeClient) -> None:
     client = await make_client()
     await post_bulk(

@@ -7,7 +7,7 @@ stored bytes and keeps a million entries in a few hundred MB; only filters and u
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -120,14 +120,14 @@ class EntryStore:
             lst[:] = [n for n in lst if n in live]
         self._tombstones = 0
 
-    def _candidates(self, flt: Filter | None) -> tuple[list[int], int, Predicate | None]:
-        """The numbers to scan, the first number that can match, and the predicate still to apply."""
+    def _candidates(self, flt: Filter | None) -> tuple[list[int], int, int | None, Predicate | None]:
+        """The numbers to scan, the first and last number that can match, and the predicate still to apply."""
         if flt is None:
-            return self._numbers, 0, None
-        journal, lowest, rest = flt.narrowed("journalNumber", "entryNumber")
+            return self._numbers, 0, None, None
+        journal, lowest, highest, rest = flt.narrowed("journalNumber", "entryNumber")
         # an entry never changes journal, so the journal's list needs no journal check
         numbers = self._numbers if journal is None else self._by_journal.get(journal, [])
-        return numbers, lowest, rest
+        return numbers, lowest, highest, rest
 
     def count(self, flt: Filter | None) -> int:
         if flt is None:
@@ -142,10 +142,11 @@ class EntryStore:
     ) -> Iterator[tuple[int, bytes]]:
         """``(entryNumber, stored bytes)`` of the entries matching ``flt``, from ``start`` upwards
         (or from the newest down to ``start``)."""
-        numbers, lowest, match = self._candidates(flt)
+        numbers, lowest, highest, match = self._candidates(flt)
         entries, decode = self.entries, _entry_decoder.decode
         first = bisect_left(numbers, max(start, lowest))
-        order = range(len(numbers) - 1, first - 1, -1) if descending else range(first, len(numbers))
+        end = len(numbers) if highest is None else bisect_right(numbers, highest)
+        order = range(end - 1, first - 1, -1) if descending else range(first, end)
         for i in order:
             n = numbers[i]
             raw = entries.get(n)

@@ -204,26 +204,31 @@ class Filter:
             return node.prop, _typed(node.prop, field.kind, node.value)  # type: ignore[arg-type]
         return None
 
-    def narrowed(self, key: str, number: str) -> tuple[Any, int, Predicate | None]:
-        """Split an AND of ``key$eq:`` and ``number$gt:``/``$gte:`` off the rest, so a store can start
-        from an index: (the key's value or None, the smallest number that can match, what is left)."""
+    def narrowed(self, key: str, number: str) -> tuple[Any, int, int | None, Predicate | None]:
+        """Split an AND of ``key$eq:`` and bounds on ``number`` (``$gt:``/``$gte:``/``$lt:``/``$lte:``) off
+        the rest, so a store can serve a range from an index: (the key's value or None, the smallest and the
+        largest number that can match (None: no upper bound), what is left)."""
         items = self.node.items if isinstance(self.node, And) else (self.node,)
         value: Any = None
-        lowest = 0
+        lowest, highest = 0, None
         rest: list[Node] = []
         for item in items:
             if isinstance(item, Cond) and not isinstance(item.value, _Null):
                 if item.prop == key and item.op == "eq" and value is None:
                     value = _typed(key, self._fields[key].kind, item.value)  # type: ignore[arg-type]
                     continue
-                if item.prop == number and item.op in ("gt", "gte"):
-                    bound = _typed(number, self._fields[number].kind, item.value)  # type: ignore[arg-type]
-                    lowest = max(lowest, int(bound) + (item.op == "gt"))
+                if item.prop == number and item.op in ("gt", "gte", "lt", "lte"):
+                    bound = int(_typed(number, self._fields[number].kind, item.value))  # type: ignore[arg-type]
+                    if item.op in ("gt", "gte"):
+                        lowest = max(lowest, bound + (item.op == "gt"))
+                    else:
+                        bound -= item.op == "lt"
+                        highest = bound if highest is None else min(highest, bound)
                     continue
             rest.append(item)
         if not rest:
-            return value, lowest, None
-        return value, lowest, self._compile(rest[0] if len(rest) == 1 else And(tuple(rest)))
+            return value, lowest, highest, None
+        return value, lowest, highest, self._compile(rest[0] if len(rest) == 1 else And(tuple(rest)))
 
     def _compile(self, node: Node) -> Predicate:
         if isinstance(node, Cond):

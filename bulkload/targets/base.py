@@ -280,7 +280,8 @@ class Target:
         raise NotImplementedError
 
     def walk(
-        self, client: Dispatcher, scope: str, baseline: Mapping[str, int]
+        self, client: Dispatcher, scope: str, after: int, upto: int | None
     ) -> AsyncIterator[list[tuple[int, str, int]]]:
-        """Pages of (id, currency, amount in hundredths) of what was created in the scope since the baseline."""
+        """Pages of (id, currency, amount in hundredths) of the scope's records with after < id ≤ upto (None: no
+        upper bound). Ids only grow, so `after` = the baseline's newest id walks what was created since."""
         raise NotImplementedError

@@ -202,9 +202,11 @@ class Economic(Target):
         return {"count": await self.count(client, scope), "max_id": newest}
 
     async def walk(
-        self, client: Dispatcher, scope: str, baseline: Mapping[str, int]
+        self, client: Dispatcher, scope: str, after: int, upto: int | None
     ) -> AsyncIterator[list[tuple[int, str, int]]]:
-        flt = f"journalNumber$eq:{int(scope)}$and:entryNumber$gt:{int(baseline.get('max_id', 0))}"
+        flt = f"journalNumber$eq:{int(scope)}$and:entryNumber$gt:{int(after)}"
+        if upto is not None:
+            flt += f"$and:entryNumber$lte:{int(upto)}"
         params = {"filter": flt}
         while True:
             page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
