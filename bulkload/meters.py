@@ -84,14 +84,16 @@ class RateMeter:
 class WindowMeter:
     """At most `limit` starts in any rolling `window_s`, the way servers count: the GCRA keeps the average,
     this keeps a late start followed by an on-time one from putting limit + 1 calls into one window.
-    The window is widened by `margin_s` (default 2 % of it, at least 50 ms): a call can leave a little after
-    its slot was taken (a busy loop, a pooled connection), and the server counts arrivals."""
+    The window is widened by `margin_s` for what can come between taking a slot and the server counting the
+    arrival (a busy loop, a pooled connection, the network): by default 0.5 % of the window, at least 50 ms and
+    at most 1 s. It is time, not calls: a margin in calls would cost a whole extra window at every multiple
+    of the limit, and every widened window is paid again in wall time."""
 
     def __init__(
         self, limit: int, window_s: float, margin_s: float | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.limit = limit
-        self.window_s = window_s + (max(0.05, window_s * 0.02) if margin_s is None else margin_s)
+        self.window_s = window_s + (min(1.0, max(0.05, window_s * 0.005)) if margin_s is None else margin_s)
         self._clock = clock
         self._starts: deque[float] = deque(maxlen=limit)
 

@@ -114,7 +114,9 @@ def test_a_window_outlives_the_process_that_filled_it(tmp_path: Path) -> None:
 def test_window_for_a_rate() -> None:
     meter = WindowMeter.for_rate(99.5)
     assert meter is not None and meter.limit == 99 and meter.window_s == pytest.approx(99 / 99.5 + 0.01)
-    assert WindowMeter(300, 300.0).window_s == pytest.approx(306.0)
+    assert WindowMeter(300, 300.0).window_s == pytest.approx(301.0)  # HaloPSA's 5 minutes: 1 s margin
+    assert WindowMeter(300, 12.0).window_s == pytest.approx(12.06)
+    assert WindowMeter(300, 3.0).window_s == pytest.approx(3.05)  # at least 50 ms
     assert WindowMeter.for_rate(None) is None and WindowMeter.for_rate(0.5) is None
 
 
