@@ -21,7 +21,7 @@ from .chunking import Chunk
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import APIError, AuthError, BulkloadError, ConfigError, RunStopped
 from .ledger import ChunkRow, Ledger, RowOutcome
-from .planning import PlanSpec, planned
+from .planning import PlanningProcess, PlanSpec
 from .targets.base import Call, RowsRefused, Target, Totals
 
 #: an idempotency key is trusted only until this long before the API forgets it
@@ -82,16 +82,18 @@ class Loader:
         return self.dispatcher.quota.minutes
 
     # --- the two stages ------------------------------------------------------------------------------
-    async def produce(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec) -> None:
+    async def produce(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: PlanningProcess) -> None:
         before = self.rows_read  # rows of earlier phases; each planning process counts from 0
         async with send:
             try:
-                await self._relay(send, spec, before)
+                await self._relay(send, spec, planner, before)
             except BulkloadError as exc:  # the planning process failed: what was planned is accounted for
                 self.tally.stop(str(exc), EXIT_STOPPED)
 
-    async def _relay(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, before: int) -> None:
-        async for message in planned(spec):
+    async def _relay(
+        self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: PlanningProcess, before: int
+    ) -> None:
+        async for message in planner.plan(spec):
             kind, self.rows_read = message[0], before + message[1]
             if kind == "rejects":
                 rows = [RowOutcome(*r) for r in message[2]]
@@ -358,10 +360,10 @@ class Loader:
                 del self._baseline_events[scope]
 
 
-async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int) -> None:
+async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: PlanningProcess) -> None:
     send, recv = anyio.create_memory_object_stream[Chunk](max_buffer_size=concurrency)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(loader.produce, send, spec)
+        tg.start_soon(loader.produce, send, spec, planner)
         for _ in range(concurrency):
             tg.start_soon(loader.work, recv.clone())
         recv.close()

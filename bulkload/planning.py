@@ -49,14 +49,32 @@ class PlanSpec:
     max_bytes: int
 
 
-def _plan(sock: socket.socket, spec: PlanSpec) -> None:
-    """The child: plan every file and send what comes out."""
+_decode_spec = msgspec.msgpack.Decoder(PlanSpec).decode
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    data = bytearray()
+    while len(data) < n:
+        got = sock.recv(n - len(data))
+        if not got:
+            raise ConnectionResetError("the parent closed before sending the plan")
+        data += got
+    return bytes(data)
+
+
+def _plan(sock: socket.socket) -> None:
+    """The child: wait for the spec, plan every file and send what comes out."""
     from .targets import TARGETS
 
     def send(*message: Any) -> None:
         data = _encode(message)
         sock.sendall(len(data).to_bytes(_HEADER, "big") + data)
 
+    try:
+        spec = _decode_spec(_recv_exactly(sock, int.from_bytes(_recv_exactly(sock, _HEADER), "big")))
+    except ConnectionResetError:
+        sock.close()
+        return  # started ahead and never needed (the run ended first)
     target = TARGETS[spec.target].from_options(spec.target_options)
     target.use_context(spec.context)
     planner = Planner(target, spec.max_items, spec.max_bytes)
@@ -91,31 +109,48 @@ class PlanningFailed(BulkloadError):
     """The planning process ended without finishing its plan."""
 
 
-async def planned(spec: PlanSpec) -> AsyncIterator[tuple[Any, ...]]:
-    """Start the child and yield its messages in order; the child is stopped when the caller is done."""
-    ours, theirs = socket.socketpair()
-    for sock, option in ((theirs, socket.SO_SNDBUF), (ours, socket.SO_RCVBUF)):
-        sock.setsockopt(socket.SOL_SOCKET, option, 4 << 20)
-    process = multiprocessing.get_context("spawn").Process(
-        target=_plan, args=(theirs, spec), name="bulkload-planner", daemon=True
-    )
-    process.start()
-    theirs.close()
-    reader, writer = await asyncio.open_connection(sock=ours)
-    try:
-        while True:
-            try:
-                size = int.from_bytes(await reader.readexactly(_HEADER), "big")
-                message = _decode(await reader.readexactly(size))
-            except asyncio.IncompleteReadError:
-                raise PlanningFailed("the planning process ended before its plan was done") from None
-            if message[0] == "failed":
-                raise PlanningFailed(f"planning failed:\n{message[2]}")
-            yield message
-            if message[0] in ("end", "stop"):
-                return
-    finally:
-        writer.close()
-        if process.is_alive():
-            process.kill()
-        await asyncio.to_thread(process.join)
+class PlanningProcess:
+    """A planning child, started ahead of its plan: starting Python and importing the targets takes a few
+    tenths of a second, which pass while the run does its first round trips (baselines, lookups, a token)."""
+
+    def __init__(self) -> None:
+        self._ours, theirs = socket.socketpair()
+        for sock, option in ((theirs, socket.SO_SNDBUF), (self._ours, socket.SO_RCVBUF)):
+            sock.setsockopt(socket.SOL_SOCKET, option, 4 << 20)
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_plan, args=(theirs,), name="bulkload-planner", daemon=True
+        )
+        self._process.start()
+        theirs.close()
+
+    async def plan(self, spec: PlanSpec) -> AsyncIterator[tuple[Any, ...]]:
+        """Give the child its spec and yield its messages in order; the child is stopped when the caller is
+        done."""
+        reader, writer = await asyncio.open_connection(sock=self._ours)
+        try:
+            data = _encode(spec)
+            while True:
+                try:
+                    if data:
+                        writer.write(len(data).to_bytes(_HEADER, "big") + data)
+                        await writer.drain()
+                        data = b""
+                    size = int.from_bytes(await reader.readexactly(_HEADER), "big")
+                    message = _decode(await reader.readexactly(size))
+                except (asyncio.IncompleteReadError, ConnectionResetError):
+                    raise PlanningFailed("the planning process ended before its plan was done") from None
+                if message[0] == "failed":
+                    raise PlanningFailed(f"planning failed:\n{message[2]}")
+                yield message
+                if message[0] in ("end", "stop"):
+                    return
+        finally:
+            writer.close()
+            await self.close()
+
+    async def close(self) -> None:
+        """Stop the child (if it was never given a plan, it ends as soon as its socket closes)."""
+        self._ours.close()
+        if self._process.is_alive():
+            self._process.kill()
+        await asyncio.to_thread(self._process.join)

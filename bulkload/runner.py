@@ -23,7 +23,7 @@ from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, Loader, Tally, run_chunks
-from .planning import PlanSpec
+from .planning import PlanningProcess, PlanSpec
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
 from .report import exit_code, write_in_doubt, write_rejects, write_report
@@ -207,6 +207,19 @@ async def _load_and_reconcile(
     job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, sources: list[Source], tally: Tally,
     started: float, *, progress: bool, resend_in_doubt: bool,
 ) -> dict[str, Any]:
+    planners = [PlanningProcess()]  # one a phase; the first starts while setup does its round trips
+    try:
+        return await _phases(job, target, ledger, dispatcher, sources, tally, started, planners,
+                             progress=progress, resend_in_doubt=resend_in_doubt)
+    finally:
+        for planner in planners:
+            await planner.close()
+
+
+async def _phases(
+    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, sources: list[Source], tally: Tally,
+    started: float, planners: list[PlanningProcess], *, progress: bool, resend_in_doubt: bool,
+) -> dict[str, Any]:
     await target.setup(dispatcher, sources)
     ledger.set_options(target.options())
     loader = Loader(target, ledger, dispatcher, tally)
@@ -235,7 +248,9 @@ async def _load_and_reconcile(
             earlier.extend(indexes)
             spec = PlanSpec(target.name, target.options(), [str(sources[i].path) for i in indexes], indexes,
                             context, job.delimiter, job.columns, job.items_per_call, target.max_bytes)
-            await run_chunks(loader, spec, job.concurrency)
+            if phase > 0:
+                planners.append(PlanningProcess())
+            await run_chunks(loader, spec, job.concurrency, planners[-1])
         tg.cancel_scope.cancel()
     load_s = time.monotonic() - started
     recon = None

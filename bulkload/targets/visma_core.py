@@ -177,7 +177,8 @@ class VismaCore(Target):
             return found
 
         definitions: dict[str, Definition] = {}
-        for cost_type in sorted(await anyio.to_thread.run_sync(cost_types)):
+
+        async def look_up(cost_type: str) -> None:
             try:
                 body = (await client.send("GET", f"{_BOOKKEEPING}/AccountingCostTypes/{cost_type}")).body
                 definitions[cost_type] = _decode_definition(body)
@@ -185,7 +186,11 @@ class VismaCore(Target):
                 if exc.status != 404:
                     raise
                 definitions[cost_type] = Definition(error=f"no entry definition for this user: {exc}")
-        self.definitions = definitions
+
+        async with anyio.create_task_group() as tg:  # side by side: each is a round trip
+            for cost_type in sorted(await anyio.to_thread.run_sync(cost_types)):
+                tg.start_soon(look_up, cost_type)
+        self.definitions = dict(sorted(definitions.items()))
 
     # --- per row ------------------------------------------------------------------------------------
     def validate(self, row: dict[str, Any]) -> Any:
