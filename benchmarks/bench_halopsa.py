@@ -18,23 +18,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import ENV, Sandbox, sandbox
 from benchmarks.generate_data import write_file
 
 SPLIT = {"XeroDetails": 0.35, "QuickBooksDetails": 0.35, "AvalaraDetails": 0.30}
-ENV = {"HALO_CLIENT_ID": "bench-client", "HALO_CLIENT_SECRET": "sk_test_bench_client_secret"}
 CANARY = b"sk_test_"
 
 
-def records_in(url: str) -> dict[str, int]:
-    out = {}
-    for resource in SPLIT:
-        with urllib.request.urlopen(f"{url}/_sandbox/records/{resource}", timeout=30) as resp:
-            out[resource] = len(json.loads(resp.read()))
-    return out
+def records_in(box: Sandbox) -> dict[str, int]:
+    return {resource: len(box.get(f"records/{resource}")) for resource in SPLIT}
 
 
 def run(workdir: Path, name: str, files: list[Path], url: str, window_s: float) -> tuple[dict[str, Any], float, bytes]:
@@ -66,23 +61,13 @@ def main() -> None:
             write_file(str(path), rows=int(args.records * share), kind="halopsa", resource=resource, seed=7,
                        updates=False)
             files.append(path)
-        sandbox = subprocess.Popen(
-            [sys.executable, "-m", "bulkload", "sandbox", "halopsa", "--port", "0", "--time-factor",
-             str(args.time_factor), "--fault-rate", "0.03", "--drop-rate", "0.03", "--seed", "11"],
-            stdout=subprocess.PIPE, text=True,
-        )
-        assert sandbox.stdout is not None
-        url = sandbox.stdout.readline().rsplit(" ", 1)[1].strip()
-        try:
-            first, wall, out1 = run(workdir, "first", files, url, window_s)
-            after_first = records_in(url)
-            second, wall2, out2 = run(workdir, "again", files, url, window_s)
-            after_second = records_in(url)
-            with urllib.request.urlopen(f"{url}/_sandbox/stats", timeout=10) as resp:
-                stats = json.loads(resp.read())
-        finally:
-            sandbox.kill()
-            sandbox.wait()
+        with sandbox("halopsa", "--time-factor", str(args.time_factor), "--fault-rate", "0.03", "--drop-rate",
+                     "0.03", "--seed", "11") as box:
+            first, wall, out1 = run(workdir, "first", files, box.url, window_s)
+            after_first = records_in(box)
+            second, wall2, out2 = run(workdir, "again", files, box.url, window_s)
+            after_second = records_in(box)
+            stats = box.stats()
         leaks = [p.name for p in workdir.iterdir() if p.suffix != ".csv" or "rejects" in p.name
                  if CANARY in p.read_bytes()] + (["stdout/stderr"] if CANARY in out1 + out2 else [])
     minimum = math.ceil(first["requests"] / 300 - 1) * window_s

@@ -1,0 +1,140 @@
+"""What every benchmark shares: generated data files, a sandbox in its own process, and one `bulkload load`
+as a child process with its wall time and the peak memory of its whole process tree (loader + planner).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate_data import write_file
+
+DATA = Path(__file__).parent / "data"
+ENV = {
+    "ECONOMIC_APP_SECRET_TOKEN": "bench-secret",
+    "ECONOMIC_AGREEMENT_GRANT_TOKEN": "bench-grant",
+    "VISMA_CORE_TOKEN": "bench-token",
+    "PAYORCRM_API_KEY": "bench-key",
+    "PAYORCRM_API_SECRET": "bench-secret",
+    "HALO_CLIENT_ID": "bench-client",
+    "HALO_CLIENT_SECRET": "sk_test_bench_client_secret",
+}
+
+
+def data_file(kind: str, rows: int, fmt: str = "csv", compress: bool = False, **kw: Any) -> Path:
+    """A generated file of `rows` rows, written once into benchmarks/data/ (not committed) and reused."""
+    extras = "".join(f"-{k}{v}" for k, v in sorted(kw.items()))
+    path = DATA / f"{kind}-{rows}{extras}.{fmt}{'.gz' if compress else ''}"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        print(f"  generating {rows:,} {kind} rows into {path.name} ...", flush=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}.part")
+        write_file(str(draft), rows=rows, fmt=fmt, compress=compress, seed=1, kind=kind, **kw)
+        draft.replace(path)
+    return path
+
+
+class Sandbox:
+    """`bulkload sandbox TARGET` in its own process; `url` is its API root."""
+
+    def __init__(self, target: str, *flags: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bulkload", "sandbox", target, "--port", "0", *flags],
+            stdout=subprocess.PIPE, text=True,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().rsplit(" ", 1)[1].strip()
+        self.origin = "/".join(self.url.split("/", 3)[:3])  # the sandbox's own routes sit at the root
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.origin}/_sandbox/{path}", timeout=120) as resp:
+            return json.loads(resp.read())
+
+    def stats(self) -> dict[str, Any]:
+        out: dict[str, Any] = self.get("stats")
+        return out
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+@contextmanager
+def sandbox(target: str, *flags: str) -> Iterator[Sandbox]:
+    box = Sandbox(target, *flags)
+    try:
+        yield box
+    finally:
+        box.close()
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def measure(cmd: Sequence[str], env: dict[str, str] | None = None, quiet: bool = True,
+            cwd: Path | None = None) -> dict[str, Any]:
+    """Run `cmd` to its end: exit code, wall seconds, CPU seconds of the process tree, and the peak of its
+    summed RSS (MB), sampled every 20 ms."""
+    started = time.perf_counter()
+    child = subprocess.Popen(list(cmd), env={**os.environ, **ENV, **(env or {})}, cwd=cwd,
+                             stdout=subprocess.DEVNULL if quiet else None)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.02):
+            peak = max(peak, tree_rss_kb(child.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(child.pid, 0)  # usage includes the children it waited for (the planner)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return {"exit": child.returncode, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": peak / 1024}
+
+
+def bulkload(workdir: Path, name: str, *args: str, tree: Path | None = None) -> dict[str, Any]:
+    """`bulkload load ARGS` with its own ledger, rejects and report in `workdir`: the report plus wall time and
+    peak RSS. `tree` runs the bulkload sources of another checkout (for before/after figures)."""
+    report = workdir / f"{name}.json"
+    for stale in (report, workdir / f"{name}.sqlite"):
+        stale.unlink(missing_ok=True)
+    env = {"XDG_CACHE_HOME": str(workdir / "cache")}  # no record of earlier loads: each run is a first run
+    run = measure(
+        [sys.executable, "-m", "bulkload", "load", *args, "--ledger", str(workdir / f"{name}.sqlite"),
+         "--rejects", str(workdir / f"{name}.rejects.csv"), "--report", str(report), "--no-progress"],
+        env=env, cwd=tree,  # `python -m` looks in the working directory first
+    )
+    out: dict[str, Any] = json.loads(report.read_text()) if report.exists() else {}
+    out.update(run)
+    return out
+
+
+def best(runs: Sequence[dict[str, Any]], key: str = "wall_s") -> dict[str, Any]:
+    """The fastest of repeated runs: on a shared machine, noise only ever slows a run down."""
+    return min(runs, key=lambda r: float(r[key]))
