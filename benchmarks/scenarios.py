@@ -33,7 +33,7 @@ class Scale:
 
     rows: int = 1_000_000  # CPU ceiling, hand-written loop, reconciliation walk
     fault_rows: int = 200_000
-    dlt_rows: int = 100_000
+    dlt_rows: int = 1_000_000
     paced_rows: int = 150_000  # 300 calls at 20/s
     memory_rows: tuple[int, ...] = (1_000_000, 5_000_000, 10_000_000)
     scaling_rows: int = 100_000
