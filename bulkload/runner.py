@@ -207,7 +207,7 @@ async def _load_and_reconcile(
     job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, sources: list[Source], tally: Tally,
     started: float, *, progress: bool, resend_in_doubt: bool,
 ) -> dict[str, Any]:
-    planners = [PlanningProcess()]  # one a phase; the first starts while setup does its round trips
+    planners = [PlanningProcess()]  # one a phase, each started ahead; the first while setup does its round trips
     try:
         return await _phases(job, target, ledger, dispatcher, sources, tally, started, planners,
                              progress=progress, resend_in_doubt=resend_in_doubt)
@@ -238,7 +238,8 @@ async def _phases(
         if progress:
             tg.start_soon(show_progress, snapshot, job.files)
         earlier: list[int] = []
-        for phase, indexes in enumerate(target.phases(len(sources))):
+        phases = list(target.phases(len(sources)))
+        for phase, indexes in enumerate(phases):
             if tally.stopped:
                 break
             context = ledger.phase_context(phase)
@@ -248,9 +249,9 @@ async def _phases(
             earlier.extend(indexes)
             spec = PlanSpec(target.name, target.options(), [str(sources[i].path) for i in indexes], indexes,
                             context, job.delimiter, job.columns, job.items_per_call, target.max_bytes)
-            if phase > 0:
-                planners.append(PlanningProcess())
-            await run_chunks(loader, spec, job.concurrency, planners[-1])
+            if phase + 1 < len(phases):
+                planners.append(PlanningProcess())  # the next phase's, started while this one runs
+            await run_chunks(loader, spec, job.concurrency, planners[phase])
         tg.cancel_scope.cancel()
     load_s = time.monotonic() - started
     recon = None
