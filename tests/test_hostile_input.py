@@ -406,12 +406,24 @@ def gunzip_prefix(data: bytes) -> int:
         return 0
 
 
-def arrived(rec: Rec, available: int) -> bool:
+def arrived(rec: Rec, available: int, decodable: int) -> bool:
     """A record reaches the reader of a cut stream when its terminator does, and a lone CR is not the last
-    byte (the reader must see the next byte to know it is not CR LF)."""
+    character (the reader must see the next one to know it is not CR LF). `decodable`: where the last whole
+    UTF-8 character before the cut ends; the reader decodes text, so the first byte of a character is no
+    next character yet."""
     if not rec.terminator or rec.end > available:
         return False
-    return not (rec.terminator == b"\r" and rec.end == available)
+    return not (rec.terminator == b"\r" and rec.end >= decodable)
+
+
+def decodable_end(data: bytes, available: int) -> int:
+    """Where the last whole UTF-8 character of data[:available] ends (an invalid byte counts as whole)."""
+    for back in range(1, min(4, available) + 1):
+        lead = data[available - back]
+        if lead & 0xC0 != 0x80:  # ASCII or a lead byte: how long is its sequence?
+            need = 2 if lead >> 5 == 0b110 else 3 if lead >> 4 == 0b1110 else 4 if lead >> 3 == 0b11110 else 1
+            return available if need <= back else available - back
+    return available
 
 
 def check(b: Built, compress: bool, cut: float | None) -> None:
@@ -424,6 +436,7 @@ def check(b: Built, compress: bool, cut: float | None) -> None:
             data = data[:keep]
             available = gunzip_prefix(data)
     truncated = compress and cut is not None
+    decodable = decodable_end(b.data, available)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / b.name
         path.write_bytes(data)
@@ -437,14 +450,14 @@ def check(b: Built, compress: bool, cut: float | None) -> None:
         if (not b.header_ok or empty) and not truncated:
             assert got.code == 2 and got.report is None, (got, b)
             return
-        if truncated and not arrived(Rec(0, b.header_end, "", b.header_term), available):
+        if truncated and not arrived(Rec(0, b.header_end, "", b.header_term), available, decodable):
             # cut before the header ended: nothing can be read, the run stops before any row (no report)
             assert got.code == 4 and got.report is None, (got, b)
             return
     if truncated:
         # every row that arrived is still in the open chunk (a chunk closes at 500 rows): none is sent, each is
         # rejected, the good ones with "not sent: <why the input stops>"
-        records = [r for r in records if arrived(r, available)]
+        records = [r for r in records if arrived(r, available, decodable)]
         for r in records:
             if r.fate == "ok":
                 r.fate = "unsent"
