@@ -5,8 +5,8 @@
 Writes results.md (tables and goals), results.json (raw figures) and results.png (chart; needs the `bench`
 extra: pip install -e '.[bench]') into --out. Data files are generated once into benchmarks/data/.
 --before REF also measures the bulkload of another commit (checked out into a temporary worktree) in the
-same run, scenario by scenario, and adds a before → after table. The full run takes about half an hour on
-two cores; --quick is a tenth of the rows.
+same run, scenario by scenario, and adds a before → after table. The full run takes about 15 minutes on
+two cores (30 with --before, 8 more the first time, generating data); --quick is a tenth of the rows.
 """
 
 from __future__ import annotations
