@@ -28,6 +28,18 @@ SPLIT = {"XeroDetails": 0.35, "QuickBooksDetails": 0.35, "AvalaraDetails": 0.30}
 CANARY = b"sk_test_"
 
 
+def halopsa_files(workdir: Path, records: int) -> list[Path]:
+    """`records` generated records split over the three resources, one file each, named for its resource."""
+    files = []
+    for resource, share in SPLIT.items():
+        path = workdir / f"{resource}.csv"
+        # creates only: an update row names a record id, and ids follow the order the server took the
+        # calls in, which concurrency does not keep
+        write_file(str(path), rows=int(records * share), kind="halopsa", resource=resource, seed=7, updates=False)
+        files.append(path)
+    return files
+
+
 def records_in(box: Sandbox) -> dict[str, int]:
     return {resource: len(box.get(f"records/{resource}")) for resource in SPLIT}
 
@@ -53,14 +65,7 @@ def main() -> None:
     window_s = 300 / args.time_factor
     with tempfile.TemporaryDirectory(prefix="bulkload-bench-") as tmp:
         workdir = Path(tmp)
-        files = []
-        for resource, share in SPLIT.items():
-            path = workdir / f"{resource}.csv"  # the file's name says its resource
-            # creates only: an update row names a record id, and ids follow the order the server took the
-            # calls in, which concurrency does not keep
-            write_file(str(path), rows=int(args.records * share), kind="halopsa", resource=resource, seed=7,
-                       updates=False)
-            files.append(path)
+        files = halopsa_files(workdir, args.records)
         with sandbox("halopsa", "--time-factor", str(args.time_factor), "--fault-rate", "0.03", "--drop-rate",
                      "0.03", "--seed", "11") as box:
             first, wall, out1 = run(workdir, "first", files, box.url, window_s)

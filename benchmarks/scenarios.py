@@ -18,8 +18,8 @@ from typing import Any
 
 import aiohttp
 
+from benchmarks.bench_halopsa import halopsa_files
 from benchmarks.common import ENV, Sandbox, best, bulkload, data_file, measure, sandbox
-from benchmarks.generate_data import write_file
 from bulkload.sources import Source
 from bulkload.targets.base import RowInvalid
 from bulkload.targets.economic import Economic
@@ -46,7 +46,7 @@ class Scale:
     def quick(cls) -> Scale:
         return cls(rows=100_000, fault_rows=20_000, dlt_rows=20_000, paced_rows=30_000,
                    memory_rows=(100_000, 500_000, 1_000_000), scaling_rows=20_000, repeats=1,
-                   halopsa_records=1_200, halopsa_time_factor=25.0, visma_rows=1_000)
+                   halopsa_records=1_200, visma_rows=1_000)
 
 
 @dataclass
@@ -93,11 +93,9 @@ def load_economic(workdir: Path, name: str, path: Path, box: Sandbox, *flags: st
 async def raw_walk(url: str) -> tuple[int, float]:
     """The sandbox's own serving rate: every entry's cursor pages (per journal, as the loader walks them)
     fetched back to back, bytes only (the cursor is cut out of the raw body, nothing decoded)."""
-    headers = {"X-AppSecretToken": ENV["ECONOMIC_APP_SECRET_TOKEN"],
-               "X-AgreementGrantToken": ENV["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
     items = 0
     started = time.perf_counter()
-    async with aiohttp.ClientSession(headers=headers) as session:
+    async with aiohttp.ClientSession(headers=Economic().headers(ENV)) as session:
         async with session.get(f"{url}/journals") as resp:
             journals = [j["number"] for j in (await resp.json())["items"]]
         for journal in journals:
@@ -168,7 +166,7 @@ def cpu_ceiling(scale: Scale, workdir: Path, tree: Path | None) -> list[Scenario
 def comparator(module: str, path: Path, url: str, *flags: str) -> dict[str, Any]:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", f"benchmarks.{module}", str(path), "--base-url", url, *flags],
-                          capture_output=True, text=True, env=None, check=False)
+                          capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
@@ -266,12 +264,7 @@ def inside_limits(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
     sc.key["paced e-conomic requests/s"] = achieved
     # HaloPSA: 300 per rolling 5 minutes, scaled down by the time factor
     window_s = 300 / scale.halopsa_time_factor
-    files = []
-    for resource, share in {"XeroDetails": 0.35, "QuickBooksDetails": 0.35, "AvalaraDetails": 0.30}.items():
-        f = workdir / f"{resource}.csv"
-        write_file(str(f), rows=int(scale.halopsa_records * share), kind="halopsa", resource=resource, seed=7,
-                   updates=False)
-        files.append(str(f))
+    files = map(str, halopsa_files(workdir, scale.halopsa_records))
     with sandbox("halopsa", "--time-factor", str(scale.halopsa_time_factor)) as box:
         r = bulkload(workdir, "halo", "halopsa", *files, "--base-url", box.url, "--batch-size", "2",
                      "--window-s", str(window_s), tree=tree)
