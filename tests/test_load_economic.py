@@ -17,11 +17,14 @@ import aiohttp
 import anyio
 import pytest
 from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bulkload import Job, load, reconcile, resume
 from bulkload.cli import main
-from bulkload.reconcile import id_ranges
+from bulkload.reconcile import add_listed, id_ranges
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.targets.base import Listed
 
 HEADERS = {"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
            "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
@@ -296,6 +299,22 @@ async def test_an_entry_appearing_behind_the_loaders_back_is_named(tmp_path: Pat
     assert rec["duplicates"] == [{"id": created, "scope": "1"}] and rec["missing"] == []
     assert (rec["expected_count"], rec["remote_count"]) == (100, 101)
     assert rec["remote_totals"]["per_scope"]["1"]["DKK"]["rows"] == 101
+
+
+@given(st.lists(st.tuples(st.sampled_from(["DKK", "EUR", "SEK"]), st.integers(-10**12, 10**12)), max_size=60),
+       st.integers(1, 25))
+def test_walked_pages_sum_per_currency_as_row_by_row_would(rows: list[tuple[str, int]], page: int) -> None:
+    totals: dict[str, list[int]] = {}
+    for at in range(0, len(rows), page):
+        part = rows[at:at + page]
+        add_listed(totals, Listed(list(range(len(part))), [r[0] for r in part], [r[1] for r in part]))
+    expected: dict[str, list[int]] = {}
+    for currency, cents in rows:
+        acc = expected.setdefault(currency, [0, 0, 0])
+        acc[0] += 1
+        acc[1] += cents
+        acc[2] += max(cents, 0)
+    assert totals == expected
 
 
 def test_id_ranges_cover_everything_above_the_baseline_once() -> None:

@@ -61,6 +61,14 @@ def iso_date(value: str) -> str:
     raise ValueError(f"not a valid date: {value!r}")
 
 
+class Listed(NamedTuple):
+    """One page of a cursor walk as columns, so the engine sums and stores it without a Python step per record."""
+
+    ids: list[int]
+    currencies: list[str]
+    cents: list[int]  # amounts in hundredths
+
+
 class Call(NamedTuple):
     """One request that sends a chunk."""
 
@@ -281,7 +289,7 @@ class Target:
 
     def walk(
         self, client: Dispatcher, scope: str, after: int, upto: int | None
-    ) -> AsyncIterator[list[tuple[int, str, int]]]:
-        """Pages of (id, currency, amount in hundredths) of the scope's records with after < id ≤ upto (None: no
+    ) -> AsyncIterator[Listed]:
+        """Pages of the scope's records with after < id ≤ upto (None: no
         upper bound). Ids only grow, so `after` = the baseline's newest id walks what was created since."""
         raise NotImplementedError

@@ -6,12 +6,13 @@ import argparse
 import math
 import operator
 from collections.abc import AsyncIterator, Mapping, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from ..errors import APIError, ConfigError, Conflict
-from .base import RowInvalid, Target, Totals, errors_by_index, iso_date, row_invalid
+from .base import Listed, RowInvalid, Target, Totals, errors_by_index, iso_date, row_invalid
 
 if TYPE_CHECKING:
     from ..dispatch import Dispatcher
@@ -87,6 +88,7 @@ class _Created(msgspec.Struct):
 
 
 _decode_page = msgspec.json.Decoder(_Page).decode
+_entry_number, _currency, _amount = (operator.attrgetter(f) for f in ("entryNumber", "currency", "amount"))
 _decode_created = msgspec.json.Decoder(list[_Created]).decode
 
 
@@ -203,14 +205,19 @@ class Economic(Target):
 
     async def walk(
         self, client: Dispatcher, scope: str, after: int, upto: int | None
-    ) -> AsyncIterator[list[tuple[int, str, int]]]:
+    ) -> AsyncIterator[Listed]:
         flt = f"journalNumber$eq:{int(scope)}$and:entryNumber$gt:{int(after)}"
         if upto is not None:
             flt += f"$and:entryNumber$lte:{int(upto)}"
         params = {"filter": flt}
         while True:
             page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
-            yield [(i.entryNumber, i.currency, round(i.amount * 100)) for i in page.items]
+            items = page.items
+            yield Listed(
+                list(map(_entry_number, items)),
+                list(map(_currency, items)),
+                list(map(round, map(operator.mul, map(_amount, items), repeat(100.0)))),
+            )
             if not page.cursor:
                 return
             params = {"filter": flt, "cursor": page.cursor}
