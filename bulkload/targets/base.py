@@ -290,6 +290,6 @@ class Target:
     def walk(
         self, client: Dispatcher, scope: str, after: int, upto: int | None
     ) -> AsyncIterator[Listed]:
-        """Pages of the scope's records with after < id ≤ upto (None: no
-        upper bound). Ids only grow, so `after` = the baseline's newest id walks what was created since."""
+        """Pages of the scope's records with after < id ≤ upto (None: no upper bound). Ids only grow, so
+        `after` = the baseline's newest id walks what was created since."""
         raise NotImplementedError
