@@ -6,7 +6,7 @@ Writes results.md (tables and goals), results.json (raw figures) and results.png
 extra: pip install -e '.[bench]') into --out. Data files are generated once into benchmarks/data/.
 --before REF also measures the bulkload of another commit (checked out into a temporary worktree) in the
 same run, scenario by scenario, and adds a before → after table. The full run takes about 15 minutes on
-two cores (30 with --before, 8 more the first time, generating data); --quick is a tenth of the rows.
+two cores (30–35 with --before, 8 more the first time, generating data); --quick is a tenth of the rows.
 """
 
 from __future__ import annotations
