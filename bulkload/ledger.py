@@ -26,6 +26,22 @@ from .targets.base import Totals
 SCHEMA_VERSION = 1
 #: created.loc = file index << LOC_SHIFT | source line
 LOC_SHIFT = 32
+#: what reconciliation asks of SQLite beyond the basics: its JSON functions (built in since SQLite 3.38, and
+#: enabled by most builds before), checked before a ledger is made or opened rather than after an hour of loading
+_NEEDS = "SELECT value FROM json_each('[1]')"
+
+
+def _check_sqlite() -> None:
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(_NEEDS)
+    except sqlite3.OperationalError:
+        raise LedgerError(
+            f"this Python's SQLite {sqlite3.sqlite_version} has no JSON functions (json_each), which "
+            "reconciliation needs: use a Python whose sqlite3 has them (SQLite 3.38 or newer always does)"
+        ) from None
+    finally:
+        conn.close()
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -133,6 +149,7 @@ class Ledger:
     def create(cls, path: str | os.PathLike[str], run: RunInfo) -> Ledger:
         """A new ledger holding `run`. Built under another name and renamed into place once complete, so a
         process killed while creating it leaves no half-made ledger behind."""
+        _check_sqlite()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = cls._lock(path)
@@ -163,6 +180,7 @@ class Ledger:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Ledger:
+        _check_sqlite()
         path = Path(path)
         if not path.is_file():
             raise LedgerError(f"no ledger at {path}")

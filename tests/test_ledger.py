@@ -76,6 +76,15 @@ def test_foreign_or_other_version_files_are_refused(tmp_path: Path) -> None:
         Ledger.open(tmp_path / "missing.sqlite")
 
 
+def test_a_sqlite_without_json_functions_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bulkload.ledger._NEEDS", "SELECT value FROM no_such_table_valued_function('[1]')")
+    with pytest.raises(LedgerError, match=r"has no JSON functions \(json_each\)"):
+        new(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing made, nothing locked
+
+
 def test_a_ledger_is_whole_or_absent(tmp_path: Path) -> None:
     # what a process killed half-way through creating a ledger leaves: a draft under another name
     stale = tmp_path / ".l.sqlite.99999.draft"
