@@ -14,12 +14,11 @@ from itertools import compress, repeat
 from operator import eq
 from typing import Any
 
-import anyio
 from msgspec.json import encode
 
 from .dispatch import Dispatcher
-from .errors import BulkloadError
 from .ledger import LOC_SHIFT, Ledger
+from .side_by_side import side_by_side
 from .targets.base import Listed, Target, Totals
 
 #: how many missing or unexpected entries the report names one by one
@@ -116,17 +115,9 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     remote: dict[str, Totals] = {}
     walked_twice = 0
     remote_id_sum = 0
-    failed: list[BulkloadError] = []
 
     newest_created = conn.execute("SELECT COALESCE(MAX(id), 0) FROM created").fetchone()[0]
     width = dispatcher.client.concurrency
-
-    async def check(job: Callable[[], Awaitable[None]]) -> None:
-        try:
-            await job()
-        except BulkloadError as exc:  # surfaces as itself, not wrapped in an ExceptionGroup
-            failed.append(exc)
-            tg.cancel_scope.cancel()
 
     async def count(scope: str) -> None:
         base = baselines.get(scope, {"count": 0, "max_id": 0})
@@ -153,14 +144,12 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     # A cursor walk is a chain of round trips, one page after the other. Walking disjoint id ranges side by
     # side (every scope, and within a scope up to `concurrency` ranges of what this run created) turns the
     # chain into `concurrency` chains, so the walk runs at the API's pace, not at one page per round trip.
-    async with anyio.create_task_group() as tg:
-        for scope in scopes:
-            tg.start_soon(check, partial(count, scope))
-            after = baselines.get(scope, {"max_id": 0})["max_id"]
-            for lo, hi in id_ranges(after, newest_created, width):
-                tg.start_soon(check, partial(walk, scope, lo, hi))
-    if failed:
-        raise failed[0]
+    jobs: list[Callable[[], Awaitable[None]]] = []
+    for scope in scopes:
+        jobs.append(partial(count, scope))
+        after = baselines.get(scope, {"max_id": 0})["max_id"]
+        jobs += [partial(walk, scope, lo, hi) for lo, hi in id_ranges(after, newest_created, width)]
+    await side_by_side(jobs)
     counts = {scope: counts[scope] for scope in scopes}
     missing_n = conn.execute(
         "SELECT COUNT(*) FROM created c LEFT JOIN remote r ON r.id = c.id WHERE r.id IS NULL"

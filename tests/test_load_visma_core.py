@@ -13,6 +13,7 @@ import anyio
 import pytest
 
 from bulkload import Job, load, resume
+from bulkload.errors import ServerError
 from bulkload.sandbox import SandboxOptions, running
 
 ENV = {"VISMA_CORE_TOKEN": "test-core-token"}
@@ -50,6 +51,16 @@ def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
 
 def accounted(report: dict[str, Any]) -> bool:
     return bool(report["rows_read"] == report["loaded"] + report["rejected"] + report["in_doubt"] + report["skipped"])
+
+
+async def test_a_failed_definition_lookup_is_reported_as_itself(tmp_path: Path) -> None:
+    # two cost types: their lookups run side by side, and the error must not come out wrapped in a group
+    data = write(tmp_path / "e.csv", [[1001, "FEE", "1.00", "x", "", "2026-11-01", ""],
+                                      [1002, "SALARY", "2.00", "y", "", "2026-11-01", ""]])
+    with anyio.fail_after(30):
+        async with running("visma-core", SandboxOptions(fault_rate=1.0)) as url:
+            with pytest.raises(ServerError, match=r"HTTP 50[03]: Injected fault"):
+                await load(job(tmp_path, data, url, attempts=2), env=ENV)
 
 
 @pytest.mark.slow

@@ -10,12 +10,14 @@ import argparse
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import anyio
 import msgspec
 
 from ..errors import APIError, ConfigError
+from ..side_by_side import side_by_side
 from ..sources import BadRow
 from .base import Call, RowInvalid, RowsRefused, Target, Totals, iso_date, row_invalid
 
@@ -187,9 +189,8 @@ class VismaCore(Target):
                     raise
                 definitions[cost_type] = Definition(error=f"no entry definition for this user: {exc}")
 
-        async with anyio.create_task_group() as tg:  # side by side: each is a round trip
-            for cost_type in sorted(await anyio.to_thread.run_sync(cost_types)):
-                tg.start_soon(look_up, cost_type)
+        # side by side: each is a round trip
+        await side_by_side(partial(look_up, c) for c in sorted(await anyio.to_thread.run_sync(cost_types)))
         self.definitions = dict(sorted(definitions.items()))
 
     # --- per row ------------------------------------------------------------------------------------

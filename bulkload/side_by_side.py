@@ -1,0 +1,28 @@
+"""Round trips run side by side, failing the way one call fails."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+
+import anyio
+
+from .errors import BulkloadError
+
+
+async def side_by_side(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
+    """Run `jobs` concurrently. The first BulkloadError cancels the others and is raised as itself, not wrapped
+    in an ExceptionGroup, so the command reports it (message and exit code) as it would a single call's."""
+    failed: list[BulkloadError] = []
+
+    async def one(job: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await job()
+        except BulkloadError as exc:
+            failed.append(exc)
+            tg.cancel_scope.cancel()
+
+    async with anyio.create_task_group() as tg:
+        for job in jobs:
+            tg.start_soon(one, job)
+    if failed:
+        raise failed[0]
