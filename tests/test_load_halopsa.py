@@ -11,10 +11,13 @@ from typing import Any
 
 import aiohttp
 import anyio
+import msgspec
 import pytest
 
 from bulkload import Job, dry_run, load, reconcile, resume
+from bulkload.halopsa_schema import RESOURCES
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.targets.halopsa import HaloPSA
 
 ENV = {"HALO_CLIENT_ID": "halo-test-client", "HALO_CLIENT_SECRET": "CANARY-CLIENT-SECRET-5f1e"}
 HEADER = ["name", "tenant_id", "tenant_name", "client_id", "new_client_secret", "new_refresh_token", "authorized",
@@ -44,8 +47,8 @@ def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
     return Job(target="halopsa", files=[str(data)], base_url=url, **settings)
 
 
-async def records(url: str) -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
+async def records(url: str, resource: str = "XeroDetails") -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/{resource}") as r:
         body: list[dict[str, Any]] = await r.json()
         return body
 
@@ -70,6 +73,96 @@ async def test_the_same_file_twice_with_match_on_creates_nothing_new(tmp_path: P
     assert created == 120 and len(after) == 120, "the second run created records"
     assert again["loaded"] == 120 and again["reconcile"]["ok"], again["reconcile"]
     assert again["reconcile"]["expected_count"] == 120
+
+
+#: --match-on cases: resource, fields, file format, and the rows' match values as the file holds them (CSV:
+#: text; JSONL: what an exporter writes, numbers quoted or not). Rows not matched on name share one name,
+#: so only the match fields tell their records apart; all hold a client_top_level_name a later load changes.
+MATCH_CASES: dict[str, tuple[str, str, str, list[dict[str, Any]]]] = {
+    "csv str": ("XeroDetails", "name", "csv", [{"name": f"Acme {i}"} for i in range(4)]),
+    "csv int": ("XeroDetails", "client_top_level", "csv", [{"client_top_level": str(100 + i)} for i in range(4)]),
+    "csv bool": ("KashflowDetails", "enabled", "csv", [{"enabled": "true"}, {"enabled": "false"}]),
+    "csv int and bool": ("XeroDetails", "client_top_level,isdefault", "csv", [
+        {"client_top_level": top, "isdefault": flag} for top in ("1", "2") for flag in ("true", "false")
+    ]),
+    "jsonl int, quoted or not": ("XeroDetails", "client_top_level", "jsonl", [
+        {"client_top_level": 7}, {"client_top_level": "8"}, {"client_top_level": 9.0},
+    ]),
+}
+
+
+def write_match_rows(path: Path, rows: list[dict[str, Any]], version: str) -> Path:
+    full = [{**({"name": "Same name"} if "name" not in row else {}), **row, "client_top_level_name": version}
+            for row in rows]
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(row) + "\n" for row in full), encoding="utf-8")
+        return path
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(full[0]))
+        w.writeheader()
+        w.writerows(full)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(MATCH_CASES))
+async def test_a_rerun_matches_on_typed_values_whatever_the_field(tmp_path: Path, case: str) -> None:
+    # a CSV cell is the text "5" where the API answers the number 5: the match must compare them as the
+    # field's type, or every re-run creates every record again
+    resource, match_on, ext, rows = MATCH_CASES[case]
+    first = write_match_rows(tmp_path / f"{resource}.{ext}", rows, "v1")
+    (tmp_path / "v2").mkdir()
+    changed = write_match_rows(tmp_path / "v2" / f"{resource}.{ext}", rows, "v2")
+    options = {"resources": [resource], "match_on": match_on}
+
+    async def run(data: Path, ledger: str) -> dict[str, Any]:
+        return await load(job(tmp_path, data, url, ledger=str(tmp_path / ledger), target_options=options), env=ENV)
+
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            await run(first, "first.sqlite")
+            created = await records(url, resource)
+            again = await run(first, "again.sqlite")
+            after_again = await records(url, resource)
+            updated = await run(changed, "changed.sqlite")
+            after_update = await records(url, resource)
+            requests = (await stats(url))["requests"]
+    assert len(created) == len(rows)
+    # the sandbox answers typed values, as the API does: a listing of text would hide a row-as-text match
+    types = {"str": str, "int": int, "bool": bool}
+    kinds = {f.name: types[f.kind] for f in RESOURCES[resource] if f.kind in types}
+    assert all(isinstance(r[f], kinds[f]) for r in created for f in match_on.split(",")), created
+    ids = sorted(r["id"] for r in created)
+    assert sorted(r["id"] for r in after_again) == ids, f"{case}: the same file again created records"
+    assert sorted(r["id"] for r in after_update) == ids, f"{case}: a changed file created records"
+    assert [r["client_top_level_name"] for r in after_update] == ["v2"] * len(rows), f"{case}: not updated"
+    for report in (again, updated):
+        assert report["loaded"] == len(rows) and report["reconcile"]["ok"], report["reconcile"]
+        assert report["reconcile"]["expected_count"] == len(rows)
+    # three loads of a token, a listing, one POST and the reconciliation's listing each
+    assert requests <= 15, requests
+
+
+def test_the_api_side_of_a_match_is_converted_through_the_field_types() -> None:
+    # another server may answer an integer as "5" or 5.0 and a boolean as "true" or 1: each is the CSV's
+    # row; what cannot be the field's type matches nothing; text is compared as the API gives it
+    target = HaloPSA(["XeroDetails"], ["client_top_level", "isdefault"])
+    row = target.key(msgspec.to_builtins(target.validate({"client_top_level": "5", "isdefault": "true"})))
+    assert row is not None
+    for answered in ({"client_top_level": 5, "isdefault": True}, {"client_top_level": "5", "isdefault": "true"},
+                     {"client_top_level": 5.0, "isdefault": 1}):
+        assert target.key({"id": 1, **answered}) == row, answered
+    for wrong in ({"client_top_level": "five", "isdefault": True}, {"client_top_level": 5.5, "isdefault": True},
+                  {"client_top_level": 5, "isdefault": "maybe"}, {"client_top_level": True, "isdefault": True}):
+        assert target.key(wrong) is None, wrong
+    names = HaloPSA(["XeroDetails"], ["name"])
+    assert names.key({"name": "Acme"}) != names.key({"name": "acme "}) and names.key({"name": 5}) is None
+    # settling a lost update and reconciling compare the same way
+    sent = {"client_top_level": 5, "isdefault": True}
+    assert target._differences(sent, {"client_top_level": "5", "isdefault": "true"}) == []
+    assert target._differences(sent, {"client_top_level": "five", "isdefault": True}) == [
+        ("client_top_level", 5, "five")
+    ]
 
 
 @pytest.mark.slow

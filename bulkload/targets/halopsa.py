@@ -67,6 +67,16 @@ class Resource:
         self.decode = msgspec.json.Decoder(list[self.type]).decode  # type: ignore[name-defined]
         self.secrets = [f.name for f in self.schema.values() if f.secret]
         self.nested = [f.name for f in self.schema.values() if f.kind in ("object", "array")]
+        self.types: dict[str, Any] = {f.name: _TYPES[f.kind] for f in self.schema.values()}
+
+
+def typed(kind: Resource, name: str, value: Any) -> Any:
+    """`value` as field `name` of `kind` holds it, converted as `validate` converts a row ("5", 5.0 → 5;
+    "true", 1 → True; text stays as it is); ValueError if it cannot be of that type."""
+    try:
+        return msgspec.convert(value, kind.types[name], strict=False)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 def resource_named(name: str) -> str:
@@ -206,10 +216,22 @@ class HaloPSA(Target):
             records = next((v for v in records.values() if isinstance(v, list)), [])
         return [r for r in records if isinstance(r, dict)]
 
-    def key(self, record: Mapping[str, Any]) -> str | None:
-        fields = self.match_on or ["name"]
-        values = [record.get(f) for f in fields]
-        return None if any(v is None for v in values) else json.dumps(values)
+    def key(self, record: Mapping[str, Any], kind: Resource | None = None) -> str | None:
+        """The match fields' values as text, each as its field's type, so that a CSV's "5" meets the API's 5
+        (and an API's "5" or 5.0 the CSV's 5). None — matching nothing — when one is missing or cannot be of
+        its type."""
+        kind = kind or self.current
+        values = []
+        for name in self.match_on or ["name"]:
+            value = record.get(name)
+            if value is None:
+                return None
+            try:
+                values.append(typed(kind, name, value))
+            except ValueError:
+                return None
+        # objects compare as objects: in whatever order the API gives their keys
+        return json.dumps(values, sort_keys=True)
 
     async def setup(self, client: Dispatcher, sources: Sequence[Source]) -> None:
         if self.before is not None:
@@ -219,7 +241,7 @@ class HaloPSA(Target):
             records = await self.listing(client, kind)
             before[kind.name] = len(records)
             if self.match_on:
-                self.existing[kind.name] = {k: int(r["id"]) for r in records if (k := self.key(r)) is not None}
+                self.existing[kind.name] = {k: int(r["id"]) for r in records if (k := self.key(r, kind)) is not None}
         self.before = before
 
     # --- per row ---------------------------------------------------------------------------------------
@@ -236,7 +258,8 @@ class HaloPSA(Target):
         except msgspec.ValidationError as exc:
             raise row_invalid(exc) from None
         if self.match_on and getattr(record, "id", None) is None:
-            found = self.existing.get(kind.name, {}).get(self.key(row) or "")
+            # the converted record, not the row: its values are what is sent, and what the API will hold
+            found = self.existing.get(kind.name, {}).get(self.key(msgspec.to_builtins(record), kind) or "")
             if found is not None:
                 record.id = found  # type: ignore[attr-defined]  # an update of the record that matches
         return record
@@ -288,13 +311,14 @@ class HaloPSA(Target):
         all found by the match fields → done; none → not carried out, and sending it again is safe (its
         updates set fixed values); some → no telling. A call of updates only is safe to send again unless
         the records already hold its values."""
-        live = await self.listing(client, self._file(chunk.file_idx))
-        by_key = {k: int(r["id"]) for r in live if (k := self.key(r)) is not None}
+        kind = self._file(chunk.file_idx)
+        live = await self.listing(client, kind)
+        by_key = {k: int(r["id"]) for r in live if (k := self.key(r, kind)) is not None}
         by_id = {int(r["id"]): r for r in live}
         records = [msgspec.to_builtins(r) for r in chunk.entries(self)]
         creates = [r for r in records if r.get("id") is None]
         if creates:
-            keys = [self.key(r) for r in creates]
+            keys = [self.key(r, kind) for r in creates]
             if any(k is None for k in keys):
                 return None
             found = [by_key.get(k) for k in keys if k is not None]
@@ -304,19 +328,25 @@ class HaloPSA(Target):
                 return None
             new_ids = iter(found)
             return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
-        applied = all(self._differences(r, by_id.get(int(r["id"])) or {}) == [] for r in records)
+        applied = all(self._differences(r, by_id.get(int(r["id"])) or {}, kind) == [] for r in records)
         return [int(r["id"]) for r in records] if applied else []
 
-    def _differences(self, sent: Mapping[str, Any], found: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
-        """(field, sent, found) for what the API should hold after `sent` but does not; secrets (never
-        returned) and the server's own fields are not compared."""
+    def _differences(
+        self, sent: Mapping[str, Any], found: Mapping[str, Any], kind: Resource | None = None
+    ) -> list[tuple[str, Any, Any]]:
+        """(field, sent, found) for what the API should hold after `sent` but does not, compared as the
+        fields' types as a match is; secrets (never returned) and the server's own fields are not compared."""
         out = []
-        schema = self.current.schema
+        kind = kind or self.current
         for name, value in sent.items():
-            field = schema.get(name)
+            field = kind.schema.get(name)
             if field is None or field.secret or field.read_only or name == "id":
                 continue
-            if found.get(name) != value:
+            try:
+                same = typed(kind, name, found.get(name)) == typed(kind, name, value)
+            except ValueError:  # the API holds nothing, or nothing of the field's type
+                same = False
+            if not same:
                 out.append((name, value, found.get(name)))
         return out
 
