@@ -20,8 +20,18 @@ from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.halopsa import HaloPSA
 
 ENV = {"HALO_CLIENT_ID": "halo-test-client", "HALO_CLIENT_SECRET": "CANARY-CLIENT-SECRET-5f1e"}
-HEADER = ["name", "tenant_id", "tenant_name", "client_id", "new_client_secret", "new_refresh_token", "authorized",
-          "isdefault", "enablesync", "sync_entities_list"]
+HEADER = [
+    "name",
+    "tenant_id",
+    "tenant_name",
+    "client_id",
+    "new_client_secret",
+    "new_refresh_token",
+    "authorized",
+    "isdefault",
+    "enablesync",
+    "sync_entities_list",
+]
 CANARIES = ["CANARY-CLIENT-SECRET-5f1e", "CANARY-XERO-SECRET", "CANARY-REFRESH"]
 
 
@@ -30,9 +40,20 @@ def write(path: Path, n: int, *, bad: bool = False, prefix: str = "Acme MSP") ->
         w = csv.writer(fh)
         w.writerow(HEADER)
         for i in range(n):
-            w.writerow([f"{prefix} {i:04d} – Xero UK", f"tenant-{i:04d}", f"Tenant {i}", f"client-{i}",
-                        f"CANARY-XERO-SECRET-{i}", f"CANARY-REFRESH-{i}", "true", "false", "true",
-                        json.dumps([{"entity": "invoices", "enabled": True}])])
+            w.writerow(
+                [
+                    f"{prefix} {i:04d} – Xero UK",
+                    f"tenant-{i:04d}",
+                    f"Tenant {i}",
+                    f"client-{i}",
+                    f"CANARY-XERO-SECRET-{i}",
+                    f"CANARY-REFRESH-{i}",
+                    "true",
+                    "false",
+                    "true",
+                    json.dumps([{"entity": "invoices", "enabled": True}]),
+                ]
+            )
         if bad:
             w.writerow([f"{prefix} bad", "t", "T", "c", "CANARY-XERO-SECRET-bad", "", "maybe", "", "", ""])
     return path
@@ -40,8 +61,10 @@ def write(path: Path, n: int, *, bad: bool = False, prefix: str = "Acme MSP") ->
 
 def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
     settings: dict[str, Any] = {
-        "ledger": str(tmp_path / f"{data.stem}.sqlite"), "rejects": str(tmp_path / f"{data.stem}.rejects.csv"),
-        "report": str(tmp_path / f"{data.stem}.json"), **kw,
+        "ledger": str(tmp_path / f"{data.stem}.sqlite"),
+        "rejects": str(tmp_path / f"{data.stem}.rejects.csv"),
+        "report": str(tmp_path / f"{data.stem}.json"),
+        **kw,
     }
     settings["target_options"] = {"resources": ["XeroDetails"], **kw.get("target_options", {})}
     return Job(target="halopsa", files=[str(data)], base_url=url, **settings)
@@ -66,8 +89,10 @@ async def test_the_same_file_twice_with_match_on_creates_nothing_new(tmp_path: P
         async with running("halopsa", SandboxOptions(window_limit=0)) as url:
             first = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
             created = len(await records(url))
-            again = await load(job(tmp_path, data, url, ledger=str(tmp_path / "again.sqlite"),
-                                   target_options={"match_on": "name"}), env=ENV)
+            again = await load(
+                job(tmp_path, data, url, ledger=str(tmp_path / "again.sqlite"), target_options={"match_on": "name"}),
+                env=ENV,
+            )
             after = await records(url)
     assert (first["loaded"], first["reconcile"]["ok"]) == (120, True), first["reconcile"]
     assert created == 120 and len(after) == 120, "the second run created records"
@@ -82,18 +107,30 @@ MATCH_CASES: dict[str, tuple[str, str, str, list[dict[str, Any]]]] = {
     "csv str": ("XeroDetails", "name", "csv", [{"name": f"Acme {i}"} for i in range(4)]),
     "csv int": ("XeroDetails", "client_top_level", "csv", [{"client_top_level": str(100 + i)} for i in range(4)]),
     "csv bool": ("KashflowDetails", "enabled", "csv", [{"enabled": "true"}, {"enabled": "false"}]),
-    "csv int and bool": ("XeroDetails", "client_top_level,isdefault", "csv", [
-        {"client_top_level": top, "isdefault": flag} for top in ("1", "2") for flag in ("true", "false")
-    ]),
-    "jsonl int, quoted or not": ("XeroDetails", "client_top_level", "jsonl", [
-        {"client_top_level": 7}, {"client_top_level": "8"}, {"client_top_level": 9.0},
-    ]),
+    "csv int and bool": (
+        "XeroDetails",
+        "client_top_level,isdefault",
+        "csv",
+        [{"client_top_level": top, "isdefault": flag} for top in ("1", "2") for flag in ("true", "false")],
+    ),
+    "jsonl int, quoted or not": (
+        "XeroDetails",
+        "client_top_level",
+        "jsonl",
+        [
+            {"client_top_level": 7},
+            {"client_top_level": "8"},
+            {"client_top_level": 9.0},
+        ],
+    ),
 }
 
 
 def write_match_rows(path: Path, rows: list[dict[str, Any]], version: str) -> Path:
-    full = [{**({"name": "Same name"} if "name" not in row else {}), **row, "client_top_level_name": version}
-            for row in rows]
+    full = [
+        {**({"name": "Same name"} if "name" not in row else {}), **row, "client_top_level_name": version}
+        for row in rows
+    ]
     if path.suffix == ".jsonl":
         path.write_text("".join(json.dumps(row) + "\n" for row in full), encoding="utf-8")
         return path
@@ -149,11 +186,18 @@ def test_the_api_side_of_a_match_is_converted_through_the_field_types() -> None:
     target = HaloPSA(["XeroDetails"], ["client_top_level", "isdefault"])
     row = target.key(msgspec.to_builtins(target.validate({"client_top_level": "5", "isdefault": "true"})))
     assert row is not None
-    for answered in ({"client_top_level": 5, "isdefault": True}, {"client_top_level": "5", "isdefault": "true"},
-                     {"client_top_level": 5.0, "isdefault": 1}):
+    for answered in (
+        {"client_top_level": 5, "isdefault": True},
+        {"client_top_level": "5", "isdefault": "true"},
+        {"client_top_level": 5.0, "isdefault": 1},
+    ):
         assert target.key({"id": 1, **answered}) == row, answered
-    for wrong in ({"client_top_level": "five", "isdefault": True}, {"client_top_level": 5.5, "isdefault": True},
-                  {"client_top_level": 5, "isdefault": "maybe"}, {"client_top_level": True, "isdefault": True}):
+    for wrong in (
+        {"client_top_level": "five", "isdefault": True},
+        {"client_top_level": 5.5, "isdefault": True},
+        {"client_top_level": 5, "isdefault": "maybe"},
+        {"client_top_level": True, "isdefault": True},
+    ):
         assert target.key(wrong) is None, wrong
     names = HaloPSA(["XeroDetails"], ["name"])
     assert names.key({"name": "Acme"}) != names.key({"name": "acme "}) and names.key({"name": 5}) is None
@@ -203,8 +247,7 @@ async def test_faults_with_match_on_load_every_record_exactly_once(tmp_path: Pat
     options = SandboxOptions(window_limit=0, fault_rate=0.05, drop_rate=0.1, seed=8)
     with anyio.fail_after(90):
         async with running("halopsa", options) as url:
-            report = await load(job(tmp_path, data, url, batch_size=10, target_options={"match_on": "name"}),
-                                env=ENV)
+            report = await load(job(tmp_path, data, url, batch_size=10, target_options={"match_on": "name"}), env=ENV)
             if report["in_doubt"]:
                 report = await resume(str(tmp_path / "xero.sqlite"), env=ENV, resend_in_doubt=True)
             stored = await records(url)
@@ -220,11 +263,16 @@ async def test_reconcile_names_a_field_changed_behind_the_loaders_back(tmp_path:
         first = await load(job(tmp_path, data, url), env=ENV)
         victim = (await records(url))[3]
         async with aiohttp.ClientSession() as s:
-            async with s.post(f"{url}/auth/token", data={"grant_type": "client_credentials", "client_id": "x",
-                                                         "client_secret": "y", "scope": "all"}) as r:
+            async with s.post(
+                f"{url}/auth/token",
+                data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y", "scope": "all"},
+            ) as r:
                 token = (await r.json())["access_token"]
-            async with s.post(f"{url}/api/XeroDetails", json=[{"id": victim["id"], "tenant_name": "Changed"}],
-                              headers={"Authorization": f"Bearer {token}"}) as r:
+            async with s.post(
+                f"{url}/api/XeroDetails",
+                json=[{"id": victim["id"], "tenant_name": "Changed"}],
+                headers={"Authorization": f"Bearer {token}"},
+            ) as r:
                 assert r.status in (200, 201)
         later = await reconcile(str(tmp_path / "xero.sqlite"), env=ENV)
     assert first["reconcile"]["ok"] and not later["reconcile"]["ok"] and later["exit_code"] == 3
@@ -241,8 +289,7 @@ async def test_secrets_reach_the_api_and_nothing_else(tmp_path: Path, capsys: py
         report = await load(job(tmp_path, data, url, batch_size=2, target_options={"match_on": "name"}), env=ENV)
         await resume(str(tmp_path / "xero.sqlite"), env=ENV, report=str(tmp_path / "resume.json"))
         await reconcile(str(tmp_path / "xero.sqlite"), env=ENV, report=str(tmp_path / "rec.json"))
-        dry_run(job(tmp_path, data, url, rejects=str(tmp_path / "dry.rejects.csv"),
-                    report=str(tmp_path / "dry.json")))
+        dry_run(job(tmp_path, data, url, rejects=str(tmp_path / "dry.rejects.csv"), report=str(tmp_path / "dry.json")))
         faults = (await stats(url))["faults"]
         first = (await records(url))[0]
         async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/secrets/XeroDetails/{first['id']}") as r:
@@ -272,8 +319,18 @@ async def test_updates_of_one_record_land_in_file_order(tmp_path: Path) -> None:
             await load(job(tmp_path, first, url, ledger=str(tmp_path / f"a{seed}.sqlite")), env=ENV)
             (record,) = await records(url)
             updates.write_text("id,tenant_name\n" + "".join(f"{record['id']},v{i}\n" for i in range(1, 9)))
-            report = await load(job(tmp_path, updates, url, ledger=str(tmp_path / f"b{seed}.sqlite"), batch_size=1,
-                                    concurrency=8, allow_duplicate_load=True), env=ENV)
+            report = await load(
+                job(
+                    tmp_path,
+                    updates,
+                    url,
+                    ledger=str(tmp_path / f"b{seed}.sqlite"),
+                    batch_size=1,
+                    concurrency=8,
+                    allow_duplicate_load=True,
+                ),
+                env=ENV,
+            )
             (after,) = await records(url)
         assert report["loaded"] == 8 and report["reconcile"]["ok"], (seed, report["reconcile"])
         assert after["tenant_name"] == "v8", f"seed {seed}: an earlier row's update landed last"

@@ -31,8 +31,13 @@ if TYPE_CHECKING:
 
 MASK = "***"
 _TYPES: dict[str, Any] = {
-    "int": int, "float": float, "str": str, "bool": bool, "datetime": str,
-    "object": dict[str, Any], "array": list[Any],
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "datetime": str,
+    "object": dict[str, Any],
+    "array": list[Any],
 }
 _decode = msgspec.json.Decoder().decode
 
@@ -101,8 +106,12 @@ class HaloPSA(Target):
     fields: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
-        self, resources: Sequence[str], match_on: Sequence[str] = (), tenant: str | None = None,
-        existing: Mapping[str, Mapping[str, int]] | None = None, before: Mapping[str, int] | None = None,
+        self,
+        resources: Sequence[str],
+        match_on: Sequence[str] = (),
+        tenant: str | None = None,
+        existing: Mapping[str, Mapping[str, int]] | None = None,
+        before: Mapping[str, int] | None = None,
     ) -> None:
         if not resources:
             raise ConfigError(f"halopsa needs --resource (or files named after it), one of {', '.join(RESOURCES)}")
@@ -127,10 +136,13 @@ class HaloPSA(Target):
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--resource", help=f"one of {', '.join(RESOURCES)} (default: from each file's name, "
-                            "e.g. XeroDetails.csv)")
-        parser.add_argument("--match-on", help="FIELD[,FIELD]: update the record these fields match instead of "
-                            "creating one (re-runnable loads)")
+        parser.add_argument(
+            "--resource", help=f"one of {', '.join(RESOURCES)} (default: from each file's name, e.g. XeroDetails.csv)"
+        )
+        parser.add_argument(
+            "--match-on",
+            help="FIELD[,FIELD]: update the record these fields match instead of creating one (re-runnable loads)",
+        )
         parser.add_argument("--tenant", help="hosted instances: the tenant for the token request")
 
     @classmethod
@@ -151,8 +163,13 @@ class HaloPSA(Target):
         return cls(resources, match_on, options.get("tenant"), options.get("existing"), options.get("before"))
 
     def options(self) -> dict[str, Any]:
-        return {"resources": self.resources, "match_on": self.match_on, "tenant": self.tenant,
-                "existing": self.existing, "before": self.before}
+        return {
+            "resources": self.resources,
+            "match_on": self.match_on,
+            "tenant": self.tenant,
+            "existing": self.existing,
+            "before": self.before,
+        }
 
     def _file(self, file_idx: int) -> Resource:
         return self.kinds[self.resources[min(file_idx, len(self.resources) - 1)]]
@@ -193,12 +210,17 @@ class HaloPSA(Target):
             url = auth_url.rstrip("/") + "/token"
             if self.tenant:
                 url += f"?tenant={urllib.parse.quote(self.tenant)}"
-            form = urllib.parse.urlencode({
-                "grant_type": "client_credentials", "client_id": self._credentials["HALO_CLIENT_ID"],
-                "client_secret": self._credentials["HALO_CLIENT_SECRET"], "scope": "all",
-            }).encode()
-            response = await client.send("POST", url, body=form, authorized=False,
-                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+            form = urllib.parse.urlencode(
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": self._credentials["HALO_CLIENT_ID"],
+                    "client_secret": self._credentials["HALO_CLIENT_SECRET"],
+                    "scope": "all",
+                }
+            ).encode()
+            response = await client.send(
+                "POST", url, body=form, authorized=False, headers={"Content-Type": "application/x-www-form-urlencoded"}
+            )
             token = msgspec.json.decode(response.body, type=_Token)
             # renewed before it runs out: a tenth of its life early, at most a minute
             margin = min(60.0, token.expires_in / 10)
@@ -409,13 +431,16 @@ class HaloPSA(Target):
                     missing.append({"id": record_id, "file": path, "line": line})
                     continue
                 differences.extend(
-                    {"id": record_id, "resource": kind.name, "line": line, "field": name, "sent": value,
-                     "found": got}
+                    {"id": record_id, "resource": kind.name, "line": line, "field": name, "sent": value, "found": got}
                     for name, value, got in self._differences(sent, found)
                 )
             creates = expected.get(kind.name, {}).get("create", [0])[0]
-            scopes[kind.name] = {"before": (self.before or {}).get(kind.name, 0), "loaded": creates,
-                                 "expected": (self.before or {}).get(kind.name, 0) + creates, "remote": len(live)}
+            scopes[kind.name] = {
+                "before": (self.before or {}).get(kind.name, 0),
+                "loaded": creates,
+                "expected": (self.before or {}).get(kind.name, 0) + creates,
+                "remote": len(live),
+            }
         expected_count = sum(c["expected"] for c in scopes.values())
         remote_count = sum(c["remote"] for c in scopes.values())
         return {
