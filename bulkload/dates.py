@@ -1,0 +1,214 @@
+"""Dates written as text, read in one order decided for the whole file.
+
+`03-04-2026` is 3 April to some and 4 March to others, and nothing in the cell says which, so the order is
+decided once, from every date of the file, before the first row is sent: `DateEvidence` collects what the values
+prove, `DateEvidence.decide` picks the order or refuses to guess, and `DateFormat.parse` then reads each cell in
+that order only. ISO dates (YYYY-MM-DD, and ISO date-times) carry their own order and are always accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import NamedTuple
+
+from bulkload.errors import ConfigError
+from bulkload.numbers import Example
+
+_ORDERS = {"dmy": "day first", "mdy": "month first"}
+_AMBIGUOUS = "?"
+_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
+# What parse has read per spec: files repeat a few dates a million times. Cleared when full, to stay bounded.
+_CACHE_MAX = 10_000
+_CACHES: dict[str, dict[str, str | None]] = {}
+
+# ASCII digits only: int(), date() and fromisoformat() also take "+1", " 1", "1_0", "٢٠٢٦" and week dates.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+_ISO_TIME = re.compile(r"T[0-9][0-9:.,+\-Z]*").fullmatch
+_DAY_MONTH = re.compile(r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{4})").fullmatch
+_TIME_DIRECTIVES = frozenset("HIMSfpzZXc")
+
+
+def _date(year: int, month: int, day: int) -> str | None:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def _iso(text: str) -> str | None:
+    """`text` when it is a valid ISO date or date-time, else None."""
+    try:
+        if len(text) == 10:
+            date.fromisoformat(text)
+        else:
+            datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return text
+
+
+def _has_time(spec: str) -> bool:
+    return not _TIME_DIRECTIVES.isdisjoint(re.findall(r"%(.)", spec))
+
+
+def _convert(spec: str, text: str) -> str | None:
+    """`text` as an ISO date (or date-time) read with `spec`, or None when it is not a valid date."""
+    text = text.strip()
+    if not text.isascii():
+        return None
+    if _ISO_DATE(text[:10]) and (len(text) == 10 or _ISO_TIME(text[10:])):
+        return _iso(text)
+    if spec in _ORDERS:
+        parts = _parts(text)
+        if parts is None:
+            return None
+        first, _, second, year = parts
+        return _date(year, second, first) if spec == "dmy" else _date(year, first, second)
+    if " " in text and " " not in spec:  # strptime's %d also takes " 3"
+        return None
+    try:
+        parsed = datetime.strptime(text, spec)
+    except ValueError:
+        return None
+    return parsed.isoformat() if _has_time(spec) else parsed.date().isoformat()
+
+
+def _expected(spec: str) -> str:
+    order = {"dmy": "day-month-year", "mdy": "month-day-year"}.get(spec, f"format {spec}")
+    return f"expected {order} or YYYY-MM-DD"
+
+
+class DateFormat(NamedTuple):
+    """How a file writes dates: `spec` is "dmy" (day first), "mdy" (month first) or a strptime format such as
+    "%d-%m-%Y"; `reason` says what decided it, for the report."""
+
+    spec: str = "dmy"
+    reason: str = ""
+
+    def parse(self, text: str) -> str:
+        """`text` as ISO: "YYYY-MM-DD", or the ISO date-time as given when it is one.
+
+        YYYY-MM-DD and ISO date-times are accepted whatever the spec. "dmy"/"mdy" read D-M-YYYY, D.M.YYYY or
+        D/M/YYYY (same separator twice, 1 or 2 digits); a strptime spec reads what it says (two-digit years only
+        this way). ValueError "not a valid date: '30-02-2026' (...)" for anything else.
+        """
+        try:
+            result = _CACHES[self.spec][text]
+        except KeyError:
+            cache = _CACHES.setdefault(self.spec, {})
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+            result = cache[text] = _convert(self.spec, text)
+        if result is None:
+            raise ValueError(f"not a valid date: {text!r} ({_expected(self.spec)})")
+        return result
+
+
+def _parts(text: str) -> tuple[int, str, int, int] | None:
+    """A D-M-YYYY shaped `text` as (first number, separator, second number, year), else None."""
+    m = _DAY_MONTH(text.strip())
+    return None if m is None else (int(m[1]), m[2], int(m[3]), int(m[4]))
+
+
+def _order(text: str) -> str | None:
+    """What `text` proves: "dmy", "mdy", `_AMBIGUOUS` when it is a valid date both ways, None when nothing."""
+    parts = _parts(text)
+    if parts is None:
+        return None
+    first, _, second, year = parts
+    day_first = _date(year, second, first) is not None
+    month_first = _date(year, first, second) is not None
+    if day_first and month_first:
+        return _AMBIGUOUS if first != second else None
+    return "dmy" if day_first else "mdy" if month_first else None
+
+
+def _check_spec(spec: str) -> None:
+    """ConfigError unless `spec` writes and reads back day, month and year (two dates that tell them apart)."""
+    for when in (datetime(2026, 12, 31, 23, 59, 58), datetime(2001, 2, 3, 4, 5, 6)):
+        try:
+            written = when.strftime(spec)
+            read = datetime.strptime(written, spec).date()
+        except (ValueError, re.error) as exc:  # re.error: a directive given twice
+            raise ConfigError(_NOT_A_FORMAT.format(spec=spec)) from exc
+        if read != when.date():
+            raise ConfigError(_NOT_A_FORMAT.format(spec=spec))
+        if _ISO_DATE(written[:10]) and written[:10] != read.isoformat():
+            raise ConfigError(
+                f"--date-format {spec!r} writes dates like ISO YYYY-MM-DD in another order; YYYY-MM-DD is always "
+                "read as ISO, so this format cannot be told apart from it"
+            )
+
+
+_NOT_A_FORMAT = (
+    "--date-format {spec!r} is not a date format: give dmy, mdy, or a strptime format with day, month and year such "
+    "as %d-%m-%Y"
+)
+
+
+def _suggest(spec: str, text: str) -> str:
+    """The --date-format that reads `text` in order `spec`, with the separator `text` uses."""
+    parts = _parts(text)
+    sep = "-" if parts is None else parts[1]
+    return f"--date-format %d{sep}%m{sep}%Y" if spec == "dmy" else f"--date-format %m{sep}%d{sep}%Y"
+
+
+class DateEvidence:
+    """What a file's dates prove about their order, collected over the whole file before any row is sent.
+
+    Keeps the first example of each kind and a bounded set of the values already looked at, so memory stays
+    constant whatever the file size.
+    """
+
+    __slots__ = ("_first", "_seen")
+
+    def __init__(self) -> None:
+        #: kind ("dmy" / "mdy" / "?") -> the first value of that kind
+        self._first: dict[str, Example] = {}
+        self._seen: set[str] = set()
+
+    def add(self, text: str, line: int, field: str) -> None:
+        """Look at one cell's text. Values that are no date prove nothing: they are rejected later, per row."""
+        if text in self._seen:
+            return
+        if len(self._seen) >= _CACHE_MAX:
+            self._seen.clear()
+        self._seen.add(text)
+        kind = _order(text)
+        if kind is not None and kind not in self._first:
+            self._first[kind] = Example(line, field, text)
+
+    def decide(self, given: str | None, path: str) -> DateFormat:
+        """The file's DateFormat: `given` (--date-format) when set, else what the values prove.
+
+        ConfigError when `given` is not "dmy", "mdy" or a strptime format with day, month and year, when the file
+        proves both orders, or when some date reads two ways and none shows which. Otherwise day first.
+        """
+        if given is not None:
+            spec = given.lower() if given.lower() in _ORDERS else given
+            if spec not in _ORDERS:
+                _check_spec(spec)
+            return DateFormat(spec, f"given: --date-format {given}")
+        day_first, month_first, ambiguous = (self._first.get(kind) for kind in ("dmy", "mdy", _AMBIGUOUS))
+        if day_first and month_first:
+            (first, first_spec), (second, second_spec) = sorted(((day_first, "dmy"), (month_first, "mdy")))
+            raise ConfigError(
+                f"{path}: the file writes dates in both orders: {first} is {_ORDERS[first_spec]}, "
+                f"{second} {_ORDERS[second_spec]}; fix the file, or give "
+                f"{_suggest('dmy', day_first[2])} (day first) or {_suggest('mdy', month_first[2])} (month first) "
+                "to read every date one way (the others are then rejected)"
+            )
+        for spec, proof in (("dmy", day_first), ("mdy", month_first)):
+            if proof:
+                return DateFormat(spec, f"{_ORDERS[spec]} ({proof})")
+        if ambiguous:
+            line, field, text = ambiguous
+            one, _, two, _ = _parts(text) or (0, "", 0, 0)
+            raise ConfigError(
+                f"{path}: line {line}: {field} {text!r} could be {one} {_MONTHS[two]} or {two} {_MONTHS[one]}, "
+                f"and no other date in the file shows the order: give {_suggest('dmy', text)} "
+                f"(day first) or {_suggest('mdy', text)} (month first)"
+            )
+        return DateFormat("dmy", "no date in the file shows an order")

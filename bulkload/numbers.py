@@ -1,0 +1,183 @@
+"""Amounts written as text, read with one decimal mark decided for the whole file.
+
+A file says `1.500` and nothing else can tell whether that is one and a half or fifteen hundred, so the mark is
+decided once, from every number of the file, before the first row is sent: `NumberEvidence` collects what the
+values prove, `NumberEvidence.decide` picks the mark or refuses to guess, and `NumberFormat.parse` then reads
+each cell with that mark only. Reading cell by cell could send one row as 1.5 and the next as 1500.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import NamedTuple
+
+from bulkload.errors import ConfigError
+
+#: grouping characters either format allows besides the other mark: space, NBSP, narrow NBSP, apostrophe
+_SPACES = " \u00a0\u202f'"
+_NAMES = {".": "decimal point", ",": "decimal comma"}
+_AMBIGUOUS = "?"
+
+# The plain shapes most cells have go straight to Decimal; only the odd ones take the slow path.
+_PLAIN_POINT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?").fullmatch
+_PLAIN_COMMA = re.compile(r"[+-]?[0-9]+(?:,[0-9]+)?").fullmatch
+# A single mark between digits, the shape most evidence has: classified without reading it both ways.
+_ONE_MARK = re.compile(r"[+-]?([0-9]*)([.,])([0-9]+)").fullmatch
+_SCIENTIFIC = re.compile(r"[(+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)[eE][+-]?[0-9]+[-)]?").fullmatch
+
+
+def _body_pattern(mark: str) -> re.Pattern[str]:
+    # A grouped integer part starts with 1-9: "0.500" grouped would be 500, which nobody writes.
+    groups = re.escape(("," if mark == "." else ".") + _SPACES)
+    return re.compile(
+        rf"(?:(?P<whole>[0-9]+)|(?P<grouped>[1-9][0-9]{{0,2}}(?P<g>[{groups}])[0-9]{{3}}(?:(?P=g)[0-9]{{3}})*))?"
+        rf"(?:{re.escape(mark)}(?P<frac>[0-9]+))?"
+    )
+
+
+_BODY = {mark: _body_pattern(mark).fullmatch for mark in ".,"}
+
+
+def _read(text: str, mark: str) -> Decimal | None:
+    """`text` (stripped) as a Decimal with decimal mark `mark`, or None when it is not one."""
+    negative, forms = False, 0
+    if len(text) > 2 and text[0] == "(" and text[-1] == ")":
+        negative, forms, text = True, 1, text[1:-1]
+    if text and text[0] in "+-":
+        negative, forms, text = text[0] == "-", forms + 1, text[1:]
+    if text.endswith("-"):  # SAP and bank exports: 1.234,56-
+        negative, forms, text = True, forms + 1, text[:-1]
+    m = _BODY[mark](text)
+    if forms > 1 or m is None:
+        return None
+    whole, grouped, group, frac = m.groups()
+    if grouped is not None:
+        whole = grouped.replace(group, "")
+    elif whole is None:
+        if frac is None:
+            return None
+        whole = "0"
+    sign = "-" if negative else ""
+    return Decimal(f"{sign}{whole}.{frac}" if frac is not None else f"{sign}{whole}")
+
+
+def _why(text: str, mark: str) -> str:
+    if _SCIENTIFIC(text):
+        return (
+            f"scientific notation: {text!r} looks like a number a spreadsheet reformatted; write the amount out in full"
+        )
+    if _read(text, "," if mark == "." else ".") is not None:
+        return f"{text!r} is not a number with decimal mark {mark!r} (the file's numbers use {mark!r} for decimals)"
+    return f"not a number: {text!r}"
+
+
+class Example(NamedTuple):
+    """The first cell of a file that showed something: where it is and what it says."""
+
+    line: int
+    field: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"line {self.line} {self.field} {self.text!r}"
+
+
+class NumberFormat(NamedTuple):
+    """How a file writes numbers: `decimal` is "." or ","; `reason` says what decided it, for the report."""
+
+    decimal: str = "."
+    reason: str = ""
+
+    def parse(self, text: str) -> Decimal:
+        """The amount `text` as a Decimal with exactly the digits written ("1.250,00" -> Decimal("1250.00")).
+
+        Takes a leading + or -, a trailing - or parentheses (one of them), and thousands grouped by the other
+        mark, a space, NBSP, narrow NBSP or apostrophe (one kind per value). ValueError, in the user's words,
+        for anything else, including scientific notation.
+        """
+        mark = self.decimal
+        if mark == ".":
+            if _PLAIN_POINT(text):
+                return Decimal(text)
+        elif _PLAIN_COMMA(text):
+            return Decimal(text.replace(",", "."))
+        text = text.strip()
+        value = _read(text, mark)
+        if value is None:
+            raise ValueError(_why(text, mark))
+        return value
+
+
+def _classify(text: str) -> str | None:
+    """Which mark `text` proves: "." or ",", `_AMBIGUOUS` when it reads both ways, None when neither."""
+    m = _ONE_MARK(text)
+    if m is not None:
+        whole, mark, frac = m.groups()
+        # only 1-3 digits, not starting with 0, then exactly 3 also read as a thousands group
+        if len(frac) == 3 and 0 < len(whole) <= 3 and whole[0] != "0":
+            return _AMBIGUOUS
+        return mark
+    text = text.strip()
+    point = _read(text, ".") is not None
+    comma = _read(text, ",") is not None
+    if point and comma:
+        return _AMBIGUOUS
+    return "." if point else "," if comma else None
+
+
+def _plain(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class NumberEvidence:
+    """What a file's numbers prove about its decimal mark, collected over the whole file before any row is sent.
+
+    Keeps the first example of each kind only, so memory stays constant whatever the file size.
+    """
+
+    __slots__ = ("_first",)
+
+    def __init__(self) -> None:
+        #: kind ("." / "," / "?") -> the first value of that kind
+        self._first: dict[str, Example] = {}
+
+    def add(self, text: str, line: int, field: str) -> None:
+        """Look at one cell's text. Values that are not numbers prove nothing: they are rejected later, per row."""
+        if "." not in text and "," not in text:
+            return
+        kind = _classify(text)
+        if kind is not None and kind not in self._first:
+            self._first[kind] = Example(line, field, text)
+
+    def decide(self, given: str | None, path: str) -> NumberFormat:
+        """The file's NumberFormat: `given` (--decimal) when set, else what the values prove.
+
+        ConfigError when `given` is not "." or ",", when the file proves both marks, or when some value reads two
+        ways and none shows which. A file with no decimal mark at all reads with ".".
+        """
+        if given is not None:
+            if given not in _NAMES:
+                raise ConfigError("--decimal must be . or ,")
+            return NumberFormat(given, f"given: --decimal {given}")
+        point, comma, ambiguous = (self._first.get(kind) for kind in (".", ",", _AMBIGUOUS))
+        if point and comma:
+            (first, first_mark), (second, second_mark) = sorted(((point, "."), (comma, ",")))
+            raise ConfigError(
+                f"{path}: the file uses both decimal marks: {first} has a {_NAMES[first_mark]}, "
+                f"{second} a {_NAMES[second_mark]}; fix the file, or give --decimal . or --decimal , "
+                "to read every number one way (the others are then rejected)"
+            )
+        for mark, proof in ((".", point), (",", comma)):
+            if proof:
+                return NumberFormat(mark, f"{_NAMES[mark]} ({proof})")
+        if ambiguous:
+            line, field, text = ambiguous
+            stripped = text.strip()
+            as_point, as_comma = (_plain(_read(stripped, mark) or Decimal(0)) for mark in ".,")
+            raise ConfigError(
+                f"{path}: line {line}: {field} {text!r} could be {as_point} or {as_comma}, and no other number in "
+                "the file shows which decimal mark it uses: give --decimal . or --decimal ,"
+            )
+        return NumberFormat(".", "no number in the file has a decimal mark")

@@ -1,0 +1,224 @@
+"""Tests for dates.py: reading dates in one order, and deciding that order from the whole file."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bulkload import dates
+from bulkload.dates import DateEvidence, DateFormat
+from bulkload.errors import ConfigError
+
+DMY, MDY = DateFormat("dmy"), DateFormat("mdy")
+
+
+def decide(values: list[str], given: str | None = None) -> DateFormat:
+    """What a file whose date cells are `values` (from line 2 on) decides."""
+    evidence = DateEvidence()
+    for line, text in enumerate(values, start=2):
+        evidence.add(text, line, "date")
+    return evidence.decide(given, "entries.csv")
+
+
+# --- DateFormat.parse ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "expected"),
+    [
+        (DMY, "30-11-2026", "2026-11-30"),
+        (DMY, "3.4.2026", "2026-04-03"),
+        (DMY, "03/04/2026", "2026-04-03"),
+        (MDY, "3/4/2026", "2026-03-04"),
+        (MDY, "11-30-2026", "2026-11-30"),
+        (DMY, "29.02.2028", "2028-02-29"),
+        (DateFormat("%d-%m-%y"), "03-04-26", "2026-04-03"),
+        (DateFormat("%m/%d/%Y"), "12/25/2026", "2026-12-25"),
+        (DateFormat("%d %b %Y"), "3 Apr 2026", "2026-04-03"),
+        (DateFormat("%d.%m.%Y %H:%M"), "30.11.2026 14:15", "2026-11-30T14:15:00"),
+        (DateFormat("%Y-%m-%d %H:%M"), "2026-11-30 14:15", "2026-11-30T14:15:00"),
+    ],
+)
+def test_parse_reads_in_the_given_order(fmt: DateFormat, text: str, expected: str) -> None:
+    assert fmt.parse(text) == expected
+
+
+@pytest.mark.parametrize("spec", ["dmy", "mdy", "%d-%m-%y", "%m/%d/%Y"])
+@pytest.mark.parametrize(
+    "text",
+    ["2026-11-30", "2026-11-30T14:15:22Z", "2026-11-30T10:00", "2026-11-30T10:00:00+01:00", "2026-11-30T10:00:00.5"],
+)
+def test_iso_is_accepted_whatever_the_order(spec: str, text: str) -> None:
+    assert DateFormat(spec).parse(text) == text
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        (DMY, "30-02-2026"),
+        (MDY, "30-11-2026"),
+        (DMY, "3-4/2026"),  # two separators
+        (DMY, "3-4-26"),  # two-digit years only through a strptime format
+        (DMY, "003-4-2026"),
+        (DMY, "3 4 2026"),
+        (DMY, "2026-02-30"),
+        (DMY, "2026-11-30T25:00"),
+        (DMY, "2026-W44-1"),
+        (DMY, "2026/11/30"),
+        (DMY, "20261130"),
+        (DMY, "+2026-11-30"),
+        (DMY, "2026-1-30"),
+        (DMY, "٢٠٢٦-11-30"),
+        (DMY, "3-٤-2026"),
+        (DMY, "2026-11-30 10:00"),
+        (DMY, ""),
+        (DMY, "yesterday"),
+        (DateFormat("%d-%m-%Y"), "3/4/2026"),
+        (DateFormat("%d-%m-%Y"), "٣-04-2026"),
+        (DateFormat("%m/%d/%Y"), "04/ 3/2026"),
+    ],
+)
+def test_parse_refuses_what_is_not_a_date(fmt: DateFormat, text: str) -> None:
+    order = {"dmy": "day-month-year", "mdy": "month-day-year"}.get(fmt.spec, f"format {fmt.spec}")
+    for _ in range(2):  # the second time from the cache
+        with pytest.raises(ValueError) as info:
+            fmt.parse(text)
+        assert str(info.value) == f"not a valid date: {text!r} (expected {order} or YYYY-MM-DD)"
+
+
+def test_the_cache_stays_bounded() -> None:
+    for day in range(dates._CACHE_MAX + 10):
+        text = f"{day:08d}"
+        with pytest.raises(ValueError):
+            DMY.parse(text)
+    assert len(dates._CACHES["dmy"]) <= dates._CACHE_MAX
+    assert DMY.parse("30-11-2026") == "2026-11-30"
+
+
+def test_format_is_a_small_frozen_picklable_value() -> None:
+    fmt = DateFormat("%d-%m-%Y", "given: --date-format %d-%m-%Y")
+    assert pickle.loads(pickle.dumps(fmt)) == fmt
+    with pytest.raises(AttributeError):
+        fmt.spec = "mdy"  # type: ignore[misc]
+
+
+# --- DateEvidence.decide -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "spec"),
+    [
+        (["25/12/2026"], "dmy"),
+        (["13.1.2026"], "dmy"),
+        (["12/25/2026"], "mdy"),
+        (["1-13-2026"], "mdy"),
+        (["03-04-2026", "2026-01-01", "30-11-2026"], "dmy"),  # ambiguous, ISO, then a proof
+        (["03-04-2026", "31-02-2026", "4/30/2026"], "mdy"),  # impossible both ways proves nothing
+    ],
+)
+def test_one_proving_date_decides(values: list[str], spec: str) -> None:
+    order = "day first" if spec == "dmy" else "month first"
+    assert decide(values) == DateFormat(spec, f"{order} (line {len(values) + 1} date {values[-1]!r})")
+
+
+@pytest.mark.parametrize(
+    "values", [[], ["2026-11-30", "2026-11-30T10:00"], ["05/05/2026", "12.12.2026"], ["31/02/2026", "13/13/2026", "x"]]
+)
+def test_no_order_shown_reads_day_first(values: list[str]) -> None:
+    assert decide(values) == DateFormat("dmy", "no date in the file shows an order")
+
+
+@pytest.mark.parametrize(
+    ("text", "readings", "sep"),
+    [
+        ("03-04-2026", "3 April or 4 March", "-"),
+        ("1/12/2026", "1 December or 12 January", "/"),
+        ("11.10.2026", "11 October or 10 November", "."),
+    ],  # fmt: skip
+)
+def test_only_ambiguous_dates_are_refused(text: str, readings: str, sep: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        decide(["2026-01-01", text, "07-07-2026"])
+    assert str(info.value) == (
+        f"entries.csv: line 3: date {text!r} could be {readings}, and no other date in the file shows the order: "
+        f"give --date-format %d{sep}%m{sep}%Y (day first) or --date-format %m{sep}%d{sep}%Y (month first)"
+    )
+
+
+def test_both_orders_are_refused_naming_both_lines() -> None:
+    with pytest.raises(ConfigError) as info:
+        decide(["03-04-2026", "12/25/2026", "25.12.2026"])
+    assert str(info.value) == (
+        "entries.csv: the file writes dates in both orders: line 3 date '12/25/2026' is month first, line 4 date "
+        "'25.12.2026' day first; fix the file, or give --date-format %d.%m.%Y (day first) or --date-format "
+        "%m/%d/%Y (month first) to read every date one way (the others are then rejected)"
+    )
+
+
+def test_the_field_named_is_the_one_that_proved() -> None:
+    evidence = DateEvidence()
+    evidence.add("25/12/2026", 4, "dueDate")
+    evidence.add("12/25/2026", 9, "date")
+    with pytest.raises(ConfigError, match="line 4 dueDate '25/12/2026' is day first, line 9 date '12/25/2026' "):
+        evidence.decide(None, "e.csv")
+
+
+@pytest.mark.parametrize(("given", "spec"), [("dmy", "dmy"), ("MDY", "mdy"), ("%d-%m-%Y", "%d-%m-%Y")])
+def test_given_order_wins_over_any_evidence(given: str, spec: str) -> None:
+    assert decide(["25/12/2026", "12/25/2026", "03-04-2026"], given) == DateFormat(
+        spec, f"given: --date-format {given}"
+    )
+
+
+@pytest.mark.parametrize("bad", ["", "ymd", "%d-%m", "%m-%Y", "%Y", "%H:%M", "%d-%m-%Q", "%d-%d-%Y"])
+def test_given_format_is_validated(bad: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        decide([], bad)
+    assert str(info.value) == (
+        f"--date-format {bad!r} is not a date format: give dmy, mdy, or a strptime format with day, month and year "
+        "such as %d-%m-%Y"
+    )
+
+
+def test_a_format_that_looks_like_iso_in_another_order_is_refused() -> None:
+    with pytest.raises(ConfigError, match="^--date-format '%Y-%d-%m' writes dates like ISO YYYY-MM-DD"):
+        decide([], "%Y-%d-%m")
+
+
+def test_evidence_keeps_only_the_first_example_and_a_bounded_set() -> None:
+    evidence = DateEvidence()
+    for line in range(2, 30_002):
+        evidence.add(f"{line % 28 + 1}/12/{1900 + line % 200}", line, "date")
+    assert len(evidence._seen) <= dates._CACHE_MAX
+    assert evidence.decide(None, "e.csv").reason == "day first (line 12 date '13/12/1912')"
+    assert set(evidence._first) == {"dmy", "?"}
+
+
+# --- properties ----------------------------------------------------------------------------------------
+
+DAYS = st.dates(date(1900, 1, 1), date(2100, 12, 31))
+
+
+def write(when: date, spec: str, sep: str, padded: bool) -> str:
+    day, month = (f"{when.day:02d}", f"{when.month:02d}") if padded else (str(when.day), str(when.month))
+    first, second = (day, month) if spec == "dmy" else (month, day)
+    return f"{first}{sep}{second}{sep}{when.year}"
+
+
+@given(DAYS, st.sampled_from(["dmy", "mdy"]), st.sampled_from("-./"), st.booleans())
+def test_every_written_date_reads_back(when: date, spec: str, sep: str, padded: bool) -> None:
+    assert DateFormat(spec).parse(write(when, spec, sep, padded)) == when.isoformat()
+    assert DateFormat(spec).parse(when.isoformat()) == when.isoformat()
+    strptime = f"%d{sep}%m{sep}%Y" if spec == "dmy" else f"%m{sep}%d{sep}%Y"
+    assert DateFormat(strptime).parse(write(when, spec, sep, padded)) == when.isoformat()
+
+
+@given(st.sampled_from(["dmy", "mdy"]), st.lists(st.tuples(DAYS, st.sampled_from("-./"), st.booleans()), max_size=20))
+def test_a_file_in_one_order_with_one_proof_decides_that_order(spec: str, rows: list[tuple[date, str, bool]]) -> None:
+    proof = write(date(2026, 12, 25), spec, "/", True)  # day 25 cannot be a month
+    texts = [write(when, spec, sep, padded) for when, sep, padded in rows]
+    assert decide([*texts, proof]).spec == spec

@@ -1,0 +1,306 @@
+"""Tests for numbers.py: reading amounts with one decimal mark, and deciding that mark from the whole file."""
+
+from __future__ import annotations
+
+import pickle
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bulkload.errors import ConfigError
+from bulkload.numbers import NumberEvidence, NumberFormat, _read
+
+POINT, COMMA = NumberFormat("."), NumberFormat(",")
+
+
+def decide(values: list[str], given: str | None = None) -> NumberFormat:
+    """What a file whose amount cells are `values` (from line 2 on) decides."""
+    evidence = NumberEvidence()
+    for line, text in enumerate(values, start=2):
+        evidence.add(text, line, "amount")
+    return evidence.decide(given, "entries.csv")
+
+
+# --- NumberFormat.parse --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "expected"),
+    [
+        (POINT, "1234.56", "1234.56"),
+        (POINT, "-0.50", "-0.50"),
+        (POINT, "+7", "7"),
+        (POINT, "99999999999999.99", "99999999999999.99"),
+        (POINT, "1,234.56", "1234.56"),
+        (POINT, "1,234,567", "1234567"),
+        (POINT, "1 234.56", "1234.56"),
+        (POINT, "1\u00a0234.56", "1234.56"),
+        (POINT, "1\u202f234.56", "1234.56"),
+        (POINT, "1'234.56", "1234.56"),
+        (POINT, ".5", "0.5"),
+        (POINT, "-.5", "-0.5"),
+        (POINT, "1,234.56-", "-1234.56"),
+        (POINT, "(1,234.56)", "-1234.56"),
+        (POINT, " \u00a012.30\u00a0 ", "12.30"),
+        (POINT, "007", "7"),
+        (COMMA, "1234,56", "1234.56"),
+        (COMMA, "1.250,00", "1250.00"),
+        (COMMA, "1.234.567", "1234567"),
+        (COMMA, "1.234,56-", "-1234.56"),
+        (COMMA, "(1.234,56)", "-1234.56"),
+        (COMMA, "-0,50", "-0.50"),
+        (COMMA, ",5", "0.5"),
+        (COMMA, "1 234,5", "1234.5"),
+        (COMMA, "1'234'567,89", "1234567.89"),
+        (COMMA, "1.500", "1500"),
+    ],
+)
+def test_parse_reads_the_digits_as_written(fmt: NumberFormat, text: str, expected: str) -> None:
+    value = fmt.parse(text)
+    assert type(value) is Decimal
+    assert value.as_tuple() == Decimal(expected).as_tuple()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        (POINT, "12."),  # a trailing mark is not a number
+        (POINT, "12,34.5x"),
+        (POINT, ""),
+        (POINT, "-"),
+        (POINT, "."),
+        (POINT, "()"),
+        (POINT, "--5"),
+        (POINT, "-5-"),  # two sign forms
+        (POINT, "(-5)"),
+        (POINT, "+5-"),
+        (POINT, "5+"),
+        (POINT, "1,23,456.7"),  # groups of 3 only
+        (POINT, "1234,567.8"),  # first group of 1-3 digits
+        (POINT, "1,234 567.8"),  # one grouping character per value
+        (POINT, "1.23,4.5"),
+        (POINT, "1.2.3"),
+        (POINT, "٣.5"),  # ASCII digits only
+        (POINT, "1_000"),
+        (POINT, "NaN"),
+        (POINT, "Infinity"),
+        (POINT, "- 5"),
+        (COMMA, "12,"),
+        (COMMA, "1.23,4"),
+        (COMMA, "abc"),
+    ],
+)
+def test_parse_refuses_what_is_not_a_number(fmt: NumberFormat, text: str) -> None:
+    with pytest.raises(ValueError, match="^not a number: ") as info:
+        fmt.parse(text)
+    assert repr(text.strip()) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text"), [(POINT, "1.5E+3"), (POINT, "2e5"), (POINT, "-1.2e-3"), (COMMA, "1,5E+3"), (COMMA, "(3E2)")]
+)
+def test_scientific_notation_is_named(fmt: NumberFormat, text: str) -> None:
+    with pytest.raises(ValueError) as info:
+        fmt.parse(text)
+    assert str(info.value) == (
+        f"scientific notation: {text!r} looks like a number a spreadsheet reformatted; write the amount out in full"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [(COMMA, "1.50"), (COMMA, "0.500"), (COMMA, "1,234.56"), (POINT, "1,50"), (POINT, "1.234,56"), (POINT, "0,5")],
+)
+def test_a_value_with_the_other_mark_is_told_so(fmt: NumberFormat, text: str) -> None:
+    with pytest.raises(ValueError) as info:
+        fmt.parse(text)
+    mark = fmt.decimal
+    assert str(info.value) == (
+        f"{text!r} is not a number with decimal mark {mark!r} (the file's numbers use {mark!r} for decimals)"
+    )
+
+
+def test_format_is_a_small_frozen_picklable_value() -> None:
+    fmt = NumberFormat(",", "decimal comma (line 4 amount '1.234,56')")
+    assert pickle.loads(pickle.dumps(fmt)) == fmt
+    with pytest.raises(AttributeError):
+        fmt.decimal = "."  # type: ignore[misc]
+
+
+# --- NumberEvidence.decide -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "mark"),
+    [
+        (["1.50"], "."),
+        (["1234.567"], "."),  # more than 3 digits before the mark
+        (["0.500"], "."),  # integer part 0
+        (["-.500"], "."),  # no integer part
+        (["1,234.56"], "."),
+        (["1,234,567"], "."),
+        (["1 234.567"], "."),  # space grouping plus one mark
+        (["1'234.567"], "."),
+        (["(1,234.56)"], "."),
+        (["1,50"], ","),
+        (["1234,567"], ","),
+        (["0,500"], ","),
+        (["1.234,56"], ","),
+        (["1.234.567"], ","),
+        (["1\u00a0234,567"], ","),
+        (["1.234,56-"], ","),
+        (["1.500", "12.000", "2,50"], ","),  # ambiguous values then a proof
+        (["1.500", "1.5"], "."),
+    ],
+)
+def test_one_proving_value_decides(values: list[str], mark: str) -> None:
+    fmt = decide(values)
+    assert fmt.decimal == mark
+    name = "decimal point" if mark == "." else "decimal comma"
+    line = next(i for i, v in enumerate(values, 2) if v not in ("1.500", "12.000"))
+    assert fmt.reason == f"{name} (line {line} amount {values[line - 2]!r})"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[], ["12", "-5", "1 234"], ["1.2.3", "1,5E+3", "abc", "12.", "1,2.3"], ["1.5e3"]],
+)
+def test_no_evidence_reads_with_a_point(values: list[str]) -> None:
+    assert decide(values) == NumberFormat(".", "no number in the file has a decimal mark")
+
+
+@pytest.mark.parametrize(
+    ("text", "readings"),
+    [
+        ("1.500", "1.5 or 1500"),
+        ("12.000", "12 or 12000"),
+        ("-999.999", "-999.999 or -999999"),
+        ("1,500", "1500 or 1.5"),
+        ("+100.250", "100.25 or 100250"),
+    ],  # fmt: skip
+)
+def test_only_ambiguous_values_are_refused(text: str, readings: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        decide(["7", text, "1.250"])
+    assert str(info.value) == (
+        f"entries.csv: line 3: amount {text!r} could be {readings}, and no other number in the file shows which "
+        "decimal mark it uses: give --decimal . or --decimal ,"
+    )
+
+
+def test_both_marks_are_refused_naming_both_lines() -> None:
+    with pytest.raises(ConfigError) as info:
+        decide(["12", "1.50", "3", "250,00", "1.00"])
+    assert str(info.value) == (
+        "entries.csv: the file uses both decimal marks: line 3 amount '1.50' has a decimal point, line 5 amount "
+        "'250,00' a decimal comma; fix the file, or give --decimal . or --decimal , to read every number one way "
+        "(the others are then rejected)"
+    )
+    with pytest.raises(ConfigError, match="line 2 amount '250,00' has a decimal comma, line 3 amount '1.50' a "):
+        decide(["250,00", "1.50"])
+
+
+def test_the_field_named_is_the_one_that_proved() -> None:
+    evidence = NumberEvidence()
+    evidence.add("1.50", 7, "exchangeRate")
+    evidence.add("2,5", 9, "amount")
+    with pytest.raises(ConfigError, match="line 7 exchangeRate '1.50' has a decimal point, line 9 amount '2,5' a "):
+        evidence.decide(None, "rates.jsonl")
+
+
+@pytest.mark.parametrize("mark", [".", ","])
+def test_given_mark_wins_over_any_evidence(mark: str) -> None:
+    assert decide(["1.50", "250,00", "1.500"], mark) == NumberFormat(mark, f"given: --decimal {mark}")
+
+
+@pytest.mark.parametrize("bad", ["", "comma", ";", " ."])
+def test_given_mark_is_validated(bad: str) -> None:
+    with pytest.raises(ConfigError, match=r"^--decimal must be \. or ,$"):
+        decide([], bad)
+
+
+def test_evidence_keeps_only_the_first_example_of_each_kind() -> None:
+    evidence = NumberEvidence()
+    for line in range(2, 10_002):
+        evidence.add(f"{line}.50", line, "amount")
+        evidence.add("1.500", line, "amount")
+    assert evidence.decide(None, "e.csv").reason == "decimal point (line 2 amount '2.50')"
+    assert len(evidence._first) == 2
+
+
+# --- properties ----------------------------------------------------------------------------------------
+
+GROUPS = {".": [",", " ", "\u00a0", "\u202f", "'"], ",": [".", " ", "\u00a0", "\u202f", "'"]}
+SIGNS = ["leading", "trailing", "parentheses", "plus"]
+
+
+@st.composite
+def written(draw: st.DrawFn, mark: str, places: tuple[int, ...] = tuple(range(7))) -> tuple[Decimal, str]:
+    """A Decimal of up to 18 significant digits and `places` decimals, and that value written with mark `mark`."""
+    negative = draw(st.booleans())
+    coefficient = draw(st.integers(0, 10**18 - 1))
+    exponent = -draw(st.sampled_from(places))
+    value = Decimal((int(negative), tuple(int(c) for c in str(coefficient)), exponent))
+    plain = f"{abs(value):f}"
+    whole, _, frac = plain.partition(".")
+    group = draw(st.none() | st.sampled_from(GROUPS[mark]))
+    if group is not None:
+        whole = f"{int(whole):,}".replace(",", group)
+    text = whole + (mark + frac if frac else "")
+    if negative:
+        sign = draw(st.sampled_from(SIGNS[:3]))
+        text = {"leading": f"-{text}", "trailing": f"{text}-", "parentheses": f"({text})"}[sign]
+    elif draw(st.booleans()):
+        text = "+" + text
+    return value, text
+
+
+@pytest.mark.parametrize("mark", [".", ","])
+@given(data=st.data())
+def test_every_written_value_reads_back_exactly(mark: str, data: st.DataObject) -> None:
+    value, text = data.draw(written(mark))
+    read = NumberFormat(mark).parse(text)
+    assert read == value
+    assert read.as_tuple() == value.as_tuple()
+
+
+@pytest.mark.parametrize("mark", [".", ","])
+@given(data=st.data())
+def test_a_file_in_one_format_with_one_proof_decides_that_format(mark: str, data: st.DataObject) -> None:
+    # decimals other than 0 and 3 cannot be a thousands group: such a value proves its mark
+    proof = data.draw(written(mark, (1, 2, 4, 5, 6)))[1]
+    others = [text for _, text in data.draw(st.lists(written(mark), max_size=20))]
+    at = data.draw(st.integers(0, len(others)))
+    assert decide([*others[:at], proof, *others[at:]]).decimal == mark
+
+
+NUMBERISH = st.text(alphabet="0123456789.,-+() '\u00a0eE", max_size=12)
+
+
+@given(NUMBERISH)
+def test_the_fast_paths_agree_with_the_slow_reading(text: str) -> None:
+    for mark in ".,":
+        try:
+            fast: Decimal | None = NumberFormat(mark).parse(text)
+        except ValueError:
+            fast = None
+        slow = _read(text.strip(), mark)
+        assert (fast is None and slow is None) or (
+            fast is not None and slow is not None and fast.as_tuple() == slow.as_tuple()
+        )
+
+
+@given(NUMBERISH)
+def test_evidence_is_what_the_two_readings_say(text: str) -> None:
+    as_point, as_comma = (_read(text.strip(), mark) for mark in ".,")
+    evidence = NumberEvidence()
+    evidence.add(text, 2, "amount")
+    if as_point is not None and as_comma is not None and as_point.as_tuple() != as_comma.as_tuple():
+        with pytest.raises(ConfigError, match="could be"):
+            evidence.decide(None, "e.csv")
+    elif (as_point is None) != (as_comma is None):
+        assert evidence.decide(None, "e.csv").decimal == ("." if as_point is not None else ",")
+    else:
+        assert evidence.decide(None, "e.csv").decimal == "."
