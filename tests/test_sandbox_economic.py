@@ -82,17 +82,13 @@ async def test_auth_401_without_tokens_403_for_demo_writes(make_client: MakeClie
     assert await count(client) == 0
 
     strict = await make_client(tokens=("app-secret", "grant-1"))
-    assert (
-        await strict.get(f"{PREFIX}/journals", headers={**AUTH, "X-AgreementGrantToken": "x"})
-    ).status == 401
+    assert (await strict.get(f"{PREFIX}/journals", headers={**AUTH, "X-AgreementGrantToken": "x"})).status == 401
     assert (await strict.get(f"{PREFIX}/journals", headers=AUTH)).status == 200
 
 
 async def test_415_without_json_content_type(make_client: MakeClient) -> None:
     client = await make_client()
-    resp = await client.post(
-        f"{PREFIX}/draft-entries/bulk", data=b"[]", headers={**AUTH, "Content-Type": "text/plain"}
-    )
+    resp = await client.post(f"{PREFIX}/draft-entries/bulk", data=b"[]", headers={**AUTH, "Content-Type": "text/plain"})
     assert resp.status == 415
     body = await resp.json(content_type=None)
     assert "application/json" in body["detail"]
@@ -208,9 +204,7 @@ async def test_idempotency_key_replays_without_side_effects(make_client: MakeCli
     assert await again.json() == await first.json()
     assert await count(client) == 2
     # the key is scoped by agreement: another agreement's identical key is a new request
-    other = await post_bulk(
-        client, [entry(1)], **{"Idempotency-Key": "chunk-1", "X-AgreementGrantToken": "grant-2"}
-    )
+    other = await post_bulk(client, [entry(1)], **{"Idempotency-Key": "chunk-1", "X-AgreementGrantToken": "grant-2"})
     assert other.status == 201 and "X-ResultFromCache" not in other.headers
     # refusals are cached too
     bad = [entry(1, accountNumber=9999)]
@@ -237,9 +231,7 @@ async def test_key_in_progress_gets_409(make_client: MakeClient) -> None:
     assert resp.status == 409
     assert (await resp.json(content_type=None))["errorCode"] == "IdempotencyKeyInUse"
     assert (await slow).status == 201
-    assert (await post_bulk(client, [entry(1)], **{"Idempotency-Key": "busy"})).headers[
-        "X-ResultFromCache"
-    ] == "true"
+    assert (await post_bulk(client, [entry(1)], **{"Idempotency-Key": "busy"})).headers["X-ResultFromCache"] == "true"
     assert await count(client) == 1
 
 
@@ -310,9 +302,7 @@ async def test_cursor_walk_of_an_entry_number_range(make_client: MakeClient) -> 
 
 async def test_count_with_filters(make_client: MakeClient) -> None:
     client = await make_client()
-    await post_bulk(
-        client, [entry(v, journal=1 + v % 3, accountNumber=1010 if v < 5 else 2750) for v in range(12)]
-    )
+    await post_bulk(client, [entry(v, journal=1 + v % 3, accountNumber=1010 if v < 5 else 2750) for v in range(12)])
     assert await count(client) == 12
     assert await count(client, "journalNumber$eq:1") == 4
     assert await count(client, "journalNumber$eq:9") == 0
@@ -331,9 +321,7 @@ async def test_paged_sorting_and_limits(make_client: MakeClient) -> None:
     url = f"{PREFIX}/draft-entries/paged"
     page = await (await client.get(url, params={"pageSize": "2", "skipPages": "1"}, headers=AUTH)).json()
     assert [i["entryNumber"] for i in page] == [3, 4]  # a bare array, as the seed shows
-    page = await (
-        await client.get(url, params={"sort": "-voucherNumber", "pageSize": "3"}, headers=AUTH)
-    ).json()
+    page = await (await client.get(url, params={"sort": "-voucherNumber", "pageSize": "3"}, headers=AUTH)).json()
     assert [i["voucherNumber"] for i in page] == [9, 7, 5]
     page = await (await client.get(url, headers=AUTH)).json()
     assert len(page) == 5
@@ -349,9 +337,7 @@ async def test_put_with_object_version_and_conflict(make_client: MakeClient) -> 
     assert resp.status == 200
     new_version = (await resp.json())["objectVersion"]
     assert new_version != one["objectVersion"]
-    assert (await (await client.get(f"{PREFIX}/draft-entries/1", headers=AUTH)).json())[
-        "text"
-    ] == "Rettet tekst"
+    assert (await (await client.get(f"{PREFIX}/draft-entries/1", headers=AUTH)).json())["text"] == "Rettet tekst"
 
     stale = await client.put(f"{PREFIX}/draft-entries", json={**one, "text": "Overwrite"}, headers=AUTH)
     assert stale.status == 409
@@ -369,20 +355,13 @@ async def test_put_with_object_version_and_conflict(make_client: MakeClient) -> 
     assert missing.status == 404
 
     rows = (await (await client.get(f"{PREFIX}/draft-entries", headers=AUTH)).json())["items"]
-    resp = await client.put(
-        f"{PREFIX}/draft-entries/bulk", json=[{**r, "amount": 10.0} for r in rows], headers=AUTH
-    )
+    resp = await client.put(f"{PREFIX}/draft-entries/bulk", json=[{**r, "amount": 10.0} for r in rows], headers=AUTH)
     assert resp.status == 200
     assert [r["entryNumber"] for r in await resp.json()] == [1, 2]
-    again = await client.put(
-        f"{PREFIX}/draft-entries/bulk", json=[{**r, "amount": 20.0} for r in rows], headers=AUTH
-    )
+    again = await client.put(f"{PREFIX}/draft-entries/bulk", json=[{**r, "amount": 20.0} for r in rows], headers=AUTH)
     assert again.status == 409
     assert [e["entryNumber"] for e in (await again.json())["errors"]] == [1, 2]
-    amounts = [
-        r["amount"]
-        for r in (await (await client.get(f"{PREFIX}/draft-entries", headers=AUTH)).json())["items"]
-    ]
+    amounts = [r["amount"] for r in (await (await client.get(f"{PREFIX}/draft-entries", headers=AUTH)).json())["items"]]
     assert amounts == [10.0, 10.0]
 
 
@@ -417,15 +396,10 @@ async def test_journals_and_booking(make_client: MakeClient) -> None:
     assert (await client.put(f"{PREFIX}/journals", json={**got, "name": "stale"}, headers=AUTH)).status == 409
     assert await (await client.get(f"{PREFIX}/journals/count", headers=AUTH)).json() == 11
     assert (
-        await (
-            await client.get(f"{PREFIX}/journals/count", params={"filter": "number$gt:9"}, headers=AUTH)
-        ).json()
-        == 2
+        await (await client.get(f"{PREFIX}/journals/count", params={"filter": "number$gt:9"}, headers=AUTH)).json() == 2
     )
     paged = await (
-        await client.get(
-            f"{PREFIX}/journals/paged", params={"sort": "-number", "pageSize": "2"}, headers=AUTH
-        )
+        await client.get(f"{PREFIX}/journals/paged", params={"sort": "-number", "pageSize": "2"}, headers=AUTH)
     ).json()
     assert [j["number"] for j in paged] == [11, 10]
 

@@ -75,12 +75,8 @@ class Economic:
         first = errors[0]
         if self.options.opaque_errors:
             detail = f"The request contains invalid entries: {first['message']}"
-            return problem(
-                400, "Validation failed", detail, error_code=first["errorCode"], instance=request.path
-            )
-        detail = (
-            f"{len(errors)} validation error(s); the first is at index {first['index']}: {first['message']}"
-        )
+            return problem(400, "Validation failed", detail, error_code=first["errorCode"], instance=request.path)
+        detail = f"{len(errors)} validation error(s); the first is at index {first['index']}: {first['message']}"
         return problem(
             400,
             "Validation failed",
@@ -109,9 +105,7 @@ class Economic:
         if isinstance(decoded, web.Response):
             return decoded
         if not decoded[0]:
-            return self.bad_request(
-                request, "OneAPIEntriesListCannotBeEmpty", "Entries list cannot be empty."
-            )
+            return self.bad_request(request, "OneAPIEntriesListCannotBeEmpty", "Entries list cannot be empty.")
         if len(decoded[0]) > MAX_BULK:
             return self.bad_request(
                 request, "OneAPITooManyEntries", f"Entries list cannot contain more than {MAX_BULK} entries."
@@ -136,9 +130,7 @@ class Economic:
         if isinstance(created, web.Response):
             return created
         number = created[0]
-        return json_response(
-            {"entryNumber": number}, 201, headers={"Location": f"{PREFIX}/draft-entries/{number}"}
-        )
+        return json_response({"entryNumber": number}, 201, headers={"Location": f"{PREFIX}/draft-entries/{number}"})
 
     async def create_bulk(self, request: web.Request) -> web.Response:
         decoded = await self.decode_bulk(request)
@@ -173,11 +165,7 @@ class Economic:
         if isinstance(decoded, web.Response):
             return decoded
         entry = decoded[0][0]
-        if (
-            entry is not None
-            and entry.entryNumber is not msgspec.UNSET
-            and self.store.get(entry.entryNumber) is None
-        ):
+        if entry is not None and entry.entryNumber is not msgspec.UNSET and self.store.get(entry.entryNumber) is None:
             return problem(
                 404,
                 "Not Found",
@@ -208,9 +196,7 @@ class Economic:
                 errors.append(error_item(i, problems[i]))  # type: ignore[arg-type]
             elif entry.entryNumber is msgspec.UNSET or entry.objectVersion is msgspec.UNSET:
                 prop = "entryNumber" if entry.entryNumber is msgspec.UNSET else "objectVersion"
-                errors.append(
-                    error_item(i, (prop, "RequiredPropertyMissing", f"{prop} is required on updates."))
-                )
+                errors.append(error_item(i, (prop, "RequiredPropertyMissing", f"{prop} is required on updates.")))
             elif entry.entryNumber in seen or (old := self.store.get(entry.entryNumber)) is None:
                 errors.append(
                     error_item(
@@ -257,9 +243,7 @@ class Economic:
         cursor = query_int(request, "cursor", 0, 0, 2**31)
         items, nxt = self.store.page(flt, cursor, self.options.page_size)
         tail = b"}" if nxt is None else b',"cursor":"%d"}' % nxt
-        return web.Response(
-            body=b'{"items":[' + b",".join(items) + b"]" + tail, content_type="application/json"
-        )
+        return web.Response(body=b'{"items":[' + b",".join(items) + b"]" + tail, content_type="application/json")
 
     async def list_paged(self, request: web.Request) -> web.Response:
         flt = query_filter(request, ENTRY_FILTERS)

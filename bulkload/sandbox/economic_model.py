@@ -258,9 +258,7 @@ class Rules:
                 )
             )
         if not -MAX_AMOUNT < e.amount < MAX_AMOUNT:
-            add(
-                ("amount", "JournalEntryAmountExceedsDigitLimit", "The amount cannot be more than 18 digits.")
-            )
+            add(("amount", "JournalEntryAmountExceedsDigitLimit", "The amount cannot be more than 18 digits."))
         if e.text is not UNSET and len(e.text) > MAX_TEXT:
             add(
                 (

@@ -137,9 +137,7 @@ class EntryStore:
             return self.journal_counts.get(eq[1], 0)
         return sum(1 for _ in self.scan(flt))
 
-    def scan(
-        self, flt: Filter | None, start: int = 0, *, descending: bool = False
-    ) -> Iterator[tuple[int, bytes]]:
+    def scan(self, flt: Filter | None, start: int = 0, *, descending: bool = False) -> Iterator[tuple[int, bytes]]:
         """``(entryNumber, stored bytes)`` of the entries matching ``flt``, from ``start`` upwards
         (or from the newest down to ``start``)."""
         numbers, lowest, highest, match = self._candidates(flt)
