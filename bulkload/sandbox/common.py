@@ -463,6 +463,9 @@ P = TypeVar("P")
 FieldProblem = tuple[str, str]
 
 
+_untyped: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+
+
 class BodyError(ValueError):
     """The request body is not JSON (`not_json`), or not the shape the endpoint takes."""
 
@@ -497,12 +500,15 @@ def decode_items(
     decoder: msgspec.json.Decoder[list[T]],
     item: type[T],
     problem: Callable[[msgspec.ValidationError], P],
+    untyped: msgspec.json.Decoder[Any] = _untyped,
 ) -> tuple[list[T | None], list[P | None]]:
     """The items of an array body, index for index with each one's type problem (None where it is fine),
     described by `problem`.
 
     The typed decoder does the usual case in one pass; only a body with a bad item is looked at item by
-    item, so every bad item is found, not just the first. BodyError when the body is not a JSON array.
+    item, so every bad item is found, not just the first: `untyped` reads it for that, and must read
+    numbers as `decoder` does (e.g. both with ``float_hook=Decimal``). BodyError when the body is not a
+    JSON array.
     """
     try:
         items: list[T | None] = list(decoder.decode(body))
@@ -513,7 +519,7 @@ def decode_items(
         raise BodyError(f"the body is not valid JSON: {exc}", not_json=True) from None
     try:
         # a type error can come before a syntax error further on: the body may still not be JSON
-        raw = msgspec.json.decode(body)
+        raw = untyped.decode(body)
     except msgspec.DecodeError as exc:
         raise BodyError(f"the body is not valid JSON: {exc}", not_json=True) from None
     if not isinstance(raw, list):
