@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import msgspec
 import pytest
 
@@ -75,7 +77,7 @@ def test_null_matches_missing_and_unset_values() -> None:
         voucherNumber=1,
         journalNumber=1,
         date="2026-11-30T00:00:00",
-        amount=1.0,
+        amount=Decimal("1.0"),
         currency="DKK",
         accountNumber=5600,
     )

@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
 from conftest import AppClient
@@ -52,6 +54,25 @@ async def post_bulk(client: Client, entries: list[dict[str, Any]], **headers: st
     return await client.post(f"{PREFIX}/draft-entries/bulk", json=entries, headers={**AUTH, **headers})
 
 
+# JSON with Decimals as numbers with their digits: aiohttp's json= would go through float and lose them
+_exact = msgspec.json.Encoder(decimal_format="number")
+
+
+async def send_exact(client: Client, method: str, path: str, payload: Any) -> aiohttp.ClientResponse:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    return await client.request(method, f"{PREFIX}{path}", data=_exact.encode(payload), headers=headers)
+
+
+class ExactEntry(msgspec.Struct):
+    entryNumber: int
+    amount: Decimal
+    exchangeRate: Decimal | None = None
+
+
+class ExactPage(msgspec.Struct):
+    items: list[ExactEntry]
+
+
 async def count(client: Client, flt: str | None = None) -> int:
     params = {"filter": flt} if flt else {}
     resp = await client.get(f"{PREFIX}/draft-entries/count", params=params, headers=AUTH)
@@ -82,17 +103,13 @@ async def test_auth_401_without_tokens_403_for_demo_writes(make_client: MakeClie
     assert await count(client) == 0
 
     strict = await make_client(tokens=("app-secret", "grant-1"))
-    assert (
-        await strict.get(f"{PREFIX}/journals", headers={**AUTH, "X-AgreementGrantToken": "x"})
-    ).status == 401
+    assert (await strict.get(f"{PREFIX}/journals", headers={**AUTH, "X-AgreementGrantToken": "x"})).status == 401
     assert (await strict.get(f"{PREFIX}/journals", headers=AUTH)).status == 200
 
 
 async def test_415_without_json_content_type(make_client: MakeClient) -> None:
     client = await make_client()
-    resp = await client.post(
-        f"{PREFIX}/draft-entries/bulk", data=b"[]", headers={**AUTH, "Content-Type": "text/plain"}
-    )
+    resp = await client.post(f"{PREFIX}/draft-entries/bulk", data=b"[]", headers={**AUTH, "Content-Type": "text/plain"})
     assert resp.status == 415
     body = await resp.json(content_type=None)
     assert "application/json" in body["detail"]
@@ -174,6 +191,128 @@ async def test_bulk_is_atomic_and_names_every_bad_entry(make_client: MakeClient)
     assert await (await client.get(f"{PREFIX}/draft-entries/1", headers=AUTH)).json() is not None
 
 
+EXACT = ["99999999999999.99", "-99999999999999.99", "1234567890123456.78", "0.10", "1250.00"]
+
+
+async def test_amounts_come_back_with_the_digits_they_were_sent_with(make_client: MakeClient) -> None:
+    client = await make_client()
+    resp = await send_exact(
+        client, "POST", "/draft-entries/bulk", [entry(v, amount=Decimal(a)) for v, a in enumerate(EXACT)]
+    )
+    assert resp.status == 201, await resp.text()
+    listed = await (await client.get(f"{PREFIX}/draft-entries", headers=AUTH)).text()
+    for amount in EXACT:
+        assert f'"amount":{amount},' in listed  # a JSON number, the very digits: not 99999999999999.98, not "0.10"
+    items = msgspec.json.decode(listed, type=ExactPage).items
+    assert [str(i.amount) for i in items] == EXACT
+    for number, amount in enumerate(EXACT, 1):
+        raw = await (await client.get(f"{PREFIX}/draft-entries/{number}", headers=AUTH)).text()
+        assert f'"amount":{amount},' in raw
+        assert str(msgspec.json.decode(raw, type=ExactEntry).amount) == amount
+    # the paged list, in store order and re-encoded after a sort, says the same
+    for params in ({}, {"sort": "-voucherNumber"}):
+        paged = await (await client.get(f"{PREFIX}/draft-entries/paged", params=params, headers=AUTH)).text()
+        got = msgspec.json.decode(paged, type=list[ExactEntry])
+        assert sorted(str(i.amount) for i in got) == sorted(EXACT)
+
+    # an update keeps its digits too, and a JSON integer stays one
+    rows = msgspec.json.decode(listed, type=dict[str, list[dict[str, Any]]])["items"][:2]
+    changed = [
+        {**rows[0], "amount": Decimal("0.01"), "currency": "EUR", "exchangeRate": Decimal("746.0200")},
+        {**rows[1], "amount": 1250},
+    ]
+    assert (await send_exact(client, "PUT", "/draft-entries/bulk", changed)).status == 200
+    one = await (await client.get(f"{PREFIX}/draft-entries/1", headers=AUTH)).text()
+    assert '"amount":0.01,' in one and '"exchangeRate":746.0200,' in one
+    assert '"amount":1250,' in await (await client.get(f"{PREFIX}/draft-entries/2", headers=AUTH)).text()
+
+
+async def test_digit_limit_counts_significant_digits_as_written(make_client: MakeClient) -> None:
+    client = await make_client()
+    # 18 significant digits (leading zeros do not count, trailing ones do) and |amount| < 1e16: stored
+    fits = [
+        "9999999999999999.99",
+        "-9999999999999999.99",
+        "0.123456789012345678",
+        "1.00000000000000000",
+        "123456789012345678E-2",
+        "0.000000000000000001",
+        "0",
+    ]
+    # 19 digits, or 1e16 and more however few digits: refused
+    refused = [
+        "9999999999999999.999",
+        "0.1234567890123456789",
+        "1.000000000000000000",
+        "123456789012345.6789",
+        "1E16",
+        "-1e16",
+        "10000000000000000",
+        "1E+400",
+    ]
+    resp = await send_exact(
+        client, "POST", "/draft-entries/bulk", [entry(v, amount=Decimal(a)) for v, a in enumerate(refused)]
+    )
+    assert resp.status == 400
+    errors = (await resp.json(content_type=None))["errors"]
+    assert [(e["index"], e["property"], e["errorCode"]) for e in errors] == [
+        (i, "amount", "JournalEntryAmountExceedsDigitLimit") for i in range(len(refused))
+    ]
+    assert await count(client) == 0
+    resp = await send_exact(
+        client, "POST", "/draft-entries/bulk", [entry(v, amount=Decimal(a)) for v, a in enumerate(fits)]
+    )
+    assert resp.status == 201, await resp.text()
+    listed = msgspec.json.decode(
+        await (await client.get(f"{PREFIX}/draft-entries", headers=AUTH)).read(), type=ExactPage
+    )
+    assert [i.amount.as_tuple() for i in listed.items] == [Decimal(a).as_tuple() for a in fits]
+
+
+async def test_money_must_be_a_json_number(make_client: MakeClient) -> None:
+    client = await make_client()
+    batch = [
+        entry(0, amount="1250.00"),  # the seed documents a number; a string is refused, not read
+        entry(1, currency="EUR", exchangeRate="746.02"),
+        entry(2, amount=True),
+        entry(3, currency="EUR", exchangeRate=None),
+        entry(4, exchangeRate=100.0),  # DKK at 100 in any spelling is fine
+        entry(5, exchangeRate=100.5),
+    ]
+    resp = await post_bulk(client, batch)
+    assert resp.status == 400
+    errors = (await resp.json(content_type=None))["errors"]
+    assert [(e["index"], e["property"], e["errorCode"]) for e in errors] == [
+        (0, "amount", "InvalidPropertyValue"),
+        (1, "exchangeRate", "InvalidPropertyValue"),
+        (2, "amount", "InvalidPropertyValue"),
+        (3, "exchangeRate", "NullNotAllowed"),
+        (5, "exchangeRate", "JournalEntryExchangeRateMustBeOneHundredForBaseCurrency"),
+    ]
+    assert errors[0]["message"] == "Expected `number`, got `str`"
+    one = await client.post(f"{PREFIX}/draft-entries", json=entry(1, amount="12.5"), headers=AUTH)
+    assert (await one.json(content_type=None))["errors"][0]["errorCode"] == "InvalidPropertyValue"
+    assert await count(client) == 0
+
+
+async def test_a_badly_typed_entry_does_not_blur_the_others_amounts(make_client: MakeClient) -> None:
+    # a type error sends the batch through the item-by-item decode: it must read numbers exactly too
+    client = await make_client()
+    batch = [
+        entry(0, voucherNumber="x"),
+        entry(1, amount=Decimal("0.1234567890123456789")),
+        entry(2, amount=Decimal("0.10")),
+        entry(3, amount=Decimal("9999999999999999.99")),
+    ]
+    resp = await send_exact(client, "POST", "/draft-entries/bulk", batch)
+    assert resp.status == 400
+    errors = (await resp.json(content_type=None))["errors"]
+    assert [(e["index"], e["property"], e["errorCode"]) for e in errors] == [
+        (0, "voucherNumber", "InvalidPropertyValue"),
+        (1, "amount", "JournalEntryAmountExceedsDigitLimit"),
+    ]
+
+
 async def test_opaque_errors_hide_which_entry_is_bad(make_client: MakeClient) -> None:
     client = await make_client(SandboxOptions(opaque_errors=True))
     resp = await post_bulk(client, [entry(1), entry(2, accountNumber=9999)])
@@ -208,9 +347,7 @@ async def test_idempotency_key_replays_without_side_effects(make_client: MakeCli
     assert await again.json() == await first.json()
     assert await count(client) == 2
     # the key is scoped by agreement: another agreement's identical key is a new request
-    other = await post_bulk(
-        client, [entry(1)], **{"Idempotency-Key": "chunk-1", "X-AgreementGrantToken": "grant-2"}
-    )
+    other = await post_bulk(client, [entry(1)], **{"Idempotency-Key": "chunk-1", "X-AgreementGrantToken": "grant-2"})
     assert other.status == 201 and "X-ResultFromCache" not in other.headers
     # refusals are cached too
     bad = [entry(1, accountNumber=9999)]
@@ -237,9 +374,7 @@ async def test_key_in_progress_gets_409(make_client: MakeClient) -> None:
     assert resp.status == 409
     assert (await resp.json(content_type=None))["errorCode"] == "IdempotencyKeyInUse"
     assert (await slow).status == 201
-    assert (await post_bulk(client, [entry(1)], **{"Idempotency-Key": "busy"})).headers[
-        "X-ResultFromCache"
-    ] == "true"
+    assert (await post_bulk(client, [entry(1)], **{"Idempotency-Key": "busy"})).headers["X-ResultFromCache"] == "true"
     assert await count(client) == 1
 
 
@@ -310,9 +445,7 @@ async def test_cursor_walk_of_an_entry_number_range(make_client: MakeClient) -> 
 
 async def test_count_with_filters(make_client: MakeClient) -> None:
     client = await make_client()
-    await post_bulk(
-        client, [entry(v, journal=1 + v % 3, accountNumber=1010 if v < 5 else 2750) for v in range(12)]
-    )
+    await post_bulk(client, [entry(v, journal=1 + v % 3, accountNumber=1010 if v < 5 else 2750) for v in range(12)])
     assert await count(client) == 12
     assert await count(client, "journalNumber$eq:1") == 4
     assert await count(client, "journalNumber$eq:9") == 0
@@ -331,9 +464,7 @@ async def test_paged_sorting_and_limits(make_client: MakeClient) -> None:
     url = f"{PREFIX}/draft-entries/paged"
     page = await (await client.get(url, params={"pageSize": "2", "skipPages": "1"}, headers=AUTH)).json()
     assert [i["entryNumber"] for i in page] == [3, 4]  # a bare array, as the seed shows
-    page = await (
-        await client.get(url, params={"sort": "-voucherNumber", "pageSize": "3"}, headers=AUTH)
-    ).json()
+    page = await (await client.get(url, params={"sort": "-voucherNumber", "pageSize": "3"}, headers=AUTH)).json()
     assert [i["voucherNumber"] for i in page] == [9, 7, 5]
     page = await (await client.get(url, headers=AUTH)).json()
     assert len(page) == 5
@@ -349,9 +480,7 @@ async def test_put_with_object_version_and_conflict(make_client: MakeClient) -> 
     assert resp.status == 200
     new_version = (await resp.json())["objectVersion"]
     assert new_version != one["objectVersion"]
-    assert (await (await client.get(f"{PREFIX}/draft-entries/1", headers=AUTH)).json())[
-        "text"
-    ] == "Rettet tekst"
+    assert (await (await client.get(f"{PREFIX}/draft-entries/1", headers=AUTH)).json())["text"] == "Rettet tekst"
 
     stale = await client.put(f"{PREFIX}/draft-entries", json={**one, "text": "Overwrite"}, headers=AUTH)
     assert stale.status == 409
@@ -369,20 +498,13 @@ async def test_put_with_object_version_and_conflict(make_client: MakeClient) -> 
     assert missing.status == 404
 
     rows = (await (await client.get(f"{PREFIX}/draft-entries", headers=AUTH)).json())["items"]
-    resp = await client.put(
-        f"{PREFIX}/draft-entries/bulk", json=[{**r, "amount": 10.0} for r in rows], headers=AUTH
-    )
+    resp = await client.put(f"{PREFIX}/draft-entries/bulk", json=[{**r, "amount": 10.0} for r in rows], headers=AUTH)
     assert resp.status == 200
     assert [r["entryNumber"] for r in await resp.json()] == [1, 2]
-    again = await client.put(
-        f"{PREFIX}/draft-entries/bulk", json=[{**r, "amount": 20.0} for r in rows], headers=AUTH
-    )
+    again = await client.put(f"{PREFIX}/draft-entries/bulk", json=[{**r, "amount": 20.0} for r in rows], headers=AUTH)
     assert again.status == 409
     assert [e["entryNumber"] for e in (await again.json())["errors"]] == [1, 2]
-    amounts = [
-        r["amount"]
-        for r in (await (await client.get(f"{PREFIX}/draft-entries", headers=AUTH)).json())["items"]
-    ]
+    amounts = [r["amount"] for r in (await (await client.get(f"{PREFIX}/draft-entries", headers=AUTH)).json())["items"]]
     assert amounts == [10.0, 10.0]
 
 
@@ -417,15 +539,10 @@ async def test_journals_and_booking(make_client: MakeClient) -> None:
     assert (await client.put(f"{PREFIX}/journals", json={**got, "name": "stale"}, headers=AUTH)).status == 409
     assert await (await client.get(f"{PREFIX}/journals/count", headers=AUTH)).json() == 11
     assert (
-        await (
-            await client.get(f"{PREFIX}/journals/count", params={"filter": "number$gt:9"}, headers=AUTH)
-        ).json()
-        == 2
+        await (await client.get(f"{PREFIX}/journals/count", params={"filter": "number$gt:9"}, headers=AUTH)).json() == 2
     )
     paged = await (
-        await client.get(
-            f"{PREFIX}/journals/paged", params={"sort": "-number", "pageSize": "2"}, headers=AUTH
-        )
+        await client.get(f"{PREFIX}/journals/paged", params={"sort": "-number", "pageSize": "2"}, headers=AUTH)
     ).json()
     assert [j["number"] for j in paged] == [11, 10]
 

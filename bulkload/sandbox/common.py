@@ -162,11 +162,15 @@ class SandboxStats:
             "faults": dict(self.faults),
             "max_requests_per_second": self.max_per_second,
             # per method, the requests and the seconds from the first arrival to the last: the pace the API saw
-            "by_method": {m: {"requests": int(n), "span_s": round(last - first, 6)}
-                          for m, (n, first, last) in self._arrivals.items()},
+            "by_method": {
+                m: {"requests": int(n), "span_s": round(last - first, 6)}
+                for m, (n, first, last) in self._arrivals.items()
+            },
             "arrivals_span_s": round(
                 max((a[2] for a in self._arrivals.values()), default=0.0)
-                - min((a[1] for a in self._arrivals.values()), default=0.0), 6),
+                - min((a[1] for a in self._arrivals.values()), default=0.0),
+                6,
+            ),
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             "uptime_s": round(self._clock() - self.started, 3),
@@ -363,9 +367,7 @@ def new_app(
     ``never_dropped`` are paths whose POSTs store nothing (token endpoints), so "commit then drop" skips them.
     """
     sandbox = Sandbox(options, window_refusal, never_dropped)
-    app = web.Application(
-        middlewares=[sandbox.outer, *middlewares, sandbox.delay], client_max_size=client_max_size
-    )
+    app = web.Application(middlewares=[sandbox.outer, *middlewares, sandbox.delay], client_max_size=client_max_size)
     app[SANDBOX_KEY] = sandbox
 
     async def stats(request: web.Request) -> web.Response:
@@ -385,13 +387,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port, printed at start)")
     parser.add_argument("--latency-ms", type=float, default=defaults.latency_ms)
     parser.add_argument("--rate-limit", type=float, default=defaults.rate_limit, help="requests/s, 0 = off")
-    parser.add_argument(
-        "--daily-quota", type=int, default=defaults.daily_quota, help="calls per 24 h, 0 = off"
-    )
+    parser.add_argument("--daily-quota", type=int, default=defaults.daily_quota, help="calls per 24 h, 0 = off")
     parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate, help="fraction answered 5xx")
-    parser.add_argument(
-        "--drop-rate", type=float, default=defaults.drop_rate, help="fraction of writes dropped"
-    )
+    parser.add_argument("--drop-rate", type=float, default=defaults.drop_rate, help="fraction of writes dropped")
     parser.add_argument("--slow-rate", type=float, default=defaults.slow_rate)
     parser.add_argument("--slow-ms", type=float, default=defaults.slow_ms)
     parser.add_argument("--seed", type=int, default=None)
@@ -447,9 +445,7 @@ def is_sandbox_path(request: web.Request) -> bool:
     return request.path.startswith("/_sandbox/")
 
 
-def auth_middleware(
-    accept: Callable[[web.Request], bool], refuse: Callable[[web.Request], web.Response]
-) -> Middleware:
+def auth_middleware(accept: Callable[[web.Request], bool], refuse: Callable[[web.Request], web.Response]) -> Middleware:
     """Answer ``refuse(request)`` to every API call ``accept`` turns down; the sandbox's routes are open."""
 
     @web.middleware
@@ -465,6 +461,9 @@ T = TypeVar("T")
 P = TypeVar("P")
 #: (field, message) of one item that failed its types; the field is "" when the item itself is wrong
 FieldProblem = tuple[str, str]
+
+
+_untyped: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 
 
 class BodyError(ValueError):
@@ -497,14 +496,19 @@ def field_problem(exc: msgspec.ValidationError) -> FieldProblem:
 
 
 def decode_items(
-    body: bytes, decoder: msgspec.json.Decoder[list[T]], item: type[T],
+    body: bytes,
+    decoder: msgspec.json.Decoder[list[T]],
+    item: type[T],
     problem: Callable[[msgspec.ValidationError], P],
+    untyped: msgspec.json.Decoder[Any] = _untyped,
 ) -> tuple[list[T | None], list[P | None]]:
     """The items of an array body, index for index with each one's type problem (None where it is fine),
     described by `problem`.
 
     The typed decoder does the usual case in one pass; only a body with a bad item is looked at item by
-    item, so every bad item is found, not just the first. BodyError when the body is not a JSON array.
+    item, so every bad item is found, not just the first: `untyped` reads it for that, and must read
+    numbers as `decoder` does (e.g. both with ``float_hook=Decimal``). BodyError when the body is not a
+    JSON array.
     """
     try:
         items: list[T | None] = list(decoder.decode(body))
@@ -515,7 +519,7 @@ def decode_items(
         raise BodyError(f"the body is not valid JSON: {exc}", not_json=True) from None
     try:
         # a type error can come before a syntax error further on: the body may still not be JSON
-        raw = msgspec.json.decode(body)
+        raw = untyped.decode(body)
     except msgspec.DecodeError as exc:
         raise BodyError(f"the body is not valid JSON: {exc}", not_json=True) from None
     if not isinstance(raw, list):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -20,12 +21,13 @@ from bulkload.sandbox.economic_model import (
     ENTRY_FILTERS,
     ENTRY_SORTABLE,
     DraftEntry,
+    IncomingEntry,
     Problem,
     Rules,
     decode_problem,
     error_item,
 )
-from bulkload.sandbox.economic_store import EntryStore, JournalStore, Versions
+from bulkload.sandbox.economic_store import EntryStore, JournalStore, Versions, entry_encoder
 from bulkload.sandbox.economic_web import (
     PREFIX,
     auth_middleware,
@@ -42,13 +44,15 @@ __all__ = ["ECONOMIC_KEY", "MAX_BULK", "PREFIX", "Economic", "create_app"]
 
 MAX_BULK = 500
 
-_list_decoder = msgspec.json.Decoder(list[DraftEntry])
-_entry_decoder = msgspec.json.Decoder(DraftEntry)
-_entries_encoder = msgspec.json.Encoder()
+# float_hook: a JSON number with a fraction or exponent decodes to an exact Decimal (ints stay ints),
+# in the one-pass decode and in the item-by-item one that finds every bad entry alike
+_list_decoder = msgspec.json.Decoder(list[IncomingEntry], float_hook=Decimal)
+_entry_decoder = msgspec.json.Decoder(IncomingEntry, float_hook=Decimal)
+_untyped_decoder = msgspec.json.Decoder(float_hook=Decimal)
 
 
 #: decoded entries (None where one failed its types) and, index for index, that type problem
-Decoded = tuple[list[DraftEntry | None], list[Problem | None]]
+Decoded = tuple[list[IncomingEntry | None], list[Problem | None]]
 
 
 class Economic:
@@ -75,12 +79,8 @@ class Economic:
         first = errors[0]
         if self.options.opaque_errors:
             detail = f"The request contains invalid entries: {first['message']}"
-            return problem(
-                400, "Validation failed", detail, error_code=first["errorCode"], instance=request.path
-            )
-        detail = (
-            f"{len(errors)} validation error(s); the first is at index {first['index']}: {first['message']}"
-        )
+            return problem(400, "Validation failed", detail, error_code=first["errorCode"], instance=request.path)
+        detail = f"{len(errors)} validation error(s); the first is at index {first['index']}: {first['message']}"
         return problem(
             400,
             "Validation failed",
@@ -97,7 +97,7 @@ class Economic:
     def decode_list(self, request: web.Request, body: bytes) -> Decoded | web.Response:
         """The entries of an array body (None where one fails its types) and each one's type problem."""
         try:
-            return decode_items(body, _list_decoder, DraftEntry, decode_problem)
+            return decode_items(body, _list_decoder, IncomingEntry, decode_problem, _untyped_decoder)
         except BodyError as exc:
             if exc.not_json:
                 return self.bad_request(request, "InvalidJson", f"The body is not valid JSON: {exc}")
@@ -109,9 +109,7 @@ class Economic:
         if isinstance(decoded, web.Response):
             return decoded
         if not decoded[0]:
-            return self.bad_request(
-                request, "OneAPIEntriesListCannotBeEmpty", "Entries list cannot be empty."
-            )
+            return self.bad_request(request, "OneAPIEntriesListCannotBeEmpty", "Entries list cannot be empty.")
         if len(decoded[0]) > MAX_BULK:
             return self.bad_request(
                 request, "OneAPITooManyEntries", f"Entries list cannot contain more than {MAX_BULK} entries."
@@ -136,9 +134,7 @@ class Economic:
         if isinstance(created, web.Response):
             return created
         number = created[0]
-        return json_response(
-            {"entryNumber": number}, 201, headers={"Location": f"{PREFIX}/draft-entries/{number}"}
-        )
+        return json_response({"entryNumber": number}, 201, headers={"Location": f"{PREFIX}/draft-entries/{number}"})
 
     async def create_bulk(self, request: web.Request) -> web.Response:
         decoded = await self.decode_bulk(request)
@@ -151,7 +147,7 @@ class Economic:
         return web.Response(status=201, body=body, content_type="application/json")
 
     def create(
-        self, request: web.Request, entries: list[DraftEntry | None], problems: list[Problem | None]
+        self, request: web.Request, entries: list[IncomingEntry | None], problems: list[Problem | None]
     ) -> list[int] | web.Response:
         """Check every entry and store all of them, or none (the call is atomic)."""
         errors: list[dict[str, Any]] = []
@@ -173,11 +169,7 @@ class Economic:
         if isinstance(decoded, web.Response):
             return decoded
         entry = decoded[0][0]
-        if (
-            entry is not None
-            and entry.entryNumber is not msgspec.UNSET
-            and self.store.get(entry.entryNumber) is None
-        ):
+        if entry is not None and entry.entryNumber is not msgspec.UNSET and self.store.get(entry.entryNumber) is None:
             return problem(
                 404,
                 "Not Found",
@@ -196,7 +188,7 @@ class Economic:
         return updated if isinstance(updated, web.Response) else json_response(updated)
 
     def update(
-        self, request: web.Request, entries: list[DraftEntry | None], problems: list[Problem | None]
+        self, request: web.Request, entries: list[IncomingEntry | None], problems: list[Problem | None]
     ) -> list[dict[str, Any]] | web.Response:
         """Check every update, refuse stale objectVersions with 409, then apply all of them or none."""
         errors: list[dict[str, Any]] = []
@@ -208,9 +200,7 @@ class Economic:
                 errors.append(error_item(i, problems[i]))  # type: ignore[arg-type]
             elif entry.entryNumber is msgspec.UNSET or entry.objectVersion is msgspec.UNSET:
                 prop = "entryNumber" if entry.entryNumber is msgspec.UNSET else "objectVersion"
-                errors.append(
-                    error_item(i, (prop, "RequiredPropertyMissing", f"{prop} is required on updates."))
-                )
+                errors.append(error_item(i, (prop, "RequiredPropertyMissing", f"{prop} is required on updates.")))
             elif entry.entryNumber in seen or (old := self.store.get(entry.entryNumber)) is None:
                 errors.append(
                     error_item(
@@ -257,9 +247,7 @@ class Economic:
         cursor = query_int(request, "cursor", 0, 0, 2**31)
         items, nxt = self.store.page(flt, cursor, self.options.page_size)
         tail = b"}" if nxt is None else b',"cursor":"%d"}' % nxt
-        return web.Response(
-            body=b'{"items":[' + b",".join(items) + b"]" + tail, content_type="application/json"
-        )
+        return web.Response(body=b'{"items":[' + b",".join(items) + b"]" + tail, content_type="application/json")
 
     async def list_paged(self, request: web.Request) -> web.Response:
         flt = query_filter(request, ENTRY_FILTERS)
@@ -273,7 +261,7 @@ class Economic:
             return web.Response(body=b"[" + b",".join(page) + b"]", content_type="application/json")
         rows = [self.store.get(n) for n, _ in self.store.scan(flt)]
         return web.Response(
-            body=_entries_encoder.encode(sort_rows(rows, keys)[skip : skip + size]),
+            body=entry_encoder.encode(sort_rows(rows, keys)[skip : skip + size]),
             content_type="application/json",
         )
 

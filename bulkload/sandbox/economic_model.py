@@ -1,9 +1,16 @@
 """What the e-conomic sandbox knows: the chart of accounts, currencies, journals, the DraftEntry and
-Journal schemas (with their filterable properties) and the per-entry validation with the seed's codes."""
+Journal schemas (with their filterable properties) and the per-entry validation with the seed's codes.
+
+Money is kept exactly: ``amount`` and ``exchangeRate`` are ``Decimal`` with the digits the client sent,
+served back as JSON numbers with the same digits (seed 002, Journals API v11.0.2: both are JSON numbers,
+and "JournalEntryAmountExceedsDigitLimit: The amount cannot be more than 18 digits")."""
 
 from __future__ import annotations
 
+import decimal
+from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -92,12 +99,21 @@ DEFAULT_JOURNALS: dict[int, str] = {
 ENTRY_TYPES = frozenset({2, 3, 4, 5, 10})
 SUPPLIER_PAYMENT_TYPES = frozenset({-1, 1, 2, 5, 7, 10, 14, 17})
 MAX_TEXT = 250
-MAX_AMOUNT = 1e16
+#: |amount| must stay below this (in the entry's currency), and be written with at most MAX_DIGITS
+#: significant digits: the seed's JournalEntryAmountExceedsDigitLimit
+MAX_AMOUNT = Decimal("1E16")
+MAX_DIGITS = 18
+# Rounding to MAX_DIGITS signals Rounded exactly when the coefficient has more digits, even dropped zeros
+# (as written: 0.10 has 2 digits, 1.000…0 with 18 zeros has 19); 4x cheaper than counting as_tuple().digits,
+# which shows on a 500-entry bulk. The widest exponents keep a tiny amount from rounding as a subnormal.
+_DIGITS = decimal.Context(prec=MAX_DIGITS, Emin=decimal.MIN_EMIN, Emax=decimal.MAX_EMAX, traps=[decimal.Rounded])
 
 
 class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """A draft entry as e-conomic reads and writes it. UNSET (not None) marks an absent field so that
-    an explicit ``null`` in a request is refused, as the real API does."""
+    """A draft entry as e-conomic reads and writes it (seed 002). UNSET (not None) marks an absent field
+    so that an explicit ``null`` in a request is refused, as the real API does. ``amount`` is in the
+    entry's ``currency``; ``exchangeRate`` is the price of 100 units of it in the base currency (so 100
+    for DKK); both exact, with the digits they were sent with."""
 
     entryNumber: int | UnsetType = UNSET
     entryTypeNumber: int
@@ -106,9 +122,9 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     date: str
     accountNumber: int | UnsetType = UNSET
     vatCode: str | UnsetType = UNSET
-    amount: float
+    amount: Decimal
     currency: str
-    exchangeRate: float | UnsetType = UNSET
+    exchangeRate: Decimal | UnsetType = UNSET
     contraAccountNumber: int | UnsetType = UNSET
     contraVatCode: str | UnsetType = UNSET
     text: str | UnsetType = UNSET
@@ -123,6 +139,17 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     supplierPaymentMessage: str | UnsetType = UNSET
     dueDate: str | UnsetType = UNSET
     objectVersion: str | UnsetType = UNSET
+
+
+class IncomingEntry(DraftEntry, kw_only=True, omit_defaults=True, gc=False):
+    """A draft entry as a client sends it, before :meth:`Rules.check` makes its money Decimal.
+
+    Decoded with ``float_hook=Decimal``, a JSON number arrives as an exact Decimal (or an int) and a JSON
+    string stays a str, so check can refuse it: a ``Decimal`` field would take ``"12.50"`` too, and the
+    seed documents numbers (the float model refused strings as well)."""
+
+    amount: Any
+    exchangeRate: Any = UNSET
 
 
 class Journal(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -211,8 +238,9 @@ class Rules:
         self._dates[text] = parsed
         return parsed
 
-    def check(self, e: DraftEntry) -> list[Problem]:
-        """Everything wrong with one entry (empty when it may be stored); normalizes its dates."""
+    def check(self, e: IncomingEntry) -> list[Problem]:
+        """Everything wrong with one entry (empty when it may be stored); normalizes its dates and makes
+        its money Decimal."""
         bad: list[Problem] = []
         add = bad.append
         if e.entryTypeNumber not in ENTRY_TYPES:
@@ -244,12 +272,18 @@ class Rules:
                     f"Account {contra} could not be found.",
                 )
             )
+        rate = None if e.exchangeRate is UNSET else exact_number("exchangeRate", e.exchangeRate, add)
+        if rate is not None:
+            e.exchangeRate = rate
+            if not rate.is_finite():  # no JSON number is; refused so that none can reach the encoder
+                add(("exchangeRate", "JournalEntryExchangeRateError", f"{rate} is not an exchange rate."))
+                rate = None
         currency = e.currency
         if not currency:
             add(("currency", "JournalEntryCurrencyNotSet", "The currency is not set."))
         elif currency not in self.currencies:
             add(("currency", "JournalEntryCurrencyNotFound", f"Currency {currency!r} could not be found."))
-        elif currency == BASE_CURRENCY and e.exchangeRate is not UNSET and e.exchangeRate != 100:
+        elif currency == BASE_CURRENCY and rate is not None and rate != 100:
             add(
                 (
                     "exchangeRate",
@@ -257,10 +291,11 @@ class Rules:
                     "Must be 100 for DKK.",
                 )
             )
-        if not -MAX_AMOUNT < e.amount < MAX_AMOUNT:
-            add(
-                ("amount", "JournalEntryAmountExceedsDigitLimit", "The amount cannot be more than 18 digits.")
-            )
+        amount = exact_number("amount", e.amount, add)
+        if amount is not None:
+            e.amount = amount
+            if not within_digit_limit(amount):
+                add(("amount", "JournalEntryAmountExceedsDigitLimit", "The amount cannot be more than 18 digits."))
         if e.text is not UNSET and len(e.text) > MAX_TEXT:
             add(
                 (
@@ -294,6 +329,42 @@ class Rules:
         return bad
 
 
+#: the JSON name of a decoded value's type, for "Expected `number`, got `str`"
+_JSON_TYPES = {str: "str", bool: "bool", list: "array", dict: "object"}
+
+
+def exact_number(prop: str, value: Any, add: Callable[[Problem], None]) -> Decimal | None:
+    """``value`` of an IncomingEntry as an exact Decimal when it came as a JSON number; otherwise (null, a
+    string, …) the problem goes to ``add`` and the answer is None."""
+    if isinstance(value, Decimal):
+        return value
+    if type(value) is int:  # a JSON integer (not a bool); float_hook made every other number a Decimal
+        return Decimal(value)
+    if value is None:
+        add(null_problem(prop))
+    else:
+        kind = _JSON_TYPES.get(type(value), type(value).__name__)
+        add((prop, "InvalidPropertyValue", f"Expected `number`, got `{kind}`"))
+    return None
+
+
+def within_digit_limit(amount: Decimal) -> bool:
+    """True when ``amount`` is finite, below MAX_AMOUNT in size and written with at most MAX_DIGITS
+    significant digits (leading zeros not counted, trailing ones counted): the seed's
+    JournalEntryAmountExceedsDigitLimit. 1234567890123456.78 and 9999999999999999.99 (18 digits) pass."""
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:  # is_finite first: NaN does not compare
+        return False
+    try:
+        _DIGITS.plus(amount)
+    except decimal.Rounded:
+        return False
+    return True
+
+
+def null_problem(prop: str) -> Problem:
+    return prop, "NullNotAllowed", f"null is not accepted for {prop}: leave the property out instead."
+
+
 def error_item(index: int, problem: Problem) -> dict[str, Any]:
     """One element of the ``errors`` array of a 400 answer."""
     prop, code, message = problem
@@ -314,5 +385,5 @@ def decode_problem(exc: msgspec.ValidationError) -> Problem:
     prop = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
     prop = prop.split(".", 1)[0].split("[", 1)[0]
     if "got `null`" in message:
-        return prop, "NullNotAllowed", f"null is not accepted for {prop}: leave the property out instead."
+        return null_problem(prop)
     return prop, "InvalidPropertyValue", message

@@ -8,7 +8,7 @@ stored bytes and keeps a million entries in a few hundred MB; only filters and u
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 import msgspec
@@ -17,7 +17,9 @@ from bulkload.sandbox.economic_model import DEFAULT_JOURNALS, DraftEntry, Journa
 from bulkload.sandbox.filters import Filter, Predicate
 
 T = TypeVar("T")
-_entry_encoder = msgspec.json.Encoder()
+#: Every entry the sandbox writes (stored bytes, and so every page and GET) and every answer that
+#: re-encodes stored ones: a Decimal goes out as a JSON number with its digits, not msgspec's JSON string.
+entry_encoder = msgspec.json.Encoder(decimal_format="number")
 _entry_decoder = msgspec.json.Decoder(DraftEntry)
 
 
@@ -58,10 +60,10 @@ class EntryStore:
         self._by_journal: dict[int, list[int]] = {}
         self._tombstones = 0
 
-    def add(self, entries: list[DraftEntry]) -> list[int]:
+    def add(self, entries: Sequence[DraftEntry]) -> list[int]:
         """Store checked entries; returns their new entry numbers in order."""
         numbers: list[int] = []
-        store, encode, version = self.entries, _entry_encoder.encode, self._versions.next
+        store, encode, version = self.entries, entry_encoder.encode, self._versions.next
         counts, by_journal = self.journal_counts, self._by_journal
         n = self.next_number
         for e in entries:
@@ -84,11 +86,11 @@ class EntryStore:
         raw = self.entries.get(number)
         return None if raw is None else _entry_decoder.decode(raw)
 
-    def replace(self, entries: list[DraftEntry]) -> None:
+    def replace(self, entries: Sequence[DraftEntry]) -> None:
         """Overwrite existing entries (same number, same journal) with a fresh objectVersion each."""
         for e in entries:
             e.objectVersion = self._versions.next()
-            self.entries[e.entryNumber] = _entry_encoder.encode(e)  # type: ignore[index]
+            self.entries[e.entryNumber] = entry_encoder.encode(e)  # type: ignore[index]
 
     def delete(self, number: int) -> bool:
         entry = self.get(number)
@@ -137,9 +139,7 @@ class EntryStore:
             return self.journal_counts.get(eq[1], 0)
         return sum(1 for _ in self.scan(flt))
 
-    def scan(
-        self, flt: Filter | None, start: int = 0, *, descending: bool = False
-    ) -> Iterator[tuple[int, bytes]]:
+    def scan(self, flt: Filter | None, start: int = 0, *, descending: bool = False) -> Iterator[tuple[int, bytes]]:
         """``(entryNumber, stored bytes)`` of the entries matching ``flt``, from ``start`` upwards
         (or from the newest down to ``start``)."""
         numbers, lowest, highest, match = self._candidates(flt)
