@@ -1,19 +1,30 @@
 """Streaming readers for the input files: CSV or JSONL, plain or gzip, one row at a time.
 
-A row comes out as ``(line_no, {field: value})``; a row that cannot become a dict comes out as a
-:class:`BadRow` for the rejects file, and reading goes on. Memory stays constant whatever the file size.
+A row comes out as ``(line_no, {field: value})`` with every value trimmed of surrounding white space (an
+empty value is absent); a row that cannot become a dict comes out as a :class:`BadRow` for the rejects file,
+and reading goes on. Memory stays constant whatever the file size.
+
+The text encoding is a property of the file: UTF-8 (with or without BOM) and UTF-16 with a BOM are read as
+such, any other encoding only when named (``encoding="cp1252"``). A byte that is not valid in the file's
+encoding makes a :class:`BadRow` of kind ``"encoding"``, which the whole-file inspection (profile.py) turns
+into a refusal of the file before anything is sent. Excel's shapes are read as Excel means them: a first
+line ``sep=;`` names the delimiter, and unnamed columns at the end of the header (a trailing delimiter)
+are ignored as long as they hold nothing.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
 import io
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -32,8 +43,22 @@ _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"
 _EOF_MARK = "\ue000\uf8ff\ue000"
 _EOF_ROW = _EOF_MARK + '"'
 _READ_ERRORS = (EOFError, OSError, zlib.error)  # truncated or corrupt gzip, I/O errors mid-file
-_JSON_NAMES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
-_decode_json = msgspec.json.Decoder().decode
+_JSON_NAMES = {list: "an array", str: "a string", int: "a number", float: "a number", Decimal: "a number",
+               bool: "a boolean"}
+#: the columns a rejects file puts before the input's own (file, source line, field, reason)
+REJECTS_COLUMNS = ("file", "line", "field", "reason")
+#: the name a header gives the unnamed columns after its last named one (a trailing delimiter)
+UNNAMED = "\x00unnamed"
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _json_number(text: str) -> Decimal | str:
+    """A JSON number with a fraction or exponent, exactly as written. Exponent notation stays text, so that an
+    amount written that way is refused with its reason (a spreadsheet's mangling) instead of read as a number."""
+    return text if "e" in text or "E" in text else Decimal(text)
+
+
+_decode_json = msgspec.json.Decoder(float_hook=_json_number).decode
 
 
 class BadRow(NamedTuple):
@@ -42,6 +67,11 @@ class BadRow(NamedTuple):
     line_no: int
     reason: str
     raw: str
+    #: the cells that could be named (a CSV row of the wrong width), so that the row can still be told apart by
+    #: its voucher: a bad line of a voucher takes the voucher with it
+    partial: dict[str, str] | None = None
+    #: "encoding": a byte not valid in the file's encoding, a fault of the whole file rather than of the row
+    kind: str = ""
 
 
 Row = tuple[int, dict[str, Any]]
@@ -57,6 +87,7 @@ class Source:
         delimiter: str | None = None,
         columns: Mapping[str, str] | None = None,
         fmt: str | None = None,
+        encoding: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.columns = dict(columns or {})
@@ -71,13 +102,17 @@ class Source:
                 f"{self.path}: the delimiter must be one character other than a quote, got {delimiter!r}"
             )
         self._delimiter = "\t" if delimiter is None and name.endswith(".tsv") else delimiter
+        self._given_encoding = codec_name(encoding) if encoding else None
+        self._encoding: str | None = self._given_encoding
         self._compressed: bool | None = None
         self._fields: list[str] | None = None
+        self._header: list[str] | None = None
+        self._sep_line = False
 
     @property
     def fmt(self) -> str:
-        """``"csv"`` or ``"jsonl"``: as given, else from the name, else from the first non-blank byte."""
-        if self._fmt is None:
+        """``"csv"`` or ``"jsonl"``: as given, else from the name, else from the first non-blank character."""
+        if self._fmt is None or self._encoding is None:
             self._probe()
         assert self._fmt is not None
         return self._fmt
@@ -89,21 +124,61 @@ class Source:
             self._probe()
         return bool(self._compressed)
 
+    @property
+    def encoding(self) -> str:
+        """The codec the file is read with: as given, else UTF-16 or UTF-8 by its BOM, else UTF-8."""
+        if self._encoding is None:
+            self._probe()
+        assert self._encoding is not None
+        return self._encoding
+
+    @property
+    def delimiter(self) -> str | None:
+        """The CSV delimiter in use (given, from a ``sep=`` line, or judged from the header); None for JSONL."""
+        if self.fmt != "csv":
+            return None
+        with self._open_csv() as opened:
+            return opened.delim
+
+    @property
+    def sep_line(self) -> bool:
+        """Whether the file starts with Excel's ``sep=X`` line (X is then the delimiter)."""
+        self.fields()
+        return self._sep_line
+
     def fields(self) -> list[str] | None:
-        """The CSV header after mapping (dropped columns left out); None for JSONL."""
+        """The CSV header after mapping (dropped and unnamed columns left out); None for JSONL."""
         if self.fmt != "csv":
             return None
         if self._fields is None:
             with self._open_csv() as opened:
                 names = opened.names
-                self._fields = [n for n in names if n]
+                self._fields = [n for n in names if n and n != UNNAMED]
         return list(self._fields)
+
+    def header(self) -> list[str] | None:
+        """The CSV header as the file writes it (source names, unnamed columns as ""); None for JSONL."""
+        self.fields()
+        return None if self._header is None else list(self._header)
 
     def __iter__(self) -> Iterator[Row | BadRow]:
         return self._iter_csv() if self.fmt == "csv" else self._iter_jsonl()
 
+    def cells(self) -> Iterator[tuple[int, list[str] | dict[str, Any] | str]]:
+        """Every record as written, for the rejects file: ``(start line, cells)`` for CSV (the header's order,
+        untrimmed), ``(line, object)`` for a JSONL line that is an object, else ``(line, text)``."""
+        if self.fmt == "csv":
+            return self._iter_csv(raw=True)  # type: ignore[return-value]
+        return self._jsonl_cells()
+
     def _broken(self, line_no: int, exc: BaseException) -> SourceError:
         return SourceError(f"{self.path}: cannot read past line {line_no}: {exc or type(exc).__name__}")
+
+    def _undecodable(self, line_no: int, exc: UnicodeDecodeError) -> ConfigError:
+        return ConfigError(
+            f"{self.path}: not valid {encoding_label(self.encoding)} after line {line_no} ({exc.reason}); "
+            "give --encoding with the file's encoding"
+        )
 
     @contextmanager
     def _binary(self) -> Iterator[BinaryIO]:
@@ -122,58 +197,92 @@ class Source:
 
     def _probe(self) -> None:
         with self._binary() as f:
-            if self._fmt is not None:
-                return
-            self._fmt = "csv"
             try:
+                head = f.peek(4)[:4] if isinstance(f, io.BufferedReader) else b""
+                if self._encoding is None:
+                    self._encoding = "utf-16" if head.startswith(_UTF16_BOMS) else "utf-8-sig"
+                if self._fmt is not None:
+                    return
+                self._fmt = "csv"
+                decoder = codecs.getincrementaldecoder(self._encoding)("replace")
                 while chunk := f.read(_BUFFER):
-                    if head := chunk.lstrip(b" \t\r\n" + _BOM):  # BOM bytes as a set: fine for this test
-                        self._fmt = "jsonl" if head.startswith(b"{") else "csv"
+                    if text := decoder.decode(chunk).lstrip(" \t\r\n\ufeff"):
+                        self._fmt = "jsonl" if text.startswith("{") else "csv"
                         break
             except _READ_ERRORS as exc:
                 raise self._broken(0, exc) from exc
 
     @contextmanager
-    def _open_csv(self) -> Iterator[_OpenCsv]:
-        """Yield the csv reader with the header read, the mapped header ("" for dropped columns) and the rest."""
+    def _text(self) -> Iterator[io.TextIOWrapper]:
+        # undecodable bytes become lone surrogates, so that the row holding them is named; UTF-16's codec has
+        # no such handler: there a bad byte stops the read (the inspection then refuses the file)
+        errors = "strict" if self.encoding.startswith("utf-16") else "surrogateescape"
         with (
             self._binary() as raw,
-            io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as text,
+            io.TextIOWrapper(raw, encoding=self.encoding, errors=errors, newline="") as text,
         ):
+            yield text
+
+    @contextmanager
+    def _open_csv(self) -> Iterator[_OpenCsv]:
+        """Yield the csv reader with the header read, the mapped header ("" for dropped columns) and the rest."""
+        with self._text() as text:
             first: list[str] = []
+            delim = self._delimiter
             try:  # the delimiter is judged from the header line, so read that far by hand
                 while line := text.readline():
                     first.append(line)
-                    if not line.isspace():
-                        break
-                if not first or first[-1].isspace():
+                    if line.isspace():
+                        continue
+                    sep = line.strip()
+                    if len(first) == 1 and len(sep) == 5 and sep.lower().startswith("sep="):
+                        # Excel's way of naming the delimiter; the header is on the next line
+                        self._sep_line = True
+                        delim = delim or sep[4]
+                        continue
+                    break
+                if not first or first[-1].isspace() or self._sep_line and len(first) == 1:
                     raise ConfigError(f"{self.path}: the file is empty (no header row)")
-                delim = self._delimiter or _sniff_delimiter(first[-1])
+                delim = delim or _sniff_delimiter(first[-1])
                 tail: list[str] = []  # chain() reads it only at the end, after the header length is known
                 held: list[str] = []  # the lines of the record being parsed (see _iter_csv)
-                lines = chain(first, _holding(chain(text, tail), held))
+                lines = chain(first[-1:], _holding(chain(text, tail), held))
                 reader = csv.reader(lines, delimiter=delim, strict=False)
-                header: list[str] = []
-                for header in reader:  # noqa: B007 - the last row read is the header; blank lines come first
-                    if reader.line_num >= len(first):
-                        break
+                header = next(reader)
             except csv.Error as exc:
                 raise ConfigError(f"{self.path}: cannot parse the header: {exc}") from exc
+            except UnicodeDecodeError as exc:
+                raise self._undecodable(0, exc) from exc
             except _READ_ERRORS as exc:
                 raise self._broken(0, exc) from exc
             names = self._header_names(header)
             tail.append(_EOF_ROW + delim * len(names) + "\n")
             held.clear()
-            yield _OpenCsv(reader, names, delim, lines, held, tail[0])
+            yield _OpenCsv(reader, names, delim, lines, held, tail[0], len(first) - 1)
 
     def _header_names(self, header: list[str]) -> tuple[str, ...]:
         try:
             "".join(header).encode()
         except UnicodeEncodeError:
-            raise ConfigError(f"{self.path}: the header is not valid UTF-8") from None
+            raise ConfigError(
+                f"{self.path}: the header is not valid {encoding_label(self.encoding)}; give --encoding with the "
+                "file's encoding"
+            ) from None
         names: list[str] = []
-        for i, cell in enumerate(header, 1):
-            source = cell.strip()
+        cells = [cell.strip() for cell in header]
+        named = len(cells)
+        while named and not cells[named - 1]:  # a trailing delimiter: Excel writes one on every line
+            named -= 1
+        self._header = cells
+        # a rejects file (report.py) starts with these: they say where the row came from, and are not loaded
+        ours = len(REJECTS_COLUMNS) if tuple(cells[: len(REJECTS_COLUMNS)]) == REJECTS_COLUMNS else 0
+        for i, source in enumerate(cells, 1):
+            if i > named:
+                names.append(UNNAMED)
+                continue
+            if i <= ours:
+                names.append("")
+                continue
             if not source:
                 raise ConfigError(f"{self.path}: column {i} of the header has no name")
             name = self.columns.get(source, source)
@@ -182,69 +291,140 @@ class Source:
             names.append(name)
         return tuple(names)
 
-    def _iter_csv(self) -> Iterator[Row | BadRow]:
-        with self._open_csv() as (reader, names, delim, lines, held, eof_line):
+    def _iter_csv(self, raw: bool = False) -> Iterator[Row | BadRow]:
+        with self._open_csv() as (reader, names, delim, lines, held, eof_line, before):
             n = len(names)
             drop = "" in names
+            unnamed = UNNAMED in names
             skipped = 0  # lines passed over after a csv error, which reader.line_num does not count
-            prev = reader.line_num  # the line the previous record ended on; the next starts after it
+            prev = reader.line_num + before  # the line the previous record ended on; the next starts after it
             while True:
                 try:
                     for row in reader:
                         start = prev + 1
-                        prev = reader.line_num + skipped
+                        prev = reader.line_num + skipped + before
+                        at_eof = bool(held) and held[-1] is eof_line
+                        held.clear()
+                        if raw:
+                            if at_eof:
+                                if row[0] == _EOF_ROW:
+                                    continue
+                                row = _without_marker(row)
+                            yield start, row  # cells(): the record as written
+                            continue
                         # Fast path: right width, ASCII (so no undecodable bytes), no NUL; else the slow path.
                         if len(row) == n and (joined := "".join(row)).isascii() and "\x00" not in joined:
-                            rec = {k: v for k, v in zip(names, row) if v and not v.isspace()}
+                            rec = {k: v.strip() for k, v in zip(names, row) if v and not v.isspace()}
                             if drop:
                                 rec.pop("", None)
-                            if rec:
+                            if unnamed and UNNAMED in rec:
+                                yield _unnamed_value(start, row, names, rec.pop(UNNAMED), delim)
+                            elif rec:
                                 yield start, rec
-                        elif item := _odd_csv_row(start, row, names, delim, bool(held) and held[-1] is eof_line):
+                        elif item := _odd_csv_row(start, row, names, delim, at_eof, self.encoding):
                             yield item
-                        held.clear()
                 except csv.Error as exc:  # e.g. a cell over the field size limit; the reader can go on
                     # The reader drops the rest of the line it failed on and starts a record on the next
                     # one; a record still inside a quoted cell would have its remainder read as rows.
                     start = prev + 1
                     more, at_eof = _skip_quoted_rest(held, lines, delim, eof_line)
                     skipped += more
-                    prev = reader.line_num + skipped
+                    prev = reader.line_num + skipped + before
                     held.clear()
                     end = "; the file ends inside this quoted cell" if at_eof else ""
                     yield BadRow(start, f"{exc} (lines {start}-{prev}){end}", "")
                     continue
+                except UnicodeDecodeError as exc:
+                    raise self._undecodable(prev, exc) from exc
                 except _READ_ERRORS as exc:
                     raise self._broken(prev, exc) from exc
                 return
 
-    def _iter_jsonl(self) -> Iterator[Row | BadRow]:
-        rename: Callable[[str, str], str] | None = self.columns.get if self.columns else None
+    def _jsonl_lines(self) -> Iterator[tuple[int, bytes]]:
+        """(line number, UTF-8 bytes) of every line; other encodings are decoded and encoded again."""
         ln = 0
-        with self._binary() as f:
+        try:
+            if self.encoding == "utf-8-sig":
+                with self._binary() as f:
+                    for ln, data in enumerate(chain([f.readline().removeprefix(_BOM)], f), 1):
+                        yield ln, data
+                return
+            with self._text() as text:
+                for ln, line in enumerate(text, 1):
+                    # a lone surrogate (an undecodable byte) survives as such, and fails as invalid UTF-8
+                    yield ln, line.removeprefix("\ufeff").encode("utf-8", "surrogateescape")
+        except UnicodeDecodeError as exc:
+            raise self._undecodable(ln, exc) from exc
+        except _READ_ERRORS as exc:
+            raise self._broken(ln, exc) from exc
+
+    def _iter_jsonl(self) -> Iterator[Row | BadRow]:
+        rename: Callable[[str, str], str] = self.columns.get if self.columns else _same
+        for ln, line in self._jsonl_lines():
             try:
-                for ln, line in enumerate(chain([f.readline().removeprefix(_BOM)], f), 1):
-                    try:
-                        obj = _decode_json(line)
-                    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
-                        if line.strip():  # b"" (an empty file, or only a BOM) is no row either
-                            yield BadRow(ln, _json_reason(line, exc), _clip(line.decode(errors="replace")))
-                        continue
-                    if type(obj) is not dict:
-                        kind = "null" if obj is None else _JSON_NAMES.get(type(obj), type(obj).__name__)
-                        yield BadRow(ln, f"expected a JSON object, got {kind}", _clip(line.decode()))
-                    elif b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
-                        yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()))
-                    elif rename:  # null means absent (the APIs refuse null), here and below
-                        rec = {rename(k, k): v for k, v in obj.items() if v is not None}
-                        rec.pop("", None)
-                        yield ln, rec
-                    elif None in obj.values():
-                        yield ln, {k: v for k, v in obj.items() if v is not None}
-                    else:
-                        yield ln, obj
-            except _READ_ERRORS as exc:
-                raise self._broken(ln, exc) from exc
+                obj = _decode_json(line)
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+                if line.strip():  # b"" (an empty file, or only a BOM) is no row either
+                    reason, kind = _json_reason(line, exc, self.encoding)
+                    yield BadRow(ln, reason, _clip(line.decode(errors="replace")), _scalars(line, rename), kind)
+                continue
+            if type(obj) is not dict:
+                kind = "null" if obj is None else _JSON_NAMES.get(type(obj), type(obj).__name__)
+                yield BadRow(ln, f"expected a JSON object, got {kind}", _clip(line.decode()))
+            elif b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
+                yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()))
+            else:
+                # null means absent (the APIs refuse null), and so does an empty or white-space string, as in CSV
+                rec = {
+                    rename(k, k): (v.strip() if type(v) is str else v)
+                    for k, v in obj.items()
+                    if v is not None and not (type(v) is str and (not v or v.isspace()))
+                }
+                rec.pop("", None)
+                yield ln, rec
+
+    def _jsonl_cells(self) -> Iterator[tuple[int, dict[str, Any] | str]]:
+        for ln, line in self._jsonl_lines():
+            try:
+                obj = _decode_json(line)
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                if line.strip():
+                    yield ln, line.decode(errors="replace").rstrip("\r\n")
+                continue
+            yield ln, obj if type(obj) is dict else line.decode(errors="replace").rstrip("\r\n")
+
+
+def _same(key: str, default: str) -> str:
+    return key
+
+
+#: `"name": "text"` or `"name": number` in a line that is not valid JSON as a whole
+_SCALAR = re.compile(rb'"([A-Za-z_][A-Za-z0-9_]*)"\s*:\s*(?:"((?:[^"\\\r\n]|\\.)*)"|(-?[0-9]+(?:\.[0-9]+)?))')
+
+
+def _scalars(line: bytes, rename: Callable[[str, str], str]) -> dict[str, str] | None:
+    """The plain values a broken JSON line still shows, so that it can be told apart by its group."""
+    found = {}
+    for m in _SCALAR.finditer(line[:MAX_RAW]):
+        name = rename(m[1].decode(), m[1].decode())
+        value = (m[2] if m[2] is not None else m[3]).decode(errors="replace").strip()
+        if name and value:
+            found[name] = value
+    return found or None
+
+
+def encoding_label(codec: str) -> str:
+    """How a message names a codec: UTF-8 for the one that also drops a BOM."""
+    return {"utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(codec, codec)
+
+
+def codec_name(encoding: str) -> str:
+    """The codec for an --encoding value; UTF-8 always drops a BOM. ConfigError for an unknown name."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ConfigError(f"unknown encoding {encoding!r} (e.g. utf-8, utf-16, cp1252, latin-1)") from None
+    return "utf-8-sig" if name in ("utf-8", "utf-8-sig") else name
 
 
 class _Read1(io.RawIOBase):
@@ -270,6 +450,8 @@ class _OpenCsv(NamedTuple):
     held: list[str]
     #: the end-of-file marker line, fed after the last line of the file
     eof_line: str
+    #: physical lines before the header (blank lines, Excel's `sep=` line)
+    before: int
 
 
 def _holding(lines: Iterator[str], held: list[str]) -> Iterator[str]:
@@ -332,7 +514,7 @@ def _sniff_delimiter(line: str) -> str:
 
 
 def _odd_csv_row(
-    start: int, row: list[str], names: tuple[str, ...], delim: str, at_eof: bool
+    start: int, row: list[str], names: tuple[str, ...], delim: str, at_eof: bool, encoding: str
 ) -> Row | BadRow | None:
     """The slow path: wrong width, non-ASCII, a blank line, or (`at_eof`) the end-of-file marker."""
     if len(row) > len(names):
@@ -342,31 +524,58 @@ def _odd_csv_row(
             if cell.endswith(_EOF_MARK):
                 tail = '"' + cell.removesuffix(_EOF_MARK).replace('"', '""')
                 raw = _csv_text(row[:i], delim) + delim + tail if i else tail
-                return BadRow(start, "file ends inside a quoted cell", _clip(raw))
+                return BadRow(start, "file ends inside a quoted cell", _clip(raw), _partial(row[:i], names))
         return BadRow(
-            start, f"row has {len(row)} cells, the header has {len(names)}", _clip(_csv_text(row, delim))
+            start, f"row has {len(row)} cells, the header has {len(names)}", _clip(_csv_text(row, delim)),
+            _partial(row, names),
         )
     joined = "".join(row)
     if not joined.isascii():
         try:
             joined.encode()
         except UnicodeEncodeError:  # surrogateescape turned the undecodable bytes into lone surrogates
-            return BadRow(start, _bad_utf8(row, names), _clip(_csv_text(row, delim)))
+            return BadRow(start, _undecodable_cell(row, names, encoding), _clip(_csv_text(row, delim)),
+                          kind="encoding")
     if "\x00" in joined:  # no accounting value holds one; an API would store it or choke on it
-        return BadRow(start, "a cell holds a NUL character", _clip(_csv_text(row, delim).replace("\x00", "\\0")))
-    rec = {k: v for k, v in zip(names, row) if v and not v.isspace()}
+        return BadRow(start, "a cell holds a NUL character", _clip(_csv_text(row, delim).replace("\x00", "\\0")),
+                      _partial([c.replace("\x00", "") for c in row], names))
+    rec = {k: v.strip() for k, v in zip(names, row) if v and not v.isspace()}
     rec.pop("", None)
+    if UNNAMED in rec:
+        return _unnamed_value(start, row, names, rec.pop(UNNAMED), delim)
     return (start, rec) if rec else None
 
 
-def _bad_utf8(row: list[str], names: tuple[str, ...]) -> str:
+def _without_marker(row: list[str]) -> list[str]:
+    """The cells of a file's last record that ends inside a quoted cell, without the end-of-file marker."""
+    for i, cell in enumerate(row):
+        if cell.endswith(_EOF_MARK):
+            return [*row[:i], cell.removesuffix(_EOF_MARK)]
+    return row
+
+
+def _partial(cells: list[str], names: tuple[str, ...]) -> dict[str, str]:
+    return {k: v.strip() for k, v in zip(names, cells) if k and k != UNNAMED and v and not v.isspace()}
+
+
+def _unnamed_value(start: int, row: list[str], names: tuple[str, ...], value: str, delim: str) -> BadRow:
+    column = next(i for i, (k, v) in enumerate(zip(names, row), 1) if k == UNNAMED and v.strip())
+    return BadRow(
+        start, f"column {column} has no name in the header but holds {value!r} here: name the column in the "
+        "header (or map it in [columns]), or remove the value", _clip(_csv_text(row, delim)), _partial(row, names),
+        kind="unnamed",
+    )
+
+
+def _undecodable_cell(row: list[str], names: tuple[str, ...], encoding: str) -> str:
+    what = encoding_label(encoding)
     for i, cell in enumerate(row):
         try:
             cell.encode()
         except UnicodeEncodeError as exc:
-            where = repr(names[i]) if names[i] else f"cell {i + 1}"
-            return f"invalid UTF-8 (byte 0x{ord(cell[exc.start]) - 0xDC00:02x}) in {where}"
-    return "invalid UTF-8"
+            where = repr(names[i]) if i < len(names) and names[i] not in ("", UNNAMED) else f"cell {i + 1}"
+            return f"invalid {what} (byte 0x{ord(cell[exc.start]) - 0xDC00:02x}) in {where}"
+    return f"invalid {what}"
 
 
 def _csv_text(cells: list[str], delim: str) -> str:
@@ -376,14 +585,19 @@ def _csv_text(cells: list[str], delim: str) -> str:
     return buf.getvalue().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _json_reason(line: bytes, exc: Exception) -> str:
+def _json_reason(line: bytes, exc: Exception, encoding: str) -> tuple[str, str]:
+    """The reason a JSONL line is no row, and its kind ("encoding" when the bytes are not the file's encoding)."""
     try:
         line.decode()
     except UnicodeDecodeError as bad:  # msgspec counts from the string; count from the line instead
-        return f"invalid UTF-8 (byte 0x{line[bad.start]:02x}) at byte {bad.start + 1}"
+        if encoding != "utf-8-sig":  # the line was decoded already: the lone surrogate stands for the bad byte
+            text = line.decode("utf-8", "surrogateescape")
+            byte = next(ord(c) - 0xDC00 for c in text if 0xDC80 <= ord(c) <= 0xDCFF)
+            return f"invalid {encoding_label(encoding)} (byte 0x{byte:02x})", "encoding"
+        return f"invalid UTF-8 (byte 0x{line[bad.start]:02x}) at byte {bad.start + 1}", "encoding"
     if isinstance(exc, RecursionError):
-        return "invalid JSON: nested too deeply"
-    return f"invalid JSON: {exc}"
+        return "invalid JSON: nested too deeply", ""
+    return f"invalid JSON: {exc}", ""
 
 
 def _clip(raw: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import gzip
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,9 @@ def test_csv_tab_detected_and_forced(tmp_path: Path) -> None:
     single = write(tmp_path, "b.csv", "text\nx\ty\n")
     assert rows(single) == [(2, {"text": "x\ty"})]  # no tab in the header: ',' is assumed
     for forced in ("\t", "\\t", "tab"):
-        assert rows(single, delimiter=forced) == [BadRow(2, "row has 2 cells, the header has 1", "x\ty")]
+        assert rows(single, delimiter=forced) == [
+            BadRow(2, "row has 2 cells, the header has 1", "x\ty", {"text": "x"})
+        ]
 
 
 def test_tsv_name_means_tab_even_for_one_column(tmp_path: Path) -> None:
@@ -83,14 +86,16 @@ def test_csv_quoted_newline_and_start_lines(tmp_path: Path) -> None:
     ]
 
 
-def test_csv_empty_and_whitespace_cells_are_absent_other_spaces_kept(tmp_path: Path) -> None:
-    p = write(tmp_path, "a.csv", "a,b,c,d\n,  ,\t, x \n")
-    assert rows(p) == [(2, {"d": " x "})]
+def test_csv_empty_and_whitespace_cells_are_absent_and_every_value_is_trimmed(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "a,b,c,d,e\n,  ,\t, x ,\u00a0Kørsel Århus\u00a0\n")
+    assert rows(p) == [(2, {"d": "x", "e": "Kørsel Århus"})]
 
 
 def test_csv_more_cells_is_a_bad_row_and_reading_goes_on(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", 'a,b\n1,2,3\n4,"5,6"\n')
-    assert rows(p) == [BadRow(2, "row has 3 cells, the header has 2", "1,2,3"), (3, {"a": "4", "b": "5,6"})]
+    assert rows(p) == [
+        BadRow(2, "row has 3 cells, the header has 2", "1,2,3", {"a": "1", "b": "2"}), (3, {"a": "4", "b": "5,6"})
+    ]
 
 
 def test_csv_fewer_cells_leaves_the_rest_absent(tmp_path: Path) -> None:
@@ -145,7 +150,7 @@ def test_csv_invalid_utf8_row_is_bad_and_later_rows_are_read(tmp_path: Path) -> 
     assert got[0] == (2, {"id": "1", "name": "ok"})
     bad = got[1]
     assert isinstance(bad, BadRow) and bad.line_no == 3
-    assert bad.reason == "invalid UTF-8 (byte 0xe9) in 'name'"
+    assert bad.reason == "invalid UTF-8 (byte 0xe9) in 'name'" and bad.kind == "encoding"
     assert bad.raw == "2,caf\ufffd"
     assert got[2] == (4, {"id": "3", "name": "æ"})
 
@@ -159,7 +164,7 @@ def test_csv_file_ending_inside_a_quote(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", 'a,b\n1,2\n3,"unfinished\nstill open')
     assert rows(p) == [
         (2, {"a": "1", "b": "2"}),
-        BadRow(3, "file ends inside a quoted cell", '3,"unfinished\nstill open'),
+        BadRow(3, "file ends inside a quoted cell", '3,"unfinished\nstill open', {"a": "3"}),
     ]
 
 
@@ -252,7 +257,10 @@ def test_jsonl_deeply_nested_line_is_a_bad_row_not_a_crash(tmp_path: Path) -> No
 
 def test_jsonl_invalid_utf8_line_is_bad_and_later_lines_are_read(tmp_path: Path) -> None:
     p = write(tmp_path, "a.jsonl", b'{"a": "\xff"}\n{"a": "\xc3\xa6"}\n')
-    assert rows(p) == [BadRow(1, "invalid UTF-8 (byte 0xff) at byte 8", '{"a": "\ufffd"}'), (2, {"a": "æ"})]
+    assert rows(p) == [
+        BadRow(1, "invalid UTF-8 (byte 0xff) at byte 8", '{"a": "\ufffd"}', {"a": "\ufffd"}, "encoding"),
+        (2, {"a": "æ"}),
+    ]
 
 
 # --- format, gzip, files -------------------------------------------------------------------------------
@@ -359,3 +367,67 @@ def test_a_nul_character_in_a_value_makes_the_row_bad(tmp_path: Path) -> None:
     jsonl.write_bytes(b'{"a": "ok"}\n{"a": "bad\\u0000"}\n')
     got = list(Source(jsonl))
     assert not isinstance(got[0], BadRow) and isinstance(got[1], BadRow) and "NUL" in got[1].reason
+
+
+# --- the file's own shape: encodings, Excel's sep= line and trailing delimiter ----------------------------
+
+
+def test_utf16_with_a_bom_is_read_as_utf16(tmp_path: Path) -> None:
+    text = "text;amount\r\nKørsel Århus;1.250,00\r\n"
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        p = write(tmp_path, f"{codec}.csv", bom + text.encode(codec))
+        src = Source(p)
+        assert src.encoding == "utf-16" and src.fields() == ["text", "amount"]
+        assert list(src) == [(2, {"text": "Kørsel Århus", "amount": "1.250,00"})]
+    j = write(tmp_path, "a.jsonl", '{"text": "Øl", "amount": 1.5}\n'.encode("utf-16"))
+    assert Source(j).fmt == "jsonl" and list(Source(j)) == [(1, {"text": "Øl", "amount": Decimal("1.5")})]
+
+
+def test_another_encoding_is_read_when_named_and_is_an_encoding_fault_when_not(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "id;text\r\n1;Kørsel Århus\r\n2;ok\r\n".encode("cp1252"))
+    assert list(Source(p, encoding="cp1252")) == [
+        (2, {"id": "1", "text": "Kørsel Århus"}), (3, {"id": "2", "text": "ok"})
+    ]
+    bad, good = list(Source(p))
+    assert isinstance(bad, BadRow) and bad.kind == "encoding" and bad.reason == "invalid UTF-8 (byte 0xf8) in 'text'"
+    assert good == (3, {"id": "2", "text": "ok"})
+    with pytest.raises(ConfigError, match="unknown encoding 'klingon'"):
+        Source(p, encoding="klingon")
+    # a byte cp1252 leaves undefined is named the same way
+    odd = write(tmp_path, "b.csv", b"id;text\n1;a\x81b\n")
+    (row,) = list(Source(odd, encoding="cp1252"))
+    assert isinstance(row, BadRow) and row.kind == "encoding" and "cp1252 (byte 0x81)" in row.reason
+
+
+def test_excel_sep_line_names_the_delimiter_and_counts_as_a_line(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "sep=;\r\na;b\r\n1,5;2\r\n")
+    src = Source(p)
+    assert src.delimiter == ";" and src.sep_line and src.fields() == ["a", "b"]
+    assert list(src) == [(3, {"a": "1,5", "b": "2"})]
+    with pytest.raises(ConfigError, match="empty"):
+        Source(write(tmp_path, "b.csv", "sep=;\n")).fields()
+
+
+def test_unnamed_trailing_columns_are_ignored_while_they_hold_nothing(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", "a;b;;\r\n1;2;;\r\n3;4\r\n5;6; ;\r\n7;8;x;\r\n")
+    src = Source(p)
+    assert src.fields() == ["a", "b"] and src.header() == ["a", "b", "", ""]
+    got = list(src)
+    assert got[:3] == [(2, {"a": "1", "b": "2"}), (3, {"a": "3", "b": "4"}), (4, {"a": "5", "b": "6"})]
+    bad = got[3]
+    assert isinstance(bad, BadRow) and bad.kind == "unnamed" and "column 3 has no name" in bad.reason
+    assert bad.partial == {"a": "7", "b": "8"}
+    with pytest.raises(ConfigError, match="column 2 of the header has no name"):
+        Source(write(tmp_path, "b.csv", "a;;c\n")).fields()
+
+
+def test_cells_give_each_record_as_written(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.csv", 'sep=,\na,b\n 1 ,"x\ny"\n\n1,2,3\n4,"open')
+    assert list(Source(p).cells()) == [(3, [" 1 ", "x\ny"]), (5, []), (6, ["1", "2", "3"]), (7, ["4", "open"])]
+    j = write(tmp_path, "a.jsonl", '{"a": 1.50, "b": " x "}\n[1]\n{bad\n')
+    assert list(Source(j).cells()) == [(1, {"a": Decimal("1.50"), "b": " x "}), (2, "[1]"), (3, "{bad")]
+
+
+def test_json_numbers_are_exact_and_exponents_stay_text(tmp_path: Path) -> None:
+    p = write(tmp_path, "a.jsonl", '{"a": 99999999999999.99, "b": 1.5E+3, "c": 7, "d": " ", "e": " t "}\n')
+    assert list(Source(p)) == [(1, {"a": Decimal("99999999999999.99"), "b": "1.5E+3", "c": 7, "e": "t"})]
