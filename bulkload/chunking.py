@@ -1,5 +1,11 @@
-"""From rows to chunks: validate each row, keep a group (voucher, order) in one chunk, respect the API's
-item and byte caps, and encode each chunk in one call.
+"""From rows to chunks: read each row's numbers and dates the file's way, validate it, keep a group (voucher,
+merged order) in one chunk and load it whole or not at all, respect the API's item and byte caps, and encode
+each chunk in one call.
+
+A group is decided by its rows as read, before validation, so a bad line still names its group: when any line
+of a group is rejected (or cannot even be read), every line of the group is rejected with a reason that names
+the line that failed, and nothing of it is sent. The input's groups are together (profile.py checks the whole
+file first, and regroup.py brings the lines of a scattered file together).
 
 The plan is deterministic: the same files and settings give the same chunks with the same sequence numbers,
 which is what lets `resume` find each chunk's stored idempotency key again.
@@ -8,21 +14,36 @@ which is what lets `resume` find each chunk's stored idempotency key again.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
+from .dates import DateFormat
 from .errors import SourceError
 from .ledger import RowOutcome
+from .numbers import NumberFormat
+from .regroup import keyed
 from .sources import BadRow, Row
 from .targets.base import RowInvalid, Target, Totals
 
-#: how many closed groups are remembered to catch a group whose lines are not adjacent in the file
+#: how many closed groups are remembered to catch a group whose lines are not together after all
 RECENT_GROUPS = 100_000
 #: chunk sequence numbers of file i start at i << FILE_SHIFT
 FILE_SHIFT = 24
 #: rejected rows held before the plan pauses (yields None) so the caller can write them out
 REJECTS_BATCH = 1_000
+
+
+class GroupInfo(NamedTuple):
+    """One group of a chunk, in the chunk's order: its key ("" for a row of no group), how many lines it has,
+    and its control totals in minor units (sum, sum of the positive amounts, how far it is from balancing)."""
+
+    key: str
+    lines: int
+    total: int = 0
+    debit: int = 0
+    imbalance: int = 0
 
 
 @dataclass(slots=True)
@@ -37,6 +58,8 @@ class Chunk:
     summary: dict[str, Totals] | None = None
     #: the records, when at hand; a chunk planned in another process carries only its body
     records: list[Any] | None = None
+    #: the chunk's groups in order; they cover its lines exactly
+    groups: list[GroupInfo] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -51,12 +74,64 @@ class Chunk:
             self.summary = target.summarize(self.entries(target))
         return self.summary
 
-    def sub(self, indexes: Iterable[int], part: str, target: Target) -> Chunk:
-        idx = list(indexes)
-        entries = self.entries(target)
+    def spans(self) -> list[range]:
+        """The record indexes of each group."""
+        out, start = [], 0
+        for g in self.groups:
+            out.append(range(start, start + g.lines))
+            start += g.lines
+        return out
+
+    def take(self, groups: Iterable[int], part: str, target: Target) -> Chunk:
+        """A chunk of some of this chunk's groups (by their index), whole."""
+        chosen = list(groups)
+        spans, entries = self.spans(), self.entries(target)
+        idx = [i for g in chosen for i in spans[g]]
         records = [entries[i] for i in idx]
         return Chunk(self.seq, self.file_idx, [self.lines[i] for i in idx], target.encode(records), part,
-                     records=records)
+                     records=records, groups=[self.groups[g] for g in chosen])
+
+    def take_lines(self, lines: Collection[int], part: str, target: Target) -> Chunk:
+        """The chunk of the groups whose lines are `lines` (a part planned earlier, found again on resume)."""
+        return self.take((g for g, span in enumerate(self.spans()) if self.lines[span.start] in lines), part, target)
+
+
+class Reading:
+    """How one file's values are read: its numbers with its decimal mark, its dates in its date order."""
+
+    def __init__(self, numbers: NumberFormat, dates: DateFormat, number_fields: Iterable[str],
+                 date_fields: Iterable[str], *, json: bool = False) -> None:
+        self._number, self._date = numbers.parse, dates.parse
+        self._numbers, self._dates = tuple(number_fields), tuple(date_fields)
+        #: JSON numbers with a fraction arrive as exact Decimals; outside the number fields they are plain numbers
+        self._json = json
+
+    def convert(self, row: dict[str, Any]) -> None:
+        """Numbers become Decimals and dates ISO text, in place; RowInvalid names the field and the reason."""
+        if self._json:
+            for name, value in row.items():
+                if type(value) is Decimal and name not in self._numbers:
+                    row[name] = float(value)
+        for name in self._numbers:
+            value = row.get(name)
+            if type(value) is str:
+                try:
+                    row[name] = self._number(value)
+                except ValueError as exc:
+                    raise RowInvalid(name, str(exc)) from None
+        for name in self._dates:
+            value = row.get(name)
+            if type(value) is str:
+                try:
+                    row[name] = self._date(value)
+                except ValueError as exc:
+                    raise RowInvalid(name, str(exc)) from None
+
+
+class _Group(NamedTuple):
+    key: str | None
+    lines: list[int]
+    records: list[Any]
 
 
 @dataclass
@@ -66,136 +141,144 @@ class Planner:
     target: Target
     max_items: int
     max_bytes: int
+    #: how each file's values are read (by file index)
+    readings: Mapping[int, Reading] = field(default_factory=dict)
+    #: why a group must not be sent (an earlier load created it), or None
+    skip: Callable[[str], str | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
-    #: rows accounted for: in a chunk handed out or rejected (rows of a still open chunk are not counted yet)
+    #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
     rows_read: int = 0
     seq: int = 0
 
-    def reject(self, file_idx: int, line: int, field_: str, reason: str, row: dict[str, Any] | str) -> None:
+    def outcome(self, file_idx: int, line: int, bucket: str, field_: str, reason: str, group: str | None) -> None:
         self.rows_read += 1
-        shown = row if isinstance(row, str) else self.target.show(row)
-        self.rejected.append(RowOutcome(file_idx, line, "rejected", field_, reason, shown))
+        self.rejected.append(RowOutcome(file_idx, line, bucket, field_, reason, group or ""))
 
     def plan(self, file_idx: int, rows: Iterable[Row | BadRow]) -> Iterator[Chunk | None]:
         """Chunks in order; None now and then when rejected rows are waiting to be written out."""
-        self.target.begin_file(file_idx)
+        target = self.target
+        target.begin_file(file_idx)
         # chunk numbers are per file, so a file planned in a later phase (another process) cannot collide
         self.seq = file_idx << FILE_SHIFT
-        validate, group_of = self.target.validate, self.target.group_of
-        max_items, group_name = self.max_items, self.target.group_name
-        one_group = self.target.one_group_per_call
-        # the open chunk: groups in arrival order; the last one may still grow
-        # (lines, records) of each group; the rows themselves are not kept: holding them costs the cyclic
-        # GC ~1.4 µs a row, and a whole-group rejection can show the entries as parsed instead
-        groups: dict[Hashable, tuple[list[int], list[Any]]] = {}
-        count = 0
-        last_key: Hashable = None
-        last: tuple[list[int], list[Any]] | None = None
-        closed: set[Hashable] = set()
-        closed_order: deque[Hashable] = deque()
-        oversize: dict[Hashable, int] = {}
-
+        # a file without a decision of its own reads numbers with a point and dates day first (tests, tools)
+        reading = self.readings.get(file_idx) or Reading(NumberFormat(), DateFormat(), target.numbers_of(file_idx),
+                                                         target.dates_of(file_idx))
+        convert = reading.convert
+        validate, key_of = target.validate, target.group_key
+        self._open: list[_Group] = []  # whole groups waiting in the open chunk
+        self._count = 0
+        # the group being read: its lines, the records of its good lines, and (line, field, reason) of its bad ones
+        key: str | None = None
+        lines: list[int] = []
+        records: list[Any] = []
+        failures: list[tuple[int, str, str]] = []
+        recent: set[str] = set()
+        recent_order: deque[str] = deque()
         try:
-            for item in rows:
+            for new_key, item in keyed(rows, key_of):
                 if len(self.rejected) >= REJECTS_BATCH:  # the caller drains (or swaps) the list meanwhile
                     yield None
+                failure: tuple[int, str, str] | None = None
                 if type(item) is BadRow:
-                    self.reject(file_idx, item.line_no, "", item.reason, item.raw)
-                    continue
-                line, row = item  # type: ignore[misc]
-                try:
-                    record = validate(row)
-                except RowInvalid as exc:
-                    self.reject(file_idx, line, exc.field, exc.reason, row)
-                    continue
-                key = group_of(record)
-                if key is None:  # a row of no group stands alone
-                    key = (None, line)
-                if key != last_key or last is None:
-                    if one_group and groups:  # the previous group is complete: it is a call of its own
-                        yield from self._emit(file_idx, groups, closed, closed_order)
-                        count = 0
-                    last_key = key
-                    last = groups.get(key)
-                    if last is None:
-                        if key in oversize:
-                            self._reject_oversize(file_idx, key, [line], [self.target.show(row)], oversize[key])
-                            last = None
-                            continue
-                        if key in closed:
-                            self.reject(
-                                file_idx, line, "", f"the other lines of {group_name} {key} were already sent: "
-                                f"a {group_name}'s lines must be adjacent in the file", row,
-                            )
-                            last_key = None
-                            continue
-                        last = groups[key] = ([], [])
-                last[0].append(line)
-                last[1].append(record)
-                count += 1
-                if count > max_items:
-                    # the growing group moves on to the next chunk with what follows it
-                    if len(last[0]) > max_items:
-                        oversize[key] = len(last[0])
-                        del groups[key]
-                        self._reject_oversize(file_idx, key, last[0], self._originals(last[1]), len(last[0]))
-                        count -= len(last[0])
-                        last, last_key = None, None
-                        continue
-                    del groups[key]
-                    if groups:
-                        yield from self._emit(file_idx, groups, closed, closed_order)
-                    groups = {key: last}
-                    count = len(last[0])
+                    line = item.line_no
+                    failure = (line, "", item.reason)
+                else:
+                    line, row = item  # type: ignore[misc]
+                    try:
+                        convert(row)
+                        record = validate(row)
+                    except RowInvalid as exc:
+                        failure = (line, exc.field, exc.reason)
+                new_group = new_key is None or new_key != key or not lines
+                if new_group and lines:
+                    closing = (key, lines, records, failures)
+                    key, lines, records, failures = new_key, [], [], []
+                    yield from self._close(file_idx, *closing)
+                key = new_key
+                lines.append(line)
+                if failure is None:
+                    records.append(record)
+                else:
+                    failures.append(failure)
+                if new_group and new_key is not None:
+                    if new_key in recent:
+                        raise SourceError(
+                            f"line {line}: the lines of {target.group_label(new_key)} are no longer together: "
+                            "the file changed while it was being loaded"
+                        )
+                    recent.add(new_key)
+                    recent_order.append(new_key)
+                    if len(recent_order) > RECENT_GROUPS:
+                        recent.discard(recent_order.popleft())
+            if lines:
+                yield from self._close(file_idx, key, lines, records, failures)
         except SourceError as exc:
-            # the input breaks off here: the open chunk is not sent (its last voucher may go on past the break),
+            # the input breaks off here: the open chunk is not sent (its last group may go on past the break),
             # and its rows are listed with the reason, so every row read is loaded or rejected
-            for lines, records in groups.values():
-                for line, shown in zip(lines, self._originals(records)):
-                    self.reject(file_idx, line, "", f"not sent: {exc}", shown)
+            own = {ln: (field_, reason) for ln, field_, reason in failures}
+            for group in [*self._open, _Group(key, lines, records)]:
+                for ln in group.lines:
+                    self.outcome(file_idx, ln, "rejected", *own.get(ln, ("", f"not sent: {exc}")), group.key)
+            self._open.clear()
             raise
-        if groups:
-            yield from self._emit(file_idx, groups, closed, closed_order)
+        if self._open:
+            yield from self._emit(file_idx)
 
-    def _originals(self, records: list[Any]) -> list[str]:
-        return [self.target.show(r) for r in records]
-
-    def _reject_oversize(self, file_idx: int, key: Hashable, lines: list[int], rows: list[str], n: int) -> None:
-        for line, row in zip(lines, rows):
-            self.reject(
-                file_idx, line, "", f"{self.target.group_name} {key} has more than {self.max_items} lines "
-                f"({n} so far); one call takes at most {self.max_items}", row,
-            )
-
-    def _emit(
-        self, file_idx: int, groups: dict[Hashable, tuple[list[int], list[Any]]],
-        closed: set[Hashable], closed_order: deque[Hashable],
+    def _close(
+        self, file_idx: int, key: str | None, lines: list[int], records: list[Any], failures: list[tuple[int, str, str]]
     ) -> Iterator[Chunk]:
-        parts = list(groups.values())
-        for key in groups:
-            closed.add(key)
-            closed_order.append(key)
-        while len(closed_order) > RECENT_GROUPS:
-            closed.discard(closed_order.popleft())
-        groups.clear()
+        """A group is complete: skip it, reject it whole, or add it to the open chunk."""
+        target = self.target
+        if key is not None and self.skip is not None and (why := self.skip(key)) is not None:
+            for line in lines:
+                self.outcome(file_idx, line, "skipped", "", why, key)
+            return
+        if failures:
+            own = {line: (field_, reason) for line, field_, reason in failures}
+            line1, field1, reason1 = failures[0]
+            shared = ("", f"{target.group_label(key)} rejected: line {line1} "
+                      f"{field1 + ': ' if field1 else ''}{reason1}") if key is not None else ("", reason1)
+            for line in lines:
+                self.outcome(file_idx, line, "rejected", *own.get(line, shared), key)
+            return
+        n = len(lines)
+        if n > self.max_items:
+            for line in lines:
+                self.outcome(file_idx, line, "rejected", "", f"{target.group_label(key or '')} has {n} lines; one "
+                             f"call takes at most {self.max_items}", key)
+            return
+        if self._count + n > self.max_items or (target.one_group_per_call and self._open):
+            yield from self._emit(file_idx)
+        self._open.append(_Group(key, lines, records))
+        self._count += n
+
+    def _emit(self, file_idx: int) -> Iterator[Chunk]:
+        parts, self._open, self._count = self._open, [], 0
         yield from self._encode(file_idx, parts)
 
-    def _encode(self, file_idx: int, parts: list[tuple[list[int], list[Any]]]) -> Iterator[Chunk]:
-        lines = [ln for p in parts for ln in p[0]]
-        records = [r for p in parts for r in p[1]]
-        body = self.target.encode(records)
+    def _encode(self, file_idx: int, parts: Sequence[_Group]) -> Iterator[Chunk]:
+        target = self.target
+        records = [r for p in parts for r in p.records]
+        body = target.encode(records)
         if len(body) > self.max_bytes:
             if len(parts) > 1:
                 half = len(parts) // 2
                 yield from self._encode(file_idx, parts[:half])
                 yield from self._encode(file_idx, parts[half:])
                 return
-            for line, row in zip(parts[0][0], self._originals(parts[0][1])):
-                self.reject(
-                    file_idx, line, "", f"this {self.target.group_name} encodes to {len(body)} bytes, "
-                    f"more than the {self.max_bytes} one call may carry", row,
-                )
+            (group,) = parts
+            what = target.group_label(group.key) if group.key is not None else f"this {target.group_name}"
+            for line in group.lines:
+                self.outcome(file_idx, line, "rejected", "", f"{what} encodes to {len(body)} bytes, more than the "
+                             f"{self.max_bytes} one call may carry", group.key)
             return
         self.seq += 1
+        lines = [ln for p in parts for ln in p.lines]
         self.rows_read += len(lines)
-        yield Chunk(self.seq, file_idx, lines, body, records=records)
+        yield Chunk(self.seq, file_idx, lines, body, records=records, groups=[self._info(p) for p in parts])
+
+    def _info(self, group: _Group) -> GroupInfo:
+        units = list(map(self.target.units, group.records))
+        total = sum(units)
+        return GroupInfo(group.key or "", len(group.lines), total, (sum(map(abs, units)) + total) // 2,
+                         self.target.imbalance(group.records))

@@ -18,7 +18,8 @@ from .report import print_summary
 from .targets import TARGETS
 
 _JOB_FLAGS = ("base_url", "ledger", "rejects", "report", "concurrency", "rate", "window_limit", "window_s",
-              "batch_size", "daily_quota", "timeout_s", "attempts", "delimiter", "allow_duplicate_load")
+              "batch_size", "daily_quota", "timeout_s", "attempts", "delimiter", "encoding", "decimal", "date_format",
+              "no_regroup", "allow_duplicate_load")
 
 
 def _delimiter(value: str) -> str:
@@ -47,7 +48,17 @@ def _add_load(sub: Any) -> None:
         p.add_argument("--daily-quota", type=int, help="calls per rolling 24 h; 0 turns it off (default 50000)")
         p.add_argument("--timeout", dest="timeout_s", type=float, help="seconds to wait for one answer (default 60)")
         p.add_argument("--attempts", type=int, help="sends of one call before the run stops, resumable (default 8)")
-        p.add_argument("--delimiter", type=_delimiter, help="CSV delimiter (default: detect , ; or tab)")
+        p.add_argument("--delimiter", type=_delimiter, help="CSV delimiter (default: detect , ; or tab, or Excel's "
+                       "sep= line)")
+        p.add_argument("--encoding", help="the files' text encoding, e.g. cp1252 or latin-1 (default: UTF-8, or "
+                       "UTF-16 by its BOM; a file not valid in it is refused before anything is sent)")
+        p.add_argument("--decimal", choices=(".", ","), help="the files' decimal mark (default: decided from every "
+                       "number in the file; a file whose numbers could be read both ways is refused)")
+        p.add_argument("--date-format", help="the files' date order as a strptime format, e.g. %%d-%%m-%%Y or "
+                       "%%m/%%d/%%Y (default: decided from every date in the file; ISO dates always read)")
+        p.add_argument("--no-regroup", action="store_true", default=None,
+                       help="refuse a file whose groups' lines are apart (e.g. sorted by account) instead of "
+                       "bringing them together before loading")
         p.add_argument("--config", help="TOML job file: [job] settings, [columns] mapping, [target], [credentials]")
         p.add_argument("--dry-run", action="store_true", help="read, validate and chunk only; no network")
         p.add_argument("--allow-duplicate-load", action="store_true", default=None,

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .profile import Given
+from .sources import codec_name
 from .targets import TARGETS
 from .targets.base import Target
 
@@ -34,7 +36,13 @@ class Job:
     timeout_s: float = 60.0
     attempts: int = 8
     delimiter: str | None = None
-    #: load a file the record of loads says was already loaded into the same API
+    #: how the files are read; None: decided from each whole file (profile.py)
+    encoding: str | None = None
+    decimal: str | None = None
+    date_format: str | None = None
+    #: refuse a file whose groups are apart instead of regrouping it
+    no_regroup: bool = False
+    #: load a file the record of loads says was already loaded into the same API (and every group of it again)
     allow_duplicate_load: bool = False
     columns: dict[str, str] = field(default_factory=dict)
     target_options: dict[str, Any] = field(default_factory=dict)
@@ -58,6 +66,14 @@ class Job:
             raise ConfigError(f"{self.target} has no public address: give --base-url (your instance's API root)")
         if self.daily_quota < 0:
             raise ConfigError("--daily-quota must be 0 (off) or a number of calls")
+        if self.encoding is not None:
+            codec_name(self.encoding)
+        if self.decimal not in (None, ".", ","):
+            raise ConfigError(f"--decimal must be . or , (got {self.decimal!r})")
+
+    def given(self) -> Given:
+        """What the user said about the files' numbers, dates and grouping."""
+        return Given(self.decimal, self.date_format, self.no_regroup)
 
     @property
     def target_class(self) -> type[Target]:
@@ -96,12 +112,20 @@ class Job:
         return self.rejects or self.default_path(".rejects.csv")
 
     @property
+    def success_path(self) -> str:
+        """Beside the rejects file: X.rejects.csv -> X.success.csv."""
+        return self._beside_rejects("success.csv")
+
+    @property
     def in_doubt_path(self) -> str:
         """Beside the rejects file: X.rejects.csv -> X.in_doubt.csv (rejects.csv -> in_doubt.csv)."""
+        return self._beside_rejects("in_doubt.csv")
+
+    def _beside_rejects(self, name: str) -> str:
         rejects = Path(self.rejects_path)
         if rejects.name.endswith("rejects.csv"):
-            return str(rejects.with_name(rejects.name.removesuffix("rejects.csv") + "in_doubt.csv"))
-        return str(rejects.with_name(rejects.name + ".in_doubt.csv"))
+            return str(rejects.with_name(rejects.name.removesuffix("rejects.csv") + name))
+        return str(rejects.with_name(f"{rejects.name}.{name}"))
 
     def credentials(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
         merged = {**self.config_credentials, **{k: v for k, v in (env or os.environ).items() if v}}
@@ -120,7 +144,7 @@ class Job:
 
 _JOB_KEYS = {
     "base_url", "ledger", "rejects", "report", "concurrency", "rate", "window_limit", "window_s", "batch_size",
-    "daily_quota", "timeout_s", "attempts", "delimiter",
+    "daily_quota", "timeout_s", "attempts", "delimiter", "encoding", "decimal", "date_format", "no_regroup",
 }
 
 

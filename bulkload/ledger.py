@@ -18,12 +18,15 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 from .errors import LedgerError, RunStopped
 from .targets.base import Totals
 
-SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from .chunking import GroupInfo
+
+SCHEMA_VERSION = 2
 #: created.loc = file index << LOC_SHIFT | source line
 LOC_SHIFT = 32
 #: what reconciliation asks of SQLite beyond the basics: its JSON functions (built in since SQLite 3.38, and
@@ -43,6 +46,12 @@ def _check_sqlite() -> None:
     finally:
         conn.close()
 
+#: the input's group keys as the inspection finds them (profile.py), with whether a key came back after another
+FILE_GROUPS = """
+CREATE TABLE IF NOT EXISTS file_groups (
+    key TEXT PRIMARY KEY, file_idx INTEGER NOT NULL, line INTEGER NOT NULL,
+    dup INTEGER NOT NULL DEFAULT 0, last_file INTEGER, last_line INTEGER) WITHOUT ROWID"""
+
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE chunks (
@@ -53,7 +62,11 @@ CREATE TABLE chunks (
     PRIMARY KEY (seq, part));
 CREATE TABLE rows (
     file_idx INTEGER NOT NULL, line_no INTEGER NOT NULL, bucket TEXT NOT NULL, field TEXT NOT NULL,
-    reason TEXT NOT NULL, original TEXT NOT NULL, PRIMARY KEY (file_idx, line_no));
+    reason TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (file_idx, line_no));
+CREATE TABLE groups (
+    key TEXT PRIMARY KEY, seq INTEGER NOT NULL, part TEXT NOT NULL, lines INTEGER NOT NULL, total TEXT NOT NULL,
+    debit TEXT NOT NULL, imbalance TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE skip_groups (key TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE created (loc INTEGER PRIMARY KEY, id INTEGER NOT NULL);
 CREATE TABLE baselines (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE calls (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
@@ -85,12 +98,15 @@ class ChunkRow(NamedTuple):
 
 
 class RowOutcome(NamedTuple):
+    """A row that did not load: `bucket` is "rejected" or "skipped" (an earlier load created its group)."""
+
     file_idx: int
     line_no: int
     bucket: str
     field: str
     reason: str
-    original: str
+    #: the row's group key ("" for none), so that rejected groups can be counted
+    group: str = ""
 
 
 P = ParamSpec("P")
@@ -164,7 +180,7 @@ class Ledger:
             conn = sqlite3.connect(draft, isolation_level=None)
             with conn:
                 conn.execute("BEGIN")
-                for statement in filter(str.strip, _SCHEMA.split(";")):
+                for statement in filter(str.strip, [*_SCHEMA.split(";"), FILE_GROUPS]):
                     conn.execute(statement)
                 conn.executemany(
                     "INSERT INTO meta VALUES (?, ?)",
@@ -202,6 +218,13 @@ class Ledger:
         self._db.close()
         os.close(self._lock_fd)
 
+    def discard(self) -> None:
+        """Close and delete a ledger whose run sent nothing (refused before the first call), so that the same
+        command, corrected, can start afresh."""
+        self.close()
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+
     # --- the run --------------------------------------------------------------------------------------
     @property
     def run(self) -> RunInfo:
@@ -234,9 +257,10 @@ class Ledger:
 
     def sending(
         self, seq: int, part: str, file_idx: int, key: str, lines: Sequence[int], body_hash: str,
-        calls: dict[int, int],
+        calls: dict[int, int], groups: Sequence[GroupInfo] = (),
     ) -> None:
-        """Record the key before the request leaves; counts one more attempt on a resend."""
+        """Record the key (and the chunk's groups) before the request leaves; counts one more attempt on a
+        resend. A group follows the chunk that carries it, so its state is the chunk's."""
         now = time.time()
         with self._db:
             self._db.execute("BEGIN")
@@ -246,6 +270,10 @@ class Ledger:
                 " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=attempts+1,"
                 " updated=excluded.updated, sent_at=COALESCE(sent_at, excluded.sent_at)",
                 (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now),
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(g.key, seq, part, g.lines, str(g.total), str(g.debit), str(g.imbalance)) for g in groups if g.key],
             )
             self._save_calls(calls)
 
@@ -348,6 +376,38 @@ class Ledger:
                 counts["skipped"] = counts.get("skipped", 0) + n
         return counts
 
+    def group_counts(self) -> dict[str, int]:
+        """Groups per bucket (`loaded`, `rejected`, `skipped`); a row of no group counts as a group of its own."""
+        counts = dict(self._db.execute(
+            "SELECT bucket, COUNT(DISTINCT grp) + SUM(grp = '') - MAX(grp = '') FROM rows GROUP BY bucket"
+        ).fetchall())
+        (loaded,) = self._db.execute(
+            "SELECT COUNT(*) FROM groups g JOIN chunks c ON c.seq = g.seq AND c.part = g.part WHERE c.state='done'"
+        ).fetchone()
+        return {"loaded": loaded, "rejected": counts.get("rejected", 0), "skipped": counts.get("skipped", 0)}
+
+    def skipped_reasons(self, limit: int) -> list[str]:
+        """Why groups were skipped (an earlier load created them), one reason per group, the first `limit`."""
+        return [r for (r,) in self._db.execute(
+            "SELECT DISTINCT reason FROM rows WHERE bucket = 'skipped' ORDER BY file_idx, line_no LIMIT ?", (limit,)
+        )]
+
+    def loaded_groups(self) -> Iterator[tuple[str, int, int, int]]:
+        """(key, lines, total, debit) of every group that loaded, in key order (for the per-group check)."""
+        for key, lines, total, debit in self._db.execute(
+            "SELECT g.key, g.lines, g.total, g.debit FROM groups g JOIN chunks c ON c.seq = g.seq AND c.part = g.part"
+            " WHERE c.state = 'done' ORDER BY g.key"
+        ):
+            yield key, lines, int(total), int(debit)
+
+    def unbalanced(self, limit: int) -> tuple[int, list[tuple[str, int]]]:
+        """How many loaded groups do not balance in the input, and the first `limit` (key, imbalance)."""
+        sql = ("FROM groups g JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
+               "WHERE c.state = 'done' AND g.imbalance != '0'")
+        (n,) = self._db.execute(f"SELECT COUNT(*) {sql}").fetchone()
+        listed = self._db.execute(f"SELECT g.key, g.imbalance {sql} ORDER BY g.key LIMIT ?", (limit,)).fetchall()
+        return n, [(key, int(imbalance)) for key, imbalance in listed]
+
     def expected(self) -> dict[str, Totals]:
         """Control totals of what loaded, as sent, per scope and currency (see Totals)."""
         return self._totals("summary")
@@ -371,6 +431,12 @@ class Ledger:
         """For reconciliation's set arithmetic, which is best done in SQL."""
         return self._db
 
+    def created_rows(self) -> Iterator[tuple[int, int, int]]:
+        """(file index, line, id) of every row that loaded, in file and line order (the success file)."""
+        mask = (1 << LOC_SHIFT) - 1
+        for loc, record_id in self._db.execute("SELECT loc, id FROM created ORDER BY loc"):
+            yield loc >> LOC_SHIFT, loc & mask, record_id
+
     def unsettled(self, file_idx: int) -> dict[int, str]:
         """Lines of a file that did not load, and why: rejected (with the reason) or in doubt."""
         out = {
@@ -392,6 +458,73 @@ class Ledger:
     @_writes
     def set_phase_context(self, phase: int, context: dict[str, Any]) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"phase:{phase}", json.dumps(context)))
+
+    # --- the input's groups: found by the inspection, skipped when an earlier load created them ----------------
+    def aside(self) -> sqlite3.Connection:
+        """A second connection to the ledger, for the inspection that runs in a thread while the run goes on."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        return conn
+
+    @_writes
+    def set_profiles(self, profiles: Sequence[Any]) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('profiles', ?)", (json.dumps(profiles),))
+
+    def profiles(self) -> list[dict[str, Any]] | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key='profiles'").fetchone()
+        return None if row is None else list(json.loads(row[0]))
+
+    def group_keys(self) -> Iterator[str]:
+        """Every group key of the input, in key order."""
+        for (key,) in self._db.execute("SELECT key FROM file_groups ORDER BY key"):
+            yield key
+
+    @_writes
+    def skip(self, keys: Iterable[tuple[str, str]]) -> int:
+        """Groups not to send, with why (the first reason given for a key stays). Returns how many are new."""
+        before = self._db.total_changes
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?)", keys)
+        return self._db.total_changes - before
+
+    def skips(self) -> int:
+        (n,) = self._db.execute("SELECT COUNT(*) FROM skip_groups").fetchone()
+        return int(n)
+
+    @_writes
+    def skip_loaded_by(self, earlier: Path, label: Callable[[str], str]) -> int:
+        """Skip the input's groups that the run of the `earlier` ledger created (or may have: in doubt), so a
+        corrected file loads only what is new. A ledger that cannot be read this way (gone, another version,
+        rolled back) is passed over. Returns how many groups it skips."""
+        try:
+            if not earlier.is_file() or earlier.resolve() == self.path.resolve():
+                return 0
+            self._db.execute("ATTACH DATABASE ? AS earlier", (str(earlier),))
+        except (OSError, sqlite3.Error):
+            return 0
+        try:
+            (run,) = self._db.execute("SELECT value FROM earlier.meta WHERE key='run'").fetchone()
+            if json.loads(run).get("status") == "rolled_back":
+                return 0
+            self._db.create_function("label", 1, label, deterministic=True)
+            loaded = f" was loaded by an earlier run (ledger {earlier})"
+            doubt = (f" may have been loaded by an earlier run (in doubt there): settle it with "
+                     f"`bulkload resume --ledger {earlier}`")
+            before = self._db.total_changes
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute(
+                    "INSERT OR IGNORE INTO skip_groups SELECT f.key, label(f.key) || CASE c.state WHEN 'done' "
+                    "THEN ? ELSE ? END FROM file_groups f JOIN earlier.groups g ON g.key = f.key JOIN earlier.chunks c"
+                    " ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('done', 'sending', 'in_doubt')",
+                    (loaded, doubt),
+                )
+            return self._db.total_changes - before
+        except sqlite3.Error:
+            return 0  # not a ledger of this version: nothing to learn from it
+        finally:
+            self._db.execute("DETACH DATABASE earlier")
 
     # --- rollback --------------------------------------------------------------------------------------
     def created_lines(self) -> Iterator[tuple[int, int, int]]:

@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .chunking import Chunk
+from .chunking import Chunk, GroupInfo
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import APIError, AuthError, BulkloadError, ConfigError, RunStopped
 from .ledger import ChunkRow, Ledger, RowOutcome
@@ -95,15 +95,16 @@ class Loader:
     ) -> None:
         async for message in planner.plan(spec):
             kind, self.rows_read = message[0], before + message[1]
-            if kind == "rejects":
+            if kind == "rows":
                 rows = [RowOutcome(*r) for r in message[2]]
                 self.tally.skipped += len(rows)  # until the ledger holds them
                 self.ledger.add_rows(rows)
                 self.tally.skipped -= len(rows)
-                self.tally.rejected += len(rows)
+                for row in rows:
+                    setattr(self.tally, row.bucket, getattr(self.tally, row.bucket) + 1)
             elif kind == "chunk":
-                _, _, seq, file_idx, lines, body, summary = message
-                chunk = Chunk(seq, file_idx, lines, body, summary=summary)
+                _, _, seq, file_idx, lines, body, summary, groups = message
+                chunk = Chunk(seq, file_idx, lines, body, summary=summary, groups=[GroupInfo(*g) for g in groups])
                 if self.target.ordered:
                     self.order(chunk)
                 # also lets the workers run while the child plans ahead
@@ -199,7 +200,8 @@ class Loader:
         try:
             if self.target.reconcile_by == "walk":
                 await self.ensure_baselines(summary)
-            self.ledger.sending(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls)
+            self.ledger.sending(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls,
+                                chunk.groups)
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return
@@ -293,51 +295,65 @@ class Loader:
     async def isolate(
         self, chunk: Chunk, bad: dict[int, tuple[str, str]] | None, cause: APIError | str
     ) -> None:
-        """One bad row must not block the others: reject the rows named bad, else split in halves."""
-        n = len(chunk)
-        records = chunk.entries(self.target)
-        if bad is None and n == 1 and isinstance(cause, APIError):
-            bad = {0: ("", f"{cause.error_code or 'HTTP ' + str(cause.status)}: {cause.message}")}
+        """One bad group must not block the others, and a group never travels in two calls: reject every group
+        that holds a row named bad (all its lines, naming the line that failed) and send the rest again at once;
+        when the answer names none, split at the group boundary nearest the middle until a refused group is
+        alone, and reject it whole."""
+        spans = chunk.spans()
         children: list[Chunk] = []
-        rejected: list[RowOutcome] = []
-        if bad:
-            rejected = [
-                RowOutcome(
-                    chunk.file_idx, chunk.lines[i], "rejected", field_, reason,
-                    self.target.show(records[i]),
-                )
-                for i, (field_, reason) in sorted(bad.items())
-            ]
-            good = [i for i in range(n) if i not in bad]
-            if good:
-                children.append(chunk.sub(good, chunk.part + "r", self.target))
+        if bad is None and len(spans) > 1:
+            cut = min(range(1, len(spans)), key=lambda g: abs(spans[g].start - len(chunk) / 2))
+            children = [chunk.take(range(cut), chunk.part + "0", self.target),
+                        chunk.take(range(cut, len(spans)), chunk.part + "1", self.target)]
+            rejected: list[RowOutcome] = []
         else:
-            cut = self.split_point(chunk)
-            children = [
-                chunk.sub(range(cut), chunk.part + "0", self.target),
-                chunk.sub(range(cut, n), chunk.part + "1", self.target),
-            ]
+            if bad is None:  # one group, refused as a whole
+                why = cause if isinstance(cause, str) else f"{cause.error_code or 'HTTP ' + str(cause.status)}: " \
+                    f"{cause.message}"
+                bad = {0: ("", why)} if len(chunk) == 1 else {}
+                whole = {0: why} if len(chunk) > 1 else {}
+            else:
+                whole = {}
+            rejected = self.rejected_groups(chunk, spans, bad, whole)
+            refused = {g for g, span in enumerate(spans) if g in whole or any(i in bad for i in span)}
+            good = [g for g in range(len(spans)) if g not in refused]
+            if good:
+                children.append(chunk.take(good, chunk.part + "r", self.target))
         plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, str(cause), rejected, plan, self.calls)
         self.tally.rejected += len(rejected)
         for child in children:
             await self.deliver(child)
 
-    def split_point(self, chunk: Chunk) -> int:
-        """The group boundary nearest the middle, so halves keep groups whole where they can."""
-        n = len(chunk)
-        group_of = self.target.group_of
-        records = chunk.entries(self.target)
-        cuts = [i for i in range(1, n) if group_of(records[i]) != group_of(records[i - 1])]
-        return min(cuts, key=lambda i: abs(i - n / 2)) if cuts else n // 2
+    def rejected_groups(
+        self, chunk: Chunk, spans: list[range], bad: dict[int, tuple[str, str]], whole: dict[int, str]
+    ) -> list[RowOutcome]:
+        """Every row of the groups refused: a row named bad with its own reason, the others with the reason of
+        the first bad row of their group ("voucher 5002 (journal 1) rejected: line 5 JournalEntryAccount…");
+        `whole`: groups refused without a row named (group index → the API's reason)."""
+        out: list[RowOutcome] = []
+        for g, span in enumerate(spans):
+            key = chunk.groups[g].key
+            named = [i for i in span if i in bad]
+            if not named and g not in whole:
+                continue
+            label = self.target.group_label(key) if key else "the call"
+            if named:
+                field_, reason = bad[named[0]]
+                shared = f"{label} rejected: line {chunk.lines[named[0]]} {field_ + ': ' if field_ else ''}{reason}"
+            else:
+                shared = f"{label} refused by the API: {whole[g]}"
+            for i in span:
+                field_, reason = bad.get(i, ("", shared))
+                out.append(RowOutcome(chunk.file_idx, chunk.lines[i], "rejected", field_, reason, key))
+        return out
 
     async def resume_split(self, chunk: Chunk) -> None:
         children = self.ledger.children(chunk.seq, chunk.part)
-        index = {line: i for i, line in enumerate(chunk.lines)}
         planned = 0
         for part, lines in children:
             planned += len(lines)
-            await self.deliver(chunk.sub((index[line] for line in lines), part, self.target))
+            await self.deliver(chunk.take_lines(set(lines), part, self.target))
         self.tally.rejected += len(chunk) - planned
 
     async def ensure_baselines(self, summary: Mapping[str, Any]) -> None:

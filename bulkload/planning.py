@@ -6,8 +6,8 @@ the event loop sends. The child streams framed msgpack messages through a socket
 is the back-pressure, so the child is never more than a buffer ahead of the sender.
 
 Messages, each `(kind, rows_read, ...)`:
-    ("chunk", n, seq, file_idx, lines, body, summary)   a planned chunk with its control totals
-    ("rejects", n, rows)                                 RowOutcome tuples to record
+    ("chunk", n, seq, file_idx, lines, body, summary, groups)   a planned chunk, its control totals and groups
+    ("rows", n, rows)                                    RowOutcome tuples to record (rejected or skipped)
     ("stop", n, message)                                 the input cannot be read further (SourceError)
     ("end", n)                                           every file is planned
 """
@@ -16,17 +16,24 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import socket
+import sqlite3
 import traceback
-from collections.abc import AsyncIterator
+import urllib.request
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from .chunking import Planner
+from .chunking import Planner, Reading
+from .dates import DateFormat
 from .errors import BulkloadError, SourceError
-from .sources import Source
+from .numbers import NumberFormat
+from .regroup import regrouped
+from .sources import BadRow, Row, Source
+from .targets.base import Target
 
 _HEADER = 4
 _encode = msgspec.msgpack.Encoder().encode
@@ -47,6 +54,14 @@ class PlanSpec:
     columns: dict[str, str]
     max_items: int
     max_bytes: int
+    encoding: str | None = None
+    #: per file of this phase, how it reads (profile.FileProfile as builtins); None: as read (a dry run of
+    #: old settings)
+    profiles: list[dict[str, Any]] | None = None
+    #: the ledger, when it holds groups not to send (an earlier load created them)
+    skip_db: str | None = None
+    #: where a file whose groups are apart is regrouped (a temporary file)
+    workdir: str = "."
 
 
 _decode_spec = msgspec.msgpack.Decoder(PlanSpec).decode
@@ -77,24 +92,24 @@ def _plan(sock: socket.socket) -> None:
         return  # started ahead and never needed (the run ended first)
     target = TARGETS[spec.target].from_options(spec.target_options)
     target.use_context(spec.context)
-    planner = Planner(target, spec.max_items, spec.max_bytes)
-    def send_rejects() -> None:
+    planner = make_planner(target, spec)
+
+    def send_rows() -> None:
         if planner.rejected:
-            send("rejects", planner.rows_read, [tuple(r) for r in planner.rejected])
+            send("rows", planner.rows_read, [tuple(r) for r in planner.rejected])
             planner.rejected.clear()
 
     try:
-        for file_idx, path in zip(spec.indexes, spec.files):
-            source = Source(path, delimiter=spec.delimiter, columns=spec.columns)
-            for chunk in planner.plan(file_idx, source):
-                send_rejects()
+        for file_idx, rows in planned_rows(target, spec):
+            for chunk in planner.plan(file_idx, rows):
+                send_rows()
                 if chunk is not None:
                     send("chunk", planner.rows_read, chunk.seq, chunk.file_idx, chunk.lines, chunk.body,
-                         target.summarize(chunk.records or []))
-            send_rejects()  # those after the file's last chunk
+                         target.summarize(chunk.records or []), [tuple(g) for g in chunk.groups])
+            send_rows()  # those after the file's last chunk
         send("end", planner.rows_read)
     except SourceError as exc:
-        send_rejects()
+        send_rows()
         send("stop", planner.rows_read, str(exc))
     except (BrokenPipeError, ConnectionResetError):
         return  # the parent is gone: nobody to plan for
@@ -103,6 +118,36 @@ def _plan(sock: socket.socket) -> None:
         raise
     finally:
         sock.close()
+
+
+def make_planner(target: Target, spec: PlanSpec) -> Planner:
+    """The planner for a spec: each file read its own way, and the groups an earlier load created skipped."""
+    readings = {}
+    for file_idx, profile in zip(spec.indexes, spec.profiles or []):
+        readings[file_idx] = Reading(NumberFormat(profile["decimal"]), DateFormat(profile["date_format"]),
+                                     target.numbers_of(file_idx), target.dates_of(file_idx),
+                                     json=profile["delimiter"] is None)
+    skip = None
+    if spec.skip_db:
+        db = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(spec.skip_db))}?mode=ro", uri=True)
+
+        def skip(key: str) -> str | None:
+            row = db.execute("SELECT reason FROM skip_groups WHERE key = ?", (key,)).fetchone()
+            return None if row is None else str(row[0])
+
+    return Planner(target, spec.max_items, spec.max_bytes, readings=readings, skip=skip)
+
+
+def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable[Row | BadRow]]]:
+    """Each file's rows in the order they are planned: as read, or regrouped when the file's groups are apart."""
+    for n, (file_idx, path) in enumerate(zip(spec.indexes, spec.files)):
+        source = Source(path, delimiter=spec.delimiter, columns=spec.columns, encoding=spec.encoding)
+        profile = (spec.profiles or [{}] * len(spec.files))[n]
+        if profile.get("grouped", True):
+            yield file_idx, source
+        else:
+            target.begin_file(file_idx)
+            yield file_idx, regrouped(source, target.group_key, spec.workdir)
 
 
 class PlanningFailed(BulkloadError):

@@ -3,21 +3,23 @@
 Per scope (e-conomic: journal) it compares the count endpoint with the baseline + what loaded, walks the
 cursor over what was created since the baseline, and diffs the ids in SQL against the ids the API gave at
 create: ids missing remotely, and entries nobody in this run created (doubles or foreign writes).
-Control totals are rows and the sum of amounts per currency, plus a hash total of the ids.
+Control totals are rows and the sum of amounts per currency in exact minor units, plus a hash total of the
+ids; and per group (e-conomic: voucher), every group this run loaded must be there with all of its lines and
+the same totals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
-from itertools import compress, repeat
-from operator import eq
+from itertools import compress, groupby, repeat
+from operator import eq, itemgetter
 from typing import Any
-
-from msgspec.json import encode
 
 from .dispatch import Dispatcher
 from .ledger import LOC_SHIFT, Ledger
+from .money import money
 from .side_by_side import side_by_side
 from .targets.base import Listed, Target, Totals
 
@@ -25,14 +27,11 @@ from .targets.base import Listed, Target, Totals
 LIST_LIMIT = 100
 
 
-def money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-
-
 def _totals_view(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
     return {
-        scope: {cur: {"rows": n, "amount": money(c), "debit": money(d)} for cur, (n, c, d) in sorted(per.items())}
+        scope: {
+            cur: {"rows": n, "amount": money(c, cur), "debit": money(d, cur)} for cur, (n, c, d) in sorted(per.items())
+        }
         for scope, per in sorted(totals.items(), key=lambda kv: kv[0])
     }
 
@@ -80,12 +79,12 @@ def add_listed(totals: Totals, page: Listed) -> None:
     currencies = page.currencies
     distinct = set(currencies)
     for currency in distinct:
-        cents = page.cents if len(distinct) == 1 else list(compress(page.cents, map(eq, currencies, repeat(currency))))
+        units = page.units if len(distinct) == 1 else list(compress(page.units, map(eq, currencies, repeat(currency))))
         acc = totals.get(currency) or totals.setdefault(currency, [0, 0, 0])
-        total = sum(cents)
-        acc[0] += len(cents)
+        total = sum(units)
+        acc[0] += len(units)
         acc[1] += total
-        acc[2] += (sum(map(abs, cents)) + total) // 2  # the positive ones: (|a| + a) / 2 summed
+        acc[2] += (sum(map(abs, units)) + total) // 2  # the positive ones: (|a| + a) / 2 summed
 
 
 #: the least ids a range walked on its own spans: a range costs at least one round trip more than its pages
@@ -106,7 +105,10 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     # built here, in one go, rather than kept up row by row while loading
     conn.execute("CREATE INDEX IF NOT EXISTS created_id ON created(id)")
     # only the ids go to SQL (for the diff); totals are summed as the pages arrive
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT NOT NULL)")
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, grp TEXT NOT NULL, "
+        "units INTEGER NOT NULL)"
+    )
     conn.execute("DELETE FROM remote")
     expected = ledger.expected()
     baselines = ledger.baselines()
@@ -115,6 +117,7 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     remote: dict[str, Totals] = {}
     walked_twice = 0
     remote_id_sum = 0
+    fractions = 0
 
     newest_created = conn.execute("SELECT COALESCE(MAX(id), 0) FROM created").fetchone()[0]
     width = dispatcher.client.concurrency
@@ -130,15 +133,15 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         }
 
     async def walk(scope: str, after: int, upto: int | None) -> None:
-        nonlocal walked_twice, remote_id_sum
+        nonlocal walked_twice, remote_id_sum, fractions
         totals = remote.setdefault(scope, {})
         async for page in target.walk(dispatcher, scope, after, upto):
             add_listed(totals, page)
             remote_id_sum += sum(page.ids)
+            fractions += page.fractions
             before = conn.total_changes
-            # the page's ids go to SQLite as one JSON array, unpacked there: binding them one by one cost more
-            # than the walk's requests
-            conn.execute("INSERT OR IGNORE INTO remote SELECT value, ? FROM json_each(?)", (scope, encode(page.ids)))
+            rows = zip(page.ids, repeat(scope), page.groups, page.units)
+            conn.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?)", rows)
             walked_twice += len(page.ids) - (conn.total_changes - before)
 
     # A cursor walk is a chain of round trips, one page after the other. Walking disjoint id ranges side by
@@ -173,6 +176,7 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         )
     ] if extra_n else []
     id_sum = conn.execute("SELECT COALESCE(SUM(id), 0) FROM created").fetchone()[0]
+    differing_n, differing = group_differences(ledger, conn, target)
     expected_count = sum(c["expected"] for c in counts.values())
     remote_count = sum(c["remote"] for c in counts.values())
     exp_view = _totals_view(expected)
@@ -184,6 +188,8 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         and extra_n == 0
         and walked_twice == 0
         and id_sum == remote_id_sum
+        and differing_n == 0
+        and fractions == 0
     )
     return {
         "ok": ok,
@@ -197,6 +203,37 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         "duplicates": extra,
         "duplicates_count": extra_n,
         "walk_repeated_ids": walked_twice,
+        "groups_differing": differing,
+        "groups_differing_count": differing_n,
+        "amounts_with_more_decimals": fractions,
         "scopes": counts,
         "scope_name": target.scope_name,
     }
+
+
+def group_differences(ledger: Ledger, conn: sqlite3.Connection, target: Target) -> tuple[int, list[dict[str, Any]]]:
+    """Every group this run loaded against what the walk found of it (lines, sum, sum of debits), in key order on
+    both sides, so memory stays flat. A group missing a line, or holding a changed amount or a line more, is
+    named. Groups the run did not load (other writers', earlier runs') are the id diff's business."""
+    remote = _remote_groups(conn)
+    here = next(remote, None)
+    n, listed = 0, list[dict[str, Any]]()
+    for key, lines, total, debit in ledger.loaded_groups():
+        while here is not None and here[0] < key:
+            here = next(remote, None)
+        found = here[1:] if here is not None and here[0] == key else (0, 0, 0)
+        if found != (lines, total, debit):
+            n += 1
+            if len(listed) < LIST_LIMIT:
+                listed.append({"group": target.group_label(key), "key": key,
+                               "expected": {"lines": lines, "total": total, "debit": debit},
+                               "remote": dict(zip(("lines", "total", "debit"), found))})
+    return n, listed
+
+
+def _remote_groups(conn: sqlite3.Connection) -> Iterator[tuple[str, int, int, int]]:
+    rows = conn.execute("SELECT grp, units FROM remote WHERE grp != '' ORDER BY grp")
+    for key, entries in groupby(rows, key=itemgetter(0)):
+        units = [u for _, u in entries]
+        total = sum(units)
+        yield key, len(units), total, (sum(map(abs, units)) + total) // 2

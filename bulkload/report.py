@@ -6,31 +6,155 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from itertools import groupby
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
+import msgspec
 from rich.console import Console
 from rich.table import Table
 
 from .ledger import RowOutcome
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
+from .sources import REJECTS_COLUMNS, Source
 
 
 def _file_name(files: Sequence[str], idx: int) -> str:
     return files[idx] if 0 <= idx < len(files) else str(idx)
 
 
-def write_rejects(path: str, rows: Iterable[RowOutcome], files: Sequence[str]) -> int:
-    """CSV: file, line, field, reason, original (the row's values as JSON). Written whole, even when empty."""
+MASK = "***"
+
+
+class RejectsFormat(NamedTuple):
+    """How one input's rejected rows are written back: its own columns, delimiter and encoding."""
+
+    source: Source
+    #: source column → API field, for the secret fields (masked)
+    columns: Mapping[str, str]
+    secrets: frozenset[str]
+
+
+def write_rejects(
+    path: str, rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[RejectsFormat], files: Sequence[str]
+) -> int:
+    """The rejected rows as the input wrote them, so the user can fix them in place and load this file as it is:
+    `file, line, field, reason`, then the input's own columns with the row's cells untouched (a JSONL input's
+    keys, values as JSON writes them), in the first input's delimiter and encoding. Secret fields are `***`.
+    `rows()` gives them in file and line order; each input is read again side by side with them, so memory
+    stays flat whatever the number of rejects. Written whole, even when empty."""
+    columns = _union_columns(rows, inputs)
+    first = inputs[0].source if inputs else None
+    delimiter = (first.delimiter if first is not None and first.fmt == "csv" else None) or ","
+    encoding = first.encoding if first is not None else "utf-8"
+    encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+    position = {name: i for i, name in enumerate(columns, len(REJECTS_COLUMNS))}
+    n = 0
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tmp = f"{path}.tmp"
+    limit = csv.field_size_limit(1 << 30)  # the cells go back as they came, however large
+    try:
+        with open(tmp, "w", newline="", encoding=encoding, errors="replace") as fh:
+            writer = csv.writer(fh, delimiter=delimiter)
+            writer.writerow([*REJECTS_COLUMNS, *columns])
+            for file_idx, outcomes in groupby(rows(), key=_file_of):
+                fmt = inputs[file_idx] if file_idx < len(inputs) else None
+                for outcome, cells in _with_cells(fmt, outcomes):
+                    out = [_file_name(files, file_idx), outcome.line_no, outcome.field, outcome.reason]
+                    out += [""] * len(columns)
+                    if fmt is not None and cells is not None:
+                        _place(out, cells, fmt, position)
+                    writer.writerow(out)
+                    n += 1
+    finally:
+        csv.field_size_limit(limit)
+    os.replace(tmp, path)
+    return n
+
+
+def _file_of(row: RowOutcome) -> int:
+    return row.file_idx
+
+
+def _union_columns(rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[RejectsFormat]) -> list[str]:
+    """Every input's own columns, in order of first appearance; for a JSONL input, the keys of its rejected
+    rows (a pass of its own, only then)."""
+    out: dict[str, None] = {}
+    for fmt in inputs:
+        header = fmt.source.header()
+        if header is not None:
+            out.update(dict.fromkeys(c for c in header if c))
+    if any(fmt.source.fmt == "jsonl" for fmt in inputs):
+        for file_idx, outcomes in groupby(rows(), key=_file_of):
+            if file_idx < len(inputs) and inputs[file_idx].source.fmt == "jsonl":
+                for _, cells in _with_cells(inputs[file_idx], outcomes):
+                    if isinstance(cells, dict):
+                        out.update(dict.fromkeys(cells))
+    return list(out)
+
+
+def _with_cells(fmt: RejectsFormat | None, outcomes: Iterable[RowOutcome]) -> Iterator[tuple[RowOutcome, Any]]:
+    """Each outcome with the input's record that starts at its line (None if there is none), both read in line
+    order side by side."""
+    if fmt is None:
+        for outcome in outcomes:
+            yield outcome, None
+        return
+    records = fmt.source.cells()
+    try:
+        current = next(records, None)
+        for outcome in outcomes:
+            while current is not None and current[0] < outcome.line_no:
+                current = next(records, None)
+            yield outcome, current[1] if current is not None and current[0] == outcome.line_no else None
+    finally:
+        records.close()  # type: ignore[attr-defined]
+
+
+def _place(out: list[Any], cells: Any, fmt: RejectsFormat, position: Mapping[str, int]) -> None:
+    """Put one record's cells under the rejects file's columns; cells beyond the header go at the end."""
+    if cells is None:
+        return
+    if isinstance(cells, str):  # a line that is not an object: its text, whole, in the first column
+        if position:
+            out[min(position.values())] = _safe(cells)
+        return
+    if isinstance(cells, dict):
+        items = [(k, _json_cell(v)) for k, v in cells.items()]
+    else:
+        header = fmt.source.header() or []
+        items = list(zip(header, cells))
+        out.extend(cells[len(header):])
+    for name, value in items:
+        if name and name in position:
+            secret = fmt.columns.get(name, name) in fmt.secrets
+            out[position[name]] = MASK if secret and str(value).strip() else value
+
+
+def _json_cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    return msgspec.json.encode(value).decode()
+
+
+def _safe(text: str) -> str:
+    return text.replace("\x00", "\\0")
+
+
+def write_success(path: str, rows: Iterable[tuple[int, int, int]], files: Sequence[str], id_name: str) -> int:
+    """CSV of every row that loaded: `file, line` and the id the API gave it (e-conomic: entryNumber)."""
     n = 0
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     tmp = f"{path}.tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["file", "line", "field", "reason", "original"])
-        for row in rows:
-            writer.writerow([_file_name(files, row.file_idx), row.line_no, row.field, row.reason, row.original])
+        writer.writerow(["file", "line", id_name])
+        for file_idx, line, record_id in rows:
+            writer.writerow((_file_name(files, file_idx), line, record_id))
             n += 1
     os.replace(tmp, path)
     return n
@@ -65,7 +189,8 @@ def exit_code(report: dict[str, Any]) -> int:
     rec = report.get("reconcile")
     if rec is not None and not rec.get("ok", False):
         return EXIT_MISMATCH
-    if report["rejected"] or report["in_doubt"] or report["skipped"]:
+    # a row skipped in a complete run was loaded by an earlier one: the books hold it, as the file meant
+    if report["rejected"] or report["in_doubt"]:
         return EXIT_ROWS
     return EXIT_OK
 

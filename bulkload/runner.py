@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import sqlite3
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -14,26 +15,31 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import msgspec
 
-from .chunking import Planner
 from .dispatch import Counters, Dispatcher, RetryPolicy
 from .errors import APIError, BulkloadError, ConfigError, LedgerError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo
+from .loads import cache_dir, earlier_ledgers, loaded_before, remember_load
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, Loader, Tally, run_chunks
-from .planning import PlanningProcess, PlanSpec
+from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
+from .profile import FileProfile, inspect
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
-from .report import exit_code, write_in_doubt, write_rejects, write_report
+from .report import RejectsFormat, exit_code, write_in_doubt, write_rejects, write_report, write_success
 from .sources import Source, sha256_of
 from .targets.base import Target
+
+#: unbalanced groups and skipped reasons the report names one by one
+REPORT_LIST = 100
 
 
 def open_sources(job: Job, target: Target) -> list[Source]:
     """Open every file before anything is sent: unreadable files and unknown columns stop the run here."""
-    sources = [Source(path, delimiter=job.delimiter, columns=job.columns) for path in job.files]
+    sources = [Source(path, delimiter=job.delimiter, columns=job.columns, encoding=job.encoding) for path in job.files]
     for file_idx, source in enumerate(sources):
         fields = source.fields()
         if fields is None:
@@ -66,46 +72,10 @@ def windows(job: Job) -> list[WindowMeter]:
     return meters + ([by_rate] if by_rate else [])
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bulkload"
-
-
 def window_file(job: Job, meter: WindowMeter) -> Path:
     """Where the calls of a window are kept between runs: per API address and window, in the user's cache."""
     key = hashlib.sha256(f"{job.api_url}|{meter.limit}|{meter.window_s}".encode()).hexdigest()[:24]
     return cache_dir() / "windows" / f"{key}.json"
-
-
-def _load_key(job: Job, digest: str) -> str:
-    return f"{job.target}|{job.api_url}|{digest}"
-
-
-def loaded_before(job: Job, digest: str) -> dict[str, str] | None:
-    """An earlier load of the same file content into the same API, from the user's record of loads."""
-    try:
-        lines = (cache_dir() / "loads.jsonl").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    key = _load_key(job, digest)
-    for line in reversed(lines):
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry.get("key") == key:
-            return {"at": str(entry.get("at")), "ledger": str(entry.get("ledger"))}
-    return None
-
-
-def remember_load(job: Job, digests: list[str], ledger: str) -> None:
-    at = time.strftime("%Y-%m-%d %H:%M:%S")
-    try:
-        cache_dir().mkdir(parents=True, exist_ok=True)
-        with open(cache_dir() / "loads.jsonl", "a", encoding="utf-8") as fh:
-            for digest in digests:
-                fh.write(json.dumps({"key": _load_key(job, digest), "at": at, "ledger": ledger}) + "\n")
-    except OSError:
-        pass  # the record only guards against loading twice; a load goes on without it
 
 
 @contextmanager
@@ -143,11 +113,31 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
                     f"`bulkload resume --ledger {earlier['ledger']}`, or pass --allow-duplicate-load"
                 )
     ledger = Ledger.create(job.ledger_path, run)
-    remember_load(job, hashes, str(ledger.path))
     try:
+        profiles = await anyio.to_thread.run_sync(_inspect, job, target, sources, ledger)
+    except BaseException:
+        ledger.discard()  # refused (or stopped) before the first call: nothing to resume, the same command may run
+        raise
+    try:
+        ledger.set_profiles([msgspec.to_builtins(p) for p in profiles])
+        if not (job.allow_duplicate_load or target.rerunnable):
+            for ledger_path in earlier_ledgers(job):
+                ledger.skip_loaded_by(ledger_path, target.group_label)
+        remember_load(job, hashes, str(ledger.path))
         return await _execute(job, target, ledger, credentials, sources, progress=progress)
     finally:
         ledger.close()
+
+
+def _inspect(job: Job, target: Target, sources: list[Source], ledger: Ledger) -> list[FileProfile]:
+    """The whole-file decisions, on a connection of their own (they run in a thread, before the first call)."""
+    conn = ledger.aside()
+    try:
+        with conn:
+            conn.execute("BEGIN")
+            return inspect(sources, target, job.given(), conn)
+    finally:
+        conn.close()
 
 
 def job_of(ledger: Ledger, report: str | None = None) -> Job:
@@ -222,6 +212,10 @@ async def _phases(
 ) -> dict[str, Any]:
     await target.setup(dispatcher, sources)
     ledger.set_options(target.options())
+    if ledger.phase_context(-1) is None:  # once per run, before the first call that writes
+        if not (job.allow_duplicate_load or target.rerunnable):
+            await _skip_existing(target, ledger, dispatcher)
+        ledger.set_phase_context(-1, {"existing": "checked"})
     loader = Loader(target, ledger, dispatcher, tally)
     loader.resend_in_doubt = resend_in_doubt
     ledger.set_status("running")
@@ -247,8 +241,7 @@ async def _phases(
                 context = target.before_phase(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
                 ledger.set_phase_context(phase, context)
             earlier.extend(indexes)
-            spec = PlanSpec(target.name, target.options(), [str(sources[i].path) for i in indexes], indexes,
-                            context, job.delimiter, job.columns, job.items_per_call, target.max_bytes)
+            spec = _spec(job, target, ledger, sources, indexes, context)
             if phase + 1 < len(phases):
                 planners.append(PlanningProcess())  # the next phase's, started while this one runs
             await run_chunks(loader, spec, job.concurrency, planners[phase])
@@ -262,8 +255,9 @@ async def _phases(
             tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`", EXIT_STOPPED)
     status = "stopped" if tally.stopped else "complete"
     ledger.set_status(status)
-    rejected_rows = ledger.rows("rejected")
-    n_rejects = write_rejects(job.rejects_path, rejected_rows, job.files)
+    n_rejects = write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), _rejects_formats(job, target, sources),
+                              job.files)
+    n_success = write_success(job.success_path, ledger.created_rows(), job.files, target.id_name)
     in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"))
     write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files)
     elapsed = time.monotonic() - started
@@ -276,6 +270,7 @@ async def _phases(
         "rejected": tally.rejected,
         "in_doubt": tally.in_doubt,
         "skipped": tally.skipped,
+        **_group_figures(ledger, target),
         "requests": c.requests,
         "retries": c.retries,
         "rate_limited": c.rate_limited,
@@ -287,9 +282,12 @@ async def _phases(
         "stop_reason": tally.stop_reason,
         "stop_code": tally.stop_code or None,
         "reconcile": recon,
+        "inputs": ledger.profiles(),
         "ledger": str(ledger.path),
         "rejects_file": job.rejects_path,
         "rejects_written": n_rejects,
+        "success_file": job.success_path,
+        "success_written": n_success,
         "in_doubt_file": job.in_doubt_path if tally.in_doubt else None,
         "files": job.files,
     }
@@ -297,6 +295,53 @@ async def _phases(
     if job.report:
         write_report(job.report, report)
     return report
+
+
+def _spec(
+    job: Job, target: Target, ledger: Ledger, sources: list[Source], indexes: list[int], context: dict[str, Any]
+) -> PlanSpec:
+    profiles = ledger.profiles() or []
+    return PlanSpec(
+        target.name, target.options(), [str(sources[i].path) for i in indexes], indexes, context, job.delimiter,
+        job.columns, job.items_per_call, target.max_bytes, encoding=job.encoding,
+        profiles=[profiles[i] for i in indexes] if profiles else None,
+        skip_db=str(ledger.path) if ledger.skips() else None, workdir=str(ledger.path.parent),
+    )
+
+
+async def _skip_existing(target: Target, ledger: Ledger, dispatcher: Dispatcher) -> None:
+    """The input's groups the API already holds are not created again (asked once, before the first write)."""
+    found: list[tuple[str, str]] = []
+    async for item in target.groups_already_there(dispatcher, ledger.group_keys):
+        found.append(item)
+        if len(found) >= 1_000:
+            ledger.skip(found)
+            found.clear()
+    ledger.skip(found)
+
+
+def _rejects_formats(job: Job, target: Target, sources: list[Source]) -> list[RejectsFormat]:
+    out = []
+    for file_idx, source in enumerate(sources):
+        target.begin_file(file_idx)
+        out.append(RejectsFormat(source, job.columns, target.secret_fields(file_idx)))
+    return out
+
+
+def _group_figures(ledger: Ledger, target: Target) -> dict[str, Any]:
+    """What the report says of groups: how many loaded, were rejected (whole) and skipped (loaded earlier), and
+    which loaded groups do not balance in the input."""
+    counts = ledger.group_counts()
+    unbalanced, listed = ledger.unbalanced(REPORT_LIST)
+    return {
+        "rejected_groups": counts["rejected"],
+        "skipped_groups": counts["skipped"],
+        "groups": {
+            "name": target.group_name, **counts, "unbalanced": unbalanced,
+            "unbalanced_list": [{"group": target.group_label(key), "imbalance": units} for key, units in listed],
+            "skipped_reasons": ledger.skipped_reasons(REPORT_LIST),
+        },
+    }
 
 
 async def reconcile(
@@ -340,36 +385,57 @@ async def reconcile(
 
 
 def dry_run(job: Job) -> dict[str, Any]:
-    """Read, validate and chunk with no network and no ledger; say what would be sent."""
+    """Read, decide, validate and chunk with no network and no ledger; say what would be sent."""
     started = time.monotonic()
     target = job.make_target()
     sources = open_sources(job, target)
-    planner = Planner(target, job.items_per_call, target.max_bytes)
-    would = {"calls": 0, "rows": 0, "bytes": 0}
-    stop_reason: list[str] = []
+    workdir = Path(job.rejects_path).parent
+    workdir.mkdir(parents=True, exist_ok=True)
+    fd, scratch = tempfile.mkstemp(prefix=".bulkload-dry-run-", suffix=".sqlite", dir=workdir)
+    os.close(fd)
+    db = sqlite3.connect(scratch, isolation_level=None)
+    try:
+        return _dry_run(job, target, sources, db, str(workdir), started)
+    finally:
+        db.close()
+        os.unlink(scratch)
 
-    def rejects() -> Iterator[RowOutcome]:
-        # streamed into the rejects file as they are found: a file of bad rows needs no memory
-        for file_idx, source in enumerate(sources):
-            try:
-                for chunk in planner.plan(file_idx, source):
-                    if chunk is None:  # only rejects to write out
-                        yield from planner.rejected
-                        planner.rejected.clear()
-                        continue
+
+def _dry_run(
+    job: Job, target: Target, sources: list[Source], db: sqlite3.Connection, workdir: str, started: float
+) -> dict[str, Any]:
+    db.execute("CREATE TABLE rows (file_idx, line_no, bucket, field, reason, grp, PRIMARY KEY (file_idx, line_no))")
+    with db:
+        db.execute("BEGIN")
+        profiles = inspect(sources, target, job.given(), db)
+    spec = PlanSpec(target.name, target.options(), job.files, list(range(len(sources))), {}, job.delimiter,
+                    job.columns, job.items_per_call, target.max_bytes, encoding=job.encoding,
+                    profiles=[msgspec.to_builtins(p) for p in profiles], workdir=workdir)
+    planner = make_planner(target, spec)
+    would = {"calls": 0, "rows": 0, "bytes": 0}
+    stop_reason = None
+
+    def keep_rows() -> None:  # a file of bad rows needs no memory: they go to SQLite as they are found
+        db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", planner.rejected)
+        planner.rejected.clear()
+
+    try:
+        for file_idx, rows in planned_rows(target, spec):
+            for chunk in planner.plan(file_idx, rows):
+                keep_rows()
+                if chunk is not None:
                     would["calls"] += 1
                     would["rows"] += len(chunk)
                     would["bytes"] += len(chunk.body)
-                    yield from planner.rejected
-                    planner.rejected.clear()
-            except BulkloadError as exc:
-                stop_reason.append(str(exc))
-            yield from planner.rejected
-            planner.rejected.clear()
-            if stop_reason:
-                return
+    except BulkloadError as exc:
+        stop_reason = str(exc)
+    keep_rows()
 
-    n_rejected = write_rejects(job.rejects_path, rejects(), job.files)
+    def rejected() -> Iterator[RowOutcome]:
+        query = "SELECT * FROM rows WHERE bucket = 'rejected' ORDER BY file_idx, line_no"
+        return (RowOutcome(*row) for row in db.execute(query))
+
+    n_rejected = write_rejects(job.rejects_path, rejected, _rejects_formats(job, target, sources), job.files)
     elapsed = time.monotonic() - started
     report: dict[str, Any] = {
         "target": target.name,
@@ -386,8 +452,9 @@ def dry_run(job: Job) -> dict[str, Any]:
         "retries": 0,
         "elapsed_s": round(elapsed, 3),
         "rows_per_s": round(planner.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
-        "stop_reason": stop_reason[0] if stop_reason else None,
+        "stop_reason": stop_reason,
         "reconcile": None,
+        "inputs": [msgspec.to_builtins(p) for p in profiles],
         "ledger": None,
         "rejects_file": job.rejects_path,
     }
@@ -425,6 +492,8 @@ async def rollback(
                 out["requests"] = dispatcher.counters.requests
             out["already_removed_before"] = len(done)
             out["status"] = "complete" if not out["failed"] else "stopped"
+            if not out["failed"]:
+                ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
             out["exit_code"] = EXIT_OK if not out["failed"] else EXIT_STOPPED
         out["elapsed_s"] = round(time.monotonic() - started, 3)
         if report:

@@ -108,3 +108,14 @@ async def app_client() -> AsyncIterator[AppClient]:
     yield make
     for client in clients:
         await client.close()
+
+
+def read_row(target: Any, row: dict[str, Any], file_idx: int = 0) -> Any:
+    """A source row as the planner reads it (numbers with a decimal point, dates day first), then validated."""
+    from bulkload.chunking import Reading
+    from bulkload.dates import DateFormat
+    from bulkload.numbers import NumberFormat
+
+    target.begin_file(file_idx)
+    Reading(NumberFormat(), DateFormat(), target.numbers_of(file_idx), target.dates_of(file_idx)).convert(row)
+    return target.validate(row)

@@ -1,4 +1,4 @@
-"""Chunk planning: item and byte caps, vouchers kept whole, deterministic sequence numbers."""
+"""Chunk planning: item and byte caps, vouchers kept whole (or rejected whole), deterministic sequence numbers."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 
 from bulkload.chunking import Planner
 from bulkload.errors import SourceError
+from bulkload.regroup import regrouped
 from bulkload.sources import BadRow
-from bulkload.targets.economic import Economic
+from bulkload.targets.economic import DraftEntry, Economic
 
 
 def rows(vouchers: list[tuple[int, int]], start_line: int = 2) -> list[tuple[int, dict[str, Any]]]:
@@ -46,31 +47,57 @@ def test_chunks_respect_the_item_cap_and_keep_vouchers_whole() -> None:
 
 def test_body_is_the_whole_chunk_encoded_once() -> None:
     _, (chunk,) = plan(rows([(1, 2)]))
-    assert msgspec.json.decode(chunk.body) == [msgspec.to_builtins(r) for r in chunk.records]
+    assert msgspec.json.decode(chunk.body, type=list[DraftEntry]) == chunk.records
     assert chunk.lines == [2, 3]
+    assert [tuple(g) for g in chunk.groups] == [("1:1", 2, 300, 300, 300)]  # 1.00 + 2.00 on account 1010 only
 
 
 def test_a_voucher_larger_than_one_call_is_rejected_whole() -> None:
     planner, chunks = plan(rows([(1, 2), (2, 9), (3, 2)]), max_items=5)
-    assert [vouchers_of(c) for c in chunks] == [[1, 1], [3, 3]]
+    assert [vouchers_of(c) for c in chunks] == [[1, 1, 3, 3]]
     rejected = planner.rejected
     assert [r.line_no for r in rejected] == list(range(4, 13))
-    assert all("voucher (1, 2) has more than 5 lines" in r.reason for r in rejected)
+    assert all(r.reason == "voucher 2 (journal 1) has 9 lines; one call takes at most 5" for r in rejected)
     assert planner.rows_read == 13
 
 
-def test_lines_of_a_voucher_still_open_are_regrouped() -> None:
+def test_a_file_whose_vouchers_are_apart_is_planned_regrouped(tmp_path: Any) -> None:
     source = rows([(1, 1), (2, 1)]) + rows([(1, 1)], start_line=4)
-    _, (chunk,) = plan(source)
+    _, (chunk,) = plan(list(regrouped(source, Economic().group_key, str(tmp_path))))
     assert vouchers_of(chunk) == [1, 1, 2] and chunk.lines == [2, 4, 3]
+    assert [g.key for g in chunk.groups] == ["1:1", "1:2"]
+    assert list(tmp_path.iterdir()) == []  # the spill file is gone
 
 
-def test_a_voucher_continuing_after_its_call_was_planned_is_rejected() -> None:
+def test_a_voucher_apart_in_a_file_read_as_grouped_stops_the_plan() -> None:
+    # the inspection found the file grouped; a voucher coming back means the file changed since: nothing of the
+    # open chunk is sent
     source = rows([(1, 2), (2, 2)]) + rows([(1, 1)], start_line=6)
-    planner, chunks = plan(source, max_items=2)
-    assert [vouchers_of(c) for c in chunks] == [[1, 1], [2, 2]]
-    (reject,) = planner.rejected
-    assert reject.line_no == 6 and "already sent" in reject.reason
+    planner = Planner(Economic(), 2, 2_000_000)
+    got: list[Any] = []
+    with pytest.raises(SourceError, match="voucher 1 .journal 1. are no longer together"):
+        got.extend(planner.plan(0, source))
+    assert [c.lines for c in got if c is not None] == [[2, 3]]
+    assert [r.line_no for r in planner.rejected] == [4, 5, 6] and planner.rows_read == 5
+
+
+def test_a_bad_line_rejects_its_whole_voucher_naming_the_line() -> None:
+    source: list[Any] = rows([(1, 2), (2, 2), (3, 2)])
+    source[3] = (5, {**source[3][1], "date": "2026-02-30"})  # the second line of voucher 2
+    planner, (chunk,) = plan(source)
+    assert vouchers_of(chunk) == [1, 1, 3, 3]
+    by_line = {r.line_no: r for r in planner.rejected}
+    assert sorted(by_line) == [4, 5] and {r.group for r in by_line.values()} == {"1:2"}
+    assert by_line[5].field == "date" and "2026-02-30" in by_line[5].reason
+    assert by_line[4].field == "" and by_line[4].reason.startswith("voucher 2 (journal 1) rejected: line 5 date: ")
+
+
+def test_groups_an_earlier_load_created_are_skipped() -> None:
+    planner = Planner(Economic(), 500, 2_000_000, skip={"1:2": "voucher 2 (journal 1) was loaded before"}.get)
+    (chunk,) = [c for c in planner.plan(0, rows([(1, 1), (2, 2), (3, 1)])) if c is not None]
+    assert vouchers_of(chunk) == [1, 3]
+    assert [(r.line_no, r.bucket) for r in planner.rejected] == [(3, "skipped"), (4, "skipped")]
+    assert planner.rows_read == 4
 
 
 def test_byte_cap_splits_at_voucher_boundaries() -> None:
@@ -84,14 +111,26 @@ def test_byte_cap_splits_at_voucher_boundaries() -> None:
 
 
 def test_invalid_and_unreadable_rows_are_rejected_and_counted() -> None:
-    source: list[Any] = rows([(1, 2)])
-    source.insert(1, BadRow(3, "row has 9 cells, the header has 7", "a,b"))
-    source.append((5, {"entryTypeNumber": "9"}))
+    v1, v1b, v2 = (r for _, r in rows([(1, 2), (2, 1)]))
+    source: list[Any] = [
+        (2, v1),
+        # still names its voucher
+        BadRow(3, "row has 9 cells, the header has 7", "a,b", {"journalNumber": "1", "voucherNumber": "1"}),
+        BadRow(4, "invalid JSON", "{"),  # names nothing, between two lines of one voucher: taken for its line
+        (5, v1b),
+        BadRow(6, "invalid JSON", "{"),  # names nothing, between two vouchers: alone
+        (7, v2),
+        (8, {"entryTypeNumber": "9"}),
+    ]
     planner, (chunk,) = plan(source)
-    assert len(chunk) == 2
-    assert [(r.line_no, r.field) for r in planner.rejected] == [(3, ""), (5, "entryTypeNumber")]
-    assert "9 cells" in planner.rejected[0].reason and planner.rejected[0].original == "a,b"
-    assert planner.rows_read == 4
+    assert vouchers_of(chunk) == [2] and chunk.lines == [7]
+    got = {r.line_no: r for r in planner.rejected}
+    assert sorted(got) == [2, 3, 4, 5, 6, 8]
+    assert got[3].reason == "row has 9 cells, the header has 7" and got[4].reason == "invalid JSON"
+    assert got[2].reason == "voucher 1 (journal 1) rejected: line 3 row has 9 cells, the header has 7"
+    assert {got[n].group for n in (2, 3, 4, 5)} == {"1:1"}
+    assert got[6].group == "" and got[8].field == "entryTypeNumber"
+    assert planner.rows_read == 7
 
 
 def test_a_file_of_bad_rows_is_handed_out_in_batches_not_held() -> None:
@@ -125,7 +164,7 @@ def test_rows_of_the_open_chunk_are_rejected_when_the_input_breaks_off() -> None
         got.extend(planner.plan(0, broken()))
     chunks = [c for c in got if c is not None]
     assert [c.lines for c in chunks] == [[2, 3], [4, 5]]  # vouchers 1 and 2 were complete and planned
-    assert [(r.line_no, r.reason) for r in planner.rejected] == [
-        (7, "bad"), (6, "not sent: a.csv.gz: cannot read past line 7: Compressed file ended"),
+    assert sorted((r.line_no, r.reason) for r in planner.rejected) == [
+        (6, "not sent: a.csv.gz: cannot read past line 7: Compressed file ended"), (7, "bad"),
     ]
     assert planner.rows_read == 6

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import msgspec
 import pytest
+from conftest import read_row
 
 from bulkload.errors import BadRequest, ConfigError
 from bulkload.targets.base import RowInvalid
@@ -14,7 +17,8 @@ ROW = {"entryTypeNumber": "5", "journalNumber": "1", "voucherNumber": "42", "dat
 
 
 def check(row: dict[str, str], target: Economic | None = None) -> DraftEntry:
-    return (target or Economic()).validate(dict(row))
+    entry: DraftEntry = read_row(target or Economic(), dict(row))
+    return entry
 
 
 def reason(row: dict[str, str], target: Economic | None = None) -> tuple[str, str]:
@@ -26,7 +30,7 @@ def reason(row: dict[str, str], target: Economic | None = None) -> tuple[str, st
 def test_csv_strings_are_coerced_to_the_api_types() -> None:
     e = check({**ROW, "exchangeRate": "745.12", "supplierPaymentType": "-1", "text": "Rent 0042"})
     assert (e.entryTypeNumber, e.journalNumber, e.voucherNumber) == (5, 1, 42)
-    assert e.amount == -1250.5 and e.exchangeRate == 745.12 and e.supplierPaymentType == -1
+    assert e.amount == Decimal("-1250.50") and e.exchangeRate == Decimal("745.12") and e.supplierPaymentType == -1
     assert e.accountNumber == 1010 and e.text == "Rent 0042"
 
 
@@ -53,7 +57,7 @@ def test_impossible_dates_are_rejected_with_the_field(bad: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "odd", ["+1-11-2026", " 1-11-2026", "01-11-+026", "01-11-2_26", "٠١-١١-٢٠٢٦", "01-11-2٠26", "2026-W44-1",
+    "odd", ["+1-11-2026", "01-11-+026", "01-11-2_26", "٠١-١١-٢٠٢٦", "01-11-2٠26", "2026-W44-1",
             "2026-W44-1T10:00"],
 )
 def test_dates_with_signs_spaces_or_non_ascii_digits_are_rejected(odd: str) -> None:
@@ -71,9 +75,12 @@ def test_dates_with_signs_spaces_or_non_ascii_digits_are_rejected(odd: str) -> N
         ({"journalNumber": "x"}, "journalNumber", "Expected `int`"),
         ({"voucherNumber": "0"}, "voucherNumber", ">= 1"),
         ({"accountNumber": "99999999999"}, "accountNumber", "<="),
-        ({"amount": "1.234,50"}, "amount", "Expected `float`"),
-        ({"amount": "nan"}, "amount", "finite"),
-        ({"amount": "inf"}, "amount", "finite"),
+        ({"amount": "1.234,50"}, "amount", "'1.234,50' is not a number with decimal mark '.'"),
+        ({"amount": "nan"}, "amount", "not a number: 'nan'"),
+        ({"amount": "inf"}, "amount", "not a number: 'inf'"),
+        ({"amount": "1.5E+3"}, "amount", "scientific notation"),
+        ({"amount": "12.345"}, "amount", "12.345 has more decimals than DKK's 2"),
+        ({"amount": "1234567890123456789.5"}, "amount", "has 20 digits; e-conomic takes at most 18"),
     ],
 )
 def test_bad_values_name_the_field_and_the_reason(change: dict[str, str], field: str, fragment: str) -> None:
@@ -102,10 +109,23 @@ def test_journal_option_fills_rows_without_a_journal_and_refuses_others() -> Non
 def test_vouchers_group_and_journals_scope() -> None:
     t = Economic()
     a, b = check(ROW), check({**ROW, "voucherNumber": "43"})
-    assert t.group_of(a) == (1, 42) and t.group_of(a) != t.group_of(b)
-    assert t.summarize([a, b, check({**ROW, "amount": "100", "currency": "EUR"})]) == {
-        "1": {"DKK": [2, -250100, 0], "EUR": [1, 10000, 10000]}
+    assert t.group_key(ROW) == "1:42" and t.group_key({**ROW, "voucherNumber": " 0042 "}) == "1:42"
+    assert t.group_key({**ROW, "voucherNumber": "43"}) == "1:43" and t.group_label("1:42") == "voucher 42 (journal 1)"
+    assert Economic(journal=3).group_key({"voucherNumber": "7"}) == "3:7"
+    assert t.summarize([a, b, check({**ROW, "amount": "100", "currency": "EUR"}), check({**ROW, "amount": "5",
+                                                                                       "currency": "JPY"})]) == {
+        "1": {"DKK": [2, -250100, 0], "EUR": [1, 10000, 10000], "JPY": [1, 5, 5]}
     }
+
+
+def test_a_voucher_balances_when_its_account_sides_sum_to_zero() -> None:
+    t = Economic()
+    debit, credit = check({**ROW, "amount": "100.00"}), check({**ROW, "amount": "-100.00", "accountNumber": "5600"})
+    both = check({**ROW, "amount": "75.00", "contraAccountNumber": "5600"})
+    contra_only = check({k: v for k, v in {**ROW, "amount": "100.00", "contraAccountNumber": "5600"}.items()
+                         if k != "accountNumber"})
+    assert t.imbalance([debit, credit]) == 0 and t.imbalance([both]) == 0 and t.imbalance([debit, contra_only]) == 0
+    assert t.imbalance([debit]) == 10000 and t.imbalance([debit, debit, credit]) == 10000
 
 
 def test_errors_array_names_the_bad_entries() -> None:

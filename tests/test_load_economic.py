@@ -128,7 +128,7 @@ async def test_bad_rows_are_rejected_with_line_and_reason_and_the_rest_load(tmp_
     assert rejects[803]["field"] == "date" and "2026-02-30" in rejects[803]["reason"]
     assert rejects[804]["field"] == "amount" and "missing" in rejects[804]["reason"]
     assert "JournalEntryAccountNotFound" in rejects[805]["reason"]
-    assert json.loads(rejects[805]["original"])["accountNumber"] == 9999
+    assert rejects[805]["accountNumber"] == "9999" and rejects[805]["text"] == "unknown account"
 
 
 @pytest.mark.slow
@@ -140,11 +140,13 @@ async def test_named_errors_reject_only_the_named_entries(tmp_path: Path) -> Non
     data.write_text("\n".join(text) + "\n")
     async with running("economic", SandboxOptions()) as url:
         report = await load(job(tmp_path, [data], url), env=CREDS)
-    assert (report["loaded"], report["rejected"]) == (199, 1)
-    # baseline (newest entry + count), the refused call, the rest resent, reconcile (count + walk): no bisection
-    assert report["requests"] == 6
-    (reject,) = read_csv(tmp_path / "rejects.csv")
-    assert reject["line"] == "10" and reject["field"] == "accountNumber"
+    assert (report["loaded"], report["rejected"], report["rejected_groups"]) == (198, 2, 1)  # voucher 5, whole
+    # the journal's vouchers in the input's range (none), baseline (newest entry + count), the refused call, the
+    # rest resent, reconcile (count + walk): no bisection
+    assert report["requests"] == 7
+    named, other = read_csv(tmp_path / "rejects.csv")
+    assert named["line"] == "10" and named["field"] == "accountNumber"
+    assert other["line"] == "11" and other["reason"].startswith("voucher 5 (journal 1) rejected: line 10 ")
 
 
 @pytest.mark.slow
@@ -307,7 +309,7 @@ def test_walked_pages_sum_per_currency_as_row_by_row_would(rows: list[tuple[str,
     totals: dict[str, list[int]] = {}
     for at in range(0, len(rows), page):
         part = rows[at:at + page]
-        add_listed(totals, Listed(list(range(len(part))), [r[0] for r in part], [r[1] for r in part]))
+        add_listed(totals, Listed(list(range(len(part))), [r[0] for r in part], [r[1] for r in part], [""] * len(part)))
     expected: dict[str, list[int]] = {}
     for currency, cents in rows:
         acc = expected.setdefault(currency, [0, 0, 0])

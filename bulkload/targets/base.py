@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import msgspec
@@ -18,7 +17,8 @@ if TYPE_CHECKING:
     from ..ledger import Ledger
     from ..sources import Source
 
-#: totals of one scope: currency -> [rows, sum of amounts, sum of the positive amounts (debits)], in hundredths
+#: totals of one scope: currency -> [rows, sum of amounts, sum of the positive amounts (debits)], in the
+#: currency's minor unit (bulkload.money)
 Totals = dict[str, list[int]]
 
 
@@ -45,28 +45,17 @@ def row_invalid(exc: msgspec.ValidationError) -> RowInvalid:
     return RowInvalid("", text)
 
 
-def iso_date(value: str) -> str:
-    """A date as ISO-8601: YYYY-MM-DD stays, DD-MM-YYYY / DD.MM.YYYY / DD/MM/YYYY are turned round, and a full
-    date-time is kept as given once it parses. ValueError for anything else."""
-    # ASCII digits only: int() and fromisoformat() also take "+1", " 1", "1_0", "٢٠٢٦" and week dates
-    if len(value) == 10 and value.isascii():
-        if value[4] == value[7] == "-":
-            date.fromisoformat(value)
-            return value
-        if value[2] in "-./" and value[5] == value[2] and (value[:2] + value[3:5] + value[6:]).isdigit():
-            return date(int(value[6:]), int(value[3:5]), int(value[:2])).isoformat()
-    elif len(value) > 10 and value[10] == "T" and value[4] == value[7] == "-" and value.isascii():
-        datetime.fromisoformat(value)
-        return value
-    raise ValueError(f"not a valid date: {value!r}")
-
-
 class Listed(NamedTuple):
     """One page of a cursor walk as columns, so the engine sums and stores it without a Python step per record."""
 
     ids: list[int]
     currencies: list[str]
-    cents: list[int]  # amounts in hundredths
+    #: amounts in the currency's minor unit
+    units: list[int]
+    #: each record's group key as `group_key` makes it ("" for none)
+    groups: list[str]
+    #: amounts with more decimals than their currency's minor unit (the API keeps something else than was sent)
+    fractions: int = 0
 
 
 class Call(NamedTuple):
@@ -128,9 +117,14 @@ class Target:
     credential_env: ClassVar[tuple[str, ...]]
     #: the source fields a record may have (unknown CSV columns are a configuration error)
     fields: ClassVar[frozenset[str]]
+    #: fields read as decimal numbers with the file's decimal mark, and as dates in the file's date order
+    number_fields: ClassVar[frozenset[str]] = frozenset()
+    date_fields: ClassVar[frozenset[str]] = frozenset()
     group_name: ClassVar[str] = "group"
     #: what the API partitions records by for counting (e-conomic: journal)
     scope_name: ClassVar[str] = "scope"
+    #: what the success file calls the id the API gives a created record
+    id_name: ClassVar[str] = "id"
 
     #: the `dest` names of the options add_arguments adds
     option_names: ClassVar[tuple[str, ...]] = ()
@@ -176,15 +170,21 @@ class Target:
     def fields_of(self, file_idx: int) -> frozenset[str]:
         return self.fields
 
+    def numbers_of(self, file_idx: int) -> frozenset[str]:
+        return self.number_fields
+
+    def dates_of(self, file_idx: int) -> frozenset[str]:
+        return self.date_fields
+
     def credentials(self, env: Mapping[str, str]) -> dict[str, str]:
         missing = [k for k in self.credential_env if not env.get(k)]
         if missing:
             raise ConfigError(f"missing credential: set {', '.join(missing)} in the environment or the config")
         return {k: env[k] for k in self.credential_env}
 
-    def show(self, row: Mapping[str, Any] | Any) -> str:
-        """A row or record as the rejects file and the ledger show it (secret values masked)."""
-        return msgspec.json.encode(row).decode() if not isinstance(row, str) else row
+    def secret_fields(self, file_idx: int) -> frozenset[str]:
+        """Fields of the file's records whose values go to the API and nowhere else (masked in the rejects file)."""
+        return frozenset()
 
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         """Headers sent with every request (static credentials)."""
@@ -200,9 +200,33 @@ class Target:
         """Coerce and check one source row; raise RowInvalid. Runs once per row: keep it lean."""
         raise NotImplementedError
 
-    #: records with the same group travel in the same call (None: the row stands alone); runs once per row,
-    #: so a C-level callable such as operator.attrgetter is best
-    group_of: Callable[[Any], Hashable]
+    def group_key(self, row: Mapping[str, Any]) -> str | None:
+        """The group a source row belongs to, from its trimmed values as read (before validation, so that a bad
+        row still names its group): rows with one key travel in one call and load whole or not at all, and an
+        earlier load that created the key is not repeated. None: the row stands alone. Runs once per row."""
+        return None
+
+    def group_label(self, key: str) -> str:
+        """A group key as messages name it, e.g. "voucher 5002 (journal 1)"."""
+        return f"{self.group_name} {key}"
+
+    def units(self, record: Any) -> int:
+        """The record's amount in its currency's minor unit, for the per-group control totals (0: none)."""
+        return 0
+
+    def imbalance(self, records: Sequence[Any]) -> int:
+        """How far a group's lines are from balancing, in minor units summed over currencies (0: balanced, or
+        nothing to balance)."""
+        return 0
+
+    async def groups_already_there(
+        self, client: Dispatcher, keys: Callable[[], Iterator[str]]
+    ) -> AsyncIterator[tuple[str, str]]:
+        """Which of the input's group keys (`keys()` iterates them, as often as needed) the API already holds,
+        with the reason to give: asked once before the first call, so a group loaded before is not created again."""
+        return
+        yield
+
     #: each call carries exactly one group (an API that takes one entry a call, merged or not)
     one_group_per_call: ClassVar[bool] = False
     #: writes to one record must land in file order (`order_keys` names the records a chunk writes)

@@ -1,18 +1,25 @@
-"""Visma e-conomic Journals API v11.0.2: draft entries in bulk, keyed, reconciled by count and cursor walk."""
+"""Visma e-conomic Journals API v11.0.2: draft entries in bulk, keyed, reconciled by count and cursor walk.
+
+Amounts are exact decimals from the file to the API: read as `Decimal`, sent as JSON numbers with exactly the
+digits read (the API takes at most 18 digits: seed 002, `JournalEntryAmountExceedsDigitLimit`), and refused when
+they have more decimals than the currency's minor unit (they could not be booked as written). A voucher
+(journal, voucherNumber) is a group: its lines travel in one call and load whole or not at all.
+"""
 
 from __future__ import annotations
 
 import argparse
-import math
 import operator
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from itertools import repeat
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from ..errors import APIError, ConfigError, Conflict
-from .base import Listed, RowInvalid, Target, Totals, errors_by_index, iso_date, row_invalid
+from ..money import FACTORS, HUNDRED, minor_units, significant_digits
+from .base import Listed, RowInvalid, Target, Totals, errors_by_index, row_invalid
 
 if TYPE_CHECKING:
     from ..dispatch import Dispatcher
@@ -21,11 +28,10 @@ Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
 Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 
 
-def _iso_date(value: str, field: str) -> str:
-    try:
-        return iso_date(value)
-    except ValueError:
-        raise ValueError(f"not a valid date: {value!r} (use YYYY-MM-DD) - at `$.{field}`") from None
+#: the most digits an amount may have (seed 002: "The amount cannot be more than 18 digits")
+MAX_DIGITS = 18
+#: voucher numbers per `$in:` list (the API takes at most 200 values)
+IN_LIST = 200
 
 
 class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -35,7 +41,7 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     journalNumber: Positive32
     voucherNumber: Positive32
     date: str
-    amount: float
+    amount: Decimal
     currency: Annotated[str, msgspec.Meta(min_length=1)]
     accountNumber: Int32 | None = None
     contraAccountNumber: Int32 | None = None
@@ -44,7 +50,7 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     customerInvoiceNumber: str | None = None
     customerNumber: Int32 | None = None
     dueDate: str | None = None
-    exchangeRate: float | None = None
+    exchangeRate: Decimal | None = None
     projectNumber: Int32 | None = None
     supplierInvoiceNumber: str | None = None
     supplierNumber: Int32 | None = None
@@ -55,18 +61,22 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     vatCode: str | None = None
 
     def __post_init__(self) -> None:
-        self.date = _iso_date(self.date, "date")
-        if self.dueDate is not None:
-            self.dueDate = _iso_date(self.dueDate, "dueDate")
-        # msgspec reads "nan"/"inf" as floats and would encode them as null, which the API refuses
-        if not math.isfinite(self.amount):
-            raise ValueError("amount must be a finite number - at `$.amount`")
-        if self.exchangeRate is not None and not math.isfinite(self.exchangeRate):
-            raise ValueError("exchangeRate must be a finite number - at `$.exchangeRate`")
+        for name in ("amount", "exchangeRate"):
+            value = getattr(self, name)
+            if value is not None and not value.is_finite():  # msgspec reads "nan" and "inf" as Decimals
+                raise ValueError(f"not a number: {value} - at `$.{name}`")
+        if significant_digits(self.amount) > MAX_DIGITS:
+            raise ValueError(f"{self.amount} has {significant_digits(self.amount)} digits; e-conomic takes at most "
+                             f"{MAX_DIGITS} - at `$.amount`")
+        try:
+            minor_units(self.amount, self.currency)
+        except ValueError as exc:  # more decimals than the currency has: it cannot be booked as written
+            raise ValueError(f"{exc} - at `$.amount`") from None
 
 
 _FIELDS = frozenset(DraftEntry.__struct_fields__)
-_encoder = msgspec.json.Encoder()
+#: Decimals go out as JSON numbers with the digits as read
+_encoder = msgspec.json.Encoder(decimal_format="number")
 _decode_entries = msgspec.json.Decoder(list[DraftEntry]).decode
 
 
@@ -74,8 +84,9 @@ class _Listed(msgspec.Struct):
     """The fields of a listed entry that reconciliation compares; the rest is skipped by the decoder."""
 
     entryNumber: int
+    voucherNumber: int = 0
     currency: str = ""
-    amount: float = 0.0
+    amount: Decimal = Decimal(0)
 
 
 class _Page(msgspec.Struct):
@@ -88,8 +99,16 @@ class _Created(msgspec.Struct):
 
 
 _decode_page = msgspec.json.Decoder(_Page).decode
-_entry_number, _currency, _amount = (operator.attrgetter(f) for f in ("entryNumber", "currency", "amount"))
+_entry_number, _voucher, _currency, _amount = (
+    operator.attrgetter(f) for f in ("entryNumber", "voucherNumber", "currency", "amount")
+)
 _decode_created = msgspec.json.Decoder(list[_Created]).decode
+
+
+def _plain(value: Any) -> str:
+    """A key part as read: an integer without sign or leading zeros stands for its number ("0050" is 50)."""
+    text = str(value).strip()
+    return str(int(text)) if text.isascii() and text.isdigit() else text
 
 
 class Economic(Target):
@@ -100,8 +119,11 @@ class Economic(Target):
     default_base_url = "https://apis.e-conomic.com/journalsapi/v11.0.2"
     credential_env = ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN")
     fields: ClassVar[frozenset[str]] = _FIELDS
+    number_fields = frozenset({"amount", "exchangeRate"})
+    date_fields = frozenset({"date", "dueDate"})
     group_name = "voucher"
     scope_name = "journal"
+    id_name = "entryNumber"
     path = "/draft-entries/bulk"
     option_names = ("journal",)
 
@@ -148,8 +170,32 @@ class Economic(Target):
         except msgspec.ValidationError as exc:
             raise row_invalid(exc) from None
 
-    #: (journalNumber, voucherNumber), read in C: this runs once per row
-    group_of = staticmethod(operator.attrgetter("journalNumber", "voucherNumber"))
+    def group_key(self, row: Mapping[str, Any]) -> str | None:
+        """"journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it."""
+        voucher = row.get("voucherNumber")
+        if voucher is None:
+            return None
+        journal = row.get("journalNumber", self.journal)
+        return f"{'' if journal is None else _plain(journal)}:{_plain(voucher)}"
+
+    def group_label(self, key: str) -> str:
+        journal, _, voucher = key.partition(":")
+        return f"voucher {voucher} (journal {journal})" if journal else f"voucher {voucher}"
+
+    def units(self, record: DraftEntry) -> int:
+        return minor_units(record.amount, record.currency)
+
+    def imbalance(self, records: Sequence[DraftEntry]) -> int:
+        """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
+        contra account; a voucher balances when what is left over sums to zero in each currency."""
+        net: dict[str, int] = {}
+        for r in records:
+            side = (r.accountNumber is not None or r.customerNumber is not None or r.supplierNumber is not None) - (
+                r.contraAccountNumber is not None
+            )
+            if side:
+                net[r.currency] = net.get(r.currency, 0) + side * minor_units(r.amount, r.currency)
+        return sum(map(abs, net.values()))
 
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encoder.encode(records)
@@ -176,12 +222,57 @@ class Economic(Target):
         out: dict[str, Totals] = {}
         for r in records:
             per = out.setdefault(str(r.journalNumber), {}).setdefault(r.currency, [0, 0, 0])
-            cents = round(r.amount * 100)
+            units = minor_units(r.amount, r.currency)
             per[0] += 1
-            per[1] += cents
-            if cents > 0:
-                per[2] += cents
+            per[1] += units
+            if units > 0:
+                per[2] += units
         return out
+
+    # --- before the first call: the vouchers of the input that the journal already holds -----------------
+    async def groups_already_there(
+        self, client: Dispatcher, keys: Callable[[], Iterator[str]]
+    ) -> AsyncIterator[tuple[str, str]]:
+        """Per journal, one count of the entries whose voucher number lies in the input's range; only when there
+        are any, the input's vouchers are asked for by `voucherNumber$in:` lists of at most 200."""
+        ranges: dict[str, list[int]] = {}
+        for key in keys():
+            journal, _, voucher = key.partition(":")
+            if journal.isdigit() and voucher.isdigit():
+                span = ranges.setdefault(journal, [int(voucher), int(voucher)])
+                span[0], span[1] = min(span[0], int(voucher)), max(span[1], int(voucher))
+        for journal, (lo, hi) in ranges.items():
+            flt = f"journalNumber$eq:{journal}$and:voucherNumber$gte:{lo}$and:voucherNumber$lte:{hi}"
+            if not int(await client.get_json("/draft-entries/count", {"filter": flt})):
+                continue
+            batch: list[str] = []
+            for key in keys():
+                j, _, voucher = key.partition(":")
+                if j == journal and voucher.isdigit():
+                    batch.append(voucher)
+                    if len(batch) == IN_LIST:
+                        async for found in self._present(client, journal, batch):
+                            yield found
+                        batch = []
+            if batch:
+                async for found in self._present(client, journal, batch):
+                    yield found
+
+    async def _present(self, client: Dispatcher, journal: str, vouchers: list[str]) -> AsyncIterator[tuple[str, str]]:
+        flt = f"journalNumber$eq:{journal}$and:voucherNumber$in:[{','.join(vouchers)}]"
+        params = {"filter": flt}
+        entries: dict[int, list[int]] = {}
+        while True:
+            page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
+            for item in page.items:
+                entries.setdefault(item.voucherNumber, []).append(item.entryNumber)
+            if not page.cursor:
+                break
+            params = {"filter": flt, "cursor": page.cursor}
+        for voucher, numbers in sorted(entries.items()):
+            shown = ", ".join(map(str, numbers[:5])) + (", …" if len(numbers) > 5 else "")
+            yield (f"{journal}:{voucher}", f"voucher {voucher} (journal {journal}) is already in the journal "
+                   f"(draft entries {shown}): not created again")
 
     # --- rollback: draft entries are deleted one by one, by the numbers the API gave ---------------------
     can_delete = True
@@ -210,13 +301,19 @@ class Economic(Target):
         if upto is not None:
             flt += f"$and:entryNumber$lte:{int(upto)}"
         params = {"filter": flt}
+        prefix = f"{int(scope)}:"
         while True:
             page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
             items = page.items
+            currencies = list(map(_currency, items))
+            exact = list(map(operator.mul, map(_amount, items), map(FACTORS.get, currencies, repeat(HUNDRED))))
+            units = list(map(int, exact))
             yield Listed(
                 list(map(_entry_number, items)),
-                list(map(_currency, items)),
-                list(map(round, map(operator.mul, map(_amount, items), repeat(100.0)))),
+                currencies,
+                units,
+                list(map(prefix.__add__, map(str, map(_voucher, items)))),
+                sum(map(operator.ne, exact, units)),
             )
             if not page.cursor:
                 return

@@ -13,6 +13,7 @@ import json
 import time
 import urllib.parse
 from collections.abc import Hashable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from ..dispatch import Dispatcher
     from ..ledger import Ledger
 
-MASK = "***"
 _TYPES: dict[str, Any] = {
     "int": int,
     "float": float,
@@ -269,6 +269,9 @@ class HaloPSA(Target):
     # --- per row ---------------------------------------------------------------------------------------
     def validate(self, row: dict[str, Any]) -> Any:
         kind = self.current
+        for name, value in row.items():
+            if type(value) is Decimal:  # a JSON number with a fraction, read exactly; no HaloPSA field is money
+                row[name] = float(value)
         for name in kind.nested:
             if isinstance(row.get(name), str):  # JSON text in a CSV cell
                 try:
@@ -286,23 +289,14 @@ class HaloPSA(Target):
                 record.id = found  # type: ignore[attr-defined]  # an update of the record that matches
         return record
 
-    def group_of(self, record: Any) -> Hashable:
-        return None
-
     #: two rows updating one record in different calls: the later row must win, as in the file
     ordered = True
 
     def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
         return {(self.current.name, r.id) for r in records if getattr(r, "id", None) is not None}
 
-    def show(self, row: Mapping[str, Any] | Any) -> str:
-        if isinstance(row, str):
-            return row
-        data = dict(row) if isinstance(row, Mapping) else msgspec.to_builtins(row)
-        for name in self.current.secrets:
-            if data.get(name) is not None:
-                data[name] = MASK
-        return msgspec.json.encode(data).decode()
+    def secret_fields(self, file_idx: int) -> frozenset[str]:
+        return frozenset(self._file(file_idx).secrets)
 
     # --- per call ----------------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:

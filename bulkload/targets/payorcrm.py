@@ -8,26 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 
 from ..errors import APIError, ConfigError
+from ..money import decimals
 from ..sources import BadRow
-from .base import RowInvalid, Target, Totals, errors_by_index, iso_date, row_invalid
+from .base import RowInvalid, Target, Totals, errors_by_index, row_invalid
 
 if TYPE_CHECKING:
     from ..sources import Source
-
-#: ISO 4217 currencies whose minor unit is not a hundredth; every other currency has 2 decimals
-DECIMALS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
-                     "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
-
 
 class Customer(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     emailaddress1: str
@@ -92,30 +85,23 @@ _decoders = {kind: msgspec.json.Decoder(list[cls]).decode for kind, cls in _KIND
 
 
 def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
-    """An amount as an integer of the currency's minor unit, exactly, or RowInvalid."""
-    decimals = DECIMALS.get((currency or "").upper(), 2)
+    """An amount (read by the engine as a Decimal, or a JSON integer) as an integer of the currency's minor
+    unit, exactly, or RowInvalid."""
+    digits = decimals(currency)
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(value) if isinstance(value, int | Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
         raise RowInvalid(field, f"not a number: {value!r}") from None
     if not amount.is_finite():
         raise RowInvalid(field, f"not a number: {value!r}")
     if unit == "major":
-        amount = amount.scaleb(decimals)
+        amount = amount.scaleb(digits)
     if amount != amount.to_integral_value():
         what = f"{value} {currency or ''}".strip()
         if unit == "major":
-            raise RowInvalid(field, f"{what} has more than {decimals} decimals: cannot convert to minor units exactly")
+            raise RowInvalid(field, f"{what} has more than {digits} decimals: cannot convert to minor units exactly")
         raise RowInvalid(field, f"{what} is not a whole number of minor units (is the input in major units?)")
     return int(amount)
-
-
-def _iso(value: str, field: str) -> str:
-    """The API's date fields take dates: a date-time is cut to its date."""
-    try:
-        return iso_date(value)[:10]
-    except ValueError:
-        raise RowInvalid(field, f"not a valid date: {value!r} (use YYYY-MM-DD)") from None
 
 
 class PayorCRM(Target):
@@ -130,6 +116,8 @@ class PayorCRM(Target):
     reconcile_by = "responses"
     option_names = ("kind", "customers", "invoices", "amount_unit", "require_customers")
     fields: ClassVar[frozenset[str]] = frozenset(Invoice.__struct_fields__) | frozenset(Customer.__struct_fields__)
+    number_fields = frozenset({"invoiceAmount", "localAmount"})
+    date_fields = frozenset(_DATES)
 
     def __init__(self, file_kinds: Sequence[str], amount_unit: str = "minor", require_customers: bool = False) -> None:
         if not file_kinds or any(k not in _KINDS for k in file_kinds):
@@ -230,9 +218,9 @@ class PayorCRM(Target):
         for field in ("invoiceAmount", "localAmount"):
             if field in row:
                 row[field] = minor_units(row[field], currency, self.amount_unit, field)
-        for field in _DATES:
+        for field in _DATES:  # the API's date fields take dates: a date-time is cut to its date
             if isinstance(row.get(field), str):
-                row[field] = _iso(row[field], field)
+                row[field] = row[field][:10]
         for field in ("billAddr", "shipAddr"):
             if isinstance(row.get(field), str):  # a CSV cell holding JSON
                 try:
@@ -255,8 +243,19 @@ class PayorCRM(Target):
         except msgspec.ValidationError as exc:
             raise row_invalid(exc) from None
 
-    def group_of(self, record: Any) -> Hashable:
-        return None
+    def numbers_of(self, file_idx: int) -> frozenset[str]:
+        return self.number_fields if self.file_kinds[file_idx] == "invoices" else frozenset()
+
+    def dates_of(self, file_idx: int) -> frozenset[str]:
+        return self.date_fields if self.file_kinds[file_idx] == "invoices" else frozenset()
+
+    def group_key(self, row: Mapping[str, Any]) -> str | None:
+        """An invoice by its number, a customer by its customerno: what a later load must not upload again."""
+        number = row.get("invoiceNumber" if self.kind == "invoices" else "customerno")
+        return None if number is None else f"{self.kind[:-1]} {str(number).strip()}"
+
+    def group_label(self, key: str) -> str:
+        return key
 
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encode(records)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -19,7 +19,7 @@ import msgspec
 from ..errors import APIError, ConfigError
 from ..side_by_side import side_by_side
 from ..sources import BadRow
-from .base import Call, RowInvalid, RowsRefused, Target, Totals, iso_date, row_invalid
+from .base import Call, RowInvalid, RowsRefused, Target, Totals, row_invalid
 
 if TYPE_CHECKING:
     from ..chunking import Chunk
@@ -31,13 +31,6 @@ _BOOKKEEPING = "/flow/api/Integrations/Bookkeeping"
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 #: cases whose costs are kept while a run goes on (each is read once)
 COST_CACHE = 10_000
-
-
-def _iso(value: str, field: str) -> str:
-    try:
-        return iso_date(value)
-    except ValueError:
-        raise ValueError(f"not a valid date: {value!r} (use YYYY-MM-DD) - at `$.{field}`") from None
 
 
 def _hundredths(amount: Decimal, field: str) -> None:
@@ -58,8 +51,6 @@ class EntryRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
     def __post_init__(self) -> None:
         _hundredths(self.amount, "amount")
-        if self.entryDate is not None:
-            self.entryDate = _iso(self.entryDate, "entryDate")
 
 
 class CostRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -126,6 +117,8 @@ class VismaCore(Target):
     default_base_url = ""
     credential_env = ("VISMA_CORE_TOKEN",)
     fields: ClassVar[frozenset[str]] = frozenset(EntryRow.__struct_fields__)
+    number_fields = frozenset({"amount"})
+    date_fields = frozenset({"entryDate"})
     group_name = "order"
     scope_name = "kind"
     one_group_per_call = True
@@ -143,6 +136,8 @@ class VismaCore(Target):
         self._cost_locks: dict[tuple[int, str], anyio.Lock] = {}
         if kind == "costs":
             self.fields = frozenset(CostRow.__struct_fields__)  # type: ignore[misc]
+            self.number_fields = frozenset({"Amount"})  # type: ignore[misc]
+            self.date_fields = frozenset()  # type: ignore[misc]
             self.group_name = "cost"  # type: ignore[misc]
 
     @classmethod
@@ -215,11 +210,18 @@ class VismaCore(Target):
             return Definition(IsDraft=True, MergeOrderLinesToOneEntry=True)
         return self.definitions.get(cost_type) or Definition(error="not looked up")
 
-    def group_of(self, record: Any) -> Hashable:
-        merged = self.kind == "entries" and record.orderId is not None
-        if merged and self._definition(record.accountingCostType).MergeOrderLinesToOneEntry:
-            return (record.caseId, record.orderId)
-        return None  # one entry a line
+    def group_key(self, row: Mapping[str, Any]) -> str | None:
+        """An order merged into one entry (MergeOrderLinesToOneEntry): its lines load whole or not at all."""
+        order, case, cost_type = row.get("orderId"), row.get("caseId"), row.get("accountingCostType")
+        if self.kind != "entries" or order is None or case is None:
+            return None
+        if isinstance(cost_type, str) and not self._definition(cost_type.strip()).MergeOrderLinesToOneEntry:
+            return None  # one entry a line
+        return f"{str(case).strip()}/{str(order).strip()}"
+
+    def group_label(self, key: str) -> str:
+        case, _, order = key.partition("/")
+        return f"order {order} of case {case}"
 
     # --- per call -------------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:

@@ -1,0 +1,194 @@
+"""Whole-file decisions, made once per file from every row, before anything is sent.
+
+A file's encoding, decimal mark and date order are properties of the file, not of a cell: one pass over the
+whole file decides them (or the user's `--encoding`, `--decimal`, `--date-format`), and a file that cannot be
+read one way is refused (exit 2, nothing sent) with a message that says what to give. The same pass records
+every group key (e-conomic: journal and voucher) in the ledger, which tells whether a group's lines are
+together in the file (general-ledger exports sorted by account are not: such a file is regrouped before it is
+planned, or refused with `--no-regroup`) and lets an earlier load's groups be recognised.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from itertools import islice
+from typing import NamedTuple
+
+import msgspec
+
+from .dates import DateEvidence
+from .errors import ConfigError, SourceError
+from .ledger import FILE_GROUPS
+from .numbers import NumberEvidence
+from .regroup import keyed
+from .sources import BadRow, Source, encoding_label
+from .targets.base import Target
+
+#: group keys written to SQLite per statement
+_BATCH = 10_000
+
+_UPSERT = (
+    "INSERT INTO file_groups (key, file_idx, line) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+    "dup = dup + 1, last_file = excluded.file_idx, last_line = excluded.line"
+)
+
+
+class FileProfile(msgspec.Struct, kw_only=True, frozen=True):
+    """What one input file was found to be; stored with the run, so that a resume reads it the same way."""
+
+    path: str
+    encoding: str
+    delimiter: str | None = None
+    #: Excel's `sep=X` first line was found (and honoured)
+    sep_line: bool = False
+    #: "." or ","; and the line that showed it (or "given", or "" when nothing in the file needed it)
+    decimal: str = "."
+    decimal_evidence: str = ""
+    #: "dmy", "mdy" or a strptime format; and the line that showed it
+    date_format: str = "dmy"
+    date_evidence: str = ""
+    #: every group's lines are together; when not, the file is regrouped before planning
+    grouped: bool = True
+    #: the first group found apart, e.g. "voucher 20001 (journal 1): lines 2 and 302"
+    apart: str = ""
+    rows: int = 0
+    groups: int = 0
+
+
+class Given(NamedTuple):
+    """What the user said about the files (None: decide from the file)."""
+
+    decimal: str | None = None
+    date_format: str | None = None
+    no_regroup: bool = False
+
+
+def inspect(sources: Sequence[Source], target: Target, given: Given, db: sqlite3.Connection) -> list[FileProfile]:
+    """Read every file once and decide; the group keys go to `db`'s `file_groups`. Raises ConfigError for a file
+    that cannot be read one way (nothing has been sent then)."""
+    db.execute(FILE_GROUPS)
+    return [_inspect(i, source, target, given, db) for i, source in enumerate(sources)]
+
+
+def _inspect(file_idx: int, source: Source, target: Target, given: Given, db: sqlite3.Connection) -> FileProfile:
+    target.begin_file(file_idx)
+    numbers, dates = NumberEvidence(), DateEvidence()
+    number_fields, date_fields = tuple(target.numbers_of(file_idx)), tuple(target.dates_of(file_idx))
+    key_of = target.group_key
+    batch: list[tuple[str, int, int]] = []
+    previous: str | None = None
+    rows = 0
+    broken: SourceError | None = None
+    add_number, add_date = numbers.add, dates.add
+    try:
+        for key, item in keyed(source, key_of):
+            rows += 1
+            if type(item) is BadRow:
+                if item.kind:
+                    raise _refusal(source, item)
+            else:
+                line, row = item  # type: ignore[misc]
+                for field in number_fields:
+                    value = row.get(field)
+                    if type(value) is str:
+                        add_number(value, line, field)
+                for field in date_fields:
+                    value = row.get(field)
+                    if type(value) is str:
+                        add_date(value, line, field)
+            if key is not None and key != previous:
+                batch.append((key, file_idx, item.line_no if type(item) is BadRow else line))
+                if len(batch) >= _BATCH:
+                    db.executemany(_UPSERT, batch)
+                    batch.clear()
+            previous = key
+    except SourceError as exc:
+        broken = exc  # the planner stops at the same place; what comes before it can still load
+    db.executemany(_UPSERT, batch)
+    path = str(source.path)
+    decimal = numbers.decide(given.decimal, path)
+    date_format = dates.decide(given.date_format, path)
+    apart = _apart(db, file_idx, target)
+    if apart and given.no_regroup:
+        raise ConfigError(
+            f"{path}: the lines of {apart} are not together: exports sorted by account look like this. "
+            "bulkload regroups such files by itself; --no-regroup was given, so nothing was sent"
+        )
+    if apart and broken is not None:
+        raise ConfigError(f"{path}: the file must be read whole to bring the lines of {apart} together, "
+                          f"but {broken}; nothing was sent")
+    (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
+    return FileProfile(
+        path=path, encoding=source.encoding, delimiter=source.delimiter,
+        sep_line=source.sep_line if source.fmt == "csv" else False,
+        decimal=decimal.decimal, decimal_evidence=decimal.reason,
+        date_format=date_format.spec, date_evidence=date_format.reason,
+        grouped=not apart, apart=apart, rows=rows, groups=groups,
+    )
+
+
+def _apart(db: sqlite3.Connection, file_idx: int, target: Target) -> str:
+    """The first group of the file whose lines are not together ("" when there is none); a group with lines
+    in two files is refused: a group travels in one call, and each file is planned on its own."""
+    across = db.execute(
+        "SELECT key, file_idx, line, last_line FROM file_groups WHERE last_file = ? AND file_idx != ? LIMIT 1",
+        (file_idx, file_idx),
+    ).fetchone()
+    if across is not None:
+        key, first_file, line, last_line = across
+        raise ConfigError(
+            f"{target.group_label(key)} has lines in two files (file {first_file + 1} line {line}, file "
+            f"{file_idx + 1} line {last_line}): a {target.group_name}'s lines must be in one file; nothing was sent"
+        )
+    apart = db.execute(
+        "SELECT key, line, last_line FROM file_groups WHERE file_idx = ? AND dup > 0 ORDER BY line LIMIT 1",
+        (file_idx,),
+    ).fetchone()
+    return "" if apart is None else f"{target.group_label(apart[0])} (lines {apart[1]} and {apart[2]})"
+
+
+# --- a file that is not in its encoding: refused, with the encoding it most likely is ---------------------
+
+#: bytes read to guess another encoding
+_SAMPLE = 1 << 20
+
+
+def _refusal(source: Source, bad: BadRow) -> ConfigError:
+    if bad.kind != "encoding":
+        return ConfigError(f"{source.path}: line {bad.line_no}: {bad.reason}; nothing was sent")
+    label = encoding_label(source.encoding)
+    line = _line_bytes(source, bad.line_no)
+    guess = guess_encoding(line)
+    message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
+    if guess and guess != source.encoding:
+        preview = line.decode(guess).strip()[:80]
+        message += (f". The file looks like {_NAMES.get(guess, guess)}: read that way, line {bad.line_no} says "
+                    f"{preview!r}. Give --encoding {guess} (or the file's real encoding)")
+    else:
+        message += ". Give --encoding with the file's encoding"
+    return ConfigError(message + "; nothing was sent")
+
+
+_NAMES = {"cp1252": "Windows-1252 (Excel on Windows)", "latin-1": "Latin-1 (ISO 8859-1)",
+          "utf-16-le": "UTF-16 without a BOM", "utf-16-be": "UTF-16 without a BOM"}
+
+
+def _line_bytes(source: Source, line_no: int) -> bytes:
+    """The bytes of one physical line (after any gzip), for guessing and showing its encoding."""
+    with source._binary() as f:  # noqa: SLF001 - the one reader of raw bytes outside Source
+        return next(islice(f, line_no - 1, line_no), b"")[:_SAMPLE]
+
+
+def guess_encoding(data: bytes) -> str | None:
+    """The likelier encoding of bytes that are not UTF-8: UTF-16 when every other byte is NUL, else
+    Windows-1252 when it decodes, else Latin-1 (which decodes anything)."""
+    if not data:
+        return None
+    if data.count(0) * 3 >= len(data):
+        return "utf-16-le" if data[1::2].count(0) > data[::2].count(0) else "utf-16-be"
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "cp1252"

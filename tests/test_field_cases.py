@@ -1,0 +1,331 @@
+"""The field cases (tests/cases/, from shared/cases/): files finance teams really produce, each loaded into the
+e-conomic sandbox with the correct outcome asserted at the sandbox: what the journal holds, to the cent and the
+character. Each stands for a kind of fault: a voucher half loaded, a number read the wrong way, a file read in
+the wrong encoding, a corrected file loaded twice, an amount changed on its way."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import msgspec
+import pytest
+from conftest import CREDS
+
+from bulkload import Job, load, reconcile
+from bulkload.cli import main
+from bulkload.errors import ConfigError
+from bulkload.sandbox import SandboxOptions, running
+
+CASES = Path(__file__).parent / "cases"
+HEADERS = {"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
+           "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+
+
+class Stored(msgspec.Struct):
+    entryNumber: int
+    voucherNumber: int
+    amount: Decimal
+    currency: str
+    date: str
+    accountNumber: int | None = None
+    text: str | None = None
+
+
+class Page(msgspec.Struct):
+    items: list[Stored]
+    cursor: str | None = None
+
+
+async def journal(url: str, number: int = 1) -> list[Stored]:
+    """What the sandbox holds in a journal, read with exact decimals, independently of bulkload."""
+    out: list[Stored] = []
+    params = {"filter": f"journalNumber$eq:{number}"}
+    async with aiohttp.ClientSession(headers=HEADERS) as s:
+        while True:
+            async with s.get(url + "/draft-entries", params=params) as r:
+                assert r.status == 200
+                page = msgspec.json.decode(await r.read(), type=Page)
+            out += page.items
+            if page.cursor is None:
+                return out
+            params = {**params, "cursor": page.cursor}
+
+
+async def requests_seen(url: str) -> int:
+    async with aiohttp.ClientSession() as s, s.get(url.split("/journalsapi")[0] + "/_sandbox/stats") as r:
+        return int((await r.json())["requests"])
+
+
+def vouchers(entries: list[Stored]) -> dict[int, list[Stored]]:
+    out: dict[int, list[Stored]] = defaultdict(list)
+    for e in entries:
+        out[e.voucherNumber].append(e)
+    return dict(out)
+
+
+def case(tmp_path: Path, name: str) -> Path:
+    """A copy of a case file in the test's own folder (ledgers and rejects files go beside it)."""
+    folder, file = name.split("/")
+    target = tmp_path / folder / file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(CASES / folder / file, target)
+    return target
+
+
+def job(data: Path, url: str, **kw: Any) -> Job:
+    return Job(target="economic", files=[str(data)], base_url=url, report=str(data.with_suffix(".report.json")),
+               **kw)
+
+
+def read_csv(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
+    with open(path, newline="", encoding=encoding) as fh:
+        delimiter = ";" if ";" in fh.readline() else ","
+        fh.seek(0)
+        return list(csv.DictReader(fh, delimiter=delimiter))
+
+
+# --- 01: a voucher loads whole or not at all ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_01_a_voucher_with_a_refused_line_is_not_loaded_at_all(tmp_path: Path) -> None:
+    data = case(tmp_path, "01-voucher-split/entries.csv")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url), env=CREDS)
+            stored = await journal(url)
+    # 5002 has a line the API refuses (account 9999), 5004 a line refused here (30 February): neither is in the
+    # journal with its other line; 5001 and 5003 are, whole
+    by_voucher = vouchers(stored)
+    assert sorted(by_voucher) == [5001, 5003]
+    assert all(len(lines) == 2 and sum(e.amount for e in lines) == 0 for lines in by_voucher.values())
+    assert sum(e.amount for e in stored) == 0
+    assert (report["loaded"], report["rejected"], report["rejected_groups"]) == (4, 4, 2)
+    assert report["exit_code"] == 1 and report["reconcile"]["ok"]
+    rejects = {int(r["line"]): r for r in read_csv(Path(report["rejects_file"]))}
+    assert sorted(rejects) == [4, 5, 8, 9]
+    assert rejects[5]["reason"].startswith("JournalEntryAccountNotFound")
+    assert rejects[4]["reason"].startswith("voucher 5002 (journal 1) rejected: line 5 accountNumber: "
+                                           "JournalEntryAccountNotFound")
+    assert rejects[8]["field"] == "date" and "2026-02-30" in rejects[8]["reason"]
+    assert rejects[9]["reason"].startswith("voucher 5004 (journal 1) rejected: line 8 date: ")
+    # the rejects file holds the input's own columns, as written, so it can be fixed and loaded as it is
+    assert rejects[5]["accountNumber"] == "9999" and rejects[8]["date"] == "2026-02-30"
+
+
+@pytest.mark.slow
+async def test_01_opaque_refusals_split_only_between_vouchers(tmp_path: Path) -> None:
+    data = case(tmp_path, "01-voucher-split/entries.csv")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions(opaque_errors=True)) as url:
+            report = await load(job(data, url), env=CREDS)
+            stored = await journal(url)
+    assert sorted(vouchers(stored)) == [5001, 5003] and sum(e.amount for e in stored) == 0
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(Path(report["rejects_file"]))}
+    # the API did not say which line: the voucher is refused as a whole, both lines with the API's reason
+    assert rejects[4] == rejects[5] and rejects[4].startswith("voucher 5002 (journal 1) refused by the API: "
+                                                              "JournalEntryAccountNotFound")
+
+
+@pytest.mark.slow
+async def test_01_a_file_sorted_by_account_is_regrouped_and_loads_whole_vouchers(tmp_path: Path) -> None:
+    data = case(tmp_path, "01-voucher-split/gl-sorted-by-account.csv")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url, batch_size=100), env=CREDS)
+            stored = await journal(url)
+    by_voucher = vouchers(stored)
+    assert len(by_voucher) == 300 and len(stored) == 600
+    assert all(len(lines) == 2 and sum(e.amount for e in lines) == 0 for lines in by_voucher.values())
+    assert report["exit_code"] == 0 and report["loaded"] == 600 and report["reconcile"]["ok"]
+    (profile,) = report["inputs"]
+    assert profile["grouped"] is False and "voucher 20001 (journal 1)" in profile["apart"]
+    assert report["groups"]["unbalanced"] == 0
+
+
+@pytest.mark.slow
+async def test_01_no_regroup_refuses_before_anything_is_sent_and_leaves_nothing_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    data = case(tmp_path, "01-voucher-split/gl-sorted-by-account.csv")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            code = await anyio.to_thread.run_sync(
+                main, ["load", "economic", str(data), "--base-url", url, "--no-regroup", "--no-progress"]
+            )
+            assert code == 2
+            err = capsys.readouterr().err
+            assert "voucher 20001 (journal 1)" in err and "--no-regroup" in err and "nothing was sent" in err
+            assert await requests_seen(url) == 0
+            # no ledger left behind and no load recorded: the same command without the flag just runs
+            assert not Path(f"{data}.ledger.sqlite").exists()
+            assert await anyio.to_thread.run_sync(
+                main, ["load", "economic", str(data), "--base-url", url, "--no-progress"]
+            ) == 0
+
+
+# --- 02: a number means one thing in a whole file ---------------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_02_decimal_comma_is_read_from_the_whole_file(tmp_path: Path) -> None:
+    data = case(tmp_path, "02-decimal-comma/entries.csv")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url), env=CREDS)
+            stored = await journal(url)
+    assert report["exit_code"] == 0, report
+    amounts = {(e.voucherNumber, e.accountNumber): e.amount for e in stored}
+    assert amounts == {
+        (6001, 1010): Decimal("1500"), (6001, 5600): Decimal("-1500"),
+        (6002, 1010): Decimal("1234.56"), (6002, 5600): Decimal("-1234.56"),
+        (6003, 1010): Decimal("250.00"), (6003, 5600): Decimal("-250.00"),
+        (6004, 1010): Decimal("12000"), (6004, 5600): Decimal("-12000"),
+    }
+    assert {e.date[:10] for e in stored} == {"2026-10-31"}
+    (profile,) = report["inputs"]
+    assert profile["decimal"] == "," and profile["delimiter"] == ";"
+
+
+@pytest.mark.slow
+async def test_02_a_file_whose_numbers_could_mean_two_things_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "ambiguous.csv"
+    text = (CASES / "02-decimal-comma" / "entries.csv").read_text(encoding="utf-8").splitlines()
+    data.write_text("\n".join([text[0], *text[1:3], *text[7:9]]) + "\n", encoding="utf-8")  # 1.500 and 12.000
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError, match=r"line 2: amount '1\.500' could be 1\.5 or 1500.*--decimal"):
+                await load(job(data, url), env=CREDS)
+            assert await requests_seen(url) == 0
+            report = await load(job(data, url, decimal=","), env=CREDS)
+            assert report["exit_code"] == 0
+            assert sorted(abs(e.amount) for e in await journal(url)) == [1500, 1500, 12000, 12000]
+
+
+# --- 04: a file's encoding is decided for the file --------------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_04_a_windows_1252_file_is_refused_with_the_likely_encoding_then_read_with_it(tmp_path: Path) -> None:
+    data = case(tmp_path, "04-cp1252/entries.csv")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(data, url), env=CREDS)
+            assert "line 4 is not valid UTF-8" in str(refused.value)
+            assert "Windows-1252" in str(refused.value) and "--encoding cp1252" in str(refused.value)
+            assert "Kørsel Århus" in str(refused.value)  # what the line says read that way
+            assert await requests_seen(url) == 0
+            report = await load(job(data, url, encoding="cp1252"), env=CREDS)
+            stored = await journal(url)
+    assert report["exit_code"] == 0 and report["loaded"] == 6
+    assert {e.text for e in stored} == {"Husleje oktober", "Bank", "Kørsel Århus", "Kontorartikler"}
+
+
+# --- 05: a corrected file loaded again creates only what is new ------------------------------------------
+
+
+@pytest.mark.slow
+async def test_05_loading_the_fixed_file_again_creates_nothing_twice(tmp_path: Path) -> None:
+    first = case(tmp_path, "05-reload-after-fix/november.csv")
+    fixed = case(tmp_path, "05-reload-after-fix/november-fixed.csv")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            one = await load(job(first, url), env=CREDS)
+            assert (one["loaded"], one["rejected"]) == (4, 2)  # voucher 9003 whole, not its good line alone
+            two = await load(job(fixed, url), env=CREDS)
+            stored = await journal(url)
+    assert two["exit_code"] == 0 and (two["loaded"], two["skipped"], two["skipped_groups"]) == (2, 4, 2)
+    assert str(one["ledger"]) in " ".join(two["groups"]["skipped_reasons"])
+    by_voucher = vouchers(stored)
+    assert len(stored) == 6 and sorted(by_voucher) == [9001, 9002, 9003]
+    assert all(len(lines) == 2 and sum(e.amount for e in lines) == 0 for lines in by_voucher.values())
+    assert two["reconcile"]["ok"]
+
+
+@pytest.mark.slow
+async def test_05_the_rejects_file_fixed_in_place_loads_as_it_is(tmp_path: Path) -> None:
+    first = case(tmp_path, "05-reload-after-fix/november.csv")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            one = await load(job(first, url), env=CREDS)
+            rejects = Path(one["rejects_file"])
+            fixed = tmp_path / "fixed-rejects.csv"
+            fixed.write_text(rejects.read_text(encoding="utf-8").replace(",9999,", ",5600,"), encoding="utf-8")
+            two = await load(job(fixed, url), env=CREDS)
+            stored = await journal(url)
+    assert (two["exit_code"], two["loaded"], two["rejected"]) == (0, 2, 0)
+    assert len(stored) == 6 and sorted(vouchers(stored)) == [9001, 9002, 9003]
+    success = read_csv(Path(two["success_file"]))
+    assert [(r["line"], r["entryNumber"]) for r in success] == [("2", "5"), ("3", "6")]
+
+
+@pytest.mark.slow
+async def test_05_the_journal_itself_is_asked_when_no_record_of_the_earlier_load_is_at_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = case(tmp_path, "05-reload-after-fix/november.csv")
+    fixed = case(tmp_path, "05-reload-after-fix/november-fixed.csv")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            await load(job(first, url), env=CREDS)
+            monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))  # no record of that load
+            two = await load(job(fixed, url), env=CREDS)
+            stored = await journal(url)
+    assert (two["loaded"], two["skipped"]) == (2, 4)
+    assert any("is already in the journal" in r for r in two["groups"]["skipped_reasons"])
+    assert len(stored) == 6 and sorted(vouchers(stored)) == [9001, 9002, 9003]
+
+
+# --- 08: money is exact from the file to the API and back -------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_08_large_amounts_arrive_to_the_cent_and_scientific_notation_is_refused(tmp_path: Path) -> None:
+    data = case(tmp_path, "08-float-amounts/entries.csv")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url), env=CREDS)
+            stored = await journal(url)
+    assert sorted(e.amount for e in stored) == [
+        Decimal("-1234567890123456.78"), Decimal("-99999999999999.99"),
+        Decimal("99999999999999.99"), Decimal("1234567890123456.78"),
+    ]
+    assert sorted(vouchers(stored)) == [9301, 9302]  # 9303 is refused whole: one of its amounts was 1.5E+3
+    rejects = {int(r["line"]): r for r in read_csv(Path(report["rejects_file"]))}
+    assert sorted(rejects) == [6, 7] and "scientific notation" in rejects[6]["reason"]
+    assert rejects[7]["reason"].startswith("voucher 9303 (journal 1) rejected: line 6 amount: scientific notation")
+    idr = report["reconcile"]["expected_totals"]["per_scope"]["1"]["IDR"]
+    assert idr == {"rows": 4, "amount": "0.00", "debit": "1334567890123456.77"}
+    assert report["reconcile"]["ok"] and report["exit_code"] == 1
+
+
+@pytest.mark.slow
+async def test_08_reconciliation_sees_a_changed_cent_and_names_the_voucher(tmp_path: Path) -> None:
+    data = case(tmp_path, "08-float-amounts/entries.csv")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url), env=CREDS)
+            (victim,) = [e for e in await journal(url) if e.amount == Decimal("99999999999999.99")]
+            async with aiohttp.ClientSession(headers=HEADERS) as s:
+                async with s.get(f"{url}/draft-entries/{victim.entryNumber}") as r:
+                    entry = msgspec.json.decode(await r.read())
+                body = msgspec.json.Encoder(decimal_format="number").encode(
+                    [{**entry, "amount": Decimal("99999999999999.98")}]
+                )
+                async with s.put(f"{url}/draft-entries/bulk", data=body,
+                                 headers={"Content-Type": "application/json"}) as r:
+                    assert r.status == 200, await r.text()
+            again = await reconcile(report["ledger"], env=CREDS)
+    rec = again["reconcile"]
+    assert again["exit_code"] == 3 and not rec["ok"]
+    assert [g["group"] for g in rec["groups_differing"]] == ["voucher 9301 (journal 1)"]
