@@ -32,6 +32,7 @@ SCENARIOS: dict[str, Run] = {
     "4": scenarios.inside_limits,
     "5": scenarios.memory,
     "7": scenarios.scaling,
+    "8": scenarios.decisions,
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import json
 import math
 import subprocess
@@ -20,6 +21,9 @@ import aiohttp
 
 from benchmarks.bench_halopsa import halopsa_files
 from benchmarks.common import ENV, Sandbox, best, bulkload, data_file, measure, sandbox
+from bulkload.chunking import Reading
+from bulkload.dates import DateFormat
+from bulkload.numbers import NumberFormat
 from bulkload.sources import Source
 from bulkload.targets.base import RowInvalid
 from bulkload.targets.economic import Economic
@@ -69,13 +73,17 @@ def pct(x: float) -> str:
 
 
 def read_validate(path: Path) -> float:
-    """Rows per second of reading and validating only, in this process: the ceiling."""
-    validate = Economic().validate
+    """Rows per second of reading and validating only (numbers and dates read as the planner reads them), in this
+    process: the ceiling."""
+    target = Economic()
+    convert = Reading(NumberFormat(), DateFormat(), target.number_fields, target.date_fields).convert
+    validate = target.validate
     started = time.perf_counter()
     n = 0
     for item in Source(path):
         n += 1
         with contextlib.suppress(RowInvalid, TypeError):
+            convert(item[1])  # type: ignore[arg-type]
             validate(item[1])  # type: ignore[arg-type]
     return rate(n, time.perf_counter() - started)
 
@@ -338,4 +346,53 @@ def scaling(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
                      all(m >= 0.8 * min(c / latency_s * 500, limit * 500) for c, m in zip(levels, measured))))
     sc.chart = {"levels": levels, "rows_s": measured, "limit": limit * 500, "latency_s": latency_s}
     sc.key["scaling c=32 rows/s"] = measured[-1]
+    return sc
+
+
+# --- 8: the whole-file decisions and regrouping ----------------------------------------------------------
+
+def sorted_by_account(path: Path) -> Path:
+    """The same rows as a general-ledger export writes them: sorted by account, so a voucher's lines are apart."""
+    out = path.with_name(path.name.replace(".csv", "-by-account.csv"))
+    if not out.exists():
+        with open(path, newline="", encoding="utf-8") as fh:
+            header, *rows = list(csv.reader(fh))
+        account = header.index("accountNumber")
+        rows.sort(key=lambda r: r[account])  # stable: a voucher's lines on one account keep their order
+        draft = out.with_name(out.name + ".part")
+        with open(draft, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([header, *rows])
+        draft.replace(out)
+    return out
+
+
+def decisions(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
+    """What deciding a file's encoding, decimal mark, date order and grouping from the whole file costs: a dry run
+    (read, decide, validate, chunk: the planning alone) of the usual file and of the same rows sorted by account,
+    and the whole load of the usual file against the sandbox."""
+    path = data_file("economic", scale.rows)
+    by_account = sorted_by_account(path)
+    sc = Scenario(f"8. Whole-file decisions and regrouping — e-conomic, {scale.rows:,} rows",
+                  ["", "wall", "CPU", "peak RSS", "would load / loaded", "rejected"])
+    plan = best([bulkload(workdir, f"plan{i}", "economic", str(path), "--dry-run", tree=tree)
+                 for i in range(scale.repeats)])
+    apart = best([bulkload(workdir, f"apart{i}", "economic", str(by_account), "--dry-run", tree=tree)
+                  for i in range(scale.repeats)])
+    loads = []
+    for i in range(scale.repeats):
+        with sandbox("economic") as box:
+            loads.append(load_economic(workdir, f"decided{i}", path, box, tree=tree))
+    load = best(loads)
+    for label, r, n in [("dry run (planning only), voucher order", plan, plan.get("would_load")),
+                        ("dry run, the same rows sorted by account", apart, apart.get("would_load")),
+                        ("whole load against the sandbox, voucher order", load, load.get("loaded"))]:
+        sc.rows.append([label, f"{r['wall_s']:.1f} s", f"{r['cpu_s']:.1f} s", f"{r['peak_rss_mb']:.0f} MB",
+                        f"{n or 0:,}", f"{r.get('rejected', 0):,}"])
+    sc.notes.append(f"best of {scale.repeats}; load phase of the whole load {load.get('load_s', 0):.1f} s")
+    sc.key = {"decisions: dry run s": plan["wall_s"], "decisions: dry run peak MB": plan["peak_rss_mb"],
+              "decisions: sorted dry run s": apart["wall_s"], "decisions: sorted dry run peak MB": apart["peak_rss_mb"],
+              "decisions: sorted dry run rows rejected": float(apart.get("rejected", 0)),
+              "decisions: whole load s": load["wall_s"], "decisions: whole load peak MB": load["peak_rss_mb"]}
+    sc.goals.append(("every row of the file sorted by account would load, in whole vouchers",
+                     apart.get("would_load") == scale.rows and not apart.get("rejected")))
     return sc

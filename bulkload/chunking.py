@@ -278,7 +278,9 @@ class Planner:
         yield Chunk(self.seq, file_idx, lines, body, records=records, groups=[self._info(p) for p in parts])
 
     def _info(self, group: _Group) -> GroupInfo:
+        if type(self.target).units is Target.units:  # no amounts to total
+            return GroupInfo(group.key or "", len(group.lines))
         units = list(map(self.target.units, group.records))
         total = sum(units)
         return GroupInfo(group.key or "", len(group.lines), total, (sum(map(abs, units)) + total) // 2,
-                         self.target.imbalance(group.records))
+                         self.target.imbalance(group.records, units))

@@ -29,19 +29,20 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 2
 #: created.loc = file index << LOC_SHIFT | source line
 LOC_SHIFT = 32
-#: what reconciliation asks of SQLite beyond the basics: its JSON functions (built in since SQLite 3.38, and
-#: enabled by most builds before), checked before a ledger is made or opened rather than after an hour of loading
-_NEEDS = "SELECT value FROM json_each('[1]')"
+#: what the ledger and the inspection ask of SQLite beyond the basics: upserts (SQLite 3.24, 2018), checked
+#: before a ledger is made or opened rather than after an hour of loading
+_NEEDS = "INSERT INTO t VALUES (1, 1) ON CONFLICT (k) DO UPDATE SET n = n + 1"
 
 
 def _check_sqlite() -> None:
     conn = sqlite3.connect(":memory:")
     try:
+        conn.execute("CREATE TABLE t (k PRIMARY KEY, n)")
         conn.execute(_NEEDS)
     except sqlite3.OperationalError:
         raise LedgerError(
-            f"this Python's SQLite {sqlite3.sqlite_version} has no JSON functions (json_each), which "
-            "reconciliation needs: use a Python whose sqlite3 has them (SQLite 3.38 or newer always does)"
+            f"this Python's SQLite {sqlite3.sqlite_version} is too old: bulkload needs SQLite 3.24 or newer "
+            "(upserts); use a Python built with a newer one"
         ) from None
     finally:
         conn.close()

@@ -32,12 +32,6 @@ def minor_units(amount: Decimal, currency: str | None) -> int:
     return int(units)
 
 
-def significant_digits(amount: Decimal) -> int:
-    """The digits an API's digit limit counts: the digits as written, leading zeros aside (1250.00 → 6,
-    0.050 → 2). bulkload sends an amount with exactly the digits it read, so this is what arrives."""
-    return len(amount.as_tuple().digits)
-
-
 def money(units: int, currency: str = "") -> str:
     """Minor units shown as an amount: 125000 DKK → "1250.00", 1500 JPY → "1500"."""
     d = decimals(currency)

@@ -147,6 +147,12 @@ class NumberEvidence:
         """Look at one cell's text. Values that are not numbers prove nothing: they are rejected later, per row."""
         if "." not in text and "," not in text:
             return
+        first = self._first
+        # once a mark is proven, a value that can at most prove it again (or read both ways) changes nothing
+        if "." in first and "," not in text and text.count(".") == 1:
+            return
+        if "," in first and "." not in text and text.count(",") == 1:
+            return
         kind = _classify(text)
         if kind is not None and kind not in self._first:
             self._first[kind] = Example(line, field, text)

@@ -68,10 +68,13 @@ def inspect(sources: Sequence[Source], target: Target, given: Given, db: sqlite3
     """Read every file once and decide; the group keys go to `db`'s `file_groups`. Raises ConfigError for a file
     that cannot be read one way (nothing has been sent then)."""
     db.execute(FILE_GROUPS)
-    return [_inspect(i, source, target, given, db) for i, source in enumerate(sources)]
+    paths = [str(s.path) for s in sources]
+    return [_inspect(i, source, target, given, db, paths) for i, source in enumerate(sources)]
 
 
-def _inspect(file_idx: int, source: Source, target: Target, given: Given, db: sqlite3.Connection) -> FileProfile:
+def _inspect(
+    file_idx: int, source: Source, target: Target, given: Given, db: sqlite3.Connection, paths: Sequence[str]
+) -> FileProfile:
     target.begin_file(file_idx)
     numbers, dates = NumberEvidence(), DateEvidence()
     number_fields, date_fields = tuple(target.numbers_of(file_idx)), tuple(target.dates_of(file_idx))
@@ -82,7 +85,8 @@ def _inspect(file_idx: int, source: Source, target: Target, given: Given, db: sq
     broken: SourceError | None = None
     add_number, add_date = numbers.add, dates.add
     try:
-        for key, item in keyed(source, key_of):
+        only = target.group_fields | target.numbers_of(file_idx) | target.dates_of(file_idx)
+        for key, item in keyed(source.rows(only), key_of):
             rows += 1
             if type(item) is BadRow:
                 if item.kind:
@@ -109,7 +113,7 @@ def _inspect(file_idx: int, source: Source, target: Target, given: Given, db: sq
     path = str(source.path)
     decimal = numbers.decide(given.decimal, path)
     date_format = dates.decide(given.date_format, path)
-    apart = _apart(db, file_idx, target)
+    apart = _apart(db, file_idx, target, paths)
     if apart and given.no_regroup:
         raise ConfigError(
             f"{path}: the lines of {apart} are not together: exports sorted by account look like this. "
@@ -128,7 +132,7 @@ def _inspect(file_idx: int, source: Source, target: Target, given: Given, db: sq
     )
 
 
-def _apart(db: sqlite3.Connection, file_idx: int, target: Target) -> str:
+def _apart(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequence[str]) -> str:
     """The first group of the file whose lines are not together ("" when there is none); a group with lines
     in two files is refused: a group travels in one call, and each file is planned on its own."""
     across = db.execute(
@@ -138,8 +142,8 @@ def _apart(db: sqlite3.Connection, file_idx: int, target: Target) -> str:
     if across is not None:
         key, first_file, line, last_line = across
         raise ConfigError(
-            f"{target.group_label(key)} has lines in two files (file {first_file + 1} line {line}, file "
-            f"{file_idx + 1} line {last_line}): a {target.group_name}'s lines must be in one file; nothing was sent"
+            f"{target.group_label(key)} has lines in two files ({paths[first_file]} line {line}, {paths[file_idx]} "
+            f"line {last_line}): a {target.group_name}'s lines must be in one file; nothing was sent"
         )
     apart = db.execute(
         "SELECT key, line, last_line FROM file_groups WHERE file_idx = ? AND dup > 0 ORDER BY line LIMIT 1",

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .ledger import RowOutcome
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
-from .sources import REJECTS_COLUMNS, Source
+from .sources import REJECTS_COLUMNS, Source, encoding_label
 
 
 def _file_name(files: Sequence[str], idx: int) -> str:
@@ -214,15 +214,51 @@ def print_summary(report: dict[str, Any], stream: TextIO | None = None) -> None:
         table.add_row("reconciled", "yes" if rec["ok"] else "NO: mismatch")
         table.add_row("expected / remote count", f"{rec['expected_count']:,} / {rec['remote_count']:,}")
     console.print(table)
+    for profile in report.get("inputs") or []:
+        console.print(f"read {profile['path']} as {_reading(profile)}")
     if report.get("stop_reason"):
         console.print(f"stopped: {report['stop_reason']}")
     if rec is not None and not rec["ok"]:
         _print_mismatch(console, rec)
+    groups = report.get("groups") or {}
+    name = groups.get("name", "group")
     if report["rejected"]:
-        console.print(f"rejected rows and reasons: {report['rejects_file']}")
+        n = report.get("rejected_groups", 0)
+        whole = f" ({_count(n, name)}, each whole)" if n else ""
+        console.print(f"rejected rows{whole} and reasons: {report['rejects_file']}")
+    if groups.get("skipped"):
+        reasons = groups.get("skipped_reasons") or [""]
+        console.print(f"skipped {report['skipped']:,} rows ({_count(groups['skipped'], name)}) an earlier load "
+                      f"created, e.g. {reasons[0]}")
+    if groups.get("unbalanced"):
+        first = groups["unbalanced_list"][0]
+        console.print(f"{_count(groups['unbalanced'], name)} loaded that do not balance in the input, e.g. "
+                      f"{first['group']}")
+    if report.get("success_written"):
+        console.print(f"loaded rows and the ids the API gave them: {report['success_file']}")
     if report["in_doubt"]:
         console.print(f"rows in doubt: {report.get('in_doubt_file')}")
     console.print(f"ledger: {report['ledger']}")
+
+
+def _count(n: int, name: str) -> str:
+    return f"{n:,} {name}" + ("" if n == 1 else "s")
+
+
+def _reading(profile: Mapping[str, Any]) -> str:
+    """How a file was read, in a line: "UTF-8, ';'-separated, decimal comma, dates day first, regrouped"."""
+    parts = [encoding_label(profile["encoding"])]
+    if profile.get("delimiter"):
+        excel = " (Excel's sep= line)" if profile.get("sep_line") else ""
+        parts.append(f"{profile['delimiter']!r}-separated{excel}")
+    if not profile.get("decimal_evidence", "").startswith("no "):  # a file of whole numbers needs no mark
+        parts.append("decimal comma" if profile["decimal"] == "," else "decimal point")
+    if not profile.get("date_evidence", "").startswith("no "):
+        parts.append({"dmy": "dates day first", "mdy": "dates month first"}.get(profile["date_format"],
+                                                                             f"dates as {profile['date_format']}"))
+    if not profile.get("grouped", True):
+        parts.append(f"regrouped: the lines of {profile['apart']} were apart")
+    return ", ".join(parts)
 
 
 def _print_mismatch(console: Console, rec: dict[str, Any]) -> None:
@@ -238,6 +274,11 @@ def _print_mismatch(console: Console, rec: dict[str, Any]) -> None:
         console.print(f"missing: id {item['id']} from {item['file']} line {item['line']}")
     if rec["missing_count"] > 10:
         console.print(f"... {rec['missing_count'] - 10:,} more missing (see the report)")
+    for item in rec.get("groups_differing", [])[:10]:
+        console.print(f"{item['group']}: expected {item['expected']}, the API holds {item['remote']}")
+    if rec.get("amounts_with_more_decimals"):
+        console.print(f"{rec['amounts_with_more_decimals']:,} amounts in the API have more decimals than their "
+                      "currency: not what was sent")
     for item in rec["duplicates"][:10]:
         console.print(f"not created by this run: id {item['id']} in {rec['scope_name']} {item['scope']}")
     if rec["duplicates_count"] > 10:

@@ -123,7 +123,7 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
         if not (job.allow_duplicate_load or target.rerunnable):
             for ledger_path in earlier_ledgers(job):
                 ledger.skip_loaded_by(ledger_path, target.group_label)
-        remember_load(job, hashes, str(ledger.path))
+        remember_load(job, hashes, str(ledger.path.absolute()))  # found again from any directory
         return await _execute(job, target, ledger, credentials, sources, progress=progress)
     finally:
         ledger.close()

@@ -22,7 +22,7 @@ import io
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from itertools import chain
@@ -164,6 +164,12 @@ class Source:
     def __iter__(self) -> Iterator[Row | BadRow]:
         return self._iter_csv() if self.fmt == "csv" else self._iter_jsonl()
 
+    def rows(self, only: Collection[str]) -> Iterator[Row | BadRow]:
+        """The same rows and bad rows as iterating the source, each row holding only the fields in `only`
+        (a row is still a row when none of them is filled). A whole-file pass that looks at a few columns is
+        then spared building every row whole."""
+        return self._iter_csv(only=frozenset(only)) if self.fmt == "csv" else self._iter_jsonl()
+
     def cells(self) -> Iterator[tuple[int, list[str] | dict[str, Any] | str]]:
         """Every record as written, for the rejects file: ``(start line, cells)`` for CSV (the header's order,
         untrimmed), ``(line, object)`` for a JSONL line that is an object, else ``(line, text)``."""
@@ -291,11 +297,12 @@ class Source:
             names.append(name)
         return tuple(names)
 
-    def _iter_csv(self, raw: bool = False) -> Iterator[Row | BadRow]:
+    def _iter_csv(self, raw: bool = False, only: frozenset[str] | None = None) -> Iterator[Row | BadRow]:
         with self._open_csv() as (reader, names, delim, lines, held, eof_line, before):
             n = len(names)
             drop = "" in names
             unnamed = UNNAMED in names
+            picked = None if only is None else tuple((k, i) for i, k in enumerate(names) if k in only or k == UNNAMED)
             skipped = 0  # lines passed over after a csv error, which reader.line_num does not count
             prev = reader.line_num + before  # the line the previous record ended on; the next starts after it
             while True:
@@ -314,6 +321,13 @@ class Source:
                             continue
                         # Fast path: right width, ASCII (so no undecodable bytes), no NUL; else the slow path.
                         if len(row) == n and (joined := "".join(row)).isascii() and "\x00" not in joined:
+                            if picked is not None:
+                                rec = {k: s for k, i in picked if (s := row[i].strip())}
+                                if unnamed and UNNAMED in rec:
+                                    yield _unnamed_value(start, row, names, rec.pop(UNNAMED), delim)
+                                elif rec or any(v.strip() for k, v in zip(names, row) if k):
+                                    yield start, rec
+                                continue
                             rec = {k: v.strip() for k, v in zip(names, row) if v and not v.isspace()}
                             if drop:
                                 rec.pop("", None)
@@ -322,6 +336,9 @@ class Source:
                             elif rec:
                                 yield start, rec
                         elif item := _odd_csv_row(start, row, names, delim, at_eof, self.encoding):
+                            if only is not None and not isinstance(item, BadRow):
+                                line_no, whole = item
+                                item = (line_no, {k: v for k, v in whole.items() if k in only})
                             yield item
                 except csv.Error as exc:  # e.g. a cell over the field size limit; the reader can go on
                     # The reader drops the rest of the line it failed on and starts a record on the next

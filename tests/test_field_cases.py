@@ -16,9 +16,9 @@ import aiohttp
 import anyio
 import msgspec
 import pytest
-from conftest import CREDS
+from conftest import CREDS, bulkload_cmd, child_env
 
-from bulkload import Job, load, reconcile
+from bulkload import Job, load, reconcile, resume
 from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.sandbox import SandboxOptions, running
@@ -329,3 +329,114 @@ async def test_08_reconciliation_sees_a_changed_cent_and_names_the_voucher(tmp_p
     rec = again["reconcile"]
     assert again["exit_code"] == 3 and not rec["ok"]
     assert [g["group"] for g in rec["groups_differing"]] == ["voucher 9301 (journal 1)"]
+
+
+# --- the same kinds, other shapes ----------------------------------------------------------------------
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+HEADER = "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text"
+
+
+@pytest.mark.slow
+async def test_dates_are_read_in_the_order_the_whole_file_shows(tmp_path: Path) -> None:
+    # a US export: 10/31/2026 shows month first, so 03/04/2026 is the 4th of March, not the 3rd of April
+    data = write(tmp_path / "us.csv", "\n".join([
+        HEADER, "5;1;1;10/31/2026;10.00;DKK;1010;a", "5;1;1;10/31/2026;-10.00;DKK;5600;a",
+        "5;1;2;03/04/2026;20.00;DKK;1010;b", "5;1;2;03/04/2026;-20.00;DKK;5600;b",
+    ]) + "\n")
+    mixed = write(tmp_path / "mixed.csv", "\n".join([
+        HEADER, "5;1;1;10/31/2026;10.00;DKK;1010;a", "5;1;1;31/10/2026;-10.00;DKK;5600;a",
+    ]) + "\n")
+    ambiguous = write(tmp_path / "ambiguous.csv", "\n".join([
+        HEADER, "5;1;3;03/04/2026;10.00;DKK;1010;a", "5;1;3;03/04/2026;-10.00;DKK;5600;a",
+    ]) + "\n")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url), env=CREDS)
+            assert report["exit_code"] == 0 and report["inputs"][0]["date_format"] == "mdy"
+            assert {e.voucherNumber: e.date[:10] for e in await journal(url)} == {1: "2026-10-31", 2: "2026-03-04"}
+            with pytest.raises(ConfigError, match=r"both orders: line 2 date '10/31/2026' is month first, line 3"):
+                await load(job(mixed, url), env=CREDS)
+            with pytest.raises(ConfigError, match=r"'03/04/2026' could be 3 April or 4 March.*--date-format %d/%m/%Y"):
+                await load(job(ambiguous, url), env=CREDS)
+            assert (await load(job(ambiguous, url, date_format="%d/%m/%Y"), env=CREDS))["exit_code"] == 0
+            assert {e.date[:10] for e in await journal(url) if e.voucherNumber == 3} == {"2026-04-03"}
+
+
+@pytest.mark.slow
+async def test_excel_shapes_and_utf16_load_as_excel_meant_them(tmp_path: Path) -> None:
+    # sep=; names the delimiter, every line ends with a delimiter (an unnamed empty column), cells carry spaces
+    excel = write(tmp_path / "excel.csv", "\r\n".join([
+        "sep=;", HEADER + ";", "5;1;1;31-10-2026; 1.250,00 ;DKK; 1010 ;  Husleje  ;",
+        "5;1;1;31-10-2026;-1.250,00;DKK;5600;Bank;",
+    ]) + "\r\n", "cp1252")
+    utf16 = write(tmp_path / "utf16.csv", "\ufeff" + "\r\n".join([
+        HEADER, "5;1;2;31-10-2026;99,50;DKK;1010;Kørsel Århus", "5;1;2;31-10-2026;-99,50;DKK;5600;Kørsel Århus",
+    ]) + "\r\n", "utf-16-le")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            one = await load(job(excel, url, encoding="cp1252"), env=CREDS)
+            two = await load(job(utf16, url), env=CREDS)
+            stored = await journal(url)
+    assert one["exit_code"] == two["exit_code"] == 0
+    assert one["inputs"][0]["sep_line"] and two["inputs"][0]["encoding"] == "utf-16"
+    assert sorted((e.voucherNumber, e.amount, e.accountNumber, e.text) for e in stored) == [
+        (1, Decimal("-1250.00"), 5600, "Bank"), (1, Decimal("1250.00"), 1010, "Husleje"),
+        (2, Decimal("-99.50"), 5600, "Kørsel Århus"), (2, Decimal("99.50"), 1010, "Kørsel Århus"),
+    ]
+
+
+@pytest.mark.slow
+async def test_the_report_names_the_vouchers_that_do_not_balance(tmp_path: Path) -> None:
+    data = write(tmp_path / "e.csv", "\n".join([
+        HEADER, "5;1;1;2026-10-31;100.00;DKK;1010;ok", "5;1;1;2026-10-31;-100.00;DKK;5600;ok",
+        "5;1;2;2026-10-31;100.00;DKK;1010;off", "5;1;2;2026-10-31;-99.00;DKK;5600;off",
+    ]) + "\n")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url), env=CREDS)
+    groups = report["groups"]
+    assert groups["loaded"] == 2 and groups["unbalanced"] == 1
+    assert groups["unbalanced_list"] == [{"group": "voucher 2 (journal 1)", "imbalance": 100}]
+
+
+@pytest.mark.slow
+async def test_a_regrouped_file_killed_mid_run_resumes_exactly_once(tmp_path: Path) -> None:
+    # the regrouped plan must come out the same on resume, or its chunks' keys would not be found again
+    rows = [f"5;1;{v};2026-10-31;{v}.00;DKK;1010;Sale {v}" for v in range(1, 3001)]
+    rows += [f"5;1;{v};2026-10-31;-{v}.00;DKK;5600;Sale {v}" for v in range(1, 3001)]  # sorted by account
+    data = write(tmp_path / "gl.csv", "\n".join([HEADER, *rows]) + "\n")
+    ledger = tmp_path / "run.sqlite"
+    with anyio.fail_after(120):
+        async with running("economic", SandboxOptions(latency_ms=20)) as url:
+            proc = await anyio.open_process(
+                bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger", str(ledger),
+                             "--batch-size", "100", "--concurrency", "2", "--no-progress"),
+                env=child_env(CREDS),
+            )
+            while len(await journal(url)) < 1000:
+                assert proc.returncode is None, "the load finished before it could be killed"
+                await anyio.sleep(0.05)
+            proc.kill()
+            await proc.wait()
+            report = await resume(str(ledger), env=CREDS)
+            stored = await journal(url)
+    assert report["status"] == "complete" and report["loaded"] == 6000 and report["reconcile"]["ok"]
+    by_voucher = vouchers(stored)
+    assert len(stored) == 6000 and len(by_voucher) == 3000
+    assert all(len(lines) == 2 and sum(e.amount for e in lines) == 0 for lines in by_voucher.values())
+
+
+def test_a_voucher_with_lines_in_two_files_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.csv", "\n".join([HEADER, "5;1;7;2026-10-31;10.00;DKK;1010;a"]) + "\n")
+    b = write(tmp_path / "b.csv", "\n".join([HEADER, "5;1;7;2026-10-31;-10.00;DKK;5600;b"]) + "\n")
+    job = Job(target="economic", files=[str(a), str(b)], base_url="http://127.0.0.1:9")
+    with pytest.raises(ConfigError, match=r"voucher 7 \(journal 1\) has lines in two files \(.*a\.csv line 2, "
+                                          r".*b\.csv line 2\)"):
+        anyio.run(lambda: load(job, env=CREDS))
+    assert not Path(f"{a}.ledger.sqlite").exists()

@@ -160,3 +160,28 @@ def test_invoice_and_entry_dates_are_read_as_strictly_as_journal_dates(bad: str)
     assert info.value.field == "entryDate"
     assert read_row(invoices, {"customerNumber": "C1", "invoiceNumber": "I1", "invoiceAmount": "1",
                                "dueDate": "2026-12-01T10:00:00"}).dueDate == "2026-12-01"
+
+
+@pytest.mark.slow
+async def test_invoices_an_earlier_load_uploaded_are_not_uploaded_again(tmp_path: Path) -> None:
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "Alpha"]])
+    first = write(tmp_path / "i.csv", INVOICES, [
+        ["C1", "I-1", "100.00", "DKK", "2026-12-01"], ["C1", "I-2", "1.2x", "DKK", "2026-12-01"],
+    ])
+    # the corrected file: I-2 fixed, I-3 new, I-1 as before
+    fixed = write(tmp_path / "i-fixed.csv", INVOICES, [
+        ["C1", "I-1", "100.00", "DKK", "2026-12-01"], ["C1", "I-2", "1.20", "DKK", "2026-12-01"],
+        ["C1", "I-3", "3.00", "DKK", "2026-12-01"],
+    ])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            one = await load(job(tmp_path, url, {"customers": customers, "invoices": first}, amount_unit="major"),
+                             env=ENV)
+            assert (one["loaded"], one["rejected"]) == (2, 1)
+            again = Job(target="payorcrm", files=[str(fixed)], base_url=url, ledger=str(tmp_path / "again.sqlite"),
+                        target_options={"kind": "invoices", "amount_unit": "major"})
+            two = await load(again, env=ENV)
+            got = await stored(url, "invoices")
+    assert (two["loaded"], two["skipped"], two["exit_code"]) == (2, 1, 0)
+    assert "invoice I-1 was loaded by an earlier run" in two["groups"]["skipped_reasons"][0]
+    assert sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in got) == [("I-1", 10000), ("I-2", 120), ("I-3", 300)]

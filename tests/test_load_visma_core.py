@@ -151,3 +151,23 @@ async def test_costs_are_found_patched_and_refused_with_reasons(tmp_path: Path) 
     assert seller_1501[150106]["Comment"] == "ny tekst"
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
     assert "not Editable" in rejects[5] and "not found" in rejects[6]
+
+
+@pytest.mark.slow
+async def test_a_merged_order_with_a_bad_line_is_not_booked_at_all(tmp_path: Path) -> None:
+    # before: the order's good lines were merged into one entry without the bad one, an amount the file never meant
+    data = write(tmp_path / "e.csv", [
+        [1002, "OUTLAY", "0.10", "Tinglysing", "", "2026-11-02", "A"],
+        [1002, "OUTLAY", "0.2x", "Attest", "", "2026-11-02", "A"],           # not a number
+        [1002, "OUTLAY", "1234.55", "Gebyr", "", "2026-11-02", "A"],
+        [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"],             # another order: loads
+    ])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(job(tmp_path, data, url), env=ENV)
+            entries = await created(url)
+    assert [e["Amount"] for e in entries] == [Decimal("7.00")]
+    assert (report["loaded"], report["rejected"], report["rejected_groups"]) == (1, 3, 1)
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert "not a number: '0.2x'" in rejects[3]
+    assert rejects[2] == rejects[4] == "order A of case 1002 rejected: line 3 amount: not a number: '0.2x'"

@@ -200,6 +200,9 @@ class Target:
         """Coerce and check one source row; raise RowInvalid. Runs once per row: keep it lean."""
         raise NotImplementedError
 
+    #: the fields `group_key` reads
+    group_fields: ClassVar[frozenset[str]] = frozenset()
+
     def group_key(self, row: Mapping[str, Any]) -> str | None:
         """The group a source row belongs to, from its trimmed values as read (before validation, so that a bad
         row still names its group): rows with one key travel in one call and load whole or not at all, and an
@@ -214,9 +217,9 @@ class Target:
         """The record's amount in its currency's minor unit, for the per-group control totals (0: none)."""
         return 0
 
-    def imbalance(self, records: Sequence[Any]) -> int:
-        """How far a group's lines are from balancing, in minor units summed over currencies (0: balanced, or
-        nothing to balance)."""
+    def imbalance(self, records: Sequence[Any], units: Sequence[int]) -> int:
+        """How far a group's lines (with their `units`) are from balancing, in minor units summed over currencies
+        (0: balanced, or nothing to balance)."""
         return 0
 
     async def groups_already_there(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 import msgspec
 
 from ..errors import APIError, ConfigError, Conflict
-from ..money import FACTORS, HUNDRED, minor_units, significant_digits
+from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
 from .base import Listed, RowInvalid, Target, Totals, errors_by_index, row_invalid
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 MAX_DIGITS = 18
 #: voucher numbers per `$in:` list (the API takes at most 200 values)
 IN_LIST = 200
+#: a currency's decimals; e-conomic's codes are ISO 4217, upper case (money.decimals() also takes lower case)
+_decimals = DECIMALS.get
 
 
 class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -61,17 +63,20 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     vatCode: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("amount", "exchangeRate"):
-            value = getattr(self, name)
-            if value is not None and not value.is_finite():  # msgspec reads "nan" and "inf" as Decimals
-                raise ValueError(f"not a number: {value} - at `$.{name}`")
-        if significant_digits(self.amount) > MAX_DIGITS:
-            raise ValueError(f"{self.amount} has {significant_digits(self.amount)} digits; e-conomic takes at most "
-                             f"{MAX_DIGITS} - at `$.amount`")
-        try:
-            minor_units(self.amount, self.currency)
-        except ValueError as exc:  # more decimals than the currency has: it cannot be booked as written
-            raise ValueError(f"{exc} - at `$.amount`") from None
+        amount, rate = self.amount, self.exchangeRate
+        # msgspec reads "nan" and "inf" as Decimals (the engine's reader never gives one; a caller might)
+        if not amount.is_finite() or rate is not None and not rate.is_finite():
+            raise ValueError(f"not a number: {amount if not amount.is_finite() else rate} - at "
+                             f"`$.{'amount' if not amount.is_finite() else 'exchangeRate'}`")
+        _, digits, exponent = amount.as_tuple()
+        if len(digits) > MAX_DIGITS:
+            raise ValueError(f"{amount} has {len(digits)} digits; e-conomic takes at most {MAX_DIGITS} - at `$.amount`")
+        # the common case, a currency of 2 decimals and at most 2 written, needs no more
+        if not isinstance(exponent, int) or exponent < -2 or self.currency in DECIMALS:
+            try:
+                minor_units(amount, self.currency)
+            except ValueError as exc:  # more decimals than the currency has: it cannot be booked as written
+                raise ValueError(f"{exc} - at `$.amount`") from None
 
 
 _FIELDS = frozenset(DraftEntry.__struct_fields__)
@@ -170,31 +175,41 @@ class Economic(Target):
         except msgspec.ValidationError as exc:
             raise row_invalid(exc) from None
 
+    group_fields = frozenset({"journalNumber", "voucherNumber"})
+
     def group_key(self, row: Mapping[str, Any]) -> str | None:
         """"journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it."""
         voucher = row.get("voucherNumber")
         if voucher is None:
             return None
         journal = row.get("journalNumber", self.journal)
-        return f"{'' if journal is None else _plain(journal)}:{_plain(voucher)}"
+        # runs twice a row: a number as the file usually writes it (no sign, no leading zero) is taken as it is
+        if not (type(voucher) is str and voucher.isdigit() and voucher[0] != "0" and voucher.isascii()):
+            voucher = _plain(voucher)
+        if journal is None:
+            journal = ""
+        elif not (type(journal) is str and journal.isdigit() and journal[0] != "0" and journal.isascii()):
+            journal = _plain(journal)
+        return f"{journal}:{voucher}"
 
     def group_label(self, key: str) -> str:
         journal, _, voucher = key.partition(":")
         return f"voucher {voucher} (journal {journal})" if journal else f"voucher {voucher}"
 
     def units(self, record: DraftEntry) -> int:
-        return minor_units(record.amount, record.currency)
+        # validated: the amount has no more decimals than its currency
+        return int(record.amount.scaleb(_decimals(record.currency, 2)))
 
-    def imbalance(self, records: Sequence[DraftEntry]) -> int:
+    def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> int:
         """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
         contra account; a voucher balances when what is left over sums to zero in each currency."""
         net: dict[str, int] = {}
-        for r in records:
+        for r, u in zip(records, units):
             side = (r.accountNumber is not None or r.customerNumber is not None or r.supplierNumber is not None) - (
                 r.contraAccountNumber is not None
             )
             if side:
-                net[r.currency] = net.get(r.currency, 0) + side * minor_units(r.amount, r.currency)
+                net[r.currency] = net.get(r.currency, 0) + side * u
         return sum(map(abs, net.values()))
 
     def encode(self, records: Sequence[Any]) -> bytes:
@@ -220,9 +235,10 @@ class Economic(Target):
 
     def summarize(self, records: Sequence[DraftEntry]) -> dict[str, Totals]:
         out: dict[str, Totals] = {}
+        units_of = self.units
         for r in records:
             per = out.setdefault(str(r.journalNumber), {}).setdefault(r.currency, [0, 0, 0])
-            units = minor_units(r.amount, r.currency)
+            units = units_of(r)
             per[0] += 1
             per[1] += units
             if units > 0:

@@ -249,6 +249,8 @@ class PayorCRM(Target):
     def dates_of(self, file_idx: int) -> frozenset[str]:
         return self.date_fields if self.file_kinds[file_idx] == "invoices" else frozenset()
 
+    group_fields = frozenset({"invoiceNumber", "customerno"})
+
     def group_key(self, row: Mapping[str, Any]) -> str | None:
         """An invoice by its number, a customer by its customerno: what a later load must not upload again."""
         number = row.get("invoiceNumber" if self.kind == "invoices" else "customerno")

@@ -210,6 +210,8 @@ class VismaCore(Target):
             return Definition(IsDraft=True, MergeOrderLinesToOneEntry=True)
         return self.definitions.get(cost_type) or Definition(error="not looked up")
 
+    group_fields = frozenset({"caseId", "orderId", "accountingCostType"})
+
     def group_key(self, row: Mapping[str, Any]) -> str | None:
         """An order merged into one entry (MergeOrderLinesToOneEntry): its lines load whole or not at all."""
         order, case, cost_type = row.get("orderId"), row.get("caseId"), row.get("accountingCostType")
