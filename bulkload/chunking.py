@@ -23,9 +23,9 @@ from .dates import DateFormat
 from .errors import SourceError
 from .ledger import RowOutcome
 from .numbers import NumberFormat
-from .regroup import keyed
+from .regroup import NEIGHBOUR, keyed
 from .sources import BadRow, Row
-from .targets.base import RowInvalid, Target, Totals
+from .targets.base import Known, RowInvalid, Target, Totals
 
 #: how many closed groups are remembered to catch a group whose lines are not together after all
 RECENT_GROUPS = 100_000
@@ -143,8 +143,8 @@ class Planner:
     max_bytes: int
     #: how each file's values are read (by file index)
     readings: Mapping[int, Reading] = field(default_factory=dict)
-    #: why a group must not be sent (an earlier load created it), or None
-    skip: Callable[[str], str | None] | None = None
+    #: what is already there of a group (an earlier load created it, or may have), or None
+    skip: Callable[[str], Known | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
     #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
     rows_read: int = 0
@@ -164,7 +164,7 @@ class Planner:
         reading = self.readings.get(file_idx) or Reading(NumberFormat(), DateFormat(), target.numbers_of(file_idx),
                                                          target.dates_of(file_idx))
         convert = reading.convert
-        validate, key_of = target.validate, target.group_key
+        validate = target.validate
         self._open: list[_Group] = []  # whole groups waiting in the open chunk
         self._count = 0
         # the group being read: its lines, the records of its good lines, and (line, field, reason) of its bad ones
@@ -175,13 +175,15 @@ class Planner:
         recent: set[str] = set()
         recent_order: deque[str] = deque()
         try:
-            for new_key, item in keyed(rows, key_of):
+            for new_key, item in keyed(rows, target):
                 if len(self.rejected) >= REJECTS_BATCH:  # the caller drains (or swaps) the list meanwhile
                     yield None
                 failure: tuple[int, str, str] | None = None
+                shadow = False
                 if type(item) is BadRow:
                     line = item.line_no
                     failure = (line, "", item.reason)
+                    shadow = item.kind == NEIGHBOUR  # a reason for the group, not a row of its own
                 else:
                     line, row = item  # type: ignore[misc]
                     try:
@@ -189,13 +191,14 @@ class Planner:
                         record = validate(row)
                     except RowInvalid as exc:
                         failure = (line, exc.field, exc.reason)
-                new_group = new_key is None or new_key != key or not lines
-                if new_group and lines:
+                new_group = new_key is None or new_key != key or not (lines or failures)
+                if new_group and (lines or failures):
                     closing = (key, lines, records, failures)
                     key, lines, records, failures = new_key, [], [], []
                     yield from self._close(file_idx, *closing)
                 key = new_key
-                lines.append(line)
+                if not shadow:
+                    lines.append(line)
                 if failure is None:
                     records.append(record)
                 else:
@@ -210,7 +213,7 @@ class Planner:
                     recent_order.append(new_key)
                     if len(recent_order) > RECENT_GROUPS:
                         recent.discard(recent_order.popleft())
-            if lines:
+            if lines or failures:
                 yield from self._close(file_idx, key, lines, records, failures)
         except SourceError as exc:
             # the input breaks off here: the open chunk is not sent (its last group may go on past the break),
@@ -229,15 +232,21 @@ class Planner:
     ) -> Iterator[Chunk]:
         """A group is complete: skip it, reject it whole, or add it to the open chunk."""
         target = self.target
-        if key is not None and self.skip is not None and (why := self.skip(key)) is not None:
+        known = self.skip(key) if key is not None and self.skip is not None else None
+        if known is not None and not failures:
+            bucket, reason = known.bucket, known.reason
+            if bucket == "skipped" and known.lines is not None:  # loaded before: is it what this file says?
+                info = self._info(_Group(key, lines, records))
+                if (info.lines, info.total, info.debit) != (known.lines, known.total, known.debit):
+                    bucket, reason = "rejected", known.differs or reason
             for line in lines:
-                self.outcome(file_idx, line, "skipped", "", why, key)
+                self.outcome(file_idx, line, bucket, "", reason, key)
             return
         if failures:
             own = {line: (field_, reason) for line, field_, reason in failures}
             line1, field1, reason1 = failures[0]
-            shared = ("", f"{target.group_label(key)} rejected: line {line1} "
-                      f"{field1 + ': ' if field1 else ''}{reason1}") if key is not None else ("", reason1)
+            where = f"line {line1} {field1 + ': ' if field1 else ''}" if line1 in lines else ""
+            shared = ("", f"{target.group_label(key)} rejected: {where}{reason1}") if key is not None else ("", reason1)
             for line in lines:
                 self.outcome(file_idx, line, "rejected", *own.get(line, shared), key)
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import glob
 import json
 import os
 import sqlite3
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 from .errors import LedgerError, RunStopped
-from .targets.base import Totals
+from .targets.base import Known, Totals
 
 if TYPE_CHECKING:
     from .chunking import GroupInfo
@@ -67,7 +68,9 @@ CREATE TABLE rows (
 CREATE TABLE groups (
     key TEXT PRIMARY KEY, seq INTEGER NOT NULL, part TEXT NOT NULL, lines INTEGER NOT NULL, total TEXT NOT NULL,
     debit TEXT NOT NULL, imbalance TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE skip_groups (key TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE skip_groups (
+    key TEXT PRIMARY KEY, bucket TEXT NOT NULL, reason TEXT NOT NULL, lines INTEGER, total TEXT, debit TEXT,
+    differs TEXT) WITHOUT ROWID;
 CREATE TABLE created (loc INTEGER PRIMARY KEY, id INTEGER NOT NULL);
 CREATE TABLE baselines (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE calls (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
@@ -163,9 +166,12 @@ class Ledger:
         return conn
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], run: RunInfo) -> Ledger:
+    def create(
+        cls, path: str | os.PathLike[str], run: RunInfo, prepare: Callable[[sqlite3.Connection], None] | None = None
+    ) -> Ledger:
         """A new ledger holding `run`. Built under another name and renamed into place once complete, so a
-        process killed while creating it leaves no half-made ledger behind."""
+        process killed while creating it leaves no half-made ledger behind. `prepare` writes what must be in the
+        ledger before it exists (the whole-file decisions): an error it raises leaves no ledger either."""
         _check_sqlite()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,23 +182,32 @@ class Ledger:
                 f"the ledger {path} already holds a run; use `bulkload resume --ledger {path}` "
                 "to continue it or choose another --ledger"
             )
+        # holding the lock, every draft of this path is a dead process's: gone with it
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.draft*"):
+            stale.unlink(missing_ok=True)
         draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
         try:
             conn = sqlite3.connect(draft, isolation_level=None)
-            with conn:
-                conn.execute("BEGIN")
-                for statement in filter(str.strip, [*_SCHEMA.split(";"), FILE_GROUPS]):
-                    conn.execute(statement)
-                conn.executemany(
-                    "INSERT INTO meta VALUES (?, ?)",
-                    [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__))],
-                )
-            conn.close()
+            try:
+                with conn:
+                    conn.execute("BEGIN")
+                    for statement in filter(str.strip, [*_SCHEMA.split(";"), FILE_GROUPS]):
+                        conn.execute(statement)
+                    conn.executemany(
+                        "INSERT INTO meta VALUES (?, ?)",
+                        [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__))],
+                    )
+                if prepare is not None:  # on the draft, in transactions of its own: the draft is no ledger yet
+                    prepare(conn)
+            finally:
+                conn.close()
             os.replace(draft, path)
-        except (OSError, sqlite3.Error) as exc:
+        except BaseException as exc:
             os.close(fd)
             draft.unlink(missing_ok=True)
-            raise LedgerError(f"cannot create the ledger {path}: {exc}") from exc
+            if isinstance(exc, OSError | sqlite3.Error):
+                raise LedgerError(f"cannot create the ledger {path}: {exc}") from exc
+            raise
         return cls(path, cls._connect(path, fd), fd)
 
     @classmethod
@@ -218,13 +233,6 @@ class Ledger:
     def close(self) -> None:
         self._db.close()
         os.close(self._lock_fd)
-
-    def discard(self) -> None:
-        """Close and delete a ledger whose run sent nothing (refused before the first call), so that the same
-        command, corrected, can start afresh."""
-        self.close()
-        for suffix in ("", "-wal", "-shm", ".lock"):
-            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
 
     # --- the run --------------------------------------------------------------------------------------
     @property
@@ -360,6 +368,11 @@ class Ledger:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", rows)
 
+    def rows_in_doubt(self) -> Iterator[tuple[int, int, str, str]]:
+        """(file_idx, line_no, "", reason) of rows in doubt without a call of this run (an earlier run's)."""
+        for row in self.rows("in_doubt"):
+            yield row.file_idx, row.line_no, "", row.reason
+
     def rows(self, bucket: str | None = None) -> Iterator[RowOutcome]:
         sql = "SELECT * FROM rows" + (" WHERE bucket=?" if bucket else "") + " ORDER BY file_idx, line_no"
         for row in self._db.execute(sql, (bucket,) if bucket else ()):
@@ -461,16 +474,6 @@ class Ledger:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"phase:{phase}", json.dumps(context)))
 
     # --- the input's groups: found by the inspection, skipped when an earlier load created them ----------------
-    def aside(self) -> sqlite3.Connection:
-        """A second connection to the ledger, for the inspection that runs in a thread while the run goes on."""
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 60000")
-        return conn
-
-    @_writes
-    def set_profiles(self, profiles: Sequence[Any]) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('profiles', ?)", (json.dumps(profiles),))
-
     def profiles(self) -> list[dict[str, Any]] | None:
         row = self._db.execute("SELECT value FROM meta WHERE key='profiles'").fetchone()
         return None if row is None else list(json.loads(row[0]))
@@ -481,51 +484,19 @@ class Ledger:
             yield key
 
     @_writes
-    def skip(self, keys: Iterable[tuple[str, str]]) -> int:
-        """Groups not to send, with why (the first reason given for a key stays). Returns how many are new."""
+    def skip(self, known: Iterable[Known]) -> int:
+        """Groups the API already holds: not sent (the first word on a key stays). Returns how many are new."""
         before = self._db.total_changes
         with self._db:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?)", keys)
+            self._db.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 (k[:4] + (None if k.total is None else str(k.total),
+                                           None if k.debit is None else str(k.debit), k.differs) for k in known))
         return self._db.total_changes - before
 
     def skips(self) -> int:
         (n,) = self._db.execute("SELECT COUNT(*) FROM skip_groups").fetchone()
         return int(n)
-
-    @_writes
-    def skip_loaded_by(self, earlier: Path, label: Callable[[str], str]) -> int:
-        """Skip the input's groups that the run of the `earlier` ledger created (or may have: in doubt), so a
-        corrected file loads only what is new. A ledger that cannot be read this way (gone, another version,
-        rolled back) is passed over. Returns how many groups it skips."""
-        try:
-            if not earlier.is_file() or earlier.resolve() == self.path.resolve():
-                return 0
-            self._db.execute("ATTACH DATABASE ? AS earlier", (str(earlier),))
-        except (OSError, sqlite3.Error):
-            return 0
-        try:
-            (run,) = self._db.execute("SELECT value FROM earlier.meta WHERE key='run'").fetchone()
-            if json.loads(run).get("status") == "rolled_back":
-                return 0
-            self._db.create_function("label", 1, label, deterministic=True)
-            loaded = f" was loaded by an earlier run (ledger {earlier})"
-            doubt = (f" may have been loaded by an earlier run (in doubt there): settle it with "
-                     f"`bulkload resume --ledger {earlier}`")
-            before = self._db.total_changes
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute(
-                    "INSERT OR IGNORE INTO skip_groups SELECT f.key, label(f.key) || CASE c.state WHEN 'done' "
-                    "THEN ? ELSE ? END FROM file_groups f JOIN earlier.groups g ON g.key = f.key JOIN earlier.chunks c"
-                    " ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('done', 'sending', 'in_doubt')",
-                    (loaded, doubt),
-                )
-            return self._db.total_changes - before
-        except sqlite3.Error:
-            return 0  # not a ledger of this version: nothing to learn from it
-        finally:
-            self._db.execute("DETACH DATABASE earlier")
 
     # --- rollback --------------------------------------------------------------------------------------
     def created_lines(self) -> Iterator[tuple[int, int, int]]:
@@ -562,3 +533,51 @@ class Ledger:
             self._db.executemany(
                 "INSERT OR REPLACE INTO calls VALUES (?, ?)", [(m, n) for m, n in calls.items() if m >= latest - 1]
             )
+
+
+def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str], name: str) -> int:
+    """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
+    `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
+    that may have arrived is in doubt here too. An earlier run that has not finished and shares groups with the
+    input is refused: whatever it does next must not meet what this run does. A ledger that cannot be read
+    this way (gone, another version, rolled back) is passed over. Returns how many groups it knows."""
+    try:
+        if not earlier.is_file():
+            return 0
+        conn.execute("ATTACH DATABASE ? AS earlier", (str(earlier),))
+    except (OSError, sqlite3.Error):
+        return 0
+    try:
+        (run,) = conn.execute("SELECT value FROM earlier.meta WHERE key='run'").fetchone()
+        status = json.loads(run).get("status")
+        if status == "rolled_back":
+            return 0
+        if status != "complete":
+            shared, first = conn.execute(
+                "SELECT COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM earlier.file_groups)"
+            ).fetchone()
+            if shared:
+                raise LedgerError(
+                    f"{shared:,} {name}s of this input (e.g. {label(first)}) belong to a run that has not finished "
+                    f"(ledger {earlier}, {status}): finish it first (`bulkload resume --ledger {earlier}`) or undo "
+                    f"it (`bulkload rollback --ledger {earlier}`), then load this file again; nothing was sent"
+                )
+        conn.create_function("label", 1, label, deterministic=True)
+        before = conn.total_changes
+        conn.execute(
+            "INSERT OR IGNORE INTO skip_groups SELECT f.key, CASE c.state WHEN 'done' THEN 'skipped' ELSE "
+            "'in_doubt' END, label(f.key) || CASE c.state WHEN 'done' THEN ? ELSE ? END, g.lines, g.total, g.debit, "
+            "label(f.key) || ? FROM file_groups f JOIN earlier.groups g ON g.key = f.key JOIN earlier.chunks c "
+            "ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('done', 'sending', 'in_doubt')",
+            (f" was loaded by an earlier run (ledger {earlier})",
+             f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
+             f"it there (`bulkload resume --ledger {earlier}`), then load this file again",
+             f" was loaded by an earlier run (ledger {earlier}) with other lines or amounts than this file has: not "
+             f"created again; correct it in the API, or undo that run (`bulkload rollback --ledger {earlier}`), "
+             "then load this file again"),
+        )
+        return conn.total_changes - before
+    except sqlite3.Error:
+        return 0  # not a ledger of this version: nothing to learn from it
+    finally:
+        conn.execute("DETACH DATABASE earlier")

@@ -33,7 +33,7 @@ from .errors import BulkloadError, SourceError
 from .numbers import NumberFormat
 from .regroup import regrouped
 from .sources import BadRow, Row, Source
-from .targets.base import Target
+from .targets.base import Known, Target
 
 _HEADER = 4
 _encode = msgspec.msgpack.Encoder().encode
@@ -131,9 +131,13 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
     if spec.skip_db:
         db = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(spec.skip_db))}?mode=ro", uri=True)
 
-        def skip(key: str) -> str | None:
-            row = db.execute("SELECT reason FROM skip_groups WHERE key = ?", (key,)).fetchone()
-            return None if row is None else str(row[0])
+        def skip(key: str) -> Known | None:
+            row = db.execute("SELECT * FROM skip_groups WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return None
+            key, bucket, reason, lines, total, debit, differs = row
+            return Known(key, bucket, reason, lines, None if total is None else int(total),
+                         None if debit is None else int(debit), differs)
 
     return Planner(target, spec.max_items, spec.max_bytes, readings=readings, skip=skip)
 
@@ -147,7 +151,7 @@ def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable
             yield file_idx, source
         else:
             target.begin_file(file_idx)
-            yield file_idx, regrouped(source, target.group_key, spec.workdir)
+            yield file_idx, regrouped(source, target, spec.workdir)
 
 
 class PlanningFailed(BulkloadError):

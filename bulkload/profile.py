@@ -21,7 +21,7 @@ from .dates import DateEvidence
 from .errors import ConfigError, SourceError
 from .ledger import FILE_GROUPS
 from .numbers import NumberEvidence
-from .regroup import keyed
+from .regroup import NEIGHBOUR, keyed
 from .sources import BadRow, Source, encoding_label
 from .targets.base import Target
 
@@ -78,7 +78,6 @@ def _inspect(
     target.begin_file(file_idx)
     numbers, dates = NumberEvidence(), DateEvidence()
     number_fields, date_fields = tuple(target.numbers_of(file_idx)), tuple(target.dates_of(file_idx))
-    key_of = target.group_key
     batch: list[tuple[str, int, int]] = []
     previous: str | None = None
     rows = 0
@@ -86,12 +85,14 @@ def _inspect(
     add_number, add_date = numbers.add, dates.add
     try:
         only = target.group_fields | target.numbers_of(file_idx) | target.dates_of(file_idx)
-        for key, item in keyed(source.rows(only), key_of):
-            rows += 1
+        for key, item in keyed(source.rows(only), target):
             if type(item) is BadRow:
+                if item.kind == NEIGHBOUR:
+                    continue
                 if item.kind:
                     raise _refusal(source, item)
-            else:
+            rows += 1
+            if type(item) is not BadRow:
                 line, row = item  # type: ignore[misc]
                 for field in number_fields:
                     value = row.get(field)

@@ -12,11 +12,11 @@ import os
 import pickle
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator
 
 from .errors import SourceError
 from .sources import BadRow, Row
+from .targets.base import Target
 
 #: rows written per statement
 _BATCH = 10_000
@@ -25,40 +25,61 @@ _BATCH = 10_000
 Keyed = tuple[str | None, Row | BadRow]
 
 
-def keyed(rows: Iterable[Row | BadRow], key_of: Callable[[Mapping[str, Any]], str | None]) -> Iterator[Keyed]:
-    """Each row with its group key. A row that cannot be read and names no group (a line too broken to tell)
+#: the kind of a shadow row: not a row of its own, but the reason a group is refused with a broken neighbour
+NEIGHBOUR = "neighbour"
+
+
+def keyed(rows: Iterable[Row | BadRow], target: Target) -> Iterator[Keyed]:
+    """Each row with its group key. A row that names no group and cannot be read (a line too broken to tell)
     takes the key of the rows around it when they are of one group: it is taken for that group's line, so the
-    group is rejected with it rather than loaded without it. The inspection, the regrouping and the planner all
-    read rows through this, so they agree on every row's group."""
-    held: list[BadRow] = []  # broken rows waiting for the next row that can be read
+    group is rejected with it rather than loaded without it. Where every row belongs to a group
+    (`target.rows_grouped`: e-conomic's vouchers), any row that names none is such a row, and between two groups
+    it is taken for a line of the one before and refuses the one after as well (a shadow of it, kind
+    NEIGHBOUR, goes to that group): it may have been either's line, and neither may load without it.
+    The inspection, the regrouping and the planner all read rows through this, so they agree on every row's
+    group."""
+    key_of, strict = target.group_key, target.rows_grouped
+    held: list[Row | BadRow] = []  # rows naming no group, waiting for the next row that names one
     before: str | None = None
     try:
         for item in rows:
             if isinstance(item, BadRow):
                 key = key_of(item.partial) if item.partial is not None else None
-                if key is None:
-                    held.append(item)
-                    continue
             else:
                 key = key_of(item[1])
+            if key is None and (strict or isinstance(item, BadRow)):
+                held.append(item)
+                continue
             if held:
-                around = key if key is not None and key == before else None
-                for broken in held:
-                    yield around, broken
+                yield from _place(held, before, key, strict, target.group_name)
                 held.clear()
             yield key, item
             before = key
     except SourceError:  # the input breaks off: what was held is still a row read
-        for broken in held:
-            yield None, broken
+        yield from _place(held, before, None, strict, target.group_name)
         raise
-    for broken in held:
-        yield None, broken
+    yield from _place(held, before, None, strict, target.group_name)
 
 
-def regrouped(
-    rows: Iterable[Row | BadRow], key_of: Callable[[Mapping[str, Any]], str | None], workdir: str
-) -> Iterator[Row | BadRow]:
+def _place(held: list[Row | BadRow], before: str | None, after: str | None, strict: bool, name: str) -> Iterator[Keyed]:
+    if after is not None and after == before:
+        for row in held:
+            yield after, row
+        return
+    if not strict:
+        for row in held:
+            yield None, row
+        return
+    for row in held:
+        yield before if before is not None else after, row
+    if before is not None and after is not None:
+        first = held[0]
+        line = first.line_no if isinstance(first, BadRow) else first[0]
+        yield after, BadRow(line, f"line {line}, next to it, names no {name} and may be one of its lines", "",
+                            kind=NEIGHBOUR)
+
+
+def regrouped(rows: Iterable[Row | BadRow], target: Target, workdir: str) -> Iterator[Row | BadRow]:
     """`rows` with the rows of each group key together (a row of no group keeps its place among the groups).
     The spill file is created in `workdir` (never following a link) and removed when the iteration ends."""
     fd, path = tempfile.mkstemp(prefix=".bulkload-regroup-", suffix=".sqlite", dir=workdir)
@@ -73,7 +94,9 @@ def regrouped(
         groups: list[tuple[str, int]] = []
         spilled: list[tuple[str, int, bytes]] = []
         dumps = pickle.dumps
-        for order, (key, item) in enumerate(keyed(rows, key_of)):
+        for order, (key, item) in enumerate(keyed(rows, target)):
+            if type(item) is BadRow and item.kind == NEIGHBOUR:
+                continue  # the planner reads the regrouped rows through keyed() again
             line = item.line_no if type(item) is BadRow else item[0]
             if key is None:
                 key = f"\x00{line}"  # alone, where it stands

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import tempfile
@@ -21,17 +22,17 @@ from .dispatch import Counters, Dispatcher, RetryPolicy
 from .errors import APIError, BulkloadError, ConfigError, LedgerError
 from .http import Client
 from .job import Job
-from .ledger import Ledger, RowOutcome, RunInfo
+from .ledger import Ledger, RowOutcome, RunInfo, known_to
 from .loads import cache_dir, earlier_ledgers, loaded_before, remember_load
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, Loader, Tally, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
-from .profile import FileProfile, inspect
+from .profile import inspect
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
 from .report import RejectsFormat, exit_code, write_in_doubt, write_rejects, write_report, write_success
 from .sources import Source, sha256_of
-from .targets.base import Target
+from .targets.base import Known, Target
 
 #: unbalanced groups and skipped reasons the report names one by one
 REPORT_LIST = 100
@@ -112,32 +113,23 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
                     f"loading it again would create its records again. Continue that run with "
                     f"`bulkload resume --ledger {earlier['ledger']}`, or pass --allow-duplicate-load"
                 )
-    ledger = Ledger.create(job.ledger_path, run)
-    try:
-        profiles = await anyio.to_thread.run_sync(_inspect, job, target, sources, ledger)
-    except BaseException:
-        ledger.discard()  # refused (or stopped) before the first call: nothing to resume, the same command may run
-        raise
-    try:
-        ledger.set_profiles([msgspec.to_builtins(p) for p in profiles])
+    def prepare(conn: sqlite3.Connection) -> None:
+        # the whole-file decisions go into the ledger as it is made: a run refused (or killed) before the first
+        # call leaves no ledger behind, and a ledger always knows how its files are read
+        with conn:
+            conn.execute("BEGIN")
+            profiles = [msgspec.to_builtins(p) for p in inspect(sources, target, job.given(), conn)]
+            conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (json.dumps(profiles),))
         if not (job.allow_duplicate_load or target.rerunnable):
             for ledger_path in earlier_ledgers(job):
-                ledger.skip_loaded_by(ledger_path, target.group_label)
+                known_to(conn, ledger_path, target.group_label, target.group_name)
+
+    ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, run, prepare)
+    try:
         remember_load(job, hashes, str(ledger.path.absolute()))  # found again from any directory
         return await _execute(job, target, ledger, credentials, sources, progress=progress)
     finally:
         ledger.close()
-
-
-def _inspect(job: Job, target: Target, sources: list[Source], ledger: Ledger) -> list[FileProfile]:
-    """The whole-file decisions, on a connection of their own (they run in a thread, before the first call)."""
-    conn = ledger.aside()
-    try:
-        with conn:
-            conn.execute("BEGIN")
-            return inspect(sources, target, job.given(), conn)
-    finally:
-        conn.close()
 
 
 def job_of(ledger: Ledger, report: str | None = None) -> Job:
@@ -258,7 +250,7 @@ async def _phases(
     n_rejects = write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), _rejects_formats(job, target, sources),
                               job.files)
     n_success = write_success(job.success_path, ledger.created_rows(), job.files, target.id_name)
-    in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"))
+    in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
     write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files)
     elapsed = time.monotonic() - started
     c = dispatcher.counters
@@ -300,18 +292,20 @@ async def _phases(
 def _spec(
     job: Job, target: Target, ledger: Ledger, sources: list[Source], indexes: list[int], context: dict[str, Any]
 ) -> PlanSpec:
-    profiles = ledger.profiles() or []
+    profiles = ledger.profiles()
+    if profiles is None:  # every ledger is made with them; one without was not made by this bulkload
+        raise LedgerError(f"{ledger.path} does not say how its files are read: it was not made by this bulkload")
     return PlanSpec(
         target.name, target.options(), [str(sources[i].path) for i in indexes], indexes, context, job.delimiter,
         job.columns, job.items_per_call, target.max_bytes, encoding=job.encoding,
-        profiles=[profiles[i] for i in indexes] if profiles else None,
+        profiles=[profiles[i] for i in indexes],
         skip_db=str(ledger.path) if ledger.skips() else None, workdir=str(ledger.path.parent),
     )
 
 
 async def _skip_existing(target: Target, ledger: Ledger, dispatcher: Dispatcher) -> None:
     """The input's groups the API already holds are not created again (asked once, before the first write)."""
-    found: list[tuple[str, str]] = []
+    found: list[Known] = []
     async for item in target.groups_already_there(dispatcher, ledger.group_keys):
         found.append(item)
         if len(found) >= 1_000:

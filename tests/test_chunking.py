@@ -11,6 +11,7 @@ from bulkload.chunking import Planner
 from bulkload.errors import SourceError
 from bulkload.regroup import regrouped
 from bulkload.sources import BadRow
+from bulkload.targets.base import Known
 from bulkload.targets.economic import DraftEntry, Economic
 
 
@@ -63,7 +64,7 @@ def test_a_voucher_larger_than_one_call_is_rejected_whole() -> None:
 
 def test_a_file_whose_vouchers_are_apart_is_planned_regrouped(tmp_path: Any) -> None:
     source = rows([(1, 1), (2, 1)]) + rows([(1, 1)], start_line=4)
-    _, (chunk,) = plan(list(regrouped(source, Economic().group_key, str(tmp_path))))
+    _, (chunk,) = plan(list(regrouped(source, Economic(), str(tmp_path))))
     assert vouchers_of(chunk) == [1, 1, 2] and chunk.lines == [2, 4, 3]
     assert [g.key for g in chunk.groups] == ["1:1", "1:2"]
     assert list(tmp_path.iterdir()) == []  # the spill file is gone
@@ -92,12 +93,22 @@ def test_a_bad_line_rejects_its_whole_voucher_naming_the_line() -> None:
     assert by_line[4].field == "" and by_line[4].reason.startswith("voucher 2 (journal 1) rejected: line 5 date: ")
 
 
-def test_groups_an_earlier_load_created_are_skipped() -> None:
-    planner = Planner(Economic(), 500, 2_000_000, skip={"1:2": "voucher 2 (journal 1) was loaded before"}.get)
-    (chunk,) = [c for c in planner.plan(0, rows([(1, 1), (2, 2), (3, 1)])) if c is not None]
-    assert vouchers_of(chunk) == [1, 3]
-    assert [(r.line_no, r.bucket) for r in planner.rejected] == [(3, "skipped"), (4, "skipped")]
-    assert planner.rows_read == 4
+def test_groups_already_there_are_skipped_rejected_when_they_differ_and_in_doubt_when_they_may_be() -> None:
+    # voucher 2 as loaded before (its two lines 1.00 and 2.00), voucher 3 loaded with other amounts, voucher 4 in
+    # doubt in an earlier run
+    known = {
+        "1:2": Known("1:2", "skipped", "loaded before", 2, 300, 300, "loaded before, otherwise"),
+        "1:3": Known("1:3", "skipped", "loaded before", 1, 999, 999, "loaded before, otherwise"),
+        "1:4": Known("1:4", "in_doubt", "may have been loaded"),
+    }
+    planner = Planner(Economic(), 500, 2_000_000, skip=known.get)
+    (chunk,) = [c for c in planner.plan(0, rows([(1, 1), (2, 2), (3, 1), (4, 1), (5, 1)])) if c is not None]
+    assert vouchers_of(chunk) == [1, 5]
+    assert [(r.line_no, r.bucket, r.reason) for r in planner.rejected] == [
+        (3, "skipped", "loaded before"), (4, "skipped", "loaded before"),
+        (5, "rejected", "loaded before, otherwise"), (6, "in_doubt", "may have been loaded"),
+    ]
+    assert planner.rows_read == 6
 
 
 def test_byte_cap_splits_at_voucher_boundaries() -> None:
@@ -111,26 +122,31 @@ def test_byte_cap_splits_at_voucher_boundaries() -> None:
 
 
 def test_invalid_and_unreadable_rows_are_rejected_and_counted() -> None:
-    v1, v1b, v2 = (r for _, r in rows([(1, 2), (2, 1)]))
+    v1, v1b, v2, v3, v4 = (r for _, r in rows([(1, 2), (2, 1), (3, 1), (4, 1)]))
     source: list[Any] = [
         (2, v1),
         # still names its voucher
         BadRow(3, "row has 9 cells, the header has 7", "a,b", {"journalNumber": "1", "voucherNumber": "1"}),
         BadRow(4, "invalid JSON", "{"),  # names nothing, between two lines of one voucher: taken for its line
         (5, v1b),
-        BadRow(6, "invalid JSON", "{"),  # names nothing, between two vouchers: alone
-        (7, v2),
-        (8, {"entryTypeNumber": "9"}),
+        (6, v2),
+        BadRow(7, "invalid JSON", "{"),  # names nothing, between two vouchers: it may be either's line
+        (8, v3),
+        (9, v4),
+        (10, {"entryTypeNumber": "9"}),  # no voucher, after the last one: taken for its line
     ]
-    planner, (chunk,) = plan(source)
-    assert vouchers_of(chunk) == [2] and chunk.lines == [7]
+    planner, chunks = plan(source)
+    assert chunks == []
     got = {r.line_no: r for r in planner.rejected}
-    assert sorted(got) == [2, 3, 4, 5, 6, 8]
+    assert sorted(got) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert got[3].reason == "row has 9 cells, the header has 7" and got[4].reason == "invalid JSON"
     assert got[2].reason == "voucher 1 (journal 1) rejected: line 3 row has 9 cells, the header has 7"
     assert {got[n].group for n in (2, 3, 4, 5)} == {"1:1"}
-    assert got[6].group == "" and got[8].field == "entryTypeNumber"
-    assert planner.rows_read == 7
+    assert got[6].reason == "voucher 2 (journal 1) rejected: line 7 invalid JSON" and got[7].group == "1:2"
+    assert got[8].reason == ("voucher 3 (journal 1) rejected: line 7, next to it, names no voucher and may be one "
+                             "of its lines")
+    assert got[9].reason.startswith("voucher 4 (journal 1) rejected: line 10 entryTypeNumber: ")
+    assert planner.rows_read == 9
 
 
 def test_a_file_of_bad_rows_is_handed_out_in_batches_not_held() -> None:
@@ -163,8 +179,9 @@ def test_rows_of_the_open_chunk_are_rejected_when_the_input_breaks_off() -> None
     with pytest.raises(SourceError):
         got.extend(planner.plan(0, broken()))
     chunks = [c for c in got if c is not None]
-    assert [c.lines for c in chunks] == [[2, 3], [4, 5]]  # vouchers 1 and 2 were complete and planned
+    assert [c.lines for c in chunks] == [[2, 3]]  # voucher 1 was complete and planned; 2 waited in the open chunk
+    not_sent = "not sent: a.csv.gz: cannot read past line 7: Compressed file ended"
     assert sorted((r.line_no, r.reason) for r in planner.rejected) == [
-        (6, "not sent: a.csv.gz: cannot read past line 7: Compressed file ended"), (7, "bad"),
+        (4, not_sent), (5, not_sent), (6, not_sent), (7, "bad"),  # line 7, unreadable, taken for voucher 3's
     ]
     assert planner.rows_read == 6

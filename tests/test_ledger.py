@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bulkload.errors import LedgerError
+from bulkload.errors import ConfigError, LedgerError
 from bulkload.ledger import Ledger, RowOutcome, RunInfo
 
 
@@ -93,4 +93,21 @@ def test_a_ledger_is_whole_or_absent(tmp_path: Path) -> None:
     ledger = new(tmp_path)  # the path was never taken: a new load simply goes ahead
     assert ledger.run.key_prefix == "abc" and ledger.chunks() == {}
     ledger.close()
-    assert list(tmp_path.glob(".l.sqlite.*.draft")) == [stale], "the new ledger left no draft of its own"
+    # holding the ledger's lock, the new run knows the draft is a dead process's: it is gone, with its own
+    assert list(tmp_path.glob(".l.sqlite.*.draft*")) == []
+
+
+def test_what_must_be_in_a_ledger_before_it_exists_is_written_with_it_or_there_is_no_ledger(tmp_path: Path) -> None:
+    run = RunInfo(target="economic", base_url="http://x", files=[], key_prefix="abc")
+
+    def refused(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO meta VALUES ('profiles', '[]')")
+        raise ConfigError("the file could be read two ways")
+
+    with pytest.raises(ConfigError):
+        Ledger.create(tmp_path / "l.sqlite", run, refused)
+    assert list(tmp_path.iterdir()) == [tmp_path / "l.sqlite.lock"]  # no ledger, no draft: the command may run again
+    ledger = Ledger.create(tmp_path / "l.sqlite", run,
+                           lambda conn: conn.execute("INSERT INTO meta VALUES ('profiles', '[{\"x\": 1}]')"))
+    assert ledger.profiles() == [{"x": 1}]
+    ledger.close()

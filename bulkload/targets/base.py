@@ -58,6 +58,20 @@ class Listed(NamedTuple):
     fractions: int = 0
 
 
+class Known(NamedTuple):
+    """A group of the input that is already there: `bucket` "skipped" (it loaded) or "in_doubt" (it may have),
+    why, and its lines and totals in minor units as they are there, when known; `differs`: the reason to give
+    instead when the input's version of the group has other lines or totals."""
+
+    key: str
+    bucket: str
+    reason: str
+    lines: int | None = None
+    total: int | None = None
+    debit: int | None = None
+    differs: str | None = None
+
+
 class Call(NamedTuple):
     """One request that sends a chunk."""
 
@@ -202,6 +216,8 @@ class Target:
 
     #: the fields `group_key` reads
     group_fields: ClassVar[frozenset[str]] = frozenset()
+    #: every row belongs to a group (a row that names none is a group's line gone wrong)
+    rows_grouped: ClassVar[bool] = False
 
     def group_key(self, row: Mapping[str, Any]) -> str | None:
         """The group a source row belongs to, from its trimmed values as read (before validation, so that a bad
@@ -224,7 +240,7 @@ class Target:
 
     async def groups_already_there(
         self, client: Dispatcher, keys: Callable[[], Iterator[str]]
-    ) -> AsyncIterator[tuple[str, str]]:
+    ) -> AsyncIterator[Known]:
         """Which of the input's group keys (`keys()` iterates them, as often as needed) the API already holds,
         with the reason to give: asked once before the first call, so a group loaded before is not created again."""
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import operator
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -19,7 +19,7 @@ import msgspec
 
 from ..errors import APIError, ConfigError, Conflict
 from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
-from .base import Listed, RowInvalid, Target, Totals, errors_by_index, row_invalid
+from .base import Known, Listed, RowInvalid, Target, Totals, errors_by_index, row_invalid
 
 if TYPE_CHECKING:
     from ..dispatch import Dispatcher
@@ -111,9 +111,22 @@ _decode_created = msgspec.json.Decoder(list[_Created]).decode
 
 
 def _plain(value: Any) -> str:
-    """A key part as read: an integer without sign or leading zeros stands for its number ("0050" is 50)."""
+    """A key part as read, a number written any way standing for that number ("0050", "+50", "50.0", 5e1 and
+    50.0 are all 50), so that lines the API would take for one voucher are grouped as one, and a line whose
+    number is written oddly (and refused) takes its voucher with it."""
+    if type(value) is int:
+        return str(value)
     text = str(value).strip()
-    return str(int(text)) if text.isascii() and text.isdigit() else text
+    if text.isascii() and text.isdigit():
+        return str(int(text))
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    # a voucher or journal number is an int32: anything larger is no number of one, whatever it reads as
+    if number.is_finite() and number == number.to_integral_value() and abs(number) < 2**31:
+        return str(int(number))
+    return text
 
 
 class Economic(Target):
@@ -164,18 +177,25 @@ class Economic(Target):
 
     def validate(self, row: dict[str, Any]) -> DraftEntry:
         given = row.setdefault("journalNumber", self.journal)
-        if str(given).strip() != str(self.journal):
+        if _plain(given) != str(self.journal):
             raise RowInvalid("journalNumber", f"row names journal {given} but --journal {self.journal} was given")
         return self._convert(row)
 
     @staticmethod
     def _convert(row: dict[str, Any]) -> DraftEntry:
+        # the journal and voucher are sent as the group key reads them ("0042" is voucher 42): a line is sent in
+        # the voucher it was grouped in
+        for name in ("journalNumber", "voucherNumber"):
+            value = row.get(name)
+            if type(value) is str and not (value.isdigit() and value[0] != "0" and value.isascii()):
+                row[name] = _plain(value)
         try:
             return msgspec.convert(row, DraftEntry, strict=False)
         except msgspec.ValidationError as exc:
             raise row_invalid(exc) from None
 
     group_fields = frozenset({"journalNumber", "voucherNumber"})
+    rows_grouped = True  # every entry is a voucher's line
 
     def group_key(self, row: Mapping[str, Any]) -> str | None:
         """"journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it."""
@@ -248,7 +268,7 @@ class Economic(Target):
     # --- before the first call: the vouchers of the input that the journal already holds -----------------
     async def groups_already_there(
         self, client: Dispatcher, keys: Callable[[], Iterator[str]]
-    ) -> AsyncIterator[tuple[str, str]]:
+    ) -> AsyncIterator[Known]:
         """Per journal, one count of the entries whose voucher number lies in the input's range; only when there
         are any, the input's vouchers are asked for by `voucherNumber$in:` lists of at most 200."""
         ranges: dict[str, list[int]] = {}
@@ -274,21 +294,27 @@ class Economic(Target):
                 async for found in self._present(client, journal, batch):
                     yield found
 
-    async def _present(self, client: Dispatcher, journal: str, vouchers: list[str]) -> AsyncIterator[tuple[str, str]]:
+    async def _present(self, client: Dispatcher, journal: str, vouchers: list[str]) -> AsyncIterator[Known]:
         flt = f"journalNumber$eq:{journal}$and:voucherNumber$in:[{','.join(vouchers)}]"
         params = {"filter": flt}
-        entries: dict[int, list[int]] = {}
+        found: dict[int, tuple[list[int], list[int]]] = {}  # voucher -> (entry numbers, amounts in minor units)
         while True:
             page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
             for item in page.items:
-                entries.setdefault(item.voucherNumber, []).append(item.entryNumber)
+                numbers, units = found.setdefault(item.voucherNumber, ([], []))
+                numbers.append(item.entryNumber)
+                units.append(int(item.amount.scaleb(_decimals(item.currency, 2))))
             if not page.cursor:
                 break
             params = {"filter": flt, "cursor": page.cursor}
-        for voucher, numbers in sorted(entries.items()):
-            shown = ", ".join(map(str, numbers[:5])) + (", …" if len(numbers) > 5 else "")
-            yield (f"{journal}:{voucher}", f"voucher {voucher} (journal {journal}) is already in the journal "
-                   f"(draft entries {shown}): not created again")
+        for voucher, (numbers, units) in sorted(found.items()):
+            there = f"voucher {voucher} (journal {journal}) is already in the journal (draft entries " \
+                    f"{', '.join(map(str, numbers[:5]))}{', …' if len(numbers) > 5 else ''})"
+            total = sum(units)
+            yield Known(f"{journal}:{voucher}", "skipped", f"{there}: not created again", len(units), total,
+                        (sum(map(abs, units)) + total) // 2,
+                        f"{there} with other lines or amounts than this file has: not created again; correct it "
+                        "in e-conomic (or delete those drafts), then load the file again")
 
     # --- rollback: draft entries are deleted one by one, by the numbers the API gave ---------------------
     can_delete = True
