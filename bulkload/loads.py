@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,13 +38,26 @@ def _entries() -> Iterator[dict[str, str]]:
 
 
 def loaded_before(job: Job, digest: str) -> dict[str, str] | None:
-    """The latest earlier load of the same file content into the same API, from the user's record of loads."""
+    """The latest earlier load of the same file content into the same API, from the user's record of loads; a
+    load that was rolled back since created nothing that is still there, and does not count."""
     key = _api_key(job) + digest
     found = None
     for entry in _entries():
-        if entry.get("key") == key:
+        if entry.get("key") == key and not _rolled_back(str(entry.get("ledger"))):
             found = {"at": str(entry.get("at")), "ledger": str(entry.get("ledger"))}
     return found
+
+
+def _rolled_back(ledger: str) -> bool:
+    try:
+        conn = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(ledger))}?mode=ro", uri=True)
+        try:
+            (run,) = conn.execute("SELECT value FROM meta WHERE key='run'").fetchone()
+        finally:
+            conn.close()
+        return bool(json.loads(run).get("status") == "rolled_back")
+    except (sqlite3.Error, OSError, TypeError, ValueError):
+        return False
 
 
 def earlier_ledgers(job: Job) -> list[Path]:

@@ -10,8 +10,10 @@ planned, or refused with `--no-regroup`) and lets an earlier load's groups be re
 
 from __future__ import annotations
 
+import codecs
+import difflib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import NamedTuple
 
@@ -78,6 +80,8 @@ def _inspect(
     target.begin_file(file_idx)
     numbers, dates = NumberEvidence(), DateEvidence()
     number_fields, date_fields = tuple(target.numbers_of(file_idx)), tuple(target.dates_of(file_idx))
+    fields, jsonl = target.fields_of(file_idx), source.fmt == "jsonl"
+    unknown: dict[str, int] = {}  # a JSONL key that is no field -> the first line it is on
     batch: list[tuple[str, int, int]] = []
     previous: str | None = None
     rows = 0
@@ -94,6 +98,9 @@ def _inspect(
             rows += 1
             if type(item) is not BadRow:
                 line, row = item  # type: ignore[misc]
+                if jsonl and not row.keys() <= fields:  # a CSV says its columns once; a JSON line each time
+                    for name in row.keys() - fields:
+                        unknown.setdefault(name, line)
                 for field in number_fields:
                     value = row.get(field)
                     if type(value) is str:
@@ -112,6 +119,13 @@ def _inspect(
         broken = exc  # the planner stops at the same place; what comes before it can still load
     db.executemany(_UPSERT, batch)
     path = str(source.path)
+    if unknown:
+        raise _unknown_keys(path, unknown, fields, target.name)
+    if not source.encoding.startswith(("utf-8", "utf-16")) and (text := _utf8_text(source)) is not None:
+        raise ConfigError(
+            f"{path}: --encoding {source.encoding} was given, but the file is UTF-8 (line {text[0]} reads "
+            f"{text[1]!r} as UTF-8, {text[2]!r} as {source.encoding}): leave --encoding out; nothing was sent"
+        )
     decimal = numbers.decide(given.decimal, path)
     date_format = dates.decide(given.date_format, path)
     apart = _apart(db, file_idx, target, paths)
@@ -151,6 +165,40 @@ def _apart(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequenc
         (file_idx,),
     ).fetchone()
     return "" if apart is None else f"{target.group_label(apart[0])} (lines {apart[1]} and {apart[2]})"
+
+
+def _unknown_keys(path: str, unknown: dict[str, int], fields: frozenset[str], target: str) -> ConfigError:
+    named = ", ".join(f"{k!r} (line {line}{did_you_mean(k, fields)})" for k, line in sorted(unknown.items())[:10])
+    return ConfigError(
+        f"{path}: key(s) {named} are not {target} fields; map them to a field (or to \"\" to drop them) in the "
+        f"[columns] table of --config; nothing was sent"
+    )
+
+
+def did_you_mean(name: str, fields: Iterable[str]) -> str:
+    """", did you mean 'vatCode'?" for a name that is a field written another way, else ""."""
+    close = difflib.get_close_matches(name, list(fields), n=1, cutoff=0.75)
+    by_case = [f for f in fields if f.lower() == name.lower()]
+    return f", did you mean {(by_case or close)[0]!r}?" if by_case or close else ""
+
+
+def _utf8_text(source: Source) -> tuple[int, str, str] | None:
+    """Where a file read in an 8-bit encoding shows itself UTF-8: (line, as UTF-8, as read) of its first line
+    that is not ASCII, when every byte of the file is valid UTF-8 (else None: it is not UTF-8)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    found: tuple[int, str, str] | None = None
+    line_no = 0
+    with source._binary() as f:  # noqa: SLF001 - the raw bytes, as _line_bytes reads them
+        try:
+            for line in f:
+                line_no += 1
+                decoder.decode(line)
+                if found is None and not line.isascii():
+                    found = (line_no, line.decode().strip()[:60], line.decode(source.encoding, "replace").strip()[:60])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    return found
 
 
 # --- a file that is not in its encoding: refused, with the encoding it most likely is ---------------------

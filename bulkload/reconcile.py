@@ -226,9 +226,13 @@ def group_differences(ledger: Ledger, conn: sqlite3.Connection, target: Target) 
             n += 1
             if len(listed) < LIST_LIMIT:
                 listed.append({"group": target.group_label(key), "key": key,
-                               "expected": {"lines": lines, "total": total, "debit": debit},
-                               "remote": dict(zip(("lines", "total", "debit"), found))})
+                               "expected": dict(zip(_GROUP_FIGURES, (lines, total, debit))),
+                               "remote": dict(zip(_GROUP_FIGURES, found))})
     return n, listed
+
+
+#: how a group's figures are named in the report: sums in the currency's minor unit (cents for DKK)
+_GROUP_FIGURES = ("lines", "total_minor_units", "debit_minor_units")
 
 
 def _remote_groups(conn: sqlite3.Connection) -> Iterator[tuple[str, int, int, int]]:

@@ -27,7 +27,7 @@ from .loads import cache_dir, earlier_ledgers, loaded_before, remember_load
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, Loader, Tally, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
-from .profile import inspect
+from .profile import did_you_mean, inspect
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
 from .report import RejectsFormat, exit_code, write_in_doubt, write_rejects, write_report, write_success
@@ -48,8 +48,9 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         known = target.fields_of(file_idx)
         unknown = [f for f in fields if f not in known]
         if unknown:
+            named = ", ".join(f"{f}{did_you_mean(f, known)}" for f in unknown)
             raise ConfigError(
-                f"{source.path}: column(s) {', '.join(unknown)} are not {target.name} fields; map them to a "
+                f"{source.path}: column(s) {named} are not {target.name} fields; map them to a "
                 f"field (or to \"\" to drop them) in the [columns] table of --config. "
                 f"Fields: {', '.join(sorted(known))}"
             )
@@ -332,7 +333,8 @@ def _group_figures(ledger: Ledger, target: Target) -> dict[str, Any]:
         "skipped_groups": counts["skipped"],
         "groups": {
             "name": target.group_name, **counts, "unbalanced": unbalanced,
-            "unbalanced_list": [{"group": target.group_label(key), "imbalance": units} for key, units in listed],
+            "unbalanced_list": [{"group": target.group_label(key), "imbalance_minor_units": units}
+                                for key, units in listed],
             "skipped_reasons": ledger.skipped_reasons(REPORT_LIST),
         },
     }

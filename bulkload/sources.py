@@ -180,9 +180,10 @@ class Source:
     def _broken(self, line_no: int, exc: BaseException) -> SourceError:
         return SourceError(f"{self.path}: cannot read past line {line_no}: {exc or type(exc).__name__}")
 
-    def _undecodable(self, line_no: int, exc: UnicodeDecodeError) -> ConfigError:
+    def _undecodable(self, line_no: int, exc: UnicodeError) -> ConfigError:
+        why = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
         return ConfigError(
-            f"{self.path}: not valid {encoding_label(self.encoding)} after line {line_no} ({exc.reason}); "
+            f"{self.path}: not valid {encoding_label(self.encoding)} after line {line_no} ({why}); "
             "give --encoding with the file's encoding"
         )
 
@@ -257,7 +258,7 @@ class Source:
                 header = next(reader)
             except csv.Error as exc:
                 raise ConfigError(f"{self.path}: cannot parse the header: {exc}") from exc
-            except UnicodeDecodeError as exc:
+            except UnicodeError as exc:
                 raise self._undecodable(0, exc) from exc
             except _READ_ERRORS as exc:
                 raise self._broken(0, exc) from exc
@@ -267,6 +268,9 @@ class Source:
             yield _OpenCsv(reader, names, delim, lines, held, tail[0], len(first) - 1)
 
     def _header_names(self, header: list[str]) -> tuple[str, ...]:
+        if "\x00" in "".join(header):  # every other byte NUL: UTF-16 without the BOM that would say so
+            raise ConfigError(f"{self.path}: the header holds NUL characters: the file looks like UTF-16 without a "
+                              "BOM; give --encoding utf-16-le (or utf-16-be)")
         try:
             "".join(header).encode()
         except UnicodeEncodeError:
@@ -351,7 +355,7 @@ class Source:
                     end = "; the file ends inside this quoted cell" if at_eof else ""
                     yield BadRow(start, f"{exc} (lines {start}-{prev}){end}", "")
                     continue
-                except UnicodeDecodeError as exc:
+                except UnicodeError as exc:
                     raise self._undecodable(prev, exc) from exc
                 except _READ_ERRORS as exc:
                     raise self._broken(prev, exc) from exc
@@ -370,7 +374,7 @@ class Source:
                 for ln, line in enumerate(text, 1):
                     # a lone surrogate (an undecodable byte) survives as such, and fails as invalid UTF-8
                     yield ln, line.removeprefix("\ufeff").encode("utf-8", "surrogateescape")
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
             raise self._undecodable(ln, exc) from exc
         except _READ_ERRORS as exc:
             raise self._broken(ln, exc) from exc
@@ -385,7 +389,10 @@ class Source:
                     reason, kind = _json_reason(line, exc, self.encoding)
                     yield BadRow(ln, reason, _clip(line.decode(errors="replace")), _scalars(line, rename), kind)
                 continue
-            if type(obj) is not dict:
+            if c1 := _C1_UTF8.search(line):
+                yield BadRow(ln, f"a value holds the control character U+{c1[0][1]:04X}, which no text holds: the file "
+                             f"is not {encoding_label(self.encoding)}", _clip(line.decode()), kind="encoding")
+            elif type(obj) is not dict:
                 kind = "null" if obj is None else _JSON_NAMES.get(type(obj), type(obj).__name__)
                 yield BadRow(ln, f"expected a JSON object, got {kind}", _clip(line.decode()))
             elif b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
@@ -415,6 +422,9 @@ def _same(key: str, default: str) -> str:
     return key
 
 
+#: the C1 control characters, U+0080 to U+009F: text holds none; Latin-1 reads Windows-1252's € and quotes as these
+_C1 = re.compile("[\x80-\x9f]")
+_C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 #: `"name": "text"` or `"name": number` in a line that is not valid JSON as a whole
 _SCALAR = re.compile(rb'"([A-Za-z_][A-Za-z0-9_]*)"\s*:\s*(?:"((?:[^"\\\r\n]|\\.)*)"|(-?[0-9]+(?:\.[0-9]+)?))')
 
@@ -553,6 +563,10 @@ def _odd_csv_row(
         except UnicodeEncodeError:  # surrogateescape turned the undecodable bytes into lone surrogates
             return BadRow(start, _undecodable_cell(row, names, encoding), _clip(_csv_text(row, delim)),
                           kind="encoding")
+    if c1 := _C1.search(joined):  # no text holds one: the bytes were read in another encoding than theirs
+        return BadRow(start, f"a cell holds the control character U+{ord(c1[0]):04X}, which no text holds: the "
+                      f"file is not {encoding_label(encoding)} (Windows-1252 writes € and quotes there)",
+                      _clip(_csv_text(row, delim)), kind="encoding")
     if "\x00" in joined:  # no accounting value holds one; an API would store it or choke on it
         return BadRow(start, "a cell holds a NUL character", _clip(_csv_text(row, delim).replace("\x00", "\\0")),
                       _partial([c.replace("\x00", "") for c in row], names))

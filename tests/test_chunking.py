@@ -58,7 +58,8 @@ def test_a_voucher_larger_than_one_call_is_rejected_whole() -> None:
     assert [vouchers_of(c) for c in chunks] == [[1, 1, 3, 3]]
     rejected = planner.rejected
     assert [r.line_no for r in rejected] == list(range(4, 13))
-    assert all(r.reason == "voucher 2 (journal 1) has 9 lines; one call takes at most 5" for r in rejected)
+    assert all(r.reason == "voucher 2 (journal 1) has 9 lines, more than one call of 5 carries; give --batch-size 9 "
+               "or more (at most 500)" for r in rejected)
     assert planner.rows_read == 13
 
 

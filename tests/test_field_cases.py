@@ -6,6 +6,7 @@ the wrong encoding, a corrected file loaded twice, an amount changed on its way.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from collections import defaultdict
 from decimal import Decimal
@@ -18,7 +19,7 @@ import msgspec
 import pytest
 from conftest import CREDS, bulkload_cmd, child_env
 
-from bulkload import Job, load, reconcile, resume
+from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.cli import main
 from bulkload.errors import ConfigError, LedgerError
 from bulkload.sandbox import SandboxOptions, running
@@ -402,7 +403,7 @@ async def test_the_report_names_the_vouchers_that_do_not_balance(tmp_path: Path)
             report = await load(job(data, url), env=CREDS)
     groups = report["groups"]
     assert groups["loaded"] == 2 and groups["unbalanced"] == 1
-    assert groups["unbalanced_list"] == [{"group": "voucher 2 (journal 1)", "imbalance": 100}]
+    assert groups["unbalanced_list"] == [{"group": "voucher 2 (journal 1)", "imbalance_minor_units": 100}]
 
 
 @pytest.mark.slow
@@ -497,3 +498,52 @@ async def test_a_file_sharing_vouchers_with_an_unfinished_run_is_refused_until_t
             again = await load(job(copy, url), env=CREDS)
             stored = await journal(url)
     assert len(stored) == 4000 and again["loaded"] == 0 and again["rejected"] == 0 and again["skipped"] == 4000
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "refusal"),
+    [
+        # Windows-1252's € and quotes, read as Latin-1, come out as control characters no text holds
+        ("5;1;1;2026-10-31;1.00;DKK;1010;Pris 100 € “rabat”".encode("cp1252"), "latin-1", "control character U+0080"),
+        # UTF-8 read as Windows-1252 would store 'KÃ¸rsel'
+        ("5;1;1;2026-10-31;1.00;DKK;1010;Kørsel Århus".encode(), "cp1252",
+         "the file is UTF-8 (line 2 reads '5;1;1;2026-10-31;1.00;DKK;1010;Kørsel"),
+        # UTF-16 without its BOM
+        (None, None, "looks like UTF-16 without a BOM; give --encoding utf-16-le"),
+        (None, "utf-16", "not valid UTF-16"),
+    ],
+)
+def test_an_encoding_that_cannot_be_the_files_is_refused_not_trusted(
+    tmp_path: Path, data: bytes | None, encoding: str | None, refusal: str
+) -> None:
+    path = tmp_path / "e.csv"
+    if data is None:
+        path.write_bytes((HEADER + "\r\n5;1;1;2026-10-31;1.00;DKK;1010;x\r\n").encode("utf-16-le"))
+    else:
+        path.write_bytes(HEADER.encode() + b"\n" + data + b"\n")
+    with pytest.raises(ConfigError, match=re.escape(refusal)):
+        anyio.run(lambda: load(job(path, "http://127.0.0.1:9", encoding=encoding), env=CREDS))
+    assert not Path(f"{path}.ledger.sqlite").exists()
+
+
+def test_a_jsonl_key_that_is_no_field_is_refused_like_a_csv_column(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text('{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 1, "date": "2026-10-31", '
+                    '"amount": 1.00, "currency": "DKK", "accountNumber": 1010}\n'
+                    '{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 1, "date": "2026-10-31", '
+                    '"amount": -1.00, "currency": "DKK", "accountNumber": 5600, "vatcode": "I25"}\n')
+    with pytest.raises(ConfigError, match=r"key\(s\) 'vatcode' \(line 2, did you mean 'vatCode'\?\) are not economic"):
+        anyio.run(lambda: load(job(path, "http://127.0.0.1:9"), env=CREDS))
+
+
+@pytest.mark.slow
+async def test_a_load_that_was_rolled_back_does_not_stop_the_same_file_loading_again(tmp_path: Path) -> None:
+    data = case(tmp_path, "05-reload-after-fix/november-fixed.csv")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            one = await load(job(data, url, ledger=str(tmp_path / "one.sqlite")), env=CREDS)
+            undone = await rollback(one["ledger"], env=CREDS)
+            assert undone["status"] == "complete" and not await journal(url)
+            two = await load(job(data, url, ledger=str(tmp_path / "two.sqlite")), env=CREDS)
+            stored = await journal(url)
+    assert two["exit_code"] == 0 and two["loaded"] == 6 and len(stored) == 6
