@@ -60,6 +60,8 @@ class Chunk:
     records: list[Any] | None = None
     #: the chunk's groups in order; they cover its lines exactly
     groups: list[GroupInfo] = field(default_factory=list)
+    #: each line's Target.line_check, where the target compares lines
+    checks: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -88,8 +90,9 @@ class Chunk:
         spans, entries = self.spans(), self.entries(target)
         idx = [i for g in chosen for i in spans[g]]
         records = [entries[i] for i in idx]
+        checks = None if self.checks is None else [self.checks[i] for i in idx]
         return Chunk(self.seq, self.file_idx, [self.lines[i] for i in idx], target.encode(records), part,
-                     records=records, groups=[self.groups[g] for g in chosen])
+                     records=records, groups=[self.groups[g] for g in chosen], checks=checks)
 
     def take_lines(self, lines: Collection[int], part: str, target: Target) -> Chunk:
         """The chunk of the groups whose lines are `lines` (a part planned earlier, found again on resume)."""
@@ -286,7 +289,11 @@ class Planner:
         self.seq += 1
         lines = [ln for p in parts for ln in p.lines]
         self.rows_read += len(lines)
-        yield Chunk(self.seq, file_idx, lines, body, records=records, groups=[self._info(p) for p in parts])
+        checks = None
+        if type(target).line_check is not Target.line_check:  # the target compares lines
+            checks = [c or 0 for c in map(target.line_check, records)]
+        yield Chunk(self.seq, file_idx, lines, body, records=records, groups=[self._info(p) for p in parts],
+                    checks=checks)
 
     def _info(self, group: _Group) -> GroupInfo:
         if type(self.target).units is Target.units:  # no amounts to total

@@ -71,7 +71,7 @@ CREATE TABLE groups (
 CREATE TABLE skip_groups (
     key TEXT PRIMARY KEY, bucket TEXT NOT NULL, reason TEXT NOT NULL, lines INTEGER, total TEXT, debit TEXT,
     differs TEXT) WITHOUT ROWID;
-CREATE TABLE created (loc INTEGER PRIMARY KEY, id INTEGER NOT NULL);
+CREATE TABLE created (loc INTEGER PRIMARY KEY, id INTEGER NOT NULL, line_check INTEGER);
 CREATE TABLE baselines (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE calls (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE removed (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, outcome TEXT NOT NULL, at REAL NOT NULL);
@@ -289,8 +289,10 @@ class Ledger:
     def done(
         self, seq: int, part: str, file_idx: int, lines: Sequence[int], ids: Sequence[int],
         summary: dict[str, Totals], calls: dict[int, int], returned: dict[str, Totals] | None = None,
+        checks: Sequence[int] | None = None,
     ) -> None:
-        """`summary`: control totals of what was sent; `returned`: of what the API answered, where it says."""
+        """`summary`: control totals of what was sent; `returned`: of what the API answered, where it says;
+        `checks`: each line's Target.line_check, where the target compares lines."""
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
@@ -300,9 +302,11 @@ class Ledger:
             # every source line -> the id it became (lines merged into one entry share it). One bound column
             # less per row is ~0.8 µs less per row: the file index rides in the high bits of the line
             base = file_idx << LOC_SHIFT
-            self._db.executemany(
-                "INSERT OR IGNORE INTO created (loc, id) VALUES (?, ?)", zip([base + ln for ln in lines], ids)
-            )
+            locs = [base + ln for ln in lines]
+            if checks is None:
+                self._db.executemany("INSERT OR IGNORE INTO created (loc, id) VALUES (?, ?)", zip(locs, ids))
+            else:
+                self._db.executemany("INSERT OR IGNORE INTO created VALUES (?, ?, ?)", zip(locs, ids, checks))
             self._save_calls(calls)
 
     @_writes

@@ -103,8 +103,9 @@ class Loader:
                 for row in rows:
                     setattr(self.tally, row.bucket, getattr(self.tally, row.bucket) + 1)
             elif kind == "chunk":
-                _, _, seq, file_idx, lines, body, summary, groups = message
-                chunk = Chunk(seq, file_idx, lines, body, summary=summary, groups=[GroupInfo(*g) for g in groups])
+                _, _, seq, file_idx, lines, body, summary, groups, checks = message
+                chunk = Chunk(seq, file_idx, lines, body, summary=summary, groups=[GroupInfo(*g) for g in groups],
+                              checks=checks)
                 if self.target.ordered:
                     self.order(chunk)
                 # also lets the workers run while the child plans ahead
@@ -249,7 +250,8 @@ class Loader:
         self, chunk: Chunk, ids: list[int], summary: dict[str, Totals], returned: dict[str, Totals] | None
     ) -> None:
         try:
-            self.ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary, self.calls, returned)
+            self.ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary, self.calls, returned,
+                             chunk.checks)
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
             return

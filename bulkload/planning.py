@@ -6,7 +6,8 @@ the event loop sends. The child streams framed msgpack messages through a socket
 is the back-pressure, so the child is never more than a buffer ahead of the sender.
 
 Messages, each `(kind, rows_read, ...)`:
-    ("chunk", n, seq, file_idx, lines, body, summary, groups)   a planned chunk, its control totals and groups
+    ("chunk", n, seq, file_idx, lines, body, summary, groups, checks)   a planned chunk, its control totals, its
+                                                         groups and its lines' checks
     ("rows", n, rows)                                    RowOutcome tuples to record (rejected or skipped)
     ("stop", n, message)                                 the input cannot be read further (SourceError)
     ("end", n)                                           every file is planned
@@ -105,7 +106,7 @@ def _plan(sock: socket.socket) -> None:
                 send_rows()
                 if chunk is not None:
                     send("chunk", planner.rows_read, chunk.seq, chunk.file_idx, chunk.lines, chunk.body,
-                         target.summarize(chunk.records or []), [tuple(g) for g in chunk.groups])
+                         target.summarize(chunk.records or []), [tuple(g) for g in chunk.groups], chunk.checks)
             send_rows()  # those after the file's last chunk
         send("end", planner.rows_read)
     except SourceError as exc:

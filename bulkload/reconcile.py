@@ -107,7 +107,7 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     # only the ids go to SQL (for the diff); totals are summed as the pages arrive
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, grp TEXT NOT NULL, "
-        "units INTEGER NOT NULL)"
+        "units INTEGER NOT NULL, line_check INTEGER)"
     )
     conn.execute("DELETE FROM remote")
     expected = ledger.expected()
@@ -140,8 +140,8 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
             remote_id_sum += sum(page.ids)
             fractions += page.fractions
             before = conn.total_changes
-            rows = zip(page.ids, repeat(scope), page.groups, page.units)
-            conn.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?)", rows)
+            rows = zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None))
+            conn.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?, ?)", rows)
             walked_twice += len(page.ids) - (conn.total_changes - before)
 
     # A cursor walk is a chain of round trips, one page after the other. Walking disjoint id ranges side by
@@ -177,6 +177,13 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     ] if extra_n else []
     id_sum = conn.execute("SELECT COALESCE(SUM(id), 0) FROM created").fetchone()[0]
     differing_n, differing = group_differences(ledger, conn, target)
+    changed_sql = ("FROM created c JOIN remote r ON r.id = c.id WHERE c.line_check IS NOT NULL "
+                   "AND c.line_check IS NOT r.line_check")
+    (changed_n,) = conn.execute(f"SELECT COUNT(*) {changed_sql}").fetchone()
+    changed = [
+        {"id": i, "file": files[loc >> LOC_SHIFT], "line": loc & ((1 << LOC_SHIFT) - 1)}
+        for i, loc in conn.execute(f"SELECT c.id, c.loc {changed_sql} ORDER BY c.id LIMIT ?", (LIST_LIMIT,))
+    ] if changed_n else []
     expected_count = sum(c["expected"] for c in counts.values())
     remote_count = sum(c["remote"] for c in counts.values())
     exp_view = _totals_view(expected)
@@ -189,6 +196,7 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         and walked_twice == 0
         and id_sum == remote_id_sum
         and differing_n == 0
+        and changed_n == 0
         and fractions == 0
     )
     return {
@@ -205,6 +213,8 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         "walk_repeated_ids": walked_twice,
         "groups_differing": differing,
         "groups_differing_count": differing_n,
+        "lines_changed": changed,
+        "lines_changed_count": changed_n,
         "amounts_with_more_decimals": fractions,
         "scopes": counts,
         "scope_name": target.scope_name,

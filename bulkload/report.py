@@ -276,6 +276,9 @@ def _print_mismatch(console: Console, rec: dict[str, Any]) -> None:
         console.print(f"... {rec['missing_count'] - 10:,} more missing (see the report)")
     for item in rec.get("groups_differing", [])[:10]:
         console.print(f"{item['group']}: expected {item['expected']}, the API holds {item['remote']}")
+    for item in rec.get("lines_changed", [])[:10]:
+        console.print(f"changed in the API since it was loaded (amount, account or date): id {item['id']} from "
+                      f"{item['file']} line {item['line']}")
     if rec.get("amounts_with_more_decimals"):
         console.print(f"{rec['amounts_with_more_decimals']:,} amounts in the API have more decimals than their "
                       "currency: not what was sent")

@@ -547,3 +547,28 @@ async def test_a_load_that_was_rolled_back_does_not_stop_the_same_file_loading_a
             two = await load(job(data, url, ledger=str(tmp_path / "two.sqlite")), env=CREDS)
             stored = await journal(url)
     assert two["exit_code"] == 0 and two["loaded"] == 6 and len(stored) == 6
+
+
+@pytest.mark.slow
+async def test_reconciliation_sees_amounts_swapped_and_an_account_changed_inside_a_voucher(tmp_path: Path) -> None:
+    # the voucher's totals stay the same: only the lines show the change
+    data = case(tmp_path, "05-reload-after-fix/november-fixed.csv")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url), env=CREDS)
+            entries = {e.entryNumber: e for e in await journal(url)}
+            async with aiohttp.ClientSession(headers=HEADERS) as s:
+                changed = []
+                for number, change in ((3, {"amount": Decimal("-2000.00")}), (4, {"amount": Decimal("2000.00")}),
+                                       (5, {"accountNumber": 2750})):
+                    async with s.get(f"{url}/draft-entries/{number}") as r:
+                        changed.append({**msgspec.json.decode(await r.read()), **change})
+                body = msgspec.json.Encoder(decimal_format="number").encode(changed)
+                async with s.put(f"{url}/draft-entries/bulk", data=body,
+                                 headers={"Content-Type": "application/json"}) as r:
+                    assert r.status == 200, await r.text()
+            again = await reconcile(report["ledger"], env=CREDS)
+    rec = again["reconcile"]
+    assert again["exit_code"] == 3 and rec["groups_differing_count"] == 0  # the totals alone would not tell
+    assert rec["lines_changed_count"] == 3 and [c["line"] for c in rec["lines_changed"]] == [4, 5, 6]
+    assert {entries[n].voucherNumber for n in (3, 4, 5)} == {9002, 9003}

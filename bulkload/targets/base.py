@@ -56,6 +56,8 @@ class Listed(NamedTuple):
     groups: list[str]
     #: amounts with more decimals than their currency's minor unit (the API keeps something else than was sent)
     fractions: int = 0
+    #: each record's `line_check`, made from what the API holds (None: the target compares no lines)
+    checks: list[int] | None = None
 
 
 class Known(NamedTuple):
@@ -232,6 +234,12 @@ class Target:
     def units(self, record: Any) -> int:
         """The record's amount in its currency's minor unit, for the per-group control totals (0: none)."""
         return 0
+
+    def line_check(self, record: Any) -> int | None:
+        """A number that changes with what a line books (its amount, accounts, date), so that reconciliation sees a
+        line changed behind the loader's back even where its voucher's totals stay the same (two amounts swapped);
+        made the same way from a walked record. None: lines are not compared."""
+        return None
 
     def imbalance(self, records: Sequence[Any], units: Sequence[int]) -> int:
         """How far a group's lines (with their `units`) are from balancing, in minor units summed over currencies

@@ -92,6 +92,9 @@ class _Listed(msgspec.Struct):
     voucherNumber: int = 0
     currency: str = ""
     amount: Decimal = Decimal(0)
+    accountNumber: int | None = None
+    contraAccountNumber: int | None = None
+    date: str = ""
 
 
 class _Page(msgspec.Struct):
@@ -104,10 +107,18 @@ class _Created(msgspec.Struct):
 
 
 _decode_page = msgspec.json.Decoder(_Page).decode
-_entry_number, _voucher, _currency, _amount = (
-    operator.attrgetter(f) for f in ("entryNumber", "voucherNumber", "currency", "amount")
+_entry_number, _voucher, _currency, _amount, _account, _contra, _date = (
+    operator.attrgetter(f)
+    for f in ("entryNumber", "voucherNumber", "currency", "amount", "accountNumber", "contraAccountNumber", "date")
 )
 _decode_created = msgspec.json.Decoder(list[_Created]).decode
+
+
+def _line_check(units: int, account: int | None, contra: int | None, day: str) -> int:
+    """What a line books, as one number: its amount in minor units, its account and contra account, its date
+    (the API writes dates as date-times: the date part counts)."""
+    return (units * 1_000_003 + (account or 0) * 7_919 + (contra or 0) * 104_729
+            + int(day[:10].replace("-", "") or 0)) % (1 << 62)
 
 
 def _plain(value: Any) -> str:
@@ -219,6 +230,9 @@ class Economic(Target):
     def units(self, record: DraftEntry) -> int:
         # validated: the amount has no more decimals than its currency
         return int(record.amount.scaleb(_decimals(record.currency, 2)))
+
+    def line_check(self, record: DraftEntry) -> int:
+        return _line_check(self.units(record), record.accountNumber, record.contraAccountNumber, record.date)
 
     def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> int:
         """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
@@ -356,6 +370,7 @@ class Economic(Target):
                 units,
                 list(map(prefix.__add__, map(str, map(_voucher, items)))),
                 sum(map(operator.ne, exact, units)),
+                list(map(_line_check, units, map(_account, items), map(_contra, items), map(_date, items))),
             )
             if not page.cursor:
                 return
