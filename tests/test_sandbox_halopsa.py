@@ -328,6 +328,47 @@ async def test_the_window_rolls_in_scaled_time_and_counts_token_calls(make_clien
     assert (await client.get("/api/XeroDetails", headers=auth)).status == 200
 
 
+async def test_a_delayed_commit_lists_nothing_until_it_lands_though_the_client_gave_up(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client(SandboxOptions(window_limit=0, commit_delay_ms=(300, 300)))
+    auth = await bearer(client)  # token calls are not writes: never delayed
+
+    async def pending() -> int:
+        count: int = (await (await client.get("/_sandbox/stats")).json())["pending_commits"]
+        return count
+
+    with pytest.raises(asyncio.TimeoutError):  # the client gives up long before the commit
+        await client.post("/api/XeroDetails", json=[xero("Late")], headers=auth,
+                          timeout=aiohttp.ClientTimeout(total=0.05))
+    assert await get(client, auth, "/api/XeroDetails") == [] and await pending() == 1
+    for _ in range(100):  # the commit lands without anyone waiting for it
+        if not await pending():
+            break
+        await asyncio.sleep(0.02)
+    assert [r["name"] for r in await get(client, auth, "/api/XeroDetails")] == ["Late"]
+    resp = await post(client, auth, "XeroDetails", [xero("Waited for")])  # a client that waits hears of it
+    assert resp.status == 201 and [r["id"] for r in await resp.json()] == [2]
+    stats = await (await client.get("/_sandbox/stats")).json()
+    assert stats["faults"]["delayed_commit"] == 2 and stats["pending_commits"] == 0
+
+
+def test_commit_delays_are_drawn_from_the_seed_and_the_flag_takes_a_range() -> None:
+    def delays(seed: int) -> list[float]:
+        sandbox = create_app(SandboxOptions(commit_delay_ms=(100, 900), seed=seed))[SANDBOX_KEY]
+        return [sandbox.commit_delay_s() for _ in range(5)]
+
+    assert delays(3) == delays(3) != delays(4) and all(0.1 <= d <= 0.9 for d in delays(3))
+    assert create_app(SandboxOptions(seed=3))[SANDBOX_KEY].commit_delay_s() == 0.0
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert options_from_args(parser.parse_args(["--commit-delay-ms", "200,900"])).commit_delay_ms == (200, 900)
+    assert options_from_args(parser.parse_args(["--commit-delay-ms", "500"])).commit_delay_ms == (500, 500)
+    for bad in ("900,200", "a,b", "1,2,3"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--commit-delay-ms", bad])
+
+
 async def test_commit_then_drop_saves_the_post_but_answers_nothing(make_client: MakeClient) -> None:
     client = await make_client(SandboxOptions(window_limit=0, drop_rate=1.0))
     auth = await bearer(client)  # token calls store nothing and are never dropped

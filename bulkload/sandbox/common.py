@@ -61,6 +61,10 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: divides the long windows (``window_s``, ``quota_window_s``) and token lifetimes, so a test can make
     #: "300 per 5 minutes" "300 per 3 seconds" with 100; per-second rates and latencies stay real time
     time_factor: float = 1.0
+    #: (min, max) ms: a write is committed — and listed — only this long after its body was read, drawn per
+    #: write; its answer comes after the commit, so a client that gives up sooner has lost the answer of a write
+    #: that is still to land (HaloPSA; (0, 0) = committed at once)
+    commit_delay_ms: tuple[float, float] = (0.0, 0.0)
 
 
 class RollingWindow:
@@ -131,7 +135,8 @@ class SandboxStats:
         self._clock = clock
         self.requests = 0
         self.by_status: dict[str, int] = {}
-        self.faults = {"http_5xx": 0, "drop": 0, "slow": 0, "rate_limited": 0, "window": 0, "quota": 0}
+        self.faults = {"http_5xx": 0, "drop": 0, "slow": 0, "rate_limited": 0, "window": 0, "quota": 0,
+                       "delayed_commit": 0}
         self.in_flight = 0
         self.max_in_flight = 0
         self.max_per_second = 0
@@ -313,6 +318,15 @@ class Sandbox:
             return problem(status, title, "Injected fault: nothing was done.", instance=request.path)
         return None
 
+    def commit_delay_s(self) -> float:
+        """How long the write being handled takes to commit, in seconds (0: at once), drawn from
+        ``commit_delay_ms`` by the seeded generator."""
+        low, high = self.options.commit_delay_ms
+        if high <= 0:
+            return 0.0
+        self.stats.faults["delayed_commit"] += 1
+        return self.rng.uniform(low, high) / 1000
+
     @web.middleware
     async def delay(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith("/_sandbox/"):
@@ -412,6 +426,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.time_factor,
         help="divides the long windows and token lifetimes (100: 5 minutes pass in 3 s)",
     )
+    parser.add_argument(
+        "--commit-delay-ms",
+        type=_delay_range,
+        default=defaults.commit_delay_ms,
+        metavar="MIN,MAX",
+        help="HaloPSA: each write commits (and lists) a random MIN..MAX ms after its body was read, and answers "
+        "then: a client timeout below MAX loses answers of writes still to land (default 0,0: at once)",
+    )
+
+
+def _delay_range(value: str) -> tuple[float, float]:
+    """``MIN,MAX`` (or one number for both) in milliseconds."""
+    try:
+        parts = [float(p) for p in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"MIN,MAX in milliseconds, not {value!r}") from None
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or not 0 <= parts[0] <= parts[1]:
+        raise argparse.ArgumentTypeError(f"MIN,MAX with 0 <= MIN <= MAX, not {value!r}")
+    return parts[0], parts[1]
 
 
 def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
@@ -430,6 +465,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         window_limit=ns.window_limit,
         window_s=ns.window_s,
         time_factor=ns.time_factor,
+        commit_delay_ms=ns.commit_delay_ms,
     )
 
 

@@ -11,10 +11,14 @@ real, ASP.NET-hosted API does. The whole host — token calls included — has H
 by default 300 requests per 5 minutes (``window_limit=None``; 0 turns it off), answered past it with a
 429, HaloPSA's plain-text body and a Retry-After. ``time_factor`` shrinks the window and token lifetimes
 alike. Secrets (see :func:`bulkload.halopsa_schema.is_secret`) are stored and never returned.
+
+With ``commit_delay_ms`` a POST commits its records a drawn delay after its body was read and answers then;
+until that moment no listing shows them, and a client that stopped waiting sooner never hears of them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from typing import Any
@@ -24,6 +28,7 @@ from aiohttp import web
 
 from bulkload.halopsa_schema import PLURAL, canonical_resource
 from bulkload.sandbox.common import (
+    SANDBOX_KEY,
     SandboxOptions,
     auth_middleware,
     json_response,
@@ -41,6 +46,8 @@ DEFAULT_WINDOW_LIMIT = 300
 MAX_ITEMS = 1000
 DEFAULT_PAGE_SIZE = 50
 TOKEN_PATH = "/auth/token"
+#: the records a POST saved, as its answer shows them (a name of its own: the handlers include one called `list`)
+Saved = list[dict[str, Any]]
 
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:
@@ -66,6 +73,8 @@ class HaloPSA:
         self.tokens: dict[str, float] = {}  # token → monotonic expiry
         self.tokens_issued = 0
         self.store = Store()
+        #: writes read but not yet committed (commit_delay_ms), each committed by the loop's timer
+        self.pending: set[asyncio.TimerHandle] = set()
 
     # -- auth --------------------------------------------------------------------------------------------
     async def token(self, request: web.Request) -> web.Response:
@@ -149,7 +158,36 @@ class HaloPSA:
             bad = len({e["index"] for e in errors})
             text = f"{resource}: {bad} of {len(items)} items refused, nothing was saved"
             return message_response(400, text, [] if self.options.opaque_errors else errors)
-        return json_response(self.store.save(resource, items), 201)
+        delay_s = request.app[SANDBOX_KEY].commit_delay_s()
+        if delay_s <= 0:
+            return json_response(self.store.save(resource, items), 201)
+        saved = await self.commit_later(delay_s, resource, items)
+        if saved is None:
+            return message_response(400, f"{resource}: a record was deleted before the write committed", [])
+        return json_response(saved, 201)
+
+    def commit_later(self, delay_s: float, resource: str, items: Saved) -> asyncio.Future[Saved | None]:
+        """Commit `items` in `delay_s` seconds: the saved records then, or None if they can no longer be saved.
+        The timer, not the handler, commits: a client that gives up (and a handler cancelled with it) stops
+        nothing, as on a server that carries on with a request whose caller has gone."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Saved | None] = loop.create_future()
+
+        def commit() -> None:
+            self.pending.discard(handle)
+            saved = None if self.store.problems(resource, items) else self.store.save(resource, items)
+            if not done.done():
+                done.set_result(saved)
+
+        handle = loop.call_later(delay_s, commit)
+        self.pending.add(handle)
+        return done
+
+    def drop_pending(self) -> None:
+        """The server goes away: what was still to commit never will."""
+        for handle in self.pending:
+            handle.cancel()
+        self.pending.clear()
 
     async def get(self, request: web.Request) -> web.Response:
         resource = self._resource(request)  # includedetails (and Exact's division) change nothing here
@@ -184,6 +222,7 @@ class HaloPSA:
         return {
             "records": {name: len(records) for name, records in self.store.records.items()},
             "tokens_issued": self.tokens_issued,
+            "pending_commits": len(self.pending),
         }
 
 
@@ -229,6 +268,11 @@ def create_app(
         never_dropped=frozenset({TOKEN_PATH}),
     )
     app[HALOPSA_KEY] = halo
+
+    async def stop_committing(_: web.Application) -> None:
+        halo.drop_pending()
+
+    app.on_cleanup.append(stop_committing)
     app.router.add_post(TOKEN_PATH, halo.token)
     app.router.add_get("/api/{resource}", halo.list)
     app.router.add_post("/api/{resource}", halo.save)
