@@ -98,7 +98,8 @@ class Dispatcher:
         authorized: bool = True,
     ) -> Response:
         """Send until answered. `safe_to_repeat` is False for a write the API cannot deduplicate: then a call
-        that may have arrived is not repeated and its error is raised for the caller to mark in doubt.
+        that may have arrived is not repeated and its error is raised for the caller to settle. An answer after
+        an attempt that may have been carried out says so (`Response.uncertain`).
         `authorized` adds the target's per-request credentials (a token), renewed once on a 401."""
         started = time.monotonic()
         attempt = 0
@@ -151,7 +152,9 @@ class Dispatcher:
                 await anyio.sleep(self.policy.delay(attempt))
                 continue
             self.meter.on_success()
-            return response
+            # the caller must know: an earlier attempt may still be landing after this answer (a write to fixed
+            # values repeated is harmless, but a later write to the same record must not overtake it)
+            return response._replace(uncertain=True) if uncertain else response
 
     async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         return decode_json((await self.send("GET", path, params=params)).body)

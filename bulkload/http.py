@@ -28,6 +28,8 @@ class Response(NamedTuple):
     status: int
     headers: Mapping[str, str]
     body: bytes
+    #: an earlier attempt of the same call lost its answer and may have been carried out too (set by the dispatcher)
+    uncertain: bool = False
 
 
 class Client:
