@@ -18,8 +18,8 @@ from .report import print_summary
 from .targets import TARGETS
 
 _JOB_FLAGS = ("base_url", "ledger", "rejects", "report", "concurrency", "rate", "window_limit", "window_s",
-              "batch_size", "daily_quota", "timeout_s", "attempts", "delimiter", "encoding", "decimal", "date_format",
-              "no_regroup", "allow_duplicate_load")
+              "batch_size", "daily_quota", "timeout_s", "attempts", "settle_s", "delimiter", "encoding", "decimal",
+              "date_format", "no_regroup", "allow_duplicate_load")
 
 
 def _delimiter(value: str) -> str:
@@ -48,6 +48,9 @@ def _add_load(sub: Any) -> None:
         p.add_argument("--daily-quota", type=int, help="calls per rolling 24 h; 0 turns it off (default 50000)")
         p.add_argument("--timeout", dest="timeout_s", type=float, help="seconds to wait for one answer (default 60)")
         p.add_argument("--attempts", type=int, help="sends of one call before the run stops, resumable (default 8)")
+        p.add_argument("--settle-s", type=float, help="seconds a write whose answer was lost may still take to land: "
+                       "a record not found is looked for again this long after before it is sent again "
+                       f"(default {cls.settle_s:g}{', the API documents none' if cls.settle_s else ': one look'})")
         p.add_argument("--delimiter", type=_delimiter, help="CSV delimiter (default: detect , ; or tab, or Excel's "
                        "sep= line)")
         p.add_argument("--encoding", help="the files' text encoding, e.g. cp1252 or latin-1 (default: UTF-8, or "

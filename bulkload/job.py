@@ -15,6 +15,9 @@ from .sources import codec_name
 from .targets import TARGETS
 from .targets.base import Target
 
+#: a settle delay is waited out by a chunk while the run goes on: an hour is past any commit time, not a setting
+MAX_SETTLE_S = 3600.0
+
 
 @dataclass
 class Job:
@@ -35,6 +38,9 @@ class Job:
     daily_quota: int = 50_000
     timeout_s: float = 60.0
     attempts: int = 8
+    #: seconds after a lost answer within which the API may still carry the call out: a record not found is looked
+    #: for again this long after before its call is sent again (None: the target's default, Target.settle_s)
+    settle_s: float | None = None
     delimiter: str | None = None
     #: how the files are read; None: decided from each whole file (profile.py)
     encoding: str | None = None
@@ -66,6 +72,8 @@ class Job:
             raise ConfigError(f"{self.target} has no public address: give --base-url (your instance's API root)")
         if self.daily_quota < 0:
             raise ConfigError("--daily-quota must be 0 (off) or a number of calls")
+        if self.settle_s is not None and not 0 <= self.settle_s <= MAX_SETTLE_S:
+            raise ConfigError(f"--settle-s must be between 0 and {MAX_SETTLE_S:.0f} seconds")
         if self.encoding is not None:
             codec_name(self.encoding)
         if self.decimal not in (None, ".", ","):
@@ -91,6 +99,11 @@ class Job:
         if limit and span:
             out.append((int(limit), float(span)))
         return out
+
+    @property
+    def settle_delay_s(self) -> float:
+        """The settle delay in force: the one set, else the API's."""
+        return self.target_class.settle_s if self.settle_s is None else self.settle_s
 
     @property
     def items_per_call(self) -> int:
@@ -144,7 +157,8 @@ class Job:
 
 _JOB_KEYS = {
     "base_url", "ledger", "rejects", "report", "concurrency", "rate", "window_limit", "window_s", "batch_size",
-    "daily_quota", "timeout_s", "attempts", "delimiter", "encoding", "decimal", "date_format", "no_regroup",
+    "daily_quota", "timeout_s", "attempts", "settle_s", "delimiter", "encoding", "decimal", "date_format",
+    "no_regroup",
 }
 
 

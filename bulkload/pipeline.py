@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,10 @@ KEY_TTL_MARGIN_S = 300.0
 
 #: exit codes, as DESIGN.md promises them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
+
+#: chunks that may wait out a settle delay beside the ones being sent; past this many the run waits for them
+#: (each holds its chunk: memory stays bounded)
+SETTLING = 32
 
 
 def body_hash(body: bytes) -> str:
@@ -56,22 +61,48 @@ class Tally:
         return self.stop_reason is not None
 
 
-class Loader:
-    """Sends the planned chunks, consulting the ledger so that nothing done is sent again."""
+class Turn:
+    """A chunk's turn at the records it writes: a later chunk writing one of them waits until the turn is over
+    and, when an answer of its calls was lost, until that call can no longer land (`not_before`)."""
 
-    def __init__(self, target: Target, ledger: Ledger, dispatcher: Dispatcher, tally: Tally) -> None:
+    def __init__(self) -> None:
+        self.over = anyio.Event()
+        #: on the event loop's clock (anyio.current_time)
+        self.not_before = 0.0
+
+    async def wait(self) -> None:
+        await self.over.wait()
+        await anyio.sleep_until(self.not_before)
+
+
+class Loader:
+    """Sends the planned chunks, consulting the ledger so that nothing done is sent again.
+
+    `concurrency` chunks are sent (or looked up) at once; `settle_s` is how long after a lost answer the API may
+    still carry the call out: a chunk waiting that long gives its place to another meanwhile."""
+
+    def __init__(
+        self, target: Target, ledger: Ledger, dispatcher: Dispatcher, tally: Tally, *, concurrency: int = 8,
+        settle_s: float = 0.0,
+    ) -> None:
         self.target = target
         self.ledger = ledger
         self.dispatcher = dispatcher
         self.tally = tally
+        self.settle_s = settle_s
+        #: workers: those sending, and those that may be waiting out a settle delay
+        self.workers = concurrency + (SETTLING if settle_s > 0 else 0)
+        self._sending = anyio.Semaphore(concurrency)
+        #: per chunk (seq, its parts included): when an answer of its calls was last lost, on the loop's clock
+        self._lost: dict[int, float] = {}
         #: rows the plan has accounted for so far (in a chunk handed out, or rejected)
         self.rows_read = 0
         #: send calls that were in doubt again (the user said so: `resume --resend-in-doubt`)
         self.resend_in_doubt = False
         #: for targets whose writes to one record must keep file order: the last chunk writing each record,
-        #: and per chunk the earlier chunks it waits for and its own done event
-        self._latest: dict[Any, anyio.Event] = {}
-        self._waits: dict[tuple[int, str], tuple[list[anyio.Event], anyio.Event | None]] = {}
+        #: and per chunk the turns of the earlier chunks it waits for and its own
+        self._latest: dict[Any, Turn] = {}
+        self._waits: dict[tuple[int, str], tuple[list[Turn], Turn | None]] = {}
         self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
         self.key_prefix = ledger.run.key_prefix
         self._baselines = ledger.baselines()
@@ -121,12 +152,12 @@ class Loader:
         self.target.begin_file(chunk.file_idx)
         keys = self.target.order_keys(chunk.entries(self.target))
         if keys:
-            done = anyio.Event()
+            turn = Turn()
             self._waits[(chunk.seq, chunk.part)] = (
-                [e for k in keys if (e := self._latest.get(k)) is not None], done
+                [e for k in keys if (e := self._latest.get(k)) is not None], turn
             )
             for k in keys:
-                self._latest[k] = done
+                self._latest[k] = turn
 
     async def work(self, recv: MemoryObjectReceiveStream[Chunk]) -> None:
         async with recv:
@@ -134,14 +165,38 @@ class Loader:
                 if self.tally.stopped:
                     self.tally.skipped += len(chunk)
                     continue
-                before, done = self._waits.pop((chunk.seq, chunk.part), ([], None))
+                before, turn = self._waits.pop((chunk.seq, chunk.part), ([], None))
                 try:
                     for earlier in before:
                         await earlier.wait()
-                    await self.deliver(chunk)
+                    async with self._sending:
+                        if self.tally.stopped:
+                            # the run stopped while it waited; an earlier write to one of its records may be
+                            # unfinished, sent again on resume: this one must not land before it
+                            self.tally.skipped += len(chunk)
+                            continue
+                        await self.deliver(chunk)
                 finally:
-                    if done is not None:
-                        done.set()
+                    lost = self._lost.pop(chunk.seq, None)
+                    if turn is not None:
+                        if lost is not None:
+                            turn.not_before = lost + self.settle_s
+                        turn.over.set()
+
+    def lost(self, chunk: Chunk) -> None:
+        """An answer of the chunk's calls was lost (or an earlier process's may have been): that call may land
+        until `settle_s` from now."""
+        self._lost[chunk.seq] = anyio.current_time()
+
+    @asynccontextmanager
+    async def idle(self) -> AsyncIterator[None]:
+        """While a chunk waits out a settle delay, another is sent in its place."""
+        self._sending.release()
+        try:
+            yield
+        finally:
+            with anyio.CancelScope(shield=True):  # given back even when the run is cancelled meanwhile
+                await self._sending.acquire()
 
     # --- one chunk -------------------------------------------------------------------------------------
     def key_of(self, chunk: Chunk) -> str:
@@ -185,9 +240,11 @@ class Loader:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
             age = time.time() - (prev.sent_at or 0.0)
             repeatable = prev.state == "sending" and age < self.target.key_ttl_s - KEY_TTL_MARGIN_S
+        if prev is not None and prev.state in ("sending", "in_doubt"):
+            self.lost(chunk)  # an earlier process's attempt may be landing yet
         if prev is not None and prev.state in ("sending", "in_doubt") and not repeatable:
             # an earlier attempt may have arrived: look where the API lets us, resend only when told to
-            looked = await self.look(chunk)
+            looked = await self.settled_look(chunk)
             if looked:
                 self.record_done(chunk, looked, summary, summary)
                 return
@@ -213,6 +270,8 @@ class Loader:
                 )
                 ids = self.target.created_ids(response.body, len(chunk))
             except APIError as exc:
+                if maybe_acted_on(exc):
+                    self.lost(chunk)
                 if self.target.refused(exc):
                     # even after a lost first answer a refusal is final: a keyed retry replays the same call's
                     # outcome, and an unrepeatable call is never retried once it may have arrived
@@ -221,23 +280,27 @@ class Loader:
                 if not await self.unsure(chunk, call, exc, summary):
                     return
             except BulkloadError as exc:
+                if maybe_acted_on(exc):
+                    self.lost(chunk)
                 if not await self.unsure(chunk, call, exc, summary):
                     return
             except ValueError as exc:  # an answer we cannot read: the call did arrive
                 self.give_up(chunk, exc, sent=True)
                 return
             else:
+                if response.uncertain:  # answered after an attempt whose answer was lost, which may land later
+                    self.lost(chunk)
                 self.record_done(chunk, ids, summary, self.target.returned_totals(response.body))
                 return
         self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
 
     async def unsure(self, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]) -> bool:
-        """A call failed. True when it is safe to send it again now (a look showed it was not carried out);
+        """A call failed. True when it is safe to send it again now (looks showed it was not carried out);
         otherwise the chunk is settled here: given up (run stops), done (a look found it), or in doubt."""
         if call.repeatable or not maybe_acted_on(exc):
             self.give_up(chunk, exc, sent=True)
             return False
-        looked = await self.look(chunk)
+        looked = await self.settled_look(chunk)
         if looked is None:
             self.mark_in_doubt(chunk, "sending", str(exc))
             return False
@@ -256,6 +319,19 @@ class Loader:
             self.give_up(chunk, exc, sent=True)
             return
         self.tally.loaded += len(chunk)
+
+    async def settled_look(self, chunk: Chunk) -> list[int] | None:
+        """Whether a call whose answer was lost took effect, by evidence: the ids when its records are found (at
+        once, or on the second look: it landed late); [] when they are found neither at once nor `settle_s` after
+        the loss, when the API can no longer be committing it (sending it again is then safe); None when a look
+        cannot tell."""
+        looked = await self.look(chunk)
+        if looked != [] or self.settle_s <= 0:
+            return looked
+        # a call still being committed is not listed yet: its absence proves nothing until the API has had time
+        async with self.idle():
+            await anyio.sleep_until(self._lost.get(chunk.seq, anyio.current_time()) + self.settle_s)
+        return await self.look(chunk)
 
     async def look(self, chunk: Chunk) -> list[int] | None:
         """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling."""
@@ -382,6 +458,6 @@ async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: 
     send, recv = anyio.create_memory_object_stream[Chunk](max_buffer_size=concurrency)
     async with anyio.create_task_group() as tg:
         tg.start_soon(loader.produce, send, spec, planner)
-        for _ in range(concurrency):
+        for _ in range(loader.workers):
             tg.start_soon(loader.work, recv.clone())
         recv.close()

@@ -209,7 +209,7 @@ async def _phases(
         if not (job.allow_duplicate_load or target.rerunnable):
             await _skip_existing(target, ledger, dispatcher)
         ledger.set_phase_context(-1, {"existing": "checked"})
-    loader = Loader(target, ledger, dispatcher, tally)
+    loader = Loader(target, ledger, dispatcher, tally, concurrency=job.concurrency, settle_s=job.settle_delay_s)
     loader.resend_in_doubt = resend_in_doubt
     ledger.set_status("running")
 

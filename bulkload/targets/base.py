@@ -80,8 +80,9 @@ class Call(NamedTuple):
     method: str
     path: str
     body: bytes
-    #: sending it again can do no harm (a keyed create, a PATCH to fixed values): retried when its answer is
-    #: lost. A create the API cannot deduplicate is not: its rows become in doubt instead
+    #: sending it again can do no harm (a keyed create, an update to fixed values): retried when its answer is
+    #: lost. A create the API cannot deduplicate is not: it is settled by looking (`Target.resolve`), else its
+    #: rows become in doubt
     repeatable: bool
 
 
@@ -275,9 +276,16 @@ class Target:
         RowsRefused for rows that cannot be sent."""
         return Call(self.method, self.path, chunk.body, self.idempotent)
 
+    #: how long after its answer was lost a call may still be carried out (the API's plausible commit time, in
+    #: seconds; `--settle-s` overrides it). `resolve` finding nothing proves the call was not carried out only
+    #: when it finds nothing again this long after the loss; 0: the API commits before it answers, one look is
+    #: enough
+    settle_s: ClassVar[float] = 0.0
+
     async def resolve(self, client: Dispatcher, chunk: Chunk) -> list[int] | None:
-        """For a call whose outcome is unknown, look where the API allows it: the ids if it took effect,
-        [] if it certainly did not (sending it again is then safe), None when there is no telling."""
+        """For a call whose answer was lost, look where the API allows it: the ids if it took effect (a look can
+        prove presence); [] if its effect is certainly not there now, in a listing known to be whole (sending it
+        again is safe once a second look `settle_s` later agrees); None when there is no telling."""
         return None
 
     def refused(self, error: APIError) -> bool:

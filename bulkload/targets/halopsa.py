@@ -3,7 +3,8 @@ update (with `id`), an OAuth2 client-credentials token, and 300 requests per rol
 
 No idempotency key: `--match-on` turns a create into an update of the record that already matches, so a
 file can be loaded again without creating anything; a create whose answer was lost is settled by looking
-it up by those fields. Secret fields go to the API and nowhere else.
+it up by those fields, twice when the first look finds nothing (`settle_s` apart); an update whose answer was
+lost is sent again. Secret fields go to the API and nowhere else.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class Resource:
         self.type = record_type(name)
         self.decode = msgspec.json.Decoder(list[self.type]).decode  # type: ignore[name-defined]
         self.secrets = [f.name for f in self.schema.values() if f.secret]
+        #: the Struct attributes of the API's triggers (`_exchangecode`, `_disconnect`, …): each arrival acts
+        self.triggers = [f"x{f.name}" for f in self.schema.values() if f.name.startswith("_") and not f.read_only]
         self.nested = [f.name for f in self.schema.values() if f.kind in ("object", "array")]
         self.types: dict[str, Any] = {f.name: _TYPES[f.kind] for f in self.schema.values()}
 
@@ -103,6 +106,11 @@ class HaloPSA(Target):
     scope_name = "resource"
     reconcile_by = "target"
     option_names = ("resource", "match_on", "tenant")
+    #: HaloPSA documents no commit time, nor how long its servers let a write run after the caller has gone. Two
+    #: minutes covers the request limits of the ASP.NET hosting it answers from (110 s for ASP.NET's
+    #: executionTimeout, 2 minutes for the ASP.NET Core Module's requestTimeout); a write committed later than
+    #: that after its answer was lost (a queue behind the API) can still be created twice: raise --settle-s
+    settle_s = 120.0
     fields: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
@@ -229,14 +237,22 @@ class HaloPSA(Target):
 
     # --- before planning: what already exists, for --match-on and the reconciliation count ---------------
     async def listing(self, client: Dispatcher, kind: Resource) -> list[dict[str, Any]]:
+        return (await self.listing_whole(client, kind))[0]
+
+    async def listing_whole(self, client: Dispatcher, kind: Resource) -> tuple[list[dict[str, Any]], bool]:
+        """Every record of the resource, and whether the answer holds them all (a paged answer whose
+        `record_count` is more than it lists does not: what it leaves out is not proven absent)."""
         # every record, enabled or not: what exists is what a match or a count must see
         params: dict[str, str] = {
             f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]
         }
         records = _decode((await client.send("GET", kind.path, params=params)).body)
+        whole = True
         if isinstance(records, dict):  # a paged answer
+            count = records.get("record_count")
             records = next((v for v in records.values() if isinstance(v, list)), [])
-        return [r for r in records if isinstance(r, dict)]
+            whole = isinstance(count, int) and count <= len(records)
+        return [r for r in records if isinstance(r, dict)], whole
 
     def key(self, record: Mapping[str, Any], kind: Resource | None = None) -> str | None:
         """The match fields' values as text, each as its field's type, so that a CSV's "5" meets the API's 5
@@ -306,7 +322,17 @@ class HaloPSA(Target):
         return self.current.decode(body)
 
     async def call_for(self, client: Dispatcher, chunk: Chunk) -> Call:
-        return Call("POST", self._file(chunk.file_idx).path, chunk.body, repeatable=False)
+        kind = self._file(chunk.file_idx)
+        return Call("POST", kind.path, chunk.body, repeatable=self._harmless_again(chunk.entries(self), kind))
+
+    @staticmethod
+    def _harmless_again(records: Sequence[Any], kind: Resource) -> bool:
+        """A call of updates only sets fixed values on records that exist: sending it again changes nothing, so
+        a lost answer is settled by sending it again, never by looking (its secrets are never returned, and the
+        fields that are may have held their values before). Unless it pulls a trigger: each arrival acts."""
+        return all(getattr(r, "id", None) is not None for r in records) and not any(
+            getattr(r, name) not in (None, False) for r in records for name in kind.triggers
+        )
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
         saved = _decode(body)
@@ -324,28 +350,24 @@ class HaloPSA(Target):
 
     async def resolve(self, client: Dispatcher, chunk: Chunk) -> list[int] | None:
         """A POST whose answer was lost. The array is saved whole or not at all, so its creates decide:
-        all found by the match fields → done; none → not carried out, and sending it again is safe (its
-        updates set fixed values); some → no telling. A call of updates only is safe to send again unless
-        the records already hold its values."""
+        all found by the match fields → done; none, in a listing that holds every record → not there now
+        (the engine looks again after the settle delay before it sends again; the updates beside them set
+        fixed values); some, a create without match values, or a partial listing → no telling. A call
+        without creates pulls a trigger (the others are sent again, not looked up): no telling."""
         kind = self._file(chunk.file_idx)
-        live = await self.listing(client, kind)
-        by_key = {k: int(r["id"]) for r in live if (k := self.key(r, kind)) is not None}
-        by_id = {int(r["id"]): r for r in live}
         records = [msgspec.to_builtins(r) for r in chunk.entries(self)]
-        creates = [r for r in records if r.get("id") is None]
-        if creates:
-            keys = [self.key(r, kind) for r in creates]
-            if any(k is None for k in keys):
-                return None
-            found = [by_key.get(k) for k in keys if k is not None]
-            if all(i is None for i in found):
-                return []
-            if any(i is None for i in found):
-                return None
-            new_ids = iter(found)
-            return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
-        applied = all(self._differences(r, by_id.get(int(r["id"])) or {}, kind) == [] for r in records)
-        return [int(r["id"]) for r in records] if applied else []
+        keys = [self.key(r, kind) for r in records if r.get("id") is None]
+        if not keys or any(k is None for k in keys):
+            return None
+        live, whole = await self.listing_whole(client, kind)
+        by_key = {k: int(r["id"]) for r in live if (k := self.key(r, kind)) is not None}
+        found = [by_key.get(k) for k in keys if k is not None]
+        if all(i is None for i in found):
+            return [] if whole else None
+        if any(i is None for i in found):
+            return None
+        new_ids = iter(found)
+        return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
 
     def _differences(
         self, sent: Mapping[str, Any], found: Mapping[str, Any], kind: Resource | None = None
