@@ -23,6 +23,7 @@ from typing import Any
 
 from benchmarks.common import ENV, Sandbox, sandbox
 from benchmarks.generate_data import write_file
+from bulkload.targets.halopsa import HaloPSA
 
 SPLIT = {"XeroDetails": 0.35, "QuickBooksDetails": 0.35, "AvalaraDetails": 0.30}
 CANARY = b"sk_test_"
@@ -49,6 +50,8 @@ def run(workdir: Path, name: str, files: list[Path], url: str, window_s: float) 
     done = subprocess.run(
         [sys.executable, "-m", "bulkload", "load", "halopsa", *map(str, files), "--match-on", "name",
          "--base-url", url, "--batch-size", "5", "--concurrency", "8", "--window-s", str(window_s),
+         # the sandbox runs time_factor times faster than HaloPSA: so does the settle delay of a lost create
+         "--settle-s", f"{HaloPSA.settle_s * window_s / 300:g}",
          "--ledger", str(workdir / f"{name}.sqlite"), "--rejects", str(workdir / f"{name}.rejects.csv"),
          "--report", str(workdir / f"{name}.json")],
         env={**os.environ, **ENV}, capture_output=True, check=False,

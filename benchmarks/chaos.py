@@ -8,13 +8,15 @@ For every target, ``--trials`` seeded trials (trial ``i`` uses seed ``S + i``; `
 trial:
 
 1. draws fault rates from its seed (5xx 0–10 %, a low ``--rate-limit`` for 429 storms some of the time,
-   slow answers, commit-then-drop 0–10 %) and starts ``bulkload sandbox TARGET`` with them;
+   slow answers, commit-then-drop 0–10 %; HaloPSA: writes that commit a drawn delay after they were read, and
+   often a client timeout shorter than that delay, so answers are lost while their writes are still to land)
+   and starts ``bulkload sandbox TARGET`` with them;
 2. writes a small input with ``benchmarks.generate_data.write_file`` (with some bad rows);
 3. runs ``bulkload load`` as a child process, SIGKILLs it at a random moment (some trials never, some as
    soon as its ledger appears, before it sends anything) and runs ``bulkload resume`` until it no longer
    exits 4 (at most ``MAX_RESUMES`` times; never with ``--resend-in-doubt``);
-4. checks what the sandbox holds (its test-only ``/_sandbox/`` read-backs; e-conomic through its own API)
-   against the input, the final report and the ledger.
+4. checks what the sandbox holds (its test-only ``/_sandbox/`` read-backs, once every write it read has
+   committed; e-conomic through its own API) against the input, the final report and the ledger.
 
 A trial is bounded in time (``TRIAL_S``) and in requests (the sandbox's request counter); crossing either
 is a failure, as are a traceback on stderr, an unexpected exit code and a reconciliation mismatch. Prints
@@ -93,6 +95,7 @@ class Plan:
     load_flags: list[str]
     customers: int = 0  # payorcrm
     resource: str = ""  # halopsa
+    commit_delay_ms: tuple[int, int] = (0, 0)  # halopsa: each write commits this long after it was read
 
     def sandbox_flags(self) -> list[str]:
         flags = ["--seed", str(self.seed), "--fault-rate", f"{self.fault_rate:.4f}", "--drop-rate",
@@ -101,11 +104,15 @@ class Plan:
             flags += ["--rate-limit", str(self.rate_limit)]
         if self.target == "halopsa":
             flags += ["--window-limit", "0"]  # HaloPSA's 300 per 5 minutes would make a trial wait minutes
+        if self.commit_delay_ms[1]:
+            flags += ["--commit-delay-ms", "{},{}".format(*self.commit_delay_ms)]
         return flags
 
     def describe(self) -> str:
         return (f"rows={self.rows} bad_every={self.bad_every} 5xx={self.fault_rate:.3f} drop={self.drop_rate:.3f} "
                 f"slow={self.slow_rate:.3f}x{self.slow_ms}ms rate_limit={self.rate_limit or 'off'} "
+                + (f"commit_delay={self.commit_delay_ms[0]}-{self.commit_delay_ms[1]}ms "
+                   if self.commit_delay_ms[1] else "") +
                 f"kill={self.kill}{'@' + str(self.kill_after_requests) if self.kill == 'random' else ''} "
                 f"load flags: {' '.join(self.load_flags)}")
 
@@ -175,6 +182,14 @@ def plan_trial(target: str, seed: int, scale: float = 1.0) -> Plan:
     if batch:
         plan.load_flags += ["--batch-size", str(batch)]
     plan.kill_after_requests = rng.randint(1, max(1, calls))
+    if target == "halopsa":  # drawn last, so the other draws of a seed are what they were before
+        low = rng.randint(0, 300)
+        plan.commit_delay_ms = (low, rng.randint(low + 100, 1500))
+        if rng.random() < 0.6:  # the client stops waiting while the write is still committing
+            plan.load_flags += ["--timeout", f"{rng.uniform(max(low, 150), plan.commit_delay_ms[1]) / 1000:.2f}"]
+        # a write lands at most a slow answer's wait plus its commit delay after it was sent: the settle delay
+        # covers that, as --settle-s must cover a real API's commit time
+        plan.load_flags += ["--settle-s", f"{(slow_ms + plan.commit_delay_ms[1]) / 1000 + 0.3:.2f}"]
     return plan
 
 
@@ -230,6 +245,13 @@ class Trial:
     def stats(self) -> dict[str, Any]:
         body: dict[str, Any] = self.get(f"{self.root}/_sandbox/stats")
         return body
+
+    def commits_landed(self) -> None:
+        """Wait until the sandbox has committed every write it read (within the trial's time)."""
+        while self.stats().get("pending_commits"):
+            if self.left() <= 0:
+                raise TrialFailed("the sandbox still had writes to commit when the trial's time ran out")
+            time.sleep(0.05)
 
     def read_back(self, what: str) -> list[dict[str, Any]]:
         body: list[dict[str, Any]] = self.get(f"{self.root}/_sandbox/{what}")
@@ -453,6 +475,7 @@ def check(trial: Trial, plan: Plan, files: list[Path], report: dict[str, Any], l
         if report["in_doubt"]:
             result.problems.append(f"e-conomic run ended with {report['in_doubt']} rows in doubt")
     elif plan.target == "halopsa":
+        trial.commits_landed()  # a write still to commit would be a double not yet counted
         stored = trial.read_back(f"records/{plan.resource}")
         got = Counter(r["name"] for r in stored)
         want, maybe, rejected = split(lambda _, row: row["name"] or None)
