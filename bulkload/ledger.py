@@ -430,10 +430,6 @@ class Ledger:
         """Control totals of what loaded, as sent, per scope and currency (see Totals)."""
         return self._totals("summary")
 
-    def returned(self) -> dict[str, Totals]:
-        """Control totals of what the API's answers said it created, where the target reads them."""
-        return self._totals("returned")
-
     def _totals(self, column: str) -> dict[str, Totals]:
         out: dict[str, Totals] = {}
         for (raw,) in self._db.execute(f"SELECT {column} FROM chunks WHERE state='done' AND {column} IS NOT NULL"):

@@ -227,7 +227,7 @@ class Loader:
                 self.give_up(chunk, exc, sent=True)
                 return
             else:
-                self.record_done(chunk, ids, summary, self.target.returned_totals(response.body))
+                self.record_done(chunk, ids, summary, self.target.returned_totals(response.body, summary))
                 return
         self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
 

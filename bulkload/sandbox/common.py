@@ -28,6 +28,8 @@ import msgspec
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+#: the shapes a PayorCRM sandbox may answer an upload in (SandboxOptions.answer)
+ANSWERS = ("results", "records", "records-no-id", "count", "empty")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STATS_PATH = "/_sandbox/stats"
 DAY_S = 86_400.0
@@ -61,6 +63,13 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: divides the long windows (``window_s``, ``quota_window_s``) and token lifetimes, so a test can make
     #: "300 per 5 minutes" "300 per 3 seconds" with 100; per-second rates and latencies stay real time
     time_factor: float = 1.0
+    #: Visma Core: drafts and entries numbered in sequences of their own (seed 003 gives each create its own
+    #: `Id` and says nothing of one sequence for both: a real server may number them apart)
+    separate_ids: bool = False
+    #: PayorCRM: the shape of an upload's 2xx answer (seed 004 documents none): "results" (``{"uploaded",
+    #: "results": [...]}``), "records" (a bare array of the stored records), "records-no-id" (the same without
+    #: ids), "count" (``{"success": true, "count": n}``) or "empty" (200 with no body)
+    answer: str = "results"
 
 
 class RollingWindow:
@@ -406,6 +415,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests per rolling --window-s (default: the API's published limit, HaloPSA 300; 0 = off)",
     )
     parser.add_argument("--window-s", type=float, default=defaults.window_s, help="the rolling window's length")
+    parser.add_argument("--separate-ids", action="store_true",
+                        help="visma-core: number drafts and entries in separate sequences")
+    parser.add_argument("--answer", choices=ANSWERS, default=defaults.answer,
+                        help="payorcrm: the shape of an upload's answer (default results)")
     parser.add_argument(
         "--time-factor",
         type=float,
@@ -430,6 +443,8 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         window_limit=ns.window_limit,
         window_s=ns.window_s,
         time_factor=ns.time_factor,
+        separate_ids=ns.separate_ids,
+        answer=ns.answer,
     )
 
 
