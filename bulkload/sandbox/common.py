@@ -331,6 +331,11 @@ class Sandbox:
             self.stats.faults["slow"] += 1
             wait_ms += self.options.slow_ms
         if wait_ms > 0:
+            if request.can_read_body:
+                # the body has arrived before the server works on it: a client that goes away now (killed, timed
+                # out) leaves a call the server still carries out, as a real one does. aiohttp keeps the body
+                # read here for the handler; unread, a lost connection would fail the handler's read instead
+                await request.read()
             await asyncio.sleep(wait_ms / 1000)
         return await handler(request)
 

@@ -335,6 +335,17 @@ class Target:
     def delete_path(self, scope: str, record_id: int) -> str:
         raise NotImplementedError
 
+    #: what a record the run created may have met when it is gone (a 404) and no rollback of ours removed it
+    gone_means: ClassVar[str] = "removed by someone else"
+
+    async def find_sent(
+        self, client: Dispatcher, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]]
+    ) -> list[int] | None:
+        """For rollback, a call in flight that cannot be replayed: look for what it created among what the run's
+        scopes received since their `baselines`. The ids if it took effect, [] if it certainly did not, None when
+        there is no telling. By default as `resolve`."""
+        return await self.resolve(client, chunk)
+
     # --- reconciliation ----------------------------------------------------------------------------
     async def reconcile(self, client: Dispatcher, ledger: Ledger, files: list[str]) -> dict[str, Any]:
         """For reconcile_by = "target": the report's `reconcile` section."""
