@@ -256,7 +256,7 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
             out["already_removed_before"] += 1
         elif outcome == "unexplained":  # found by an earlier rollback: said again, never forgotten
             _unexplained(target, ledger, files, out, scope, record_id)
-    todo = [(scope, i) for scope, i in target.created_by_run(ledger, files) if earlier.get((scope, i)) not in settled]
+    todo = [item for item in dict.fromkeys(target.created_by_run(ledger, files)) if earlier.get(item) not in settled]
     send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
     done: list[tuple[int, str, str]] = []
 
@@ -273,7 +273,9 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
                 except APIError as exc:
                     if exc.status != 404:
                         _failed(out, done, scope, record_id, exc)
-                    elif before == "removing":  # our own earlier DELETE, whose answer was lost
+                    elif before == "removing" or exc.uncertain:
+                        # our own DELETE did it: an earlier rollback's, or an earlier attempt of this one whose
+                        # answer was lost (the dispatcher marks the error uncertain)
                         done.append((record_id, scope, "gone"))
                         out["already_removed"] += 1
                     else:
