@@ -16,8 +16,8 @@ from conftest import read_row
 from bulkload import Job, load, resume
 from bulkload.errors import ConfigError
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.targets.base import RowInvalid
-from bulkload.targets.payorcrm import PayorCRM, minor_units
+from bulkload.targets.base import NO_ID, RowInvalid
+from bulkload.targets.payorcrm import PayorCRM, Said, minor_units, read_answer
 
 ENV = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
 CUSTOMERS = ["customerno", "emailaddress1", "companyname"]
@@ -212,3 +212,26 @@ async def test_any_2xx_answer_to_an_upload_is_success(tmp_path: Path, answer: st
     assert len(success) == 7 and all(bool(r["id"]) == with_ids for r in success)
     if not with_ids:
         assert "could not check" in rec["note"]
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [(b'{"uploaded": 2, "results": [{"id": 7, "invoiceAmount": 5}, {"id": 8, "invoiceAmount": -1}]}',
+      Said([7, 8], [5, -1], 2)),
+     (b'[{"id": 7, "customerno": "C1"}]', Said([7], None, 1)),
+     (b'[{"invoiceNumber": "I-1", "invoiceAmount": 5}, {"id": 9, "invoiceAmount": 6}]', Said(None, [5, 6], 2)),
+     (b'{"success": true, "count": 3}', Said(None, None, 3)),
+     (b'{"success": true}', Said()), (b"", Said()), (b"  \n", Said()), (b"OK", Said()), (b"null", Said())],
+)
+def test_an_upload_answer_is_read_for_what_it_says(body: bytes, said: Said) -> None:
+    assert read_answer(body) == said
+
+
+def test_an_answer_that_says_it_failed_is_not_success() -> None:
+    with pytest.raises(ValueError, match="success: false"):
+        read_answer(b'{"success": false, "message": "quota"}')
+    # a count that differs from the rows sent is kept for reconciliation to name, not read as the rows' ids
+    target = PayorCRM(["invoices"])
+    assert target.created_ids(b'{"results": [{"id": 1}]}', 2) == [NO_ID, NO_ID]
+    assert target.returned_totals(b'{"success": true, "count": 1}', {"invoices": {"": [2, 300, 300]}}) == {
+        "invoices": {"": [1]}}
