@@ -1,7 +1,9 @@
 """Chaos trials: random faults, kill -9 at a random moment, resume until done; then prove from the
-sandbox's own record that no row was lost and none was created twice.
+sandbox's own record that no row was lost and none was created twice. Rollback trials: load, kill -9 with calls
+in flight, roll back; then the sandbox must hold nothing the run created.
 
     python -m benchmarks.chaos [--trials 20] [--targets economic,halopsa,visma-core,payorcrm] [--seed S]
+    python -m benchmarks.chaos --targets economic-rollback,halopsa-rollback
 
 For every target, ``--trials`` seeded trials (trial ``i`` uses seed ``S + i``; ``--seed S+i --trials 1
 --targets T`` replays its plan: faults, input, kill point and flags — thread timing is not replayed). A
@@ -18,9 +20,15 @@ trial:
 4. checks what the sandbox holds (its test-only ``/_sandbox/`` read-backs, once every write it read has
    committed; e-conomic through its own API) against the input, the final report and the ledger.
 
+A rollback trial (``economic-rollback``, ``halopsa-rollback``, the targets that can delete) draws its faults
+the same way, adds latency so that calls are in flight, always SIGKILLs the load after a random number of
+requests, waits until the sandbox has carried out the calls that were in flight, and runs ``bulkload rollback``
+until it no longer exits 4. It must end with exit 0, and the sandbox (empty before the trial) must hold nothing.
+
 A trial is bounded in time (``TRIAL_S``) and in requests (the sandbox's request counter); crossing either
 is a failure, as are a traceback on stderr, an unexpected exit code and a reconciliation mismatch. Prints
-one Markdown table; exits 1 if any trial lost or doubled a row (2 if a trial failed otherwise).
+one Markdown table (and one for rollback trials); exits 1 if any trial lost or doubled a row or left one behind
+after a rollback (2 if a trial failed otherwise).
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ import urllib.parse
 import urllib.request
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +60,8 @@ from typing import Any
 from benchmarks.generate_data import write_file
 
 TARGETS = ("economic", "halopsa", "visma-core", "payorcrm")
+#: rollback trials, for the targets whose API can delete
+ROLLBACK = ("economic-rollback", "halopsa-rollback")
 ENV = {
     "ECONOMIC_APP_SECRET_TOKEN": "chaos-app-secret",
     "ECONOMIC_AGREEMENT_GRANT_TOKEN": "chaos-grant",
@@ -89,20 +99,33 @@ class Plan:
     slow_ms: int
     rate_limit: int  # 0 = no 429 storm
     #: "none"; "start": as soon as the ledger file exists (the run may not be recorded yet); "early": as soon
-    #: as the ledger holds the run (before or around the first call); "random": after kill_after_requests
+    #: as the ledger holds the run (before or around the first call); "random": after kill_after_requests;
+    #: "writes": after kill_after_requests POSTs (rollback trials: the write that trips it is still in flight)
     kill: str
-    kill_after_requests: int  # "random": kill once the sandbox has seen this many API requests
+    kill_after_requests: int  # "random", "writes": kill once the sandbox has seen this many requests
     load_flags: list[str]
     customers: int = 0  # payorcrm
     resource: str = ""  # halopsa
     commit_delay_ms: tuple[int, int] = (0, 0)  # halopsa: each write commits this long after it was read
+    latency_ms: int = 0  # rollback trials: calls stay in flight a while, so the kill meets some
+
+    @property
+    def api(self) -> str:
+        """The target loaded (a rollback trial's is its name without ``-rollback``)."""
+        return self.target.removesuffix("-rollback")
+
+    @property
+    def rollback(self) -> bool:
+        return self.target in ROLLBACK
 
     def sandbox_flags(self) -> list[str]:
         flags = ["--seed", str(self.seed), "--fault-rate", f"{self.fault_rate:.4f}", "--drop-rate",
                  f"{self.drop_rate:.4f}", "--slow-rate", f"{self.slow_rate:.4f}", "--slow-ms", str(self.slow_ms)]
         if self.rate_limit:
             flags += ["--rate-limit", str(self.rate_limit)]
-        if self.target == "halopsa":
+        if self.latency_ms:
+            flags += ["--latency-ms", str(self.latency_ms)]
+        if self.api == "halopsa":
             flags += ["--window-limit", "0"]  # HaloPSA's 300 per 5 minutes would make a trial wait minutes
         if self.commit_delay_ms[1]:
             flags += ["--commit-delay-ms", "{},{}".format(*self.commit_delay_ms)]
@@ -112,8 +135,9 @@ class Plan:
         return (f"rows={self.rows} bad_every={self.bad_every} 5xx={self.fault_rate:.3f} drop={self.drop_rate:.3f} "
                 f"slow={self.slow_rate:.3f}x{self.slow_ms}ms rate_limit={self.rate_limit or 'off'} "
                 + (f"commit_delay={self.commit_delay_ms[0]}-{self.commit_delay_ms[1]}ms "
-                   if self.commit_delay_ms[1] else "") +
-                f"kill={self.kill}{'@' + str(self.kill_after_requests) if self.kill == 'random' else ''} "
+                   if self.commit_delay_ms[1] else "")
+                + (f"latency={self.latency_ms}ms " if self.latency_ms else "") +
+                f"kill={self.kill}{'@' + str(self.kill_after_requests) if self.kill in ('random', 'writes') else ''} "
                 f"load flags: {' '.join(self.load_flags)}")
 
 
@@ -132,16 +156,22 @@ class Result:
     requests: int = 0
     problems: list[str] = field(default_factory=list)
     kept: str = ""  # the trial's directory, kept when something went wrong
+    # rollback trials: calls the ledger had in flight at the kill, records removed, records left behind
+    in_flight: int = 0
+    removed: int = 0
+    left: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.doubled or self.problems)
+        return not (self.lost or self.doubled or self.left or self.problems)
 
 
 def plan_trial(target: str, seed: int, scale: float = 1.0) -> Plan:
     """The trial's faults, input size and kill point, from ``seed`` alone (``scale`` shrinks the input)."""
     rng = random.Random(f"{target}:{seed}")
-    size = {"economic": (300, 2000), "halopsa": (150, 800), "visma-core": (150, 600), "payorcrm": (300, 1800)}
+    size = {"economic": (300, 2000), "halopsa": (150, 800), "visma-core": (150, 600), "payorcrm": (300, 1800),
+            # a rollback deletes one record a call: smaller inputs keep a trial within its time
+            "economic-rollback": (200, 800), "halopsa-rollback": (100, 400)}
     low, high = size[target]
     rows = max(20, int(rng.randint(low, high) * scale))
     storm = rng.random() < 0.3
@@ -164,6 +194,7 @@ def plan_trial(target: str, seed: int, scale: float = 1.0) -> Plan:
         plan.load_flags += ["--timeout", "1"]  # slow answers become timeouts: retried with the key, or in doubt
     if rng.random() < 0.25:
         plan.load_flags += ["--attempts", "3"]  # retries run out under faults: exit 4, resume
+    target = plan.api
     if target == "economic":
         batch = rng.choice((25, 50, 100))
         calls = rows // batch + 1
@@ -190,6 +221,9 @@ def plan_trial(target: str, seed: int, scale: float = 1.0) -> Plan:
         # a write lands at most a slow answer's wait plus its commit delay after it was sent: the settle delay
         # covers that, as --settle-s must cover a real API's commit time
         plan.load_flags += ["--settle-s", f"{(slow_ms + plan.commit_delay_ms[1]) / 1000 + 0.3:.2f}"]
+    if plan.rollback:  # always killed, with calls in flight
+        plan.kill = "writes"
+        plan.latency_ms = rng.choice((5, 20, 40))
     return plan
 
 
@@ -218,7 +252,7 @@ class Trial:
     def start_sandbox(self) -> None:
         out = open(self.workdir / "sandbox.err", "w")  # noqa: SIM115 - closed with the process
         self.sandbox = subprocess.Popen(
-            [sys.executable, "-m", "bulkload", "sandbox", self.plan.target, "--port", "0", *self.plan.sandbox_flags()],
+            [sys.executable, "-m", "bulkload", "sandbox", self.plan.api, "--port", "0", *self.plan.sandbox_flags()],
             stdout=subprocess.PIPE, stderr=out, text=True, env=self.env,
         )
         out.close()
@@ -275,12 +309,15 @@ class Trial:
                 now = time.monotonic()
                 if ledger is not None and kill in ("start", "early"):
                     killed = ledger.exists() if kill == "start" else _holds_run(ledger)
-                elif now - last_stats >= (POLL_S if kill == "random" else 0.25):
+                elif now - last_stats >= (POLL_S if kill in ("random", "writes") else 0.25):
                     last_stats = now
-                    requests = self.stats()["requests"]
+                    stats = self.stats()
+                    requests = stats["requests"]
                     if requests > self.max_requests:
                         raise TrialFailed(f"more than {self.max_requests} requests: the request bound was crossed")
-                    killed = kill == "random" and requests >= kill_after
+                    if kill == "writes":
+                        requests = stats["by_method"].get("POST", {}).get("requests", 0)
+                    killed = kill in ("random", "writes") and requests >= kill_after
                 if killed:
                     self.killed = True
                     proc.send_signal(signal.SIGKILL)
@@ -336,16 +373,16 @@ def _ledger(path: Path) -> tuple[dict[tuple[int, int], str], set[int], int]:
 def make_input(plan: Plan, workdir: Path) -> tuple[list[str], list[Path]]:
     """Write the trial's input; returns the load arguments naming it and the files in load order."""
     p = plan
-    if p.target == "economic":
+    if p.api == "economic":
         path = workdir / "entries.csv"
         write_file(path, p.rows, kind="economic", seed=p.seed, bad_every=p.bad_every)
         return [str(path)], [path]
-    if p.target == "halopsa":
+    if p.api == "halopsa":
         path = workdir / f"{p.resource}.csv"  # the file's name says its resource
         write_file(path, p.rows, kind="halopsa", resource=p.resource, seed=p.seed, bad_every=p.bad_every,
                    updates=False)
         return [str(path)], [path]
-    if p.target == "visma-core":
+    if p.api == "visma-core":
         path = workdir / "entries.csv"
         write_file(path, p.rows, kind="visma-core", seed=p.seed, bad_every=p.bad_every)
         return [str(path)], [path]
@@ -360,7 +397,7 @@ def drive(trial: Trial, plan: Plan, inputs: list[str]) -> tuple[dict[str, Any], 
     """Load, kill, resume until done. Returns (final report, ledger, resumes, killed)."""
     workdir = trial.workdir
     ledger, rejects, report = workdir / "run.sqlite", workdir / "run.rejects.csv", workdir / "load.json"
-    load_args = ["load", plan.target, *inputs, "--base-url", trial.url, "--no-progress", *plan.load_flags]
+    load_args = ["load", plan.api, *inputs, "--base-url", trial.url, "--no-progress", *plan.load_flags]
     code, killed = trial.run("load", [*load_args, "--ledger", str(ledger), "--rejects", str(rejects),
                                       "--report", str(report)],
                              kill=plan.kill, kill_after=plan.kill_after_requests, ledger=ledger)
@@ -391,6 +428,45 @@ def drive(trial: Trial, plan: Plan, inputs: list[str]) -> tuple[dict[str, Any], 
         raise TrialFailed(f"no report at {last}")
     final: dict[str, Any] = json.loads(last.read_text())
     return final, ledger, resumes, killed
+
+
+def drive_rollback(trial: Trial, plan: Plan, inputs: list[str], result: Result) -> None:
+    """Load, SIGKILL after a random number of requests, let the sandbox carry out the calls that were in flight,
+    roll back until the rollback no longer exits 4; it must end with 0."""
+    workdir = trial.workdir
+    ledger = workdir / "run.sqlite"
+    trial.run("load", ["load", plan.api, *inputs, "--base-url", trial.url, "--no-progress", *plan.load_flags,
+                       "--ledger", str(ledger), "--rejects", str(workdir / "run.rejects.csv")],
+              kill="random", kill_after=plan.kill_after_requests, ledger=ledger)
+    while trial.stats()["in_flight"]:  # what arrived before the kill is still being carried out
+        if trial.left() <= 0:
+            raise TrialFailed("the sandbox still had calls in flight when the trial's time ran out")
+        time.sleep(POLL_S)
+    if not ledger.exists():
+        return  # killed before the ledger was made: nothing was sent (the check below says so)
+    with contextlib.closing(sqlite3.connect(ledger)) as db:
+        result.in_flight = int(db.execute("SELECT COUNT(*) FROM chunks WHERE state = 'sending'").fetchone()[0])
+    for runs in range(1, MAX_RESUMES + 1):
+        report = workdir / f"rollback{runs}.json"
+        code, _ = trial.run(f"rollback{runs}", ["rollback", "--ledger", str(ledger), "--report", str(report)])
+        if code != 4:
+            break
+    else:
+        raise TrialFailed(f"rollback still exit 4 after {MAX_RESUMES} runs")
+    said = json.loads(report.read_text()) if report.exists() else {}
+    result.removed = sum(json.loads((workdir / f"rollback{i}.json").read_text()).get("removed", 0)
+                         for i in range(1, runs + 1) if (workdir / f"rollback{i}.json").exists())
+    if code != 0:
+        listed = {k: said.get(k) for k in ("status", "unsettled", "unexplained", "failed")}
+        raise TrialFailed(f"rollback exit {code}: {json.dumps(listed)[:400]}")
+
+
+def left_behind(trial: Trial, plan: Plan, files: list[Path]) -> int:
+    """What the sandbox holds after a rollback trial; it held nothing before, so all of it is the run's."""
+    if plan.api == "economic":
+        journals = {int(r["journalNumber"]) for f in files for _, r in _lines(f) if r["journalNumber"].isdigit()}
+        return len(economic_entries(trial, journals))
+    return len(trial.read_back(f"records/{plan.resource}"))
 
 
 def economic_entries(trial: Trial, journals: set[int]) -> list[dict[str, Any]]:
@@ -516,10 +592,14 @@ def run_trial(target: str, seed: int, *, scale: float = 1.0, time_limit: float =
     try:
         inputs, files = make_input(plan, workdir)
         trial.start_sandbox()
-        calls = plan.rows if target == "visma-core" else plan.rows // 5 + plan.customers // 5
+        calls = plan.rows if plan.api == "visma-core" else plan.rows // 5 + plan.customers // 5
         trial.max_requests = 200 + 30 * calls
-        report, ledger, result.resumes, result.killed = drive(trial, plan, inputs)
-        check(trial, plan, files, report, ledger, result)
+        if plan.rollback:
+            drive_rollback(trial, plan, inputs, result)
+            result.left = left_behind(trial, plan, files)
+        else:
+            report, ledger, result.resumes, result.killed = drive(trial, plan, inputs)
+            check(trial, plan, files, report, ledger, result)
         stats = trial.stats()
         result.faults = sum(stats["faults"].values())
         result.requests = stats["requests"]
@@ -569,7 +649,8 @@ def run_chaos(targets: list[str], trials: int, seed: int, *, scale: float = 1.0,
             if verbose:
                 status = "ok" if r.ok else f"FAILED: lost {r.lost}, doubled {r.doubled}; {'; '.join(r.problems)}"
                 print(f"{target} seed {r.seed}: {r.wall_s:.1f} s, {r.faults} faults, killed={r.killed}, "
-                      f"resumes={r.resumes}, in doubt {r.in_doubt} — {status}\n    {r.plan}"
+                      + (f"in flight {r.in_flight}, removed {r.removed}, left {r.left}" if r.target in ROLLBACK
+                         else f"resumes={r.resumes}, in doubt {r.in_doubt}") + f" — {status}\n    {r.plan}"
                       + (f"\n    kept: {r.kept}" if r.kept else ""), file=sys.stderr, flush=True)
             out.append(r)
         return out
@@ -579,16 +660,37 @@ def run_chaos(targets: list[str], trials: int, seed: int, *, scale: float = 1.0,
     return [r for rs in per_target for r in rs]
 
 
+#: the columns between "kills" and "failed trials": (heading, the figure of one target's trials)
+Column = tuple[str, Callable[[list[Result]], str]]
+LOAD_COLUMNS: list[Column] = [
+    ("rows lost", lambda rs: str(sum(r.lost for r in rs))),
+    ("rows doubled", lambda rs: str(sum(r.doubled for r in rs))),
+    ("in-doubt rows", lambda rs: f"{sum(r.in_doubt for r in rs):,}"),
+]
+ROLLBACK_COLUMNS: list[Column] = [
+    ("calls in flight at the kill", lambda rs: str(sum(r.in_flight for r in rs))),
+    ("records removed", lambda rs: f"{sum(r.removed for r in rs):,}"),
+    ("left behind", lambda rs: str(sum(r.left for r in rs))),
+]
+
+
 def table(results: list[Result]) -> str:
-    lines = ["| target | trials | faults injected | kills | rows lost | rows doubled | in-doubt rows "
-             "| failed trials | wall time |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    """The Markdown table of the load trials, and one of the rollback trials when there are any."""
+    loads = [r for r in results if r.target not in ROLLBACK]
+    backs = [r for r in results if r.target in ROLLBACK]
+    return "\n\n".join(_table(rs, columns) for rs, columns in ((loads, LOAD_COLUMNS), (backs, ROLLBACK_COLUMNS))
+                        if rs)
+
+
+def _table(results: list[Result], columns: list[Column]) -> str:
+    head = ["target", "trials", "faults injected", "kills", *(h for h, _ in columns), "failed trials", "wall time"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for target in dict.fromkeys(r.target for r in results):
         rs = [r for r in results if r.target == target]
-        lines.append(
-            f"| {target} | {len(rs)} | {sum(r.faults for r in rs):,} | {sum(r.killed for r in rs)} "
-            f"| {sum(r.lost for r in rs)} | {sum(r.doubled for r in rs)} | {sum(r.in_doubt for r in rs):,} "
-            f"| {sum(not r.ok for r in rs)} | {sum(r.wall_s for r in rs):.1f} s |"
-        )
+        cells = [target, str(len(rs)), f"{sum(r.faults for r in rs):,}", str(sum(r.killed for r in rs)),
+                 *(figure(rs) for _, figure in columns), str(sum(not r.ok for r in rs)),
+                 f"{sum(r.wall_s for r in rs):.1f} s"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -596,7 +698,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.chaos", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument("--targets", default=",".join(TARGETS + ROLLBACK))
     parser.add_argument("--seed", type=int, default=None, help="first trial's seed (default: random, printed)")
     parser.add_argument("--jobs", type=int, default=1, help="targets run side by side (default 1)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the input sizes")
@@ -604,7 +706,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where a failed trial's files are kept")
     ns = parser.parse_args(argv)
     targets = [t.strip() for t in ns.targets.split(",") if t.strip()]
-    unknown = set(targets) - set(TARGETS)
+    unknown = set(targets) - set(TARGETS + ROLLBACK)
     if unknown:
         parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
     seed = ns.seed if ns.seed is not None else random.SystemRandom().randrange(1_000_000)
@@ -614,9 +716,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = [r for r in results if not r.ok]
     for r in failed:
         print(f"\nFAILED {r.target} seed {r.seed} (replay: python -m benchmarks.chaos --targets {r.target} "
-              f"--seed {r.seed} --trials 1): lost {r.lost}, doubled {r.doubled}\n  plan: {r.plan}\n"
+              f"--seed {r.seed} --trials 1): lost {r.lost}, doubled {r.doubled}, left {r.left}\n  plan: {r.plan}\n"
               + "".join(f"  - {p}\n" for p in r.problems) + f"  files: {r.kept}")
-    if any(r.lost or r.doubled for r in results):
+    if any(r.lost or r.doubled or r.left for r in results):
         return 1
     return 2 if failed else 0
 

@@ -14,7 +14,8 @@ from .errors import (
     TransportError,
 )
 from .job import Job
-from .runner import dry_run, load, reconcile, resume, rollback
+from .runner import dry_run, load, reconcile, resume
+from .undo import rollback
 
 __all__ = [
     "APIError",

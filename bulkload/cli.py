@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio
 
-from . import runner
+from . import runner, undo
 from .errors import AuthError, BulkloadError, ConfigError
 from .job import Job, read_config
 from .pipeline import EXIT_STOPPED, EXIT_USAGE
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(report["reconcile"], indent=2))
             return int(report["exit_code"])
         if ns.command == "rollback":
-            report = anyio.run(lambda: runner.rollback(ns.ledger, report=ns.report))
+            report = anyio.run(lambda: undo.rollback(ns.ledger, report=ns.report))
             print(json.dumps({k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]},
                              indent=2))
             return int(report["exit_code"])

@@ -117,12 +117,14 @@ class Dispatcher:
                 self.counters.requests += 1
                 response = await self.client.send(method, path, body=body, params=params, headers=sent_headers)
             except AuthError as exc:
+                uncertain = uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
                 if not authorized or renewed or exc.status != 401 or not await self.target.authorize(self, renew=True):
                     raise
                 renewed = True  # the token may have expired early or been revoked: one new one, once
                 self.counters.retries += 1
                 continue
             except RateLimited as exc:
+                uncertain = uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
                 self.counters.rate_limited += 1
                 wait = exc.retry_after if exc.retry_after is not None else self.policy.delay(attempt + 1)
                 if wait > self.policy.max_wait_s:

@@ -101,6 +101,18 @@ class ChunkRow(NamedTuple):
     sent_at: float | None
 
 
+class OpenCall(NamedTuple):
+    """A call whose outcome the ledger does not know (chunk state `sending` or `in_doubt`)."""
+
+    file_idx: int
+    key: str
+    state: str
+    #: when its key was first sent (epoch seconds; None if never)
+    sent_at: float | None
+    lines: list[int]
+    body_hash: str
+
+
 class RowOutcome(NamedTuple):
     """A row that did not load: `bucket` is "rejected" or "skipped" (an earlier load created its group)."""
 
@@ -430,10 +442,6 @@ class Ledger:
         """Control totals of what loaded, as sent, per scope and currency (see Totals)."""
         return self._totals("summary")
 
-    def returned(self) -> dict[str, Totals]:
-        """Control totals of what the API's answers said it created, where the target reads them."""
-        return self._totals("returned")
-
     def _totals(self, column: str) -> dict[str, Totals]:
         out: dict[str, Totals] = {}
         for (raw,) in self._db.execute(f"SELECT {column} FROM chunks WHERE state='done' AND {column} IS NOT NULL"):
@@ -508,12 +516,34 @@ class Ledger:
         for loc, record_id in self._db.execute("SELECT loc, id FROM created ORDER BY id"):
             yield loc >> LOC_SHIFT, loc & ((1 << LOC_SHIFT) - 1), record_id
 
-    def removed(self) -> set[tuple[str, int]]:
-        return {(scope, i) for i, scope in self._db.execute("SELECT id, scope FROM removed")}
+    def open_calls(self) -> dict[tuple[int, str], OpenCall]:
+        """Every call that may have been carried out without the ledger knowing its outcome: `sending` (in flight
+        when the run stopped) and `in_doubt`, by (seq, part)."""
+        out = {}
+        for seq, part, file_idx, key, state, sent_at, blob, body_hash in self._db.execute(
+            "SELECT seq, part, file_idx, key, state, sent_at, lines, body_hash FROM chunks "
+            "WHERE state IN ('sending', 'in_doubt') ORDER BY seq, part"
+        ):
+            lines = array("i")
+            lines.frombytes(blob)
+            out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash)
+        return out
+
+    def removals(self) -> dict[tuple[str, int], str]:
+        """(scope, id) -> what a rollback recorded of it: "removing" (its DELETE may have been sent), "removed",
+        "gone" (a 404 after a DELETE of ours), "unexplained" (a 404 no rollback of ours explains), "failed"
+        (refused, not carried out)."""
+        return {(scope, i): outcome for i, scope, outcome in self._db.execute("SELECT id, scope, outcome FROM removed")}
+
+    def line_of(self, record_id: int) -> tuple[int, int] | None:
+        """(file index, line) of the first source line that became `record_id`."""
+        row = self._db.execute("SELECT MIN(loc) FROM created WHERE id = ?", (record_id,)).fetchone()
+        return None if row is None or row[0] is None else (row[0] >> LOC_SHIFT, row[0] & ((1 << LOC_SHIFT) - 1))
 
     @_writes
     def mark_removed(self, rows: Sequence[tuple[int, str, str]]) -> None:
-        """(id, scope, outcome) of records a rollback removed ("removed") or found gone ("gone")."""
+        """(id, scope, outcome) of records a rollback is removing or settled (see `removals`). "removing" is
+        written before the DELETE leaves, so that a 404 on a later run is known for our own."""
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(

@@ -290,7 +290,7 @@ class Loader:
             else:
                 if response.uncertain:  # answered after an attempt whose answer was lost, which may land later
                     self.lost(chunk)
-                self.record_done(chunk, ids, summary, self.target.returned_totals(response.body))
+                self.record_done(chunk, ids, summary, self.target.returned_totals(response.body, summary))
                 return
         self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
 

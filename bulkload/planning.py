@@ -22,7 +22,7 @@ import socket
 import sqlite3
 import traceback
 import urllib.request
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,7 +173,7 @@ class PlanningProcess:
         self._process.start()
         theirs.close()
 
-    async def plan(self, spec: PlanSpec) -> AsyncIterator[tuple[Any, ...]]:
+    async def plan(self, spec: PlanSpec) -> AsyncGenerator[tuple[Any, ...], None]:
         """Give the child its spec and yield its messages in order; the child is stopped when the caller is
         done."""
         reader, writer = await asyncio.open_connection(sock=self._ours)

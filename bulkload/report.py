@@ -19,6 +19,7 @@ from rich.table import Table
 from .ledger import RowOutcome
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
 from .sources import REJECTS_COLUMNS, Source, encoding_label
+from .targets.base import NO_ID
 
 
 def _file_name(files: Sequence[str], idx: int) -> str:
@@ -146,7 +147,8 @@ def _safe(text: str) -> str:
 
 
 def write_success(path: str, rows: Iterable[tuple[int, int, int]], files: Sequence[str], id_name: str) -> int:
-    """CSV of every row that loaded: `file, line` and the id the API gave it (e-conomic: entryNumber)."""
+    """CSV of every row that loaded: `file, line` and the id the API gave it (e-conomic: entryNumber); empty for a
+    row the API confirmed without naming an id."""
     n = 0
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     tmp = f"{path}.tmp"
@@ -154,7 +156,7 @@ def write_success(path: str, rows: Iterable[tuple[int, int, int]], files: Sequen
         writer = csv.writer(fh)
         writer.writerow(["file", "line", id_name])
         for file_idx, line, record_id in rows:
-            writer.writerow((_file_name(files, file_idx), line, record_id))
+            writer.writerow((_file_name(files, file_idx), line, "" if record_id == NO_ID else record_id))
             n += 1
     os.replace(tmp, path)
     return n
@@ -282,6 +284,11 @@ def _print_mismatch(console: Console, rec: dict[str, Any]) -> None:
     if rec.get("amounts_with_more_decimals"):
         console.print(f"{rec['amounts_with_more_decimals']:,} amounts in the API have more decimals than their "
                       "currency: not what was sent")
+    for item in rec.get("calls_differing", [])[:10]:
+        console.print(f"call {item['call']} ({item['file']} lines {item['lines']}): sent {item['sent']}, the API "
+                      f"answered {item['answered']}")
+    for item in rec.get("ids_shared", [])[:10]:
+        console.print(f"{item['kind']} {item['id']} was given to rows of more than one call that each create a record")
     for item in rec["duplicates"][:10]:
         console.print(f"not created by this run: id {item['id']} in {rec['scope_name']} {item['scope']}")
     if rec["duplicates_count"] > 10:

@@ -19,13 +19,13 @@ import anyio
 import msgspec
 
 from .dispatch import Counters, Dispatcher, RetryPolicy
-from .errors import APIError, BulkloadError, ConfigError, LedgerError
+from .errors import BulkloadError, ConfigError, LedgerError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo, known_to
 from .loads import cache_dir, earlier_ledgers, loaded_before, remember_load
 from .meters import DailyQuota, RateMeter, WindowMeter
-from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, Loader, Tally, run_chunks
+from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
 from .profile import did_you_mean, inspect
 from .progress import Snapshot, show_progress
@@ -151,6 +151,14 @@ async def resume(
     sends again the calls whose outcome was unknown, which only the user may decide."""
     ledger = Ledger.open(ledger_path)
     try:
+        status = ledger.run.status
+        if status in ("rolling_back", "rolled_back"):  # what the ledger says loaded is no longer in the API
+            raise LedgerError(
+                f"the run of {ledger.path} was rolled back{' in part' if status == 'rolling_back' else ''}: its "
+                "ledger no longer says what the API holds; "
+                + ("finish the rollback (`bulkload rollback`), then " if status == "rolling_back" else "")
+                + "load the files again as a new run"
+            )
         job = job_of(ledger, report)
         if daily_quota is not None:
             job.daily_quota = daily_quota
@@ -458,78 +466,3 @@ def _dry_run(
     if job.report:
         write_report(job.report, report)
     return report
-
-
-async def rollback(
-    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """Remove exactly what a run created, where the API can delete; run again after an interruption, it
-    finishes the job (what is already removed or gone is skipped)."""
-    started = time.monotonic()
-    ledger = Ledger.open(ledger_path)
-    try:
-        job = job_of(ledger)
-        target = job.make_target()
-        out: dict[str, Any] = {"target": target.name, "ledger": str(ledger.path), "removed": 0, "already_gone": 0,
-                               "failed": [], "requests": 0}
-        if not target.can_delete:
-            out |= {"status": "not_supported", "exit_code": EXIT_USAGE,
-                    "reason": f"{target.name} offers no way to delete what was created: nothing was removed"}
-        else:
-            credentials = job.credentials(env)
-            files = [f["path"] for f in ledger.run.files]
-            done = ledger.removed()
-            todo = [(scope, i) for scope, i in target.created_by_run(ledger, files) if (scope, i) not in done]
-            async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
-                              timeout_s=job.timeout_s) as client:
-                dispatcher = _dispatcher(job, target, client, ledger)
-                with kept(job, dispatcher):
-                    await _remove(target, ledger, dispatcher, todo, job.concurrency, out)
-                out["requests"] = dispatcher.counters.requests
-            out["already_removed_before"] = len(done)
-            out["status"] = "complete" if not out["failed"] else "stopped"
-            if not out["failed"]:
-                ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
-            out["exit_code"] = EXIT_OK if not out["failed"] else EXIT_STOPPED
-        out["elapsed_s"] = round(time.monotonic() - started, 3)
-        if report:
-            write_report(report, out)
-        return out
-    finally:
-        ledger.close()
-
-
-async def _remove(
-    target: Target, ledger: Ledger, dispatcher: Dispatcher, todo: list[tuple[str, int]], concurrency: int,
-    out: dict[str, Any],
-) -> None:
-    send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=concurrency)
-    settled: list[tuple[int, str, str]] = []
-
-    async def worker(items: Any) -> None:
-        async with items:
-            async for scope, record_id in items:
-                try:
-                    await dispatcher.send("DELETE", target.delete_path(scope, record_id))
-                    settled.append((record_id, scope, "removed"))
-                    out["removed"] += 1
-                except APIError as exc:
-                    if exc.status == 404:  # gone already: by an earlier, interrupted rollback or by someone else
-                        settled.append((record_id, scope, "gone"))
-                        out["already_gone"] += 1
-                    else:
-                        out["failed"].append({"id": record_id, "scope": scope, "reason": str(exc)})
-                except BulkloadError as exc:
-                    out["failed"].append({"id": record_id, "scope": scope, "reason": str(exc)})
-                if len(settled) >= 100:
-                    ledger.mark_removed(settled)
-                    settled.clear()
-
-    async with anyio.create_task_group() as tg:
-        for _ in range(concurrency):
-            tg.start_soon(worker, recv.clone())
-        recv.close()
-        async with send:
-            for item in todo:
-                await send.send(item)
-    ledger.mark_removed(settled)

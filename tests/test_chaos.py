@@ -1,5 +1,6 @@
 """Chaos in small: two seeded trials per target (random faults, kill -9, resume until done), checked
-against the sandbox's own record: no row lost, none created twice. See benchmarks/chaos.py."""
+against the sandbox's own record: no row lost, none created twice; and two rollback trials per target that can
+delete (kill -9 with calls in flight, rollback): nothing left behind. See benchmarks/chaos.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from benchmarks.chaos import TARGETS, Result, run_chaos, table
+from benchmarks.chaos import ROLLBACK, TARGETS, Result, run_chaos, table
 
 SEED = 4242  # its plans mix kill modes: none, as the ledger file appears, mid-run
 
@@ -40,4 +41,13 @@ def test_chaos_trials_lose_and_double_nothing(results: tuple[list[Result], float
 @pytest.mark.slow
 def test_chaos_trials_finish_cleanly(results: tuple[list[Result], float]) -> None:
     trials, _ = results
+    assert all(r.ok for r in trials), summary(trials)
+
+
+@pytest.mark.slow
+def test_rollback_trials_leave_nothing_behind(tmp_path_factory: pytest.TempPathFactory) -> None:
+    trials = run_chaos(list(ROLLBACK), trials=2, seed=SEED, scale=0.25, jobs=len(ROLLBACK), time_limit=40,
+                       keep_dir=tmp_path_factory.mktemp("rollback-failures"))
+    assert len(trials) == 2 * len(ROLLBACK)
+    assert sum(r.left for r in trials) == 0, summary(trials)
     assert all(r.ok for r in trials), summary(trials)

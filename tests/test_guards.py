@@ -3,19 +3,24 @@ loaded twice, two runs on one ledger, and rollback of exactly what a run created
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import anyio
 import pytest
 from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
 
 from bulkload import Job, load, rollback
 from bulkload.cli import main
+from bulkload.errors import ConfigError
 from bulkload.ledger import Ledger, RunInfo
 from bulkload.sandbox import SandboxOptions, running
 
@@ -114,38 +119,165 @@ async def test_a_file_loaded_once_is_refused_the_second_time(tmp_path: Path) -> 
     assert first["loaded"] == forced["loaded"] == 40
 
 
+ECONOMIC_HEADERS = {"X-AppSecretToken": "a", "X-AgreementGrantToken": "b"}
+
+
+async def journal_count(url: str) -> int:
+    async with aiohttp.ClientSession(headers=ECONOMIC_HEADERS) as s, s.get(url + "/draft-entries/count") as r:
+        return int(await r.json())
+
+
+async def delete_entry(url: str, number: int) -> None:
+    """Someone else removes a draft entry (or books it: it leaves the drafts all the same)."""
+    async with aiohttp.ClientSession(headers=ECONOMIC_HEADERS) as s, s.delete(f"{url}/draft-entries/{number}") as r:
+        assert r.status == 204
+
+
+def created_ids(ledger: Path) -> list[int]:
+    with sqlite3.connect(ledger) as db:
+        return [i for (i,) in db.execute("SELECT id FROM created ORDER BY id")]
+
+
 @pytest.mark.slow
 async def test_rollback_removes_exactly_what_the_run_created_and_can_be_run_again(tmp_path: Path) -> None:
     data = tmp_path / "e.csv"
     write_entries(data, 60)
     async with running("economic", SandboxOptions()) as url:
-        headers = {"X-AppSecretToken": "a", "X-AgreementGrantToken": "b"}
         entry = {"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 9000, "date": "2026-11-01",
                  "amount": 1.0, "currency": "DKK", "accountNumber": 1010}
-        async with aiohttp.ClientSession(headers=headers) as s, s.post(url + "/draft-entries", json=entry) as r:
+        async with aiohttp.ClientSession(headers=ECONOMIC_HEADERS) as s, s.post(url + "/draft-entries",
+                                                                                 json=entry) as r:
             theirs = (await r.json())["entryNumber"]
         job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
                   rejects=str(tmp_path / "rejects.csv"))
         report = await load(job, env=CREDS)
         assert report["loaded"] == 120
-        # an interrupted rollback: a third of the entries already removed; and someone removed the last one
+        # an interrupted rollback: a third of the entries recorded removed, and the last one's DELETE recorded as
+        # sent (and carried out) before the process died
+        ids = created_ids(tmp_path / "run.sqlite")
         with sqlite3.connect(tmp_path / "run.sqlite") as db:
-            ids = [i for (i,) in db.execute("SELECT id FROM created ORDER BY id")]
             db.executemany("INSERT INTO removed VALUES (?, '', 'removed', 0)", [(i,) for i in ids[:40]])
-        async with aiohttp.ClientSession(headers=headers) as s, s.delete(f"{url}/draft-entries/{ids[-1]}") as r:
-            assert r.status == 204
+            db.execute("INSERT INTO removed VALUES (?, '', 'removing', 0)", (ids[-1],))
+        await delete_entry(url, ids[-1])
         first = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
         again = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
-        async with aiohttp.ClientSession(headers=headers) as s:
-            async with s.get(url + "/draft-entries/count") as r:
-                left = await r.json()
-            async with s.get(url + f"/draft-entries/{theirs}") as r:
-                assert r.status == 200, "rollback removed an entry this run did not create"
-    # the 40 marked removed were not touched (they are still there: the interruption is pretended)
-    assert first["status"] == "complete" and first["exit_code"] == 0
-    assert (first["removed"], first["already_gone"]) == (79, 1) and first["already_removed_before"] == 40
-    assert (again["removed"], again["requests"]) == (0, 0)
+        left = await journal_count(url)
+        async with aiohttp.ClientSession(headers=ECONOMIC_HEADERS) as s, s.get(f"{url}/draft-entries/{theirs}") as r:
+            assert r.status == 200, "rollback removed an entry this run did not create"
+    # the 40 recorded removed were not touched (they are still there: the interruption is pretended); the one whose
+    # DELETE had been sent answers 404, which the ledger explains
+    assert first["status"] == "complete" and first["exit_code"] == 0, first
+    assert (first["removed"], first["already_removed"], first["already_removed_before"]) == (79, 1, 40)
+    assert first["unexplained"] == [] and first["unsettled"] == [] and first["failed"] == []
+    assert (again["removed"], again["requests"], again["exit_code"]) == (0, 0, 0)
     assert left == 1 + 40  # theirs, and the 40 the pretended earlier rollback "removed"
+
+
+@pytest.mark.slow
+async def test_a_404_on_delete_of_an_entry_never_removed_is_unexplained(tmp_path: Path) -> None:
+    # before: any 404 counted as "already gone" and the rollback exited 0, while the entry may have been booked
+    data = tmp_path / "e.csv"
+    write_entries(data, 10)
+    async with running("economic", SandboxOptions()) as url:
+        await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
+                       rejects=str(tmp_path / "rejects.csv")), env=CREDS)
+        ids = created_ids(tmp_path / "run.sqlite")
+        await delete_entry(url, ids[3])
+        first = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
+        again = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
+        left = await journal_count(url)
+        # not rolled back: loading the file again is refused while the unexplained entry may be in the books
+        with pytest.raises(ConfigError, match="already loaded"):
+            await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "two.sqlite"),
+                           rejects=str(tmp_path / "two.csv")), env=CREDS)
+    assert left == 0
+    assert (first["removed"], first["already_removed"], first["exit_code"]) == (19, 0, 3)
+    assert first["status"] == "unexplained"
+    (item,) = first["unexplained"]
+    assert item["id"] == ids[3] and item["line"] == 5 and "possibly booked" in item["reason"]
+    # run again, it still says so, and sends nothing
+    assert (again["unexplained"], again["exit_code"], again["requests"]) == (first["unexplained"], 3, 0)
+
+
+@pytest.mark.slow
+async def test_a_404_after_our_own_delete_lost_its_answer_is_not_unexplained(tmp_path: Path) -> None:
+    # a DELETE carried out whose answer is lost is sent again (by aiohttp itself, on a kept-alive connection, or by
+    # the dispatcher): its 404 is our own doing
+    data = tmp_path / "e.csv"
+    write_entries(data, 30)
+    async with running("economic", SandboxOptions(drop_rate=0.3, seed=2)) as url:
+        await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
+                       rejects=str(tmp_path / "rejects.csv")), env=CREDS)
+        report = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
+        left = await journal_count(url)
+    assert left == 0 and report["exit_code"] == 0 and report["unexplained"] == [], report
+    assert report["already_removed"] > 0 and report["removed"] + report["already_removed"] == 60
+
+
+async def wait_for_stats(root: str, ready: Callable[[dict[str, Any]], bool]) -> None:
+    async with aiohttp.ClientSession() as s:
+        while True:
+            async with s.get(root + "/_sandbox/stats") as r:
+                if ready(await r.json()):
+                    return
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.slow
+async def test_rollback_after_a_kill_with_calls_in_flight_leaves_nothing_in_the_journal(tmp_path: Path) -> None:
+    # before: rollback removed what the ledger confirmed and said "complete" while the calls in flight at the kill
+    # (up to concurrency x batch entries) stayed in the journal
+    data = tmp_path / "e.csv"
+    write_entries(data, 240)
+    ledger = tmp_path / "run.sqlite"
+    with anyio.fail_after(120):
+        async with running("economic", SandboxOptions(latency_ms=80)) as url:
+            root = url.split("/journalsapi")[0]
+            proc = await asyncio.create_subprocess_exec(
+                *bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger", str(ledger),
+                              "--batch-size", "20", "--concurrency", "4", "--no-progress"),
+                env=child_env(CREDS), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )
+            # 24 calls, 4 at a time: kill once some have landed while others are in flight
+            await wait_for_stats(root, lambda st: st["entries"] >= 100 and st["in_flight"] >= 2)
+            assert proc.returncode is None, "the load finished before it could be killed"
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+            # the server carries out the calls that were in flight: the journal holds entries the ledger never saw
+            await wait_for_stats(root, lambda st: st["in_flight"] == 0)
+            with sqlite3.connect(ledger) as db:
+                (in_flight,) = db.execute("SELECT COUNT(*) FROM chunks WHERE state = 'sending'").fetchone()
+            assert in_flight >= 2 and await journal_count(url) > len(created_ids(ledger))
+            report = await rollback(str(ledger), env=CREDS)
+            left = await journal_count(url)
+    assert left == 0
+    assert report["status"] == "complete" and report["exit_code"] == 0, report
+    assert report["settled"]["replayed"] == in_flight and report["unsettled"] == []
+
+
+@pytest.mark.slow
+async def test_a_call_whose_key_expired_is_looked_up_by_its_vouchers_or_reported_unsettled(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 150)
+    ledger = tmp_path / "run.sqlite"
+    async with running("economic", SandboxOptions()) as url:
+        await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(ledger),
+                       rejects=str(tmp_path / "rejects.csv"), batch_size=100), env=CREDS)
+        # as if the run had been killed two hours ago with its three calls in flight (their answers never came
+        # back): their keys are older than the hour the API keeps them, so they cannot be replayed
+        with sqlite3.connect(ledger) as db:
+            (third,) = db.execute("SELECT MIN(id) FROM created WHERE loc BETWEEN 202 AND 301").fetchone()
+            db.execute("UPDATE chunks SET state='sending', sent_at=sent_at-7200 WHERE seq IN (1, 2, 3)")
+            db.execute("DELETE FROM created")
+        await delete_entry(url, third)  # and someone removed an entry of the third call's vouchers
+        report = await rollback(str(ledger), env=CREDS)
+        left = await journal_count(url)
+    # the first two are found by their vouchers above the run's baseline, line for line, and removed; the third
+    # cannot be told from someone else's work: reported, its entries left, exit 1
+    assert (left, report["removed"], report["exit_code"]) == (99, 200, 1), report
+    assert report["status"] == "unsettled" and report["settled"]["looked_up"] == 2
+    (item,) = report["unsettled"]
+    assert item["lines"] == "202-301" and "reverse" not in item["reason"]
 
 
 @pytest.mark.slow
@@ -177,3 +309,23 @@ async def test_halopsa_rollback_spares_the_records_it_only_updated(tmp_path: Pat
         async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
             names = sorted(rec["name"] for rec in await r.json())
     assert undone["removed"] == 1 and names == ["Existing one", "Existing two"]
+
+
+@pytest.mark.slow
+async def test_halopsa_rollback_looks_up_a_call_in_flight_by_its_match_fields(tmp_path: Path) -> None:
+    # before: the records of a call whose answer never came were left behind
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text("name,tenant_id\n" + "".join(f"Tenant {i},t-{i}\n" for i in range(6)))
+    ledger = tmp_path / "run.sqlite"
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        await load(Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(ledger), batch_size=3,
+                       rejects=str(tmp_path / "r.csv"), target_options={"match_on": "name"}), env=HALO)
+        with sqlite3.connect(ledger) as db:  # as if killed while the second call was in flight
+            db.execute("UPDATE chunks SET state='sending' WHERE seq = 2")
+            db.execute("DELETE FROM created WHERE loc >= 5")
+        undone = await rollback(str(ledger), env=HALO)
+        async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
+            left = await r.json()
+    assert left == [] and undone["exit_code"] == 0, undone
+    assert (undone["removed"], undone["settled"]["looked_up"]) == (6, 1)
+

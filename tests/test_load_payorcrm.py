@@ -16,8 +16,8 @@ from conftest import read_row
 from bulkload import Job, load, resume
 from bulkload.errors import ConfigError
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.targets.base import RowInvalid
-from bulkload.targets.payorcrm import PayorCRM, minor_units
+from bulkload.targets.base import NO_ID, RowInvalid
+from bulkload.targets.payorcrm import PayorCRM, Said, minor_units, read_answer
 
 ENV = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
 CUSTOMERS = ["customerno", "emailaddress1", "companyname"]
@@ -185,3 +185,53 @@ async def test_invoices_an_earlier_load_uploaded_are_not_uploaded_again(tmp_path
     assert (two["loaded"], two["skipped"], two["exit_code"]) == (2, 1, 0)
     assert "invoice I-1 was loaded by an earlier run" in two["groups"]["skipped_reasons"][0]
     assert sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in got) == [("I-1", 10000), ("I-2", 120), ("I-3", 300)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answer", ["results", "records", "records-no-id", "count", "empty"])
+async def test_any_2xx_answer_to_an_upload_is_success(tmp_path: Path, answer: str) -> None:
+    # PayorCRM documents no answer to an upload (seed 004). Before: anything but {"results": [...]} stopped the run
+    # (exit 4) and left the stored upload in doubt
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "Alpha"], ["C2", "b@example.com", "B"]])
+    invoices = write(tmp_path / "i.csv", INVOICES, [[f"C{1 + i % 2}", f"I-{i}", str(100 + i), "DKK", "2026-12-01"]
+                                                    for i in range(5)])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions(answer=answer)) as url:
+            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}, batch_size=2),
+                                env=ENV)
+            got = await stored(url, "invoices")
+    assert (report["status"], report["exit_code"]) == ("complete", 0), report["stop_reason"]
+    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (7, 0, 0)
+    assert sorted(i["invoiceNumber"] for i in got) == [f"I-{i}" for i in range(5)]
+    rec = report["reconcile"]
+    assert rec["ok"], rec
+    with_ids = answer in ("results", "records")
+    assert rec["rows_confirmed_by_id"] == (7 if with_ids else 0)
+    assert rec["rows_confirmed_by_2xx"] == (0 if with_ids else 7)
+    success = read_csv(tmp_path / "success.csv")
+    assert len(success) == 7 and all(bool(r["id"]) == with_ids for r in success)
+    if not with_ids:
+        assert "could not check" in rec["note"]
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [(b'{"uploaded": 2, "results": [{"id": 7, "invoiceAmount": 5}, {"id": 8, "invoiceAmount": -1}]}',
+      Said([7, 8], [5, -1], 2)),
+     (b'[{"id": 7, "customerno": "C1"}]', Said([7], None, 1)),
+     (b'[{"invoiceNumber": "I-1", "invoiceAmount": 5}, {"id": 9, "invoiceAmount": 6}]', Said(None, [5, 6], 2)),
+     (b'{"success": true, "count": 3}', Said(None, None, 3)),
+     (b'{"success": true}', Said()), (b"", Said()), (b"  \n", Said()), (b"OK", Said()), (b"null", Said())],
+)
+def test_an_upload_answer_is_read_for_what_it_says(body: bytes, said: Said) -> None:
+    assert read_answer(body) == said
+
+
+def test_an_answer_that_says_it_failed_is_not_success() -> None:
+    with pytest.raises(ValueError, match="success: false"):
+        read_answer(b'{"success": false, "message": "quota"}')
+    # a count that differs from the rows sent is kept for reconciliation to name, not read as the rows' ids
+    target = PayorCRM(["invoices"])
+    assert target.created_ids(b'{"results": [{"id": 1}]}', 2) == [NO_ID, NO_ID]
+    assert target.returned_totals(b'{"success": true, "count": 1}', {"invoices": {"": [2, 300, 300]}}) == {
+        "invoices": {"": [1]}}

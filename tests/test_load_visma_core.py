@@ -171,3 +171,35 @@ async def test_a_merged_order_with_a_bad_line_is_not_booked_at_all(tmp_path: Pat
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
     assert "not a number: '0.2x'" in rejects[3]
     assert rejects[2] == rejects[4] == "order A of case 1002 rejected: line 3 amount: not a number: '0.2x'"
+
+
+@pytest.mark.slow
+async def test_drafts_and_entries_numbered_apart_and_a_cost_patched_twice_reconcile_ok(tmp_path: Path) -> None:
+    # a real server may number drafts and entries in sequences of their own (draft 1 and entry 1 both exist), and
+    # two rows may PATCH one cost: neither is a mismatch. Before: both were reported as one (exit 3)
+    entries = write(tmp_path / "e.csv", [
+        [1001, "SALARY", "10.00", "draft", "", "", ""],
+        [1001, "FEE", "20.00", "entry", "", "2026-11-01", ""],
+        [1002, "OUTLAY", "1.10", "first line", "", "2026-11-02", "A"],          # merged: two rows, one entry
+        [1002, "OUTLAY", "2.20", "second line", "", "2026-11-02", "A"],
+    ])
+    costs = write(tmp_path / "c.csv", [
+        [1500, "Buyer", 150002, "true", "", ""],
+        [1500, "Buyer", 150002, "", "", "the same cost again"],
+    ], header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions(separate_ids=True)) as url:
+            loaded = await load(job(tmp_path, entries, url), env=ENV)
+            patched = await load(Job(target="visma-core", files=[str(costs)], base_url=url,
+                                     ledger=str(tmp_path / "costs.sqlite"), rejects=str(tmp_path / "c-rejects.csv"),
+                                     target_options={"kind": "costs"}), env=ENV)
+            made = await created(url)
+    assert sorted((e["Kind"], e["Id"]) for e in made) == [("draft", 1), ("entry", 1), ("entry", 2)]
+    rec = loaded["reconcile"]
+    assert rec["ok"] and loaded["exit_code"] == 0, rec
+    assert rec["kinds"]["EntryDrafts"] == {"rows": 1, "records": 1, "rows_without_id": 0}
+    assert rec["kinds"]["Entries"] == {"rows": 3, "records": 2, "rows_without_id": 0}
+    assert rec["ids_returned"] == 3
+    rec = patched["reconcile"]
+    assert rec["ok"] and patched["exit_code"] == 0, rec
+    assert rec["kinds"]["costs"] == {"rows": 2, "records": 1, "rows_without_id": 0}

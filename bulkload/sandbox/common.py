@@ -28,6 +28,8 @@ import msgspec
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+#: the shapes a PayorCRM sandbox may answer an upload in (SandboxOptions.answer)
+ANSWERS = ("results", "records", "records-no-id", "count", "empty")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STATS_PATH = "/_sandbox/stats"
 DAY_S = 86_400.0
@@ -65,6 +67,13 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: write; its answer comes after the commit, so a client that gives up sooner has lost the answer of a write
     #: that is still to land (HaloPSA; (0, 0) = committed at once)
     commit_delay_ms: tuple[float, float] = (0.0, 0.0)
+    #: Visma Core: drafts and entries numbered in sequences of their own (seed 003 gives each create its own
+    #: `Id` and says nothing of one sequence for both: a real server may number them apart)
+    separate_ids: bool = False
+    #: PayorCRM: the shape of an upload's 2xx answer (seed 004 documents none): "results" (``{"uploaded",
+    #: "results": [...]}``), "records" (a bare array of the stored records), "records-no-id" (the same without
+    #: ids), "count" (``{"success": true, "count": n}``) or "empty" (200 with no body)
+    answer: str = "results"
 
 
 class RollingWindow:
@@ -336,6 +345,11 @@ class Sandbox:
             self.stats.faults["slow"] += 1
             wait_ms += self.options.slow_ms
         if wait_ms > 0:
+            if request.can_read_body:
+                # the body has arrived before the server works on it: a client that goes away now (killed, timed
+                # out) leaves a call the server still carries out, as a real one does. aiohttp keeps the body
+                # read here for the handler; unread, a lost connection would fail the handler's read instead
+                await request.read()
             await asyncio.sleep(wait_ms / 1000)
         return await handler(request)
 
@@ -420,6 +434,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests per rolling --window-s (default: the API's published limit, HaloPSA 300; 0 = off)",
     )
     parser.add_argument("--window-s", type=float, default=defaults.window_s, help="the rolling window's length")
+    parser.add_argument("--separate-ids", action="store_true",
+                        help="visma-core: number drafts and entries in separate sequences")
+    parser.add_argument("--answer", choices=ANSWERS, default=defaults.answer,
+                        help="payorcrm: the shape of an upload's answer (default results)")
     parser.add_argument(
         "--time-factor",
         type=float,
@@ -466,6 +484,8 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         window_s=ns.window_s,
         time_factor=ns.time_factor,
         commit_delay_ms=ns.commit_delay_ms,
+        separate_ids=ns.separate_ids,
+        answer=ns.answer,
     )
 
 

@@ -9,6 +9,10 @@ keyed by ``customerno``: uploading one that is already there updates it in place
 customers is harmless — a choice made here because the API documents no key and an accounts-receivable
 platform would not hold two customers with one number. No array limit is published; more than
 :data:`MAX_ITEMS` items get 413 to keep the sandbox sane.
+
+The API documents no answer to an upload. By default a stored upload is answered ``{"uploaded": n, "results":
+[{"id", ...}]}``; ``SandboxOptions.answer`` (``--answer``) picks another shape a real server might give: the bare
+array of the stored records, with or without their ids, ``{"success": true, "count": n}``, or an empty 200.
 """
 
 from __future__ import annotations
@@ -142,14 +146,15 @@ class PayorCRM:
         refused = self._refused(*decoded, _customer_problems)
         if refused is not None:
             return refused
-        results = []
+        results, stored = [], []
         for customer in decoded[0]:
             assert customer is not None  # none is missing once nothing was refused
             known = self.customers.get(customer.customerno)
             number = known[0] if known is not None else len(self.customers) + 1
             self.customers[customer.customerno] = (number, customer)
             results.append({"id": number, "customerno": customer.customerno})
-        return json_response({"uploaded": len(results), "results": results})
+            stored.append((number, customer))
+        return self._answer(results, stored)
 
     def _invoice_problems(self, invoice: Invoice) -> list[FieldProblem]:
         problems: list[FieldProblem] = []
@@ -166,7 +171,7 @@ class PayorCRM:
         refused = self._refused(*decoded, self._invoice_problems)
         if refused is not None:
             return refused
-        results = []
+        results, stored = [], []
         for invoice in decoded[0]:
             assert invoice is not None  # none is missing once nothing was refused
             number = len(self.invoices) + 1
@@ -179,6 +184,20 @@ class PayorCRM:
                     "invoiceAmount": invoice.invoiceAmount,
                 }
             )
+            stored.append((number, invoice))
+        return self._answer(results, stored)
+
+    def _answer(self, results: list[dict[str, Any]], stored: list[tuple[int, Any]]) -> web.Response:
+        """The 200 of a stored upload, in the shape ``options.answer`` names (the API documents none)."""
+        shape = self.options.answer
+        if shape == "records":
+            return json_response([{"id": n, **msgspec.to_builtins(item)} for n, item in stored])
+        if shape == "records-no-id":
+            return json_response([msgspec.to_builtins(item) for _, item in stored])
+        if shape == "count":
+            return json_response({"success": True, "count": len(stored)})
+        if shape == "empty":
+            return web.Response(status=200)
         return json_response({"uploaded": len(results), "results": results})
 
     # Test-only read-backs: the real API has no such lists. The loader must never use them; tests and

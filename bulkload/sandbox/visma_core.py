@@ -9,6 +9,10 @@ restricts the cases::
 
     {"definitions": {"FEE": {"Id": 18, "Name": "…", "IsDraft": false, "MergeOrderLinesToOneEntry": false}},
      "cases": [1894, 1895]}
+
+Drafts and entries share one sequence of ids unless ``SandboxOptions.separate_ids`` (``--separate-ids``) numbers
+each in its own, so that draft 1 and entry 1 both exist: seed 003 gives every create an ``Id`` and does not say
+that one sequence serves both.
 """
 
 from __future__ import annotations
@@ -98,12 +102,16 @@ def _entry_date(text: str) -> str | None:
 class VismaCore:
     """One broker company's state and handlers: definitions, cases, created drafts and entries, costs."""
 
-    def __init__(self, definitions: Mapping[str, Definition], cases: Container[int]) -> None:
+    def __init__(
+        self, definitions: Mapping[str, Definition], cases: Container[int], *, separate_ids: bool = False
+    ) -> None:
         self.definitions = dict(definitions)
         self.by_id = {d.Id: d for d in self.definitions.values()}
         self.cases = cases
         self.created: list[Created] = []
         self.drafts = self.entries = 0
+        #: drafts and entries numbered apart (draft 1 and entry 1 both exist), as a real server may
+        self.separate_ids = separate_ids
         self.costs = CostStore(cases, sorted(self.by_id), _encoder)
 
     def reply(self, payload: Any) -> web.Response:
@@ -137,9 +145,11 @@ class VismaCore:
             return message(400, checked)
         definition, entry_date = checked
         amount = Decimal(body.Amount)
+        # a sequence for each kind, or one for both
+        number = (self.drafts if draft else self.entries) + 1 if self.separate_ids else len(self.created) + 1
         row = Created(
             Kind="draft" if draft else "entry",
-            Id=len(self.created) + 1,
+            Id=number,
             CaseId=case_id,
             EntryDefinitionId=definition.Id,
             Amount=amount,
@@ -248,7 +258,7 @@ def create_app(
         raise ValueError(f"bad Visma Core fixture: {exc}") from None
     definitions = DEFAULT_DEFINITIONS if data.definitions is None else data.definitions
     cases: Container[int] = range(FIRST_CASE, LAST_CASE + 1) if data.cases is None else frozenset(data.cases)
-    core = VismaCore(definitions, cases)
+    core = VismaCore(definitions, cases, separate_ids=options.separate_ids)
 
     def accept(request: web.Request) -> bool:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")

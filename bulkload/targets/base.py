@@ -18,8 +18,12 @@ if TYPE_CHECKING:
     from ..sources import Source
 
 #: totals of one scope: currency -> [rows, sum of amounts, sum of the positive amounts (debits)], in the
-#: currency's minor unit (bulkload.money)
+#: currency's minor unit (bulkload.money). What an API answered may hold only [rows] (it gave no amounts)
 Totals = dict[str, list[int]]
+
+#: the id of a row the API confirmed with a 2xx answer that named no ids (PayorCRM documents no answer): the row is
+#: loaded, and the ledger says the API gave it no id
+NO_ID = -1
 
 
 class RowInvalid(Exception):
@@ -293,12 +297,17 @@ class Target:
         rather than something about the run itself (credentials, address, limits)."""
         return error.status in (400, 422)
 
-    def returned_totals(self, body: bytes) -> dict[str, Totals] | None:
-        """Control totals of what the API says it created, for reconciliation by responses."""
+    def returned_totals(self, body: bytes, sent: dict[str, Totals]) -> dict[str, Totals] | None:
+        """Control totals of what the API says it created, in the scopes of `sent` (what the call carried), for
+        reconciliation by responses: [rows] alone when the answer gives no amounts, None when it says nothing."""
         return None
 
+    #: reconciliation by responses: scopes (kinds) whose calls change records that exist, so that rows of several
+    #: calls may name one record (two rows patching one cost); in the others each call creates its own records
+    kinds_updated: ClassVar[frozenset[str]] = frozenset()
+
     def created_ids(self, body: bytes, n: int) -> list[int]:
-        """The ids the API gave the n created items, in request order."""
+        """The ids the API gave the n created items, in request order (NO_ID for items it confirmed without one)."""
         raise NotImplementedError
 
     def retryable(self, error: APIError) -> bool:
@@ -333,6 +342,17 @@ class Target:
 
     def delete_path(self, scope: str, record_id: int) -> str:
         raise NotImplementedError
+
+    #: what a record the run created may have met when it is gone (a 404) and no rollback of ours removed it
+    gone_means: ClassVar[str] = "removed by someone else"
+
+    async def find_sent(
+        self, client: Dispatcher, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]]
+    ) -> list[int] | None:
+        """For rollback, a call in flight that cannot be replayed: look for what it created among what the run's
+        scopes received since their `baselines`. The ids if it took effect, [] if it certainly did not, None when
+        there is no telling. By default as `resolve`."""
+        return await self.resolve(client, chunk)
 
     # --- reconciliation ----------------------------------------------------------------------------
     async def reconcile(self, client: Dispatcher, ledger: Ledger, files: list[str]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """PayorCRM upload API: customers and invoices as array uploads, customers first.
 
 No idempotency key: an upload whose answer was lost is in doubt and is not sent again without the user's
-word. An invoice whose customer did not load (rejected, in doubt) is rejected with that reason.
+word. An invoice whose customer did not load (rejected, in doubt) is rejected with that reason. The API documents
+no answer to an upload: any 2xx is success, and ids and amounts are taken where the answer has them.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ import argparse
 import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import msgspec
 
 from ..errors import APIError, ConfigError
 from ..money import decimals
 from ..sources import BadRow
-from .base import RowInvalid, Target, Totals, errors_by_index, row_invalid
+from .base import NO_ID, RowInvalid, Target, Totals, errors_by_index, row_invalid
 
 if TYPE_CHECKING:
     from ..sources import Source
@@ -71,16 +72,49 @@ _KINDS: dict[str, type[msgspec.Struct]] = {"customers": Customer, "invoices": In
 _encode = msgspec.json.Encoder().encode
 
 
-class _Result(msgspec.Struct):
-    id: int
-    invoiceAmount: int = 0
+class Said(NamedTuple):
+    """What a 2xx answer to an upload says (seed 004 documents no answer): the records' ids and invoice amounts
+    when it lists records that all have them, and how many it stored when it says; None where it does not."""
+
+    ids: list[int] | None = None
+    amounts: list[int] | None = None
+    stored: int | None = None
 
 
-class _Answer(msgspec.Struct):
-    results: list[_Result]
+_decode_any = msgspec.json.Decoder().decode
 
 
-_decode_answer = msgspec.json.Decoder(_Answer).decode
+def _whole(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def _every(records: list[Any], field: str) -> list[int] | None:
+    """Each record's integer `field`, or None when any record lacks it."""
+    found = [_whole(r.get(field)) if isinstance(r, dict) else None for r in records]
+    return None if None in found else [v for v in found if v is not None]
+
+
+def read_answer(body: bytes) -> Said:
+    """Read any 2xx answer tolerantly: ``{"results": [...]}``, a bare array of records (with or without ``id``),
+    ``{"success": true, "count": n}``, an empty body or text all mean the upload was stored. Only an answer that
+    says ``"success": false`` is not read as success (ValueError: the call arrived, its outcome is unknown)."""
+    try:
+        value = _decode_any(body) if body.strip() else None
+    except msgspec.DecodeError:
+        return Said()  # not JSON ("OK"): a 2xx all the same
+    if isinstance(value, dict):
+        if value.get("success") is False:
+            raise ValueError(f"the API answered success: false ({body[:200].decode(errors='replace')})")
+        records = value.get("results")
+        if not isinstance(records, list):
+            return Said(stored=_whole(value.get("count")))
+    elif isinstance(value, list):
+        records = value
+    else:
+        return Said()
+    return Said(_every(records, "id"), _every(records, "invoiceAmount"), len(records))
+
+
 _decoders = {kind: msgspec.json.Decoder(list[cls]).decode for kind, cls in _KINDS.items()}  # type: ignore[valid-type]
 
 
@@ -266,10 +300,10 @@ class PayorCRM(Target):
         return _decoders[self.kind](body)
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
-        ids = [r.id for r in _decode_answer(body).results]
-        if len(ids) != n:
-            raise ValueError(f"the API answered {len(ids)} results for {n} {self.kind}")
-        return ids
+        """The ids when the answer lists n records that have them; otherwise the rows are loaded all the same (the
+        API said 2xx) with NO_ID, and reconciliation compares what the answer did say (its count, its amounts)."""
+        ids = read_answer(body).ids
+        return ids if ids is not None and len(ids) == n else [NO_ID] * n
 
     def retryable(self, error: APIError) -> bool:
         return error.retryable
@@ -283,9 +317,13 @@ class PayorCRM(Target):
         total = sum(r.invoiceAmount for r in records)
         return {"invoices": {"": [len(records), total, sum(max(r.invoiceAmount, 0) for r in records)]}}
 
-    def returned_totals(self, body: bytes) -> dict[str, Totals] | None:
-        results = _decode_answer(body).results
-        if self.kind == "customers":
-            return {"customers": {"": [len(results), 0, 0]}}
-        amounts = [r.invoiceAmount for r in results]
-        return {"invoices": {"": [len(results), sum(amounts), sum(max(a, 0) for a in amounts)]}}
+    def returned_totals(self, body: bytes, sent: dict[str, Totals]) -> dict[str, Totals] | None:
+        (kind,) = sent  # customers or invoices: one kind a call
+        said = read_answer(body)
+        if said.stored is None:
+            return None  # an empty 2xx, or one that lists nothing: nothing to compare
+        if kind == "customers":  # customers carry no amounts: a count is all there is
+            return {kind: {"": [said.stored, 0, 0]}}
+        if said.amounts is None:
+            return {kind: {"": [said.stored]}}
+        return {kind: {"": [said.stored, sum(said.amounts), sum(max(a, 0) for a in said.amounts)]}}

@@ -1,0 +1,320 @@
+"""Rollback: remove exactly what a run created, where the API can delete.
+
+First the run's calls whose outcome the ledger does not know (in flight at a kill -9, or in doubt) are settled,
+so that nothing they created is left behind: a keyed call is sent again with its stored Idempotency-Key (the
+API answers from its cache with what it created, or does the work now), and one whose key is too old to
+replay, or that has none, is looked for (`Target.find_sent`). What settling finds goes into the ledger as a
+done call. Then every record the run created is deleted, each DELETE recorded before it leaves: a 404 is "already
+removed" only when an earlier rollback of ours sent that DELETE, and otherwise unexplained — the record left
+the API some other way (e-conomic: possibly booked).
+
+Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 records gone
+that no rollback of ours removed (listed); 4 deletes or settling failed for now (run rollback again).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from contextlib import aclosing
+from typing import Any
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from .chunking import Chunk, GroupInfo
+from .dispatch import Dispatcher, maybe_acted_on
+from .errors import APIError, BulkloadError
+from .http import Client
+from .job import Job
+from .ledger import Ledger, OpenCall
+from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, KEY_TTL_MARGIN_S, body_hash
+from .planning import PlanningProcess
+from .report import write_report
+from .runner import _dispatcher, _spec, job_of, kept, open_sources
+from .sources import Source, sha256_of
+from .targets.base import Target, Totals
+
+#: unexplained records and unsettled calls the report names one by one
+REPORT_LIST = 100
+
+
+async def rollback(
+    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
+    finishes the job (what an earlier rollback removed is skipped). Returns the report."""
+    started = time.monotonic()
+    ledger = Ledger.open(ledger_path)
+    try:
+        job = job_of(ledger)
+        target = job.make_target()
+        out: dict[str, Any] = {
+            "target": target.name, "ledger": str(ledger.path), "removed": 0, "already_removed": 0,
+            "already_removed_before": 0, "unexplained": [], "unexplained_count": 0, "failed": [], "unsettled": [],
+            "unsettled_count": 0, "settled": {"replayed": 0, "looked_up": 0, "not_carried_out": 0}, "requests": 0,
+        }
+        if not target.can_delete:
+            out |= {"status": "not_supported", "exit_code": EXIT_USAGE,
+                    "reason": f"{target.name} offers no way to delete what was created: nothing was removed"}
+        else:
+            credentials = job.credentials(env)
+            async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
+                              timeout_s=job.timeout_s) as client:
+                dispatcher = _dispatcher(job, target, client, ledger)
+                with kept(job, dispatcher):
+                    # from now on a load of the same groups is refused until this finishes (ledger.known_to)
+                    ledger.set_status("rolling_back")
+                    await _settle(job, target, ledger, dispatcher, out)
+                    await _remove_all(job, target, ledger, dispatcher, out)
+                out["requests"] = dispatcher.counters.requests
+            _conclude(ledger, out)
+        out["elapsed_s"] = round(time.monotonic() - started, 3)
+        if report:
+            write_report(report, out)
+        return out
+    finally:
+        ledger.close()
+
+
+def _conclude(ledger: Ledger, out: dict[str, Any]) -> None:
+    """Status and exit code: what running rollback again can fix first, then what needs a person."""
+    if out["failed"]:
+        out["status"], out["exit_code"] = "stopped", EXIT_STOPPED
+    elif out["unexplained_count"]:
+        out["status"], out["exit_code"] = "unexplained", EXIT_MISMATCH
+    elif out["unsettled_count"]:
+        out["status"], out["exit_code"] = "unsettled", EXIT_ROWS
+    else:
+        out["status"], out["exit_code"] = "complete", EXIT_OK
+        ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
+
+
+# --- settling the calls in flight ------------------------------------------------------------------------------
+
+
+def _where(job: Job, call: OpenCall, seq: int, part: str) -> dict[str, Any]:
+    files = job.files
+    return {"call": f"{seq}{'.' + part if part else ''}", "file": files[call.file_idx] if call.file_idx < len(files)
+            else str(call.file_idx), "lines": f"{call.lines[0]}-{call.lines[-1]}", "key": call.key}
+
+
+def _unsettled(job: Job, out: dict[str, Any], seq: int, part: str, call: OpenCall, reason: str) -> None:
+    out["unsettled_count"] += 1
+    if len(out["unsettled"]) < REPORT_LIST:
+        out["unsettled"].append({**_where(job, call, seq, part), "reason": reason})
+
+
+async def _inputs_changed(job: Job, ledger: Ledger) -> str | None:
+    """Why the run's calls cannot be rebuilt from its input, or None when they can (the files are as they were)."""
+    for stored in ledger.run.files:
+        try:
+            digest = await anyio.to_thread.run_sync(sha256_of, stored["path"])
+        except (OSError, BulkloadError):
+            return f"the run's input {stored['path']} cannot be read: the call cannot be rebuilt to settle it"
+        if digest != stored["sha256"]:
+            return f"{stored['path']} changed since the run: the call cannot be rebuilt to settle it"
+    return None
+
+
+async def _settle(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: dict[str, Any]) -> None:
+    """Find out what every call in flight or in doubt created, and record it in the ledger. The calls are rebuilt
+    by planning the input again (the plan is deterministic, and each call's body hash is checked)."""
+    open_calls = ledger.open_calls()
+    if not open_calls:
+        return
+    job.files = [f["path"] for f in ledger.run.files]
+    problem = await _inputs_changed(job, ledger)
+    if problem is None:
+        try:
+            sources = open_sources(job, target)
+        except BulkloadError as exc:
+            problem = f"the run's input cannot be read ({exc}): the call cannot be rebuilt to settle it"
+    if problem is not None:
+        for (seq, part), call in open_calls.items():
+            _unsettled(job, out, seq, part, call, problem)
+        return
+    todo = dict(open_calls)
+    send, recv = anyio.create_memory_object_stream[tuple[Chunk, OpenCall]](max_buffer_size=job.concurrency)
+    async with anyio.create_task_group() as tg:
+        for _ in range(job.concurrency):
+            tg.start_soon(_settle_calls, recv.clone(), target, ledger, dispatcher, job, out)
+        recv.close()
+        async with send:
+            try:
+                await _plan_again(job, target, ledger, sources, todo, send, out)
+            except BulkloadError as exc:  # the planning process failed: what it did not hand out is not settled
+                for (seq, part), call in todo.items():
+                    out["failed"].append({**_where(job, call, seq, part),
+                                          "reason": f"could not plan the input again: {exc}; run rollback again"})
+                todo.clear()
+    for (seq, part), call in todo.items():
+        _unsettled(job, out, seq, part, call, "the input no longer plans this call: it cannot be rebuilt")
+
+
+async def _plan_again(
+    job: Job, target: Target, ledger: Ledger, sources: list[Source], todo: dict[tuple[int, str], OpenCall],
+    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]], out: dict[str, Any],
+) -> None:
+    """Plan the run's phases as the run did, and hand each call of `todo` to the workers as soon as it is planned
+    (taking it out of `todo`); stops as soon as none is left."""
+    seqs = {seq for seq, _ in todo}
+    for phase, indexes in enumerate(target.phases(len(sources))):
+        context = ledger.phase_context(phase)
+        if context is None or not seqs:
+            break  # a phase never begun sent nothing
+        spec = _spec(job, target, ledger, sources, indexes, context)
+        async with aclosing(PlanningProcess().plan(spec)) as messages:
+            async for message in messages:
+                if message[0] != "chunk" or message[2] not in seqs:
+                    continue
+                _, _, seq, file_idx, lines, body, summary, groups, checks = message
+                planned = Chunk(seq, file_idx, lines, body, summary=summary,
+                                groups=[GroupInfo(*g) for g in groups], checks=checks)
+                target.begin_file(file_idx)  # the parts are decoded and encoded as this file's records
+                for part in [p for s, p in todo if s == seq]:
+                    call = todo.pop((seq, part))
+                    chunk = planned if not part else planned.take_lines(set(call.lines), part, target)
+                    if body_hash(chunk.body) != call.body_hash:
+                        _unsettled(job, out, seq, part, call, "the input plans another call than the run "
+                                   "sent (settings changed?): it cannot be rebuilt to settle it")
+                        continue
+                    await send.send((chunk, call))
+                seqs.discard(seq)
+                if not seqs:
+                    break
+
+
+async def _settle_calls(
+    calls: MemoryObjectReceiveStream[tuple[Chunk, OpenCall]], target: Target, ledger: Ledger, dispatcher: Dispatcher,
+    job: Job, out: dict[str, Any],
+) -> None:
+    baselines = ledger.baselines()
+    async with calls:
+        async for chunk, call in calls:
+            target.begin_file(chunk.file_idx)
+            summary = chunk.totals(target)
+            age = time.time() - (call.sent_at or 0.0)
+            # a key the API may have forgotten (or that it never kept) deduplicates nothing: look instead
+            replay = target.idempotent and age < target.key_ttl_s - KEY_TTL_MARGIN_S
+            returned = None
+            try:
+                if replay:
+                    ids, returned = await _replay(target, dispatcher, chunk, call, summary)
+                else:
+                    found = await target.find_sent(dispatcher, chunk, baselines)
+                    if found is None:
+                        _unsettled(job, out, chunk.seq, chunk.part, call, _cannot_tell(target, age))
+                        continue
+                    ids = found
+            except (BulkloadError, ValueError) as exc:
+                where = _where(job, call, chunk.seq, chunk.part)
+                out["failed"].append({**where, "reason": f"could not settle the call: {exc}; run rollback again"})
+                continue
+            out["settled"]["replayed" if replay else "looked_up"] += 1
+            if ids:
+                ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary,
+                            dispatcher.quota.minutes, returned, chunk.checks)
+            else:  # not carried out: nothing to remove; a resume would send it again
+                out["settled"]["not_carried_out"] += 1
+                ledger.settle(chunk.seq, chunk.part, "pending", "not carried out (found by rollback)",
+                              dispatcher.quota.minutes)
+
+
+def _cannot_tell(target: Target, age: float) -> str:
+    why = f"its key is older than the {target.key_ttl_s / 60:.0f} minutes the API keeps one, and " \
+        if target.idempotent else ""
+    return (f"{why}looking did not tell what the call created (nothing, or not exactly its records, was found): "
+            "what it created, if anything, is left; check the API and remove it by hand")
+
+
+async def _replay(
+    target: Target, dispatcher: Dispatcher, chunk: Chunk, call: OpenCall, summary: dict[str, Totals]
+) -> tuple[list[int], dict[str, Totals] | None]:
+    """Send the call again with its stored key: the API answers from its cache if it did the work, or does it
+    now (then it is removed with the rest). A refusal means the call created nothing: ([], None)."""
+    request = await target.call_for(dispatcher, chunk)
+    try:
+        response = await dispatcher.send(request.method, request.path, body=request.body,
+                                         headers={"Idempotency-Key": call.key}, safe_to_repeat=True)
+    except APIError as exc:
+        if target.refused(exc):
+            return [], None
+        raise
+    return target.created_ids(response.body, len(chunk)), target.returned_totals(response.body, summary)
+
+
+# --- removing --------------------------------------------------------------------------------------------------
+
+
+async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: dict[str, Any]) -> None:
+    files = [f["path"] for f in ledger.run.files]
+    earlier = ledger.removals()
+    settled = {"removed", "gone", "unexplained"}
+    for (scope, record_id), outcome in earlier.items():
+        if outcome in ("removed", "gone"):
+            out["already_removed_before"] += 1
+        elif outcome == "unexplained":  # found by an earlier rollback: said again, never forgotten
+            _unexplained(target, ledger, files, out, scope, record_id)
+    todo = [item for item in dict.fromkeys(target.created_by_run(ledger, files)) if earlier.get(item) not in settled]
+    send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
+    done: list[tuple[int, str, str]] = []
+
+    async def worker(items: MemoryObjectReceiveStream[tuple[str, int]]) -> None:
+        async with items:
+            async for scope, record_id in items:
+                before = earlier.get((scope, record_id))
+                try:
+                    # the DELETE may have been carried out as soon as it leaves: say so first
+                    ledger.mark_removed([(record_id, scope, "removing")])
+                    await dispatcher.send("DELETE", target.delete_path(scope, record_id))
+                    done.append((record_id, scope, "removed"))
+                    out["removed"] += 1
+                except APIError as exc:
+                    if exc.status != 404:
+                        _failed(out, done, scope, record_id, exc)
+                    elif before == "removing" or exc.uncertain:
+                        # our own DELETE did it: an earlier rollback's, or an earlier attempt of this one whose
+                        # answer was lost (the dispatcher marks the error uncertain)
+                        done.append((record_id, scope, "gone"))
+                        out["already_removed"] += 1
+                    else:
+                        done.append((record_id, scope, "unexplained"))
+                        _unexplained(target, ledger, files, out, scope, record_id)
+                except BulkloadError as exc:
+                    _failed(out, done, scope, record_id, exc)
+                if len(done) >= 100:
+                    ledger.mark_removed(done)
+                    done.clear()
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for _ in range(job.concurrency):
+                tg.start_soon(worker, recv.clone())
+            recv.close()
+            async with send:
+                for item in todo:
+                    await send.send(item)
+    finally:
+        ledger.mark_removed(done)
+
+
+def _failed(out: dict[str, Any], done: list[tuple[int, str, str]], scope: str, record_id: int,
+            exc: BulkloadError) -> None:
+    out["failed"].append({"id": record_id, "scope": scope, "reason": str(exc)})
+    if not maybe_acted_on(exc):  # refused unread: a later 404 must not pass for our own DELETE
+        done.append((record_id, scope, "failed"))
+
+
+def _unexplained(target: Target, ledger: Ledger, files: list[str], out: dict[str, Any], scope: str,
+                 record_id: int) -> None:
+    out["unexplained_count"] += 1
+    if len(out["unexplained"]) >= REPORT_LIST:
+        return
+    where = ledger.line_of(record_id)
+    out["unexplained"].append({
+        "id": record_id, "scope": scope,
+        "file": files[where[0]] if where is not None and where[0] < len(files) else None,
+        "line": where[1] if where is not None else None,
+        "reason": f"gone before this rollback removed it, and no rollback of ours did: {target.gone_means}",
+    })
