@@ -170,7 +170,7 @@ async def test_a_merged_order_with_a_bad_line_is_not_booked_at_all(tmp_path: Pat
     assert (report["loaded"], report["rejected"], report["rejected_groups"]) == (1, 3, 1)
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
     assert "not a number: '0.2x'" in rejects[3]
-    assert rejects[2] == rejects[4] == "order A of case 1002 rejected: line 3 amount: not a number: '0.2x'"
+    assert rejects[2] == rejects[4] == "order A of case 1002 (OUTLAY) rejected: line 3 amount: not a number: '0.2x'"
 
 
 @pytest.mark.slow
@@ -203,3 +203,25 @@ async def test_drafts_and_entries_numbered_apart_and_a_cost_patched_twice_reconc
     rec = patched["reconcile"]
     assert rec["ok"] and patched["exit_code"] == 0, rec
     assert rec["kinds"]["costs"] == {"rows": 2, "records": 1, "rows_without_id": 0}
+
+
+@pytest.mark.slow
+async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definition_is_refused_alone(
+    tmp_path: Path
+) -> None:
+    # before: the line without a definition stood between the order's OUTLAY lines with no key, so the plan
+    # found the order apart on every resume and stopped
+    data = write(tmp_path / "e.csv", [
+        [1002, "OUTLAY", "1.00", "a", "", "2026-11-02", "A"],
+        [1002, "NOPE", "2.00", "b", "", "2026-11-02", "A"],     # no definition: refused
+        [1002, "FEE", "3.00", "c", "", "2026-11-02", "A"],      # its definition books an entry a line
+        [1002, "OUTLAY", "4.00", "d", "", "2026-11-02", "A"],
+        [1002, "FEE", "5.00", "e", "", "2026-11-02", "A"],
+    ])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(job(tmp_path, data, url), env=ENV)
+            entries = await created(url)
+    assert sorted(e["Amount"] for e in entries) == [Decimal("3.00"), Decimal("5.00"), Decimal("5.00")]
+    assert (report["loaded"], report["rejected"], report["status"]) == (4, 1, "complete")
+    assert report["reconcile"]["ok"]

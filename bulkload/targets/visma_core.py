@@ -219,17 +219,24 @@ class VismaCore(Target):
     group_fields = frozenset({"caseId", "orderId", "accountingCostType"})
 
     def group_key(self, row: Mapping[str, Any]) -> str | None:
-        """An order merged into one entry (MergeOrderLinesToOneEntry): its lines load whole or not at all."""
+        """The lines of an order of one cost type, merged into one entry (MergeOrderLinesToOneEntry): they load
+        whole or not at all. Keyed by the cost type too: the definition decides the merge, and one order may hold
+        lines of several. A cost type whose definition does not merge books an entry a line (None); one without a
+        definition (its lines are refused) keeps its key, so the key never depends on what the lookup found
+        but where it says "one entry a line"."""
         order, case, cost_type = row.get("orderId"), row.get("caseId"), row.get("accountingCostType")
         if self.kind != "entries" or order is None or case is None:
             return None
-        if isinstance(cost_type, str) and not self._definition(cost_type.strip()).MergeOrderLinesToOneEntry:
+        cost = str(cost_type).strip() if cost_type is not None else ""
+        definition = self._definition(cost)
+        if definition.error is None and not definition.MergeOrderLinesToOneEntry:
             return None  # one entry a line
-        return f"{str(case).strip()}/{str(order).strip()}"
+        return f"{str(case).strip()}/{str(order).strip()}/{cost}"
 
     def group_label(self, key: str) -> str:
-        case, _, order = key.partition("/")
-        return f"order {order} of case {case}"
+        case, _, rest = key.partition("/")
+        order, _, cost = rest.rpartition("/")
+        return f"order {order} of case {case} ({cost})"
 
     # --- per call -------------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:
