@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Self
 
@@ -18,6 +19,7 @@ from .errors import (
     ConnectError,
     MaybeSentError,
     RateLimited,
+    Redirected,
     ServerError,
 )
 
@@ -69,7 +71,11 @@ class Client:
             hdrs.setdefault("Content-Type", "application/json")
         try:
             url = path if path.startswith(("http://", "https://")) else self.base_url + path
-            async with self._session.request(method, url, data=body, params=params, headers=hdrs) as resp:
+            # never followed: aiohttp would carry the session's credential headers (and a 307's body, a token
+            # request's client secret) to whatever address the answer names
+            async with self._session.request(
+                method, url, data=body, params=params, headers=hdrs, allow_redirects=False
+            ) as resp:
                 data = await resp.read()
                 status, resp_headers = resp.status, resp.headers
         except aiohttp.ClientConnectorError as exc:
@@ -82,7 +88,24 @@ class Client:
             raise MaybeSentError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
         if status >= 400:
             raise error_from(status, resp_headers, data)
+        if 300 <= status < 400:
+            raise redirected(method, url, status, resp_headers.get("Location"))
         return Response(status, resp_headers, data)
+
+
+def _shown(url: str) -> str:
+    """A URL as a message shows it: no query (it may carry a tenant or a filter), no user or password."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def redirected(method: str, url: str, status: int, location: str | None) -> Redirected:
+    where = f"to {_shown(urllib.parse.urljoin(url, location))}" if location else "elsewhere"
+    return Redirected(
+        f"{method} {_shown(url)} was answered {status}, a redirect {where}: bulkload does not follow a redirect of an "
+        "API call, which would carry the credentials there. If that is the API's address, give it as --base-url "
+        "(HALO_AUTH_URL for a HaloPSA token); the run stops here"
+    )
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

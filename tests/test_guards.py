@@ -3,15 +3,19 @@ loaded twice, two runs on one ledger, and rollback of exactly what a run created
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import anyio
 import pytest
+from aiohttp import web
 from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
 
 from bulkload import Job, load, rollback
@@ -20,6 +24,7 @@ from bulkload.ledger import Ledger, RunInfo
 from bulkload.sandbox import SandboxOptions, running
 
 HALO = {"HALO_CLIENT_ID": "guard-client", "HALO_CLIENT_SECRET": "guard-secret"}
+PAYOR = {"PAYORCRM_API_KEY": "guard-key", "PAYORCRM_API_SECRET": "guard-secret"}
 
 
 def requests_seen(sandbox: SandboxProcess) -> int:
@@ -177,3 +182,68 @@ async def test_halopsa_rollback_spares_the_records_it_only_updated(tmp_path: Pat
         async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
             names = sorted(rec["name"] for rec in await r.json())
     assert undone["removed"] == 1 and names == ["Existing one", "Existing two"]
+
+
+# --- credentials never follow a redirect -----------------------------------------------------------------------
+
+class Elsewhere:
+    """Another origin on loopback that records every request that reaches it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.seen.append((request.method, request.path_qs, dict(request.headers), await request.read()))
+        return web.json_response({"message": "not here"}, status=404)
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[str]:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+        finally:
+            await runner.cleanup()
+
+
+REDIRECTED = [("economic", 301), ("economic", 302), ("economic", 307), ("economic", 308), ("halopsa", 307),
+              ("halopsa", 308), ("payorcrm", 302), ("payorcrm", 307), ("visma-core", 301)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("target", "status"), REDIRECTED)
+async def test_credentials_never_follow_a_redirect_to_another_origin(
+    tmp_path: Path, target: str, status: int
+) -> None:
+    env = {**CREDS, **HALO, **PAYOR, "VISMA_CORE_TOKEN": "guard-token"}
+    flags: list[str] = []
+    if target == "economic":
+        data = tmp_path / "e.csv"
+        write_entries(data, 2)
+    elif target == "halopsa":
+        data = tmp_path / "XeroDetails.csv"
+        data.write_text("name,new_client_secret\nOne,guard-field-secret\n")
+    elif target == "payorcrm":
+        data = tmp_path / "c.csv"
+        data.write_text("customerno,emailaddress1\nC1,a@example.com\n")
+        flags = ["--kind", "customers"]
+    else:
+        data = tmp_path / "v.csv"
+        data.write_text("caseId,accountingCostType,amount,description,entryDate\n1001,FEE,10.00,x,2026-11-01\n")
+    elsewhere = Elsewhere()
+    with anyio.fail_after(90):
+        async with elsewhere.serving() as origin:
+            options = SandboxOptions(redirect_to=origin, redirect_status=status, window_limit=0)
+            async with running(target, options) as url:
+                done = await anyio.run_process(
+                    bulkload_cmd("load", target, str(data), *flags, "--base-url", url, "--no-progress",
+                                 "--attempts", "2", "--ledger", str(tmp_path / "run.sqlite")),
+                    env=child_env(env), check=False)
+    err = done.stderr.decode() + done.stdout.decode()
+    assert elsewhere.seen == [], f"{len(elsewhere.seen)} request(s) followed the redirect"
+    assert done.returncode == 2, err
+    assert "redirect" in err and origin in err and "Traceback" not in err

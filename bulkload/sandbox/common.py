@@ -61,6 +61,10 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: divides the long windows (``window_s``, ``quota_window_s``) and token lifetimes, so a test can make
     #: "300 per 5 minutes" "300 per 3 seconds" with 100; per-second rates and latencies stay real time
     time_factor: float = 1.0
+    #: answer every API call with a redirect (``redirect_status``) to the same path under this origin, as a
+    #: moved or hijacked API would: a client must not carry its credentials there
+    redirect_to: str | None = None
+    redirect_status: int = 307
 
 
 class RollingWindow:
@@ -131,7 +135,8 @@ class SandboxStats:
         self._clock = clock
         self.requests = 0
         self.by_status: dict[str, int] = {}
-        self.faults = {"http_5xx": 0, "drop": 0, "slow": 0, "rate_limited": 0, "window": 0, "quota": 0}
+        self.faults = {"http_5xx": 0, "drop": 0, "slow": 0, "rate_limited": 0, "window": 0, "quota": 0,
+                       "redirect": 0}
         self.in_flight = 0
         self.max_in_flight = 0
         self.max_per_second = 0
@@ -269,6 +274,11 @@ class Sandbox:
             return await handler(request)
         stats = self.stats
         stats.arrived(request.method)
+        if self.options.redirect_to:
+            stats.faults["redirect"] += 1
+            stats.answered(self.options.redirect_status)
+            location = self.options.redirect_to.rstrip("/") + request.path_qs
+            return web.Response(status=self.options.redirect_status, headers={"Location": location})
         refused = self._refuse(request)
         if refused is not None:
             stats.answered(refused.status)
@@ -412,6 +422,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.time_factor,
         help="divides the long windows and token lifetimes (100: 5 minutes pass in 3 s)",
     )
+    parser.add_argument("--redirect-to", default=None, metavar="ORIGIN",
+                        help="answer every API call with a redirect to the same path under ORIGIN")
+    parser.add_argument("--redirect-status", type=int, default=defaults.redirect_status,
+                        choices=(301, 302, 303, 307, 308), help="the redirect's status (default 307)")
 
 
 def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
@@ -430,6 +444,8 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         window_limit=ns.window_limit,
         window_s=ns.window_s,
         time_factor=ns.time_factor,
+        redirect_to=ns.redirect_to,
+        redirect_status=ns.redirect_status,
     )
 
 
