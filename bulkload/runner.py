@@ -23,7 +23,7 @@ from .errors import APIError, BulkloadError, ConfigError, LedgerError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo, known_to
-from .loads import cache_dir, earlier_ledgers, loaded_before, remember_load
+from .loads import cache_dir, claim_load, earlier_ledgers, remember_load
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, Loader, Tally, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
@@ -106,14 +106,13 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
         settings=job.settings(),
         key_prefix=uuid.uuid4().hex[:16],
     )
-    if not (job.allow_duplicate_load or target.rerunnable):
-        for path, digest in zip(job.files, hashes):
-            if (earlier := loaded_before(job, digest)) is not None:
-                raise ConfigError(
-                    f"{path} was already loaded into {job.api_url} ({earlier['at']}, ledger {earlier['ledger']}): "
-                    f"loading it again would create its records again. Continue that run with "
-                    f"`bulkload resume --ledger {earlier['ledger']}`, or pass --allow-duplicate-load"
-                )
+    checked = not (job.allow_duplicate_load or target.rerunnable)
+    ledger_path = str(Path(job.ledger_path).absolute())  # found again from any directory
+
+    def claim() -> None:
+        # under the ledger's lock, before it is made: two loads of one content started together cannot both pass
+        claim_load(job, job.files, hashes, ledger_path, check=checked)
+
     def prepare(conn: sqlite3.Connection) -> None:
         # the whole-file decisions go into the ledger as it is made: a run refused (or killed) before the first
         # call leaves no ledger behind, and a ledger always knows how its files are read
@@ -121,13 +120,13 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
             conn.execute("BEGIN")
             profiles = [msgspec.to_builtins(p) for p in inspect(sources, target, job.given(), conn)]
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (json.dumps(profiles),))
-        if not (job.allow_duplicate_load or target.rerunnable):
-            for ledger_path in earlier_ledgers(job):
-                known_to(conn, ledger_path, target.group_label, target.group_name)
+        if checked:
+            for earlier in earlier_ledgers(job):
+                known_to(conn, earlier, target.group_label, target.group_name)
 
-    ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, run, prepare)
+    ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, run, prepare, claim)
     try:
-        remember_load(job, hashes, str(ledger.path.absolute()))  # found again from any directory
+        remember_load(job, hashes, ledger_path)
         return await _execute(job, target, ledger, credentials, sources, progress=progress)
     finally:
         ledger.close()

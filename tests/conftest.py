@@ -58,9 +58,9 @@ class SandboxProcess:
         self.root = url.split("/journalsapi")[0]
 
 
-def spawn_sandbox(*flags: str) -> SandboxProcess:
+def spawn_sandbox(*flags: str, target: str = "economic") -> SandboxProcess:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bulkload", "sandbox", "economic", "--port", "0", *flags],
+        [sys.executable, "-m", "bulkload", "sandbox", target, "--port", "0", *flags],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None

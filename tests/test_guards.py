@@ -4,10 +4,14 @@ loaded twice, two runs on one ledger, and rollback of exactly what a run created
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
+import shutil
+import signal
 import sqlite3
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +20,11 @@ import aiohttp
 import anyio
 import pytest
 from aiohttp import web
-from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
+from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, spawn_sandbox, write_entries
 
 from bulkload import Job, load, rollback
 from bulkload.cli import main
+from bulkload.errors import ConfigError
 from bulkload.ledger import Ledger, RunInfo
 from bulkload.sandbox import SandboxOptions, running
 
@@ -182,6 +187,108 @@ async def test_halopsa_rollback_spares_the_records_it_only_updated(tmp_path: Pat
         async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
             names = sorted(rec["name"] for rec in await r.json())
     assert undone["removed"] == 1 and names == ["Existing one", "Existing two"]
+
+
+# --- two processes on one run (the ledger's lock follows the file; a load is checked and recorded at once) ----
+
+async def payor_customers(url: str) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/customers") as r:
+        body: list[dict[str, Any]] = await r.json()
+        return body
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+async def test_a_second_resume_through_a_link_to_the_ledger_is_refused(tmp_path: Path, link: str) -> None:
+    customers = tmp_path / "c.csv"
+    customers.write_text("customerno,emailaddress1\nC1,a@example.com\nC2,b@example.com\nC3,c@example.com\n")
+    with anyio.fail_after(90):
+        async with running("payorcrm", SandboxOptions()) as url:
+            # a run stopped at its quota after one call: two more are left for a resume to send
+            stopped = await load(Job(target="payorcrm", files=[str(customers)], base_url=url,
+                                     ledger=str(tmp_path / "run.sqlite"), rejects=str(tmp_path / "rejects.csv"),
+                                     batch_size=1, daily_quota=1, target_options={"kind": "customers"}), env=PAYOR)
+            assert stopped["status"] == "stopped" and len(await payor_customers(url)) == 1
+            alias = tmp_path / "alias.sqlite"
+            (os.symlink if link == "symlink" else os.link)(tmp_path / "run.sqlite", alias)
+            for held, through in ((tmp_path / "run.sqlite", alias), (alias, tmp_path / "run.sqlite")):
+                first = Ledger.open(held)  # a first resume, under way
+                try:
+                    second = await anyio.run_process(
+                        bulkload_cmd("resume", "--ledger", str(through), "--daily-quota", "0", "--no-progress"),
+                        env=child_env(PAYOR), check=False)
+                finally:
+                    first.close()
+                assert second.returncode == 2, second.stderr.decode()
+                assert b"in use by another bulkload process" in second.stderr
+            assert len(await payor_customers(url)) == 1, "the second resume sent its calls"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("copy", [False, True], ids=["the same file", "a copy"])
+def test_two_loads_of_one_file_started_together_load_it_once(tmp_path: Path, copy: bool) -> None:
+    # HaloPSA records have no group an earlier run's ledger or the API could name: only the record of loads can
+    # tell that a file is being loaded already
+    data = tmp_path / "XeroDetails.csv"
+    with open(data, "w", newline="") as fh:
+        csv.writer(fh).writerows([["name", "tenant_id"], *([f"Record {i}", f"t-{i}"] for i in range(10_000))])
+    other = data
+    if copy:
+        other = tmp_path / "copy" / "XeroDetails.csv"
+        other.parent.mkdir()
+        shutil.copyfile(data, other)
+    sandbox = spawn_sandbox("--window-limit", "0", target="halopsa")
+
+    def command(path: Path, name: str) -> list[str]:
+        return bulkload_cmd("load", "halopsa", str(path), "--base-url", sandbox.url, "--no-progress",
+                            "--window-limit", "0", "--batch-size", "100", "--ledger", str(tmp_path / f"{name}.sqlite"),
+                            "--rejects", str(tmp_path / f"{name}.csv"))
+
+    try:
+        first = subprocess.Popen(command(data, "a"), env=child_env(HALO), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        try:
+            # hold the first load still while it makes its ledger (reading the whole file): past its check of the
+            # earlier loads, before its own load is on record; the second runs start to end meanwhile
+            deadline = time.monotonic() + 60
+            while not list(tmp_path.glob(".a.sqlite.*.draft")):
+                assert first.poll() is None and time.monotonic() < deadline, "the first load made no ledger"
+                time.sleep(0.001)
+            os.kill(first.pid, signal.SIGSTOP)
+            try:
+                second = subprocess.run(command(other, "b"), env=child_env(HALO), capture_output=True, text=True,
+                                        timeout=120, check=False)
+            finally:
+                os.kill(first.pid, signal.SIGCONT)
+            _, first_err = first.communicate(timeout=120)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.communicate()
+        import urllib.request
+
+        with urllib.request.urlopen(f"{sandbox.url}/_sandbox/records/XeroDetails", timeout=30) as resp:
+            held = len(json.loads(resp.read()))
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert held == 10_000, f"the sandbox holds {held} records for 10,000 rows"
+    assert sorted([first.returncode, second.returncode]) == [0, 2], (first_err, second.stderr)
+    refusal = first_err if first.returncode == 2 else second.stderr
+    assert "already" in refusal and "Traceback" not in refusal
+
+
+@pytest.mark.slow
+async def test_a_load_refused_before_its_ledger_was_made_does_not_count_as_loaded(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    data.write_text(",".join(HEADER[:7]) + "\n5,1,1,2026-11-01,1.500,DKK,1010\n5,1,1,2026-11-01,-1.500,DKK,5820\n")
+    async with running("economic", SandboxOptions()) as url:
+        job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"))
+        with pytest.raises(ConfigError, match="--decimal"):  # 1.500: one and a half, or fifteen hundred?
+            await load(job, env=CREDS)
+        job.decimal = "."
+        report = await load(job, env=CREDS)
+    assert report["loaded"] == 2
 
 
 # --- credentials never follow a redirect -----------------------------------------------------------------------
