@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -69,12 +69,12 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-def check_outputs(outputs: Mapping[str, str], kept: Mapping[str, str]) -> None:
-    """Refuse, before anything is sent, an output (what → path) that would overwrite a file the run reads or
-    keeps (what → path: the inputs, the ledger) or another output, and one that cannot be written: a run must not
+def check_outputs(outputs: Iterable[tuple[str, str]], kept: Iterable[tuple[str, str]]) -> None:
+    """Refuse, before anything is sent, an output (what, path) that would overwrite a file the run reads or
+    keeps (what, path: the inputs, the ledger) or another output, and one that cannot be written: a run must not
     load an hour of rows and then fail to say what became of them."""
-    taken = list(kept.items())
-    for what, path in outputs.items():
+    taken = list(kept)
+    for what, path in outputs:
         for other, used in taken:
             if same_file(path, used):
                 raise ConfigError(f"{what} {path} would overwrite {other} {used}: give it another path; "

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import groupby
-from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 import msgspec
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .ledger import RowOutcome
+from .outputs import replaced, write_private
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
 from .sources import REJECTS_COLUMNS, Source, encoding_label
 
@@ -52,11 +52,9 @@ def write_rejects(
     encoding = "utf-8" if encoding == "utf-8-sig" else encoding
     position = {name: i for i, name in enumerate(columns, len(REJECTS_COLUMNS))}
     n = 0
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = f"{path}.tmp"
     limit = csv.field_size_limit(1 << 30)  # the cells go back as they came, however large
     try:
-        with open(tmp, "w", newline="", encoding=encoding, errors="replace") as fh:
+        with replaced(path, newline="", encoding=encoding, errors="replace") as fh:
             writer = csv.writer(fh, delimiter=delimiter)
             writer.writerow([*REJECTS_COLUMNS, *columns])
             for file_idx, outcomes in groupby(rows(), key=_file_of):
@@ -70,7 +68,6 @@ def write_rejects(
                     n += 1
     finally:
         csv.field_size_limit(limit)
-    os.replace(tmp, path)
     return n
 
 
@@ -148,15 +145,12 @@ def _safe(text: str) -> str:
 def write_success(path: str, rows: Iterable[tuple[int, int, int]], files: Sequence[str], id_name: str) -> int:
     """CSV of every row that loaded: `file, line` and the id the API gave it (e-conomic: entryNumber)."""
     n = 0
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with replaced(path, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", "line", id_name])
         for file_idx, line, record_id in rows:
             writer.writerow((_file_name(files, file_idx), line, record_id))
             n += 1
-    os.replace(tmp, path)
     return n
 
 
@@ -169,7 +163,7 @@ def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: 
             os.remove(path)
         return 0
     n = 0
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with replaced(path, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", "line", "chunk_key", "last_error"])
         for file_idx, line, key, error in [first, *rows]:
@@ -179,8 +173,7 @@ def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: 
 
 
 def write_report(path: str, report: dict[str, Any]) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_private(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
 def exit_code(report: dict[str, Any]) -> int:

@@ -9,8 +9,8 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo, known_to
 from .loads import cache_dir, claim_load, earlier_ledgers, remember_load
 from .meters import DailyQuota, RateMeter, WindowMeter
+from .outputs import check_outputs, private_dir
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, Loader, Tally, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
 from .profile import did_you_mean, inspect
@@ -89,7 +90,29 @@ def kept(job: Job, dispatcher: Dispatcher) -> Iterator[None]:
         yield
     finally:
         for meter in dispatcher.windows:
-            meter.keep(window_file(job, meter))
+            path = window_file(job, meter)
+            with suppress(OSError):
+                private_dir(path.parent)
+            meter.keep(path)
+
+
+#: the files SQLite and bulkload keep beside a ledger
+LEDGER_FILES = ("", "-wal", "-shm", "-journal", ".lock")
+
+
+def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, ledger: bool = True) -> None:
+    """Before anything is sent: no file the run writes (`outputs`: "rejects", "success", "in_doubt", "report")
+    may land on an input, the ledger or another output, and each must be writable."""
+    inputs = [("the input", path) for path in job.files]
+    paths = {"rejects": ("--rejects", job.rejects_path), "success": ("the success file", job.success_path),
+             "in_doubt": ("the in-doubt file", job.in_doubt_path), "report": ("--report", job.report)}
+    if new_ledger:
+        check_outputs([("--ledger", job.ledger_path)], inputs)
+    ours = [("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if ledger else []
+    check_outputs([(what, path) for what, path in map(paths.__getitem__, outputs) if path], inputs + ours)
+
+
+_RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
 
 
 async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False) -> dict[str, Any]:
@@ -97,6 +120,7 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
     target = job.make_target()
     credentials = job.credentials(env)  # before any file is read
     sources = open_sources(job, target)
+    check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
     hashes = await anyio.to_thread.run_sync(lambda: [sha256_of(p) for p in job.files])
     run = RunInfo(
         target=target.name,
@@ -163,6 +187,7 @@ async def resume(
                 raise LedgerError(f"{path} changed since the run started; resume needs the same files")
         job.files = [f["path"] for f in ledger.run.files]
         sources = open_sources(job, target)
+        check_paths(job, outputs=_RUN_OUTPUTS)
         return await _execute(
             job, target, ledger, credentials, sources, progress=progress, resend_in_doubt=resend_in_doubt
         )
@@ -346,7 +371,8 @@ async def reconcile(
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
-        job = job_of(ledger)
+        job = job_of(ledger, report)
+        check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         credentials = job.credentials(env)
         async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
@@ -384,6 +410,7 @@ def dry_run(job: Job) -> dict[str, Any]:
     started = time.monotonic()
     target = job.make_target()
     sources = open_sources(job, target)
+    check_paths(job, outputs=("rejects", "report"), ledger=False)
     workdir = Path(job.rejects_path).parent
     workdir.mkdir(parents=True, exist_ok=True)
     fd, scratch = tempfile.mkstemp(prefix=".bulkload-dry-run-", suffix=".sqlite", dir=workdir)
@@ -467,7 +494,8 @@ async def rollback(
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
-        job = job_of(ledger)
+        job = job_of(ledger, report)
+        check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         out: dict[str, Any] = {"target": target.name, "ledger": str(ledger.path), "removed": 0, "already_gone": 0,
                                "failed": [], "requests": 0}

@@ -12,7 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -291,6 +291,88 @@ async def test_a_load_refused_before_its_ledger_was_made_does_not_count_as_loade
     assert report["loaded"] == 2
 
 
+# --- where a run writes: never over its inputs or its ledger, never through a planted link -----------------
+
+
+@pytest.fixture
+def economic_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("economic_env")
+def test_outputs_that_would_overwrite_an_input_or_the_ledger_are_refused_before_anything_is_sent(
+    tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = sandbox_process.url
+    data = tmp_path / "e.csv"
+    write_entries(data, 3)
+    loaded = tmp_path / "x.success.csv"  # an input whose name the success file of x.rejects.csv would take
+    write_entries(loaded, 2, first_voucher=100)
+    before = {p: p.read_bytes() for p in (data, loaded)}
+    ledger = tmp_path / "run.sqlite"
+    base = ["load", "economic", str(data), "--base-url", url]
+    cases = [
+        [*base, "--rejects", str(data)],
+        [*base, "--report", str(data)],
+        [*base, "--rejects", str(ledger), "--ledger", str(ledger)],
+        [*base, "--report", str(ledger), "--ledger", str(ledger)],
+        [*base, "--report", str(tmp_path / "same.csv"), "--rejects", str(tmp_path / "same.csv")],
+        ["load", "economic", str(loaded), "--base-url", url, "--rejects", str(tmp_path / "x.rejects.csv")],
+        [*base, "--rejects", str(data), "--dry-run"],
+    ]
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    hard = tmp_path / "hard.csv"
+    os.link(data, hard)
+    cases += [[*base, "--rejects", str(link)], [*base, "--report", str(hard)]]
+    for argv in cases:
+        assert "would overwrite" in refused(argv, capsys), argv
+        assert not ledger.exists(), argv
+    assert {p: p.read_bytes() for p in before} == before
+    assert requests_seen(sandbox_process) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("economic_env")
+def test_an_unwritable_output_stops_the_run_before_the_first_call(
+    tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 3)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    cases = [("--report", data / "r.json"), ("--rejects", data / "deeper" / "r.csv"), ("--report", tmp_path)]
+    if os.geteuid() != 0:  # root writes into any folder
+        cases += [("--report", locked / "r.json"), ("--report", locked / "deeper" / "r.json")]
+    try:
+        base = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(tmp_path / "l")]
+        for flag, where in cases:
+            assert "cannot write" in refused([*base, flag, str(where)], capsys), where
+    finally:
+        locked.chmod(0o700)
+    assert requests_seen(sandbox_process) == 0 and not (tmp_path / "l").exists()
+
+
+def test_files_are_written_without_following_a_planted_link(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 2)
+    with open(data, "a") as fh:
+        fh.write("5,1,3,2026-11-01,,DKK,1010,,no amount,\n")  # one rejected row
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("r.csv.tmp", "success.csv.tmp", "r.success.csv.tmp", "report.json"):
+        (out / name).symlink_to(victim)  # where bulkload wrote its temporary files, and the report itself
+    assert main(["load", "economic", str(data), "--dry-run", "--rejects", str(out / "r.csv"),
+                 "--report", str(out / "report.json")]) == 1
+    assert victim.read_text() == "precious"
+    assert not (out / "report.json").is_symlink() and json.loads((out / "report.json").read_text())["rejected"] == 1
+
+
 # --- credentials never follow a redirect -----------------------------------------------------------------------
 
 class Elsewhere:
@@ -354,3 +436,71 @@ async def test_credentials_never_follow_a_redirect_to_another_origin(
     assert elsewhere.seen == [], f"{len(elsewhere.seen)} request(s) followed the redirect"
     assert done.returncode == 2, err
     assert "redirect" in err and origin in err and "Traceback" not in err
+
+
+# --- files only the user reads --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)  # the usual umask: files are world-readable unless made otherwise
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def modes(*folders: Path) -> dict[str, int]:
+    return {str(p.relative_to(p.anchor)): p.stat().st_mode & 0o777 for folder in folders for p in folder.rglob("*")
+            if p.is_file() and not p.is_symlink()}
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("umask_022")
+async def test_every_file_bulkload_writes_is_readable_by_the_user_only(tmp_path: Path) -> None:
+    data = tmp_path / "in" / "e.csv"
+    data.parent.mkdir()
+    write_entries(data, 3)
+    data.write_text(data.read_text() + "5,1,9,2026-11-01,,DKK,1010,,no amount,\n")
+    customers = tmp_path / "in" / "c.csv"
+    customers.write_text("customerno,emailaddress1\nC1,a@example.com\nC2,b@example.com\n")
+    out = tmp_path / "out"
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    with anyio.fail_after(90):
+        async with running("economic", SandboxOptions()) as url:
+            await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(out / "e.sqlite"),
+                           rejects=str(out / "e.rejects.csv"), report=str(out / "e.json"), rate=100), env=CREDS)
+        async with running("payorcrm", SandboxOptions(drop_rate=1.0)) as url:  # every call's answer lost: in doubt
+            report = await load(Job(target="payorcrm", files=[str(customers)], base_url=url,
+                                    ledger=str(out / "c.sqlite"), rejects=str(out / "c.rejects.csv"),
+                                    report=str(out / "c.json"), target_options={"kind": "customers"}), env=PAYOR)
+        assert report["in_doubt"] == 2
+        held = Ledger.open(out / "e.sqlite")  # while a ledger is open, its WAL and shared-memory files exist
+        try:
+            held.row_counts()
+            written = modes(out, cache)
+        finally:
+            held.close()
+    names = {Path(p).name for p in written}
+    assert {"e.sqlite", "e.sqlite-wal", "e.rejects.csv", "e.success.csv", "e.json", "c.in_doubt.csv",
+            "loads.jsonl"} <= names, names
+    assert any("windows" in p for p in written), written
+    assert {p: m for p, m in written.items() if m != 0o600} == {}
+    assert modes(tmp_path / "in") == {k: 0o644 for k in modes(tmp_path / "in")}  # the inputs are the user's own
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_the_spill_file_of_a_regrouped_file_is_the_users_only(tmp_path: Path) -> None:
+    from bulkload.regroup import regrouped
+    from bulkload.sources import Source
+    from bulkload.targets.economic import Economic
+
+    data = tmp_path / "e.csv"
+    write_entries(data, 3)
+    rows = regrouped(Source(data), Economic(), str(tmp_path))
+    next(rows)  # the rows are on disk now
+    try:
+        (spill,) = tmp_path.glob(".bulkload-regroup-*")
+        assert spill.stat().st_mode & 0o777 == 0o600
+    finally:
+        rows.close()  # type: ignore[attr-defined]
