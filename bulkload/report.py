@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import groupby
-from typing import Any, NamedTuple, TextIO
+from typing import Any, TextIO
 
 import msgspec
 from rich.console import Console
@@ -25,28 +25,17 @@ def _file_name(files: Sequence[str], idx: int) -> str:
     return files[idx] if 0 <= idx < len(files) else str(idx)
 
 
-MASK = "***"
-
-
-class RejectsFormat(NamedTuple):
-    """How one input's rejected rows are written back: its own columns, delimiter and encoding."""
-
-    source: Source
-    #: source column → API field, for the secret fields (masked)
-    columns: Mapping[str, str]
-    secrets: frozenset[str]
-
-
 def write_rejects(
-    path: str, rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[RejectsFormat], files: Sequence[str]
+    path: str, rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[Source], files: Sequence[str]
 ) -> int:
     """The rejected rows as the input wrote them, so the user can fix them in place and load this file as it is:
     `file, line, field, reason`, then the input's own columns with the row's cells untouched (a JSONL input's
-    keys, values as JSON writes them), in the first input's delimiter and encoding. Secret fields are `***`.
-    `rows()` gives them in file and line order; each input is read again side by side with them, so memory
-    stays flat whatever the number of rejects. Written whole, even when empty."""
+    keys, values as JSON writes them), in the first input's delimiter and encoding. What may be a secret is `***`
+    (each input masks its own cells: Source.cells). `rows()` gives them in file and line order; each input is read
+    again side by side with them, so memory stays flat whatever the number of rejects. Written whole, even when
+    empty."""
     columns = _union_columns(rows, inputs)
-    first = inputs[0].source if inputs else None
+    first = inputs[0] if inputs else None
     delimiter = (first.delimiter if first is not None and first.fmt == "csv" else None) or ","
     encoding = first.encoding if first is not None else "utf-8"
     encoding = "utf-8" if encoding == "utf-8-sig" else encoding
@@ -58,12 +47,12 @@ def write_rejects(
             writer = csv.writer(fh, delimiter=delimiter)
             writer.writerow([*REJECTS_COLUMNS, *columns])
             for file_idx, outcomes in groupby(rows(), key=_file_of):
-                fmt = inputs[file_idx] if file_idx < len(inputs) else None
-                for outcome, cells in _with_cells(fmt, outcomes):
+                source = inputs[file_idx] if file_idx < len(inputs) else None
+                for outcome, cells in _with_cells(source, outcomes):
                     out = [_file_name(files, file_idx), outcome.line_no, outcome.field, outcome.reason]
                     out += [""] * len(columns)
-                    if fmt is not None and cells is not None:
-                        _place(out, cells, fmt, position)
+                    if source is not None and cells is not None:
+                        _place(out, cells, source, position)
                     writer.writerow(out)
                     n += 1
     finally:
@@ -75,31 +64,31 @@ def _file_of(row: RowOutcome) -> int:
     return row.file_idx
 
 
-def _union_columns(rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[RejectsFormat]) -> list[str]:
+def _union_columns(rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[Source]) -> list[str]:
     """Every input's own columns, in order of first appearance; for a JSONL input, the keys of its rejected
     rows (a pass of its own, only then)."""
     out: dict[str, None] = {}
-    for fmt in inputs:
-        header = fmt.source.header()
+    for source in inputs:
+        header = source.header()
         if header is not None:
             out.update(dict.fromkeys(c for c in header if c))
-    if any(fmt.source.fmt == "jsonl" for fmt in inputs):
+    if any(source.fmt == "jsonl" for source in inputs):
         for file_idx, outcomes in groupby(rows(), key=_file_of):
-            if file_idx < len(inputs) and inputs[file_idx].source.fmt == "jsonl":
+            if file_idx < len(inputs) and inputs[file_idx].fmt == "jsonl":
                 for _, cells in _with_cells(inputs[file_idx], outcomes):
                     if isinstance(cells, dict):
                         out.update(dict.fromkeys(cells))
     return list(out)
 
 
-def _with_cells(fmt: RejectsFormat | None, outcomes: Iterable[RowOutcome]) -> Iterator[tuple[RowOutcome, Any]]:
+def _with_cells(source: Source | None, outcomes: Iterable[RowOutcome]) -> Iterator[tuple[RowOutcome, Any]]:
     """Each outcome with the input's record that starts at its line (None if there is none), both read in line
     order side by side."""
-    if fmt is None:
+    if source is None:
         for outcome in outcomes:
             yield outcome, None
         return
-    records = fmt.source.cells()
+    records = source.cells()
     try:
         current = next(records, None)
         for outcome in outcomes:
@@ -110,7 +99,7 @@ def _with_cells(fmt: RejectsFormat | None, outcomes: Iterable[RowOutcome]) -> It
         records.close()  # type: ignore[attr-defined]
 
 
-def _place(out: list[Any], cells: Any, fmt: RejectsFormat, position: Mapping[str, int]) -> None:
+def _place(out: list[Any], cells: Any, source: Source, position: Mapping[str, int]) -> None:
     """Put one record's cells under the rejects file's columns; cells beyond the header go at the end."""
     if cells is None:
         return
@@ -121,13 +110,12 @@ def _place(out: list[Any], cells: Any, fmt: RejectsFormat, position: Mapping[str
     if isinstance(cells, dict):
         items = [(k, _json_cell(v)) for k, v in cells.items()]
     else:
-        header = fmt.source.header() or []
+        header = source.header() or []
         items = list(zip(header, cells))
         out.extend(cells[len(header):])
     for name, value in items:
         if name and name in position:
-            secret = fmt.columns.get(name, name) in fmt.secrets
-            out[position[name]] = MASK if secret and str(value).strip() else value
+            out[position[name]] = value
 
 
 def _json_cell(value: Any) -> str:

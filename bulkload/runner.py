@@ -31,7 +31,7 @@ from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
 from .profile import did_you_mean, inspect
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
-from .report import RejectsFormat, exit_code, write_in_doubt, write_rejects, write_report, write_success
+from .report import exit_code, write_in_doubt, write_rejects, write_report, write_success
 from .sources import Source, sha256_of
 from .targets.base import Known, Target
 
@@ -41,7 +41,8 @@ REPORT_LIST = 100
 
 def open_sources(job: Job, target: Target) -> list[Source]:
     """Open every file before anything is sent: unreadable files and unknown columns stop the run here."""
-    sources = [Source(path, delimiter=job.delimiter, columns=job.columns, encoding=job.encoding) for path in job.files]
+    sources = [Source(path, delimiter=job.delimiter, columns=job.columns, encoding=job.encoding,
+                      secrets=target.secret_fields(i)) for i, path in enumerate(job.files)]
     for file_idx, source in enumerate(sources):
         fields = source.fields()
         if fields is None:
@@ -272,8 +273,7 @@ async def _phases(
             tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`", EXIT_STOPPED)
     status = "stopped" if tally.stopped else "complete"
     ledger.set_status(status)
-    n_rejects = write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), _rejects_formats(job, target, sources),
-                              job.files)
+    n_rejects = write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files)
     n_success = write_success(job.success_path, ledger.created_rows(), job.files, target.id_name)
     in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
     write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files)
@@ -337,14 +337,6 @@ async def _skip_existing(target: Target, ledger: Ledger, dispatcher: Dispatcher)
             ledger.skip(found)
             found.clear()
     ledger.skip(found)
-
-
-def _rejects_formats(job: Job, target: Target, sources: list[Source]) -> list[RejectsFormat]:
-    out = []
-    for file_idx, source in enumerate(sources):
-        target.begin_file(file_idx)
-        out.append(RejectsFormat(source, job.columns, target.secret_fields(file_idx)))
-    return out
 
 
 def _group_figures(ledger: Ledger, target: Target) -> dict[str, Any]:
@@ -457,7 +449,7 @@ def _dry_run(
         query = "SELECT * FROM rows WHERE bucket = 'rejected' ORDER BY file_idx, line_no"
         return (RowOutcome(*row) for row in db.execute(query))
 
-    n_rejected = write_rejects(job.rejects_path, rejected, _rejects_formats(job, target, sources), job.files)
+    n_rejected = write_rejects(job.rejects_path, rejected, sources, job.files)
     elapsed = time.monotonic() - started
     report: dict[str, Any] = {
         "target": target.name,

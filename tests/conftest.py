@@ -6,6 +6,7 @@ import random
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,16 @@ def read_row(target: Any, row: dict[str, Any], file_idx: int = 0) -> Any:
     target.begin_file(file_idx)
     Reading(NumberFormat(), DateFormat(), target.numbers_of(file_idx), target.dates_of(file_idx)).convert(row)
     return target.validate(row)
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve a stand-in app on a free loopback port while the block runs; yields its origin."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()

@@ -3,7 +3,6 @@ loaded twice, two runs on one ledger, and rollback of exactly what a run created
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
@@ -12,7 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,16 @@ import aiohttp
 import anyio
 import pytest
 from aiohttp import web
-from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, spawn_sandbox, write_entries
+from conftest import (
+    CREDS,
+    HEADER,
+    SandboxProcess,
+    bulkload_cmd,
+    child_env,
+    serving,
+    spawn_sandbox,
+    write_entries,
+)
 
 from bulkload import Job, load, rollback
 from bulkload.cli import main
@@ -385,18 +393,10 @@ class Elsewhere:
         self.seen.append((request.method, request.path_qs, dict(request.headers), await request.read()))
         return web.json_response({"message": "not here"}, status=404)
 
-    @contextlib.asynccontextmanager
-    async def serving(self) -> AsyncIterator[str]:
+    def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self.handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-        finally:
-            await runner.cleanup()
+        return app
 
 
 REDIRECTED = [("economic", 301), ("economic", 302), ("economic", 307), ("economic", 308), ("halopsa", 307),
@@ -425,7 +425,7 @@ async def test_credentials_never_follow_a_redirect_to_another_origin(
         data.write_text("caseId,accountingCostType,amount,description,entryDate\n1001,FEE,10.00,x,2026-11-01\n")
     elsewhere = Elsewhere()
     with anyio.fail_after(90):
-        async with elsewhere.serving() as origin:
+        async with serving(elsewhere.app()) as origin:
             options = SandboxOptions(redirect_to=origin, redirect_status=status, window_limit=0)
             async with running(target, options) as url:
                 done = await anyio.run_process(
