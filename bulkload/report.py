@@ -18,11 +18,22 @@ from rich.table import Table
 from .ledger import RowOutcome
 from .outputs import replaced, write_private
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
-from .sources import REJECTS_COLUMNS, Source, encoding_label
+from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised
 
 
 def _file_name(files: Sequence[str], idx: int) -> str:
     return files[idx] if 0 <= idx < len(files) else str(idx)
+
+
+class Sheet:
+    """A CSV writer for the files a user opens in a spreadsheet: no text cell of it runs as a formula there
+    (sources.neutralised; a rejects file loaded again reads its cells back as they were)."""
+
+    def __init__(self, fh: TextIO, delimiter: str = ",") -> None:
+        self._writer = csv.writer(fh, delimiter=delimiter)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([neutralised(cell) if type(cell) is str else cell for cell in row])
 
 
 def write_rejects(
@@ -44,7 +55,7 @@ def write_rejects(
     limit = csv.field_size_limit(1 << 30)  # the cells go back as they came, however large
     try:
         with replaced(path, newline="", encoding=encoding, errors="replace") as fh:
-            writer = csv.writer(fh, delimiter=delimiter)
+            writer = Sheet(fh, delimiter)
             writer.writerow([*REJECTS_COLUMNS, *columns])
             for file_idx, outcomes in groupby(rows(), key=_file_of):
                 source = inputs[file_idx] if file_idx < len(inputs) else None
@@ -70,8 +81,8 @@ def _union_columns(rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[So
     out: dict[str, None] = {}
     for source in inputs:
         header = source.header()
-        if header is not None:
-            out.update(dict.fromkeys(c for c in header if c))
+        if header is not None:  # a rejects file loaded again: its own leading columns are not the input's
+            out.update(dict.fromkeys(c for c in header[len(REJECTS_COLUMNS) if source.rejects_file else 0:] if c))
     if any(source.fmt == "jsonl" for source in inputs):
         for file_idx, outcomes in groupby(rows(), key=_file_of):
             if file_idx < len(inputs) and inputs[file_idx].fmt == "jsonl":
@@ -134,7 +145,7 @@ def write_success(path: str, rows: Iterable[tuple[int, int, int]], files: Sequen
     """CSV of every row that loaded: `file, line` and the id the API gave it (e-conomic: entryNumber)."""
     n = 0
     with replaced(path, newline="") as fh:
-        writer = csv.writer(fh)
+        writer = Sheet(fh)
         writer.writerow(["file", "line", id_name])
         for file_idx, line, record_id in rows:
             writer.writerow((_file_name(files, file_idx), line, record_id))
@@ -152,7 +163,7 @@ def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: 
         return 0
     n = 0
     with replaced(path, newline="") as fh:
-        writer = csv.writer(fh)
+        writer = Sheet(fh)
         writer.writerow(["file", "line", "chunk_key", "last_error"])
         for file_idx, line, key, error in [first, *rows]:
             writer.writerow([_file_name(files, file_idx), line, key, error])

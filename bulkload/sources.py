@@ -100,6 +100,7 @@ class Source:
         self._secret_at: tuple[int, ...] = ()  # their columns (CSV), and the header's width and named columns
         self._width = self._named = 0
         self._delimiter_used: str | None = None
+        self._rejects_file = False
         name = self.path.name.lower().removesuffix(".gz")
         self._fmt = fmt.lower() if fmt else _SUFFIXES.get(os.path.splitext(name)[1])
         if self._fmt not in (None, "csv", "jsonl"):
@@ -166,6 +167,12 @@ class Source:
                 names = opened.names
                 self._fields = [n for n in names if n and n != UNNAMED]
         return list(self._fields)
+
+    @property
+    def rejects_file(self) -> bool:
+        """Whether the file is a rejects file bulkload wrote (its header starts with REJECTS_COLUMNS)."""
+        self.fields()
+        return self._rejects_file
 
     def header(self) -> list[str] | None:
         """The CSV header as the file writes it (source names, unnamed columns as ""); None for JSONL."""
@@ -379,13 +386,15 @@ class Source:
                 "file's encoding"
             ) from None
         names: list[str] = []
-        cells = [cell.strip() for cell in header]
+        # a rejects file (report.py) starts with these: they say where the row came from, and are not loaded; its
+        # cells were neutralised for spreadsheets, and read back as they were
+        self._rejects_file = tuple(c.strip() for c in header[: len(REJECTS_COLUMNS)]) == REJECTS_COLUMNS
+        cells = [(restored(cell) if self._rejects_file else cell).strip() for cell in header]
         named = len(cells)
         while named and not cells[named - 1]:  # a trailing delimiter: Excel writes one on every line
             named -= 1
         self._header = cells
-        # a rejects file (report.py) starts with these: they say where the row came from, and are not loaded
-        ours = len(REJECTS_COLUMNS) if tuple(cells[: len(REJECTS_COLUMNS)]) == REJECTS_COLUMNS else 0
+        ours = len(REJECTS_COLUMNS) if self._rejects_file else 0
         for i, source in enumerate(cells, 1):
             if i > named:
                 names.append(UNNAMED)
@@ -413,9 +422,12 @@ class Source:
             picked = None if only is None else tuple((k, i) for i, k in enumerate(names) if k in only or k == UNNAMED)
             skipped = 0  # lines passed over after a csv error, which reader.line_num does not count
             prev = reader.line_num + before  # the line the previous record ended on; the next starts after it
+            restore = self._rejects_file
             while True:
                 try:
                     for row in reader:
+                        if restore:
+                            row = list(map(restored, row))
                         start = prev + 1
                         prev = reader.line_num + skipped + before
                         at_eof = bool(held) and held[-1] is eof_line
@@ -527,6 +539,27 @@ class Source:
 
 def _same(key: str, default: str) -> str:
     return key
+
+
+#: a cell starting so is run by a spreadsheet as a formula (OWASP's list for CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: ... unless it is a number, which a spreadsheet reads as the number it is (-12.50, -1.234,56)
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9.,' ]*\Z")
+
+
+def neutralised(cell: str) -> str:
+    """A cell of a file bulkload writes, as a spreadsheet will not run it: one that starts (after any apostrophes)
+    with = + - @ TAB or CR gets an apostrophe in front, OWASP's rule; a plain number stays as it is. The apostrophes
+    in front count, so that `restored` gives back exactly the cell that was written."""
+    head = cell.lstrip("'")
+    if not head.startswith(_FORMULA_START) or len(head) == len(cell) and _PLAIN_NUMBER.match(cell):
+        return cell
+    return "'" + cell
+
+
+def restored(cell: str) -> str:
+    """A cell of a rejects file as it was before `neutralised`."""
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_START) else cell
 
 
 #: what a secret is shown as

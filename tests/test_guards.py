@@ -4,8 +4,10 @@ loaded twice, two runs on one ledger, and rollback of exactly what a run created
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -29,6 +31,8 @@ from conftest import (
     spawn_sandbox,
     write_entries,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bulkload import Job, load, rollback
 from bulkload.cli import main
@@ -504,3 +508,78 @@ def test_the_spill_file_of_a_regrouped_file_is_the_users_only(tmp_path: Path) ->
         assert spill.stat().st_mode & 0o777 == 0o600
     finally:
         rows.close()  # type: ignore[attr-defined]
+
+
+# --- cells a spreadsheet would run ------------------------------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x!A0",
+            "'=already quoted", "''@twice"]
+
+
+def write_formulas(path: Path, last: list[Any]) -> None:
+    """One voucher whose texts a spreadsheet would run, and a last line that gets the voucher rejected."""
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i, text in enumerate(FORMULAS):
+            w.writerow([5, 1, 7, "2026-11-01", "-12.50" if i % 2 else "12.50", "DKK", 1010, "", text, ""])
+        w.writerow(last)
+
+
+def test_output_cells_a_spreadsheet_would_run_are_neutralised_and_read_back(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    write_formulas(data, [5, 1, 7, "2026-11-01", "0.00", "", 1010, "", "\t=tab first", ""])  # no currency
+    assert main(["load", "economic", str(data), "--dry-run", "--rejects", str(tmp_path / "r.csv")]) == 1
+    with open(tmp_path / "r.csv", newline="") as fh:
+        rejects = list(csv.DictReader(fh))
+    texts = [r["text"] for r in rejects]
+    assert texts == ["'" + t for t in FORMULAS] + ["'\t=tab first"]
+    assert [r["amount"] for r in rejects[:2]] == ["12.50", "-12.50"]  # numbers stay numbers
+    # the user fixes the row in place and loads the rejects file as it is: the cells read as they were written
+    from bulkload.sources import Source
+
+    fixed = tmp_path / "r.csv"
+    content = fixed.read_text()
+    fixed.write_text(content.replace(",0.00,,", ",0.00,DKK,"))
+    read = [row for _, row in Source(fixed)]  # type: ignore[misc]
+    assert [r["text"] for r in read] == [*FORMULAS, "=tab first"]
+    assert [r["amount"] for r in read[:2]] == ["12.50", "-12.50"]
+    # rejected again, a rejects file's rows are written as the first time: its own columns once, each cell
+    # neutralised once, so it can be fixed and loaded again as often as it takes
+    fixed.write_text(content)
+    assert main(["load", "economic", str(fixed), "--dry-run", "--rejects", str(tmp_path / "r2.csv")]) == 1
+    again = (tmp_path / "r2.csv").read_text().splitlines()
+    assert [line.split(",", 1)[1] for line in again] == [line.split(",", 1)[1] for line in content.splitlines()]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\r 0123456789.,aZ|!\""), max_size=12))
+def test_a_neutralised_cell_reads_back_as_it_was_and_runs_in_no_spreadsheet(cell: str) -> None:
+    from bulkload.sources import neutralised, restored
+
+    written = neutralised(cell)
+    assert restored(written) == cell
+    plain_number = re.fullmatch(r"[+-]?[0-9][0-9.,' ]*", cell) is not None
+    assert not written.startswith(("=", "+", "-", "@", "\t", "\r")) or plain_number
+
+
+@pytest.mark.slow
+async def test_a_fixed_rejects_file_with_formula_cells_loads_back_the_original_values(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    write_formulas(data, [5, 1, 7, "2026-11-01", "0.00", "DKK", 99999, "", "@unknown account", ""])
+    async with running("economic", SandboxOptions()) as url:
+        first = await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "a.sqlite"),
+                               rejects=str(tmp_path / "r.csv")), env=CREDS)
+        assert first["rejected"] == len(FORMULAS) + 1
+        fixed = tmp_path / "r.csv"
+        texts = [row["text"] for row in csv.DictReader(io.StringIO(fixed.read_text()))]
+        assert all(text.startswith("'") for text in texts[:-1]), texts
+        fixed.write_text(fixed.read_text().replace(",99999,", ",1010,"))  # the account corrected in place
+        again = await load(Job(target="economic", files=[str(fixed)], base_url=url, ledger=str(tmp_path / "b.sqlite"),
+                               rejects=str(tmp_path / "r2.csv")), env=CREDS)
+        assert again["loaded"] == len(FORMULAS) + 1 and again["exit_code"] == 0
+        headers = {"X-AppSecretToken": "a", "X-AgreementGrantToken": "b"}
+        async with aiohttp.ClientSession(headers=headers) as s, s.get(url + "/draft-entries") as r:
+            entries = (await r.json())["items"]
+    assert sorted(e["text"] for e in entries) == sorted([*FORMULAS, "@unknown account"])
+    assert sorted(str(e["amount"]) for e in entries)[:3] == ["-12.5", "-12.5", "-12.5"]
