@@ -24,7 +24,7 @@ from .errors import SourceError
 from .ledger import RowOutcome
 from .numbers import NumberFormat
 from .regroup import NEIGHBOUR, keyed
-from .sources import BadRow, Row
+from .sources import BadRow, Row, scrub, secret_texts
 from .targets.base import Known, RowInvalid, Target, Totals
 
 #: how many closed groups are remembered to catch a group whose lines are not together after all
@@ -168,6 +168,7 @@ class Planner:
                                                          target.dates_of(file_idx))
         convert = reading.convert
         validate = target.validate
+        secrets = target.secret_fields(file_idx)
         self._open: list[_Group] = []  # whole groups waiting in the open chunk
         self._count = 0
         # the group being read: its lines, the records of its good lines, and (line, field, reason) of its bad ones
@@ -192,8 +193,9 @@ class Planner:
                     try:
                         convert(row)
                         record = validate(row)
-                    except RowInvalid as exc:
-                        failure = (line, exc.field, exc.reason)
+                    except RowInvalid as exc:  # a reason may quote a value: never a secret
+                        failure = (line, exc.field, scrub(exc.reason, secret_texts(row, secrets)) if secrets
+                                   else exc.reason)
                 new_group = new_key is None or new_key != key or not (lines or failures)
                 if new_group and (lines or failures):
                     closing = (key, lines, records, failures)

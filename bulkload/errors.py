@@ -2,7 +2,8 @@
 
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
-    │   └── LedgerError          the ledger belongs to another run, is locked, or is not a ledger
+    │   ├── LedgerError          the ledger belongs to another run, is locked, or is not a ledger
+    │   └── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
     ├── SourceError              the input cannot be read any further (exit 4, after what was read is accounted)
     ├── TransportError           the request did not get an answer (retryable)
     │   ├── ConnectError         refused before anything was sent: always safe to retry
@@ -37,6 +38,11 @@ class ConfigError(BulkloadError):
 
 class LedgerError(ConfigError):
     """The ledger cannot be used for this run."""
+
+
+class Redirected(ConfigError):
+    """The API answered with a redirect. Following it would send the credentials (and the records) to wherever it
+    points, so the run stops instead: the API's address is for the user to give."""
 
 
 class SourceError(BulkloadError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+import urllib.parse
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any, NamedTuple, Self
@@ -19,6 +20,7 @@ from .errors import (
     ConnectError,
     MaybeSentError,
     RateLimited,
+    Redirected,
     ServerError,
 )
 
@@ -74,8 +76,11 @@ class Client:
         sends = {"n": 0}
         try:
             url = path if path.startswith(("http://", "https://")) else self.base_url + path
-            async with self._session.request(method, url, data=body, params=params, headers=hdrs,
-                                             trace_request_ctx=sends) as resp:
+            # never followed: aiohttp would carry the session's credential headers (and a 307's body, a token
+            # request's client secret) to whatever address the answer names
+            async with self._session.request(
+                method, url, data=body, params=params, headers=hdrs, trace_request_ctx=sends, allow_redirects=False
+            ) as resp:
                 data = await resp.read()
                 status, resp_headers = resp.status, resp.headers
         except aiohttp.ClientConnectorError as exc:
@@ -92,6 +97,8 @@ class Client:
             # our own DELETE's doing)
             error.uncertain = sends["n"] > 1
             raise error
+        if 300 <= status < 400:
+            raise redirected(method, url, status, resp_headers.get("Location"))
         return Response(status, resp_headers, data)
 
 
@@ -105,6 +112,21 @@ def _sends_counted() -> aiohttp.TraceConfig:
 
     config.on_request_headers_sent.append(sent)
     return config
+
+
+def _shown(url: str) -> str:
+    """A URL as a message shows it: no query (it may carry a tenant or a filter), no user or password."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def redirected(method: str, url: str, status: int, location: str | None) -> Redirected:
+    where = f"to {_shown(urllib.parse.urljoin(url, location))}" if location else "elsewhere"
+    return Redirected(
+        f"{method} {_shown(url)} was answered {status}, a redirect {where}: bulkload does not follow a redirect of an "
+        "API call, which would carry the credentials there. If that is the API's address, give it as --base-url "
+        "(HALO_AUTH_URL for a HaloPSA token); the run stops here"
+    )
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

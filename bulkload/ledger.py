@@ -14,6 +14,7 @@ import glob
 import json
 import os
 import sqlite3
+import sys
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,6 +34,10 @@ LOC_SHIFT = 32
 #: what the ledger and the inspection ask of SQLite beyond the basics: upserts (SQLite 3.24, 2018), checked
 #: before a ledger is made or opened rather than after an hour of loading
 _NEEDS = "INSERT INTO t VALUES (1, 1) ON CONFLICT (k) DO UPDATE SET n = n + 1"
+
+
+#: whether the ledger file itself carries the run's lock (see Ledger._hold)
+_LOCK_THE_FILE = sys.platform.startswith("linux")
 
 
 def _check_sqlite() -> None:
@@ -151,11 +156,35 @@ class Ledger:
         self._lock_fd = lock_fd
 
     # --- opening ---------------------------------------------------------------------------------------
+    # One process at a time on a run. The lock is on the ledger file itself, so a symlink or a hard link to the
+    # ledger meets the same lock as its own name. Linux keeps flock(2) apart from the POSIX locks SQLite takes on
+    # the same file; where the two kinds meet (macOS, the BSDs) the lock is a file beside the ledger's real path
+    # instead, which a symlink finds too (a hard link does not).
     @staticmethod
-    def _lock(path: Path) -> int:
-        lock_path = path.with_name(path.name + ".lock")
+    def _side_lock(path: Path) -> int:
+        """The lock file beside `path` (its folder's links resolved): taken by whoever makes a ledger there."""
+        lock_path = Path(os.path.realpath(path.parent)) / (path.name + ".lock")
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise LedgerError(f"cannot open the ledger {path}: {exc.strerror}") from exc
+        # a look by another process (being_made) holds it for a moment only: wait that moment out
+        for _ in range(50):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                time.sleep(0.01)
+        os.close(fd)
+        raise LedgerError(f"the ledger {path} is in use by another bulkload process") from None
+
+    @classmethod
+    def _hold(cls, path: Path) -> int:
+        """The run's lock on an existing ledger, however it is named."""
+        if not _LOCK_THE_FILE:
+            return cls._side_lock(Path(os.path.realpath(path)))
+        try:
+            fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
             raise LedgerError(f"cannot open the ledger {path}: {exc.strerror}") from exc
         try:
@@ -164,6 +193,22 @@ class Ledger:
             os.close(fd)
             raise LedgerError(f"the ledger {path} is in use by another bulkload process") from None
         return fd
+
+    @staticmethod
+    def being_made(path: str | os.PathLike[str]) -> bool:
+        """Whether a process is making a ledger at `path` right now (it holds the lock file beside it)."""
+        lock_path = Path(os.path.realpath(Path(path).parent)) / (Path(path).name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
 
     @classmethod
     def _connect(cls, path: Path, fd: int) -> sqlite3.Connection:
@@ -179,26 +224,36 @@ class Ledger:
 
     @classmethod
     def create(
-        cls, path: str | os.PathLike[str], run: RunInfo, prepare: Callable[[sqlite3.Connection], None] | None = None
+        cls, path: str | os.PathLike[str], run: RunInfo, prepare: Callable[[sqlite3.Connection], None] | None = None,
+        claim: Callable[[], None] | None = None,
     ) -> Ledger:
         """A new ledger holding `run`. Built under another name and renamed into place once complete, so a
         process killed while creating it leaves no half-made ledger behind. `prepare` writes what must be in the
-        ledger before it exists (the whole-file decisions): an error it raises leaves no ledger either."""
+        ledger before it exists (the whole-file decisions): an error it raises leaves no ledger either. `claim` is
+        called first, holding the lock no other maker of this path gets: what it checks and records (the record of
+        loads) is one step with the making of this ledger."""
         _check_sqlite()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = cls._lock(path)
-        if path.exists():
-            os.close(fd)
-            raise LedgerError(
-                f"the ledger {path} already holds a run; use `bulkload resume --ledger {path}` "
-                "to continue it or choose another --ledger"
-            )
-        # holding the lock, every draft of this path is a dead process's: gone with it
-        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.draft*"):
-            stale.unlink(missing_ok=True)
+        guard = cls._side_lock(path)
+        fd = -1
         draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
         try:
+            if path.exists():
+                raise LedgerError(
+                    f"the ledger {path} already holds a run; use `bulkload resume --ledger {path}` "
+                    "to continue it or choose another --ledger"
+                )
+            # holding the lock, every draft of this path is a dead process's: gone with it
+            for stale in path.parent.glob(f".{glob.escape(path.name)}.*.draft*"):
+                stale.unlink(missing_ok=True)
+            if claim is not None:
+                claim()
+            # made here, readable by the user only (SQLite gives its journal and WAL the same mode), never through a
+            # link; on Linux its lock is the run's lock from now on, and moves with the file when it is renamed
+            fd = os.open(draft, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            if _LOCK_THE_FILE:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             conn = sqlite3.connect(draft, isolation_level=None)
             try:
                 with conn:
@@ -215,12 +270,20 @@ class Ledger:
                 conn.close()
             os.replace(draft, path)
         except BaseException as exc:
-            os.close(fd)
-            draft.unlink(missing_ok=True)
+            os.close(guard)
+            if fd >= 0:
+                os.close(fd)
+                draft.unlink(missing_ok=True)
             if isinstance(exc, OSError | sqlite3.Error):
                 raise LedgerError(f"cannot create the ledger {path}: {exc}") from exc
             raise
-        return cls(path, cls._connect(path, fd), fd)
+        if _LOCK_THE_FILE:
+            os.close(guard)  # the file's own lock holds the run now; the path is taken
+            lock = fd
+        else:
+            os.close(fd)
+            lock = guard
+        return cls(path, cls._connect(path, lock), lock)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Ledger:
@@ -228,7 +291,7 @@ class Ledger:
         path = Path(path)
         if not path.is_file():
             raise LedgerError(f"no ledger at {path}")
-        fd = cls._lock(path)
+        fd = cls._hold(path)
         conn = cls._connect(path, fd)
         try:
             version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()

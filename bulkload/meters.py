@@ -6,6 +6,7 @@ time; the GCRA meter below spaces every start by 1/rate from the first call on a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import deque
@@ -15,6 +16,7 @@ from pathlib import Path
 import anyio
 
 from .errors import RunStopped
+from .outputs import write_private
 
 
 class RateMeter:
@@ -110,11 +112,9 @@ class WindowMeter:
         server's window does not end with this process."""
         now_mono, now_wall = self._clock(), time.time()
         recent = [now_wall - (now_mono - t) for t in self._starts if t > now_mono - self.window_s]
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(recent))
-        except OSError:
-            pass  # a cache: a run without it is merely less careful
+        # a cache: a run without it is merely less careful. The user's own: when and how often they call their API
+        with contextlib.suppress(OSError):
+            write_private(path, json.dumps(recent))
 
     def restore(self, path: Path) -> None:
         try:

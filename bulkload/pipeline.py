@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .chunking import Chunk, GroupInfo
@@ -23,6 +24,7 @@ from .dispatch import Dispatcher, maybe_acted_on
 from .errors import APIError, AuthError, BulkloadError, ConfigError, RunStopped
 from .ledger import ChunkRow, Ledger, RowOutcome
 from .planning import PlanningProcess, PlanSpec
+from .sources import scrub, secret_texts
 from .targets.base import Call, RowsRefused, Target, Totals
 
 #: an idempotency key is trusted only until this long before the API forgets it
@@ -340,8 +342,18 @@ class Loader:
         except BulkloadError:
             return None
 
+    def hidden(self, chunk: Chunk, text: str) -> str:
+        """`text` (an error, an API's answer) without the chunk's secret values, should it quote them: what it
+        says goes to the ledger, the rejects and in-doubt files, the report and the terminal."""
+        names = self.target.secret_fields(chunk.file_idx)
+        if not names:
+            return text
+        records = chunk.entries(self.target)
+        return scrub(text, [v for r in records for v in secret_texts(msgspec.to_builtins(r), names)])
+
     def mark_in_doubt(self, chunk: Chunk, state: str, why: str) -> None:
         """The call may or may not have been carried out: never sent again without the user's word."""
+        why = self.hidden(chunk, why)
         try:
             if state != "in_doubt":
                 self.ledger.settle(chunk.seq, chunk.part, "in_doubt", why, self.calls)
@@ -353,18 +365,19 @@ class Loader:
     def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool) -> None:
         """The chunk cannot be settled now: stop the run (resumable) and say why."""
         where = f"chunk {chunk.seq}{'.' + chunk.part if chunk.part else ''} (lines {chunk.lines[0]}-{chunk.lines[-1]})"
+        said = self.hidden(chunk, str(exc))
         if isinstance(exc, AuthError):
-            self.tally.stop(f"the API refused the credentials: {exc}", EXIT_USAGE)
+            self.tally.stop(f"the API refused the credentials: {said}", EXIT_USAGE)
         elif isinstance(exc, (RunStopped, ConfigError)):
-            self.tally.stop(str(exc), EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_STOPPED)
+            self.tally.stop(said, EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_STOPPED)
         elif isinstance(exc, APIError) and exc.status in (404, 405, 415):
-            self.tally.stop(f"{where}: {exc} (is --base-url right?)", EXIT_USAGE)
+            self.tally.stop(f"{where}: {said} (is --base-url right?)", EXIT_USAGE)
         else:
-            self.tally.stop(f"{where}: gave up: {exc}; continue with `bulkload resume`", EXIT_STOPPED)
+            self.tally.stop(f"{where}: gave up: {said}; continue with `bulkload resume`", EXIT_STOPPED)
         acted_on = maybe_acted_on(exc) if isinstance(exc, BulkloadError) else True
         if sent and not acted_on:
             # the API answered without acting on the call: nothing is in doubt, resume sends it again
-            self.ledger.settle(chunk.seq, chunk.part, "pending", str(exc), self.calls)
+            self.ledger.settle(chunk.seq, chunk.part, "pending", said, self.calls)
         if sent and acted_on:
             self.tally.in_doubt += len(chunk)
         else:
@@ -379,6 +392,8 @@ class Loader:
         alone, and reject it whole."""
         spans = chunk.spans()
         children: list[Chunk] = []
+        if bad is not None:
+            bad = {i: (field_, self.hidden(chunk, reason)) for i, (field_, reason) in bad.items()}
         if bad is None and len(spans) > 1:
             cut = min(range(1, len(spans)), key=lambda g: abs(spans[g].start - len(chunk) / 2))
             children = [chunk.take(range(cut), chunk.part + "0", self.target),
@@ -388,6 +403,7 @@ class Loader:
             if bad is None:  # one group, refused as a whole
                 why = cause if isinstance(cause, str) else f"{cause.error_code or 'HTTP ' + str(cause.status)}: " \
                     f"{cause.message}"
+                why = self.hidden(chunk, why)
                 bad = {0: ("", why)} if len(chunk) == 1 else {}
                 whole = {0: why} if len(chunk) > 1 else {}
             else:
@@ -398,7 +414,8 @@ class Loader:
             if good:
                 children.append(chunk.take(good, chunk.part + "r", self.target))
         plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
-        self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, str(cause), rejected, plan, self.calls)
+        self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), rejected, plan,
+                          self.calls)
         self.tally.rejected += len(rejected)
         for child in children:
             await self.deliver(child)

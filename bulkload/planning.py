@@ -146,7 +146,8 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
 def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable[Row | BadRow]]]:
     """Each file's rows in the order they are planned: as read, or regrouped when the file's groups are apart."""
     for n, (file_idx, path) in enumerate(zip(spec.indexes, spec.files)):
-        source = Source(path, delimiter=spec.delimiter, columns=spec.columns, encoding=spec.encoding)
+        source = Source(path, delimiter=spec.delimiter, columns=spec.columns, encoding=spec.encoding,
+                        secrets=target.secret_fields(file_idx))
         profile = (spec.profiles or [{}] * len(spec.files))[n]
         if profile.get("grouped", True):
             yield file_idx, source

@@ -194,7 +194,9 @@ def _utf8_text(source: Source) -> tuple[int, str, str] | None:
                 line_no += 1
                 decoder.decode(line)
                 if found is None and not line.isascii():
-                    found = (line_no, line.decode().strip()[:60], line.decode(source.encoding, "replace").strip()[:60])
+                    # masked before it is cut short, so a secret's cell is still found by its column
+                    found = (line_no, source.mask_text(line.decode().strip())[:60],
+                             source.mask_text(line.decode(source.encoding, "replace").strip())[:60])
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return None
@@ -215,7 +217,7 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     guess = guess_encoding(line)
     message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
     if guess and guess != source.encoding:
-        preview = line.decode(guess).strip()[:80]
+        preview = source.mask_text(line.decode(guess).strip())[:80]
         message += (f". The file looks like {_NAMES.get(guess, guess)}: read that way, line {bad.line_no} says "
                     f"{preview!r}. Give --encoding {guess} (or the file's real encoding)")
     else:

@@ -9,16 +9,16 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import groupby
-from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import Any, TextIO
 
 import msgspec
 from rich.console import Console
 from rich.table import Table
 
 from .ledger import RowOutcome
+from .outputs import replaced, write_private
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
-from .sources import REJECTS_COLUMNS, Source, encoding_label
+from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised
 from .targets.base import NO_ID
 
 
@@ -26,52 +26,49 @@ def _file_name(files: Sequence[str], idx: int) -> str:
     return files[idx] if 0 <= idx < len(files) else str(idx)
 
 
-MASK = "***"
+class Sheet:
+    """A CSV writer for the files a user opens in a spreadsheet: no text cell of it runs as a formula there
+    (sources.neutralised; a rejects file loaded again reads its cells back as they were)."""
 
+    def __init__(self, fh: TextIO, delimiter: str = ",") -> None:
+        self._writer = csv.writer(fh, delimiter=delimiter)
 
-class RejectsFormat(NamedTuple):
-    """How one input's rejected rows are written back: its own columns, delimiter and encoding."""
-
-    source: Source
-    #: source column → API field, for the secret fields (masked)
-    columns: Mapping[str, str]
-    secrets: frozenset[str]
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([neutralised(cell) if type(cell) is str else cell for cell in row])
 
 
 def write_rejects(
-    path: str, rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[RejectsFormat], files: Sequence[str]
+    path: str, rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[Source], files: Sequence[str]
 ) -> int:
     """The rejected rows as the input wrote them, so the user can fix them in place and load this file as it is:
     `file, line, field, reason`, then the input's own columns with the row's cells untouched (a JSONL input's
-    keys, values as JSON writes them), in the first input's delimiter and encoding. Secret fields are `***`.
-    `rows()` gives them in file and line order; each input is read again side by side with them, so memory
-    stays flat whatever the number of rejects. Written whole, even when empty."""
+    keys, values as JSON writes them), in the first input's delimiter and encoding. What may be a secret is `***`
+    (each input masks its own cells: Source.cells). `rows()` gives them in file and line order; each input is read
+    again side by side with them, so memory stays flat whatever the number of rejects. Written whole, even when
+    empty."""
     columns = _union_columns(rows, inputs)
-    first = inputs[0].source if inputs else None
+    first = inputs[0] if inputs else None
     delimiter = (first.delimiter if first is not None and first.fmt == "csv" else None) or ","
     encoding = first.encoding if first is not None else "utf-8"
     encoding = "utf-8" if encoding == "utf-8-sig" else encoding
     position = {name: i for i, name in enumerate(columns, len(REJECTS_COLUMNS))}
     n = 0
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = f"{path}.tmp"
     limit = csv.field_size_limit(1 << 30)  # the cells go back as they came, however large
     try:
-        with open(tmp, "w", newline="", encoding=encoding, errors="replace") as fh:
-            writer = csv.writer(fh, delimiter=delimiter)
+        with replaced(path, newline="", encoding=encoding, errors="replace") as fh:
+            writer = Sheet(fh, delimiter)
             writer.writerow([*REJECTS_COLUMNS, *columns])
             for file_idx, outcomes in groupby(rows(), key=_file_of):
-                fmt = inputs[file_idx] if file_idx < len(inputs) else None
-                for outcome, cells in _with_cells(fmt, outcomes):
+                source = inputs[file_idx] if file_idx < len(inputs) else None
+                for outcome, cells in _with_cells(source, outcomes):
                     out = [_file_name(files, file_idx), outcome.line_no, outcome.field, outcome.reason]
                     out += [""] * len(columns)
-                    if fmt is not None and cells is not None:
-                        _place(out, cells, fmt, position)
+                    if source is not None and cells is not None:
+                        _place(out, cells, source, position)
                     writer.writerow(out)
                     n += 1
     finally:
         csv.field_size_limit(limit)
-    os.replace(tmp, path)
     return n
 
 
@@ -79,31 +76,31 @@ def _file_of(row: RowOutcome) -> int:
     return row.file_idx
 
 
-def _union_columns(rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[RejectsFormat]) -> list[str]:
+def _union_columns(rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[Source]) -> list[str]:
     """Every input's own columns, in order of first appearance; for a JSONL input, the keys of its rejected
     rows (a pass of its own, only then)."""
     out: dict[str, None] = {}
-    for fmt in inputs:
-        header = fmt.source.header()
-        if header is not None:
-            out.update(dict.fromkeys(c for c in header if c))
-    if any(fmt.source.fmt == "jsonl" for fmt in inputs):
+    for source in inputs:
+        header = source.header()
+        if header is not None:  # a rejects file loaded again: its own leading columns are not the input's
+            out.update(dict.fromkeys(c for c in header[len(REJECTS_COLUMNS) if source.rejects_file else 0:] if c))
+    if any(source.fmt == "jsonl" for source in inputs):
         for file_idx, outcomes in groupby(rows(), key=_file_of):
-            if file_idx < len(inputs) and inputs[file_idx].source.fmt == "jsonl":
+            if file_idx < len(inputs) and inputs[file_idx].fmt == "jsonl":
                 for _, cells in _with_cells(inputs[file_idx], outcomes):
                     if isinstance(cells, dict):
                         out.update(dict.fromkeys(cells))
     return list(out)
 
 
-def _with_cells(fmt: RejectsFormat | None, outcomes: Iterable[RowOutcome]) -> Iterator[tuple[RowOutcome, Any]]:
+def _with_cells(source: Source | None, outcomes: Iterable[RowOutcome]) -> Iterator[tuple[RowOutcome, Any]]:
     """Each outcome with the input's record that starts at its line (None if there is none), both read in line
     order side by side."""
-    if fmt is None:
+    if source is None:
         for outcome in outcomes:
             yield outcome, None
         return
-    records = fmt.source.cells()
+    records = source.cells()
     try:
         current = next(records, None)
         for outcome in outcomes:
@@ -114,7 +111,7 @@ def _with_cells(fmt: RejectsFormat | None, outcomes: Iterable[RowOutcome]) -> It
         records.close()  # type: ignore[attr-defined]
 
 
-def _place(out: list[Any], cells: Any, fmt: RejectsFormat, position: Mapping[str, int]) -> None:
+def _place(out: list[Any], cells: Any, source: Source, position: Mapping[str, int]) -> None:
     """Put one record's cells under the rejects file's columns; cells beyond the header go at the end."""
     if cells is None:
         return
@@ -125,13 +122,12 @@ def _place(out: list[Any], cells: Any, fmt: RejectsFormat, position: Mapping[str
     if isinstance(cells, dict):
         items = [(k, _json_cell(v)) for k, v in cells.items()]
     else:
-        header = fmt.source.header() or []
+        header = source.header() or []
         items = list(zip(header, cells))
         out.extend(cells[len(header):])
     for name, value in items:
         if name and name in position:
-            secret = fmt.columns.get(name, name) in fmt.secrets
-            out[position[name]] = MASK if secret and str(value).strip() else value
+            out[position[name]] = value
 
 
 def _json_cell(value: Any) -> str:
@@ -150,15 +146,12 @@ def write_success(path: str, rows: Iterable[tuple[int, int, int]], files: Sequen
     """CSV of every row that loaded: `file, line` and the id the API gave it (e-conomic: entryNumber); empty for a
     row the API confirmed without naming an id."""
     n = 0
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
+    with replaced(path, newline="") as fh:
+        writer = Sheet(fh)
         writer.writerow(["file", "line", id_name])
         for file_idx, line, record_id in rows:
             writer.writerow((_file_name(files, file_idx), line, "" if record_id == NO_ID else record_id))
             n += 1
-    os.replace(tmp, path)
     return n
 
 
@@ -171,8 +164,8 @@ def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: 
             os.remove(path)
         return 0
     n = 0
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
+    with replaced(path, newline="") as fh:
+        writer = Sheet(fh)
         writer.writerow(["file", "line", "chunk_key", "last_error"])
         for file_idx, line, key, error in [first, *rows]:
             writer.writerow([_file_name(files, file_idx), line, key, error])
@@ -181,8 +174,7 @@ def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: 
 
 
 def write_report(path: str, report: dict[str, Any]) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_private(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
 def exit_code(report: dict[str, Any]) -> int:

@@ -9,8 +9,8 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,15 @@ from .errors import BulkloadError, ConfigError, LedgerError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo, known_to
-from .loads import cache_dir, earlier_ledgers, loaded_before, remember_load
+from .loads import cache_dir, claim_load, earlier_ledgers, remember_load
 from .meters import DailyQuota, RateMeter, WindowMeter
+from .outputs import check_outputs, private_dir
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
 from .profile import did_you_mean, inspect
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
-from .report import RejectsFormat, exit_code, write_in_doubt, write_rejects, write_report, write_success
+from .report import exit_code, write_in_doubt, write_rejects, write_report, write_success
 from .sources import Source, sha256_of
 from .targets.base import Known, Target
 
@@ -40,7 +41,8 @@ REPORT_LIST = 100
 
 def open_sources(job: Job, target: Target) -> list[Source]:
     """Open every file before anything is sent: unreadable files and unknown columns stop the run here."""
-    sources = [Source(path, delimiter=job.delimiter, columns=job.columns, encoding=job.encoding) for path in job.files]
+    sources = [Source(path, delimiter=job.delimiter, columns=job.columns, encoding=job.encoding,
+                      secrets=target.secret_fields(i)) for i, path in enumerate(job.files)]
     for file_idx, source in enumerate(sources):
         fields = source.fields()
         if fields is None:
@@ -89,7 +91,29 @@ def kept(job: Job, dispatcher: Dispatcher) -> Iterator[None]:
         yield
     finally:
         for meter in dispatcher.windows:
-            meter.keep(window_file(job, meter))
+            path = window_file(job, meter)
+            with suppress(OSError):
+                private_dir(path.parent)
+            meter.keep(path)
+
+
+#: the files SQLite and bulkload keep beside a ledger
+LEDGER_FILES = ("", "-wal", "-shm", "-journal", ".lock")
+
+
+def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, ledger: bool = True) -> None:
+    """Before anything is sent: no file the run writes (`outputs`: "rejects", "success", "in_doubt", "report")
+    may land on an input, the ledger or another output, and each must be writable."""
+    inputs = [("the input", path) for path in job.files]
+    paths = {"rejects": ("--rejects", job.rejects_path), "success": ("the success file", job.success_path),
+             "in_doubt": ("the in-doubt file", job.in_doubt_path), "report": ("--report", job.report)}
+    if new_ledger:
+        check_outputs([("--ledger", job.ledger_path)], inputs)
+    ours = [("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if ledger else []
+    check_outputs([(what, path) for what, path in map(paths.__getitem__, outputs) if path], inputs + ours)
+
+
+_RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
 
 
 async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False) -> dict[str, Any]:
@@ -97,6 +121,7 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
     target = job.make_target()
     credentials = job.credentials(env)  # before any file is read
     sources = open_sources(job, target)
+    check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
     hashes = await anyio.to_thread.run_sync(lambda: [sha256_of(p) for p in job.files])
     run = RunInfo(
         target=target.name,
@@ -106,14 +131,13 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
         settings=job.settings(),
         key_prefix=uuid.uuid4().hex[:16],
     )
-    if not (job.allow_duplicate_load or target.rerunnable):
-        for path, digest in zip(job.files, hashes):
-            if (earlier := loaded_before(job, digest)) is not None:
-                raise ConfigError(
-                    f"{path} was already loaded into {job.api_url} ({earlier['at']}, ledger {earlier['ledger']}): "
-                    f"loading it again would create its records again. Continue that run with "
-                    f"`bulkload resume --ledger {earlier['ledger']}`, or pass --allow-duplicate-load"
-                )
+    checked = not (job.allow_duplicate_load or target.rerunnable)
+    ledger_path = str(Path(job.ledger_path).absolute())  # found again from any directory
+
+    def claim() -> None:
+        # under the ledger's lock, before it is made: two loads of one content started together cannot both pass
+        claim_load(job, job.files, hashes, ledger_path, check=checked)
+
     def prepare(conn: sqlite3.Connection) -> None:
         # the whole-file decisions go into the ledger as it is made: a run refused (or killed) before the first
         # call leaves no ledger behind, and a ledger always knows how its files are read
@@ -121,13 +145,13 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
             conn.execute("BEGIN")
             profiles = [msgspec.to_builtins(p) for p in inspect(sources, target, job.given(), conn)]
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (json.dumps(profiles),))
-        if not (job.allow_duplicate_load or target.rerunnable):
-            for ledger_path in earlier_ledgers(job):
-                known_to(conn, ledger_path, target.group_label, target.group_name)
+        if checked:
+            for earlier in earlier_ledgers(job):
+                known_to(conn, earlier, target.group_label, target.group_name)
 
-    ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, run, prepare)
+    ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, run, prepare, claim)
     try:
-        remember_load(job, hashes, str(ledger.path.absolute()))  # found again from any directory
+        remember_load(job, hashes, ledger_path)
         return await _execute(job, target, ledger, credentials, sources, progress=progress)
     finally:
         ledger.close()
@@ -172,6 +196,7 @@ async def resume(
                 raise LedgerError(f"{path} changed since the run started; resume needs the same files")
         job.files = [f["path"] for f in ledger.run.files]
         sources = open_sources(job, target)
+        check_paths(job, outputs=_RUN_OUTPUTS)
         return await _execute(
             job, target, ledger, credentials, sources, progress=progress, resend_in_doubt=resend_in_doubt
         )
@@ -256,8 +281,7 @@ async def _phases(
             tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`", EXIT_STOPPED)
     status = "stopped" if tally.stopped else "complete"
     ledger.set_status(status)
-    n_rejects = write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), _rejects_formats(job, target, sources),
-                              job.files)
+    n_rejects = write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files)
     n_success = write_success(job.success_path, ledger.created_rows(), job.files, target.id_name)
     in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
     write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files)
@@ -323,14 +347,6 @@ async def _skip_existing(target: Target, ledger: Ledger, dispatcher: Dispatcher)
     ledger.skip(found)
 
 
-def _rejects_formats(job: Job, target: Target, sources: list[Source]) -> list[RejectsFormat]:
-    out = []
-    for file_idx, source in enumerate(sources):
-        target.begin_file(file_idx)
-        out.append(RejectsFormat(source, job.columns, target.secret_fields(file_idx)))
-    return out
-
-
 def _group_figures(ledger: Ledger, target: Target) -> dict[str, Any]:
     """What the report says of groups: how many loaded, were rejected (whole) and skipped (loaded earlier), and
     which loaded groups do not balance in the input."""
@@ -355,7 +371,8 @@ async def reconcile(
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
-        job = job_of(ledger)
+        job = job_of(ledger, report)
+        check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         credentials = job.credentials(env)
         async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
@@ -393,6 +410,7 @@ def dry_run(job: Job) -> dict[str, Any]:
     started = time.monotonic()
     target = job.make_target()
     sources = open_sources(job, target)
+    check_paths(job, outputs=("rejects", "report"), ledger=False)
     workdir = Path(job.rejects_path).parent
     workdir.mkdir(parents=True, exist_ok=True)
     fd, scratch = tempfile.mkstemp(prefix=".bulkload-dry-run-", suffix=".sqlite", dir=workdir)
@@ -439,7 +457,7 @@ def _dry_run(
         query = "SELECT * FROM rows WHERE bucket = 'rejected' ORDER BY file_idx, line_no"
         return (RowOutcome(*row) for row in db.execute(query))
 
-    n_rejected = write_rejects(job.rejects_path, rejected, _rejects_formats(job, target, sources), job.files)
+    n_rejected = write_rejects(job.rejects_path, rejected, sources, job.files)
     elapsed = time.monotonic() - started
     report: dict[str, Any] = {
         "target": target.name,

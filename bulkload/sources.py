@@ -15,14 +15,17 @@ are ignored as long as they hold nothing.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import functools
 import gzip
 import hashlib
 import io
+import json
 import os
 import re
 import zlib
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from itertools import chain
@@ -88,9 +91,16 @@ class Source:
         columns: Mapping[str, str] | None = None,
         fmt: str | None = None,
         encoding: str | None = None,
+        secrets: Collection[str] = (),
     ) -> None:
         self.path = Path(path)
         self.columns = dict(columns or {})
+        #: fields whose values go to the API and nowhere else: masked wherever the source shows a row as written
+        self.secrets = frozenset(secrets)
+        self._secret_at: tuple[int, ...] = ()  # their columns (CSV), and the header's width and named columns
+        self._width = self._named = 0
+        self._delimiter_used: str | None = None
+        self._rejects_file = False
         name = self.path.name.lower().removesuffix(".gz")
         self._fmt = fmt.lower() if fmt else _SUFFIXES.get(os.path.splitext(name)[1])
         if self._fmt not in (None, "csv", "jsonl"):
@@ -137,8 +147,10 @@ class Source:
         """The CSV delimiter in use (given, from a ``sep=`` line, or judged from the header); None for JSONL."""
         if self.fmt != "csv":
             return None
-        with self._open_csv() as opened:
-            return opened.delim
+        if self._delimiter_used is None:
+            with self._open_csv() as opened:
+                return opened.delim
+        return self._delimiter_used
 
     @property
     def sep_line(self) -> bool:
@@ -156,26 +168,120 @@ class Source:
                 self._fields = [n for n in names if n and n != UNNAMED]
         return list(self._fields)
 
+    @property
+    def rejects_file(self) -> bool:
+        """Whether the file is a rejects file bulkload wrote (its header starts with REJECTS_COLUMNS)."""
+        self.fields()
+        return self._rejects_file
+
     def header(self) -> list[str] | None:
         """The CSV header as the file writes it (source names, unnamed columns as ""); None for JSONL."""
         self.fields()
         return None if self._header is None else list(self._header)
 
     def __iter__(self) -> Iterator[Row | BadRow]:
-        return self._iter_csv() if self.fmt == "csv" else self._iter_jsonl()
+        return self._masking(self._iter_csv() if self.fmt == "csv" else self._iter_jsonl())
 
     def rows(self, only: Collection[str]) -> Iterator[Row | BadRow]:
         """The same rows and bad rows as iterating the source, each row holding only the fields in `only`
         (a row is still a row when none of them is filled). A whole-file pass that looks at a few columns is
         then spared building every row whole."""
-        return self._iter_csv(only=frozenset(only)) if self.fmt == "csv" else self._iter_jsonl()
+        return self._masking(self._iter_csv(only=frozenset(only)) if self.fmt == "csv" else self._iter_jsonl())
 
     def cells(self) -> Iterator[tuple[int, list[str] | dict[str, Any] | str]]:
         """Every record as written, for the rejects file: ``(start line, cells)`` for CSV (the header's order,
-        untrimmed), ``(line, object)`` for a JSONL line that is an object, else ``(line, text)``."""
+        untrimmed), ``(line, object)`` for a JSONL line that is an object, else ``(line, text)``; what may be a
+        secret is ``***`` (see mask_cells and mask_text)."""
         if self.fmt == "csv":
-            return self._iter_csv(raw=True)  # type: ignore[return-value]
+            return self._csv_cells()
         return self._jsonl_cells()
+
+    def _csv_cells(self) -> Iterator[tuple[int, list[str]]]:
+        records: Any = self._iter_csv(raw=True)  # (start line, cells as written)
+        try:
+            for line_no, cells in records:
+                yield line_no, self.mask_cells(cells)
+        finally:
+            records.close()
+
+    # --- secrets: masked by column name before anything else looks at a row that is shown --------------------
+    def mask_cells(self, cells: list[str]) -> list[str]:
+        """A CSV record's cells with every one that may hold a secret as ``***``: the secret columns' own, and in a
+        row wider than the header, or with a value past its named columns, every cell a secret may have moved to
+        (an inserted cell moves the rest right)."""
+        if not self._secret_at:
+            return cells
+        filled = [i for i, cell in enumerate(cells) if cell.strip()]
+        spread = max(0, len(cells) - self._width, (filled[-1] + 1 - self._named) if filled else 0)
+        out = list(cells)
+        for at in self._secret_at:
+            for i in range(at, min(len(out), at + spread + 1)):
+                if out[i].strip():
+                    out[i] = MASK
+        return out
+
+    def mask_text(self, text: str) -> str:
+        """A line of the file as a message or the rejects file shows it, with what may be a secret as ``***``: a
+        CSV line's cells as mask_cells masks them; a JSON object's secret keys' values (in a line that is not
+        valid JSON, the value after each secret key's name); in a line that is no object, every string, since no
+        name tells a secret from the others."""
+        if not self.secrets or not text.strip():
+            return text
+        if self.fmt == "csv":
+            delimiter = self.delimiter or ","
+            try:  # one physical line: a record over several lines shows as its first
+                rows = list(csv.reader([text], delimiter=delimiter, strict=False))
+            except csv.Error:
+                return MASK
+            return _csv_text(self.mask_cells(rows[0]), delimiter) if len(rows) == 1 else MASK
+        try:
+            value = _decode_json(text.encode("utf-8", "surrogateescape"))
+        except (msgspec.DecodeError, UnicodeError, RecursionError):
+            if text.lstrip().startswith("{"):
+                return self._secret_value.sub(r'\g<1>"***"', text)
+            return _JSON_STRING.sub('"***"', text)
+        return _encode_json(self._hide(value, keyed=isinstance(value, dict))).decode()
+
+    def _secret_key(self, key: str) -> bool:
+        return self.columns.get(key, key) in self.secrets
+
+    @functools.cached_property
+    def _secret_value(self) -> re.Pattern[str]:
+        """`"name": value` for a secret key's name, as far as a broken line lets it be found."""
+        keys = [k for k in {*self.columns, *self.secrets} if self._secret_key(k)]
+        names = "|".join(map(re.escape, sorted(keys, key=len, reverse=True)))
+        return re.compile(rf'((?<!\w)"?(?:{names})"?\s*:\s*)("(?:[^"\\]|\\.)*(?:"|$)|[^\s,}}\]][^,}}\]]*)')
+
+    def _hide(self, value: Any, keyed: bool) -> Any:
+        """A JSON value with its secrets as ``***``: under a secret key, and (not `keyed`: not under any key)
+        every string."""
+        if type(value) is dict:
+            return {k: MASK if self._secret_key(k) and _filled(v) else self._hide(v, True) for k, v in value.items()}
+        if type(value) is list:
+            return [self._hide(v, keyed) for v in value]
+        if type(value) is str and not keyed and value.strip():
+            return MASK
+        return value
+
+    def _masking(self, items: Generator[Row | BadRow, None, None]) -> Iterator[Row | BadRow]:
+        return self._masked(items) if self.secrets else items
+
+    def _masked(self, items: Generator[Row | BadRow, None, None]) -> Iterator[Row | BadRow]:
+        """The rows, each bad row with its text, its named cells and its reason showing no secret."""
+        with contextlib.closing(items):
+            for item in items:
+                if type(item) is not BadRow:
+                    yield item
+                    continue
+                raw = self.mask_text(item.raw)
+                hidden: set[str] = set()
+                if self.fmt == "csv" and item.raw:  # what the masking took out, wherever else it shows
+                    with contextlib.suppress(csv.Error):
+                        for cells in csv.reader([item.raw], delimiter=self.delimiter or ",", strict=False):
+                            hidden.update(c.strip() for c, m in zip(cells, self.mask_cells(cells)) if m != c)
+                partial = item.partial and {k: v for k, v in item.partial.items()
+                                            if not self._secret_key(k) and v not in hidden}
+                yield item._replace(raw=raw, partial=partial or None, reason=scrub(item.reason, hidden))
 
     def _broken(self, line_no: int, exc: BaseException) -> SourceError:
         return SourceError(f"{self.path}: cannot read past line {line_no}: {exc or type(exc).__name__}")
@@ -263,6 +369,7 @@ class Source:
             except _READ_ERRORS as exc:
                 raise self._broken(0, exc) from exc
             names = self._header_names(header)
+            self._delimiter_used = delim
             tail.append(_EOF_ROW + delim * len(names) + "\n")
             held.clear()
             yield _OpenCsv(reader, names, delim, lines, held, tail[0], len(first) - 1)
@@ -279,13 +386,15 @@ class Source:
                 "file's encoding"
             ) from None
         names: list[str] = []
-        cells = [cell.strip() for cell in header]
+        # a rejects file (report.py) starts with these: they say where the row came from, and are not loaded; its
+        # cells were neutralised for spreadsheets, and read back as they were
+        self._rejects_file = tuple(c.strip() for c in header[: len(REJECTS_COLUMNS)]) == REJECTS_COLUMNS
+        cells = [(restored(cell) if self._rejects_file else cell).strip() for cell in header]
         named = len(cells)
         while named and not cells[named - 1]:  # a trailing delimiter: Excel writes one on every line
             named -= 1
         self._header = cells
-        # a rejects file (report.py) starts with these: they say where the row came from, and are not loaded
-        ours = len(REJECTS_COLUMNS) if tuple(cells[: len(REJECTS_COLUMNS)]) == REJECTS_COLUMNS else 0
+        ours = len(REJECTS_COLUMNS) if self._rejects_file else 0
         for i, source in enumerate(cells, 1):
             if i > named:
                 names.append(UNNAMED)
@@ -299,9 +408,13 @@ class Source:
             if name and name in names:
                 raise ConfigError(f"{self.path}: column {name!r} appears twice in the header (column {i})")
             names.append(name)
+        self._secret_at = tuple(i for i, name in enumerate(names) if name in self.secrets)
+        self._width, self._named = len(names), named
         return tuple(names)
 
-    def _iter_csv(self, raw: bool = False, only: frozenset[str] | None = None) -> Iterator[Row | BadRow]:
+    def _iter_csv(
+        self, raw: bool = False, only: frozenset[str] | None = None
+    ) -> Generator[Row | BadRow, None, None]:
         with self._open_csv() as (reader, names, delim, lines, held, eof_line, before):
             n = len(names)
             drop = "" in names
@@ -309,9 +422,12 @@ class Source:
             picked = None if only is None else tuple((k, i) for i, k in enumerate(names) if k in only or k == UNNAMED)
             skipped = 0  # lines passed over after a csv error, which reader.line_num does not count
             prev = reader.line_num + before  # the line the previous record ended on; the next starts after it
+            restore = self._rejects_file
             while True:
                 try:
                     for row in reader:
+                        if restore:
+                            row = list(map(restored, row))
                         start = prev + 1
                         prev = reader.line_num + skipped + before
                         at_eof = bool(held) and held[-1] is eof_line
@@ -379,7 +495,7 @@ class Source:
         except _READ_ERRORS as exc:
             raise self._broken(ln, exc) from exc
 
-    def _iter_jsonl(self) -> Iterator[Row | BadRow]:
+    def _iter_jsonl(self) -> Generator[Row | BadRow, None, None]:
         rename: Callable[[str, str], str] = self.columns.get if self.columns else _same
         for ln, line in self._jsonl_lines():
             try:
@@ -413,13 +529,79 @@ class Source:
                 obj = _decode_json(line)
             except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
                 if line.strip():
-                    yield ln, line.decode(errors="replace").rstrip("\r\n")
+                    yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
                 continue
-            yield ln, obj if type(obj) is dict else line.decode(errors="replace").rstrip("\r\n")
+            if type(obj) is dict:
+                yield ln, self._hide(obj, keyed=True) if self.secrets else obj
+            else:
+                yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
 
 
 def _same(key: str, default: str) -> str:
     return key
+
+
+#: a cell starting so is run by a spreadsheet as a formula (OWASP's list for CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: ... unless it is a number, which a spreadsheet reads as the number it is (-12.50, -1.234,56)
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9.,' ]*\Z")
+
+
+def neutralised(cell: str) -> str:
+    """A cell of a file bulkload writes, as a spreadsheet will not run it: one that starts (after any apostrophes)
+    with = + - @ TAB or CR gets an apostrophe in front, OWASP's rule; a plain number stays as it is. The apostrophes
+    in front count, so that `restored` gives back exactly the cell that was written."""
+    head = cell.lstrip("'")
+    if not head.startswith(_FORMULA_START) or len(head) == len(cell) and _PLAIN_NUMBER.match(cell):
+        return cell
+    return "'" + cell
+
+
+def restored(cell: str) -> str:
+    """A cell of a rejects file as it was before `neutralised`."""
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_START) else cell
+
+
+#: what a secret is shown as
+MASK = "***"
+#: shorter values are not looked for in messages: they would mask every word that holds them
+MIN_SCRUB = 4
+_encode_json = msgspec.json.Encoder(decimal_format="number").encode
+#: a JSON string, or what is left of one at the end of a broken line
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*(?:"|$)')
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+def scrub(text: str, values: Iterable[str]) -> str:
+    """`text` with each of `values` (as written, and as repr() or JSON quote it) shown as ``***``: for a message
+    that may quote a secret (a reason, an API's answer)."""
+    for value in values:
+        if len(value) >= MIN_SCRUB:
+            for form in {value, repr(value)[1:-1], json.dumps(value)[1:-1]}:
+                text = text.replace(form, MASK)
+    return text
+
+
+def secret_texts(record: Mapping[str, Any], names: Collection[str]) -> list[str]:
+    """The text of each secret field's value in a record (the strings of an object or a list, one by one)."""
+    out: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+        elif value is not None:
+            out.append(str(value).strip())
+
+    for name in names:
+        walk(record.get(name))
+    return out
 
 
 #: the C1 control characters, U+0080 to U+009F: text holds none; Latin-1 reads Windows-1252's € and quotes as these

@@ -31,7 +31,7 @@ from .ledger import Ledger, OpenCall
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, KEY_TTL_MARGIN_S, body_hash
 from .planning import PlanningProcess
 from .report import write_report
-from .runner import _dispatcher, _spec, job_of, kept, open_sources
+from .runner import _dispatcher, _spec, check_paths, job_of, kept, open_sources
 from .sources import Source, sha256_of
 from .targets.base import Target, Totals
 
@@ -47,7 +47,8 @@ async def rollback(
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
-        job = job_of(ledger)
+        job = job_of(ledger, report)
+        check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         out: dict[str, Any] = {
             "target": target.name, "ledger": str(ledger.path), "removed": 0, "already_removed": 0,

@@ -6,6 +6,7 @@ import random
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +59,9 @@ class SandboxProcess:
         self.root = url.split("/journalsapi")[0]
 
 
-def spawn_sandbox(*flags: str) -> SandboxProcess:
+def spawn_sandbox(*flags: str, target: str = "economic") -> SandboxProcess:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bulkload", "sandbox", "economic", "--port", "0", *flags],
+        [sys.executable, "-m", "bulkload", "sandbox", target, "--port", "0", *flags],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None
@@ -119,3 +120,16 @@ def read_row(target: Any, row: dict[str, Any], file_idx: int = 0) -> Any:
     target.begin_file(file_idx)
     Reading(NumberFormat(), DateFormat(), target.numbers_of(file_idx), target.dates_of(file_idx)).convert(row)
     return target.validate(row)
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve a stand-in app on a free loopback port while the block runs; yields its origin."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()

@@ -4,19 +4,36 @@ loaded twice, two runs on one ledger, and rollback of exactly what a run created
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
+import re
+import shutil
 import signal
 import sqlite3
 import subprocess
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import anyio
 import pytest
-from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
+from aiohttp import web
+from conftest import (
+    CREDS,
+    HEADER,
+    SandboxProcess,
+    bulkload_cmd,
+    child_env,
+    serving,
+    spawn_sandbox,
+    write_entries,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bulkload import Job, load, rollback
 from bulkload.cli import main
@@ -25,6 +42,7 @@ from bulkload.ledger import Ledger, RunInfo
 from bulkload.sandbox import SandboxOptions, running
 
 HALO = {"HALO_CLIENT_ID": "guard-client", "HALO_CLIENT_SECRET": "guard-secret"}
+PAYOR = {"PAYORCRM_API_KEY": "guard-key", "PAYORCRM_API_SECRET": "guard-secret"}
 
 
 def requests_seen(sandbox: SandboxProcess) -> int:
@@ -329,3 +347,386 @@ async def test_halopsa_rollback_looks_up_a_call_in_flight_by_its_match_fields(tm
     assert left == [] and undone["exit_code"] == 0, undone
     assert (undone["removed"], undone["settled"]["looked_up"]) == (6, 1)
 
+
+# --- two processes on one run (the ledger's lock follows the file; a load is checked and recorded at once) ----
+
+async def payor_customers(url: str) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/customers") as r:
+        body: list[dict[str, Any]] = await r.json()
+        return body
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+async def test_a_second_resume_through_a_link_to_the_ledger_is_refused(tmp_path: Path, link: str) -> None:
+    customers = tmp_path / "c.csv"
+    customers.write_text("customerno,emailaddress1\nC1,a@example.com\nC2,b@example.com\nC3,c@example.com\n")
+    with anyio.fail_after(90):
+        async with running("payorcrm", SandboxOptions()) as url:
+            # a run stopped at its quota after one call: two more are left for a resume to send
+            stopped = await load(Job(target="payorcrm", files=[str(customers)], base_url=url,
+                                     ledger=str(tmp_path / "run.sqlite"), rejects=str(tmp_path / "rejects.csv"),
+                                     batch_size=1, daily_quota=1, target_options={"kind": "customers"}), env=PAYOR)
+            assert stopped["status"] == "stopped" and len(await payor_customers(url)) == 1
+            alias = tmp_path / "alias.sqlite"
+            (os.symlink if link == "symlink" else os.link)(tmp_path / "run.sqlite", alias)
+            for held, through in ((tmp_path / "run.sqlite", alias), (alias, tmp_path / "run.sqlite")):
+                first = Ledger.open(held)  # a first resume, under way
+                try:
+                    second = await anyio.run_process(
+                        bulkload_cmd("resume", "--ledger", str(through), "--daily-quota", "0", "--no-progress"),
+                        env=child_env(PAYOR), check=False)
+                finally:
+                    first.close()
+                assert second.returncode == 2, second.stderr.decode()
+                assert b"in use by another bulkload process" in second.stderr
+            assert len(await payor_customers(url)) == 1, "the second resume sent its calls"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("copy", [False, True], ids=["the same file", "a copy"])
+def test_two_loads_of_one_file_started_together_load_it_once(tmp_path: Path, copy: bool) -> None:
+    # HaloPSA records have no group an earlier run's ledger or the API could name: only the record of loads can
+    # tell that a file is being loaded already
+    data = tmp_path / "XeroDetails.csv"
+    with open(data, "w", newline="") as fh:
+        csv.writer(fh).writerows([["name", "tenant_id"], *([f"Record {i}", f"t-{i}"] for i in range(10_000))])
+    other = data
+    if copy:
+        other = tmp_path / "copy" / "XeroDetails.csv"
+        other.parent.mkdir()
+        shutil.copyfile(data, other)
+    sandbox = spawn_sandbox("--window-limit", "0", target="halopsa")
+
+    def command(path: Path, name: str) -> list[str]:
+        return bulkload_cmd("load", "halopsa", str(path), "--base-url", sandbox.url, "--no-progress",
+                            "--window-limit", "0", "--batch-size", "100", "--ledger", str(tmp_path / f"{name}.sqlite"),
+                            "--rejects", str(tmp_path / f"{name}.csv"))
+
+    try:
+        first = subprocess.Popen(command(data, "a"), env=child_env(HALO), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        try:
+            # hold the first load still while it makes its ledger (reading the whole file): past its check of the
+            # earlier loads, before its own load is on record; the second runs start to end meanwhile
+            deadline = time.monotonic() + 60
+            while not list(tmp_path.glob(".a.sqlite.*.draft")):
+                assert first.poll() is None and time.monotonic() < deadline, "the first load made no ledger"
+                time.sleep(0.001)
+            os.kill(first.pid, signal.SIGSTOP)
+            try:
+                second = subprocess.run(command(other, "b"), env=child_env(HALO), capture_output=True, text=True,
+                                        timeout=120, check=False)
+            finally:
+                os.kill(first.pid, signal.SIGCONT)
+            _, first_err = first.communicate(timeout=120)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.communicate()
+        import urllib.request
+
+        with urllib.request.urlopen(f"{sandbox.url}/_sandbox/records/XeroDetails", timeout=30) as resp:
+            held = len(json.loads(resp.read()))
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert held == 10_000, f"the sandbox holds {held} records for 10,000 rows"
+    assert sorted([first.returncode, second.returncode]) == [0, 2], (first_err, second.stderr)
+    refusal = first_err if first.returncode == 2 else second.stderr
+    assert "already" in refusal and "Traceback" not in refusal
+
+
+@pytest.mark.slow
+async def test_a_load_refused_before_its_ledger_was_made_does_not_count_as_loaded(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    data.write_text(",".join(HEADER[:7]) + "\n5,1,1,2026-11-01,1.500,DKK,1010\n5,1,1,2026-11-01,-1.500,DKK,5820\n")
+    async with running("economic", SandboxOptions()) as url:
+        job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"))
+        with pytest.raises(ConfigError, match="--decimal"):  # 1.500: one and a half, or fifteen hundred?
+            await load(job, env=CREDS)
+        job.decimal = "."
+        report = await load(job, env=CREDS)
+    assert report["loaded"] == 2
+
+
+# --- where a run writes: never over its inputs or its ledger, never through a planted link -----------------
+
+
+@pytest.fixture
+def economic_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("economic_env")
+def test_outputs_that_would_overwrite_an_input_or_the_ledger_are_refused_before_anything_is_sent(
+    tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = sandbox_process.url
+    data = tmp_path / "e.csv"
+    write_entries(data, 3)
+    loaded = tmp_path / "x.success.csv"  # an input whose name the success file of x.rejects.csv would take
+    write_entries(loaded, 2, first_voucher=100)
+    before = {p: p.read_bytes() for p in (data, loaded)}
+    ledger = tmp_path / "run.sqlite"
+    base = ["load", "economic", str(data), "--base-url", url]
+    cases = [
+        [*base, "--rejects", str(data)],
+        [*base, "--report", str(data)],
+        [*base, "--rejects", str(ledger), "--ledger", str(ledger)],
+        [*base, "--report", str(ledger), "--ledger", str(ledger)],
+        [*base, "--report", str(tmp_path / "same.csv"), "--rejects", str(tmp_path / "same.csv")],
+        ["load", "economic", str(loaded), "--base-url", url, "--rejects", str(tmp_path / "x.rejects.csv")],
+        [*base, "--rejects", str(data), "--dry-run"],
+    ]
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    hard = tmp_path / "hard.csv"
+    os.link(data, hard)
+    cases += [[*base, "--rejects", str(link)], [*base, "--report", str(hard)]]
+    for argv in cases:
+        assert "would overwrite" in refused(argv, capsys), argv
+        assert not ledger.exists(), argv
+    assert {p: p.read_bytes() for p in before} == before
+    assert requests_seen(sandbox_process) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("economic_env")
+def test_an_unwritable_output_stops_the_run_before_the_first_call(
+    tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 3)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    cases = [("--report", data / "r.json"), ("--rejects", data / "deeper" / "r.csv"), ("--report", tmp_path)]
+    if os.geteuid() != 0:  # root writes into any folder
+        cases += [("--report", locked / "r.json"), ("--report", locked / "deeper" / "r.json")]
+    try:
+        base = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(tmp_path / "l")]
+        for flag, where in cases:
+            assert "cannot write" in refused([*base, flag, str(where)], capsys), where
+    finally:
+        locked.chmod(0o700)
+    assert requests_seen(sandbox_process) == 0 and not (tmp_path / "l").exists()
+
+
+def test_files_are_written_without_following_a_planted_link(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 2)
+    with open(data, "a") as fh:
+        fh.write("5,1,3,2026-11-01,,DKK,1010,,no amount,\n")  # one rejected row
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("r.csv.tmp", "success.csv.tmp", "r.success.csv.tmp", "report.json"):
+        (out / name).symlink_to(victim)  # where bulkload wrote its temporary files, and the report itself
+    assert main(["load", "economic", str(data), "--dry-run", "--rejects", str(out / "r.csv"),
+                 "--report", str(out / "report.json")]) == 1
+    assert victim.read_text() == "precious"
+    assert not (out / "report.json").is_symlink() and json.loads((out / "report.json").read_text())["rejected"] == 1
+
+
+# --- credentials never follow a redirect -----------------------------------------------------------------------
+
+class Elsewhere:
+    """Another origin on loopback that records every request that reaches it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.seen.append((request.method, request.path_qs, dict(request.headers), await request.read()))
+        return web.json_response({"message": "not here"}, status=404)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+
+REDIRECTED = [("economic", 301), ("economic", 302), ("economic", 307), ("economic", 308), ("halopsa", 307),
+              ("halopsa", 308), ("payorcrm", 302), ("payorcrm", 307), ("visma-core", 301)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("target", "status"), REDIRECTED)
+async def test_credentials_never_follow_a_redirect_to_another_origin(
+    tmp_path: Path, target: str, status: int
+) -> None:
+    env = {**CREDS, **HALO, **PAYOR, "VISMA_CORE_TOKEN": "guard-token"}
+    flags: list[str] = []
+    if target == "economic":
+        data = tmp_path / "e.csv"
+        write_entries(data, 2)
+    elif target == "halopsa":
+        data = tmp_path / "XeroDetails.csv"
+        data.write_text("name,new_client_secret\nOne,guard-field-secret\n")
+    elif target == "payorcrm":
+        data = tmp_path / "c.csv"
+        data.write_text("customerno,emailaddress1\nC1,a@example.com\n")
+        flags = ["--kind", "customers"]
+    else:
+        data = tmp_path / "v.csv"
+        data.write_text("caseId,accountingCostType,amount,description,entryDate\n1001,FEE,10.00,x,2026-11-01\n")
+    elsewhere = Elsewhere()
+    with anyio.fail_after(90):
+        async with serving(elsewhere.app()) as origin:
+            options = SandboxOptions(redirect_to=origin, redirect_status=status, window_limit=0)
+            async with running(target, options) as url:
+                done = await anyio.run_process(
+                    bulkload_cmd("load", target, str(data), *flags, "--base-url", url, "--no-progress",
+                                 "--attempts", "2", "--ledger", str(tmp_path / "run.sqlite")),
+                    env=child_env(env), check=False)
+    err = done.stderr.decode() + done.stdout.decode()
+    assert elsewhere.seen == [], f"{len(elsewhere.seen)} request(s) followed the redirect"
+    assert done.returncode == 2, err
+    assert "redirect" in err and origin in err and "Traceback" not in err
+
+
+# --- files only the user reads --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)  # the usual umask: files are world-readable unless made otherwise
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def modes(*folders: Path) -> dict[str, int]:
+    return {str(p.relative_to(p.anchor)): p.stat().st_mode & 0o777 for folder in folders for p in folder.rglob("*")
+            if p.is_file() and not p.is_symlink()}
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("umask_022")
+async def test_every_file_bulkload_writes_is_readable_by_the_user_only(tmp_path: Path) -> None:
+    data = tmp_path / "in" / "e.csv"
+    data.parent.mkdir()
+    write_entries(data, 3)
+    data.write_text(data.read_text() + "5,1,9,2026-11-01,,DKK,1010,,no amount,\n")
+    customers = tmp_path / "in" / "c.csv"
+    customers.write_text("customerno,emailaddress1\nC1,a@example.com\nC2,b@example.com\n")
+    out = tmp_path / "out"
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    with anyio.fail_after(90):
+        async with running("economic", SandboxOptions()) as url:
+            await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(out / "e.sqlite"),
+                           rejects=str(out / "e.rejects.csv"), report=str(out / "e.json"), rate=100), env=CREDS)
+        async with running("payorcrm", SandboxOptions(drop_rate=1.0)) as url:  # every call's answer lost: in doubt
+            report = await load(Job(target="payorcrm", files=[str(customers)], base_url=url,
+                                    ledger=str(out / "c.sqlite"), rejects=str(out / "c.rejects.csv"),
+                                    report=str(out / "c.json"), target_options={"kind": "customers"}), env=PAYOR)
+        assert report["in_doubt"] == 2
+        held = Ledger.open(out / "e.sqlite")  # while a ledger is open, its WAL and shared-memory files exist
+        try:
+            held.row_counts()
+            written = modes(out, cache)
+        finally:
+            held.close()
+    names = {Path(p).name for p in written}
+    assert {"e.sqlite", "e.sqlite-wal", "e.rejects.csv", "e.success.csv", "e.json", "c.in_doubt.csv",
+            "loads.jsonl"} <= names, names
+    assert any("windows" in p for p in written), written
+    assert {p: m for p, m in written.items() if m != 0o600} == {}
+    assert modes(tmp_path / "in") == {k: 0o644 for k in modes(tmp_path / "in")}  # the inputs are the user's own
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_the_spill_file_of_a_regrouped_file_is_the_users_only(tmp_path: Path) -> None:
+    from bulkload.regroup import regrouped
+    from bulkload.sources import Source
+    from bulkload.targets.economic import Economic
+
+    data = tmp_path / "e.csv"
+    write_entries(data, 3)
+    rows = regrouped(Source(data), Economic(), str(tmp_path))
+    next(rows)  # the rows are on disk now
+    try:
+        (spill,) = tmp_path.glob(".bulkload-regroup-*")
+        assert spill.stat().st_mode & 0o777 == 0o600
+    finally:
+        rows.close()  # type: ignore[attr-defined]
+
+
+# --- cells a spreadsheet would run ------------------------------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x!A0",
+            "'=already quoted", "''@twice"]
+
+
+def write_formulas(path: Path, last: list[Any]) -> None:
+    """One voucher whose texts a spreadsheet would run, and a last line that gets the voucher rejected."""
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i, text in enumerate(FORMULAS):
+            w.writerow([5, 1, 7, "2026-11-01", "-12.50" if i % 2 else "12.50", "DKK", 1010, "", text, ""])
+        w.writerow(last)
+
+
+def test_output_cells_a_spreadsheet_would_run_are_neutralised_and_read_back(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    write_formulas(data, [5, 1, 7, "2026-11-01", "0.00", "", 1010, "", "\t=tab first", ""])  # no currency
+    assert main(["load", "economic", str(data), "--dry-run", "--rejects", str(tmp_path / "r.csv")]) == 1
+    with open(tmp_path / "r.csv", newline="") as fh:
+        rejects = list(csv.DictReader(fh))
+    texts = [r["text"] for r in rejects]
+    assert texts == ["'" + t for t in FORMULAS] + ["'\t=tab first"]
+    assert [r["amount"] for r in rejects[:2]] == ["12.50", "-12.50"]  # numbers stay numbers
+    # the user fixes the row in place and loads the rejects file as it is: the cells read as they were written
+    from bulkload.sources import Source
+
+    fixed = tmp_path / "r.csv"
+    content = fixed.read_text()
+    fixed.write_text(content.replace(",0.00,,", ",0.00,DKK,"))
+    read = [row for _, row in Source(fixed)]  # type: ignore[misc]
+    assert [r["text"] for r in read] == [*FORMULAS, "=tab first"]
+    assert [r["amount"] for r in read[:2]] == ["12.50", "-12.50"]
+    # rejected again, a rejects file's rows are written as the first time: its own columns once, each cell
+    # neutralised once, so it can be fixed and loaded again as often as it takes
+    fixed.write_text(content)
+    assert main(["load", "economic", str(fixed), "--dry-run", "--rejects", str(tmp_path / "r2.csv")]) == 1
+    again = (tmp_path / "r2.csv").read_text().splitlines()
+    assert [line.split(",", 1)[1] for line in again] == [line.split(",", 1)[1] for line in content.splitlines()]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\r 0123456789.,aZ|!\""), max_size=12))
+def test_a_neutralised_cell_reads_back_as_it_was_and_runs_in_no_spreadsheet(cell: str) -> None:
+    from bulkload.sources import neutralised, restored
+
+    written = neutralised(cell)
+    assert restored(written) == cell
+    plain_number = re.fullmatch(r"[+-]?[0-9][0-9.,' ]*", cell) is not None
+    assert not written.startswith(("=", "+", "-", "@", "\t", "\r")) or plain_number
+
+
+@pytest.mark.slow
+async def test_a_fixed_rejects_file_with_formula_cells_loads_back_the_original_values(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    write_formulas(data, [5, 1, 7, "2026-11-01", "0.00", "DKK", 99999, "", "@unknown account", ""])
+    async with running("economic", SandboxOptions()) as url:
+        first = await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "a.sqlite"),
+                               rejects=str(tmp_path / "r.csv")), env=CREDS)
+        assert first["rejected"] == len(FORMULAS) + 1
+        fixed = tmp_path / "r.csv"
+        texts = [row["text"] for row in csv.DictReader(io.StringIO(fixed.read_text()))]
+        assert all(text.startswith("'") for text in texts[:-1]), texts
+        fixed.write_text(fixed.read_text().replace(",99999,", ",1010,"))  # the account corrected in place
+        again = await load(Job(target="economic", files=[str(fixed)], base_url=url, ledger=str(tmp_path / "b.sqlite"),
+                               rejects=str(tmp_path / "r2.csv")), env=CREDS)
+        assert again["loaded"] == len(FORMULAS) + 1 and again["exit_code"] == 0
+        headers = {"X-AppSecretToken": "a", "X-AgreementGrantToken": "b"}
+        async with aiohttp.ClientSession(headers=headers) as s, s.get(url + "/draft-entries") as r:
+            entries = (await r.json())["items"]
+    assert sorted(e["text"] for e in entries) == sorted([*FORMULAS, "@unknown account"])
+    assert sorted(str(e["amount"]) for e in entries)[:3] == ["-12.5", "-12.5", "-12.5"]

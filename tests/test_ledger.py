@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -52,6 +53,28 @@ def test_a_second_process_cannot_use_the_same_ledger(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="in use"):
         Ledger.open(tmp_path / "l.sqlite")
     ledger.close()
+
+
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+def test_the_lock_follows_the_ledger_file_not_its_name(tmp_path: Path, link: str) -> None:
+    real, alias = tmp_path / "l.sqlite", tmp_path / "alias.sqlite"
+    new(tmp_path).close()
+    (os.symlink if link == "symlink" else os.link)(real, alias)
+    for first, second in ((real, alias), (alias, real)):
+        held = Ledger.open(first)
+        try:
+            with pytest.raises(LedgerError, match="in use"):
+                Ledger.open(second)
+        finally:
+            held.close()
+    Ledger.open(alias).close()  # free again once the first lets go
+
+
+def test_a_ledger_being_made_holds_its_path(tmp_path: Path) -> None:
+    seen: list[bool] = []
+    Ledger.create(tmp_path / "l.sqlite", RunInfo(target="economic", base_url="http://x", files=[]),
+                  claim=lambda: seen.append(Ledger.being_made(tmp_path / "l.sqlite"))).close()
+    assert seen == [True] and not Ledger.being_made(tmp_path / "l.sqlite")
 
 
 def test_an_existing_run_is_not_overwritten(tmp_path: Path) -> None:

@@ -7,10 +7,13 @@ import csv
 import json
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
+import anyio
 import pytest
-from conftest import bulkload_cmd, child_env
+from aiohttp import web
+from conftest import bulkload_cmd, child_env, serving
 
 from bulkload.demo import DEMO_ENV
 
@@ -55,12 +58,13 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> str:
     return done.stdout + done.stderr
 
 
-def assert_no_canary(tmp: Path, streams: str, canaries: list[str]) -> None:
+def assert_no_canary(tmp: Path, streams: str, canaries: list[str], inputs: Iterable[Path] = ()) -> None:
+    """No canary in the streams, nor in any file below `tmp` but the inputs that hold them."""
     for canary in canaries:
         assert canary not in streams, f"{canary} in a stream"
+    own = {p.resolve() for p in inputs}
     for path in tmp.rglob("*"):
-        if path.is_file() and path.suffix not in (".csv", ".jsonl") or path.name.endswith(("rejects.csv",
-                                                                                             "in_doubt.csv")):
+        if path.is_file() and path.resolve() not in own:
             content = path.read_bytes()
             for canary in canaries:
                 assert canary.encode() not in content, f"{canary} leaked into {path.name}"
@@ -94,7 +98,7 @@ def test_no_command_shows_a_secret(tmp_path: Path, target: str) -> None:
     finally:
         sandbox.kill()
         logs, errors = sandbox.communicate(timeout=10)
-    assert_no_canary(tmp_path, out + logs + errors, [CANARY])
+    assert_no_canary(tmp_path, out + logs + errors, [CANARY], [Path(f) for f in files if not f.startswith("-")])
 
 
 @pytest.mark.slow
@@ -102,3 +106,128 @@ def test_the_demo_shows_none_of_its_credentials(tmp_path: Path) -> None:
     out = run(["demo", "--workdir", str(tmp_path / "demo")], {}, Path(__file__).resolve().parent.parent)
     assert "all reconciled" in out
     assert_no_canary(tmp_path, out, [v for k, v in DEMO_ENV.items() if "SECRET" in k or "TOKEN" in k])
+
+
+# --- secrets in rows that are not well formed -----------------------------------------------------------------
+
+HEADER = "name,new_client_secret,new_refresh_token,authorized,sync_entities_list\n"
+#: rows that are read (and rejected), each with secrets where a malformed row puts them
+CSV_ROWS = [
+    f"Good,{CANARY}-s0,{CANARY}-r0,true,\n",
+    f"Extra cell,inserted,{CANARY}-s1,{CANARY}-r1,true,\n",  # every cell after the extra one moves right
+    f"Unquoted,{CANARY}-s2,a,{CANARY}-r2,true,\n",  # a secret with the delimiter in it, unquoted: two cells
+    f"Nul,{CANARY}-s3\x00,{CANARY}-r3,true,\n",
+    f'Bad JSON cell,{CANARY}-s4,{CANARY}-r4,true,"[{{not json"\n',
+    f'End inside quotes,"{CANARY}-s5,{CANARY}-r5,true,\n',  # the file ends inside this quoted cell
+]
+JSONL_ROWS = [
+    f'{{"name": "Good line", "new_client_secret": "{CANARY}-j0"}}\n',
+    f'["Not an object", "{CANARY}-j1"]\n',
+    f'"{CANARY}-j2"\n',
+    f'{{"name": "Broken", "new_client_secret": "{CANARY}-j3", "authorized": tru}}\n',
+    f'{{"name": "Cut short", "new_refresh_token": "{CANARY}-j4\n',
+    f'{{"name": "Escaped NUL", "new_client_secret": "{CANARY}-j5\\u0000"}}\n',
+    f'{{"name": "Nested", "new_client_secret": {{"value": "{CANARY}-j6"}}}}\n',
+]
+#: files refused whole (exit 2) with a message that shows the line at fault: (name, bytes, flags)
+REFUSED = [
+    ("XeroDetails.csv", (HEADER + f"Bad,{CANARY}-u1\xff,{CANARY}-u2,true,\n").encode("latin-1"), []),
+    ("XeroDetails.jsonl", f'{{"name": "Bad", "new_client_secret": "{CANARY}-u3\xff"}}\n'.encode("latin-1"), []),
+    ("XeroDetails.csv", (HEADER + f"Bad,{CANARY}-u4\x85,x,true,\n").encode(), []),
+    ("XeroDetails.csv", (HEADER + f"Bad,{CANARY}-ø5,x,true,\n").encode(), ["--encoding", "cp1252"]),
+]
+
+
+@pytest.fixture
+def halopsa_sandbox() -> Iterable[str]:
+    sandbox = subprocess.Popen([sys.executable, "-m", "bulkload", "sandbox", "halopsa", "--port", "0",
+                                "--window-limit", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert sandbox.stdout is not None
+        yield sandbox.stdout.readline().rsplit(" ", 1)[1].strip()
+    finally:
+        sandbox.kill()
+        sandbox.communicate(timeout=10)
+
+
+@pytest.mark.slow
+def test_secrets_of_malformed_rows_appear_nowhere(tmp_path: Path, halopsa_sandbox: str) -> None:
+    env = CREDENTIALS["halopsa"]
+    data = tmp_path / "in"
+    data.mkdir()
+    (data / "XeroDetails.csv").write_bytes((HEADER + "".join(CSV_ROWS)).encode("utf-8", "surrogateescape"))
+    (data / "XeroDetails.jsonl").write_text("".join(JSONL_ROWS))
+    files = [str(data / "XeroDetails.csv"), str(data / "XeroDetails.jsonl")]
+    out = run(["load", "halopsa", *files, "--base-url", halopsa_sandbox, "--ledger", str(tmp_path / "run.sqlite"),
+               "--report", str(tmp_path / "r.json"), "--rejects", str(tmp_path / "run.rejects.csv"), "--no-progress"],
+              env, tmp_path)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (report["loaded"], report["rejected"]) == (2, len(CSV_ROWS) + len(JSONL_ROWS) - 2), out
+    out += run(["load", "halopsa", *files, "--dry-run", "--rejects", str(tmp_path / "dry.rejects.csv"),
+                "--base-url", halopsa_sandbox], env, tmp_path)
+    with open(tmp_path / "run.rejects.csv", newline="") as fh:
+        rejects = list(csv.DictReader(fh))
+    assert len(rejects) == report["rejected"] and "Broken" in rejects[7]["name"]  # masked, not dropped
+    assert [r["new_client_secret"] for r in rejects[:5]] == ["***"] * 5
+    assert_no_canary(tmp_path, out, [CANARY], [data / "XeroDetails.csv", data / "XeroDetails.jsonl"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "content", "flags"), REFUSED, ids=["csv-utf8", "jsonl-utf8", "c1", "cp1252"])
+def test_a_file_refused_for_its_encoding_does_not_quote_its_secrets(
+    tmp_path: Path, name: str, content: bytes, flags: list[str]
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    done = subprocess.run(bulkload_cmd("load", "halopsa", str(path), *flags, "--base-url", "http://127.0.0.1:9",
+                                       "--no-progress"),
+                          env=child_env(CREDENTIALS["halopsa"]), capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 2 and "nothing was sent" in done.stderr, done.stderr
+    assert_no_canary(tmp_path, done.stdout + done.stderr, [CANARY], [path])
+
+
+class Echoing:
+    """A HaloPSA that quotes the records it refuses in its error messages, as some APIs do: a 400 that names no
+    item for a record with a name, a 500 for one without."""
+
+    def __init__(self) -> None:
+        self.refused = 0
+
+    async def token(self, request: web.Request) -> web.Response:
+        return web.json_response({"access_token": "t", "expires_in": 3600})
+
+    async def listing(self, request: web.Request) -> web.Response:
+        return web.json_response([])
+
+    async def save(self, request: web.Request) -> web.Response:
+        items = await request.json()
+        self.refused += 1
+        status = 400 if all(item.get("name") for item in items) else 500
+        return web.json_response({"message": f"cannot save {json.dumps(items)}"}, status=status)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/auth/token", self.token)
+        app.router.add_get("/api/XeroDetails", self.listing)
+        app.router.add_post("/api/XeroDetails", self.save)
+        return app
+
+
+@pytest.mark.slow
+async def test_an_api_that_quotes_a_secret_back_is_not_repeated(tmp_path: Path) -> None:
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text(f"name,new_client_secret\nNamed,{CANARY}-e1\n,{CANARY}-e2\n")
+    api = Echoing()
+    with anyio.fail_after(60):
+        async with serving(api.app()) as url:
+            done = await anyio.run_process(
+                bulkload_cmd("load", "halopsa", str(data), "--base-url", url, "--batch-size", "1", "--attempts", "1",
+                             "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r.json"),
+                             "--no-progress"),
+                env=child_env(CREDENTIALS["halopsa"]), check=False)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert api.refused >= 2 and (report["rejected"], report["in_doubt"]) == (1, 1), report
+    assert "cannot save" in (tmp_path / "XeroDetails.csv.rejects.csv").read_text()
+    assert "cannot save" in (tmp_path / "XeroDetails.csv.in_doubt.csv").read_text()
+    assert_no_canary(tmp_path, done.stdout.decode() + done.stderr.decode(), [CANARY], [data])

@@ -74,6 +74,10 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: "results": [...]}``), "records" (a bare array of the stored records), "records-no-id" (the same without
     #: ids), "count" (``{"success": true, "count": n}``) or "empty" (200 with no body)
     answer: str = "results"
+    #: answer every API call with a redirect (``redirect_status``) to the same path under this origin, as a
+    #: moved or hijacked API would: a client must not carry its credentials there
+    redirect_to: str | None = None
+    redirect_status: int = 307
 
 
 class RollingWindow:
@@ -145,7 +149,7 @@ class SandboxStats:
         self.requests = 0
         self.by_status: dict[str, int] = {}
         self.faults = {"http_5xx": 0, "drop": 0, "slow": 0, "rate_limited": 0, "window": 0, "quota": 0,
-                       "delayed_commit": 0}
+                       "delayed_commit": 0, "redirect": 0}
         self.in_flight = 0
         self.max_in_flight = 0
         self.max_per_second = 0
@@ -283,6 +287,11 @@ class Sandbox:
             return await handler(request)
         stats = self.stats
         stats.arrived(request.method)
+        if self.options.redirect_to:
+            stats.faults["redirect"] += 1
+            stats.answered(self.options.redirect_status)
+            location = self.options.redirect_to.rstrip("/") + request.path_qs
+            return web.Response(status=self.options.redirect_status, headers={"Location": location})
         refused = self._refuse(request)
         if refused is not None:
             stats.answered(refused.status)
@@ -452,6 +461,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="HaloPSA: each write commits (and lists) a random MIN..MAX ms after its body was read, and answers "
         "then: a client timeout below MAX loses answers of writes still to land (default 0,0: at once)",
     )
+    parser.add_argument("--redirect-to", default=None, metavar="ORIGIN",
+                        help="answer every API call with a redirect to the same path under ORIGIN")
+    parser.add_argument("--redirect-status", type=int, default=defaults.redirect_status,
+                        choices=(301, 302, 303, 307, 308), help="the redirect's status (default 307)")
 
 
 def _delay_range(value: str) -> tuple[float, float]:
@@ -486,6 +499,8 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         commit_delay_ms=ns.commit_delay_ms,
         separate_ids=ns.separate_ids,
         answer=ns.answer,
+        redirect_to=ns.redirect_to,
+        redirect_status=ns.redirect_status,
     )
 
 

@@ -1,0 +1,95 @@
+"""Where a run writes. Every file bulkload writes holds what the user's files hold (and the ledger where their
+records went), so it is readable by the user only; it is written whole under a name of its own and moved into
+place, so neither a crash nor a link planted where a temporary file would go can spoil another file; and no
+output may land on a file the run reads or keeps (an input, the ledger, another output)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from .errors import ConfigError
+
+#: files: the user reads and writes them, nobody else; folders of bulkload's own (the cache): the user enters them
+PRIVATE, PRIVATE_DIR = 0o600, 0o700
+
+
+@contextlib.contextmanager
+def replaced(
+    path: str | os.PathLike[str], *, encoding: str = "utf-8", newline: str | None = None, errors: str = "strict"
+) -> Iterator[TextIO]:
+    """A new file at `path` for the block to write, in place once the block ends. It is made beside `path` under a
+    random name with O_EXCL (mkstemp), so a link planted there is never followed, and mode 0600 whatever the umask;
+    a link at `path` itself is replaced, not written through. An error leaves `path` as it was."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with open(fd, "w", encoding=encoding, newline=newline, errors=errors) as fh:
+            yield fh
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_private(path: str | os.PathLike[str], text: str) -> None:
+    with replaced(path) as fh:
+        fh.write(text)
+
+
+def private_dir(path: Path) -> Path:
+    """A folder of bulkload's own (the cache), made for the user only."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    return path
+
+
+def append_private(path: Path) -> TextIO:
+    """`path` opened for appending, made 0600 (an older file too), never through a link."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, PRIVATE)
+    try:
+        os.fchmod(fd, PRIVATE)
+        return open(fd, "a", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file: by its inode when both exist (a hard link, a symlink), else by the path
+    each resolves to (a file that is yet to be written)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_outputs(outputs: Iterable[tuple[str, str]], kept: Iterable[tuple[str, str]]) -> None:
+    """Refuse, before anything is sent, an output (what, path) that would overwrite a file the run reads or
+    keeps (what, path: the inputs, the ledger) or another output, and one that cannot be written: a run must not
+    load an hour of rows and then fail to say what became of them."""
+    taken = list(kept)
+    for what, path in outputs:
+        for other, used in taken:
+            if same_file(path, used):
+                raise ConfigError(f"{what} {path} would overwrite {other} {used}: give it another path; "
+                                  "nothing was sent")
+        taken.append((what, path))
+        _writable(what, Path(path))
+
+
+def _writable(what: str, path: Path) -> None:
+    if path.is_dir():
+        raise ConfigError(f"cannot write {what} {path}: it is a folder; nothing was sent")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:  # folders yet to be made are made where one exists
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(f"cannot write {what} {path}: {folder} is not a folder; nothing was sent")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write {what} {path}: no permission to write in {folder}; nothing was sent")
