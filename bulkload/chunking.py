@@ -291,16 +291,23 @@ class Planner:
         self.seq += 1
         lines = [ln for p in parts for ln in p.lines]
         self.rows_read += len(lines)
-        checks = None
-        if type(target).line_check is not Target.line_check:  # the target compares lines
-            checks = [c or 0 for c in map(target.line_check, records)]
-        yield Chunk(self.seq, file_idx, lines, body, records=records, groups=[self._info(p) for p in parts],
-                    checks=checks)
+        groups, checks = [GroupInfo(p.key or "", len(p.lines)) for p in parts], None
+        if type(target).units is not Target.units:  # amounts to total, once a record
+            units = list(map(target.units, records))
+            groups, start = [], 0
+            for p in parts:
+                end = start + len(p.lines)
+                groups.append(self._info(p, units[start:end]))
+                start = end
+            if type(target).line_check is not Target.line_check:  # the target compares lines
+                checks = [c or 0 for c in map(target.line_check, records, units)]
+        yield Chunk(self.seq, file_idx, lines, body, records=records, groups=groups, checks=checks)
 
-    def _info(self, group: _Group) -> GroupInfo:
+    def _info(self, group: _Group, units: list[int] | None = None) -> GroupInfo:
         if type(self.target).units is Target.units:  # no amounts to total
             return GroupInfo(group.key or "", len(group.lines))
-        units = list(map(self.target.units, group.records))
+        if units is None:
+            units = list(map(self.target.units, group.records))
         total = sum(units)
         return GroupInfo(group.key or "", len(group.lines), total, (sum(map(abs, units)) + total) // 2,
                          self.target.imbalance(group.records, units))

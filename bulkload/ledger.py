@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 from .errors import LedgerError, RunStopped
-from .targets.base import Known, Totals
+from .targets.base import NO_ID, Known, Totals
 
 if TYPE_CHECKING:
     from .chunking import GroupInfo
@@ -493,6 +493,19 @@ class Ledger:
         ):
             yield key, lines, int(total), int(debit)
 
+    def groups_against_remote(self) -> Iterator[tuple[str, int, str, str, int | None, int | None, int | None]]:
+        """(key, lines, total, debit, and the same as walked) of each group this run loaded that the walk (the
+        temporary table `remote` of reconcile.py) did not find as it was sent, in key order. The sums are SQLite
+        integers: sqlite3.OperationalError ("integer overflow") past 2**63."""
+        return iter(self._db.execute(
+            "SELECT g.key, g.lines, g.total, g.debit, r.n, r.t, r.d FROM groups g "
+            "JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
+            "LEFT JOIN (SELECT grp, COUNT(*) n, SUM(units) t, SUM(MAX(units, 0)) d FROM remote WHERE grp != '' "
+            "GROUP BY grp) r ON r.grp = g.key "
+            "WHERE c.state = 'done' AND (r.n IS NULL OR r.n != g.lines OR CAST(r.t AS TEXT) != g.total "
+            "OR CAST(r.d AS TEXT) != g.debit) ORDER BY g.key"
+        ))
+
     def unbalanced(self, limit: int) -> tuple[int, list[tuple[str, int]]]:
         """How many loaded groups do not balance in the input, and the first `limit` (key, imbalance)."""
         sql = ("FROM groups g JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
@@ -520,11 +533,14 @@ class Ledger:
         """For reconciliation's set arithmetic, which is best done in SQL."""
         return self._db
 
-    def created_rows(self) -> Iterator[tuple[int, int, int]]:
-        """(file index, line, id) of every row that loaded, in file and line order (the success file)."""
-        mask = (1 << LOC_SHIFT) - 1
-        for loc, record_id in self._db.execute("SELECT loc, id FROM created ORDER BY loc"):
-            yield loc >> LOC_SHIFT, loc & mask, record_id
+    def created_rows(self, file_idx: int, name: str) -> Iterator[tuple[str, int, int | str]]:
+        """(name, line, id) of every row of a file that loaded, in line order (the success file); the id is ""
+        where the API confirmed the row without one."""
+        lo = file_idx << LOC_SHIFT
+        return iter(self._db.execute(
+            "SELECT ?, loc - ?, CASE id WHEN ? THEN '' ELSE id END FROM created WHERE loc >= ? AND loc < ? "
+            "ORDER BY loc", (name, lo, NO_ID, lo, lo + (1 << LOC_SHIFT)),
+        ))
 
     def unsettled(self, file_idx: int) -> dict[int, str]:
         """Lines of a file that did not load, and why: rejected (with the reason) or in doubt."""

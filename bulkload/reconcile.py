@@ -323,9 +323,29 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
 
 
 def group_differences(ledger: Ledger, conn: sqlite3.Connection, target: Target) -> tuple[int, list[dict[str, Any]]]:
-    """Every group this run loaded against what the walk found of it (lines, sum, sum of debits), in key order on
-    both sides, so memory stays flat. A group missing a line, or holding a changed amount or a line more, is
-    named. Groups the run did not load (other writers', earlier runs') are the id diff's business."""
+    """Every group this run loaded against what the walk found of it (lines, sum, sum of debits). A group missing
+    a line, or holding a changed amount or a line more, is named. Groups the run did not load (other writers',
+    earlier runs') are the id diff's business. Done in SQL; when a sum is too large for SQLite's integers, in
+    key order on both sides in Python, so memory stays flat either way."""
+    try:
+        return _group_differences_sql(ledger, target)
+    except sqlite3.OperationalError:  # "integer overflow": sums past 2**63 minor units
+        return _group_differences_merged(ledger, conn, target)
+
+
+def _group_differences_sql(ledger: Ledger, target: Target) -> tuple[int, list[dict[str, Any]]]:
+    n, listed = 0, list[dict[str, Any]]()
+    for key, lines, total, debit, found_lines, found_total, found_debit in ledger.groups_against_remote():
+        n += 1
+        if len(listed) < LIST_LIMIT:
+            found = (found_lines or 0, int(found_total or 0), int(found_debit or 0))
+            listed.append(_differing(target, key, (lines, int(total), int(debit)), found))
+    return n, listed
+
+
+def _group_differences_merged(
+    ledger: Ledger, conn: sqlite3.Connection, target: Target
+) -> tuple[int, list[dict[str, Any]]]:
     remote = _remote_groups(conn)
     here = next(remote, None)
     n, listed = 0, list[dict[str, Any]]()
@@ -336,10 +356,14 @@ def group_differences(ledger: Ledger, conn: sqlite3.Connection, target: Target) 
         if found != (lines, total, debit):
             n += 1
             if len(listed) < LIST_LIMIT:
-                listed.append({"group": target.group_label(key), "key": key,
-                               "expected": dict(zip(_GROUP_FIGURES, (lines, total, debit))),
-                               "remote": dict(zip(_GROUP_FIGURES, found))})
+                listed.append(_differing(target, key, (lines, total, debit), found))
     return n, listed
+
+
+def _differing(target: Target, key: str, expected: tuple[int, int, int], found: tuple[int, int, int]
+               ) -> dict[str, Any]:
+    return {"group": target.group_label(key), "key": key, "expected": dict(zip(_GROUP_FIGURES, expected)),
+            "remote": dict(zip(_GROUP_FIGURES, found))}
 
 
 #: how a group's figures are named in the report: sums in the currency's minor unit (cents for DKK)

@@ -19,7 +19,6 @@ from .ledger import RowOutcome
 from .outputs import replaced, write_private
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
 from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised
-from .targets.base import NO_ID
 
 
 def _file_name(files: Sequence[str], idx: int) -> str:
@@ -35,6 +34,10 @@ class Sheet:
 
     def writerow(self, row: Iterable[Any]) -> None:
         self._writer.writerow([neutralised(cell) if type(cell) is str else cell for cell in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        """Rows whose text cells are safe already (the caller neutralised them)."""
+        self._writer.writerows(rows)
 
 
 def write_rejects(
@@ -142,17 +145,31 @@ def _safe(text: str) -> str:
     return text.replace("\x00", "\\0")
 
 
-def write_success(path: str, rows: Iterable[tuple[int, int, int]], files: Sequence[str], id_name: str) -> int:
+def write_success(
+    path: str, rows: Callable[[int, str], Iterable[tuple[str, int, int | str]]], files: Sequence[str], id_name: str
+) -> int:
     """CSV of every row that loaded: `file, line` and the id the API gave it (e-conomic: entryNumber); empty for a
-    row the API confirmed without naming an id."""
+    row the API confirmed without naming an id. `rows(file index, name)` gives a file's rows as they are written
+    (the ledger makes them: a million rows are written in C, not cell by cell in Python)."""
     n = 0
     with replaced(path, newline="") as fh:
         writer = Sheet(fh)
         writer.writerow(["file", "line", id_name])
-        for file_idx, line, record_id in rows:
-            writer.writerow((_file_name(files, file_idx), line, "" if record_id == NO_ID else record_id))
-            n += 1
+        for file_idx, name in enumerate(files):
+            counted = _Counted(rows(file_idx, neutralised(name)))
+            writer.writerows(counted)  # file names neutralised once; lines and ids are numbers
+            n += counted.n
     return n
+
+
+class _Counted:
+    def __init__(self, rows: Iterable[tuple[str, int, int | str]]) -> None:
+        self._rows, self.n = iter(rows), 0
+
+    def __iter__(self) -> Iterator[tuple[str, int, int | str]]:
+        for row in self._rows:
+            self.n += 1
+            yield row
 
 
 def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: Sequence[str]) -> int:

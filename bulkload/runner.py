@@ -282,7 +282,7 @@ async def _phases(
     status = "stopped" if tally.stopped else "complete"
     ledger.set_status(status)
     n_rejects = write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files)
-    n_success = write_success(job.success_path, ledger.created_rows(), job.files, target.id_name)
+    n_success = write_success(job.success_path, ledger.created_rows, job.files, target.id_name)
     in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
     write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files)
     elapsed = time.monotonic() - started

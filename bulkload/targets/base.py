@@ -240,10 +240,10 @@ class Target:
         """The record's amount in its currency's minor unit, for the per-group control totals (0: none)."""
         return 0
 
-    def line_check(self, record: Any) -> int | None:
+    def line_check(self, record: Any, units: int) -> int | None:
         """A number that changes with what a line books (its amount, accounts, date), so that reconciliation sees a
         line changed behind the loader's back even where its voucher's totals stay the same (two amounts swapped);
-        made the same way from a walked record. None: lines are not compared."""
+        made the same way from a walked record; `units`: the record's `units`. None: lines are not compared."""
         return None
 
     def imbalance(self, records: Sequence[Any], units: Sequence[int]) -> int:

@@ -159,6 +159,7 @@ class Economic(Target):
 
     def __init__(self, journal: int | None = None) -> None:
         self.journal = journal
+        self._last_key: tuple[Any, Any, str] = (None, None, "")
         if journal is None:
             self.validate = self._convert  # type: ignore[method-assign]  # per row: skip the journal check
 
@@ -215,6 +216,15 @@ class Economic(Target):
         if voucher is None:
             return None
         journal = row.get("journalNumber", self.journal)
+        last_voucher, last_journal, last_key = self._last_key
+        if voucher == last_voucher and journal == last_journal:  # a voucher's lines follow each other
+            return last_key
+        key = self._key(voucher, journal)
+        self._last_key = (voucher, journal, key)
+        return key
+
+    @staticmethod
+    def _key(voucher: Any, journal: Any) -> str:
         # runs twice a row: a number as the file usually writes it (no sign, no leading zero) is taken as it is
         if not (type(voucher) is str and voucher.isdigit() and voucher[0] != "0" and voucher.isascii()):
             voucher = _plain(voucher)
@@ -232,8 +242,8 @@ class Economic(Target):
         # validated: the amount has no more decimals than its currency
         return int(record.amount.scaleb(_decimals(record.currency, 2)))
 
-    def line_check(self, record: DraftEntry) -> int:
-        return _line_check(self.units(record), record.accountNumber, record.contraAccountNumber, record.date)
+    def line_check(self, record: DraftEntry, units: int) -> int:
+        return _line_check(units, record.accountNumber, record.contraAccountNumber, record.date)
 
     def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> int:
         """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
@@ -349,7 +359,7 @@ class Economic(Target):
         want: dict[tuple[str, int], list[int]] = {}  # (voucher key, line check) -> indexes in the call
         for i, record in enumerate(chunk.entries(self)):
             key = f"{record.journalNumber}:{record.voucherNumber}"
-            want.setdefault((key, self.line_check(record)), []).append(i)
+            want.setdefault((key, self.line_check(record, self.units(record))), []).append(i)
         journals: dict[int, set[int]] = {}
         for record in chunk.entries(self):
             journals.setdefault(record.journalNumber, set()).add(record.voucherNumber)
