@@ -67,9 +67,9 @@ class BadRow(NamedTuple):
     line_no: int
     reason: str
     raw: str
-    #: the cells that could be named (a CSV row of the wrong width), so that the row can still be told apart by
-    #: its voucher: a bad line of a voucher takes the voucher with it
-    partial: dict[str, str] | None = None
+    #: the cells that could be named (a CSV row of the wrong width, a JSON object holding a NUL), so that the row
+    #: can still be told apart by its voucher: a bad line of a voucher takes the voucher with it
+    partial: dict[str, Any] | None = None
     #: "encoding": a byte not valid in the file's encoding, a fault of the whole file rather than of the row
     kind: str = ""
 
@@ -234,7 +234,8 @@ class Source:
                     first.append(line)
                     if line.isspace():
                         continue
-                    sep = line.strip()
+                    sep = line.rstrip("\r\n")
+                    sep = sep if len(sep) == 5 else sep.strip()  # in "sep=\t" the tab is the delimiter
                     if len(first) == 1 and len(sep) == 5 and sep.lower().startswith("sep="):
                         # Excel's way of naming the delimiter; the header is on the next line
                         self._sep_line = True
@@ -273,6 +274,8 @@ class Source:
         named = len(cells)
         while named and not cells[named - 1]:  # a trailing delimiter: Excel writes one on every line
             named -= 1
+        if not named:  # only delimiters: no trailing delimiter after a header, but no header at all
+            raise ConfigError(f"{self.path}: the header names no column")
         self._header = cells
         # a rejects file (report.py) starts with these: they say where the row came from, and are not loaded
         ours = len(REJECTS_COLUMNS) if tuple(cells[: len(REJECTS_COLUMNS)]) == REJECTS_COLUMNS else 0
@@ -327,7 +330,12 @@ class Source:
                     # The reader drops the rest of the line it failed on and starts a record on the next
                     # one; a record still inside a quoted cell would have its remainder read as rows.
                     start = prev + 1
-                    more, at_eof = _skip_quoted_rest(held, lines, delim, eof_line)
+                    try:  # the rest of the cell may lie past a cut in the file: the input breaks off there
+                        more, at_eof = _skip_quoted_rest(held, lines, delim, eof_line)
+                    except UnicodeDecodeError as bad:
+                        raise self._undecodable(prev, bad) from bad
+                    except _READ_ERRORS as broken:
+                        raise self._broken(prev, broken) from broken
                     skipped += more
                     prev = reader.line_num + skipped + before
                     held.clear()
@@ -371,8 +379,6 @@ class Source:
             if type(obj) is not dict:
                 kind = "null" if obj is None else _JSON_NAMES.get(type(obj), type(obj).__name__)
                 yield BadRow(ln, f"expected a JSON object, got {kind}", _clip(line.decode()))
-            elif b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
-                yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()))
             else:
                 # null means absent (the APIs refuse null), and so does an empty or white-space string, as in CSV
                 rec = {
@@ -381,7 +387,10 @@ class Source:
                     if v is not None and not (type(v) is str and (not v or v.isspace()))
                 }
                 rec.pop("", None)
-                yield ln, rec
+                if b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
+                    yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()), _without_nul(rec))
+                else:
+                    yield ln, rec
 
     def _jsonl_cells(self) -> Iterator[tuple[int, dict[str, Any] | str]]:
         for ln, line in self._jsonl_lines():
@@ -392,6 +401,12 @@ class Source:
                     yield ln, line.decode(errors="replace").rstrip("\r\n")
                 continue
             yield ln, obj if type(obj) is dict else line.decode(errors="replace").rstrip("\r\n")
+
+
+def _without_nul(rec: dict[str, Any]) -> dict[str, Any]:
+    """A row's values with the NULs taken out, as a CSV row's cells are, so that the bad row still names its group."""
+    named = {k: v.replace("\x00", "").strip() if type(v) is str else v for k, v in rec.items()}
+    return {k: v for k, v in named.items() if v != ""}
 
 
 def _same(key: str, default: str) -> str:
@@ -517,6 +532,14 @@ def _odd_csv_row(
     start: int, row: list[str], names: tuple[str, ...], delim: str, at_eof: bool, encoding: str
 ) -> Row | BadRow | None:
     """The slow path: wrong width, non-ASCII, a blank line, or (`at_eof`) the end-of-file marker."""
+    joined = "".join(row)
+    # the encoding first: an undecodable byte refuses the whole file (profile.py), whatever else the row has
+    if not joined.isascii():
+        try:
+            joined.encode()
+        except UnicodeEncodeError:  # surrogateescape turned the undecodable bytes into lone surrogates
+            return BadRow(start, _undecodable_cell(row, names, encoding), _clip(_csv_text(row, delim)),
+                          kind="encoding")
     if len(row) > len(names):
         if at_eof and row[0] == _EOF_ROW:  # a source line that only looks like the marker is a row
             return None
@@ -529,13 +552,6 @@ def _odd_csv_row(
             start, f"row has {len(row)} cells, the header has {len(names)}", _clip(_csv_text(row, delim)),
             _partial(row, names),
         )
-    joined = "".join(row)
-    if not joined.isascii():
-        try:
-            joined.encode()
-        except UnicodeEncodeError:  # surrogateescape turned the undecodable bytes into lone surrogates
-            return BadRow(start, _undecodable_cell(row, names, encoding), _clip(_csv_text(row, delim)),
-                          kind="encoding")
     if "\x00" in joined:  # no accounting value holds one; an API would store it or choke on it
         return BadRow(start, "a cell holds a NUL character", _clip(_csv_text(row, delim).replace("\x00", "\\0")),
                       _partial([c.replace("\x00", "") for c in row], names))

@@ -105,6 +105,10 @@ _entry_number, _voucher, _currency, _amount = (
 _decode_created = msgspec.json.Decoder(list[_Created]).decode
 
 
+#: the fields of the group key (journal:voucher)
+_KEY_FIELDS = ("journalNumber", "voucherNumber")
+
+
 def _plain(value: Any) -> str:
     """A key part as read: an integer without sign or leading zeros stands for its number ("0050" is 50)."""
     text = str(value).strip()
@@ -159,12 +163,22 @@ class Economic(Target):
 
     def validate(self, row: dict[str, Any]) -> DraftEntry:
         given = row.setdefault("journalNumber", self.journal)
-        if str(given).strip() != str(self.journal):
+        if _plain(given) != str(self.journal):
             raise RowInvalid("journalNumber", f"row names journal {given} but --journal {self.journal} was given")
         return self._convert(row)
 
     @staticmethod
     def _convert(row: dict[str, Any]) -> DraftEntry:
+        # journal and voucher are read the way group_key reads them, so a line is sent in the voucher it was
+        # grouped in: msgspec alone takes "42.0" and "1e2" as 42 and 100 but refuses "0042"
+        for name in _KEY_FIELDS:
+            value = row.get(name)
+            if type(value) is str:
+                if not (value.isascii() and value.isdigit()):
+                    raise RowInvalid(name, f"Expected `int` written with the digits 0-9, got {value!r}")
+                row[name] = int(value)
+            elif type(value) is float:  # a JSON number with a fraction (42.0)
+                raise RowInvalid(name, f"Expected `int`, got {value!r}")
         try:
             return msgspec.convert(row, DraftEntry, strict=False)
         except msgspec.ValidationError as exc:
