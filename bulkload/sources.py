@@ -422,10 +422,22 @@ def _scalars(line: bytes, rename: Callable[[str, str], str]) -> dict[str, str] |
     found = {}
     for m in _SCALAR.finditer(line[:MAX_RAW]):
         name = rename(m[1].decode(), m[1].decode())
-        value = (m[2] if m[2] is not None else m[3]).decode(errors="replace").strip()
+        value = (_json_text(m[2]) if m[2] is not None else m[3].decode()).replace("\x00", "").strip()
         if name and value:
             found[name] = value
     return found or None
+
+
+_decode_text = msgspec.json.Decoder(str).decode
+
+
+def _json_text(raw: bytes) -> str:
+    """What a JSON string's content says ("0005\\t" is 0005 and a tab, which the group key trims), or, if its
+    escapes are broken, what it writes."""
+    try:
+        return _decode_text(b'"' + raw + b'"')
+    except msgspec.DecodeError:
+        return raw.decode(errors="replace")
 
 
 def encoding_label(codec: str) -> str:

@@ -253,6 +253,16 @@ def test_jsonl_rows_bad_lines_nulls_and_blanks(tmp_path: Path) -> None:
     assert len(got) == 7
 
 
+def test_a_broken_jsonl_line_names_the_voucher_its_strings_say(tmp_path: Path) -> None:
+    # a string it shows means what JSON's escapes say: before, "\\u00a00005\\t" was taken as written, a voucher
+    # of its own, and voucher 5 loaded without this line of it
+    p = write(tmp_path, "a.jsonl", b'{"voucherNumber": 5}\n'
+              b'\xef\xbb\xbf{"voucherNumber": "\\u00a00005\\t", "j": "a\\u0000"}\n{"voucherNumber": "6\\q", "x": \n')
+    _, bom, broken = rows(p)
+    assert isinstance(bom, BadRow) and bom.partial == {"voucherNumber": "0005", "j": "a"}
+    assert isinstance(broken, BadRow) and broken.partial == {"voucherNumber": "6\\q"}  # a broken escape: as written
+
+
 def test_jsonl_column_mapping_and_bom(tmp_path: Path) -> None:
     p = write(tmp_path, "a.ndjson", b'\xef\xbb\xbf{"Dato": "2024", "skip": 1, "keep": null, "x": 2}\n')
     src = Source(p, columns={"Dato": "date", "skip": ""})
