@@ -555,9 +555,11 @@ def _odd_csv_row(
     if len(row) > len(names):
         if at_eof and row[0] == _EOF_ROW:  # a source line that only looks like the marker is a row
             return None
-        for i, cell in enumerate(row):
-            if cell.endswith(_EOF_MARK):
-                tail = '"' + cell.removesuffix(_EOF_MARK).replace('"', '""')
+        # only the record the marker line ended holds the marker (a cell may hold its characters anywhere): at the
+        # end of its open cell, the last cell before the empty ones the marker line adds
+        for i in reversed(range(len(row)) if at_eof else ()):
+            if row[i].endswith(_EOF_MARK):
+                tail = '"' + row[i].removesuffix(_EOF_MARK).replace('"', '""')
                 raw = _csv_text(row[:i], delim) + delim + tail if i else tail
                 return BadRow(start, "file ends inside a quoted cell", _clip(raw), _partial(row[:i], names))
         return BadRow(
@@ -576,9 +578,9 @@ def _odd_csv_row(
 
 def _without_marker(row: list[str]) -> list[str]:
     """The cells of a file's last record that ends inside a quoted cell, without the end-of-file marker."""
-    for i, cell in enumerate(row):
-        if cell.endswith(_EOF_MARK):
-            return [*row[:i], cell.removesuffix(_EOF_MARK)]
+    for i in reversed(range(len(row))):
+        if row[i].endswith(_EOF_MARK):
+            return [*row[:i], row[i].removesuffix(_EOF_MARK)]
     return row
 
 

@@ -222,6 +222,14 @@ def test_csv_row_that_looks_like_the_end_of_file_marker_is_still_a_row(tmp_path:
     got = rows(p)
     assert [type(r).__name__ if isinstance(r, BadRow) else r for r in got] == ["BadRow", (3, {"a": "3", "b": "4"})]
     assert isinstance(got[0], BadRow) and got[0].line_no == 2 and got[0].reason == "row has 3 cells, the header has 2"
+    # a cell holding the marker's characters, in a row too wide, is no end of file: before, the row was taken for
+    # one the file ends inside, and named by the cells before that one only (its journal lost, its voucher another)
+    wide = write(tmp_path, "b.csv", 'a,b,v,j\n1,\ue000\uf8ff\ue000,8,1,x\n2,"open \ue000\uf8ff\ue000,\n')
+    bad, cut = rows(wide)
+    assert isinstance(bad, BadRow) and bad.reason == "row has 5 cells, the header has 4"
+    assert bad.partial == {"a": "1", "b": "\ue000\uf8ff\ue000", "v": "8", "j": "1"}
+    assert isinstance(cut, BadRow) and cut.reason == "file ends inside a quoted cell" and cut.partial == {"a": "2"}
+    assert list(Source(wide).cells())[1] == (3, ["2", "open \ue000\uf8ff\ue000,\n"])
 
 
 def test_bad_row_raw_is_clipped(tmp_path: Path) -> None:
