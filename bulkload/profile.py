@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import sqlite3
+import zlib
 from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import NamedTuple
@@ -230,9 +231,17 @@ _NAMES = {"cp1252": "Windows-1252 (Excel on Windows)", "latin-1": "Latin-1 (ISO 
 
 
 def _line_bytes(source: Source, line_no: int) -> bytes:
-    """The bytes of one physical line (after any gzip), for guessing and showing its encoding."""
-    with source._binary() as f:  # noqa: SLF001 - the one reader of raw bytes outside Source
-        return next(islice(f, line_no - 1, line_no), b"")[:_SAMPLE]
+    """The bytes of one physical line (after any gzip), for guessing and showing its encoding: counted as the
+    reader counts lines (a CSV's end at CR too), and b"" when the file breaks off before the line is read."""
+    try:
+        if source.fmt == "jsonl" and source.encoding == "utf-8-sig":  # read as bytes, lines end at LF only
+            with source._binary() as f:  # noqa: SLF001 - the one reader of raw bytes outside Source
+                return next(islice(f, line_no - 1, line_no), b"")[:_SAMPLE]
+        with source._text() as text:  # noqa: SLF001 - undecodable bytes come back as they were written
+            line = next(islice(text, line_no - 1, line_no), "")[:_SAMPLE]
+        return line.encode("utf-8" if source.encoding == "utf-8-sig" else source.encoding, "surrogateescape")
+    except (EOFError, OSError, zlib.error, UnicodeError):  # a gzip cut right after the line: no guess
+        return b""
 
 
 def guess_encoding(data: bytes) -> str | None:

@@ -70,9 +70,9 @@ class BadRow(NamedTuple):
     line_no: int
     reason: str
     raw: str
-    #: the cells that could be named (a CSV row of the wrong width), so that the row can still be told apart by
-    #: its voucher: a bad line of a voucher takes the voucher with it
-    partial: dict[str, str] | None = None
+    #: the cells that could be named (a CSV row of the wrong width, a JSON object holding a NUL), so that the row
+    #: can still be told apart by its voucher: a bad line of a voucher takes the voucher with it
+    partial: dict[str, Any] | None = None
     #: "encoding": a byte not valid in the file's encoding, a fault of the whole file rather than of the row
     kind: str = ""
 
@@ -347,7 +347,8 @@ class Source:
                     first.append(line)
                     if line.isspace():
                         continue
-                    sep = line.strip()
+                    sep = line.rstrip("\r\n")
+                    sep = sep if len(sep) == 5 else sep.strip()  # in "sep=\t" the tab is the delimiter
                     if len(first) == 1 and len(sep) == 5 and sep.lower().startswith("sep="):
                         # Excel's way of naming the delimiter; the header is on the next line
                         self._sep_line = True
@@ -393,6 +394,8 @@ class Source:
         named = len(cells)
         while named and not cells[named - 1]:  # a trailing delimiter: Excel writes one on every line
             named -= 1
+        if not named:  # only delimiters: no trailing delimiter after a header, but no header at all
+            raise ConfigError(f"{self.path}: the header names no column")
         self._header = cells
         ours = len(REJECTS_COLUMNS) if self._rejects_file else 0
         for i, source in enumerate(cells, 1):
@@ -464,7 +467,12 @@ class Source:
                     # The reader drops the rest of the line it failed on and starts a record on the next
                     # one; a record still inside a quoted cell would have its remainder read as rows.
                     start = prev + 1
-                    more, at_eof = _skip_quoted_rest(held, lines, delim, eof_line)
+                    try:  # the rest of the cell may lie past a cut in the file: the input breaks off there
+                        more, at_eof = _skip_quoted_rest(held, lines, delim, eof_line)
+                    except UnicodeDecodeError as bad:
+                        raise self._undecodable(prev, bad) from bad
+                    except _READ_ERRORS as broken:
+                        raise self._broken(prev, broken) from broken
                     skipped += more
                     prev = reader.line_num + skipped + before
                     held.clear()
@@ -511,8 +519,6 @@ class Source:
             elif type(obj) is not dict:
                 kind = "null" if obj is None else _JSON_NAMES.get(type(obj), type(obj).__name__)
                 yield BadRow(ln, f"expected a JSON object, got {kind}", _clip(line.decode()))
-            elif b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
-                yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()))
             else:
                 # null means absent (the APIs refuse null), and so does an empty or white-space string, as in CSV
                 rec = {
@@ -521,7 +527,10 @@ class Source:
                     if v is not None and not (type(v) is str and (not v or v.isspace()))
                 }
                 rec.pop("", None)
-                yield ln, rec
+                if b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
+                    yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()), _without_nul(rec))
+                else:
+                    yield ln, rec
 
     def _jsonl_cells(self) -> Iterator[tuple[int, dict[str, Any] | str]]:
         for ln, line in self._jsonl_lines():
@@ -535,6 +544,12 @@ class Source:
                 yield ln, self._hide(obj, keyed=True) if self.secrets else obj
             else:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
+
+
+def _without_nul(rec: dict[str, Any]) -> dict[str, Any]:
+    """A row's values with the NULs taken out, as a CSV row's cells are, so that the bad row still names its group."""
+    named = {k: v.replace("\x00", "").strip() if type(v) is str else v for k, v in rec.items()}
+    return {k: v for k, v in named.items() if v != ""}
 
 
 def _same(key: str, default: str) -> str:
@@ -616,10 +631,22 @@ def _scalars(line: bytes, rename: Callable[[str, str], str]) -> dict[str, str] |
     found = {}
     for m in _SCALAR.finditer(line[:MAX_RAW]):
         name = rename(m[1].decode(), m[1].decode())
-        value = (m[2] if m[2] is not None else m[3]).decode(errors="replace").strip()
+        value = (_json_text(m[2]) if m[2] is not None else m[3].decode()).replace("\x00", "").strip()
         if name and value:
             found[name] = value
     return found or None
+
+
+_decode_text = msgspec.json.Decoder(str).decode
+
+
+def _json_text(raw: bytes) -> str:
+    """What a JSON string's content says ("0005\\t" is 0005 and a tab, which the group key trims), or, if its
+    escapes are broken, what it writes."""
+    try:
+        return _decode_text(b'"' + raw + b'"')
+    except msgspec.DecodeError:
+        return raw.decode(errors="replace")
 
 
 def encoding_label(codec: str) -> str:
@@ -726,19 +753,8 @@ def _odd_csv_row(
     start: int, row: list[str], names: tuple[str, ...], delim: str, at_eof: bool, encoding: str
 ) -> Row | BadRow | None:
     """The slow path: wrong width, non-ASCII, a blank line, or (`at_eof`) the end-of-file marker."""
-    if len(row) > len(names):
-        if at_eof and row[0] == _EOF_ROW:  # a source line that only looks like the marker is a row
-            return None
-        for i, cell in enumerate(row):
-            if cell.endswith(_EOF_MARK):
-                tail = '"' + cell.removesuffix(_EOF_MARK).replace('"', '""')
-                raw = _csv_text(row[:i], delim) + delim + tail if i else tail
-                return BadRow(start, "file ends inside a quoted cell", _clip(raw), _partial(row[:i], names))
-        return BadRow(
-            start, f"row has {len(row)} cells, the header has {len(names)}", _clip(_csv_text(row, delim)),
-            _partial(row, names),
-        )
     joined = "".join(row)
+    # the encoding first: an undecodable byte refuses the whole file (profile.py), whatever else the row has
     if not joined.isascii():
         try:
             joined.encode()
@@ -749,6 +765,20 @@ def _odd_csv_row(
         return BadRow(start, f"a cell holds the control character U+{ord(c1[0]):04X}, which no text holds: the "
                       f"file is not {encoding_label(encoding)} (Windows-1252 writes € and quotes there)",
                       _clip(_csv_text(row, delim)), kind="encoding")
+    if len(row) > len(names):
+        if at_eof and row[0] == _EOF_ROW:  # a source line that only looks like the marker is a row
+            return None
+        # only the record the marker line ended holds the marker (a cell may hold its characters anywhere): at the
+        # end of its open cell, the last cell before the empty ones the marker line adds
+        for i in reversed(range(len(row)) if at_eof else ()):
+            if row[i].endswith(_EOF_MARK):
+                tail = '"' + row[i].removesuffix(_EOF_MARK).replace('"', '""')
+                raw = _csv_text(row[:i], delim) + delim + tail if i else tail
+                return BadRow(start, "file ends inside a quoted cell", _clip(raw), _partial(row[:i], names))
+        return BadRow(
+            start, f"row has {len(row)} cells, the header has {len(names)}", _clip(_csv_text(row, delim)),
+            _partial(row, names),
+        )
     if "\x00" in joined:  # no accounting value holds one; an API would store it or choke on it
         return BadRow(start, "a cell holds a NUL character", _clip(_csv_text(row, delim).replace("\x00", "\\0")),
                       _partial([c.replace("\x00", "") for c in row], names))
@@ -761,9 +791,9 @@ def _odd_csv_row(
 
 def _without_marker(row: list[str]) -> list[str]:
     """The cells of a file's last record that ends inside a quoted cell, without the end-of-file marker."""
-    for i, cell in enumerate(row):
-        if cell.endswith(_EOF_MARK):
-            return [*row[:i], cell.removesuffix(_EOF_MARK)]
+    for i in reversed(range(len(row))):
+        if row[i].endswith(_EOF_MARK):
+            return [*row[:i], row[i].removesuffix(_EOF_MARK)]
     return row
 
 

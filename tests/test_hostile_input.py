@@ -1,21 +1,40 @@
 """Property-based tests: hostile CSV and JSONL files through the real command (`bulkload load economic ...
 --dry-run`), checked against an oracle built alongside each file.
 
-The generators build a file from records whose fate is known when they are made: *ok* (would load), *bad*
-(must be rejected, with its line), *blank* (not a row at all) or *either* (a row whose fate the generator does
-not decide, such as a cut-off last row). Properties, for every generated file:
+The generators build a file from records whose fate is known when they are made, and every value knows what it
+is: a number or date knows what it proves about the file's decimal mark or date order ("." / "," / day first /
+month first, "?" when it reads both ways) and what it reads as each way; any other value is good or bad as such.
+A record knows whether the reader can make a row of it (not: more cells than the header, a NUL, a cell over the
+csv module's size limit, a file ending inside its quoted cell, a line that is no JSON object), the voucher it
+names as read (journal and voucher trimmed, a string of ASCII digits read as its number; a row that cannot be
+read names the voucher its cells, or the `"voucherNumber": ...` its broken JSON, still show), and whether it
+holds a byte that is not UTF-8 or a value in an unnamed column. From that alone (no decision of bulkload's is
+asked) the oracle says, for every file:
 
-* `main` returns an exit code from {0, 1, 2, 4} and no traceback reaches stderr;
-* a usable file gives a report with ``rows_read == would_load + rejected``, and ``rows_read`` is the number of
-  non-blank records put in the file (records as the reader defines them: a CSV record may span lines inside
-  quotes, a record whose cells are all empty or white space is blank unless it has more cells than the header,
-  a file ending inside a quoted cell ends with one more record; a JSONL record is a line that is not empty or
-  white space);
-* every rejects-file line has a positive line number and a reason, the lines rejected are exactly the start
-  lines of the *bad* records (plus any *either*), and `rejected` counts them;
-* exit 0 exactly when nothing is rejected, 1 when something is, 2 for an unusable header or empty CSV, 4 for a
-  truncated gzip: then ``rows_read`` is the number of records that end (terminator included) inside what zlib
-  can decompress from the bytes left, and a CSV cut before its header ends gives no report.
+* the file is refused (exit 2, no report) when its header is unusable or it is empty; when any record that can
+  be read holds a byte that is not UTF-8, or a value in an unnamed column; when the numbers of its readable rows
+  prove both decimal marks, or only read two ways (``1.500``), and no ``--decimal`` is given; the same for dates
+  and ``--date-format``; and when a truncated gzip's vouchers are apart before the cut;
+* otherwise the report says the mark and order the oracle decided and whether the vouchers were together, and
+  ``rows_read == would_load + rejected`` with ``rows_read`` the number of non-blank records (records as the
+  reader defines them: a CSV record may span lines inside quotes, a record whose cells are all empty or white
+  space is blank unless it has more cells than the header, a file ending inside a quoted cell ends with one
+  more record; a JSONL record is a line that is not empty or white space);
+* a voucher loads whole or not at all: a record is rejected exactly when it is bad (a value that is bad as such
+  or does not read with the file's choice, a required field missing, a row that cannot be read, whose values
+  prove nothing) or a record of its voucher is; a row that cannot be read and names no voucher takes the
+  voucher of the rows around it when the rows before and after it are of one voucher, else stands alone; the
+  rejects file (in the input's delimiter) lists exactly those lines, a bad line with its own reason, the others
+  naming the voucher's first bad line, and a CSV record's own cells after `file, line, field, reason`;
+* a truncated gzip (exit 4): ``rows_read`` is the number of records that end (terminator included) inside what
+  zlib can decompress from the bytes left, every one of them is rejected (the open chunk is not sent), the
+  good vouchers' lines with "not sent: ..."; a CSV cut before its header ends, or a JSONL cut before anything
+  decompresses, gives no report.
+
+(A record may be given the fate *either* when the oracle cannot know it; none needs it now.) And for what
+bulkload does to whole files: a file whose rows are sorted by account (a voucher's lines apart) gives the same
+fates as the same rows in voucher order, and a file mixing decimal marks or date orders is refused unless
+``--decimal`` / ``--date-format`` is given, and then read that way.
 """
 
 from __future__ import annotations
@@ -27,47 +46,294 @@ import datetime
 import gzip
 import io
 import json
+import os
 import re
 import tempfile
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CREDS
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bulkload.cli import main
 from bulkload.targets.economic import Economic
 
 REQUIRED = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency"]
-OPTIONAL = sorted(Economic.fields - set(REQUIRED))
-USED_OPTIONAL = ["accountNumber", "contraAccountNumber", "text", "vatCode", "dueDate", "customerInvoiceNumber"]
+USED_OPTIONAL = ["accountNumber", "contraAccountNumber", "text", "vatCode", "dueDate", "customerInvoiceNumber",
+                 "exchangeRate"]
+NUMBERS, DATES = ("amount", "exchangeRate"), ("date", "dueDate")
 assert set(USED_OPTIONAL) <= Economic.fields
+assert set(NUMBERS) == Economic.number_fields and set(DATES) == Economic.date_fields
 EXIT_CODES = {0, 1, 2, 4}
 BOM = b"\xef\xbb\xbf"
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 EXAMPLES = settings(
-    max_examples=int(__import__("os").environ.get("HOSTILE_EXAMPLES", "2000")), deadline=None, database=None,
+    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "2000")), deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+#: the properties of whole files run the command twice an example, on narrower files: a fifth of the examples
+FEWER = settings(EXAMPLES, max_examples=max(20, EXAMPLES.max_examples // 5))
+#: where an example's files go: in memory where the system offers it, since the dry run's SQLite scratch file
+#: syncs to disk on every commit (two thirds of an example's time on a disk, more on a busy one)
+SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 
-# --- the oracle's records -----------------------------------------------------------------------------
+# --- values that know what they are ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    """An amount or exchange rate as written; what it proves about the decimal mark ("." or ",", "?" when it
+    reads both ways, None when it shows no mark); and what it reads as with a decimal point and with a decimal
+    comma (None: not a number that way)."""
+
+    text: str
+    proof: str | None = None
+    point: Decimal | None = None
+    comma: Decimal | None = None
+
+    def read(self, mark: str) -> Decimal | None:
+        return self.point if mark == "." else self.comma
+
+
+@dataclass(frozen=True)
+class Day:
+    """A date as written; what it proves about the order ("dmy", "mdy", "?" when it reads both ways, None); and
+    the orders it is a valid date in."""
+
+    text: str
+    proof: str | None = None
+    reads: frozenset[str] = frozenset()
+
+
+GOOD, BAD = "good", "bad"  # any other value: good or bad whatever the file decides
+Meta = str | Num | Day
+BOTH_ORDERS = frozenset({"dmy", "mdy"})
+_OTHER_MARK = {".": ",", ",": "."}
+_OTHER_ORDER = {"dmy": "mdy", "mdy": "dmy"}
+_SPACES = [" ", "\u00a0", "\u202f", "'"]  # what groups thousands besides the other mark
+#: minor units per currency: an amount with more decimals cannot be booked as written
+CURRENCIES = {"DKK": 2, "EUR": 2, "USD": 2, "SEK": 2, "JPY": 0}
+
+
+def _grouped(n: int, sep: str) -> str:
+    return f"{n:,}".replace(",", sep)
+
+
+def _signed(draw: st.DrawFn, body: str) -> tuple[str, int]:
+    """`body` as a positive or negative number, written the ways exports write a sign."""
+    if draw(st.booleans()):
+        return draw(st.sampled_from(["", "", "+"])) + body, 1
+    return draw(st.sampled_from(["-{}", "({})", "{}-"])).format(body), -1
+
+
+@st.composite
+def number(draw: st.DrawFn, mark: str, proving: bool = False) -> Num:
+    """A number of a file whose decimal mark is `mark`: plain, with decimals, grouped, signed (`proving`: one
+    that shows the mark)."""
+    whole, frac = divmod(draw(st.integers(0, 10**11)), 100)
+    form = draw(st.sampled_from(["dec", "grouped"] if proving else ["int", "spaced", "dec", "dec", "grouped"]))
+    if form in ("int", "spaced"):  # no mark at all: it proves nothing and reads the same both ways
+        sep = draw(st.sampled_from(_SPACES)) if form == "spaced" else ""
+        text, sign = _signed(draw, _grouped(whole, sep) if sep else str(whole))
+        return Num(text, None, sign * Decimal(whole), sign * Decimal(whole))
+    sep = draw(st.sampled_from([_OTHER_MARK[mark], *_SPACES])) if form == "grouped" else ""
+    text, sign = _signed(draw, f"{_grouped(whole, sep) if sep else whole}{mark}{frac:02d}")
+    value = sign * Decimal(f"{whole}.{frac:02d}")
+    return Num(text, mark, value, None) if mark == "." else Num(text, mark, None, value)
+
+
+@st.composite
+def two_way_number(draw: st.DrawFn) -> Num:
+    """`1.500`: one and a half or fifteen hundred; nothing in it says which."""
+    whole, frac, mark = draw(st.integers(1, 999)), draw(st.integers(0, 999)), draw(st.sampled_from(".,"))
+    text, sign = _signed(draw, f"{whole}{mark}{frac:03d}")
+    as_mark, as_group = sign * Decimal(f"{whole}.{frac:03d}"), sign * Decimal(whole * 1000 + frac)
+    return Num(text, "?", *((as_mark, as_group) if mark == "." else (as_group, as_mark)))
+
+
+#: never a number, whatever the mark; none of them proves a mark
+BAD_NUMBERS = ["abc", "NaN", "inf", "-Infinity", "1_000", "١٠", "１０", "10.00 DKK", "kr 10", "1e400", "1.5E3", "1,5e3",
+               "\ufeff10", "0x10", "(-10)", "--10", "10.5.5", "1 234 5", "1 2", "-", "()"]
+
+
+def bad_number(draw: st.DrawFn, mark: str) -> Num:
+    """A number that is bad as such, or (an amount) by its value: 3 decimals, 19 digits."""
+    pick = draw(st.sampled_from(BAD_NUMBERS + ["0.001", "19 digits"]))
+    if pick == "0.001":
+        value = Decimal("0.001")
+        return Num(f"0{mark}001", mark, *((value, None) if mark == "." else (None, value)))
+    if pick == "19 digits":
+        return Num("1234567890123456789", None, Decimal("1234567890123456789"), Decimal("1234567890123456789"))
+    return Num(pick)
+
+
+_days = st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2040, 12, 31))
+
+
+def _dm(draw: st.DrawFn, when: datetime.date, order: str) -> str:
+    """`when` written day and month first (or month first), with one separator, zero-padded or not."""
+    sep = draw(st.sampled_from("-./"))
+    first, second = (when.day, when.month) if order == "dmy" else (when.month, when.day)
+    pad = draw(st.sampled_from(["{:02d}", "{:02d}", "{}"]))
+    return f"{pad.format(first)}{sep}{pad.format(second)}{sep}{when.year:04d}"
+
+
+@st.composite
+def day(draw: st.DrawFn, order: str, form: str | None = None) -> Day:
+    """A date of a file whose date order is `order`: ISO (any order reads it), or day and month in that order
+    with a day over 12 (proving the order), equal (proving nothing) or, with form "?", both 12 or under."""
+    form = form or draw(st.sampled_from(["iso", "dt", "proof", "proof", "same"]))
+    when = draw(_days)
+    if form in ("iso", "dt"):
+        text = when.isoformat()
+        if form == "dt":
+            text += draw(st.sampled_from(["T00:00:00", "T14:15:22Z", "T08:30:00+01:00"]))
+        return Day(text, None, BOTH_ORDERS)
+    if form == "proof":
+        when = when.replace(day=draw(st.integers(13, 28)))
+        return Day(_dm(draw, when, order), order, frozenset({order}))
+    month = draw(st.integers(1, 12))
+    other = month if form == "same" else draw(st.integers(1, 11).map(lambda d: d + (d >= month)))
+    return Day(_dm(draw, datetime.date(when.year, month, other), order), None if form == "same" else "?",
+               BOTH_ORDERS)
+
+
+#: never a date, in either order; none of them proves an order
+BAD_DATES = ["2026/11/30", "20261130", "30 Nov 2026", "2026-02-30", "31-04-2026", "+1-11-2026", "2026-W44-1",
+             "30-11-26", "2026-11-30T25:00", "٣٠-١١-٢٠٢٦", "yesterday", "2026-11-3O", "3O-11-2026", "30-11-2_26",
+             "0000-01-01", "30-11.2026", "30-13-2026", "00-10-2026"]
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a file writes its numbers and dates, and how often (percent) a value of another kind slips in:
+    `taint` is None, "?" (values that read two ways) or "other" (values proving the other mark or order)."""
+
+    mark: str = "."
+    order: str = "dmy"
+    number_taint: str | None = None
+    date_taint: str | None = None
+    rate: int = 0
+
+
+@st.composite
+def styles(draw: st.DrawFn, taints: bool = True) -> Style:
+    taint = st.sampled_from([None] * 6 + ["?", "?", "other"]) if taints else st.none()
+    return Style(draw(st.sampled_from(".,")), draw(st.sampled_from(["dmy", "mdy"])), draw(taint), draw(taint),
+                 draw(st.integers(5, 40)))
+
+
+def file_number(draw: st.DrawFn, style: Style) -> Num:
+    if style.number_taint and draw(st.integers(0, 99)) < style.rate:
+        return draw(two_way_number() if style.number_taint == "?" else number(_OTHER_MARK[style.mark]))
+    return draw(number(style.mark))
+
+
+def file_day(draw: st.DrawFn, style: Style) -> Day:
+    if style.date_taint and draw(st.integers(0, 99)) < style.rate:
+        if style.date_taint == "?":
+            return draw(day(style.order, "?"))
+        return draw(day(_OTHER_ORDER[style.order], "proof"))
+    return draw(day(style.order))
+
+
+def _pad(draw: st.DrawFn, text: str) -> str:
+    """White space around a value: every cell is trimmed, so it changes nothing."""
+    if draw(st.integers(0, 4)):
+        return text
+    return draw(st.sampled_from(["", " ", "\u00a0"])) + text + draw(st.sampled_from([" ", "  ", "\t", ""]))
+
+
+TEXT_PIECES = st.one_of(
+    # NUL is left out: a value holding one is a bad row (see the "nul" fault)
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    # the delimiters, quotes and line breaks, a BOM, white space str.isspace() knows, and the
+    # private-use characters the CSV reader's end-of-file marker is made of
+    st.sampled_from(list('",;\t\r\n\ufeff\ue000\uf8ff\u2028\x85\x1c ') + ["\ue000\uf8ff\ue000", '\r\n"']),
+)
+hostile_text = st.lists(TEXT_PIECES, max_size=10).map("".join)
+INVALID_UTF8 = [b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xc0\xaf", b"caf\xe9", b"\xf8\x88\x80\x80\x80"]
+GOOD_INT = {"entryTypeNumber": ["2", "3", "4", "5", "10"]}
+ACCOUNTS = ["1010", "5820", "", "-1", "2147483647", "7000"]
+BAD_INT = {
+    "entryTypeNumber": ["1", "6", "5.5", "x", "0x5", "٥", "99999999999999999999"],
+    # a journal or voucher that is not written with digits only is its own voucher, and is refused: sent as a
+    # number it would join another voucher's lines ("1e2" is 100)
+    "journalNumber": ["0", "-1", "2147483648", "1.5", "one", "1,0", "1.0", "+1"],
+    "voucherNumber": ["0", "-3", "2147483648", "1 000", "v1", "1e2", "7.0", "+7", "٧"],
+    "accountNumber": ["2147483648", "10 10", "1010a", "1.010,00"],
+    "contraAccountNumber": ["-2147483649", "x"],
+}
+
+
+# --- the oracle's records -------------------------------------------------------------------------------
+
+Key = tuple[str, str]
+
+
+def as_read(value: Any) -> str | None:
+    """A journal or voucher as the grouping reads it: as text (a JSON value of another type as Python writes it),
+    without NUL characters, trimmed, a string of ASCII digits as its number; None when absent."""
+    if value is None:
+        return None
+    text = str(value).replace("\x00", "").strip()
+    if not text:
+        return None
+    return str(int(text)) if text.isascii() and text.isdigit() else text
+
+
+def voucher_key(values: dict[str, Any]) -> Key | None:
+    voucher = as_read(values.get("voucherNumber"))
+    return None if voucher is None else (as_read(values.get("journalNumber")) or "", voucher)
 
 
 @dataclass
 class Rec:
-    """One record of the file as written: its bytes' span in the (uncompressed) file and its fate."""
+    """One record of the file as written: its bytes' span in the (uncompressed) file and what it is."""
 
     start: int  # byte offset where it starts
     end: int  # byte offset after its terminator
-    fate: str  # "ok", "bad", "blank", "either"
+    fate: str  # "ok" (good unless a number or date does not read the file's way), "bad", "blank", "either"
     terminator: bytes = b"\n"
     line: int = 0  # physical start line, filled in from the bytes
+    #: the reader makes a row of it: its numbers and dates are evidence for the file's choices
+    readable: bool = True
+    nums: tuple[tuple[str, Num], ...] = ()
+    days: tuple[tuple[str, Day], ...] = ()
+    currency: str = ""
+    key: Key | None = None
+    #: cannot be read and names no voucher: takes the voucher of the rows around it
+    held: bool = False
+    #: holds a byte that is not UTF-8, or a value in an unnamed column: the whole file is refused
+    enc: bool = False
+    unnamed: bool = False
+    #: CSV: the cells as written, which the rejects file gives back
+    cells: list[str] | None = None
+    #: the account it posts to (property: rows sorted by account)
+    account: str = ""
+    ident: int = 0
+
+    def bad(self, mark: str, order: str) -> bool:
+        """Whether the record is rejected on its own, when the file reads numbers with `mark` and dates `order`."""
+        if self.fate != "ok":
+            return self.fate != "either"
+        for name, num in self.nums:
+            value = num.read(mark)
+            if value is None:
+                return True
+            if name == "amount":
+                units = value.scaleb(CURRENCIES.get(self.currency.upper(), 2))
+                if len(value.as_tuple().digits) > 18 or units != units.to_integral_value():
+                    return True
+        return any(order not in d.reads for _, d in self.days)
 
 
 @dataclass
@@ -79,97 +345,33 @@ class Built:
     header_ok: bool = True  # CSV: the header is usable
     header_term: bytes = b"\n"
     fmt: str = "csv"
+    delimiter: str = ","  # the CSV's delimiter (the rejects file is written with it)
+    columns: list[str] = field(default_factory=list)
 
 
 def _number_lines(b: Built) -> None:
-    starts = [m.end() for m in _LINE_BREAK.finditer(b.data)]
+    breaks = _LINE_BREAK if b.fmt == "csv" else re.compile(rb"\n")
+    starts = [m.end() for m in breaks.finditer(b.data)]
     for rec in b.records:
         rec.line = bisect.bisect_right(starts, rec.start) + 1
 
 
-# --- value strategies -----------------------------------------------------------------------------------
-
-_days = st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2040, 12, 31))
-
-
-@st.composite
-def good_date(draw: st.DrawFn) -> str:
-    d = draw(_days)
-    form = draw(st.sampled_from(["iso", "dmy-", "dmy.", "dmy/", "dt"]))
-    if form == "iso":
-        return d.isoformat()
-    if form == "dt":
-        return d.isoformat() + draw(st.sampled_from(["T00:00:00", "T14:15:22Z", "T08:30:00+01:00"]))
-    sep = form[-1]
-    return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year:04d}"
-
-
-BAD_DATES = ["2026/11/30", "20261130", "30 Nov 2026", "2026-02-30", "31-04-2026", "11/30/2026", "+1-11-2026",
-             " 1-11-2026", "2026-W44-1", "30-11-26", "2026-11-30T25:00", "٣٠-١١-٢٠٢٦", "30.11.2026 ", "yesterday",
-             "2026-11-3O", "3O-11-2026", "30-11-2_26", "0000-01-01", "\x0030-11-2026"]
-
-
-@st.composite
-def good_amount(draw: st.DrawFn) -> str:
-    cents = draw(st.integers(-10**11, 10**11))
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return draw(st.sampled_from([f"{sign}{cents // 100}.{cents % 100:02d}", f"{sign}{cents // 100}"]))
-
-
-BAD_AMOUNTS = ["1,234.50", "1.234,50", "1 234,50", "1'234.50", "12,5", "-0,01", "10\x00", "\x0010", "abc", "NaN",
-               "inf", "-Infinity", "1_000", "١٠", "10 ", " 10", "10.00 DKK", "kr 10", "(10.00)", "10-", "1e400",
-               "\ufeff10", "0x10"]
-GOOD_INT = {"entryTypeNumber": ["2", "3", "4", "5", "10"], "journalNumber": ["1", "2", "3"]}
-BAD_INT = {
-    "entryTypeNumber": ["1", "6", "5.5", "x", "0x5", "5\x00", "٥", "99999999999999999999"],
-    "journalNumber": ["0", "-1", "2147483648", "1.5", "one", "1,0"],
-    "voucherNumber": ["0", "-3", "2147483648", "1 000", "v1"],
-    "accountNumber": ["2147483648", "10 10", "1010a", "1.010,00"],
-    "contraAccountNumber": ["-2147483649", "x"],
-}
-TEXT_PIECES = st.one_of(
-    # NUL is left out: a value holding one is a bad row (see BAD_VALUES["text"])
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-    # the delimiters, quotes and line breaks, a BOM, white space str.isspace() knows, and the
-    # private-use characters the CSV reader's end-of-file marker is made of
-    st.sampled_from(list('",;\t\r\n\ufeff\ue000\uf8ff\u2028\x85\x1c ') + ["\ue000\uf8ff\ue000", '\r\n"']),
-)
-hostile_text = st.lists(TEXT_PIECES, max_size=10).map("".join)
-INVALID_UTF8 = [b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xc0\xaf", b"caf\xe9", b"\xf8\x88\x80\x80\x80"]
-
-
-def _good_value(draw: st.DrawFn, name: str, voucher: int) -> str:
-    if name in GOOD_INT:
-        return draw(st.sampled_from(GOOD_INT[name]))
-    if name == "voucherNumber":
-        return str(voucher)
-    if name in ("date", "dueDate"):
-        return draw(good_date())
-    if name == "amount":
-        return draw(good_amount())
-    if name == "currency":
-        return draw(st.sampled_from(["DKK", "EUR", "USD", "SEK"]))
-    if name in ("accountNumber", "contraAccountNumber"):
-        return draw(st.sampled_from(["1010", "5820", "", "-1", "2147483647"]))
-    if name == "vatCode":
-        return draw(st.sampled_from(["U25", "I25", ""]))
-    return draw(hostile_text)  # text and other free-text fields: anything valid UTF-8 is fine
-
-
-def _bad_value(draw: st.DrawFn, name: str) -> str:
-    if name in ("date", "dueDate"):
-        return draw(st.sampled_from(BAD_DATES))
-    if name == "amount":
-        return draw(st.sampled_from(BAD_AMOUNTS))
-    if name == "currency":
-        return ""  # empty means absent: a required field missing
-    if name == "text":  # a NUL in a value: no accounting text holds one
-        return draw(st.sampled_from(["\x00", "note\x00", "\x00note", "a\x00b"]))
-    return draw(st.sampled_from(BAD_INT.get(name, BAD_INT["voucherNumber"])))
-
-
-_CAN_BE_BAD = REQUIRED + ["accountNumber", "contraAccountNumber", "dueDate", "text"]
+def reordered(b: Built, order: Iterable[int]) -> Built:
+    """The same file with its records in another order (each keeps its bytes; a record moved from the end gets
+    a line break)."""
+    head = b.data[: b.records[0].start] if b.records else b.data
+    out, records = bytearray(head), []
+    for i in order:
+        rec = b.records[i]
+        body = b.data[rec.start : rec.end]
+        term = rec.terminator or b"\n"
+        if not rec.terminator:
+            body += term
+        records.append(replace(rec, start=len(out), end=len(out) + len(body), terminator=term))
+        out += body
+    moved = replace(b, data=bytes(out), records=records)
+    _number_lines(moved)
+    return moved
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
@@ -181,35 +383,138 @@ def _csv_cell(value: bytes, delim: bytes) -> bytes:
     return value
 
 
-def _blank(cell: bytes) -> bool:
-    v = cell.decode("utf-8", "surrogateescape")
-    return not v or v.isspace()
+def _next_voucher(draw: st.DrawFn, vouchers: list[tuple[str, int]], *, stay: bool, far: bool) -> None:
+    """The (journal, voucher) of the next line: often the line before's (more often next to a line that names no
+    voucher, so that it lies inside one), now and then (`far`) one seen before, else a new one."""
+    if vouchers and draw(st.integers(0, 3 if stay else 1)):
+        vouchers.append(vouchers[-1])
+    elif vouchers and far and draw(st.integers(0, 3)) == 0:
+        vouchers.append(draw(st.sampled_from(vouchers)))
+    else:
+        vouchers.append((draw(st.sampled_from("123")), len(vouchers) + 1))
+
+
+def _values(draw: st.DrawFn, columns: list[str], journal: str, voucher: int, style: Style) -> dict[str, Meta]:
+    """A good line of voucher `voucher` (journal `journal`): each column's value and what it is."""
+    out: dict[str, Meta] = {}
+    for name in columns:
+        if name in GOOD_INT:
+            out[name] = draw(st.sampled_from(GOOD_INT[name]))
+        elif name == "journalNumber":  # "01" and " 1" are journal 1
+            out[name] = draw(st.sampled_from([journal, journal, "0" + journal]))
+        elif name == "voucherNumber":
+            out[name] = draw(st.sampled_from([str(voucher), str(voucher), f"{voucher:04d}"]))
+        elif name in DATES:
+            out[name] = file_day(draw, style)
+        elif name in NUMBERS:
+            out[name] = file_number(draw, style)
+        elif name == "currency":
+            out[name] = draw(st.sampled_from(["DKK", "EUR", "USD", "SEK"] * 3 + ["JPY"]))
+        elif name in ("accountNumber", "contraAccountNumber"):
+            out[name] = draw(st.sampled_from(ACCOUNTS))
+        elif name == "vatCode":
+            out[name] = draw(st.sampled_from(["U25", "I25", ""]))
+        else:
+            out[name] = draw(hostile_text)  # text and other free-text fields: anything valid UTF-8 is fine
+    return out
+
+
+def _bad_value(draw: st.DrawFn, name: str, style: Style) -> Meta:
+    """A value that is bad whatever the file decides (or an amount by its digits, which an exchange rate may
+    have)."""
+    if name in DATES:
+        return Day(draw(st.sampled_from(BAD_DATES)))
+    if name in NUMBERS:
+        return bad_number(draw, style.mark)
+    if name == "currency":
+        return ""  # empty means absent: a required field missing
+    return Num(draw(st.sampled_from(BAD_INT.get(name, BAD_INT["voucherNumber"]))))  # Num(text): no number
+
+
+_CAN_BE_BAD = REQUIRED + ["accountNumber", "contraAccountNumber", "dueDate", "exchangeRate"]
+#: the csv module's limit on a cell's length (csv.field_size_limit())
+FIELD_LIMIT = 131072
+
+
+def _text(meta: Meta) -> str:
+    return meta.text if isinstance(meta, (Num, Day)) else str(meta)
+
+
+def _is_bad(meta: Meta) -> bool:
+    """Bad as such (a number or date is judged with the file's choices, see Rec.bad)."""
+    return meta == BAD or (isinstance(meta, Num) and meta.point is None and meta.comma is None) or (
+        isinstance(meta, Day) and not meta.reads)
+
+
+def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) -> Rec:
+    """What the reader makes of a record's cells (bytes as written, and what each value is), for a header of
+    `width` cells of which the first len(columns) are named: blank, a row, or a bad row that still names its
+    voucher (its cells as far as they are named)."""
+    texts = [c.decode("utf-8", "surrogateescape") for c, _ in cells]
+    named = len(columns)
+    if len(cells) <= width and all(not t or t.isspace() for t in texts):
+        return Rec(0, 0, "blank")
+    if any(len(t) > FIELD_LIMIT for t in texts):  # the csv module gives up on the record: it names nothing
+        return Rec(0, 0, "bad", readable=False, held=True, cells=texts)
+    enc = any(_undecodable(t) for t in texts)
+    values = {n: t.strip() for n, t in zip(columns, texts) if t.strip()}
+    key = voucher_key(values)
+    rec = Rec(0, 0, "bad", key=key, held=key is None, readable=False, enc=enc, cells=texts,
+              account=values.get("accountNumber", ""))
+    if enc or len(cells) > width or any("\x00" in t for t in texts):
+        return rec  # a row of the wrong width, or holding a NUL: bad, but of its voucher
+    if any(t.strip() for t in texts[named:]):
+        rec.unnamed = True  # a value in a column the header does not name: the file is refused
+        return rec
+    present = [(n, meta) for n, (_, meta) in zip(columns, cells) if n in values]
+    bad = any(_is_bad(meta) for _, meta in present) or any(n not in values for n in REQUIRED)
+    return replace(
+        rec, fate="bad" if bad else "ok", held=False, readable=True, currency=values.get("currency", ""),
+        nums=tuple((n, m) for n, m in present if n in NUMBERS and isinstance(m, Num)),
+        days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)),
+    )
+
+
+def _undecodable(text: str) -> bool:
+    return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in text)
 
 
 @st.composite
-def csv_file(draw: st.DrawFn, *, allow_bad_header: bool = True) -> Built:
+def csv_file(draw: st.DrawFn, *, allow_bad_header: bool = True, style: Style | None = None,
+             in_voucher_order: bool = False, faults: bool = True, open_end: bool = True) -> Built:
+    """A hostile CSV. `in_voucher_order`: every row names its voucher and the vouchers follow one another (so the
+    rows can be sorted by account); `faults`: a byte that is not UTF-8 and unnamed values may occur;
+    `open_end`: the file may end inside a quoted cell."""
+    style = style or draw(styles())
     delim = draw(st.sampled_from([b",", b";", b"\t"]))
-    drop_required = draw(st.sampled_from([None] * 8 + REQUIRED))
+    drop_required = draw(st.sampled_from([None] * 8 + REQUIRED)) if allow_bad_header else None
     columns = [c for c in REQUIRED if c != drop_required]
     columns += draw(st.lists(st.sampled_from(USED_OPTIONAL), unique=True, max_size=4))
+    if in_voucher_order and "accountNumber" not in columns:
+        columns.append("accountNumber")
     columns = draw(st.permutations(columns))
     header_kind = "ok"
     if allow_bad_header:
-        header_kind = draw(st.sampled_from(["ok"] * 12 + ["dup", "unknown", "noname", "badutf8", "none", "empty"]))
+        header_kind = draw(st.sampled_from(["ok"] * 24 + ["dup", "unknown", "noname", "badutf8", "none", "empty"]))
     out = bytearray()
-    b = Built("in.csv", b"")
+    b = Built("in.csv", b"", delimiter=delim.decode(), columns=list(columns))
     if draw(st.booleans()):
         out += BOM
+    if draw(st.integers(0, 5)) == 0:  # Excel's first line naming the delimiter
+        out += b"sep=" + delim + draw(st.sampled_from([b"\n", b"\r\n"]))
     out += draw(st.sampled_from([b"", b"\n", b"\r\n  \n"]))  # blank lines before the header are skipped
     names = [c.encode() for c in columns]
     if header_kind == "dup":
         names.insert(draw(st.integers(0, len(names))), draw(st.sampled_from(names)))
     elif header_kind == "unknown":
         names.insert(draw(st.integers(0, len(names))), draw(st.sampled_from([b"Bilagsnr", b"amount2", b"Notes"])))
-    elif header_kind == "noname":
+    elif header_kind == "noname":  # at the end: a trailing delimiter, an unnamed column (fine while it is empty)
         names.insert(draw(st.integers(1, len(names))), draw(st.sampled_from([b"", b" "])))
     elif header_kind == "badutf8":
         names[0] = names[0][:2] + draw(st.sampled_from(INVALID_UTF8)) + names[0][2:]
+    trailing = draw(st.integers(0, 5)) == 0  # Excel's trailing delimiter, on the header and (mostly) every row
+    if trailing:
+        names.append(b"")
     nl = draw(st.sampled_from([b"\n", b"\r\n", b"\r"]))
     if header_kind == "empty":
         b.header_ok = False
@@ -218,63 +523,75 @@ def csv_file(draw: st.DrawFn, *, allow_bad_header: bool = True) -> Built:
     if header_kind != "none":
         out += delim.join(_csv_cell(n, delim) for n in names) + nl
     b.header_end = len(out)
-    b.header_ok = header_kind == "ok"
+    stripped = [n.decode("utf-8", "replace").strip() for n in names]
+    width = len(stripped)
+    while stripped and not stripped[-1]:
+        stripped.pop()
+    b.header_ok = header_kind not in ("none", "badutf8") and stripped == list(columns)
     b.header_term = nl
     n_rows = draw(st.integers(0, 12))
-    voucher = 0
+    enc_row = draw(st.integers(0, 6 * n_rows)) if faults and n_rows else -1  # in one file of six or so
+    vouchers: list[tuple[str, int]] = []
+    held = False
     for i in range(n_rows):
-        kinds = ["good"] * 6 + ["badvalue"] * 3 + ["utf8", "fewer", "more", "blank"]
-        kind = draw(st.sampled_from(kinds + ([] if header_kind == "none" else ["again"])))
-        if not (i and draw(st.integers(0, 4)) == 0):  # now and then a second line of the same voucher
-            voucher += 1
-        values = {c: _good_value(draw, c, voucher).encode() for c in columns}
-        fate = "ok" if drop_required is None else "bad"
+        kinds = ["good"] * 6 + ["badvalue"] * 3 + ["fewer", "more", "blank", "nul"]
+        kinds += ["again"] if header_kind != "none" else []
+        if not in_voucher_order:  # a row that names no voucher takes the one around it: order matters there
+            kinds.append("big")
+        kind = draw(st.sampled_from(kinds))
+        _next_voucher(draw, vouchers, stay=kind == "big" or held, far=not in_voucher_order)
+        held = kind == "big"
+        values = _values(draw, columns, *vouchers[-1], style)
         if kind == "badvalue":
             victim = draw(st.sampled_from([c for c in columns if c in _CAN_BE_BAD]))
-            values[victim] = _bad_value(draw, victim).encode()
-            fate = "bad"
-        cells = [values[c] for c in columns]
-        if kind == "utf8":
-            j = draw(st.integers(0, len(cells) - 1))
-            cells[j] = cells[j] + draw(st.sampled_from(INVALID_UTF8))
-            fate = "bad"
-        elif kind == "fewer":
-            keep = draw(st.integers(1, len(cells) - 1))
-            if any(c in REQUIRED for c in columns[keep:]):
-                fate = "bad"
-            cells = cells[:keep]
-        elif kind == "more":
-            cells += draw(st.lists(st.sampled_from([b"", b"x", b"1", b" "]), min_size=1, max_size=3))
-            fate = "bad"
+            values[victim] = _bad_value(draw, victim, style)
+        cells = [(_pad(draw, _text(values[c])).encode(), values[c]) for c in columns]
+        if trailing and draw(st.integers(0, 3)):
+            cells.append((b"", GOOD))
+        if kind == "fewer":
+            cells = cells[: draw(st.integers(1, len(columns) - 1))] if len(columns) > 1 else cells
+        elif kind == "more":  # (2 more cells at least when no file may be refused: 1 may fill an unnamed column)
+            extra = draw(st.lists(st.sampled_from([b"", b"x", b"1", b" "]), min_size=1 if faults else 2, max_size=3))
+            cells += [(e, GOOD) for e in extra]
         elif kind == "blank":
-            cells = draw(st.sampled_from([[], [b""] * len(cells), [b" "], [b"\t", b""]]))
-            fate = "blank"
+            cells = [(c, GOOD) for c in draw(st.sampled_from([[], [b""] * len(cells), [b" "], [b"\t", b""]]))]
         elif kind == "again":
-            cells = list(names)  # the header once more, as a data row
-            fate = "bad"
-        if fate == "ok" and all(_blank(c) for c in cells):
-            fate = "blank"
-        if fate == "bad" and kind != "more" and all(_blank(c) for c in cells):
-            fate = "blank"
-        if fate == "ok" and any(c in REQUIRED and _blank(values[c]) for c in columns):
-            fate = "bad"
+            cells = [(n, BAD) for n in names]  # the header once more, as a data row
+        elif kind == "big":  # a cell over the csv module's limit, on one line or over several
+            j = draw(st.integers(0, len(cells) - 1))
+            big = draw(st.sampled_from([b"x" * 140_000, b"x" * 70_000 + b"\n" + b"y" * 70_000,
+                                        b"x" * 140_000 + b'\r\n"' + delim]))
+            cells[j] = (big, cells[j][1])
+        elif kind == "nul":  # a NUL in any cell: the row is bad, and still of the voucher its cells name
+            j = draw(st.integers(0, len(cells) - 1))
+            cell = cells[j][0].decode()
+            cells[j] = (draw(st.sampled_from([cell + "\x00", "\x00" + cell, cell + "\x00x"])).encode(), cells[j][1])
+        if i == enc_row and kind not in ("blank", "big"):
+            j = draw(st.integers(0, len(cells) - 1))
+            cells[j] = (cells[j][0] + draw(st.sampled_from(INVALID_UTF8)), cells[j][1])
+        rec = csv_record(cells, list(columns), width)
         start = len(out)
-        out += delim.join(_csv_cell(c, delim) for c in cells)
+        out += delim.join(_csv_cell(c, delim) for c, _ in cells)
         term = draw(st.sampled_from([b"\n", b"\r\n", b"\r"]))
-        last = i == n_rows - 1
-        if last and draw(st.booleans()):
+        if i == n_rows - 1 and draw(st.booleans()):
             term = b""  # no line break after the last row: still a row
         out += term
-        b.records.append(Rec(start, len(out), fate, term))
-    if b.header_ok and draw(st.integers(0, 5)) == 0:
-        # the file ends inside a quoted cell: one more record, rejected
+        b.records.append(replace(rec, start=start, end=len(out), terminator=term, ident=i))
+    if b.header_ok and open_end and not in_voucher_order and draw(st.integers(0, 5)) == 0:
+        # the file ends inside a quoted cell: one more record, rejected, of the voucher its cells before the
+        # quote name (if they name one)
         if out and not out.endswith((b"\n", b"\r")):
             out += b"\n"
             if b.records and b.records[-1].end == len(out) - 1:
                 b.records[-1].terminator, b.records[-1].end = b"\n", len(out)
+        values = _values(draw, columns, draw(st.sampled_from("123")), draw(st.integers(1, n_rows + 1)), style)
+        before = [(_text(values[c]).encode(), values[c]) for c in columns[: draw(st.integers(0, len(columns) - 1))]]
+        rec = csv_record(before, list(columns), width)
         start = len(out)
-        out += delim.join([b"5", b"1", b"9"]) + delim + b'"' + draw(hostile_text).replace('"', "").encode()
-        b.records.append(Rec(start, len(out), "bad", b""))
+        out += b"".join(_csv_cell(c, delim) + delim for c, _ in before)
+        out += b'"' + draw(hostile_text).replace('"', "").encode()
+        b.records.append(replace(rec, start=start, end=len(out), terminator=b"", fate="bad", readable=False,
+                                 held=rec.key is None, unnamed=False, enc=False, cells=None, ident=n_rows))
     b.data = bytes(out)
     # a blank line right after a record whose terminator is \r joins it as \r\n: no record of its own, so
     # only the non-blank records' start lines matter, numbered from the bytes as the reader counts them
@@ -284,86 +601,202 @@ def csv_file(draw: st.DrawFn, *, allow_bad_header: bool = True) -> Built:
 
 # --- JSONL ----------------------------------------------------------------------------------------------
 
+#: the kinds of JSON line that show no voucher
+_NO_VOUCHER = ("invalid", "notobject", "nested")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+#: what a line that is not valid JSON still shows of its voucher: `"voucherNumber": "7"` (a JSON string, its
+#: escapes meaning what they mean) or `"voucherNumber": 7`
+_SHOWN = re.compile(rb'"(journalNumber|voucherNumber)"\s*:\s*(?:"((?:[^"\\\r\n]|\\.)*)"|(-?[0-9]+))')
 
-def _json_value(name: str, value: str, draw: st.DrawFn) -> Any:
-    if name in ("entryTypeNumber", "journalNumber", "voucherNumber") and draw(st.booleans()):
-        return int(value)
-    if name == "amount" and draw(st.booleans()):
-        return float(value)
-    return value
+
+def _json_value(draw: st.DrawFn, name: str, meta: Meta) -> tuple[Any, Meta]:
+    """A value as a JSON line holds it: integers and plain numbers now and then as JSON numbers (which prove no
+    decimal mark: they are read as written), everything else as a string."""
+    text = _text(meta)
+    digits = text.strip()
+    if name in ("entryTypeNumber", "journalNumber", "voucherNumber") and digits.isascii() and digits.isdigit() \
+            and draw(st.booleans()):
+        return int(text), meta
+    if name in NUMBERS and isinstance(meta, Num) and meta.proof != "," and _PLAIN_NUMBER.fullmatch(text) \
+            and draw(st.booleans()):
+        value = meta.read(".")
+        number = int(text) if "." not in text else float(text)
+        return number, Num(text, None, value, value)
+    return _pad(draw, text), meta
+
+
+def _not_utf8(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _shown(line: bytes) -> dict[str, str]:
+    found = {}
+    for m in _SHOWN.finditer(line):
+        value = json.loads(b'"' + m[2] + b'"') if m[2] is not None else m[3].decode()
+        if value.strip():
+            found[m[1].decode()] = value
+    return found
+
+
+def json_record(obj: dict[str, tuple[Any, Meta]]) -> Rec:
+    """What the reader makes of a line that is a JSON object: a row (or, holding a NUL, a bad row of its
+    voucher). null and empty strings are absent."""
+    values = {k: v.strip() if isinstance(v, str) else v for k, (v, _) in obj.items()}
+    values = {k: v for k, v in values.items() if v is not None and v != ""}
+    present = [(k, meta) for k, (v, meta) in obj.items() if k in values]
+    bad = any(_is_bad(meta) for _, meta in present) or any(n not in values for n in REQUIRED)
+    nul = any(isinstance(v, str) and "\x00" in v for v, _ in obj.values())
+    currency = values.get("currency")
+    return Rec(0, 0, "bad" if bad or nul else "ok", readable=not nul, key=voucher_key(values),
+               currency=currency if isinstance(currency, str) else "", account=str(values.get("accountNumber", "")),
+               nums=tuple((n, m) for n, m in present if n in NUMBERS and isinstance(m, Num)),
+               days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)))
 
 
 @st.composite
-def jsonl_file(draw: st.DrawFn) -> Built:
+def jsonl_file(draw: st.DrawFn, *, style: Style | None = None, in_voucher_order: bool = False,
+               faults: bool = True) -> Built:
+    style = style or draw(styles())
     b = Built("in.jsonl", b"", fmt="jsonl")
     out = bytearray()
     if draw(st.booleans()):
         out += BOM
     n_rows = draw(st.integers(0, 12))
-    voucher = 0
+    enc_row = draw(st.integers(0, 6 * n_rows)) if faults and n_rows else -1
+    vouchers: list[tuple[str, int]] = []
+    held = False
     for i in range(n_rows):
-        kind = draw(st.sampled_from(["good"] * 6 + ["badvalue"] * 2 + ["missing", "null", "type", "unknown",
-                                                                        "invalid", "notobject", "utf8", "blank",
-                                                                        "nested", "bom"]))
-        if not (i and draw(st.integers(0, 4)) == 0):
-            voucher += 1
+        kinds = ["good"] * 6 + ["badvalue"] * 2 + ["missing", "null", "type", "unknown", "blank", "nul"]
+        if not in_voucher_order:  # lines that name no voucher take the one around them: order matters there
+            kinds += ["invalid", "notobject", "nested", "bom"]
+        kind = "utf8" if i == enc_row else draw(st.sampled_from(kinds))
+        _next_voucher(draw, vouchers, stay=kind in _NO_VOUCHER or held, far=not in_voucher_order)
+        held = kind in _NO_VOUCHER
         cols = REQUIRED + draw(st.lists(st.sampled_from(USED_OPTIONAL), unique=True, max_size=4))
-        obj: dict[str, Any] = {}
-        for c in cols:
-            v = _good_value(draw, c, voucher)
-            if v != "":
-                obj[c] = _json_value(c, v, draw)
-        fate = "ok"
-        line: bytes
+        if in_voucher_order and "accountNumber" not in cols:
+            cols.append("accountNumber")
+        values = _values(draw, cols, *vouchers[-1], style)
         if kind == "badvalue":
             victim = draw(st.sampled_from([c for c in cols if c in _CAN_BE_BAD]))
-            obj[victim] = _bad_value(draw, victim)
-            fate = "bad"
-        elif kind == "missing":
-            del obj[draw(st.sampled_from(REQUIRED))]
-            fate = "bad"
-        elif kind == "null":
-            obj[draw(st.sampled_from(REQUIRED))] = None
-            fate = "bad"
+            values[victim] = _bad_value(draw, victim, style)
+        obj = {c: _json_value(draw, c, meta) for c, meta in values.items() if _text(meta) != ""}
+        if kind in ("missing", "null"):
+            victim = draw(st.sampled_from(REQUIRED))
+            if kind == "missing":
+                del obj[victim]
+            else:
+                obj[victim] = (None, GOOD)
         elif kind == "type":
             victim = draw(st.sampled_from(REQUIRED))
-            odd: list[Any] = [[1], {"a": 1}, True] + ([] if victim == "amount" else [1.5e300, 2**70])
-            obj[victim] = draw(st.sampled_from(odd))
-            fate = "bad"
+            # (1.5e300 is kept as the text "1.5e+300", which a currency or text may be)
+            odd: list[Any] = [[1], {"a": 1}, True] + ([] if victim in ("amount", "currency") else [1.5e300, 2**70])
+            if victim in ("journalNumber", "voucherNumber"):
+                odd.append(7.0)  # a JSON number with a fraction: no voucher number
+            obj[victim] = (draw(st.sampled_from(odd)), BAD)
         elif kind == "unknown":
-            obj[draw(st.sampled_from(["Bilagsnr", "notes", ""]))] = draw(hostile_text)  # ignored: still ok
-        line = json.dumps(obj, ensure_ascii=draw(st.booleans())).encode()
+            obj[draw(st.sampled_from(["Bilagsnr", "notes", ""]))] = (draw(hostile_text), GOOD)  # ignored: still ok
+        elif kind == "nul":
+            victim = draw(st.sampled_from(list(obj)))
+            obj[victim] = (_text(obj[victim][1]) + "\x00", obj[victim][1])
+        rec = json_record(obj)
+        line = json.dumps({k: v for k, (v, _) in obj.items()}, ensure_ascii=draw(st.booleans())).encode()
         if kind == "invalid":
             line = draw(st.sampled_from([line[: max(1, len(line) // 2)], line + b"}", line.replace(b'"', b"'"),
                                          line[:-1] + b',"t":"a\x00b"}', b"{", b"}", b"nul", b"{'a': 1}"]))
-            fate = "bad"
+            # (a line cut in half may end inside a character: a byte that is not UTF-8, which refuses the file)
+            rec = Rec(0, 0, "bad", readable=False, key=voucher_key(_shown(line)), enc=_not_utf8(line))
         elif kind == "notobject":
             line = draw(st.sampled_from([b"[]", b"[1, 2]", b'"s"', b"1", b"null", b"true"]))
-            fate = "bad"
+            rec = Rec(0, 0, "bad", readable=False)
         elif kind == "utf8":
             line = line[:-1] + b',"text":"' + draw(st.sampled_from(INVALID_UTF8)) + b'"}'
-            fate = "bad"
+            rec = Rec(0, 0, "bad", readable=False, enc=True)
         elif kind == "blank":
             line = draw(st.sampled_from([b"", b" ", b"\t", b"  \r"]))
-            fate = "blank"
-        elif kind == "nested":
+            rec = Rec(0, 0, "blank")
+        elif kind == "nested":  # shows `"text": 1` and no voucher
             line = b'{"text":' * 3000 + b"1" + b"}" * 3000
-            fate = "bad"
+            rec = Rec(0, 0, "bad", readable=False)
         elif kind == "bom" and out and out != BOM:
             line = BOM + line  # a BOM is only skipped at the very start of the file
-            fate = "bad"
+            rec = replace(rec, fate="bad", readable=False)
+        rec.held = rec.fate != "blank" and rec.key is None and not rec.readable
         start = len(out)
         out += line
         term = draw(st.sampled_from([b"\n", b"\r\n"]))
         if i == n_rows - 1 and draw(st.booleans()):
             term = b""
         out += term
-        b.records.append(Rec(start, len(out), fate, term))
+        b.records.append(replace(rec, start=start, end=len(out), terminator=term, ident=i))
     b.data = bytes(out)
-    starts = [m.end() for m in re.finditer(rb"\n", b.data)]
-    for rec in b.records:
-        rec.line = bisect.bisect_right(starts, rec.start) + 1
+    _number_lines(b)
     return b
+
+
+# --- the oracle -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Given:
+    """What the command line says about the file's numbers and dates (None: decided from the file)."""
+
+    decimal: str | None = None
+    date_format: str | None = None
+
+    def args(self) -> list[str]:
+        return ([f"--decimal={self.decimal}"] if self.decimal else []) + (
+            [f"--date-format={self.date_format}"] if self.date_format else [])
+
+
+givens = st.builds(Given, st.sampled_from([None] * 10 + [".", ","]), st.sampled_from([None] * 10 + ["dmy", "mdy"]))
+
+
+def decide(proofs: Iterable[str | None], given: str | None, default: str) -> str | None:
+    """The file's choice: the given one; else the one its values prove, or `default` when none proves anything;
+    None (refused) when they prove both, or some read two ways and none proves which."""
+    if given:
+        return given
+    seen = {p for p in proofs if p}
+    proved = seen - {"?"}
+    if len(proved) > 1 or (not proved and "?" in seen):
+        return None
+    return proved.pop() if proved else default
+
+
+def attribute(records: list[Rec]) -> list[Key | None]:
+    """Each record's voucher: its own, or (a row that cannot be read and names none) the voucher of the rows
+    around it when the rows before and after it are of one voucher."""
+    keys: list[Key | None] = []
+    waiting: list[int] = []
+    before: Key | None = None
+    for i, rec in enumerate(records):
+        if rec.held:
+            waiting.append(i)
+            keys.append(None)
+            continue
+        for w in waiting:
+            keys[w] = rec.key if rec.key is not None and rec.key == before else None
+        waiting = []
+        keys.append(rec.key)
+        before = rec.key
+    return keys
+
+
+def apart(keys: list[Key | None]) -> bool:
+    """Whether some voucher's lines are not together (a line of no voucher between them counts)."""
+    seen: set[Key] = set()
+    previous: Key | None = None
+    for key in keys:
+        if key is not None and key != previous:
+            if key in seen:
+                return True
+            seen.add(key)
+        previous = key
+    return False
 
 
 # --- running the command and checking ---------------------------------------------------------------------
@@ -375,26 +808,27 @@ class Outcome:
     stderr: str
     report: dict[str, Any] | None
     rejects: list[list[str]] | None
+    rejects_header: list[str] | None = None
 
 
-def run_dry(path: Path) -> Outcome:
+def run_dry(path: Path, delimiter: str = ",", args: list[str] | None = None) -> Outcome:
     work = path.parent
     report, rejects = work / "report.json", work / "rejects.csv"
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["load", "economic", str(path), "--dry-run", "--no-progress", "--rejects", str(rejects),
-                     "--report", str(report), "--base-url", "http://127.0.0.1:9"])
+                     "--report", str(report), "--base-url", "http://127.0.0.1:9", *(args or [])])
     rep = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
-    rej = None
+    rej = header = None
     if rejects.exists():
         # a rejected row's original is written whole (a 10 MB cell too); the limit is process-wide: put it back
         limit = csv.field_size_limit(1 << 30)
         try:
             with open(rejects, newline="", encoding="utf-8") as fh:
-                rej = list(csv.reader(fh))[1:]
+                header, *rej = list(csv.reader(fh, delimiter=delimiter))
         finally:
             csv.field_size_limit(limit)
-    return Outcome(code, err.getvalue() + out.getvalue(), rep, rej)
+    return Outcome(code, err.getvalue() + out.getvalue(), rep, rej, header)
 
 
 def gunzip_prefix(data: bytes) -> int:
@@ -426,7 +860,23 @@ def decodable_end(data: bytes, available: int) -> int:
     return available
 
 
-def check(b: Built, compress: bool, cut: float | None) -> None:
+def refusal(records: list[Rec], given: Given, cut: bool) -> str | None:
+    """Why the whole file is refused (exit 2, nothing sent), judged from the records the reader gets."""
+    if any(r.enc for r in records):
+        return "not UTF-8"
+    if any(r.unnamed for r in records):
+        return "a value in an unnamed column"
+    readable = [r for r in records if r.readable]
+    if decide((n.proof for r in readable for _, n in r.nums), given.decimal, ".") is None:
+        return "numbers read two ways"
+    if decide((d.proof for r in readable for _, d in r.days), given.date_format, "dmy") is None:
+        return "dates read two ways"
+    if cut and apart(attribute(records)):
+        return "vouchers apart in a file that cannot be read whole"
+    return None
+
+
+def check(b: Built, compress: bool = False, cut: float | None = None, given: Given = Given()) -> Outcome:
     data = b.data
     available = len(data)
     if compress:
@@ -437,10 +887,10 @@ def check(b: Built, compress: bool, cut: float | None) -> None:
             available = gunzip_prefix(data)
     truncated = compress and cut is not None
     decodable = decodable_end(b.data, available)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=SCRATCH) as tmp:
         path = Path(tmp) / b.name
         path.write_bytes(data)
-        got = run_dry(path)
+        got = run_dry(path, b.delimiter, given.args())
     assert got.code in EXIT_CODES, got
     assert "Traceback" not in got.stderr, got.stderr
 
@@ -449,36 +899,76 @@ def check(b: Built, compress: bool, cut: float | None) -> None:
         empty = not b.data.replace(BOM, b"", 1).strip()
         if (not b.header_ok or empty) and not truncated:
             assert got.code == 2 and got.report is None, (got, b)
-            return
+            return got
         if truncated and not arrived(Rec(0, b.header_end, "", b.header_term), available, decodable):
             # cut before the header ended: nothing can be read, the run stops before any row (no report)
             assert got.code == 4 and got.report is None, (got, b)
-            return
+            return got
+    elif truncated and not available:
+        # nothing decompresses before the cut: the file's encoding cannot even be looked at (no report)
+        assert got.code == 4 and got.report is None, (got, b)
+        return got
     if truncated:
-        # every row that arrived is still in the open chunk (a chunk closes at 500 rows): none is sent, each is
-        # rejected, the good ones with "not sent: <why the input stops>"
         records = [r for r in records if arrived(r, available, decodable)]
-        for r in records:
-            if r.fate == "ok":
-                r.fate = "unsent"
-        assert got.code == 4, (got, b)
+    why = refusal(records, given, truncated)
+    if why is not None:
+        event(f"refused: {why}")
+        assert got.code == 2 and got.report is None, (why, got, b)
+        return got
+    readable = [r for r in records if r.readable]
+    mark = decide((n.proof for r in readable for _, n in r.nums), given.decimal, ".")
+    order = decide((d.proof for r in readable for _, d in r.days), given.date_format, "dmy")
+    assert mark is not None and order is not None
+    keys = attribute(records)
     rep, rej = got.report, got.rejects
-    assert rep is not None and rej is not None, (got, b)
+    assert rep is not None and rej is not None and got.rejects_header is not None, (got, b)
+    (profile,) = rep["inputs"]
+    assert (profile["decimal"], profile["date_format"]) == (mark, order), (profile, b)
+    assert profile["grouped"] == (not apart(keys)), (profile, keys, b)
     assert rep["rows_read"] == rep["would_load"] + rep["rejected"], rep
     assert rep["rows_read"] == len(records), (rep, b)
     assert len(rej) == rep["rejected"]
+    assert got.rejects_header[:4] == ["file", "line", "field", "reason"], got.rejects_header
+    if b.fmt == "csv":
+        assert got.rejects_header[4:] == b.columns, (got.rejects_header, b.columns)
     for row in rej:
         assert int(row[1]) > 0 and row[3].strip(), row
     lines = [int(row[1]) for row in rej]
     assert len(set(lines)) == len(lines), rej
-    must = {r.line for r in records if r.fate in ("bad", "unsent")}
+    reasons = {int(row[1]): row for row in rej}
+
+    own_bad = [r.bad(mark, order) for r in records]
+    bad_vouchers = {k for k, bad in zip(keys, own_bad) if bad and k is not None}
+    event("stopped at the cut" if truncated else "read" + ", regrouped" * (not profile["grouped"]))
+    if any(r.held and k is not None for r, k in zip(records, keys)):
+        event("a row naming no voucher taken for the voucher around it")
+    if any(not bad and k in bad_vouchers for k, bad in zip(keys, own_bad)):
+        event("a good line rejected with its voucher")
+    first_bad = {k: min(r.line for r, kk, bad in zip(records, keys, own_bad) if kk == k and bad) for k in bad_vouchers}
+    if truncated:
+        # every row that arrived is still in the open chunk (a chunk closes at 500 rows): none is sent, each is
+        # rejected, the good vouchers' lines with "not sent: <why the input stops>"
+        assert got.code == 4 and sorted(lines) == sorted(r.line for r in records), (got, b)
+        for r, k, bad in zip(records, keys, own_bad):
+            if not bad and (k is None or k not in bad_vouchers):
+                assert reasons[r.line][3].startswith("not sent: "), (reasons[r.line], b)
+        return got
+    must = {r.line for r, k, bad in zip(records, keys, own_bad) if bad or (k is not None and k in bad_vouchers)}
     may = must | {r.line for r in records if r.fate == "either"}
     assert must <= set(lines) <= may, (sorted(must), rej, b)
-    unsent = {r.line for r in records if r.fate == "unsent"}
-    assert all(row[3].startswith("not sent: ") for row in rej if int(row[1]) in unsent), rej
-    if not truncated:
-        assert got.code == (1 if rep["rejected"] else 0), (got.code, rep)
-        assert rep["exit_code"] == got.code
+    for r, k, bad in zip(records, keys, own_bad):
+        if r.line not in reasons or r.fate == "either":
+            continue
+        reason = reasons[r.line][3]
+        if bad:  # its own reason
+            assert " rejected: line " not in reason, (r, reason, b)
+        else:  # rejected with its voucher: the reason names the voucher's first bad line
+            assert k is not None and f" rejected: line {first_bad[k]} " in reason, (r, reason, b)
+        if r.cells is not None and len(r.cells) >= len(b.columns):  # the input's own cells, as written
+            assert reasons[r.line][4 : 4 + len(b.columns)] == r.cells[: len(b.columns)], (reasons[r.line], r)
+    assert got.code == (1 if rep["rejected"] else 0), (got.code, rep)
+    assert rep["exit_code"] == got.code
+    return got
 
 
 @pytest.fixture(autouse=True)
@@ -495,20 +985,99 @@ _compression = st.one_of(st.just((False, None)), st.just((True, None)),
 
 @pytest.mark.slow
 @EXAMPLES
-@given(b=csv_file(), how=st.one_of(st.just((False, None)), _compression))
-def test_hostile_csv_every_row_loaded_or_rejected(b: Built, how: tuple[bool, float | None]) -> None:
+@given(b=csv_file(), how=st.one_of(st.just((False, None)), _compression), options=givens)
+def test_hostile_csv_every_row_loaded_or_rejected(b: Built, how: tuple[bool, float | None], options: Given) -> None:
     compress, cut = how
     if cut is not None and not b.header_ok:
         cut = None  # an unusable header is judged before any row: no cut needed to test it
-    check(b, compress, cut)
+    check(b, compress, cut, options)
 
 
 @pytest.mark.slow
 @EXAMPLES
-@given(b=jsonl_file(), how=st.one_of(st.just((False, None)), _compression))
-def test_hostile_jsonl_every_row_loaded_or_rejected(b: Built, how: tuple[bool, float | None]) -> None:
+@given(b=jsonl_file(), how=st.one_of(st.just((False, None)), _compression), options=givens)
+def test_hostile_jsonl_every_row_loaded_or_rejected(b: Built, how: tuple[bool, float | None],
+                                                    options: Given) -> None:
     compress, cut = how
-    check(b, compress, cut)
+    check(b, compress, cut, options)
+
+
+def _fates(b: Built, got: Outcome) -> tuple[int, dict[int, bool]]:
+    """The exit code, and per record (by its identity) whether it was rejected."""
+    assert got.report is not None and got.rejects is not None
+    rejected = {int(row[1]) for row in got.rejects}
+    return got.code, {r.ident: r.line in rejected for r in b.records if r.fate != "blank"}
+
+
+@pytest.mark.slow
+@FEWER
+@given(data=st.data(), fmt=st.sampled_from(["csv", "jsonl"]), compress=st.booleans())
+def test_rows_sorted_by_account_load_as_in_voucher_order(data: st.DataObject, fmt: str, compress: bool) -> None:
+    # a general-ledger export sorted by account puts a voucher's lines apart: read whole, it is regrouped and
+    # every row meets the same fate as in the file written voucher by voucher
+    style = data.draw(styles(taints=False))
+    make = csv_file(allow_bad_header=False, style=style, in_voucher_order=True, faults=False) if fmt == "csv" \
+        else jsonl_file(style=style, in_voucher_order=True, faults=False)
+    ordered = data.draw(make)
+    by_account = reordered(ordered, sorted(range(len(ordered.records)), key=lambda i: ordered.records[i].account))
+    first, second = check(ordered, compress), check(by_account, compress)
+    assert first.report is not None and second.report is not None
+    event(f"sorted by account: {'apart' if not second.report['inputs'][0]['grouped'] else 'together'}")
+    for name in ("rows_read", "would_load", "rejected", "would_send_requests"):
+        assert first.report[name] == second.report[name], (name, first.report, second.report)
+    assert _fates(ordered, first) == _fates(by_account, second)
+
+
+@st.composite
+def mixed(draw: st.DrawFn, b: Built, style: Style, what: str) -> Built:
+    """`b` and two more good rows, whose amounts (or dates) prove the two decimal marks (or date orders)."""
+    columns = b.columns or REQUIRED
+    data, records = bytearray(b.data), list(b.records)
+    if data and not data.endswith((b"\n", b"\r")):
+        data += b"\n"
+        records = [replace(r, terminator=b"\n", end=len(data)) if r.end == len(b.data) else r for r in records]
+    for i, proof in enumerate([".", ","] if what == "decimal" else ["dmy", "mdy"]):
+        values = _values(draw, columns, "1", 900 + i, replace(style, mark=proof) if what == "decimal" else replace(
+            style, order=proof))
+        values["currency"] = "DKK"
+        if what == "decimal":
+            values["amount"] = draw(number(proof, proving=True))
+        else:
+            values["date"] = draw(day(proof, "proof"))
+        if b.fmt == "csv":
+            delim = b.delimiter.encode()
+            cells = [(_text(values[c]).encode(), values[c]) for c in columns]
+            line = delim.join(_csv_cell(c, delim) for c, _ in cells)
+            rec = csv_record(cells, columns, len(columns))
+        else:
+            obj = {c: (_text(m), m) for c, m in values.items() if _text(m) != ""}
+            line = json.dumps({k: v for k, (v, _) in obj.items()}).encode()
+            rec = json_record(obj)
+        assert rec.readable and rec.fate == "ok", rec
+        start = len(data)
+        data += line + b"\n"
+        records.append(replace(rec, start=start, end=len(data), terminator=b"\n", ident=1000 + i))
+    out = replace(b, data=bytes(data), records=records)
+    _number_lines(out)
+    return out
+
+
+@pytest.mark.slow
+@FEWER
+@given(data=st.data(), fmt=st.sampled_from(["csv", "jsonl"]), what=st.sampled_from(["decimal", "date"]))
+def test_a_file_mixing_marks_or_orders_is_refused_unless_told(data: st.DataObject, fmt: str, what: str) -> None:
+    # one value proves a decimal point (a day-first date), another a decimal comma (a month-first date): the file
+    # is refused as a whole; told which, it is read that way, and the values written the other way are rejected
+    style = data.draw(styles(taints=False))
+    make = csv_file(allow_bad_header=False, style=style, faults=False, open_end=False) if fmt == "csv" \
+        else jsonl_file(style=style, faults=False)
+    b = data.draw(mixed(data.draw(make), style, what))
+    got = check(b)
+    assert got.code == 2 and got.report is None, got
+    told = Given(decimal=data.draw(st.sampled_from(".,"))) if what == "decimal" else Given(
+        date_format=data.draw(st.sampled_from(["dmy", "mdy"])))
+    got = check(b, given=told)
+    assert got.code == 1 and got.report is not None, got  # the row written the other way at least
 
 
 # --- dedicated examples: too big or too slow to generate thousands of times --------------------------------
@@ -525,33 +1094,44 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("compress", [False, True])
-def test_ten_megabyte_csv_cell_is_one_rejected_row(tmp_path: Path, compress: bool) -> None:
-    # a 10 MB quoted cell over several lines, holding a line that looks like a good row: one row, rejected at
-    # its start line; the row inside the cell is not read; the rows after it are
+def test_ten_megabyte_csv_cell_is_one_rejected_row_that_takes_its_voucher(tmp_path: Path, compress: bool) -> None:
+    # a 10 MB quoted cell over several lines, holding a line that looks like a good row: one row, rejected at its
+    # start line; the row inside the cell is not read. The row names no voucher (the reader gives up on it), and
+    # the rows before and after it are voucher 2's: it is taken for voucher 2's line, and voucher 2 goes whole
     cell = b'"' + b"x" * (TEN_MB // 2) + b"\n5,1,77,2026-11-01,999.00,DKK,inside\n" + b"y" * (TEN_MB // 2) + b'"'
-    data = (HEADER + b"5,1,1,2026-11-01,10.00,DKK,first\n" + b"5,1,2,2026-11-01,10.00,DKK," + cell + b"\n"
-            + b"5,1,3,2026-11-01,-20.00,DKK,last\n")
+    data = (HEADER + b"5,1,1,2026-11-01,10.00,DKK,first\n" + b"5,1,2,2026-11-01,10.00,DKK,before\n"
+            + b"5,1,2,2026-11-01,10.00,DKK," + cell + b"\n" + b"5,1,2,2026-11-01,-20.00,DKK,after\n"
+            + b"5,1,3,2026-11-01,-10.00,DKK,last\n")
     path = _write(tmp_path, "big.csv", gzip.compress(data, 1) if compress else data)
     got = run_dry(path)
     assert got.code == 1 and "Traceback" not in got.stderr
     assert got.report is not None and got.rejects is not None
-    assert (got.report["rows_read"], got.report["would_load"], got.report["rejected"]) == (3, 2, 1)
-    ((_, line, _, reason, _),) = got.rejects
-    assert line == "3" and "field larger than field limit" in reason and "(lines 3-5)" in reason
+    assert (got.report["rows_read"], got.report["would_load"], got.report["rejected"]) == (5, 2, 3)
+    reasons = {row[1]: row[3] for row in got.rejects}
+    assert sorted(reasons) == ["3", "4", "7"]
+    assert "field larger than field limit" in reasons["4"] and "(lines 4-6)" in reasons["4"]
+    assert all(reasons[line].startswith("voucher 2 (journal 1) rejected: line 4 ") for line in ("3", "7"))
 
 
 @pytest.mark.slow
-def test_ten_megabyte_jsonl_line_is_rejected_not_sent(tmp_path: Path) -> None:
-    big = json.dumps({"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 2, "date": "2026-11-01",
-                      "amount": 1, "currency": "DKK", "text": "x" * TEN_MB}).encode()
-    good = b'{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 1, "date": "2026-11-01", "amount": 1, ' \
-           b'"currency": "DKK"}'
-    got = run_dry(_write(tmp_path, "big.jsonl", good + b"\n" + big + b"\n" + b"{" * 3 + b"\n"))
+def test_ten_megabyte_jsonl_line_takes_its_voucher_and_a_broken_line_the_voucher_around_it(tmp_path: Path) -> None:
+    def line(voucher: int, amount: int, **more: Any) -> bytes:
+        return json.dumps({"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": voucher, "date": "2026-11-01",
+                           "amount": amount, "currency": "DKK", **more}).encode() + b"\n"
+
+    # voucher 2's first line is too big for one call: the voucher is rejected whole. A line that is not JSON and
+    # shows no voucher, between two lines of voucher 3, is taken for voucher 3's: voucher 3 is rejected whole
+    data = (line(1, 1) + line(2, 1, text="x" * TEN_MB) + line(2, -1) + line(3, 5) + b"{" * 3 + b"\n" + line(3, -5)
+            + line(4, 0))
+    got = run_dry(_write(tmp_path, "big.jsonl", data))
     assert got.code == 1 and "Traceback" not in got.stderr
     assert got.report is not None and got.rejects is not None
-    assert (got.report["rows_read"], got.report["would_load"], got.report["rejected"]) == (3, 1, 2)
+    assert (got.report["rows_read"], got.report["would_load"], got.report["rejected"]) == (7, 2, 5)
     reasons = {r[1]: r[3] for r in got.rejects}
-    assert sorted(reasons) == ["2", "3"] and "more than the" in reasons["2"] and "invalid JSON" in reasons["3"]
+    assert sorted(reasons) == ["2", "3", "4", "5", "6"]
+    assert all("voucher 2 (journal 1) encodes to" in reasons[n] and "more than the" in reasons[n] for n in "23")
+    assert "invalid JSON" in reasons["5"]
+    assert all(reasons[n].startswith("voucher 3 (journal 1) rejected: line 5 invalid JSON") for n in "46")
 
 
 @pytest.mark.slow
@@ -576,3 +1156,29 @@ def test_truncated_gzip_counts_the_rows_before_the_cut_and_exits_4(tmp_path: Pat
     # the chunks planned before the cut would load; the open chunk's rows are listed as not sent
     assert rep["would_load"] == expected // 500 * 500
     assert all(r[3].startswith("not sent: ") for r in got.rejects)
+
+
+@pytest.mark.slow
+def test_truncated_gzip_whose_vouchers_are_apart_is_refused(tmp_path: Path) -> None:
+    # the lines of a voucher apart must be brought together, which needs the whole file: a file cut short
+    # cannot be, so it is refused before anything is sent (and the same file whole loads regrouped)
+    rows = [b"5,1,%d,2026-11-01,%d.00,DKK,row\n" % (i % 100 + 1, 1 if i < 100 else -1) for i in range(30_000)]
+    body = HEADER + b"".join(rows)
+    packed = gzip.compress(body)
+    got = run_dry(_write(tmp_path, "cut.csv", packed[: len(packed) * 2 // 3]))
+    assert got.code == 2 and got.report is None and "nothing was sent" in got.stderr
+    whole = run_dry(_write(tmp_path, "whole.csv", packed))
+    assert whole.code == 0 and whole.report is not None and whole.report["inputs"][0]["grouped"] is False
+    assert whole.report["would_load"] == 30_000 and whole.report["would_send_requests"] == 100
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cut", [False, True])
+def test_a_file_not_in_utf8_is_refused_showing_the_line_as_the_reader_counts_lines(tmp_path: Path, cut: bool) -> None:
+    # lines that end with CR alone: the refusal shows line 3 as the reader counts it, and a gzip cut short after
+    # it gives no traceback (before: the line was looked for by LF, so it read past the cut, or showed nothing)
+    body = (HEADER.replace(b"\n", b"\r") + b"5,1,1,2026-11-01,10.00,DKK,a\r5,1,2,2026-11-01,-10.00,DKK,caf\xe9\r"
+            + b"5,1,3,2026-11-01,0.00,DKK,b\r")
+    got = run_dry(_write(tmp_path, "cr.csv", gzip.compress(body)[:-1] if cut else body))
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert "line 3 says '5,1,2,2026-11-01,-10.00,DKK,café'" in got.stderr and "--encoding cp1252" in got.stderr

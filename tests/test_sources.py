@@ -155,6 +155,15 @@ def test_csv_invalid_utf8_row_is_bad_and_later_rows_are_read(tmp_path: Path) -> 
     assert got[2] == (4, {"id": "3", "name": "æ"})
 
 
+def test_an_undecodable_byte_is_an_encoding_fault_whatever_the_width_of_its_row(tmp_path: Path) -> None:
+    # before: a row with more cells than the header was a plain bad row, so the file was loaded without it
+    # instead of refused as not UTF-8
+    p = write(tmp_path, "a.csv", b"id,name\n1,caf\xe9,extra\n2,\xff\n")
+    wide, short = rows(p)
+    assert isinstance(wide, BadRow) and wide.kind == "encoding" and wide.reason == "invalid UTF-8 (byte 0xe9) in 'name'"
+    assert isinstance(short, BadRow) and short.kind == "encoding" and short.line_no == 3
+
+
 def test_csv_invalid_utf8_header_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid UTF-8"):
         Source(write(tmp_path, "a.csv", b"n\xffme\n1\n")).fields()
@@ -195,12 +204,32 @@ def test_csv_oversized_quoted_cell_over_several_lines_is_one_bad_row(tmp_path: P
     ]
 
 
+def test_gzip_cut_inside_an_oversized_quoted_cell_is_a_source_error(tmp_path: Path) -> None:
+    # the rest of the cell is skipped after the csv error, and the cut lies in that rest: before, gzip's EOFError
+    # came out of the reader as itself (a traceback) instead of "cannot read past"
+    body = b'a,b\n1,ok\n2,"' + b"x" * 150_000 + b"\n" + b"y" * 150_000 + b'"\n3,ok\n'
+    data = gzip.compress(body, 1)
+    p = write(tmp_path, "a.csv", data[: len(data) * 3 // 4])
+    got: list[Any] = []
+    with pytest.raises(SourceError, match="cannot read past line 2:"):
+        got.extend(Source(p))
+    assert got == [(2, {"a": "1", "b": "ok"})]
+
+
 def test_csv_row_that_looks_like_the_end_of_file_marker_is_still_a_row(tmp_path: Path) -> None:
     # before: a line starting with the reader's private end-of-file marker vanished (neither read nor rejected)
     p = write(tmp_path, "a.csv", 'a,b\n\ue000\uf8ff\ue000",1,2\n3,4\n')
     got = rows(p)
     assert [type(r).__name__ if isinstance(r, BadRow) else r for r in got] == ["BadRow", (3, {"a": "3", "b": "4"})]
     assert isinstance(got[0], BadRow) and got[0].line_no == 2 and got[0].reason == "row has 3 cells, the header has 2"
+    # a cell holding the marker's characters, in a row too wide, is no end of file: before, the row was taken for
+    # one the file ends inside, and named by the cells before that one only (its journal lost, its voucher another)
+    wide = write(tmp_path, "b.csv", 'a,b,v,j\n1,\ue000\uf8ff\ue000,8,1,x\n2,"open \ue000\uf8ff\ue000,\n')
+    bad, cut = rows(wide)
+    assert isinstance(bad, BadRow) and bad.reason == "row has 5 cells, the header has 4"
+    assert bad.partial == {"a": "1", "b": "\ue000\uf8ff\ue000", "v": "8", "j": "1"}
+    assert isinstance(cut, BadRow) and cut.reason == "file ends inside a quoted cell" and cut.partial == {"a": "2"}
+    assert list(Source(wide).cells())[1] == (3, ["2", "open \ue000\uf8ff\ue000,\n"])
 
 
 def test_bad_row_raw_is_clipped(tmp_path: Path) -> None:
@@ -230,6 +259,16 @@ def test_jsonl_rows_bad_lines_nulls_and_blanks(tmp_path: Path) -> None:
     ]
     assert got[6] == (9, {"d": 1.5})
     assert len(got) == 7
+
+
+def test_a_broken_jsonl_line_names_the_voucher_its_strings_say(tmp_path: Path) -> None:
+    # a string it shows means what JSON's escapes say: before, "\\u00a00005\\t" was taken as written, a voucher
+    # of its own, and voucher 5 loaded without this line of it
+    p = write(tmp_path, "a.jsonl", b'{"voucherNumber": 5}\n'
+              b'\xef\xbb\xbf{"voucherNumber": "\\u00a00005\\t", "j": "a\\u0000"}\n{"voucherNumber": "6\\q", "x": \n')
+    _, bom, broken = rows(p)
+    assert isinstance(bom, BadRow) and bom.partial == {"voucherNumber": "0005", "j": "a"}
+    assert isinstance(broken, BadRow) and broken.partial == {"voucherNumber": "6\\q"}  # a broken escape: as written
 
 
 def test_jsonl_column_mapping_and_bom(tmp_path: Path) -> None:
@@ -367,6 +406,11 @@ def test_a_nul_character_in_a_value_makes_the_row_bad(tmp_path: Path) -> None:
     jsonl.write_bytes(b'{"a": "ok"}\n{"a": "bad\\u0000"}\n')
     got = list(Source(jsonl))
     assert not isinstance(got[0], BadRow) and isinstance(got[1], BadRow) and "NUL" in got[1].reason
+    # the bad line still names its voucher, as a CSV row does (before: none, so it stood alone and the rest of its
+    # voucher loaded without it)
+    voucher = write(tmp_path, "v.jsonl", b'{"voucherNumber": "7\\u0000", "journalNumber": 1, "text": "\\u0000"}\n')
+    (bad,) = list(Source(voucher))
+    assert isinstance(bad, BadRow) and bad.partial == {"voucherNumber": "7", "journalNumber": 1}
 
 
 # --- the file's own shape: encodings, Excel's sep= line and trailing delimiter ----------------------------
@@ -406,6 +450,9 @@ def test_excel_sep_line_names_the_delimiter_and_counts_as_a_line(tmp_path: Path)
     assert list(src) == [(3, {"a": "1,5", "b": "2"})]
     with pytest.raises(ConfigError, match="empty"):
         Source(write(tmp_path, "b.csv", "sep=;\n")).fields()
+    # a tab names itself too (before: stripped as white space, so the line was taken for the header)
+    tab = Source(write(tmp_path, "c.csv", "sep=\t\r\na\tb\t\r\n1,5\t2\t\r\n"))
+    assert tab.delimiter == "\t" and tab.sep_line and list(tab) == [(3, {"a": "1,5", "b": "2"})]
 
 
 def test_unnamed_trailing_columns_are_ignored_while_they_hold_nothing(tmp_path: Path) -> None:
@@ -419,6 +466,9 @@ def test_unnamed_trailing_columns_are_ignored_while_they_hold_nothing(tmp_path: 
     assert bad.partial == {"a": "7", "b": "8"}
     with pytest.raises(ConfigError, match="column 2 of the header has no name"):
         Source(write(tmp_path, "b.csv", "a;;c\n")).fields()
+    # only delimiters: no column named at all is no header (before: read as a header of no columns)
+    with pytest.raises(ConfigError, match="the header names no column"):
+        Source(write(tmp_path, "c.csv", ";;;\n\n")).fields()
 
 
 def test_cells_give_each_record_as_written(tmp_path: Path) -> None:

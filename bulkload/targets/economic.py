@@ -122,6 +122,10 @@ def _line_check(units: int, account: int | None, contra: int | None, day: str) -
             + int(day[:10].replace("-", "") or 0)) % (1 << 62)
 
 
+#: the fields of the group key (journal:voucher)
+_KEY_FIELDS = ("journalNumber", "voucherNumber")
+
+
 def _plain(value: Any) -> str:
     """A key part as read, a number written any way standing for that number ("0050", "+50", "50.0", 5e1 and
     50.0 are all 50), so that lines the API would take for one voucher are grouped as one, and a line whose
@@ -198,7 +202,7 @@ class Economic(Target):
     def _convert(row: dict[str, Any]) -> DraftEntry:
         # the journal and voucher are sent as the group key reads them ("0042" is voucher 42): a line is sent in
         # the voucher it was grouped in
-        for name in ("journalNumber", "voucherNumber"):
+        for name in _KEY_FIELDS:
             value = row.get(name)
             if type(value) is str and not (value.isdigit() and value[0] != "0" and value.isascii()):
                 row[name] = _plain(value)
@@ -207,7 +211,7 @@ class Economic(Target):
         except msgspec.ValidationError as exc:
             raise row_invalid(exc) from None
 
-    group_fields = frozenset({"journalNumber", "voucherNumber"})
+    group_fields = frozenset(_KEY_FIELDS)
     rows_grouped = True  # every entry is a voucher's line
 
     def group_key(self, row: Mapping[str, Any]) -> str | None:
