@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from hashlib import blake2b
 from typing import Any, NamedTuple
 
 from .dates import DateFormat
@@ -25,7 +26,7 @@ from .ledger import RowOutcome
 from .numbers import NumberFormat
 from .regroup import NEIGHBOUR, keyed
 from .sources import BadRow, Row, scrub, secret_texts
-from .targets.base import Known, RowInvalid, Target, Totals
+from .targets.base import Known, RowInvalid, Target, Totals, group_digest
 
 #: how many closed groups are remembered to catch a group whose lines are not together after all
 RECENT_GROUPS = 100_000
@@ -37,13 +38,20 @@ REJECTS_BATCH = 1_000
 
 class GroupInfo(NamedTuple):
     """One group of a chunk, in the chunk's order: its key ("" for a row of no group), how many lines it has,
-    and its control totals in minor units (sum, sum of the positive amounts, how far it is from balancing)."""
+    its control totals in minor units (sum, sum of the positive amounts, how far it is from balancing), and its
+    `group_digest` (0 for a row of no group)."""
 
     key: str
     lines: int
     total: int = 0
     debit: int = 0
     imbalance: int = 0
+    digest: int = 0
+
+
+def record_check(target: Target, record: Any) -> int:
+    """A line's check where the target has no Target.line_check: its whole record as the API is sent it."""
+    return int.from_bytes(blake2b(target.encode([record]), digest_size=8).digest(), "big") >> 2
 
 
 @dataclass(slots=True)
@@ -240,9 +248,10 @@ class Planner:
         known = self.skip(key) if key is not None and self.skip is not None else None
         if known is not None and not failures:
             bucket, reason = known.bucket, known.reason
-            if bucket == "skipped" and known.lines is not None:  # loaded before: is it what this file says?
+            if bucket == "skipped" and (known.digest or known.lines) is not None:  # is it what this file says?
                 info = self._info(_Group(key, lines, records))
-                if (info.lines, info.total, info.debit) != (known.lines, known.total, known.debit):
+                if ((info.digest != known.digest) if known.digest is not None
+                        else (info.lines, info.total, info.debit) != (known.lines, known.total, known.debit)):
                     bucket, reason = "rejected", known.differs or reason
             for line in lines:
                 self.outcome(file_idx, line, bucket, "", reason, key)
@@ -291,23 +300,31 @@ class Planner:
         self.seq += 1
         lines = [ln for p in parts for ln in p.lines]
         self.rows_read += len(lines)
-        groups, checks = [GroupInfo(p.key or "", len(p.lines)) for p in parts], None
-        if type(target).units is not Target.units:  # amounts to total, once a record
-            units = list(map(target.units, records))
-            groups, start = [], 0
-            for p in parts:
-                end = start + len(p.lines)
-                groups.append(self._info(p, units[start:end]))
-                start = end
-            if type(target).line_check is not Target.line_check:  # the target compares lines
-                checks = [c or 0 for c in map(target.line_check, records, units)]
-        yield Chunk(self.seq, file_idx, lines, body, records=records, groups=groups, checks=checks)
+        units = list(map(target.units, records)) if type(target).units is not Target.units else None
+        checks = self._checks(records, units)
+        groups, start = [], 0
+        for p in parts:
+            end = start + len(p.lines)
+            groups.append(self._info(p, None if units is None else units[start:end], checks[start:end]))
+            start = end
+        compared = type(target).line_check is not Target.line_check  # reconciliation compares the lines
+        yield Chunk(self.seq, file_idx, lines, body, records=records, groups=groups,
+                    checks=checks if compared else None)
 
-    def _info(self, group: _Group, units: list[int] | None = None) -> GroupInfo:
-        if type(self.target).units is Target.units:  # no amounts to total
-            return GroupInfo(group.key or "", len(group.lines))
-        if units is None:
+    def _checks(self, records: list[Any], units: list[int] | None) -> list[int]:
+        """Each record's check: its Target.line_check where the target has one, else its `record_check`."""
+        target = self.target
+        if type(target).line_check is not Target.line_check:
+            return [c or 0 for c in map(target.line_check, records, units or [0] * len(records))]
+        return [record_check(target, r) for r in records]
+
+    def _info(self, group: _Group, units: list[int] | None = None, checks: list[int] | None = None) -> GroupInfo:
+        key = group.key or ""
+        if type(self.target).units is not Target.units and units is None:
             units = list(map(self.target.units, group.records))
+        digest = group_digest(self._checks(group.records, units) if checks is None else checks) if key else 0
+        if units is None:  # no amounts to total
+            return GroupInfo(key, len(group.lines), digest=digest)
         total = sum(units)
-        return GroupInfo(group.key or "", len(group.lines), total, (sum(map(abs, units)) + total) // 2,
-                         self.target.imbalance(group.records, units))
+        return GroupInfo(key, len(group.lines), total, (sum(map(abs, units)) + total) // 2,
+                         self.target.imbalance(group.records, units), digest)

@@ -72,10 +72,10 @@ CREATE TABLE rows (
     reason TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (file_idx, line_no));
 CREATE TABLE groups (
     key TEXT PRIMARY KEY, seq INTEGER NOT NULL, part TEXT NOT NULL, lines INTEGER NOT NULL, total TEXT NOT NULL,
-    debit TEXT NOT NULL, imbalance TEXT NOT NULL) WITHOUT ROWID;
+    debit TEXT NOT NULL, imbalance TEXT NOT NULL, digest INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE skip_groups (
     key TEXT PRIMARY KEY, bucket TEXT NOT NULL, reason TEXT NOT NULL, lines INTEGER, total TEXT, debit TEXT,
-    differs TEXT) WITHOUT ROWID;
+    differs TEXT, digest INTEGER) WITHOUT ROWID;
 CREATE TABLE created (loc INTEGER PRIMARY KEY, id INTEGER NOT NULL, line_check INTEGER);
 CREATE TABLE baselines (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE calls (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
@@ -356,8 +356,9 @@ class Ledger:
                 (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now),
             )
             self._db.executemany(
-                "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(g.key, seq, part, g.lines, str(g.total), str(g.debit), str(g.imbalance)) for g in groups if g.key],
+                "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(g.key, seq, part, g.lines, str(g.total), str(g.debit), str(g.imbalance), g.digest)
+                 for g in groups if g.key],
             )
             self._save_calls(calls)
 
@@ -580,9 +581,10 @@ class Ledger:
         before = self._db.total_changes
         with self._db:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?)",
+            self._db.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                  (k[:4] + (None if k.total is None else str(k.total),
-                                           None if k.debit is None else str(k.debit), k.differs) for k in known))
+                                           None if k.debit is None else str(k.debit), k.differs, k.digest)
+                                  for k in known))
         return self._db.total_changes - before
 
     def skips(self) -> int:
@@ -680,12 +682,14 @@ def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str
         conn.execute(
             "INSERT OR IGNORE INTO skip_groups SELECT f.key, CASE c.state WHEN 'done' THEN 'skipped' ELSE "
             "'in_doubt' END, label(f.key) || CASE c.state WHEN 'done' THEN ? ELSE ? END, g.lines, g.total, g.debit, "
-            "label(f.key) || ? FROM file_groups f JOIN earlier.groups g ON g.key = f.key JOIN earlier.chunks c "
-            "ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('done', 'sending', 'in_doubt')",
+            "label(f.key) || ?, g.digest FROM file_groups f JOIN earlier.groups g ON g.key = f.key "
+            "JOIN earlier.chunks c ON c.seq = g.seq AND c.part = g.part "
+            "WHERE c.state IN ('done', 'sending', 'in_doubt')",
             (f" was loaded by an earlier run (ledger {earlier})",
              f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
              f"it there (`bulkload resume --ledger {earlier}`), then load this file again",
-             f" was loaded by an earlier run (ledger {earlier}) with other lines or amounts than this file has: not "
+             f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, dates or texts "
+             "than this file has: not "
              f"created again; correct it in the API, or undo that run (`bulkload rollback --ledger {earlier}`), "
              "then load this file again"),
         )

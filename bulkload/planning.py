@@ -136,9 +136,9 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
             row = db.execute("SELECT * FROM skip_groups WHERE key = ?", (key,)).fetchone()
             if row is None:
                 return None
-            key, bucket, reason, lines, total, debit, differs = row
+            key, bucket, reason, lines, total, debit, differs, digest = row
             return Known(key, bucket, reason, lines, None if total is None else int(total),
-                         None if debit is None else int(debit), differs)
+                         None if debit is None else int(debit), differs, digest)
 
     return Planner(target, spec.max_items, spec.max_bytes, readings=readings, skip=skip)
 

@@ -443,19 +443,34 @@ def test_a_voucher_with_lines_in_two_files_is_refused_before_anything_is_sent(tm
     assert not Path(f"{a}.ledger.sqlite").exists()
 
 
+VOUCHER_10 = ["5;1;10;2026-10-31;1000.00;DKK;1010;a", "5;1;10;2026-10-31;-1000.00;DKK;5600;a"]
+
+
 @pytest.mark.slow
-async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_loaded(tmp_path: Path) -> None:
-    first = write(tmp_path / "nov.csv", "\n".join([
-        HEADER, "5;1;10;2026-10-31;1000.00;DKK;1010;a", "5;1;10;2026-10-31;-1000.00;DKK;5600;a",
-        "5;1;11;2026-10-31;5.00;DKK;1010;b", "5;1;11;2026-10-31;-5.00;DKK;5600;b",
-    ]) + "\n")
-    fixed = write(tmp_path / "nov-fixed.csv", "\n".join([
-        HEADER, "5;1;10;2026-10-31;1100.00;DKK;1010;a", "5;1;10;2026-10-31;-1100.00;DKK;5600;a",
-        "5;1;11;2026-10-31;5.00;DKK;1010;b", "5;1;11;2026-10-31;-5.00;DKK;5600;b",
-    ]) + "\n")
+@pytest.mark.parametrize("asked", ["earlier ledger", "journal"])
+@pytest.mark.parametrize(
+    "corrected",
+    [
+        ["5;1;10;2026-10-31;1100.00;DKK;1010;a", "5;1;10;2026-10-31;-1100.00;DKK;5600;a"],  # the amount
+        ["5;1;10;2026-10-31;1000.00;DKK;1020;a", "5;1;10;2026-10-31;-1000.00;DKK;5600;a"],  # an account
+        ["5;1;10;2026-10-31;-1000.00;DKK;1010;a", "5;1;10;2026-10-31;1000.00;DKK;5600;a"],  # debit and credit
+        ["5;1;10;2026-10-30;1000.00;DKK;1010;a", "5;1;10;2026-10-30;-1000.00;DKK;5600;a"],  # the date
+        ["5;1;10;2026-10-31;1000.00;DKK;1010;rent", "5;1;10;2026-10-31;-1000.00;DKK;5600;a"],  # a text
+    ],
+    ids=["amount", "account", "signs", "date", "text"],
+)
+async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corrected: list[str], asked: str
+) -> None:
+    # count and totals stay the same for all but the amount: only the lines themselves tell the versions apart
+    other = ["5;1;11;2026-10-31;5.00;DKK;1010;b", "5;1;11;2026-10-31;-5.00;DKK;5600;b"]
+    first = write(tmp_path / "nov.csv", "\n".join([HEADER, *VOUCHER_10, *other]) + "\n")
+    fixed = write(tmp_path / "nov-fixed.csv", "\n".join([HEADER, *corrected, *other]) + "\n")
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             await load(job(first, url), env=CREDS)
+            if asked == "journal":
+                monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))  # no record of that load
             two = await load(job(fixed, url), env=CREDS)
             stored = await journal(url)
     # voucher 11 is as loaded: skipped; voucher 10 was corrected in the file: the journal still holds the earlier
@@ -463,9 +478,11 @@ async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_lo
     assert (two["skipped"], two["rejected"], two["loaded"], two["exit_code"]) == (2, 2, 0, 1)
     rejects = read_csv(Path(two["rejects_file"]))
     assert {r["line"] for r in rejects} == {"2", "3"}
-    assert "voucher 10 (journal 1) was loaded by an earlier run" in rejects[0]["reason"]
-    assert "with other lines or amounts than this file has" in rejects[0]["reason"]
+    said = ("voucher 10 (journal 1) was loaded by an earlier run" if asked == "earlier ledger"
+            else "voucher 10 (journal 1) is already in the journal")
+    assert said in rejects[0]["reason"] and "with other lines" in rejects[0]["reason"]
     assert sorted(e.amount for e in stored if e.voucherNumber == 10) == [Decimal("-1000.00"), Decimal("1000.00")]
+    assert len(stored) == 4
 
 
 @pytest.mark.slow
@@ -488,7 +505,7 @@ async def test_a_file_sharing_vouchers_with_an_unfinished_run_is_refused_until_t
                 await anyio.sleep(0.05)
             proc.kill()
             await proc.wait()
-            copy = write(tmp_path / "copy.csv", big.read_text().replace(";x\n", ";y\n"))  # another file, same vouchers
+            copy = write(tmp_path / "copy.csv", big.read_text().replace("\n", "\r\n"))  # another file, same vouchers
             with pytest.raises(LedgerError, match=r"belong to a run that has not finished .*big\.sqlite.*bulkload "
                                                   r"resume --ledger"):
                 await load(job(copy, url), env=CREDS)

@@ -181,9 +181,16 @@ async def test_invoices_an_earlier_load_uploaded_are_not_uploaded_again(tmp_path
             again = Job(target="payorcrm", files=[str(fixed)], base_url=url, ledger=str(tmp_path / "again.sqlite"),
                         target_options={"kind": "invoices", "amount_unit": "major"})
             two = await load(again, env=ENV)
+            # I-1 corrected after it loaded (amount, due date): not passed off as loaded, not uploaded twice
+            changed = write(tmp_path / "i-changed.csv", INVOICES, [["C1", "I-1", "110.00", "DKK", "2026-12-02"]])
+            three = await load(Job(target="payorcrm", files=[str(changed)], base_url=url,
+                                   ledger=str(tmp_path / "three.sqlite"),
+                                   target_options={"kind": "invoices", "amount_unit": "major"}), env=ENV)
             got = await stored(url, "invoices")
     assert (two["loaded"], two["skipped"], two["exit_code"]) == (2, 1, 0)
     assert "invoice I-1 was loaded by an earlier run" in two["groups"]["skipped_reasons"][0]
+    assert (three["loaded"], three["skipped"], three["rejected"], three["exit_code"]) == (0, 0, 1, 1)
+    assert "with other lines" in Path(three["rejects_file"]).read_text(encoding="utf-8")
     assert sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in got) == [("I-1", 10000), ("I-2", 120), ("I-3", 300)]
 
 

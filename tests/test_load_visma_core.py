@@ -225,3 +225,25 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
     assert sorted(e["Amount"] for e in entries) == [Decimal("3.00"), Decimal("5.00"), Decimal("5.00")]
     assert (report["loaded"], report["rejected"], report["status"]) == (4, 1, "complete")
     assert report["reconcile"]["ok"]
+
+
+@pytest.mark.slow
+async def test_a_merged_order_corrected_after_it_loaded_is_not_passed_off_as_loaded(tmp_path: Path) -> None:
+    # before: a group was compared by count and money totals only, and a target without totals (Visma Core) had
+    # all zero: an order whose amount was corrected in the file was reported skipped, the entry kept the old one
+    first = write(tmp_path / "e.csv", [[1002, "OUTLAY", "100.00", "Gebyr", "", "2026-11-02", "A"],
+                                       [1002, "OUTLAY", "200.00", "Porto", "", "2026-11-02", "A"],
+                                       [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"]])
+    fixed = write(tmp_path / "e-fixed.csv", [[1002, "OUTLAY", "100.00", "Gebyr", "", "2026-11-02", "A"],
+                                             [1002, "OUTLAY", "250.00", "Porto", "", "2026-11-02", "A"],
+                                             [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"]])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            await load(job(tmp_path, first, url), env=ENV)
+            two = await load(Job(target="visma-core", files=[str(fixed)], base_url=url,
+                                 ledger=str(tmp_path / "two.sqlite"), rejects=str(tmp_path / "two.csv")), env=ENV)
+            entries = await created(url)
+    assert sorted(e["Amount"] for e in entries) == [Decimal("7.00"), Decimal("300.00")]
+    assert (two["loaded"], two["skipped"], two["rejected"], two["exit_code"]) == (0, 1, 2, 1) and accounted(two)
+    rejects = read_csv(tmp_path / "two.csv")
+    assert [r["line"] for r in rejects] == ["2", "3"] and "with other lines" in rejects[0]["reason"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
+from array import array
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from hashlib import blake2b
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import msgspec
@@ -67,7 +69,8 @@ class Listed(NamedTuple):
 class Known(NamedTuple):
     """A group of the input that is already there: `bucket` "skipped" (it loaded) or "in_doubt" (it may have),
     why, and its lines and totals in minor units as they are there, when known; `differs`: the reason to give
-    instead when the input's version of the group has other lines or totals."""
+    instead when the input's version of the group is another (`digest`, see chunking.group_digest, when known;
+    else its lines and totals)."""
 
     key: str
     bucket: str
@@ -76,6 +79,14 @@ class Known(NamedTuple):
     total: int | None = None
     debit: int | None = None
     differs: str | None = None
+    digest: int | None = None
+
+
+def group_digest(checks: Iterable[int]) -> int:
+    """One number (63 bits) for what a group's lines are, whatever their order: from each line's check (a
+    Target.line_check, or chunking.record_check), so that a group loaded again is told from a corrected one even where
+    its count and totals stay the same (an account, a date or two signs changed)."""
+    return int.from_bytes(blake2b(array("q", sorted(checks)).tobytes(), digest_size=8).digest(), "big") >> 1
 
 
 class Call(NamedTuple):

@@ -14,12 +14,13 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from zlib import crc32
 
 import msgspec
 
 from ..errors import APIError, ConfigError, Conflict
 from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
-from .base import Known, Listed, RowInvalid, Target, Totals, errors_by_index, row_invalid
+from .base import Known, Listed, RowInvalid, Target, Totals, errors_by_index, group_digest, row_invalid
 
 if TYPE_CHECKING:
     from ..chunking import Chunk
@@ -96,6 +97,7 @@ class _Listed(msgspec.Struct):
     accountNumber: int | None = None
     contraAccountNumber: int | None = None
     date: str = ""
+    text: str | None = None
 
 
 class _Page(msgspec.Struct):
@@ -108,18 +110,19 @@ class _Created(msgspec.Struct):
 
 
 _decode_page = msgspec.json.Decoder(_Page).decode
-_entry_number, _voucher, _currency, _amount, _account, _contra, _date = (
+_entry_number, _voucher, _currency, _amount, _account, _contra, _date, _text = (
     operator.attrgetter(f)
-    for f in ("entryNumber", "voucherNumber", "currency", "amount", "accountNumber", "contraAccountNumber", "date")
+    for f in ("entryNumber", "voucherNumber", "currency", "amount", "accountNumber", "contraAccountNumber", "date",
+              "text")
 )
 _decode_created = msgspec.json.Decoder(list[_Created]).decode
 
 
-def _line_check(units: int, account: int | None, contra: int | None, day: str) -> int:
+def _line_check(units: int, account: int | None, contra: int | None, day: str, text: str | None) -> int:
     """What a line books, as one number: its amount in minor units, its account and contra account, its date
-    (the API writes dates as date-times: the date part counts)."""
+    (the API writes dates as date-times: the date part counts) and its text."""
     return (units * 1_000_003 + (account or 0) * 7_919 + (contra or 0) * 104_729
-            + int(day[:10].replace("-", "") or 0)) % (1 << 62)
+            + int(day[:10].replace("-", "") or 0) + (crc32(text.encode()) if text else 0) * 15_485_863) % (1 << 62)
 
 
 #: the fields of the group key (journal:voucher)
@@ -247,7 +250,7 @@ class Economic(Target):
         return int(record.amount.scaleb(_decimals(record.currency, 2)))
 
     def line_check(self, record: DraftEntry, units: int) -> int:
-        return _line_check(units, record.accountNumber, record.contraAccountNumber, record.date)
+        return _line_check(units, record.accountNumber, record.contraAccountNumber, record.date, record.text)
 
     def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> int:
         """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
@@ -326,24 +329,27 @@ class Economic(Target):
     async def _present(self, client: Dispatcher, journal: str, vouchers: list[str]) -> AsyncIterator[Known]:
         flt = f"journalNumber$eq:{journal}$and:voucherNumber$in:[{','.join(vouchers)}]"
         params = {"filter": flt}
-        found: dict[int, tuple[list[int], list[int]]] = {}  # voucher -> (entry numbers, amounts in minor units)
+        # voucher -> (entry numbers, amounts in minor units, line checks)
+        found: dict[int, tuple[list[int], list[int], list[int]]] = {}
         while True:
             page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
             for item in page.items:
-                numbers, units = found.setdefault(item.voucherNumber, ([], []))
+                numbers, units, checks = found.setdefault(item.voucherNumber, ([], [], []))
                 numbers.append(item.entryNumber)
-                units.append(int(item.amount.scaleb(_decimals(item.currency, 2))))
+                units.append(unit := int(item.amount.scaleb(_decimals(item.currency, 2))))
+                checks.append(_line_check(unit, item.accountNumber, item.contraAccountNumber, item.date, item.text))
             if not page.cursor:
                 break
             params = {"filter": flt, "cursor": page.cursor}
-        for voucher, (numbers, units) in sorted(found.items()):
+        for voucher, (numbers, units, checks) in sorted(found.items()):
             there = f"voucher {voucher} (journal {journal}) is already in the journal (draft entries " \
                     f"{', '.join(map(str, numbers[:5]))}{', …' if len(numbers) > 5 else ''})"
             total = sum(units)
             yield Known(f"{journal}:{voucher}", "skipped", f"{there}: not created again", len(units), total,
                         (sum(map(abs, units)) + total) // 2,
-                        f"{there} with other lines or amounts than this file has: not created again; correct it "
-                        "in e-conomic (or delete those drafts), then load the file again")
+                        f"{there} with other lines than this file has (amounts, accounts, dates or texts): not "
+                        "created again; correct it in e-conomic (or delete those drafts), then load the file again",
+                        group_digest(checks))
 
     # --- rollback: draft entries are deleted one by one, by the numbers the API gave ---------------------
     can_delete = True
@@ -381,7 +387,7 @@ class Economic(Target):
                     page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
                     for item in page.items:
                         units = int(item.amount.scaleb(_decimals(item.currency, 2)))
-                        check = _line_check(units, item.accountNumber, item.contraAccountNumber, item.date)
+                        check = _line_check(units, item.accountNumber, item.contraAccountNumber, item.date, item.text)
                         slots = want.get((f"{journal}:{item.voucherNumber}", check))
                         if not slots:
                             return None  # a line the call did not send, or sent fewer times
@@ -426,7 +432,8 @@ class Economic(Target):
                 units,
                 list(map(prefix.__add__, map(str, map(_voucher, items)))),
                 sum(map(operator.ne, exact, units)),
-                list(map(_line_check, units, map(_account, items), map(_contra, items), map(_date, items))),
+                list(map(_line_check, units, map(_account, items), map(_contra, items), map(_date, items),
+                         map(_text, items))),
             )
             if not page.cursor:
                 return
