@@ -200,11 +200,12 @@ class Economic(Target):
 
     @staticmethod
     def _convert(row: dict[str, Any]) -> DraftEntry:
-        # the journal and voucher are sent as the group key reads them ("0042" is voucher 42): a line is sent in
-        # the voucher it was grouped in
+        # the journal and voucher are sent as the group key reads them ("0042" is voucher 42, and so is a JSON
+        # 42.0, which the reader keeps as the Decimal written): a line is sent in the voucher it was grouped in
         for name in _KEY_FIELDS:
             value = row.get(name)
-            if type(value) is str and not (value.isdigit() and value[0] != "0" and value.isascii()):
+            if type(value) is Decimal or type(value) is str and not (
+                    value.isdigit() and value[0] != "0" and value.isascii()):
                 row[name] = _plain(value)
         try:
             return msgspec.convert(row, DraftEntry, strict=False)
