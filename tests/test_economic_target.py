@@ -120,6 +120,16 @@ def test_a_json_number_with_a_fraction_is_the_voucher_it_is_grouped_in(tmp_path:
     assert reason({**row, "voucherNumber": Decimal("42.5")})[0] == "voucherNumber"
 
 
+@pytest.mark.parametrize("odd", ["٤٢", "４２", "4_2", "٤٢.0"])
+def test_a_voucher_number_in_other_digits_than_ascii_is_refused_not_guessed(odd: str) -> None:
+    # Decimal reads Arabic-Indic and full-width digits and Python's "4_2" as 42: a voucher so written was
+    # grouped with voucher 42 and sent as 42, where an amount written so is refused. It is refused, and is a
+    # voucher of its own as written
+    t = Economic()
+    assert reason({**ROW, "voucherNumber": odd})[0] == "voucherNumber"
+    assert t.group_key({**ROW, "voucherNumber": odd}) == f"1:{odd}"
+    assert reason({**ROW, "journalNumber": odd})[0] == "journalNumber"
+
 
 @pytest.mark.parametrize("missing", ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency"])
 def test_required_fields(missing: str) -> None:

@@ -129,12 +129,16 @@ _KEY_FIELDS = ("journalNumber", "voucherNumber")
 def _plain(value: Any) -> str:
     """A key part as read, a number written any way standing for that number ("0050", "+50", "50.0", 5e1 and
     50.0 are all 50), so that lines the API would take for one voucher are grouped as one, and a line whose
-    number is written oddly (and refused) takes its voucher with it."""
+    number is written oddly (and refused) takes its voucher with it. Only ASCII is a number: Decimal also reads
+    other scripts' digits ("٤٢") and Python's "4_2", which no export writes for a number and the amounts refuse;
+    reading them as 42 would be a guess, so they stay text (and are refused)."""
     if type(value) is int:
         return str(value)
     text = str(value).strip()
     if text.isascii() and text.isdigit():
         return str(int(text))
+    if not text.isascii() or "_" in text:
+        return text
     try:
         number = Decimal(text)
     except InvalidOperation:
