@@ -24,7 +24,7 @@ from .dates import DateFormat
 from .errors import SourceError
 from .ledger import RowOutcome
 from .numbers import NumberFormat
-from .regroup import NEIGHBOUR, keyed
+from .regroup import NEIGHBOUR, Placed, keyed
 from .sources import BadRow, Row, scrub, secret_texts
 from .targets.base import Known, RowInvalid, Target, Totals, group_digest
 
@@ -165,7 +165,7 @@ class Planner:
         self.rows_read += 1
         self.rejected.append(RowOutcome(file_idx, line, bucket, field_, reason, group or ""))
 
-    def plan(self, file_idx: int, rows: Iterable[Row | BadRow]) -> Iterator[Chunk | None]:
+    def plan(self, file_idx: int, rows: Iterable[Row | BadRow | Placed]) -> Iterator[Chunk | None]:
         """Chunks in order; None now and then when rejected rows are waiting to be written out."""
         target = self.target
         target.begin_file(file_idx)

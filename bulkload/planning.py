@@ -32,7 +32,7 @@ from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import BulkloadError, SourceError
 from .numbers import NumberFormat
-from .regroup import regrouped
+from .regroup import Placed, regrouped
 from .sources import BadRow, Row, Source
 from .targets.base import Known, Target
 
@@ -143,7 +143,7 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
     return Planner(target, spec.max_items, spec.max_bytes, readings=readings, skip=skip)
 
 
-def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable[Row | BadRow]]]:
+def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable[Row | BadRow | Placed]]]:
     """Each file's rows in the order they are planned: as read, or regrouped when the file's groups are apart."""
     for n, (file_idx, path) in enumerate(zip(spec.indexes, spec.files)):
         source = Source(path, delimiter=spec.delimiter, columns=spec.columns, encoding=spec.encoding,

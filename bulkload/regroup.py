@@ -13,6 +13,7 @@ import pickle
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from .errors import SourceError
 from .sources import BadRow, Row
@@ -29,7 +30,15 @@ Keyed = tuple[str | None, Row | BadRow]
 NEIGHBOUR = "neighbour"
 
 
-def keyed(rows: Iterable[Row | BadRow], target: Target) -> Iterator[Keyed]:
+class Placed(NamedTuple):
+    """A row (or a neighbour's shadow) with the group keyed() gave it in the file's own order, as regrouped()
+    hands it out: read in the regrouped order, where its neighbours are others, it keeps that group."""
+
+    key: str | None
+    item: Row | BadRow
+
+
+def keyed(rows: Iterable[Row | BadRow | Placed], target: Target) -> Iterator[Keyed]:
     """Each row with its group key. A row that names no group and cannot be read (a line too broken to tell)
     takes the key of the rows around it when they are of one group: it is taken for that group's line, so the
     group is rejected with it rather than loaded without it. Where every row belongs to a group
@@ -37,12 +46,15 @@ def keyed(rows: Iterable[Row | BadRow], target: Target) -> Iterator[Keyed]:
     it is taken for a line of the one before and refuses the one after as well (a shadow of it, kind
     NEIGHBOUR, goes to that group): it may have been either's line, and neither may load without it.
     The inspection, the regrouping and the planner all read rows through this, so they agree on every row's
-    group."""
+    group; a row regrouped() placed keeps its place (its neighbours are decided in the file's own order)."""
     key_of, strict = target.group_key, target.rows_grouped
     held: list[Row | BadRow] = []  # rows naming no group, waiting for the next row that names one
     before: str | None = None
     try:
         for item in rows:
+            if isinstance(item, Placed):
+                yield item
+                continue
             if isinstance(item, BadRow):
                 key = key_of(item.partial) if item.partial is not None else None
             else:
@@ -79,9 +91,13 @@ def _place(held: list[Row | BadRow], before: str | None, after: str | None, stri
                             kind=NEIGHBOUR)
 
 
-def regrouped(rows: Iterable[Row | BadRow], target: Target, workdir: str) -> Iterator[Row | BadRow]:
-    """`rows` with the rows of each group key together (a row of no group keeps its place among the groups).
-    The spill file is created in `workdir` (never following a link) and removed when the iteration ends."""
+def regrouped(rows: Iterable[Row | BadRow], target: Target, workdir: str) -> Iterator[Placed]:
+    """`rows` with the rows of each group key together (a row of no group keeps its place among the groups), each
+    with the group keyed() gave it in the file's order, and a neighbour's shadow in the group it refuses: a row
+    naming no group is not judged again by its neighbours in the new order (before: a shadow was dropped, so
+    the voucher after a line naming none loaded when the file was regrouped, and a voucher next to it only in
+    the new order was refused). The spill file is created in `workdir` (never following a link) and removed
+    when the iteration ends."""
     fd, path = tempfile.mkstemp(prefix=".bulkload-regroup-", suffix=".sqlite", dir=workdir)
     os.close(fd)
     db = sqlite3.connect(path, isolation_level=None)
@@ -95,13 +111,10 @@ def regrouped(rows: Iterable[Row | BadRow], target: Target, workdir: str) -> Ite
         spilled: list[tuple[str, int, bytes]] = []
         dumps = pickle.dumps
         for order, (key, item) in enumerate(keyed(rows, target)):
-            if type(item) is BadRow and item.kind == NEIGHBOUR:
-                continue  # the planner reads the regrouped rows through keyed() again
             line = item.line_no if type(item) is BadRow else item[0]
-            if key is None:
-                key = f"\x00{line}"  # alone, where it stands
-            groups.append((key, order))
-            spilled.append((key, line, dumps(item, pickle.HIGHEST_PROTOCOL)))
+            spill = f"\x00{line}" if key is None else key  # a row of no group: alone, where it stands
+            groups.append((spill, order))
+            spilled.append((spill, line, dumps(Placed(key, item), pickle.HIGHEST_PROTOCOL)))
             if len(spilled) >= _BATCH:
                 _flush(db, groups, spilled)
         _flush(db, groups, spilled)

@@ -468,7 +468,7 @@ class Source:
                     # one; a record still inside a quoted cell would have its remainder read as rows.
                     start = prev + 1
                     try:  # the rest of the cell may lie past a cut in the file: the input breaks off there
-                        more, at_eof = _skip_quoted_rest(held, lines, delim, eof_line)
+                        more, at_eof, foreign = _skip_quoted_rest(held, lines, delim, eof_line, self.encoding)
                     except UnicodeDecodeError as bad:
                         raise self._undecodable(prev, bad) from bad
                     except _READ_ERRORS as broken:
@@ -476,6 +476,9 @@ class Source:
                     skipped += more
                     prev = reader.line_num + skipped + before
                     held.clear()
+                    if foreign:  # the encoding first, as for any row: the whole file is refused
+                        yield BadRow(start, foreign, "", kind="encoding")
+                        continue
                     end = "; the file ends inside this quoted cell" if at_eof else ""
                     yield BadRow(start, f"{exc} (lines {start}-{prev}){end}", "")
                     continue
@@ -696,20 +699,39 @@ def _holding(lines: Iterator[str], held: list[str]) -> Iterator[str]:
         yield line
 
 
-def _skip_quoted_rest(held: list[str], lines: Iterator[str], delim: str, eof_line: str) -> tuple[int, bool]:
+def _skip_quoted_rest(
+    held: list[str], lines: Iterator[str], delim: str, eof_line: str, encoding: str
+) -> tuple[int, bool, str]:
     """After a csv error in a record whose lines are `held`: if the record is still inside a quoted cell, take
     the lines up to its end from `lines`, so they are not read as rows. Returns (lines taken, whether the
-    file ended inside the cell)."""
-    quoted = _ends_in_quotes("".join(held), delim, False)
+    file ended inside the cell, why the record's text is not in `encoding` or "")."""
+    text = "".join(held)
+    foreign = _foreign(text, encoding)
+    quoted = _ends_in_quotes(text, delim, False)
     taken = 0
     while quoted:
         held.clear()  # memory stays bounded however long the cell runs on
         line = next(lines, None)
         if line is None or line is eof_line:
-            return taken, True
+            return taken, True, foreign
         taken += 1
+        foreign = foreign or _foreign(line, encoding)
         quoted = _ends_in_quotes(line, delim, True)
-    return taken, False
+    return taken, False, foreign
+
+
+def _foreign(text: str, encoding: str) -> str:
+    """Why text read from the file shows the file is not in `encoding` (a byte that did not decode, a C1 control
+    character), or "" when it does not."""
+    if text.isascii():
+        return ""
+    for ch in text:
+        if "\udc80" <= ch <= "\udcff":  # surrogateescape's stand-in for a byte that did not decode
+            return f"invalid {encoding_label(encoding)} (byte 0x{ord(ch) - 0xDC00:02x})"
+    if c1 := _C1.search(text):
+        return (f"a cell holds the control character U+{ord(c1[0]):04X}, which no text holds: the file is not "
+                f"{encoding_label(encoding)} (Windows-1252 writes € and quotes there)")
+    return ""
 
 
 def _ends_in_quotes(text: str, delim: str, quoted: bool) -> bool:
@@ -838,6 +860,9 @@ def _json_reason(line: bytes, exc: Exception, encoding: str) -> tuple[str, str]:
             byte = next(ord(c) - 0xDC00 for c in text if 0xDC80 <= ord(c) <= 0xDCFF)
             return f"invalid {encoding_label(encoding)} (byte 0x{byte:02x})", "encoding"
         return f"invalid UTF-8 (byte 0x{line[bad.start]:02x}) at byte {bad.start + 1}", "encoding"
+    if c1 := _C1_UTF8.search(line):  # judged before the JSON, as in a line that is valid JSON
+        return (f"a value holds the control character U+{c1[0][1]:04X}, which no text holds: the file is not "
+                f"{encoding_label(encoding)}", "encoding")
     if isinstance(exc, RecursionError):
         return "invalid JSON: nested too deeply", ""
     return f"invalid JSON: {exc}", ""

@@ -72,6 +72,20 @@ def test_a_file_whose_vouchers_are_apart_is_planned_regrouped(tmp_path: Any) -> 
     assert list(tmp_path.iterdir()) == []  # the spill file is gone
 
 
+def test_a_line_naming_no_voucher_refuses_the_same_vouchers_when_its_file_is_regrouped(tmp_path: Any) -> None:
+    # a broken line between vouchers 1 and 2 is taken for voucher 1's and refuses voucher 2 (its neighbour);
+    # voucher 1 is apart, so the file is regrouped. Before: the planner judged the line again in the regrouped
+    # order, where it lies among voucher 1's lines: voucher 2 loaded, and a voucher that only became its
+    # neighbour in the new order would have been refused instead
+    v1a, v2, v3, v1b = (r for _, r in rows([(1, 1), (2, 1), (3, 1), (1, 1)]))
+    source: list[Any] = [(2, v1a), BadRow(3, "invalid JSON", "{"), (4, v2), (5, v3), (6, v1b)]
+    planner, chunks = plan(list(regrouped(source, Economic(), str(tmp_path))))
+    got = {r.line_no: r.reason for r in planner.rejected}
+    assert sorted(got) == [2, 3, 4, 6]
+    assert got[4] == "voucher 2 (journal 1) rejected: line 3, next to it, names no voucher and may be one of its lines"
+    assert [vouchers_of(c) for c in chunks] == [[3]] and planner.rows_read == 5
+
+
 def test_a_voucher_apart_in_a_file_read_as_grouped_stops_the_plan() -> None:
     # the inspection found the file grouped; a voucher coming back means the file changed since: nothing of the
     # open chunk is sent

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import msgspec
 import pytest
 from conftest import read_row
 
 from bulkload.errors import BadRequest, ConfigError
+from bulkload.sources import Source
 from bulkload.targets.base import RowInvalid
 from bulkload.targets.economic import DraftEntry, Economic
 
@@ -101,6 +103,32 @@ def test_journal_and_voucher_are_sent_as_their_group_key_reads_them() -> None:
         field, why = reason({**ROW, "voucherNumber": odd})
         assert field == "voucherNumber" and t.group_key({**ROW, "voucherNumber": odd}) != "1:42", odd
     assert check({**ROW, "journalNumber": "03"}, Economic(journal=3)).journalNumber == 3
+
+
+def test_a_json_number_with_a_fraction_is_the_voucher_it_is_grouped_in(tmp_path: Path) -> None:
+    # the JSONL reader keeps a number with a fraction as the Decimal written ("voucherNumber": 42.0 is
+    # Decimal("42.0")): it was grouped as voucher 42 but refused ("Expected `int`, got `decimal`"), so voucher
+    # 42 was rejected whole for a line the API takes as its own
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"entryTypeNumber": 5, "journalNumber": 1.0, "voucherNumber": 42.0, "date": "2026-11-30", '
+                    '"amount": 1.5, "currency": "DKK"}\n', encoding="utf-8")
+    ((_, row),) = list(Source(path))
+    t = Economic()
+    assert t.group_key(row) == "1:42"
+    e = check(row)
+    assert (e.journalNumber, e.voucherNumber) == (1, 42)
+    assert reason({**row, "voucherNumber": Decimal("42.5")})[0] == "voucherNumber"
+
+
+@pytest.mark.parametrize("odd", ["٤٢", "４２", "4_2", "٤٢.0"])
+def test_a_voucher_number_in_other_digits_than_ascii_is_refused_not_guessed(odd: str) -> None:
+    # Decimal reads Arabic-Indic and full-width digits and Python's "4_2" as 42: a voucher so written was
+    # grouped with voucher 42 and sent as 42, where an amount written so is refused. It is refused, and is a
+    # voucher of its own as written
+    t = Economic()
+    assert reason({**ROW, "voucherNumber": odd})[0] == "voucherNumber"
+    assert t.group_key({**ROW, "voucherNumber": odd}) == f"1:{odd}"
+    assert reason({**ROW, "journalNumber": odd})[0] == "journalNumber"
 
 
 @pytest.mark.parametrize("missing", ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency"])

@@ -6,13 +6,16 @@ is: a number or date knows what it proves about the file's decimal mark or date 
 month first, "?" when it reads both ways) and what it reads as each way; any other value is good or bad as such.
 A record knows whether the reader can make a row of it (not: more cells than the header, a NUL, a cell over the
 csv module's size limit, a file ending inside its quoted cell, a line that is no JSON object), the voucher it
-names as read (journal and voucher trimmed, a string of ASCII digits read as its number; a row that cannot be
-read names the voucher its cells, or the `"voucherNumber": ...` its broken JSON, still show), and whether it
-holds a byte that is not UTF-8 or a value in an unnamed column. From that alone (no decision of bulkload's is
-asked) the oracle says, for every file:
+names as read (journal and voucher trimmed, a whole number below 2**31 written in ASCII any way ("0042", "+42",
+"42.0", "4.2e1", a JSON 42.0) read as that number, anything else as written; a row that cannot be read names
+the voucher its cells, or the `"voucherNumber": ...` its broken JSON, still show), and whether it holds a byte
+that is not UTF-8 or a C1 control character (the file is in another encoding), a value in an unnamed column, or
+(JSONL) a filled key that is no field. From that alone (no decision of bulkload's is asked) the oracle says, for
+every file:
 
-* the file is refused (exit 2, no report) when its header is unusable or it is empty; when any record that can
-  be read holds a byte that is not UTF-8, or a value in an unnamed column; when the numbers of its readable rows
+* the file is refused (exit 2, no report) when its header is unusable or it is empty; when any record holds a
+  byte that is not UTF-8 or a C1 character (judged before anything else about the record), or a record that can
+  be read a value in an unnamed column or a key that is no field; when the numbers of its readable rows
   prove both decimal marks, or only read two ways (``1.500``), and no ``--decimal`` is given; the same for dates
   and ``--date-format``; and when a truncated gzip's vouchers are apart before the cut;
 * otherwise the report says the mark and order the oracle decided and whether the vouchers were together, and
@@ -22,10 +25,12 @@ asked) the oracle says, for every file:
   more record; a JSONL record is a line that is not empty or white space);
 * a voucher loads whole or not at all: a record is rejected exactly when it is bad (a value that is bad as such
   or does not read with the file's choice, a required field missing, a row that cannot be read, whose values
-  prove nothing) or a record of its voucher is; a row that cannot be read and names no voucher takes the
-  voucher of the rows around it when the rows before and after it are of one voucher, else stands alone; the
-  rejects file (in the input's delimiter) lists exactly those lines, a bad line with its own reason, the others
-  naming the voucher's first bad line, and a CSV record's own cells after `file, line, field, reason`;
+  prove nothing) or a record of its voucher is; every entry is a voucher's line, so a record that names no
+  voucher (readable or not) is taken for a line of the voucher before it (after it at the start of the file),
+  and between two vouchers it refuses the one after as well (see `attribute`), whether or not the file is
+  regrouped; the rejects file (in the input's delimiter) lists exactly those lines, a bad line with its own
+  reason, the others naming the voucher's first bad line (or neighbour), and a CSV record's own cells after
+  `file, line, field, reason` (neutralised for spreadsheets: read back with `restored`);
 * a truncated gzip (exit 4): ``rows_read`` is the number of records that end (terminator included) inside what
   zlib can decompress from the bytes left, every one of them is rejected (the open chunk is not sent), the
   good vouchers' lines with "not sent: ..."; a CSV cut before its header ends, or a JSONL cut before anything
@@ -52,16 +57,17 @@ import tempfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CREDS
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from bulkload.cli import main
+from bulkload.sources import restored
 from bulkload.targets.economic import Economic
 
 REQUIRED = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency"]
@@ -74,8 +80,11 @@ EXIT_CODES = {0, 1, 2, 4}
 BOM = b"\xef\xbb\xbf"
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
+#: HOSTILE_SHRINK=0 reports the first failing example as found (shrinking a hostile file takes minutes)
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if os.environ.get("HOSTILE_SHRINK") != "0"
+                                                            else [])
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "2000")), deadline=None, database=None,
+    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "2000")), deadline=None, database=None, phases=_PHASES,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 #: the properties of whole files run the command twice an example, on narrower files: a fifth of the examples
@@ -260,15 +269,19 @@ TEXT_PIECES = st.one_of(
     st.sampled_from(list('",;\t\r\n\ufeff\ue000\uf8ff\u2028\x85\x1c ') + ["\ue000\uf8ff\ue000", '\r\n"']),
 )
 hostile_text = st.lists(TEXT_PIECES, max_size=10).map("".join)
+#: without C1 control characters, which refuse the file (as the bytes of another encoding): for files whose
+#: rows must be read
+sane_text = hostile_text.map(lambda t: re.sub("[\x80-\x9f]", "", t))
 INVALID_UTF8 = [b"\xff", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xc0\xaf", b"caf\xe9", b"\xf8\x88\x80\x80\x80"]
 GOOD_INT = {"entryTypeNumber": ["2", "3", "4", "5", "10"]}
 ACCOUNTS = ["1010", "5820", "", "-1", "2147483647", "7000"]
 BAD_INT = {
     "entryTypeNumber": ["1", "6", "5.5", "x", "0x5", "٥", "99999999999999999999"],
-    # a journal or voucher that is not written with digits only is its own voucher, and is refused: sent as a
-    # number it would join another voucher's lines ("1e2" is 100)
-    "journalNumber": ["0", "-1", "2147483648", "1.5", "one", "1,0", "1.0", "+1"],
-    "voucherNumber": ["0", "-3", "2147483648", "1 000", "v1", "1e2", "7.0", "+7", "٧"],
+    # a journal or voucher that is no whole number from 1 to 2**31 - 1 written in ASCII (without Python's "_"
+    # between digits) is refused; it is its own voucher as written ("0" and "-3" the numbers they are), and
+    # a number written any other way ("7.0", "+7", "7e0") is that number: see `_values`
+    "journalNumber": ["0", "-1", "2147483648", "1.5", "one", "1,0", "١", "1_0", "1e10"],
+    "voucherNumber": ["0", "-3", "2147483648", "1 000", "v1", "7.5", "1e10", "٧", "１２", "1_000", "Infinity", "-0"],
     "accountNumber": ["2147483648", "10 10", "1010a", "1.010,00"],
     "contraAccountNumber": ["-2147483649", "x"],
 }
@@ -281,13 +294,23 @@ Key = tuple[str, str]
 
 def as_read(value: Any) -> str | None:
     """A journal or voucher as the grouping reads it: as text (a JSON value of another type as Python writes it),
-    without NUL characters, trimmed, a string of ASCII digits as its number; None when absent."""
+    without NUL characters, trimmed; a whole number below 2**31 written in ASCII any way a number is written
+    ("0042", "+42", "42.0", "4.2e1", a JSON 42.0) as that number; None when absent."""
     if value is None:
         return None
+    if type(value) is int:
+        return str(value)
     text = str(value).replace("\x00", "").strip()
     if not text:
         return None
-    return str(int(text)) if text.isascii() and text.isdigit() else text
+    if not text.isascii() or "_" in text:
+        return text
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    whole = number.is_finite() and number == number.to_integral_value() and abs(number) < 2**31
+    return str(int(number)) if whole else text
 
 
 def voucher_key(values: dict[str, Any]) -> Key | None:
@@ -309,12 +332,13 @@ class Rec:
     nums: tuple[tuple[str, Num], ...] = ()
     days: tuple[tuple[str, Day], ...] = ()
     currency: str = ""
+    #: the voucher it names (None: none, and it takes the voucher of the rows around it, see `attribute`)
     key: Key | None = None
-    #: cannot be read and names no voucher: takes the voucher of the rows around it
-    held: bool = False
-    #: holds a byte that is not UTF-8, or a value in an unnamed column: the whole file is refused
+    #: holds a byte that is not UTF-8 or a C1 control character (the file is in another encoding), a value in an
+    #: unnamed column, or (JSONL) a filled key that is no field: the whole file is refused
     enc: bool = False
     unnamed: bool = False
+    unknown: bool = False
     #: CSV: the cells as written, which the rejects file gives back
     cells: list[str] | None = None
     #: the account it posts to (property: rows sorted by account)
@@ -335,6 +359,11 @@ class Rec:
                     return True
         return any(order not in d.reads for _, d in self.days)
 
+    def __repr__(self) -> str:  # short: a failing example's file may hold 10 MB
+        flags = [f for f in ("enc", "unnamed", "unknown") if getattr(self, f)]
+        return (f"<line {self.line} {self.fate}{'' if self.readable else ' unreadable'} key={self.key}"
+                f"{' ' + ' '.join(flags) if flags else ''} term={self.terminator!r}>")
+
 
 @dataclass
 class Built:
@@ -347,6 +376,14 @@ class Built:
     fmt: str = "csv"
     delimiter: str = ","  # the CSV's delimiter (the rejects file is written with it)
     columns: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # short: long runs of one byte are counted, not shown
+        data = re.sub(rb"(.)\1{15,}", lambda m: m[1] + b"{*%d}" % len(m[0]), self.data, flags=re.S)
+        return (f"Built({self.name!r}, delimiter={self.delimiter!r}, header_ok={self.header_ok}, columns="
+                f"{self.columns}, data={data!r}, records={self.records})")
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
 
 
 def _number_lines(b: Built) -> None:
@@ -394,16 +431,18 @@ def _next_voucher(draw: st.DrawFn, vouchers: list[tuple[str, int]], *, stay: boo
         vouchers.append((draw(st.sampled_from("123")), len(vouchers) + 1))
 
 
-def _values(draw: st.DrawFn, columns: list[str], journal: str, voucher: int, style: Style) -> dict[str, Meta]:
+def _values(draw: st.DrawFn, columns: list[str], journal: str, voucher: int, style: Style,
+            faults: bool = True) -> dict[str, Meta]:
     """A good line of voucher `voucher` (journal `journal`): each column's value and what it is."""
     out: dict[str, Meta] = {}
     for name in columns:
         if name in GOOD_INT:
             out[name] = draw(st.sampled_from(GOOD_INT[name]))
-        elif name == "journalNumber":  # "01" and " 1" are journal 1
-            out[name] = draw(st.sampled_from([journal, journal, "0" + journal]))
-        elif name == "voucherNumber":
-            out[name] = draw(st.sampled_from([str(voucher), str(voucher), f"{voucher:04d}"]))
+        elif name == "journalNumber":  # "01", " 1", "+1" and "1.0" are journal 1
+            out[name] = draw(st.sampled_from([journal, journal, "0" + journal, "+" + journal, journal + ".0"]))
+        elif name == "voucherNumber":  # and "0007", "+7", "7.0", "7e0" and "70e-1" voucher 7
+            out[name] = draw(st.sampled_from([str(voucher), str(voucher), f"{voucher:04d}", f"+{voucher}",
+                                              f"{voucher}.0", f"{voucher}e0", f"{voucher * 10}e-1"]))
         elif name in DATES:
             out[name] = file_day(draw, style)
         elif name in NUMBERS:
@@ -415,7 +454,8 @@ def _values(draw: st.DrawFn, columns: list[str], journal: str, voucher: int, sty
         elif name == "vatCode":
             out[name] = draw(st.sampled_from(["U25", "I25", ""]))
         else:
-            out[name] = draw(hostile_text)  # text and other free-text fields: anything valid UTF-8 is fine
+            # text and other free-text fields: anything valid UTF-8 is fine, but a C1 character (`faults`)
+            out[name] = draw(hostile_text if faults else sane_text)
     return out
 
 
@@ -452,15 +492,16 @@ def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) 
     voucher (its cells as far as they are named)."""
     texts = [c.decode("utf-8", "surrogateescape") for c, _ in cells]
     named = len(columns)
-    if len(cells) <= width and all(not t or t.isspace() for t in texts):
+    # the encoding first: a byte that is not UTF-8 or a C1 character (white space to str.isspace(): U+0085)
+    # refuses the file whatever else the record is (blank, too wide, over the size limit)
+    enc = any(_foreign(t) for t in texts)
+    if not enc and len(cells) <= width and all(not t or t.isspace() for t in texts):
         return Rec(0, 0, "blank")
     if any(len(t) > FIELD_LIMIT for t in texts):  # the csv module gives up on the record: it names nothing
-        return Rec(0, 0, "bad", readable=False, held=True, cells=texts)
-    enc = any(_undecodable(t) for t in texts)
+        return Rec(0, 0, "bad", readable=False, enc=enc, cells=texts)
     values = {n: t.strip() for n, t in zip(columns, texts) if t.strip()}
     key = voucher_key(values)
-    rec = Rec(0, 0, "bad", key=key, held=key is None, readable=False, enc=enc, cells=texts,
-              account=values.get("accountNumber", ""))
+    rec = Rec(0, 0, "bad", key=key, readable=False, enc=enc, cells=texts, account=values.get("accountNumber", ""))
     if enc or len(cells) > width or any("\x00" in t for t in texts):
         return rec  # a row of the wrong width, or holding a NUL: bad, but of its voucher
     if any(t.strip() for t in texts[named:]):
@@ -469,7 +510,7 @@ def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) 
     present = [(n, meta) for n, (_, meta) in zip(columns, cells) if n in values]
     bad = any(_is_bad(meta) for _, meta in present) or any(n not in values for n in REQUIRED)
     return replace(
-        rec, fate="bad" if bad else "ok", held=False, readable=True, currency=values.get("currency", ""),
+        rec, fate="bad" if bad else "ok", readable=True, currency=values.get("currency", ""),
         nums=tuple((n, m) for n, m in present if n in NUMBERS and isinstance(m, Num)),
         days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)),
     )
@@ -477,6 +518,16 @@ def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) 
 
 def _undecodable(text: str) -> bool:
     return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in text)
+
+
+def _foreign(text: str) -> bool:
+    """Text (decoded with surrogateescape) that shows the file is not UTF-8: a byte that does not decode, or a C1
+    control character (U+0080-U+009F), which no text holds and Latin-1 reads Windows-1252's € and quotes as."""
+    return any(0xDC80 <= ord(ch) <= 0xDCFF or 0x80 <= ord(ch) <= 0x9F for ch in text)
+
+
+#: a C1 control character as UTF-8 bytes (a JSON line's "\u0085", an escape, is written on purpose: not these)
+_C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
 
 
 @st.composite
@@ -541,15 +592,16 @@ def csv_file(draw: st.DrawFn, *, allow_bad_header: bool = True, style: Style | N
         kind = draw(st.sampled_from(kinds))
         _next_voucher(draw, vouchers, stay=kind == "big" or held, far=not in_voucher_order)
         held = kind == "big"
-        values = _values(draw, columns, *vouchers[-1], style)
+        values = _values(draw, columns, *vouchers[-1], style, faults)
         if kind == "badvalue":
             victim = draw(st.sampled_from([c for c in columns if c in _CAN_BE_BAD]))
             values[victim] = _bad_value(draw, victim, style)
         cells = [(_pad(draw, _text(values[c])).encode(), values[c]) for c in columns]
         if trailing and draw(st.integers(0, 3)):
             cells.append((b"", GOOD))
-        if kind == "fewer":
-            cells = cells[: draw(st.integers(1, len(columns) - 1))] if len(columns) > 1 else cells
+        if kind == "fewer":  # (in voucher order every row names its voucher: its cell is kept)
+            least = columns.index("voucherNumber") + 1 if in_voucher_order and "voucherNumber" in columns else 1
+            cells = cells[: draw(st.integers(least, len(columns) - 1))] if len(columns) > least else cells
         elif kind == "more":  # (2 more cells at least when no file may be refused: 1 may fill an unnamed column)
             extra = draw(st.lists(st.sampled_from([b"", b"x", b"1", b" "]), min_size=1 if faults else 2, max_size=3))
             cells += [(e, GOOD) for e in extra]
@@ -589,9 +641,12 @@ def csv_file(draw: st.DrawFn, *, allow_bad_header: bool = True, style: Style | N
         rec = csv_record(before, list(columns), width)
         start = len(out)
         out += b"".join(_csv_cell(c, delim) + delim for c, _ in before)
-        out += b'"' + draw(hostile_text).replace('"', "").encode()
+        rest = draw(hostile_text).replace('"', "")
+        out += b'"' + rest.encode()
+        # (a C1 character in it refuses the file: the encoding is judged first)
+        enc = _foreign(rest) or any(_foreign(c.decode()) for c, _ in before)
         b.records.append(replace(rec, start=start, end=len(out), terminator=b"", fate="bad", readable=False,
-                                 held=rec.key is None, unnamed=False, enc=False, cells=None, ident=n_rows))
+                                 unnamed=False, enc=enc, cells=None, ident=n_rows))
     b.data = bytes(out)
     # a blank line right after a record whose terminator is \r joins it as \r\n: no record of its own, so
     # only the non-blank records' start lines matter, numbered from the bytes as the reader counts them
@@ -617,6 +672,8 @@ def _json_value(draw: st.DrawFn, name: str, meta: Meta) -> tuple[Any, Meta]:
     if name in ("entryTypeNumber", "journalNumber", "voucherNumber") and digits.isascii() and digits.isdigit() \
             and draw(st.booleans()):
         return int(text), meta
+    if name in ("journalNumber", "voucherNumber") and re.fullmatch(r"[0-9]+\.0", digits) and draw(st.booleans()):
+        return float(digits), meta  # a JSON 7.0: voucher 7
     if name in NUMBERS and isinstance(meta, Num) and meta.proof != "," and _PLAIN_NUMBER.fullmatch(text) \
             and draw(st.booleans()):
         value = meta.read(".")
@@ -670,22 +727,24 @@ def jsonl_file(draw: st.DrawFn, *, style: Style | None = None, in_voucher_order:
     vouchers: list[tuple[str, int]] = []
     held = False
     for i in range(n_rows):
-        kinds = ["good"] * 6 + ["badvalue"] * 2 + ["missing", "null", "type", "unknown", "blank", "nul"]
+        kinds = ["good"] * 6 + ["badvalue"] * 2 + ["missing", "null", "type", "blank", "nul"]
+        kinds += ["unknown"] if faults else []  # (a key that is no field may refuse the file)
         if not in_voucher_order:  # lines that name no voucher take the one around them: order matters there
             kinds += ["invalid", "notobject", "nested", "bom"]
         kind = "utf8" if i == enc_row else draw(st.sampled_from(kinds))
+        unknown = False
         _next_voucher(draw, vouchers, stay=kind in _NO_VOUCHER or held, far=not in_voucher_order)
         held = kind in _NO_VOUCHER
         cols = REQUIRED + draw(st.lists(st.sampled_from(USED_OPTIONAL), unique=True, max_size=4))
         if in_voucher_order and "accountNumber" not in cols:
             cols.append("accountNumber")
-        values = _values(draw, cols, *vouchers[-1], style)
+        values = _values(draw, cols, *vouchers[-1], style, faults)
         if kind == "badvalue":
             victim = draw(st.sampled_from([c for c in cols if c in _CAN_BE_BAD]))
             values[victim] = _bad_value(draw, victim, style)
         obj = {c: _json_value(draw, c, meta) for c, meta in values.items() if _text(meta) != ""}
-        if kind in ("missing", "null"):
-            victim = draw(st.sampled_from(REQUIRED))
+        if kind in ("missing", "null"):  # (in voucher order every line names its voucher)
+            victim = draw(st.sampled_from([n for n in REQUIRED if n != "voucherNumber" or not in_voucher_order]))
             if kind == "missing":
                 del obj[victim]
             else:
@@ -695,14 +754,19 @@ def jsonl_file(draw: st.DrawFn, *, style: Style | None = None, in_voucher_order:
             # (1.5e300 is kept as the text "1.5e+300", which a currency or text may be)
             odd: list[Any] = [[1], {"a": 1}, True] + ([] if victim in ("amount", "currency") else [1.5e300, 2**70])
             if victim in ("journalNumber", "voucherNumber"):
-                odd.append(7.0)  # a JSON number with a fraction: no voucher number
+                odd.append(7.5)  # a JSON number with a fraction: no voucher number
             obj[victim] = (draw(st.sampled_from(odd)), BAD)
         elif kind == "unknown":
-            obj[draw(st.sampled_from(["Bilagsnr", "notes", ""]))] = (draw(hostile_text), GOOD)  # ignored: still ok
+            # a key that is no field refuses the file, unless its value is empty or white space (absent) or the
+            # key is "" (dropped, as a column mapped to "")
+            name, text = draw(st.sampled_from(["Bilagsnr", "notes", ""])), draw(hostile_text if faults else sane_text)
+            obj[name] = (text, GOOD)
+            unknown = name != "" and text != "" and not text.isspace()
         elif kind == "nul":
             victim = draw(st.sampled_from(list(obj)))
             obj[victim] = (_text(obj[victim][1]) + "\x00", obj[victim][1])
         rec = json_record(obj)
+        rec.unknown = kind == "unknown" and unknown
         line = json.dumps({k: v for k, (v, _) in obj.items()}, ensure_ascii=draw(st.booleans())).encode()
         if kind == "invalid":
             line = draw(st.sampled_from([line[: max(1, len(line) // 2)], line + b"}", line.replace(b'"', b"'"),
@@ -724,7 +788,8 @@ def jsonl_file(draw: st.DrawFn, *, style: Style | None = None, in_voucher_order:
         elif kind == "bom" and out and out != BOM:
             line = BOM + line  # a BOM is only skipped at the very start of the file
             rec = replace(rec, fate="bad", readable=False)
-        rec.held = rec.fate != "blank" and rec.key is None and not rec.readable
+        if rec.fate != "blank" and _C1_BYTES.search(line):  # in any line: the bytes are judged before the JSON
+            rec = replace(rec, enc=True)
         start = len(out)
         out += line
         term = draw(st.sampled_from([b"\n", b"\r\n"]))
@@ -767,23 +832,31 @@ def decide(proofs: Iterable[str | None], given: str | None, default: str) -> str
     return proved.pop() if proved else default
 
 
-def attribute(records: list[Rec]) -> list[Key | None]:
-    """Each record's voucher: its own, or (a row that cannot be read and names none) the voucher of the rows
-    around it when the rows before and after it are of one voucher."""
+def attribute(records: list[Rec]) -> tuple[list[Key | None], dict[Key, int]]:
+    """Each record's voucher, and the vouchers refused for a neighbour (with the neighbour's line). Every e-conomic
+    entry is a voucher's line: a record that names no voucher (readable or not) is taken for a line of the
+    voucher before it (the one after it at the start of the file; none in a file naming no voucher), and when
+    the vouchers before and after such records differ, the one after is refused as well (the first such
+    record's line): they may be its lines, and it may not load without them."""
     keys: list[Key | None] = []
+    neighbours: dict[Key, int] = {}
     waiting: list[int] = []
     before: Key | None = None
-    for i, rec in enumerate(records):
-        if rec.held:
-            waiting.append(i)
+    for rec in [*records, None]:
+        after = None if rec is None else rec.key
+        if rec is not None and after is None:
+            waiting.append(len(keys))
             keys.append(None)
             continue
         for w in waiting:
-            keys[w] = rec.key if rec.key is not None and rec.key == before else None
+            keys[w] = before if before is not None else after
+        if waiting and before is not None and after is not None and before != after:
+            neighbours.setdefault(after, records[waiting[0]].line)
         waiting = []
-        keys.append(rec.key)
-        before = rec.key
-    return keys
+        if rec is not None:
+            keys.append(after)
+            before = after
+    return keys, neighbours
 
 
 def apart(keys: list[Key | None]) -> bool:
@@ -800,6 +873,10 @@ def apart(keys: list[Key | None]) -> bool:
 
 
 # --- running the command and checking ---------------------------------------------------------------------
+
+#: what a spreadsheet runs as a formula (OWASP), and a number it reads as one
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_LOOKS_NUMBER = re.compile(r"[+-]?[0-9][0-9.,' ]*")
 
 
 @dataclass
@@ -866,12 +943,14 @@ def refusal(records: list[Rec], given: Given, cut: bool) -> str | None:
         return "not UTF-8"
     if any(r.unnamed for r in records):
         return "a value in an unnamed column"
+    if any(r.unknown and r.readable for r in records):
+        return "a key that is no field"
     readable = [r for r in records if r.readable]
     if decide((n.proof for r in readable for _, n in r.nums), given.decimal, ".") is None:
         return "numbers read two ways"
     if decide((d.proof for r in readable for _, d in r.days), given.date_format, "dmy") is None:
         return "dates read two ways"
-    if cut and apart(attribute(records)):
+    if cut and apart(attribute(records)[0]):
         return "vouchers apart in a file that cannot be read whole"
     return None
 
@@ -919,7 +998,7 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
     mark = decide((n.proof for r in readable for _, n in r.nums), given.decimal, ".")
     order = decide((d.proof for r in readable for _, d in r.days), given.date_format, "dmy")
     assert mark is not None and order is not None
-    keys = attribute(records)
+    keys, neighbours = attribute(records)
     rep, rej = got.report, got.rejects
     assert rep is not None and rej is not None and got.rejects_header is not None, (got, b)
     (profile,) = rep["inputs"]
@@ -938,13 +1017,17 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
     reasons = {int(row[1]): row for row in rej}
 
     own_bad = [r.bad(mark, order) for r in records]
-    bad_vouchers = {k for k, bad in zip(keys, own_bad) if bad and k is not None}
+    bad_vouchers = {k for k, bad in zip(keys, own_bad) if bad and k is not None} | set(neighbours)
     event("stopped at the cut" if truncated else "read" + ", regrouped" * (not profile["grouped"]))
-    if any(r.held and k is not None for r, k in zip(records, keys)):
+    if any(r.key is None and k is not None for r, k in zip(records, keys)):
         event("a row naming no voucher taken for the voucher around it")
+    if neighbours:
+        event("a voucher refused for a neighbour naming no voucher")
     if any(not bad and k in bad_vouchers for k, bad in zip(keys, own_bad)):
         event("a good line rejected with its voucher")
-    first_bad = {k: min(r.line for r, kk, bad in zip(records, keys, own_bad) if kk == k and bad) for k in bad_vouchers}
+    # the reason a voucher's good lines give: its first failure, a bad line of its own or a neighbour
+    first_bad = {k: min([r.line for r, kk, bad in zip(records, keys, own_bad) if kk == k and bad]
+                        + ([neighbours[k]] if k in neighbours else [])) for k in bad_vouchers}
     if truncated:
         # every row that arrived is still in the open chunk (a chunk closes at 500 rows): none is sent, each is
         # rejected, the good vouchers' lines with "not sent: <why the input stops>"
@@ -962,10 +1045,14 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
         reason = reasons[r.line][3]
         if bad:  # its own reason
             assert " rejected: line " not in reason, (r, reason, b)
-        else:  # rejected with its voucher: the reason names the voucher's first bad line
-            assert k is not None and f" rejected: line {first_bad[k]} " in reason, (r, reason, b)
+        else:  # rejected with its voucher: the reason names the voucher's first bad line (or its neighbour)
+            assert k is not None and re.search(f" rejected: line {first_bad[k]}[ ,]", reason), (r, reason, b)
         if r.cells is not None and len(r.cells) >= len(b.columns):  # the input's own cells, as written
-            assert reasons[r.line][4 : 4 + len(b.columns)] == r.cells[: len(b.columns)], (reasons[r.line], r)
+            written = reasons[r.line][4 : 4 + len(b.columns)]
+            assert [restored(c) for c in written] == r.cells[: len(b.columns)], (written, r)
+            # (a cell a spreadsheet would run is written with an apostrophe in front, unless a plain number)
+            assert all(c == w and _LOOKS_NUMBER.fullmatch(c) or not w.startswith(_FORMULA)
+                       for c, w in zip(r.cells, written)), (written, r)
     assert got.code == (1 if rep["rejected"] else 0), (got.code, rep)
     assert rep["exit_code"] == got.code
     return got
@@ -1038,7 +1125,7 @@ def mixed(draw: st.DrawFn, b: Built, style: Style, what: str) -> Built:
         records = [replace(r, terminator=b"\n", end=len(data)) if r.end == len(b.data) else r for r in records]
     for i, proof in enumerate([".", ","] if what == "decimal" else ["dmy", "mdy"]):
         values = _values(draw, columns, "1", 900 + i, replace(style, mark=proof) if what == "decimal" else replace(
-            style, order=proof))
+            style, order=proof), faults=False)
         values["currency"] = "DKK"
         if what == "decimal":
             values["amount"] = draw(number(proof, proving=True))

@@ -164,6 +164,20 @@ def test_an_undecodable_byte_is_an_encoding_fault_whatever_the_width_of_its_row(
     assert isinstance(short, BadRow) and short.kind == "encoding" and short.line_no == 3
 
 
+@pytest.mark.parametrize("odd", [b"\xff", b"\xc2\x85"], ids=["undecodable", "C1"])
+@pytest.mark.parametrize("where", ["before", "inside", "after"])
+def test_a_row_over_the_size_limit_is_judged_by_its_encoding_first(tmp_path: Path, odd: bytes, where: str) -> None:
+    # before: the csv module gave up on the row (a cell over its size limit) and the row was a plain bad row,
+    # so a file not in UTF-8 was loaded without that row instead of refused, as a row of any other shape is
+    big = b"x" * 200_000
+    cell = b'"' + big + b"\n" + (odd if where == "inside" else b"") + big + b'"'
+    line = (odd if where == "before" else b"") + b"1," + cell + b"," + (odd if where == "after" else b"") + b"z"
+    got = rows(write(tmp_path, "a.csv", b"a,b,c\n" + line + b"\n2,ok,y\n"))
+    assert isinstance(got[0], BadRow) and got[0].kind == "encoding" and got[0].line_no == 2, got[0]
+    assert ("byte 0xff" if odd == b"\xff" else "control character U+0085") in got[0].reason
+    assert got[1:] == [(4, {"a": "2", "b": "ok", "c": "y"})]
+
+
 def test_csv_invalid_utf8_header_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid UTF-8"):
         Source(write(tmp_path, "a.csv", b"n\xffme\n1\n")).fields()
@@ -300,6 +314,16 @@ def test_jsonl_invalid_utf8_line_is_bad_and_later_lines_are_read(tmp_path: Path)
         BadRow(1, "invalid UTF-8 (byte 0xff) at byte 8", '{"a": "\ufffd"}', {"a": "\ufffd"}, "encoding"),
         (2, {"a": "æ"}),
     ]
+
+
+@pytest.mark.parametrize("line", [b'{"a": "\xc2\x85", ', b'\xef\xbb\xbf{"a": "caf\xc2\x92"}'])
+def test_a_jsonl_line_that_is_no_json_is_judged_by_its_encoding_first(tmp_path: Path, line: bytes) -> None:
+    # a C1 control character says the file is not UTF-8 whether or not the line around it is valid JSON (as an
+    # undecodable byte does); before: a broken line holding one was a plain bad row, and the file was loaded
+    p = write(tmp_path, "a.jsonl", b'{"a": "1"}\n' + line + b'\n{"a": "2"}\n')
+    first, bad, last = rows(p)
+    assert isinstance(bad, BadRow) and bad.kind == "encoding" and "control character U+00" in bad.reason
+    assert (first, last) == ((1, {"a": "1"}), (3, {"a": "2"}))
 
 
 # --- format, gzip, files -------------------------------------------------------------------------------

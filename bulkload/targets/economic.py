@@ -132,12 +132,16 @@ _KEY_FIELDS = ("journalNumber", "voucherNumber")
 def _plain(value: Any) -> str:
     """A key part as read, a number written any way standing for that number ("0050", "+50", "50.0", 5e1 and
     50.0 are all 50), so that lines the API would take for one voucher are grouped as one, and a line whose
-    number is written oddly (and refused) takes its voucher with it."""
+    number is written oddly (and refused) takes its voucher with it. Only ASCII is a number: Decimal also reads
+    other scripts' digits ("٤٢") and Python's "4_2", which no export writes for a number and the amounts refuse;
+    reading them as 42 would be a guess, so they stay text (and are refused)."""
     if type(value) is int:
         return str(value)
     text = str(value).strip()
     if text.isascii() and text.isdigit():
         return str(int(text))
+    if not text.isascii() or "_" in text:
+        return text
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -203,11 +207,12 @@ class Economic(Target):
 
     @staticmethod
     def _convert(row: dict[str, Any]) -> DraftEntry:
-        # the journal and voucher are sent as the group key reads them ("0042" is voucher 42): a line is sent in
-        # the voucher it was grouped in
+        # the journal and voucher are sent as the group key reads them ("0042" is voucher 42, and so is a JSON
+        # 42.0, which the reader keeps as the Decimal written): a line is sent in the voucher it was grouped in
         for name in _KEY_FIELDS:
             value = row.get(name)
-            if type(value) is str and not (value.isdigit() and value[0] != "0" and value.isascii()):
+            if type(value) is Decimal or type(value) is str and not (
+                    value.isdigit() and value[0] != "0" and value.isascii()):
                 row[name] = _plain(value)
         try:
             return msgspec.convert(row, DraftEntry, strict=False)
