@@ -116,6 +116,9 @@ class OpenCall(NamedTuple):
     sent_at: float | None
     lines: list[int]
     body_hash: str
+    #: when its last attempt left, or (in doubt) when it was found in doubt: its answer was lost by then, or at
+    #: most the client's timeout later (epoch seconds)
+    last_sent: float | None = None
 
 
 class RowOutcome(NamedTuple):
@@ -361,6 +364,13 @@ class Ledger:
             )
             self._save_calls(calls)
 
+    @_writes
+    def leaving(self, seq: int, part: str) -> None:
+        """An attempt of a chunk in flight leaves now (after the waits for the limits, a resend after a look):
+        a rollback after a kill counts the settle delay of a lost answer from the latest one."""
+        self._db.execute("UPDATE chunks SET updated=? WHERE seq=? AND part=? AND state='sending'",
+                         (time.time(), seq, part))
+
     def done(
         self, seq: int, part: str, file_idx: int, lines: Sequence[int], ids: Sequence[int],
         summary: dict[str, Totals], calls: dict[int, int], returned: dict[str, Totals] | None = None,
@@ -599,13 +609,13 @@ class Ledger:
         """Every call that may have been carried out without the ledger knowing its outcome: `sending` (in flight
         when the run stopped) and `in_doubt`, by (seq, part)."""
         out = {}
-        for seq, part, file_idx, key, state, sent_at, blob, body_hash in self._db.execute(
-            "SELECT seq, part, file_idx, key, state, sent_at, lines, body_hash FROM chunks "
+        for seq, part, file_idx, key, state, sent_at, blob, body_hash, updated in self._db.execute(
+            "SELECT seq, part, file_idx, key, state, sent_at, lines, body_hash, updated FROM chunks "
             "WHERE state IN ('sending', 'in_doubt') ORDER BY seq, part"
         ):
             lines = array("i")
             lines.frombytes(blob)
-            out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash)
+            out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash, updated)
         return out
 
     def removals(self) -> dict[tuple[str, int], str]:

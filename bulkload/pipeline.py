@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio
@@ -36,6 +37,24 @@ EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
 #: chunks that may wait out a settle delay beside the ones being sent; past this many the run waits for them
 #: (each holds its chunk: memory stays bounded)
 SETTLING = 32
+
+
+async def settled_look(
+    look: Callable[[], Awaitable[list[int] | None]], until: float | None,
+    idle: AbstractAsyncContextManager[Any] | None = None,
+) -> list[int] | None:
+    """Whether a call whose answer was lost took effect, by evidence: the rule of the load and of the rollback.
+    The ids when `look` finds its records (at once, or on the second look: it landed late); [] when it finds them
+    neither at once nor again at `until` (on the loop's clock: the settle delay after the answer was lost, when the
+    API can no longer be committing it; sending it again is then safe); None when a look cannot tell. `until` None:
+    the API commits before it answers, one look is enough. `idle` is held while waiting."""
+    looked = await look()
+    if looked != [] or until is None:
+        return looked
+    # a call still being committed is not listed yet: its absence proves nothing until the API has had time
+    async with idle or nullcontext():
+        await anyio.sleep_until(until)
+    return await look()
 
 
 def body_hash(body: bytes) -> str:
@@ -265,10 +284,14 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return
+        # where a lost answer is settled by waiting, the ledger says when the call last left: a rollback after a
+        # kill counts its settle delay from then
+        leaving = partial(self.ledger.leaving, chunk.seq, chunk.part) if self.settle_s > 0 else None
         for _ in range(self.dispatcher.policy.attempts):
             try:
                 response = await self.dispatcher.send(
-                    call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable
+                    call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable,
+                    leaving=leaving,
                 )
                 ids = self.target.created_ids(response.body, len(chunk))
             except APIError as exc:
@@ -323,17 +346,10 @@ class Loader:
         self.tally.loaded += len(chunk)
 
     async def settled_look(self, chunk: Chunk) -> list[int] | None:
-        """Whether a call whose answer was lost took effect, by evidence: the ids when its records are found (at
-        once, or on the second look: it landed late); [] when they are found neither at once nor `settle_s` after
-        the loss, when the API can no longer be committing it (sending it again is then safe); None when a look
-        cannot tell."""
-        looked = await self.look(chunk)
-        if looked != [] or self.settle_s <= 0:
-            return looked
-        # a call still being committed is not listed yet: its absence proves nothing until the API has had time
-        async with self.idle():
-            await anyio.sleep_until(self._lost.get(chunk.seq, anyio.current_time()) + self.settle_s)
-        return await self.look(chunk)
+        """Whether a call whose answer was lost took effect, by evidence (see `settled_look`), `settle_s` after
+        the loss; another chunk is sent while this one waits."""
+        until = self._lost.get(chunk.seq, anyio.current_time()) + self.settle_s if self.settle_s > 0 else None
+        return await settled_look(lambda: self.look(chunk), until, self.idle())
 
     async def look(self, chunk: Chunk) -> list[int] | None:
         """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling."""

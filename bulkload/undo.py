@@ -3,7 +3,8 @@
 First the run's calls whose outcome the ledger does not know (in flight at a kill -9, or in doubt) are settled,
 so that nothing they created is left behind: a keyed call is sent again with its stored Idempotency-Key (the
 API answers from its cache with what it created, or does the work now), and one whose key is too old to
-replay, or that has none, is looked for (`Target.find_sent`). What settling finds goes into the ledger as a
+replay, or that has none, is looked for (`Target.find_sent`) by the load's rule: absent at once, it is looked for
+again once the settle delay since its answer was lost has passed. What settling finds goes into the ledger as a
 done call. Then every record the run created is deleted, each DELETE recorded before it leaves: a 404 is "already
 removed" only when an earlier rollback of ours sent that DELETE, and otherwise unexplained — the record left
 the API some other way (e-conomic: possibly booked).
@@ -15,7 +16,7 @@ that no rollback of ours removed (listed); 4 deletes or settling failed for now 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from typing import Any
 
@@ -28,7 +29,16 @@ from .errors import APIError, BulkloadError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, OpenCall
-from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, KEY_TTL_MARGIN_S, body_hash
+from .pipeline import (
+    EXIT_MISMATCH,
+    EXIT_OK,
+    EXIT_ROWS,
+    EXIT_STOPPED,
+    EXIT_USAGE,
+    KEY_TTL_MARGIN_S,
+    body_hash,
+    settled_look,
+)
 from .planning import PlanningProcess
 from .report import write_report
 from .runner import _dispatcher, _spec, check_paths, job_of, kept, open_sources
@@ -40,10 +50,12 @@ REPORT_LIST = 100
 
 
 async def rollback(
-    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None
+    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
-    finishes the job (what an earlier rollback removed is skipped). Returns the report."""
+    finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
+    the ledger's times are read against (when a lost answer's settle delay is over)."""
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
@@ -53,7 +65,8 @@ async def rollback(
         out: dict[str, Any] = {
             "target": target.name, "ledger": str(ledger.path), "removed": 0, "already_removed": 0,
             "already_removed_before": 0, "unexplained": [], "unexplained_count": 0, "failed": [], "unsettled": [],
-            "unsettled_count": 0, "settled": {"replayed": 0, "looked_up": 0, "not_carried_out": 0}, "requests": 0,
+            "unsettled_count": 0, "requests": 0,
+            "settled": {"replayed": 0, "looked_up": 0, "looked_again": 0, "not_carried_out": 0},
         }
         if not target.can_delete:
             out |= {"status": "not_supported", "exit_code": EXIT_USAGE,
@@ -66,7 +79,7 @@ async def rollback(
                 with kept(job, dispatcher):
                     # from now on a load of the same groups is refused until this finishes (ledger.known_to)
                     ledger.set_status("rolling_back")
-                    await _settle(job, target, ledger, dispatcher, out)
+                    await _settle(job, target, ledger, dispatcher, out, clock)
                     await _remove_all(job, target, ledger, dispatcher, out)
                 out["requests"] = dispatcher.counters.requests
             _conclude(ledger, out)
@@ -118,7 +131,9 @@ async def _inputs_changed(job: Job, ledger: Ledger) -> str | None:
     return None
 
 
-async def _settle(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: dict[str, Any]) -> None:
+async def _settle(
+    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: dict[str, Any], clock: Callable[[], float]
+) -> None:
     """Find out what every call in flight or in doubt created, and record it in the ledger. The calls are rebuilt
     by planning the input again (the plan is deterministic, and each call's body hash is checked)."""
     open_calls = ledger.open_calls()
@@ -136,10 +151,12 @@ async def _settle(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatch
             _unsettled(job, out, seq, part, call, problem)
         return
     todo = dict(open_calls)
+    # the run is over (its lock is ours): every answer it lost was lost by now
+    over = clock()
     send, recv = anyio.create_memory_object_stream[tuple[Chunk, OpenCall]](max_buffer_size=job.concurrency)
     async with anyio.create_task_group() as tg:
         for _ in range(job.concurrency):
-            tg.start_soon(_settle_calls, recv.clone(), target, ledger, dispatcher, job, out)
+            tg.start_soon(_settle_calls, recv.clone(), target, ledger, dispatcher, job, out, clock, over)
         recv.close()
         async with send:
             try:
@@ -188,14 +205,14 @@ async def _plan_again(
 
 async def _settle_calls(
     calls: MemoryObjectReceiveStream[tuple[Chunk, OpenCall]], target: Target, ledger: Ledger, dispatcher: Dispatcher,
-    job: Job, out: dict[str, Any],
+    job: Job, out: dict[str, Any], clock: Callable[[], float], over: float,
 ) -> None:
     baselines = ledger.baselines()
     async with calls:
         async for chunk, call in calls:
             target.begin_file(chunk.file_idx)
             summary = chunk.totals(target)
-            age = time.time() - (call.sent_at or 0.0)
+            age = clock() - (call.sent_at or 0.0)
             # a key the API may have forgotten (or that it never kept) deduplicates nothing: look instead
             replay = target.idempotent and age < target.key_ttl_s - KEY_TTL_MARGIN_S
             returned = None
@@ -203,7 +220,17 @@ async def _settle_calls(
                 if replay:
                     ids, returned = await _replay(target, dispatcher, chunk, call, summary)
                 else:
-                    found = await target.find_sent(dispatcher, chunk, baselines)
+                    looks = 0
+
+                    async def look(chunk: Chunk = chunk) -> list[int] | None:
+                        nonlocal looks
+                        looks += 1
+                        return await target.find_sent(dispatcher, chunk, baselines)
+
+                    # the load's rule: absent at once and again once the settle delay since the answer was lost
+                    # has passed (a kill long ago: passed already)
+                    found = await settled_look(look, _settled_at(job, call, clock, over))
+                    out["settled"]["looked_again"] += looks > 1
                     if found is None:
                         _unsettled(job, out, chunk.seq, chunk.part, call, _cannot_tell(target, age))
                         continue
@@ -220,6 +247,17 @@ async def _settle_calls(
                 out["settled"]["not_carried_out"] += 1
                 ledger.settle(chunk.seq, chunk.part, "pending", "not carried out (found by rollback)",
                               dispatcher.quota.minutes)
+
+
+def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: float) -> float | None:
+    """On the loop's clock, when the call can no longer be landing: the settle delay after its answer was lost,
+    which was when its last attempt's wait ran out (the client's timeout) or the run ended, whichever came first.
+    None when the API commits before it answers."""
+    if job.settle_delay_s <= 0:
+        return None
+    sent = call.last_sent or call.sent_at or over
+    lost = min(sent + job.timeout_s, over)
+    return anyio.current_time() + max(0.0, lost + job.settle_delay_s - clock())
 
 
 def _cannot_tell(target: Target, age: float) -> str:

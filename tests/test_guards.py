@@ -348,6 +348,65 @@ async def test_halopsa_rollback_looks_up_a_call_in_flight_by_its_match_fields(tm
     assert (undone["removed"], undone["settled"]["looked_up"]) == (6, 1)
 
 
+async def halopsa_killed_with_commits_pending(tmp_path: Path, url: str, ledger: Path) -> None:
+    """Load 60 HaloPSA records (calls of 5, 8 at a time, settle delay 4 s) and SIGKILL the load once some calls
+    have committed while others are still committing."""
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text("name,tenant_id\n" + "".join(f"Tenant {i:02d},t-{i}\n" for i in range(60)))
+    proc = await asyncio.create_subprocess_exec(
+        *bulkload_cmd("load", "halopsa", str(data), "--base-url", url, "--ledger", str(ledger), "--batch-size", "5",
+                      "--match-on", "name", "--window-limit", "0", "--settle-s", "4", "--timeout", "1",
+                      "--no-progress"),
+        env=child_env(HALO), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    await wait_for_stats(url, lambda st: st["records"].get("XeroDetails", 0) >= 10 and st["pending_commits"] >= 2)
+    assert proc.returncode is None, "the load finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+
+
+async def halopsa_records(url: str) -> list[dict[str, Any]]:
+    """Every record the sandbox holds, once every write it read has committed."""
+    await wait_for_stats(url, lambda st: st["pending_commits"] == 0)
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
+        body: list[dict[str, Any]] = await r.json()
+        return body
+
+
+@pytest.mark.slow
+async def test_halopsa_rollback_after_a_kill_looks_again_once_the_settle_delay_has_passed(tmp_path: Path) -> None:
+    # before: one look at once; a call still committing was "not carried out" and its records stayed (exit 0).
+    # Commits take 2-4 s: at the kill some calls are still committing, and rollback's first look misses them
+    ledger = tmp_path / "run.sqlite"
+    with anyio.fail_after(90):
+        async with running("halopsa", SandboxOptions(window_limit=0, commit_delay_ms=(2000, 4000), seed=11)) as url:
+            await halopsa_killed_with_commits_pending(tmp_path, url, ledger)
+            report = await rollback(str(ledger), env=HALO)
+            left = await halopsa_records(url)
+    assert left == [], f"{len(left)} records left behind: {report}"
+    assert report["settled"].get("looked_again", 0) >= 1, report  # some call was absent at the first look
+    assert report["status"] == "complete" and report["exit_code"] == 0, report
+
+
+@pytest.mark.slow
+async def test_halopsa_rollback_of_a_kill_long_ago_looks_once(tmp_path: Path) -> None:
+    # the clock says the kill was an hour ago: every settle delay has passed, so a call absent at the first look
+    # was not carried out, and is not looked at again (the sandbox counts the listings)
+    ledger = tmp_path / "run.sqlite"
+    with anyio.fail_after(90):
+        async with running("halopsa", SandboxOptions(window_limit=0, commit_delay_ms=(1000, 2500), seed=11)) as url:
+            await halopsa_killed_with_commits_pending(tmp_path, url, ledger)
+            await halopsa_records(url)  # everything in flight has landed: the hour has passed for the sandbox too
+            with sqlite3.connect(ledger) as db:  # the calls whose answers the ledger never saw
+                (open_calls,) = db.execute(
+                    "SELECT COUNT(*) FROM chunks WHERE state IN ('sending', 'in_doubt')").fetchone()
+            report = await rollback(str(ledger), env=HALO, clock=lambda: time.time() + 3600)
+            left = await halopsa_records(url)
+    assert open_calls >= 1 and report["settled"]["looked_up"] == open_calls, report
+    assert report["settled"]["looked_again"] == 0, report
+    assert left == [] and report["exit_code"] == 0, report
+
+
 # --- two processes on one run (the ledger's lock follows the file; a load is checked and recorded at once) ----
 
 async def payor_customers(url: str) -> list[dict[str, Any]]:
