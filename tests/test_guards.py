@@ -348,18 +348,18 @@ async def test_halopsa_rollback_looks_up_a_call_in_flight_by_its_match_fields(tm
     assert (undone["removed"], undone["settled"]["looked_up"]) == (6, 1)
 
 
-async def halopsa_killed_with_commits_pending(tmp_path: Path, url: str, ledger: Path) -> None:
-    """Load 60 HaloPSA records (calls of 5, 8 at a time, settle delay 4 s) and SIGKILL the load once some calls
-    have committed while others are still committing."""
+async def halopsa_killed_with_commits_pending(tmp_path: Path, url: str, ledger: Path, settle_s: float = 4) -> None:
+    """Load 60 HaloPSA records (calls of 5, 8 at a time) and SIGKILL the load once some calls have committed while
+    others are still committing."""
     data = tmp_path / "XeroDetails.csv"
     data.write_text("name,tenant_id\n" + "".join(f"Tenant {i:02d},t-{i}\n" for i in range(60)))
     proc = await asyncio.create_subprocess_exec(
         *bulkload_cmd("load", "halopsa", str(data), "--base-url", url, "--ledger", str(ledger), "--batch-size", "5",
-                      "--match-on", "name", "--window-limit", "0", "--settle-s", "4", "--timeout", "1",
+                      "--match-on", "name", "--window-limit", "0", "--settle-s", str(settle_s), "--timeout", "1",
                       "--no-progress"),
         env=child_env(HALO), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
-    await wait_for_stats(url, lambda st: st["records"].get("XeroDetails", 0) >= 10 and st["pending_commits"] >= 2)
+    await wait_for_stats(url, lambda st: st["records"].get("XeroDetails", 0) >= 10 and st["pending_commits"] >= 4)
     assert proc.returncode is None, "the load finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
@@ -376,11 +376,11 @@ async def halopsa_records(url: str) -> list[dict[str, Any]]:
 @pytest.mark.slow
 async def test_halopsa_rollback_after_a_kill_looks_again_once_the_settle_delay_has_passed(tmp_path: Path) -> None:
     # before: one look at once; a call still committing was "not carried out" and its records stayed (exit 0).
-    # Commits take 2-4 s: at the kill some calls are still committing, and rollback's first look misses them
+    # Commits take 3-8 s: at the kill some calls are still committing, and rollback's first look misses them
     ledger = tmp_path / "run.sqlite"
     with anyio.fail_after(90):
-        async with running("halopsa", SandboxOptions(window_limit=0, commit_delay_ms=(2000, 4000), seed=11)) as url:
-            await halopsa_killed_with_commits_pending(tmp_path, url, ledger)
+        async with running("halopsa", SandboxOptions(window_limit=0, commit_delay_ms=(3000, 8000), seed=11)) as url:
+            await halopsa_killed_with_commits_pending(tmp_path, url, ledger, settle_s=9)
             report = await rollback(str(ledger), env=HALO)
             left = await halopsa_records(url)
     assert left == [], f"{len(left)} records left behind: {report}"
