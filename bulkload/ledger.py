@@ -263,9 +263,14 @@ class Ledger:
                     conn.execute("BEGIN")
                     for statement in filter(str.strip, [*_SCHEMA.split(";"), FILE_GROUPS]):
                         conn.execute(statement)
+                    # the file the run is tied to: a rename keeps its device and inode, a copy does not
+                    st = os.fstat(fd)
+                    home = {"ledger": os.path.join(os.path.realpath(path.parent), path.name), "dev": st.st_dev,
+                            "ino": st.st_ino}
                     conn.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
-                        [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__))],
+                        [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__)),
+                         ("home", json.dumps(home))],
                     )
                 if prepare is not None:  # on the draft, in transactions of its own: the draft is no ledger yet
                     prepare(conn)
@@ -326,6 +331,64 @@ class Ledger:
     def set_options(self, options: dict[str, Any]) -> None:
         """The target's options after its setup looked things up: resume plans with exactly these."""
         self._update_run(options=options)
+
+    # --- the file the run is tied to (see loads.check_home) ---------------------------------------------------
+    def identity(self) -> dict[str, Any]:
+        """This file: its real path, device and inode."""
+        st = os.stat(self.path)
+        return {"ledger": os.path.realpath(self.path), "dev": st.st_dev, "ino": st.st_ino}
+
+    @property
+    def home(self) -> dict[str, Any] | None:
+        """The file the run is tied to, as this ledger last knew it (a copy carries its original's)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='home'").fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    @_writes
+    def set_home(self, home: dict[str, Any]) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('home', ?)", (json.dumps(home),))
+
+    def adopted(self) -> dict[str, Any] | None:
+        """Set when this ledger is a copy adopted after the run's own ledger was lost (`adopt`)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='adopted'").fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    @_writes
+    def adopt(self, copy_of: str, state: str) -> None:
+        """This copy becomes the run's ledger. The run may have sent, after the copy was made, every call the copy
+        does not know the outcome of: those it holds as not sent (`pending`) become `state` ("in_doubt", or
+        "sending" where a stored key may be replayed), and each open call may have left as late as now."""
+        now = time.time()
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('adopted', ?)",
+                             (json.dumps({"copy_of": copy_of, "at": now}),))
+            self._db.execute(
+                "UPDATE chunks SET state=?, sent_at=COALESCE(sent_at, ?), error=? WHERE state='pending'",
+                (state, self.run.created, "not sent in this copy; the run may have sent it after the copy was made"),
+            )
+            self._db.execute("UPDATE chunks SET updated=? WHERE state IN ('sending', 'in_doubt')", (now,))
+
+    @_writes
+    def unseen(
+        self, seq: int, part: str, file_idx: int, key: str, lines: Sequence[int], body_hash: str, state: str,
+        groups: Sequence[GroupInfo] = (),
+    ) -> None:
+        """A call an adopted copy never saw: the run may have sent it (with `key`) any time since it began."""
+        now = time.time()
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
+                " error, updated, sent_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                (seq, part, file_idx, key, state, len(lines), array("i", lines).tobytes(), body_hash,
+                 "not in the copy of the ledger; the run may have sent it after the copy was made", now,
+                 self.run.created),
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(g.key, seq, part, g.lines, str(g.total), str(g.debit), str(g.imbalance)) for g in groups if g.key],
+            )
 
     def _update_run(self, **fields: Any) -> None:
         run = self.run

@@ -126,6 +126,8 @@ class Loader:
         self._waits: dict[tuple[int, str], tuple[list[Turn], Turn | None]] = {}
         self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
         self.key_prefix = ledger.run.key_prefix
+        #: a copy adopted after the run's own ledger was lost: a call it holds nothing of may have been sent
+        self.adopted = ledger.adopted() is not None
         self._baselines = ledger.baselines()
         self._baseline_events: dict[str, anyio.Event] = {}
 
@@ -228,6 +230,12 @@ class Loader:
         digest = body_hash(chunk.body)
         key = self.key_of(chunk)
         prev = self.known.get((chunk.seq, chunk.part))
+        if prev is None and self.adopted:
+            try:
+                prev = self.unseen(chunk, key, digest)
+            except BulkloadError as exc:
+                self.give_up(chunk, exc, sent=False)
+                return
         if prev is not None:
             if prev.body_hash != digest:
                 self.tally.stop(
@@ -318,6 +326,14 @@ class Loader:
                 self.record_done(chunk, ids, summary, self.target.returned_totals(response.body, summary))
                 return
         self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
+
+    def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
+        """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
+        key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
+        state = "sending" if self.target.idempotent else "in_doubt"
+        self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups)
+        row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
+        return row
 
     async def unsure(self, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]) -> bool:
         """A call failed. True when it is safe to send it again now (looks showed it was not carried out);

@@ -29,6 +29,7 @@ from .errors import APIError, BulkloadError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, OpenCall
+from .loads import check_home, record_status
 from .pipeline import (
     EXIT_MISMATCH,
     EXIT_OK,
@@ -51,14 +52,16 @@ REPORT_LIST = 100
 
 async def rollback(
     ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] = time.time, adopt_copy: bool = False,
 ) -> dict[str, Any]:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
     finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
-    the ledger's times are read against (when a lost answer's settle delay is over)."""
+    the ledger's times are read against (when a lost answer's settle delay is over). `adopt_copy`: roll back from a
+    copy of the ledger when the run's own is gone (loads.check_home)."""
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
+        check_home(ledger, resuming=False, adopt=adopt_copy)
         job = job_of(ledger, report)
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
@@ -102,6 +105,7 @@ def _conclude(ledger: Ledger, out: dict[str, Any]) -> None:
     else:
         out["status"], out["exit_code"] = "complete", EXIT_OK
         ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
+        record_status(ledger, "rolled_back")
 
 
 # --- settling the calls in flight ------------------------------------------------------------------------------
@@ -137,7 +141,8 @@ async def _settle(
     """Find out what every call in flight or in doubt created, and record it in the ledger. The calls are rebuilt
     by planning the input again (the plan is deterministic, and each call's body hash is checked)."""
     open_calls = ledger.open_calls()
-    if not open_calls:
+    adopted = ledger.adopted() is not None  # a copy: every call it holds nothing of may have been sent
+    if not open_calls and not adopted:
         return
     job.files = [f["path"] for f in ledger.run.files]
     problem = await _inputs_changed(job, ledger)
@@ -160,7 +165,7 @@ async def _settle(
         recv.close()
         async with send:
             try:
-                await _plan_again(job, target, ledger, sources, todo, send, out)
+                await _plan_again(job, target, ledger, sources, todo, send, out, adopted)
             except BulkloadError as exc:  # the planning process failed: what it did not hand out is not settled
                 for (seq, part), call in todo.items():
                     out["failed"].append({**_where(job, call, seq, part),
@@ -172,24 +177,40 @@ async def _settle(
 
 async def _plan_again(
     job: Job, target: Target, ledger: Ledger, sources: list[Source], todo: dict[tuple[int, str], OpenCall],
-    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]], out: dict[str, Any],
+    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]], out: dict[str, Any], adopted: bool = False,
 ) -> None:
     """Plan the run's phases as the run did, and hand each call of `todo` to the workers as soon as it is planned
-    (taking it out of `todo`); stops as soon as none is left."""
+    (taking it out of `todo`); stops as soon as none is left. `adopted`: every call the ledger holds nothing of is
+    handed out too (in doubt: the run may have sent it after the copy was made)."""
     seqs = {seq for seq, _ in todo}
+    known = {seq for seq, _ in ledger.chunks()}
     for phase, indexes in enumerate(target.phases(len(sources))):
         context = ledger.phase_context(phase)
-        if context is None or not seqs:
+        if context is None and adopted:
+            out["unsettled_count"] += 1
+            out["unsettled"].append({
+                "call": f"phase {phase}", "file": ", ".join(job.files[i] for i in indexes), "lines": "", "key": "",
+                "reason": "this copy of the ledger never began this part of the run, which the run may have sent "
+                "after the copy was made: its calls cannot be rebuilt; check the API and remove what they created"})
+            continue
+        if context is None or not (seqs or adopted):
             break  # a phase never begun sent nothing
         spec = _spec(job, target, ledger, sources, indexes, context)
         async with aclosing(PlanningProcess().plan(spec)) as messages:
             async for message in messages:
-                if message[0] != "chunk" or message[2] not in seqs:
+                if message[0] != "chunk" or (message[2] not in seqs and not (adopted and message[2] not in known)):
                     continue
                 _, _, seq, file_idx, lines, body, summary, groups, checks = message
                 planned = Chunk(seq, file_idx, lines, body, summary=summary,
                                 groups=[GroupInfo(*g) for g in groups], checks=checks)
                 target.begin_file(file_idx)  # the parts are decoded and encoded as this file's records
+                if seq not in seqs:  # never seen by this copy: sent, perhaps, any time until the run ended
+                    key, digest = f"{ledger.run.key_prefix}-{seq}", body_hash(body)
+                    state = "sending" if target.idempotent else "in_doubt"
+                    ledger.unseen(seq, "", file_idx, key, lines, digest, state, planned.groups)
+                    await send.send((planned, OpenCall(file_idx, key, state, ledger.run.created, list(lines), digest,
+                                                       time.time())))
+                    continue
                 for part in [p for s, p in todo if s == seq]:
                     call = todo.pop((seq, part))
                     chunk = planned if not part else planned.take_lines(set(call.lines), part, target)
@@ -199,7 +220,7 @@ async def _plan_again(
                         continue
                     await send.send((chunk, call))
                 seqs.discard(seq)
-                if not seqs:
+                if not seqs and not adopted:
                     break
 
 
