@@ -22,8 +22,10 @@ trial:
 
 A rollback trial (``economic-rollback``, ``halopsa-rollback``, the targets that can delete) draws its faults
 the same way, adds latency so that calls are in flight, always SIGKILLs the load after a random number of
-requests, waits until the sandbox has carried out the calls that were in flight, and runs ``bulkload rollback``
-until it no longer exits 4. It must end with exit 0, and the sandbox (empty before the trial) must hold nothing.
+requests, waits until the sandbox has carried out the calls that were in flight (HaloPSA: does not wait; its
+writes commit 1–3 s after they were read, so some are still committing when the rollback first looks), and runs
+``bulkload rollback`` until it no longer exits 4. It must end with exit 0, and the sandbox (empty before the trial)
+must hold nothing once every write it read has committed.
 
 A trial is bounded in time (``TRIAL_S``) and in requests (the sandbox's request counter); crossing either
 is a failure, as are a traceback on stderr, an unexpected exit code and a reconciliation mismatch. Prints
@@ -216,6 +218,10 @@ def plan_trial(target: str, seed: int, scale: float = 1.0) -> Plan:
     if target == "halopsa":  # drawn last, so the other draws of a seed are what they were before
         low = rng.randint(0, 300)
         plan.commit_delay_ms = (low, rng.randint(low + 100, 1500))
+        if plan.rollback:  # writes still committing when the rollback first looks (no draw more: seeds keep theirs)
+            plan.commit_delay_ms = (low + 1000, plan.commit_delay_ms[1] + 1500)
+            # each write takes its commit delay: killed sooner, the load leaves the rollback its share of the time
+            plan.kill_after_requests = min(plan.kill_after_requests, 24)
         if rng.random() < 0.6:  # the client stops waiting while the write is still committing
             plan.load_flags += ["--timeout", f"{rng.uniform(max(low, 150), plan.commit_delay_ms[1]) / 1000:.2f}"]
         # a write lands at most a slow answer's wait plus its commit delay after it was sent: the settle delay
@@ -438,7 +444,9 @@ def drive_rollback(trial: Trial, plan: Plan, inputs: list[str], result: Result) 
     trial.run("load", ["load", plan.api, *inputs, "--base-url", trial.url, "--no-progress", *plan.load_flags,
                        "--ledger", str(ledger), "--rejects", str(workdir / "run.rejects.csv")],
               kill="random", kill_after=plan.kill_after_requests, ledger=ledger)
-    while trial.stats()["in_flight"]:  # what arrived before the kill is still being carried out
+    # e-conomic: what arrived before the kill is carried out first. HaloPSA: rolled back at once, while writes the
+    # load sent are still committing (the rollback must wait out their settle delay), counted once they all have
+    while plan.api != "halopsa" and trial.stats()["in_flight"]:
         if trial.left() <= 0:
             raise TrialFailed("the sandbox still had calls in flight when the trial's time ran out")
         time.sleep(POLL_S)
@@ -466,6 +474,7 @@ def left_behind(trial: Trial, plan: Plan, files: list[Path]) -> int:
     if plan.api == "economic":
         journals = {int(r["journalNumber"]) for f in files for _, r in _lines(f) if r["journalNumber"].isdigit()}
         return len(economic_entries(trial, journals))
+    trial.commits_landed()  # a write that commits after the count would be left behind unseen
     return len(trial.read_back(f"records/{plan.resource}"))
 
 

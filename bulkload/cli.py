@@ -22,6 +22,10 @@ _JOB_FLAGS = ("base_url", "ledger", "rejects", "report", "concurrency", "rate", 
               "date_format", "no_regroup", "allow_duplicate_load")
 
 
+ADOPT_HELP = ("the ledger is a copy (a backup) and the run's own ledger is gone: continue from it; every call it does "
+              "not know the outcome of, sent or not, is in doubt")
+
+
 def _delimiter(value: str) -> str:
     value = {"\\t": "\t", "tab": "\t"}.get(value, value)
     if len(value) != 1:
@@ -85,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--resend-in-doubt", action="store_true",
         help="send again the calls whose outcome is unknown (targets without idempotency keys may double them)",
     )
+    resume.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
     resume.add_argument("--no-progress", action="store_true")
     rec = sub.add_parser("reconcile", help="compare a run's ledger with what the API holds now")
     rec.add_argument("--ledger", required=True)
@@ -92,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     back = sub.add_parser("rollback", help="remove what a run created, where the API can delete")
     back.add_argument("--ledger", required=True)
     back.add_argument("--report")
+    back.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
     from .sandbox import TARGETS as SANDBOXES
     from .sandbox import add_arguments as add_sandbox_arguments
 
@@ -134,14 +140,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "resume":
             return _finish(anyio.run(lambda: runner.resume(
                 ns.ledger, report=ns.report, progress=not ns.no_progress, daily_quota=ns.daily_quota,
-                resend_in_doubt=ns.resend_in_doubt,
+                resend_in_doubt=ns.resend_in_doubt, adopt_copy=ns.adopt_copy,
             )))
         if ns.command == "reconcile":
             report = anyio.run(lambda: runner.reconcile(ns.ledger, report=ns.report))
             print(json.dumps(report["reconcile"], indent=2))
             return int(report["exit_code"])
         if ns.command == "rollback":
-            report = anyio.run(lambda: undo.rollback(ns.ledger, report=ns.report))
+            report = anyio.run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
             print(json.dumps({k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]},
                              indent=2))
             return int(report["exit_code"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,11 +96,14 @@ class Dispatcher:
         headers: Mapping[str, str] | None = None,
         safe_to_repeat: bool = True,
         authorized: bool = True,
+        leaving: Callable[[], None] | None = None,
     ) -> Response:
         """Send until answered. `safe_to_repeat` is False for a write the API cannot deduplicate: then a call
         that may have arrived is not repeated and its error is raised for the caller to settle. An answer after
         an attempt that may have been carried out says so (`Response.uncertain`).
-        `authorized` adds the target's per-request credentials (a token), renewed once on a 401."""
+        `authorized` adds the target's per-request credentials (a token), renewed once on a 401. `leaving` is
+        called as each attempt leaves, after every wait for the limits: a write may land until some time after
+        the last one did, and the ledger must know when that was."""
         started = time.monotonic()
         attempt = 0
         uncertain = False  # an earlier attempt may have been acted on
@@ -115,6 +118,8 @@ class Dispatcher:
                 for window in self.windows:
                     await window.acquire()
                 self.counters.requests += 1
+                if leaving is not None:
+                    leaving()
                 response = await self.client.send(method, path, body=body, params=params, headers=sent_headers)
             except AuthError as exc:
                 uncertain = uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)

@@ -116,6 +116,9 @@ class OpenCall(NamedTuple):
     sent_at: float | None
     lines: list[int]
     body_hash: str
+    #: when its last attempt left, or (in doubt) when it was found in doubt: its answer was lost by then, or at
+    #: most the client's timeout later (epoch seconds)
+    last_sent: float | None = None
 
 
 class RowOutcome(NamedTuple):
@@ -260,9 +263,14 @@ class Ledger:
                     conn.execute("BEGIN")
                     for statement in filter(str.strip, [*_SCHEMA.split(";"), FILE_GROUPS]):
                         conn.execute(statement)
+                    # the file the run is tied to: a rename keeps its device and inode, a copy does not
+                    st = os.fstat(fd)
+                    home = {"ledger": os.path.join(os.path.realpath(path.parent), path.name), "dev": st.st_dev,
+                            "ino": st.st_ino}
                     conn.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
-                        [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__))],
+                        [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__)),
+                         ("home", json.dumps(home))],
                     )
                 if prepare is not None:  # on the draft, in transactions of its own: the draft is no ledger yet
                     prepare(conn)
@@ -324,6 +332,64 @@ class Ledger:
         """The target's options after its setup looked things up: resume plans with exactly these."""
         self._update_run(options=options)
 
+    # --- the file the run is tied to (see loads.check_home) ---------------------------------------------------
+    def identity(self) -> dict[str, Any]:
+        """This file: its real path, device and inode."""
+        st = os.stat(self.path)
+        return {"ledger": os.path.realpath(self.path), "dev": st.st_dev, "ino": st.st_ino}
+
+    @property
+    def home(self) -> dict[str, Any] | None:
+        """The file the run is tied to, as this ledger last knew it (a copy carries its original's)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='home'").fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    @_writes
+    def set_home(self, home: dict[str, Any]) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('home', ?)", (json.dumps(home),))
+
+    def adopted(self) -> dict[str, Any] | None:
+        """Set when this ledger is a copy adopted after the run's own ledger was lost (`adopt`)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='adopted'").fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    @_writes
+    def adopt(self, copy_of: str, state: str) -> None:
+        """This copy becomes the run's ledger. The run may have sent, after the copy was made, every call the copy
+        does not know the outcome of: those it holds as not sent (`pending`) become `state` ("in_doubt", or
+        "sending" where a stored key may be replayed), and each open call may have left as late as now."""
+        now = time.time()
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('adopted', ?)",
+                             (json.dumps({"copy_of": copy_of, "at": now}),))
+            self._db.execute(
+                "UPDATE chunks SET state=?, sent_at=COALESCE(sent_at, ?), error=? WHERE state='pending'",
+                (state, self.run.created, "not sent in this copy; the run may have sent it after the copy was made"),
+            )
+            self._db.execute("UPDATE chunks SET updated=? WHERE state IN ('sending', 'in_doubt')", (now,))
+
+    @_writes
+    def unseen(
+        self, seq: int, part: str, file_idx: int, key: str, lines: Sequence[int], body_hash: str, state: str,
+        groups: Sequence[GroupInfo] = (),
+    ) -> None:
+        """A call an adopted copy never saw: the run may have sent it (with `key`) any time since it began."""
+        now = time.time()
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
+                " error, updated, sent_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                (seq, part, file_idx, key, state, len(lines), array("i", lines).tobytes(), body_hash,
+                 "not in the copy of the ledger; the run may have sent it after the copy was made", now,
+                 self.run.created),
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(g.key, seq, part, g.lines, str(g.total), str(g.debit), str(g.imbalance)) for g in groups if g.key],
+            )
+
     def _update_run(self, **fields: Any) -> None:
         run = self.run
         for name, value in fields.items():
@@ -361,6 +427,13 @@ class Ledger:
                  for g in groups if g.key],
             )
             self._save_calls(calls)
+
+    @_writes
+    def leaving(self, seq: int, part: str) -> None:
+        """An attempt of a chunk in flight leaves now (after the waits for the limits, a resend after a look):
+        a rollback after a kill counts the settle delay of a lost answer from the latest one."""
+        self._db.execute("UPDATE chunks SET updated=? WHERE seq=? AND part=? AND state='sending'",
+                         (time.time(), seq, part))
 
     def done(
         self, seq: int, part: str, file_idx: int, lines: Sequence[int], ids: Sequence[int],
@@ -601,13 +674,13 @@ class Ledger:
         """Every call that may have been carried out without the ledger knowing its outcome: `sending` (in flight
         when the run stopped) and `in_doubt`, by (seq, part)."""
         out = {}
-        for seq, part, file_idx, key, state, sent_at, blob, body_hash in self._db.execute(
-            "SELECT seq, part, file_idx, key, state, sent_at, lines, body_hash FROM chunks "
+        for seq, part, file_idx, key, state, sent_at, blob, body_hash, updated in self._db.execute(
+            "SELECT seq, part, file_idx, key, state, sent_at, lines, body_hash, updated FROM chunks "
             "WHERE state IN ('sending', 'in_doubt') ORDER BY seq, part"
         ):
             lines = array("i")
             lines.frombytes(blob)
-            out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash)
+            out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash, updated)
         return out
 
     def removals(self) -> dict[tuple[str, int], str]:

@@ -22,10 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, LedgerError
 from .job import Job
 from .ledger import Ledger
 from .outputs import append_private, private_dir
+from .targets import TARGETS
 
 #: how long a load waits for another to finish with the record (it holds it for a moment: one check, one write)
 LOCK_WAIT_S = 30.0
@@ -158,3 +159,98 @@ def _append(job: Job, digests: list[str], ledger: str, *, claim: bool) -> None:
                 fh.write(json.dumps({"key": _api_key(job) + digest, "at": at, "ledger": ledger, **extra}) + "\n")
     except OSError:
         pass  # the record only guards against loading twice; a load goes on without it
+
+
+# --- the file a run is tied to -----------------------------------------------------------------------------
+# A run goes on in one file: the one its ledger was made as (its device and inode, which a rename keeps and a copy
+# does not). The ledger says which file that is, and so does the record of loads, under the run's id, with the
+# name it last had. A copy (a backup) does not know what the run did after it was made: resumed, it would send
+# that again (doubles where the API has no idempotency key); rolled back, it would leave it behind.
+
+
+def _run_record(run_id: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The file the record of loads last tied the run to, and the last status it recorded for the run."""
+    home, status = None, None
+    for entry in _entries():
+        if entry.get("run") != run_id:
+            continue
+        if "ino" in entry:
+            home = entry
+        if "status" in entry:
+            status = str(entry["status"])
+    return home, status
+
+
+def _record(entry: dict[str, Any]) -> None:
+    with _record_held():
+        try:
+            with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
+                fh.write(json.dumps({**entry, "at": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
+        except OSError:
+            pass  # the ledger says which file the run is tied to as well
+
+
+def _same(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...] = ("dev", "ino")) -> bool:
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def tie(ledger: Ledger) -> None:
+    """The run goes on in this file, under its present name: said in the ledger and in the record of loads."""
+    here = ledger.identity()
+    if ledger.home is None or not _same(ledger.home, here, ("ledger", "dev", "ino")):
+        ledger.set_home(here)
+    recorded, _ = _run_record(ledger.run.key_prefix)
+    if recorded is None or not _same(recorded, here, ("ledger", "dev", "ino")):
+        _record({"run": ledger.run.key_prefix, **here})
+
+
+def record_status(ledger: Ledger, status: str) -> None:
+    """The run finished (`complete`) or was rolled back: a copy made before cannot say otherwise."""
+    _record({"run": ledger.run.key_prefix, "status": status})
+
+
+def _still_there(home: dict[str, Any], run_id: str) -> bool:
+    """Whether the file the run is tied to is where it was last named, and still holds the run."""
+    try:
+        st = os.stat(str(home.get("ledger")))
+    except OSError:
+        return False
+    if (st.st_dev, st.st_ino) != (home.get("dev"), home.get("ino")):
+        return False
+    run = _run_of(str(home["ledger"]))
+    return run is None or run.get("key_prefix") == run_id  # unreadable now: it may well be the run's
+
+
+def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
+    """Before a resume or a rollback: the ledger must be the file the run is tied to (LedgerError otherwise). Moved
+    (the same file by another name), it is, and the new name is recorded. A copy is refused while the run's file
+    is there; when it is gone, a copy is used only when the user says so (`adopt`, see Ledger.adopt), and never
+    to resume a run recorded as finished since."""
+    run = ledger.run
+    here = ledger.identity()
+    recorded, status = _run_record(run.key_prefix)
+    home = recorded or ledger.home
+    if home is None or _same(home, here):
+        tie(ledger)  # the run's own file (perhaps moved), or a ledger made before runs were tied to their files
+        return
+    real = str(home.get("ledger"))
+    if _still_there(home, run.key_prefix):
+        raise LedgerError(
+            f"{ledger.path} is a copy of the run's ledger, {real}: the run goes on in that file only (a copy does not "
+            f"know what the run did after it was made, and would do it again); use --ledger {real}"
+        )
+    if resuming and status == "complete" and run.status != "complete":
+        raise LedgerError(
+            f"the run of {ledger.path} finished (its ledger, {real}, said so) after this copy was made: there is "
+            "nothing to resume, and resuming the copy would send again what the run sent since; nothing was sent"
+        )
+    if not adopt:
+        raise LedgerError(
+            f"{ledger.path} is not the file the run's ledger was made as ({real}, gone or another file now): a copy, "
+            "a backup, or a ledger moved to another file system. It does not know what the run did after it was "
+            "made: resuming it could send that again, rolling it back could leave it behind. If it is all that is "
+            "left of the run, pass --adopt-copy: it becomes the run's ledger, and every call it does not know the "
+            "outcome of, sent or not, is in doubt (see the README, \"A copy of a ledger\"); nothing was sent"
+        )
+    ledger.adopt(real, "sending" if TARGETS[run.target].idempotent else "in_doubt")
+    tie(ledger)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio
@@ -36,6 +37,24 @@ EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
 #: chunks that may wait out a settle delay beside the ones being sent; past this many the run waits for them
 #: (each holds its chunk: memory stays bounded)
 SETTLING = 32
+
+
+async def settled_look(
+    look: Callable[[], Awaitable[list[int] | None]], until: float | None,
+    idle: AbstractAsyncContextManager[Any] | None = None,
+) -> list[int] | None:
+    """Whether a call whose answer was lost took effect, by evidence: the rule of the load and of the rollback.
+    The ids when `look` finds its records (at once, or on the second look: it landed late); [] when it finds them
+    neither at once nor again at `until` (on the loop's clock: the settle delay after the answer was lost, when the
+    API can no longer be committing it; sending it again is then safe); None when a look cannot tell. `until` None:
+    the API commits before it answers, one look is enough. `idle` is held while waiting."""
+    looked = await look()
+    if looked != [] or until is None:
+        return looked
+    # a call still being committed is not listed yet: its absence proves nothing until the API has had time
+    async with idle or nullcontext():
+        await anyio.sleep_until(until)
+    return await look()
 
 
 def body_hash(body: bytes) -> str:
@@ -107,6 +126,8 @@ class Loader:
         self._waits: dict[tuple[int, str], tuple[list[Turn], Turn | None]] = {}
         self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
         self.key_prefix = ledger.run.key_prefix
+        #: a copy adopted after the run's own ledger was lost: a call it holds nothing of may have been sent
+        self.adopted = ledger.adopted() is not None
         self._baselines = ledger.baselines()
         self._baseline_events: dict[str, anyio.Event] = {}
 
@@ -209,6 +230,12 @@ class Loader:
         digest = body_hash(chunk.body)
         key = self.key_of(chunk)
         prev = self.known.get((chunk.seq, chunk.part))
+        if prev is None and self.adopted:
+            try:
+                prev = self.unseen(chunk, key, digest)
+            except BulkloadError as exc:
+                self.give_up(chunk, exc, sent=False)
+                return
         if prev is not None:
             if prev.body_hash != digest:
                 self.tally.stop(
@@ -265,10 +292,14 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return
+        # where a lost answer is settled by waiting, the ledger says when the call last left: a rollback after a
+        # kill counts its settle delay from then
+        leaving = partial(self.ledger.leaving, chunk.seq, chunk.part) if self.settle_s > 0 else None
         for _ in range(self.dispatcher.policy.attempts):
             try:
                 response = await self.dispatcher.send(
-                    call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable
+                    call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable,
+                    leaving=leaving,
                 )
                 ids = self.target.created_ids(response.body, len(chunk))
             except APIError as exc:
@@ -295,6 +326,14 @@ class Loader:
                 self.record_done(chunk, ids, summary, self.target.returned_totals(response.body, summary))
                 return
         self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
+
+    def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
+        """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
+        key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
+        state = "sending" if self.target.idempotent else "in_doubt"
+        self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups)
+        row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
+        return row
 
     async def unsure(self, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]) -> bool:
         """A call failed. True when it is safe to send it again now (looks showed it was not carried out);
@@ -323,17 +362,10 @@ class Loader:
         self.tally.loaded += len(chunk)
 
     async def settled_look(self, chunk: Chunk) -> list[int] | None:
-        """Whether a call whose answer was lost took effect, by evidence: the ids when its records are found (at
-        once, or on the second look: it landed late); [] when they are found neither at once nor `settle_s` after
-        the loss, when the API can no longer be committing it (sending it again is then safe); None when a look
-        cannot tell."""
-        looked = await self.look(chunk)
-        if looked != [] or self.settle_s <= 0:
-            return looked
-        # a call still being committed is not listed yet: its absence proves nothing until the API has had time
-        async with self.idle():
-            await anyio.sleep_until(self._lost.get(chunk.seq, anyio.current_time()) + self.settle_s)
-        return await self.look(chunk)
+        """Whether a call whose answer was lost took effect, by evidence (see `settled_look`), `settle_s` after
+        the loss; another chunk is sent while this one waits."""
+        until = self._lost.get(chunk.seq, anyio.current_time()) + self.settle_s if self.settle_s > 0 else None
+        return await settled_look(lambda: self.look(chunk), until, self.idle())
 
     async def look(self, chunk: Chunk) -> list[int] | None:
         """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling."""

@@ -23,7 +23,7 @@ from .errors import BulkloadError, ConfigError, LedgerError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo, known_to
-from .loads import cache_dir, claim_load, earlier_ledgers, remember_load
+from .loads import cache_dir, check_home, claim_load, earlier_ledgers, record_status, remember_load, tie
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .outputs import check_outputs, private_dir
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, run_chunks
@@ -152,6 +152,7 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
     ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, run, prepare, claim)
     try:
         remember_load(job, hashes, ledger_path)
+        tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
         return await _execute(job, target, ledger, credentials, sources, progress=progress)
     finally:
         ledger.close()
@@ -168,13 +169,15 @@ def job_of(ledger: Ledger, report: str | None = None) -> Job:
 
 async def resume(
     ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None, progress: bool = False,
-    daily_quota: int | None = None, resend_in_doubt: bool = False,
+    daily_quota: int | None = None, resend_in_doubt: bool = False, adopt_copy: bool = False,
 ) -> dict[str, Any]:
     """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
     `daily_quota` replaces the stored quota (after the agreement's quota was raised); `resend_in_doubt`
-    sends again the calls whose outcome was unknown, which only the user may decide."""
+    sends again the calls whose outcome was unknown, which only the user may decide; `adopt_copy` continues the
+    run from a copy of its ledger when its own is gone (loads.check_home)."""
     ledger = Ledger.open(ledger_path)
     try:
+        check_home(ledger, resuming=True, adopt=adopt_copy)
         status = ledger.run.status
         if status in ("rolling_back", "rolled_back"):  # what the ledger says loaded is no longer in the API
             raise LedgerError(
@@ -281,6 +284,8 @@ async def _phases(
             tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`", EXIT_STOPPED)
     status = "stopped" if tally.stopped else "complete"
     ledger.set_status(status)
+    if status == "complete":
+        record_status(ledger, status)
     n_rejects = write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files)
     n_success = write_success(job.success_path, ledger.created_rows, job.files, target.id_name)
     in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())

@@ -3,7 +3,8 @@
 First the run's calls whose outcome the ledger does not know (in flight at a kill -9, or in doubt) are settled,
 so that nothing they created is left behind: a keyed call is sent again with its stored Idempotency-Key (the
 API answers from its cache with what it created, or does the work now), and one whose key is too old to
-replay, or that has none, is looked for (`Target.find_sent`). What settling finds goes into the ledger as a
+replay, or that has none, is looked for (`Target.find_sent`) by the load's rule: absent at once, it is looked for
+again once the settle delay since its answer was lost has passed. What settling finds goes into the ledger as a
 done call. Then every record the run created is deleted, each DELETE recorded before it leaves: a 404 is "already
 removed" only when an earlier rollback of ours sent that DELETE, and otherwise unexplained — the record left
 the API some other way (e-conomic: possibly booked).
@@ -15,7 +16,7 @@ that no rollback of ours removed (listed); 4 deletes or settling failed for now 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from typing import Any
 
@@ -28,7 +29,17 @@ from .errors import APIError, BulkloadError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, OpenCall
-from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, KEY_TTL_MARGIN_S, body_hash
+from .loads import check_home, record_status
+from .pipeline import (
+    EXIT_MISMATCH,
+    EXIT_OK,
+    EXIT_ROWS,
+    EXIT_STOPPED,
+    EXIT_USAGE,
+    KEY_TTL_MARGIN_S,
+    body_hash,
+    settled_look,
+)
 from .planning import PlanningProcess
 from .report import write_report
 from .runner import _dispatcher, _spec, check_paths, job_of, kept, open_sources
@@ -40,20 +51,25 @@ REPORT_LIST = 100
 
 
 async def rollback(
-    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None
+    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time, adopt_copy: bool = False,
 ) -> dict[str, Any]:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
-    finishes the job (what an earlier rollback removed is skipped). Returns the report."""
+    finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
+    the ledger's times are read against (when a lost answer's settle delay is over). `adopt_copy`: roll back from a
+    copy of the ledger when the run's own is gone (loads.check_home)."""
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
+        check_home(ledger, resuming=False, adopt=adopt_copy)
         job = job_of(ledger, report)
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         out: dict[str, Any] = {
             "target": target.name, "ledger": str(ledger.path), "removed": 0, "already_removed": 0,
             "already_removed_before": 0, "unexplained": [], "unexplained_count": 0, "failed": [], "unsettled": [],
-            "unsettled_count": 0, "settled": {"replayed": 0, "looked_up": 0, "not_carried_out": 0}, "requests": 0,
+            "unsettled_count": 0, "requests": 0,
+            "settled": {"replayed": 0, "looked_up": 0, "looked_again": 0, "not_carried_out": 0},
         }
         if not target.can_delete:
             out |= {"status": "not_supported", "exit_code": EXIT_USAGE,
@@ -66,7 +82,7 @@ async def rollback(
                 with kept(job, dispatcher):
                     # from now on a load of the same groups is refused until this finishes (ledger.known_to)
                     ledger.set_status("rolling_back")
-                    await _settle(job, target, ledger, dispatcher, out)
+                    await _settle(job, target, ledger, dispatcher, out, clock)
                     await _remove_all(job, target, ledger, dispatcher, out)
                 out["requests"] = dispatcher.counters.requests
             _conclude(ledger, out)
@@ -89,6 +105,7 @@ def _conclude(ledger: Ledger, out: dict[str, Any]) -> None:
     else:
         out["status"], out["exit_code"] = "complete", EXIT_OK
         ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
+        record_status(ledger, "rolled_back")
 
 
 # --- settling the calls in flight ------------------------------------------------------------------------------
@@ -118,11 +135,14 @@ async def _inputs_changed(job: Job, ledger: Ledger) -> str | None:
     return None
 
 
-async def _settle(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: dict[str, Any]) -> None:
+async def _settle(
+    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: dict[str, Any], clock: Callable[[], float]
+) -> None:
     """Find out what every call in flight or in doubt created, and record it in the ledger. The calls are rebuilt
     by planning the input again (the plan is deterministic, and each call's body hash is checked)."""
     open_calls = ledger.open_calls()
-    if not open_calls:
+    adopted = ledger.adopted() is not None  # a copy: every call it holds nothing of may have been sent
+    if not open_calls and not adopted:
         return
     job.files = [f["path"] for f in ledger.run.files]
     problem = await _inputs_changed(job, ledger)
@@ -136,14 +156,16 @@ async def _settle(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatch
             _unsettled(job, out, seq, part, call, problem)
         return
     todo = dict(open_calls)
+    # the run is over (its lock is ours): every answer it lost was lost by now
+    over = clock()
     send, recv = anyio.create_memory_object_stream[tuple[Chunk, OpenCall]](max_buffer_size=job.concurrency)
     async with anyio.create_task_group() as tg:
         for _ in range(job.concurrency):
-            tg.start_soon(_settle_calls, recv.clone(), target, ledger, dispatcher, job, out)
+            tg.start_soon(_settle_calls, recv.clone(), target, ledger, dispatcher, job, out, clock, over)
         recv.close()
         async with send:
             try:
-                await _plan_again(job, target, ledger, sources, todo, send, out)
+                await _plan_again(job, target, ledger, sources, todo, send, out, adopted)
             except BulkloadError as exc:  # the planning process failed: what it did not hand out is not settled
                 for (seq, part), call in todo.items():
                     out["failed"].append({**_where(job, call, seq, part),
@@ -155,24 +177,40 @@ async def _settle(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatch
 
 async def _plan_again(
     job: Job, target: Target, ledger: Ledger, sources: list[Source], todo: dict[tuple[int, str], OpenCall],
-    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]], out: dict[str, Any],
+    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]], out: dict[str, Any], adopted: bool = False,
 ) -> None:
     """Plan the run's phases as the run did, and hand each call of `todo` to the workers as soon as it is planned
-    (taking it out of `todo`); stops as soon as none is left."""
+    (taking it out of `todo`); stops as soon as none is left. `adopted`: every call the ledger holds nothing of is
+    handed out too (in doubt: the run may have sent it after the copy was made)."""
     seqs = {seq for seq, _ in todo}
+    known = {seq for seq, _ in ledger.chunks()}
     for phase, indexes in enumerate(target.phases(len(sources))):
         context = ledger.phase_context(phase)
-        if context is None or not seqs:
+        if context is None and adopted:
+            out["unsettled_count"] += 1
+            out["unsettled"].append({
+                "call": f"phase {phase}", "file": ", ".join(job.files[i] for i in indexes), "lines": "", "key": "",
+                "reason": "this copy of the ledger never began this part of the run, which the run may have sent "
+                "after the copy was made: its calls cannot be rebuilt; check the API and remove what they created"})
+            continue
+        if context is None or not (seqs or adopted):
             break  # a phase never begun sent nothing
         spec = _spec(job, target, ledger, sources, indexes, context)
         async with aclosing(PlanningProcess().plan(spec)) as messages:
             async for message in messages:
-                if message[0] != "chunk" or message[2] not in seqs:
+                if message[0] != "chunk" or (message[2] not in seqs and not (adopted and message[2] not in known)):
                     continue
                 _, _, seq, file_idx, lines, body, summary, groups, checks = message
                 planned = Chunk(seq, file_idx, lines, body, summary=summary,
                                 groups=[GroupInfo(*g) for g in groups], checks=checks)
                 target.begin_file(file_idx)  # the parts are decoded and encoded as this file's records
+                if seq not in seqs:  # never seen by this copy: sent, perhaps, any time until the run ended
+                    key, digest = f"{ledger.run.key_prefix}-{seq}", body_hash(body)
+                    state = "sending" if target.idempotent else "in_doubt"
+                    ledger.unseen(seq, "", file_idx, key, lines, digest, state, planned.groups)
+                    await send.send((planned, OpenCall(file_idx, key, state, ledger.run.created, list(lines), digest,
+                                                       time.time())))
+                    continue
                 for part in [p for s, p in todo if s == seq]:
                     call = todo.pop((seq, part))
                     chunk = planned if not part else planned.take_lines(set(call.lines), part, target)
@@ -182,20 +220,20 @@ async def _plan_again(
                         continue
                     await send.send((chunk, call))
                 seqs.discard(seq)
-                if not seqs:
+                if not seqs and not adopted:
                     break
 
 
 async def _settle_calls(
     calls: MemoryObjectReceiveStream[tuple[Chunk, OpenCall]], target: Target, ledger: Ledger, dispatcher: Dispatcher,
-    job: Job, out: dict[str, Any],
+    job: Job, out: dict[str, Any], clock: Callable[[], float], over: float,
 ) -> None:
     baselines = ledger.baselines()
     async with calls:
         async for chunk, call in calls:
             target.begin_file(chunk.file_idx)
             summary = chunk.totals(target)
-            age = time.time() - (call.sent_at or 0.0)
+            age = clock() - (call.sent_at or 0.0)
             # a key the API may have forgotten (or that it never kept) deduplicates nothing: look instead
             replay = target.idempotent and age < target.key_ttl_s - KEY_TTL_MARGIN_S
             returned = None
@@ -203,7 +241,17 @@ async def _settle_calls(
                 if replay:
                     ids, returned = await _replay(target, dispatcher, chunk, call, summary)
                 else:
-                    found = await target.find_sent(dispatcher, chunk, baselines)
+                    looks = 0
+
+                    async def look(chunk: Chunk = chunk) -> list[int] | None:
+                        nonlocal looks
+                        looks += 1
+                        return await target.find_sent(dispatcher, chunk, baselines)
+
+                    # the load's rule: absent at once and again once the settle delay since the answer was lost
+                    # has passed (a kill long ago: passed already)
+                    found = await settled_look(look, _settled_at(job, call, clock, over))
+                    out["settled"]["looked_again"] += looks > 1
                     if found is None:
                         _unsettled(job, out, chunk.seq, chunk.part, call, _cannot_tell(target, age))
                         continue
@@ -220,6 +268,17 @@ async def _settle_calls(
                 out["settled"]["not_carried_out"] += 1
                 ledger.settle(chunk.seq, chunk.part, "pending", "not carried out (found by rollback)",
                               dispatcher.quota.minutes)
+
+
+def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: float) -> float | None:
+    """On the loop's clock, when the call can no longer be landing: the settle delay after its answer was lost,
+    which was when its last attempt's wait ran out (the client's timeout) or the run ended, whichever came first.
+    None when the API commits before it answers."""
+    if job.settle_delay_s <= 0:
+        return None
+    sent = call.last_sent or call.sent_at or over
+    lost = min(sent + job.timeout_s, over)
+    return anyio.current_time() + max(0.0, lost + job.settle_delay_s - clock())
 
 
 def _cannot_tell(target: Target, age: float) -> str:

@@ -35,9 +35,9 @@ from conftest import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulkload import Job, load, rollback
+from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.cli import main
-from bulkload.errors import ConfigError
+from bulkload.errors import ConfigError, LedgerError
 from bulkload.ledger import Ledger, RunInfo
 from bulkload.sandbox import SandboxOptions, running
 
@@ -348,6 +348,65 @@ async def test_halopsa_rollback_looks_up_a_call_in_flight_by_its_match_fields(tm
     assert (undone["removed"], undone["settled"]["looked_up"]) == (6, 1)
 
 
+async def halopsa_killed_with_commits_pending(tmp_path: Path, url: str, ledger: Path, settle_s: float = 4) -> None:
+    """Load 60 HaloPSA records (calls of 5, 8 at a time) and SIGKILL the load once some calls have committed while
+    others are still committing."""
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text("name,tenant_id\n" + "".join(f"Tenant {i:02d},t-{i}\n" for i in range(60)))
+    proc = await asyncio.create_subprocess_exec(
+        *bulkload_cmd("load", "halopsa", str(data), "--base-url", url, "--ledger", str(ledger), "--batch-size", "5",
+                      "--match-on", "name", "--window-limit", "0", "--settle-s", str(settle_s), "--timeout", "1",
+                      "--no-progress"),
+        env=child_env(HALO), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    await wait_for_stats(url, lambda st: st["records"].get("XeroDetails", 0) >= 10 and st["pending_commits"] >= 4)
+    assert proc.returncode is None, "the load finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+
+
+async def halopsa_records(url: str) -> list[dict[str, Any]]:
+    """Every record the sandbox holds, once every write it read has committed."""
+    await wait_for_stats(url, lambda st: st["pending_commits"] == 0)
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
+        body: list[dict[str, Any]] = await r.json()
+        return body
+
+
+@pytest.mark.slow
+async def test_halopsa_rollback_after_a_kill_looks_again_once_the_settle_delay_has_passed(tmp_path: Path) -> None:
+    # before: one look at once; a call still committing was "not carried out" and its records stayed (exit 0).
+    # Commits take 3-8 s: at the kill some calls are still committing, and rollback's first look misses them
+    ledger = tmp_path / "run.sqlite"
+    with anyio.fail_after(90):
+        async with running("halopsa", SandboxOptions(window_limit=0, commit_delay_ms=(3000, 8000), seed=11)) as url:
+            await halopsa_killed_with_commits_pending(tmp_path, url, ledger, settle_s=9)
+            report = await rollback(str(ledger), env=HALO)
+            left = await halopsa_records(url)
+    assert left == [], f"{len(left)} records left behind: {report}"
+    assert report["settled"].get("looked_again", 0) >= 1, report  # some call was absent at the first look
+    assert report["status"] == "complete" and report["exit_code"] == 0, report
+
+
+@pytest.mark.slow
+async def test_halopsa_rollback_of_a_kill_long_ago_looks_once(tmp_path: Path) -> None:
+    # the clock says the kill was an hour ago: every settle delay has passed, so a call absent at the first look
+    # was not carried out, and is not looked at again (the sandbox counts the listings)
+    ledger = tmp_path / "run.sqlite"
+    with anyio.fail_after(90):
+        async with running("halopsa", SandboxOptions(window_limit=0, commit_delay_ms=(1000, 2500), seed=11)) as url:
+            await halopsa_killed_with_commits_pending(tmp_path, url, ledger)
+            await halopsa_records(url)  # everything in flight has landed: the hour has passed for the sandbox too
+            with sqlite3.connect(ledger) as db:  # the calls whose answers the ledger never saw
+                (open_calls,) = db.execute(
+                    "SELECT COUNT(*) FROM chunks WHERE state IN ('sending', 'in_doubt')").fetchone()
+            report = await rollback(str(ledger), env=HALO, clock=lambda: time.time() + 3600)
+            left = await halopsa_records(url)
+    assert open_calls >= 1 and report["settled"]["looked_up"] == open_calls, report
+    assert report["settled"]["looked_again"] == 0, report
+    assert left == [] and report["exit_code"] == 0, report
+
+
 # --- two processes on one run (the ledger's lock follows the file; a load is checked and recorded at once) ----
 
 async def payor_customers(url: str) -> list[dict[str, Any]]:
@@ -381,6 +440,152 @@ async def test_a_second_resume_through_a_link_to_the_ledger_is_refused(tmp_path:
                 assert second.returncode == 2, second.stderr.decode()
                 assert b"in use by another bulkload process" in second.stderr
             assert len(await payor_customers(url)) == 1, "the second resume sent its calls"
+
+
+# --- a run is tied to its ledger file: a copy (a backup) cannot continue it ----------------------------------
+
+def copy_ledger(src: Path, dst: Path) -> None:
+    """`cp` of a ledger and its WAL, as a backup takes it."""
+    for suffix in ("", "-wal"):
+        if Path(f"{src}{suffix}").exists():
+            shutil.copyfile(f"{src}{suffix}", f"{dst}{suffix}")
+
+
+def remove_ledger(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def stopped_payor_run(tmp_path: Path, url: str, customers: int = 6) -> Path:
+    """A PayorCRM run of `customers` calls stopped at its quota after two."""
+    data = tmp_path / "c.csv"
+    data.write_text("customerno,emailaddress1\n" + "".join(f"C{i},c{i}@example.com\n" for i in range(customers)))
+    ledger = tmp_path / "run.sqlite"
+    stopped = await load(Job(target="payorcrm", files=[str(data)], base_url=url, ledger=str(ledger),
+                             rejects=str(tmp_path / "rejects.csv"), batch_size=1, daily_quota=2,
+                             target_options={"kind": "customers"}), env=PAYOR)
+    assert stopped["status"] == "stopped" and len(await payor_customers(url)) == 2
+    return ledger
+
+
+@pytest.mark.slow
+async def test_a_copy_of_a_ledger_cannot_resume_or_roll_back_the_run(tmp_path: Path) -> None:
+    # before: the copy resumed from where it was made, sent again every call the run had made since (doubles), and
+    # reconciled ok: a copy's calls are read by their answers
+    with anyio.fail_after(90):
+        async with running("payorcrm", SandboxOptions()) as url:
+            ledger = await stopped_payor_run(tmp_path, url)
+            backup = tmp_path / "backup.sqlite"
+            copy_ledger(ledger, backup)
+            finished = await resume(str(ledger), env=PAYOR, daily_quota=0)
+            assert finished["status"] == "complete" and len(await payor_customers(url)) == 6
+            with pytest.raises(LedgerError, match=f"copy of the run's ledger, {ledger}"):
+                await resume(str(backup), env=PAYOR, daily_quota=0)
+            with pytest.raises(LedgerError, match=f"copy of the run's ledger, {ledger}"):
+                await rollback(str(backup), env=PAYOR)
+            cli = await anyio.run_process(
+                bulkload_cmd("resume", "--ledger", str(backup), "--daily-quota", "0", "--no-progress"),
+                env=child_env(PAYOR), check=False)
+            assert cli.returncode == 2 and str(ledger) in cli.stderr.decode(), cli.stderr.decode()
+            # reconcile only reads: a copy may be compared
+            assert (await reconcile(str(backup), env=PAYOR))["exit_code"] in (0, 3)
+            # a ledger moved (the same file by another name) is the run's, and a copy names it where it is now
+            moved = tmp_path / "moved" / "run.sqlite"
+            moved.parent.mkdir()
+            os.rename(ledger, moved)
+            assert (await resume(str(moved), env=PAYOR))["status"] == "complete"
+            with pytest.raises(LedgerError, match=f"copy of the run's ledger, {moved}"):
+                await resume(str(backup), env=PAYOR, daily_quota=0)
+            assert len(await payor_customers(url)) == 6, "a customer was uploaded twice"
+
+
+@pytest.mark.slow
+async def test_a_copy_whose_ledger_is_gone_resumes_only_adopted_and_never_sends_unseen_calls_blindly(
+    tmp_path: Path,
+) -> None:
+    with anyio.fail_after(90):
+        async with running("payorcrm", SandboxOptions()) as url:
+            ledger = await stopped_payor_run(tmp_path, url)
+            backup = tmp_path / "backup.sqlite"
+            copy_ledger(ledger, backup)
+            # the run goes on one more call after the copy was made, then its ledger is lost
+            await resume(str(ledger), env=PAYOR, daily_quota=3)
+            assert len(await payor_customers(url)) == 3
+            remove_ledger(ledger)
+            with pytest.raises(LedgerError, match="--adopt-copy"):
+                await resume(str(backup), env=PAYOR, daily_quota=0)
+            adopted = await resume(str(backup), env=PAYOR, daily_quota=0, adopt_copy=True)
+            # the copy cannot tell which of the 4 calls it never saw the run made: in doubt, none sent
+            assert (adopted["loaded"], adopted["in_doubt"]) == (2, 4), adopted
+            assert len(await payor_customers(url)) == 3
+            # adopted once, it is the run's ledger: resumed again without the flag, still nothing sent blindly
+            again = await resume(str(backup), env=PAYOR, daily_quota=0)
+            assert (again["loaded"], again["in_doubt"]) == (2, 4), again
+            assert len(await payor_customers(url)) == 3, "a customer was uploaded twice"
+
+
+@pytest.mark.slow
+async def test_a_copy_of_a_finished_run_is_not_resumed(tmp_path: Path) -> None:
+    with anyio.fail_after(90):
+        async with running("payorcrm", SandboxOptions()) as url:
+            ledger = await stopped_payor_run(tmp_path, url)
+            backup = tmp_path / "backup.sqlite"
+            copy_ledger(ledger, backup)
+            assert (await resume(str(ledger), env=PAYOR, daily_quota=0))["status"] == "complete"
+            remove_ledger(ledger)
+            with pytest.raises(LedgerError, match="finished"):
+                await resume(str(backup), env=PAYOR, daily_quota=0, adopt_copy=True)
+            assert len(await payor_customers(url)) == 6
+
+
+@pytest.mark.slow
+async def test_an_adopted_halopsa_copy_looks_up_the_calls_it_never_saw(tmp_path: Path) -> None:
+    # HaloPSA can be looked at: what the run created after the copy was made is found (done), the rest created once
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text("name,tenant_id\n" + "".join(f"Tenant {i},t-{i}\n" for i in range(6)))
+    ledger = tmp_path / "run.sqlite"
+    with anyio.fail_after(90):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            job = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(ledger), batch_size=1,
+                      rejects=str(tmp_path / "r.csv"), daily_quota=3, settle_s=0.5,
+                      target_options={"match_on": "name"})
+            assert (await load(job, env=HALO))["status"] == "stopped"
+            backup = tmp_path / "backup.sqlite"
+            copy_ledger(ledger, backup)
+            await resume(str(ledger), env=HALO, daily_quota=5)
+            remove_ledger(ledger)
+            adopted = await resume(str(backup), env=HALO, daily_quota=0, adopt_copy=True)
+            left = await halopsa_records(url)
+    assert adopted["loaded"] == 6 and adopted["reconcile"]["ok"], adopted
+    assert sorted(r["name"] for r in left) == [f"Tenant {i}" for i in range(6)], "a record was created twice"
+
+
+@pytest.mark.slow
+async def test_an_adopted_halopsa_copy_rolls_back_what_the_run_created_after_the_copy(tmp_path: Path) -> None:
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text("name,tenant_id\n" + "".join(f"Tenant {i},t-{i}\n" for i in range(6)))
+    ledger = tmp_path / "run.sqlite"
+    with anyio.fail_after(90):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            job = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(ledger), batch_size=1,
+                      rejects=str(tmp_path / "r.csv"), daily_quota=3, settle_s=0.5,
+                      target_options={"match_on": "name"})
+            assert (await load(job, env=HALO))["status"] == "stopped"
+            backup = tmp_path / "backup.sqlite"
+            copy_ledger(ledger, backup)
+            await resume(str(ledger), env=HALO, daily_quota=0)
+            remove_ledger(ledger)
+            with sqlite3.connect(backup) as db:  # the quota that stopped the load is not the rollback's concern
+                (run,) = db.execute("SELECT value FROM meta WHERE key = 'run'").fetchone()
+                run = json.loads(run)
+                run["settings"]["daily_quota"] = 0
+                db.execute("UPDATE meta SET value = ? WHERE key = 'run'", (json.dumps(run),))
+            with pytest.raises(LedgerError, match="--adopt-copy"):
+                await rollback(str(backup), env=HALO)
+            undone = await rollback(str(backup), env=HALO, adopt_copy=True)
+            left = await halopsa_records(url)
+    assert left == [], f"{len(left)} records the run created after the copy were left: {undone}"
+    assert undone["exit_code"] == 0, undone
 
 
 @pytest.mark.slow
