@@ -131,6 +131,11 @@ JSONL_ROWS = [
     f'{{"name": "Cut short", "new_refresh_token": "{CANARY}-j4\n',
     f'{{"name": "Escaped NUL", "new_client_secret": "{CANARY}-j5\\u0000"}}\n',
     f'{{"name": "Nested", "new_client_secret": {{"value": "{CANARY}-j6"}}}}\n',
+    f"{{'name':'Single quotes','new_client_secret':'{CANARY}-j7'}}\n",  # a Python dict's repr, not JSON
+    f"{{name: Unquoted, new_refresh_token: {CANARY}-j8, authorized: true}}\n",
+    f"name=Form&new_client_secret={CANARY}-j9&authorized=true\n",  # key=value, no object
+    f"['Single quoted array', '{CANARY}-j10']\n",
+    f"[Bare words, {CANARY}-j11]\n",
 ]
 #: files refused whole (exit 2) with a message that shows the line at fault: (name, bytes, flags)
 REFUSED = [
@@ -358,3 +363,21 @@ def test_a_registered_credential_is_masked_in_every_form_an_answer_may_quote() -
     finally:
         redact.forget()
 
+
+@pytest.mark.parametrize(("line", "shown"), [
+    ("{'name':'J13','new_client_secret':'S3CRET'}", "{'name':'J13','new_client_secret':'***'}"),
+    ("{name: J14, new_refresh_token: S3CRET, authorized: true}",
+     "{name: J14, new_refresh_token: ***, authorized: true}"),
+    ("name=J15&new_client_secret=S3CRET&authorized=true", "name=J15&new_client_secret=***&authorized=true"),
+    ("name=J16; new_client_secret = 'S3 CRET'; x=1", "name=J16; new_client_secret = '***'; x=1"),
+    ('{"name": "J17", "new_client_secret": "S3CRET", "authorized": tru}',
+     '{"name": "J17", "new_client_secret": "***", "authorized": tru}'),
+    ("['J18', 'S3CRET']", "['***', '***']"),
+    ("[J19, S3CRET, 12, -3.5, true, null]", "[***, ***, 12, -3.5, true, null]"),
+])
+def test_a_broken_jsonl_line_masks_its_secrets_in_any_key_shape(tmp_path: Path, line: str, shown: str) -> None:
+    from bulkload.sources import Source
+
+    path = tmp_path / "XeroDetails.jsonl"
+    path.write_text('{"name": "ok"}\n')
+    assert Source(path, secrets={"new_client_secret", "new_refresh_token"}).mask_text(line) == shown
