@@ -14,6 +14,7 @@ from . import runner, undo
 from .errors import AuthError, BulkloadError, ConfigError
 from .job import Job, read_config
 from .pipeline import EXIT_STOPPED, EXIT_USAGE
+from .redact import redact
 from .report import print_summary
 from .targets import TARGETS
 
@@ -144,12 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )))
         if ns.command == "reconcile":
             report = anyio.run(lambda: runner.reconcile(ns.ledger, report=ns.report))
-            print(json.dumps(report["reconcile"], indent=2))
+            print(redact(json.dumps(report["reconcile"], indent=2)))
             return int(report["exit_code"])
         if ns.command == "rollback":
             report = anyio.run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
-            print(json.dumps({k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]},
-                             indent=2))
+            print(redact(json.dumps({k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]},
+                                    indent=2)))
             return int(report["exit_code"])
         if ns.command == "sandbox":
             from .sandbox import options_from_args, serve
@@ -161,10 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return anyio.run(lambda: demo(ns.workdir))
     except (ConfigError, AuthError) as exc:
-        print(f"bulkload: error: {exc}", file=sys.stderr)
+        print(f"bulkload: error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except BulkloadError as exc:
-        print(f"bulkload: {exc}", file=sys.stderr)
+        print(f"bulkload: {redact(str(exc))}", file=sys.stderr)
         return EXIT_STOPPED
     except KeyboardInterrupt:
         print("bulkload: interrupted; continue with `bulkload resume --ledger PATH`", file=sys.stderr)

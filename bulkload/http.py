@@ -23,6 +23,7 @@ from .errors import (
     Redirected,
     ServerError,
 )
+from .redact import redact, redact_data
 
 decode_json = msgspec.json.Decoder().decode
 
@@ -90,7 +91,7 @@ class Client:
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise MaybeSentError(f"{method} {path}: no answer within {self._timeout.total:.0f} s") from exc
         except aiohttp.ClientError as exc:
-            raise MaybeSentError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+            raise MaybeSentError(redact(f"{method} {path}: {type(exc).__name__}: {exc}")) from exc
         if status >= 400:
             error = error_from(status, resp_headers, data)
             # answered after aiohttp sent it again: the first send may have been carried out (a DELETE's 404 may be
@@ -145,7 +146,9 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 
 def error_from(status: int, headers: Mapping[str, str], body: bytes) -> APIError:
-    """Build the error for an error status from a problem+json (or any) body."""
+    """Build the error for an error status from a problem+json (or any) body. What the API says is read here and
+    nowhere else, and every credential it may quote (an API that echoes the request) is ``***`` from here on
+    (redact.py): the message, the error code and the items."""
     problem: dict[str, Any] = {}
     try:
         decoded = decode_json(body) if body else {}
@@ -153,13 +156,14 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes) -> APIError
             problem = decoded
     except msgspec.DecodeError:
         pass
-    message = str(
+    message = redact(str(
         problem.get("detail") or problem.get("message") or problem.get("title") or body[:200].decode("utf-8", "replace")
-    )
+    ))
     errors = problem.get("errors")
+    code = problem.get("errorCode")
     kw: dict[str, Any] = {
-        "error_code": problem.get("errorCode"),
-        "errors": errors if isinstance(errors, list) else None,
+        "error_code": redact(code) if isinstance(code, str) else code,
+        "errors": redact_data(errors) if isinstance(errors, list) else None,
     }
     if status == 429:
         return RateLimited(status, message, retry_after=retry_after_seconds(headers.get("Retry-After")), **kw)

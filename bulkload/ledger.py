@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 from .errors import LedgerError, RunStopped
+from .redact import known, redact
 from .targets.base import NO_ID, Known, Totals
 
 if TYPE_CHECKING:
@@ -135,6 +136,13 @@ class RowOutcome(NamedTuple):
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def _redacted(rows: Iterable[RowOutcome]) -> Iterable[RowOutcome]:
+    """The rows with their reasons showing no credential (a reason may quote an API's answer)."""
+    if not known():
+        return rows
+    return [row._replace(reason=redact(row.reason)) for row in rows]
 
 
 def _writes(method: Callable[P, R]) -> Callable[P, R]:
@@ -465,7 +473,7 @@ class Ledger:
             self._db.execute("BEGIN")
             self._db.execute(
                 "UPDATE chunks SET state=?, error=?, updated=? WHERE seq=? AND part=?",
-                (state, error, time.time(), seq, part),
+                (state, redact(error), time.time(), seq, part),
             )
             self._save_calls(calls)
 
@@ -479,9 +487,9 @@ class Ledger:
             self._db.execute("BEGIN")
             self._db.execute(
                 "UPDATE chunks SET state=?, error=?, updated=? WHERE seq=? AND part=?",
-                ("split" if children else "rejected", error, time.time(), seq, part),
+                ("split" if children else "rejected", redact(error), time.time(), seq, part),
             )
-            self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", rejected)
+            self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", _redacted(rejected))
             self._db.executemany(
                 "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
                 " updated) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
@@ -519,7 +527,7 @@ class Ledger:
     def add_rows(self, rows: Iterable[RowOutcome]) -> None:
         with self._db:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", _redacted(rows))
 
     def rows_in_doubt(self) -> Iterator[tuple[int, int, str, str]]:
         """(file_idx, line_no, "", reason) of rows in doubt without a call of this run (an earlier run's)."""

@@ -18,6 +18,7 @@ from rich.table import Table
 from .ledger import RowOutcome
 from .outputs import replaced, write_private
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
+from .redact import redact, redact_data
 from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised
 
 
@@ -64,7 +65,7 @@ def write_rejects(
             for file_idx, outcomes in groupby(rows(), key=_file_of):
                 source = inputs[file_idx] if file_idx < len(inputs) else None
                 for outcome, cells in _with_cells(source, outcomes):
-                    out = [_file_name(files, file_idx), outcome.line_no, outcome.field, outcome.reason]
+                    out = [_file_name(files, file_idx), outcome.line_no, outcome.field, redact(outcome.reason)]
                     out += [""] * len(columns)
                     if source is not None and cells is not None:
                         _place(out, cells, source, position)
@@ -185,13 +186,13 @@ def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: 
         writer = Sheet(fh)
         writer.writerow(["file", "line", "chunk_key", "last_error"])
         for file_idx, line, key, error in [first, *rows]:
-            writer.writerow([_file_name(files, file_idx), line, key, error])
+            writer.writerow([_file_name(files, file_idx), line, key, redact(error)])
             n += 1
     return n
 
 
 def write_report(path: str, report: dict[str, Any]) -> None:
-    write_private(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_private(path, redact(json.dumps(report, indent=2, ensure_ascii=False)) + "\n")
 
 
 def exit_code(report: dict[str, Any]) -> int:
@@ -208,6 +209,7 @@ def exit_code(report: dict[str, Any]) -> int:
 
 def print_summary(report: dict[str, Any], stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
+    report = redact_data(report)  # its reasons may quote an API's answer
     console = Console(file=out, highlight=False, soft_wrap=True)
     table = Table(title=f"bulkload {report['target']}: {report['status']}", show_header=False)
     table.add_column("what", style="bold")

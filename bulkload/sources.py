@@ -223,8 +223,9 @@ class Source:
     def mask_text(self, text: str) -> str:
         """A line of the file as a message or the rejects file shows it, with what may be a secret as ``***``: a
         CSV line's cells as mask_cells masks them; a JSON object's secret keys' values (in a line that is not
-        valid JSON, the value after each secret key's name); in a line that is no object, every string, since no
-        name tells a secret from the others."""
+        valid JSON, the value after each secret key's name, whether quoted in double or single quotes or not at all,
+        after `:` or `=`); in a line that is no object and names no secret key, every string, quoted or a bare word,
+        since no name tells a secret from the others."""
         if not self.secrets or not text.strip():
             return text
         if self.fmt == "csv":
@@ -237,9 +238,10 @@ class Source:
         try:
             value = _decode_json(text.encode("utf-8", "surrogateescape"))
         except (msgspec.DecodeError, UnicodeError, RecursionError):
-            if text.lstrip().startswith("{"):
-                return self._secret_value.sub(r'\g<1>"***"', text)
-            return _JSON_STRING.sub('"***"', text)
+            text, named = self._secret_value.subn(_masked_value, text)
+            if named or text.lstrip().startswith("{"):  # names tell the secrets: `name=value&…`, `{'name': …}`
+                return text
+            return _ANY_STRING.sub(_masked_string, text)
         return _encode_json(self._hide(value, keyed=isinstance(value, dict))).decode()
 
     def _secret_key(self, key: str) -> bool:
@@ -247,10 +249,12 @@ class Source:
 
     @functools.cached_property
     def _secret_value(self) -> re.Pattern[str]:
-        """`"name": value` for a secret key's name, as far as a broken line lets it be found."""
+        """A secret key's name and its value, as far as a broken line lets them be found: `"name": "value"`, and
+        the shapes that are not JSON — single quotes (`'name': 'value'`, a Python dict's repr), no quotes
+        (`name: value`) and `name=value` (a form, a log line)."""
         keys = [k for k in {*self.columns, *self.secrets} if self._secret_key(k)]
         names = "|".join(map(re.escape, sorted(keys, key=len, reverse=True)))
-        return re.compile(rf'((?<!\w)"?(?:{names})"?\s*:\s*)("(?:[^"\\]|\\.)*(?:"|$)|[^\s,}}\]][^,}}\]]*)')
+        return re.compile(rf"""((?<!\w)["']?(?:{names})["']?\s*[:=]\s*)({_QUOTED}|[^\s,&;}}\]][^,&;}}\]]*)""")
 
     def _hide(self, value: Any, keyed: bool) -> Any:
         """A JSON value with its secrets as ``***``: under a secret key, and (not `keyed`: not under any key)
@@ -585,8 +589,24 @@ MASK = "***"
 #: shorter values are not looked for in messages: they would mask every word that holds them
 MIN_SCRUB = 4
 _encode_json = msgspec.json.Encoder(decimal_format="number").encode
-#: a JSON string, or what is left of one at the end of a broken line
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*(?:"|$)')
+#: a string in double or single quotes, or what is left of one at the end of a broken line
+_QUOTED = r""""(?:[^"\\]|\\.)*(?:"|$)|'(?:[^'\\]|\\.)*(?:'|$)"""
+#: in a broken line that is no object, what may be a string: quoted, or a bare word that is no number nor JSON
+#: literal (`[Bare words, s3cr3t]`)
+_ANY_STRING = re.compile(
+    rf"""{_QUOTED}|(?<![\w.*+-])(?!(?:true|false|null)(?![^\s,\]}}:=&;])|[-+]?\.?\d)[^\s,\[\]{{}}:=&;"']+"""
+)
+
+
+def _masked_value(match: re.Match[str]) -> str:
+    """A secret key's name and separator, its value as ``***`` in the quotes it had."""
+    quote = match[2][0] if match[2][0] in "\"'" else ""
+    return f"{match[1]}{quote}{MASK}{quote}"
+
+
+def _masked_string(match: re.Match[str]) -> str:
+    quote = match[0][0] if match[0][0] in "\"'" else ""
+    return f"{quote}{MASK}{quote}"
 
 
 def _filled(value: Any) -> bool:

@@ -133,3 +133,12 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture(autouse=True)
+def _no_credentials_kept() -> Iterator[None]:
+    """The credentials a test registered (a run in this process) are not masked in the next test's texts."""
+    from bulkload import redact
+
+    yield
+    redact.forget()

@@ -3,12 +3,15 @@ ledger, the report, the rejects or in-doubt files — for every target and every
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -128,6 +131,11 @@ JSONL_ROWS = [
     f'{{"name": "Cut short", "new_refresh_token": "{CANARY}-j4\n',
     f'{{"name": "Escaped NUL", "new_client_secret": "{CANARY}-j5\\u0000"}}\n',
     f'{{"name": "Nested", "new_client_secret": {{"value": "{CANARY}-j6"}}}}\n',
+    f"{{'name':'Single quotes','new_client_secret':'{CANARY}-j7'}}\n",  # a Python dict's repr, not JSON
+    f"{{name: Unquoted, new_refresh_token: {CANARY}-j8, authorized: true}}\n",
+    f"name=Form&new_client_secret={CANARY}-j9&authorized=true\n",  # key=value, no object
+    f"['Single quoted array', '{CANARY}-j10']\n",
+    f"[Bare words, {CANARY}-j11]\n",
 ]
 #: files refused whole (exit 2) with a message that shows the line at fault: (name, bytes, flags)
 REFUSED = [
@@ -231,3 +239,145 @@ async def test_an_api_that_quotes_a_secret_back_is_not_repeated(tmp_path: Path) 
     assert "cannot save" in (tmp_path / "XeroDetails.csv.rejects.csv").read_text()
     assert "cannot save" in (tmp_path / "XeroDetails.csv.in_doubt.csv").read_text()
     assert_no_canary(tmp_path, done.stdout.decode() + done.stderr.decode(), [CANARY], [data])
+
+
+# --- credentials an API echoes back --------------------------------------------------------------------------
+
+#: request headers that carry a credential, and the marker an echoed error answer holds
+CREDENTIAL_HEADERS = ("X-AppSecretToken", "X-AgreementGrantToken", "api_key", "api_secret", "Authorization")
+ECHOED = "ECHOED-REQUEST"
+
+
+class EchoingAPI:
+    """A sandbox whose error answers quote the request they answer, headers and body, as some APIs' error messages
+    do (a HaloPSA token error quoting the form, a gateway's 500 dumping the request). `force`: the requests to
+    answer with `status` before the sandbox sees them (every one but the token request's, or that one only).
+    Every credential value a request carried is kept, to be looked for afterwards."""
+
+    def __init__(self, target: str, status: int | None, force: str) -> None:
+        from bulkload.sandbox import build_app
+        from bulkload.sandbox.common import SandboxOptions
+
+        self.status, self.force = status, force
+        self.seen: set[str] = set()
+        self.echoed = 0
+        self.app = build_app(target, SandboxOptions(window_limit=0))
+        self.app.middlewares.insert(0, self.middleware)
+
+    def forced(self, request: web.Request) -> bool:
+        token = request.path.endswith("/auth/token")
+        return self.status is not None and (
+            self.force == "all" and not token or self.force == "token" and token
+            or self.force == "writes" and request.method == "POST" and not token
+        )
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        for name in CREDENTIAL_HEADERS:
+            if value := request.headers.get(name):
+                self.seen.add(value.removeprefix("Bearer "))
+        body = await request.read() if request.can_read_body else b""
+        if request.path.endswith("/auth/token"):
+            self.seen.update(urllib.parse.parse_qs(body.decode()).get("client_secret", []))
+        if self.forced(request):
+            assert self.status is not None
+            resp: web.StreamResponse = web.json_response({"message": "refused"}, status=self.status)
+        else:
+            resp = await handler(request)
+        if resp.status < 400 or not isinstance(resp, web.Response):
+            return resp
+        self.echoed += 1
+        echo = f" [{ECHOED} {request.method} {request.path}: headers {dict(request.headers)}, body {body.decode()}]"
+        try:
+            answer = json.loads(resp.body or b"null")  # type: ignore[arg-type]
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict):
+            keys = [k for k in ("detail", "message", "title", "error_description") if k in answer] or ["message"]
+            answer.update({k: str(answer.get(k, "")) + echo for k in keys})
+            resp.body = json.dumps(answer).encode()
+        else:
+            resp.body = (resp.text or "") + echo
+        return resp
+
+
+#: (target, status forced, on which requests, flags): each leak seen when an API echoes its requests
+ECHO_CASES = [
+    ("economic", 400, "writes", []),  # refused whole, voucher by voucher: rejects, ledger
+    ("economic", 401, "all", []),  # credentials refused: stderr, report
+    ("economic", 500, "writes", ["--attempts", "1"]),  # gave up: stderr, report, ledger
+    ("halopsa", 401, "token", []),  # the token request's form quoted: client_secret
+    ("halopsa", 400, "writes", []),  # Authorization: Bearer <access token> in the rejects, ledger
+    ("halopsa", 500, "all", ["--attempts", "1"]),  # a listing refused: the bearer token on stderr
+    ("payorcrm", 500, "writes", ["--attempts", "1"]),  # api_key, api_secret in the in-doubt file, ledger
+    ("payorcrm", 400, "writes", []),
+    ("visma-core", 400, "writes", []),
+    ("visma-core", 500, "writes", ["--attempts", "1"]),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("target", "status", "force", "flags"), ECHO_CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in ECHO_CASES])
+async def test_credentials_an_api_echoes_are_shown_nowhere(
+    tmp_path: Path, target: str, status: int, force: str, flags: list[str]
+) -> None:
+    api = EchoingAPI(target, status, force)
+    files, target_flags = inputs(target, tmp_path)
+    ledger = tmp_path / "run.sqlite"
+    out = ""
+    with anyio.fail_after(90):
+        async with serving(api.app) as origin:
+            url = origin + ("/journalsapi/v11.0.2" if target == "economic" else "")
+            for args in (
+                ["load", target, *files, *target_flags, *flags, "--base-url", url, "--ledger", str(ledger),
+                 "--report", str(tmp_path / "r.json"), "--no-progress"],
+                ["resume", "--ledger", str(ledger), "--report", str(tmp_path / "r2.json"), "--no-progress"],
+            ):
+                done = await anyio.run_process(bulkload_cmd(*args), env=child_env(CREDENTIALS[target]), check=False)
+                out += done.stdout.decode() + done.stderr.decode()
+    assert "Traceback" not in out, out
+    assert api.echoed and api.seen, "the API never echoed a credential"
+    shown = out + "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file()
+                          and p.suffix != ".sqlite" and "-wal" not in p.name and str(p) not in files)
+    assert ECHOED in shown, "what the API answered is shown nowhere: the test proves nothing"
+    assert_no_canary(tmp_path, out, [CANARY, *api.seen], [Path(f) for f in files if not f.startswith("-")])
+
+
+def test_a_registered_credential_is_masked_in_every_form_an_answer_may_quote() -> None:
+    from bulkload import redact
+    from bulkload.http import error_from
+
+    secret = 'CANARY+s/e=c"r\\et ø'
+    redact.register(secret, "abc", None)  # too short to look for: words would lose it
+    try:
+        forms = [secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret), json.dumps(secret),
+                 repr(secret), base64.b64encode(secret.encode()).decode()]
+        for form in forms:
+            assert redact.redact(f"<{form}>") in ("<***>", '<"***">', "<'***'>"), form
+        error = error_from(400, {}, json.dumps({"message": f"bad {forms[0]} {forms[1]}", "errorCode": secret,
+                                                "errors": [{"message": forms[3], secret: 1}]}).encode())
+        assert "CANARY" not in f"{error} {error.error_code} {error.errors}"
+        assert error_from(401, {}, f"form {forms[2]}".encode()).message == "form ***"  # a body that is no JSON
+        assert redact.redact("abc abcd") == "abc abcd"
+    finally:
+        redact.forget()
+
+
+@pytest.mark.parametrize(("line", "shown"), [
+    ("{'name':'J13','new_client_secret':'S3CRET'}", "{'name':'J13','new_client_secret':'***'}"),
+    ("{name: J14, new_refresh_token: S3CRET, authorized: true}",
+     "{name: J14, new_refresh_token: ***, authorized: true}"),
+    ("name=J15&new_client_secret=S3CRET&authorized=true", "name=J15&new_client_secret=***&authorized=true"),
+    ("name=J16; new_client_secret = 'S3 CRET'; x=1", "name=J16; new_client_secret = '***'; x=1"),
+    ('{"name": "J17", "new_client_secret": "S3CRET", "authorized": tru}',
+     '{"name": "J17", "new_client_secret": "***", "authorized": tru}'),
+    ("['J18', 'S3CRET']", "['***', '***']"),
+    ("[J19, S3CRET, 12, -3.5, true, null]", "[***, ***, 12, -3.5, true, null]"),
+])
+def test_a_broken_jsonl_line_masks_its_secrets_in_any_key_shape(tmp_path: Path, line: str, shown: str) -> None:
+    from bulkload.sources import Source
+
+    path = tmp_path / "XeroDetails.jsonl"
+    path.write_text('{"name": "ok"}\n')
+    assert Source(path, secrets={"new_client_secret", "new_refresh_token"}).mask_text(line) == shown

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import msgspec
 
+from .. import redact
 from ..errors import APIError, ConfigError
 
 if TYPE_CHECKING:
@@ -147,6 +148,8 @@ class Target:
     default_base_url: ClassVar[str]
     #: environment variables holding the credentials, in the order the API needs them
     credential_env: ClassVar[tuple[str, ...]]
+    #: those of them that are no secret (an OAuth client id): not masked where an answer quotes them
+    public_env: ClassVar[frozenset[str]] = frozenset()
     #: the source fields a record may have (unknown CSV columns are a configuration error)
     fields: ClassVar[frozenset[str]]
     #: fields read as decimal numbers with the file's decimal mark, and as dates in the file's date order
@@ -212,7 +215,10 @@ class Target:
         missing = [k for k in self.credential_env if not env.get(k)]
         if missing:
             raise ConfigError(f"missing credential: set {', '.join(missing)} in the environment or the config")
-        return {k: env[k] for k in self.credential_env}
+        found = {k: env[k] for k in self.credential_env}
+        # every answer read and every output written from now on shows these as *** (an API may echo them)
+        redact.register(*(v for k, v in found.items() if k not in self.public_env))
+        return found
 
     def secret_fields(self, file_idx: int) -> frozenset[str]:
         """Fields of the file's records whose values go to the API and nowhere else (masked in the rejects file)."""

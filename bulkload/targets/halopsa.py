@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import anyio
 import msgspec
 
+from .. import redact
 from ..errors import APIError, ConfigError
 from ..halopsa_schema import LIST_FILTERS, RESOURCES, Field, canonical_resource
 from ..sources import BadRow, Source
@@ -101,6 +102,7 @@ class HaloPSA(Target):
     default_batch = 50
     default_base_url = ""
     credential_env = ("HALO_CLIENT_ID", "HALO_CLIENT_SECRET")
+    public_env = frozenset({"HALO_CLIENT_ID"})
     window = (300, 300.0)  # hosted instances: 300 requests per rolling 5 minutes
     group_name = "record"
     scope_name = "resource"
@@ -230,6 +232,7 @@ class HaloPSA(Target):
                 "POST", url, body=form, authorized=False, headers={"Content-Type": "application/x-www-form-urlencoded"}
             )
             token = msgspec.json.decode(response.body, type=_Token)
+            redact.register(token.access_token)  # an API that echoes a later request quotes it as ***
             # renewed before it runs out: a tenth of its life early, at most a minute
             margin = min(60.0, token.expires_in / 10)
             self._token = (token.access_token, now + token.expires_in - margin, now)
