@@ -377,6 +377,14 @@ class Ledger:
             )
             self._db.execute("UPDATE chunks SET updated=? WHERE state IN ('sending', 'in_doubt')", (now,))
 
+    def _groups(self, seq: int, part: str, groups: Sequence[GroupInfo], *, replace: bool) -> None:
+        """The groups a chunk carries (inside the caller's transaction); `replace`: a resend's word counts."""
+        self._db.executemany(
+            f"INSERT OR {'REPLACE' if replace else 'IGNORE'} INTO groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(g.key, seq, part, g.lines, str(g.total), str(g.debit), str(g.imbalance), g.digest)
+             for g in groups if g.key],
+        )
+
     @_writes
     def unseen(
         self, seq: int, part: str, file_idx: int, key: str, lines: Sequence[int], body_hash: str, state: str,
@@ -393,10 +401,7 @@ class Ledger:
                  "not in the copy of the ledger; the run may have sent it after the copy was made", now,
                  self.run.created),
             )
-            self._db.executemany(
-                "INSERT OR IGNORE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(g.key, seq, part, g.lines, str(g.total), str(g.debit), str(g.imbalance)) for g in groups if g.key],
-            )
+            self._groups(seq, part, groups, replace=False)
 
     def _update_run(self, **fields: Any) -> None:
         run = self.run
@@ -429,11 +434,7 @@ class Ledger:
                 " updated=excluded.updated, sent_at=COALESCE(sent_at, excluded.sent_at)",
                 (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now),
             )
-            self._db.executemany(
-                "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(g.key, seq, part, g.lines, str(g.total), str(g.debit), str(g.imbalance), g.digest)
-                 for g in groups if g.key],
-            )
+            self._groups(seq, part, groups, replace=True)
             self._save_calls(calls)
 
     @_writes
