@@ -24,7 +24,7 @@ from .dates import DateEvidence
 from .errors import ConfigError, SourceError
 from .ledger import FILE_GROUPS
 from .numbers import NumberEvidence
-from .regroup import NEIGHBOUR, keyed
+from .regroup import NEIGHBOUR, Unnamed, keyed
 from .sources import BadRow, Source, encoding_label
 from .targets.base import Target
 
@@ -86,11 +86,12 @@ def _inspect(
     batch: list[tuple[str, int, int]] = []
     previous: str | None = None
     rows = 0
+    unnamed = Unnamed()
     broken: SourceError | None = None
     add_number, add_date = numbers.add, dates.add
     try:
         only = target.group_fields | target.numbers_of(file_idx) | target.dates_of(file_idx)
-        for key, item in keyed(source.rows(only), target):
+        for key, item in keyed(source.rows(only), target, unnamed):
             if type(item) is BadRow:
                 if item.kind == NEIGHBOUR:
                     continue
@@ -131,9 +132,20 @@ def _inspect(
     date_format = dates.decide(given.date_format, path)
     apart = _apart(db, file_idx, target, paths)
     if apart and given.no_regroup:
+        also = f" (and {_unnamed_lines(unnamed, target)}: fix it as well)" if unnamed.count else ""
         raise ConfigError(
             f"{path}: the lines of {apart} are not together: exports sorted by account look like this. "
-            "bulkload regroups such files by itself; --no-regroup was given, so nothing was sent"
+            f"bulkload regroups such files by itself; --no-regroup was given, so nothing was sent{also}"
+        )
+    if apart and unnamed.count:
+        # a row naming no group takes the group of the rows around it only where each group's rows are together:
+        # here the rows around it may be of other groups than its own, and a group would load without its line
+        name = target.group_name
+        raise ConfigError(
+            f"{path}: {_unnamed_lines(unnamed, target)}, and the file's {name}s are not together (e.g. the "
+            f"lines of {apart}), so such a line may belong to any {name}: loading the others could book a {name} "
+            f"without one of its lines. Fix the line so that it names its {name}, or sort the file by {name} with the "
+            "line among its lines; nothing was sent"
         )
     if apart and broken is not None:
         raise ConfigError(f"{path}: the file must be read whole to bring the lines of {apart} together, "
@@ -166,6 +178,20 @@ def _apart(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequenc
         (file_idx,),
     ).fetchone()
     return "" if apart is None else f"{target.group_label(apart[0])} (lines {apart[1]} and {apart[2]})"
+
+
+def _unnamed_lines(unnamed: Unnamed, target: Target) -> str:
+    """"line 6 names no voucher (invalid JSON: …)", or "2 lines name no voucher: line 6 (…), line 9 (…)"."""
+    shown = ", ".join(f"line {line}" + (f" ({_clip(reason)})" if reason else "") for line, reason in unnamed.first)
+    if unnamed.count == 1:
+        ((line, reason),) = unnamed.first
+        return f"line {line} names no {target.group_name}" + (f" ({_clip(reason)})" if reason else "")
+    more = f" and {unnamed.count - len(unnamed.first)} more" if unnamed.count > len(unnamed.first) else ""
+    return f"{unnamed.count} lines name no {target.group_name}: {shown}{more}"
+
+
+def _clip(reason: str, limit: int = 120) -> str:
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
 
 
 def _unknown_keys(path: str, unknown: dict[str, int], fields: frozenset[str], target: str) -> ConfigError:

@@ -871,6 +871,8 @@ def refusal(records: list[Rec], given: Given, cut: bool) -> str | None:
         return "numbers read two ways"
     if decide((d.proof for r in readable for _, d in r.days), given.date_format, "dmy") is None:
         return "dates read two ways"
+    if apart(attribute(records)) and any(r.key is None for r in records):
+        return "a line naming no voucher in a file whose vouchers are apart"
     if cut and apart(attribute(records)):
         return "vouchers apart in a file that cannot be read whole"
     return None
@@ -1182,3 +1184,58 @@ def test_a_file_not_in_utf8_is_refused_showing_the_line_as_the_reader_counts_lin
     got = run_dry(_write(tmp_path, "cr.csv", gzip.compress(body)[:-1] if cut else body))
     assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
     assert "line 3 says '5,1,2,2026-11-01,-10.00,DKK,café'" in got.stderr and "--encoding cp1252" in got.stderr
+
+
+# --- a line that names no voucher, in a file whose vouchers are apart ------------------------------------------
+
+
+def _entry(voucher: int, amount: str) -> bytes:
+    return json.dumps({"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": voucher, "date": "2026-11-01",
+                       "amount": amount, "currency": "DKK", "accountNumber": 1010}).encode() + b"\n"
+
+
+TRUNCATED = b'{"entryTypeNumber":5,"journ\n'
+
+
+def test_a_line_naming_no_voucher_in_a_regrouped_file_refuses_the_file(tmp_path: Path) -> None:
+    # voucher 4's second line (-3.00) is cut short and sits between lines of vouchers 2 and 3; the vouchers are
+    # apart, so the rows around it say nothing about whose line it is. Before: vouchers 2 and 3 were rejected
+    # ("next to it") and voucher 4 loaded with one line (+3.00): the books held half a voucher
+    data = (_entry(1, "1.00") + _entry(2, "2.00") + _entry(4, "3.00") + _entry(1, "-1.00") + _entry(2, "-2.00")
+            + TRUNCATED + _entry(3, "5.00") + _entry(3, "-5.00"))
+    got = run_dry(_write(tmp_path, "apart.jsonl", data))
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert "line 6 names no voucher (invalid JSON" in got.stderr, got.stderr
+    assert "are not together" in got.stderr and "voucher 1 (journal 1)" in got.stderr
+    assert "Fix the line" in got.stderr and "sort the file by voucher" in got.stderr
+    assert "nothing was sent" in got.stderr
+    # with --no-regroup the file is refused for its apart vouchers, and the line is named as well
+    got = run_dry(_write(tmp_path, "apart2.jsonl", data), args=["--no-regroup"])
+    assert got.code == 2 and "--no-regroup" in got.stderr and "line 6 names no voucher" in got.stderr, got
+
+
+def test_a_grouped_file_still_gives_a_line_naming_no_voucher_the_voucher_around_it(tmp_path: Path) -> None:
+    # the same line among voucher 4's own lines, in a file whose vouchers are together: taken for voucher 4's line,
+    # and voucher 4 is rejected whole; the others load
+    data = (_entry(1, "1.00") + _entry(1, "-1.00") + _entry(4, "3.00") + TRUNCATED + _entry(4, "-3.00")
+            + _entry(3, "5.00") + _entry(3, "-5.00"))
+    got = run_dry(_write(tmp_path, "grouped.jsonl", data))
+    assert got.code == 1 and got.report is not None and got.rejects is not None, got
+    assert got.report["inputs"][0]["grouped"] is True
+    reasons = {int(r[1]): r[3] for r in got.rejects}
+    assert sorted(reasons) == [3, 4, 5] and got.report["would_load"] == 4
+    assert reasons[3].startswith("voucher 4 (journal 1) rejected: line 4 invalid JSON")
+
+
+@pytest.mark.parametrize("bad", ["empty-voucher", "cell-too-big"])
+def test_a_csv_row_naming_no_voucher_in_a_regrouped_file_refuses_the_file(tmp_path: Path, bad: str) -> None:
+    if bad == "empty-voucher":  # readable, but names no voucher
+        row = b"5,1,,2026-11-01,-3.00,DKK,no voucher number\n"
+    else:  # voucher 4's, but past the cell size limit: the reader gives up on it, and it names nothing
+        row = b'5,1,4,2026-11-01,-3.00,DKK,"' + b"x" * (csv.field_size_limit() + 10) + b'"\n'
+    data = (HEADER + b"5,1,1,2026-11-01,1.00,DKK,a\n" + b"5,1,2,2026-11-01,2.00,DKK,b\n"
+            + b"5,1,4,2026-11-01,3.00,DKK,c\n" + b"5,1,1,2026-11-01,-1.00,DKK,d\n" + b"5,1,2,2026-11-01,-2.00,DKK,e\n"
+            + row + b"5,1,3,2026-11-01,5.00,DKK,f\n" + b"5,1,3,2026-11-01,-5.00,DKK,g\n")
+    got = run_dry(_write(tmp_path, "apart.csv", data))
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert "line 7 names no voucher" in got.stderr and "sort the file by voucher" in got.stderr, got.stderr
