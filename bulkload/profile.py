@@ -25,7 +25,7 @@ from .errors import ConfigError, SourceError
 from .ledger import FILE_GROUPS
 from .numbers import NumberEvidence
 from .regroup import NEIGHBOUR, Unnamed, keyed
-from .sources import BadRow, Source, encoding_label
+from .sources import BadRow, Source, codec_name, encoding_label
 from .targets.base import Target
 
 #: group keys written to SQLite per statement
@@ -124,10 +124,7 @@ def _inspect(
     if unknown:
         raise _unknown_keys(path, unknown, fields, target.name)
     if not source.encoding.startswith(("utf-8", "utf-16")) and (text := _utf8_text(source)) is not None:
-        raise ConfigError(
-            f"{path}: --encoding {source.encoding} was given, but the file is UTF-8 (line {text[0]} reads "
-            f"{text[1]!r} as UTF-8, {text[2]!r} as {source.encoding}): leave --encoding out; nothing was sent"
-        )
+        raise _is_utf8(source, *text)
     decimal = numbers.decide(given.decimal, path)
     date_format = dates.decide(given.date_format, path)
     apart = _apart(db, file_idx, target, paths)
@@ -209,6 +206,16 @@ def did_you_mean(name: str, fields: Iterable[str]) -> str:
     return f", did you mean {(by_case or close)[0]!r}?" if by_case or close else ""
 
 
+def _is_utf8(source: Source, line_no: int, as_utf8: str, as_given: str) -> ConfigError:
+    """The refusal of a file read in an 8-bit encoding whose every byte is UTF-8: whatever else its bytes might
+    be, UTF-8 is what they are."""
+    return ConfigError(
+        f"{source.path}: --encoding {source.encoding} was given, but the file is UTF-8 (line {line_no} reads "
+        f"{as_utf8!r} as UTF-8, {as_given!r} as {source.encoding}): leave --encoding out (or give --encoding utf-8); "
+        "nothing was sent"
+    )
+
+
 def _utf8_text(source: Source) -> tuple[int, str, str] | None:
     """Where a file read in an 8-bit encoding shows itself UTF-8: (line, as UTF-8, as read) of its first line
     that is not ASCII, when every byte of the file is valid UTF-8 (else None: it is not UTF-8)."""
@@ -222,12 +229,31 @@ def _utf8_text(source: Source) -> tuple[int, str, str] | None:
                 decoder.decode(line)
                 if found is None and not line.isascii():
                     # masked before it is cut short, so a secret's cell is still found by its column
-                    found = (line_no, source.mask_text(line.decode().strip())[:60],
-                             source.mask_text(line.decode(source.encoding, "replace").strip())[:60])
+                    found = (line_no, _around(source.mask_text(line.decode().strip())),
+                             _around(source.mask_text(line.decode(source.encoding, "replace").strip())))
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return None
     return found
+
+
+def _around(text: str, width: int = 60) -> str:
+    """A line as a message shows it: `width` characters around its first one that is not ASCII."""
+    at = next((i for i, ch in enumerate(text) if not ch.isascii()), 0)
+    start = max(0, min(at - width // 3, len(text) - width))
+    return ("…" if start else "") + text[start : start + width] + ("…" if start + width < len(text) else "")
+
+
+def _not_utf8(source: Source) -> int:
+    """The first line of the file that is not valid UTF-8 (0: none is)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with source._binary() as f:  # noqa: SLF001 - the raw bytes, as _utf8_text reads them
+        for line_no, line in enumerate(f, 1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                return line_no
+    return 0
 
 
 # --- a file that is not in its encoding: refused, with the encoding it most likely is ---------------------
@@ -241,15 +267,40 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
         return ConfigError(f"{source.path}: line {bad.line_no}: {bad.reason}; nothing was sent")
     label = encoding_label(source.encoding)
     line = _line_bytes(source, bad.line_no)
+    if not source.encoding.startswith(("utf-8", "utf-16")) and _utf8(line):
+        # a UTF-8 file read in an 8-bit encoding: its multi-byte characters hold bytes that encoding has no
+        # character for, or reads as control characters. Say so before any other guess: the next guess would
+        # meet the same bytes and suggest yet another 8-bit encoding
+        text = _utf8_text(source)
+        if text is None:  # only some of the file is UTF-8: neither encoding reads it all
+            as_utf8 = _around(source.mask_text(line.decode().strip()))
+            other = _not_utf8(source)
+            return ConfigError(
+                f"{source.path}: line {bad.line_no} is not valid {label} but UTF-8 (it reads {as_utf8!r}), and "
+                f"line {other} is not UTF-8: the file mixes encodings (lines pasted from another file?). Save it "
+                "in one encoding (UTF-8) and load it without --encoding; nothing was sent"
+            )
+        return _is_utf8(source, *text)
     guess = guess_encoding(line)
     message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
-    if guess and guess != source.encoding:
+    if guess and codec_name(guess) != source.encoding:
         preview = source.mask_text(line.decode(guess).strip())[:80]
         message += (f". The file looks like {_NAMES.get(guess, guess)}: read that way, line {bad.line_no} says "
                     f"{preview!r}. Give --encoding {guess} (or the file's real encoding)")
     else:
         message += ". Give --encoding with the file's encoding"
     return ConfigError(message + "; nothing was sent")
+
+
+def _utf8(line: bytes) -> bool:
+    """Whether bytes that are not all ASCII are valid UTF-8."""
+    if line.isascii():
+        return False
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 _NAMES = {"cp1252": "Windows-1252 (Excel on Windows)", "latin-1": "Latin-1 (ISO 8859-1)",

@@ -1239,3 +1239,35 @@ def test_a_csv_row_naming_no_voucher_in_a_regrouped_file_refuses_the_file(tmp_pa
     got = run_dry(_write(tmp_path, "apart.csv", data))
     assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
     assert "line 7 names no voucher" in got.stderr and "sort the file by voucher" in got.stderr, got.stderr
+
+
+# --- a UTF-8 file given an 8-bit encoding ---------------------------------------------------------------------
+
+CURLY = "“quoted”".encode()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "iso-8859-15"])
+@pytest.mark.parametrize("text", [CURLY, "Kørsel".encode()], ids=["curly-quotes", "o-slash"])
+def test_a_utf8_file_given_an_8_bit_encoding_is_told_it_is_utf8(tmp_path: Path, fmt: str, encoding: str,
+                                                                 text: bytes) -> None:
+    # before: curly quotes given cp1252 said "looks like Latin-1, give --encoding latin-1", and given latin-1 "looks
+    # like Latin-1" (or Windows-1252): each guess sent the user to another 8-bit encoding, never to UTF-8
+    if fmt == "csv":
+        data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,plain\n5,1,1,2026-11-01,-10.00,DKK," + text + b"\n"
+    else:
+        data = (_entry(1, "10.00") + b'{"entryTypeNumber":5,"journalNumber":1,"voucherNumber":1,"date":"2026-11-01",'
+                b'"amount":"-10.00","currency":"DKK","text":"' + text + b'"}\n')
+    got = run_dry(_write(tmp_path, f"utf8.{fmt}", data), args=["--encoding", encoding])
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert f"but the file is UTF-8 (line {3 if fmt == 'csv' else 2} reads" in got.stderr, got.stderr
+    assert text.decode() in got.stderr and "leave --encoding out (or give --encoding utf-8)" in got.stderr
+    assert "looks like" not in got.stderr
+    assert run_dry(_write(tmp_path, f"again.{fmt}", data)).code == 0  # as it says: without --encoding it loads
+
+
+def test_a_file_mixing_utf8_and_an_8_bit_encoding_says_so(tmp_path: Path) -> None:
+    data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,caf\xe9\n5,1,1,2026-11-01,-10.00,DKK," + CURLY + b"\n"
+    got = run_dry(_write(tmp_path, "mixed.csv", data), args=["--encoding", "cp1252"])
+    assert got.code == 2 and "line 3 is not valid cp1252 but UTF-8" in got.stderr, got.stderr
+    assert "line 2 is not UTF-8: the file mixes encodings" in got.stderr
