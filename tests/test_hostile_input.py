@@ -767,6 +767,17 @@ def decide(proofs: Iterable[str | None], given: str | None, default: str) -> str
     return proved.pop() if proved else default
 
 
+def reported_order(readable: list[Rec], order: str, given: Given) -> str:
+    """The date order the report gives: the one decided, or when nothing needed one, "iso" for a file whose dates
+    are all ISO and "none" for one without dates ("dmy" still, when a date reads the same either way)."""
+    if given.date_format or any(d.proof for r in readable for _, d in r.days):
+        return order
+    valid = [d.text.strip() for r in readable for _, d in r.days if d.reads]
+    if any(not re.match(r"[0-9]{4}-", text) for text in valid):
+        return "dmy"
+    return "iso" if valid else "none"
+
+
 def attribute(records: list[Rec]) -> list[Key | None]:
     """Each record's voucher: its own, or (a row that cannot be read and names none) the voucher of the rows
     around it when the rows before and after it are of one voucher."""
@@ -925,7 +936,7 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
     rep, rej = got.report, got.rejects
     assert rep is not None and rej is not None and got.rejects_header is not None, (got, b)
     (profile,) = rep["inputs"]
-    assert (profile["decimal"], profile["date_format"]) == (mark, order), (profile, b)
+    assert (profile["decimal"], profile["date_format"]) == (mark, reported_order(readable, order, given)), (profile, b)
     assert profile["grouped"] == (not apart(keys)), (profile, keys, b)
     assert rep["rows_read"] == rep["would_load"] + rep["rejected"], rep
     assert rep["rows_read"] == len(records), (rep, b)
@@ -1271,3 +1282,14 @@ def test_a_file_mixing_utf8_and_an_8_bit_encoding_says_so(tmp_path: Path) -> Non
     got = run_dry(_write(tmp_path, "mixed.csv", data), args=["--encoding", "cp1252"])
     assert got.code == 2 and "line 3 is not valid cp1252 but UTF-8" in got.stderr, got.stderr
     assert "line 2 is not UTF-8: the file mixes encodings" in got.stderr
+
+
+def test_the_report_says_a_file_of_iso_dates_needed_no_order(tmp_path: Path) -> None:
+    data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,a\n5,1,1,2026-11-30,-10.00,DKK,b\n"
+    got = run_dry(_write(tmp_path, "iso.csv", data))
+    assert got.code == 0 and got.report is not None, got
+    (profile,) = got.report["inputs"]
+    # before: "dmy", an order nothing in the file decided
+    assert profile["date_format"] == "iso" and profile["date_evidence"] == "every date is ISO YYYY-MM-DD (line 2 " \
+        "date '2026-11-01')"
+    assert "ISO dates" in got.stderr
