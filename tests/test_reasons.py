@@ -121,3 +121,16 @@ def test_every_library_message_is_translated(where: tuple[type[Any], str], value
         assert repr(value) in got.reason or value.strip() in got.reason, (said, got.reason)
     elif isinstance(value, int | Decimal) and not isinstance(value, bool):
         assert str(value) in got.reason, (said, got.reason)
+
+
+@pytest.mark.parametrize(("message", "n", "index"), [
+    ("The request contains invalid entries: at index 1: Account 9999 not found", 2, 1),
+    ("entries[0].accountNumber: Account 9999 not found", 2, 0),
+    ("The request contains invalid entries: Account 9999 not found", 2, None),  # names none
+    ("at index 1 and at index 0", 2, None),  # names two: no telling which
+    ("at index 7", 2, None),  # not an entry of the call
+])
+def test_an_entry_named_by_index_in_a_refusal_message(message: str, n: int, index: int | None) -> None:
+    from bulkload.errors import APIError
+
+    assert Economic().item_named(APIError(400, message), n) == index

@@ -66,6 +66,8 @@ def row_invalid(exc: msgspec.ValidationError, row: Mapping[str, Any] | None = No
 
 
 _NOTHING = object()
+#: an item's index in an API's message: "index 3", "entries[3]", "items[3]"
+_INDEX = re.compile(r"\bindex (\d+)\b|\w\[(\d+)\]")
 
 
 def _reason(text: str, value: Any, allowed: tuple[Any, ...] | None) -> str:
@@ -402,6 +404,15 @@ class Target:
         """Which items of a refused call were bad (index -> (field, "errorCode: message")), or None if the
         answer does not say."""
         return None
+
+    def item_named(self, error: APIError, n: int) -> int | None:
+        """The one item of a call of `n` items that a refusal's message names by its index ("at index 3",
+        "entries[3]"), for an answer that lists no errors; None when it names none, or more than one."""
+        found = {int(a or b) for a, b in _INDEX.findall(error.message)}
+        if len(found) != 1:
+            return None
+        (index,) = found
+        return index if 0 <= index < n else None
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         """Control totals of a chunk per scope (e.g. journal)."""
