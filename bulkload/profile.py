@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import re
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
@@ -258,6 +259,8 @@ def _not_utf8(source: Source) -> int:
 
 # --- a file that is not in its encoding: refused, with the encoding it most likely is ---------------------
 
+#: the C1 control characters, U+0080 to U+009F
+_C1 = re.compile("[\x80-\x9f]")
 #: bytes read to guess another encoding
 _SAMPLE = 1 << 20
 
@@ -281,6 +284,14 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
                 "in one encoding (UTF-8) and load it without --encoding; nothing was sent"
             )
         return _is_utf8(source, *text)
+    if source.encoding.startswith("utf-8") and _utf8(line, c1=True):
+        # valid UTF-8 holding U+0080-U+009F: Windows-1252 text read as Latin-1 and saved as UTF-8. No encoding
+        # reads it right (an 8-bit one would be told the file is UTF-8): the characters must be fixed
+        return ConfigError(
+            f"{source.path}: line {bad.line_no}: {bad.reason.split(': the file')[0]}: the text was read in the wrong "
+            "encoding (Latin-1 for Windows-1252) before it was saved as UTF-8. Fix those characters (U+0080 to U+009F "
+            "stand for Windows-1252's €, quotes, dashes and …); nothing was sent"
+        )
     guess = guess_encoding(line)
     message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
     if guess and codec_name(guess) != source.encoding:
@@ -292,15 +303,16 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     return ConfigError(message + "; nothing was sent")
 
 
-def _utf8(line: bytes) -> bool:
-    """Whether bytes that are not all ASCII are valid UTF-8."""
+def _utf8(line: bytes, c1: bool = False) -> bool:
+    """Whether bytes that are not all ASCII are valid UTF-8 holding text (`c1`: holding a C1 control character,
+    which no text holds)."""
     if line.isascii():
         return False
     try:
-        line.decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return True
+    return _C1.search(text) is not None if c1 else _C1.search(text) is None
 
 
 _NAMES = {"cp1252": "Windows-1252 (Excel on Windows)", "latin-1": "Latin-1 (ISO 8859-1)",

@@ -1293,3 +1293,12 @@ def test_the_report_says_a_file_of_iso_dates_needed_no_order(tmp_path: Path) -> 
     assert profile["date_format"] == "iso" and profile["date_evidence"] == "every date is ISO YYYY-MM-DD (line 2 " \
         "date '2026-11-01')"
     assert "ISO dates" in got.stderr
+
+
+def test_a_utf8_file_holding_control_characters_is_told_to_fix_them_not_sent_round_encodings(tmp_path: Path) -> None:
+    # Windows-1252's … read as Latin-1 and saved as UTF-8 (bytes C2 85): before, the refusal said "give --encoding
+    # cp1252", which then said the file is UTF-8: leave --encoding out
+    data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,a\n5,1,1,2026-11-01,-10.00,DKK,and so on\xc2\x85\n"
+    got = run_dry(_write(tmp_path, "c1.csv", data))
+    assert got.code == 2 and "control character U+0085" in got.stderr and "Fix those characters" in got.stderr
+    assert "--encoding cp1252" not in got.stderr, got.stderr
