@@ -194,7 +194,7 @@ async def test_01_no_regroup_refuses_before_anything_is_sent_and_leaves_nothing_
             assert "voucher 20001 (journal 1)" in err and "--no-regroup" in err and "nothing was sent" in err
             assert await requests_seen(url) == 0
             # no ledger left behind and no load recorded: the same command without the flag just runs
-            assert not Path(f"{data}.ledger.sqlite").exists()
+            assert not Path(f"{data}.ledger.sqlite").exists() and not Path(f"{data}.ledger.sqlite.lock").exists()
             assert await anyio.to_thread.run_sync(
                 main, ["load", "economic", str(data), "--base-url", url, "--no-progress"]
             ) == 0
