@@ -785,7 +785,7 @@ def attribute(records: list[Rec]) -> list[Key | None]:
     waiting: list[int] = []
     before: Key | None = None
     for i, rec in enumerate(records):
-        if rec.held:
+        if rec.held or rec.key is None:  # every entry is a voucher's line: a readable one naming none is held too
             waiting.append(i)
             keys.append(None)
             continue
