@@ -17,6 +17,12 @@ from bulkload.numbers import Example
 
 _ORDERS = {"dmy": "day first", "mdy": "month first"}
 _AMBIGUOUS = "?"
+#: what DateEvidence records of a date that proves no order: an ISO one, or one that reads the same both ways
+_ISO, _SAME = "iso", "same"
+#: the decision for a file whose dates are all ISO, and for one without dates: no order is needed, and a date of
+#: another shape is rejected (with an order decided it could have been read, and would have decided it)
+ISO, NO_DATES = "iso", "none"
+_NO_ORDER = frozenset({ISO, NO_DATES})
 _MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")  # fmt: skip
 # What parse has read per spec: files repeat a few dates a million times. Cleared when full, to stay bounded.
@@ -60,6 +66,8 @@ def _convert(spec: str, text: str) -> str | None:
         return None
     if _ISO_DATE(text[:10]) and (len(text) == 10 or _ISO_TIME(text[10:])):
         return _iso(text)
+    if spec in _NO_ORDER:
+        return None
     if spec in _ORDERS:
         parts = _parts(text)
         if parts is None:
@@ -76,13 +84,16 @@ def _convert(spec: str, text: str) -> str | None:
 
 
 def _expected(spec: str) -> str:
+    if spec in _NO_ORDER:
+        return "expected YYYY-MM-DD, as every other date of the file"
     order = {"dmy": "day-month-year", "mdy": "month-day-year"}.get(spec, f"format {spec}")
     return f"expected {order} or YYYY-MM-DD"
 
 
 class DateFormat(NamedTuple):
-    """How a file writes dates: `spec` is "dmy" (day first), "mdy" (month first) or a strptime format such as
-    "%d-%m-%Y"; `reason` says what decided it, for the report."""
+    """How a file writes dates: `spec` is "dmy" (day first), "mdy" (month first), a strptime format such as
+    "%d-%m-%Y", or "iso" / "none" (every date is ISO / the file has none: no order needed, ISO only); `reason`
+    says what decided it, for the report."""
 
     spec: str = "dmy"
     reason: str = ""
@@ -177,6 +188,8 @@ class DateEvidence:
             self._seen.clear()
         self._seen.add(text)
         kind = _order(text)
+        if kind is None and _convert("dmy", text) is not None:  # a date that needs no order: ISO, or 05-05-2026
+            kind = _SAME if _parts(text) else _ISO
         if kind is not None and kind not in self._first:
             self._first[kind] = Example(line, field, text)
 
@@ -211,4 +224,8 @@ class DateEvidence:
                 f"and no other date in the file shows the order: give {_suggest('dmy', text)} "
                 f"(day first) or {_suggest('mdy', text)} (month first)"
             )
-        return DateFormat("dmy", "no date in the file shows an order")
+        if same := self._first.get(_SAME):
+            return DateFormat("dmy", f"no date in the file shows an order ({same} reads the same either way)")
+        if iso := self._first.get(_ISO):
+            return DateFormat(ISO, f"every date is ISO YYYY-MM-DD ({iso})")
+        return DateFormat(NO_DATES, "no date in the file")

@@ -172,28 +172,50 @@ class Ledger:
     # the same file; where the two kinds meet (macOS, the BSDs) the lock is a file beside the ledger's real path
     # instead, which a symlink finds too (a hard link does not).
     @staticmethod
-    def _side_lock(path: Path) -> int:
-        """The lock file beside `path` (its folder's links resolved): taken by whoever makes a ledger there."""
-        lock_path = Path(os.path.realpath(path.parent)) / (path.name + ".lock")
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError as exc:
-            raise LedgerError(f"cannot open the ledger {path}: {exc.strerror}") from exc
+    def _lock_path(path: Path) -> Path:
+        return Path(os.path.realpath(path.parent)) / (path.name + ".lock")
+
+    @classmethod
+    def _side_lock(cls, path: Path) -> tuple[int, bool]:
+        """The lock file beside `path` (its folder's links resolved): taken by whoever makes a ledger there. Returns
+        its descriptor, locked, and whether this call made the file (then the maker removes it when it gives up)."""
+        lock_path = cls._lock_path(path)
         # a look by another process (being_made) holds it for a moment only: wait that moment out
         for _ in range(50):
+            made = False
+            try:
+                try:
+                    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                    made = True
+                except FileExistsError:
+                    fd = os.open(lock_path, os.O_RDWR | os.O_NOFOLLOW)
+            except FileNotFoundError:  # removed by its maker between the two opens: make it again
+                continue
+            except OSError as exc:
+                raise LedgerError(f"cannot open the ledger {path}: {exc.strerror}") from exc
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
             except BlockingIOError:
+                os.close(fd)
                 time.sleep(0.01)
-        os.close(fd)
+                continue
+            # its maker may have removed the file between our open and our lock: a lock on a file no longer at the
+            # path guards nothing (the next maker makes a new one), so take the one that is there
+            try:
+                here = os.stat(lock_path, follow_symlinks=False)
+            except FileNotFoundError:
+                here = None
+            mine = os.fstat(fd)
+            if here is not None and (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino):
+                return fd, made
+            os.close(fd)
         raise LedgerError(f"the ledger {path} is in use by another bulkload process") from None
 
     @classmethod
     def _hold(cls, path: Path) -> int:
         """The run's lock on an existing ledger, however it is named."""
         if not _LOCK_THE_FILE:
-            return cls._side_lock(Path(os.path.realpath(path)))
+            return cls._side_lock(Path(os.path.realpath(path)))[0]
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
@@ -208,9 +230,8 @@ class Ledger:
     @staticmethod
     def being_made(path: str | os.PathLike[str]) -> bool:
         """Whether a process is making a ledger at `path` right now (it holds the lock file beside it)."""
-        lock_path = Path(os.path.realpath(Path(path).parent)) / (Path(path).name + ".lock")
         try:
-            fd = os.open(lock_path, os.O_RDONLY | os.O_NOFOLLOW)
+            fd = os.open(Ledger._lock_path(Path(path)), os.O_RDONLY | os.O_NOFOLLOW)
         except OSError:
             return False
         try:
@@ -246,7 +267,7 @@ class Ledger:
         _check_sqlite()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        guard = cls._side_lock(path)
+        guard, made = cls._side_lock(path)
         fd = -1
         draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
         try:
@@ -286,6 +307,8 @@ class Ledger:
                 conn.close()
             os.replace(draft, path)
         except BaseException as exc:
+            if made:  # no ledger was made: the lock file made for it goes too, removed while it is held
+                cls._lock_path(path).unlink(missing_ok=True)
             os.close(guard)
             if fd >= 0:
                 os.close(fd)

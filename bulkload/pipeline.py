@@ -436,8 +436,13 @@ class Loader:
                 why = cause if isinstance(cause, str) else f"{cause.error_code or 'HTTP ' + str(cause.status)}: " \
                     f"{cause.message}"
                 why = self.hidden(chunk, why)
-                bad = {0: ("", why)} if len(chunk) == 1 else {}
-                whole = {0: why} if len(chunk) > 1 else {}
+                # the answer lists no errors, but its message may still name the entry: then its line is known
+                named = None if isinstance(cause, str) or len(chunk) == 1 else \
+                    self.target.item_named(cause, len(chunk))
+                if len(chunk) == 1 or named is not None:
+                    bad, whole = {named or 0: ("", why)}, {}
+                else:
+                    bad, whole = {}, {0: f"{why} (the API did not say which line)"}
             else:
                 whole = {}
             rejected = self.rejected_groups(chunk, spans, bad, whole)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import re
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
@@ -24,8 +25,8 @@ from .dates import DateEvidence
 from .errors import ConfigError, SourceError
 from .ledger import FILE_GROUPS
 from .numbers import NumberEvidence
-from .regroup import NEIGHBOUR, keyed
-from .sources import BadRow, Source, encoding_label
+from .regroup import NEIGHBOUR, Unnamed, keyed
+from .sources import BadRow, Source, codec_name, encoding_label
 from .targets.base import Target
 
 #: group keys written to SQLite per statement
@@ -86,11 +87,12 @@ def _inspect(
     batch: list[tuple[str, int, int]] = []
     previous: str | None = None
     rows = 0
+    unnamed = Unnamed()
     broken: SourceError | None = None
     add_number, add_date = numbers.add, dates.add
     try:
         only = target.group_fields | target.numbers_of(file_idx) | target.dates_of(file_idx)
-        for key, item in keyed(source.rows(only), target):
+        for key, item in keyed(source.rows(only), target, unnamed):
             if type(item) is BadRow:
                 if item.kind == NEIGHBOUR:
                     continue
@@ -123,17 +125,25 @@ def _inspect(
     if unknown:
         raise _unknown_keys(path, unknown, fields, target.name)
     if not source.encoding.startswith(("utf-8", "utf-16")) and (text := _utf8_text(source)) is not None:
-        raise ConfigError(
-            f"{path}: --encoding {source.encoding} was given, but the file is UTF-8 (line {text[0]} reads "
-            f"{text[1]!r} as UTF-8, {text[2]!r} as {source.encoding}): leave --encoding out; nothing was sent"
-        )
+        raise _is_utf8(source, *text)
     decimal = numbers.decide(given.decimal, path)
     date_format = dates.decide(given.date_format, path)
     apart = _apart(db, file_idx, target, paths)
     if apart and given.no_regroup:
+        also = f" (and {_unnamed_lines(unnamed, target)}: fix it as well)" if unnamed.count else ""
         raise ConfigError(
             f"{path}: the lines of {apart} are not together: exports sorted by account look like this. "
-            "bulkload regroups such files by itself; --no-regroup was given, so nothing was sent"
+            f"bulkload regroups such files by itself; --no-regroup was given, so nothing was sent{also}"
+        )
+    if apart and unnamed.count:
+        # a row naming no group takes the group of the rows around it only where each group's rows are together:
+        # here the rows around it may be of other groups than its own, and a group would load without its line
+        name = target.group_name
+        raise ConfigError(
+            f"{path}: {_unnamed_lines(unnamed, target)}, and the file's {name}s are not together (e.g. the "
+            f"lines of {apart}), so such a line may belong to any {name}: loading the others could book a {name} "
+            f"without one of its lines. Fix the line so that it names its {name}, or sort the file by {name} with the "
+            "line among its lines; nothing was sent"
         )
     if apart and broken is not None:
         raise ConfigError(f"{path}: the file must be read whole to bring the lines of {apart} together, "
@@ -168,6 +178,20 @@ def _apart(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequenc
     return "" if apart is None else f"{target.group_label(apart[0])} (lines {apart[1]} and {apart[2]})"
 
 
+def _unnamed_lines(unnamed: Unnamed, target: Target) -> str:
+    """"line 6 names no voucher (invalid JSON: …)", or "2 lines name no voucher: line 6 (…), line 9 (…)"."""
+    shown = ", ".join(f"line {line}" + (f" ({_clip(reason)})" if reason else "") for line, reason in unnamed.first)
+    if unnamed.count == 1:
+        ((line, reason),) = unnamed.first
+        return f"line {line} names no {target.group_name}" + (f" ({_clip(reason)})" if reason else "")
+    more = f" and {unnamed.count - len(unnamed.first)} more" if unnamed.count > len(unnamed.first) else ""
+    return f"{unnamed.count} lines name no {target.group_name}: {shown}{more}"
+
+
+def _clip(reason: str, limit: int = 120) -> str:
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
+
+
 def _unknown_keys(path: str, unknown: dict[str, int], fields: frozenset[str], target: str) -> ConfigError:
     named = ", ".join(f"{k!r} (line {line}{did_you_mean(k, fields)})" for k, line in sorted(unknown.items())[:10])
     return ConfigError(
@@ -183,6 +207,16 @@ def did_you_mean(name: str, fields: Iterable[str]) -> str:
     return f", did you mean {(by_case or close)[0]!r}?" if by_case or close else ""
 
 
+def _is_utf8(source: Source, line_no: int, as_utf8: str, as_given: str) -> ConfigError:
+    """The refusal of a file read in an 8-bit encoding whose every byte is UTF-8: whatever else its bytes might
+    be, UTF-8 is what they are."""
+    return ConfigError(
+        f"{source.path}: --encoding {source.encoding} was given, but the file is UTF-8 (line {line_no} reads "
+        f"{as_utf8!r} as UTF-8, {as_given!r} as {source.encoding}): leave --encoding out (or give --encoding utf-8); "
+        "nothing was sent"
+    )
+
+
 def _utf8_text(source: Source) -> tuple[int, str, str] | None:
     """Where a file read in an 8-bit encoding shows itself UTF-8: (line, as UTF-8, as read) of its first line
     that is not ASCII, when every byte of the file is valid UTF-8 (else None: it is not UTF-8)."""
@@ -196,16 +230,37 @@ def _utf8_text(source: Source) -> tuple[int, str, str] | None:
                 decoder.decode(line)
                 if found is None and not line.isascii():
                     # masked before it is cut short, so a secret's cell is still found by its column
-                    found = (line_no, source.mask_text(line.decode().strip())[:60],
-                             source.mask_text(line.decode(source.encoding, "replace").strip())[:60])
+                    found = (line_no, _around(source.mask_text(line.decode().strip())),
+                             _around(source.mask_text(line.decode(source.encoding, "replace").strip())))
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return None
     return found
 
 
+def _around(text: str, width: int = 60) -> str:
+    """A line as a message shows it: `width` characters around its first one that is not ASCII."""
+    at = next((i for i, ch in enumerate(text) if not ch.isascii()), 0)
+    start = max(0, min(at - width // 3, len(text) - width))
+    return ("…" if start else "") + text[start : start + width] + ("…" if start + width < len(text) else "")
+
+
+def _not_utf8(source: Source) -> int:
+    """The first line of the file that is not valid UTF-8 (0: none is)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with source._binary() as f:  # noqa: SLF001 - the raw bytes, as _utf8_text reads them
+        for line_no, line in enumerate(f, 1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                return line_no
+    return 0
+
+
 # --- a file that is not in its encoding: refused, with the encoding it most likely is ---------------------
 
+#: the C1 control characters, U+0080 to U+009F
+_C1 = re.compile("[\x80-\x9f]")
 #: bytes read to guess another encoding
 _SAMPLE = 1 << 20
 
@@ -215,15 +270,49 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
         return ConfigError(f"{source.path}: line {bad.line_no}: {bad.reason}; nothing was sent")
     label = encoding_label(source.encoding)
     line = _line_bytes(source, bad.line_no)
+    if not source.encoding.startswith(("utf-8", "utf-16")) and _utf8(line):
+        # a UTF-8 file read in an 8-bit encoding: its multi-byte characters hold bytes that encoding has no
+        # character for, or reads as control characters. Say so before any other guess: the next guess would
+        # meet the same bytes and suggest yet another 8-bit encoding
+        text = _utf8_text(source)
+        if text is None:  # only some of the file is UTF-8: neither encoding reads it all
+            as_utf8 = _around(source.mask_text(line.decode().strip()))
+            other = _not_utf8(source)
+            return ConfigError(
+                f"{source.path}: line {bad.line_no} is not valid {label} but UTF-8 (it reads {as_utf8!r}), and "
+                f"line {other} is not UTF-8: the file mixes encodings (lines pasted from another file?). Save it "
+                "in one encoding (UTF-8) and load it without --encoding; nothing was sent"
+            )
+        return _is_utf8(source, *text)
+    if source.encoding.startswith("utf-8") and _utf8(line, c1=True):
+        # valid UTF-8 holding U+0080-U+009F: Windows-1252 text read as Latin-1 and saved as UTF-8. No encoding
+        # reads it right (an 8-bit one would be told the file is UTF-8): the characters must be fixed
+        return ConfigError(
+            f"{source.path}: line {bad.line_no}: {bad.reason.split(': the file')[0]}: the text was read in the wrong "
+            "encoding (Latin-1 for Windows-1252) before it was saved as UTF-8. Fix those characters (U+0080 to U+009F "
+            "stand for Windows-1252's €, quotes, dashes and …); nothing was sent"
+        )
     guess = guess_encoding(line)
     message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
-    if guess and guess != source.encoding:
+    if guess and codec_name(guess) != source.encoding:
         preview = source.mask_text(line.decode(guess).strip())[:80]
         message += (f". The file looks like {_NAMES.get(guess, guess)}: read that way, line {bad.line_no} says "
                     f"{preview!r}. Give --encoding {guess} (or the file's real encoding)")
     else:
         message += ". Give --encoding with the file's encoding"
     return ConfigError(message + "; nothing was sent")
+
+
+def _utf8(line: bytes, c1: bool = False) -> bool:
+    """Whether bytes that are not all ASCII are valid UTF-8 holding text (`c1`: holding a C1 control character,
+    which no text holds)."""
+    if line.isascii():
+        return False
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return _C1.search(text) is not None if c1 else _C1.search(text) is None
 
 
 _NAMES = {"cp1252": "Windows-1252 (Excel on Windows)", "latin-1": "Latin-1 (ISO 8859-1)",

@@ -38,13 +38,34 @@ class Placed(NamedTuple):
     item: Row | BadRow
 
 
-def keyed(rows: Iterable[Row | BadRow | Placed], target: Target) -> Iterator[Keyed]:
+class Unnamed:
+    """The rows that named no group and were placed by their neighbours: how many, and the first few (line, why
+    it names none). Taking a neighbour's group is sound only where every group's rows are together: in a file
+    whose groups are apart such a row may be any group's line, and the inspection refuses the file."""
+
+    SHOWN = 5
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[tuple[int, str]] = []
+
+    def add(self, item: Row | BadRow) -> None:
+        self.count += 1
+        if len(self.first) < self.SHOWN:
+            # a readable row that names no group has no reason of its own ("")
+            self.first.append((item.line_no, item.reason) if isinstance(item, BadRow) else (item[0], ""))
+
+
+def keyed(
+    rows: Iterable[Row | BadRow | Placed], target: Target, unnamed: Unnamed | None = None
+) -> Iterator[Keyed]:
     """Each row with its group key. A row that names no group and cannot be read (a line too broken to tell)
     takes the key of the rows around it when they are of one group: it is taken for that group's line, so the
     group is rejected with it rather than loaded without it. Where every row belongs to a group
     (`target.rows_grouped`: e-conomic's vouchers), any row that names none is such a row, and between two groups
     it is taken for a line of the one before and refuses the one after as well (a shadow of it, kind
-    NEIGHBOUR, goes to that group): it may have been either's line, and neither may load without it.
+    NEIGHBOUR, goes to that group): it may have been either's line, and neither may load without it. Every such
+    row is counted in `unnamed` when given (see Unnamed).
     The inspection, the regrouping and the planner all read rows through this, so they agree on every row's
     group; a row regrouped() placed keeps its place (its neighbours are decided in the file's own order)."""
     key_of, strict = target.group_key, target.rows_grouped
@@ -61,6 +82,8 @@ def keyed(rows: Iterable[Row | BadRow | Placed], target: Target) -> Iterator[Key
                 key = key_of(item[1])
             if key is None and (strict or isinstance(item, BadRow)):
                 held.append(item)
+                if unnamed is not None:
+                    unnamed.add(item)
                 continue
             if held:
                 yield from _place(held, before, key, strict, target.group_name)

@@ -267,8 +267,8 @@ def _reading(profile: Mapping[str, Any]) -> str:
     if not profile.get("decimal_evidence", "").startswith("no "):  # a file of whole numbers needs no mark
         parts.append("decimal comma" if profile["decimal"] == "," else "decimal point")
     if not profile.get("date_evidence", "").startswith("no "):
-        parts.append({"dmy": "dates day first", "mdy": "dates month first"}.get(profile["date_format"],
-                                                                             f"dates as {profile['date_format']}"))
+        orders = {"dmy": "dates day first", "mdy": "dates month first", "iso": "ISO dates"}
+        parts.append(orders.get(profile["date_format"], f"dates as {profile['date_format']}"))
     if not profile.get("grouped", True):
         parts.append(f"regrouped: the lines of {profile['apart']} were apart")
     return ", ".join(parts)

@@ -125,11 +125,21 @@ def test_one_proving_date_decides(values: list[str], spec: str) -> None:
     assert decide(values) == DateFormat(spec, f"{order} (line {len(values) + 1} date {values[-1]!r})")
 
 
-@pytest.mark.parametrize(
-    "values", [[], ["2026-11-30", "2026-11-30T10:00"], ["05/05/2026", "12.12.2026"], ["31/02/2026", "13/13/2026", "x"]]
-)
-def test_no_order_shown_reads_day_first(values: list[str]) -> None:
-    assert decide(values) == DateFormat("dmy", "no date in the file shows an order")
+def test_dates_that_read_the_same_either_way_read_day_first() -> None:
+    assert decide(["2026-11-30", "05/05/2026", "12.12.2026"]) == DateFormat(
+        "dmy", "no date in the file shows an order (line 3 date '05/05/2026' reads the same either way)")
+
+
+def test_a_file_of_iso_dates_is_reported_as_iso_and_one_without_dates_as_needing_none() -> None:
+    # before: both were reported as "dmy", an order nothing in the file had decided
+    assert decide(["2026-11-30", "2026-11-30T10:00"]) == DateFormat(
+        "iso", "every date is ISO YYYY-MM-DD (line 2 date '2026-11-30')")
+    for values in ([], ["31/02/2026", "13/13/2026", "x"]):
+        assert decide(values) == DateFormat("none", "no date in the file")
+    # no order needed: ISO dates read, and a date of another shape is rejected as such
+    assert DateFormat("iso").parse("2026-11-30") == "2026-11-30"
+    with pytest.raises(ValueError, match="expected YYYY-MM-DD"):
+        DateFormat("none").parse("31/02/2026")
 
 
 @pytest.mark.parametrize(
@@ -195,7 +205,7 @@ def test_evidence_keeps_only_the_first_example_and_a_bounded_set() -> None:
         evidence.add(f"{line % 28 + 1}/12/{1900 + line % 200}", line, "date")
     assert len(evidence._seen) <= dates._CACHE_MAX
     assert evidence.decide(None, "e.csv").reason == "day first (line 12 date '13/12/1912')"
-    assert set(evidence._first) == {"dmy", "?"}
+    assert set(evidence._first) == {"dmy", "?", "same"}  # 12/12: the same either way
 
 
 # --- properties ----------------------------------------------------------------------------------------

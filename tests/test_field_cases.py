@@ -130,9 +130,35 @@ async def test_01_opaque_refusals_split_only_between_vouchers(tmp_path: Path) ->
             stored = await journal(url)
     assert sorted(vouchers(stored)) == [5001, 5003] and sum(e.amount for e in stored) == 0
     rejects = {int(r["line"]): r["reason"] for r in read_csv(Path(report["rejects_file"]))}
-    # the API did not say which line: the voucher is refused as a whole, both lines with the API's reason
+    # the API did not say which line: the voucher is refused as a whole, both lines with the API's reason, and
+    # the reason says that no line was named
     assert rejects[4] == rejects[5] and rejects[4].startswith("voucher 5002 (journal 1) refused by the API: "
                                                               "JournalEntryAccountNotFound")
+    assert rejects[4].endswith("(the API did not say which line)")
+
+
+@pytest.mark.slow
+async def test_01_an_opaque_refusal_naming_the_entry_rejects_its_line(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # an answer that lists no errors but names the entry by its index in its message: once the voucher is alone in
+    # its call, the index is its line. Before: "voucher 5002 (journal 1) refused by the API: …" on both lines
+    from bulkload.sandbox import economic as sandbox
+
+    def invalid(self: Any, request: Any, errors: list[dict[str, Any]]) -> Any:
+        first = errors[0]
+        detail = f"The request contains invalid entries: at index {first['index']}: {first['message']}"
+        return sandbox.problem(400, "Validation failed", detail, error_code=first["errorCode"], instance=request.path)
+
+    monkeypatch.setattr(sandbox.Economic, "invalid", invalid)
+    data = case(tmp_path, "01-voucher-split/entries.csv")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions(opaque_errors=True)) as url:
+            report = await load(job(data, url), env=CREDS)
+            stored = await journal(url)
+    assert sorted(vouchers(stored)) == [5001, 5003]
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(Path(report["rejects_file"]))}
+    assert rejects[5].startswith("JournalEntryAccountNotFound: ") and "did not say" not in rejects[5]
+    assert rejects[4].startswith("voucher 5002 (journal 1) rejected: line 5 JournalEntryAccountNotFound: ")
 
 
 @pytest.mark.slow
@@ -168,7 +194,7 @@ async def test_01_no_regroup_refuses_before_anything_is_sent_and_leaves_nothing_
             assert "voucher 20001 (journal 1)" in err and "--no-regroup" in err and "nothing was sent" in err
             assert await requests_seen(url) == 0
             # no ledger left behind and no load recorded: the same command without the flag just runs
-            assert not Path(f"{data}.ledger.sqlite").exists()
+            assert not Path(f"{data}.ledger.sqlite").exists() and not Path(f"{data}.ledger.sqlite.lock").exists()
             assert await anyio.to_thread.run_sync(
                 main, ["load", "economic", str(data), "--base-url", url, "--no-progress"]
             ) == 0

@@ -832,6 +832,17 @@ def decide(proofs: Iterable[str | None], given: str | None, default: str) -> str
     return proved.pop() if proved else default
 
 
+def reported_order(readable: list[Rec], order: str, given: Given) -> str:
+    """The date order the report gives: the one decided, or when nothing needed one, "iso" for a file whose dates
+    are all ISO and "none" for one without dates ("dmy" still, when a date reads the same either way)."""
+    if given.date_format or any(d.proof for r in readable for _, d in r.days):
+        return order
+    valid = [d.text.strip() for r in readable for _, d in r.days if d.reads]
+    if any(not re.match(r"[0-9]{4}-", text) for text in valid):
+        return "dmy"
+    return "iso" if valid else "none"
+
+
 def attribute(records: list[Rec]) -> tuple[list[Key | None], dict[Key, int]]:
     """Each record's voucher, and the vouchers refused for a neighbour (with the neighbour's line). Every e-conomic
     entry is a voucher's line: a record that names no voucher (readable or not) is taken for a line of the
@@ -950,6 +961,8 @@ def refusal(records: list[Rec], given: Given, cut: bool) -> str | None:
         return "numbers read two ways"
     if decide((d.proof for r in readable for _, d in r.days), given.date_format, "dmy") is None:
         return "dates read two ways"
+    if apart(attribute(records)[0]) and any(r.key is None for r in records):
+        return "a line naming no voucher in a file whose vouchers are apart"
     if cut and apart(attribute(records)[0]):
         return "vouchers apart in a file that cannot be read whole"
     return None
@@ -1002,7 +1015,7 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
     rep, rej = got.report, got.rejects
     assert rep is not None and rej is not None and got.rejects_header is not None, (got, b)
     (profile,) = rep["inputs"]
-    assert (profile["decimal"], profile["date_format"]) == (mark, order), (profile, b)
+    assert (profile["decimal"], profile["date_format"]) == (mark, reported_order(readable, order, given)), (profile, b)
     assert profile["grouped"] == (not apart(keys)), (profile, keys, b)
     assert rep["rows_read"] == rep["would_load"] + rep["rejected"], rep
     assert rep["rows_read"] == len(records), (rep, b)
@@ -1269,3 +1282,110 @@ def test_a_file_not_in_utf8_is_refused_showing_the_line_as_the_reader_counts_lin
     got = run_dry(_write(tmp_path, "cr.csv", gzip.compress(body)[:-1] if cut else body))
     assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
     assert "line 3 says '5,1,2,2026-11-01,-10.00,DKK,café'" in got.stderr and "--encoding cp1252" in got.stderr
+
+
+# --- a line that names no voucher, in a file whose vouchers are apart ------------------------------------------
+
+
+def _entry(voucher: int, amount: str) -> bytes:
+    return json.dumps({"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": voucher, "date": "2026-11-01",
+                       "amount": amount, "currency": "DKK", "accountNumber": 1010}).encode() + b"\n"
+
+
+TRUNCATED = b'{"entryTypeNumber":5,"journ\n'
+
+
+def test_a_line_naming_no_voucher_in_a_regrouped_file_refuses_the_file(tmp_path: Path) -> None:
+    # voucher 4's second line (-3.00) is cut short and sits between lines of vouchers 2 and 3; the vouchers are
+    # apart, so the rows around it say nothing about whose line it is. Before: vouchers 2 and 3 were rejected
+    # ("next to it") and voucher 4 loaded with one line (+3.00): the books held half a voucher
+    data = (_entry(1, "1.00") + _entry(2, "2.00") + _entry(4, "3.00") + _entry(1, "-1.00") + _entry(2, "-2.00")
+            + TRUNCATED + _entry(3, "5.00") + _entry(3, "-5.00"))
+    got = run_dry(_write(tmp_path, "apart.jsonl", data))
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert "line 6 names no voucher (invalid JSON" in got.stderr, got.stderr
+    assert "are not together" in got.stderr and "voucher 1 (journal 1)" in got.stderr
+    assert "Fix the line" in got.stderr and "sort the file by voucher" in got.stderr
+    assert "nothing was sent" in got.stderr
+    # with --no-regroup the file is refused for its apart vouchers, and the line is named as well
+    got = run_dry(_write(tmp_path, "apart2.jsonl", data), args=["--no-regroup"])
+    assert got.code == 2 and "--no-regroup" in got.stderr and "line 6 names no voucher" in got.stderr, got
+
+
+def test_a_grouped_file_still_gives_a_line_naming_no_voucher_the_voucher_around_it(tmp_path: Path) -> None:
+    # the same line among voucher 4's own lines, in a file whose vouchers are together: taken for voucher 4's line,
+    # and voucher 4 is rejected whole; the others load
+    data = (_entry(1, "1.00") + _entry(1, "-1.00") + _entry(4, "3.00") + TRUNCATED + _entry(4, "-3.00")
+            + _entry(3, "5.00") + _entry(3, "-5.00"))
+    got = run_dry(_write(tmp_path, "grouped.jsonl", data))
+    assert got.code == 1 and got.report is not None and got.rejects is not None, got
+    assert got.report["inputs"][0]["grouped"] is True
+    reasons = {int(r[1]): r[3] for r in got.rejects}
+    assert sorted(reasons) == [3, 4, 5] and got.report["would_load"] == 4
+    assert reasons[3].startswith("voucher 4 (journal 1) rejected: line 4 invalid JSON")
+
+
+@pytest.mark.parametrize("bad", ["empty-voucher", "cell-too-big"])
+def test_a_csv_row_naming_no_voucher_in_a_regrouped_file_refuses_the_file(tmp_path: Path, bad: str) -> None:
+    if bad == "empty-voucher":  # readable, but names no voucher
+        row = b"5,1,,2026-11-01,-3.00,DKK,no voucher number\n"
+    else:  # voucher 4's, but past the cell size limit: the reader gives up on it, and it names nothing
+        row = b'5,1,4,2026-11-01,-3.00,DKK,"' + b"x" * (csv.field_size_limit() + 10) + b'"\n'
+    data = (HEADER + b"5,1,1,2026-11-01,1.00,DKK,a\n" + b"5,1,2,2026-11-01,2.00,DKK,b\n"
+            + b"5,1,4,2026-11-01,3.00,DKK,c\n" + b"5,1,1,2026-11-01,-1.00,DKK,d\n" + b"5,1,2,2026-11-01,-2.00,DKK,e\n"
+            + row + b"5,1,3,2026-11-01,5.00,DKK,f\n" + b"5,1,3,2026-11-01,-5.00,DKK,g\n")
+    got = run_dry(_write(tmp_path, "apart.csv", data))
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert "line 7 names no voucher" in got.stderr and "sort the file by voucher" in got.stderr, got.stderr
+
+
+# --- a UTF-8 file given an 8-bit encoding ---------------------------------------------------------------------
+
+CURLY = "“quoted”".encode()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "iso-8859-15"])
+@pytest.mark.parametrize("text", [CURLY, "Kørsel".encode()], ids=["curly-quotes", "o-slash"])
+def test_a_utf8_file_given_an_8_bit_encoding_is_told_it_is_utf8(tmp_path: Path, fmt: str, encoding: str,
+                                                                 text: bytes) -> None:
+    # before: curly quotes given cp1252 said "looks like Latin-1, give --encoding latin-1", and given latin-1 "looks
+    # like Latin-1" (or Windows-1252): each guess sent the user to another 8-bit encoding, never to UTF-8
+    if fmt == "csv":
+        data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,plain\n5,1,1,2026-11-01,-10.00,DKK," + text + b"\n"
+    else:
+        data = (_entry(1, "10.00") + b'{"entryTypeNumber":5,"journalNumber":1,"voucherNumber":1,"date":"2026-11-01",'
+                b'"amount":"-10.00","currency":"DKK","text":"' + text + b'"}\n')
+    got = run_dry(_write(tmp_path, f"utf8.{fmt}", data), args=["--encoding", encoding])
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert f"but the file is UTF-8 (line {3 if fmt == 'csv' else 2} reads" in got.stderr, got.stderr
+    assert text.decode() in got.stderr and "leave --encoding out (or give --encoding utf-8)" in got.stderr
+    assert "looks like" not in got.stderr
+    assert run_dry(_write(tmp_path, f"again.{fmt}", data)).code == 0  # as it says: without --encoding it loads
+
+
+def test_a_file_mixing_utf8_and_an_8_bit_encoding_says_so(tmp_path: Path) -> None:
+    data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,caf\xe9\n5,1,1,2026-11-01,-10.00,DKK," + CURLY + b"\n"
+    got = run_dry(_write(tmp_path, "mixed.csv", data), args=["--encoding", "cp1252"])
+    assert got.code == 2 and "line 3 is not valid cp1252 but UTF-8" in got.stderr, got.stderr
+    assert "line 2 is not UTF-8: the file mixes encodings" in got.stderr
+
+
+def test_the_report_says_a_file_of_iso_dates_needed_no_order(tmp_path: Path) -> None:
+    data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,a\n5,1,1,2026-11-30,-10.00,DKK,b\n"
+    got = run_dry(_write(tmp_path, "iso.csv", data))
+    assert got.code == 0 and got.report is not None, got
+    (profile,) = got.report["inputs"]
+    # before: "dmy", an order nothing in the file decided
+    assert profile["date_format"] == "iso" and profile["date_evidence"] == "every date is ISO YYYY-MM-DD (line 2 " \
+        "date '2026-11-01')"
+    assert "ISO dates" in got.stderr
+
+
+def test_a_utf8_file_holding_control_characters_is_told_to_fix_them_not_sent_round_encodings(tmp_path: Path) -> None:
+    # Windows-1252's … read as Latin-1 and saved as UTF-8 (bytes C2 85): before, the refusal said "give --encoding
+    # cp1252", which then said the file is UTF-8: leave --encoding out
+    data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,a\n5,1,1,2026-11-01,-10.00,DKK,and so on\xc2\x85\n"
+    got = run_dry(_write(tmp_path, "c1.csv", data))
+    assert got.code == 2 and "control character U+0085" in got.stderr and "Fix those characters" in got.stderr
+    assert "--encoding cp1252" not in got.stderr, got.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -129,8 +130,61 @@ def test_what_must_be_in_a_ledger_before_it_exists_is_written_with_it_or_there_i
 
     with pytest.raises(ConfigError):
         Ledger.create(tmp_path / "l.sqlite", run, refused)
-    assert list(tmp_path.iterdir()) == [tmp_path / "l.sqlite.lock"]  # no ledger, no draft: the command may run again
+    # no ledger, no draft, no lock file (before: the lock file was left behind): the command may run again
+    assert list(tmp_path.iterdir()) == []
     ledger = Ledger.create(tmp_path / "l.sqlite", run,
                            lambda conn: conn.execute("INSERT INTO meta VALUES ('profiles', '[{\"x\": 1}]')"))
     assert ledger.profiles() == [{"x": 1}]
     ledger.close()
+
+
+def test_a_lock_file_the_refused_maker_did_not_make_is_left_where_it_is(tmp_path: Path) -> None:
+    run = RunInfo(target="economic", base_url="http://x", files=[], key_prefix="abc")
+    (tmp_path / "l.sqlite.lock").write_bytes(b"")  # made by someone else (an earlier bulkload killed mid-way)
+
+    def refused(conn: sqlite3.Connection) -> None:
+        raise ConfigError("the file could be read two ways")
+
+    with pytest.raises(ConfigError):
+        Ledger.create(tmp_path / "l.sqlite", run, refused)
+    assert list(tmp_path.iterdir()) == [tmp_path / "l.sqlite.lock"]
+
+
+def test_a_maker_waiting_on_a_lock_file_that_is_removed_takes_the_new_one(tmp_path: Path) -> None:
+    # the refused maker removes its lock file while it holds it; one that opened the old file meanwhile must not
+    # count that lock as its own (a third maker would make a new file and lock that)
+    import fcntl
+    import threading
+
+    path = tmp_path / "l.sqlite"
+    fd, made = Ledger._side_lock(path)
+    assert made
+    got: list[tuple[int, bool]] = []
+    waiter = threading.Thread(target=lambda: got.append(Ledger._side_lock(path)))
+    waiter.start()
+    time.sleep(0.05)  # the waiter has the old file open and waits for its lock
+    Ledger._lock_path(path).unlink()
+    os.close(fd)
+    waiter.join(5)
+    (fd2, made2), = got
+    assert made2 and os.fstat(fd2).st_ino == os.stat(Ledger._lock_path(path)).st_ino
+    with pytest.raises(BlockingIOError):  # and it is held
+        other = os.open(Ledger._lock_path(path), os.O_RDONLY)
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(other)
+    os.close(fd2)
+
+
+def test_a_load_refused_before_the_first_call_leaves_no_lock_file(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from bulkload.cli import main
+
+    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "a")
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "b")
+    data = tmp_path / "in.csv"
+    data.write_bytes(b"entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,text\n"
+                     b"5,1,1,2026-11-01,10.00,DKK,caf\xe9\n5,1,1,2026-11-01,-10.00,DKK,x\n")  # not UTF-8
+    assert main(["load", "economic", str(data), "--base-url", "http://127.0.0.1:9", "--no-progress"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

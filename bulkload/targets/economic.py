@@ -217,7 +217,7 @@ class Economic(Target):
         try:
             return msgspec.convert(row, DraftEntry, strict=False)
         except msgspec.ValidationError as exc:
-            raise row_invalid(exc) from None
+            raise row_invalid(exc, row, DraftEntry) from None
 
     group_fields = frozenset(_KEY_FIELDS)
     rows_grouped = True  # every entry is a voucher's line

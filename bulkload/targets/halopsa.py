@@ -300,7 +300,7 @@ class HaloPSA(Target):
         try:
             record = msgspec.convert(row, kind.type, strict=False)
         except msgspec.ValidationError as exc:
-            raise row_invalid(exc) from None
+            raise row_invalid(exc, row, kind.type) from None
         if self.match_on and getattr(record, "id", None) is None:
             # the converted record, not the row: its values are what is sent, and what the API will hold
             found = self.existing.get(kind.name, {}).get(self.key(msgspec.to_builtins(record), kind) or "")

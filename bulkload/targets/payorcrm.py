@@ -275,7 +275,7 @@ class PayorCRM(Target):
         try:
             return msgspec.convert(row, kind, strict=False)
         except msgspec.ValidationError as exc:
-            raise row_invalid(exc) from None
+            raise row_invalid(exc, row, kind) from None
 
     def numbers_of(self, file_idx: int) -> frozenset[str]:
         return self.number_fields if self.file_kinds[file_idx] == "invoices" else frozenset()

@@ -201,7 +201,7 @@ class VismaCore(Target):
                 return msgspec.convert(row, CostRow, strict=False)
             entry = msgspec.convert(row, EntryRow, strict=False)
         except msgspec.ValidationError as exc:
-            raise row_invalid(exc) from None
+            raise row_invalid(exc, row, CostRow if self.kind == "costs" else EntryRow) from None
         definition = self._definition(entry.accountingCostType)
         if definition.error:
             raise RowInvalid("accountingCostType", f"{entry.accountingCostType}: {definition.error}")
