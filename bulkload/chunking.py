@@ -123,20 +123,14 @@ class Reading:
             for name, value in row.items():
                 if type(value) is Decimal and name not in self._numbers:
                     row[name] = float(value)
-        for name in self._numbers:
-            value = row.get(name)
-            if type(value) is str:
-                try:
-                    row[name] = self._number(value)
-                except ValueError as exc:
-                    raise RowInvalid(name, str(exc)) from None
-        for name in self._dates:
-            value = row.get(name)
-            if type(value) is str:
-                try:
-                    row[name] = self._date(value)
-                except ValueError as exc:
-                    raise RowInvalid(name, str(exc)) from None
+        for names, parse in ((self._numbers, self._number), (self._dates, self._date)):
+            for name in names:
+                value = row.get(name)
+                if type(value) is str:
+                    try:
+                        row[name] = parse(value)
+                    except ValueError as exc:
+                        raise RowInvalid(name, str(exc)) from None
 
 
 class _Group(NamedTuple):

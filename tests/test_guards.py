@@ -538,20 +538,25 @@ async def test_a_copy_of_a_finished_run_is_not_resumed(tmp_path: Path) -> None:
             assert len(await payor_customers(url)) == 6
 
 
-@pytest.mark.slow
-async def test_an_adopted_halopsa_copy_looks_up_the_calls_it_never_saw(tmp_path: Path) -> None:
-    # HaloPSA can be looked at: what the run created after the copy was made is found (done), the rest created once
+async def stopped_halopsa_run_and_its_copy(tmp_path: Path, url: str) -> tuple[Path, Path]:
+    """A HaloPSA run of 6 records stopped by its quota after 3, and a copy of its ledger made then."""
     data = tmp_path / "XeroDetails.csv"
     data.write_text("name,tenant_id\n" + "".join(f"Tenant {i},t-{i}\n" for i in range(6)))
     ledger = tmp_path / "run.sqlite"
+    job = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(ledger), batch_size=1,
+              rejects=str(tmp_path / "r.csv"), daily_quota=3, settle_s=0.5, target_options={"match_on": "name"})
+    assert (await load(job, env=HALO))["status"] == "stopped"
+    backup = tmp_path / "backup.sqlite"
+    copy_ledger(ledger, backup)
+    return ledger, backup
+
+
+@pytest.mark.slow
+async def test_an_adopted_halopsa_copy_looks_up_the_calls_it_never_saw(tmp_path: Path) -> None:
+    # HaloPSA can be looked at: what the run created after the copy was made is found (done), the rest created once
     with anyio.fail_after(90):
         async with running("halopsa", SandboxOptions(window_limit=0)) as url:
-            job = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(ledger), batch_size=1,
-                      rejects=str(tmp_path / "r.csv"), daily_quota=3, settle_s=0.5,
-                      target_options={"match_on": "name"})
-            assert (await load(job, env=HALO))["status"] == "stopped"
-            backup = tmp_path / "backup.sqlite"
-            copy_ledger(ledger, backup)
+            ledger, backup = await stopped_halopsa_run_and_its_copy(tmp_path, url)
             await resume(str(ledger), env=HALO, daily_quota=5)
             remove_ledger(ledger)
             adopted = await resume(str(backup), env=HALO, daily_quota=0, adopt_copy=True)
@@ -562,17 +567,9 @@ async def test_an_adopted_halopsa_copy_looks_up_the_calls_it_never_saw(tmp_path:
 
 @pytest.mark.slow
 async def test_an_adopted_halopsa_copy_rolls_back_what_the_run_created_after_the_copy(tmp_path: Path) -> None:
-    data = tmp_path / "XeroDetails.csv"
-    data.write_text("name,tenant_id\n" + "".join(f"Tenant {i},t-{i}\n" for i in range(6)))
-    ledger = tmp_path / "run.sqlite"
     with anyio.fail_after(90):
         async with running("halopsa", SandboxOptions(window_limit=0)) as url:
-            job = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(ledger), batch_size=1,
-                      rejects=str(tmp_path / "r.csv"), daily_quota=3, settle_s=0.5,
-                      target_options={"match_on": "name"})
-            assert (await load(job, env=HALO))["status"] == "stopped"
-            backup = tmp_path / "backup.sqlite"
-            copy_ledger(ledger, backup)
+            ledger, backup = await stopped_halopsa_run_and_its_copy(tmp_path, url)
             await resume(str(ledger), env=HALO, daily_quota=0)
             remove_ledger(ledger)
             with sqlite3.connect(backup) as db:  # the quota that stopped the load is not the rollback's concern
