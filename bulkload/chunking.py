@@ -295,15 +295,16 @@ class Planner:
         lines = [ln for p in parts for ln in p.lines]
         self.rows_read += len(lines)
         units = list(map(target.units, records)) if type(target).units is not Target.units else None
-        checks = self._checks(records, units)
+        # where reconciliation compares lines, each line's check is needed anyway: the digests are made from them;
+        # elsewhere a group's records are checked only for its digest, so a row of no group costs nothing here
+        checks = self._checks(records, units) if type(target).line_check is not Target.line_check else None
         groups, start = [], 0
         for p in parts:
             end = start + len(p.lines)
-            groups.append(self._info(p, None if units is None else units[start:end], checks[start:end]))
+            groups.append(self._info(p, None if units is None else units[start:end],
+                                     None if checks is None else checks[start:end]))
             start = end
-        compared = type(target).line_check is not Target.line_check  # reconciliation compares the lines
-        yield Chunk(self.seq, file_idx, lines, body, records=records, groups=groups,
-                    checks=checks if compared else None)
+        yield Chunk(self.seq, file_idx, lines, body, records=records, groups=groups, checks=checks)
 
     def _checks(self, records: list[Any], units: list[int] | None) -> list[int]:
         """Each record's check: its Target.line_check where the target has one, else its `record_check`."""
