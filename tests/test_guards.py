@@ -456,8 +456,8 @@ def remove_ledger(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-async def stopped_payor_run(tmp_path: Path, url: str, customers: int = 6) -> Path:
-    """A PayorCRM run of `customers` calls stopped at its quota after two."""
+async def stopped_payor_run_and_its_copy(tmp_path: Path, url: str, customers: int = 6) -> tuple[Path, Path]:
+    """A PayorCRM run of `customers` calls stopped at its quota after two, and a copy of its ledger made then."""
     data = tmp_path / "c.csv"
     data.write_text("customerno,emailaddress1\n" + "".join(f"C{i},c{i}@example.com\n" for i in range(customers)))
     ledger = tmp_path / "run.sqlite"
@@ -465,7 +465,9 @@ async def stopped_payor_run(tmp_path: Path, url: str, customers: int = 6) -> Pat
                              rejects=str(tmp_path / "rejects.csv"), batch_size=1, daily_quota=2,
                              target_options={"kind": "customers"}), env=PAYOR)
     assert stopped["status"] == "stopped" and len(await payor_customers(url)) == 2
-    return ledger
+    backup = tmp_path / "backup.sqlite"
+    copy_ledger(ledger, backup)
+    return ledger, backup
 
 
 @pytest.mark.slow
@@ -474,9 +476,7 @@ async def test_a_copy_of_a_ledger_cannot_resume_or_roll_back_the_run(tmp_path: P
     # reconciled ok: a copy's calls are read by their answers
     with anyio.fail_after(90):
         async with running("payorcrm", SandboxOptions()) as url:
-            ledger = await stopped_payor_run(tmp_path, url)
-            backup = tmp_path / "backup.sqlite"
-            copy_ledger(ledger, backup)
+            ledger, backup = await stopped_payor_run_and_its_copy(tmp_path, url)
             finished = await resume(str(ledger), env=PAYOR, daily_quota=0)
             assert finished["status"] == "complete" and len(await payor_customers(url)) == 6
             with pytest.raises(LedgerError, match=f"copy of the run's ledger, {ledger}"):
@@ -505,9 +505,7 @@ async def test_a_copy_whose_ledger_is_gone_resumes_only_adopted_and_never_sends_
 ) -> None:
     with anyio.fail_after(90):
         async with running("payorcrm", SandboxOptions()) as url:
-            ledger = await stopped_payor_run(tmp_path, url)
-            backup = tmp_path / "backup.sqlite"
-            copy_ledger(ledger, backup)
+            ledger, backup = await stopped_payor_run_and_its_copy(tmp_path, url)
             # the run goes on one more call after the copy was made, then its ledger is lost
             await resume(str(ledger), env=PAYOR, daily_quota=3)
             assert len(await payor_customers(url)) == 3
@@ -528,9 +526,7 @@ async def test_a_copy_whose_ledger_is_gone_resumes_only_adopted_and_never_sends_
 async def test_a_copy_of_a_finished_run_is_not_resumed(tmp_path: Path) -> None:
     with anyio.fail_after(90):
         async with running("payorcrm", SandboxOptions()) as url:
-            ledger = await stopped_payor_run(tmp_path, url)
-            backup = tmp_path / "backup.sqlite"
-            copy_ledger(ledger, backup)
+            ledger, backup = await stopped_payor_run_and_its_copy(tmp_path, url)
             assert (await resume(str(ledger), env=PAYOR, daily_quota=0))["status"] == "complete"
             remove_ledger(ledger)
             with pytest.raises(LedgerError, match="finished"):
