@@ -17,7 +17,7 @@ import sqlite3
 import sys
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
@@ -746,6 +746,13 @@ class Ledger:
 
     def calls(self) -> dict[int, int]:
         return dict(self._db.execute("SELECT minute, n FROM calls").fetchall())
+
+    @_writes
+    def save_calls(self, calls: Mapping[int, int]) -> None:
+        """Store these minutes' call counts (counts, not increments): the calls made outside a chunk's write."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?)", list(calls.items()))
 
     def _save_calls(self, calls: dict[int, int]) -> None:
         if calls:

@@ -141,36 +141,72 @@ class WindowMeter:
         return cls(limit, limit / rate, margin_s=0.01)  # the GCRA spaces these calls already
 
 
+#: `DailyQuota.sync`'s partner: given this run's calls per minute (all of them) and the minutes changed since it
+#: was last called, keeps them and returns the calls other runs made against the same quota, per minute
+Exchange = Callable[[Mapping[int, int], Mapping[int, int]], dict[int, int]]
+
+
 class DailyQuota:
-    """Calls in a rolling 24 h window, counted per minute so the count survives a resume via the ledger."""
+    """Calls in a rolling 24 h window, counted per minute: this run's (`minutes`, which the ledger keeps so a
+    resume counts them) and, since the quota is the agreement's and not the run's, those other runs made against
+    the same agreement (`others`, fetched through `exchange` at most every `sync_s` seconds and at `sync`)."""
 
     WINDOW_MIN = 24 * 60
 
     def __init__(
-        self, limit: int, used: Mapping[int, int] | None = None, clock: Callable[[], float] = time.time
+        self, limit: int, used: Mapping[int, int] | None = None, clock: Callable[[], float] = time.time,
+        exchange: Exchange | None = None, sync_s: float = 1.0,
     ) -> None:
         self.limit = limit
         self._clock = clock
         self.minutes: dict[int, int] = dict(used or {})
+        self.others: dict[int, int] = {}
+        self._exchange = exchange
+        self._sync_s = sync_s
+        self._synced_at: float | None = None
+        self._changed: set[int] = set(self.minutes)
 
     def _minute(self) -> int:
         return int(self._clock() // 60)
 
     def used(self) -> int:
+        """Calls in the last 24 h: this run's and the other runs'."""
+        return self.used_here() + self.used_elsewhere()
+
+    def used_here(self) -> int:
         floor = self._minute() - self.WINDOW_MIN
         return sum(n for m, n in self.minutes.items() if m > floor)
 
+    def used_elsewhere(self) -> int:
+        floor = self._minute() - self.WINDOW_MIN
+        return sum(n for m, n in self.others.items() if m > floor)
+
+    def sync(self) -> None:
+        """Hand this run's calls over to be kept, and learn the other runs' (no-op without `exchange`)."""
+        if self._exchange is None:
+            return
+        changed = {m: self.minutes[m] for m in self._changed if m in self.minutes}
+        self.others = self._exchange(self.minutes, changed)
+        self._changed.clear()
+        self._synced_at = self._clock()
+
     def take(self) -> None:
-        """Count one call, or stop the run if the quota is spent."""
+        """Count one call, or stop the run (RunStopped) if the agreement's quota is spent."""
+        if self._exchange is not None and (self._synced_at is None or self._clock() - self._synced_at >= self._sync_s):
+            self.sync()
         now = self._minute()
         if self.limit:
             if len(self.minutes) > self.WINDOW_MIN:
                 self.minutes = {m: n for m, n in self.minutes.items() if m > now - self.WINDOW_MIN}
             if self.used() >= self.limit:
-                oldest = min(m for m in self.minutes if m > now - self.WINDOW_MIN)
-                free_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime((oldest + self.WINDOW_MIN + 1) * 60))
+                counted = [m for m in (*self.minutes, *self.others) if m > now - self.WINDOW_MIN]
+                free_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime((min(counted) + self.WINDOW_MIN + 1) * 60))
+                elsewhere = self.used_elsewhere()
+                whose = f" ({self.used_here()} by this run, {elsewhere} by earlier or other runs against the same " \
+                    "agreement)" if elsewhere else ""
                 raise RunStopped(
-                    f"daily quota of {self.limit} calls reached; calls free up from {free_at}; "
+                    f"daily quota of {self.limit} calls reached{whose}; calls free up from {free_at}; "
                     "continue with `bulkload resume`"
                 )
         self.minutes[now] = self.minutes.get(now, 0) + 1
+        self._changed.add(now)

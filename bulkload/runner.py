@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from .agreement_calls import AgreementCalls, agreement_file
 from .dispatch import Counters, Dispatcher, RetryPolicy
 from .errors import BulkloadError, ConfigError, LedgerError
 from .http import Client
@@ -63,11 +64,30 @@ def _policy(job: Job) -> RetryPolicy:
     return RetryPolicy(attempts=job.attempts)
 
 
-def _dispatcher(job: Job, target: Target, client: Client, ledger: Ledger) -> Dispatcher:
+def _dispatcher(
+    job: Job, target: Target, client: Client, ledger: Ledger, credentials: Mapping[str, str]
+) -> Dispatcher:
     return Dispatcher(
-        client, target, meter=RateMeter(job.rate), quota=DailyQuota(job.daily_quota, ledger.calls()),
+        client, target, meter=RateMeter(job.rate), quota=daily_quota(job, target, ledger, credentials),
         policy=_policy(job), counters=Counters(), windows=windows(job),
     )
+
+
+def daily_quota(job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str]) -> DailyQuota:
+    """The agreement's daily quota as this run sees it: its own calls (the ledger's count merged with what the
+    user's cache kept for the run, the larger per minute: a run killed between the two loses neither), and the calls
+    of every other run against the same agreement, from the cache. Every call it counts goes to both as it runs."""
+    agreement = AgreementCalls(agreement_file(target.name, job.api_url, target.agreement(credentials)),
+                               ledger.run.key_prefix)
+    mine = ledger.calls()
+    for minute, n in agreement.own().items():
+        mine[minute] = max(n, mine.get(minute, 0))
+
+    def exchange(calls: Mapping[int, int], changed: Mapping[int, int]) -> dict[int, int]:
+        ledger.save_calls(changed)
+        return agreement.exchange(calls, changed)
+
+    return DailyQuota(job.daily_quota, mine, exchange=exchange)
 
 
 def windows(job: Job) -> list[WindowMeter]:
@@ -84,12 +104,17 @@ def window_file(job: Job, meter: WindowMeter) -> Path:
 
 @contextmanager
 def kept(job: Job, dispatcher: Dispatcher) -> Iterator[None]:
-    """The server's rolling window outlives this process: start from the calls earlier runs made in it."""
+    """The server's rolling window and the agreement's daily quota outlive this process: start from the calls
+    earlier runs made in them, and keep this one's calls for the next (the quota's in the ledger too)."""
     for meter in dispatcher.windows:
         meter.restore(window_file(job, meter))
+    dispatcher.quota.sync()
     try:
         yield
     finally:
+        # a ledger that cannot be written now (a full disk) has said so already; the cache holds the count
+        with suppress(BulkloadError):
+            dispatcher.quota.sync()
         for meter in dispatcher.windows:
             path = window_file(job, meter)
             with suppress(OSError):
@@ -216,7 +241,7 @@ async def _execute(
     async with Client(
         job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s
     ) as client:
-        dispatcher = _dispatcher(job, target, client, ledger)
+        dispatcher = _dispatcher(job, target, client, ledger, credentials)
         with kept(job, dispatcher):
             return await _load_and_reconcile(job, target, ledger, dispatcher, sources, tally, started,
                                              progress=progress, resend_in_doubt=resend_in_doubt)
@@ -382,7 +407,7 @@ async def reconcile(
         credentials = job.credentials(env)
         async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
                           timeout_s=job.timeout_s) as client:
-            dispatcher = _dispatcher(job, target, client, ledger)
+            dispatcher = _dispatcher(job, target, client, ledger, credentials)
             with kept(job, dispatcher):
                 recon = await reconcile_remote(ledger, target, dispatcher, [f["path"] for f in ledger.run.files])
         counts = ledger.row_counts()

@@ -78,7 +78,7 @@ async def rollback(
             credentials = job.credentials(env)
             async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
                               timeout_s=job.timeout_s) as client:
-                dispatcher = _dispatcher(job, target, client, ledger)
+                dispatcher = _dispatcher(job, target, client, ledger, credentials)
                 with kept(job, dispatcher):
                     # from now on a load of the same groups is refused until this finishes (ledger.known_to)
                     ledger.set_status("rolling_back")

@@ -236,6 +236,8 @@ class Target:
     credential_env: ClassVar[tuple[str, ...]]
     #: those of them that are no secret (an OAuth client id): not masked where an answer quotes them
     public_env: ClassVar[frozenset[str]] = frozenset()
+    #: those that name the agreement the daily quota belongs to (None: all of them); only a keyed hash is kept
+    agreement_env: ClassVar[tuple[str, ...] | None] = None
     #: the source fields a record may have (unknown CSV columns are a configuration error)
     fields: ClassVar[frozenset[str]]
     #: fields read as decimal numbers with the file's decimal mark, and as dates in the file's date order
@@ -305,6 +307,10 @@ class Target:
         # every answer read and every output written from now on shows these as *** (an API may echo them)
         redact.register(*(v for k, v in found.items() if k not in self.public_env))
         return found
+
+    def agreement(self, credentials: Mapping[str, str]) -> list[str]:
+        """The credentials' values that name the agreement whose daily quota the run's calls count against."""
+        return [credentials.get(k, "") for k in self.agreement_env or self.credential_env]
 
     def secret_fields(self, file_idx: int) -> frozenset[str]:
         """Fields of the file's records whose values go to the API and nowhere else (masked in the rejects file)."""

@@ -159,6 +159,7 @@ class Economic(Target):
     max_items = 500
     default_base_url = "https://apis.e-conomic.com/journalsapi/v11.0.2"
     credential_env = ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN")
+    agreement_env = ("ECONOMIC_AGREEMENT_GRANT_TOKEN",)  # fair use is the agreement's, whichever app calls
     fields: ClassVar[frozenset[str]] = _FIELDS
     number_fields = frozenset({"amount", "exchangeRate"})
     date_fields = frozenset({"date", "dueDate"})

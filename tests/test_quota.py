@@ -1,0 +1,113 @@
+"""The daily quota is the agreement's: every call a run makes counts, in the ledger and in the user's cache, and
+the calls of earlier runs against the same agreement count too. Judged by what the sandbox counted."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from conftest import CREDS, write_entries
+
+from bulkload import Job, load, reconcile
+from bulkload.agreement_calls import AgreementCalls, agreement_file
+from bulkload.loads import cache_dir
+from bulkload.meters import DailyQuota
+from bulkload.sandbox import SandboxOptions, running
+from bulkload.undo import rollback
+
+
+def job(tmp_path: Path, data: Path, url: str, name: str, **kw: Any) -> Job:
+    return Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / f"{name}.sqlite"),
+               rejects=str(tmp_path / f"{name}-rejects.csv"), report=str(tmp_path / f"{name}.json"), **kw)
+
+
+async def served(url: str) -> int:
+    async with aiohttp.ClientSession() as s, s.get(url.split("/journalsapi")[0] + "/_sandbox/stats") as r:
+        return int((await r.json())["requests"])
+
+
+def stored_calls(ledger: Path) -> int:
+    conn = sqlite3.connect(ledger)
+    try:
+        return int(conn.execute("SELECT COALESCE(SUM(n), 0) FROM calls").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_the_ledger_counts_every_call_of_load_reconcile_and_rollback(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    write_entries(data, 30)
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, data, url, "run", batch_size=20), env=CREDS)
+            assert report["exit_code"] == 0, report["stop_reason"]
+            # setup, the skip-existing look, baselines, the bulk calls and the whole reconciliation
+            assert stored_calls(tmp_path / "run.sqlite") == await served(url) == report["requests"]
+            await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
+            assert stored_calls(tmp_path / "run.sqlite") == await served(url)
+            undone = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
+            assert undone["removed"] == 60
+            assert stored_calls(tmp_path / "run.sqlite") == await served(url)
+
+
+async def test_earlier_runs_against_the_same_agreement_count_and_another_agreement_does_not(tmp_path: Path) -> None:
+    first, second, third = (tmp_path / f"{n}.csv" for n in ("first", "second", "third"))
+    write_entries(first, 10, seed=1)
+    write_entries(second, 10, seed=2, first_voucher=100)
+    write_entries(third, 10, seed=3, first_voucher=200)
+    other = {**CREDS, "ECONOMIC_AGREEMENT_GRANT_TOKEN": "another-agreement"}
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            done = await load(job(tmp_path, first, url, "first", batch_size=10, daily_quota=12), env=CREDS)
+            assert done["exit_code"] == 0, done["stop_reason"]
+            spent = await served(url)
+            assert spent < 12
+            stopped = await load(job(tmp_path, second, url, "second", batch_size=10, daily_quota=12), env=CREDS)
+            assert stopped["exit_code"] == 4
+            assert "daily quota of 12 calls reached" in stopped["stop_reason"]
+            assert f"{spent} by earlier or other runs against the same agreement" in stopped["stop_reason"]
+            # the agreement's calls, all runs together, never went past the quota
+            assert await served(url) == 12
+            assert stored_calls(tmp_path / "second.sqlite") == 12 - spent
+            elsewhere = await load(job(tmp_path, third, url, "third", batch_size=10, daily_quota=12), env=other)
+            assert elsewhere["exit_code"] == 0, elsewhere["stop_reason"]
+    kept = list((cache_dir() / "quota").glob("*.json"))
+    assert len(kept) == 2  # one file per agreement
+    for path in kept:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        text = path.read_text()
+        assert "test-grant" not in text and "another-agreement" not in text and "test-grant" not in path.name
+
+
+def test_a_resume_merges_the_ledger_and_the_cache_without_counting_twice(tmp_path: Path) -> None:
+    path = agreement_file("economic", "http://api", ["grant"])
+    assert path is not None and path == agreement_file("economic", "http://api", ["grant"])
+    assert path != agreement_file("economic", "http://api", ["another grant"])
+    clock = 60.0 * 1_000_000
+    minute = int(clock // 60)
+    mine = AgreementCalls(path, "run-a", clock=lambda: clock)
+    theirs = AgreementCalls(path, "run-b", clock=lambda: clock)
+    assert theirs.exchange({minute: 3}, {minute: 3}) == {}
+    # a run killed after the cache kept 5 calls of a minute and the ledger only 4: 5, not 9
+    assert mine.exchange({minute: 5}, {minute: 5}) == {minute: 3}
+    quota = DailyQuota(10, {minute: 4}, clock=lambda: clock, exchange=mine.exchange)
+    for m, n in mine.own().items():
+        quota.minutes[m] = max(n, quota.minutes.get(m, 0))
+    quota.sync()
+    assert quota.used() == 8
+    assert json.loads(path.read_text()) == {"run-a": {str(minute): 5}, "run-b": {str(minute): 3}}
+    quota.take()
+    quota.take()
+    with pytest.raises(Exception, match="7 by this run, 3 by earlier or other runs"):
+        quota.take()
+    # calls older than 24 h are forgotten by every run
+    later = AgreementCalls(path, "run-c", clock=lambda: clock + 25 * 3600)
+    assert later.exchange({}, {}) == {}
+    assert json.loads(path.read_text()) == {}
