@@ -15,6 +15,8 @@
     │   ├── BadRequest           400 / 422: the body was refused; `errors` may name the bad items (final)
     │   └── Conflict             409 (final)
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
+        ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
+        └── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
 
 aiohttp's exceptions never escape the dispatch layer: they are translated there with ``raise ... from exc``.
 """
@@ -109,3 +111,13 @@ class Conflict(APIError):
 
 class RunStopped(BulkloadError):
     """The run stopped cleanly before the end; `bulkload resume` continues it."""
+
+
+class WalkStalled(RunStopped):
+    """A cursor walk stopped because it does not get anywhere: a cursor the walk was given before, pages that go
+    back or bring nothing new, or more records than the API's count says there are."""
+
+
+class IsolationSpent(RunStopped):
+    """Isolating the entries of refused calls stopped: many calls were refused for one reason, or isolating cost
+    more calls than its budget. The cause is for the user to fix; `bulkload resume` then sends the calls again."""

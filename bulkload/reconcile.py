@@ -20,6 +20,7 @@ from operator import eq, itemgetter
 from typing import Any
 
 from .dispatch import Dispatcher
+from .errors import WalkStalled
 from .ledger import LOC_SHIFT, Ledger
 from .money import money
 from .side_by_side import side_by_side
@@ -188,6 +189,9 @@ def add_listed(totals: Totals, page: Listed) -> None:
         acc[2] += (sum(map(abs, units)) + total) // 2  # the positive ones: (|a| + a) / 2 summed
 
 
+#: records a scope's walks may list beyond what its count says (records created while it walks): a page
+WALK_SLACK = 1_000
+
 #: the least ids a range walked on its own spans: a range costs at least one round trip more than its pages
 WALK_RANGE_MIN = 10_000
 
@@ -233,10 +237,21 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
             "remote": await target.count(dispatcher, scope),
         }
 
+    listed: dict[str, int] = {}  # records the walks of each scope listed so far
+
     async def walk(scope: str, after: int, upto: int | None) -> None:
         nonlocal walked_twice, remote_id_sum, fractions
         totals = remote.setdefault(scope, {})
+        # what the count endpoint says the scope holds bounds the walk: a cursor that never ends stops here
+        most = max(counts[scope]["remote"], counts[scope]["expected"]) + WALK_SLACK
         async for page in target.walk(dispatcher, scope, after, upto):
+            listed[scope] = listed.get(scope, 0) + len(page.ids)
+            if listed[scope] > most:
+                raise WalkStalled(
+                    f"the walk of {target.scope_name} {scope} listed {listed[scope]:,} records where the API counts "
+                    f"{counts[scope]['remote']:,} (and this run expected {counts[scope]['expected']:,}): its cursor "
+                    "does not end; stopped"
+                )
             add_listed(totals, page)
             remote_id_sum += sum(page.ids)
             fractions += page.fractions
@@ -248,9 +263,10 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     # A cursor walk is a chain of round trips, one page after the other. Walking disjoint id ranges side by
     # side (every scope, and within a scope up to `concurrency` ranges of what this run created) turns the
     # chain into `concurrency` chains, so the walk runs at the API's pace, not at one page per round trip.
+    # The counts come first: they bound the walks.
+    await side_by_side([partial(count, scope) for scope in scopes])
     jobs: list[Callable[[], Awaitable[None]]] = []
     for scope in scopes:
-        jobs.append(partial(count, scope))
         after = baselines.get(scope, {"max_id": 0})["max_id"]
         jobs += [partial(walk, scope, lo, hi) for lo, hi in id_ranges(after, newest_created, width)]
     await side_by_side(jobs)

@@ -18,6 +18,7 @@ from zlib import crc32
 
 import msgspec
 
+from ..cursors import CursorTrail
 from ..errors import APIError, ConfigError, Conflict
 from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
 from .base import Known, Listed, RowInvalid, Target, Totals, errors_by_index, group_digest, row_invalid
@@ -337,6 +338,7 @@ class Economic(Target):
         params = {"filter": flt}
         # voucher -> (entry numbers, amounts in minor units, line checks)
         found: dict[int, tuple[list[int], list[int], list[int]]] = {}
+        trail = CursorTrail(f"the look for vouchers already in journal {journal}")
         while True:
             page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
             for item in page.items:
@@ -346,7 +348,7 @@ class Economic(Target):
                 checks.append(_line_check(unit, item.accountNumber, item.contraAccountNumber, item.date, item.text))
             if not page.cursor:
                 break
-            params = {"filter": flt, "cursor": page.cursor}
+            params = {"filter": flt, "cursor": trail.follow(page.cursor, [i.entryNumber for i in page.items])}
         for voucher, (numbers, units, checks) in sorted(found.items()):
             there = f"voucher {voucher} (journal {journal}) is already in the journal (draft entries " \
                     f"{', '.join(map(str, numbers[:5]))}{', …' if len(numbers) > 5 else ''})"
@@ -389,6 +391,7 @@ class Economic(Target):
                 flt = (f"journalNumber$eq:{journal}$and:entryNumber$gt:{int(base['max_id'])}"
                        f"$and:voucherNumber$in:[{','.join(map(str, ordered[start:start + IN_LIST]))}]")
                 params = {"filter": flt}
+                trail = CursorTrail(f"the look for a call's entries in journal {journal}")
                 while True:
                     page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
                     for item in page.items:
@@ -400,7 +403,7 @@ class Economic(Target):
                         ids[slots.pop()] = item.entryNumber
                     if not page.cursor:
                         break
-                    params = {"filter": flt, "cursor": page.cursor}
+                    params = {"filter": flt, "cursor": trail.follow(page.cursor, [i.entryNumber for i in page.items])}
         found = [i for i in ids if i is not None]
         return found if len(found) == len(ids) else None
 
@@ -426,14 +429,16 @@ class Economic(Target):
             flt += f"$and:entryNumber$lte:{int(upto)}"
         params = {"filter": flt}
         prefix = f"{int(scope)}:"
+        trail = CursorTrail(f"the walk of journal {int(scope)} after entry {int(after)}")
         while True:
             page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
             items = page.items
+            ids = list(map(_entry_number, items))
             currencies = list(map(_currency, items))
             exact = list(map(operator.mul, map(_amount, items), map(FACTORS.get, currencies, repeat(HUNDRED))))
             units = list(map(int, exact))
             yield Listed(
-                list(map(_entry_number, items)),
+                ids,
                 currencies,
                 units,
                 list(map(prefix.__add__, map(str, map(_voucher, items)))),
@@ -443,4 +448,4 @@ class Economic(Target):
             )
             if not page.cursor:
                 return
-            params = {"filter": flt, "cursor": page.cursor}
+            params = {"filter": flt, "cursor": trail.follow(page.cursor, ids)}

@@ -1,0 +1,94 @@
+"""A cursor walk that would never end stops at once, naming the page and the cursor: a hostile e-conomic on
+loopback (the sandbox with its cursors tampered with) whose cursor loops, goes back, or leads to empty pages
+forever. Judged by the calls the server counted."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from aiohttp import web
+from conftest import CREDS, serving, write_entries
+
+from bulkload import Job, load
+from bulkload.cursors import CursorTrail
+from bulkload.errors import WalkStalled
+from bulkload.sandbox import SandboxOptions, build_app
+from bulkload.sandbox.economic_web import PREFIX
+
+Tamper = Callable[[int, dict[str, Any]], dict[str, Any]]
+
+
+def tampered(tamper: Tamper, counted: dict[str, int]) -> web.Application:
+    """The e-conomic sandbox (5 entries a page) whose cursor pages pass through `tamper(cursor asked, page)`."""
+    app = build_app("economic", SandboxOptions(page_size=5))
+
+    @web.middleware
+    async def hostile(request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method != "GET" or not request.path.endswith("/draft-entries"):
+            return response
+        counted["pages"] += 1
+        assert isinstance(response, web.Response) and response.body is not None
+        page = tamper(int(request.query.get("cursor", "0")), json.loads(bytes(response.body)))  # type: ignore[arg-type]
+        return web.json_response(page)
+
+    app.middlewares.append(hostile)  # inside the sandbox's own: its counters see every page
+    return app
+
+
+def looping(asked: int, page: dict[str, Any]) -> dict[str, Any]:
+    return {**page, "cursor": str(asked)} if asked and "cursor" in page else page  # the same page, again and again
+
+
+def going_back(asked: int, page: dict[str, Any]) -> dict[str, Any]:
+    return {**page, "cursor": str(max(1, asked - 3))} if asked and "cursor" in page else page
+
+
+def empty_forever(asked: int, page: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [], "cursor": str(asked + 1000)} if asked >= 1000 or "cursor" in page else page
+
+
+@pytest.mark.parametrize(("tamper", "said"), [
+    (looping, "that page 1 gave already: the API's cursor loops"),
+    (going_back, "went back"),
+    (empty_forever, "were empty, each with a cursor to one more"),
+])
+async def test_a_walk_that_would_not_end_stops_with_exit_4(
+    tmp_path: Path, tamper: Tamper, said: str
+) -> None:
+    data = tmp_path / "entries.csv"
+    write_entries(data, 15)  # 30 entries: 6 pages
+    counted = {"pages": 0}
+    with anyio.fail_after(30):
+        async with serving(tampered(tamper, counted)) as origin:
+            job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=str(tmp_path / "l.sqlite"),
+                      rejects=str(tmp_path / "r.csv"), report=str(tmp_path / "report.json"), batch_size=10)
+            report = await load(job, env=CREDS)
+            async with aiohttp.ClientSession() as s, s.get(origin + "/_sandbox/stats") as r:
+                served = (await r.json())["requests"]
+    assert report["loaded"] == 30 and report["exit_code"] == 4 and report["status"] == "stopped"
+    assert "reconciliation could not finish" in report["stop_reason"] and said in report["stop_reason"]
+    assert "journal 1" in report["stop_reason"] and re.search(r"pages? \d", report["stop_reason"])
+    # the skip-existing look, then at most the walk's pages and a few empty ones before it gave up
+    assert counted["pages"] <= 12, counted
+    assert served <= 20
+
+
+def test_a_cursor_is_named_in_part_and_without_credentials() -> None:
+    from bulkload import redact
+
+    redact.register("secret-grant-token")
+    trail = CursorTrail("the walk of journal 1")
+    cursor = "secret-grant-token" + "x" * 100
+    trail.follow(cursor, [1, 2])
+    with pytest.raises(WalkStalled) as caught:
+        trail.follow(cursor, [3, 4])
+    assert "secret-grant-token" not in str(caught.value) and "secret" not in str(caught.value)
+    assert "page 2 gave the cursor '***" in str(caught.value) and "(118 characters)" in str(caught.value)
