@@ -22,7 +22,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .chunking import Chunk, GroupInfo
 from .dispatch import Dispatcher, maybe_acted_on
-from .errors import APIError, AuthError, BulkloadError, ConfigError, RunStopped
+from .errors import APIError, AuthError, BulkloadError, ConfigError, IsolationSpent, RunStopped
+from .isolation import IsolationBudget
 from .ledger import ChunkRow, Ledger, RowOutcome
 from .planning import PlanningProcess, PlanSpec
 from .sources import scrub, secret_texts
@@ -130,6 +131,8 @@ class Loader:
         self.adopted = ledger.adopted() is not None
         self._baselines = ledger.baselines()
         self._baseline_events: dict[str, anyio.Event] = {}
+        #: what isolating refused entries may cost
+        self.isolation = IsolationBudget()
 
     @property
     def calls(self) -> dict[int, int]:
@@ -296,6 +299,7 @@ class Loader:
         # kill counts its settle delay from then
         leaving = partial(self.ledger.leaving, chunk.seq, chunk.part) if self.settle_s > 0 else None
         for _ in range(self.dispatcher.policy.attempts):
+            self.isolation.sent(chunk.part)
             try:
                 response = await self.dispatcher.send(
                     call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable,
@@ -427,15 +431,18 @@ class Loader:
         if bad is not None:
             bad = {i: (field_, self.hidden(chunk, reason)) for i, (field_, reason) in bad.items()}
         if bad is None and len(spans) > 1:
+            try:
+                self.isolation.check(self.hidden(chunk, self.why(cause)))
+            except IsolationSpent as exc:
+                self.give_up(chunk, exc, sent=True)  # refused: nothing was done, resume sends it again
+                return
             cut = min(range(1, len(spans)), key=lambda g: abs(spans[g].start - len(chunk) / 2))
             children = [chunk.take(range(cut), chunk.part + "0", self.target),
                         chunk.take(range(cut, len(spans)), chunk.part + "1", self.target)]
             rejected: list[RowOutcome] = []
         else:
             if bad is None:  # one group, refused as a whole
-                why = cause if isinstance(cause, str) else f"{cause.error_code or 'HTTP ' + str(cause.status)}: " \
-                    f"{cause.message}"
-                why = self.hidden(chunk, why)
+                why = self.hidden(chunk, self.why(cause))
                 # the answer lists no errors, but its message may still name the entry: then its line is known
                 named = None if isinstance(cause, str) or len(chunk) == 1 else \
                     self.target.item_named(cause, len(chunk))
@@ -443,6 +450,8 @@ class Loader:
                     bad, whole = {named or 0: ("", why)}, {}
                 else:
                     bad, whole = {}, {0: f"{why} (the API did not say which line)"}
+                if named is None and not isinstance(cause, str):
+                    self.isolation.refused(why)
             else:
                 whole = {}
             rejected = self.rejected_groups(chunk, spans, bad, whole)
@@ -456,6 +465,13 @@ class Loader:
         self.tally.rejected += len(rejected)
         for child in children:
             await self.deliver(child)
+
+    @staticmethod
+    def why(cause: APIError | str) -> str:
+        """A refusal's reason as the API gave it (its code and message)."""
+        if isinstance(cause, str):
+            return cause
+        return f"{cause.error_code or 'HTTP ' + str(cause.status)}: {cause.message}"
 
     def rejected_groups(
         self, chunk: Chunk, spans: list[range], bad: dict[int, tuple[str, str]], whole: dict[int, str]

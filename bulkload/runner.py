@@ -336,6 +336,7 @@ async def _phases(
         "rows_per_s": round(loader.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
         "stop_reason": tally.stop_reason,
         "stop_code": tally.stop_code or None,
+        "isolation": loader.isolation.report(),
         "reconcile": recon,
         "inputs": ledger.profiles(),
         "ledger": str(ledger.path),
