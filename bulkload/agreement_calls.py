@@ -52,7 +52,19 @@ def agreement_file(target: str, api_url: str, identity: Sequence[str]) -> Path |
         digest = hmac.new(_key(folder), "\0".join([target, api_url, *identity]).encode(), hashlib.sha256)
     except OSError:
         return None
+    _forget_old(folder)
     return folder / f"{digest.hexdigest()[:32]}.json"
+
+
+def _forget_old(folder: Path) -> None:
+    """Files no run has written to for 24 h hold no call that still counts (an agreement used once, a sandbox
+    on a port of its own): removed, so the cache does not grow with them."""
+    stale = time.time() - WINDOW_MIN * 60
+    for path in folder.glob("*.json"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < stale:
+                path.unlink()
+                path.with_suffix(".lock").unlink(missing_ok=True)
 
 
 class AgreementCalls:

@@ -111,3 +111,14 @@ def test_a_resume_merges_the_ledger_and_the_cache_without_counting_twice(tmp_pat
     later = AgreementCalls(path, "run-c", clock=lambda: clock + 25 * 3600)
     assert later.exchange({}, {}) == {}
     assert json.loads(path.read_text()) == {}
+
+
+def test_files_of_agreements_unused_for_a_day_are_forgotten() -> None:
+    used = agreement_file("economic", "http://api", ["grant"])
+    assert used is not None
+    old = used.with_name("0" * 32 + ".json")
+    old.write_text("{}")
+    used.write_text("{}")
+    os.utime(old, (0, 1_000_000))
+    agreement_file("economic", "http://another", ["grant"])
+    assert not old.exists() and used.exists()
