@@ -92,3 +92,31 @@ def test_a_cursor_is_named_in_part_and_without_credentials() -> None:
         trail.follow(cursor, [3, 4])
     assert "secret-grant-token" not in str(caught.value) and "secret" not in str(caught.value)
     assert "page 2 gave the cursor '***" in str(caught.value) and "(118 characters)" in str(caught.value)
+
+
+def endless(asked: int, page: dict[str, Any]) -> dict[str, Any]:
+    """Pages of made-up entries, ascending, each under a new cursor: only the count can tell the walk is wrong."""
+    if "cursor" not in page and not asked:
+        return page
+    start = 10_000 + asked * 100
+    items = [{**page["items"][0], "entryNumber": n} for n in range(start, start + 100)] if page["items"] else []
+    return {"items": items, "cursor": str(asked + 1)}
+
+
+async def test_a_walk_that_lists_more_than_the_count_stops(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    write_entries(data, 15)
+    counted = {"pages": 0}
+
+    def only_the_walk(asked: int, page: dict[str, Any]) -> dict[str, Any]:
+        return endless(asked, page) if page["items"] and page["items"][0]["journalNumber"] == 1 else page
+
+    with anyio.fail_after(30):
+        async with serving(tampered(only_the_walk, counted)) as origin:
+            job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=str(tmp_path / "l.sqlite"),
+                      rejects=str(tmp_path / "r.csv"), batch_size=10)
+            report = await load(job, env=CREDS)
+    assert report["exit_code"] == 4
+    assert re.search(r"the walk of journal 1 listed 1,\d{3} records where the API counts 30", report["stop_reason"])
+    # 30 entries counted, a page of slack: 1,030 entries at 100 a page
+    assert counted["pages"] <= 14, counted
