@@ -86,6 +86,21 @@ async def test_earlier_runs_against_the_same_agreement_count_and_another_agreeme
         assert "test-grant" not in text and "another-agreement" not in text and "test-grant" not in path.name
 
 
+async def test_token_calls_and_lookups_count_too(tmp_path: Path) -> None:
+    from test_load_halopsa import ENV, write
+    from test_load_halopsa import job as halo_job
+
+    data = write(tmp_path / "xero.csv", 12)
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            report = await load(halo_job(tmp_path, data, url, batch_size=5), env=ENV)
+            async with aiohttp.ClientSession() as s, s.get(url + "/_sandbox/stats") as r:
+                seen = await r.json()
+    assert report["exit_code"] == 0, report["stop_reason"]
+    assert seen["tokens_issued"] >= 1  # the token call, the listing before and after, 3 writes
+    assert stored_calls(tmp_path / "xero.sqlite") == seen["requests"] == report["requests"]
+
+
 def test_a_resume_merges_the_ledger_and_the_cache_without_counting_twice(tmp_path: Path) -> None:
     path = agreement_file("economic", "http://api", ["grant"])
     assert path is not None and path == agreement_file("economic", "http://api", ["grant"])
