@@ -165,6 +165,7 @@ class DailyQuota:
         self._sync_s = sync_s
         self._synced_at: float | None = None
         self._changed: set[int] = set(self.minutes)
+        self._counted: tuple[int, int] | None = None  # (minute, used then): summed once a minute and a sync
 
     def _minute(self) -> int:
         return int(self._clock() // 60)
@@ -189,16 +190,21 @@ class DailyQuota:
         self.others = self._exchange(self.minutes, changed)
         self._changed.clear()
         self._synced_at = self._clock()
+        self._counted = None
 
     def take(self) -> None:
         """Count one call, or stop the run (RunStopped) if the agreement's quota is spent."""
-        if self._exchange is not None and (self._synced_at is None or self._clock() - self._synced_at >= self._sync_s):
+        if self._exchange is not None and (
+            self._synced_at is None or abs(self._clock() - self._synced_at) >= self._sync_s
+        ):
             self.sync()
         now = self._minute()
         if self.limit:
-            if len(self.minutes) > self.WINDOW_MIN:
-                self.minutes = {m: n for m, n in self.minutes.items() if m > now - self.WINDOW_MIN}
-            if self.used() >= self.limit:
+            if self._counted is None or self._counted[0] != now:
+                if len(self.minutes) > self.WINDOW_MIN:
+                    self.minutes = {m: n for m, n in self.minutes.items() if m > now - self.WINDOW_MIN}
+                self._counted = (now, self.used())
+            if self._counted[1] >= self.limit:
                 counted = [m for m in (*self.minutes, *self.others) if m > now - self.WINDOW_MIN]
                 free_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime((min(counted) + self.WINDOW_MIN + 1) * 60))
                 elsewhere = self.used_elsewhere()
@@ -210,3 +216,5 @@ class DailyQuota:
                 )
         self.minutes[now] = self.minutes.get(now, 0) + 1
         self._changed.add(now)
+        if self._counted is not None:
+            self._counted = (now, self._counted[1] + 1)
