@@ -337,6 +337,8 @@ async def _phases(
         "stop_reason": tally.stop_reason,
         "stop_code": tally.stop_code or None,
         "isolation": loader.isolation.report(),
+        "daily_quota": {"limit": dispatcher.quota.limit, "used_by_run": dispatcher.quota.used_here(),
+                        "used_by_other_runs": dispatcher.quota.used_elsewhere()},
         "reconcile": recon,
         "inputs": ledger.profiles(),
         "ledger": str(ledger.path),

@@ -76,6 +76,7 @@ async def test_earlier_runs_against_the_same_agreement_count_and_another_agreeme
             # the agreement's calls, all runs together, never went past the quota
             assert await served(url) == 12
             assert stored_calls(tmp_path / "second.sqlite") == 12 - spent
+            assert stopped["daily_quota"] == {"limit": 12, "used_by_run": 12 - spent, "used_by_other_runs": spent}
             elsewhere = await load(job(tmp_path, third, url, "third", batch_size=10, daily_quota=12), env=other)
             assert elsewhere["exit_code"] == 0, elsewhere["stop_reason"]
     kept = list((cache_dir() / "quota").glob("*.json"))
