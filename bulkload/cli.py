@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _job(ns: argparse.Namespace) -> Job:
-    settings: dict[str, Any] = read_config(ns.config)
+    settings: dict[str, Any] = read_config(ns.config, ns.target)
     for name in _JOB_FLAGS:
         value = getattr(ns, name)
         if value is not None:

@@ -236,6 +236,8 @@ class Target:
     credential_env: ClassVar[tuple[str, ...]]
     #: those of them that are no secret (an OAuth client id): not masked where an answer quotes them
     public_env: ClassVar[frozenset[str]] = frozenset()
+    #: environment variables it reads beyond those, where set (the [credentials] table of a job file may give them)
+    optional_env: ClassVar[frozenset[str]] = frozenset()
     #: the source fields a record may have (unknown CSV columns are a configuration error)
     fields: ClassVar[frozenset[str]]
     #: fields read as decimal numbers with the file's decimal mark, and as dates in the file's date order
