@@ -15,6 +15,7 @@
     │   ├── BadRequest           400 / 422: the body was refused; `errors` may name the bad items (final)
     │   └── Conflict             409 (final)
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
+        └── LedgerWriteError     a ledger write failed (disk full, I/O error, file gone): resume once it is fixed
 
 aiohttp's exceptions never escape the dispatch layer: they are translated there with ``raise ... from exc``.
 """
@@ -109,3 +110,12 @@ class Conflict(APIError):
 
 class RunStopped(BulkloadError):
     """The run stopped cleanly before the end; `bulkload resume` continues it."""
+
+
+class LedgerWriteError(RunStopped):
+    """SQLite refused a ledger write (``database or disk is full``, ``disk I/O error``, the file removed): the
+    ledger translates every sqlite3 error of a write into this one, naming its path. The chunk being written stays
+    as the ledger last had it (`sending`: whatever its call did is settled on resume), so it counts as possibly
+    carried out."""
+
+    uncertain = True
