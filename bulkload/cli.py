@@ -10,6 +10,7 @@ import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 import anyio
@@ -138,10 +139,15 @@ def _finish(report: dict[str, Any]) -> int:
     return int(report["exit_code"])
 
 
+#: the commands SIGTERM and SIGHUP stop as Ctrl-C does (interrupts.py)
+_RUNS = ("load", "resume", "reconcile", "rollback")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     try:
-        return _command(ns)
+        with interrupts.installed() if ns.command in _RUNS else nullcontext():
+            return _command(ns)
     except (Exception, KeyboardInterrupt, asyncio.CancelledError, BaseExceptionGroup) as exc:
         return _failed(ns, _cause(exc))
 
@@ -206,6 +212,9 @@ def _failed(ns: argparse.Namespace, exc: BaseException) -> int:
     if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
         print(f"bulkload: {interrupts.reason()}; {_again(ns.command, ledger)}", file=sys.stderr)
         return EXIT_STOPPED
+    if isinstance(exc, OSError):  # the system refused (no space left, a file removed): no bug, nothing to keep
+        print(f"bulkload: {redact(str(exc))}; {_again(ns.command, ledger)}", file=sys.stderr)
+        return EXIT_STOPPED
     kept = _keep_traceback(exc)
     print(f"bulkload: internal error (a bug in bulkload): {type(exc).__name__}: "
           f"{redact(str(exc)).splitlines()[0][:200] if str(exc) else ''}; the details are in {kept}"
@@ -221,7 +230,7 @@ def _again(command: str, ledger: str | None) -> str:
         return "the run had not begun: nothing was sent"
     if command in ("reconcile", "rollback"):
         return f"run `bulkload {command} --ledger {ledger}` again"
-    return "stopped"
+    return "nothing to resume"
 
 
 def _keep_traceback(exc: BaseException) -> str:

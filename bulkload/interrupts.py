@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -20,6 +22,31 @@ T = TypeVar("T")
 STOPPING = (signal.SIGTERM, signal.SIGHUP)
 
 _received: list[int] = []
+
+
+def _not_ignored() -> list[signal.Signals]:
+    # one ignored stays ignored: `nohup` means a hangup is not to stop the run
+    return [sig for sig in STOPPING if signal.getsignal(sig) is not signal.SIG_IGN]
+
+
+def _raise(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def installed() -> Iterator[None]:
+    """While the block runs, outside the event loop (reading the job file, a dry run), SIGTERM and SIGHUP raise
+    KeyboardInterrupt, as Ctrl-C does there (main thread only); the handlers before are put back after."""
+    _received.clear()
+    before = {sig: signal.getsignal(sig) for sig in _not_ignored()}
+    for sig in before:
+        signal.signal(sig, _raise)
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def _stop(signum: int, task: asyncio.Task[object]) -> None:
@@ -32,15 +59,15 @@ async def on_signals(work: Awaitable[T]) -> T:
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
-    # one ignored stays ignored: `nohup` means a hangup is not to stop the run
-    caught = [sig for sig in STOPPING if signal.getsignal(sig) is not signal.SIG_IGN]
-    for sig in caught:
+    before = {sig: signal.getsignal(sig) for sig in _not_ignored()}
+    for sig in before:
         loop.add_signal_handler(sig, _stop, sig, task)
     try:
         return await work
     finally:
-        for sig in caught:
+        for sig, handler in before.items():
             loop.remove_signal_handler(sig)
+            signal.signal(sig, handler)  # as before the loop, not the default it leaves
 
 
 def reason() -> str:

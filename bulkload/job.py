@@ -85,8 +85,8 @@ class Job:
             raise ConfigError("--timeout must be a positive number of seconds")
         if self.attempts < 1:
             raise ConfigError("--attempts must be at least 1")
-        if self.window_limit is not None and self.window_limit < 1:
-            raise ConfigError("--window-limit must be at least 1 call")
+        if self.window_limit is not None and self.window_limit < 0:
+            raise ConfigError("--window-limit must be a number of calls, or 0 to turn the window off")
         if self.window_s is not None and not 0 < self.window_s < math.inf:
             raise ConfigError("--window-s must be a positive number of seconds")
         if self.delimiter is not None and len(self.delimiter) != 1:

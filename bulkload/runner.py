@@ -390,7 +390,6 @@ def _outcome(
     report["exit_code"] = exit_code(report)
     if job.report:
         attempt("the report", lambda: write_report(str(job.report), report))
-    report["unwritten"] = unwritten
     return report
 
 

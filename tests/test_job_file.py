@@ -104,7 +104,7 @@ BAD_FLAGS = [
     (["--timeout", "nan"], "--timeout must be a positive number of seconds"),
     (["--attempts", "0"], "--attempts must be at least 1"),
     (["--rate", "inf"], "--rate must be a positive number"),
-    (["--window-limit", "0"], "--window-limit must be at least 1"),
+    (["--window-limit", "-1"], "--window-limit must be a number of calls, or 0"),
     (["--window-s", "-1"], "--window-s must be a positive number"),
     (["--concurrency", "100000"], "--concurrency must be between 1 and 1000"),
 ]
