@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
@@ -191,7 +192,7 @@ async def resume(
             )
         job = job_of(ledger, report)
         if daily_quota is not None:
-            job.daily_quota = daily_quota
+            job = replace(job, daily_quota=daily_quota)  # checked as a load's --daily-quota is
         target = job.make_target()
         credentials = job.credentials(env)
         for stored in ledger.run.files:

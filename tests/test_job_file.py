@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import CREDS, write_entries
 
+from bulkload import Job
 from bulkload.cli import main
 from bulkload.job import read_config
+from bulkload.ledger import Ledger, RunInfo
 
 
 @pytest.fixture
@@ -118,3 +120,13 @@ def test_a_flag_value_that_cannot_work_is_refused_before_anything_is_sent(
     argv = ["load", "economic", str(data), "--base-url", "http://127.0.0.1:9/api", *flags, "--no-progress"]
     assert said in refused(argv, capsys)
     assert not (tmp_path / "e.csv.ledger.sqlite").exists()
+
+
+def test_resume_checks_the_daily_quota_it_is_given_as_a_load_does(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = Job(target="economic", files=[str(data)])
+    path = tmp_path / "run.sqlite"
+    Ledger.create(path, RunInfo("economic", job.api_url, [], settings=job.settings())).close()
+    said = refused(["resume", "--ledger", str(path), "--daily-quota", "-1", "--no-progress"], capsys)
+    assert "--daily-quota must be 0 (off) or a number of calls" in said
