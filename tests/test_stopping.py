@@ -5,6 +5,7 @@ traceback nor exit 1."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
 
-from bulkload import redact, runner
+from bulkload import interrupts, redact, runner
 from bulkload.cli import main
 from bulkload.errors import LedgerWriteError, RunStopped
 from bulkload.ledger import Ledger, RowOutcome, RunInfo
@@ -228,3 +229,25 @@ def test_an_unexpected_error_is_one_line_exit_4_and_a_private_file_without_crede
     text = kept.read_text()
     assert "Traceback" in text and "ZeroDivisionError" in text and secret not in text
     assert kept.stat().st_mode & 0o077 == 0
+
+
+def test_sigterm_cancels_the_run_and_a_hangup_ignored_from_the_start_stays_ignored() -> None:
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    seen: list[str] = []
+
+    async def work() -> None:
+        os.kill(os.getpid(), signal.SIGHUP)
+        await asyncio.sleep(0.2)
+        seen.append("the hangup did not stop it")
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(30)
+        seen.append("SIGTERM did not stop it")
+
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            asyncio.run(interrupts.on_signals(work()))
+        assert seen == ["the hangup did not stop it"]
+        assert interrupts.reason() == "stopped by SIGTERM"
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN  # given back as it was
+    finally:
+        signal.signal(signal.SIGHUP, previous)
