@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
+from typing import Any, TypeVar
 
 import anyio
 
-from . import runner, undo
+from . import interrupts, runner, undo
 from .errors import AuthError, BulkloadError, ConfigError
 from .job import Job, read_config
+from .loads import cache_dir
+from .outputs import private_dir, write_private
 from .pipeline import EXIT_STOPPED, EXIT_USAGE
 from .redact import redact
 from .report import print_summary
@@ -22,6 +29,8 @@ _JOB_FLAGS = ("base_url", "ledger", "rejects", "report", "concurrency", "rate", 
               "batch_size", "daily_quota", "timeout_s", "attempts", "settle_s", "delimiter", "encoding", "decimal",
               "date_format", "no_regroup", "allow_duplicate_load")
 
+
+T = TypeVar("T")
 
 ADOPT_HELP = ("the ledger is a copy (a backup) and the run's own ledger is gone: continue from it; every call it does "
               "not know the outcome of, sent or not, is in doubt")
@@ -111,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _job(ns: argparse.Namespace) -> Job:
-    settings: dict[str, Any] = read_config(ns.config)
+    settings: dict[str, Any] = read_config(ns.config, ns.target)
     for name in _JOB_FLAGS:
         value = getattr(ns, name)
         if value is not None:
@@ -130,47 +139,111 @@ def _finish(report: dict[str, Any]) -> int:
     return int(report["exit_code"])
 
 
+#: the commands SIGTERM and SIGHUP stop as Ctrl-C does (interrupts.py)
+_RUNS = ("load", "resume", "reconcile", "rollback")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     try:
-        if ns.command == "load":
-            job = _job(ns)
-            if ns.dry_run:
-                return _finish(runner.dry_run(job))
-            return _finish(anyio.run(lambda: runner.load(job, progress=not ns.no_progress)))
-        if ns.command == "resume":
-            return _finish(anyio.run(lambda: runner.resume(
-                ns.ledger, report=ns.report, progress=not ns.no_progress, daily_quota=ns.daily_quota,
-                resend_in_doubt=ns.resend_in_doubt, adopt_copy=ns.adopt_copy,
-            )))
-        if ns.command == "reconcile":
-            report = anyio.run(lambda: runner.reconcile(ns.ledger, report=ns.report))
-            print(redact(json.dumps(report["reconcile"], indent=2)))
-            return int(report["exit_code"])
-        if ns.command == "rollback":
-            report = anyio.run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
-            print(redact(json.dumps({k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]},
-                                    indent=2)))
-            return int(report["exit_code"])
-        if ns.command == "sandbox":
-            from .sandbox import options_from_args, serve
+        with interrupts.installed() if ns.command in _RUNS else nullcontext():
+            return _command(ns)
+    except (Exception, KeyboardInterrupt, asyncio.CancelledError, BaseExceptionGroup) as exc:
+        return _failed(ns, _cause(exc))
 
-            anyio.run(lambda: serve(ns.target, options_from_args(ns), ns.host, ns.port))
-            return 0
-        if ns.command == "demo":
-            from .demo import demo
 
-            return anyio.run(lambda: demo(ns.workdir))
-    except (ConfigError, AuthError) as exc:
+def _run(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a command's coroutine; SIGTERM and SIGHUP stop it as Ctrl-C does (interrupts.py)."""
+    return anyio.run(lambda: interrupts.on_signals(work()))
+
+
+def _command(ns: argparse.Namespace) -> int:
+    if ns.command == "load":
+        job = _job(ns)
+        ns.ledger = os.path.abspath(job.ledger_path)  # named if the run is cut short
+        if ns.dry_run:
+            ns.ledger = None
+            return _finish(runner.dry_run(job))
+        return _finish(_run(lambda: runner.load(job, progress=not ns.no_progress)))
+    if ns.command == "resume":
+        return _finish(_run(lambda: runner.resume(
+            ns.ledger, report=ns.report, progress=not ns.no_progress, daily_quota=ns.daily_quota,
+            resend_in_doubt=ns.resend_in_doubt, adopt_copy=ns.adopt_copy,
+        )))
+    if ns.command == "reconcile":
+        report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
+        print(redact(json.dumps(report["reconcile"], indent=2)))
+        return int(report["exit_code"])
+    if ns.command == "rollback":
+        report = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
+        print(redact(json.dumps({k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]},
+                                indent=2)))
+        return int(report["exit_code"])
+    if ns.command == "sandbox":
+        from .sandbox import options_from_args, serve
+
+        anyio.run(lambda: serve(ns.target, options_from_args(ns), ns.host, ns.port))
+        return 0
+    if ns.command == "demo":
+        from .demo import demo
+
+        return int(anyio.run(lambda: demo(ns.workdir)))
+    raise AssertionError(ns.command)
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The error an exception group carries (a task group's): the first of ours, else the first of any kind."""
+    while isinstance(exc, BaseExceptionGroup):
+        ours = [e for e in exc.exceptions
+                if isinstance(e, BulkloadError | KeyboardInterrupt | asyncio.CancelledError | BaseExceptionGroup)]
+        exc = (ours or list(exc.exceptions))[0]
+    return exc
+
+
+def _failed(ns: argparse.Namespace, exc: BaseException) -> int:
+    """The one place an error becomes an exit code and one line on stderr; never a traceback."""
+    ledger = getattr(ns, "ledger", None)
+    if isinstance(exc, ConfigError | AuthError):
         print(f"bulkload: error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except BulkloadError as exc:
+    if isinstance(exc, BulkloadError):
         print(f"bulkload: {redact(str(exc))}", file=sys.stderr)
         return EXIT_STOPPED
-    except KeyboardInterrupt:
-        print("bulkload: interrupted; continue with `bulkload resume --ledger PATH`", file=sys.stderr)
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+        print(f"bulkload: {interrupts.reason()}; {_again(ns.command, ledger)}", file=sys.stderr)
         return EXIT_STOPPED
-    raise AssertionError(ns.command)
+    if isinstance(exc, OSError):  # the system refused (no space left, a file removed): no bug, nothing to keep
+        print(f"bulkload: {redact(str(exc))}; {_again(ns.command, ledger)}", file=sys.stderr)
+        return EXIT_STOPPED
+    kept = _keep_traceback(exc)
+    print(f"bulkload: internal error (a bug in bulkload): {type(exc).__name__}: "
+          f"{redact(str(exc)).splitlines()[0][:200] if str(exc) else ''}; the details are in {kept}"
+          + (f"; {_again(ns.command, ledger)}" if ledger else ""), file=sys.stderr)
+    return EXIT_STOPPED
+
+
+def _again(command: str, ledger: str | None) -> str:
+    """What to run after `command` was cut short."""
+    if command in ("load", "resume") and ledger and os.path.exists(ledger):
+        return f"continue with `bulkload resume --ledger {ledger}`"
+    if command == "load":
+        return "the run had not begun: nothing was sent"
+    if command in ("reconcile", "rollback"):
+        return f"run `bulkload {command} --ledger {ledger}` again"
+    return "nothing to resume"
+
+
+def _keep_traceback(exc: BaseException) -> str:
+    """Write the traceback of an unexpected error, credentials masked, to a file of the user's only; its path (or
+    why it could not be written)."""
+    text = redact("".join(traceback.format_exception(exc)))
+    path = cache_dir() / "errors" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.txt"
+    try:
+        private_dir(path.parent)
+        write_private(path, text)
+    except OSError as err:
+        return f"(not written: {err.strerror})"
+    return str(path)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@
     │   └── Conflict             409 (final)
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
         ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
-        └── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
+        ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
+        └── LedgerWriteError     a ledger write failed (disk full, I/O error, file gone): resume once it is fixed
 
 aiohttp's exceptions never escape the dispatch layer: they are translated there with ``raise ... from exc``.
 """
@@ -121,3 +122,12 @@ class WalkStalled(RunStopped):
 class IsolationSpent(RunStopped):
     """Isolating the entries of refused calls stopped: many calls were refused for one reason, or isolating cost
     more calls than its budget. The cause is for the user to fix; `bulkload resume` then sends the calls again."""
+
+
+class LedgerWriteError(RunStopped):
+    """SQLite refused a ledger write (``database or disk is full``, ``disk I/O error``, the file removed): the
+    ledger translates every sqlite3 error of a write into this one, naming its path. The chunk being written stays
+    as the ledger last had it (`sending`: whatever its call did is settled on resume), so it counts as possibly
+    carried out."""
+
+    uncertain = True

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import msgspec
+from msgspec import UNSET, UnsetType
 
 from .errors import ConfigError
-from .profile import Given
+from .profile import Given, did_you_mean
 from .sources import codec_name
 from .targets import TARGETS
 from .targets.base import Target
 
 #: a settle delay is waited out by a chunk while the run goes on: an hour is past any commit time, not a setting
 MAX_SETTLE_S = 3600.0
+#: calls in flight at once: each is a task and a connection; no API we load into takes more
+MAX_CONCURRENCY = 1000
+
+S = TypeVar("S", bound=msgspec.Struct)
 
 
 @dataclass
@@ -61,10 +72,25 @@ class Job:
         self.files = TARGETS[self.target].arrange_files(list(self.files), self.target_options)
         if not self.files:
             raise ConfigError("no input file given")
-        if self.concurrency < 1:
-            raise ConfigError("--concurrency must be at least 1")
-        if self.rate is not None and self.rate <= 0:
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise ConfigError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}")
+        if self.rate is not None and not 0 < self.rate < math.inf:
             raise ConfigError("--rate must be a positive number of requests per second")
+        if self.base_url is not None:
+            parts = urlsplit(self.base_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigError(f"--base-url {self.base_url!r} is not an http(s) URL: give the API root with its "
+                                  "scheme and host, e.g. https://host/api")
+        if not 0 < self.timeout_s < math.inf:
+            raise ConfigError("--timeout must be a positive number of seconds")
+        if self.attempts < 1:
+            raise ConfigError("--attempts must be at least 1")
+        if self.window_limit is not None and self.window_limit < 0:
+            raise ConfigError("--window-limit must be a number of calls, or 0 to turn the window off")
+        if self.window_s is not None and not 0 < self.window_s < math.inf:
+            raise ConfigError("--window-s must be a positive number of seconds")
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ConfigError(f"--delimiter must be one character (got {self.delimiter!r})")
         cap = TARGETS[self.target].max_items
         if self.batch_size is not None and not 1 <= self.batch_size <= cap:
             raise ConfigError(f"--batch-size must be between 1 and {cap} for {self.target}")
@@ -155,16 +181,110 @@ class Job:
         return cls(**settings)
 
 
-_JOB_KEYS = {
-    "base_url", "ledger", "rejects", "report", "concurrency", "rate", "window_limit", "window_s", "batch_size",
-    "daily_quota", "timeout_s", "attempts", "settle_s", "delimiter", "encoding", "decimal", "date_format",
-    "no_regroup",
-}
+class JobTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The [job] table of a job file: the load flags by their long names (`_` for `-`; `--timeout` is
+    `timeout_s`), each typed as its flag is. A key left out is UNSET: the flag, else Job's default, holds."""
+
+    base_url: str | UnsetType = UNSET
+    ledger: str | UnsetType = UNSET
+    rejects: str | UnsetType = UNSET
+    report: str | UnsetType = UNSET
+    concurrency: int | UnsetType = UNSET
+    rate: float | UnsetType = UNSET
+    window_limit: int | UnsetType = UNSET
+    window_s: float | UnsetType = UNSET
+    batch_size: int | UnsetType = UNSET
+    daily_quota: int | UnsetType = UNSET
+    timeout_s: float | UnsetType = UNSET
+    attempts: int | UnsetType = UNSET
+    settle_s: float | UnsetType = UNSET
+    delimiter: str | UnsetType = UNSET
+    encoding: str | UnsetType = UNSET
+    decimal: Literal[".", ","] | UnsetType = UNSET
+    date_format: str | UnsetType = UNSET
+    no_regroup: bool | UnsetType = UNSET
+    allow_duplicate_load: bool | UnsetType = UNSET
 
 
-def read_config(path: str | None) -> dict[str, Any]:
-    """Read a TOML job file: [job] settings, [columns] source column -> field, [target] options,
-    [credentials] (the environment wins over these)."""
+class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A job file. [target] and [credentials] are typed per target (`target_options_type`, `credentials_type`)."""
+
+    job: JobTable = msgspec.field(default_factory=JobTable)
+    #: source column -> API field; "" drops the column
+    columns: dict[str, str] = {}
+    target: dict[str, Any] = {}
+    credentials: dict[str, Any] = {}
+
+
+def target_options_type(cls: type[Target]) -> type[msgspec.Struct]:
+    """The [target] table a target takes, typed as its own flags are (`add_arguments`): an option with choices is
+    one of them, a switch a bool, any other of the flag's type."""
+    parser = argparse.ArgumentParser(add_help=False)
+    cls.add_arguments(parser)
+    fields: list[tuple[str, Any, Any]] = []
+    for action in parser._actions:  # argparse keeps no other list of what a parser takes
+        if action.dest not in cls.option_names:
+            continue
+        kind: Any
+        if action.nargs == 0:
+            kind = bool
+        elif action.choices is not None:
+            kind = Literal.__getitem__(tuple(action.choices))
+        else:
+            kind = action.type if action.type in (int, float) else str
+        fields.append((action.dest, kind | UnsetType, UNSET))
+    return msgspec.defstruct(f"{cls.__name__}Options", fields, forbid_unknown_fields=True, kw_only=True)
+
+
+def credentials_type(cls: type[Target]) -> type[msgspec.Struct]:
+    """The [credentials] table a target takes: its environment variables, each a string."""
+    names = (*cls.credential_env, *sorted(cls.optional_env - set(cls.credential_env)))
+    return msgspec.defstruct(f"{cls.__name__}Credentials", [(n, str | UnsetType, UNSET) for n in names],
+                             forbid_unknown_fields=True, kw_only=True)
+
+
+def _unknown_keys(path: str, where: str, table: Any, known: Sequence[str]) -> None:
+    """Refuse the first key of `table` that is not one of `known`, with the nearest known name."""
+    if not isinstance(table, dict):
+        return  # a table of the wrong type is for msgspec to name
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"the config {path}: unknown setting {where}{key}{did_you_mean(key, known)} "
+                              f"(known: {', '.join(known)})")
+
+
+def _expected(kind: type[msgspec.Struct], at: str) -> str:
+    """What the field at path `at` ("job.decimal") of `kind` takes, in words: its choices where it has them."""
+    info: Any = msgspec.inspect.type_info(kind)
+    for name in at.split("."):
+        for f in getattr(info, "fields", ()):
+            if f.name == name:
+                info = f.type
+                break
+    if isinstance(info, msgspec.inspect.LiteralType):
+        return "one of " + ", ".join(map(repr, sorted(info.values, key=str)))
+    return "another value"
+
+
+def _typed(path: str, where: str, data: Any, kind: type[S]) -> S:
+    """`data` as `kind`; a value of the wrong type is a ConfigError naming its key's path (`job.concurrency`)."""
+    try:
+        return msgspec.convert(data, kind)
+    except msgspec.ValidationError as exc:
+        found = re.fullmatch(r"(.*) - at `\$\.?(.*)`", str(exc), re.S)
+        said, at = (found[1], found[2]) if found else (str(exc), "")
+        key = f"{where}{at}".strip(".")
+        said = said.replace("`", "")
+        if said.startswith("Invalid enum value"):
+            said = f"expected {_expected(kind, at)}, got {said.split(' ', 3)[3]}"
+        raise ConfigError(f"the config {path}: {key}: {said[:1].lower()}{said[1:]}") from None
+
+
+def read_config(path: str | None, target: str) -> dict[str, Any]:
+    """Read a TOML job file for a load into `target`: [job] settings, [columns] source column -> field, [target]
+    options, [credentials] (the environment wins over these). Returns Job keyword arguments. Raises ConfigError
+    for an unreadable file, invalid TOML, an unknown key (with the nearest known name) or a value of the wrong
+    type, naming the key's path (`job.concurrency`)."""
     if not path:
         return {}
     try:
@@ -174,16 +294,28 @@ def read_config(path: str | None) -> dict[str, Any]:
         raise ConfigError(f"cannot read the config {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"the config {path} is not valid TOML: {exc}") from exc
-    job = data.get("job", {})
-    unknown = set(job) - _JOB_KEYS
-    if unknown:
-        raise ConfigError(f"unknown setting(s) in [job] of {path}: {', '.join(sorted(unknown))}")
-    columns = data.get("columns", {})
-    if not all(isinstance(v, str) for v in columns.values()):
-        raise ConfigError(f"[columns] in {path} maps source column names to field names (strings)")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the config {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    cls = TARGETS[target]
+    options, credentials = target_options_type(cls), credentials_type(cls)
+    tables = list(ConfigFile.__struct_fields__)
+    for key in data:
+        if key not in tables and key in JobTable.__struct_fields__:
+            raise ConfigError(f"the config {path}: {key} is a setting of the [job] table: put it under [job]")
+    _unknown_keys(path, "", data, tables)
+    for where, kind in (("job", JobTable), ("target", options), ("credentials", credentials)):
+        _unknown_keys(path, f"{where}.", data.get(where, {}), kind.__struct_fields__)
+    columns = data.get("columns")
+    for column, field_name in columns.items() if isinstance(columns, dict) else ():
+        if not isinstance(field_name, str):  # msgspec names no key of a table's value
+            raise ConfigError(f"the config {path}: columns.{column}: expected a field name (str), or \"\" to drop "
+                              f"the column, got {type(field_name).__name__}")
+    config = _typed(path, "", data, ConfigFile)
+    _typed(path, "target.", config.target, options)
+    _typed(path, "credentials.", config.credentials, credentials)
     return {
-        **job,
-        "columns": dict(columns),
-        "target_options": dict(data.get("target", {})),
-        "config_credentials": {k: str(v) for k, v in data.get("credentials", {}).items()},
+        **{k: v for k, v in msgspec.structs.asdict(config.job).items() if v is not UNSET},
+        "columns": config.columns,
+        "target_options": config.target,
+        "config_credentials": config.credentials,
     }

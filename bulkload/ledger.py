@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
-from .errors import LedgerError, RunStopped
+from .errors import LedgerError, LedgerWriteError
 from .redact import known, redact
 from .targets.base import NO_ID, Known, Totals
 
@@ -146,14 +146,17 @@ def _redacted(rows: Iterable[RowOutcome]) -> Iterable[RowOutcome]:
 
 
 def _writes(method: Callable[P, R]) -> Callable[P, R]:
-    """A ledger write that fails (disk full, file removed) stops the run, resumable, in our own terms."""
+    """The one boundary of a ledger write: a sqlite3 error (disk full, I/O error, file removed) becomes a
+    LedgerWriteError naming the ledger, which stops the run, resumable, in our own terms."""
 
     @functools.wraps(method)
     def write(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(*args, **kwargs)
         except sqlite3.Error as exc:
-            raise RunStopped(f"cannot write the ledger: {exc}") from exc
+            ledger = args[0]
+            where = f" {ledger.path}" if isinstance(ledger, Ledger) else ""
+            raise LedgerWriteError(f"cannot write the ledger{where}: {exc}") from exc
 
     return write
 
@@ -441,6 +444,7 @@ class Ledger:
             )
         }
 
+    @_writes
     def sending(
         self, seq: int, part: str, file_idx: int, key: str, lines: Sequence[int], body_hash: str,
         calls: dict[int, int], groups: Sequence[GroupInfo] = (),
@@ -467,6 +471,7 @@ class Ledger:
         self._db.execute("UPDATE chunks SET updated=? WHERE seq=? AND part=? AND state='sending'",
                          (time.time(), seq, part))
 
+    @_writes
     def done(
         self, seq: int, part: str, file_idx: int, lines: Sequence[int], ids: Sequence[int],
         summary: dict[str, Totals], calls: dict[int, int], returned: dict[str, Totals] | None = None,
@@ -501,6 +506,7 @@ class Ledger:
             )
             self._save_calls(calls)
 
+    @_writes
     def split(
         self, seq: int, part: str, file_idx: int, error: str, rejected: Sequence[RowOutcome],
         children: Sequence[tuple[str, str, Sequence[int], str]], calls: dict[int, int],

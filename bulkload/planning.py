@@ -16,13 +16,19 @@ Messages, each `(kind, rows_read, ...)`:
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
 import os
+import signal
 import socket
 import sqlite3
+import sys
+import threading
+import time
 import traceback
 import urllib.request
-from collections.abc import AsyncGenerator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,8 +84,39 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
     return bytes(data)
 
 
-def _plan(sock: socket.socket) -> None:
+#: Linux prctl(2) option: the signal the kernel sends this process when the thread that made it ends
+_PR_SET_PDEATHSIG = 1
+#: how often the portable watch looks whether the parent is still there
+WATCH_S = 1.0
+
+
+def die_with_parent(parent: int) -> None:
+    """This process ends when `parent` does (a kill -9 of the loader leaves no planner planning a huge file for
+    nobody): on Linux the kernel kills it at once (PR_SET_PDEATHSIG; the parent's thread that started it is the
+    event loop's, which lives as long as the run); everywhere a daemon thread looks every WATCH_S seconds whether
+    it was handed to another parent and ends the process if so. A terminal's Ctrl-C or hangup, sent to the whole
+    process group, is the parent's to answer: the parent stops this process when it is done with it."""
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        with suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    threading.Thread(target=watch_parent, args=(parent, WATCH_S), name="bulkload-parent-watch",
+                     daemon=True).start()
+
+
+def watch_parent(parent: int, every_s: float, orphaned: Callable[[], None] = lambda: os._exit(1)) -> None:
+    """Call `orphaned` once `parent` is no longer this process's parent (it died: the process was handed to init
+    or a subreaper), looking every `every_s` seconds; also at once, for a parent that died before the watch began."""
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    orphaned()
+
+
+def _plan(sock: socket.socket, parent: int) -> None:
     """The child: wait for the spec, plan every file and send what comes out."""
+    die_with_parent(parent)
     from .targets import TARGETS
 
     def send(*message: Any) -> None:
@@ -169,7 +206,7 @@ class PlanningProcess:
         for sock, option in ((theirs, socket.SO_SNDBUF), (self._ours, socket.SO_RCVBUF)):
             sock.setsockopt(socket.SOL_SOCKET, option, 4 << 20)
         self._process = multiprocessing.get_context("spawn").Process(
-            target=_plan, args=(theirs,), name="bulkload-planner", daemon=True
+            target=_plan, args=(theirs, os.getpid()), name="bulkload-planner", daemon=True
         )
         self._process.start()
         theirs.close()

@@ -9,18 +9,28 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import msgspec
 
+from . import interrupts
 from .agreement_calls import AgreementCalls, agreement_file
 from .dispatch import Counters, Dispatcher, RetryPolicy
-from .errors import BulkloadError, ConfigError, LedgerError
+from .errors import (
+    BulkloadError,
+    ConfigError,
+    LedgerError,
+    LedgerWriteError,
+    RunStopped,
+    ServerError,
+    TransportError,
+)
 from .http import Client
 from .job import Job
 from .ledger import Ledger, RowOutcome, RunInfo, known_to
@@ -38,6 +48,8 @@ from .targets.base import Known, Target
 
 #: unbalanced groups and skipped reasons the report names one by one
 REPORT_LIST = 100
+
+R = TypeVar("R")
 
 
 def open_sources(job: Job, target: Target) -> list[Source]:
@@ -213,7 +225,7 @@ async def resume(
             )
         job = job_of(ledger, report)
         if daily_quota is not None:
-            job.daily_quota = daily_quota
+            job = replace(job, daily_quota=daily_quota)  # checked as a load's --daily-quota is
         target = job.make_target()
         credentials = job.credentials(env)
         for stored in ledger.run.files:
@@ -264,6 +276,44 @@ async def _phases(
     job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, sources: list[Source], tally: Tally,
     started: float, planners: list[PlanningProcess], *, progress: bool, resend_in_doubt: bool,
 ) -> dict[str, Any]:
+    """Send every phase, reconcile and report. A run cut short (a stop: the quota, a ledger write that failed,
+    retries spent, also in setup or the look for what exists; an interrupt: Ctrl-C, SIGTERM, SIGHUP, a caller's
+    cancellation) still writes its report and files where it can; an interrupt then goes on to the caller."""
+    loaders: list[Loader] = []
+    try:
+        try:
+            await _send(job, target, ledger, dispatcher, sources, tally, planners, loaders,
+                        progress=progress, resend_in_doubt=resend_in_doubt)
+        except* (RunStopped, TransportError, ServerError) as failed:
+            first: BaseException = failed
+            while isinstance(first, BaseExceptionGroup):  # one of the nested task groups' errors
+                first = first.exceptions[0]
+            said = str(first).split("; continue with `bulkload resume`")[0]
+            then = "free space (or fix the file), then " if isinstance(first, LedgerWriteError) else "continue with "
+            tally.stop(f"{said}; {then}`bulkload resume --ledger {ledger.path}`", EXIT_STOPPED)
+            _cut_short(tally, loaders)
+    except anyio.get_cancelled_exc_class():
+        tally.stop(f"{interrupts.reason()}; `bulkload resume --ledger {ledger.path}` continues it and settles the "
+                   "calls that were in flight", EXIT_STOPPED)
+        _cut_short(tally, loaders)
+        _outcome(job, target, ledger, dispatcher, sources, tally, started, loaders, None)
+        raise
+    load_s = time.monotonic() - started
+    recon = None
+    if not tally.stopped:
+        try:
+            recon = await reconcile_remote(ledger, target, dispatcher, job.files)
+        except BulkloadError as exc:
+            tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`", EXIT_STOPPED)
+    return _outcome(job, target, ledger, dispatcher, sources, tally, started, loaders, recon, load_s)
+
+
+async def _send(
+    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, sources: list[Source], tally: Tally,
+    planners: list[PlanningProcess], loaders: list[Loader], *, progress: bool, resend_in_doubt: bool,
+) -> None:
+    """Set up and send every phase; the loader, once made, goes into `loaders` (the report counts its rows read
+    even when the run is cut short)."""
     await target.setup(dispatcher, sources)
     ledger.set_options(target.options())
     if ledger.phase_context(-1) is None:  # once per run, before the first call that writes
@@ -272,6 +322,7 @@ async def _phases(
         ledger.set_phase_context(-1, {"existing": "checked"})
     loader = Loader(target, ledger, dispatcher, tally, concurrency=job.concurrency, settle_s=job.settle_delay_s)
     loader.resend_in_doubt = resend_in_doubt
+    loaders.append(loader)
     ledger.set_status("running")
 
     def limit_wait(calls: float) -> float:
@@ -300,27 +351,51 @@ async def _phases(
                 planners.append(PlanningProcess())  # the next phase's, started while this one runs
             await run_chunks(loader, spec, job.concurrency, planners[phase])
         tg.cancel_scope.cancel()
-    load_s = time.monotonic() - started
-    recon = None
-    if not tally.stopped:
+
+
+def _cut_short(tally: Tally, loaders: list[Loader]) -> None:
+    """Rows handed out but not settled when the run was cut short are skipped: not sent, or in flight (`sending`
+    in the ledger: the in-doubt file lists them, resume settles them)."""
+    rows_read = loaders[0].rows_read if loaders else 0
+    tally.skipped += max(0, rows_read - (tally.loaded + tally.rejected + tally.in_doubt + tally.skipped))
+
+
+def _outcome(
+    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, sources: list[Source], tally: Tally,
+    started: float, loaders: list[Loader], recon: dict[str, Any] | None, load_s: float | None = None,
+) -> dict[str, Any]:
+    """The run's status in the ledger, its rejects, success and in-doubt files and its report, each written where
+    it can be: one that cannot (the disk is full) is named in the report's `unwritten` and stops the run."""
+    rows_read = loaders[0].rows_read if loaders else 0
+    unwritten: list[str] = []
+
+    def attempt(what: str, write: Callable[[], R]) -> R | None:
         try:
-            recon = await reconcile_remote(ledger, target, dispatcher, job.files)
-        except BulkloadError as exc:
-            tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`", EXIT_STOPPED)
+            return write()
+        except (OSError, LedgerWriteError) as exc:
+            unwritten.append(f"{what}: {exc}")
+            return None
+
     status = "stopped" if tally.stopped else "complete"
-    ledger.set_status(status)
+    attempt("the ledger's status", lambda: ledger.set_status(status))
     if status == "complete":
         record_status(ledger, status)
-    n_rejects = write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files)
-    n_success = write_success(job.success_path, ledger.created_rows, job.files, target.id_name)
+    n_rejects = attempt("the rejects file", lambda: write_rejects(
+        job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files))
+    n_success = attempt("the success file", lambda: write_success(
+        job.success_path, ledger.created_rows, job.files, target.id_name))
     in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
-    write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files)
+    attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files))
+    if unwritten and not tally.stopped:
+        tally.stop(f"could not write {unwritten[0]}; `bulkload resume --ledger {ledger.path}` writes it again",
+                   EXIT_STOPPED)
+        status = "stopped"
     elapsed = time.monotonic() - started
     c = dispatcher.counters
     report: dict[str, Any] = {
         "target": target.name,
         "status": status,
-        "rows_read": loader.rows_read,
+        "rows_read": rows_read,
         "loaded": tally.loaded,
         "rejected": tally.rejected,
         "in_doubt": tally.in_doubt,
@@ -331,12 +406,12 @@ async def _phases(
         "rate_limited": c.rate_limited,
         "errors": c.errors,
         "elapsed_s": round(elapsed, 3),
-        "load_s": round(load_s, 3),
-        "reconcile_s": round(elapsed - load_s, 3),
-        "rows_per_s": round(loader.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
+        "load_s": round(elapsed if load_s is None else load_s, 3),
+        "reconcile_s": round(0.0 if load_s is None else elapsed - load_s, 3),
+        "rows_per_s": round(rows_read / elapsed, 1) if elapsed > 0 else 0.0,
         "stop_reason": tally.stop_reason,
         "stop_code": tally.stop_code or None,
-        "isolation": loader.isolation.report(),
+        "isolation": loaders[0].isolation.report() if loaders else None,
         "daily_quota": {"limit": dispatcher.quota.limit, "used_by_run": dispatcher.quota.used_here(),
                         "used_by_other_runs": dispatcher.quota.used_elsewhere()},
         "reconcile": recon,
@@ -348,10 +423,11 @@ async def _phases(
         "success_written": n_success,
         "in_doubt_file": job.in_doubt_path if tally.in_doubt else None,
         "files": job.files,
+        "unwritten": unwritten,
     }
     report["exit_code"] = exit_code(report)
     if job.report:
-        write_report(job.report, report)
+        attempt("the report", lambda: write_report(str(job.report), report))
     return report
 
 

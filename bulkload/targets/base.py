@@ -238,6 +238,8 @@ class Target:
     public_env: ClassVar[frozenset[str]] = frozenset()
     #: those that name the agreement the daily quota belongs to (None: all of them); only a keyed hash is kept
     agreement_env: ClassVar[tuple[str, ...] | None] = None
+    #: environment variables it reads beyond those, where set (the [credentials] table of a job file may give them)
+    optional_env: ClassVar[frozenset[str]] = frozenset()
     #: the source fields a record may have (unknown CSV columns are a configuration error)
     fields: ClassVar[frozenset[str]]
     #: fields read as decimal numbers with the file's decimal mark, and as dates in the file's date order

@@ -103,6 +103,7 @@ class HaloPSA(Target):
     default_base_url = ""
     credential_env = ("HALO_CLIENT_ID", "HALO_CLIENT_SECRET")
     public_env = frozenset({"HALO_CLIENT_ID"})
+    optional_env = frozenset({"HALO_AUTH_URL"})
     window = (300, 300.0)  # hosted instances: 300 requests per rolling 5 minutes
     group_name = "record"
     scope_name = "resource"

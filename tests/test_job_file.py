@@ -1,0 +1,132 @@
+"""The job file is read into typed Structs: an unknown or mistyped key is a configuration error (exit 2) naming
+its path and what was expected; a flag whose value cannot work is refused the same way, before anything is read
+or sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import CREDS, write_entries
+
+from bulkload import Job
+from bulkload.cli import main
+from bulkload.job import read_config
+from bulkload.ledger import Ledger, RunInfo
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    path = tmp_path / "e.csv"
+    write_entries(path, 2)
+    return path
+
+
+def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bulkload: error:") and "Traceback" not in err and "\n" not in err, err
+    return err
+
+
+BAD_FILES = [
+    ('[job]\nconcurrency = "8"\n', "job.concurrency: expected int, got str"),
+    ('[job]\nrate = "fast"\n', "job.rate: expected float, got str"),
+    ("[job]\nconcurency = 8\n", "unknown setting job.concurency, did you mean 'concurrency'?"),
+    ("[job]\ntimeout = 30\n", "unknown setting job.timeout, did you mean 'timeout_s'?"),
+    ("[job]\nno_regroup = 1\n", "job.no_regroup: expected bool, got int"),
+    ('[job]\ndecimal = ";"\n', "job.decimal: expected one of ',', '.', got ';'"),
+    ("[jobs]\nconcurrency = 8\n", "unknown setting jobs, did you mean 'job'?"),
+    ("concurrency = 8\n", "concurrency is a setting of the [job] table"),
+    ("job = 8\n", "job: expected object, got int"),
+    ('[target]\njournal = "3"\n', "target.journal: expected int, got str"),
+    ("[target]\njournl = 3\n", "unknown setting target.journl, did you mean 'journal'?"),
+    ("[target]\nresource = 'XeroDetails'\n", "unknown setting target.resource"),  # another target's option
+    ("[columns]\nBilagsnr = 5\n", "columns.Bilagsnr: expected a field name (str)"),
+    ("[credentials]\nECONOMIC_APP_SECRET_TOKEN = 12345\n", "credentials.ECONOMIC_APP_SECRET_TOKEN: expected str"),
+    ('[credentials]\nECONOMIC_APP_SECRET_TOKN = "x"\n', "did you mean 'ECONOMIC_APP_SECRET_TOKEN'?"),
+    ("[job\n", "is not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "said"), BAD_FILES, ids=[s for _, s in BAD_FILES])
+def test_an_unknown_or_mistyped_key_of_the_job_file_is_named_with_what_was_expected(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str
+) -> None:
+    config = tmp_path / "job.toml"
+    config.write_text(text)
+    err = refused(["load", "economic", str(data), "--config", str(config), "--dry-run"], capsys)
+    assert said in err and str(config) in err
+    assert not list(tmp_path.glob("*.rejects.csv"))  # refused before the file was read
+
+
+@pytest.mark.parametrize(("text", "said"), [("[job]\nconcurrency = 0\n", "--concurrency must be between 1 and 1000"),
+                                            ("[job]\nrate = nan\n", "--rate must be a positive number")])
+def test_a_value_of_the_job_file_out_of_range_is_refused_as_its_flag_would_be(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str
+) -> None:
+    config = tmp_path / "job.toml"
+    config.write_text(text)
+    assert said in refused(["load", "economic", str(data), "--config", str(config), "--dry-run"], capsys)
+
+
+def test_a_secret_of_the_wrong_type_is_not_shown(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "job.toml"
+    config.write_text("[credentials]\nECONOMIC_APP_SECRET_TOKEN = 987654321\n")
+    assert "987654321" not in refused(["load", "economic", str(data), "--config", str(config)], capsys)
+
+
+def test_a_job_file_of_every_table_is_read_typed(tmp_path: Path) -> None:
+    config = tmp_path / "job.toml"
+    config.write_text(
+        '[job]\nconcurrency = 3\nrate = 10\ntimeout_s = 5\ndecimal = ","\nno_regroup = true\n'
+        '[columns]\nBilagsnr = "voucherNumber"\nNotes = ""\n'
+        "[target]\nresource = 'XeroDetails'\nmatch_on = 'name'\n"
+        '[credentials]\nHALO_CLIENT_ID = "id"\nHALO_AUTH_URL = "http://127.0.0.1:1/auth"\n'
+    )
+    settings = read_config(str(config), "halopsa")
+    assert settings == {
+        "concurrency": 3, "rate": 10.0, "timeout_s": 5.0, "decimal": ",", "no_regroup": True,
+        "columns": {"Bilagsnr": "voucherNumber", "Notes": ""},
+        "target_options": {"resource": "XeroDetails", "match_on": "name"},
+        "config_credentials": {"HALO_CLIENT_ID": "id", "HALO_AUTH_URL": "http://127.0.0.1:1/auth"},
+    }
+    assert isinstance(settings["rate"], float)
+
+
+BAD_FLAGS = [
+    (["--base-url", "notaurl"], "--base-url 'notaurl' is not an http(s) URL"),
+    (["--base-url", "ftp://host/api"], "is not an http(s) URL"),
+    (["--base-url", "http://"], "is not an http(s) URL"),
+    (["--timeout", "0"], "--timeout must be a positive number of seconds"),
+    (["--timeout", "nan"], "--timeout must be a positive number of seconds"),
+    (["--attempts", "0"], "--attempts must be at least 1"),
+    (["--rate", "inf"], "--rate must be a positive number"),
+    (["--window-limit", "-1"], "--window-limit must be a number of calls, or 0"),
+    (["--window-s", "-1"], "--window-s must be a positive number"),
+    (["--concurrency", "100000"], "--concurrency must be between 1 and 1000"),
+]
+
+
+@pytest.mark.parametrize(("flags", "said"), BAD_FLAGS, ids=[s for _, s in BAD_FLAGS])
+def test_a_flag_value_that_cannot_work_is_refused_before_anything_is_sent(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], said: str
+) -> None:
+    # no server listens on this port: a flag that got past the check would be a stopped run (4), not a 2
+    argv = ["load", "economic", str(data), "--base-url", "http://127.0.0.1:9/api", *flags, "--no-progress"]
+    assert said in refused(argv, capsys)
+    assert not (tmp_path / "e.csv.ledger.sqlite").exists()
+
+
+def test_resume_checks_the_daily_quota_it_is_given_as_a_load_does(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = Job(target="economic", files=[str(data)])
+    path = tmp_path / "run.sqlite"
+    Ledger.create(path, RunInfo("economic", job.api_url, [], settings=job.settings())).close()
+    said = refused(["resume", "--ledger", str(path), "--daily-quota", "-1", "--no-progress"], capsys)
+    assert "--daily-quota must be 0 (off) or a number of calls" in said

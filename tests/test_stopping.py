@@ -1,0 +1,253 @@
+"""A run cut short stops the same way whatever cut it: Ctrl-C, SIGTERM, SIGHUP (exit 4, the report written, the
+ledger named, resume finishes it); a planner child does not outlive its loader; a ledger write that fails stops
+the run resumable (exit 4) in our own terms; an unexpected error is one line and a private file, never a
+traceback nor exit 1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
+
+from bulkload import interrupts, redact, runner
+from bulkload.cli import main
+from bulkload.errors import LedgerWriteError, RunStopped
+from bulkload.ledger import Ledger, RowOutcome, RunInfo
+from bulkload.planning import watch_parent
+
+
+def posts(sandbox: SandboxProcess) -> int:
+    with urllib.request.urlopen(f"{sandbox.root}/_sandbox/stats", timeout=10) as resp:
+        return int(json.loads(resp.read())["by_method"].get("POST", {}).get("requests", 0))
+
+
+def journal_count(sandbox: SandboxProcess, journal: int) -> int:
+    url = f"{sandbox.url}/draft-entries/count?filter=journalNumber$eq:{journal}"
+    req = urllib.request.Request(url, headers={"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
+                                               "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return int(json.loads(resp.read()))
+
+
+def wait_until(ready: object, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not ready():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"{what}: not within {timeout_s} s"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "40")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+def test_a_signal_stops_a_load_like_ctrl_c_and_resume_finishes_it_exactly_once(
+    tmp_path: Path, sandbox_process: SandboxProcess, sig: signal.Signals
+) -> None:
+    data = tmp_path / "e.csv"
+    expected = write_entries(data, 6_000, journal=4)  # 24 calls of 500 entries at 40 ms each: stopped midway
+    ledger, report = tmp_path / "run.sqlite", tmp_path / "report.json"
+    env = child_env(CREDS)
+    proc = subprocess.Popen(
+        bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
+                     "--report", str(report), "--concurrency", "1", "--no-progress"),
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        # judged by what the server counted: a few bulk calls are done, the rest still to come
+        wait_until(lambda: posts(sandbox_process) >= 3, 60, "the first bulk calls")
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 4, (out, err)
+    assert "Traceback" not in err and "PATH" not in err
+    assert f"bulkload resume --ledger {ledger}" in err, err
+    stopped = json.loads(report.read_text())
+    assert stopped["status"] == "stopped" and stopped["exit_code"] == 4
+    assert sig.name in stopped["stop_reason"] or (sig == signal.SIGINT and "Ctrl-C" in stopped["stop_reason"])
+    assert 0 < stopped["loaded"] < expected["rows"]
+    assert stopped["rows_read"] == stopped["loaded"] + stopped["rejected"] + stopped["in_doubt"] + stopped["skipped"]
+    done = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"),
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(report.read_text())["reconcile"]["ok"]
+    assert journal_count(sandbox_process, 4) == expected["rows"]  # every row, exactly once
+
+
+DRIVER = """
+import asyncio, sys
+from bulkload.planning import PlanningProcess, PlanSpec
+
+async def main():
+    planner = PlanningProcess()
+    print(planner._process.pid, flush=True)
+    plan = planner.plan(PlanSpec("economic", {}, [sys.argv[1]], [0], {}, None, {}, 500, 2_000_000))
+    asyncio.ensure_future(plan.__anext__())  # the child plans a file that never comes: busy, not at its socket
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="looks at /proc")
+def test_the_planner_child_ends_when_its_loader_is_killed(tmp_path: Path) -> None:
+    fifo = tmp_path / "never.csv"
+    os.mkfifo(fifo)  # opened for reading, it blocks until a writer comes: none does
+    driver = subprocess.Popen([sys.executable, "-c", textwrap.dedent(DRIVER), str(fifo)], stdout=subprocess.PIPE,
+                              text=True, env=child_env({}))
+    try:
+        assert driver.stdout is not None
+        child = int(driver.stdout.readline())
+        wait_until(lambda: _waits_for_a_writer(child), 30, "the child blocked opening its file")
+        driver.kill()  # kill -9: no close, no cleanup
+        driver.wait(timeout=10)
+        wait_until(lambda: not alive(child), 10, "the orphaned planner ending")
+    finally:
+        driver.kill()
+        driver.communicate(timeout=10)
+        if alive(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def _waits_for_a_writer(pid: int) -> bool:
+    """Whether the process is blocked opening a FIFO that has no writer (its kernel wait channel says so)."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text() in ("fifo_open", "wait_for_partner", "pipe_wait_readable")
+    except OSError:
+        return False
+
+
+def test_the_watch_ends_a_process_whose_parent_is_gone() -> None:
+    orphaned = threading.Event()
+    # a parent this process does not have: as after the real one died and init adopted it
+    watch = threading.Thread(target=watch_parent, args=(os.getppid() + 1_000_000, 0.01, orphaned.set), daemon=True)
+    watch.start()
+    assert orphaned.wait(10)
+    stays = threading.Event()
+    threading.Thread(target=watch_parent, args=(os.getppid(), 0.01, stays.set), daemon=True).start()
+    assert not stays.wait(0.2)
+
+
+def test_a_ledger_write_sqlite_refuses_is_a_resumable_stop_naming_the_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "run.sqlite"
+    ledger = Ledger.create(path, RunInfo("economic", "http://127.0.0.1:9", []))
+    try:
+        # SQLite's own "database or disk is full" (SQLITE_FULL), as on a full disk: the file may not grow
+        (pages,) = ledger.db().execute("PRAGMA page_count").fetchone()
+        ledger.db().execute(f"PRAGMA max_page_count = {pages}")
+        rows = [RowOutcome(0, line, "rejected", "text", "x" * 200, "") for line in range(2, 2_000)]
+        with pytest.raises(LedgerWriteError) as stopped:
+            ledger.add_rows(rows)
+        assert isinstance(stopped.value, RunStopped) and stopped.value.uncertain
+        assert str(path) in str(stopped.value) and "database or disk is full" in str(stopped.value)
+        with pytest.raises(LedgerWriteError):
+            ledger.sending(1, "", 0, "k-1", list(range(2, 100_000)), "digest", {})  # a chunk of many lines
+    finally:
+        ledger.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs: a ledger there fills it midway through a run; remounted at 32 MB, space is freed."""
+    where = tmp_path / "small"
+    where.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs is not permitted here; the boundary is proven by the test above")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_the_ledger_stops_the_run_resumable_and_resume_finishes_it(
+    tmp_path: Path, sandbox_process: SandboxProcess, small_disk: Path
+) -> None:
+    data = tmp_path / "e.csv"
+    expected = write_entries(data, 10_000, journal=6)  # a ledger of about 1.4 MB when done
+    ledger, report = small_disk / "run.sqlite", tmp_path / "report.json"
+    env = child_env(CREDS)
+    load = subprocess.run(
+        bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
+                     "--report", str(report), "--no-progress"),
+        env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert load.returncode == 4, load.stderr
+    assert "Traceback" not in load.stderr + load.stdout
+    stopped = json.loads(report.read_text())
+    assert stopped["status"] == "stopped" and "database or disk is full" in stopped["stop_reason"]
+    assert str(ledger) in stopped["stop_reason"]
+    assert stopped["loaded"] < expected["rows"]
+    subprocess.run(["mount", "-o", "remount,size=32m", str(small_disk)], check=True)
+    done = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"),
+                          env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(report.read_text())["reconcile"]["ok"]
+    assert journal_count(sandbox_process, 6) == expected["rows"]  # every row, exactly once
+
+
+def test_an_unexpected_error_is_one_line_exit_4_and_a_private_file_without_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    data = tmp_path / "e.csv"
+    write_entries(data, 2)
+    secret = CREDS["ECONOMIC_APP_SECRET_TOKEN"]
+
+    def bug(job: object) -> None:
+        redact.register(secret)
+        raise ZeroDivisionError(f"a bug that quotes {secret}")
+
+    monkeypatch.setattr(runner, "dry_run", bug)  # stands for any bug: nothing in bulkload raises this on purpose
+    assert main(["load", "economic", str(data), "--dry-run"]) == 4
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err and secret not in err
+    assert err.startswith("bulkload: internal error (a bug in bulkload): ZeroDivisionError")
+    kept = Path(err.rsplit("the details are in ", 1)[1].split(";")[0])
+    text = kept.read_text()
+    assert "Traceback" in text and "ZeroDivisionError" in text and secret not in text
+    assert kept.stat().st_mode & 0o077 == 0
+
+
+def test_sigterm_cancels_the_run_and_a_hangup_ignored_from_the_start_stays_ignored() -> None:
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    seen: list[str] = []
+
+    async def work() -> None:
+        os.kill(os.getpid(), signal.SIGHUP)
+        await asyncio.sleep(0.2)
+        seen.append("the hangup did not stop it")
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(30)
+        seen.append("SIGTERM did not stop it")
+
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            asyncio.run(interrupts.on_signals(work()))
+        assert seen == ["the hangup did not stop it"]
+        assert interrupts.reason() == "stopped by SIGTERM"
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN  # given back as it was
+    finally:
+        signal.signal(signal.SIGHUP, previous)
