@@ -183,17 +183,18 @@ def _why_unreachable(exc: aiohttp.ClientConnectorError) -> str:
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 
-def decoded(body: bytes, into: Any, call: str) -> Any:
+def decoded(body: bytes, into: Any, call: str, *, acted_on: bool = False) -> Any:
     """An answer as the type the caller reads it into (a Struct with the fields it uses, `int`, …): one decoder per
     type, built once. BadAnswer, naming `call` ("GET /draft-entries/count") and what was wrong, when it is not
-    that: HTML, truncated JSON, a field missing or of another type. What is quoted of it is redacted."""
+    that: HTML, truncated JSON, a field missing or of another type (`acted_on`: the answer of a write, which did
+    arrive). What is quoted of it is redacted."""
     decoder = _decoders.get(into)
     if decoder is None:
         decoder = _decoders[into] = msgspec.json.Decoder(into)
     try:
         return decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise unreadable(call, body, str(exc)) from None
+    except (msgspec.DecodeError, RecursionError) as exc:  # RecursionError: JSON nested past msgspec's depth
+        raise unreadable(call, body, str(exc) or type(exc).__name__, acted_on=acted_on) from None
 
 
 def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False) -> BadAnswer:
@@ -254,7 +255,7 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes) -> APIError
         decoded = decode_json(body) if body else {}
         if isinstance(decoded, dict):
             problem = decoded
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
         pass
     message = redact(str(
         problem.get("detail") or problem.get("message") or problem.get("title") or body[:200].decode("utf-8", "replace")

@@ -125,7 +125,6 @@ _entry_number, _voucher, _currency, _amount, _account, _contra, _date, _text = (
     for f in ("entryNumber", "voucherNumber", "currency", "amount", "accountNumber", "contraAccountNumber", "date",
               "text")
 )
-_decode_created = msgspec.json.Decoder(list[_Created]).decode
 #: a page of the cursor walk: 1000 entries (the API's page size) at up to 4 KB each
 PAGE_BYTES = 4 * 1024 * 1024
 
@@ -297,7 +296,8 @@ class Economic(Target):
         return _decode_entries(body)
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
-        ids = [item.entryNumber for item in _decode_created(body)]
+        created: list[_Created] = decoded(body, list[_Created], f"POST {self.path}", acted_on=True)
+        ids = [item.entryNumber for item in created]
         if len(ids) != n:
             raise ValueError(f"the API answered {len(ids)} entry numbers for {n} entries")
         return ids

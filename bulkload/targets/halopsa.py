@@ -42,7 +42,6 @@ _TYPES: dict[str, Any] = {
     "object": dict[str, Any],
     "array": list[Any],
 }
-_decode = msgspec.json.Decoder().decode
 
 
 def record_type(resource: str) -> type[msgspec.Struct]:
@@ -369,8 +368,8 @@ class HaloPSA(Target):
         )
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
-        saved = _decode(body)
         call = f"POST {self.current.path}"
+        saved = decoded(body, Any, call, acted_on=True)
         ids = [_with_id(r, i, call, body, acted_on=True)["id"] for i, r in enumerate(saved)] \
             if isinstance(saved, list) else []
         if len(ids) != n:

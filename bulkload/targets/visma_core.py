@@ -17,6 +17,7 @@ import anyio
 import msgspec
 
 from ..errors import APIError, ConfigError
+from ..http import decoded
 from ..side_by_side import side_by_side
 from ..sources import BadRow
 from .base import Call, RowInvalid, RowsRefused, Target, Totals, row_invalid
@@ -112,7 +113,6 @@ class _Cost(msgspec.Struct):
 
 _decode_entries = msgspec.json.Decoder(list[EntryRow]).decode
 _decode_costs_rows = msgspec.json.Decoder(list[CostRow]).decode
-_decode_created = msgspec.json.Decoder(_Created).decode
 
 
 def _cents(amount: Decimal) -> int:
@@ -324,7 +324,8 @@ class VismaCore(Target):
         return [cost.Id] * len(chunk) if applied else []  # setting the same values again is harmless
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
-        return [_decode_created(body).Id] * n
+        created: _Created = decoded(body, _Created, "the create call", acted_on=True)
+        return [created.Id] * n
 
     def retryable(self, error: APIError) -> bool:
         return error.retryable
@@ -349,7 +350,8 @@ class VismaCore(Target):
         (kind,) = sent  # one kind a call
         if kind == "costs":
             return {kind: {"": [1, 0, 0]}}
-        cents = _cents(_decode_created(body).Amount)
+        created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
+        cents = _cents(created.Amount)
         return {kind: {"": [1, cents, max(cents, 0)]}}
 
     kinds_updated = frozenset({"costs"})
