@@ -11,6 +11,7 @@ import sqlite3
 import ssl
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +71,22 @@ async def test_a_2xx_answer_past_the_calls_cap_is_refused_without_reading_the_re
     assert not caught.value.acted_on and write.value.acted_on
     # the server could write the socket buffers full and no more: the rest was never read
     assert written["bytes"] < 20 * MB, written
+
+
+async def test_a_compressed_answer_is_capped_as_it_expands() -> None:
+    """256 MB of spaces gzip-compressed to 256 KB: the cap counts what the answer expands to, not what it weighs."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = b"".join(packer.compress(b" " * MB) for _ in range(256)) + packer.flush()
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+
+    app = web.Application()
+    app.router.add_get("/x", handle)
+    async with serving(app) as origin, Client(origin, {}) as client:
+        with pytest.raises(AnswerTooLarge) as caught:
+            await client.send("GET", "/x", max_bytes=MB)
+    assert len(bomb) < MB and "GET /x answered more than the 1 MB" in str(caught.value)
 
 
 async def test_an_error_answer_past_the_cap_keeps_its_status() -> None:
