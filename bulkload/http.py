@@ -155,6 +155,7 @@ async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes | 
 
 
 def too_large(call: str, max_bytes: int, method: str, how: str) -> AnswerTooLarge:
+    """The error for a 2xx answer past `max_bytes`; acted on when the call was a write."""
     return AnswerTooLarge(
         f"{call} answered more than the {_size(max_bytes)} bulkload reads of that call ({how}): not the API's answer "
         "as documented (is --base-url right?)", acted_on=method not in _READS,
