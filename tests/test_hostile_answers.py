@@ -92,7 +92,7 @@ _runs = itertools.count()
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["economic", "halopsa", "visma-core", "payorcrm"])
 def test_no_answer_ends_a_load_in_a_traceback_or_a_false_exit_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], target: str
 ) -> None:
     @EXAMPLES
     @given(script=scripts)
@@ -100,10 +100,10 @@ def test_no_answer_ends_a_load_in_a_traceback_or_a_false_exit_1(
         n = next(_runs)
         folder = tmp_path / str(n)
         api = Hostile(target, lambda method, path, i: script[i] if i < len(script) else None)
-        capsys.readouterr()
+        capfd.readouterr()
         with served(api.app()) as origin, environment(CREDENTIALS[target]):
             code = main(load_args(target, origin, folder, tag=str(n)))  # an exception here fails the property
-        out = capsys.readouterr()
+        out = capfd.readouterr()
         said = out.out + out.err
         assert "Traceback" not in said, said
         report = report_of(folder)

@@ -179,12 +179,12 @@ async def test_a_certificate_that_does_not_verify_is_a_wrong_address_at_any_call
 
 # --- whole runs: the exit code and the message --------------------------------------------------------------------
 
-def run(args: list[str], target: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def run(args: list[str], target: str, capfd: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """The CLI in this process; (exit code, what it wrote)."""
-    capsys.readouterr()
+    capfd.readouterr()
     with environment(CREDENTIALS[target]):
         code = main(args)
-    out = capsys.readouterr()
+    out = capfd.readouterr()
     return code, out.out + out.err
 
 
@@ -205,11 +205,11 @@ def chunk_states(ledger: Path) -> list[str]:
     ("/paged", Answer(stream=50 * MB), "GET /draft-entries/paged answered more than the 64 KB"),
 ], ids=["baseline-html", "baseline-no-entryNumber", "count-not-a-number", "count-html", "baseline-50MB"])
 def test_an_economic_read_answered_with_what_it_cannot_read_stops_the_run_exit_4(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, answer: Answer, said: str
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], where: str, answer: Answer, said: str
 ) -> None:
     api = Hostile("economic", lambda method, path, n: answer if path.endswith(where) else None)
     with served(api.app()) as origin:
-        code, out = run(load_args("economic", origin, tmp_path), "economic", capsys)
+        code, out = run(load_args("economic", origin, tmp_path), "economic", capfd)
     assert code == 4, out
     assert said in out, out
     report = report_of(tmp_path)
@@ -265,7 +265,7 @@ NO_TOKENS = [
 @pytest.mark.parametrize("answer", NO_TOKENS, ids=["html", "no-access-token", "token-a-number",
                                                     "expires-in-text", "token-empty", "50MB"])
 def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unsent(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], answer: Answer
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], answer: Answer
 ) -> None:
     """The first token lives 0 s, so the chunk's call asks for a second one, which is no token: the run stops
     (exit 4) without sending the chunk, nothing is in doubt, and resume sends it once."""
@@ -280,7 +280,7 @@ def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unse
 
     api = Hostile("halopsa", rule)
     with served(api.app()) as origin:
-        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capsys)
+        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
         report = report_of(tmp_path)
         assert code == 4, out
         assert report is not None and (report["in_doubt"], report["skipped"], report["loaded"]) == (0, 2, 0), report
@@ -289,7 +289,7 @@ def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unse
         assert [p for m, p in api.calls if m == "POST" and not p.endswith("/token")] == [], api.calls
         state["hostile"] = False
         code, out = run(["resume", "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r2.json"),
-                         "--no-progress"], "halopsa", capsys)
+                         "--no-progress"], "halopsa", capfd)
     resumed = json.loads((tmp_path / "r2.json").read_text())
     assert code == 0, out
     assert (resumed["loaded"], resumed["in_doubt"]) == (2, 0), resumed
@@ -298,12 +298,12 @@ def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unse
 
 @pytest.mark.slow
 def test_a_token_endpoint_that_refuses_the_credentials_is_a_configuration_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     refused = Answer(status=400, body=b'{"error": "invalid_client", "error_description": "bad secret"}')
     api = Hostile("halopsa", lambda method, path, n: refused if path.endswith("/token") else None)
     with served(api.app()) as origin:
-        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capsys)
+        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
     assert code == 2, out
     assert "the token endpoint refused the credentials" in out and "bad secret" in out, out
     assert len(api.calls) == 1, api.calls  # not retried, nothing else sent
@@ -312,9 +312,9 @@ def test_a_token_endpoint_that_refuses_the_credentials_is_a_configuration_error(
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["economic", "halopsa", "visma-core", "payorcrm"])
 def test_nothing_listening_on_the_first_call_stops_at_once_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], closed_port: int, target: str
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], closed_port: int, target: str
 ) -> None:
-    code, out = run(load_args(target, f"http://127.0.0.1:{closed_port}", tmp_path, "--attempts", "8"), target, capsys)
+    code, out = run(load_args(target, f"http://127.0.0.1:{closed_port}", tmp_path, "--attempts", "8"), target, capfd)
     assert code == 2, out
     assert f"nothing listens at 127.0.0.1:{closed_port}" in out and "Traceback" not in out, out
     report = report_of(tmp_path)
@@ -323,9 +323,9 @@ def test_nothing_listening_on_the_first_call_stops_at_once_exit_2(
 
 
 @pytest.mark.slow
-def test_a_name_that_does_not_resolve_stops_at_once_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_name_that_does_not_resolve_stops_at_once_exit_2(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     args = load_args("payorcrm", "https://nonexistent.invalid", tmp_path, "--attempts", "8")
-    code, out = run(args, "payorcrm", capsys)
+    code, out = run(args, "payorcrm", capfd)
     report = report_of(tmp_path)
     assert code == 2 and "nonexistent.invalid does not resolve" in out, out
     assert report is not None and (report["requests"], report["retries"]) == (1, 0), report
@@ -333,11 +333,11 @@ def test_a_name_that_does_not_resolve_stops_at_once_exit_2(tmp_path: Path, capsy
 
 @pytest.mark.slow
 def test_a_certificate_that_does_not_verify_stops_at_once_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], self_signed: ssl.SSLContext
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], self_signed: ssl.SSLContext
 ) -> None:
     api = Hostile("visma-core")
     with served(api.app(), self_signed) as origin:
-        code, out = run(load_args("visma-core", origin, tmp_path, "--attempts", "8"), "visma-core", capsys)
+        code, out = run(load_args("visma-core", origin, tmp_path, "--attempts", "8"), "visma-core", capfd)
     assert code == 2, out
     assert "TLS certificate does not verify" in out and "nothing was sent" in out, out
     assert api.calls == []  # the handshake failed: no request reached the server
