@@ -349,3 +349,16 @@ def test_decoders_are_built_once_per_type() -> None:
     decoded(b"1", int, "GET /a")
     decoded(b"2", int, "GET /b")
     assert isinstance(http._decoders[int], msgspec.json.Decoder) and list(http._decoders).count(int) == 1
+
+
+@pytest.mark.slow
+def test_an_unreadable_answer_quoting_a_credential_is_shown_masked(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    secret = CREDENTIALS["halopsa"]["HALO_CLIENT_SECRET"]
+    echo = Answer(body=f"<html>client_secret={secret} is not valid here</html>".encode(), content_type="text/html")
+    api = Hostile("halopsa", lambda method, path, n: echo if path.endswith("/token") else None)
+    with served(api.app()) as origin:
+        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
+    assert code == 4 and "no access token: POST" in out and "client_secret=***" in out, out
+    assert secret not in out
