@@ -11,8 +11,20 @@ from typing import Any
 
 import anyio
 
-from .errors import APIError, AuthError, BulkloadError, RateLimited, RunStopped, ServerError, TransportError
-from .http import Client, Response, decode_json
+from .errors import (
+    APIError,
+    AuthError,
+    BadAnswer,
+    BulkloadError,
+    ConfigError,
+    NoToken,
+    RateLimited,
+    RunStopped,
+    ServerError,
+    TokenRefused,
+    TransportError,
+)
+from .http import Client, Response, decoded
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .targets.base import Target
 
@@ -52,6 +64,8 @@ def maybe_acted_on(exc: BulkloadError) -> bool:
     if isinstance(exc, APIError):
         # 5xx and 409 "key in use" may follow work already done; other answers mean nothing was done
         return exc.status >= 500 or exc.status == 409
+    if isinstance(exc, BadAnswer):
+        return exc.acted_on
     return False
 
 
@@ -97,22 +111,25 @@ class Dispatcher:
         safe_to_repeat: bool = True,
         authorized: bool = True,
         leaving: Callable[[], None] | None = None,
+        max_bytes: int | None = None,
     ) -> Response:
         """Send until answered. `safe_to_repeat` is False for a write the API cannot deduplicate: then a call
         that may have arrived is not repeated and its error is raised for the caller to settle. An answer after
         an attempt that may have been carried out says so (`Response.uncertain`).
-        `authorized` adds the target's per-request credentials (a token), renewed once on a 401. `leaving` is
-        called as each attempt leaves, after every wait for the limits: a write may land until some time after
-        the last one did, and the ledger must know when that was."""
+        `authorized` adds the target's per-request credentials (a token), renewed once on a 401: when none can be
+        had the call is not sent (NoToken, TokenRefused). `leaving` is called as each attempt leaves, after every
+        wait for the limits: a write may land until some time after the last one did, and the ledger must know
+        when that was. `max_bytes`: the longest answer read (default: the target's `answer_bytes`)."""
         started = time.monotonic()
         attempt = 0
         uncertain = False  # an earlier attempt may have been acted on
         renewed = False
+        cap = max_bytes or self.target.answer_bytes
         while True:
+            sent_headers = dict(headers or {})
+            if authorized:
+                sent_headers.update(await self._authorization(uncertain))
             try:
-                sent_headers = dict(headers or {})
-                if authorized:
-                    sent_headers.update(await self.target.authorize(self))
                 self.quota.take()
                 await self.meter.acquire()
                 for window in self.windows:
@@ -120,10 +137,12 @@ class Dispatcher:
                 self.counters.requests += 1
                 if leaving is not None:
                     leaving()
-                response = await self.client.send(method, path, body=body, params=params, headers=sent_headers)
+                response = await self.client.send(
+                    method, path, body=body, params=params, headers=sent_headers, max_bytes=cap
+                )
             except AuthError as exc:
                 uncertain = uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
-                if not authorized or renewed or exc.status != 401 or not await self.target.authorize(self, renew=True):
+                if not authorized or renewed or exc.status != 401 or not await self._authorization(uncertain, True):
                     raise
                 renewed = True  # the token may have expired early or been revoked: one new one, once
                 self.counters.retries += 1
@@ -163,5 +182,28 @@ class Dispatcher:
             # values repeated is harmless, but a later write to the same record must not overtake it)
             return response._replace(uncertain=True) if uncertain else response
 
-    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        return decode_json((await self.send("GET", path, params=params)).body)
+    async def _authorization(self, uncertain: bool, renew: bool = False) -> Mapping[str, str]:
+        """The target's per-request credentials. The token call's own failure is not this call's: whatever went
+        wrong there (a refusal, a 5xx, an answer that is no token), this call was not sent by this attempt, so it
+        is raised as NoToken or TokenRefused, in doubt only when an earlier attempt of this call may have landed
+        (`uncertain`), and never taken for an answer to this call (a token endpoint's 400 refuses no rows)."""
+        try:
+            return await self.target.authorize(self, renew=renew)
+        except BulkloadError as exc:
+            if isinstance(exc, ConfigError):
+                error: BulkloadError = exc  # a redirect, an address that leads nowhere: as they are
+            elif isinstance(exc, APIError) and exc.status in (400, 401, 403):
+                error = TokenRefused(f"the token endpoint refused the credentials: {exc}")
+            else:
+                error = NoToken(f"no access token: {exc}; the call that needed one was not sent, continue with "
+                                "`bulkload resume`")
+            error.uncertain = uncertain
+            if error is exc:
+                raise
+            raise error from exc
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None, *, into: Any = Any,
+                  max_bytes: int | None = None) -> Any:
+        """GET an answer and read it as `into` (see http.decoded: BadAnswer when it is not that)."""
+        response = await self.send("GET", path, params=params, max_bytes=max_bytes)
+        return decoded(response.body, into, f"GET {path}")

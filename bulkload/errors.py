@@ -3,7 +3,10 @@
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
     │   ├── LedgerError          the ledger belongs to another run, is locked, or is not a ledger
-    │   └── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
+    │   ├── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
+    │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
+    │   │                        TLS certificate that does not verify: a wrong address is not retried as a fault
+    │   └── TokenRefused         the token endpoint refused the credentials (an OAuth 400, 401 or 403)
     ├── SourceError              the input cannot be read any further (exit 4, after what was read is accounted)
     ├── TransportError           the request did not get an answer (retryable)
     │   ├── ConnectError         refused before anything was sent: always safe to retry
@@ -14,10 +17,14 @@
     │   ├── AuthError            401 / 403: credentials refused (final, exit 2)
     │   ├── BadRequest           400 / 422: the body was refused; `errors` may name the bad items (final)
     │   └── Conflict             409 (final)
+    ├── BadAnswer                a 2xx answer bulkload cannot read: not JSON, a field missing or of the wrong type
+    │   └── AnswerTooLarge       longer than the call's cap (`Target.answer_bytes`): the rest is not read
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
         ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
-        └── LedgerWriteError     a ledger write failed (disk full, I/O error, file gone): resume once it is fixed
+        ├── LedgerWriteError     a ledger write failed (disk full, I/O error, file gone): resume once it is fixed
+        └── NoToken              no usable access token (the token endpoint failed, or answered no token): the call
+                                 that needed one was not sent
 
 aiohttp's exceptions never escape the dispatch layer: they are translated there with ``raise ... from exc``.
 """
@@ -46,6 +53,16 @@ class LedgerError(ConfigError):
 class Redirected(ConfigError):
     """The API answered with a redirect. Following it would send the credentials (and the records) to wherever it
     points, so the run stops instead: the API's address is for the user to give."""
+
+
+class Unreachable(ConfigError):
+    """No API at the address given: on the run's first call a name that does not resolve or a refused connection
+    (later in a run a refused connection is a restart, and retried), and a TLS certificate that does not verify
+    at any call. Retrying cannot fix an address: the run stops at once (exit 2)."""
+
+
+class TokenRefused(ConfigError):
+    """The token endpoint refused the credentials (HALO_CLIENT_ID / HALO_CLIENT_SECRET, the tenant, the auth URL)."""
 
 
 class SourceError(BulkloadError):
@@ -110,6 +127,21 @@ class Conflict(APIError):
     pass
 
 
+class BadAnswer(BulkloadError):
+    """A 2xx answer that is not what the API documents (HTML, truncated JSON, a field missing or of the wrong type).
+    Not retried: the same call gets the same answer. `acted_on`: the call may have changed something (a write);
+    a read's or a token request's unreadable answer leaves nothing in doubt."""
+
+    def __init__(self, message: str, *, acted_on: bool = False) -> None:
+        super().__init__(message)
+        self.acted_on = acted_on
+
+
+class AnswerTooLarge(BadAnswer):
+    """An answer longer than the call's cap: what the call asked for cannot be that long, and the rest is not read
+    (memory stays bounded whatever the server sends)."""
+
+
 class RunStopped(BulkloadError):
     """The run stopped cleanly before the end; `bulkload resume` continues it."""
 
@@ -131,3 +163,8 @@ class LedgerWriteError(RunStopped):
     carried out."""
 
     uncertain = True
+
+
+class NoToken(RunStopped):
+    """No usable access token could be had (the token endpoint down, or its answer no token): the call that needed
+    it was not sent, and `bulkload resume` sends it."""

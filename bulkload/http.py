@@ -13,8 +13,10 @@ import aiohttp
 import msgspec
 
 from .errors import (
+    AnswerTooLarge,
     APIError,
     AuthError,
+    BadAnswer,
     BadRequest,
     Conflict,
     ConnectError,
@@ -22,10 +24,20 @@ from .errors import (
     RateLimited,
     Redirected,
     ServerError,
+    Unreachable,
 )
 from .redact import redact, redact_data
 
 decode_json = msgspec.json.Decoder().decode
+
+#: the longest answer read when the caller names no cap: a few pages or bulk answers of any API here
+ANSWER_BYTES = 4 * 1024 * 1024
+#: an answer is read in pieces of this size, so that the cap is kept before the whole of it is held
+_PIECE_BYTES = 64 * 1024
+#: how much of an unreadable answer a message quotes
+_QUOTED = 80
+#: methods that change nothing: an answer to one of them that cannot be read leaves nothing in doubt
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Response(NamedTuple):
@@ -47,6 +59,9 @@ class Client:
         self.concurrency = concurrency
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s))
         self._session: aiohttp.ClientSession | None = None
+        #: some call of this run was answered: the address leads to the API, and a refused connection from now on
+        #: is a restart (retried) rather than a wrong address
+        self.answered = False
 
     async def __aenter__(self) -> Self:
         connector = aiohttp.TCPConnector(limit=self.concurrency + 2)
@@ -68,23 +83,48 @@ class Client:
         body: bytes | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        max_bytes: int = ANSWER_BYTES,
     ) -> Response:
-        """One request; an error status or a lost answer raises the matching BulkloadError."""
+        """One request; an error status or a lost answer raises the matching BulkloadError. At most `max_bytes` of
+        the answer are read (decompressed): a 2xx answer longer than that raises AnswerTooLarge (by its
+        Content-Length before any of it is read, else as soon as the cap is passed); an error answer is cut there (its
+        status says what happened). Unreachable on an address that leads nowhere (see errors.Unreachable)."""
         assert self._session is not None, "Client used outside `async with`"
         hdrs = dict(headers or {})
         if body is not None:
             hdrs.setdefault("Content-Type", "application/json")
         sends = {"n": 0}
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        where = _shown(url)
+        call = f"{method} {where if path.startswith(('http://', 'https://')) else path}"
         try:
-            url = path if path.startswith(("http://", "https://")) else self.base_url + path
             # never followed: aiohttp would carry the session's credential headers (and a 307's body, a token
             # request's client secret) to whatever address the answer names
             async with self._session.request(
                 method, url, data=body, params=params, headers=hdrs, trace_request_ctx=sends, allow_redirects=False
             ) as resp:
-                data = await resp.read()
                 status, resp_headers = resp.status, resp.headers
+                self.answered = True
+                length = resp.content_length
+                if status < 300 and length is not None and length > max_bytes:
+                    raise too_large(call, max_bytes, method, f"its Content-Length says {length:,} bytes")
+                data = await _read_capped(resp, max_bytes)
+                if data is None:
+                    if status < 300:
+                        raise too_large(call, max_bytes, method, "it went on past that")
+                    data = b""  # an error answer's status is what counts; a body that long says nothing we read
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise Unreachable(
+                f"{method} {where}: the server's TLS certificate does not verify ({exc.certificate_error}); bulkload "
+                "sends no credentials to a server it cannot verify. Check --base-url (or HALO_AUTH_URL); "
+                + ("this call was not sent" if self.answered else "nothing was sent")
+            ) from exc
         except aiohttp.ClientConnectorError as exc:
+            if not self.answered and _wrong_address(exc):
+                raise Unreachable(
+                    f"{method} {where}: cannot reach the API: {_why_unreachable(exc)}. This is the run's first call: "
+                    "check --base-url (or HALO_AUTH_URL); nothing was sent"
+                ) from exc
             raise ConnectError(f"cannot connect to {self.base_url}: {exc.os_error}") from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as exc:
             raise MaybeSentError(f"{method} {path}: connection lost before the answer ({exc})") from exc
@@ -101,6 +141,68 @@ class Client:
         if 300 <= status < 400:
             raise redirected(method, url, status, resp_headers.get("Location"))
         return Response(status, resp_headers, data)
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes | None:
+    """The answer's body, or None as soon as it is longer than `max_bytes` (the rest stays unread: leaving the
+    response closes its connection)."""
+    data = bytearray()
+    async for piece in resp.content.iter_chunked(_PIECE_BYTES):
+        data += piece
+        if len(data) > max_bytes:
+            return None
+    return bytes(data)
+
+
+def too_large(call: str, max_bytes: int, method: str, how: str) -> AnswerTooLarge:
+    """The error for a 2xx answer past `max_bytes`; acted on when the call was a write."""
+    return AnswerTooLarge(
+        f"{call} answered more than the {_size(max_bytes)} bulkload reads of that call ({how}): not the API's answer "
+        "as documented (is --base-url right?)", acted_on=method not in _READS,
+    )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB" if n >= 1024 else f"{n} bytes"
+
+
+def _wrong_address(exc: aiohttp.ClientConnectorError) -> bool:
+    """A name that does not resolve, a connection refused, TLS not spoken there: an address that leads nowhere."""
+    return isinstance(exc, aiohttp.ClientConnectorDNSError | aiohttp.ClientSSLError) or isinstance(
+        exc.os_error, ConnectionRefusedError
+    )
+
+
+def _why_unreachable(exc: aiohttp.ClientConnectorError) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return f"the name {exc.host} does not resolve ({exc.os_error.strerror or exc.os_error})"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return f"no TLS connection could be made with {exc.host}:{exc.port} ({exc.os_error})"
+    return f"nothing listens at {exc.host}:{exc.port} (connection refused)"
+
+
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def decoded(body: bytes, into: Any, call: str, *, acted_on: bool = False) -> Any:
+    """An answer as the type the caller reads it into (a Struct with the fields it uses, `int`, …): one decoder per
+    type, built once. BadAnswer, naming `call` ("GET /draft-entries/count") and what was wrong, when it is not
+    that: HTML, truncated JSON, a field missing or of another type (`acted_on`: the answer of a write, which did
+    arrive). What is quoted of it is redacted."""
+    decoder = _decoders.get(into)
+    if decoder is None:
+        decoder = _decoders[into] = msgspec.json.Decoder(into)
+    try:
+        return decoder.decode(body)
+    except (msgspec.DecodeError, RecursionError) as exc:  # RecursionError: JSON nested past msgspec's depth
+        raise unreadable(call, body, str(exc) or type(exc).__name__, acted_on=acted_on) from None
+
+
+def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False) -> BadAnswer:
+    """The error for an answer that is not what the API documents; `acted_on`: the call was a write."""
+    start = body[:_QUOTED].decode("utf-8", "replace").strip()
+    shown = f"it begins {start!r}{'…' if len(body) > _QUOTED else ''}" if start else "it is empty"
+    return BadAnswer(redact(f"{call}: the answer is not what the API documents ({why}; {shown})"), acted_on=acted_on)
 
 
 def _sends_counted() -> aiohttp.TraceConfig:
@@ -154,7 +256,7 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes) -> APIError
         decoded = decode_json(body) if body else {}
         if isinstance(decoded, dict):
             problem = decoded
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
         pass
     message = redact(str(
         problem.get("detail") or problem.get("message") or problem.get("title") or body[:200].decode("utf-8", "replace")

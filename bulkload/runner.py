@@ -23,6 +23,7 @@ from . import interrupts
 from .agreement_calls import AgreementCalls, agreement_file
 from .dispatch import Counters, Dispatcher, RetryPolicy
 from .errors import (
+    BadAnswer,
     BulkloadError,
     ConfigError,
     LedgerError,
@@ -284,7 +285,7 @@ async def _phases(
         try:
             await _send(job, target, ledger, dispatcher, sources, tally, planners, loaders,
                         progress=progress, resend_in_doubt=resend_in_doubt)
-        except* (RunStopped, TransportError, ServerError) as failed:
+        except* (RunStopped, TransportError, ServerError, BadAnswer) as failed:
             first: BaseException = failed
             while isinstance(first, BaseExceptionGroup):  # one of the nested task groups' errors
                 first = first.exceptions[0]

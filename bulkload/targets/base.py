@@ -14,6 +14,7 @@ import msgspec.inspect
 
 from .. import redact
 from ..errors import APIError, ConfigError
+from ..http import ANSWER_BYTES
 
 if TYPE_CHECKING:
     from ..chunking import Chunk
@@ -231,6 +232,9 @@ class Target:
     #: the API's published rolling window (requests, seconds), kept by default; --window-limit/-s change it
     window: ClassVar[tuple[int, float] | None] = None
     max_bytes: ClassVar[int] = 2_000_000
+    #: the longest answer read of a call (in bytes) unless the call names its own cap: an answer longer than what
+    #: the call can ask for is refused, never held whole (errors.AnswerTooLarge)
+    answer_bytes: ClassVar[int] = ANSWER_BYTES
     default_base_url: ClassVar[str]
     #: environment variables holding the credentials, in the order the API needs them
     credential_env: ClassVar[tuple[str, ...]]

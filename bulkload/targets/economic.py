@@ -20,6 +20,7 @@ import msgspec
 
 from ..cursors import CursorTrail
 from ..errors import APIError, ConfigError, Conflict
+from ..http import decoded
 from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
 from .base import Known, Listed, RowInvalid, Target, Totals, errors_by_index, group_digest, row_invalid
 
@@ -35,6 +36,8 @@ Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 MAX_DIGITS = 18
 #: voucher numbers per `$in:` list (the API takes at most 200 values)
 IN_LIST = 200
+#: the longest answer of a count, or of a page of one entry (the baseline)
+COUNT_BYTES = 64 * 1024
 #: a currency's decimals; e-conomic's codes are ISO 4217, upper case (money.decimals() also takes lower case)
 _decimals = DECIMALS.get
 
@@ -110,13 +113,28 @@ class _Created(msgspec.Struct):
     entryNumber: int
 
 
-_decode_page = msgspec.json.Decoder(_Page).decode
+class _Paged(msgspec.Struct):
+    """`GET /draft-entries/paged` as an object (the sandbox answers the bare list)."""
+
+    items: list[_Created] = []
+
+
+#: what the count endpoint answers: a number of entries
+_Count = Annotated[int, msgspec.Meta(ge=0)]
 _entry_number, _voucher, _currency, _amount, _account, _contra, _date, _text = (
     operator.attrgetter(f)
     for f in ("entryNumber", "voucherNumber", "currency", "amount", "accountNumber", "contraAccountNumber", "date",
               "text")
 )
-_decode_created = msgspec.json.Decoder(list[_Created]).decode
+#: a page of the cursor walk: 1000 entries (the API's page size) at up to 4 KB each
+PAGE_BYTES = 4 * 1024 * 1024
+
+
+async def _page(client: Dispatcher, params: Mapping[str, str]) -> _Page:
+    """One page of `GET /draft-entries`: BadAnswer (naming the call and what was wrong) for anything else."""
+    page: _Page = decoded((await client.send("GET", "/draft-entries", params=params, max_bytes=PAGE_BYTES)).body,
+                          _Page, "GET /draft-entries")
+    return page
 
 
 def _line_check(units: int, account: int | None, contra: int | None, day: str, text: str | None) -> int:
@@ -158,6 +176,8 @@ class Economic(Target):
     idempotent = True
     key_ttl_s = 3600.0  # e-conomic caches a key's answer for one hour
     max_items = 500
+    #: a bulk answer: 500 entries at up to 4 KB each (a walk's page has its own cap, PAGE_BYTES)
+    answer_bytes = 2 * 1024 * 1024
     default_base_url = "https://apis.e-conomic.com/journalsapi/v11.0.2"
     credential_env = ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN")
     agreement_env = ("ECONOMIC_AGREEMENT_GRANT_TOKEN",)  # fair use is the agreement's, whichever app calls
@@ -278,7 +298,8 @@ class Economic(Target):
         return _decode_entries(body)
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
-        ids = [item.entryNumber for item in _decode_created(body)]
+        created: list[_Created] = decoded(body, list[_Created], f"POST {self.path}", acted_on=True)
+        ids = [item.entryNumber for item in created]
         if len(ids) != n:
             raise ValueError(f"the API answered {len(ids)} entry numbers for {n} entries")
         return ids
@@ -318,7 +339,7 @@ class Economic(Target):
                 span[0], span[1] = min(span[0], int(voucher)), max(span[1], int(voucher))
         for journal, (lo, hi) in ranges.items():
             flt = f"journalNumber$eq:{journal}$and:voucherNumber$gte:{lo}$and:voucherNumber$lte:{hi}"
-            if not int(await client.get_json("/draft-entries/count", {"filter": flt})):
+            if not await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES):
                 continue
             batch: list[str] = []
             for key in keys():
@@ -340,7 +361,7 @@ class Economic(Target):
         found: dict[int, tuple[list[int], list[int], list[int]]] = {}
         trail = CursorTrail(f"the look for vouchers already in journal {journal}")
         while True:
-            page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
+            page = await _page(client, params)
             for item in page.items:
                 numbers, units, checks = found.setdefault(item.voucherNumber, ([], [], []))
                 numbers.append(item.entryNumber)
@@ -393,7 +414,7 @@ class Economic(Target):
                 params = {"filter": flt}
                 trail = CursorTrail(f"the look for a call's entries in journal {journal}")
                 while True:
-                    page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
+                    page = await _page(client, params)
                     for item in page.items:
                         units = int(item.amount.scaleb(_decimals(item.currency, 2)))
                         check = _line_check(units, item.accountNumber, item.contraAccountNumber, item.date, item.text)
@@ -409,16 +430,19 @@ class Economic(Target):
 
     # --- reconciliation: count endpoint, newest entry number, cursor walk ---------------------------
     async def count(self, client: Dispatcher, scope: str) -> int:
-        return int(await client.get_json("/draft-entries/count", {"filter": f"journalNumber$eq:{int(scope)}"}))
+        count: int = await client.get("/draft-entries/count", {"filter": f"journalNumber$eq:{int(scope)}"},
+                                      into=_Count, max_bytes=COUNT_BYTES)
+        return count
 
     async def baseline(self, client: Dispatcher, scope: str) -> dict[str, int]:
         # entry numbers only grow: everything above today's newest one is created from now on
-        page = await client.get_json(
+        page: list[_Created] | _Paged = await client.get(
             "/draft-entries/paged",
             {"filter": f"journalNumber$eq:{int(scope)}", "sort": "-entryNumber", "pageSize": "1"},
+            into=list[_Created] | _Paged, max_bytes=COUNT_BYTES,
         )
-        items = page.get("items") or [] if isinstance(page, dict) else page
-        newest = int(items[0]["entryNumber"]) if items else 0
+        items = page.items if isinstance(page, _Paged) else page
+        newest = items[0].entryNumber if items else 0
         return {"count": await self.count(client, scope), "max_id": newest}
 
     async def walk(
@@ -431,7 +455,7 @@ class Economic(Target):
         prefix = f"{int(scope)}:"
         trail = CursorTrail(f"the walk of journal {int(scope)} after entry {int(after)}")
         while True:
-            page = _decode_page((await client.send("GET", "/draft-entries", params=params)).body)
+            page = await _page(client, params)
             items = page.items
             ids = list(map(_entry_number, items))
             currencies = list(map(_currency, items))

@@ -16,7 +16,7 @@ import urllib.parse
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import anyio
 import msgspec
@@ -24,6 +24,7 @@ import msgspec
 from .. import redact
 from ..errors import APIError, ConfigError
 from ..halopsa_schema import LIST_FILTERS, RESOURCES, Field, canonical_resource
+from ..http import decoded, unreadable
 from ..sources import BadRow, Source
 from .base import Call, RowInvalid, Target, Totals, errors_by_index, row_invalid
 
@@ -41,7 +42,6 @@ _TYPES: dict[str, Any] = {
     "object": dict[str, Any],
     "array": list[Any],
 }
-_decode = msgspec.json.Decoder().decode
 
 
 def record_type(resource: str) -> type[msgspec.Struct]:
@@ -58,8 +58,17 @@ def record_type(resource: str) -> type[msgspec.Struct]:
 
 
 class _Token(msgspec.Struct):
-    access_token: str
-    expires_in: float = 3600.0
+    """An OAuth2 token answer (RFC 6749 §5.1): the fields bulkload uses."""
+
+    access_token: Annotated[str, msgspec.Meta(min_length=1)]
+    #: seconds
+    expires_in: Annotated[float, msgspec.Meta(ge=0)] = 3600.0
+
+
+#: a token answer is a few hundred bytes; an answer far longer is not one
+TOKEN_BYTES = 64 * 1024
+#: a resource's listing (every record, in one answer): some tens of thousands of records
+LISTING_BYTES = 64 * 1024 * 1024
 
 
 class Resource:
@@ -86,6 +95,21 @@ def typed(kind: Resource, name: str, value: Any) -> Any:
         return msgspec.convert(value, kind.types[name], strict=False)
     except msgspec.ValidationError as exc:
         raise ValueError(f"{name}: {exc}") from None
+
+
+def _with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool = False) -> dict[str, Any]:
+    """A listed or saved record, its `id` an int: every record the API holds has one (matches, counts and rollback
+    go by it). BadAnswer for anything else (`acted_on`: the answer of a write, which did arrive)."""
+    value = record.get("id") if isinstance(record, dict) else None
+    if type(value) is str and value.isascii() and value.isdigit():
+        value = int(value)
+    if type(value) is not int:
+        what = "is not a record" if not isinstance(record, dict) else "has no id" if value is None else \
+            f"has an id that is not a whole number ({str(value)[:20]!r})"
+        raise unreadable(call, body, f"item {index} {what}", acted_on=acted_on)
+    checked: dict[str, Any] = record
+    checked["id"] = value
+    return checked
 
 
 def resource_named(name: str) -> str:
@@ -230,9 +254,10 @@ class HaloPSA(Target):
                 }
             ).encode()
             response = await client.send(
-                "POST", url, body=form, authorized=False, headers={"Content-Type": "application/x-www-form-urlencoded"}
+                "POST", url, body=form, authorized=False, headers={"Content-Type": "application/x-www-form-urlencoded"},
+                max_bytes=TOKEN_BYTES,
             )
-            token = msgspec.json.decode(response.body, type=_Token)
+            token: _Token = decoded(response.body, _Token, f"POST {auth_url.rstrip('/')}/token")
             redact.register(token.access_token)  # an API that echoes a later request quotes it as ***
             # renewed before it runs out: a tenth of its life early, at most a minute
             margin = min(60.0, token.expires_in / 10)
@@ -250,13 +275,18 @@ class HaloPSA(Target):
         params: dict[str, str] = {
             f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]
         }
-        records = _decode((await client.send("GET", kind.path, params=params)).body)
+        call = f"GET {kind.path}"
+        body = (await client.send("GET", kind.path, params=params, max_bytes=LISTING_BYTES)).body
+        records: list[Any] | dict[str, Any] = decoded(body, list[Any] | dict[str, Any], call)
         whole = True
         if isinstance(records, dict):  # a paged answer
             count = records.get("record_count")
-            records = next((v for v in records.values() if isinstance(v, list)), [])
+            listed = next((v for v in records.values() if isinstance(v, list)), None)
+            if listed is None:  # an object that lists nothing is no listing: nothing it leaves out is proven absent
+                raise unreadable(call, body, "an object without a list of records")
+            records = listed
             whole = isinstance(count, int) and count <= len(records)
-        return [r for r in records if isinstance(r, dict)], whole
+        return [_with_id(r, i, call, body) for i, r in enumerate(records)], whole
 
     def key(self, record: Mapping[str, Any], kind: Resource | None = None) -> str | None:
         """The match fields' values as text, each as its field's type, so that a CSV's "5" meets the API's 5
@@ -339,8 +369,10 @@ class HaloPSA(Target):
         )
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
-        saved = _decode(body)
-        ids = [int(r["id"]) for r in saved] if isinstance(saved, list) else []
+        call = f"POST {self.current.path}"
+        saved = decoded(body, Any, call, acted_on=True)
+        ids = [_with_id(r, i, call, body, acted_on=True)["id"] for i, r in enumerate(saved)] \
+            if isinstance(saved, list) else []
         if len(ids) != n:
             raise ValueError(f"the API answered {len(ids)} records for {n}")
         return ids

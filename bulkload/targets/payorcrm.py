@@ -100,7 +100,7 @@ def read_answer(body: bytes) -> Said:
     says ``"success": false`` is not read as success (ValueError: the call arrived, its outcome is unknown)."""
     try:
         value = _decode_any(body) if body.strip() else None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
         return Said()  # not JSON ("OK"): a 2xx all the same
     if isinstance(value, dict):
         if value.get("success") is False:

@@ -17,6 +17,7 @@ import anyio
 import msgspec
 
 from ..errors import APIError, ConfigError
+from ..http import decoded
 from ..side_by_side import side_by_side
 from ..sources import BadRow
 from .base import Call, RowInvalid, RowsRefused, Target, Totals, row_invalid
@@ -31,6 +32,8 @@ _BOOKKEEPING = "/flow/api/Integrations/Bookkeeping"
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 #: cases whose costs are kept while a run goes on (each is read once)
 COST_CACHE = 10_000
+#: the longest answer of a lookup (an entry definition, a case's costs)
+LOOKUP_BYTES = 1024 * 1024
 
 
 def _hundredths(amount: Decimal, field: str) -> None:
@@ -85,6 +88,15 @@ class Definition(msgspec.Struct, kw_only=True):
     error: str | None = None
 
 
+class _Definition(msgspec.Struct):
+    """An entry definition as the API answers it: without its Id no entry can be made with it."""
+
+    Id: int
+    Name: str = ""
+    IsDraft: bool = False
+    MergeOrderLinesToOneEntry: bool = False
+
+
 class _Created(msgspec.Struct):
     Id: int
     Amount: Decimal = Decimal(0)
@@ -101,9 +113,6 @@ class _Cost(msgspec.Struct):
 
 _decode_entries = msgspec.json.Decoder(list[EntryRow]).decode
 _decode_costs_rows = msgspec.json.Decoder(list[CostRow]).decode
-_decode_created = msgspec.json.Decoder(_Created).decode
-_decode_costs = msgspec.json.Decoder(list[_Cost]).decode
-_decode_definition = msgspec.json.Decoder(Definition).decode
 
 
 def _cents(amount: Decimal) -> int:
@@ -120,6 +129,8 @@ class VismaCore(Target):
     name = "visma-core"
     idempotent = False
     max_items = 500  # lines one order may have
+    #: a created entry or draft, one a call
+    answer_bytes = 256 * 1024
     default_base_url = ""
     credential_env = ("VISMA_CORE_TOKEN",)
     fields: ClassVar[frozenset[str]] = frozenset(EntryRow.__struct_fields__)
@@ -183,8 +194,10 @@ class VismaCore(Target):
 
         async def look_up(cost_type: str) -> None:
             try:
-                body = (await client.send("GET", f"{_BOOKKEEPING}/AccountingCostTypes/{cost_type}")).body
-                definitions[cost_type] = _decode_definition(body)
+                found: _Definition = await client.get(f"{_BOOKKEEPING}/AccountingCostTypes/{cost_type}",
+                                                      into=_Definition, max_bytes=LOOKUP_BYTES)
+                definitions[cost_type] = Definition(Id=found.Id, Name=found.Name, IsDraft=found.IsDraft,
+                                                    MergeOrderLinesToOneEntry=found.MergeOrderLinesToOneEntry)
             except APIError as exc:
                 if exc.status != 404:
                     raise
@@ -269,8 +282,8 @@ class VismaCore(Target):
         lock = self._cost_locks.setdefault(key, anyio.Lock())
         async with lock:
             if fresh or key not in self._costs:
-                body = (await client.send("GET", f"/flow/api/Conditions/Cases/{case_id}/Costs/{kind}")).body
-                self._costs[key] = _decode_costs(body)
+                self._costs[key] = await client.get(f"/flow/api/Conditions/Cases/{case_id}/Costs/{kind}",
+                                                    into=list[_Cost], max_bytes=LOOKUP_BYTES)
                 while len(self._costs) > COST_CACHE:
                     old, _ = self._costs.popitem(last=False)
                     self._cost_locks.pop(old, None)
@@ -311,7 +324,8 @@ class VismaCore(Target):
         return [cost.Id] * len(chunk) if applied else []  # setting the same values again is harmless
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
-        return [_decode_created(body).Id] * n
+        created: _Created = decoded(body, _Created, "the create call", acted_on=True)
+        return [created.Id] * n
 
     def retryable(self, error: APIError) -> bool:
         return error.retryable
@@ -336,7 +350,8 @@ class VismaCore(Target):
         (kind,) = sent  # one kind a call
         if kind == "costs":
             return {kind: {"": [1, 0, 0]}}
-        cents = _cents(_decode_created(body).Amount)
+        created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
+        cents = _cents(created.Amount)
         return {kind: {"": [1, cents, max(cents, 0)]}}
 
     kinds_updated = frozenset({"costs"})

@@ -1,0 +1,364 @@
+"""Hostile servers: answers longer than a call can ask for, answers that are not what the API documents, token
+answers that are no token, addresses that lead nowhere. Each ends in a clear message and the exit code the README
+gives it, never a traceback, and never a row in doubt that was not sent."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+from aiohttp import web
+from conftest import child_env, serving
+from hostile import CREDENTIALS, Answer, Hostile, environment, load_args, report_of, served
+
+from bulkload.cli import main
+from bulkload.errors import AnswerTooLarge, BadAnswer, ConnectError, ServerError, Unreachable
+from bulkload.http import Client, decoded
+
+MB = 1024 * 1024
+#: the most a run that meets a 50 MB answer may hold at its peak (kB): a run costs ~60 MB; reading the answer
+#: whole costs twice the answer on top
+RSS_BOUND_KB = 110 * 1024
+
+
+# --- answers read up to a cap ----------------------------------------------------------------------------------
+
+def streaming_app(total: int, *, status: int = 200, claimed: bool = False) -> tuple[web.Application, dict[str, int]]:
+    """Answers every call with `total` bytes, written 1 MB at a time (chunked, or with its Content-Length)."""
+    written = {"bytes": 0}
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(status=status)
+        if claimed:
+            resp.content_length = total
+        await resp.prepare(request)
+        piece = b" " * MB
+        try:
+            while written["bytes"] < total:
+                await resp.write(piece)
+                written["bytes"] += len(piece)
+        except ConnectionError:
+            pass  # the client went away: what it read is all it wanted
+        return resp
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app, written
+
+
+@pytest.mark.parametrize("claimed", [False, True], ids=["chunked", "content-length"])
+async def test_a_2xx_answer_past_the_calls_cap_is_refused_without_reading_the_rest(claimed: bool) -> None:
+    app, written = streaming_app(50 * MB, claimed=claimed)
+    async with serving(app) as origin, Client(origin, {}) as client:
+        with pytest.raises(AnswerTooLarge) as caught:
+            await client.send("GET", "/draft-entries/paged", max_bytes=MB)
+        with pytest.raises(AnswerTooLarge) as write:
+            await client.send("POST", "/draft-entries/bulk", body=b"[]", max_bytes=MB)
+    text = str(caught.value)
+    assert "GET /draft-entries/paged" in text and "1 MB" in text, text
+    assert ("Content-Length says 52,428,800 bytes" in text) == claimed, text
+    # a read's answer leaves nothing in doubt; a write's may have been acted on
+    assert not caught.value.acted_on and write.value.acted_on
+    # the server could write the socket buffers full and no more: the rest was never read
+    assert written["bytes"] < 20 * MB, written
+
+
+async def test_a_compressed_answer_is_capped_as_it_expands() -> None:
+    """256 MB of spaces gzip-compressed to 256 KB: the cap counts what the answer expands to, not what it weighs."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = b"".join(packer.compress(b" " * MB) for _ in range(256)) + packer.flush()
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+
+    app = web.Application()
+    app.router.add_get("/x", handle)
+    async with serving(app) as origin, Client(origin, {}) as client:
+        with pytest.raises(AnswerTooLarge) as caught:
+            await client.send("GET", "/x", max_bytes=MB)
+    assert len(bomb) < MB and "GET /x answered more than the 1 MB" in str(caught.value)
+
+
+async def test_an_error_answer_past_the_cap_keeps_its_status() -> None:
+    app, _ = streaming_app(20 * MB, status=503)
+    async with serving(app) as origin, Client(origin, {}) as client:
+        with pytest.raises(ServerError) as caught:
+            await client.send("GET", "/x", max_bytes=MB)
+    assert caught.value.status == 503 and caught.value.retryable
+
+
+@pytest.mark.parametrize(("body", "into", "said"), [
+    (b"<!DOCTYPE html><html>Sign in</html>", int, "JSON is malformed"),
+    (b'"12"', int, "Expected `int`, got `str`"),
+    (b'[{"voucherNumber": 1}]', list[dict[str, int]] | None, ""),
+    (b'{"items": [{"voucherNumber": 1}]}', "paged", "missing required field `entryNumber`"),
+    (b"", int, "it is empty"),
+])
+def test_an_answer_that_is_not_what_the_api_documents_names_the_call_and_what_was_wrong(
+    body: bytes, into: object, said: str
+) -> None:
+    from bulkload.targets.economic import _Paged
+
+    kind = _Paged if into == "paged" else into
+    if not said:  # what does decode is returned as it is
+        assert decoded(body, kind, "GET /x") == [{"voucherNumber": 1}]
+        return
+    with pytest.raises(BadAnswer) as caught:
+        decoded(body, kind, "GET /draft-entries/count")
+    assert "GET /draft-entries/count" in str(caught.value) and said in str(caught.value), str(caught.value)
+    assert not caught.value.acted_on
+
+
+# --- addresses that lead nowhere ------------------------------------------------------------------------------
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port bound by nobody's listener: a connection to it is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))  # bound, never listening: the port stays ours and refuses
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+async def test_nothing_listening_is_a_wrong_address_on_the_first_call_and_a_restart_later(closed_port: int) -> None:
+    async with Client(f"http://127.0.0.1:{closed_port}", {}) as client:
+        with pytest.raises(Unreachable) as caught:
+            await client.send("GET", "/x")
+        assert f"nothing listens at 127.0.0.1:{closed_port}" in str(caught.value)
+        client.answered = True  # the API answered an earlier call of the run: now it is restarting
+        with pytest.raises(ConnectError) as later:
+            await client.send("GET", "/x")
+    assert not isinstance(later.value, Unreachable) and later.value.retryable
+
+
+async def test_a_name_that_does_not_resolve_is_a_wrong_address() -> None:
+    async with Client("https://nonexistent.invalid", {}) as client:
+        with pytest.raises(Unreachable) as caught:
+            await client.send("GET", "/x")
+    assert "nonexistent.invalid does not resolve" in str(caught.value), str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(folder / "key.pem"),
+                    "-out", str(folder / "cert.pem")], check=True, capture_output=True, timeout=60)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
+
+
+async def test_a_certificate_that_does_not_verify_is_a_wrong_address_at_any_call(self_signed: ssl.SSLContext) -> None:
+    app, _ = streaming_app(10)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=self_signed)
+        await site.start()
+        async with Client(f"https://127.0.0.1:{runner.addresses[0][1]}", {}) as client:
+            client.answered = True  # later in a run too: a certificate that does not verify never will
+            with pytest.raises(Unreachable) as caught:
+                await client.send("GET", "/x")
+    finally:
+        await runner.cleanup()
+    assert "certificate does not verify" in str(caught.value) and "self-signed" in str(caught.value), caught.value
+
+
+# --- whole runs: the exit code and the message --------------------------------------------------------------------
+
+def run(args: list[str], target: str, capfd: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """The CLI in this process; (exit code, what it wrote)."""
+    capfd.readouterr()
+    with environment(CREDENTIALS[target]):
+        code = main(args)
+    out = capfd.readouterr()
+    return code, out.out + out.err
+
+
+def chunk_states(ledger: Path) -> list[str]:
+    with sqlite3.connect(ledger) as db:
+        return [state for (state,) in db.execute("SELECT state FROM chunks ORDER BY seq")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("where", "answer", "said"), [
+    ("/paged", Answer(body=b"<html><body>Sign in</body></html>", content_type="text/html"),
+     "GET /draft-entries/paged: the answer is not what the API documents (JSON is malformed"),
+    ("/paged", Answer(body=b'[{"voucherNumber": 1, "amount": 5}]'),
+     "missing required field `entryNumber`"),
+    ("/count", Answer(body=b'"many"'),
+     "GET /draft-entries/count: the answer is not what the API documents (Expected `int`"),
+    ("/count", Answer(body=b"<html></html>", content_type="text/html"), "GET /draft-entries/count"),
+    ("/paged", Answer(stream=50 * MB), "GET /draft-entries/paged answered more than the 64 KB"),
+], ids=["baseline-html", "baseline-no-entryNumber", "count-not-a-number", "count-html", "baseline-50MB"])
+def test_an_economic_read_answered_with_what_it_cannot_read_stops_the_run_exit_4(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], where: str, answer: Answer, said: str
+) -> None:
+    api = Hostile("economic", lambda method, path, n: answer if path.endswith(where) else None)
+    with served(api.app()) as origin:
+        code, out = run(load_args("economic", origin, tmp_path), "economic", capfd)
+    assert code == 4, out
+    assert said in out, out
+    report = report_of(tmp_path)
+    if report is not None:  # stopped at a chunk's baseline: the run's report says so, and nothing is in doubt
+        assert (report["in_doubt"], report["skipped"], report["loaded"]) == (0, 4, 0), report
+        assert chunk_states(tmp_path / "run.sqlite") in ([], ["pending"]), "a chunk never sent must stay unsent"
+    assert not any(method == "POST" for method, _ in api.calls), api.calls
+    assert api.streamed < 20 * MB
+
+
+@pytest.mark.slow
+def test_a_write_answered_past_its_cap_is_in_doubt_and_resume_replays_its_key(tmp_path: Path) -> None:
+    """Run as a child process, so its peak RSS is its own: a 50 MB answer to the bulk POST is read up to the 2 MB
+    cap; the call may have been carried out, so its rows are in doubt until resume sends it again with its key."""
+    state = {"hostile": True}
+    api = Hostile("economic", lambda method, path, n: Answer(stream=50 * MB)
+                  if state["hostile"] and method == "POST" else None)
+    with served(api.app()) as origin:
+        with open(tmp_path / "err.txt", "wb") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "bulkload", *load_args("economic", origin, tmp_path)],
+                                    env=child_env(CREDENTIALS["economic"]), stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)  # the child's own peak RSS (kB on Linux)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        report = report_of(tmp_path)
+        said = (tmp_path / "err.txt").read_text()
+        assert proc.returncode == 4, said
+        assert report is not None and (report["in_doubt"], report["loaded"]) == (4, 0), report
+        assert "answered more than the 2 MB bulkload reads of that call" in report["stop_reason"], report
+        assert "Traceback" not in said and api.streamed < 20 * MB, (said, api.streamed)
+        # reading the 50 MB whole (as before) costs more than 100 MB; a run of bulkload costs ~60 MB
+        assert usage.ru_maxrss < RSS_BOUND_KB, f"peak RSS {usage.ru_maxrss / 1024:.0f} MB"
+        state["hostile"] = False
+        done = subprocess.run([sys.executable, "-m", "bulkload", "resume", "--ledger", str(tmp_path / "run.sqlite"),
+                               "--report", str(tmp_path / "resumed.json"), "--no-progress"],
+                              env=child_env(CREDENTIALS["economic"]), capture_output=True, timeout=120)
+    resumed = json.loads((tmp_path / "resumed.json").read_text())
+    assert done.returncode == 0, done.stderr
+    assert (resumed["loaded"], resumed["in_doubt"], resumed["reconcile"]["ok"]) == (4, 0, True), resumed
+
+
+#: token answers that are no token: HTML, no access_token, wrong types, expires_in not a number
+NO_TOKENS = [
+    Answer(body=b"<html><body>Sign in to HaloPSA</body></html>", content_type="text/html"),
+    Answer(body=b'{"token_type": "Bearer", "expires_in": 3600}'),
+    Answer(body=b'{"access_token": 12345, "expires_in": 3600}'),
+    Answer(body=b'{"access_token": "t0k3n-value", "expires_in": "soon"}'),
+    Answer(body=b'{"access_token": ""}'),
+    Answer(stream=50 * MB),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answer", NO_TOKENS, ids=["html", "no-access-token", "token-a-number",
+                                                    "expires-in-text", "token-empty", "50MB"])
+def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unsent(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], answer: Answer
+) -> None:
+    """The first token lives 0 s, so the chunk's call asks for a second one, which is no token: the run stops
+    (exit 4) without sending the chunk, nothing is in doubt, and resume sends it once."""
+    state = {"hostile": True}
+
+    def rule(method: str, path: str, n: int) -> Answer | None:
+        if not path.endswith("/token"):
+            return None
+        if n == 0:  # the sandbox's own token, said to expire at once
+            return Answer(rewrite=lambda body: body.replace(b'"expires_in"', b'"expires_in": 0, "was"'))
+        return answer if state["hostile"] else None
+
+    api = Hostile("halopsa", rule)
+    with served(api.app()) as origin:
+        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
+        report = report_of(tmp_path)
+        assert code == 4, out
+        assert report is not None and (report["in_doubt"], report["skipped"], report["loaded"]) == (0, 2, 0), report
+        assert "no access token: POST" in report["stop_reason"] and "/auth/token" in report["stop_reason"], report
+        assert chunk_states(tmp_path / "run.sqlite") == ["pending"]
+        assert [p for m, p in api.calls if m == "POST" and not p.endswith("/token")] == [], api.calls
+        state["hostile"] = False
+        code, out = run(["resume", "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r2.json"),
+                         "--no-progress"], "halopsa", capfd)
+    resumed = json.loads((tmp_path / "r2.json").read_text())
+    assert code == 0, out
+    assert (resumed["loaded"], resumed["in_doubt"]) == (2, 0), resumed
+    assert len([p for m, p in api.calls if m == "POST" and not p.endswith("/token")]) == 1, api.calls
+
+
+@pytest.mark.slow
+def test_a_token_endpoint_that_refuses_the_credentials_is_a_configuration_error(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    refused = Answer(status=400, body=b'{"error": "invalid_client", "error_description": "bad secret"}')
+    api = Hostile("halopsa", lambda method, path, n: refused if path.endswith("/token") else None)
+    with served(api.app()) as origin:
+        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
+    assert code == 2, out
+    assert "the token endpoint refused the credentials" in out and "bad secret" in out, out
+    assert len(api.calls) == 1, api.calls  # not retried, nothing else sent
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["economic", "halopsa", "visma-core", "payorcrm"])
+def test_nothing_listening_on_the_first_call_stops_at_once_exit_2(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], closed_port: int, target: str
+) -> None:
+    code, out = run(load_args(target, f"http://127.0.0.1:{closed_port}", tmp_path, "--attempts", "8"), target, capfd)
+    assert code == 2, out
+    assert f"nothing listens at 127.0.0.1:{closed_port}" in out and "Traceback" not in out, out
+    report = report_of(tmp_path)
+    if report is not None:  # PayorCRM's first call is a chunk's: the run's report shows it was not retried
+        assert (report["requests"], report["retries"], report["in_doubt"]) == (1, 0, 0), report
+
+
+@pytest.mark.slow
+def test_a_name_that_does_not_resolve_stops_at_once_exit_2(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    args = load_args("payorcrm", "https://nonexistent.invalid", tmp_path, "--attempts", "8")
+    code, out = run(args, "payorcrm", capfd)
+    report = report_of(tmp_path)
+    assert code == 2 and "nonexistent.invalid does not resolve" in out, out
+    assert report is not None and (report["requests"], report["retries"]) == (1, 0), report
+
+
+@pytest.mark.slow
+def test_a_certificate_that_does_not_verify_stops_at_once_exit_2(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], self_signed: ssl.SSLContext
+) -> None:
+    api = Hostile("visma-core")
+    with served(api.app(), self_signed) as origin:
+        code, out = run(load_args("visma-core", origin, tmp_path, "--attempts", "8"), "visma-core", capfd)
+    assert code == 2, out
+    assert "TLS certificate does not verify" in out and "nothing was sent" in out, out
+    assert api.calls == []  # the handshake failed: no request reached the server
+
+
+def test_decoders_are_built_once_per_type() -> None:
+    from bulkload import http
+
+    decoded(b"1", int, "GET /a")
+    decoded(b"2", int, "GET /b")
+    assert isinstance(http._decoders[int], msgspec.json.Decoder) and list(http._decoders).count(int) == 1
+
+
+@pytest.mark.slow
+def test_an_unreadable_answer_quoting_a_credential_is_shown_masked(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    secret = CREDENTIALS["halopsa"]["HALO_CLIENT_SECRET"]
+    echo = Answer(body=f"<html>client_secret={secret} is not valid here</html>".encode(), content_type="text/html")
+    api = Hostile("halopsa", lambda method, path, n: echo if path.endswith("/token") else None)
+    with served(api.app()) as origin:
+        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
+    assert code == 4 and "no access token: POST" in out and "client_secret=***" in out, out
+    assert secret not in out
