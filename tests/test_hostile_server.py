@@ -213,9 +213,12 @@ def test_an_economic_read_answered_with_what_it_cannot_read_stops_the_run_exit_4
     assert code == 4, out
     assert said in out, out
     report = report_of(tmp_path)
-    if report is not None:  # stopped at a chunk's baseline: the run's report says so, and nothing is in doubt
-        assert (report["in_doubt"], report["skipped"], report["loaded"]) == (0, 4, 0), report
-        assert chunk_states(tmp_path / "run.sqlite") in ([], ["pending"]), "a chunk never sent must stay unsent"
+    # the run's report says so, and nothing is in doubt: stopped in setup before a row was read, or at a chunk's
+    # baseline with the rows read skipped
+    assert report is not None and report["status"] == "stopped" and report["exit_code"] == 4
+    assert (report["in_doubt"], report["loaded"]) == (0, 0), report
+    assert report["skipped"] == report["rows_read"] in (0, 4), report
+    assert chunk_states(tmp_path / "run.sqlite") in ([], ["pending"]), "a chunk never sent must stay unsent"
     assert not any(method == "POST" for method, _ in api.calls), api.calls
     assert api.streamed < 20 * MB
 
