@@ -3,7 +3,8 @@
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
     │   ├── LedgerError          the ledger belongs to another run, is locked, or is not a ledger
-    │   └── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
+    │   ├── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
+    │   └── ExpansionRefused     a gzip input expands far more than any export (a gzip bomb): refused before sending
     ├── SourceError              the input cannot be read any further (exit 4, after what was read is accounted)
     ├── TransportError           the request did not get an answer (retryable)
     │   ├── ConnectError         refused before anything was sent: always safe to retry
@@ -43,6 +44,11 @@ class LedgerError(ConfigError):
 class Redirected(ConfigError):
     """The API answered with a redirect. Following it would send the credentials (and the records) to wherever it
     points, so the run stops instead: the API's address is for the user to give."""
+
+
+class ExpansionRefused(ConfigError):
+    """A gzip input expands more than any export compresses (lines.MAX_RATIO times): read on, it would take
+    minutes or hours of work for nothing, so it is refused before anything is sent."""
 
 
 class SourceError(BulkloadError):
