@@ -9,7 +9,8 @@ over a buffer at a time, in C, not a line at a time. A gzip file that expands fa
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from .errors import ExpansionRefused
@@ -25,8 +26,11 @@ SHOWN = 2000
 MAX_RATIO = 100
 #: ... once it has expanded this far (a small file may compress better than that and is no harm)
 RATIO_AFTER_BYTES = 8 << 20
+#: blank lines read one by one before the rest of their run is passed over a block at a time
+BLANK_RUN = 64
 _BLOCK = 1 << 16
 _BLANK = b" \t\r\n"
+_EOL = re.compile(r"\r\n|\r|\n")
 
 
 class Cut(NamedTuple):
@@ -101,6 +105,45 @@ def cut_text(head: str, readline: Any, encoding: str) -> Cut:
         if end:
             break
     return Cut(head, length, quotes)
+
+
+def blank_run(read: Callable[[int], str]) -> tuple[int, str]:
+    """Pass over a text file's blank lines a block at a time: (line ends passed over, the text read past them: the
+    start of the next line that holds something, "" at the end of the file). Line ends are counted as
+    TextIOWrapper(newline="") splits lines: at \\r\\n, \\r or \\n."""
+    passed, carry = 0, ""
+    while block := read(_BLOCK):
+        block = carry + block
+        rest = block.lstrip(" \t\r\n")
+        if rest:  # the run ends in this block: what follows its last line end starts the next line
+            head = block[: len(block) - len(rest)]
+            end = max(head.rfind("\n"), head.rfind("\r")) + 1
+            return passed + _line_ends(head[:end]), block[end:]
+        end = max(block.rfind("\n"), block.rfind("\r")) + 1
+        if block[end - 1 : end] == "\r":  # may be the first half of a \r\n in the next block
+            end -= 1
+        passed += _line_ends(block[:end])
+        carry = block[end:]
+        if len(carry) > _BLOCK:  # a line of nothing but spaces: read as any line (and cut if it is too long)
+            break
+    return passed, carry
+
+
+def _line_ends(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def first_line(ahead: str, read: Callable[[int], str], readline: Callable[[int], str],
+               limit: int = MAX_LINE_BYTES) -> tuple[str, str]:
+    """The first line of `ahead` (text read ahead of the file's position), completed from the file where it goes on
+    past it (up to `limit` + 1 characters, as readline reads), and what is left of `ahead`."""
+    end = _EOL.search(ahead)
+    if end is not None and (end.end() < len(ahead) or end[0] != "\r"):
+        return ahead[: end.end()], ahead[end.end() :]
+    if end is not None:  # `ahead` ends with a \r: a \n may follow in the file
+        after = read(1)
+        return (ahead + after, "") if after == "\n" else (ahead, after)
+    return ahead + readline(limit + 1 - len(ahead)), ""
 
 
 class Expansion(io.RawIOBase):

@@ -35,7 +35,18 @@ from typing import Any, NamedTuple
 import msgspec
 
 from bulkload.errors import ConfigError, SourceError
-from bulkload.lines import MAX_LINE_BYTES, MAX_LINE_LABEL, Cut, Expansion, byte_lines, cut_text, text_line
+from bulkload.lines import (
+    BLANK_RUN,
+    MAX_LINE_BYTES,
+    MAX_LINE_LABEL,
+    Cut,
+    Expansion,
+    blank_run,
+    byte_lines,
+    cut_text,
+    first_line,
+    text_line,
+)
 
 MAX_RAW = 2000
 _BUFFER = 1 << 16
@@ -368,7 +379,7 @@ class Source:
                 delim = delim or _sniff_delimiter(first[-1])
                 tail: list[str] = []  # read only at the end, after the header length is known
                 held: list[str] = []  # the lines of the record being parsed (see _iter_csv)
-                src = _Lines(text.readline, self.encoding, held, tail)
+                src = _Lines(text, self.encoding, held, tail)
                 lines = chain(first[-1:], src)
                 reader = csv.reader(lines, delimiter=delim, strict=False)
                 header = next(reader)
@@ -493,7 +504,7 @@ class Source:
                     if raw:  # cells(): a record over the cap as the text it starts with
                         yield start, long.shown(text)  # type: ignore[misc]
                     else:
-                        yield long.bad_row(start, at, text, names, delim)
+                        yield long.bad_row(start, at, prev, text, names, delim)
                     continue
                 except csv.Error as exc:  # e.g. a cell over the field size limit; the reader can go on
                     # The reader drops the rest of the line it failed on and starts a record on the next
@@ -701,7 +712,7 @@ def _scalars(line: bytes, rename: Callable[[str, str], str], upto: int = MAX_RAW
     for m in _SCALAR.finditer(line[:upto]):
         name = rename(m[1].decode(), m[1].decode())
         value = (_json_text(m[2]) if m[2] is not None else m[3].decode()).replace("\x00", "").strip()
-        if name and value:
+        if name and value and len(value) <= MAX_RAW:  # a group key is short; a long text names no group
             found[name] = value
     return found or None
 
@@ -763,13 +774,16 @@ class _TooLong(Exception):
         before = len(text.encode(errors="replace")) - len(self.text.encode(errors="replace"))
         return Cut(text, before + self.cut.length).shown()
 
-    def bad_row(self, start: int, at: int, text: str, names: tuple[str, ...], delim: str) -> BadRow:
-        """The record starting at line `start` whose line `at` went over, its lines being `text`, as a bad row."""
+    def bad_row(self, start: int, at: int, end: int, text: str, names: tuple[str, ...], delim: str) -> BadRow:
+        """The record of lines `start` to `end` whose line `at` went over, its lines up to there being `text`, as a
+        bad row."""
         if self.cut is None:
             reason = f"lines {start}-{at} are more than the {MAX_LINE_LABEL} a record may be"
         else:
             reason = self.cut.reason(at) if at == start else (
                 f"line {start} starts a record whose {self.cut.reason(at)}")
+        if end > at:  # its quoted cell runs on: those lines are the record's, not rows
+            reason += f" (lines {start}-{end})"
         shown = self.shown(text)
         try:
             cells = next(csv.reader([text[:MAX_RAW]], delimiter=delim, strict=False), [])
@@ -784,9 +798,11 @@ class _Lines:
     MAX_LINE_BYTES, or one that takes its record over it, is not handed over: _TooLong is raised instead (the
     reader starts afresh after it, as after a csv error), the rest of a long line passed over without being held."""
 
-    def __init__(self, readline: Callable[[int], str], encoding: str, held: list[str], tail: list[str]) -> None:
-        self._readline, self._encoding, self._held, self._tail = readline, encoding, held, tail
+    def __init__(self, text: io.TextIOWrapper, encoding: str, held: list[str], tail: list[str]) -> None:
+        self._read, self._readline = text.read, text.readline
+        self._encoding, self._held, self._tail = encoding, held, tail
         self._size = 0  # characters of the record being read
+        self._ahead = ""  # text read past a run of blank lines, handed out before the file's next line
         #: blank lines passed over between records (the reader never sees them); the caller counts and resets it
         self.blank = 0
 
@@ -795,13 +811,23 @@ class _Lines:
 
     def __next__(self) -> str:
         readline = self._readline
-        line = readline(MAX_LINE_BYTES + 1)
+        if self._ahead:
+            line, self._ahead = first_line(self._ahead, self._read, readline)
+        else:
+            line = readline(MAX_LINE_BYTES + 1)
         if not self._held and line.isspace() and len(line) <= MAX_LINE_BYTES:
-            # blank lines between records make no row: passed over here, a tight loop, not a csv row each
+            # blank lines between records make no row: the first few passed over one by one, the rest of a long run
+            # a block at a time, never a csv row each
             blank = 0
             while line.isspace() and len(line) <= MAX_LINE_BYTES:
                 blank += 1
-                line = readline(MAX_LINE_BYTES + 1)
+                if blank == BLANK_RUN and not self._ahead:
+                    passed, self._ahead = blank_run(self._read)
+                    blank += passed
+                if self._ahead:
+                    line, self._ahead = first_line(self._ahead, self._read, readline)
+                else:
+                    line = readline(MAX_LINE_BYTES + 1)
             self.blank += blank
         if len(line) > MAX_LINE_BYTES and not line.endswith(("\n", "\r")):
             self._size = 0
