@@ -3,12 +3,12 @@
     python -m benchmarks.bounded [--gib 1] [--long-mb 100]
 
 Generates, into benchmarks/data/ (once): a gzip file expanding to --gib GiB of one line, gzip files expanding to
---gib GiB of blank lines (JSONL, and CSV after a header), and a JSONL file of 1,000 e-conomic entries with one
---long-mb MB line among them. Each is loaded with `bulkload load economic` as a child process, once with --dry-run
+--gib GiB of blank lines (JSONL, and CSV after a header), a plain CSV of 1,000 e-conomic entries with --gib GiB of
+blank lines amid them, and a JSONL file of 1,000 entries with one --long-mb MB line among them. Each is loaded with `bulkload load economic` as a child process, once with --dry-run
 and once against the e-conomic sandbox; the table shows the exit code, the wall time and the peak RSS of the whole
 process tree (loader and planner child, /proc sampled every 20 ms); what the run said goes to the terminal.
-Expected: the bombs are refused before anything is sent (exit 2); the long line is rejected with its voucher
-(exit 1), everything else loads.
+Expected: the bombs are refused before anything is sent (exit 2); the plain file loads whole (exit 0); the long
+line is rejected with its voucher (exit 1), everything else loads.
 """
 
 from __future__ import annotations
@@ -56,6 +56,22 @@ def bombs(gib: int) -> list[tuple[str, Path]]:
     ]
 
 
+def blank_run(gib: int) -> Path:
+    """A plain CSV of 1,000 entries with `gib` GiB of blank lines between their halves: no bomb, read whole."""
+    path = DATA / f"blank-run-{gib}g.csv"
+    if not path.exists():
+        print(f"  generating {path.name} ...", flush=True)
+        lines = data_file("economic", 1000).read_bytes().splitlines(keepends=True)
+        draft = path.with_name(path.name + ".part")
+        with open(draft, "wb") as out:
+            out.writelines(lines[:501])  # the header and 250 whole vouchers
+            for _ in range((gib << 30) // _MIB):
+                out.write(_MIB * b"\n")
+            out.writelines(lines[501:])
+        draft.replace(path)
+    return path
+
+
 def long_line(mb: int) -> Path:
     """1,000 entries with one line of `mb` MB (the first line of voucher 251, its text made long) among them."""
     path = DATA / f"long-line-{mb}mb.jsonl"
@@ -75,7 +91,8 @@ def main() -> None:
     parser.add_argument("--gib", type=int, default=1, help="GiB the bombs expand to")
     parser.add_argument("--long-mb", type=int, default=100, help="MB of the long line")
     args = parser.parse_args()
-    files = [*bombs(args.gib), (f"JSONL, one {args.long_mb} MB line among 1,000", long_line(args.long_mb))]
+    files = [*bombs(args.gib), (f"plain CSV: 1,000 entries around {args.gib} GiB of blank lines", blank_run(args.gib)),
+             (f"JSONL, one {args.long_mb} MB line among 1,000", long_line(args.long_mb))]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bulkload-bench-") as tmp:
         workdir = Path(tmp)

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from conftest import CREDS, SandboxProcess
 
+from benchmarks.common import measure
 from bulkload.cli import main
 from bulkload.errors import ExpansionRefused
 from bulkload.lines import MAX_LINE_BYTES, RATIO_AFTER_BYTES
@@ -186,3 +187,19 @@ def test_a_small_gzip_that_compresses_very_well_is_read(tmp_path: Path) -> None:
     with gzip.open(data, "wb", compresslevel=9) as f:
         f.write(json.dumps(entry(100, "10.00")).encode() + b"\n" + b"\n" * 1_000_000)
     assert [r[0] for r in Source(data)] == [1]
+
+
+@pytest.mark.slow
+def test_a_load_of_a_file_with_a_60_mb_line_stays_under_150_mb(tmp_path: Path) -> None:
+    """The whole `bulkload load` process tree (loader and planner child), sampled from /proc: before, a 100 MB
+    line cost about 900 MB."""
+    data = tmp_path / "e.jsonl"
+    with open(data, "w") as f:
+        for voucher in range(1, 101):
+            text = "x" * 60_000_000 if voucher == 50 else "ok"
+            f.write(json.dumps(entry(voucher, "10.00", text)) + "\n" + json.dumps(entry(voucher, "-10.00")) + "\n")
+    run = measure([sys.executable, "-m", "bulkload", "load", "economic", str(data), "--dry-run", "--no-progress",
+                   "--report", str(tmp_path / "r.json")], env=CREDS)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert run["exit"] == 1 and (report["rows_read"], report["rejected"]) == (200, 2)
+    assert run["peak_rss_mb"] < 150, run
