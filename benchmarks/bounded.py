@@ -4,9 +4,10 @@
 
 Generates, into benchmarks/data/ (once): a gzip file expanding to --gib GiB of one line, gzip files expanding to
 --gib GiB of blank lines (JSONL, and CSV after a header), a plain CSV of 1,000 e-conomic entries with --gib GiB of
-blank lines amid them, and a JSONL file of 1,000 entries with one --long-mb MB line among them. Each is loaded with `bulkload load economic` as a child process, once with --dry-run
-and once against the e-conomic sandbox; the table shows the exit code, the wall time and the peak RSS of the whole
-process tree (loader and planner child, /proc sampled every 20 ms); what the run said goes to the terminal.
+blank lines amid them, and a JSONL file of 1,000 entries with one --long-mb MB line among them. Each is loaded
+with `bulkload load economic` as a child process, once with --dry-run and once against the e-conomic sandbox; the
+table shows the exit code, the wall time and the peak RSS of the whole process tree (loader and planner child,
+/proc sampled every 20 ms); what the run said goes to the terminal.
 Expected: the bombs are refused before anything is sent (exit 2); the plain file loads whole (exit 0); the long
 line is rejected with its voucher (exit 1), everything else loads.
 """
