@@ -2,7 +2,8 @@
 
 A row comes out as ``(line_no, {field: value})`` with every value trimmed of surrounding white space (an
 empty value is absent); a row that cannot become a dict comes out as a :class:`BadRow` for the rejects file,
-and reading goes on. Memory stays constant whatever the file size.
+and reading goes on. Memory stays constant whatever the file size and whatever a line holds: a line over
+lines.MAX_LINE_BYTES is a BadRow giving its length, never read whole (see lines.py).
 
 The text encoding is a property of the file: UTF-8 (with or without BOM) and UTF-16 with a BOM are read as
 such, any other encoding only when named (``encoding="cp1252"``). A byte that is not valid in the file's
