@@ -9,6 +9,7 @@ import gzip
 import json
 import sqlite3
 import sys
+import tracemalloc
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -203,3 +204,22 @@ def test_a_load_of_a_file_with_a_60_mb_line_stays_under_150_mb(tmp_path: Path) -
     report = json.loads((tmp_path / "r.json").read_text())
     assert run["exit"] == 1 and (report["rows_read"], report["rejected"]) == (200, 2)
     assert run["peak_rss_mb"] < 150, run
+
+
+def test_the_whole_file_inspection_reads_raw_lines_with_the_cap_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A UTF-8 file given an 8-bit encoding is refused from its raw bytes, read line by line (profile.py): a 20 MB
+    line is read up to the cap, not whole (before, each raw pass held it: a read of a line allocated its size)."""
+    data = tmp_path / "e.jsonl"
+    with open(data, "w", encoding="utf-8") as f:
+        f.write(json.dumps(entry(100, "10.00", "Kørsel"), ensure_ascii=False) + "\n")
+        f.write(json.dumps(entry(100, "-10.00", "x" * 20_000_000)) + "\n")
+    tracemalloc.start()
+    try:
+        code = main(["load", "economic", str(data), "--encoding", "cp1252", "--dry-run", "--no-progress"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert code == 2 and "the file is UTF-8" in capsys.readouterr().err
+    assert peak < 12 * MAX_LINE_BYTES, f"peak {peak:,} bytes"
