@@ -6,7 +6,8 @@
     │   ├── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
     │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
     │   │                        TLS certificate that does not verify: a wrong address is not retried as a fault
-    │   └── TokenRefused         the token endpoint refused the credentials (an OAuth 400, 401 or 403)
+    │   ├── TokenRefused         the token endpoint refused the credentials (an OAuth 400, 401 or 403)
+    │   └── ExpansionRefused     a gzip input expands far more than any export (a gzip bomb): refused before sending
     ├── SourceError              the input cannot be read any further (exit 4, after what was read is accounted)
     ├── TransportError           the request did not get an answer (retryable)
     │   ├── ConnectError         refused before anything was sent: always safe to retry
@@ -63,6 +64,11 @@ class Unreachable(ConfigError):
 
 class TokenRefused(ConfigError):
     """The token endpoint refused the credentials (HALO_CLIENT_ID / HALO_CLIENT_SECRET, the tenant, the auth URL)."""
+
+
+class ExpansionRefused(ConfigError):
+    """A gzip input expands more than any export compresses (lines.MAX_RATIO times): read on, it would take
+    minutes or hours of work for nothing, so it is refused before anything is sent."""
 
 
 class SourceError(BulkloadError):

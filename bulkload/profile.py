@@ -16,7 +16,6 @@ import re
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
-from itertools import islice
 from typing import NamedTuple
 
 import msgspec
@@ -24,6 +23,7 @@ import msgspec
 from .dates import DateEvidence
 from .errors import ConfigError, SourceError
 from .ledger import FILE_GROUPS
+from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
 from .regroup import NEIGHBOUR, Unnamed, keyed
 from .sources import BadRow, Source, codec_name, encoding_label
@@ -220,22 +220,28 @@ def _is_utf8(source: Source, line_no: int, as_utf8: str, as_given: str) -> Confi
 def _utf8_text(source: Source) -> tuple[int, str, str] | None:
     """Where a file read in an 8-bit encoding shows itself UTF-8: (line, as UTF-8, as read) of its first line
     that is not ASCII, when every byte of the file is valid UTF-8 (else None: it is not UTF-8)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
     found: tuple[int, str, str] | None = None
-    line_no = 0
     with source._binary() as f:  # noqa: SLF001 - the raw bytes, as _line_bytes reads them
         try:
-            for line in f:
-                line_no += 1
-                decoder.decode(line)
+            for line_no, data in byte_lines(f):
+                # a line over the cap is judged by its start (its row is rejected whatever its bytes are)
+                line = _utf8_part(data)
                 if found is None and not line.isascii():
                     # masked before it is cut short, so a secret's cell is still found by its column
-                    found = (line_no, _around(source.mask_text(line.decode().strip())),
+                    found = (line_no, _around(source.mask_text(line.decode(errors="replace").strip())),
                              _around(source.mask_text(line.decode(source.encoding, "replace").strip())))
-            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return None
     return found
+
+
+def _utf8_part(data: bytes | Cut) -> bytes:
+    """A line's bytes (the start of a line over the cap), checked to be UTF-8: UnicodeDecodeError when not."""
+    if isinstance(data, Cut):
+        codecs.utf_8_decode(data.head, "strict", False)  # the cut may fall inside a character
+        return bytes(data.head)
+    data.decode()
+    return data
 
 
 def _around(text: str, width: int = 60) -> str:
@@ -247,11 +253,10 @@ def _around(text: str, width: int = 60) -> str:
 
 def _not_utf8(source: Source) -> int:
     """The first line of the file that is not valid UTF-8 (0: none is)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
     with source._binary() as f:  # noqa: SLF001 - the raw bytes, as _utf8_text reads them
-        for line_no, line in enumerate(f, 1):
+        for line_no, line in byte_lines(f):
             try:
-                decoder.decode(line)
+                _utf8_part(line)
             except UnicodeDecodeError:
                 return line_no
     return 0
@@ -325,10 +330,15 @@ def _line_bytes(source: Source, line_no: int) -> bytes:
     try:
         if source.fmt == "jsonl" and source.encoding == "utf-8-sig":  # read as bytes, lines end at LF only
             with source._binary() as f:  # noqa: SLF001 - the one reader of raw bytes outside Source
-                return next(islice(f, line_no - 1, line_no), b"")[:_SAMPLE]
+                data = next((d for ln, d in byte_lines(f) if ln >= line_no), b"")
+                return bytes(data.head if isinstance(data, Cut) else data)[:_SAMPLE]
         with source._text() as text:  # noqa: SLF001 - undecodable bytes come back as they were written
-            line = next(islice(text, line_no - 1, line_no), "")[:_SAMPLE]
-        return line.encode("utf-8" if source.encoding == "utf-8-sig" else source.encoding, "surrogateescape")
+            line: str | Cut = ""
+            for _ in range(line_no):  # each line held only up to the cap
+                if not (line := text_line(text.readline, source.encoding)):
+                    break
+            shown = str(line.head if isinstance(line, Cut) else line)[:_SAMPLE]
+        return shown.encode("utf-8" if source.encoding == "utf-8-sig" else source.encoding, "surrogateescape")
     except (EOFError, OSError, zlib.error, UnicodeError):  # a gzip cut right after the line: no guess
         return b""
 

@@ -2,7 +2,8 @@
 
 A row comes out as ``(line_no, {field: value})`` with every value trimmed of surrounding white space (an
 empty value is absent); a row that cannot become a dict comes out as a :class:`BadRow` for the rejects file,
-and reading goes on. Memory stays constant whatever the file size.
+and reading goes on. Memory stays constant whatever the file size and whatever a line holds: a line over
+lines.MAX_LINE_BYTES is a BadRow giving its length, never read whole (see lines.py).
 
 The text encoding is a property of the file: UTF-8 (with or without BOM) and UTF-16 with a BOM are read as
 such, any other encoding only when named (``encoding="cp1252"``). A byte that is not valid in the file's
@@ -30,11 +31,23 @@ from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 
 from bulkload.errors import ConfigError, SourceError
+from bulkload.lines import (
+    BLANK_RUN,
+    MAX_LINE_BYTES,
+    MAX_LINE_LABEL,
+    Cut,
+    Expansion,
+    blank_run,
+    byte_lines,
+    cut_text,
+    first_line,
+    text_line,
+)
 
 MAX_RAW = 2000
 _BUFFER = 1 << 16
@@ -196,11 +209,11 @@ class Source:
             return self._csv_cells()
         return self._jsonl_cells()
 
-    def _csv_cells(self) -> Iterator[tuple[int, list[str]]]:
-        records: Any = self._iter_csv(raw=True)  # (start line, cells as written)
+    def _csv_cells(self) -> Iterator[tuple[int, list[str] | str]]:
+        records: Any = self._iter_csv(raw=True)  # (start line, cells as written; a record over the cap as text)
         try:
             for line_no, cells in records:
-                yield line_no, self.mask_cells(cells)
+                yield line_no, self.mask_text(cells) if type(cells) is str else self.mask_cells(cells)
         finally:
             records.close()
 
@@ -298,7 +311,7 @@ class Source:
         )
 
     @contextmanager
-    def _binary(self) -> Iterator[BinaryIO]:
+    def _binary(self) -> Iterator[io.BufferedReader[Any]]:
         with ExitStack() as stack:
             try:
                 raw = stack.enter_context(io.BufferedReader(io.FileIO(self.path, "rb"), _BUFFER))
@@ -310,12 +323,12 @@ class Source:
                 return
             gz = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
             # GzipFile.readline is Python code; a C buffer on top keeps per-line reads in C.
-            yield stack.enter_context(io.BufferedReader(_Read1(gz), _BUFFER))
+            yield stack.enter_context(io.BufferedReader(Expansion(gz, raw, self.path), _BUFFER))
 
     def _probe(self) -> None:
         with self._binary() as f:
             try:
-                head = f.peek(4)[:4] if isinstance(f, io.BufferedReader) else b""
+                head = f.peek(4)[:4]
                 if self._encoding is None:
                     self._encoding = "utf-16" if head.startswith(_UTF16_BOMS) else "utf-8-sig"
                 if self._fmt is not None:
@@ -347,7 +360,10 @@ class Source:
             first: list[str] = []
             delim = self._delimiter
             try:  # the delimiter is judged from the header line, so read that far by hand
-                while line := text.readline():
+                while line := text_line(text.readline, self.encoding):
+                    if isinstance(line, Cut):
+                        raise ConfigError(f"{self.path}: {line.reason(len(first) + 1)}, and it is the header (or "
+                                          "before it): this is no CSV export; nothing was sent")
                     first.append(line)
                     if line.isspace():
                         continue
@@ -362,9 +378,10 @@ class Source:
                 if not first or first[-1].isspace() or self._sep_line and len(first) == 1:
                     raise ConfigError(f"{self.path}: the file is empty (no header row)")
                 delim = delim or _sniff_delimiter(first[-1])
-                tail: list[str] = []  # chain() reads it only at the end, after the header length is known
+                tail: list[str] = []  # read only at the end, after the header length is known
                 held: list[str] = []  # the lines of the record being parsed (see _iter_csv)
-                lines = chain(first[-1:], _holding(chain(text, tail), held))
+                src = _Lines(text, self.encoding, held, tail)
+                lines = chain(first[-1:], src)
                 reader = csv.reader(lines, delimiter=delim, strict=False)
                 header = next(reader)
             except csv.Error as exc:
@@ -377,7 +394,7 @@ class Source:
             self._delimiter_used = delim
             tail.append(_EOF_ROW + delim * len(names) + "\n")
             held.clear()
-            yield _OpenCsv(reader, names, delim, lines, held, tail[0], len(first) - 1)
+            yield _OpenCsv(reader, names, delim, lines, held, tail[0], len(first) - 1, src)
 
     def _header_names(self, header: list[str]) -> tuple[str, ...]:
         if "\x00" in "".join(header):  # every other byte NUL: UTF-16 without the BOM that would say so
@@ -422,7 +439,7 @@ class Source:
     def _iter_csv(
         self, raw: bool = False, only: frozenset[str] | None = None
     ) -> Generator[Row | BadRow, None, None]:
-        with self._open_csv() as (reader, names, delim, lines, held, eof_line, before):
+        with self._open_csv() as (reader, names, delim, lines, held, eof_line, before, src):
             n = len(names)
             drop = "" in names
             unnamed = UNNAMED in names
@@ -436,6 +453,9 @@ class Source:
                         if restore:
                             row = list(map(restored, row))
                         start = prev + 1
+                        if src.blank:  # blank lines before this record, which the reader never saw
+                            start += src.blank
+                            skipped, src.blank = skipped + src.blank, 0
                         prev = reader.line_num + skipped + before
                         at_eof = bool(held) and held[-1] is eof_line
                         held.clear()
@@ -467,17 +487,38 @@ class Source:
                                 line_no, whole = item
                                 item = (line_no, {k: v for k, v in whole.items() if k in only})
                             yield item
+                except _TooLong as long:  # a line (or a record) over the cap: it was never held whole
+                    start = prev + 1 + src.blank
+                    skipped, src.blank = skipped + src.blank, 0
+                    at = start + len(held)
+                    text = "".join(held) + long.text
+                    quoted = _ends_in_quotes(text, delim, False) != bool(long.quotes % 2)
+                    try:
+                        more, _, _ = _skip_quoted_rest(held, lines, delim, eof_line, self.encoding, quoted)
+                    except UnicodeDecodeError as bad:
+                        raise self._undecodable(prev, bad) from bad
+                    except _READ_ERRORS as broken:
+                        raise self._broken(prev, broken) from broken
+                    skipped, src.blank = skipped + 1 + more + src.blank, 0
+                    prev = reader.line_num + skipped + before
+                    held.clear()
+                    if raw:  # cells(): a record over the cap as the text it starts with
+                        yield start, long.shown(text)  # type: ignore[misc]
+                    else:
+                        yield long.bad_row(start, at, prev, text, names, delim)
+                    continue
                 except csv.Error as exc:  # e.g. a cell over the field size limit; the reader can go on
                     # The reader drops the rest of the line it failed on and starts a record on the next
                     # one; a record still inside a quoted cell would have its remainder read as rows.
-                    start = prev + 1
+                    start = prev + 1 + src.blank
+                    skipped, src.blank = skipped + src.blank, 0
                     try:  # the rest of the cell may lie past a cut in the file: the input breaks off there
                         more, at_eof, foreign = _skip_quoted_rest(held, lines, delim, eof_line, self.encoding)
                     except UnicodeDecodeError as bad:
                         raise self._undecodable(prev, bad) from bad
                     except _READ_ERRORS as broken:
                         raise self._broken(prev, broken) from broken
-                    skipped += more
+                    skipped, src.blank = skipped + more + src.blank, 0
                     prev = reader.line_num + skipped + before
                     held.clear()
                     if foreign:  # the encoding first, as for any row: the whole file is refused
@@ -492,19 +533,27 @@ class Source:
                     raise self._broken(prev, exc) from exc
                 return
 
-    def _jsonl_lines(self) -> Iterator[tuple[int, bytes]]:
-        """(line number, UTF-8 bytes) of every line; other encodings are decoded and encoded again."""
+    def _jsonl_lines(self) -> Iterator[tuple[int, bytes | Cut]]:
+        """(line number, UTF-8 bytes) of every line that is not blank, a line over MAX_LINE_BYTES as a Cut; other
+        encodings are decoded and encoded again."""
         ln = 0
         try:
             if self.encoding == "utf-8-sig":
                 with self._binary() as f:
-                    for ln, data in enumerate(chain([f.readline().removeprefix(_BOM)], f), 1):
+                    if f.peek(3)[:3] == _BOM:
+                        f.read(3)
+                    for ln, data in byte_lines(f):  # ln: where a break in the file is reported
                         yield ln, data
                 return
             with self._text() as text:
-                for ln, line in enumerate(text, 1):
-                    # a lone surrogate (an undecodable byte) survives as such, and fails as invalid UTF-8
-                    yield ln, line.removeprefix("\ufeff").encode("utf-8", "surrogateescape")
+                while line := text_line(text.readline, self.encoding):
+                    ln += 1
+                    if isinstance(line, Cut):
+                        yield ln, line
+                    elif not line.isspace():
+                        # a lone surrogate (an undecodable byte) survives as such, and fails as invalid UTF-8
+                        yield ln, (line[1:] if ln == 1 and line.startswith("\ufeff") else line).encode(
+                            "utf-8", "surrogateescape")
         except UnicodeError as exc:
             raise self._undecodable(ln, exc) from exc
         except _READ_ERRORS as exc:
@@ -513,6 +562,10 @@ class Source:
     def _iter_jsonl(self) -> Generator[Row | BadRow, None, None]:
         rename: Callable[[str, str], str] = self.columns.get if self.columns else _same
         for ln, line in self._jsonl_lines():
+            if isinstance(line, Cut):
+                head = line.head if type(line.head) is bytes else line.head.encode("utf-8", "surrogateescape")
+                yield BadRow(ln, line.reason(ln), line.shown(), _scalars(head, rename, len(head)))
+                continue
             try:
                 obj = _decode_json(line)
             except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
@@ -541,6 +594,9 @@ class Source:
 
     def _jsonl_cells(self) -> Iterator[tuple[int, dict[str, Any] | str]]:
         for ln, line in self._jsonl_lines():
+            if isinstance(line, Cut):
+                yield ln, self.mask_text(line.shown())
+                continue
             try:
                 obj = _decode_json(line)
             except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
@@ -646,16 +702,18 @@ def secret_texts(record: Mapping[str, Any], names: Collection[str]) -> list[str]
 _C1 = re.compile("[\x80-\x9f]")
 _C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 #: `"name": "text"` or `"name": number` in a line that is not valid JSON as a whole
-_SCALAR = re.compile(rb'"([A-Za-z_][A-Za-z0-9_]*)"\s*:\s*(?:"((?:[^"\\\r\n]|\\.)*)"|(-?[0-9]+(?:\.[0-9]+)?))')
+#: (possessive: an unclosed string a megabyte long is passed over without a backtracking stack of its length)
+_SCALAR = re.compile(rb'"([A-Za-z_][A-Za-z0-9_]*)"\s*:\s*(?:"((?:[^"\\\r\n]++|\\.)*+)"|(-?[0-9]+(?:\.[0-9]+)?))')
 
 
-def _scalars(line: bytes, rename: Callable[[str, str], str]) -> dict[str, str] | None:
-    """The plain values a broken JSON line still shows, so that it can be told apart by its group."""
+def _scalars(line: bytes, rename: Callable[[str, str], str], upto: int = MAX_RAW) -> dict[str, str] | None:
+    """The plain values a broken JSON line still shows in its first `upto` bytes, so that it can be told apart by
+    its group."""
     found = {}
-    for m in _SCALAR.finditer(line[:MAX_RAW]):
+    for m in _SCALAR.finditer(line[:upto]):
         name = rename(m[1].decode(), m[1].decode())
         value = (_json_text(m[2]) if m[2] is not None else m[3].decode()).replace("\x00", "").strip()
-        if name and value:
+        if name and value and len(value) <= MAX_RAW:  # a group key is short; a long text names no group
             found[name] = value
     return found or None
 
@@ -686,20 +744,6 @@ def codec_name(encoding: str) -> str:
     return "utf-8-sig" if name in ("utf-8", "utf-8-sig") else name
 
 
-class _Read1(io.RawIOBase):
-    """A gzip stream as raw reads that hand over whatever is decompressed. GzipFile.readinto fills the whole
-    buffer, so a stream cut short raised with up to a buffer of complete rows before the cut still unread."""
-
-    def __init__(self, gz: gzip.GzipFile) -> None:
-        self._gz = gz
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        return self._gz.readinto1(buffer)
-
-
 class _OpenCsv(NamedTuple):
     reader: Any  # csv reader over `lines`, the header read
     names: tuple[str, ...]
@@ -711,27 +755,118 @@ class _OpenCsv(NamedTuple):
     eof_line: str
     #: physical lines before the header (blank lines, Excel's `sep=` line)
     before: int
+    #: the lines after the header, which counts the blank lines it passes over between records
+    src: _Lines
 
 
-def _holding(lines: Iterator[str], held: list[str]) -> Iterator[str]:
-    for line in lines:
+class _TooLong(Exception):
+    """Raised to the csv reader by _Lines: a line over MAX_LINE_BYTES (`cut`), or a line (`text`) that takes its
+    record over it."""
+
+    def __init__(self, text: str, cut: Cut | None = None, size: int = 0) -> None:
+        self.text, self.cut, self.size = text, cut, size
+        self.quotes = cut.quotes if cut is not None else 0
+
+    def shown(self, text: str) -> str:
+        """The record whose lines are `text` (this one's start last) as the rejects file shows it: its start and
+        its length."""
+        if self.cut is None:
+            return Cut(text, self.size).shown(more=True)
+        before = len(text.encode(errors="replace")) - len(self.text.encode(errors="replace"))
+        return Cut(text, before + self.cut.length).shown()
+
+    def bad_row(self, start: int, at: int, end: int, text: str, names: tuple[str, ...], delim: str) -> BadRow:
+        """The record of lines `start` to `end` whose line `at` went over, its lines up to there being `text`, as a
+        bad row."""
+        if self.cut is None:
+            reason = f"lines {start}-{at} are more than the {MAX_LINE_LABEL} a record may be"
+        else:
+            reason = self.cut.reason(at) if at == start else (
+                f"line {start} starts a record whose {self.cut.reason(at)}")
+        if end > at:  # its quoted cell runs on: those lines are the record's, not rows
+            reason += f" (lines {start}-{end})"
+        shown = self.shown(text)
+        try:
+            cells = next(csv.reader([text[:MAX_RAW]], delimiter=delim, strict=False), [])
+        except csv.Error:
+            cells = []
+        return BadRow(start, reason, shown, _partial(cells, names) or None)
+
+
+class _Lines:
+    """The lines after a CSV file's header as the csv reader takes them, then the end-of-file marker line (`tail`,
+    filled once the header is read): each is put in `held`, which the caller clears after each record. A line over
+    MAX_LINE_BYTES, or one that takes its record over it, is not handed over: _TooLong is raised instead (the
+    reader starts afresh after it, as after a csv error), the rest of a long line passed over without being held."""
+
+    def __init__(self, text: io.TextIOWrapper, encoding: str, held: list[str], tail: list[str]) -> None:
+        self._read, self._readline = text.read, text.readline
+        self._encoding, self._held, self._tail = encoding, held, tail
+        self._size = 0  # characters of the record being read
+        self._ahead = ""  # text read past a run of blank lines, handed out before the file's next line
+        #: blank lines passed over between records (the reader never sees them); the caller counts and resets it
+        self.blank = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        readline = self._readline
+        if self._ahead:
+            line, self._ahead = first_line(self._ahead, self._read, readline)
+        else:
+            line = readline(MAX_LINE_BYTES + 1)
+        if not self._held and line.isspace() and len(line) <= MAX_LINE_BYTES:
+            # blank lines between records make no row: the first few passed over one by one, the rest of a long run
+            # a block at a time, never a csv row each
+            blank = 0
+            while line.isspace() and len(line) <= MAX_LINE_BYTES:
+                blank += 1
+                if blank == BLANK_RUN and not self._ahead:
+                    passed, self._ahead = blank_run(self._read)
+                    blank += passed
+                if self._ahead:
+                    line, self._ahead = first_line(self._ahead, self._read, readline)
+                else:
+                    line = readline(MAX_LINE_BYTES + 1)
+            self.blank += blank
+        if len(line) > MAX_LINE_BYTES and not line.endswith(("\n", "\r")):
+            self._size = 0
+            cut = cut_text(line, self._readline, self._encoding)
+            raise _TooLong(line, cut)
+        if not line:
+            if not self._tail:
+                raise StopIteration
+            line = self._tail.pop()
+        held = self._held
+        size = self._size + len(line) if held else len(line)
+        if size > MAX_LINE_BYTES:
+            self._size = 0
+            raise _TooLong(line, size=size)
+        self._size = size
         held.append(line)
-        yield line
+        return line
 
 
 def _skip_quoted_rest(
-    held: list[str], lines: Iterator[str], delim: str, eof_line: str, encoding: str
+    held: list[str], lines: Iterator[str], delim: str, eof_line: str, encoding: str, quoted: bool | None = None
 ) -> tuple[int, bool, str]:
-    """After a csv error in a record whose lines are `held`: if the record is still inside a quoted cell, take
-    the lines up to its end from `lines`, so they are not read as rows. Returns (lines taken, whether the
-    file ended inside the cell, why the record's text is not in `encoding` or "")."""
+    """After a csv error in a record whose lines are `held`: if the record is still inside a quoted cell (or
+    `quoted` says so), take the lines up to its end from `lines`, so they are not read as rows. Returns (lines
+    taken, whether the file ended inside the cell, why the record's text is not in `encoding` or "")."""
     text = "".join(held)
     foreign = _foreign(text, encoding)
-    quoted = _ends_in_quotes(text, delim, False)
+    if quoted is None:
+        quoted = _ends_in_quotes(text, delim, False)
     taken = 0
     while quoted:
         held.clear()  # memory stays bounded however long the cell runs on
-        line = next(lines, None)
+        try:
+            line = next(lines, None)
+        except _TooLong as long:  # a long line inside the cell: its quotes, counted as it was passed over, tell
+            taken += 1
+            quoted = _ends_in_quotes(long.text, delim, True) != bool(long.quotes % 2)
+            continue
         if line is None or line is eof_line:
             return taken, True, foreign
         taken += 1
