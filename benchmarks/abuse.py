@@ -80,8 +80,8 @@ def first_line(run: dict[str, Any]) -> str:
     if not line:
         line = next((f"(stdout) {ln.strip()}" for ln in run.get("printed", "").splitlines()
                      if ln.startswith(("stopped:", "rejected rows"))), "")
-    line = line.replace("|", "\\|").replace("`", "'")
-    return line if len(line) <= 120 else line[:117] + "..."
+    line = line.replace("|", "\\|")
+    return line if len(line) <= 140 else line[:137] + "..."
 
 
 def row(case: str, expected: int, run: dict[str, Any], note: str = "") -> Row:
@@ -285,9 +285,9 @@ def table(rows: list[Row]) -> str:
              "|---|---:|---:|---:|---:|---|---|"]
     for r in rows:
         mark = "" if r.exit == r.expected else " **≠**"
-        wall = "-" if r.wall_s is None else f"{r.wall_s:.1f}"
+        wall = "-" if r.wall_s is None else f"{r.wall_s:.2f}"
         rss = "-" if r.rss_mb is None else f"{r.rss_mb:.0f}"
-        said = f"`{r.said}`" if r.said else "-"
+        said = f"`` {r.said} ``" if r.said else "-"  # a double-backtick span: the message's own backticks stay
         lines.append(f"| {r.case} | {r.exit}{mark} | {r.expected} | {wall} | {rss} | {said} | {r.note} |")
     return "\n".join(lines)
 
