@@ -92,6 +92,15 @@ def tree_pids(pid: int) -> list[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs (exists and is not a zombie; Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def tree_rss_kb(pid: int) -> int:
     """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
     total = 0

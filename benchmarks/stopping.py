@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ENV, Sandbox, measure, sandbox
+from benchmarks.common import ENV, Sandbox, alive, measure, sandbox
 
 #: calls of 500 entries the sandbox must have counted before the signal
 CALLS_BEFORE = 10
@@ -117,7 +117,7 @@ def orphaned_planner(work: Path) -> dict[str, Any]:
     driver.kill()
     killed = time.perf_counter()
     driver.communicate()
-    while Path(f"/proc/{child}").exists() and "Z" not in Path(f"/proc/{child}/stat").read_text().split(")")[1][:3]:
+    while alive(child):
         if time.perf_counter() - killed > 60:
             os.kill(child, signal.SIGKILL)
             return {"exit": "-", "after_s": float("inf"), "peak_rss_mb": 0.0}
