@@ -42,8 +42,9 @@ def _gzip(path: Path, blocks: Callable[[], Any]) -> Path:
     return path
 
 
-def bombs(gib: int) -> list[tuple[str, Path]]:
-    size = gib << 30
+def bombs(gib: float) -> list[tuple[str, Path]]:
+    """Gzip files expanding to `gib` GiB: of one line; of blank lines (JSONL); of blank lines after a CSV header."""
+    size = int(gib * (1 << 30))
     one = _MIB * b"x"
     blank = _MIB * b"\n"
     return [

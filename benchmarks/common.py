@@ -4,14 +4,16 @@ as a child process with its wall time and the peak memory of its whole process t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -77,50 +79,92 @@ def sandbox(target: str, *flags: str) -> Iterator[Sandbox]:
         box.close()
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
-    total, todo = 0, [pid]
+def tree_pids(pid: int) -> list[int]:
+    """A process and all its descendants (Linux /proc; threads' children included)."""
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
-        try:
-            with open(f"/proc/{p}/status") as f:
-                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                todo.extend(int(c) for c in f.read().split())
-        except (OSError, ValueError):
-            continue
+        found.append(p)
+        with contextlib.suppress(OSError, ValueError):
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs (exists and is not a zombie; Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
+    total = 0
+    for p in tree_pids(pid):
+        with contextlib.suppress(OSError, ValueError), open(f"/proc/{p}/status") as f:
+            total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
     return total
 
 
-def measure(cmd: Sequence[str], env: dict[str, str] | None = None, quiet: bool = True,
-            cwd: Path | None = None) -> dict[str, Any]:
+def measure(cmd: Sequence[str], env: dict[str, str] | None = None, quiet: bool = True, cwd: Path | None = None,
+            *, event: Callable[[subprocess.Popen[bytes]], object] | None = None, timeout_s: float | None = None,
+            stderr: Path | None = None, stdout: Path | None = None) -> dict[str, Any]:
     """Run `cmd` to its end: exit code, wall seconds, CPU seconds of the process tree, and the peak of its
-    summed RSS (MB), sampled every 20 ms."""
+    summed RSS (MB), sampled every 20 ms. `event(proc)`, run in a thread, does something to the run (a signal)
+    and returns: `after_s` is then the seconds from its return to the exit. Past `timeout_s` the whole tree is
+    killed (exit -9, `timed_out`). `stderr`, `stdout`: the files its output goes to (returned as `said` and
+    `printed`)."""
     started = time.perf_counter()
+    err = open(stderr, "wb") if stderr else None  # noqa: SIM115 - closed below, after the child is reaped
+    out_file = open(stdout, "wb") if stdout else None  # noqa: SIM115 - the same
     child = subprocess.Popen(list(cmd), env={**os.environ, **ENV, **(env or {})}, cwd=cwd,
-                             stdout=subprocess.DEVNULL if quiet else None)
-    peak = 0
+                             stdout=out_file or (subprocess.DEVNULL if quiet else None), stderr=err)
+    peak, fired = 0, [started]
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.wait(0.02):
             peak = max(peak, tree_rss_kb(child.pid))
+            if timeout_s is not None and time.perf_counter() - started > timeout_s and not timed_out.is_set():
+                timed_out.set()
+                for pid in tree_pids(child.pid):
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    def fire() -> None:
+        assert event is not None
+        event(child)
+        fired[0] = time.perf_counter()
+
+    timed_out = threading.Event()
+    threads = [threading.Thread(target=sample, daemon=True)] + ([threading.Thread(target=fire)] if event else [])
+    for thread in threads:
+        thread.start()
     _, status, usage = os.wait4(child.pid, 0)  # usage includes the children it waited for (the planner)
     child.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
+    ended = time.perf_counter()
     done.set()
-    sampler.join()
-    return {"exit": child.returncode, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": peak / 1024}
+    for thread in threads:
+        thread.join()
+    out = {"exit": child.returncode, "wall_s": ended - started, "after_s": ended - fired[0],
+           "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peak / 1024, "timed_out": timed_out.is_set()}
+    for opened, path, key in ((err, stderr, "said"), (out_file, stdout, "printed")):
+        if opened is not None and path is not None:
+            opened.close()
+            out[key] = path.read_text(errors="replace")
+    return out
 
 
-def bulkload(workdir: Path, name: str, *args: str, tree: Path | None = None) -> dict[str, Any]:
+def bulkload(workdir: Path, name: str, *args: str, tree: Path | None = None, **kw: Any) -> dict[str, Any]:
     """`bulkload load ARGS` with its own ledger, rejects and report in `workdir`: the report plus wall time and
-    peak RSS. `tree` runs the bulkload sources of another checkout (for before/after figures)."""
+    peak RSS. `tree` runs the bulkload sources of another checkout (for before/after figures); `kw` goes to
+    `measure` (`timeout_s`, `stderr`)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     report = workdir / f"{name}.json"
     for stale in (report, workdir / f"{name}.sqlite"):
         stale.unlink(missing_ok=True)
@@ -128,7 +172,7 @@ def bulkload(workdir: Path, name: str, *args: str, tree: Path | None = None) -> 
     run = measure(
         [sys.executable, "-m", "bulkload", "load", *args, "--ledger", str(workdir / f"{name}.sqlite"),
          "--rejects", str(workdir / f"{name}.rejects.csv"), "--report", str(report), "--no-progress"],
-        env=env, cwd=tree,  # `python -m` looks in the working directory first
+        env=env, cwd=tree, **kw,  # `python -m` looks in the working directory first
     )
     out: dict[str, Any] = json.loads(report.read_text()) if report.exists() else {}
     out.update(run)

@@ -20,18 +20,17 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ENV, Sandbox, sandbox, tree_rss_kb
+from benchmarks.common import ENV, Sandbox, alive, measure, sandbox
 
 #: calls of 500 entries the sandbox must have counted before the signal
 CALLS_BEFORE = 10
 
 
-def _write_entries(path: Path, vouchers: int, journal: int) -> int:
+def write_entries(path: Path, vouchers: int, journal: int) -> int:
     """Balanced two-line vouchers; returns the rows written."""
     with open(path, "w") as fh:
         fh.write("entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n")
@@ -42,40 +41,17 @@ def _write_entries(path: Path, vouchers: int, journal: int) -> int:
     return 2 * vouchers
 
 
-def _run(cmd: list[str], env: dict[str, str], event: Any = None) -> dict[str, Any]:
-    """Run `cmd`; `event(proc)` is called in a thread and returns when it has done what it does to the run (a
-    signal). Exit code, seconds from the event's return to the exit, peak RSS of the tree (MB)."""
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak, done, fired = 0, threading.Event(), [time.perf_counter()]
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.02):
-            peak = max(peak, tree_rss_kb(proc.pid))
-
-    def fire() -> None:
-        event(proc)
-        fired[0] = time.perf_counter()
-
-    threads = [threading.Thread(target=sample, daemon=True)] + ([threading.Thread(target=fire)] if event else [])
-    for t in threads:
-        t.start()
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    proc.wait()
-    ended = time.perf_counter()
-    done.set()
-    for t in threads:
-        t.join()
-    return {"exit": proc.returncode, "after_s": ended - fired[0], "peak_rss_mb": peak / 1024,
-            "stderr": err.strip().splitlines()[-1:] if err.strip() else []}
+def _run(cmd: list[str], env: dict[str, str], work: Path, event: Any = None) -> dict[str, Any]:
+    """Run `cmd` (`event(proc)`: what is done to it, in a thread): its measure, with its output (`said`,
+    `printed`)."""
+    return measure(cmd, env, event=event, timeout_s=600, stderr=work / "stderr.txt", stdout=work / "stdout.txt")
 
 
-def _posts(box: Sandbox) -> int:
+def posts(box: Sandbox) -> int:
     return int(box.stats()["by_method"].get("POST", {}).get("requests", 0))
 
 
-def _count(box: Sandbox, journal: int) -> int:
+def count_in_journal(box: Sandbox, journal: int) -> int:
     import urllib.request
 
     req = urllib.request.Request(f"{box.url}/draft-entries/count?filter=journalNumber$eq:{journal}", headers={
@@ -85,27 +61,27 @@ def _count(box: Sandbox, journal: int) -> int:
         return int(json.loads(resp.read()))
 
 
-def _load_cut_short(work: Path, box: Sandbox, name: str, journal: int, vouchers: int, env: dict[str, str],
+def load_cut_short(work: Path, box: Sandbox, name: str, journal: int, vouchers: int, env: dict[str, str],
                     ledger: Path, event: Any) -> dict[str, Any]:
     data = work / f"{name}.csv"
-    rows = _write_entries(data, vouchers, journal)
+    rows = write_entries(data, vouchers, journal)
     report = work / f"{name}.json"
     bulkload = [sys.executable, "-m", "bulkload"]
     run = _run([*bulkload, "load", "economic", str(data), "--base-url", box.url, "--ledger", str(ledger),
-                "--report", str(report), "--no-progress"], env, event)
+                "--report", str(report), "--no-progress"], env, work, event)
     stopped = json.loads(report.read_text()) if report.exists() else {}
     run["loaded_at_stop"] = stopped.get("loaded")
     run["report"] = report.exists()
-    return {**run, "rows": rows, "resume": lambda: subprocess.run(
-        [*bulkload, "resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"], env=env,
-        capture_output=True, timeout=600).returncode, "journal": journal}
+    return {**run, "rows": rows, "resume": lambda: _run(
+        [*bulkload, "resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"], env, work),
+        "journal": journal}
 
 
-def _signal_at_calls(box: Sandbox, sig: signal.Signals) -> Any:
-    before = _posts(box)  # the sandbox counts every case's calls
+def signal_at_calls(box: Sandbox, sig: signal.Signals) -> Any:
+    before = posts(box)  # the sandbox counts every case's calls
 
     def event(proc: subprocess.Popen[str]) -> None:
-        while _posts(box) < before + CALLS_BEFORE and proc.poll() is None:
+        while posts(box) < before + CALLS_BEFORE and proc.poll() is None:
             time.sleep(0.01)
         proc.send_signal(sig)
     return event
@@ -126,7 +102,7 @@ asyncio.run(main())
 """
 
 
-def _orphaned_planner(work: Path) -> dict[str, Any]:
+def orphaned_planner(work: Path) -> dict[str, Any]:
     """Seconds from a SIGKILL of the loader to the end of its planner, blocked reading a FIFO nobody writes."""
     fifo = work / "never.csv"
     os.mkfifo(fifo)
@@ -141,7 +117,7 @@ def _orphaned_planner(work: Path) -> dict[str, Any]:
     driver.kill()
     killed = time.perf_counter()
     driver.communicate()
-    while Path(f"/proc/{child}").exists() and "Z" not in Path(f"/proc/{child}/stat").read_text().split(")")[1][:3]:
+    while alive(child):
         if time.perf_counter() - killed > 60:
             os.kill(child, signal.SIGKILL)
             return {"exit": "-", "after_s": float("inf"), "peak_rss_mb": 0.0}
@@ -149,51 +125,62 @@ def _orphaned_planner(work: Path) -> dict[str, Any]:
     return {"exit": "killed", "after_s": time.perf_counter() - killed, "peak_rss_mb": 0.0}
 
 
+def signal_cases(work: Path, box: Sandbox, env: dict[str, str],
+                 vouchers: int) -> list[tuple[str, dict[str, Any]]]:
+    """SIGTERM, SIGHUP and SIGINT once `box` has counted CALLS_BEFORE bulk calls of a load (journals 1 to 3)."""
+    return [(f"{sig.name} after {CALLS_BEFORE} calls", load_cut_short(
+        work, box, sig.name, journal, vouchers, env, work / f"{sig.name}.sqlite", signal_at_calls(box, sig)))
+        for journal, sig in enumerate((signal.SIGTERM, signal.SIGHUP, signal.SIGINT), start=1)]
+
+
+def full_disk(work: Path, box: Sandbox, env: dict[str, str], vouchers: int) -> dict[str, Any] | None:
+    """A load (journal 4) with its ledger on a 1 MB tmpfs, then resumed once it is 64 MB (`resumed`: the resume's
+    measure); None where this process may not mount."""
+    small = work / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)],
+                      capture_output=True).returncode != 0:
+        return None
+    try:
+        case = load_cut_short(work, box, "full", 4, vouchers, env, small / "run.sqlite", None)
+        subprocess.run(["mount", "-o", "remount,size=64m", str(small)], check=True)
+        case["resumed"] = case["resume"]()
+        return case
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vouchers", type=int, default=20_000)
     args = parser.parse_args()
-    rows: list[tuple[str, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory() as tmp, sandbox("economic", "--latency-ms", "40") as box:
         work = Path(tmp)
         env = {**os.environ, **ENV, "XDG_CACHE_HOME": str(work / "cache")}
-        for journal, sig in enumerate((signal.SIGTERM, signal.SIGHUP, signal.SIGINT), start=1):
-            case = _load_cut_short(work, box, sig.name, journal, args.vouchers, env, work / f"{sig.name}.sqlite",
-                                   _signal_at_calls(box, sig))
-            rows.append((f"{sig.name} after {CALLS_BEFORE} calls", case))
-        small = work / "small"
-        small.mkdir()
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)],
-                          capture_output=True).returncode == 0:
-            try:
-                case = _load_cut_short(work, box, "full", 4, args.vouchers // 2, env, small / "run.sqlite", None)
-                subprocess.run(["mount", "-o", "remount,size=64m", str(small)], check=True)
-                rows.append(("ledger on a full 1 MB disk", case))
-                for _, c in rows:
-                    if c.get("journal") == 4:
-                        c["resumed"] = c["resume"]()
-            finally:
-                subprocess.run(["umount", "-l", str(small)], check=False)
+        rows = signal_cases(work, box, env, args.vouchers)
+        full = full_disk(work, box, env, args.vouchers // 2)
+        if full is not None:
+            rows.append(("ledger on a full 1 MB disk", full))
         for _, case in rows:
             if "resumed" not in case:
                 case["resumed"] = case["resume"]()
-            case["in_api"] = _count(box, case["journal"])
-        rows.append(("planner child, loader SIGKILLed", _orphaned_planner(work)))
+            case["in_api"] = count_in_journal(box, case["journal"])
+        rows.append(("planner child, loader SIGKILLed", orphaned_planner(work)))
         config = work / "job.toml"
         config.write_text('[job]\nconcurrency = "8"\n')
         rows.append(("job file `concurrency = \"8\"`", _run(
             [sys.executable, "-m", "bulkload", "load", "economic", str(work / "SIGTERM.csv"), "--config",
-             str(config)], env)))
+             str(config)], env, work)))
     print("| case | exit | s to exit | peak RSS MB | loaded at stop | report | resume exit | rows in API / input |")
     print("|---|---:|---:|---:|---:|---|---:|---:|")
     for name, c in rows:
         in_api = f"{c['in_api']:,} / {c['rows']:,}" if "in_api" in c else "-"
+        resumed = c["resumed"]["exit"] if "resumed" in c else "-"
         print(f"| {name} | {c['exit']} | {c['after_s']:.2f} | {c['peak_rss_mb']:.0f} | "
-              f"{c.get('loaded_at_stop', '-')} | {'yes' if c.get('report') else '-'} | {c.get('resumed', '-')} | "
-              f"{in_api} |")
+              f"{c.get('loaded_at_stop', '-')} | {'yes' if c.get('report') else '-'} | {resumed} | {in_api} |")
     for name, c in rows:
-        if c.get("stderr"):
-            print(f"- {name}: `{c['stderr'][0]}`")
+        if c.get("said", "").strip():
+            print(f"- {name}: `{c['said'].strip().splitlines()[-1]}`")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -22,7 +23,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .chunking import Chunk, GroupInfo
 from .dispatch import Dispatcher, maybe_acted_on
-from .errors import APIError, AuthError, BulkloadError, ConfigError, IsolationSpent, RunStopped
+from .errors import APIError, AuthError, BulkloadError, ConfigError, IsolationSpent, LedgerWriteError, RunStopped
 from .isolation import IsolationBudget
 from .ledger import ChunkRow, Ledger, RowOutcome
 from .planning import PlanningProcess, PlanSpec
@@ -56,6 +57,13 @@ async def settled_look(
     async with idle or nullcontext():
         await anyio.sleep_until(until)
     return await look()
+
+
+def resume_after(exc: BaseException, ledger: Path) -> str:
+    """What the user does after `exc` stopped a run on the ledger at path `ledger`: free space first where the
+    ledger could not be written, then `bulkload resume`."""
+    then = "free space (or fix the file), then " if isinstance(exc, LedgerWriteError) else "continue with "
+    return f"{then}`bulkload resume --ledger {ledger}`"
 
 
 def body_hash(body: bytes) -> str:
@@ -144,6 +152,8 @@ class Loader:
         async with send:
             try:
                 await self._relay(send, spec, planner, before)
+            except LedgerWriteError as exc:  # the planned rows could not be recorded
+                self.tally.stop(f"{exc}; {resume_after(exc, self.ledger.path)}", EXIT_STOPPED)
             except BulkloadError as exc:  # the planning process failed: what was planned is accounted for
                 self.tally.stop(str(exc), EXIT_STOPPED)
 
@@ -404,6 +414,8 @@ class Loader:
         said = self.hidden(chunk, str(exc))
         if isinstance(exc, AuthError):
             self.tally.stop(f"the API refused the credentials: {said}", EXIT_USAGE)
+        elif isinstance(exc, LedgerWriteError):
+            self.tally.stop(f"{said}; {resume_after(exc, self.ledger.path)}", EXIT_STOPPED)
         elif isinstance(exc, (RunStopped, ConfigError)):
             self.tally.stop(said, EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_STOPPED)
         elif isinstance(exc, APIError) and exc.status in (404, 405, 415):

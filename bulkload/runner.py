@@ -38,7 +38,7 @@ from .ledger import Ledger, RowOutcome, RunInfo, known_to
 from .loads import cache_dir, check_home, claim_load, earlier_ledgers, record_status, remember_load, tie
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .outputs import check_outputs, private_dir
-from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, run_chunks
+from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, resume_after, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
 from .profile import did_you_mean, inspect
 from .progress import Snapshot, show_progress
@@ -290,8 +290,7 @@ async def _phases(
             while isinstance(first, BaseExceptionGroup):  # one of the nested task groups' errors
                 first = first.exceptions[0]
             said = str(first).split("; continue with `bulkload resume`")[0]
-            then = "free space (or fix the file), then " if isinstance(first, LedgerWriteError) else "continue with "
-            tally.stop(f"{said}; {then}`bulkload resume --ledger {ledger.path}`", EXIT_STOPPED)
+            tally.stop(f"{said}; {resume_after(first, ledger.path)}", EXIT_STOPPED)
             _cut_short(tally, loaders)
     except anyio.get_cancelled_exc_class():
         tally.stop(f"{interrupts.reason()}; `bulkload resume --ledger {ledger.path}` continues it and settles the "

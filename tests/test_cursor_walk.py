@@ -4,51 +4,20 @@ forever. Judged by the calls the server counted."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import anyio
 import pytest
-from aiohttp import web
 from conftest import CREDS, serving, write_entries
 
 from bulkload import Job, load
 from bulkload.cursors import CursorTrail
 from bulkload.errors import WalkStalled
-from bulkload.sandbox import SandboxOptions, build_app
 from bulkload.sandbox.economic_web import PREFIX
-
-Tamper = Callable[[int, dict[str, Any]], dict[str, Any]]
-
-
-def tampered(tamper: Tamper, counted: dict[str, int]) -> web.Application:
-    """The e-conomic sandbox (5 entries a page) whose cursor pages pass through `tamper(cursor asked, page)`."""
-    app = build_app("economic", SandboxOptions(page_size=5))
-
-    @web.middleware
-    async def hostile(request: web.Request, handler: Any) -> web.StreamResponse:
-        response = await handler(request)
-        if request.method != "GET" or not request.path.endswith("/draft-entries"):
-            return response
-        counted["pages"] += 1
-        assert isinstance(response, web.Response) and response.body is not None
-        page = tamper(int(request.query.get("cursor", "0")), json.loads(bytes(response.body)))  # type: ignore[arg-type]
-        return web.json_response(page)
-
-    app.middlewares.append(hostile)  # inside the sandbox's own: its counters see every page
-    return app
-
-
-def looping(asked: int, page: dict[str, Any]) -> dict[str, Any]:
-    return {**page, "cursor": str(asked)} if asked and "cursor" in page else page  # the same page, again and again
-
-
-def going_back(asked: int, page: dict[str, Any]) -> dict[str, Any]:
-    return {**page, "cursor": str(max(1, asked - 3))} if asked and "cursor" in page else page
+from bulkload.sandbox.hostile import Tamper, going_back, looping, tampered
 
 
 def empty_forever(asked: int, page: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from hostile import CREDENTIALS, Answer, Hostile, environment, load_args, report
 from bulkload.cli import main
 from bulkload.errors import AnswerTooLarge, BadAnswer, ConnectError, ServerError, Unreachable
 from bulkload.http import Client, decoded
+from bulkload.sandbox.hostile import self_signed_context
 
 MB = 1024 * 1024
 #: the most a run that meets a 50 MB answer may hold at its peak (kB): a run costs ~60 MB; reading the answer
@@ -152,13 +153,7 @@ async def test_a_name_that_does_not_resolve_is_a_wrong_address() -> None:
 
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
-    folder = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(folder / "key.pem"),
-                    "-out", str(folder / "cert.pem")], check=True, capture_output=True, timeout=60)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
-    return context
+    return self_signed_context(tmp_path_factory.mktemp("tls"))
 
 
 async def test_a_certificate_that_does_not_verify_is_a_wrong_address_at_any_call(self_signed: ssl.SSLContext) -> None:

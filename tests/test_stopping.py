@@ -198,6 +198,9 @@ def test_a_full_disk_under_the_ledger_stops_the_run_resumable_and_resume_finishe
     stopped = json.loads(report.read_text())
     assert stopped["status"] == "stopped" and "database or disk is full" in stopped["stop_reason"]
     assert str(ledger) in stopped["stop_reason"]
+    # what to do is said, whichever stage met the full disk (the planner's rows, a chunk's record, the report)
+    assert f"free space (or fix the file), then `bulkload resume --ledger {ledger}`" in stopped["stop_reason"], stopped
+    assert f"bulkload resume --ledger {ledger}" in load.stdout, load.stdout
     assert stopped["loaded"] < expected["rows"]
     subprocess.run(["mount", "-o", "remount,size=32m", str(small_disk)], check=True)
     done = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"),
