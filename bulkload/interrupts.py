@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -25,7 +26,11 @@ _received: list[int] = []
 
 
 def _not_ignored() -> list[signal.Signals]:
-    # one ignored stays ignored: `nohup` means a hangup is not to stop the run
+    """The signals to catch: none off the main thread (only it may handle signals: bulkload run from a thread of a
+    program leaves them to that program), and one ignored stays ignored (`nohup`: a hangup is not to stop the
+    run)."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
     return [sig for sig in STOPPING if signal.getsignal(sig) is not signal.SIG_IGN]
 
 
