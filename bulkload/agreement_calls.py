@@ -13,19 +13,18 @@ a lock file and replace the file whole. A cache: a run without it (no home, a fu
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .loads import cache_dir
-from .outputs import PRIVATE, private_dir, write_private
+from .outputs import PRIVATE, held_lock, private_dir, write_private
 
 #: how long an exchange waits for another run to be done with the file before it skips this round
 LOCK_WAIT_S = 0.2
@@ -118,25 +117,6 @@ class AgreementCalls:
                                       if str(m).isdigit() and isinstance(n, int) and n > 0}
         return runs
 
-    @contextlib.contextmanager
-    def _held(self) -> Iterator[bool]:
+    def _held(self) -> contextlib.AbstractContextManager[bool | None]:
         assert self.path is not None
-        try:
-            fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, PRIVATE)
-        except OSError:
-            yield False
-            return
-        try:
-            deadline = time.monotonic() + LOCK_WAIT_S
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        yield False
-                        return
-                    time.sleep(0.01)
-            yield True
-        finally:
-            os.close(fd)
+        return held_lock(self.path.with_suffix(".lock"), LOCK_WAIT_S)

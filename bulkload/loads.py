@@ -12,7 +12,6 @@ recorded for good.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sqlite3
@@ -25,7 +24,7 @@ from typing import Any
 from .errors import ConfigError, LedgerError
 from .job import Job
 from .ledger import Ledger
-from .outputs import append_private, private_dir
+from .outputs import append_private, held_lock, private_dir
 from .targets import TARGETS
 
 #: how long a load waits for another to finish with the record (it holds it for a moment: one check, one write)
@@ -58,26 +57,17 @@ def _entries() -> Iterator[dict[str, Any]]:
 def _record_held() -> Iterator[None]:
     """The record of loads, for one process at a time. Without a cache to keep it in there is no record to guard."""
     try:
-        fd = os.open(private_dir(cache_dir()) / "loads.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        lock = private_dir(cache_dir()) / "loads.lock"
     except OSError:
         yield
         return
-    try:
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ConfigError(
-                        f"the record of loads ({cache_dir()}) has been held by another bulkload process for "
-                        f"{LOCK_WAIT_S:.0f} s (a stopped process?); nothing was sent"
-                    ) from None
-                time.sleep(0.05)
+    with held_lock(lock, LOCK_WAIT_S) as held:
+        if held is False:
+            raise ConfigError(
+                f"the record of loads ({cache_dir()}) has been held by another bulkload process for "
+                f"{LOCK_WAIT_S:.0f} s (a stopped process?); nothing was sent"
+            )
         yield
-    finally:
-        os.close(fd)
 
 
 def loaded_before(job: Job, digest: str, making: str = "") -> dict[str, str] | None:

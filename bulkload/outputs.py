@@ -6,8 +6,10 @@ output may land on a file the run reads or keeps (an input, the ledger, another 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
@@ -47,6 +49,32 @@ def private_dir(path: Path) -> Path:
     """A folder of bulkload's own (the cache), made for the user only."""
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def held_lock(path: Path, wait_s: float) -> Iterator[bool | None]:
+    """An exclusive flock on the lock file `path` (made 0600, never through a link), waited for up to `wait_s`
+    seconds: yields True while held, False when another process held it all that time, None when the file
+    cannot be made (nothing to guard with)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, PRIVATE)
+    except OSError:
+        yield None
+        return
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    yield False
+                    return
+                time.sleep(min(0.05, wait_s / 20))
+        yield True
+    finally:
+        os.close(fd)
 
 
 def append_private(path: Path) -> TextIO:
