@@ -25,6 +25,7 @@ import io
 import json
 import os
 import re
+import stat
 import zlib
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -314,6 +315,11 @@ class Source:
     def _binary(self) -> Iterator[io.BufferedReader[Any]]:
         with ExitStack() as stack:
             try:
+                mode = os.stat(self.path).st_mode  # before the open, which blocks on a FIFO without a writer
+                if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # (a folder: the open says what it is)
+                    raise ConfigError(
+                        f"{self.path} is not a regular file (a pipe or a device): bulkload reads each input more "
+                        "than once, to decide how it is read and then to load it; save it to a file and load that")
                 raw = stack.enter_context(io.BufferedReader(io.FileIO(self.path, "rb"), _BUFFER))
                 self._compressed = raw.peek(2)[:2] == b"\x1f\x8b"
             except OSError as exc:
