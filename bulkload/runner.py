@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -181,13 +182,22 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
         # call leaves no ledger behind, and a ledger always knows how its files are read
         with conn:
             conn.execute("BEGIN")
-            profiles = [msgspec.to_builtins(p) for p in inspect(sources, target, job.given(), conn)]
+            profiles = [msgspec.to_builtins(p) for p in inspect(sources, target, job.given(), conn, stop)]
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (json.dumps(profiles),))
         if checked:
             for earlier in earlier_ledgers(job):
                 known_to(conn, earlier, target.group_label, target.group_name)
+        if stop.is_set():
+            raise RunStopped("stopped before the first call")
 
-    ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, run, prepare, claim)
+    # a cancel (Ctrl-C, SIGTERM) does not wait for the thread, and the message says nothing was sent: the thread
+    # must then make no ledger (it would be found after the message, and a new load of the file refused for it)
+    stop = threading.Event()
+    try:
+        ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, run, prepare, claim)
+    except BaseException:
+        stop.set()
+        raise
     try:
         remember_load(job, hashes, ledger_path)
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it

@@ -110,6 +110,29 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="looks at /proc")
+@pytest.mark.slow
+def test_a_signal_during_the_whole_file_inspection_leaves_no_ledger(tmp_path: Path) -> None:
+    """SIGTERM while the files are read for their meaning, before the first call: the message says nothing was sent,
+    and so it is: no ledger is left behind (the inspection went on in its thread after the message, made the ledger
+    and recorded the load, so that loading the file again was refused: 'the ledger ... already holds a run')."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 150_000)  # seconds of inspection
+    ledger = tmp_path / "run.sqlite"
+    cmd = bulkload_cmd("load", "economic", str(data), "--base-url", "http://127.0.0.1:9/x", "--ledger", str(ledger),
+                       "--report", str(tmp_path / "r.json"), "--no-progress")
+    env = child_env({**CREDS, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: any(tmp_path.glob(".run.sqlite.*.draft")), 60, "the ledger's draft")
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 4, (out, err)
+    assert "stopped by SIGTERM; the run had not begun: nothing was sent" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "e.csv"]  # no ledger, draft or lock file
+
+
 def test_the_planner_child_ends_when_its_loader_is_killed(tmp_path: Path) -> None:
     fifo = tmp_path / "never.csv"
     os.mkfifo(fifo)  # opened for reading, it blocks until a writer comes: none does
