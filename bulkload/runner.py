@@ -45,7 +45,7 @@ from .profile import did_you_mean, inspect
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
 from .report import exit_code, write_in_doubt, write_rejects, write_report, write_success
-from .sources import Source, sha256_of
+from .sources import Source, check_regular, sha256_of
 from .targets.base import Known, Target
 
 #: unbalanced groups and skipped reasons the report names one by one
@@ -56,6 +56,8 @@ R = TypeVar("R")
 
 def open_sources(job: Job, target: Target) -> list[Source]:
     """Open every file before anything is sent: unreadable files and unknown columns stop the run here."""
+    for path in job.files:
+        check_regular(path)
     sources = [Source(path, delimiter=job.delimiter, columns=job.columns, encoding=job.encoding,
                       secrets=target.secret_fields(i)) for i, path in enumerate(job.files)]
     for file_idx, source in enumerate(sources):

@@ -315,11 +315,6 @@ class Source:
     def _binary(self) -> Iterator[io.BufferedReader[Any]]:
         with ExitStack() as stack:
             try:
-                mode = os.stat(self.path).st_mode  # before the open, which blocks on a FIFO without a writer
-                if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # (a folder: the open says what it is)
-                    raise ConfigError(
-                        f"{self.path} is not a regular file (a pipe or a device): bulkload reads each input more "
-                        "than once, to decide how it is read and then to load it; save it to a file and load that")
                 raw = stack.enter_context(io.BufferedReader(io.FileIO(self.path, "rb"), _BUFFER))
                 self._compressed = raw.peek(2)[:2] == b"\x1f\x8b"
             except OSError as exc:
@@ -1037,8 +1032,21 @@ def _clip(raw: str) -> str:
     return raw.rstrip("\r\n")[:MAX_RAW]
 
 
+def check_regular(path: str | os.PathLike[str]) -> None:
+    """Raise ConfigError when `path` is a pipe or a device: bulkload reads each input more than once, and opening
+    a FIFO without a writer blocks (a missing file or a folder is left to the open, which says what it is)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise ConfigError(f"{path} is not a regular file (a pipe or a device): bulkload reads each input more than "
+                          "once, to decide how it is read and then to load it; save it to a file and load that")
+
+
 def sha256_of(path: str | os.PathLike[str]) -> str:
     """Hex SHA-256 of the file's bytes, read in blocks; the ledger uses it to know a file again."""
+    check_regular(path)
     try:
         with open(path, "rb") as f:
             return hashlib.file_digest(f, "sha256").hexdigest()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bulkload.errors import ConfigError, SourceError
-from bulkload.sources import MAX_RAW, BadRow, Source, sha256_of
+from bulkload.sources import MAX_RAW, BadRow, Source, check_regular, sha256_of
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -522,7 +522,7 @@ def test_an_input_that_is_no_regular_file_is_refused_without_blocking(tmp_path: 
     else:
         path = Path("/dev/zero")
     with pytest.raises(ConfigError, match="is not a regular file"):
-        Source(path).fields()
+        check_regular(path)
     assert main(["load", "economic", str(path), "--dry-run", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert f"{path} is not a regular file" in err and "Traceback" not in err
