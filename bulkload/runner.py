@@ -441,6 +441,12 @@ def _outcome(
     report["exit_code"] = exit_code(report)
     if job.report:
         attempt("the report", lambda: write_report(str(job.report), report))
+        if unwritten[-1:] and unwritten[-1].startswith("the report") and not tally.stopped:
+            # the one file a script reads the run by: without it, not an ending to report as done
+            tally.stop(f"could not write {unwritten[-1]}; `bulkload resume --ledger {ledger.path}` writes it again",
+                       EXIT_STOPPED)
+            report.update(status="stopped", stop_reason=tally.stop_reason, stop_code=tally.stop_code or None)
+            report["exit_code"] = exit_code(report)
     return report
 
 
