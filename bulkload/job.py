@@ -280,6 +280,10 @@ def _typed(path: str, where: str, data: Any, kind: type[S]) -> S:
         raise ConfigError(f"the config {path}: {key}: {said[:1].lower()}{said[1:]}") from None
 
 
+#: the longest job file read: a few hundred lines are a long one
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def read_config(path: str | None, target: str) -> dict[str, Any]:
     """Read a TOML job file for a load into `target`: [job] settings, [columns] source column -> field, [target]
     options, [credentials] (the environment wins over these). Returns Job keyword arguments. Raises ConfigError
@@ -289,11 +293,16 @@ def read_config(path: str | None, target: str) -> dict[str, Any]:
         return {}
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"the config {path} is more than 1 MiB: no job file is that long")
+        data = tomllib.loads(raw.decode())
     except OSError as exc:
         raise ConfigError(f"cannot read the config {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"the config {path} is not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib parses nested arrays and tables by recursion
+        raise ConfigError(f"the config {path} is not valid TOML: nested deeper than Python can read") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"the config {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     cls = TARGETS[target]
