@@ -26,6 +26,9 @@ from .targets.base import Target
 MAX_SETTLE_S = 3600.0
 #: calls in flight at once: each is a task and a connection; no API we load into takes more
 MAX_CONCURRENCY = 1000
+#: --rate bounds, requests per second: one call every 17 minutes at the least
+MIN_RATE = 0.001
+MAX_RATE = 1_000_000
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -74,8 +77,11 @@ class Job:
             raise ConfigError("no input file given")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             raise ConfigError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}")
-        if self.rate is not None and not 0 < self.rate < math.inf:
-            raise ConfigError("--rate must be a positive number of requests per second")
+        if self.rate is not None and not MIN_RATE <= self.rate <= MAX_RATE:
+            # below, the run waits for ever between two calls; above, no API answers that fast (and the window
+            # meter would hold that many call times)
+            raise ConfigError(f"--rate must be a positive number of requests per second, from {MIN_RATE} to "
+                              f"{MAX_RATE:,}")
         if self.base_url is not None:
             parts = urlsplit(self.base_url)
             if parts.scheme not in ("http", "https") or not parts.hostname:

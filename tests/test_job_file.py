@@ -108,6 +108,8 @@ BAD_FLAGS = [
     (["--timeout", "nan"], "--timeout must be a positive number of seconds"),
     (["--attempts", "0"], "--attempts must be at least 1"),
     (["--rate", "inf"], "--rate must be a positive number"),
+    (["--rate", "1e300"], "--rate must be a positive number of requests per second, from 0.001 to 1,000,000"),
+    (["--rate", "1e-300"], "--rate must be a positive number"),  # a run that waited for ever after its first call
     (["--window-limit", "-1"], "--window-limit must be a number of calls, or 0"),
     (["--window-s", "-1"], "--window-s must be a positive number"),
     (["--concurrency", "100000"], "--concurrency must be between 1 and 1000"),
