@@ -301,7 +301,10 @@ class Source:
                                             if not self._secret_key(k) and v not in hidden}
                 yield item._replace(raw=raw, partial=partial or None, reason=scrub(item.reason, hidden))
 
-    def _broken(self, line_no: int, exc: BaseException) -> SourceError:
+    def _broken(self, line_no: int, exc: BaseException) -> SourceError | ConfigError:
+        if not line_no:  # not one line can be read (a gzip cut in its header): an unreadable file, resume cannot help
+            return ConfigError(f"cannot read {self.path}: it breaks off before its first line "
+                               f"({exc or type(exc).__name__}); nothing was sent")
         return SourceError(f"{self.path}: cannot read past line {line_no}: {exc or type(exc).__name__}")
 
     def _undecodable(self, line_no: int, exc: UnicodeError) -> ConfigError:

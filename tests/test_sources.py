@@ -526,3 +526,16 @@ def test_an_input_that_is_no_regular_file_is_refused_without_blocking(tmp_path: 
     assert main(["load", "economic", str(path), "--dry-run", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert f"{path} is not a regular file" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_gzip_cut_before_its_first_line_is_an_unreadable_file(tmp_path: Path, fmt: str) -> None:
+    """Six bytes of a gzip header: no line can be read, so resume cannot help; it said `cannot read past line 0`,
+    exit 4."""
+    from bulkload.cli import main
+
+    path = tmp_path / f"e.{fmt}.gz"
+    path.write_bytes(gzip.compress(b"voucherNumber,amount\n1,10.00\n")[:6])
+    with pytest.raises(ConfigError, match="breaks off before its first line"):
+        list(Source(path))
+    assert main(["load", "economic", str(path), "--dry-run", "--no-progress"]) == 2
