@@ -83,7 +83,11 @@ class Job:
             raise ConfigError(f"--rate must be a positive number of requests per second, from {MIN_RATE} to "
                               f"{MAX_RATE:,}")
         if self.base_url is not None:
-            parts = urlsplit(self.base_url)
+            try:
+                parts = urlsplit(self.base_url)
+                parts.port  # noqa: B018 - raises ValueError for a port out of range
+            except ValueError:  # an unclosed [IPv6 bracket, a port past 65535
+                parts = urlsplit("")
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigError(f"--base-url {self.base_url!r} is not an http(s) URL: give the API root with its "
                                   "scheme and host, e.g. https://host/api")

@@ -747,6 +747,8 @@ def codec_name(encoding: str) -> str:
     """The codec for an --encoding value; UTF-8 always drops a BOM. ConfigError for an unknown name."""
     try:
         name = codecs.lookup(encoding).name
+        with contextlib.suppress(UnicodeError):  # LookupError for a codec that is not of text (rot13, base64)
+            "a".encode(name)
     except LookupError:
         raise ConfigError(f"unknown encoding {encoding!r} (e.g. utf-8, utf-16, cp1252, latin-1)") from None
     return "utf-8-sig" if name in ("utf-8", "utf-8-sig") else name

@@ -104,6 +104,9 @@ BAD_FLAGS = [
     (["--base-url", "notaurl"], "--base-url 'notaurl' is not an http(s) URL"),
     (["--base-url", "ftp://host/api"], "is not an http(s) URL"),
     (["--base-url", "http://"], "is not an http(s) URL"),
+    (["--base-url", "http://[::1/api"], "is not an http(s) URL"),  # urlsplit's ValueError: a bug's exit 4
+    (["--base-url", "http://127.0.0.1:99999/api"], "is not an http(s) URL"),  # was 15 s of retries, exit 4
+    (["--encoding", "rot13"], "unknown encoding 'rot13'"),  # a codec, but not of text: a bug's exit 4
     (["--timeout", "0"], "--timeout must be a positive number of seconds"),
     (["--timeout", "nan"], "--timeout must be a positive number of seconds"),
     (["--attempts", "0"], "--attempts must be at least 1"),
