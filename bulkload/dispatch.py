@@ -195,7 +195,7 @@ class Dispatcher:
             elif isinstance(exc, APIError) and exc.status in (400, 401, 403):
                 error = TokenRefused(f"the token endpoint refused the credentials: {exc}")
             else:
-                error = NoToken(f"no access token: {exc}; the call that needed one was not sent, continue with "
+                error = NoToken(f"no access token: {exc}; the call that needed one was not sent; continue with "
                                 "`bulkload resume`")
             error.uncertain = uncertain
             if error is exc:

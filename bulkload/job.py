@@ -26,6 +26,9 @@ from .targets.base import Target
 MAX_SETTLE_S = 3600.0
 #: calls in flight at once: each is a task and a connection; no API we load into takes more
 MAX_CONCURRENCY = 1000
+#: --rate bounds, requests per second: one call every 17 minutes at the least
+MIN_RATE = 0.001
+MAX_RATE = 1_000_000
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -74,10 +77,17 @@ class Job:
             raise ConfigError("no input file given")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             raise ConfigError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}")
-        if self.rate is not None and not 0 < self.rate < math.inf:
-            raise ConfigError("--rate must be a positive number of requests per second")
+        if self.rate is not None and not MIN_RATE <= self.rate <= MAX_RATE:
+            # below, the run waits for ever between two calls; above, no API answers that fast (and the window
+            # meter would hold that many call times)
+            raise ConfigError(f"--rate must be a positive number of requests per second, from {MIN_RATE} to "
+                              f"{MAX_RATE:,}")
         if self.base_url is not None:
-            parts = urlsplit(self.base_url)
+            try:
+                parts = urlsplit(self.base_url)
+                parts.port  # noqa: B018 - raises ValueError for a port out of range
+            except ValueError:  # an unclosed [IPv6 bracket, a port past 65535
+                parts = urlsplit("")
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigError(f"--base-url {self.base_url!r} is not an http(s) URL: give the API root with its "
                                   "scheme and host, e.g. https://host/api")
@@ -280,6 +290,10 @@ def _typed(path: str, where: str, data: Any, kind: type[S]) -> S:
         raise ConfigError(f"the config {path}: {key}: {said[:1].lower()}{said[1:]}") from None
 
 
+#: the longest job file read: a few hundred lines are a long one
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def read_config(path: str | None, target: str) -> dict[str, Any]:
     """Read a TOML job file for a load into `target`: [job] settings, [columns] source column -> field, [target]
     options, [credentials] (the environment wins over these). Returns Job keyword arguments. Raises ConfigError
@@ -289,11 +303,16 @@ def read_config(path: str | None, target: str) -> dict[str, Any]:
         return {}
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"the config {path} is more than 1 MiB: no job file is that long")
+        data = tomllib.loads(raw.decode())
     except OSError as exc:
         raise ConfigError(f"cannot read the config {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"the config {path} is not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib parses nested arrays and tables by recursion
+        raise ConfigError(f"the config {path} is not valid TOML: nested deeper than Python can read") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"the config {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     cls = TARGETS[target]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -114,6 +115,11 @@ def check_outputs(outputs: Iterable[tuple[str, str]], kept: Iterable[tuple[str, 
 def _writable(what: str, path: Path) -> None:
     if path.is_dir():
         raise ConfigError(f"cannot write {what} {path}: it is a folder; nothing was sent")
+    with contextlib.suppress(OSError):  # (no such file yet: made by the run)
+        if not stat.S_ISREG(mode := os.lstat(path).st_mode) and not stat.S_ISLNK(mode):
+            # an output is written whole and renamed into place: that would replace the device or pipe itself
+            raise ConfigError(f"cannot write {what} {path}: it is not a regular file (a device or a pipe), and "
+                              "bulkload replaces an output whole; give a file path; nothing was sent")
     folder = path.parent
     while not folder.exists() and folder != folder.parent:  # folders yet to be made are made where one exists
         folder = folder.parent

@@ -14,6 +14,7 @@ import codecs
 import difflib
 import re
 import sqlite3
+import threading
 import zlib
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -21,7 +22,7 @@ from typing import NamedTuple
 import msgspec
 
 from .dates import DateEvidence
-from .errors import ConfigError, SourceError
+from .errors import ConfigError, RunStopped, SourceError
 from .ledger import FILE_GROUPS
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
@@ -68,16 +69,19 @@ class Given(NamedTuple):
     no_regroup: bool = False
 
 
-def inspect(sources: Sequence[Source], target: Target, given: Given, db: sqlite3.Connection) -> list[FileProfile]:
+def inspect(sources: Sequence[Source], target: Target, given: Given, db: sqlite3.Connection,
+            stop: threading.Event | None = None) -> list[FileProfile]:
     """Read every file once and decide; the group keys go to `db`'s `file_groups`. Raises ConfigError for a file
-    that cannot be read one way (nothing has been sent then)."""
+    that cannot be read one way (nothing has been sent then), RunStopped soon after `stop` is set (the run was
+    cancelled while this reads in a thread of its own)."""
     db.execute(FILE_GROUPS)
     paths = [str(s.path) for s in sources]
-    return [_inspect(i, source, target, given, db, paths) for i, source in enumerate(sources)]
+    return [_inspect(i, source, target, given, db, paths, stop) for i, source in enumerate(sources)]
 
 
 def _inspect(
-    file_idx: int, source: Source, target: Target, given: Given, db: sqlite3.Connection, paths: Sequence[str]
+    file_idx: int, source: Source, target: Target, given: Given, db: sqlite3.Connection, paths: Sequence[str],
+    stop: threading.Event | None,
 ) -> FileProfile:
     target.begin_file(file_idx)
     numbers, dates = NumberEvidence(), DateEvidence()
@@ -99,6 +103,8 @@ def _inspect(
                 if item.kind:
                     raise _refusal(source, item)
             rows += 1
+            if not rows % _BATCH and stop is not None and stop.is_set():
+                raise RunStopped(f"{source.path}: stopped while it was read before the first call")
             if type(item) is not BadRow:
                 line, row = item  # type: ignore[misc]
                 if jsonl and not row.keys() <= fields:  # a CSV says its columns once; a JSON line each time

@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -44,7 +45,7 @@ from .profile import did_you_mean, inspect
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
 from .report import exit_code, write_in_doubt, write_rejects, write_report, write_success
-from .sources import Source, sha256_of
+from .sources import Source, check_regular, sha256_of
 from .targets.base import Known, Target
 
 #: unbalanced groups and skipped reasons the report names one by one
@@ -55,6 +56,8 @@ R = TypeVar("R")
 
 def open_sources(job: Job, target: Target) -> list[Source]:
     """Open every file before anything is sent: unreadable files and unknown columns stop the run here."""
+    for path in job.files:
+        check_regular(path)
     sources = [Source(path, delimiter=job.delimiter, columns=job.columns, encoding=job.encoding,
                       secrets=target.secret_fields(i)) for i, path in enumerate(job.files)]
     for file_idx, source in enumerate(sources):
@@ -181,13 +184,22 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
         # call leaves no ledger behind, and a ledger always knows how its files are read
         with conn:
             conn.execute("BEGIN")
-            profiles = [msgspec.to_builtins(p) for p in inspect(sources, target, job.given(), conn)]
+            profiles = [msgspec.to_builtins(p) for p in inspect(sources, target, job.given(), conn, stop)]
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (json.dumps(profiles),))
         if checked:
             for earlier in earlier_ledgers(job):
                 known_to(conn, earlier, target.group_label, target.group_name)
+        if stop.is_set():
+            raise RunStopped("stopped before the first call")
 
-    ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, run, prepare, claim)
+    # a cancel (Ctrl-C, SIGTERM) does not wait for the thread, and the message says nothing was sent: the thread
+    # must then make no ledger (it would be found after the message, and a new load of the file refused for it)
+    stop = threading.Event()
+    try:
+        ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, run, prepare, claim)
+    except BaseException:
+        stop.set()
+        raise
     try:
         remember_load(job, hashes, ledger_path)
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
@@ -428,6 +440,12 @@ def _outcome(
     report["exit_code"] = exit_code(report)
     if job.report:
         attempt("the report", lambda: write_report(str(job.report), report))
+        if unwritten[-1:] and unwritten[-1].startswith("the report") and not tally.stopped:
+            # the one file a script reads the run by: without it, not an ending to report as done
+            tally.stop(f"could not write {unwritten[-1]}; `bulkload resume --ledger {ledger.path}` writes it again",
+                       EXIT_STOPPED)
+            report.update(status="stopped", stop_reason=tally.stop_reason, stop_code=tally.stop_code or None)
+            report["exit_code"] = exit_code(report)
     return report
 
 

@@ -25,6 +25,7 @@ import io
 import json
 import os
 import re
+import stat
 import zlib
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -300,7 +301,10 @@ class Source:
                                             if not self._secret_key(k) and v not in hidden}
                 yield item._replace(raw=raw, partial=partial or None, reason=scrub(item.reason, hidden))
 
-    def _broken(self, line_no: int, exc: BaseException) -> SourceError:
+    def _broken(self, line_no: int, exc: BaseException) -> SourceError | ConfigError:
+        if not line_no:  # not one line can be read (a gzip cut in its header): an unreadable file, resume cannot help
+            return ConfigError(f"cannot read {self.path}: it breaks off before its first line "
+                               f"({exc or type(exc).__name__}); nothing was sent")
         return SourceError(f"{self.path}: cannot read past line {line_no}: {exc or type(exc).__name__}")
 
     def _undecodable(self, line_no: int, exc: UnicodeError) -> ConfigError:
@@ -357,33 +361,37 @@ class Source:
     def _open_csv(self) -> Iterator[_OpenCsv]:
         """Yield the csv reader with the header read, the mapped header ("" for dropped columns) and the rest."""
         with self._text() as text:
-            first: list[str] = []
             delim = self._delimiter
+            tail: list[str] = []  # read only at the end, after the header length is known
+            held: list[str] = []  # the lines of the record being parsed (see _iter_csv)
+            src = _Lines(text, self.encoding, held, tail)
+            seen = 0  # lines that hold something, the header's included; blank ones are counted in src.blank
             try:  # the delimiter is judged from the header line, so read that far by hand
-                while line := text_line(text.readline, self.encoding):
-                    if isinstance(line, Cut):
-                        raise ConfigError(f"{self.path}: {line.reason(len(first) + 1)}, and it is the header (or "
-                                          "before it): this is no CSV export; nothing was sent")
-                    first.append(line)
-                    if line.isspace():
-                        continue
+                header_line = ""
+                for line in src:  # blank lines are passed over a block at a time, never held
+                    seen += 1
+                    held.clear()
                     sep = line.rstrip("\r\n")
                     sep = sep if len(sep) == 5 else sep.strip()  # in "sep=\t" the tab is the delimiter
-                    if len(first) == 1 and len(sep) == 5 and sep.lower().startswith("sep="):
+                    if seen == 1 and len(sep) == 5 and sep.lower().startswith("sep="):
                         # Excel's way of naming the delimiter; the header is on the next line
                         self._sep_line = True
                         delim = delim or sep[4]
                         continue
+                    header_line = line
                     break
-                if not first or first[-1].isspace() or self._sep_line and len(first) == 1:
+                if not header_line:
                     raise ConfigError(f"{self.path}: the file is empty (no header row)")
-                delim = delim or _sniff_delimiter(first[-1])
-                tail: list[str] = []  # read only at the end, after the header length is known
-                held: list[str] = []  # the lines of the record being parsed (see _iter_csv)
-                src = _Lines(text, self.encoding, held, tail)
-                lines = chain(first[-1:], src)
+                before, src.blank = seen - 1 + src.blank, 0
+                delim = delim or _sniff_delimiter(header_line)
+                lines = chain([header_line], src)
                 reader = csv.reader(lines, delimiter=delim, strict=False)
                 header = next(reader)
+            except _TooLong as exc:
+                why = (exc.cut.reason(seen + 1 + src.blank) if exc.cut else
+                       f"the header's lines are more than the {MAX_LINE_LABEL} a record may be")
+                raise ConfigError(f"{self.path}: {why}, and it is the header (or before it): this is no CSV "
+                                  "export; nothing was sent") from None
             except csv.Error as exc:
                 raise ConfigError(f"{self.path}: cannot parse the header: {exc}") from exc
             except UnicodeError as exc:
@@ -394,7 +402,7 @@ class Source:
             self._delimiter_used = delim
             tail.append(_EOF_ROW + delim * len(names) + "\n")
             held.clear()
-            yield _OpenCsv(reader, names, delim, lines, held, tail[0], len(first) - 1, src)
+            yield _OpenCsv(reader, names, delim, lines, held, tail[0], before, src)
 
     def _header_names(self, header: list[str]) -> tuple[str, ...]:
         if "\x00" in "".join(header):  # every other byte NUL: UTF-16 without the BOM that would say so
@@ -739,6 +747,8 @@ def codec_name(encoding: str) -> str:
     """The codec for an --encoding value; UTF-8 always drops a BOM. ConfigError for an unknown name."""
     try:
         name = codecs.lookup(encoding).name
+        with contextlib.suppress(UnicodeError):  # LookupError for a codec that is not of text (rot13, base64)
+            "a".encode(name)
     except LookupError:
         raise ConfigError(f"unknown encoding {encoding!r} (e.g. utf-8, utf-16, cp1252, latin-1)") from None
     return "utf-8-sig" if name in ("utf-8", "utf-8-sig") else name
@@ -1027,8 +1037,21 @@ def _clip(raw: str) -> str:
     return raw.rstrip("\r\n")[:MAX_RAW]
 
 
+def check_regular(path: str | os.PathLike[str]) -> None:
+    """Raise ConfigError when `path` is a pipe or a device: bulkload reads each input more than once, and opening
+    a FIFO without a writer blocks (a missing file or a folder is left to the open, which says what it is)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise ConfigError(f"{path} is not a regular file (a pipe or a device): bulkload reads each input more than "
+                          "once, to decide how it is read and then to load it; save it to a file and load that")
+
+
 def sha256_of(path: str | os.PathLike[str]) -> str:
     """Hex SHA-256 of the file's bytes, read in blocks; the ledger uses it to know a file again."""
+    check_regular(path)
     try:
         with open(path, "rb") as f:
             return hashlib.file_digest(f, "sha256").hexdigest()

@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -711,6 +712,23 @@ def test_an_unwritable_output_stops_the_run_before_the_first_call(
     finally:
         locked.chmod(0o700)
     assert requests_seen(sandbox_process) == 0 and not (tmp_path / "l").exists()
+
+
+@pytest.mark.usefixtures("economic_env")
+@pytest.mark.parametrize("flag", ["--report", "--rejects"])
+def test_an_output_that_is_a_pipe_or_a_device_is_refused_not_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    """An output is written whole and renamed into place: run as root, `--report /dev/full` replaced the device node
+    with a regular file (and the run ended 0). A FIFO stands in for the device here."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 2)
+    fifo = tmp_path / "out"
+    os.mkfifo(fifo)
+    argv = ["load", "economic", str(data), "--base-url", "http://127.0.0.1:9/x", "--ledger", str(tmp_path / "l"),
+            flag, str(fifo), "--no-progress"]
+    assert f"cannot write {flag} {fifo}: it is not a regular file" in refused(argv, capsys)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and not (tmp_path / "l").exists()
 
 
 def test_files_are_written_without_following_a_planted_link(tmp_path: Path) -> None:

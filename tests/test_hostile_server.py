@@ -281,6 +281,7 @@ def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unse
         assert code == 4, out
         assert report is not None and (report["in_doubt"], report["skipped"], report["loaded"]) == (0, 2, 0), report
         assert "no access token: POST" in report["stop_reason"] and "/auth/token" in report["stop_reason"], report
+        assert report["stop_reason"].count("continue with") == 1, report  # the ledger named once, not twice
         assert chunk_states(tmp_path / "run.sqlite") == ["pending"]
         assert [p for m, p in api.calls if m == "POST" and not p.endswith("/token")] == [], api.calls
         state["hostile"] = False
@@ -290,6 +291,21 @@ def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unse
     assert code == 0, out
     assert (resumed["loaded"], resumed["in_doubt"]) == (2, 0), resumed
     assert len([p for m, p in api.calls if m == "POST" and not p.endswith("/token")]) == 1, api.calls
+
+
+def test_no_token_on_the_runs_first_call_names_the_ledger_to_resume_once(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The first call of the run needs the first token, which is no token: exit 4, and the message says once how to
+    continue (it said `continue with `bulkload resume`; continue with `bulkload resume --ledger …``)."""
+    api = Hostile("halopsa", lambda method, path, n: NO_TOKENS[0] if path.endswith("/token") else None)
+    with served(api.app()) as origin:
+        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
+    report = report_of(tmp_path)
+    assert code == 4, out
+    assert report is not None and report["stop_reason"].startswith("no access token: POST"), report
+    assert report["stop_reason"].count("continue with") == 1, report["stop_reason"]
+    assert report["stop_reason"].endswith(f"continue with `bulkload resume --ledger {tmp_path / 'run.sqlite'}`")
 
 
 @pytest.mark.slow

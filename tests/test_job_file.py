@@ -48,10 +48,12 @@ BAD_FILES = [
     ("[credentials]\nECONOMIC_APP_SECRET_TOKEN = 12345\n", "credentials.ECONOMIC_APP_SECRET_TOKEN: expected str"),
     ('[credentials]\nECONOMIC_APP_SECRET_TOKN = "x"\n', "did you mean 'ECONOMIC_APP_SECRET_TOKEN'?"),
     ("[job\n", "is not valid TOML"),
+    ("x = " + "[" * 100_000 + "]" * 100_000 + "\n", "is not valid TOML: nested deeper than"),  # was a bug's exit 4
+    ("[columns]\n" + '"c" = "d"\n' * 200_000, "is more than 1 MiB"),  # 44 MB of it cost 234 MB of RSS
 ]
 
 
-@pytest.mark.parametrize(("text", "said"), BAD_FILES, ids=[s for _, s in BAD_FILES])
+@pytest.mark.parametrize(("text", "said"), BAD_FILES, ids=[s[:40] for _, s in BAD_FILES])
 def test_an_unknown_or_mistyped_key_of_the_job_file_is_named_with_what_was_expected(
     data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str
 ) -> None:
@@ -102,10 +104,15 @@ BAD_FLAGS = [
     (["--base-url", "notaurl"], "--base-url 'notaurl' is not an http(s) URL"),
     (["--base-url", "ftp://host/api"], "is not an http(s) URL"),
     (["--base-url", "http://"], "is not an http(s) URL"),
+    (["--base-url", "http://[::1/api"], "is not an http(s) URL"),  # urlsplit's ValueError: a bug's exit 4
+    (["--base-url", "http://127.0.0.1:99999/api"], "is not an http(s) URL"),  # was 15 s of retries, exit 4
+    (["--encoding", "rot13"], "unknown encoding 'rot13'"),  # a codec, but not of text: a bug's exit 4
     (["--timeout", "0"], "--timeout must be a positive number of seconds"),
     (["--timeout", "nan"], "--timeout must be a positive number of seconds"),
     (["--attempts", "0"], "--attempts must be at least 1"),
     (["--rate", "inf"], "--rate must be a positive number"),
+    (["--rate", "1e300"], "--rate must be a positive number of requests per second, from 0.001 to 1,000,000"),
+    (["--rate", "1e-300"], "--rate must be a positive number"),  # a run that waited for ever after its first call
     (["--window-limit", "-1"], "--window-limit must be a number of calls, or 0"),
     (["--window-s", "-1"], "--window-s must be a positive number"),
     (["--concurrency", "100000"], "--concurrency must be between 1 and 1000"),

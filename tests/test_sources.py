@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import gzip
 import hashlib
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from bulkload.errors import ConfigError, SourceError
-from bulkload.sources import MAX_RAW, BadRow, Source, sha256_of
+from bulkload.sources import MAX_RAW, BadRow, Source, check_regular, sha256_of
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -506,3 +507,35 @@ def test_cells_give_each_record_as_written(tmp_path: Path) -> None:
 def test_json_numbers_are_exact_and_exponents_stay_text(tmp_path: Path) -> None:
     p = write(tmp_path, "a.jsonl", '{"a": 99999999999999.99, "b": 1.5E+3, "c": 7, "d": " ", "e": " t "}\n')
     assert list(Source(p)) == [(1, {"a": Decimal("99999999999999.99"), "b": "1.5E+3", "c": 7, "e": "t"})]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_an_input_that_is_no_regular_file_is_refused_without_blocking(tmp_path: Path, kind: str,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A pipe can be read once and bulkload reads a file twice (its meaning, then its rows): a FIFO hung the run
+    forever at the second open (or the first, with no writer), /dev/zero read on without end. Refused, exit 2."""
+    from bulkload.cli import main
+
+    path = tmp_path / "in.csv"
+    if kind == "fifo":
+        os.mkfifo(path)  # no writer: opening it to read would block
+    else:
+        path = Path("/dev/zero")
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        check_regular(path)
+    assert main(["load", "economic", str(path), "--dry-run", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path} is not a regular file" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_gzip_cut_before_its_first_line_is_an_unreadable_file(tmp_path: Path, fmt: str) -> None:
+    """Six bytes of a gzip header: no line can be read, so resume cannot help; it said `cannot read past line 0`,
+    exit 4."""
+    from bulkload.cli import main
+
+    path = tmp_path / f"e.{fmt}.gz"
+    path.write_bytes(gzip.compress(b"voucherNumber,amount\n1,10.00\n")[:6])
+    with pytest.raises(ConfigError, match="breaks off before its first line"):
+        list(Source(path))
+    assert main(["load", "economic", str(path), "--dry-run", "--no-progress"]) == 2

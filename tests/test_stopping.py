@@ -6,6 +6,7 @@ traceback nor exit 1."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -110,6 +111,29 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="looks at /proc")
+@pytest.mark.slow
+def test_a_signal_during_the_whole_file_inspection_leaves_no_ledger(tmp_path: Path) -> None:
+    """SIGTERM while the files are read for their meaning, before the first call: the message says nothing was sent,
+    and so it is: no ledger is left behind (the inspection went on in its thread after the message, made the ledger
+    and recorded the load, so that loading the file again was refused: 'the ledger ... already holds a run')."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 150_000)  # seconds of inspection
+    ledger = tmp_path / "run.sqlite"
+    cmd = bulkload_cmd("load", "economic", str(data), "--base-url", "http://127.0.0.1:9/x", "--ledger", str(ledger),
+                       "--report", str(tmp_path / "r.json"), "--no-progress")
+    env = child_env({**CREDS, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: any(tmp_path.glob(".run.sqlite.*.draft")), 60, "the ledger's draft")
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 4, (out, err)
+    assert "stopped by SIGTERM; the run had not begun: nothing was sent" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "e.csv"]  # no ledger, draft or lock file
+
+
 def test_the_planner_child_ends_when_its_loader_is_killed(tmp_path: Path) -> None:
     fifo = tmp_path / "never.csv"
     os.mkfifo(fifo)  # opened for reading, it blocks until a writer comes: none does
@@ -208,6 +232,34 @@ def test_a_full_disk_under_the_ledger_stops_the_run_resumable_and_resume_finishe
     assert done.returncode == 0, done.stderr
     assert json.loads(report.read_text())["reconcile"]["ok"]
     assert journal_count(sandbox_process, 6) == expected["rows"]  # every row, exactly once
+
+
+def test_a_report_the_full_disk_refuses_stops_the_run_and_resume_writes_it(
+    tmp_path: Path, sandbox_process: SandboxProcess, small_disk: Path
+) -> None:
+    """--report on a disk that fills up during the run: the run ended exit 0 with no report and no word of it."""
+    data = tmp_path / "e.csv"
+    expected = write_entries(data, 50, journal=7)
+    report = small_disk / "report.json"
+    filler = small_disk / "filler"
+    with open(filler, "wb", buffering=0) as fh, contextlib.suppress(OSError):  # the disk full to its last block
+        while True:
+            fh.write(b"x" * 4096)
+    env = child_env({**CREDS, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    load = subprocess.run(
+        bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger",
+                     str(tmp_path / "run.sqlite"), "--report", str(report), "--no-progress"),
+        env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert load.returncode == 4, load.stdout + load.stderr
+    assert "could not write the report" in load.stdout and "Traceback" not in load.stdout + load.stderr
+    filler.unlink()
+    done = subprocess.run(bulkload_cmd("resume", "--ledger", str(tmp_path / "run.sqlite"), "--no-progress"),
+                          env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = json.loads(report.read_text())
+    assert (written["status"], written["loaded"], written["reconcile"]["ok"]) == ("complete", expected["rows"], True)
+    assert journal_count(sandbox_process, 7) == expected["rows"]  # every row, exactly once
 
 
 def test_an_unexpected_error_is_one_line_exit_4_and_a_private_file_without_credentials(
