@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bulkload.errors import ConfigError, SourceError
-from bulkload.sources import MAX_RAW, BadRow, Source, check_regular, sha256_of
+from bulkload.errors import ConfigError, FileChanged, SourceError
+from bulkload.sources import MAX_RAW, BadRow, Source, check_regular, pin, sha256_of
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -539,3 +539,32 @@ def test_a_gzip_cut_before_its_first_line_is_an_unreadable_file(tmp_path: Path, 
     with pytest.raises(ConfigError, match="breaks off before its first line"):
         list(Source(path))
     assert main(["load", "economic", str(path), "--dry-run", "--no-progress"]) == 2
+
+
+# --- a file that changes while it is read --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("change", ["append", "rewrite", "truncate"])
+def test_a_pinned_source_reads_no_byte_past_what_was_hashed_and_stops_when_the_file_changed(
+    tmp_path: Path, change: str
+) -> None:
+    p = write(tmp_path, "grow.csv", "date,amount\n" + "".join(f"2024-01-{d:02},{d}.00\n" for d in range(1, 21)))
+    unchanged = rows(p, pinned=pin(p))
+    assert len(unchanged) == 20  # as hashed: read to its end, no error
+    source = Source(p, pinned=pin(p))
+    read = []
+    with pytest.raises(FileChanged, match="changed while it was read") as caught:
+        for item in source:
+            read.append(item)
+            if len(read) == 1:
+                with p.open("r+b" if change != "append" else "ab") as f:
+                    if change == "append":
+                        f.write(b"2024-02-01,99.00\n" * 5000)
+                    elif change == "rewrite":  # same size, other bytes: only the mtime tells
+                        f.seek(12)
+                        f.write(b"2024-01-01,7")
+                        os.utime(p, ns=(0, 0))
+                    else:
+                        f.truncate(40)
+    assert isinstance(caught.value, SourceError)  # the planner's stop: exit 4, resumable with the same file only
+    assert len(read) <= 20 and all(r[1]["amount"] != "99.00" for r in read)

@@ -306,3 +306,43 @@ def test_sigterm_cancels_the_run_and_a_hangup_ignored_from_the_start_stays_ignor
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN  # given back as it was
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "20")
+def test_a_file_growing_while_it_is_loaded_loads_no_more_than_was_hashed_and_stops(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    data = tmp_path / "grow.csv"
+    expected = write_entries(data, 2_000, journal=8)
+    ledger = tmp_path / "run.sqlite"
+    done = threading.Event()
+
+    def grow() -> None:  # a voucher appended every few ms for as long as the run reads (bounded)
+        with data.open("a") as fh:
+            for v in range(100_000, 120_000):
+                if done.wait(0.005):
+                    return
+                fh.write(f"5,8,{v},2026-11-02,1.00,DKK,1010,,Late {v},U25\n5,8,{v},2026-11-02,-1.00,DKK,5820,,x,\n")
+                fh.flush()
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    try:
+        run = subprocess.run(
+            bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
+                         "--report", str(tmp_path / "report.json"), "--no-progress"),
+            env=child_env(CREDS), capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        done.set()
+        writer.join()
+    assert run.returncode in (2, 4), run.stderr  # refused before the first call, or stopped once it was seen
+    assert "changed while it was read" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert journal_count(sandbox_process, 8) <= expected["rows"]  # never a row the hash did not cover
+    if run.returncode == 4:
+        again = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
+                               env=child_env(CREDS), capture_output=True, text=True, timeout=60)
+        assert again.returncode == 2 and "changed since the run started" in again.stderr, again.stderr
+    else:
+        assert not ledger.exists()
