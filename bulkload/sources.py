@@ -334,7 +334,15 @@ class Source:
                 return
             gz = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
             # GzipFile.readline is Python code; a C buffer on top keeps per-line reads in C.
-            yield stack.enter_context(io.BufferedReader(Expansion(gz, raw, self.path), _BUFFER))
+            expanded = stack.enter_context(io.BufferedReader(Expansion(gz, raw, self.path), _BUFFER))
+            try:
+                inner = expanded.peek(2)[:2]
+            except _READ_ERRORS as exc:  # not one byte expands: a gzip cut in its header
+                raise self._broken(0, exc) from exc
+            if inner == b"\x1f\x8b":
+                raise ConfigError(f"{self.path} is a compressed file inside a compressed file (gzip twice): "
+                                  "decompress it once more (gunzip) and load the result; nothing was sent")
+            yield expanded
 
     def _probe(self) -> None:
         with self._binary() as f:

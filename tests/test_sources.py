@@ -568,3 +568,14 @@ def test_a_pinned_source_reads_no_byte_past_what_was_hashed_and_stops_when_the_f
                         f.truncate(40)
     assert isinstance(caught.value, SourceError)  # the planner's stop: exit 4, resumable with the same file only
     assert len(read) <= 20 and all(r[1]["amount"] != "99.00" for r in read)
+
+
+@pytest.mark.parametrize("name", ["twice.csv.gz", "twice.gz", "twice.jsonl.gz"])
+@pytest.mark.parametrize("encoding", [None, "utf-8"])
+def test_a_gzip_inside_a_gzip_is_refused_as_such(tmp_path: Path, name: str, encoding: str | None) -> None:
+    p = write(tmp_path, name, gzip.compress(gzip.compress(b"date,amount\n2024-01-31,10.00\n")))
+    with pytest.raises(ConfigError, match="is a compressed file inside a compressed file .* decompress it once more"):
+        rows(p, encoding=encoding)
+    from bulkload.cli import main
+
+    assert main(["load", "economic", str(p), "--dry-run", "--no-progress"]) == 2  # was "looks like UTF-16 ..."
