@@ -15,6 +15,7 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from .errors import SourceError
 from .ledger import RowOutcome
 from .outputs import replaced, write_private
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
@@ -105,11 +106,18 @@ def _with_cells(source: Source | None, outcomes: Iterable[RowOutcome]) -> Iterat
             yield outcome, None
         return
     records = source.cells()
+
+    def following() -> tuple[int, Any] | None:
+        try:
+            return next(records, None)
+        except SourceError:  # the input breaks off, or changed since it was hashed: the rest go without cells
+            return None
+
     try:
-        current = next(records, None)
+        current = following()
         for outcome in outcomes:
             while current is not None and current[0] < outcome.line_no:
-                current = next(records, None)
+                current = following()
             yield outcome, current[1] if current is not None and current[0] == outcome.line_no else None
     finally:
         records.close()  # type: ignore[attr-defined]

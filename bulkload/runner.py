@@ -88,7 +88,7 @@ def _as_hashed(sources: list[Source]) -> None:
     """Raise ConfigError for the first file whose size or mtime is not what it was when it was hashed."""
     for source in sources:
         if source.pinned is not None and pin(source.path) != source.pinned:
-            raise ConfigError(f"{changed_message(source.path)} load it once it is complete; nothing was sent")
+            raise ConfigError(f"{changed_message(source.path)} Load it once it is complete; nothing was sent")
 
 
 def _policy(job: Job) -> RetryPolicy:

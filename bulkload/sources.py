@@ -1104,7 +1104,7 @@ class _Pinned(io.RawIOBase):
         if not n:  # the end as hashed, or a file cut shorter than that
             st = os.fstat(self._file.fileno())
             if left or Pinned(st.st_size, st.st_mtime_ns) != self._pinned:
-                raise FileChanged(f"{changed_message(self._path)} the run read it as it was when it started; "
+                raise FileChanged(f"{changed_message(self._path)} The run read it as it was when it started; "
                                   "resume needs that same file")
             return 0
         self._read += n or 0

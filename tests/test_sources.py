@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from bulkload.errors import ConfigError, FileChanged, SourceError
+from bulkload.ledger import RowOutcome
+from bulkload.report import write_rejects
 from bulkload.sources import MAX_RAW, BadRow, Source, check_regular, pin, sha256_of
 
 
@@ -579,3 +581,20 @@ def test_a_gzip_inside_a_gzip_is_refused_as_such(tmp_path: Path, name: str, enco
     from bulkload.cli import main
 
     assert main(["load", "economic", str(p), "--dry-run", "--no-progress"]) == 2  # was "looks like UTF-16 ..."
+
+
+def test_the_rejects_file_of_a_file_changed_since_it_was_hashed_still_lists_every_rejected_row(
+    tmp_path: Path,
+) -> None:
+    """The load stopped at the hashed end (FileChanged) with its last rows rejected, not sent: writing them reads the
+    input again, meets the same change at its end, and still lists them (without the cells it cannot vouch for)."""
+    # its last line has no line end yet: reading that row reads on to the (hashed) end, where the change is seen
+    p = write(tmp_path, "grow.csv", "date,amount\n" + "\n".join(f"2024-01-{d:02},{d}.00" for d in range(1, 21)))
+    source = Source(p, pinned=pin(p))
+    with p.open("ab") as f:
+        f.write(b"\n2024-02-01,99.00\n")
+    out = tmp_path / "rejects.csv"
+    rejected = [RowOutcome(0, line, "rejected", "", "not sent: changed") for line in (20, 21)]
+    assert write_rejects(str(out), lambda: rejected, [source], [str(p)]) == 2
+    text = out.read_text()
+    assert text.count("not sent: changed") == 2 and "99.00" not in text

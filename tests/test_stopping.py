@@ -363,3 +363,35 @@ def test_the_summary_says_an_output_file_the_disk_refused_was_not_written(what: 
     other = next(ln for ln in out.getvalue().splitlines()
                  if ln.startswith(("rejected rows", "rows in doubt")) and not ln.startswith(label))
     assert "NOT WRITTEN" not in other  # the other file was written: its path alone
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "40")
+def test_a_file_changed_after_its_inspection_stops_the_load_exit_4_and_resume_refuses_it(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    """Appended to once the first calls are counted: the planner (a socket buffer ahead of the sender) is still
+    reading; it loads none of the new rows and stops when it reaches the hashed end."""
+    data = tmp_path / "grow.csv"
+    expected = write_entries(data, 40_000, journal=9)  # 160 calls at 40 ms: planned far past the socket's buffer
+    ledger, report = tmp_path / "run.sqlite", tmp_path / "report.json"
+    proc = subprocess.Popen(
+        bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
+                     "--report", str(report), "--concurrency", "1", "--no-progress"),
+        env=child_env(CREDS), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_until(lambda: posts(sandbox_process) >= 2, 60, "the first bulk calls")
+        with data.open("a") as fh:
+            fh.write("5,9,900000,2026-11-02,1.00,DKK,1010,,Late,U25\n5,9,900000,2026-11-02,-1.00,DKK,5820,,x,\n")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 4, (out, err)
+    assert "changed while it was read" in out + err and "Traceback" not in out + err, (out, err)
+    stopped = json.loads(report.read_text())
+    assert stopped["status"] == "stopped" and 0 < stopped["loaded"] <= expected["rows"]
+    assert journal_count(sandbox_process, 9) == stopped["loaded"] <= expected["rows"]  # not one appended row
+    again = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
+                           env=child_env(CREDS), capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "changed since the run started" in again.stderr, again.stderr
