@@ -1107,8 +1107,8 @@ class _Pinned(io.RawIOBase):
                 raise FileChanged(f"{changed_message(self._path)} The run read it as it was when it started; "
                                   "resume needs that same file")
             return 0
-        self._read += n or 0
-        return n or 0
+        self._read += n
+        return n
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
