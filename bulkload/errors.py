@@ -9,6 +9,7 @@
     │   ├── TokenRefused         the token endpoint refused the credentials (an OAuth 400, 401 or 403)
     │   └── ExpansionRefused     a gzip input expands far more than any export (a gzip bomb): refused before sending
     ├── SourceError              the input cannot be read any further (exit 4, after what was read is accounted)
+    │   └── FileChanged          an input's size or mtime is not what it was when it was hashed: it is being written
     ├── TransportError           the request did not get an answer (retryable)
     │   ├── ConnectError         refused before anything was sent: always safe to retry
     │   └── MaybeSentError       timeout or dropped connection after sending: the server may have acted
@@ -73,6 +74,11 @@ class ExpansionRefused(ConfigError):
 
 class SourceError(BulkloadError):
     """An input file cannot be read any further."""
+
+
+class FileChanged(SourceError):
+    """An input's size or modification time is no longer what it was when it was hashed (still being written, or
+    rewritten): what the run loads is the hashed bytes and no more, and resume needs that same file."""
 
 
 class TransportError(BulkloadError):

@@ -130,6 +130,8 @@ class Client:
             raise MaybeSentError(f"{method} {path}: connection lost before the answer ({exc})") from exc
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise MaybeSentError(f"{method} {path}: no answer within {self._timeout.total:.0f} s") from exc
+        except aiohttp.ClientResponseError as exc:  # aiohttp's parser refused the answer's status line or headers
+            raise MaybeSentError(f"{method} {path}: {_unparsed(exc)}; the call may have been carried out") from exc
         except aiohttp.ClientError as exc:
             raise MaybeSentError(redact(f"{method} {path}: {type(exc).__name__}: {exc}")) from exc
         if status >= 400:
@@ -160,6 +162,14 @@ def too_large(call: str, max_bytes: int, method: str, how: str) -> AnswerTooLarg
         f"{call} answered more than the {_size(max_bytes)} bulkload reads of that call ({how}): not the API's answer "
         "as documented (is --base-url right?)", acted_on=method not in _READS,
     )
+
+
+def _unparsed(exc: aiohttp.ClientResponseError) -> str:
+    """Why an answer could not be read as HTTP, in the user's words (aiohttp says `400, message='Got more than 8190
+    bytes (...) when reading Header value is too long.'`, its own 400, not the server's)."""
+    if "too long" in exc.message.lower() or "got more than" in exc.message.lower():
+        return "the answer's headers were too large to read (over 8 KiB a line, more than any API sends)"
+    return "the answer could not be read as HTTP (a broken status line or headers)"
 
 
 def _size(n: int) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import tomllib
@@ -29,6 +28,11 @@ MAX_CONCURRENCY = 1000
 #: --rate bounds, requests per second: one call every 17 minutes at the least
 MIN_RATE = 0.001
 MAX_RATE = 1_000_000
+#: --timeout bounds, seconds: below, no answer arrives (every call a timeout, retried); above, a dead wait
+MIN_TIMEOUT_S = 0.1
+MAX_TIMEOUT_S = 86_400.0
+#: --window-s at most, seconds: no API keeps a rolling window longer than a day (e-conomic's fair use is 24 h)
+MAX_WINDOW_S = 86_400.0
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -91,14 +95,16 @@ class Job:
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigError(f"--base-url {self.base_url!r} is not an http(s) URL: give the API root with its "
                                   "scheme and host, e.g. https://host/api")
-        if not 0 < self.timeout_s < math.inf:
-            raise ConfigError("--timeout must be a positive number of seconds")
+        if not MIN_TIMEOUT_S <= self.timeout_s <= MAX_TIMEOUT_S:
+            raise ConfigError(f"--timeout must be a positive number of seconds, from {MIN_TIMEOUT_S} to "
+                              f"{MAX_TIMEOUT_S:,.0f}")
         if self.attempts < 1:
             raise ConfigError("--attempts must be at least 1")
         if self.window_limit is not None and self.window_limit < 0:
             raise ConfigError("--window-limit must be a number of calls, or 0 to turn the window off")
-        if self.window_s is not None and not 0 < self.window_s < math.inf:
-            raise ConfigError("--window-s must be a positive number of seconds")
+        if self.window_s is not None and not 0 < self.window_s <= MAX_WINDOW_S:
+            # longer, a window of a few calls waits for days after its first call: a typo, not an API's window
+            raise ConfigError(f"--window-s must be a positive number of seconds, at most {MAX_WINDOW_S:,.0f} (a day)")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ConfigError(f"--delimiter must be one character (got {self.delimiter!r})")
         cap = TARGETS[self.target].max_items

@@ -127,3 +127,12 @@ def _writable(what: str, path: Path) -> None:
         raise ConfigError(f"cannot write {what} {path}: {folder} is not a folder; nothing was sent")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigError(f"cannot write {what} {path}: no permission to write in {folder}; nothing was sent")
+    # an output is made beside its path and renamed into place: make one there now. Access bits say yes to root
+    # everywhere, also in /proc and /sys and on a read-only mount, where the run would only fail at its end
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".bulkload-probe-", dir=folder)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {what} {path}: no file can be made in {folder} "
+                          f"({exc.strerror or exc}); nothing was sent") from exc
+    os.close(fd)
+    os.unlink(probe)

@@ -39,7 +39,7 @@ from .dates import DateFormat
 from .errors import BulkloadError, SourceError
 from .numbers import NumberFormat
 from .regroup import Placed, regrouped
-from .sources import BadRow, Row, Source
+from .sources import BadRow, Pinned, Row, Source
 from .targets.base import Known, Target
 
 _HEADER = 4
@@ -69,6 +69,8 @@ class PlanSpec:
     skip_db: str | None = None
     #: where a file whose groups are apart is regrouped (a temporary file)
     workdir: str = "."
+    #: per file of this phase, (size_bytes, mtime_ns) as it was hashed: read no further (sources.Pinned)
+    pins: list[tuple[int, int]] | None = None
 
 
 _decode_spec = msgspec.msgpack.Decoder(PlanSpec).decode
@@ -184,7 +186,7 @@ def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable
     """Each file's rows in the order they are planned: as read, or regrouped when the file's groups are apart."""
     for n, (file_idx, path) in enumerate(zip(spec.indexes, spec.files)):
         source = Source(path, delimiter=spec.delimiter, columns=spec.columns, encoding=spec.encoding,
-                        secrets=target.secret_fields(file_idx))
+                        secrets=target.secret_fields(file_idx), pinned=Pinned(*spec.pins[n]) if spec.pins else None)
         profile = (spec.profiles or [{}] * len(spec.files))[n]
         if profile.get("grouped", True):
             yield file_idx, source

@@ -15,6 +15,7 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
+from .errors import SourceError
 from .ledger import RowOutcome
 from .outputs import replaced, write_private
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
@@ -105,11 +106,18 @@ def _with_cells(source: Source | None, outcomes: Iterable[RowOutcome]) -> Iterat
             yield outcome, None
         return
     records = source.cells()
+
+    def following() -> tuple[int, Any] | None:
+        try:
+            return next(records, None)
+        except SourceError:  # the input breaks off, or changed since it was hashed: the rest go without cells
+            return None
+
     try:
-        current = next(records, None)
+        current = following()
         for outcome in outcomes:
             while current is not None and current[0] < outcome.line_no:
-                current = next(records, None)
+                current = following()
             yield outcome, current[1] if current is not None and current[0] == outcome.line_no else None
     finally:
         records.close()  # type: ignore[attr-defined]
@@ -238,7 +246,7 @@ def print_summary(report: dict[str, Any], stream: TextIO | None = None) -> None:
     if report["rejected"]:
         n = report.get("rejected_groups", 0)
         whole = f" ({_count(n, name)}, each whole)" if n else ""
-        console.print(f"rejected rows{whole} and reasons: {report['rejects_file']}")
+        console.print(f"rejected rows{whole} and reasons: {_written(report, 'the rejects file', 'rejects_file')}")
     if groups.get("skipped"):
         reasons = groups.get("skipped_reasons") or [""]
         console.print(f"skipped {report['skipped']:,} rows ({_count(groups['skipped'], name)}) an earlier load "
@@ -250,8 +258,16 @@ def print_summary(report: dict[str, Any], stream: TextIO | None = None) -> None:
     if report.get("success_written"):
         console.print(f"loaded rows and the ids the API gave them: {report['success_file']}")
     if report["in_doubt"]:
-        console.print(f"rows in doubt: {report.get('in_doubt_file')}")
+        console.print(f"rows in doubt: {_written(report, 'the in-doubt file', 'in_doubt_file')}")
     console.print(f"ledger: {report['ledger']}")
+
+
+def _written(report: Mapping[str, Any], what: str, key: str) -> str:
+    """The file's path, or that it was not written and why (the report's `unwritten` names it)."""
+    for entry in report.get("unwritten") or []:
+        if entry.startswith(f"{what}: "):
+            return f"NOT WRITTEN to {report.get(key)} ({entry.removeprefix(f'{what}: ')}); the ledger keeps them"
+    return str(report.get(key))
 
 
 def _count(n: int, name: str) -> str:

@@ -27,6 +27,7 @@ from .errors import (
     BadAnswer,
     BulkloadError,
     ConfigError,
+    FileChanged,
     LedgerError,
     LedgerWriteError,
     RunStopped,
@@ -45,7 +46,7 @@ from .profile import did_you_mean, inspect
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
 from .report import exit_code, write_in_doubt, write_rejects, write_report, write_success
-from .sources import Source, check_regular, sha256_of
+from .sources import Pinned, Source, changed_message, check_regular, pin, sha256_of
 from .targets.base import Known, Target
 
 #: unbalanced groups and skipped reasons the report names one by one
@@ -74,6 +75,20 @@ def open_sources(job: Job, target: Target) -> list[Source]:
                 f"Fields: {', '.join(sorted(known))}"
             )
     return sources
+
+
+def _hashed(paths: list[str]) -> tuple[list[Pinned], list[str]]:
+    """Each file's size and mtime, then its SHA-256. Sources pinned to them read no byte past what was hashed,
+    and stop (FileChanged) when a read finds the file changed since."""
+    pins = [pin(path) for path in paths]
+    return pins, [sha256_of(path) for path in paths]
+
+
+def _as_hashed(sources: list[Source]) -> None:
+    """Raise ConfigError for the first file whose size or mtime is not what it was when it was hashed."""
+    for source in sources:
+        if source.pinned is not None and pin(source.path) != source.pinned:
+            raise ConfigError(f"{changed_message(source.path)} Load it once it is complete; nothing was sent")
 
 
 def _policy(job: Job) -> RetryPolicy:
@@ -163,7 +178,9 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
     credentials = job.credentials(env)  # before any file is read
     sources = open_sources(job, target)
     check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
-    hashes = await anyio.to_thread.run_sync(lambda: [sha256_of(p) for p in job.files])
+    pins, hashes = await anyio.to_thread.run_sync(_hashed, job.files)
+    for source, pinned in zip(sources, pins):
+        source.pinned = pinned
     run = RunInfo(
         target=target.name,
         base_url=job.api_url,
@@ -184,7 +201,12 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
         # call leaves no ledger behind, and a ledger always knows how its files are read
         with conn:
             conn.execute("BEGIN")
-            profiles = [msgspec.to_builtins(p) for p in inspect(sources, target, job.given(), conn, stop)]
+            try:
+                profiles = [msgspec.to_builtins(p) for p in inspect(sources, target, job.given(), conn, stop)]
+            except FileChanged:
+                _as_hashed(sources)
+                raise
+            _as_hashed(sources)  # what was decided for a file may not hold for what it now is
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (json.dumps(profiles),))
         if checked:
             for earlier in earlier_ledgers(job):
@@ -245,10 +267,14 @@ async def resume(
             path = stored["path"]
             if not os.path.isfile(path):
                 raise LedgerError(f"the run's input {path} is gone; resume needs the same files")
-            if await anyio.to_thread.run_sync(sha256_of, path) != stored["sha256"]:
-                raise LedgerError(f"{path} changed since the run started; resume needs the same files")
+        pins, hashes = await anyio.to_thread.run_sync(_hashed, [f["path"] for f in ledger.run.files])
+        for stored, digest in zip(ledger.run.files, hashes):
+            if digest != stored["sha256"]:
+                raise LedgerError(f"{stored['path']} changed since the run started; resume needs the same files")
         job.files = [f["path"] for f in ledger.run.files]
         sources = open_sources(job, target)
+        for source, pinned in zip(sources, pins):
+            source.pinned = pinned
         check_paths(job, outputs=_RUN_OUTPUTS)
         return await _execute(
             job, target, ledger, credentials, sources, progress=progress, resend_in_doubt=resend_in_doubt
@@ -460,6 +486,7 @@ def _spec(
         job.columns, job.items_per_call, target.max_bytes, encoding=job.encoding,
         profiles=[profiles[i] for i in indexes],
         skip_db=str(ledger.path) if ledger.skips() else None, workdir=str(ledger.path.parent),
+        pins=[(p.size_bytes, p.mtime_ns) for i in indexes if (p := sources[i].pinned)] or None,
     )
 
 

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from bulkload.errors import ConfigError, SourceError
+from bulkload.errors import ConfigError, FileChanged, SourceError
 from bulkload.lines import (
     BLANK_RUN,
     MAX_LINE_BYTES,
@@ -106,8 +106,12 @@ class Source:
         fmt: str | None = None,
         encoding: str | None = None,
         secrets: Collection[str] = (),
+        pinned: Pinned | None = None,
     ) -> None:
         self.path = Path(path)
+        #: the file as it was hashed: when given, no byte past its size is read, and a file found changed at the
+        #: end of a read raises FileChanged
+        self.pinned = pinned
         self.columns = dict(columns or {})
         #: fields whose values go to the API and nowhere else: masked wherever the source shows a row as written
         self.secrets = frozenset(secrets)
@@ -318,7 +322,10 @@ class Source:
     def _binary(self) -> Iterator[io.BufferedReader[Any]]:
         with ExitStack() as stack:
             try:
-                raw = stack.enter_context(io.BufferedReader(io.FileIO(self.path, "rb"), _BUFFER))
+                file = io.FileIO(self.path, "rb")
+                stack.enter_context(file)
+                bounded = file if self.pinned is None else _Pinned(file, self.pinned, self.path)
+                raw = stack.enter_context(io.BufferedReader(bounded, _BUFFER))
                 self._compressed = raw.peek(2)[:2] == b"\x1f\x8b"
             except OSError as exc:
                 raise ConfigError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
@@ -327,7 +334,15 @@ class Source:
                 return
             gz = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
             # GzipFile.readline is Python code; a C buffer on top keeps per-line reads in C.
-            yield stack.enter_context(io.BufferedReader(Expansion(gz, raw, self.path), _BUFFER))
+            expanded = stack.enter_context(io.BufferedReader(Expansion(gz, raw, self.path), _BUFFER))
+            try:
+                inner = expanded.peek(2)[:2]
+            except _READ_ERRORS as exc:  # not one byte expands: a gzip cut in its header
+                raise self._broken(0, exc) from exc
+            if inner == b"\x1f\x8b":
+                raise ConfigError(f"{self.path} is a compressed file inside a compressed file (gzip twice): "
+                                  "decompress it once more (gunzip) and load the result; nothing was sent")
+            yield expanded
 
     def _probe(self) -> None:
         with self._binary() as f:
@@ -1047,6 +1062,53 @@ def check_regular(path: str | os.PathLike[str]) -> None:
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise ConfigError(f"{path} is not a regular file (a pipe or a device): bulkload reads each input more than "
                           "once, to decide how it is read and then to load it; save it to a file and load that")
+
+
+class Pinned(NamedTuple):
+    """A file's size (bytes) and modification time (ns) as it was hashed."""
+
+    size_bytes: int
+    mtime_ns: int
+
+
+def pin(path: str | os.PathLike[str]) -> Pinned:
+    """The file's size and mtime now; raises ConfigError when it cannot be looked at."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return Pinned(st.st_size, st.st_mtime_ns)
+
+
+def changed_message(path: object) -> str:
+    return f"{path} changed while it was read (its size or modification time): is it still being written?"
+
+
+class _Pinned(io.RawIOBase):
+    """A file read up to the size it had when it was hashed and no further (rows appended while a run reads it
+    are not loaded); where its reads end, one fstat checks the file is still as hashed, else FileChanged."""
+
+    def __init__(self, file: io.FileIO, pinned: Pinned, path: object) -> None:
+        self._file, self._pinned, self._path = file, pinned, path
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._read
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._pinned.size_bytes - self._read
+        n = self._file.readinto(memoryview(buffer)[:left]) if left > 0 else 0
+        if not n:  # the end as hashed, or a file cut shorter than that
+            st = os.fstat(self._file.fileno())
+            if left or Pinned(st.st_size, st.st_mtime_ns) != self._pinned:
+                raise FileChanged(f"{changed_message(self._path)} The run read it as it was when it started; "
+                                  "resume needs that same file")
+            return 0
+        self._read += n
+        return n
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:

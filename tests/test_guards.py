@@ -731,6 +731,23 @@ def test_an_output_that_is_a_pipe_or_a_device_is_refused_not_replaced(
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and not (tmp_path / "l").exists()
 
 
+@pytest.mark.usefixtures("economic_env")
+@pytest.mark.skipif(not os.path.isdir("/proc/self") or not os.path.isdir("/sys/kernel"), reason="Linux's /proc, /sys")
+@pytest.mark.parametrize(("flag", "path"), [("--report", "/proc/version"), ("--rejects", "/sys/kernel/rejects.csv")])
+def test_an_output_where_no_file_can_be_made_is_refused_before_the_first_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, path: str
+) -> None:
+    """Root's access bits say yes in /proc and /sys: `--report /proc/version` passed the check and the run failed
+    only at its end, after loading. No server listens on port 9: a run that got past the check would be a 4."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 2)
+    argv = ["load", "economic", str(data), "--base-url", "http://127.0.0.1:9/x", "--ledger", str(tmp_path / "l"),
+            flag, path, "--no-progress"]
+    said = refused(argv, capsys)
+    assert f"cannot write {flag} {path}: no file can be made in {os.path.dirname(path)}" in said, said
+    assert not (tmp_path / "l").exists()
+
+
 def test_files_are_written_without_following_a_planted_link(tmp_path: Path) -> None:
     data = tmp_path / "e.csv"
     write_entries(data, 2)

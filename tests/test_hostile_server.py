@@ -22,7 +22,7 @@ from hostile import CREDENTIALS, Answer, Hostile, environment, load_args, report
 
 from benchmarks.common import measure
 from bulkload.cli import main
-from bulkload.errors import AnswerTooLarge, BadAnswer, ConnectError, ServerError, Unreachable
+from bulkload.errors import AnswerTooLarge, BadAnswer, ConnectError, MaybeSentError, ServerError, Unreachable
 from bulkload.http import Client, decoded
 from bulkload.sandbox.hostile import self_signed_context
 
@@ -96,6 +96,20 @@ async def test_an_error_answer_past_the_cap_keeps_its_status() -> None:
         with pytest.raises(ServerError) as caught:
             await client.send("GET", "/x", max_bytes=MB)
     assert caught.value.status == 503 and caught.value.retryable
+
+
+async def test_an_answer_whose_headers_are_too_large_is_a_lost_answer_in_our_words() -> None:
+    async def huge(request: web.Request) -> web.Response:
+        return web.Response(text="{}", headers={"X-Huge": "a" * 100_000})
+
+    app = web.Application()
+    app.router.add_get("/x", huge)
+    async with serving(app) as origin, Client(origin, {}) as client:
+        with pytest.raises(MaybeSentError) as caught:
+            await client.send("GET", "/x")
+    said = str(caught.value)
+    assert "GET /x: the answer's headers were too large to read" in said, said
+    assert "ClientResponseError" not in said and "message=" not in said and caught.value.retryable
 
 
 @pytest.mark.parametrize(("body", "into", "said"), [

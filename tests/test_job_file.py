@@ -109,12 +109,15 @@ BAD_FLAGS = [
     (["--encoding", "rot13"], "unknown encoding 'rot13'"),  # a codec, but not of text: a bug's exit 4
     (["--timeout", "0"], "--timeout must be a positive number of seconds"),
     (["--timeout", "nan"], "--timeout must be a positive number of seconds"),
+    (["--timeout", "1e-9"], "--timeout must be a positive number of seconds, from 0.1 to 86,400"),  # 47 s, exit 4
+    (["--timeout", "1e12"], "--timeout must be a positive number of seconds, from 0.1"),
     (["--attempts", "0"], "--attempts must be at least 1"),
     (["--rate", "inf"], "--rate must be a positive number"),
     (["--rate", "1e300"], "--rate must be a positive number of requests per second, from 0.001 to 1,000,000"),
     (["--rate", "1e-300"], "--rate must be a positive number"),  # a run that waited for ever after its first call
     (["--window-limit", "-1"], "--window-limit must be a number of calls, or 0"),
     (["--window-s", "-1"], "--window-s must be a positive number"),
+    (["--window-limit", "1", "--window-s", "1e9"], "--window-s must be a positive number of seconds, at most 86,400"),
     (["--concurrency", "100000"], "--concurrency must be between 1 and 1000"),
 ]
 

@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
-from bulkload.errors import ConfigError, SourceError
-from bulkload.sources import MAX_RAW, BadRow, Source, check_regular, sha256_of
+from bulkload.errors import ConfigError, FileChanged, SourceError
+from bulkload.ledger import RowOutcome
+from bulkload.report import write_rejects
+from bulkload.sources import MAX_RAW, BadRow, Source, check_regular, pin, sha256_of
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -539,3 +541,60 @@ def test_a_gzip_cut_before_its_first_line_is_an_unreadable_file(tmp_path: Path, 
     with pytest.raises(ConfigError, match="breaks off before its first line"):
         list(Source(path))
     assert main(["load", "economic", str(path), "--dry-run", "--no-progress"]) == 2
+
+
+# --- a file that changes while it is read --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("change", ["append", "rewrite", "truncate"])
+def test_a_pinned_source_reads_no_byte_past_what_was_hashed_and_stops_when_the_file_changed(
+    tmp_path: Path, change: str
+) -> None:
+    p = write(tmp_path, "grow.csv", "date,amount\n" + "".join(f"2024-01-{d:02},{d}.00\n" for d in range(1, 21)))
+    unchanged = rows(p, pinned=pin(p))
+    assert len(unchanged) == 20  # as hashed: read to its end, no error
+    source = Source(p, pinned=pin(p))
+    read = []
+    with pytest.raises(FileChanged, match="changed while it was read") as caught:
+        for item in source:
+            read.append(item)
+            if len(read) == 1:
+                with p.open("r+b" if change != "append" else "ab") as f:
+                    if change == "append":
+                        f.write(b"2024-02-01,99.00\n" * 5000)
+                    elif change == "rewrite":  # same size, other bytes: only the mtime tells
+                        f.seek(12)
+                        f.write(b"2024-01-01,7")
+                        os.utime(p, ns=(0, 0))
+                    else:
+                        f.truncate(40)
+    assert isinstance(caught.value, SourceError)  # the planner's stop: exit 4, resumable with the same file only
+    assert len(read) <= 20 and all(r[1]["amount"] != "99.00" for r in read)
+
+
+@pytest.mark.parametrize("name", ["twice.csv.gz", "twice.gz", "twice.jsonl.gz"])
+@pytest.mark.parametrize("encoding", [None, "utf-8"])
+def test_a_gzip_inside_a_gzip_is_refused_as_such(tmp_path: Path, name: str, encoding: str | None) -> None:
+    p = write(tmp_path, name, gzip.compress(gzip.compress(b"date,amount\n2024-01-31,10.00\n")))
+    with pytest.raises(ConfigError, match="is a compressed file inside a compressed file .* decompress it once more"):
+        rows(p, encoding=encoding)
+    from bulkload.cli import main
+
+    assert main(["load", "economic", str(p), "--dry-run", "--no-progress"]) == 2  # was "looks like UTF-16 ..."
+
+
+def test_the_rejects_file_of_a_file_changed_since_it_was_hashed_still_lists_every_rejected_row(
+    tmp_path: Path,
+) -> None:
+    """The load stopped at the hashed end (FileChanged) with its last rows rejected, not sent: writing them reads the
+    input again, meets the same change at its end, and still lists them (without the cells it cannot vouch for)."""
+    # its last line has no line end yet: reading that row reads on to the (hashed) end, where the change is seen
+    p = write(tmp_path, "grow.csv", "date,amount\n" + "\n".join(f"2024-01-{d:02},{d}.00" for d in range(1, 21)))
+    source = Source(p, pinned=pin(p))
+    with p.open("ab") as f:
+        f.write(b"\n2024-02-01,99.00\n")
+    out = tmp_path / "rejects.csv"
+    rejected = [RowOutcome(0, line, "rejected", "", "not sent: changed") for line in (20, 21)]
+    assert write_rejects(str(out), lambda: rejected, [source], [str(p)]) == 2
+    text = out.read_text()
+    assert text.count("not sent: changed") == 2 and "99.00" not in text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import os
 import signal
@@ -27,6 +28,7 @@ from bulkload.cli import main
 from bulkload.errors import LedgerWriteError, RunStopped
 from bulkload.ledger import Ledger, RowOutcome, RunInfo
 from bulkload.planning import watch_parent
+from bulkload.report import print_summary
 
 
 def posts(sandbox: SandboxProcess) -> int:
@@ -306,3 +308,90 @@ def test_sigterm_cancels_the_run_and_a_hangup_ignored_from_the_start_stays_ignor
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN  # given back as it was
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "20")
+def test_a_file_growing_while_it_is_loaded_loads_no_more_than_was_hashed_and_stops(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    data = tmp_path / "grow.csv"
+    expected = write_entries(data, 2_000, journal=8)
+    ledger = tmp_path / "run.sqlite"
+    done = threading.Event()
+
+    def grow() -> None:  # a voucher appended every few ms for as long as the run reads (bounded)
+        with data.open("a") as fh:
+            for v in range(100_000, 120_000):
+                if done.wait(0.005):
+                    return
+                fh.write(f"5,8,{v},2026-11-02,1.00,DKK,1010,,Late {v},U25\n5,8,{v},2026-11-02,-1.00,DKK,5820,,x,\n")
+                fh.flush()
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    try:
+        run = subprocess.run(
+            bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
+                         "--report", str(tmp_path / "report.json"), "--no-progress"),
+            env=child_env(CREDS), capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        done.set()
+        writer.join()
+    assert run.returncode in (2, 4), run.stderr  # refused before the first call, or stopped once it was seen
+    assert "changed while it was read" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert journal_count(sandbox_process, 8) <= expected["rows"]  # never a row the hash did not cover
+    if run.returncode == 4:
+        again = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
+                               env=child_env(CREDS), capture_output=True, text=True, timeout=60)
+        assert again.returncode == 2 and "changed since the run started" in again.stderr, again.stderr
+    else:
+        assert not ledger.exists()
+
+
+@pytest.mark.parametrize(("what", "key", "label"), [("the rejects file", "rejects_file", "rejected rows"),
+                                                    ("the in-doubt file", "in_doubt_file", "rows in doubt")])
+def test_the_summary_says_an_output_file_the_disk_refused_was_not_written(what: str, key: str, label: str) -> None:
+    report = {"target": "economic", "status": "stopped", "elapsed_s": 1.0, "rejected": 3, "in_doubt": 2,
+              "ledger": "/x/run.sqlite", "rejects_file": "/x/e.rejects.csv", "in_doubt_file": "/x/e.in_doubt.csv",
+              "unwritten": [f"{what}: [Errno 28] No space left on device"]}
+    out = io.StringIO()
+    print_summary(report, out)
+    line = next(ln for ln in out.getvalue().splitlines() if ln.startswith(label))
+    assert f"NOT WRITTEN to {report[key]} ([Errno 28] No space left on device)" in line, line
+    other = next(ln for ln in out.getvalue().splitlines()
+                 if ln.startswith(("rejected rows", "rows in doubt")) and not ln.startswith(label))
+    assert "NOT WRITTEN" not in other  # the other file was written: its path alone
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "40")
+def test_a_file_changed_after_its_inspection_stops_the_load_exit_4_and_resume_refuses_it(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    """Appended to once the first calls are counted: the planner (a socket buffer ahead of the sender) is still
+    reading; it loads none of the new rows and stops when it reaches the hashed end."""
+    data = tmp_path / "grow.csv"
+    expected = write_entries(data, 40_000, journal=9)  # 160 calls at 40 ms: planned far past the socket's buffer
+    ledger, report = tmp_path / "run.sqlite", tmp_path / "report.json"
+    proc = subprocess.Popen(
+        bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
+                     "--report", str(report), "--concurrency", "1", "--no-progress"),
+        env=child_env(CREDS), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_until(lambda: posts(sandbox_process) >= 2, 60, "the first bulk calls")
+        with data.open("a") as fh:
+            fh.write("5,9,900000,2026-11-02,1.00,DKK,1010,,Late,U25\n5,9,900000,2026-11-02,-1.00,DKK,5820,,x,\n")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 4, (out, err)
+    assert "changed while it was read" in out + err and "Traceback" not in out + err, (out, err)
+    stopped = json.loads(report.read_text())
+    assert stopped["status"] == "stopped" and 0 < stopped["loaded"] <= expected["rows"]
+    assert journal_count(sandbox_process, 9) == stopped["loaded"] <= expected["rows"]  # not one appended row
+    again = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
+                           env=child_env(CREDS), capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "changed since the run started" in again.stderr, again.stderr
