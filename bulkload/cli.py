@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import sqlite3
 import sys
 import time
 import traceback
@@ -214,6 +215,10 @@ def _failed(ns: argparse.Namespace, exc: BaseException) -> int:
         return EXIT_STOPPED
     if isinstance(exc, OSError):  # the system refused (no space left, a file removed): no bug, nothing to keep
         print(f"bulkload: {redact(str(exc))}; {_again(ns.command, ledger)}", file=sys.stderr)
+        return EXIT_STOPPED
+    if isinstance(exc, sqlite3.Error):  # a read of the ledger or a spill file SQLite refused (damage, I/O): no bug
+        print(f"bulkload: SQLite cannot read what bulkload keeps: {redact(str(exc))}; {_again(ns.command, ledger)}",
+              file=sys.stderr)
         return EXIT_STOPPED
     kept = _keep_traceback(exc)
     print(f"bulkload: internal error (a bug in bulkload): {type(exc).__name__}: "

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -395,3 +396,22 @@ def test_a_file_changed_after_its_inspection_stops_the_load_exit_4_and_resume_re
     again = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
                            env=child_env(CREDS), capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "changed since the run started" in again.stderr, again.stderr
+
+
+def test_a_read_sqlite_refuses_is_a_stop_not_a_bug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ledger writes are translated in the ledger (LedgerWriteError); a read of a damaged file stops at the boundary
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    data = tmp_path / "e.csv"
+    write_entries(data, 2)
+
+    def damaged(job: object) -> None:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(runner, "dry_run", damaged)
+    assert main(["load", "economic", str(data), "--dry-run"]) == 4
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "internal error" not in err and "Traceback" not in err
+    assert err.startswith("bulkload: SQLite cannot read what bulkload keeps: database disk image is malformed")
