@@ -23,7 +23,16 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .chunking import Chunk, GroupInfo
 from .dispatch import Dispatcher, maybe_acted_on
-from .errors import APIError, AuthError, BulkloadError, ConfigError, IsolationSpent, LedgerWriteError, RunStopped
+from .errors import (
+    APIError,
+    AuthError,
+    BadAnswer,
+    BulkloadError,
+    ConfigError,
+    IsolationSpent,
+    LedgerWriteError,
+    RunStopped,
+)
 from .isolation import IsolationBudget
 from .ledger import ChunkRow, Ledger, RowOutcome
 from .planning import PlanningProcess, PlanSpec
@@ -420,6 +429,9 @@ class Loader:
             self.tally.stop(said, EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_STOPPED)
         elif isinstance(exc, APIError) and exc.status in (404, 405, 415):
             self.tally.stop(f"{where}: {said} (is --base-url right?)", EXIT_USAGE)
+        elif isinstance(exc, BadAnswer):  # never retried: nothing was given up on; a read's answer is not the chunk's
+            about = f"{where}: {said}" if exc.acted_on else f"{said} ({where} waits for it)"
+            self.tally.stop(f"{about}; continue with `bulkload resume`", EXIT_STOPPED)
         else:
             self.tally.stop(f"{where}: gave up: {said}; continue with `bulkload resume`", EXIT_STOPPED)
         acted_on = maybe_acted_on(exc) if isinstance(exc, BulkloadError) else True

@@ -227,6 +227,8 @@ def test_an_economic_read_answered_with_what_it_cannot_read_stops_the_run_exit_4
     assert report is not None and report["status"] == "stopped" and report["exit_code"] == 4
     assert (report["in_doubt"], report["loaded"]) == (0, 0), report
     assert report["skipped"] == report["rows_read"] in (0, 4), report
+    # the read's own failure, not retried: said as the call's, not as a chunk given up on
+    assert report["stop_reason"].startswith("GET /draft-entries/"), report["stop_reason"]
     assert chunk_states(tmp_path / "run.sqlite") in ([], ["pending"]), "a chunk never sent must stay unsent"
     assert not any(method == "POST" for method, _ in api.calls), api.calls
     assert api.streamed < 20 * MB
