@@ -559,28 +559,30 @@ class Source:
     def _jsonl_lines(self) -> Iterator[tuple[int, bytes | Cut]]:
         """(line number, UTF-8 bytes) of every line that is not blank, a line over MAX_LINE_BYTES as a Cut; other
         encodings are decoded and encoded again."""
-        ln = 0
+        ln = last = 0  # last: the last line yielded, where a break in the file is reported (0: no record read)
         try:
             if self.encoding == "utf-8-sig":
                 with self._binary() as f:
                     if f.peek(3)[:3] == _BOM:
                         f.read(3)
-                    for ln, data in byte_lines(f):  # ln: where a break in the file is reported
-                        yield ln, data
+                    for last, data in byte_lines(f):
+                        yield last, data
                 return
             with self._text() as text:
                 while line := text_line(text.readline, self.encoding):
                     ln += 1
                     if isinstance(line, Cut):
+                        last = ln
                         yield ln, line
                     elif not line.isspace():
+                        last = ln
                         # a lone surrogate (an undecodable byte) survives as such, and fails as invalid UTF-8
                         yield ln, (line[1:] if ln == 1 and line.startswith("\ufeff") else line).encode(
                             "utf-8", "surrogateescape")
         except UnicodeError as exc:
-            raise self._undecodable(ln, exc) from exc
+            raise self._undecodable(ln or last, exc) from exc
         except _READ_ERRORS as exc:
-            raise self._broken(ln, exc) from exc
+            raise self._broken(last, exc) from exc
 
     def _iter_jsonl(self) -> Generator[Row | BadRow, None, None]:
         rename: Callable[[str, str], str] = self.columns.get if self.columns else _same

@@ -33,8 +33,8 @@ every file:
   `file, line, field, reason` (neutralised for spreadsheets: read back with `restored`);
 * a truncated gzip (exit 4): ``rows_read`` is the number of records that end (terminator included) inside what
   zlib can decompress from the bytes left, every one of them is rejected (the open chunk is not sent), the
-  good vouchers' lines with "not sent: ..."; a CSV cut before its header ends, or a JSONL cut before its first line
-  ends, is an unreadable file (exit 2, no report).
+  good vouchers' lines with "not sent: ..."; a CSV cut before its header ends, or a JSONL cut before its first record
+  (a line that is not blank) ends, is an unreadable file (exit 2, no report).
 
 (A record may be given the fate *either* when the oracle cannot know it; none needs it now.) And for what
 bulkload does to whole files: a file whose rows are sorted by account (a voucher's lines apart) gives the same
@@ -997,8 +997,9 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
             # cut before the header ended: nothing can be read, an unreadable file (exit 2, no report)
             assert got.code == 2 and got.report is None, (got, b)
             return got
-    elif truncated and b"\n" not in b.data[:available]:
-        # not one line ends before the cut: nothing can be read, an unreadable file (exit 2, no report)
+    elif truncated and not any(arrived(r, available, decodable) for r in records):
+        # not one record (a line that is not blank) ends before the cut: nothing can be read, an unreadable file
+        # (exit 2, no report)
         assert got.code == 2 and got.report is None, (got, b)
         return got
     if truncated:
