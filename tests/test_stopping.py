@@ -18,7 +18,7 @@ import textwrap
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -265,21 +265,29 @@ def test_a_report_the_full_disk_refuses_stops_the_run_and_resume_writes_it(
     assert journal_count(sandbox_process, 7) == expected["rows"]  # every row, exactly once
 
 
-def test_an_unexpected_error_is_one_line_exit_4_and_a_private_file_without_credentials(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def dry_run_failing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException,
+                    before: Callable[[], object] = lambda: None) -> int:
+    """`bulkload load economic FILE --dry-run` whose dry run raises `failure` (after `before()`): the exit code."""
     for k, v in CREDS.items():
         monkeypatch.setenv(k, v)
     data = tmp_path / "e.csv"
     write_entries(data, 2)
+
+    def fail(job: object) -> None:
+        before()
+        raise failure
+
+    monkeypatch.setattr(runner, "dry_run", fail)
+    return main(["load", "economic", str(data), "--dry-run"])
+
+
+def test_an_unexpected_error_is_one_line_exit_4_and_a_private_file_without_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     secret = CREDS["ECONOMIC_APP_SECRET_TOKEN"]
-
-    def bug(job: object) -> None:
-        redact.register(secret)
-        raise ZeroDivisionError(f"a bug that quotes {secret}")
-
-    monkeypatch.setattr(runner, "dry_run", bug)  # stands for any bug: nothing in bulkload raises this on purpose
-    assert main(["load", "economic", str(data), "--dry-run"]) == 4
+    # stands for any bug: nothing in bulkload raises this on purpose
+    bug = ZeroDivisionError(f"a bug that quotes {secret}")
+    assert dry_run_failing(tmp_path, monkeypatch, bug, lambda: redact.register(secret)) == 4
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "Traceback" not in err and secret not in err
     assert err.startswith("bulkload: internal error (a bug in bulkload): ZeroDivisionError")
@@ -402,16 +410,8 @@ def test_a_read_sqlite_refuses_is_a_stop_not_a_bug(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # ledger writes are translated in the ledger (LedgerWriteError); a read of a damaged file stops at the boundary
-    for k, v in CREDS.items():
-        monkeypatch.setenv(k, v)
-    data = tmp_path / "e.csv"
-    write_entries(data, 2)
-
-    def damaged(job: object) -> None:
-        raise sqlite3.DatabaseError("database disk image is malformed")
-
-    monkeypatch.setattr(runner, "dry_run", damaged)
-    assert main(["load", "economic", str(data), "--dry-run"]) == 4
+    damaged = sqlite3.DatabaseError("database disk image is malformed")
+    assert dry_run_failing(tmp_path, monkeypatch, damaged) == 4
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "internal error" not in err and "Traceback" not in err
     assert err.startswith("bulkload: SQLite cannot read what bulkload keeps: database disk image is malformed")
