@@ -18,18 +18,13 @@ import anyio
 
 from . import interrupts, runner, undo
 from .errors import AuthError, BulkloadError, ConfigError
-from .job import Job, read_config
+from .job import Job, JobTable, read_config
 from .loads import cache_dir
 from .outputs import private_dir, write_private
 from .pipeline import EXIT_STOPPED, EXIT_USAGE
 from .redact import redact
 from .report import print_summary
 from .targets import TARGETS
-
-_JOB_FLAGS = ("base_url", "ledger", "rejects", "report", "concurrency", "rate", "window_limit", "window_s",
-              "batch_size", "daily_quota", "timeout_s", "attempts", "settle_s", "delimiter", "encoding", "decimal",
-              "date_format", "no_regroup", "allow_duplicate_load")
-
 
 T = TypeVar("T")
 
@@ -122,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _job(ns: argparse.Namespace) -> Job:
     settings: dict[str, Any] = read_config(ns.config, ns.target)
-    for name in _JOB_FLAGS:
+    for name in JobTable.__struct_fields__:  # the job file's [job] keys are the load flags
         value = getattr(ns, name)
         if value is not None:
             settings[name] = value

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import re
 import sqlite3
 import threading
 import zlib
@@ -27,7 +26,7 @@ from .ledger import FILE_GROUPS
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
 from .regroup import NEIGHBOUR, Unnamed, keyed
-from .sources import BadRow, Source, codec_name, encoding_label
+from .sources import C1, BadRow, Source, codec_name, encoding_label
 from .targets.base import Target
 
 #: group keys written to SQLite per statement
@@ -270,8 +269,6 @@ def _not_utf8(source: Source) -> int:
 
 # --- a file that is not in its encoding: refused, with the encoding it most likely is ---------------------
 
-#: the C1 control characters, U+0080 to U+009F
-_C1 = re.compile("[\x80-\x9f]")
 #: bytes read to guess another encoding
 _SAMPLE = 1 << 20
 
@@ -323,7 +320,7 @@ def _utf8(line: bytes, c1: bool = False) -> bool:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return _C1.search(text) is not None if c1 else _C1.search(text) is None
+    return C1.search(text) is not None if c1 else C1.search(text) is None
 
 
 _NAMES = {"cp1252": "Windows-1252 (Excel on Windows)", "latin-1": "Latin-1 (ISO 8859-1)",

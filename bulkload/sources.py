@@ -724,7 +724,8 @@ def secret_texts(record: Mapping[str, Any], names: Collection[str]) -> list[str]
 
 
 #: the C1 control characters, U+0080 to U+009F: text holds none; Latin-1 reads Windows-1252's € and quotes as these
-_C1 = re.compile("[\x80-\x9f]")
+#: the C1 control characters, U+0080 to U+009F: no text holds one
+C1 = re.compile("[\x80-\x9f]")
 _C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 #: `"name": "text"` or `"name": number` in a line that is not valid JSON as a whole
 #: (possessive: an unclosed string a megabyte long is passed over without a backtracking stack of its length)
@@ -910,7 +911,7 @@ def _foreign(text: str, encoding: str) -> str:
     for ch in text:
         if "\udc80" <= ch <= "\udcff":  # surrogateescape's stand-in for a byte that did not decode
             return f"invalid {encoding_label(encoding)} (byte 0x{ord(ch) - 0xDC00:02x})"
-    if c1 := _C1.search(text):
+    if c1 := C1.search(text):
         return (f"a cell holds the control character U+{ord(c1[0]):04X}, which no text holds: the file is not "
                 f"{encoding_label(encoding)} (Windows-1252 writes € and quotes there)")
     return ""
@@ -965,7 +966,7 @@ def _odd_csv_row(
         except UnicodeEncodeError:  # surrogateescape turned the undecodable bytes into lone surrogates
             return BadRow(start, _undecodable_cell(row, names, encoding), _clip(_csv_text(row, delim)),
                           kind="encoding")
-    if c1 := _C1.search(joined):  # no text holds one: the bytes were read in another encoding than theirs
+    if c1 := C1.search(joined):  # no text holds one: the bytes were read in another encoding than theirs
         return BadRow(start, f"a cell holds the control character U+{ord(c1[0]):04X}, which no text holds: the "
                       f"file is not {encoding_label(encoding)} (Windows-1252 writes € and quotes there)",
                       _clip(_csv_text(row, delim)), kind="encoding")
