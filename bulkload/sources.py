@@ -470,6 +470,17 @@ class Source:
             skipped = 0  # lines passed over after a csv error, which reader.line_num does not count
             prev = reader.line_num + before  # the line the previous record ended on; the next starts after it
             restore = self._rejects_file
+
+            def skip_rest(quoted: bool | None = None) -> tuple[int, bool, str]:
+                """_skip_quoted_rest after a record that went wrong; the rest of its quoted cell may lie past a cut
+                in the file or hold bytes not in its encoding: the input breaks off there."""
+                try:
+                    return _skip_quoted_rest(held, lines, delim, eof_line, self.encoding, quoted)
+                except UnicodeDecodeError as bad:
+                    raise self._undecodable(prev, bad) from bad
+                except _READ_ERRORS as broken:
+                    raise self._broken(prev, broken) from broken
+
             while True:
                 try:
                     for row in reader:
@@ -516,12 +527,7 @@ class Source:
                     at = start + len(held)
                     text = "".join(held) + long.text
                     quoted = _ends_in_quotes(text, delim, False) != bool(long.quotes % 2)
-                    try:
-                        more, _, _ = _skip_quoted_rest(held, lines, delim, eof_line, self.encoding, quoted)
-                    except UnicodeDecodeError as bad:
-                        raise self._undecodable(prev, bad) from bad
-                    except _READ_ERRORS as broken:
-                        raise self._broken(prev, broken) from broken
+                    more, _, _ = skip_rest(quoted)
                     skipped, src.blank = skipped + 1 + more + src.blank, 0
                     prev = reader.line_num + skipped + before
                     held.clear()
@@ -535,12 +541,7 @@ class Source:
                     # one; a record still inside a quoted cell would have its remainder read as rows.
                     start = prev + 1 + src.blank
                     skipped, src.blank = skipped + src.blank, 0
-                    try:  # the rest of the cell may lie past a cut in the file: the input breaks off there
-                        more, at_eof, foreign = _skip_quoted_rest(held, lines, delim, eof_line, self.encoding)
-                    except UnicodeDecodeError as bad:
-                        raise self._undecodable(prev, bad) from bad
-                    except _READ_ERRORS as broken:
-                        raise self._broken(prev, broken) from broken
+                    more, at_eof, foreign = skip_rest()
                     skipped, src.blank = skipped + more + src.blank, 0
                     prev = reader.line_num + skipped + before
                     held.clear()
