@@ -30,10 +30,8 @@ class IsolationBudget:
     """Counts the calls (`sent`) and the refusals (`refused`); `check` raises IsolationSpent before a split the
     budget does not allow. In-process: a resume starts a new budget."""
 
-    def __init__(self, same_reason: int | None = None, floor: int | None = None, factor: int | None = None) -> None:
-        self.same_reason = SAME_REASON if same_reason is None else same_reason
-        self.floor = FLOOR if floor is None else floor
-        self.factor = FACTOR if factor is None else factor
+    def __init__(self, same_reason: int = SAME_REASON, floor: int = FLOOR, factor: int = FACTOR) -> None:
+        self.same_reason, self.floor, self.factor = same_reason, floor, factor
         self.chunk_calls = 0  # calls that carried a chunk as planned
         self.isolating_calls = 0  # calls that carried a part of a refused chunk
         self.reasons: Counter[str] = Counter()  # groups refused whole, by the API's reason
