@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from .loads import cache_dir
+from .meters import DailyQuota
 from .outputs import PRIVATE, held_lock, private_dir, write_private
 
 #: how long an exchange waits for another run to be done with the file before it skips this round
 LOCK_WAIT_S = 0.2
-WINDOW_MIN = 24 * 60
+#: the quota's rolling window, in minutes: the agreement's calls older than that no longer count
+WINDOW_MIN = DailyQuota.WINDOW_MIN
 
 
 def _key(folder: Path) -> bytes:
