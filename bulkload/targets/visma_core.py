@@ -196,8 +196,7 @@ class VismaCore(Target):
             try:
                 found: _Definition = await client.get(f"{_BOOKKEEPING}/AccountingCostTypes/{cost_type}",
                                                       into=_Definition, max_bytes=LOOKUP_BYTES)
-                definitions[cost_type] = Definition(Id=found.Id, Name=found.Name, IsDraft=found.IsDraft,
-                                                    MergeOrderLinesToOneEntry=found.MergeOrderLinesToOneEntry)
+                definitions[cost_type] = Definition(**msgspec.structs.asdict(found))  # the API's, its Id checked
             except APIError as exc:
                 if exc.status != 404:
                     raise
