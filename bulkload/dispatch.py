@@ -91,6 +91,10 @@ class Dispatcher:
         self.policy = policy
         self.counters = counters or Counters()
 
+    @property
+    def base_url(self) -> str:
+        return self.client.base_url
+
     def _retryable(self, exc: BulkloadError, safe_to_repeat: bool) -> bool:
         if isinstance(exc, TransportError):
             return safe_to_repeat or not exc.maybe_sent

@@ -180,3 +180,20 @@ class LedgerWriteError(RunStopped):
 class NoToken(RunStopped):
     """No usable access token could be had (the token endpoint down, or its answer no token): the call that needed
     it was not sent, and `bulkload resume` sends it."""
+
+
+class RowInvalid(BulkloadError):
+    """A row failed local validation; it goes to the rejects file and is never sent."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}" if field else reason)
+        self.field = field
+        self.reason = reason
+
+
+class RowsRefused(BulkloadError):
+    """Raised by `RecordKind.call_for` for rows that cannot be sent (index -> (field, reason))."""
+
+    def __init__(self, bad: dict[int, tuple[str, str]]) -> None:
+        super().__init__(f"{len(bad)} row(s) cannot be sent")
+        self.bad = bad

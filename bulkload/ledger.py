@@ -20,14 +20,11 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from .errors import LedgerError, LedgerWriteError
+from .model import NO_ID, GroupInfo, Known, RowOutcome, Totals
 from .redact import known, redact
-from .targets.base import NO_ID, Known, Totals
-
-if TYPE_CHECKING:
-    from .chunking import GroupInfo
 
 SCHEMA_VERSION = 2
 #: created.loc = file index << LOC_SHIFT | source line
@@ -120,18 +117,6 @@ class OpenCall(NamedTuple):
     #: when its last attempt left, or (in doubt) when it was found in doubt: its answer was lost by then, or at
     #: most the client's timeout later (epoch seconds)
     last_sent: float | None = None
-
-
-class RowOutcome(NamedTuple):
-    """A row that did not load: `bucket` is "rejected" or "skipped" (an earlier load created its group)."""
-
-    file_idx: int
-    line_no: int
-    bucket: str
-    field: str
-    reason: str
-    #: the row's group key ("" for none), so that rejected groups can be counted
-    group: str = ""
 
 
 P = ParamSpec("P")
@@ -703,6 +688,13 @@ class Ledger:
         return int(n)
 
     # --- rollback --------------------------------------------------------------------------------------
+    def created_in(self, file_idx: int) -> dict[int, int]:
+        """line -> id of every row of one file that this run created or updated."""
+        lo = file_idx << LOC_SHIFT
+        return dict(self._db.execute(
+            "SELECT loc - ?, id FROM created WHERE loc >= ? AND loc < ?", (lo, lo, lo + (1 << LOC_SHIFT))
+        ).fetchall())
+
     def created_lines(self) -> Iterator[tuple[int, int, int]]:
         """(file index, line, id) of every row this run created or updated, in id order."""
         for loc, record_id in self._db.execute("SELECT loc, id FROM created ORDER BY id"):

@@ -21,7 +21,6 @@ import anyio
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .chunking import Chunk, GroupInfo
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
     APIError,
@@ -31,13 +30,16 @@ from .errors import (
     ConfigError,
     IsolationSpent,
     LedgerWriteError,
+    RowsRefused,
     RunStopped,
 )
 from .isolation import IsolationBudget
-from .ledger import ChunkRow, Ledger, RowOutcome
+from .ledger import ChunkRow, Ledger
+from .model import Call, Chunk, GroupInfo, RowOutcome, Totals
 from .planning import PlanningProcess, PlanSpec
 from .sources import scrub, secret_texts
-from .targets.base import Call, RowsRefused, Target, Totals
+from .targets.base import Target
+from .targets.reasons import item_named
 
 #: an idempotency key is trusted only until this long before the API forgets it
 KEY_TTL_MARGIN_S = 300.0
@@ -194,8 +196,8 @@ class Loader:
     def order(self, chunk: Chunk) -> None:
         """Writes to one record land in file order: a chunk waits for the earlier chunks that write the
         same records (called in plan order, by the producer)."""
-        self.target.begin_file(chunk.file_idx)
-        keys = self.target.order_keys(chunk.entries(self.target))
+        kind = self.target.kind_of(chunk.file_idx)
+        keys = kind.order_keys(chunk.entries(kind))
         if keys:
             turn = Turn()
             self._waits[(chunk.seq, chunk.part)] = (
@@ -248,7 +250,7 @@ class Loader:
         return f"{self.key_prefix}-{chunk.seq}" + (f".{chunk.part}" if chunk.part else "")
 
     async def deliver(self, chunk: Chunk) -> None:
-        self.target.begin_file(chunk.file_idx)  # a phase's chunks all come from files of one kind
+        kind = self.target.kind_of(chunk.file_idx)
         digest = body_hash(chunk.body)
         key = self.key_of(chunk)
         prev = self.known.get((chunk.seq, chunk.part))
@@ -277,9 +279,9 @@ class Loader:
                 await self.resume_split(chunk)
                 return
             key = prev.key  # sending, in doubt or pending: the same key again, so the API can deduplicate
-        summary = chunk.totals(self.target)
+        summary = chunk.totals(kind)
         try:
-            call = await self.target.call_for(self.dispatcher, chunk)
+            call = await kind.call_for(self.dispatcher, chunk)
         except RowsRefused as refused:
             await self.isolate(chunk, refused.bad, "refused before sending")
             return
@@ -324,14 +326,14 @@ class Loader:
                     call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable,
                     leaving=leaving,
                 )
-                ids = self.target.created_ids(response.body, len(chunk))
+                ids = kind.created_ids(response.body, len(chunk))
             except APIError as exc:
                 if maybe_acted_on(exc):
                     self.lost(chunk)
                 if self.target.refused(exc):
                     # even after a lost first answer a refusal is final: a keyed retry replays the same call's
                     # outcome, and an unrepeatable call is never retried once it may have arrived
-                    await self.isolate(chunk, self.target.bad_items(exc, len(chunk)), exc)
+                    await self.isolate(chunk, kind.bad_items(exc, len(chunk)), exc)
                     return
                 if not await self.unsure(chunk, call, exc, summary):
                     return
@@ -346,7 +348,7 @@ class Loader:
             else:
                 if response.uncertain:  # answered after an attempt whose answer was lost, which may land later
                     self.lost(chunk)
-                self.record_done(chunk, ids, summary, self.target.returned_totals(response.body, summary))
+                self.record_done(chunk, ids, summary, kind.returned_totals(response.body, summary))
                 return
         self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
 
@@ -393,17 +395,18 @@ class Loader:
     async def look(self, chunk: Chunk) -> list[int] | None:
         """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling."""
         try:
-            return await self.target.resolve(self.dispatcher, chunk)
+            return await self.target.kind_of(chunk.file_idx).resolve(self.dispatcher, chunk)
         except BulkloadError:
             return None
 
     def hidden(self, chunk: Chunk, text: str) -> str:
         """`text` (an error, an API's answer) without the chunk's secret values, should it quote them: what it
         says goes to the ledger, the rejects and in-doubt files, the report and the terminal."""
-        names = self.target.secret_fields(chunk.file_idx)
+        kind = self.target.kind_of(chunk.file_idx)
+        names = kind.secret_fields
         if not names:
             return text
-        records = chunk.entries(self.target)
+        records = chunk.entries(kind)
         return scrub(text, [v for r in records for v in secret_texts(msgspec.to_builtins(r), names)])
 
     def mark_in_doubt(self, chunk: Chunk, state: str, why: str) -> None:
@@ -461,15 +464,16 @@ class Loader:
                 self.give_up(chunk, exc, sent=True)  # refused: nothing was done, resume sends it again
                 return
             cut = min(range(1, len(spans)), key=lambda g: abs(spans[g].start - len(chunk) / 2))
-            children = [chunk.take(range(cut), chunk.part + "0", self.target),
-                        chunk.take(range(cut, len(spans)), chunk.part + "1", self.target)]
+            kind = self.target.kind_of(chunk.file_idx)
+            children = [chunk.take(range(cut), chunk.part + "0", kind),
+                        chunk.take(range(cut, len(spans)), chunk.part + "1", kind)]
             rejected: list[RowOutcome] = []
         else:
             if bad is None:  # one group, refused as a whole
                 why = self.hidden(chunk, self.why(cause))
                 # the answer lists no errors, but its message may still name the entry: then its line is known
                 named = None if isinstance(cause, str) or len(chunk) == 1 else \
-                    self.target.item_named(cause, len(chunk))
+                    item_named(cause, len(chunk))
                 if len(chunk) == 1 or named is not None:
                     bad, whole = {named or 0: ("", why)}, {}
                 else:
@@ -482,7 +486,7 @@ class Loader:
             refused = {g for g, span in enumerate(spans) if g in whole or any(i in bad for i in span)}
             good = [g for g in range(len(spans)) if g not in refused]
             if good:
-                children.append(chunk.take(good, chunk.part + "r", self.target))
+                children.append(chunk.take(good, chunk.part + "r", self.target.kind_of(chunk.file_idx)))
         plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), rejected, plan,
                           self.calls)
@@ -509,7 +513,7 @@ class Loader:
             named = [i for i in span if i in bad]
             if not named and g not in whole:
                 continue
-            label = self.target.group_label(key) if key else "the call"
+            label = self.target.kind_of(chunk.file_idx).group_label(key) if key else "the call"
             if named:
                 field_, reason = bad[named[0]]
                 shared = f"{label} rejected: line {chunk.lines[named[0]]} {field_ + ': ' if field_ else ''}{reason}"
@@ -525,7 +529,7 @@ class Loader:
         planned = 0
         for part, lines in children:
             planned += len(lines)
-            await self.deliver(chunk.take_lines(set(lines), part, self.target))
+            await self.deliver(chunk.take_lines(set(lines), part, self.target.kind_of(chunk.file_idx)))
         self.tally.rejected += len(chunk) - planned
 
     async def ensure_baselines(self, summary: Mapping[str, Any]) -> None:

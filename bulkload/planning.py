@@ -37,10 +37,11 @@ import msgspec
 from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import BulkloadError, SourceError
+from .model import Known
 from .numbers import NumberFormat
 from .regroup import Placed, regrouped
 from .sources import BadRow, Pinned, Row, Source
-from .targets.base import Known, Target
+from .targets.base import Target
 
 _HEADER = 4
 _encode = msgspec.msgpack.Encoder().encode
@@ -144,8 +145,9 @@ def _plan(sock: socket.socket, parent: int) -> None:
             for chunk in planner.plan(file_idx, rows):
                 send_rows()
                 if chunk is not None:
-                    send("chunk", planner.rows_read, chunk.seq, chunk.file_idx, chunk.lines, chunk.body,
-                         target.summarize(chunk.records or []), [tuple(g) for g in chunk.groups], chunk.checks)
+                    summary = target.kind_of(chunk.file_idx).summarize(chunk.records or [])
+                    send("chunk", planner.rows_read, chunk.seq, chunk.file_idx, chunk.lines, chunk.body, summary,
+                         [tuple(g) for g in chunk.groups], chunk.checks)
             send_rows()  # those after the file's last chunk
         send("end", planner.rows_read)
     except SourceError as exc:
@@ -164,8 +166,9 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
     """The planner for a spec: each file read its own way, and the groups an earlier load created skipped."""
     readings = {}
     for file_idx, profile in zip(spec.indexes, spec.profiles or []):
+        kind = target.kind_of(file_idx)
         readings[file_idx] = Reading(NumberFormat(profile["decimal"]), DateFormat(profile["date_format"]),
-                                     target.numbers_of(file_idx), target.dates_of(file_idx),
+                                     kind.number_fields, kind.date_fields,
                                      json=profile["delimiter"] is None)
     skip = None
     if spec.skip_db:
@@ -185,14 +188,14 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
 def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable[Row | BadRow | Placed]]]:
     """Each file's rows in the order they are planned: as read, or regrouped when the file's groups are apart."""
     for n, (file_idx, path) in enumerate(zip(spec.indexes, spec.files)):
+        kind = target.kind_of(file_idx)
         source = Source(path, delimiter=spec.delimiter, columns=spec.columns, encoding=spec.encoding,
-                        secrets=target.secret_fields(file_idx), pinned=Pinned(*spec.pins[n]) if spec.pins else None)
+                        secrets=kind.secret_fields, pinned=Pinned(*spec.pins[n]) if spec.pins else None)
         profile = (spec.profiles or [{}] * len(spec.files))[n]
         if profile.get("grouped", True):
             yield file_idx, source
         else:
-            target.begin_file(file_idx)
-            yield file_idx, regrouped(source, target, spec.workdir)
+            yield file_idx, regrouped(source, kind, spec.workdir)
 
 
 class PlanningFailed(BulkloadError):

@@ -22,9 +22,10 @@ from typing import Any
 from .dispatch import Dispatcher
 from .errors import WalkStalled
 from .ledger import LOC_SHIFT, Ledger
+from .model import NO_ID, Listed, Totals
 from .money import money
 from .side_by_side import side_by_side
-from .targets.base import NO_ID, Listed, Target, Totals
+from .targets.base import Target
 
 #: how many missing or unexpected entries the report names one by one
 LIST_LIMIT = 100
@@ -378,7 +379,7 @@ def _group_differences_merged(
 
 def _differing(target: Target, key: str, expected: tuple[int, int, int], found: tuple[int, int, int]
                ) -> dict[str, Any]:
-    return {"group": target.group_label(key), "key": key, "expected": dict(zip(_GROUP_FIGURES, expected)),
+    return {"group": target.kind_of(0).group_label(key), "key": key, "expected": dict(zip(_GROUP_FIGURES, expected)),
             "remote": dict(zip(_GROUP_FIGURES, found))}
 
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import SourceError
-from .ledger import RowOutcome
+from .model import RowOutcome
 from .outputs import replaced, write_private
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
 from .redact import redact, redact_data

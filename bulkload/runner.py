@@ -36,9 +36,10 @@ from .errors import (
 )
 from .http import Client
 from .job import Job
-from .ledger import Ledger, RowOutcome, RunInfo, known_to
+from .ledger import Ledger, RunInfo, known_to
 from .loads import cache_dir, check_home, claim_load, earlier_ledgers, record_status, remember_load, tie
 from .meters import DailyQuota, RateMeter, WindowMeter
+from .model import Known, RowOutcome
 from .outputs import check_outputs, private_dir
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, resume_after, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
@@ -47,7 +48,7 @@ from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
 from .report import exit_code, write_in_doubt, write_rejects, write_report, write_success
 from .sources import Pinned, Source, changed_message, check_regular, pin, sha256_of
-from .targets.base import Known, Target
+from .targets.base import Target
 
 #: unbalanced groups and skipped reasons the report names one by one
 REPORT_LIST = 100
@@ -60,12 +61,12 @@ def open_sources(job: Job, target: Target) -> list[Source]:
     for path in job.files:
         check_regular(path)
     sources = [Source(path, delimiter=job.delimiter, columns=job.columns, encoding=job.encoding,
-                      secrets=target.secret_fields(i)) for i, path in enumerate(job.files)]
+                      secrets=target.kind_of(i).secret_fields) for i, path in enumerate(job.files)]
     for file_idx, source in enumerate(sources):
         fields = source.fields()
         if fields is None:
             continue
-        known = target.fields_of(file_idx)
+        known = target.kind_of(file_idx).fields
         unknown = [f for f in fields if f not in known]
         if unknown:
             named = ", ".join(f"{f}{did_you_mean(f, known)}" for f in unknown)
@@ -210,7 +211,7 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (json.dumps(profiles),))
         if checked:
             for earlier in earlier_ledgers(job):
-                known_to(conn, earlier, target.group_label, target.group_name)
+                known_to(conn, earlier, target.kind_of(0).group_label, target.kind_of(0).group_name)
         if stop.is_set():
             raise RunStopped("stopped before the first call")
 
@@ -510,8 +511,8 @@ def _group_figures(ledger: Ledger, target: Target) -> dict[str, Any]:
         "rejected_groups": counts["rejected"],
         "skipped_groups": counts["skipped"],
         "groups": {
-            "name": target.group_name, **counts, "unbalanced": unbalanced,
-            "unbalanced_list": [{"group": target.group_label(key), "imbalance_minor_units": units}
+            "name": target.kind_of(0).group_name, **counts, "unbalanced": unbalanced,
+            "unbalanced_list": [{"group": target.kind_of(0).group_label(key), "imbalance_minor_units": units}
                                 for key, units in listed],
             "skipped_reasons": ledger.skipped_reasons(REPORT_LIST),
         },

@@ -23,13 +23,13 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .chunking import Chunk, GroupInfo
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import APIError, BulkloadError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .loads import check_home, record_status
+from .model import Chunk, GroupInfo, Totals
 from .pipeline import (
     EXIT_MISMATCH,
     EXIT_OK,
@@ -44,7 +44,7 @@ from .planning import PlanningProcess
 from .report import write_report
 from .runner import _dispatcher, _spec, check_paths, job_of, kept, open_sources
 from .sources import Source, sha256_of
-from .targets.base import Target, Totals
+from .targets.base import RecordKind, Target
 
 #: unexplained records and unsettled calls the report names one by one
 REPORT_LIST = 100
@@ -203,7 +203,6 @@ async def _plan_again(
                 _, _, seq, file_idx, lines, body, summary, groups, checks = message
                 planned = Chunk(seq, file_idx, lines, body, summary=summary,
                                 groups=[GroupInfo(*g) for g in groups], checks=checks)
-                target.begin_file(file_idx)  # the parts are decoded and encoded as this file's records
                 if seq not in seqs:  # never seen by this copy: sent, perhaps, any time until the run ended
                     key, digest = f"{ledger.run.key_prefix}-{seq}", body_hash(body)
                     state = "sending" if target.idempotent else "in_doubt"
@@ -213,7 +212,8 @@ async def _plan_again(
                     continue
                 for part in [p for s, p in todo if s == seq]:
                     call = todo.pop((seq, part))
-                    chunk = planned if not part else planned.take_lines(set(call.lines), part, target)
+                    chunk = planned if not part else planned.take_lines(set(call.lines), part,
+                                                                         target.kind_of(file_idx))
                     if body_hash(chunk.body) != call.body_hash:
                         _unsettled(job, out, seq, part, call, "the input plans another call than the run "
                                    "sent (settings changed?): it cannot be rebuilt to settle it")
@@ -231,22 +231,22 @@ async def _settle_calls(
     baselines = ledger.baselines()
     async with calls:
         async for chunk, call in calls:
-            target.begin_file(chunk.file_idx)
-            summary = chunk.totals(target)
+            kind = target.kind_of(chunk.file_idx)
+            summary = chunk.totals(kind)
             age = clock() - (call.sent_at or 0.0)
             # a key the API may have forgotten (or that it never kept) deduplicates nothing: look instead
             replay = target.idempotent and age < target.key_ttl_s - KEY_TTL_MARGIN_S
             returned = None
             try:
                 if replay:
-                    ids, returned = await _replay(target, dispatcher, chunk, call, summary)
+                    ids, returned = await _replay(target, kind, dispatcher, chunk, call, summary)
                 else:
                     looks = 0
 
-                    async def look(chunk: Chunk = chunk) -> list[int] | None:
+                    async def look(chunk: Chunk = chunk, kind: RecordKind = kind) -> list[int] | None:
                         nonlocal looks
                         looks += 1
-                        return await target.find_sent(dispatcher, chunk, baselines)
+                        return await kind.find_sent(dispatcher, chunk, baselines)
 
                     # the load's rule: absent at once and again once the settle delay since the answer was lost
                     # has passed (a kill long ago: passed already)
@@ -289,11 +289,12 @@ def _cannot_tell(target: Target, age: float) -> str:
 
 
 async def _replay(
-    target: Target, dispatcher: Dispatcher, chunk: Chunk, call: OpenCall, summary: dict[str, Totals]
+    target: Target, kind: RecordKind, dispatcher: Dispatcher, chunk: Chunk, call: OpenCall,
+    summary: dict[str, Totals],
 ) -> tuple[list[int], dict[str, Totals] | None]:
     """Send the call again with its stored key: the API answers from its cache if it did the work, or does it
     now (then it is removed with the rest). A refusal means the call created nothing: ([], None)."""
-    request = await target.call_for(dispatcher, chunk)
+    request = await kind.call_for(dispatcher, chunk)
     try:
         response = await dispatcher.send(request.method, request.path, body=request.body,
                                          headers={"Idempotency-Key": call.key}, safe_to_repeat=True)
@@ -301,7 +302,7 @@ async def _replay(
         if target.refused(exc):
             return [], None
         raise
-    return target.created_ids(response.body, len(chunk)), target.returned_totals(response.body, summary)
+    return kind.created_ids(response.body, len(chunk)), kind.returned_totals(response.body, summary)
 
 
 # --- removing --------------------------------------------------------------------------------------------------

@@ -117,9 +117,9 @@ def read_row(target: Any, row: dict[str, Any], file_idx: int = 0) -> Any:
     from bulkload.dates import DateFormat
     from bulkload.numbers import NumberFormat
 
-    target.begin_file(file_idx)
-    Reading(NumberFormat(), DateFormat(), target.numbers_of(file_idx), target.dates_of(file_idx)).convert(row)
-    return target.validate(row)
+    kind = target.kind_of(file_idx)
+    Reading(NumberFormat(), DateFormat(), kind.number_fields, kind.date_fields).convert(row)
+    return kind.validate(row)
 
 
 @asynccontextmanager

@@ -881,7 +881,7 @@ def test_the_spill_file_of_a_regrouped_file_is_the_users_only(tmp_path: Path) ->
 
     data = tmp_path / "e.csv"
     write_entries(data, 3)
-    rows = regrouped(Source(data), Economic(), str(tmp_path))
+    rows = regrouped(Source(data), Economic().kind_of(0), str(tmp_path))
     next(rows)  # the rows are on disk now
     try:
         (spill,) = tmp_path.glob(".bulkload-regroup-*")

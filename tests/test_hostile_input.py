@@ -69,14 +69,14 @@ from hypothesis import strategies as st
 
 from bulkload.cli import main
 from bulkload.sources import restored
-from bulkload.targets.economic import Economic
+from bulkload.targets.economic import DraftEntries
 
 REQUIRED = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency"]
 USED_OPTIONAL = ["accountNumber", "contraAccountNumber", "text", "vatCode", "dueDate", "customerInvoiceNumber",
                  "exchangeRate"]
 NUMBERS, DATES = ("amount", "exchangeRate"), ("date", "dueDate")
-assert set(USED_OPTIONAL) <= Economic.fields
-assert set(NUMBERS) == Economic.number_fields and set(DATES) == Economic.date_fields
+assert set(USED_OPTIONAL) <= DraftEntries.fields
+assert set(NUMBERS) == DraftEntries.number_fields and set(DATES) == DraftEntries.date_fields
 EXIT_CODES = {0, 1, 2, 4}
 BOM = b"\xef\xbb\xbf"
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")

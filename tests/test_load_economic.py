@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from bulkload import Job, load, reconcile, resume
 from bulkload.cli import main
+from bulkload.model import Listed
 from bulkload.reconcile import add_listed, id_ranges
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.targets.base import Listed
 
 HEADERS = {"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
            "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}

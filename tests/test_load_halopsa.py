@@ -15,9 +15,9 @@ import msgspec
 import pytest
 
 from bulkload import Job, dry_run, load, reconcile, resume
-from bulkload.halopsa_schema import RESOURCES
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.halopsa import HaloPSA
+from bulkload.targets.halopsa_schema import RESOURCES
 
 ENV = {"HALO_CLIENT_ID": "halo-test-client", "HALO_CLIENT_SECRET": "CANARY-CLIENT-SECRET-5f1e"}
 HEADER = [
@@ -183,7 +183,7 @@ async def test_a_rerun_matches_on_typed_values_whatever_the_field(tmp_path: Path
 def test_the_api_side_of_a_match_is_converted_through_the_field_types() -> None:
     # another server may answer an integer as "5" or 5.0 and a boolean as "true" or 1: each is the CSV's
     # row; what cannot be the field's type matches nothing; text is compared as the API gives it
-    target = HaloPSA(["XeroDetails"], ["client_top_level", "isdefault"])
+    target = HaloPSA(["XeroDetails"], ["client_top_level", "isdefault"]).kind_of(0)
     row = target.key(msgspec.to_builtins(target.validate({"client_top_level": "5", "isdefault": "true"})))
     assert row is not None
     for answered in (
@@ -199,12 +199,12 @@ def test_the_api_side_of_a_match_is_converted_through_the_field_types() -> None:
         {"client_top_level": True, "isdefault": True},
     ):
         assert target.key(wrong) is None, wrong
-    names = HaloPSA(["XeroDetails"], ["name"])
+    names = HaloPSA(["XeroDetails"], ["name"]).kind_of(0)
     assert names.key({"name": "Acme"}) != names.key({"name": "acme "}) and names.key({"name": 5}) is None
     # settling a lost update and reconciling compare the same way
     sent = {"client_top_level": 5, "isdefault": True}
-    assert target._differences(sent, {"client_top_level": "5", "isdefault": "true"}) == []
-    assert target._differences(sent, {"client_top_level": "five", "isdefault": True}) == [
+    assert target.differences(sent, {"client_top_level": "5", "isdefault": "true"}) == []
+    assert target.differences(sent, {"client_top_level": "five", "isdefault": True}) == [
         ("client_top_level", 5, "five")
     ]
 

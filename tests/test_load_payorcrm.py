@@ -14,9 +14,9 @@ import pytest
 from conftest import read_row
 
 from bulkload import Job, load, resume
-from bulkload.errors import ConfigError
+from bulkload.errors import ConfigError, RowInvalid
+from bulkload.model import NO_ID
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.targets.base import NO_ID, RowInvalid
 from bulkload.targets.payorcrm import PayorCRM, Said, minor_units, read_answer
 
 ENV = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
@@ -238,7 +238,7 @@ def test_an_answer_that_says_it_failed_is_not_success() -> None:
     with pytest.raises(ValueError, match="success: false"):
         read_answer(b'{"success": false, "message": "quota"}')
     # a count that differs from the rows sent is kept for reconciliation to name, not read as the rows' ids
-    target = PayorCRM(["invoices"])
+    target = PayorCRM(["invoices"]).kind_of(0)
     assert target.created_ids(b'{"results": [{"id": 1}]}', 2) == [NO_ID, NO_ID]
     assert target.returned_totals(b'{"success": true, "count": 1}', {"invoices": {"": [2, 300, 300]}}) == {
         "invoices": {"": [1]}}

@@ -18,10 +18,10 @@ from aiohttp.test_utils import TestClient
 from conftest import AppClient
 
 from benchmarks import generate_data as gen
-from bulkload.halopsa_schema import PLURAL, RESOURCES
 from bulkload.sandbox import TARGETS, SandboxOptions, running
 from bulkload.sandbox.common import SANDBOX_KEY, add_arguments, options_from_args
 from bulkload.sandbox.halopsa import MAX_ITEMS, create_app, window_message
+from bulkload.targets.halopsa_schema import PLURAL, RESOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
 Client = TestClient[Any, Any]

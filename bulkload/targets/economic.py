@@ -13,20 +13,19 @@ import operator
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 from zlib import crc32
 
 import msgspec
 
 from ..cursors import CursorTrail
-from ..errors import APIError, ConfigError, Conflict
+from ..errors import APIError, ConfigError, Conflict, RowInvalid
 from ..http import decoded
+from ..model import Chunk, Known, Listed, Totals, group_digest
 from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
-from .base import Known, Listed, RowInvalid, Target, Totals, errors_by_index, group_digest, row_invalid
-
-if TYPE_CHECKING:
-    from ..chunking import Chunk
-    from ..dispatch import Dispatcher
+from .base import RecordKind, Target
+from .protocols import Sender
+from .reasons import errors_by_index, row_invalid
 
 Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
 Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
@@ -130,7 +129,7 @@ _entry_number, _voucher, _currency, _amount, _account, _contra, _date, _text = (
 PAGE_BYTES = 4 * 1024 * 1024
 
 
-async def _page(client: Dispatcher, params: Mapping[str, str]) -> _Page:
+async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
     """One page of `GET /draft-entries`: BadAnswer (naming the call and what was wrong) for anything else."""
     page: _Page = decoded((await client.send("GET", "/draft-entries", params=params, max_bytes=PAGE_BYTES)).body,
                           _Page, "GET /draft-entries")
@@ -171,55 +170,23 @@ def _plain(value: Any) -> str:
     return text
 
 
-class Economic(Target):
-    name = "economic"
-    idempotent = True
-    key_ttl_s = 3600.0  # e-conomic caches a key's answer for one hour
-    max_items = 500
-    #: a bulk answer: 500 entries at up to 4 KB each (a walk's page has its own cap, PAGE_BYTES)
-    answer_bytes = 2 * 1024 * 1024
-    default_base_url = "https://apis.e-conomic.com/journalsapi/v11.0.2"
-    credential_env = ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN")
-    agreement_env = ("ECONOMIC_AGREEMENT_GRANT_TOKEN",)  # fair use is the agreement's, whichever app calls
-    fields: ClassVar[frozenset[str]] = _FIELDS
+class DraftEntries(RecordKind):
+    """The lines of vouchers, sent as draft entries in bulk with an idempotency key."""
+
+    fields = _FIELDS
     number_fields = frozenset({"amount", "exchangeRate"})
     date_fields = frozenset({"date", "dueDate"})
     group_name = "voucher"
-    scope_name = "journal"
-    id_name = "entryNumber"
+    group_fields = frozenset(_KEY_FIELDS)
+    rows_grouped = True  # every entry is a voucher's line
     path = "/draft-entries/bulk"
-    option_names = ("journal",)
+    repeatable = True  # keyed: the API answers a key it has seen from its cache
 
     def __init__(self, journal: int | None = None) -> None:
         self.journal = journal
         self._last_key: tuple[Any, Any, str] = (None, None, "")
         if journal is None:
             self.validate = self._convert  # type: ignore[method-assign]  # per row: skip the journal check
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--journal",
-            type=int,
-            help="journal number for rows that do not name one; a row naming another journal is rejected",
-        )
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Economic:
-        journal = options.get("journal")
-        if journal is not None and journal < 1:
-            raise ConfigError("--journal must be a positive journal number")
-        return cls(journal=journal)
-
-    def options(self) -> dict[str, Any]:
-        return {"journal": self.journal}
-
-    def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
-        return {
-            "X-AppSecretToken": credentials["ECONOMIC_APP_SECRET_TOKEN"],
-            "X-AgreementGrantToken": credentials["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
-            "Accept": "application/json",
-        }
 
     def validate(self, row: dict[str, Any]) -> DraftEntry:
         given = row.setdefault("journalNumber", self.journal)
@@ -241,8 +208,6 @@ class Economic(Target):
         except msgspec.ValidationError as exc:
             raise row_invalid(exc, row, DraftEntry) from None
 
-    group_fields = frozenset(_KEY_FIELDS)
-    rows_grouped = True  # every entry is a voucher's line
 
     def group_key(self, row: Mapping[str, Any]) -> str | None:
         """"journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it."""
@@ -304,12 +269,6 @@ class Economic(Target):
             raise ValueError(f"the API answered {len(ids)} entry numbers for {n} entries")
         return ids
 
-    def retryable(self, error: APIError) -> bool:
-        # a retry that overtakes its own first attempt: the key is still being processed
-        if isinstance(error, Conflict):
-            return error.error_code == "IdempotencyKeyInUse"
-        return error.retryable
-
     def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
         return errors_by_index(error, n, field_key="property", code_key="errorCode")
 
@@ -325,71 +284,8 @@ class Economic(Target):
                 per[2] += units
         return out
 
-    # --- before the first call: the vouchers of the input that the journal already holds -----------------
-    async def groups_already_there(
-        self, client: Dispatcher, keys: Callable[[], Iterator[str]]
-    ) -> AsyncIterator[Known]:
-        """Per journal, one count of the entries whose voucher number lies in the input's range; only when there
-        are any, the input's vouchers are asked for by `voucherNumber$in:` lists of at most 200."""
-        ranges: dict[str, list[int]] = {}
-        for key in keys():
-            journal, _, voucher = key.partition(":")
-            if journal.isdigit() and voucher.isdigit():
-                span = ranges.setdefault(journal, [int(voucher), int(voucher)])
-                span[0], span[1] = min(span[0], int(voucher)), max(span[1], int(voucher))
-        for journal, (lo, hi) in ranges.items():
-            flt = f"journalNumber$eq:{journal}$and:voucherNumber$gte:{lo}$and:voucherNumber$lte:{hi}"
-            if not await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES):
-                continue
-            batch: list[str] = []
-            for key in keys():
-                j, _, voucher = key.partition(":")
-                if j == journal and voucher.isdigit():
-                    batch.append(voucher)
-                    if len(batch) == IN_LIST:
-                        async for found in self._present(client, journal, batch):
-                            yield found
-                        batch = []
-            if batch:
-                async for found in self._present(client, journal, batch):
-                    yield found
-
-    async def _present(self, client: Dispatcher, journal: str, vouchers: list[str]) -> AsyncIterator[Known]:
-        flt = f"journalNumber$eq:{journal}$and:voucherNumber$in:[{','.join(vouchers)}]"
-        params = {"filter": flt}
-        # voucher -> (entry numbers, amounts in minor units, line checks)
-        found: dict[int, tuple[list[int], list[int], list[int]]] = {}
-        trail = CursorTrail(f"the look for vouchers already in journal {journal}")
-        while True:
-            page = await _page(client, params)
-            for item in page.items:
-                numbers, units, checks = found.setdefault(item.voucherNumber, ([], [], []))
-                numbers.append(item.entryNumber)
-                units.append(unit := int(item.amount.scaleb(_decimals(item.currency, 2))))
-                checks.append(_line_check(unit, item.accountNumber, item.contraAccountNumber, item.date, item.text))
-            if not page.cursor:
-                break
-            params = {"filter": flt, "cursor": trail.follow(page.cursor, [i.entryNumber for i in page.items])}
-        for voucher, (numbers, units, checks) in sorted(found.items()):
-            there = f"voucher {voucher} (journal {journal}) is already in the journal (draft entries " \
-                    f"{', '.join(map(str, numbers[:5]))}{', …' if len(numbers) > 5 else ''})"
-            total = sum(units)
-            yield Known(f"{journal}:{voucher}", "skipped", f"{there}: not created again", len(units), total,
-                        (sum(map(abs, units)) + total) // 2,
-                        f"{there} with other lines than this file has (amounts, accounts, dates or texts): not "
-                        "created again; correct it in e-conomic (or delete those drafts), then load the file again",
-                        group_digest(checks))
-
-    # --- rollback: draft entries are deleted one by one, by the numbers the API gave ---------------------
-    can_delete = True
-    # booking a journal takes its drafts out of the draft list: a draft of ours that is gone may be in the books
-    gone_means = "possibly booked (booking takes drafts out of the journal): reverse it in the books"
-
-    def delete_path(self, scope: str, record_id: int) -> str:
-        return f"/draft-entries/{record_id}"
-
     async def find_sent(
-        self, client: Dispatcher, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]]
+        self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]]
     ) -> list[int] | None:
         """A call whose key the API no longer keeps (seed 002's changelog: an answer is cached for one hour):
         look for its vouchers among the entries created in their journals since the run's baseline, line for
@@ -428,13 +324,129 @@ class Economic(Target):
         found = [i for i in ids if i is not None]
         return found if len(found) == len(ids) else None
 
+
+class Economic(Target):
+    name = "economic"
+    idempotent = True
+    key_ttl_s = 3600.0  # e-conomic caches a key's answer for one hour
+    max_items = 500
+    #: a bulk answer: 500 entries at up to 4 KB each (a walk's page has its own cap, PAGE_BYTES)
+    answer_bytes = 2 * 1024 * 1024
+    default_base_url = "https://apis.e-conomic.com/journalsapi/v11.0.2"
+    credential_env = ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN")
+    agreement_env = ("ECONOMIC_AGREEMENT_GRANT_TOKEN",)  # fair use is the agreement's, whichever app calls
+    scope_name = "journal"
+    id_name = "entryNumber"
+    option_names = ("journal",)
+
+    def __init__(self, journal: int | None = None) -> None:
+        self.journal = journal
+        self.entries = DraftEntries(journal)
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--journal",
+            type=int,
+            help="journal number for rows that do not name one; a row naming another journal is rejected",
+        )
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Economic:
+        journal = options.get("journal")
+        if journal is not None and journal < 1:
+            raise ConfigError("--journal must be a positive journal number")
+        return cls(journal=journal)
+
+    def options(self) -> dict[str, Any]:
+        return {"journal": self.journal}
+
+    def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        return {
+            "X-AppSecretToken": credentials["ECONOMIC_APP_SECRET_TOKEN"],
+            "X-AgreementGrantToken": credentials["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+            "Accept": "application/json",
+        }
+
+    def kind_of(self, file_idx: int) -> DraftEntries:
+        return self.entries
+
+    def retryable(self, error: APIError) -> bool:
+        # a retry that overtakes its own first attempt: the key is still being processed
+        if isinstance(error, Conflict):
+            return error.error_code == "IdempotencyKeyInUse"
+        return error.retryable
+
+    # --- before the first call: the vouchers of the input that the journal already holds -----------------
+    async def groups_already_there(
+        self, client: Sender, keys: Callable[[], Iterator[str]]
+    ) -> AsyncIterator[Known]:
+        """Per journal, one count of the entries whose voucher number lies in the input's range; only when there
+        are any, the input's vouchers are asked for by `voucherNumber$in:` lists of at most 200."""
+        ranges: dict[str, list[int]] = {}
+        for key in keys():
+            journal, _, voucher = key.partition(":")
+            if journal.isdigit() and voucher.isdigit():
+                span = ranges.setdefault(journal, [int(voucher), int(voucher)])
+                span[0], span[1] = min(span[0], int(voucher)), max(span[1], int(voucher))
+        for journal, (lo, hi) in ranges.items():
+            flt = f"journalNumber$eq:{journal}$and:voucherNumber$gte:{lo}$and:voucherNumber$lte:{hi}"
+            if not await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES):
+                continue
+            batch: list[str] = []
+            for key in keys():
+                j, _, voucher = key.partition(":")
+                if j == journal and voucher.isdigit():
+                    batch.append(voucher)
+                    if len(batch) == IN_LIST:
+                        async for found in self._present(client, journal, batch):
+                            yield found
+                        batch = []
+            if batch:
+                async for found in self._present(client, journal, batch):
+                    yield found
+
+    async def _present(self, client: Sender, journal: str, vouchers: list[str]) -> AsyncIterator[Known]:
+        flt = f"journalNumber$eq:{journal}$and:voucherNumber$in:[{','.join(vouchers)}]"
+        params = {"filter": flt}
+        # voucher -> (entry numbers, amounts in minor units, line checks)
+        found: dict[int, tuple[list[int], list[int], list[int]]] = {}
+        trail = CursorTrail(f"the look for vouchers already in journal {journal}")
+        while True:
+            page = await _page(client, params)
+            for item in page.items:
+                numbers, units, checks = found.setdefault(item.voucherNumber, ([], [], []))
+                numbers.append(item.entryNumber)
+                units.append(unit := int(item.amount.scaleb(_decimals(item.currency, 2))))
+                checks.append(_line_check(unit, item.accountNumber, item.contraAccountNumber, item.date, item.text))
+            if not page.cursor:
+                break
+            params = {"filter": flt, "cursor": trail.follow(page.cursor, [i.entryNumber for i in page.items])}
+        for voucher, (numbers, units, checks) in sorted(found.items()):
+            there = f"voucher {voucher} (journal {journal}) is already in the journal (draft entries " \
+                    f"{', '.join(map(str, numbers[:5]))}{', …' if len(numbers) > 5 else ''})"
+            total = sum(units)
+            yield Known(f"{journal}:{voucher}", "skipped", f"{there}: not created again", len(units), total,
+                        (sum(map(abs, units)) + total) // 2,
+                        f"{there} with other lines than this file has (amounts, accounts, dates or texts): not "
+                        "created again; correct it in e-conomic (or delete those drafts), then load the file again",
+                        group_digest(checks))
+
+    # --- rollback: draft entries are deleted one by one, by the numbers the API gave ---------------------
+    can_delete = True
+    # booking a journal takes its drafts out of the draft list: a draft of ours that is gone may be in the books
+    gone_means = "possibly booked (booking takes drafts out of the journal): reverse it in the books"
+
+    def delete_path(self, scope: str, record_id: int) -> str:
+        return f"/draft-entries/{record_id}"
+
     # --- reconciliation: count endpoint, newest entry number, cursor walk ---------------------------
-    async def count(self, client: Dispatcher, scope: str) -> int:
+    async def count(self, client: Sender, scope: str) -> int:
         count: int = await client.get("/draft-entries/count", {"filter": f"journalNumber$eq:{int(scope)}"},
                                       into=_Count, max_bytes=COUNT_BYTES)
         return count
 
-    async def baseline(self, client: Dispatcher, scope: str) -> dict[str, int]:
+    async def baseline(self, client: Sender, scope: str) -> dict[str, int]:
         # entry numbers only grow: everything above today's newest one is created from now on
         page: list[_Created] | _Paged = await client.get(
             "/draft-entries/paged",
@@ -446,7 +458,7 @@ class Economic(Target):
         return {"count": await self.count(client, scope), "max_id": newest}
 
     async def walk(
-        self, client: Dispatcher, scope: str, after: int, upto: int | None
+        self, client: Sender, scope: str, after: int, upto: int | None
     ) -> AsyncIterator[Listed]:
         flt = f"journalNumber$eq:{int(scope)}$and:entryNumber$gt:{int(after)}"
         if upto is not None:

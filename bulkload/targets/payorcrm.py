@@ -11,14 +11,16 @@ import argparse
 import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
-from ..errors import APIError, ConfigError
+from ..errors import APIError, ConfigError, RowInvalid
+from ..model import NO_ID, Totals
 from ..money import decimals
 from ..sources import BadRow
-from .base import NO_ID, RowInvalid, Target, Totals, errors_by_index, row_invalid
+from .base import RecordKind, Target
+from .reasons import errors_by_index, row_invalid
 
 if TYPE_CHECKING:
     from ..sources import Source
@@ -68,7 +70,7 @@ class Invoice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
 
 _DATES = ("postDate", "dueDate", "invoiceDate", "issueDate")
-_KINDS: dict[str, type[msgspec.Struct]] = {"customers": Customer, "invoices": Invoice}
+_KINDS = ("customers", "invoices")
 _encode = msgspec.json.Encoder().encode
 
 
@@ -115,9 +117,6 @@ def read_answer(body: bytes) -> Said:
     return Said(_every(records, "id"), _every(records, "invoiceAmount"), len(records))
 
 
-_decoders = {kind: msgspec.json.Decoder(list[cls]).decode for kind, cls in _KINDS.items()}  # type: ignore[valid-type]
-
-
 def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
     """An amount (read by the engine as a Decimal, or a JSON integer) as an integer of the currency's minor
     unit, exactly, or RowInvalid."""
@@ -138,6 +137,111 @@ def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
     return int(amount)
 
 
+def _convert(row: dict[str, Any], kind: type[Any]) -> Any:
+    try:
+        return msgspec.convert(row, kind, strict=False)
+    except msgspec.ValidationError as exc:
+        raise row_invalid(exc, row, kind) from None
+
+
+class Upload(RecordKind):
+    """What both uploads share: an array of records to /jsonApi/upload/{name}, any 2xx answer a success."""
+
+    group_name = "record"
+    group_fields = frozenset({"invoiceNumber", "customerno"})
+
+    def __init__(self, name: str, struct: type[msgspec.Struct]) -> None:
+        self.name = name
+        self.path = f"/jsonApi/upload/{name}"
+        self.fields = frozenset(struct.__struct_fields__)
+        self._decode = msgspec.json.Decoder(list[struct]).decode  # type: ignore[valid-type]
+
+    def group_key(self, row: Mapping[str, Any]) -> str | None:
+        """An invoice by its number, a customer by its customerno: what a later load must not upload again."""
+        number = row.get("invoiceNumber" if self.name == "invoices" else "customerno")
+        return None if number is None else f"{self.name[:-1]} {str(number).strip()}"
+
+    def group_label(self, key: str) -> str:
+        return key
+
+    def encode(self, records: Sequence[Any]) -> bytes:
+        return _encode(records)
+
+    def decode(self, body: bytes) -> list[Any]:
+        return self._decode(body)
+
+    def created_ids(self, body: bytes, n: int) -> list[int]:
+        """The ids when the answer lists n records that have them; otherwise the rows are loaded all the same (the
+        API said 2xx) with NO_ID, and reconciliation compares what the answer did say (its count, its amounts)."""
+        ids = read_answer(body).ids
+        return ids if ids is not None and len(ids) == n else [NO_ID] * n
+
+    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
+        return errors_by_index(error, n, field_key="field")
+
+    def returned_totals(self, body: bytes, sent: dict[str, Totals]) -> dict[str, Totals] | None:
+        (kind,) = sent  # customers or invoices: one kind a call
+        said = read_answer(body)
+        if said.stored is None:
+            return None  # an empty 2xx, or one that lists nothing: nothing to compare
+        if kind == "customers":  # customers carry no amounts: a count is all there is
+            return {kind: {"": [said.stored, 0, 0]}}
+        if said.amounts is None:
+            return {kind: {"": [said.stored]}}
+        return {kind: {"": [said.stored, sum(said.amounts), sum(max(a, 0) for a in said.amounts)]}}
+
+
+class Customers(Upload):
+    def __init__(self) -> None:
+        super().__init__("customers", Customer)
+
+    def validate(self, row: dict[str, Any]) -> Any:
+        return _convert(row, Customer)
+
+    def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
+        return {"customers": {"": [len(records), 0, 0]}}
+
+
+class Invoices(Upload):
+    number_fields = frozenset({"invoiceAmount", "localAmount"})
+    date_fields = frozenset(_DATES)
+
+    def __init__(self, amount_unit: str = "minor", require_customers: bool = False) -> None:
+        super().__init__("invoices", Invoice)
+        self.amount_unit = amount_unit
+        self.require_customers = require_customers
+        #: customer number -> why it did not load; customer numbers that did (from the earlier phase)
+        self.failed: dict[str, str] = {}
+        self.known: set[str] | None = None
+
+    def validate(self, row: dict[str, Any]) -> Any:
+        currency = row.get("currency") if isinstance(row.get("currency"), str) else None
+        for field in ("invoiceAmount", "localAmount"):
+            if field in row:
+                row[field] = minor_units(row[field], currency, self.amount_unit, field)
+        for field in _DATES:  # the API's date fields take dates: a date-time is cut to its date
+            if isinstance(row.get(field), str):
+                row[field] = row[field][:10]
+        for field in ("billAddr", "shipAddr"):
+            if isinstance(row.get(field), str):  # a CSV cell holding JSON
+                try:
+                    row[field] = json.loads(row[field])
+                except ValueError as exc:
+                    raise RowInvalid(field, f"not valid JSON: {exc}") from None
+        invoice: Invoice = _convert(row, Invoice)
+        customer = invoice.customerNumber
+        if customer in self.failed:
+            raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")
+        if self.require_customers and (self.known is None or customer not in self.known):
+            raise RowInvalid("customerNumber", f"customer {customer} is not in the customers file "
+                             "(--require-customers)")
+        return invoice
+
+    def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
+        total = sum(r.invoiceAmount for r in records)
+        return {"invoices": {"": [len(records), total, sum(max(r.invoiceAmount, 0) for r in records)]}}
+
+
 class PayorCRM(Target):
     name = "payorcrm"
     idempotent = False
@@ -145,13 +249,9 @@ class PayorCRM(Target):
     default_batch = 200
     default_base_url = ""
     credential_env = ("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET")
-    group_name = "record"
     scope_name = "kind"
     reconcile_by = "responses"
     option_names = ("kind", "customers", "invoices", "amount_unit", "require_customers")
-    fields: ClassVar[frozenset[str]] = frozenset(Invoice.__struct_fields__) | frozenset(Customer.__struct_fields__)
-    number_fields = frozenset({"invoiceAmount", "localAmount"})
-    date_fields = frozenset(_DATES)
 
     def __init__(self, file_kinds: Sequence[str], amount_unit: str = "minor", require_customers: bool = False) -> None:
         if not file_kinds or any(k not in _KINDS for k in file_kinds):
@@ -159,16 +259,12 @@ class PayorCRM(Target):
         if amount_unit not in ("minor", "major"):
             raise ConfigError("--amount-unit must be minor or major")
         self.file_kinds = list(file_kinds)
-        self.amount_unit = amount_unit
-        self.require_customers = require_customers
-        self.kind = self.file_kinds[0]
-        #: customer number -> why it did not load; customer numbers that did (from the earlier phase)
-        self.failed: dict[str, str] = {}
-        self.known: set[str] | None = None
+        self.customers = Customers()
+        self.invoices = Invoices(amount_unit, require_customers)
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--kind", choices=tuple(_KINDS), help="what the FILEs hold")
+        parser.add_argument("--kind", choices=_KINDS, help="what the FILEs hold")
         parser.add_argument("--customers", metavar="FILE", help="customers file, loaded first")
         parser.add_argument("--invoices", metavar="FILE", help="invoices file, loaded after the customers")
         parser.add_argument("--amount-unit", choices=("minor", "major"),
@@ -200,14 +296,11 @@ class PayorCRM(Target):
         return cls(kinds, options.get("amount_unit") or "minor", bool(options.get("require_customers")))
 
     def options(self) -> dict[str, Any]:
-        return {"file_kinds": self.file_kinds, "amount_unit": self.amount_unit,
-                "require_customers": self.require_customers}
+        return {"file_kinds": self.file_kinds, "amount_unit": self.invoices.amount_unit,
+                "require_customers": self.invoices.require_customers}
 
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         return {"api_key": credentials["PAYORCRM_API_KEY"], "api_secret": credentials["PAYORCRM_API_SECRET"]}
-
-    def fields_of(self, file_idx: int) -> frozenset[str]:
-        return frozenset(_KINDS[self.file_kinds[file_idx]].__struct_fields__)
 
     # --- customers first --------------------------------------------------------------------------------
     def phases(self, n_files: int) -> list[list[int]]:
@@ -236,94 +329,9 @@ class PayorCRM(Target):
                     known.append(number)
         return {"failed": failed, "known": known}
 
+    def kind_of(self, file_idx: int) -> Upload:
+        return self.customers if self.file_kinds[file_idx] == "customers" else self.invoices
+
     def use_context(self, context: Mapping[str, Any]) -> None:
-        self.failed = dict(context.get("failed", {}))
-        self.known = set(context["known"]) if "known" in context else None
-
-    def begin_file(self, file_idx: int) -> None:
-        self.kind = self.file_kinds[file_idx]
-        self.path = f"/jsonApi/upload/{self.kind}"  # type: ignore[misc]
-
-    # --- per row -----------------------------------------------------------------------------------
-    def validate(self, row: dict[str, Any]) -> Any:
-        if self.kind == "customers":
-            return self._convert(row, Customer)
-        currency = row.get("currency") if isinstance(row.get("currency"), str) else None
-        for field in ("invoiceAmount", "localAmount"):
-            if field in row:
-                row[field] = minor_units(row[field], currency, self.amount_unit, field)
-        for field in _DATES:  # the API's date fields take dates: a date-time is cut to its date
-            if isinstance(row.get(field), str):
-                row[field] = row[field][:10]
-        for field in ("billAddr", "shipAddr"):
-            if isinstance(row.get(field), str):  # a CSV cell holding JSON
-                try:
-                    row[field] = json.loads(row[field])
-                except ValueError as exc:
-                    raise RowInvalid(field, f"not valid JSON: {exc}") from None
-        invoice: Invoice = self._convert(row, Invoice)
-        customer = invoice.customerNumber
-        if customer in self.failed:
-            raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")
-        if self.require_customers and (self.known is None or customer not in self.known):
-            raise RowInvalid("customerNumber", f"customer {customer} is not in the customers file "
-                             "(--require-customers)")
-        return invoice
-
-    @staticmethod
-    def _convert(row: dict[str, Any], kind: type[Any]) -> Any:
-        try:
-            return msgspec.convert(row, kind, strict=False)
-        except msgspec.ValidationError as exc:
-            raise row_invalid(exc, row, kind) from None
-
-    def numbers_of(self, file_idx: int) -> frozenset[str]:
-        return self.number_fields if self.file_kinds[file_idx] == "invoices" else frozenset()
-
-    def dates_of(self, file_idx: int) -> frozenset[str]:
-        return self.date_fields if self.file_kinds[file_idx] == "invoices" else frozenset()
-
-    group_fields = frozenset({"invoiceNumber", "customerno"})
-
-    def group_key(self, row: Mapping[str, Any]) -> str | None:
-        """An invoice by its number, a customer by its customerno: what a later load must not upload again."""
-        number = row.get("invoiceNumber" if self.kind == "invoices" else "customerno")
-        return None if number is None else f"{self.kind[:-1]} {str(number).strip()}"
-
-    def group_label(self, key: str) -> str:
-        return key
-
-    def encode(self, records: Sequence[Any]) -> bytes:
-        return _encode(records)
-
-    def decode(self, body: bytes) -> list[Any]:
-        return _decoders[self.kind](body)
-
-    def created_ids(self, body: bytes, n: int) -> list[int]:
-        """The ids when the answer lists n records that have them; otherwise the rows are loaded all the same (the
-        API said 2xx) with NO_ID, and reconciliation compares what the answer did say (its count, its amounts)."""
-        ids = read_answer(body).ids
-        return ids if ids is not None and len(ids) == n else [NO_ID] * n
-
-    def retryable(self, error: APIError) -> bool:
-        return error.retryable
-
-    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
-        return errors_by_index(error, n, field_key="field")
-
-    def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
-        if self.kind == "customers":
-            return {"customers": {"": [len(records), 0, 0]}}
-        total = sum(r.invoiceAmount for r in records)
-        return {"invoices": {"": [len(records), total, sum(max(r.invoiceAmount, 0) for r in records)]}}
-
-    def returned_totals(self, body: bytes, sent: dict[str, Totals]) -> dict[str, Totals] | None:
-        (kind,) = sent  # customers or invoices: one kind a call
-        said = read_answer(body)
-        if said.stored is None:
-            return None  # an empty 2xx, or one that lists nothing: nothing to compare
-        if kind == "customers":  # customers carry no amounts: a count is all there is
-            return {kind: {"": [said.stored, 0, 0]}}
-        if said.amounts is None:
-            return {kind: {"": [said.stored]}}
-        return {kind: {"": [said.stored, sum(said.amounts), sum(max(a, 0) for a in said.amounts)]}}
+        self.invoices.failed = dict(context.get("failed", {}))
+        self.invoices.known = set(context["known"]) if "known" in context else None
