@@ -66,6 +66,8 @@ class HaloPSA(Target):
     #: executionTimeout, 2 minutes for the ASP.NET Core Module's requestTimeout); a write committed later than
     #: that after its answer was lost (a queue behind the API) can still be created twice: raise --settle-s
     settle_s = 120.0
+    #: two rows updating one record in different calls: the later row must win, as in the file
+    ordered = True
 
     def __init__(
         self,

@@ -131,6 +131,11 @@ class OnCase(RecordKind):
 
     group_fields = frozenset({"caseId", "orderId", "accountingCostType"})
 
+    def group_label(self, key: str) -> str:
+        case, _, rest = key.partition("/")
+        order, _, cost = rest.rpartition("/")
+        return f"order {order} of case {case} ({cost})"
+
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encode(records)
 
@@ -190,11 +195,6 @@ class Entries(OnCase):
         if definition.error is None and not definition.MergeOrderLinesToOneEntry:
             return None  # one entry a line
         return f"{str(case).strip()}/{str(order).strip()}/{cost}"
-
-    def group_label(self, key: str) -> str:
-        case, _, rest = key.partition("/")
-        order, _, cost = rest.rpartition("/")
-        return f"order {order} of case {case} ({cost})"
 
     def decode(self, body: bytes) -> list[Any]:
         return _decode_entries(body)
