@@ -3,7 +3,7 @@ agreement): the calls every run made against one agreement, per run and per minu
 (`$XDG_CACHE_HOME/bulkload/quota/<agreement>.json`, 0600) the way the rolling windows are.
 
 The agreement is named by a keyed hash (HMAC-SHA256) of the target, the API address and the credentials that
-identify the agreement (`Target.agreement_env`; e-conomic: the agreement grant token), under a random key made once
+identify the agreement (`Credentials.agreement`; e-conomic: the agreement grant token), under a random key made once
 per user (`quota/key`, 0600): the file names neither the token nor anything a guess at it could be checked against
 without the key. Each run writes its own entry only (under its run id, the ledger's key prefix), so a resume merges
 the ledger's count with the entry by taking the larger per minute, never adding them; two runs at once take turns on

@@ -196,13 +196,13 @@ class Planner:
             return
         n = len(lines)
         if n > self.max_items:
-            room = (f"; give --batch-size {n} or more (at most {target.max_items})" if n <= target.max_items
-                    else f"; the API takes at most {target.max_items} a call")
+            room = (f"; give --batch-size {n} or more (at most {target.api.max_items})" if n <= target.api.max_items
+                    else f"; the API takes at most {target.api.max_items} a call")
             for line in lines:
                 self.outcome(file_idx, line, "rejected", "", f"{kind.group_label(key or '')} has {n} lines, more "
                              f"than one call of {self.max_items} carries{room}", key)
             return
-        if self._count + n > self.max_items or (target.one_group_per_call and self._open):
+        if self._count + n > self.max_items or (target.api.one_group_per_call and self._open):
             yield from self._emit(file_idx)
         self._open.append(_Group(key, lines, records))
         self._count += n

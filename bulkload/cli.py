@@ -45,22 +45,23 @@ def _add_load(sub: Any) -> None:
     for name, cls in TARGETS.items():
         p = targets.add_parser(name, help=f"load into {name}")
         p.add_argument("files", nargs="*", metavar="FILE", help="CSV or JSONL files, optionally gzip-compressed")
-        p.add_argument("--base-url", help=f"API root including its version path (default {cls.default_base_url})")
+        p.add_argument("--base-url", help=f"API root including its version path (default {cls.api.default_base_url})")
         p.add_argument("--ledger", help="ledger path (default: FILE.ledger.sqlite beside the first input)")
         p.add_argument("--rejects", help="rejects CSV path (default: FILE.rejects.csv beside the first input)")
         p.add_argument("--report", help="write the JSON report here")
         p.add_argument("--concurrency", type=int, help="calls in flight at once (default 8)")
         p.add_argument("--rate", type=float, help="requests per second, steady, no burst (default: no limit)")
+        api = cls.api
         p.add_argument("--window-limit", type=int, help="at most this many calls in any rolling --window-s "
-                       + (f"(default {cls.window[0]} per {cls.window[1]:.0f} s, the API's)" if cls.window else "(off)"))
+                       + (f"(default {api.window[0]} per {api.window[1]:.0f} s, the API's)" if api.window else "(off)"))
         p.add_argument("--window-s", type=float, help="length of the rolling window in seconds")
-        p.add_argument("--batch-size", type=int, help=f"items per call (default and maximum {cls.max_items})")
+        p.add_argument("--batch-size", type=int, help=f"items per call (default and maximum {api.max_items})")
         p.add_argument("--daily-quota", type=int, help="calls per rolling 24 h; 0 turns it off (default 50000)")
         p.add_argument("--timeout", dest="timeout_s", type=float, help="seconds to wait for one answer (default 60)")
         p.add_argument("--attempts", type=int, help="sends of one call before the run stops, resumable (default 8)")
         p.add_argument("--settle-s", type=float, help="seconds a write whose answer was lost may still take to land: "
                        "a record not found is looked for again this long after before it is sent again "
-                       f"(default {cls.settle_s:g}{', the API documents none' if cls.settle_s else ': one look'})")
+                       f"(default {api.settle_s:g}{', the API documents none' if api.settle_s else ': one look'})")
         p.add_argument("--delimiter", type=_delimiter, help="CSV delimiter (default: detect , ; or tab, or Excel's "
                        "sep= line)")
         p.add_argument("--encoding", help="the files' text encoding, e.g. cp1252 or latin-1 (default: UTF-8, or "

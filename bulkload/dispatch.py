@@ -128,7 +128,7 @@ class Dispatcher:
         attempt = 0
         uncertain = False  # an earlier attempt may have been acted on
         renewed = False
-        cap = max_bytes or self.target.answer_bytes
+        cap = max_bytes or self.target.api.answer_bytes
         while True:
             sent_headers = dict(headers or {})
             if authorized:

@@ -242,5 +242,5 @@ def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
             "left of the run, pass --adopt-copy: it becomes the run's ledger, and every call it does not know the "
             "outcome of, sent or not, is in doubt (see the README, \"A copy of a ledger\"); nothing was sent"
         )
-    ledger.adopt(real, "sending" if TARGETS[run.target].idempotent else "in_doubt")
+    ledger.adopt(real, "sending" if TARGETS[run.target].api.idempotent else "in_doubt")
     tie(ledger)

@@ -184,7 +184,7 @@ class Loader:
                 _, _, seq, file_idx, lines, body, summary, groups, checks = message
                 chunk = Chunk(seq, file_idx, lines, body, summary=summary, groups=[GroupInfo(*g) for g in groups],
                               checks=checks)
-                if self.target.ordered:
+                if self.target.api.ordered:
                     self.order(chunk)
                 # also lets the workers run while the child plans ahead
                 await send.send(chunk)
@@ -289,10 +289,10 @@ class Loader:
             self.give_up(chunk, exc, sent=False)
             return
         repeatable = call.repeatable
-        if prev is not None and prev.state in ("sending", "in_doubt") and repeatable and self.target.idempotent:
+        if prev is not None and prev.state in ("sending", "in_doubt") and repeatable and self.target.api.idempotent:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
             age = time.time() - (prev.sent_at or 0.0)
-            repeatable = prev.state == "sending" and age < self.target.key_ttl_s - KEY_TTL_MARGIN_S
+            repeatable = prev.state == "sending" and age < self.target.api.key_ttl_s - KEY_TTL_MARGIN_S
         if prev is not None and prev.state in ("sending", "in_doubt"):
             self.lost(chunk)  # an earlier process's attempt may be landing yet
         if prev is not None and prev.state in ("sending", "in_doubt") and not repeatable:
@@ -304,12 +304,13 @@ class Loader:
             if looked is None and not self.resend_in_doubt:
                 why = "sent before the run stopped; outcome unknown"
                 if call.repeatable:
-                    why += f" (its key is older than the {self.target.key_ttl_s / 60:.0f} minutes the API keeps one)"
+                    ttl_min = self.target.api.key_ttl_s / 60
+                    why += f" (its key is older than the {ttl_min:.0f} minutes the API keeps one)"
                 self.mark_in_doubt(chunk, prev.state, why)
                 return
-        headers = {"Idempotency-Key": key} if self.target.idempotent else None
+        headers = {"Idempotency-Key": key} if self.target.api.idempotent else None
         try:
-            if self.target.reconcile_by == "walk":
+            if self.target.api.reconcile_by == "walk":
                 await self.ensure_baselines(summary)
             self.ledger.sending(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls,
                                 chunk.groups)
@@ -355,7 +356,7 @@ class Loader:
     def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
         """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
         key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
-        state = "sending" if self.target.idempotent else "in_doubt"
+        state = "sending" if self.target.api.idempotent else "in_doubt"
         self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups)
         row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
         return row

@@ -39,9 +39,9 @@ def _totals_view(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
 
 async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> dict[str, Any]:
     """Return the report's `reconcile` section; `ok` is True only when everything matches."""
-    if target.reconcile_by == "responses":
+    if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
-    if target.reconcile_by == "target":
+    if target.api.reconcile_by == "target":
         return await target.reconcile(dispatcher, ledger, files)
     return await by_walk(ledger, target, dispatcher, files)
 
@@ -86,7 +86,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> dict[str, 
                                   "lines": f"{lines[0]}-{lines[-1]}", "sent": sent, "answered": said})
     kinds, shared_ids = ledger.rows_by_kind()
     # ids given to rows of more than one call, in a kind whose calls each create their own records
-    shared = [{"kind": kind, "id": record_id} for kind, record_id in shared_ids if kind not in target.kinds_updated]
+    shared = [{"kind": kind, "id": record_id} for kind, record_id in shared_ids if kind not in target.api.kinds_updated]
     by_id = sum(k["rows"] - k["rows_without_id"] for k in kinds.values())
     by_2xx = sum(k["rows_without_id"] for k in kinds.values())
     unrecorded = sum(k.pop("rows_unrecorded") for k in kinds.values())
@@ -124,7 +124,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> dict[str, 
         "duplicates": [],
         "duplicates_count": 0,
         "scopes": {},
-        "scope_name": target.scope_name,
+        "scope_name": target.api.scope_name,
     }
 
 
@@ -191,8 +191,9 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         async for page in target.walk(dispatcher, scope, after, upto):
             listed[scope] = listed.get(scope, 0) + len(page.ids)
             if listed[scope] > most:
+                scope_name = target.api.scope_name
                 raise WalkStalled(
-                    f"the walk of {target.scope_name} {scope} listed {listed[scope]:,} records where the API counts "
+                    f"the walk of {scope_name} {scope} listed {listed[scope]:,} records where the API counts "
                     f"{counts[scope]['remote']:,} (and this run expected {counts[scope]['expected']:,}): its cursor "
                     "does not end; stopped"
                 )
@@ -254,7 +255,7 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         "lines_changed_count": changed_n,
         "amounts_with_more_decimals": fractions,
         "scopes": counts,
-        "scope_name": target.scope_name,
+        "scope_name": target.api.scope_name,
     }
 
 

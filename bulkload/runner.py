@@ -109,7 +109,7 @@ def daily_quota(job: Job, target: Target, ledger: Ledger, credentials: Mapping[s
     """The agreement's daily quota as this run sees it: its own calls (the ledger's count merged with what the
     user's cache kept for the run, the larger per minute: a run killed between the two loses neither), and the calls
     of every other run against the same agreement, from the cache. Every call it counts goes to both as it runs."""
-    agreement = AgreementCalls(agreement_file(target.name, job.api_url, target.agreement(credentials)),
+    agreement = AgreementCalls(agreement_file(target.name, job.api_url, target.credentials.agreement_of(credentials)),
                                ledger.run.key_prefix)
     mine = ledger.calls()
     for minute, n in agreement.own().items():
@@ -422,7 +422,7 @@ def _outcome(
     n_rejects = attempt("the rejects file", lambda: write_rejects(
         job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files))
     n_success = attempt("the success file", lambda: write_success(
-        job.success_path, ledger.created_rows, job.files, target.id_name))
+        job.success_path, ledger.created_rows, job.files, target.api.id_name))
     in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
     attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files))
     if unwritten and not tally.stopped:
@@ -484,7 +484,7 @@ def _spec(
         raise LedgerError(f"{ledger.path} does not say how its files are read: it was not made by this bulkload")
     return PlanSpec(
         target.name, target.options(), [str(sources[i].path) for i in indexes], indexes, context, job.delimiter,
-        job.columns, job.items_per_call, target.max_bytes, encoding=job.encoding,
+        job.columns, job.items_per_call, target.api.max_bytes, encoding=job.encoding,
         profiles=[profiles[i] for i in indexes],
         skip_db=str(ledger.path) if ledger.skips() else None, workdir=str(ledger.path.parent),
         pins=[(p.size_bytes, p.mtime_ns) for i in indexes if (p := sources[i].pinned)] or None,
@@ -586,7 +586,7 @@ def _dry_run(
         db.execute("BEGIN")
         profiles = inspect(sources, target, job.given(), db)
     spec = PlanSpec(target.name, target.options(), job.files, list(range(len(sources))), {}, job.delimiter,
-                    job.columns, job.items_per_call, target.max_bytes, encoding=job.encoding,
+                    job.columns, job.items_per_call, target.api.max_bytes, encoding=job.encoding,
                     profiles=[msgspec.to_builtins(p) for p in profiles], workdir=workdir)
     planner = make_planner(target, spec)
     would = {"calls": 0, "rows": 0, "bytes": 0}

@@ -71,7 +71,7 @@ async def rollback(
             "unsettled_count": 0, "requests": 0,
             "settled": {"replayed": 0, "looked_up": 0, "looked_again": 0, "not_carried_out": 0},
         }
-        if not target.can_delete:
+        if not target.api.can_delete:
             out |= {"status": "not_supported", "exit_code": EXIT_USAGE,
                     "reason": f"{target.name} offers no way to delete what was created: nothing was removed"}
         else:
@@ -205,7 +205,7 @@ async def _plan_again(
                                 groups=[GroupInfo(*g) for g in groups], checks=checks)
                 if seq not in seqs:  # never seen by this copy: sent, perhaps, any time until the run ended
                     key, digest = f"{ledger.run.key_prefix}-{seq}", body_hash(body)
-                    state = "sending" if target.idempotent else "in_doubt"
+                    state = "sending" if target.api.idempotent else "in_doubt"
                     ledger.unseen(seq, "", file_idx, key, lines, digest, state, planned.groups)
                     await send.send((planned, OpenCall(file_idx, key, state, ledger.run.created, list(lines), digest,
                                                        time.time())))
@@ -235,7 +235,7 @@ async def _settle_calls(
             summary = chunk.totals(kind)
             age = clock() - (call.sent_at or 0.0)
             # a key the API may have forgotten (or that it never kept) deduplicates nothing: look instead
-            replay = target.idempotent and age < target.key_ttl_s - KEY_TTL_MARGIN_S
+            replay = target.api.idempotent and age < target.api.key_ttl_s - KEY_TTL_MARGIN_S
             returned = None
             try:
                 if replay:
@@ -282,8 +282,8 @@ def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: floa
 
 
 def _cannot_tell(target: Target, age: float) -> str:
-    why = f"its key is older than the {target.key_ttl_s / 60:.0f} minutes the API keeps one, and " \
-        if target.idempotent else ""
+    why = f"its key is older than the {target.api.key_ttl_s / 60:.0f} minutes the API keeps one, and " \
+        if target.api.idempotent else ""
     return (f"{why}looking did not tell what the call created (nothing, or not exactly its records, was found): "
             "what it created, if anything, is left; check the API and remove it by hand")
 
@@ -377,5 +377,5 @@ def _unexplained(target: Target, ledger: Ledger, files: list[str], out: dict[str
         "id": record_id, "scope": scope,
         "file": files[where[0]] if where is not None and where[0] < len(files) else None,
         "line": where[1] if where is not None else None,
-        "reason": f"gone before this rollback removed it, and no rollback of ours did: {target.gone_means}",
+        "reason": f"gone before this rollback removed it, and no rollback of ours did: {target.api.gone_means}",
     })

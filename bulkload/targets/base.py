@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import redact
@@ -119,58 +120,91 @@ class RecordKind:
         return None
 
 
-class Target:
-    """Base of every target. Subclasses set the class attributes and implement the methods."""
+@dataclass(frozen=True, kw_only=True)
+class Api:
+    """How an API behaves, as far as the engine must know: its keys, caps, pace, commit time, and how what it
+    holds is counted, reconciled and removed."""
 
-    name: ClassVar[str]
     #: the API takes an idempotency key: a retry of a call whose answer was lost is safe
-    idempotent: ClassVar[bool]
+    idempotent: bool
     #: how long the API remembers a key's answer; a key older than this deduplicates nothing
-    key_ttl_s: ClassVar[float] = float("inf")
-    #: how reconciliation works: "walk" (count endpoint + cursor walk of what was created since the
-    #: baseline), "responses" (the API cannot be read back: compare what was sent with what it answered),
-    #: or "target" (the target's own `reconcile`)
-    reconcile_by: ClassVar[str] = "walk"
+    key_ttl_s: float = float("inf")
     #: items and bytes one call may carry; items per call unless --batch-size says otherwise
-    max_items: ClassVar[int]
-    default_batch: ClassVar[int | None] = None
-    #: the API's published rolling window (requests, seconds), kept by default; --window-limit/-s change it
-    window: ClassVar[tuple[int, float] | None] = None
-    max_bytes: ClassVar[int] = 2_000_000
+    max_items: int
+    default_batch: int | None = None
+    max_bytes: int = 2_000_000
     #: the longest answer read of a call (in bytes) unless the call names its own cap: an answer longer than what
     #: the call can ask for is refused, never held whole (errors.AnswerTooLarge)
-    answer_bytes: ClassVar[int] = ANSWER_BYTES
-    default_base_url: ClassVar[str]
-    #: environment variables holding the credentials, in the order the API needs them
-    credential_env: ClassVar[tuple[str, ...]]
-    #: those of them that are no secret (an OAuth client id): not masked where an answer quotes them
-    public_env: ClassVar[frozenset[str]] = frozenset()
-    #: those that name the agreement the daily quota belongs to (None: all of them); only a keyed hash is kept
-    agreement_env: ClassVar[tuple[str, ...] | None] = None
-    #: environment variables it reads beyond those, where set (the [credentials] table of a job file may give them)
-    optional_env: ClassVar[frozenset[str]] = frozenset()
-    #: what the API partitions records by for counting (e-conomic: journal)
-    scope_name: ClassVar[str] = "scope"
-    #: what the success file calls the id the API gives a created record
-    id_name: ClassVar[str] = "id"
-    #: the `dest` names of the options add_arguments adds
-    option_names: ClassVar[tuple[str, ...]] = ()
+    answer_bytes: int = ANSWER_BYTES
+    #: the API's published rolling window (requests, seconds), kept by default; --window-limit/-s change it
+    window: tuple[int, float] | None = None
+    default_base_url: str = ""
     #: each call carries exactly one group (an API that takes one entry a call, merged or not)
-    one_group_per_call: ClassVar[bool] = False
+    one_group_per_call: bool = False
     #: writes to one record must land in file order (`RecordKind.order_keys` names the records a chunk writes)
-    ordered: ClassVar[bool] = False
+    ordered: bool = False
     #: how long after its answer was lost a call may still be carried out (the API's plausible commit time, in
     #: seconds; `--settle-s` overrides it). `resolve` finding nothing proves the call was not carried out only
     #: when it finds nothing again this long after the loss; 0: the API commits before it answers, one look is
     #: enough
-    settle_s: ClassVar[float] = 0.0
+    settle_s: float = 0.0
+    #: how reconciliation works: "walk" (count endpoint + cursor walk of what was created since the
+    #: baseline), "responses" (the API cannot be read back: compare what was sent with what it answered),
+    #: or "target" (the target's own `reconcile`)
+    reconcile_by: str = "walk"
+    #: what the API partitions records by for counting (e-conomic: journal)
+    scope_name: str = "scope"
+    #: what the success file calls the id the API gives a created record
+    id_name: str = "id"
     #: reconciliation by responses: scopes (kinds) whose calls change records that exist, so that rows of several
     #: calls may name one record (two rows patching one cost); in the others each call creates its own records
-    kinds_updated: ClassVar[frozenset[str]] = frozenset()
+    kinds_updated: frozenset[str] = frozenset()
     #: the API can delete what a run created (rollback); where it cannot, rollback says so
-    can_delete: ClassVar[bool] = False
+    can_delete: bool = False
     #: what a record the run created may have met when it is gone (a 404) and no rollback of ours removed it
-    gone_means: ClassVar[str] = "removed by someone else"
+    gone_means: str = "removed by someone else"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The environment variables a target reads its credentials from."""
+
+    #: those holding the credentials, in the order the API needs them
+    names: tuple[str, ...]
+    #: those of them that are no secret (an OAuth client id): not masked where an answer quotes them
+    public: frozenset[str] = frozenset()
+    #: those that name the agreement the daily quota belongs to (None: all of them); only a keyed hash is kept
+    agreement: tuple[str, ...] | None = None
+    #: those it reads beyond them, where set (the [credentials] table of a job file may give them)
+    optional: frozenset[str] = frozenset()
+
+    def read(self, env: Mapping[str, str]) -> dict[str, str]:
+        """The credentials from `env` (and the optional ones that are set); ConfigError names those missing.
+        Every answer read and every output written from now on shows the secret ones as *** (an API may echo
+        them)."""
+        missing = [k for k in self.names if not env.get(k)]
+        if missing:
+            raise ConfigError(f"missing credential: set {', '.join(missing)} in the environment or the config")
+        found = {k: env[k] for k in self.names}
+        redact.register(*(v for k, v in found.items() if k not in self.public))
+        found.update({k: env[k] for k in sorted(self.optional) if env.get(k)})
+        return found
+
+    def agreement_of(self, credentials: Mapping[str, str]) -> list[str]:
+        """The credentials' values that name the agreement whose daily quota the run's calls count against."""
+        return [credentials.get(k, "") for k in self.agreement or self.names]
+
+
+class Target:
+    """Base of every target: its API's behaviour and credentials, its own options, the kind of record each input
+    file holds, its auth, and how what the API holds is counted, walked, reconciled and removed. Subclasses set
+    the class attributes and implement the methods."""
+
+    name: ClassVar[str]
+    api: ClassVar[Api]
+    credentials: ClassVar[Credentials]
+    #: the `dest` names of the options add_arguments adds
+    option_names: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -212,19 +246,6 @@ class Target:
         """Take what `before_phase` worked out (in the planning process, and on resume)."""
 
     # --- auth ------------------------------------------------------------------------------------
-    def credentials(self, env: Mapping[str, str]) -> dict[str, str]:
-        missing = [k for k in self.credential_env if not env.get(k)]
-        if missing:
-            raise ConfigError(f"missing credential: set {', '.join(missing)} in the environment or the config")
-        found = {k: env[k] for k in self.credential_env}
-        # every answer read and every output written from now on shows these as *** (an API may echo them)
-        redact.register(*(v for k, v in found.items() if k not in self.public_env))
-        return found
-
-    def agreement(self, credentials: Mapping[str, str]) -> list[str]:
-        """The credentials' values that name the agreement whose daily quota the run's calls count against."""
-        return [credentials.get(k, "") for k in self.agreement_env or self.credential_env]
-
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         """Headers sent with every request (static credentials)."""
         raise NotImplementedError

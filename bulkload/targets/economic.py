@@ -23,7 +23,7 @@ from ..errors import APIError, ConfigError, Conflict, RowInvalid
 from ..http import decoded
 from ..model import Chunk, Known, Listed, Totals, group_digest
 from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
-from .base import RecordKind, Target
+from .base import Api, Credentials, RecordKind, Target
 from .protocols import Sender
 from .reasons import errors_by_index, row_invalid
 
@@ -327,16 +327,24 @@ class DraftEntries(RecordKind):
 
 class Economic(Target):
     name = "economic"
-    idempotent = True
-    key_ttl_s = 3600.0  # e-conomic caches a key's answer for one hour
-    max_items = 500
-    #: a bulk answer: 500 entries at up to 4 KB each (a walk's page has its own cap, PAGE_BYTES)
-    answer_bytes = 2 * 1024 * 1024
-    default_base_url = "https://apis.e-conomic.com/journalsapi/v11.0.2"
-    credential_env = ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN")
-    agreement_env = ("ECONOMIC_AGREEMENT_GRANT_TOKEN",)  # fair use is the agreement's, whichever app calls
-    scope_name = "journal"
-    id_name = "entryNumber"
+    api = Api(
+        idempotent=True,
+        key_ttl_s=3600.0,  # e-conomic caches a key's answer for one hour
+        max_items=500,
+        # a bulk answer: 500 entries at up to 4 KB each (a walk's page has its own cap, PAGE_BYTES)
+        answer_bytes=2 * 1024 * 1024,
+        default_base_url="https://apis.e-conomic.com/journalsapi/v11.0.2",
+        scope_name="journal",
+        id_name="entryNumber",
+        # rollback: draft entries are deleted one by one, by the numbers the API gave; booking a journal takes its
+        # drafts out of the draft list: a draft of ours that is gone may be in the books
+        can_delete=True,
+        gone_means="possibly booked (booking takes drafts out of the journal): reverse it in the books",
+    )
+    credentials = Credentials(
+        ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN"),
+        agreement=("ECONOMIC_AGREEMENT_GRANT_TOKEN",),  # fair use is the agreement's, whichever app calls
+    )
     option_names = ("journal",)
 
     def __init__(self, journal: int | None = None) -> None:
@@ -433,10 +441,6 @@ class Economic(Target):
                         group_digest(checks))
 
     # --- rollback: draft entries are deleted one by one, by the numbers the API gave ---------------------
-    can_delete = True
-    # booking a journal takes its drafts out of the draft list: a draft of ours that is gone may be in the books
-    gone_means = "possibly booked (booking takes drafts out of the journal): reverse it in the books"
-
     def delete_path(self, scope: str, record_id: int) -> str:
         return f"/draft-entries/{record_id}"
 

@@ -23,7 +23,7 @@ from .. import redact
 from ..errors import ConfigError
 from ..http import decoded
 from ..sources import BadRow, Source
-from .base import Target
+from .base import Api, Credentials, Target
 from .halopsa_records import Resource, listing_whole
 from .halopsa_schema import RESOURCES, canonical_resource
 from .protocols import Created, Sender
@@ -50,24 +50,26 @@ def resource_named(name: str) -> str:
 
 class HaloPSA(Target):
     name = "halopsa"
-    idempotent = False
-    max_items = 100
-    default_batch = 50
-    default_base_url = ""
-    credential_env = ("HALO_CLIENT_ID", "HALO_CLIENT_SECRET")
-    public_env = frozenset({"HALO_CLIENT_ID"})
-    optional_env = frozenset({"HALO_AUTH_URL"})
-    window = (300, 300.0)  # hosted instances: 300 requests per rolling 5 minutes
-    scope_name = "resource"
-    reconcile_by = "target"
+    api = Api(
+        idempotent=False,
+        max_items=100,
+        default_batch=50,
+        window=(300, 300.0),  # hosted instances: 300 requests per rolling 5 minutes
+        scope_name="resource",
+        reconcile_by="target",
+        # HaloPSA documents no commit time, nor how long its servers let a write run after the caller has gone. Two
+        # minutes covers the request limits of the ASP.NET hosting it answers from (110 s for ASP.NET's
+        # executionTimeout, 2 minutes for the ASP.NET Core Module's requestTimeout); a write committed later than
+        # that after its answer was lost (a queue behind the API) can still be created twice: raise --settle-s
+        settle_s=120.0,
+        # two rows updating one record in different calls: the later row must win, as in the file
+        ordered=True,
+        # rollback: the records this run created, never the ones it only updated
+        can_delete=True,
+    )
+    credentials = Credentials(("HALO_CLIENT_ID", "HALO_CLIENT_SECRET"), public=frozenset({"HALO_CLIENT_ID"}),
+                              optional=frozenset({"HALO_AUTH_URL"}))
     option_names = ("resource", "match_on", "tenant")
-    #: HaloPSA documents no commit time, nor how long its servers let a write run after the caller has gone. Two
-    #: minutes covers the request limits of the ASP.NET hosting it answers from (110 s for ASP.NET's
-    #: executionTimeout, 2 minutes for the ASP.NET Core Module's requestTimeout); a write committed later than
-    #: that after its answer was lost (a queue behind the API) can still be created twice: raise --settle-s
-    settle_s = 120.0
-    #: two rows updating one record in different calls: the later row must win, as in the file
-    ordered = True
 
     def __init__(
         self,
@@ -146,12 +148,6 @@ class HaloPSA(Target):
         return list(by_resource.values())
 
     # --- credentials: an OAuth2 client-credentials token, fetched through the limits ---------------------
-    def credentials(self, env: Mapping[str, str]) -> dict[str, str]:
-        found = super().credentials(env)
-        if env.get("HALO_AUTH_URL"):
-            found["HALO_AUTH_URL"] = env["HALO_AUTH_URL"]
-        return found
-
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         self._credentials = dict(credentials)  # kept for the token request only; never stored or shown
         return {"Accept": "application/json"}
@@ -204,8 +200,6 @@ class HaloPSA(Target):
         return bool(self.match_on)  # the same file again updates what the first load created
 
     # --- rollback: the records this run created, never the ones it only updated -----------------------------
-    can_delete = True
-
     def created_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
         for file_idx, path in enumerate(files):
             kind, created = self.kind_of(file_idx), ledger.created_in(file_idx)
@@ -278,5 +272,5 @@ class HaloPSA(Target):
             "differences": differences[:100],
             "differences_count": len(differences),
             "scopes": scopes,
-            "scope_name": self.scope_name,
+            "scope_name": self.api.scope_name,
         }

@@ -19,7 +19,7 @@ from ..errors import APIError, ConfigError, RowInvalid
 from ..model import NO_ID, Totals
 from ..money import decimals
 from ..sources import BadRow
-from .base import RecordKind, Target
+from .base import Api, Credentials, RecordKind, Target
 from .reasons import errors_by_index, row_invalid
 
 if TYPE_CHECKING:
@@ -244,13 +244,8 @@ class Invoices(Upload):
 
 class PayorCRM(Target):
     name = "payorcrm"
-    idempotent = False
-    max_items = 1000
-    default_batch = 200
-    default_base_url = ""
-    credential_env = ("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET")
-    scope_name = "kind"
-    reconcile_by = "responses"
+    api = Api(idempotent=False, max_items=1000, default_batch=200, scope_name="kind", reconcile_by="responses")
+    credentials = Credentials(("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET"))
     option_names = ("kind", "customers", "invoices", "amount_unit", "require_customers")
 
     def __init__(self, file_kinds: Sequence[str], amount_unit: str = "minor", require_customers: bool = False) -> None:

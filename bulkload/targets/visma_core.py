@@ -21,7 +21,7 @@ from ..http import decoded
 from ..model import Call, Chunk, Totals
 from ..side_by_side import side_by_side
 from ..sources import BadRow
-from .base import RecordKind, Target
+from .base import Api, Credentials, RecordKind, Target
 from .protocols import Sender
 from .reasons import row_invalid
 
@@ -305,17 +305,17 @@ class Costs(OnCase):
 
 class VismaCore(Target):
     name = "visma-core"
-    idempotent = False
-    max_items = 500  # lines one order may have
-    #: a created entry or draft, one a call
-    answer_bytes = 256 * 1024
-    default_base_url = ""
-    credential_env = ("VISMA_CORE_TOKEN",)
-    scope_name = "kind"
-    one_group_per_call = True
-    reconcile_by = "responses"
+    api = Api(
+        idempotent=False,
+        max_items=500,  # lines one order may have
+        answer_bytes=256 * 1024,  # a created entry or draft, one a call
+        scope_name="kind",
+        one_group_per_call=True,
+        reconcile_by="responses",
+        kinds_updated=frozenset({"costs"}),
+    )
+    credentials = Credentials(("VISMA_CORE_TOKEN",))
     option_names = ("kind",)
-    kinds_updated = frozenset({"costs"})
 
     def __init__(self, kind: str = "entries", definitions: Mapping[str, Any] | None = None) -> None:
         if kind not in ("entries", "costs"):
