@@ -150,15 +150,17 @@ class Upload(RecordKind):
     group_name = "record"
     group_fields = frozenset({"invoiceNumber", "customerno"})
 
-    def __init__(self, name: str, struct: type[msgspec.Struct]) -> None:
+    def __init__(self, name: str, struct: type[msgspec.Struct], key_field: str) -> None:
         self.name = name
+        #: the field that names a record (its group key)
+        self.key_field = key_field
         self.path = f"/jsonApi/upload/{name}"
         self.fields = frozenset(struct.__struct_fields__)
         self._decode = msgspec.json.Decoder(list[struct]).decode  # type: ignore[valid-type]
 
     def group_key(self, row: Mapping[str, Any]) -> str | None:
         """An invoice by its number, a customer by its customerno: what a later load must not upload again."""
-        number = row.get("invoiceNumber" if self.name == "invoices" else "customerno")
+        number = row.get(self.key_field)
         return None if number is None else f"{self.name[:-1]} {str(number).strip()}"
 
     def group_label(self, key: str) -> str:
@@ -193,7 +195,7 @@ class Upload(RecordKind):
 
 class Customers(Upload):
     def __init__(self) -> None:
-        super().__init__("customers", Customer)
+        super().__init__("customers", Customer, "customerno")
 
     def validate(self, row: dict[str, Any]) -> Any:
         return _convert(row, Customer)
@@ -207,7 +209,7 @@ class Invoices(Upload):
     date_fields = frozenset(_DATES)
 
     def __init__(self, amount_unit: str = "minor", require_customers: bool = False) -> None:
-        super().__init__("invoices", Invoice)
+        super().__init__("invoices", Invoice, "invoiceNumber")
         self.amount_unit = amount_unit
         self.require_customers = require_customers
         #: customer number -> why it did not load; customer numbers that did (from the earlier phase)
