@@ -478,7 +478,7 @@ class Ledger:
         checks: Sequence[int] | None = None,
     ) -> None:
         """`summary`: control totals of what was sent; `returned`: of what the API answered, where it says;
-        `checks`: each line's Target.line_check, where the target compares lines."""
+        `checks`: each line's RecordKind.line_check, where the kind compares lines."""
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(

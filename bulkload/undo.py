@@ -3,7 +3,7 @@
 First the run's calls whose outcome the ledger does not know (in flight at a kill -9, or in doubt) are settled,
 so that nothing they created is left behind: a keyed call is sent again with its stored Idempotency-Key (the
 API answers from its cache with what it created, or does the work now), and one whose key is too old to
-replay, or that has none, is looked for (`Target.find_sent`) by the load's rule: absent at once, it is looked for
+replay, or that has none, is looked for (`RecordKind.find_sent`) by the load's rule: absent at once, it is looked for
 again once the settle delay since its answer was lost has passed. What settling finds goes into the ledger as a
 done call. Then every record the run created is deleted, each DELETE recorded before it leaves: a 404 is "already
 removed" only when an earlier rollback of ours sent that DELETE, and otherwise unexplained — the record left

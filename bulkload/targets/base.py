@@ -71,7 +71,7 @@ class RecordKind:
         return 0
 
     def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
-        """The records a chunk writes, where writes to one record must land in file order (Target.ordered)."""
+        """The records a chunk writes, where writes to one record must land in file order (Api.ordered)."""
         return set()
 
     # --- per chunk -------------------------------------------------------------------------------
