@@ -12,7 +12,8 @@ from bulkload.errors import SourceError
 from bulkload.model import Known, group_digest
 from bulkload.regroup import regrouped
 from bulkload.sources import BadRow
-from bulkload.targets.economic import DraftEntry, Economic
+from bulkload.targets.economic import Economic
+from bulkload.targets.economic_entries import DraftEntry
 
 
 def rows(vouchers: list[tuple[int, int]], start_line: int = 2) -> list[tuple[int, dict[str, Any]]]:

@@ -11,7 +11,8 @@ from conftest import read_row
 
 from bulkload.errors import BadRequest, ConfigError, RowInvalid
 from bulkload.sources import Source
-from bulkload.targets.economic import DraftEntry, Economic
+from bulkload.targets.economic import Economic
+from bulkload.targets.economic_entries import DraftEntry
 
 ROW = {"entryTypeNumber": "5", "journalNumber": "1", "voucherNumber": "42", "date": "2026-11-30",
        "amount": "-1250.50", "currency": "DKK", "accountNumber": "1010"}

@@ -69,7 +69,7 @@ from hypothesis import strategies as st
 
 from bulkload.cli import main
 from bulkload.sources import restored
-from bulkload.targets.economic import DraftEntries
+from bulkload.targets.economic_entries import DraftEntries
 
 REQUIRED = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency"]
 USED_OPTIONAL = ["accountNumber", "contraAccountNumber", "text", "vatCode", "dueDate", "customerInvoiceNumber",

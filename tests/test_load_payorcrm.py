@@ -17,7 +17,8 @@ from bulkload import Job, load, resume
 from bulkload.errors import ConfigError, RowInvalid
 from bulkload.model import NO_ID
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.targets.payorcrm import PayorCRM, Said, minor_units, read_answer
+from bulkload.targets.payorcrm import PayorCRM
+from bulkload.targets.payorcrm_records import Said, minor_units, read_answer
 
 ENV = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
 CUSTOMERS = ["customerno", "emailaddress1", "companyname"]

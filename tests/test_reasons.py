@@ -14,13 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulkload.errors import RowInvalid
-from bulkload.targets.economic import DraftEntry, Economic
+from bulkload.targets.economic import Economic
+from bulkload.targets.economic_entries import DraftEntry
 from bulkload.targets.halopsa import HaloPSA
 from bulkload.targets.halopsa_records import record_type
 from bulkload.targets.halopsa_schema import RESOURCES
-from bulkload.targets.payorcrm import Customer, Invoice
+from bulkload.targets.payorcrm_records import Customer, Invoice
 from bulkload.targets.reasons import item_named, row_invalid
-from bulkload.targets.visma_core import CostRow, EntryRow
+from bulkload.targets.visma_core_records import CostRow, EntryRow
 
 KINDS: list[type[Any]] = [DraftEntry, EntryRow, CostRow, Customer, Invoice,
                           *(record_type(name) for name in sorted(RESOURCES))]
