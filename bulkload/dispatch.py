@@ -101,7 +101,7 @@ class Dispatcher:
         if isinstance(exc, ServerError):
             return safe_to_repeat
         if isinstance(exc, APIError):
-            return self.target.retryable(exc)
+            return self.target.api.retryable(exc)
         return exc.retryable
 
     async def send(

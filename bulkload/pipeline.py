@@ -331,7 +331,7 @@ class Loader:
             except APIError as exc:
                 if maybe_acted_on(exc):
                     self.lost(chunk)
-                if self.target.refused(exc):
+                if self.target.api.refused(exc):
                     # even after a lost first answer a refusal is final: a keyed retry replays the same call's
                     # outcome, and an unrepeatable call is never retried once it may have arrived
                     await self.isolate(chunk, kind.bad_items(exc, len(chunk)), exc)

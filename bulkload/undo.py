@@ -299,7 +299,7 @@ async def _replay(
         response = await dispatcher.send(request.method, request.path, body=request.body,
                                          headers={"Idempotency-Key": call.key}, safe_to_repeat=True)
     except APIError as exc:
-        if target.refused(exc):
+        if target.api.refused(exc):
             return [], None
         raise
     return kind.created_ids(response.body, len(chunk)), kind.returned_totals(response.body, summary)

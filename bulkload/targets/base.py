@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import redact
-from ..errors import APIError, ConfigError
+from ..errors import APIError, ConfigError, Conflict
 from ..http import ANSWER_BYTES
 from ..model import Call, Chunk, Known, Listed, Totals
 from .protocols import Created, Sender
@@ -163,6 +163,19 @@ class Api:
     can_delete: bool = False
     #: what a record the run created may have met when it is gone (a 404) and no rollback of ours removed it
     gone_means: str = "removed by someone else"
+    #: statuses of an error answer that refuses the items of the call (they are rejected, the run goes on) rather
+    #: than something about the run itself (credentials, address, limits)
+    refusing: frozenset[int] = frozenset({400, 422})
+    #: error codes of a 409 answer that the same call sent again may get past
+    retry_codes: frozenset[str] = frozenset()
+
+    def refused(self, error: APIError) -> bool:
+        """Whether an error answer refuses the items of the call."""
+        return error.status in self.refusing
+
+    def retryable(self, error: APIError) -> bool:
+        """Whether an error answer may succeed when the same call is sent again."""
+        return error.retryable or isinstance(error, Conflict) and error.error_code in self.retry_codes
 
 
 @dataclass(frozen=True)
@@ -263,15 +276,6 @@ class Target:
         with the reason to give: asked once before the first call, so a group loaded before is not created again."""
         return
         yield
-
-    def refused(self, error: APIError) -> bool:
-        """Whether an error answer refuses the items of the call (they are rejected, the run goes on)
-        rather than something about the run itself (credentials, address, limits)."""
-        return error.status in (400, 422)
-
-    def retryable(self, error: APIError) -> bool:
-        """Whether an error answer may succeed when the same call is sent again."""
-        return error.retryable
 
     # --- rollback ------------------------------------------------------------------------------------
     @property

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import msgspec
 
 from ..cursors import CursorTrail
-from ..errors import APIError, ConfigError, Conflict
+from ..errors import ConfigError
 from ..model import Known, Listed, group_digest
 from ..money import FACTORS, HUNDRED
 from .base import Api, Credentials, Target
@@ -58,6 +58,8 @@ class Economic(Target):
         # drafts out of the draft list: a draft of ours that is gone may be in the books
         can_delete=True,
         gone_means="possibly booked (booking takes drafts out of the journal): reverse it in the books",
+        # a retry that overtakes its own first attempt: the key is still being processed
+        retry_codes=frozenset({"IdempotencyKeyInUse"}),
     )
     credentials = Credentials(
         ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN"),
@@ -96,12 +98,6 @@ class Economic(Target):
 
     def kind_of(self, file_idx: int) -> DraftEntries:
         return self.entries
-
-    def retryable(self, error: APIError) -> bool:
-        # a retry that overtakes its own first attempt: the key is still being processed
-        if isinstance(error, Conflict):
-            return error.error_code == "IdempotencyKeyInUse"
-        return error.retryable
 
     # --- before the first call: the vouchers of the input that the journal already holds -----------------
     async def groups_already_there(

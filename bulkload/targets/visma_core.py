@@ -44,6 +44,8 @@ class VismaCore(Target):
         one_group_per_call=True,
         reconcile_by="responses",
         kinds_updated=frozenset({"costs"}),
+        # a create on a case that does not exist answers 404: the rows are refused, not the run
+        refusing=frozenset({400, 404, 422}),
     )
     credentials = Credentials(("VISMA_CORE_TOKEN",))
     option_names = ("kind",)
@@ -105,7 +107,3 @@ class VismaCore(Target):
         # side by side: each is a round trip
         await side_by_side(partial(look_up, c) for c in sorted(await anyio.to_thread.run_sync(cost_types)))
         self.entries.definitions = dict(sorted(definitions.items()))
-
-    def refused(self, error: APIError) -> bool:
-        # a create on a case that does not exist answers 404: the rows are refused, not the run
-        return error.status in (400, 404, 422)
