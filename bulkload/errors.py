@@ -20,7 +20,7 @@
     │   ├── BadRequest           400 / 422: the body was refused; `errors` may name the bad items (final)
     │   └── Conflict             409 (final)
     ├── BadAnswer                a 2xx answer bulkload cannot read: not JSON, a field missing or of the wrong type
-    │   └── AnswerTooLarge       longer than the call's cap (`Api.answer_bytes`): the rest is not read
+    │   └── AnswerTooLarge       longer than the call's cap (`Target.answer_bytes`): the rest is not read
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
         ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
