@@ -14,6 +14,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import settings
+
+#: Hypothesis examples per property: ~200 by default, 2,000 with BULKLOAD_HYPOTHESIS=thorough (the hostile-input
+#: trials). No deadline: a busy machine makes an example slow, not wrong.
+settings.register_profile("standard", max_examples=200, deadline=None)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+HYPOTHESIS_PROFILE = os.environ.get("BULKLOAD_HYPOTHESIS", "standard")
+settings.load_profile(HYPOTHESIS_PROFILE)
 
 CREDS = {"ECONOMIC_APP_SECRET_TOKEN": "test-app-secret", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "test-grant"}
 HEADER = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency", "accountNumber",

@@ -84,8 +84,10 @@ _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 #: HOSTILE_SHRINK=0 reports the first failing example as found (shrinking a hostile file takes minutes)
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if os.environ.get("HOSTILE_SHRINK") != "0"
                                                             else [])
+#: examples per property: the Hypothesis profile's (200; BULKLOAD_HYPOTHESIS=thorough: 2,000), or HOSTILE_EXAMPLES
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "2000")), deadline=None, database=None, phases=_PHASES,
+    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", settings.default.max_examples)), deadline=None,
+    database=None, phases=_PHASES,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 #: the properties of whole files run the command twice an example, on narrower files: a fifth of the examples
