@@ -10,7 +10,6 @@ the same totals.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from array import array
 from collections.abc import Awaitable, Callable, Iterator
@@ -18,6 +17,8 @@ from functools import partial
 from itertools import compress, groupby, repeat
 from operator import eq, itemgetter
 from typing import Any
+
+import msgspec
 
 from .dispatch import Dispatcher
 from .errors import WalkStalled
@@ -68,7 +69,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> dict[str, 
             no_count += n_rows
             no_amounts += n_rows
             continue
-        sent, said = json.loads(summary), json.loads(returned)
+        sent, said = msgspec.json.decode(summary), msgspec.json.decode(returned)
         same, counted_only = True, False
         for scope in sent.keys() | said.keys():
             for currency in sent.get(scope, {}).keys() | said.get(scope, {}).keys():
@@ -139,7 +140,7 @@ def _locs(file_idx: int, blob: bytes) -> str:
     lines = array("i")
     lines.frombytes(blob)
     base = file_idx << LOC_SHIFT
-    return json.dumps([base + line for line in lines])
+    return msgspec.json.encode([base + line for line in lines]).decode()
 
 
 def _records_by_kind(

@@ -302,7 +302,8 @@ class HaloPSA(Target):
                 values.append(typed(kind, name, value))
             except ValueError:
                 return None
-        # objects compare as objects: in whatever order the API gives their keys
+        # objects compare as objects: in whatever order the API gives their keys. Python's json, not msgspec: the
+        # keys are kept in the ledger (options()), and a resumed run must find them as written
         return json.dumps(values, sort_keys=True)
 
     async def setup(self, client: Dispatcher, sources: Sequence[Source]) -> None:
@@ -325,7 +326,7 @@ class HaloPSA(Target):
         for name in kind.nested:
             if isinstance(row.get(name), str):  # JSON text in a CSV cell
                 try:
-                    row[name] = json.loads(row[name])
+                    row[name] = msgspec.json.decode(row[name])
                 except ValueError as exc:
                     raise RowInvalid(name, f"not valid JSON: {exc}") from None
         try:

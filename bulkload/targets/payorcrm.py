@@ -8,7 +8,6 @@ no answer to an upload: any 2xx is success, and ids and amounts are taken where 
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -258,7 +257,7 @@ class PayorCRM(Target):
         for field in ("billAddr", "shipAddr"):
             if isinstance(row.get(field), str):  # a CSV cell holding JSON
                 try:
-                    row[field] = json.loads(row[field])
+                    row[field] = msgspec.json.decode(row[field])
                 except ValueError as exc:
                     raise RowInvalid(field, f"not valid JSON: {exc}") from None
         invoice: Invoice = self._convert(row, Invoice)
