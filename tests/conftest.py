@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,25 @@ def bulkload_cmd(*args: str) -> list[str]:
 
 def child_env(extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **extra, "PYTHONUNBUFFERED": "1"}
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    code: int
+    stdout: str
+    stderr: str
+    workdir: Path
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """`bulkload demo` run once, in its own process as a user runs it, for the tests that read what it did (it
+    takes seconds: the samples of every target)."""
+    folder = tmp_path_factory.mktemp("demo")
+    env = child_env({"XDG_CACHE_HOME": str(tmp_path_factory.mktemp("demo-cache"))})
+    done = subprocess.run(bulkload_cmd("demo", "--workdir", str(folder / "demo")), env=env,
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
+    return DemoRun(done.returncode, done.stdout, done.stderr, folder)
 
 
 AppClient = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]

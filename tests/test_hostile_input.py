@@ -1250,7 +1250,7 @@ def test_ten_megabyte_jsonl_line_takes_its_voucher_and_a_broken_line_the_voucher
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_truncated_gzip_counts_the_rows_before_the_cut_and_exits_4(tmp_path: Path, fmt: str) -> None:
-    n = 30_000
+    n = 6_000  # several deflate blocks and a dozen chunks before the cut, the last one open
     if fmt == "csv":
         body = HEADER + b"".join(b"5,1,%d,2026-11-01,%d.00,DKK,row %d\n" % (i, i, i) for i in range(1, n + 1))
     else:
