@@ -15,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from .loads import cache_dir
 from .meters import DailyQuota
@@ -93,9 +94,9 @@ class AgreementCalls:
             kept = runs.get(self.run_id, {})
             runs[self.run_id] = {m: max(n, kept.get(m, 0)) for m, n in mine.items() if m > floor}
             runs = {run: calls for run, calls in runs.items() if calls}
-            text = json.dumps({run: {str(m): n for m, n in calls.items()} for run, calls in runs.items()})
+            text = msgspec.json.encode({run: {str(m): n for m, n in calls.items()} for run, calls in runs.items()})
             with contextlib.suppress(OSError):
-                write_private(self.path, text)
+                write_private(self.path, text.decode())
         others: dict[int, int] = {}
         for run, calls in runs.items():
             if run != self.run_id:
@@ -108,7 +109,7 @@ class AgreementCalls:
         if self.path is None:
             return {}
         try:
-            data: Any = json.loads(self.path.read_text())
+            data: Any = msgspec.json.decode(self.path.read_bytes())
         except (OSError, ValueError):
             return {}
         runs: dict[str, dict[int, int]] = {}

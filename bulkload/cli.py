@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sqlite3
 import sys
@@ -15,6 +14,7 @@ from contextlib import nullcontext
 from typing import Any, TypeVar
 
 import anyio
+import msgspec
 
 from . import interrupts, runner, undo
 from .errors import AuthError, BulkloadError, ConfigError
@@ -169,12 +169,12 @@ def _command(ns: argparse.Namespace) -> int:
         )))
     if ns.command == "reconcile":
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
-        print(redact(json.dumps(report["reconcile"], indent=2)))
+        print(redact(msgspec.json.format(msgspec.json.encode(report["reconcile"]), indent=2).decode()))
         return int(report["exit_code"])
     if ns.command == "rollback":
         report = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
-        print(redact(json.dumps({k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]},
-                                indent=2)))
+        shown = {k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]}
+        print(redact(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode()))
         return int(report["exit_code"])
     if ns.command == "sandbox":
         from .sandbox import options_from_args, serve

@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import functools
 import glob
-import json
 import os
 import sqlite3
 import sys
@@ -24,6 +23,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
+import msgspec
+
 from .errors import LedgerError, LedgerWriteError
 from .model import NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
 from .redact import known, redact
@@ -34,6 +35,13 @@ LOC_SHIFT = 32
 #: what the ledger and the inspection ask of SQLite beyond the basics: upserts (SQLite 3.24, 2018), checked
 #: before a ledger is made or opened rather than after an hour of loading
 _NEEDS = "INSERT INTO t VALUES (1, 1) ON CONFLICT (k) DO UPDATE SET n = n + 1"
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.decode
+
+
+def _json(value: Any) -> str:
+    """JSON text for a column (SQLite's json_each reads text, not a blob)."""
+    return _encode(value).decode()
 
 
 #: whether the ledger file itself carries the run's lock (see Ledger._hold)
@@ -131,7 +139,7 @@ def _locs(file_idx: int, blob: bytes) -> str:
     lines = array("i")
     lines.frombytes(blob)
     base = file_idx << LOC_SHIFT
-    return json.dumps([base + line for line in lines])
+    return _json([base + line for line in lines])
 
 
 P = ParamSpec("P")
@@ -301,8 +309,8 @@ class Ledger:
                             "ino": st.st_ino}
                     conn.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
-                        [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__)),
-                         ("home", json.dumps(home))],
+                        [("schema_version", str(SCHEMA_VERSION)), ("run", _json(run.__dict__)),
+                         ("home", _json(home))],
                     )
                 if prepare is not None:  # on the draft, in transactions of its own: the draft is no ledger yet
                     prepare(conn)
@@ -355,7 +363,7 @@ class Ledger:
     @property
     def run(self) -> RunInfo:
         (raw,) = self._db.execute("SELECT value FROM meta WHERE key='run'").fetchone()
-        return RunInfo(**json.loads(raw))
+        return RunInfo(**_decode(raw))
 
     @_writes
     def set_status(self, status: str) -> None:
@@ -376,16 +384,16 @@ class Ledger:
     def home(self) -> dict[str, Any] | None:
         """The file the run is tied to, as this ledger last knew it (a copy carries its original's)."""
         row = self._db.execute("SELECT value FROM meta WHERE key='home'").fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(_decode(row[0]))
 
     @_writes
     def set_home(self, home: dict[str, Any]) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('home', ?)", (json.dumps(home),))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('home', ?)", (_json(home),))
 
     def adopted(self) -> dict[str, Any] | None:
         """Set when this ledger is a copy adopted after the run's own ledger was lost (`adopt`)."""
         row = self._db.execute("SELECT value FROM meta WHERE key='adopted'").fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(_decode(row[0]))
 
     @_writes
     def adopt(self, copy_of: str, state: str) -> None:
@@ -396,7 +404,7 @@ class Ledger:
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('adopted', ?)",
-                             (json.dumps({"copy_of": copy_of, "at": now}),))
+                             (_json({"copy_of": copy_of, "at": now}),))
             self._db.execute(
                 "UPDATE chunks SET state=?, sent_at=COALESCE(sent_at, ?), error=? WHERE state='pending'",
                 (state, self.run.created, "not sent in this copy; the run may have sent it after the copy was made"),
@@ -433,7 +441,7 @@ class Ledger:
         run = self.run
         for name, value in fields.items():
             setattr(run, name, value)
-        self._db.execute("UPDATE meta SET value=? WHERE key='run'", (json.dumps(run.__dict__),))
+        self._db.execute("UPDATE meta SET value=? WHERE key='run'", (_json(run.__dict__),))
 
     # --- chunks ---------------------------------------------------------------------------------------
     def chunks(self) -> dict[tuple[int, str], ChunkRow]:
@@ -483,7 +491,7 @@ class Ledger:
             self._db.execute("BEGIN")
             self._db.execute(
                 "UPDATE chunks SET state='done', summary=?, returned=?, error=NULL, updated=? WHERE seq=? AND part=?",
-                (json.dumps(summary), returned and json.dumps(returned), time.time(), seq, part),
+                (_json(summary), returned and _json(returned), time.time(), seq, part),
             )
             # every source line -> the id it became (lines merged into one entry share it). One bound column
             # less per row is ~0.8 µs less per row: the file index rides in the high bits of the line
@@ -667,7 +675,7 @@ class Ledger:
     def _totals(self, column: str) -> dict[str, Totals]:
         out: dict[str, Totals] = {}
         for (raw,) in self._db.execute(f"SELECT {column} FROM chunks WHERE state='done' AND {column} IS NOT NULL"):
-            for scope, per in json.loads(raw).items():
+            for scope, per in _decode(raw).items():
                 into = out.setdefault(scope, {})
                 for currency, figures in per.items():
                     acc = into.setdefault(currency, [0] * len(figures))
@@ -704,16 +712,16 @@ class Ledger:
 
     def phase_context(self, phase: int) -> dict[str, Any] | None:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (f"phase:{phase}",)).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(_decode(row[0]))
 
     @_writes
     def set_phase_context(self, phase: int, context: dict[str, Any]) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"phase:{phase}", json.dumps(context)))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"phase:{phase}", _json(context)))
 
     # --- the input's groups: found by the inspection, skipped when an earlier load created them ----------------
     def profiles(self) -> list[dict[str, Any]] | None:
         row = self._db.execute("SELECT value FROM meta WHERE key='profiles'").fetchone()
-        return None if row is None else list(json.loads(row[0]))
+        return None if row is None else list(_decode(row[0]))
 
     def group_keys(self) -> Iterator[str]:
         """Every group key of the input, in key order."""
@@ -745,8 +753,8 @@ class Ledger:
         ):
             lines = array("i")
             lines.frombytes(blob)
-            yield (seq, part, file_idx, lines.tolist(), json.loads(summary),
-                   None if returned is None else json.loads(returned))
+            yield (seq, part, file_idx, lines.tolist(), msgspec.json.decode(summary),
+                   None if returned is None else msgspec.json.decode(returned))
 
     def rows_by_kind(self) -> tuple[dict[str, dict[str, int]], list[tuple[str, int]]]:
         """Per kind (the scope of a call's summary): rows loaded, distinct records their ids name, rows loaded
@@ -892,11 +900,11 @@ class Ledger:
 
     # --- baselines and the call quota ---------------------------------------------------------------------
     def baselines(self) -> dict[str, dict[str, int]]:
-        return {scope: json.loads(data) for scope, data in self._db.execute("SELECT scope, data FROM baselines")}
+        return {scope: _decode(data) for scope, data in self._db.execute("SELECT scope, data FROM baselines")}
 
     @_writes
     def set_baseline(self, scope: str, data: dict[str, int]) -> None:
-        self._db.execute("INSERT OR IGNORE INTO baselines VALUES (?, ?)", (scope, json.dumps(data)))
+        self._db.execute("INSERT OR IGNORE INTO baselines VALUES (?, ?)", (scope, _json(data)))
 
     def calls(self) -> dict[int, int]:
         return dict(self._db.execute("SELECT minute, n FROM calls").fetchall())
@@ -930,7 +938,7 @@ def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str
         return 0
     try:
         (run,) = conn.execute("SELECT value FROM earlier.meta WHERE key='run'").fetchone()
-        status = json.loads(run).get("status")
+        status = _decode(run).get("status")
         if status == "rolled_back":
             return 0
         if status != "complete":

@@ -7,13 +7,13 @@ time; the GCRA meter below spaces every start by 1/rate from the first call on a
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import anyio
+import msgspec
 
 from .errors import RunStopped
 from .outputs import write_private
@@ -114,11 +114,11 @@ class WindowMeter:
         recent = [now_wall - (now_mono - t) for t in self._starts if t > now_mono - self.window_s]
         # a cache: a run without it is merely less careful. The user's own: when and how often they call their API
         with contextlib.suppress(OSError):
-            write_private(path, json.dumps(recent))
+            write_private(path, msgspec.json.encode(recent).decode())
 
     def restore(self, path: Path) -> None:
         try:
-            recent = json.loads(path.read_text())
+            recent = msgspec.json.decode(path.read_bytes())
         except (OSError, ValueError):
             return
         now_mono, now_wall = self._clock(), time.time()

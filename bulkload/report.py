@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -200,7 +199,7 @@ def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: 
 
 
 def write_report(path: str, report: dict[str, Any]) -> None:
-    write_private(path, redact(json.dumps(report, indent=2, ensure_ascii=False)) + "\n")
+    write_private(path, redact(msgspec.json.format(msgspec.json.encode(report), indent=2).decode()) + "\n")
 
 
 def exit_code(report: dict[str, Any]) -> int:

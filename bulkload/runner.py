@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sqlite3
 import tempfile
@@ -208,7 +207,7 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
                 _as_hashed(sources)
                 raise
             _as_hashed(sources)  # what was decided for a file may not hold for what it now is
-            conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (json.dumps(profiles),))
+            conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (msgspec.json.encode(profiles).decode(),))
         if checked:
             for earlier in earlier_ledgers(job):
                 known_to(conn, earlier, target.kind_of(0).group_label, target.kind_of(0).group_name)

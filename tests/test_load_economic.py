@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
+from conftest import CREDS, DemoRun, SandboxProcess, bulkload_cmd, child_env, write_entries
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -357,11 +357,10 @@ async def test_reconcile_walks_id_ranges_side_by_side_and_still_names_every_diff
 
 
 @pytest.mark.slow
-def test_demo_runs_the_whole_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--workdir", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "all reconciled" in out
+def test_demo_runs_the_whole_flow(demo_run: DemoRun) -> None:
+    assert demo_run.code == 0, demo_run.stderr
+    assert "all reconciled" in demo_run.stdout
     for name in ("economic", "halopsa", "visma-core", "visma-core-costs", "payorcrm"):
-        report = json.loads((tmp_path / f"{name}.report.json").read_text())
+        report = json.loads((demo_run.workdir / "demo" / f"{name}.report.json").read_text())
         assert report["reconcile"]["ok"] and report["rejected"] > 0, name
         assert_accounted(report)

@@ -102,7 +102,7 @@ _values = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(where=st.sampled_from(FIELDS), value=_values)
 def test_every_library_message_is_translated(where: tuple[type[Any], str], value: Any) -> None:
     kind, field = where

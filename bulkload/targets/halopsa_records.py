@@ -91,7 +91,7 @@ class Resource(RecordKind):
         for name in self.nested:
             if isinstance(row.get(name), str):  # JSON text in a CSV cell
                 try:
-                    row[name] = json.loads(row[name])
+                    row[name] = msgspec.json.decode(row[name])
                 except ValueError as exc:
                     raise RowInvalid(name, f"not valid JSON: {exc}") from None
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
@@ -217,7 +216,7 @@ class Invoices(Upload):
         for field in ("billAddr", "shipAddr"):
             if isinstance(row.get(field), str):  # a CSV cell holding JSON
                 try:
-                    row[field] = json.loads(row[field])
+                    row[field] = msgspec.json.decode(row[field])
                 except ValueError as exc:
                     raise RowInvalid(field, f"not valid JSON: {exc}") from None
         invoice: Invoice = _convert(row, Invoice)
