@@ -153,7 +153,7 @@ class Loader:
 
     @property
     def calls(self) -> dict[int, int]:
-        return self.dispatcher.quota.minutes
+        return self.dispatcher.limits.quota.minutes
 
     # --- the two stages ------------------------------------------------------------------------------
     async def produce(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: PlanningProcess) -> None:

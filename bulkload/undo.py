@@ -42,7 +42,7 @@ from .pipeline import (
 )
 from .planning import PlanningProcess
 from .report import write_report
-from .runner import _dispatcher, _spec, check_paths, job_of, kept, open_sources
+from .runner import _dispatcher, _spec, check_paths, job_of, open_sources
 from .sources import Source, sha256_of
 from .targets.base import Target, Totals
 
@@ -79,7 +79,7 @@ async def rollback(
             async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
                               timeout_s=job.timeout_s) as client:
                 dispatcher = _dispatcher(job, target, client, ledger, credentials)
-                with kept(job, dispatcher):
+                with dispatcher.limits.kept():
                     # from now on a load of the same groups is refused until this finishes (ledger.known_to)
                     ledger.set_status("rolling_back")
                     await _settle(job, target, ledger, dispatcher, out, clock)
@@ -263,11 +263,11 @@ async def _settle_calls(
             out["settled"]["replayed" if replay else "looked_up"] += 1
             if ids:
                 ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary,
-                            dispatcher.quota.minutes, returned, chunk.checks)
+                            dispatcher.limits.quota.minutes, returned, chunk.checks)
             else:  # not carried out: nothing to remove; a resume would send it again
                 out["settled"]["not_carried_out"] += 1
                 ledger.settle(chunk.seq, chunk.part, "pending", "not carried out (found by rollback)",
-                              dispatcher.quota.minutes)
+                              dispatcher.limits.quota.minutes)
 
 
 def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: float) -> float | None:
