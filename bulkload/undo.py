@@ -23,7 +23,7 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .chunking import Chunk, GroupInfo
+from .chunking import Chunk
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import APIError, BulkloadError
 from .http import Client
@@ -40,7 +40,7 @@ from .pipeline import (
     body_hash,
     settled_look,
 )
-from .planning import PlanningProcess
+from .planning import Planned, PlanningProcess
 from .report import write_report
 from .runner import _dispatcher, _spec, check_paths, job_of, open_sources
 from .sources import Source, sha256_of
@@ -198,11 +198,12 @@ async def _plan_again(
         spec = _spec(job, target, ledger, sources, indexes, context)
         async with aclosing(PlanningProcess().plan(spec)) as messages:
             async for message in messages:
-                if message[0] != "chunk" or (message[2] not in seqs and not (adopted and message[2] not in known)):
+                if not isinstance(message, Planned) or (
+                    message.seq not in seqs and not (adopted and message.seq not in known)
+                ):
                     continue
-                _, _, seq, file_idx, lines, body, summary, groups, checks = message
-                planned = Chunk(seq, file_idx, lines, body, summary=summary,
-                                groups=[GroupInfo(*g) for g in groups], checks=checks)
+                planned = message.chunk()
+                seq, file_idx, lines, body = planned.seq, planned.file_idx, planned.lines, planned.body
                 target.begin_file(file_idx)  # the parts are decoded and encoded as this file's records
                 if seq not in seqs:  # never seen by this copy: sent, perhaps, any time until the run ended
                     key, digest = f"{ledger.run.key_prefix}-{seq}", body_hash(body)
