@@ -3,15 +3,12 @@ of the test's own), the backoff policy and the HTTP error mapping."""
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import pytest
+from virtual_time import VirtualTime
 
 from bulkload.dispatch import RetryPolicy, maybe_acted_on
 from bulkload.errors import (
@@ -27,41 +24,6 @@ from bulkload.errors import (
 from bulkload.http import error_from, retry_after_seconds
 from bulkload.limits import Limits
 from bulkload.meters import DailyQuota, RateMeter, WindowMeter
-
-
-class VirtualTime:
-    """A clock and a sleep for the meters on which time moves only when every task waits, and then straight to
-    the earliest wake-up asked for: pacing judged on it holds however busy the machine is."""
-
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-        self._sleepers: list[tuple[float, int, anyio.Event]] = []
-        self._order = itertools.count()
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        woken = anyio.Event()
-        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._order), woken))
-        await woken.wait()
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self._advance)
-            yield
-            tg.cancel_scope.cancel()
-
-    async def _advance(self) -> None:
-        while True:
-            await anyio.wait_all_tasks_blocked()
-            if self._sleepers:
-                when, _, woken = heapq.heappop(self._sleepers)
-                self.now = max(self.now, when)
-                woken.set()
-            else:
-                await anyio.lowlevel.checkpoint()
 
 
 async def test_rate_meter_hands_out_slots_one_interval_apart_from_the_first_call() -> None:
