@@ -229,24 +229,27 @@ async def test_a_token_that_expires_mid_run_is_renewed(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 async def test_the_rolling_window_is_never_exceeded(tmp_path: Path) -> None:
-    """Judged by the server, with a tolerance for the time between the client taking a slot and the server
-    stamping the arrival: on a busy machine that varies by more than the window's margin (50 ms), so the sandbox
-    counts HaloPSA's 300 calls in 5.5 s where the client keeps them to 6 s. That the client puts no more than 300
-    into any 6 s by its own clock is the next test's; that it waits out whole windows, the run's length here."""
+    """Judged by what the server counted, with a tolerance a busy machine keeps: between the client taking a slot
+    and the server stamping the arrival, a loaded machine can lose more than the window's margin (50 ms), and then
+    the server counts a call into the window before the one it follows. Such a 429 is waited out and the call sent
+    again; a client that ignored the window would draw hundreds. That the client puts no more than 300 calls into
+    any 6 s by its own clock is the next test's; that it waits out whole windows, the run's length here."""
     data = write(tmp_path / "xero.csv", 700)
-    # HaloPSA's 300 requests per 5 minutes, 50 times faster: 300 per 6 s for the client, 300 per 5.5 s (275 / 50)
-    # for the server
-    options = SandboxOptions(window_limit=300, window_s=275, time_factor=50)
-    with anyio.fail_after(120):
+    # HaloPSA's 300 requests per 5 minutes, 50 times faster: 300 per 6 s, on both sides. (100 times faster, the
+    # window's 0.5 % margin was 15 ms, less than a busy machine delays the sandbox's stamping of an arrival)
+    options = SandboxOptions(window_limit=300, window_s=300, time_factor=50)
+    with anyio.fail_after(180):
         async with running("halopsa", options) as url:
             started = time.monotonic()
             report = await load(job(tmp_path, data, url, batch_size=1, concurrency=16, window_s=6.0), env=ENV)
             wall = time.monotonic() - started
             seen = await stats(url)
             listed = [r["name"] for r in await records(url)]
-    assert report["loaded"] == 700 and report["rate_limited"] == 0, report
-    assert seen["faults"]["rate_limited"] == 0 and seen["faults"]["window"] == 0
+    assert report["loaded"] == 700 and report["status"] == "complete" and report["reconcile"]["ok"], report
     assert sorted(listed) == sorted(f"Acme MSP {i:04d} – Xero UK" for i in range(700)), "every row exactly once"
+    assert seen["faults"]["rate_limited"] == 0
+    # every 429 was the window's, and no more than a few: arrivals the machine delayed, not a client that overran
+    assert report["rate_limited"] == seen["faults"]["window"] <= 14, report
     # 700 creates + a token + a listing + the reconciliation listing: three windows' worth, so at least two full
     # windows must pass (a lower bound: a busy machine only makes the run slower)
     assert report["requests"] > 600 and wall >= 12.0
