@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -25,8 +25,10 @@ from .errors import (
     TransportError,
 )
 from .http import Client, Response, decoded
-from .meters import DailyQuota, RateMeter, WindowMeter
 from .targets.base import Target
+
+if TYPE_CHECKING:
+    from .limits import Limits
 
 
 @dataclass(frozen=True)
@@ -77,17 +79,13 @@ class Dispatcher:
         client: Client,
         target: Target,
         *,
-        meter: RateMeter,
-        quota: DailyQuota,
+        limits: Limits,
         policy: RetryPolicy,
         counters: Counters | None = None,
-        windows: Sequence[WindowMeter] = (),
     ) -> None:
         self.client = client
         self.target = target
-        self.meter = meter
-        self.windows = list(windows)
-        self.quota = quota
+        self.limits = limits
         self.policy = policy
         self.counters = counters or Counters()
 
@@ -134,10 +132,7 @@ class Dispatcher:
             if authorized:
                 sent_headers.update(await self._authorization(uncertain))
             try:
-                self.quota.take()
-                await self.meter.acquire()
-                for window in self.windows:
-                    await window.acquire()
+                await self.limits.acquire()
                 self.counters.requests += 1
                 if leaving is not None:
                     leaving()
@@ -164,7 +159,7 @@ class Dispatcher:
                 if time.monotonic() - started + wait > self.policy.total_s:
                     exc.uncertain = uncertain
                     raise
-                self.meter.on_rate_limited(wait)
+                self.limits.on_rate_limited(wait)
                 self.counters.retries += 1
                 continue
             except BulkloadError as exc:
@@ -181,7 +176,7 @@ class Dispatcher:
                 self.counters.retries += 1
                 await anyio.sleep(self.policy.delay(attempt))
                 continue
-            self.meter.on_success()
+            self.limits.on_success()
             # the caller must know: an earlier attempt may still be landing after this answer (a write to fixed
             # values repeated is harmless, but a later write to the same record must not overtake it)
             return response._replace(uncertain=True) if uncertain else response

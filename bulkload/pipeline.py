@@ -35,8 +35,8 @@ from .errors import (
 )
 from .isolation import IsolationBudget
 from .ledger import ChunkRow, Ledger
-from .model import Call, Chunk, GroupInfo, RowOutcome, Totals
-from .planning import PlanningProcess, PlanSpec
+from .model import Call, Chunk, RowOutcome, Totals
+from .planning import Planned, Planning, PlanSpec, Rows, Stopped
 from .sources import scrub, secret_texts
 from .targets.base import Target
 from .targets.reasons import item_named
@@ -155,10 +155,10 @@ class Loader:
 
     @property
     def calls(self) -> dict[int, int]:
-        return self.dispatcher.quota.minutes
+        return self.dispatcher.limits.quota.minutes
 
     # --- the two stages ------------------------------------------------------------------------------
-    async def produce(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: PlanningProcess) -> None:
+    async def produce(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: Planning) -> None:
         before = self.rows_read  # rows of earlier phases; each planning process counts from 0
         async with send:
             try:
@@ -169,27 +169,25 @@ class Loader:
                 self.tally.stop(str(exc), EXIT_STOPPED)
 
     async def _relay(
-        self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: PlanningProcess, before: int
+        self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: Planning, before: int
     ) -> None:
         async for message in planner.plan(spec):
-            kind, self.rows_read = message[0], before + message[1]
-            if kind == "rows":
-                rows = [RowOutcome(*r) for r in message[2]]
+            self.rows_read = before + message.rows_read
+            if isinstance(message, Rows):
+                rows = message.rows
                 self.tally.skipped += len(rows)  # until the ledger holds them
                 self.ledger.add_rows(rows)
                 self.tally.skipped -= len(rows)
                 for row in rows:
                     setattr(self.tally, row.bucket, getattr(self.tally, row.bucket) + 1)
-            elif kind == "chunk":
-                _, _, seq, file_idx, lines, body, summary, groups, checks = message
-                chunk = Chunk(seq, file_idx, lines, body, summary=summary, groups=[GroupInfo(*g) for g in groups],
-                              checks=checks)
+            elif isinstance(message, Planned):
+                chunk = message.chunk()
                 if self.target.api.ordered:
                     self.order(chunk)
                 # also lets the workers run while the child plans ahead
                 await send.send(chunk)
-            elif kind == "stop":
-                self.tally.stop(message[2], EXIT_STOPPED)
+            elif isinstance(message, Stopped):
+                self.tally.stop(message.reason, EXIT_STOPPED)
             if self.tally.stopped:
                 return
 
@@ -553,7 +551,7 @@ class Loader:
                 del self._baseline_events[scope]
 
 
-async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: PlanningProcess) -> None:
+async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: Planning) -> None:
     send, recv = anyio.create_memory_object_stream[Chunk](max_buffer_size=concurrency)
     async with anyio.create_task_group() as tg:
         tg.start_soon(loader.produce, send, spec, planner)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import tempfile
@@ -10,7 +9,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
 from dataclasses import replace
 from itertools import chain
 from pathlib import Path
@@ -20,7 +18,6 @@ import anyio
 import msgspec
 
 from . import interrupts
-from .agreement_calls import AgreementCalls, agreement_file
 from .dispatch import Counters, Dispatcher, RetryPolicy
 from .errors import (
     BadAnswer,
@@ -36,10 +33,10 @@ from .errors import (
 from .http import Client
 from .job import Job
 from .ledger import Ledger, RunInfo, known_to
-from .loads import cache_dir, check_home, claim_load, earlier_ledgers, record_status, remember_load, tie
-from .meters import DailyQuota, RateMeter, WindowMeter
+from .limits import Limits
+from .loads import check_home, claim_load, earlier_ledgers, record_status, remember_load, tie
 from .model import Known, RowOutcome
-from .outputs import check_outputs, private_dir
+from .outputs import check_outputs
 from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, resume_after, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
 from .profile import did_you_mean, inspect
@@ -98,59 +95,8 @@ def _policy(job: Job) -> RetryPolicy:
 def _dispatcher(
     job: Job, target: Target, client: Client, ledger: Ledger, credentials: Mapping[str, str]
 ) -> Dispatcher:
-    return Dispatcher(
-        client, target, meter=RateMeter(job.rate), quota=daily_quota(job, target, ledger, credentials),
-        policy=_policy(job), counters=Counters(), windows=windows(job),
-    )
-
-
-def daily_quota(job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str]) -> DailyQuota:
-    """The agreement's daily quota as this run sees it: its own calls (the ledger's count merged with what the
-    user's cache kept for the run, the larger per minute: a run killed between the two loses neither), and the calls
-    of every other run against the same agreement, from the cache. Every call it counts goes to both as it runs."""
-    agreement = AgreementCalls(agreement_file(target.name, job.api_url, target.credentials.agreement_of(credentials)),
-                               ledger.run.key_prefix)
-    mine = ledger.calls()
-    for minute, n in agreement.own().items():
-        mine[minute] = max(n, mine.get(minute, 0))
-
-    def exchange(calls: Mapping[int, int], changed: Mapping[int, int]) -> dict[int, int]:
-        ledger.save_calls(changed)
-        return agreement.exchange(calls, changed)
-
-    return DailyQuota(job.daily_quota, mine, exchange=exchange)
-
-
-def windows(job: Job) -> list[WindowMeter]:
-    meters = [WindowMeter(limit, span) for limit, span in job.windows()]
-    by_rate = WindowMeter.for_rate(job.rate)
-    return meters + ([by_rate] if by_rate else [])
-
-
-def window_file(job: Job, meter: WindowMeter) -> Path:
-    """Where the calls of a window are kept between runs: per API address and window, in the user's cache."""
-    key = hashlib.sha256(f"{job.api_url}|{meter.limit}|{meter.window_s}".encode()).hexdigest()[:24]
-    return cache_dir() / "windows" / f"{key}.json"
-
-
-@contextmanager
-def kept(job: Job, dispatcher: Dispatcher) -> Iterator[None]:
-    """The server's rolling window and the agreement's daily quota outlive this process: start from the calls
-    earlier runs made in them, and keep this one's calls for the next (the quota's in the ledger too)."""
-    for meter in dispatcher.windows:
-        meter.restore(window_file(job, meter))
-    dispatcher.quota.sync()
-    try:
-        yield
-    finally:
-        # a ledger that cannot be written now (a full disk) has said so already; the cache holds the count
-        with suppress(BulkloadError):
-            dispatcher.quota.sync()
-        for meter in dispatcher.windows:
-            path = window_file(job, meter)
-            with suppress(OSError):
-                private_dir(path.parent)
-            meter.keep(path)
+    return Dispatcher(client, target, limits=Limits.for_job(job, target, ledger, credentials), policy=_policy(job),
+                      counters=Counters())
 
 
 #: the files SQLite and bulkload keep beside a ledger
@@ -293,7 +239,7 @@ async def _execute(
         job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s
     ) as client:
         dispatcher = _dispatcher(job, target, client, ledger, credentials)
-        with kept(job, dispatcher):
+        with dispatcher.limits.kept():
             return await _load_and_reconcile(job, target, ledger, dispatcher, sources, tally, started,
                                              progress=progress, resend_in_doubt=resend_in_doubt)
 
@@ -358,13 +304,14 @@ async def _send(
         if not (job.allow_duplicate_load or target.rerunnable):
             await _skip_existing(target, ledger, dispatcher)
         ledger.set_phase_context(-1, {"existing": "checked"})
-    loader = Loader(target, ledger, dispatcher, tally, concurrency=job.concurrency, settle_s=job.settle_delay_s)
+    loader = Loader(target, ledger, dispatcher, tally, concurrency=dispatcher.limits.concurrency,
+                    settle_s=job.settle_delay_s)
     loader.resend_in_doubt = resend_in_doubt
     loaders.append(loader)
     ledger.set_status("running")
 
     def limit_wait(calls: float) -> float:
-        return max((w.wait_for(calls) for w in dispatcher.windows), default=0.0)
+        return dispatcher.limits.wait_for(calls)
 
     def snapshot() -> Snapshot:
         c = dispatcher.counters
@@ -450,8 +397,8 @@ def _outcome(
         "stop_reason": tally.stop_reason,
         "stop_code": tally.stop_code or None,
         "isolation": loaders[0].isolation.report() if loaders else None,
-        "daily_quota": {"limit": dispatcher.quota.limit, "used_by_run": dispatcher.quota.used_here(),
-                        "used_by_other_runs": dispatcher.quota.used_elsewhere()},
+        "daily_quota": {"limit": dispatcher.limits.quota.limit, "used_by_run": dispatcher.limits.quota.used_here(),
+                        "used_by_other_runs": dispatcher.limits.quota.used_elsewhere()},
         "reconcile": recon,
         "inputs": ledger.profiles(),
         "ledger": str(ledger.path),
@@ -532,7 +479,7 @@ async def reconcile(
         async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
                           timeout_s=job.timeout_s) as client:
             dispatcher = _dispatcher(job, target, client, ledger, credentials)
-            with kept(job, dispatcher):
+            with dispatcher.limits.kept():
                 recon = await reconcile_remote(ledger, target, dispatcher, [f["path"] for f in ledger.run.files])
         counts = ledger.row_counts()
         out: dict[str, Any] = {

@@ -29,7 +29,7 @@ from .http import Client
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .loads import check_home, record_status
-from .model import Chunk, GroupInfo, Totals
+from .model import Chunk, Totals
 from .pipeline import (
     EXIT_MISMATCH,
     EXIT_OK,
@@ -40,9 +40,9 @@ from .pipeline import (
     body_hash,
     settled_look,
 )
-from .planning import PlanningProcess
+from .planning import Planned, PlanningProcess
 from .report import write_report
-from .runner import _dispatcher, _spec, check_paths, job_of, kept, open_sources
+from .runner import _dispatcher, _spec, check_paths, job_of, open_sources
 from .sources import Source, sha256_of
 from .targets.base import RecordKind, Target
 
@@ -79,7 +79,7 @@ async def rollback(
             async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
                               timeout_s=job.timeout_s) as client:
                 dispatcher = _dispatcher(job, target, client, ledger, credentials)
-                with kept(job, dispatcher):
+                with dispatcher.limits.kept():
                     # from now on a load of the same groups is refused until this finishes (ledger.known_to)
                     ledger.set_status("rolling_back")
                     await _settle(job, target, ledger, dispatcher, out, clock)
@@ -198,11 +198,12 @@ async def _plan_again(
         spec = _spec(job, target, ledger, sources, indexes, context)
         async with aclosing(PlanningProcess().plan(spec)) as messages:
             async for message in messages:
-                if message[0] != "chunk" or (message[2] not in seqs and not (adopted and message[2] not in known)):
+                if not isinstance(message, Planned) or (
+                    message.seq not in seqs and not (adopted and message.seq not in known)
+                ):
                     continue
-                _, _, seq, file_idx, lines, body, summary, groups, checks = message
-                planned = Chunk(seq, file_idx, lines, body, summary=summary,
-                                groups=[GroupInfo(*g) for g in groups], checks=checks)
+                planned = message.chunk()
+                seq, file_idx, lines, body = planned.seq, planned.file_idx, planned.lines, planned.body
                 if seq not in seqs:  # never seen by this copy: sent, perhaps, any time until the run ended
                     key, digest = f"{ledger.run.key_prefix}-{seq}", body_hash(body)
                     state = "sending" if target.api.idempotent else "in_doubt"
@@ -263,11 +264,11 @@ async def _settle_calls(
             out["settled"]["replayed" if replay else "looked_up"] += 1
             if ids:
                 ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary,
-                            dispatcher.quota.minutes, returned, chunk.checks)
+                            dispatcher.limits.quota.minutes, returned, chunk.checks)
             else:  # not carried out: nothing to remove; a resume would send it again
                 out["settled"]["not_carried_out"] += 1
                 ledger.settle(chunk.seq, chunk.part, "pending", "not carried out (found by rollback)",
-                              dispatcher.quota.minutes)
+                              dispatcher.limits.quota.minutes)
 
 
 def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: float) -> float | None:
