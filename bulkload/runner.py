@@ -40,12 +40,13 @@ from .ledger import Ledger, RowOutcome, RunInfo, known_to
 from .loads import cache_dir, check_home, claim_load, earlier_ledgers, record_status, remember_load, tie
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .outputs import check_outputs, private_dir
-from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, resume_after, run_chunks
+from .pipeline import EXIT_STOPPED, Loader, Tally, resume_after, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
 from .profile import did_you_mean, inspect
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile as reconcile_remote
-from .report import exit_code, write_in_doubt, write_rejects, write_report, write_success
+from .report import write_in_doubt, write_rejects, write_report, write_success
+from .results import Groups, Quota, Reconciled, Report
 from .sources import Pinned, Source, changed_message, check_regular, pin, sha256_of
 from .targets.base import Known, Target
 
@@ -172,7 +173,7 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
 _RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
 
 
-async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False) -> dict[str, Any]:
+async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False) -> Report:
     """Start a new run: read, validate, chunk, send, reconcile. Returns the report."""
     target = job.make_target()
     credentials = job.credentials(env)  # before any file is read
@@ -242,7 +243,7 @@ def job_of(ledger: Ledger, report: str | None = None) -> Job:
 async def resume(
     ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None, progress: bool = False,
     daily_quota: int | None = None, resend_in_doubt: bool = False, adopt_copy: bool = False,
-) -> dict[str, Any]:
+) -> Report:
     """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
     `daily_quota` replaces the stored quota (after the agreement's quota was raised); `resend_in_doubt`
     sends again the calls whose outcome was unknown, which only the user may decide; `adopt_copy` continues the
@@ -286,7 +287,7 @@ async def resume(
 async def _execute(
     job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str], sources: list[Source],
     *, progress: bool, resend_in_doubt: bool = False,
-) -> dict[str, Any]:
+) -> Report:
     started = time.monotonic()
     tally = Tally()
     async with Client(
@@ -301,7 +302,7 @@ async def _execute(
 async def _load_and_reconcile(
     job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, sources: list[Source], tally: Tally,
     started: float, *, progress: bool, resend_in_doubt: bool,
-) -> dict[str, Any]:
+) -> Report:
     planners = [PlanningProcess()]  # one a phase, each started ahead; the first while setup does its round trips
     try:
         return await _phases(job, target, ledger, dispatcher, sources, tally, started, planners,
@@ -314,7 +315,7 @@ async def _load_and_reconcile(
 async def _phases(
     job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, sources: list[Source], tally: Tally,
     started: float, planners: list[PlanningProcess], *, progress: bool, resend_in_doubt: bool,
-) -> dict[str, Any]:
+) -> Report:
     """Send every phase, reconcile and report. A run cut short (a stop: the quota, a ledger write that failed,
     retries spent, also in setup or the look for what exists; an interrupt: Ctrl-C, SIGTERM, SIGHUP, a caller's
     cancellation) still writes its report and files where it can; an interrupt then goes on to the caller."""
@@ -400,8 +401,8 @@ def _cut_short(tally: Tally, loaders: list[Loader]) -> None:
 
 def _outcome(
     job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, sources: list[Source], tally: Tally,
-    started: float, loaders: list[Loader], recon: dict[str, Any] | None, load_s: float | None = None,
-) -> dict[str, Any]:
+    started: float, loaders: list[Loader], recon: Reconciled | None, load_s: float | None = None,
+) -> Report:
     """The run's status in the ledger, its rejects, success and in-doubt files and its report, each written where
     it can be: one that cannot (the disk is full) is named in the report's `unwritten` and stops the run."""
     rows_read = loaders[0].rows_read if loaders else 0
@@ -430,48 +431,49 @@ def _outcome(
         status = "stopped"
     elapsed = time.monotonic() - started
     c = dispatcher.counters
-    report: dict[str, Any] = {
-        "target": target.name,
-        "status": status,
-        "rows_read": rows_read,
-        "loaded": tally.loaded,
-        "rejected": tally.rejected,
-        "in_doubt": tally.in_doubt,
-        "skipped": tally.skipped,
-        **_group_figures(ledger, target),
-        "requests": c.requests,
-        "retries": c.retries,
-        "rate_limited": c.rate_limited,
-        "errors": c.errors,
-        "elapsed_s": round(elapsed, 3),
-        "load_s": round(elapsed if load_s is None else load_s, 3),
-        "reconcile_s": round(0.0 if load_s is None else elapsed - load_s, 3),
-        "rows_per_s": round(rows_read / elapsed, 1) if elapsed > 0 else 0.0,
-        "stop_reason": tally.stop_reason,
-        "stop_code": tally.stop_code or None,
-        "isolation": loaders[0].isolation.report() if loaders else None,
-        "daily_quota": {"limit": dispatcher.quota.limit, "used_by_run": dispatcher.quota.used_here(),
-                        "used_by_other_runs": dispatcher.quota.used_elsewhere()},
-        "reconcile": recon,
-        "inputs": ledger.profiles(),
-        "ledger": str(ledger.path),
-        "rejects_file": job.rejects_path,
-        "rejects_written": n_rejects,
-        "success_file": job.success_path,
-        "success_written": n_success,
-        "in_doubt_file": job.in_doubt_path if tally.in_doubt else None,
-        "files": job.files,
-        "unwritten": unwritten,
-    }
-    report["exit_code"] = exit_code(report)
+    groups = _groups(ledger, target)
+    report = Report(
+        target=target.name,
+        status=status,
+        rows_read=rows_read,
+        loaded=tally.loaded,
+        rejected=tally.rejected,
+        in_doubt=tally.in_doubt,
+        skipped=tally.skipped,
+        rejected_groups=groups.rejected,
+        skipped_groups=groups.skipped,
+        groups=groups,
+        requests=c.requests,
+        retries=c.retries,
+        rate_limited=c.rate_limited,
+        errors=c.errors,
+        elapsed_s=round(elapsed, 3),
+        load_s=round(elapsed if load_s is None else load_s, 3),
+        reconcile_s=round(0.0 if load_s is None else elapsed - load_s, 3),
+        rows_per_s=round(rows_read / elapsed, 1) if elapsed > 0 else 0.0,
+        stop_reason=tally.stop_reason,
+        stop_code=tally.stop_code or None,
+        isolation=loaders[0].isolation.report() if loaders else None,
+        daily_quota=Quota(limit=dispatcher.quota.limit, used_by_run=dispatcher.quota.used_here(),
+                          used_by_other_runs=dispatcher.quota.used_elsewhere()),
+        reconcile=recon,
+        inputs=ledger.profiles(),
+        ledger=str(ledger.path),
+        rejects_file=job.rejects_path,
+        rejects_written=n_rejects,
+        success_file=job.success_path,
+        success_written=n_success,
+        in_doubt_file=job.in_doubt_path if tally.in_doubt else None,
+        files=job.files,
+        unwritten=unwritten,
+    )
     if job.report:
         attempt("the report", lambda: write_report(str(job.report), report))
         if unwritten[-1:] and unwritten[-1].startswith("the report") and not tally.stopped:
             # the one file a script reads the run by: without it, not an ending to report as done
             tally.stop(f"could not write {unwritten[-1]}; `bulkload resume --ledger {ledger.path}` writes it again",
                        EXIT_STOPPED)
-            report.update(status="stopped", stop_reason=tally.stop_reason, stop_code=tally.stop_code or None)
-            report["exit_code"] = exit_code(report)
+            report = report.stopped(tally.stop_reason or "", tally.stop_code)
     return report
 
 
@@ -501,26 +503,22 @@ async def _skip_existing(target: Target, ledger: Ledger, dispatcher: Dispatcher)
     ledger.skip(found)
 
 
-def _group_figures(ledger: Ledger, target: Target) -> dict[str, Any]:
+def _groups(ledger: Ledger, target: Target) -> Groups:
     """What the report says of groups: how many loaded, were rejected (whole) and skipped (loaded earlier), and
     which loaded groups do not balance in the input."""
     counts = ledger.group_counts()
     unbalanced, listed = ledger.unbalanced(REPORT_LIST)
-    return {
-        "rejected_groups": counts["rejected"],
-        "skipped_groups": counts["skipped"],
-        "groups": {
-            "name": target.group_name, **counts, "unbalanced": unbalanced,
-            "unbalanced_list": [{"group": target.group_label(key), "imbalance_minor_units": units}
-                                for key, units in listed],
-            "skipped_reasons": ledger.skipped_reasons(REPORT_LIST),
-        },
-    }
+    return Groups(
+        name=target.group_name, loaded=counts["loaded"], rejected=counts["rejected"], skipped=counts["skipped"],
+        unbalanced=unbalanced,
+        unbalanced_list=[{"group": target.group_label(key), "imbalance_minor_units": units} for key, units in listed],
+        skipped_reasons=ledger.skipped_reasons(REPORT_LIST),
+    )
 
 
 async def reconcile(
     ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+) -> Report:
     """Compare the ledger with what the API holds now, any time after a load."""
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
@@ -535,23 +533,22 @@ async def reconcile(
             with kept(job, dispatcher):
                 recon = await reconcile_remote(ledger, target, dispatcher, [f["path"] for f in ledger.run.files])
         counts = ledger.row_counts()
-        out: dict[str, Any] = {
-            "target": target.name,
-            "status": "reconciled" if recon["ok"] else "mismatch",
-            "rows_read": sum(counts.values()),
-            "loaded": counts.get("loaded", 0),
-            "rejected": counts.get("rejected", 0),
-            "in_doubt": counts.get("in_doubt", 0),
-            "skipped": counts.get("skipped", 0),
-            "requests": dispatcher.counters.requests,
-            "retries": dispatcher.counters.retries,
-            "rate_limited": dispatcher.counters.rate_limited,
-            "elapsed_s": round(time.monotonic() - started, 3),
-            "reconcile": recon,
-            "ledger": str(ledger.path),
-            "rejects_file": job.rejects_path,
-        }
-        out["exit_code"] = EXIT_OK if recon["ok"] else EXIT_MISMATCH
+        out = Report(
+            target=target.name,
+            status="reconciled" if recon.ok else "mismatch",
+            rows_read=sum(counts.values()),
+            loaded=counts.get("loaded", 0),
+            rejected=counts.get("rejected", 0),
+            in_doubt=counts.get("in_doubt", 0),
+            skipped=counts.get("skipped", 0),
+            requests=dispatcher.counters.requests,
+            retries=dispatcher.counters.retries,
+            rate_limited=dispatcher.counters.rate_limited,
+            elapsed_s=round(time.monotonic() - started, 3),
+            reconcile=recon,
+            ledger=str(ledger.path),
+            rejects_file=job.rejects_path,
+        )
         if report:  # only where asked: the stored --report path holds the load's own report
             write_report(report, out)
         return out
@@ -559,7 +556,7 @@ async def reconcile(
         ledger.close()
 
 
-def dry_run(job: Job) -> dict[str, Any]:
+def dry_run(job: Job) -> Report:
     """Read, decide, validate and chunk with no network and no ledger; say what would be sent."""
     started = time.monotonic()
     target = job.make_target()
@@ -579,7 +576,7 @@ def dry_run(job: Job) -> dict[str, Any]:
 
 def _dry_run(
     job: Job, target: Target, sources: list[Source], db: sqlite3.Connection, workdir: str, started: float
-) -> dict[str, Any]:
+) -> Report:
     db.execute("CREATE TABLE rows (file_idx, line_no, bucket, field, reason, grp, PRIMARY KEY (file_idx, line_no))")
     with db:
         db.execute("BEGIN")
@@ -613,28 +610,27 @@ def _dry_run(
 
     n_rejected = write_rejects(job.rejects_path, rejected, sources, job.files)
     elapsed = time.monotonic() - started
-    report: dict[str, Any] = {
-        "target": target.name,
-        "status": "stopped" if stop_reason else "dry_run",
-        "rows_read": planner.rows_read,
-        "loaded": 0,
-        "would_load": would["rows"],
-        "rejected": n_rejected,
-        "in_doubt": 0,
-        "skipped": would["rows"],
-        "requests": 0,
-        "would_send_requests": would["calls"],
-        "would_send_bytes": would["bytes"],
-        "retries": 0,
-        "elapsed_s": round(elapsed, 3),
-        "rows_per_s": round(planner.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
-        "stop_reason": stop_reason,
-        "reconcile": None,
-        "inputs": [msgspec.to_builtins(p) for p in profiles],
-        "ledger": None,
-        "rejects_file": job.rejects_path,
-    }
-    report["exit_code"] = EXIT_STOPPED if stop_reason else (EXIT_ROWS if n_rejected else EXIT_OK)
+    report = Report(
+        target=target.name,
+        status="stopped" if stop_reason else "dry_run",
+        rows_read=planner.rows_read,
+        loaded=0,
+        would_load=would["rows"],
+        rejected=n_rejected,
+        in_doubt=0,
+        skipped=would["rows"],
+        requests=0,
+        would_send_requests=would["calls"],
+        would_send_bytes=would["bytes"],
+        retries=0,
+        elapsed_s=round(elapsed, 3),
+        rows_per_s=round(planner.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
+        stop_reason=stop_reason,
+        reconcile=None,
+        inputs=[msgspec.to_builtins(p) for p in profiles],
+        ledger=None,
+        rejects_file=job.rejects_path,
+    )
     if job.report:
         write_report(job.report, report)
     return report
