@@ -1,6 +1,7 @@
-"""The user's record of loads (`$XDG_CACHE_HOME/bulkload/loads.jsonl`): which file content went into which API,
-under which ledger. It guards against loading a file twice, and names the earlier runs whose groups a new load
-of a corrected file must not create again.
+"""What the user's cache keeps of loads between runs: the calls made in each API's rolling windows, and the record
+of loads (`$XDG_CACHE_HOME/bulkload/loads.jsonl`): which file content went into which API, under which ledger. It
+guards against loading a file twice, and names the earlier runs whose groups a new load of a corrected file must
+not create again.
 
 A load is put on record before its ledger is made, in the same step as the check that no earlier load holds its
 content (under a lock on the record), so two loads of one file started together cannot both pass the check. That
@@ -12,18 +13,20 @@ recorded for good.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sqlite3
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, LedgerError
+from .errors import BulkloadError, ConfigError, LedgerError
 from .job import Job
 from .ledger import Ledger
+from .meters import DailyQuota, WindowMeter
 from .outputs import append_private, held_lock, private_dir
 from .targets import TARGETS
 
@@ -244,3 +247,32 @@ def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
         )
     ledger.adopt(real, "sending" if TARGETS[run.target].idempotent else "in_doubt")
     tie(ledger)
+
+
+# --- the calls of the rolling windows and the daily quota --------------------------------------------------------
+
+
+def window_file(job: Job, meter: WindowMeter) -> Path:
+    """Where the calls of a window are kept between runs: per API address and window, in the user's cache."""
+    key = hashlib.sha256(f"{job.api_url}|{meter.limit}|{meter.window_s}".encode()).hexdigest()[:24]
+    return cache_dir() / "windows" / f"{key}.json"
+
+
+@contextlib.contextmanager
+def kept(job: Job, windows: Sequence[WindowMeter], quota: DailyQuota) -> Iterator[None]:
+    """The server's rolling windows and the agreement's daily quota outlive this process: start from the calls
+    earlier runs made in them, and keep this one's calls for the next (the quota's in the ledger too)."""
+    for meter in windows:
+        meter.restore(window_file(job, meter))
+    quota.sync()
+    try:
+        yield
+    finally:
+        # a ledger that cannot be written now (a full disk) has said so already; the cache holds the count
+        with contextlib.suppress(BulkloadError):
+            quota.sync()
+        for meter in windows:
+            path = window_file(job, meter)
+            with contextlib.suppress(OSError):
+                private_dir(path.parent)
+            meter.keep(path)

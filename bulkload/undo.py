@@ -26,7 +26,6 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from .chunking import Chunk, GroupInfo
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import APIError, BulkloadError
-from .http import Client
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .loads import check_home, record_status
@@ -43,7 +42,8 @@ from .pipeline import (
 from .planning import PlanningProcess
 from .report import write_report
 from .results import Rollback
-from .runner import _dispatcher, _spec, check_paths, job_of, kept, open_sources
+from .run import Run, plan_spec
+from .runner import check_paths, job_of, open_sources
 from .sources import Source, sha256_of
 from .targets.base import Target, Totals
 
@@ -72,15 +72,12 @@ async def rollback(
             out.reason = f"{target.name} offers no way to delete what was created: nothing was removed"
         else:
             credentials = job.credentials(env)
-            async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
-                              timeout_s=job.timeout_s) as client:
-                dispatcher = _dispatcher(job, target, client, ledger, credentials)
-                with kept(job, dispatcher):
-                    # from now on a load of the same groups is refused until this finishes (ledger.known_to)
-                    ledger.set_status("rolling_back")
-                    await _settle(job, target, ledger, dispatcher, out, clock)
-                    await _remove_all(job, target, ledger, dispatcher, out)
-                out.requests = dispatcher.counters.requests
+            async with Run.open(job, target, ledger, credentials) as run:
+                # from now on a load of the same groups is refused until this finishes (ledger.known_to)
+                ledger.set_status("rolling_back")
+                await _settle(job, target, ledger, run.dispatcher, out, clock)
+                await _remove_all(job, target, ledger, run.dispatcher, out)
+            out.requests = run.dispatcher.counters.requests
             _conclude(ledger, out)
         out.elapsed_s = round(time.monotonic() - started, 3)
         if report:
@@ -191,7 +188,7 @@ async def _plan_again(
             continue
         if context is None or not (seqs or adopted):
             break  # a phase never begun sent nothing
-        spec = _spec(job, target, ledger, sources, indexes, context)
+        spec = plan_spec(job, target, ledger, sources, indexes, context)
         async with aclosing(PlanningProcess().plan(spec)) as messages:
             async for message in messages:
                 if message[0] != "chunk" or (message[2] not in seqs and not (adopted and message[2] not in known)):
