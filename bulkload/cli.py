@@ -24,6 +24,7 @@ from .outputs import private_dir, write_private
 from .pipeline import EXIT_STOPPED, EXIT_USAGE
 from .redact import redact
 from .report import print_summary
+from .results import Report
 from .targets import TARGETS
 
 T = TypeVar("T")
@@ -131,9 +132,9 @@ def _job(ns: argparse.Namespace) -> Job:
     return Job(target=ns.target, files=list(ns.files), target_options=target_options, **settings)
 
 
-def _finish(report: dict[str, Any]) -> int:
+def _finish(report: Report) -> int:
     print_summary(report)
-    return int(report["exit_code"])
+    return report.exit_code
 
 
 #: the commands SIGTERM and SIGHUP stop as Ctrl-C does (interrupts.py)
@@ -169,13 +170,14 @@ def _command(ns: argparse.Namespace) -> int:
         )))
     if ns.command == "reconcile":
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
-        print(redact(msgspec.json.format(msgspec.json.encode(report["reconcile"]), indent=2).decode()))
-        return int(report["exit_code"])
+        print(redact(msgspec.json.format(msgspec.json.encode(report.reconcile), indent=2).decode()))
+        return report.exit_code
     if ns.command == "rollback":
-        report = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
-        shown = {k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]}
+        undone = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
+        shown = msgspec.to_builtins(undone)
+        shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
         print(redact(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode()))
-        return int(report["exit_code"])
+        return undone.exit_code
     if ns.command == "sandbox":
         from .sandbox import options_from_args, serve
 

@@ -1,6 +1,7 @@
-"""The user's record of loads (`$XDG_CACHE_HOME/bulkload/loads.jsonl`): which file content went into which API,
-under which ledger. It guards against loading a file twice, and names the earlier runs whose groups a new load
-of a corrected file must not create again.
+"""What the user's cache keeps of loads between runs: the calls made in each API's rolling windows, and the record
+of loads (`$XDG_CACHE_HOME/bulkload/loads.jsonl`): which file content went into which API, under which ledger. It
+guards against loading a file twice, and names the earlier runs whose groups a new load of a corrected file must
+not create again.
 
 A load is put on record before its ledger is made, in the same step as the check that no earlier load holds its
 content (under a lock on the record), so two loads of one file started together cannot both pass the check. That
@@ -246,3 +247,4 @@ def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
         )
     ledger.adopt(real, "sending" if TARGETS[run.target].api.idempotent else "in_doubt")
     tie(ledger)
+

@@ -16,11 +16,14 @@ from itertools import compress, repeat
 from operator import eq
 from typing import Any
 
+import msgspec
+
 from .dispatch import Dispatcher
 from .errors import WalkStalled
 from .ledger import Ledger
 from .model import Listed, Totals
 from .money import money
+from .results import Reconciled
 from .side_by_side import side_by_side
 from .targets.base import Target
 
@@ -37,16 +40,16 @@ def _totals_view(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
     }
 
 
-async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> dict[str, Any]:
+async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> Reconciled:
     """Return the report's `reconcile` section; `ok` is True only when everything matches."""
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":
-        return await target.reconcile(dispatcher, ledger, files)
+        return msgspec.convert(await target.reconcile(dispatcher, ledger, files), Reconciled)
     return await by_walk(ledger, target, dispatcher, files)
 
 
-def by_responses(ledger: Ledger, target: Target, files: list[str]) -> dict[str, Any]:
+def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled:
     """For an API that cannot be read back: what each call sent against what its answer said, and the rows against
     the records they made, keyed by (kind, id) — a draft and an entry may have the same Id, merged lines share one
     entry, two rows may patch one cost. What the answers did not say (no ids, no amounts, an empty 2xx) is counted
@@ -101,31 +104,27 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> dict[str, 
     if no_amounts > no_count:
         note += f"; for {no_amounts - no_count:,} rows the answer gave a count but no amounts: bulkload could not " \
             "check their amounts"
-    return {
-        "ok": n_differing == 0 and not shared and unrecorded == 0,
-        "remote_read": False,
-        "note": note,
-        "expected_count": sent_count,
-        "remote_count": answered_count,
-        "ids_returned": sum(k["records"] for k in kinds.values()),
-        "rows_confirmed_by_id": by_id,
-        "rows_confirmed_by_2xx": by_2xx,
-        "rows_not_checked": {"count": no_count, "amounts": no_amounts},
-        "kinds": kinds,
-        "calls_differing": differing,
-        "calls_differing_count": n_differing,
-        "ids_shared": shared[:LIST_LIMIT],
-        "ids_shared_count": len(shared),
-        "rows_unrecorded": unrecorded,
-        "expected_totals": {"per_scope": _totals_view(expected)},
-        "remote_totals": {"per_scope": _totals_view(remote)},
-        "missing": [],
-        "missing_count": 0,
-        "duplicates": [],
-        "duplicates_count": 0,
-        "scopes": {},
-        "scope_name": target.api.scope_name,
-    }
+    return Reconciled(
+        ok=n_differing == 0 and not shared and unrecorded == 0,
+        remote_read=False,
+        note=note,
+        expected_count=sent_count,
+        remote_count=answered_count,
+        ids_returned=sum(k["records"] for k in kinds.values()),
+        rows_confirmed_by_id=by_id,
+        rows_confirmed_by_2xx=by_2xx,
+        rows_not_checked={"count": no_count, "amounts": no_amounts},
+        kinds=kinds,
+        calls_differing=differing,
+        calls_differing_count=n_differing,
+        ids_shared=shared[:LIST_LIMIT],
+        ids_shared_count=len(shared),
+        rows_unrecorded=unrecorded,
+        expected_totals={"per_scope": _totals_view(expected)},
+        remote_totals={"per_scope": _totals_view(remote)},
+        scopes={},
+        scope_name=target.api.scope_name,
+    )
 
 
 def add_listed(totals: Totals, page: Listed) -> None:
@@ -156,7 +155,7 @@ def id_ranges(after: int, newest: int, most: int) -> list[tuple[int, int | None]
     return [(lo, hi) for lo, hi in zip(bounds, [*bounds[1:], None])]
 
 
-async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> dict[str, Any]:
+async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> Reconciled:
     """Counts and a cursor walk of what was created since the baseline, diffed against the ledger."""
     # only the ids go to the ledger (for the diff); totals are summed as the pages arrive
     newest_created = ledger.begin_remote()
@@ -237,26 +236,26 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         and changed_n == 0
         and fractions == 0
     )
-    return {
-        "ok": ok,
-        "remote_read": True,
-        "expected_count": expected_count,
-        "remote_count": remote_count,
-        "expected_totals": {"per_scope": exp_view, "id_sum": id_sum},
-        "remote_totals": {"per_scope": rem_view, "id_sum": remote_id_sum},
-        "missing": missing,
-        "missing_count": missing_n,
-        "duplicates": extra,
-        "duplicates_count": extra_n,
-        "walk_repeated_ids": walked_twice,
-        "groups_differing": differing,
-        "groups_differing_count": differing_n,
-        "lines_changed": changed,
-        "lines_changed_count": changed_n,
-        "amounts_with_more_decimals": fractions,
-        "scopes": counts,
-        "scope_name": target.api.scope_name,
-    }
+    return Reconciled(
+        ok=ok,
+        remote_read=True,
+        expected_count=expected_count,
+        remote_count=remote_count,
+        expected_totals={"per_scope": exp_view, "id_sum": id_sum},
+        remote_totals={"per_scope": rem_view, "id_sum": remote_id_sum},
+        missing=missing,
+        missing_count=missing_n,
+        duplicates=extra,
+        duplicates_count=extra_n,
+        walk_repeated_ids=walked_twice,
+        groups_differing=differing,
+        groups_differing_count=differing_n,
+        lines_changed=changed,
+        lines_changed_count=changed_n,
+        amounts_with_more_decimals=fractions,
+        scopes=counts,
+        scope_name=target.api.scope_name,
+    )
 
 
 def group_differences(ledger: Ledger, target: Target) -> tuple[int, list[dict[str, Any]]]:

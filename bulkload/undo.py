@@ -25,7 +25,6 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import APIError, BulkloadError
-from .http import Client
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .loads import check_home, record_status
@@ -42,7 +41,9 @@ from .pipeline import (
 )
 from .planning import Planned, PlanningProcess
 from .report import write_report
-from .runner import _dispatcher, _spec, check_paths, job_of, open_sources
+from .results import Rollback
+from .run import Run, plan_spec
+from .runner import check_paths, job_of, open_sources
 from .sources import Source, sha256_of
 from .targets.base import RecordKind, Target
 
@@ -53,7 +54,7 @@ REPORT_LIST = 100
 async def rollback(
     ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time, adopt_copy: bool = False,
-) -> dict[str, Any]:
+) -> Rollback:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
     finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
     the ledger's times are read against (when a lost answer's settle delay is over). `adopt_copy`: roll back from a
@@ -65,28 +66,20 @@ async def rollback(
         job = job_of(ledger, report)
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
-        out: dict[str, Any] = {
-            "target": target.name, "ledger": str(ledger.path), "removed": 0, "already_removed": 0,
-            "already_removed_before": 0, "unexplained": [], "unexplained_count": 0, "failed": [], "unsettled": [],
-            "unsettled_count": 0, "requests": 0,
-            "settled": {"replayed": 0, "looked_up": 0, "looked_again": 0, "not_carried_out": 0},
-        }
+        out = Rollback(target=target.name, ledger=str(ledger.path))
         if not target.api.can_delete:
-            out |= {"status": "not_supported", "exit_code": EXIT_USAGE,
-                    "reason": f"{target.name} offers no way to delete what was created: nothing was removed"}
+            out.status, out.exit_code = "not_supported", EXIT_USAGE
+            out.reason = f"{target.name} offers no way to delete what was created: nothing was removed"
         else:
             credentials = job.credentials(env)
-            async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
-                              timeout_s=job.timeout_s) as client:
-                dispatcher = _dispatcher(job, target, client, ledger, credentials)
-                with dispatcher.limits.kept():
-                    # from now on a load of the same groups is refused until this finishes (ledger.known_to)
-                    ledger.set_status("rolling_back")
-                    await _settle(job, target, ledger, dispatcher, out, clock)
-                    await _remove_all(job, target, ledger, dispatcher, out)
-                out["requests"] = dispatcher.counters.requests
+            async with Run.open(job, target, ledger, credentials) as run:
+                # from now on a load of the same groups is refused until this finishes (ledger.known_to)
+                ledger.set_status("rolling_back")
+                await _settle(job, target, ledger, run.dispatcher, out, clock)
+                await _remove_all(job, target, ledger, run.dispatcher, out)
+            out.requests = run.dispatcher.counters.requests
             _conclude(ledger, out)
-        out["elapsed_s"] = round(time.monotonic() - started, 3)
+        out.elapsed_s = round(time.monotonic() - started, 3)
         if report:
             write_report(report, out)
         return out
@@ -94,16 +87,16 @@ async def rollback(
         ledger.close()
 
 
-def _conclude(ledger: Ledger, out: dict[str, Any]) -> None:
+def _conclude(ledger: Ledger, out: Rollback) -> None:
     """Status and exit code: what running rollback again can fix first, then what needs a person."""
-    if out["failed"]:
-        out["status"], out["exit_code"] = "stopped", EXIT_STOPPED
-    elif out["unexplained_count"]:
-        out["status"], out["exit_code"] = "unexplained", EXIT_MISMATCH
-    elif out["unsettled_count"]:
-        out["status"], out["exit_code"] = "unsettled", EXIT_ROWS
+    if out.failed:
+        out.status, out.exit_code = "stopped", EXIT_STOPPED
+    elif out.unexplained_count:
+        out.status, out.exit_code = "unexplained", EXIT_MISMATCH
+    elif out.unsettled_count:
+        out.status, out.exit_code = "unsettled", EXIT_ROWS
     else:
-        out["status"], out["exit_code"] = "complete", EXIT_OK
+        out.status, out.exit_code = "complete", EXIT_OK
         ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
         record_status(ledger, "rolled_back")
 
@@ -117,10 +110,10 @@ def _where(job: Job, call: OpenCall, seq: int, part: str) -> dict[str, Any]:
             else str(call.file_idx), "lines": f"{call.lines[0]}-{call.lines[-1]}", "key": call.key}
 
 
-def _unsettled(job: Job, out: dict[str, Any], seq: int, part: str, call: OpenCall, reason: str) -> None:
-    out["unsettled_count"] += 1
-    if len(out["unsettled"]) < REPORT_LIST:
-        out["unsettled"].append({**_where(job, call, seq, part), "reason": reason})
+def _unsettled(job: Job, out: Rollback, seq: int, part: str, call: OpenCall, reason: str) -> None:
+    out.unsettled_count += 1
+    if len(out.unsettled) < REPORT_LIST:
+        out.unsettled.append({**_where(job, call, seq, part), "reason": reason})
 
 
 async def _inputs_changed(job: Job, ledger: Ledger) -> str | None:
@@ -136,7 +129,7 @@ async def _inputs_changed(job: Job, ledger: Ledger) -> str | None:
 
 
 async def _settle(
-    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: dict[str, Any], clock: Callable[[], float]
+    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback, clock: Callable[[], float]
 ) -> None:
     """Find out what every call in flight or in doubt created, and record it in the ledger. The calls are rebuilt
     by planning the input again (the plan is deterministic, and each call's body hash is checked)."""
@@ -168,7 +161,7 @@ async def _settle(
                 await _plan_again(job, target, ledger, sources, todo, send, out, adopted)
             except BulkloadError as exc:  # the planning process failed: what it did not hand out is not settled
                 for (seq, part), call in todo.items():
-                    out["failed"].append({**_where(job, call, seq, part),
+                    out.failed.append({**_where(job, call, seq, part),
                                           "reason": f"could not plan the input again: {exc}; run rollback again"})
                 todo.clear()
     for (seq, part), call in todo.items():
@@ -177,7 +170,7 @@ async def _settle(
 
 async def _plan_again(
     job: Job, target: Target, ledger: Ledger, sources: list[Source], todo: dict[tuple[int, str], OpenCall],
-    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]], out: dict[str, Any], adopted: bool = False,
+    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]], out: Rollback, adopted: bool = False,
 ) -> None:
     """Plan the run's phases as the run did, and hand each call of `todo` to the workers as soon as it is planned
     (taking it out of `todo`); stops as soon as none is left. `adopted`: every call the ledger holds nothing of is
@@ -187,15 +180,15 @@ async def _plan_again(
     for phase, indexes in enumerate(target.phases(len(sources))):
         context = ledger.phase_context(phase)
         if context is None and adopted:
-            out["unsettled_count"] += 1
-            out["unsettled"].append({
+            out.unsettled_count += 1
+            out.unsettled.append({
                 "call": f"phase {phase}", "file": ", ".join(job.files[i] for i in indexes), "lines": "", "key": "",
                 "reason": "this copy of the ledger never began this part of the run, which the run may have sent "
                 "after the copy was made: its calls cannot be rebuilt; check the API and remove what they created"})
             continue
         if context is None or not (seqs or adopted):
             break  # a phase never begun sent nothing
-        spec = _spec(job, target, ledger, sources, indexes, context)
+        spec = plan_spec(job, target, ledger, sources, indexes, context)
         async with aclosing(PlanningProcess().plan(spec)) as messages:
             async for message in messages:
                 if not isinstance(message, Planned) or (
@@ -227,7 +220,7 @@ async def _plan_again(
 
 async def _settle_calls(
     calls: MemoryObjectReceiveStream[tuple[Chunk, OpenCall]], target: Target, ledger: Ledger, dispatcher: Dispatcher,
-    job: Job, out: dict[str, Any], clock: Callable[[], float], over: float,
+    job: Job, out: Rollback, clock: Callable[[], float], over: float,
 ) -> None:
     baselines = ledger.baselines()
     async with calls:
@@ -252,21 +245,24 @@ async def _settle_calls(
                     # the load's rule: absent at once and again once the settle delay since the answer was lost
                     # has passed (a kill long ago: passed already)
                     found = await settled_look(look, _settled_at(job, call, clock, over))
-                    out["settled"]["looked_again"] += looks > 1
+                    out.settled.looked_again += looks > 1
                     if found is None:
                         _unsettled(job, out, chunk.seq, chunk.part, call, _cannot_tell(target, age))
                         continue
                     ids = found
             except (BulkloadError, ValueError) as exc:
                 where = _where(job, call, chunk.seq, chunk.part)
-                out["failed"].append({**where, "reason": f"could not settle the call: {exc}; run rollback again"})
+                out.failed.append({**where, "reason": f"could not settle the call: {exc}; run rollback again"})
                 continue
-            out["settled"]["replayed" if replay else "looked_up"] += 1
+            if replay:
+                out.settled.replayed += 1
+            else:
+                out.settled.looked_up += 1
             if ids:
                 ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary,
                             dispatcher.limits.quota.minutes, returned, chunk.checks)
             else:  # not carried out: nothing to remove; a resume would send it again
-                out["settled"]["not_carried_out"] += 1
+                out.settled.not_carried_out += 1
                 ledger.settle(chunk.seq, chunk.part, "pending", "not carried out (found by rollback)",
                               dispatcher.limits.quota.minutes)
 
@@ -309,13 +305,13 @@ async def _replay(
 # --- removing --------------------------------------------------------------------------------------------------
 
 
-async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: dict[str, Any]) -> None:
+async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback) -> None:
     files = [f["path"] for f in ledger.run.files]
     earlier = ledger.removals()
     settled = {"removed", "gone", "unexplained"}
     for (scope, record_id), outcome in earlier.items():
         if outcome in ("removed", "gone"):
-            out["already_removed_before"] += 1
+            out.already_removed_before += 1
         elif outcome == "unexplained":  # found by an earlier rollback: said again, never forgotten
             _unexplained(target, ledger, files, out, scope, record_id)
     todo = [item for item in dict.fromkeys(target.created_by_run(ledger, files)) if earlier.get(item) not in settled]
@@ -331,7 +327,7 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
                     ledger.mark_removed([(record_id, scope, "removing")])
                     await dispatcher.send("DELETE", target.delete_path(scope, record_id))
                     done.append((record_id, scope, "removed"))
-                    out["removed"] += 1
+                    out.removed += 1
                 except APIError as exc:
                     if exc.status != 404:
                         _failed(out, done, scope, record_id, exc)
@@ -339,7 +335,7 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
                         # our own DELETE did it: an earlier rollback's, or an earlier attempt of this one whose
                         # answer was lost (the dispatcher marks the error uncertain)
                         done.append((record_id, scope, "gone"))
-                        out["already_removed"] += 1
+                        out.already_removed += 1
                     else:
                         done.append((record_id, scope, "unexplained"))
                         _unexplained(target, ledger, files, out, scope, record_id)
@@ -361,20 +357,20 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
         ledger.mark_removed(done)
 
 
-def _failed(out: dict[str, Any], done: list[tuple[int, str, str]], scope: str, record_id: int,
+def _failed(out: Rollback, done: list[tuple[int, str, str]], scope: str, record_id: int,
             exc: BulkloadError) -> None:
-    out["failed"].append({"id": record_id, "scope": scope, "reason": str(exc)})
+    out.failed.append({"id": record_id, "scope": scope, "reason": str(exc)})
     if not maybe_acted_on(exc):  # refused unread: a later 404 must not pass for our own DELETE
         done.append((record_id, scope, "failed"))
 
 
-def _unexplained(target: Target, ledger: Ledger, files: list[str], out: dict[str, Any], scope: str,
+def _unexplained(target: Target, ledger: Ledger, files: list[str], out: Rollback, scope: str,
                  record_id: int) -> None:
-    out["unexplained_count"] += 1
-    if len(out["unexplained"]) >= REPORT_LIST:
+    out.unexplained_count += 1
+    if len(out.unexplained) >= REPORT_LIST:
         return
     where = ledger.line_of(record_id)
-    out["unexplained"].append({
+    out.unexplained.append({
         "id": record_id, "scope": scope,
         "file": files[where[0]] if where is not None and where[0] < len(files) else None,
         "line": where[1] if where is not None else None,

@@ -98,10 +98,10 @@ async def test_the_same_file_twice_with_match_on_creates_nothing_new(tmp_path: P
                 env=ENV,
             )
             after = await records(url)
-    assert (first["loaded"], first["reconcile"]["ok"]) == (120, True), first["reconcile"]
+    assert (first.loaded, first.reconcile.ok) == (120, True), first.reconcile
     assert created == 120 and len(after) == 120, "the second run created records"
-    assert again["loaded"] == 120 and again["reconcile"]["ok"], again["reconcile"]
-    assert again["reconcile"]["expected_count"] == 120
+    assert again.loaded == 120 and again.reconcile.ok, again.reconcile
+    assert again.reconcile.expected_count == 120
 
 
 #: --match-on cases: resource, fields, file format, and the rows' match values as the file holds them (CSV:
@@ -178,8 +178,8 @@ async def test_a_rerun_matches_on_typed_values_whatever_the_field(tmp_path: Path
     assert sorted(r["id"] for r in after_update) == ids, f"{case}: a changed file created records"
     assert [r["client_top_level_name"] for r in after_update] == ["v2"] * len(rows), f"{case}: not updated"
     for report in (again, updated):
-        assert report["loaded"] == len(rows) and report["reconcile"]["ok"], report["reconcile"]
-        assert report["reconcile"]["expected_count"] == len(rows)
+        assert report.loaded == len(rows) and report.reconcile.ok, report.reconcile
+        assert report.reconcile.expected_count == len(rows)
     # three loads of a token, a listing, one POST and the reconciliation's listing each
     assert requests <= 15, requests
 
@@ -222,9 +222,9 @@ async def test_a_token_that_expires_mid_run_is_renewed(tmp_path: Path) -> None:
         async with running("halopsa", options) as url:
             report = await load(job(tmp_path, data, url, batch_size=5, concurrency=2), env=ENV)
             seen = await stats(url)
-    assert report["status"] == "complete" and report["loaded"] == 200, report["stop_reason"]
+    assert report.status == "complete" and report.loaded == 200, report.stop_reason
     assert seen["tokens_issued"] >= 2, "the token was not renewed"
-    assert report["reconcile"]["ok"]
+    assert report.reconcile.ok
 
 
 @pytest.mark.slow
@@ -245,14 +245,15 @@ async def test_the_rolling_window_is_never_exceeded(tmp_path: Path) -> None:
             wall = time.monotonic() - started
             seen = await stats(url)
             listed = [r["name"] for r in await records(url)]
-    assert report["loaded"] == 700 and report["status"] == "complete" and report["reconcile"]["ok"], report
+    assert report.loaded == 700 and report.status == "complete", report
+    assert report.reconcile is not None and report.reconcile.ok, report
     assert sorted(listed) == sorted(f"Acme MSP {i:04d} – Xero UK" for i in range(700)), "every row exactly once"
     assert seen["faults"]["rate_limited"] == 0
     # every 429 was the window's, and no more than a few: arrivals the machine delayed, not a client that overran
-    assert report["rate_limited"] == seen["faults"]["window"] <= 14, report
+    assert report.rate_limited == seen["faults"]["window"] <= 14, report
     # 700 creates + a token + a listing + the reconciliation listing: three windows' worth, so at least two full
     # windows must pass (a lower bound: a busy machine only makes the run slower)
-    assert report["requests"] > 600 and wall >= 12.0
+    assert report.requests > 600 and wall >= 12.0
 
 
 async def test_the_rolling_window_holds_on_the_clients_own_clock(tmp_path: Path) -> None:
@@ -293,12 +294,12 @@ async def test_faults_with_match_on_load_every_record_exactly_once(tmp_path: Pat
         async with running("halopsa", options) as url:
             report = await load(job(tmp_path, data, url, batch_size=10, settle_s=0.2,
                                     target_options={"match_on": "name"}), env=ENV)
-            if report["in_doubt"]:
+            if report.in_doubt:
                 report = await resume(str(tmp_path / "xero.sqlite"), env=ENV, resend_in_doubt=True)
             stored = await records(url)
     names = [r["name"] for r in stored]
     assert len(names) == len(set(names)) == 300, "a record was created twice or lost"
-    assert report["reconcile"]["ok"], report["reconcile"]
+    assert report.reconcile.ok, report.reconcile
 
 
 @pytest.mark.slow
@@ -320,8 +321,8 @@ async def test_reconcile_names_a_field_changed_behind_the_loaders_back(tmp_path:
             ) as r:
                 assert r.status in (200, 201)
         later = await reconcile(str(tmp_path / "xero.sqlite"), env=ENV)
-    assert first["reconcile"]["ok"] and not later["reconcile"]["ok"] and later["exit_code"] == 3
-    (diff,) = later["reconcile"]["differences"]
+    assert first.reconcile.ok and not later.reconcile.ok and later.exit_code == 3
+    (diff,) = later.reconcile.differences
     assert diff["id"] == victim["id"] and diff["field"] == "tenant_name" and diff["found"] == "Changed"
 
 
@@ -340,7 +341,7 @@ async def test_secrets_reach_the_api_and_nothing_else(tmp_path: Path, capsys: py
         first = (await records(url))[0]
         async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/secrets/XeroDetails/{first['id']}") as r:
             stored = await r.json()
-    assert report["rejected"] == 1 and faults["drop"] + faults["http_5xx"] > 0
+    assert report.rejected == 1 and faults["drop"] + faults["http_5xx"] > 0
     assert any(str(v).startswith("CANARY-XERO-SECRET-") for v in stored.values()), "the secret never arrived"
     produced = capsys.readouterr()
     streams = produced.out + produced.err
@@ -378,7 +379,7 @@ async def test_updates_of_one_record_land_in_file_order(tmp_path: Path) -> None:
                 env=ENV,
             )
             (after,) = await records(url)
-        assert report["loaded"] == 8 and report["reconcile"]["ok"], (seed, report["reconcile"])
+        assert report.loaded == 8 and report.reconcile.ok, (seed, report.reconcile)
         assert after["tenant_name"] == "v8", f"seed {seed}: an earlier row's update landed last"
 
 
@@ -414,19 +415,19 @@ async def test_a_create_still_committing_when_its_answer_is_lost_is_not_created_
         async with running("halopsa", options) as url:
             report = await load(job(tmp_path, data, url, batch_size=5, concurrency=4, timeout_s=0.4, settle_s=1.0,
                                     target_options={"match_on": "name"}), env=ENV)
-            ran_ok = report["reconcile"]["ok"]
+            ran_ok = report.reconcile.ok
             await commits_landed(url)
             stored = await records(url)
             later = await reconcile(str(tmp_path / "xero.sqlite"), env=ENV)
             seen = await stats(url)
     names = [r["name"] for r in stored]
-    assert report["errors"].get("MaybeSentError", 0) >= 2, "no answer was lost: the test proves nothing"
+    assert report.errors.get("MaybeSentError", 0) >= 2, "no answer was lost: the test proves nothing"
     assert len(names) == len(set(names)), f"{len(names) - len(set(names))} records were created twice"
-    assert report["loaded"] + report["in_doubt"] == 40 and report["rejected"] == 0, report
-    assert len(names) >= report["loaded"]
+    assert report.loaded + report.in_doubt == 40 and report.rejected == 0, report
+    assert len(names) >= report.loaded
     # honest: a reconciliation that says ok, at the end of the run or once every commit has landed, is right
-    exact = len(names) == later["reconcile"]["expected_count"]
-    assert later["reconcile"]["ok"] == exact and (not ran_ok or exact), later["reconcile"]
+    exact = len(names) == later.reconcile.expected_count
+    assert later.reconcile.ok == exact and (not ran_ok or exact), later.reconcile
     assert seen["requests"] < 150, seen["requests"]
 
 
@@ -451,7 +452,7 @@ async def test_rotated_secrets_arrive_though_answers_are_lost(tmp_path: Path) ->
     assert len(stored) == 30 and len({r["name"] for r in stored}) == 30, "a record was created"
     old = sorted(name for name, secret in secrets.items() if secret != f"new-{int(name.split()[1])}")
     assert not old, f"{len(old)} records kept the old secret: {old[:5]}"
-    assert report["loaded"] == 30 and report["reconcile"]["ok"], report
+    assert report.loaded == 30 and report.reconcile.ok, report
     assert seen["requests"] < 120, seen["requests"]
 
 
@@ -472,9 +473,9 @@ async def test_the_last_row_wins_when_an_earlier_updates_answer_is_lost(tmp_path
             (after,) = await records(url)
             secret = await stored_secret(url, 1)
             seen = await stats(url)
-    assert report["errors"].get("MaybeSentError"), "no answer was lost: the test proves nothing"
+    assert report.errors.get("MaybeSentError"), "no answer was lost: the test proves nothing"
     assert (after["tenant_name"], secret) == ("v2", "s2"), "an earlier row's update landed last"
-    assert report["loaded"] == 2 and report["reconcile"]["ok"], report
+    assert report.loaded == 2 and report.reconcile.ok, report
     assert seen["requests"] < 20, seen["requests"]
 
 
@@ -490,7 +491,7 @@ async def test_a_chunk_waiting_out_its_settle_delay_lets_the_others_go(tmp_path:
             report = await load(job(tmp_path, data, url, batch_size=1, concurrency=1, settle_s=1.0), env=ENV)
             stored = await records(url)
             seen = await stats(url)
-    assert seen["faults"]["http_5xx"] == 1 and report["loaded"] == 6, report
+    assert seen["faults"]["http_5xx"] == 1 and report.loaded == 6, report
     ids = {r["name"]: r["id"] for r in stored}
     assert len(ids) == len(stored) == 6, "a record was created twice"
     in_file_order = [ids[f"Acme MSP {i:04d} – Xero UK"] for i in range(6)]

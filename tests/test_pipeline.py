@@ -90,13 +90,13 @@ async def test_a_load_stopped_at_its_quota_resumes_to_the_end_exactly_once(tmp_p
     with anyio.fail_after(60):
         async with running(case.target, case.options) as url:
             stopped = await load(job(tmp_path, case, url, daily_quota=6), env=case.env)
-            assert stopped["exit_code"] == 4 and stopped["status"] == "stopped", stopped["stop_reason"]
-            assert "daily quota of 6 calls reached" in stopped["stop_reason"]
-            assert 0 < stopped["loaded"] < case.rows and stopped["in_doubt"] == 0
+            assert stopped.exit_code == 4 and stopped.status == "stopped", stopped.stop_reason
+            assert "daily quota of 6 calls reached" in (stopped.stop_reason or "")
+            assert 0 < stopped.loaded < case.rows and stopped.in_doubt == 0
             finished = await resume(str(tmp_path / "run.sqlite"), env=case.env, daily_quota=1000)
-            assert finished["exit_code"] == 0 and finished["status"] == "complete", finished["stop_reason"]
-            assert (finished["loaded"], finished["rejected"], finished["in_doubt"]) == (case.rows, 0, 0)
-            assert finished["reconcile"]["ok"], finished["reconcile"]
+            assert finished.exit_code == 0 and finished.status == "complete", finished.stop_reason
+            assert (finished.loaded, finished.rejected, finished.in_doubt) == (case.rows, 0, 0)
+            assert finished.reconcile is not None and finished.reconcile.ok, finished.reconcile
             assert await held(case, url) == case.held
 
 
@@ -105,8 +105,8 @@ async def test_a_loaded_run_reconciles_again_later(tmp_path: Path, case: Case) -
     with anyio.fail_after(60):
         async with running(case.target, case.options) as url:
             loaded = await load(job(tmp_path, case, url), env=case.env)
-            assert loaded["exit_code"] == 0 and loaded["loaded"] == case.rows, loaded["stop_reason"]
+            assert loaded.exit_code == 0 and loaded.loaded == case.rows, loaded.stop_reason
             again = await reconcile(str(tmp_path / "run.sqlite"), env=case.env)
-            assert again["exit_code"] == 0 and again["status"] == "reconciled", again["reconcile"]
-            assert again["reconcile"]["ok"] and again["loaded"] == case.rows
+            assert again.exit_code == 0 and again.status == "reconciled", again.reconcile
+            assert again.reconcile is not None and again.reconcile.ok and again.loaded == case.rows
             assert await held(case, url) == case.held
