@@ -109,7 +109,7 @@ class Run:
         await target.setup(dispatcher, sources)
         ledger.set_options(target.options())
         if ledger.phase_context(-1) is None:  # once per run, before the first call that writes
-            if not (job.allow_duplicate_load or target.rerunnable):
+            if not (job.allow_duplicate_load or target.books.rerunnable):
                 await self._skip_existing()
             ledger.set_phase_context(-1, {"existing": "checked"})
         loader = Loader(target, ledger, dispatcher, tally, concurrency=self.limits.concurrency,
@@ -148,7 +148,7 @@ class Run:
     async def _skip_existing(self) -> None:
         """The input's groups the API already holds are not created again (asked once, before the first write)."""
         found: list[Known] = []
-        async for item in self.target.groups_already_there(self.dispatcher, self.ledger.group_keys):
+        async for item in self.target.books.groups_already_there(self.dispatcher, self.ledger.group_keys):
             found.append(item)
             if len(found) >= 1_000:
                 self.ledger.skip(found)

@@ -208,14 +208,63 @@ class Credentials:
         return [credentials.get(k, "") for k in self.agreement or self.names]
 
 
+class Books:
+    """What the API holds, as far as the engine reads it back and removes it: the groups already there before a
+    load, what one scope holds (count, baseline, walk) or the target's own reconciliation, and the records a run
+    created with the path that deletes each. By default nothing is read back and a run's records have one scope.
+    Subclasses override what their API offers."""
+
+    #: loading the same file again changes nothing (HaloPSA with --match-on): no duplicate-load check
+    rerunnable: bool = False
+
+    async def groups_already_there(
+        self, client: Sender, keys: Callable[[], Iterator[str]]
+    ) -> AsyncIterator[Known]:
+        """Which of the input's group keys (`keys()` iterates them, as often as needed) the API already holds,
+        with the reason to give: asked once before the first call, so a group loaded before is not created again."""
+        return
+        yield
+
+    # --- rollback --------------------------------------------------------------------------------
+    def created_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
+        """(scope, id) of every record the run created (not those it only updated), for rollback."""
+        seen: set[int] = set()
+        for _, _, record_id in ledger.created_lines():
+            if record_id not in seen:
+                seen.add(record_id)
+                yield "", record_id
+
+    def delete_path(self, scope: str, record_id: int) -> str:
+        raise NotImplementedError
+
+    # --- reconciliation --------------------------------------------------------------------------
+    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> dict[str, Any]:
+        """For reconcile_by = "target": the report's `reconcile` section."""
+        raise NotImplementedError
+
+    async def baseline(self, client: Sender, scope: str) -> dict[str, int]:
+        """What the scope held before this run touched it (at least `count`)."""
+        raise NotImplementedError
+
+    async def count(self, client: Sender, scope: str) -> int:
+        raise NotImplementedError
+
+    def walk(self, client: Sender, scope: str, after: int, upto: int | None) -> AsyncIterator[Listed]:
+        """Pages of the scope's records with after < id ≤ upto (None: no upper bound). Ids only grow, so
+        `after` = the baseline's newest id walks what was created since."""
+        raise NotImplementedError
+
+
 class Target:
     """Base of every target: its API's behaviour and credentials, its own options, the kind of record each input
-    file holds, its auth, and how what the API holds is counted, walked, reconciled and removed. Subclasses set
-    the class attributes and implement the methods."""
+    file holds, its auth, and its `books`: how what the API holds is counted, walked, reconciled and removed.
+    Subclasses set the class attributes and implement the methods."""
 
     name: ClassVar[str]
     api: ClassVar[Api]
     credentials: ClassVar[Credentials]
+    #: what the API holds, read back and removed (replaced per instance where it depends on the options)
+    books: Books = Books()
     #: the `dest` names of the options add_arguments adds
     option_names: ClassVar[tuple[str, ...]] = ()
 
@@ -267,46 +316,3 @@ class Target:
         """Per-request credentials that must be fetched (an OAuth token): cached, fetched through `client`
         (so the fetch counts toward the limits), and fetched anew when `renew` (after a 401)."""
         return {}
-
-    # --- answers ---------------------------------------------------------------------------------
-    async def groups_already_there(
-        self, client: Sender, keys: Callable[[], Iterator[str]]
-    ) -> AsyncIterator[Known]:
-        """Which of the input's group keys (`keys()` iterates them, as often as needed) the API already holds,
-        with the reason to give: asked once before the first call, so a group loaded before is not created again."""
-        return
-        yield
-
-    # --- rollback ------------------------------------------------------------------------------------
-    @property
-    def rerunnable(self) -> bool:
-        """Loading the same file again changes nothing (HaloPSA with --match-on): no duplicate-load check."""
-        return False
-
-    def created_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
-        """(scope, id) of every record the run created (not those it only updated), for rollback."""
-        seen: set[int] = set()
-        for _, _, record_id in ledger.created_lines():
-            if record_id not in seen:
-                seen.add(record_id)
-                yield "", record_id
-
-    def delete_path(self, scope: str, record_id: int) -> str:
-        raise NotImplementedError
-
-    # --- reconciliation ----------------------------------------------------------------------------
-    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> dict[str, Any]:
-        """For reconcile_by = "target": the report's `reconcile` section."""
-        raise NotImplementedError
-
-    async def baseline(self, client: Sender, scope: str) -> dict[str, int]:
-        """What the scope held before this run touched it (at least `count`)."""
-        raise NotImplementedError
-
-    async def count(self, client: Sender, scope: str) -> int:
-        raise NotImplementedError
-
-    def walk(self, client: Sender, scope: str, after: int, upto: int | None) -> AsyncIterator[Listed]:
-        """Pages of the scope's records with after < id ≤ upto (None: no upper bound). Ids only grow, so
-        `after` = the baseline's newest id walks what was created since."""
-        raise NotImplementedError
