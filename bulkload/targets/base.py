@@ -3,7 +3,6 @@ count and walk what it holds, and the kinds of record its input files hold (one 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -12,6 +11,7 @@ from .. import redact
 from ..errors import APIError, ConfigError, Conflict
 from ..http import ANSWER_BYTES
 from ..model import Call, Chunk, Known, Listed, Totals
+from .flags import Flags
 from .protocols import Created, Sender
 
 if TYPE_CHECKING:
@@ -265,17 +265,8 @@ class Target:
     credentials: ClassVar[Credentials]
     #: what the API holds, read back and removed (replaced per instance where it depends on the options)
     books: Books = Books()
-    #: the `dest` names of the options add_arguments adds
-    option_names: ClassVar[tuple[str, ...]] = ()
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        """Add the target's own options to `bulkload load TARGET`."""
-
-    @classmethod
-    def arrange_files(cls, files: list[str], options: dict[str, Any]) -> list[str]:
-        """The input files from FILE... and the target's own options (which it may rewrite)."""
-        return files
+    #: the target's own options of `bulkload load TARGET`
+    flags: ClassVar[Flags] = Flags()
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Target:

@@ -8,7 +8,6 @@ they have more decimals than the currency's minor unit (they could not be booked
 
 from __future__ import annotations
 
-import argparse
 import operator
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from itertools import repeat
@@ -22,6 +21,7 @@ from ..model import Known, Listed, group_digest
 from ..money import FACTORS, HUNDRED
 from .base import Api, Books, Credentials, Target
 from .economic_entries import IN_LIST, DraftEntries, _Created, _decimals, _line_check, _page
+from .flags import Flag, Flags
 from .protocols import Sender
 
 #: the longest answer of a count, or of a page of one entry (the baseline)
@@ -173,19 +173,12 @@ class Economic(Target):
         agreement=("ECONOMIC_AGREEMENT_GRANT_TOKEN",),  # fair use is the agreement's, whichever app calls
     )
     books = Journals()
-    option_names = ("journal",)
+    flags = Flags((Flag("--journal", type=int, help="journal number for rows that do not name one; a row "
+                        "naming another journal is rejected"),))
 
     def __init__(self, journal: int | None = None) -> None:
         self.journal = journal
         self.entries = DraftEntries(journal)
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--journal",
-            type=int,
-            help="journal number for rows that do not name one; a row naming another journal is rejected",
-        )
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Economic:

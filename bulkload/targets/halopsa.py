@@ -9,7 +9,6 @@ lost is sent again. Secret fields go to the API and nowhere else. The records ar
 
 from __future__ import annotations
 
-import argparse
 import time
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ from ..errors import ConfigError
 from ..http import decoded
 from ..sources import Source
 from .base import Api, Credentials, Target
+from .flags import Flag, Flags
 from .halopsa_books import Resources
 from .halopsa_records import Resource, listing_whole
 from .halopsa_schema import RESOURCES, canonical_resource
@@ -49,6 +49,15 @@ def resource_named(name: str) -> str:
         raise ConfigError(str(exc.args[0])) from None
 
 
+def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
+    """Each file's resource: --resource for all, else the file's name (XeroDetails.csv, AvalaraDetails.jsonl)."""
+    forced = options.pop("resource", None)
+    if forced is None and options.get("resources"):
+        return files  # arranged already (a resumed run's stored options)
+    options["resources"] = [resource_named(forced or Path(f).name.split(".")[0]) for f in files]
+    return files
+
+
 class HaloPSA(Target):
     name = "halopsa"
     api = Api(
@@ -70,7 +79,13 @@ class HaloPSA(Target):
     )
     credentials = Credentials(("HALO_CLIENT_ID", "HALO_CLIENT_SECRET"), public=frozenset({"HALO_CLIENT_ID"}),
                               optional=frozenset({"HALO_AUTH_URL"}))
-    option_names = ("resource", "match_on", "tenant")
+    flags = Flags((
+        Flag("--resource",
+             help=f"one of {', '.join(RESOURCES)} (default: from each file's name, e.g. XeroDetails.csv)"),
+        Flag("--match-on",
+             help="FIELD[,FIELD]: update the record these fields match instead of creating one (re-runnable loads)"),
+        Flag("--tenant", help="hosted instances: the tenant for the token request"),
+    ), _arrange)
     books: Resources
 
     def __init__(
@@ -101,26 +116,6 @@ class HaloPSA(Target):
         self._credentials: dict[str, str] = {}
         self._token: tuple[str, float, float] | None = None  # value, expires at, fetched at
         self._token_lock = anyio.Lock()
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--resource", help=f"one of {', '.join(RESOURCES)} (default: from each file's name, e.g. XeroDetails.csv)"
-        )
-        parser.add_argument(
-            "--match-on",
-            help="FIELD[,FIELD]: update the record these fields match instead of creating one (re-runnable loads)",
-        )
-        parser.add_argument("--tenant", help="hosted instances: the tenant for the token request")
-
-    @classmethod
-    def arrange_files(cls, files: list[str], options: dict[str, Any]) -> list[str]:
-        """Each file's resource: --resource for all, else the file's name (XeroDetails.csv, AvalaraDetails.jsonl)."""
-        forced = options.pop("resource", None)
-        if forced is None and options.get("resources"):
-            return files  # arranged already (a resumed run's stored options)
-        options["resources"] = [resource_named(forced or Path(f).name.split(".")[0]) for f in files]
-        return files
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> HaloPSA:
