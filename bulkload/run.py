@@ -130,13 +130,13 @@ class Run:
             if progress:
                 tg.start_soon(show_progress, snapshot, job.files)
             earlier: list[int] = []
-            phases = list(target.phases(len(sources)))
+            phases = list(target.phases.of(len(sources)))
             for phase, indexes in enumerate(phases):
                 if tally.stopped:
                     break
                 context = ledger.phase_context(phase)
                 if context is None:  # worked out once; a resume plans with the same
-                    context = target.before_phase(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
+                    context = target.phases.before(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
                     ledger.set_phase_context(phase, context)
                 earlier.extend(indexes)
                 spec = plan_spec(job, target, ledger, sources, indexes, context)

@@ -177,7 +177,7 @@ async def _plan_again(
     handed out too (in doubt: the run may have sent it after the copy was made)."""
     seqs = {seq for seq, _ in todo}
     known = {seq for seq, _ in ledger.chunks()}
-    for phase, indexes in enumerate(target.phases(len(sources))):
+    for phase, indexes in enumerate(target.phases.of(len(sources))):
         context = ledger.phase_context(phase)
         if context is None and adopted:
             out.unsettled_count += 1

@@ -255,16 +255,37 @@ class Books:
         raise NotImplementedError
 
 
+class Phases:
+    """The order the input files are planned and sent in, and what planning a later phase needs from the earlier
+    ones. By default: all files in one phase. Subclasses override what their target needs."""
+
+    def of(self, n_files: int) -> list[list[int]]:
+        """Groups of file indexes; each group is sent completely before the next is planned."""
+        return [list(range(n_files))]
+
+    def before(
+        self, files: Sequence[int], unsettled: Mapping[int, Mapping[int, str]], sources: Sequence[Source]
+    ) -> dict[str, Any]:
+        """What planning the next phase (`files`) needs from the earlier ones (`unsettled`: file -> line -> why it
+        did not load). Returned so the run can keep it: a resume plans with the same."""
+        return {}
+
+    def use(self, context: Mapping[str, Any]) -> None:
+        """Take what `before` worked out (in the planning process, and on resume)."""
+
+
 class Target:
-    """Base of every target: its API's behaviour and credentials, its own options, the kind of record each input
-    file holds, its auth, and its `books`: how what the API holds is counted, walked, reconciled and removed.
-    Subclasses set the class attributes and implement the methods."""
+    """Base of every target: its API's behaviour and credentials, its own options (`flags`), the kind of record
+    each input file holds and the `phases` the files are sent in, its auth, and its `books`: how what the API holds
+    is counted, walked, reconciled and removed. Subclasses set the class attributes and implement the methods."""
 
     name: ClassVar[str]
     api: ClassVar[Api]
     credentials: ClassVar[Credentials]
     #: what the API holds, read back and removed (replaced per instance where it depends on the options)
     books: Books = Books()
+    #: the order the input files are planned and sent in (replaced per instance where it depends on the options)
+    phases: Phases = Phases()
     #: the target's own options of `bulkload load TARGET`
     flags: ClassVar[Flags] = Flags()
 
@@ -283,20 +304,6 @@ class Target:
     async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up
         in `options()` so that resume and the planning process see the same."""
-
-    def phases(self, n_files: int) -> list[list[int]]:
-        """Groups of file indexes; each group is sent completely before the next is planned."""
-        return [list(range(n_files))]
-
-    def before_phase(
-        self, files: Sequence[int], unsettled: Mapping[int, Mapping[int, str]], sources: Sequence[Source]
-    ) -> dict[str, Any]:
-        """What planning the next phase needs from the earlier ones (`unsettled`: file -> line -> why it did
-        not load). Returned so the run can keep it: a resume plans with the same."""
-        return {}
-
-    def use_context(self, context: Mapping[str, Any]) -> None:
-        """Take what `before_phase` worked out (in the planning process, and on resume)."""
 
     # --- auth ------------------------------------------------------------------------------------
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:

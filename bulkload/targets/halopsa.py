@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +22,7 @@ from .. import redact
 from ..errors import ConfigError
 from ..http import decoded
 from ..sources import Source
-from .base import Api, Credentials, Target
+from .base import Api, Credentials, Phases, Target
 from .flags import Flag, Flags
 from .halopsa_books import Resources
 from .halopsa_records import Resource, listing_whole
@@ -56,6 +56,19 @@ def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
         return files  # arranged already (a resumed run's stored options)
     options["resources"] = [resource_named(forced or Path(f).name.split(".")[0]) for f in files]
     return files
+
+
+class OneResourceAtATime(Phases):
+    """One resource at a time: chunks in flight together are all of one resource."""
+
+    def __init__(self, kind_of: Callable[[int], Resource]) -> None:
+        self.kind_of = kind_of
+
+    def of(self, n_files: int) -> list[list[int]]:
+        by_resource: dict[str, list[int]] = {}
+        for i in range(n_files):
+            by_resource.setdefault(self.kind_of(i).name, []).append(i)
+        return list(by_resource.values())
 
 
 class HaloPSA(Target):
@@ -113,6 +126,7 @@ class HaloPSA(Target):
         self.tenant = tenant
         self.books = Resources(self.kinds, self.resources, self.match_on,
                                dict(before) if before is not None else None, self.api.scope_name)
+        self.phases = OneResourceAtATime(self.books.kind_of)
         self._credentials: dict[str, str] = {}
         self._token: tuple[str, float, float] | None = None  # value, expires at, fetched at
         self._token_lock = anyio.Lock()
@@ -137,13 +151,6 @@ class HaloPSA(Target):
     def kind_of(self, file_idx: int) -> Resource:
         """The file's resource (the last one also stands for any further file)."""
         return self.books.kind_of(file_idx)
-
-    def phases(self, n_files: int) -> list[list[int]]:
-        """One resource at a time: chunks in flight together are all of one resource."""
-        by_resource: dict[str, list[int]] = {}
-        for i in range(n_files):
-            by_resource.setdefault(self.kind_of(i).name, []).append(i)
-        return list(by_resource.values())
 
     # --- credentials: an OAuth2 client-credentials token, fetched through the limits ---------------------
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..sources import BadRow
-from .base import Api, Credentials, Target
+from .base import Api, Credentials, Phases, Target
 from .flags import Flag, Flags
 from .payorcrm_records import Customers, Invoices, Upload
 
@@ -39,6 +39,45 @@ def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
     return files
 
 
+class CustomersFirst(Phases):
+    """Customers before invoices; planning the invoices learns which customers did not load (their invoices are
+    rejected with that reason) and which did."""
+
+    def __init__(self, file_kinds: Sequence[str], invoices: Invoices) -> None:
+        self.file_kinds = file_kinds
+        self.invoices = invoices
+
+    def of(self, n_files: int) -> list[list[int]]:
+        customers = [i for i in range(n_files) if self.file_kinds[i] == "customers"]
+        invoices = [i for i in range(n_files) if self.file_kinds[i] == "invoices"]
+        return [p for p in (customers, invoices) if p]
+
+    def before(
+        self, files: Sequence[int], unsettled: Mapping[int, Mapping[int, str]], sources: Sequence[Source]
+    ) -> dict[str, Any]:
+        if not unsettled:
+            return {}
+        failed: dict[str, str] = {}
+        known: list[str] = []
+        for file_idx, lines in unsettled.items():
+            for item in sources[file_idx]:
+                if isinstance(item, BadRow):
+                    continue
+                line, row = item
+                number = row.get("customerno")
+                if not isinstance(number, str):
+                    continue
+                if line in lines:
+                    failed[number] = lines[line]
+                else:
+                    known.append(number)
+        return {"failed": failed, "known": known}
+
+    def use(self, context: Mapping[str, Any]) -> None:
+        self.invoices.failed = dict(context.get("failed", {}))
+        self.invoices.known = set(context["known"]) if "known" in context else None
+
+
 class PayorCRM(Target):
     name = "payorcrm"
     api = Api(idempotent=False, max_items=1000, default_batch=200, scope_name="kind", reconcile_by="responses")
@@ -62,6 +101,7 @@ class PayorCRM(Target):
         self.file_kinds = list(file_kinds)
         self.customers = Customers()
         self.invoices = Invoices(amount_unit, require_customers)
+        self.phases = CustomersFirst(self.file_kinds, self.invoices)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> PayorCRM:
@@ -75,36 +115,5 @@ class PayorCRM(Target):
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         return {"api_key": credentials["PAYORCRM_API_KEY"], "api_secret": credentials["PAYORCRM_API_SECRET"]}
 
-    # --- customers first --------------------------------------------------------------------------------
-    def phases(self, n_files: int) -> list[list[int]]:
-        customers = [i for i in range(n_files) if self.file_kinds[i] == "customers"]
-        invoices = [i for i in range(n_files) if self.file_kinds[i] == "invoices"]
-        return [p for p in (customers, invoices) if p]
-
-    def before_phase(
-        self, files: Sequence[int], unsettled: Mapping[int, Mapping[int, str]], sources: Sequence[Source]
-    ) -> dict[str, Any]:
-        if not unsettled:
-            return {}
-        failed: dict[str, str] = {}
-        known: list[str] = []
-        for file_idx, lines in unsettled.items():
-            for item in sources[file_idx]:
-                if isinstance(item, BadRow):
-                    continue
-                line, row = item
-                number = row.get("customerno")
-                if not isinstance(number, str):
-                    continue
-                if line in lines:
-                    failed[number] = lines[line]
-                else:
-                    known.append(number)
-        return {"failed": failed, "known": known}
-
     def kind_of(self, file_idx: int) -> Upload:
         return self.customers if self.file_kinds[file_idx] == "customers" else self.invoices
-
-    def use_context(self, context: Mapping[str, Any]) -> None:
-        self.invoices.failed = dict(context.get("failed", {}))
-        self.invoices.known = set(context["known"]) if "known" in context else None
