@@ -79,7 +79,7 @@ def _add_load(sub: Any) -> None:
         p.add_argument("--allow-duplicate-load", action="store_true", default=None,
                        help="load a file although it was already loaded into the same API")
         p.add_argument("--no-progress", action="store_true", help="no progress display")
-        cls.add_arguments(p)
+        cls.flags.add_to(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +125,7 @@ def _job(ns: argparse.Namespace) -> Job:
             settings[name] = value
     cls = TARGETS[ns.target]
     target_options = dict(settings.pop("target_options", {}))
-    for name in cls.option_names:
+    for name in cls.flags.names:
         value = getattr(ns, name, None)
         if value is not None:
             target_options[name] = value

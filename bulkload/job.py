@@ -76,7 +76,7 @@ class Job:
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ConfigError(f"unknown target {self.target!r}; choose one of {', '.join(TARGETS)}")
-        self.files = TARGETS[self.target].arrange_files(list(self.files), self.target_options)
+        self.files = TARGETS[self.target].flags.arrange(list(self.files), self.target_options)
         if not self.files:
             raise ConfigError("no input file given")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
@@ -233,13 +233,13 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 def target_options_type(cls: type[Target]) -> type[msgspec.Struct]:
-    """The [target] table a target takes, typed as its own flags are (`add_arguments`): an option with choices is
+    """The [target] table a target takes, typed as its own flags are (`flags`): an option with choices is
     one of them, a switch a bool, any other of the flag's type."""
     parser = argparse.ArgumentParser(add_help=False)
-    cls.add_arguments(parser)
+    cls.flags.add_to(parser)
     fields: list[tuple[str, Any, Any]] = []
     for action in parser._actions:  # argparse keeps no other list of what a parser takes
-        if action.dest not in cls.option_names:
+        if action.dest not in cls.flags.names:
             continue
         kind: Any
         if action.nargs == 0:

@@ -543,7 +543,7 @@ class Loader:
                     continue
             event = self._baseline_events[scope] = anyio.Event()
             try:
-                data = await self.target.baseline(self.dispatcher, scope)
+                data = await self.target.books.baseline(self.dispatcher, scope)
                 self.ledger.set_baseline(scope, data)
                 self._baselines[scope] = data
             finally:

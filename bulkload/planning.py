@@ -195,7 +195,7 @@ def messages(spec: PlanSpec) -> Iterator[Message]:
     from .targets import TARGETS
 
     target = TARGETS[spec.target].from_options(spec.target_options)
-    target.use_context(spec.context)
+    target.phases.use(spec.context)
     planner = make_planner(target, spec)
 
     def rows() -> Iterator[Rows]:

@@ -45,7 +45,7 @@ async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, file
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":
-        return msgspec.convert(await target.reconcile(dispatcher, ledger, files), Reconciled)
+        return msgspec.convert(await target.books.reconcile(dispatcher, ledger, files), Reconciled)
     return await by_walk(ledger, target, dispatcher, files)
 
 
@@ -177,7 +177,7 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
             "before": base["count"],
             "loaded": loaded,
             "expected": base["count"] + loaded,
-            "remote": await target.count(dispatcher, scope),
+            "remote": await target.books.count(dispatcher, scope),
         }
 
     listed: dict[str, int] = {}  # records the walks of each scope listed so far
@@ -187,7 +187,7 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         totals = remote.setdefault(scope, {})
         # what the count endpoint says the scope holds bounds the walk: a cursor that never ends stops here
         most = max(counts[scope]["remote"], counts[scope]["expected"]) + WALK_SLACK
-        async for page in target.walk(dispatcher, scope, after, upto):
+        async for page in target.books.walk(dispatcher, scope, after, upto):
             listed[scope] = listed.get(scope, 0) + len(page.ids)
             if listed[scope] > most:
                 scope_name = target.api.scope_name

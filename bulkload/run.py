@@ -109,7 +109,7 @@ class Run:
         await target.setup(dispatcher, sources)
         ledger.set_options(target.options())
         if ledger.phase_context(-1) is None:  # once per run, before the first call that writes
-            if not (job.allow_duplicate_load or target.rerunnable):
+            if not (job.allow_duplicate_load or target.books.rerunnable):
                 await self._skip_existing()
             ledger.set_phase_context(-1, {"existing": "checked"})
         loader = Loader(target, ledger, dispatcher, tally, concurrency=self.limits.concurrency,
@@ -130,13 +130,13 @@ class Run:
             if progress:
                 tg.start_soon(show_progress, snapshot, job.files)
             earlier: list[int] = []
-            phases = list(target.phases(len(sources)))
+            phases = list(target.phases.of(len(sources)))
             for phase, indexes in enumerate(phases):
                 if tally.stopped:
                     break
                 context = ledger.phase_context(phase)
                 if context is None:  # worked out once; a resume plans with the same
-                    context = target.before_phase(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
+                    context = target.phases.before(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
                     ledger.set_phase_context(phase, context)
                 earlier.extend(indexes)
                 spec = plan_spec(job, target, ledger, sources, indexes, context)
@@ -148,7 +148,7 @@ class Run:
     async def _skip_existing(self) -> None:
         """The input's groups the API already holds are not created again (asked once, before the first write)."""
         found: list[Known] = []
-        async for item in self.target.groups_already_there(self.dispatcher, self.ledger.group_keys):
+        async for item in self.target.books.groups_already_there(self.dispatcher, self.ledger.group_keys):
             found.append(item)
             if len(found) >= 1_000:
                 self.ledger.skip(found)

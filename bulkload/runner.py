@@ -103,7 +103,7 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
         settings=job.settings(),
         key_prefix=uuid.uuid4().hex[:16],
     )
-    checked = not (job.allow_duplicate_load or target.rerunnable)
+    checked = not (job.allow_duplicate_load or target.books.rerunnable)
     ledger_path = str(Path(job.ledger_path).absolute())  # found again from any directory
 
     def claim() -> None:

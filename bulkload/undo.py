@@ -177,7 +177,7 @@ async def _plan_again(
     handed out too (in doubt: the run may have sent it after the copy was made)."""
     seqs = {seq for seq, _ in todo}
     known = {seq for seq, _ in ledger.chunks()}
-    for phase, indexes in enumerate(target.phases(len(sources))):
+    for phase, indexes in enumerate(target.phases.of(len(sources))):
         context = ledger.phase_context(phase)
         if context is None and adopted:
             out.unsettled_count += 1
@@ -314,7 +314,8 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
             out.already_removed_before += 1
         elif outcome == "unexplained":  # found by an earlier rollback: said again, never forgotten
             _unexplained(target, ledger, files, out, scope, record_id)
-    todo = [item for item in dict.fromkeys(target.created_by_run(ledger, files)) if earlier.get(item) not in settled]
+    todo = [item for item in dict.fromkeys(target.books.created_by_run(ledger, files))
+            if earlier.get(item) not in settled]
     send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
     done: list[tuple[int, str, str]] = []
 
@@ -325,7 +326,7 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
                 try:
                     # the DELETE may have been carried out as soon as it leaves: say so first
                     ledger.mark_removed([(record_id, scope, "removing")])
-                    await dispatcher.send("DELETE", target.delete_path(scope, record_id))
+                    await dispatcher.send("DELETE", target.books.delete_path(scope, record_id))
                     done.append((record_id, scope, "removed"))
                     out.removed += 1
                 except APIError as exc:

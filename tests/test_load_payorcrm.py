@@ -74,11 +74,11 @@ def test_amounts_that_cannot_convert_exactly_are_refused(value: str, currency: s
 
 def test_files_come_as_customers_then_invoices_or_one_kind() -> None:
     options: dict[str, Any] = {"customers": "c.csv", "invoices": "i.csv"}
-    assert PayorCRM.arrange_files([], options) == ["c.csv", "i.csv"]
-    assert PayorCRM.from_options(options).phases(2) == [[0], [1]]
+    assert PayorCRM.flags.arrange([], options) == ["c.csv", "i.csv"]
+    assert PayorCRM.from_options(options).phases.of(2) == [[0], [1]]
     with pytest.raises(ConfigError):
-        PayorCRM.arrange_files(["x.csv"], {})
-    assert PayorCRM.arrange_files(["a.csv", "b.csv"], {"kind": "invoices"}) == ["a.csv", "b.csv"]
+        PayorCRM.flags.arrange(["x.csv"], {})
+    assert PayorCRM.flags.arrange(["a.csv", "b.csv"], {"kind": "invoices"}) == ["a.csv", "b.csv"]
 
 
 @pytest.mark.slow

@@ -3,7 +3,6 @@ count and walk what it holds, and the kinds of record its input files hold (one 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -12,6 +11,7 @@ from .. import redact
 from ..errors import APIError, ConfigError, Conflict
 from ..http import ANSWER_BYTES
 from ..model import Call, Chunk, Known, Listed, Totals
+from .flags import Flags
 from .protocols import Created, Sender
 
 if TYPE_CHECKING:
@@ -208,25 +208,86 @@ class Credentials:
         return [credentials.get(k, "") for k in self.agreement or self.names]
 
 
+class Books:
+    """What the API holds, as far as the engine reads it back and removes it: the groups already there before a
+    load, what one scope holds (count, baseline, walk) or the target's own reconciliation, and the records a run
+    created with the path that deletes each. By default nothing is read back and a run's records have one scope.
+    Subclasses override what their API offers."""
+
+    #: loading the same file again changes nothing (HaloPSA with --match-on): no duplicate-load check
+    rerunnable: bool = False
+
+    async def groups_already_there(
+        self, client: Sender, keys: Callable[[], Iterator[str]]
+    ) -> AsyncIterator[Known]:
+        """Which of the input's group keys (`keys()` iterates them, as often as needed) the API already holds,
+        with the reason to give: asked once before the first call, so a group loaded before is not created again."""
+        return
+        yield
+
+    # --- rollback --------------------------------------------------------------------------------
+    def created_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
+        """(scope, id) of every record the run created (not those it only updated), for rollback."""
+        seen: set[int] = set()
+        for _, _, record_id in ledger.created_lines():
+            if record_id not in seen:
+                seen.add(record_id)
+                yield "", record_id
+
+    def delete_path(self, scope: str, record_id: int) -> str:
+        raise NotImplementedError
+
+    # --- reconciliation --------------------------------------------------------------------------
+    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> dict[str, Any]:
+        """For reconcile_by = "target": the report's `reconcile` section."""
+        raise NotImplementedError
+
+    async def baseline(self, client: Sender, scope: str) -> dict[str, int]:
+        """What the scope held before this run touched it (at least `count`)."""
+        raise NotImplementedError
+
+    async def count(self, client: Sender, scope: str) -> int:
+        raise NotImplementedError
+
+    def walk(self, client: Sender, scope: str, after: int, upto: int | None) -> AsyncIterator[Listed]:
+        """Pages of the scope's records with after < id ≤ upto (None: no upper bound). Ids only grow, so
+        `after` = the baseline's newest id walks what was created since."""
+        raise NotImplementedError
+
+
+class Phases:
+    """The order the input files are planned and sent in, and what planning a later phase needs from the earlier
+    ones. By default: all files in one phase. Subclasses override what their target needs."""
+
+    def of(self, n_files: int) -> list[list[int]]:
+        """Groups of file indexes; each group is sent completely before the next is planned."""
+        return [list(range(n_files))]
+
+    def before(
+        self, files: Sequence[int], unsettled: Mapping[int, Mapping[int, str]], sources: Sequence[Source]
+    ) -> dict[str, Any]:
+        """What planning the next phase (`files`) needs from the earlier ones (`unsettled`: file -> line -> why it
+        did not load). Returned so the run can keep it: a resume plans with the same."""
+        return {}
+
+    def use(self, context: Mapping[str, Any]) -> None:
+        """Take what `before` worked out (in the planning process, and on resume)."""
+
+
 class Target:
-    """Base of every target: its API's behaviour and credentials, its own options, the kind of record each input
-    file holds, its auth, and how what the API holds is counted, walked, reconciled and removed. Subclasses set
-    the class attributes and implement the methods."""
+    """Base of every target: its API's behaviour and credentials, its own options (`flags`), the kind of record
+    each input file holds and the `phases` the files are sent in, its auth, and its `books`: how what the API holds
+    is counted, walked, reconciled and removed. Subclasses set the class attributes and implement the methods."""
 
     name: ClassVar[str]
     api: ClassVar[Api]
     credentials: ClassVar[Credentials]
-    #: the `dest` names of the options add_arguments adds
-    option_names: ClassVar[tuple[str, ...]] = ()
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        """Add the target's own options to `bulkload load TARGET`."""
-
-    @classmethod
-    def arrange_files(cls, files: list[str], options: dict[str, Any]) -> list[str]:
-        """The input files from FILE... and the target's own options (which it may rewrite)."""
-        return files
+    #: what the API holds, read back and removed (replaced per instance where it depends on the options)
+    books: Books = Books()
+    #: the order the input files are planned and sent in (replaced per instance where it depends on the options)
+    phases: Phases = Phases()
+    #: the target's own options of `bulkload load TARGET`
+    flags: ClassVar[Flags] = Flags()
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Target:
@@ -244,20 +305,6 @@ class Target:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up
         in `options()` so that resume and the planning process see the same."""
 
-    def phases(self, n_files: int) -> list[list[int]]:
-        """Groups of file indexes; each group is sent completely before the next is planned."""
-        return [list(range(n_files))]
-
-    def before_phase(
-        self, files: Sequence[int], unsettled: Mapping[int, Mapping[int, str]], sources: Sequence[Source]
-    ) -> dict[str, Any]:
-        """What planning the next phase needs from the earlier ones (`unsettled`: file -> line -> why it did
-        not load). Returned so the run can keep it: a resume plans with the same."""
-        return {}
-
-    def use_context(self, context: Mapping[str, Any]) -> None:
-        """Take what `before_phase` worked out (in the planning process, and on resume)."""
-
     # --- auth ------------------------------------------------------------------------------------
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         """Headers sent with every request (static credentials)."""
@@ -267,46 +314,3 @@ class Target:
         """Per-request credentials that must be fetched (an OAuth token): cached, fetched through `client`
         (so the fetch counts toward the limits), and fetched anew when `renew` (after a 401)."""
         return {}
-
-    # --- answers ---------------------------------------------------------------------------------
-    async def groups_already_there(
-        self, client: Sender, keys: Callable[[], Iterator[str]]
-    ) -> AsyncIterator[Known]:
-        """Which of the input's group keys (`keys()` iterates them, as often as needed) the API already holds,
-        with the reason to give: asked once before the first call, so a group loaded before is not created again."""
-        return
-        yield
-
-    # --- rollback ------------------------------------------------------------------------------------
-    @property
-    def rerunnable(self) -> bool:
-        """Loading the same file again changes nothing (HaloPSA with --match-on): no duplicate-load check."""
-        return False
-
-    def created_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
-        """(scope, id) of every record the run created (not those it only updated), for rollback."""
-        seen: set[int] = set()
-        for _, _, record_id in ledger.created_lines():
-            if record_id not in seen:
-                seen.add(record_id)
-                yield "", record_id
-
-    def delete_path(self, scope: str, record_id: int) -> str:
-        raise NotImplementedError
-
-    # --- reconciliation ----------------------------------------------------------------------------
-    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> dict[str, Any]:
-        """For reconcile_by = "target": the report's `reconcile` section."""
-        raise NotImplementedError
-
-    async def baseline(self, client: Sender, scope: str) -> dict[str, int]:
-        """What the scope held before this run touched it (at least `count`)."""
-        raise NotImplementedError
-
-    async def count(self, client: Sender, scope: str) -> int:
-        raise NotImplementedError
-
-    def walk(self, client: Sender, scope: str, after: int, upto: int | None) -> AsyncIterator[Listed]:
-        """Pages of the scope's records with after < id ≤ upto (None: no upper bound). Ids only grow, so
-        `after` = the baseline's newest id walks what was created since."""
-        raise NotImplementedError

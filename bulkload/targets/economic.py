@@ -8,7 +8,6 @@ they have more decimals than the currency's minor unit (they could not be booked
 
 from __future__ import annotations
 
-import argparse
 import operator
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from itertools import repeat
@@ -20,8 +19,9 @@ from ..cursors import CursorTrail
 from ..errors import ConfigError
 from ..model import Known, Listed, group_digest
 from ..money import FACTORS, HUNDRED
-from .base import Api, Credentials, Target
+from .base import Api, Books, Credentials, Target
 from .economic_entries import IN_LIST, DraftEntries, _Created, _decimals, _line_check, _page
+from .flags import Flag, Flags
 from .protocols import Sender
 
 #: the longest answer of a count, or of a page of one entry (the baseline)
@@ -43,63 +43,10 @@ _entry_number, _voucher, _currency, _amount, _account, _contra, _date, _text = (
 )
 
 
-class Economic(Target):
-    name = "economic"
-    api = Api(
-        idempotent=True,
-        key_ttl_s=3600.0,  # e-conomic caches a key's answer for one hour
-        max_items=500,
-        # a bulk answer: 500 entries at up to 4 KB each (a walk's page has its own cap, PAGE_BYTES)
-        answer_bytes=2 * 1024 * 1024,
-        default_base_url="https://apis.e-conomic.com/journalsapi/v11.0.2",
-        scope_name="journal",
-        id_name="entryNumber",
-        # rollback: draft entries are deleted one by one, by the numbers the API gave; booking a journal takes its
-        # drafts out of the draft list: a draft of ours that is gone may be in the books
-        can_delete=True,
-        gone_means="possibly booked (booking takes drafts out of the journal): reverse it in the books",
-        # a retry that overtakes its own first attempt: the key is still being processed
-        retry_codes=frozenset({"IdempotencyKeyInUse"}),
-    )
-    credentials = Credentials(
-        ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN"),
-        agreement=("ECONOMIC_AGREEMENT_GRANT_TOKEN",),  # fair use is the agreement's, whichever app calls
-    )
-    option_names = ("journal",)
+class Journals(Books):
+    """Draft entries per journal: the vouchers of the input a journal already holds, counted and walked by entry
+    number, deleted one by one."""
 
-    def __init__(self, journal: int | None = None) -> None:
-        self.journal = journal
-        self.entries = DraftEntries(journal)
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--journal",
-            type=int,
-            help="journal number for rows that do not name one; a row naming another journal is rejected",
-        )
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Economic:
-        journal = options.get("journal")
-        if journal is not None and journal < 1:
-            raise ConfigError("--journal must be a positive journal number")
-        return cls(journal=journal)
-
-    def options(self) -> dict[str, Any]:
-        return {"journal": self.journal}
-
-    def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
-        return {
-            "X-AppSecretToken": credentials["ECONOMIC_APP_SECRET_TOKEN"],
-            "X-AgreementGrantToken": credentials["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
-            "Accept": "application/json",
-        }
-
-    def kind_of(self, file_idx: int) -> DraftEntries:
-        return self.entries
-
-    # --- before the first call: the vouchers of the input that the journal already holds -----------------
     async def groups_already_there(
         self, client: Sender, keys: Callable[[], Iterator[str]]
     ) -> AsyncIterator[Known]:
@@ -154,11 +101,9 @@ class Economic(Target):
                         "created again; correct it in e-conomic (or delete those drafts), then load the file again",
                         group_digest(checks))
 
-    # --- rollback: draft entries are deleted one by one, by the numbers the API gave ---------------------
     def delete_path(self, scope: str, record_id: int) -> str:
         return f"/draft-entries/{record_id}"
 
-    # --- reconciliation: count endpoint, newest entry number, cursor walk ---------------------------
     async def count(self, client: Sender, scope: str) -> int:
         count: int = await client.get("/draft-entries/count", {"filter": f"journalNumber$eq:{int(scope)}"},
                                       into=_Count, max_bytes=COUNT_BYTES)
@@ -203,3 +148,54 @@ class Economic(Target):
             if not page.cursor:
                 return
             params = {"filter": flt, "cursor": trail.follow(page.cursor, ids)}
+
+
+class Economic(Target):
+    name = "economic"
+    api = Api(
+        idempotent=True,
+        key_ttl_s=3600.0,  # e-conomic caches a key's answer for one hour
+        max_items=500,
+        # a bulk answer: 500 entries at up to 4 KB each (a walk's page has its own cap, PAGE_BYTES)
+        answer_bytes=2 * 1024 * 1024,
+        default_base_url="https://apis.e-conomic.com/journalsapi/v11.0.2",
+        scope_name="journal",
+        id_name="entryNumber",
+        # rollback: draft entries are deleted one by one, by the numbers the API gave; booking a journal takes its
+        # drafts out of the draft list: a draft of ours that is gone may be in the books
+        can_delete=True,
+        gone_means="possibly booked (booking takes drafts out of the journal): reverse it in the books",
+        # a retry that overtakes its own first attempt: the key is still being processed
+        retry_codes=frozenset({"IdempotencyKeyInUse"}),
+    )
+    credentials = Credentials(
+        ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN"),
+        agreement=("ECONOMIC_AGREEMENT_GRANT_TOKEN",),  # fair use is the agreement's, whichever app calls
+    )
+    books = Journals()
+    flags = Flags((Flag("--journal", type=int, help="journal number for rows that do not name one; a row "
+                        "naming another journal is rejected"),))
+
+    def __init__(self, journal: int | None = None) -> None:
+        self.journal = journal
+        self.entries = DraftEntries(journal)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Economic:
+        journal = options.get("journal")
+        if journal is not None and journal < 1:
+            raise ConfigError("--journal must be a positive journal number")
+        return cls(journal=journal)
+
+    def options(self) -> dict[str, Any]:
+        return {"journal": self.journal}
+
+    def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        return {
+            "X-AppSecretToken": credentials["ECONOMIC_APP_SECRET_TOKEN"],
+            "X-AgreementGrantToken": credentials["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+            "Accept": "application/json",
+        }
+
+    def kind_of(self, file_idx: int) -> DraftEntries:
+        return self.entries

@@ -9,10 +9,9 @@ lost is sent again. Secret fields go to the API and nowhere else. The records ar
 
 from __future__ import annotations
 
-import argparse
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,11 +21,13 @@ import msgspec
 from .. import redact
 from ..errors import ConfigError
 from ..http import decoded
-from ..sources import BadRow, Source
-from .base import Api, Credentials, Target
+from ..sources import Source
+from .base import Api, Credentials, Phases, Target
+from .flags import Flag, Flags
+from .halopsa_books import Resources
 from .halopsa_records import Resource, listing_whole
 from .halopsa_schema import RESOURCES, canonical_resource
-from .protocols import Created, Sender
+from .protocols import Sender
 
 
 class _Token(msgspec.Struct):
@@ -46,6 +47,28 @@ def resource_named(name: str) -> str:
         return canonical_resource(name)
     except KeyError as exc:
         raise ConfigError(str(exc.args[0])) from None
+
+
+def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
+    """Each file's resource: --resource for all, else the file's name (XeroDetails.csv, AvalaraDetails.jsonl)."""
+    forced = options.pop("resource", None)
+    if forced is None and options.get("resources"):
+        return files  # arranged already (a resumed run's stored options)
+    options["resources"] = [resource_named(forced or Path(f).name.split(".")[0]) for f in files]
+    return files
+
+
+class OneResourceAtATime(Phases):
+    """One resource at a time: chunks in flight together are all of one resource."""
+
+    def __init__(self, kind_of: Callable[[int], Resource]) -> None:
+        self.kind_of = kind_of
+
+    def of(self, n_files: int) -> list[list[int]]:
+        by_resource: dict[str, list[int]] = {}
+        for i in range(n_files):
+            by_resource.setdefault(self.kind_of(i).name, []).append(i)
+        return list(by_resource.values())
 
 
 class HaloPSA(Target):
@@ -69,7 +92,14 @@ class HaloPSA(Target):
     )
     credentials = Credentials(("HALO_CLIENT_ID", "HALO_CLIENT_SECRET"), public=frozenset({"HALO_CLIENT_ID"}),
                               optional=frozenset({"HALO_AUTH_URL"}))
-    option_names = ("resource", "match_on", "tenant")
+    flags = Flags((
+        Flag("--resource",
+             help=f"one of {', '.join(RESOURCES)} (default: from each file's name, e.g. XeroDetails.csv)"),
+        Flag("--match-on",
+             help="FIELD[,FIELD]: update the record these fields match instead of creating one (re-runnable loads)"),
+        Flag("--tenant", help="hosted instances: the tenant for the token request"),
+    ), _arrange)
+    books: Resources
 
     def __init__(
         self,
@@ -94,30 +124,12 @@ class HaloPSA(Target):
             if any(kind.schema[m].secret for m in match_on):
                 raise ConfigError("--match-on cannot use a secret field: the API never returns it")
         self.tenant = tenant
-        self.before = dict(before) if before is not None else None
+        self.books = Resources(self.kinds, self.resources, self.match_on,
+                               dict(before) if before is not None else None, self.api.scope_name)
+        self.phases = OneResourceAtATime(self.books.kind_of)
         self._credentials: dict[str, str] = {}
         self._token: tuple[str, float, float] | None = None  # value, expires at, fetched at
         self._token_lock = anyio.Lock()
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--resource", help=f"one of {', '.join(RESOURCES)} (default: from each file's name, e.g. XeroDetails.csv)"
-        )
-        parser.add_argument(
-            "--match-on",
-            help="FIELD[,FIELD]: update the record these fields match instead of creating one (re-runnable loads)",
-        )
-        parser.add_argument("--tenant", help="hosted instances: the tenant for the token request")
-
-    @classmethod
-    def arrange_files(cls, files: list[str], options: dict[str, Any]) -> list[str]:
-        """Each file's resource: --resource for all, else the file's name (XeroDetails.csv, AvalaraDetails.jsonl)."""
-        forced = options.pop("resource", None)
-        if forced is None and options.get("resources"):
-            return files  # arranged already (a resumed run's stored options)
-        options["resources"] = [resource_named(forced or Path(f).name.split(".")[0]) for f in files]
-        return files
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> HaloPSA:
@@ -133,19 +145,12 @@ class HaloPSA(Target):
             "match_on": self.match_on,
             "tenant": self.tenant,
             "existing": self.existing,
-            "before": self.before,
+            "before": self.books.before,
         }
 
     def kind_of(self, file_idx: int) -> Resource:
         """The file's resource (the last one also stands for any further file)."""
-        return self.kinds[self.resources[min(file_idx, len(self.resources) - 1)]]
-
-    def phases(self, n_files: int) -> list[list[int]]:
-        """One resource at a time: chunks in flight together are all of one resource."""
-        by_resource: dict[str, list[int]] = {}
-        for i in range(n_files):
-            by_resource.setdefault(self.kind_of(i).name, []).append(i)
-        return list(by_resource.values())
+        return self.books.kind_of(file_idx)
 
     # --- credentials: an OAuth2 client-credentials token, fetched through the limits ---------------------
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
@@ -185,7 +190,7 @@ class HaloPSA(Target):
 
     # --- before planning: what already exists, for --match-on and the reconciliation count ---------------
     async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
-        if self.before is not None:
+        if self.books.before is not None:
             return  # a resumed run keeps what it saw before it started
         before: dict[str, int] = {}
         for kind in self.kinds.values():
@@ -193,84 +198,4 @@ class HaloPSA(Target):
             before[kind.name] = len(records)
             if self.match_on:
                 self.existing[kind.name] = {k: int(r["id"]) for r in records if (k := kind.key(r)) is not None}
-        self.before = before
-
-    @property
-    def rerunnable(self) -> bool:
-        return bool(self.match_on)  # the same file again updates what the first load created
-
-    # --- rollback: the records this run created, never the ones it only updated -----------------------------
-    def created_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
-        for file_idx, path in enumerate(files):
-            kind, created = self.kind_of(file_idx), ledger.created_in(file_idx)
-            for item in Source(path):
-                if isinstance(item, BadRow):
-                    continue
-                line, row = item
-                record_id = created.get(line)
-                # a row that named its record (or matched one with --match-on) updated it: not ours to delete
-                if record_id is not None and getattr(kind.validate(dict(row)), "id", None) is None:
-                    yield kind.name, record_id
-
-    def delete_path(self, scope: str, record_id: int) -> str:
-        return f"{self.kinds[scope].path}/{record_id}"
-
-    # --- reconciliation: list each resource, compare count and every loaded record field by field ---------
-    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> dict[str, Any]:
-        expected = ledger.expected()
-        differences: list[dict[str, Any]] = []
-        missing: list[dict[str, Any]] = []
-        scopes: dict[str, dict[str, int]] = {}
-        for kind in self.kinds.values():
-            live = {int(r["id"]): r for r in (await listing_whole(client, kind))[0]}
-            # what each record should hold: its rows in file order, a later update over an earlier create
-            desired: dict[int, dict[str, Any]] = {}
-            lines: dict[int, tuple[str, int]] = {}
-            for file_idx, path in enumerate(files):
-                if self.kind_of(file_idx) is not kind:
-                    continue
-                created = ledger.created_in(file_idx)
-                for item in Source(path):
-                    if isinstance(item, BadRow):
-                        continue
-                    line, row = item
-                    record_id = created.get(line)
-                    if record_id is None:
-                        continue  # not loaded: rejected or in doubt, and reported as such
-                    desired.setdefault(record_id, {}).update(msgspec.to_builtins(kind.validate(dict(row))))
-                    lines[record_id] = (path, line)
-            for record_id, sent in desired.items():
-                path, line = lines[record_id]
-                found = live.get(record_id)
-                if found is None:
-                    missing.append({"id": record_id, "file": path, "line": line})
-                    continue
-                differences.extend(
-                    {"id": record_id, "resource": kind.name, "line": line, "field": name, "sent": value, "found": got}
-                    for name, value, got in kind.differences(sent, found)
-                )
-            creates = expected.get(kind.name, {}).get("create", [0])[0]
-            scopes[kind.name] = {
-                "before": (self.before or {}).get(kind.name, 0),
-                "loaded": creates,
-                "expected": (self.before or {}).get(kind.name, 0) + creates,
-                "remote": len(live),
-            }
-        expected_count = sum(c["expected"] for c in scopes.values())
-        remote_count = sum(c["remote"] for c in scopes.values())
-        return {
-            "ok": not differences and not missing and all(c["expected"] == c["remote"] for c in scopes.values()),
-            "remote_read": True,
-            "expected_count": expected_count,
-            "remote_count": remote_count,
-            "expected_totals": {"per_scope": {r: {"records": c["expected"]} for r, c in scopes.items()}},
-            "remote_totals": {"per_scope": {r: {"records": c["remote"]} for r, c in scopes.items()}},
-            "missing": missing[:100],
-            "missing_count": len(missing),
-            "duplicates": [],
-            "duplicates_count": 0,
-            "differences": differences[:100],
-            "differences_count": len(differences),
-            "scopes": scopes,
-            "scope_name": self.api.scope_name,
-        }
+        self.books.before = before

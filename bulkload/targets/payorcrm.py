@@ -7,13 +7,13 @@ no answer to an upload: any 2xx is success, and ids and amounts are taken where 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..sources import BadRow
-from .base import Api, Credentials, Target
+from .base import Api, Credentials, Phases, Target
+from .flags import Flag, Flags
 from .payorcrm_records import Customers, Invoices, Upload
 
 if TYPE_CHECKING:
@@ -22,68 +22,37 @@ if TYPE_CHECKING:
 _KINDS = ("customers", "invoices")
 
 
-class PayorCRM(Target):
-    name = "payorcrm"
-    api = Api(idempotent=False, max_items=1000, default_batch=200, scope_name="kind", reconcile_by="responses")
-    credentials = Credentials(("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET"))
-    option_names = ("kind", "customers", "invoices", "amount_unit", "require_customers")
+def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
+    """`--customers C --invoices I` → [C, I] with their kinds; else the FILEs, all of --kind."""
+    customers, invoices = options.pop("customers", None), options.pop("invoices", None)
+    if not (customers or invoices) and options.get("file_kinds"):
+        return files  # arranged already (a resumed run's stored options)
+    if customers or invoices:
+        if files:
+            raise ConfigError("give the files either as --customers/--invoices or as FILE... with --kind")
+        arranged = [(p, k) for p, k in ((customers, "customers"), (invoices, "invoices")) if p]
+        options["file_kinds"] = [k for _, k in arranged]
+        return [p for p, _ in arranged]
+    if not options.get("kind"):
+        raise ConfigError("payorcrm needs --kind customers|invoices for FILE..., or --customers/--invoices")
+    options.setdefault("file_kinds", [options["kind"]] * len(files))
+    return files
 
-    def __init__(self, file_kinds: Sequence[str], amount_unit: str = "minor", require_customers: bool = False) -> None:
-        if not file_kinds or any(k not in _KINDS for k in file_kinds):
-            raise ConfigError("payorcrm needs --kind customers|invoices with files, or --customers/--invoices")
-        if amount_unit not in ("minor", "major"):
-            raise ConfigError("--amount-unit must be minor or major")
-        self.file_kinds = list(file_kinds)
-        self.customers = Customers()
-        self.invoices = Invoices(amount_unit, require_customers)
 
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--kind", choices=_KINDS, help="what the FILEs hold")
-        parser.add_argument("--customers", metavar="FILE", help="customers file, loaded first")
-        parser.add_argument("--invoices", metavar="FILE", help="invoices file, loaded after the customers")
-        parser.add_argument("--amount-unit", choices=("minor", "major"),
-                            help="invoiceAmount/localAmount in the input: minor units (default) or major units, "
-                            "converted exactly by the currency's decimals")
-        parser.add_argument("--require-customers", action="store_true", default=None,
-                            help="reject an invoice whose customer is not in the customers file")
+class CustomersFirst(Phases):
+    """Customers before invoices; planning the invoices learns which customers did not load (their invoices are
+    rejected with that reason) and which did."""
 
-    @classmethod
-    def arrange_files(cls, files: list[str], options: dict[str, Any]) -> list[str]:
-        """`--customers C --invoices I` → [C, I] with their kinds; else the FILEs, all of --kind."""
-        customers, invoices = options.pop("customers", None), options.pop("invoices", None)
-        if not (customers or invoices) and options.get("file_kinds"):
-            return files  # arranged already (a resumed run's stored options)
-        if customers or invoices:
-            if files:
-                raise ConfigError("give the files either as --customers/--invoices or as FILE... with --kind")
-            arranged = [(p, k) for p, k in ((customers, "customers"), (invoices, "invoices")) if p]
-            options["file_kinds"] = [k for _, k in arranged]
-            return [p for p, _ in arranged]
-        if not options.get("kind"):
-            raise ConfigError("payorcrm needs --kind customers|invoices for FILE..., or --customers/--invoices")
-        options.setdefault("file_kinds", [options["kind"]] * len(files))
-        return files
+    def __init__(self, file_kinds: Sequence[str], invoices: Invoices) -> None:
+        self.file_kinds = file_kinds
+        self.invoices = invoices
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> PayorCRM:
-        kinds = options.get("file_kinds") or ([options["kind"]] if options.get("kind") else [])
-        return cls(kinds, options.get("amount_unit") or "minor", bool(options.get("require_customers")))
-
-    def options(self) -> dict[str, Any]:
-        return {"file_kinds": self.file_kinds, "amount_unit": self.invoices.amount_unit,
-                "require_customers": self.invoices.require_customers}
-
-    def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
-        return {"api_key": credentials["PAYORCRM_API_KEY"], "api_secret": credentials["PAYORCRM_API_SECRET"]}
-
-    # --- customers first --------------------------------------------------------------------------------
-    def phases(self, n_files: int) -> list[list[int]]:
+    def of(self, n_files: int) -> list[list[int]]:
         customers = [i for i in range(n_files) if self.file_kinds[i] == "customers"]
         invoices = [i for i in range(n_files) if self.file_kinds[i] == "invoices"]
         return [p for p in (customers, invoices) if p]
 
-    def before_phase(
+    def before(
         self, files: Sequence[int], unsettled: Mapping[int, Mapping[int, str]], sources: Sequence[Source]
     ) -> dict[str, Any]:
         if not unsettled:
@@ -104,9 +73,47 @@ class PayorCRM(Target):
                     known.append(number)
         return {"failed": failed, "known": known}
 
-    def kind_of(self, file_idx: int) -> Upload:
-        return self.customers if self.file_kinds[file_idx] == "customers" else self.invoices
-
-    def use_context(self, context: Mapping[str, Any]) -> None:
+    def use(self, context: Mapping[str, Any]) -> None:
         self.invoices.failed = dict(context.get("failed", {}))
         self.invoices.known = set(context["known"]) if "known" in context else None
+
+
+class PayorCRM(Target):
+    name = "payorcrm"
+    api = Api(idempotent=False, max_items=1000, default_batch=200, scope_name="kind", reconcile_by="responses")
+    credentials = Credentials(("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET"))
+    flags = Flags((
+        Flag("--kind", choices=_KINDS, help="what the FILEs hold"),
+        Flag("--customers", metavar="FILE", help="customers file, loaded first"),
+        Flag("--invoices", metavar="FILE", help="invoices file, loaded after the customers"),
+        Flag("--amount-unit", choices=("minor", "major"),
+             help="invoiceAmount/localAmount in the input: minor units (default) or major units, converted exactly "
+             "by the currency's decimals"),
+        Flag("--require-customers", switch=True,
+             help="reject an invoice whose customer is not in the customers file"),
+    ), _arrange)
+
+    def __init__(self, file_kinds: Sequence[str], amount_unit: str = "minor", require_customers: bool = False) -> None:
+        if not file_kinds or any(k not in _KINDS for k in file_kinds):
+            raise ConfigError("payorcrm needs --kind customers|invoices with files, or --customers/--invoices")
+        if amount_unit not in ("minor", "major"):
+            raise ConfigError("--amount-unit must be minor or major")
+        self.file_kinds = list(file_kinds)
+        self.customers = Customers()
+        self.invoices = Invoices(amount_unit, require_customers)
+        self.phases = CustomersFirst(self.file_kinds, self.invoices)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> PayorCRM:
+        kinds = options.get("file_kinds") or ([options["kind"]] if options.get("kind") else [])
+        return cls(kinds, options.get("amount_unit") or "minor", bool(options.get("require_customers")))
+
+    def options(self) -> dict[str, Any]:
+        return {"file_kinds": self.file_kinds, "amount_unit": self.invoices.amount_unit,
+                "require_customers": self.invoices.require_customers}
+
+    def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
+        return {"api_key": credentials["PAYORCRM_API_KEY"], "api_secret": credentials["PAYORCRM_API_SECRET"]}
+
+    def kind_of(self, file_idx: int) -> Upload:
+        return self.customers if self.file_kinds[file_idx] == "customers" else self.invoices

@@ -6,7 +6,6 @@ Costs can be read back, so a lost PATCH is settled by looking.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from ..errors import APIError, ConfigError
 from ..side_by_side import side_by_side
 from ..sources import BadRow
 from .base import Api, Credentials, Target
+from .flags import Flag, Flags
 from .protocols import Sender
 from .visma_core_records import _BOOKKEEPING, LOOKUP_BYTES, Costs, Definition, Entries, OnCase
 
@@ -48,7 +48,7 @@ class VismaCore(Target):
         refusing=frozenset({400, 404, 422}),
     )
     credentials = Credentials(("VISMA_CORE_TOKEN",))
-    option_names = ("kind",)
+    flags = Flags((Flag("--kind", choices=("entries", "costs"), help="entries (default) or costs"),))
 
     def __init__(self, kind: str = "entries", definitions: Mapping[str, Any] | None = None) -> None:
         if kind not in ("entries", "costs"):
@@ -56,10 +56,6 @@ class VismaCore(Target):
         self.kind = kind
         self.entries = Entries(definitions)
         self.costs = Costs()
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--kind", choices=("entries", "costs"), help="entries (default) or costs")
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> VismaCore:

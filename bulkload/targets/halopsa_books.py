@@ -1,0 +1,109 @@
+"""What HaloPSA holds, as the engine reads it back and removes it: each resource a run loads is listed whole, and
+every loaded record compared with its rows field by field; rollback deletes the records the run created, never
+those it only updated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import msgspec
+
+from ..sources import BadRow, Source
+from .base import Books
+from .halopsa_records import Resource, listing_whole
+from .protocols import Created, Sender
+
+
+class Resources(Books):
+    """The records of the resources of a run's files (`resources`: one a file, the last one also standing for any
+    further file); `before`: how many records each resource held before the run (None: not listed yet)."""
+
+    def __init__(self, kinds: dict[str, Resource], resources: Sequence[str], match_on: Sequence[str],
+                 before: dict[str, int] | None, scope_name: str) -> None:
+        self.kinds = kinds
+        self.resources = list(resources)
+        self.before = before
+        self.scope_name = scope_name
+        #: the same file again updates what the first load created
+        self.rerunnable = bool(match_on)
+
+    def kind_of(self, file_idx: int) -> Resource:
+        """The file's resource (the last one also stands for any further file)."""
+        return self.kinds[self.resources[min(file_idx, len(self.resources) - 1)]]
+
+    # --- rollback: the records this run created, never the ones it only updated -----------------------------
+    def created_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
+        for file_idx, path in enumerate(files):
+            kind, created = self.kind_of(file_idx), ledger.created_in(file_idx)
+            for item in Source(path):
+                if isinstance(item, BadRow):
+                    continue
+                line, row = item
+                record_id = created.get(line)
+                # a row that named its record (or matched one with --match-on) updated it: not ours to delete
+                if record_id is not None and getattr(kind.validate(dict(row)), "id", None) is None:
+                    yield kind.name, record_id
+
+    def delete_path(self, scope: str, record_id: int) -> str:
+        return f"{self.kinds[scope].path}/{record_id}"
+
+    # --- reconciliation: list each resource, compare count and every loaded record field by field ---------
+    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> dict[str, Any]:
+        expected = ledger.expected()
+        differences: list[dict[str, Any]] = []
+        missing: list[dict[str, Any]] = []
+        scopes: dict[str, dict[str, int]] = {}
+        for kind in self.kinds.values():
+            live = {int(r["id"]): r for r in (await listing_whole(client, kind))[0]}
+            # what each record should hold: its rows in file order, a later update over an earlier create
+            desired: dict[int, dict[str, Any]] = {}
+            lines: dict[int, tuple[str, int]] = {}
+            for file_idx, path in enumerate(files):
+                if self.kind_of(file_idx) is not kind:
+                    continue
+                created = ledger.created_in(file_idx)
+                for item in Source(path):
+                    if isinstance(item, BadRow):
+                        continue
+                    line, row = item
+                    record_id = created.get(line)
+                    if record_id is None:
+                        continue  # not loaded: rejected or in doubt, and reported as such
+                    desired.setdefault(record_id, {}).update(msgspec.to_builtins(kind.validate(dict(row))))
+                    lines[record_id] = (path, line)
+            for record_id, sent in desired.items():
+                path, line = lines[record_id]
+                found = live.get(record_id)
+                if found is None:
+                    missing.append({"id": record_id, "file": path, "line": line})
+                    continue
+                differences.extend(
+                    {"id": record_id, "resource": kind.name, "line": line, "field": name, "sent": value, "found": got}
+                    for name, value, got in kind.differences(sent, found)
+                )
+            creates = expected.get(kind.name, {}).get("create", [0])[0]
+            scopes[kind.name] = {
+                "before": (self.before or {}).get(kind.name, 0),
+                "loaded": creates,
+                "expected": (self.before or {}).get(kind.name, 0) + creates,
+                "remote": len(live),
+            }
+        expected_count = sum(c["expected"] for c in scopes.values())
+        remote_count = sum(c["remote"] for c in scopes.values())
+        return {
+            "ok": not differences and not missing and all(c["expected"] == c["remote"] for c in scopes.values()),
+            "remote_read": True,
+            "expected_count": expected_count,
+            "remote_count": remote_count,
+            "expected_totals": {"per_scope": {r: {"records": c["expected"]} for r, c in scopes.items()}},
+            "remote_totals": {"per_scope": {r: {"records": c["remote"]} for r, c in scopes.items()}},
+            "missing": missing[:100],
+            "missing_count": len(missing),
+            "duplicates": [],
+            "duplicates_count": 0,
+            "differences": differences[:100],
+            "differences_count": len(differences),
+            "scopes": scopes,
+            "scope_name": self.scope_name,
+        }
