@@ -1,4 +1,5 @@
-"""The one exception tree of bulkload. Every error knows whether retrying can help.
+"""The one exception tree of bulkload. Every error knows whether retrying can help, and the exit code it ends a
+run with (`exit_code`, the codes DESIGN.md promises: a row's fault goes to the rejects and gives 1 at the end).
 
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
@@ -7,6 +8,7 @@
     │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
     │   │                        TLS certificate that does not verify: a wrong address is not retried as a fault
     │   ├── TokenRefused         the token endpoint refused the credentials (an OAuth 400, 401 or 403)
+    │   ├── WrongEndpoint        a chunk's call answered 404, 405 or 415: no such call at that address
     │   └── ExpansionRefused     a gzip input expands far more than any export (a gzip bomb): refused before sending
     ├── SourceError              the input cannot be read any further (exit 4, after what was read is accounted)
     │   └── FileChanged          an input's size or mtime is not what it was when it was hashed: it is being written
@@ -21,6 +23,7 @@
     │   └── Conflict             409 (final)
     ├── BadAnswer                a 2xx answer bulkload cannot read: not JSON, a field missing or of the wrong type
     │   └── AnswerTooLarge       longer than the call's cap (`Target.answer_bytes`): the rest is not read
+    ├── PlanningFailed           the planning process ended without finishing its plan (exit 4)
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
         ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
@@ -28,24 +31,47 @@
         └── NoToken              no usable access token (the token endpoint failed, or answered no token): the call
                                  that needed one was not sent
 
-aiohttp's exceptions never escape the dispatch layer: they are translated there with ``raise ... from exc``.
+Every other error of ours ends a run with exit 4 (resumable). aiohttp's exceptions never escape the dispatch layer:
+they are translated there with ``raise ... from exc``. An error is not changed once made: where one is known to be in
+doubt only later, a copy says so (`BulkloadError.in_doubt`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Self
+
+#: exit codes, as DESIGN.md promises them
+EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
 
 
 class BulkloadError(Exception):
-    """Base of every error bulkload raises on purpose."""
+    """Base of every error bulkload raises on purpose. `uncertain`: an earlier attempt of the same call may have
+    been acted on (some errors always say so)."""
 
-    retryable: bool = False
-    #: set by the dispatcher when an earlier attempt of the same call may have been acted on
+    retryable: ClassVar[bool] = False
+    exit_code: ClassVar[int] = EXIT_STOPPED
     uncertain: bool = False
+
+    def __init__(self, *args: object, uncertain: bool = False) -> None:
+        super().__init__(*args)
+        if uncertain:
+            self.uncertain = True
+
+    def in_doubt(self) -> Self:
+        """This error for a call an earlier attempt of which may have been acted on: itself when it says so
+        already, else a copy that does (raise it ``from`` this one)."""
+        if self.uncertain:
+            return self
+        twin = type(self).__new__(type(self), *self.args)
+        twin.__dict__.update(self.__dict__)
+        twin.uncertain = True
+        return twin
 
 
 class ConfigError(BulkloadError):
     """The run was asked for something it cannot do as configured."""
+
+    exit_code = EXIT_USAGE
 
 
 class LedgerError(ConfigError):
@@ -67,6 +93,11 @@ class TokenRefused(ConfigError):
     """The token endpoint refused the credentials (HALO_CLIENT_ID / HALO_CLIENT_SECRET, the tenant, the auth URL)."""
 
 
+class WrongEndpoint(ConfigError):
+    """A chunk's call (or a call made for it) was answered 404, 405 or 415: the API has no such call at the address
+    given (a wrong --base-url), and every other chunk would be answered the same."""
+
+
 class ExpansionRefused(ConfigError):
     """A gzip input expands more than any export compresses (lines.MAX_RATIO times): read on, it would take
     minutes or hours of work for nothing, so it is refused before anything is sent."""
@@ -86,7 +117,7 @@ class TransportError(BulkloadError):
 
     retryable = True
     #: whether the request may have reached the server (decides in_doubt for non-idempotent targets)
-    maybe_sent: bool = True
+    maybe_sent: ClassVar[bool] = True
 
 
 class ConnectError(TransportError):
@@ -107,8 +138,9 @@ class APIError(BulkloadError):
         *,
         error_code: str | None = None,
         errors: list[dict[str, Any]] | None = None,
+        uncertain: bool = False,
     ) -> None:
-        super().__init__(f"HTTP {status}: {message}")
+        super().__init__(f"HTTP {status}: {message}", uncertain=uncertain)
         self.status = status
         self.message = message
         self.error_code = error_code
@@ -128,7 +160,7 @@ class ServerError(APIError):
 
 
 class AuthError(APIError):
-    pass
+    exit_code = EXIT_USAGE
 
 
 class BadRequest(APIError):
@@ -144,8 +176,8 @@ class BadAnswer(BulkloadError):
     Not retried: the same call gets the same answer. `acted_on`: the call may have changed something (a write);
     a read's or a token request's unreadable answer leaves nothing in doubt."""
 
-    def __init__(self, message: str, *, acted_on: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, acted_on: bool = False, uncertain: bool = False) -> None:
+        super().__init__(message, uncertain=uncertain)
         self.acted_on = acted_on
 
 
@@ -154,8 +186,14 @@ class AnswerTooLarge(BadAnswer):
     (memory stays bounded whatever the server sends)."""
 
 
+class PlanningFailed(BulkloadError):
+    """The planning process ended without finishing its plan."""
+
+
 class RunStopped(BulkloadError):
     """The run stopped cleanly before the end; `bulkload resume` continues it."""
+
+    exit_code = EXIT_STOPPED
 
 
 class WalkStalled(RunStopped):

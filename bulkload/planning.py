@@ -36,7 +36,7 @@ import msgspec
 
 from .chunking import Planner, Reading
 from .dates import DateFormat
-from .errors import BulkloadError, SourceError
+from .errors import PlanningFailed, SourceError
 from .numbers import NumberFormat
 from .regroup import Placed, regrouped
 from .sources import BadRow, Pinned, Row, Source
@@ -193,10 +193,6 @@ def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable
         else:
             target.begin_file(file_idx)
             yield file_idx, regrouped(source, target, spec.workdir)
-
-
-class PlanningFailed(BulkloadError):
-    """The planning process ended without finishing its plan."""
 
 
 class PlanningProcess:

@@ -15,10 +15,9 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from .errors import SourceError
+from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, SourceError
 from .ledger import RowOutcome
 from .outputs import replaced, write_private
-from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
 from .redact import redact, redact_data
 from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised
 

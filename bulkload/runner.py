@@ -24,6 +24,10 @@ from . import interrupts
 from .agreement_calls import AgreementCalls, agreement_file
 from .dispatch import Counters, Dispatcher, RetryPolicy
 from .errors import (
+    EXIT_MISMATCH,
+    EXIT_OK,
+    EXIT_ROWS,
+    EXIT_STOPPED,
     BadAnswer,
     BulkloadError,
     ConfigError,
@@ -40,7 +44,7 @@ from .ledger import Ledger, RowOutcome, RunInfo, known_to
 from .loads import cache_dir, check_home, claim_load, earlier_ledgers, record_status, remember_load, tie
 from .meters import DailyQuota, RateMeter, WindowMeter
 from .outputs import check_outputs, private_dir
-from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, Loader, Tally, resume_after, run_chunks
+from .pipeline import Loader, Tally, resume_after, run_chunks
 from .planning import PlanningProcess, PlanSpec, make_planner, planned_rows
 from .profile import did_you_mean, inspect
 from .progress import Snapshot, show_progress

@@ -25,21 +25,12 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .chunking import Chunk, GroupInfo
 from .dispatch import Dispatcher, maybe_acted_on
-from .errors import APIError, BulkloadError
+from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, APIError, BulkloadError
 from .http import Client
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .loads import check_home, record_status
-from .pipeline import (
-    EXIT_MISMATCH,
-    EXIT_OK,
-    EXIT_ROWS,
-    EXIT_STOPPED,
-    EXIT_USAGE,
-    KEY_TTL_MARGIN_S,
-    body_hash,
-    settled_look,
-)
+from .pipeline import KEY_TTL_MARGIN_S, body_hash, settled_look
 from .planning import PlanningProcess
 from .report import write_report
 from .runner import _dispatcher, _spec, check_paths, job_of, kept, open_sources
