@@ -176,8 +176,8 @@ class BadAnswer(BulkloadError):
     Not retried: the same call gets the same answer. `acted_on`: the call may have changed something (a write);
     a read's or a token request's unreadable answer leaves nothing in doubt."""
 
-    def __init__(self, message: str, *, acted_on: bool = False, uncertain: bool = False) -> None:
-        super().__init__(message, uncertain=uncertain)
+    def __init__(self, message: str, *, acted_on: bool = False) -> None:
+        super().__init__(message)
         self.acted_on = acted_on
 
 

@@ -121,7 +121,7 @@ class Turn:
 class Sending:
     """One chunk's call as the dispatcher sends it: `read` takes the created ids from its answer; `recheck` settles
     a failed attempt that may have been carried out (a call that cannot be repeated) and says whether to send it
-    again. `settled`: the last recheck settled the chunk (done, in doubt, isolated or given up)."""
+    again. `settled`: a recheck settled the chunk (a look found it done, or could not tell: in doubt)."""
 
     def __init__(self, loader: Loader, chunk: Chunk, call: Call, summary: dict[str, Totals]) -> None:
         self.loader, self.chunk, self.call, self.summary = loader, chunk, call, summary
@@ -132,6 +132,8 @@ class Sending:
         self.ids = self.loader.target.created_ids(response.body, len(self.chunk))
 
     async def recheck(self, exc: BulkloadError) -> bool:
+        if isinstance(exc, APIError) and self.loader.target.refused(exc):
+            return False  # final: isolated once it is raised, outside the dispatcher
         again = await self.loader.failed(self.chunk, self.call, exc, self.summary)
         self.settled = not again
         if again:
