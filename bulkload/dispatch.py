@@ -98,7 +98,7 @@ class Tries:
 Recheck = Callable[[BulkloadError], Awaitable[bool]]
 
 
-def raised(exc: BulkloadError, uncertain: bool) -> NoReturn:
+def _raised(exc: BulkloadError, uncertain: bool) -> NoReturn:
     """Raise `exc`, in doubt when an attempt of its call may have been carried out (a copy: an error is not
     changed once raised)."""
     if uncertain and not exc.uncertain:
@@ -221,7 +221,7 @@ class Dispatcher:
                 uncertain=tries.uncertain,
             ) from exc
         if tries.out_of_time(self.policy, wait):
-            raised(exc, tries.uncertain)
+            _raised(exc, tries.uncertain)
         self.meter.on_rate_limited(wait)
         self.counters.retries += 1
 
@@ -232,13 +232,13 @@ class Dispatcher:
         tries.uncertain = tries.uncertain or maybe_acted_on(exc)
         tries.failed += 1
         if tries.spent(self.policy):
-            raised(exc, tries.uncertain)
+            _raised(exc, tries.uncertain)
         if self._retryable(exc, safe_to_repeat):
             self.counters.retries += 1
             await anyio.sleep(self.policy.delay(tries.failed))
             return
         if safe_to_repeat or not tries.uncertain or recheck is None or not await recheck(exc.in_doubt()):
-            raised(exc, tries.uncertain)
+            _raised(exc, tries.uncertain)
         tries.afresh()  # and sent again at once: the look took its time
 
     async def _authorization(self, uncertain: bool, renew: bool = False) -> Mapping[str, str]:
@@ -249,7 +249,7 @@ class Dispatcher:
         try:
             return await self.target.authorize(self, renew=renew)
         except ConfigError as exc:  # a redirect, an address that leads nowhere: as they are
-            raised(exc, uncertain)
+            _raised(exc, uncertain)
         except APIError as exc:
             if exc.status in (400, 401, 403):
                 raise TokenRefused(f"the token endpoint refused the credentials: {exc}", uncertain=uncertain) from exc
