@@ -408,19 +408,6 @@ class Loader:
             # outcome, and an unrepeatable call is never retried once it may have arrived
             await self.isolate(chunk, self.target.bad_items(exc, len(chunk)), exc)
             return False
-        return await self.unsure(chunk, call, exc, summary)
-
-    def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
-        """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
-        key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
-        state = "sending" if self.target.idempotent else "in_doubt"
-        self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups)
-        row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
-        return row
-
-    async def unsure(self, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]) -> bool:
-        """A call failed. True when it is safe to send it again now (looks showed it was not carried out);
-        otherwise the chunk is settled here: given up (run stops), done (a look found it), or in doubt."""
         if call.repeatable or not maybe_acted_on(exc):
             self.give_up(chunk, exc, sent=True)
             return False
@@ -432,6 +419,14 @@ class Loader:
             self.record_done(chunk, looked, summary, summary)  # the look confirmed what was sent
             return False
         return True
+
+    def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
+        """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
+        key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
+        state = "sending" if self.target.idempotent else "in_doubt"
+        self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups)
+        row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
+        return row
 
     def record_done(
         self, chunk: Chunk, ids: list[int], summary: dict[str, Totals], returned: dict[str, Totals] | None
