@@ -51,7 +51,7 @@ def run(workdir: Path, name: str, files: list[Path], url: str, window_s: float) 
         [sys.executable, "-m", "bulkload", "load", "halopsa", *map(str, files), "--match-on", "name",
          "--base-url", url, "--batch-size", "5", "--concurrency", "8", "--window-s", str(window_s),
          # the sandbox runs time_factor times faster than HaloPSA: so does the settle delay of a lost create
-         "--settle-s", f"{HaloPSA.settle_s * window_s / 300:g}",
+         "--settle-s", f"{HaloPSA.api.settle_s * window_s / 300:g}",
          "--ledger", str(workdir / f"{name}.sqlite"), "--rejects", str(workdir / f"{name}.rejects.csv"),
          "--report", str(workdir / f"{name}.json")],
         env={**os.environ, **ENV}, capture_output=True, check=False,

@@ -78,9 +78,9 @@ def main() -> None:
     print(f"{'':10} {'calls':>7} {'refused groups':>15} {'loaded rows':>12} {'exit':>5} {'time_s':>7}  stop reason")
     for r in rows:
         rep = r["report"]
-        groups = sum(rep["isolation"]["refused_groups_by_reason"].values())
-        reason = (rep["stop_reason"] or "")[:90]
-        print(f"{r['name']:10} {r['served']:>7} {groups:>15} {rep['loaded']:>12} {rep['exit_code']:>5} "
+        groups = sum(rep.isolation["refused_groups_by_reason"].values())
+        reason = (rep.stop_reason or "")[:90]
+        print(f"{r['name']:10} {r['served']:>7} {groups:>15} {rep.loaded:>12} {rep.exit_code:>5} "
               f"{r['elapsed_s']:>7.1f}  {reason}")
 
 

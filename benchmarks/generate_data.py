@@ -36,10 +36,10 @@ from typing import Any
 
 import msgspec
 
-from bulkload.halopsa_schema import RESOURCES, Field, canonical_resource
 from bulkload.sandbox.economic_model import CHART
 from bulkload.sandbox.visma_core import DEFAULT_DEFINITIONS, FIRST_CASE
 from bulkload.sandbox.visma_core_costs import case_costs
+from bulkload.targets.halopsa_schema import RESOURCES, Field, canonical_resource
 
 FIELDS = (
     "entryTypeNumber",

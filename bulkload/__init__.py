@@ -1,7 +1,9 @@
 """bulkload: stream large accounting files into accounting APIs, exactly once, and prove it.
 
-For scripts: build a `Job` and `await load(job)`; `resume` and `reconcile` take a ledger path. Each returns
-the report as a dict (the same keys as `--report`). Errors are the classes in `bulkload.errors`.
+For scripts: build a `Job` and `await load(job)`; `resume`, `reconcile` and `rollback` take a ledger path. Each
+returns its report as a typed value (`Report`, `Rollback`: `report.loaded`, `report.reconcile.ok`) with the
+keys of the `--report` file as attributes (`msgspec.to_builtins(report)`: the file's JSON). Errors are the
+classes in `bulkload.errors`.
 """
 
 from .errors import (
@@ -14,6 +16,7 @@ from .errors import (
     TransportError,
 )
 from .job import Job
+from .results import Report, Rollback
 from .runner import dry_run, load, reconcile, resume
 from .undo import rollback
 
@@ -23,6 +26,8 @@ __all__ = [
     "ConfigError",
     "Job",
     "LedgerError",
+    "Report",
+    "Rollback",
     "RunStopped",
     "SourceError",
     "TransportError",

@@ -3,7 +3,7 @@ agreement): the calls every run made against one agreement, per run and per minu
 (`$XDG_CACHE_HOME/bulkload/quota/<agreement>.json`, 0600) the way the rolling windows are.
 
 The agreement is named by a keyed hash (HMAC-SHA256) of the target, the API address and the credentials that
-identify the agreement (`Target.agreement_env`; e-conomic: the agreement grant token), under a random key made once
+identify the agreement (`Credentials.agreement`; e-conomic: the agreement grant token), under a random key made once
 per user (`quota/key`, 0600): the file names neither the token nor anything a guess at it could be checked against
 without the key. Each run writes its own entry only (under its run id, the ledger's key prefix), so a resume merges
 the ledger's count with the entry by taking the larger per minute, never adding them; two runs at once take turns on
@@ -15,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from .loads import cache_dir
 from .meters import DailyQuota
@@ -93,9 +94,9 @@ class AgreementCalls:
             kept = runs.get(self.run_id, {})
             runs[self.run_id] = {m: max(n, kept.get(m, 0)) for m, n in mine.items() if m > floor}
             runs = {run: calls for run, calls in runs.items() if calls}
-            text = json.dumps({run: {str(m): n for m, n in calls.items()} for run, calls in runs.items()})
+            text = msgspec.json.encode({run: {str(m): n for m, n in calls.items()} for run, calls in runs.items()})
             with contextlib.suppress(OSError):
-                write_private(self.path, text)
+                write_private(self.path, text.decode())
         others: dict[int, int] = {}
         for run, calls in runs.items():
             if run != self.run_id:
@@ -108,7 +109,7 @@ class AgreementCalls:
         if self.path is None:
             return {}
         try:
-            data: Any = json.loads(self.path.read_text())
+            data: Any = msgspec.json.decode(self.path.read_bytes())
         except (OSError, ValueError):
             return {}
         runs: dict[str, dict[int, int]] = {}

@@ -14,19 +14,19 @@ which is what lets `resume` find each chunk's stored idempotency key again.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from hashlib import blake2b
 from typing import Any, NamedTuple
 
 from .dates import DateFormat
-from .errors import SourceError
-from .ledger import RowOutcome
+from .errors import RowInvalid, SourceError
+from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest
 from .numbers import NumberFormat
 from .regroup import NEIGHBOUR, Placed, keyed
 from .sources import BadRow, Row, scrub, secret_texts
-from .targets.base import Known, RowInvalid, Target, Totals, group_digest
+from .targets.base import RecordKind, Target
 
 #: how many closed groups are remembered to catch a group whose lines are not together after all
 RECENT_GROUPS = 100_000
@@ -36,75 +36,9 @@ FILE_SHIFT = 24
 REJECTS_BATCH = 1_000
 
 
-class GroupInfo(NamedTuple):
-    """One group of a chunk, in the chunk's order: its key ("" for a row of no group), how many lines it has,
-    its control totals in minor units (sum, sum of the positive amounts, how far it is from balancing), and its
-    `group_digest` (0 for a row of no group)."""
-
-    key: str
-    lines: int
-    total: int = 0
-    debit: int = 0
-    imbalance: int = 0
-    digest: int = 0
-
-
-def record_check(target: Target, record: Any) -> int:
-    """A line's check where the target has no Target.line_check: its whole record as the API is sent it."""
-    return int.from_bytes(blake2b(target.encode([record]), digest_size=8).digest(), "big") >> 2
-
-
-@dataclass(slots=True)
-class Chunk:
-    seq: int
-    file_idx: int
-    lines: list[int]
-    body: bytes
-    #: "" for a chunk as planned; "0", "1", "r"… for the parts sent after the API refused a whole chunk
-    part: str = ""
-    #: control totals per scope (Target.summarize); made where the chunk was planned
-    summary: dict[str, Totals] | None = None
-    #: the records, when at hand; a chunk planned in another process carries only its body
-    records: list[Any] | None = None
-    #: the chunk's groups in order; they cover its lines exactly
-    groups: list[GroupInfo] = field(default_factory=list)
-    #: each line's Target.line_check, where the target compares lines
-    checks: list[int] | None = None
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def entries(self, target: Target) -> list[Any]:
-        if self.records is None:
-            self.records = target.decode(self.body)
-        return self.records
-
-    def totals(self, target: Target) -> dict[str, Totals]:
-        if self.summary is None:
-            self.summary = target.summarize(self.entries(target))
-        return self.summary
-
-    def spans(self) -> list[range]:
-        """The record indexes of each group."""
-        out, start = [], 0
-        for g in self.groups:
-            out.append(range(start, start + g.lines))
-            start += g.lines
-        return out
-
-    def take(self, groups: Iterable[int], part: str, target: Target) -> Chunk:
-        """A chunk of some of this chunk's groups (by their index), whole."""
-        chosen = list(groups)
-        spans, entries = self.spans(), self.entries(target)
-        idx = [i for g in chosen for i in spans[g]]
-        records = [entries[i] for i in idx]
-        checks = None if self.checks is None else [self.checks[i] for i in idx]
-        return Chunk(self.seq, self.file_idx, [self.lines[i] for i in idx], target.encode(records), part,
-                     records=records, groups=[self.groups[g] for g in chosen], checks=checks)
-
-    def take_lines(self, lines: Collection[int], part: str, target: Target) -> Chunk:
-        """The chunk of the groups whose lines are `lines` (a part planned earlier, found again on resume)."""
-        return self.take((g for g, span in enumerate(self.spans()) if self.lines[span.start] in lines), part, target)
+def record_check(kind: RecordKind, record: Any) -> int:
+    """A line's check where the kind has no RecordKind.line_check: its whole record as the API is sent it."""
+    return int.from_bytes(blake2b(kind.encode([record]), digest_size=8).digest(), "big") >> 2
 
 
 class Reading:
@@ -162,15 +96,15 @@ class Planner:
     def plan(self, file_idx: int, rows: Iterable[Row | BadRow | Placed]) -> Iterator[Chunk | None]:
         """Chunks in order; None now and then when rejected rows are waiting to be written out."""
         target = self.target
-        target.begin_file(file_idx)
+        kind = self._kind = target.kind_of(file_idx)
         # chunk numbers are per file, so a file planned in a later phase (another process) cannot collide
         self.seq = file_idx << FILE_SHIFT
         # a file without a decision of its own reads numbers with a point and dates day first (tests, tools)
-        reading = self.readings.get(file_idx) or Reading(NumberFormat(), DateFormat(), target.numbers_of(file_idx),
-                                                         target.dates_of(file_idx))
+        reading = self.readings.get(file_idx) or Reading(NumberFormat(), DateFormat(), kind.number_fields,
+                                                         kind.date_fields)
         convert = reading.convert
-        validate = target.validate
-        secrets = target.secret_fields(file_idx)
+        validate = kind.validate
+        secrets = kind.secret_fields
         self._open: list[_Group] = []  # whole groups waiting in the open chunk
         self._count = 0
         # the group being read: its lines, the records of its good lines, and (line, field, reason) of its bad ones
@@ -181,7 +115,7 @@ class Planner:
         recent: set[str] = set()
         recent_order: deque[str] = deque()
         try:
-            for new_key, item in keyed(rows, target):
+            for new_key, item in keyed(rows, kind):
                 if len(self.rejected) >= REJECTS_BATCH:  # the caller drains (or swaps) the list meanwhile
                     yield None
                 failure: tuple[int, str, str] | None = None
@@ -213,7 +147,7 @@ class Planner:
                 if new_group and new_key is not None:
                     if new_key in recent:
                         raise SourceError(
-                            f"line {line}: the lines of {target.group_label(new_key)} are no longer together: "
+                            f"line {line}: the lines of {kind.group_label(new_key)} are no longer together: "
                             "the file changed while it was being loaded"
                         )
                     recent.add(new_key)
@@ -238,7 +172,7 @@ class Planner:
         self, file_idx: int, key: str | None, lines: list[int], records: list[Any], failures: list[tuple[int, str, str]]
     ) -> Iterator[Chunk]:
         """A group is complete: skip it, reject it whole, or add it to the open chunk."""
-        target = self.target
+        target, kind = self.target, self._kind
         known = self.skip(key) if key is not None and self.skip is not None else None
         if known is not None and not failures:
             bucket, reason = known.bucket, known.reason
@@ -256,19 +190,19 @@ class Planner:
             # a reason that names its line already ("line 7 is 104,857,600 bytes, ...") is not told it twice
             named = line1 not in lines or reason1.startswith(f"line {line1} ")
             where = "" if named else f"line {line1} {field1 + ': ' if field1 else ''}"
-            shared = ("", f"{target.group_label(key)} rejected: {where}{reason1}") if key is not None else ("", reason1)
+            shared = ("", f"{kind.group_label(key)} rejected: {where}{reason1}") if key is not None else ("", reason1)
             for line in lines:
                 self.outcome(file_idx, line, "rejected", *own.get(line, shared), key)
             return
         n = len(lines)
         if n > self.max_items:
-            room = (f"; give --batch-size {n} or more (at most {target.max_items})" if n <= target.max_items
-                    else f"; the API takes at most {target.max_items} a call")
+            room = (f"; give --batch-size {n} or more (at most {target.api.max_items})" if n <= target.api.max_items
+                    else f"; the API takes at most {target.api.max_items} a call")
             for line in lines:
-                self.outcome(file_idx, line, "rejected", "", f"{target.group_label(key or '')} has {n} lines, more "
+                self.outcome(file_idx, line, "rejected", "", f"{kind.group_label(key or '')} has {n} lines, more "
                              f"than one call of {self.max_items} carries{room}", key)
             return
-        if self._count + n > self.max_items or (target.one_group_per_call and self._open):
+        if self._count + n > self.max_items or (target.api.one_group_per_call and self._open):
             yield from self._emit(file_idx)
         self._open.append(_Group(key, lines, records))
         self._count += n
@@ -278,9 +212,9 @@ class Planner:
         yield from self._encode(file_idx, parts)
 
     def _encode(self, file_idx: int, parts: Sequence[_Group]) -> Iterator[Chunk]:
-        target = self.target
+        kind = self._kind
         records = [r for p in parts for r in p.records]
-        body = target.encode(records)
+        body = kind.encode(records)
         if len(body) > self.max_bytes:
             if len(parts) > 1:
                 half = len(parts) // 2
@@ -288,7 +222,7 @@ class Planner:
                 yield from self._encode(file_idx, parts[half:])
                 return
             (group,) = parts
-            what = target.group_label(group.key) if group.key is not None else f"this {target.group_name}"
+            what = kind.group_label(group.key) if group.key is not None else f"this {kind.group_name}"
             for line in group.lines:
                 self.outcome(file_idx, line, "rejected", "", f"{what} encodes to {len(body)} bytes, more than the "
                              f"{self.max_bytes} one call may carry", group.key)
@@ -296,10 +230,10 @@ class Planner:
         self.seq += 1
         lines = [ln for p in parts for ln in p.lines]
         self.rows_read += len(lines)
-        units = list(map(target.units, records)) if type(target).units is not Target.units else None
+        units = list(map(kind.units, records)) if type(kind).units is not RecordKind.units else None
         # where reconciliation compares lines, each line's check is needed anyway: the digests are made from them;
         # elsewhere a group's records are checked only for its digest, so a row of no group costs nothing here
-        checks = self._checks(records, units) if type(target).line_check is not Target.line_check else None
+        checks = self._checks(records, units) if type(kind).line_check is not RecordKind.line_check else None
         groups, start = [], 0
         for p in parts:
             end = start + len(p.lines)
@@ -309,19 +243,20 @@ class Planner:
         yield Chunk(self.seq, file_idx, lines, body, records=records, groups=groups, checks=checks)
 
     def _checks(self, records: list[Any], units: list[int] | None) -> list[int]:
-        """Each record's check: its Target.line_check where the target has one, else its `record_check`."""
-        target = self.target
-        if type(target).line_check is not Target.line_check:
-            return [c or 0 for c in map(target.line_check, records, units or [0] * len(records))]
-        return [record_check(target, r) for r in records]
+        """Each record's check: its RecordKind.line_check where the kind has one, else its `record_check`."""
+        kind = self._kind
+        if type(kind).line_check is not RecordKind.line_check:
+            return [c or 0 for c in map(kind.line_check, records, units or [0] * len(records))]
+        return [record_check(kind, r) for r in records]
 
     def _info(self, group: _Group, units: list[int] | None = None, checks: list[int] | None = None) -> GroupInfo:
         key = group.key or ""
-        if type(self.target).units is not Target.units and units is None:
-            units = list(map(self.target.units, group.records))
+        kind = self._kind
+        if type(kind).units is not RecordKind.units and units is None:
+            units = list(map(kind.units, group.records))
         digest = group_digest(self._checks(group.records, units) if checks is None else checks) if key else 0
         if units is None:  # no amounts to total
             return GroupInfo(key, len(group.lines), digest=digest)
         total = sum(units)
         return GroupInfo(key, len(group.lines), total, (sum(map(abs, units)) + total) // 2,
-                         self.target.imbalance(group.records, units), digest)
+                         kind.imbalance(group.records, units), digest)

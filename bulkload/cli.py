@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sqlite3
 import sys
@@ -15,6 +14,7 @@ from contextlib import nullcontext
 from typing import Any, TypeVar
 
 import anyio
+import msgspec
 
 from . import interrupts, runner, undo
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
@@ -23,6 +23,7 @@ from .loads import cache_dir
 from .outputs import private_dir, write_private
 from .redact import redact
 from .report import print_summary
+from .results import Report
 from .targets import TARGETS
 
 T = TypeVar("T")
@@ -44,22 +45,23 @@ def _add_load(sub: Any) -> None:
     for name, cls in TARGETS.items():
         p = targets.add_parser(name, help=f"load into {name}")
         p.add_argument("files", nargs="*", metavar="FILE", help="CSV or JSONL files, optionally gzip-compressed")
-        p.add_argument("--base-url", help=f"API root including its version path (default {cls.default_base_url})")
+        p.add_argument("--base-url", help=f"API root including its version path (default {cls.api.default_base_url})")
         p.add_argument("--ledger", help="ledger path (default: FILE.ledger.sqlite beside the first input)")
         p.add_argument("--rejects", help="rejects CSV path (default: FILE.rejects.csv beside the first input)")
         p.add_argument("--report", help="write the JSON report here")
         p.add_argument("--concurrency", type=int, help="calls in flight at once (default 8)")
         p.add_argument("--rate", type=float, help="requests per second, steady, no burst (default: no limit)")
+        api = cls.api
         p.add_argument("--window-limit", type=int, help="at most this many calls in any rolling --window-s "
-                       + (f"(default {cls.window[0]} per {cls.window[1]:.0f} s, the API's)" if cls.window else "(off)"))
+                       + (f"(default {api.window[0]} per {api.window[1]:.0f} s, the API's)" if api.window else "(off)"))
         p.add_argument("--window-s", type=float, help="length of the rolling window in seconds")
-        p.add_argument("--batch-size", type=int, help=f"items per call (default and maximum {cls.max_items})")
+        p.add_argument("--batch-size", type=int, help=f"items per call (default and maximum {api.max_items})")
         p.add_argument("--daily-quota", type=int, help="calls per rolling 24 h; 0 turns it off (default 50000)")
         p.add_argument("--timeout", dest="timeout_s", type=float, help="seconds to wait for one answer (default 60)")
         p.add_argument("--attempts", type=int, help="sends of one call before the run stops, resumable (default 8)")
         p.add_argument("--settle-s", type=float, help="seconds a write whose answer was lost may still take to land: "
                        "a record not found is looked for again this long after before it is sent again "
-                       f"(default {cls.settle_s:g}{', the API documents none' if cls.settle_s else ': one look'})")
+                       f"(default {api.settle_s:g}{', the API documents none' if api.settle_s else ': one look'})")
         p.add_argument("--delimiter", type=_delimiter, help="CSV delimiter (default: detect , ; or tab, or Excel's "
                        "sep= line)")
         p.add_argument("--encoding", help="the files' text encoding, e.g. cp1252 or latin-1 (default: UTF-8, or "
@@ -129,9 +131,9 @@ def _job(ns: argparse.Namespace) -> Job:
     return Job(target=ns.target, files=list(ns.files), target_options=target_options, **settings)
 
 
-def _finish(report: dict[str, Any]) -> int:
+def _finish(report: Report) -> int:
     print_summary(report)
-    return int(report["exit_code"])
+    return report.exit_code
 
 
 #: the commands SIGTERM and SIGHUP stop as Ctrl-C does (interrupts.py)
@@ -167,13 +169,14 @@ def _command(ns: argparse.Namespace) -> int:
         )))
     if ns.command == "reconcile":
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
-        print(redact(json.dumps(report["reconcile"], indent=2)))
-        return int(report["exit_code"])
+        print(redact(msgspec.json.format(msgspec.json.encode(report.reconcile), indent=2).decode()))
+        return report.exit_code
     if ns.command == "rollback":
-        report = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
-        print(redact(json.dumps({k: report[k] for k in report if k != "failed"} | {"failed": report["failed"][:20]},
-                                indent=2)))
-        return int(report["exit_code"])
+        undone = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
+        shown = msgspec.to_builtins(undone)
+        shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
+        print(redact(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode()))
+        return undone.exit_code
     if ns.command == "sandbox":
         from .sandbox import options_from_args, serve
 

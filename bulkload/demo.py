@@ -12,6 +12,7 @@ from . import runner
 from .errors import ConfigError
 from .job import Job
 from .report import print_summary
+from .results import Report
 from .sandbox import SandboxOptions, running
 
 # sandbox credentials; the e-conomic sandbox keeps the pair demo/demo read-only, as the real API does
@@ -62,7 +63,7 @@ def samples_dir() -> Path:
     raise ConfigError("cannot find samples/; run `bulkload demo` from the bulkload checkout")
 
 
-async def run_flow(flow: Flow, samples: Path, out: Path) -> dict[str, Any]:
+async def run_flow(flow: Flow, samples: Path, out: Path) -> Report:
     stem = out / flow.name
     options = {k: str(samples / v) if k in ("customers", "invoices") else v for k, v in flow.options.items()}
     files = [str(samples / f) for f in flow.files]
@@ -83,8 +84,8 @@ async def demo(workdir: str | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     print("Each API runs in a sandbox with 5 % server errors and 5 % of calls carried out whose answer is lost.")
     reports = [await run_flow(flow, samples, out) for flow in FLOWS]
-    ok = all(r["status"] == "complete" and r["reconcile"] and r["reconcile"]["ok"] for r in reports)
-    in_doubt = sum(r["in_doubt"] for r in reports)
+    ok = all(r.status == "complete" and r.reconcile and r.reconcile.ok for r in reports)
+    in_doubt = sum(r.in_doubt for r in reports)
     print()
     if ok:
         print("demo: every row loaded once, rejected with its reason, or listed as in doubt; all reconciled"
@@ -92,4 +93,4 @@ async def demo(workdir: str | None = None) -> int:
                  " `bulkload resume --resend-in-doubt` sends them if you decide so)" if in_doubt else ""))
         return 0
     print("demo: a flow did not complete; see above")
-    return max(int(r["exit_code"]) for r in reports)
+    return max(r.exit_code for r in reports)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 
@@ -25,8 +25,10 @@ from .errors import (
     TransportError,
 )
 from .http import Client, Response, decoded
-from .meters import DailyQuota, RateMeter, WindowMeter
 from .targets.base import Target
+
+if TYPE_CHECKING:
+    from .limits import Limits
 
 
 @dataclass(frozen=True)
@@ -116,19 +118,19 @@ class Dispatcher:
         client: Client,
         target: Target,
         *,
-        meter: RateMeter,
-        quota: DailyQuota,
+        limits: Limits,
         policy: RetryPolicy,
         counters: Counters | None = None,
-        windows: Sequence[WindowMeter] = (),
     ) -> None:
         self.client = client
         self.target = target
-        self.meter = meter
-        self.windows = list(windows)
-        self.quota = quota
+        self.limits = limits
         self.policy = policy
         self.counters = counters or Counters()
+
+    @property
+    def base_url(self) -> str:
+        return self.client.base_url
 
     def _retryable(self, exc: BulkloadError, safe_to_repeat: bool) -> bool:
         if isinstance(exc, TransportError):
@@ -136,7 +138,7 @@ class Dispatcher:
         if isinstance(exc, ServerError):
             return safe_to_repeat
         if isinstance(exc, APIError):
-            return self.target.retryable(exc)
+            return self.target.api.retryable(exc)
         return exc.retryable
 
     async def send(
@@ -165,7 +167,7 @@ class Dispatcher:
         an answer (the caller keeps what it reads): one it cannot read (BadAnswer) is a failed attempt like any
         other."""
         tries = Tries()
-        cap = max_bytes or self.target.answer_bytes
+        cap = max_bytes or self.target.api.answer_bytes
         while True:
             sent_headers = dict(headers or {})
             if authorized:
@@ -189,16 +191,13 @@ class Dispatcher:
         self, method: str, path: str, body: bytes | None, params: Mapping[str, str] | None,
         headers: Mapping[str, str], leaving: Callable[[], None] | None, max_bytes: int,
     ) -> Response:
-        """One attempt, once the quota and the meters let it leave."""
-        self.quota.take()
-        await self.meter.acquire()
-        for window in self.windows:
-            await window.acquire()
+        """One attempt, once the limits let it leave."""
+        await self.limits.acquire()
         self.counters.requests += 1
         if leaving is not None:
             leaving()
         response = await self.client.send(method, path, body=body, params=params, headers=headers, max_bytes=max_bytes)
-        self.meter.on_success()
+        self.limits.on_success()
         return response
 
     async def _renew(self, exc: AuthError, tries: Tries, authorized: bool) -> None:
@@ -210,7 +209,7 @@ class Dispatcher:
         self.counters.retries += 1
 
     def _slow_down(self, exc: RateLimited, tries: Tries) -> None:
-        """A 429: the meter waits as long as the API asks (Retry-After, else a backoff); a wait past the policy's
+        """A 429: the limits wait as long as the API asks (Retry-After, else a backoff); a wait past the policy's
         stops the run (RunStopped), one past its total time raises `exc`."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
         self.counters.rate_limited += 1
@@ -222,7 +221,7 @@ class Dispatcher:
             ) from exc
         if tries.out_of_time(self.policy, wait):
             _raised(exc, tries.uncertain)
-        self.meter.on_rate_limited(wait)
+        self.limits.on_rate_limited(wait)
         self.counters.retries += 1
 
     async def _again(self, exc: BulkloadError, tries: Tries, safe_to_repeat: bool, recheck: Recheck | None) -> None:

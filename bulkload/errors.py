@@ -22,8 +22,10 @@ run with (`exit_code`, the codes DESIGN.md promises: a row's fault goes to the r
     │   ├── BadRequest           400 / 422: the body was refused; `errors` may name the bad items (final)
     │   └── Conflict             409 (final)
     ├── BadAnswer                a 2xx answer bulkload cannot read: not JSON, a field missing or of the wrong type
-    │   └── AnswerTooLarge       longer than the call's cap (`Target.answer_bytes`): the rest is not read
+    │   └── AnswerTooLarge       longer than the call's cap (`Api.answer_bytes`): the rest is not read
     ├── PlanningFailed           the planning process ended without finishing its plan (exit 4)
+    ├── RowInvalid               a row failed local validation: it goes to the rejects, never sent (exit 1)
+    ├── RowsRefused              rows a call cannot carry (`RecordKind.call_for`): they go to the rejects (exit 1)
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
         ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
@@ -218,3 +220,24 @@ class LedgerWriteError(RunStopped):
 class NoToken(RunStopped):
     """No usable access token could be had (the token endpoint down, or its answer no token): the call that needed
     it was not sent, and `bulkload resume` sends it."""
+
+
+class RowInvalid(BulkloadError):
+    """A row failed local validation; it goes to the rejects file and is never sent."""
+
+    exit_code = EXIT_ROWS
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}" if field else reason)
+        self.field = field
+        self.reason = reason
+
+
+class RowsRefused(BulkloadError):
+    """Raised by `RecordKind.call_for` for rows that cannot be sent (index -> (field, reason))."""
+
+    exit_code = EXIT_ROWS
+
+    def __init__(self, bad: dict[int, tuple[str, str]]) -> None:
+        super().__init__(f"{len(bad)} row(s) cannot be sent")
+        self.bad = bad

@@ -57,7 +57,7 @@ class Job:
     timeout_s: float = 60.0
     attempts: int = 8
     #: seconds after a lost answer within which the API may still carry the call out: a record not found is looked
-    #: for again this long after before its call is sent again (None: the target's default, Target.settle_s)
+    #: for again this long after before its call is sent again (None: the target's default, Api.settle_s)
     settle_s: float | None = None
     delimiter: str | None = None
     #: how the files are read; None: decided from each whole file (profile.py)
@@ -107,10 +107,10 @@ class Job:
             raise ConfigError(f"--window-s must be a positive number of seconds, at most {MAX_WINDOW_S:,.0f} (a day)")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ConfigError(f"--delimiter must be one character (got {self.delimiter!r})")
-        cap = TARGETS[self.target].max_items
+        cap = TARGETS[self.target].api.max_items
         if self.batch_size is not None and not 1 <= self.batch_size <= cap:
             raise ConfigError(f"--batch-size must be between 1 and {cap} for {self.target}")
-        if not (self.base_url or TARGETS[self.target].default_base_url):
+        if not (self.base_url or TARGETS[self.target].api.default_base_url):
             raise ConfigError(f"{self.target} has no public address: give --base-url (your instance's API root)")
         if self.daily_quota < 0:
             raise ConfigError("--daily-quota must be 0 (off) or a number of calls")
@@ -135,7 +135,7 @@ class Job:
     def windows(self) -> list[tuple[int, float]]:
         """The rolling windows to keep: the API's (or the one configured) and the one --rate implies."""
         out = []
-        default = self.target_class.window
+        default = self.target_class.api.window
         limit = self.window_limit if self.window_limit is not None else default and default[0]
         span = self.window_s if self.window_s is not None else default and default[1]
         if limit and span:
@@ -145,15 +145,15 @@ class Job:
     @property
     def settle_delay_s(self) -> float:
         """The settle delay in force: the one set, else the API's."""
-        return self.target_class.settle_s if self.settle_s is None else self.settle_s
+        return self.target_class.api.settle_s if self.settle_s is None else self.settle_s
 
     @property
     def items_per_call(self) -> int:
-        return self.batch_size or self.target_class.default_batch or self.target_class.max_items
+        return self.batch_size or self.target_class.api.default_batch or self.target_class.api.max_items
 
     @property
     def api_url(self) -> str:
-        return (self.base_url or self.target_class.default_base_url).rstrip("/")
+        return (self.base_url or self.target_class.api.default_base_url).rstrip("/")
 
     def default_path(self, suffix: str) -> str:
         return str(Path(self.files[0]).with_name(Path(self.files[0]).name + suffix))
@@ -184,7 +184,7 @@ class Job:
 
     def credentials(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
         merged = {**self.config_credentials, **{k: v for k, v in (env or os.environ).items() if v}}
-        return self.make_target().credentials(merged)
+        return self.make_target().credentials.read(merged)
 
     def settings(self) -> dict[str, Any]:
         """What the ledger stores to resume with the same settings: no credentials."""
@@ -254,7 +254,7 @@ def target_options_type(cls: type[Target]) -> type[msgspec.Struct]:
 
 def credentials_type(cls: type[Target]) -> type[msgspec.Struct]:
     """The [credentials] table a target takes: its environment variables, each a string."""
-    names = (*cls.credential_env, *sorted(cls.optional_env - set(cls.credential_env)))
+    names = (*cls.credentials.names, *sorted(cls.credentials.optional - set(cls.credentials.names)))
     return msgspec.defstruct(f"{cls.__name__}Credentials", [(n, str | UnsetType, UNSET) for n in names],
                              forbid_unknown_fields=True, kw_only=True)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import functools
 import glob
-import json
 import os
 import sqlite3
 import sys
@@ -19,15 +18,16 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
+
+import msgspec
 
 from .errors import LedgerError, LedgerWriteError
+from .model import NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
 from .redact import known, redact
-from .targets.base import NO_ID, Known, Totals
-
-if TYPE_CHECKING:
-    from .chunking import GroupInfo
 
 SCHEMA_VERSION = 2
 #: created.loc = file index << LOC_SHIFT | source line
@@ -35,6 +35,13 @@ LOC_SHIFT = 32
 #: what the ledger and the inspection ask of SQLite beyond the basics: upserts (SQLite 3.24, 2018), checked
 #: before a ledger is made or opened rather than after an hour of loading
 _NEEDS = "INSERT INTO t VALUES (1, 1) ON CONFLICT (k) DO UPDATE SET n = n + 1"
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.decode
+
+
+def _json(value: Any) -> str:
+    """JSON text for a column (SQLite's json_each reads text, not a blob)."""
+    return _encode(value).decode()
 
 
 #: whether the ledger file itself carries the run's lock (see Ledger._hold)
@@ -122,16 +129,17 @@ class OpenCall(NamedTuple):
     last_sent: float | None = None
 
 
-class RowOutcome(NamedTuple):
-    """A row that did not load: `bucket` is "rejected" or "skipped" (an earlier load created its group)."""
+def _file_line(loc: int) -> tuple[int, int]:
+    """created.loc as (file index, line)."""
+    return loc >> LOC_SHIFT, loc & ((1 << LOC_SHIFT) - 1)
 
-    file_idx: int
-    line_no: int
-    bucket: str
-    field: str
-    reason: str
-    #: the row's group key ("" for none), so that rejected groups can be counted
-    group: str = ""
+
+def _locs(file_idx: int, blob: bytes) -> str:
+    """A chunk's lines as created.loc values, as a JSON array for json_each."""
+    lines = array("i")
+    lines.frombytes(blob)
+    base = file_idx << LOC_SHIFT
+    return _json([base + line for line in lines])
 
 
 P = ParamSpec("P")
@@ -301,8 +309,8 @@ class Ledger:
                             "ino": st.st_ino}
                     conn.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
-                        [("schema_version", str(SCHEMA_VERSION)), ("run", json.dumps(run.__dict__)),
-                         ("home", json.dumps(home))],
+                        [("schema_version", str(SCHEMA_VERSION)), ("run", _json(run.__dict__)),
+                         ("home", _json(home))],
                     )
                 if prepare is not None:  # on the draft, in transactions of its own: the draft is no ledger yet
                     prepare(conn)
@@ -355,7 +363,7 @@ class Ledger:
     @property
     def run(self) -> RunInfo:
         (raw,) = self._db.execute("SELECT value FROM meta WHERE key='run'").fetchone()
-        return RunInfo(**json.loads(raw))
+        return RunInfo(**_decode(raw))
 
     @_writes
     def set_status(self, status: str) -> None:
@@ -376,16 +384,16 @@ class Ledger:
     def home(self) -> dict[str, Any] | None:
         """The file the run is tied to, as this ledger last knew it (a copy carries its original's)."""
         row = self._db.execute("SELECT value FROM meta WHERE key='home'").fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(_decode(row[0]))
 
     @_writes
     def set_home(self, home: dict[str, Any]) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('home', ?)", (json.dumps(home),))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('home', ?)", (_json(home),))
 
     def adopted(self) -> dict[str, Any] | None:
         """Set when this ledger is a copy adopted after the run's own ledger was lost (`adopt`)."""
         row = self._db.execute("SELECT value FROM meta WHERE key='adopted'").fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(_decode(row[0]))
 
     @_writes
     def adopt(self, copy_of: str, state: str) -> None:
@@ -396,7 +404,7 @@ class Ledger:
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('adopted', ?)",
-                             (json.dumps({"copy_of": copy_of, "at": now}),))
+                             (_json({"copy_of": copy_of, "at": now}),))
             self._db.execute(
                 "UPDATE chunks SET state=?, sent_at=COALESCE(sent_at, ?), error=? WHERE state='pending'",
                 (state, self.run.created, "not sent in this copy; the run may have sent it after the copy was made"),
@@ -433,7 +441,7 @@ class Ledger:
         run = self.run
         for name, value in fields.items():
             setattr(run, name, value)
-        self._db.execute("UPDATE meta SET value=? WHERE key='run'", (json.dumps(run.__dict__),))
+        self._db.execute("UPDATE meta SET value=? WHERE key='run'", (_json(run.__dict__),))
 
     # --- chunks ---------------------------------------------------------------------------------------
     def chunks(self) -> dict[tuple[int, str], ChunkRow]:
@@ -478,12 +486,12 @@ class Ledger:
         checks: Sequence[int] | None = None,
     ) -> None:
         """`summary`: control totals of what was sent; `returned`: of what the API answered, where it says;
-        `checks`: each line's Target.line_check, where the target compares lines."""
+        `checks`: each line's RecordKind.line_check, where the kind compares lines."""
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
                 "UPDATE chunks SET state='done', summary=?, returned=?, error=NULL, updated=? WHERE seq=? AND part=?",
-                (json.dumps(summary), returned and json.dumps(returned), time.time(), seq, part),
+                (_json(summary), returned and _json(returned), time.time(), seq, part),
             )
             # every source line -> the id it became (lines merged into one entry share it). One bound column
             # less per row is ~0.8 µs less per row: the file index rides in the high bits of the line
@@ -496,10 +504,14 @@ class Ledger:
             self._save_calls(calls)
 
     @_writes
-    def settle(self, seq: int, part: str, state: str, error: str, calls: dict[int, int]) -> None:
-        """Close a chunk without ids: `in_doubt`, or back to `pending` when the API refused it unread."""
+    def settle(self, seq: int, part: str, state: ChunkState, error: str, calls: dict[int, int]) -> None:
+        """Close a chunk without ids: `in_doubt`, or back to `pending` when the API refused it unread. LedgerError
+        for a move model.TRANSITIONS does not allow (a chunk already settled)."""
         with self._db:
             self._db.execute("BEGIN")
+            now = self._db.execute("SELECT state FROM chunks WHERE seq=? AND part=?", (seq, part)).fetchone()
+            if now is not None and state not in TRANSITIONS[now[0]]:
+                raise LedgerError(f"chunk {seq}{'.' + part if part else ''} is {now[0]}: it cannot become {state}")
             self._db.execute(
                 "UPDATE chunks SET state=?, error=?, updated=? WHERE seq=? AND part=?",
                 (state, redact(error), time.time(), seq, part),
@@ -597,7 +609,7 @@ class Ledger:
             "SELECT DISTINCT reason FROM rows WHERE bucket = 'skipped' ORDER BY file_idx, line_no LIMIT ?", (limit,)
         )]
 
-    def loaded_groups(self) -> Iterator[tuple[str, int, int, int]]:
+    def _loaded_groups(self) -> Iterator[tuple[str, int, int, int]]:
         """(key, lines, total, debit) of every group that loaded, in key order (for the per-group check)."""
         for key, lines, total, debit in self._db.execute(
             "SELECT g.key, g.lines, g.total, g.debit FROM groups g JOIN chunks c ON c.seq = g.seq AND c.part = g.part"
@@ -605,18 +617,48 @@ class Ledger:
         ):
             yield key, lines, int(total), int(debit)
 
-    def groups_against_remote(self) -> Iterator[tuple[str, int, str, str, int | None, int | None, int | None]]:
-        """(key, lines, total, debit, and the same as walked) of each group this run loaded that the walk (the
-        temporary table `remote` of reconcile.py) did not find as it was sent, in key order. The sums are SQLite
-        integers: sqlite3.OperationalError ("integer overflow") past 2**63."""
-        return iter(self._db.execute(
+    def group_differences(self, limit: int) -> tuple[int, list[tuple[str, tuple[int, int, int], tuple[int, int, int]]]]:
+        """How many groups this run loaded the walk (`add_remote`) did not find as they were sent (lines, sum,
+        sum of debits), and the first `limit` as (key, sent, found) in key order. Done in SQL; when a sum is too
+        large for SQLite's integers, in key order on both sides in Python, so memory stays flat either way."""
+        try:
+            return self._group_differences_sql(limit)
+        except sqlite3.OperationalError:  # "integer overflow": sums past 2**63 minor units
+            return self._group_differences_merged(limit)
+
+    def _group_differences_sql(
+        self, limit: int
+    ) -> tuple[int, list[tuple[str, tuple[int, int, int], tuple[int, int, int]]]]:
+        n, listed = 0, list[tuple[str, tuple[int, int, int], tuple[int, int, int]]]()
+        for key, lines, total, debit, found_lines, found_total, found_debit in self._db.execute(
             "SELECT g.key, g.lines, g.total, g.debit, r.n, r.t, r.d FROM groups g "
             "JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
             "LEFT JOIN (SELECT grp, COUNT(*) n, SUM(units) t, SUM(MAX(units, 0)) d FROM remote WHERE grp != '' "
             "GROUP BY grp) r ON r.grp = g.key "
             "WHERE c.state = 'done' AND (r.n IS NULL OR r.n != g.lines OR CAST(r.t AS TEXT) != g.total "
             "OR CAST(r.d AS TEXT) != g.debit) ORDER BY g.key"
-        ))
+        ):
+            n += 1
+            if len(listed) < limit:
+                found = (found_lines or 0, int(found_total or 0), int(found_debit or 0))
+                listed.append((key, (lines, int(total), int(debit)), found))
+        return n, listed
+
+    def _group_differences_merged(
+        self, limit: int
+    ) -> tuple[int, list[tuple[str, tuple[int, int, int], tuple[int, int, int]]]]:
+        remote = self._remote_groups()
+        here = next(remote, None)
+        n, listed = 0, list[tuple[str, tuple[int, int, int], tuple[int, int, int]]]()
+        for key, lines, total, debit in self._loaded_groups():
+            while here is not None and here[0] < key:
+                here = next(remote, None)
+            found = here[1:] if here is not None and here[0] == key else (0, 0, 0)
+            if found != (lines, total, debit):
+                n += 1
+                if len(listed) < limit:
+                    listed.append((key, (lines, total, debit), found))
+        return n, listed
 
     def unbalanced(self, limit: int) -> tuple[int, list[tuple[str, int]]]:
         """How many loaded groups do not balance in the input, and the first `limit` (key, imbalance)."""
@@ -633,7 +675,7 @@ class Ledger:
     def _totals(self, column: str) -> dict[str, Totals]:
         out: dict[str, Totals] = {}
         for (raw,) in self._db.execute(f"SELECT {column} FROM chunks WHERE state='done' AND {column} IS NOT NULL"):
-            for scope, per in json.loads(raw).items():
+            for scope, per in _decode(raw).items():
                 into = out.setdefault(scope, {})
                 for currency, figures in per.items():
                     acc = into.setdefault(currency, [0] * len(figures))
@@ -670,16 +712,16 @@ class Ledger:
 
     def phase_context(self, phase: int) -> dict[str, Any] | None:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (f"phase:{phase}",)).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(_decode(row[0]))
 
     @_writes
     def set_phase_context(self, phase: int, context: dict[str, Any]) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"phase:{phase}", json.dumps(context)))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"phase:{phase}", _json(context)))
 
     # --- the input's groups: found by the inspection, skipped when an earlier load created them ----------------
     def profiles(self) -> list[dict[str, Any]] | None:
         row = self._db.execute("SELECT value FROM meta WHERE key='profiles'").fetchone()
-        return None if row is None else list(json.loads(row[0]))
+        return None if row is None else list(_decode(row[0]))
 
     def group_keys(self) -> Iterator[str]:
         """Every group key of the input, in key order."""
@@ -702,11 +744,125 @@ class Ledger:
         (n,) = self._db.execute("SELECT COUNT(*) FROM skip_groups").fetchone()
         return int(n)
 
+    # --- reconciliation: what the run sent and was answered, against what the API holds ------------------------
+    def done_calls(self) -> Iterator[tuple[int, str, int, list[int], dict[str, Totals], dict[str, Totals] | None]]:
+        """(seq, part, file index, lines, what was sent, what the answer said or None) of every call carried out,
+        in plan order (the totals per scope and currency, see Totals)."""
+        for seq, part, file_idx, blob, summary, returned in self._db.execute(
+            "SELECT seq, part, file_idx, lines, summary, returned FROM chunks WHERE state = 'done' ORDER BY seq, part"
+        ):
+            lines = array("i")
+            lines.frombytes(blob)
+            yield (seq, part, file_idx, lines.tolist(), msgspec.json.decode(summary),
+                   None if returned is None else msgspec.json.decode(returned))
+
+    def rows_by_kind(self) -> tuple[dict[str, dict[str, int]], list[tuple[str, int]]]:
+        """Per kind (the scope of a call's summary): rows loaded, distinct records their ids name, rows loaded
+        without an id (NO_ID) and rows with no id recorded at all (a ledger that lost them); and (kind, id) of the
+        ids given to rows of more than one call, in kind and id order."""
+        self._db.create_function("chunk_locs", 2, _locs, deterministic=True)
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS done_rows (loc INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+                         "call INTEGER NOT NULL)")
+        self._db.execute("DELETE FROM done_rows")
+        self._db.execute(
+            "INSERT OR IGNORE INTO done_rows SELECT j.value, (SELECT key FROM json_each(c.summary) LIMIT 1), c.rowid "
+            "FROM chunks c, json_each(chunk_locs(c.file_idx, c.lines)) j WHERE c.state = 'done'"
+        )
+        kinds = {
+            kind: {"rows": rows, "records": records, "rows_without_id": without, "rows_unrecorded": unrecorded}
+            for kind, rows, records, without, unrecorded in self._db.execute(
+                "SELECT d.kind, COUNT(*), COUNT(DISTINCT NULLIF(c.id, ?)), COALESCE(SUM(c.id = ?), 0), "
+                "SUM(c.id IS NULL) FROM done_rows d LEFT JOIN created c ON c.loc = d.loc GROUP BY d.kind "
+                "ORDER BY d.kind",
+                (NO_ID, NO_ID),
+            )
+        }
+        shared = self._db.execute(
+            "SELECT d.kind, c.id FROM done_rows d JOIN created c ON c.loc = d.loc WHERE c.id != ? "
+            "GROUP BY d.kind, c.id HAVING COUNT(DISTINCT d.call) > 1 ORDER BY d.kind, c.id",
+            (NO_ID,),
+        ).fetchall()
+        return kinds, shared
+
+    def begin_remote(self) -> int:
+        """Start taking in what a walk lists (`add_remote`), forgetting an earlier walk's. Returns the newest id
+        this run created (0 for none)."""
+        # built here, in one go, rather than kept up row by row while loading
+        self._db.execute("CREATE INDEX IF NOT EXISTS created_id ON created(id)")
+        self._db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, grp TEXT NOT NULL, "
+            "units INTEGER NOT NULL, line_check INTEGER)"
+        )
+        self._db.execute("DELETE FROM remote")
+        (newest,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM created").fetchone()
+        return int(newest)
+
+    def add_remote(self, rows: Iterable[tuple[int, str, str, int, int | None]]) -> int:
+        """Take in walked records as (id, scope, group key, units, line check); returns how many were listed
+        before (an id a walk gave twice)."""
+        rows = list(rows)
+        before = self._db.total_changes
+        self._db.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?, ?)", rows)
+        return len(rows) - (self._db.total_changes - before)
+
+    def missing_remotely(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:
+        """How many records this run created the walk did not find, and the first `limit` as (id, file index,
+        line) in id order."""
+        (n,) = self._db.execute(
+            "SELECT COUNT(*) FROM created c LEFT JOIN remote r ON r.id = c.id WHERE r.id IS NULL"
+        ).fetchone()
+        # the list costs another pass: only when there is something to name
+        return n, [(i, *_file_line(loc)) for i, loc in self._db.execute(
+            "SELECT c.id, c.loc FROM created c LEFT JOIN remote r ON r.id = c.id "
+            "WHERE r.id IS NULL ORDER BY c.id LIMIT ?", (limit,)
+        )] if n else []
+
+    def not_created(self, limit: int) -> tuple[int, list[tuple[int, str]]]:
+        """How many walked records this run did not create (doubles or foreign writes), and the first `limit` as
+        (id, scope) in id order."""
+        (n,) = self._db.execute(
+            "SELECT COUNT(*) FROM remote r LEFT JOIN created c ON c.id = r.id WHERE c.id IS NULL"
+        ).fetchone()
+        return n, self._db.execute(
+            "SELECT r.id, r.scope FROM remote r LEFT JOIN created c ON c.id = r.id "
+            "WHERE c.id IS NULL ORDER BY r.id LIMIT ?", (limit,)
+        ).fetchall() if n else []
+
+    def created_id_sum(self) -> int:
+        """The sum of the ids this run created (a hash total)."""
+        (total,) = self._db.execute("SELECT COALESCE(SUM(id), 0) FROM created").fetchone()
+        return int(total)
+
+    def lines_changed(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:
+        """How many walked records hold another line than this run sent (their line checks differ), and the first
+        `limit` as (id, file index, line) in id order."""
+        sql = ("FROM created c JOIN remote r ON r.id = c.id WHERE c.line_check IS NOT NULL "
+               "AND c.line_check IS NOT r.line_check")
+        (n,) = self._db.execute(f"SELECT COUNT(*) {sql}").fetchone()
+        return n, [(i, *_file_line(loc)) for i, loc in self._db.execute(
+            f"SELECT c.id, c.loc {sql} ORDER BY c.id LIMIT ?", (limit,)
+        )] if n else []
+
+    def _remote_groups(self) -> Iterator[tuple[str, int, int, int]]:
+        """(key, lines, total, debit) of each group the walk found, in key order, summed in Python (no overflow)."""
+        rows = self._db.execute("SELECT grp, units FROM remote WHERE grp != '' ORDER BY grp")
+        for key, entries in groupby(rows, key=itemgetter(0)):
+            units = [u for _, u in entries]
+            total = sum(units)
+            yield key, len(units), total, (sum(map(abs, units)) + total) // 2
+
     # --- rollback --------------------------------------------------------------------------------------
+    def created_in(self, file_idx: int) -> dict[int, int]:
+        """line -> id of every row of one file that this run created or updated."""
+        lo = file_idx << LOC_SHIFT
+        return dict(self._db.execute(
+            "SELECT loc - ?, id FROM created WHERE loc >= ? AND loc < ?", (lo, lo, lo + (1 << LOC_SHIFT))
+        ).fetchall())
+
     def created_lines(self) -> Iterator[tuple[int, int, int]]:
         """(file index, line, id) of every row this run created or updated, in id order."""
         for loc, record_id in self._db.execute("SELECT loc, id FROM created ORDER BY id"):
-            yield loc >> LOC_SHIFT, loc & ((1 << LOC_SHIFT) - 1), record_id
+            yield *_file_line(loc), record_id
 
     def open_calls(self) -> dict[tuple[int, str], OpenCall]:
         """Every call that may have been carried out without the ledger knowing its outcome: `sending` (in flight
@@ -730,7 +886,7 @@ class Ledger:
     def line_of(self, record_id: int) -> tuple[int, int] | None:
         """(file index, line) of the first source line that became `record_id`."""
         row = self._db.execute("SELECT MIN(loc) FROM created WHERE id = ?", (record_id,)).fetchone()
-        return None if row is None or row[0] is None else (row[0] >> LOC_SHIFT, row[0] & ((1 << LOC_SHIFT) - 1))
+        return None if row is None or row[0] is None else _file_line(row[0])
 
     @_writes
     def mark_removed(self, rows: Sequence[tuple[int, str, str]]) -> None:
@@ -744,11 +900,11 @@ class Ledger:
 
     # --- baselines and the call quota ---------------------------------------------------------------------
     def baselines(self) -> dict[str, dict[str, int]]:
-        return {scope: json.loads(data) for scope, data in self._db.execute("SELECT scope, data FROM baselines")}
+        return {scope: _decode(data) for scope, data in self._db.execute("SELECT scope, data FROM baselines")}
 
     @_writes
     def set_baseline(self, scope: str, data: dict[str, int]) -> None:
-        self._db.execute("INSERT OR IGNORE INTO baselines VALUES (?, ?)", (scope, json.dumps(data)))
+        self._db.execute("INSERT OR IGNORE INTO baselines VALUES (?, ?)", (scope, _json(data)))
 
     def calls(self) -> dict[int, int]:
         return dict(self._db.execute("SELECT minute, n FROM calls").fetchall())
@@ -782,7 +938,7 @@ def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str
         return 0
     try:
         (run,) = conn.execute("SELECT value FROM earlier.meta WHERE key='run'").fetchone()
-        status = json.loads(run).get("status")
+        status = _decode(run).get("status")
         if status == "rolled_back":
             return 0
         if status != "complete":

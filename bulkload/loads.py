@@ -1,6 +1,7 @@
-"""The user's record of loads (`$XDG_CACHE_HOME/bulkload/loads.jsonl`): which file content went into which API,
-under which ledger. It guards against loading a file twice, and names the earlier runs whose groups a new load
-of a corrected file must not create again.
+"""What the user's cache keeps of loads between runs: the calls made in each API's rolling windows, and the record
+of loads (`$XDG_CACHE_HOME/bulkload/loads.jsonl`): which file content went into which API, under which ledger. It
+guards against loading a file twice, and names the earlier runs whose groups a new load of a corrected file must
+not create again.
 
 A load is put on record before its ledger is made, in the same step as the check that no earlier load holds its
 content (under a lock on the record), so two loads of one file started together cannot both pass the check. That
@@ -12,7 +13,6 @@ recorded for good.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import time
@@ -20,6 +20,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from .errors import ConfigError, LedgerError
 from .job import Job
@@ -46,7 +48,7 @@ def _entries() -> Iterator[dict[str, Any]]:
         return
     for line in lines:
         try:
-            entry = json.loads(line)
+            entry = msgspec.json.decode(line)
         except ValueError:
             continue
         if isinstance(entry, dict):
@@ -97,7 +99,7 @@ def _run_of(ledger: str) -> dict[str, Any] | None:
             (run,) = conn.execute("SELECT value FROM meta WHERE key='run'").fetchone()
         finally:
             conn.close()
-        found = json.loads(run)
+        found = msgspec.json.decode(run)
         return found if isinstance(found, dict) else None
     except (sqlite3.Error, OSError, TypeError, ValueError):
         return None
@@ -146,7 +148,8 @@ def _append(job: Job, digests: list[str], ledger: str, *, claim: bool) -> None:
     try:
         with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
             for digest in digests:
-                fh.write(json.dumps({"key": _api_key(job) + digest, "at": at, "ledger": ledger, **extra}) + "\n")
+                entry = {"key": _api_key(job) + digest, "at": at, "ledger": ledger, **extra}
+                fh.write(msgspec.json.encode(entry).decode() + "\n")
     except OSError:
         pass  # the record only guards against loading twice; a load goes on without it
 
@@ -175,7 +178,7 @@ def _record(entry: dict[str, Any]) -> None:
     with _record_held():
         try:
             with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
-                fh.write(json.dumps({**entry, "at": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
+                fh.write(msgspec.json.encode({**entry, "at": time.strftime("%Y-%m-%d %H:%M:%S")}).decode() + "\n")
         except OSError:
             pass  # the ledger says which file the run is tied to as well
 
@@ -242,5 +245,6 @@ def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
             "left of the run, pass --adopt-copy: it becomes the run's ledger, and every call it does not know the "
             "outcome of, sent or not, is in doubt (see the README, \"A copy of a ledger\"); nothing was sent"
         )
-    ledger.adopt(real, "sending" if TARGETS[run.target].idempotent else "in_doubt")
+    ledger.adopt(real, "sending" if TARGETS[run.target].api.idempotent else "in_doubt")
     tie(ledger)
+

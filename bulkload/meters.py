@@ -1,22 +1,41 @@
-"""Limits as small objects: a steady rate meter that yields to 429s, and a rolling daily call quota.
+"""Limits as small objects behind one protocol (`Meter`): a steady rate meter that yields to 429s, a rolling
+window, and a rolling daily call quota. limits.Limits composes them.
 
 aiolimiter's bucket lets `max_rate` calls through at once when idle and cannot change its pace at run
 time; the GCRA meter below spaces every start by 1/rate from the first call on and slows down on 429.
+Each meter takes its clock and its sleep, so a test can run them on a clock of its own.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 import anyio
+import msgspec
 
 from .errors import RunStopped
 from .outputs import write_private
+
+#: seconds since some fixed point (time.monotonic for the pacing meters, time.time for the daily quota)
+Clock = Callable[[], float]
+#: waits the given seconds (anyio.sleep)
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Meter(Protocol):
+    """One limit every call passes: `acquire` waits for a slot (or raises RunStopped when none will come), and
+    hears how the call went, a 429 asking to wait `wait_s` seconds or a success."""
+
+    async def acquire(self) -> None: ...
+
+    def on_rate_limited(self, wait_s: float) -> None: ...
+
+    def on_success(self) -> None: ...
 
 
 class RateMeter:
@@ -26,10 +45,11 @@ class RateMeter:
     RECOVER_EVERY = 20  # successes between two 10 % steps back up
     SLOW_DOWN = 0.7
 
-    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = anyio.sleep) -> None:
         self.configured = rate if rate and rate > 0 else None
         self.rate = self.configured
         self._clock = clock
+        self._sleep = sleep
         self._next = 0.0
         self._paused_until = 0.0
         self._successes = 0
@@ -39,14 +59,14 @@ class RateMeter:
         while True:
             now = self._clock()
             if self._paused_until > now:
-                await anyio.sleep(self._paused_until - now)
+                await self._sleep(self._paused_until - now)
                 continue
             if self.rate is None:
                 break
             slot = max(self._next, now)
             self._next = slot + 1.0 / self.rate
             if slot > now:
-                await anyio.sleep(slot - now)
+                await self._sleep(slot - now)
             if self._paused_until <= self._clock():
                 break
         self._starts.append(self._clock())
@@ -92,11 +112,13 @@ class WindowMeter:
     of the limit, and every widened window is paid again in wall time."""
 
     def __init__(
-        self, limit: int, window_s: float, margin_s: float | None = None, clock: Callable[[], float] = time.monotonic
+        self, limit: int, window_s: float, margin_s: float | None = None, clock: Clock = time.monotonic,
+        sleep: Sleep = anyio.sleep,
     ) -> None:
         self.limit = limit
         self.window_s = window_s + (min(1.0, max(0.05, window_s * 0.005)) if margin_s is None else margin_s)
         self._clock = clock
+        self._sleep = sleep
         self._starts: deque[float] = deque(maxlen=limit)
 
     async def acquire(self) -> None:
@@ -104,8 +126,14 @@ class WindowMeter:
             wait = self._starts[0] + self.window_s - self._clock()
             if wait <= 0:
                 break
-            await anyio.sleep(wait)
+            await self._sleep(wait)
         self._starts.append(self._clock())
+
+    def on_rate_limited(self, wait_s: float) -> None:
+        """A window counts what was sent, 429 or not: nothing to change."""
+
+    def on_success(self) -> None:
+        """Nothing to change: see on_rate_limited."""
 
     def keep(self, path: Path) -> None:
         """Save the calls still inside the window, so the next run against the same API counts them: the
@@ -114,11 +142,11 @@ class WindowMeter:
         recent = [now_wall - (now_mono - t) for t in self._starts if t > now_mono - self.window_s]
         # a cache: a run without it is merely less careful. The user's own: when and how often they call their API
         with contextlib.suppress(OSError):
-            write_private(path, json.dumps(recent))
+            write_private(path, msgspec.json.encode(recent).decode())
 
     def restore(self, path: Path) -> None:
         try:
-            recent = json.loads(path.read_text())
+            recent = msgspec.json.decode(path.read_bytes())
         except (OSError, ValueError):
             return
         now_mono, now_wall = self._clock(), time.time()
@@ -133,12 +161,14 @@ class WindowMeter:
         return 0.0 if beyond <= 0 else beyond / self.limit * self.window_s
 
     @classmethod
-    def for_rate(cls, rate: float | None) -> WindowMeter | None:
+    def for_rate(
+        cls, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = anyio.sleep
+    ) -> WindowMeter | None:
         """The window that holds a steady `rate` per second: `limit` calls per `limit / rate` seconds."""
         if not rate or rate < 1:
             return None
         limit = int(rate)
-        return cls(limit, limit / rate, margin_s=0.01)  # the GCRA spaces these calls already
+        return cls(limit, limit / rate, margin_s=0.01, clock=clock, sleep=sleep)  # the GCRA spaces these already
 
 
 #: `DailyQuota.sync`'s partner: given this run's calls per minute (all of them) and the minutes changed since it
@@ -154,7 +184,7 @@ class DailyQuota:
     WINDOW_MIN = 24 * 60
 
     def __init__(
-        self, limit: int, used: Mapping[int, int] | None = None, clock: Callable[[], float] = time.time,
+        self, limit: int, used: Mapping[int, int] | None = None, clock: Clock = time.time,
         exchange: Exchange | None = None, sync_s: float = 1.0,
     ) -> None:
         self.limit = limit
@@ -191,6 +221,16 @@ class DailyQuota:
         self._changed.clear()
         self._synced_at = self._clock()
         self._counted = None
+
+    async def acquire(self) -> None:
+        """The quota as a Meter: `take`, which never waits (a spent quota frees up in hours, not seconds)."""
+        self.take()
+
+    def on_rate_limited(self, wait_s: float) -> None:
+        """A 429 was a call too: counted by `take` as it left."""
+
+    def on_success(self) -> None:
+        """Counted by `take` as it left."""
 
     def take(self) -> None:
         """Count one call, or stop the run (RunStopped) if the agreement's quota is spent."""

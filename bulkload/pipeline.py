@@ -21,7 +21,6 @@ import anyio
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .chunking import Chunk, GroupInfo
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
@@ -33,15 +32,18 @@ from .errors import (
     ConfigError,
     IsolationSpent,
     LedgerWriteError,
+    RowsRefused,
     RunStopped,
     WrongEndpoint,
 )
 from .http import Response
 from .isolation import IsolationBudget
-from .ledger import ChunkRow, Ledger, RowOutcome
-from .planning import PlanningProcess, PlanSpec
+from .ledger import ChunkRow, Ledger
+from .model import Call, Chunk, RowOutcome, Totals
+from .planning import Planned, Planning, PlanSpec, Rows, Stopped
 from .sources import scrub, secret_texts
-from .targets.base import Call, RowsRefused, Target, Totals
+from .targets.base import RecordKind, Target
+from .targets.reasons import item_named
 
 #: an idempotency key is trusted only until this long before the API forgets it
 KEY_TTL_MARGIN_S = 300.0
@@ -123,18 +125,20 @@ class Sending:
     a failed attempt that may have been carried out (a call that cannot be repeated) and says whether to send it
     again. `settled`: a recheck settled the chunk (a look found it done, or could not tell: in doubt)."""
 
-    def __init__(self, loader: Loader, chunk: Chunk, call: Call, summary: dict[str, Totals]) -> None:
-        self.loader, self.chunk, self.call, self.summary = loader, chunk, call, summary
+    def __init__(
+        self, loader: Loader, kind: RecordKind, chunk: Chunk, call: Call, summary: dict[str, Totals]
+    ) -> None:
+        self.loader, self.kind, self.chunk, self.call, self.summary = loader, kind, chunk, call, summary
         self.ids: list[int] = []
         self.settled = False
 
     def read(self, response: Response) -> None:
-        self.ids = self.loader.target.created_ids(response.body, len(self.chunk))
+        self.ids = self.kind.created_ids(response.body, len(self.chunk))
 
     async def recheck(self, exc: BulkloadError) -> bool:
-        if isinstance(exc, APIError) and self.loader.target.refused(exc):
+        if isinstance(exc, APIError) and self.loader.target.api.refused(exc):
             return False  # final: isolated once it is raised, outside the dispatcher
-        again = await self.loader.failed(self.chunk, self.call, exc, self.summary)
+        again = await self.loader.failed(self.kind, self.chunk, self.call, exc, self.summary)
         self.settled = not again
         if again:
             self.loader.isolation.sent(self.chunk.part)
@@ -180,10 +184,10 @@ class Loader:
 
     @property
     def calls(self) -> dict[int, int]:
-        return self.dispatcher.quota.minutes
+        return self.dispatcher.limits.quota.minutes
 
     # --- the two stages ------------------------------------------------------------------------------
-    async def produce(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: PlanningProcess) -> None:
+    async def produce(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: Planning) -> None:
         before = self.rows_read  # rows of earlier phases; each planning process counts from 0
         async with send:
             try:
@@ -194,35 +198,33 @@ class Loader:
                 self.tally.stop(str(exc), exc.exit_code)
 
     async def _relay(
-        self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: PlanningProcess, before: int
+        self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: Planning, before: int
     ) -> None:
         async for message in planner.plan(spec):
-            kind, self.rows_read = message[0], before + message[1]
-            if kind == "rows":
-                rows = [RowOutcome(*r) for r in message[2]]
+            self.rows_read = before + message.rows_read
+            if isinstance(message, Rows):
+                rows = message.rows
                 self.tally.skipped += len(rows)  # until the ledger holds them
                 self.ledger.add_rows(rows)
                 self.tally.skipped -= len(rows)
                 for row in rows:
                     setattr(self.tally, row.bucket, getattr(self.tally, row.bucket) + 1)
-            elif kind == "chunk":
-                _, _, seq, file_idx, lines, body, summary, groups, checks = message
-                chunk = Chunk(seq, file_idx, lines, body, summary=summary, groups=[GroupInfo(*g) for g in groups],
-                              checks=checks)
-                if self.target.ordered:
+            elif isinstance(message, Planned):
+                chunk = message.chunk()
+                if self.target.api.ordered:
                     self.order(chunk)
                 # also lets the workers run while the child plans ahead
                 await send.send(chunk)
-            elif kind == "stop":
-                self.tally.stop(message[2], EXIT_STOPPED)
+            elif isinstance(message, Stopped):
+                self.tally.stop(message.reason, EXIT_STOPPED)
             if self.tally.stopped:
                 return
 
     def order(self, chunk: Chunk) -> None:
         """Writes to one record land in file order: a chunk waits for the earlier chunks that write the
         same records (called in plan order, by the producer)."""
-        self.target.begin_file(chunk.file_idx)
-        keys = self.target.order_keys(chunk.entries(self.target))
+        kind = self.target.kind_of(chunk.file_idx)
+        keys = kind.order_keys(chunk.entries(kind))
         if keys:
             turn = Turn()
             self._waits[(chunk.seq, chunk.part)] = (
@@ -276,7 +278,7 @@ class Loader:
 
     async def deliver(self, chunk: Chunk) -> None:
         """Settle one chunk: by what the ledger holds of it where that settles it, else by sending its call."""
-        self.target.begin_file(chunk.file_idx)  # a phase's chunks all come from files of one kind
+        kind = self.target.kind_of(chunk.file_idx)
         digest = body_hash(chunk.body)
         try:
             prev = self.previous(chunk, digest)
@@ -285,8 +287,8 @@ class Loader:
             return
         if prev is not None and await self.settled_before(chunk, prev, digest):
             return
-        summary = chunk.totals(self.target)
-        call = await self.call_of(chunk)
+        summary = chunk.totals(kind)
+        call = await self.call_of(kind, chunk)
         if call is None:
             return
         if prev is not None and prev.state in ("sending", "in_doubt") and await self.in_flight(chunk, prev, call,
@@ -295,7 +297,7 @@ class Loader:
         # sending, in doubt or pending before: the same key again, so the API can deduplicate
         key = self.key_of(chunk) if prev is None else prev.key
         if await self.begin_sending(chunk, key, digest, summary):
-            await self.send_call(chunk, call, key, summary)
+            await self.send_call(kind, chunk, call, key, summary)
 
     def previous(self, chunk: Chunk, digest: str) -> ChunkRow | None:
         """What the ledger holds of the chunk; for an adopted copy that never saw it, what it may be (`unseen`)."""
@@ -326,11 +328,11 @@ class Loader:
             return True
         return False
 
-    async def call_of(self, chunk: Chunk) -> Call | None:
+    async def call_of(self, kind: RecordKind, chunk: Chunk) -> Call | None:
         """The chunk's call; None when there is none to send: rows refused before sending (isolated) or the run
         stops."""
         try:
-            return await self.target.call_for(self.dispatcher, chunk)
+            return await kind.call_for(self.dispatcher, chunk)
         except RowsRefused as refused:
             await self.isolate(chunk, refused.bad, "refused before sending")
         except BulkloadError as exc:
@@ -341,10 +343,10 @@ class Loader:
         """An earlier process sent the call (`prev` sending or in doubt) and its attempt may be landing yet. True
         when that settles the chunk here (a look found it, or it stays in doubt); False to send it again."""
         repeatable = call.repeatable
-        if repeatable and self.target.idempotent:
+        if repeatable and self.target.api.idempotent:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
             age = time.time() - (prev.sent_at or 0.0)
-            repeatable = prev.state == "sending" and age < self.target.key_ttl_s - KEY_TTL_MARGIN_S
+            repeatable = prev.state == "sending" and age < self.target.api.key_ttl_s - KEY_TTL_MARGIN_S
         self.lost(chunk)
         if repeatable:
             return False
@@ -356,7 +358,8 @@ class Loader:
         if looked is None and not self.resend_in_doubt:
             why = "sent before the run stopped; outcome unknown"
             if call.repeatable:
-                why += f" (its key is older than the {self.target.key_ttl_s / 60:.0f} minutes the API keeps one)"
+                ttl_min = self.target.api.key_ttl_s / 60
+                why += f" (its key is older than the {ttl_min:.0f} minutes the API keeps one)"
             self.mark_in_doubt(chunk, prev.state, why)
             return True
         return False
@@ -365,7 +368,7 @@ class Loader:
         """What must be recorded before the call leaves: the baselines of a walk, and the call as sending. False
         when it cannot be (the run stops)."""
         try:
-            if self.target.reconcile_by == "walk":
+            if self.target.api.reconcile_by == "walk":
                 await self.ensure_baselines(summary)
             self.ledger.sending(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls,
                                 chunk.groups)
@@ -374,13 +377,15 @@ class Loader:
             return False
         return True
 
-    async def send_call(self, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals]) -> None:
+    async def send_call(
+        self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals]
+    ) -> None:
         """Send the chunk's call (the dispatcher retries it) and settle the chunk by how that went."""
-        headers = {"Idempotency-Key": key} if self.target.idempotent else None
+        headers = {"Idempotency-Key": key} if self.target.api.idempotent else None
         # where a lost answer is settled by waiting, the ledger says when the call last left: a rollback after a
         # kill counts its settle delay from then
         leaving = partial(self.ledger.leaving, chunk.seq, chunk.part) if self.settle_s > 0 else None
-        sending = Sending(self, chunk, call, summary)
+        sending = Sending(self, kind, chunk, call, summary)
         self.isolation.sent(chunk.part)
         try:
             response = await self.dispatcher.send(
@@ -388,7 +393,7 @@ class Loader:
                 leaving=leaving, recheck=sending.recheck, read=sending.read,
             )
         except BulkloadError as exc:
-            if not sending.settled and await self.failed(chunk, call, exc, summary):
+            if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
                 self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
             return
         except ValueError as exc:  # an answer we cannot read: the call did arrive
@@ -396,17 +401,19 @@ class Loader:
             return
         if response.uncertain:  # answered after an attempt whose answer was lost, which may land later
             self.lost(chunk)
-        self.record_done(chunk, sending.ids, summary, self.target.returned_totals(response.body, summary))
+        self.record_done(chunk, sending.ids, summary, kind.returned_totals(response.body, summary))
 
-    async def failed(self, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]) -> bool:
+    async def failed(
+        self, kind: RecordKind, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]
+    ) -> bool:
         """An attempt of the chunk's call failed. True when it is safe to send it again now (a look showed it was
         not carried out); otherwise the chunk is settled here: refused (isolated), given up, done or in doubt."""
         if maybe_acted_on(exc):
             self.lost(chunk)
-        if isinstance(exc, APIError) and self.target.refused(exc):
+        if isinstance(exc, APIError) and self.target.api.refused(exc):
             # even after a lost first answer a refusal is final: a keyed retry replays the same call's
             # outcome, and an unrepeatable call is never retried once it may have arrived
-            await self.isolate(chunk, self.target.bad_items(exc, len(chunk)), exc)
+            await self.isolate(chunk, kind.bad_items(exc, len(chunk)), exc)
             return False
         if call.repeatable or not maybe_acted_on(exc):
             self.give_up(chunk, exc, sent=True)
@@ -423,7 +430,7 @@ class Loader:
     def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
         """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
         key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
-        state = "sending" if self.target.idempotent else "in_doubt"
+        state = "sending" if self.target.api.idempotent else "in_doubt"
         self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups)
         row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
         return row
@@ -448,17 +455,18 @@ class Loader:
     async def look(self, chunk: Chunk) -> list[int] | None:
         """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling."""
         try:
-            return await self.target.resolve(self.dispatcher, chunk)
+            return await self.target.kind_of(chunk.file_idx).resolve(self.dispatcher, chunk)
         except BulkloadError:
             return None
 
     def hidden(self, chunk: Chunk, text: str) -> str:
         """`text` (an error, an API's answer) without the chunk's secret values, should it quote them: what it
         says goes to the ledger, the rejects and in-doubt files, the report and the terminal."""
-        names = self.target.secret_fields(chunk.file_idx)
+        kind = self.target.kind_of(chunk.file_idx)
+        names = kind.secret_fields
         if not names:
             return text
-        records = chunk.entries(self.target)
+        records = chunk.entries(kind)
         return scrub(text, [v for r in records for v in secret_texts(msgspec.to_builtins(r), names)])
 
     def mark_in_doubt(self, chunk: Chunk, state: str, why: str) -> None:
@@ -521,15 +529,16 @@ class Loader:
                 self.give_up(chunk, exc, sent=True)  # refused: nothing was done, resume sends it again
                 return
             cut = min(range(1, len(spans)), key=lambda g: abs(spans[g].start - len(chunk) / 2))
-            children = [chunk.take(range(cut), chunk.part + "0", self.target),
-                        chunk.take(range(cut, len(spans)), chunk.part + "1", self.target)]
+            kind = self.target.kind_of(chunk.file_idx)
+            children = [chunk.take(range(cut), chunk.part + "0", kind),
+                        chunk.take(range(cut, len(spans)), chunk.part + "1", kind)]
             rejected: list[RowOutcome] = []
         else:
             if bad is None:  # one group, refused as a whole
                 why = self.hidden(chunk, self.why(cause))
                 # the answer lists no errors, but its message may still name the entry: then its line is known
                 named = None if isinstance(cause, str) or len(chunk) == 1 else \
-                    self.target.item_named(cause, len(chunk))
+                    item_named(cause, len(chunk))
                 if len(chunk) == 1 or named is not None:
                     bad, whole = {named or 0: ("", why)}, {}
                 else:
@@ -542,7 +551,7 @@ class Loader:
             refused = {g for g, span in enumerate(spans) if g in whole or any(i in bad for i in span)}
             good = [g for g in range(len(spans)) if g not in refused]
             if good:
-                children.append(chunk.take(good, chunk.part + "r", self.target))
+                children.append(chunk.take(good, chunk.part + "r", self.target.kind_of(chunk.file_idx)))
         plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), rejected, plan,
                           self.calls)
@@ -569,7 +578,7 @@ class Loader:
             named = [i for i in span if i in bad]
             if not named and g not in whole:
                 continue
-            label = self.target.group_label(key) if key else "the call"
+            label = self.target.kind_of(chunk.file_idx).group_label(key) if key else "the call"
             if named:
                 field_, reason = bad[named[0]]
                 shared = f"{label} rejected: line {chunk.lines[named[0]]} {field_ + ': ' if field_ else ''}{reason}"
@@ -585,7 +594,7 @@ class Loader:
         planned = 0
         for part, lines in children:
             planned += len(lines)
-            await self.deliver(chunk.take_lines(set(lines), part, self.target))
+            await self.deliver(chunk.take_lines(set(lines), part, self.target.kind_of(chunk.file_idx)))
         self.tally.rejected += len(chunk) - planned
 
     async def ensure_baselines(self, summary: Mapping[str, Any]) -> None:
@@ -608,7 +617,7 @@ class Loader:
                 del self._baseline_events[scope]
 
 
-async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: PlanningProcess) -> None:
+async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: Planning) -> None:
     send, recv = anyio.create_memory_object_stream[Chunk](max_buffer_size=concurrency)
     async with anyio.create_task_group() as tg:
         tg.start_soon(loader.produce, send, spec, planner)

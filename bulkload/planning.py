@@ -1,16 +1,16 @@
-"""Planning in a child process.
+"""Planning, behind one interface (`Planning`): in a child process (the default) or in this one.
 
 Reading, validating and encoding are Python work for every row; sending is Python work for every chunk.
 Under one GIL the two take turns on one core. In a child process the plan is made on another core while
 the event loop sends. The child streams framed msgpack messages through a socketpair; the socket's buffer
 is the back-pressure, so the child is never more than a buffer ahead of the sender.
 
-Messages, each `(kind, rows_read, ...)`:
-    ("chunk", n, seq, file_idx, lines, body, summary, groups, checks)   a planned chunk, its control totals, its
-                                                         groups and its lines' checks
-    ("rows", n, rows)                                    RowOutcome tuples to record (rejected or skipped)
-    ("stop", n, message)                                 the input cannot be read further (SourceError)
-    ("end", n)                                           every file is planned
+Messages (`Message`, tagged msgspec Structs; each carries `rows_read`, the rows accounted for so far):
+    Planned   a planned chunk, its control totals, its groups and its lines' checks
+    Rows      rows to record (rejected, or skipped: an earlier load created their group)
+    Stopped   the input cannot be read further (SourceError)
+    Ended     every file is planned
+and, from the child only, Failed: planning raised (its traceback), raised in the parent as PlanningFailed.
 """
 
 from __future__ import annotations
@@ -30,21 +30,70 @@ import urllib.request
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+import anyio
 import msgspec
 
 from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import PlanningFailed, SourceError
+from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
 from .regroup import Placed, regrouped
 from .sources import BadRow, Pinned, Row, Source
-from .targets.base import Known, Target
+from .targets.base import Target
 
 _HEADER = 4
 _encode = msgspec.msgpack.Encoder().encode
-_decode = msgspec.msgpack.Decoder().decode
+
+
+class Planned(msgspec.Struct, tag=True, array_like=True, frozen=True):
+    """A planned chunk (as chunking.Chunk has it, without its records: the body carries them)."""
+
+    rows_read: int
+    seq: int
+    file_idx: int
+    lines: list[int]
+    body: bytes
+    summary: dict[str, Totals]
+    groups: list[GroupInfo]
+    checks: list[int] | None
+
+    def chunk(self) -> Chunk:
+        return Chunk(self.seq, self.file_idx, self.lines, self.body, summary=self.summary, groups=self.groups,
+                     checks=self.checks)
+
+
+class Rows(msgspec.Struct, tag=True, array_like=True, frozen=True):
+    """Rows to record that are in no chunk: rejected, or skipped."""
+
+    rows_read: int
+    rows: list[RowOutcome]
+
+
+class Stopped(msgspec.Struct, tag=True, array_like=True, frozen=True):
+    """The input cannot be read further (a SourceError's message): the run stops there."""
+
+    rows_read: int
+    reason: str
+
+
+class Ended(msgspec.Struct, tag=True, array_like=True, frozen=True):
+    """Every file is planned."""
+
+    rows_read: int
+
+
+class Failed(msgspec.Struct, tag=True, array_like=True, frozen=True):
+    """The child's planning raised: its traceback."""
+
+    trace: str
+
+
+#: what a plan yields, in order: Planned and Rows, then one Ended or Stopped
+Message = Planned | Rows | Stopped | Ended
+_decode = msgspec.msgpack.Decoder(Message | Failed).decode
 
 
 @dataclass(frozen=True)
@@ -119,9 +168,8 @@ def watch_parent(parent: int, every_s: float, orphaned: Callable[[], None] = lam
 def _plan(sock: socket.socket, parent: int) -> None:
     """The child: wait for the spec, plan every file and send what comes out."""
     die_with_parent(parent)
-    from .targets import TARGETS
 
-    def send(*message: Any) -> None:
+    def send(message: Message | Failed) -> None:
         data = _encode(message)
         sock.sendall(len(data).to_bytes(_HEADER, "big") + data)
 
@@ -130,42 +178,53 @@ def _plan(sock: socket.socket, parent: int) -> None:
     except ConnectionResetError:
         sock.close()
         return  # started ahead and never needed (the run ended first)
+    try:
+        for message in messages(spec):
+            send(message)
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the parent is gone: nobody to plan for
+    except BaseException:
+        send(Failed(traceback.format_exc()))
+        raise
+    finally:
+        sock.close()
+
+
+def messages(spec: PlanSpec) -> Iterator[Message]:
+    """The plan of a spec as messages, made by a target of its own (a plan changes its target's state)."""
+    from .targets import TARGETS
+
     target = TARGETS[spec.target].from_options(spec.target_options)
     target.use_context(spec.context)
     planner = make_planner(target, spec)
 
-    def send_rows() -> None:
+    def rows() -> Iterator[Rows]:
         if planner.rejected:
-            send("rows", planner.rows_read, [tuple(r) for r in planner.rejected])
+            yield Rows(planner.rows_read, list(planner.rejected))
             planner.rejected.clear()
 
     try:
-        for file_idx, rows in planned_rows(target, spec):
-            for chunk in planner.plan(file_idx, rows):
-                send_rows()
+        for file_idx, read in planned_rows(target, spec):
+            for chunk in planner.plan(file_idx, read):
+                yield from rows()
                 if chunk is not None:
-                    send("chunk", planner.rows_read, chunk.seq, chunk.file_idx, chunk.lines, chunk.body,
-                         target.summarize(chunk.records or []), [tuple(g) for g in chunk.groups], chunk.checks)
-            send_rows()  # those after the file's last chunk
-        send("end", planner.rows_read)
+                    summary = target.kind_of(chunk.file_idx).summarize(chunk.records or [])
+                    yield Planned(planner.rows_read, chunk.seq, chunk.file_idx, chunk.lines, chunk.body, summary,
+                                  chunk.groups, chunk.checks)
+            yield from rows()  # those after the file's last chunk
+        yield Ended(planner.rows_read)
     except SourceError as exc:
-        send_rows()
-        send("stop", planner.rows_read, str(exc))
-    except (BrokenPipeError, ConnectionResetError):
-        return  # the parent is gone: nobody to plan for
-    except BaseException:
-        send("failed", planner.rows_read, traceback.format_exc())
-        raise
-    finally:
-        sock.close()
+        yield from rows()
+        yield Stopped(planner.rows_read, str(exc))
 
 
 def make_planner(target: Target, spec: PlanSpec) -> Planner:
     """The planner for a spec: each file read its own way, and the groups an earlier load created skipped."""
     readings = {}
     for file_idx, profile in zip(spec.indexes, spec.profiles or []):
+        kind = target.kind_of(file_idx)
         readings[file_idx] = Reading(NumberFormat(profile["decimal"]), DateFormat(profile["date_format"]),
-                                     target.numbers_of(file_idx), target.dates_of(file_idx),
+                                     kind.number_fields, kind.date_fields,
                                      json=profile["delimiter"] is None)
     skip = None
     if spec.skip_db:
@@ -185,14 +244,39 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
 def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable[Row | BadRow | Placed]]]:
     """Each file's rows in the order they are planned: as read, or regrouped when the file's groups are apart."""
     for n, (file_idx, path) in enumerate(zip(spec.indexes, spec.files)):
+        kind = target.kind_of(file_idx)
         source = Source(path, delimiter=spec.delimiter, columns=spec.columns, encoding=spec.encoding,
-                        secrets=target.secret_fields(file_idx), pinned=Pinned(*spec.pins[n]) if spec.pins else None)
+                        secrets=kind.secret_fields, pinned=Pinned(*spec.pins[n]) if spec.pins else None)
         profile = (spec.profiles or [{}] * len(spec.files))[n]
         if profile.get("grouped", True):
             yield file_idx, source
         else:
-            target.begin_file(file_idx)
-            yield file_idx, regrouped(source, target, spec.workdir)
+            yield file_idx, regrouped(source, kind, spec.workdir)
+
+
+class Planning(Protocol):
+    """Makes the plan of a spec: `plan` yields its messages in order, ending with Ended or Stopped, and raises
+    PlanningFailed when planning fails; `close` frees what the planner holds (plan closes it when done)."""
+
+    def plan(self, spec: PlanSpec) -> AsyncGenerator[Message, None]: ...
+
+    async def close(self) -> None: ...
+
+
+class PlanningInProcess:
+    """Planning on the event loop's own thread, one message at a time between the loop's other work; fails as
+    the child does (PlanningFailed with the traceback)."""
+
+    async def plan(self, spec: PlanSpec) -> AsyncGenerator[Message, None]:
+        try:
+            for message in messages(spec):
+                yield message
+                await anyio.lowlevel.checkpoint()
+        except Exception as exc:  # as the child's: whatever planning raised, the plan failed
+            raise PlanningFailed(f"planning failed:\n{traceback.format_exc()}") from exc
+
+    async def close(self) -> None:
+        """Nothing to free."""
 
 
 class PlanningProcess:
@@ -209,7 +293,7 @@ class PlanningProcess:
         self._process.start()
         theirs.close()
 
-    async def plan(self, spec: PlanSpec) -> AsyncGenerator[tuple[Any, ...], None]:
+    async def plan(self, spec: PlanSpec) -> AsyncGenerator[Message, None]:
         """Give the child its spec and yield its messages in order; the child is stopped when the caller is
         done."""
         reader, writer = await asyncio.open_connection(sock=self._ours)
@@ -225,10 +309,10 @@ class PlanningProcess:
                     message = _decode(await reader.readexactly(size))
                 except (asyncio.IncompleteReadError, ConnectionResetError):
                     raise PlanningFailed("the planning process ended before its plan was done") from None
-                if message[0] == "failed":
-                    raise PlanningFailed(f"planning failed:\n{message[2]}")
+                if isinstance(message, Failed):
+                    raise PlanningFailed(f"planning failed:\n{message.trace}")
                 yield message
-                if message[0] in ("end", "stop"):
+                if isinstance(message, Ended | Stopped):
                     return
         finally:
             writer.close()

@@ -27,7 +27,7 @@ from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
 from .regroup import NEIGHBOUR, Unnamed, keyed
 from .sources import C1, BadRow, Source, codec_name, encoding_label
-from .targets.base import Target
+from .targets.base import RecordKind, Target
 
 #: group keys written to SQLite per statement
 _BATCH = 10_000
@@ -82,10 +82,10 @@ def _inspect(
     file_idx: int, source: Source, target: Target, given: Given, db: sqlite3.Connection, paths: Sequence[str],
     stop: threading.Event | None,
 ) -> FileProfile:
-    target.begin_file(file_idx)
+    kind = target.kind_of(file_idx)
     numbers, dates = NumberEvidence(), DateEvidence()
-    number_fields, date_fields = tuple(target.numbers_of(file_idx)), tuple(target.dates_of(file_idx))
-    fields, jsonl = target.fields_of(file_idx), source.fmt == "jsonl"
+    number_fields, date_fields = tuple(kind.number_fields), tuple(kind.date_fields)
+    fields, jsonl = kind.fields, source.fmt == "jsonl"
     unknown: dict[str, int] = {}  # a JSONL key that is no field -> the first line it is on
     batch: list[tuple[str, int, int]] = []
     previous: str | None = None
@@ -94,8 +94,8 @@ def _inspect(
     broken: SourceError | None = None
     add_number, add_date = numbers.add, dates.add
     try:
-        only = target.group_fields | target.numbers_of(file_idx) | target.dates_of(file_idx)
-        for key, item in keyed(source.rows(only), target, unnamed):
+        only = kind.group_fields | kind.number_fields | kind.date_fields
+        for key, item in keyed(source.rows(only), kind, unnamed):
             if type(item) is BadRow:
                 if item.kind == NEIGHBOUR:
                     continue
@@ -133,9 +133,9 @@ def _inspect(
         raise _is_utf8(source, *text)
     decimal = numbers.decide(given.decimal, path)
     date_format = dates.decide(given.date_format, path)
-    apart = _apart(db, file_idx, target, paths)
+    apart = _apart(db, file_idx, kind, paths)
     if apart and given.no_regroup:
-        also = f" (and {_unnamed_lines(unnamed, target)}: fix it as well)" if unnamed.count else ""
+        also = f" (and {_unnamed_lines(unnamed, kind)}: fix it as well)" if unnamed.count else ""
         raise ConfigError(
             f"{path}: the lines of {apart} are not together: exports sorted by account look like this. "
             f"bulkload regroups such files by itself; --no-regroup was given, so nothing was sent{also}"
@@ -143,9 +143,9 @@ def _inspect(
     if apart and unnamed.count:
         # a row naming no group takes the group of the rows around it only where each group's rows are together:
         # here the rows around it may be of other groups than its own, and a group would load without its line
-        name = target.group_name
+        name = kind.group_name
         raise ConfigError(
-            f"{path}: {_unnamed_lines(unnamed, target)}, and the file's {name}s are not together (e.g. the "
+            f"{path}: {_unnamed_lines(unnamed, kind)}, and the file's {name}s are not together (e.g. the "
             f"lines of {apart}), so such a line may belong to any {name}: loading the others could book a {name} "
             f"without one of its lines. Fix the line so that it names its {name}, or sort the file by {name} with the "
             "line among its lines; nothing was sent"
@@ -163,7 +163,7 @@ def _inspect(
     )
 
 
-def _apart(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequence[str]) -> str:
+def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Sequence[str]) -> str:
     """The first group of the file whose lines are not together ("" when there is none); a group with lines
     in two files is refused: a group travels in one call, and each file is planned on its own."""
     across = db.execute(
@@ -173,24 +173,24 @@ def _apart(db: sqlite3.Connection, file_idx: int, target: Target, paths: Sequenc
     if across is not None:
         key, first_file, line, last_line = across
         raise ConfigError(
-            f"{target.group_label(key)} has lines in two files ({paths[first_file]} line {line}, {paths[file_idx]} "
-            f"line {last_line}): a {target.group_name}'s lines must be in one file; nothing was sent"
+            f"{kind.group_label(key)} has lines in two files ({paths[first_file]} line {line}, {paths[file_idx]} "
+            f"line {last_line}): a {kind.group_name}'s lines must be in one file; nothing was sent"
         )
     apart = db.execute(
         "SELECT key, line, last_line FROM file_groups WHERE file_idx = ? AND dup > 0 ORDER BY line LIMIT 1",
         (file_idx,),
     ).fetchone()
-    return "" if apart is None else f"{target.group_label(apart[0])} (lines {apart[1]} and {apart[2]})"
+    return "" if apart is None else f"{kind.group_label(apart[0])} (lines {apart[1]} and {apart[2]})"
 
 
-def _unnamed_lines(unnamed: Unnamed, target: Target) -> str:
+def _unnamed_lines(unnamed: Unnamed, kind: RecordKind) -> str:
     """"line 6 names no voucher (invalid JSON: …)", or "2 lines name no voucher: line 6 (…), line 9 (…)"."""
     shown = ", ".join(f"line {line}" + (f" ({_clip(reason)})" if reason else "") for line, reason in unnamed.first)
     if unnamed.count == 1:
         ((line, reason),) = unnamed.first
-        return f"line {line} names no {target.group_name}" + (f" ({_clip(reason)})" if reason else "")
+        return f"line {line} names no {kind.group_name}" + (f" ({_clip(reason)})" if reason else "")
     more = f" and {unnamed.count - len(unnamed.first)} more" if unnamed.count > len(unnamed.first) else ""
-    return f"{unnamed.count} lines name no {target.group_name}: {shown}{more}"
+    return f"{unnamed.count} lines name no {kind.group_name}: {shown}{more}"
 
 
 def _clip(reason: str, limit: int = 120) -> str:

@@ -10,21 +10,22 @@ the same totals.
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from array import array
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from functools import partial
-from itertools import compress, groupby, repeat
-from operator import eq, itemgetter
+from itertools import compress, repeat
+from operator import eq
 from typing import Any
+
+import msgspec
 
 from .dispatch import Dispatcher
 from .errors import WalkStalled
-from .ledger import LOC_SHIFT, Ledger
+from .ledger import Ledger
+from .model import Listed, Totals
 from .money import money
+from .results import Reconciled
 from .side_by_side import side_by_side
-from .targets.base import NO_ID, Listed, Target, Totals
+from .targets.base import Target
 
 #: how many missing or unexpected entries the report names one by one
 LIST_LIMIT = 100
@@ -39,36 +40,32 @@ def _totals_view(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
     }
 
 
-async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> dict[str, Any]:
+async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> Reconciled:
     """Return the report's `reconcile` section; `ok` is True only when everything matches."""
-    if target.reconcile_by == "responses":
+    if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
-    if target.reconcile_by == "target":
-        return await target.reconcile(dispatcher, ledger, files)
+    if target.api.reconcile_by == "target":
+        return msgspec.convert(await target.reconcile(dispatcher, ledger, files), Reconciled)
     return await by_walk(ledger, target, dispatcher, files)
 
 
-def by_responses(ledger: Ledger, target: Target, files: list[str]) -> dict[str, Any]:
+def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled:
     """For an API that cannot be read back: what each call sent against what its answer said, and the rows against
     the records they made, keyed by (kind, id) — a draft and an entry may have the same Id, merged lines share one
     entry, two rows may patch one cost. What the answers did not say (no ids, no amounts, an empty 2xx) is counted
     and named as not checked, never taken for a mismatch."""
-    conn = ledger.db()
     expected: dict[str, Totals] = {}  # what was sent, in the calls whose answers gave amounts
     remote: dict[str, Totals] = {}  # what those answers said
     sent_count = answered_count = 0  # in the calls whose answers gave a count
     no_count = no_amounts = 0  # rows of calls whose answers gave none
     differing: list[dict[str, Any]] = []
     n_differing = 0
-    for seq, part, file_idx, n_rows, summary, returned, blob in conn.execute(
-        "SELECT seq, part, file_idx, n_rows, summary, returned, lines FROM chunks WHERE state = 'done' "
-        "ORDER BY seq, part"
-    ):
-        if returned is None:
+    for seq, part, file_idx, lines, sent, said in ledger.done_calls():
+        n_rows = len(lines)
+        if said is None:
             no_count += n_rows
             no_amounts += n_rows
             continue
-        sent, said = json.loads(summary), json.loads(returned)
         same, counted_only = True, False
         for scope in sent.keys() | said.keys():
             for currency in sent.get(scope, {}).keys() | said.get(scope, {}).keys():
@@ -88,11 +85,11 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> dict[str, 
         if not same:
             n_differing += 1
             if len(differing) < LIST_LIMIT:
-                lines = array("i")
-                lines.frombytes(blob)
                 differing.append({"call": f"{seq}{'.' + part if part else ''}", "file": files[file_idx],
                                   "lines": f"{lines[0]}-{lines[-1]}", "sent": sent, "answered": said})
-    kinds, shared = _records_by_kind(conn, target)
+    kinds, shared_ids = ledger.rows_by_kind()
+    # ids given to rows of more than one call, in a kind whose calls each create their own records
+    shared = [{"kind": kind, "id": record_id} for kind, record_id in shared_ids if kind not in target.api.kinds_updated]
     by_id = sum(k["rows"] - k["rows_without_id"] for k in kinds.values())
     by_2xx = sum(k["rows_without_id"] for k in kinds.values())
     unrecorded = sum(k.pop("rows_unrecorded") for k in kinds.values())
@@ -107,73 +104,27 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> dict[str, 
     if no_amounts > no_count:
         note += f"; for {no_amounts - no_count:,} rows the answer gave a count but no amounts: bulkload could not " \
             "check their amounts"
-    return {
-        "ok": n_differing == 0 and not shared and unrecorded == 0,
-        "remote_read": False,
-        "note": note,
-        "expected_count": sent_count,
-        "remote_count": answered_count,
-        "ids_returned": sum(k["records"] for k in kinds.values()),
-        "rows_confirmed_by_id": by_id,
-        "rows_confirmed_by_2xx": by_2xx,
-        "rows_not_checked": {"count": no_count, "amounts": no_amounts},
-        "kinds": kinds,
-        "calls_differing": differing,
-        "calls_differing_count": n_differing,
-        "ids_shared": shared[:LIST_LIMIT],
-        "ids_shared_count": len(shared),
-        "rows_unrecorded": unrecorded,
-        "expected_totals": {"per_scope": _totals_view(expected)},
-        "remote_totals": {"per_scope": _totals_view(remote)},
-        "missing": [],
-        "missing_count": 0,
-        "duplicates": [],
-        "duplicates_count": 0,
-        "scopes": {},
-        "scope_name": target.scope_name,
-    }
-
-
-def _locs(file_idx: int, blob: bytes) -> str:
-    """A chunk's lines as created.loc values, as a JSON array for json_each."""
-    lines = array("i")
-    lines.frombytes(blob)
-    base = file_idx << LOC_SHIFT
-    return json.dumps([base + line for line in lines])
-
-
-def _records_by_kind(
-    conn: sqlite3.Connection, target: Target
-) -> tuple[dict[str, dict[str, int]], list[dict[str, Any]]]:
-    """Per kind (the scope of a call's summary): rows loaded, distinct records their ids name, rows loaded without
-    an id (NO_ID) and rows with no id recorded at all (a ledger that lost them); and the ids given to rows of more
-    than one call in a kind whose calls each create their own records (kinds_updated excepted)."""
-    conn.create_function("chunk_locs", 2, _locs, deterministic=True)
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS done_rows (loc INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
-                 "call INTEGER NOT NULL)")
-    conn.execute("DELETE FROM done_rows")
-    conn.execute(
-        "INSERT OR IGNORE INTO done_rows SELECT j.value, (SELECT key FROM json_each(c.summary) LIMIT 1), c.rowid "
-        "FROM chunks c, json_each(chunk_locs(c.file_idx, c.lines)) j WHERE c.state = 'done'"
+    return Reconciled(
+        ok=n_differing == 0 and not shared and unrecorded == 0,
+        remote_read=False,
+        note=note,
+        expected_count=sent_count,
+        remote_count=answered_count,
+        ids_returned=sum(k["records"] for k in kinds.values()),
+        rows_confirmed_by_id=by_id,
+        rows_confirmed_by_2xx=by_2xx,
+        rows_not_checked={"count": no_count, "amounts": no_amounts},
+        kinds=kinds,
+        calls_differing=differing,
+        calls_differing_count=n_differing,
+        ids_shared=shared[:LIST_LIMIT],
+        ids_shared_count=len(shared),
+        rows_unrecorded=unrecorded,
+        expected_totals={"per_scope": _totals_view(expected)},
+        remote_totals={"per_scope": _totals_view(remote)},
+        scopes={},
+        scope_name=target.api.scope_name,
     )
-    kinds = {
-        kind: {"rows": rows, "records": records, "rows_without_id": without, "rows_unrecorded": unrecorded}
-        for kind, rows, records, without, unrecorded in conn.execute(
-            "SELECT d.kind, COUNT(*), COUNT(DISTINCT NULLIF(c.id, ?)), COALESCE(SUM(c.id = ?), 0), "
-            "SUM(c.id IS NULL) FROM done_rows d LEFT JOIN created c ON c.loc = d.loc GROUP BY d.kind ORDER BY d.kind",
-            (NO_ID, NO_ID),
-        )
-    }
-    shared = [
-        {"kind": kind, "id": record_id}
-        for kind, record_id in conn.execute(
-            "SELECT d.kind, c.id FROM done_rows d JOIN created c ON c.loc = d.loc WHERE c.id != ? "
-            "GROUP BY d.kind, c.id HAVING COUNT(DISTINCT d.call) > 1 ORDER BY d.kind, c.id",
-            (NO_ID,),
-        )
-        if kind not in target.kinds_updated
-    ]
-    return kinds, shared
 
 
 def add_listed(totals: Totals, page: Listed) -> None:
@@ -204,17 +155,10 @@ def id_ranges(after: int, newest: int, most: int) -> list[tuple[int, int | None]
     return [(lo, hi) for lo, hi in zip(bounds, [*bounds[1:], None])]
 
 
-async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> dict[str, Any]:
+async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> Reconciled:
     """Counts and a cursor walk of what was created since the baseline, diffed against the ledger."""
-    conn = ledger.db()
-    # built here, in one go, rather than kept up row by row while loading
-    conn.execute("CREATE INDEX IF NOT EXISTS created_id ON created(id)")
-    # only the ids go to SQL (for the diff); totals are summed as the pages arrive
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, grp TEXT NOT NULL, "
-        "units INTEGER NOT NULL, line_check INTEGER)"
-    )
-    conn.execute("DELETE FROM remote")
+    # only the ids go to the ledger (for the diff); totals are summed as the pages arrive
+    newest_created = ledger.begin_remote()
     expected = ledger.expected()
     baselines = ledger.baselines()
     scopes = sorted(set(expected) | set(baselines), key=lambda s: (len(s), s))
@@ -224,7 +168,6 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     remote_id_sum = 0
     fractions = 0
 
-    newest_created = conn.execute("SELECT COALESCE(MAX(id), 0) FROM created").fetchone()[0]
     width = dispatcher.client.concurrency
 
     async def count(scope: str) -> None:
@@ -247,18 +190,17 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         async for page in target.walk(dispatcher, scope, after, upto):
             listed[scope] = listed.get(scope, 0) + len(page.ids)
             if listed[scope] > most:
+                scope_name = target.api.scope_name
                 raise WalkStalled(
-                    f"the walk of {target.scope_name} {scope} listed {listed[scope]:,} records where the API counts "
+                    f"the walk of {scope_name} {scope} listed {listed[scope]:,} records where the API counts "
                     f"{counts[scope]['remote']:,} (and this run expected {counts[scope]['expected']:,}): its cursor "
                     "does not end; stopped"
                 )
             add_listed(totals, page)
             remote_id_sum += sum(page.ids)
             fractions += page.fractions
-            before = conn.total_changes
-            rows = zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None))
-            conn.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?, ?)", rows)
-            walked_twice += len(page.ids) - (conn.total_changes - before)
+            walked_twice += ledger.add_remote(
+                zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None)))
 
     # A cursor walk is a chain of round trips, one page after the other. Walking disjoint id ranges side by
     # side (every scope, and within a scope up to `concurrency` ranges of what this run created) turns the
@@ -271,36 +213,14 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         jobs += [partial(walk, scope, lo, hi) for lo, hi in id_ranges(after, newest_created, width)]
     await side_by_side(jobs)
     counts = {scope: counts[scope] for scope in scopes}
-    missing_n = conn.execute(
-        "SELECT COUNT(*) FROM created c LEFT JOIN remote r ON r.id = c.id WHERE r.id IS NULL"
-    ).fetchone()[0]
-    # the lists cost another pass each: only when there is something to name
-    missing = [
-        {"id": i, "file": files[loc >> LOC_SHIFT], "line": loc & ((1 << LOC_SHIFT) - 1)}
-        for i, loc in conn.execute(
-            "SELECT c.id, c.loc FROM created c LEFT JOIN remote r ON r.id = c.id "
-            "WHERE r.id IS NULL ORDER BY c.id LIMIT ?", (LIST_LIMIT,)
-        )
-    ] if missing_n else []
-    extra_n = conn.execute(
-        "SELECT COUNT(*) FROM remote r LEFT JOIN created c ON c.id = r.id WHERE c.id IS NULL"
-    ).fetchone()[0]
-    extra = [
-        {"id": i, "scope": s}
-        for i, s in conn.execute(
-            "SELECT r.id, r.scope FROM remote r LEFT JOIN created c ON c.id = r.id "
-            "WHERE c.id IS NULL ORDER BY r.id LIMIT ?", (LIST_LIMIT,)
-        )
-    ] if extra_n else []
-    id_sum = conn.execute("SELECT COALESCE(SUM(id), 0) FROM created").fetchone()[0]
-    differing_n, differing = group_differences(ledger, conn, target)
-    changed_sql = ("FROM created c JOIN remote r ON r.id = c.id WHERE c.line_check IS NOT NULL "
-                   "AND c.line_check IS NOT r.line_check")
-    (changed_n,) = conn.execute(f"SELECT COUNT(*) {changed_sql}").fetchone()
-    changed = [
-        {"id": i, "file": files[loc >> LOC_SHIFT], "line": loc & ((1 << LOC_SHIFT) - 1)}
-        for i, loc in conn.execute(f"SELECT c.id, c.loc {changed_sql} ORDER BY c.id LIMIT ?", (LIST_LIMIT,))
-    ] if changed_n else []
+    missing_n, missing_at = ledger.missing_remotely(LIST_LIMIT)
+    missing = [{"id": i, "file": files[f], "line": line} for i, f, line in missing_at]
+    extra_n, extra_at = ledger.not_created(LIST_LIMIT)
+    extra = [{"id": i, "scope": s} for i, s in extra_at]
+    id_sum = ledger.created_id_sum()
+    differing_n, differing = group_differences(ledger, target)
+    changed_n, changed_at = ledger.lines_changed(LIST_LIMIT)
+    changed = [{"id": i, "file": files[f], "line": line} for i, f, line in changed_at]
     expected_count = sum(c["expected"] for c in counts.values())
     remote_count = sum(c["remote"] for c in counts.values())
     exp_view = _totals_view(expected)
@@ -316,79 +236,37 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         and changed_n == 0
         and fractions == 0
     )
-    return {
-        "ok": ok,
-        "remote_read": True,
-        "expected_count": expected_count,
-        "remote_count": remote_count,
-        "expected_totals": {"per_scope": exp_view, "id_sum": id_sum},
-        "remote_totals": {"per_scope": rem_view, "id_sum": remote_id_sum},
-        "missing": missing,
-        "missing_count": missing_n,
-        "duplicates": extra,
-        "duplicates_count": extra_n,
-        "walk_repeated_ids": walked_twice,
-        "groups_differing": differing,
-        "groups_differing_count": differing_n,
-        "lines_changed": changed,
-        "lines_changed_count": changed_n,
-        "amounts_with_more_decimals": fractions,
-        "scopes": counts,
-        "scope_name": target.scope_name,
-    }
+    return Reconciled(
+        ok=ok,
+        remote_read=True,
+        expected_count=expected_count,
+        remote_count=remote_count,
+        expected_totals={"per_scope": exp_view, "id_sum": id_sum},
+        remote_totals={"per_scope": rem_view, "id_sum": remote_id_sum},
+        missing=missing,
+        missing_count=missing_n,
+        duplicates=extra,
+        duplicates_count=extra_n,
+        walk_repeated_ids=walked_twice,
+        groups_differing=differing,
+        groups_differing_count=differing_n,
+        lines_changed=changed,
+        lines_changed_count=changed_n,
+        amounts_with_more_decimals=fractions,
+        scopes=counts,
+        scope_name=target.api.scope_name,
+    )
 
 
-def group_differences(ledger: Ledger, conn: sqlite3.Connection, target: Target) -> tuple[int, list[dict[str, Any]]]:
+def group_differences(ledger: Ledger, target: Target) -> tuple[int, list[dict[str, Any]]]:
     """Every group this run loaded against what the walk found of it (lines, sum, sum of debits). A group missing
     a line, or holding a changed amount or a line more, is named. Groups the run did not load (other writers',
-    earlier runs') are the id diff's business. Done in SQL; when a sum is too large for SQLite's integers, in
-    key order on both sides in Python, so memory stays flat either way."""
-    try:
-        return _group_differences_sql(ledger, target)
-    except sqlite3.OperationalError:  # "integer overflow": sums past 2**63 minor units
-        return _group_differences_merged(ledger, conn, target)
-
-
-def _group_differences_sql(ledger: Ledger, target: Target) -> tuple[int, list[dict[str, Any]]]:
-    n, listed = 0, list[dict[str, Any]]()
-    for key, lines, total, debit, found_lines, found_total, found_debit in ledger.groups_against_remote():
-        n += 1
-        if len(listed) < LIST_LIMIT:
-            found = (found_lines or 0, int(found_total or 0), int(found_debit or 0))
-            listed.append(_differing(target, key, (lines, int(total), int(debit)), found))
-    return n, listed
-
-
-def _group_differences_merged(
-    ledger: Ledger, conn: sqlite3.Connection, target: Target
-) -> tuple[int, list[dict[str, Any]]]:
-    remote = _remote_groups(conn)
-    here = next(remote, None)
-    n, listed = 0, list[dict[str, Any]]()
-    for key, lines, total, debit in ledger.loaded_groups():
-        while here is not None and here[0] < key:
-            here = next(remote, None)
-        found = here[1:] if here is not None and here[0] == key else (0, 0, 0)
-        if found != (lines, total, debit):
-            n += 1
-            if len(listed) < LIST_LIMIT:
-                listed.append(_differing(target, key, (lines, total, debit), found))
-    return n, listed
-
-
-def _differing(target: Target, key: str, expected: tuple[int, int, int], found: tuple[int, int, int]
-               ) -> dict[str, Any]:
-    return {"group": target.group_label(key), "key": key, "expected": dict(zip(_GROUP_FIGURES, expected)),
-            "remote": dict(zip(_GROUP_FIGURES, found))}
+    earlier runs') are the id diff's business."""
+    n, listed = ledger.group_differences(LIST_LIMIT)
+    label = target.kind_of(0).group_label
+    return n, [{"group": label(key), "key": key, "expected": dict(zip(_GROUP_FIGURES, expected)),
+                "remote": dict(zip(_GROUP_FIGURES, found))} for key, expected, found in listed]
 
 
 #: how a group's figures are named in the report: sums in the currency's minor unit (cents for DKK)
 _GROUP_FIGURES = ("lines", "total_minor_units", "debit_minor_units")
-
-
-def _remote_groups(conn: sqlite3.Connection) -> Iterator[tuple[str, int, int, int]]:
-    rows = conn.execute("SELECT grp, units FROM remote WHERE grp != '' ORDER BY grp")
-    for key, entries in groupby(rows, key=itemgetter(0)):
-        units = [u for _, u in entries]
-        total = sum(units)
-        yield key, len(units), total, (sum(map(abs, units)) + total) // 2

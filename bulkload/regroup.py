@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from .errors import SourceError
 from .sources import BadRow, Row
-from .targets.base import Target
+from .targets.base import RecordKind
 
 #: rows written per statement
 _BATCH = 10_000
@@ -57,18 +57,18 @@ class Unnamed:
 
 
 def keyed(
-    rows: Iterable[Row | BadRow | Placed], target: Target, unnamed: Unnamed | None = None
+    rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unnamed | None = None
 ) -> Iterator[Keyed]:
     """Each row with its group key. A row that names no group and cannot be read (a line too broken to tell)
     takes the key of the rows around it when they are of one group: it is taken for that group's line, so the
     group is rejected with it rather than loaded without it. Where every row belongs to a group
-    (`target.rows_grouped`: e-conomic's vouchers), any row that names none is such a row, and between two groups
+    (`kind.rows_grouped`: e-conomic's vouchers), any row that names none is such a row, and between two groups
     it is taken for a line of the one before and refuses the one after as well (a shadow of it, kind
     NEIGHBOUR, goes to that group): it may have been either's line, and neither may load without it. Every such
     row is counted in `unnamed` when given (see Unnamed).
     The inspection, the regrouping and the planner all read rows through this, so they agree on every row's
     group; a row regrouped() placed keeps its place (its neighbours are decided in the file's own order)."""
-    key_of, strict = target.group_key, target.rows_grouped
+    key_of, strict = kind.group_key, kind.rows_grouped
     held: list[Row | BadRow] = []  # rows naming no group, waiting for the next row that names one
     before: str | None = None
     try:
@@ -86,14 +86,14 @@ def keyed(
                     unnamed.add(item)
                 continue
             if held:
-                yield from _place(held, before, key, strict, target.group_name)
+                yield from _place(held, before, key, strict, kind.group_name)
                 held.clear()
             yield key, item
             before = key
     except SourceError:  # the input breaks off: what was held is still a row read
-        yield from _place(held, before, None, strict, target.group_name)
+        yield from _place(held, before, None, strict, kind.group_name)
         raise
-    yield from _place(held, before, None, strict, target.group_name)
+    yield from _place(held, before, None, strict, kind.group_name)
 
 
 def _place(held: list[Row | BadRow], before: str | None, after: str | None, strict: bool, name: str) -> Iterator[Keyed]:
@@ -114,7 +114,7 @@ def _place(held: list[Row | BadRow], before: str | None, after: str | None, stri
                             kind=NEIGHBOUR)
 
 
-def regrouped(rows: Iterable[Row | BadRow], target: Target, workdir: str) -> Iterator[Placed]:
+def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> Iterator[Placed]:
     """`rows` with the rows of each group key together (a row of no group keeps its place among the groups), each
     with the group keyed() gave it in the file's order, and a neighbour's shadow in the group it refuses: a row
     naming no group is not judged again by its neighbours in the new order (before: a shadow was dropped, so
@@ -133,7 +133,7 @@ def regrouped(rows: Iterable[Row | BadRow], target: Target, workdir: str) -> Ite
         groups: list[tuple[str, int]] = []
         spilled: list[tuple[str, int, bytes]] = []
         dumps = pickle.dumps
-        for order, (key, item) in enumerate(keyed(rows, target)):
+        for order, (key, item) in enumerate(keyed(rows, kind)):
             line = item.line_no if type(item) is BadRow else item[0]
             spill = f"\x00{line}" if key is None else key  # a row of no group: alone, where it stands
             groups.append((spill, order))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -15,10 +14,11 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, SourceError
-from .ledger import RowOutcome
+from .errors import SourceError
+from .model import RowOutcome
 from .outputs import replaced, write_private
 from .redact import redact, redact_data
+from .results import Reconciled, Report, Rollback
 from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised
 
 
@@ -198,75 +198,63 @@ def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: 
     return n
 
 
-def write_report(path: str, report: dict[str, Any]) -> None:
-    write_private(path, redact(json.dumps(report, indent=2, ensure_ascii=False)) + "\n")
+def write_report(path: str, report: Report | Rollback) -> None:
+    write_private(path, redact(msgspec.json.format(msgspec.json.encode(report), indent=2).decode()) + "\n")
 
 
-def exit_code(report: dict[str, Any]) -> int:
-    if report["status"] == "stopped":
-        return int(report.get("stop_code") or EXIT_STOPPED)
-    rec = report.get("reconcile")
-    if rec is not None and not rec.get("ok", False):
-        return EXIT_MISMATCH
-    # a row skipped in a complete run was loaded by an earlier one: the books hold it, as the file meant
-    if report["rejected"] or report["in_doubt"]:
-        return EXIT_ROWS
-    return EXIT_OK
-
-
-def print_summary(report: dict[str, Any], stream: TextIO | None = None) -> None:
+def print_summary(report: Report, stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
-    report = redact_data(report)  # its reasons may quote an API's answer
+    report = msgspec.convert(redact_data(msgspec.to_builtins(report)), Report)  # its reasons may quote an API's answer
     console = Console(file=out, highlight=False, soft_wrap=True)
-    table = Table(title=f"bulkload {report['target']}: {report['status']}", show_header=False)
+    table = Table(title=f"bulkload {report.target}: {report.status}", show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
-    for key, label in [
-        ("rows_read", "rows read"), ("loaded", "loaded"), ("rejected", "rejected"),
-        ("in_doubt", "in doubt"), ("skipped", "skipped"), ("requests", "requests"),
-        ("retries", "retries"), ("rate_limited", "429 answers"),
+    for value, label in [
+        (report.rows_read, "rows read"), (report.loaded, "loaded"), (report.rejected, "rejected"),
+        (report.in_doubt, "in doubt"), (report.skipped, "skipped"), (report.requests, "requests"),
+        (report.retries, "retries"), (report.rate_limited or 0, "429 answers"),
     ]:
-        table.add_row(label, f"{report.get(key, 0):,}")
-    table.add_row("elapsed", f"{report['elapsed_s']:.1f} s")
-    table.add_row("rows/s", f"{report.get('rows_per_s', 0):,.0f}")
-    rec = report.get("reconcile")
+        table.add_row(label, f"{value:,}")
+    table.add_row("elapsed", f"{report.elapsed_s:.1f} s")
+    table.add_row("rows/s", f"{report.rows_per_s or 0:,.0f}")
+    rec = report.reconcile
     if rec is not None:
-        table.add_row("reconciled", "yes" if rec["ok"] else "NO: mismatch")
-        table.add_row("expected / remote count", f"{rec['expected_count']:,} / {rec['remote_count']:,}")
+        table.add_row("reconciled", "yes" if rec.ok else "NO: mismatch")
+        table.add_row("expected / remote count", f"{rec.expected_count:,} / {rec.remote_count:,}")
     console.print(table)
-    for profile in report.get("inputs") or []:
+    for profile in report.inputs or []:
         console.print(f"read {profile['path']} as {_reading(profile)}")
-    if report.get("stop_reason"):
-        console.print(f"stopped: {report['stop_reason']}")
-    if rec is not None and not rec["ok"]:
+    if report.stop_reason:
+        console.print(f"stopped: {report.stop_reason}")
+    if rec is not None and not rec.ok:
         _print_mismatch(console, rec)
-    groups = report.get("groups") or {}
-    name = groups.get("name", "group")
-    if report["rejected"]:
-        n = report.get("rejected_groups", 0)
+    groups = report.groups or None
+    name = groups.name if groups else "group"
+    if report.rejected:
+        n = report.rejected_groups or 0
         whole = f" ({_count(n, name)}, each whole)" if n else ""
-        console.print(f"rejected rows{whole} and reasons: {_written(report, 'the rejects file', 'rejects_file')}")
-    if groups.get("skipped"):
-        reasons = groups.get("skipped_reasons") or [""]
-        console.print(f"skipped {report['skipped']:,} rows ({_count(groups['skipped'], name)}) an earlier load "
+        console.print(f"rejected rows{whole} and reasons: {_written(report, 'the rejects file', report.rejects_file)}")
+    if groups and groups.skipped:
+        reasons = groups.skipped_reasons or [""]
+        console.print(f"skipped {report.skipped:,} rows ({_count(groups.skipped, name)}) an earlier load "
                       f"created, e.g. {reasons[0]}")
-    if groups.get("unbalanced"):
-        first = groups["unbalanced_list"][0]
-        console.print(f"{_count(groups['unbalanced'], name)} loaded that do not balance in the input, e.g. "
+    if groups and groups.unbalanced:
+        first = groups.unbalanced_list[0]
+        console.print(f"{_count(groups.unbalanced, name)} loaded that do not balance in the input, e.g. "
                       f"{first['group']}")
-    if report.get("success_written"):
-        console.print(f"loaded rows and the ids the API gave them: {report['success_file']}")
-    if report["in_doubt"]:
-        console.print(f"rows in doubt: {_written(report, 'the in-doubt file', 'in_doubt_file')}")
-    console.print(f"ledger: {report['ledger']}")
+    if report.success_written:
+        console.print(f"loaded rows and the ids the API gave them: {report.success_file}")
+    if report.in_doubt:
+        console.print(f"rows in doubt: {_written(report, 'the in-doubt file', report.in_doubt_file or None)}")
+    console.print(f"ledger: {report.ledger}")
 
 
-def _written(report: Mapping[str, Any], what: str, key: str) -> str:
-    """The file's path, or that it was not written and why (the report's `unwritten` names it)."""
-    for entry in report.get("unwritten") or []:
+def _written(report: Report, what: str, path: str | None) -> str:
+    """The file's `path`, or that it was not written and why (the report's `unwritten` names it)."""
+    for entry in report.unwritten or []:
         if entry.startswith(f"{what}: "):
-            return f"NOT WRITTEN to {report.get(key)} ({entry.removeprefix(f'{what}: ')}); the ledger keeps them"
-    return str(report.get(key))
+            return f"NOT WRITTEN to {path} ({entry.removeprefix(f'{what}: ')}); the ledger keeps them"
+    return str(path)
 
 
 def _count(n: int, name: str) -> str:
@@ -289,33 +277,33 @@ def _reading(profile: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _print_mismatch(console: Console, rec: dict[str, Any]) -> None:
-    for scope, c in rec["scopes"].items():
+def _print_mismatch(console: Console, rec: Reconciled) -> None:
+    for scope, c in rec.scopes.items():
         if c["expected"] != c["remote"]:
             console.print(
-                f"{rec['scope_name']} {scope}: expected {c['expected']:,} entries "
+                f"{rec.scope_name} {scope}: expected {c['expected']:,} entries "
                 f"({c['before']:,} before + {c['loaded']:,} loaded), the API holds {c['remote']:,}"
             )
-    if rec["expected_totals"] != rec["remote_totals"]:
-        console.print(f"control totals differ: expected {rec['expected_totals']}, remote {rec['remote_totals']}")
-    for item in rec["missing"][:10]:
+    if rec.expected_totals != rec.remote_totals:
+        console.print(f"control totals differ: expected {rec.expected_totals}, remote {rec.remote_totals}")
+    for item in rec.missing[:10]:
         console.print(f"missing: id {item['id']} from {item['file']} line {item['line']}")
-    if rec["missing_count"] > 10:
-        console.print(f"... {rec['missing_count'] - 10:,} more missing (see the report)")
-    for item in rec.get("groups_differing", [])[:10]:
+    if rec.missing_count > 10:
+        console.print(f"... {rec.missing_count - 10:,} more missing (see the report)")
+    for item in (rec.groups_differing or [])[:10]:
         console.print(f"{item['group']}: expected {item['expected']}, the API holds {item['remote']}")
-    for item in rec.get("lines_changed", [])[:10]:
+    for item in (rec.lines_changed or [])[:10]:
         console.print(f"changed in the API since it was loaded (amount, account or date): id {item['id']} from "
                       f"{item['file']} line {item['line']}")
-    if rec.get("amounts_with_more_decimals"):
-        console.print(f"{rec['amounts_with_more_decimals']:,} amounts in the API have more decimals than their "
+    if rec.amounts_with_more_decimals:
+        console.print(f"{rec.amounts_with_more_decimals:,} amounts in the API have more decimals than their "
                       "currency: not what was sent")
-    for item in rec.get("calls_differing", [])[:10]:
+    for item in (rec.calls_differing or [])[:10]:
         console.print(f"call {item['call']} ({item['file']} lines {item['lines']}): sent {item['sent']}, the API "
                       f"answered {item['answered']}")
-    for item in rec.get("ids_shared", [])[:10]:
+    for item in (rec.ids_shared or [])[:10]:
         console.print(f"{item['kind']} {item['id']} was given to rows of more than one call that each create a record")
-    for item in rec["duplicates"][:10]:
-        console.print(f"not created by this run: id {item['id']} in {rec['scope_name']} {item['scope']}")
-    if rec["duplicates_count"] > 10:
-        console.print(f"... {rec['duplicates_count'] - 10:,} more (see the report)")
+    for item in rec.duplicates[:10]:
+        console.print(f"not created by this run: id {item['id']} in {rec.scope_name} {item['scope']}")
+    if rec.duplicates_count > 10:
+        console.print(f"... {rec.duplicates_count - 10:,} more (see the report)")

@@ -3,7 +3,7 @@
 First the run's calls whose outcome the ledger does not know (in flight at a kill -9, or in doubt) are settled,
 so that nothing they created is left behind: a keyed call is sent again with its stored Idempotency-Key (the
 API answers from its cache with what it created, or does the work now), and one whose key is too old to
-replay, or that has none, is looked for (`Target.find_sent`) by the load's rule: absent at once, it is looked for
+replay, or that has none, is looked for (`RecordKind.find_sent`) by the load's rule: absent at once, it is looked for
 again once the settle delay since its answer was lost has passed. What settling finds goes into the ledger as a
 done call. Then every record the run created is deleted, each DELETE recorded before it leaves: a 404 is "already
 removed" only when an earlier rollback of ours sent that DELETE, and otherwise unexplained — the record left
@@ -23,19 +23,20 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .chunking import Chunk, GroupInfo
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, APIError, BulkloadError
-from .http import Client
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .loads import check_home, record_status
+from .model import Chunk, Totals
 from .pipeline import KEY_TTL_MARGIN_S, body_hash, settled_look
-from .planning import PlanningProcess
+from .planning import Planned, PlanningProcess
 from .report import write_report
-from .runner import _dispatcher, _spec, check_paths, job_of, kept, open_sources
+from .results import Rollback
+from .run import Run, plan_spec
+from .runner import check_paths, job_of, open_sources
 from .sources import Source, sha256_of
-from .targets.base import Target, Totals
+from .targets.base import RecordKind, Target
 
 #: unexplained records and unsettled calls the report names one by one
 REPORT_LIST = 100
@@ -44,7 +45,7 @@ REPORT_LIST = 100
 async def rollback(
     ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time, adopt_copy: bool = False,
-) -> dict[str, Any]:
+) -> Rollback:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
     finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
     the ledger's times are read against (when a lost answer's settle delay is over). `adopt_copy`: roll back from a
@@ -56,28 +57,20 @@ async def rollback(
         job = job_of(ledger, report)
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
-        out: dict[str, Any] = {
-            "target": target.name, "ledger": str(ledger.path), "removed": 0, "already_removed": 0,
-            "already_removed_before": 0, "unexplained": [], "unexplained_count": 0, "failed": [], "unsettled": [],
-            "unsettled_count": 0, "requests": 0,
-            "settled": {"replayed": 0, "looked_up": 0, "looked_again": 0, "not_carried_out": 0},
-        }
-        if not target.can_delete:
-            out |= {"status": "not_supported", "exit_code": EXIT_USAGE,
-                    "reason": f"{target.name} offers no way to delete what was created: nothing was removed"}
+        out = Rollback(target=target.name, ledger=str(ledger.path))
+        if not target.api.can_delete:
+            out.status, out.exit_code = "not_supported", EXIT_USAGE
+            out.reason = f"{target.name} offers no way to delete what was created: nothing was removed"
         else:
             credentials = job.credentials(env)
-            async with Client(job.api_url, target.headers(credentials), concurrency=job.concurrency,
-                              timeout_s=job.timeout_s) as client:
-                dispatcher = _dispatcher(job, target, client, ledger, credentials)
-                with kept(job, dispatcher):
-                    # from now on a load of the same groups is refused until this finishes (ledger.known_to)
-                    ledger.set_status("rolling_back")
-                    await _settle(job, target, ledger, dispatcher, out, clock)
-                    await _remove_all(job, target, ledger, dispatcher, out)
-                out["requests"] = dispatcher.counters.requests
+            async with Run.open(job, target, ledger, credentials) as run:
+                # from now on a load of the same groups is refused until this finishes (ledger.known_to)
+                ledger.set_status("rolling_back")
+                await _settle(job, target, ledger, run.dispatcher, out, clock)
+                await _remove_all(job, target, ledger, run.dispatcher, out)
+            out.requests = run.dispatcher.counters.requests
             _conclude(ledger, out)
-        out["elapsed_s"] = round(time.monotonic() - started, 3)
+        out.elapsed_s = round(time.monotonic() - started, 3)
         if report:
             write_report(report, out)
         return out
@@ -85,16 +78,16 @@ async def rollback(
         ledger.close()
 
 
-def _conclude(ledger: Ledger, out: dict[str, Any]) -> None:
+def _conclude(ledger: Ledger, out: Rollback) -> None:
     """Status and exit code: what running rollback again can fix first, then what needs a person."""
-    if out["failed"]:
-        out["status"], out["exit_code"] = "stopped", EXIT_STOPPED
-    elif out["unexplained_count"]:
-        out["status"], out["exit_code"] = "unexplained", EXIT_MISMATCH
-    elif out["unsettled_count"]:
-        out["status"], out["exit_code"] = "unsettled", EXIT_ROWS
+    if out.failed:
+        out.status, out.exit_code = "stopped", EXIT_STOPPED
+    elif out.unexplained_count:
+        out.status, out.exit_code = "unexplained", EXIT_MISMATCH
+    elif out.unsettled_count:
+        out.status, out.exit_code = "unsettled", EXIT_ROWS
     else:
-        out["status"], out["exit_code"] = "complete", EXIT_OK
+        out.status, out.exit_code = "complete", EXIT_OK
         ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
         record_status(ledger, "rolled_back")
 
@@ -108,10 +101,10 @@ def _where(job: Job, call: OpenCall, seq: int, part: str) -> dict[str, Any]:
             else str(call.file_idx), "lines": f"{call.lines[0]}-{call.lines[-1]}", "key": call.key}
 
 
-def _unsettled(job: Job, out: dict[str, Any], seq: int, part: str, call: OpenCall, reason: str) -> None:
-    out["unsettled_count"] += 1
-    if len(out["unsettled"]) < REPORT_LIST:
-        out["unsettled"].append({**_where(job, call, seq, part), "reason": reason})
+def _unsettled(job: Job, out: Rollback, seq: int, part: str, call: OpenCall, reason: str) -> None:
+    out.unsettled_count += 1
+    if len(out.unsettled) < REPORT_LIST:
+        out.unsettled.append({**_where(job, call, seq, part), "reason": reason})
 
 
 async def _inputs_changed(job: Job, ledger: Ledger) -> str | None:
@@ -127,7 +120,7 @@ async def _inputs_changed(job: Job, ledger: Ledger) -> str | None:
 
 
 async def _settle(
-    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: dict[str, Any], clock: Callable[[], float]
+    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback, clock: Callable[[], float]
 ) -> None:
     """Find out what every call in flight or in doubt created, and record it in the ledger. The calls are rebuilt
     by planning the input again (the plan is deterministic, and each call's body hash is checked)."""
@@ -159,7 +152,7 @@ async def _settle(
                 await _plan_again(job, target, ledger, sources, todo, send, out, adopted)
             except BulkloadError as exc:  # the planning process failed: what it did not hand out is not settled
                 for (seq, part), call in todo.items():
-                    out["failed"].append({**_where(job, call, seq, part),
+                    out.failed.append({**_where(job, call, seq, part),
                                           "reason": f"could not plan the input again: {exc}; run rollback again"})
                 todo.clear()
     for (seq, part), call in todo.items():
@@ -168,7 +161,7 @@ async def _settle(
 
 async def _plan_again(
     job: Job, target: Target, ledger: Ledger, sources: list[Source], todo: dict[tuple[int, str], OpenCall],
-    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]], out: dict[str, Any], adopted: bool = False,
+    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]], out: Rollback, adopted: bool = False,
 ) -> None:
     """Plan the run's phases as the run did, and hand each call of `todo` to the workers as soon as it is planned
     (taking it out of `todo`); stops as soon as none is left. `adopted`: every call the ledger holds nothing of is
@@ -178,33 +171,34 @@ async def _plan_again(
     for phase, indexes in enumerate(target.phases(len(sources))):
         context = ledger.phase_context(phase)
         if context is None and adopted:
-            out["unsettled_count"] += 1
-            out["unsettled"].append({
+            out.unsettled_count += 1
+            out.unsettled.append({
                 "call": f"phase {phase}", "file": ", ".join(job.files[i] for i in indexes), "lines": "", "key": "",
                 "reason": "this copy of the ledger never began this part of the run, which the run may have sent "
                 "after the copy was made: its calls cannot be rebuilt; check the API and remove what they created"})
             continue
         if context is None or not (seqs or adopted):
             break  # a phase never begun sent nothing
-        spec = _spec(job, target, ledger, sources, indexes, context)
+        spec = plan_spec(job, target, ledger, sources, indexes, context)
         async with aclosing(PlanningProcess().plan(spec)) as messages:
             async for message in messages:
-                if message[0] != "chunk" or (message[2] not in seqs and not (adopted and message[2] not in known)):
+                if not isinstance(message, Planned) or (
+                    message.seq not in seqs and not (adopted and message.seq not in known)
+                ):
                     continue
-                _, _, seq, file_idx, lines, body, summary, groups, checks = message
-                planned = Chunk(seq, file_idx, lines, body, summary=summary,
-                                groups=[GroupInfo(*g) for g in groups], checks=checks)
-                target.begin_file(file_idx)  # the parts are decoded and encoded as this file's records
+                planned = message.chunk()
+                seq, file_idx, lines, body = planned.seq, planned.file_idx, planned.lines, planned.body
                 if seq not in seqs:  # never seen by this copy: sent, perhaps, any time until the run ended
                     key, digest = f"{ledger.run.key_prefix}-{seq}", body_hash(body)
-                    state = "sending" if target.idempotent else "in_doubt"
+                    state = "sending" if target.api.idempotent else "in_doubt"
                     ledger.unseen(seq, "", file_idx, key, lines, digest, state, planned.groups)
                     await send.send((planned, OpenCall(file_idx, key, state, ledger.run.created, list(lines), digest,
                                                        time.time())))
                     continue
                 for part in [p for s, p in todo if s == seq]:
                     call = todo.pop((seq, part))
-                    chunk = planned if not part else planned.take_lines(set(call.lines), part, target)
+                    chunk = planned if not part else planned.take_lines(set(call.lines), part,
+                                                                         target.kind_of(file_idx))
                     if body_hash(chunk.body) != call.body_hash:
                         _unsettled(job, out, seq, part, call, "the input plans another call than the run "
                                    "sent (settings changed?): it cannot be rebuilt to settle it")
@@ -217,48 +211,51 @@ async def _plan_again(
 
 async def _settle_calls(
     calls: MemoryObjectReceiveStream[tuple[Chunk, OpenCall]], target: Target, ledger: Ledger, dispatcher: Dispatcher,
-    job: Job, out: dict[str, Any], clock: Callable[[], float], over: float,
+    job: Job, out: Rollback, clock: Callable[[], float], over: float,
 ) -> None:
     baselines = ledger.baselines()
     async with calls:
         async for chunk, call in calls:
-            target.begin_file(chunk.file_idx)
-            summary = chunk.totals(target)
+            kind = target.kind_of(chunk.file_idx)
+            summary = chunk.totals(kind)
             age = clock() - (call.sent_at or 0.0)
             # a key the API may have forgotten (or that it never kept) deduplicates nothing: look instead
-            replay = target.idempotent and age < target.key_ttl_s - KEY_TTL_MARGIN_S
+            replay = target.api.idempotent and age < target.api.key_ttl_s - KEY_TTL_MARGIN_S
             returned = None
             try:
                 if replay:
-                    ids, returned = await _replay(target, dispatcher, chunk, call, summary)
+                    ids, returned = await _replay(target, kind, dispatcher, chunk, call, summary)
                 else:
                     looks = 0
 
-                    async def look(chunk: Chunk = chunk) -> list[int] | None:
+                    async def look(chunk: Chunk = chunk, kind: RecordKind = kind) -> list[int] | None:
                         nonlocal looks
                         looks += 1
-                        return await target.find_sent(dispatcher, chunk, baselines)
+                        return await kind.find_sent(dispatcher, chunk, baselines)
 
                     # the load's rule: absent at once and again once the settle delay since the answer was lost
                     # has passed (a kill long ago: passed already)
                     found = await settled_look(look, _settled_at(job, call, clock, over))
-                    out["settled"]["looked_again"] += looks > 1
+                    out.settled.looked_again += looks > 1
                     if found is None:
                         _unsettled(job, out, chunk.seq, chunk.part, call, _cannot_tell(target, age))
                         continue
                     ids = found
             except (BulkloadError, ValueError) as exc:
                 where = _where(job, call, chunk.seq, chunk.part)
-                out["failed"].append({**where, "reason": f"could not settle the call: {exc}; run rollback again"})
+                out.failed.append({**where, "reason": f"could not settle the call: {exc}; run rollback again"})
                 continue
-            out["settled"]["replayed" if replay else "looked_up"] += 1
+            if replay:
+                out.settled.replayed += 1
+            else:
+                out.settled.looked_up += 1
             if ids:
                 ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary,
-                            dispatcher.quota.minutes, returned, chunk.checks)
+                            dispatcher.limits.quota.minutes, returned, chunk.checks)
             else:  # not carried out: nothing to remove; a resume would send it again
-                out["settled"]["not_carried_out"] += 1
+                out.settled.not_carried_out += 1
                 ledger.settle(chunk.seq, chunk.part, "pending", "not carried out (found by rollback)",
-                              dispatcher.quota.minutes)
+                              dispatcher.limits.quota.minutes)
 
 
 def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: float) -> float | None:
@@ -273,38 +270,39 @@ def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: floa
 
 
 def _cannot_tell(target: Target, age: float) -> str:
-    why = f"its key is older than the {target.key_ttl_s / 60:.0f} minutes the API keeps one, and " \
-        if target.idempotent else ""
+    why = f"its key is older than the {target.api.key_ttl_s / 60:.0f} minutes the API keeps one, and " \
+        if target.api.idempotent else ""
     return (f"{why}looking did not tell what the call created (nothing, or not exactly its records, was found): "
             "what it created, if anything, is left; check the API and remove it by hand")
 
 
 async def _replay(
-    target: Target, dispatcher: Dispatcher, chunk: Chunk, call: OpenCall, summary: dict[str, Totals]
+    target: Target, kind: RecordKind, dispatcher: Dispatcher, chunk: Chunk, call: OpenCall,
+    summary: dict[str, Totals],
 ) -> tuple[list[int], dict[str, Totals] | None]:
     """Send the call again with its stored key: the API answers from its cache if it did the work, or does it
     now (then it is removed with the rest). A refusal means the call created nothing: ([], None)."""
-    request = await target.call_for(dispatcher, chunk)
+    request = await kind.call_for(dispatcher, chunk)
     try:
         response = await dispatcher.send(request.method, request.path, body=request.body,
                                          headers={"Idempotency-Key": call.key}, safe_to_repeat=True)
     except APIError as exc:
-        if target.refused(exc):
+        if target.api.refused(exc):
             return [], None
         raise
-    return target.created_ids(response.body, len(chunk)), target.returned_totals(response.body, summary)
+    return kind.created_ids(response.body, len(chunk)), kind.returned_totals(response.body, summary)
 
 
 # --- removing --------------------------------------------------------------------------------------------------
 
 
-async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: dict[str, Any]) -> None:
+async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback) -> None:
     files = [f["path"] for f in ledger.run.files]
     earlier = ledger.removals()
     settled = {"removed", "gone", "unexplained"}
     for (scope, record_id), outcome in earlier.items():
         if outcome in ("removed", "gone"):
-            out["already_removed_before"] += 1
+            out.already_removed_before += 1
         elif outcome == "unexplained":  # found by an earlier rollback: said again, never forgotten
             _unexplained(target, ledger, files, out, scope, record_id)
     todo = [item for item in dict.fromkeys(target.created_by_run(ledger, files)) if earlier.get(item) not in settled]
@@ -320,7 +318,7 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
                     ledger.mark_removed([(record_id, scope, "removing")])
                     await dispatcher.send("DELETE", target.delete_path(scope, record_id))
                     done.append((record_id, scope, "removed"))
-                    out["removed"] += 1
+                    out.removed += 1
                 except APIError as exc:
                     if exc.status != 404:
                         _failed(out, done, scope, record_id, exc)
@@ -328,7 +326,7 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
                         # our own DELETE did it: an earlier rollback's, or an earlier attempt of this one whose
                         # answer was lost (the dispatcher marks the error uncertain)
                         done.append((record_id, scope, "gone"))
-                        out["already_removed"] += 1
+                        out.already_removed += 1
                     else:
                         done.append((record_id, scope, "unexplained"))
                         _unexplained(target, ledger, files, out, scope, record_id)
@@ -350,22 +348,22 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
         ledger.mark_removed(done)
 
 
-def _failed(out: dict[str, Any], done: list[tuple[int, str, str]], scope: str, record_id: int,
+def _failed(out: Rollback, done: list[tuple[int, str, str]], scope: str, record_id: int,
             exc: BulkloadError) -> None:
-    out["failed"].append({"id": record_id, "scope": scope, "reason": str(exc)})
+    out.failed.append({"id": record_id, "scope": scope, "reason": str(exc)})
     if not maybe_acted_on(exc):  # refused unread: a later 404 must not pass for our own DELETE
         done.append((record_id, scope, "failed"))
 
 
-def _unexplained(target: Target, ledger: Ledger, files: list[str], out: dict[str, Any], scope: str,
+def _unexplained(target: Target, ledger: Ledger, files: list[str], out: Rollback, scope: str,
                  record_id: int) -> None:
-    out["unexplained_count"] += 1
-    if len(out["unexplained"]) >= REPORT_LIST:
+    out.unexplained_count += 1
+    if len(out.unexplained) >= REPORT_LIST:
         return
     where = ledger.line_of(record_id)
-    out["unexplained"].append({
+    out.unexplained.append({
         "id": record_id, "scope": scope,
         "file": files[where[0]] if where is not None and where[0] < len(files) else None,
         "line": where[1] if where is not None else None,
-        "reason": f"gone before this rollback removed it, and no rollback of ours did: {target.gone_means}",
+        "reason": f"gone before this rollback removed it, and no rollback of ours did: {target.api.gone_means}",
     })

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import settings
+
+#: Hypothesis examples per property: ~200 by default, 2,000 with BULKLOAD_HYPOTHESIS=thorough (the hostile-input
+#: trials). No deadline: a busy machine makes an example slow, not wrong.
+settings.register_profile("standard", max_examples=200, deadline=None)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+HYPOTHESIS_PROFILE = os.environ.get("BULKLOAD_HYPOTHESIS", "standard")
+settings.load_profile(HYPOTHESIS_PROFILE)
 
 CREDS = {"ECONOMIC_APP_SECRET_TOKEN": "test-app-secret", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "test-grant"}
 HEADER = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency", "accountNumber",
@@ -91,6 +100,25 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **extra, "PYTHONUNBUFFERED": "1"}
 
 
+@dataclass(frozen=True)
+class DemoRun:
+    code: int
+    stdout: str
+    stderr: str
+    workdir: Path
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """`bulkload demo` run once, in its own process as a user runs it, for the tests that read what it did (it
+    takes seconds: the samples of every target)."""
+    folder = tmp_path_factory.mktemp("demo")
+    env = child_env({"XDG_CACHE_HOME": str(tmp_path_factory.mktemp("demo-cache"))})
+    done = subprocess.run(bulkload_cmd("demo", "--workdir", str(folder / "demo")), env=env,
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
+    return DemoRun(done.returncode, done.stdout, done.stderr, folder)
+
+
 AppClient = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
@@ -117,9 +145,9 @@ def read_row(target: Any, row: dict[str, Any], file_idx: int = 0) -> Any:
     from bulkload.dates import DateFormat
     from bulkload.numbers import NumberFormat
 
-    target.begin_file(file_idx)
-    Reading(NumberFormat(), DateFormat(), target.numbers_of(file_idx), target.dates_of(file_idx)).convert(row)
-    return target.validate(row)
+    kind = target.kind_of(file_idx)
+    Reading(NumberFormat(), DateFormat(), kind.number_fields, kind.date_fields).convert(row)
+    return kind.validate(row)
 
 
 @asynccontextmanager

@@ -9,10 +9,11 @@ import pytest
 
 from bulkload.chunking import Planner
 from bulkload.errors import SourceError
+from bulkload.model import Known, group_digest
 from bulkload.regroup import regrouped
 from bulkload.sources import BadRow
-from bulkload.targets.base import Known, group_digest
-from bulkload.targets.economic import DraftEntry, Economic
+from bulkload.targets.economic import Economic
+from bulkload.targets.economic_entries import DraftEntry
 
 
 def rows(vouchers: list[tuple[int, int]], start_line: int = 2) -> list[tuple[int, dict[str, Any]]]:
@@ -66,7 +67,7 @@ def test_a_voucher_larger_than_one_call_is_rejected_whole() -> None:
 
 def test_a_file_whose_vouchers_are_apart_is_planned_regrouped(tmp_path: Any) -> None:
     source = rows([(1, 1), (2, 1)]) + rows([(1, 1)], start_line=4)
-    _, (chunk,) = plan(list(regrouped(source, Economic(), str(tmp_path))))
+    _, (chunk,) = plan(list(regrouped(source, Economic().kind_of(0), str(tmp_path))))
     assert vouchers_of(chunk) == [1, 1, 2] and chunk.lines == [2, 4, 3]
     assert [g.key for g in chunk.groups] == ["1:1", "1:2"]
     assert list(tmp_path.iterdir()) == []  # the spill file is gone
@@ -79,7 +80,7 @@ def test_a_line_naming_no_voucher_refuses_the_same_vouchers_when_its_file_is_reg
     # neighbour in the new order would have been refused instead
     v1a, v2, v3, v1b = (r for _, r in rows([(1, 1), (2, 1), (3, 1), (1, 1)]))
     source: list[Any] = [(2, v1a), BadRow(3, "invalid JSON", "{"), (4, v2), (5, v3), (6, v1b)]
-    planner, chunks = plan(list(regrouped(source, Economic(), str(tmp_path))))
+    planner, chunks = plan(list(regrouped(source, Economic().kind_of(0), str(tmp_path))))
     got = {r.line_no: r.reason for r in planner.rejected}
     assert sorted(got) == [2, 3, 4, 6]
     assert got[4] == "voucher 2 (journal 1) rejected: line 3, next to it, names no voucher and may be one of its lines"

@@ -42,9 +42,9 @@ async def test_a_walk_that_would_not_end_stops_with_exit_4(
             report = await load(job, env=CREDS)
             async with aiohttp.ClientSession() as s, s.get(origin + "/_sandbox/stats") as r:
                 served = (await r.json())["requests"]
-    assert report["loaded"] == 30 and report["exit_code"] == 4 and report["status"] == "stopped"
-    assert "reconciliation could not finish" in report["stop_reason"] and said in report["stop_reason"]
-    assert "journal 1" in report["stop_reason"] and re.search(r"pages? \d", report["stop_reason"])
+    assert report.loaded == 30 and report.exit_code == 4 and report.status == "stopped"
+    assert "reconciliation could not finish" in report.stop_reason and said in report.stop_reason
+    assert "journal 1" in report.stop_reason and re.search(r"pages? \d", report.stop_reason)
     # the skip-existing look, then at most the walk's pages and a few empty ones before it gave up
     assert counted["pages"] <= 12, counted
     assert served <= 20
@@ -85,7 +85,7 @@ async def test_a_walk_that_lists_more_than_the_count_stops(tmp_path: Path) -> No
             job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=str(tmp_path / "l.sqlite"),
                       rejects=str(tmp_path / "r.csv"), batch_size=10)
             report = await load(job, env=CREDS)
-    assert report["exit_code"] == 4
-    assert re.search(r"the walk of journal 1 listed 1,\d{3} records where the API counts 30", report["stop_reason"])
+    assert report.exit_code == 4
+    assert re.search(r"the walk of journal 1 listed 1,\d{3} records where the API counts 30", report.stop_reason)
     # 30 entries counted, a page of slack: 1,030 entries at 100 a page
     assert counted["pages"] <= 14, counted

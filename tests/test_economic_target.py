@@ -9,10 +9,10 @@ import msgspec
 import pytest
 from conftest import read_row
 
-from bulkload.errors import BadRequest, ConfigError
+from bulkload.errors import BadRequest, ConfigError, RowInvalid
 from bulkload.sources import Source
-from bulkload.targets.base import RowInvalid
-from bulkload.targets.economic import DraftEntry, Economic
+from bulkload.targets.economic import Economic
+from bulkload.targets.economic_entries import DraftEntry
 
 ROW = {"entryTypeNumber": "5", "journalNumber": "1", "voucherNumber": "42", "date": "2026-11-30",
        "amount": "-1250.50", "currency": "DKK", "accountNumber": "1010"}
@@ -37,10 +37,10 @@ def test_csv_strings_are_coerced_to_the_api_types() -> None:
 
 
 def test_absent_fields_are_left_out_not_sent_as_null() -> None:
-    body = msgspec.json.decode(Economic().encode([check(ROW)]))
+    body = msgspec.json.decode(Economic().kind_of(0).encode([check(ROW)]))
     assert body == [{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 42, "date": "2026-11-30",
                      "amount": -1250.5, "currency": "DKK", "accountNumber": 1010}]
-    assert b"null" not in Economic().encode([check(ROW)])
+    assert b"null" not in Economic().kind_of(0).encode([check(ROW)])
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_journal_and_voucher_are_sent_as_their_group_key_reads_them() -> None:
     # a voucher is grouped by the number it stands for ("0042", "42.0" and "+42" are voucher 42), and a line is
     # sent in the voucher it was grouped in: msgspec alone refused "0042" and took "1e2" as 100, so a line grouped
     # apart from voucher 100's other lines was sent as voucher 100 (half a voucher loaded when they were rejected)
-    t = Economic()
+    t = Economic().kind_of(0)
     for written in ("0042", "42.0", "+42", " 42", 42, 42.0):
         e = check({**ROW, "journalNumber": "01", "voucherNumber": written})
         assert (e.journalNumber, e.voucherNumber) == (1, 42), written
@@ -113,7 +113,7 @@ def test_a_json_number_with_a_fraction_is_the_voucher_it_is_grouped_in(tmp_path:
     path.write_text('{"entryTypeNumber": 5, "journalNumber": 1.0, "voucherNumber": 42.0, "date": "2026-11-30", '
                     '"amount": 1.5, "currency": "DKK"}\n', encoding="utf-8")
     ((_, row),) = list(Source(path))
-    t = Economic()
+    t = Economic().kind_of(0)
     assert t.group_key(row) == "1:42"
     e = check(row)
     assert (e.journalNumber, e.voucherNumber) == (1, 42)
@@ -125,7 +125,7 @@ def test_a_voucher_number_in_other_digits_than_ascii_is_refused_not_guessed(odd:
     # Decimal reads Arabic-Indic and full-width digits and Python's "4_2" as 42: a voucher so written was
     # grouped with voucher 42 and sent as 42, where an amount written so is refused. It is refused, and is a
     # voucher of its own as written
-    t = Economic()
+    t = Economic().kind_of(0)
     assert reason({**ROW, "voucherNumber": odd})[0] == "voucherNumber"
     assert t.group_key({**ROW, "voucherNumber": odd}) == f"1:{odd}"
     assert reason({**ROW, "journalNumber": odd})[0] == "journalNumber"
@@ -150,11 +150,11 @@ def test_journal_option_fills_rows_without_a_journal_and_refuses_others() -> Non
 
 
 def test_vouchers_group_and_journals_scope() -> None:
-    t = Economic()
+    t = Economic().kind_of(0)
     a, b = check(ROW), check({**ROW, "voucherNumber": "43"})
     assert t.group_key(ROW) == "1:42" and t.group_key({**ROW, "voucherNumber": " 0042 "}) == "1:42"
     assert t.group_key({**ROW, "voucherNumber": "43"}) == "1:43" and t.group_label("1:42") == "voucher 42 (journal 1)"
-    assert Economic(journal=3).group_key({"voucherNumber": "7"}) == "3:7"
+    assert Economic(journal=3).kind_of(0).group_key({"voucherNumber": "7"}) == "3:7"
     assert t.summarize([a, b, check({**ROW, "amount": "100", "currency": "EUR"}), check({**ROW, "amount": "5",
                                                                                        "currency": "JPY"})]) == {
         "1": {"DKK": [2, -250100, 0], "EUR": [1, 10000, 10000], "JPY": [1, 5, 5]}
@@ -162,7 +162,7 @@ def test_vouchers_group_and_journals_scope() -> None:
 
 
 def test_a_voucher_balances_when_its_account_sides_sum_to_zero() -> None:
-    t = Economic()
+    t = Economic().kind_of(0)
     debit, credit = check({**ROW, "amount": "100.00"}), check({**ROW, "amount": "-100.00", "accountNumber": "5600"})
     both = check({**ROW, "amount": "75.00", "contraAccountNumber": "5600"})
     contra_only = check({k: v for k, v in {**ROW, "amount": "100.00", "contraAccountNumber": "5600"}.items()
@@ -175,7 +175,7 @@ def test_a_voucher_balances_when_its_account_sides_sum_to_zero() -> None:
 
 
 def test_errors_array_names_the_bad_entries() -> None:
-    t = Economic()
+    t = Economic().kind_of(0)
     err = BadRequest(400, "invalid", error_code="JournalEntryAccountNotFound", errors=[
         {"index": 3, "property": "accountNumber", "errorCode": "JournalEntryAccountNotFound", "message": "no 9999"},
     ])
@@ -186,7 +186,7 @@ def test_errors_array_names_the_bad_entries() -> None:
 
 
 def test_created_ids_must_match_the_entries_sent() -> None:
-    t = Economic()
+    t = Economic().kind_of(0)
     assert t.created_ids(b'[{"entryNumber": 7}, {"entryNumber": 8}]', 2) == [7, 8]
     with pytest.raises(ValueError):
         t.created_ids(b'[{"entryNumber": 7}]', 2)

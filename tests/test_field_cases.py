@@ -108,9 +108,9 @@ async def test_01_a_voucher_with_a_refused_line_is_not_loaded_at_all(tmp_path: P
     assert sorted(by_voucher) == [5001, 5003]
     assert all(len(lines) == 2 and sum(e.amount for e in lines) == 0 for lines in by_voucher.values())
     assert sum(e.amount for e in stored) == 0
-    assert (report["loaded"], report["rejected"], report["rejected_groups"]) == (4, 4, 2)
-    assert report["exit_code"] == 1 and report["reconcile"]["ok"]
-    rejects = {int(r["line"]): r for r in read_csv(Path(report["rejects_file"]))}
+    assert (report.loaded, report.rejected, report.rejected_groups) == (4, 4, 2)
+    assert report.exit_code == 1 and report.reconcile.ok
+    rejects = {int(r["line"]): r for r in read_csv(Path(report.rejects_file))}
     assert sorted(rejects) == [4, 5, 8, 9]
     assert rejects[5]["reason"].startswith("JournalEntryAccountNotFound")
     assert rejects[4]["reason"].startswith("voucher 5002 (journal 1) rejected: line 5 accountNumber: "
@@ -129,7 +129,7 @@ async def test_01_opaque_refusals_split_only_between_vouchers(tmp_path: Path) ->
             report = await load(job(data, url), env=CREDS)
             stored = await journal(url)
     assert sorted(vouchers(stored)) == [5001, 5003] and sum(e.amount for e in stored) == 0
-    rejects = {int(r["line"]): r["reason"] for r in read_csv(Path(report["rejects_file"]))}
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(Path(report.rejects_file))}
     # the API did not say which line: the voucher is refused as a whole, both lines with the API's reason, and
     # the reason says that no line was named
     assert rejects[4] == rejects[5] and rejects[4].startswith("voucher 5002 (journal 1) refused by the API: "
@@ -156,7 +156,7 @@ async def test_01_an_opaque_refusal_naming_the_entry_rejects_its_line(tmp_path: 
             report = await load(job(data, url), env=CREDS)
             stored = await journal(url)
     assert sorted(vouchers(stored)) == [5001, 5003]
-    rejects = {int(r["line"]): r["reason"] for r in read_csv(Path(report["rejects_file"]))}
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(Path(report.rejects_file))}
     assert rejects[5].startswith("JournalEntryAccountNotFound: ") and "did not say" not in rejects[5]
     assert rejects[4].startswith("voucher 5002 (journal 1) rejected: line 5 JournalEntryAccountNotFound: ")
 
@@ -171,10 +171,10 @@ async def test_01_a_file_sorted_by_account_is_regrouped_and_loads_whole_vouchers
     by_voucher = vouchers(stored)
     assert len(by_voucher) == 300 and len(stored) == 600
     assert all(len(lines) == 2 and sum(e.amount for e in lines) == 0 for lines in by_voucher.values())
-    assert report["exit_code"] == 0 and report["loaded"] == 600 and report["reconcile"]["ok"]
-    (profile,) = report["inputs"]
+    assert report.exit_code == 0 and report.loaded == 600 and report.reconcile.ok
+    (profile,) = report.inputs
     assert profile["grouped"] is False and "voucher 20001 (journal 1)" in profile["apart"]
-    assert report["groups"]["unbalanced"] == 0
+    assert report.groups.unbalanced == 0
 
 
 @pytest.mark.slow
@@ -210,7 +210,7 @@ async def test_02_decimal_comma_is_read_from_the_whole_file(tmp_path: Path) -> N
         async with running("economic", SandboxOptions()) as url:
             report = await load(job(data, url), env=CREDS)
             stored = await journal(url)
-    assert report["exit_code"] == 0, report
+    assert report.exit_code == 0, report
     amounts = {(e.voucherNumber, e.accountNumber): e.amount for e in stored}
     assert amounts == {
         (6001, 1010): Decimal("1500"), (6001, 5600): Decimal("-1500"),
@@ -219,7 +219,7 @@ async def test_02_decimal_comma_is_read_from_the_whole_file(tmp_path: Path) -> N
         (6004, 1010): Decimal("12000"), (6004, 5600): Decimal("-12000"),
     }
     assert {e.date[:10] for e in stored} == {"2026-10-31"}
-    (profile,) = report["inputs"]
+    (profile,) = report.inputs
     assert profile["decimal"] == "," and profile["delimiter"] == ";"
 
 
@@ -234,7 +234,7 @@ async def test_02_a_file_whose_numbers_could_mean_two_things_is_refused(tmp_path
                 await load(job(data, url), env=CREDS)
             assert await requests_seen(url) == 0
             report = await load(job(data, url, decimal=","), env=CREDS)
-            assert report["exit_code"] == 0
+            assert report.exit_code == 0
             assert sorted(abs(e.amount) for e in await journal(url)) == [1500, 1500, 12000, 12000]
 
 
@@ -254,7 +254,7 @@ async def test_04_a_windows_1252_file_is_refused_with_the_likely_encoding_then_r
             assert await requests_seen(url) == 0
             report = await load(job(data, url, encoding="cp1252"), env=CREDS)
             stored = await journal(url)
-    assert report["exit_code"] == 0 and report["loaded"] == 6
+    assert report.exit_code == 0 and report.loaded == 6
     assert {e.text for e in stored} == {"Husleje oktober", "Bank", "Kørsel Århus", "Kontorartikler"}
 
 
@@ -268,15 +268,15 @@ async def test_05_loading_the_fixed_file_again_creates_nothing_twice(tmp_path: P
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             one = await load(job(first, url), env=CREDS)
-            assert (one["loaded"], one["rejected"]) == (4, 2)  # voucher 9003 whole, not its good line alone
+            assert (one.loaded, one.rejected) == (4, 2)  # voucher 9003 whole, not its good line alone
             two = await load(job(fixed, url), env=CREDS)
             stored = await journal(url)
-    assert two["exit_code"] == 0 and (two["loaded"], two["skipped"], two["skipped_groups"]) == (2, 4, 2)
-    assert str(one["ledger"]) in " ".join(two["groups"]["skipped_reasons"])
+    assert two.exit_code == 0 and (two.loaded, two.skipped, two.skipped_groups) == (2, 4, 2)
+    assert str(one.ledger) in " ".join(two.groups.skipped_reasons)
     by_voucher = vouchers(stored)
     assert len(stored) == 6 and sorted(by_voucher) == [9001, 9002, 9003]
     assert all(len(lines) == 2 and sum(e.amount for e in lines) == 0 for lines in by_voucher.values())
-    assert two["reconcile"]["ok"]
+    assert two.reconcile.ok
 
 
 @pytest.mark.slow
@@ -285,14 +285,14 @@ async def test_05_the_rejects_file_fixed_in_place_loads_as_it_is(tmp_path: Path)
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             one = await load(job(first, url), env=CREDS)
-            rejects = Path(one["rejects_file"])
+            rejects = Path(one.rejects_file)
             fixed = tmp_path / "fixed-rejects.csv"
             fixed.write_text(rejects.read_text(encoding="utf-8").replace(",9999,", ",5600,"), encoding="utf-8")
             two = await load(job(fixed, url), env=CREDS)
             stored = await journal(url)
-    assert (two["exit_code"], two["loaded"], two["rejected"]) == (0, 2, 0)
+    assert (two.exit_code, two.loaded, two.rejected) == (0, 2, 0)
     assert len(stored) == 6 and sorted(vouchers(stored)) == [9001, 9002, 9003]
-    success = read_csv(Path(two["success_file"]))
+    success = read_csv(Path(two.success_file))
     assert [(r["line"], r["entryNumber"]) for r in success] == [("2", "5"), ("3", "6")]
 
 
@@ -308,8 +308,8 @@ async def test_05_the_journal_itself_is_asked_when_no_record_of_the_earlier_load
             monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))  # no record of that load
             two = await load(job(fixed, url), env=CREDS)
             stored = await journal(url)
-    assert (two["loaded"], two["skipped"]) == (2, 4)
-    assert any("is already in the journal" in r for r in two["groups"]["skipped_reasons"])
+    assert (two.loaded, two.skipped) == (2, 4)
+    assert any("is already in the journal" in r for r in two.groups.skipped_reasons)
     assert len(stored) == 6 and sorted(vouchers(stored)) == [9001, 9002, 9003]
 
 
@@ -328,12 +328,12 @@ async def test_08_large_amounts_arrive_to_the_cent_and_scientific_notation_is_re
         Decimal("99999999999999.99"), Decimal("1234567890123456.78"),
     ]
     assert sorted(vouchers(stored)) == [9301, 9302]  # 9303 is refused whole: one of its amounts was 1.5E+3
-    rejects = {int(r["line"]): r for r in read_csv(Path(report["rejects_file"]))}
+    rejects = {int(r["line"]): r for r in read_csv(Path(report.rejects_file))}
     assert sorted(rejects) == [6, 7] and "scientific notation" in rejects[6]["reason"]
     assert rejects[7]["reason"].startswith("voucher 9303 (journal 1) rejected: line 6 amount: scientific notation")
-    idr = report["reconcile"]["expected_totals"]["per_scope"]["1"]["IDR"]
+    idr = report.reconcile.expected_totals["per_scope"]["1"]["IDR"]
     assert idr == {"rows": 4, "amount": "0.00", "debit": "1334567890123456.77"}
-    assert report["reconcile"]["ok"] and report["exit_code"] == 1
+    assert report.reconcile.ok and report.exit_code == 1
 
 
 @pytest.mark.slow
@@ -352,10 +352,10 @@ async def test_08_reconciliation_sees_a_changed_cent_and_names_the_voucher(tmp_p
                 async with s.put(f"{url}/draft-entries/bulk", data=body,
                                  headers={"Content-Type": "application/json"}) as r:
                     assert r.status == 200, await r.text()
-            again = await reconcile(report["ledger"], env=CREDS)
-    rec = again["reconcile"]
-    assert again["exit_code"] == 3 and not rec["ok"]
-    assert [g["group"] for g in rec["groups_differing"]] == ["voucher 9301 (journal 1)"]
+            again = await reconcile(report.ledger, env=CREDS)
+    rec = again.reconcile
+    assert again.exit_code == 3 and not rec.ok
+    assert [g["group"] for g in rec.groups_differing] == ["voucher 9301 (journal 1)"]
 
 
 # --- the same kinds, other shapes ----------------------------------------------------------------------
@@ -385,13 +385,13 @@ async def test_dates_are_read_in_the_order_the_whole_file_shows(tmp_path: Path) 
     with anyio.fail_after(30):
         async with running("economic", SandboxOptions()) as url:
             report = await load(job(data, url), env=CREDS)
-            assert report["exit_code"] == 0 and report["inputs"][0]["date_format"] == "mdy"
+            assert report.exit_code == 0 and report.inputs[0]["date_format"] == "mdy"
             assert {e.voucherNumber: e.date[:10] for e in await journal(url)} == {1: "2026-10-31", 2: "2026-03-04"}
             with pytest.raises(ConfigError, match=r"both orders: line 2 date '10/31/2026' is month first, line 3"):
                 await load(job(mixed, url), env=CREDS)
             with pytest.raises(ConfigError, match=r"'03/04/2026' could be 3 April or 4 March.*--date-format %d/%m/%Y"):
                 await load(job(ambiguous, url), env=CREDS)
-            assert (await load(job(ambiguous, url, date_format="%d/%m/%Y"), env=CREDS))["exit_code"] == 0
+            assert (await load(job(ambiguous, url, date_format="%d/%m/%Y"), env=CREDS)).exit_code == 0
             assert {e.date[:10] for e in await journal(url) if e.voucherNumber == 3} == {"2026-04-03"}
 
 
@@ -410,8 +410,8 @@ async def test_excel_shapes_and_utf16_load_as_excel_meant_them(tmp_path: Path) -
             one = await load(job(excel, url, encoding="cp1252"), env=CREDS)
             two = await load(job(utf16, url), env=CREDS)
             stored = await journal(url)
-    assert one["exit_code"] == two["exit_code"] == 0
-    assert one["inputs"][0]["sep_line"] and two["inputs"][0]["encoding"] == "utf-16"
+    assert one.exit_code == two.exit_code == 0
+    assert one.inputs[0]["sep_line"] and two.inputs[0]["encoding"] == "utf-16"
     assert sorted((e.voucherNumber, e.amount, e.accountNumber, e.text) for e in stored) == [
         (1, Decimal("-1250.00"), 5600, "Bank"), (1, Decimal("1250.00"), 1010, "Husleje"),
         (2, Decimal("-99.50"), 5600, "Kørsel Århus"), (2, Decimal("99.50"), 1010, "Kørsel Århus"),
@@ -427,9 +427,9 @@ async def test_the_report_names_the_vouchers_that_do_not_balance(tmp_path: Path)
     with anyio.fail_after(30):
         async with running("economic", SandboxOptions()) as url:
             report = await load(job(data, url), env=CREDS)
-    groups = report["groups"]
-    assert groups["loaded"] == 2 and groups["unbalanced"] == 1
-    assert groups["unbalanced_list"] == [{"group": "voucher 2 (journal 1)", "imbalance_minor_units": 100}]
+    groups = report.groups
+    assert groups.loaded == 2 and groups.unbalanced == 1
+    assert groups.unbalanced_list == [{"group": "voucher 2 (journal 1)", "imbalance_minor_units": 100}]
 
 
 @pytest.mark.slow
@@ -453,7 +453,7 @@ async def test_a_regrouped_file_killed_mid_run_resumes_exactly_once(tmp_path: Pa
             await proc.wait()
             report = await resume(str(ledger), env=CREDS)
             stored = await journal(url)
-    assert report["status"] == "complete" and report["loaded"] == 6000 and report["reconcile"]["ok"]
+    assert report.status == "complete" and report.loaded == 6000 and report.reconcile.ok
     by_voucher = vouchers(stored)
     assert len(stored) == 6000 and len(by_voucher) == 3000
     assert all(len(lines) == 2 and sum(e.amount for e in lines) == 0 for lines in by_voucher.values())
@@ -501,8 +501,8 @@ async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_lo
             stored = await journal(url)
     # voucher 11 is as loaded: skipped; voucher 10 was corrected in the file: the journal still holds the earlier
     # version, which the run says (rejected, with what to do) instead of reporting the file loaded
-    assert (two["skipped"], two["rejected"], two["loaded"], two["exit_code"]) == (2, 2, 0, 1)
-    rejects = read_csv(Path(two["rejects_file"]))
+    assert (two.skipped, two.rejected, two.loaded, two.exit_code) == (2, 2, 0, 1)
+    rejects = read_csv(Path(two.rejects_file))
     assert {r["line"] for r in rejects} == {"2", "3"}
     said = ("voucher 10 (journal 1) was loaded by an earlier run" if asked == "earlier ledger"
             else "voucher 10 (journal 1) is already in the journal")
@@ -537,10 +537,10 @@ async def test_a_file_sharing_vouchers_with_an_unfinished_run_is_refused_until_t
                 await load(job(copy, url), env=CREDS)
             assert not Path(f"{copy}.ledger.sqlite").exists()
             done = await resume(str(ledger), env=CREDS)
-            assert done["status"] == "complete"
+            assert done.status == "complete"
             again = await load(job(copy, url), env=CREDS)
             stored = await journal(url)
-    assert len(stored) == 4000 and again["loaded"] == 0 and again["rejected"] == 0 and again["skipped"] == 4000
+    assert len(stored) == 4000 and again.loaded == 0 and again.rejected == 0 and again.skipped == 4000
 
 
 @pytest.mark.parametrize(
@@ -585,11 +585,11 @@ async def test_a_load_that_was_rolled_back_does_not_stop_the_same_file_loading_a
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             one = await load(job(data, url, ledger=str(tmp_path / "one.sqlite")), env=CREDS)
-            undone = await rollback(one["ledger"], env=CREDS)
-            assert undone["status"] == "complete" and not await journal(url)
+            undone = await rollback(one.ledger, env=CREDS)
+            assert undone.status == "complete" and not await journal(url)
             two = await load(job(data, url, ledger=str(tmp_path / "two.sqlite")), env=CREDS)
             stored = await journal(url)
-    assert two["exit_code"] == 0 and two["loaded"] == 6 and len(stored) == 6
+    assert two.exit_code == 0 and two.loaded == 6 and len(stored) == 6
 
 
 @pytest.mark.slow
@@ -610,8 +610,8 @@ async def test_reconciliation_sees_amounts_swapped_and_an_account_changed_inside
                 async with s.put(f"{url}/draft-entries/bulk", data=body,
                                  headers={"Content-Type": "application/json"}) as r:
                     assert r.status == 200, await r.text()
-            again = await reconcile(report["ledger"], env=CREDS)
-    rec = again["reconcile"]
-    assert again["exit_code"] == 3 and rec["groups_differing_count"] == 0  # the totals alone would not tell
-    assert rec["lines_changed_count"] == 3 and [c["line"] for c in rec["lines_changed"]] == [4, 5, 6]
+            again = await reconcile(report.ledger, env=CREDS)
+    rec = again.reconcile
+    assert again.exit_code == 3 and rec.groups_differing_count == 0  # the totals alone would not tell
+    assert rec.lines_changed_count == 3 and [c["line"] for c in rec.lines_changed] == [4, 5, 6]
     assert {entries[n].voucherNumber for n in (3, 4, 5)} == {9002, 9003}

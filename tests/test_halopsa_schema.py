@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulkload.halopsa_schema import (
+from bulkload.targets.halopsa_schema import (
     LIST_FILTERS,
     PLURAL,
     RESOURCES,

@@ -5,7 +5,7 @@ Every target's load runs in this process against its sandbox, behind a server th
 generated answers (HTML, garbage, cut JSON, the sandbox's own answer with fields dropped or retyped, redirects,
 4xx, 5xx, 429s, empty bodies, a Content-Length far past the body, a body past the call's cap) and lets the sandbox
 answer the rest. Bounded: at most 8 hostile answers a run, 2 attempts a call, 5 s an answer, a settle delay of 0.
-HOSTILE_SERVER_EXAMPLES sets the examples per target (default 15).
+HOSTILE_SERVER_EXAMPLES sets the examples per target (default 15; 150 with BULKLOAD_HYPOTHESIS=thorough).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import HYPOTHESIS_PROFILE
 from hostile import CREDENTIALS, Answer, Hostile, environment, load_args, report_of, served
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,7 +27,8 @@ from bulkload.cli import main
 
 MB = 1024 * 1024
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("HOSTILE_SERVER_EXAMPLES", "15")), deadline=None, database=None,
+    max_examples=int(os.environ.get("HOSTILE_SERVER_EXAMPLES", "150" if HYPOTHESIS_PROFILE == "thorough" else "15")),
+    deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 #: exit codes that need no rows rejected or in doubt to be true

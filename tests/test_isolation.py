@@ -56,24 +56,24 @@ async def test_many_refusals_for_one_reason_stop_the_run_with_the_cause_and_a_re
                       report=str(tmp_path / "report.json"), batch_size=40, concurrency=1)
             report = await load(job, env=CREDS)
             spent = await served(origin)
-            assert report["exit_code"] == 4 and report["status"] == "stopped"
-            assert "Account 9999 could not be found" in report["stop_reason"]
-            assert "groups were refused for one reason" in report["stop_reason"]
-            isolation = report["isolation"]
+            assert report.exit_code == 4 and report.status == "stopped"
+            assert "Account 9999 could not be found" in report.stop_reason
+            assert "groups were refused for one reason" in report.stop_reason
+            isolation = report.isolation
             assert sum(isolation["refused_groups_by_reason"].values()) == 10
             # 20 chunks planned: without a budget the 80 refusals cost some 700 calls
             assert spent <= 150, spent
             assert isolation["isolating_calls"] <= isolation["budget_calls"]
-            assert report["rows_read"] == report["loaded"] + report["rejected"] + report["in_doubt"] + report["skipped"]
-            assert report["in_doubt"] == 0
+            assert report.rows_read == report.loaded + report.rejected + report.in_doubt + report.skipped
+            assert report.in_doubt == 0
             # the user creates the account; the refused calls go again and load
             rules = app[ECONOMIC_KEY].rules
             rules.accounts = rules.accounts | {9999}
             finished = await resume(str(tmp_path / "run.sqlite"), env=CREDS)
-            assert finished["status"] == "complete", finished["stop_reason"]
-            assert finished["rejected"] == 20  # the 10 groups isolated before the stop, 2 lines each
-            assert finished["loaded"] == 800 - 20
-            assert finished["reconcile"]["ok"]
+            assert finished.status == "complete", finished.stop_reason
+            assert finished.rejected == 20  # the 10 groups isolated before the stop, 2 lines each
+            assert finished.loaded == 800 - 20
+            assert finished.reconcile.ok
     assert bad == 80
 
 

@@ -1,4 +1,5 @@
-"""The rate meter, the daily quota, the backoff policy and the HTTP error mapping."""
+"""The rate meter, the rolling window, the daily quota and the Limits that compose them (pacing judged on a clock
+of the test's own), the backoff policy and the HTTP error mapping."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from virtual_time import VirtualTime
 
 from bulkload.dispatch import RetryPolicy, maybe_acted_on
 from bulkload.errors import (
@@ -20,12 +22,11 @@ from bulkload.errors import (
     ServerError,
 )
 from bulkload.http import error_from, retry_after_seconds
+from bulkload.limits import Limits
 from bulkload.meters import DailyQuota, RateMeter, WindowMeter
 
 
-async def test_rate_meter_hands_out_slots_one_interval_apart_from_the_first_call(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_rate_meter_hands_out_slots_one_interval_apart_from_the_first_call() -> None:
     """Thirty calls arriving at one instant (the clock stands still): the first goes at once, each next one is
     told to wait one more 1/rate. An idle token bucket of 200 would let all thirty through at once."""
     waits: list[float] = []
@@ -33,42 +34,41 @@ async def test_rate_meter_hands_out_slots_one_interval_apart_from_the_first_call
     async def record(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr("bulkload.meters.anyio.sleep", record)
-    meter = RateMeter(200.0, clock=lambda: 100.0)
+    meter = RateMeter(200.0, clock=lambda: 100.0, sleep=record)
     for _ in range(30):
         await meter.acquire()
     assert waits == pytest.approx([i / 200 for i in range(1, 30)])
 
 
-@pytest.mark.slow
 async def test_rate_meter_really_waits_between_concurrent_starts() -> None:
-    """The same on the real clock, with bounds a loaded machine keeps: a stalled loop wakes some waiters late,
-    which bunches them with the next on-time ones, so only the first start and the whole span are checked."""
-    meter = RateMeter(200.0)
+    """Thirty tasks at once, each sleeping what the meter tells it: the first starts at once, and every start is
+    1/rate after the one before, on the meter's clock."""
+    clock = VirtualTime()
+    meter = RateMeter(200.0, clock=clock, sleep=clock.sleep)
     starts: list[float] = []
 
     async def one() -> None:
         await meter.acquire()
-        starts.append(time.monotonic())
+        starts.append(clock())
 
-    t0 = time.monotonic()
-    async with anyio.create_task_group() as tg:
+    async with clock.running(), anyio.create_task_group() as tg:
         for _ in range(30):
             tg.start_soon(one)
-    starts.sort()
-    assert starts[0] - t0 < 0.05  # the first call goes at once (a loaded machine may take a few ms)
-    assert starts[-1] - starts[0] >= 29 / 200 * 0.95, "30 starts at 200/s need at least 145 ms"
+    assert sorted(starts) == pytest.approx([100.0 + i / 200 for i in range(30)])
 
 
-@pytest.mark.slow
 async def test_rate_limited_pauses_everyone_and_slows_the_pace() -> None:
-    meter = RateMeter(100.0)
-    await meter.acquire()
-    meter.on_rate_limited(0.2)
-    assert meter.rate == pytest.approx(70.0)
-    t0 = time.monotonic()
-    await meter.acquire()
-    assert time.monotonic() - t0 >= 0.19
+    clock = VirtualTime()
+    meter = RateMeter(100.0, clock=clock, sleep=clock.sleep)
+    async with clock.running():
+        await meter.acquire()
+        meter.on_rate_limited(0.2)
+        assert meter.rate == pytest.approx(70.0)
+        t0 = clock()
+        await meter.acquire()
+        assert clock() - t0 == pytest.approx(0.2)
+        await meter.acquire()
+        assert clock() - t0 == pytest.approx(0.2 + 1 / 70)  # at the slower pace
     for _ in range(RateMeter.RECOVER_EVERY):
         meter.on_success()
     assert meter.rate == pytest.approx(77.0)
@@ -85,16 +85,39 @@ def test_a_burst_of_429s_slows_the_pace_once() -> None:
     assert meter.rate == pytest.approx(49.0)
 
 
-@pytest.mark.slow
 async def test_window_meter_never_lets_more_than_the_limit_into_a_rolling_window() -> None:
-    meter = WindowMeter(5, 0.2, margin_s=0.0)
+    clock = VirtualTime()
+    meter = WindowMeter(5, 0.2, margin_s=0.0, clock=clock, sleep=clock.sleep)
     starts: list[float] = []
-    for _ in range(12):
-        await meter.acquire()
-        starts.append(time.monotonic())
+    async with clock.running():
+        for _ in range(12):
+            await meter.acquire()
+            starts.append(clock())
     for i, first in enumerate(starts):
         assert sum(1 for s in starts[i:] if s < first + 0.2) <= 5
-    assert starts[-1] - starts[0] >= 0.4 * 0.95  # 12 starts at 5 per 0.2 s take two full windows
+    # 12 starts at 5 per 0.2 s take two full windows, and no more
+    assert starts == pytest.approx([100.0] * 5 + [100.2] * 5 + [100.4] * 2)
+
+
+async def test_limits_pass_every_meter_in_turn_and_tell_each_how_the_call_went() -> None:
+    """The quota first (it stops the run, it never waits), then the rate, then the window; a 429 slows the rate."""
+    clock = VirtualTime()
+    limits = Limits(quota=DailyQuota(5, clock=clock), rate=RateMeter(100.0, clock=clock, sleep=clock.sleep),
+                    windows=[WindowMeter(3, 1.0, margin_s=0.0, clock=clock, sleep=clock.sleep)])
+    starts: list[float] = []
+    async with clock.running():
+        for _ in range(4):
+            await limits.acquire()
+            starts.append(clock())
+        limits.on_rate_limited(0.5)
+        await limits.acquire()
+        starts.append(clock())
+        with pytest.raises(RunStopped, match="daily quota of 5 calls reached"):
+            await limits.acquire()
+    # 100/s, then the window of 3 a second holds the fourth, then the 429's pause
+    assert starts == pytest.approx([100.0, 100.01, 100.02, 101.0, 101.5])
+    assert limits.rate.rate == pytest.approx(70.0)
+    assert limits.quota.used() == 5 and limits.wait_for(4) == pytest.approx(1.0)  # one free, then 3 a second
 
 
 def test_window_meter_says_how_long_further_calls_must_wait() -> None:

@@ -14,10 +14,11 @@ import pytest
 from conftest import read_row
 
 from bulkload import Job, load, resume
-from bulkload.errors import ConfigError
+from bulkload.errors import ConfigError, RowInvalid
+from bulkload.model import NO_ID
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.targets.base import NO_ID, RowInvalid
-from bulkload.targets.payorcrm import PayorCRM, Said, minor_units, read_answer
+from bulkload.targets.payorcrm import PayorCRM
+from bulkload.targets.payorcrm_records import Said, minor_units, read_answer
 
 ENV = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
 CUSTOMERS = ["customerno", "emailaddress1", "companyname"]
@@ -97,9 +98,9 @@ async def test_customers_first_and_invoices_of_failed_customers_are_rejected(tmp
             report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices},
                                     amount_unit="major"), env=ENV)
             got = await stored(url, "invoices")
-    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (4, 4, 0), report
+    assert (report.loaded, report.rejected, report.in_doubt) == (4, 4, 0), report
     assert {i["invoiceNumber"]: i["invoiceAmount"] for i in got} == {"I-1": 123450, "I-3": 99}
-    assert report["reconcile"]["ok"] and report["reconcile"]["remote_read"] is False
+    assert report.reconcile.ok and report.reconcile.remote_read is False
     rejects = {(r["file"].endswith("i.csv"), int(r["line"])): r for r in read_csv(tmp_path / "rejects.csv")}
     assert rejects[(False, 3)]["field"] == "emailaddress1"
     assert "customer C2 did not load (rejected" in rejects[(True, 3)]["reason"]
@@ -114,8 +115,8 @@ async def test_require_customers_rejects_invoices_of_unknown_customers_locally(t
     async with running("payorcrm", SandboxOptions()) as url:
         report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices},
                                 require_customers=True), env=ENV)
-    assert (report["loaded"], report["rejected"]) == (2, 1)
-    assert report["requests"] == 2, "the unknown customer's invoice is never sent"
+    assert (report.loaded, report.rejected) == (2, 1)
+    assert report.requests == 2, "the unknown customer's invoice is never sent"
     (reject,) = read_csv(tmp_path / "rejects.csv")
     assert "--require-customers" in reject["reason"]
 
@@ -132,17 +133,17 @@ async def test_lost_uploads_are_in_doubt_never_sent_twice(tmp_path: Path) -> Non
                                env=ENV)
             got = await stored(url, "invoices")
             in_doubt = read_csv(tmp_path / "in_doubt.csv")
-            assert first["in_doubt"] > 0, "the faults did not happen"
-            assert first["rows_read"] == first["loaded"] + first["rejected"] + first["in_doubt"] + first["skipped"]
+            assert first.in_doubt > 0, "the faults did not happen"
+            assert first.rows_read == first.loaded + first.rejected + first.in_doubt + first.skipped
             doubled = [n for n, k in Counter(i["invoiceNumber"] for i in got).items() if k > 1]
             assert not doubled, "an upload was sent twice"
-            assert len(in_doubt) == first["in_doubt"]
+            assert len(in_doubt) == first.in_doubt
             # an invoice whose customer is in doubt was not sent but rejected with that reason
             reasons = [r["reason"] for r in read_csv(tmp_path / "rejects.csv")]
             assert all("in doubt" in r for r in reasons)
 
             again = await resume(str(tmp_path / "run.sqlite"), env=ENV)
-            assert again["requests"] == 0 and again["in_doubt"] == first["in_doubt"]
+            assert again.requests == 0 and again.in_doubt == first.in_doubt
             assert len(await stored(url, "invoices")) == len(got)
 
 
@@ -177,7 +178,7 @@ async def test_invoices_an_earlier_load_uploaded_are_not_uploaded_again(tmp_path
         async with running("payorcrm", SandboxOptions()) as url:
             one = await load(job(tmp_path, url, {"customers": customers, "invoices": first}, amount_unit="major"),
                              env=ENV)
-            assert (one["loaded"], one["rejected"]) == (2, 1)
+            assert (one.loaded, one.rejected) == (2, 1)
             again = Job(target="payorcrm", files=[str(fixed)], base_url=url, ledger=str(tmp_path / "again.sqlite"),
                         target_options={"kind": "invoices", "amount_unit": "major"})
             two = await load(again, env=ENV)
@@ -187,10 +188,10 @@ async def test_invoices_an_earlier_load_uploaded_are_not_uploaded_again(tmp_path
                                    ledger=str(tmp_path / "three.sqlite"),
                                    target_options={"kind": "invoices", "amount_unit": "major"}), env=ENV)
             got = await stored(url, "invoices")
-    assert (two["loaded"], two["skipped"], two["exit_code"]) == (2, 1, 0)
-    assert "invoice I-1 was loaded by an earlier run" in two["groups"]["skipped_reasons"][0]
-    assert (three["loaded"], three["skipped"], three["rejected"], three["exit_code"]) == (0, 0, 1, 1)
-    assert "with other lines" in Path(three["rejects_file"]).read_text(encoding="utf-8")
+    assert (two.loaded, two.skipped, two.exit_code) == (2, 1, 0)
+    assert "invoice I-1 was loaded by an earlier run" in two.groups.skipped_reasons[0]
+    assert (three.loaded, three.skipped, three.rejected, three.exit_code) == (0, 0, 1, 1)
+    assert "with other lines" in Path(three.rejects_file).read_text(encoding="utf-8")
     assert sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in got) == [("I-1", 10000), ("I-2", 120), ("I-3", 300)]
 
 
@@ -207,18 +208,18 @@ async def test_any_2xx_answer_to_an_upload_is_success(tmp_path: Path, answer: st
             report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}, batch_size=2),
                                 env=ENV)
             got = await stored(url, "invoices")
-    assert (report["status"], report["exit_code"]) == ("complete", 0), report["stop_reason"]
-    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (7, 0, 0)
+    assert (report.status, report.exit_code) == ("complete", 0), report.stop_reason
+    assert (report.loaded, report.rejected, report.in_doubt) == (7, 0, 0)
     assert sorted(i["invoiceNumber"] for i in got) == [f"I-{i}" for i in range(5)]
-    rec = report["reconcile"]
-    assert rec["ok"], rec
+    rec = report.reconcile
+    assert rec.ok, rec
     with_ids = answer in ("results", "records")
-    assert rec["rows_confirmed_by_id"] == (7 if with_ids else 0)
-    assert rec["rows_confirmed_by_2xx"] == (0 if with_ids else 7)
+    assert rec.rows_confirmed_by_id == (7 if with_ids else 0)
+    assert rec.rows_confirmed_by_2xx == (0 if with_ids else 7)
     success = read_csv(tmp_path / "success.csv")
     assert len(success) == 7 and all(bool(r["id"]) == with_ids for r in success)
     if not with_ids:
-        assert "could not check" in rec["note"]
+        assert "could not check" in rec.note
 
 
 @pytest.mark.parametrize(
@@ -238,7 +239,7 @@ def test_an_answer_that_says_it_failed_is_not_success() -> None:
     with pytest.raises(ValueError, match="success: false"):
         read_answer(b'{"success": false, "message": "quota"}')
     # a count that differs from the rows sent is kept for reconciliation to name, not read as the rows' ids
-    target = PayorCRM(["invoices"])
+    target = PayorCRM(["invoices"]).kind_of(0)
     assert target.created_ids(b'{"results": [{"id": 1}]}', 2) == [NO_ID, NO_ID]
     assert target.returned_totals(b'{"success": true, "count": 1}', {"invoices": {"": [2, 300, 300]}}) == {
         "invoices": {"": [1]}}

@@ -14,6 +14,7 @@ import anyio
 import pytest
 
 from bulkload import Job, load, resume
+from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 
 ENV = {"VISMA_CORE_TOKEN": "test-core-token"}
@@ -49,8 +50,8 @@ def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
                rejects=str(tmp_path / "rejects.csv"), **kw)
 
 
-def accounted(report: dict[str, Any]) -> bool:
-    return bool(report["rows_read"] == report["loaded"] + report["rejected"] + report["in_doubt"] + report["skipped"])
+def accounted(report: Report) -> bool:
+    return report.rows_read == report.loaded + report.rejected + report.in_doubt + report.skipped
 
 
 async def test_a_failed_definition_lookup_is_reported_as_itself(tmp_path: Path) -> None:
@@ -61,8 +62,8 @@ async def test_a_failed_definition_lookup_is_reported_as_itself(tmp_path: Path) 
         async with running("visma-core", SandboxOptions(fault_rate=1.0)) as url:
             report = await load(job(tmp_path, data, url, attempts=2), env=ENV)
     # a stop in setup is a stopped run with its report, the cause said as itself
-    assert report["exit_code"] == 4 and report["status"] == "stopped"
-    assert re.match(r"HTTP 50[03]: Injected fault", report["stop_reason"]), report["stop_reason"]
+    assert report.exit_code == 4 and report.status == "stopped"
+    assert re.match(r"HTTP 50[03]: Injected fault", report.stop_reason), report.stop_reason
 
 
 @pytest.mark.slow
@@ -82,9 +83,9 @@ async def test_drafts_entries_and_merged_orders(tmp_path: Path) -> None:
         async with running("visma-core", SandboxOptions()) as url:
             report = await load(job(tmp_path, data, url), env=ENV)
             entries = await created(url)
-    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (7, 2, 0) and accounted(report)
-    assert report["requests"] == 5 + 4  # 5 cost types looked up once each; 4 entries, two of them merged
-    assert report["reconcile"]["ok"] and report["reconcile"]["remote_read"] is False
+    assert (report.loaded, report.rejected, report.in_doubt) == (7, 2, 0) and accounted(report)
+    assert report.requests == 5 + 4  # 5 cost types looked up once each; 4 entries, two of them merged
+    assert report.reconcile.ok and report.reconcile.remote_read is False
     by_case = {(e["CaseId"], e["Kind"], e["EntryDefinitionId"]): e for e in entries}
     assert len(entries) == 4  # SALARY, FEE, merged OUTLAY, merged COMMISSION
     assert by_case[(1001, "draft", 17)]["Amount"] == Decimal("100.10")
@@ -108,23 +109,23 @@ async def test_lost_answers_are_in_doubt_never_resent_until_told(tmp_path: Path)
             first = await load(job(tmp_path, data, url, concurrency=4), env=ENV)
             entries = await created(url)
             in_doubt = read_csv(tmp_path / "in_doubt.csv")
-            assert first["in_doubt"] > 0, "the faults did not happen"
-            assert accounted(first) and first["exit_code"] == 1
-            assert len(in_doubt) == first["in_doubt"]
+            assert first.in_doubt > 0, "the faults did not happen"
+            assert accounted(first) and first.exit_code == 1
+            assert len(in_doubt) == first.in_doubt
             # nothing was sent twice: every source line at most once at the API
             descriptions = [e["Description"] for e in entries]
             assert len(descriptions) == len(set(descriptions))
             # every loaded line is there; in-doubt lines are there or not, and say so
-            assert len(entries) >= first["loaded"]
-            assert first["reconcile"]["ok"]
+            assert len(entries) >= first.loaded
+            assert first.reconcile.ok
 
             again = await resume(str(tmp_path / "run.sqlite"), env=ENV)
-            assert again["in_doubt"] == first["in_doubt"] and again["requests"] == 0  # nothing resent
+            assert again.in_doubt == first.in_doubt and again.requests == 0  # nothing resent
             assert len(await created(url)) == len(entries)
 
             resent = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True)
-            assert resent["in_doubt"] < first["in_doubt"] and resent["requests"] > 0
-            assert resent["loaded"] > first["loaded"]
+            assert resent.in_doubt < first.in_doubt and resent.requests > 0
+            assert resent.loaded > first.loaded
 
 
 @pytest.mark.slow
@@ -147,7 +148,7 @@ async def test_costs_are_found_patched_and_refused_with_reasons(tmp_path: Path) 
                     buyer = {c["Id"]: c for c in await r.json(loads=exact)}
                 async with s.get(url + "/flow/api/Conditions/Cases/1501/Costs/Seller") as r:
                     seller_1501 = {c["Id"]: c for c in await r.json()}
-    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (4, 2, 0), report
+    assert (report.loaded, report.rejected, report.in_doubt) == (4, 2, 0), report
     assert buyer[150002]["IsOptional"] is True
     assert buyer[150003]["Amount"] == Decimal("499.50") and buyer[150003]["Comment"] == "justert"
     assert seller_1501[150106]["Comment"] == "ny tekst"
@@ -169,7 +170,7 @@ async def test_a_merged_order_with_a_bad_line_is_not_booked_at_all(tmp_path: Pat
             report = await load(job(tmp_path, data, url), env=ENV)
             entries = await created(url)
     assert [e["Amount"] for e in entries] == [Decimal("7.00")]
-    assert (report["loaded"], report["rejected"], report["rejected_groups"]) == (1, 3, 1)
+    assert (report.loaded, report.rejected, report.rejected_groups) == (1, 3, 1)
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
     assert "not a number: '0.2x'" in rejects[3]
     assert rejects[2] == rejects[4] == "order A of case 1002 (OUTLAY) rejected: line 3 amount: not a number: '0.2x'"
@@ -197,14 +198,14 @@ async def test_drafts_and_entries_numbered_apart_and_a_cost_patched_twice_reconc
                                      target_options={"kind": "costs"}), env=ENV)
             made = await created(url)
     assert sorted((e["Kind"], e["Id"]) for e in made) == [("draft", 1), ("entry", 1), ("entry", 2)]
-    rec = loaded["reconcile"]
-    assert rec["ok"] and loaded["exit_code"] == 0, rec
-    assert rec["kinds"]["EntryDrafts"] == {"rows": 1, "records": 1, "rows_without_id": 0}
-    assert rec["kinds"]["Entries"] == {"rows": 3, "records": 2, "rows_without_id": 0}
-    assert rec["ids_returned"] == 3
-    rec = patched["reconcile"]
-    assert rec["ok"] and patched["exit_code"] == 0, rec
-    assert rec["kinds"]["costs"] == {"rows": 2, "records": 1, "rows_without_id": 0}
+    rec = loaded.reconcile
+    assert rec.ok and loaded.exit_code == 0, rec
+    assert rec.kinds["EntryDrafts"] == {"rows": 1, "records": 1, "rows_without_id": 0}
+    assert rec.kinds["Entries"] == {"rows": 3, "records": 2, "rows_without_id": 0}
+    assert rec.ids_returned == 3
+    rec = patched.reconcile
+    assert rec.ok and patched.exit_code == 0, rec
+    assert rec.kinds["costs"] == {"rows": 2, "records": 1, "rows_without_id": 0}
 
 
 @pytest.mark.slow
@@ -225,8 +226,8 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
             report = await load(job(tmp_path, data, url), env=ENV)
             entries = await created(url)
     assert sorted(e["Amount"] for e in entries) == [Decimal("3.00"), Decimal("5.00"), Decimal("5.00")]
-    assert (report["loaded"], report["rejected"], report["status"]) == (4, 1, "complete")
-    assert report["reconcile"]["ok"]
+    assert (report.loaded, report.rejected, report.status) == (4, 1, "complete")
+    assert report.reconcile.ok
 
 
 @pytest.mark.slow
@@ -246,6 +247,6 @@ async def test_a_merged_order_corrected_after_it_loaded_is_not_passed_off_as_loa
                                  ledger=str(tmp_path / "two.sqlite"), rejects=str(tmp_path / "two.csv")), env=ENV)
             entries = await created(url)
     assert sorted(e["Amount"] for e in entries) == [Decimal("7.00"), Decimal("300.00")]
-    assert (two["loaded"], two["skipped"], two["rejected"], two["exit_code"]) == (0, 1, 2, 1) and accounted(two)
+    assert (two.loaded, two.skipped, two.rejected, two.exit_code) == (0, 1, 2, 1) and accounted(two)
     rejects = read_csv(tmp_path / "two.csv")
     assert [r["line"] for r in rejects] == ["2", "3"] and "with other lines" in rejects[0]["reason"]

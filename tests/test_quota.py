@@ -19,6 +19,7 @@ from bulkload import Job, load, reconcile
 from bulkload.agreement_calls import AgreementCalls, agreement_file
 from bulkload.loads import cache_dir
 from bulkload.meters import DailyQuota
+from bulkload.results import Quota
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.undo import rollback
 
@@ -47,13 +48,13 @@ async def test_the_ledger_counts_every_call_of_load_reconcile_and_rollback(tmp_p
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             report = await load(job(tmp_path, data, url, "run", batch_size=20), env=CREDS)
-            assert report["exit_code"] == 0, report["stop_reason"]
+            assert report.exit_code == 0, report.stop_reason
             # setup, the skip-existing look, baselines, the bulk calls and the whole reconciliation
-            assert stored_calls(tmp_path / "run.sqlite") == await served(url) == report["requests"]
+            assert stored_calls(tmp_path / "run.sqlite") == await served(url) == report.requests
             await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
             assert stored_calls(tmp_path / "run.sqlite") == await served(url)
             undone = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
-            assert undone["removed"] == 60
+            assert undone.removed == 60
             assert stored_calls(tmp_path / "run.sqlite") == await served(url)
 
 
@@ -66,19 +67,19 @@ async def test_earlier_runs_against_the_same_agreement_count_and_another_agreeme
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             done = await load(job(tmp_path, first, url, "first", batch_size=10, daily_quota=12), env=CREDS)
-            assert done["exit_code"] == 0, done["stop_reason"]
+            assert done.exit_code == 0, done.stop_reason
             spent = await served(url)
             assert spent < 12
             stopped = await load(job(tmp_path, second, url, "second", batch_size=10, daily_quota=12), env=CREDS)
-            assert stopped["exit_code"] == 4
-            assert "daily quota of 12 calls reached" in stopped["stop_reason"]
-            assert f"{spent} by earlier or other runs against the same agreement" in stopped["stop_reason"]
+            assert stopped.exit_code == 4
+            assert "daily quota of 12 calls reached" in stopped.stop_reason
+            assert f"{spent} by earlier or other runs against the same agreement" in stopped.stop_reason
             # the agreement's calls, all runs together, never went past the quota
             assert await served(url) == 12
             assert stored_calls(tmp_path / "second.sqlite") == 12 - spent
-            assert stopped["daily_quota"] == {"limit": 12, "used_by_run": 12 - spent, "used_by_other_runs": spent}
+            assert stopped.daily_quota == Quota(limit=12, used_by_run=12 - spent, used_by_other_runs=spent)
             elsewhere = await load(job(tmp_path, third, url, "third", batch_size=10, daily_quota=12), env=other)
-            assert elsewhere["exit_code"] == 0, elsewhere["stop_reason"]
+            assert elsewhere.exit_code == 0, elsewhere.stop_reason
     kept = list((cache_dir() / "quota").glob("*.json"))
     assert len(kept) == 2  # one file per agreement
     for path in kept:
@@ -97,9 +98,9 @@ async def test_token_calls_and_lookups_count_too(tmp_path: Path) -> None:
             report = await load(halo_job(tmp_path, data, url, batch_size=5), env=ENV)
             async with aiohttp.ClientSession() as s, s.get(url + "/_sandbox/stats") as r:
                 seen = await r.json()
-    assert report["exit_code"] == 0, report["stop_reason"]
+    assert report.exit_code == 0, report.stop_reason
     assert seen["tokens_issued"] >= 1  # the token call, the listing before and after, 3 writes
-    assert stored_calls(tmp_path / "xero.sqlite") == seen["requests"] == report["requests"]
+    assert stored_calls(tmp_path / "xero.sqlite") == seen["requests"] == report.requests
 
 
 def test_a_resume_merges_the_ledger_and_the_cache_without_counting_twice(tmp_path: Path) -> None:

@@ -13,12 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bulkload.halopsa_schema import RESOURCES
-from bulkload.targets.base import RowInvalid, row_invalid
-from bulkload.targets.economic import DraftEntry, Economic
-from bulkload.targets.halopsa import HaloPSA, record_type
-from bulkload.targets.payorcrm import Customer, Invoice
-from bulkload.targets.visma_core import CostRow, EntryRow
+from bulkload.errors import RowInvalid
+from bulkload.targets.economic import Economic
+from bulkload.targets.economic_entries import DraftEntry
+from bulkload.targets.halopsa import HaloPSA
+from bulkload.targets.halopsa_records import record_type
+from bulkload.targets.halopsa_schema import RESOURCES
+from bulkload.targets.payorcrm_records import Customer, Invoice
+from bulkload.targets.reasons import item_named, row_invalid
+from bulkload.targets.visma_core_records import CostRow, EntryRow
 
 KINDS: list[type[Any]] = [DraftEntry, EntryRow, CostRow, Customer, Invoice,
                           *(record_type(name) for name in sorted(RESOURCES))]
@@ -32,7 +35,7 @@ ECONOMIC_ROW = {"entryTypeNumber": "5", "journalNumber": "1", "voucherNumber": "
 
 def economic_reason(**change: Any) -> str:
     with pytest.raises(RowInvalid) as caught:
-        Economic().validate({**ECONOMIC_ROW, **change})
+        Economic().kind_of(0).validate({**ECONOMIC_ROW, **change})
     return str(caught.value)
 
 
@@ -55,8 +58,7 @@ def test_economic_reasons_say_what_is_wrong_with_the_value(change: dict[str, Any
 
 
 def test_halopsa_reasons_say_what_is_wrong_with_the_value() -> None:
-    target = HaloPSA.from_options({"resource": "XeroDetails"})
-    target.begin_file(0)
+    target = HaloPSA.from_options({"resource": "XeroDetails"}).kind_of(0)
     cases = {
         "client_top_level": ("twelve", "client_top_level: not a whole number: 'twelve'"),  # was "Expected `int | null`"
         "sync_entities_list": ("abc", "sync_entities_list: not valid JSON"),
@@ -100,7 +102,7 @@ _values = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(where=st.sampled_from(FIELDS), value=_values)
 def test_every_library_message_is_translated(where: tuple[type[Any], str], value: Any) -> None:
     kind, field = where
@@ -133,4 +135,4 @@ def test_every_library_message_is_translated(where: tuple[type[Any], str], value
 def test_an_entry_named_by_index_in_a_refusal_message(message: str, n: int, index: int | None) -> None:
     from bulkload.errors import APIError
 
-    assert Economic().item_named(APIError(400, message), n) == index
+    assert item_named(APIError(400, message), n) == index

@@ -13,6 +13,7 @@ from conftest import serving
 from bulkload.dispatch import Dispatcher, RetryPolicy
 from bulkload.errors import BulkloadError, ServerError
 from bulkload.http import Client
+from bulkload.limits import Limits
 from bulkload.meters import DailyQuota, RateMeter
 from bulkload.targets import TARGETS
 
@@ -30,7 +31,8 @@ async def failing(sent: list[str]) -> AsyncIterator[Dispatcher]:
     app = web.Application()
     app.router.add_route("*", "/things", handle)
     async with serving(app) as origin, Client(origin, {}) as client:
-        yield Dispatcher(client, TARGETS["economic"].from_options({}), meter=RateMeter(None), quota=DailyQuota(0),
+        limits = Limits(quota=DailyQuota(0), rate=RateMeter(None))
+        yield Dispatcher(client, TARGETS["economic"].from_options({}), limits=limits,
                          policy=RetryPolicy(attempts=ATTEMPTS, base_s=0.0))
 
 

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from conftest import AppClient
 
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.sandbox.common import SANDBOX_KEY
+from bulkload.sandbox.common import SANDBOX_KEY, SandboxStats, SlidingRate
 from bulkload.sandbox.economic import ECONOMIC_KEY, MAX_BULK, PREFIX, create_app
 
 AUTH = {"X-AppSecretToken": "app-secret", "X-AgreementGrantToken": "grant-1"}
@@ -367,9 +367,12 @@ async def test_idempotency_cache_expires(make_client: MakeClient) -> None:
 
 
 async def test_key_in_progress_gets_409(make_client: MakeClient) -> None:
-    client = await make_client(SandboxOptions(latency_ms=300))
+    client = await make_client(SandboxOptions(latency_ms=1000))
     slow = asyncio.ensure_future(post_bulk(client, [entry(1)], **{"Idempotency-Key": "busy"}))
-    await asyncio.sleep(0.1)
+    for _ in range(1000):  # until the first is being worked on, holding the key (the stats route is not counted)
+        if (await stats(client))["in_flight"]:
+            break
+        await asyncio.sleep(0.01)
     resp = await post_bulk(client, [entry(1)], **{"Idempotency-Key": "busy"})
     assert resp.status == 409
     assert (await resp.json(content_type=None))["errorCode"] == "IdempotencyKeyInUse"
@@ -561,6 +564,11 @@ async def test_journals_and_booking(make_client: MakeClient) -> None:
 
 async def test_rate_limit_answers_429_with_retry_after(make_client: MakeClient) -> None:
     client = await make_client(SandboxOptions(rate_limit=5))
+    sandbox = client.app[SANDBOX_KEY]
+    # on a clock that stands still the twelve arrive at one instant, however long a busy machine takes to send them
+    assert sandbox.rate is not None
+    sandbox.rate = SlidingRate(5, clock=lambda: 1000.0)
+    sandbox.stats = SandboxStats(clock=lambda: 1000.0)
     answers = await asyncio.gather(*(client.get(f"{PREFIX}/journals", headers=AUTH) for _ in range(12)))
     statuses = sorted(r.status for r in answers)
     assert statuses.count(200) == 5 and statuses.count(429) == 7

@@ -20,6 +20,7 @@ from conftest import AppClient
 
 from benchmarks import generate_data as gen
 from bulkload.sandbox import TARGETS, SandboxOptions, add_arguments, options_from_args, running
+from bulkload.sandbox.common import SANDBOX_KEY, SlidingRate
 from bulkload.sandbox.visma_core import DEFAULT_DEFINITIONS, create_app
 from bulkload.sandbox.visma_core_costs import case_costs
 
@@ -232,6 +233,9 @@ async def test_commit_then_drop_stores_the_entry_but_the_client_gets_nothing(mak
 
 async def test_shared_limits_and_faults_apply(make_client: MakeClient) -> None:
     limited = await make_client(SandboxOptions(rate_limit=2))
+    sandbox = limited.app[SANDBOX_KEY]
+    assert sandbox.rate is not None
+    sandbox.rate = SlidingRate(2, clock=lambda: 1000.0)  # the three arrive at one instant, on a machine of any speed
     statuses = [(await limited.get(f"{BK}/AccountingCostTypes/FEE", headers=AUTH)).status for _ in range(3)]
     assert statuses == [200, 200, 429]
     failing = await make_client(SandboxOptions(fault_rate=1.0, seed=1))

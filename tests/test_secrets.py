@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import pytest
 from aiohttp import web
-from conftest import bulkload_cmd, child_env, serving
+from conftest import DemoRun, bulkload_cmd, child_env, serving
 
 from bulkload.demo import DEMO_ENV
 
@@ -105,10 +105,11 @@ def test_no_command_shows_a_secret(tmp_path: Path, target: str) -> None:
 
 
 @pytest.mark.slow
-def test_the_demo_shows_none_of_its_credentials(tmp_path: Path) -> None:
-    out = run(["demo", "--workdir", str(tmp_path / "demo")], {}, Path(__file__).resolve().parent.parent)
+def test_the_demo_shows_none_of_its_credentials(demo_run: DemoRun) -> None:
+    assert "Traceback" not in demo_run.stderr, demo_run.stderr
+    out = demo_run.stdout + demo_run.stderr
     assert "all reconciled" in out
-    assert_no_canary(tmp_path, out, [v for k, v in DEMO_ENV.items() if "SECRET" in k or "TOKEN" in k])
+    assert_no_canary(demo_run.workdir, out, [v for k, v in DEMO_ENV.items() if "SECRET" in k or "TOKEN" in k])
 
 
 # --- secrets in rows that are not well formed -----------------------------------------------------------------

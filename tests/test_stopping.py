@@ -30,6 +30,7 @@ from bulkload.errors import LedgerWriteError, RunStopped
 from bulkload.ledger import Ledger, RowOutcome, RunInfo
 from bulkload.planning import watch_parent
 from bulkload.report import print_summary
+from bulkload.results import Report
 
 
 def posts(sandbox: SandboxProcess) -> int:
@@ -362,13 +363,14 @@ def test_a_file_growing_while_it_is_loaded_loads_no_more_than_was_hashed_and_sto
 @pytest.mark.parametrize(("what", "key", "label"), [("the rejects file", "rejects_file", "rejected rows"),
                                                     ("the in-doubt file", "in_doubt_file", "rows in doubt")])
 def test_the_summary_says_an_output_file_the_disk_refused_was_not_written(what: str, key: str, label: str) -> None:
-    report = {"target": "economic", "status": "stopped", "elapsed_s": 1.0, "rejected": 3, "in_doubt": 2,
-              "ledger": "/x/run.sqlite", "rejects_file": "/x/e.rejects.csv", "in_doubt_file": "/x/e.in_doubt.csv",
-              "unwritten": [f"{what}: [Errno 28] No space left on device"]}
+    report = Report(target="economic", status="stopped", elapsed_s=1.0, rows_read=5, loaded=0, rejected=3, in_doubt=2,
+                    skipped=0, requests=0, retries=0, reconcile=None, ledger="/x/run.sqlite",
+                    rejects_file="/x/e.rejects.csv", in_doubt_file="/x/e.in_doubt.csv",
+                    unwritten=[f"{what}: [Errno 28] No space left on device"])
     out = io.StringIO()
     print_summary(report, out)
     line = next(ln for ln in out.getvalue().splitlines() if ln.startswith(label))
-    assert f"NOT WRITTEN to {report[key]} ([Errno 28] No space left on device)" in line, line
+    assert f"NOT WRITTEN to {getattr(report, key)} ([Errno 28] No space left on device)" in line, line
     other = next(ln for ln in out.getvalue().splitlines()
                  if ln.startswith(("rejected rows", "rows in doubt")) and not ln.startswith(label))
     assert "NOT WRITTEN" not in other  # the other file was written: its path alone

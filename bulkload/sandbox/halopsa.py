@@ -10,7 +10,7 @@ Resource names are matched in any case (``MYOBdetails`` and ``MYOBDetails`` are 
 real, ASP.NET-hosted API does. The whole host — token calls included — has HaloPSA's rolling window:
 by default 300 requests per 5 minutes (``window_limit=None``; 0 turns it off), answered past it with a
 429, HaloPSA's plain-text body and a Retry-After. ``time_factor`` shrinks the window and token lifetimes
-alike. Secrets (see :func:`bulkload.halopsa_schema.is_secret`) are stored and never returned.
+alike. Secrets (see :func:`bulkload.targets.halopsa_schema.is_secret`) are stored and never returned.
 
 With ``commit_delay_ms`` a POST commits its records a drawn delay after its body was read and answers then;
 until that moment no listing shows them, and a client that stopped waiting sooner never hears of them.
@@ -26,7 +26,6 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from bulkload.halopsa_schema import PLURAL, canonical_resource
 from bulkload.sandbox.common import (
     SANDBOX_KEY,
     SandboxOptions,
@@ -38,6 +37,7 @@ from bulkload.sandbox.common import (
     retry_after,
 )
 from bulkload.sandbox.halopsa_store import FilterError, Store
+from bulkload.targets.halopsa_schema import PLURAL, canonical_resource
 
 __all__ = ["DEFAULT_WINDOW_LIMIT", "HALOPSA_KEY", "MAX_ITEMS", "HaloPSA", "create_app", "window_message"]
 

@@ -1,4 +1,4 @@
-"""The HaloPSA sandbox's records: type checks by :mod:`bulkload.halopsa_schema`, atomic array saves
+"""The HaloPSA sandbox's records: type checks by :mod:`bulkload.targets.halopsa_schema`, atomic array saves
 (create, or update when ``id`` is set), the list filters, and secrets kept apart from what is returned.
 
 Checks are strict, as a typed API's are: an integer field takes a JSON integer (not ``"5"``, not
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bulkload.halopsa_schema import LIST_FILTERS, RESOURCES, Field
+from bulkload.targets.halopsa_schema import LIST_FILTERS, RESOURCES, Field
 
 __all__ = ["FilterError", "Store", "item_problems"]
 

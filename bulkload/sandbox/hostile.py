@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
-import json
 import ssl
 import subprocess
 import threading
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from bulkload.sandbox import build_app
@@ -121,7 +121,7 @@ def tampered(tamper: Tamper, counted: dict[str, int]) -> web.Application:
             return response  # type: ignore[no-any-return]
         counted["pages"] += 1
         assert isinstance(response, web.Response) and isinstance(response.body, bytes)
-        page = tamper(int(request.query.get("cursor", "0")), json.loads(response.body))
+        page = tamper(int(request.query.get("cursor", "0")), msgspec.json.decode(response.body))
         return web.json_response(page)
 
     app.middlewares.append(hostile)  # inside the sandbox's own: its counters see every page
@@ -210,4 +210,4 @@ def load_args(target: str, origin: str, folder: Path, *flags: str, tag: str = ""
 def report_of(folder: Path) -> dict[str, Any] | None:
     """The JSON report `load_args` asked for, or None where the run wrote none."""
     path = folder / "report.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return msgspec.json.decode(path.read_bytes()) if path.exists() else None

@@ -7,85 +7,22 @@ Costs can be read back, so a lost PATCH is settled by looking.
 from __future__ import annotations
 
 import argparse
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import msgspec
 
 from ..errors import APIError, ConfigError
-from ..http import decoded
 from ..side_by_side import side_by_side
 from ..sources import BadRow
-from .base import Call, RowInvalid, RowsRefused, Target, Totals, row_invalid
+from .base import Api, Credentials, Target
+from .protocols import Sender
+from .visma_core_records import _BOOKKEEPING, LOOKUP_BYTES, Costs, Definition, Entries, OnCase
 
 if TYPE_CHECKING:
-    from ..chunking import Chunk
-    from ..dispatch import Dispatcher
     from ..sources import Source
-
-CaseId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
-_BOOKKEEPING = "/flow/api/Integrations/Bookkeeping"
-_encode = msgspec.json.Encoder(decimal_format="number").encode
-#: cases whose costs are kept while a run goes on (each is read once)
-COST_CACHE = 10_000
-#: the longest answer of a lookup (an entry definition, a case's costs)
-LOOKUP_BYTES = 1024 * 1024
-
-
-def _hundredths(amount: Decimal, field: str) -> None:
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"{amount} is not an amount with at most 2 decimals - at `$.{field}`")
-
-
-class EntryRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """One input line of an entry (lines of one order may become one entry)."""
-
-    caseId: CaseId
-    accountingCostType: Annotated[str, msgspec.Meta(min_length=1)]
-    amount: Decimal
-    description: str | None = None
-    note: str | None = None
-    entryDate: str | None = None
-    orderId: str | None = None
-
-    def __post_init__(self) -> None:
-        _hundredths(self.amount, "amount")
-
-
-class CostRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """A change to one seller or buyer cost of a case, found by its id or its entry definition."""
-
-    caseId: CaseId
-    type: Literal["Buyer", "Seller"]
-    costId: int | None = None
-    entryDefinitionId: int | None = None
-    IsOptional: bool | None = None
-    Amount: Decimal | None = None
-    Comment: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.costId is None and self.entryDefinitionId is None:
-            raise ValueError("give costId or entryDefinitionId - at `$.costId`")
-        if self.IsOptional is None and self.Amount is None and self.Comment is None:
-            raise ValueError("nothing to change: give IsOptional, Amount or Comment - at `$.IsOptional`")
-        if self.Amount is not None:
-            _hundredths(self.Amount, "Amount")
-
-    def changes(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("IsOptional", "Amount", "Comment") if getattr(self, k) is not None}
-
-
-class Definition(msgspec.Struct, kw_only=True):
-    Id: int = 0
-    Name: str = ""
-    IsDraft: bool = False
-    MergeOrderLinesToOneEntry: bool = False
-    #: set instead when the API has no definition for the cost type: the rows are rejected with it
-    error: str | None = None
 
 
 class _Definition(msgspec.Struct):
@@ -97,65 +34,28 @@ class _Definition(msgspec.Struct):
     MergeOrderLinesToOneEntry: bool = False
 
 
-class _Created(msgspec.Struct):
-    Id: int
-    Amount: Decimal = Decimal(0)
-
-
-class _Cost(msgspec.Struct):
-    Id: int
-    Editable: bool = False
-    EntryDefinitionId: int | None = None
-    IsOptional: bool | None = None
-    Amount: Decimal | None = None
-    Comment: str | None = None
-
-
-_decode_entries = msgspec.json.Decoder(list[EntryRow]).decode
-_decode_costs_rows = msgspec.json.Decoder(list[CostRow]).decode
-
-
-def _cents(amount: Decimal) -> int:
-    return int(amount * 100)
-
-
-def _kind(definition: Definition) -> str:
-    """Where an entry of the definition is created, and what reconciliation keys its id by: a draft and an entry
-    may have the same Id (seed 003 numbers each create; nothing says drafts and entries share a sequence)."""
-    return "EntryDrafts" if definition.IsDraft else "Entries"
-
-
 class VismaCore(Target):
     name = "visma-core"
-    idempotent = False
-    max_items = 500  # lines one order may have
-    #: a created entry or draft, one a call
-    answer_bytes = 256 * 1024
-    default_base_url = ""
-    credential_env = ("VISMA_CORE_TOKEN",)
-    fields: ClassVar[frozenset[str]] = frozenset(EntryRow.__struct_fields__)
-    number_fields = frozenset({"amount"})
-    date_fields = frozenset({"entryDate"})
-    group_name = "order"
-    scope_name = "kind"
-    one_group_per_call = True
-    reconcile_by = "responses"
+    api = Api(
+        idempotent=False,
+        max_items=500,  # lines one order may have
+        answer_bytes=256 * 1024,  # a created entry or draft, one a call
+        scope_name="kind",
+        one_group_per_call=True,
+        reconcile_by="responses",
+        kinds_updated=frozenset({"costs"}),
+        # a create on a case that does not exist answers 404: the rows are refused, not the run
+        refusing=frozenset({400, 404, 422}),
+    )
+    credentials = Credentials(("VISMA_CORE_TOKEN",))
     option_names = ("kind",)
 
     def __init__(self, kind: str = "entries", definitions: Mapping[str, Any] | None = None) -> None:
         if kind not in ("entries", "costs"):
             raise ConfigError("--kind must be entries or costs for visma-core")
         self.kind = kind
-        self.definitions: dict[str, Definition] | None = (
-            None if definitions is None else {k: msgspec.convert(v, Definition) for k, v in definitions.items()}
-        )
-        self._costs: OrderedDict[tuple[int, str], list[_Cost]] = OrderedDict()
-        self._cost_locks: dict[tuple[int, str], anyio.Lock] = {}
-        if kind == "costs":
-            self.fields = frozenset(CostRow.__struct_fields__)  # type: ignore[misc]
-            self.number_fields = frozenset({"Amount"})  # type: ignore[misc]
-            self.date_fields = frozenset()  # type: ignore[misc]
-            self.group_name = "cost"  # type: ignore[misc]
+        self.entries = Entries(definitions)
+        self.costs = Costs()
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -167,16 +67,18 @@ class VismaCore(Target):
 
     def options(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
-        if self.definitions is not None:
-            out["definitions"] = msgspec.to_builtins(self.definitions)
+        if self.entries.definitions is not None:
+            out["definitions"] = msgspec.to_builtins(self.entries.definitions)
         return out
 
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         return {"Authorization": f"Bearer {credentials['VISMA_CORE_TOKEN']}", "Accept": "application/json"}
 
-    # --- before planning: the entry definition of every cost type, once -------------------------------
-    async def setup(self, client: Dispatcher, sources: Sequence[Source]) -> None:
-        if self.kind != "entries" or self.definitions is not None:
+    def kind_of(self, file_idx: int) -> OnCase:
+        return self.costs if self.kind == "costs" else self.entries
+
+    async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
+        if self.kind != "entries" or self.entries.definitions is not None:
             return  # costs need none; a resumed run keeps the definitions it planned with
 
         def cost_types() -> set[str]:
@@ -204,153 +106,4 @@ class VismaCore(Target):
 
         # side by side: each is a round trip
         await side_by_side(partial(look_up, c) for c in sorted(await anyio.to_thread.run_sync(cost_types)))
-        self.definitions = dict(sorted(definitions.items()))
-
-    # --- per row ------------------------------------------------------------------------------------
-    def validate(self, row: dict[str, Any]) -> Any:
-        try:
-            if self.kind == "costs":
-                return msgspec.convert(row, CostRow, strict=False)
-            entry = msgspec.convert(row, EntryRow, strict=False)
-        except msgspec.ValidationError as exc:
-            raise row_invalid(exc, row, CostRow if self.kind == "costs" else EntryRow) from None
-        definition = self._definition(entry.accountingCostType)
-        if definition.error:
-            raise RowInvalid("accountingCostType", f"{entry.accountingCostType}: {definition.error}")
-        if not definition.IsDraft and entry.entryDate is None:
-            raise RowInvalid(
-                "entryDate", f"required: cost type {entry.accountingCostType} books entries (IsDraft is false)"
-            )
-        return entry
-
-    def _definition(self, cost_type: str) -> Definition:
-        if self.definitions is None:  # a dry run looks nothing up: plan as if every order were merged
-            return Definition(IsDraft=True, MergeOrderLinesToOneEntry=True)
-        return self.definitions.get(cost_type) or Definition(error="not looked up")
-
-    group_fields = frozenset({"caseId", "orderId", "accountingCostType"})
-
-    def group_key(self, row: Mapping[str, Any]) -> str | None:
-        """The lines of an order of one cost type, merged into one entry (MergeOrderLinesToOneEntry): they load
-        whole or not at all. Keyed by the cost type too: the definition decides the merge, and one order may hold
-        lines of several. A cost type whose definition does not merge books an entry a line (None); one without a
-        definition (its lines are refused) keeps its key, so the key never depends on what the lookup found
-        but where it says "one entry a line"."""
-        order, case, cost_type = row.get("orderId"), row.get("caseId"), row.get("accountingCostType")
-        if self.kind != "entries" or order is None or case is None:
-            return None
-        cost = str(cost_type).strip() if cost_type is not None else ""
-        definition = self._definition(cost)
-        if definition.error is None and not definition.MergeOrderLinesToOneEntry:
-            return None  # one entry a line
-        return f"{str(case).strip()}/{str(order).strip()}/{cost}"
-
-    def group_label(self, key: str) -> str:
-        case, _, rest = key.partition("/")
-        order, _, cost = rest.rpartition("/")
-        return f"order {order} of case {case} ({cost})"
-
-    # --- per call -------------------------------------------------------------------------------------
-    def encode(self, records: Sequence[Any]) -> bytes:
-        return _encode(records)
-
-    def decode(self, body: bytes) -> list[Any]:
-        return _decode_costs_rows(body) if self.kind == "costs" else _decode_entries(body)
-
-    async def call_for(self, client: Dispatcher, chunk: Chunk) -> Call:
-        records = chunk.entries(self)
-        if self.kind == "costs":
-            return await self._patch(client, records[0])
-        first = records[0]
-        definition = self._definition(first.accountingCostType)
-        body: dict[str, Any] = {
-            "EntryDefinitionId": definition.Id,
-            # exact: Decimal sums, never floats
-            "Amount": sum((r.amount for r in records), Decimal(0)),
-            "Description": " / ".join(r.description for r in records if r.description) or None,
-            "Note": " / ".join(r.note for r in records if r.note) or None,
-        }
-        kind = _kind(definition)
-        if not definition.IsDraft:
-            body["EntryDate"] = first.entryDate
-        body = {k: v for k, v in body.items() if v is not None}
-        return Call("POST", f"{_BOOKKEEPING}/Cases/{first.caseId}/{kind}", _encode(body), repeatable=False)
-
-    async def _case_costs(self, client: Dispatcher, case_id: int, kind: str, *, fresh: bool = False) -> list[_Cost]:
-        key = (case_id, kind)
-        lock = self._cost_locks.setdefault(key, anyio.Lock())
-        async with lock:
-            if fresh or key not in self._costs:
-                self._costs[key] = await client.get(f"/flow/api/Conditions/Cases/{case_id}/Costs/{kind}",
-                                                    into=list[_Cost], max_bytes=LOOKUP_BYTES)
-                while len(self._costs) > COST_CACHE:
-                    old, _ = self._costs.popitem(last=False)
-                    self._cost_locks.pop(old, None)
-            self._costs.move_to_end(key)
-            return self._costs[key]
-
-    async def _find(self, client: Dispatcher, row: CostRow, *, fresh: bool = False) -> _Cost:
-        costs = await self._case_costs(client, row.caseId, row.type, fresh=fresh)
-        if row.costId is not None:
-            found = [c for c in costs if c.Id == row.costId]
-            what = f"cost {row.costId}"
-        else:
-            found = [c for c in costs if c.EntryDefinitionId == row.entryDefinitionId]
-            what = f"a cost with entry definition {row.entryDefinitionId}"
-        if not found:
-            raise RowsRefused({0: ("costId", f"{what} not found on case {row.caseId} ({row.type})")})
-        if len(found) > 1:
-            raise RowsRefused({0: ("entryDefinitionId", f"{what} matches {len(found)} costs; give costId")})
-        return found[0]
-
-    async def _patch(self, client: Dispatcher, row: CostRow) -> Call:
-        cost = await self._find(client, row)
-        if not cost.Editable:
-            raise RowsRefused({0: ("costId", f"cost {cost.Id} on case {row.caseId} is not Editable")})
-        path = f"/flow/api/Conditions/Properties/{row.caseId}/Costs/{cost.Id}/{row.type}"
-        return Call("PATCH", path, _encode(row.changes()), repeatable=False)
-
-    async def resolve(self, client: Dispatcher, chunk: Chunk) -> list[int] | None:
-        """A PATCH whose answer was lost: read the cost again; if it holds the new values, it is done."""
-        if self.kind != "costs":
-            return None
-        row = chunk.entries(self)[0]
-        try:
-            cost = await self._find(client, row, fresh=True)
-        except RowsRefused:
-            return None
-        applied = all(getattr(cost, k) == v for k, v in row.changes().items())
-        return [cost.Id] * len(chunk) if applied else []  # setting the same values again is harmless
-
-    def created_ids(self, body: bytes, n: int) -> list[int]:
-        created: _Created = decoded(body, _Created, "the create call", acted_on=True)
-        return [created.Id] * n
-
-    def retryable(self, error: APIError) -> bool:
-        return error.retryable
-
-    def refused(self, error: APIError) -> bool:
-        # a create on a case that does not exist answers 404: the rows are refused, not the run
-        return error.status in (400, 404, 422)
-
-    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
-        # one entry (or one cost) a call: whatever the API refused, it refused for every line of it
-        return {i: ("", f"HTTP {error.status}: {error.message}") for i in range(n)}
-
-    def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
-        """Per kind of record the call writes: drafts and entries apart (their ids may be numbered apart), and
-        costs, whose rows count as rows (two may patch one cost)."""
-        if self.kind == "costs":
-            return {"costs": {"": [len(records), 0, 0]}}
-        cents = sum(_cents(r.amount) for r in records)
-        return {_kind(self._definition(records[0].accountingCostType)): {"": [1, cents, max(cents, 0)]}}
-
-    def returned_totals(self, body: bytes, sent: dict[str, Totals]) -> dict[str, Totals] | None:
-        (kind,) = sent  # one kind a call
-        if kind == "costs":
-            return {kind: {"": [1, 0, 0]}}
-        created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
-        cents = _cents(created.Amount)
-        return {kind: {"": [1, cents, max(cents, 0)]}}
-
-    kinds_updated = frozenset({"costs"})
+        self.entries.definitions = dict(sorted(definitions.items()))

@@ -1,0 +1,112 @@
+"""Every limit a call passes, in one object: the daily quota, the rate meter and the rolling windows (each a
+meters.Meter), and how many calls go at once. Built for a job by `Limits.for_job`; applied by the dispatcher."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+
+from .agreement_calls import AgreementCalls, agreement_file
+from .errors import BulkloadError
+from .loads import cache_dir
+from .meters import Clock, DailyQuota, Meter, RateMeter, Sleep, WindowMeter
+from .outputs import private_dir
+
+if TYPE_CHECKING:
+    from .job import Job
+    from .ledger import Ledger
+    from .targets.base import Target
+
+
+class Limits:
+    """The quota, the rate and the windows, passed in that order by every call (`acquire`) and told how it went
+    (`on_rate_limited`, `on_success`); `concurrency` calls at most are in flight. `api_url` names the files that
+    keep the windows between runs (`kept`)."""
+
+    def __init__(
+        self, *, quota: DailyQuota, rate: RateMeter, windows: Sequence[WindowMeter] = (), concurrency: int = 8,
+        api_url: str = "",
+    ) -> None:
+        self.quota = quota
+        self.rate = rate
+        self.windows = list(windows)
+        self.concurrency = concurrency
+        self.api_url = api_url
+        self._meters: list[Meter] = [quota, rate, *self.windows]
+
+    @classmethod
+    def for_job(
+        cls, job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str], *,
+        clock: Clock = time.monotonic, sleep: Sleep = anyio.sleep,
+    ) -> Limits:
+        """The job's limits: its rate (and the window that holds it steady), its rolling windows, and the
+        agreement's daily quota as this run sees it (`clock`, `sleep`: the pacing meters', in seconds)."""
+        windows = [WindowMeter(limit, span, clock=clock, sleep=sleep) for limit, span in job.windows()]
+        by_rate = WindowMeter.for_rate(job.rate, clock=clock, sleep=sleep)
+        return cls(quota=daily_quota(job, target, ledger, credentials), rate=RateMeter(job.rate, clock, sleep),
+                   windows=windows + ([by_rate] if by_rate else []), concurrency=job.concurrency,
+                   api_url=job.api_url)
+
+    async def acquire(self) -> None:
+        """Wait until every limit lets one more call go; RunStopped when the daily quota is spent."""
+        for meter in self._meters:
+            await meter.acquire()
+
+    def on_rate_limited(self, wait_s: float) -> None:
+        for meter in self._meters:
+            meter.on_rate_limited(wait_s)
+
+    def on_success(self) -> None:
+        for meter in self._meters:
+            meter.on_success()
+
+    def wait_for(self, calls: float) -> float:
+        """Seconds the windows alone make `calls` more calls take (for an honest ETA)."""
+        return max((w.wait_for(calls) for w in self.windows), default=0.0)
+
+    def window_file(self, meter: WindowMeter) -> Path:
+        """Where the calls of a window are kept between runs: per API address and window, in the user's cache."""
+        key = hashlib.sha256(f"{self.api_url}|{meter.limit}|{meter.window_s}".encode()).hexdigest()[:24]
+        return cache_dir() / "windows" / f"{key}.json"
+
+    @contextmanager
+    def kept(self) -> Iterator[None]:
+        """The server's rolling window and the agreement's daily quota outlive this process: start from the calls
+        earlier runs made in them, and keep this one's calls for the next (the quota's in the ledger too)."""
+        for meter in self.windows:
+            meter.restore(self.window_file(meter))
+        self.quota.sync()
+        try:
+            yield
+        finally:
+            # a ledger that cannot be written now (a full disk) has said so already; the cache holds the count
+            with suppress(BulkloadError):
+                self.quota.sync()
+            for meter in self.windows:
+                path = self.window_file(meter)
+                with suppress(OSError):
+                    private_dir(path.parent)
+                meter.keep(path)
+
+
+def daily_quota(job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str]) -> DailyQuota:
+    """The agreement's daily quota as this run sees it: its own calls (the ledger's count merged with what the
+    user's cache kept for the run, the larger per minute: a run killed between the two loses neither), and the calls
+    of every other run against the same agreement, from the cache. Every call it counts goes to both as it runs."""
+    agreement = AgreementCalls(agreement_file(target.name, job.api_url, target.credentials.agreement_of(credentials)),
+                               ledger.run.key_prefix)
+    mine = ledger.calls()
+    for minute, n in agreement.own().items():
+        mine[minute] = max(n, mine.get(minute, 0))
+
+    def exchange(calls: Mapping[int, int], changed: Mapping[int, int]) -> dict[int, int]:
+        ledger.save_calls(changed)
+        return agreement.exchange(calls, changed)
+
+    return DailyQuota(job.daily_quota, mine, exchange=exchange)

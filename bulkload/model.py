@@ -1,0 +1,174 @@
+"""The plain values the engine and the targets pass each other: a chunk and its groups, a call, a walked page, a
+group already there, control totals, a row that did not load, and the states a chunk goes through.
+
+Nothing here knows the engine: this module imports only the standard library.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from typing import Any, Literal, NamedTuple, Protocol
+
+#: totals of one scope: currency -> [rows, sum of amounts, sum of the positive amounts (debits)], in the
+#: currency's minor unit (bulkload.money). What an API answered may hold only [rows] (it gave no amounts)
+Totals = dict[str, list[int]]
+
+#: the id of a row the API confirmed with a 2xx answer that named no ids (PayorCRM documents no answer): the row is
+#: loaded, and the ledger says the API gave it no id
+NO_ID = -1
+
+#: where a chunk is: planned but not sent (`pending`), its call on the way (`sending`), carried out (`done`),
+#: perhaps carried out (`in_doubt`), refused whole (`rejected`) or sent as parts (`split`)
+ChunkState = Literal["pending", "sending", "done", "in_doubt", "rejected", "split"]
+
+#: the states a chunk may move to from each state; "done", "rejected" and "split" are final
+TRANSITIONS: dict[ChunkState, frozenset[ChunkState]] = {
+    "pending": frozenset({"sending", "in_doubt", "rejected", "split"}),
+    "sending": frozenset({"sending", "done", "in_doubt", "pending", "rejected", "split"}),
+    "in_doubt": frozenset({"sending", "done", "pending", "rejected", "split"}),
+    "done": frozenset(),
+    "rejected": frozenset(),
+    "split": frozenset(),
+}
+
+
+class Listed(NamedTuple):
+    """One page of a cursor walk as columns, so the engine sums and stores it without a Python step per record."""
+
+    ids: list[int]
+    currencies: list[str]
+    #: amounts in the currency's minor unit
+    units: list[int]
+    #: each record's group key as `group_key` makes it ("" for none)
+    groups: list[str]
+    #: amounts with more decimals than their currency's minor unit (the API keeps something else than was sent)
+    fractions: int = 0
+    #: each record's `line_check`, made from what the API holds (None: the target compares no lines)
+    checks: list[int] | None = None
+
+
+class Known(NamedTuple):
+    """A group of the input that is already there: `bucket` "skipped" (it loaded) or "in_doubt" (it may have),
+    why, and its lines and totals in minor units as they are there, when known; `differs`: the reason to give
+    instead when the input's version of the group is another (`digest`, see group_digest, when known; else its
+    lines and totals)."""
+
+    key: str
+    bucket: str
+    reason: str
+    lines: int | None = None
+    total: int | None = None
+    debit: int | None = None
+    differs: str | None = None
+    digest: int | None = None
+
+
+def group_digest(checks: Iterable[int]) -> int:
+    """One number (63 bits) for what a group's lines are, whatever their order: from each line's check (a
+    RecordKind.line_check, or chunking.record_check), so that a group loaded again is told from a corrected one even
+    where its count and totals stay the same (an account, a date or two signs changed)."""
+    return int.from_bytes(blake2b(array("q", sorted(checks)).tobytes(), digest_size=8).digest(), "big") >> 1
+
+
+class Call(NamedTuple):
+    """One request that sends a chunk."""
+
+    method: str
+    path: str
+    body: bytes
+    #: sending it again can do no harm (a keyed create, an update to fixed values): retried when its answer is
+    #: lost. A create the API cannot deduplicate is not: it is settled by looking (`RecordKind.resolve`), else its
+    #: rows become in doubt
+    repeatable: bool
+
+
+class RowOutcome(NamedTuple):
+    """A row that did not load: `bucket` is "rejected" or "skipped" (an earlier load created its group)."""
+
+    file_idx: int
+    line_no: int
+    bucket: str
+    field: str
+    reason: str
+    #: the row's group key ("" for none), so that rejected groups can be counted
+    group: str = ""
+
+
+class GroupInfo(NamedTuple):
+    """One group of a chunk, in the chunk's order: its key ("" for a row of no group), how many lines it has,
+    its control totals in minor units (sum, sum of the positive amounts, how far it is from balancing), and its
+    `group_digest` (0 for a row of no group)."""
+
+    key: str
+    lines: int
+    total: int = 0
+    debit: int = 0
+    imbalance: int = 0
+    digest: int = 0
+
+
+class Codec(Protocol):
+    """What a chunk needs of its records' kind: to encode, decode and total them."""
+
+    def encode(self, records: Sequence[Any]) -> bytes: ...
+
+    def decode(self, body: bytes) -> list[Any]: ...
+
+    def summarize(self, records: Sequence[Any]) -> dict[str, Totals]: ...
+
+
+@dataclass(slots=True)
+class Chunk:
+    seq: int
+    file_idx: int
+    lines: list[int]
+    body: bytes
+    #: "" for a chunk as planned; "0", "1", "r"… for the parts sent after the API refused a whole chunk
+    part: str = ""
+    #: control totals per scope (RecordKind.summarize); made where the chunk was planned
+    summary: dict[str, Totals] | None = None
+    #: the records, when at hand; a chunk planned in another process carries only its body
+    records: list[Any] | None = None
+    #: the chunk's groups in order; they cover its lines exactly
+    groups: list[GroupInfo] = field(default_factory=list)
+    #: each line's RecordKind.line_check, where the kind compares lines
+    checks: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def entries(self, kind: Codec) -> list[Any]:
+        """The chunk's records, decoded from its body by its file's `kind` when the chunk carries none."""
+        if self.records is None:
+            self.records = kind.decode(self.body)
+        return self.records
+
+    def totals(self, kind: Codec) -> dict[str, Totals]:
+        if self.summary is None:
+            self.summary = kind.summarize(self.entries(kind))
+        return self.summary
+
+    def spans(self) -> list[range]:
+        """The record indexes of each group."""
+        out, start = [], 0
+        for g in self.groups:
+            out.append(range(start, start + g.lines))
+            start += g.lines
+        return out
+
+    def take(self, groups: Iterable[int], part: str, kind: Codec) -> Chunk:
+        """A chunk of some of this chunk's groups (by their index), whole."""
+        chosen = list(groups)
+        spans, entries = self.spans(), self.entries(kind)
+        idx = [i for g in chosen for i in spans[g]]
+        records = [entries[i] for i in idx]
+        checks = None if self.checks is None else [self.checks[i] for i in idx]
+        return Chunk(self.seq, self.file_idx, [self.lines[i] for i in idx], kind.encode(records), part,
+                     records=records, groups=[self.groups[g] for g in chosen], checks=checks)
+
+    def take_lines(self, lines: Collection[int], part: str, kind: Codec) -> Chunk:
+        """The chunk of the groups whose lines are `lines` (a part planned earlier, found again on resume)."""
+        return self.take((g for g, span in enumerate(self.spans()) if self.lines[span.start] in lines), part, kind)

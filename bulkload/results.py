@@ -1,0 +1,165 @@
+"""What the commands answer, as typed values: a run's `Report` (load, resume, reconcile, dry run) and its
+`Reconciled` section. Their JSON is the `--report` file (README, "Report"): a key one kind of report does not
+have is UNSET, and left out of the JSON; a key it has with no value is null."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
+
+
+class Reconciled(msgspec.Struct, kw_only=True):
+    """The report's `reconcile` section: `ok` only when everything matches. Walked APIs add the `walk_…`,
+    `groups_differing…`, `lines_changed…` and `amounts_with_more_decimals` keys; APIs read by their answers the
+    `note` to `rows_unrecorded`; HaloPSA (compared field by field) `differences` and its count."""
+
+    ok: bool
+    remote_read: bool
+    note: str | UnsetType = UNSET
+    expected_count: int
+    remote_count: int
+    ids_returned: int | UnsetType = UNSET
+    rows_confirmed_by_id: int | UnsetType = UNSET
+    rows_confirmed_by_2xx: int | UnsetType = UNSET
+    rows_not_checked: dict[str, int] | UnsetType = UNSET
+    kinds: dict[str, dict[str, int]] | UnsetType = UNSET
+    calls_differing: list[dict[str, Any]] | UnsetType = UNSET
+    calls_differing_count: int | UnsetType = UNSET
+    ids_shared: list[dict[str, Any]] | UnsetType = UNSET
+    ids_shared_count: int | UnsetType = UNSET
+    rows_unrecorded: int | UnsetType = UNSET
+    expected_totals: dict[str, Any]
+    remote_totals: dict[str, Any]
+    missing: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    missing_count: int = 0
+    duplicates: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    duplicates_count: int = 0
+    walk_repeated_ids: int | UnsetType = UNSET
+    groups_differing: list[dict[str, Any]] | UnsetType = UNSET
+    groups_differing_count: int | UnsetType = UNSET
+    lines_changed: list[dict[str, Any]] | UnsetType = UNSET
+    lines_changed_count: int | UnsetType = UNSET
+    amounts_with_more_decimals: int | UnsetType = UNSET
+    differences: list[dict[str, Any]] | UnsetType = UNSET
+    differences_count: int | UnsetType = UNSET
+    #: per scope (e-conomic: journal): `before`, `loaded`, `expected`, `remote`
+    scopes: dict[str, dict[str, int]]
+    scope_name: str
+
+
+class Groups(msgspec.Struct, kw_only=True):
+    """What the report says of groups (vouchers, orders, …): counts per bucket, the loaded ones that do not
+    balance in the input (`imbalance_minor_units`), why groups were skipped; the lists hold the first 100."""
+
+    name: str
+    loaded: int
+    rejected: int
+    skipped: int
+    unbalanced: int
+    unbalanced_list: list[dict[str, Any]]
+    skipped_reasons: list[str]
+
+
+class Quota(msgspec.Struct, kw_only=True):
+    """The agreement's daily quota: its limit (None: none) and the calls of the last 24 h against it."""
+
+    limit: int | None
+    used_by_run: int
+    used_by_other_runs: int
+
+
+class Report(msgspec.Struct, kw_only=True):
+    """What a load, resume, reconcile or dry run tells its caller and writes to `--report`. A load or resume
+    has every key but the dry run's `would_…`; the reconcile command's has neither the timings past `elapsed_s`
+    nor the outputs; a dry run has no ledger figures. `exit_code` follows from the rest."""
+
+    target: str
+    status: str  # complete, stopped, dry_run; reconciled or mismatch (the reconcile command)
+    rows_read: int
+    loaded: int
+    would_load: int | UnsetType = UNSET
+    rejected: int
+    in_doubt: int
+    skipped: int
+    rejected_groups: int | UnsetType = UNSET
+    skipped_groups: int | UnsetType = UNSET
+    groups: Groups | UnsetType = UNSET
+    requests: int
+    would_send_requests: int | UnsetType = UNSET
+    would_send_bytes: int | UnsetType = UNSET
+    retries: int
+    rate_limited: int | UnsetType = UNSET
+    errors: dict[str, int] | UnsetType = UNSET
+    elapsed_s: float
+    load_s: float | UnsetType = UNSET
+    reconcile_s: float | UnsetType = UNSET
+    rows_per_s: float | UnsetType = UNSET
+    stop_reason: str | None | UnsetType = UNSET
+    stop_code: int | None | UnsetType = UNSET
+    isolation: dict[str, Any] | None | UnsetType = UNSET
+    daily_quota: Quota | UnsetType = UNSET
+    reconcile: Reconciled | None
+    inputs: list[dict[str, Any]] | None | UnsetType = UNSET
+    ledger: str | None
+    rejects_file: str
+    rejects_written: int | None | UnsetType = UNSET
+    success_file: str | UnsetType = UNSET
+    success_written: int | None | UnsetType = UNSET
+    in_doubt_file: str | None | UnsetType = UNSET
+    files: list[str] | UnsetType = UNSET
+    unwritten: list[str] | UnsetType = UNSET
+    exit_code: int = EXIT_OK
+
+    def __post_init__(self) -> None:
+        self.exit_code = self._exit_code()
+
+    def _exit_code(self) -> int:
+        if self.status == "stopped":
+            return int(self.stop_code or EXIT_STOPPED)
+        if self.reconcile is not None and not self.reconcile.ok:
+            return EXIT_MISMATCH
+        if self.status == "reconciled":  # the reconcile command answers the comparison; the load told of the rows
+            return EXIT_OK
+        # a row skipped in a complete run was loaded by an earlier one: the books hold it, as the file meant
+        if self.rejected or self.in_doubt:
+            return EXIT_ROWS
+        return EXIT_OK
+
+    def stopped(self, reason: str, code: int) -> Report:
+        """The same report of a run stopped after all (`reason`, exit `code`)."""
+        return msgspec.structs.replace(self, status="stopped", stop_reason=reason, stop_code=code or None)
+
+
+class Settled(msgspec.Struct, kw_only=True):
+    """A rollback's calls in flight or in doubt, settled before deleting (README, "Rollback report")."""
+
+    replayed: int = 0
+    looked_up: int = 0
+    looked_again: int = 0
+    not_carried_out: int = 0
+
+
+class Rollback(msgspec.Struct, kw_only=True):
+    """What a rollback tells its caller and writes to `--report` (README, "Rollback report"); the lists hold the
+    first 100 but `failed`. `reason` says why a target that cannot delete removed nothing."""
+
+    target: str
+    ledger: str
+    removed: int = 0
+    already_removed: int = 0
+    already_removed_before: int = 0
+    unexplained: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    unexplained_count: int = 0
+    failed: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    unsettled: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    unsettled_count: int = 0
+    requests: int = 0
+    settled: Settled = msgspec.field(default_factory=Settled)
+    status: str = ""
+    exit_code: int = EXIT_OK
+    reason: str | UnsetType = UNSET
+    elapsed_s: float = 0.0

@@ -1,0 +1,286 @@
+"""One run of a job against its API, as one object: the job, its target and ledger, the client and dispatcher
+connected to the API and the limits they keep, set up by `Run.open`. `Run.load` sends every phase, reconciles and
+writes what the run tells (its outputs and its report); the commands (runner.py, undo.py) open one each."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from itertools import chain
+from typing import Any, TypeVar
+
+import anyio
+
+from . import interrupts
+from .dispatch import Counters, Dispatcher, RetryPolicy
+from .errors import (
+    EXIT_STOPPED,
+    BadAnswer,
+    BulkloadError,
+    LedgerError,
+    LedgerWriteError,
+    RunStopped,
+    ServerError,
+    TransportError,
+)
+from .http import Client
+from .job import Job
+from .ledger import Ledger
+from .limits import Limits
+from .loads import record_status
+from .model import Known
+from .pipeline import Loader, Tally, resume_after, run_chunks
+from .planning import PlanningProcess, PlanSpec
+from .progress import Snapshot, show_progress
+from .reconcile import reconcile
+from .report import write_in_doubt, write_rejects, write_report, write_success
+from .results import Groups, Quota, Reconciled, Report
+from .sources import Source
+from .targets.base import Target
+
+#: unbalanced groups and skipped reasons the report names one by one
+REPORT_LIST = 100
+
+R = TypeVar("R")
+
+
+class Run:
+    """A job against its API for one command. Made by `Run.open`; `started` is when (time.monotonic())."""
+
+    def __init__(self, job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, limits: Limits) -> None:
+        self.job, self.target, self.ledger, self.dispatcher, self.limits = job, target, ledger, dispatcher, limits
+        self.started = time.monotonic()
+        self.tally = Tally()
+        self.loader: Loader | None = None  # made once setup is done; the report counts its rows read
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str]
+    ) -> AsyncIterator[Run]:
+        """Connect to the API with the target's credentials, within the job's limits: the rolling windows and the
+        daily quota start from the calls earlier runs made in them and keep this one's (Limits.kept). The ledger
+        stays the caller's to close."""
+        async with Client(
+            job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s
+        ) as client:
+            limits = Limits.for_job(job, target, ledger, credentials)
+            dispatcher = Dispatcher(client, target, limits=limits, policy=RetryPolicy(attempts=job.attempts),
+                                    counters=Counters())
+            with limits.kept():
+                yield cls(job, target, ledger, dispatcher, limits)
+
+    async def reconcile(self, files: list[str]) -> Reconciled:
+        """Compare the ledger with what the API holds now (`files`: the run's inputs, as the report names them)."""
+        return await reconcile(self.ledger, self.target, self.dispatcher, files)
+
+    async def load(self, sources: list[Source], *, progress: bool, resend_in_doubt: bool = False) -> Report:
+        """Send every phase, reconcile and report. A run cut short (a stop: the quota, a ledger write that failed,
+        retries spent, also in setup or the look for what exists; an interrupt: Ctrl-C, SIGTERM, SIGHUP, a caller's
+        cancellation) still writes its report and files where it can; an interrupt then goes on to the caller."""
+        planners = [PlanningProcess()]  # one a phase, each started ahead; the first while setup does its round trips
+        try:
+            try:
+                try:
+                    await self._send(sources, planners, progress=progress, resend_in_doubt=resend_in_doubt)
+                except* (RunStopped, TransportError, ServerError, BadAnswer) as failed:
+                    first: BaseException = failed
+                    while isinstance(first, BaseExceptionGroup):  # one of the nested task groups' errors
+                        first = first.exceptions[0]
+                    said = str(first).split("; continue with `bulkload resume`")[0]
+                    self.tally.stop(f"{said}; {resume_after(first, self.ledger.path)}", EXIT_STOPPED)
+                    self._cut_short()
+            except anyio.get_cancelled_exc_class():
+                self.tally.stop(f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path}` continues it "
+                                "and settles the calls that were in flight", EXIT_STOPPED)
+                self._cut_short()
+                self._outcome(sources, None)
+                raise
+            load_s = time.monotonic() - self.started
+            recon = None
+            if not self.tally.stopped:
+                try:
+                    recon = await self.reconcile(self.job.files)
+                except BulkloadError as exc:
+                    self.tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`",
+                                    EXIT_STOPPED)
+            return self._outcome(sources, recon, load_s)
+        finally:
+            for planner in planners:
+                await planner.close()
+
+    async def _send(
+        self, sources: list[Source], planners: list[PlanningProcess], *, progress: bool, resend_in_doubt: bool
+    ) -> None:
+        """Set up and send every phase, each planned by its own of `planners` (the next started while one runs)."""
+        job, target, ledger, dispatcher, tally = self.job, self.target, self.ledger, self.dispatcher, self.tally
+        await target.setup(dispatcher, sources)
+        ledger.set_options(target.options())
+        if ledger.phase_context(-1) is None:  # once per run, before the first call that writes
+            if not (job.allow_duplicate_load or target.rerunnable):
+                await self._skip_existing()
+            ledger.set_phase_context(-1, {"existing": "checked"})
+        loader = Loader(target, ledger, dispatcher, tally, concurrency=self.limits.concurrency,
+                        settle_s=job.settle_delay_s)
+        loader.resend_in_doubt = resend_in_doubt
+        self.loader = loader
+        ledger.set_status("running")
+
+        def limit_wait(calls: float) -> float:
+            return self.limits.wait_for(calls)
+
+        def snapshot() -> Snapshot:
+            c = dispatcher.counters
+            return Snapshot(loader.rows_read, tally.loaded, tally.rejected, tally.in_doubt, c.requests, c.retries,
+                            c.rate_limited, limit_wait)
+
+        async with anyio.create_task_group() as tg:
+            if progress:
+                tg.start_soon(show_progress, snapshot, job.files)
+            earlier: list[int] = []
+            phases = list(target.phases(len(sources)))
+            for phase, indexes in enumerate(phases):
+                if tally.stopped:
+                    break
+                context = ledger.phase_context(phase)
+                if context is None:  # worked out once; a resume plans with the same
+                    context = target.before_phase(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
+                    ledger.set_phase_context(phase, context)
+                earlier.extend(indexes)
+                spec = plan_spec(job, target, ledger, sources, indexes, context)
+                if phase + 1 < len(phases):
+                    planners.append(PlanningProcess())  # the next phase's, started while this one runs
+                await run_chunks(loader, spec, job.concurrency, planners[phase])
+            tg.cancel_scope.cancel()
+
+    async def _skip_existing(self) -> None:
+        """The input's groups the API already holds are not created again (asked once, before the first write)."""
+        found: list[Known] = []
+        async for item in self.target.groups_already_there(self.dispatcher, self.ledger.group_keys):
+            found.append(item)
+            if len(found) >= 1_000:
+                self.ledger.skip(found)
+                found.clear()
+        self.ledger.skip(found)
+
+    @property
+    def rows_read(self) -> int:
+        return self.loader.rows_read if self.loader is not None else 0
+
+    def _cut_short(self) -> None:
+        """Rows handed out but not settled when the run was cut short are skipped: not sent, or in flight (`sending`
+        in the ledger: the in-doubt file lists them, resume settles them)."""
+        tally = self.tally
+        tally.skipped += max(0, self.rows_read - (tally.loaded + tally.rejected + tally.in_doubt + tally.skipped))
+
+    def _outcome(self, sources: list[Source], recon: Reconciled | None, load_s: float | None = None) -> Report:
+        """The run's status in the ledger, its rejects, success and in-doubt files and its report, each written
+        where it can be: one that cannot (the disk is full) is named in the report's `unwritten` and stops the run."""
+        job, ledger, tally = self.job, self.ledger, self.tally
+        unwritten: list[str] = []
+
+        def attempt(what: str, write: Callable[[], R]) -> R | None:
+            try:
+                return write()
+            except (OSError, LedgerWriteError) as exc:
+                unwritten.append(f"{what}: {exc}")
+                return None
+
+        status = "stopped" if tally.stopped else "complete"
+        attempt("the ledger's status", lambda: ledger.set_status(status))
+        if status == "complete":
+            record_status(ledger, status)
+        n_rejects = attempt("the rejects file", lambda: write_rejects(
+            job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files))
+        n_success = attempt("the success file", lambda: write_success(
+            job.success_path, ledger.created_rows, job.files, self.target.api.id_name))
+        in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
+        attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files))
+        if unwritten and not tally.stopped:
+            tally.stop(f"could not write {unwritten[0]}; `bulkload resume --ledger {ledger.path}` writes it again",
+                       EXIT_STOPPED)
+        report = self._report(recon, load_s, n_rejects, n_success, unwritten)
+        if job.report:
+            attempt("the report", lambda: write_report(str(job.report), report))
+            if unwritten[-1:] and unwritten[-1].startswith("the report") and not tally.stopped:
+                # the one file a script reads the run by: without it, not an ending to report as done
+                tally.stop(f"could not write {unwritten[-1]}; `bulkload resume --ledger {ledger.path}` writes it "
+                           "again", EXIT_STOPPED)
+                report = report.stopped(tally.stop_reason or "", tally.stop_code)
+        return report
+
+    def _report(
+        self, recon: Reconciled | None, load_s: float | None, n_rejects: int | None, n_success: int | None,
+        unwritten: list[str],
+    ) -> Report:
+        job, ledger, tally, c, quota = self.job, self.ledger, self.tally, self.dispatcher.counters, self.limits.quota
+        elapsed = time.monotonic() - self.started
+        groups = self._groups()
+        return Report(
+            target=self.target.name,
+            status="stopped" if tally.stopped else "complete",
+            rows_read=self.rows_read,
+            loaded=tally.loaded,
+            rejected=tally.rejected,
+            in_doubt=tally.in_doubt,
+            skipped=tally.skipped,
+            rejected_groups=groups.rejected,
+            skipped_groups=groups.skipped,
+            groups=groups,
+            requests=c.requests,
+            retries=c.retries,
+            rate_limited=c.rate_limited,
+            errors=c.errors,
+            elapsed_s=round(elapsed, 3),
+            load_s=round(elapsed if load_s is None else load_s, 3),
+            reconcile_s=round(0.0 if load_s is None else elapsed - load_s, 3),
+            rows_per_s=round(self.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
+            stop_reason=tally.stop_reason,
+            stop_code=tally.stop_code or None,
+            isolation=self.loader.isolation.report() if self.loader is not None else None,
+            daily_quota=Quota(limit=quota.limit, used_by_run=quota.used_here(),
+                              used_by_other_runs=quota.used_elsewhere()),
+            reconcile=recon,
+            inputs=ledger.profiles(),
+            ledger=str(ledger.path),
+            rejects_file=job.rejects_path,
+            rejects_written=n_rejects,
+            success_file=job.success_path,
+            success_written=n_success,
+            in_doubt_file=job.in_doubt_path if tally.in_doubt else None,
+            files=job.files,
+            unwritten=unwritten,
+        )
+
+    def _groups(self) -> Groups:
+        """What the report says of groups: how many loaded, were rejected (whole) and skipped (loaded earlier), and
+        which loaded groups do not balance in the input."""
+        ledger, target = self.ledger, self.target
+        counts = ledger.group_counts()
+        unbalanced, listed = ledger.unbalanced(REPORT_LIST)
+        kind = target.kind_of(0)  # a run's groups are those of its first file's kind
+        return Groups(
+            name=kind.group_name, loaded=counts["loaded"], rejected=counts["rejected"], skipped=counts["skipped"],
+            unbalanced=unbalanced,
+            unbalanced_list=[{"group": kind.group_label(key), "imbalance_minor_units": units}
+                             for key, units in listed],
+            skipped_reasons=ledger.skipped_reasons(REPORT_LIST),
+        )
+
+
+def plan_spec(
+    job: Job, target: Target, ledger: Ledger, sources: list[Source], indexes: list[int], context: dict[str, Any]
+) -> PlanSpec:
+    """What the planner needs to plan the files `indexes` of a phase as the run plans them (a resume and a rollback
+    plan the same calls again)."""
+    profiles = ledger.profiles()
+    if profiles is None:  # every ledger is made with them; one without was not made by this bulkload
+        raise LedgerError(f"{ledger.path} does not say how its files are read: it was not made by this bulkload")
+    return PlanSpec(
+        target.name, target.options(), [str(sources[i].path) for i in indexes], indexes, context, job.delimiter,
+        job.columns, job.items_per_call, target.api.max_bytes, encoding=job.encoding,
+        profiles=[profiles[i] for i in indexes],
+        skip_db=str(ledger.path) if ledger.skips() else None, workdir=str(ledger.path.parent),
+        pins=[(p.size_bytes, p.mtime_ns) for i in indexes if (p := sources[i].pinned)] or None,
+    )

@@ -1,0 +1,224 @@
+"""The records of the nine HaloPSA resources: one RecordKind a resource, its Struct made from the schema, matched
+to what already exists by the --match-on fields (a create of a match becomes an update of it)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from ..errors import APIError, RowInvalid
+from ..http import decoded, unreadable
+from ..model import Call, Chunk, Totals
+from .base import RecordKind
+from .halopsa_schema import LIST_FILTERS, RESOURCES, Field
+from .protocols import Sender
+from .reasons import errors_by_index, row_invalid
+
+_TYPES: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "datetime": str,
+    "object": dict[str, Any],
+    "array": list[Any],
+}
+
+
+def record_type(resource: str) -> type[msgspec.Struct]:
+    """A Struct for what may be sent to a resource: every field but the server's, none of them required."""
+    fields: list[tuple[str, Any, Any]] = []
+    seen: set[str] = set()
+    for f in RESOURCES[resource]:
+        if f.read_only or f.name in seen:  # the document lists a few fields twice
+            continue
+        seen.add(f.name)
+        attr = f"x{f.name}" if f.name.startswith("_") else f.name  # msgspec keeps the wire name
+        fields.append((attr, _TYPES[f.kind] | None, msgspec.field(default=None, name=f.name)))
+    return msgspec.defstruct(resource, fields, kw_only=True, omit_defaults=True)
+
+
+#: a resource's listing (every record, in one answer): some tens of thousands of records
+LISTING_BYTES = 64 * 1024 * 1024
+
+
+class Resource(RecordKind):
+    """One of the nine resources: its schema, the Struct sent to it, what is secret or nested, and the records
+    that already exist by their --match-on fields (`existing`: per resource, match key -> id)."""
+
+    group_name = "record"
+
+    def __init__(self, name: str, match_on: Sequence[str] = (),
+                 existing: Mapping[str, Mapping[str, int]] | None = None) -> None:
+        self.name = name
+        self.path = f"/api/{name}"
+        self.schema: dict[str, Field] = {f.name: f for f in RESOURCES[name]}
+        self.fields = frozenset(f.name for f in self.schema.values() if not f.read_only)
+        self.type = record_type(name)
+        self._decode = msgspec.json.Decoder(list[self.type]).decode  # type: ignore[name-defined]
+        self.secret_fields = frozenset(f.name for f in self.schema.values() if f.secret)
+        #: the Struct attributes of the API's triggers (`_exchangecode`, `_disconnect`, …): each arrival acts
+        self.triggers = [f"x{f.name}" for f in self.schema.values() if f.name.startswith("_") and not f.read_only]
+        self.nested = [f.name for f in self.schema.values() if f.kind in ("object", "array")]
+        self.types: dict[str, Any] = {f.name: _TYPES[f.kind] for f in self.schema.values()}
+        self.match_on = list(match_on)
+        self.existing = existing if existing is not None else {}
+
+    def key(self, record: Mapping[str, Any]) -> str | None:
+        """The match fields' values as text, each as its field's type, so that a CSV's "5" meets the API's 5
+        (and an API's "5" or 5.0 the CSV's 5). None — matching nothing — when one is missing or cannot be of
+        its type."""
+        values = []
+        for name in self.match_on or ["name"]:
+            value = record.get(name)
+            if value is None:
+                return None
+            try:
+                values.append(typed(self, name, value))
+            except ValueError:
+                return None
+        # objects compare as objects: in whatever order the API gives their keys
+        return json.dumps(values, sort_keys=True)
+
+    def validate(self, row: dict[str, Any]) -> Any:
+        for name, value in row.items():
+            if type(value) is Decimal:  # a JSON number with a fraction, read exactly; no HaloPSA field is money
+                row[name] = float(value)
+        for name in self.nested:
+            if isinstance(row.get(name), str):  # JSON text in a CSV cell
+                try:
+                    row[name] = msgspec.json.decode(row[name])
+                except ValueError as exc:
+                    raise RowInvalid(name, f"not valid JSON: {exc}") from None
+        try:
+            record = msgspec.convert(row, self.type, strict=False)
+        except msgspec.ValidationError as exc:
+            raise row_invalid(exc, row, self.type) from None
+        if self.match_on and getattr(record, "id", None) is None:
+            # the converted record, not the row: its values are what is sent, and what the API will hold
+            found = self.existing.get(self.name, {}).get(self.key(msgspec.to_builtins(record)) or "")
+            if found is not None:
+                record.id = found  # type: ignore[attr-defined]  # an update of the record that matches
+        return record
+
+    def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
+        return {(self.name, r.id) for r in records if getattr(r, "id", None) is not None}
+
+    # --- per call ----------------------------------------------------------------------------------------
+    def encode(self, records: Sequence[Any]) -> bytes:
+        return msgspec.json.encode(records)
+
+    def decode(self, body: bytes) -> list[Any]:
+        return self._decode(body)
+
+    async def call_for(self, client: Sender, chunk: Chunk) -> Call:
+        return Call("POST", self.path, chunk.body, repeatable=self._harmless_again(chunk.entries(self)))
+
+    def _harmless_again(self, records: Sequence[Any]) -> bool:
+        """A call of updates only sets fixed values on records that exist: sending it again changes nothing, so
+        a lost answer is settled by sending it again, never by looking (its secrets are never returned, and the
+        fields that are may have held their values before). Unless it pulls a trigger: each arrival acts."""
+        return all(getattr(r, "id", None) is not None for r in records) and not any(
+            getattr(r, name) not in (None, False) for r in records for name in self.triggers
+        )
+
+    def created_ids(self, body: bytes, n: int) -> list[int]:
+        call = f"POST {self.path}"
+        saved = decoded(body, Any, call, acted_on=True)
+        ids = [_with_id(r, i, call, body, acted_on=True)["id"] for i, r in enumerate(saved)] \
+            if isinstance(saved, list) else []
+        if len(ids) != n:
+            raise ValueError(f"the API answered {len(ids)} records for {n}")
+        return ids
+
+    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
+        return errors_by_index(error, n, field_key="field")
+
+    def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
+        updates = sum(1 for r in records if getattr(r, "id", None) is not None)
+        return {self.name: {"create": [len(records) - updates, 0, 0], "update": [updates, 0, 0]}}
+
+    async def resolve(self, client: Sender, chunk: Chunk) -> list[int] | None:
+        """A POST whose answer was lost. The array is saved whole or not at all, so its creates decide:
+        all found by the match fields → done; none, in a listing that holds every record → not there now
+        (the engine looks again after the settle delay before it sends again; the updates beside them set
+        fixed values); some, a create without match values, or a partial listing → no telling. A call
+        without creates pulls a trigger (the others are sent again, not looked up): no telling."""
+        records = [msgspec.to_builtins(r) for r in chunk.entries(self)]
+        keys = [self.key(r) for r in records if r.get("id") is None]
+        if not keys or any(k is None for k in keys):
+            return None
+        live, whole = await listing_whole(client, self)
+        by_key = {k: int(r["id"]) for r in live if (k := self.key(r)) is not None}
+        found = [by_key.get(k) for k in keys if k is not None]
+        if all(i is None for i in found):
+            return [] if whole else None
+        if any(i is None for i in found):
+            return None
+        new_ids = iter(found)
+        return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
+
+    def differences(self, sent: Mapping[str, Any], found: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+        """(field, sent, found) for what the API should hold after `sent` but does not, compared as the
+        fields' types as a match is; secrets (never returned) and the server's own fields are not compared."""
+        out = []
+        for name, value in sent.items():
+            field = self.schema.get(name)
+            if field is None or field.secret or field.read_only or name == "id":
+                continue
+            try:
+                same = typed(self, name, found.get(name)) == typed(self, name, value)
+            except ValueError:  # the API holds nothing, or nothing of the field's type
+                same = False
+            if not same:
+                out.append((name, value, found.get(name)))
+        return out
+
+
+def typed(kind: Resource, name: str, value: Any) -> Any:
+    """`value` as field `name` of `kind` holds it, converted as `validate` converts a row ("5", 5.0 → 5;
+    "true", 1 → True; text stays as it is); ValueError if it cannot be of that type."""
+    try:
+        return msgspec.convert(value, kind.types[name], strict=False)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool = False) -> dict[str, Any]:
+    """A listed or saved record, its `id` an int: every record the API holds has one (matches, counts and rollback
+    go by it). BadAnswer for anything else (`acted_on`: the answer of a write, which did arrive)."""
+    value = record.get("id") if isinstance(record, dict) else None
+    if type(value) is str and value.isascii() and value.isdigit():
+        value = int(value)
+    if type(value) is not int:
+        what = "is not a record" if not isinstance(record, dict) else "has no id" if value is None else \
+            f"has an id that is not a whole number ({str(value)[:20]!r})"
+        raise unreadable(call, body, f"item {index} {what}", acted_on=acted_on)
+    checked: dict[str, Any] = record
+    checked["id"] = value
+    return checked
+
+
+async def listing_whole(client: Sender, kind: Resource) -> tuple[list[dict[str, Any]], bool]:
+        """Every record of the resource, and whether the answer holds them all (a paged answer whose
+        `record_count` is more than it lists does not: what it leaves out is not proven absent)."""
+        # every record, enabled or not: what exists is what a match or a count must see
+        params: dict[str, str] = {
+            f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]
+        }
+        call = f"GET {kind.path}"
+        body = (await client.send("GET", kind.path, params=params, max_bytes=LISTING_BYTES)).body
+        records: list[Any] | dict[str, Any] = decoded(body, list[Any] | dict[str, Any], call)
+        whole = True
+        if isinstance(records, dict):  # a paged answer
+            count = records.get("record_count")
+            listed = next((v for v in records.values() if isinstance(v, list)), None)
+            if listed is None:  # an object that lists nothing is no listing: nothing it leaves out is proven absent
+                raise unreadable(call, body, "an object without a list of records")
+            records = listed
+            whole = isinstance(count, int) and count <= len(records)
+        return [_with_id(r, i, call, body) for i, r in enumerate(records)], whole

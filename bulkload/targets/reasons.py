@@ -1,0 +1,135 @@
+"""A refusal in the user's words: msgspec's validation messages as a field and a reason, and the items an API's
+error answer names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+import msgspec.inspect
+
+from ..errors import APIError, RowInvalid
+
+_AT_FIELD = re.compile(r"^(?P<reason>.*?) - at `\$\.(?P<field>[^`\[]+)")
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`")
+#: msgspec's "Expected `int | null`, got `str`"
+_EXPECTED = re.compile(r"^Expected `(?P<want>[a-z]+)(?: \| null)?`, got `(?P<got>[a-z]+)`$")
+#: msgspec's "Expected `int` >= 1", "Expected `str` of length <= 40", "Expected `array` of length >= 1"
+_BOUND = re.compile(r"^Expected `(?P<want>[a-z]+)(?: \| null)?`(?P<length> of length)? (?P<op>[<>]=?) (?P<bound>\S+)$")
+_ENUM = re.compile(r"^Invalid enum value ")
+#: what a field of msgspec's type name holds, in the user's words
+_KINDS = {"int": "a whole number", "float": "a number", "decimal": "a number", "str": "text", "bool": "true/false",
+          "array": "a list", "object": "an object", "null": "empty"}
+_AT_LEAST = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than"}
+#: the longest value a reason quotes
+_SHOWN = 60
+
+
+def row_invalid(exc: msgspec.ValidationError, row: Mapping[str, Any] | None = None, kind: Any = None) -> RowInvalid:
+    """Turn msgspec's message ("Expected `int`, got `str` - at `$.journalNumber`") into the field and a reason in
+    the user's words, with the value as the row holds it ("not a whole number: 'five'"); `row` is what was
+    converted and `kind` the Struct it was converted to (for the values a field allows)."""
+    text = str(exc)
+    if m := _MISSING.match(text):
+        return RowInvalid(m["field"], "required field is missing")
+    if m := _AT_FIELD.match(text):
+        field = m["field"]
+        value = row.get(field, _NOTHING) if row is not None else _NOTHING
+        return RowInvalid(field, _reason(m["reason"], value, _allowed(kind, field)))
+    return RowInvalid("", text.replace("`", ""))
+
+
+_NOTHING = object()
+#: an item's index in an API's message: "index 3", "entries[3]", "items[3]"
+_INDEX = re.compile(r"\bindex (\d+)\b|\w\[(\d+)\]")
+
+
+def _reason(text: str, value: Any, allowed: tuple[Any, ...] | None) -> str:
+    """One msgspec reason (without its "- at" path) as the user reads it; a reason of our own (raised in a Struct's
+    __post_init__, already in the user's words) is kept as it is."""
+    shown = _shown(value)
+    if m := _EXPECTED.match(text):
+        want, got = m["want"], m["got"]
+        if want in ("array", "object", "str") or got in ("array", "object"):
+            what = "a number" if got in ("int", "float", "decimal") else _KINDS.get(got, got)
+            got_text = f"{what}: {shown}" if shown and got not in ("array", "object") else what
+            return f"expected {_KINDS.get(want, want)}, got {got_text}"
+        reason = f"not {_KINDS.get(want, want)}: {shown}" if shown else f"not {_KINDS.get(want, want)}"
+        return f"{reason} (one of: {', '.join(map(str, allowed))})" if allowed else reason
+    if allowed is not None and _ENUM.match(text):
+        plain = _plain(value) if all(type(a) is int for a in allowed) else shown
+        return f"not one of: {', '.join(map(str, allowed))}" + (f" (got {plain})" if plain else "")
+    if m := _BOUND.match(text):
+        op, bound = _AT_LEAST[m["op"]], m["bound"]
+        if m["length"]:
+            unit = "item" if m["want"] == "array" else "character"
+            many = f"{unit}s" if bound != "1" or op in ("more than", "less than") else unit
+            size = f" (it has {len(value)})" if isinstance(value, str | list | dict) else ""
+            return f"must be {op} {bound} {many} long{size}" if unit == "character" else \
+                f"must hold {op} {bound} {many}{size}"
+        plain = _plain(value)
+        return f"must be {op} {bound}, got {plain}" if plain else f"must be {op} {bound}"
+    if text == "Invalid decimal string":
+        return f"not a number: {shown}" if shown else "not a number"
+    if _ENUM.match(text):
+        return f"not an allowed value: {shown}" if shown else "not an allowed value"
+    return text.replace("`", "")
+
+
+def _shown(value: Any) -> str:
+    """A value as a reason quotes it: text in quotes, a number or true/false as written; "" for no value to show."""
+    if value is _NOTHING or value is None or isinstance(value, list | dict):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value if len(value) <= _SHOWN else value[: _SHOWN - 1] + "…")
+    return str(value)
+
+
+def _plain(value: Any) -> str:
+    """A value read as a number, shown as one (the CSV's '0' as 0)."""
+    return value.strip() if isinstance(value, str) and len(value) <= _SHOWN else _shown(value)
+
+
+def _allowed(kind: Any, field: str) -> tuple[Any, ...] | None:
+    """The values a Literal field of Struct `kind` allows (by its name in the row), or None."""
+    if kind is None:
+        return None
+    try:
+        info = msgspec.inspect.type_info(kind)
+    except (TypeError, ValueError):
+        return None
+    for f in getattr(info, "fields", ()):
+        if f.encode_name == field:
+            types = f.type.types if isinstance(f.type, msgspec.inspect.UnionType) else (f.type,)
+            for t in types:
+                if isinstance(t, msgspec.inspect.LiteralType):
+                    return tuple(t.values)
+    return None
+
+
+def errors_by_index(error: APIError, n: int, *, field_key: str, code_key: str | None = None
+                    ) -> dict[int, tuple[str, str]] | None:
+    """An answer's `errors` list naming the refused items by `index`, as {index: (field, "code: message")};
+    None when it names none, or names one outside the call (then the caller bisects)."""
+    bad: dict[int, tuple[str, str]] = {}
+    for item in error.errors:
+        index = item.get("index") if isinstance(item, dict) else None
+        if not isinstance(index, int) or not 0 <= index < n:
+            return None
+        code = (code_key and item.get(code_key)) or error.error_code or f"HTTP {error.status}"
+        bad[index] = (str(item.get(field_key) or ""), f"{code}: {item.get('message') or error.message}")
+    return bad or None
+
+
+def item_named(error: APIError, n: int) -> int | None:
+    """The one item of a call of `n` items that a refusal's message names by its index ("at index 3",
+    "entries[3]"), for an answer that lists no errors; None when it names none, or more than one."""
+    found = {int(a or b) for a, b in _INDEX.findall(error.message)}
+    if len(found) != 1:
+        return None
+    (index,) = found
+    return index if 0 <= index < n else None

@@ -1,0 +1,112 @@
+"""The pipeline in this process, fast: every target loads a small file into its sandbox app (served on 127.0.0.1
+in this process, through the real client), stops at its daily quota and resumes to the end; a loaded run
+reconciles again later. The sandbox's own record says every row arrived once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from conftest import CREDS, write_entries
+from test_load_halopsa import ENV as HALO_ENV
+from test_load_halopsa import write as write_halo
+from test_load_payorcrm import CUSTOMERS, INVOICES
+from test_load_payorcrm import ENV as PAYOR_ENV
+from test_load_payorcrm import write as write_payor
+from test_load_visma_core import ENV as VISMA_ENV
+from test_load_visma_core import write as write_visma
+
+from bulkload import Job, load, reconcile, resume
+from bulkload.sandbox import SandboxOptions, running
+
+
+@dataclass(frozen=True)
+class Case:
+    """A target's small file (returns the Job's files and target options), its credentials, how many rows and
+    how many records the sandbox holds after, and where the sandbox lists what it holds."""
+
+    target: str
+    env: dict[str, str]
+    write: Callable[[Path], tuple[list[str], dict[str, Any]]]
+    rows: int
+    held: int
+    listing: str
+    options: SandboxOptions = SandboxOptions()
+
+
+def _economic(folder: Path) -> tuple[list[str], dict[str, Any]]:
+    write_entries(folder / "entries.csv", 30)
+    return [str(folder / "entries.csv")], {}
+
+
+def _halopsa(folder: Path) -> tuple[list[str], dict[str, Any]]:
+    return [str(write_halo(folder / "XeroDetails.csv", 30))], {"resources": ["XeroDetails"]}
+
+
+def _visma_core(folder: Path) -> tuple[list[str], dict[str, Any]]:
+    rows = [[1000 + i, "FEE", f"{i}.50", f"Gebyr {i}", "", "2026-11-02", ""] for i in range(1, 31)]
+    return [str(write_visma(folder / "entries.csv", rows))], {}
+
+
+def _payorcrm(folder: Path) -> tuple[list[str], dict[str, Any]]:
+    customers = write_payor(folder / "c.csv", CUSTOMERS, [[f"C{i}", f"c{i}@example.com", f"Co {i}"] for i in range(20)])
+    invoices = write_payor(folder / "i.csv", INVOICES,
+                           [[f"C{i}", f"I-{i}", f"{i}.25", "DKK", "2026-12-01"] for i in range(20)])
+    return [], {"customers": str(customers), "invoices": str(invoices), "amount_unit": "major"}
+
+
+def _held(body: Any) -> int:
+    return len(body["items"] if isinstance(body, dict) else body)
+
+
+CASES = [
+    Case("economic", CREDS, _economic, 60, 60, "/draft-entries"),
+    Case("halopsa", HALO_ENV, _halopsa, 30, 30, "/_sandbox/records/XeroDetails", SandboxOptions(window_limit=0)),
+    Case("visma-core", VISMA_ENV, _visma_core, 30, 30, "/_sandbox/entries"),
+    Case("payorcrm", PAYOR_ENV, _payorcrm, 40, 20, "/_sandbox/invoices"),
+]
+
+
+async def held(case: Case, url: str) -> int:
+    headers = {"X-AppSecretToken": "x", "X-AgreementGrantToken": "y"} if case.target == "economic" else {}
+    async with aiohttp.ClientSession(headers=headers) as s, s.get(url + case.listing) as r:
+        assert r.status == 200, await r.text()
+        return _held(await r.json())
+
+
+def job(tmp_path: Path, case: Case, url: str, **kw: Any) -> Job:
+    files, options = case.write(tmp_path)
+    return Job(target=case.target, files=files, base_url=url, ledger=str(tmp_path / "run.sqlite"),
+               rejects=str(tmp_path / "rejects.csv"), batch_size=5, concurrency=2, target_options=options, **kw)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.target for c in CASES])
+async def test_a_load_stopped_at_its_quota_resumes_to_the_end_exactly_once(tmp_path: Path, case: Case) -> None:
+    with anyio.fail_after(60):
+        async with running(case.target, case.options) as url:
+            stopped = await load(job(tmp_path, case, url, daily_quota=6), env=case.env)
+            assert stopped.exit_code == 4 and stopped.status == "stopped", stopped.stop_reason
+            assert "daily quota of 6 calls reached" in (stopped.stop_reason or "")
+            assert 0 < stopped.loaded < case.rows and stopped.in_doubt == 0
+            finished = await resume(str(tmp_path / "run.sqlite"), env=case.env, daily_quota=1000)
+            assert finished.exit_code == 0 and finished.status == "complete", finished.stop_reason
+            assert (finished.loaded, finished.rejected, finished.in_doubt) == (case.rows, 0, 0)
+            assert finished.reconcile is not None and finished.reconcile.ok, finished.reconcile
+            assert await held(case, url) == case.held
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.target for c in CASES])
+async def test_a_loaded_run_reconciles_again_later(tmp_path: Path, case: Case) -> None:
+    with anyio.fail_after(60):
+        async with running(case.target, case.options) as url:
+            loaded = await load(job(tmp_path, case, url), env=case.env)
+            assert loaded.exit_code == 0 and loaded.loaded == case.rows, loaded.stop_reason
+            again = await reconcile(str(tmp_path / "run.sqlite"), env=case.env)
+            assert again.exit_code == 0 and again.status == "reconciled", again.reconcile
+            assert again.reconcile is not None and again.reconcile.ok and again.loaded == case.rows
+            assert await held(case, url) == case.held

@@ -1,0 +1,67 @@
+"""The planner's one interface: the child process (the default) and the in-process planner make the same plan, as
+the same typed messages."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from pathlib import Path
+
+import anyio
+import msgspec
+import pytest
+from conftest import write_entries
+
+from bulkload.planning import (
+    Ended,
+    Message,
+    Planned,
+    Planning,
+    PlanningFailed,
+    PlanningInProcess,
+    PlanningProcess,
+    PlanSpec,
+    Rows,
+    Stopped,
+)
+
+
+def append_bad_date(path: Path) -> None:
+    with open(path, "a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerow([5, 1, 9002, "2026-02-30", "10.00", "DKK", 1010, "", "bad date", ""])
+
+
+async def plan_of(planning: Planning, spec: PlanSpec) -> list[Message]:
+    return [message async for message in planning.plan(spec)]
+
+
+async def test_the_child_and_the_in_process_planner_send_the_same_messages(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 120)
+    append_bad_date(data)
+    spec = PlanSpec("economic", {}, [str(data)], [0], {}, None, {}, 50, 2_000_000)
+    with anyio.fail_after(60):
+        child = await plan_of(PlanningProcess(), spec)
+        here = await plan_of(PlanningInProcess(), spec)
+    assert msgspec.msgpack.encode(child) == msgspec.msgpack.encode(here)
+    assert isinstance(child[-1], Ended) and child[-1].rows_read == totals["rows"] + 1
+    planned = [m for m in child if isinstance(m, Planned)]
+    assert sum(len(m.chunk()) for m in planned) == totals["rows"] and len(planned) == 5  # 240 rows, 50 a call
+    assert [r.line_no for m in child if isinstance(m, Rows) for r in m.rows] == [totals["rows"] + 2]
+
+
+async def test_an_input_that_breaks_off_stops_the_plan_and_one_that_cannot_be_opened_fails_it(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    write_entries(data, 2000)
+    cut = tmp_path / "cut.csv.gz"
+    whole = gzip.compress(data.read_bytes())
+    cut.write_bytes(whole[: len(whole) // 2])
+    broken = PlanSpec("economic", {}, [str(cut)], [0], {}, None, {}, 50, 2_000_000)
+    missing = PlanSpec("economic", {}, [str(tmp_path / "missing.csv")], [0], {}, None, {}, 50, 2_000_000)
+    with anyio.fail_after(60):
+        for planning in (PlanningProcess, PlanningInProcess):
+            messages = await plan_of(planning(), broken)
+            assert isinstance(messages[-1], Stopped) and "cannot read past line" in messages[-1].reason, messages[-1]
+            assert any(isinstance(m, Planned) for m in messages)
+            with pytest.raises(PlanningFailed, match="(?s)planning failed:.*No such file or directory"):
+                await plan_of(planning(), missing)
