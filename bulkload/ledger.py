@@ -370,6 +370,11 @@ class Ledger:
         self._update_run(status=status)
 
     @_writes
+    def set_settings(self, settings: dict[str, Any]) -> None:
+        """The job's settings as a resume changed them (a raised daily quota): later commands run with these."""
+        self._update_run(settings=settings)
+
+    @_writes
     def set_options(self, options: dict[str, Any]) -> None:
         """The target's options after its setup looked things up: resume plans with exactly these."""
         self._update_run(options=options)

@@ -176,6 +176,8 @@ async def resume(
         job = job_of(ledger, report)
         if daily_quota is not None:
             job = replace(job, daily_quota=daily_quota)  # checked as a load's --daily-quota is
+            # kept: a reconcile or rollback after this resume counts against the raised quota too
+            ledger.set_settings({**ledger.run.settings, "daily_quota": daily_quota})
         target = job.make_target()
         credentials = job.credentials(env)
         for stored in ledger.run.files:

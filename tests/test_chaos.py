@@ -4,8 +4,6 @@ delete (kill -9 with calls in flight, rollback): nothing left behind. See benchm
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from benchmarks.chaos import ROLLBACK, TARGETS, Result, run_chaos, table
@@ -14,12 +12,11 @@ SEED = 4242  # its plans mix kill modes: none, as the ledger file appears, mid-r
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Result], float]:
-    started = time.monotonic()
-    # small inputs, the four targets side by side; each trial is bounded in time and requests by the harness
-    out = run_chaos(list(TARGETS), trials=2, seed=SEED, scale=0.25, jobs=len(TARGETS), time_limit=40,
-                    keep_dir=tmp_path_factory.mktemp("chaos-failures"))
-    return out, time.monotonic() - started
+def results(tmp_path_factory: pytest.TempPathFactory) -> list[Result]:
+    # small inputs, the four targets side by side; each trial is bounded in time (40 s, a trial over it is not ok)
+    # and in requests by the harness: no bound on the whole, which only a machine's speed would decide
+    return run_chaos(list(TARGETS), trials=2, seed=SEED, scale=0.25, jobs=len(TARGETS), time_limit=40,
+                     keep_dir=tmp_path_factory.mktemp("chaos-failures"))
 
 
 def summary(results: list[Result]) -> str:
@@ -30,17 +27,16 @@ def summary(results: list[Result]) -> str:
 
 
 @pytest.mark.slow
-def test_chaos_trials_lose_and_double_nothing(results: tuple[list[Result], float]) -> None:
-    trials, wall = results
+def test_chaos_trials_lose_and_double_nothing(results: list[Result]) -> None:
+    trials = results
     assert len(trials) == 2 * len(TARGETS)
     assert sum(r.lost for r in trials) == 0, summary(trials)
     assert sum(r.doubled for r in trials) == 0, summary(trials)
-    assert wall < 90, summary(trials)
 
 
 @pytest.mark.slow
-def test_chaos_trials_finish_cleanly(results: tuple[list[Result], float]) -> None:
-    trials, _ = results
+def test_chaos_trials_finish_cleanly(results: list[Result]) -> None:
+    trials = results
     assert all(r.ok for r in trials), summary(trials)
 
 

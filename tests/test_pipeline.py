@@ -1,6 +1,7 @@
 """The pipeline in this process, fast: every target loads a small file into its sandbox app (served on 127.0.0.1
 in this process, through the real client), stops at its daily quota and resumes to the end; a loaded run
-reconciles again later. The sandbox's own record says every row arrived once."""
+reconciles again later (also after a resume that raised its quota). The sandbox's own record says every row
+arrived once."""
 
 from __future__ import annotations
 
@@ -98,6 +99,9 @@ async def test_a_load_stopped_at_its_quota_resumes_to_the_end_exactly_once(tmp_p
             assert (finished.loaded, finished.rejected, finished.in_doubt) == (case.rows, 0, 0)
             assert finished.reconcile is not None and finished.reconcile.ok, finished.reconcile
             assert await held(case, url) == case.held
+            # the raised quota is the run's from now on: reconciling again later does not stop at the old 6 calls
+            again = await reconcile(str(tmp_path / "run.sqlite"), env=case.env)
+            assert again.exit_code == 0 and again.reconcile is not None and again.reconcile.ok, again.stop_reason
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.target for c in CASES])
