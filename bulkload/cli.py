@@ -17,11 +17,10 @@ import anyio
 import msgspec
 
 from . import interrupts, runner, undo
-from .errors import AuthError, BulkloadError, ConfigError
+from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
 from .job import Job, JobTable, read_config
 from .loads import cache_dir
 from .outputs import private_dir, write_private
-from .pipeline import EXIT_STOPPED, EXIT_USAGE
 from .redact import redact
 from .report import print_summary
 from .results import Report
@@ -200,29 +199,29 @@ def _cause(exc: BaseException) -> BaseException:
 
 
 def _failed(ns: argparse.Namespace, exc: BaseException) -> int:
-    """The one place an error becomes an exit code and one line on stderr; never a traceback."""
-    ledger = getattr(ns, "ledger", None)
-    if isinstance(exc, ConfigError | AuthError):
-        print(f"bulkload: error: {redact(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+    """The one place an error becomes an exit code and one line on stderr; never a traceback. Ours say their exit
+    code (a usage error is shown as an error); whatever else cuts a command short ends it resumable (exit 4)."""
     if isinstance(exc, BulkloadError):
-        print(f"bulkload: {redact(str(exc))}", file=sys.stderr)
-        return EXIT_STOPPED
-    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
-        print(f"bulkload: {interrupts.reason()}; {_again(ns.command, ledger)}", file=sys.stderr)
-        return EXIT_STOPPED
-    if isinstance(exc, OSError):  # the system refused (no space left, a file removed): no bug, nothing to keep
-        print(f"bulkload: {redact(str(exc))}; {_again(ns.command, ledger)}", file=sys.stderr)
-        return EXIT_STOPPED
-    if isinstance(exc, sqlite3.Error):  # a read of the ledger or a spill file SQLite refused (damage, I/O): no bug
-        print(f"bulkload: SQLite cannot read what bulkload keeps: {redact(str(exc))}; {_again(ns.command, ledger)}",
-              file=sys.stderr)
-        return EXIT_STOPPED
-    kept = _keep_traceback(exc)
-    print(f"bulkload: internal error (a bug in bulkload): {type(exc).__name__}: "
-          f"{redact(str(exc)).splitlines()[0][:200] if str(exc) else ''}; the details are in {kept}"
-          + (f"; {_again(ns.command, ledger)}" if ledger else ""), file=sys.stderr)
+        shown = "error: " if exc.exit_code == EXIT_USAGE else ""
+        print(f"bulkload: {shown}{redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    print(f"bulkload: {_cut_short(ns, exc)}", file=sys.stderr)
     return EXIT_STOPPED
+
+
+def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
+    """Why a command ended on an error not of ours, and what to run next."""
+    again = _again(ns.command, getattr(ns, "ledger", None))
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+        return f"{interrupts.reason()}; {again}"
+    if isinstance(exc, OSError):  # the system refused (no space left, a file removed): no bug, nothing to keep
+        return f"{redact(str(exc))}; {again}"
+    if isinstance(exc, sqlite3.Error):  # a read of the ledger or a spill file SQLite refused (damage, I/O): no bug
+        return f"SQLite cannot read what bulkload keeps: {redact(str(exc))}; {again}"
+    kept = _keep_traceback(exc)
+    return (f"internal error (a bug in bulkload): {type(exc).__name__}: "
+            f"{redact(str(exc)).splitlines()[0][:200] if str(exc) else ''}; the details are in {kept}"
+            + (f"; {again}" if getattr(ns, "ledger", None) else ""))
 
 
 def _again(command: str, ledger: str | None) -> str:

@@ -1,13 +1,13 @@
 """Sending with limits and retries: every request passes the quota and the rate meter, and is retried only
-for what retrying can fix, bounded by attempts and by total time."""
+for what retrying can fix, bounded by attempts and by total time. Retrying is done here and nowhere else."""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
 
@@ -71,8 +71,47 @@ def maybe_acted_on(exc: BulkloadError) -> bool:
     return False
 
 
+@dataclass
+class Tries:
+    """One call's attempts so far: `failed` counts those that failed (a 429 and a token renewed are not attempts),
+    `uncertain` says one of them may have been carried out."""
+
+    started: float = field(default_factory=time.monotonic)
+    failed: int = 0
+    uncertain: bool = False
+    renewed: bool = False
+
+    def out_of_time(self, policy: RetryPolicy, wait_s: float = 0.0) -> bool:
+        """Whether waiting `wait_s` more would pass the policy's total time."""
+        return time.monotonic() - self.started + wait_s > policy.total_s
+
+    def spent(self, policy: RetryPolicy) -> bool:
+        """Whether the policy allows no further attempt."""
+        return self.failed >= policy.attempts or self.out_of_time(policy)
+
+    def afresh(self) -> None:
+        """A look showed that no attempt so far was carried out: the call starts over (its time, its token
+        renewal), keeping the count of attempts that failed."""
+        self.started, self.uncertain, self.renewed = time.monotonic(), False, False
+
+
+#: asked before a call that cannot be repeated is sent again after an attempt that may have been carried out
+#: (its error given): True when a look shows it was not carried out
+Recheck = Callable[[BulkloadError], Awaitable[bool]]
+
+
+def _raised(exc: BulkloadError, uncertain: bool) -> NoReturn:
+    """Raise `exc`, in doubt when an attempt of its call may have been carried out (a copy: an error is not
+    changed once raised)."""
+    if uncertain and not exc.uncertain:
+        raise exc.in_doubt() from exc
+    raise exc
+
+
 class Dispatcher:
-    """The one way requests leave bulkload."""
+    """The one way requests leave bulkload, and the one owner of retrying them: attempts, backoff, Retry-After,
+    a token renewed, and (with `recheck`) a call that cannot be repeated sent again once it is known not carried
+    out."""
 
     def __init__(
         self,
@@ -114,72 +153,92 @@ class Dispatcher:
         authorized: bool = True,
         leaving: Callable[[], None] | None = None,
         max_bytes: int | None = None,
+        recheck: Recheck | None = None,
+        read: Callable[[Response], None] | None = None,
     ) -> Response:
-        """Send until answered. `safe_to_repeat` is False for a write the API cannot deduplicate: then a call
-        that may have arrived is not repeated and its error is raised for the caller to settle. An answer after
-        an attempt that may have been carried out says so (`Response.uncertain`).
+        """Send until answered, within the policy's attempts and total time. `safe_to_repeat` is False for a write
+        the API cannot deduplicate: then a call that may have arrived is sent again only when `recheck` says it
+        was not carried out; otherwise its error is raised for the caller to settle. An error or an answer after an
+        attempt that may have been carried out says so (`uncertain`).
         `authorized` adds the target's per-request credentials (a token), renewed once on a 401: when none can be
         had the call is not sent (NoToken, TokenRefused). `leaving` is called as each attempt leaves, after every
         wait for the limits: a write may land until some time after the last one did, and the ledger must know
-        when that was. `max_bytes`: the longest answer read (default: the target's `answer_bytes`)."""
-        started = time.monotonic()
-        attempt = 0
-        uncertain = False  # an earlier attempt may have been acted on
-        renewed = False
+        when that was. `max_bytes`: the longest answer read (default: the target's `answer_bytes`). `read` reads
+        an answer (the caller keeps what it reads): one it cannot read (BadAnswer) is a failed attempt like any
+        other."""
+        tries = Tries()
         cap = max_bytes or self.target.api.answer_bytes
         while True:
             sent_headers = dict(headers or {})
             if authorized:
-                sent_headers.update(await self._authorization(uncertain))
+                sent_headers.update(await self._authorization(tries.uncertain))
             try:
-                await self.limits.acquire()
-                self.counters.requests += 1
-                if leaving is not None:
-                    leaving()
-                response = await self.client.send(
-                    method, path, body=body, params=params, headers=sent_headers, max_bytes=cap
-                )
+                response = await self._attempt(method, path, body, params, sent_headers, leaving, cap)
+                if read is not None:
+                    read(response)
             except AuthError as exc:
-                uncertain = uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
-                if not authorized or renewed or exc.status != 401 or not await self._authorization(uncertain, True):
-                    raise
-                renewed = True  # the token may have expired early or been revoked: one new one, once
-                self.counters.retries += 1
-                continue
+                await self._renew(exc, tries, authorized)
             except RateLimited as exc:
-                uncertain = uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
-                self.counters.rate_limited += 1
-                wait = exc.retry_after if exc.retry_after is not None else self.policy.delay(attempt + 1)
-                if wait > self.policy.max_wait_s:
-                    stop = RunStopped(
-                        f"the API asks to wait {wait:.0f} s (quota reached?); continue later with `bulkload resume`"
-                    )
-                    stop.uncertain = uncertain
-                    raise stop from exc
-                if time.monotonic() - started + wait > self.policy.total_s:
-                    exc.uncertain = uncertain
-                    raise
-                self.limits.on_rate_limited(wait)
-                self.counters.retries += 1
-                continue
+                self._slow_down(exc, tries)
             except BulkloadError as exc:
-                self.counters.note(exc)
-                uncertain = uncertain or maybe_acted_on(exc)
-                exc.uncertain = uncertain
-                attempt += 1
-                if (
-                    not self._retryable(exc, safe_to_repeat)
-                    or attempt >= self.policy.attempts
-                    or time.monotonic() - started > self.policy.total_s
-                ):
-                    raise
-                self.counters.retries += 1
-                await anyio.sleep(self.policy.delay(attempt))
-                continue
-            self.limits.on_success()
-            # the caller must know: an earlier attempt may still be landing after this answer (a write to fixed
-            # values repeated is harmless, but a later write to the same record must not overtake it)
-            return response._replace(uncertain=True) if uncertain else response
+                await self._again(exc, tries, safe_to_repeat, recheck)
+            else:
+                # the caller must know: an earlier attempt may still be landing after this answer (a write to fixed
+                # values repeated is harmless, but a later write to the same record must not overtake it)
+                return response._replace(uncertain=True) if tries.uncertain else response
+
+    async def _attempt(
+        self, method: str, path: str, body: bytes | None, params: Mapping[str, str] | None,
+        headers: Mapping[str, str], leaving: Callable[[], None] | None, max_bytes: int,
+    ) -> Response:
+        """One attempt, once the limits let it leave."""
+        await self.limits.acquire()
+        self.counters.requests += 1
+        if leaving is not None:
+            leaving()
+        response = await self.client.send(method, path, body=body, params=params, headers=headers, max_bytes=max_bytes)
+        self.limits.on_success()
+        return response
+
+    async def _renew(self, exc: AuthError, tries: Tries, authorized: bool) -> None:
+        """A 401: the token may have expired early or been revoked: one new one, once; else `exc` is raised."""
+        tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
+        if not authorized or tries.renewed or exc.status != 401 or not await self._authorization(tries.uncertain, True):
+            raise exc
+        tries.renewed = True
+        self.counters.retries += 1
+
+    def _slow_down(self, exc: RateLimited, tries: Tries) -> None:
+        """A 429: the limits wait as long as the API asks (Retry-After, else a backoff); a wait past the policy's
+        stops the run (RunStopped), one past its total time raises `exc`."""
+        tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
+        self.counters.rate_limited += 1
+        wait = exc.retry_after if exc.retry_after is not None else self.policy.delay(tries.failed + 1)
+        if wait > self.policy.max_wait_s:
+            raise RunStopped(
+                f"the API asks to wait {wait:.0f} s (quota reached?); continue later with `bulkload resume`",
+                uncertain=tries.uncertain,
+            ) from exc
+        if tries.out_of_time(self.policy, wait):
+            _raised(exc, tries.uncertain)
+        self.limits.on_rate_limited(wait)
+        self.counters.retries += 1
+
+    async def _again(self, exc: BulkloadError, tries: Tries, safe_to_repeat: bool, recheck: Recheck | None) -> None:
+        """Any other failed attempt: back off and return to send again, or raise `exc` (in doubt when an attempt
+        may have been carried out)."""
+        self.counters.note(exc)
+        tries.uncertain = tries.uncertain or maybe_acted_on(exc)
+        tries.failed += 1
+        if tries.spent(self.policy):
+            _raised(exc, tries.uncertain)
+        if self._retryable(exc, safe_to_repeat):
+            self.counters.retries += 1
+            await anyio.sleep(self.policy.delay(tries.failed))
+            return
+        if safe_to_repeat or not tries.uncertain or recheck is None or not await recheck(exc.in_doubt()):
+            _raised(exc, tries.uncertain)
+        tries.afresh()  # and sent again at once: the look took its time
 
     async def _authorization(self, uncertain: bool, renew: bool = False) -> Mapping[str, str]:
         """The target's per-request credentials. The token call's own failure is not this call's: whatever went
@@ -188,18 +247,19 @@ class Dispatcher:
         (`uncertain`), and never taken for an answer to this call (a token endpoint's 400 refuses no rows)."""
         try:
             return await self.target.authorize(self, renew=renew)
+        except ConfigError as exc:  # a redirect, an address that leads nowhere: as they are
+            _raised(exc, uncertain)
+        except APIError as exc:
+            if exc.status in (400, 401, 403):
+                raise TokenRefused(f"the token endpoint refused the credentials: {exc}", uncertain=uncertain) from exc
+            raise self._no_token(exc, uncertain) from exc
         except BulkloadError as exc:
-            if isinstance(exc, ConfigError):
-                error: BulkloadError = exc  # a redirect, an address that leads nowhere: as they are
-            elif isinstance(exc, APIError) and exc.status in (400, 401, 403):
-                error = TokenRefused(f"the token endpoint refused the credentials: {exc}")
-            else:
-                error = NoToken(f"no access token: {exc}; the call that needed one was not sent; continue with "
-                                "`bulkload resume`")
-            error.uncertain = uncertain
-            if error is exc:
-                raise
-            raise error from exc
+            raise self._no_token(exc, uncertain) from exc
+
+    @staticmethod
+    def _no_token(exc: BulkloadError, uncertain: bool) -> NoToken:
+        return NoToken(f"no access token: {exc}; the call that needed one was not sent; continue with "
+                       "`bulkload resume`", uncertain=uncertain)
 
     async def get(self, path: str, params: Mapping[str, str] | None = None, *, into: Any = Any,
                   max_bytes: int | None = None) -> Any:

@@ -1,4 +1,5 @@
-"""The one exception tree of bulkload. Every error knows whether retrying can help.
+"""The one exception tree of bulkload. Every error knows whether retrying can help, and the exit code it ends a
+run with (`exit_code`, the codes DESIGN.md promises: a row's fault goes to the rejects and gives 1 at the end).
 
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
@@ -7,6 +8,7 @@
     │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
     │   │                        TLS certificate that does not verify: a wrong address is not retried as a fault
     │   ├── TokenRefused         the token endpoint refused the credentials (an OAuth 400, 401 or 403)
+    │   ├── WrongEndpoint        a chunk's call answered 404, 405 or 415: no such call at that address
     │   └── ExpansionRefused     a gzip input expands far more than any export (a gzip bomb): refused before sending
     ├── SourceError              the input cannot be read any further (exit 4, after what was read is accounted)
     │   └── FileChanged          an input's size or mtime is not what it was when it was hashed: it is being written
@@ -20,7 +22,10 @@
     │   ├── BadRequest           400 / 422: the body was refused; `errors` may name the bad items (final)
     │   └── Conflict             409 (final)
     ├── BadAnswer                a 2xx answer bulkload cannot read: not JSON, a field missing or of the wrong type
-    │   └── AnswerTooLarge       longer than the call's cap (`Target.answer_bytes`): the rest is not read
+    │   └── AnswerTooLarge       longer than the call's cap (`Api.answer_bytes`): the rest is not read
+    ├── PlanningFailed           the planning process ended without finishing its plan (exit 4)
+    ├── RowInvalid               a row failed local validation: it goes to the rejects, never sent (exit 1)
+    ├── RowsRefused              rows a call cannot carry (`RecordKind.call_for`): they go to the rejects (exit 1)
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
         ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
@@ -28,24 +33,47 @@
         └── NoToken              no usable access token (the token endpoint failed, or answered no token): the call
                                  that needed one was not sent
 
-aiohttp's exceptions never escape the dispatch layer: they are translated there with ``raise ... from exc``.
+Every other error of ours ends a run with exit 4 (resumable). aiohttp's exceptions never escape the dispatch layer:
+they are translated there with ``raise ... from exc``. An error is not changed once made: where one is known to be in
+doubt only later, a copy says so (`BulkloadError.in_doubt`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Self
+
+#: exit codes, as DESIGN.md promises them
+EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
 
 
 class BulkloadError(Exception):
-    """Base of every error bulkload raises on purpose."""
+    """Base of every error bulkload raises on purpose. `uncertain`: an earlier attempt of the same call may have
+    been acted on (some errors always say so)."""
 
-    retryable: bool = False
-    #: set by the dispatcher when an earlier attempt of the same call may have been acted on
+    retryable: ClassVar[bool] = False
+    exit_code: ClassVar[int] = EXIT_STOPPED
     uncertain: bool = False
+
+    def __init__(self, *args: object, uncertain: bool = False) -> None:
+        super().__init__(*args)
+        if uncertain:
+            self.uncertain = True
+
+    def in_doubt(self) -> Self:
+        """This error for a call an earlier attempt of which may have been acted on: itself when it says so
+        already, else a copy that does (raise it ``from`` this one)."""
+        if self.uncertain:
+            return self
+        twin = type(self).__new__(type(self), *self.args)
+        twin.__dict__.update(self.__dict__)
+        twin.uncertain = True
+        return twin
 
 
 class ConfigError(BulkloadError):
     """The run was asked for something it cannot do as configured."""
+
+    exit_code = EXIT_USAGE
 
 
 class LedgerError(ConfigError):
@@ -67,6 +95,11 @@ class TokenRefused(ConfigError):
     """The token endpoint refused the credentials (HALO_CLIENT_ID / HALO_CLIENT_SECRET, the tenant, the auth URL)."""
 
 
+class WrongEndpoint(ConfigError):
+    """A chunk's call (or a call made for it) was answered 404, 405 or 415: the API has no such call at the address
+    given (a wrong --base-url), and every other chunk would be answered the same."""
+
+
 class ExpansionRefused(ConfigError):
     """A gzip input expands more than any export compresses (lines.MAX_RATIO times): read on, it would take
     minutes or hours of work for nothing, so it is refused before anything is sent."""
@@ -86,7 +119,7 @@ class TransportError(BulkloadError):
 
     retryable = True
     #: whether the request may have reached the server (decides in_doubt for non-idempotent targets)
-    maybe_sent: bool = True
+    maybe_sent: ClassVar[bool] = True
 
 
 class ConnectError(TransportError):
@@ -107,8 +140,9 @@ class APIError(BulkloadError):
         *,
         error_code: str | None = None,
         errors: list[dict[str, Any]] | None = None,
+        uncertain: bool = False,
     ) -> None:
-        super().__init__(f"HTTP {status}: {message}")
+        super().__init__(f"HTTP {status}: {message}", uncertain=uncertain)
         self.status = status
         self.message = message
         self.error_code = error_code
@@ -128,7 +162,7 @@ class ServerError(APIError):
 
 
 class AuthError(APIError):
-    pass
+    exit_code = EXIT_USAGE
 
 
 class BadRequest(APIError):
@@ -154,8 +188,14 @@ class AnswerTooLarge(BadAnswer):
     (memory stays bounded whatever the server sends)."""
 
 
+class PlanningFailed(BulkloadError):
+    """The planning process ended without finishing its plan."""
+
+
 class RunStopped(BulkloadError):
     """The run stopped cleanly before the end; `bulkload resume` continues it."""
+
+    exit_code = EXIT_STOPPED
 
 
 class WalkStalled(RunStopped):
@@ -185,6 +225,8 @@ class NoToken(RunStopped):
 class RowInvalid(BulkloadError):
     """A row failed local validation; it goes to the rejects file and is never sent."""
 
+    exit_code = EXIT_ROWS
+
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}" if field else reason)
         self.field = field
@@ -193,6 +235,8 @@ class RowInvalid(BulkloadError):
 
 class RowsRefused(BulkloadError):
     """Raised by `RecordKind.call_for` for rows that cannot be sent (index -> (field, reason))."""
+
+    exit_code = EXIT_ROWS
 
     def __init__(self, bad: dict[int, tuple[str, str]]) -> None:
         super().__init__(f"{len(bad)} row(s) cannot be sent")

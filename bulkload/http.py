@@ -135,11 +135,9 @@ class Client:
         except aiohttp.ClientError as exc:
             raise MaybeSentError(redact(f"{method} {path}: {type(exc).__name__}: {exc}")) from exc
         if status >= 400:
-            error = error_from(status, resp_headers, data)
             # answered after aiohttp sent it again: the first send may have been carried out (a DELETE's 404 may be
             # our own DELETE's doing)
-            error.uncertain = sends["n"] > 1
-            raise error
+            raise error_from(status, resp_headers, data, uncertain=sends["n"] > 1)
         if 300 <= status < 400:
             raise redirected(method, url, status, resp_headers.get("Location"))
         return Response(status, resp_headers, data)
@@ -257,10 +255,10 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when - (time.time() if now is None else now))
 
 
-def error_from(status: int, headers: Mapping[str, str], body: bytes) -> APIError:
+def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertain: bool = False) -> APIError:
     """Build the error for an error status from a problem+json (or any) body. What the API says is read here and
     nowhere else, and every credential it may quote (an API that echoes the request) is ``***`` from here on
-    (redact.py): the message, the error code and the items."""
+    (redact.py): the message, the error code and the items. `uncertain`: the call was sent more than once."""
     problem: dict[str, Any] = {}
     try:
         decoded = decode_json(body) if body else {}
@@ -276,6 +274,7 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes) -> APIError
     kw: dict[str, Any] = {
         "error_code": redact(code) if isinstance(code, str) else code,
         "errors": redact_data(errors) if isinstance(errors, list) else None,
+        "uncertain": uncertain,
     }
     if status == 429:
         return RateLimited(status, message, retry_after=retry_after_seconds(headers.get("Retry-After")), **kw)

@@ -23,6 +23,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
+    EXIT_STOPPED,
+    EXIT_USAGE,
     APIError,
     AuthError,
     BadAnswer,
@@ -32,20 +34,22 @@ from .errors import (
     LedgerWriteError,
     RowsRefused,
     RunStopped,
+    WrongEndpoint,
 )
+from .http import Response
 from .isolation import IsolationBudget
 from .ledger import ChunkRow, Ledger
 from .model import Call, Chunk, RowOutcome, Totals
 from .planning import Planned, Planning, PlanSpec, Rows, Stopped
 from .sources import scrub, secret_texts
-from .targets.base import Target
+from .targets.base import RecordKind, Target
 from .targets.reasons import item_named
 
 #: an idempotency key is trusted only until this long before the API forgets it
 KEY_TTL_MARGIN_S = 300.0
 
-#: exit codes, as DESIGN.md promises them
-EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
+#: statuses that answer a chunk's call at a path the API does not have (WrongEndpoint)
+NO_SUCH_CALL = (404, 405, 415)
 
 #: chunks that may wait out a settle delay beside the ones being sent; past this many the run waits for them
 #: (each holds its chunk: memory stays bounded)
@@ -116,6 +120,31 @@ class Turn:
         await anyio.sleep_until(self.not_before)
 
 
+class Sending:
+    """One chunk's call as the dispatcher sends it: `read` takes the created ids from its answer; `recheck` settles
+    a failed attempt that may have been carried out (a call that cannot be repeated) and says whether to send it
+    again. `settled`: a recheck settled the chunk (a look found it done, or could not tell: in doubt)."""
+
+    def __init__(
+        self, loader: Loader, kind: RecordKind, chunk: Chunk, call: Call, summary: dict[str, Totals]
+    ) -> None:
+        self.loader, self.kind, self.chunk, self.call, self.summary = loader, kind, chunk, call, summary
+        self.ids: list[int] = []
+        self.settled = False
+
+    def read(self, response: Response) -> None:
+        self.ids = self.kind.created_ids(response.body, len(self.chunk))
+
+    async def recheck(self, exc: BulkloadError) -> bool:
+        if isinstance(exc, APIError) and self.loader.target.api.refused(exc):
+            return False  # final: isolated once it is raised, outside the dispatcher
+        again = await self.loader.failed(self.kind, self.chunk, self.call, exc, self.summary)
+        self.settled = not again
+        if again:
+            self.loader.isolation.sent(self.chunk.part)
+        return again
+
+
 class Loader:
     """Sends the planned chunks, consulting the ledger so that nothing done is sent again.
 
@@ -164,9 +193,9 @@ class Loader:
             try:
                 await self._relay(send, spec, planner, before)
             except LedgerWriteError as exc:  # the planned rows could not be recorded
-                self.tally.stop(f"{exc}; {resume_after(exc, self.ledger.path)}", EXIT_STOPPED)
+                self.tally.stop(f"{exc}; {resume_after(exc, self.ledger.path)}", exc.exit_code)
             except BulkloadError as exc:  # the planning process failed: what was planned is accounted for
-                self.tally.stop(str(exc), EXIT_STOPPED)
+                self.tally.stop(str(exc), exc.exit_code)
 
     async def _relay(
         self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: Planning, before: int
@@ -248,65 +277,96 @@ class Loader:
         return f"{self.key_prefix}-{chunk.seq}" + (f".{chunk.part}" if chunk.part else "")
 
     async def deliver(self, chunk: Chunk) -> None:
+        """Settle one chunk: by what the ledger holds of it where that settles it, else by sending its call."""
         kind = self.target.kind_of(chunk.file_idx)
         digest = body_hash(chunk.body)
-        key = self.key_of(chunk)
-        prev = self.known.get((chunk.seq, chunk.part))
-        if prev is None and self.adopted:
-            try:
-                prev = self.unseen(chunk, key, digest)
-            except BulkloadError as exc:
-                self.give_up(chunk, exc, sent=False)
-                return
-        if prev is not None:
-            if prev.body_hash != digest:
-                self.tally.stop(
-                    f"the input differs from when this run started (chunk {chunk.seq}); "
-                    "resume needs the same files and settings",
-                    EXIT_USAGE,
-                )
-                self.tally.skipped += len(chunk)
-                return
-            if prev.state == "done":
-                self.tally.loaded += len(chunk)
-                return
-            if prev.state == "rejected":
-                self.tally.rejected += len(chunk)
-                return
-            if prev.state == "split":
-                await self.resume_split(chunk)
-                return
-            key = prev.key  # sending, in doubt or pending: the same key again, so the API can deduplicate
-        summary = chunk.totals(kind)
         try:
-            call = await kind.call_for(self.dispatcher, chunk)
-        except RowsRefused as refused:
-            await self.isolate(chunk, refused.bad, "refused before sending")
-            return
+            prev = self.previous(chunk, digest)
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return
+        if prev is not None and await self.settled_before(chunk, prev, digest):
+            return
+        summary = chunk.totals(kind)
+        call = await self.call_of(kind, chunk)
+        if call is None:
+            return
+        if prev is not None and prev.state in ("sending", "in_doubt") and await self.in_flight(chunk, prev, call,
+                                                                                                  summary):
+            return
+        # sending, in doubt or pending before: the same key again, so the API can deduplicate
+        key = self.key_of(chunk) if prev is None else prev.key
+        if await self.begin_sending(chunk, key, digest, summary):
+            await self.send_call(kind, chunk, call, key, summary)
+
+    def previous(self, chunk: Chunk, digest: str) -> ChunkRow | None:
+        """What the ledger holds of the chunk; for an adopted copy that never saw it, what it may be (`unseen`)."""
+        prev = self.known.get((chunk.seq, chunk.part))
+        if prev is None and self.adopted:
+            prev = self.unseen(chunk, self.key_of(chunk), digest)
+        return prev
+
+    async def settled_before(self, chunk: Chunk, prev: ChunkRow, digest: str) -> bool:
+        """True when what the ledger holds settles the chunk: done, rejected, split (its parts are delivered), or
+        its input changed since (the run stops); False while it is still to be sent (pending, sending, in doubt)."""
+        if prev.body_hash != digest:
+            self.tally.stop(
+                f"the input differs from when this run started (chunk {chunk.seq}); "
+                "resume needs the same files and settings",
+                EXIT_USAGE,
+            )
+            self.tally.skipped += len(chunk)
+            return True
+        if prev.state == "done":
+            self.tally.loaded += len(chunk)
+            return True
+        if prev.state == "rejected":
+            self.tally.rejected += len(chunk)
+            return True
+        if prev.state == "split":
+            await self.resume_split(chunk)
+            return True
+        return False
+
+    async def call_of(self, kind: RecordKind, chunk: Chunk) -> Call | None:
+        """The chunk's call; None when there is none to send: rows refused before sending (isolated) or the run
+        stops."""
+        try:
+            return await kind.call_for(self.dispatcher, chunk)
+        except RowsRefused as refused:
+            await self.isolate(chunk, refused.bad, "refused before sending")
+        except BulkloadError as exc:
+            self.give_up(chunk, exc, sent=False)
+        return None
+
+    async def in_flight(self, chunk: Chunk, prev: ChunkRow, call: Call, summary: dict[str, Totals]) -> bool:
+        """An earlier process sent the call (`prev` sending or in doubt) and its attempt may be landing yet. True
+        when that settles the chunk here (a look found it, or it stays in doubt); False to send it again."""
         repeatable = call.repeatable
-        if prev is not None and prev.state in ("sending", "in_doubt") and repeatable and self.target.api.idempotent:
+        if repeatable and self.target.api.idempotent:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
             age = time.time() - (prev.sent_at or 0.0)
             repeatable = prev.state == "sending" and age < self.target.api.key_ttl_s - KEY_TTL_MARGIN_S
-        if prev is not None and prev.state in ("sending", "in_doubt"):
-            self.lost(chunk)  # an earlier process's attempt may be landing yet
-        if prev is not None and prev.state in ("sending", "in_doubt") and not repeatable:
-            # an earlier attempt may have arrived: look where the API lets us, resend only when told to
-            looked = await self.settled_look(chunk)
-            if looked:
-                self.record_done(chunk, looked, summary, summary)
-                return
-            if looked is None and not self.resend_in_doubt:
-                why = "sent before the run stopped; outcome unknown"
-                if call.repeatable:
-                    ttl_min = self.target.api.key_ttl_s / 60
-                    why += f" (its key is older than the {ttl_min:.0f} minutes the API keeps one)"
-                self.mark_in_doubt(chunk, prev.state, why)
-                return
-        headers = {"Idempotency-Key": key} if self.target.api.idempotent else None
+        self.lost(chunk)
+        if repeatable:
+            return False
+        # an earlier attempt may have arrived: look where the API lets us, resend only when told to
+        looked = await self.settled_look(chunk)
+        if looked:
+            self.record_done(chunk, looked, summary, summary)
+            return True
+        if looked is None and not self.resend_in_doubt:
+            why = "sent before the run stopped; outcome unknown"
+            if call.repeatable:
+                ttl_min = self.target.api.key_ttl_s / 60
+                why += f" (its key is older than the {ttl_min:.0f} minutes the API keeps one)"
+            self.mark_in_doubt(chunk, prev.state, why)
+            return True
+        return False
+
+    async def begin_sending(self, chunk: Chunk, key: str, digest: str, summary: dict[str, Totals]) -> bool:
+        """What must be recorded before the call leaves: the baselines of a walk, and the call as sending. False
+        when it cannot be (the run stops)."""
         try:
             if self.target.api.reconcile_by == "walk":
                 await self.ensure_baselines(summary)
@@ -314,54 +374,47 @@ class Loader:
                                 chunk.groups)
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
-            return
+            return False
+        return True
+
+    async def send_call(
+        self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals]
+    ) -> None:
+        """Send the chunk's call (the dispatcher retries it) and settle the chunk by how that went."""
+        headers = {"Idempotency-Key": key} if self.target.api.idempotent else None
         # where a lost answer is settled by waiting, the ledger says when the call last left: a rollback after a
         # kill counts its settle delay from then
         leaving = partial(self.ledger.leaving, chunk.seq, chunk.part) if self.settle_s > 0 else None
-        for _ in range(self.dispatcher.policy.attempts):
-            self.isolation.sent(chunk.part)
-            try:
-                response = await self.dispatcher.send(
-                    call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable,
-                    leaving=leaving,
-                )
-                ids = kind.created_ids(response.body, len(chunk))
-            except APIError as exc:
-                if maybe_acted_on(exc):
-                    self.lost(chunk)
-                if self.target.api.refused(exc):
-                    # even after a lost first answer a refusal is final: a keyed retry replays the same call's
-                    # outcome, and an unrepeatable call is never retried once it may have arrived
-                    await self.isolate(chunk, kind.bad_items(exc, len(chunk)), exc)
-                    return
-                if not await self.unsure(chunk, call, exc, summary):
-                    return
-            except BulkloadError as exc:
-                if maybe_acted_on(exc):
-                    self.lost(chunk)
-                if not await self.unsure(chunk, call, exc, summary):
-                    return
-            except ValueError as exc:  # an answer we cannot read: the call did arrive
-                self.give_up(chunk, exc, sent=True)
-                return
-            else:
-                if response.uncertain:  # answered after an attempt whose answer was lost, which may land later
-                    self.lost(chunk)
-                self.record_done(chunk, ids, summary, kind.returned_totals(response.body, summary))
-                return
-        self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
+        sending = Sending(self, kind, chunk, call, summary)
+        self.isolation.sent(chunk.part)
+        try:
+            response = await self.dispatcher.send(
+                call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable,
+                leaving=leaving, recheck=sending.recheck, read=sending.read,
+            )
+        except BulkloadError as exc:
+            if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
+                self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
+            return
+        except ValueError as exc:  # an answer we cannot read: the call did arrive
+            self.give_up(chunk, exc, sent=True)
+            return
+        if response.uncertain:  # answered after an attempt whose answer was lost, which may land later
+            self.lost(chunk)
+        self.record_done(chunk, sending.ids, summary, kind.returned_totals(response.body, summary))
 
-    def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
-        """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
-        key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
-        state = "sending" if self.target.api.idempotent else "in_doubt"
-        self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups)
-        row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
-        return row
-
-    async def unsure(self, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]) -> bool:
-        """A call failed. True when it is safe to send it again now (looks showed it was not carried out);
-        otherwise the chunk is settled here: given up (run stops), done (a look found it), or in doubt."""
+    async def failed(
+        self, kind: RecordKind, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]
+    ) -> bool:
+        """An attempt of the chunk's call failed. True when it is safe to send it again now (a look showed it was
+        not carried out); otherwise the chunk is settled here: refused (isolated), given up, done or in doubt."""
+        if maybe_acted_on(exc):
+            self.lost(chunk)
+        if isinstance(exc, APIError) and self.target.api.refused(exc):
+            # even after a lost first answer a refusal is final: a keyed retry replays the same call's
+            # outcome, and an unrepeatable call is never retried once it may have arrived
+            await self.isolate(chunk, kind.bad_items(exc, len(chunk)), exc)
+            return False
         if call.repeatable or not maybe_acted_on(exc):
             self.give_up(chunk, exc, sent=True)
             return False
@@ -373,6 +426,14 @@ class Loader:
             self.record_done(chunk, looked, summary, summary)  # the look confirmed what was sent
             return False
         return True
+
+    def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
+        """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
+        key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
+        state = "sending" if self.target.api.idempotent else "in_doubt"
+        self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups)
+        row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
+        return row
 
     def record_done(
         self, chunk: Chunk, ids: list[int], summary: dict[str, Totals], returned: dict[str, Totals] | None
@@ -420,23 +481,15 @@ class Loader:
         self.tally.in_doubt += len(chunk)
 
     def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool) -> None:
-        """The chunk cannot be settled now: stop the run (resumable) and say why."""
+        """The chunk cannot be settled now: stop the run with the error's exit code and say why."""
         where = f"chunk {chunk.seq}{'.' + chunk.part if chunk.part else ''} (lines {chunk.lines[0]}-{chunk.lines[-1]})"
+        if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:
+            exc = WrongEndpoint(f"{where}: {exc} (is --base-url right?)", uncertain=exc.uncertain)
         said = self.hidden(chunk, str(exc))
-        if isinstance(exc, AuthError):
-            self.tally.stop(f"the API refused the credentials: {said}", EXIT_USAGE)
-        elif isinstance(exc, LedgerWriteError):
-            self.tally.stop(f"{said}; {resume_after(exc, self.ledger.path)}", EXIT_STOPPED)
-        elif isinstance(exc, (RunStopped, ConfigError)):
-            self.tally.stop(said, EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_STOPPED)
-        elif isinstance(exc, APIError) and exc.status in (404, 405, 415):
-            self.tally.stop(f"{where}: {said} (is --base-url right?)", EXIT_USAGE)
-        elif isinstance(exc, BadAnswer):  # never retried: nothing was given up on; a read's answer is not the chunk's
-            about = f"{where}: {said}" if exc.acted_on else f"{said} ({where} waits for it)"
-            self.tally.stop(f"{about}; continue with `bulkload resume`", EXIT_STOPPED)
-        else:
-            self.tally.stop(f"{where}: gave up: {said}; continue with `bulkload resume`", EXIT_STOPPED)
-        acted_on = maybe_acted_on(exc) if isinstance(exc, BulkloadError) else True
+        code, acted_on = EXIT_STOPPED, True  # an error not of ours: an answer that could not be read, which arrived
+        if isinstance(exc, BulkloadError):
+            code, acted_on = exc.exit_code, maybe_acted_on(exc)
+        self.tally.stop(self.stop_reason(exc, where, said), code)
         if sent and not acted_on:
             # the API answered without acting on the call: nothing is in doubt, resume sends it again
             self.ledger.settle(chunk.seq, chunk.part, "pending", said, self.calls)
@@ -444,6 +497,19 @@ class Loader:
             self.tally.in_doubt += len(chunk)
         else:
             self.tally.skipped += len(chunk)
+
+    def stop_reason(self, exc: Exception, where: str, said: str) -> str:
+        """Why the run stops on `exc`, met by the chunk at `where`; `said`: the error's text, scrubbed."""
+        if isinstance(exc, AuthError):
+            return f"the API refused the credentials: {said}"
+        if isinstance(exc, LedgerWriteError):
+            return f"{said}; {resume_after(exc, self.ledger.path)}"
+        if isinstance(exc, RunStopped | ConfigError):
+            return said
+        if isinstance(exc, BadAnswer):  # never retried: nothing was given up on; a read's answer is not the chunk's
+            about = f"{where}: {said}" if exc.acted_on else f"{said} ({where} waits for it)"
+            return f"{about}; continue with `bulkload resume`"
+        return f"{where}: gave up: {said}; continue with `bulkload resume`"
 
     async def isolate(
         self, chunk: Chunk, bad: dict[int, tuple[str, str]] | None, cause: APIError | str

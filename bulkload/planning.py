@@ -37,7 +37,7 @@ import msgspec
 
 from .chunking import Planner, Reading
 from .dates import DateFormat
-from .errors import BulkloadError, SourceError
+from .errors import PlanningFailed, SourceError
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
 from .regroup import Placed, regrouped
@@ -252,10 +252,6 @@ def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable
             yield file_idx, source
         else:
             yield file_idx, regrouped(source, kind, spec.workdir)
-
-
-class PlanningFailed(BulkloadError):
-    """The planning process ended without finishing its plan."""
 
 
 class Planning(Protocol):

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from .pipeline import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
+from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
 
 
 class Reconciled(msgspec.Struct, kw_only=True):

@@ -14,14 +14,23 @@ import anyio
 
 from . import interrupts
 from .dispatch import Counters, Dispatcher, RetryPolicy
-from .errors import BadAnswer, BulkloadError, LedgerError, LedgerWriteError, RunStopped, ServerError, TransportError
+from .errors import (
+    EXIT_STOPPED,
+    BadAnswer,
+    BulkloadError,
+    LedgerError,
+    LedgerWriteError,
+    RunStopped,
+    ServerError,
+    TransportError,
+)
 from .http import Client
 from .job import Job
 from .ledger import Ledger
 from .limits import Limits
 from .loads import record_status
 from .model import Known
-from .pipeline import EXIT_STOPPED, Loader, Tally, resume_after, run_chunks
+from .pipeline import Loader, Tally, resume_after, run_chunks
 from .planning import PlanningProcess, PlanSpec
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile

@@ -24,21 +24,12 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .dispatch import Dispatcher, maybe_acted_on
-from .errors import APIError, BulkloadError
+from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, APIError, BulkloadError
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .loads import check_home, record_status
 from .model import Chunk, Totals
-from .pipeline import (
-    EXIT_MISMATCH,
-    EXIT_OK,
-    EXIT_ROWS,
-    EXIT_STOPPED,
-    EXIT_USAGE,
-    KEY_TTL_MARGIN_S,
-    body_hash,
-    settled_look,
-)
+from .pipeline import KEY_TTL_MARGIN_S, body_hash, settled_look
 from .planning import Planned, PlanningProcess
 from .report import write_report
 from .results import Rollback

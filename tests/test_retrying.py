@@ -1,0 +1,78 @@
+"""Retrying has one owner, the dispatcher: `--attempts` bounds the sends of one call, also of a call that cannot be
+repeated, which is sent again only once a look (`recheck`) shows that no attempt so far was carried out; an error
+raised in doubt is a copy of the one the attempt met."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+from conftest import serving
+
+from bulkload.dispatch import Dispatcher, RetryPolicy
+from bulkload.errors import BulkloadError, ServerError
+from bulkload.http import Client
+from bulkload.limits import Limits
+from bulkload.meters import DailyQuota, RateMeter
+from bulkload.targets import TARGETS
+
+ATTEMPTS = 3
+
+
+@asynccontextmanager
+async def failing(sent: list[str]) -> AsyncIterator[Dispatcher]:
+    """A dispatcher whose every call is answered 503 (which may follow work done), counting the sends in `sent`."""
+
+    async def handle(request: web.Request) -> web.Response:
+        sent.append(request.method)
+        return web.json_response({"message": "busy"}, status=503)
+
+    app = web.Application()
+    app.router.add_route("*", "/things", handle)
+    async with serving(app) as origin, Client(origin, {}) as client:
+        limits = Limits(quota=DailyQuota(0), rate=RateMeter(None))
+        yield Dispatcher(client, TARGETS["economic"].from_options({}), limits=limits,
+                         policy=RetryPolicy(attempts=ATTEMPTS, base_s=0.0))
+
+
+async def send(dispatcher: Dispatcher, looks: list[BulkloadError], *, safe: bool, not_there: bool) -> ServerError:
+    """Send one POST; `not_there`: what every look says. The error it ends in."""
+
+    async def recheck(exc: BulkloadError) -> bool:
+        looks.append(exc)
+        return not_there
+
+    try:
+        await dispatcher.send("POST", "/things", body=b"{}", safe_to_repeat=safe, authorized=False, recheck=recheck)
+    except ServerError as exc:
+        return exc
+    raise AssertionError("a 503 every time ends in ServerError")
+
+
+async def test_a_call_that_may_be_repeated_is_sent_attempts_times_without_a_look() -> None:
+    sent: list[str] = []
+    looks: list[BulkloadError] = []
+    async with failing(sent) as dispatcher:
+        error = await send(dispatcher, looks, safe=True, not_there=True)
+    assert len(sent) == ATTEMPTS and looks == []
+    assert error.uncertain and isinstance(error.__cause__, ServerError) and not error.__cause__.uncertain
+
+
+async def test_a_call_that_cannot_be_repeated_is_sent_again_only_after_a_look_within_the_same_attempts() -> None:
+    sent: list[str] = []
+    looks: list[BulkloadError] = []
+    async with failing(sent) as dispatcher:
+        error = await send(dispatcher, looks, safe=False, not_there=True)
+    # one look before each send again; the last attempt's error is the caller's to settle (it looks once more)
+    assert len(sent) == ATTEMPTS and len(looks) == ATTEMPTS - 1
+    assert all(look.uncertain for look in looks) and error.uncertain
+    assert dispatcher.counters.retries == 0 and dispatcher.counters.errors == {"ServerError": ATTEMPTS}
+
+
+async def test_a_call_that_cannot_be_repeated_is_not_sent_again_when_the_look_does_not_say_it_was_not_done() -> None:
+    sent: list[str] = []
+    looks: list[BulkloadError] = []
+    async with failing(sent) as dispatcher:
+        error = await send(dispatcher, looks, safe=False, not_there=False)
+    assert len(sent) == 1 and len(looks) == 1 and error.uncertain
