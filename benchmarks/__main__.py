@@ -37,8 +37,9 @@ SCENARIOS: dict[str, Run] = {
 
 
 def worktree(ref: str, into: Path) -> Path:
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(into), ref], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(into), ref], check=True, capture_output=True
+    )
     return into
 
 
@@ -59,7 +60,7 @@ def main() -> None:
         try:
             for number in chosen:
                 run = SCENARIOS[number]
-                for tree in ([old, None] if old else [None]):
+                for tree in [old, None] if old else [None]:
                     print(f"scenario {number}{' (before)' if tree else ''} ...", flush=True)
                     workdir = Path(tempfile.mkdtemp(dir=tmp))
                     out = run(scale, workdir, tree)

@@ -81,8 +81,14 @@ def first_line(run: dict[str, Any]) -> str:
     summary's line saying why it stopped or what it rejected, marked as stdout's."""
     line = next((ln.strip() for ln in run.get("said", "").splitlines() if ln.strip()), "")
     if not line:
-        line = next((f"(stdout) {ln.strip()}" for ln in run.get("printed", "").splitlines()
-                     if ln.startswith(("stopped:", "rejected rows"))), "")
+        line = next(
+            (
+                f"(stdout) {ln.strip()}"
+                for ln in run.get("printed", "").splitlines()
+                if ln.startswith(("stopped:", "rejected rows"))
+            ),
+            "",
+        )
     line = line.replace("|", "\\|")
     return line if len(line) <= 140 else line[:137] + "..."
 
@@ -96,18 +102,33 @@ def row(case: str, expected: int, run: dict[str, Any], note: str = "") -> Row:
 def load(s: Setup, name: str, *args: str, expected: int, note: str = "", **env: str) -> Row:
     """`bulkload load ARGS` in its own folder (ledger, rejects, report): its row."""
     folder = s.folder(name)
-    run = bulkload(folder, "run", *args, timeout_s=TIMEOUT_S, stderr=folder / "stderr.txt",
-                   stdout=folder / "stdout.txt")
+    run = bulkload(
+        folder, "run", *args, timeout_s=TIMEOUT_S, stderr=folder / "stderr.txt", stdout=folder / "stdout.txt"
+    )
     return row(name, expected, run, note)
 
 
-def hostile_load(s: Setup, name: str, api: Hostile, *flags: str, expected: int,
-                 ssl_context: ssl.SSLContext | None = None) -> Row:
+def hostile_load(
+    s: Setup, name: str, api: Hostile, *flags: str, expected: int, ssl_context: ssl.SSLContext | None = None
+) -> Row:
     """A small good load of `api.target` against `api`, 2 attempts a call, 5 s an answer."""
     with served(api.app(), ssl_context) as origin:
-        out = load(s, name, api.target, *inputs(api.target, s.folder(name)), "--base-url",
-                   origin + PREFIX.get(api.target, ""), "--attempts", "2", "--timeout", "5", "--window-limit", "0",
-                   *flags, expected=expected)
+        out = load(
+            s,
+            name,
+            api.target,
+            *inputs(api.target, s.folder(name)),
+            "--base-url",
+            origin + PREFIX.get(api.target, ""),
+            "--attempts",
+            "2",
+            "--timeout",
+            "5",
+            "--window-limit",
+            "0",
+            *flags,
+            expected=expected,
+        )
     if api.streamed:
         out.note = f"the server wrote {api.streamed / MB:,.0f} MB"
     return out
@@ -119,29 +140,55 @@ def answering(where: str, answer: Answer, method: str = "GET") -> Callable[[str,
 
 # --- the cases -------------------------------------------------------------------------------------------------
 
+
 def job_file(s: Setup, name: str, text: str) -> list[Row]:
     config = s.folder(name) / "job.toml"
     config.write_text(text)
-    return [load(s, name, "economic", *inputs("economic", s.folder(name)), "--config", str(config), "--dry-run",
-                 expected=2)]
+    return [
+        load(s, name, "economic", *inputs("economic", s.folder(name)), "--config", str(config), "--dry-run", expected=2)
+    ]
 
 
 def not_a_url(s: Setup) -> list[Row]:
-    return [load(s, "base-url-notaurl", "economic", *inputs("economic", s.folder("base-url-notaurl")),
-                 "--base-url", "notaurl", expected=2)]
+    return [
+        load(
+            s,
+            "base-url-notaurl",
+            "economic",
+            *inputs("economic", s.folder("base-url-notaurl")),
+            "--base-url",
+            "notaurl",
+            expected=2,
+        )
+    ]
 
 
 def cut_short(s: Setup, sig: signal.Signals) -> list[Row]:
     work = s.folder(sig.name)
     env = {**os.environ, **ENV, "XDG_CACHE_HOME": str(work / "cache")}
     with sandbox("economic", "--latency-ms", "40") as box:
-        case = stopping.load_cut_short(work, box, sig.name, 1, 4_000 if s.quick else 20_000, env,
-                                       work / "run.sqlite", stopping.signal_at_calls(box, sig))
+        case = stopping.load_cut_short(
+            work,
+            box,
+            sig.name,
+            1,
+            4_000 if s.quick else 20_000,
+            env,
+            work / "run.sqlite",
+            stopping.signal_at_calls(box, sig),
+        )
         resumed = case["resume"]()
         in_api = stopping.count_in_journal(box, 1)
-    return [row(f"{sig.name} mid-load", 4, case, f"exit {case['after_s']:.2f} s after the signal; "
-                f"{case['loaded_at_stop']:,} of {case['rows']:,} rows loaded at the stop"),
-            row(f"{sig.name}: then resume", 0, resumed, f"{in_api:,} of {case['rows']:,} rows in the API")]
+    return [
+        row(
+            f"{sig.name} mid-load",
+            4,
+            case,
+            f"exit {case['after_s']:.2f} s after the signal; "
+            f"{case['loaded_at_stop']:,} of {case['rows']:,} rows loaded at the stop",
+        ),
+        row(f"{sig.name}: then resume", 0, resumed, f"{in_api:,} of {case['rows']:,} rows in the API"),
+    ]
 
 
 def full_disk(s: Setup) -> list[Row]:
@@ -152,9 +199,12 @@ def full_disk(s: Setup) -> list[Row]:
         in_api = stopping.count_in_journal(box, 4) if case else 0
     if case is None:
         return [Row("ledger on a full 1 MB tmpfs", "4", "-", None, None, "", "skipped: this process may not mount")]
-    return [row("ledger on a full 1 MB tmpfs", 4, case, f"{case['loaded_at_stop'] or 0:,} rows loaded at the stop"),
-            row("full tmpfs: resume once it is 64 MB", 0, case["resumed"],
-                f"{in_api:,} of {case['rows']:,} rows in the API")]
+    return [
+        row("ledger on a full 1 MB tmpfs", 4, case, f"{case['loaded_at_stop'] or 0:,} rows loaded at the stop"),
+        row(
+            "full tmpfs: resume once it is 64 MB", 0, case["resumed"], f"{in_api:,} of {case['rows']:,} rows in the API"
+        ),
+    ]
 
 
 def killed_loader(s: Setup) -> list[Row]:
@@ -164,6 +214,7 @@ def killed_loader(s: Setup) -> list[Row]:
     folder = s.folder("planner")
     gone: dict[str, float] = {}
     with sandbox("economic", "--latency-ms", "40") as box:
+
         def kill(proc: subprocess.Popen[bytes]) -> None:
             while stopping.posts(box) < 3 and proc.poll() is None:
                 time.sleep(0.01)
@@ -172,21 +223,58 @@ def killed_loader(s: Setup) -> list[Row]:
             killed = time.perf_counter()
             while any(alive(c) for c in children) and time.perf_counter() - killed < 60:
                 time.sleep(0.005)
-            gone.update(s=time.perf_counter() - killed, children=len(children),
-                        left=sum(alive(c) for c in children))
+            gone.update(s=time.perf_counter() - killed, children=len(children), left=sum(alive(c) for c in children))
 
-        run = measure([sys.executable, "-m", "bulkload", "load", "economic", str(data_file("economic", 100_000)),
-                       "--base-url", box.url, "--ledger", str(folder / "run.sqlite"), "--report",
-                       str(folder / "report.json"), "--no-progress"], {"XDG_CACHE_HOME": str(folder / "cache")},
-                      event=kill, timeout_s=TIMEOUT_S, stderr=folder / "stderr.txt", stdout=folder / "stdout.txt")
-    rows = [row("kill -9 of a loading bulkload", -9, run, f"{gone['children']} child process(es); "
-                + (f"{gone['left']} still running 60 s later" if gone["left"] else
-                   f"gone {gone['s']:.2f} s after the loader's SIGKILL"))]
+        run = measure(
+            [
+                sys.executable,
+                "-m",
+                "bulkload",
+                "load",
+                "economic",
+                str(data_file("economic", 100_000)),
+                "--base-url",
+                box.url,
+                "--ledger",
+                str(folder / "run.sqlite"),
+                "--report",
+                str(folder / "report.json"),
+                "--no-progress",
+            ],
+            {"XDG_CACHE_HOME": str(folder / "cache")},
+            event=kill,
+            timeout_s=TIMEOUT_S,
+            stderr=folder / "stderr.txt",
+            stdout=folder / "stdout.txt",
+        )
+    rows = [
+        row(
+            "kill -9 of a loading bulkload",
+            -9,
+            run,
+            f"{gone['children']} child process(es); "
+            + (
+                f"{gone['left']} still running 60 s later"
+                if gone["left"]
+                else f"gone {gone['s']:.2f} s after the loader's SIGKILL"
+            ),
+        )
+    ]
     fifo = stopping.orphaned_planner(folder)
     after = fifo["after_s"]
-    rows.append(Row("planner blocked on a FIFO, loader killed -9", "gone", "gone" if after < 60 else "still running",
-                    after if after < 60 else None, None, "", f"the planner ended {after:.2f} s after its loader's "
-                    "SIGKILL" if after < 60 else "killed by the benchmark after 60 s"))
+    rows.append(
+        Row(
+            "planner blocked on a FIFO, loader killed -9",
+            "gone",
+            "gone" if after < 60 else "still running",
+            after if after < 60 else None,
+            None,
+            "",
+            f"the planner ended {after:.2f} s after its loader's SIGKILL"
+            if after < 60
+            else "killed by the benchmark after 60 s",
+        )
+    )
     return rows
 
 
@@ -195,28 +283,50 @@ def economic_read(s: Setup, name: str, where: str, answer: Answer) -> list[Row]:
 
 
 def no_token(s: Setup) -> list[Row]:
-    api = Hostile("halopsa", answering("/token", Answer(body=b'{"token_type": "Bearer", "expires_in": 3600}'),
-                                       "POST"))
+    api = Hostile("halopsa", answering("/token", Answer(body=b'{"token_type": "Bearer", "expires_in": 3600}'), "POST"))
     return [hostile_load(s, "halopsa-token-no-token", api, expected=4)]
 
 
 def unverified_tls(s: Setup) -> list[Row]:
     context = self_signed_context(s.folder("tls-self-signed"))
-    return [hostile_load(s, "tls-self-signed", Hostile("visma-core"), "--attempts", "8", expected=2,
-                         ssl_context=context)]
+    return [
+        hostile_load(s, "tls-self-signed", Hostile("visma-core"), "--attempts", "8", expected=2, ssl_context=context)
+    ]
 
 
 def nothing_listening(s: Setup) -> list[Row]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))  # bound, never listening: the port stays ours and refuses
         url = f"http://127.0.0.1:{sock.getsockname()[1]}{PREFIX['economic']}"
-        return [load(s, "nothing-listening", "economic", *inputs("economic", s.folder("nothing-listening")),
-                     "--base-url", url, "--attempts", "8", expected=2)]
+        return [
+            load(
+                s,
+                "nothing-listening",
+                "economic",
+                *inputs("economic", s.folder("nothing-listening")),
+                "--base-url",
+                url,
+                "--attempts",
+                "8",
+                expected=2,
+            )
+        ]
 
 
 def unresolvable(s: Setup) -> list[Row]:
-    return [load(s, "name-invalid", "economic", *inputs("economic", s.folder("name-invalid")), "--base-url",
-                 "https://nonexistent.invalid/api", "--attempts", "8", expected=2)]
+    return [
+        load(
+            s,
+            "name-invalid",
+            "economic",
+            *inputs("economic", s.folder("name-invalid")),
+            "--base-url",
+            "https://nonexistent.invalid/api",
+            "--attempts",
+            "8",
+            expected=2,
+        )
+    ]
 
 
 def redirect(s: Setup) -> list[Row]:
@@ -238,8 +348,18 @@ def long_line(s: Setup) -> list[Row]:
 def bomb(s: Setup, name: str, which: int) -> list[Row]:
     what, path = bounded.bombs(1 / 16 if s.quick else 1)[which]
     with sandbox("economic") as box:
-        return [load(s, name, "economic", str(path), "--base-url", box.url, expected=2,
-                     note=f"{what}, {path.stat().st_size / MB:,.1f} MB compressed")]
+        return [
+            load(
+                s,
+                name,
+                "economic",
+                str(path),
+                "--base-url",
+                box.url,
+                expected=2,
+                note=f"{what}, {path.stat().st_size / MB:,.1f} MB compressed",
+            )
+        ]
 
 
 def cursor(s: Setup, name: str, tamper: Callable[[int, dict[str, Any]], dict[str, Any]]) -> list[Row]:
@@ -247,8 +367,9 @@ def cursor(s: Setup, name: str, tamper: Callable[[int, dict[str, Any]], dict[str
     stopping.write_entries(data, 15, 1)  # 30 entries: 6 pages of 5
     counted = {"pages": 0}
     with served(tampered(tamper, counted)) as origin:
-        out = load(s, name, "economic", str(data), "--base-url", origin + PREFIX["economic"], "--batch-size", "10",
-                   expected=4)
+        out = load(
+            s, name, "economic", str(data), "--base-url", origin + PREFIX["economic"], "--batch-size", "10", expected=4
+        )
     out.note = f"{counted['pages']} pages walked"
     return [out]
 
@@ -256,12 +377,30 @@ def cursor(s: Setup, name: str, tamper: Callable[[int, dict[str, Any]], dict[str
 def quota_spent_earlier(s: Setup) -> list[Row]:
     folder = s.folder("quota")
     with sandbox("economic") as box:
-        first = bulkload(folder, "first", "economic", *inputs("economic", folder / "a", "a"), "--base-url", box.url,
-                         timeout_s=TIMEOUT_S)
+        first = bulkload(
+            folder,
+            "first",
+            "economic",
+            *inputs("economic", folder / "a", "a"),
+            "--base-url",
+            box.url,
+            timeout_s=TIMEOUT_S,
+        )
         quota = int(first["requests"]) + 1
-        return [load(s, "quota", "economic", *inputs("economic", folder / "b", "b"), "--base-url", box.url,
-                     "--daily-quota", str(quota), expected=4,
-                     note=f"quota {quota}: an earlier run (exit {first['exit']}) spent {first['requests']} calls")]
+        return [
+            load(
+                s,
+                "quota",
+                "economic",
+                *inputs("economic", folder / "b", "b"),
+                "--base-url",
+                box.url,
+                "--daily-quota",
+                str(quota),
+                expected=4,
+                note=f"quota {quota}: an earlier run (exit {first['exit']}) spent {first['requests']} calls",
+            )
+        ]
 
 
 def isolation_budget(s: Setup) -> list[Row]:
@@ -276,7 +415,7 @@ def isolation_budget(s: Setup) -> list[Row]:
 
 
 CASES: dict[str, tuple[str, Callable[[Setup], list[Row]]]] = {
-    "job-type": ("job file `concurrency = \"8\"`", lambda s: job_file(s, "job-type", '[job]\nconcurrency = "8"\n')),
+    "job-type": ('job file `concurrency = "8"`', lambda s: job_file(s, "job-type", '[job]\nconcurrency = "8"\n')),
     "job-unknown": ("unknown job-file key", lambda s: job_file(s, "job-unknown", "[job]\nconcurency = 8\n")),
     "notaurl": ("`--base-url notaurl`", not_a_url),
     "sigterm": ("SIGTERM mid-load, then resume", lambda s: cut_short(s, signal.SIGTERM)),
@@ -284,12 +423,22 @@ CASES: dict[str, tuple[str, Callable[[Setup], list[Row]]]] = {
     "sigint": ("SIGINT mid-load, then resume", lambda s: cut_short(s, signal.SIGINT)),
     "full-disk": ("ledger on a full tmpfs, then resume", full_disk),
     "planner": ("planner child after kill -9 of the loader", killed_loader),
-    "baseline-html": ("HTML 200 on the e-conomic baseline", lambda s: economic_read(
-        s, "baseline-html", "/paged", Answer(body=b"<html><body>Sign in</body></html>", content_type="text/html"))),
-    "count-nan": ("a count that is not a number", lambda s: economic_read(s, "count-nan", "/count", Answer(
-        body=b'"many"'))),
-    "paged-no-entrynumber": ("a `paged` item without `entryNumber`", lambda s: economic_read(
-        s, "paged-no-entrynumber", "/paged", Answer(body=b'[{"voucherNumber": 1, "amount": 5}]'))),
+    "baseline-html": (
+        "HTML 200 on the e-conomic baseline",
+        lambda s: economic_read(
+            s, "baseline-html", "/paged", Answer(body=b"<html><body>Sign in</body></html>", content_type="text/html")
+        ),
+    ),
+    "count-nan": (
+        "a count that is not a number",
+        lambda s: economic_read(s, "count-nan", "/count", Answer(body=b'"many"')),
+    ),
+    "paged-no-entrynumber": (
+        "a `paged` item without `entryNumber`",
+        lambda s: economic_read(
+            s, "paged-no-entrynumber", "/paged", Answer(body=b'[{"voucherNumber": 1, "amount": 5}]')
+        ),
+    ),
     "token": ("a HaloPSA token answer that is no token", no_token),
     "tls": ("a TLS certificate that does not verify", unverified_tls),
     "refused": ("nothing listening on the first call", nothing_listening),
@@ -308,9 +457,11 @@ CASES: dict[str, tuple[str, Callable[[Setup], list[Row]]]] = {
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| case | exit code | expected exit | wall s | peak RSS MB "
-             "| what it printed (stderr's first line, else stdout's stop line) | note |",
-             "|---|---:|---:|---:|---:|---|---|"]
+    lines = [
+        "| case | exit code | expected exit | wall s | peak RSS MB "
+        "| what it printed (stderr's first line, else stdout's stop line) | note |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
     for r in rows:
         mark = "" if r.exit == r.expected else " **≠**"
         wall = "-" if r.wall_s is None else f"{r.wall_s:.2f}"
@@ -323,8 +474,13 @@ def table(rows: list[Row]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (64 MB answers, 64 MiB bombs, ...)")
-    parser.add_argument("--only", action="append", choices=sorted(CASES), metavar="NAME",
-                        help=f"run only this case (repeatable): {', '.join(CASES)}")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(CASES),
+        metavar="NAME",
+        help=f"run only this case (repeatable): {', '.join(CASES)}",
+    )
     parser.add_argument("--save", action="store_true", help="write the table to benchmarks/results/abuse.md")
     args = parser.parse_args()
     rows: list[Row] = []
@@ -343,14 +499,19 @@ def main() -> None:
     out = table(rows)
     print(out)
     wrong = [r.case for r in rows if r.exit != r.expected and r.exit != "-"]
-    print(f"\n{len(rows)} rows in {time.perf_counter() - started:.0f} s; "
-          + (f"NOT AS EXPECTED: {', '.join(wrong)}" if wrong else "every exit code as expected"))
+    print(
+        f"\n{len(rows)} rows in {time.perf_counter() - started:.0f} s; "
+        + (f"NOT AS EXPECTED: {', '.join(wrong)}" if wrong else "every exit code as expected")
+    )
     if args.save:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+        ).stdout.strip()
         command = "python -m benchmarks.abuse" + (" --quick" if args.quick else "")
-        RESULTS.write_text(f"`{command}` at commit {commit}, {time.strftime('%Y-%m-%d', time.gmtime())} "
-                           f"({os.cpu_count()} cores, shared); $WORK is the run's temporary folder\n\n{out}\n")
+        RESULTS.write_text(
+            f"`{command}` at commit {commit}, {time.strftime('%Y-%m-%d', time.gmtime())} "
+            f"({os.cpu_count()} cores, shared); $WORK is the run's temporary folder\n\n{out}\n"
+        )
 
 
 if __name__ == "__main__":

@@ -48,13 +48,36 @@ def records_in(box: Sandbox) -> dict[str, int]:
 def run(workdir: Path, name: str, files: list[Path], url: str, window_s: float) -> tuple[dict[str, Any], float, bytes]:
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "bulkload", "load", "halopsa", *map(str, files), "--match-on", "name",
-         "--base-url", url, "--batch-size", "5", "--concurrency", "8", "--window-s", str(window_s),
-         # the sandbox runs time_factor times faster than HaloPSA: so does the settle delay of a lost create
-         "--settle-s", f"{HaloPSA.api.settle_s * window_s / 300:g}",
-         "--ledger", str(workdir / f"{name}.sqlite"), "--rejects", str(workdir / f"{name}.rejects.csv"),
-         "--report", str(workdir / f"{name}.json")],
-        env={**os.environ, **ENV}, capture_output=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "bulkload",
+            "load",
+            "halopsa",
+            *map(str, files),
+            "--match-on",
+            "name",
+            "--base-url",
+            url,
+            "--batch-size",
+            "5",
+            "--concurrency",
+            "8",
+            "--window-s",
+            str(window_s),
+            # the sandbox runs time_factor times faster than HaloPSA: so does the settle delay of a lost create
+            "--settle-s",
+            f"{HaloPSA.api.settle_s * window_s / 300:g}",
+            "--ledger",
+            str(workdir / f"{name}.sqlite"),
+            "--rejects",
+            str(workdir / f"{name}.rejects.csv"),
+            "--report",
+            str(workdir / f"{name}.json"),
+        ],
+        env={**os.environ, **ENV},
+        capture_output=True,
+        check=False,
     )
     wall = time.perf_counter() - started
     return json.loads((workdir / f"{name}.json").read_text()), wall, done.stdout + done.stderr
@@ -69,29 +92,45 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bulkload-bench-") as tmp:
         workdir = Path(tmp)
         files = halopsa_files(workdir, args.records)
-        with sandbox("halopsa", "--time-factor", str(args.time_factor), "--fault-rate", "0.03", "--drop-rate",
-                     "0.03", "--seed", "11") as box:
+        with sandbox(
+            "halopsa",
+            "--time-factor",
+            str(args.time_factor),
+            "--fault-rate",
+            "0.03",
+            "--drop-rate",
+            "0.03",
+            "--seed",
+            "11",
+        ) as box:
             first, wall, out1 = run(workdir, "first", files, box.url, window_s)
             after_first = records_in(box)
             second, wall2, out2 = run(workdir, "again", files, box.url, window_s)
             after_second = records_in(box)
             stats = box.stats()
-        leaks = [p.name for p in workdir.iterdir() if p.suffix != ".csv" or "rejects" in p.name
-                 if CANARY in p.read_bytes()] + (["stdout/stderr"] if CANARY in out1 + out2 else [])
+        leaks = [
+            p.name for p in workdir.iterdir() if p.suffix != ".csv" or "rejects" in p.name if CANARY in p.read_bytes()
+        ] + (["stdout/stderr"] if CANARY in out1 + out2 else [])
     minimum = math.ceil(first["requests"] / 300 - 1) * window_s
-    print(f"\n| HaloPSA, {args.records:,} records in 3 resources, window 300 per {window_s:g} s "
-          f"(time factor {args.time_factor:g}), 3 % 5xx + 3 % commit-then-drop | first run | same files again |")
+    print(
+        f"\n| HaloPSA, {args.records:,} records in 3 resources, window 300 per {window_s:g} s "
+        f"(time factor {args.time_factor:g}), 3 % 5xx + 3 % commit-then-drop | first run | same files again |"
+    )
     print("|---|---:|---:|")
-    print(f"| loaded / rejected / in doubt | {first['loaded']} / {first['rejected']} / {first['in_doubt']} "
-          f"| {second['loaded']} / {second['rejected']} / {second['in_doubt']} |")
+    print(
+        f"| loaded / rejected / in doubt | {first['loaded']} / {first['rejected']} / {first['in_doubt']} "
+        f"| {second['loaded']} / {second['rejected']} / {second['in_doubt']} |"
+    )
     print(f"| requests (token, listings and retries included) | {first['requests']} | {second['requests']} |")
     print(f"| 429 answers met | {first['rate_limited']} | {second['rate_limited']} |")
     print(f"| wall time | {wall:.1f} s | {wall2:.1f} s |")
     print(f"| window's theoretical minimum for the first run's requests | {minimum:.1f} s | |")
     print(f"| records in the sandbox after | {sum(after_first.values())} | {sum(after_second.values())} |")
     print(f"| reconciled field by field | {first['reconcile']['ok']} | {second['reconcile']['ok']} |")
-    print(f"\nsandbox: window 429s {stats['faults'].get('window', 0)}, tokens issued {stats['tokens_issued']}; "
-          f"secrets found outside the API: {leaks or 'none'}")
+    print(
+        f"\nsandbox: window 429s {stats['faults'].get('window', 0)}, tokens issued {stats['tokens_issued']}; "
+        f"secrets found outside the API: {leaks or 'none'}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,20 @@ def write(path: Path, vouchers: int, every: int) -> None:
     rnd = random.Random(5)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency",
-                    "accountNumber", "contraAccountNumber", "text", "vatCode"])
+        w.writerow(
+            [
+                "entryTypeNumber",
+                "journalNumber",
+                "voucherNumber",
+                "date",
+                "amount",
+                "currency",
+                "accountNumber",
+                "contraAccountNumber",
+                "text",
+                "vatCode",
+            ]
+        )
         for v in range(1, vouchers + 1):
             amount = f"{rnd.randint(1, 5000)}.00"
             w.writerow([5, 1, v, "2026-11-02", amount, "DKK", 9999 if v % every == 0 else 1010, "", f"Sale {v}", ""])
@@ -48,8 +60,14 @@ async def run(workdir: Path, data: Path, name: str) -> dict[str, Any]:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         origin = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX,
-                  ledger=str(workdir / f"{name}.sqlite"), rejects=str(workdir / f"{name}.csv"), daily_quota=0)
+        job = Job(
+            target="economic",
+            files=[str(data)],
+            base_url=origin + PREFIX,
+            ledger=str(workdir / f"{name}.sqlite"),
+            rejects=str(workdir / f"{name}.csv"),
+            daily_quota=0,
+        )
         started = time.monotonic()
         report = await load(job, env=CREDS)
         elapsed = time.monotonic() - started
@@ -73,15 +91,19 @@ def main() -> None:
         rows.append(anyio.run(run, workdir, data, "budget"))
         isolation.SAME_REASON = isolation.FLOOR = 10**9  # the loader as it was: isolate whatever it costs
         rows.append(anyio.run(run, workdir, data, "no budget"))
-    print(f"{ns.vouchers} vouchers ({2 * ns.vouchers} rows), every {ns.every}th books to a missing account; "
-          "500 entries a call, opaque refusals")
+    print(
+        f"{ns.vouchers} vouchers ({2 * ns.vouchers} rows), every {ns.every}th books to a missing account; "
+        "500 entries a call, opaque refusals"
+    )
     print(f"{'':10} {'calls':>7} {'refused groups':>15} {'loaded rows':>12} {'exit':>5} {'time_s':>7}  stop reason")
     for r in rows:
         rep = r["report"]
         groups = sum(rep.isolation["refused_groups_by_reason"].values())
         reason = (rep.stop_reason or "")[:90]
-        print(f"{r['name']:10} {r['served']:>7} {groups:>15} {rep.loaded:>12} {rep.exit_code:>5} "
-              f"{r['elapsed_s']:>7.1f}  {reason}")
+        print(
+            f"{r['name']:10} {r['served']:>7} {groups:>15} {rep.loaded:>12} {rep.exit_code:>5} "
+            f"{r['elapsed_s']:>7.1f}  {reason}"
+        )
 
 
 if __name__ == "__main__":

@@ -35,19 +35,37 @@ def doubled(records: list[dict[str, Any]], key: str) -> int:
 def faults(workdir: Path, rows: int) -> list[tuple[str, dict[str, Any], int]]:
     out = []
     with sandbox("visma-core", *FAULTS) as box:
-        r = load(workdir, "visma", "visma-core", str(data_file("visma-core", rows, bad_every=500)),
-                 "--base-url", box.url, "--concurrency", "16")
+        r = load(
+            workdir,
+            "visma",
+            "visma-core",
+            str(data_file("visma-core", rows, bad_every=500)),
+            "--base-url",
+            box.url,
+            "--concurrency",
+            "16",
+        )
         # one call creates at most one entry: more entries than calls that completed or are in doubt means a
         # call was carried out twice
         calls = r["reconcile"]["ids_returned"] + in_doubt_calls(workdir / "visma.sqlite")
         out.append(("visma-core entries", r, max(0, len(box.get("entries")) - calls)))
     customers = max(1, rows // 10)
     with sandbox("payorcrm", *FAULTS) as box:
-        r = load(workdir, "payor", "payorcrm",
-                 "--customers", str(data_file("payorcrm-customers", customers, bad_every=500)),
-                 "--invoices", str(data_file("payorcrm-invoices", rows, bad_every=500, customers=customers,
-                                             customers_bad_every=500)),
-                 "--amount-unit", "major", "--base-url", box.url, "--batch-size", "50")
+        r = load(
+            workdir,
+            "payor",
+            "payorcrm",
+            "--customers",
+            str(data_file("payorcrm-customers", customers, bad_every=500)),
+            "--invoices",
+            str(data_file("payorcrm-invoices", rows, bad_every=500, customers=customers, customers_bad_every=500)),
+            "--amount-unit",
+            "major",
+            "--base-url",
+            box.url,
+            "--batch-size",
+            "50",
+        )
         out.append(("payorcrm customers + invoices", r, doubled(box.get("invoices"), "invoiceNumber")))
     return out
 
@@ -58,12 +76,16 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bulkload-bench-") as tmp:
         runs = faults(Path(tmp), args.rows)
-    print(f"\n| {args.rows:,} rows with faults (3 % 5xx, 3 % commit-then-drop, 1 % slow) | read | loaded | rejected "
-          "| in doubt | skipped | requests | created twice | wall |")
+    print(
+        f"\n| {args.rows:,} rows with faults (3 % 5xx, 3 % commit-then-drop, 1 % slow) | read | loaded | rejected "
+        "| in doubt | skipped | requests | created twice | wall |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r, twice in runs:
-        print(f"| {name} | {r['rows_read']:,} | {r['loaded']:,} | {r['rejected']:,} | {r['in_doubt']:,} | "
-              f"{r['skipped']:,} | {r['requests']:,} | {twice} | {r['elapsed_s']:.1f} s |")
+        print(
+            f"| {name} | {r['rows_read']:,} | {r['loaded']:,} | {r['rejected']:,} | {r['in_doubt']:,} | "
+            f"{r['skipped']:,} | {r['requests']:,} | {twice} | {r['elapsed_s']:.1f} s |"
+        )
 
 
 if __name__ == "__main__":

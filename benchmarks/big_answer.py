@@ -54,12 +54,25 @@ def main() -> None:
             api = big_answer(target, method, path, args.size_mb * MB, announced)
             work = Path(tmp) / str(i)
             with served(api.app()) as origin:
-                out = bulkload(work, "run", target, *inputs(target, work), "--base-url",
-                               origin + PREFIX.get(target, ""), "--attempts", "2", "--window-limit", "0",
-                               tree=args.tree)
+                out = bulkload(
+                    work,
+                    "run",
+                    target,
+                    *inputs(target, work),
+                    "--base-url",
+                    origin + PREFIX.get(target, ""),
+                    "--attempts",
+                    "2",
+                    "--window-limit",
+                    "0",
+                    tree=args.tree,
+                )
             reason = str(out.get("stop_reason") or out.get("status", "no report"))
-            print(f"{label:<36} {out['exit']:>4} {api.streamed / MB:>10,.0f} MB {out['peak_rss_mb']:>6.0f} MB "
-                  f"{out['wall_s']:>6.1f}s  {reason[:150]}", flush=True)
+            print(
+                f"{label:<36} {out['exit']:>4} {api.streamed / MB:>10,.0f} MB {out['peak_rss_mb']:>6.0f} MB "
+                f"{out['wall_s']:>6.1f}s  {reason[:150]}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -48,13 +48,24 @@ def bombs(gib: float) -> list[tuple[str, Path]]:
     one = _MIB * b"x"
     blank = _MIB * b"\n"
     return [
-        (f"gzip: {gib} GiB of one line", _gzip(DATA / f"bomb-line-{gib}g.jsonl.gz",
-                                               lambda: [*([one] * (size // _MIB)), b"\n"])),
-        (f"gzip: {gib} GiB of blank lines (JSONL)", _gzip(DATA / f"bomb-blank-{gib}g.jsonl.gz",
-                                                         lambda: [blank] * (size // _MIB))),
-        (f"gzip: {gib} GiB of blank lines (CSV)", _gzip(DATA / f"bomb-blank-{gib}g.csv.gz", lambda: [
-            b"entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber\n",
-            *[blank] * (size // _MIB)])),
+        (
+            f"gzip: {gib} GiB of one line",
+            _gzip(DATA / f"bomb-line-{gib}g.jsonl.gz", lambda: [*([one] * (size // _MIB)), b"\n"]),
+        ),
+        (
+            f"gzip: {gib} GiB of blank lines (JSONL)",
+            _gzip(DATA / f"bomb-blank-{gib}g.jsonl.gz", lambda: [blank] * (size // _MIB)),
+        ),
+        (
+            f"gzip: {gib} GiB of blank lines (CSV)",
+            _gzip(
+                DATA / f"bomb-blank-{gib}g.csv.gz",
+                lambda: [
+                    b"entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber\n",
+                    *[blank] * (size // _MIB),
+                ],
+            ),
+        ),
     ]
 
 
@@ -93,8 +104,11 @@ def main() -> None:
     parser.add_argument("--gib", type=int, default=1, help="GiB the bombs expand to")
     parser.add_argument("--long-mb", type=int, default=100, help="MB of the long line")
     args = parser.parse_args()
-    files = [*bombs(args.gib), (f"plain CSV: 1,000 entries around {args.gib} GiB of blank lines", blank_run(args.gib)),
-             (f"JSONL, one {args.long_mb} MB line among 1,000", long_line(args.long_mb))]
+    files = [
+        *bombs(args.gib),
+        (f"plain CSV: 1,000 entries around {args.gib} GiB of blank lines", blank_run(args.gib)),
+        (f"JSONL, one {args.long_mb} MB line among 1,000", long_line(args.long_mb)),
+    ]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bulkload-bench-") as tmp:
         workdir = Path(tmp)
@@ -102,14 +116,17 @@ def main() -> None:
             size = path.stat().st_size
             rows.append((what, "--dry-run", size, bulkload(workdir, f"d{i}", "economic", str(path), "--dry-run")))
             with sandbox("economic") as box:
-                rows.append((what, "sandbox", size,
-                             bulkload(workdir, f"s{i}", "economic", str(path), "--base-url", box.url)))
+                rows.append(
+                    (what, "sandbox", size, bulkload(workdir, f"s{i}", "economic", str(path), "--base-url", box.url))
+                )
     print("\n| input | run | file | exit | wall | peak RSS (tree) | rows read | loaded | rejected |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for what, how, size, r in rows:
-        print(f"| {what} | {how} | {size / _MIB:,.1f} MiB | {r['exit']} | {r['wall_s']:.1f} s | "
-              f"{r['peak_rss_mb']:.0f} MB | {r.get('rows_read', '-')} | {r.get('loaded', '-')} | "
-              f"{r.get('rejected', '-')} |")
+        print(
+            f"| {what} | {how} | {size / _MIB:,.1f} MiB | {r['exit']} | {r['wall_s']:.1f} s | "
+            f"{r['peak_rss_mb']:.0f} MB | {r.get('rows_read', '-')} | {r.get('loaded', '-')} | "
+            f"{r.get('rejected', '-')} |"
+        )
 
 
 if __name__ == "__main__":

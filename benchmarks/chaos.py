@@ -121,8 +121,18 @@ class Plan:
         return self.target in ROLLBACK
 
     def sandbox_flags(self) -> list[str]:
-        flags = ["--seed", str(self.seed), "--fault-rate", f"{self.fault_rate:.4f}", "--drop-rate",
-                 f"{self.drop_rate:.4f}", "--slow-rate", f"{self.slow_rate:.4f}", "--slow-ms", str(self.slow_ms)]
+        flags = [
+            "--seed",
+            str(self.seed),
+            "--fault-rate",
+            f"{self.fault_rate:.4f}",
+            "--drop-rate",
+            f"{self.drop_rate:.4f}",
+            "--slow-rate",
+            f"{self.slow_rate:.4f}",
+            "--slow-ms",
+            str(self.slow_ms),
+        ]
         if self.rate_limit:
             flags += ["--rate-limit", str(self.rate_limit)]
         if self.latency_ms:
@@ -134,13 +144,18 @@ class Plan:
         return flags
 
     def describe(self) -> str:
-        return (f"rows={self.rows} bad_every={self.bad_every} 5xx={self.fault_rate:.3f} drop={self.drop_rate:.3f} "
-                f"slow={self.slow_rate:.3f}x{self.slow_ms}ms rate_limit={self.rate_limit or 'off'} "
-                + (f"commit_delay={self.commit_delay_ms[0]}-{self.commit_delay_ms[1]}ms "
-                   if self.commit_delay_ms[1] else "")
-                + (f"latency={self.latency_ms}ms " if self.latency_ms else "") +
-                f"kill={self.kill}{'@' + str(self.kill_after_requests) if self.kill in ('random', 'writes') else ''} "
-                f"load flags: {' '.join(self.load_flags)}")
+        return (
+            f"rows={self.rows} bad_every={self.bad_every} 5xx={self.fault_rate:.3f} drop={self.drop_rate:.3f} "
+            f"slow={self.slow_rate:.3f}x{self.slow_ms}ms rate_limit={self.rate_limit or 'off'} "
+            + (
+                f"commit_delay={self.commit_delay_ms[0]}-{self.commit_delay_ms[1]}ms "
+                if self.commit_delay_ms[1]
+                else ""
+            )
+            + (f"latency={self.latency_ms}ms " if self.latency_ms else "")
+            + f"kill={self.kill}{'@' + str(self.kill_after_requests) if self.kill in ('random', 'writes') else ''} "
+            f"load flags: {' '.join(self.load_flags)}"
+        )
 
 
 @dataclass
@@ -171,9 +186,15 @@ class Result:
 def plan_trial(target: str, seed: int, scale: float = 1.0) -> Plan:
     """The trial's faults, input size and kill point, from ``seed`` alone (``scale`` shrinks the input)."""
     rng = random.Random(f"{target}:{seed}")
-    size = {"economic": (300, 2000), "halopsa": (150, 800), "visma-core": (150, 600), "payorcrm": (300, 1800),
-            # a rollback deletes one record a call: smaller inputs keep a trial within its time
-            "economic-rollback": (200, 800), "halopsa-rollback": (100, 400)}
+    size = {
+        "economic": (300, 2000),
+        "halopsa": (150, 800),
+        "visma-core": (150, 600),
+        "payorcrm": (300, 1800),
+        # a rollback deletes one record a call: smaller inputs keep a trial within its time
+        "economic-rollback": (200, 800),
+        "halopsa-rollback": (100, 400),
+    }
     low, high = size[target]
     rows = max(20, int(rng.randint(low, high) * scale))
     storm = rng.random() < 0.3
@@ -259,7 +280,10 @@ class Trial:
         out = open(self.workdir / "sandbox.err", "w")  # noqa: SIM115 - closed with the process
         self.sandbox = subprocess.Popen(
             [sys.executable, "-m", "bulkload", "sandbox", self.plan.api, "--port", "0", *self.plan.sandbox_flags()],
-            stdout=subprocess.PIPE, stderr=out, text=True, env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=out,
+            text=True,
+            env=self.env,
         )
         out.close()
         self.logs.append(self.workdir / "sandbox.err")
@@ -297,15 +321,17 @@ class Trial:
         body: list[dict[str, Any]] = self.get(f"{self.root}/_sandbox/{what}")
         return body
 
-    def run(self, name: str, args: list[str], kill: str = "none", kill_after: int = 0,
-            ledger: Path | None = None) -> tuple[int | None, bool]:
+    def run(
+        self, name: str, args: list[str], kill: str = "none", kill_after: int = 0, ledger: Path | None = None
+    ) -> tuple[int | None, bool]:
         """Run ``bulkload ARGS`` as a child; SIGKILL it per ``kill``. Returns (exit code or None, killed)."""
         err = self.workdir / f"{name}.err"
         self.last_run = name
         self.logs.append(err)
         with open(err, "w") as stderr:
-            proc = subprocess.Popen([sys.executable, "-m", "bulkload", *args], env=self.env,
-                                    stdout=subprocess.DEVNULL, stderr=stderr)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bulkload", *args], env=self.env, stdout=subprocess.DEVNULL, stderr=stderr
+            )
         killed = False
         last_stats = 0.0
         try:
@@ -368,8 +394,7 @@ def _ledger(path: Path) -> tuple[dict[tuple[int, int], str], set[int], int]:
             lines.frombytes(blob)
             buckets.update(((f, ln), "in_doubt") for ln in lines)
         created = {int(i) for (i,) in db.execute("SELECT id FROM created")}
-        in_doubt = int(db.execute(
-            "SELECT COUNT(*) FROM chunks WHERE state IN ('in_doubt', 'sending')").fetchone()[0])
+        in_doubt = int(db.execute("SELECT COUNT(*) FROM chunks WHERE state IN ('in_doubt', 'sending')").fetchone()[0])
     return buckets, created, in_doubt
 
 
@@ -385,8 +410,7 @@ def make_input(plan: Plan, workdir: Path) -> tuple[list[str], list[Path]]:
         return [str(path)], [path]
     if p.api == "halopsa":
         path = workdir / f"{p.resource}.csv"  # the file's name says its resource
-        write_file(path, p.rows, kind="halopsa", resource=p.resource, seed=p.seed, bad_every=p.bad_every,
-                   updates=False)
+        write_file(path, p.rows, kind="halopsa", resource=p.resource, seed=p.seed, bad_every=p.bad_every, updates=False)
         return [str(path)], [path]
     if p.api == "visma-core":
         path = workdir / "entries.csv"
@@ -394,8 +418,15 @@ def make_input(plan: Plan, workdir: Path) -> tuple[list[str], list[Path]]:
         return [str(path)], [path]
     customers, invoices = workdir / "customers.csv", workdir / "invoices.csv"
     write_file(customers, p.customers, kind="payorcrm-customers", seed=p.seed, bad_every=p.bad_every)
-    write_file(invoices, p.rows, kind="payorcrm-invoices", seed=p.seed, bad_every=p.bad_every,
-               customers=p.customers, customers_bad_every=p.bad_every)
+    write_file(
+        invoices,
+        p.rows,
+        kind="payorcrm-invoices",
+        seed=p.seed,
+        bad_every=p.bad_every,
+        customers=p.customers,
+        customers_bad_every=p.bad_every,
+    )
     return ["--customers", str(customers), "--invoices", str(invoices), "--amount-unit", "major"], [customers, invoices]
 
 
@@ -404,9 +435,13 @@ def drive(trial: Trial, plan: Plan, inputs: list[str]) -> tuple[dict[str, Any], 
     workdir = trial.workdir
     ledger, rejects, report = workdir / "run.sqlite", workdir / "run.rejects.csv", workdir / "load.json"
     load_args = ["load", plan.api, *inputs, "--base-url", trial.url, "--no-progress", *plan.load_flags]
-    code, killed = trial.run("load", [*load_args, "--ledger", str(ledger), "--rejects", str(rejects),
-                                      "--report", str(report)],
-                             kill=plan.kill, kill_after=plan.kill_after_requests, ledger=ledger)
+    code, killed = trial.run(
+        "load",
+        [*load_args, "--ledger", str(ledger), "--rejects", str(rejects), "--report", str(report)],
+        kill=plan.kill,
+        kill_after=plan.kill_after_requests,
+        ledger=ledger,
+    )
     last = report
     resumes = 0
     while code is None or code == 4:
@@ -414,8 +449,9 @@ def drive(trial: Trial, plan: Plan, inputs: list[str]) -> tuple[dict[str, Any], 
             raise TrialFailed(f"still exit 4 after {MAX_RESUMES} resumes")
         resumes += 1
         last = workdir / f"resume{resumes}.json"
-        code, _ = trial.run(f"resume{resumes}", ["resume", "--ledger", str(ledger), "--report", str(last),
-                                                 "--no-progress"])
+        code, _ = trial.run(
+            f"resume{resumes}", ["resume", "--ledger", str(ledger), "--report", str(last), "--no-progress"]
+        )
         err = (workdir / f"resume{resumes}.err").read_text()
         if code == 2 and killed and resumes == 1 and ("no ledger" in err or "not a bulkload ledger" in err):
             # killed before the run was recorded: nothing can have been sent, so the same load command again
@@ -424,8 +460,9 @@ def drive(trial: Trial, plan: Plan, inputs: list[str]) -> tuple[dict[str, Any], 
             if seen:
                 raise TrialFailed(f"the killed load left no resumable ledger, yet the sandbox saw {seen} requests")
             last = workdir / "load-again.json"
-            code, _ = trial.run("load-again", [*load_args, "--ledger", str(ledger), "--rejects", str(rejects),
-                                               "--report", str(last)])
+            code, _ = trial.run(
+                "load-again", [*load_args, "--ledger", str(ledger), "--rejects", str(rejects), "--report", str(last)]
+            )
     # 3 is a reconciliation mismatch: the trial fails, but what the sandbox holds is still counted (lost, doubled)
     if code not in (0, 1, 3):
         said = (workdir / f"{trial.last_run}.err").read_text(errors="replace").strip().splitlines()
@@ -441,9 +478,25 @@ def drive_rollback(trial: Trial, plan: Plan, inputs: list[str], result: Result) 
     roll back until the rollback no longer exits 4; it must end with 0."""
     workdir = trial.workdir
     ledger = workdir / "run.sqlite"
-    trial.run("load", ["load", plan.api, *inputs, "--base-url", trial.url, "--no-progress", *plan.load_flags,
-                       "--ledger", str(ledger), "--rejects", str(workdir / "run.rejects.csv")],
-              kill="random", kill_after=plan.kill_after_requests, ledger=ledger)
+    trial.run(
+        "load",
+        [
+            "load",
+            plan.api,
+            *inputs,
+            "--base-url",
+            trial.url,
+            "--no-progress",
+            *plan.load_flags,
+            "--ledger",
+            str(ledger),
+            "--rejects",
+            str(workdir / "run.rejects.csv"),
+        ],
+        kill="random",
+        kill_after=plan.kill_after_requests,
+        ledger=ledger,
+    )
     # e-conomic: what arrived before the kill is carried out first. HaloPSA: rolled back at once, while writes the
     # load sent are still committing (the rollback must wait out their settle delay), counted once they all have
     while plan.api != "halopsa" and trial.stats()["in_flight"]:
@@ -462,8 +515,11 @@ def drive_rollback(trial: Trial, plan: Plan, inputs: list[str], result: Result) 
     else:
         raise TrialFailed(f"rollback still exit 4 after {MAX_RESUMES} runs")
     said = json.loads(report.read_text()) if report.exists() else {}
-    result.removed = sum(json.loads((workdir / f"rollback{i}.json").read_text()).get("removed", 0)
-                         for i in range(1, runs + 1) if (workdir / f"rollback{i}.json").exists())
+    result.removed = sum(
+        json.loads((workdir / f"rollback{i}.json").read_text()).get("removed", 0)
+        for i in range(1, runs + 1)
+        if (workdir / f"rollback{i}.json").exists()
+    )
     if code != 0:
         listed = {k: said.get(k) for k in ("status", "unsettled", "unexplained", "failed")}
         raise TrialFailed(f"rollback exit {code}: {json.dumps(listed)[:400]}")
@@ -542,16 +598,22 @@ def check(trial: Trial, plan: Plan, files: list[Path], report: dict[str, Any], l
             result.problems.append(f"{phantom} rejected rows are stored anyway")
 
     if plan.target == "economic":
+
         def entry_key(_: int, row: dict[str, str]) -> Any:
             try:
-                return (int(row["journalNumber"]), int(row["voucherNumber"]), round(float(row["amount"]) * 100),
-                        row["text"])
+                return (
+                    int(row["journalNumber"]),
+                    int(row["voucherNumber"]),
+                    round(float(row["amount"]) * 100),
+                    row["text"],
+                )
             except ValueError:
                 return None  # a row spoiled so that it cannot even be read as a key: rejected
 
         entries = economic_entries(trial, {int(r["journalNumber"]) for _, _, r in rows if r["journalNumber"]})
-        got = Counter((e["journalNumber"], e["voucherNumber"], round(e["amount"] * 100), e.get("text", ""))
-                      for e in entries)
+        got = Counter(
+            (e["journalNumber"], e["voucherNumber"], round(e["amount"] * 100), e.get("text", "")) for e in entries
+        )
         want, maybe, rejected = split(entry_key)
         tally(want, maybe, got)
         stored_rejected(rejected, got, want, maybe)
@@ -590,8 +652,9 @@ def check(trial: Trial, plan: Plan, files: list[Path], report: dict[str, Any], l
         stored_rejected(rejected, invoices, want, maybe)
 
 
-def run_trial(target: str, seed: int, *, scale: float = 1.0, time_limit: float = TRIAL_S,
-              keep_dir: Path | None = None) -> Result:
+def run_trial(
+    target: str, seed: int, *, scale: float = 1.0, time_limit: float = TRIAL_S, keep_dir: Path | None = None
+) -> Result:
     """One trial end to end; never raises (a failure is in ``Result.problems``)."""
     plan = plan_trial(target, seed, scale)
     result = Result(target, seed, plan.describe())
@@ -647,8 +710,17 @@ def run_trial(target: str, seed: int, *, scale: float = 1.0, time_limit: float =
     return result
 
 
-def run_chaos(targets: list[str], trials: int, seed: int, *, scale: float = 1.0, jobs: int = 1,
-              time_limit: float = TRIAL_S, keep_dir: Path | None = None, verbose: bool = False) -> list[Result]:
+def run_chaos(
+    targets: list[str],
+    trials: int,
+    seed: int,
+    *,
+    scale: float = 1.0,
+    jobs: int = 1,
+    time_limit: float = TRIAL_S,
+    keep_dir: Path | None = None,
+    verbose: bool = False,
+) -> list[Result]:
     """``trials`` trials per target (trial i: seed + i); ``jobs`` targets run side by side."""
 
     def one_target(target: str) -> list[Result]:
@@ -657,10 +729,18 @@ def run_chaos(targets: list[str], trials: int, seed: int, *, scale: float = 1.0,
             r = run_trial(target, seed + i, scale=scale, time_limit=time_limit, keep_dir=keep_dir)
             if verbose:
                 status = "ok" if r.ok else f"FAILED: lost {r.lost}, doubled {r.doubled}; {'; '.join(r.problems)}"
-                print(f"{target} seed {r.seed}: {r.wall_s:.1f} s, {r.faults} faults, killed={r.killed}, "
-                      + (f"in flight {r.in_flight}, removed {r.removed}, left {r.left}" if r.target in ROLLBACK
-                         else f"resumes={r.resumes}, in doubt {r.in_doubt}") + f" — {status}\n    {r.plan}"
-                      + (f"\n    kept: {r.kept}" if r.kept else ""), file=sys.stderr, flush=True)
+                print(
+                    f"{target} seed {r.seed}: {r.wall_s:.1f} s, {r.faults} faults, killed={r.killed}, "
+                    + (
+                        f"in flight {r.in_flight}, removed {r.removed}, left {r.left}"
+                        if r.target in ROLLBACK
+                        else f"resumes={r.resumes}, in doubt {r.in_doubt}"
+                    )
+                    + f" — {status}\n    {r.plan}"
+                    + (f"\n    kept: {r.kept}" if r.kept else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
             out.append(r)
         return out
 
@@ -687,8 +767,7 @@ def table(results: list[Result]) -> str:
     """The Markdown table of the load trials, and one of the rollback trials when there are any."""
     loads = [r for r in results if r.target not in ROLLBACK]
     backs = [r for r in results if r.target in ROLLBACK]
-    return "\n\n".join(_table(rs, columns) for rs, columns in ((loads, LOAD_COLUMNS), (backs, ROLLBACK_COLUMNS))
-                        if rs)
+    return "\n\n".join(_table(rs, columns) for rs, columns in ((loads, LOAD_COLUMNS), (backs, ROLLBACK_COLUMNS)) if rs)
 
 
 def _table(results: list[Result], columns: list[Column]) -> str:
@@ -696,23 +775,34 @@ def _table(results: list[Result], columns: list[Column]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for target in dict.fromkeys(r.target for r in results):
         rs = [r for r in results if r.target == target]
-        cells = [target, str(len(rs)), f"{sum(r.faults for r in rs):,}", str(sum(r.killed for r in rs)),
-                 *(figure(rs) for _, figure in columns), str(sum(not r.ok for r in rs)),
-                 f"{sum(r.wall_s for r in rs):.1f} s"]
+        cells = [
+            target,
+            str(len(rs)),
+            f"{sum(r.faults for r in rs):,}",
+            str(sum(r.killed for r in rs)),
+            *(figure(rs) for _, figure in columns),
+            str(sum(not r.ok for r in rs)),
+            f"{sum(r.wall_s for r in rs):.1f} s",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.chaos", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--targets", default=",".join(TARGETS + ROLLBACK))
     parser.add_argument("--seed", type=int, default=None, help="first trial's seed (default: random, printed)")
     parser.add_argument("--jobs", type=int, default=1, help="targets run side by side (default 1)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the input sizes")
-    parser.add_argument("--keep", type=Path, default=Path(tempfile.gettempdir()) / "bulkload-chaos-failures",
-                        help="where a failed trial's files are kept")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "bulkload-chaos-failures",
+        help="where a failed trial's files are kept",
+    )
     ns = parser.parse_args(argv)
     targets = [t.strip() for t in ns.targets.split(",") if t.strip()]
     unknown = set(targets) - set(TARGETS + ROLLBACK)
@@ -724,9 +814,12 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     failed = [r for r in results if not r.ok]
     for r in failed:
-        print(f"\nFAILED {r.target} seed {r.seed} (replay: python -m benchmarks.chaos --targets {r.target} "
-              f"--seed {r.seed} --trials 1): lost {r.lost}, doubled {r.doubled}, left {r.left}\n  plan: {r.plan}\n"
-              + "".join(f"  - {p}\n" for p in r.problems) + f"  files: {r.kept}")
+        print(
+            f"\nFAILED {r.target} seed {r.seed} (replay: python -m benchmarks.chaos --targets {r.target} "
+            f"--seed {r.seed} --trials 1): lost {r.lost}, doubled {r.doubled}, left {r.left}\n  plan: {r.plan}\n"
+            + "".join(f"  - {p}\n" for p in r.problems)
+            + f"  files: {r.kept}"
+        )
     if any(r.lost or r.doubled or r.left for r in results):
         return 1
     return 2 if failed else 0

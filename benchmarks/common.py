@@ -51,7 +51,8 @@ class Sandbox:
     def __init__(self, target: str, *flags: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bulkload", "sandbox", target, "--port", "0", *flags],
-            stdout=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().rsplit(" ", 1)[1].strip()
@@ -110,9 +111,17 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
-def measure(cmd: Sequence[str], env: dict[str, str] | None = None, quiet: bool = True, cwd: Path | None = None,
-            *, event: Callable[[subprocess.Popen[bytes]], object] | None = None, timeout_s: float | None = None,
-            stderr: Path | None = None, stdout: Path | None = None) -> dict[str, Any]:
+def measure(
+    cmd: Sequence[str],
+    env: dict[str, str] | None = None,
+    quiet: bool = True,
+    cwd: Path | None = None,
+    *,
+    event: Callable[[subprocess.Popen[bytes]], object] | None = None,
+    timeout_s: float | None = None,
+    stderr: Path | None = None,
+    stdout: Path | None = None,
+) -> dict[str, Any]:
     """Run `cmd` to its end: exit code, wall seconds, CPU seconds of the process tree, and the peak of its
     summed RSS (MB), sampled every 20 ms. `event(proc)`, run in a thread, does something to the run (a signal)
     and returns: `after_s` is then the seconds from its return to the exit. Past `timeout_s` the whole tree is
@@ -121,8 +130,13 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, quiet: bool =
     started = time.perf_counter()
     err = open(stderr, "wb") if stderr else None  # noqa: SIM115 - closed below, after the child is reaped
     out_file = open(stdout, "wb") if stdout else None  # noqa: SIM115 - the same
-    child = subprocess.Popen(list(cmd), env={**os.environ, **ENV, **(env or {})}, cwd=cwd,
-                             stdout=out_file or (subprocess.DEVNULL if quiet else None), stderr=err)
+    child = subprocess.Popen(
+        list(cmd),
+        env={**os.environ, **ENV, **(env or {})},
+        cwd=cwd,
+        stdout=out_file or (subprocess.DEVNULL if quiet else None),
+        stderr=err,
+    )
     peak, fired = 0, [started]
     done = threading.Event()
 
@@ -151,8 +165,14 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, quiet: bool =
     done.set()
     for thread in threads:
         thread.join()
-    out = {"exit": child.returncode, "wall_s": ended - started, "after_s": ended - fired[0],
-           "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peak / 1024, "timed_out": timed_out.is_set()}
+    out = {
+        "exit": child.returncode,
+        "wall_s": ended - started,
+        "after_s": ended - fired[0],
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": peak / 1024,
+        "timed_out": timed_out.is_set(),
+    }
     for opened, path, key in ((err, stderr, "said"), (out_file, stdout, "printed")):
         if opened is not None and path is not None:
             opened.close()
@@ -170,9 +190,23 @@ def bulkload(workdir: Path, name: str, *args: str, tree: Path | None = None, **k
         stale.unlink(missing_ok=True)
     env = {"XDG_CACHE_HOME": str(workdir / "cache")}  # no record of earlier loads: each run is a first run
     run = measure(
-        [sys.executable, "-m", "bulkload", "load", *args, "--ledger", str(workdir / f"{name}.sqlite"),
-         "--rejects", str(workdir / f"{name}.rejects.csv"), "--report", str(report), "--no-progress"],
-        env=env, cwd=tree, **kw,  # `python -m` looks in the working directory first
+        [
+            sys.executable,
+            "-m",
+            "bulkload",
+            "load",
+            *args,
+            "--ledger",
+            str(workdir / f"{name}.sqlite"),
+            "--rejects",
+            str(workdir / f"{name}.rejects.csv"),
+            "--report",
+            str(report),
+            "--no-progress",
+        ],
+        env=env,
+        cwd=tree,
+        **kw,  # `python -m` looks in the working directory first
     )
     out: dict[str, Any] = json.loads(report.read_text()) if report.exists() else {}
     out.update(run)

@@ -85,11 +85,18 @@ def json_rows() -> list[list[str]]:
     from_dicts = best_us(lambda: orjson.dumps(dicts, default=_decimal_fragment))
     loads_convert = best_us(lambda: msgspec.convert(orjson.loads(page), _Page))
     return [
-        [f"encode a chunk (500 entries, {len(body):,} bytes)", f"{best_us(lambda: ours.encode(entries)):,.0f} µs",
-         f"{from_dicts:,.0f} µs (from dicts)", "identical bytes"],
-        [f"decode a listing page (1,000 entries, {len(page):,} bytes) into typed records",
-         f"{best_us(lambda: decode(page)):,.0f} µs", f"{loads_convert:,.0f} µs (loads + convert)",
-         f"orjson reads amounts as floats: {lost:,} of 1,000 lose their digits as written (6116.40 → 6116.4)"],
+        [
+            f"encode a chunk (500 entries, {len(body):,} bytes)",
+            f"{best_us(lambda: ours.encode(entries)):,.0f} µs",
+            f"{from_dicts:,.0f} µs (from dicts)",
+            "identical bytes",
+        ],
+        [
+            f"decode a listing page (1,000 entries, {len(page):,} bytes) into typed records",
+            f"{best_us(lambda: decode(page)):,.0f} µs",
+            f"{loads_convert:,.0f} µs (loads + convert)",
+            f"orjson reads amounts as floats: {lost:,} of 1,000 lose their digits as written (6116.40 → 6116.4)",
+        ],
     ]
 
 
@@ -116,8 +123,14 @@ def most_in(starts: list[float], window_s: float) -> int:
 def pacing_row(name: str, starts: list[float]) -> list[str]:
     gaps = [b - a for a, b in zip(starts, starts[1:])]
     span = starts[-1] - starts[0]
-    return [name, f"{most_in(starts, 1.0)}", f"{most_in(starts, 0.1)}", f"{(len(starts) - 1) / span:.1f}/s",
-            f"{statistics.median(gaps) * 1000:.1f} ms", f"{max(gaps) * 1000:.1f} ms"]
+    return [
+        name,
+        f"{most_in(starts, 1.0)}",
+        f"{most_in(starts, 0.1)}",
+        f"{(len(starts) - 1) / span:.1f}/s",
+        f"{statistics.median(gaps) * 1000:.1f} ms",
+        f"{max(gaps) * 1000:.1f} ms",
+    ]
 
 
 async def pacing_rows() -> list[list[str]]:
@@ -148,8 +161,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     out = parser.parse_args().out
     json_table = table(["what", "msgspec", "orjson", "note"], json_rows())
-    pace_table = table(["meter", "most starts in a rolling 1 s", "most in 100 ms", "mean rate", "median gap",
-                        "longest gap"], anyio.run(pacing_rows))
+    pace_table = table(
+        ["meter", "most starts in a rolling 1 s", "most in 100 ms", "mean rate", "median gap", "longest gap"],
+        anyio.run(pacing_rows),
+    )
     load = os.getloadavg()[0]
     text = f"""# Dependencies: msgspec vs orjson, RateMeter vs aiolimiter
 

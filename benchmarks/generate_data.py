@@ -255,9 +255,7 @@ def _spoil(row: Row, kind: str, m: _Month) -> None:
         row["text"] = (row.get("text", "Notat") + " — ") * 40
 
 
-def generate_rows(
-    rows: int, *, seed: int = 0, bad_every: int = 0, year: int = 2026, month: int = 11
-) -> Iterator[Row]:
+def generate_rows(rows: int, *, seed: int = 0, bad_every: int = 0, year: int = 2026, month: int = 11) -> Iterator[Row]:
     """``rows`` entries, voucher by voucher (a final short voucher keeps the count exact)."""
     rng = random.Random(seed)
     m = _Month(rng, year, month)
@@ -295,9 +293,7 @@ def generate_rows(
 
 def _single(m: _Month, base: Row) -> list[Row]:
     amount = m.money(25, 500)
-    return [
-        {**base, "accountNumber": 3620, "contraAccountNumber": 5600, "amount": amount, "text": "Bankgebyr"}
-    ]
+    return [{**base, "accountNumber": 3620, "contraAccountNumber": 5600, "amount": amount, "text": "Bankgebyr"}]
 
 
 # -- Visma Core -------------------------------------------------------------------------------------
@@ -562,8 +558,16 @@ HALOPSA_BAD = ("bad_int", "bad_json", "unknown_id")
 #: update a record whose create is still on its way
 HALOPSA_UPDATE_GAP = 20
 _MSPS = (
-    "Acme MSP", "Northwind IT", "Contoso Managed Services", "Bluewave Technology", "Harbour IT Solutions",
-    "Pinnacle Networks", "Brightpath MSP", "Ironclad Support", "Cloudnine IT", "Lakeside Systems",
+    "Acme MSP",
+    "Northwind IT",
+    "Contoso Managed Services",
+    "Bluewave Technology",
+    "Harbour IT Solutions",
+    "Pinnacle Networks",
+    "Brightpath MSP",
+    "Ironclad Support",
+    "Cloudnine IT",
+    "Lakeside Systems",
 )
 #: resource → (the accounting system as users name it, its regions)
 _SYSTEMS = {
@@ -735,9 +739,12 @@ def halopsa_rows(
 
 #: kind → (CSV columns, row generator taking ``rows`` and keyword options)
 KINDS: dict[str, tuple[tuple[str, ...], Callable[..., Iterator[Row]]]] = {
-    "economic": (FIELDS, lambda rows, seed, bad_every, year, month, **_: generate_rows(
-        rows, seed=seed, bad_every=bad_every, year=year, month=month
-    )),
+    "economic": (
+        FIELDS,
+        lambda rows, seed, bad_every, year, month, **_: generate_rows(
+            rows, seed=seed, bad_every=bad_every, year=year, month=month
+        ),
+    ),
     "visma-core": (VISMA_CORE_FIELDS, visma_core_rows),
     "visma-core-costs": (VISMA_CORE_COST_FIELDS, visma_core_cost_rows),
     "payorcrm-customers": (PAYORCRM_CUSTOMER_FIELDS, payorcrm_customer_rows),
@@ -826,9 +833,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     parser.add_argument("--gzip", action="store_true")
-    parser.add_argument(
-        "--bad-every", type=int, default=0, metavar="K", help="every K-th row is bad (0: none)"
-    )
+    parser.add_argument("--bad-every", type=int, default=0, metavar="K", help="every K-th row is bad (0: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--year", type=int, default=2026)
     parser.add_argument("--month", type=int, default=11)

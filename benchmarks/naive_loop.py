@@ -37,10 +37,20 @@ CHUNK_SIZE = 500
 RETRIES = 3
 RETRY_SLEEP_S = 0.5
 TIMEOUT_S = 60
-INT_FIELDS = frozenset({
-    "entryTypeNumber", "journalNumber", "voucherNumber", "accountNumber", "contraAccountNumber", "customerNumber",
-    "supplierNumber", "projectNumber", "costTypeNumber", "supplierPaymentType",
-})
+INT_FIELDS = frozenset(
+    {
+        "entryTypeNumber",
+        "journalNumber",
+        "voucherNumber",
+        "accountNumber",
+        "contraAccountNumber",
+        "customerNumber",
+        "supplierNumber",
+        "projectNumber",
+        "costTypeNumber",
+        "supplierPaymentType",
+    }
+)
 FLOAT_FIELDS = frozenset({"amount", "exchangeRate"})
 
 

@@ -26,10 +26,13 @@ def _numeric(cell: str) -> bool:
     return bool(cell) and (cell[0].isdigit() or cell[0] == "−")
 
 
-def markdown(command: str, scenarios: Sequence[Scenario], before: dict[str, dict[str, float]] | None,
-             seconds: float) -> str:
-    out = [f"# bulkload benchmarks\n\nMade by `{command}` in {seconds / 60:.1f} min on {platform.machine()}, "
-           f"Python {platform.python_version()}, {_cpus()} CPUs. Every figure below comes from this one run.\n"]
+def markdown(
+    command: str, scenarios: Sequence[Scenario], before: dict[str, dict[str, float]] | None, seconds: float
+) -> str:
+    out = [
+        f"# bulkload benchmarks\n\nMade by `{command}` in {seconds / 60:.1f} min on {platform.machine()}, "
+        f"Python {platform.python_version()}, {_cpus()} CPUs. Every figure below comes from this one run.\n"
+    ]
     out += ["| scenario | goal | |", "|---|---|---|"]
     for sc in scenarios:
         out += [f"| {sc.title.split(' — ')[0]} | {goal} | {MARK[met]} |" for goal, met in sc.goals]
@@ -91,8 +94,12 @@ def chart(scenarios: Sequence[Scenario], path: Path) -> bool:
     if "7" in by:
         s = by["7"]
         ax.plot(s["levels"], s["rows_s"], marker="o", label="bulkload")
-        ax.plot(s["levels"], [c / s["latency_s"] * 500 for c in s["levels"]], linestyle=":",
-                label="latency bound (c ÷ 50 ms × 500)")
+        ax.plot(
+            s["levels"],
+            [c / s["latency_s"] * 500 for c in s["levels"]],
+            linestyle=":",
+            label="latency bound (c ÷ 50 ms × 500)",
+        )
         ax.axhline(s["limit"], color="red", linestyle="--", label="API limit (100 req/s × 500)")
         ax.set_xscale("log", base=2)
         ax.set_xticks(s["levels"], [str(c) for c in s["levels"]])
@@ -106,14 +113,24 @@ def chart(scenarios: Sequence[Scenario], path: Path) -> bool:
     return True
 
 
-def write(outdir: Path, command: str, scenarios: Sequence[Scenario],
-          before: dict[str, dict[str, float]] | None, seconds: float) -> list[Path]:
+def write(
+    outdir: Path,
+    command: str,
+    scenarios: Sequence[Scenario],
+    before: dict[str, dict[str, float]] | None,
+    seconds: float,
+) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     md = outdir / "results.md"
     md.write_text(markdown(command, scenarios, before, seconds))
     raw = outdir / "results.json"
-    payload: dict[str, Any] = {"command": command, "python": sys.version, "seconds": seconds,
-                               "scenarios": [sc.__dict__ for sc in scenarios], "before": before}
+    payload: dict[str, Any] = {
+        "command": command,
+        "python": sys.version,
+        "seconds": seconds,
+        "scenarios": [sc.__dict__ for sc in scenarios],
+        "before": before,
+    }
     raw.write_text(json.dumps(payload, indent=1, default=str))
     written = [md, raw]
     if chart(scenarios, outdir / "results.png"):

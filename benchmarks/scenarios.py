@@ -48,9 +48,17 @@ class Scale:
 
     @classmethod
     def quick(cls) -> Scale:
-        return cls(rows=100_000, fault_rows=20_000, dlt_rows=20_000, paced_rows=30_000,
-                   memory_rows=(100_000, 500_000, 1_000_000), scaling_rows=20_000, repeats=1,
-                   halopsa_records=1_200, visma_rows=1_000)
+        return cls(
+            rows=100_000,
+            fault_rows=20_000,
+            dlt_rows=20_000,
+            paced_rows=30_000,
+            memory_rows=(100_000, 500_000, 1_000_000),
+            scaling_rows=20_000,
+            repeats=1,
+            halopsa_records=1_200,
+            visma_rows=1_000,
+        )
 
 
 @dataclass
@@ -88,8 +96,9 @@ def read_validate(path: Path) -> float:
     return rate(n, time.perf_counter() - started)
 
 
-def load_economic(workdir: Path, name: str, path: Path, box: Sandbox, *flags: str,
-                  tree: Path | None = None) -> dict[str, Any]:
+def load_economic(
+    workdir: Path, name: str, path: Path, box: Sandbox, *flags: str, tree: Path | None = None
+) -> dict[str, Any]:
     out = bulkload(workdir, name, "economic", str(path), "--base-url", box.url, *flags, tree=tree)
     if out.get("exit") != 0:
         raise RuntimeError(f"bulkload load {name} exited {out.get('exit')}: {json.dumps(out)[:500]}")
@@ -97,6 +106,7 @@ def load_economic(workdir: Path, name: str, path: Path, box: Sandbox, *flags: st
 
 
 # --- 1 + 6: CPU ceiling, then the reconciliation walk on the same sandbox ---------------------------------
+
 
 async def raw_walk(url: str) -> tuple[int, float]:
     """The sandbox's own serving rate: every entry's cursor pages (per journal, as the loader walks them)
@@ -121,7 +131,7 @@ async def _walk_journal(session: aiohttp.ClientSession, url: str, flt: str) -> i
         at = body.rfind(b'"cursor":"')
         if at < 0:
             return items
-        params = {"filter": flt, "cursor": body[at + 10: body.index(b'"', at + 10)].decode()}
+        params = {"filter": flt, "cursor": body[at + 10 : body.index(b'"', at + 10)].decode()}
 
 
 def cpu_ceiling(scale: Scale, workdir: Path, tree: Path | None) -> list[Scenario]:
@@ -136,8 +146,19 @@ def cpu_ceiling(scale: Scale, workdir: Path, tree: Path | None) -> list[Scenario
         if other is not box:
             other.close()
     try:
-        rec = measure([sys.executable, "-m", "bulkload", "reconcile", "--ledger", str(workdir / f"{name}.sqlite"),
-                       "--report", str(workdir / "reconcile.json")], cwd=tree)
+        rec = measure(
+            [
+                sys.executable,
+                "-m",
+                "bulkload",
+                "reconcile",
+                "--ledger",
+                str(workdir / f"{name}.sqlite"),
+                "--report",
+                str(workdir / "reconcile.json"),
+            ],
+            cwd=tree,
+        )
         walked = scale.rows
         walk_s = json.loads((workdir / "reconcile.json").read_text())["elapsed_s"]
         served, served_s = asyncio.run(raw_walk(box.url))
@@ -147,11 +168,15 @@ def cpu_ceiling(scale: Scale, workdir: Path, tree: Path | None) -> list[Scenario
     one = Scenario(
         f"1. CPU ceiling — e-conomic, {scale.rows:,} rows, sandbox in another process, no latency, no limit",
         ["", "rows/s", "of read + validate"],
-        [["read + validate only (same file, this run)", f"{ceiling:,.0f}", "100 %"],
-         ["bulkload load, load phase", f"{phase:,.0f}", pct(phase / ceiling)],
-         ["bulkload load, whole command (incl. reconciliation walk)", f"{whole:,.0f}", pct(whole / ceiling)]],
-        goals=[("bulkload ≥ 50 % of read + validate (whole command)", whole >= 0.5 * ceiling),
-               ("bulkload ≥ 50 % of read + validate (load phase)", phase >= 0.5 * ceiling)],
+        [
+            ["read + validate only (same file, this run)", f"{ceiling:,.0f}", "100 %"],
+            ["bulkload load, load phase", f"{phase:,.0f}", pct(phase / ceiling)],
+            ["bulkload load, whole command (incl. reconciliation walk)", f"{whole:,.0f}", pct(whole / ceiling)],
+        ],
+        goals=[
+            ("bulkload ≥ 50 % of read + validate (whole command)", whole >= 0.5 * ceiling),
+            ("bulkload ≥ 50 % of read + validate (load phase)", phase >= 0.5 * ceiling),
+        ],
         notes=[f"best of {scale.repeats}; peak RSS of the loader's process tree {fastest['peak_rss_mb']:.0f} MB"],
         chart={"ceiling": ceiling, "bulkload": whole, "load_phase": phase},
         key={"ceiling: whole command rows/s": whole, "ceiling: load phase rows/s": phase},
@@ -159,10 +184,18 @@ def cpu_ceiling(scale: Scale, workdir: Path, tree: Path | None) -> list[Scenario
     six = Scenario(
         f"6. Reconciliation — cursor walk of {walked:,} entries (pages of 1,000)",
         ["", "items/s", "seconds"],
-        [["`bulkload reconcile` (count, walk, decode, SQL diff, totals)", f"{rate(walked, walk_s):,.0f}",
-          f"{walk_s:.1f}"],
-         ["the sandbox serving the same pages back to back (bytes only)", f"{rate(served, served_s):,.0f}",
-          f"{served_s:.1f}"]],
+        [
+            [
+                "`bulkload reconcile` (count, walk, decode, SQL diff, totals)",
+                f"{rate(walked, walk_s):,.0f}",
+                f"{walk_s:.1f}",
+            ],
+            [
+                "the sandbox serving the same pages back to back (bytes only)",
+                f"{rate(served, served_s):,.0f}",
+                f"{served_s:.1f}",
+            ],
+        ],
         goals=[("reconcile exits 0 and walks every entry", rec["exit"] == 0 and served == walked)],
         key={"reconcile walk items/s": rate(walked, walk_s)},
     )
@@ -171,10 +204,15 @@ def cpu_ceiling(scale: Scale, workdir: Path, tree: Path | None) -> list[Scenario
 
 # --- 2 + 3: against the hand-written loop and dlt --------------------------------------------------------
 
+
 def comparator(module: str, path: Path, url: str, *flags: str) -> dict[str, Any]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", f"benchmarks.{module}", str(path), "--base-url", url, *flags],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", str(path), "--base-url", url, *flags],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - started
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
@@ -208,20 +246,46 @@ def hand_written(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
         f"2. Against the hand-written loop — csv.DictReader, 500-row chunks, aiohttp + semaphore(8); "
         f"{scale.rows:,} rows, no latency; then {scale.fault_rows:,} rows under 3 % 5xx + 3 % commit-then-drop",
         ["", "wall (no faults)", "× the loop's", "rows lost (faults)", "rows doubled (faults)"],
-        [["bulkload load, whole command (validates, keys, ledgers, reconciles)", f"{us['wall_s']:.1f} s",
-          f"{ratio:.2f}", str(ours_lost), str(ours_doubled)],
-         ["bulkload load, until the last upload (before its reconciliation walk)", f"{until_loaded:.1f} s",
-          f"{until_loaded / them['wall_s']:.2f}", "", ""],
-         ["hand-written loop (no validation, no keys, no ledger, no proof)", f"{them['wall_s']:.1f} s", "1.00",
-          str(their_lost), str(their_doubled)]],
-        goals=[(f"bulkload wall ≤ 0.8 × the loop's (measured {ratio:.2f}× whole command, "
-                f"{until_loaded / them['wall_s']:.2f}× until the last upload)", ratio <= 0.8),
-               ("bulkload loses and doubles nothing under faults", ours_lost == 0 and ours_doubled == 0
-                and f_ours.get("in_doubt", 0) == 0)],
-        notes=[f"best of {scale.repeats} alternating runs each, each against a fresh sandbox; both as whole "
-               f"commands, process start included; under faults the loop retried {f_theirs.get('retries', '?')} "
-               f"calls and gave up on {f_theirs.get('failed_chunks', '?')}; lost and doubled are counted from the "
-               "sandbox's own listing against the input file (`benchmarks/tally.py`)"],
+        [
+            [
+                "bulkload load, whole command (validates, keys, ledgers, reconciles)",
+                f"{us['wall_s']:.1f} s",
+                f"{ratio:.2f}",
+                str(ours_lost),
+                str(ours_doubled),
+            ],
+            [
+                "bulkload load, until the last upload (before its reconciliation walk)",
+                f"{until_loaded:.1f} s",
+                f"{until_loaded / them['wall_s']:.2f}",
+                "",
+                "",
+            ],
+            [
+                "hand-written loop (no validation, no keys, no ledger, no proof)",
+                f"{them['wall_s']:.1f} s",
+                "1.00",
+                str(their_lost),
+                str(their_doubled),
+            ],
+        ],
+        goals=[
+            (
+                f"bulkload wall ≤ 0.8 × the loop's (measured {ratio:.2f}× whole command, "
+                f"{until_loaded / them['wall_s']:.2f}× until the last upload)",
+                ratio <= 0.8,
+            ),
+            (
+                "bulkload loses and doubles nothing under faults",
+                ours_lost == 0 and ours_doubled == 0 and f_ours.get("in_doubt", 0) == 0,
+            ),
+        ],
+        notes=[
+            f"best of {scale.repeats} alternating runs each, each against a fresh sandbox; both as whole "
+            f"commands, process start included; under faults the loop retried {f_theirs.get('retries', '?')} "
+            f"calls and gave up on {f_theirs.get('failed_chunks', '?')}; lost and doubled are counted from the "
+            "sandbox's own listing against the input file (`benchmarks/tally.py`)"
+        ],
         chart={"bulkload": rate(scale.rows, us["wall_s"]), "loop": rate(scale.rows, them["wall_s"])},
         key={"vs loop: bulkload wall s": us["wall_s"]},
     )
@@ -236,17 +300,27 @@ def against_dlt(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
     title = f"3. Against dlt — `@dlt.destination(batch_size=500)` posting the same chunks; {scale.dlt_rows:,} rows"
     ours_rate = rate(scale.dlt_rows, ours["wall_s"])
     if "skipped" in theirs:
-        return Scenario(title, ["", "rows/s"], [["bulkload", f"{ours_rate:,.0f}"], ["dlt", theirs["skipped"]]],
-                        goals=[("bulkload ≥ 5 × dlt's rows/s", None)], chart={"bulkload": ours_rate})
+        return Scenario(
+            title,
+            ["", "rows/s"],
+            [["bulkload", f"{ours_rate:,.0f}"], ["dlt", theirs["skipped"]]],
+            goals=[("bulkload ≥ 5 × dlt's rows/s", None)],
+            chart={"bulkload": ours_rate},
+        )
     dlt_rate = rate(scale.dlt_rows, theirs["wall_s"])
     return Scenario(
-        title, ["", "wall", "rows/s", "vs dlt"],
-        [["bulkload", f"{ours['wall_s']:.1f} s", f"{ours_rate:,.0f}", pct(ours_rate / dlt_rate)],
-         ["dlt", f"{theirs['wall_s']:.1f} s", f"{dlt_rate:,.0f}", "1.0×"]],
+        title,
+        ["", "wall", "rows/s", "vs dlt"],
+        [
+            ["bulkload", f"{ours['wall_s']:.1f} s", f"{ours_rate:,.0f}", pct(ours_rate / dlt_rate)],
+            ["dlt", f"{theirs['wall_s']:.1f} s", f"{dlt_rate:,.0f}", "1.0×"],
+        ],
         goals=[(f"bulkload ≥ 5 × dlt's rows/s (measured {ours_rate / dlt_rate:.1f}×)", ours_rate >= 5 * dlt_rate)],
-        notes=["both as whole commands, process start included; dlt with its defaults, which stage the rows "
-               "to disk (extract, normalize) before the destination function sees them and post one file's "
-               "batches one after another"],
+        notes=[
+            "both as whole commands, process start included; dlt with its defaults, which stage the rows "
+            "to disk (extract, normalize) before the destination function sees them and post one file's "
+            "batches one after another"
+        ],
         chart={"bulkload": ours_rate, "dlt": dlt_rate},
         key={"vs dlt: bulkload rows/s": ours_rate},
     )
@@ -254,49 +328,107 @@ def against_dlt(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
 
 # --- 4: inside the limits -------------------------------------------------------------------------------
 
+
 def inside_limits(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
-    sc = Scenario("4. Inside the limits — pace measured at the sandbox",
-                  ["API and limit", "requests", "achieved", "goal", "429s", "most in any 1 s"])
+    sc = Scenario(
+        "4. Inside the limits — pace measured at the sandbox",
+        ["API and limit", "requests", "achieved", "goal", "429s", "most in any 1 s"],
+    )
     # e-conomic: 20 requests/s, 100 ms latency
     path = data_file("economic", scale.paced_rows)
     with sandbox("economic", "--latency-ms", "100", "--rate-limit", "20") as box:
         r = load_economic(workdir, "paced", path, box, "--rate", "20", tree=tree)
         s = box.stats()
     achieved = rate(s["requests"] - 1, s["arrivals_span_s"])
-    sc.rows.append(["e-conomic, 20/s, 100 ms latency (whole run: load + reconcile)", f"{s['requests']:,}",
-                    f"{achieved:.2f}/s ({achieved / 20:.1%})", "≥ 98 %", str(s["faults"]["rate_limited"]),
-                    str(s["max_requests_per_second"])])
-    sc.goals.append(("e-conomic: ≥ 98 % of 20/s, zero 429s, never above 20 in any 1-s window",
-                     achieved >= 0.98 * 20 and s["faults"]["rate_limited"] == 0 and r["rate_limited"] == 0
-                     and s["max_requests_per_second"] <= 20))
+    sc.rows.append(
+        [
+            "e-conomic, 20/s, 100 ms latency (whole run: load + reconcile)",
+            f"{s['requests']:,}",
+            f"{achieved:.2f}/s ({achieved / 20:.1%})",
+            "≥ 98 %",
+            str(s["faults"]["rate_limited"]),
+            str(s["max_requests_per_second"]),
+        ]
+    )
+    sc.goals.append(
+        (
+            "e-conomic: ≥ 98 % of 20/s, zero 429s, never above 20 in any 1-s window",
+            achieved >= 0.98 * 20
+            and s["faults"]["rate_limited"] == 0
+            and r["rate_limited"] == 0
+            and s["max_requests_per_second"] <= 20,
+        )
+    )
     sc.key["paced e-conomic requests/s"] = achieved
     # HaloPSA: 300 per rolling 5 minutes, scaled down by the time factor
     window_s = 300 / scale.halopsa_time_factor
     files = map(str, halopsa_files(workdir, scale.halopsa_records))
     with sandbox("halopsa", "--time-factor", str(scale.halopsa_time_factor)) as box:
-        r = bulkload(workdir, "halo", "halopsa", *files, "--base-url", box.url, "--batch-size", "2",
-                     "--window-s", str(window_s), tree=tree)
+        r = bulkload(
+            workdir,
+            "halo",
+            "halopsa",
+            *files,
+            "--base-url",
+            box.url,
+            "--batch-size",
+            "2",
+            "--window-s",
+            str(window_s),
+            tree=tree,
+        )
         s = box.stats()
     n = s["requests"]
     minimum = (math.ceil(n / 300) - 1) * window_s
-    sc.rows.append([f"HaloPSA, 300 per rolling {window_s:g} s (5 min ÷ {scale.halopsa_time_factor:g})",
-                    f"{n:,}", f"wall {r['wall_s']:.1f} s, minimum {minimum:.1f} s (+{r['wall_s'] / minimum - 1:.1%})",
-                    "≤ +3 %", str(s["faults"]["window"]), str(s["max_requests_per_second"])])
-    sc.goals.append(("HaloPSA: whole command within 3 % of the window's theoretical minimum, zero 429s",
-                     r["wall_s"] <= 1.03 * minimum and s["faults"]["window"] == 0 and r.get("exit") == 0))
-    sc.notes.append(f"HaloPSA: the minimum is (⌈requests / 300⌉ − 1) windows; the sandbox saw its first to last "
-                    f"request {s['arrivals_span_s']:.1f} s apart")
+    sc.rows.append(
+        [
+            f"HaloPSA, 300 per rolling {window_s:g} s (5 min ÷ {scale.halopsa_time_factor:g})",
+            f"{n:,}",
+            f"wall {r['wall_s']:.1f} s, minimum {minimum:.1f} s (+{r['wall_s'] / minimum - 1:.1%})",
+            "≤ +3 %",
+            str(s["faults"]["window"]),
+            str(s["max_requests_per_second"]),
+        ]
+    )
+    sc.goals.append(
+        (
+            "HaloPSA: whole command within 3 % of the window's theoretical minimum, zero 429s",
+            r["wall_s"] <= 1.03 * minimum and s["faults"]["window"] == 0 and r.get("exit") == 0,
+        )
+    )
+    sc.notes.append(
+        f"HaloPSA: the minimum is (⌈requests / 300⌉ − 1) windows; the sandbox saw its first to last "
+        f"request {s['arrivals_span_s']:.1f} s apart"
+    )
     sc.key["paced HaloPSA wall s"] = r["wall_s"]
     # Visma Core: 100 requests/s, 50 ms latency
     path = data_file("visma-core", scale.visma_rows)
     with sandbox("visma-core", "--latency-ms", "50", "--rate-limit", "100") as box:
-        r = bulkload(workdir, "visma", "visma-core", str(path), "--base-url", box.url, "--rate", "100",
-                     "--concurrency", "16", tree=tree)
+        r = bulkload(
+            workdir,
+            "visma",
+            "visma-core",
+            str(path),
+            "--base-url",
+            box.url,
+            "--rate",
+            "100",
+            "--concurrency",
+            "16",
+            tree=tree,
+        )
         s = box.stats()
     achieved = rate(s["requests"] - 1, s["arrivals_span_s"])
-    sc.rows.append(["Visma Core, 100/s, 50 ms latency", f"{s['requests']:,}",
-                    f"{achieved:.1f}/s ({achieved / 100:.1%})", "≥ 95 %", str(s["faults"]["rate_limited"]),
-                    str(s["max_requests_per_second"])])
+    sc.rows.append(
+        [
+            "Visma Core, 100/s, 50 ms latency",
+            f"{s['requests']:,}",
+            f"{achieved:.1f}/s ({achieved / 100:.1%})",
+            "≥ 95 %",
+            str(s["faults"]["rate_limited"]),
+            str(s["max_requests_per_second"]),
+        ]
+    )
     sc.goals.append(("Visma Core: ≥ 95 % of 100/s, zero 429s", achieved >= 95 and s["faults"]["rate_limited"] == 0))
     sc.key["paced Visma Core requests/s"] = achieved
     return sc
@@ -304,9 +436,12 @@ def inside_limits(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
 
 # --- 5: memory ------------------------------------------------------------------------------------------
 
+
 def memory(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
-    sc = Scenario("5. Memory — peak RSS of the loader's whole process tree (loader + planner), e-conomic",
-                  ["rows", "CSV", "gzip JSONL"])
+    sc = Scenario(
+        "5. Memory — peak RSS of the loader's whole process tree (loader + planner), e-conomic",
+        ["rows", "CSV", "gzip JSONL"],
+    )
     peaks: dict[str, list[float]] = {"csv": [], "jsonl.gz": []}
     for n in scale.memory_rows:
         row = [f"{n:,}"]
@@ -318,8 +453,13 @@ def memory(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
             row.append(f"{r['peak_rss_mb']:.0f} MB ({rate(n, r['wall_s']):,.0f} rows/s)")
         sc.rows.append(row)
     for fmt, p in peaks.items():
-        sc.goals.append((f"{fmt}: {scale.memory_rows[-1]:,} rows ≤ 1.1 × {scale.memory_rows[0]:,} rows "
-                         f"({p[-1] / p[0]:.2f}×) and < 150 MB", p[-1] <= 1.1 * p[0] and p[-1] < 150))
+        sc.goals.append(
+            (
+                f"{fmt}: {scale.memory_rows[-1]:,} rows ≤ 1.1 × {scale.memory_rows[0]:,} rows "
+                f"({p[-1] / p[0]:.2f}×) and < 150 MB",
+                p[-1] <= 1.1 * p[0] and p[-1] < 150,
+            )
+        )
         sc.key[f"memory {fmt} largest MB"] = p[-1]
     sc.chart = {"rows": list(scale.memory_rows), **peaks}
     return sc
@@ -327,12 +467,15 @@ def memory(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
 
 # --- 7: concurrency scaling -----------------------------------------------------------------------------
 
+
 def scaling(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
     limit, latency_s = 100, 0.05
     path = data_file("economic", scale.scaling_rows)
-    sc = Scenario(f"7. Scaling with concurrency — 50 ms latency, API limit {limit} requests/s, "
-                  f"{scale.scaling_rows:,} rows of 500-entry calls",
-                  ["concurrency", "rows/s (uploads, at the sandbox)", "latency bound", "limit bound"])
+    sc = Scenario(
+        f"7. Scaling with concurrency — 50 ms latency, API limit {limit} requests/s, "
+        f"{scale.scaling_rows:,} rows of 500-entry calls",
+        ["concurrency", "rows/s (uploads, at the sandbox)", "latency bound", "limit bound"],
+    )
     levels = [1, 2, 4, 8, 16, 32]
     measured = []
     for c in levels:
@@ -342,14 +485,19 @@ def scaling(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
         # the pace the API saw, first to last upload (the start-up and the reconciliation walk are not uploads)
         measured.append(rate(scale.scaling_rows * (posts["requests"] - 1) / posts["requests"], posts["span_s"]))
         sc.rows.append([str(c), f"{measured[-1]:,.0f}", f"{c / latency_s * 500:,.0f}", f"{limit * 500:,}"])
-    sc.goals.append(("rows/s grows with concurrency until the limit binds (≥ 80 % of the smaller bound at each level)",
-                     all(m >= 0.8 * min(c / latency_s * 500, limit * 500) for c, m in zip(levels, measured))))
+    sc.goals.append(
+        (
+            "rows/s grows with concurrency until the limit binds (≥ 80 % of the smaller bound at each level)",
+            all(m >= 0.8 * min(c / latency_s * 500, limit * 500) for c, m in zip(levels, measured)),
+        )
+    )
     sc.chart = {"levels": levels, "rows_s": measured, "limit": limit * 500, "latency_s": latency_s}
     sc.key["scaling c=32 rows/s"] = measured[-1]
     return sc
 
 
 # --- 8: the whole-file decisions and regrouping ----------------------------------------------------------
+
 
 def sorted_by_account(path: Path) -> Path:
     """The same rows as a general-ledger export writes them: sorted by account, so a voucher's lines are apart."""
@@ -372,27 +520,53 @@ def decisions(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
     and the whole load of the usual file against the sandbox."""
     path = data_file("economic", scale.rows)
     by_account = sorted_by_account(path)
-    sc = Scenario(f"8. Whole-file decisions and regrouping — e-conomic, {scale.rows:,} rows",
-                  ["", "wall", "CPU", "peak RSS", "would load / loaded", "rejected"])
-    plan = best([bulkload(workdir, f"plan{i}", "economic", str(path), "--dry-run", tree=tree)
-                 for i in range(scale.repeats)])
-    apart = best([bulkload(workdir, f"apart{i}", "economic", str(by_account), "--dry-run", tree=tree)
-                  for i in range(scale.repeats)])
+    sc = Scenario(
+        f"8. Whole-file decisions and regrouping — e-conomic, {scale.rows:,} rows",
+        ["", "wall", "CPU", "peak RSS", "would load / loaded", "rejected"],
+    )
+    plan = best(
+        [bulkload(workdir, f"plan{i}", "economic", str(path), "--dry-run", tree=tree) for i in range(scale.repeats)]
+    )
+    apart = best(
+        [
+            bulkload(workdir, f"apart{i}", "economic", str(by_account), "--dry-run", tree=tree)
+            for i in range(scale.repeats)
+        ]
+    )
     loads = []
     for i in range(scale.repeats):
         with sandbox("economic") as box:
             loads.append(load_economic(workdir, f"decided{i}", path, box, tree=tree))
     load = best(loads)
-    for label, r, n in [("dry run (planning only), voucher order", plan, plan.get("would_load")),
-                        ("dry run, the same rows sorted by account", apart, apart.get("would_load")),
-                        ("whole load against the sandbox, voucher order", load, load.get("loaded"))]:
-        sc.rows.append([label, f"{r['wall_s']:.1f} s", f"{r['cpu_s']:.1f} s", f"{r['peak_rss_mb']:.0f} MB",
-                        f"{n or 0:,}", f"{r.get('rejected', 0):,}"])
+    for label, r, n in [
+        ("dry run (planning only), voucher order", plan, plan.get("would_load")),
+        ("dry run, the same rows sorted by account", apart, apart.get("would_load")),
+        ("whole load against the sandbox, voucher order", load, load.get("loaded")),
+    ]:
+        sc.rows.append(
+            [
+                label,
+                f"{r['wall_s']:.1f} s",
+                f"{r['cpu_s']:.1f} s",
+                f"{r['peak_rss_mb']:.0f} MB",
+                f"{n or 0:,}",
+                f"{r.get('rejected', 0):,}",
+            ]
+        )
     sc.notes.append(f"best of {scale.repeats}; load phase of the whole load {load.get('load_s', 0):.1f} s")
-    sc.key = {"decisions: dry run s": plan["wall_s"], "decisions: dry run peak MB": plan["peak_rss_mb"],
-              "decisions: sorted dry run s": apart["wall_s"], "decisions: sorted dry run peak MB": apart["peak_rss_mb"],
-              "decisions: sorted dry run rows rejected": float(apart.get("rejected", 0)),
-              "decisions: whole load s": load["wall_s"], "decisions: whole load peak MB": load["peak_rss_mb"]}
-    sc.goals.append(("every row of the file sorted by account would load, in whole vouchers",
-                     apart.get("would_load") == scale.rows and not apart.get("rejected")))
+    sc.key = {
+        "decisions: dry run s": plan["wall_s"],
+        "decisions: dry run peak MB": plan["peak_rss_mb"],
+        "decisions: sorted dry run s": apart["wall_s"],
+        "decisions: sorted dry run peak MB": apart["peak_rss_mb"],
+        "decisions: sorted dry run rows rejected": float(apart.get("rejected", 0)),
+        "decisions: whole load s": load["wall_s"],
+        "decisions: whole load peak MB": load["peak_rss_mb"],
+    }
+    sc.goals.append(
+        (
+            "every row of the file sorted by account would load, in whole vouchers",
+            apart.get("would_load") == scale.rows and not apart.get("rejected"),
+        )
+    )
     return sc

@@ -54,27 +54,53 @@ def posts(box: Sandbox) -> int:
 def count_in_journal(box: Sandbox, journal: int) -> int:
     import urllib.request
 
-    req = urllib.request.Request(f"{box.url}/draft-entries/count?filter=journalNumber$eq:{journal}", headers={
-        "X-AppSecretToken": ENV["ECONOMIC_APP_SECRET_TOKEN"],
-        "X-AgreementGrantToken": ENV["ECONOMIC_AGREEMENT_GRANT_TOKEN"]})
+    req = urllib.request.Request(
+        f"{box.url}/draft-entries/count?filter=journalNumber$eq:{journal}",
+        headers={
+            "X-AppSecretToken": ENV["ECONOMIC_APP_SECRET_TOKEN"],
+            "X-AgreementGrantToken": ENV["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+        },
+    )
     with urllib.request.urlopen(req, timeout=60) as resp:
         return int(json.loads(resp.read()))
 
 
-def load_cut_short(work: Path, box: Sandbox, name: str, journal: int, vouchers: int, env: dict[str, str],
-                    ledger: Path, event: Any) -> dict[str, Any]:
+def load_cut_short(
+    work: Path, box: Sandbox, name: str, journal: int, vouchers: int, env: dict[str, str], ledger: Path, event: Any
+) -> dict[str, Any]:
     data = work / f"{name}.csv"
     rows = write_entries(data, vouchers, journal)
     report = work / f"{name}.json"
     bulkload = [sys.executable, "-m", "bulkload"]
-    run = _run([*bulkload, "load", "economic", str(data), "--base-url", box.url, "--ledger", str(ledger),
-                "--report", str(report), "--no-progress"], env, work, event)
+    run = _run(
+        [
+            *bulkload,
+            "load",
+            "economic",
+            str(data),
+            "--base-url",
+            box.url,
+            "--ledger",
+            str(ledger),
+            "--report",
+            str(report),
+            "--no-progress",
+        ],
+        env,
+        work,
+        event,
+    )
     stopped = json.loads(report.read_text()) if report.exists() else {}
     run["loaded_at_stop"] = stopped.get("loaded")
     run["report"] = report.exists()
-    return {**run, "rows": rows, "resume": lambda: _run(
-        [*bulkload, "resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"], env, work),
-        "journal": journal}
+    return {
+        **run,
+        "rows": rows,
+        "resume": lambda: _run(
+            [*bulkload, "resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"], env, work
+        ),
+        "journal": journal,
+    }
 
 
 def signal_at_calls(box: Sandbox, sig: signal.Signals) -> Any:
@@ -84,6 +110,7 @@ def signal_at_calls(box: Sandbox, sig: signal.Signals) -> Any:
         while posts(box) < before + CALLS_BEFORE and proc.poll() is None:
             time.sleep(0.01)
         proc.send_signal(sig)
+
     return event
 
 
@@ -106,8 +133,9 @@ def orphaned_planner(work: Path) -> dict[str, Any]:
     """Seconds from a SIGKILL of the loader to the end of its planner, blocked reading a FIFO nobody writes."""
     fifo = work / "never.csv"
     os.mkfifo(fifo)
-    driver = subprocess.Popen([sys.executable, "-c", textwrap.dedent(_DRIVER), str(fifo)], stdout=subprocess.PIPE,
-                              text=True)
+    driver = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(_DRIVER), str(fifo)], stdout=subprocess.PIPE, text=True
+    )
     assert driver.stdout is not None
     child = int(driver.stdout.readline())
     deadline = time.monotonic() + 30
@@ -125,12 +153,17 @@ def orphaned_planner(work: Path) -> dict[str, Any]:
     return {"exit": "killed", "after_s": time.perf_counter() - killed, "peak_rss_mb": 0.0}
 
 
-def signal_cases(work: Path, box: Sandbox, env: dict[str, str],
-                 vouchers: int) -> list[tuple[str, dict[str, Any]]]:
+def signal_cases(work: Path, box: Sandbox, env: dict[str, str], vouchers: int) -> list[tuple[str, dict[str, Any]]]:
     """SIGTERM, SIGHUP and SIGINT once `box` has counted CALLS_BEFORE bulk calls of a load (journals 1 to 3)."""
-    return [(f"{sig.name} after {CALLS_BEFORE} calls", load_cut_short(
-        work, box, sig.name, journal, vouchers, env, work / f"{sig.name}.sqlite", signal_at_calls(box, sig)))
-        for journal, sig in enumerate((signal.SIGTERM, signal.SIGHUP, signal.SIGINT), start=1)]
+    return [
+        (
+            f"{sig.name} after {CALLS_BEFORE} calls",
+            load_cut_short(
+                work, box, sig.name, journal, vouchers, env, work / f"{sig.name}.sqlite", signal_at_calls(box, sig)
+            ),
+        )
+        for journal, sig in enumerate((signal.SIGTERM, signal.SIGHUP, signal.SIGINT), start=1)
+    ]
 
 
 def full_disk(work: Path, box: Sandbox, env: dict[str, str], vouchers: int) -> dict[str, Any] | None:
@@ -138,8 +171,10 @@ def full_disk(work: Path, box: Sandbox, env: dict[str, str], vouchers: int) -> d
     measure); None where this process may not mount."""
     small = work / "small"
     small.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)],
-                      capture_output=True).returncode != 0:
+    if (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], capture_output=True).returncode
+        != 0
+    ):
         return None
     try:
         case = load_cut_short(work, box, "full", 4, vouchers, env, small / "run.sqlite", None)
@@ -168,16 +203,34 @@ def main() -> None:
         rows.append(("planner child, loader SIGKILLed", orphaned_planner(work)))
         config = work / "job.toml"
         config.write_text('[job]\nconcurrency = "8"\n')
-        rows.append(("job file `concurrency = \"8\"`", _run(
-            [sys.executable, "-m", "bulkload", "load", "economic", str(work / "SIGTERM.csv"), "--config",
-             str(config)], env, work)))
+        rows.append(
+            (
+                'job file `concurrency = "8"`',
+                _run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "bulkload",
+                        "load",
+                        "economic",
+                        str(work / "SIGTERM.csv"),
+                        "--config",
+                        str(config),
+                    ],
+                    env,
+                    work,
+                ),
+            )
+        )
     print("| case | exit | s to exit | peak RSS MB | loaded at stop | report | resume exit | rows in API / input |")
     print("|---|---:|---:|---:|---:|---|---:|---:|")
     for name, c in rows:
         in_api = f"{c['in_api']:,} / {c['rows']:,}" if "in_api" in c else "-"
         resumed = c["resumed"]["exit"] if "resumed" in c else "-"
-        print(f"| {name} | {c['exit']} | {c['after_s']:.2f} | {c['peak_rss_mb']:.0f} | "
-              f"{c.get('loaded_at_stop', '-')} | {'yes' if c.get('report') else '-'} | {resumed} | {in_api} |")
+        print(
+            f"| {name} | {c['exit']} | {c['after_s']:.2f} | {c['peak_rss_mb']:.0f} | "
+            f"{c.get('loaded_at_stop', '-')} | {'yes' if c.get('report') else '-'} | {resumed} | {in_api} |"
+        )
     for name, c in rows:
         if c.get("said", "").strip():
             print(f"- {name}: `{c['said'].strip().splitlines()[-1]}`")

@@ -116,8 +116,9 @@ class AgreementCalls:
         if isinstance(data, dict):
             for run, calls in data.items():
                 if isinstance(calls, dict):
-                    runs[str(run)] = {int(m): n for m, n in calls.items()
-                                      if str(m).isdigit() and isinstance(n, int) and n > 0}
+                    runs[str(run)] = {
+                        int(m): n for m, n in calls.items() if str(m).isdigit() and isinstance(n, int) and n > 0
+                    }
         return runs
 
     def _held(self) -> contextlib.AbstractContextManager[bool | None]:

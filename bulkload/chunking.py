@@ -44,8 +44,15 @@ def record_check(kind: RecordKind, record: Any) -> int:
 class Reading:
     """How one file's values are read: its numbers with its decimal mark, its dates in its date order."""
 
-    def __init__(self, numbers: NumberFormat, dates: DateFormat, number_fields: Iterable[str],
-                 date_fields: Iterable[str], *, json: bool = False) -> None:
+    def __init__(
+        self,
+        numbers: NumberFormat,
+        dates: DateFormat,
+        number_fields: Iterable[str],
+        date_fields: Iterable[str],
+        *,
+        json: bool = False,
+    ) -> None:
         self._number, self._date = numbers.parse, dates.parse
         self._numbers, self._dates = tuple(number_fields), tuple(date_fields)
         #: JSON numbers with a fraction arrive as exact Decimals; outside the number fields they are plain numbers
@@ -100,8 +107,9 @@ class Planner:
         # chunk numbers are per file, so a file planned in a later phase (another process) cannot collide
         self.seq = file_idx << FILE_SHIFT
         # a file without a decision of its own reads numbers with a point and dates day first (tests, tools)
-        reading = self.readings.get(file_idx) or Reading(NumberFormat(), DateFormat(), kind.number_fields,
-                                                         kind.date_fields)
+        reading = self.readings.get(file_idx) or Reading(
+            NumberFormat(), DateFormat(), kind.number_fields, kind.date_fields
+        )
         convert = reading.convert
         validate = kind.validate
         secrets = kind.secret_fields
@@ -130,8 +138,11 @@ class Planner:
                         convert(row)
                         record = validate(row)
                     except RowInvalid as exc:  # a reason may quote a value: never a secret
-                        failure = (line, exc.field, scrub(exc.reason, secret_texts(row, secrets)) if secrets
-                                   else exc.reason)
+                        failure = (
+                            line,
+                            exc.field,
+                            scrub(exc.reason, secret_texts(row, secrets)) if secrets else exc.reason,
+                        )
                 new_group = new_key is None or new_key != key or not (lines or failures)
                 if new_group and (lines or failures):
                     closing = (key, lines, records, failures)
@@ -178,8 +189,11 @@ class Planner:
             bucket, reason = known.bucket, known.reason
             if bucket == "skipped" and (known.digest or known.lines) is not None:  # is it what this file says?
                 info = self._info(_Group(key, lines, records))
-                if ((info.digest != known.digest) if known.digest is not None
-                        else (info.lines, info.total, info.debit) != (known.lines, known.total, known.debit)):
+                if (
+                    (info.digest != known.digest)
+                    if known.digest is not None
+                    else (info.lines, info.total, info.debit) != (known.lines, known.total, known.debit)
+                ):
                     bucket, reason = "rejected", known.differs or reason
             for line in lines:
                 self.outcome(file_idx, line, bucket, "", reason, key)
@@ -196,11 +210,21 @@ class Planner:
             return
         n = len(lines)
         if n > self.max_items:
-            room = (f"; give --batch-size {n} or more (at most {target.api.max_items})" if n <= target.api.max_items
-                    else f"; the API takes at most {target.api.max_items} a call")
+            room = (
+                f"; give --batch-size {n} or more (at most {target.api.max_items})"
+                if n <= target.api.max_items
+                else f"; the API takes at most {target.api.max_items} a call"
+            )
             for line in lines:
-                self.outcome(file_idx, line, "rejected", "", f"{kind.group_label(key or '')} has {n} lines, more "
-                             f"than one call of {self.max_items} carries{room}", key)
+                self.outcome(
+                    file_idx,
+                    line,
+                    "rejected",
+                    "",
+                    f"{kind.group_label(key or '')} has {n} lines, more "
+                    f"than one call of {self.max_items} carries{room}",
+                    key,
+                )
             return
         if self._count + n > self.max_items or (target.api.one_group_per_call and self._open):
             yield from self._emit(file_idx)
@@ -224,8 +248,14 @@ class Planner:
             (group,) = parts
             what = kind.group_label(group.key) if group.key is not None else f"this {kind.group_name}"
             for line in group.lines:
-                self.outcome(file_idx, line, "rejected", "", f"{what} encodes to {len(body)} bytes, more than the "
-                             f"{self.max_bytes} one call may carry", group.key)
+                self.outcome(
+                    file_idx,
+                    line,
+                    "rejected",
+                    "",
+                    f"{what} encodes to {len(body)} bytes, more than the {self.max_bytes} one call may carry",
+                    group.key,
+                )
             return
         self.seq += 1
         lines = [ln for p in parts for ln in p.lines]
@@ -237,8 +267,11 @@ class Planner:
         groups, start = [], 0
         for p in parts:
             end = start + len(p.lines)
-            groups.append(self._info(p, None if units is None else units[start:end],
-                                     None if checks is None else checks[start:end]))
+            groups.append(
+                self._info(
+                    p, None if units is None else units[start:end], None if checks is None else checks[start:end]
+                )
+            )
             start = end
         yield Chunk(self.seq, file_idx, lines, body, records=records, groups=groups, checks=checks)
 
@@ -258,5 +291,11 @@ class Planner:
         if units is None:  # no amounts to total
             return GroupInfo(key, len(group.lines), digest=digest)
         total = sum(units)
-        return GroupInfo(key, len(group.lines), total, (sum(map(abs, units)) + total) // 2,
-                         kind.imbalance(group.records, units), digest)
+        return GroupInfo(
+            key,
+            len(group.lines),
+            total,
+            (sum(map(abs, units)) + total) // 2,
+            kind.imbalance(group.records, units),
+            digest,
+        )

@@ -28,8 +28,10 @@ from .targets import TARGETS
 
 T = TypeVar("T")
 
-ADOPT_HELP = ("the ledger is a copy (a backup) and the run's own ledger is gone: continue from it; every call it does "
-              "not know the outcome of, sent or not, is in doubt")
+ADOPT_HELP = (
+    "the ledger is a copy (a backup) and the run's own ledger is gone: continue from it; every call it does "
+    "not know the outcome of, sent or not, is in doubt"
+)
 
 
 def _delimiter(value: str) -> str:
@@ -52,31 +54,58 @@ def _add_load(sub: Any) -> None:
         p.add_argument("--concurrency", type=int, help="calls in flight at once (default 8)")
         p.add_argument("--rate", type=float, help="requests per second, steady, no burst (default: no limit)")
         api = cls.api
-        p.add_argument("--window-limit", type=int, help="at most this many calls in any rolling --window-s "
-                       + (f"(default {api.window[0]} per {api.window[1]:.0f} s, the API's)" if api.window else "(off)"))
+        p.add_argument(
+            "--window-limit",
+            type=int,
+            help="at most this many calls in any rolling --window-s "
+            + (f"(default {api.window[0]} per {api.window[1]:.0f} s, the API's)" if api.window else "(off)"),
+        )
         p.add_argument("--window-s", type=float, help="length of the rolling window in seconds")
         p.add_argument("--batch-size", type=int, help=f"items per call (default and maximum {api.max_items})")
         p.add_argument("--daily-quota", type=int, help="calls per rolling 24 h; 0 turns it off (default 50000)")
         p.add_argument("--timeout", dest="timeout_s", type=float, help="seconds to wait for one answer (default 60)")
         p.add_argument("--attempts", type=int, help="sends of one call before the run stops, resumable (default 8)")
-        p.add_argument("--settle-s", type=float, help="seconds a write whose answer was lost may still take to land: "
-                       "a record not found is looked for again this long after before it is sent again "
-                       f"(default {api.settle_s:g}{', the API documents none' if api.settle_s else ': one look'})")
-        p.add_argument("--delimiter", type=_delimiter, help="CSV delimiter (default: detect , ; or tab, or Excel's "
-                       "sep= line)")
-        p.add_argument("--encoding", help="the files' text encoding, e.g. cp1252 or latin-1 (default: UTF-8, or "
-                       "UTF-16 by its BOM; a file not valid in it is refused before anything is sent)")
-        p.add_argument("--decimal", choices=(".", ","), help="the files' decimal mark (default: decided from every "
-                       "number in the file; a file whose numbers could be read both ways is refused)")
-        p.add_argument("--date-format", help="the files' date order as a strptime format, e.g. %%d-%%m-%%Y or "
-                       "%%m/%%d/%%Y (default: decided from every date in the file; ISO dates always read)")
-        p.add_argument("--no-regroup", action="store_true", default=None,
-                       help="refuse a file whose groups' lines are apart (e.g. sorted by account) instead of "
-                       "bringing them together before loading")
+        p.add_argument(
+            "--settle-s",
+            type=float,
+            help="seconds a write whose answer was lost may still take to land: "
+            "a record not found is looked for again this long after before it is sent again "
+            f"(default {api.settle_s:g}{', the API documents none' if api.settle_s else ': one look'})",
+        )
+        p.add_argument(
+            "--delimiter", type=_delimiter, help="CSV delimiter (default: detect , ; or tab, or Excel's sep= line)"
+        )
+        p.add_argument(
+            "--encoding",
+            help="the files' text encoding, e.g. cp1252 or latin-1 (default: UTF-8, or "
+            "UTF-16 by its BOM; a file not valid in it is refused before anything is sent)",
+        )
+        p.add_argument(
+            "--decimal",
+            choices=(".", ","),
+            help="the files' decimal mark (default: decided from every "
+            "number in the file; a file whose numbers could be read both ways is refused)",
+        )
+        p.add_argument(
+            "--date-format",
+            help="the files' date order as a strptime format, e.g. %%d-%%m-%%Y or "
+            "%%m/%%d/%%Y (default: decided from every date in the file; ISO dates always read)",
+        )
+        p.add_argument(
+            "--no-regroup",
+            action="store_true",
+            default=None,
+            help="refuse a file whose groups' lines are apart (e.g. sorted by account) instead of "
+            "bringing them together before loading",
+        )
         p.add_argument("--config", help="TOML job file: [job] settings, [columns] mapping, [target], [credentials]")
         p.add_argument("--dry-run", action="store_true", help="read, validate and chunk only; no network")
-        p.add_argument("--allow-duplicate-load", action="store_true", default=None,
-                       help="load a file although it was already loaded into the same API")
+        p.add_argument(
+            "--allow-duplicate-load",
+            action="store_true",
+            default=None,
+            help="load a file although it was already loaded into the same API",
+        )
         p.add_argument("--no-progress", action="store_true", help="no progress display")
         cls.flags.add_to(p)
 
@@ -93,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--report")
     resume.add_argument("--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off)")
     resume.add_argument(
-        "--resend-in-doubt", action="store_true",
+        "--resend-in-doubt",
+        action="store_true",
         help="send again the calls whose outcome is unknown (targets without idempotency keys may double them)",
     )
     resume.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
@@ -163,10 +193,18 @@ def _command(ns: argparse.Namespace) -> int:
             return _finish(runner.dry_run(job))
         return _finish(_run(lambda: runner.load(job, progress=not ns.no_progress)))
     if ns.command == "resume":
-        return _finish(_run(lambda: runner.resume(
-            ns.ledger, report=ns.report, progress=not ns.no_progress, daily_quota=ns.daily_quota,
-            resend_in_doubt=ns.resend_in_doubt, adopt_copy=ns.adopt_copy,
-        )))
+        return _finish(
+            _run(
+                lambda: runner.resume(
+                    ns.ledger,
+                    report=ns.report,
+                    progress=not ns.no_progress,
+                    daily_quota=ns.daily_quota,
+                    resend_in_doubt=ns.resend_in_doubt,
+                    adopt_copy=ns.adopt_copy,
+                )
+            )
+        )
     if ns.command == "reconcile":
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
         print(redact(msgspec.json.format(msgspec.json.encode(report.reconcile), indent=2).decode()))
@@ -192,8 +230,11 @@ def _command(ns: argparse.Namespace) -> int:
 def _cause(exc: BaseException) -> BaseException:
     """The error an exception group carries (a task group's): the first of ours, else the first of any kind."""
     while isinstance(exc, BaseExceptionGroup):
-        ours = [e for e in exc.exceptions
-                if isinstance(e, BulkloadError | KeyboardInterrupt | asyncio.CancelledError | BaseExceptionGroup)]
+        ours = [
+            e
+            for e in exc.exceptions
+            if isinstance(e, BulkloadError | KeyboardInterrupt | asyncio.CancelledError | BaseExceptionGroup)
+        ]
         exc = (ours or list(exc.exceptions))[0]
     return exc
 
@@ -219,9 +260,11 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
     if isinstance(exc, sqlite3.Error):  # a read of the ledger or a spill file SQLite refused (damage, I/O): no bug
         return f"SQLite cannot read what bulkload keeps: {redact(str(exc))}; {again}"
     kept = _keep_traceback(exc)
-    return (f"internal error (a bug in bulkload): {type(exc).__name__}: "
-            f"{redact(str(exc)).splitlines()[0][:200] if str(exc) else ''}; the details are in {kept}"
-            + (f"; {again}" if getattr(ns, "ledger", None) else ""))
+    return (
+        f"internal error (a bug in bulkload): {type(exc).__name__}: "
+        f"{redact(str(exc)).splitlines()[0][:200] if str(exc) else ''}; the details are in {kept}"
+        + (f"; {again}" if getattr(ns, "ledger", None) else "")
+    )
 
 
 def _again(command: str, ledger: str | None) -> str:

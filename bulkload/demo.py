@@ -44,15 +44,26 @@ class Flow:
 
 FLOWS = [
     Flow("economic", "e-conomic journal entries", "economic", ["economic/entries.csv"], batch_size=100),
-    Flow("halopsa", "HaloPSA Xero, QuickBooks and Avalara settings", "halopsa",
-         ["halopsa/XeroDetails.csv", "halopsa/QuickBooksDetails.jsonl", "halopsa/AvalaraDetails.csv"],
-         {"match_on": "name"}, batch_size=10),
+    Flow(
+        "halopsa",
+        "HaloPSA Xero, QuickBooks and Avalara settings",
+        "halopsa",
+        ["halopsa/XeroDetails.csv", "halopsa/QuickBooksDetails.jsonl", "halopsa/AvalaraDetails.csv"],
+        {"match_on": "name"},
+        batch_size=10,
+    ),
     Flow("visma-core", "Visma Core entries and drafts", "visma-core", ["visma_core/entries.csv"]),
-    Flow("visma-core-costs", "Visma Core seller/buyer costs", "visma-core", ["visma_core/costs.csv"],
-         {"kind": "costs"}),
-    Flow("payorcrm", "PayorCRM customers, then invoices", "payorcrm", [],
-         {"customers": "payorcrm/customers.csv", "invoices": "payorcrm/invoices.csv", "amount_unit": "major"},
-         batch_size=50),
+    Flow(
+        "visma-core-costs", "Visma Core seller/buyer costs", "visma-core", ["visma_core/costs.csv"], {"kind": "costs"}
+    ),
+    Flow(
+        "payorcrm",
+        "PayorCRM customers, then invoices",
+        "payorcrm",
+        [],
+        {"customers": "payorcrm/customers.csv", "invoices": "payorcrm/invoices.csv", "amount_unit": "major"},
+        batch_size=50,
+    ),
 ]
 
 
@@ -69,9 +80,18 @@ async def run_flow(flow: Flow, samples: Path, out: Path) -> Report:
     files = [str(samples / f) for f in flow.files]
     async with running(flow.target, WEATHER) as base_url:
         print(f"\n== {flow.title}: sandbox at {base_url}", flush=True)
-        job = Job(target=flow.target, files=files, base_url=base_url, target_options=options,
-                  ledger=f"{stem}.ledger.sqlite", rejects=f"{stem}.rejects.csv", report=f"{stem}.report.json",
-                  batch_size=flow.batch_size, concurrency=4, settle_s=SETTLE_S)
+        job = Job(
+            target=flow.target,
+            files=files,
+            base_url=base_url,
+            target_options=options,
+            ledger=f"{stem}.ledger.sqlite",
+            rejects=f"{stem}.rejects.csv",
+            report=f"{stem}.report.json",
+            batch_size=flow.batch_size,
+            concurrency=4,
+            settle_s=SETTLE_S,
+        )
         report = await runner.load(job, env=DEMO_ENV, progress=sys.stderr.isatty())
     print_summary(report)
     print(f"report: {job.report}")
@@ -88,9 +108,15 @@ async def demo(workdir: str | None = None) -> int:
     in_doubt = sum(r.in_doubt for r in reports)
     print()
     if ok:
-        print("demo: every row loaded once, rejected with its reason, or listed as in doubt; all reconciled"
-              + (f" ({in_doubt} rows in doubt: APIs without idempotency keys are never sent twice blindly;"
-                 " `bulkload resume --resend-in-doubt` sends them if you decide so)" if in_doubt else ""))
+        print(
+            "demo: every row loaded once, rejected with its reason, or listed as in doubt; all reconciled"
+            + (
+                f" ({in_doubt} rows in doubt: APIs without idempotency keys are never sent twice blindly;"
+                " `bulkload resume --resend-in-doubt` sends them if you decide so)"
+                if in_doubt
+                else ""
+            )
+        )
         return 0
     print("demo: a flow did not complete; see above")
     return max(r.exit_code for r in reports)

@@ -188,8 +188,14 @@ class Dispatcher:
                 return response._replace(uncertain=True) if tries.uncertain else response
 
     async def _attempt(
-        self, method: str, path: str, body: bytes | None, params: Mapping[str, str] | None,
-        headers: Mapping[str, str], leaving: Callable[[], None] | None, max_bytes: int,
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        leaving: Callable[[], None] | None,
+        max_bytes: int,
     ) -> Response:
         """One attempt, once the limits let it leave."""
         await self.limits.acquire()
@@ -258,11 +264,14 @@ class Dispatcher:
 
     @staticmethod
     def _no_token(exc: BulkloadError, uncertain: bool) -> NoToken:
-        return NoToken(f"no access token: {exc}; the call that needed one was not sent; continue with "
-                       "`bulkload resume`", uncertain=uncertain)
+        return NoToken(
+            f"no access token: {exc}; the call that needed one was not sent; continue with `bulkload resume`",
+            uncertain=uncertain,
+        )
 
-    async def get(self, path: str, params: Mapping[str, str] | None = None, *, into: Any = Any,
-                  max_bytes: int | None = None) -> Any:
+    async def get(
+        self, path: str, params: Mapping[str, str] | None = None, *, into: Any = Any, max_bytes: int | None = None
+    ) -> Any:
         """GET an answer and read it as `into` (see http.decoded: BadAnswer when it is not that)."""
         response = await self.send("GET", path, params=params, max_bytes=max_bytes)
         return decoded(response.body, into, f"GET {path}")

@@ -66,7 +66,10 @@ class Client:
     async def __aenter__(self) -> Self:
         connector = aiohttp.TCPConnector(limit=self.concurrency + 2)
         self._session = aiohttp.ClientSession(
-            headers=self._headers, timeout=self._timeout, connector=connector, raise_for_status=False,
+            headers=self._headers,
+            timeout=self._timeout,
+            connector=connector,
+            raise_for_status=False,
             trace_configs=[_sends_counted()],
         )
         return self
@@ -158,7 +161,8 @@ def too_large(call: str, max_bytes: int, method: str, how: str) -> AnswerTooLarg
     """The error for a 2xx answer past `max_bytes`; acted on when the call was a write."""
     return AnswerTooLarge(
         f"{call} answered more than the {_size(max_bytes)} bulkload reads of that call ({how}): not the API's answer "
-        "as documented (is --base-url right?)", acted_on=method not in _READS,
+        "as documented (is --base-url right?)",
+        acted_on=method not in _READS,
     )
 
 
@@ -266,9 +270,14 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertai
             problem = decoded
     except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
         pass
-    message = redact(str(
-        problem.get("detail") or problem.get("message") or problem.get("title") or body[:200].decode("utf-8", "replace")
-    ))
+    message = redact(
+        str(
+            problem.get("detail")
+            or problem.get("message")
+            or problem.get("title")
+            or body[:200].decode("utf-8", "replace")
+        )
+    )
     errors = problem.get("errors")
     code = problem.get("errorCode")
     kw: dict[str, Any] = {

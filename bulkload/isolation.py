@@ -55,18 +55,24 @@ class IsolationBudget:
     def check(self, reason: str) -> None:
         """Before splitting a call refused for `reason` without an entry named: IsolationSpent when isolating
         must stop, naming the reason and what it cost."""
-        cost = f"isolating cost {self.isolating_calls:,} calls besides the {self.chunk_calls:,} that carried the " \
+        cost = (
+            f"isolating cost {self.isolating_calls:,} calls besides the {self.chunk_calls:,} that carried the "
             "planned chunks"
+        )
         why = None
         if self.reasons[reason] >= self.same_reason:
-            why = (f"{self.reasons[reason]} groups were refused for one reason, and the API does not say which "
-                   f"entry: {reason}. Isolating each costs a dozen calls ({cost}): fix the cause (for a missing "
-                   "account, create it), then `bulkload resume` sends the refused calls again")
+            why = (
+                f"{self.reasons[reason]} groups were refused for one reason, and the API does not say which "
+                f"entry: {reason}. Isolating each costs a dozen calls ({cost}): fix the cause (for a missing "
+                "account, create it), then `bulkload resume` sends the refused calls again"
+            )
         elif self.isolating_calls >= self.allowed:
             common = "; ".join(f"{n} × {r}" for r, n in self.reasons.most_common(3)) or reason
-            why = (f"{cost}, past the budget of {self.allowed:,} ({self.floor} + {self.factor} a chunk): too many "
-                   f"calls are refused without the bad entry named (the most common: {common}); fix the file or the "
-                   "cause, then `bulkload resume` sends the refused calls again")
+            why = (
+                f"{cost}, past the budget of {self.allowed:,} ({self.floor} + {self.factor} a chunk): too many "
+                f"calls are refused without the bad entry named (the most common: {common}); fix the file or the "
+                "cause, then `bulkload resume` sends the refused calls again"
+            )
         if why is not None:
             self.stopped = self.stopped or why
             raise IsolationSpent(why)

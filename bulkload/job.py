@@ -84,8 +84,9 @@ class Job:
         if self.rate is not None and not MIN_RATE <= self.rate <= MAX_RATE:
             # below, the run waits for ever between two calls; above, no API answers that fast (and the window
             # meter would hold that many call times)
-            raise ConfigError(f"--rate must be a positive number of requests per second, from {MIN_RATE} to "
-                              f"{MAX_RATE:,}")
+            raise ConfigError(
+                f"--rate must be a positive number of requests per second, from {MIN_RATE} to {MAX_RATE:,}"
+            )
         if self.base_url is not None:
             try:
                 parts = urlsplit(self.base_url)
@@ -93,11 +94,14 @@ class Job:
             except ValueError:  # an unclosed [IPv6 bracket, a port past 65535
                 parts = urlsplit("")
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ConfigError(f"--base-url {self.base_url!r} is not an http(s) URL: give the API root with its "
-                                  "scheme and host, e.g. https://host/api")
+                raise ConfigError(
+                    f"--base-url {self.base_url!r} is not an http(s) URL: give the API root with its "
+                    "scheme and host, e.g. https://host/api"
+                )
         if not MIN_TIMEOUT_S <= self.timeout_s <= MAX_TIMEOUT_S:
-            raise ConfigError(f"--timeout must be a positive number of seconds, from {MIN_TIMEOUT_S} to "
-                              f"{MAX_TIMEOUT_S:,.0f}")
+            raise ConfigError(
+                f"--timeout must be a positive number of seconds, from {MIN_TIMEOUT_S} to {MAX_TIMEOUT_S:,.0f}"
+            )
         if self.attempts < 1:
             raise ConfigError("--attempts must be at least 1")
         if self.window_limit is not None and self.window_limit < 0:
@@ -255,8 +259,12 @@ def target_options_type(cls: type[Target]) -> type[msgspec.Struct]:
 def credentials_type(cls: type[Target]) -> type[msgspec.Struct]:
     """The [credentials] table a target takes: its environment variables, each a string."""
     names = (*cls.credentials.names, *sorted(cls.credentials.optional - set(cls.credentials.names)))
-    return msgspec.defstruct(f"{cls.__name__}Credentials", [(n, str | UnsetType, UNSET) for n in names],
-                             forbid_unknown_fields=True, kw_only=True)
+    return msgspec.defstruct(
+        f"{cls.__name__}Credentials",
+        [(n, str | UnsetType, UNSET) for n in names],
+        forbid_unknown_fields=True,
+        kw_only=True,
+    )
 
 
 def _unknown_keys(path: str, where: str, table: Any, known: Sequence[str]) -> None:
@@ -265,8 +273,9 @@ def _unknown_keys(path: str, where: str, table: Any, known: Sequence[str]) -> No
         return  # a table of the wrong type is for msgspec to name
     for key in table:
         if key not in known:
-            raise ConfigError(f"the config {path}: unknown setting {where}{key}{did_you_mean(key, known)} "
-                              f"(known: {', '.join(known)})")
+            raise ConfigError(
+                f"the config {path}: unknown setting {where}{key}{did_you_mean(key, known)} (known: {', '.join(known)})"
+            )
 
 
 def _expected(kind: type[msgspec.Struct], at: str) -> str:
@@ -333,8 +342,10 @@ def read_config(path: str | None, target: str) -> dict[str, Any]:
     columns = data.get("columns")
     for column, field_name in columns.items() if isinstance(columns, dict) else ():
         if not isinstance(field_name, str):  # msgspec names no key of a table's value
-            raise ConfigError(f"the config {path}: columns.{column}: expected a field name (str), or \"\" to drop "
-                              f"the column, got {type(field_name).__name__}")
+            raise ConfigError(
+                f'the config {path}: columns.{column}: expected a field name (str), or "" to drop '
+                f"the column, got {type(field_name).__name__}"
+            )
     config = _typed(path, "", data, ConfigFile)
     _typed(path, "target.", config.target, options)
     _typed(path, "credentials.", config.credentials, credentials)

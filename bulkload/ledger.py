@@ -61,6 +61,7 @@ def _check_sqlite() -> None:
     finally:
         conn.close()
 
+
 #: the input's group keys as the inspection finds them (profile.py), with whether a key came back after another
 FILE_GROUPS = """
 CREATE TABLE IF NOT EXISTS file_groups (
@@ -267,7 +268,10 @@ class Ledger:
 
     @classmethod
     def create(
-        cls, path: str | os.PathLike[str], run: RunInfo, prepare: Callable[[sqlite3.Connection], None] | None = None,
+        cls,
+        path: str | os.PathLike[str],
+        run: RunInfo,
+        prepare: Callable[[sqlite3.Connection], None] | None = None,
         claim: Callable[[], None] | None = None,
     ) -> Ledger:
         """A new ledger holding `run`. Built under another name and renamed into place once complete, so a
@@ -305,12 +309,14 @@ class Ledger:
                         conn.execute(statement)
                     # the file the run is tied to: a rename keeps its device and inode, a copy does not
                     st = os.fstat(fd)
-                    home = {"ledger": os.path.join(os.path.realpath(path.parent), path.name), "dev": st.st_dev,
-                            "ino": st.st_ino}
+                    home = {
+                        "ledger": os.path.join(os.path.realpath(path.parent), path.name),
+                        "dev": st.st_dev,
+                        "ino": st.st_ino,
+                    }
                     conn.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
-                        [("schema_version", str(SCHEMA_VERSION)), ("run", _json(run.__dict__)),
-                         ("home", _json(home))],
+                        [("schema_version", str(SCHEMA_VERSION)), ("run", _json(run.__dict__)), ("home", _json(home))],
                     )
                 if prepare is not None:  # on the draft, in transactions of its own: the draft is no ledger yet
                     prepare(conn)
@@ -408,8 +414,9 @@ class Ledger:
         now = time.time()
         with self._db:
             self._db.execute("BEGIN")
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('adopted', ?)",
-                             (_json({"copy_of": copy_of, "at": now}),))
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('adopted', ?)", (_json({"copy_of": copy_of, "at": now}),)
+            )
             self._db.execute(
                 "UPDATE chunks SET state=?, sent_at=COALESCE(sent_at, ?), error=? WHERE state='pending'",
                 (state, self.run.created, "not sent in this copy; the run may have sent it after the copy was made"),
@@ -420,13 +427,23 @@ class Ledger:
         """The groups a chunk carries (inside the caller's transaction); `replace`: a resend's word counts."""
         self._db.executemany(
             f"INSERT OR {'REPLACE' if replace else 'IGNORE'} INTO groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(g.key, seq, part, g.lines, str(g.total), str(g.debit), str(g.imbalance), g.digest)
-             for g in groups if g.key],
+            [
+                (g.key, seq, part, g.lines, str(g.total), str(g.debit), str(g.imbalance), g.digest)
+                for g in groups
+                if g.key
+            ],
         )
 
     @_writes
     def unseen(
-        self, seq: int, part: str, file_idx: int, key: str, lines: Sequence[int], body_hash: str, state: str,
+        self,
+        seq: int,
+        part: str,
+        file_idx: int,
+        key: str,
+        lines: Sequence[int],
+        body_hash: str,
+        state: str,
         groups: Sequence[GroupInfo] = (),
     ) -> None:
         """A call an adopted copy never saw: the run may have sent it (with `key`) any time since it began."""
@@ -436,9 +453,19 @@ class Ledger:
             self._db.execute(
                 "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
                 " error, updated, sent_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
-                (seq, part, file_idx, key, state, len(lines), array("i", lines).tobytes(), body_hash,
-                 "not in the copy of the ledger; the run may have sent it after the copy was made", now,
-                 self.run.created),
+                (
+                    seq,
+                    part,
+                    file_idx,
+                    key,
+                    state,
+                    len(lines),
+                    array("i", lines).tobytes(),
+                    body_hash,
+                    "not in the copy of the ledger; the run may have sent it after the copy was made",
+                    now,
+                    self.run.created,
+                ),
             )
             self._groups(seq, part, groups, replace=False)
 
@@ -459,8 +486,15 @@ class Ledger:
 
     @_writes
     def sending(
-        self, seq: int, part: str, file_idx: int, key: str, lines: Sequence[int], body_hash: str,
-        calls: dict[int, int], groups: Sequence[GroupInfo] = (),
+        self,
+        seq: int,
+        part: str,
+        file_idx: int,
+        key: str,
+        lines: Sequence[int],
+        body_hash: str,
+        calls: dict[int, int],
+        groups: Sequence[GroupInfo] = (),
     ) -> None:
         """Record the key (and the chunk's groups) before the request leaves; counts one more attempt on a
         resend. A group follows the chunk that carries it, so its state is the chunk's."""
@@ -481,13 +515,21 @@ class Ledger:
     def leaving(self, seq: int, part: str) -> None:
         """An attempt of a chunk in flight leaves now (after the waits for the limits, a resend after a look):
         a rollback after a kill counts the settle delay of a lost answer from the latest one."""
-        self._db.execute("UPDATE chunks SET updated=? WHERE seq=? AND part=? AND state='sending'",
-                         (time.time(), seq, part))
+        self._db.execute(
+            "UPDATE chunks SET updated=? WHERE seq=? AND part=? AND state='sending'", (time.time(), seq, part)
+        )
 
     @_writes
     def done(
-        self, seq: int, part: str, file_idx: int, lines: Sequence[int], ids: Sequence[int],
-        summary: dict[str, Totals], calls: dict[int, int], returned: dict[str, Totals] | None = None,
+        self,
+        seq: int,
+        part: str,
+        file_idx: int,
+        lines: Sequence[int],
+        ids: Sequence[int],
+        summary: dict[str, Totals],
+        calls: dict[int, int],
+        returned: dict[str, Totals] | None = None,
         checks: Sequence[int] | None = None,
     ) -> None:
         """`summary`: control totals of what was sent; `returned`: of what the API answered, where it says;
@@ -525,8 +567,14 @@ class Ledger:
 
     @_writes
     def split(
-        self, seq: int, part: str, file_idx: int, error: str, rejected: Sequence[RowOutcome],
-        children: Sequence[tuple[str, str, Sequence[int], str]], calls: dict[int, int],
+        self,
+        seq: int,
+        part: str,
+        file_idx: int,
+        error: str,
+        rejected: Sequence[RowOutcome],
+        children: Sequence[tuple[str, str, Sequence[int], str]],
+        calls: dict[int, int],
     ) -> None:
         """The API refused a chunk: its bad rows are rejected and the rest planned as child chunks
         (part, key, lines, body hash), all in one transaction so a crash cannot lose a row in between."""
@@ -600,9 +648,11 @@ class Ledger:
 
     def group_counts(self) -> dict[str, int]:
         """Groups per bucket (`loaded`, `rejected`, `skipped`); a row of no group counts as a group of its own."""
-        counts = dict(self._db.execute(
-            "SELECT bucket, COUNT(DISTINCT grp) + SUM(grp = '') - MAX(grp = '') FROM rows GROUP BY bucket"
-        ).fetchall())
+        counts = dict(
+            self._db.execute(
+                "SELECT bucket, COUNT(DISTINCT grp) + SUM(grp = '') - MAX(grp = '') FROM rows GROUP BY bucket"
+            ).fetchall()
+        )
         (loaded,) = self._db.execute(
             "SELECT COUNT(*) FROM groups g JOIN chunks c ON c.seq = g.seq AND c.part = g.part WHERE c.state='done'"
         ).fetchone()
@@ -610,9 +660,12 @@ class Ledger:
 
     def skipped_reasons(self, limit: int) -> list[str]:
         """Why groups were skipped (an earlier load created them), one reason per group, the first `limit`."""
-        return [r for (r,) in self._db.execute(
-            "SELECT DISTINCT reason FROM rows WHERE bucket = 'skipped' ORDER BY file_idx, line_no LIMIT ?", (limit,)
-        )]
+        return [
+            r
+            for (r,) in self._db.execute(
+                "SELECT DISTINCT reason FROM rows WHERE bucket = 'skipped' ORDER BY file_idx, line_no LIMIT ?", (limit,)
+            )
+        ]
 
     def _loaded_groups(self) -> Iterator[tuple[str, int, int, int]]:
         """(key, lines, total, debit) of every group that loaded, in key order (for the per-group check)."""
@@ -667,8 +720,10 @@ class Ledger:
 
     def unbalanced(self, limit: int) -> tuple[int, list[tuple[str, int]]]:
         """How many loaded groups do not balance in the input, and the first `limit` (key, imbalance)."""
-        sql = ("FROM groups g JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
-               "WHERE c.state = 'done' AND g.imbalance != '0'")
+        sql = (
+            "FROM groups g JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
+            "WHERE c.state = 'done' AND g.imbalance != '0'"
+        )
         (n,) = self._db.execute(f"SELECT COUNT(*) {sql}").fetchone()
         listed = self._db.execute(f"SELECT g.key, g.imbalance {sql} ORDER BY g.key LIMIT ?", (limit,)).fetchall()
         return n, [(key, int(imbalance)) for key, imbalance in listed]
@@ -696,10 +751,13 @@ class Ledger:
         """(name, line, id) of every row of a file that loaded, in line order (the success file); the id is ""
         where the API confirmed the row without one."""
         lo = file_idx << LOC_SHIFT
-        return iter(self._db.execute(
-            "SELECT ?, loc - ?, CASE id WHEN ? THEN '' ELSE id END FROM created WHERE loc >= ? AND loc < ? "
-            "ORDER BY loc", (name, lo, NO_ID, lo, lo + (1 << LOC_SHIFT)),
-        ))
+        return iter(
+            self._db.execute(
+                "SELECT ?, loc - ?, CASE id WHEN ? THEN '' ELSE id END FROM created WHERE loc >= ? AND loc < ? "
+                "ORDER BY loc",
+                (name, lo, NO_ID, lo, lo + (1 << LOC_SHIFT)),
+            )
+        )
 
     def unsettled(self, file_idx: int) -> dict[int, str]:
         """Lines of a file that did not load, and why: rejected (with the reason) or in doubt."""
@@ -739,10 +797,19 @@ class Ledger:
         before = self._db.total_changes
         with self._db:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                 (k[:4] + (None if k.total is None else str(k.total),
-                                           None if k.debit is None else str(k.debit), k.differs, k.digest)
-                                  for k in known))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    k[:4]
+                    + (
+                        None if k.total is None else str(k.total),
+                        None if k.debit is None else str(k.debit),
+                        k.differs,
+                        k.digest,
+                    )
+                    for k in known
+                ),
+            )
         return self._db.total_changes - before
 
     def skips(self) -> int:
@@ -758,16 +825,24 @@ class Ledger:
         ):
             lines = array("i")
             lines.frombytes(blob)
-            yield (seq, part, file_idx, lines.tolist(), msgspec.json.decode(summary),
-                   None if returned is None else msgspec.json.decode(returned))
+            yield (
+                seq,
+                part,
+                file_idx,
+                lines.tolist(),
+                msgspec.json.decode(summary),
+                None if returned is None else msgspec.json.decode(returned),
+            )
 
     def rows_by_kind(self) -> tuple[dict[str, dict[str, int]], list[tuple[str, int]]]:
         """Per kind (the scope of a call's summary): rows loaded, distinct records their ids name, rows loaded
         without an id (NO_ID) and rows with no id recorded at all (a ledger that lost them); and (kind, id) of the
         ids given to rows of more than one call, in kind and id order."""
         self._db.create_function("chunk_locs", 2, _locs, deterministic=True)
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS done_rows (loc INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
-                         "call INTEGER NOT NULL)")
+        self._db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS done_rows (loc INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+            "call INTEGER NOT NULL)"
+        )
         self._db.execute("DELETE FROM done_rows")
         self._db.execute(
             "INSERT OR IGNORE INTO done_rows SELECT j.value, (SELECT key FROM json_each(c.summary) LIMIT 1), c.rowid "
@@ -817,10 +892,14 @@ class Ledger:
             "SELECT COUNT(*) FROM created c LEFT JOIN remote r ON r.id = c.id WHERE r.id IS NULL"
         ).fetchone()
         # the list costs another pass: only when there is something to name
-        return n, [(i, *_file_line(loc)) for i, loc in self._db.execute(
-            "SELECT c.id, c.loc FROM created c LEFT JOIN remote r ON r.id = c.id "
-            "WHERE r.id IS NULL ORDER BY c.id LIMIT ?", (limit,)
-        )] if n else []
+        return n, [
+            (i, *_file_line(loc))
+            for i, loc in self._db.execute(
+                "SELECT c.id, c.loc FROM created c LEFT JOIN remote r ON r.id = c.id "
+                "WHERE r.id IS NULL ORDER BY c.id LIMIT ?",
+                (limit,),
+            )
+        ] if n else []
 
     def not_created(self, limit: int) -> tuple[int, list[tuple[int, str]]]:
         """How many walked records this run did not create (doubles or foreign writes), and the first `limit` as
@@ -830,7 +909,8 @@ class Ledger:
         ).fetchone()
         return n, self._db.execute(
             "SELECT r.id, r.scope FROM remote r LEFT JOIN created c ON c.id = r.id "
-            "WHERE c.id IS NULL ORDER BY r.id LIMIT ?", (limit,)
+            "WHERE c.id IS NULL ORDER BY r.id LIMIT ?",
+            (limit,),
         ).fetchall() if n else []
 
     def created_id_sum(self) -> int:
@@ -841,12 +921,15 @@ class Ledger:
     def lines_changed(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:
         """How many walked records hold another line than this run sent (their line checks differ), and the first
         `limit` as (id, file index, line) in id order."""
-        sql = ("FROM created c JOIN remote r ON r.id = c.id WHERE c.line_check IS NOT NULL "
-               "AND c.line_check IS NOT r.line_check")
+        sql = (
+            "FROM created c JOIN remote r ON r.id = c.id WHERE c.line_check IS NOT NULL "
+            "AND c.line_check IS NOT r.line_check"
+        )
         (n,) = self._db.execute(f"SELECT COUNT(*) {sql}").fetchone()
-        return n, [(i, *_file_line(loc)) for i, loc in self._db.execute(
-            f"SELECT c.id, c.loc {sql} ORDER BY c.id LIMIT ?", (limit,)
-        )] if n else []
+        return n, [
+            (i, *_file_line(loc))
+            for i, loc in self._db.execute(f"SELECT c.id, c.loc {sql} ORDER BY c.id LIMIT ?", (limit,))
+        ] if n else []
 
     def _remote_groups(self) -> Iterator[tuple[str, int, int, int]]:
         """(key, lines, total, debit) of each group the walk found, in key order, summed in Python (no overflow)."""
@@ -860,9 +943,11 @@ class Ledger:
     def created_in(self, file_idx: int) -> dict[int, int]:
         """line -> id of every row of one file that this run created or updated."""
         lo = file_idx << LOC_SHIFT
-        return dict(self._db.execute(
-            "SELECT loc - ?, id FROM created WHERE loc >= ? AND loc < ?", (lo, lo, lo + (1 << LOC_SHIFT))
-        ).fetchall())
+        return dict(
+            self._db.execute(
+                "SELECT loc - ?, id FROM created WHERE loc >= ? AND loc < ?", (lo, lo, lo + (1 << LOC_SHIFT))
+            ).fetchall()
+        )
 
     def created_lines(self) -> Iterator[tuple[int, int, int]]:
         """(file index, line, id) of every row this run created or updated, in id order."""
@@ -964,13 +1049,15 @@ def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str
             "label(f.key) || ?, g.digest FROM file_groups f JOIN earlier.groups g ON g.key = f.key "
             "JOIN earlier.chunks c ON c.seq = g.seq AND c.part = g.part "
             "WHERE c.state IN ('done', 'sending', 'in_doubt')",
-            (f" was loaded by an earlier run (ledger {earlier})",
-             f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
-             f"it there (`bulkload resume --ledger {earlier}`), then load this file again",
-             f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, dates or texts "
-             "than this file has: not "
-             f"created again; correct it in the API, or undo that run (`bulkload rollback --ledger {earlier}`), "
-             "then load this file again"),
+            (
+                f" was loaded by an earlier run (ledger {earlier})",
+                f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
+                f"it there (`bulkload resume --ledger {earlier}`), then load this file again",
+                f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, dates or texts "
+                "than this file has: not "
+                f"created again; correct it in the API, or undo that run (`bulkload rollback --ledger {earlier}`), "
+                "then load this file again",
+            ),
         )
         return conn.total_changes - before
     except sqlite3.Error:

@@ -30,7 +30,12 @@ class Limits:
     keep the windows between runs (`kept`)."""
 
     def __init__(
-        self, *, quota: DailyQuota, rate: RateMeter, windows: Sequence[WindowMeter] = (), concurrency: int = 8,
+        self,
+        *,
+        quota: DailyQuota,
+        rate: RateMeter,
+        windows: Sequence[WindowMeter] = (),
+        concurrency: int = 8,
         api_url: str = "",
     ) -> None:
         self.quota = quota
@@ -42,16 +47,26 @@ class Limits:
 
     @classmethod
     def for_job(
-        cls, job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str], *,
-        clock: Clock = time.monotonic, sleep: Sleep = anyio.sleep,
+        cls,
+        job: Job,
+        target: Target,
+        ledger: Ledger,
+        credentials: Mapping[str, str],
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = anyio.sleep,
     ) -> Limits:
         """The job's limits: its rate (and the window that holds it steady), its rolling windows, and the
         agreement's daily quota as this run sees it (`clock`, `sleep`: the pacing meters', in seconds)."""
         windows = [WindowMeter(limit, span, clock=clock, sleep=sleep) for limit, span in job.windows()]
         by_rate = WindowMeter.for_rate(job.rate, clock=clock, sleep=sleep)
-        return cls(quota=daily_quota(job, target, ledger, credentials), rate=RateMeter(job.rate, clock, sleep),
-                   windows=windows + ([by_rate] if by_rate else []), concurrency=job.concurrency,
-                   api_url=job.api_url)
+        return cls(
+            quota=daily_quota(job, target, ledger, credentials),
+            rate=RateMeter(job.rate, clock, sleep),
+            windows=windows + ([by_rate] if by_rate else []),
+            concurrency=job.concurrency,
+            api_url=job.api_url,
+        )
 
     async def acquire(self) -> None:
         """Wait until every limit lets one more call go; RunStopped when the daily quota is spent."""
@@ -99,8 +114,9 @@ def daily_quota(job: Job, target: Target, ledger: Ledger, credentials: Mapping[s
     """The agreement's daily quota as this run sees it: its own calls (the ledger's count merged with what the
     user's cache kept for the run, the larger per minute: a run killed between the two loses neither), and the calls
     of every other run against the same agreement, from the cache. Every call it counts goes to both as it runs."""
-    agreement = AgreementCalls(agreement_file(target.name, job.api_url, target.credentials.agreement_of(credentials)),
-                               ledger.run.key_prefix)
+    agreement = AgreementCalls(
+        agreement_file(target.name, job.api_url, target.credentials.agreement_of(credentials)), ledger.run.key_prefix
+    )
     mine = ledger.calls()
     for minute, n in agreement.own().items():
         mine[minute] = max(n, mine.get(minute, 0))

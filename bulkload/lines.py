@@ -43,7 +43,7 @@ class Cut(NamedTuple):
     def shown(self, more: bool = False) -> str:
         """The line as a message or the rejects file shows it: its start and its length, never the whole line
         (`more`: the length is what was read before it went over, not all of it)."""
-        head = self.head[:SHOWN * 4].decode(errors="replace") if isinstance(self.head, bytes) else self.head
+        head = self.head[: SHOWN * 4].decode(errors="replace") if isinstance(self.head, bytes) else self.head
         over = "more than " if more else ""
         return f"{head[:SHOWN].rstrip(chr(13) + chr(10))}… [truncated, {over}{self.length} bytes]"
 
@@ -133,8 +133,9 @@ def _line_ends(text: str) -> int:
     return n + text.count("\r") - text.count("\r\n") if "\r" in text else n
 
 
-def first_line(ahead: str, read: Callable[[int], str], readline: Callable[[int], str],
-               limit: int = MAX_LINE_BYTES) -> tuple[str, str]:
+def first_line(
+    ahead: str, read: Callable[[int], str], readline: Callable[[int], str], limit: int = MAX_LINE_BYTES
+) -> tuple[str, str]:
     """The first line of `ahead` (text read ahead of the file's position), completed from the file where it goes on
     past it (up to `limit` + 1 characters, as readline reads), and what is left of `ahead`."""
     end = _EOL.search(ahead)

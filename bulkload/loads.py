@@ -83,8 +83,9 @@ def loaded_before(job: Job, digest: str, making: str = "") -> dict[str, str] | N
             continue
         ledger = str(entry.get("ledger"))
         run = _run_of(ledger)
-        if entry.get("claim") and (ledger == making or not (
-                run is not None and _holds(run, digest) or Ledger.being_made(ledger))):
+        if entry.get("claim") and (
+            ledger == making or not (run is not None and _holds(run, digest) or Ledger.being_made(ledger))
+        ):
             continue
         if run is None or run.get("status") != "rolled_back":
             found = {"at": str(entry.get("at")), "ledger": ledger, "claim": "yes" if entry.get("claim") else ""}
@@ -243,8 +244,7 @@ def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
             "a backup, or a ledger moved to another file system. It does not know what the run did after it was "
             "made: resuming it could send that again, rolling it back could leave it behind. If it is all that is "
             "left of the run, pass --adopt-copy: it becomes the run's ledger, and every call it does not know the "
-            "outcome of, sent or not, is in doubt (see the README, \"A copy of a ledger\"); nothing was sent"
+            'outcome of, sent or not, is in doubt (see the README, "A copy of a ledger"); nothing was sent'
         )
     ledger.adopt(real, "sending" if TARGETS[run.target].api.idempotent else "in_doubt")
     tie(ledger)
-

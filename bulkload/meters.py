@@ -112,7 +112,11 @@ class WindowMeter:
     of the limit, and every widened window is paid again in wall time."""
 
     def __init__(
-        self, limit: int, window_s: float, margin_s: float | None = None, clock: Clock = time.monotonic,
+        self,
+        limit: int,
+        window_s: float,
+        margin_s: float | None = None,
+        clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
     ) -> None:
         self.limit = limit
@@ -151,7 +155,7 @@ class WindowMeter:
             return
         now_mono, now_wall = self._clock(), time.time()
         starts = sorted(now_mono - (now_wall - float(t)) for t in recent if now_wall - float(t) < self.window_s)
-        self._starts.extend(starts[-self.limit:])
+        self._starts.extend(starts[-self.limit :])
 
     def wait_for(self, calls: float) -> float:
         """Seconds the window alone makes `calls` more calls take (for an honest ETA)."""
@@ -184,8 +188,12 @@ class DailyQuota:
     WINDOW_MIN = 24 * 60
 
     def __init__(
-        self, limit: int, used: Mapping[int, int] | None = None, clock: Clock = time.time,
-        exchange: Exchange | None = None, sync_s: float = 1.0,
+        self,
+        limit: int,
+        used: Mapping[int, int] | None = None,
+        clock: Clock = time.time,
+        exchange: Exchange | None = None,
+        sync_s: float = 1.0,
     ) -> None:
         self.limit = limit
         self._clock = clock
@@ -248,8 +256,12 @@ class DailyQuota:
                 counted = [m for m in (*self.minutes, *self.others) if m > now - self.WINDOW_MIN]
                 free_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime((min(counted) + self.WINDOW_MIN + 1) * 60))
                 elsewhere = self.used_elsewhere()
-                whose = f" ({self.used_here()} by this run, {elsewhere} by earlier or other runs against the same " \
-                    "agreement)" if elsewhere else ""
+                whose = (
+                    f" ({self.used_here()} by this run, {elsewhere} by earlier or other runs against the same "
+                    "agreement)"
+                    if elsewhere
+                    else ""
+                )
                 raise RunStopped(
                     f"daily quota of {self.limit} calls reached{whose}; calls free up from {free_at}; "
                     "continue with `bulkload resume`"

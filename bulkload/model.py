@@ -166,8 +166,16 @@ class Chunk:
         idx = [i for g in chosen for i in spans[g]]
         records = [entries[i] for i in idx]
         checks = None if self.checks is None else [self.checks[i] for i in idx]
-        return Chunk(self.seq, self.file_idx, [self.lines[i] for i in idx], kind.encode(records), part,
-                     records=records, groups=[self.groups[g] for g in chosen], checks=checks)
+        return Chunk(
+            self.seq,
+            self.file_idx,
+            [self.lines[i] for i in idx],
+            kind.encode(records),
+            part,
+            records=records,
+            groups=[self.groups[g] for g in chosen],
+            checks=checks,
+        )
 
     def take_lines(self, lines: Collection[int], part: str, kind: Codec) -> Chunk:
         """The chunk of the groups whose lines are `lines` (a part planned earlier, found again on resume)."""

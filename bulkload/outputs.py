@@ -106,8 +106,9 @@ def check_outputs(outputs: Iterable[tuple[str, str]], kept: Iterable[tuple[str, 
     for what, path in outputs:
         for other, used in taken:
             if same_file(path, used):
-                raise ConfigError(f"{what} {path} would overwrite {other} {used}: give it another path; "
-                                  "nothing was sent")
+                raise ConfigError(
+                    f"{what} {path} would overwrite {other} {used}: give it another path; nothing was sent"
+                )
         taken.append((what, path))
         _writable(what, Path(path))
 
@@ -118,8 +119,10 @@ def _writable(what: str, path: Path) -> None:
     with contextlib.suppress(OSError):  # (no such file yet: made by the run)
         if not stat.S_ISREG(mode := os.lstat(path).st_mode) and not stat.S_ISLNK(mode):
             # an output is written whole and renamed into place: that would replace the device or pipe itself
-            raise ConfigError(f"cannot write {what} {path}: it is not a regular file (a device or a pipe), and "
-                              "bulkload replaces an output whole; give a file path; nothing was sent")
+            raise ConfigError(
+                f"cannot write {what} {path}: it is not a regular file (a device or a pipe), and "
+                "bulkload replaces an output whole; give a file path; nothing was sent"
+            )
     folder = path.parent
     while not folder.exists() and folder != folder.parent:  # folders yet to be made are made where one exists
         folder = folder.parent
@@ -132,7 +135,8 @@ def _writable(what: str, path: Path) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".bulkload-probe-", dir=folder)
     except OSError as exc:
-        raise ConfigError(f"cannot write {what} {path}: no file can be made in {folder} "
-                          f"({exc.strerror or exc}); nothing was sent") from exc
+        raise ConfigError(
+            f"cannot write {what} {path}: no file can be made in {folder} ({exc.strerror or exc}); nothing was sent"
+        ) from exc
     os.close(fd)
     os.unlink(probe)

@@ -57,7 +57,8 @@ SETTLING = 32
 
 
 async def settled_look(
-    look: Callable[[], Awaitable[list[int] | None]], until: float | None,
+    look: Callable[[], Awaitable[list[int] | None]],
+    until: float | None,
     idle: AbstractAsyncContextManager[Any] | None = None,
 ) -> list[int] | None:
     """Whether a call whose answer was lost took effect, by evidence: the rule of the load and of the rollback.
@@ -125,9 +126,7 @@ class Sending:
     a failed attempt that may have been carried out (a call that cannot be repeated) and says whether to send it
     again. `settled`: a recheck settled the chunk (a look found it done, or could not tell: in doubt)."""
 
-    def __init__(
-        self, loader: Loader, kind: RecordKind, chunk: Chunk, call: Call, summary: dict[str, Totals]
-    ) -> None:
+    def __init__(self, loader: Loader, kind: RecordKind, chunk: Chunk, call: Call, summary: dict[str, Totals]) -> None:
         self.loader, self.kind, self.chunk, self.call, self.summary = loader, kind, chunk, call, summary
         self.ids: list[int] = []
         self.settled = False
@@ -152,7 +151,13 @@ class Loader:
     still carry the call out: a chunk waiting that long gives its place to another meanwhile."""
 
     def __init__(
-        self, target: Target, ledger: Ledger, dispatcher: Dispatcher, tally: Tally, *, concurrency: int = 8,
+        self,
+        target: Target,
+        ledger: Ledger,
+        dispatcher: Dispatcher,
+        tally: Tally,
+        *,
+        concurrency: int = 8,
         settle_s: float = 0.0,
     ) -> None:
         self.target = target
@@ -197,9 +202,7 @@ class Loader:
             except BulkloadError as exc:  # the planning process failed: what was planned is accounted for
                 self.tally.stop(str(exc), exc.exit_code)
 
-    async def _relay(
-        self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: Planning, before: int
-    ) -> None:
+    async def _relay(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: Planning, before: int) -> None:
         async for message in planner.plan(spec):
             self.rows_read = before + message.rows_read
             if isinstance(message, Rows):
@@ -227,9 +230,7 @@ class Loader:
         keys = kind.order_keys(chunk.entries(kind))
         if keys:
             turn = Turn()
-            self._waits[(chunk.seq, chunk.part)] = (
-                [e for k in keys if (e := self._latest.get(k)) is not None], turn
-            )
+            self._waits[(chunk.seq, chunk.part)] = ([e for k in keys if (e := self._latest.get(k)) is not None], turn)
             for k in keys:
                 self._latest[k] = turn
 
@@ -291,8 +292,11 @@ class Loader:
         call = await self.call_of(kind, chunk)
         if call is None:
             return
-        if prev is not None and prev.state in ("sending", "in_doubt") and await self.in_flight(chunk, prev, call,
-                                                                                                  summary):
+        if (
+            prev is not None
+            and prev.state in ("sending", "in_doubt")
+            and await self.in_flight(chunk, prev, call, summary)
+        ):
             return
         # sending, in doubt or pending before: the same key again, so the API can deduplicate
         key = self.key_of(chunk) if prev is None else prev.key
@@ -370,16 +374,15 @@ class Loader:
         try:
             if self.target.api.reconcile_by == "walk":
                 await self.ensure_baselines(summary)
-            self.ledger.sending(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls,
-                                chunk.groups)
+            self.ledger.sending(
+                chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls, chunk.groups
+            )
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return False
         return True
 
-    async def send_call(
-        self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals]
-    ) -> None:
+    async def send_call(self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals]) -> None:
         """Send the chunk's call (the dispatcher retries it) and settle the chunk by how that went."""
         headers = {"Idempotency-Key": key} if self.target.api.idempotent else None
         # where a lost answer is settled by waiting, the ledger says when the call last left: a rollback after a
@@ -389,8 +392,14 @@ class Loader:
         self.isolation.sent(chunk.part)
         try:
             response = await self.dispatcher.send(
-                call.method, call.path, body=call.body, headers=headers, safe_to_repeat=call.repeatable,
-                leaving=leaving, recheck=sending.recheck, read=sending.read,
+                call.method,
+                call.path,
+                body=call.body,
+                headers=headers,
+                safe_to_repeat=call.repeatable,
+                leaving=leaving,
+                recheck=sending.recheck,
+                read=sending.read,
             )
         except BulkloadError as exc:
             if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
@@ -439,8 +448,9 @@ class Loader:
         self, chunk: Chunk, ids: list[int], summary: dict[str, Totals], returned: dict[str, Totals] | None
     ) -> None:
         try:
-            self.ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary, self.calls, returned,
-                             chunk.checks)
+            self.ledger.done(
+                chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary, self.calls, returned, chunk.checks
+            )
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
             return
@@ -511,9 +521,7 @@ class Loader:
             return f"{about}; continue with `bulkload resume`"
         return f"{where}: gave up: {said}; continue with `bulkload resume`"
 
-    async def isolate(
-        self, chunk: Chunk, bad: dict[int, tuple[str, str]] | None, cause: APIError | str
-    ) -> None:
+    async def isolate(self, chunk: Chunk, bad: dict[int, tuple[str, str]] | None, cause: APIError | str) -> None:
         """One bad group must not block the others, and a group never travels in two calls: reject every group
         that holds a row named bad (all its lines, naming the line that failed) and send the rest again at once;
         when the answer names none, split at the group boundary nearest the middle until a refused group is
@@ -530,15 +538,16 @@ class Loader:
                 return
             cut = min(range(1, len(spans)), key=lambda g: abs(spans[g].start - len(chunk) / 2))
             kind = self.target.kind_of(chunk.file_idx)
-            children = [chunk.take(range(cut), chunk.part + "0", kind),
-                        chunk.take(range(cut, len(spans)), chunk.part + "1", kind)]
+            children = [
+                chunk.take(range(cut), chunk.part + "0", kind),
+                chunk.take(range(cut, len(spans)), chunk.part + "1", kind),
+            ]
             rejected: list[RowOutcome] = []
         else:
             if bad is None:  # one group, refused as a whole
                 why = self.hidden(chunk, self.why(cause))
                 # the answer lists no errors, but its message may still name the entry: then its line is known
-                named = None if isinstance(cause, str) or len(chunk) == 1 else \
-                    item_named(cause, len(chunk))
+                named = None if isinstance(cause, str) or len(chunk) == 1 else item_named(cause, len(chunk))
                 if len(chunk) == 1 or named is not None:
                     bad, whole = {named or 0: ("", why)}, {}
                 else:
@@ -553,8 +562,9 @@ class Loader:
             if good:
                 children.append(chunk.take(good, chunk.part + "r", self.target.kind_of(chunk.file_idx)))
         plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
-        self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), rejected, plan,
-                          self.calls)
+        self.ledger.split(
+            chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), rejected, plan, self.calls
+        )
         self.tally.rejected += len(rejected)
         for child in children:
             await self.deliver(child)

@@ -61,8 +61,9 @@ class Planned(msgspec.Struct, tag=True, array_like=True, frozen=True):
     checks: list[int] | None
 
     def chunk(self) -> Chunk:
-        return Chunk(self.seq, self.file_idx, self.lines, self.body, summary=self.summary, groups=self.groups,
-                     checks=self.checks)
+        return Chunk(
+            self.seq, self.file_idx, self.lines, self.body, summary=self.summary, groups=self.groups, checks=self.checks
+        )
 
 
 class Rows(msgspec.Struct, tag=True, array_like=True, frozen=True):
@@ -153,8 +154,7 @@ def die_with_parent(parent: int) -> None:
         with suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    threading.Thread(target=watch_parent, args=(parent, WATCH_S), name="bulkload-parent-watch",
-                     daemon=True).start()
+    threading.Thread(target=watch_parent, args=(parent, WATCH_S), name="bulkload-parent-watch", daemon=True).start()
 
 
 def watch_parent(parent: int, every_s: float, orphaned: Callable[[], None] = lambda: os._exit(1)) -> None:
@@ -209,8 +209,16 @@ def messages(spec: PlanSpec) -> Iterator[Message]:
                 yield from rows()
                 if chunk is not None:
                     summary = target.kind_of(chunk.file_idx).summarize(chunk.records or [])
-                    yield Planned(planner.rows_read, chunk.seq, chunk.file_idx, chunk.lines, chunk.body, summary,
-                                  chunk.groups, chunk.checks)
+                    yield Planned(
+                        planner.rows_read,
+                        chunk.seq,
+                        chunk.file_idx,
+                        chunk.lines,
+                        chunk.body,
+                        summary,
+                        chunk.groups,
+                        chunk.checks,
+                    )
             yield from rows()  # those after the file's last chunk
         yield Ended(planner.rows_read)
     except SourceError as exc:
@@ -223,9 +231,13 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
     readings = {}
     for file_idx, profile in zip(spec.indexes, spec.profiles or []):
         kind = target.kind_of(file_idx)
-        readings[file_idx] = Reading(NumberFormat(profile["decimal"]), DateFormat(profile["date_format"]),
-                                     kind.number_fields, kind.date_fields,
-                                     json=profile["delimiter"] is None)
+        readings[file_idx] = Reading(
+            NumberFormat(profile["decimal"]),
+            DateFormat(profile["date_format"]),
+            kind.number_fields,
+            kind.date_fields,
+            json=profile["delimiter"] is None,
+        )
     skip = None
     if spec.skip_db:
         db = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(spec.skip_db))}?mode=ro", uri=True)
@@ -235,8 +247,16 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
             if row is None:
                 return None
             key, bucket, reason, lines, total, debit, differs, digest = row
-            return Known(key, bucket, reason, lines, None if total is None else int(total),
-                         None if debit is None else int(debit), differs, digest)
+            return Known(
+                key,
+                bucket,
+                reason,
+                lines,
+                None if total is None else int(total),
+                None if debit is None else int(debit),
+                differs,
+                digest,
+            )
 
     return Planner(target, spec.max_items, spec.max_bytes, readings=readings, skip=skip)
 
@@ -245,8 +265,14 @@ def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable
     """Each file's rows in the order they are planned: as read, or regrouped when the file's groups are apart."""
     for n, (file_idx, path) in enumerate(zip(spec.indexes, spec.files)):
         kind = target.kind_of(file_idx)
-        source = Source(path, delimiter=spec.delimiter, columns=spec.columns, encoding=spec.encoding,
-                        secrets=kind.secret_fields, pinned=Pinned(*spec.pins[n]) if spec.pins else None)
+        source = Source(
+            path,
+            delimiter=spec.delimiter,
+            columns=spec.columns,
+            encoding=spec.encoding,
+            secrets=kind.secret_fields,
+            pinned=Pinned(*spec.pins[n]) if spec.pins else None,
+        )
         profile = (spec.profiles or [{}] * len(spec.files))[n]
         if profile.get("grouped", True):
             yield file_idx, source

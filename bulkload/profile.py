@@ -68,8 +68,9 @@ class Given(NamedTuple):
     no_regroup: bool = False
 
 
-def inspect(sources: Sequence[Source], target: Target, given: Given, db: sqlite3.Connection,
-            stop: threading.Event | None = None) -> list[FileProfile]:
+def inspect(
+    sources: Sequence[Source], target: Target, given: Given, db: sqlite3.Connection, stop: threading.Event | None = None
+) -> list[FileProfile]:
     """Read every file once and decide; the group keys go to `db`'s `file_groups`. Raises ConfigError for a file
     that cannot be read one way (nothing has been sent then), RunStopped soon after `stop` is set (the run was
     cancelled while this reads in a thread of its own)."""
@@ -79,7 +80,12 @@ def inspect(sources: Sequence[Source], target: Target, given: Given, db: sqlite3
 
 
 def _inspect(
-    file_idx: int, source: Source, target: Target, given: Given, db: sqlite3.Connection, paths: Sequence[str],
+    file_idx: int,
+    source: Source,
+    target: Target,
+    given: Given,
+    db: sqlite3.Connection,
+    paths: Sequence[str],
     stop: threading.Event | None,
 ) -> FileProfile:
     kind = target.kind_of(file_idx)
@@ -151,15 +157,24 @@ def _inspect(
             "line among its lines; nothing was sent"
         )
     if apart and broken is not None:
-        raise ConfigError(f"{path}: the file must be read whole to bring the lines of {apart} together, "
-                          f"but {broken}; nothing was sent")
+        raise ConfigError(
+            f"{path}: the file must be read whole to bring the lines of {apart} together, "
+            f"but {broken}; nothing was sent"
+        )
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
     return FileProfile(
-        path=path, encoding=source.encoding, delimiter=source.delimiter,
+        path=path,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
         sep_line=source.sep_line if source.fmt == "csv" else False,
-        decimal=decimal.decimal, decimal_evidence=decimal.reason,
-        date_format=date_format.spec, date_evidence=date_format.reason,
-        grouped=not apart, apart=apart, rows=rows, groups=groups,
+        decimal=decimal.decimal,
+        decimal_evidence=decimal.reason,
+        date_format=date_format.spec,
+        date_evidence=date_format.reason,
+        grouped=not apart,
+        apart=apart,
+        rows=rows,
+        groups=groups,
     )
 
 
@@ -184,7 +199,7 @@ def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Seque
 
 
 def _unnamed_lines(unnamed: Unnamed, kind: RecordKind) -> str:
-    """"line 6 names no voucher (invalid JSON: …)", or "2 lines name no voucher: line 6 (…), line 9 (…)"."""
+    """ "line 6 names no voucher (invalid JSON: …)", or "2 lines name no voucher: line 6 (…), line 9 (…)"."""
     shown = ", ".join(f"line {line}" + (f" ({_clip(reason)})" if reason else "") for line, reason in unnamed.first)
     if unnamed.count == 1:
         ((line, reason),) = unnamed.first
@@ -200,13 +215,13 @@ def _clip(reason: str, limit: int = 120) -> str:
 def _unknown_keys(path: str, unknown: dict[str, int], fields: frozenset[str], target: str) -> ConfigError:
     named = ", ".join(f"{k!r} (line {line}{did_you_mean(k, fields)})" for k, line in sorted(unknown.items())[:10])
     return ConfigError(
-        f"{path}: key(s) {named} are not {target} fields; map them to a field (or to \"\" to drop them) in the "
+        f'{path}: key(s) {named} are not {target} fields; map them to a field (or to "" to drop them) in the '
         f"[columns] table of --config; nothing was sent"
     )
 
 
 def did_you_mean(name: str, fields: Iterable[str]) -> str:
-    """", did you mean 'vatCode'?" for a name that is a field written another way, else ""."""
+    """ ", did you mean 'vatCode'?" for a name that is a field written another way, else ""."""
     close = difflib.get_close_matches(name, list(fields), n=1, cutoff=0.75)
     by_case = [f for f in fields if f.lower() == name.lower()]
     return f", did you mean {(by_case or close)[0]!r}?" if by_case or close else ""
@@ -233,8 +248,11 @@ def _utf8_text(source: Source) -> tuple[int, str, str] | None:
                 line = _utf8_part(data)
                 if found is None and not line.isascii():
                     # masked before it is cut short, so a secret's cell is still found by its column
-                    found = (line_no, _around(source.mask_text(line.decode(errors="replace").strip())),
-                             _around(source.mask_text(line.decode(source.encoding, "replace").strip())))
+                    found = (
+                        line_no,
+                        _around(source.mask_text(line.decode(errors="replace").strip())),
+                        _around(source.mask_text(line.decode(source.encoding, "replace").strip())),
+                    )
         except UnicodeDecodeError:
             return None
     return found
@@ -304,8 +322,10 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
     if guess and codec_name(guess) != source.encoding:
         preview = source.mask_text(line.decode(guess).strip())[:80]
-        message += (f". The file looks like {_NAMES.get(guess, guess)}: read that way, line {bad.line_no} says "
-                    f"{preview!r}. Give --encoding {guess} (or the file's real encoding)")
+        message += (
+            f". The file looks like {_NAMES.get(guess, guess)}: read that way, line {bad.line_no} says "
+            f"{preview!r}. Give --encoding {guess} (or the file's real encoding)"
+        )
     else:
         message += ". Give --encoding with the file's encoding"
     return ConfigError(message + "; nothing was sent")
@@ -323,8 +343,12 @@ def _utf8(line: bytes, c1: bool = False) -> bool:
     return C1.search(text) is not None if c1 else C1.search(text) is None
 
 
-_NAMES = {"cp1252": "Windows-1252 (Excel on Windows)", "latin-1": "Latin-1 (ISO 8859-1)",
-          "utf-16-le": "UTF-16 without a BOM", "utf-16-be": "UTF-16 without a BOM"}
+_NAMES = {
+    "cp1252": "Windows-1252 (Excel on Windows)",
+    "latin-1": "Latin-1 (ISO 8859-1)",
+    "utf-16-le": "UTF-16 without a BOM",
+    "utf-16-be": "UTF-16 without a BOM",
+}
 
 
 def _line_bytes(source: Source, line_no: int) -> bytes:

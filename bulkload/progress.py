@@ -68,7 +68,10 @@ def describe(snap: Snapshot, elapsed: float, total: int | None) -> str:
 
 
 async def show_progress(
-    snapshot: Callable[[], Snapshot], files: Sequence[str], *, stream: TextIO | None = None,
+    snapshot: Callable[[], Snapshot],
+    files: Sequence[str],
+    *,
+    stream: TextIO | None = None,
     every_s: float = 10.0,
 ) -> None:
     """Runs until cancelled. A terminal gets a live line; a pipe or file a line every `every_s` seconds."""

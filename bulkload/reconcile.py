@@ -85,25 +85,40 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
         if not same:
             n_differing += 1
             if len(differing) < LIST_LIMIT:
-                differing.append({"call": f"{seq}{'.' + part if part else ''}", "file": files[file_idx],
-                                  "lines": f"{lines[0]}-{lines[-1]}", "sent": sent, "answered": said})
+                differing.append(
+                    {
+                        "call": f"{seq}{'.' + part if part else ''}",
+                        "file": files[file_idx],
+                        "lines": f"{lines[0]}-{lines[-1]}",
+                        "sent": sent,
+                        "answered": said,
+                    }
+                )
     kinds, shared_ids = ledger.rows_by_kind()
     # ids given to rows of more than one call, in a kind whose calls each create their own records
     shared = [{"kind": kind, "id": record_id} for kind, record_id in shared_ids if kind not in target.api.kinds_updated]
     by_id = sum(k["rows"] - k["rows_without_id"] for k in kinds.values())
     by_2xx = sum(k["rows_without_id"] for k in kinds.values())
     unrecorded = sum(k.pop("rows_unrecorded") for k in kinds.values())
-    note = (f"{target.name} offers no way to read back what was created: this compares what each call sent with "
-            "what the API answered, and counts the rows against the records they made (by kind and id)")
+    note = (
+        f"{target.name} offers no way to read back what was created: this compares what each call sent with "
+        "what the API answered, and counts the rows against the records they made (by kind and id)"
+    )
     if by_2xx:
-        note += f"; {by_2xx:,} rows were confirmed by a 2xx answer that named no ids: bulkload could not check " \
+        note += (
+            f"; {by_2xx:,} rows were confirmed by a 2xx answer that named no ids: bulkload could not check "
             "which record each became"
+        )
     if no_count:
-        note += f"; for {no_count:,} rows the answer said nothing more than 2xx: bulkload could not check their " \
+        note += (
+            f"; for {no_count:,} rows the answer said nothing more than 2xx: bulkload could not check their "
             "count or amounts"
+        )
     if no_amounts > no_count:
-        note += f"; for {no_amounts - no_count:,} rows the answer gave a count but no amounts: bulkload could not " \
+        note += (
+            f"; for {no_amounts - no_count:,} rows the answer gave a count but no amounts: bulkload could not "
             "check their amounts"
+        )
     return Reconciled(
         ok=n_differing == 0 and not shared and unrecorded == 0,
         remote_read=False,
@@ -200,7 +215,8 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
             remote_id_sum += sum(page.ids)
             fractions += page.fractions
             walked_twice += ledger.add_remote(
-                zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None)))
+                zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None))
+            )
 
     # A cursor walk is a chain of round trips, one page after the other. Walking disjoint id ranges side by
     # side (every scope, and within a scope up to `concurrency` ranges of what this run created) turns the
@@ -264,8 +280,15 @@ def group_differences(ledger: Ledger, target: Target) -> tuple[int, list[dict[st
     earlier runs') are the id diff's business."""
     n, listed = ledger.group_differences(LIST_LIMIT)
     label = target.kind_of(0).group_label
-    return n, [{"group": label(key), "key": key, "expected": dict(zip(_GROUP_FIGURES, expected)),
-                "remote": dict(zip(_GROUP_FIGURES, found))} for key, expected, found in listed]
+    return n, [
+        {
+            "group": label(key),
+            "key": key,
+            "expected": dict(zip(_GROUP_FIGURES, expected)),
+            "remote": dict(zip(_GROUP_FIGURES, found)),
+        }
+        for key, expected, found in listed
+    ]
 
 
 #: how a group's figures are named in the report: sums in the currency's minor unit (cents for DKK)

@@ -56,9 +56,7 @@ class Unnamed:
             self.first.append((item.line_no, item.reason) if isinstance(item, BadRow) else (item[0], ""))
 
 
-def keyed(
-    rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unnamed | None = None
-) -> Iterator[Keyed]:
+def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unnamed | None = None) -> Iterator[Keyed]:
     """Each row with its group key. A row that names no group and cannot be read (a line too broken to tell)
     takes the key of the rows around it when they are of one group: it is taken for that group's line, so the
     group is rejected with it rather than loaded without it. Where every row belongs to a group
@@ -110,8 +108,10 @@ def _place(held: list[Row | BadRow], before: str | None, after: str | None, stri
     if before is not None and after is not None:
         first = held[0]
         line = first.line_no if isinstance(first, BadRow) else first[0]
-        yield after, BadRow(line, f"line {line}, next to it, names no {name} and may be one of its lines", "",
-                            kind=NEIGHBOUR)
+        yield (
+            after,
+            BadRow(line, f"line {line}, next to it, names no {name} and may be one of its lines", "", kind=NEIGHBOUR),
+        )
 
 
 def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> Iterator[Placed]:

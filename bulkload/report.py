@@ -87,7 +87,7 @@ def _union_columns(rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[So
     for source in inputs:
         header = source.header()
         if header is not None:  # a rejects file loaded again: its own leading columns are not the input's
-            out.update(dict.fromkeys(c for c in header[len(REJECTS_COLUMNS) if source.rejects_file else 0:] if c))
+            out.update(dict.fromkeys(c for c in header[len(REJECTS_COLUMNS) if source.rejects_file else 0 :] if c))
     if any(source.fmt == "jsonl" for source in inputs):
         for file_idx, outcomes in groupby(rows(), key=_file_of):
             if file_idx < len(inputs) and inputs[file_idx].fmt == "jsonl":
@@ -135,7 +135,7 @@ def _place(out: list[Any], cells: Any, source: Source, position: Mapping[str, in
     else:
         header = source.header() or []
         items = list(zip(header, cells))
-        out.extend(cells[len(header):])
+        out.extend(cells[len(header) :])
     for name, value in items:
         if name and name in position:
             out[position[name]] = value
@@ -210,9 +210,14 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     for value, label in [
-        (report.rows_read, "rows read"), (report.loaded, "loaded"), (report.rejected, "rejected"),
-        (report.in_doubt, "in doubt"), (report.skipped, "skipped"), (report.requests, "requests"),
-        (report.retries, "retries"), (report.rate_limited or 0, "429 answers"),
+        (report.rows_read, "rows read"),
+        (report.loaded, "loaded"),
+        (report.rejected, "rejected"),
+        (report.in_doubt, "in doubt"),
+        (report.skipped, "skipped"),
+        (report.requests, "requests"),
+        (report.retries, "retries"),
+        (report.rate_limited or 0, "429 answers"),
     ]:
         table.add_row(label, f"{value:,}")
     table.add_row("elapsed", f"{report.elapsed_s:.1f} s")
@@ -236,12 +241,15 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         console.print(f"rejected rows{whole} and reasons: {_written(report, 'the rejects file', report.rejects_file)}")
     if groups and groups.skipped:
         reasons = groups.skipped_reasons or [""]
-        console.print(f"skipped {report.skipped:,} rows ({_count(groups.skipped, name)}) an earlier load "
-                      f"created, e.g. {reasons[0]}")
+        console.print(
+            f"skipped {report.skipped:,} rows ({_count(groups.skipped, name)}) an earlier load "
+            f"created, e.g. {reasons[0]}"
+        )
     if groups and groups.unbalanced:
         first = groups.unbalanced_list[0]
-        console.print(f"{_count(groups.unbalanced, name)} loaded that do not balance in the input, e.g. "
-                      f"{first['group']}")
+        console.print(
+            f"{_count(groups.unbalanced, name)} loaded that do not balance in the input, e.g. {first['group']}"
+        )
     if report.success_written:
         console.print(f"loaded rows and the ids the API gave them: {report.success_file}")
     if report.in_doubt:
@@ -293,14 +301,20 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
     for item in (rec.groups_differing or [])[:10]:
         console.print(f"{item['group']}: expected {item['expected']}, the API holds {item['remote']}")
     for item in (rec.lines_changed or [])[:10]:
-        console.print(f"changed in the API since it was loaded (amount, account or date): id {item['id']} from "
-                      f"{item['file']} line {item['line']}")
+        console.print(
+            f"changed in the API since it was loaded (amount, account or date): id {item['id']} from "
+            f"{item['file']} line {item['line']}"
+        )
     if rec.amounts_with_more_decimals:
-        console.print(f"{rec.amounts_with_more_decimals:,} amounts in the API have more decimals than their "
-                      "currency: not what was sent")
+        console.print(
+            f"{rec.amounts_with_more_decimals:,} amounts in the API have more decimals than their "
+            "currency: not what was sent"
+        )
     for item in (rec.calls_differing or [])[:10]:
-        console.print(f"call {item['call']} ({item['file']} lines {item['lines']}): sent {item['sent']}, the API "
-                      f"answered {item['answered']}")
+        console.print(
+            f"call {item['call']} ({item['file']} lines {item['lines']}): sent {item['sent']}, the API "
+            f"answered {item['answered']}"
+        )
     for item in (rec.ids_shared or [])[:10]:
         console.print(f"{item['kind']} {item['id']} was given to rows of more than one call that each create a record")
     for item in rec.duplicates[:10]:

@@ -56,9 +56,7 @@ class Run:
 
     @classmethod
     @asynccontextmanager
-    async def open(
-        cls, job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str]
-    ) -> AsyncIterator[Run]:
+    async def open(cls, job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str]) -> AsyncIterator[Run]:
         """Connect to the API with the target's credentials, within the job's limits: the rolling windows and the
         daily quota start from the calls earlier runs made in them and keep this one's (Limits.kept). The ledger
         stays the caller's to close."""
@@ -66,8 +64,9 @@ class Run:
             job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s
         ) as client:
             limits = Limits.for_job(job, target, ledger, credentials)
-            dispatcher = Dispatcher(client, target, limits=limits, policy=RetryPolicy(attempts=job.attempts),
-                                    counters=Counters())
+            dispatcher = Dispatcher(
+                client, target, limits=limits, policy=RetryPolicy(attempts=job.attempts), counters=Counters()
+            )
             with limits.kept():
                 yield cls(job, target, ledger, dispatcher, limits)
 
@@ -92,8 +91,11 @@ class Run:
                     self.tally.stop(f"{said}; {resume_after(first, self.ledger.path)}", EXIT_STOPPED)
                     self._cut_short()
             except anyio.get_cancelled_exc_class():
-                self.tally.stop(f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path}` continues it "
-                                "and settles the calls that were in flight", EXIT_STOPPED)
+                self.tally.stop(
+                    f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path}` continues it "
+                    "and settles the calls that were in flight",
+                    EXIT_STOPPED,
+                )
                 self._cut_short()
                 self._outcome(sources, None)
                 raise
@@ -103,8 +105,7 @@ class Run:
                 try:
                     recon = await self.reconcile(self.job.files)
                 except BulkloadError as exc:
-                    self.tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`",
-                                    EXIT_STOPPED)
+                    self.tally.stop(f"reconciliation could not finish: {exc}; run `bulkload reconcile`", EXIT_STOPPED)
             return self._outcome(sources, recon, load_s)
         finally:
             for planner in planners:
@@ -121,8 +122,9 @@ class Run:
             if not (job.allow_duplicate_load or target.books.rerunnable):
                 await self._skip_existing()
             ledger.set_phase_context(-1, {"existing": "checked"})
-        loader = Loader(target, ledger, dispatcher, tally, concurrency=self.limits.concurrency,
-                        settle_s=job.settle_delay_s)
+        loader = Loader(
+            target, ledger, dispatcher, tally, concurrency=self.limits.concurrency, settle_s=job.settle_delay_s
+        )
         loader.resend_in_doubt = resend_in_doubt
         self.loader = loader
         ledger.set_status("running")
@@ -132,8 +134,16 @@ class Run:
 
         def snapshot() -> Snapshot:
             c = dispatcher.counters
-            return Snapshot(loader.rows_read, tally.loaded, tally.rejected, tally.in_doubt, c.requests, c.retries,
-                            c.rate_limited, limit_wait)
+            return Snapshot(
+                loader.rows_read,
+                tally.loaded,
+                tally.rejected,
+                tally.in_doubt,
+                c.requests,
+                c.retries,
+                c.rate_limited,
+                limit_wait,
+            )
 
         async with anyio.create_task_group() as tg:
             if progress:
@@ -191,27 +201,39 @@ class Run:
         attempt("the ledger's status", lambda: ledger.set_status(status))
         if status == "complete":
             record_status(ledger, status)
-        n_rejects = attempt("the rejects file", lambda: write_rejects(
-            job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files))
-        n_success = attempt("the success file", lambda: write_success(
-            job.success_path, ledger.created_rows, job.files, self.target.api.id_name))
+        n_rejects = attempt(
+            "the rejects file",
+            lambda: write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files),
+        )
+        n_success = attempt(
+            "the success file",
+            lambda: write_success(job.success_path, ledger.created_rows, job.files, self.target.api.id_name),
+        )
         in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
         attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files))
         if unwritten and not tally.stopped:
-            tally.stop(f"could not write {unwritten[0]}; `bulkload resume --ledger {ledger.path}` writes it again",
-                       EXIT_STOPPED)
+            tally.stop(
+                f"could not write {unwritten[0]}; `bulkload resume --ledger {ledger.path}` writes it again",
+                EXIT_STOPPED,
+            )
         report = self._report(recon, load_s, n_rejects, n_success, unwritten)
         if job.report:
             attempt("the report", lambda: write_report(str(job.report), report))
             if unwritten[-1:] and unwritten[-1].startswith("the report") and not tally.stopped:
                 # the one file a script reads the run by: without it, not an ending to report as done
-                tally.stop(f"could not write {unwritten[-1]}; `bulkload resume --ledger {ledger.path}` writes it "
-                           "again", EXIT_STOPPED)
+                tally.stop(
+                    f"could not write {unwritten[-1]}; `bulkload resume --ledger {ledger.path}` writes it again",
+                    EXIT_STOPPED,
+                )
                 report = report.stopped(tally.stop_reason or "", tally.stop_code)
         return report
 
     def _report(
-        self, recon: Reconciled | None, load_s: float | None, n_rejects: int | None, n_success: int | None,
+        self,
+        recon: Reconciled | None,
+        load_s: float | None,
+        n_rejects: int | None,
+        n_success: int | None,
         unwritten: list[str],
     ) -> Report:
         job, ledger, tally, c, quota = self.job, self.ledger, self.tally, self.dispatcher.counters, self.limits.quota
@@ -239,8 +261,9 @@ class Run:
             stop_reason=tally.stop_reason,
             stop_code=tally.stop_code or None,
             isolation=self.loader.isolation.report() if self.loader is not None else None,
-            daily_quota=Quota(limit=quota.limit, used_by_run=quota.used_here(),
-                              used_by_other_runs=quota.used_elsewhere()),
+            daily_quota=Quota(
+                limit=quota.limit, used_by_run=quota.used_here(), used_by_other_runs=quota.used_elsewhere()
+            ),
             reconcile=recon,
             inputs=ledger.profiles(),
             ledger=str(ledger.path),
@@ -261,10 +284,12 @@ class Run:
         unbalanced, listed = ledger.unbalanced(REPORT_LIST)
         kind = target.kind_of(0)  # a run's groups are those of its first file's kind
         return Groups(
-            name=kind.group_name, loaded=counts["loaded"], rejected=counts["rejected"], skipped=counts["skipped"],
+            name=kind.group_name,
+            loaded=counts["loaded"],
+            rejected=counts["rejected"],
+            skipped=counts["skipped"],
             unbalanced=unbalanced,
-            unbalanced_list=[{"group": kind.group_label(key), "imbalance_minor_units": units}
-                             for key, units in listed],
+            unbalanced_list=[{"group": kind.group_label(key), "imbalance_minor_units": units} for key, units in listed],
             skipped_reasons=ledger.skipped_reasons(REPORT_LIST),
         )
 
@@ -278,9 +303,18 @@ def plan_spec(
     if profiles is None:  # every ledger is made with them; one without was not made by this bulkload
         raise LedgerError(f"{ledger.path} does not say how its files are read: it was not made by this bulkload")
     return PlanSpec(
-        target.name, target.options(), [str(sources[i].path) for i in indexes], indexes, context, job.delimiter,
-        job.columns, job.items_per_call, target.api.max_bytes, encoding=job.encoding,
+        target.name,
+        target.options(),
+        [str(sources[i].path) for i in indexes],
+        indexes,
+        context,
+        job.delimiter,
+        job.columns,
+        job.items_per_call,
+        target.api.max_bytes,
+        encoding=job.encoding,
         profiles=[profiles[i] for i in indexes],
-        skip_db=str(ledger.path) if ledger.skips() else None, workdir=str(ledger.path.parent),
+        skip_db=str(ledger.path) if ledger.skips() else None,
+        workdir=str(ledger.path.parent),
         pins=[(p.size_bytes, p.mtime_ns) for i in indexes if (p := sources[i].pinned)] or None,
     )

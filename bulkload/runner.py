@@ -35,8 +35,16 @@ def open_sources(job: Job, target: Target) -> list[Source]:
     """Open every file before anything is sent: unreadable files and unknown columns stop the run here."""
     for path in job.files:
         check_regular(path)
-    sources = [Source(path, delimiter=job.delimiter, columns=job.columns, encoding=job.encoding,
-                      secrets=target.kind_of(i).secret_fields) for i, path in enumerate(job.files)]
+    sources = [
+        Source(
+            path,
+            delimiter=job.delimiter,
+            columns=job.columns,
+            encoding=job.encoding,
+            secrets=target.kind_of(i).secret_fields,
+        )
+        for i, path in enumerate(job.files)
+    ]
     for file_idx, source in enumerate(sources):
         fields = source.fields()
         if fields is None:
@@ -47,7 +55,7 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             named = ", ".join(f"{f}{did_you_mean(f, known)}" for f in unknown)
             raise ConfigError(
                 f"{source.path}: column(s) {named} are not {target.name} fields; map them to a "
-                f"field (or to \"\" to drop them) in the [columns] table of --config. "
+                f'field (or to "" to drop them) in the [columns] table of --config. '
                 f"Fields: {', '.join(sorted(known))}"
             )
     return sources
@@ -75,8 +83,12 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
     """Before anything is sent: no file the run writes (`outputs`: "rejects", "success", "in_doubt", "report")
     may land on an input, the ledger or another output, and each must be writable."""
     inputs = [("the input", path) for path in job.files]
-    paths = {"rejects": ("--rejects", job.rejects_path), "success": ("the success file", job.success_path),
-             "in_doubt": ("the in-doubt file", job.in_doubt_path), "report": ("--report", job.report)}
+    paths = {
+        "rejects": ("--rejects", job.rejects_path),
+        "success": ("the success file", job.success_path),
+        "in_doubt": ("the in-doubt file", job.in_doubt_path),
+        "report": ("--report", job.report),
+    }
     if new_ledger:
         check_outputs([("--ledger", job.ledger_path)], inputs)
     ours = [("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if ledger else []
@@ -155,8 +167,14 @@ def job_of(ledger: Ledger, report: str | None = None) -> Job:
 
 
 async def resume(
-    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None, progress: bool = False,
-    daily_quota: int | None = None, resend_in_doubt: bool = False, adopt_copy: bool = False,
+    ledger_path: str,
+    *,
+    report: str | None = None,
+    env: Mapping[str, str] | None = None,
+    progress: bool = False,
+    daily_quota: int | None = None,
+    resend_in_doubt: bool = False,
+    adopt_copy: bool = False,
 ) -> Report:
     """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
     `daily_quota` replaces the stored quota (after the agreement's quota was raised); `resend_in_doubt`
@@ -199,9 +217,7 @@ async def resume(
         ledger.close()
 
 
-async def reconcile(
-    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None
-) -> Report:
+async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None) -> Report:
     """Compare the ledger with what the API holds now, any time after a load."""
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
@@ -262,9 +278,20 @@ def _dry_run(
     with db:
         db.execute("BEGIN")
         profiles = inspect(sources, target, job.given(), db)
-    spec = PlanSpec(target.name, target.options(), job.files, list(range(len(sources))), {}, job.delimiter,
-                    job.columns, job.items_per_call, target.api.max_bytes, encoding=job.encoding,
-                    profiles=[msgspec.to_builtins(p) for p in profiles], workdir=workdir)
+    spec = PlanSpec(
+        target.name,
+        target.options(),
+        job.files,
+        list(range(len(sources))),
+        {},
+        job.delimiter,
+        job.columns,
+        job.items_per_call,
+        target.api.max_bytes,
+        encoding=job.encoding,
+        profiles=[msgspec.to_builtins(p) for p in profiles],
+        workdir=workdir,
+    )
     planner = make_planner(target, spec)
     would = {"calls": 0, "rows": 0, "bytes": 0}
     stop_reason = None

@@ -60,8 +60,14 @@ _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"
 _EOF_MARK = "\ue000\uf8ff\ue000"
 _EOF_ROW = _EOF_MARK + '"'
 _READ_ERRORS = (EOFError, OSError, zlib.error)  # truncated or corrupt gzip, I/O errors mid-file
-_JSON_NAMES = {list: "an array", str: "a string", int: "a number", float: "a number", Decimal: "a number",
-               bool: "a boolean"}
+_JSON_NAMES = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    Decimal: "a number",
+    bool: "a boolean",
+}
 #: the columns a rejects file puts before the input's own (file, source line, field, reason)
 REJECTS_COLUMNS = ("file", "line", "field", "reason")
 #: the name a header gives the unnamed columns after its last named one (a trailing delimiter)
@@ -126,9 +132,7 @@ class Source:
         if delimiter in ("\\t", "tab"):  # what a shell flag delivers for a tab
             delimiter = "\t"
         if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n' + _EOF_MARK):
-            raise ConfigError(
-                f"{self.path}: the delimiter must be one character other than a quote, got {delimiter!r}"
-            )
+            raise ConfigError(f"{self.path}: the delimiter must be one character other than a quote, got {delimiter!r}")
         self._delimiter = "\t" if delimiter is None and name.endswith(".tsv") else delimiter
         self._given_encoding = codec_name(encoding) if encoding else None
         self._encoding: str | None = self._given_encoding
@@ -301,14 +305,17 @@ class Source:
                     with contextlib.suppress(csv.Error):
                         for cells in csv.reader([item.raw], delimiter=self.delimiter or ",", strict=False):
                             hidden.update(c.strip() for c, m in zip(cells, self.mask_cells(cells)) if m != c)
-                partial = item.partial and {k: v for k, v in item.partial.items()
-                                            if not self._secret_key(k) and v not in hidden}
+                partial = item.partial and {
+                    k: v for k, v in item.partial.items() if not self._secret_key(k) and v not in hidden
+                }
                 yield item._replace(raw=raw, partial=partial or None, reason=scrub(item.reason, hidden))
 
     def _broken(self, line_no: int, exc: BaseException) -> SourceError | ConfigError:
         if not line_no:  # not one line can be read (a gzip cut in its header): an unreadable file, resume cannot help
-            return ConfigError(f"cannot read {self.path}: it breaks off before its first line "
-                               f"({exc or type(exc).__name__}); nothing was sent")
+            return ConfigError(
+                f"cannot read {self.path}: it breaks off before its first line "
+                f"({exc or type(exc).__name__}); nothing was sent"
+            )
         return SourceError(f"{self.path}: cannot read past line {line_no}: {exc or type(exc).__name__}")
 
     def _undecodable(self, line_no: int, exc: UnicodeError) -> ConfigError:
@@ -340,8 +347,10 @@ class Source:
             except _READ_ERRORS as exc:  # not one byte expands: a gzip cut in its header
                 raise self._broken(0, exc) from exc
             if inner == b"\x1f\x8b":
-                raise ConfigError(f"{self.path} is a compressed file inside a compressed file (gzip twice): "
-                                  "decompress it once more (gunzip) and load the result; nothing was sent")
+                raise ConfigError(
+                    f"{self.path} is a compressed file inside a compressed file (gzip twice): "
+                    "decompress it once more (gunzip) and load the result; nothing was sent"
+                )
             yield expanded
 
     def _probe(self) -> None:
@@ -403,10 +412,14 @@ class Source:
                 reader = csv.reader(lines, delimiter=delim, strict=False)
                 header = next(reader)
             except _TooLong as exc:
-                why = (exc.cut.reason(seen + 1 + src.blank) if exc.cut else
-                       f"the header's lines are more than the {MAX_LINE_LABEL} a record may be")
-                raise ConfigError(f"{self.path}: {why}, and it is the header (or before it): this is no CSV "
-                                  "export; nothing was sent") from None
+                why = (
+                    exc.cut.reason(seen + 1 + src.blank)
+                    if exc.cut
+                    else f"the header's lines are more than the {MAX_LINE_LABEL} a record may be"
+                )
+                raise ConfigError(
+                    f"{self.path}: {why}, and it is the header (or before it): this is no CSV export; nothing was sent"
+                ) from None
             except csv.Error as exc:
                 raise ConfigError(f"{self.path}: cannot parse the header: {exc}") from exc
             except UnicodeError as exc:
@@ -421,8 +434,10 @@ class Source:
 
     def _header_names(self, header: list[str]) -> tuple[str, ...]:
         if "\x00" in "".join(header):  # every other byte NUL: UTF-16 without the BOM that would say so
-            raise ConfigError(f"{self.path}: the header holds NUL characters: the file looks like UTF-16 without a "
-                              "BOM; give --encoding utf-16-le (or utf-16-be)")
+            raise ConfigError(
+                f"{self.path}: the header holds NUL characters: the file looks like UTF-16 without a "
+                "BOM; give --encoding utf-16-le (or utf-16-be)"
+            )
         try:
             "".join(header).encode()
         except UnicodeEncodeError:
@@ -459,9 +474,7 @@ class Source:
         self._width, self._named = len(names), named
         return tuple(names)
 
-    def _iter_csv(
-        self, raw: bool = False, only: frozenset[str] | None = None
-    ) -> Generator[Row | BadRow, None, None]:
+    def _iter_csv(self, raw: bool = False, only: frozenset[str] | None = None) -> Generator[Row | BadRow, None, None]:
         with self._open_csv() as (reader, names, delim, lines, held, eof_line, before, src):
             n = len(names)
             drop = "" in names
@@ -578,8 +591,12 @@ class Source:
                     elif not line.isspace():
                         last = ln
                         # a lone surrogate (an undecodable byte) survives as such, and fails as invalid UTF-8
-                        yield ln, (line[1:] if ln == 1 and line.startswith("\ufeff") else line).encode(
-                            "utf-8", "surrogateescape")
+                        yield (
+                            ln,
+                            (line[1:] if ln == 1 and line.startswith("\ufeff") else line).encode(
+                                "utf-8", "surrogateescape"
+                            ),
+                        )
         except UnicodeError as exc:
             raise self._undecodable(ln or last, exc) from exc
         except _READ_ERRORS as exc:
@@ -600,8 +617,13 @@ class Source:
                     yield BadRow(ln, reason, _clip(line.decode(errors="replace")), _scalars(line, rename), kind)
                 continue
             if c1 := _C1_UTF8.search(line):
-                yield BadRow(ln, f"a value holds the control character U+{c1[0][1]:04X}, which no text holds: the file "
-                             f"is not {encoding_label(self.encoding)}", _clip(line.decode()), kind="encoding")
+                yield BadRow(
+                    ln,
+                    f"a value holds the control character U+{c1[0][1]:04X}, which no text holds: the file "
+                    f"is not {encoding_label(self.encoding)}",
+                    _clip(line.decode()),
+                    kind="encoding",
+                )
             elif type(obj) is not dict:
                 kind = "null" if obj is None else _JSON_NAMES.get(type(obj), type(obj).__name__)
                 yield BadRow(ln, f"expected a JSON object, got {kind}", _clip(line.decode()))
@@ -810,8 +832,9 @@ class _TooLong(Exception):
         if self.cut is None:
             reason = f"lines {start}-{at} are more than the {MAX_LINE_LABEL} a record may be"
         else:
-            reason = self.cut.reason(at) if at == start else (
-                f"line {start} starts a record whose {self.cut.reason(at)}")
+            reason = (
+                self.cut.reason(at) if at == start else (f"line {start} starts a record whose {self.cut.reason(at)}")
+            )
         if end > at:  # its quoted cell runs on: those lines are the record's, not rows
             reason += f" (lines {start}-{end})"
         shown = self.shown(text)
@@ -913,8 +936,10 @@ def _foreign(text: str, encoding: str) -> str:
         if "\udc80" <= ch <= "\udcff":  # surrogateescape's stand-in for a byte that did not decode
             return f"invalid {encoding_label(encoding)} (byte 0x{ord(ch) - 0xDC00:02x})"
     if c1 := C1.search(text):
-        return (f"a cell holds the control character U+{ord(c1[0]):04X}, which no text holds: the file is not "
-                f"{encoding_label(encoding)} (Windows-1252 writes € and quotes there)")
+        return (
+            f"a cell holds the control character U+{ord(c1[0]):04X}, which no text holds: the file is not "
+            f"{encoding_label(encoding)} (Windows-1252 writes € and quotes there)"
+        )
     return ""
 
 
@@ -965,12 +990,15 @@ def _odd_csv_row(
         try:
             joined.encode()
         except UnicodeEncodeError:  # surrogateescape turned the undecodable bytes into lone surrogates
-            return BadRow(start, _undecodable_cell(row, names, encoding), _clip(_csv_text(row, delim)),
-                          kind="encoding")
+            return BadRow(start, _undecodable_cell(row, names, encoding), _clip(_csv_text(row, delim)), kind="encoding")
     if c1 := C1.search(joined):  # no text holds one: the bytes were read in another encoding than theirs
-        return BadRow(start, f"a cell holds the control character U+{ord(c1[0]):04X}, which no text holds: the "
-                      f"file is not {encoding_label(encoding)} (Windows-1252 writes € and quotes there)",
-                      _clip(_csv_text(row, delim)), kind="encoding")
+        return BadRow(
+            start,
+            f"a cell holds the control character U+{ord(c1[0]):04X}, which no text holds: the "
+            f"file is not {encoding_label(encoding)} (Windows-1252 writes € and quotes there)",
+            _clip(_csv_text(row, delim)),
+            kind="encoding",
+        )
     if len(row) > len(names):
         if at_eof and row[0] == _EOF_ROW:  # a source line that only looks like the marker is a row
             return None
@@ -982,12 +1010,18 @@ def _odd_csv_row(
                 raw = _csv_text(row[:i], delim) + delim + tail if i else tail
                 return BadRow(start, "file ends inside a quoted cell", _clip(raw), _partial(row[:i], names))
         return BadRow(
-            start, f"row has {len(row)} cells, the header has {len(names)}", _clip(_csv_text(row, delim)),
+            start,
+            f"row has {len(row)} cells, the header has {len(names)}",
+            _clip(_csv_text(row, delim)),
             _partial(row, names),
         )
     if "\x00" in joined:  # no accounting value holds one; an API would store it or choke on it
-        return BadRow(start, "a cell holds a NUL character", _clip(_csv_text(row, delim).replace("\x00", "\\0")),
-                      _partial([c.replace("\x00", "") for c in row], names))
+        return BadRow(
+            start,
+            "a cell holds a NUL character",
+            _clip(_csv_text(row, delim).replace("\x00", "\\0")),
+            _partial([c.replace("\x00", "") for c in row], names),
+        )
     rec = {k: v.strip() for k, v in zip(names, row) if v and not v.isspace()}
     rec.pop("", None)
     if UNNAMED in rec:
@@ -1010,8 +1044,11 @@ def _partial(cells: list[str], names: tuple[str, ...]) -> dict[str, str]:
 def _unnamed_value(start: int, row: list[str], names: tuple[str, ...], value: str, delim: str) -> BadRow:
     column = next(i for i, (k, v) in enumerate(zip(names, row), 1) if k == UNNAMED and v.strip())
     return BadRow(
-        start, f"column {column} has no name in the header but holds {value!r} here: name the column in the "
-        "header (or map it in [columns]), or remove the value", _clip(_csv_text(row, delim)), _partial(row, names),
+        start,
+        f"column {column} has no name in the header but holds {value!r} here: name the column in the "
+        "header (or map it in [columns]), or remove the value",
+        _clip(_csv_text(row, delim)),
+        _partial(row, names),
         kind="unnamed",
     )
 
@@ -1045,8 +1082,11 @@ def _json_reason(line: bytes, exc: Exception, encoding: str) -> tuple[str, str]:
             return f"invalid {encoding_label(encoding)} (byte 0x{byte:02x})", "encoding"
         return f"invalid UTF-8 (byte 0x{line[bad.start]:02x}) at byte {bad.start + 1}", "encoding"
     if c1 := _C1_UTF8.search(line):  # judged before the JSON, as in a line that is valid JSON
-        return (f"a value holds the control character U+{c1[0][1]:04X}, which no text holds: the file is not "
-                f"{encoding_label(encoding)}", "encoding")
+        return (
+            f"a value holds the control character U+{c1[0][1]:04X}, which no text holds: the file is not "
+            f"{encoding_label(encoding)}",
+            "encoding",
+        )
     if isinstance(exc, RecursionError):
         return "invalid JSON: nested too deeply", ""
     return f"invalid JSON: {exc}", ""
@@ -1064,8 +1104,10 @@ def check_regular(path: str | os.PathLike[str]) -> None:
     except OSError:
         return
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise ConfigError(f"{path} is not a regular file (a pipe or a device): bulkload reads each input more than "
-                          "once, to decide how it is read and then to load it; save it to a file and load that")
+        raise ConfigError(
+            f"{path} is not a regular file (a pipe or a device): bulkload reads each input more than "
+            "once, to decide how it is read and then to load it; save it to a file and load that"
+        )
 
 
 class Pinned(NamedTuple):
@@ -1108,8 +1150,10 @@ class _Pinned(io.RawIOBase):
         if not n:  # the end as hashed, or a file cut shorter than that
             st = os.fstat(self._file.fileno())
             if left or Pinned(st.st_size, st.st_mtime_ns) != self._pinned:
-                raise FileChanged(f"{changed_message(self._path)} The run read it as it was when it started; "
-                                  "resume needs that same file")
+                raise FileChanged(
+                    f"{changed_message(self._path)} The run read it as it was when it started; "
+                    "resume needs that same file"
+                )
             return 0
         self._read += n
         return n

@@ -43,8 +43,12 @@ REPORT_LIST = 100
 
 
 async def rollback(
-    ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None,
-    clock: Callable[[], float] = time.time, adopt_copy: bool = False,
+    ledger_path: str,
+    *,
+    report: str | None = None,
+    env: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
+    adopt_copy: bool = False,
 ) -> Rollback:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
     finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
@@ -97,8 +101,12 @@ def _conclude(ledger: Ledger, out: Rollback) -> None:
 
 def _where(job: Job, call: OpenCall, seq: int, part: str) -> dict[str, Any]:
     files = job.files
-    return {"call": f"{seq}{'.' + part if part else ''}", "file": files[call.file_idx] if call.file_idx < len(files)
-            else str(call.file_idx), "lines": f"{call.lines[0]}-{call.lines[-1]}", "key": call.key}
+    return {
+        "call": f"{seq}{'.' + part if part else ''}",
+        "file": files[call.file_idx] if call.file_idx < len(files) else str(call.file_idx),
+        "lines": f"{call.lines[0]}-{call.lines[-1]}",
+        "key": call.key,
+    }
 
 
 def _unsettled(job: Job, out: Rollback, seq: int, part: str, call: OpenCall, reason: str) -> None:
@@ -152,16 +160,26 @@ async def _settle(
                 await _plan_again(job, target, ledger, sources, todo, send, out, adopted)
             except BulkloadError as exc:  # the planning process failed: what it did not hand out is not settled
                 for (seq, part), call in todo.items():
-                    out.failed.append({**_where(job, call, seq, part),
-                                          "reason": f"could not plan the input again: {exc}; run rollback again"})
+                    out.failed.append(
+                        {
+                            **_where(job, call, seq, part),
+                            "reason": f"could not plan the input again: {exc}; run rollback again",
+                        }
+                    )
                 todo.clear()
     for (seq, part), call in todo.items():
         _unsettled(job, out, seq, part, call, "the input no longer plans this call: it cannot be rebuilt")
 
 
 async def _plan_again(
-    job: Job, target: Target, ledger: Ledger, sources: list[Source], todo: dict[tuple[int, str], OpenCall],
-    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]], out: Rollback, adopted: bool = False,
+    job: Job,
+    target: Target,
+    ledger: Ledger,
+    sources: list[Source],
+    todo: dict[tuple[int, str], OpenCall],
+    send: MemoryObjectSendStream[tuple[Chunk, OpenCall]],
+    out: Rollback,
+    adopted: bool = False,
 ) -> None:
     """Plan the run's phases as the run did, and hand each call of `todo` to the workers as soon as it is planned
     (taking it out of `todo`); stops as soon as none is left. `adopted`: every call the ledger holds nothing of is
@@ -172,10 +190,16 @@ async def _plan_again(
         context = ledger.phase_context(phase)
         if context is None and adopted:
             out.unsettled_count += 1
-            out.unsettled.append({
-                "call": f"phase {phase}", "file": ", ".join(job.files[i] for i in indexes), "lines": "", "key": "",
-                "reason": "this copy of the ledger never began this part of the run, which the run may have sent "
-                "after the copy was made: its calls cannot be rebuilt; check the API and remove what they created"})
+            out.unsettled.append(
+                {
+                    "call": f"phase {phase}",
+                    "file": ", ".join(job.files[i] for i in indexes),
+                    "lines": "",
+                    "key": "",
+                    "reason": "this copy of the ledger never began this part of the run, which the run may have sent "
+                    "after the copy was made: its calls cannot be rebuilt; check the API and remove what they created",
+                }
+            )
             continue
         if context is None or not (seqs or adopted):
             break  # a phase never begun sent nothing
@@ -192,16 +216,23 @@ async def _plan_again(
                     key, digest = f"{ledger.run.key_prefix}-{seq}", body_hash(body)
                     state = "sending" if target.api.idempotent else "in_doubt"
                     ledger.unseen(seq, "", file_idx, key, lines, digest, state, planned.groups)
-                    await send.send((planned, OpenCall(file_idx, key, state, ledger.run.created, list(lines), digest,
-                                                       time.time())))
+                    await send.send(
+                        (planned, OpenCall(file_idx, key, state, ledger.run.created, list(lines), digest, time.time()))
+                    )
                     continue
                 for part in [p for s, p in todo if s == seq]:
                     call = todo.pop((seq, part))
-                    chunk = planned if not part else planned.take_lines(set(call.lines), part,
-                                                                         target.kind_of(file_idx))
+                    chunk = planned if not part else planned.take_lines(set(call.lines), part, target.kind_of(file_idx))
                     if body_hash(chunk.body) != call.body_hash:
-                        _unsettled(job, out, seq, part, call, "the input plans another call than the run "
-                                   "sent (settings changed?): it cannot be rebuilt to settle it")
+                        _unsettled(
+                            job,
+                            out,
+                            seq,
+                            part,
+                            call,
+                            "the input plans another call than the run "
+                            "sent (settings changed?): it cannot be rebuilt to settle it",
+                        )
                         continue
                     await send.send((chunk, call))
                 seqs.discard(seq)
@@ -210,8 +241,14 @@ async def _plan_again(
 
 
 async def _settle_calls(
-    calls: MemoryObjectReceiveStream[tuple[Chunk, OpenCall]], target: Target, ledger: Ledger, dispatcher: Dispatcher,
-    job: Job, out: Rollback, clock: Callable[[], float], over: float,
+    calls: MemoryObjectReceiveStream[tuple[Chunk, OpenCall]],
+    target: Target,
+    ledger: Ledger,
+    dispatcher: Dispatcher,
+    job: Job,
+    out: Rollback,
+    clock: Callable[[], float],
+    over: float,
 ) -> None:
     baselines = ledger.baselines()
     async with calls:
@@ -250,12 +287,26 @@ async def _settle_calls(
             else:
                 out.settled.looked_up += 1
             if ids:
-                ledger.done(chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary,
-                            dispatcher.limits.quota.minutes, returned, chunk.checks)
+                ledger.done(
+                    chunk.seq,
+                    chunk.part,
+                    chunk.file_idx,
+                    chunk.lines,
+                    ids,
+                    summary,
+                    dispatcher.limits.quota.minutes,
+                    returned,
+                    chunk.checks,
+                )
             else:  # not carried out: nothing to remove; a resume would send it again
                 out.settled.not_carried_out += 1
-                ledger.settle(chunk.seq, chunk.part, "pending", "not carried out (found by rollback)",
-                              dispatcher.limits.quota.minutes)
+                ledger.settle(
+                    chunk.seq,
+                    chunk.part,
+                    "pending",
+                    "not carried out (found by rollback)",
+                    dispatcher.limits.quota.minutes,
+                )
 
 
 def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: float) -> float | None:
@@ -270,22 +321,32 @@ def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: floa
 
 
 def _cannot_tell(target: Target, age: float) -> str:
-    why = f"its key is older than the {target.api.key_ttl_s / 60:.0f} minutes the API keeps one, and " \
-        if target.api.idempotent else ""
-    return (f"{why}looking did not tell what the call created (nothing, or not exactly its records, was found): "
-            "what it created, if anything, is left; check the API and remove it by hand")
+    why = (
+        f"its key is older than the {target.api.key_ttl_s / 60:.0f} minutes the API keeps one, and "
+        if target.api.idempotent
+        else ""
+    )
+    return (
+        f"{why}looking did not tell what the call created (nothing, or not exactly its records, was found): "
+        "what it created, if anything, is left; check the API and remove it by hand"
+    )
 
 
 async def _replay(
-    target: Target, kind: RecordKind, dispatcher: Dispatcher, chunk: Chunk, call: OpenCall,
+    target: Target,
+    kind: RecordKind,
+    dispatcher: Dispatcher,
+    chunk: Chunk,
+    call: OpenCall,
     summary: dict[str, Totals],
 ) -> tuple[list[int], dict[str, Totals] | None]:
     """Send the call again with its stored key: the API answers from its cache if it did the work, or does it
     now (then it is removed with the rest). A refusal means the call created nothing: ([], None)."""
     request = await kind.call_for(dispatcher, chunk)
     try:
-        response = await dispatcher.send(request.method, request.path, body=request.body,
-                                         headers={"Idempotency-Key": call.key}, safe_to_repeat=True)
+        response = await dispatcher.send(
+            request.method, request.path, body=request.body, headers={"Idempotency-Key": call.key}, safe_to_repeat=True
+        )
     except APIError as exc:
         if target.api.refused(exc):
             return [], None
@@ -305,8 +366,9 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
             out.already_removed_before += 1
         elif outcome == "unexplained":  # found by an earlier rollback: said again, never forgotten
             _unexplained(target, ledger, files, out, scope, record_id)
-    todo = [item for item in dict.fromkeys(target.books.created_by_run(ledger, files))
-            if earlier.get(item) not in settled]
+    todo = [
+        item for item in dict.fromkeys(target.books.created_by_run(ledger, files)) if earlier.get(item) not in settled
+    ]
     send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
     done: list[tuple[int, str, str]] = []
 
@@ -349,22 +411,23 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
         ledger.mark_removed(done)
 
 
-def _failed(out: Rollback, done: list[tuple[int, str, str]], scope: str, record_id: int,
-            exc: BulkloadError) -> None:
+def _failed(out: Rollback, done: list[tuple[int, str, str]], scope: str, record_id: int, exc: BulkloadError) -> None:
     out.failed.append({"id": record_id, "scope": scope, "reason": str(exc)})
     if not maybe_acted_on(exc):  # refused unread: a later 404 must not pass for our own DELETE
         done.append((record_id, scope, "failed"))
 
 
-def _unexplained(target: Target, ledger: Ledger, files: list[str], out: Rollback, scope: str,
-                 record_id: int) -> None:
+def _unexplained(target: Target, ledger: Ledger, files: list[str], out: Rollback, scope: str, record_id: int) -> None:
     out.unexplained_count += 1
     if len(out.unexplained) >= REPORT_LIST:
         return
     where = ledger.line_of(record_id)
-    out.unexplained.append({
-        "id": record_id, "scope": scope,
-        "file": files[where[0]] if where is not None and where[0] < len(files) else None,
-        "line": where[1] if where is not None else None,
-        "reason": f"gone before this rollback removed it, and no rollback of ours did: {target.api.gone_means}",
-    })
+    out.unexplained.append(
+        {
+            "id": record_id,
+            "scope": scope,
+            "file": files[where[0]] if where is not None and where[0] < len(files) else None,
+            "line": where[1] if where is not None else None,
+            "reason": f"gone before this rollback removed it, and no rollback of ours did: {target.api.gone_means}",
+        }
+    )

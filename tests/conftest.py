@@ -25,8 +25,18 @@ HYPOTHESIS_PROFILE = os.environ.get("BULKLOAD_HYPOTHESIS", "standard")
 settings.load_profile(HYPOTHESIS_PROFILE)
 
 CREDS = {"ECONOMIC_APP_SECRET_TOKEN": "test-app-secret", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "test-grant"}
-HEADER = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency", "accountNumber",
-          "contraAccountNumber", "text", "vatCode"]
+HEADER = [
+    "entryTypeNumber",
+    "journalNumber",
+    "voucherNumber",
+    "date",
+    "amount",
+    "currency",
+    "accountNumber",
+    "contraAccountNumber",
+    "text",
+    "vatCode",
+]
 
 
 def write_entries(
@@ -71,7 +81,9 @@ class SandboxProcess:
 def spawn_sandbox(*flags: str, target: str = "economic") -> SandboxProcess:
     proc = subprocess.Popen(
         [sys.executable, "-m", "bulkload", "sandbox", target, "--port", "0", *flags],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -114,8 +126,14 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     takes seconds: the samples of every target)."""
     folder = tmp_path_factory.mktemp("demo")
     env = child_env({"XDG_CACHE_HOME": str(tmp_path_factory.mktemp("demo-cache"))})
-    done = subprocess.run(bulkload_cmd("demo", "--workdir", str(folder / "demo")), env=env,
-                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        bulkload_cmd("demo", "--workdir", str(folder / "demo")),
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return DemoRun(done.returncode, done.stdout, done.stderr, folder)
 
 

@@ -30,8 +30,16 @@ LONG = MAX_LINE_BYTES + 500_000  # characters of the long text: the line is over
 
 
 def entry(voucher: int, amount: str, text: str = "ok") -> dict[str, Any]:
-    return {"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": voucher, "date": "2026-11-01",
-            "amount": amount, "currency": "DKK", "accountNumber": 1010, "text": text}
+    return {
+        "entryTypeNumber": 5,
+        "journalNumber": 1,
+        "voucherNumber": voucher,
+        "date": "2026-11-01",
+        "amount": amount,
+        "currency": "DKK",
+        "accountNumber": 1010,
+        "text": text,
+    }
 
 
 def write_jsonl(path: Path, long_at: int) -> int:
@@ -52,15 +60,31 @@ def rejects(path: Path) -> list[dict[str, str]]:
 
 
 def test_a_line_over_the_cap_is_rejected_with_a_truncated_copy_and_its_voucher_whole(
-    tmp_path: Path, sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    sandbox_process: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for k, v in CREDS.items():
         monkeypatch.setenv(k, v)
     data = tmp_path / "e.jsonl"
     length = write_jsonl(data, long_at=3)
     ledger, out = tmp_path / "run.sqlite", tmp_path / "rejects.csv"
-    code = main(["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
-                 "--rejects", str(out), "--report", str(tmp_path / "r.json"), "--no-progress"])
+    code = main(
+        [
+            "load",
+            "economic",
+            str(data),
+            "--base-url",
+            sandbox_process.url,
+            "--ledger",
+            str(ledger),
+            "--rejects",
+            str(out),
+            "--report",
+            str(tmp_path / "r.json"),
+            "--no-progress",
+        ]
+    )
     report = json.loads((tmp_path / "r.json").read_text())
     assert code == 1 and (report["loaded"], report["rejected"]) == (6, 2), report
     assert report["reconcile"]["ok"] and report["reconcile"]["remote_count"] == 6  # what the server holds
@@ -175,7 +199,9 @@ def test_blank_lines_before_a_csv_header_cost_no_python_work_per_line(tmp_path: 
 
 
 def test_a_gzip_bomb_is_refused_before_anything_is_sent(
-    tmp_path: Path, sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    sandbox_process: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     for k, v in CREDS.items():
@@ -192,8 +218,18 @@ def test_a_gzip_bomb_is_refused_before_anything_is_sent(
     assert str(data) in message and "gzip bomb" in message and "decompress it" in message
     read = int(message.split("expand to more than ")[1].split(", over")[0].replace(",", ""))
     assert RATIO_AFTER_BYTES < read < RATIO_AFTER_BYTES + (1 << 20), "refused as soon as the ratio is judged"
-    code = main(["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger",
-                 str(tmp_path / "run.sqlite"), "--no-progress"])
+    code = main(
+        [
+            "load",
+            "economic",
+            str(data),
+            "--base-url",
+            sandbox_process.url,
+            "--ledger",
+            str(tmp_path / "run.sqlite"),
+            "--no-progress",
+        ]
+    )
     assert code == 2 and "gzip bomb" in capsys.readouterr().err
     with urllib.request.urlopen(f"{sandbox_process.root}/_sandbox/stats", timeout=10) as resp:
         stats = json.loads(resp.read())
@@ -217,8 +253,21 @@ def test_a_load_of_a_file_with_a_60_mb_line_stays_under_150_mb(tmp_path: Path) -
         for voucher in range(1, 101):
             text = "x" * 60_000_000 if voucher == 50 else "ok"
             f.write(json.dumps(entry(voucher, "10.00", text)) + "\n" + json.dumps(entry(voucher, "-10.00")) + "\n")
-    run = measure([sys.executable, "-m", "bulkload", "load", "economic", str(data), "--dry-run", "--no-progress",
-                   "--report", str(tmp_path / "r.json")], env=CREDS)
+    run = measure(
+        [
+            sys.executable,
+            "-m",
+            "bulkload",
+            "load",
+            "economic",
+            str(data),
+            "--dry-run",
+            "--no-progress",
+            "--report",
+            str(tmp_path / "r.json"),
+        ],
+        env=CREDS,
+    )
     report = json.loads((tmp_path / "r.json").read_text())
     assert run["exit"] == 1 and (report["rows_read"], report["rejected"]) == (200, 2)
     assert run["peak_rss_mb"] < 150, run

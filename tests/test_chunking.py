@@ -21,8 +21,20 @@ def rows(vouchers: list[tuple[int, int]], start_line: int = 2) -> list[tuple[int
     out, line = [], start_line
     for voucher, n in vouchers:
         for i in range(n):
-            out.append((line, {"entryTypeNumber": "5", "journalNumber": "1", "voucherNumber": str(voucher),
-                               "date": "2026-11-01", "amount": str(i + 1), "currency": "DKK", "accountNumber": "1010"}))
+            out.append(
+                (
+                    line,
+                    {
+                        "entryTypeNumber": "5",
+                        "journalNumber": "1",
+                        "voucherNumber": str(voucher),
+                        "date": "2026-11-01",
+                        "amount": str(i + 1),
+                        "currency": "DKK",
+                        "accountNumber": "1010",
+                    },
+                )
+            )
             line += 1
     return out
 
@@ -60,8 +72,11 @@ def test_a_voucher_larger_than_one_call_is_rejected_whole() -> None:
     assert [vouchers_of(c) for c in chunks] == [[1, 1, 3, 3]]
     rejected = planner.rejected
     assert [r.line_no for r in rejected] == list(range(4, 13))
-    assert all(r.reason == "voucher 2 (journal 1) has 9 lines, more than one call of 5 carries; give --batch-size 9 "
-               "or more (at most 500)" for r in rejected)
+    assert all(
+        r.reason == "voucher 2 (journal 1) has 9 lines, more than one call of 5 carries; give --batch-size 9 "
+        "or more (at most 500)"
+        for r in rejected
+    )
     assert planner.rows_read == 13
 
 
@@ -122,8 +137,10 @@ def test_groups_already_there_are_skipped_rejected_when_they_differ_and_in_doubt
     (chunk,) = [c for c in planner.plan(0, rows([(1, 1), (2, 2), (3, 1), (4, 1), (5, 1)])) if c is not None]
     assert vouchers_of(chunk) == [1, 5]
     assert [(r.line_no, r.bucket, r.reason) for r in planner.rejected] == [
-        (3, "skipped", "loaded before"), (4, "skipped", "loaded before"),
-        (5, "rejected", "loaded before, otherwise"), (6, "in_doubt", "may have been loaded"),
+        (3, "skipped", "loaded before"),
+        (4, "skipped", "loaded before"),
+        (5, "rejected", "loaded before, otherwise"),
+        (6, "in_doubt", "may have been loaded"),
     ]
     assert planner.rows_read == 6
 
@@ -160,8 +177,9 @@ def test_invalid_and_unreadable_rows_are_rejected_and_counted() -> None:
     assert got[2].reason == "voucher 1 (journal 1) rejected: line 3 row has 9 cells, the header has 7"
     assert {got[n].group for n in (2, 3, 4, 5)} == {"1:1"}
     assert got[6].reason == "voucher 2 (journal 1) rejected: line 7 invalid JSON" and got[7].group == "1:2"
-    assert got[8].reason == ("voucher 3 (journal 1) rejected: line 7, next to it, names no voucher and may be one "
-                             "of its lines")
+    assert got[8].reason == (
+        "voucher 3 (journal 1) rejected: line 7, next to it, names no voucher and may be one of its lines"
+    )
     assert got[9].reason.startswith("voucher 4 (journal 1) rejected: line 10 entryTypeNumber: ")
     assert planner.rows_read == 9
 
@@ -199,6 +217,9 @@ def test_rows_of_the_open_chunk_are_rejected_when_the_input_breaks_off() -> None
     assert [c.lines for c in chunks] == [[2, 3]]  # voucher 1 was complete and planned; 2 waited in the open chunk
     not_sent = "not sent: a.csv.gz: cannot read past line 7: Compressed file ended"
     assert sorted((r.line_no, r.reason) for r in planner.rejected) == [
-        (4, not_sent), (5, not_sent), (6, not_sent), (7, "bad"),  # line 7, unreadable, taken for voucher 3's
+        (4, not_sent),
+        (5, not_sent),
+        (6, not_sent),
+        (7, "bad"),  # line 7, unreadable, taken for voucher 3's
     ]
     assert planner.rows_read == 6

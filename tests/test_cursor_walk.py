@@ -24,21 +24,29 @@ def empty_forever(asked: int, page: dict[str, Any]) -> dict[str, Any]:
     return {"items": [], "cursor": str(asked + 1000)} if asked >= 1000 or "cursor" in page else page
 
 
-@pytest.mark.parametrize(("tamper", "said"), [
-    (looping, "that page 1 gave already: the API's cursor loops"),
-    (going_back, "went back"),
-    (empty_forever, "were empty, each with a cursor to one more"),
-])
-async def test_a_walk_that_would_not_end_stops_with_exit_4(
-    tmp_path: Path, tamper: Tamper, said: str
-) -> None:
+@pytest.mark.parametrize(
+    ("tamper", "said"),
+    [
+        (looping, "that page 1 gave already: the API's cursor loops"),
+        (going_back, "went back"),
+        (empty_forever, "were empty, each with a cursor to one more"),
+    ],
+)
+async def test_a_walk_that_would_not_end_stops_with_exit_4(tmp_path: Path, tamper: Tamper, said: str) -> None:
     data = tmp_path / "entries.csv"
     write_entries(data, 15)  # 30 entries: 6 pages
     counted = {"pages": 0}
     with anyio.fail_after(30):
         async with serving(tampered(tamper, counted)) as origin:
-            job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=str(tmp_path / "l.sqlite"),
-                      rejects=str(tmp_path / "r.csv"), report=str(tmp_path / "report.json"), batch_size=10)
+            job = Job(
+                target="economic",
+                files=[str(data)],
+                base_url=origin + PREFIX,
+                ledger=str(tmp_path / "l.sqlite"),
+                rejects=str(tmp_path / "r.csv"),
+                report=str(tmp_path / "report.json"),
+                batch_size=10,
+            )
             report = await load(job, env=CREDS)
             async with aiohttp.ClientSession() as s, s.get(origin + "/_sandbox/stats") as r:
                 served = (await r.json())["requests"]
@@ -82,8 +90,14 @@ async def test_a_walk_that_lists_more_than_the_count_stops(tmp_path: Path) -> No
 
     with anyio.fail_after(30):
         async with serving(tampered(only_the_walk, counted)) as origin:
-            job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=str(tmp_path / "l.sqlite"),
-                      rejects=str(tmp_path / "r.csv"), batch_size=10)
+            job = Job(
+                target="economic",
+                files=[str(data)],
+                base_url=origin + PREFIX,
+                ledger=str(tmp_path / "l.sqlite"),
+                rejects=str(tmp_path / "r.csv"),
+                batch_size=10,
+            )
             report = await load(job, env=CREDS)
     assert report.exit_code == 4
     assert re.search(r"the walk of journal 1 listed 1,\d{3} records where the API counts 30", report.stop_reason)

@@ -127,13 +127,15 @@ def test_one_proving_date_decides(values: list[str], spec: str) -> None:
 
 def test_dates_that_read_the_same_either_way_read_day_first() -> None:
     assert decide(["2026-11-30", "05/05/2026", "12.12.2026"]) == DateFormat(
-        "dmy", "no date in the file shows an order (line 3 date '05/05/2026' reads the same either way)")
+        "dmy", "no date in the file shows an order (line 3 date '05/05/2026' reads the same either way)"
+    )
 
 
 def test_a_file_of_iso_dates_is_reported_as_iso_and_one_without_dates_as_needing_none() -> None:
     # before: both were reported as "dmy", an order nothing in the file had decided
     assert decide(["2026-11-30", "2026-11-30T10:00"]) == DateFormat(
-        "iso", "every date is ISO YYYY-MM-DD (line 2 date '2026-11-30')")
+        "iso", "every date is ISO YYYY-MM-DD (line 2 date '2026-11-30')"
+    )
     for values in ([], ["31/02/2026", "13/13/2026", "x"]):
         assert decide(values) == DateFormat("none", "no date in the file")
     # no order needed: ISO dates read, and a date of another shape is rejected as such

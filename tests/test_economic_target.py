@@ -14,8 +14,15 @@ from bulkload.sources import Source
 from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntry
 
-ROW = {"entryTypeNumber": "5", "journalNumber": "1", "voucherNumber": "42", "date": "2026-11-30",
-       "amount": "-1250.50", "currency": "DKK", "accountNumber": "1010"}
+ROW = {
+    "entryTypeNumber": "5",
+    "journalNumber": "1",
+    "voucherNumber": "42",
+    "date": "2026-11-30",
+    "amount": "-1250.50",
+    "currency": "DKK",
+    "accountNumber": "1010",
+}
 
 
 def check(row: dict[str, str], target: Economic | None = None) -> DraftEntry:
@@ -38,15 +45,29 @@ def test_csv_strings_are_coerced_to_the_api_types() -> None:
 
 def test_absent_fields_are_left_out_not_sent_as_null() -> None:
     body = msgspec.json.decode(Economic().kind_of(0).encode([check(ROW)]))
-    assert body == [{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 42, "date": "2026-11-30",
-                     "amount": -1250.5, "currency": "DKK", "accountNumber": 1010}]
+    assert body == [
+        {
+            "entryTypeNumber": 5,
+            "journalNumber": 1,
+            "voucherNumber": 42,
+            "date": "2026-11-30",
+            "amount": -1250.5,
+            "currency": "DKK",
+            "accountNumber": 1010,
+        }
+    ]
     assert b"null" not in Economic().kind_of(0).encode([check(ROW)])
 
 
 @pytest.mark.parametrize(
     ("given", "iso"),
-    [("2026-11-30", "2026-11-30"), ("30-11-2026", "2026-11-30"), ("30.11.2026", "2026-11-30"),
-     ("30/11/2026", "2026-11-30"), ("2026-11-30T14:15:22Z", "2026-11-30T14:15:22Z")],
+    [
+        ("2026-11-30", "2026-11-30"),
+        ("30-11-2026", "2026-11-30"),
+        ("30.11.2026", "2026-11-30"),
+        ("30/11/2026", "2026-11-30"),
+        ("2026-11-30T14:15:22Z", "2026-11-30T14:15:22Z"),
+    ],
 )
 def test_dates_are_normalised_to_iso(given: str, iso: str) -> None:
     assert check({**ROW, "date": given, "dueDate": given}).date == iso
@@ -59,8 +80,8 @@ def test_impossible_dates_are_rejected_with_the_field(bad: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "odd", ["+1-11-2026", "01-11-+026", "01-11-2_26", "٠١-١١-٢٠٢٦", "01-11-2٠26", "2026-W44-1",
-            "2026-W44-1T10:00"],
+    "odd",
+    ["+1-11-2026", "01-11-+026", "01-11-2_26", "٠١-١١-٢٠٢٦", "01-11-2٠26", "2026-W44-1", "2026-W44-1T10:00"],
 )
 def test_dates_with_signs_spaces_or_non_ascii_digits_are_rejected(odd: str) -> None:
     # before: int() read "+1", " 1", "2_26" and Arabic-Indic digits, and fromisoformat() read ISO week dates,
@@ -110,8 +131,11 @@ def test_a_json_number_with_a_fraction_is_the_voucher_it_is_grouped_in(tmp_path:
     # Decimal("42.0")): it was grouped as voucher 42 but refused ("Expected `int`, got `decimal`"), so voucher
     # 42 was rejected whole for a line the API takes as its own
     path = tmp_path / "in.jsonl"
-    path.write_text('{"entryTypeNumber": 5, "journalNumber": 1.0, "voucherNumber": 42.0, "date": "2026-11-30", '
-                    '"amount": 1.5, "currency": "DKK"}\n', encoding="utf-8")
+    path.write_text(
+        '{"entryTypeNumber": 5, "journalNumber": 1.0, "voucherNumber": 42.0, "date": "2026-11-30", '
+        '"amount": 1.5, "currency": "DKK"}\n',
+        encoding="utf-8",
+    )
     ((_, row),) = list(Source(path))
     t = Economic().kind_of(0)
     assert t.group_key(row) == "1:42"
@@ -155,18 +179,19 @@ def test_vouchers_group_and_journals_scope() -> None:
     assert t.group_key(ROW) == "1:42" and t.group_key({**ROW, "voucherNumber": " 0042 "}) == "1:42"
     assert t.group_key({**ROW, "voucherNumber": "43"}) == "1:43" and t.group_label("1:42") == "voucher 42 (journal 1)"
     assert Economic(journal=3).kind_of(0).group_key({"voucherNumber": "7"}) == "3:7"
-    assert t.summarize([a, b, check({**ROW, "amount": "100", "currency": "EUR"}), check({**ROW, "amount": "5",
-                                                                                       "currency": "JPY"})]) == {
-        "1": {"DKK": [2, -250100, 0], "EUR": [1, 10000, 10000], "JPY": [1, 5, 5]}
-    }
+    assert t.summarize(
+        [a, b, check({**ROW, "amount": "100", "currency": "EUR"}), check({**ROW, "amount": "5", "currency": "JPY"})]
+    ) == {"1": {"DKK": [2, -250100, 0], "EUR": [1, 10000, 10000], "JPY": [1, 5, 5]}}
 
 
 def test_a_voucher_balances_when_its_account_sides_sum_to_zero() -> None:
     t = Economic().kind_of(0)
     debit, credit = check({**ROW, "amount": "100.00"}), check({**ROW, "amount": "-100.00", "accountNumber": "5600"})
     both = check({**ROW, "amount": "75.00", "contraAccountNumber": "5600"})
-    contra_only = check({k: v for k, v in {**ROW, "amount": "100.00", "contraAccountNumber": "5600"}.items()
-                         if k != "accountNumber"})
+    contra_only = check(
+        {k: v for k, v in {**ROW, "amount": "100.00", "contraAccountNumber": "5600"}.items() if k != "accountNumber"}
+    )
+
     def imbalance(records: list[DraftEntry]) -> int:
         return t.imbalance(records, [t.units(r) for r in records])
 
@@ -176,9 +201,14 @@ def test_a_voucher_balances_when_its_account_sides_sum_to_zero() -> None:
 
 def test_errors_array_names_the_bad_entries() -> None:
     t = Economic().kind_of(0)
-    err = BadRequest(400, "invalid", error_code="JournalEntryAccountNotFound", errors=[
-        {"index": 3, "property": "accountNumber", "errorCode": "JournalEntryAccountNotFound", "message": "no 9999"},
-    ])
+    err = BadRequest(
+        400,
+        "invalid",
+        error_code="JournalEntryAccountNotFound",
+        errors=[
+            {"index": 3, "property": "accountNumber", "errorCode": "JournalEntryAccountNotFound", "message": "no 9999"},
+        ],
+    )
     assert t.bad_items(err, 10) == {3: ("accountNumber", "JournalEntryAccountNotFound: no 9999")}
     # an answer that does not name entries (or names one outside the call) means: bisect
     assert t.bad_items(BadRequest(400, "invalid", errors=[]), 10) is None

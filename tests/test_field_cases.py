@@ -25,8 +25,10 @@ from bulkload.errors import ConfigError, LedgerError
 from bulkload.sandbox import SandboxOptions, running
 
 CASES = Path(__file__).parent / "cases"
-HEADERS = {"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
-           "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+HEADERS = {
+    "X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
+    "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+}
 
 
 class Stored(msgspec.Struct):
@@ -81,8 +83,7 @@ def case(tmp_path: Path, name: str) -> Path:
 
 
 def job(data: Path, url: str, **kw: Any) -> Job:
-    return Job(target="economic", files=[str(data)], base_url=url, report=str(data.with_suffix(".report.json")),
-               **kw)
+    return Job(target="economic", files=[str(data)], base_url=url, report=str(data.with_suffix(".report.json")), **kw)
 
 
 def read_csv(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
@@ -113,8 +114,9 @@ async def test_01_a_voucher_with_a_refused_line_is_not_loaded_at_all(tmp_path: P
     rejects = {int(r["line"]): r for r in read_csv(Path(report.rejects_file))}
     assert sorted(rejects) == [4, 5, 8, 9]
     assert rejects[5]["reason"].startswith("JournalEntryAccountNotFound")
-    assert rejects[4]["reason"].startswith("voucher 5002 (journal 1) rejected: line 5 accountNumber: "
-                                           "JournalEntryAccountNotFound")
+    assert rejects[4]["reason"].startswith(
+        "voucher 5002 (journal 1) rejected: line 5 accountNumber: JournalEntryAccountNotFound"
+    )
     assert rejects[8]["field"] == "date" and "2026-02-30" in rejects[8]["reason"]
     assert rejects[9]["reason"].startswith("voucher 5004 (journal 1) rejected: line 8 date: ")
     # the rejects file holds the input's own columns, as written, so it can be fixed and loaded as it is
@@ -132,14 +134,16 @@ async def test_01_opaque_refusals_split_only_between_vouchers(tmp_path: Path) ->
     rejects = {int(r["line"]): r["reason"] for r in read_csv(Path(report.rejects_file))}
     # the API did not say which line: the voucher is refused as a whole, both lines with the API's reason, and
     # the reason says that no line was named
-    assert rejects[4] == rejects[5] and rejects[4].startswith("voucher 5002 (journal 1) refused by the API: "
-                                                              "JournalEntryAccountNotFound")
+    assert rejects[4] == rejects[5] and rejects[4].startswith(
+        "voucher 5002 (journal 1) refused by the API: JournalEntryAccountNotFound"
+    )
     assert rejects[4].endswith("(the API did not say which line)")
 
 
 @pytest.mark.slow
-async def test_01_an_opaque_refusal_naming_the_entry_rejects_its_line(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_01_an_opaque_refusal_naming_the_entry_rejects_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # an answer that lists no errors but names the entry by its index in its message: once the voucher is alone in
     # its call, the index is its line. Before: "voucher 5002 (journal 1) refused by the API: …" on both lines
     from bulkload.sandbox import economic as sandbox
@@ -195,9 +199,12 @@ async def test_01_no_regroup_refuses_before_anything_is_sent_and_leaves_nothing_
             assert await requests_seen(url) == 0
             # no ledger left behind and no load recorded: the same command without the flag just runs
             assert not Path(f"{data}.ledger.sqlite").exists() and not Path(f"{data}.ledger.sqlite.lock").exists()
-            assert await anyio.to_thread.run_sync(
-                main, ["load", "economic", str(data), "--base-url", url, "--no-progress"]
-            ) == 0
+            assert (
+                await anyio.to_thread.run_sync(
+                    main, ["load", "economic", str(data), "--base-url", url, "--no-progress"]
+                )
+                == 0
+            )
 
 
 # --- 02: a number means one thing in a whole file ---------------------------------------------------------
@@ -213,10 +220,14 @@ async def test_02_decimal_comma_is_read_from_the_whole_file(tmp_path: Path) -> N
     assert report.exit_code == 0, report
     amounts = {(e.voucherNumber, e.accountNumber): e.amount for e in stored}
     assert amounts == {
-        (6001, 1010): Decimal("1500"), (6001, 5600): Decimal("-1500"),
-        (6002, 1010): Decimal("1234.56"), (6002, 5600): Decimal("-1234.56"),
-        (6003, 1010): Decimal("250.00"), (6003, 5600): Decimal("-250.00"),
-        (6004, 1010): Decimal("12000"), (6004, 5600): Decimal("-12000"),
+        (6001, 1010): Decimal("1500"),
+        (6001, 5600): Decimal("-1500"),
+        (6002, 1010): Decimal("1234.56"),
+        (6002, 5600): Decimal("-1234.56"),
+        (6003, 1010): Decimal("250.00"),
+        (6003, 5600): Decimal("-250.00"),
+        (6004, 1010): Decimal("12000"),
+        (6004, 5600): Decimal("-12000"),
     }
     assert {e.date[:10] for e in stored} == {"2026-10-31"}
     (profile,) = report.inputs
@@ -324,8 +335,10 @@ async def test_08_large_amounts_arrive_to_the_cent_and_scientific_notation_is_re
             report = await load(job(data, url), env=CREDS)
             stored = await journal(url)
     assert sorted(e.amount for e in stored) == [
-        Decimal("-1234567890123456.78"), Decimal("-99999999999999.99"),
-        Decimal("99999999999999.99"), Decimal("1234567890123456.78"),
+        Decimal("-1234567890123456.78"),
+        Decimal("-99999999999999.99"),
+        Decimal("99999999999999.99"),
+        Decimal("1234567890123456.78"),
     ]
     assert sorted(vouchers(stored)) == [9301, 9302]  # 9303 is refused whole: one of its amounts was 1.5E+3
     rejects = {int(r["line"]): r for r in read_csv(Path(report.rejects_file))}
@@ -349,8 +362,9 @@ async def test_08_reconciliation_sees_a_changed_cent_and_names_the_voucher(tmp_p
                 body = msgspec.json.Encoder(decimal_format="number").encode(
                     [{**entry, "amount": Decimal("99999999999999.98")}]
                 )
-                async with s.put(f"{url}/draft-entries/bulk", data=body,
-                                 headers={"Content-Type": "application/json"}) as r:
+                async with s.put(
+                    f"{url}/draft-entries/bulk", data=body, headers={"Content-Type": "application/json"}
+                ) as r:
                     assert r.status == 200, await r.text()
             again = await reconcile(report.ledger, env=CREDS)
     rec = again.reconcile
@@ -372,16 +386,41 @@ HEADER = "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accou
 @pytest.mark.slow
 async def test_dates_are_read_in_the_order_the_whole_file_shows(tmp_path: Path) -> None:
     # a US export: 10/31/2026 shows month first, so 03/04/2026 is the 4th of March, not the 3rd of April
-    data = write(tmp_path / "us.csv", "\n".join([
-        HEADER, "5;1;1;10/31/2026;10.00;DKK;1010;a", "5;1;1;10/31/2026;-10.00;DKK;5600;a",
-        "5;1;2;03/04/2026;20.00;DKK;1010;b", "5;1;2;03/04/2026;-20.00;DKK;5600;b",
-    ]) + "\n")
-    mixed = write(tmp_path / "mixed.csv", "\n".join([
-        HEADER, "5;1;1;10/31/2026;10.00;DKK;1010;a", "5;1;1;31/10/2026;-10.00;DKK;5600;a",
-    ]) + "\n")
-    ambiguous = write(tmp_path / "ambiguous.csv", "\n".join([
-        HEADER, "5;1;3;03/04/2026;10.00;DKK;1010;a", "5;1;3;03/04/2026;-10.00;DKK;5600;a",
-    ]) + "\n")
+    data = write(
+        tmp_path / "us.csv",
+        "\n".join(
+            [
+                HEADER,
+                "5;1;1;10/31/2026;10.00;DKK;1010;a",
+                "5;1;1;10/31/2026;-10.00;DKK;5600;a",
+                "5;1;2;03/04/2026;20.00;DKK;1010;b",
+                "5;1;2;03/04/2026;-20.00;DKK;5600;b",
+            ]
+        )
+        + "\n",
+    )
+    mixed = write(
+        tmp_path / "mixed.csv",
+        "\n".join(
+            [
+                HEADER,
+                "5;1;1;10/31/2026;10.00;DKK;1010;a",
+                "5;1;1;31/10/2026;-10.00;DKK;5600;a",
+            ]
+        )
+        + "\n",
+    )
+    ambiguous = write(
+        tmp_path / "ambiguous.csv",
+        "\n".join(
+            [
+                HEADER,
+                "5;1;3;03/04/2026;10.00;DKK;1010;a",
+                "5;1;3;03/04/2026;-10.00;DKK;5600;a",
+            ]
+        )
+        + "\n",
+    )
     with anyio.fail_after(30):
         async with running("economic", SandboxOptions()) as url:
             report = await load(job(data, url), env=CREDS)
@@ -398,13 +437,32 @@ async def test_dates_are_read_in_the_order_the_whole_file_shows(tmp_path: Path) 
 @pytest.mark.slow
 async def test_excel_shapes_and_utf16_load_as_excel_meant_them(tmp_path: Path) -> None:
     # sep=; names the delimiter, every line ends with a delimiter (an unnamed empty column), cells carry spaces
-    excel = write(tmp_path / "excel.csv", "\r\n".join([
-        "sep=;", HEADER + ";", "5;1;1;31-10-2026; 1.250,00 ;DKK; 1010 ;  Husleje  ;",
-        "5;1;1;31-10-2026;-1.250,00;DKK;5600;Bank;",
-    ]) + "\r\n", "cp1252")
-    utf16 = write(tmp_path / "utf16.csv", "\ufeff" + "\r\n".join([
-        HEADER, "5;1;2;31-10-2026;99,50;DKK;1010;Kørsel Århus", "5;1;2;31-10-2026;-99,50;DKK;5600;Kørsel Århus",
-    ]) + "\r\n", "utf-16-le")
+    excel = write(
+        tmp_path / "excel.csv",
+        "\r\n".join(
+            [
+                "sep=;",
+                HEADER + ";",
+                "5;1;1;31-10-2026; 1.250,00 ;DKK; 1010 ;  Husleje  ;",
+                "5;1;1;31-10-2026;-1.250,00;DKK;5600;Bank;",
+            ]
+        )
+        + "\r\n",
+        "cp1252",
+    )
+    utf16 = write(
+        tmp_path / "utf16.csv",
+        "\ufeff"
+        + "\r\n".join(
+            [
+                HEADER,
+                "5;1;2;31-10-2026;99,50;DKK;1010;Kørsel Århus",
+                "5;1;2;31-10-2026;-99,50;DKK;5600;Kørsel Århus",
+            ]
+        )
+        + "\r\n",
+        "utf-16-le",
+    )
     with anyio.fail_after(30):
         async with running("economic", SandboxOptions()) as url:
             one = await load(job(excel, url, encoding="cp1252"), env=CREDS)
@@ -413,17 +471,28 @@ async def test_excel_shapes_and_utf16_load_as_excel_meant_them(tmp_path: Path) -
     assert one.exit_code == two.exit_code == 0
     assert one.inputs[0]["sep_line"] and two.inputs[0]["encoding"] == "utf-16"
     assert sorted((e.voucherNumber, e.amount, e.accountNumber, e.text) for e in stored) == [
-        (1, Decimal("-1250.00"), 5600, "Bank"), (1, Decimal("1250.00"), 1010, "Husleje"),
-        (2, Decimal("-99.50"), 5600, "Kørsel Århus"), (2, Decimal("99.50"), 1010, "Kørsel Århus"),
+        (1, Decimal("-1250.00"), 5600, "Bank"),
+        (1, Decimal("1250.00"), 1010, "Husleje"),
+        (2, Decimal("-99.50"), 5600, "Kørsel Århus"),
+        (2, Decimal("99.50"), 1010, "Kørsel Århus"),
     ]
 
 
 @pytest.mark.slow
 async def test_the_report_names_the_vouchers_that_do_not_balance(tmp_path: Path) -> None:
-    data = write(tmp_path / "e.csv", "\n".join([
-        HEADER, "5;1;1;2026-10-31;100.00;DKK;1010;ok", "5;1;1;2026-10-31;-100.00;DKK;5600;ok",
-        "5;1;2;2026-10-31;100.00;DKK;1010;off", "5;1;2;2026-10-31;-99.00;DKK;5600;off",
-    ]) + "\n")
+    data = write(
+        tmp_path / "e.csv",
+        "\n".join(
+            [
+                HEADER,
+                "5;1;1;2026-10-31;100.00;DKK;1010;ok",
+                "5;1;1;2026-10-31;-100.00;DKK;5600;ok",
+                "5;1;2;2026-10-31;100.00;DKK;1010;off",
+                "5;1;2;2026-10-31;-99.00;DKK;5600;off",
+            ]
+        )
+        + "\n",
+    )
     with anyio.fail_after(30):
         async with running("economic", SandboxOptions()) as url:
             report = await load(job(data, url), env=CREDS)
@@ -442,8 +511,20 @@ async def test_a_regrouped_file_killed_mid_run_resumes_exactly_once(tmp_path: Pa
     with anyio.fail_after(120):
         async with running("economic", SandboxOptions(latency_ms=20)) as url:
             proc = await anyio.open_process(
-                bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger", str(ledger),
-                             "--batch-size", "100", "--concurrency", "2", "--no-progress"),
+                bulkload_cmd(
+                    "load",
+                    "economic",
+                    str(data),
+                    "--base-url",
+                    url,
+                    "--ledger",
+                    str(ledger),
+                    "--batch-size",
+                    "100",
+                    "--concurrency",
+                    "2",
+                    "--no-progress",
+                ),
                 env=child_env(CREDS),
             )
             while len(await journal(url)) < 1000:
@@ -463,8 +544,11 @@ def test_a_voucher_with_lines_in_two_files_is_refused_before_anything_is_sent(tm
     a = write(tmp_path / "a.csv", "\n".join([HEADER, "5;1;7;2026-10-31;10.00;DKK;1010;a"]) + "\n")
     b = write(tmp_path / "b.csv", "\n".join([HEADER, "5;1;7;2026-10-31;-10.00;DKK;5600;b"]) + "\n")
     job = Job(target="economic", files=[str(a), str(b)], base_url="http://127.0.0.1:9")
-    with pytest.raises(ConfigError, match=r"voucher 7 \(journal 1\) has lines in two files \(.*a\.csv line 2, "
-                                          r".*b\.csv line 2\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"voucher 7 \(journal 1\) has lines in two files \(.*a\.csv line 2, "
+        r".*b\.csv line 2\)",
+    ):
         anyio.run(lambda: load(job, env=CREDS))
     assert not Path(f"{a}.ledger.sqlite").exists()
 
@@ -504,26 +588,42 @@ async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_lo
     assert (two.skipped, two.rejected, two.loaded, two.exit_code) == (2, 2, 0, 1)
     rejects = read_csv(Path(two.rejects_file))
     assert {r["line"] for r in rejects} == {"2", "3"}
-    said = ("voucher 10 (journal 1) was loaded by an earlier run" if asked == "earlier ledger"
-            else "voucher 10 (journal 1) is already in the journal")
+    said = (
+        "voucher 10 (journal 1) was loaded by an earlier run"
+        if asked == "earlier ledger"
+        else "voucher 10 (journal 1) is already in the journal"
+    )
     assert said in rejects[0]["reason"] and "with other lines" in rejects[0]["reason"]
     assert sorted(e.amount for e in stored if e.voucherNumber == 10) == [Decimal("-1000.00"), Decimal("1000.00")]
     assert len(stored) == 4
 
 
 @pytest.mark.slow
-async def test_a_file_sharing_vouchers_with_an_unfinished_run_is_refused_until_that_run_is_done(
-    tmp_path: Path
-) -> None:
-    rows = [line for v in range(1, 2001) for line in (f"5;1;{v};2026-10-31;{v}.00;DKK;1010;x",
-                                                        f"5;1;{v};2026-10-31;-{v}.00;DKK;5600;x")]
+async def test_a_file_sharing_vouchers_with_an_unfinished_run_is_refused_until_that_run_is_done(tmp_path: Path) -> None:
+    rows = [
+        line
+        for v in range(1, 2001)
+        for line in (f"5;1;{v};2026-10-31;{v}.00;DKK;1010;x", f"5;1;{v};2026-10-31;-{v}.00;DKK;5600;x")
+    ]
     big = write(tmp_path / "big.csv", "\n".join([HEADER, *rows]) + "\n")
     ledger = tmp_path / "big.sqlite"
     with anyio.fail_after(120):
         async with running("economic", SandboxOptions(latency_ms=30)) as url:
             proc = await anyio.open_process(
-                bulkload_cmd("load", "economic", str(big), "--base-url", url, "--ledger", str(ledger),
-                             "--batch-size", "50", "--concurrency", "1", "--no-progress"),
+                bulkload_cmd(
+                    "load",
+                    "economic",
+                    str(big),
+                    "--base-url",
+                    url,
+                    "--ledger",
+                    str(ledger),
+                    "--batch-size",
+                    "50",
+                    "--concurrency",
+                    "1",
+                    "--no-progress",
+                ),
                 env=child_env(CREDS),
             )
             while not await journal(url):
@@ -532,8 +632,11 @@ async def test_a_file_sharing_vouchers_with_an_unfinished_run_is_refused_until_t
             proc.kill()
             await proc.wait()
             copy = write(tmp_path / "copy.csv", big.read_text().replace("\n", "\r\n"))  # another file, same vouchers
-            with pytest.raises(LedgerError, match=r"belong to a run that has not finished .*big\.sqlite.*bulkload "
-                                                  r"resume --ledger"):
+            with pytest.raises(
+                LedgerError,
+                match=r"belong to a run that has not finished .*big\.sqlite.*bulkload "
+                r"resume --ledger",
+            ):
                 await load(job(copy, url), env=CREDS)
             assert not Path(f"{copy}.ledger.sqlite").exists()
             done = await resume(str(ledger), env=CREDS)
@@ -549,8 +652,11 @@ async def test_a_file_sharing_vouchers_with_an_unfinished_run_is_refused_until_t
         # Windows-1252's € and quotes, read as Latin-1, come out as control characters no text holds
         ("5;1;1;2026-10-31;1.00;DKK;1010;Pris 100 € “rabat”".encode("cp1252"), "latin-1", "control character U+0080"),
         # UTF-8 read as Windows-1252 would store 'KÃ¸rsel'
-        ("5;1;1;2026-10-31;1.00;DKK;1010;Kørsel Århus".encode(), "cp1252",
-         "the file is UTF-8 (line 2 reads '5;1;1;2026-10-31;1.00;DKK;1010;Kørsel"),
+        (
+            "5;1;1;2026-10-31;1.00;DKK;1010;Kørsel Århus".encode(),
+            "cp1252",
+            "the file is UTF-8 (line 2 reads '5;1;1;2026-10-31;1.00;DKK;1010;Kørsel",
+        ),
         # UTF-16 without its BOM
         (None, None, "looks like UTF-16 without a BOM; give --encoding utf-16-le"),
         (None, "utf-16", "not valid UTF-16"),
@@ -571,10 +677,12 @@ def test_an_encoding_that_cannot_be_the_files_is_refused_not_trusted(
 
 def test_a_jsonl_key_that_is_no_field_is_refused_like_a_csv_column(tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
-    path.write_text('{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 1, "date": "2026-10-31", '
-                    '"amount": 1.00, "currency": "DKK", "accountNumber": 1010}\n'
-                    '{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 1, "date": "2026-10-31", '
-                    '"amount": -1.00, "currency": "DKK", "accountNumber": 5600, "vatcode": "I25"}\n')
+    path.write_text(
+        '{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 1, "date": "2026-10-31", '
+        '"amount": 1.00, "currency": "DKK", "accountNumber": 1010}\n'
+        '{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 1, "date": "2026-10-31", '
+        '"amount": -1.00, "currency": "DKK", "accountNumber": 5600, "vatcode": "I25"}\n'
+    )
     with pytest.raises(ConfigError, match=r"key\(s\) 'vatcode' \(line 2, did you mean 'vatCode'\?\) are not economic"):
         anyio.run(lambda: load(job(path, "http://127.0.0.1:9"), env=CREDS))
 
@@ -602,13 +710,17 @@ async def test_reconciliation_sees_amounts_swapped_and_an_account_changed_inside
             entries = {e.entryNumber: e for e in await journal(url)}
             async with aiohttp.ClientSession(headers=HEADERS) as s:
                 changed = []
-                for number, change in ((3, {"amount": Decimal("-2000.00")}), (4, {"amount": Decimal("2000.00")}),
-                                       (5, {"accountNumber": 2750})):
+                for number, change in (
+                    (3, {"amount": Decimal("-2000.00")}),
+                    (4, {"amount": Decimal("2000.00")}),
+                    (5, {"accountNumber": 2750}),
+                ):
                     async with s.get(f"{url}/draft-entries/{number}") as r:
                         changed.append({**msgspec.json.decode(await r.read()), **change})
                 body = msgspec.json.Encoder(decimal_format="number").encode(changed)
-                async with s.put(f"{url}/draft-entries/bulk", data=body,
-                                 headers={"Content-Type": "application/json"}) as r:
+                async with s.put(
+                    f"{url}/draft-entries/bulk", data=body, headers={"Content-Type": "application/json"}
+                ) as r:
                     assert r.status == 200, await r.text()
             again = await reconcile(report.ledger, env=CREDS)
     rec = again.reconcile

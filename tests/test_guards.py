@@ -63,7 +63,9 @@ def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 @pytest.mark.slow
 def test_configuration_errors_are_one_line_and_send_nothing(
-    tmp_path: Path, sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    sandbox_process: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     for k, v in {**CREDS, **HALO, "VISMA_CORE_TOKEN": "t", "PAYORCRM_API_KEY": "k", "PAYORCRM_API_SECRET": "s"}.items():
@@ -96,7 +98,9 @@ def test_configuration_errors_are_one_line_and_send_nothing(
 
 @pytest.mark.slow
 def test_ledgers_that_are_not_this_runs_are_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for k, v in CREDS.items():
         monkeypatch.setenv(k, v)
@@ -111,8 +115,14 @@ def test_ledgers_that_are_not_this_runs_are_refused(
     busy = tmp_path / "busy.sqlite"
     held = Ledger.create(busy, RunInfo(target="economic", base_url="http://127.0.0.1:9", files=[]))
     try:  # a second process on the same ledger, while the first holds it
-        done = subprocess.run(bulkload_cmd("resume", "--ledger", str(busy)), env=child_env(CREDS),
-                              capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            bulkload_cmd("resume", "--ledger", str(busy)),
+            env=child_env(CREDS),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     finally:
         held.close()
     assert done.returncode == 2 and "in use by another bulkload process" in done.stderr
@@ -125,8 +135,14 @@ async def test_a_file_loaded_once_is_refused_the_second_time(tmp_path: Path) -> 
     write_entries(data, 20)
 
     def job(name: str, **kw: Any) -> Job:
-        return Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / f"{name}.sqlite"),
-                   rejects=str(tmp_path / f"{name}.csv"), **kw)
+        return Job(
+            target="economic",
+            files=[str(data)],
+            base_url=url,
+            ledger=str(tmp_path / f"{name}.sqlite"),
+            rejects=str(tmp_path / f"{name}.csv"),
+            **kw,
+        )
 
     async with running("economic", SandboxOptions()) as url:
         first = await load(job("first"), env=CREDS)
@@ -162,13 +178,27 @@ async def test_rollback_removes_exactly_what_the_run_created_and_can_be_run_agai
     data = tmp_path / "e.csv"
     write_entries(data, 60)
     async with running("economic", SandboxOptions()) as url:
-        entry = {"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 9000, "date": "2026-11-01",
-                 "amount": 1.0, "currency": "DKK", "accountNumber": 1010}
-        async with aiohttp.ClientSession(headers=ECONOMIC_HEADERS) as s, s.post(url + "/draft-entries",
-                                                                                 json=entry) as r:
+        entry = {
+            "entryTypeNumber": 5,
+            "journalNumber": 1,
+            "voucherNumber": 9000,
+            "date": "2026-11-01",
+            "amount": 1.0,
+            "currency": "DKK",
+            "accountNumber": 1010,
+        }
+        async with (
+            aiohttp.ClientSession(headers=ECONOMIC_HEADERS) as s,
+            s.post(url + "/draft-entries", json=entry) as r,
+        ):
             theirs = (await r.json())["entryNumber"]
-        job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
-                  rejects=str(tmp_path / "rejects.csv"))
+        job = Job(
+            target="economic",
+            files=[str(data)],
+            base_url=url,
+            ledger=str(tmp_path / "run.sqlite"),
+            rejects=str(tmp_path / "rejects.csv"),
+        )
         report = await load(job, env=CREDS)
         assert report.loaded == 120
         # an interrupted rollback: a third of the entries recorded removed, and the last one's DELETE recorded as
@@ -198,8 +228,16 @@ async def test_a_404_on_delete_of_an_entry_never_removed_is_unexplained(tmp_path
     data = tmp_path / "e.csv"
     write_entries(data, 10)
     async with running("economic", SandboxOptions()) as url:
-        await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
-                       rejects=str(tmp_path / "rejects.csv")), env=CREDS)
+        await load(
+            Job(
+                target="economic",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(tmp_path / "run.sqlite"),
+                rejects=str(tmp_path / "rejects.csv"),
+            ),
+            env=CREDS,
+        )
         ids = created_ids(tmp_path / "run.sqlite")
         await delete_entry(url, ids[3])
         first = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
@@ -207,8 +245,16 @@ async def test_a_404_on_delete_of_an_entry_never_removed_is_unexplained(tmp_path
         left = await journal_count(url)
         # not rolled back: loading the file again is refused while the unexplained entry may be in the books
         with pytest.raises(ConfigError, match="already loaded"):
-            await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "two.sqlite"),
-                           rejects=str(tmp_path / "two.csv")), env=CREDS)
+            await load(
+                Job(
+                    target="economic",
+                    files=[str(data)],
+                    base_url=url,
+                    ledger=str(tmp_path / "two.sqlite"),
+                    rejects=str(tmp_path / "two.csv"),
+                ),
+                env=CREDS,
+            )
     assert left == 0
     assert (first.removed, first.already_removed, first.exit_code) == (19, 0, 3)
     assert first.status == "unexplained"
@@ -225,8 +271,16 @@ async def test_a_404_after_our_own_delete_lost_its_answer_is_not_unexplained(tmp
     data = tmp_path / "e.csv"
     write_entries(data, 30)
     async with running("economic", SandboxOptions(drop_rate=0.3, seed=2)) as url:
-        await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
-                       rejects=str(tmp_path / "rejects.csv")), env=CREDS)
+        await load(
+            Job(
+                target="economic",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(tmp_path / "run.sqlite"),
+                rejects=str(tmp_path / "rejects.csv"),
+            ),
+            env=CREDS,
+        )
         report = await rollback(str(tmp_path / "run.sqlite"), env=CREDS)
         left = await journal_count(url)
     assert left == 0 and report.exit_code == 0 and report.unexplained == [], report
@@ -253,9 +307,23 @@ async def test_rollback_after_a_kill_with_calls_in_flight_leaves_nothing_in_the_
         async with running("economic", SandboxOptions(latency_ms=80)) as url:
             root = url.split("/journalsapi")[0]
             proc = await asyncio.create_subprocess_exec(
-                *bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger", str(ledger),
-                              "--batch-size", "20", "--concurrency", "4", "--no-progress"),
-                env=child_env(CREDS), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                *bulkload_cmd(
+                    "load",
+                    "economic",
+                    str(data),
+                    "--base-url",
+                    url,
+                    "--ledger",
+                    str(ledger),
+                    "--batch-size",
+                    "20",
+                    "--concurrency",
+                    "4",
+                    "--no-progress",
+                ),
+                env=child_env(CREDS),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
             )
             # 24 calls, 4 at a time: kill once some have landed while others are in flight
             await wait_for_stats(root, lambda st: st["entries"] >= 100 and st["in_flight"] >= 2)
@@ -280,8 +348,17 @@ async def test_a_call_whose_key_expired_is_looked_up_by_its_vouchers_or_reported
     write_entries(data, 150)
     ledger = tmp_path / "run.sqlite"
     async with running("economic", SandboxOptions()) as url:
-        await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(ledger),
-                       rejects=str(tmp_path / "rejects.csv"), batch_size=100), env=CREDS)
+        await load(
+            Job(
+                target="economic",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(ledger),
+                rejects=str(tmp_path / "rejects.csv"),
+                batch_size=100,
+            ),
+            env=CREDS,
+        )
         # as if the run had been killed two hours ago with its three calls in flight (their answers never came
         # back): their keys are older than the hour the API keeps them, so they cannot be replayed
         with sqlite3.connect(ledger) as db:
@@ -304,8 +381,16 @@ async def test_rollback_says_so_where_the_api_cannot_delete(tmp_path: Path) -> N
     data = tmp_path / "e.csv"
     data.write_text("caseId,accountingCostType,amount,description,entryDate\n1001,FEE,10.00,x,2026-11-01\n")
     async with running("visma-core", SandboxOptions()) as url:
-        await load(Job(target="visma-core", files=[str(data)], base_url=url, ledger=str(tmp_path / "v.sqlite"),
-                       rejects=str(tmp_path / "r.csv")), env={"VISMA_CORE_TOKEN": "t"})
+        await load(
+            Job(
+                target="visma-core",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(tmp_path / "v.sqlite"),
+                rejects=str(tmp_path / "r.csv"),
+            ),
+            env={"VISMA_CORE_TOKEN": "t"},
+        )
         report = await rollback(str(tmp_path / "v.sqlite"), env={"VISMA_CORE_TOKEN": "t"})
     assert report.status == "not_supported" and report.exit_code == 2 and report.removed == 0
     assert "offers no way to delete" in report.reason
@@ -316,13 +401,31 @@ async def test_halopsa_rollback_spares_the_records_it_only_updated(tmp_path: Pat
     async with running("halopsa", SandboxOptions(window_limit=0)) as url:
         first_file = tmp_path / "XeroDetails.csv"
         first_file.write_text("name,tenant_id\nExisting one,t-1\nExisting two,t-2\n")
-        await load(Job(target="halopsa", files=[str(first_file)], base_url=url, ledger=str(tmp_path / "a.sqlite"),
-                       rejects=str(tmp_path / "a.csv"), target_options={"match_on": "name"}), env=HALO)
+        await load(
+            Job(
+                target="halopsa",
+                files=[str(first_file)],
+                base_url=url,
+                ledger=str(tmp_path / "a.sqlite"),
+                rejects=str(tmp_path / "a.csv"),
+                target_options={"match_on": "name"},
+            ),
+            env=HALO,
+        )
         second = tmp_path / "more" / "XeroDetails.csv"
         second.parent.mkdir()
         second.write_text("name,tenant_id\nExisting one,t-1b\nBrand new,t-3\n")
-        report = await load(Job(target="halopsa", files=[str(second)], base_url=url, ledger=str(tmp_path / "b.sqlite"),
-                                rejects=str(tmp_path / "b.csv"), target_options={"match_on": "name"}), env=HALO)
+        report = await load(
+            Job(
+                target="halopsa",
+                files=[str(second)],
+                base_url=url,
+                ledger=str(tmp_path / "b.sqlite"),
+                rejects=str(tmp_path / "b.csv"),
+                target_options={"match_on": "name"},
+            ),
+            env=HALO,
+        )
         assert report.loaded == 2
         undone = await rollback(str(tmp_path / "b.sqlite"), env=HALO)
         async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
@@ -337,8 +440,18 @@ async def test_halopsa_rollback_looks_up_a_call_in_flight_by_its_match_fields(tm
     data.write_text("name,tenant_id\n" + "".join(f"Tenant {i},t-{i}\n" for i in range(6)))
     ledger = tmp_path / "run.sqlite"
     async with running("halopsa", SandboxOptions(window_limit=0)) as url:
-        await load(Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(ledger), batch_size=3,
-                       rejects=str(tmp_path / "r.csv"), target_options={"match_on": "name"}), env=HALO)
+        await load(
+            Job(
+                target="halopsa",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(ledger),
+                batch_size=3,
+                rejects=str(tmp_path / "r.csv"),
+                target_options={"match_on": "name"},
+            ),
+            env=HALO,
+        )
         with sqlite3.connect(ledger) as db:  # as if killed while the second call was in flight
             db.execute("UPDATE chunks SET state='sending' WHERE seq = 2")
             db.execute("DELETE FROM created WHERE loc >= 5")
@@ -355,10 +468,29 @@ async def halopsa_killed_with_commits_pending(tmp_path: Path, url: str, ledger: 
     data = tmp_path / "XeroDetails.csv"
     data.write_text("name,tenant_id\n" + "".join(f"Tenant {i:02d},t-{i}\n" for i in range(60)))
     proc = await asyncio.create_subprocess_exec(
-        *bulkload_cmd("load", "halopsa", str(data), "--base-url", url, "--ledger", str(ledger), "--batch-size", "5",
-                      "--match-on", "name", "--window-limit", "0", "--settle-s", str(settle_s), "--timeout", "1",
-                      "--no-progress"),
-        env=child_env(HALO), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        *bulkload_cmd(
+            "load",
+            "halopsa",
+            str(data),
+            "--base-url",
+            url,
+            "--ledger",
+            str(ledger),
+            "--batch-size",
+            "5",
+            "--match-on",
+            "name",
+            "--window-limit",
+            "0",
+            "--settle-s",
+            str(settle_s),
+            "--timeout",
+            "1",
+            "--no-progress",
+        ),
+        env=child_env(HALO),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     await wait_for_stats(url, lambda st: st["records"].get("XeroDetails", 0) >= 10 and st["pending_commits"] >= 4)
     assert proc.returncode is None, "the load finished before it could be killed"
@@ -400,7 +532,8 @@ async def test_halopsa_rollback_of_a_kill_long_ago_looks_once(tmp_path: Path) ->
             await halopsa_records(url)  # everything in flight has landed: the hour has passed for the sandbox too
             with sqlite3.connect(ledger) as db:  # the calls whose answers the ledger never saw
                 (open_calls,) = db.execute(
-                    "SELECT COUNT(*) FROM chunks WHERE state IN ('sending', 'in_doubt')").fetchone()
+                    "SELECT COUNT(*) FROM chunks WHERE state IN ('sending', 'in_doubt')"
+                ).fetchone()
             report = await rollback(str(ledger), env=HALO, clock=lambda: time.time() + 3600)
             left = await halopsa_records(url)
     assert open_calls >= 1 and report.settled.looked_up == open_calls, report
@@ -409,6 +542,7 @@ async def test_halopsa_rollback_of_a_kill_long_ago_looks_once(tmp_path: Path) ->
 
 
 # --- two processes on one run (the ledger's lock follows the file; a load is checked and recorded at once) ----
+
 
 async def payor_customers(url: str) -> list[dict[str, Any]]:
     async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/customers") as r:
@@ -424,9 +558,19 @@ async def test_a_second_resume_through_a_link_to_the_ledger_is_refused(tmp_path:
     with anyio.fail_after(90):
         async with running("payorcrm", SandboxOptions()) as url:
             # a run stopped at its quota after one call: two more are left for a resume to send
-            stopped = await load(Job(target="payorcrm", files=[str(customers)], base_url=url,
-                                     ledger=str(tmp_path / "run.sqlite"), rejects=str(tmp_path / "rejects.csv"),
-                                     batch_size=1, daily_quota=1, target_options={"kind": "customers"}), env=PAYOR)
+            stopped = await load(
+                Job(
+                    target="payorcrm",
+                    files=[str(customers)],
+                    base_url=url,
+                    ledger=str(tmp_path / "run.sqlite"),
+                    rejects=str(tmp_path / "rejects.csv"),
+                    batch_size=1,
+                    daily_quota=1,
+                    target_options={"kind": "customers"},
+                ),
+                env=PAYOR,
+            )
             assert stopped.status == "stopped" and len(await payor_customers(url)) == 1
             alias = tmp_path / "alias.sqlite"
             (os.symlink if link == "symlink" else os.link)(tmp_path / "run.sqlite", alias)
@@ -435,7 +579,9 @@ async def test_a_second_resume_through_a_link_to_the_ledger_is_refused(tmp_path:
                 try:
                     second = await anyio.run_process(
                         bulkload_cmd("resume", "--ledger", str(through), "--daily-quota", "0", "--no-progress"),
-                        env=child_env(PAYOR), check=False)
+                        env=child_env(PAYOR),
+                        check=False,
+                    )
                 finally:
                     first.close()
                 assert second.returncode == 2, second.stderr.decode()
@@ -444,6 +590,7 @@ async def test_a_second_resume_through_a_link_to_the_ledger_is_refused(tmp_path:
 
 
 # --- a run is tied to its ledger file: a copy (a backup) cannot continue it ----------------------------------
+
 
 def copy_ledger(src: Path, dst: Path) -> None:
     """`cp` of a ledger and its WAL, as a backup takes it."""
@@ -462,9 +609,19 @@ async def stopped_payor_run_and_its_copy(tmp_path: Path, url: str, customers: in
     data = tmp_path / "c.csv"
     data.write_text("customerno,emailaddress1\n" + "".join(f"C{i},c{i}@example.com\n" for i in range(customers)))
     ledger = tmp_path / "run.sqlite"
-    stopped = await load(Job(target="payorcrm", files=[str(data)], base_url=url, ledger=str(ledger),
-                             rejects=str(tmp_path / "rejects.csv"), batch_size=1, daily_quota=2,
-                             target_options={"kind": "customers"}), env=PAYOR)
+    stopped = await load(
+        Job(
+            target="payorcrm",
+            files=[str(data)],
+            base_url=url,
+            ledger=str(ledger),
+            rejects=str(tmp_path / "rejects.csv"),
+            batch_size=1,
+            daily_quota=2,
+            target_options={"kind": "customers"},
+        ),
+        env=PAYOR,
+    )
     assert stopped.status == "stopped" and len(await payor_customers(url)) == 2
     backup = tmp_path / "backup.sqlite"
     copy_ledger(ledger, backup)
@@ -486,7 +643,9 @@ async def test_a_copy_of_a_ledger_cannot_resume_or_roll_back_the_run(tmp_path: P
                 await rollback(str(backup), env=PAYOR)
             cli = await anyio.run_process(
                 bulkload_cmd("resume", "--ledger", str(backup), "--daily-quota", "0", "--no-progress"),
-                env=child_env(PAYOR), check=False)
+                env=child_env(PAYOR),
+                check=False,
+            )
             assert cli.returncode == 2 and str(ledger) in cli.stderr.decode(), cli.stderr.decode()
             # reconcile only reads: a copy may be compared
             assert (await reconcile(str(backup), env=PAYOR)).exit_code in (0, 3)
@@ -540,8 +699,17 @@ async def stopped_halopsa_run_and_its_copy(tmp_path: Path, url: str) -> tuple[Pa
     data = tmp_path / "XeroDetails.csv"
     data.write_text("name,tenant_id\n" + "".join(f"Tenant {i},t-{i}\n" for i in range(6)))
     ledger = tmp_path / "run.sqlite"
-    job = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(ledger), batch_size=1,
-              rejects=str(tmp_path / "r.csv"), daily_quota=3, settle_s=0.5, target_options={"match_on": "name"})
+    job = Job(
+        target="halopsa",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(ledger),
+        batch_size=1,
+        rejects=str(tmp_path / "r.csv"),
+        daily_quota=3,
+        settle_s=0.5,
+        target_options={"match_on": "name"},
+    )
     assert (await load(job, env=HALO)).status == "stopped"
     backup = tmp_path / "backup.sqlite"
     copy_ledger(ledger, backup)
@@ -598,13 +766,27 @@ def test_two_loads_of_one_file_started_together_load_it_once(tmp_path: Path, cop
     sandbox = spawn_sandbox("--window-limit", "0", target="halopsa")
 
     def command(path: Path, name: str) -> list[str]:
-        return bulkload_cmd("load", "halopsa", str(path), "--base-url", sandbox.url, "--no-progress",
-                            "--window-limit", "0", "--batch-size", "100", "--ledger", str(tmp_path / f"{name}.sqlite"),
-                            "--rejects", str(tmp_path / f"{name}.csv"))
+        return bulkload_cmd(
+            "load",
+            "halopsa",
+            str(path),
+            "--base-url",
+            sandbox.url,
+            "--no-progress",
+            "--window-limit",
+            "0",
+            "--batch-size",
+            "100",
+            "--ledger",
+            str(tmp_path / f"{name}.sqlite"),
+            "--rejects",
+            str(tmp_path / f"{name}.csv"),
+        )
 
     try:
-        first = subprocess.Popen(command(data, "a"), env=child_env(HALO), stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen(
+            command(data, "a"), env=child_env(HALO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         try:
             # hold the first load still while it makes its ledger (reading the whole file): past its check of the
             # earlier loads, before its own load is on record; the second runs start to end meanwhile
@@ -614,8 +796,9 @@ def test_two_loads_of_one_file_started_together_load_it_once(tmp_path: Path, cop
                 time.sleep(0.001)
             os.kill(first.pid, signal.SIGSTOP)
             try:
-                second = subprocess.run(command(other, "b"), env=child_env(HALO), capture_output=True, text=True,
-                                        timeout=120, check=False)
+                second = subprocess.run(
+                    command(other, "b"), env=child_env(HALO), capture_output=True, text=True, timeout=120, check=False
+                )
             finally:
                 os.kill(first.pid, signal.SIGCONT)
             _, first_err = first.communicate(timeout=120)
@@ -725,8 +908,18 @@ def test_an_output_that_is_a_pipe_or_a_device_is_refused_not_replaced(
     write_entries(data, 2)
     fifo = tmp_path / "out"
     os.mkfifo(fifo)
-    argv = ["load", "economic", str(data), "--base-url", "http://127.0.0.1:9/x", "--ledger", str(tmp_path / "l"),
-            flag, str(fifo), "--no-progress"]
+    argv = [
+        "load",
+        "economic",
+        str(data),
+        "--base-url",
+        "http://127.0.0.1:9/x",
+        "--ledger",
+        str(tmp_path / "l"),
+        flag,
+        str(fifo),
+        "--no-progress",
+    ]
     assert f"cannot write {flag} {fifo}: it is not a regular file" in refused(argv, capsys)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and not (tmp_path / "l").exists()
 
@@ -741,8 +934,18 @@ def test_an_output_where_no_file_can_be_made_is_refused_before_the_first_call(
     only at its end, after loading. No server listens on port 9: a run that got past the check would be a 4."""
     data = tmp_path / "e.csv"
     write_entries(data, 2)
-    argv = ["load", "economic", str(data), "--base-url", "http://127.0.0.1:9/x", "--ledger", str(tmp_path / "l"),
-            flag, path, "--no-progress"]
+    argv = [
+        "load",
+        "economic",
+        str(data),
+        "--base-url",
+        "http://127.0.0.1:9/x",
+        "--ledger",
+        str(tmp_path / "l"),
+        flag,
+        path,
+        "--no-progress",
+    ]
     said = refused(argv, capsys)
     assert f"cannot write {flag} {path}: no file can be made in {os.path.dirname(path)}" in said, said
     assert not (tmp_path / "l").exists()
@@ -759,13 +962,27 @@ def test_files_are_written_without_following_a_planted_link(tmp_path: Path) -> N
     out.mkdir()
     for name in ("r.csv.tmp", "success.csv.tmp", "r.success.csv.tmp", "report.json"):
         (out / name).symlink_to(victim)  # where bulkload wrote its temporary files, and the report itself
-    assert main(["load", "economic", str(data), "--dry-run", "--rejects", str(out / "r.csv"),
-                 "--report", str(out / "report.json")]) == 1
+    assert (
+        main(
+            [
+                "load",
+                "economic",
+                str(data),
+                "--dry-run",
+                "--rejects",
+                str(out / "r.csv"),
+                "--report",
+                str(out / "report.json"),
+            ]
+        )
+        == 1
+    )
     assert victim.read_text() == "precious"
     assert not (out / "report.json").is_symlink() and json.loads((out / "report.json").read_text())["rejected"] == 1
 
 
 # --- credentials never follow a redirect -----------------------------------------------------------------------
+
 
 class Elsewhere:
     """Another origin on loopback that records every request that reaches it."""
@@ -783,15 +1000,22 @@ class Elsewhere:
         return app
 
 
-REDIRECTED = [("economic", 301), ("economic", 302), ("economic", 307), ("economic", 308), ("halopsa", 307),
-              ("halopsa", 308), ("payorcrm", 302), ("payorcrm", 307), ("visma-core", 301)]
+REDIRECTED = [
+    ("economic", 301),
+    ("economic", 302),
+    ("economic", 307),
+    ("economic", 308),
+    ("halopsa", 307),
+    ("halopsa", 308),
+    ("payorcrm", 302),
+    ("payorcrm", 307),
+    ("visma-core", 301),
+]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("target", "status"), REDIRECTED)
-async def test_credentials_never_follow_a_redirect_to_another_origin(
-    tmp_path: Path, target: str, status: int
-) -> None:
+async def test_credentials_never_follow_a_redirect_to_another_origin(tmp_path: Path, target: str, status: int) -> None:
     env = {**CREDS, **HALO, **PAYOR, "VISMA_CORE_TOKEN": "guard-token"}
     flags: list[str] = []
     if target == "economic":
@@ -813,9 +1037,22 @@ async def test_credentials_never_follow_a_redirect_to_another_origin(
             options = SandboxOptions(redirect_to=origin, redirect_status=status, window_limit=0)
             async with running(target, options) as url:
                 done = await anyio.run_process(
-                    bulkload_cmd("load", target, str(data), *flags, "--base-url", url, "--no-progress",
-                                 "--attempts", "2", "--ledger", str(tmp_path / "run.sqlite")),
-                    env=child_env(env), check=False)
+                    bulkload_cmd(
+                        "load",
+                        target,
+                        str(data),
+                        *flags,
+                        "--base-url",
+                        url,
+                        "--no-progress",
+                        "--attempts",
+                        "2",
+                        "--ledger",
+                        str(tmp_path / "run.sqlite"),
+                    ),
+                    env=child_env(env),
+                    check=False,
+                )
     err = done.stderr.decode() + done.stdout.decode()
     assert elsewhere.seen == [], f"{len(elsewhere.seen)} request(s) followed the redirect"
     assert done.returncode == 2, err
@@ -835,8 +1072,12 @@ def umask_022() -> Iterator[None]:
 
 
 def modes(*folders: Path) -> dict[str, int]:
-    return {str(p.relative_to(p.anchor)): p.stat().st_mode & 0o777 for folder in folders for p in folder.rglob("*")
-            if p.is_file() and not p.is_symlink()}
+    return {
+        str(p.relative_to(p.anchor)): p.stat().st_mode & 0o777
+        for folder in folders
+        for p in folder.rglob("*")
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 @pytest.mark.slow
@@ -852,12 +1093,31 @@ async def test_every_file_bulkload_writes_is_readable_by_the_user_only(tmp_path:
     cache = Path(os.environ["XDG_CACHE_HOME"])
     with anyio.fail_after(90):
         async with running("economic", SandboxOptions()) as url:
-            await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(out / "e.sqlite"),
-                           rejects=str(out / "e.rejects.csv"), report=str(out / "e.json"), rate=100), env=CREDS)
+            await load(
+                Job(
+                    target="economic",
+                    files=[str(data)],
+                    base_url=url,
+                    ledger=str(out / "e.sqlite"),
+                    rejects=str(out / "e.rejects.csv"),
+                    report=str(out / "e.json"),
+                    rate=100,
+                ),
+                env=CREDS,
+            )
         async with running("payorcrm", SandboxOptions(drop_rate=1.0)) as url:  # every call's answer lost: in doubt
-            report = await load(Job(target="payorcrm", files=[str(customers)], base_url=url,
-                                    ledger=str(out / "c.sqlite"), rejects=str(out / "c.rejects.csv"),
-                                    report=str(out / "c.json"), target_options={"kind": "customers"}), env=PAYOR)
+            report = await load(
+                Job(
+                    target="payorcrm",
+                    files=[str(customers)],
+                    base_url=url,
+                    ledger=str(out / "c.sqlite"),
+                    rejects=str(out / "c.rejects.csv"),
+                    report=str(out / "c.json"),
+                    target_options={"kind": "customers"},
+                ),
+                env=PAYOR,
+            )
         assert report.in_doubt == 2
         held = Ledger.open(out / "e.sqlite")  # while a ledger is open, its WAL and shared-memory files exist
         try:
@@ -866,8 +1126,15 @@ async def test_every_file_bulkload_writes_is_readable_by_the_user_only(tmp_path:
         finally:
             held.close()
     names = {Path(p).name for p in written}
-    assert {"e.sqlite", "e.sqlite-wal", "e.rejects.csv", "e.success.csv", "e.json", "c.in_doubt.csv",
-            "loads.jsonl"} <= names, names
+    assert {
+        "e.sqlite",
+        "e.sqlite-wal",
+        "e.rejects.csv",
+        "e.success.csv",
+        "e.json",
+        "c.in_doubt.csv",
+        "loads.jsonl",
+    } <= names, names
     assert any("windows" in p for p in written), written
     assert {p: m for p, m in written.items() if m != 0o600} == {}
     assert modes(tmp_path / "in") == {k: 0o644 for k in modes(tmp_path / "in")}  # the inputs are the user's own
@@ -892,8 +1159,14 @@ def test_the_spill_file_of_a_regrouped_file_is_the_users_only(tmp_path: Path) ->
 
 # --- cells a spreadsheet would run ------------------------------------------------------------------------------
 
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x!A0",
-            "'=already quoted", "''@twice"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "-2+3+cmd|x!A0",
+    "'=already quoted",
+    "''@twice",
+]
 
 
 def write_formulas(path: Path, last: list[Any]) -> None:
@@ -947,15 +1220,31 @@ async def test_a_fixed_rejects_file_with_formula_cells_loads_back_the_original_v
     data = tmp_path / "e.csv"
     write_formulas(data, [5, 1, 7, "2026-11-01", "0.00", "DKK", 99999, "", "@unknown account", ""])
     async with running("economic", SandboxOptions()) as url:
-        first = await load(Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "a.sqlite"),
-                               rejects=str(tmp_path / "r.csv")), env=CREDS)
+        first = await load(
+            Job(
+                target="economic",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(tmp_path / "a.sqlite"),
+                rejects=str(tmp_path / "r.csv"),
+            ),
+            env=CREDS,
+        )
         assert first.rejected == len(FORMULAS) + 1
         fixed = tmp_path / "r.csv"
         texts = [row["text"] for row in csv.DictReader(io.StringIO(fixed.read_text()))]
         assert all(text.startswith("'") for text in texts[:-1]), texts
         fixed.write_text(fixed.read_text().replace(",99999,", ",1010,"))  # the account corrected in place
-        again = await load(Job(target="economic", files=[str(fixed)], base_url=url, ledger=str(tmp_path / "b.sqlite"),
-                               rejects=str(tmp_path / "r2.csv")), env=CREDS)
+        again = await load(
+            Job(
+                target="economic",
+                files=[str(fixed)],
+                base_url=url,
+                ledger=str(tmp_path / "b.sqlite"),
+                rejects=str(tmp_path / "r2.csv"),
+            ),
+            env=CREDS,
+        )
         assert again.loaded == len(FORMULAS) + 1 and again.exit_code == 0
         headers = {"X-AppSecretToken": "a", "X-AgreementGrantToken": "b"}
         async with aiohttp.ClientSession(headers=headers) as s, s.get(url + "/draft-entries") as r:

@@ -47,7 +47,11 @@ def test_kinds_and_order_as_the_document_has_them() -> None:
     assert xero["rounding_adjustment_account_code"].kind == "int"
     assert xero["authorized"].kind == "bool"
     assert [f.name for f in RESOURCES["FortnoxDetails"]][:5] == [
-        "id", "name", "new_access_token", "new_refresh_token", "token_expiry"
+        "id",
+        "name",
+        "new_access_token",
+        "new_refresh_token",
+        "token_expiry",
     ]
     avalara = {f.name: f for f in RESOURCES["AvalaraDetails"]}
     assert avalara["company_object"].kind == "object" and "KeyPair" in avalara["company_object"].description

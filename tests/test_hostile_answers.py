@@ -28,20 +28,45 @@ from bulkload.cli import main
 MB = 1024 * 1024
 EXAMPLES = settings(
     max_examples=int(os.environ.get("HOSTILE_SERVER_EXAMPLES", "150" if HYPOTHESIS_PROFILE == "thorough" else "15")),
-    deadline=None, database=None,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 #: exit codes that need no rows rejected or in doubt to be true
 CLEAN = {0, 2, 3, 4}
 
 GARBAGE = [
-    b"", b"<!DOCTYPE html><html><body>Sign in</body></html>", b"\x00\xff\xfe\x80 not text", b"null", b"[]", b"{}",
-    b'"text"', b"-1", b"1.5", b"NaN", b'[{"id": "x"}]', b'[{"entryNumber": null}]', b'{"items": [{}], "cursor": 5}',
-    b'{"items": [{"entryNumber": 1}], "cursor": "1"}', b'{"access_token": 1}', b"[1, 2]", b'{"success": false}',
-    b'{"record_count": 5}', b'{"Id": "x"}', b"[" * 5000, b'{"a": ' + b"9" * 5000 + b"}",
+    b"",
+    b"<!DOCTYPE html><html><body>Sign in</body></html>",
+    b"\x00\xff\xfe\x80 not text",
+    b"null",
+    b"[]",
+    b"{}",
+    b'"text"',
+    b"-1",
+    b"1.5",
+    b"NaN",
+    b'[{"id": "x"}]',
+    b'[{"entryNumber": null}]',
+    b'{"items": [{}], "cursor": 5}',
+    b'{"items": [{"entryNumber": 1}], "cursor": "1"}',
+    b'{"access_token": 1}',
+    b"[1, 2]",
+    b'{"success": false}',
+    b'{"record_count": 5}',
+    b'{"Id": "x"}',
+    b"[" * 5000,
+    b'{"a": ' + b"9" * 5000 + b"}",
 ]
-ERROR_BODIES = [b"", b"<html>Bad gateway</html>", b'{"message": "no"}', b'{"errors": [{"index": 99}]}',
-                b'{"errors": "all"}', b'{"errorCode": 5, "errors": [{"index": 0, "message": 7}]}', b"[" * 5000]
+ERROR_BODIES = [
+    b"",
+    b"<html>Bad gateway</html>",
+    b'{"message": "no"}',
+    b'{"errors": [{"index": 99}]}',
+    b'{"errors": "all"}',
+    b'{"errorCode": 5, "errors": [{"index": 0, "message": 7}]}',
+    b"[" * 5000,
+]
 
 
 def _retyped(how: str) -> Callable[[bytes], bytes]:
@@ -72,16 +97,25 @@ def _retyped(how: str) -> Callable[[bytes], bytes]:
 DROPPED = {"id", "Id", "entryNumber", "access_token", "items", "cursor", "expires_in"}
 
 answers = st.one_of(
-    st.builds(Answer, status=st.sampled_from([200, 201]), body=st.sampled_from(GARBAGE),
-              content_type=st.sampled_from(["application/json", "text/html"])),
+    st.builds(
+        Answer,
+        status=st.sampled_from([200, 201]),
+        body=st.sampled_from(GARBAGE),
+        content_type=st.sampled_from(["application/json", "text/html"]),
+    ),
     st.floats(0, 0.95).map(lambda frac: Answer(rewrite=lambda b: b[: int(len(b) * frac)])),
     st.sampled_from(["drop", "text", "number", "null"]).map(lambda how: Answer(rewrite=_retyped(how))),
     st.sampled_from([301, 302, 303, 307, 308]).map(
-        lambda s: Answer(status=s, headers=(("Location", "http://elsewhere.invalid/api"),))),
-    st.builds(Answer, status=st.sampled_from([400, 401, 403, 404, 405, 409, 415, 422, 500, 502, 503]),
-              body=st.sampled_from(ERROR_BODIES)),
+        lambda s: Answer(status=s, headers=(("Location", "http://elsewhere.invalid/api"),))
+    ),
+    st.builds(
+        Answer,
+        status=st.sampled_from([400, 401, 403, 404, 405, 409, 415, 422, 500, 502, 503]),
+        body=st.sampled_from(ERROR_BODIES),
+    ),
     st.sampled_from(["0", "1", "100000", "soon", ""]).map(
-        lambda v: Answer(status=429, headers=(("Retry-After", v),) if v else ())),
+        lambda v: Answer(status=429, headers=(("Retry-After", v),) if v else ())
+    ),
     st.just(Answer(status=204)),
     st.sampled_from([10**12, 10 * MB]).map(lambda n: Answer(claimed_length=n, body=b"[]")),
     st.just(Answer(stream=8 * MB)),

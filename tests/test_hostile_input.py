@@ -72,8 +72,15 @@ from bulkload.sources import restored
 from bulkload.targets.economic_entries import DraftEntries
 
 REQUIRED = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency"]
-USED_OPTIONAL = ["accountNumber", "contraAccountNumber", "text", "vatCode", "dueDate", "customerInvoiceNumber",
-                 "exchangeRate"]
+USED_OPTIONAL = [
+    "accountNumber",
+    "contraAccountNumber",
+    "text",
+    "vatCode",
+    "dueDate",
+    "customerInvoiceNumber",
+    "exchangeRate",
+]
 NUMBERS, DATES = ("amount", "exchangeRate"), ("date", "dueDate")
 assert set(USED_OPTIONAL) <= DraftEntries.fields
 assert set(NUMBERS) == DraftEntries.number_fields and set(DATES) == DraftEntries.date_fields
@@ -82,12 +89,15 @@ BOM = b"\xef\xbb\xbf"
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 #: HOSTILE_SHRINK=0 reports the first failing example as found (shrinking a hostile file takes minutes)
-_PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if os.environ.get("HOSTILE_SHRINK") != "0"
-                                                            else [])
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate] + (
+    [Phase.shrink] if os.environ.get("HOSTILE_SHRINK") != "0" else []
+)
 #: examples per property: the Hypothesis profile's (200; BULKLOAD_HYPOTHESIS=thorough: 2,000), or HOSTILE_EXAMPLES
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", settings.default.max_examples)), deadline=None,
-    database=None, phases=_PHASES,
+    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", settings.default.max_examples)),
+    deadline=None,
+    database=None,
+    phases=_PHASES,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 #: the properties of whole files run the command twice an example, on narrower files: a fifth of the examples
@@ -172,8 +182,29 @@ def two_way_number(draw: st.DrawFn) -> Num:
 
 
 #: never a number, whatever the mark; none of them proves a mark
-BAD_NUMBERS = ["abc", "NaN", "inf", "-Infinity", "1_000", "١٠", "１０", "10.00 DKK", "kr 10", "1e400", "1.5E3", "1,5e3",
-               "\ufeff10", "0x10", "(-10)", "--10", "10.5.5", "1 234 5", "1 2", "-", "()"]
+BAD_NUMBERS = [
+    "abc",
+    "NaN",
+    "inf",
+    "-Infinity",
+    "1_000",
+    "١٠",
+    "１０",
+    "10.00 DKK",
+    "kr 10",
+    "1e400",
+    "1.5E3",
+    "1,5e3",
+    "\ufeff10",
+    "0x10",
+    "(-10)",
+    "--10",
+    "10.5.5",
+    "1 234 5",
+    "1 2",
+    "-",
+    "()",
+]
 
 
 def bad_number(draw: st.DrawFn, mark: str) -> Num:
@@ -214,14 +245,30 @@ def day(draw: st.DrawFn, order: str, form: str | None = None) -> Day:
         return Day(_dm(draw, when, order), order, frozenset({order}))
     month = draw(st.integers(1, 12))
     other = month if form == "same" else draw(st.integers(1, 11).map(lambda d: d + (d >= month)))
-    return Day(_dm(draw, datetime.date(when.year, month, other), order), None if form == "same" else "?",
-               BOTH_ORDERS)
+    return Day(_dm(draw, datetime.date(when.year, month, other), order), None if form == "same" else "?", BOTH_ORDERS)
 
 
 #: never a date, in either order; none of them proves an order
-BAD_DATES = ["2026/11/30", "20261130", "30 Nov 2026", "2026-02-30", "31-04-2026", "+1-11-2026", "2026-W44-1",
-             "30-11-26", "2026-11-30T25:00", "٣٠-١١-٢٠٢٦", "yesterday", "2026-11-3O", "3O-11-2026", "30-11-2_26",
-             "0000-01-01", "30-11.2026", "30-13-2026", "00-10-2026"]
+BAD_DATES = [
+    "2026/11/30",
+    "20261130",
+    "30 Nov 2026",
+    "2026-02-30",
+    "31-04-2026",
+    "+1-11-2026",
+    "2026-W44-1",
+    "30-11-26",
+    "2026-11-30T25:00",
+    "٣٠-١١-٢٠٢٦",
+    "yesterday",
+    "2026-11-3O",
+    "3O-11-2026",
+    "30-11-2_26",
+    "0000-01-01",
+    "30-11.2026",
+    "30-13-2026",
+    "00-10-2026",
+]
 
 
 @dataclass(frozen=True)
@@ -239,8 +286,13 @@ class Style:
 @st.composite
 def styles(draw: st.DrawFn, taints: bool = True) -> Style:
     taint = st.sampled_from([None] * 6 + ["?", "?", "other"]) if taints else st.none()
-    return Style(draw(st.sampled_from(".,")), draw(st.sampled_from(["dmy", "mdy"])), draw(taint), draw(taint),
-                 draw(st.integers(5, 40)))
+    return Style(
+        draw(st.sampled_from(".,")),
+        draw(st.sampled_from(["dmy", "mdy"])),
+        draw(taint),
+        draw(taint),
+        draw(st.integers(5, 40)),
+    )
 
 
 def file_number(draw: st.DrawFn, style: Style) -> Num:
@@ -364,8 +416,10 @@ class Rec:
 
     def __repr__(self) -> str:  # short: a failing example's file may hold 10 MB
         flags = [f for f in ("enc", "unnamed", "unknown") if getattr(self, f)]
-        return (f"<line {self.line} {self.fate}{'' if self.readable else ' unreadable'} key={self.key}"
-                f"{' ' + ' '.join(flags) if flags else ''} term={self.terminator!r}>")
+        return (
+            f"<line {self.line} {self.fate}{'' if self.readable else ' unreadable'} key={self.key}"
+            f"{' ' + ' '.join(flags) if flags else ''} term={self.terminator!r}>"
+        )
 
 
 @dataclass
@@ -382,8 +436,10 @@ class Built:
 
     def __repr__(self) -> str:  # short: long runs of one byte are counted, not shown
         data = re.sub(rb"(.)\1{15,}", lambda m: m[1] + b"{*%d}" % len(m[0]), self.data, flags=re.S)
-        return (f"Built({self.name!r}, delimiter={self.delimiter!r}, header_ok={self.header_ok}, columns="
-                f"{self.columns}, data={data!r}, records={self.records})")
+        return (
+            f"Built({self.name!r}, delimiter={self.delimiter!r}, header_ok={self.header_ok}, columns="
+            f"{self.columns}, data={data!r}, records={self.records})"
+        )
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(repr(self))
@@ -434,8 +490,9 @@ def _next_voucher(draw: st.DrawFn, vouchers: list[tuple[str, int]], *, stay: boo
         vouchers.append((draw(st.sampled_from("123")), len(vouchers) + 1))
 
 
-def _values(draw: st.DrawFn, columns: list[str], journal: str, voucher: int, style: Style,
-            faults: bool = True) -> dict[str, Meta]:
+def _values(
+    draw: st.DrawFn, columns: list[str], journal: str, voucher: int, style: Style, faults: bool = True
+) -> dict[str, Meta]:
     """A good line of voucher `voucher` (journal `journal`): each column's value and what it is."""
     out: dict[str, Meta] = {}
     for name in columns:
@@ -444,8 +501,19 @@ def _values(draw: st.DrawFn, columns: list[str], journal: str, voucher: int, sty
         elif name == "journalNumber":  # "01", " 1", "+1" and "1.0" are journal 1
             out[name] = draw(st.sampled_from([journal, journal, "0" + journal, "+" + journal, journal + ".0"]))
         elif name == "voucherNumber":  # and "0007", "+7", "7.0", "7e0" and "70e-1" voucher 7
-            out[name] = draw(st.sampled_from([str(voucher), str(voucher), f"{voucher:04d}", f"+{voucher}",
-                                              f"{voucher}.0", f"{voucher}e0", f"{voucher * 10}e-1"]))
+            out[name] = draw(
+                st.sampled_from(
+                    [
+                        str(voucher),
+                        str(voucher),
+                        f"{voucher:04d}",
+                        f"+{voucher}",
+                        f"{voucher}.0",
+                        f"{voucher}e0",
+                        f"{voucher * 10}e-1",
+                    ]
+                )
+            )
         elif name in DATES:
             out[name] = file_day(draw, style)
         elif name in NUMBERS:
@@ -485,8 +553,11 @@ def _text(meta: Meta) -> str:
 
 def _is_bad(meta: Meta) -> bool:
     """Bad as such (a number or date is judged with the file's choices, see Rec.bad)."""
-    return meta == BAD or (isinstance(meta, Num) and meta.point is None and meta.comma is None) or (
-        isinstance(meta, Day) and not meta.reads)
+    return (
+        meta == BAD
+        or (isinstance(meta, Num) and meta.point is None and meta.comma is None)
+        or (isinstance(meta, Day) and not meta.reads)
+    )
 
 
 def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) -> Rec:
@@ -513,7 +584,10 @@ def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) 
     present = [(n, meta) for n, (_, meta) in zip(columns, cells) if n in values]
     bad = any(_is_bad(meta) for _, meta in present) or any(n not in values for n in REQUIRED)
     return replace(
-        rec, fate="bad" if bad else "ok", readable=True, currency=values.get("currency", ""),
+        rec,
+        fate="bad" if bad else "ok",
+        readable=True,
+        currency=values.get("currency", ""),
         nums=tuple((n, m) for n, m in present if n in NUMBERS and isinstance(m, Num)),
         days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)),
     )
@@ -534,8 +608,15 @@ _C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
 
 
 @st.composite
-def csv_file(draw: st.DrawFn, *, allow_bad_header: bool = True, style: Style | None = None,
-             in_voucher_order: bool = False, faults: bool = True, open_end: bool = True) -> Built:
+def csv_file(
+    draw: st.DrawFn,
+    *,
+    allow_bad_header: bool = True,
+    style: Style | None = None,
+    in_voucher_order: bool = False,
+    faults: bool = True,
+    open_end: bool = True,
+) -> Built:
     """A hostile CSV. `in_voucher_order`: every row names its voucher and the vouchers follow one another (so the
     rows can be sorted by account); `faults`: a byte that is not UTF-8 and unnamed values may occur;
     `open_end`: the file may end inside a quoted cell."""
@@ -614,8 +695,11 @@ def csv_file(draw: st.DrawFn, *, allow_bad_header: bool = True, style: Style | N
             cells = [(n, BAD) for n in names]  # the header once more, as a data row
         elif kind == "big":  # a cell over the csv module's limit, on one line or over several
             j = draw(st.integers(0, len(cells) - 1))
-            big = draw(st.sampled_from([b"x" * 140_000, b"x" * 70_000 + b"\n" + b"y" * 70_000,
-                                        b"x" * 140_000 + b'\r\n"' + delim]))
+            big = draw(
+                st.sampled_from(
+                    [b"x" * 140_000, b"x" * 70_000 + b"\n" + b"y" * 70_000, b"x" * 140_000 + b'\r\n"' + delim]
+                )
+            )
             cells[j] = (big, cells[j][1])
         elif kind == "nul":  # a NUL in any cell: the row is bad, and still of the voucher its cells name
             j = draw(st.integers(0, len(cells) - 1))
@@ -648,8 +732,20 @@ def csv_file(draw: st.DrawFn, *, allow_bad_header: bool = True, style: Style | N
         out += b'"' + rest.encode()
         # (a C1 character in it refuses the file: the encoding is judged first)
         enc = _foreign(rest) or any(_foreign(c.decode()) for c, _ in before)
-        b.records.append(replace(rec, start=start, end=len(out), terminator=b"", fate="bad", readable=False,
-                                 unnamed=False, enc=enc, cells=None, ident=n_rows))
+        b.records.append(
+            replace(
+                rec,
+                start=start,
+                end=len(out),
+                terminator=b"",
+                fate="bad",
+                readable=False,
+                unnamed=False,
+                enc=enc,
+                cells=None,
+                ident=n_rows,
+            )
+        )
     b.data = bytes(out)
     # a blank line right after a record whose terminator is \r joins it as \r\n: no record of its own, so
     # only the non-blank records' start lines matter, numbered from the bytes as the reader counts them
@@ -672,13 +768,22 @@ def _json_value(draw: st.DrawFn, name: str, meta: Meta) -> tuple[Any, Meta]:
     decimal mark: they are read as written), everything else as a string."""
     text = _text(meta)
     digits = text.strip()
-    if name in ("entryTypeNumber", "journalNumber", "voucherNumber") and digits.isascii() and digits.isdigit() \
-            and draw(st.booleans()):
+    if (
+        name in ("entryTypeNumber", "journalNumber", "voucherNumber")
+        and digits.isascii()
+        and digits.isdigit()
+        and draw(st.booleans())
+    ):
         return int(text), meta
     if name in ("journalNumber", "voucherNumber") and re.fullmatch(r"[0-9]+\.0", digits) and draw(st.booleans()):
         return float(digits), meta  # a JSON 7.0: voucher 7
-    if name in NUMBERS and isinstance(meta, Num) and meta.proof != "," and _PLAIN_NUMBER.fullmatch(text) \
-            and draw(st.booleans()):
+    if (
+        name in NUMBERS
+        and isinstance(meta, Num)
+        and meta.proof != ","
+        and _PLAIN_NUMBER.fullmatch(text)
+        and draw(st.booleans())
+    ):
         value = meta.read(".")
         number = int(text) if "." not in text else float(text)
         return number, Num(text, None, value, value)
@@ -711,15 +816,23 @@ def json_record(obj: dict[str, tuple[Any, Meta]]) -> Rec:
     bad = any(_is_bad(meta) for _, meta in present) or any(n not in values for n in REQUIRED)
     nul = any(isinstance(v, str) and "\x00" in v for v, _ in obj.values())
     currency = values.get("currency")
-    return Rec(0, 0, "bad" if bad or nul else "ok", readable=not nul, key=voucher_key(values),
-               currency=currency if isinstance(currency, str) else "", account=str(values.get("accountNumber", "")),
-               nums=tuple((n, m) for n, m in present if n in NUMBERS and isinstance(m, Num)),
-               days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)))
+    return Rec(
+        0,
+        0,
+        "bad" if bad or nul else "ok",
+        readable=not nul,
+        key=voucher_key(values),
+        currency=currency if isinstance(currency, str) else "",
+        account=str(values.get("accountNumber", "")),
+        nums=tuple((n, m) for n, m in present if n in NUMBERS and isinstance(m, Num)),
+        days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)),
+    )
 
 
 @st.composite
-def jsonl_file(draw: st.DrawFn, *, style: Style | None = None, in_voucher_order: bool = False,
-               faults: bool = True) -> Built:
+def jsonl_file(
+    draw: st.DrawFn, *, style: Style | None = None, in_voucher_order: bool = False, faults: bool = True
+) -> Built:
     style = style or draw(styles())
     b = Built("in.jsonl", b"", fmt="jsonl")
     out = bytearray()
@@ -772,8 +885,20 @@ def jsonl_file(draw: st.DrawFn, *, style: Style | None = None, in_voucher_order:
         rec.unknown = kind == "unknown" and unknown
         line = json.dumps({k: v for k, (v, _) in obj.items()}, ensure_ascii=draw(st.booleans())).encode()
         if kind == "invalid":
-            line = draw(st.sampled_from([line[: max(1, len(line) // 2)], line + b"}", line.replace(b'"', b"'"),
-                                         line[:-1] + b',"t":"a\x00b"}', b"{", b"}", b"nul", b"{'a': 1}"]))
+            line = draw(
+                st.sampled_from(
+                    [
+                        line[: max(1, len(line) // 2)],
+                        line + b"}",
+                        line.replace(b'"', b"'"),
+                        line[:-1] + b',"t":"a\x00b"}',
+                        b"{",
+                        b"}",
+                        b"nul",
+                        b"{'a': 1}",
+                    ]
+                )
+            )
             # (a line cut in half may end inside a character: a byte that is not UTF-8, which refuses the file)
             rec = Rec(0, 0, "bad", readable=False, key=voucher_key(_shown(line)), enc=_not_utf8(line))
         elif kind == "notobject":
@@ -817,7 +942,8 @@ class Given:
 
     def args(self) -> list[str]:
         return ([f"--decimal={self.decimal}"] if self.decimal else []) + (
-            [f"--date-format={self.date_format}"] if self.date_format else [])
+            [f"--date-format={self.date_format}"] if self.date_format else []
+        )
 
 
 givens = st.builds(Given, st.sampled_from([None] * 10 + [".", ","]), st.sampled_from([None] * 10 + ["dmy", "mdy"]))
@@ -907,8 +1033,22 @@ def run_dry(path: Path, delimiter: str = ",", args: list[str] | None = None) -> 
     report, rejects = work / "report.json", work / "rejects.csv"
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["load", "economic", str(path), "--dry-run", "--no-progress", "--rejects", str(rejects),
-                     "--report", str(report), "--base-url", "http://127.0.0.1:9", *(args or [])])
+        code = main(
+            [
+                "load",
+                "economic",
+                str(path),
+                "--dry-run",
+                "--no-progress",
+                "--rejects",
+                str(rejects),
+                "--report",
+                str(report),
+                "--base-url",
+                "http://127.0.0.1:9",
+                *(args or []),
+            ]
+        )
     rep = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
     rej = header = None
     if rejects.exists():
@@ -1043,8 +1183,13 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
     if any(not bad and k in bad_vouchers for k, bad in zip(keys, own_bad)):
         event("a good line rejected with its voucher")
     # the reason a voucher's good lines give: its first failure, a bad line of its own or a neighbour
-    first_bad = {k: min([r.line for r, kk, bad in zip(records, keys, own_bad) if kk == k and bad]
-                        + ([neighbours[k]] if k in neighbours else [])) for k in bad_vouchers}
+    first_bad = {
+        k: min(
+            [r.line for r, kk, bad in zip(records, keys, own_bad) if kk == k and bad]
+            + ([neighbours[k]] if k in neighbours else [])
+        )
+        for k in bad_vouchers
+    }
     if truncated:
         # every row that arrived is still in the open chunk (a chunk closes at 500 rows): none is sent, each is
         # rejected, the good vouchers' lines with "not sent: <why the input stops>"
@@ -1068,8 +1213,9 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
             written = reasons[r.line][4 : 4 + len(b.columns)]
             assert [restored(c) for c in written] == r.cells[: len(b.columns)], (written, r)
             # (a cell a spreadsheet would run is written with an apostrophe in front, unless a plain number)
-            assert all(c == w and _LOOKS_NUMBER.fullmatch(c) or not w.startswith(_FORMULA)
-                       for c, w in zip(r.cells, written)), (written, r)
+            assert all(
+                c == w and _LOOKS_NUMBER.fullmatch(c) or not w.startswith(_FORMULA) for c, w in zip(r.cells, written)
+            ), (written, r)
     assert got.code == (1 if rep["rejected"] else 0), (got.code, rep)
     assert rep["exit_code"] == got.code
     return got
@@ -1083,8 +1229,7 @@ def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- the properties -------------------------------------------------------------------------------------
 
-_compression = st.one_of(st.just((False, None)), st.just((True, None)),
-                         st.tuples(st.just(True), st.floats(0, 1)))
+_compression = st.one_of(st.just((False, None)), st.just((True, None)), st.tuples(st.just(True), st.floats(0, 1)))
 
 
 @pytest.mark.slow
@@ -1100,8 +1245,7 @@ def test_hostile_csv_every_row_loaded_or_rejected(b: Built, how: tuple[bool, flo
 @pytest.mark.slow
 @EXAMPLES
 @given(b=jsonl_file(), how=st.one_of(st.just((False, None)), _compression), options=givens)
-def test_hostile_jsonl_every_row_loaded_or_rejected(b: Built, how: tuple[bool, float | None],
-                                                    options: Given) -> None:
+def test_hostile_jsonl_every_row_loaded_or_rejected(b: Built, how: tuple[bool, float | None], options: Given) -> None:
     compress, cut = how
     check(b, compress, cut, options)
 
@@ -1120,8 +1264,11 @@ def test_rows_sorted_by_account_load_as_in_voucher_order(data: st.DataObject, fm
     # a general-ledger export sorted by account puts a voucher's lines apart: read whole, it is regrouped and
     # every row meets the same fate as in the file written voucher by voucher
     style = data.draw(styles(taints=False))
-    make = csv_file(allow_bad_header=False, style=style, in_voucher_order=True, faults=False) if fmt == "csv" \
+    make = (
+        csv_file(allow_bad_header=False, style=style, in_voucher_order=True, faults=False)
+        if fmt == "csv"
         else jsonl_file(style=style, in_voucher_order=True, faults=False)
+    )
     ordered = data.draw(make)
     by_account = reordered(ordered, sorted(range(len(ordered.records)), key=lambda i: ordered.records[i].account))
     first, second = check(ordered, compress), check(by_account, compress)
@@ -1141,8 +1288,14 @@ def mixed(draw: st.DrawFn, b: Built, style: Style, what: str) -> Built:
         data += b"\n"
         records = [replace(r, terminator=b"\n", end=len(data)) if r.end == len(b.data) else r for r in records]
     for i, proof in enumerate([".", ","] if what == "decimal" else ["dmy", "mdy"]):
-        values = _values(draw, columns, "1", 900 + i, replace(style, mark=proof) if what == "decimal" else replace(
-            style, order=proof), faults=False)
+        values = _values(
+            draw,
+            columns,
+            "1",
+            900 + i,
+            replace(style, mark=proof) if what == "decimal" else replace(style, order=proof),
+            faults=False,
+        )
         values["currency"] = "DKK"
         if what == "decimal":
             values["amount"] = draw(number(proof, proving=True))
@@ -1173,13 +1326,19 @@ def test_a_file_mixing_marks_or_orders_is_refused_unless_told(data: st.DataObjec
     # one value proves a decimal point (a day-first date), another a decimal comma (a month-first date): the file
     # is refused as a whole; told which, it is read that way, and the values written the other way are rejected
     style = data.draw(styles(taints=False))
-    make = csv_file(allow_bad_header=False, style=style, faults=False, open_end=False) if fmt == "csv" \
+    make = (
+        csv_file(allow_bad_header=False, style=style, faults=False, open_end=False)
+        if fmt == "csv"
         else jsonl_file(style=style, faults=False)
+    )
     b = data.draw(mixed(data.draw(make), style, what))
     got = check(b)
     assert got.code == 2 and got.report is None, got
-    told = Given(decimal=data.draw(st.sampled_from(".,"))) if what == "decimal" else Given(
-        date_format=data.draw(st.sampled_from(["dmy", "mdy"])))
+    told = (
+        Given(decimal=data.draw(st.sampled_from(".,")))
+        if what == "decimal"
+        else Given(date_format=data.draw(st.sampled_from(["dmy", "mdy"])))
+    )
     got = check(b, given=told)
     if refusal([r for r in b.records if r.fate != "blank"], told, False) is not None:  # refused for another reason
         assert got.code == 2 and got.report is None, got
@@ -1208,9 +1367,16 @@ def test_ten_megabyte_csv_cell_is_one_rejected_row_that_takes_its_voucher(tmp_pa
     # text that compresses as text does (one letter repeated expands a gzip over 100 times: refused as a bomb)
     half = bytes(random.Random(1).choices(b"abcdefghijklmnopqrstuvwxyz ", k=TEN_MB // 2))
     cell = b'"' + half + b"\n5,1,77,2026-11-01,999.00,DKK,inside\n" + half + b'"'
-    data = (HEADER + b"5,1,1,2026-11-01,10.00,DKK,first\n" + b"5,1,2,2026-11-01,10.00,DKK,before\n"
-            + b"5,1,2,2026-11-01,10.00,DKK," + cell + b"\n" + b"5,1,2,2026-11-01,-20.00,DKK,after\n"
-            + b"5,1,3,2026-11-01,-10.00,DKK,last\n")
+    data = (
+        HEADER
+        + b"5,1,1,2026-11-01,10.00,DKK,first\n"
+        + b"5,1,2,2026-11-01,10.00,DKK,before\n"
+        + b"5,1,2,2026-11-01,10.00,DKK,"
+        + cell
+        + b"\n"
+        + b"5,1,2,2026-11-01,-20.00,DKK,after\n"
+        + b"5,1,3,2026-11-01,-10.00,DKK,last\n"
+    )
     path = _write(tmp_path, "big.csv", gzip.compress(data, 1) if compress else data)
     got = run_dry(path)
     assert got.code == 1 and "Traceback" not in got.stderr
@@ -1227,13 +1393,33 @@ def test_ten_megabyte_csv_cell_is_one_rejected_row_that_takes_its_voucher(tmp_pa
 @pytest.mark.slow
 def test_ten_megabyte_jsonl_line_takes_its_voucher_and_a_broken_line_the_voucher_around_it(tmp_path: Path) -> None:
     def line(voucher: int, amount: int, **more: Any) -> bytes:
-        return json.dumps({"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": voucher, "date": "2026-11-01",
-                           "amount": amount, "currency": "DKK", **more}).encode() + b"\n"
+        return (
+            json.dumps(
+                {
+                    "entryTypeNumber": 5,
+                    "journalNumber": 1,
+                    "voucherNumber": voucher,
+                    "date": "2026-11-01",
+                    "amount": amount,
+                    "currency": "DKK",
+                    **more,
+                }
+            ).encode()
+            + b"\n"
+        )
 
     # voucher 2's first line is too big for one call: the voucher is rejected whole. A line that is not JSON and
     # shows no voucher, between two lines of voucher 3, is taken for voucher 3's: voucher 3 is rejected whole
-    data = (line(1, 1) + line(2, 1, text="x" * TEN_MB) + line(2, -1) + line(3, 5) + b"{" * 3 + b"\n" + line(3, -5)
-            + line(4, 0))
+    data = (
+        line(1, 1)
+        + line(2, 1, text="x" * TEN_MB)
+        + line(2, -1)
+        + line(3, 5)
+        + b"{" * 3
+        + b"\n"
+        + line(3, -5)
+        + line(4, 0)
+    )
     got = run_dry(_write(tmp_path, "big.jsonl", data))
     assert got.code == 1 and "Traceback" not in got.stderr
     assert got.report is not None and got.rejects is not None
@@ -1254,8 +1440,11 @@ def test_truncated_gzip_counts_the_rows_before_the_cut_and_exits_4(tmp_path: Pat
     if fmt == "csv":
         body = HEADER + b"".join(b"5,1,%d,2026-11-01,%d.00,DKK,row %d\n" % (i, i, i) for i in range(1, n + 1))
     else:
-        body = b"".join(b'{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": %d, "date": "2026-11-01", '
-                        b'"amount": %d, "currency": "DKK"}\n' % (i, i) for i in range(1, n + 1))
+        body = b"".join(
+            b'{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": %d, "date": "2026-11-01", '
+            b'"amount": %d, "currency": "DKK"}\n' % (i, i)
+            for i in range(1, n + 1)
+        )
     packed = gzip.compress(body)
     cut = packed[: len(packed) * 2 // 3]
     complete = zlib.decompressobj(wbits=31).decompress(cut)
@@ -1290,8 +1479,11 @@ def test_truncated_gzip_whose_vouchers_are_apart_is_refused(tmp_path: Path) -> N
 def test_a_file_not_in_utf8_is_refused_showing_the_line_as_the_reader_counts_lines(tmp_path: Path, cut: bool) -> None:
     # lines that end with CR alone: the refusal shows line 3 as the reader counts it, and a gzip cut short after
     # it gives no traceback (before: the line was looked for by LF, so it read past the cut, or showed nothing)
-    body = (HEADER.replace(b"\n", b"\r") + b"5,1,1,2026-11-01,10.00,DKK,a\r5,1,2,2026-11-01,-10.00,DKK,caf\xe9\r"
-            + b"5,1,3,2026-11-01,0.00,DKK,b\r")
+    body = (
+        HEADER.replace(b"\n", b"\r")
+        + b"5,1,1,2026-11-01,10.00,DKK,a\r5,1,2,2026-11-01,-10.00,DKK,caf\xe9\r"
+        + b"5,1,3,2026-11-01,0.00,DKK,b\r"
+    )
     got = run_dry(_write(tmp_path, "cr.csv", gzip.compress(body)[:-1] if cut else body))
     assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
     assert "line 3 says '5,1,2,2026-11-01,-10.00,DKK,café'" in got.stderr and "--encoding cp1252" in got.stderr
@@ -1301,8 +1493,20 @@ def test_a_file_not_in_utf8_is_refused_showing_the_line_as_the_reader_counts_lin
 
 
 def _entry(voucher: int, amount: str) -> bytes:
-    return json.dumps({"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": voucher, "date": "2026-11-01",
-                       "amount": amount, "currency": "DKK", "accountNumber": 1010}).encode() + b"\n"
+    return (
+        json.dumps(
+            {
+                "entryTypeNumber": 5,
+                "journalNumber": 1,
+                "voucherNumber": voucher,
+                "date": "2026-11-01",
+                "amount": amount,
+                "currency": "DKK",
+                "accountNumber": 1010,
+            }
+        ).encode()
+        + b"\n"
+    )
 
 
 TRUNCATED = b'{"entryTypeNumber":5,"journ\n'
@@ -1312,8 +1516,16 @@ def test_a_line_naming_no_voucher_in_a_regrouped_file_refuses_the_file(tmp_path:
     # voucher 4's second line (-3.00) is cut short and sits between lines of vouchers 2 and 3; the vouchers are
     # apart, so the rows around it say nothing about whose line it is. Before: vouchers 2 and 3 were rejected
     # ("next to it") and voucher 4 loaded with one line (+3.00): the books held half a voucher
-    data = (_entry(1, "1.00") + _entry(2, "2.00") + _entry(4, "3.00") + _entry(1, "-1.00") + _entry(2, "-2.00")
-            + TRUNCATED + _entry(3, "5.00") + _entry(3, "-5.00"))
+    data = (
+        _entry(1, "1.00")
+        + _entry(2, "2.00")
+        + _entry(4, "3.00")
+        + _entry(1, "-1.00")
+        + _entry(2, "-2.00")
+        + TRUNCATED
+        + _entry(3, "5.00")
+        + _entry(3, "-5.00")
+    )
     got = run_dry(_write(tmp_path, "apart.jsonl", data))
     assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
     assert "line 6 names no voucher (invalid JSON" in got.stderr, got.stderr
@@ -1328,8 +1540,15 @@ def test_a_line_naming_no_voucher_in_a_regrouped_file_refuses_the_file(tmp_path:
 def test_a_grouped_file_still_gives_a_line_naming_no_voucher_the_voucher_around_it(tmp_path: Path) -> None:
     # the same line among voucher 4's own lines, in a file whose vouchers are together: taken for voucher 4's line,
     # and voucher 4 is rejected whole; the others load
-    data = (_entry(1, "1.00") + _entry(1, "-1.00") + _entry(4, "3.00") + TRUNCATED + _entry(4, "-3.00")
-            + _entry(3, "5.00") + _entry(3, "-5.00"))
+    data = (
+        _entry(1, "1.00")
+        + _entry(1, "-1.00")
+        + _entry(4, "3.00")
+        + TRUNCATED
+        + _entry(4, "-3.00")
+        + _entry(3, "5.00")
+        + _entry(3, "-5.00")
+    )
     got = run_dry(_write(tmp_path, "grouped.jsonl", data))
     assert got.code == 1 and got.report is not None and got.rejects is not None, got
     assert got.report["inputs"][0]["grouped"] is True
@@ -1344,9 +1563,17 @@ def test_a_csv_row_naming_no_voucher_in_a_regrouped_file_refuses_the_file(tmp_pa
         row = b"5,1,,2026-11-01,-3.00,DKK,no voucher number\n"
     else:  # voucher 4's, but past the cell size limit: the reader gives up on it, and it names nothing
         row = b'5,1,4,2026-11-01,-3.00,DKK,"' + b"x" * (csv.field_size_limit() + 10) + b'"\n'
-    data = (HEADER + b"5,1,1,2026-11-01,1.00,DKK,a\n" + b"5,1,2,2026-11-01,2.00,DKK,b\n"
-            + b"5,1,4,2026-11-01,3.00,DKK,c\n" + b"5,1,1,2026-11-01,-1.00,DKK,d\n" + b"5,1,2,2026-11-01,-2.00,DKK,e\n"
-            + row + b"5,1,3,2026-11-01,5.00,DKK,f\n" + b"5,1,3,2026-11-01,-5.00,DKK,g\n")
+    data = (
+        HEADER
+        + b"5,1,1,2026-11-01,1.00,DKK,a\n"
+        + b"5,1,2,2026-11-01,2.00,DKK,b\n"
+        + b"5,1,4,2026-11-01,3.00,DKK,c\n"
+        + b"5,1,1,2026-11-01,-1.00,DKK,d\n"
+        + b"5,1,2,2026-11-01,-2.00,DKK,e\n"
+        + row
+        + b"5,1,3,2026-11-01,5.00,DKK,f\n"
+        + b"5,1,3,2026-11-01,-5.00,DKK,g\n"
+    )
     got = run_dry(_write(tmp_path, "apart.csv", data))
     assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
     assert "line 7 names no voucher" in got.stderr and "sort the file by voucher" in got.stderr, got.stderr
@@ -1360,15 +1587,18 @@ CURLY = "“quoted”".encode()
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 @pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "iso-8859-15"])
 @pytest.mark.parametrize("text", [CURLY, "Kørsel".encode()], ids=["curly-quotes", "o-slash"])
-def test_a_utf8_file_given_an_8_bit_encoding_is_told_it_is_utf8(tmp_path: Path, fmt: str, encoding: str,
-                                                                 text: bytes) -> None:
+def test_a_utf8_file_given_an_8_bit_encoding_is_told_it_is_utf8(
+    tmp_path: Path, fmt: str, encoding: str, text: bytes
+) -> None:
     # before: curly quotes given cp1252 said "looks like Latin-1, give --encoding latin-1", and given latin-1 "looks
     # like Latin-1" (or Windows-1252): each guess sent the user to another 8-bit encoding, never to UTF-8
     if fmt == "csv":
         data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,plain\n5,1,1,2026-11-01,-10.00,DKK," + text + b"\n"
     else:
-        data = (_entry(1, "10.00") + b'{"entryTypeNumber":5,"journalNumber":1,"voucherNumber":1,"date":"2026-11-01",'
-                b'"amount":"-10.00","currency":"DKK","text":"' + text + b'"}\n')
+        data = (
+            _entry(1, "10.00") + b'{"entryTypeNumber":5,"journalNumber":1,"voucherNumber":1,"date":"2026-11-01",'
+            b'"amount":"-10.00","currency":"DKK","text":"' + text + b'"}\n'
+        )
     got = run_dry(_write(tmp_path, f"utf8.{fmt}", data), args=["--encoding", encoding])
     assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
     assert f"but the file is UTF-8 (line {3 if fmt == 'csv' else 2} reads" in got.stderr, got.stderr
@@ -1390,8 +1620,10 @@ def test_the_report_says_a_file_of_iso_dates_needed_no_order(tmp_path: Path) -> 
     assert got.code == 0 and got.report is not None, got
     (profile,) = got.report["inputs"]
     # before: "dmy", an order nothing in the file decided
-    assert profile["date_format"] == "iso" and profile["date_evidence"] == "every date is ISO YYYY-MM-DD (line 2 " \
-        "date '2026-11-01')"
+    assert (
+        profile["date_format"] == "iso"
+        and profile["date_evidence"] == "every date is ISO YYYY-MM-DD (line 2 date '2026-11-01')"
+    )
     assert "ISO dates" in got.stderr
 
 

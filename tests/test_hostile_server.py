@@ -34,6 +34,7 @@ RSS_BOUND_MB = 150
 
 # --- answers read up to a cap ----------------------------------------------------------------------------------
 
+
 def streaming_app(total: int, *, status: int = 200, claimed: bool = False) -> tuple[web.Application, dict[str, int]]:
     """Answers every call with `total` bytes, written 1 MB at a time (chunked, or with its Content-Length)."""
     written = {"bytes": 0}
@@ -112,13 +113,16 @@ async def test_an_answer_whose_headers_are_too_large_is_a_lost_answer_in_our_wor
     assert "ClientResponseError" not in said and "message=" not in said and caught.value.retryable
 
 
-@pytest.mark.parametrize(("body", "into", "said"), [
-    (b"<!DOCTYPE html><html>Sign in</html>", int, "JSON is malformed"),
-    (b'"12"', int, "Expected `int`, got `str`"),
-    (b'[{"voucherNumber": 1}]', list[dict[str, int]] | None, ""),
-    (b'{"items": [{"voucherNumber": 1}]}', "paged", "missing required field `entryNumber`"),
-    (b"", int, "it is empty"),
-])
+@pytest.mark.parametrize(
+    ("body", "into", "said"),
+    [
+        (b"<!DOCTYPE html><html>Sign in</html>", int, "JSON is malformed"),
+        (b'"12"', int, "Expected `int`, got `str`"),
+        (b'[{"voucherNumber": 1}]', list[dict[str, int]] | None, ""),
+        (b'{"items": [{"voucherNumber": 1}]}', "paged", "missing required field `entryNumber`"),
+        (b"", int, "it is empty"),
+    ],
+)
 def test_an_answer_that_is_not_what_the_api_documents_names_the_call_and_what_was_wrong(
     body: bytes, into: object, said: str
 ) -> None:
@@ -135,6 +139,7 @@ def test_an_answer_that_is_not_what_the_api_documents_names_the_call_and_what_wa
 
 
 # --- addresses that lead nowhere ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def closed_port() -> Iterator[int]:
@@ -188,6 +193,7 @@ async def test_a_certificate_that_does_not_verify_is_a_wrong_address_at_any_call
 
 # --- whole runs: the exit code and the message --------------------------------------------------------------------
 
+
 def run(args: list[str], target: str, capfd: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """The CLI in this process; (exit code, what it wrote)."""
     capfd.readouterr()
@@ -203,16 +209,25 @@ def chunk_states(ledger: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("where", "answer", "said"), [
-    ("/paged", Answer(body=b"<html><body>Sign in</body></html>", content_type="text/html"),
-     "GET /draft-entries/paged: the answer is not what the API documents (JSON is malformed"),
-    ("/paged", Answer(body=b'[{"voucherNumber": 1, "amount": 5}]'),
-     "missing required field `entryNumber`"),
-    ("/count", Answer(body=b'"many"'),
-     "GET /draft-entries/count: the answer is not what the API documents (Expected `int`"),
-    ("/count", Answer(body=b"<html></html>", content_type="text/html"), "GET /draft-entries/count"),
-    ("/paged", Answer(stream=50 * MB), "GET /draft-entries/paged answered more than the 64 KB"),
-], ids=["baseline-html", "baseline-no-entryNumber", "count-not-a-number", "count-html", "baseline-50MB"])
+@pytest.mark.parametrize(
+    ("where", "answer", "said"),
+    [
+        (
+            "/paged",
+            Answer(body=b"<html><body>Sign in</body></html>", content_type="text/html"),
+            "GET /draft-entries/paged: the answer is not what the API documents (JSON is malformed",
+        ),
+        ("/paged", Answer(body=b'[{"voucherNumber": 1, "amount": 5}]'), "missing required field `entryNumber`"),
+        (
+            "/count",
+            Answer(body=b'"many"'),
+            "GET /draft-entries/count: the answer is not what the API documents (Expected `int`",
+        ),
+        ("/count", Answer(body=b"<html></html>", content_type="text/html"), "GET /draft-entries/count"),
+        ("/paged", Answer(stream=50 * MB), "GET /draft-entries/paged answered more than the 64 KB"),
+    ],
+    ids=["baseline-html", "baseline-no-entryNumber", "count-not-a-number", "count-html", "baseline-50MB"],
+)
 def test_an_economic_read_answered_with_what_it_cannot_read_stops_the_run_exit_4(
     tmp_path: Path, capfd: pytest.CaptureFixture[str], where: str, answer: Answer, said: str
 ) -> None:
@@ -239,12 +254,17 @@ def test_a_write_answered_past_its_cap_is_in_doubt_and_resume_replays_its_key(tm
     """Run as a child process, so its peak RSS is its own: a 50 MB answer to the bulk POST is read up to the 2 MB
     cap; the call may have been carried out, so its rows are in doubt until resume sends it again with its key."""
     state = {"hostile": True}
-    api = Hostile("economic", lambda method, path, n: Answer(stream=50 * MB)
-                  if state["hostile"] and method == "POST" else None)
+    api = Hostile(
+        "economic", lambda method, path, n: Answer(stream=50 * MB) if state["hostile"] and method == "POST" else None
+    )
     with served(api.app()) as origin:
         # its process tree's RSS sampled (a fork of this pytest process would count in the child's own maxrss)
-        run = measure([sys.executable, "-m", "bulkload", *load_args("economic", origin, tmp_path)],
-                      env=child_env(CREDENTIALS["economic"]), stderr=tmp_path / "err.txt", timeout_s=120)
+        run = measure(
+            [sys.executable, "-m", "bulkload", *load_args("economic", origin, tmp_path)],
+            env=child_env(CREDENTIALS["economic"]),
+            stderr=tmp_path / "err.txt",
+            timeout_s=120,
+        )
         report = report_of(tmp_path)
         said = run["said"]
         assert run["exit"] == 4, said
@@ -254,9 +274,22 @@ def test_a_write_answered_past_its_cap_is_in_doubt_and_resume_replays_its_key(tm
         # reading the 50 MB whole (as before) costs more than 100 MB on top of the ~105 MB of loader and planner
         assert run["peak_rss_mb"] < RSS_BOUND_MB, f"peak RSS {run['peak_rss_mb']:.0f} MB"
         state["hostile"] = False
-        done = subprocess.run([sys.executable, "-m", "bulkload", "resume", "--ledger", str(tmp_path / "run.sqlite"),
-                               "--report", str(tmp_path / "resumed.json"), "--no-progress"],
-                              env=child_env(CREDENTIALS["economic"]), capture_output=True, timeout=120)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bulkload",
+                "resume",
+                "--ledger",
+                str(tmp_path / "run.sqlite"),
+                "--report",
+                str(tmp_path / "resumed.json"),
+                "--no-progress",
+            ],
+            env=child_env(CREDENTIALS["economic"]),
+            capture_output=True,
+            timeout=120,
+        )
     resumed = json.loads((tmp_path / "resumed.json").read_text())
     assert done.returncode == 0, done.stderr
     assert (resumed["loaded"], resumed["in_doubt"], resumed["reconcile"]["ok"]) == (4, 0, True), resumed
@@ -274,8 +307,9 @@ NO_TOKENS = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("answer", NO_TOKENS, ids=["html", "no-access-token", "token-a-number",
-                                                    "expires-in-text", "token-empty", "50MB"])
+@pytest.mark.parametrize(
+    "answer", NO_TOKENS, ids=["html", "no-access-token", "token-a-number", "expires-in-text", "token-empty", "50MB"]
+)
 def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unsent(
     tmp_path: Path, capfd: pytest.CaptureFixture[str], answer: Answer
 ) -> None:
@@ -301,8 +335,18 @@ def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unse
         assert chunk_states(tmp_path / "run.sqlite") == ["pending"]
         assert [p for m, p in api.calls if m == "POST" and not p.endswith("/token")] == [], api.calls
         state["hostile"] = False
-        code, out = run(["resume", "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r2.json"),
-                         "--no-progress"], "halopsa", capfd)
+        code, out = run(
+            [
+                "resume",
+                "--ledger",
+                str(tmp_path / "run.sqlite"),
+                "--report",
+                str(tmp_path / "r2.json"),
+                "--no-progress",
+            ],
+            "halopsa",
+            capfd,
+        )
     resumed = json.loads((tmp_path / "r2.json").read_text())
     assert code == 0, out
     assert (resumed["loaded"], resumed["in_doubt"]) == (2, 0), resumed

@@ -51,9 +51,16 @@ async def test_many_refusals_for_one_reason_stop_the_run_with_the_cause_and_a_re
     app = create_app(SandboxOptions(opaque_errors=True))  # the answer does not say which entry
     with anyio.fail_after(60):
         async with serving(app) as origin:
-            job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX,
-                      ledger=str(tmp_path / "run.sqlite"), rejects=str(tmp_path / "rejects.csv"),
-                      report=str(tmp_path / "report.json"), batch_size=40, concurrency=1)
+            job = Job(
+                target="economic",
+                files=[str(data)],
+                base_url=origin + PREFIX,
+                ledger=str(tmp_path / "run.sqlite"),
+                rejects=str(tmp_path / "rejects.csv"),
+                report=str(tmp_path / "report.json"),
+                batch_size=40,
+                concurrency=1,
+            )
             report = await load(job, env=CREDS)
             spent = await served(origin)
             assert report.exit_code == 4 and report.status == "stopped"

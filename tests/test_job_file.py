@@ -64,8 +64,13 @@ def test_an_unknown_or_mistyped_key_of_the_job_file_is_named_with_what_was_expec
     assert not list(tmp_path.glob("*.rejects.csv"))  # refused before the file was read
 
 
-@pytest.mark.parametrize(("text", "said"), [("[job]\nconcurrency = 0\n", "--concurrency must be between 1 and 1000"),
-                                            ("[job]\nrate = nan\n", "--rate must be a positive number")])
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[job]\nconcurrency = 0\n", "--concurrency must be between 1 and 1000"),
+        ("[job]\nrate = nan\n", "--rate must be a positive number"),
+    ],
+)
 def test_a_value_of_the_job_file_out_of_range_is_refused_as_its_flag_would_be(
     data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str
 ) -> None:
@@ -92,7 +97,11 @@ def test_a_job_file_of_every_table_is_read_typed(tmp_path: Path) -> None:
     )
     settings = read_config(str(config), "halopsa")
     assert settings == {
-        "concurrency": 3, "rate": 10.0, "timeout_s": 5.0, "decimal": ",", "no_regroup": True,
+        "concurrency": 3,
+        "rate": 10.0,
+        "timeout_s": 5.0,
+        "decimal": ",",
+        "no_regroup": True,
         "columns": {"Bilagsnr": "voucherNumber", "Notes": ""},
         "target_options": {"resource": "XeroDetails", "match_on": "name"},
         "config_credentials": {"HALO_CLIENT_ID": "id", "HALO_AUTH_URL": "http://127.0.0.1:1/auth"},

@@ -14,8 +14,9 @@ from bulkload.ledger import Ledger, RowOutcome, RunInfo
 
 
 def new(tmp_path: Path) -> Ledger:
-    return Ledger.create(tmp_path / "l.sqlite", RunInfo(target="economic", base_url="http://x", files=[],
-                                                        key_prefix="abc"))
+    return Ledger.create(
+        tmp_path / "l.sqlite", RunInfo(target="economic", base_url="http://x", files=[], key_prefix="abc")
+    )
 
 
 def test_a_chunk_is_sending_with_its_key_before_done(tmp_path: Path) -> None:
@@ -73,8 +74,11 @@ def test_the_lock_follows_the_ledger_file_not_its_name(tmp_path: Path, link: str
 
 def test_a_ledger_being_made_holds_its_path(tmp_path: Path) -> None:
     seen: list[bool] = []
-    Ledger.create(tmp_path / "l.sqlite", RunInfo(target="economic", base_url="http://x", files=[]),
-                  claim=lambda: seen.append(Ledger.being_made(tmp_path / "l.sqlite"))).close()
+    Ledger.create(
+        tmp_path / "l.sqlite",
+        RunInfo(target="economic", base_url="http://x", files=[]),
+        claim=lambda: seen.append(Ledger.being_made(tmp_path / "l.sqlite")),
+    ).close()
     assert seen == [True] and not Ledger.being_made(tmp_path / "l.sqlite")
 
 
@@ -132,8 +136,9 @@ def test_what_must_be_in_a_ledger_before_it_exists_is_written_with_it_or_there_i
         Ledger.create(tmp_path / "l.sqlite", run, refused)
     # no ledger, no draft, no lock file (before: the lock file was left behind): the command may run again
     assert list(tmp_path.iterdir()) == []
-    ledger = Ledger.create(tmp_path / "l.sqlite", run,
-                           lambda conn: conn.execute("INSERT INTO meta VALUES ('profiles', '[{\"x\": 1}]')"))
+    ledger = Ledger.create(
+        tmp_path / "l.sqlite", run, lambda conn: conn.execute("INSERT INTO meta VALUES ('profiles', '[{\"x\": 1}]')")
+    )
     assert ledger.profiles() == [{"x": 1}]
     ledger.close()
 
@@ -166,7 +171,7 @@ def test_a_maker_waiting_on_a_lock_file_that_is_removed_takes_the_new_one(tmp_pa
     Ledger._lock_path(path).unlink()
     os.close(fd)
     waiter.join(5)
-    (fd2, made2), = got
+    ((fd2, made2),) = got
     assert made2 and os.fstat(fd2).st_ino == os.stat(Ledger._lock_path(path)).st_ino
     with pytest.raises(BlockingIOError):  # and it is held
         other = os.open(Ledger._lock_path(path), os.O_RDONLY)
@@ -177,14 +182,17 @@ def test_a_maker_waiting_on_a_lock_file_that_is_removed_takes_the_new_one(tmp_pa
     os.close(fd2)
 
 
-def test_a_load_refused_before_the_first_call_leaves_no_lock_file(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_load_refused_before_the_first_call_leaves_no_lock_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bulkload.cli import main
 
     monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "a")
     monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "b")
     data = tmp_path / "in.csv"
-    data.write_bytes(b"entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,text\n"
-                     b"5,1,1,2026-11-01,10.00,DKK,caf\xe9\n5,1,1,2026-11-01,-10.00,DKK,x\n")  # not UTF-8
+    data.write_bytes(
+        b"entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,text\n"
+        b"5,1,1,2026-11-01,10.00,DKK,caf\xe9\n5,1,1,2026-11-01,-10.00,DKK,x\n"
+    )  # not UTF-8
     assert main(["load", "economic", str(data), "--base-url", "http://127.0.0.1:9", "--no-progress"]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

@@ -102,8 +102,11 @@ async def test_window_meter_never_lets_more_than_the_limit_into_a_rolling_window
 async def test_limits_pass_every_meter_in_turn_and_tell_each_how_the_call_went() -> None:
     """The quota first (it stops the run, it never waits), then the rate, then the window; a 429 slows the rate."""
     clock = VirtualTime()
-    limits = Limits(quota=DailyQuota(5, clock=clock), rate=RateMeter(100.0, clock=clock, sleep=clock.sleep),
-                    windows=[WindowMeter(3, 1.0, margin_s=0.0, clock=clock, sleep=clock.sleep)])
+    limits = Limits(
+        quota=DailyQuota(5, clock=clock),
+        rate=RateMeter(100.0, clock=clock, sleep=clock.sleep),
+        windows=[WindowMeter(3, 1.0, margin_s=0.0, clock=clock, sleep=clock.sleep)],
+    )
     starts: list[float] = []
     async with clock.running():
         for _ in range(4):

@@ -28,8 +28,10 @@ from bulkload.reconcile import add_listed, id_ranges
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 
-HEADERS = {"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
-           "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+HEADERS = {
+    "X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
+    "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+}
 
 
 async def remote_entries(base_url: str, journal: int = 1) -> list[dict[str, Any]]:
@@ -61,8 +63,15 @@ def assert_exactly_once(entries: list[dict[str, Any]], totals: dict[str, int]) -
 
 
 #: an entry written by someone else than the loader
-FOREIGN = {"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 7, "date": "2026-11-02", "amount": 10.0,
-           "currency": "DKK", "accountNumber": 1010}
+FOREIGN = {
+    "entryTypeNumber": 5,
+    "journalNumber": 1,
+    "voucherNumber": 7,
+    "date": "2026-11-02",
+    "amount": 10.0,
+    "currency": "DKK",
+    "accountNumber": 1010,
+}
 
 
 def append_rows(path: Path, rows: list[list[Any]]) -> None:
@@ -76,9 +85,15 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def job(tmp_path: Path, files: list[Path], base_url: str, **kw: Any) -> Job:
-    return Job(target="economic", files=[str(f) for f in files], base_url=base_url,
-               ledger=str(tmp_path / "run.sqlite"), rejects=str(tmp_path / "rejects.csv"),
-               report=str(tmp_path / "report.json"), **kw)
+    return Job(
+        target="economic",
+        files=[str(f) for f in files],
+        base_url=base_url,
+        ledger=str(tmp_path / "run.sqlite"),
+        rejects=str(tmp_path / "rejects.csv"),
+        report=str(tmp_path / "report.json"),
+        **kw,
+    )
 
 
 def assert_accounted(report: Report) -> None:
@@ -113,12 +128,15 @@ async def test_faults_and_429s_load_every_good_row_exactly_once(tmp_path: Path) 
 async def test_bad_rows_are_rejected_with_line_and_reason_and_the_rest_load(tmp_path: Path) -> None:
     data = tmp_path / "entries.csv"
     totals = write_entries(data, 400)
-    append_rows(data, [
-        [7, 1, 9001, "2026-11-02", "10.00", "DKK", 1010, "", "bad type", ""],         # line 802
-        [5, 1, 9002, "2026-02-30", "10.00", "DKK", 1010, "", "bad date", ""],         # line 803
-        [5, 1, 9003, "2026-11-02", "", "DKK", 1010, "", "no amount", ""],             # line 804
-        [5, 1, 9004, "2026-11-02", "12.00", "DKK", 9999, "", "unknown account", ""],  # line 805
-    ])
+    append_rows(
+        data,
+        [
+            [7, 1, 9001, "2026-11-02", "10.00", "DKK", 1010, "", "bad type", ""],  # line 802
+            [5, 1, 9002, "2026-02-30", "10.00", "DKK", 1010, "", "bad date", ""],  # line 803
+            [5, 1, 9003, "2026-11-02", "", "DKK", 1010, "", "no amount", ""],  # line 804
+            [5, 1, 9004, "2026-11-02", "12.00", "DKK", 9999, "", "unknown account", ""],  # line 805
+        ],
+    )
     options = SandboxOptions(opaque_errors=True)  # the API does not say which entry: bulkload must bisect
     with anyio.fail_after(60):
         async with running("economic", options) as url:
@@ -163,10 +181,23 @@ async def test_killed_mid_run_then_resume_loads_exactly_once(tmp_path: Path) -> 
         async with running("economic", options) as url:
             stats_url = url.split("/journalsapi")[0] + "/_sandbox/stats"
             proc = await asyncio.create_subprocess_exec(
-                *bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger",
-                              str(tmp_path / "run.sqlite"), "--batch-size", "100", "--concurrency", "4",
-                              "--no-progress"),
-                env=child_env(CREDS), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                *bulkload_cmd(
+                    "load",
+                    "economic",
+                    str(data),
+                    "--base-url",
+                    url,
+                    "--ledger",
+                    str(tmp_path / "run.sqlite"),
+                    "--batch-size",
+                    "100",
+                    "--concurrency",
+                    "4",
+                    "--no-progress",
+                ),
+                env=child_env(CREDS),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
             )
             async with aiohttp.ClientSession() as s:
                 while True:  # kill once a good part of the file has landed, with calls in flight
@@ -230,8 +261,9 @@ async def test_daily_quota_stops_cleanly_and_resume_finishes(tmp_path: Path) -> 
         assert_exactly_once(await remote_entries(url), totals)
 
 
-def test_missing_credentials_exit_2_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_credentials_exit_2_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     for name in CREDS:
         monkeypatch.delenv(name, raising=False)
     code = main(["load", "economic", str(tmp_path / "does-not-exist.csv"), "--base-url", "http://127.0.0.1:9"])
@@ -240,12 +272,15 @@ def test_missing_credentials_exit_2_before_reading(tmp_path: Path, monkeypatch: 
     assert "ECONOMIC_APP_SECRET_TOKEN" in err and "does-not-exist" not in err
 
 
-def test_unknown_column_is_a_configuration_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_column_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     for k, v in CREDS.items():
         monkeypatch.setenv(k, v)
     data = tmp_path / "e.csv"
-    data.write_text("entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,Notes\n5,1,1,2026-11-01,1,DKK,x\n")
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,Notes\n5,1,1,2026-11-01,1,DKK,x\n"
+    )
     assert main(["load", "economic", str(data), "--base-url", "http://127.0.0.1:9"]) == 2
     assert "Notes" in capsys.readouterr().err
     config = tmp_path / "job.toml"
@@ -258,7 +293,9 @@ def test_dry_run_sends_nothing_and_reports_the_plan(tmp_path: Path, capsys: pyte
     write_entries(data, 600)
     report = tmp_path / "r.json"
     # an unroutable base URL: any network use would fail the run
-    code = main(["load", "economic", str(data), "--dry-run", "--report", str(report), "--base-url", "http://127.0.0.1:9"])
+    code = main(
+        ["load", "economic", str(data), "--dry-run", "--report", str(report), "--base-url", "http://127.0.0.1:9"]
+    )
     assert code == 0
     r = json.loads(report.read_text())
     assert r["status"] == "dry_run" and r["would_send_requests"] == 3 and r["would_load"] == 1200
@@ -267,7 +304,9 @@ def test_dry_run_sends_nothing_and_reports_the_plan(tmp_path: Path, capsys: pyte
 
 @pytest.mark.slow
 def test_entry_deleted_behind_the_loaders_back_fails_reconcile_with_exit_3(
-    tmp_path: Path, sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    sandbox_process: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     for k, v in CREDS.items():
@@ -275,8 +314,20 @@ def test_entry_deleted_behind_the_loaders_back_fails_reconcile_with_exit_3(
     data = tmp_path / "e.csv"
     write_entries(data, 200)
     ledger = str(tmp_path / "run.sqlite")
-    code = main(["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", ledger,
-                 "--no-progress", "--report", str(tmp_path / "load.json")])
+    code = main(
+        [
+            "load",
+            "economic",
+            str(data),
+            "--base-url",
+            sandbox_process.url,
+            "--ledger",
+            ledger,
+            "--no-progress",
+            "--report",
+            str(tmp_path / "load.json"),
+        ]
+    )
     assert code == 0
     victim = 17
     req = urllib.request.Request(f"{sandbox_process.url}/draft-entries/{victim}", method="DELETE", headers=HEADERS)
@@ -308,12 +359,14 @@ async def test_an_entry_appearing_behind_the_loaders_back_is_named(tmp_path: Pat
     assert rec.remote_totals["per_scope"]["1"]["DKK"]["rows"] == 101
 
 
-@given(st.lists(st.tuples(st.sampled_from(["DKK", "EUR", "SEK"]), st.integers(-10**12, 10**12)), max_size=60),
-       st.integers(1, 25))
+@given(
+    st.lists(st.tuples(st.sampled_from(["DKK", "EUR", "SEK"]), st.integers(-(10**12), 10**12)), max_size=60),
+    st.integers(1, 25),
+)
 def test_walked_pages_sum_per_currency_as_row_by_row_would(rows: list[tuple[str, int]], page: int) -> None:
     totals: dict[str, list[int]] = {}
     for at in range(0, len(rows), page):
-        part = rows[at:at + page]
+        part = rows[at : at + page]
         add_listed(totals, Listed(list(range(len(part))), [r[0] for r in part], [r[1] for r in part], [""] * len(part)))
     expected: dict[str, list[int]] = {}
     for currency, cents in rows:

@@ -292,8 +292,9 @@ async def test_faults_with_match_on_load_every_record_exactly_once(tmp_path: Pat
     options = SandboxOptions(window_limit=0, fault_rate=0.05, drop_rate=0.1, seed=8)
     with anyio.fail_after(90):
         async with running("halopsa", options) as url:
-            report = await load(job(tmp_path, data, url, batch_size=10, settle_s=0.2,
-                                    target_options={"match_on": "name"}), env=ENV)
+            report = await load(
+                job(tmp_path, data, url, batch_size=10, settle_s=0.2, target_options={"match_on": "name"}), env=ENV
+            )
             if report.in_doubt:
                 report = await resume(str(tmp_path / "xero.sqlite"), env=ENV, resend_in_doubt=True)
             stored = await records(url)
@@ -332,8 +333,9 @@ async def test_secrets_reach_the_api_and_nothing_else(tmp_path: Path, capsys: py
     options = SandboxOptions(window_limit=0, drop_rate=0.2, fault_rate=0.05, seed=2)
     async with running("halopsa", options) as url:
         # ~30 writes: that no fault at all hits them is a 1-in-5,000 chance, not a flake to chase
-        report = await load(job(tmp_path, data, url, batch_size=2, settle_s=0.2, target_options={"match_on": "name"}),
-                            env=ENV)
+        report = await load(
+            job(tmp_path, data, url, batch_size=2, settle_s=0.2, target_options={"match_on": "name"}), env=ENV
+        )
         await resume(str(tmp_path / "xero.sqlite"), env=ENV, report=str(tmp_path / "resume.json"))
         await reconcile(str(tmp_path / "xero.sqlite"), env=ENV, report=str(tmp_path / "rec.json"))
         dry_run(job(tmp_path, data, url, rejects=str(tmp_path / "dry.rejects.csv"), report=str(tmp_path / "dry.json")))
@@ -413,8 +415,19 @@ async def test_a_create_still_committing_when_its_answer_is_lost_is_not_created_
     options = SandboxOptions(window_limit=0, commit_delay_ms=(200, 700), seed=11)
     with anyio.fail_after(60):
         async with running("halopsa", options) as url:
-            report = await load(job(tmp_path, data, url, batch_size=5, concurrency=4, timeout_s=0.4, settle_s=1.0,
-                                    target_options={"match_on": "name"}), env=ENV)
+            report = await load(
+                job(
+                    tmp_path,
+                    data,
+                    url,
+                    batch_size=5,
+                    concurrency=4,
+                    timeout_s=0.4,
+                    settle_s=1.0,
+                    target_options={"match_on": "name"},
+                ),
+                env=ENV,
+            )
             ran_ok = report.reconcile.ok
             await commits_landed(url)
             stored = await records(url)
@@ -438,12 +451,17 @@ async def test_rotated_secrets_arrive_though_answers_are_lost(tmp_path: Path) ->
     before = [{"name": f"Acme {i:02d}", "new_client_secret": f"old-{i}", "tenant_name": "T"} for i in range(30)]
     data = tmp_path / "xero.csv"
     data.write_text("name,new_client_secret,tenant_name\n" + "".join(f"Acme {i:02d},new-{i},T\n" for i in range(30)))
-    options = SandboxOptions(window_limit=0, fault_rate=0.2, drop_rate=0.1, seed=5,
-                             fixture=fixture(tmp_path / "halo.json", before))
+    options = SandboxOptions(
+        window_limit=0, fault_rate=0.2, drop_rate=0.1, seed=5, fixture=fixture(tmp_path / "halo.json", before)
+    )
     with anyio.fail_after(60):
         async with running("halopsa", options) as url:
-            report = await load(job(tmp_path, data, url, batch_size=3, concurrency=4, settle_s=0.5,
-                                    target_options={"match_on": "name"}), env=ENV)
+            report = await load(
+                job(
+                    tmp_path, data, url, batch_size=3, concurrency=4, settle_s=0.5, target_options={"match_on": "name"}
+                ),
+                env=ENV,
+            )
             await commits_landed(url)
             stored = await records(url)
             secrets = {r["name"]: await stored_secret(url, r["id"]) for r in stored}
@@ -463,12 +481,24 @@ async def test_the_last_row_wins_when_an_earlier_updates_answer_is_lost(tmp_path
     before = [{"name": "Target", "tenant_name": "v0", "new_client_secret": "s0"}]
     data = tmp_path / "xero.csv"
     data.write_text("id,tenant_name,new_client_secret\n1,v1,s1\n1,v2,s2\n")
-    options = SandboxOptions(window_limit=0, commit_delay_ms=(0, 1500), seed=2741,
-                             fixture=fixture(tmp_path / "halo.json", before))
+    options = SandboxOptions(
+        window_limit=0, commit_delay_ms=(0, 1500), seed=2741, fixture=fixture(tmp_path / "halo.json", before)
+    )
     with anyio.fail_after(30):
         async with running("halopsa", options) as url:
-            report = await load(job(tmp_path, data, url, batch_size=1, concurrency=2, timeout_s=0.5, settle_s=1.6,
-                                    allow_duplicate_load=True), env=ENV)
+            report = await load(
+                job(
+                    tmp_path,
+                    data,
+                    url,
+                    batch_size=1,
+                    concurrency=2,
+                    timeout_s=0.5,
+                    settle_s=1.6,
+                    allow_duplicate_load=True,
+                ),
+                env=ENV,
+            )
             await commits_landed(url)
             (after,) = await records(url)
             secret = await stored_secret(url, 1)

@@ -47,14 +47,27 @@ async def stored(url: str, kind: str) -> list[dict[str, Any]]:
 
 def job(tmp_path: Path, url: str, files: dict[str, Path], batch_size: int | None = None, **options: Any) -> Job:
     target_options = {kind: str(path) for kind, path in files.items()} | options
-    return Job(target="payorcrm", files=[], base_url=url, ledger=str(tmp_path / "run.sqlite"),
-               rejects=str(tmp_path / "rejects.csv"), target_options=target_options, batch_size=batch_size)
+    return Job(
+        target="payorcrm",
+        files=[],
+        base_url=url,
+        ledger=str(tmp_path / "run.sqlite"),
+        rejects=str(tmp_path / "rejects.csv"),
+        target_options=target_options,
+        batch_size=batch_size,
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "currency", "unit", "minor"),
-    [("1234.50", "DKK", "major", 123450), ("1234.5", "EUR", "major", 123450), ("1500", "JPY", "major", 1500),
-     ("1.234", "KWD", "major", 1234), ("123450", "DKK", "minor", 123450), ("-20.00", None, "major", -2000)],
+    [
+        ("1234.50", "DKK", "major", 123450),
+        ("1234.5", "EUR", "major", 123450),
+        ("1500", "JPY", "major", 1500),
+        ("1.234", "KWD", "major", 1234),
+        ("123450", "DKK", "minor", 123450),
+        ("-20.00", None, "major", -2000),
+    ],
 )
 def test_amounts_convert_exactly_to_minor_units(value: str, currency: str | None, unit: str, minor: int) -> None:
     assert minor_units(value, currency, unit, "invoiceAmount") == minor
@@ -62,9 +75,13 @@ def test_amounts_convert_exactly_to_minor_units(value: str, currency: str | None
 
 @pytest.mark.parametrize(
     ("value", "currency", "unit", "fragment"),
-    [("12.345", "DKK", "major", "more than 2 decimals"), ("1500.5", "JPY", "major", "more than 0 decimals"),
-     ("1234.5", "DKK", "minor", "not a whole number"), ("12,50", "DKK", "major", "not a number"),
-     ("nan", "DKK", "major", "not a number")],
+    [
+        ("12.345", "DKK", "major", "more than 2 decimals"),
+        ("1500.5", "JPY", "major", "more than 0 decimals"),
+        ("1234.5", "DKK", "minor", "not a whole number"),
+        ("12,50", "DKK", "major", "not a number"),
+        ("nan", "DKK", "major", "not a number"),
+    ],
 )
 def test_amounts_that_cannot_convert_exactly_are_refused(value: str, currency: str, unit: str, fragment: str) -> None:
     with pytest.raises(RowInvalid) as info:
@@ -83,20 +100,31 @@ def test_files_come_as_customers_then_invoices_or_one_kind() -> None:
 
 @pytest.mark.slow
 async def test_customers_first_and_invoices_of_failed_customers_are_rejected(tmp_path: Path) -> None:
-    customers = write(tmp_path / "c.csv", CUSTOMERS, [
-        ["C1", "a@example.com", "Alpha"], ["C2", "", "Bravo (no email: rejected)"], ["C3", "c@example.com", "Charlie"],
-    ])
-    invoices = write(tmp_path / "i.csv", INVOICES, [
-        ["C1", "I-1", "1234.50", "DKK", "2026-12-01"],
-        ["C2", "I-2", "10.00", "DKK", "2026-12-01"],     # its customer was rejected: rejected, not sent
-        ["C3", "I-3", "99", "JPY", "2026-12-01"],
-        ["C1", "I-4", "12.345", "DKK", "2026-12-01"],    # cannot convert exactly
-        ["C9", "I-5", "5.00", "EUR", "2026-12-01"],      # in neither file: sent, the API refuses it
-    ])
+    customers = write(
+        tmp_path / "c.csv",
+        CUSTOMERS,
+        [
+            ["C1", "a@example.com", "Alpha"],
+            ["C2", "", "Bravo (no email: rejected)"],
+            ["C3", "c@example.com", "Charlie"],
+        ],
+    )
+    invoices = write(
+        tmp_path / "i.csv",
+        INVOICES,
+        [
+            ["C1", "I-1", "1234.50", "DKK", "2026-12-01"],
+            ["C2", "I-2", "10.00", "DKK", "2026-12-01"],  # its customer was rejected: rejected, not sent
+            ["C3", "I-3", "99", "JPY", "2026-12-01"],
+            ["C1", "I-4", "12.345", "DKK", "2026-12-01"],  # cannot convert exactly
+            ["C9", "I-5", "5.00", "EUR", "2026-12-01"],  # in neither file: sent, the API refuses it
+        ],
+    )
     with anyio.fail_after(60):
         async with running("payorcrm", SandboxOptions()) as url:
-            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices},
-                                    amount_unit="major"), env=ENV)
+            report = await load(
+                job(tmp_path, url, {"customers": customers, "invoices": invoices}, amount_unit="major"), env=ENV
+            )
             got = await stored(url, "invoices")
     assert (report.loaded, report.rejected, report.in_doubt) == (4, 4, 0), report
     assert {i["invoiceNumber"]: i["invoiceAmount"] for i in got} == {"I-1": 123450, "I-3": 99}
@@ -113,8 +141,9 @@ async def test_require_customers_rejects_invoices_of_unknown_customers_locally(t
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "Alpha"]])
     invoices = write(tmp_path / "i.csv", INVOICES, [["C1", "I-1", "100", "DKK", ""], ["C9", "I-2", "100", "DKK", ""]])
     async with running("payorcrm", SandboxOptions()) as url:
-        report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices},
-                                require_customers=True), env=ENV)
+        report = await load(
+            job(tmp_path, url, {"customers": customers, "invoices": invoices}, require_customers=True), env=ENV
+        )
     assert (report.loaded, report.rejected) == (2, 1)
     assert report.requests == 2, "the unknown customer's invoice is never sent"
     (reject,) = read_csv(tmp_path / "rejects.csv")
@@ -124,13 +153,15 @@ async def test_require_customers_rejects_invoices_of_unknown_customers_locally(t
 @pytest.mark.slow
 async def test_lost_uploads_are_in_doubt_never_sent_twice(tmp_path: Path) -> None:
     customers = write(tmp_path / "c.csv", CUSTOMERS, [[f"C{i}", f"c{i}@example.com", f"Co {i}"] for i in range(60)])
-    invoices = write(tmp_path / "i.csv", INVOICES,
-                     [[f"C{i % 60}", f"I-{i}", str(100 + i), "DKK", "2026-12-01"] for i in range(600)])
+    invoices = write(
+        tmp_path / "i.csv", INVOICES, [[f"C{i % 60}", f"I-{i}", str(100 + i), "DKK", "2026-12-01"] for i in range(600)]
+    )
     options = SandboxOptions(drop_rate=0.25, fault_rate=0.05, seed=4)
     with anyio.fail_after(90):
         async with running("payorcrm", options) as url:
-            first = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}, batch_size=20),
-                               env=ENV)
+            first = await load(
+                job(tmp_path, url, {"customers": customers, "invoices": invoices}, batch_size=20), env=ENV
+            )
             got = await stored(url, "invoices")
             in_doubt = read_csv(tmp_path / "in_doubt.csv")
             assert first.in_doubt > 0, "the faults did not happen"
@@ -159,34 +190,62 @@ def test_invoice_and_entry_dates_are_read_as_strictly_as_journal_dates(bad: str)
     with pytest.raises(RowInvalid) as info:
         read_row(entries, {"caseId": "1001", "accountingCostType": "FEE", "amount": "1", "entryDate": bad})
     assert info.value.field == "entryDate"
-    assert read_row(invoices, {"customerNumber": "C1", "invoiceNumber": "I1", "invoiceAmount": "1",
-                               "dueDate": "2026-12-01T10:00:00"}).dueDate == "2026-12-01"
+    assert (
+        read_row(
+            invoices,
+            {"customerNumber": "C1", "invoiceNumber": "I1", "invoiceAmount": "1", "dueDate": "2026-12-01T10:00:00"},
+        ).dueDate
+        == "2026-12-01"
+    )
 
 
 @pytest.mark.slow
 async def test_invoices_an_earlier_load_uploaded_are_not_uploaded_again(tmp_path: Path) -> None:
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "Alpha"]])
-    first = write(tmp_path / "i.csv", INVOICES, [
-        ["C1", "I-1", "100.00", "DKK", "2026-12-01"], ["C1", "I-2", "1.2x", "DKK", "2026-12-01"],
-    ])
+    first = write(
+        tmp_path / "i.csv",
+        INVOICES,
+        [
+            ["C1", "I-1", "100.00", "DKK", "2026-12-01"],
+            ["C1", "I-2", "1.2x", "DKK", "2026-12-01"],
+        ],
+    )
     # the corrected file: I-2 fixed, I-3 new, I-1 as before
-    fixed = write(tmp_path / "i-fixed.csv", INVOICES, [
-        ["C1", "I-1", "100.00", "DKK", "2026-12-01"], ["C1", "I-2", "1.20", "DKK", "2026-12-01"],
-        ["C1", "I-3", "3.00", "DKK", "2026-12-01"],
-    ])
+    fixed = write(
+        tmp_path / "i-fixed.csv",
+        INVOICES,
+        [
+            ["C1", "I-1", "100.00", "DKK", "2026-12-01"],
+            ["C1", "I-2", "1.20", "DKK", "2026-12-01"],
+            ["C1", "I-3", "3.00", "DKK", "2026-12-01"],
+        ],
+    )
     with anyio.fail_after(60):
         async with running("payorcrm", SandboxOptions()) as url:
-            one = await load(job(tmp_path, url, {"customers": customers, "invoices": first}, amount_unit="major"),
-                             env=ENV)
+            one = await load(
+                job(tmp_path, url, {"customers": customers, "invoices": first}, amount_unit="major"), env=ENV
+            )
             assert (one.loaded, one.rejected) == (2, 1)
-            again = Job(target="payorcrm", files=[str(fixed)], base_url=url, ledger=str(tmp_path / "again.sqlite"),
-                        target_options={"kind": "invoices", "amount_unit": "major"})
+            again = Job(
+                target="payorcrm",
+                files=[str(fixed)],
+                base_url=url,
+                ledger=str(tmp_path / "again.sqlite"),
+                target_options={"kind": "invoices", "amount_unit": "major"},
+            )
             two = await load(again, env=ENV)
             # I-1 corrected after it loaded (amount, due date): not passed off as loaded, not uploaded twice
             changed = write(tmp_path / "i-changed.csv", INVOICES, [["C1", "I-1", "110.00", "DKK", "2026-12-02"]])
-            three = await load(Job(target="payorcrm", files=[str(changed)], base_url=url,
-                                   ledger=str(tmp_path / "three.sqlite"),
-                                   target_options={"kind": "invoices", "amount_unit": "major"}), env=ENV)
+            three = await load(
+                Job(
+                    target="payorcrm",
+                    files=[str(changed)],
+                    base_url=url,
+                    ledger=str(tmp_path / "three.sqlite"),
+                    target_options={"kind": "invoices", "amount_unit": "major"},
+                ),
+                env=ENV,
+            )
             got = await stored(url, "invoices")
     assert (two.loaded, two.skipped, two.exit_code) == (2, 1, 0)
     assert "invoice I-1 was loaded by an earlier run" in two.groups.skipped_reasons[0]
@@ -201,12 +260,14 @@ async def test_any_2xx_answer_to_an_upload_is_success(tmp_path: Path, answer: st
     # PayorCRM documents no answer to an upload (seed 004). Before: anything but {"results": [...]} stopped the run
     # (exit 4) and left the stored upload in doubt
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "Alpha"], ["C2", "b@example.com", "B"]])
-    invoices = write(tmp_path / "i.csv", INVOICES, [[f"C{1 + i % 2}", f"I-{i}", str(100 + i), "DKK", "2026-12-01"]
-                                                    for i in range(5)])
+    invoices = write(
+        tmp_path / "i.csv", INVOICES, [[f"C{1 + i % 2}", f"I-{i}", str(100 + i), "DKK", "2026-12-01"] for i in range(5)]
+    )
     with anyio.fail_after(60):
         async with running("payorcrm", SandboxOptions(answer=answer)) as url:
-            report = await load(job(tmp_path, url, {"customers": customers, "invoices": invoices}, batch_size=2),
-                                env=ENV)
+            report = await load(
+                job(tmp_path, url, {"customers": customers, "invoices": invoices}, batch_size=2), env=ENV
+            )
             got = await stored(url, "invoices")
     assert (report.status, report.exit_code) == ("complete", 0), report.stop_reason
     assert (report.loaded, report.rejected, report.in_doubt) == (7, 0, 0)
@@ -224,12 +285,20 @@ async def test_any_2xx_answer_to_an_upload_is_success(tmp_path: Path, answer: st
 
 @pytest.mark.parametrize(
     ("body", "said"),
-    [(b'{"uploaded": 2, "results": [{"id": 7, "invoiceAmount": 5}, {"id": 8, "invoiceAmount": -1}]}',
-      Said([7, 8], [5, -1], 2)),
-     (b'[{"id": 7, "customerno": "C1"}]', Said([7], None, 1)),
-     (b'[{"invoiceNumber": "I-1", "invoiceAmount": 5}, {"id": 9, "invoiceAmount": 6}]', Said(None, [5, 6], 2)),
-     (b'{"success": true, "count": 3}', Said(None, None, 3)),
-     (b'{"success": true}', Said()), (b"", Said()), (b"  \n", Said()), (b"OK", Said()), (b"null", Said())],
+    [
+        (
+            b'{"uploaded": 2, "results": [{"id": 7, "invoiceAmount": 5}, {"id": 8, "invoiceAmount": -1}]}',
+            Said([7, 8], [5, -1], 2),
+        ),
+        (b'[{"id": 7, "customerno": "C1"}]', Said([7], None, 1)),
+        (b'[{"invoiceNumber": "I-1", "invoiceAmount": 5}, {"id": 9, "invoiceAmount": 6}]', Said(None, [5, 6], 2)),
+        (b'{"success": true, "count": 3}', Said(None, None, 3)),
+        (b'{"success": true}', Said()),
+        (b"", Said()),
+        (b"  \n", Said()),
+        (b"OK", Said()),
+        (b"null", Said()),
+    ],
 )
 def test_an_upload_answer_is_read_for_what_it_says(body: bytes, said: Said) -> None:
     assert read_answer(body) == said
@@ -242,4 +311,5 @@ def test_an_answer_that_says_it_failed_is_not_success() -> None:
     target = PayorCRM(["invoices"]).kind_of(0)
     assert target.created_ids(b'{"results": [{"id": 1}]}', 2) == [NO_ID, NO_ID]
     assert target.returned_totals(b'{"success": true, "count": 1}', {"invoices": {"": [2, 300, 300]}}) == {
-        "invoices": {"": [1]}}
+        "invoices": {"": [1]}
+    }

@@ -46,8 +46,14 @@ async def created(url: str) -> list[dict[str, Any]]:
 
 
 def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
-    return Job(target="visma-core", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
-               rejects=str(tmp_path / "rejects.csv"), **kw)
+    return Job(
+        target="visma-core",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / "run.sqlite"),
+        rejects=str(tmp_path / "rejects.csv"),
+        **kw,
+    )
 
 
 def accounted(report: Report) -> bool:
@@ -56,8 +62,10 @@ def accounted(report: Report) -> bool:
 
 async def test_a_failed_definition_lookup_is_reported_as_itself(tmp_path: Path) -> None:
     # two cost types: their lookups run side by side, and the error must not come out wrapped in a group
-    data = write(tmp_path / "e.csv", [[1001, "FEE", "1.00", "x", "", "2026-11-01", ""],
-                                      [1002, "SALARY", "2.00", "y", "", "2026-11-01", ""]])
+    data = write(
+        tmp_path / "e.csv",
+        [[1001, "FEE", "1.00", "x", "", "2026-11-01", ""], [1002, "SALARY", "2.00", "y", "", "2026-11-01", ""]],
+    )
     with anyio.fail_after(30):
         async with running("visma-core", SandboxOptions(fault_rate=1.0)) as url:
             report = await load(job(tmp_path, data, url, attempts=2), env=ENV)
@@ -68,17 +76,20 @@ async def test_a_failed_definition_lookup_is_reported_as_itself(tmp_path: Path) 
 
 @pytest.mark.slow
 async def test_drafts_entries_and_merged_orders(tmp_path: Path) -> None:
-    data = write(tmp_path / "e.csv", [
-        [1001, "SALARY", "100.10", "Vederlag", "n1", "", ""],                 # draft, no date needed
-        [1001, "FEE", "200.20", "Gebyr", "", "2026-11-01", ""],               # booked entry
-        [1002, "OUTLAY", "0.10", "Tinglysing", "", "2026-11-02", "A"],        # merged, booked
-        [1002, "OUTLAY", "0.20", "Attest", "", "2026-11-02", "A"],
-        [1002, "OUTLAY", "1234.55", "Gebyr", "", "2026-11-02", "A"],
-        [1002, "COMMISSION", "10.00", "Provisjon", "", "", "B"],             # merged draft
-        [1002, "COMMISSION", "5.00", "Tillegg", "", "", "B"],
-        [1003, "FEE", "50.00", "uten dato", "", "", ""],                      # booked without date: rejected
-        [1003, "NOPE", "1.00", "ukjent", "", "2026-11-01", ""],               # no definition: rejected
-    ])
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1001, "SALARY", "100.10", "Vederlag", "n1", "", ""],  # draft, no date needed
+            [1001, "FEE", "200.20", "Gebyr", "", "2026-11-01", ""],  # booked entry
+            [1002, "OUTLAY", "0.10", "Tinglysing", "", "2026-11-02", "A"],  # merged, booked
+            [1002, "OUTLAY", "0.20", "Attest", "", "2026-11-02", "A"],
+            [1002, "OUTLAY", "1234.55", "Gebyr", "", "2026-11-02", "A"],
+            [1002, "COMMISSION", "10.00", "Provisjon", "", "", "B"],  # merged draft
+            [1002, "COMMISSION", "5.00", "Tillegg", "", "", "B"],
+            [1003, "FEE", "50.00", "uten dato", "", "", ""],  # booked without date: rejected
+            [1003, "NOPE", "1.00", "ukjent", "", "2026-11-01", ""],  # no definition: rejected
+        ],
+    )
     with anyio.fail_after(60):
         async with running("visma-core", SandboxOptions()) as url:
             report = await load(job(tmp_path, data, url), env=ENV)
@@ -131,14 +142,18 @@ async def test_lost_answers_are_in_doubt_never_resent_until_told(tmp_path: Path)
 @pytest.mark.slow
 async def test_costs_are_found_patched_and_refused_with_reasons(tmp_path: Path) -> None:
     # case 1500: position 1500 % 3 == 0 is the locked (not editable) cost of each type
-    data = write(tmp_path / "c.csv", [
-        [1500, "Buyer", 150002, "true", "", ""],
-        [1500, "Buyer", 150003, "", "499.50", "justert"],
-        [1500, "Seller", 150005, "false", "", ""],
-        [1500, "Buyer", 150001, "true", "", ""],          # locked: not Editable
-        [1500, "Buyer", 159999, "true", "", ""],          # no such cost
-        [1501, "Seller", 150106, "", "", "ny tekst"],
-    ], header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"])
+    data = write(
+        tmp_path / "c.csv",
+        [
+            [1500, "Buyer", 150002, "true", "", ""],
+            [1500, "Buyer", 150003, "", "499.50", "justert"],
+            [1500, "Seller", 150005, "false", "", ""],
+            [1500, "Buyer", 150001, "true", "", ""],  # locked: not Editable
+            [1500, "Buyer", 159999, "true", "", ""],  # no such cost
+            [1501, "Seller", 150106, "", "", "ny tekst"],
+        ],
+        header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"],
+    )
     with anyio.fail_after(60):
         async with running("visma-core", SandboxOptions(drop_rate=0.3, seed=9)) as url:
             report = await load(job(tmp_path, data, url, target_options={"kind": "costs"}), env=ENV)
@@ -159,12 +174,15 @@ async def test_costs_are_found_patched_and_refused_with_reasons(tmp_path: Path) 
 @pytest.mark.slow
 async def test_a_merged_order_with_a_bad_line_is_not_booked_at_all(tmp_path: Path) -> None:
     # before: the order's good lines were merged into one entry without the bad one, an amount the file never meant
-    data = write(tmp_path / "e.csv", [
-        [1002, "OUTLAY", "0.10", "Tinglysing", "", "2026-11-02", "A"],
-        [1002, "OUTLAY", "0.2x", "Attest", "", "2026-11-02", "A"],           # not a number
-        [1002, "OUTLAY", "1234.55", "Gebyr", "", "2026-11-02", "A"],
-        [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"],             # another order: loads
-    ])
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1002, "OUTLAY", "0.10", "Tinglysing", "", "2026-11-02", "A"],
+            [1002, "OUTLAY", "0.2x", "Attest", "", "2026-11-02", "A"],  # not a number
+            [1002, "OUTLAY", "1234.55", "Gebyr", "", "2026-11-02", "A"],
+            [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"],  # another order: loads
+        ],
+    )
     with anyio.fail_after(60):
         async with running("visma-core", SandboxOptions()) as url:
             report = await load(job(tmp_path, data, url), env=ENV)
@@ -180,22 +198,37 @@ async def test_a_merged_order_with_a_bad_line_is_not_booked_at_all(tmp_path: Pat
 async def test_drafts_and_entries_numbered_apart_and_a_cost_patched_twice_reconcile_ok(tmp_path: Path) -> None:
     # a real server may number drafts and entries in sequences of their own (draft 1 and entry 1 both exist), and
     # two rows may PATCH one cost: neither is a mismatch. Before: both were reported as one (exit 3)
-    entries = write(tmp_path / "e.csv", [
-        [1001, "SALARY", "10.00", "draft", "", "", ""],
-        [1001, "FEE", "20.00", "entry", "", "2026-11-01", ""],
-        [1002, "OUTLAY", "1.10", "first line", "", "2026-11-02", "A"],          # merged: two rows, one entry
-        [1002, "OUTLAY", "2.20", "second line", "", "2026-11-02", "A"],
-    ])
-    costs = write(tmp_path / "c.csv", [
-        [1500, "Buyer", 150002, "true", "", ""],
-        [1500, "Buyer", 150002, "", "", "the same cost again"],
-    ], header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"])
+    entries = write(
+        tmp_path / "e.csv",
+        [
+            [1001, "SALARY", "10.00", "draft", "", "", ""],
+            [1001, "FEE", "20.00", "entry", "", "2026-11-01", ""],
+            [1002, "OUTLAY", "1.10", "first line", "", "2026-11-02", "A"],  # merged: two rows, one entry
+            [1002, "OUTLAY", "2.20", "second line", "", "2026-11-02", "A"],
+        ],
+    )
+    costs = write(
+        tmp_path / "c.csv",
+        [
+            [1500, "Buyer", 150002, "true", "", ""],
+            [1500, "Buyer", 150002, "", "", "the same cost again"],
+        ],
+        header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"],
+    )
     with anyio.fail_after(60):
         async with running("visma-core", SandboxOptions(separate_ids=True)) as url:
             loaded = await load(job(tmp_path, entries, url), env=ENV)
-            patched = await load(Job(target="visma-core", files=[str(costs)], base_url=url,
-                                     ledger=str(tmp_path / "costs.sqlite"), rejects=str(tmp_path / "c-rejects.csv"),
-                                     target_options={"kind": "costs"}), env=ENV)
+            patched = await load(
+                Job(
+                    target="visma-core",
+                    files=[str(costs)],
+                    base_url=url,
+                    ledger=str(tmp_path / "costs.sqlite"),
+                    rejects=str(tmp_path / "c-rejects.csv"),
+                    target_options={"kind": "costs"},
+                ),
+                env=ENV,
+            )
             made = await created(url)
     assert sorted((e["Kind"], e["Id"]) for e in made) == [("draft", 1), ("entry", 1), ("entry", 2)]
     rec = loaded.reconcile
@@ -210,17 +243,20 @@ async def test_drafts_and_entries_numbered_apart_and_a_cost_patched_twice_reconc
 
 @pytest.mark.slow
 async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definition_is_refused_alone(
-    tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     # before: the line without a definition stood between the order's OUTLAY lines with no key, so the plan
     # found the order apart on every resume and stopped
-    data = write(tmp_path / "e.csv", [
-        [1002, "OUTLAY", "1.00", "a", "", "2026-11-02", "A"],
-        [1002, "NOPE", "2.00", "b", "", "2026-11-02", "A"],     # no definition: refused
-        [1002, "FEE", "3.00", "c", "", "2026-11-02", "A"],      # its definition books an entry a line
-        [1002, "OUTLAY", "4.00", "d", "", "2026-11-02", "A"],
-        [1002, "FEE", "5.00", "e", "", "2026-11-02", "A"],
-    ])
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1002, "OUTLAY", "1.00", "a", "", "2026-11-02", "A"],
+            [1002, "NOPE", "2.00", "b", "", "2026-11-02", "A"],  # no definition: refused
+            [1002, "FEE", "3.00", "c", "", "2026-11-02", "A"],  # its definition books an entry a line
+            [1002, "OUTLAY", "4.00", "d", "", "2026-11-02", "A"],
+            [1002, "FEE", "5.00", "e", "", "2026-11-02", "A"],
+        ],
+    )
     with anyio.fail_after(60):
         async with running("visma-core", SandboxOptions()) as url:
             report = await load(job(tmp_path, data, url), env=ENV)
@@ -234,17 +270,35 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
 async def test_a_merged_order_corrected_after_it_loaded_is_not_passed_off_as_loaded(tmp_path: Path) -> None:
     # before: a group was compared by count and money totals only, and a target without totals (Visma Core) had
     # all zero: an order whose amount was corrected in the file was reported skipped, the entry kept the old one
-    first = write(tmp_path / "e.csv", [[1002, "OUTLAY", "100.00", "Gebyr", "", "2026-11-02", "A"],
-                                       [1002, "OUTLAY", "200.00", "Porto", "", "2026-11-02", "A"],
-                                       [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"]])
-    fixed = write(tmp_path / "e-fixed.csv", [[1002, "OUTLAY", "100.00", "Gebyr", "", "2026-11-02", "A"],
-                                             [1002, "OUTLAY", "250.00", "Porto", "", "2026-11-02", "A"],
-                                             [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"]])
+    first = write(
+        tmp_path / "e.csv",
+        [
+            [1002, "OUTLAY", "100.00", "Gebyr", "", "2026-11-02", "A"],
+            [1002, "OUTLAY", "200.00", "Porto", "", "2026-11-02", "A"],
+            [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"],
+        ],
+    )
+    fixed = write(
+        tmp_path / "e-fixed.csv",
+        [
+            [1002, "OUTLAY", "100.00", "Gebyr", "", "2026-11-02", "A"],
+            [1002, "OUTLAY", "250.00", "Porto", "", "2026-11-02", "A"],
+            [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"],
+        ],
+    )
     with anyio.fail_after(60):
         async with running("visma-core", SandboxOptions()) as url:
             await load(job(tmp_path, first, url), env=ENV)
-            two = await load(Job(target="visma-core", files=[str(fixed)], base_url=url,
-                                 ledger=str(tmp_path / "two.sqlite"), rejects=str(tmp_path / "two.csv")), env=ENV)
+            two = await load(
+                Job(
+                    target="visma-core",
+                    files=[str(fixed)],
+                    base_url=url,
+                    ledger=str(tmp_path / "two.sqlite"),
+                    rejects=str(tmp_path / "two.csv"),
+                ),
+                env=ENV,
+            )
             entries = await created(url)
     assert sorted(e["Amount"] for e in entries) == [Decimal("7.00"), Decimal("300.00")]
     assert (two.loaded, two.skipped, two.rejected, two.exit_code) == (0, 1, 2, 1) and accounted(two)

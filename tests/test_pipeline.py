@@ -56,8 +56,9 @@ def _visma_core(folder: Path) -> tuple[list[str], dict[str, Any]]:
 
 def _payorcrm(folder: Path) -> tuple[list[str], dict[str, Any]]:
     customers = write_payor(folder / "c.csv", CUSTOMERS, [[f"C{i}", f"c{i}@example.com", f"Co {i}"] for i in range(20)])
-    invoices = write_payor(folder / "i.csv", INVOICES,
-                           [[f"C{i}", f"I-{i}", f"{i}.25", "DKK", "2026-12-01"] for i in range(20)])
+    invoices = write_payor(
+        folder / "i.csv", INVOICES, [[f"C{i}", f"I-{i}", f"{i}.25", "DKK", "2026-12-01"] for i in range(20)]
+    )
     return [], {"customers": str(customers), "invoices": str(invoices), "amount_unit": "major"}
 
 
@@ -82,8 +83,17 @@ async def held(case: Case, url: str) -> int:
 
 def job(tmp_path: Path, case: Case, url: str, **kw: Any) -> Job:
     files, options = case.write(tmp_path)
-    return Job(target=case.target, files=files, base_url=url, ledger=str(tmp_path / "run.sqlite"),
-               rejects=str(tmp_path / "rejects.csv"), batch_size=5, concurrency=2, target_options=options, **kw)
+    return Job(
+        target=case.target,
+        files=files,
+        base_url=url,
+        ledger=str(tmp_path / "run.sqlite"),
+        rejects=str(tmp_path / "rejects.csv"),
+        batch_size=5,
+        concurrency=2,
+        target_options=options,
+        **kw,
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.target for c in CASES])

@@ -25,8 +25,15 @@ from bulkload.undo import rollback
 
 
 def job(tmp_path: Path, data: Path, url: str, name: str, **kw: Any) -> Job:
-    return Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / f"{name}.sqlite"),
-               rejects=str(tmp_path / f"{name}-rejects.csv"), report=str(tmp_path / f"{name}.json"), **kw)
+    return Job(
+        target="economic",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / f"{name}.sqlite"),
+        rejects=str(tmp_path / f"{name}-rejects.csv"),
+        report=str(tmp_path / f"{name}.json"),
+        **kw,
+    )
 
 
 async def served(url: str) -> int:

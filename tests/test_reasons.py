@@ -23,14 +23,26 @@ from bulkload.targets.payorcrm_records import Customer, Invoice
 from bulkload.targets.reasons import item_named, row_invalid
 from bulkload.targets.visma_core_records import CostRow, EntryRow
 
-KINDS: list[type[Any]] = [DraftEntry, EntryRow, CostRow, Customer, Invoice,
-                          *(record_type(name) for name in sorted(RESOURCES))]
+KINDS: list[type[Any]] = [
+    DraftEntry,
+    EntryRow,
+    CostRow,
+    Customer,
+    Invoice,
+    *(record_type(name) for name in sorted(RESOURCES)),
+]
 FIELDS = [(kind, f.encode_name) for kind in KINDS for f in msgspec.inspect.type_info(kind).fields]  # type: ignore[attr-defined]
 #: what only a library says: its type names, its backticks, its own phrasing
 LIBRARY = re.compile(r"`|\bExpected\b|\bInvalid\b|\b(int|str|decimal|float|bool|null|array|enum)\b")
 
-ECONOMIC_ROW = {"entryTypeNumber": "5", "journalNumber": "1", "voucherNumber": "1", "date": "2026-11-01",
-                "amount": "1.00", "currency": "DKK"}
+ECONOMIC_ROW = {
+    "entryTypeNumber": "5",
+    "journalNumber": "1",
+    "voucherNumber": "1",
+    "date": "2026-11-01",
+    "amount": "1.00",
+    "currency": "DKK",
+}
 
 
 def economic_reason(**change: Any) -> str:
@@ -39,19 +51,22 @@ def economic_reason(**change: Any) -> str:
     return str(caught.value)
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"entryTypeNumber": "five"}, "entryTypeNumber: not a whole number: 'five' (one of: 2, 3, 4, 5, 10)"),
-    ({"accountNumber": "1010x"}, "accountNumber: not a whole number: '1010x'"),
-    ({"entryTypeNumber": "7"}, "entryTypeNumber: not one of: 2, 3, 4, 5, 10 (got 7)"),
-    ({"supplierPaymentType": "3"}, "supplierPaymentType: not one of: -1, 1, 2, 5, 7, 10, 14, 17 (got 3)"),
-    ({"voucherNumber": "0"}, "voucherNumber: must be at least 1, got 0"),
-    ({"accountNumber": "99999999999"}, "accountNumber: must be at most 2147483647, got 99999999999"),
-    ({"amount": "abc"}, "amount: not a number: 'abc'"),
-    ({"exchangeRate": True}, "exchangeRate: not a number: true"),
-    ({"text": 5}, "text: expected text, got a number: 5"),
-    ({"text": ["a"]}, "text: expected text, got a list"),
-    ({"accountNumber": {"a": 1}}, "accountNumber: expected a whole number, got an object"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"entryTypeNumber": "five"}, "entryTypeNumber: not a whole number: 'five' (one of: 2, 3, 4, 5, 10)"),
+        ({"accountNumber": "1010x"}, "accountNumber: not a whole number: '1010x'"),
+        ({"entryTypeNumber": "7"}, "entryTypeNumber: not one of: 2, 3, 4, 5, 10 (got 7)"),
+        ({"supplierPaymentType": "3"}, "supplierPaymentType: not one of: -1, 1, 2, 5, 7, 10, 14, 17 (got 3)"),
+        ({"voucherNumber": "0"}, "voucherNumber: must be at least 1, got 0"),
+        ({"accountNumber": "99999999999"}, "accountNumber: must be at most 2147483647, got 99999999999"),
+        ({"amount": "abc"}, "amount: not a number: 'abc'"),
+        ({"exchangeRate": True}, "exchangeRate: not a number: true"),
+        ({"text": 5}, "text: expected text, got a number: 5"),
+        ({"text": ["a"]}, "text: expected text, got a list"),
+        ({"accountNumber": {"a": 1}}, "accountNumber: expected a whole number, got an object"),
+    ],
+)
 def test_economic_reasons_say_what_is_wrong_with_the_value(change: dict[str, Any], expected: str) -> None:
     # before: "Expected `int`, got `str`", "Invalid enum value 7", "Expected `int` >= 1"
     assert economic_reason(**change) == expected
@@ -84,21 +99,33 @@ def test_other_targets_reasons() -> None:
             msgspec.convert(row, kind, strict=False)
         return str(row_invalid(caught.value, row, kind))
 
-    assert why(CostRow, {"caseId": 1, "type": "buyer", "costId": 1, "Amount": "1"}) == \
-        "type: not one of: Buyer, Seller (got 'buyer')"
-    assert why(EntryRow, {"caseId": "1", "accountingCostType": "", "amount": "1"}) == \
-        "accountingCostType: must be at least 1 character long (it has 0)"
-    assert why(Invoice, {"customerNumber": "1", "invoiceNumber": "2", "invoiceAmount": "1.5"}) == \
-        "invoiceAmount: not a whole number: '1.5'"
-    assert why(Invoice, {"customerNumber": "1", "invoiceNumber": "2", "invoiceAmount": 1, "billAddr": "x"}) == \
-        "billAddr: expected an object, got text: 'x'"
+    assert (
+        why(CostRow, {"caseId": 1, "type": "buyer", "costId": 1, "Amount": "1"})
+        == "type: not one of: Buyer, Seller (got 'buyer')"
+    )
+    assert (
+        why(EntryRow, {"caseId": "1", "accountingCostType": "", "amount": "1"})
+        == "accountingCostType: must be at least 1 character long (it has 0)"
+    )
+    assert (
+        why(Invoice, {"customerNumber": "1", "invoiceNumber": "2", "invoiceAmount": "1.5"})
+        == "invoiceAmount: not a whole number: '1.5'"
+    )
+    assert (
+        why(Invoice, {"customerNumber": "1", "invoiceNumber": "2", "invoiceAmount": 1, "billAddr": "x"})
+        == "billAddr: expected an object, got text: 'x'"
+    )
     assert why(EntryRow, {"caseId": 1, "accountingCostType": "A", "amount": "x"}) == "amount: not a number: 'x'"
 
 
 _values = st.one_of(
-    st.text(max_size=80), st.integers(min_value=-(2**70), max_value=2**70), st.booleans(),
-    st.floats(allow_nan=False, allow_infinity=False), st.decimals(allow_nan=False, allow_infinity=False, places=3),
-    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.text(max_size=80),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
 
 
@@ -125,13 +152,16 @@ def test_every_library_message_is_translated(where: tuple[type[Any], str], value
         assert str(value) in got.reason, (said, got.reason)
 
 
-@pytest.mark.parametrize(("message", "n", "index"), [
-    ("The request contains invalid entries: at index 1: Account 9999 not found", 2, 1),
-    ("entries[0].accountNumber: Account 9999 not found", 2, 0),
-    ("The request contains invalid entries: Account 9999 not found", 2, None),  # names none
-    ("at index 1 and at index 0", 2, None),  # names two: no telling which
-    ("at index 7", 2, None),  # not an entry of the call
-])
+@pytest.mark.parametrize(
+    ("message", "n", "index"),
+    [
+        ("The request contains invalid entries: at index 1: Account 9999 not found", 2, 1),
+        ("entries[0].accountNumber: Account 9999 not found", 2, 0),
+        ("The request contains invalid entries: Account 9999 not found", 2, None),  # names none
+        ("at index 1 and at index 0", 2, None),  # names two: no telling which
+        ("at index 7", 2, None),  # not an entry of the call
+    ],
+)
 def test_an_entry_named_by_index_in_a_refusal_message(message: str, n: int, index: int | None) -> None:
     from bulkload.errors import APIError
 

@@ -32,8 +32,12 @@ async def failing(sent: list[str]) -> AsyncIterator[Dispatcher]:
     app.router.add_route("*", "/things", handle)
     async with serving(app) as origin, Client(origin, {}) as client:
         limits = Limits(quota=DailyQuota(0), rate=RateMeter(None))
-        yield Dispatcher(client, TARGETS["economic"].from_options({}), limits=limits,
-                         policy=RetryPolicy(attempts=ATTEMPTS, base_s=0.0))
+        yield Dispatcher(
+            client,
+            TARGETS["economic"].from_options({}),
+            limits=limits,
+            policy=RetryPolicy(attempts=ATTEMPTS, base_s=0.0),
+        )
 
 
 async def send(dispatcher: Dispatcher, looks: list[BulkloadError], *, safe: bool, not_there: bool) -> ServerError:

@@ -24,8 +24,6 @@ INTS = {"entryTypeNumber", "journalNumber", "voucherNumber", "accountNumber", "c
 FLOATS = {"amount", "exchangeRate"}
 
 
-
-
 def test_counts_are_exact_and_vouchers_balance_and_stay_adjacent() -> None:
     for n in (1, 2, 3, 5, 999):
         assert sum(1 for _ in gen.generate_rows(n, seed=n)) == n

@@ -77,7 +77,9 @@ def xero(name: str = "Acme MSP – Xero UK", **changes: Any) -> dict[str, Any]:
 
 async def test_tokens_are_issued_refused_and_expire_in_scaled_time(make_client: MakeClient) -> None:
     client = await make_client(
-        SandboxOptions(window_limit=0, time_factor=100), client_id="halo-client", client_secret="halo-secret",
+        SandboxOptions(window_limit=0, time_factor=100),
+        client_id="halo-client",
+        client_secret="halo-secret",
         token_ttl_s=60,
     )
     resp = await client.post("/auth/token?tenant=acme", data=CREDS)
@@ -269,8 +271,13 @@ async def test_secrets_are_stored_but_never_returned(make_client: MakeClient) ->
         resp = await post(client, auth, resource, [item])
         assert resp.status == 201
         seen.append(await resp.text())
-        for path in (f"/api/{resource}", f"/api/{resource}?pageinate=true", f"/api/{resource}/1",
-                     f"/_sandbox/records/{resource}", "/_sandbox/stats"):
+        for path in (
+            f"/api/{resource}",
+            f"/api/{resource}?pageinate=true",
+            f"/api/{resource}/1",
+            f"/_sandbox/records/{resource}",
+            "/_sandbox/stats",
+        ):
             resp = await client.get(path, headers=auth)
             assert resp.status == 200
             seen.append(await resp.text())
@@ -343,8 +350,9 @@ async def test_a_delayed_commit_lists_nothing_until_it_lands_though_the_client_g
         return count
 
     with pytest.raises(asyncio.TimeoutError):  # the client gives up long before the commit
-        await client.post("/api/XeroDetails", json=[xero("Late")], headers=auth,
-                          timeout=aiohttp.ClientTimeout(total=0.05))
+        await client.post(
+            "/api/XeroDetails", json=[xero("Late")], headers=auth, timeout=aiohttp.ClientTimeout(total=0.05)
+        )
     assert await get(client, auth, "/api/XeroDetails") == [] and await pending() == 1
     for _ in range(100):  # the commit lands without anyone waiting for it
         if not await pending():
@@ -463,8 +471,24 @@ def test_generator_writes_csv_with_json_cells_and_jsonl(tmp_path: Path) -> None:
         json.loads(rows[19]["environment"])  # the resource's first nested field
     assert rows[29]["id"] == "999999"
     jsonl = tmp_path / "k.jsonl"
-    assert gen.main(["--kind", "halopsa", "--resource", "KashflowDetails", "--rows", "8", "--bad-every", "8",
-                     "--format", "jsonl", str(jsonl)]) == 0
+    assert (
+        gen.main(
+            [
+                "--kind",
+                "halopsa",
+                "--resource",
+                "KashflowDetails",
+                "--rows",
+                "8",
+                "--bad-every",
+                "8",
+                "--format",
+                "jsonl",
+                str(jsonl),
+            ]
+        )
+        == 0
+    )
     lines = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 8 and "id" not in lines[0] and lines[7]["client_top_level"] == "twelve"
 

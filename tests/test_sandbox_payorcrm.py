@@ -205,8 +205,6 @@ async def test_registered_without_a_prefix() -> None:
 # -- the data generator and the samples ---------------------------------------------------------------
 
 
-
-
 def test_invoices_point_at_the_good_customers_and_spoil_where_asked(tmp_path: Path) -> None:
     customers = list(gen.payorcrm_customer_rows(100, seed=1, bad_every=25))
     good = {c["customerno"] for c in customers if "@" in c.get("emailaddress1", "")}

@@ -275,8 +275,6 @@ async def test_fixture_replaces_definitions_and_restricts_cases(make_client: Mak
 # -- the data generator ------------------------------------------------------------------------------
 
 
-
-
 def test_entry_rows_group_orders_and_spoil_where_asked() -> None:
     rows = list(gen.visma_core_rows(600, seed=3, bad_every=50))
     assert len(rows) == 600

@@ -33,8 +33,10 @@ def inputs(target: str, tmp: Path) -> tuple[list[str], list[str]]:
     """(files and target flags, extra flags) with a good row, a bad row, and secrets where the API has them."""
     if target == "economic":
         path = tmp / "e.csv"
-        path.write_text("entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
-                        "5,1,1,2026-11-01,10.00,DKK,1010,ok\n5,1,2,2026-11-01,,DKK,1010,no amount\n")
+        path.write_text(
+            "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+            "5,1,1,2026-11-01,10.00,DKK,1010,ok\n5,1,2,2026-11-01,,DKK,1010,no amount\n"
+        )
         return [str(path)], []
     if target == "halopsa":
         path = tmp / "XeroDetails.csv"
@@ -46,8 +48,10 @@ def inputs(target: str, tmp: Path) -> tuple[list[str], list[str]]:
         return [str(path)], ["--match-on", "name"]
     if target == "visma-core":
         path = tmp / "v.csv"
-        path.write_text("caseId,accountingCostType,amount,description,entryDate\n"
-                        "1001,FEE,10.00,ok,2026-11-01\n1001,FEE,,no amount,2026-11-01\n")
+        path.write_text(
+            "caseId,accountingCostType,amount,description,entryDate\n"
+            "1001,FEE,10.00,ok,2026-11-01\n1001,FEE,,no amount,2026-11-01\n"
+        )
         return [str(path)], []
     path = tmp / "c.csv"
     path.write_text("customerno,emailaddress1\nC1,a@example.com\nC2,\n")
@@ -55,8 +59,9 @@ def inputs(target: str, tmp: Path) -> tuple[list[str], list[str]]:
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> str:
-    done = subprocess.run(bulkload_cmd(*args), env=child_env(env), cwd=cwd, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        bulkload_cmd(*args), env=child_env(env), cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
     assert "Traceback" not in done.stderr, done.stderr
     return done.stdout + done.stderr
 
@@ -79,24 +84,63 @@ def test_no_command_shows_a_secret(tmp_path: Path, target: str) -> None:
     env = CREDENTIALS[target]
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "bulkload", "sandbox", target, "--port", "0", "--drop-rate", "0.3", "--seed", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert sandbox.stdout is not None
         url = sandbox.stdout.readline().rsplit(" ", 1)[1].strip()
         files, flags = inputs(target, tmp_path)
-        common = ["--base-url", url, "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r.json"),
-                  "--rejects", str(tmp_path / "run.rejects.csv"), "--no-progress"]
+        common = [
+            "--base-url",
+            url,
+            "--ledger",
+            str(tmp_path / "run.sqlite"),
+            "--report",
+            str(tmp_path / "r.json"),
+            "--rejects",
+            str(tmp_path / "run.rejects.csv"),
+            "--no-progress",
+        ]
         out = run(["load", target, *files, *flags, *common], env, tmp_path)
-        out += run(["resume", "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r2.json"),
-                    "--no-progress"], env, tmp_path)
-        out += run(["reconcile", "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r3.json")],
-                   env, tmp_path)
-        out += run(["load", target, *files, *flags, "--dry-run", "--base-url", url,
-                    "--rejects", str(tmp_path / "dry.rejects.csv"), "--report", str(tmp_path / "dry.json")], env,
-                   tmp_path)
-        out += run(["rollback", "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r4.json")],
-                   env, tmp_path)
+        out += run(
+            [
+                "resume",
+                "--ledger",
+                str(tmp_path / "run.sqlite"),
+                "--report",
+                str(tmp_path / "r2.json"),
+                "--no-progress",
+            ],
+            env,
+            tmp_path,
+        )
+        out += run(
+            ["reconcile", "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r3.json")],
+            env,
+            tmp_path,
+        )
+        out += run(
+            [
+                "load",
+                target,
+                *files,
+                *flags,
+                "--dry-run",
+                "--base-url",
+                url,
+                "--rejects",
+                str(tmp_path / "dry.rejects.csv"),
+                "--report",
+                str(tmp_path / "dry.json"),
+            ],
+            env,
+            tmp_path,
+        )
+        out += run(
+            ["rollback", "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r4.json")], env, tmp_path
+        )
         assert json.loads((tmp_path / "r.json").read_text())["rejected"] == 1
     finally:
         sandbox.kill()
@@ -149,8 +193,12 @@ REFUSED = [
 
 @pytest.fixture
 def halopsa_sandbox() -> Iterable[str]:
-    sandbox = subprocess.Popen([sys.executable, "-m", "bulkload", "sandbox", "halopsa", "--port", "0",
-                                "--window-limit", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "bulkload", "sandbox", "halopsa", "--port", "0", "--window-limit", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert sandbox.stdout is not None
         yield sandbox.stdout.readline().rsplit(" ", 1)[1].strip()
@@ -167,13 +215,40 @@ def test_secrets_of_malformed_rows_appear_nowhere(tmp_path: Path, halopsa_sandbo
     (data / "XeroDetails.csv").write_bytes((HEADER + "".join(CSV_ROWS)).encode("utf-8", "surrogateescape"))
     (data / "XeroDetails.jsonl").write_text("".join(JSONL_ROWS))
     files = [str(data / "XeroDetails.csv"), str(data / "XeroDetails.jsonl")]
-    out = run(["load", "halopsa", *files, "--base-url", halopsa_sandbox, "--ledger", str(tmp_path / "run.sqlite"),
-               "--report", str(tmp_path / "r.json"), "--rejects", str(tmp_path / "run.rejects.csv"), "--no-progress"],
-              env, tmp_path)
+    out = run(
+        [
+            "load",
+            "halopsa",
+            *files,
+            "--base-url",
+            halopsa_sandbox,
+            "--ledger",
+            str(tmp_path / "run.sqlite"),
+            "--report",
+            str(tmp_path / "r.json"),
+            "--rejects",
+            str(tmp_path / "run.rejects.csv"),
+            "--no-progress",
+        ],
+        env,
+        tmp_path,
+    )
     report = json.loads((tmp_path / "r.json").read_text())
     assert (report["loaded"], report["rejected"]) == (2, len(CSV_ROWS) + len(JSONL_ROWS) - 2), out
-    out += run(["load", "halopsa", *files, "--dry-run", "--rejects", str(tmp_path / "dry.rejects.csv"),
-                "--base-url", halopsa_sandbox], env, tmp_path)
+    out += run(
+        [
+            "load",
+            "halopsa",
+            *files,
+            "--dry-run",
+            "--rejects",
+            str(tmp_path / "dry.rejects.csv"),
+            "--base-url",
+            halopsa_sandbox,
+        ],
+        env,
+        tmp_path,
+    )
     with open(tmp_path / "run.rejects.csv", newline="") as fh:
         rejects = list(csv.DictReader(fh))
     assert len(rejects) == report["rejected"] and "Broken" in rejects[7]["name"]  # masked, not dropped
@@ -188,10 +263,14 @@ def test_a_file_refused_for_its_encoding_does_not_quote_its_secrets(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    done = subprocess.run(bulkload_cmd("load", "halopsa", str(path), *flags, "--base-url", "http://127.0.0.1:9",
-                                       "--no-progress"),
-                          env=child_env(CREDENTIALS["halopsa"]), capture_output=True, text=True, timeout=60,
-                          check=False)
+    done = subprocess.run(
+        bulkload_cmd("load", "halopsa", str(path), *flags, "--base-url", "http://127.0.0.1:9", "--no-progress"),
+        env=child_env(CREDENTIALS["halopsa"]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2 and "nothing was sent" in done.stderr, done.stderr
     assert_no_canary(tmp_path, done.stdout + done.stderr, [CANARY], [path])
 
@@ -231,10 +310,25 @@ async def test_an_api_that_quotes_a_secret_back_is_not_repeated(tmp_path: Path) 
     with anyio.fail_after(60):
         async with serving(api.app()) as url:
             done = await anyio.run_process(
-                bulkload_cmd("load", "halopsa", str(data), "--base-url", url, "--batch-size", "1", "--attempts", "1",
-                             "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "r.json"),
-                             "--no-progress"),
-                env=child_env(CREDENTIALS["halopsa"]), check=False)
+                bulkload_cmd(
+                    "load",
+                    "halopsa",
+                    str(data),
+                    "--base-url",
+                    url,
+                    "--batch-size",
+                    "1",
+                    "--attempts",
+                    "1",
+                    "--ledger",
+                    str(tmp_path / "run.sqlite"),
+                    "--report",
+                    str(tmp_path / "r.json"),
+                    "--no-progress",
+                ),
+                env=child_env(CREDENTIALS["halopsa"]),
+                check=False,
+            )
     report = json.loads((tmp_path / "r.json").read_text())
     assert api.refused >= 2 and (report["rejected"], report["in_doubt"]) == (1, 1), report
     assert "cannot save" in (tmp_path / "XeroDetails.csv.rejects.csv").read_text()
@@ -268,8 +362,13 @@ class EchoingAPI:
     def forced(self, request: web.Request) -> bool:
         token = request.path.endswith("/auth/token")
         return self.status is not None and (
-            self.force == "all" and not token or self.force == "token" and token
-            or self.force == "writes" and request.method == "POST" and not token
+            self.force == "all"
+            and not token
+            or self.force == "token"
+            and token
+            or self.force == "writes"
+            and request.method == "POST"
+            and not token
         )
 
     @web.middleware
@@ -318,8 +417,9 @@ ECHO_CASES = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("target", "status", "force", "flags"), ECHO_CASES,
-                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in ECHO_CASES])
+@pytest.mark.parametrize(
+    ("target", "status", "force", "flags"), ECHO_CASES, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in ECHO_CASES]
+)
 async def test_credentials_an_api_echoes_are_shown_nowhere(
     tmp_path: Path, target: str, status: int, force: str, flags: list[str]
 ) -> None:
@@ -331,16 +431,31 @@ async def test_credentials_an_api_echoes_are_shown_nowhere(
         async with serving(api.app) as origin:
             url = origin + ("/journalsapi/v11.0.2" if target == "economic" else "")
             for args in (
-                ["load", target, *files, *target_flags, *flags, "--base-url", url, "--ledger", str(ledger),
-                 "--report", str(tmp_path / "r.json"), "--no-progress"],
+                [
+                    "load",
+                    target,
+                    *files,
+                    *target_flags,
+                    *flags,
+                    "--base-url",
+                    url,
+                    "--ledger",
+                    str(ledger),
+                    "--report",
+                    str(tmp_path / "r.json"),
+                    "--no-progress",
+                ],
                 ["resume", "--ledger", str(ledger), "--report", str(tmp_path / "r2.json"), "--no-progress"],
             ):
                 done = await anyio.run_process(bulkload_cmd(*args), env=child_env(CREDENTIALS[target]), check=False)
                 out += done.stdout.decode() + done.stderr.decode()
     assert "Traceback" not in out, out
     assert api.echoed and api.seen, "the API never echoed a credential"
-    shown = out + "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file()
-                          and p.suffix != ".sqlite" and "-wal" not in p.name and str(p) not in files)
+    shown = out + "".join(
+        p.read_text(errors="replace")
+        for p in tmp_path.rglob("*")
+        if p.is_file() and p.suffix != ".sqlite" and "-wal" not in p.name and str(p) not in files
+    )
     assert ECHOED in shown, "what the API answered is shown nowhere: the test proves nothing"
     assert_no_canary(tmp_path, out, [CANARY, *api.seen], [Path(f) for f in files if not f.startswith("-")])
 
@@ -352,12 +467,27 @@ def test_a_registered_credential_is_masked_in_every_form_an_answer_may_quote() -
     secret = 'CANARY+s/e=c"r\\et ø'
     redact.register(secret, "abc", None)  # too short to look for: words would lose it
     try:
-        forms = [secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret), json.dumps(secret),
-                 repr(secret), base64.b64encode(secret.encode()).decode()]
+        forms = [
+            secret,
+            urllib.parse.quote(secret, safe=""),
+            urllib.parse.quote_plus(secret),
+            json.dumps(secret),
+            repr(secret),
+            base64.b64encode(secret.encode()).decode(),
+        ]
         for form in forms:
             assert redact.redact(f"<{form}>") in ("<***>", '<"***">', "<'***'>"), form
-        error = error_from(400, {}, json.dumps({"message": f"bad {forms[0]} {forms[1]}", "errorCode": secret,
-                                                "errors": [{"message": forms[3], secret: 1}]}).encode())
+        error = error_from(
+            400,
+            {},
+            json.dumps(
+                {
+                    "message": f"bad {forms[0]} {forms[1]}",
+                    "errorCode": secret,
+                    "errors": [{"message": forms[3], secret: 1}],
+                }
+            ).encode(),
+        )
         assert "CANARY" not in f"{error} {error.error_code} {error.errors}"
         assert error_from(401, {}, f"form {forms[2]}".encode()).message == "form ***"  # a body that is no JSON
         assert redact.redact("abc abcd") == "abc abcd"
@@ -365,17 +495,24 @@ def test_a_registered_credential_is_masked_in_every_form_an_answer_may_quote() -
         redact.forget()
 
 
-@pytest.mark.parametrize(("line", "shown"), [
-    ("{'name':'J13','new_client_secret':'S3CRET'}", "{'name':'J13','new_client_secret':'***'}"),
-    ("{name: J14, new_refresh_token: S3CRET, authorized: true}",
-     "{name: J14, new_refresh_token: ***, authorized: true}"),
-    ("name=J15&new_client_secret=S3CRET&authorized=true", "name=J15&new_client_secret=***&authorized=true"),
-    ("name=J16; new_client_secret = 'S3 CRET'; x=1", "name=J16; new_client_secret = '***'; x=1"),
-    ('{"name": "J17", "new_client_secret": "S3CRET", "authorized": tru}',
-     '{"name": "J17", "new_client_secret": "***", "authorized": tru}'),
-    ("['J18', 'S3CRET']", "['***', '***']"),
-    ("[J19, S3CRET, 12, -3.5, true, null]", "[***, ***, 12, -3.5, true, null]"),
-])
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("{'name':'J13','new_client_secret':'S3CRET'}", "{'name':'J13','new_client_secret':'***'}"),
+        (
+            "{name: J14, new_refresh_token: S3CRET, authorized: true}",
+            "{name: J14, new_refresh_token: ***, authorized: true}",
+        ),
+        ("name=J15&new_client_secret=S3CRET&authorized=true", "name=J15&new_client_secret=***&authorized=true"),
+        ("name=J16; new_client_secret = 'S3 CRET'; x=1", "name=J16; new_client_secret = '***'; x=1"),
+        (
+            '{"name": "J17", "new_client_secret": "S3CRET", "authorized": tru}',
+            '{"name": "J17", "new_client_secret": "***", "authorized": tru}',
+        ),
+        ("['J18', 'S3CRET']", "['***', '***']"),
+        ("[J19, S3CRET, 12, -3.5, true, null]", "[***, ***, 12, -3.5, true, null]"),
+    ],
+)
 def test_a_broken_jsonl_line_masks_its_secrets_in_any_key_shape(tmp_path: Path, line: str, shown: str) -> None:
     from bulkload.sources import Source
 

@@ -64,9 +64,7 @@ def test_csv_tab_detected_and_forced(tmp_path: Path) -> None:
     single = write(tmp_path, "b.csv", "text\nx\ty\n")
     assert rows(single) == [(2, {"text": "x\ty"})]  # no tab in the header: ',' is assumed
     for forced in ("\t", "\\t", "tab"):
-        assert rows(single, delimiter=forced) == [
-            BadRow(2, "row has 2 cells, the header has 1", "x\ty", {"text": "x"})
-        ]
+        assert rows(single, delimiter=forced) == [BadRow(2, "row has 2 cells, the header has 1", "x\ty", {"text": "x"})]
 
 
 def test_tsv_name_means_tab_even_for_one_column(tmp_path: Path) -> None:
@@ -97,7 +95,8 @@ def test_csv_empty_and_whitespace_cells_are_absent_and_every_value_is_trimmed(tm
 def test_csv_more_cells_is_a_bad_row_and_reading_goes_on(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", 'a,b\n1,2,3\n4,"5,6"\n')
     assert rows(p) == [
-        BadRow(2, "row has 3 cells, the header has 2", "1,2,3", {"a": "1", "b": "2"}), (3, {"a": "4", "b": "5,6"})
+        BadRow(2, "row has 3 cells, the header has 2", "1,2,3", {"a": "1", "b": "2"}),
+        (3, {"a": "4", "b": "5,6"}),
     ]
 
 
@@ -201,11 +200,7 @@ def test_csv_last_line_without_newline_is_a_normal_row(tmp_path: Path) -> None:
 def test_csv_oversized_cell_is_a_bad_row_and_reading_goes_on(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", 'a,b\n1,"' + "x" * 200_000 + '"\n2,ok\n')
     got = rows(p)
-    assert (
-        isinstance(got[0], BadRow)
-        and got[0].line_no == 2
-        and "field larger than field limit" in got[0].reason
-    )
+    assert isinstance(got[0], BadRow) and got[0].line_no == 2 and "field larger than field limit" in got[0].reason
     assert got[1:] == [(3, {"a": "2", "b": "ok"})]
 
 
@@ -281,8 +276,12 @@ def test_jsonl_rows_bad_lines_nulls_and_blanks(tmp_path: Path) -> None:
 def test_a_broken_jsonl_line_names_the_voucher_its_strings_say(tmp_path: Path) -> None:
     # a string it shows means what JSON's escapes say: before, "\\u00a00005\\t" was taken as written, a voucher
     # of its own, and voucher 5 loaded without this line of it
-    p = write(tmp_path, "a.jsonl", b'{"voucherNumber": 5}\n'
-              b'\xef\xbb\xbf{"voucherNumber": "\\u00a00005\\t", "j": "a\\u0000"}\n{"voucherNumber": "6\\q", "x": \n')
+    p = write(
+        tmp_path,
+        "a.jsonl",
+        b'{"voucherNumber": 5}\n'
+        b'\xef\xbb\xbf{"voucherNumber": "\\u00a00005\\t", "j": "a\\u0000"}\n{"voucherNumber": "6\\q", "x": \n',
+    )
     _, bom, broken = rows(p)
     assert isinstance(bom, BadRow) and bom.partial == {"voucherNumber": "0005", "j": "a"}
     assert isinstance(broken, BadRow) and broken.partial == {"voucherNumber": "6\\q"}  # a broken escape: as written
@@ -457,7 +456,8 @@ def test_utf16_with_a_bom_is_read_as_utf16(tmp_path: Path) -> None:
 def test_another_encoding_is_read_when_named_and_is_an_encoding_fault_when_not(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", "id;text\r\n1;Kørsel Århus\r\n2;ok\r\n".encode("cp1252"))
     assert list(Source(p, encoding="cp1252")) == [
-        (2, {"id": "1", "text": "Kørsel Århus"}), (3, {"id": "2", "text": "ok"})
+        (2, {"id": "1", "text": "Kørsel Århus"}),
+        (3, {"id": "2", "text": "ok"}),
     ]
     bad, good = list(Source(p))
     assert isinstance(bad, BadRow) and bad.kind == "encoding" and bad.reason == "invalid UTF-8 (byte 0xf8) in 'text'"
@@ -512,8 +512,9 @@ def test_json_numbers_are_exact_and_exponents_stay_text(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["fifo", "device"])
-def test_an_input_that_is_no_regular_file_is_refused_without_blocking(tmp_path: Path, kind: str,
-                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_input_that_is_no_regular_file_is_refused_without_blocking(
+    tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A pipe can be read once and bulkload reads a file twice (its meaning, then its rows): a FIFO hung the run
     forever at the second open (or the first, with no writer), /dev/zero read on without end. Refused, exit 2."""
     from bulkload.cli import main

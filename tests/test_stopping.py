@@ -40,8 +40,13 @@ def posts(sandbox: SandboxProcess) -> int:
 
 def journal_count(sandbox: SandboxProcess, journal: int) -> int:
     url = f"{sandbox.url}/draft-entries/count?filter=journalNumber$eq:{journal}"
-    req = urllib.request.Request(url, headers={"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
-                                               "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]})
+    req = urllib.request.Request(
+        url,
+        headers={
+            "X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
+            "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+        },
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         return int(json.loads(resp.read()))
 
@@ -64,9 +69,24 @@ def test_a_signal_stops_a_load_like_ctrl_c_and_resume_finishes_it_exactly_once(
     ledger, report = tmp_path / "run.sqlite", tmp_path / "report.json"
     env = child_env(CREDS)
     proc = subprocess.Popen(
-        bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
-                     "--report", str(report), "--concurrency", "1", "--no-progress"),
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        bulkload_cmd(
+            "load",
+            "economic",
+            str(data),
+            "--base-url",
+            sandbox_process.url,
+            "--ledger",
+            str(ledger),
+            "--report",
+            str(report),
+            "--concurrency",
+            "1",
+            "--no-progress",
+        ),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         # judged by what the server counted: a few bulk calls are done, the rest still to come
@@ -83,8 +103,13 @@ def test_a_signal_stops_a_load_like_ctrl_c_and_resume_finishes_it_exactly_once(
     assert sig.name in stopped["stop_reason"] or (sig == signal.SIGINT and "Ctrl-C" in stopped["stop_reason"])
     assert 0 < stopped["loaded"] < expected["rows"]
     assert stopped["rows_read"] == stopped["loaded"] + stopped["rejected"] + stopped["in_doubt"] + stopped["skipped"]
-    done = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"),
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        bulkload_cmd("resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(report.read_text())["reconcile"]["ok"]
     assert journal_count(sandbox_process, 4) == expected["rows"]  # every row, exactly once
@@ -123,8 +148,18 @@ def test_a_signal_during_the_whole_file_inspection_leaves_no_ledger(tmp_path: Pa
     data = tmp_path / "e.csv"
     write_entries(data, 150_000)  # seconds of inspection
     ledger = tmp_path / "run.sqlite"
-    cmd = bulkload_cmd("load", "economic", str(data), "--base-url", "http://127.0.0.1:9/x", "--ledger", str(ledger),
-                       "--report", str(tmp_path / "r.json"), "--no-progress")
+    cmd = bulkload_cmd(
+        "load",
+        "economic",
+        str(data),
+        "--base-url",
+        "http://127.0.0.1:9/x",
+        "--ledger",
+        str(ledger),
+        "--report",
+        str(tmp_path / "r.json"),
+        "--no-progress",
+    )
     env = child_env({**CREDS, "XDG_CACHE_HOME": str(tmp_path / "cache")})
     child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -141,8 +176,9 @@ def test_a_signal_during_the_whole_file_inspection_leaves_no_ledger(tmp_path: Pa
 def test_the_planner_child_ends_when_its_loader_is_killed(tmp_path: Path) -> None:
     fifo = tmp_path / "never.csv"
     os.mkfifo(fifo)  # opened for reading, it blocks until a writer comes: none does
-    driver = subprocess.Popen([sys.executable, "-c", textwrap.dedent(DRIVER), str(fifo)], stdout=subprocess.PIPE,
-                              text=True, env=child_env({}))
+    driver = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(DRIVER), str(fifo)], stdout=subprocess.PIPE, text=True, env=child_env({})
+    )
     try:
         assert driver.stdout is not None
         child = int(driver.stdout.readline())
@@ -217,9 +253,22 @@ def test_a_full_disk_under_the_ledger_stops_the_run_resumable_and_resume_finishe
     ledger, report = small_disk / "run.sqlite", tmp_path / "report.json"
     env = child_env(CREDS)
     load = subprocess.run(
-        bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
-                     "--report", str(report), "--no-progress"),
-        env=env, capture_output=True, text=True, timeout=180,
+        bulkload_cmd(
+            "load",
+            "economic",
+            str(data),
+            "--base-url",
+            sandbox_process.url,
+            "--ledger",
+            str(ledger),
+            "--report",
+            str(report),
+            "--no-progress",
+        ),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert load.returncode == 4, load.stderr
     assert "Traceback" not in load.stderr + load.stdout
@@ -231,8 +280,13 @@ def test_a_full_disk_under_the_ledger_stops_the_run_resumable_and_resume_finishe
     assert f"bulkload resume --ledger {ledger}" in load.stdout, load.stdout
     assert stopped["loaded"] < expected["rows"]
     subprocess.run(["mount", "-o", "remount,size=32m", str(small_disk)], check=True)
-    done = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"),
-                          env=env, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        bulkload_cmd("resume", "--ledger", str(ledger), "--report", str(report), "--no-progress"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(report.read_text())["reconcile"]["ok"]
     assert journal_count(sandbox_process, 6) == expected["rows"]  # every row, exactly once
@@ -251,23 +305,42 @@ def test_a_report_the_full_disk_refuses_stops_the_run_and_resume_writes_it(
             fh.write(b"x" * 4096)
     env = child_env({**CREDS, "XDG_CACHE_HOME": str(tmp_path / "cache")})
     load = subprocess.run(
-        bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger",
-                     str(tmp_path / "run.sqlite"), "--report", str(report), "--no-progress"),
-        env=env, capture_output=True, text=True, timeout=180,
+        bulkload_cmd(
+            "load",
+            "economic",
+            str(data),
+            "--base-url",
+            sandbox_process.url,
+            "--ledger",
+            str(tmp_path / "run.sqlite"),
+            "--report",
+            str(report),
+            "--no-progress",
+        ),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert load.returncode == 4, load.stdout + load.stderr
     assert "could not write the report" in load.stdout and "Traceback" not in load.stdout + load.stderr
     filler.unlink()
-    done = subprocess.run(bulkload_cmd("resume", "--ledger", str(tmp_path / "run.sqlite"), "--no-progress"),
-                          env=env, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        bulkload_cmd("resume", "--ledger", str(tmp_path / "run.sqlite"), "--no-progress"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     written = json.loads(report.read_text())
     assert (written["status"], written["loaded"], written["reconcile"]["ok"]) == ("complete", expected["rows"], True)
     assert journal_count(sandbox_process, 7) == expected["rows"]  # every row, exactly once
 
 
-def dry_run_failing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException,
-                    before: Callable[[], object] = lambda: None) -> int:
+def dry_run_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException, before: Callable[[], object] = lambda: None
+) -> int:
     """`bulkload load economic FILE --dry-run` whose dry run raises `failure` (after `before()`): the exit code."""
     for k, v in CREDS.items():
         monkeypatch.setenv(k, v)
@@ -342,9 +415,22 @@ def test_a_file_growing_while_it_is_loaded_loads_no_more_than_was_hashed_and_sto
     writer.start()
     try:
         run = subprocess.run(
-            bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
-                         "--report", str(tmp_path / "report.json"), "--no-progress"),
-            env=child_env(CREDS), capture_output=True, text=True, timeout=120,
+            bulkload_cmd(
+                "load",
+                "economic",
+                str(data),
+                "--base-url",
+                sandbox_process.url,
+                "--ledger",
+                str(ledger),
+                "--report",
+                str(tmp_path / "report.json"),
+                "--no-progress",
+            ),
+            env=child_env(CREDS),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         done.set()
@@ -353,26 +439,49 @@ def test_a_file_growing_while_it_is_loaded_loads_no_more_than_was_hashed_and_sto
     assert "changed while it was read" in run.stderr and "Traceback" not in run.stderr, run.stderr
     assert journal_count(sandbox_process, 8) <= expected["rows"]  # never a row the hash did not cover
     if run.returncode == 4:
-        again = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
-                               env=child_env(CREDS), capture_output=True, text=True, timeout=60)
+        again = subprocess.run(
+            bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
+            env=child_env(CREDS),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert again.returncode == 2 and "changed since the run started" in again.stderr, again.stderr
     else:
         assert not ledger.exists()
 
 
-@pytest.mark.parametrize(("what", "key", "label"), [("the rejects file", "rejects_file", "rejected rows"),
-                                                    ("the in-doubt file", "in_doubt_file", "rows in doubt")])
+@pytest.mark.parametrize(
+    ("what", "key", "label"),
+    [("the rejects file", "rejects_file", "rejected rows"), ("the in-doubt file", "in_doubt_file", "rows in doubt")],
+)
 def test_the_summary_says_an_output_file_the_disk_refused_was_not_written(what: str, key: str, label: str) -> None:
-    report = Report(target="economic", status="stopped", elapsed_s=1.0, rows_read=5, loaded=0, rejected=3, in_doubt=2,
-                    skipped=0, requests=0, retries=0, reconcile=None, ledger="/x/run.sqlite",
-                    rejects_file="/x/e.rejects.csv", in_doubt_file="/x/e.in_doubt.csv",
-                    unwritten=[f"{what}: [Errno 28] No space left on device"])
+    report = Report(
+        target="economic",
+        status="stopped",
+        elapsed_s=1.0,
+        rows_read=5,
+        loaded=0,
+        rejected=3,
+        in_doubt=2,
+        skipped=0,
+        requests=0,
+        retries=0,
+        reconcile=None,
+        ledger="/x/run.sqlite",
+        rejects_file="/x/e.rejects.csv",
+        in_doubt_file="/x/e.in_doubt.csv",
+        unwritten=[f"{what}: [Errno 28] No space left on device"],
+    )
     out = io.StringIO()
     print_summary(report, out)
     line = next(ln for ln in out.getvalue().splitlines() if ln.startswith(label))
     assert f"NOT WRITTEN to {getattr(report, key)} ([Errno 28] No space left on device)" in line, line
-    other = next(ln for ln in out.getvalue().splitlines()
-                 if ln.startswith(("rejected rows", "rows in doubt")) and not ln.startswith(label))
+    other = next(
+        ln
+        for ln in out.getvalue().splitlines()
+        if ln.startswith(("rejected rows", "rows in doubt")) and not ln.startswith(label)
+    )
     assert "NOT WRITTEN" not in other  # the other file was written: its path alone
 
 
@@ -387,9 +496,24 @@ def test_a_file_changed_after_its_inspection_stops_the_load_exit_4_and_resume_re
     expected = write_entries(data, 40_000, journal=9)  # 160 calls at 40 ms: planned far past the socket's buffer
     ledger, report = tmp_path / "run.sqlite", tmp_path / "report.json"
     proc = subprocess.Popen(
-        bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
-                     "--report", str(report), "--concurrency", "1", "--no-progress"),
-        env=child_env(CREDS), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        bulkload_cmd(
+            "load",
+            "economic",
+            str(data),
+            "--base-url",
+            sandbox_process.url,
+            "--ledger",
+            str(ledger),
+            "--report",
+            str(report),
+            "--concurrency",
+            "1",
+            "--no-progress",
+        ),
+        env=child_env(CREDS),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         wait_until(lambda: posts(sandbox_process) >= 2, 60, "the first bulk calls")
@@ -403,8 +527,13 @@ def test_a_file_changed_after_its_inspection_stops_the_load_exit_4_and_resume_re
     stopped = json.loads(report.read_text())
     assert stopped["status"] == "stopped" and 0 < stopped["loaded"] <= expected["rows"]
     assert journal_count(sandbox_process, 9) == stopped["loaded"] <= expected["rows"]  # not one appended row
-    again = subprocess.run(bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
-                           env=child_env(CREDS), capture_output=True, text=True, timeout=60)
+    again = subprocess.run(
+        bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"),
+        env=child_env(CREDS),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert again.returncode == 2 and "changed since the run started" in again.stderr, again.stderr
 
 

@@ -148,8 +148,16 @@ class SandboxStats:
         self._clock = clock
         self.requests = 0
         self.by_status: dict[str, int] = {}
-        self.faults = {"http_5xx": 0, "drop": 0, "slow": 0, "rate_limited": 0, "window": 0, "quota": 0,
-                       "delayed_commit": 0, "redirect": 0}
+        self.faults = {
+            "http_5xx": 0,
+            "drop": 0,
+            "slow": 0,
+            "rate_limited": 0,
+            "window": 0,
+            "quota": 0,
+            "delayed_commit": 0,
+            "redirect": 0,
+        }
         self.in_flight = 0
         self.max_in_flight = 0
         self.max_per_second = 0
@@ -443,10 +451,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests per rolling --window-s (default: the API's published limit, HaloPSA 300; 0 = off)",
     )
     parser.add_argument("--window-s", type=float, default=defaults.window_s, help="the rolling window's length")
-    parser.add_argument("--separate-ids", action="store_true",
-                        help="visma-core: number drafts and entries in separate sequences")
-    parser.add_argument("--answer", choices=ANSWERS, default=defaults.answer,
-                        help="payorcrm: the shape of an upload's answer (default results)")
+    parser.add_argument(
+        "--separate-ids", action="store_true", help="visma-core: number drafts and entries in separate sequences"
+    )
+    parser.add_argument(
+        "--answer",
+        choices=ANSWERS,
+        default=defaults.answer,
+        help="payorcrm: the shape of an upload's answer (default results)",
+    )
     parser.add_argument(
         "--time-factor",
         type=float,
@@ -461,10 +474,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="HaloPSA: each write commits (and lists) a random MIN..MAX ms after its body was read, and answers "
         "then: a client timeout below MAX loses answers of writes still to land (default 0,0: at once)",
     )
-    parser.add_argument("--redirect-to", default=None, metavar="ORIGIN",
-                        help="answer every API call with a redirect to the same path under ORIGIN")
-    parser.add_argument("--redirect-status", type=int, default=defaults.redirect_status,
-                        choices=(301, 302, 303, 307, 308), help="the redirect's status (default 307)")
+    parser.add_argument(
+        "--redirect-to",
+        default=None,
+        metavar="ORIGIN",
+        help="answer every API call with a redirect to the same path under ORIGIN",
+    )
+    parser.add_argument(
+        "--redirect-status",
+        type=int,
+        default=defaults.redirect_status,
+        choices=(301, 302, 303, 307, 308),
+        help="the redirect's status (default 307)",
+    )
 
 
 def _delay_range(value: str) -> tuple[float, float]:

@@ -51,9 +51,7 @@ class JournalHandlers:
         try:
             journal = _journal_decoder.decode(body)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            return problem(
-                400, "Validation failed", str(exc), error_code="InvalidJournal", instance=request.path
-            )
+            return problem(400, "Validation failed", str(exc), error_code="InvalidJournal", instance=request.path)
         if not journal.name.strip():
             return problem(
                 400,
@@ -99,9 +97,7 @@ class JournalHandlers:
             return journal
         journal.number = msgspec.UNSET  # read-only: the sandbox numbers new journals
         number = self.journals.put(journal).number
-        return json_response(
-            {"number": number}, 201, headers={"Location": f"{self.prefix}/journals/{number}"}
-        )
+        return json_response({"number": number}, 201, headers={"Location": f"{self.prefix}/journals/{number}"})
 
     async def update(self, request: web.Request) -> web.Response:
         journal = self._decode(request, await request.read())

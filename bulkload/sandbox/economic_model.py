@@ -73,10 +73,39 @@ CHART: dict[int, str] = {
 }
 #: the currencies the agreement has: e-conomic keeps ISO 4217 codes; these include ones with 0 and 3 decimals
 #: and the large-nominal ones (IDR, VND, KRW) that opening-balance migrations bring
-CURRENCIES: frozenset[str] = frozenset({
-    "DKK", "EUR", "USD", "SEK", "NOK", "GBP", "ISK", "CHF", "PLN", "CZK", "HUF", "JPY", "CNY", "INR", "IDR",
-    "VND", "KRW", "KWD", "BHD", "AUD", "CAD", "NZD", "ZAR", "BRL", "MXN", "SGD", "HKD", "THB", "TRY",
-})
+CURRENCIES: frozenset[str] = frozenset(
+    {
+        "DKK",
+        "EUR",
+        "USD",
+        "SEK",
+        "NOK",
+        "GBP",
+        "ISK",
+        "CHF",
+        "PLN",
+        "CZK",
+        "HUF",
+        "JPY",
+        "CNY",
+        "INR",
+        "IDR",
+        "VND",
+        "KRW",
+        "KWD",
+        "BHD",
+        "AUD",
+        "CAD",
+        "NZD",
+        "ZAR",
+        "BRL",
+        "MXN",
+        "SGD",
+        "HKD",
+        "THB",
+        "TRY",
+    }
+)
 BASE_CURRENCY = "DKK"
 #: VAT codes are stored as given; these are the ones a Danish agreement has.
 VAT_CODES: dict[str, str] = {

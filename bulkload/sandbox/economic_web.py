@@ -110,11 +110,7 @@ def auth_middleware(tokens: tuple[str, str] | None) -> Middleware:
                 error_code="Forbidden",
                 instance=request.path,
             )
-        if (
-            request.method in ("POST", "PUT")
-            and request.body_exists
-            and request.content_type not in JSON_TYPES
-        ):
+        if request.method in ("POST", "PUT") and request.body_exists and request.content_type not in JSON_TYPES:
             return problem(
                 415,
                 "Unsupported Media Type",

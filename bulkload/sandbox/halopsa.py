@@ -85,8 +85,10 @@ class HaloPSA:
             return _oauth_error(400, "invalid_request", "grant_type is required")
         if grant != "client_credentials":
             return _oauth_error(400, "unsupported_grant_type", f"grant_type {grant!r} is not supported")
-        if not (client_id and client_secret) or self.client_id not in (None, client_id) or (
-            self.client_secret not in (None, client_secret)
+        if (
+            not (client_id and client_secret)
+            or self.client_id not in (None, client_id)
+            or (self.client_secret not in (None, client_secret))
         ):
             return _oauth_error(401, "invalid_client", "unknown client_id or wrong client_secret")
         now = time.monotonic()

@@ -77,8 +77,9 @@ class Hostile:
             return web.Response(status=real.status, body=answer.rewrite(body), content_type="application/json")
         if answer.stream or answer.claimed_length is not None:
             return await self.streaming(request, answer)
-        return web.Response(status=answer.status, body=answer.body, headers=dict(answer.headers),
-                            content_type=answer.content_type)
+        return web.Response(
+            status=answer.status, body=answer.body, headers=dict(answer.headers), content_type=answer.content_type
+        )
 
     async def streaming(self, request: web.Request, answer: Answer) -> web.StreamResponse:
         resp = web.StreamResponse(status=answer.status, headers=dict(answer.headers))
@@ -141,9 +142,29 @@ def going_back(asked: int, page: dict[str, Any]) -> dict[str, Any]:
 def self_signed_context(folder: Path) -> ssl.SSLContext:
     """A server's TLS context with a certificate for 127.0.0.1 that signs itself (no client trusts it), made by
     `openssl` in `folder`. Raises CalledProcessError where openssl refuses."""
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(folder / "key.pem"),
-                    "-out", str(folder / "cert.pem")], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     return context
@@ -179,8 +200,18 @@ def inputs(target: str, folder: Path, tag: str = "") -> list[str]:
         path = folder / "e.csv"
         with open(path, "w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency",
-                        "accountNumber", "text"])
+            w.writerow(
+                [
+                    "entryTypeNumber",
+                    "journalNumber",
+                    "voucherNumber",
+                    "date",
+                    "amount",
+                    "currency",
+                    "accountNumber",
+                    "text",
+                ]
+            )
             for v in (1, 2):
                 w.writerow([5, 1, v, "2026-11-01", "10.00", "DKK", 1010, f"sale {v} {tag}"])
                 w.writerow([5, 1, v, "2026-11-01", "-10.00", "DKK", 5820, f"vat {v} {tag}"])
@@ -191,8 +222,10 @@ def inputs(target: str, folder: Path, tag: str = "") -> list[str]:
         return [str(path), "--settle-s", "0"]
     if target == "visma-core":
         path = folder / "v.csv"
-        path.write_text("caseId,accountingCostType,amount,description,entryDate\n"
-                        f"1001,FEE,10.00,one {tag},2026-11-01\n1002,FEE,12.50,two {tag},2026-11-01\n")
+        path.write_text(
+            "caseId,accountingCostType,amount,description,entryDate\n"
+            f"1001,FEE,10.00,one {tag},2026-11-01\n1002,FEE,12.50,two {tag},2026-11-01\n"
+        )
         return [str(path)]
     path = folder / "c.csv"
     path.write_text(f"customerno,emailaddress1\nC1{tag},a@example.com\nC2{tag},b@example.com\n")
@@ -202,9 +235,25 @@ def inputs(target: str, folder: Path, tag: str = "") -> list[str]:
 def load_args(target: str, origin: str, folder: Path, *flags: str, tag: str = "") -> list[str]:
     """`bulkload load` of `inputs` against `origin`, its ledger and report in `folder`; bounded: 2 attempts a call,
     5 s an answer."""
-    return ["load", target, *inputs(target, folder, tag), "--base-url", origin + PREFIX.get(target, ""),
-            "--ledger", str(folder / "run.sqlite"), "--report", str(folder / "report.json"), "--no-progress",
-            "--attempts", "2", "--timeout", "5", "--window-limit", "0", *flags]
+    return [
+        "load",
+        target,
+        *inputs(target, folder, tag),
+        "--base-url",
+        origin + PREFIX.get(target, ""),
+        "--ledger",
+        str(folder / "run.sqlite"),
+        "--report",
+        str(folder / "report.json"),
+        "--no-progress",
+        "--attempts",
+        "2",
+        "--timeout",
+        "5",
+        "--window-limit",
+        "0",
+        *flags,
+    ]
 
 
 def report_of(folder: Path) -> dict[str, Any] | None:

@@ -67,9 +67,7 @@ class IdempotencyCache:
             return
         body = resp.body if isinstance(resp.body, bytes) else b""
         headers = tuple((h, resp.headers[h]) for h in REPLAY_HEADERS if h in resp.headers)
-        self._done[slot] = CachedAnswer(
-            self._clock() + self.ttl_s, resp.status, body, resp.content_type, headers
-        )
+        self._done[slot] = CachedAnswer(self._clock() + self.ttl_s, resp.status, body, resp.content_type, headers)
 
 
 def idempotency_middleware(cache: IdempotencyCache, scope: Callable[[web.Request], str]) -> Middleware:

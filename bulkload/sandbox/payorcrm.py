@@ -95,8 +95,6 @@ _invoices_decoder = msgspec.json.Decoder(list[Invoice])
 _encoder = msgspec.json.Encoder()
 
 
-
-
 def _customer_problems(customer: Customer) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if not customer.customerno.strip():

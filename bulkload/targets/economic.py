@@ -38,8 +38,16 @@ class _Paged(msgspec.Struct):
 _Count = Annotated[int, msgspec.Meta(ge=0)]
 _entry_number, _voucher, _currency, _amount, _account, _contra, _date, _text = (
     operator.attrgetter(f)
-    for f in ("entryNumber", "voucherNumber", "currency", "amount", "accountNumber", "contraAccountNumber", "date",
-              "text")
+    for f in (
+        "entryNumber",
+        "voucherNumber",
+        "currency",
+        "amount",
+        "accountNumber",
+        "contraAccountNumber",
+        "date",
+        "text",
+    )
 )
 
 
@@ -47,9 +55,7 @@ class Journals(Books):
     """Draft entries per journal: the vouchers of the input a journal already holds, counted and walked by entry
     number, deleted one by one."""
 
-    async def groups_already_there(
-        self, client: Sender, keys: Callable[[], Iterator[str]]
-    ) -> AsyncIterator[Known]:
+    async def groups_already_there(self, client: Sender, keys: Callable[[], Iterator[str]]) -> AsyncIterator[Known]:
         """Per journal, one count of the entries whose voucher number lies in the input's range; only when there
         are any, the input's vouchers are asked for by `voucherNumber$in:` lists of at most 200."""
         ranges: dict[str, list[int]] = {}
@@ -92,21 +98,30 @@ class Journals(Books):
                 break
             params = {"filter": flt, "cursor": trail.follow(page.cursor, [i.entryNumber for i in page.items])}
         for voucher, (numbers, units, checks) in sorted(found.items()):
-            there = f"voucher {voucher} (journal {journal}) is already in the journal (draft entries " \
-                    f"{', '.join(map(str, numbers[:5]))}{', …' if len(numbers) > 5 else ''})"
+            there = (
+                f"voucher {voucher} (journal {journal}) is already in the journal (draft entries "
+                f"{', '.join(map(str, numbers[:5]))}{', …' if len(numbers) > 5 else ''})"
+            )
             total = sum(units)
-            yield Known(f"{journal}:{voucher}", "skipped", f"{there}: not created again", len(units), total,
-                        (sum(map(abs, units)) + total) // 2,
-                        f"{there} with other lines than this file has (amounts, accounts, dates or texts): not "
-                        "created again; correct it in e-conomic (or delete those drafts), then load the file again",
-                        group_digest(checks))
+            yield Known(
+                f"{journal}:{voucher}",
+                "skipped",
+                f"{there}: not created again",
+                len(units),
+                total,
+                (sum(map(abs, units)) + total) // 2,
+                f"{there} with other lines than this file has (amounts, accounts, dates or texts): not "
+                "created again; correct it in e-conomic (or delete those drafts), then load the file again",
+                group_digest(checks),
+            )
 
     def delete_path(self, scope: str, record_id: int) -> str:
         return f"/draft-entries/{record_id}"
 
     async def count(self, client: Sender, scope: str) -> int:
-        count: int = await client.get("/draft-entries/count", {"filter": f"journalNumber$eq:{int(scope)}"},
-                                      into=_Count, max_bytes=COUNT_BYTES)
+        count: int = await client.get(
+            "/draft-entries/count", {"filter": f"journalNumber$eq:{int(scope)}"}, into=_Count, max_bytes=COUNT_BYTES
+        )
         return count
 
     async def baseline(self, client: Sender, scope: str) -> dict[str, int]:
@@ -114,15 +129,14 @@ class Journals(Books):
         page: list[_Created] | _Paged = await client.get(
             "/draft-entries/paged",
             {"filter": f"journalNumber$eq:{int(scope)}", "sort": "-entryNumber", "pageSize": "1"},
-            into=list[_Created] | _Paged, max_bytes=COUNT_BYTES,
+            into=list[_Created] | _Paged,
+            max_bytes=COUNT_BYTES,
         )
         items = page.items if isinstance(page, _Paged) else page
         newest = items[0].entryNumber if items else 0
         return {"count": await self.count(client, scope), "max_id": newest}
 
-    async def walk(
-        self, client: Sender, scope: str, after: int, upto: int | None
-    ) -> AsyncIterator[Listed]:
+    async def walk(self, client: Sender, scope: str, after: int, upto: int | None) -> AsyncIterator[Listed]:
         flt = f"journalNumber$eq:{int(scope)}$and:entryNumber$gt:{int(after)}"
         if upto is not None:
             flt += f"$and:entryNumber$lte:{int(upto)}"
@@ -142,8 +156,16 @@ class Journals(Books):
                 units,
                 list(map(prefix.__add__, map(str, map(_voucher, items)))),
                 sum(map(operator.ne, exact, units)),
-                list(map(_line_check, units, map(_account, items), map(_contra, items), map(_date, items),
-                         map(_text, items))),
+                list(
+                    map(
+                        _line_check,
+                        units,
+                        map(_account, items),
+                        map(_contra, items),
+                        map(_date, items),
+                        map(_text, items),
+                    )
+                ),
             )
             if not page.cursor:
                 return
@@ -173,8 +195,15 @@ class Economic(Target):
         agreement=("ECONOMIC_AGREEMENT_GRANT_TOKEN",),  # fair use is the agreement's, whichever app calls
     )
     books = Journals()
-    flags = Flags((Flag("--journal", type=int, help="journal number for rows that do not name one; a row "
-                        "naming another journal is rejected"),))
+    flags = Flags(
+        (
+            Flag(
+                "--journal",
+                type=int,
+                help="journal number for rows that do not name one; a row naming another journal is rejected",
+            ),
+        )
+    )
 
     def __init__(self, journal: int | None = None) -> None:
         self.journal = journal

@@ -61,8 +61,10 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
         amount, rate = self.amount, self.exchangeRate
         # msgspec reads "nan" and "inf" as Decimals (the engine's reader never gives one; a caller might)
         if not amount.is_finite() or rate is not None and not rate.is_finite():
-            raise ValueError(f"not a number: {amount if not amount.is_finite() else rate} - at "
-                             f"`$.{'amount' if not amount.is_finite() else 'exchangeRate'}`")
+            raise ValueError(
+                f"not a number: {amount if not amount.is_finite() else rate} - at "
+                f"`$.{'amount' if not amount.is_finite() else 'exchangeRate'}`"
+            )
         _, digits, exponent = amount.as_tuple()
         if len(digits) > MAX_DIGITS:
             raise ValueError(f"{amount} has {len(digits)} digits; e-conomic takes at most {MAX_DIGITS} - at `$.amount`")
@@ -108,16 +110,24 @@ PAGE_BYTES = 4 * 1024 * 1024
 
 async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
     """One page of `GET /draft-entries`: BadAnswer (naming the call and what was wrong) for anything else."""
-    page: _Page = decoded((await client.send("GET", "/draft-entries", params=params, max_bytes=PAGE_BYTES)).body,
-                          _Page, "GET /draft-entries")
+    page: _Page = decoded(
+        (await client.send("GET", "/draft-entries", params=params, max_bytes=PAGE_BYTES)).body,
+        _Page,
+        "GET /draft-entries",
+    )
     return page
 
 
 def _line_check(units: int, account: int | None, contra: int | None, day: str, text: str | None) -> int:
     """What a line books, as one number: its amount in minor units, its account and contra account, its date
     (the API writes dates as date-times: the date part counts) and its text."""
-    return (units * 1_000_003 + (account or 0) * 7_919 + (contra or 0) * 104_729
-            + int(day[:10].replace("-", "") or 0) + (crc32(text.encode()) if text else 0) * 15_485_863) % (1 << 62)
+    return (
+        units * 1_000_003
+        + (account or 0) * 7_919
+        + (contra or 0) * 104_729
+        + int(day[:10].replace("-", "") or 0)
+        + (crc32(text.encode()) if text else 0) * 15_485_863
+    ) % (1 << 62)
 
 
 #: the fields of the group key (journal:voucher)
@@ -177,17 +187,19 @@ class DraftEntries(RecordKind):
         # 42.0, which the reader keeps as the Decimal written): a line is sent in the voucher it was grouped in
         for name in _KEY_FIELDS:
             value = row.get(name)
-            if type(value) is Decimal or type(value) is str and not (
-                    value.isdigit() and value[0] != "0" and value.isascii()):
+            if (
+                type(value) is Decimal
+                or type(value) is str
+                and not (value.isdigit() and value[0] != "0" and value.isascii())
+            ):
                 row[name] = _plain(value)
         try:
             return msgspec.convert(row, DraftEntry, strict=False)
         except msgspec.ValidationError as exc:
             raise row_invalid(exc, row, DraftEntry) from None
 
-
     def group_key(self, row: Mapping[str, Any]) -> str | None:
-        """"journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it."""
+        """ "journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it."""
         voucher = row.get("voucherNumber")
         if voucher is None:
             return None
@@ -282,8 +294,10 @@ class DraftEntries(RecordKind):
                 return None  # no baseline: what the run created cannot be told from what was there
             ordered = sorted(vouchers)
             for start in range(0, len(ordered), IN_LIST):
-                flt = (f"journalNumber$eq:{journal}$and:entryNumber$gt:{int(base['max_id'])}"
-                       f"$and:voucherNumber$in:[{','.join(map(str, ordered[start:start + IN_LIST]))}]")
+                flt = (
+                    f"journalNumber$eq:{journal}$and:entryNumber$gt:{int(base['max_id'])}"
+                    f"$and:voucherNumber$in:[{','.join(map(str, ordered[start : start + IN_LIST]))}]"
+                )
                 params = {"filter": flt}
                 trail = CursorTrail(f"the look for a call's entries in journal {journal}")
                 while True:

@@ -90,15 +90,25 @@ class HaloPSA(Target):
         # rollback: the records this run created, never the ones it only updated
         can_delete=True,
     )
-    credentials = Credentials(("HALO_CLIENT_ID", "HALO_CLIENT_SECRET"), public=frozenset({"HALO_CLIENT_ID"}),
-                              optional=frozenset({"HALO_AUTH_URL"}))
-    flags = Flags((
-        Flag("--resource",
-             help=f"one of {', '.join(RESOURCES)} (default: from each file's name, e.g. XeroDetails.csv)"),
-        Flag("--match-on",
-             help="FIELD[,FIELD]: update the record these fields match instead of creating one (re-runnable loads)"),
-        Flag("--tenant", help="hosted instances: the tenant for the token request"),
-    ), _arrange)
+    credentials = Credentials(
+        ("HALO_CLIENT_ID", "HALO_CLIENT_SECRET"),
+        public=frozenset({"HALO_CLIENT_ID"}),
+        optional=frozenset({"HALO_AUTH_URL"}),
+    )
+    flags = Flags(
+        (
+            Flag(
+                "--resource",
+                help=f"one of {', '.join(RESOURCES)} (default: from each file's name, e.g. XeroDetails.csv)",
+            ),
+            Flag(
+                "--match-on",
+                help="FIELD[,FIELD]: update the record these fields match instead of creating one (re-runnable loads)",
+            ),
+            Flag("--tenant", help="hosted instances: the tenant for the token request"),
+        ),
+        _arrange,
+    )
     books: Resources
 
     def __init__(
@@ -124,8 +134,9 @@ class HaloPSA(Target):
             if any(kind.schema[m].secret for m in match_on):
                 raise ConfigError("--match-on cannot use a secret field: the API never returns it")
         self.tenant = tenant
-        self.books = Resources(self.kinds, self.resources, self.match_on,
-                               dict(before) if before is not None else None, self.api.scope_name)
+        self.books = Resources(
+            self.kinds, self.resources, self.match_on, dict(before) if before is not None else None, self.api.scope_name
+        )
         self.phases = OneResourceAtATime(self.books.kind_of)
         self._credentials: dict[str, str] = {}
         self._token: tuple[str, float, float] | None = None  # value, expires at, fetched at
@@ -178,7 +189,11 @@ class HaloPSA(Target):
                 }
             ).encode()
             response = await client.send(
-                "POST", url, body=form, authorized=False, headers={"Content-Type": "application/x-www-form-urlencoded"},
+                "POST",
+                url,
+                body=form,
+                authorized=False,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
                 max_bytes=TOKEN_BYTES,
             )
             token: _Token = decoded(response.body, _Token, f"POST {auth_url.rstrip('/')}/token")

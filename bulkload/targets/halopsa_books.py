@@ -19,8 +19,14 @@ class Resources(Books):
     """The records of the resources of a run's files (`resources`: one a file, the last one also standing for any
     further file); `before`: how many records each resource held before the run (None: not listed yet)."""
 
-    def __init__(self, kinds: dict[str, Resource], resources: Sequence[str], match_on: Sequence[str],
-                 before: dict[str, int] | None, scope_name: str) -> None:
+    def __init__(
+        self,
+        kinds: dict[str, Resource],
+        resources: Sequence[str],
+        match_on: Sequence[str],
+        before: dict[str, int] | None,
+        scope_name: str,
+    ) -> None:
         self.kinds = kinds
         self.resources = list(resources)
         self.before = before

@@ -52,8 +52,9 @@ class Resource(RecordKind):
 
     group_name = "record"
 
-    def __init__(self, name: str, match_on: Sequence[str] = (),
-                 existing: Mapping[str, Mapping[str, int]] | None = None) -> None:
+    def __init__(
+        self, name: str, match_on: Sequence[str] = (), existing: Mapping[str, Mapping[str, int]] | None = None
+    ) -> None:
         self.name = name
         self.path = f"/api/{name}"
         self.schema: dict[str, Field] = {f.name: f for f in RESOURCES[name]}
@@ -129,8 +130,11 @@ class Resource(RecordKind):
     def created_ids(self, body: bytes, n: int) -> list[int]:
         call = f"POST {self.path}"
         saved = decoded(body, Any, call, acted_on=True)
-        ids = [_with_id(r, i, call, body, acted_on=True)["id"] for i, r in enumerate(saved)] \
-            if isinstance(saved, list) else []
+        ids = (
+            [_with_id(r, i, call, body, acted_on=True)["id"] for i, r in enumerate(saved)]
+            if isinstance(saved, list)
+            else []
+        )
         if len(ids) != n:
             raise ValueError(f"the API answered {len(ids)} records for {n}")
         return ids
@@ -195,8 +199,13 @@ def _with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool 
     if type(value) is str and value.isascii() and value.isdigit():
         value = int(value)
     if type(value) is not int:
-        what = "is not a record" if not isinstance(record, dict) else "has no id" if value is None else \
-            f"has an id that is not a whole number ({str(value)[:20]!r})"
+        what = (
+            "is not a record"
+            if not isinstance(record, dict)
+            else "has no id"
+            if value is None
+            else f"has an id that is not a whole number ({str(value)[:20]!r})"
+        )
         raise unreadable(call, body, f"item {index} {what}", acted_on=acted_on)
     checked: dict[str, Any] = record
     checked["id"] = value
@@ -204,21 +213,19 @@ def _with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool 
 
 
 async def listing_whole(client: Sender, kind: Resource) -> tuple[list[dict[str, Any]], bool]:
-        """Every record of the resource, and whether the answer holds them all (a paged answer whose
-        `record_count` is more than it lists does not: what it leaves out is not proven absent)."""
-        # every record, enabled or not: what exists is what a match or a count must see
-        params: dict[str, str] = {
-            f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]
-        }
-        call = f"GET {kind.path}"
-        body = (await client.send("GET", kind.path, params=params, max_bytes=LISTING_BYTES)).body
-        records: list[Any] | dict[str, Any] = decoded(body, list[Any] | dict[str, Any], call)
-        whole = True
-        if isinstance(records, dict):  # a paged answer
-            count = records.get("record_count")
-            listed = next((v for v in records.values() if isinstance(v, list)), None)
-            if listed is None:  # an object that lists nothing is no listing: nothing it leaves out is proven absent
-                raise unreadable(call, body, "an object without a list of records")
-            records = listed
-            whole = isinstance(count, int) and count <= len(records)
-        return [_with_id(r, i, call, body) for i, r in enumerate(records)], whole
+    """Every record of the resource, and whether the answer holds them all (a paged answer whose
+    `record_count` is more than it lists does not: what it leaves out is not proven absent)."""
+    # every record, enabled or not: what exists is what a match or a count must see
+    params: dict[str, str] = {f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]}
+    call = f"GET {kind.path}"
+    body = (await client.send("GET", kind.path, params=params, max_bytes=LISTING_BYTES)).body
+    records: list[Any] | dict[str, Any] = decoded(body, list[Any] | dict[str, Any], call)
+    whole = True
+    if isinstance(records, dict):  # a paged answer
+        count = records.get("record_count")
+        listed = next((v for v in records.values() if isinstance(v, list)), None)
+        if listed is None:  # an object that lists nothing is no listing: nothing it leaves out is proven absent
+            raise unreadable(call, body, "an object without a list of records")
+        records = listed
+        whole = isinstance(count, int) and count <= len(records)
+    return [_with_id(r, i, call, body) for i, r in enumerate(records)], whole

@@ -82,16 +82,23 @@ class PayorCRM(Target):
     name = "payorcrm"
     api = Api(idempotent=False, max_items=1000, default_batch=200, scope_name="kind", reconcile_by="responses")
     credentials = Credentials(("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET"))
-    flags = Flags((
-        Flag("--kind", choices=_KINDS, help="what the FILEs hold"),
-        Flag("--customers", metavar="FILE", help="customers file, loaded first"),
-        Flag("--invoices", metavar="FILE", help="invoices file, loaded after the customers"),
-        Flag("--amount-unit", choices=("minor", "major"),
-             help="invoiceAmount/localAmount in the input: minor units (default) or major units, converted exactly "
-             "by the currency's decimals"),
-        Flag("--require-customers", switch=True,
-             help="reject an invoice whose customer is not in the customers file"),
-    ), _arrange)
+    flags = Flags(
+        (
+            Flag("--kind", choices=_KINDS, help="what the FILEs hold"),
+            Flag("--customers", metavar="FILE", help="customers file, loaded first"),
+            Flag("--invoices", metavar="FILE", help="invoices file, loaded after the customers"),
+            Flag(
+                "--amount-unit",
+                choices=("minor", "major"),
+                help="invoiceAmount/localAmount in the input: minor units (default) or major units, converted exactly "
+                "by the currency's decimals",
+            ),
+            Flag(
+                "--require-customers", switch=True, help="reject an invoice whose customer is not in the customers file"
+            ),
+        ),
+        _arrange,
+    )
 
     def __init__(self, file_kinds: Sequence[str], amount_unit: str = "minor", require_customers: bool = False) -> None:
         if not file_kinds or any(k not in _KINDS for k in file_kinds):
@@ -109,8 +116,11 @@ class PayorCRM(Target):
         return cls(kinds, options.get("amount_unit") or "minor", bool(options.get("require_customers")))
 
     def options(self) -> dict[str, Any]:
-        return {"file_kinds": self.file_kinds, "amount_unit": self.invoices.amount_unit,
-                "require_customers": self.invoices.require_customers}
+        return {
+            "file_kinds": self.file_kinds,
+            "amount_unit": self.invoices.amount_unit,
+            "require_customers": self.invoices.require_customers,
+        }
 
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         return {"api_key": credentials["PAYORCRM_API_KEY"], "api_secret": credentials["PAYORCRM_API_SECRET"]}

@@ -224,8 +224,9 @@ class Invoices(Upload):
         if customer in self.failed:
             raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")
         if self.require_customers and (self.known is None or customer not in self.known):
-            raise RowInvalid("customerNumber", f"customer {customer} is not in the customers file "
-                             "(--require-customers)")
+            raise RowInvalid(
+                "customerNumber", f"customer {customer} is not in the customers file (--require-customers)"
+            )
         return invoice
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:

@@ -31,8 +31,9 @@ class Sender(Protocol):
         """The answer of a 2xx; an error answer raises (errors.APIError and its kin)."""
         ...
 
-    async def get(self, path: str, params: Mapping[str, str] | None = None, *, into: Any = Any,
-                  max_bytes: int | None = None) -> Any:
+    async def get(
+        self, path: str, params: Mapping[str, str] | None = None, *, into: Any = Any, max_bytes: int | None = None
+    ) -> Any:
         """A GET's answer read as `into` (errors.BadAnswer when it is not that)."""
         ...
 

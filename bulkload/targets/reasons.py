@@ -20,8 +20,16 @@ _EXPECTED = re.compile(r"^Expected `(?P<want>[a-z]+)(?: \| null)?`, got `(?P<got
 _BOUND = re.compile(r"^Expected `(?P<want>[a-z]+)(?: \| null)?`(?P<length> of length)? (?P<op>[<>]=?) (?P<bound>\S+)$")
 _ENUM = re.compile(r"^Invalid enum value ")
 #: what a field of msgspec's type name holds, in the user's words
-_KINDS = {"int": "a whole number", "float": "a number", "decimal": "a number", "str": "text", "bool": "true/false",
-          "array": "a list", "object": "an object", "null": "empty"}
+_KINDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "decimal": "a number",
+    "str": "text",
+    "bool": "true/false",
+    "array": "a list",
+    "object": "an object",
+    "null": "empty",
+}
 _AT_LEAST = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than"}
 #: the longest value a reason quotes
 _SHOWN = 60
@@ -67,8 +75,11 @@ def _reason(text: str, value: Any, allowed: tuple[Any, ...] | None) -> str:
             unit = "item" if m["want"] == "array" else "character"
             many = f"{unit}s" if bound != "1" or op in ("more than", "less than") else unit
             size = f" (it has {len(value)})" if isinstance(value, str | list | dict) else ""
-            return f"must be {op} {bound} {many} long{size}" if unit == "character" else \
-                f"must hold {op} {bound} {many}{size}"
+            return (
+                f"must be {op} {bound} {many} long{size}"
+                if unit == "character"
+                else f"must hold {op} {bound} {many}{size}"
+            )
         plain = _plain(value)
         return f"must be {op} {bound}, got {plain}" if plain else f"must be {op} {bound}"
     if text == "Invalid decimal string":
@@ -111,8 +122,9 @@ def _allowed(kind: Any, field: str) -> tuple[Any, ...] | None:
     return None
 
 
-def errors_by_index(error: APIError, n: int, *, field_key: str, code_key: str | None = None
-                    ) -> dict[int, tuple[str, str]] | None:
+def errors_by_index(
+    error: APIError, n: int, *, field_key: str, code_key: str | None = None
+) -> dict[int, tuple[str, str]] | None:
     """An answer's `errors` list naming the refused items by `index`, as {index: (field, "code: message")};
     None when it names none, or names one outside the call (then the caller bisects)."""
     bad: dict[int, tuple[str, str]] = {}

@@ -92,8 +92,9 @@ class VismaCore(Target):
 
         async def look_up(cost_type: str) -> None:
             try:
-                found: _Definition = await client.get(f"{_BOOKKEEPING}/AccountingCostTypes/{cost_type}",
-                                                      into=_Definition, max_bytes=LOOKUP_BYTES)
+                found: _Definition = await client.get(
+                    f"{_BOOKKEEPING}/AccountingCostTypes/{cost_type}", into=_Definition, max_bytes=LOOKUP_BYTES
+                )
                 definitions[cost_type] = Definition(**msgspec.structs.asdict(found))  # the API's, its Id checked
             except APIError as exc:
                 if exc.status != 404:

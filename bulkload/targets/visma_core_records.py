@@ -236,8 +236,9 @@ class Costs(OnCase):
         lock = self._cost_locks.setdefault(key, anyio.Lock())
         async with lock:
             if fresh or key not in self._costs:
-                self._costs[key] = await client.get(f"/flow/api/Conditions/Cases/{case_id}/Costs/{kind}",
-                                                    into=list[_Cost], max_bytes=LOOKUP_BYTES)
+                self._costs[key] = await client.get(
+                    f"/flow/api/Conditions/Cases/{case_id}/Costs/{kind}", into=list[_Cost], max_bytes=LOOKUP_BYTES
+                )
                 while len(self._costs) > COST_CACHE:
                     old, _ = self._costs.popitem(last=False)
                     self._cost_locks.pop(old, None)
