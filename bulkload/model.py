@@ -1,7 +1,7 @@
 """The plain values the engine and the targets pass each other: a chunk and its groups, a call, a walked page, a
 group already there, control totals, a row that did not load, and the states a chunk goes through.
 
-Nothing here knows the engine: this module imports only the standard library.
+Nothing here knows the engine: this module imports only the standard library and msgspec.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any, Literal, NamedTuple, Protocol
+
+import msgspec
+from msgspec import UNSET, UnsetType
 
 #: totals of one scope: currency -> [rows, sum of amounts, sum of the positive amounts (debits)], in the
 #: currency's minor unit (bulkload.money). What an API answered may hold only [rows] (it gave no amounts)
@@ -180,3 +183,42 @@ class Chunk:
     def take_lines(self, lines: Collection[int], part: str, kind: Codec) -> Chunk:
         """The chunk of the groups whose lines are `lines` (a part planned earlier, found again on resume)."""
         return self.take((g for g, span in enumerate(self.spans()) if self.lines[span.start] in lines), part, kind)
+
+
+class Reconciled(msgspec.Struct, kw_only=True):
+    """The report's `reconcile` section: `ok` only when everything matches. Walked APIs add the `walk_…`,
+    `groups_differing…`, `lines_changed…` and `amounts_with_more_decimals` keys; APIs read by their answers the
+    `note` to `rows_unrecorded`; HaloPSA (compared field by field) `differences` and its count."""
+
+    ok: bool
+    remote_read: bool
+    note: str | UnsetType = UNSET
+    expected_count: int
+    remote_count: int
+    ids_returned: int | UnsetType = UNSET
+    rows_confirmed_by_id: int | UnsetType = UNSET
+    rows_confirmed_by_2xx: int | UnsetType = UNSET
+    rows_not_checked: dict[str, int] | UnsetType = UNSET
+    kinds: dict[str, dict[str, int]] | UnsetType = UNSET
+    calls_differing: list[dict[str, Any]] | UnsetType = UNSET
+    calls_differing_count: int | UnsetType = UNSET
+    ids_shared: list[dict[str, Any]] | UnsetType = UNSET
+    ids_shared_count: int | UnsetType = UNSET
+    rows_unrecorded: int | UnsetType = UNSET
+    expected_totals: dict[str, Any]
+    remote_totals: dict[str, Any]
+    missing: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    missing_count: int = 0
+    duplicates: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    duplicates_count: int = 0
+    walk_repeated_ids: int | UnsetType = UNSET
+    groups_differing: list[dict[str, Any]] | UnsetType = UNSET
+    groups_differing_count: int | UnsetType = UNSET
+    lines_changed: list[dict[str, Any]] | UnsetType = UNSET
+    lines_changed_count: int | UnsetType = UNSET
+    amounts_with_more_decimals: int | UnsetType = UNSET
+    differences: list[dict[str, Any]] | UnsetType = UNSET
+    differences_count: int | UnsetType = UNSET
+    #: per scope (e-conomic: journal): `before`, `loaded`, `expected`, `remote`
+    scopes: dict[str, dict[str, int]]
+    scope_name: str

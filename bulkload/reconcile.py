@@ -16,14 +16,11 @@ from itertools import compress, repeat
 from operator import eq
 from typing import Any
 
-import msgspec
-
 from .dispatch import Dispatcher
 from .errors import WalkStalled
 from .ledger import Ledger
-from .model import Listed, Totals
+from .model import Listed, Reconciled, Totals
 from .money import money
-from .results import Reconciled
 from .side_by_side import side_by_side
 from .targets.base import Target
 
@@ -45,7 +42,7 @@ async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, file
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":
-        return msgspec.convert(await target.books.reconcile(dispatcher, ledger, files), Reconciled)
+        return await target.books.reconcile(dispatcher, ledger, files)
     return await by_walk(ledger, target, dispatcher, files)
 
 

@@ -15,10 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import SourceError
-from .model import RowOutcome
+from .model import Reconciled, RowOutcome
 from .outputs import replaced, write_private
 from .redact import redact, redact_data
-from .results import Reconciled, Report, Rollback
+from .results import Report, Rollback
 from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised
 
 

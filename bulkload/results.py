@@ -1,6 +1,7 @@
-"""What the commands answer, as typed values: a run's `Report` (load, resume, reconcile, dry run) and its
-`Reconciled` section. Their JSON is the `--report` file (README, "Report"): a key one kind of report does not
-have is UNSET, and left out of the JSON; a key it has with no value is null."""
+"""What the commands answer, as typed values: a run's `Report` (load, resume, reconcile, dry run) with its
+`Reconciled` section (a plain value of model.py, which the targets build too). Their JSON is the `--report` file
+(README, "Report"): a key one kind of report does not have is UNSET, and left out of the JSON; a key it has with no
+value is null."""
 
 from __future__ import annotations
 
@@ -10,45 +11,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED
-
-
-class Reconciled(msgspec.Struct, kw_only=True):
-    """The report's `reconcile` section: `ok` only when everything matches. Walked APIs add the `walk_…`,
-    `groups_differing…`, `lines_changed…` and `amounts_with_more_decimals` keys; APIs read by their answers the
-    `note` to `rows_unrecorded`; HaloPSA (compared field by field) `differences` and its count."""
-
-    ok: bool
-    remote_read: bool
-    note: str | UnsetType = UNSET
-    expected_count: int
-    remote_count: int
-    ids_returned: int | UnsetType = UNSET
-    rows_confirmed_by_id: int | UnsetType = UNSET
-    rows_confirmed_by_2xx: int | UnsetType = UNSET
-    rows_not_checked: dict[str, int] | UnsetType = UNSET
-    kinds: dict[str, dict[str, int]] | UnsetType = UNSET
-    calls_differing: list[dict[str, Any]] | UnsetType = UNSET
-    calls_differing_count: int | UnsetType = UNSET
-    ids_shared: list[dict[str, Any]] | UnsetType = UNSET
-    ids_shared_count: int | UnsetType = UNSET
-    rows_unrecorded: int | UnsetType = UNSET
-    expected_totals: dict[str, Any]
-    remote_totals: dict[str, Any]
-    missing: list[dict[str, Any]] = msgspec.field(default_factory=list)
-    missing_count: int = 0
-    duplicates: list[dict[str, Any]] = msgspec.field(default_factory=list)
-    duplicates_count: int = 0
-    walk_repeated_ids: int | UnsetType = UNSET
-    groups_differing: list[dict[str, Any]] | UnsetType = UNSET
-    groups_differing_count: int | UnsetType = UNSET
-    lines_changed: list[dict[str, Any]] | UnsetType = UNSET
-    lines_changed_count: int | UnsetType = UNSET
-    amounts_with_more_decimals: int | UnsetType = UNSET
-    differences: list[dict[str, Any]] | UnsetType = UNSET
-    differences_count: int | UnsetType = UNSET
-    #: per scope (e-conomic: journal): `before`, `loaded`, `expected`, `remote`
-    scopes: dict[str, dict[str, int]]
-    scope_name: str
+from .model import Reconciled
 
 
 class Groups(msgspec.Struct, kw_only=True):

@@ -29,13 +29,13 @@ from .job import Job
 from .ledger import Ledger
 from .limits import Limits
 from .loads import record_status
-from .model import Known
+from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resume_after, run_chunks
 from .planning import PlanningProcess, PlanSpec
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile
 from .report import write_in_doubt, write_rejects, write_report, write_success
-from .results import Groups, Quota, Reconciled, Report
+from .results import Groups, Quota, Report
 from .sources import Source
 from .targets.base import Target
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .. import redact
 from ..errors import APIError, ConfigError, Conflict
 from ..http import ANSWER_BYTES
-from ..model import Call, Chunk, Known, Listed, Totals
+from ..model import Call, Chunk, Known, Listed, Reconciled, Totals
 from .flags import Flags
 from .protocols import Created, Sender
 
@@ -236,7 +236,7 @@ class Books:
         raise NotImplementedError
 
     # --- reconciliation --------------------------------------------------------------------------
-    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> dict[str, Any]:
+    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> Reconciled:
         """For reconcile_by = "target": the report's `reconcile` section."""
         raise NotImplementedError
 

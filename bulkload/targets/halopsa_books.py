@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from ..model import Reconciled
 from ..sources import BadRow, Source
 from .base import Books
 from .halopsa_records import Resource, listing_whole
@@ -55,7 +56,7 @@ class Resources(Books):
         return f"{self.kinds[scope].path}/{record_id}"
 
     # --- reconciliation: list each resource, compare count and every loaded record field by field ---------
-    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> dict[str, Any]:
+    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> Reconciled:
         expected = ledger.expected()
         differences: list[dict[str, Any]] = []
         missing: list[dict[str, Any]] = []
@@ -97,19 +98,19 @@ class Resources(Books):
             }
         expected_count = sum(c["expected"] for c in scopes.values())
         remote_count = sum(c["remote"] for c in scopes.values())
-        return {
-            "ok": not differences and not missing and all(c["expected"] == c["remote"] for c in scopes.values()),
-            "remote_read": True,
-            "expected_count": expected_count,
-            "remote_count": remote_count,
-            "expected_totals": {"per_scope": {r: {"records": c["expected"]} for r, c in scopes.items()}},
-            "remote_totals": {"per_scope": {r: {"records": c["remote"]} for r, c in scopes.items()}},
-            "missing": missing[:100],
-            "missing_count": len(missing),
-            "duplicates": [],
-            "duplicates_count": 0,
-            "differences": differences[:100],
-            "differences_count": len(differences),
-            "scopes": scopes,
-            "scope_name": self.scope_name,
-        }
+        return Reconciled(
+            ok=not differences and not missing and all(c["expected"] == c["remote"] for c in scopes.values()),
+            remote_read=True,
+            expected_count=expected_count,
+            remote_count=remote_count,
+            expected_totals={"per_scope": {r: {"records": c["expected"]} for r, c in scopes.items()}},
+            remote_totals={"per_scope": {r: {"records": c["remote"]} for r, c in scopes.items()}},
+            missing=missing[:100],
+            missing_count=len(missing),
+            duplicates=[],
+            duplicates_count=0,
+            differences=differences[:100],
+            differences_count=len(differences),
+            scopes=scopes,
+            scope_name=self.scope_name,
+        )
