@@ -610,21 +610,20 @@ class Loader:
     async def ensure_baselines(self, summary: Mapping[str, Any]) -> None:
         """Record what each scope held before the first chunk that touches it is sent."""
         for scope in summary:
-            if scope in self._baselines:
-                continue
-            event = self._baseline_events.get(scope)
-            if event is not None:
-                await event.wait()
-                if scope in self._baselines:
+            while scope not in self._baselines:
+                looking = self._baseline_events.get(scope)
+                if looking is not None:
+                    # another chunk is asking for the same scope: its answer, or (it failed) a turn to ask
+                    await looking.wait()
                     continue
-            event = self._baseline_events[scope] = anyio.Event()
-            try:
-                data = await self.target.books.baseline(self.dispatcher, scope)
-                self.ledger.set_baseline(scope, data)
-                self._baselines[scope] = data
-            finally:
-                event.set()
-                del self._baseline_events[scope]
+                event = self._baseline_events[scope] = anyio.Event()
+                try:
+                    data = await self.target.books.baseline(self.dispatcher, scope)
+                    self.ledger.set_baseline(scope, data)
+                    self._baselines[scope] = data
+                finally:
+                    del self._baseline_events[scope]
+                    event.set()
 
 
 async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: Planning) -> None:

@@ -6,16 +6,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import anyio
+import anyio.lowlevel
 from aiohttp import web
 from conftest import serving
 
 from bulkload.dispatch import Dispatcher, RetryPolicy
 from bulkload.errors import BulkloadError, ServerError
 from bulkload.http import Client
+from bulkload.ledger import Ledger, RunInfo
 from bulkload.limits import Limits
 from bulkload.meters import DailyQuota, RateMeter
+from bulkload.pipeline import Loader, Tally
 from bulkload.targets import TARGETS
+from bulkload.targets.base import Books
+from bulkload.targets.protocols import Sender
 
 ATTEMPTS = 3
 
@@ -80,3 +87,44 @@ async def test_a_call_that_cannot_be_repeated_is_not_sent_again_when_the_look_do
     async with failing(sent) as dispatcher:
         error = await send(dispatcher, looks, safe=False, not_there=False)
     assert len(sent) == 1 and len(looks) == 1 and error.uncertain
+
+
+class _FirstLookFails(Books):
+    """A journal whose first baseline look fails after the others have begun waiting for it."""
+
+    def __init__(self) -> None:
+        self.looks = 0
+
+    async def baseline(self, client: Sender, scope: str) -> dict[str, int]:
+        self.looks += 1
+        await anyio.lowlevel.checkpoint()  # let the other chunks queue up behind this look
+        if self.looks == 1:
+            raise ServerError(503, "busy")
+        return {"count": 0, "newest": 0}
+
+
+async def test_a_failed_baseline_look_hands_the_turn_to_one_waiter_at_a_time(tmp_path: Path) -> None:
+    """Chunks waiting for a scope's baseline when the look fails: one of them looks again, the others wait for it
+    (before: two looked at once, and the second to finish failed with a KeyError, an internal error)."""
+    async with failing([]) as dispatcher:
+        target = dispatcher.target
+        books = _FirstLookFails()
+        target.books = books
+        ledger = Ledger.create(tmp_path / "l.sqlite", RunInfo("economic", "http://127.0.0.1:9", []))
+        try:
+            loader = Loader(target, ledger, dispatcher, Tally())
+            failed: list[BaseException] = []
+
+            async def chunk() -> None:
+                try:
+                    await loader.ensure_baselines({"1": {}})
+                except ServerError as exc:
+                    failed.append(exc)
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(3):
+                    tg.start_soon(chunk)
+        finally:
+            ledger.close()
+    assert len(failed) == 1 and books.looks == 2  # the failed look, then one that every waiter shares
+    assert loader._baselines == {"1": {"count": 0, "newest": 0}}
