@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sqlite3
 import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import nullcontext
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import anyio
 import msgspec
@@ -161,6 +162,28 @@ def _job(ns: argparse.Namespace) -> Job:
     return Job(target=ns.target, files=list(ns.files), target_options=target_options, **settings)
 
 
+def _print_json(value: Any, stream: TextIO | None = None) -> None:
+    """`value` as indented JSON on stdout, credentials masked. Characters the output's encoding cannot show (an
+    ASCII or Latin-1 terminal) are written as JSON's \\uXXXX escapes: the same JSON, never an encoding error."""
+    out = stream or sys.stdout
+    text = redact(msgspec.json.format(msgspec.json.encode(value), indent=2).decode())
+    try:
+        text.encode(out.encoding or "utf-8")
+    except UnicodeEncodeError:
+        text = _JSON_UNSAFE.sub(_json_escape, text)
+    print(text, file=out)
+
+
+#: what an ASCII-only JSON text escapes (outside strings a JSON text has only ASCII)
+_JSON_UNSAFE = re.compile(r"[^\x00-\x7f]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    """One character as JSON escapes: beyond the BMP, its UTF-16 surrogate pair."""
+    units = match.group().encode("utf-16-be")
+    return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
+
+
 def _finish(report: Report) -> int:
     print_summary(report)
     return report.exit_code
@@ -207,13 +230,13 @@ def _command(ns: argparse.Namespace) -> int:
         )
     if ns.command == "reconcile":
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
-        print(redact(msgspec.json.format(msgspec.json.encode(report.reconcile), indent=2).decode()))
+        _print_json(report.reconcile)
         return report.exit_code
     if ns.command == "rollback":
         undone = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
         shown = msgspec.to_builtins(undone)
         shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
-        print(redact(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode()))
+        _print_json(shown)
         return undone.exit_code
     if ns.command == "sandbox":
         from .sandbox import options_from_args, serve
