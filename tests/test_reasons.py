@@ -74,11 +74,13 @@ def test_economic_reasons_say_what_is_wrong_with_the_value(change: dict[str, Any
 
 def test_halopsa_reasons_say_what_is_wrong_with_the_value() -> None:
     target = HaloPSA.from_options({"resource": "XeroDetails"}).kind_of(0)
-    cases = {
-        "client_top_level": ("twelve", "client_top_level: not a whole number: 'twelve'"),  # was "Expected `int | null`"
-        "sync_entities_list": ("abc", "sync_entities_list: not valid JSON"),
-    }
-    for field, (value, expected) in cases.items():
+    cases = [
+        ("client_top_level", "twelve", "client_top_level: not a whole number: 'twelve'"),  # was "Expected `int | null`"
+        ("sync_entities_list", "abc", "sync_entities_list: not valid JSON"),
+        # before: a RecursionError out of the decoder, an internal error that stopped the run (exit 4)
+        ("sync_entities_list", "[" * 3000 + "]" * 3000, "sync_entities_list: not valid JSON: nested too deeply"),
+    ]
+    for field, value, expected in cases:
         with pytest.raises(RowInvalid) as caught:
             target.validate({"name": "x", field: value})
         assert str(caught.value).startswith(expected), caught.value

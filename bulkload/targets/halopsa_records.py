@@ -10,13 +10,13 @@ from typing import Any
 
 import msgspec
 
-from ..errors import APIError, RowInvalid
+from ..errors import APIError
 from ..http import decoded, unreadable
 from ..model import Call, Chunk, Totals
 from .base import RecordKind
 from .halopsa_schema import LIST_FILTERS, RESOURCES, Field
 from .protocols import Sender
-from .reasons import errors_by_index, row_invalid
+from .reasons import errors_by_index, json_cell, row_invalid
 
 _TYPES: dict[str, Any] = {
     "int": int,
@@ -91,10 +91,7 @@ class Resource(RecordKind):
                 row[name] = float(value)
         for name in self.nested:
             if isinstance(row.get(name), str):  # JSON text in a CSV cell
-                try:
-                    row[name] = msgspec.json.decode(row[name])
-                except ValueError as exc:
-                    raise RowInvalid(name, f"not valid JSON: {exc}") from None
+                row[name] = json_cell(name, row[name])
         try:
             record = msgspec.convert(row, self.type, strict=False)
         except msgspec.ValidationError as exc:

@@ -12,7 +12,7 @@ from ..errors import APIError, RowInvalid
 from ..model import NO_ID, Totals
 from ..money import decimals
 from .base import RecordKind
-from .reasons import errors_by_index, row_invalid
+from .reasons import errors_by_index, json_cell, row_invalid
 
 
 class Customer(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -215,10 +215,7 @@ class Invoices(Upload):
                 row[field] = row[field][:10]
         for field in ("billAddr", "shipAddr"):
             if isinstance(row.get(field), str):  # a CSV cell holding JSON
-                try:
-                    row[field] = msgspec.json.decode(row[field])
-                except ValueError as exc:
-                    raise RowInvalid(field, f"not valid JSON: {exc}") from None
+                row[field] = json_cell(field, row[field])
         invoice: Invoice = _convert(row, Invoice)
         customer = invoice.customerNumber
         if customer in self.failed:

@@ -35,6 +35,17 @@ _AT_LEAST = {">=": "at least", ">": "more than", "<=": "at most", "<": "less tha
 _SHOWN = 60
 
 
+def json_cell(field: str, text: str) -> Any:
+    """A CSV cell holding JSON text, decoded. Raises RowInvalid (the row is rejected, with its reason) when it is
+    not JSON or nests too deeply to read."""
+    try:
+        return msgspec.json.decode(text)
+    except ValueError as exc:
+        raise RowInvalid(field, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise RowInvalid(field, "not valid JSON: nested too deeply") from None
+
+
 def row_invalid(exc: msgspec.ValidationError, row: Mapping[str, Any] | None = None, kind: Any = None) -> RowInvalid:
     """Turn msgspec's message ("Expected `int`, got `str` - at `$.journalNumber`") into the field and a reason in
     the user's words, with the value as the row holds it ("not a whole number: 'five'"); `row` is what was
