@@ -31,7 +31,7 @@ from .limits import Limits
 from .loads import record_status
 from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resume_after, run_chunks
-from .planning import PlanningProcess, PlanSpec
+from .planning import Planning, PlanSpec, planner_for
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile
 from .report import write_in_doubt, write_rejects, write_report, write_success
@@ -78,7 +78,9 @@ class Run:
         """Send every phase, reconcile and report. A run cut short (a stop: the quota, a ledger write that failed,
         retries spent, also in setup or the look for what exists; an interrupt: Ctrl-C, SIGTERM, SIGHUP, a caller's
         cancellation) still writes its report and files where it can; an interrupt then goes on to the caller."""
-        planners = [PlanningProcess()]  # one a phase, each started ahead; the first while setup does its round trips
+        # one a phase, a child started ahead (the first while setup does its round trips) unless the files are small
+        paths = [source.path for source in sources]
+        planners = [planner_for(paths)]
         try:
             try:
                 try:
@@ -112,7 +114,7 @@ class Run:
                 await planner.close()
 
     async def _send(
-        self, sources: list[Source], planners: list[PlanningProcess], *, progress: bool, resend_in_doubt: bool
+        self, sources: list[Source], planners: list[Planning], *, progress: bool, resend_in_doubt: bool
     ) -> None:
         """Set up and send every phase, each planned by its own of `planners` (the next started while one runs)."""
         job, target, ledger, dispatcher, tally = self.job, self.target, self.ledger, self.dispatcher, self.tally
@@ -160,7 +162,7 @@ class Run:
                 earlier.extend(indexes)
                 spec = plan_spec(job, target, ledger, sources, indexes, context)
                 if phase + 1 < len(phases):
-                    planners.append(PlanningProcess())  # the next phase's, started while this one runs
+                    planners.append(planner_for([source.path for source in sources]))  # the next phase's, started now
                 await run_chunks(loader, spec, job.concurrency, planners[phase])
             tg.cancel_scope.cancel()
 
