@@ -23,7 +23,7 @@ from .job import Job, JobTable, read_config
 from .loads import cache_dir
 from .outputs import private_dir, write_private
 from .redact import redact
-from .report import print_summary
+from .report import json_text, print_summary
 from .results import Report
 from .targets import TARGETS
 
@@ -166,7 +166,7 @@ def _print_json(value: Any, stream: TextIO | None = None) -> None:
     """`value` as indented JSON on stdout, credentials masked. Characters the output's encoding cannot show (an
     ASCII or Latin-1 terminal) are written as JSON's \\uXXXX escapes: the same JSON, never an encoding error."""
     out = stream or sys.stdout
-    text = redact(msgspec.json.format(msgspec.json.encode(value), indent=2).decode())
+    text = json_text(value)
     try:
         text.encode(out.encoding or "utf-8")
     except UnicodeEncodeError:

@@ -41,7 +41,7 @@ from .errors import PlanningFailed, SourceError
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
 from .regroup import Placed, regrouped
-from .sources import BadRow, Pinned, Row, Source
+from .sources import BadRow, Pinned, Row, Source, is_gzip
 from .targets.base import Target
 
 _HEADER = 4
@@ -358,16 +358,10 @@ class PlanningProcess:
 IN_PROCESS_BYTES = 256 * 1024
 
 
-def planner_for(paths: Sequence[str | os.PathLike[str]]) -> Planning:
-    """The planner for a run's input files: in this process for small plain files, else a child process (started
-    now, ahead of its plan). A gzip file always goes to the child: its size says nothing of what it expands to."""
-    total = 0
-    for path in paths:
-        with open(path, "rb") as fh:
-            if fh.read(2) == _GZIP_MAGIC:
-                return PlanningProcess()
-        total += os.path.getsize(path)
-    return PlanningInProcess() if total < IN_PROCESS_BYTES else PlanningProcess()
-
-
-_GZIP_MAGIC = b"\x1f\x8b"
+def planning_for(paths: Sequence[str | os.PathLike[str]]) -> type[PlanningInProcess | PlanningProcess]:
+    """Where a run's input files are planned, decided once for the run: in this process for small plain files,
+    else in a child process (each started when made, ahead of its plan). A gzip file always goes to the child: its
+    size says nothing of what it expands to."""
+    if any(is_gzip(path) for path in paths) or sum(os.path.getsize(path) for path in paths) >= IN_PROCESS_BYTES:
+        return PlanningProcess
+    return PlanningInProcess

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from .sources import is_gzip
+
 
 @dataclass
 class Snapshot:
@@ -32,10 +34,9 @@ def estimate_rows(paths: Sequence[str]) -> int | None:
     """Rows in the files, counted as newlines (less the CSV header); None when a file is compressed."""
     total = 0
     for path in paths:
+        if is_gzip(path):
+            return None
         with open(path, "rb") as fh:
-            if fh.read(2) == b"\x1f\x8b":
-                return None
-            fh.seek(0)
             lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
         total += lines - (0 if str(path).endswith((".jsonl", ".ndjson")) else 1)
     return max(total, 0)

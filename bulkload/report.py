@@ -198,8 +198,14 @@ def write_in_doubt(path: str, rows: Iterable[tuple[int, int, str, str]], files: 
     return n
 
 
+def json_text(value: Any) -> str:
+    """`value` (a report, a section of one) as indented JSON text, credentials masked: the report file and what
+    the commands print."""
+    return redact(msgspec.json.format(msgspec.json.encode(value), indent=2).decode())
+
+
 def write_report(path: str, report: Report | Rollback) -> None:
-    write_private(path, redact(msgspec.json.format(msgspec.json.encode(report), indent=2).decode()) + "\n")
+    write_private(path, json_text(report) + "\n")
 
 
 def print_summary(report: Report, stream: TextIO | None = None) -> None:

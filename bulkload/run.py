@@ -31,7 +31,7 @@ from .limits import Limits
 from .loads import record_status
 from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resume_after, run_chunks
-from .planning import Planning, PlanSpec, planner_for
+from .planning import Planning, PlanSpec, planning_for
 from .progress import Snapshot, show_progress
 from .reconcile import reconcile
 from .report import write_in_doubt, write_rejects, write_report, write_success
@@ -79,8 +79,8 @@ class Run:
         retries spent, also in setup or the look for what exists; an interrupt: Ctrl-C, SIGTERM, SIGHUP, a caller's
         cancellation) still writes its report and files where it can; an interrupt then goes on to the caller."""
         # one a phase, a child started ahead (the first while setup does its round trips) unless the files are small
-        paths = [source.path for source in sources]
-        planners = [planner_for(paths)]
+        planning = planning_for([source.path for source in sources])
+        planners: list[Planning] = [planning()]
         try:
             try:
                 try:
@@ -162,7 +162,7 @@ class Run:
                 earlier.extend(indexes)
                 spec = plan_spec(job, target, ledger, sources, indexes, context)
                 if phase + 1 < len(phases):
-                    planners.append(planner_for([source.path for source in sources]))  # the next phase's, started now
+                    planners.append(type(planners[phase])())  # the next phase's, planned where this one is
                 await run_chunks(loader, spec, job.concurrency, planners[phase])
             tg.cancel_scope.cancel()
 

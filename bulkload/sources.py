@@ -100,6 +100,16 @@ class BadRow(NamedTuple):
 Row = tuple[int, dict[str, Any]]
 
 
+#: the first two bytes of every gzip file (RFC 1952)
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: str | os.PathLike[str]) -> bool:
+    """Whether the file is gzip-compressed, by its first two bytes (its name says nothing for sure)."""
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
 class Source:
     """One input file, opened lazily; iterate it (again and again) for rows and bad rows."""
 
@@ -333,7 +343,7 @@ class Source:
                 stack.enter_context(file)
                 bounded = file if self.pinned is None else _Pinned(file, self.pinned, self.path)
                 raw = stack.enter_context(io.BufferedReader(bounded, _BUFFER))
-                self._compressed = raw.peek(2)[:2] == b"\x1f\x8b"
+                self._compressed = raw.peek(2)[:2] == GZIP_MAGIC
             except OSError as exc:
                 raise ConfigError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
             if not self._compressed:
@@ -346,7 +356,7 @@ class Source:
                 inner = expanded.peek(2)[:2]
             except _READ_ERRORS as exc:  # not one byte expands: a gzip cut in its header
                 raise self._broken(0, exc) from exc
-            if inner == b"\x1f\x8b":
+            if inner == GZIP_MAGIC:
                 raise ConfigError(
                     f"{self.path} is a compressed file inside a compressed file (gzip twice): "
                     "decompress it once more (gunzip) and load the result; nothing was sent"

@@ -30,7 +30,7 @@ from .ledger import Ledger, OpenCall
 from .loads import check_home, record_status
 from .model import Chunk, Totals
 from .pipeline import KEY_TTL_MARGIN_S, body_hash, settled_look
-from .planning import Planned, planner_for
+from .planning import Planned, planning_for
 from .report import write_report
 from .results import Rollback
 from .run import Run, plan_spec
@@ -204,7 +204,7 @@ async def _plan_again(
         if context is None or not (seqs or adopted):
             break  # a phase never begun sent nothing
         spec = plan_spec(job, target, ledger, sources, indexes, context)
-        async with aclosing(planner_for(spec.files).plan(spec)) as messages:
+        async with aclosing(planning_for(spec.files)().plan(spec)) as messages:
             async for message in messages:
                 if not isinstance(message, Planned) or (
                     message.seq not in seqs and not (adopted and message.seq not in known)

@@ -24,7 +24,7 @@ from bulkload.planning import (
     PlanSpec,
     Rows,
     Stopped,
-    planner_for,
+    planning_for,
 )
 
 
@@ -69,13 +69,11 @@ async def test_an_input_that_breaks_off_stops_the_plan_and_one_that_cannot_be_op
                 await plan_of(planning(), missing)
 
 
-async def test_small_plain_inputs_are_planned_in_process_and_the_rest_by_the_child(tmp_path: Path) -> None:
+def test_small_plain_inputs_are_planned_in_process_and_the_rest_by_the_child(tmp_path: Path) -> None:
     small, large, packed = tmp_path / "small.csv", tmp_path / "large.csv", tmp_path / "small.csv.gz"
     small.write_text("a,b\n1,2\n")
     large.write_bytes(b"a,b\n" + b"1,2\n" * (IN_PROCESS_BYTES // 4))
     packed.write_bytes(gzip.compress(small.read_bytes()))
-    assert isinstance(planner_for([small]), PlanningInProcess)
+    assert planning_for([small]) is PlanningInProcess
     for paths in ([large], [small, large], [small, packed]):  # the run's files together; a gzip says nothing
-        planner = planner_for(paths)
-        assert isinstance(planner, PlanningProcess), paths
-        await planner.close()
+        assert planning_for(paths) is PlanningProcess, paths
