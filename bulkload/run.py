@@ -131,9 +131,6 @@ class Run:
         self.loader = loader
         ledger.set_status("running")
 
-        def limit_wait(calls: float) -> float:
-            return self.limits.wait_for(calls)
-
         def snapshot() -> Snapshot:
             c = dispatcher.counters
             return Snapshot(
@@ -144,7 +141,7 @@ class Run:
                 c.requests,
                 c.retries,
                 c.rate_limited,
-                limit_wait,
+                self.limits.wait_for,
             )
 
         async with anyio.create_task_group() as tg:
