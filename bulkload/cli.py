@@ -214,7 +214,7 @@ def _command(ns: argparse.Namespace) -> int:
         if ns.dry_run:
             ns.ledger = None
             return _finish(runner.dry_run(job))
-        return _finish(_run(lambda: runner.load(job, progress=not ns.no_progress)))
+        return _finish(_run(lambda: runner.load(job, progress=not ns.no_progress, raise_on_stop=False)))
     if ns.command == "resume":
         return _finish(
             _run(
@@ -225,6 +225,7 @@ def _command(ns: argparse.Namespace) -> int:
                     daily_quota=ns.daily_quota,
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
+                    raise_on_stop=False,  # a stopped run's summary is printed, and exits 4 (or 2)
                 )
             )
         )

@@ -193,9 +193,19 @@ class PlanningFailed(BulkloadError):
 
 
 class RunStopped(BulkloadError):
-    """The run stopped cleanly before the end; `bulkload resume` continues it."""
+    """The run stopped cleanly before the end; `bulkload resume` continues it. Raised by `load` and `resume` for a
+    run that stopped after it began, `report` is that run's `bulkload.results.Report` (status "stopped", its
+    `stop_reason`, the rows accounted so far, `exit_code` as the command line gives it); None for a run that
+    stopped before it had one (and for the stops inside a run, which end up in its report)."""
 
     exit_code = EXIT_STOPPED
+    #: a bulkload.results.Report (typed Any here: results.py imports this module for the exit codes)
+    report: Any = None
+
+    def __init__(self, *args: object, uncertain: bool = False, report: Any = None) -> None:
+        super().__init__(*args, uncertain=uncertain)
+        if report is not None:
+            self.report = report
 
 
 class WalkStalled(RunStopped):

@@ -98,8 +98,22 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
 _RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
 
 
-async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False) -> Report:
-    """Start a new run: read, validate, chunk, send, reconcile. Returns the report."""
+def finished(report: Report, raise_on_stop: bool) -> Report:
+    """A run's report, or, when the run stopped and the caller wants that raised, RunStopped carrying it."""
+    if raise_on_stop and report.status == "stopped":
+        raise RunStopped(report.stop_reason or "the run stopped", report=report)
+    return report
+
+
+async def load(
+    job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False, raise_on_stop: bool = True
+) -> Report:
+    """Start a new run: read, validate, chunk, send, reconcile. Returns the report (`Report`) of a run that went to
+    the end (its `exit_code`: 0, or 1 with rows rejected or in doubt, or 3 on a mismatch). A run that stopped
+    before the end raises RunStopped carrying its report (`err.report`; resume it with `resume(err.report.ledger)`),
+    or with `raise_on_stop=False` returns it (status "stopped", exit_code 4, or 2 for settings to correct). Raises
+    ConfigError (and its kinds) for what must be corrected before anything is sent; credentials come from `env`
+    (default os.environ). `progress`: draw the progress display on stderr."""
     target = job.make_target()
     credentials = job.credentials(env)  # before any file is read
     sources = open_sources(job, target)
@@ -152,7 +166,8 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
         remember_load(job, hashes, ledger_path)
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
         async with Run.open(job, target, ledger, credentials) as run:
-            return await run.load(sources, progress=progress)
+            report = await run.load(sources, progress=progress)
+        return finished(report, raise_on_stop)
     finally:
         ledger.close()
 
@@ -175,11 +190,14 @@ async def resume(
     daily_quota: int | None = None,
     resend_in_doubt: bool = False,
     adopt_copy: bool = False,
+    raise_on_stop: bool = True,
 ) -> Report:
     """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
     `daily_quota` replaces the stored quota (after the agreement's quota was raised); `resend_in_doubt`
     sends again the calls whose outcome was unknown, which only the user may decide; `adopt_copy` continues the
-    run from a copy of its ledger when its own is gone (loads.check_home)."""
+    run from a copy of its ledger when its own is gone (loads.check_home). Returns and raises as `load` does
+    (RunStopped with the report if the run stops again, unless `raise_on_stop=False`); LedgerError when the
+    ledger cannot be resumed."""
     ledger = Ledger.open(ledger_path)
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)
@@ -212,7 +230,8 @@ async def resume(
             source.pinned = pinned
         check_paths(job, outputs=_RUN_OUTPUTS)
         async with Run.open(job, target, ledger, credentials) as run:
-            return await run.load(sources, progress=progress, resend_in_doubt=resend_in_doubt)
+            result = await run.load(sources, progress=progress, resend_in_doubt=resend_in_doubt)
+        return finished(result, raise_on_stop)
     finally:
         ledger.close()
 

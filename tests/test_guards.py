@@ -570,6 +570,7 @@ async def test_a_second_resume_through_a_link_to_the_ledger_is_refused(tmp_path:
                     target_options={"kind": "customers"},
                 ),
                 env=PAYOR,
+                raise_on_stop=False,
             )
             assert stopped.status == "stopped" and len(await payor_customers(url)) == 1
             alias = tmp_path / "alias.sqlite"
@@ -621,6 +622,7 @@ async def stopped_payor_run_and_its_copy(tmp_path: Path, url: str, customers: in
             target_options={"kind": "customers"},
         ),
         env=PAYOR,
+        raise_on_stop=False,
     )
     assert stopped.status == "stopped" and len(await payor_customers(url)) == 2
     backup = tmp_path / "backup.sqlite"
@@ -710,7 +712,7 @@ async def stopped_halopsa_run_and_its_copy(tmp_path: Path, url: str) -> tuple[Pa
         settle_s=0.5,
         target_options={"match_on": "name"},
     )
-    assert (await load(job, env=HALO)).status == "stopped"
+    assert (await load(job, env=HALO, raise_on_stop=False)).status == "stopped"
     backup = tmp_path / "backup.sqlite"
     copy_ledger(ledger, backup)
     return ledger, backup
