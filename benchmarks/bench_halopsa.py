@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import ENV, Sandbox, sandbox
-from benchmarks.generate_data import write_file
+from bulkload.sandbox.generate_data import write_file
 from bulkload.targets.halopsa import HaloPSA
 
 SPLIT = {"XeroDetails": 0.35, "QuickBooksDetails": 0.35, "AvalaraDetails": 0.30}

@@ -13,7 +13,7 @@ trial:
    slow answers, commit-then-drop 0–10 %; HaloPSA: writes that commit a drawn delay after they were read, and
    often a client timeout shorter than that delay, so answers are lost while their writes are still to land)
    and starts ``bulkload sandbox TARGET`` with them;
-2. writes a small input with ``benchmarks.generate_data.write_file`` (with some bad rows);
+2. writes a small input with ``bulkload.sandbox.generate_data.write_file`` (with some bad rows);
 3. runs ``bulkload load`` as a child process, SIGKILLs it at a random moment (some trials never, some as
    soon as its ledger appears, before it sends anything) and runs ``bulkload resume`` until it no longer
    exits 4 (at most ``MAX_RESUMES`` times; never with ``--resend-in-doubt``);
@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generate_data import write_file
+from bulkload.sandbox.generate_data import write_file
 
 TARGETS = ("economic", "halopsa", "visma-core", "payorcrm")
 #: rollback trials, for the targets whose API can delete

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generate_data import write_file
+from bulkload.sandbox.generate_data import write_file
 
 DATA = Path(__file__).parent / "data"
 ENV = {

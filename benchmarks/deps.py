@@ -30,8 +30,8 @@ import msgspec
 import orjson
 from aiolimiter import AsyncLimiter
 
-from benchmarks.generate_data import generate_rows
 from bulkload.meters import RateMeter
+from bulkload.sandbox.generate_data import generate_rows
 from bulkload.targets.economic import DraftEntry, _Page
 
 RATE = 100.0

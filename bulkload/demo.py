@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from . import runner
-from .errors import ConfigError
 from .job import Job
 from .report import print_summary
 from .results import Report
@@ -67,56 +68,70 @@ FLOWS = [
 ]
 
 
-def samples_dir() -> Path:
-    for candidate in (Path.cwd() / "samples", Path(__file__).resolve().parent.parent / "samples"):
-        if (candidate / "economic" / "entries.csv").is_file():
-            return candidate
-    raise ConfigError("cannot find samples/; run `bulkload demo` from the bulkload checkout")
+#: the target options that name a sample file (the rest are plain values)
+FILE_OPTIONS = ("customers", "invoices")
 
 
-async def run_flow(flow: Flow, samples: Path, out: Path) -> Report:
+def sample(files: ExitStack, name: str) -> str:
+    """The path of the shipped sample `name` ("economic/entries.csv", package data under bulkload/samples/), there
+    until `files` closes: the installed package's own file, or a temporary copy where the package is zipped."""
+    return str(files.enter_context(resources.as_file(resources.files(__package__) / "samples" / name)))
+
+
+async def run_flow(flow: Flow, out: Path) -> Report:
+    """Load one flow's samples into a sandbox of its own, which ends with the flow; print its summary."""
     stem = out / flow.name
-    options = {k: str(samples / v) if k in ("customers", "invoices") else v for k, v in flow.options.items()}
-    files = [str(samples / f) for f in flow.files]
-    async with running(flow.target, WEATHER) as base_url:
-        print(f"\n== {flow.title}: sandbox at {base_url}", flush=True)
-        job = Job(
-            target=flow.target,
-            files=files,
-            base_url=base_url,
-            target_options=options,
-            ledger=f"{stem}.ledger.sqlite",
-            rejects=f"{stem}.rejects.csv",
-            report=f"{stem}.report.json",
-            batch_size=flow.batch_size,
-            concurrency=4,
-            settle_s=SETTLE_S,
-        )
-        report = await runner.load(job, env=DEMO_ENV, progress=sys.stderr.isatty())
+    with ExitStack() as samples:
+        options = {k: sample(samples, v) if k in FILE_OPTIONS else v for k, v in flow.options.items()}
+        files = [sample(samples, f) for f in flow.files]
+        async with running(flow.target, WEATHER) as base_url:
+            print(f"\n== {flow.title}: sandbox at {base_url}", flush=True)
+            job = Job(
+                target=flow.target,
+                files=files,
+                base_url=base_url,
+                target_options=options,
+                ledger=f"{stem}.ledger.sqlite",
+                rejects=f"{stem}.rejects.csv",
+                report=f"{stem}.report.json",
+                batch_size=flow.batch_size,
+                concurrency=4,
+                settle_s=SETTLE_S,
+            )
+            report = await runner.load(job, env=DEMO_ENV, progress=sys.stderr.isatty(), raise_on_stop=False)
     print_summary(report)
     print(f"report: {job.report}")
     return report
 
 
+def in_doubt_note(reports: list[Report]) -> list[str]:
+    """Where the demo's rows in doubt are listed, and what a user does with such rows against a real API. No
+    command to run: the sandboxes the demo's ledgers name are gone, so a resume of them could only fail."""
+    doubtful = [r for r in reports if r.in_doubt]
+    if not doubtful:
+        return []
+    return [
+        f"{sum(r.in_doubt for r in doubtful)} rows are in doubt: their call may or may not have been carried out, and"
+        " an API without idempotency keys is never sent a call twice blindly. They are listed in:",
+        *(f"  {r.in_doubt_file}  ({r.in_doubt} rows; ledger {r.ledger})" for r in doubtful),
+        "Against a real API you would look those rows up there, then send the ones that did not arrive with"
+        " `bulkload resume --resend-in-doubt --ledger` and that run's ledger. Here there is nothing to resume:"
+        " each flow's sandbox ended with the flow.",
+    ]
+
+
 async def demo(workdir: str | None = None) -> int:
-    samples = samples_dir()
+    """Load every flow's samples into its own sandbox, then say how it went. Returns the exit code: 0 when every
+    flow completed and reconciled, else the worst flow's."""
     out = Path(workdir or Path("bulkload-demo") / time.strftime("%Y%m%d-%H%M%S"))
     out.mkdir(parents=True, exist_ok=True)
     print("Each API runs in a sandbox with 5 % server errors and 5 % of calls carried out whose answer is lost.")
-    reports = [await run_flow(flow, samples, out) for flow in FLOWS]
-    ok = all(r.status == "complete" and r.reconcile and r.reconcile.ok for r in reports)
-    in_doubt = sum(r.in_doubt for r in reports)
+    reports = [await run_flow(flow, out) for flow in FLOWS]
     print()
-    if ok:
-        print(
-            "demo: every row loaded once, rejected with its reason, or listed as in doubt; all reconciled"
-            + (
-                f" ({in_doubt} rows in doubt: APIs without idempotency keys are never sent twice blindly;"
-                " `bulkload resume --resend-in-doubt` sends them if you decide so)"
-                if in_doubt
-                else ""
-            )
-        )
+    if all(r.status == "complete" and r.reconcile and r.reconcile.ok for r in reports):
+        print("demo: every row loaded once, rejected with its reason, or listed as in doubt; all reconciled")
+        for line in in_doubt_note(reports):
+            print(line)
         return 0
     print("demo: a flow did not complete; see above")
     return max(r.exit_code for r in reports)

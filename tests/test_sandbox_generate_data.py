@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
-from benchmarks import generate_data as gen
+from bulkload.sandbox import generate_data as gen
 from bulkload.sandbox.economic import create_app
 from bulkload.sandbox.economic_web import PREFIX
 
@@ -68,7 +68,7 @@ def read_sample(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 async def test_sample_is_accepted_except_its_bad_rows() -> None:
-    rows = read_sample(ROOT / "samples" / "economic" / "entries.csv")
+    rows = read_sample(ROOT / "bulkload" / "samples" / "economic" / "entries.csv")
     assert len(rows) == 3000
     client = TestClient(TestServer(create_app()), timeout=aiohttp.ClientTimeout(total=30))
     await client.start_server()

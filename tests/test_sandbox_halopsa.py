@@ -17,8 +17,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from conftest import AppClient
 
-from benchmarks import generate_data as gen
 from bulkload.sandbox import TARGETS, SandboxOptions, running
+from bulkload.sandbox import generate_data as gen
 from bulkload.sandbox.common import SANDBOX_KEY, SlidingWindow, add_arguments, options_from_args
 from bulkload.sandbox.halopsa import MAX_ITEMS, create_app, window_message
 from bulkload.targets.halopsa_schema import PLURAL, RESOURCES
@@ -530,7 +530,7 @@ async def test_samples_load_except_their_bad_rows(make_client: MakeClient, name:
     client = await make_client()
     auth = await bearer(client)
     resource = name.split(".")[0]
-    path = ROOT / "samples" / "halopsa" / name
+    path = ROOT / "bulkload" / "samples" / "halopsa" / name
     with path.open(encoding="utf-8", newline="") as f:
         if name.endswith(".csv"):
             items = [(line, _typed(resource, row)) for line, row in enumerate(csv.DictReader(f), start=2)]

@@ -15,8 +15,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from conftest import AppClient
 
-from benchmarks import generate_data as gen
 from bulkload.sandbox import TARGETS, SandboxOptions, running
+from bulkload.sandbox import generate_data as gen
 from bulkload.sandbox.payorcrm import MAX_ITEMS, create_app
 
 AUTH = {"api_key": "key-1", "api_secret": "secret-1"}
@@ -230,13 +230,13 @@ async def test_samples_load_except_their_bad_rows(make_client: MakeClient) -> No
     """The shipped samples, sent naively one item per upload: only the rows the README calls bad fail."""
     client = await make_client()
     refused = []
-    with (ROOT / "samples" / "payorcrm" / "customers.csv").open(encoding="utf-8", newline="") as f:
+    with (ROOT / "bulkload" / "samples" / "payorcrm" / "customers.csv").open(encoding="utf-8", newline="") as f:
         for line, row in enumerate(csv.DictReader(f), start=2):
             if (await upload(client, "customers", [{k: v for k, v in row.items() if v}])).status != 200:
                 refused.append(line)
     assert refused == [41, 81, 121, 161, 201]
     refused = []
-    with (ROOT / "samples" / "payorcrm" / "invoices.csv").open(encoding="utf-8", newline="") as f:
+    with (ROOT / "bulkload" / "samples" / "payorcrm" / "invoices.csv").open(encoding="utf-8", newline="") as f:
         for line, row in enumerate(csv.DictReader(f), start=2):
             item: dict[str, Any] = {k: v for k, v in row.items() if v}
             cents = Decimal(item["invoiceAmount"]) * 100

@@ -18,8 +18,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from conftest import AppClient
 
-from benchmarks import generate_data as gen
 from bulkload.sandbox import TARGETS, SandboxOptions, add_arguments, options_from_args, running
+from bulkload.sandbox import generate_data as gen
 from bulkload.sandbox.common import SANDBOX_KEY, SlidingRate
 from bulkload.sandbox.visma_core import DEFAULT_DEFINITIONS, create_app
 from bulkload.sandbox.visma_core_costs import case_costs
@@ -316,7 +316,7 @@ async def test_samples_load_except_their_bad_rows(make_client: MakeClient) -> No
     """The shipped samples, sent naively row by row: only the rows the README calls bad are refused."""
     client = await make_client()
     refused = []
-    with (ROOT / "samples" / "visma_core" / "entries.csv").open(encoding="utf-8", newline="") as f:
+    with (ROOT / "bulkload" / "samples" / "visma_core" / "entries.csv").open(encoding="utf-8", newline="") as f:
         for line, row in enumerate(csv.DictReader(f), start=2):
             definition = DEFAULT_DEFINITIONS.get(row["accountingCostType"])
             if definition is None or not row["amount"]:
@@ -329,7 +329,7 @@ async def test_samples_load_except_their_bad_rows(make_client: MakeClient) -> No
                 refused.append(line)
     assert refused == [61, 121, 181, 241, 301]
     refused = []
-    with (ROOT / "samples" / "visma_core" / "costs.csv").open(encoding="utf-8", newline="") as f:
+    with (ROOT / "bulkload" / "samples" / "visma_core" / "costs.csv").open(encoding="utf-8", newline="") as f:
         for line, row in enumerate(csv.DictReader(f), start=2):
             body = {k: v for k, v in row.items() if k in ("Comment",) and v}
             if row["IsOptional"]:

@@ -1,7 +1,7 @@
 """Realistic input files for the sandboxes, streamed to CSV or JSONL (optionally gzip).
 
-    python -m benchmarks.generate_data --rows 1000000 --format csv --gzip --bad-every 5000 --seed 1 OUT
-    python -m benchmarks.generate_data --kind payorcrm-invoices --customers 2000 --rows 50000 OUT
+    python -m bulkload.sandbox.generate_data --rows 1000000 --format csv --gzip --bad-every 5000 --seed 1 OUT
+    python -m bulkload.sandbox.generate_data --kind payorcrm-invoices --customers 2000 --rows 50000 OUT
 
 ``--kind economic`` (the default) writes month-end draft entries for e-conomic:
 
@@ -824,7 +824,7 @@ def _csv(value: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.generate_data",
+        prog="python -m bulkload.sandbox.generate_data",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
