@@ -691,10 +691,6 @@ def run_trial(
             # a load killed mid-request leaves the sandbox reading a body from a closed connection: aiohttp
             # logs that with its traceback; it is the kill, not a fault of either side
             blocks = [b for b in blocks if "ConnectionResetError: Connection lost" not in b]
-        else:
-            # a load killed while it starts its planning process leaves the child reading its start-up data
-            # from a closed pipe: Python's multiprocessing prints that before any bulkload code runs
-            blocks = [b for b in blocks if not ("multiprocessing/spawn.py" in b and "EOFError" in b)]
         if blocks:
             result.problems.append(f"traceback in {log.name}: {blocks[0][-600:]!r}")
     result.wall_s = time.monotonic() - started

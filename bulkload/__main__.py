@@ -2,5 +2,5 @@ import sys
 
 from .cli import main
 
-if __name__ == "__main__":  # the planning child imports this module by name when spawned under -m
+if __name__ == "__main__":  # `python -m bulkload`; importing this module runs nothing
     sys.exit(main())

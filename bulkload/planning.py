@@ -5,6 +5,12 @@ Under one GIL the two take turns on one core. In a child process the plan is mad
 the event loop sends. The child streams framed msgpack messages through a socketpair; the socket's buffer
 is the back-pressure, so the child is never more than a buffer ahead of the sender.
 
+The child is a fresh interpreter running `child` (`python -c`, the socket's descriptor passed to it), not a
+multiprocessing process: multiprocessing's spawn runs the caller's main script again in the child (a script that
+calls `bulkload.load` with no `if __name__ == "__main__":` guard would load again from there, or fail), fork
+copies a process with the event loop's threads running, and forkserver runs the main script in its server. The
+child is given the parent's sys.path, so it imports bulkload from where the parent did.
+
 Messages (`Message`, tagged msgspec Structs; each carries `rows_read`, the rows accounted for so far):
     Planned   a planned chunk, its control totals, its groups and its lines' checks
     Rows      rows to record (rejected, or skipped: an earlier load created their group)
@@ -17,11 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import multiprocessing
 import os
 import signal
 import socket
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -165,9 +171,11 @@ def watch_parent(parent: int, every_s: float, orphaned: Callable[[], None] = lam
     orphaned()
 
 
-def _plan(sock: socket.socket, parent: int) -> None:
-    """The child: wait for the spec, plan every file and send what comes out."""
+def child(fd: int, parent: int) -> None:
+    """The planning child's work (`PlanningProcess` starts it): on the socket of descriptor `fd`, wait for the spec,
+    plan every file and send what comes out; end with `parent`, the process that started it."""
     die_with_parent(parent)
+    sock = socket.socket(fileno=fd)
 
     def send(message: Message | Failed) -> None:
         data = _encode(message)
@@ -305,6 +313,14 @@ class PlanningInProcess:
         """Nothing to free."""
 
 
+#: the planning child's program (`python -c`; its arguments: the socket's descriptor, the parent's pid, then the
+#: parent's sys.path): bulkload from where the parent has it, then `child`; nothing of the caller's script
+_CHILD = (
+    "import sys; sys.path[:] = sys.argv[3:]; from bulkload.planning import child; child(int(sys.argv[1]), "
+    "int(sys.argv[2]))"
+)
+
+
 class PlanningProcess:
     """A planning child, started ahead of its plan: starting Python and importing the targets takes a few
     tenths of a second, which pass while the run does its first round trips (baselines, lookups, a token)."""
@@ -313,11 +329,13 @@ class PlanningProcess:
         self._ours, theirs = socket.socketpair()
         for sock, option in ((theirs, socket.SO_SNDBUF), (self._ours, socket.SO_RCVBUF)):
             sock.setsockopt(socket.SOL_SOCKET, option, 4 << 20)
-        self._process = multiprocessing.get_context("spawn").Process(
-            target=_plan, args=(theirs, os.getpid()), name="bulkload-planner", daemon=True
-        )
-        self._process.start()
-        theirs.close()
+        with theirs:
+            fd = theirs.fileno()
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD, str(fd), str(os.getpid()), *sys.path],
+                pass_fds=(fd,),
+                stdin=subprocess.DEVNULL,
+            )
 
     async def plan(self, spec: PlanSpec) -> AsyncGenerator[Message, None]:
         """Give the child its spec and yield its messages in order; the child is stopped when the caller is
@@ -347,9 +365,9 @@ class PlanningProcess:
     async def close(self) -> None:
         """Stop the child (if it was never given a plan, it ends as soon as its socket closes)."""
         self._ours.close()
-        if self._process.is_alive():
+        if self._process.poll() is None:
             self._process.kill()
-        await asyncio.to_thread(self._process.join)
+        await asyncio.to_thread(self._process.wait)
 
 
 #: plain inputs of fewer bytes than this, all files of the run together, are planned in this process: starting the

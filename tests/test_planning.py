@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import anyio
@@ -77,3 +80,27 @@ def test_small_plain_inputs_are_planned_in_process_and_the_rest_by_the_child(tmp
     assert planning_for([small]) is PlanningInProcess
     for paths in ([large], [small, large], [small, packed]):  # the run's files together; a gzip says nothing
         assert planning_for(paths) is PlanningProcess, paths
+
+
+def test_the_child_does_not_run_the_callers_script_again(tmp_path: Path) -> None:
+    """A script with no `if __name__ == "__main__":` guard: the child plans without running the script's body
+    (multiprocessing's spawn ran it again in the child, which then tried to start a planner of its own)."""
+    data = tmp_path / "entries.csv"
+    write_entries(data, 20)
+    script = tmp_path / "plan.py"
+    script.write_text(
+        textwrap.dedent(f"""
+            import anyio
+            from bulkload.planning import PlanningProcess, PlanSpec
+
+            print("the script ran", flush=True)
+            spec = PlanSpec("economic", {{}}, [{str(data)!r}], [0], {{}}, None, {{}}, 50, 2_000_000)
+
+            async def plan():
+                return [message async for message in PlanningProcess().plan(spec)]
+
+            print(type(anyio.run(plan)[-1]).__name__)
+        """)
+    )
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "the script ran\nEnded\n", "")
