@@ -1,0 +1,73 @@
+"""The Python API as a script meets it: `bulkload.load` called from a plain script with no main guard (the planning
+child must not run the script again), and a stopped run raised as RunStopped with its typed report."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+from conftest import CREDS, SandboxProcess, child_env, write_entries
+
+import bulkload
+from bulkload.planning import PlanningProcess, planning_for
+from bulkload.results import Report
+from bulkload.sandbox import SandboxOptions, running
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "load_from_script.py"
+
+
+@pytest.mark.slow
+def test_the_example_script_loads_a_file_planned_in_a_child_with_no_main_guard(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 3000)
+    assert planning_for([data]) is PlanningProcess  # large enough to be planned in a process of its own
+    assert not any(isinstance(node, ast.If) for node in ast.parse(EXAMPLE.read_text()).body)  # no main guard
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), str(data), sandbox_process.url],
+        env=child_env({**CREDS, "XDG_CACHE_HOME": str(tmp_path / "cache")}),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    rows = totals["rows"]
+    assert f"loaded {rows} of {rows} rows (0 rejected, 0 in doubt) in " in done.stdout, done.stdout
+    assert "reconciled: True" in done.stdout, done.stdout
+    assert f"ledger: {data}.ledger.sqlite" in done.stdout
+
+
+async def test_a_stopped_run_raises_run_stopped_with_its_report_unless_the_report_is_asked_for(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    write_entries(data, 50)
+
+    def job(name: str) -> bulkload.Job:
+        return bulkload.Job(
+            target="economic",
+            files=[str(data)],
+            base_url=url,
+            ledger=str(tmp_path / f"{name}.sqlite"),
+            rejects=str(tmp_path / f"{name}.rejects.csv"),
+            batch_size=10,
+            daily_quota=3,  # the skip-existing look and two calls of ten: the run stops at its quota
+            allow_duplicate_load=True,
+        )
+
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(bulkload.RunStopped, match="daily quota of 3 calls reached") as stopped:
+                await bulkload.load(job("raised"), env=CREDS)
+            returned = await bulkload.load(job("returned"), env=CREDS, raise_on_stop=False)
+    report = stopped.value.report
+    assert isinstance(report, Report) and report.status == "stopped" and report.exit_code == 4
+    assert report.ledger == os.path.abspath(tmp_path / "raised.sqlite") and 0 < report.loaded < 100
+    assert report.reconcile is None and str(stopped.value) == report.stop_reason
+    assert isinstance(returned, Report) and (returned.status, returned.exit_code) == ("stopped", 4)
