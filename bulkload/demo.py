@@ -133,5 +133,6 @@ async def demo(workdir: str | None = None) -> int:
         for line in in_doubt_note(reports):
             print(line)
         return 0
-    print("demo: a flow did not complete; see above")
+    # a stopped flow's summary names `bulkload resume --ledger …`: its sandbox is gone, so that cannot work here
+    print("demo: a flow did not complete; see above (its sandbox ended with it: run the demo again, not a resume)")
     return max(r.exit_code for r in reports)
