@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bulkload.demo import in_doubt_note
+from bulkload.results import Report
+
 ROOT = Path(__file__).resolve().parent.parent
 #: what the checkout holds besides its source: never part of the build
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
@@ -72,3 +75,33 @@ def test_the_installed_package_runs_the_demo_from_any_directory(tmp_path: Path) 
     # the closing note names no command to run: the one it named failed when run (no --ledger, sandboxes gone)
     assert "`bulkload resume --resend-in-doubt`" not in done.stdout
     assert ("rows are in doubt" in done.stdout) == ("nothing to resume" in done.stdout), done.stdout
+
+
+def test_the_demos_closing_note_names_where_the_rows_in_doubt_are_and_no_command_to_run() -> None:
+    def report(target: str, in_doubt: int) -> Report:
+        return Report(
+            target=target,
+            status="complete",
+            rows_read=10,
+            loaded=10 - in_doubt,
+            rejected=0,
+            in_doubt=in_doubt,
+            skipped=0,
+            requests=3,
+            retries=0,
+            elapsed_s=0.5,
+            reconcile=None,
+            ledger=f"/demo/{target}.ledger.sqlite",
+            rejects_file=f"/demo/{target}.rejects.csv",
+            in_doubt_file=f"/demo/{target}.in_doubt.csv",
+        )
+
+    assert in_doubt_note([report("economic", 0)]) == []
+    lines = in_doubt_note([report("economic", 0), report("visma-core", 2), report("payorcrm", 3)])
+    assert lines[0].startswith("5 rows are in doubt")
+    assert lines[1:3] == [
+        "  /demo/visma-core.in_doubt.csv  (2 rows; ledger /demo/visma-core.ledger.sqlite)",
+        "  /demo/payorcrm.in_doubt.csv  (3 rows; ledger /demo/payorcrm.ledger.sqlite)",
+    ]
+    # the sandboxes the ledgers name are gone: a resume of them could only fail, so none is given to run
+    assert "nothing to resume" in lines[-1] and ".sqlite`" not in "".join(lines)
