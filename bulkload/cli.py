@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import difflib
+import importlib.metadata
+import logging
 import os
 import re
 import sqlite3
@@ -11,13 +15,14 @@ import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import nullcontext
-from typing import Any, TextIO, TypeVar
+from contextlib import ExitStack, nullcontext
+from typing import Any, NoReturn, TextIO, TypeVar
 
 import anyio
 import msgspec
+from msgspec import UnsetType
 
-from . import interrupts, runner, undo
+from . import interrupts, logs, runner, undo
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
 from .job import Job, JobTable, read_config
 from .loads import cache_dir
@@ -26,8 +31,10 @@ from .redact import redact
 from .report import json_text, print_summary
 from .results import Report
 from .targets import TARGETS
+from .targets.base import Api, Target
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 ADOPT_HELP = (
     "the ledger is a copy (a backup) and the run's own ledger is gone: continue from it; every call it does "
@@ -42,17 +49,161 @@ def _delimiter(value: str) -> str:
     return value
 
 
-def _add_load(sub: Any) -> None:
-    load = sub.add_parser("load", help="load files into an API", description="Load files into an API.")
+#: argparse's refusal of a value not among an argument's choices
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choices>.*)\)")
+
+
+def _suggestion(given: str, known: Sequence[str]) -> str:
+    """ "; did you mean 'x'?" for the nearest of `known` to `given`, else ""."""
+    close = difflib.get_close_matches(given, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def flag_hints(parser: argparse.ArgumentParser, args: Sequence[str]) -> str:
+    """ "; did you mean --batch-size?" for each option in `args` that `parser` does not take (nor takes as an
+    abbreviation) but has one close to, else ""."""
+    options = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+    hints = []
+    for arg in args:
+        flag = arg.split("=", 1)[0]
+        if not flag.startswith("--") or any(o.startswith(flag) for o in options):
+            continue
+        close = difflib.get_close_matches(flag, options, n=1, cutoff=0.6)
+        if close:
+            hints.append(f"; did you mean {close[0]} (not {flag})?")
+    return "".join(hints)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a mistyped command, target, choice or option (Python 3.11's argparse has
+    none). `given`: the command line being parsed (set by `_parse`), for the options a refusal (a required option
+    missing) may be due to."""
+
+    given: Sequence[str] = ()
+
+    def error(self, message: str) -> NoReturn:
+        found = _INVALID_CHOICE.search(message)
+        if found:
+            choices = [c.strip().strip("'") for c in found["choices"].split(",")]
+            message += _suggestion(found["given"], choices)
+        elif message.startswith("the following arguments are required"):
+            message += flag_hints(self, self.given)
+        super().error(message)
+
+
+def _chosen(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost subparser `ns` was parsed by (`bulkload load economic` → the economic parser)."""
+    while True:
+        # argparse keeps no other list of what a parser takes
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs or getattr(ns, subs[0].dest, None) is None:
+            return parser
+        parser = subs[0].choices[getattr(ns, subs[0].dest)]
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """`argv` parsed; an unknown option is refused (exit 2) by the parser it was given to, with the nearest of
+    that parser's own options ("did you mean --batch-size?")."""
+    _Parser.given = list(sys.argv[1:] if argv is None else argv)
+    ns, extras = parser.parse_known_args(argv)
+    if extras:
+        chosen = _chosen(parser, ns)
+        chosen.error(f"unrecognized arguments: {' '.join(extras)}{flag_hints(chosen, extras)}")
+    return ns
+
+
+def _output_options() -> _Parser:
+    """-v/-q, --log-file, --log-format: taken before the command and after it (`bulkload -v load …` or
+    `bulkload load … -v`); their defaults are set once, on the top parser."""
+    options = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
+    loudness = options.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-v", "--verbose", action="count", help="log what is done on stderr: -v INFO, -vv DEBUG (each call)"
+    )
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress and a one-line summary; errors are still shown"
+    )
+    options.add_argument(
+        "--log-file", metavar="PATH", help="append every log line (DEBUG up, timestamped) to PATH (default: none)"
+    )
+    options.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        help="text, or json: one JSON object a line with time, level, message and the fields that apply "
+        f"({', '.join(logs.FIELDS)}) (default text)",
+    )
+    return options
+
+
+_OUTPUT_DEFAULTS = {"verbose": 0, "quiet": False, "log_file": None, "log_format": "text"}
+
+
+def _job_default(name: str) -> Any:
+    """The default of a Job setting, as a load uses it when its flag and the job file leave it out."""
+    return next(f.default for f in dataclasses.fields(Job) if f.name == name)
+
+
+def batch_help(api: Api) -> str:
+    """--batch-size's help: what an item is and the default the target really uses (Job.items_per_call)."""
+    if api.one_group_per_call:
+        return (
+            f"lines one call may carry: each call carries one entry, its lines merged or not "
+            f"(default and maximum {api.max_items})"
+        )
+    default = api.default_batch or api.max_items
+    if default == api.max_items:
+        return f"items per call (default and maximum {default})"
+    return f"items per call (default {default}, at most {api.max_items})"
+
+
+def base_url_help(api: Api) -> str:
+    """--base-url's help: the API's public address, or that it is required (the API has none)."""
+    if api.default_base_url:
+        return f"API root including its version path (default {api.default_base_url})"
+    return "API root of your instance including its version path (required: the API has no public address)"
+
+
+def target_epilog(cls: type[Target]) -> str:
+    """`bulkload load TARGET --help`'s closing text, from the target's own data: the environment variables it reads
+    its credentials from, and an example command."""
+    creds = cls.credentials
+    names = [*creds.names, *sorted(creds.optional - set(creds.names))]
+    width = max(map(len, names))
+    lines = ["environment (or the [credentials] table of --config; the environment wins):"]
+    lines += [f"  {n:<{width}}  {'required' if n in creds.names else 'optional'}" for n in names]
+    base_url = [] if cls.api.default_base_url else ["--base-url", "https://YOUR-INSTANCE/api"]
+    command = ["bulkload", "load", cls.name, *cls.flags.example, *base_url, "--report", "report.json"]
+    lines += [
+        "",
+        "example:",
+        "  export " + " ".join(f"{n}=..." for n in creds.names),
+        "  " + " ".join(command),
+    ]
+    return "\n".join(lines)
+
+
+def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
+    load = sub.add_parser(
+        "load", help="load files into an API", description="Load files into an API.", parents=[output]
+    )
     targets = load.add_subparsers(dest="target", metavar="TARGET", required=True)
     for name, cls in TARGETS.items():
-        p = targets.add_parser(name, help=f"load into {name}")
+        p = targets.add_parser(
+            name,
+            help=f"load into {name}",
+            description=f"Load files into {name}, exactly once, then reconcile.",
+            epilog=target_epilog(cls),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[output],
+        )
         p.add_argument("files", nargs="*", metavar="FILE", help="CSV or JSONL files, optionally gzip-compressed")
-        p.add_argument("--base-url", help=f"API root including its version path (default {cls.api.default_base_url})")
+        p.add_argument("--base-url", help=base_url_help(cls.api))
         p.add_argument("--ledger", help="ledger path (default: FILE.ledger.sqlite beside the first input)")
         p.add_argument("--rejects", help="rejects CSV path (default: FILE.rejects.csv beside the first input)")
-        p.add_argument("--report", help="write the JSON report here")
-        p.add_argument("--concurrency", type=int, help="calls in flight at once (default 8)")
+        p.add_argument("--report", help="write the JSON report here (default: none)")
+        p.add_argument(
+            "--concurrency", type=int, help=f"calls in flight at once (default {_job_default('concurrency')})"
+        )
         p.add_argument("--rate", type=float, help="requests per second, steady, no burst (default: no limit)")
         api = cls.api
         p.add_argument(
@@ -61,11 +212,24 @@ def _add_load(sub: Any) -> None:
             help="at most this many calls in any rolling --window-s "
             + (f"(default {api.window[0]} per {api.window[1]:.0f} s, the API's)" if api.window else "(off)"),
         )
-        p.add_argument("--window-s", type=float, help="length of the rolling window in seconds")
-        p.add_argument("--batch-size", type=int, help=f"items per call (default and maximum {api.max_items})")
-        p.add_argument("--daily-quota", type=int, help="calls per rolling 24 h; 0 turns it off (default 50000)")
-        p.add_argument("--timeout", dest="timeout_s", type=float, help="seconds to wait for one answer (default 60)")
-        p.add_argument("--attempts", type=int, help="sends of one call before the run stops, resumable (default 8)")
+        p.add_argument("--window-s", type=float, help=window_s_help(api))
+        p.add_argument("--batch-size", type=int, help=batch_help(api))
+        p.add_argument(
+            "--daily-quota",
+            type=int,
+            help=f"calls per rolling 24 h; 0 turns it off (default {_job_default('daily_quota')})",
+        )
+        p.add_argument(
+            "--timeout",
+            dest="timeout_s",
+            type=float,
+            help=f"seconds to wait for one answer (default {_job_default('timeout_s'):g})",
+        )
+        p.add_argument(
+            "--attempts",
+            type=int,
+            help=f"sends of one call before the run stops, resumable (default {_job_default('attempts')})",
+        )
         p.add_argument(
             "--settle-s",
             type=float,
@@ -99,7 +263,9 @@ def _add_load(sub: Any) -> None:
             help="refuse a file whose groups' lines are apart (e.g. sorted by account) instead of "
             "bringing them together before loading",
         )
-        p.add_argument("--config", help="TOML job file: [job] settings, [columns] mapping, [target], [credentials]")
+        p.add_argument(
+            "--config", help="TOML job file: [job] settings, [columns] mapping, [target], [credentials] (default: none)"
+        )
         p.add_argument("--dry-run", action="store_true", help="read, validate and chunk only; no network")
         p.add_argument(
             "--allow-duplicate-load",
@@ -107,44 +273,102 @@ def _add_load(sub: Any) -> None:
             default=None,
             help="load a file although it was already loaded into the same API",
         )
-        p.add_argument("--no-progress", action="store_true", help="no progress display")
+        p.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
         cls.flags.add_to(p)
 
 
+def window_s_help(api: Api) -> str:
+    """--window-s's help, with the API's published window where it has one."""
+    return "length of the rolling window in seconds" + (
+        f" (default {api.window[1]:g}, the API's)" if api.window else " (default: no window)"
+    )
+
+
+NO_PROGRESS_HELP = "no progress display (default: shown on a terminal)"
+LEDGER_HELP = "the run's ledger (printed by `load`, default FILE.ledger.sqlite beside its first input)"
+
+
+def _version() -> str:
+    """The installed package's version."""
+    return importlib.metadata.version("bulkload")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bulkload",
         description="Stream large accounting files into accounting APIs, exactly once, and prove it.",
+        parents=[_output_options()],
     )
+    parser.set_defaults(**_OUTPUT_DEFAULTS)  # on its own copy: the commands' copies leave what it parsed alone
+    output = _output_options()
+    parser.add_argument("--version", action="version", version=f"bulkload {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add_load(sub)
-    resume = sub.add_parser("resume", help="continue a stopped or killed run from its ledger")
-    resume.add_argument("--ledger", required=True)
-    resume.add_argument("--report")
-    resume.add_argument("--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off)")
+    _add_load(sub, output)
+    _add_after(sub, output)
+    from .sandbox import TARGETS as SANDBOXES
+    from .sandbox import add_arguments as add_sandbox_arguments
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="serve a local sandbox that behaves like the API",
+        description="Serve a local sandbox that behaves like the API (limits, 429, faults, cursors, counts), "
+        "for trials and tests; it prints the address it listens on.",
+        parents=[output],
+    )
+    sandbox.add_argument("target", choices=sorted(SANDBOXES), help="the API the sandbox behaves like")
+    add_sandbox_arguments(sandbox)
+    demo = sub.add_parser(
+        "demo",
+        help="load the samples into embedded sandboxes and reconcile, in one command",
+        description="Load the sample files of every target into embedded sandboxes with faults, reconcile, and "
+        "show the summaries: the whole flow in one command, no credentials needed.",
+        parents=[output],
+    )
+    demo.add_argument("--workdir", help="where the ledger, rejects and report go (default ./bulkload-demo/<time>)")
+    return parser
+
+
+def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
+    """The commands that work on a run's ledger after `load`: resume, reconcile, rollback."""
+    resume = sub.add_parser(
+        "resume",
+        help="continue a stopped or killed run from its ledger",
+        description="Continue a stopped or killed run from its ledger, with the settings it was started with: "
+        "calls done are never sent again; a call whose outcome is unknown is settled, not blindly resent.",
+        parents=[output],
+    )
+    resume.add_argument("--ledger", required=True, help=LEDGER_HELP)
+    resume.add_argument("--report", help="write the JSON report here (default: the load's --report, if it had one)")
+    resume.add_argument(
+        "--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off; default: the run's)"
+    )
     resume.add_argument(
         "--resend-in-doubt",
         action="store_true",
         help="send again the calls whose outcome is unknown (targets without idempotency keys may double them)",
     )
     resume.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
-    resume.add_argument("--no-progress", action="store_true")
-    rec = sub.add_parser("reconcile", help="compare a run's ledger with what the API holds now")
-    rec.add_argument("--ledger", required=True)
-    rec.add_argument("--report")
-    back = sub.add_parser("rollback", help="remove what a run created, where the API can delete")
-    back.add_argument("--ledger", required=True)
-    back.add_argument("--report")
+    resume.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
+    rec = sub.add_parser(
+        "reconcile",
+        help="compare a run's ledger with what the API holds now",
+        description="Compare what a run's ledger says was loaded with what the API holds now: counts, control "
+        "totals and, where the API can be walked, which records are missing or doubled. Exit 0 when all match, "
+        "3 on a mismatch.",
+        parents=[output],
+    )
+    rec.add_argument("--ledger", required=True, help=LEDGER_HELP)
+    rec.add_argument("--report", help="write the JSON report here (default: none)")
+    back = sub.add_parser(
+        "rollback",
+        help="remove what a run created, where the API can delete",
+        description="Remove every record a run created (never those it only updated), where the API can delete: "
+        "calls still in doubt are settled first. Run it again after an interruption to finish.",
+        parents=[output],
+    )
+    back.add_argument("--ledger", required=True, help=LEDGER_HELP)
+    back.add_argument("--report", help="write the JSON report here (default: none)")
     back.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
-    from .sandbox import TARGETS as SANDBOXES
-    from .sandbox import add_arguments as add_sandbox_arguments
-
-    sandbox = sub.add_parser("sandbox", help="serve a local sandbox that behaves like the API")
-    sandbox.add_argument("target", choices=sorted(SANDBOXES))
-    add_sandbox_arguments(sandbox)
-    demo = sub.add_parser("demo", help="load the samples into embedded sandboxes and reconcile, in one command")
-    demo.add_argument("--workdir", help="where the ledger, rejects and report go (default ./bulkload-demo/<time>)")
-    return parser
 
 
 def _job(ns: argparse.Namespace) -> Job:
@@ -184,9 +408,46 @@ def _json_escape(match: re.Match[str]) -> str:
     return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
 
 
-def _finish(report: Report) -> int:
-    print_summary(report)
+def _finish(ns: argparse.Namespace, report: Report) -> int:
+    """Show a run's summary (one line when quiet) and log its outcome; its exit code."""
+    log.info(
+        "%s: %s loaded, %s rejected, %s in doubt, %s skipped, %s requests, %.1f s",
+        report.status,
+        report.loaded,
+        report.rejected,
+        report.in_doubt,
+        report.skipped,
+        report.requests,
+        report.elapsed_s,
+        extra={"target": report.target, "status": report.status, "elapsed_s": report.elapsed_s},
+    )
+    if ns.quiet:
+        print(quiet_summary(report))
+    else:
+        print_summary(report)
     return report.exit_code
+
+
+def quiet_summary(report: Report) -> str:
+    """The summary of --quiet: one line of what became of the rows, and where to look when not all loaded."""
+    loaded = (
+        f"{report.loaded:,} loaded" if isinstance(report.would_load, UnsetType) else f"{report.would_load:,} would load"
+    )
+    line = (
+        f"bulkload {report.target}: {report.status}: {loaded}, {report.rejected:,} rejected, "
+        f"{report.in_doubt:,} in doubt, {report.skipped:,} skipped"
+    )
+    if report.reconcile is not None and not report.reconcile.ok:
+        line += "; reconciliation: MISMATCH"
+    if report.stop_reason:
+        line += f"; stopped: {report.stop_reason}"
+    if report.rejected:
+        line += f"; rejects: {report.rejects_file}"
+    if report.in_doubt and report.in_doubt_file:
+        line += f"; in doubt: {report.in_doubt_file}"
+    if report.exit_code and report.ledger:
+        line += f"; ledger: {report.ledger}"
+    return redact(line)
 
 
 #: the commands SIGTERM and SIGHUP stop as Ctrl-C does (interrupts.py)
@@ -194,12 +455,20 @@ _RUNS = ("load", "resume", "reconcile", "rollback")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ns = build_parser().parse_args(argv)
-    try:
-        with interrupts.installed() if ns.command in _RUNS else nullcontext():
-            return _command(ns)
-    except (Exception, KeyboardInterrupt, asyncio.CancelledError, BaseExceptionGroup) as exc:
-        return _failed(ns, _cause(exc))
+    ns = _parse(build_parser(), argv)
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(
+                logs.configured(verbose=ns.verbose, quiet=ns.quiet, log_file=ns.log_file, log_format=ns.log_format)
+            )
+        except OSError as exc:
+            print(f"bulkload: error: cannot write the log file {ns.log_file}: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            with interrupts.installed() if ns.command in _RUNS else nullcontext():
+                return _command(ns)
+        except (Exception, KeyboardInterrupt, asyncio.CancelledError, BaseExceptionGroup) as exc:
+            return _failed(ns, _cause(exc))
 
 
 def _run(work: Callable[[], Awaitable[T]]) -> T:
@@ -213,20 +482,21 @@ def _command(ns: argparse.Namespace) -> int:
         ns.ledger = os.path.abspath(job.ledger_path)  # named if the run is cut short
         if ns.dry_run:
             ns.ledger = None
-            return _finish(runner.dry_run(job))
-        return _finish(_run(lambda: runner.load(job, progress=not ns.no_progress)))
+            return _finish(ns, runner.dry_run(job))
+        return _finish(ns, _run(lambda: runner.load(job, progress=_progress(ns))))
     if ns.command == "resume":
         return _finish(
+            ns,
             _run(
                 lambda: runner.resume(
                     ns.ledger,
                     report=ns.report,
-                    progress=not ns.no_progress,
+                    progress=_progress(ns),
                     daily_quota=ns.daily_quota,
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
                 )
-            )
+            ),
         )
     if ns.command == "reconcile":
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
@@ -250,6 +520,11 @@ def _command(ns: argparse.Namespace) -> int:
     raise AssertionError(ns.command)
 
 
+def _progress(ns: argparse.Namespace) -> bool:
+    """Whether a run shows its progress: not with --no-progress, nor when quiet."""
+    return not (ns.no_progress or ns.quiet)
+
+
 def _cause(exc: BaseException) -> BaseException:
     """The error an exception group carries (a task group's): the first of ours, else the first of any kind."""
     while isinstance(exc, BaseExceptionGroup):
@@ -267,10 +542,16 @@ def _failed(ns: argparse.Namespace, exc: BaseException) -> int:
     code (a usage error is shown as an error); whatever else cuts a command short ends it resumable (exit 4)."""
     if isinstance(exc, BulkloadError):
         shown = "error: " if exc.exit_code == EXIT_USAGE else ""
-        print(f"bulkload: {shown}{redact(str(exc))}", file=sys.stderr)
+        _said(f"bulkload: {shown}{redact(str(exc))}")
         return exc.exit_code
-    print(f"bulkload: {_cut_short(ns, exc)}", file=sys.stderr)
+    _said(f"bulkload: {_cut_short(ns, exc)}")
     return EXIT_STOPPED
+
+
+def _said(line: str) -> None:
+    """An error line on stderr, whatever -q says, and in the log file (not twice on stderr)."""
+    print(line, file=sys.stderr)
+    log.error("%s", line, extra={logs.SHOWN: True})
 
 
 def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:

@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from .limits import Limits
 
 log = logging.getLogger(__name__)
-#: a wait for the limits at least this long (seconds) is logged at INFO; shorter ones at DEBUG
+#: a wait for the limits at least this long (seconds) is logged at INFO, a shorter one at DEBUG
 WAIT_LOGGED_S = 1.0
+#: shorter waits than this (seconds) are not logged at all: every call passes the limits, most at once
+WAIT_DEBUG_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ class Dispatcher:
         started = time.monotonic()
         if started - asked >= WAIT_LOGGED_S:
             log.info("waited %.1f s for the rate limits before %s %s", started - asked, method, path, extra=self._of())
-        elif log.isEnabledFor(logging.DEBUG):
+        elif started - asked >= WAIT_DEBUG_S and log.isEnabledFor(logging.DEBUG):
             log.debug("waited %.3f s for the rate limits before %s %s", started - asked, method, path, extra=self._of())
         tries.sent += 1
         self.counters.requests += 1
