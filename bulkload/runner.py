@@ -19,7 +19,7 @@ import msgspec
 
 from . import logs
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
-from .job import Job
+from .job import Job, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
 from .loads import check_home, claim_load, earlier_ledgers, remember_load, tie
 from .model import RowOutcome
@@ -55,6 +55,9 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             continue
         known = target.kind_of(file_idx).fields
         unknown = [f for f in fields if f not in known]
+        typos = mapping_typos(job.columns, source.header() or [], unknown)
+        if typos:
+            raise ConfigError(f"{source.path}: {typos}")
         if unknown:
             named = ", ".join(f"{f}{did_you_mean(f, known)}" for f in unknown)
             raise ConfigError(
