@@ -186,7 +186,9 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
     load = sub.add_parser(
         "load", help="load files into an API", description="Load files into an API.", parents=[output]
     )
-    targets = load.add_subparsers(dest="target", metavar="TARGET", required=True)
+    targets = load.add_subparsers(
+        dest="target", metavar="TARGET", required=True, help="the API to load into (`load TARGET --help` for its own)"
+    )
     for name, cls in TARGETS.items():
         p = targets.add_parser(
             name,
@@ -302,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(**_OUTPUT_DEFAULTS)  # on its own copy: the commands' copies leave what it parsed alone
     output = _output_options()
     parser.add_argument("--version", action="version", version=f"bulkload {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, help="what to do (`bulkload COMMAND --help` for its own)"
+    )
     _add_load(sub, output)
     _add_after(sub, output)
     from .sandbox import TARGETS as SANDBOXES
