@@ -14,6 +14,7 @@ import pytest
 
 from bulkload.cli import _chosen, _job, _parse, build_parser, main
 from bulkload.errors import ConfigError
+from bulkload.sandbox import SandboxOptions
 from bulkload.targets import TARGETS
 
 
@@ -156,3 +157,15 @@ def test_a_column_mapping_naming_a_column_the_file_lacks_says_which_is_close(
     assert "maps a column the file does not have: 'Amount' (to amount), did you mean 'Amout'?" in err
     path.write_text(ENTRIES.format(amount="Amount"))  # the mapping right: the file loads
     assert main(["load", "economic", str(path), "--dry-run", "--config", str(config), "-q"]) == 0
+
+
+def test_sandbox_help_states_the_sandboxs_defaults() -> None:
+    parser = next(p for p in _parsers(build_parser()) if p.prog.endswith("sandbox"))
+    defaults = SandboxOptions()
+    checked = 0
+    for action in parser._actions:
+        found = re.search(r"\(default (\d[\d.]*)\)", action.help or "")
+        if found and hasattr(defaults, action.dest):
+            assert float(found[1]) == getattr(defaults, action.dest), action.dest
+            checked += 1
+    assert checked >= 8
