@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
-import difflib
 import importlib.metadata
 import logging
 import os
@@ -16,22 +14,23 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack, nullcontext
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import anyio
 import msgspec
 from msgspec import UnsetType
 
 from . import interrupts, logs, runner, undo
+from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
 from .job import Job, JobTable, read_config
+from .load_help import base_url_help, batch_help, job_default, target_epilog, window_s_help
 from .loads import cache_dir
 from .outputs import private_dir, write_private
 from .redact import redact
 from .report import json_text, print_summary
 from .results import Report
 from .targets import TARGETS
-from .targets.base import Api, Target
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -47,139 +46,6 @@ def _delimiter(value: str) -> str:
     if len(value) != 1:
         raise argparse.ArgumentTypeError("one character, or \\t for tab")
     return value
-
-
-#: argparse's refusal of a value not among an argument's choices
-_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choices>.*)\)")
-
-
-def _suggestion(given: str, known: Sequence[str]) -> str:
-    """ "; did you mean 'x'?" for the nearest of `known` to `given`, else ""."""
-    close = difflib.get_close_matches(given, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def flag_hints(parser: argparse.ArgumentParser, args: Sequence[str]) -> str:
-    """ "; did you mean --batch-size?" for each option in `args` that `parser` does not take (nor takes as an
-    abbreviation) but has one close to, else ""."""
-    options = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
-    hints = []
-    for arg in args:
-        flag = arg.split("=", 1)[0]
-        if not flag.startswith("--") or any(o.startswith(flag) for o in options):
-            continue
-        close = difflib.get_close_matches(flag, options, n=1, cutoff=0.6)
-        if close:
-            hints.append(f"; did you mean {close[0]} (not {flag})?")
-    return "".join(hints)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, with "did you mean" for a mistyped command, target, choice or option (Python 3.11's argparse has
-    none). `given`: the command line being parsed (set by `_parse`), for the options a refusal (a required option
-    missing) may be due to."""
-
-    given: Sequence[str] = ()
-
-    def error(self, message: str) -> NoReturn:
-        found = _INVALID_CHOICE.search(message)
-        if found:
-            choices = [c.strip().strip("'") for c in found["choices"].split(",")]
-            message += _suggestion(found["given"], choices)
-        elif message.startswith("the following arguments are required"):
-            message += flag_hints(self, self.given)
-        super().error(message)
-
-
-def _chosen(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> argparse.ArgumentParser:
-    """The innermost subparser `ns` was parsed by (`bulkload load economic` → the economic parser)."""
-    while True:
-        # argparse keeps no other list of what a parser takes
-        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        if not subs or getattr(ns, subs[0].dest, None) is None:
-            return parser
-        parser = subs[0].choices[getattr(ns, subs[0].dest)]
-
-
-def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
-    """`argv` parsed; an unknown option is refused (exit 2) by the parser it was given to, with the nearest of
-    that parser's own options ("did you mean --batch-size?")."""
-    _Parser.given = list(sys.argv[1:] if argv is None else argv)
-    ns, extras = parser.parse_known_args(argv)
-    if extras:
-        chosen = _chosen(parser, ns)
-        chosen.error(f"unrecognized arguments: {' '.join(extras)}{flag_hints(chosen, extras)}")
-    return ns
-
-
-def _output_options() -> _Parser:
-    """-v/-q, --log-file, --log-format: taken before the command and after it (`bulkload -v load …` or
-    `bulkload load … -v`); their defaults are set once, on the top parser."""
-    options = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
-    loudness = options.add_mutually_exclusive_group()
-    loudness.add_argument(
-        "-v", "--verbose", action="count", help="log what is done on stderr: -v INFO, -vv DEBUG (each call)"
-    )
-    loudness.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress and a one-line summary; errors are still shown"
-    )
-    options.add_argument(
-        "--log-file", metavar="PATH", help="append every log line (DEBUG up, timestamped) to PATH (default: none)"
-    )
-    options.add_argument(
-        "--log-format",
-        choices=logs.FORMATS,
-        help="text, or json: one JSON object a line with time, level, message and the fields that apply "
-        f"({', '.join(logs.FIELDS)}) (default text)",
-    )
-    return options
-
-
-_OUTPUT_DEFAULTS = {"verbose": 0, "quiet": False, "log_file": None, "log_format": "text"}
-
-
-def _job_default(name: str) -> Any:
-    """The default of a Job setting, as a load uses it when its flag and the job file leave it out."""
-    return next(f.default for f in dataclasses.fields(Job) if f.name == name)
-
-
-def batch_help(api: Api) -> str:
-    """--batch-size's help: what an item is and the default the target really uses (Job.items_per_call)."""
-    if api.one_group_per_call:
-        return (
-            f"lines one call may carry: each call carries one entry, its lines merged or not "
-            f"(default and maximum {api.max_items})"
-        )
-    default = api.default_batch or api.max_items
-    if default == api.max_items:
-        return f"items per call (default and maximum {default})"
-    return f"items per call (default {default}, at most {api.max_items})"
-
-
-def base_url_help(api: Api) -> str:
-    """--base-url's help: the API's public address, or that it is required (the API has none)."""
-    if api.default_base_url:
-        return f"API root including its version path (default {api.default_base_url})"
-    return "API root of your instance including its version path (required: the API has no public address)"
-
-
-def target_epilog(cls: type[Target]) -> str:
-    """`bulkload load TARGET --help`'s closing text, from the target's own data: the environment variables it reads
-    its credentials from, and an example command."""
-    creds = cls.credentials
-    names = [*creds.names, *sorted(creds.optional - set(creds.names))]
-    width = max(map(len, names))
-    lines = ["environment (or the [credentials] table of --config; the environment wins):"]
-    lines += [f"  {n:<{width}}  {'required' if n in creds.names else 'optional'}" for n in names]
-    base_url = [] if cls.api.default_base_url else ["--base-url", "https://YOUR-INSTANCE/api"]
-    command = ["bulkload", "load", cls.name, *cls.flags.example, *base_url, "--report", "report.json"]
-    lines += [
-        "",
-        "example:",
-        "  export " + " ".join(f"{n}=..." for n in creds.names),
-        "  " + " ".join(command),
-    ]
-    return "\n".join(lines)
 
 
 def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
@@ -204,7 +70,7 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         p.add_argument("--rejects", help="rejects CSV path (default: FILE.rejects.csv beside the first input)")
         p.add_argument("--report", help="write the JSON report here (default: none)")
         p.add_argument(
-            "--concurrency", type=int, help=f"calls in flight at once (default {_job_default('concurrency')})"
+            "--concurrency", type=int, help=f"calls in flight at once (default {job_default('concurrency')})"
         )
         p.add_argument("--rate", type=float, help="requests per second, steady, no burst (default: no limit)")
         api = cls.api
@@ -219,18 +85,18 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--daily-quota",
             type=int,
-            help=f"calls per rolling 24 h; 0 turns it off (default {_job_default('daily_quota')})",
+            help=f"calls per rolling 24 h; 0 turns it off (default {job_default('daily_quota')})",
         )
         p.add_argument(
             "--timeout",
             dest="timeout_s",
             type=float,
-            help=f"seconds to wait for one answer (default {_job_default('timeout_s'):g})",
+            help=f"seconds to wait for one answer (default {job_default('timeout_s'):g})",
         )
         p.add_argument(
             "--attempts",
             type=int,
-            help=f"sends of one call before the run stops, resumable (default {_job_default('attempts')})",
+            help=f"sends of one call before the run stops, resumable (default {job_default('attempts')})",
         )
         p.add_argument(
             "--settle-s",
@@ -279,13 +145,6 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         cls.flags.add_to(p)
 
 
-def window_s_help(api: Api) -> str:
-    """--window-s's help, with the API's published window where it has one."""
-    return "length of the rolling window in seconds" + (
-        f" (default {api.window[1]:g}, the API's)" if api.window else " (default: no window)"
-    )
-
-
 NO_PROGRESS_HELP = "no progress display (default: shown on a terminal)"
 LEDGER_HELP = "the run's ledger (printed by `load`, default FILE.ledger.sqlite beside its first input)"
 
@@ -296,13 +155,13 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="bulkload",
         description="Stream large accounting files into accounting APIs, exactly once, and prove it.",
-        parents=[_output_options()],
+        parents=[output_options()],
     )
-    parser.set_defaults(**_OUTPUT_DEFAULTS)  # on its own copy: the commands' copies leave what it parsed alone
-    output = _output_options()
+    parser.set_defaults(**OUTPUT_DEFAULTS)  # on its own copy: the commands' copies leave what it parsed alone
+    output = output_options()
     parser.add_argument("--version", action="version", version=f"bulkload {_version()}")
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, help="what to do (`bulkload COMMAND --help` for its own)"
@@ -459,7 +318,7 @@ _RUNS = ("load", "resume", "reconcile", "rollback")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ns = _parse(build_parser(), argv)
+    ns = parse(build_parser(), argv)
     with ExitStack() as stack:
         try:
             stack.enter_context(

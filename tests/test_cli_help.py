@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bulkload.cli import _chosen, _job, _parse, build_parser, main
+from bulkload.argparsing import chosen, parse
+from bulkload.cli import _job, build_parser, main
 from bulkload.errors import ConfigError
 from bulkload.sandbox import SandboxOptions
 from bulkload.targets import TARGETS
@@ -64,8 +65,8 @@ def test_help_states_the_defaults_a_load_runs_with(target: str, capsys: pytest.C
     if "--base-url" in args:  # the example gives an address only where the API has none of its own
         assert "--base-url BASE_URL API root of your instance including its version path (required" in text
         with pytest.raises(ConfigError, match="give --base-url"):
-            _job(_parse(build_parser(), [a for a in args if a != "--base-url" and "YOUR-INSTANCE" not in a]))
-    job = _job(_parse(build_parser(), args))
+            _job(parse(build_parser(), [a for a in args if a != "--base-url" and "YOUR-INSTANCE" not in a]))
+    job = _job(parse(build_parser(), args))
     if "--base-url" not in args:
         assert default_in(text, "--base-url") == job.api_url
     assert int(default_in(text, "--batch-size")) == job.items_per_call
@@ -129,7 +130,7 @@ def test_a_mistyped_command_target_or_choice_is_refused_with_the_nearest(capsys:
 def test_the_subparser_chosen_is_the_innermost() -> None:
     parser = build_parser()
     ns, _ = parser.parse_known_args(["load", "economic", "x.csv"])
-    assert _chosen(parser, ns).prog.endswith("load economic")
+    assert chosen(parser, ns).prog.endswith("load economic")
 
 
 ENTRIES = "entryTypeNumber,journalNumber,voucherNumber,date,{amount},currency,accountNumber,text\n" + (
