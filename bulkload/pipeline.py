@@ -395,7 +395,7 @@ class Loader:
         sending = Sending(self, kind, chunk, call, summary)
         self.isolation.sent(chunk.part)
         try:
-            with logs.bound(chunk=f"{chunk.seq}.{chunk.part}" if chunk.part else chunk.seq):
+            with logs.bound(chunk=f"{chunk.seq}.{chunk.part}" if chunk.part else str(chunk.seq)):
                 response = await self.dispatcher.send(
                     call.method,
                     call.path,

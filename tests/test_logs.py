@@ -141,6 +141,7 @@ async def test_a_runs_log_file_says_what_each_call_did_and_shows_no_secret(
     assert {line["run"] for line in lines if "run" in line} == {lines[1]["run"]}  # one run, from the ledger on
     sent = [line for line in attempts if "chunk" in line]
     assert sent and all({"target", "attempt", "status", "elapsed_s"} <= line.keys() for line in sent)
+    assert all(isinstance(line["chunk"], str) for line in sent)
     assert all(line["target"] == target and line["elapsed_s"] >= 0 for line in attempts)
     assert any(line["message"].startswith("retrying in") for line in lines)
     phases = [line["message"].split(":")[0] for line in lines if line["level"] == "INFO"]
