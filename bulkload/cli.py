@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
+import logging
 import os
 import re
 import sqlite3
@@ -11,15 +13,18 @@ import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from typing import Any, TextIO, TypeVar
 
 import anyio
 import msgspec
+from msgspec import UnsetType
 
-from . import interrupts, runner, undo
+from . import interrupts, logs, runner, undo
+from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
 from .job import Job, JobTable, read_config
+from .load_help import base_url_help, batch_help, job_default, target_epilog, window_s_help
 from .loads import cache_dir
 from .outputs import private_dir, write_private
 from .redact import redact
@@ -28,6 +33,7 @@ from .results import Report
 from .targets import TARGETS
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 ADOPT_HELP = (
     "the ledger is a copy (a backup) and the run's own ledger is gone: continue from it; every call it does "
@@ -42,17 +48,30 @@ def _delimiter(value: str) -> str:
     return value
 
 
-def _add_load(sub: Any) -> None:
-    load = sub.add_parser("load", help="load files into an API", description="Load files into an API.")
-    targets = load.add_subparsers(dest="target", metavar="TARGET", required=True)
+def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
+    load = sub.add_parser(
+        "load", help="load files into an API", description="Load files into an API.", parents=[output]
+    )
+    targets = load.add_subparsers(
+        dest="target", metavar="TARGET", required=True, help="the API to load into (`load TARGET --help` for its own)"
+    )
     for name, cls in TARGETS.items():
-        p = targets.add_parser(name, help=f"load into {name}")
+        p = targets.add_parser(
+            name,
+            help=f"load into {name}",
+            description=f"Load files into {name}, exactly once, then reconcile.",
+            epilog=target_epilog(cls),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[output],
+        )
         p.add_argument("files", nargs="*", metavar="FILE", help="CSV or JSONL files, optionally gzip-compressed")
-        p.add_argument("--base-url", help=f"API root including its version path (default {cls.api.default_base_url})")
+        p.add_argument("--base-url", help=base_url_help(cls.api))
         p.add_argument("--ledger", help="ledger path (default: FILE.ledger.sqlite beside the first input)")
         p.add_argument("--rejects", help="rejects CSV path (default: FILE.rejects.csv beside the first input)")
-        p.add_argument("--report", help="write the JSON report here")
-        p.add_argument("--concurrency", type=int, help="calls in flight at once (default 8)")
+        p.add_argument("--report", help="write the JSON report here (default: none)")
+        p.add_argument(
+            "--concurrency", type=int, help=f"calls in flight at once (default {job_default('concurrency')})"
+        )
         p.add_argument("--rate", type=float, help="requests per second, steady, no burst (default: no limit)")
         api = cls.api
         p.add_argument(
@@ -61,11 +80,24 @@ def _add_load(sub: Any) -> None:
             help="at most this many calls in any rolling --window-s "
             + (f"(default {api.window[0]} per {api.window[1]:.0f} s, the API's)" if api.window else "(off)"),
         )
-        p.add_argument("--window-s", type=float, help="length of the rolling window in seconds")
-        p.add_argument("--batch-size", type=int, help=f"items per call (default and maximum {api.max_items})")
-        p.add_argument("--daily-quota", type=int, help="calls per rolling 24 h; 0 turns it off (default 50000)")
-        p.add_argument("--timeout", dest="timeout_s", type=float, help="seconds to wait for one answer (default 60)")
-        p.add_argument("--attempts", type=int, help="sends of one call before the run stops, resumable (default 8)")
+        p.add_argument("--window-s", type=float, help=window_s_help(api))
+        p.add_argument("--batch-size", type=int, help=batch_help(api))
+        p.add_argument(
+            "--daily-quota",
+            type=int,
+            help=f"calls per rolling 24 h; 0 turns it off (default {job_default('daily_quota')})",
+        )
+        p.add_argument(
+            "--timeout",
+            dest="timeout_s",
+            type=float,
+            help=f"seconds to wait for one answer (default {job_default('timeout_s'):g})",
+        )
+        p.add_argument(
+            "--attempts",
+            type=int,
+            help=f"sends of one call before the run stops, resumable (default {job_default('attempts')})",
+        )
         p.add_argument(
             "--settle-s",
             type=float,
@@ -99,7 +131,9 @@ def _add_load(sub: Any) -> None:
             help="refuse a file whose groups' lines are apart (e.g. sorted by account) instead of "
             "bringing them together before loading",
         )
-        p.add_argument("--config", help="TOML job file: [job] settings, [columns] mapping, [target], [credentials]")
+        p.add_argument(
+            "--config", help="TOML job file: [job] settings, [columns] mapping, [target], [credentials] (default: none)"
+        )
         p.add_argument("--dry-run", action="store_true", help="read, validate and chunk only; no network")
         p.add_argument(
             "--allow-duplicate-load",
@@ -107,44 +141,97 @@ def _add_load(sub: Any) -> None:
             default=None,
             help="load a file although it was already loaded into the same API",
         )
-        p.add_argument("--no-progress", action="store_true", help="no progress display")
+        p.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
         cls.flags.add_to(p)
 
 
+NO_PROGRESS_HELP = "no progress display (default: shown on a terminal)"
+LEDGER_HELP = "the run's ledger (printed by `load`, default FILE.ledger.sqlite beside its first input)"
+
+
+def _version() -> str:
+    """The installed package's version."""
+    return importlib.metadata.version("bulkload")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="bulkload",
         description="Stream large accounting files into accounting APIs, exactly once, and prove it.",
+        parents=[output_options()],
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add_load(sub)
-    resume = sub.add_parser("resume", help="continue a stopped or killed run from its ledger")
-    resume.add_argument("--ledger", required=True)
-    resume.add_argument("--report")
-    resume.add_argument("--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off)")
+    parser.set_defaults(**OUTPUT_DEFAULTS)  # on its own copy: the commands' copies leave what it parsed alone
+    output = output_options()
+    parser.add_argument("--version", action="version", version=f"bulkload {_version()}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, help="what to do (`bulkload COMMAND --help` for its own)"
+    )
+    _add_load(sub, output)
+    _add_after(sub, output)
+    from .sandbox import TARGETS as SANDBOXES
+    from .sandbox import add_arguments as add_sandbox_arguments
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="serve a local sandbox that behaves like the API",
+        description="Serve a local sandbox that behaves like the API (limits, 429, faults, cursors, counts), "
+        "for trials and tests; it prints the address it listens on.",
+        parents=[output],
+    )
+    sandbox.add_argument("target", choices=sorted(SANDBOXES), help="the API the sandbox behaves like")
+    add_sandbox_arguments(sandbox)
+    demo = sub.add_parser(
+        "demo",
+        help="load the samples into embedded sandboxes and reconcile, in one command",
+        description="Load the sample files of every target into embedded sandboxes with faults, reconcile, and "
+        "show the summaries: the whole flow in one command, no credentials needed.",
+        parents=[output],
+    )
+    demo.add_argument("--workdir", help="where the ledger, rejects and report go (default ./bulkload-demo/<time>)")
+    return parser
+
+
+def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
+    """The commands that work on a run's ledger after `load`: resume, reconcile, rollback."""
+    resume = sub.add_parser(
+        "resume",
+        help="continue a stopped or killed run from its ledger",
+        description="Continue a stopped or killed run from its ledger, with the settings it was started with: "
+        "calls done are never sent again; a call whose outcome is unknown is settled, not blindly resent.",
+        parents=[output],
+    )
+    resume.add_argument("--ledger", required=True, help=LEDGER_HELP)
+    resume.add_argument("--report", help="write the JSON report here (default: the load's --report, if it had one)")
+    resume.add_argument(
+        "--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off; default: the run's)"
+    )
     resume.add_argument(
         "--resend-in-doubt",
         action="store_true",
         help="send again the calls whose outcome is unknown (targets without idempotency keys may double them)",
     )
     resume.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
-    resume.add_argument("--no-progress", action="store_true")
-    rec = sub.add_parser("reconcile", help="compare a run's ledger with what the API holds now")
-    rec.add_argument("--ledger", required=True)
-    rec.add_argument("--report")
-    back = sub.add_parser("rollback", help="remove what a run created, where the API can delete")
-    back.add_argument("--ledger", required=True)
-    back.add_argument("--report")
+    resume.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
+    rec = sub.add_parser(
+        "reconcile",
+        help="compare a run's ledger with what the API holds now",
+        description="Compare what a run's ledger says was loaded with what the API holds now: counts, control "
+        "totals and, where the API can be walked, which records are missing or doubled. Exit 0 when all match, "
+        "3 on a mismatch.",
+        parents=[output],
+    )
+    rec.add_argument("--ledger", required=True, help=LEDGER_HELP)
+    rec.add_argument("--report", help="write the JSON report here (default: none)")
+    back = sub.add_parser(
+        "rollback",
+        help="remove what a run created, where the API can delete",
+        description="Remove every record a run created (never those it only updated), where the API can delete: "
+        "calls still in doubt are settled first. Run it again after an interruption to finish.",
+        parents=[output],
+    )
+    back.add_argument("--ledger", required=True, help=LEDGER_HELP)
+    back.add_argument("--report", help="write the JSON report here (default: none)")
     back.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
-    from .sandbox import TARGETS as SANDBOXES
-    from .sandbox import add_arguments as add_sandbox_arguments
-
-    sandbox = sub.add_parser("sandbox", help="serve a local sandbox that behaves like the API")
-    sandbox.add_argument("target", choices=sorted(SANDBOXES))
-    add_sandbox_arguments(sandbox)
-    demo = sub.add_parser("demo", help="load the samples into embedded sandboxes and reconcile, in one command")
-    demo.add_argument("--workdir", help="where the ledger, rejects and report go (default ./bulkload-demo/<time>)")
-    return parser
 
 
 def _job(ns: argparse.Namespace) -> Job:
@@ -184,9 +271,46 @@ def _json_escape(match: re.Match[str]) -> str:
     return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
 
 
-def _finish(report: Report) -> int:
-    print_summary(report)
+def _finish(ns: argparse.Namespace, report: Report) -> int:
+    """Show a run's summary (one line when quiet) and log its outcome; its exit code."""
+    log.info(
+        "%s: %s loaded, %s rejected, %s in doubt, %s skipped, %s requests, %.1f s",
+        report.status,
+        report.loaded,
+        report.rejected,
+        report.in_doubt,
+        report.skipped,
+        report.requests,
+        report.elapsed_s,
+        extra={"target": report.target, "status": report.status, "elapsed_s": report.elapsed_s},
+    )
+    if ns.quiet:
+        print(quiet_summary(report))
+    else:
+        print_summary(report)
     return report.exit_code
+
+
+def quiet_summary(report: Report) -> str:
+    """The summary of --quiet: one line of what became of the rows, and where to look when not all loaded."""
+    loaded = (
+        f"{report.loaded:,} loaded" if isinstance(report.would_load, UnsetType) else f"{report.would_load:,} would load"
+    )
+    line = (
+        f"bulkload {report.target}: {report.status}: {loaded}, {report.rejected:,} rejected, "
+        f"{report.in_doubt:,} in doubt, {report.skipped:,} skipped"
+    )
+    if report.reconcile is not None and not report.reconcile.ok:
+        line += "; reconciliation: MISMATCH"
+    if report.stop_reason:
+        line += f"; stopped: {report.stop_reason}"
+    if report.rejected:
+        line += f"; rejects: {report.rejects_file}"
+    if report.in_doubt and report.in_doubt_file:
+        line += f"; in doubt: {report.in_doubt_file}"
+    if report.exit_code and report.ledger:
+        line += f"; ledger: {report.ledger}"
+    return redact(line)
 
 
 #: the commands SIGTERM and SIGHUP stop as Ctrl-C does (interrupts.py)
@@ -194,12 +318,20 @@ _RUNS = ("load", "resume", "reconcile", "rollback")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ns = build_parser().parse_args(argv)
-    try:
-        with interrupts.installed() if ns.command in _RUNS else nullcontext():
-            return _command(ns)
-    except (Exception, KeyboardInterrupt, asyncio.CancelledError, BaseExceptionGroup) as exc:
-        return _failed(ns, _cause(exc))
+    ns = parse(build_parser(), argv)
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(
+                logs.configured(verbose=ns.verbose, quiet=ns.quiet, log_file=ns.log_file, log_format=ns.log_format)
+            )
+        except OSError as exc:
+            print(f"bulkload: error: cannot write the log file {ns.log_file}: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            with interrupts.installed() if ns.command in _RUNS else nullcontext():
+                return _command(ns)
+        except (Exception, KeyboardInterrupt, asyncio.CancelledError, BaseExceptionGroup) as exc:
+            return _failed(ns, _cause(exc))
 
 
 def _run(work: Callable[[], Awaitable[T]]) -> T:
@@ -213,21 +345,22 @@ def _command(ns: argparse.Namespace) -> int:
         ns.ledger = os.path.abspath(job.ledger_path)  # named if the run is cut short
         if ns.dry_run:
             ns.ledger = None
-            return _finish(runner.dry_run(job))
-        return _finish(_run(lambda: runner.load(job, progress=not ns.no_progress, raise_on_stop=False)))
+            return _finish(ns, runner.dry_run(job))
+        return _finish(ns, _run(lambda: runner.load(job, progress=_progress(ns), raise_on_stop=False)))
     if ns.command == "resume":
         return _finish(
+            ns,
             _run(
                 lambda: runner.resume(
                     ns.ledger,
                     report=ns.report,
-                    progress=not ns.no_progress,
+                    progress=_progress(ns),
                     daily_quota=ns.daily_quota,
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
                     raise_on_stop=False,  # a stopped run's summary is printed, and exits 4 (or 2)
                 )
-            )
+            ),
         )
     if ns.command == "reconcile":
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
@@ -251,6 +384,11 @@ def _command(ns: argparse.Namespace) -> int:
     raise AssertionError(ns.command)
 
 
+def _progress(ns: argparse.Namespace) -> bool:
+    """Whether a run shows its progress: not with --no-progress, nor when quiet."""
+    return not (ns.no_progress or ns.quiet)
+
+
 def _cause(exc: BaseException) -> BaseException:
     """The error an exception group carries (a task group's): the first of ours, else the first of any kind."""
     while isinstance(exc, BaseExceptionGroup):
@@ -268,10 +406,16 @@ def _failed(ns: argparse.Namespace, exc: BaseException) -> int:
     code (a usage error is shown as an error); whatever else cuts a command short ends it resumable (exit 4)."""
     if isinstance(exc, BulkloadError):
         shown = "error: " if exc.exit_code == EXIT_USAGE else ""
-        print(f"bulkload: {shown}{redact(str(exc))}", file=sys.stderr)
+        _said(f"bulkload: {shown}{redact(str(exc))}")
         return exc.exit_code
-    print(f"bulkload: {_cut_short(ns, exc)}", file=sys.stderr)
+    _said(f"bulkload: {_cut_short(ns, exc)}")
     return EXIT_STOPPED
+
+
+def _said(line: str) -> None:
+    """An error line on stderr, whatever -q says, and in the log file (not twice on stderr)."""
+    print(line, file=sys.stderr)
+    log.error("%s", line, extra={logs.SHOWN: True})
 
 
 def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:

@@ -3,6 +3,7 @@ for what retrying can fix, bounded by attempts and by total time. Retrying is do
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,6 +30,12 @@ from .targets.base import Target
 
 if TYPE_CHECKING:
     from .limits import Limits
+
+log = logging.getLogger(__name__)
+#: a wait for the limits at least this long (seconds) is logged at INFO, a shorter one at DEBUG
+WAIT_LOGGED_S = 1.0
+#: shorter waits than this (seconds) are not logged at all: every call passes the limits, most at once
+WAIT_DEBUG_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,8 @@ class Tries:
 
     started: float = field(default_factory=time.monotonic)
     failed: int = 0
+    #: attempts that left (each counted as a request), for the log
+    sent: int = 0
     uncertain: bool = False
     renewed: bool = False
 
@@ -173,7 +182,7 @@ class Dispatcher:
             if authorized:
                 sent_headers.update(await self._authorization(tries.uncertain))
             try:
-                response = await self._attempt(method, path, body, params, sent_headers, leaving, cap)
+                response = await self._attempt(tries, method, path, body, params, sent_headers, leaving, cap)
                 if read is not None:
                     read(response)
             except AuthError as exc:
@@ -189,6 +198,7 @@ class Dispatcher:
 
     async def _attempt(
         self,
+        tries: Tries,
         method: str,
         path: str,
         body: bytes | None,
@@ -197,14 +207,50 @@ class Dispatcher:
         leaving: Callable[[], None] | None,
         max_bytes: int,
     ) -> Response:
-        """One attempt, once the limits let it leave."""
+        """One attempt, once the limits let it leave; its outcome is logged at DEBUG."""
+        asked = time.monotonic()
         await self.limits.acquire()
+        started = time.monotonic()
+        if started - asked >= WAIT_LOGGED_S:
+            log.info("waited %.1f s for the rate limits before %s %s", started - asked, method, path, extra=self._of())
+        elif started - asked >= WAIT_DEBUG_S and log.isEnabledFor(logging.DEBUG):
+            log.debug("waited %.3f s for the rate limits before %s %s", started - asked, method, path, extra=self._of())
+        tries.sent += 1
         self.counters.requests += 1
         if leaving is not None:
             leaving()
-        response = await self.client.send(method, path, body=body, params=params, headers=headers, max_bytes=max_bytes)
+        try:
+            response = await self.client.send(
+                method, path, body=body, params=params, headers=headers, max_bytes=max_bytes
+            )
+        except BulkloadError as exc:
+            if log.isEnabledFor(logging.DEBUG):
+                status = getattr(exc, "status", None) or type(exc).__name__
+                self._log_attempt(method, path, tries.sent, status, started, f": {exc}")
+            raise
+        if log.isEnabledFor(logging.DEBUG):
+            self._log_attempt(method, path, tries.sent, response.status, started)
         self.limits.on_success()
         return response
+
+    def _of(self, **fields: Any) -> dict[str, Any]:
+        """A log call's `extra`: the target and `fields` (logs.FIELDS)."""
+        return {"target": self.target.name, **fields}
+
+    def _log_attempt(
+        self, method: str, path: str, attempt: int, status: object, started: float, said: str = ""
+    ) -> None:
+        elapsed = round(time.monotonic() - started, 3)
+        log.debug(
+            "%s %s attempt %d: %s in %.3f s%s",
+            method,
+            path,
+            attempt,
+            status,
+            elapsed,
+            said,
+            extra=self._of(attempt=attempt, status=status, elapsed_s=elapsed),
+        )
 
     async def _renew(self, exc: AuthError, tries: Tries, authorized: bool) -> None:
         """A 401: the token may have expired early or been revoked: one new one, once; else `exc` is raised."""
@@ -213,6 +259,7 @@ class Dispatcher:
             raise exc
         tries.renewed = True
         self.counters.retries += 1
+        log.info("401: a new access token was fetched; sending again", extra=self._of(status=401))
 
     def _slow_down(self, exc: RateLimited, tries: Tries) -> None:
         """A 429: the limits wait as long as the API asks (Retry-After, else a backoff); a wait past the policy's
@@ -229,6 +276,12 @@ class Dispatcher:
             _raised(exc, tries.uncertain)
         self.limits.on_rate_limited(wait)
         self.counters.retries += 1
+        log.info(
+            "429: the API asks to slow down; waiting %.1f s%s",
+            wait,
+            " (its Retry-After)" if exc.retry_after is not None else "",
+            extra=self._of(status=429),
+        )
 
     async def _again(self, exc: BulkloadError, tries: Tries, safe_to_repeat: bool, recheck: Recheck | None) -> None:
         """Any other failed attempt: back off and return to send again, or raise `exc` (in doubt when an attempt
@@ -237,13 +290,24 @@ class Dispatcher:
         tries.uncertain = tries.uncertain or maybe_acted_on(exc)
         tries.failed += 1
         if tries.spent(self.policy):
+            log.info("giving up after %d failed attempts: %s", tries.failed, exc, extra=self._of(attempt=tries.sent))
             _raised(exc, tries.uncertain)
         if self._retryable(exc, safe_to_repeat):
             self.counters.retries += 1
-            await anyio.sleep(self.policy.delay(tries.failed))
+            delay = self.policy.delay(tries.failed)
+            log.info(
+                "retrying in %.2f s (failed attempt %d of %d): %s",
+                delay,
+                tries.failed,
+                self.policy.attempts,
+                exc,
+                extra=self._of(attempt=tries.sent),
+            )
+            await anyio.sleep(delay)
             return
         if safe_to_repeat or not tries.uncertain or recheck is None or not await recheck(exc.in_doubt()):
             _raised(exc, tries.uncertain)
+        log.info("a look showed the call was not carried out: sending it again", extra=self._of(attempt=tries.sent))
         tries.afresh()  # and sent again at once: the look took its time
 
     async def _authorization(self, uncertain: bool, renew: bool = False) -> Mapping[str, str]:

@@ -267,6 +267,18 @@ def credentials_type(cls: type[Target]) -> type[msgspec.Struct]:
     )
 
 
+def mapping_typos(columns: Mapping[str, str], header: Sequence[str], unknown: Sequence[str]) -> str:
+    """What the [columns] table maps that a file's `header` lacks while one of its `unknown` columns (not a field)
+    is close to it, e.g. "... maps a column the file does not have: 'Amount' (to amount), did you mean 'Amout'?";
+    else ""."""
+    typos = [
+        f"{source!r}{f' (to {name})' if name else ''}{did_you_mean(source, unknown)}"
+        for source, name in columns.items()
+        if source not in header and did_you_mean(source, unknown)
+    ]
+    return f"the [columns] table of --config maps a column the file does not have: {'; '.join(typos)}" if typos else ""
+
+
 def _unknown_keys(path: str, where: str, table: Any, known: Sequence[str]) -> None:
     """Refuse the first key of `table` that is not one of `known`, with the nearest known name."""
     if not isinstance(table, dict):

@@ -9,6 +9,7 @@ CPU (and up to a switch interval of latency per hand-off) than the millisecond a
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
@@ -21,6 +22,7 @@ import anyio
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from . import logs
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
@@ -44,6 +46,8 @@ from .planning import Planned, Planning, PlanSpec, Rows, Stopped
 from .sources import scrub, secret_texts
 from .targets.base import RecordKind, Target
 from .targets.reasons import item_named
+
+log = logging.getLogger(__name__)
 
 #: an idempotency key is trusted only until this long before the API forgets it
 KEY_TTL_MARGIN_S = 300.0
@@ -391,16 +395,17 @@ class Loader:
         sending = Sending(self, kind, chunk, call, summary)
         self.isolation.sent(chunk.part)
         try:
-            response = await self.dispatcher.send(
-                call.method,
-                call.path,
-                body=call.body,
-                headers=headers,
-                safe_to_repeat=call.repeatable,
-                leaving=leaving,
-                recheck=sending.recheck,
-                read=sending.read,
-            )
+            with logs.bound(chunk=f"{chunk.seq}.{chunk.part}" if chunk.part else str(chunk.seq)):
+                response = await self.dispatcher.send(
+                    call.method,
+                    call.path,
+                    body=call.body,
+                    headers=headers,
+                    safe_to_repeat=call.repeatable,
+                    leaving=leaving,
+                    recheck=sending.recheck,
+                    read=sending.read,
+                )
         except BulkloadError as exc:
             if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
                 self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
@@ -627,6 +632,8 @@ class Loader:
 
 
 async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: Planning) -> None:
+    """Plan the phase's files (`spec`) and send their chunks, `concurrency` at a time."""
+    log.info("loading: %s", ", ".join(spec.files))
     send, recv = anyio.create_memory_object_stream[Chunk](max_buffer_size=concurrency)
     async with anyio.create_task_group() as tg:
         tg.start_soon(loader.produce, send, spec, planner)

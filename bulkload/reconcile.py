@@ -10,6 +10,7 @@ the same totals.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 from itertools import compress, repeat
@@ -23,6 +24,8 @@ from .model import Listed, Reconciled, Totals
 from .money import money
 from .side_by_side import side_by_side
 from .targets.base import Target
+
+log = logging.getLogger(__name__)
 
 #: how many missing or unexpected entries the report names one by one
 LIST_LIMIT = 100
@@ -39,6 +42,7 @@ def _totals_view(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
 
 async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> Reconciled:
     """Return the report's `reconcile` section; `ok` is True only when everything matches."""
+    log.info("reconciling: by %s", target.api.reconcile_by)
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":

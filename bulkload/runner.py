@@ -3,6 +3,7 @@ checks what it is given, opens its ledger and a `Run` (run.py) against the API; 
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import tempfile
@@ -16,8 +17,9 @@ from pathlib import Path
 import anyio
 import msgspec
 
+from . import logs
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
-from .job import Job
+from .job import Job, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
 from .loads import check_home, claim_load, earlier_ledgers, remember_load, tie
 from .model import RowOutcome
@@ -29,6 +31,8 @@ from .results import Report
 from .run import Run
 from .sources import Pinned, Source, changed_message, check_regular, pin, sha256_of
 from .targets.base import Target
+
+log = logging.getLogger(__name__)
 
 
 def open_sources(job: Job, target: Target) -> list[Source]:
@@ -51,6 +55,9 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             continue
         known = target.kind_of(file_idx).fields
         unknown = [f for f in fields if f not in known]
+        typos = mapping_typos(job.columns, source.header() or [], unknown)
+        if typos:
+            raise ConfigError(f"{source.path}: {typos}")
         if unknown:
             named = ", ".join(f"{f}{did_you_mean(f, known)}" for f in unknown)
             raise ConfigError(
@@ -116,6 +123,7 @@ async def load(
     (default os.environ). `progress`: draw the progress display on stderr."""
     target = job.make_target()
     credentials = job.credentials(env)  # before any file is read
+    log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
     sources = open_sources(job, target)
     check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
     pins, hashes = await anyio.to_thread.run_sync(_hashed, job.files)
@@ -165,9 +173,11 @@ async def load(
     try:
         remember_load(job, hashes, ledger_path)
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
-        async with Run.open(job, target, ledger, credentials) as run:
-            report = await run.load(sources, progress=progress)
-        return finished(report, raise_on_stop)
+        with logs.bound(run=ledger.run.key_prefix, target=target.name):
+            log.info("ledger: %s", ledger_path)
+            async with Run.open(job, target, ledger, credentials) as run:
+                report = await run.load(sources, progress=progress)
+            return finished(report, raise_on_stop)
     finally:
         ledger.close()
 
@@ -229,9 +239,11 @@ async def resume(
         for source, pinned in zip(sources, pins):
             source.pinned = pinned
         check_paths(job, outputs=_RUN_OUTPUTS)
-        async with Run.open(job, target, ledger, credentials) as run:
-            result = await run.load(sources, progress=progress, resend_in_doubt=resend_in_doubt)
-        return finished(result, raise_on_stop)
+        with logs.bound(run=ledger.run.key_prefix, target=target.name):
+            log.info("resuming the run of the ledger %s", ledger.path)
+            async with Run.open(job, target, ledger, credentials) as run:
+                result = await run.load(sources, progress=progress, resend_in_doubt=resend_in_doubt)
+            return finished(result, raise_on_stop)
     finally:
         ledger.close()
 
@@ -245,8 +257,10 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         credentials = job.credentials(env)
-        async with Run.open(job, target, ledger, credentials) as run:
-            recon = await run.reconcile([f["path"] for f in ledger.run.files])
+        with logs.bound(run=ledger.run.key_prefix, target=target.name):
+            log.info("ledger: %s", ledger.path)
+            async with Run.open(job, target, ledger, credentials) as run:
+                recon = await run.reconcile([f["path"] for f in ledger.run.files])
         counts = ledger.row_counts()
         c = run.dispatcher.counters
         out = Report(

@@ -15,6 +15,7 @@ that no rollback of ours removed (listed); 4 deletes or settling failed for now 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from contextlib import aclosing
@@ -23,6 +24,7 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from . import logs
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, APIError, BulkloadError
 from .job import Job
@@ -37,6 +39,8 @@ from .run import Run, plan_spec
 from .runner import check_paths, job_of, open_sources
 from .sources import Source, sha256_of
 from .targets.base import RecordKind, Target
+
+log = logging.getLogger(__name__)
 
 #: unexplained records and unsettled calls the report names one by one
 REPORT_LIST = 100
@@ -67,11 +71,13 @@ async def rollback(
             out.reason = f"{target.name} offers no way to delete what was created: nothing was removed"
         else:
             credentials = job.credentials(env)
-            async with Run.open(job, target, ledger, credentials) as run:
-                # from now on a load of the same groups is refused until this finishes (ledger.known_to)
-                ledger.set_status("rolling_back")
-                await _settle(job, target, ledger, run.dispatcher, out, clock)
-                await _remove_all(job, target, ledger, run.dispatcher, out)
+            with logs.bound(run=ledger.run.key_prefix, target=target.name):
+                log.info("rollback: removing what the run of %s created", ledger.path)
+                async with Run.open(job, target, ledger, credentials) as run:
+                    # from now on a load of the same groups is refused until this finishes (ledger.known_to)
+                    ledger.set_status("rolling_back")
+                    await _settle(job, target, ledger, run.dispatcher, out, clock)
+                    await _remove_all(job, target, ledger, run.dispatcher, out)
             out.requests = run.dispatcher.counters.requests
             _conclude(ledger, out)
         out.elapsed_s = round(time.monotonic() - started, 3)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import msgspec
 import pytest
 
-from bulkload.cli import _print_json
+from bulkload.cli import _print_json, quiet_summary
+from bulkload.errors import EXIT_STOPPED
+from bulkload.results import Report
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "ascii"])
@@ -21,3 +24,18 @@ def test_reconcile_and_rollback_json_is_the_same_json_on_any_terminal(encoding: 
     text = out.buffer.getvalue().decode(encoding)
     assert msgspec.json.decode(text) == value
     assert ("Ø" in text) == (encoding == "utf-8")
+
+
+def test_the_quiet_summary_is_one_line_naming_what_needs_a_look() -> None:
+    """-q: what became of the rows on one line; the rejects, in-doubt and ledger paths only where they matter."""
+    fields: dict[str, Any] = dict(
+        target="economic", rows_read=10, loaded=10, rejected=0, in_doubt=0, skipped=0, requests=1, retries=0,
+        elapsed_s=0.1, reconcile=None, ledger="run.sqlite", rejects_file="r.csv",
+    )  # fmt: skip
+    done = Report(status="complete", **fields)
+    assert quiet_summary(done) == "bulkload economic: complete: 10 loaded, 0 rejected, 0 in doubt, 0 skipped"
+    fields |= {"loaded": 7, "rejected": 2, "in_doubt": 1}
+    stopped = Report(status="stopped", stop_reason="the quota", in_doubt_file="d.csv", exit_code=EXIT_STOPPED, **fields)
+    line = quiet_summary(stopped)
+    assert "\n" not in line and line.startswith("bulkload economic: stopped: 7 loaded, 2 rejected, 1 in doubt")
+    assert line.endswith("; stopped: the quota; rejects: r.csv; in doubt: d.csv; ledger: run.sqlite")

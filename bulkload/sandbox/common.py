@@ -430,16 +430,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = SandboxOptions()
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port, printed at start)")
-    parser.add_argument("--latency-ms", type=float, default=defaults.latency_ms)
-    parser.add_argument("--rate-limit", type=float, default=defaults.rate_limit, help="requests/s, 0 = off")
-    parser.add_argument("--daily-quota", type=int, default=defaults.daily_quota, help="calls per 24 h, 0 = off")
-    parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate, help="fraction answered 5xx")
-    parser.add_argument("--drop-rate", type=float, default=defaults.drop_rate, help="fraction of writes dropped")
-    parser.add_argument("--slow-rate", type=float, default=defaults.slow_rate)
-    parser.add_argument("--slow-ms", type=float, default=defaults.slow_ms)
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=defaults.latency_ms,
+        help=f"milliseconds added to every answer (default {defaults.latency_ms:g})",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=defaults.rate_limit,
+        help=f"requests/s, 0 = off (default {defaults.rate_limit:g})",
+    )
+    parser.add_argument(
+        "--daily-quota",
+        type=int,
+        default=defaults.daily_quota,
+        help=f"calls per 24 h, 0 = off (default {defaults.daily_quota})",
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=defaults.fault_rate,
+        help=f"fraction answered 5xx (default {defaults.fault_rate:g})",
+    )
+    parser.add_argument(
+        "--drop-rate",
+        type=float,
+        default=defaults.drop_rate,
+        help=f"fraction of writes dropped (default {defaults.drop_rate:g})",
+    )
+    parser.add_argument(
+        "--slow-rate",
+        type=float,
+        default=defaults.slow_rate,
+        help=f"fraction answered --slow-ms late (default {defaults.slow_rate:g})",
+    )
+    parser.add_argument(
+        "--slow-ms",
+        type=float,
+        default=defaults.slow_ms,
+        help=f"how late a slow answer is (default {defaults.slow_ms:g})",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed of the faults' randomness (default: random)")
     parser.add_argument("--opaque-errors", action="store_true", help="bulk 400s do not name the bad items")
-    parser.add_argument("--page-size", type=int, default=defaults.page_size)
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        default=defaults.page_size,
+        help=f"records a listing page (default {defaults.page_size})",
+    )
     parser.add_argument(
         "--fixture", default=None, metavar="PATH", help="JSON file with the sandbox's own starting data"
     )
@@ -450,7 +490,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="requests per rolling --window-s (default: the API's published limit, HaloPSA 300; 0 = off)",
     )
-    parser.add_argument("--window-s", type=float, default=defaults.window_s, help="the rolling window's length")
+    parser.add_argument(
+        "--window-s",
+        type=float,
+        default=defaults.window_s,
+        help=f"the rolling window's length (default {defaults.window_s:g})",
+    )
     parser.add_argument(
         "--separate-ids", action="store_true", help="visma-core: number drafts and entries in separate sequences"
     )
@@ -464,7 +509,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--time-factor",
         type=float,
         default=defaults.time_factor,
-        help="divides the long windows and token lifetimes (100: 5 minutes pass in 3 s)",
+        help="divides the long windows and token lifetimes (100: 5 minutes pass in 3 s; "
+        f"default {defaults.time_factor:g})",
     )
     parser.add_argument(
         "--commit-delay-ms",

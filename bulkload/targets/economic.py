@@ -202,7 +202,8 @@ class Economic(Target):
                 type=int,
                 help="journal number for rows that do not name one; a row naming another journal is rejected",
             ),
-        )
+        ),
+        example=("entries.csv", "--journal", "1"),
     )
 
     def __init__(self, journal: int | None = None) -> None:

@@ -44,6 +44,8 @@ class Flags:
 
     flags: tuple[Flag, ...] = ()
     arrange: Callable[[list[str], dict[str, Any]], list[str]] = _as_given
+    #: FILE... and options of a typical load, for the example in `bulkload load TARGET --help`
+    example: tuple[str, ...] = ("FILE.csv",)
 
     @property
     def names(self) -> tuple[str, ...]:

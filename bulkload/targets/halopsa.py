@@ -108,6 +108,7 @@ class HaloPSA(Target):
             Flag("--tenant", help="hosted instances: the tenant for the token request"),
         ),
         _arrange,
+        example=("XeroDetails.csv", "--match-on", "name"),
     )
     books: Resources
 

@@ -98,6 +98,7 @@ class PayorCRM(Target):
             ),
         ),
         _arrange,
+        example=("--customers", "customers.csv", "--invoices", "invoices.csv"),
     )
 
     def __init__(self, file_kinds: Sequence[str], amount_unit: str = "minor", require_customers: bool = False) -> None:

@@ -48,7 +48,9 @@ class VismaCore(Target):
         refusing=frozenset({400, 404, 422}),
     )
     credentials = Credentials(("VISMA_CORE_TOKEN",))
-    flags = Flags((Flag("--kind", choices=("entries", "costs"), help="entries (default) or costs"),))
+    flags = Flags(
+        (Flag("--kind", choices=("entries", "costs"), help="entries (default) or costs"),), example=("entries.csv",)
+    )
 
     def __init__(self, kind: str = "entries", definitions: Mapping[str, Any] | None = None) -> None:
         if kind not in ("entries", "costs"):

@@ -1,0 +1,102 @@
+"""argparse made helpful: "did you mean" for a mistyped command, target, choice or option (Python 3.11's argparse
+has none), an unknown option refused by the subparser it was given to, and the output options every command takes
+(-v/-q, --log-file, --log-format)."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from . import logs
+
+#: argparse's refusal of a value not among an argument's choices
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choices>.*)\)")
+
+
+def _suggestion(given: str, known: Sequence[str]) -> str:
+    """ "; did you mean 'x'?" for the nearest of `known` to `given`, else ""."""
+    close = difflib.get_close_matches(given, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def flag_hints(parser: argparse.ArgumentParser, args: Sequence[str]) -> str:
+    """ "; did you mean --batch-size?" for each option in `args` that `parser` does not take (nor takes as an
+    abbreviation) but has one close to, else ""."""
+    options = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+    hints = []
+    for arg in args:
+        flag = arg.split("=", 1)[0]
+        if not flag.startswith("--") or any(o.startswith(flag) for o in options):
+            continue
+        close = difflib.get_close_matches(flag, options, n=1, cutoff=0.6)
+        if close:
+            hints.append(f"; did you mean {close[0]} (not {flag})?")
+    return "".join(hints)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a mistyped command, target, choice or option (Python 3.11's argparse has
+    none). `given`: the command line being parsed (set by `parse`), for the options a refusal (a required option
+    missing) may be due to."""
+
+    given: Sequence[str] = ()
+
+    def error(self, message: str) -> NoReturn:
+        found = _INVALID_CHOICE.search(message)
+        if found:
+            choices = [c.strip().strip("'") for c in found["choices"].split(",")]
+            message += _suggestion(found["given"], choices)
+        elif message.startswith("the following arguments are required"):
+            message += flag_hints(self, self.given)
+        super().error(message)
+
+
+def chosen(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost subparser `ns` was parsed by (`bulkload load economic` → the economic parser)."""
+    while True:
+        # argparse keeps no other list of what a parser takes
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs or getattr(ns, subs[0].dest, None) is None:
+            return parser
+        parser = subs[0].choices[getattr(ns, subs[0].dest)]
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """`argv` parsed; an unknown option is refused (exit 2) by the parser it was given to, with the nearest of
+    that parser's own options ("did you mean --batch-size?")."""
+    Parser.given = list(sys.argv[1:] if argv is None else argv)
+    ns, extras = parser.parse_known_args(argv)
+    if extras:
+        inner = chosen(parser, ns)
+        inner.error(f"unrecognized arguments: {' '.join(extras)}{flag_hints(inner, extras)}")
+    return ns
+
+
+def output_options() -> Parser:
+    """-v/-q, --log-file, --log-format: taken before the command and after it (`bulkload -v load …` or
+    `bulkload load … -v`); their defaults are set once, on the top parser."""
+    options = Parser(add_help=False, argument_default=argparse.SUPPRESS)
+    loudness = options.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-v", "--verbose", action="count", help="log what is done on stderr: -v INFO, -vv DEBUG (each call)"
+    )
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress and a one-line summary; errors are still shown"
+    )
+    options.add_argument(
+        "--log-file", metavar="PATH", help="append every log line (DEBUG up, timestamped) to PATH (default: none)"
+    )
+    options.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        help="text, or json: one JSON object a line with time, level, message and the fields that apply "
+        f"({', '.join(logs.FIELDS)}) (default text)",
+    )
+    return options
+
+
+OUTPUT_DEFAULTS = {"verbose": 0, "quiet": False, "log_file": None, "log_format": "text"}

@@ -1,0 +1,61 @@
+"""The help of `bulkload load TARGET`, from the code's own values: each target's Api (batch size, address, window)
+and Credentials, its Flags' example, and Job's defaults, so that the help cannot drift from what a load does."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .job import Job
+from .targets.base import Api, Target
+
+
+def job_default(name: str) -> Any:
+    """The default of a Job setting, as a load uses it when its flag and the job file leave it out."""
+    return next(f.default for f in dataclasses.fields(Job) if f.name == name)
+
+
+def batch_help(api: Api) -> str:
+    """--batch-size's help: what an item is and the default the target really uses (Job.items_per_call)."""
+    if api.one_group_per_call:
+        return (
+            f"lines one call may carry: each call carries one entry, its lines merged or not "
+            f"(default and maximum {api.max_items})"
+        )
+    default = api.default_batch or api.max_items
+    if default == api.max_items:
+        return f"items per call (default and maximum {default})"
+    return f"items per call (default {default}, at most {api.max_items})"
+
+
+def base_url_help(api: Api) -> str:
+    """--base-url's help: the API's public address, or that it is required (the API has none)."""
+    if api.default_base_url:
+        return f"API root including its version path (default {api.default_base_url})"
+    return "API root of your instance including its version path (required: the API has no public address)"
+
+
+def target_epilog(cls: type[Target]) -> str:
+    """`bulkload load TARGET --help`'s closing text, from the target's own data: the environment variables it reads
+    its credentials from, and an example command."""
+    creds = cls.credentials
+    names = [*creds.names, *sorted(creds.optional - set(creds.names))]
+    width = max(map(len, names))
+    lines = ["environment (or the [credentials] table of --config; the environment wins):"]
+    lines += [f"  {n:<{width}}  {'required' if n in creds.names else 'optional'}" for n in names]
+    base_url = [] if cls.api.default_base_url else ["--base-url", "https://YOUR-INSTANCE/api"]
+    command = ["bulkload", "load", cls.name, *cls.flags.example, *base_url, "--report", "report.json"]
+    lines += [
+        "",
+        "example:",
+        "  export " + " ".join(f"{n}=..." for n in creds.names),
+        "  " + " ".join(command),
+    ]
+    return "\n".join(lines)
+
+
+def window_s_help(api: Api) -> str:
+    """--window-s's help, with the API's published window where it has one."""
+    return "length of the rolling window in seconds" + (
+        f" (default {api.window[1]:g}, the API's)" if api.window else " (default: no window)"
+    )

@@ -1,0 +1,176 @@
+"""Log lines as a demanding user reads them: on stderr by -v/-q, in --log-file with timestamps and levels, as JSON
+objects carrying run, target, chunk, attempt, status and elapsed_s for log shippers, and never a credential."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from conftest import CREDS, write_entries
+
+from bulkload import Job, load, logs, redact
+from bulkload.cli import main
+from bulkload.sandbox import SandboxOptions, running
+
+log = logging.getLogger("bulkload.test")
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+CANARY = "CANARY-0c4f"
+
+
+def json_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_json_lines_carry_the_fields_bound_and_given(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    with logs.configured(log_file=str(path), log_format="json"):
+        with logs.bound(run="r1", target="economic", chunk="3.1"):
+            log.debug("POST %s", "/x", extra={"attempt": 2, "status": 201, "elapsed_s": 0.5})
+        log.info("outside any run")
+    first, second = json_lines(path)
+    assert TIME.match(first.pop("time"))
+    assert first == {
+        "level": "DEBUG",
+        "logger": "bulkload.test",
+        "message": "POST /x",
+        "run": "r1",
+        "target": "economic",
+        "chunk": "3.1",
+        "attempt": 2,
+        "status": 201,
+        "elapsed_s": 0.5,
+    }
+    assert set(second) == {"time", "level", "logger", "message"}  # the binding ended with its block
+
+
+def test_text_lines_in_the_file_have_time_level_and_fields(tmp_path: Path) -> None:
+    path = tmp_path / "run.log"
+    with logs.configured(log_file=str(path)), logs.bound(run="r1"):
+        log.info("loading", extra={"target": "halopsa"})
+    (line,) = path.read_text().splitlines()
+    stamp, rest = line.split(" ", 1)
+    assert TIME.match(stamp) and rest == "INFO bulkload.test: loading [run=r1 target=halopsa]"
+
+
+def test_a_registered_credential_never_reaches_a_log_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    redact.register(f"{CANARY}-token")
+    for fmt in logs.FORMATS:
+        path = tmp_path / f"run.{fmt}"
+        with logs.configured(verbose=2, log_file=str(path), log_format=fmt):
+            log.info("the API quoted %s", f"Bearer {CANARY}-token", extra={"status": f"x {CANARY}-token"})
+            try:
+                raise ValueError(f"token={CANARY}-token")
+            except ValueError:
+                log.exception("failed")
+        for text in (path.read_text(), capsys.readouterr().err):
+            assert CANARY not in text and "***" in text
+
+
+@pytest.mark.parametrize(
+    ("verbose", "quiet", "shown"),
+    [
+        (0, True, ["ERROR"]),
+        (0, False, ["WARNING", "ERROR"]),
+        (1, False, ["INFO", "WARNING", "ERROR"]),
+        (2, False, ["DEBUG", "INFO", "WARNING", "ERROR"]),
+    ],
+)
+def test_stderr_shows_what_v_and_q_ask_for(
+    verbose: int, quiet: bool, shown: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with logs.configured(verbose=verbose, quiet=quiet):
+        for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR):
+            log.log(level, "a line")
+    assert [line.split()[0] for line in capsys.readouterr().err.splitlines()] == shown
+
+
+def test_without_the_cli_nothing_is_formatted_below_warning() -> None:
+    """A library caller that sets up no logging pays nothing for the per-call DEBUG lines."""
+    assert not logging.getLogger("bulkload.dispatch").isEnabledFor(logging.INFO)
+
+
+def halopsa_input(tmp_path: Path, url: str) -> tuple[Job, dict[str, str]]:
+    path = tmp_path / "XeroDetails.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "new_client_secret", "new_refresh_token", "authorized"])
+        for i in range(12):
+            w.writerow([f"Tenant {i}", f"{CANARY}-secret-{i}", f"{CANARY}-refresh-{i}", "true"])
+        w.writerow(["Bad", f"{CANARY}-secret-bad", f"{CANARY}-refresh-bad", "maybe"])
+    env = {"HALO_CLIENT_ID": "log-test-client", "HALO_CLIENT_SECRET": f"{CANARY}-client-secret"}
+    options = {"resources": ["XeroDetails"], "match_on": "name"}
+    job = Job(target="halopsa", files=[str(path)], base_url=url, target_options=options, batch_size=2, settle_s=0.2)
+    return job, env
+
+
+def economic_input(tmp_path: Path, url: str) -> tuple[Job, dict[str, str]]:
+    path = tmp_path / "entries.csv"
+    write_entries(path, 20)
+    env = {k: f"{CANARY}-{v}" for k, v in CREDS.items()}  # sent in the headers of every call
+    return Job(target="economic", files=[str(path)], base_url=url, batch_size=4), env
+
+
+@pytest.mark.parametrize(
+    ("target", "made", "sandbox"),
+    [
+        ("halopsa", halopsa_input, SandboxOptions(window_limit=0, fault_rate=0.3, drop_rate=0.15, seed=4)),
+        ("economic", economic_input, SandboxOptions(fault_rate=0.2, drop_rate=0.1, seed=4)),
+    ],
+)
+async def test_a_runs_log_file_says_what_each_call_did_and_shows_no_secret(
+    tmp_path: Path, target: str, made: Any, sandbox: SandboxOptions
+) -> None:
+    path = tmp_path / "run.jsonl"
+    with anyio.fail_after(60):
+        async with running(target, sandbox) as url:
+            job, env = made(tmp_path, url)
+            with logs.configured(log_file=str(path), log_format="json"):
+                report = await load(job, env=env)
+    assert report.loaded > 0 and report.retries > 0  # faults were met: retries are in the log too
+    text = path.read_text()
+    assert CANARY not in text
+    lines = json_lines(path)
+    attempts = [line for line in lines if "attempt" in line and "status" in line]
+    assert len(attempts) == report.requests  # each call that left, with its outcome
+    assert {line["run"] for line in lines if "run" in line} == {lines[1]["run"]}  # one run, from the ledger on
+    sent = [line for line in attempts if "chunk" in line]
+    assert sent and all({"target", "attempt", "status", "elapsed_s"} <= line.keys() for line in sent)
+    assert all(isinstance(line["chunk"], str) for line in sent)
+    assert all(line["target"] == target and line["elapsed_s"] >= 0 for line in attempts)
+    assert any(line["message"].startswith("retrying in") for line in lines)
+    phases = [line["message"].split(":")[0] for line in lines if line["level"] == "INFO"]
+    assert {"planning", "ledger", "loading", "reconciling"} <= set(phases)
+
+
+def test_the_cli_writes_json_lines_and_a_quiet_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, logged = tmp_path / "entries.csv", tmp_path / "run.jsonl"
+    write_entries(path, 3)
+    args = ["load", "economic", str(path), "--dry-run", "--log-file", str(logged), "--log-format", "json"]
+    assert main(["-q", *args]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("bulkload economic: dry_run: 6 would load, 0 rejected, 0 in doubt,") and err == ""
+    assert out.count("\n") == 1
+    (done,) = json_lines(logged)  # a dry run sends nothing: its outcome is the one line
+    assert done["status"] == "dry_run" and done["target"] == "economic" and done["elapsed_s"] >= 0
+
+
+def test_quiet_still_shows_an_error_and_logs_it_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    logged = tmp_path / "run.log"
+    assert main(["load", "economic", str(tmp_path / "missing.csv"), "-q", "--log-file", str(logged)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("bulkload: error: missing credential") == 1
+    assert "ERROR bulkload.cli: bulkload: error: missing credential" in logged.read_text()
+
+
+def test_a_log_file_that_cannot_be_written_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "entries.csv"
+    write_entries(path, 1)
+    args = ["load", "economic", str(path), "--dry-run", "--log-file", str(tmp_path / "no" / "such" / "dir.log")]
+    assert main(args) == 2
+    assert "cannot write the log file" in capsys.readouterr().err
