@@ -123,6 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--report")
     resume.add_argument("--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off)")
     resume.add_argument(
+        "--base-url",
+        help="go on at this API root instead of the stored one; only while the run has created nothing "
+        "(it stopped on a wrong address or refused credentials)",
+    )
+    resume.add_argument("--concurrency", type=int, help="replace the run's calls in flight at once")
+    resume.add_argument("--rate", type=float, help="replace the run's requests per second")
+    resume.add_argument(
+        "--timeout", dest="timeout_s", type=float, help="replace the run's seconds to wait for one answer"
+    )
+    resume.add_argument(
         "--resend-in-doubt",
         action="store_true",
         help="send again the calls whose outcome is unknown (targets without idempotency keys may double them)",
@@ -223,6 +233,10 @@ def _command(ns: argparse.Namespace) -> int:
                     report=ns.report,
                     progress=not ns.no_progress,
                     daily_quota=ns.daily_quota,
+                    base_url=ns.base_url,
+                    concurrency=ns.concurrency,
+                    rate=ns.rate,
+                    timeout_s=ns.timeout_s,
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
                 )

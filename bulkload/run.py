@@ -137,7 +137,10 @@ class Run:
         """`exc`, which stopped the run before its calls went out, saying what to do next where a setting is
         wrong: a call the API does not have (404, 405, 415) is a WrongEndpoint."""
         if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:
-            exc = WrongEndpoint(f"{exc} (is --base-url right?)", uncertain=exc.uncertain)
+            exc = WrongEndpoint(
+                f"{self.job.api_url} answered a call with {exc}: the API has no such call there (is --base-url right?)",
+                uncertain=exc.uncertain,
+            )
         then = self.next_step(exc)
         return exc if then is None or not isinstance(exc, BulkloadError) else exc.advised(then)
 
