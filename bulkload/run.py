@@ -157,9 +157,10 @@ class Run:
             return f"once the API answers there again, continue with `bulkload resume --ledger {ledger}`"
         if isinstance(exc, AuthError | TokenRefused):
             created = "nothing was created: " if self.ledger.created_nothing() else ""
-            return (
-                f"{created}with the right credentials ({settings_of(self.target).credentials}), continue with "
-                f"`bulkload resume --ledger {ledger}`" + (", or load the files again" if created else "")
+            names = settings_of(self.target).credentials
+            which = "" if names in str(exc) else f" ({names})"  # named once
+            return f"{created}with the right credentials{which}, continue with `bulkload resume --ledger {ledger}`" + (
+                ", or load the files again" if created else ""
             )
         return None
 
