@@ -124,13 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off)")
     resume.add_argument(
         "--base-url",
+        metavar="URL",
         help="go on at this API root instead of the stored one; only while the run has created nothing "
         "(it stopped on a wrong address or refused credentials)",
     )
-    resume.add_argument("--concurrency", type=int, help="replace the run's calls in flight at once")
-    resume.add_argument("--rate", type=float, help="replace the run's requests per second")
+    resume.add_argument("--concurrency", type=int, metavar="N", help="replace the run's calls in flight at once")
+    resume.add_argument("--rate", type=float, metavar="R", help="replace the run's requests per second")
     resume.add_argument(
-        "--timeout", dest="timeout_s", type=float, help="replace the run's seconds to wait for one answer"
+        "--timeout", dest="timeout_s", type=float, metavar="S", help="replace the run's seconds to wait for one answer"
     )
     resume.add_argument(
         "--resend-in-doubt",

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import msgspec
@@ -230,6 +231,8 @@ async def resume(
                 + ("finish the rollback (`bulkload rollback`), then " if status == "rolling_back" else "")
                 + "load the files again as a new run"
             )
+        if base_url is not None and _address(base_url) == _address(ledger.run.base_url):
+            base_url = None  # the same address, spelled otherwise: the stored spelling names it (quota, record)
         given: dict[str, Any] = {"base_url": base_url, "concurrency": concurrency, "rate": rate, "timeout_s": timeout_s}
         overrides = {k: v for k, v in {**given, "daily_quota": daily_quota}.items() if v is not None}
         job = replace(job_of(ledger, report), **overrides)  # checked as a load's flags are
@@ -277,6 +280,17 @@ def _let_go(ledger: Ledger) -> None:
         pass  # kept on record: a load of its files is refused, naming this ledger to resume
     finally:
         ledger.close()
+
+
+def _address(url: str) -> tuple[str, str, int | None, str]:
+    """What an API root's URL names, however it is spelled: scheme and host in any case, the default port or
+    none, a trailing slash or none. A URL that cannot be read names itself."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return (url, "", None, "")
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port, parts.path.rstrip("/"))
 
 
 def _stays(ledger: Ledger, url: str) -> str:
