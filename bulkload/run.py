@@ -4,6 +4,7 @@ writes what the run tells (its outputs and its report); the commands (runner.py,
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -108,6 +109,8 @@ class Run:
                     first = refused
                     while isinstance(first, BaseExceptionGroup):
                         first = first.exceptions[0]
+                    with contextlib.suppress(LedgerWriteError):  # the error says more than a failed write would
+                        self.ledger.set_status("stopped")
                     shown = self.advised(first)
                     raise shown from (first.__cause__ if shown is first else first)
             except anyio.get_cancelled_exc_class():

@@ -282,3 +282,24 @@ async def test_resume_base_url_of_another_api_is_refused_once_the_run_created_re
             again = await resume(ledger, base_url=url.replace("http://", "HTTP://") + "/", env=CREDS)
             assert again.reconcile is not None and again.reconcile.ok
             assert (await async_stats(url))["entries"] == totals["rows"]
+
+
+async def test_a_run_moved_to_the_right_address_does_not_create_again_what_an_earlier_load_created_there(
+    tmp_path: Path,
+) -> None:
+    """A corrected file (20 vouchers loaded before, 10 new) stopped at a wrong address and moved to the right one:
+    only the 10 new vouchers are created."""
+    earlier = tmp_path / "earlier.csv"
+    write_entries(earlier, 20)
+    corrected, totals = entries_file(tmp_path, vouchers=30)
+    ledger = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(BOUND_S):
+        async with running("economic") as url:
+            first = await load(Job("economic", [str(earlier)], base_url=url), env=CREDS)
+            assert first.loaded == 40
+            with pytest.raises(WrongEndpoint):
+                await load(Job("economic", [str(corrected)], base_url=url + "/nope", ledger=ledger), env=CREDS)
+            done = await resume(ledger, base_url=url, env=CREDS)
+            assert (done.loaded, done.skipped) == (totals["rows"] - 40, 40), done
+            assert done.reconcile is not None and done.reconcile.ok, done.reconcile
+            assert (await async_stats(url))["entries"] == totals["rows"]  # none twice
