@@ -224,6 +224,28 @@ async def test_nothing_listening_names_the_setting_of_that_address_and_the_resum
     assert f"`bulkload resume --ledger {ledger} --base-url URL`" in said, said
 
 
+@pytest.mark.parametrize("target", ["halopsa", "visma-core", "payorcrm"])
+async def test_a_404_run_of_any_target_is_moved_to_the_right_base_url_by_resume(tmp_path: Path, target: str) -> None:
+    """HaloPSA meets the wrong address at its token endpoint, Visma Core at the entry definitions, PayorCRM at its
+    first chunk: each stops with exit 2 and nothing created, and resume at the right address loads the samples."""
+    options, files, env = TARGET_CASES[target]
+    ledger = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(BOUND_S):
+        async with running(target) as url:
+            job = Job(target, [str(f) for f in files], base_url=url + "/nope", ledger=ledger, target_options=options)
+            job.rejects = str(tmp_path / "rejects.csv")
+            try:
+                stopped = await load(job, env=env)
+                said, code = stopped.stop_reason or "", stopped.exit_code
+            except WrongEndpoint as exc:
+                said, code = str(exc), exc.exit_code
+            assert code == 2, said
+            assert f"`bulkload resume --ledger {ledger} --base-url URL`" in said, said
+            done = await resume(ledger, base_url=url, env=env)
+    assert (done.status, done.in_doubt, done.stop_reason) == ("complete", 0, None), done
+    assert done.loaded > 0 and done.loaded + done.rejected == done.rows_read, done
+
+
 # --- resume's overrides ---------------------------------------------------------------------------------------------
 
 
