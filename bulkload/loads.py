@@ -142,10 +142,16 @@ def claim_load(
             for path, digest in zip(paths, digests):
                 if (earlier := loaded_before(job, digest, ledger, resuming)) is not None:
                     under_way = "being loaded" if earlier["claim"] else "loaded"
+                    instead = (
+                        f"This run created nothing and has nothing left to do; continue that run with "
+                        f"`bulkload resume --ledger {earlier['ledger']}` if it has not finished"
+                        if resuming
+                        else f"Continue that run with `bulkload resume --ledger {earlier['ledger']}`, or pass "
+                        "--allow-duplicate-load"
+                    )
                     raise ConfigError(
                         f"{path} was already {under_way} into {job.api_url} ({earlier['at']}, ledger "
-                        f"{earlier['ledger']}): loading it again would create its records again. Continue that run "
-                        f"with `bulkload resume --ledger {earlier['ledger']}`, or pass --allow-duplicate-load"
+                        f"{earlier['ledger']}): loading it again would create its records again. {instead}"
                     )
         _append(job, digests, ledger, claim=True)
 
