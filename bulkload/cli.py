@@ -206,6 +206,17 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
         "--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off; default: the run's)"
     )
     resume.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="go on at this API root instead of the stored one; only while the run has created nothing "
+        "(it stopped on a wrong address or refused credentials)",
+    )
+    resume.add_argument("--concurrency", type=int, metavar="N", help="replace the run's calls in flight at once")
+    resume.add_argument("--rate", type=float, metavar="R", help="replace the run's requests per second")
+    resume.add_argument(
+        "--timeout", dest="timeout_s", type=float, metavar="S", help="replace the run's seconds to wait for one answer"
+    )
+    resume.add_argument(
         "--resend-in-doubt",
         action="store_true",
         help="send again the calls whose outcome is unknown (targets without idempotency keys may double them)",
@@ -356,6 +367,10 @@ def _command(ns: argparse.Namespace) -> int:
                     report=ns.report,
                     progress=_progress(ns),
                     daily_quota=ns.daily_quota,
+                    base_url=ns.base_url,
+                    concurrency=ns.concurrency,
+                    rate=ns.rate,
+                    timeout_s=ns.timeout_s,
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
                     raise_on_stop=False,  # a stopped run's summary is printed, and exits 4 (or 2)

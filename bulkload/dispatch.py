@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import anyio
 
 from .errors import (
+    NO_SUCH_CALL,
     APIError,
     AuthError,
     BadAnswer,
@@ -24,6 +25,7 @@ from .errors import (
     ServerError,
     TokenRefused,
     TransportError,
+    WrongEndpoint,
 )
 from .http import Client, Response, decoded
 from .targets.base import Target
@@ -322,6 +324,13 @@ class Dispatcher:
         except APIError as exc:
             if exc.status in (400, 401, 403):
                 raise TokenRefused(f"the token endpoint refused the credentials: {exc}", uncertain=uncertain) from exc
+            if exc.status in NO_SUCH_CALL:
+                settings = self.client.settings
+                raise WrongEndpoint(
+                    f"the token endpoint answered {exc}: there is no such call at that address; check "
+                    f"{settings.other_address or settings.address}",
+                    uncertain=uncertain,
+                ) from exc
             raise self._no_token(exc, uncertain) from exc
         except BulkloadError as exc:
             raise self._no_token(exc, uncertain) from exc

@@ -44,6 +44,8 @@ from typing import Any, ClassVar, Self
 
 #: exit codes, as DESIGN.md promises them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
+#: statuses that answer a call at a path the API does not have (WrongEndpoint)
+NO_SUCH_CALL = (404, 405, 415)
 
 
 class BulkloadError(Exception):
@@ -67,6 +69,13 @@ class BulkloadError(Exception):
         twin = type(self).__new__(type(self), *self.args)
         twin.__dict__.update(self.__dict__)
         twin.uncertain = True
+        return twin
+
+    def advised(self, then: str) -> Self:
+        """A copy of this error whose message ends with `then`, what the user does next (raise it ``from`` this one)."""
+        twin = type(self).__new__(type(self), *self.args)
+        twin.__dict__.update(self.__dict__)
+        twin.args = (f"{self}; {then}",)
         return twin
 
 

@@ -48,13 +48,32 @@ class Response(NamedTuple):
     uncertain: bool = False
 
 
+class Settings(NamedTuple):
+    """Where the user sets what a failed call can show to be wrong, as its message names them."""
+
+    #: the address of the API (a flag)
+    address: str = "--base-url"
+    #: the setting of any other address a call goes to (a token endpoint's): named for a URL outside the base URL
+    other_address: str | None = None
+    #: the settings that hold the credentials
+    credentials: str = "the credentials"
+
+
 class Client:
-    """Sends requests below a base URL with the target's auth headers; counts what it sent."""
+    """Sends requests below a base URL with the target's auth headers; counts what it sent. `settings`: what a
+    message about a wrong address or refused credentials tells the user to check."""
 
     def __init__(
-        self, base_url: str, headers: Mapping[str, str], *, concurrency: int = 8, timeout_s: float = 60.0
+        self,
+        base_url: str,
+        headers: Mapping[str, str],
+        *,
+        concurrency: int = 8,
+        timeout_s: float = 60.0,
+        settings: Settings | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.settings = settings or Settings()
         self._headers = dict(headers)
         self.concurrency = concurrency
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s))
@@ -119,14 +138,14 @@ class Client:
         except aiohttp.ClientConnectorCertificateError as exc:
             raise Unreachable(
                 f"{method} {where}: the server's TLS certificate does not verify ({exc.certificate_error}); bulkload "
-                "sends no credentials to a server it cannot verify. Check --base-url (or HALO_AUTH_URL); "
+                f"sends no credentials to a server it cannot verify. Check {self.address_setting(url)}; "
                 + ("this call was not sent" if self.answered else "nothing was sent")
             ) from exc
         except aiohttp.ClientConnectorError as exc:
             if not self.answered and _wrong_address(exc):
                 raise Unreachable(
                     f"{method} {where}: cannot reach the API: {_why_unreachable(exc)}. This is the run's first call: "
-                    "check --base-url (or HALO_AUTH_URL); nothing was sent"
+                    f"check {self.address_setting(url)}; nothing was sent"
                 ) from exc
             raise ConnectError(f"cannot connect to {self.base_url}: {exc.os_error}") from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as exc:
@@ -140,10 +159,17 @@ class Client:
         if status >= 400:
             # answered after aiohttp sent it again: the first send may have been carried out (a DELETE's 404 may be
             # our own DELETE's doing)
-            raise error_from(status, resp_headers, data, uncertain=sends["n"] > 1)
+            error = error_from(status, resp_headers, data, uncertain=sends["n"] > 1)
+            raise error.advised(f"check {self.settings.credentials}") if isinstance(error, AuthError) else error
         if 300 <= status < 400:
             raise redirected(method, url, status, resp_headers.get("Location"))
         return Response(status, resp_headers, data)
+
+    def address_setting(self, url: str) -> str:
+        """The setting that gives `url`'s address: the API's own (`Settings.address`) unless it lies elsewhere."""
+        if self.settings.other_address is None or url == self.base_url or url.startswith(self.base_url + "/"):
+            return self.settings.address
+        return self.settings.other_address
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes | None:

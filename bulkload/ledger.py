@@ -380,6 +380,37 @@ class Ledger:
         """The job's settings as a resume changed them (a raised daily quota): later commands run with these."""
         self._update_run(settings=settings)
 
+    def created_nothing(self) -> bool:
+        """Whether nothing this run sent can have been carried out: no call done, in flight or in doubt, no record
+        created (a call the API refused, or never got, created nothing)."""
+        (any_sent,) = self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
+            "OR EXISTS (SELECT 1 FROM created) OR EXISTS (SELECT 1 FROM removed)"
+        ).fetchone()
+        return not any_sent
+
+    @_writes
+    def repoint(self, base_url: str) -> None:
+        """The run goes on at another address (it created nothing at the first: see `created_nothing`). What was
+        read from the first address goes: the baselines, the groups it held, and that it was asked for them
+        (the groups an earlier load into the new address created are found by the caller: `earlier_unchecked`)."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM baselines")
+            self._db.execute("DELETE FROM skip_groups")
+            self._db.execute("DELETE FROM meta WHERE key LIKE 'phase:%'")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('earlier', '\"unchecked\"')")
+            self._update_run(base_url=base_url, settings={**self.run.settings, "base_url": base_url})
+
+    def earlier_unchecked(self) -> bool:
+        """Whether the run was moved to another address (`repoint`) and the earlier loads into that one are still
+        to be looked at (see `known_to`)."""
+        return self._db.execute("SELECT 1 FROM meta WHERE key = 'earlier'").fetchone() is not None
+
+    @_writes
+    def earlier_checked(self) -> None:
+        self._db.execute("DELETE FROM meta WHERE key = 'earlier'")
+
     @_writes
     def set_options(self, options: dict[str, Any]) -> None:
         """The target's options after its setup looked things up: resume plans with exactly these."""
@@ -1017,9 +1048,10 @@ class Ledger:
 def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str], name: str) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
-    that may have arrived is in doubt here too. An earlier run that has not finished and shares groups with the
-    input is refused: whatever it does next must not meet what this run does. A ledger that cannot be read
-    this way (gone, another version, rolled back) is passed over. Returns how many groups it knows."""
+    that may have arrived is in doubt here too. An earlier run that has not finished, has created records and
+    shares groups with the input is refused: whatever it does next must not meet what this run does. A ledger
+    that cannot be read this way (gone, another version, rolled back) is passed over. Returns how many groups it
+    knows."""
     try:
         if not earlier.is_file():
             return 0
@@ -1030,6 +1062,12 @@ def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str
         (run,) = conn.execute("SELECT value FROM earlier.meta WHERE key='run'").fetchone()
         status = _decode(run).get("status")
         if status == "rolled_back":
+            return 0
+        (sent,) = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM earlier.chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
+            "OR EXISTS (SELECT 1 FROM earlier.created)"
+        ).fetchone()
+        if not sent:  # it created nothing; resumed, it claims its files again (refused once this run holds them)
             return 0
         if status != "complete":
             shared, first = conn.execute(

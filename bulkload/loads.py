@@ -38,7 +38,11 @@ def cache_dir() -> Path:
 
 
 def _api_key(job: Job) -> str:
-    return f"{job.target}|{job.api_url}|"
+    return _key(job.target, job.api_url)
+
+
+def _key(target: str, api_url: str) -> str:
+    return f"{target}|{api_url}|"
 
 
 def _entries() -> Iterator[dict[str, Any]]:
@@ -72,24 +76,30 @@ def _record_held() -> Iterator[None]:
         yield
 
 
-def loaded_before(job: Job, digest: str, making: str = "") -> dict[str, str] | None:
+def loaded_before(job: Job, digest: str, making: str = "", resuming: bool = False) -> dict[str, str] | None:
     """The latest earlier load of the same file content into the same API, from the user's record of loads; a
     load that was rolled back since created nothing that is still there, and does not count, nor does a claim
-    whose ledger was never made (`making`: the ledger this process is making, whose earlier claims are dead)."""
+    whose ledger was never made (`making`: the ledger this process is making, whose earlier claims are dead), nor
+    one released since: its run created nothing and was started over or moved to another address (`release`).
+    `resuming`: `making` is the ledger of a run that goes on, whose own loads do not count."""
     key = _api_key(job) + digest
-    found = None
+    found: dict[str, dict[str, str]] = {}  # by ledger, the latest last
     for entry in _entries():
         if entry.get("key") != key:
             continue
         ledger = str(entry.get("ledger"))
+        if entry.get("released") or resuming and ledger == making:
+            found.pop(ledger, None)
+            continue
         run = _run_of(ledger)
         if entry.get("claim") and (
             ledger == making or not (run is not None and _holds(run, digest) or Ledger.being_made(ledger))
         ):
             continue
         if run is None or run.get("status") != "rolled_back":
-            found = {"at": str(entry.get("at")), "ledger": ledger, "claim": "yes" if entry.get("claim") else ""}
-    return found
+            found.pop(ledger, None)
+            found[ledger] = {"at": str(entry.get("at")), "ledger": ledger, "claim": "yes" if entry.get("claim") else ""}
+    return list(found.values())[-1] if found else None
 
 
 def _run_of(ledger: str) -> dict[str, Any] | None:
@@ -121,20 +131,50 @@ def earlier_ledgers(job: Job) -> list[Path]:
     return [Path(p) for p in reversed(seen)]
 
 
-def claim_load(job: Job, paths: list[str], digests: list[str], ledger: str, *, check: bool) -> None:
+def claim_load(
+    job: Job, paths: list[str], digests: list[str], ledger: str, *, check: bool, resuming: bool = False
+) -> None:
     """Check that no earlier load holds the content (`check`) and put this one on record, as one step: ConfigError
-    names the earlier load. Called while the ledger's path is locked, before the ledger is made."""
+    names the earlier load. Called while the ledger's path is locked, before the ledger is made, or (`resuming`)
+    while its run's lock is held by a resume."""
     with _record_held():
         if check:
             for path, digest in zip(paths, digests):
-                if (earlier := loaded_before(job, digest, ledger)) is not None:
+                if (earlier := loaded_before(job, digest, ledger, resuming)) is not None:
                     under_way = "being loaded" if earlier["claim"] else "loaded"
+                    instead = (
+                        f"This run created nothing and has nothing left to do; continue that run with "
+                        f"`bulkload resume --ledger {earlier['ledger']}` if it has not finished"
+                        if resuming
+                        else f"Continue that run with `bulkload resume --ledger {earlier['ledger']}`, or pass "
+                        "--allow-duplicate-load"
+                    )
                     raise ConfigError(
                         f"{path} was already {under_way} into {job.api_url} ({earlier['at']}, ledger "
-                        f"{earlier['ledger']}): loading it again would create its records again. Continue that run "
-                        f"with `bulkload resume --ledger {earlier['ledger']}`, or pass --allow-duplicate-load"
+                        f"{earlier['ledger']}): loading it again would create its records again. {instead}"
                     )
         _append(job, digests, ledger, claim=True)
+
+
+def release(ledger: Ledger) -> None:
+    """The run of `ledger` created nothing in the API it was loading into, and no longer loads its files there: it
+    is started over (a new ledger at its path), or goes on at another address (see Ledger.repoint). A later load
+    of its files there is no load twice."""
+    run = ledger.run
+    at = time.strftime("%Y-%m-%d %H:%M:%S")
+    with _record_held():
+        try:
+            with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
+                for stored in run.files:
+                    entry = {
+                        "key": _key(run.target, run.base_url) + str(stored["sha256"]),
+                        "at": at,
+                        "ledger": str(ledger.path.absolute()),
+                        "released": True,
+                    }
+                    fh.write(msgspec.json.encode(entry).decode() + "\n")
+        except OSError:
+            pass  # no record to keep it in: none holds the load either
 
 
 def remember_load(job: Job, digests: list[str], ledger: str) -> None:

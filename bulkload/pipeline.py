@@ -27,6 +27,7 @@ from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
     EXIT_USAGE,
+    NO_SUCH_CALL,
     APIError,
     AuthError,
     BadAnswer,
@@ -51,9 +52,6 @@ log = logging.getLogger(__name__)
 
 #: an idempotency key is trusted only until this long before the API forgets it
 KEY_TTL_MARGIN_S = 300.0
-
-#: statuses that answer a chunk's call at a path the API does not have (WrongEndpoint)
-NO_SUCH_CALL = (404, 405, 415)
 
 #: chunks that may wait out a settle delay beside the ones being sent; past this many the run waits for them
 #: (each holds its chunk: memory stays bounded)
@@ -101,10 +99,12 @@ class Tally:
     #: why the run stopped early, and the exit code that says so
     stop_reason: str | None = None
     stop_code: int = 0
+    #: the error that stopped it, where one did
+    cause: BaseException | None = None
 
-    def stop(self, reason: str, code: int) -> None:
+    def stop(self, reason: str, code: int, cause: BaseException | None = None) -> None:
         if self.stop_reason is None:
-            self.stop_reason, self.stop_code = reason, code
+            self.stop_reason, self.stop_code, self.cause = reason, code, cause
 
     @property
     def stopped(self) -> bool:
@@ -504,7 +504,7 @@ class Loader:
         code, acted_on = EXIT_STOPPED, True  # an error not of ours: an answer that could not be read, which arrived
         if isinstance(exc, BulkloadError):
             code, acted_on = exc.exit_code, maybe_acted_on(exc)
-        self.tally.stop(self.stop_reason(exc, where, said), code)
+        self.tally.stop(self.stop_reason(exc, where, said), code, exc)
         if sent and not acted_on:
             # the API answered without acting on the call: nothing is in doubt, resume sends it again
             self.ledger.settle(chunk.seq, chunk.part, "pending", said, self.calls)

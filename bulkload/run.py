@@ -4,6 +4,7 @@ writes what the run tells (its outputs and its report); the commands (runner.py,
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -16,15 +17,23 @@ from . import interrupts
 from .dispatch import Counters, Dispatcher, RetryPolicy
 from .errors import (
     EXIT_STOPPED,
+    NO_SUCH_CALL,
+    APIError,
+    AuthError,
     BadAnswer,
     BulkloadError,
+    ConfigError,
     LedgerError,
     LedgerWriteError,
+    Redirected,
     RunStopped,
     ServerError,
+    TokenRefused,
     TransportError,
+    Unreachable,
+    WrongEndpoint,
 )
-from .http import Client
+from .http import Client, Settings
 from .job import Job
 from .ledger import Ledger
 from .limits import Limits
@@ -61,7 +70,11 @@ class Run:
         daily quota start from the calls earlier runs made in them and keep this one's (Limits.kept). The ledger
         stays the caller's to close."""
         async with Client(
-            job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s
+            job.api_url,
+            target.headers(credentials),
+            concurrency=job.concurrency,
+            timeout_s=job.timeout_s,
+            settings=settings_of(target),
         ) as client:
             limits = Limits.for_job(job, target, ledger, credentials)
             dispatcher = Dispatcher(
@@ -92,6 +105,14 @@ class Run:
                     said = str(first).split("; continue with `bulkload resume`")[0]
                     self.tally.stop(f"{said}; {resume_after(first, self.ledger.path)}", EXIT_STOPPED)
                     self._cut_short()
+                except* (ConfigError, APIError) as refused:  # in setup or the look for what exists: nothing loaded
+                    first = refused
+                    while isinstance(first, BaseExceptionGroup):
+                        first = first.exceptions[0]
+                    with contextlib.suppress(LedgerWriteError):  # the error says more than a failed write would
+                        self.ledger.set_status("stopped")
+                    shown = self.advised(first)
+                    raise shown from (first.__cause__ if shown is first else first)
             except anyio.get_cancelled_exc_class():
                 self.tally.stop(
                     f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path}` continues it "
@@ -101,6 +122,8 @@ class Run:
                 self._cut_short()
                 self._outcome(sources, None)
                 raise
+            if self.tally.cause is not None and (then := self.next_step(self.tally.cause)) is not None:
+                self.tally.stop_reason = f"{self.tally.stop_reason}; {then}"
             load_s = time.monotonic() - self.started
             recon = None
             if not self.tally.stopped:
@@ -112,6 +135,37 @@ class Run:
         finally:
             for planner in planners:
                 await planner.close()
+
+    def advised(self, exc: BaseException) -> BaseException:
+        """`exc`, which stopped the run before its calls went out, saying what to do next where a setting is
+        wrong: a call the API does not have (404, 405, 415) is a WrongEndpoint."""
+        if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:
+            exc = WrongEndpoint(
+                f"{self.job.api_url} answered a call with {exc}: the API has no such call there (is --base-url right?)",
+                uncertain=exc.uncertain,
+            )
+        then = self.next_step(exc)
+        return exc if then is None or not isinstance(exc, BulkloadError) else exc.advised(then)
+
+    def next_step(self, exc: BaseException) -> str | None:
+        """What the user does after `exc`, a wrong address or refused credentials, stopped the run; None for
+        another error."""
+        ledger = self.ledger.path
+        if isinstance(exc, Unreachable | WrongEndpoint | Redirected):
+            if self.ledger.created_nothing():
+                return (
+                    f"nothing was created: with the right address, continue with `bulkload resume --ledger {ledger} "
+                    "--base-url URL`, or load the files again"
+                )
+            return f"once the API answers there again, continue with `bulkload resume --ledger {ledger}`"
+        if isinstance(exc, AuthError | TokenRefused):
+            created = "nothing was created: " if self.ledger.created_nothing() else ""
+            names = settings_of(self.target).credentials
+            which = "" if names in str(exc) else f" ({names})"  # named once
+            return f"{created}with the right credentials{which}, continue with `bulkload resume --ledger {ledger}`" + (
+                ", or load the files again" if created else ""
+            )
+        return None
 
     async def _send(
         self, sources: list[Source], planners: list[Planning], *, progress: bool, resend_in_doubt: bool
@@ -291,6 +345,17 @@ class Run:
             unbalanced_list=[{"group": kind.group_label(key), "imbalance_minor_units": units} for key, units in listed],
             skipped_reasons=ledger.skipped_reasons(REPORT_LIST),
         )
+
+
+def settings_of(target: Target) -> Settings:
+    """What a failed call's message tells the user to check: --base-url, the target's other address (a token
+    endpoint's, e.g. HALO_AUTH_URL) and the environment variables of its credentials."""
+    names = target.credentials
+    other = [name for name in sorted(names.optional) if name.endswith("_URL")]
+    return Settings(
+        other_address=f"{' or '.join(other)} (or --base-url)" if other else None,
+        credentials=f"{' and '.join(names.names)}, in the environment or the job file's [credentials]",
+    )
 
 
 def plan_spec(

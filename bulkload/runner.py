@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import msgspec
@@ -21,7 +23,7 @@ from . import logs
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
 from .job import Job, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
-from .loads import check_home, claim_load, earlier_ledgers, remember_load, tie
+from .loads import check_home, claim_load, earlier_ledgers, release, remember_load, tie
 from .model import RowOutcome
 from .outputs import check_outputs
 from .planning import PlanSpec, make_planner, planned_rows
@@ -104,6 +106,31 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
 
 _RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
 
+def _start_over(path: str) -> None:
+    """A load whose ledger path holds a run that created nothing (stopped on a wrong address or refused
+    credentials, say) starts that run over: its ledger goes, and the record of loads forgets it. Anything else
+    there is left for Ledger.create to refuse: a run that created records, one in use, a copy, no ledger."""
+    if not os.path.isfile(path):
+        return
+    try:
+        old = Ledger.open(path)
+    except LedgerError:
+        return
+    try:
+        try:
+            check_home(old, resuming=True)  # the run's own ledger, not a copy of one
+        except LedgerError:
+            return
+        if not old.created_nothing():
+            return
+        was = f"run into {old.run.base_url}"
+        release(old)
+        for suffix in ("", "-wal", "-shm", "-journal"):  # while its lock is held: no resume can start on it
+            Path(path + suffix).unlink(missing_ok=True)
+    finally:
+        old.close()
+    log.warning("bulkload: the ledger %s held a %s that created nothing: this load starts it over", path, was)
+
 
 def finished(report: Report, raise_on_stop: bool) -> Report:
     """A run's report, or, when the run stopped and the caller wants that raised, RunStopped carrying it."""
@@ -165,8 +192,9 @@ async def load(
     # a cancel (Ctrl-C, SIGTERM) does not wait for the thread, and the message says nothing was sent: the thread
     # must then make no ledger (it would be found after the message, and a new load of the file refused for it)
     stop = threading.Event()
+    await anyio.to_thread.run_sync(_start_over, ledger_path)
     try:
-        ledger = await anyio.to_thread.run_sync(Ledger.create, job.ledger_path, info, prepare, claim)
+        ledger = await anyio.to_thread.run_sync(Ledger.create, ledger_path, info, prepare, claim)
     except BaseException:
         stop.set()
         raise
@@ -179,7 +207,7 @@ async def load(
                 report = await run.load(sources, progress=progress)
             return finished(report, raise_on_stop)
     finally:
-        ledger.close()
+        _let_go(ledger)
 
 
 def job_of(ledger: Ledger, report: str | None = None) -> Job:
@@ -201,14 +229,21 @@ async def resume(
     resend_in_doubt: bool = False,
     adopt_copy: bool = False,
     raise_on_stop: bool = True,
+    base_url: str | None = None,
+    concurrency: int | None = None,
+    rate: float | None = None,
+    timeout_s: float | None = None,
 ) -> Report:
     """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
-    `daily_quota` replaces the stored quota (after the agreement's quota was raised); `resend_in_doubt`
-    sends again the calls whose outcome was unknown, which only the user may decide; `adopt_copy` continues the
-    run from a copy of its ledger when its own is gone (loads.check_home). Returns and raises as `load` does
-    (RunStopped with the report if the run stops again, unless `raise_on_stop=False`); LedgerError when the
-    ledger cannot be resumed."""
-    ledger = Ledger.open(ledger_path)
+    `daily_quota` (calls per 24 h, after the agreement's quota was raised), `concurrency` (calls in flight), `rate`
+    (requests per second) and `timeout_s` (seconds for one answer) replace the stored ones, for this resume and the
+    commands after it. `base_url` moves the run to another address, only while it has created nothing where it was
+    (a wrong address, refused credentials): LedgerError otherwise, since the rest of its files would go to another
+    API, agreement or tenant. `resend_in_doubt` sends again the calls whose outcome was unknown, which only the
+    user may decide; `adopt_copy` continues the run from a copy of its ledger when its own is gone
+    (loads.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
+    unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse."""
+    ledger = Ledger.open(os.path.abspath(ledger_path))
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)
         status = ledger.run.status
@@ -219,11 +254,14 @@ async def resume(
                 + ("finish the rollback (`bulkload rollback`), then " if status == "rolling_back" else "")
                 + "load the files again as a new run"
             )
-        job = job_of(ledger, report)
-        if daily_quota is not None:
-            job = replace(job, daily_quota=daily_quota)  # checked as a load's --daily-quota is
-            # kept: a reconcile or rollback after this resume counts against the raised quota too
-            ledger.set_settings({**ledger.run.settings, "daily_quota": daily_quota})
+        if base_url is not None and _address(base_url) == _address(ledger.run.base_url):
+            base_url = None  # the same address, spelled otherwise: the stored spelling names it (quota, record)
+        given: dict[str, Any] = {"base_url": base_url, "concurrency": concurrency, "rate": rate, "timeout_s": timeout_s}
+        overrides = {k: v for k, v in {**given, "daily_quota": daily_quota}.items() if v is not None}
+        job = replace(job_of(ledger, report), **overrides)  # checked as a load's flags are
+        moved = job.api_url != ledger.run.base_url
+        if moved and not ledger.created_nothing():
+            raise LedgerError(_stays(ledger, job.api_url))
         target = job.make_target()
         credentials = job.credentials(env)
         for stored in ledger.run.files:
@@ -239,13 +277,79 @@ async def resume(
         for source, pinned in zip(sources, pins):
             source.pinned = pinned
         check_paths(job, outputs=_RUN_OUTPUTS)
+        checked = not (job.allow_duplicate_load or target.books.rerunnable)
+        if ledger.created_nothing():  # its files were let go when it stopped (`_let_go`): on record again
+            _claim_again(ledger, job, hashes, checked=checked, moved=moved)
+        if overrides:  # kept: a later resume, reconcile or rollback runs with them (and counts the raised quota)
+            ledger.set_settings({**ledger.run.settings, **overrides})
+        if ledger.earlier_unchecked():
+            if checked:
+                _learn_earlier(ledger, job, target)
+            ledger.earlier_checked()
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("resuming the run of the ledger %s", ledger.path)
             async with Run.open(job, target, ledger, credentials) as run:
                 result = await run.load(sources, progress=progress, resend_in_doubt=resend_in_doubt)
             return finished(result, raise_on_stop)
     finally:
+        _let_go(ledger)
+
+
+def _let_go(ledger: Ledger) -> None:
+    """Close the ledger of a load or resume that has ended; a run that created nothing (a wrong address, refused
+    credentials, every row rejected) no longer holds its files in the record of loads: they may be loaded again,
+    by a new run or by resuming this one."""
+    try:
+        if ledger.created_nothing():
+            release(ledger)
+    except (BulkloadError, sqlite3.Error):
+        pass  # kept on record: a load of its files is refused, naming this ledger to resume
+    finally:
         ledger.close()
+
+
+def _address(url: str) -> tuple[str, str, int | None, str]:
+    """What an API root's URL names, however it is spelled: scheme and host in any case, the default port or
+    none, a trailing slash or none. A URL that cannot be read names itself."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return (url, "", None, "")
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port, parts.path.rstrip("/"))
+
+
+def _stays(ledger: Ledger, url: str) -> str:
+    """Why the run of `ledger` cannot move to `url`: it created records (or may have) where it is."""
+    here = ledger.run.base_url
+    return (
+        f"the run of {ledger.path} has created records at {here} (or may have: calls in doubt), so it goes on there "
+        f"only: at {url} the rest of its files would go to another API, agreement or tenant, or, were it the same "
+        f"one by another address, what may have arrived would be sent again. Continue it with `bulkload resume "
+        f"--ledger {ledger.path}`, or undo it (`bulkload rollback --ledger {ledger.path}`) and load the files into "
+        f"{url} as a new run; nothing was sent"
+    )
+
+
+def _claim_again(ledger: Ledger, job: Job, digests: list[str], *, checked: bool, moved: bool) -> None:
+    """The run created nothing: its files go on record as loaded by it, at `job.api_url`, refused (`checked`)
+    when another load holds them there now (ConfigError). `moved`: it goes on there from where it was."""
+    path = str(ledger.path.absolute())
+    claim_load(job, job.files, digests, path, check=checked, resuming=True)
+    if moved:
+        release(ledger)
+    remember_load(job, digests, path)
+    if moved:
+        ledger.repoint(job.api_url)
+
+
+def _learn_earlier(ledger: Ledger, job: Job, target: Target) -> None:
+    """What earlier loads into the run's (new) address did with its groups (see ledger.known_to)."""
+    kind = target.kind_of(0)
+    here = os.path.realpath(ledger.path)
+    for earlier in earlier_ledgers(job):
+        if os.path.realpath(earlier) != here:
+            known_to(ledger.db(), earlier, kind.group_label, kind.group_name)
 
 
 async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None) -> Report:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from ..errors import APIError, ConfigError
+from ..errors import APIError, ConfigError, WrongEndpoint
 from ..side_by_side import side_by_side
 from ..sources import BadRow
 from .base import Api, Credentials, Target
@@ -105,4 +105,9 @@ class VismaCore(Target):
 
         # side by side: each is a round trip
         await side_by_side(partial(look_up, c) for c in sorted(await anyio.to_thread.run_sync(cost_types)))
+        if len(definitions) > 1 and all(d.error for d in definitions.values()):  # a wrong address, not bad rows
+            raise WrongEndpoint(
+                f"the entry definition of every cost type of the file ({', '.join(sorted(definitions))}) answered 404 "
+                f"at {client.base_url}: is --base-url right?"
+            )
         self.entries.definitions = dict(sorted(definitions.items()))

@@ -1,0 +1,327 @@
+"""Wrong settings can be corrected (issue 14, item 8): a run that stopped before it created anything (a wrong
+address, refused credentials, nothing listening) is no load of its files; `resume` moves it to the right
+`--base-url` (never a run that created records) and takes new `--concurrency`, `--rate` and `--timeout`; the
+messages name the setting to fix and the command to run next. Against the real sandboxes on 127.0.0.1, judged by
+what they hold and counted."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from conftest import CREDS, SandboxProcess, serving, write_entries
+
+from bulkload import Job, load, resume
+from bulkload.cli import main
+from bulkload.errors import AuthError, ConfigError, LedgerError, Unreachable, WrongEndpoint
+from bulkload.ledger import Ledger
+from bulkload.sandbox import SandboxOptions, running
+from bulkload.sandbox.economic import create_app
+
+#: every test here is a few dozen calls on loopback
+BOUND_S = 30
+
+
+def stats_of(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url.split("/journalsapi")[0] + "/_sandbox/stats", timeout=5) as answer:
+        stats: dict[str, Any] = json.load(answer)
+    return stats
+
+
+async def async_stats(url: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as s, s.get(url.split("/journalsapi")[0] + "/_sandbox/stats") as r:
+        stats: dict[str, Any] = await r.json()
+    return stats
+
+
+def entries_file(tmp_path: Path, vouchers: int = 20) -> tuple[Path, dict[str, int]]:
+    path = tmp_path / "entries.csv"
+    return path, write_entries(path, vouchers)
+
+
+def cli(*args: str) -> int:
+    return main(list(args))
+
+
+# --- a wrong address -----------------------------------------------------------------------------------------------
+
+
+def test_a_404_run_then_resume_with_the_right_base_url_loads_and_reconciles(
+    sandbox_process: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    data, totals = entries_file(tmp_path)
+    ledger = f"{data}.ledger.sqlite"  # the default, beside the input
+    wrong = sandbox_process.url.replace("v11.0.2", "v11.0.3")  # a version path the API does not have
+
+    code = cli("load", "economic", str(data), "--base-url", wrong, "--no-progress")
+    said = capfd.readouterr().err
+    assert code == 2, said
+    assert "answered a call with HTTP 404" in said and "is --base-url right?" in said, said
+    assert f"`bulkload resume --ledger {ledger} --base-url URL`" in said, said
+
+    report = tmp_path / "report.json"
+    code = cli(
+        "resume", "--ledger", ledger, "--base-url", sandbox_process.url, "--report", str(report), "--no-progress"
+    )
+    out = capfd.readouterr()
+    assert code == 0, out
+    done = json.loads(report.read_text())
+    assert (done["status"], done["loaded"], done["reconcile"]["ok"]) == ("complete", totals["rows"], True), done
+    assert stats_of(sandbox_process.url)["entries"] == totals["rows"]  # what the API holds: every row, once
+    opened = Ledger.open(ledger)
+    try:
+        assert opened.run.base_url == sandbox_process.url  # a reconcile or rollback goes there too
+    finally:
+        opened.close()
+
+
+def test_a_fresh_load_after_a_404_run_starts_it_over_instead_of_refusing_it_as_loaded(
+    sandbox_process: SandboxProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    data, totals = entries_file(tmp_path)
+    wrong = sandbox_process.url + "/nope"
+    assert cli("load", "economic", str(data), "--base-url", wrong, "--no-progress") == 2
+    capfd.readouterr()
+
+    report = tmp_path / "report.json"
+    code = cli("load", "economic", str(data), "--base-url", sandbox_process.url, "--report", str(report))
+    out = capfd.readouterr()
+    assert code == 0, out
+    assert "created nothing: this load starts it over" in caplog.text, caplog.text  # on stderr, as a warning
+    done = json.loads(report.read_text())
+    assert (done["loaded"], done["reconcile"]["ok"]) == (totals["rows"], True), done
+    assert stats_of(sandbox_process.url)["entries"] == totals["rows"]
+
+    # the file is loaded now: a third load is refused, as any load twice is
+    assert cli("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(tmp_path / "x")) == 2
+    assert "already loaded" in capfd.readouterr().err
+
+
+async def test_a_run_that_created_nothing_elsewhere_lets_the_file_go_and_is_not_resumed_after_it(
+    tmp_path: Path,
+) -> None:
+    """The run that stopped on a wrong address keeps its ledger (another path): a new load of the file is not
+    refused, and the old run, resumed after it, is refused (it would load the file twice)."""
+    data, totals = entries_file(tmp_path)
+    with anyio.fail_after(BOUND_S):
+        async with running("economic") as url:
+            first = str(tmp_path / "first.sqlite")
+            with pytest.raises(WrongEndpoint):
+                await load(Job("economic", [str(data)], base_url=url + "/nope", ledger=first), env=CREDS)
+            done = await load(Job("economic", [str(data)], base_url=url, ledger=str(tmp_path / "b.sqlite")), env=CREDS)
+            assert (done.loaded, done.reconcile and done.reconcile.ok) == (totals["rows"], True), done
+            with pytest.raises(ConfigError, match="already loaded.*This run created nothing"):
+                await resume(first, base_url=url, env=CREDS)
+            assert (await async_stats(url))["entries"] == totals["rows"]
+
+
+# --- refused credentials -------------------------------------------------------------------------------------------
+
+
+async def test_refused_credentials_then_corrected_by_resume_or_by_loading_again(tmp_path: Path) -> None:
+    right = {"ECONOMIC_APP_SECRET_TOKEN": "app", "ECONOMIC_AGREEMENT_GRANT_TOKEN": "grant"}
+    wrong = {**right, "ECONOMIC_AGREEMENT_GRANT_TOKEN": "another-grant"}
+    resumed, totals = entries_file(tmp_path)
+    again = tmp_path / "again.csv"
+    write_entries(again, 15, first_voucher=100)
+    with anyio.fail_after(BOUND_S):
+        async with serving(create_app(tokens=("app", "grant"))) as origin:
+            url = origin + "/journalsapi/v11.0.2"
+            with pytest.raises(AuthError) as refused:
+                await load(Job("economic", [str(resumed)], base_url=url), env=wrong)
+            said = str(refused.value)
+            assert "ECONOMIC_APP_SECRET_TOKEN and ECONOMIC_AGREEMENT_GRANT_TOKEN" in said, said
+            assert f"`bulkload resume --ledger {resumed}.ledger.sqlite`" in said, said
+            assert "another-grant" not in said
+            done = await resume(f"{resumed}.ledger.sqlite", env=right)
+            assert (done.loaded, done.reconcile and done.reconcile.ok) == (totals["rows"], True), done
+
+            with pytest.raises(AuthError):
+                await load(Job("economic", [str(again)], base_url=url), env=wrong)
+            done = await load(Job("economic", [str(again)], base_url=url), env=right)  # the same default ledger
+            assert (done.loaded, done.reconcile and done.reconcile.ok) == (30, True), done
+            assert (await async_stats(url))["entries"] == totals["rows"] + 30
+
+
+# --- nothing listening -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port bound by nobody's listener: a connection to it is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+TARGET_CASES = {
+    "economic": ({}, [SAMPLES / "economic" / "entries.csv"], CREDS),
+    "halopsa": (
+        {"resource": "XeroDetails"},
+        [SAMPLES / "halopsa" / "XeroDetails.csv"],
+        {"HALO_CLIENT_ID": "id", "HALO_CLIENT_SECRET": "secret"},
+    ),
+    "visma-core": ({}, [SAMPLES / "visma_core" / "entries.csv"], {"VISMA_CORE_TOKEN": "token"}),
+    "payorcrm": (
+        {"kind": "customers"},
+        [SAMPLES / "payorcrm" / "customers.csv"],
+        {"PAYORCRM_API_KEY": "key", "PAYORCRM_API_SECRET": "secret"},
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("target", "auth_url", "setting"),
+    [
+        ("economic", False, "--base-url"),
+        ("halopsa", False, "--base-url"),
+        ("halopsa", True, "HALO_AUTH_URL"),
+        ("visma-core", False, "--base-url"),
+        ("payorcrm", False, "--base-url"),
+    ],
+)
+async def test_nothing_listening_names_the_setting_of_that_address_and_the_resume_command(
+    tmp_path: Path, closed_port: int, target: str, auth_url: bool, setting: str
+) -> None:
+    options, files, env = TARGET_CASES[target]
+    nowhere = f"http://127.0.0.1:{closed_port}/api"
+    base_url = nowhere
+    if auth_url:  # the API is somewhere else; only its token endpoint leads nowhere
+        env = {**env, "HALO_AUTH_URL": nowhere + "/auth"}
+        base_url = "http://127.0.0.1:1/api"
+    ledger = tmp_path / "run.sqlite"
+    job = Job(target, [str(f) for f in files], base_url=base_url, ledger=str(ledger), target_options=dict(options))
+    job.rejects = str(tmp_path / "rejects.csv")
+    with anyio.fail_after(BOUND_S):
+        try:
+            said = (await load(job, env=env)).stop_reason or ""  # PayorCRM's first call is a chunk's: its report
+        except Unreachable as exc:
+            said = str(exc)
+    assert f"nothing listens at 127.0.0.1:{closed_port}" in said, said
+    assert re.search(rf"check {re.escape(setting)}[;( ]", said), said
+    if setting == "--base-url":
+        assert "HALO_AUTH_URL" not in said, said
+    assert f"`bulkload resume --ledger {ledger} --base-url URL`" in said, said
+
+
+@pytest.mark.parametrize("target", ["halopsa", "visma-core", "payorcrm"])
+async def test_a_404_run_of_any_target_is_moved_to_the_right_base_url_by_resume(tmp_path: Path, target: str) -> None:
+    """HaloPSA meets the wrong address at its token endpoint, Visma Core at the entry definitions, PayorCRM at its
+    first chunk: each stops with exit 2 and nothing created, and resume at the right address loads the samples."""
+    options, files, env = TARGET_CASES[target]
+    ledger = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(BOUND_S):
+        async with running(target) as url:
+            job = Job(target, [str(f) for f in files], base_url=url + "/nope", ledger=ledger, target_options=options)
+            job.rejects = str(tmp_path / "rejects.csv")
+            try:
+                stopped = await load(job, env=env)
+                said, code = stopped.stop_reason or "", stopped.exit_code
+            except WrongEndpoint as exc:
+                said, code = str(exc), exc.exit_code
+            assert code == 2, said
+            assert f"`bulkload resume --ledger {ledger} --base-url URL`" in said, said
+            done = await resume(ledger, base_url=url, env=env)
+    assert (done.status, done.in_doubt, done.stop_reason) == ("complete", 0, None), done
+    assert done.loaded > 0 and done.loaded + done.rejected == done.rows_read, done
+
+
+# --- resume's overrides ---------------------------------------------------------------------------------------------
+
+
+async def test_resume_runs_with_the_concurrency_rate_and_timeout_it_is_given_and_keeps_them(tmp_path: Path) -> None:
+    data, totals = entries_file(tmp_path, vouchers=40)
+    ledger = str(tmp_path / "run.sqlite")
+    rate = 40.0
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(latency_ms=20)) as url:
+            job = Job("economic", [str(data)], base_url=url + "/nope", ledger=ledger, batch_size=8, concurrency=8)
+            with pytest.raises(WrongEndpoint):
+                await load(job, env=CREDS)
+            done = await resume(ledger, base_url=url, concurrency=1, rate=rate, timeout_s=7.5, env=CREDS)
+            assert (done.loaded, done.reconcile and done.reconcile.ok) == (totals["rows"], True), done
+            stats = await async_stats(url)
+    # what the API saw: one call at a time, and the POSTs no closer together than the rate allows
+    assert stats["max_in_flight"] == 1, stats
+    posts = stats["by_method"]["POST"]
+    assert posts["requests"] == 10, posts
+    assert posts["span_s"] >= (posts["requests"] - 1) / rate * 0.9, posts
+    opened = Ledger.open(ledger)
+    try:
+        settings = opened.run.settings  # what a later resume, reconcile or rollback runs with
+    finally:
+        opened.close()
+    assert (settings["concurrency"], settings["rate"], settings["timeout_s"]) == (1, rate, 7.5), settings
+    assert settings["base_url"] == url
+
+
+async def test_resume_refuses_an_override_a_load_would_refuse(tmp_path: Path) -> None:
+    data, _ = entries_file(tmp_path, vouchers=2)
+    ledger = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(BOUND_S), pytest.raises(Unreachable):
+        await load(Job("economic", [str(data)], base_url="http://127.0.0.1:1/x", ledger=ledger), env=CREDS)
+    for bad, match in (({"concurrency": 0}, "--concurrency"), ({"base_url": "nourl"}, "--base-url")):
+        with pytest.raises(ConfigError, match=match):
+            await resume(ledger, env=CREDS, **bad)
+
+
+# --- the API's identity ----------------------------------------------------------------------------------------------
+
+
+async def test_resume_base_url_of_another_api_is_refused_once_the_run_created_records(tmp_path: Path) -> None:
+    data, totals = entries_file(tmp_path)
+    ledger = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(BOUND_S):
+        async with running("economic") as url, running("economic") as other:
+            done = await load(Job("economic", [str(data)], base_url=url, ledger=ledger), env=CREDS)
+            assert done.loaded == totals["rows"]
+            with pytest.raises(LedgerError) as refused:
+                await resume(ledger, base_url=other, env=CREDS)
+            said = str(refused.value)
+            assert f"has created records at {url}" in said and f"`bulkload rollback --ledger {ledger}`" in said, said
+            assert (await async_stats(other))["requests"] == 0  # nothing went there
+            # the same address spelled otherwise is no move
+            again = await resume(ledger, base_url=url.replace("http://", "HTTP://") + "/", env=CREDS)
+            assert again.reconcile is not None and again.reconcile.ok
+            assert (await async_stats(url))["entries"] == totals["rows"]
+
+
+async def test_a_run_moved_to_the_right_address_does_not_create_again_what_an_earlier_load_created_there(
+    tmp_path: Path,
+) -> None:
+    """A corrected file (20 vouchers loaded before, 10 new) stopped at a wrong address and moved to the right one:
+    only the 10 new vouchers are created."""
+    earlier = tmp_path / "earlier.csv"
+    write_entries(earlier, 20)
+    corrected, totals = entries_file(tmp_path, vouchers=30)
+    ledger = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(BOUND_S):
+        async with running("economic") as url:
+            first = await load(Job("economic", [str(earlier)], base_url=url), env=CREDS)
+            assert first.loaded == 40
+            with pytest.raises(WrongEndpoint):
+                await load(Job("economic", [str(corrected)], base_url=url + "/nope", ledger=ledger), env=CREDS)
+            done = await resume(ledger, base_url=url, env=CREDS)
+            assert (done.loaded, done.skipped) == (totals["rows"] - 40, 40), done
+            assert done.reconcile is not None and done.reconcile.ok, done.reconcile
+            assert (await async_stats(url))["entries"] == totals["rows"]  # none twice
