@@ -23,7 +23,7 @@ from .job import Job, JobTable, read_config
 from .loads import cache_dir
 from .outputs import private_dir, write_private
 from .redact import redact
-from .report import json_text, print_summary
+from .report import json_text, print_rollback, print_summary
 from .results import Report
 from .targets import TARGETS
 
@@ -132,9 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("reconcile", help="compare a run's ledger with what the API holds now")
     rec.add_argument("--ledger", required=True)
     rec.add_argument("--report")
+    rec.add_argument("--json", action="store_true", help="print the report's reconcile section as JSON, not a summary")
     back = sub.add_parser("rollback", help="remove what a run created, where the API can delete")
     back.add_argument("--ledger", required=True)
     back.add_argument("--report")
+    back.add_argument("--json", action="store_true", help="print the rollback report as JSON, not a summary")
     back.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
     from .sandbox import TARGETS as SANDBOXES
     from .sandbox import add_arguments as add_sandbox_arguments
@@ -230,10 +232,15 @@ def _command(ns: argparse.Namespace) -> int:
         )
     if ns.command == "reconcile":
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
+        if not ns.json:
+            return _finish(report)
         _print_json(report.reconcile)
         return report.exit_code
     if ns.command == "rollback":
         undone = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
+        if not ns.json:
+            print_rollback(undone, ns.report)
+            return undone.exit_code
         shown = msgspec.to_builtins(undone)
         shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
         _print_json(shown)

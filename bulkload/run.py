@@ -271,6 +271,7 @@ class Run:
             success_file=job.success_path,
             success_written=n_success,
             in_doubt_file=job.in_doubt_path if tally.in_doubt else None,
+            report_file=job.report,
             files=job.files,
             unwritten=unwritten,
         )

@@ -245,6 +245,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             reconcile=recon,
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
+            report_file=report,
         )
         if report:  # only where asked: the stored --report path holds the load's own report
             write_report(report, out)
@@ -253,11 +254,22 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
         ledger.close()
 
 
+def dry_run_path(path: str) -> str:
+    """Where a dry run writes what a real run would write at `path`: `FILE.rejects.csv` -> `FILE.rejects.dry-run.csv`,
+    `report.json` -> `report.dry-run.json`, `out` -> `out.dry-run`. A dry run never overwrites a real run's files."""
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}.dry-run{p.suffix}" if p.suffix else f"{p.name}.dry-run"))
+
+
 def dry_run(job: Job) -> Report:
-    """Read, decide, validate and chunk with no network and no ledger; say what would be sent."""
+    """Read, decide, validate and chunk with no network and no ledger; say what would be sent (`would_load` rows,
+    `would_send_requests` calls, `would_send_bytes` request bytes). Its rejects file and report go to paths of its
+    own (dry_run_path of the run's), never to those a real run writes. Raises ConfigError (files, columns, paths)."""
     started = time.monotonic()
     target = job.make_target()
     sources = open_sources(job, target)
+    check_paths(job, outputs=("rejects", "report"), ledger=False)  # a path that names an input is wrong either way
+    job = replace(job, rejects=dry_run_path(job.rejects_path), report=job.report and dry_run_path(job.report))
     check_paths(job, outputs=("rejects", "report"), ledger=False)
     workdir = Path(job.rejects_path).parent
     workdir.mkdir(parents=True, exist_ok=True)
@@ -338,6 +350,7 @@ def _dry_run(
         inputs=[msgspec.to_builtins(p) for p in profiles],
         ledger=None,
         rejects_file=job.rejects_path,
+        report_file=job.report,
     )
     if job.report:
         write_report(job.report, report)
