@@ -216,7 +216,7 @@ def _command(ns: argparse.Namespace) -> int:
         if ns.dry_run:
             ns.ledger = None
             return _finish(runner.dry_run(job))
-        return _finish(_run(lambda: runner.load(job, progress=not ns.no_progress)))
+        return _finish(_run(lambda: runner.load(job, progress=not ns.no_progress, interrupted=print_summary)))
     if ns.command == "resume":
         return _finish(
             _run(
@@ -227,6 +227,7 @@ def _command(ns: argparse.Namespace) -> int:
                     daily_quota=ns.daily_quota,
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
+                    interrupted=print_summary,
                 )
             )
         )

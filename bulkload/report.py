@@ -244,8 +244,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         whole = f" ({_count(n, name)}, each whole)" if n else ""
         where = _written(report, "the rejects file", report.rejects_file)
         console.print(f"rejected rows{so_far}{whole} and reasons: {where}")
-    elif report.status == "dry_run":
-        console.print(f"rejected rows: none (the dry run's rejects file: {report.rejects_file})")
+    elif report.status in ("dry_run", "stopped"):
+        console.print(f"rejected rows{so_far}: none (rejects file: {report.rejects_file})")
     if groups and groups.skipped:
         reasons = groups.skipped_reasons or [""]
         console.print(

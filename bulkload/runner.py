@@ -9,7 +9,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -98,8 +98,15 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
 _RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
 
 
-async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False) -> Report:
-    """Start a new run: read, validate, chunk, send, reconcile. Returns the report."""
+async def load(
+    job: Job,
+    *,
+    env: Mapping[str, str] | None = None,
+    progress: bool = False,
+    interrupted: Callable[[Report], object] | None = None,
+) -> Report:
+    """Start a new run: read, validate, chunk, send, reconcile. Returns the report. A run interrupted (Ctrl-C,
+    SIGTERM, cancelled) once it sends hands its partial report to `interrupted`, then the interrupt goes on."""
     target = job.make_target()
     credentials = job.credentials(env)  # before any file is read
     sources = open_sources(job, target)
@@ -152,7 +159,7 @@ async def load(job: Job, *, env: Mapping[str, str] | None = None, progress: bool
         remember_load(job, hashes, ledger_path)
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
         async with Run.open(job, target, ledger, credentials) as run:
-            return await run.load(sources, progress=progress)
+            return await run.load(sources, progress=progress, interrupted=interrupted)
     finally:
         ledger.close()
 
@@ -175,11 +182,12 @@ async def resume(
     daily_quota: int | None = None,
     resend_in_doubt: bool = False,
     adopt_copy: bool = False,
+    interrupted: Callable[[Report], object] | None = None,
 ) -> Report:
     """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
     `daily_quota` replaces the stored quota (after the agreement's quota was raised); `resend_in_doubt`
     sends again the calls whose outcome was unknown, which only the user may decide; `adopt_copy` continues the
-    run from a copy of its ledger when its own is gone (loads.check_home)."""
+    run from a copy of its ledger when its own is gone (loads.check_home); `interrupted` as for load."""
     ledger = Ledger.open(ledger_path)
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)
@@ -212,7 +220,7 @@ async def resume(
             source.pinned = pinned
         check_paths(job, outputs=_RUN_OUTPUTS)
         async with Run.open(job, target, ledger, credentials) as run:
-            return await run.load(sources, progress=progress, resend_in_doubt=resend_in_doubt)
+            return await run.load(sources, progress=progress, resend_in_doubt=resend_in_doubt, interrupted=interrupted)
     finally:
         ledger.close()
 
