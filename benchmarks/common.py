@@ -186,7 +186,8 @@ def bulkload(workdir: Path, name: str, *args: str, tree: Path | None = None, **k
     `measure` (`timeout_s`, `stderr`)."""
     workdir.mkdir(parents=True, exist_ok=True)
     report = workdir / f"{name}.json"
-    for stale in (report, workdir / f"{name}.sqlite"):
+    dry = workdir / f"{name}.dry-run.json"  # where a dry run writes its report (an older checkout: `report`)
+    for stale in (report, dry, workdir / f"{name}.sqlite"):
         stale.unlink(missing_ok=True)
     env = {"XDG_CACHE_HOME": str(workdir / "cache")}  # no record of earlier loads: each run is a first run
     run = measure(
@@ -208,7 +209,8 @@ def bulkload(workdir: Path, name: str, *args: str, tree: Path | None = None, **k
         cwd=tree,
         **kw,  # `python -m` looks in the working directory first
     )
-    out: dict[str, Any] = json.loads(report.read_text()) if report.exists() else {}
+    written = next((path for path in (report, dry) if path.exists()), None)
+    out: dict[str, Any] = json.loads(written.read_text()) if written is not None else {}
     out.update(run)
     return out
 

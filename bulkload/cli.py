@@ -28,7 +28,7 @@ from .load_help import base_url_help, batch_help, job_default, target_epilog, wi
 from .loads import cache_dir
 from .outputs import private_dir, write_private
 from .redact import redact
-from .report import json_text, print_summary
+from .report import json_text, print_rollback, print_summary
 from .results import Report
 from .targets import TARGETS
 
@@ -233,6 +233,7 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
     )
     rec.add_argument("--ledger", required=True, help=LEDGER_HELP)
     rec.add_argument("--report", help="write the JSON report here (default: none)")
+    rec.add_argument("--json", action="store_true", help="print the report's reconcile section as JSON, not a summary")
     back = sub.add_parser(
         "rollback",
         help="remove what a run created, where the API can delete",
@@ -242,6 +243,7 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
     )
     back.add_argument("--ledger", required=True, help=LEDGER_HELP)
     back.add_argument("--report", help="write the JSON report here (default: none)")
+    back.add_argument("--json", action="store_true", help="print the rollback report as JSON, not a summary")
     back.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
 
 
@@ -357,7 +359,7 @@ def _command(ns: argparse.Namespace) -> int:
         if ns.dry_run:
             ns.ledger = None
             return _finish(ns, runner.dry_run(job))
-        return _finish(ns, _run(lambda: runner.load(job, progress=_progress(ns), raise_on_stop=False)))
+        return _finish(ns, _run(lambda: runner.load(job, progress=_progress(ns), raise_on_stop=False, interrupted=print_summary)))
     if ns.command == "resume":
         return _finish(
             ns,
@@ -374,15 +376,21 @@ def _command(ns: argparse.Namespace) -> int:
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
                     raise_on_stop=False,  # a stopped run's summary is printed, and exits 4 (or 2)
+                    interrupted=print_summary,
                 )
             ),
         )
     if ns.command == "reconcile":
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
+        if not ns.json:
+            return _finish(report)
         _print_json(report.reconcile)
         return report.exit_code
     if ns.command == "rollback":
         undone = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
+        if not ns.json:
+            print_rollback(undone, ns.report)
+            return undone.exit_code
         shown = msgspec.to_builtins(undone)
         shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
         _print_json(shown)

@@ -932,18 +932,6 @@ class Ledger:
             )
         ] if n else []
 
-    def not_created(self, limit: int) -> tuple[int, list[tuple[int, str]]]:
-        """How many walked records this run did not create (doubles or foreign writes), and the first `limit` as
-        (id, scope) in id order."""
-        (n,) = self._db.execute(
-            "SELECT COUNT(*) FROM remote r LEFT JOIN created c ON c.id = r.id WHERE c.id IS NULL"
-        ).fetchone()
-        return n, self._db.execute(
-            "SELECT r.id, r.scope FROM remote r LEFT JOIN created c ON c.id = r.id "
-            "WHERE c.id IS NULL ORDER BY r.id LIMIT ?",
-            (limit,),
-        ).fetchall() if n else []
-
     def created_id_sum(self) -> int:
         """The sum of the ids this run created (a hash total)."""
         (total,) = self._db.execute("SELECT COALESCE(SUM(id), 0) FROM created").fetchone()

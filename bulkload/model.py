@@ -211,6 +211,11 @@ class Reconciled(msgspec.Struct, kw_only=True):
     missing_count: int = 0
     duplicates: list[dict[str, Any]] = msgspec.field(default_factory=list)
     duplicates_count: int = 0
+    #: walked records no group of this run made: another writer's (e.g. someone posting to the same journal);
+    #: `others_totals` per scope and currency; the remote figures hold them, the comparison leaves them out
+    others: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    others_count: int = 0
+    others_totals: dict[str, Any] | UnsetType = UNSET
     walk_repeated_ids: int | UnsetType = UNSET
     groups_differing: list[dict[str, Any]] | UnsetType = UNSET
     groups_differing_count: int | UnsetType = UNSET

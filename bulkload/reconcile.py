@@ -2,7 +2,8 @@
 
 Per scope (e-conomic: journal) it compares the count endpoint with the baseline + what loaded, walks the
 cursor over what was created since the baseline, and diffs the ids in SQL against the ids the API gave at
-create: ids missing remotely, and entries nobody in this run created (doubles or foreign writes).
+create: ids missing remotely, entries of this run's groups it did not create (doubles: `duplicates`), and entries
+of groups it never sent (another writer's: `others`, held by the API's figures and left out of the comparison).
 Control totals are rows and the sum of amounts per currency in exact minor units, plus a hash total of the
 ids; and per group (e-conomic: voucher), every group this run loaded must be there with all of its lines and
 the same totals.
@@ -11,6 +12,7 @@ the same totals.
 from __future__ import annotations
 
 import logging
+import json
 from collections.abc import Awaitable, Callable
 from functools import partial
 from itertools import compress, repeat
@@ -180,6 +182,8 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     scopes = sorted(set(expected) | set(baselines), key=lambda s: (len(s), s))
     counts: dict[str, dict[str, int]] = {}
     remote: dict[str, Totals] = {}
+    foreign: dict[str, Totals] = {}  # what other writers added, per scope and currency
+    begin_others(ledger)
     walked_twice = 0
     remote_id_sum = 0
     fractions = 0
@@ -218,6 +222,9 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
             walked_twice += ledger.add_remote(
                 zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None))
             )
+            theirs = others_in(ledger, page.ids)
+            if theirs:
+                add_listed(foreign.setdefault(scope, {}), _only(page, theirs))
 
     # A cursor walk is a chain of round trips, one page after the other. Walking disjoint id ranges side by
     # side (every scope, and within a scope up to `concurrency` ranges of what this run created) turns the
@@ -232,7 +239,12 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     counts = {scope: counts[scope] for scope in scopes}
     missing_n, missing_at = ledger.missing_remotely(LIST_LIMIT)
     missing = [{"id": i, "file": files[f], "line": line} for i, f, line in missing_at]
-    extra_n, extra_at = ledger.not_created(LIST_LIMIT)
+    others_n, others_at, others_id_sum, others_per_scope = others_found(ledger, LIST_LIMIT)
+    label = target.kind_of(0).group_label
+    others = [{"id": i, "scope": s, "group": label(g)} for i, s, g in others_at]
+    for scope, figures in counts.items():
+        figures["others"] = others_per_scope.get(scope, 0)
+    extra_n, extra_at = doubles(ledger, LIST_LIMIT)
     extra = [{"id": i, "scope": s} for i, s in extra_at]
     id_sum = ledger.created_id_sum()
     differing_n, differing = group_differences(ledger, target)
@@ -242,13 +254,14 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     remote_count = sum(c["remote"] for c in counts.values())
     exp_view = _totals_view(expected)
     rem_view = _totals_view({scope: per for scope, per in remote.items() if per})
+    ours_view = _totals_view({scope: per for scope, per in _without(remote, foreign).items() if per})
     ok = (
-        expected_count == remote_count
-        and exp_view == rem_view
+        expected_count + others_n == remote_count
+        and exp_view == ours_view
         and missing_n == 0
         and extra_n == 0
         and walked_twice == 0
-        and id_sum == remote_id_sum
+        and id_sum + others_id_sum == remote_id_sum
         and differing_n == 0
         and changed_n == 0
         and fractions == 0
@@ -264,6 +277,9 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         missing_count=missing_n,
         duplicates=extra,
         duplicates_count=extra_n,
+        others=others,
+        others_count=others_n,
+        others_totals={"per_scope": _totals_view(foreign), "id_sum": others_id_sum},
         walk_repeated_ids=walked_twice,
         groups_differing=differing,
         groups_differing_count=differing_n,
@@ -273,6 +289,75 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         scopes=counts,
         scope_name=target.api.scope_name,
     )
+
+
+def begin_others(ledger: Ledger) -> None:
+    """Start a walk's list of other writers' records (`others_in`), forgetting an earlier walk's."""
+    db = ledger.db()
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS others (id INTEGER PRIMARY KEY)")
+    db.execute("DELETE FROM others")
+
+
+#: a walked record of another writer: not created by this run, of a group this run neither sent nor found there
+#: before it (a group key of ours found again is a double, `duplicates`); a record of no group cannot be told apart
+_OTHERS = (
+    "INSERT OR IGNORE INTO others SELECT r.id FROM remote r WHERE r.id IN (SELECT value FROM json_each(?)) "
+    "AND r.grp != '' AND NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
+    "AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.key = r.grp) "
+    "AND NOT EXISTS (SELECT 1 FROM skip_groups s WHERE s.key = r.grp) RETURNING id"
+)
+
+
+def others_in(ledger: Ledger, ids: list[int]) -> set[int]:
+    """Of a walked page's `ids` (taken in by `add_remote`), those of other writers, listed from now on as such."""
+    return {i for (i,) in ledger.db().execute(_OTHERS, (json.dumps(ids),))}
+
+
+def _only(page: Listed, ids: set[int]) -> Listed:
+    """The page's records whose id is in `ids`."""
+    keep = [i in ids for i in page.ids]
+    return Listed(
+        list(compress(page.ids, keep)),
+        list(compress(page.currencies, keep)),
+        list(compress(page.units, keep)),
+        list(compress(page.groups, keep)),
+    )
+
+
+def _without(totals: dict[str, Totals], part: dict[str, Totals]) -> dict[str, Totals]:
+    """`totals` less `part` (a share of them), per scope and currency; a currency left at nothing is dropped."""
+    out: dict[str, Totals] = {}
+    for scope, per in totals.items():
+        less = part.get(scope, {})
+        figures = {c: [a - b for a, b in zip(f, less.get(c, [0] * len(f)))] for c, f in per.items()}
+        out[scope] = {c: f for c, f in figures.items() if any(f)}
+    return out
+
+
+def others_found(ledger: Ledger, limit: int) -> tuple[int, list[tuple[int, str, str]], int, dict[str, int]]:
+    """Other writers' records the walk listed: how many, the first `limit` as (id, scope, group key) in id order,
+    the sum of their ids and how many per scope."""
+    db = ledger.db()
+    per_scope = dict(
+        db.execute("SELECT r.scope, COUNT(*) FROM others o JOIN remote r ON r.id = o.id GROUP BY r.scope").fetchall()
+    )
+    (id_sum,) = db.execute("SELECT COALESCE(SUM(id), 0) FROM others").fetchone()
+    listed = db.execute(
+        "SELECT r.id, r.scope, r.grp FROM others o JOIN remote r ON r.id = o.id ORDER BY o.id LIMIT ?", (limit,)
+    ).fetchall()
+    return sum(per_scope.values()), listed, int(id_sum), per_scope
+
+
+def doubles(ledger: Ledger, limit: int) -> tuple[int, list[tuple[int, str]]]:
+    """Walked records this run did not create that are not other writers' (doubles of its own groups): how many,
+    and the first `limit` as (id, scope) in id order."""
+    sql = (
+        "FROM remote r WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
+        "AND NOT EXISTS (SELECT 1 FROM others o WHERE o.id = r.id)"
+    )
+    db = ledger.db()
+    (n,) = db.execute(f"SELECT COUNT(*) {sql}").fetchone()
+    return n, db.execute(f"SELECT r.id, r.scope {sql} ORDER BY r.id LIMIT ?", (limit,)).fetchall() if n else []
 
 
 def group_differences(ledger: Ledger, target: Target) -> tuple[int, list[dict[str, Any]]]:

@@ -11,6 +11,7 @@ from itertools import groupby
 from typing import Any, TextIO
 
 import msgspec
+from msgspec import UNSET
 from rich.console import Console
 from rich.table import Table
 
@@ -209,30 +210,26 @@ def write_report(path: str, report: Report | Rollback) -> None:
 
 
 def print_summary(report: Report, stream: TextIO | None = None) -> None:
+    """A load's, resume's, dry run's or the reconcile command's report as a table and the lines that explain it:
+    the count reconciliation compared (remote = there before + loaded + added by others), where the report, the
+    rejects (so far, for a run cut short) and the ledger (absolute path) are."""
     out = stream or sys.stdout
     report = msgspec.convert(redact_data(msgspec.to_builtins(report)), Report)  # its reasons may quote an API's answer
     console = Console(file=out, highlight=False, soft_wrap=True)
-    table = Table(title=f"bulkload {report.target}: {report.status}", show_header=False)
+    command = "reconcile " if report.status in ("reconciled", "mismatch") else ""
+    table = Table(title=f"bulkload {command}{report.target}: {report.status}", show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
-    for value, label in [
-        (report.rows_read, "rows read"),
-        (report.loaded, "loaded"),
-        (report.rejected, "rejected"),
-        (report.in_doubt, "in doubt"),
-        (report.skipped, "skipped"),
-        (report.requests, "requests"),
-        (report.retries, "retries"),
-        (report.rate_limited or 0, "429 answers"),
-    ]:
-        table.add_row(label, f"{value:,}")
-    table.add_row("elapsed", f"{report.elapsed_s:.1f} s")
-    table.add_row("rows/s", f"{report.rows_per_s or 0:,.0f}")
+    for label, value in _figures(report):
+        table.add_row(label, value)
     rec = report.reconcile
     if rec is not None:
         table.add_row("reconciled", "yes" if rec.ok else "NO: mismatch")
         table.add_row("expected / remote count", f"{rec.expected_count:,} / {rec.remote_count:,}")
     console.print(table)
+    if rec is not None:
+        for line in _reconciled_lines(rec):
+            console.print(line)
     for profile in report.inputs or []:
         console.print(f"read {profile['path']} as {_reading(profile)}")
     if report.stop_reason:
@@ -241,10 +238,14 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         _print_mismatch(console, rec)
     groups = report.groups or None
     name = groups.name if groups else "group"
+    so_far = " so far" if report.status == "stopped" else ""
     if report.rejected:
         n = report.rejected_groups or 0
         whole = f" ({_count(n, name)}, each whole)" if n else ""
-        console.print(f"rejected rows{whole} and reasons: {_written(report, 'the rejects file', report.rejects_file)}")
+        where = _written(report, "the rejects file", report.rejects_file)
+        console.print(f"rejected rows{so_far}{whole} and reasons: {where}")
+    elif report.status in ("dry_run", "stopped"):
+        console.print(f"rejected rows{so_far}: none (rejects file: {report.rejects_file})")
     if groups and groups.skipped:
         reasons = groups.skipped_reasons or [""]
         console.print(
@@ -260,7 +261,65 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         console.print(f"loaded rows and the ids the API gave them: {report.success_file}")
     if report.in_doubt:
         console.print(f"rows in doubt: {_written(report, 'the in-doubt file', report.in_doubt_file or None)}")
-    console.print(f"ledger: {report.ledger}")
+    if report.report_file:
+        console.print(f"report: {_written(report, 'the report', os.path.abspath(report.report_file))}")
+    if report.ledger:
+        console.print(f"ledger: {os.path.abspath(report.ledger)}")
+
+
+def _figures(report: Report) -> list[tuple[str, str]]:
+    """The table's rows: a dry run's what it would send; otherwise the buckets, the calls and the timings."""
+    rows_read = ("rows read", f"{report.rows_read:,}")
+    elapsed = ("elapsed", f"{report.elapsed_s:.1f} s")
+    if report.status == "dry_run" or report.would_load is not UNSET:
+        return [
+            rows_read,
+            ("would load", f"{report.would_load or 0:,}"),
+            ("rejected", f"{report.rejected:,}"),
+            ("requests it would send", f"{report.would_send_requests or 0:,}"),
+            ("bytes it would send", f"{report.would_send_bytes or 0:,}"),
+            elapsed,
+        ]
+    out = [rows_read] + [
+        (label, f"{value:,}")
+        for value, label in [
+            (report.loaded, "loaded"),
+            (report.rejected, "rejected"),
+            (report.in_doubt, "in doubt"),
+            (report.skipped, "skipped"),
+            (report.requests, "requests"),
+            (report.retries, "retries"),
+            (report.rate_limited or 0, "429 answers"),
+        ]
+    ]
+    out.append(elapsed)
+    if report.rows_per_s is not UNSET:
+        out.append(("rows/s", f"{report.rows_per_s or 0:,.0f}"))
+    return out
+
+
+def _reconciled_lines(rec: Reconciled) -> list[str]:
+    """What the counts compared mean: the remote count is what the API holds in the run's scopes (journals), the
+    entries there before the run, this run's and those other writers added since."""
+    if not rec.scopes:  # an API read by its answers: no count of what it holds
+        return [rec.note] if rec.note else []
+    before = sum(c["before"] for c in rec.scopes.values())
+    loaded = sum(c["loaded"] for c in rec.scopes.values())
+    parts = f"{before:,} there before + {loaded:,} loaded"
+    if rec.others_count:
+        parts += f" + {rec.others_count:,} added by others"
+    expected = before + loaded + rec.others_count
+    head = f"remote count {rec.remote_count:,}"
+    lines = [f"{head} = {parts}" if rec.remote_count == expected else f"{head}, expected {expected:,} = {parts}"]
+    if rec.others_count:
+        where = ", ".join(
+            f"{rec.scope_name} {scope}: {c['others']:,}" for scope, c in rec.scopes.items() if c.get("others")
+        )
+        lines.append(
+            f"added by others: {rec.others_count:,} entries ({where}) of groups this run never sent, another "
+            "writer's; left out of the comparison, not a mismatch"
+        )
+    return lines
 
 
 def _written(report: Report, what: str, path: str | None) -> str:
@@ -293,13 +352,16 @@ def _reading(profile: Mapping[str, Any]) -> str:
 
 def _print_mismatch(console: Console, rec: Reconciled) -> None:
     for scope, c in rec.scopes.items():
-        if c["expected"] != c["remote"]:
+        others = c.get("others", 0)
+        if c["expected"] + others != c["remote"]:
+            by_others = f" + {others:,} added by others" if others else ""
             console.print(
-                f"{rec.scope_name} {scope}: expected {c['expected']:,} entries "
-                f"({c['before']:,} before + {c['loaded']:,} loaded), the API holds {c['remote']:,}"
+                f"{rec.scope_name} {scope}: expected {c['expected'] + others:,} entries "
+                f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}), the API holds {c['remote']:,}"
             )
     if rec.expected_totals != rec.remote_totals:
-        console.print(f"control totals differ: expected {rec.expected_totals}, remote {rec.remote_totals}")
+        by_others = f" (of which added by others: {rec.others_totals})" if rec.others_count else ""
+        console.print(f"control totals: expected {rec.expected_totals}, remote {rec.remote_totals}{by_others}")
     for item in rec.missing[:10]:
         console.print(f"missing: id {item['id']} from {item['file']} line {item['line']}")
     if rec.missing_count > 10:
@@ -324,6 +386,49 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
     for item in (rec.ids_shared or [])[:10]:
         console.print(f"{item['kind']} {item['id']} was given to rows of more than one call that each create a record")
     for item in rec.duplicates[:10]:
-        console.print(f"not created by this run: id {item['id']} in {rec.scope_name} {item['scope']}")
+        console.print(f"a double of this run's: id {item['id']} in {rec.scope_name} {item['scope']}")
     if rec.duplicates_count > 10:
         console.print(f"... {rec.duplicates_count - 10:,} more (see the report)")
+
+
+def print_rollback(rollback: Rollback, report_path: str | None = None, stream: TextIO | None = None) -> None:
+    """A rollback's report as a table and the lines that say what needs doing: the first few records gone some
+    other way, calls that could not be settled, deletes that failed; where the report and the ledger are."""
+    out = stream or sys.stdout
+    rollback = msgspec.convert(redact_data(msgspec.to_builtins(rollback)), Rollback)  # reasons quote the API
+    console = Console(file=out, highlight=False, soft_wrap=True)
+    table = Table(title=f"bulkload rollback {rollback.target}: {rollback.status}", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    settled = rollback.settled
+    for label, value in [
+        ("removed", rollback.removed),
+        ("already removed (a delete of ours)", rollback.already_removed),
+        ("removed by an earlier rollback", rollback.already_removed_before),
+        ("gone some other way", rollback.unexplained_count),
+        ("calls settled first", settled.replayed + settled.looked_up),
+        ("calls not settled", rollback.unsettled_count),
+        ("deletes failed", len(rollback.failed)),
+        ("requests", rollback.requests),
+    ]:
+        table.add_row(label, f"{value:,}")
+    table.add_row("elapsed", f"{rollback.elapsed_s:.1f} s")
+    console.print(table)
+    if rollback.reason:
+        console.print(rollback.reason)
+    for item in rollback.unexplained[:10]:
+        console.print(
+            f"gone, not removed by a rollback of ours: id {item['id']} from {item['file']} line {item['line']}"
+        )
+    for item in rollback.unsettled[:10]:
+        console.print(f"call {item['call']} ({item['file']} lines {item['lines']}) not settled: {item['reason']}")
+    for item in rollback.failed[:10]:
+        what = f"id {item['id']}" if "id" in item else f"call {item.get('call', '?')}"
+        console.print(f"failed: {what}: {item['reason']}")
+    shown = min(len(rollback.unexplained), 10) + min(len(rollback.unsettled), 10) + min(len(rollback.failed), 10)
+    listed = rollback.unexplained_count + rollback.unsettled_count + len(rollback.failed)
+    if listed > shown:
+        console.print(f"... {listed - shown:,} more (see the report{'' if report_path else ': --report PATH'})")
+    if report_path:
+        console.print(f"report: {os.path.abspath(report_path)}")
+    console.print(f"ledger: {os.path.abspath(rollback.ledger)}")

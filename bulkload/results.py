@@ -73,6 +73,7 @@ class Report(msgspec.Struct, kw_only=True):
     success_file: str | UnsetType = UNSET
     success_written: int | None | UnsetType = UNSET
     in_doubt_file: str | None | UnsetType = UNSET
+    report_file: str | None | UnsetType = UNSET  # where this report is written (--report, a resume's stored one)
     files: list[str] | UnsetType = UNSET
     unwritten: list[str] | UnsetType = UNSET
     exit_code: int = EXIT_OK

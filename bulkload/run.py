@@ -87,10 +87,18 @@ class Run:
         """Compare the ledger with what the API holds now (`files`: the run's inputs, as the report names them)."""
         return await reconcile(self.ledger, self.target, self.dispatcher, files)
 
-    async def load(self, sources: list[Source], *, progress: bool, resend_in_doubt: bool = False) -> Report:
+    async def load(
+        self,
+        sources: list[Source],
+        *,
+        progress: bool,
+        resend_in_doubt: bool = False,
+        interrupted: Callable[[Report], object] | None = None,
+    ) -> Report:
         """Send every phase, reconcile and report. A run cut short (a stop: the quota, a ledger write that failed,
         retries spent, also in setup or the look for what exists; an interrupt: Ctrl-C, SIGTERM, SIGHUP, a caller's
-        cancellation) still writes its report and files where it can; an interrupt then goes on to the caller."""
+        cancellation) still writes its report and files where it can; an interrupt then hands that partial report
+        to `interrupted` (the command line prints it) and goes on to the caller."""
         # one a phase, a child started ahead (the first while setup does its round trips) unless the files are small
         planning = planning_for([source.path for source in sources])
         planners: list[Planning] = [planning()]
@@ -115,12 +123,14 @@ class Run:
                     raise shown from (first.__cause__ if shown is first else first)
             except anyio.get_cancelled_exc_class():
                 self.tally.stop(
-                    f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path}` continues it "
+                    f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path.absolute()}` continues it "
                     "and settles the calls that were in flight",
                     EXIT_STOPPED,
                 )
                 self._cut_short()
-                self._outcome(sources, None)
+                partial = self._outcome(sources, None)
+                if interrupted is not None:
+                    interrupted(partial)
                 raise
             if self.tally.cause is not None and (then := self.next_step(self.tally.cause)) is not None:
                 self.tally.stop_reason = f"{self.tally.stop_reason}; {then}"
@@ -325,6 +335,7 @@ class Run:
             success_file=job.success_path,
             success_written=n_success,
             in_doubt_file=job.in_doubt_path if tally.in_doubt else None,
+            report_file=job.report,
             files=job.files,
             unwritten=unwritten,
         )

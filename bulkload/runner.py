@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -140,14 +140,17 @@ def finished(report: Report, raise_on_stop: bool) -> Report:
 
 
 async def load(
-    job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False, raise_on_stop: bool = True
+    job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False,
+    raise_on_stop: bool = True,
+    interrupted: Callable[[Report], object] | None = None,
 ) -> Report:
     """Start a new run: read, validate, chunk, send, reconcile. Returns the report (`Report`) of a run that went to
     the end (its `exit_code`: 0, or 1 with rows rejected or in doubt, or 3 on a mismatch). A run that stopped
     before the end raises RunStopped carrying its report (`err.report`; resume it with `resume(err.report.ledger)`),
     or with `raise_on_stop=False` returns it (status "stopped", exit_code 4, or 2 for settings to correct). Raises
     ConfigError (and its kinds) for what must be corrected before anything is sent; credentials come from `env`
-    (default os.environ). `progress`: draw the progress display on stderr."""
+    (default os.environ). `progress`: draw the progress display on stderr. A run interrupted (Ctrl-C, SIGTERM,
+    cancelled) once it sends hands its partial report to `interrupted`, then the interrupt goes on."""
     target = job.make_target()
     credentials = job.credentials(env)  # before any file is read
     log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
@@ -204,7 +207,7 @@ async def load(
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("ledger: %s", ledger_path)
             async with Run.open(job, target, ledger, credentials) as run:
-                report = await run.load(sources, progress=progress)
+                report = await run.load(sources, progress=progress, interrupted=interrupted)
             return finished(report, raise_on_stop)
     finally:
         _let_go(ledger)
@@ -233,6 +236,7 @@ async def resume(
     concurrency: int | None = None,
     rate: float | None = None,
     timeout_s: float | None = None,
+    interrupted: Callable[[Report], object] | None = None,
 ) -> Report:
     """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
     `daily_quota` (calls per 24 h, after the agreement's quota was raised), `concurrency` (calls in flight), `rate`
@@ -242,7 +246,8 @@ async def resume(
     API, agreement or tenant. `resend_in_doubt` sends again the calls whose outcome was unknown, which only the
     user may decide; `adopt_copy` continues the run from a copy of its ledger when its own is gone
     (loads.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
-    unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse."""
+    unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse;
+    `interrupted` as for load."""
     ledger = Ledger.open(os.path.abspath(ledger_path))
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)
@@ -289,7 +294,9 @@ async def resume(
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("resuming the run of the ledger %s", ledger.path)
             async with Run.open(job, target, ledger, credentials) as run:
-                result = await run.load(sources, progress=progress, resend_in_doubt=resend_in_doubt)
+                result = await run.load(
+                    sources, progress=progress, resend_in_doubt=resend_in_doubt, interrupted=interrupted
+                )
             return finished(result, raise_on_stop)
     finally:
         _let_go(ledger)
@@ -382,6 +389,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             reconcile=recon,
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
+            report_file=report,
         )
         if report:  # only where asked: the stored --report path holds the load's own report
             write_report(report, out)
@@ -390,11 +398,22 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
         ledger.close()
 
 
+def dry_run_path(path: str) -> str:
+    """Where a dry run writes what a real run would write at `path`: `FILE.rejects.csv` -> `FILE.rejects.dry-run.csv`,
+    `report.json` -> `report.dry-run.json`, `out` -> `out.dry-run`. A dry run never overwrites a real run's files."""
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}.dry-run{p.suffix}" if p.suffix else f"{p.name}.dry-run"))
+
+
 def dry_run(job: Job) -> Report:
-    """Read, decide, validate and chunk with no network and no ledger; say what would be sent."""
+    """Read, decide, validate and chunk with no network and no ledger; say what would be sent (`would_load` rows,
+    `would_send_requests` calls, `would_send_bytes` request bytes). Its rejects file and report go to paths of its
+    own (dry_run_path of the run's), never to those a real run writes. Raises ConfigError (files, columns, paths)."""
     started = time.monotonic()
     target = job.make_target()
     sources = open_sources(job, target)
+    check_paths(job, outputs=("rejects", "report"), ledger=False)  # a path that names an input is wrong either way
+    job = replace(job, rejects=dry_run_path(job.rejects_path), report=job.report and dry_run_path(job.report))
     check_paths(job, outputs=("rejects", "report"), ledger=False)
     workdir = Path(job.rejects_path).parent
     workdir.mkdir(parents=True, exist_ok=True)
@@ -475,6 +494,7 @@ def _dry_run(
         inputs=[msgspec.to_builtins(p) for p in profiles],
         ledger=None,
         rejects_file=job.rejects_path,
+        report_file=job.report,
     )
     if job.report:
         write_report(job.report, report)

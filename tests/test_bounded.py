@@ -128,7 +128,7 @@ def test_a_csv_line_over_the_cap_inside_a_quoted_cell_takes_its_record_and_vouch
     assert bad.raw.endswith(" bytes]") and len(bad.raw) < 3000
     out = tmp_path / "r.csv"
     assert main(["load", "economic", str(data), "--dry-run", "--rejects", str(out), "--no-progress"]) == 1
-    own, neighbour = rejects(out)
+    own, neighbour = rejects(tmp_path / "r.dry-run.csv")  # the dry run's own file, never the real run's
     assert (own["line"], own["reason"]) == ("4", bad.reason) and own["entryTypeNumber"] == bad.raw
     assert (neighbour["line"], neighbour["voucherNumber"]) == ("7", "101")
     assert neighbour["reason"] == f"voucher 101 (journal 1) rejected: {bad.reason}"

@@ -962,7 +962,7 @@ def test_files_are_written_without_following_a_planted_link(tmp_path: Path) -> N
     victim.write_text("precious")
     out = tmp_path / "out"
     out.mkdir()
-    for name in ("r.csv.tmp", "success.csv.tmp", "r.success.csv.tmp", "report.json"):
+    for name in ("r.dry-run.csv.tmp", "success.csv.tmp", "r.success.csv.tmp", "report.dry-run.json"):
         (out / name).symlink_to(victim)  # where bulkload wrote its temporary files, and the report itself
     assert (
         main(
@@ -980,7 +980,8 @@ def test_files_are_written_without_following_a_planted_link(tmp_path: Path) -> N
         == 1
     )
     assert victim.read_text() == "precious"
-    assert not (out / "report.json").is_symlink() and json.loads((out / "report.json").read_text())["rejected"] == 1
+    written = out / "report.dry-run.json"  # the dry run's own report
+    assert not written.is_symlink() and json.loads(written.read_text())["rejected"] == 1
 
 
 # --- credentials never follow a redirect -----------------------------------------------------------------------
@@ -1185,7 +1186,7 @@ def test_output_cells_a_spreadsheet_would_run_are_neutralised_and_read_back(tmp_
     data = tmp_path / "e.csv"
     write_formulas(data, [5, 1, 7, "2026-11-01", "0.00", "", 1010, "", "\t=tab first", ""])  # no currency
     assert main(["load", "economic", str(data), "--dry-run", "--rejects", str(tmp_path / "r.csv")]) == 1
-    with open(tmp_path / "r.csv", newline="") as fh:
+    with open(tmp_path / "r.dry-run.csv", newline="") as fh:
         rejects = list(csv.DictReader(fh))
     texts = [r["text"] for r in rejects]
     assert texts == ["'" + t for t in FORMULAS] + ["'\t=tab first"]
@@ -1193,7 +1194,7 @@ def test_output_cells_a_spreadsheet_would_run_are_neutralised_and_read_back(tmp_
     # the user fixes the row in place and loads the rejects file as it is: the cells read as they were written
     from bulkload.sources import Source
 
-    fixed = tmp_path / "r.csv"
+    fixed = tmp_path / "r.dry-run.csv"  # the dry run's own file, never the real run's
     content = fixed.read_text()
     fixed.write_text(content.replace(",0.00,,", ",0.00,DKK,"))
     read = [row for _, row in Source(fixed)]  # type: ignore[misc]
@@ -1203,7 +1204,7 @@ def test_output_cells_a_spreadsheet_would_run_are_neutralised_and_read_back(tmp_
     # neutralised once, so it can be fixed and loaded again as often as it takes
     fixed.write_text(content)
     assert main(["load", "economic", str(fixed), "--dry-run", "--rejects", str(tmp_path / "r2.csv")]) == 1
-    again = (tmp_path / "r2.csv").read_text().splitlines()
+    again = (tmp_path / "r2.dry-run.csv").read_text().splitlines()
     assert [line.split(",", 1)[1] for line in again] == [line.split(",", 1)[1] for line in content.splitlines()]
 
 

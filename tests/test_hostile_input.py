@@ -1049,6 +1049,7 @@ def run_dry(path: Path, delimiter: str = ",", args: list[str] | None = None) -> 
                 *(args or []),
             ]
         )
+    report, rejects = work / "report.dry-run.json", work / "rejects.dry-run.csv"  # where the dry run writes them
     rep = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
     rej = header = None
     if rejects.exists():

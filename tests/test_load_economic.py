@@ -297,7 +297,7 @@ def test_dry_run_sends_nothing_and_reports_the_plan(tmp_path: Path, capsys: pyte
         ["load", "economic", str(data), "--dry-run", "--report", str(report), "--base-url", "http://127.0.0.1:9"]
     )
     assert code == 0
-    r = json.loads(report.read_text())
+    r = json.loads((tmp_path / "r.dry-run.json").read_text())  # the dry run's own report
     assert r["status"] == "dry_run" and r["would_send_requests"] == 3 and r["would_load"] == 1200
     assert not (tmp_path / "e.csv.ledger.sqlite").exists()
 

@@ -1,0 +1,191 @@
+"""What the summaries of load, resume, reconcile and rollback say, against a sandbox: the counts reconciliation
+compared explained (remote = there before + loaded + added by others), entries another writer added reported as
+such and not as duplicates, the report and ledger paths, and on Ctrl-C a partial summary with the rejects so far."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, write_entries
+from test_stopping import posts, wait_until
+
+from bulkload.cli import main
+
+JOURNAL = 4
+
+
+@pytest.fixture(autouse=True)
+def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+
+
+def load(sandbox: SandboxProcess, data: Path, *flags: str) -> int:
+    return main(["load", "economic", str(data), "--base-url", sandbox.url, "--no-progress", *flags])
+
+
+def post_as_another_writer(sandbox: SandboxProcess, voucher: int) -> None:
+    """One entry posted straight to the sandbox's journal, as another program posting to it would."""
+    entry = {
+        "entryTypeNumber": 5,
+        "journalNumber": JOURNAL,
+        "voucherNumber": voucher,
+        "date": "2026-11-03",
+        "amount": 12.5,
+        "currency": "DKK",
+        "accountNumber": 1010,
+        "text": "posted by someone else",
+    }
+    request = urllib.request.Request(
+        f"{sandbox.url}/draft-entries",
+        data=json.dumps(entry).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
+            "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+            "Idempotency-Key": uuid.uuid4().hex,
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.status == 201
+
+
+def test_a_second_load_into_a_journal_says_before_plus_loaded_is_what_the_api_holds(
+    tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_entries(first, 150, journal=JOURNAL)
+    write_entries(second, 100, journal=JOURNAL, first_voucher=1001, seed=2)
+    assert load(sandbox_process, first) == 0
+    capsys.readouterr()
+    report = tmp_path / "b.json"
+    assert load(sandbox_process, second, "--report", str(report)) == 0
+    out = capsys.readouterr().out
+    # 400 rows next to 200 loaded is no puzzle: the journal held the first load's 300 entries
+    assert "expected / remote count │ 500 / 500" in out, out
+    assert "remote count 500 = 300 there before + 200 loaded" in out, out
+    assert f"report: {report}" in out and f"ledger: {tmp_path / 'b.csv.ledger.sqlite'}" in out, out
+    written = json.loads(report.read_text())
+    assert written["report_file"] == str(report)
+    assert written["reconcile"]["scopes"][str(JOURNAL)] == {
+        "before": 300,
+        "loaded": 200,
+        "expected": 500,
+        "remote": 500,
+        "others": 0,
+    }
+
+
+def test_entries_another_writer_added_are_others_not_duplicates_and_do_not_fail_reconcile(
+    tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 100, journal=JOURNAL)
+    post_as_another_writer(sandbox_process, 70_001)  # before the load: part of what the journal held before
+    assert load(sandbox_process, data) == 0
+    for voucher in (80_001, 80_002, 80_003):  # after it: in what the reconciliation walks
+        post_as_another_writer(sandbox_process, voucher)
+    ledger = str(tmp_path / "e.csv.ledger.sqlite")
+    capsys.readouterr()
+    assert main(["reconcile", "--ledger", ledger]) == 0
+    out = capsys.readouterr().out
+    assert "bulkload reconcile economic: reconciled" in out and "{" not in out, out
+    assert "remote count 204 = 1 there before + 200 loaded + 3 added by others" in out, out
+    assert "added by others: 3 entries (journal 4: 3)" in out, out
+    assert main(["reconcile", "--ledger", ledger, "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert {"ok", "expected_count", "remote_count", "expected_totals", "remote_totals", "missing", "duplicates"} <= set(
+        rec
+    )
+    assert (rec["ok"], rec["expected_count"], rec["remote_count"]) == (True, 201, 204)
+    assert (rec["duplicates_count"], rec["duplicates"], rec["others_count"]) == (0, [], 3)
+    assert [o["group"] for o in rec["others"]] == [f"voucher {v} (journal 4)" for v in (80_001, 80_002, 80_003)]
+    assert rec["others_totals"]["per_scope"] == {"4": {"DKK": {"rows": 3, "amount": "37.50", "debit": "37.50"}}}
+    # a second entry of one of OUR vouchers is a double, whoever posted it: a mismatch
+    post_as_another_writer(sandbox_process, 1)
+    assert main(["reconcile", "--ledger", ledger, "--json"]) == 3
+    rec = json.loads(capsys.readouterr().out)
+    assert (rec["ok"], rec["duplicates_count"], rec["others_count"]) == (False, 1, 3)
+    assert main(["reconcile", "--ledger", ledger]) == 3
+    assert "a double of this run's: id" in capsys.readouterr().out
+
+
+def test_rollback_prints_a_summary_and_its_json_with_json(
+    tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 20, journal=JOURNAL)
+    assert load(sandbox_process, data) == 0
+    ledger, report = str(tmp_path / "e.csv.ledger.sqlite"), tmp_path / "rollback.json"
+    capsys.readouterr()
+    assert main(["rollback", "--ledger", ledger, "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "bulkload rollback economic: complete" in out and "{" not in out, out
+    assert "removed                            │    40" in out, out
+    assert f"report: {report}" in out and f"ledger: {ledger}" in out, out
+    assert main(["rollback", "--ledger", ledger, "--json"]) == 0  # again: what the first removed, it skips
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["status"], shown["removed"], shown["already_removed_before"]) == ("complete", 0, 40)
+    assert json.loads(report.read_text())["removed"] == 40
+
+
+def _default_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.sandbox_flags("--latency-ms", "100")
+def test_ctrl_c_prints_a_partial_summary_writes_the_rejects_so_far_and_names_the_ledger(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 2_000, journal=JOURNAL)  # 40 calls of 100 entries at 100 ms each: cut short midway
+    lines = data.read_text().splitlines()
+    bad = ["5", str(JOURNAL), "99999", "2026-11-02", "twelve", "DKK", "1010", "", "bad amount", ""]
+    assert len(bad) == len(HEADER)
+    data.write_text("\n".join([lines[0], ",".join(bad), *lines[1:]]) + "\n")  # rejected on line 2, before any call
+    proc = subprocess.Popen(
+        bulkload_cmd(
+            "load",
+            "economic",
+            data.name,
+            "--base-url",
+            sandbox_process.url,
+            "--batch-size",
+            "100",
+            "--concurrency",
+            "1",
+            "--no-progress",
+        ),
+        cwd=tmp_path,  # relative paths, as a user types them: the ledger is still named by its absolute path
+        env=child_env(CREDS),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_signals,  # a shell's background job ignores SIGINT; bulkload keeps it ignored then
+    )
+    try:
+        wait_until(lambda: posts(sandbox_process) >= 3, 60, "the first bulk calls")  # as the server counts them
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    ledger = tmp_path / "e.csv.ledger.sqlite"
+    assert proc.returncode == 4, (out, err)
+    assert "Traceback" not in err and f"bulkload resume --ledger {ledger}" in err, err
+    assert "bulkload economic: stopped" in out, out
+    assert f"stopped: interrupted (Ctrl-C); `bulkload resume --ledger {ledger}`" in out, out
+    assert f"ledger: {ledger}" in out, out
+    assert "rejected rows so far (1 voucher, each whole) and reasons: e.csv.rejects.csv" in out, out
+    loaded = int(next(line for line in out.splitlines() if "│ loaded" in line).split("│")[2].replace(",", ""))
+    assert 0 < loaded < 4_000 and loaded <= posts(sandbox_process) * 100, out
+    rejects = (tmp_path / "e.csv.rejects.csv").read_text().splitlines()
+    assert len(rejects) == 2 and rejects[1].startswith("e.csv,2,amount,"), rejects
+    assert os.path.exists(ledger)
