@@ -211,17 +211,20 @@ async def show_progress(
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    rows: RowsTotal | None = None,
 ) -> None:
     """Show `snapshot()` every TICK_S until cancelled: on `console` (made for `stream`, default stderr, when that is
     a terminal) as rich's progress display; otherwise as a line on `stream` every `every_s` seconds and at every
     change of phase, each beginning with the ISO time of `wall_clock` (seconds since the epoch). `clock` (seconds)
-    times the pace; `sleep` waits a tick."""
+    times the pace; `sleep` waits a tick. `rows`: the input's rows where the caller knows them; else they are
+    counted from `files` (estimate_rows) while the display runs."""
     out = stream or sys.stderr
-    pace = Pace(RowsTotal(None, False), clock)  # the rows' total once counted: the display starts at once
+    pace = Pace(rows or RowsTotal(None, False), clock)
     if console is None and out.isatty():
         console = Console(file=out)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_count_rows, pace, files)
+        if rows is None:
+            tg.start_soon(_count_rows, pace, files)
         if console is not None:
             await _live(snapshot, pace, console, clock, sleep)
         else:
