@@ -233,7 +233,9 @@ def _command(ns: argparse.Namespace) -> int:
         _print_json(report.reconcile)
         return report.exit_code
     if ns.command == "rollback":
-        undone = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
+        undone = _run(
+            lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy, progress=sys.stderr.isatty())
+        )
         shown = msgspec.to_builtins(undone)
         shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
         _print_json(shown)

@@ -15,10 +15,10 @@ import pytest
 from conftest import CREDS, write_entries
 from rich.console import Console
 
-from bulkload import Job, load
+from bulkload import Job, load, rollback
 from bulkload.progress import Pace, RowsTotal, Snapshot, estimate_rows, show_progress
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.stages import LOADING, PLANNING, RECONCILING, WAITING, Stages
+from bulkload.stages import LOADING, PLANNING, RECONCILING, ROLLING_BACK, WAITING, Stages
 
 
 class Clock:
@@ -239,7 +239,26 @@ async def test_a_load_shows_planning_loading_and_reconciling_in_order(
             )
             report = await load(job, env=CREDS, progress=True)
     assert report.exit_code == 0 and report.requests < 40
+    assert phases_shown(capsys.readouterr().err) == [PLANNING, LOADING, RECONCILING]
+
+
+@pytest.mark.slow
+async def test_a_rollback_shows_the_records_it_removed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "entries.csv"
+    write_entries(data, 60)
+    with anyio.fail_after(60):
+        # each DELETE a round trip of 50 ms: 120 of them, 8 at once, span a few of the display's looks
+        async with running("economic", SandboxOptions(latency_ms=50)) as url:
+            job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"))
+            assert (await load(job, env=CREDS)).exit_code == 0
+            undone = await rollback(str(tmp_path / "run.sqlite"), env=CREDS, progress=True)
+    assert undone.exit_code == 0 and undone.removed == 120
     lines = capsys.readouterr().err.splitlines()
-    phases = [line.split(" ", 1)[1].split(" |")[0].rstrip("0123456789% ") for line in lines]
-    changes = [p for i, p in enumerate(phases) if i == 0 or p != phases[i - 1]]
-    assert changes == [PLANNING, LOADING, RECONCILING], lines
+    assert ROLLING_BACK in phases_shown("\n".join(lines)), lines
+    assert all("/120 records" in line for line in lines if f" {ROLLING_BACK} " in line), lines
+
+
+def phases_shown(err: str) -> list[str]:
+    """The phases of the lines off a terminal, each once, in the order shown."""
+    phases = [line.split(" ", 1)[1].split(" |")[0].rstrip("0123456789% ") for line in err.splitlines()]
+    return [p for i, p in enumerate(phases) if i == 0 or p != phases[i - 1]]
