@@ -21,7 +21,7 @@ from typing import NamedTuple, TextIO
 
 import anyio
 from rich.console import Console, RenderableType
-from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from .sources import is_gzip
@@ -107,13 +107,14 @@ def _gzip_rows(path: str) -> int | None:
 @dataclass
 class Figures:
     """What the display shows: the `phase` (WAITING while the limiter holds the sender back), `done` of `total`
-    `unit`, the pace (`per_s`, units a second) and the ETA in seconds (None: not known)."""
+    `unit`, the pace (`per_s`, units a second; None until the phase was seen twice) and the ETA in seconds (None: not
+    known)."""
 
     phase: str
     done: int
     total: int | None
     unit: str
-    per_s: float
+    per_s: float | None
     eta_s: float | None
     detail: str
 
@@ -131,6 +132,7 @@ class Pace:
         self._requests_at = 0.0
 
     def figures(self, snap: Snapshot) -> Figures:
+        """The figures of `snap`, taken now: call it once a look (it samples the pace)."""
         now = self.clock()
         loading = snap.phase == LOADING
         done = snap.settled if loading else snap.done
@@ -144,9 +146,9 @@ class Pace:
         while len(self._samples) > 2 and self._samples[1][0] <= now - PACE_WINDOW_S:
             self._samples.popleft()
         (t0, d0), (t1, d1) = self._samples[0], self._samples[-1]
-        per_s = (d1 - d0) / (t1 - t0) if t1 > t0 else 0.0
+        per_s = (d1 - d0) / (t1 - t0) if t1 > t0 else None
         eta_s = None
-        if total is not None and per_s > 0:
+        if total is not None and per_s:
             eta_s = max(0.0, total - done) / per_s
             if loading and snap.limit_wait is not None and done and snap.requests and done < total:
                 # when a rolling window binds, the pace so far says nothing about the wait still to come
@@ -186,10 +188,15 @@ def clock_time(seconds: float) -> str:
 
 
 def figures_text(fig: Figures, pace: Pace) -> str:
-    """The figures after the bar: done of total (`~`: estimated from a gzip input's size), pace and ETA."""
+    """The figures after the bar: done of total (`~`: estimated from a gzip input's size), pace and ETA, each where
+    known (a phase that counts nothing yet, planning, shows none)."""
     estimated = _bar_of(fig.phase) == LOADING and not pace.rows.exact
-    of = f"/{'~' if estimated else ''}{fig.total:,}" if fig.total is not None else ""
-    parts = [f"{fig.done:,}{of} {fig.unit}", f"{fig.per_s:,.0f} {fig.unit}/s"]
+    parts = []
+    if fig.total is not None or fig.done:
+        of = f"/{'~' if estimated else ''}{fig.total:,}" if fig.total is not None else ""
+        parts.append(f"{fig.done:,}{of} {fig.unit}")
+    if fig.per_s is not None and parts:
+        parts.append(f"{fig.per_s:,.0f} {fig.unit}/s")
     if fig.eta_s is not None:
         parts.append(f"ETA {clock_time(fig.eta_s)}")
     return " | ".join(parts)
@@ -198,7 +205,7 @@ def figures_text(fig: Figures, pace: Pace) -> str:
 def describe(fig: Figures, pace: Pace) -> str:
     """One line off a terminal: the phase, its percent when its total is known, the figures and the details."""
     percent = f" {min(100.0, 100 * fig.done / fig.total):.0f}%" if fig.total else ""
-    return f"{fig.phase}{percent} | {figures_text(fig, pace)} | {fig.detail}"
+    return " | ".join(filter(None, (f"{fig.phase}{percent}", figures_text(fig, pace), fig.detail)))
 
 
 async def show_progress(
@@ -257,6 +264,7 @@ async def _live(
         TextColumn("[bold cyan]{task.description}"),
         BarColumn(bar_width=40),
         TaskProgressColumn(),
+        TimeElapsedColumn(),  # of the phase: each has a task of its own
         TextColumn("{task.fields[figures]}", markup=False),
         console=console,
         get_time=clock,
