@@ -250,7 +250,7 @@ class _Display(Progress):
 
     def get_renderables(self) -> Iterable[RenderableType]:
         yield self.make_tasks_table(self.tasks)
-        yield Text(self.detail, style="dim")
+        yield Text(self.detail, style="dim", no_wrap=True, overflow="ellipsis")
 
 
 async def _live(
