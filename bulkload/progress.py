@@ -150,9 +150,11 @@ class Pace:
         eta_s = None
         if total is not None and per_s:
             eta_s = max(0.0, total - done) / per_s
-            if loading and snap.limit_wait is not None and done and snap.requests and done < total:
-                # when a rolling window binds, the pace so far says nothing about the wait still to come
-                eta_s = max(eta_s, snap.limit_wait((total - done) * snap.requests / done))
+            if loading and snap.limit_wait is not None and snap.rows_read and snap.requests and done < total:
+                # when a rolling window binds, the pace so far says nothing about the wait still to come. Calls a
+                # row: those sent for the rows read (sent, or about to be), not for those settled (a call in flight
+                # would count as many rows again)
+                eta_s = max(eta_s, snap.limit_wait((total - done) * snap.requests / snap.rows_read))
         if snap.requests != self._requests:
             self._requests, self._requests_at = snap.requests, now
         held = (

@@ -120,6 +120,18 @@ def test_the_eta_counts_the_wait_a_rolling_window_still_has_in_store() -> None:
     assert pace.figures(snap).eta_s == pytest.approx(40.0)
 
 
+def test_the_calls_the_window_still_has_to_let_through_are_those_of_rows_not_sent() -> None:
+    now = [0.0]
+    pace = Pace(RowsTotal(10_000, True), lambda: now[0])
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=500))
+    now[0] = 1.0
+    window: Callable[[float], float] = lambda calls: calls  # noqa: E731 - a second a call
+    # 10 calls of 500 rows sent, 2 of them answered: 9,000 rows to go are 18 calls (not 90, as if every call so far
+    # had carried the 1,000 rows settled), 18 s of window; the pace says 9 s
+    snap = Snapshot(LOADING, 0, None, "rows", rows_read=5_000, loaded=1_000, requests=10, limit_wait=window)
+    assert pace.figures(snap).eta_s == pytest.approx(18.0)
+
+
 def test_the_pace_is_that_of_the_last_half_minute() -> None:
     now = [0.0]
     pace = Pace(RowsTotal(100_000, True), lambda: now[0])
