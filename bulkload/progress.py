@@ -304,15 +304,15 @@ async def _lines(
     wall_clock: Callable[[], float],
     sleep: Callable[[float], Awaitable[None]],
 ) -> None:
-    shown: str | None = None
+    phase: str | None = None  # of the last line
     last = 0.0
     while True:
         fig = pace.figures(snapshot())
         now = clock()
-        if fig.phase != shown or now - last >= every_s:
+        if fig.phase != phase or now - last >= every_s:
             stamp = datetime.fromtimestamp(wall_clock(), UTC).isoformat(timespec="seconds")
             print(f"{stamp} {describe(fig, pace)}", file=out, flush=True)
-            shown, last = fig.phase, now
+            phase, last = fig.phase, now
         await sleep(TICK_S)
 
 
