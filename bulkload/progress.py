@@ -31,7 +31,7 @@ from .stages import LOADING, PLANNING, WAITING
 TICK_S = 0.25
 #: the pace is what was done in the last this many seconds of the phase
 PACE_WINDOW_S = 30.0
-#: the sender is shown waiting for the rate window when the window is full and no call left for this long
+#: the calls are shown waiting for the rate window when the limits hold some back and none left for this long
 WAITING_AFTER_S = 1.0
 #: decompressed bytes of a gzip input read to learn its bytes per row
 GZIP_SAMPLE_BYTES = 1 << 20
@@ -41,7 +41,7 @@ GZIP_SAMPLE_BYTES = 1 << 20
 class Snapshot:
     """The run as the display sees it. `phase` (stages.py) with its own `done` of `total` `unit`; while loading the
     rows settle instead (`loaded + rejected + in_doubt + skipped` of the input's rows). `limit_wait`: seconds the
-    rate windows alone need for a number of further calls."""
+    rate windows alone need for a number of further calls; `held`: calls the limits hold back now."""
 
     phase: str
     done: int
@@ -56,6 +56,7 @@ class Snapshot:
     retries: int = 0
     rate_limited: int = 0
     limit_wait: Callable[[float], float] | None = None
+    held: int = 0
 
     @property
     def settled(self) -> int:
@@ -106,11 +107,12 @@ def _gzip_rows(path: str) -> int | None:
 
 @dataclass
 class Figures:
-    """What the display shows: the `phase` (WAITING while the limiter holds the sender back), `done` of `total`
-    `unit`, the pace (`per_s`, units a second; None until the phase was seen twice) and the ETA in seconds (None: not
-    known)."""
+    """What the display shows: the `phase` (WAITING while the limits hold the calls back) on the `bar` of the phase
+    it waits in, `done` of `total` `unit`, the pace (`per_s`, units a second; None until the phase was seen twice),
+    the ETA in seconds (None: not known) and a line of `detail`."""
 
     phase: str
+    bar: str
     done: int
     total: int | None
     unit: str
@@ -157,19 +159,11 @@ class Pace:
                 eta_s = max(eta_s, snap.limit_wait((total - done) * snap.requests / snap.rows_read))
         if snap.requests != self._requests:
             self._requests, self._requests_at = snap.requests, now
-        held = (
-            loading
-            and snap.limit_wait is not None
-            and now - self._requests_at >= WAITING_AFTER_S
-            and snap.limit_wait(1) > 0
-        )
-        phase = snap.phase
-        if held:
-            phase = WAITING
-        elif loading and not snap.rows_read:
-            phase = PLANNING  # the first chunk is not planned yet
+        # calls held back by the limits (loading, or the walk of reconciling), and none has left for a while
+        held = snap.held > 0 and now - self._requests_at >= WAITING_AFTER_S
+        bar = PLANNING if loading and not snap.rows_read else snap.phase  # loading, before the first chunk is planned
         unit = snap.unit if not loading else "rows"
-        return Figures(phase, done, total, unit, per_s, eta_s, _detail(snap, loading))
+        return Figures(WAITING if held else bar, bar, done, total, unit, per_s, eta_s, _detail(snap, loading))
 
 
 def _detail(snap: Snapshot, loading: bool) -> str:
@@ -192,7 +186,7 @@ def clock_time(seconds: float) -> str:
 def figures_text(fig: Figures, pace: Pace) -> str:
     """The figures after the bar: done of total (`~`: estimated from a gzip input's size), pace and ETA, each where
     known (a phase that counts nothing yet, planning, shows none)."""
-    estimated = _bar_of(fig.phase) == LOADING and not pace.rows.exact
+    estimated = fig.bar == LOADING and not pace.rows.exact
     parts = []
     if fig.total is not None or fig.done:
         of = f"/{'~' if estimated else ''}{fig.total:,}" if fig.total is not None else ""
@@ -278,21 +272,16 @@ async def _live(
     with display:
         while True:
             fig = pace.figures(snapshot())
-            if task is None or _bar_of(fig.phase) != bar:
+            if task is None or fig.bar != bar:
                 if task is not None:  # a phase of its own bar: another total, or none
                     display.remove_task(task)
-                task, bar = display.add_task(fig.phase, total=fig.total, figures=""), _bar_of(fig.phase)
+                task, bar = display.add_task(fig.phase, total=fig.total, figures=""), fig.bar
             display.update(
                 task, description=fig.phase, completed=fig.done, total=fig.total, figures=figures_text(fig, pace)
             )
             display.detail = fig.detail
             display.refresh()
             await sleep(TICK_S)
-
-
-def _bar_of(phase: str) -> str:
-    """The bar a phase is shown on: waiting for the rate window is part of loading."""
-    return LOADING if phase == WAITING else phase
 
 
 async def _lines(

@@ -94,6 +94,7 @@ class Run:
             retries=c.retries,
             rate_limited=c.rate_limited,
             limit_wait=self.limits.wait_for,
+            held=self.limits.held,
         )
 
     async def load(self, sources: list[Source], *, progress: bool, resend_in_doubt: bool = False) -> Report:

@@ -16,6 +16,8 @@ from conftest import CREDS, write_entries
 from rich.console import Console
 
 from bulkload import Job, load, rollback
+from bulkload.limits import Limits
+from bulkload.meters import DailyQuota, RateMeter, WindowMeter
 from bulkload.progress import Pace, RowsTotal, Snapshot, estimate_rows, show_progress
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.stages import LOADING, PLANNING, RECONCILING, ROLLING_BACK, WAITING, Stages
@@ -52,10 +54,7 @@ class FakeRun:
     def __init__(self) -> None:
         self.stages = Stages()
         self.rows_read = self.loaded = self.requests = 0
-        self.window_full = False  # the rolling window holds the sender back
-
-    def limit_wait(self, calls: float) -> float:
-        return calls if self.window_full else 0.0
+        self.held = 0  # calls the limits hold back
 
     def snapshot(self) -> Snapshot:
         s = self.stages
@@ -67,7 +66,7 @@ class FakeRun:
             rows_read=self.rows_read,
             loaded=self.loaded,
             requests=self.requests,
-            limit_wait=self.limit_wait,
+            held=self.held,
         )
 
 
@@ -87,7 +86,7 @@ def loading(run: FakeRun, read: int, loaded: int, requests: int = 0, *, full: bo
     def step() -> None:
         if run.stages.name != LOADING:
             run.stages.enter(LOADING, unit="rows")
-        run.rows_read, run.loaded, run.requests, run.window_full = read, loaded, requests, full
+        run.rows_read, run.loaded, run.requests, run.held = read, loaded, requests, 8 if full else 0
 
     return step
 
@@ -142,21 +141,39 @@ def test_the_pace_is_that_of_the_last_half_minute() -> None:
     assert fig.eta_s == pytest.approx(79_000 / fig.per_s)
 
 
-def test_the_sender_held_back_by_the_window_shows_as_waiting_and_loading_again_once_calls_go() -> None:
+def test_calls_held_back_by_the_limits_show_as_waiting_and_the_phase_again_once_calls_go() -> None:
     now = [0.0]
     pace = Pace(RowsTotal(1_000, True), lambda: now[0])
-    full: Callable[[float], float] = lambda calls: 300.0 * calls / 300  # noqa: E731 - a full window of 300 in 300 s
 
-    def snap(requests: int) -> Snapshot:
-        return Snapshot(LOADING, 0, None, "rows", rows_read=500, loaded=400, requests=requests, limit_wait=full)
+    def snap(phase: str, requests: int, held: int) -> Snapshot:
+        return Snapshot(phase, 0, None, "records", rows_read=500, loaded=400, requests=requests, held=held)
 
-    assert pace.figures(snap(300)).phase == LOADING
+    assert pace.figures(snap(LOADING, 300, 8)).phase == LOADING
     now[0] = 0.5
-    assert pace.figures(snap(300)).phase == LOADING, "a moment without a call is no wait"
+    assert pace.figures(snap(LOADING, 300, 8)).phase == LOADING, "a moment without a call is no wait"
     now[0] = 5.0
-    assert pace.figures(snap(300)).phase == WAITING
+    fig = pace.figures(snap(LOADING, 300, 8))
+    assert (fig.phase, fig.bar) == (WAITING, LOADING)
     now[0] = 6.0
-    assert pace.figures(snap(301)).phase == LOADING
+    assert pace.figures(snap(LOADING, 301, 8)).phase == LOADING
+    now[0] = 10.0
+    assert pace.figures(snap(LOADING, 301, 0)).phase == LOADING, "nothing held back: busy elsewhere, not waiting"
+    # the walk of reconciling passes the same limits
+    now[0] = 20.0
+    fig = pace.figures(snap(RECONCILING, 301, 2))
+    assert (fig.phase, fig.bar) == (WAITING, RECONCILING)
+
+
+async def test_the_limits_count_the_calls_they_hold_back() -> None:
+    limits = Limits(quota=DailyQuota(0), rate=RateMeter(None), windows=[WindowMeter(1, 60.0, margin_s=0.0)])
+    await limits.acquire()
+    assert limits.held == 0
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(limits.acquire)  # the window's one call a minute is spent: held back
+        await anyio.wait_all_tasks_blocked()
+        assert limits.held == 1
+        tg.cancel_scope.cancel()
+    assert limits.held == 0
 
 
 def test_before_the_first_chunk_is_planned_the_load_is_planning() -> None:
