@@ -387,7 +387,9 @@ def _command(ns: argparse.Namespace) -> int:
         _print_json(report.reconcile)
         return report.exit_code
     if ns.command == "rollback":
-        undone = _run(lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy))
+        undone = _run(
+            lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy, progress=_progress(ns))
+        )
         if not ns.json:
             print_rollback(undone, ns.report)
             return undone.exit_code

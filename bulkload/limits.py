@@ -44,6 +44,8 @@ class Limits:
         self.concurrency = concurrency
         self.api_url = api_url
         self._meters: list[Meter] = [quota, rate, *self.windows]
+        #: calls waiting in `acquire` now (for the progress display)
+        self.held = 0
 
     @classmethod
     def for_job(
@@ -70,8 +72,12 @@ class Limits:
 
     async def acquire(self) -> None:
         """Wait until every limit lets one more call go; RunStopped when the daily quota is spent."""
-        for meter in self._meters:
-            await meter.acquire()
+        self.held += 1
+        try:
+            for meter in self._meters:
+                await meter.acquire()
+        finally:
+            self.held -= 1
 
     def on_rate_limited(self, wait_s: float) -> None:
         for meter in self._meters:

@@ -1,71 +1,207 @@
-"""Progress on long runs: a live line on a terminal, a plain line every few seconds otherwise."""
+"""Progress on long runs. A terminal gets rich's progress display: the phase of the work (stages.py), a bar with
+the percent of the phase's work, its pace and ETA. A pipe or a file (cron) gets one timestamped line every `every_s`
+seconds and one at every change of phase. The ETA is the rows still to settle over the pace at which rows settle
+(loaded, rejected, in doubt or skipped: done), never the pace of reading, which runs ahead of sending; when a rolling
+window binds, the wait the limiter still has in store if that is longer.
+
+Cheap by construction: the display asks for a Snapshot 4×/s (`TICK_S`), never per row; time comes from an injected
+clock and sleep, so a test drives it."""
 
 from __future__ import annotations
 
 import gzip
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import NamedTuple, TextIO
 
 import anyio
-from rich.console import Console
-from rich.live import Live
+from rich.console import Console, RenderableType
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from .sources import is_gzip
+from .stages import LOADING, PLANNING, WAITING
+
+#: seconds between two looks at the run
+TICK_S = 0.25
+#: the pace is what was done in the last this many seconds of the phase
+PACE_WINDOW_S = 30.0
+#: the calls are shown waiting for the rate window when the limits hold some back and none left for this long
+WAITING_AFTER_S = 1.0
+#: decompressed bytes of a gzip input read to learn its bytes per row
+GZIP_SAMPLE_BYTES = 1 << 20
 
 
 @dataclass
 class Snapshot:
-    rows_read: int
-    loaded: int
-    rejected: int
-    in_doubt: int
-    requests: int
-    retries: int
-    rate_limited: int
-    #: seconds the rate limits alone need for a number of further calls
+    """The run as the display sees it. `phase` (stages.py) with its own `done` of `total` `unit`; while loading the
+    rows settle instead (`loaded + rejected + in_doubt + skipped` of the input's rows). `limit_wait`: seconds the
+    rate windows alone need for a number of further calls; `held`: calls the limits hold back now."""
+
+    phase: str
+    done: int
+    total: int | None
+    unit: str
+    rows_read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    in_doubt: int = 0
+    skipped: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
     limit_wait: Callable[[float], float] | None = None
+    held: int = 0
+
+    @property
+    def settled(self) -> int:
+        """Rows done with: loaded, rejected, in doubt or skipped."""
+        return self.loaded + self.rejected + self.in_doubt + self.skipped
 
 
-def estimate_rows(paths: Sequence[str]) -> int | None:
-    """Rows in the files, counted as newlines (less the CSV header); None when a file is compressed."""
-    total = 0
+class RowsTotal(NamedTuple):
+    """Rows in a run's input: counted (`exact`), or estimated for gzip input from its size."""
+
+    rows: int | None
+    exact: bool
+
+
+def estimate_rows(paths: Sequence[str]) -> RowsTotal:
+    """Rows in the files: newlines counted (less the CSV header). A gzip file is not decompressed whole: its size
+    uncompressed (the gzip trailer's, mod 4 GiB) over the bytes per row of its first MiB; None when that cannot
+    be trusted (several members, more than 4 GiB)."""
+    total, exact = 0, True
     for path in paths:
+        header = 0 if str(path).endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")) else 1
         if is_gzip(path):
-            return None
+            rows = _gzip_rows(path)
+            if rows is None:
+                return RowsTotal(None, False)
+            total, exact = total + rows - header, False
+            continue
         with open(path, "rb") as fh:
             lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
-        total += lines - (0 if str(path).endswith((".jsonl", ".ndjson")) else 1)
-    return max(total, 0)
+        total += lines - header
+    return RowsTotal(max(total, 0), exact)
 
 
-def _eta(seconds: float) -> str:
+def _gzip_rows(path: str) -> int | None:
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        compressed = fh.tell()
+        fh.seek(-4, 2)
+        size = int.from_bytes(fh.read(4), "little")
+    with gzip.open(path, "rb") as fh:
+        sample = fh.read(GZIP_SAMPLE_BYTES)
+    if len(sample) < GZIP_SAMPLE_BYTES:  # the whole file was read: counted, not estimated
+        return sample.count(b"\n")
+    if size < compressed or size < len(sample):  # wrapped past 4 GiB, or the last of several members
+        return None
+    return round(size * sample.count(b"\n") / len(sample))
+
+
+@dataclass
+class Figures:
+    """What the display shows: the `phase` (WAITING while the limits hold the calls back) on the `bar` of the phase
+    it waits in, `done` of `total` `unit`, the pace (`per_s`, units a second; None until the phase was seen twice),
+    the ETA in seconds (None: not known) and a line of `detail`."""
+
+    phase: str
+    bar: str
+    done: int
+    total: int | None
+    unit: str
+    per_s: float | None
+    eta_s: float | None
+    detail: str
+
+
+class Pace:
+    """Figures from successive snapshots: the pace over the last PACE_WINDOW_S of the current phase, and the ETA.
+    `rows`: the input's rows (the loading phase's total); `clock`: seconds (time.monotonic)."""
+
+    def __init__(self, rows: RowsTotal, clock: Callable[[], float]) -> None:
+        self.rows = rows
+        self.clock = clock
+        self._phase: str | None = None
+        self._samples: deque[tuple[float, int]] = deque()
+        self._requests = -1
+        self._requests_at = 0.0
+
+    def figures(self, snap: Snapshot) -> Figures:
+        """The figures of `snap`, taken now: call it once a look (it samples the pace)."""
+        now = self.clock()
+        loading = snap.phase == LOADING
+        done = snap.settled if loading else snap.done
+        total = snap.total
+        if loading and self.rows.rows is not None:
+            total = self.rows.rows if self.rows.exact else max(self.rows.rows, snap.rows_read)
+        if snap.phase != self._phase:
+            self._phase = snap.phase
+            self._samples.clear()
+        self._samples.append((now, done))
+        while len(self._samples) > 2 and self._samples[1][0] <= now - PACE_WINDOW_S:
+            self._samples.popleft()
+        (t0, d0), (t1, d1) = self._samples[0], self._samples[-1]
+        per_s = (d1 - d0) / (t1 - t0) if t1 > t0 else None
+        eta_s = None
+        if total is not None and per_s:
+            eta_s = max(0.0, total - done) / per_s
+            if loading and snap.limit_wait is not None and snap.rows_read and snap.requests and done < total:
+                # when a rolling window binds, the pace so far says nothing about the wait still to come. Calls a
+                # row: those sent for the rows read (sent, or about to be), not for those settled (a call in flight
+                # would count as many rows again)
+                eta_s = max(eta_s, snap.limit_wait((total - done) * snap.requests / snap.rows_read))
+        if snap.requests != self._requests:
+            self._requests, self._requests_at = snap.requests, now
+        # calls held back by the limits (loading, or the walk of reconciling), and none has left for a while
+        held = snap.held > 0 and now - self._requests_at >= WAITING_AFTER_S
+        bar = PLANNING if loading and not snap.rows_read else snap.phase  # loading, before the first chunk is planned
+        unit = snap.unit if not loading else "rows"
+        return Figures(WAITING if held else bar, bar, done, total, unit, per_s, eta_s, _detail(snap, loading))
+
+
+def _detail(snap: Snapshot, loading: bool) -> str:
+    calls = f"requests {snap.requests:,} (retries {snap.retries:,}, 429s {snap.rate_limited:,})"
+    if not loading:
+        return calls
+    return (
+        f"read {snap.rows_read:,} | loaded {snap.loaded:,} | rejected {snap.rejected:,} | "
+        f"in doubt {snap.in_doubt:,} | {calls}"
+    )
+
+
+def clock_time(seconds: float) -> str:
+    """Seconds as H:MM:SS."""
     m, s = divmod(int(seconds), 60)
     h, m = divmod(m, 60)
     return f"{h}:{m:02d}:{s:02d}"
 
 
-def describe(snap: Snapshot, elapsed: float, total: int | None) -> str:
-    rate = snap.rows_read / elapsed if elapsed > 0 else 0.0
-    parts = [
-        f"read {snap.rows_read:,}" + (f"/{total:,}" if total else ""),
-        f"loaded {snap.loaded:,}",
-        f"rejected {snap.rejected:,}",
-        f"in doubt {snap.in_doubt:,}",
-        f"{rate:,.0f} rows/s",
-        f"requests {snap.requests:,} (retries {snap.retries:,}, 429s {snap.rate_limited:,})",
-    ]
-    if total and rate > 0 and snap.rows_read < total:
-        eta = (total - snap.rows_read) / rate
-        if snap.limit_wait is not None and snap.rows_read and snap.requests:
-            # when a rolling window binds, rows/s so far says nothing about the wait still to come
-            more_calls = (total - snap.rows_read) * snap.requests / snap.rows_read
-            eta = max(eta, snap.limit_wait(more_calls))
-        parts.append(f"ETA {_eta(eta)}")
+def figures_text(fig: Figures, pace: Pace) -> str:
+    """The figures after the bar: done of total (`~`: estimated from a gzip input's size), pace and ETA, each where
+    known (a phase that counts nothing yet, planning, shows none)."""
+    estimated = fig.bar == LOADING and not pace.rows.exact
+    parts = []
+    if fig.total is not None or fig.done:
+        of = f"/{'~' if estimated else ''}{fig.total:,}" if fig.total is not None else ""
+        parts.append(f"{fig.done:,}{of} {fig.unit}")
+    if fig.per_s is not None and parts:
+        parts.append(f"{fig.per_s:,.0f} {fig.unit}/s")
+    if fig.eta_s is not None:
+        parts.append(f"ETA {clock_time(fig.eta_s)}")
     return " | ".join(parts)
+
+
+def describe(fig: Figures, pace: Pace) -> str:
+    """One line off a terminal: the phase, its percent when its total is known, the figures and the details."""
+    percent = f" {min(100.0, 100 * fig.done / fig.total):.0f}%" if fig.total else ""
+    return " | ".join(filter(None, (f"{fig.phase}{percent}", figures_text(fig, pace), fig.detail)))
 
 
 async def show_progress(
@@ -73,22 +209,117 @@ async def show_progress(
     files: Sequence[str],
     *,
     stream: TextIO | None = None,
+    console: Console | None = None,
     every_s: float = 10.0,
+    clock: Callable[[], float] = time.monotonic,
+    wall_clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    rows: RowsTotal | None = None,
 ) -> None:
-    """Runs until cancelled. A terminal gets a live line; a pipe or file a line every `every_s` seconds."""
+    """Show `snapshot()` every TICK_S until cancelled: on `console` (made for `stream`, default stderr, when that is
+    a terminal) as rich's progress display; otherwise as a line on `stream` every `every_s` seconds and at every
+    change of phase, each beginning with the ISO time of `wall_clock` (seconds since the epoch). `clock` (seconds)
+    times the pace; `sleep` waits a tick. `rows`: the input's rows where the caller knows them; else they are
+    counted from `files` (estimate_rows) while the display runs."""
     out = stream or sys.stderr
-    started = time.monotonic()
-    total: int | None = None
-    try:
-        total = await anyio.to_thread.run_sync(estimate_rows, files)
-    except (OSError, gzip.BadGzipFile):
-        total = None
-    if out.isatty():
+    pace = Pace(rows or RowsTotal(None, False), clock)
+    if console is None and out.isatty():
         console = Console(file=out)
-        with Live(Text(""), console=console, refresh_per_second=4, transient=True) as live:
-            while True:
-                live.update(Text(describe(snapshot(), time.monotonic() - started, total)))
-                await anyio.sleep(0.25)
+    async with anyio.create_task_group() as tg:
+        if rows is None:
+            tg.start_soon(_count_rows, pace, files)
+        if console is not None:
+            await _live(snapshot, pace, console, clock, sleep)
+        else:
+            await _lines(snapshot, pace, out, every_s, clock, wall_clock, sleep)
+
+
+async def _count_rows(pace: Pace, files: Sequence[str]) -> None:
+    with suppress(OSError, EOFError, gzip.BadGzipFile):  # no total: the bar has no end and there is no ETA
+        pace.rows = await anyio.to_thread.run_sync(estimate_rows, files, abandon_on_cancel=True)
+
+
+class _Display(Progress):
+    """rich's Progress with a line of details under the bar (rich's documented way: `get_renderables`)."""
+
+    detail = ""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        yield Text(self.detail, style="dim", no_wrap=True, overflow="ellipsis")
+
+
+async def _live(
+    snapshot: Callable[[], Snapshot],
+    pace: Pace,
+    console: Console,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]],
+) -> None:
+    display = _Display(
+        TextColumn("[bold cyan]{task.description}"),
+        BarColumn(bar_width=40),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),  # of the phase: each has a task of its own
+        TextColumn("{task.fields[figures]}", markup=False),
+        console=console,
+        get_time=clock,
+        auto_refresh=False,
+        transient=True,
+    )
+    task: TaskID | None = None
+    bar = ""
+    with display:
+        while True:
+            fig = pace.figures(snapshot())
+            if task is None or fig.bar != bar:
+                if task is not None:  # a phase of its own bar: another total, or none
+                    display.remove_task(task)
+                task, bar = display.add_task(fig.phase, total=fig.total, figures=""), fig.bar
+            display.update(
+                task, description=fig.phase, completed=fig.done, total=fig.total, figures=figures_text(fig, pace)
+            )
+            display.detail = fig.detail
+            display.refresh()
+            await sleep(TICK_S)
+
+
+async def _lines(
+    snapshot: Callable[[], Snapshot],
+    pace: Pace,
+    out: TextIO,
+    every_s: float,
+    clock: Callable[[], float],
+    wall_clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]],
+) -> None:
+    phase: str | None = None  # of the last line
+    last = 0.0
     while True:
-        await anyio.sleep(every_s)
-        print(describe(snapshot(), time.monotonic() - started, total), file=out, flush=True)
+        fig = pace.figures(snapshot())
+        now = clock()
+        if fig.phase != phase or now - last >= every_s:
+            stamp = datetime.fromtimestamp(wall_clock(), UTC).isoformat(timespec="seconds")
+            print(f"{stamp} {describe(fig, pace)}", file=out, flush=True)
+            phase, last = fig.phase, now
+        await sleep(TICK_S)
+
+
+@asynccontextmanager
+async def shown(snapshot: Callable[[], Snapshot], files: Sequence[str], enabled: bool = True) -> AsyncIterator[None]:
+    """Show progress (show_progress, on stderr) while the body runs, when `enabled`. An error of the body comes out
+    as itself, not in an exception group."""
+    if not enabled:
+        yield
+        return
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(show_progress, snapshot, files)
+            try:
+                yield
+            finally:
+                tg.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise

@@ -25,6 +25,7 @@ from .ledger import Ledger
 from .model import Listed, Reconciled, Totals
 from .money import money
 from .side_by_side import side_by_side
+from .stages import RECONCILING, Stages
 from .targets.base import Target
 
 log = logging.getLogger(__name__)
@@ -42,14 +43,17 @@ def _totals_view(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
     }
 
 
-async def reconcile(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> Reconciled:
-    """Return the report's `reconcile` section; `ok` is True only when everything matches."""
+async def reconcile(
+    ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str], stages: Stages | None = None
+) -> Reconciled:
+    """Return the report's `reconcile` section; `ok` is True only when everything matches. `stages`: where a cursor
+    walk counts the records it walked, of those the counts say were created since the baseline."""
     log.info("reconciling: by %s", target.api.reconcile_by)
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":
         return await target.books.reconcile(dispatcher, ledger, files)
-    return await by_walk(ledger, target, dispatcher, files)
+    return await by_walk(ledger, target, dispatcher, files, stages or Stages())
 
 
 def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled:
@@ -173,7 +177,9 @@ def id_ranges(after: int, newest: int, most: int) -> list[tuple[int, int | None]
     return [(lo, hi) for lo, hi in zip(bounds, [*bounds[1:], None])]
 
 
-async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str]) -> Reconciled:
+async def by_walk(
+    ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str], stages: Stages
+) -> Reconciled:
     """Counts and a cursor walk of what was created since the baseline, diffed against the ledger."""
     # only the ids go to the ledger (for the diff); totals are summed as the pages arrive
     newest_created = ledger.begin_remote()
@@ -209,6 +215,7 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
         most = max(counts[scope]["remote"], counts[scope]["expected"]) + WALK_SLACK
         async for page in target.books.walk(dispatcher, scope, after, upto):
             listed[scope] = listed.get(scope, 0) + len(page.ids)
+            stages.advance(len(page.ids))
             if listed[scope] > most:
                 scope_name = target.api.scope_name
                 raise WalkStalled(
@@ -231,6 +238,7 @@ async def by_walk(ledger: Ledger, target: Target, dispatcher: Dispatcher, files:
     # chain into `concurrency` chains, so the walk runs at the API's pace, not at one page per round trip.
     # The counts come first: they bound the walks.
     await side_by_side([partial(count, scope) for scope in scopes])
+    stages.enter(RECONCILING, sum(max(0, c["remote"] - c["before"]) for c in counts.values()), "records")
     jobs: list[Callable[[], Awaitable[None]]] = []
     for scope in scopes:
         after = baselines.get(scope, {"max_id": 0})["max_id"]

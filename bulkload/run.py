@@ -41,11 +41,12 @@ from .loads import record_status
 from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resume_after, run_chunks
 from .planning import Planning, PlanSpec, planning_for
-from .progress import Snapshot, show_progress
+from .progress import Snapshot, shown
 from .reconcile import reconcile
 from .report import write_in_doubt, write_rejects, write_report, write_success
 from .results import Groups, Quota, Report
 from .sources import Source
+from .stages import LOADING, RECONCILING, Stages
 from .targets.base import Target
 
 #: unbalanced groups and skipped reasons the report names one by one
@@ -62,6 +63,7 @@ class Run:
         self.started = time.monotonic()
         self.tally = Tally()
         self.loader: Loader | None = None  # made once setup is done; the report counts its rows read
+        self.stages = Stages()  # what it is doing now, for the progress display
 
     @classmethod
     @asynccontextmanager
@@ -85,7 +87,28 @@ class Run:
 
     async def reconcile(self, files: list[str]) -> Reconciled:
         """Compare the ledger with what the API holds now (`files`: the run's inputs, as the report names them)."""
-        return await reconcile(self.ledger, self.target, self.dispatcher, files)
+        self.stages.enter(RECONCILING)
+        return await reconcile(self.ledger, self.target, self.dispatcher, files, self.stages)
+
+    def snapshot(self) -> Snapshot:
+        """The run as the progress display sees it (read 4×/s, never per row)."""
+        c, tally, stage = self.dispatcher.counters, self.tally, self.stages
+        return Snapshot(
+            stage.name,
+            stage.done,
+            stage.total,
+            stage.unit,
+            rows_read=self.rows_read,
+            loaded=tally.loaded,
+            rejected=tally.rejected,
+            in_doubt=tally.in_doubt,
+            skipped=tally.skipped,
+            requests=c.requests,
+            retries=c.retries,
+            rate_limited=c.rate_limited,
+            limit_wait=self.limits.wait_for,
+            held=self.limits.held,
+        )
 
     async def load(
         self,
@@ -94,6 +117,13 @@ class Run:
         progress: bool,
         resend_in_doubt: bool = False,
         interrupted: Callable[[Report], object] | None = None,
+    ) -> Report:
+        """`_load` with the progress display on stderr (`progress`): planning, loading, reconciling."""
+        async with shown(self.snapshot, self.job.files, progress):
+            return await self._load(sources, resend_in_doubt, interrupted)
+
+    async def _load(
+        self, sources: list[Source], resend_in_doubt: bool, interrupted: Callable[[Report], object] | None
     ) -> Report:
         """Send every phase, reconcile and report. A run cut short (a stop: the quota, a ledger write that failed,
         retries spent, also in setup or the look for what exists; an interrupt: Ctrl-C, SIGTERM, SIGHUP, a caller's
@@ -105,7 +135,7 @@ class Run:
         try:
             try:
                 try:
-                    await self._send(sources, planners, progress=progress, resend_in_doubt=resend_in_doubt)
+                    await self._send(sources, planners, resend_in_doubt=resend_in_doubt)
                 except* (RunStopped, TransportError, ServerError, BadAnswer) as failed:
                     first: BaseException = failed
                     while isinstance(first, BaseExceptionGroup):  # one of the nested task groups' errors
@@ -177,9 +207,7 @@ class Run:
             )
         return None
 
-    async def _send(
-        self, sources: list[Source], planners: list[Planning], *, progress: bool, resend_in_doubt: bool
-    ) -> None:
+    async def _send(self, sources: list[Source], planners: list[Planning], *, resend_in_doubt: bool) -> None:
         """Set up and send every phase, each planned by its own of `planners` (the next started while one runs)."""
         job, target, ledger, dispatcher, tally = self.job, self.target, self.ledger, self.dispatcher, self.tally
         await target.setup(dispatcher, sources)
@@ -195,37 +223,21 @@ class Run:
         self.loader = loader
         ledger.set_status("running")
 
-        def snapshot() -> Snapshot:
-            c = dispatcher.counters
-            return Snapshot(
-                loader.rows_read,
-                tally.loaded,
-                tally.rejected,
-                tally.in_doubt,
-                c.requests,
-                c.retries,
-                c.rate_limited,
-                self.limits.wait_for,
-            )
-
-        async with anyio.create_task_group() as tg:
-            if progress:
-                tg.start_soon(show_progress, snapshot, job.files)
-            earlier: list[int] = []
-            phases = list(target.phases.of(len(sources)))
-            for phase, indexes in enumerate(phases):
-                if tally.stopped:
-                    break
-                context = ledger.phase_context(phase)
-                if context is None:  # worked out once; a resume plans with the same
-                    context = target.phases.before(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
-                    ledger.set_phase_context(phase, context)
-                earlier.extend(indexes)
-                spec = plan_spec(job, target, ledger, sources, indexes, context)
-                if phase + 1 < len(phases):
-                    planners.append(type(planners[phase])())  # the next phase's, planned where this one is
-                await run_chunks(loader, spec, job.concurrency, planners[phase])
-            tg.cancel_scope.cancel()
+        self.stages.enter(LOADING, unit="rows")
+        earlier: list[int] = []
+        phases = list(target.phases.of(len(sources)))
+        for phase, indexes in enumerate(phases):
+            if tally.stopped:
+                break
+            context = ledger.phase_context(phase)
+            if context is None:  # worked out once; a resume plans with the same
+                context = target.phases.before(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
+                ledger.set_phase_context(phase, context)
+            earlier.extend(indexes)
+            spec = plan_spec(job, target, ledger, sources, indexes, context)
+            if phase + 1 < len(phases):
+                planners.append(type(planners[phase])())  # the next phase's, planned where this one is
+            await run_chunks(loader, spec, job.concurrency, planners[phase])
 
     async def _skip_existing(self) -> None:
         """The input's groups the API already holds are not created again (asked once, before the first write)."""

@@ -33,11 +33,13 @@ from .loads import check_home, record_status
 from .model import Chunk, Totals
 from .pipeline import KEY_TTL_MARGIN_S, body_hash, settled_look
 from .planning import Planned, planning_for
+from .progress import shown
 from .report import write_report
 from .results import Rollback
 from .run import Run, plan_spec
 from .runner import check_paths, job_of, open_sources
 from .sources import Source, sha256_of
+from .stages import ROLLING_BACK, SETTLING, Stages
 from .targets.base import RecordKind, Target
 
 log = logging.getLogger(__name__)
@@ -53,11 +55,13 @@ async def rollback(
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
     adopt_copy: bool = False,
+    progress: bool = False,
 ) -> Rollback:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
     finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
     the ledger's times are read against (when a lost answer's settle delay is over). `adopt_copy`: roll back from a
-    copy of the ledger when the run's own is gone (loads.check_home)."""
+    copy of the ledger when the run's own is gone (loads.check_home). `progress`: show the calls settled and the
+    records removed (progress.py) on stderr."""
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
@@ -73,11 +77,11 @@ async def rollback(
             credentials = job.credentials(env)
             with logs.bound(run=ledger.run.key_prefix, target=target.name):
                 log.info("rollback: removing what the run of %s created", ledger.path)
-                async with Run.open(job, target, ledger, credentials) as run:
+                async with Run.open(job, target, ledger, credentials) as run, shown(run.snapshot, [], progress):
                     # from now on a load of the same groups is refused until this finishes (ledger.known_to)
                     ledger.set_status("rolling_back")
-                    await _settle(job, target, ledger, run.dispatcher, out, clock)
-                    await _remove_all(job, target, ledger, run.dispatcher, out)
+                    await _settle(job, target, ledger, run.dispatcher, out, clock, run.stages)
+                    await _remove_all(job, target, ledger, run.dispatcher, out, run.stages)
             out.requests = run.dispatcher.counters.requests
             _conclude(ledger, out)
         out.elapsed_s = round(time.monotonic() - started, 3)
@@ -134,12 +138,19 @@ async def _inputs_changed(job: Job, ledger: Ledger) -> str | None:
 
 
 async def _settle(
-    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback, clock: Callable[[], float]
+    job: Job,
+    target: Target,
+    ledger: Ledger,
+    dispatcher: Dispatcher,
+    out: Rollback,
+    clock: Callable[[], float],
+    stages: Stages,
 ) -> None:
     """Find out what every call in flight or in doubt created, and record it in the ledger. The calls are rebuilt
     by planning the input again (the plan is deterministic, and each call's body hash is checked)."""
     open_calls = ledger.open_calls()
     adopted = ledger.adopted() is not None  # a copy: every call it holds nothing of may have been sent
+    stages.enter(SETTLING, len(open_calls), "calls")
     if not open_calls and not adopted:
         return
     job.files = [f["path"] for f in ledger.run.files]
@@ -159,7 +170,7 @@ async def _settle(
     send, recv = anyio.create_memory_object_stream[tuple[Chunk, OpenCall]](max_buffer_size=job.concurrency)
     async with anyio.create_task_group() as tg:
         for _ in range(job.concurrency):
-            tg.start_soon(_settle_calls, recv.clone(), target, ledger, dispatcher, job, out, clock, over)
+            tg.start_soon(_settle_calls, recv.clone(), target, ledger, dispatcher, job, out, clock, over, stages)
         recv.close()
         async with send:
             try:
@@ -255,10 +266,12 @@ async def _settle_calls(
     out: Rollback,
     clock: Callable[[], float],
     over: float,
+    stages: Stages,
 ) -> None:
     baselines = ledger.baselines()
     async with calls:
         async for chunk, call in calls:
+            stages.advance()  # taken up
             kind = target.kind_of(chunk.file_idx)
             summary = chunk.totals(kind)
             age = clock() - (call.sent_at or 0.0)
@@ -363,7 +376,9 @@ async def _replay(
 # --- removing --------------------------------------------------------------------------------------------------
 
 
-async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback) -> None:
+async def _remove_all(
+    job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, out: Rollback, stages: Stages
+) -> None:
     files = [f["path"] for f in ledger.run.files]
     earlier = ledger.removals()
     settled = {"removed", "gone", "unexplained"}
@@ -377,6 +392,7 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
     ]
     send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
     done: list[tuple[int, str, str]] = []
+    stages.enter(ROLLING_BACK, len(todo), "records")
 
     async def worker(items: MemoryObjectReceiveStream[tuple[str, int]]) -> None:
         async with items:
@@ -401,6 +417,7 @@ async def _remove_all(job: Job, target: Target, ledger: Ledger, dispatcher: Disp
                         _unexplained(target, ledger, files, out, scope, record_id)
                 except BulkloadError as exc:
                     _failed(out, done, scope, record_id, exc)
+                stages.advance()
                 if len(done) >= 100:
                     ledger.mark_removed(done)
                     done.clear()

@@ -133,14 +133,6 @@ def test_window_meter_says_how_long_further_calls_must_wait() -> None:
     assert meter.wait_for(300) == 0.0
 
 
-def test_progress_eta_counts_the_window() -> None:
-    from bulkload.progress import Snapshot, describe
-
-    snap = Snapshot(1000, 1000, 0, 0, requests=20, retries=0, rate_limited=0, limit_wait=lambda calls: calls)
-    # 1,000 of 3,000 rows in 10 s is 100 rows/s (ETA 20 s), but 40 more calls need 40 s of window
-    assert "ETA 0:00:40" in describe(snap, 10.0, 3000)
-
-
 def test_a_window_outlives_the_process_that_filled_it(tmp_path: Path) -> None:
     first = WindowMeter(3, 60.0, margin_s=0.0)
     first._starts.extend([time.monotonic() - 70, time.monotonic() - 5, time.monotonic() - 1])

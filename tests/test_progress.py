@@ -1,0 +1,293 @@
+"""The progress display, driven on a clock of the test's own: the phases it shows and in what order, an ETA from the
+rows settled (not the rows read, which run ahead of sending), the lines off a terminal, rich's display on a recorded
+console; and a real load against the e-conomic sandbox that goes through planning, loading and reconciling."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import anyio
+import pytest
+from conftest import CREDS, write_entries
+from rich.console import Console
+
+from bulkload import Job, load, rollback
+from bulkload.limits import Limits
+from bulkload.meters import DailyQuota, RateMeter, WindowMeter
+from bulkload.progress import Pace, RowsTotal, Snapshot, estimate_rows, show_progress
+from bulkload.sandbox import SandboxOptions, running
+from bulkload.stages import LOADING, PLANNING, RECONCILING, ROLLING_BACK, WAITING, Stages
+
+
+class Clock:
+    """The test's time: `sleep` moves it on, then applies what the script says happens by then."""
+
+    def __init__(self, script: dict[float, Callable[[], None]], end: float) -> None:
+        self.now = 0.0
+        self.script = sorted(script.items())
+        self.end = end
+        self.scope: anyio.CancelScope | None = None
+
+    def __call__(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return 1_796_000_000.0 + self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        while self.script and self.script[0][0] <= self.now:
+            self.script.pop(0)[1]()
+        if self.now >= self.end:
+            assert self.scope is not None
+            self.scope.cancel()
+        await anyio.lowlevel.checkpoint()
+
+
+class FakeRun:
+    """What a Run publishes, set by hand."""
+
+    def __init__(self) -> None:
+        self.stages = Stages()
+        self.rows_read = self.loaded = self.requests = 0
+        self.held = 0  # calls the limits hold back
+
+    def snapshot(self) -> Snapshot:
+        s = self.stages
+        return Snapshot(
+            s.name,
+            s.done,
+            s.total,
+            s.unit,
+            rows_read=self.rows_read,
+            loaded=self.loaded,
+            requests=self.requests,
+            held=self.held,
+        )
+
+
+async def drive(run: FakeRun, clock: Clock, **kw: object) -> None:
+    """Show `run`'s progress on `clock` until the clock's script ends."""
+
+    async def shown() -> None:
+        await show_progress(run.snapshot, [], clock=clock, wall_clock=clock.wall, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
+
+    with anyio.fail_after(10):  # real seconds: the test's clock takes none
+        async with anyio.create_task_group() as tg:
+            clock.scope = tg.cancel_scope
+            tg.start_soon(shown)
+
+
+def loading(run: FakeRun, read: int, loaded: int, requests: int = 0, *, full: bool = False) -> Callable[[], None]:
+    def step() -> None:
+        if run.stages.name != LOADING:
+            run.stages.enter(LOADING, unit="rows")
+        run.rows_read, run.loaded, run.requests, run.held = read, loaded, requests, 8 if full else 0
+
+    return step
+
+
+# --- the ETA and the phase, from successive snapshots -----------------------------------------------------------
+
+
+def test_the_eta_is_the_rows_still_to_settle_over_the_pace_they_settle_at() -> None:
+    now = [0.0]
+    pace = Pace(RowsTotal(10_000, True), lambda: now[0])
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=1_000, loaded=0))
+    now[0] = 10.0
+    # reading is far ahead: 9,000 read, 1,000 settled (loaded or rejected) in 10 s
+    fig = pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=9_000, loaded=800, rejected=200))
+    assert fig.phase == LOADING and fig.done == 1_000 and fig.total == 10_000
+    assert fig.per_s == pytest.approx(100.0)
+    # 9,000 rows to settle at 100 a second; by rows read it would have said (10,000 - 9,000) / 900 ≈ 1 s
+    assert fig.eta_s == pytest.approx(90.0)
+
+
+def test_the_eta_counts_the_wait_a_rolling_window_still_has_in_store() -> None:
+    now = [0.0]
+    pace = Pace(RowsTotal(3_000, True), lambda: now[0])
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=1_000))
+    now[0] = 10.0
+    snap = Snapshot(
+        LOADING, 0, None, "rows", rows_read=1_000, loaded=1_000, requests=20, limit_wait=lambda calls: calls
+    )
+    # 1,000 of 3,000 rows in 10 s is 100 rows/s (ETA 20 s), but 40 more calls need 40 s of window
+    assert pace.figures(snap).eta_s == pytest.approx(40.0)
+
+
+def test_the_calls_the_window_still_has_to_let_through_are_those_of_rows_not_sent() -> None:
+    now = [0.0]
+    pace = Pace(RowsTotal(10_000, True), lambda: now[0])
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=500))
+    now[0] = 1.0
+    window: Callable[[float], float] = lambda calls: calls  # noqa: E731 - a second a call
+    # 10 calls of 500 rows sent, 2 of them answered: 9,000 rows to go are 18 calls (not 90, as if every call so far
+    # had carried the 1,000 rows settled), 18 s of window; the pace says 9 s
+    snap = Snapshot(LOADING, 0, None, "rows", rows_read=5_000, loaded=1_000, requests=10, limit_wait=window)
+    assert pace.figures(snap).eta_s == pytest.approx(18.0)
+
+
+def test_the_pace_is_that_of_the_last_half_minute() -> None:
+    now = [0.0]
+    pace = Pace(RowsTotal(100_000, True), lambda: now[0])
+    for t, settled in ((0, 0), (20, 20_000), (40, 20_000), (60, 21_000)):  # fast, then the API slowed down
+        now[0] = float(t)
+        fig = pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=30_000, loaded=settled))
+    assert fig.per_s == pytest.approx(1_000 / 40, rel=0.01), "the samples of the last 30 s and the one before"
+    assert fig.eta_s == pytest.approx(79_000 / fig.per_s)
+
+
+def test_calls_held_back_by_the_limits_show_as_waiting_and_the_phase_again_once_calls_go() -> None:
+    now = [0.0]
+    pace = Pace(RowsTotal(1_000, True), lambda: now[0])
+
+    def snap(phase: str, requests: int, held: int) -> Snapshot:
+        return Snapshot(phase, 0, None, "records", rows_read=500, loaded=400, requests=requests, held=held)
+
+    assert pace.figures(snap(LOADING, 300, 8)).phase == LOADING
+    now[0] = 0.5
+    assert pace.figures(snap(LOADING, 300, 8)).phase == LOADING, "a moment without a call is no wait"
+    now[0] = 5.0
+    fig = pace.figures(snap(LOADING, 300, 8))
+    assert (fig.phase, fig.bar) == (WAITING, LOADING)
+    now[0] = 6.0
+    assert pace.figures(snap(LOADING, 301, 8)).phase == LOADING
+    now[0] = 10.0
+    assert pace.figures(snap(LOADING, 301, 0)).phase == LOADING, "nothing held back: busy elsewhere, not waiting"
+    # the walk of reconciling passes the same limits
+    now[0] = 20.0
+    fig = pace.figures(snap(RECONCILING, 301, 2))
+    assert (fig.phase, fig.bar) == (WAITING, RECONCILING)
+
+
+async def test_the_limits_count_the_calls_they_hold_back() -> None:
+    limits = Limits(quota=DailyQuota(0), rate=RateMeter(None), windows=[WindowMeter(1, 60.0, margin_s=0.0)])
+    await limits.acquire()
+    assert limits.held == 0
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(limits.acquire)  # the window's one call a minute is spent: held back
+        await anyio.wait_all_tasks_blocked()
+        assert limits.held == 1
+        tg.cancel_scope.cancel()
+    assert limits.held == 0
+
+
+def test_before_the_first_chunk_is_planned_the_load_is_planning() -> None:
+    pace = Pace(RowsTotal(1_000, True), lambda: 0.0)
+    assert pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=0)).phase == PLANNING
+
+
+def test_the_rows_of_a_gzip_input_are_estimated_from_its_size(tmp_path: Path) -> None:
+    plain = tmp_path / "e.csv"
+    write_entries(plain, 40_000)  # 80,000 rows: more than the MiB sampled
+    packed = tmp_path / "e.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert estimate_rows([str(plain)]) == RowsTotal(80_000, True)
+    rows, exact = estimate_rows([str(packed)])
+    # the first MiB's rows are a little shorter (voucher numbers grow): an estimate, shown as one (`~`)
+    assert not exact and rows == pytest.approx(80_000, rel=0.05)
+
+
+# --- the display, driven ---------------------------------------------------------------------------------------
+
+
+def script_of_a_load(run: FakeRun) -> dict[float, Callable[[], None]]:
+    """Planning for 2 s, loading for 24 s (the window binds from 12 s to 16 s), reconciling from 26 s."""
+
+    def reconciling() -> None:
+        run.stages.enter(RECONCILING, 1_000, "records")
+
+    def walked() -> None:
+        run.stages.advance(500)
+
+    return {
+        2.0: loading(run, 100, 0),
+        6.0: loading(run, 600, 200, 2),
+        12.0: loading(run, 900, 500, 5, full=True),
+        16.0: loading(run, 1_000, 800, 8),
+        26.0: reconciling,
+        28.0: walked,
+    }
+
+
+async def test_off_a_terminal_a_timestamped_line_per_interval_and_one_per_phase_change() -> None:
+    run = FakeRun()
+    clock = Clock(script_of_a_load(run), end=30.0)
+    out = io.StringIO()
+    await drive(run, clock, stream=out, every_s=10.0)
+    lines = out.getvalue().splitlines()
+    stamps = [datetime.fromisoformat(line.split(" ", 1)[0]) for line in lines]
+    assert stamps == sorted(stamps) and all(s.tzinfo is not None for s in stamps)
+    phases = [line.split(" ", 1)[1].split(" |")[0].rstrip("0123456789% ") for line in lines]
+    seconds = [round(s.timestamp() - clock.wall() + clock.now) for s in stamps]  # on the test's clock
+    # a line at each change of phase, and one 10 s after the last line while a phase lasts
+    assert list(zip(seconds, phases)) == [
+        (0, PLANNING),
+        (2, LOADING),
+        (12, LOADING),
+        (13, WAITING),
+        (16, LOADING),
+        (26, RECONCILING),
+    ], lines
+
+
+async def test_the_terminal_display_shows_the_phase_a_bar_and_the_eta() -> None:
+    run = FakeRun()
+    console = Console(file=io.StringIO(), record=True, force_terminal=True, width=160)
+    clock = Clock({0.5: loading(run, 900, 100, 1), 10.0: loading(run, 1_000, 500, 5)}, end=11.0)
+    await drive(run, clock, console=console, rows=RowsTotal(1_000, True))
+    screen = console.export_text()
+    assert "loading" in screen and "━" in screen and "50%" in screen, screen
+    # 500 settled of 1,000 at 400 rows in 10 s: 500 rows to go at 40 rows/s
+    assert "500/1,000 rows" in screen and "ETA 0:00:12" in screen and "read 1,000" in screen, screen
+
+
+# --- a real load -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_a_load_shows_planning_loading_and_reconciling_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "entries.csv"
+    write_entries(data, 600)
+    with anyio.fail_after(60):
+        # each call a round trip of 0.2 s: every phase spans a few of the display's looks (4 a second)
+        async with running("economic", SandboxOptions(latency_ms=200)) as url:
+            job = Job(
+                target="economic",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(tmp_path / "run.sqlite"),
+                rejects=str(tmp_path / "rejects.csv"),
+                batch_size=100,
+            )
+            report = await load(job, env=CREDS, progress=True)
+    assert report.exit_code == 0 and report.requests < 40
+    assert phases_shown(capsys.readouterr().err) == [PLANNING, LOADING, RECONCILING]
+
+
+@pytest.mark.slow
+async def test_a_rollback_shows_the_records_it_removed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "entries.csv"
+    write_entries(data, 60)
+    with anyio.fail_after(60):
+        # each DELETE a round trip of 50 ms: 120 of them, 8 at once, span a few of the display's looks
+        async with running("economic", SandboxOptions(latency_ms=50)) as url:
+            job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"))
+            assert (await load(job, env=CREDS)).exit_code == 0
+            undone = await rollback(str(tmp_path / "run.sqlite"), env=CREDS, progress=True)
+    assert undone.exit_code == 0 and undone.removed == 120
+    lines = capsys.readouterr().err.splitlines()
+    assert ROLLING_BACK in phases_shown("\n".join(lines)), lines
+    assert all("/120 records" in line for line in lines if f" {ROLLING_BACK} " in line), lines
+
+
+def phases_shown(err: str) -> list[str]:
+    """The phases of the lines off a terminal, each once, in the order shown."""
+    phases = [line.split(" ", 1)[1].split(" |")[0].rstrip("0123456789% ") for line in err.splitlines()]
+    return [p for i, p in enumerate(phases) if i == 0 or p != phases[i - 1]]
