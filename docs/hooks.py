@@ -1,4 +1,4 @@
-"""MkDocs hooks (mkdocs.yml `hooks:`): the parts of the documentation that are rendered from the code at build time,
+r"""MkDocs hooks (mkdocs.yml `hooks:`): the parts of the documentation that are rendered from the code at build time,
 so that they cannot drift from it. A page asks for one with a marker on a line of its own:
 
     <!-- bulkload:cli -->              every command's and every target's `--help`, from bulkload.cli.build_parser
@@ -9,7 +9,9 @@ so that they cannot drift from it. A page asks for one with a marker on a line o
     <!-- bulkload:errors -->           the exception tree, from bulkload/errors.py's docstring
 
 Files of the repository outside docs/ that a page links to as `../PATH` (the link that works on GitHub) are added
-to the site under PATH, and the links rewritten to reach them there.
+to the site under PATH, and the links rewritten to reach them there. A pipe in code in a table is written `\|` for
+GitHub, which would split the cell at it; Python-Markdown keeps code whole and would show the backslash, so the
+hook drops it there.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ def target_options(cls: type[Target]) -> str:
         if flag.switch:
             value = "(switch)"
         elif flag.choices:
-            value = " | ".join(f"`{c}`" for c in flag.choices)
+            value = " or ".join(f"`{c}`" for c in flag.choices)
         else:
             value = flag.metavar or {int: "integer", float: "number"}.get(flag.type, "text")  # type: ignore[call-overload]
         rows.append((f"`{flag.flag}`", value, flag.help))
@@ -323,8 +325,19 @@ def render(markdown: str) -> str:
 
 
 # --- the hooks -----------------------------------------------------------------------------------------------------
+def _unescape_table_code(markdown: str) -> str:
+    """`\\|` back to `|` inside the code spans of table rows (a row starts with a pipe; single backticks)."""
+
+    def row(line: str) -> str:
+        parts = line.split("`")
+        parts[1::2] = [code.replace("\\|", "|") for code in parts[1::2]]
+        return "`".join(parts)
+
+    return "\n".join(row(line) if line.startswith("|") else line for line in markdown.split("\n"))
+
+
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
-    return _REPO_LINK.sub(r"](\1)", render(markdown))
+    return _unescape_table_code(_REPO_LINK.sub(r"](\1)", render(markdown)))
 
 
 def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
