@@ -195,13 +195,26 @@ def struct_columns(kind: RecordKind, struct: type[msgspec.Struct]) -> str:
     return _table(("column", "type", "required", "read as"), rows)
 
 
+#: halopsa_schema's kinds as the other tables name types
+_SCHEMA_KINDS = {
+    "int": "integer",
+    "float": "decimal",
+    "str": "text",
+    "bool": "boolean",
+    "datetime": "date-time",
+    "object": "object",
+    "array": "array",
+}
+
+
 def resource_columns(kind: Resource) -> str:
     """Markdown table of a HaloPSA resource's columns, from its schema (none is required)."""
     rows = [
         (
             f"`{f.name}`",
-            f.kind,
-            _how(kind, f.name) or ("set by the server: ignored" if f.read_only else ""),
+            _SCHEMA_KINDS.get(f.kind, f.kind),
+            _how(kind, f.name, "object" if f.kind in ("object", "array") else "")
+            or ("set by the server: ignored" if f.read_only else ""),
             f.description,
         )
         for f in kind.schema.values()
