@@ -113,7 +113,7 @@ def api_facts(cls: type[Target]) -> str:
     reconcile = {
         "walk": "count endpoint and cursor walk of what was created since the run's baseline",
         "responses": "by the answers: the API cannot be read back, each call's answer is compared with what it sent",
-        "target": "the resource listed and every loaded record compared field by field",
+        "target": "the target's own (what it reads back and compares: *What reconciliation proves* above)",
     }[api.reconcile_by]
     env = ", ".join(f"`{n}`" for n in creds.names)
     if creds.optional:
