@@ -169,9 +169,7 @@ class Dispatcher:
         tries = Tries()
         cap = max_bytes or self.target.api.answer_bytes
         while True:
-            sent_headers = dict(headers or {})
-            if authorized:
-                sent_headers.update(await self._authorization(tries.uncertain))
+            sent_headers = {**(headers or {}), **await self._slot(authorized, tries.uncertain)}
             try:
                 response = await self._attempt(method, path, body, params, sent_headers, leaving, cap)
                 if read is not None:
@@ -197,14 +195,31 @@ class Dispatcher:
         leaving: Callable[[], None] | None,
         max_bytes: int,
     ) -> Response:
-        """One attempt, once the limits let it leave."""
-        await self.limits.acquire()
+        """One attempt, sent at once: its slot is taken (`_slot`)."""
         self.counters.requests += 1
         if leaving is not None:
             leaving()
         response = await self.client.send(method, path, body=body, params=params, headers=headers, max_bytes=max_bytes)
         self.limits.on_success()
         return response
+
+    async def _slot(self, authorized: bool, uncertain: bool) -> Mapping[str, str]:
+        """Wait until the limits let one call leave, and return its credentials (with `authorized`), checked after
+        that wait: a token that ran out while the call waited is renewed before it leaves, and since the renewal
+        (or the wait for another call's) took the time the slot was for, the call takes a slot again. RunStopped
+        when the daily quota is spent; NoToken, TokenRefused as `_authorization`."""
+        before = await self._authorization(uncertain) if authorized else {}
+        while True:
+            try:
+                await self.limits.acquire()
+            except RunStopped as exc:
+                _raised(exc, uncertain)
+            if not authorized:
+                return before
+            now = await self._authorization(uncertain)
+            if now == before:
+                return now
+            before = now
 
     async def _renew(self, exc: AuthError, tries: Tries, authorized: bool) -> None:
         """A 401: the token may have expired early or been revoked: one new one, once; else `exc` is raised."""
