@@ -177,7 +177,7 @@ class Dispatcher:
             except AuthError as exc:
                 await self._renew(exc, tries, authorized)
             except RateLimited as exc:
-                self._slow_down(exc, tries)
+                await self._slow_down(exc, tries)
             except BulkloadError as exc:
                 await self._again(exc, tries, safe_to_repeat, recheck)
             else:
@@ -229,21 +229,24 @@ class Dispatcher:
         tries.renewed = True
         self.counters.retries += 1
 
-    def _slow_down(self, exc: RateLimited, tries: Tries) -> None:
-        """A 429: the limits wait as long as the API asks (Retry-After, else a backoff); a wait past the policy's
-        stops the run (RunStopped), one past its total time raises `exc`."""
+    async def _slow_down(self, exc: RateLimited, tries: Tries) -> None:
+        """A 429: the limits decide how long every call pauses (Limits.on_rate_limited: Retry-After, else a bounded
+        growing backoff; none when it was the clocks' disagreement at a full window), and this call waits at least
+        its Retry-After. A Retry-After past the policy's longest wait stops the run (RunStopped); a wait past its
+        total time raises `exc`."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
         self.counters.rate_limited += 1
-        wait = exc.retry_after if exc.retry_after is not None else self.policy.delay(tries.failed + 1)
-        if wait > self.policy.max_wait_s:
+        if exc.retry_after is not None and exc.retry_after > self.policy.max_wait_s:
             raise RunStopped(
-                f"the API asks to wait {wait:.0f} s (quota reached?); continue later with `bulkload resume`",
+                f"the API asks to wait {exc.retry_after:.0f} s (quota reached?); continue later with `bulkload resume`",
                 uncertain=tries.uncertain,
             ) from exc
+        paused = self.limits.on_rate_limited(exc.retry_after)
+        wait = max(paused, exc.retry_after or 0.0)
         if tries.out_of_time(self.policy, wait):
             _raised(exc, tries.uncertain)
-        self.limits.on_rate_limited(wait)
         self.counters.retries += 1
+        await anyio.sleep(wait - paused)  # the rest the limits' pause does not cover (their acquire waits it)
 
     async def _again(self, exc: BulkloadError, tries: Tries, safe_to_repeat: bool, recheck: Recheck | None) -> None:
         """Any other failed attempt: back off and return to send again, or raise `exc` (in doubt when an attempt

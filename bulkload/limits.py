@@ -73,9 +73,14 @@ class Limits:
         for meter in self._meters:
             await meter.acquire()
 
-    def on_rate_limited(self, wait_s: float) -> None:
-        for meter in self._meters:
-            meter.on_rate_limited(wait_s)
+    def on_rate_limited(self, retry_after_s: float | None) -> float:
+        """A 429 (`retry_after_s`: the server's Retry-After, None without one); returns the seconds every call now
+        pauses. Met while a window was full, it is the server's clock and ours disagreeing by a few ms: the windows
+        widen their margins (`WindowMeter.widen`), the pace is kept and no call pauses (0.0). Otherwise every meter
+        hears it: the rate meter pauses the calls and lowers the pace (`RateMeter.on_rate_limited`)."""
+        if any([window.widen() for window in self.windows]):  # a list: every full window widens
+            return 0.0
+        return max(meter.on_rate_limited(retry_after_s) for meter in self._meters)
 
     def on_success(self) -> None:
         for meter in self._meters:
