@@ -177,7 +177,7 @@ class Dispatcher:
             except AuthError as exc:
                 await self._renew(exc, tries, authorized)
             except RateLimited as exc:
-                await self._slow_down(exc, tries)
+                self._slow_down(exc, tries)
             except BulkloadError as exc:
                 await self._again(exc, tries, safe_to_repeat, recheck)
             else:
@@ -229,11 +229,12 @@ class Dispatcher:
         tries.renewed = True
         self.counters.retries += 1
 
-    async def _slow_down(self, exc: RateLimited, tries: Tries) -> None:
-        """A 429: the limits decide how long every call pauses (Limits.on_rate_limited: Retry-After, else a bounded
-        growing backoff; none when it was the clocks' disagreement at a full window), and this call waits at least
-        its Retry-After. A Retry-After past the policy's longest wait stops the run (RunStopped); a wait past its
-        total time raises `exc`."""
+    def _slow_down(self, exc: RateLimited, tries: Tries) -> None:
+        """A 429: the limits decide how long every call, this one too, pauses (Limits.on_rate_limited: Retry-After,
+        else a bounded growing backoff; none when it was the clocks' disagreement at a full window: this call then
+        takes the next slot the window, widened, holds free, as a Retry-After in whole seconds overstates a rolling
+        window's wait by up to a second). A Retry-After past the policy's longest wait stops the run (RunStopped); a
+        pause past its total time raises `exc`."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
         self.counters.rate_limited += 1
         if exc.retry_after is not None and exc.retry_after > self.policy.max_wait_s:
@@ -242,11 +243,9 @@ class Dispatcher:
                 uncertain=tries.uncertain,
             ) from exc
         paused = self.limits.on_rate_limited(exc.retry_after)
-        wait = max(paused, exc.retry_after or 0.0)
-        if tries.out_of_time(self.policy, wait):
+        if tries.out_of_time(self.policy, paused):
             _raised(exc, tries.uncertain)
         self.counters.retries += 1
-        await anyio.sleep(wait - paused)  # the rest the limits' pause does not cover (their acquire waits it)
 
     async def _again(self, exc: BulkloadError, tries: Tries, safe_to_repeat: bool, recheck: Recheck | None) -> None:
         """Any other failed attempt: back off and return to send again, or raise `exc` (in doubt when an attempt

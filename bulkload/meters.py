@@ -130,13 +130,15 @@ class WindowMeter:
     at most 1 s. It is time, not calls: a margin in calls would cost a whole extra window at every multiple
     of the limit, and every widened window is paid again in wall time.
 
-    The margin is learned too: a 429 while the window is full is the server's clock and ours disagreeing by a
-    few ms (a call held up between its slot and the server, on a busy machine), not a pace too fast, so the
-    margin widens (`widen`: once per window, in `LEARN_STEPS` steps up to `LEARN_CAP` of the window), and the pace
-    is kept."""
+    On top of that margin, what the event loop measurably adds: a busy loop that wakes this meter late holds the
+    calls it lets go just as late between their slot and the server, so the margin covers the latest wake-up seen
+    lately (`lag_s`, decaying by `LAG_DECAY` a wake-up). And it is learned: a 429 while the window is full is the
+    server's clock and ours disagreeing by a few ms, not a pace too fast, so the margin widens (`widen`: once per
+    window, in `LEARN_STEPS` steps up to `LEARN_CAP` of the window), and the pace is kept."""
 
-    LEARN_CAP = 0.05  # of the window: the widest the learned margin gets
+    LEARN_CAP = 0.05  # of the window: the widest the measured and learned margin get
     LEARN_STEPS = 10  # widenings to reach it, each at least 5 ms
+    LAG_DECAY = 0.999  # per wake-up: at 100 calls/s, a late wake-up counts half after 7 s
 
     def __init__(
         self,
@@ -148,8 +150,9 @@ class WindowMeter:
     ) -> None:
         self.limit = limit
         self.window_s = window_s + (min(1.0, max(0.05, window_s * 0.005)) if margin_s is None else margin_s)
-        #: seconds the margin has widened by since the start (`widen`)
+        #: seconds the margin has widened by since the start (`widen`), and the loop's lag lately (see above)
         self.learned_s = 0.0
+        self.lag_s = 0.0
         self._cap_s = window_s * self.LEARN_CAP
         self._step_s = max(0.005, self._cap_s / self.LEARN_STEPS)
         self._widened_at = -math.inf
@@ -157,12 +160,18 @@ class WindowMeter:
         self._sleep = sleep
         self._starts: deque[float] = deque(maxlen=limit)
 
+    def extra_s(self) -> float:
+        """Seconds added to the window's margin now: the loop's lag or the learned widening, whichever is more."""
+        return min(self._cap_s, max(self.learned_s, self.lag_s))
+
     async def acquire(self) -> None:
         while len(self._starts) == self.limit:
-            wait = self._starts[0] + self.window_s + self.learned_s - self._clock()
+            due = self._starts[0] + self.window_s + self.extra_s()
+            wait = due - self._clock()
             if wait <= 0:
                 break
             await self._sleep(wait)
+            self.lag_s = max(self._clock() - due, self.lag_s * self.LAG_DECAY)
         self._starts.append(self._clock())
 
     def full(self) -> bool:
@@ -175,10 +184,10 @@ class WindowMeter:
         then were sent with the old one). False when the window was not full or the margin is at its cap: the 429
         is then no clocks' disagreement."""
         now = self._clock()
-        if not self.full() or (self.learned_s + self._step_s > self._cap_s and now - self._widened_at > self.window_s):
+        if not self.full() or (self.learned_s >= self._cap_s and now - self._widened_at > self.window_s):
             return False
         if now - self._widened_at > self.window_s:
-            self.learned_s += self._step_s
+            self.learned_s = min(self._cap_s, self.extra_s() + self._step_s)
             self._widened_at = now
         return True
 
