@@ -134,11 +134,17 @@ class WindowMeter:
     calls it lets go just as late between their slot and the server, so the margin covers the latest wake-up seen
     lately (`lag_s`, decaying by `LAG_DECAY` a wake-up). And it is learned: a 429 while the window is full is the
     server's clock and ours disagreeing by a few ms, not a pace too fast, so the margin widens (`widen`: once per
-    window, in `LEARN_STEPS` steps up to `LEARN_CAP` of the window), and the pace is kept."""
+    window, in `LEARN_STEPS` steps up to `LEARN_CAP` of the window), and the pace is kept.
+
+    A window the server shares with another client (an instance's other integration) holds fewer of ours than
+    `limit`: a 429 without Retry-After while ours is not full says how many the other one leaves, so the window
+    takes `SHARE_DECREASE` of the calls it holds (`shrink`, once per window) and grows by 1 % of the limit per
+    window's worth of successes (`allowed`: additive increase, multiplicative decrease)."""
 
     LEARN_CAP = 0.05  # of the window: the widest the measured and learned margin get
     LEARN_STEPS = 10  # widenings to reach it, each at least 5 ms
     LAG_DECAY = 0.999  # per wake-up: at 100 calls/s, a late wake-up counts half after 7 s
+    SHARE_DECREASE = 0.9
 
     def __init__(
         self,
@@ -149,6 +155,9 @@ class WindowMeter:
         sleep: Sleep = anyio.sleep,
     ) -> None:
         self.limit = limit
+        #: starts this window lets into its span now: `limit` but while it is shared (`shrink`)
+        self.allowed = limit
+        self._grown = 0  # successes since `allowed` last grew
         self.window_s = window_s + (min(1.0, max(0.05, window_s * 0.005)) if margin_s is None else margin_s)
         #: seconds the margin has widened by since the start (`widen`), and the loop's lag lately (see above)
         self.learned_s = 0.0
@@ -165,8 +174,8 @@ class WindowMeter:
         return min(self._cap_s, max(self.learned_s, self.lag_s))
 
     async def acquire(self) -> None:
-        while len(self._starts) == self.limit:
-            due = self._starts[0] + self.window_s + self.extra_s()
+        while len(self._starts) >= self.allowed:
+            due = self._starts[-self.allowed] + self.window_s + self.extra_s()
             wait = due - self._clock()
             if wait <= 0:
                 break
@@ -175,9 +184,10 @@ class WindowMeter:
         self._starts.append(self._clock())
 
     def full(self) -> bool:
-        """Whether the window holds its limit of starts (within the widest margin it may learn)."""
+        """Whether the window holds its limit of starts (within the widest margin it may learn); a shared one,
+        narrowed to its share, is not full: a 429 there says the share is still too wide."""
         span = self.window_s + self._cap_s
-        return len(self._starts) == self.limit and self._starts[0] > self._clock() - span
+        return self.allowed == len(self._starts) == self.limit and self._starts[0] > self._clock() - span
 
     def widen(self) -> bool:
         """A 429 met while the window was full: widen the margin one step (once per window: the calls in flight
@@ -191,12 +201,32 @@ class WindowMeter:
             self._widened_at = now
         return True
 
+    def shrink(self) -> bool:
+        """A 429 without Retry-After met while the window was not full: the server counts another client's calls
+        in it too, and took `SHARE_DECREASE` of the calls this one holds, at most, from this client (once per
+        window: the calls then in flight were let go before). False when the window holds none of this client's."""
+        now = self._clock()
+        held = sum(1 for t in self._starts if t > now - self.window_s)
+        if not held:
+            return False
+        if now - self._widened_at > self.window_s:
+            self.allowed = max(1, min(self.allowed, math.floor(held * self.SHARE_DECREASE)))
+            self._widened_at = now
+            self._grown = 0
+        return True
+
     def on_rate_limited(self, retry_after_s: float | None) -> float:
-        """A window counts what was sent, 429 or not: it pauses none (its margin is widened by `widen`)."""
+        """A window counts what was sent, 429 or not: it pauses none (its margin is widened by `widen`, its
+        share of a shared window narrowed by `shrink`)."""
         return 0.0
 
     def on_success(self) -> None:
-        """Nothing to change: see on_rate_limited."""
+        """A shared window's share grows back by 1 % of the limit per window's worth of successes."""
+        if self.allowed < self.limit:
+            self._grown += 1
+            if self._grown >= self.allowed:
+                self.allowed = min(self.limit, self.allowed + max(1, self.limit // 100))
+                self._grown = 0
 
     def keep(self, path: Path) -> None:
         """Save the calls still inside the window, so the next run against the same API counts them: the

@@ -101,8 +101,9 @@ async def test_a_429_without_retry_after_backs_off_a_bounded_growing_wait_and_fi
 async def test_a_window_shared_with_another_client_is_used_as_fully_as_it_leaves_it() -> None:
     """The sandbox's own window (100 per rolling second, no Retry-After) on a clock of the test's own; another
     client takes 80/s of it; ours (the window's limit and no rate of its own, as HaloPSA's) sends 400 calls,
-    each retried after a 429 until it goes through. The 20/s left would carry them in 20 s: within 1.5 × of it,
-    and a bounded count of 429s."""
+    each retried after a 429 until it goes through. Its window narrows to the share the other leaves and grows
+    back a little at a time: the 20/s left would carry the calls in 20 s; within 1.15 × of it, and a bounded count
+    of 429s."""
     clock = VirtualTime()
     server = SlidingWindow(100, 1.0, clock=clock)
     limits = paced(clock, None, [WindowMeter(100, 1.0, clock=clock, sleep=clock.sleep)])
@@ -135,8 +136,8 @@ async def test_a_window_shared_with_another_client_is_used_as_fully_as_it_leaves
         took = clock() - started
         tg.cancel_scope.cancel()
     assert done[0] >= 400
-    assert took <= 1.5 * 20.0, (took, refused[0])
-    assert refused[0] <= 60, refused[0]
+    assert took <= 1.15 * 20.0, (took, refused[0])  # 21.2 s; a rate cut by 30 % a 429: 24-25 s
+    assert refused[0] <= 20, refused[0]  # 11; a rate cut by 30 % a 429: 24
 
 
 async def test_a_token_that_runs_out_while_calls_wait_for_a_rate_slot_is_renewed_before_they_leave(
