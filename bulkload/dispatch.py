@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter; Retry-After is obeyed as long as it fits `max_wait_s`."""
+    """Exponential backoff with full jitter for failed attempts (5xx, a dropped connection), in seconds; a 429's
+    wait is the limits' (Limits.on_rate_limited), and a Retry-After past `max_wait_s` stops the run."""
 
     attempts: int = 8
     total_s: float = 600.0
