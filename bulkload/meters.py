@@ -247,11 +247,12 @@ class WindowMeter:
         self._starts.extend(starts[-self.limit :])
 
     def wait_for(self, calls: float) -> float:
-        """Seconds the window alone makes `calls` more calls take (for an honest ETA)."""
+        """Seconds the window alone makes `calls` more calls take (for an honest ETA; a shared window at its
+        share)."""
         now = self._clock()
-        free = self.limit - sum(1 for t in self._starts if t > now - self.window_s)
+        free = self.allowed - sum(1 for t in self._starts if t > now - self.window_s)
         beyond = calls - free
-        return 0.0 if beyond <= 0 else beyond / self.limit * self.window_s
+        return 0.0 if beyond <= 0 else beyond / self.allowed * self.window_s
 
     @classmethod
     def for_rate(
