@@ -1,17 +1,19 @@
 """The benchmark suite: every scenario measured side by side in one run.
 
-    python -m benchmarks [--quick] [--only 1,4] [--before GIT_REF] [--out benchmarks/results]
+    python -m benchmarks [--quick] [--only 1,4] [--before GIT_REF] [--repeat N] [--out benchmarks/results]
 
 Writes results.md (tables and goals), results.json (raw figures) and results.png (chart; needs the `bench`
 extra: pip install -e '.[bench]') into --out. Data files are generated once into benchmarks/data/.
 --before REF also measures the bulkload of another commit (checked out into a temporary worktree) in the
-same run, scenario by scenario, and adds a before → after table. The full run takes about 15 minutes on
+same run, scenario by scenario, and adds a before → after table. --repeat N runs each case of the pace
+scenario (9) N times and reports its minimum and the 429s of all N runs. The full run takes about 15 minutes on
 two cores (30–35 with --before, 8 more the first time, generating data); --quick is a tenth of the rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import subprocess
 import sys
@@ -20,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import results, scenarios
+from benchmarks import pace, results, scenarios
 from benchmarks.scenarios import Scale, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +35,7 @@ SCENARIOS: dict[str, Run] = {
     "5": scenarios.memory,
     "7": scenarios.scaling,
     "8": scenarios.decisions,
+    "9": pace.pace,
 }
 
 
@@ -48,9 +51,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the rows, one run per side")
     parser.add_argument("--only", default="", help="comma-separated scenario numbers (6 runs with 1)")
     parser.add_argument("--before", metavar="GIT_REF", help="also measure this commit's bulkload, side by side")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N", help="runs of each pace case (scenario 9)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
-    scale = Scale.quick() if args.quick else Scale()
+    scale = dataclasses.replace(Scale.quick() if args.quick else Scale(), pace_repeat=max(1, args.repeat))
     chosen = [s for s in SCENARIOS if not args.only or s in args.only.split(",")]
     started = time.perf_counter()
     done: list[Scenario] = []

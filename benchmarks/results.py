@@ -46,7 +46,14 @@ def markdown(
             after = next((sc.key[name] for sc in scenarios if name in sc.key), None)
             if after is None:
                 continue
-            rows.append([name, f"{figures['before']:,.1f}", f"{after:,.1f}", f"{after / figures['before']:.2f}"])
+            rows.append(
+                [
+                    name,
+                    f"{figures['before']:,.1f}",
+                    f"{after:,.1f}",
+                    f"{after / figures['before']:.2f}" if figures["before"] else "–",
+                ]
+            )
         out += table(["figure", "before", "after", "after / before"], rows)
     return "\n".join(out) + "\n"
 

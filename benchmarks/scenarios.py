@@ -45,6 +45,9 @@ class Scale:
     halopsa_records: int = 3_000
     halopsa_time_factor: float = 25.0
     visma_rows: int = 3_000
+    pace_rows: int = 2_000  # scenario 9: e-conomic (3 a call), half as many for Visma Core: 6-8 s at 100/s
+    pace_records: int = 1_200  # scenario 9: HaloPSA, 2 a call; half as many in the shared window
+    pace_repeat: int = 1  # scenario 9: runs of each case (--repeat)
 
     @classmethod
     def quick(cls) -> Scale:

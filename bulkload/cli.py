@@ -359,7 +359,9 @@ def _command(ns: argparse.Namespace) -> int:
         if ns.dry_run:
             ns.ledger = None
             return _finish(ns, runner.dry_run(job))
-        return _finish(ns, _run(lambda: runner.load(job, progress=_progress(ns), raise_on_stop=False, interrupted=print_summary)))
+        return _finish(
+            ns, _run(lambda: runner.load(job, progress=_progress(ns), raise_on_stop=False, interrupted=print_summary))
+        )
     if ns.command == "resume":
         return _finish(
             ns,
@@ -383,7 +385,7 @@ def _command(ns: argparse.Namespace) -> int:
     if ns.command == "reconcile":
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
         if not ns.json:
-            return _finish(report)
+            return _finish(ns, report)
         _print_json(report.reconcile)
         return report.exit_code
     if ns.command == "rollback":

@@ -42,7 +42,8 @@ WAIT_DEBUG_S = 0.01
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter; Retry-After is obeyed as long as it fits `max_wait_s`."""
+    """Exponential backoff with full jitter for failed attempts (5xx, a dropped connection), in seconds; a 429's
+    wait is the limits' (Limits.on_rate_limited), and a Retry-After past `max_wait_s` stops the run."""
 
     attempts: int = 8
     total_s: float = 600.0
@@ -180,9 +181,7 @@ class Dispatcher:
         tries = Tries()
         cap = max_bytes or self.target.api.answer_bytes
         while True:
-            sent_headers = dict(headers or {})
-            if authorized:
-                sent_headers.update(await self._authorization(tries.uncertain))
+            sent_headers = {**(headers or {}), **await self._slot(authorized, tries.uncertain)}
             try:
                 response = await self._attempt(tries, method, path, body, params, sent_headers, leaving, cap)
                 if read is not None:
@@ -209,14 +208,8 @@ class Dispatcher:
         leaving: Callable[[], None] | None,
         max_bytes: int,
     ) -> Response:
-        """One attempt, once the limits let it leave; its outcome is logged at DEBUG."""
-        asked = time.monotonic()
-        await self.limits.acquire()
+        """One attempt, sent at once: its slot is taken (`_slot`); its outcome is logged at DEBUG."""
         started = time.monotonic()
-        if started - asked >= WAIT_LOGGED_S:
-            log.info("waited %.1f s for the rate limits before %s %s", started - asked, method, path, extra=self._of())
-        elif started - asked >= WAIT_DEBUG_S and log.isEnabledFor(logging.DEBUG):
-            log.debug("waited %.3f s for the rate limits before %s %s", started - asked, method, path, extra=self._of())
         tries.sent += 1
         self.counters.requests += 1
         if leaving is not None:
@@ -254,6 +247,30 @@ class Dispatcher:
             extra=self._of(attempt=attempt, status=status, elapsed_s=elapsed),
         )
 
+    async def _slot(self, authorized: bool, uncertain: bool) -> Mapping[str, str]:
+        """Wait until the limits let one call leave, and return its credentials (with `authorized`), checked after
+        that wait: a token that ran out while the call waited is renewed before it leaves, and since the renewal
+        (or the wait for another call's) took the time the slot was for, the call takes a slot again. RunStopped
+        when the daily quota is spent; NoToken, TokenRefused as `_authorization`."""
+        before = await self._authorization(uncertain) if authorized else {}
+        while True:
+            asked = time.monotonic()
+            try:
+                await self.limits.acquire()
+            except RunStopped as exc:
+                _raised(exc, uncertain)
+            waited = time.monotonic() - asked
+            if waited >= WAIT_LOGGED_S:
+                log.info("waited %.1f s for the rate limits", waited, extra=self._of())
+            elif waited >= WAIT_DEBUG_S and log.isEnabledFor(logging.DEBUG):
+                log.debug("waited %.3f s for the rate limits", waited, extra=self._of())
+            if not authorized:
+                return before
+            now = await self._authorization(uncertain)
+            if now == before:
+                return now
+            before = now
+
     async def _renew(self, exc: AuthError, tries: Tries, authorized: bool) -> None:
         """A 401: the token may have expired early or been revoked: one new one, once; else `exc` is raised."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
@@ -264,23 +281,25 @@ class Dispatcher:
         log.info("401: a new access token was fetched; sending again", extra=self._of(status=401))
 
     def _slow_down(self, exc: RateLimited, tries: Tries) -> None:
-        """A 429: the limits wait as long as the API asks (Retry-After, else a backoff); a wait past the policy's
-        stops the run (RunStopped), one past its total time raises `exc`."""
+        """A 429: the limits decide how long every call, this one too, pauses (Limits.on_rate_limited: Retry-After,
+        else a bounded growing backoff; none when it was the clocks' disagreement at a full window: this call then
+        takes the next slot the window, widened, holds free, as a Retry-After in whole seconds overstates a rolling
+        window's wait by up to a second). A Retry-After past the policy's longest wait stops the run (RunStopped); a
+        pause past its total time raises `exc`."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
         self.counters.rate_limited += 1
-        wait = exc.retry_after if exc.retry_after is not None else self.policy.delay(tries.failed + 1)
-        if wait > self.policy.max_wait_s:
+        if exc.retry_after is not None and exc.retry_after > self.policy.max_wait_s:
             raise RunStopped(
-                f"the API asks to wait {wait:.0f} s (quota reached?); continue later with `bulkload resume`",
+                f"the API asks to wait {exc.retry_after:.0f} s (quota reached?); continue later with `bulkload resume`",
                 uncertain=tries.uncertain,
             ) from exc
-        if tries.out_of_time(self.policy, wait):
+        paused = self.limits.on_rate_limited(exc.retry_after)
+        if tries.out_of_time(self.policy, paused):
             _raised(exc, tries.uncertain)
-        self.limits.on_rate_limited(wait)
         self.counters.retries += 1
         log.info(
-            "429: the API asks to slow down; waiting %.1f s%s",
-            wait,
+            "429: the API asks to slow down; calls pause %.1f s%s",
+            paused,
             " (its Retry-After)" if exc.retry_after is not None else "",
             extra=self._of(status=429),
         )

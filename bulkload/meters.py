@@ -9,6 +9,7 @@ Each meter takes its clock and its sleep, so a test can run them on a clock of i
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,21 +30,31 @@ Sleep = Callable[[float], Awaitable[None]]
 
 class Meter(Protocol):
     """One limit every call passes: `acquire` waits for a slot (or raises RunStopped when none will come), and
-    hears how the call went, a 429 asking to wait `wait_s` seconds or a success."""
+    hears how the call went: a 429 (the server's Retry-After in seconds, None when it gave none), or a success."""
 
     async def acquire(self) -> None: ...
 
-    def on_rate_limited(self, wait_s: float) -> None: ...
+    def on_rate_limited(self, retry_after_s: float | None) -> float:
+        """Hear of a 429; returns the seconds every call now pauses (0: this meter pauses none)."""
+        ...
 
     def on_success(self) -> None: ...
 
 
 class RateMeter:
-    """Spaces request starts 1/rate apart (no burst, even at start); a 429 pauses everyone and lowers the pace,
-    successes bring it back up to the configured rate."""
+    """Spaces request starts 1/rate apart (no burst, even at start), and finds the pace the server accepts when it
+    accepts less (a window it shares with another client): additive increase, multiplicative decrease, as TCP does.
 
-    RECOVER_EVERY = 20  # successes between two 10 % steps back up
-    SLOW_DOWN = 0.7
+    A 429 pauses everyone for the server's Retry-After or, without one, for a bounded wait that doubles with every
+    429 that follows without a success in between (`BACKOFF_S` up to `BACKOFF_CAP_S`); the pace drops to
+    `DECREASE` of what it was (once for all the calls in flight that come back 429 together). Each success then
+    adds `INCREASE` of the pace at that 429 per second of successes, back up to the configured rate (without
+    one: until the meter no longer binds, when it lets calls go unpaced again)."""
+
+    DECREASE = 0.7
+    INCREASE = 0.1  # of the pace at the last 429, per second of successes
+    BACKOFF_S = 0.25
+    BACKOFF_CAP_S = 8.0
 
     def __init__(self, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = anyio.sleep) -> None:
         self.configured = rate if rate and rate > 0 else None
@@ -52,7 +63,8 @@ class RateMeter:
         self._sleep = sleep
         self._next = 0.0
         self._paused_until = 0.0
-        self._successes = 0
+        self._backoffs = 0  # 429s without a success since: the next wait without Retry-After doubles
+        self._step = 0.0  # calls/s added per second of successes since the last 429
         self._starts: deque[float] = deque(maxlen=64)
 
     async def acquire(self) -> None:
@@ -77,30 +89,37 @@ class RateMeter:
         span = self._starts[-1] - self._starts[0]
         return (len(self._starts) - 1) / span if span > 0 else None
 
-    def on_rate_limited(self, wait_s: float) -> None:
+    def backoff_s(self) -> float:
+        """The pause a 429 without Retry-After asks for now, in seconds: `BACKOFF_S` doubled per 429 since the last
+        success, at most `BACKOFF_CAP_S`."""
+        return min(self.BACKOFF_CAP_S, self.BACKOFF_S * 2.0**self._backoffs)
+
+    def on_rate_limited(self, retry_after_s: float | None) -> float:
         now = self._clock()
-        already_paused = self._paused_until > now
-        self._paused_until = max(self._paused_until, now + wait_s)
+        if self._paused_until > now:
+            # the calls in flight when the first 429 came back say the same thing: slow down once
+            return self._paused_until - now
+        wait = self.backoff_s() if retry_after_s is None else retry_after_s
+        self._backoffs += 1
+        self._paused_until = now + wait
         self._next = max(self._next, self._paused_until)
-        if already_paused:
-            return  # the calls in flight when the first 429 came back say the same thing: slow down once
-        base = self.rate or self.observed_rate() or 1.0
-        self.rate = max(0.2, base * self.SLOW_DOWN)
-        self._successes = 0
+        base = min(self.rate or math.inf, self.observed_rate() or math.inf)
+        self.rate = max(0.2, (base if base < math.inf else 1.0) * self.DECREASE)
+        self._step = max(0.1, self.rate * self.INCREASE)
+        return wait
 
     def on_success(self) -> None:
+        if self._paused_until <= self._clock():
+            self._backoffs = 0  # answered after the pause: the server takes calls again
         if self.rate is None or self.rate == self.configured:
             return
-        self._successes += 1
-        if self._successes >= self.RECOVER_EVERY:
-            self._successes = 0
-            raised = self.rate * 1.1
-            if self.configured is not None:
-                self.rate = min(self.configured, raised)
-            elif (seen := self.observed_rate()) is not None and raised > 4 * seen:
-                self.rate = None  # unlimited again: the pace no longer binds
-            else:
-                self.rate = raised
+        raised = self.rate + self._step / self.rate  # one success is 1/rate seconds of them
+        if self.configured is not None:
+            self.rate = min(self.configured, raised)
+        elif (seen := self.observed_rate()) is not None and raised > 4 * seen:
+            self.rate = None  # unlimited again: the pace no longer binds
+        else:
+            self.rate = raised
 
 
 class WindowMeter:
@@ -109,7 +128,23 @@ class WindowMeter:
     The window is widened by `margin_s` for what can come between taking a slot and the server counting the
     arrival (a busy loop, a pooled connection, the network): by default 0.5 % of the window, at least 50 ms and
     at most 1 s. It is time, not calls: a margin in calls would cost a whole extra window at every multiple
-    of the limit, and every widened window is paid again in wall time."""
+    of the limit, and every widened window is paid again in wall time.
+
+    On top of that margin, what the event loop measurably adds: a busy loop that wakes this meter late holds the
+    calls it lets go just as late between their slot and the server, so the margin covers the latest wake-up seen
+    lately (`lag_s`, decaying by `LAG_DECAY` a wake-up). And it is learned: a 429 while the window is full is the
+    server's clock and ours disagreeing by a few ms, not a pace too fast, so the margin widens (`widen`: once per
+    window, in `LEARN_STEPS` steps up to `LEARN_CAP` of the window), and the pace is kept.
+
+    A window the server shares with another client (an instance's other integration) holds fewer of ours than
+    `limit`: a 429 without Retry-After while ours is not full says how many the other one leaves, so the window
+    takes `SHARE_DECREASE` of the calls it holds (`shrink`, once per window) and grows by 1 % of the limit per
+    window's worth of successes (`allowed`: additive increase, multiplicative decrease)."""
+
+    LEARN_CAP = 0.05  # of the window: the widest the measured and learned margin get
+    LEARN_STEPS = 10  # widenings to reach it, each at least 5 ms
+    LAG_DECAY = 0.999  # per wake-up: at 100 calls/s, a late wake-up counts half after 7 s
+    SHARE_DECREASE = 0.9
 
     def __init__(
         self,
@@ -120,24 +155,78 @@ class WindowMeter:
         sleep: Sleep = anyio.sleep,
     ) -> None:
         self.limit = limit
+        #: starts this window lets into its span now: `limit` but while it is shared (`shrink`)
+        self.allowed = limit
+        self._grown = 0  # successes since `allowed` last grew
         self.window_s = window_s + (min(1.0, max(0.05, window_s * 0.005)) if margin_s is None else margin_s)
+        #: seconds the margin has widened by since the start (`widen`), and the loop's lag lately (see above)
+        self.learned_s = 0.0
+        self.lag_s = 0.0
+        self._cap_s = window_s * self.LEARN_CAP
+        self._step_s = max(0.005, self._cap_s / self.LEARN_STEPS)
+        self._widened_at = -math.inf
         self._clock = clock
         self._sleep = sleep
         self._starts: deque[float] = deque(maxlen=limit)
 
+    def extra_s(self) -> float:
+        """Seconds added to the window's margin now: the loop's lag or the learned widening, whichever is more."""
+        return min(self._cap_s, max(self.learned_s, self.lag_s))
+
     async def acquire(self) -> None:
-        while len(self._starts) == self.limit:
-            wait = self._starts[0] + self.window_s - self._clock()
+        while len(self._starts) >= self.allowed:
+            due = self._starts[-self.allowed] + self.window_s + self.extra_s()
+            wait = due - self._clock()
             if wait <= 0:
                 break
             await self._sleep(wait)
+            self.lag_s = max(self._clock() - due, self.lag_s * self.LAG_DECAY)
         self._starts.append(self._clock())
 
-    def on_rate_limited(self, wait_s: float) -> None:
-        """A window counts what was sent, 429 or not: nothing to change."""
+    def full(self) -> bool:
+        """Whether the window holds its limit of starts (within the widest margin it may learn); a shared one,
+        narrowed to its share, is not full: a 429 there says the share is still too wide."""
+        span = self.window_s + self._cap_s
+        return self.allowed == len(self._starts) == self.limit and self._starts[0] > self._clock() - span
+
+    def widen(self) -> bool:
+        """A 429 met while the window was full: widen the margin one step (once per window: the calls in flight
+        then were sent with the old one). False when the window was not full or the margin is at its cap: the 429
+        is then no clocks' disagreement."""
+        now = self._clock()
+        if not self.full() or (self.learned_s >= self._cap_s and now - self._widened_at > self.window_s):
+            return False
+        if now - self._widened_at > self.window_s:
+            self.learned_s = min(self._cap_s, self.extra_s() + self._step_s)
+            self._widened_at = now
+        return True
+
+    def shrink(self) -> bool:
+        """A 429 without Retry-After met while the window was not full: the server counts another client's calls
+        in it too, and took `SHARE_DECREASE` of the calls this one holds, at most, from this client (once per
+        window: the calls then in flight were let go before). False when the window holds none of this client's."""
+        now = self._clock()
+        held = sum(1 for t in self._starts if t > now - self.window_s)
+        if not held:
+            return False
+        if now - self._widened_at > self.window_s:
+            self.allowed = max(1, min(self.allowed, math.floor(held * self.SHARE_DECREASE)))
+            self._widened_at = now
+            self._grown = 0
+        return True
+
+    def on_rate_limited(self, retry_after_s: float | None) -> float:
+        """A window counts what was sent, 429 or not: it pauses none (its margin is widened by `widen`, its
+        share of a shared window narrowed by `shrink`)."""
+        return 0.0
 
     def on_success(self) -> None:
-        """Nothing to change: see on_rate_limited."""
+        """A shared window's share grows back by 1 % of the limit per window's worth of successes."""
+        if self.allowed < self.limit:
+            self._grown += 1
+            if self._grown >= self.allowed:
+                self.allowed = min(self.limit, self.allowed + max(1, self.limit // 100))
+                self._grown = 0
 
     def keep(self, path: Path) -> None:
         """Save the calls still inside the window, so the next run against the same API counts them: the
@@ -158,11 +247,12 @@ class WindowMeter:
         self._starts.extend(starts[-self.limit :])
 
     def wait_for(self, calls: float) -> float:
-        """Seconds the window alone makes `calls` more calls take (for an honest ETA)."""
+        """Seconds the window alone makes `calls` more calls take (for an honest ETA; a shared window at its
+        share)."""
         now = self._clock()
-        free = self.limit - sum(1 for t in self._starts if t > now - self.window_s)
+        free = self.allowed - sum(1 for t in self._starts if t > now - self.window_s)
         beyond = calls - free
-        return 0.0 if beyond <= 0 else beyond / self.limit * self.window_s
+        return 0.0 if beyond <= 0 else beyond / self.allowed * self.window_s
 
     @classmethod
     def for_rate(
@@ -234,8 +324,9 @@ class DailyQuota:
         """The quota as a Meter: `take`, which never waits (a spent quota frees up in hours, not seconds)."""
         self.take()
 
-    def on_rate_limited(self, wait_s: float) -> None:
-        """A 429 was a call too: counted by `take` as it left."""
+    def on_rate_limited(self, retry_after_s: float | None) -> float:
+        """A 429 was a call too: counted by `take` as it left; the quota pauses none."""
+        return 0.0
 
     def on_success(self) -> None:
         """Counted by `take` as it left."""

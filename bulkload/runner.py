@@ -106,6 +106,7 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
 
 _RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
 
+
 def _start_over(path: str) -> None:
     """A load whose ledger path holds a run that created nothing (stopped on a wrong address or refused
     credentials, say) starts that run over: its ledger goes, and the record of loads forgets it. Anything else
@@ -140,7 +141,10 @@ def finished(report: Report, raise_on_stop: bool) -> Report:
 
 
 async def load(
-    job: Job, *, env: Mapping[str, str] | None = None, progress: bool = False,
+    job: Job,
+    *,
+    env: Mapping[str, str] | None = None,
+    progress: bool = False,
     raise_on_stop: bool = True,
     interrupted: Callable[[Report], object] | None = None,
 ) -> Report:

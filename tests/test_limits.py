@@ -69,9 +69,9 @@ async def test_rate_limited_pauses_everyone_and_slows_the_pace() -> None:
         assert clock() - t0 == pytest.approx(0.2)
         await meter.acquire()
         assert clock() - t0 == pytest.approx(0.2 + 1 / 70)  # at the slower pace
-    for _ in range(RateMeter.RECOVER_EVERY):
+    for _ in range(70):  # a second of successes at 70/s: 10 % of 70 more
         meter.on_success()
-    assert meter.rate == pytest.approx(77.0)
+    assert meter.rate == pytest.approx(77.0, rel=0.01)
 
 
 def test_a_burst_of_429s_slows_the_pace_once() -> None:
@@ -100,7 +100,8 @@ async def test_window_meter_never_lets_more_than_the_limit_into_a_rolling_window
 
 
 async def test_limits_pass_every_meter_in_turn_and_tell_each_how_the_call_went() -> None:
-    """The quota first (it stops the run, it never waits), then the rate, then the window; a 429 slows the rate."""
+    """The quota first (it stops the run, it never waits), then the rate, then the window; a 429 met at the full
+    window widens its margin and pauses no call."""
     clock = VirtualTime()
     limits = Limits(
         quota=DailyQuota(5, clock=clock),
@@ -112,15 +113,15 @@ async def test_limits_pass_every_meter_in_turn_and_tell_each_how_the_call_went()
         for _ in range(4):
             await limits.acquire()
             starts.append(clock())
-        limits.on_rate_limited(0.5)
+        assert limits.on_rate_limited(0.5) == 0.0
         await limits.acquire()
         starts.append(clock())
         with pytest.raises(RunStopped, match="daily quota of 5 calls reached"):
             await limits.acquire()
-    # 100/s, then the window of 3 a second holds the fourth, then the 429's pause
-    assert starts == pytest.approx([100.0, 100.01, 100.02, 101.0, 101.5])
-    assert limits.rate.rate == pytest.approx(70.0)
-    assert limits.quota.used() == 5 and limits.wait_for(4) == pytest.approx(1.0)  # one free, then 3 a second
+    # 100/s, then the window of 3 a second holds the fourth, then the 429's 5 ms more margin
+    assert starts == pytest.approx([100.0, 100.01, 100.02, 101.0, 101.015])
+    assert limits.rate.rate == pytest.approx(100.0)
+    assert limits.quota.used() == 5 and limits.wait_for(4) == pytest.approx(4 / 3)  # none free, then 3 a second
 
 
 def test_window_meter_says_how_long_further_calls_must_wait() -> None:

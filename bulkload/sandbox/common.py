@@ -78,6 +78,8 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: moved or hijacked API would: a client must not carry its credentials there
     redirect_to: str | None = None
     redirect_status: int = 307
+    #: answer a 429 without Retry-After, as some servers do: the client must find the pace itself
+    no_retry_after: bool = False
 
 
 class RollingWindow:
@@ -330,10 +332,12 @@ class Sandbox:
         """The answer for a request turned away before any work, or None to let it through."""
         if self.rate is not None and (wait := self.rate.try_acquire()) > 0:
             self.stats.faults["rate_limited"] += 1
-            return _too_many(request, wait, "Rate limit exceeded.", "RateLimitExceeded")
+            return without_retry_after(
+                self.options, _too_many(request, wait, "Rate limit exceeded.", "RateLimitExceeded")
+            )
         if self.window is not None and (wait := self.window.try_acquire()) > 0:
             self.stats.faults["window"] += 1
-            return self.window_refusal(request, wait)
+            return without_retry_after(self.options, self.window_refusal(request, wait))
         if self.quota is not None and (wait := self.quota.try_acquire()) > 0:
             self.stats.faults["quota"] += 1
             return _too_many(request, wait, "Daily call quota exhausted.", "QuotaExceeded")
@@ -390,6 +394,13 @@ def _too_many(request: web.Request, wait_s: float, detail: str, code: str) -> we
         instance=request.path,
         headers={"Retry-After": seconds},
     )
+
+
+def without_retry_after(options: SandboxOptions, answer: web.Response) -> web.Response:
+    """The 429 `answer` as it goes out: without its Retry-After when `options.no_retry_after`."""
+    if options.no_retry_after:
+        answer.headers.pop("Retry-After", None)
+    return answer
 
 
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
@@ -527,6 +538,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="answer every API call with a redirect to the same path under ORIGIN",
     )
     parser.add_argument(
+        "--no-retry-after", action="store_true", help="answer 429s without Retry-After: the client finds the pace"
+    )
+    parser.add_argument(
         "--redirect-status",
         type=int,
         default=defaults.redirect_status,
@@ -569,6 +583,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         answer=ns.answer,
         redirect_to=ns.redirect_to,
         redirect_status=ns.redirect_status,
+        no_retry_after=ns.no_retry_after,
     )
 
 

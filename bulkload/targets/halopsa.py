@@ -169,14 +169,24 @@ class HaloPSA(Target):
         self._credentials = dict(credentials)  # kept for the token request only; never stored or shown
         return {"Accept": "application/json"}
 
+    def _fresh(self, renew: bool) -> Mapping[str, str] | None:
+        """The token's header while it is fresh (with `renew`: fetched within the last second), else None."""
+        if self._token is None:
+            return None
+        value, expires_at, fetched_at = self._token
+        now = time.monotonic()
+        if now < expires_at and not (renew and now - fetched_at > 1.0):
+            return {"Authorization": f"Bearer {value}"}
+        return None
+
     async def authorize(self, client: Sender, *, renew: bool = False) -> Mapping[str, str]:
+        # a fresh token without the lock: taking it yields to the event loop, between a call's rate slot and its send
+        if (fresh := self._fresh(renew)) is not None:
+            return fresh
         async with self._token_lock:
             now = time.monotonic()
-            if self._token is not None:
-                value, expires_at, fetched_at = self._token
-                fresh = now < expires_at and not (renew and now - fetched_at > 1.0)
-                if fresh:
-                    return {"Authorization": f"Bearer {value}"}
+            if (fresh := self._fresh(renew)) is not None:
+                return fresh
             auth_url = self._credentials.get("HALO_AUTH_URL") or client.base_url + "/auth"
             url = auth_url.rstrip("/") + "/token"
             if self.tenant:

@@ -1,0 +1,169 @@
+"""Pacing at the limit: a 429 at the configured rate widens the window's margin and keeps the pace (learned,
+bounded); a 429 without Retry-After backs off a bounded, growing wait and finds the pace the server accepts
+(AIMD), judged on a clock of the test's own against the sandbox's own window; and a token renewed after the wait
+for a rate slot, so no call leaves with a token that ran out while it waited (the sandbox counts the 401s)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from virtual_time import VirtualTime
+
+from bulkload import Job, load
+from bulkload.limits import Limits
+from bulkload.meters import DailyQuota, RateMeter, WindowMeter
+from bulkload.sandbox import SandboxOptions, running
+from bulkload.sandbox.common import SlidingWindow
+
+HALO_ENV = {"HALO_CLIENT_ID": "pace-client", "HALO_CLIENT_SECRET": "pace-secret"}
+
+
+def halo_file(path: Path, n: int) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "tenant_id", "client_id"])
+        w.writerows([f"Pace {i:04d}", f"tenant-{i}", f"client-{i}"] for i in range(n))
+    return path
+
+
+async def stats(url: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/stats") as r:
+        body: dict[str, Any] = await r.json()
+        return body
+
+
+def paced(clock: VirtualTime, rate: float | None, windows: list[WindowMeter] | None = None) -> Limits:
+    meter = RateMeter(rate, clock=clock, sleep=clock.sleep)
+    if windows is None:
+        by_rate = WindowMeter.for_rate(rate, clock=clock, sleep=clock.sleep)
+        windows = [by_rate] if by_rate else []
+    return Limits(quota=DailyQuota(0, clock=clock), rate=meter, windows=windows)
+
+
+async def test_a_429_at_the_configured_rate_keeps_the_pace_and_widens_the_margin_a_little() -> None:
+    """100/s against a server counting 100 per second: the client's margin (10 ms) covers its own clock, but a
+    429 says the server's stamps differ by more. The pace stays 100/s, no call pauses, and the window widens by
+    5 ms (once for the calls in flight with it), up to 5 % of the window; past that, a 429 is no clocks'
+    disagreement and the pace drops."""
+    clock = VirtualTime()
+    limits = paced(clock, 100.0)
+    (window,) = limits.windows
+    async with clock.running():
+        for _ in range(150):
+            await limits.acquire()
+        for _ in range(8):  # the calls in flight come back 429 together: one step
+            assert limits.on_rate_limited(1.0) == 0.0
+        assert (limits.rate.rate, window.learned_s) == (100.0, pytest.approx(0.005))
+        starts = []
+        for _ in range(300):
+            await limits.acquire()
+            starts.append(clock())
+    assert starts[200] - starts[100] == pytest.approx(1.0 + 0.01 + 0.005)  # the pace: 100 per 1.015 s
+    async with clock.running():
+        for _ in range(30):  # one 429 per window, every window
+            await clock.sleep(1.1)
+            for _ in range(100):
+                await limits.acquire()
+            if limits.on_rate_limited(1.0) > 0:
+                break
+    assert window.learned_s == pytest.approx(0.05)  # bounded: 5 % of the window, in ten steps
+    assert limits.rate.rate is not None and limits.rate.rate < 100.0  # then the pace gave way
+
+
+async def test_a_429_without_retry_after_backs_off_a_bounded_growing_wait_and_finds_the_pace() -> None:
+    """No Retry-After: every 429 that follows another without a success pauses twice as long (0.25 s, 0.5 s,
+    1 s ... at most 8 s), and the pace drops by 30 %; a success after the pause starts the waits over, and the
+    pace climbs back by 10 % of where it dropped to per second of successes (additive increase)."""
+    now = [100.0]
+    meter = RateMeter(100.0, clock=lambda: now[0])
+    meter._starts.extend([100.0 - i / 100 for i in range(64)][::-1])  # going at 100/s
+    waits = []
+    for _ in range(8):
+        waits.append(meter.on_rate_limited(None))
+        now[0] += waits[-1] + 0.001  # the pause is over, and the next call is refused again
+    assert waits == pytest.approx([0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0])
+    assert meter.rate == pytest.approx(100 * 0.7**8)
+    meter.on_success()  # answered after the pause: the waits start over
+    assert meter.on_rate_limited(None) == pytest.approx(0.25)
+    low = meter.rate
+    assert low is not None
+    now[0] += 1.0
+    for _ in range(int(low)):  # a second's successes at the lowered pace
+        meter.on_success()
+    assert meter.rate == pytest.approx(low * 1.1, rel=0.05)
+
+
+async def test_a_window_shared_with_another_client_is_used_as_fully_as_it_leaves_it() -> None:
+    """The sandbox's own window (100 per rolling second, no Retry-After) on a clock of the test's own; another
+    client takes 80/s of it; ours (the window's limit and no rate of its own, as HaloPSA's) sends 400 calls,
+    each retried after a 429 until it goes through. Its window narrows to the share the other leaves and grows
+    back a little at a time: the 20/s left would carry the calls in 20 s; within 1.15 × of it, and a bounded count
+    of 429s."""
+    clock = VirtualTime()
+    server = SlidingWindow(100, 1.0, clock=clock)
+    limits = paced(clock, None, [WindowMeter(100, 1.0, clock=clock, sleep=clock.sleep)])
+    done, refused = [0], [0]
+
+    async def other() -> None:
+        while True:
+            server.try_acquire()  # its refusals are its own concern
+            await clock.sleep(1 / 80)
+
+    async def ours(calls: int) -> None:
+        while done[0] < calls:
+            await limits.acquire()
+            await clock.sleep(0.01)  # the way to the server
+            if server.try_acquire() > 0:
+                refused[0] += 1
+                await clock.sleep(0.01 + limits.on_rate_limited(None))
+            else:
+                done[0] += 1
+                await clock.sleep(0.01)
+                limits.on_success()
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        tg.start_soon(other)
+        await clock.sleep(1.0)  # the other client was there first
+        started = clock()
+        async with anyio.create_task_group() as ourselves:
+            for _ in range(8):
+                ourselves.start_soon(ours, 400)
+        took = clock() - started
+        tg.cancel_scope.cancel()
+    assert done[0] >= 400
+    assert took <= 1.15 * 20.0, (took, refused[0])  # 21.2 s; a rate cut by 30 % a 429: 24-25 s
+    assert refused[0] <= 20, refused[0]  # 11; a rate cut by 30 % a 429: 24
+
+
+async def test_a_token_that_runs_out_while_calls_wait_for_a_rate_slot_is_renewed_before_they_leave(
+    tmp_path: Path,
+) -> None:
+    """A one-hour token at time factor 1800 lives 2 s and is renewed 0.2 s early; 8 calls wait for slots of a
+    20/s pace, up to 0.4 s each: a token checked before that wait runs out during it. ~65 calls, ~3.5 s."""
+    data = halo_file(tmp_path / "xero.csv", 60)
+    options = SandboxOptions(window_limit=0, time_factor=1800)
+    with anyio.fail_after(60):
+        async with running("halopsa", options) as url:
+            job = Job(
+                target="halopsa",
+                files=[str(data)],
+                base_url=url,
+                ledger=str(tmp_path / "l.sqlite"),
+                rejects=str(tmp_path / "r.csv"),
+                report=str(tmp_path / "r.json"),
+                batch_size=1,
+                concurrency=8,
+                rate=20.0,
+                target_options={"resources": ["XeroDetails"]},
+            )
+            report = await load(job, env=HALO_ENV)
+            seen = await stats(url)
+    assert report.loaded == 60 and report.status == "complete", report.stop_reason
+    assert seen["tokens_issued"] >= 2, "no token ran out during the run: the test proves nothing"
+    assert seen["by_status"].get("401", 0) == 0, seen["by_status"]
+    assert seen["requests"] < 90
