@@ -864,16 +864,22 @@ class Ledger:
         ).fetchall()
         return kinds, shared
 
-    def begin_remote(self) -> int:
-        """Start taking in what a walk lists (`add_remote`), forgetting an earlier walk's. Returns the newest id
-        this run created (0 for none)."""
-        # built here, in one go, rather than kept up row by row while loading
-        self._db.execute("CREATE INDEX IF NOT EXISTS created_id ON created(id)")
+    def open_remote(self) -> None:
+        """Start taking in what a walk lists (`add_remote`), forgetting an earlier walk's (also while loading)."""
         self._db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, grp TEXT NOT NULL, "
             "units INTEGER NOT NULL, line_check INTEGER)"
         )
         self._db.execute("DELETE FROM remote")
+
+    def begin_remote(self, *, fresh: bool = True) -> int:
+        """Ready the diff of what the walks list against what was created: `fresh` forgets what walks listed so
+        far (`open_remote`), else it is kept (a walk behind the load). Returns the newest id this run created (0
+        for none)."""
+        # built here, in one go, rather than kept up row by row while loading
+        self._db.execute("CREATE INDEX IF NOT EXISTS created_id ON created(id)")
+        if fresh:
+            self.open_remote()
         (newest,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM created").fetchone()
         return int(newest)
 

@@ -38,6 +38,7 @@ from .report import write_in_doubt, write_rejects, write_report, write_success
 from .results import Groups, Quota, Report
 from .sources import Source
 from .targets.base import Target
+from .walks import Behind, Walked
 
 #: unbalanced groups and skipped reasons the report names one by one
 REPORT_LIST = 100
@@ -53,6 +54,7 @@ class Run:
         self.started = time.monotonic()
         self.tally = Tally()
         self.loader: Loader | None = None  # made once setup is done; the report counts its rows read
+        self.behind: Behind | None = None  # the walk behind the load, where the target is reconciled by walk
 
     @classmethod
     @asynccontextmanager
@@ -60,8 +62,10 @@ class Run:
         """Connect to the API with the target's credentials, within the job's limits: the rolling windows and the
         daily quota start from the calls earlier runs made in them and keep this one's (Limits.kept). The ledger
         stays the caller's to close."""
+        # the walk behind the load goes alongside its calls, on connections of its own (within the same limits)
+        concurrency = job.concurrency + behind_chains(job, target)
         async with Client(
-            job.api_url, target.headers(credentials), concurrency=job.concurrency, timeout_s=job.timeout_s
+            job.api_url, target.headers(credentials), concurrency=concurrency, timeout_s=job.timeout_s
         ) as client:
             limits = Limits.for_job(job, target, ledger, credentials)
             dispatcher = Dispatcher(
@@ -72,7 +76,7 @@ class Run:
 
     async def reconcile(self, files: list[str]) -> Reconciled:
         """Compare the ledger with what the API holds now (`files`: the run's inputs, as the report names them)."""
-        return await reconcile(self.ledger, self.target, self.dispatcher, files)
+        return await reconcile(self.ledger, self.target, self.dispatcher, files, self.behind)
 
     async def load(self, sources: list[Source], *, progress: bool, resend_in_doubt: bool = False) -> Report:
         """Send every phase, reconcile and report. A run cut short (a stop: the quota, a ledger write that failed,
@@ -129,6 +133,10 @@ class Run:
         )
         loader.resend_in_doubt = resend_in_doubt
         self.loader = loader
+        if chains := behind_chains(job, target):
+            ledger.open_remote()
+            self.behind = behind = Behind(Walked(ledger, target, dispatcher), loader.baselines, chains)
+            loader.on_created = behind.created
         ledger.set_status("running")
 
         def snapshot() -> Snapshot:
@@ -147,6 +155,8 @@ class Run:
         async with anyio.create_task_group() as tg:
             if progress:
                 tg.start_soon(show_progress, snapshot, job.files)
+            if self.behind is not None:
+                tg.start_soon(self.behind.follow)
             earlier: list[int] = []
             phases = list(target.phases.of(len(sources)))
             for phase, indexes in enumerate(phases):
@@ -161,6 +171,9 @@ class Run:
                 if phase + 1 < len(phases):
                     planners.append(type(planners[phase])())  # the next phase's, planned where this one is
                 await run_chunks(loader, spec, job.concurrency, planners[phase])
+            if self.behind is not None:  # the last upload is answered: each walk behind ends its range
+                self.behind.finish()
+                await self.behind.ended.wait()
             tg.cancel_scope.cancel()
 
     async def _skip_existing(self) -> None:
@@ -291,6 +304,12 @@ class Run:
             unbalanced_list=[{"group": kind.group_label(key), "imbalance_minor_units": units} for key, units in listed],
             skipped_reasons=ledger.skipped_reasons(REPORT_LIST),
         )
+
+
+def behind_chains(job: Job, target: Target) -> int:
+    """How many walks run behind the load at once: half the job's concurrency (a walked page lists what two calls
+    of 500 create), none where the target is not reconciled by walk (see walks.py) or the job walks nothing."""
+    return max(1, job.concurrency // 2) if target.api.reconcile_by == "walk" else 0
 
 
 def plan_spec(

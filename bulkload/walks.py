@@ -1,0 +1,181 @@
+"""The cursor walks of reconciliation: what they listed (`Walked`), and the walk that runs behind the load (`Behind`).
+
+A walk behind the load is sound where ids only grow: e-conomic numbers draft entries in the order it creates them,
+so an entry number below the newest one an answer gave is final — a write that lands later (an answer lost, a
+commit late) gets a larger number and is in a range walked later. Where an API breaks that (a number reserved by a
+write that becomes visible after a larger one), the count taken after the load says so: `Walked.short_of` names
+the scopes whose count is not what the walks listed, and reconciliation walks those again from the baseline, as a
+walk after the load would. Targets reconciled another way keep their reading after the load: Visma Core and
+PayorCRM read nothing back (their answers are the proof), and HaloPSA lists each resource whole (not by id range),
+its records change under later rows of the same run, and a create may commit up to `settle_s` after its answer
+was lost — nothing of it is final before the last upload.
+"""
+
+from __future__ import annotations
+
+from itertools import compress, repeat
+from operator import eq
+
+import anyio
+
+from .dispatch import Dispatcher
+from .errors import BulkloadError, WalkStalled
+from .ledger import Ledger
+from .model import Listed, Totals
+from .targets.base import Target
+
+#: ids one claim of a walk behind spans: e-conomic's cursor page (1,000 entries), so a claim is one GET
+CLAIM_IDS = 1_000
+
+#: records a scope's walks may list beyond what its count says (records created while it walks): a page
+WALK_SLACK = 1_000
+
+#: the least ids a range walked on its own spans: a range costs at least one round trip more than its pages
+WALK_RANGE_MIN = 10_000
+
+
+def id_ranges(after: int, newest: int, most: int) -> list[tuple[int, int | None]]:
+    """(after, upto] id ranges that cover everything above `after`: up to `most` even ranges up to `newest`,
+    the last one open-ended (whatever was created after `newest` belongs in the walk too)."""
+    n = max(1, min(most, (newest - after) // WALK_RANGE_MIN))
+    bounds = [after + (newest - after) * i // n for i in range(n)]
+    return [(lo, hi) for lo, hi in zip(bounds, [*bounds[1:], None])]
+
+
+def add_listed(totals: Totals, page: Listed) -> None:
+    """Add a walked page's rows, amounts and debits per currency to `totals`, in loops that run in C."""
+    currencies = page.currencies
+    distinct = set(currencies)
+    for currency in distinct:
+        units = page.units if len(distinct) == 1 else list(compress(page.units, map(eq, currencies, repeat(currency))))
+        acc = totals.get(currency) or totals.setdefault(currency, [0, 0, 0])
+        total = sum(units)
+        acc[0] += len(units)
+        acc[1] += total
+        acc[2] += (sum(map(abs, units)) + total) // 2  # the positive ones: (|a| + a) / 2 summed
+
+
+class Walked:
+    """What the walks of a run's scopes listed so far: per scope the records and totals (amounts in minor units per
+    currency), the sum of the ids, amounts with more decimals than their currency has, and ids listed twice. The
+    ids go to the ledger's remote table (`Ledger.add_remote`) for the diff."""
+
+    def __init__(self, ledger: Ledger, target: Target, dispatcher: Dispatcher) -> None:
+        self.ledger, self.target, self.dispatcher = ledger, target, dispatcher
+        self.remote: dict[str, Totals] = {}
+        self.listed: dict[str, int] = {}
+        self.walked_twice = 0
+        self.id_sum = 0
+        self.fractions = 0
+        #: per scope, the records its walks may list in all (WalkStalled beyond): set once the scope is counted
+        self.most: dict[str, tuple[int, str]] = {}
+
+    async def walk(self, scope: str, after: int, upto: int | None) -> None:
+        """List the scope's records with after < id ≤ upto (None: no upper bound). WalkStalled when a closed range
+        lists more records than it has ids, or the scope more than `most` allows (a cursor that never ends)."""
+        totals = self.remote.setdefault(scope, {})
+        here = 0
+        async for page in self.target.books.walk(self.dispatcher, scope, after, upto):
+            here += len(page.ids)
+            listed = self.listed[scope] = self.listed.get(scope, 0) + len(page.ids)
+            name = f"{self.target.api.scope_name} {scope}"
+            if upto is not None and here > upto - after:
+                raise WalkStalled(
+                    f"the walk of {name} listed {here:,} records with ids from {after + 1} to {upto}: "
+                    "its cursor does not end; stopped"
+                )
+            most, counted = self.most.get(scope, (0, ""))
+            if counted and listed > most:
+                raise WalkStalled(
+                    f"the walk of {name} listed {listed:,} records where {counted}: its cursor does not end; stopped"
+                )
+            add_listed(totals, page)
+            self.id_sum += sum(page.ids)
+            self.fractions += page.fractions
+            self.walked_twice += self.ledger.add_remote(
+                zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None))
+            )
+
+    def short_of(self, counts: dict[str, dict[str, int]]) -> list[str]:
+        """The scopes whose count (`counts[scope]`: "before" the run and "remote" now) is not what was there
+        before and what the walks listed since: a record landed where a walk had passed (or one went)."""
+        return [s for s, c in counts.items() if c["remote"] != c["before"] + self.listed.get(s, 0)]
+
+
+class Behind:
+    """The walk of what the load creates, while it loads: `created` is told the ids of each answer; up to `chains`
+    ranges of at most CLAIM_IDS ids, each below the newest id answered so far and above what was claimed of its
+    scope (from the scope's baseline: `baselines`, scope → {"max_id": …}, filled as the load meets scopes), are
+    walked at once through the load's dispatcher, so within its limits. `follow` runs the walks until `finish`
+    (once the last upload is answered) lets each end its range; `left` is the rest, for reconciliation. A walk
+    that fails stops the walks behind, never the load: `failed` says why and reconciliation walks it all again."""
+
+    def __init__(self, walked: Walked, baselines: dict[str, dict[str, int]], chains: int) -> None:
+        self.walked = walked
+        self.baselines = baselines
+        self.chains = chains
+        self.newest = 0  # the newest id an answer gave
+        self.claimed: dict[str, int] = {}  # per scope: ids up to this are walked or being walked
+        self.failed: BulkloadError | None = None
+        self._moved = anyio.Event()
+        self._finished = False
+        self.ended = anyio.Event()  # set when `follow` returns
+
+    def created(self, ids: list[int]) -> None:
+        """An answer gave these ids (in any order): the ranges below the newest are final."""
+        newest = max(ids, default=0)
+        if newest > self.newest:
+            self.newest = newest
+            self._wake()
+
+    def finish(self) -> None:
+        """The last upload is answered: the walks end with the range each is walking."""
+        self._finished = True
+        self._wake()
+
+    def _wake(self) -> None:
+        self._moved.set()
+        self._moved = anyio.Event()
+
+    def _claim(self) -> tuple[str, int, int] | None:
+        """(scope, after, upto): a range of a scope final and not yet claimed, the one furthest behind."""
+        best: tuple[str, int, int] | None = None
+        for scope, base in self.baselines.items():
+            after = self.claimed.get(scope, base["max_id"])
+            if self.newest - after >= CLAIM_IDS and (best is None or after < best[1]):
+                best = (scope, after, after + CLAIM_IDS)
+        if best is not None:
+            self.claimed[best[0]] = best[2]
+        return best
+
+    async def follow(self) -> None:
+        """Walk behind the load until `finish`: `chains` walks, each claiming the next final range."""
+
+        async def chain() -> None:
+            while not (self._finished or self.failed):
+                moved = self._moved
+                claim = self._claim()
+                if claim is None:
+                    await moved.wait()
+                    continue
+                try:
+                    await self.walked.walk(*claim)
+                except BulkloadError as exc:
+                    self.failed = exc
+                    self._wake()
+
+        try:
+            async with anyio.create_task_group() as tg:
+                for _ in range(self.chains):
+                    tg.start_soon(chain)
+        finally:
+            self.ended.set()
+
+    def left(self, scopes: list[str], newest: int, width: int) -> list[tuple[str, int, int | None]]:
+        """What the walks behind did not reach, per scope of `scopes` (after its baseline `after`): id ranges up
+        to `newest` (the newest id the run created) side by side, `width` at most, the last one open-ended."""
+        out: list[tuple[str, int, int | None]] = []
+        for scope in scopes:
+            after = self.claimed.get(scope, self.baselines.get(scope, {"max_id": 0})["max_id"])
+            out += [(scope, lo, hi) for lo, hi in id_ranges(after, max(newest, after), width)]
+        return out
