@@ -55,6 +55,7 @@ class Run:
         self.tally = Tally()
         self.loader: Loader | None = None  # made once setup is done; the report counts its rows read
         self.behind: Behind | None = None  # the walk behind the load, where the target is reconciled by walk
+        self.loaded_at: float | None = None  # when the last upload was answered (time.monotonic())
 
     @classmethod
     @asynccontextmanager
@@ -105,7 +106,7 @@ class Run:
                 self._cut_short()
                 self._outcome(sources, None)
                 raise
-            load_s = time.monotonic() - self.started
+            load_s = (self.loaded_at or time.monotonic()) - self.started
             recon = None
             if not self.tally.stopped:
                 try:
@@ -135,7 +136,8 @@ class Run:
         self.loader = loader
         if chains := behind_chains(job, target):
             ledger.open_remote()
-            self.behind = behind = Behind(Walked(ledger, target, dispatcher), loader.baselines, chains)
+            walked = Walked(ledger, target, dispatcher)
+            self.behind = behind = Behind(walked, loader.baselines, chains, after_load=job.concurrency)
             loader.on_created = behind.created
         ledger.set_status("running")
 
@@ -171,7 +173,8 @@ class Run:
                 if phase + 1 < len(phases):
                     planners.append(type(planners[phase])())  # the next phase's, planned where this one is
                 await run_chunks(loader, spec, job.concurrency, planners[phase])
-            if self.behind is not None:  # the last upload is answered: each walk behind ends its range
+            self.loaded_at = time.monotonic()
+            if self.behind is not None:  # the last upload is answered: the walks behind finish what is final
                 self.behind.finish()
                 await self.behind.ended.wait()
             tg.cancel_scope.cancel()

@@ -24,7 +24,7 @@ from .ledger import Ledger
 from .model import Listed, Totals
 from .targets.base import Target
 
-#: ids one claim of a walk behind spans: e-conomic's cursor page (1,000 entries), so a claim is one GET
+#: records one claim of a walk behind should list: e-conomic's cursor page (1,000 entries), so a claim is one GET
 CLAIM_IDS = 1_000
 
 #: records a scope's walks may list beyond what its count says (records created while it walks): a page
@@ -110,12 +110,15 @@ class Behind:
     (once the last upload is answered) lets each end its range; `left` is the rest, for reconciliation. A walk
     that fails stops the walks behind, never the load: `failed` says why and reconciliation walks it all again."""
 
-    def __init__(self, walked: Walked, baselines: dict[str, dict[str, int]], chains: int) -> None:
+    def __init__(self, walked: Walked, baselines: dict[str, dict[str, int]], chains: int, after_load: int) -> None:
         self.walked = walked
         self.baselines = baselines
         self.chains = chains
+        self.after_load = after_load
         self.newest = 0  # the newest id an answer gave
         self.claimed: dict[str, int] = {}  # per scope: ids up to this are walked or being walked
+        self.spanned: dict[str, int] = {}  # per scope: the ids its finished claims spanned
+        self.open: set[str] = set()  # scopes whose open end (above the newest id) is claimed: all of it is
         self.failed: BulkloadError | None = None
         self._moved = anyio.Event()
         self._finished = False
@@ -129,7 +132,8 @@ class Behind:
             self._wake()
 
     def finish(self) -> None:
-        """The last upload is answered: the walks end with the range each is walking."""
+        """The last upload is answered: `after_load` walks more join in (the load's connections are free), the
+        walks claim what is left up to the newest id, and end."""
         self._finished = True
         self._wake()
 
@@ -137,35 +141,67 @@ class Behind:
         self._moved.set()
         self._moved = anyio.Event()
 
-    def _claim(self) -> tuple[str, int, int] | None:
-        """(scope, after, upto): a range of a scope final and not yet claimed, the one furthest behind."""
-        best: tuple[str, int, int] | None = None
+    def _claim(self) -> tuple[str, int, int | None] | None:
+        """(scope, after, upto): a range of a scope final and not yet claimed, the one furthest behind; once
+        loaded, a scope's last claim is open-ended (upto None: whatever landed above the newest id too)."""
+        best: tuple[str, int, int | None] | None = None
         for scope, base in self.baselines.items():
+            if scope in self.open:
+                continue
             after = self.claimed.get(scope, base["max_id"])
-            if self.newest - after >= CLAIM_IDS and (best is None or after < best[1]):
-                best = (scope, after, after + CLAIM_IDS)
+            width = self._width(scope)
+            if self.newest - after >= width:
+                if best is None or after < best[1]:
+                    best = (scope, after, after + width)
+            elif self._finished and best is None:
+                best = (scope, after, None)
         if best is not None:
-            self.claimed[best[0]] = best[2]
+            scope, _, upto = best
+            if upto is None:
+                self.open.add(scope)
+            else:
+                self.claimed[scope] = upto
         return best
 
+    def _width(self, scope: str) -> int:
+        """The ids a claim of `scope` spans to list about a page: ids are shared by every scope (e-conomic numbers
+        the entries of all journals in one sequence), so a scope's ids are as sparse as its claims so far found
+        them (at first: as many scopes as the load met); 95 % of that, so a claim seldom needs a second page."""
+        spanned, listed = self.spanned.get(scope, 0), self.walked.listed.get(scope, 0)
+        per_record = spanned / listed if listed >= CLAIM_IDS else max(1, len(self.baselines))
+        return max(CLAIM_IDS, int(CLAIM_IDS * per_record * 0.95))
+
     async def follow(self) -> None:
-        """Walk behind the load until `finish`: `chains` walks, each claiming the next final range."""
+        """Walk behind the load until `finish` and what is left below the newest id is walked: `chains` walks
+        (`after_load` more once the load is done), each claiming the next final range."""
 
         async def chain() -> None:
-            while not (self._finished or self.failed):
+            while not self.failed:
                 moved = self._moved
                 claim = self._claim()
                 if claim is None:
+                    if self._finished:
+                        return
                     await moved.wait()
                     continue
                 try:
-                    await self.walked.walk(*claim)
+                    scope, after, upto = claim
+                    await self.walked.walk(scope, after, upto)
+                    if upto is not None:
+                        self.spanned[scope] = self.spanned.get(scope, 0) + upto - after
                 except BulkloadError as exc:
                     self.failed = exc
                     self._wake()
 
+        async def after_load() -> None:
+            while not self._finished:
+                await self._moved.wait()
+            for _ in range(self.after_load):
+                tg.start_soon(chain)
+
         try:
             async with anyio.create_task_group() as tg:
+                tg.start_soon(after_load)
                 for _ in range(self.chains):
                     tg.start_soon(chain)
         finally:
@@ -173,9 +209,12 @@ class Behind:
 
     def left(self, scopes: list[str], newest: int, width: int) -> list[tuple[str, int, int | None]]:
         """What the walks behind did not reach, per scope of `scopes` (after its baseline `after`): id ranges up
-        to `newest` (the newest id the run created) side by side, `width` at most, the last one open-ended."""
+        to `newest` (the newest id the run created) side by side, `width` at most, the last one open-ended. After
+        `follow` that is only the scopes it never met."""
         out: list[tuple[str, int, int | None]] = []
         for scope in scopes:
+            if scope in self.open:
+                continue
             after = self.claimed.get(scope, self.baselines.get(scope, {"max_id": 0})["max_id"])
             out += [(scope, lo, hi) for lo, hi in id_ranges(after, max(newest, after), width)]
         return out
