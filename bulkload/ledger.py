@@ -883,6 +883,7 @@ class Ledger:
         (newest,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM created").fetchone()
         return int(newest)
 
+    @_writes
     def add_remote(self, rows: Iterable[tuple[int, str, str, int, int | None]]) -> int:
         """Take in walked records as (id, scope, group key, units, line check); returns how many were listed
         before (an id a walk gave twice)."""

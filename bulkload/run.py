@@ -174,8 +174,8 @@ class Run:
                     planners.append(type(planners[phase])())  # the next phase's, planned where this one is
                 await run_chunks(loader, spec, job.concurrency, planners[phase])
             self.loaded_at = time.monotonic()
-            if self.behind is not None:  # the last upload is answered: the walks behind finish what is final
-                self.behind.finish()
+            if self.behind is not None and not tally.stopped:  # the last upload is answered: walk what is final
+                self.behind.finish(ledger.begin_remote(fresh=False))
                 await self.behind.ended.wait()
             tg.cancel_scope.cancel()
 

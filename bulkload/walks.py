@@ -131,9 +131,10 @@ class Behind:
             self.newest = newest
             self._wake()
 
-    def finish(self) -> None:
-        """The last upload is answered: `after_load` walks more join in (the load's connections are free), the
-        walks claim what is left up to the newest id, and end."""
+    def finish(self, newest: int) -> None:
+        """The last upload is answered (`newest`: the newest id the run created, earlier processes' too): `after_load`
+        walks more join in (the load's connections are free), the walks claim what is left up to it, and end."""
+        self.newest = max(self.newest, newest)
         self._finished = True
         self._wake()
 

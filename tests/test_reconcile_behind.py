@@ -179,7 +179,7 @@ def test_the_walk_behind_claims_each_range_once() -> None:
     claims = [behind._claim() for _ in range(3)]
     assert claims == [("1", 10, 10 + CLAIM_IDS), ("1", 10 + CLAIM_IDS, 10 + 2 * CLAIM_IDS), None]
     assert behind.left(["1", "2"], 10 + 2 * CLAIM_IDS + 5, 8) == [("1", 10 + 2 * CLAIM_IDS, None), ("2", 0, None)]
-    behind.finish()  # loaded: what is left is claimed with the open end above the newest id, once
+    behind.finish(0)  # loaded: what is left is claimed with the open end above the newest id, once
     assert [behind._claim(), behind._claim()] == [("1", 10 + 2 * CLAIM_IDS, None), None]
     assert behind.left(["1", "2"], 10 + 2 * CLAIM_IDS + 5, 8) == [("2", 0, None)]
     # a scope whose walks listed one record in three ids claims three pages' worth of ids (95 % of it)
