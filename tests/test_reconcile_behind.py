@@ -6,6 +6,7 @@ bounded: a few thousand rows, tens of calls, the sandbox's own per-request limit
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -120,6 +121,20 @@ async def test_answers_lost_after_their_commit_are_still_found_behind_the_load(t
     rec = reconciled(report)
     assert rec["ok"] and rec["missing"] == [] and rec["duplicates"] == [] and rec["walk_repeated_ids"] == 0, rec
     assert rec["remote_count"] == len(entries_listed(store)) == totals["rows"]
+
+
+async def test_two_journals_under_server_errors_reconcile_as_a_walk_after_the_load(tmp_path: Path) -> None:
+    one, two = tmp_path / "j1.csv", tmp_path / "j2.csv"
+    rows = write_entries(one, 800)["rows"] + write_entries(two, 800, journal=2, seed=2)["rows"]
+    app, logged, store = sandbox(SandboxOptions(latency_ms=5, fault_rate=0.05, seed=3))  # walks' GETs fail too
+    async with serving(app) as origin:
+        both = dataclasses.replace(job(tmp_path, one, origin + PREFIX), files=[str(one), str(two)])
+        report = await load(both, env=CREDS)
+        assert report.loaded == rows, report.stop_reason
+        after = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
+    assert logged.walks_before_last_post() >= 1, logged.log
+    assert reconciled(report) == reconciled(after) and reconciled(report)["ok"]
+    assert set(reconciled(report)["scopes"]) == {"1", "2"}
 
 
 def land_late(store: EntryStore, number: int, entry: DraftEntry) -> None:
