@@ -118,7 +118,6 @@ class Behind:
         self.newest = 0  # the newest id an answer gave
         self.claimed: dict[str, int] = {}  # per scope: ids up to this are walked or being walked
         self.spanned: dict[str, int] = {}  # per scope: the ids its finished claims spanned
-        self.open: set[str] = set()  # scopes whose open end (above the newest id) is claimed: all of it is
         self.failed: BulkloadError | None = None
         self._moved = anyio.Event()
         self._finished = False
@@ -133,7 +132,7 @@ class Behind:
 
     def finish(self, newest: int) -> None:
         """The last upload is answered (`newest`: the newest id the run created, earlier processes' too): `after_load`
-        walks more join in (the load's connections are free), the walks claim what is left up to it, and end."""
+        walks more join in (the load's connections are free), the walks claim the pages left below it, and end."""
         self.newest = max(self.newest, newest)
         self._finished = True
         self._wake()
@@ -142,26 +141,18 @@ class Behind:
         self._moved.set()
         self._moved = anyio.Event()
 
-    def _claim(self) -> tuple[str, int, int | None] | None:
-        """(scope, after, upto): a range of a scope final and not yet claimed, the one furthest behind; once
-        loaded, a scope's last claim is open-ended (upto None: whatever landed above the newest id too)."""
-        best: tuple[str, int, int | None] | None = None
+    def _claim(self) -> tuple[str, int, int] | None:
+        """(scope, after, upto): a page's worth of a scope's ids, final and not yet claimed, the one furthest
+        behind. Less than a page is left to the walk after the counts, with the open end above the newest id: the
+        counts bound that walk (a cursor that never ends)."""
+        best: tuple[str, int, int] | None = None
         for scope, base in self.baselines.items():
-            if scope in self.open:
-                continue
             after = self.claimed.get(scope, base["max_id"])
             width = self._width(scope)
-            if self.newest - after >= width:
-                if best is None or after < best[1]:
-                    best = (scope, after, after + width)
-            elif self._finished and best is None:
-                best = (scope, after, None)
+            if self.newest - after >= width and (best is None or after < best[1]):
+                best = (scope, after, after + width)
         if best is not None:
-            scope, _, upto = best
-            if upto is None:
-                self.open.add(scope)
-            else:
-                self.claimed[scope] = upto
+            self.claimed[best[0]] = best[2]
         return best
 
     def _width(self, scope: str) -> int:
@@ -188,8 +179,7 @@ class Behind:
                 try:
                     scope, after, upto = claim
                     await self.walked.walk(scope, after, upto)
-                    if upto is not None:
-                        self.spanned[scope] = self.spanned.get(scope, 0) + upto - after
+                    self.spanned[scope] = self.spanned.get(scope, 0) + upto - after
                 except BulkloadError as exc:
                     self.failed = exc
                     self._wake()
@@ -211,11 +201,10 @@ class Behind:
     def left(self, scopes: list[str], newest: int, width: int) -> list[tuple[str, int, int | None]]:
         """What the walks behind did not reach, per scope of `scopes` (after its baseline `after`): id ranges up
         to `newest` (the newest id the run created) side by side, `width` at most, the last one open-ended. After
-        `follow` that is only the scopes it never met."""
+        `follow`: less than a page below the newest id and the open end, for each scope (all of a scope it never
+        met)."""
         out: list[tuple[str, int, int | None]] = []
         for scope in scopes:
-            if scope in self.open:
-                continue
             after = self.claimed.get(scope, self.baselines.get(scope, {"max_id": 0})["max_id"])
             out += [(scope, lo, hi) for lo, hi in id_ranges(after, max(newest, after), width)]
         return out
