@@ -103,12 +103,13 @@ class Walked:
 
 
 class Behind:
-    """The walk of what the load creates, while it loads: `created` is told the ids of each answer; up to `chains`
-    ranges of at most CLAIM_IDS ids, each below the newest id answered so far and above what was claimed of its
-    scope (from the scope's baseline: `baselines`, scope → {"max_id": …}, filled as the load meets scopes), are
-    walked at once through the load's dispatcher, so within its limits. `follow` runs the walks until `finish`
-    (once the last upload is answered) lets each end its range; `left` is the rest, for reconciliation. A walk
-    that fails stops the walks behind, never the load: `failed` says why and reconciliation walks it all again."""
+    """The walk of what the load creates, while it loads: `created` is told the ids of each answer; `chains` walks
+    at once each claim about a page of a scope's ids (`_width`) below the newest id answered so far and above what
+    was claimed of the scope (from its baseline: `baselines`, scope → {"max_id": …}, filled as the load meets
+    scopes), through the load's dispatcher, so within its limits. `finish` (the last upload is answered) adds
+    `after_load` walks for the pages left; `follow` returns when none is (`ended`). `left` is the rest, for
+    reconciliation. A walk that fails stops the walks behind, never the load: `failed` says why, and
+    reconciliation walks it all again."""
 
     def __init__(self, walked: Walked, baselines: dict[str, dict[str, int]], chains: int, after_load: int) -> None:
         self.walked = walked
