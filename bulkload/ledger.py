@@ -895,25 +895,34 @@ class Ledger:
         ).fetchall()
         return kinds, shared
 
-    def begin_remote(self) -> int:
-        """Start taking in what a walk lists (`add_remote`), forgetting an earlier walk's. Returns the newest id
-        this run created (0 for none)."""
-        # built here, in one go, rather than kept up row by row while loading
-        self._db.execute("CREATE INDEX IF NOT EXISTS created_id ON created(id)")
+    def open_remote(self) -> None:
+        """Start taking in what a walk lists (`add_remote`), forgetting an earlier walk's (also while loading)."""
         self._db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, grp TEXT NOT NULL, "
             "units INTEGER NOT NULL, line_check INTEGER)"
         )
         self._db.execute("DELETE FROM remote")
+
+    def begin_remote(self, *, fresh: bool = True) -> int:
+        """Ready the diff of what the walks list against what was created: `fresh` forgets what walks listed so
+        far (`open_remote`), else it is kept (a walk behind the load). Returns the newest id this run created (0
+        for none)."""
+        # built here, in one go, rather than kept up row by row while loading
+        self._db.execute("CREATE INDEX IF NOT EXISTS created_id ON created(id)")
+        if fresh:
+            self.open_remote()
         (newest,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM created").fetchone()
         return int(newest)
 
+    @_writes
     def add_remote(self, rows: Iterable[tuple[int, str, str, int, int | None]]) -> int:
         """Take in walked records as (id, scope, group key, units, line check); returns how many were listed
         before (an id a walk gave twice)."""
         rows = list(rows)
         before = self._db.total_changes
-        self._db.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?, ?)", rows)
+        with self._db:  # one transaction a page: without one, every row is its own (3.5 µs a row against 1.4)
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?, ?)", rows)
         return len(rows) - (self._db.total_changes - before)
 
     def missing_remotely(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:

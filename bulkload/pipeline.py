@@ -187,9 +187,16 @@ class Loader:
         #: a copy adopted after the run's own ledger was lost: a call it holds nothing of may have been sent
         self.adopted = ledger.adopted() is not None
         self._baselines = ledger.baselines()
+        #: told the ids of every answer that created records (a walk behind the load: walks.Behind.created)
+        self.on_created: Callable[[list[int]], None] | None = None
         self._baseline_events: dict[str, anyio.Event] = {}
         #: what isolating refused entries may cost
         self.isolation = IsolationBudget()
+
+    @property
+    def baselines(self) -> dict[str, dict[str, int]]:
+        """scope → what it held before the run's first call to it ({"count", "max_id"}), as scopes are met."""
+        return self._baselines
 
     @property
     def calls(self) -> dict[int, int]:
@@ -460,6 +467,8 @@ class Loader:
             self.give_up(chunk, exc, sent=True)
             return
         self.tally.loaded += len(chunk)
+        if self.on_created is not None:
+            self.on_created(ids)
 
     async def settled_look(self, chunk: Chunk) -> list[int] | None:
         """Whether a call whose answer was lost took effect, by evidence (see `settled_look`), `settle_s` after

@@ -12,21 +12,17 @@ the same totals.
 from __future__ import annotations
 
 import logging
-import json
-from collections.abc import Awaitable, Callable
 from functools import partial
-from itertools import compress, repeat
-from operator import eq
 from typing import Any
 
 from .dispatch import Dispatcher
-from .errors import WalkStalled
 from .ledger import Ledger
-from .model import Listed, Reconciled, Totals
+from .model import Reconciled, Totals
 from .money import money
 from .side_by_side import side_by_side
 from .stages import RECONCILING, Stages
 from .targets.base import Target
+from .walks import WALK_SLACK, Behind, Walked, id_ranges
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +40,22 @@ def _totals_view(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
 
 
 async def reconcile(
-    ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str], stages: Stages | None = None
+    ledger: Ledger,
+    target: Target,
+    dispatcher: Dispatcher,
+    files: list[str],
+    stages: Stages | None = None,
+    behind: Behind | None = None,
 ) -> Reconciled:
     """Return the report's `reconcile` section; `ok` is True only when everything matches. `stages`: where a cursor
-    walk counts the records it walked, of those the counts say were created since the baseline."""
+    walk counts the records it walked, of those the counts say were created since the baseline. `behind`: the walk
+    that ran behind the load (targets reconciled by walk only)."""
     log.info("reconciling: by %s", target.api.reconcile_by)
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":
         return await target.books.reconcile(dispatcher, ledger, files)
-    return await by_walk(ledger, target, dispatcher, files, stages or Stages())
+    return await by_walk(ledger, target, dispatcher, files, stages or Stages(), behind)
 
 
 def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled:
@@ -149,52 +151,25 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
     )
 
 
-def add_listed(totals: Totals, page: Listed) -> None:
-    """Add a walked page's rows, amounts and debits per currency to `totals`, in loops that run in C."""
-    currencies = page.currencies
-    distinct = set(currencies)
-    for currency in distinct:
-        units = page.units if len(distinct) == 1 else list(compress(page.units, map(eq, currencies, repeat(currency))))
-        acc = totals.get(currency) or totals.setdefault(currency, [0, 0, 0])
-        total = sum(units)
-        acc[0] += len(units)
-        acc[1] += total
-        acc[2] += (sum(map(abs, units)) + total) // 2  # the positive ones: (|a| + a) / 2 summed
-
-
-#: records a scope's walks may list beyond what its count says (records created while it walks): a page
-WALK_SLACK = 1_000
-
-#: the least ids a range walked on its own spans: a range costs at least one round trip more than its pages
-WALK_RANGE_MIN = 10_000
-
-
-def id_ranges(after: int, newest: int, most: int) -> list[tuple[int, int | None]]:
-    """(after, upto] id ranges that cover everything above `after`: up to `most` even ranges up to `newest`,
-    the last one open-ended (whatever was created after `newest` belongs in the walk too)."""
-    n = max(1, min(most, (newest - after) // WALK_RANGE_MIN))
-    bounds = [after + (newest - after) * i // n for i in range(n)]
-    return [(lo, hi) for lo, hi in zip(bounds, [*bounds[1:], None])]
-
-
 async def by_walk(
-    ledger: Ledger, target: Target, dispatcher: Dispatcher, files: list[str], stages: Stages
+    ledger: Ledger,
+    target: Target,
+    dispatcher: Dispatcher,
+    files: list[str],
+    stages: Stages,
+    behind: Behind | None = None,
 ) -> Reconciled:
-    """Counts and a cursor walk of what was created since the baseline, diffed against the ledger."""
+    """Counts and a cursor walk of what was created since the baseline, diffed against the ledger. `behind`: the
+    walk that ran while the load went on; what it listed stands where the counts agree, and only the rest is walked
+    (see walks.py); otherwise everything is walked now. Raises what a walk raises (WalkStalled, a failed call)."""
+    fresh = behind is None or behind.failed is not None
     # only the ids go to the ledger (for the diff); totals are summed as the pages arrive
-    newest_created = ledger.begin_remote()
+    newest_created = ledger.begin_remote(fresh=fresh)
     expected = ledger.expected()
     baselines = ledger.baselines()
     scopes = sorted(set(expected) | set(baselines), key=lambda s: (len(s), s))
     counts: dict[str, dict[str, int]] = {}
-    remote: dict[str, Totals] = {}
-    foreign: dict[str, Totals] = {}  # what other writers added, per scope and currency
-    begin_others(ledger)
-    walked_twice = 0
-    remote_id_sum = 0
-    fractions = 0
-
-    width = dispatcher.client.concurrency
+    width = dispatcher.limits.concurrency
 
     async def count(scope: str) -> None:
         base = baselines.get(scope, {"count": 0, "max_id": 0})
@@ -206,44 +181,45 @@ async def by_walk(
             "remote": await target.books.count(dispatcher, scope),
         }
 
-    listed: dict[str, int] = {}  # records the walks of each scope listed so far
-
-    async def walk(scope: str, after: int, upto: int | None) -> None:
-        nonlocal walked_twice, remote_id_sum, fractions
-        totals = remote.setdefault(scope, {})
+    def bounded(walked: Walked) -> Walked:
         # what the count endpoint says the scope holds bounds the walk: a cursor that never ends stops here
-        most = max(counts[scope]["remote"], counts[scope]["expected"]) + WALK_SLACK
-        async for page in target.books.walk(dispatcher, scope, after, upto):
-            listed[scope] = listed.get(scope, 0) + len(page.ids)
-            stages.advance(len(page.ids))
-            if listed[scope] > most:
-                scope_name = target.api.scope_name
-                raise WalkStalled(
-                    f"the walk of {scope_name} {scope} listed {listed[scope]:,} records where the API counts "
-                    f"{counts[scope]['remote']:,} (and this run expected {counts[scope]['expected']:,}): its cursor "
-                    "does not end; stopped"
-                )
-            add_listed(totals, page)
-            remote_id_sum += sum(page.ids)
-            fractions += page.fractions
-            walked_twice += ledger.add_remote(
-                zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None))
+        for scope, c in counts.items():
+            walked.most[scope] = (
+                max(c["remote"], c["expected"]) + WALK_SLACK,
+                f"the API counts {c['remote']:,} (and this run expected {c['expected']:,})",
             )
-            theirs = others_in(ledger, page.ids)
-            if theirs:
-                add_listed(foreign.setdefault(scope, {}), _only(page, theirs))
+        return walked
+
+    async def walk_all(walked: Walked, ranges: list[tuple[str, int, int | None]]) -> None:
+        await side_by_side([partial(walked.walk, scope, lo, hi) for scope, lo, hi in ranges])
+
+    def from_baselines() -> list[tuple[str, int, int | None]]:
+        return [
+            (scope, lo, hi)
+            for scope in scopes
+            for lo, hi in id_ranges(baselines.get(scope, {"max_id": 0})["max_id"], newest_created, width)
+        ]
 
     # A cursor walk is a chain of round trips, one page after the other. Walking disjoint id ranges side by
     # side (every scope, and within a scope up to `concurrency` ranges of what this run created) turns the
     # chain into `concurrency` chains, so the walk runs at the API's pace, not at one page per round trip.
     # The counts come first: they bound the walks.
     await side_by_side([partial(count, scope) for scope in scopes])
-    stages.enter(RECONCILING, sum(max(0, c["remote"] - c["before"]) for c in counts.values()), "records")
-    jobs: list[Callable[[], Awaitable[None]]] = []
-    for scope in scopes:
-        after = baselines.get(scope, {"max_id": 0})["max_id"]
-        jobs += [partial(walk, scope, lo, hi) for lo, hi in id_ranges(after, newest_created, width)]
-    await side_by_side(jobs)
+    if behind is None or fresh:
+        walked = bounded(Walked(ledger, target, dispatcher, stages))
+        stages.enter(RECONCILING, sum(max(0, c["remote"] - c["before"]) for c in counts.values()), "records")
+        await walk_all(walked, from_baselines())
+    else:
+        walked = bounded(behind.walked)
+        stages.enter(RECONCILING, sum(max(0, c["remote"] - c["before"]) for c in counts.values()), "records")
+        stages.advance(sum(walked.listed.values()))  # walked behind the load already
+        walked.stages = stages
+        await walk_all(walked, behind.left(scopes, newest_created, width))
+        if walked.short_of(counts):  # a record landed where the walk behind had passed: walk it all now
+            ledger.begin_remote(fresh=True)
+            walked = bounded(Walked(ledger, target, dispatcher, stages))
+            await walk_all(walked, from_baselines())
+    remote, foreign = walked.remote, walked.foreign
     counts = {scope: counts[scope] for scope in scopes}
     missing_n, missing_at = ledger.missing_remotely(LIST_LIMIT)
     missing = [{"id": i, "file": files[f], "line": line} for i, f, line in missing_at]
@@ -268,11 +244,11 @@ async def by_walk(
         and exp_view == ours_view
         and missing_n == 0
         and extra_n == 0
-        and walked_twice == 0
-        and id_sum + others_id_sum == remote_id_sum
+        and walked.walked_twice == 0
+        and id_sum + others_id_sum == walked.id_sum
         and differing_n == 0
         and changed_n == 0
-        and fractions == 0
+        and walked.fractions == 0
     )
     return Reconciled(
         ok=ok,
@@ -280,7 +256,7 @@ async def by_walk(
         expected_count=expected_count,
         remote_count=remote_count,
         expected_totals={"per_scope": exp_view, "id_sum": id_sum},
-        remote_totals={"per_scope": rem_view, "id_sum": remote_id_sum},
+        remote_totals={"per_scope": rem_view, "id_sum": walked.id_sum},
         missing=missing,
         missing_count=missing_n,
         duplicates=extra,
@@ -288,47 +264,14 @@ async def by_walk(
         others=others,
         others_count=others_n,
         others_totals={"per_scope": _totals_view(foreign), "id_sum": others_id_sum},
-        walk_repeated_ids=walked_twice,
+        walk_repeated_ids=walked.walked_twice,
         groups_differing=differing,
         groups_differing_count=differing_n,
         lines_changed=changed,
         lines_changed_count=changed_n,
-        amounts_with_more_decimals=fractions,
+        amounts_with_more_decimals=walked.fractions,
         scopes=counts,
         scope_name=target.api.scope_name,
-    )
-
-
-def begin_others(ledger: Ledger) -> None:
-    """Start a walk's list of other writers' records (`others_in`), forgetting an earlier walk's."""
-    db = ledger.db()
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS others (id INTEGER PRIMARY KEY)")
-    db.execute("DELETE FROM others")
-
-
-#: a walked record of another writer: not created by this run, of a group this run neither sent nor found there
-#: before it (a group key of ours found again is a double, `duplicates`); a record of no group cannot be told apart
-_OTHERS = (
-    "INSERT OR IGNORE INTO others SELECT r.id FROM remote r WHERE r.id IN (SELECT value FROM json_each(?)) "
-    "AND r.grp != '' AND NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
-    "AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.key = r.grp) "
-    "AND NOT EXISTS (SELECT 1 FROM skip_groups s WHERE s.key = r.grp) RETURNING id"
-)
-
-
-def others_in(ledger: Ledger, ids: list[int]) -> set[int]:
-    """Of a walked page's `ids` (taken in by `add_remote`), those of other writers, listed from now on as such."""
-    return {i for (i,) in ledger.db().execute(_OTHERS, (json.dumps(ids),))}
-
-
-def _only(page: Listed, ids: set[int]) -> Listed:
-    """The page's records whose id is in `ids`."""
-    keep = [i in ids for i in page.ids]
-    return Listed(
-        list(compress(page.ids, keep)),
-        list(compress(page.currencies, keep)),
-        list(compress(page.units, keep)),
-        list(compress(page.groups, keep)),
     )
 
 

@@ -1,0 +1,72 @@
+"""Reconciling behind the load, and bulkload against the hand-written loop, side by side in one run.
+
+    python -m benchmarks.behind [--before TREE] [--rows N] [--pairs 3] [--latencies 0,50,100] [--against naive_loop]
+
+For each latency (ms, the sandbox's per call, no rate limit) and each pair: bulkload of TREE (before; another
+checkout, run with this interpreter), this bulkload (after) and the comparator (`--against`: benchmarks.naive_loop,
+the hand-written loop, or benchmarks.dlt_loader, which needs the `bench` extra), one after the other, each against
+a fresh e-conomic sandbox in its own process and as a whole command (process start included). Prints the medians
+of the pairs as Markdown rows: the whole command and the load alone (start to the last upload) against the
+comparator's wall, and the whole command against the load alone. One JSON line a run goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from benchmarks.common import data_file, sandbox
+from benchmarks.scenarios import comparator, load_economic
+
+
+def run_pair(
+    path: Path, latency: str, before: Path | None, against: str, workdir: Path, i: int
+) -> dict[str, dict[str, Any]]:
+    """One run of each side against a fresh sandbox: {"before"?, "after", "loop"} → figures ("loop": `against`)."""
+    flags = ("--latency-ms", latency)
+    out: dict[str, dict[str, Any]] = {}
+    sides: list[tuple[str, Path | None]] = [("before", before)] if before else []
+    for side, tree in [*sides, ("after", None)]:
+        with sandbox("economic", *flags) as box:
+            r = load_economic(workdir / side, f"l{latency}-{i}", path, box, tree=tree)
+        assert r["reconcile"]["ok"], r["reconcile"]
+        out[side] = {"wall_s": r["wall_s"], "until_loaded_s": r["wall_s"] - r["reconcile_s"]}
+    with sandbox("economic", *flags) as box:
+        out["loop"] = {"wall_s": comparator(against, path, box.url)["wall_s"]}
+    print(json.dumps({"latency_ms": latency, "pair": i, **out}), file=sys.stderr, flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--before", type=Path, help="a checkout of the bulkload to compare with")
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--latencies", default="0,50,100", help="ms per call, comma-separated")
+    parser.add_argument("--against", default="naive_loop", choices=["naive_loop", "dlt_loader"])
+    args = parser.parse_args()
+    path = data_file("economic", args.rows)
+    print("| latency | side | whole command | × it | until the last upload | × it | whole ÷ until loaded |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    with TemporaryDirectory(prefix="bulkload-behind-") as tmp:
+        for latency in args.latencies.split(","):
+            runs = [run_pair(path, latency, args.before, args.against, Path(tmp), i) for i in range(args.pairs)]
+            loop = statistics.median(r["loop"]["wall_s"] for r in runs)
+            for side in [s for s in ("before", "after") if s in runs[0]]:
+                whole = statistics.median(r[side]["wall_s"] for r in runs)
+                loaded = statistics.median(r[side]["until_loaded_s"] for r in runs)
+                print(
+                    f"| {latency} ms | {side} | {whole:.2f} s | {whole / loop:.2f} | {loaded:.2f} s | "
+                    f"{loaded / loop:.2f} | {whole / loaded:.2f} |",
+                    flush=True,
+                )
+            print(f"| {latency} ms | {args.against} | {loop:.2f} s | 1.00 | | | |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

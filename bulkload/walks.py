@@ -1,0 +1,256 @@
+"""The cursor walks of reconciliation: what they listed (`Walked`), and the walk that runs behind the load (`Behind`).
+
+A walk behind the load is sound where ids only grow: e-conomic numbers draft entries in the order it creates them,
+so an entry number below the newest one an answer gave is final — a write that lands later (an answer lost, a
+commit late) gets a larger number and is in a range walked later. Where an API breaks that (a number reserved by a
+write that becomes visible after a larger one), the count taken after the load says so: `Walked.short_of` names
+the scopes whose count is not what the walks listed, and reconciliation walks those again from the baseline, as a
+walk after the load would. Targets reconciled another way keep their reading after the load: Visma Core and
+PayorCRM read nothing back (their answers are the proof), and HaloPSA lists each resource whole (not by id range),
+its records change under later rows of the same run, and a create may commit up to `settle_s` after its answer
+was lost — nothing of it is final before the last upload.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import compress, repeat
+from operator import eq
+
+import anyio
+
+from .dispatch import Dispatcher
+from .errors import BulkloadError, WalkStalled
+from .ledger import Ledger
+from .model import Listed, Totals
+from .stages import Stages
+from .targets.base import Target
+
+#: records one claim of a walk behind should list: e-conomic's cursor page (1,000 entries), so a claim is one GET
+CLAIM_IDS = 1_000
+
+#: records a scope's walks may list beyond what its count says (records created while it walks): a page
+WALK_SLACK = 1_000
+
+#: the least ids a range walked on its own spans: a range costs at least one round trip more than its pages
+WALK_RANGE_MIN = 10_000
+
+
+def id_ranges(after: int, newest: int, most: int) -> list[tuple[int, int | None]]:
+    """(after, upto] id ranges that cover everything above `after`: up to `most` even ranges up to `newest`,
+    the last one open-ended (whatever was created after `newest` belongs in the walk too)."""
+    n = max(1, min(most, (newest - after) // WALK_RANGE_MIN))
+    bounds = [after + (newest - after) * i // n for i in range(n)]
+    return [(lo, hi) for lo, hi in zip(bounds, [*bounds[1:], None])]
+
+
+def add_listed(totals: Totals, page: Listed) -> None:
+    """Add a walked page's rows, amounts and debits per currency to `totals`, in loops that run in C."""
+    currencies = page.currencies
+    distinct = set(currencies)
+    for currency in distinct:
+        units = page.units if len(distinct) == 1 else list(compress(page.units, map(eq, currencies, repeat(currency))))
+        acc = totals.get(currency) or totals.setdefault(currency, [0, 0, 0])
+        total = sum(units)
+        acc[0] += len(units)
+        acc[1] += total
+        acc[2] += (sum(map(abs, units)) + total) // 2  # the positive ones: (|a| + a) / 2 summed
+
+
+def begin_others(ledger: Ledger) -> None:
+    """Start a walk's list of other writers' records (`others_in`), forgetting an earlier walk's."""
+    db = ledger.db()
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS others (id INTEGER PRIMARY KEY)")
+    db.execute("DELETE FROM others")
+
+
+#: a walked record of another writer: not created by this run, of a group this run neither sent nor found there
+#: before it (a group key of ours found again is a double, `duplicates`); a record of no group cannot be told apart
+_OTHERS = (
+    "INSERT OR IGNORE INTO others SELECT r.id FROM remote r WHERE r.id IN (SELECT value FROM json_each(?)) "
+    "AND r.grp != '' AND NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
+    "AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.key = r.grp) "
+    "AND NOT EXISTS (SELECT 1 FROM skip_groups s WHERE s.key = r.grp) RETURNING id"
+)
+
+
+def others_in(ledger: Ledger, ids: list[int]) -> set[int]:
+    """Of a walked page's `ids` (taken in by `add_remote`), those of other writers, listed from now on as such."""
+    return {i for (i,) in ledger.db().execute(_OTHERS, (json.dumps(ids),))}
+
+
+def _only(page: Listed, ids: set[int]) -> Listed:
+    """The page's records whose id is in `ids`."""
+    keep = [i in ids for i in page.ids]
+    return Listed(
+        list(compress(page.ids, keep)),
+        list(compress(page.currencies, keep)),
+        list(compress(page.units, keep)),
+        list(compress(page.groups, keep)),
+    )
+
+
+class Walked:
+    """What the walks of a run's scopes listed so far: per scope the records and totals (amounts in minor units per
+    currency), the sum of the ids, amounts with more decimals than their currency has, and ids listed twice. The
+    ids go to the ledger's remote table (`Ledger.add_remote`) for the diff."""
+
+    def __init__(self, ledger: Ledger, target: Target, dispatcher: Dispatcher, stages: Stages | None = None) -> None:
+        self.ledger, self.target, self.dispatcher = ledger, target, dispatcher
+        #: where the records walked are counted for the progress display (reconciling), if anywhere
+        self.stages = stages
+        self.remote: dict[str, Totals] = {}
+        #: per scope, the totals of other writers' records (`others_in`), a share of `remote`
+        self.foreign: dict[str, Totals] = {}
+        begin_others(ledger)
+        self.listed: dict[str, int] = {}
+        self.walked_twice = 0
+        self.id_sum = 0
+        self.fractions = 0
+        #: per scope, the records its walks may list in all (WalkStalled beyond): set once the scope is counted
+        self.most: dict[str, tuple[int, str]] = {}
+
+    async def walk(self, scope: str, after: int, upto: int | None) -> None:
+        """List the scope's records with after < id ≤ upto (None: no upper bound). WalkStalled when a closed range
+        lists more records than it has ids, or the scope more than `most` allows (a cursor that never ends)."""
+        totals = self.remote.setdefault(scope, {})
+        here = 0
+        async for page in self.target.books.walk(self.dispatcher, scope, after, upto):
+            here += len(page.ids)
+            listed = self.listed[scope] = self.listed.get(scope, 0) + len(page.ids)
+            name = f"{self.target.api.scope_name} {scope}"
+            if upto is not None and here > upto - after:
+                raise WalkStalled(
+                    f"the walk of {name} listed {here:,} records with ids from {after + 1} to {upto}: "
+                    "its cursor does not end; stopped"
+                )
+            most, counted = self.most.get(scope, (0, ""))
+            if counted and listed > most:
+                raise WalkStalled(
+                    f"the walk of {name} listed {listed:,} records where {counted}: its cursor does not end; stopped"
+                )
+            add_listed(totals, page)
+            self.id_sum += sum(page.ids)
+            self.fractions += page.fractions
+            self.walked_twice += self.ledger.add_remote(
+                zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None))
+            )
+            theirs = others_in(self.ledger, page.ids)
+            if theirs:
+                add_listed(self.foreign.setdefault(scope, {}), _only(page, theirs))
+            if self.stages is not None:
+                self.stages.advance(len(page.ids))
+
+    def short_of(self, counts: dict[str, dict[str, int]]) -> list[str]:
+        """The scopes whose count (`counts[scope]`: "before" the run and "remote" now) is not what was there
+        before and what the walks listed since: a record landed where a walk had passed (or one went)."""
+        return [s for s, c in counts.items() if c["remote"] != c["before"] + self.listed.get(s, 0)]
+
+
+class Behind:
+    """The walk of what the load creates, while it loads: `created` is told the ids of each answer; `chains` walks
+    at once each claim about a page of a scope's ids (`_width`) below the newest id answered so far and above what
+    was claimed of the scope (from its baseline: `baselines`, scope → {"max_id": …}, filled as the load meets
+    scopes), through the load's dispatcher, so within its limits. `finish` (the last upload is answered) adds
+    `after_load` walks for the pages left; `follow` returns when none is (`ended`). `left` is the rest, for
+    reconciliation. A walk that fails stops the walks behind, never the load: `failed` says why, and
+    reconciliation walks it all again."""
+
+    def __init__(self, walked: Walked, baselines: dict[str, dict[str, int]], chains: int, after_load: int) -> None:
+        self.walked = walked
+        self.baselines = baselines
+        self.chains = chains
+        self.after_load = after_load
+        self.newest = 0  # the newest id an answer gave
+        self.claimed: dict[str, int] = {}  # per scope: ids up to this are walked or being walked
+        self.spanned: dict[str, int] = {}  # per scope: the ids its finished claims spanned
+        self.failed: BulkloadError | None = None
+        self._moved = anyio.Event()
+        self._finished = False
+        self.ended = anyio.Event()  # set when `follow` returns
+
+    def created(self, ids: list[int]) -> None:
+        """An answer gave these ids (in any order): the ranges below the newest are final."""
+        newest = max(ids, default=0)
+        if newest > self.newest:
+            self.newest = newest
+            self._wake()
+
+    def finish(self, newest: int) -> None:
+        """The last upload is answered (`newest`: the newest id the run created, earlier processes' too): `after_load`
+        walks more join in (the load's connections are free), the walks claim the pages left below it, and end."""
+        self.newest = max(self.newest, newest)
+        self._finished = True
+        self._wake()
+
+    def _wake(self) -> None:
+        self._moved.set()
+        self._moved = anyio.Event()
+
+    def _claim(self) -> tuple[str, int, int] | None:
+        """(scope, after, upto): a page's worth of a scope's ids, final and not yet claimed, the one furthest
+        behind. Less than a page is left to the walk after the counts, with the open end above the newest id: the
+        counts bound that walk (a cursor that never ends)."""
+        best: tuple[str, int, int] | None = None
+        for scope, base in self.baselines.items():
+            after = self.claimed.get(scope, base["max_id"])
+            width = self._width(scope)
+            if self.newest - after >= width and (best is None or after < best[1]):
+                best = (scope, after, after + width)
+        if best is not None:
+            self.claimed[best[0]] = best[2]
+        return best
+
+    def _width(self, scope: str) -> int:
+        """The ids a claim of `scope` spans to list about a page: ids are shared by every scope (e-conomic numbers
+        the entries of all journals in one sequence), so a scope's ids are as sparse as its claims so far found
+        them (at first: as many scopes as the load met); 95 % of that, so a claim seldom needs a second page."""
+        spanned, listed = self.spanned.get(scope, 0), self.walked.listed.get(scope, 0)
+        per_record = spanned / listed if listed >= CLAIM_IDS else max(1, len(self.baselines))
+        return max(CLAIM_IDS, int(CLAIM_IDS * per_record * 0.95))
+
+    async def follow(self) -> None:
+        """Walk behind the load until `finish` and what is left below the newest id is walked: `chains` walks
+        (`after_load` more once the load is done), each claiming the next final range."""
+
+        async def chain() -> None:
+            while not self.failed:
+                moved = self._moved
+                claim = self._claim()
+                if claim is None:
+                    if self._finished:
+                        return
+                    await moved.wait()
+                    continue
+                try:
+                    scope, after, upto = claim
+                    await self.walked.walk(scope, after, upto)
+                    self.spanned[scope] = self.spanned.get(scope, 0) + upto - after
+                except BulkloadError as exc:
+                    self.failed = exc
+                    self._wake()
+
+        async def after_load() -> None:
+            while not self._finished:
+                await self._moved.wait()
+            for _ in range(self.after_load):
+                tg.start_soon(chain)
+
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(after_load)
+                for _ in range(self.chains):
+                    tg.start_soon(chain)
+        finally:
+            self.ended.set()
+
+    def left(self, scopes: list[str], newest: int, width: int) -> list[tuple[str, int, int | None]]:
+        """What the walks behind did not reach, per scope of `scopes` (after its baseline `after`): id ranges up
+        to `newest` (the newest id the run created) side by side, `width` at most, the last one open-ended. After
+        `follow`: less than a page below the newest id and the open end, for each scope (all of a scope it never
+        met)."""
+        out: list[tuple[str, int, int | None]] = []
+        for scope in scopes:
+            after = self.claimed.get(scope, self.baselines.get(scope, {"max_id": 0})["max_id"])
+            out += [(scope, lo, hi) for lo, hi in id_ranges(after, max(newest, after), width)]
+        return out

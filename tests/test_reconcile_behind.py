@@ -1,0 +1,203 @@
+"""Reconciliation behind the load, against the real e-conomic sandbox app on loopback through the real client.
+
+The sandbox keeps a log of the requests it answered (a middleware of this test, innermost, so a request is logged
+once its handler is done): that log, not a clock, shows the walk's GETs among the load's POSTs. Each run is
+bounded: a few thousand rows, tens of calls, the sandbox's own per-request limits of the test client."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from aiohttp import web
+from conftest import CREDS, serving, write_entries
+
+from bulkload import Job, load, reconcile
+from bulkload.results import Report
+from bulkload.sandbox import SandboxOptions
+from bulkload.sandbox.economic import ECONOMIC_KEY, create_app
+from bulkload.sandbox.economic_model import DraftEntry
+from bulkload.sandbox.economic_store import EntryStore
+from bulkload.sandbox.economic_web import PREFIX
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: 1,500 two-line vouchers: 3,000 entries, 30 calls of 100, the walk's claims 1,000 entry numbers each
+VOUCHERS = 1_500
+
+
+class Logged:
+    """The sandbox's answered requests in order: ("POST", "") for a bulk create, ("GET", "FILTER cursor=C") for a
+    walk's page, ("COUNT", "") for a count; `after_walk` is called with each walk page's filter once answered."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, str]] = []
+        self.after_walk: Callable[[str], None] = lambda flt: None
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        path = request.path.removeprefix(PREFIX)
+        if request.method == "POST" and path == "/draft-entries/bulk" and response.status == 201:
+            self.log.append(("POST", ""))
+        elif request.method == "GET" and path == "/draft-entries" and response.status == 200:
+            flt = request.query.get("filter", "")
+            self.log.append(("GET", f"{flt} cursor={request.query.get('cursor', '')}"))
+            self.after_walk(flt)
+        elif request.method == "GET" and path == "/draft-entries/count":
+            self.log.append(("COUNT", ""))
+        return response
+
+    def walks_before_last_post(self) -> int:
+        last_post = max(i for i, (what, _) in enumerate(self.log) if what == "POST")
+        return sum(1 for what, _ in self.log[:last_post] if what == "GET")
+
+
+def sandbox(options: SandboxOptions) -> tuple[web.Application, Logged, EntryStore]:
+    app = create_app(options)
+    logged = Logged()
+    app.middlewares.append(logged.middleware)
+    return app, logged, app[ECONOMIC_KEY].store
+
+
+def job(tmp_path: Path, data: Path, url: str, name: str = "run") -> Job:
+    return Job(
+        target="economic",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / f"{name}.sqlite"),
+        rejects=str(tmp_path / f"{name}.rejects.csv"),
+        report=str(tmp_path / f"{name}.json"),
+        batch_size=100,
+        concurrency=4,
+        timeout_s=10,
+    )
+
+
+def reconciled(report: Report) -> dict[str, Any]:
+    assert report.reconcile is not None
+    out: dict[str, Any] = msgspec.to_builtins(report.reconcile)
+    return out
+
+
+def entries_listed(store: EntryStore, journal: int = 1) -> list[DraftEntry]:
+    return [e for n in sorted(store.entries) if (e := store.get(n)) is not None and e.journalNumber == journal]
+
+
+async def test_the_walk_goes_behind_the_load_and_reconciles_as_a_walk_after_it(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    totals = write_entries(data, VOUCHERS)
+    app, logged, store = sandbox(SandboxOptions(latency_ms=5))
+    async with serving(app) as origin:
+        report = await load(job(tmp_path, data, origin + PREFIX), env=CREDS)
+        assert report.loaded == totals["rows"] and report.status == "complete", report.stop_reason
+        # the walk's pages went out while the load's calls did: by the order the sandbox answered them
+        assert logged.walks_before_last_post() >= 1, logged.log
+        # every page walked once: claims of 1,000 entry numbers, the last one open-ended (what lands above too;
+        # empty when the last answer's range was claimed before the load was done)
+        walked = [flt for what, flt in logged.log if what == "GET"]
+        assert len(walked) == len(set(walked)) and len(walked) in (3, 4), walked
+        assert "lte" not in walked[-1] and sum("lte" not in flt for flt in walked) == 1, walked
+        # the same ledger reconciled by a walk after the load (`bulkload reconcile`) gives the same section
+        after = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
+    assert reconciled(report) == reconciled(after)
+    assert reconciled(report)["ok"] and reconciled(report)["remote_count"] == totals["rows"]
+    assert len(entries_listed(store)) == totals["rows"]
+
+
+async def test_answers_lost_after_their_commit_are_still_found_behind_the_load(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    totals = write_entries(data, VOUCHERS)
+    # commit then drop: a tenth of the calls land and lose their answer; the retry (same key) gets the stored one
+    app, logged, store = sandbox(SandboxOptions(latency_ms=5, drop_rate=0.1, seed=7))
+    async with serving(app) as origin:
+        report = await load(job(tmp_path, data, origin + PREFIX), env=CREDS)
+    assert report.loaded == totals["rows"], report.stop_reason
+    assert logged.walks_before_last_post() >= 1, logged.log
+    rec = reconciled(report)
+    assert rec["ok"] and rec["missing"] == [] and rec["duplicates"] == [] and rec["walk_repeated_ids"] == 0, rec
+    assert rec["remote_count"] == len(entries_listed(store)) == totals["rows"]
+
+
+async def test_two_journals_under_server_errors_reconcile_as_a_walk_after_the_load(tmp_path: Path) -> None:
+    one, two = tmp_path / "j1.csv", tmp_path / "j2.csv"
+    rows = write_entries(one, 800)["rows"] + write_entries(two, 800, journal=2, seed=2)["rows"]
+    app, logged, store = sandbox(SandboxOptions(latency_ms=5, fault_rate=0.05, seed=3))  # walks' GETs fail too
+    async with serving(app) as origin:
+        both = dataclasses.replace(job(tmp_path, one, origin + PREFIX), files=[str(one), str(two)])
+        report = await load(both, env=CREDS)
+        assert report.loaded == rows, report.stop_reason
+        after = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
+    assert logged.walks_before_last_post() >= 1, logged.log
+    assert reconciled(report) == reconciled(after) and reconciled(report)["ok"]
+    assert set(reconciled(report)["scopes"]) == {"1", "2"}
+
+
+def land_late(store: EntryStore, number: int, entry: DraftEntry) -> None:
+    """Commit `entry` under `number`, an entry number reserved before larger ones were given (as a database
+    sequence does for a transaction that commits late): it shows up in a range a walk may have passed."""
+    given = store.next_number
+    store.next_number = number
+    store.add([entry])
+    store.next_number = given
+    store._numbers.sort()
+    store._by_journal[entry.journalNumber].sort()
+
+
+async def test_a_write_that_lands_where_the_walk_had_passed_is_still_found(tmp_path: Path) -> None:
+    data = tmp_path / "e.csv"
+    totals = write_entries(data, VOUCHERS)
+    app, logged, store = sandbox(SandboxOptions(latency_ms=5))
+    reserved = 1  # before the load's first call: the load's entries are numbered from 2
+    store.next_number = reserved + 1
+    late = DraftEntry(
+        entryTypeNumber=5, voucherNumber=99_999, journalNumber=1, date="2026-11-02", amount=Decimal("10.00"),
+        currency="DKK", accountNumber=1010,
+    )  # fmt: skip
+    landed: list[str] = []
+
+    def after_walk(flt: str) -> None:
+        # the first page of a walk over the reserved number has been answered (without it): now it lands
+        if not landed and "entryNumber$gt:0" in flt:
+            land_late(store, reserved, late)
+            landed.append(flt)
+
+    logged.after_walk = after_walk
+    async with serving(app) as origin:
+        report = await load(job(tmp_path, data, origin + PREFIX), env=CREDS)
+    assert landed and logged.walks_before_last_post() >= 1, logged.log
+    rec = reconciled(report)
+    # found as a walk after the load finds it: one entry nobody in this run created, and the counts say so
+    assert rec["duplicates"] == [{"id": reserved, "scope": "1"}], rec
+    assert (rec["expected_count"], rec["remote_count"]) == (totals["rows"], totals["rows"] + 1)
+    assert not rec["ok"] and rec["missing"] == [] and rec["walk_repeated_ids"] == 0
+    # the count told the walk behind it had missed one: the range was walked again from the baseline
+    firsts = [flt for what, flt in logged.log if what == "GET" and "entryNumber$gt:0" in flt and flt.endswith("=")]
+    assert len(firsts) == 2, logged.log
+
+
+def test_the_walk_behind_claims_each_range_once() -> None:
+    # pure logic: claims go in order, never overlap, stay below the newest id an answer gave, and widen where a
+    # scope's ids are sparse (other scopes' records take the numbers between)
+    from types import SimpleNamespace
+
+    from bulkload.walks import CLAIM_IDS, Behind
+
+    walked = SimpleNamespace(listed={})
+    behind = Behind(walked, {"1": {"max_id": 10, "count": 3}}, chains=2, after_load=2)  # type: ignore[arg-type]
+    assert behind._claim() is None  # nothing answered yet
+    behind.created([10 + 2 * CLAIM_IDS + 5, 12])
+    claims = [behind._claim() for _ in range(3)]
+    assert claims == [("1", 10, 10 + CLAIM_IDS), ("1", 10 + CLAIM_IDS, 10 + 2 * CLAIM_IDS), None]
+    assert behind.left(["1", "2"], 10 + 2 * CLAIM_IDS + 5, 8) == [("1", 10 + 2 * CLAIM_IDS, None), ("2", 0, None)]
+    behind.finish(10 + 3 * CLAIM_IDS + 7)  # loaded: the ledger knows of a newer id (an earlier process's)
+    assert [behind._claim(), behind._claim()] == [("1", 10 + 2 * CLAIM_IDS, 10 + 3 * CLAIM_IDS), None]
+    # less than a page is left, walked after the counts (which bound it) with the open end above the newest
+    assert behind.left(["1"], 10 + 3 * CLAIM_IDS + 7, 8) == [("1", 10 + 3 * CLAIM_IDS, None)]
+    # a scope whose walks listed one record in three ids claims three pages' worth of ids (95 % of it)
+    walked.listed["1"], behind.spanned["1"] = 2 * CLAIM_IDS, 6 * CLAIM_IDS
+    assert behind._width("1") == int(CLAIM_IDS * 3 * 0.95)
