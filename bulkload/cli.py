@@ -245,6 +245,7 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
     back.add_argument("--report", help="write the JSON report here (default: none)")
     back.add_argument("--json", action="store_true", help="print the rollback report as JSON, not a summary")
     back.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
+    back.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
 
 
 def _job(ns: argparse.Namespace) -> Job:
