@@ -899,7 +899,7 @@ class Ledger:
         """Start taking in what a walk lists (`add_remote`), forgetting an earlier walk's (also while loading)."""
         self._db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, grp TEXT NOT NULL, "
-            "units INTEGER NOT NULL, line_check INTEGER)"
+            "units INTEGER NOT NULL, line_check INTEGER, currency TEXT NOT NULL)"
         )
         self._db.execute("DELETE FROM remote")
 
@@ -915,14 +915,14 @@ class Ledger:
         return int(newest)
 
     @_writes
-    def add_remote(self, rows: Iterable[tuple[int, str, str, int, int | None]]) -> int:
-        """Take in walked records as (id, scope, group key, units, line check); returns how many were listed
+    def add_remote(self, rows: Iterable[tuple[int, str, str, int, int | None, str]]) -> int:
+        """Take in walked records as (id, scope, group key, units, line check, currency); returns how many were listed
         before (an id a walk gave twice)."""
         rows = list(rows)
         before = self._db.total_changes
         with self._db:  # one transaction a page: without one, every row is its own (3.5 µs a row against 1.4)
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?, ?)", rows)
+            self._db.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?, ?, ?)", rows)
         return len(rows) - (self._db.total_changes - before)
 
     def missing_remotely(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:

@@ -219,7 +219,7 @@ async def by_walk(
             ledger.begin_remote(fresh=True)
             walked = bounded(Walked(ledger, target, dispatcher, stages))
             await walk_all(walked, from_baselines())
-    remote, foreign = walked.remote, walked.foreign
+    remote, foreign = walked.remote, find_others(ledger)
     counts = {scope: counts[scope] for scope in scopes}
     missing_n, missing_at = ledger.missing_remotely(LIST_LIMIT)
     missing = [{"id": i, "file": files[f], "line": line} for i, f, line in missing_at]
@@ -273,6 +273,33 @@ async def by_walk(
         scopes=counts,
         scope_name=target.api.scope_name,
     )
+
+
+#: the records the walks listed of other writers: not created by this run, of a group this run neither sent nor found
+#: there before it (a group key of ours found again is a double, `duplicates`); a record of no group cannot be told
+#: apart. One statement after the walks, when the ledger's index of created ids is built (Ledger.begin_remote).
+_OTHERS = (
+    "INSERT INTO others SELECT r.id FROM remote r WHERE r.grp != '' "
+    "AND NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
+    "AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.key = r.grp) "
+    "AND NOT EXISTS (SELECT 1 FROM skip_groups s WHERE s.key = r.grp)"
+)
+
+
+def find_others(ledger: Ledger) -> dict[str, Totals]:
+    """List the walked records of other writers (`others_found` reads them) and return their totals per scope and
+    currency ([records, amount, debits] in minor units), a share of what the walks listed."""
+    db = ledger.db()
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS others (id INTEGER PRIMARY KEY)")
+    db.execute("DELETE FROM others")
+    db.execute(_OTHERS)
+    found: dict[str, Totals] = {}
+    for scope, currency, n, total, debit in db.execute(
+        "SELECT r.scope, r.currency, COUNT(*), SUM(r.units), SUM((ABS(r.units) + r.units) / 2) "
+        "FROM others o JOIN remote r ON r.id = o.id GROUP BY r.scope, r.currency"
+    ):
+        found.setdefault(scope, {})[currency] = [n, total, debit]
+    return found
 
 
 def _without(totals: dict[str, Totals], part: dict[str, Totals]) -> dict[str, Totals]:

@@ -13,7 +13,6 @@ was lost — nothing of it is final before the last upload.
 
 from __future__ import annotations
 
-import json
 from itertools import compress, repeat
 from operator import eq
 
@@ -57,39 +56,6 @@ def add_listed(totals: Totals, page: Listed) -> None:
         acc[2] += (sum(map(abs, units)) + total) // 2  # the positive ones: (|a| + a) / 2 summed
 
 
-def begin_others(ledger: Ledger) -> None:
-    """Start a walk's list of other writers' records (`others_in`), forgetting an earlier walk's."""
-    db = ledger.db()
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS others (id INTEGER PRIMARY KEY)")
-    db.execute("DELETE FROM others")
-
-
-#: a walked record of another writer: not created by this run, of a group this run neither sent nor found there
-#: before it (a group key of ours found again is a double, `duplicates`); a record of no group cannot be told apart
-_OTHERS = (
-    "INSERT OR IGNORE INTO others SELECT r.id FROM remote r WHERE r.id IN (SELECT value FROM json_each(?)) "
-    "AND r.grp != '' AND NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
-    "AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.key = r.grp) "
-    "AND NOT EXISTS (SELECT 1 FROM skip_groups s WHERE s.key = r.grp) RETURNING id"
-)
-
-
-def others_in(ledger: Ledger, ids: list[int]) -> set[int]:
-    """Of a walked page's `ids` (taken in by `add_remote`), those of other writers, listed from now on as such."""
-    return {i for (i,) in ledger.db().execute(_OTHERS, (json.dumps(ids),))}
-
-
-def _only(page: Listed, ids: set[int]) -> Listed:
-    """The page's records whose id is in `ids`."""
-    keep = [i in ids for i in page.ids]
-    return Listed(
-        list(compress(page.ids, keep)),
-        list(compress(page.currencies, keep)),
-        list(compress(page.units, keep)),
-        list(compress(page.groups, keep)),
-    )
-
-
 class Walked:
     """What the walks of a run's scopes listed so far: per scope the records and totals (amounts in minor units per
     currency), the sum of the ids, amounts with more decimals than their currency has, and ids listed twice. The
@@ -100,9 +66,6 @@ class Walked:
         #: where the records walked are counted for the progress display (reconciling), if anywhere
         self.stages = stages
         self.remote: dict[str, Totals] = {}
-        #: per scope, the totals of other writers' records (`others_in`), a share of `remote`
-        self.foreign: dict[str, Totals] = {}
-        begin_others(ledger)
         self.listed: dict[str, int] = {}
         self.walked_twice = 0
         self.id_sum = 0
@@ -133,11 +96,8 @@ class Walked:
             self.id_sum += sum(page.ids)
             self.fractions += page.fractions
             self.walked_twice += self.ledger.add_remote(
-                zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None))
+                zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None), page.currencies)
             )
-            theirs = others_in(self.ledger, page.ids)
-            if theirs:
-                add_listed(self.foreign.setdefault(scope, {}), _only(page, theirs))
             if self.stages is not None:
                 self.stages.advance(len(page.ids))
 

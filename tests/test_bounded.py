@@ -85,7 +85,7 @@ def test_a_line_over_the_cap_is_rejected_with_a_truncated_copy_and_its_voucher_w
             "--no-progress",
         ]
     )
-    report = json.loads((tmp_path / "r.json").read_text())
+    report = json.loads((tmp_path / "r.dry-run.json").read_text())  # a dry run writes its own report
     assert code == 1 and (report["loaded"], report["rejected"]) == (6, 2), report
     assert report["reconcile"]["ok"] and report["reconcile"]["remote_count"] == 6  # what the server holds
     own, neighbour = rejects(out)
@@ -268,7 +268,7 @@ def test_a_load_of_a_file_with_a_60_mb_line_stays_under_150_mb(tmp_path: Path) -
         ],
         env=CREDS,
     )
-    report = json.loads((tmp_path / "r.json").read_text())
+    report = json.loads((tmp_path / "r.dry-run.json").read_text())  # a dry run writes its own report
     assert run["exit"] == 1 and (report["rows_read"], report["rejected"]) == (200, 2)
     assert run["peak_rss_mb"] < 150, run
 

@@ -213,7 +213,8 @@ async def test_nothing_listening_names_the_setting_of_that_address_and_the_resum
     job.rejects = str(tmp_path / "rejects.csv")
     with anyio.fail_after(BOUND_S):
         try:
-            said = (await load(job, env=env, raise_on_stop=False)).stop_reason or ""  # PayorCRM's first call is a chunk's: its report
+            # PayorCRM's first call is a chunk's: its report
+            said = (await load(job, env=env, raise_on_stop=False)).stop_reason or ""
         except Unreachable as exc:
             said = str(exc)
     assert f"nothing listens at 127.0.0.1:{closed_port}" in said, said

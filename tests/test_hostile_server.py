@@ -329,10 +329,12 @@ def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unse
         code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
         report = report_of(tmp_path)
         assert code == 4, out
-        assert report is not None and (report["in_doubt"], report["skipped"], report["loaded"]) == (0, 2, 0), report
+        # the token is checked after each call's wait for a rate slot: the look for existing records (whose skipped
+        # rows the report counts) may already need the second token, so it may stop before that look ends
+        assert report is not None and (report["in_doubt"], report["loaded"]) == (0, 0), report
         assert "no access token: POST" in report["stop_reason"] and "/auth/token" in report["stop_reason"], report
         assert report["stop_reason"].count("continue with") == 1, report  # the ledger named once, not twice
-        assert chunk_states(tmp_path / "run.sqlite") == ["pending"]
+        assert set(chunk_states(tmp_path / "run.sqlite")) <= {"pending"}  # planned or not yet, never sent
         assert [p for m, p in api.calls if m == "POST" and not p.endswith("/token")] == [], api.calls
         state["hostile"] = False
         code, out = run(
