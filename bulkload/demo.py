@@ -99,8 +99,7 @@ async def run_flow(flow: Flow, out: Path) -> Report:
                 settle_s=SETTLE_S,
             )
             report = await runner.load(job, env=DEMO_ENV, progress=sys.stderr.isatty(), raise_on_stop=False)
-    print_summary(report)
-    print(f"report: {job.report}")
+    print_summary(report)  # names the report file
     return report
 
 

@@ -215,7 +215,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     rejects (so far, for a run cut short) and the ledger (absolute path) are."""
     out = stream or sys.stdout
     report = msgspec.convert(redact_data(msgspec.to_builtins(report)), Report)  # its reasons may quote an API's answer
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    console = Console(file=out, highlight=False, soft_wrap=True, markup=False)  # reasons and paths are text
     command = "reconcile " if report.status in ("reconciled", "mismatch") else ""
     table = Table(title=f"bulkload {command}{report.target}: {report.status}", show_header=False)
     table.add_column("what", style="bold")
@@ -396,7 +396,7 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
     other way, calls that could not be settled, deletes that failed; where the report and the ledger are."""
     out = stream or sys.stdout
     rollback = msgspec.convert(redact_data(msgspec.to_builtins(rollback)), Rollback)  # reasons quote the API
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    console = Console(file=out, highlight=False, soft_wrap=True, markup=False)  # reasons and paths are text
     table = Table(title=f"bulkload rollback {rollback.target}: {rollback.status}", show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")

@@ -130,7 +130,7 @@ def _start_over(path: str) -> None:
             Path(path + suffix).unlink(missing_ok=True)
     finally:
         old.close()
-    log.warning("bulkload: the ledger %s held a %s that created nothing: this load starts it over", path, was)
+    log.warning("the ledger %s held a %s that created nothing: this load starts it over", path, was)
 
 
 def finished(report: Report, raise_on_stop: bool) -> Report:

@@ -39,3 +39,19 @@ def test_the_quiet_summary_is_one_line_naming_what_needs_a_look() -> None:
     line = quiet_summary(stopped)
     assert "\n" not in line and line.startswith("bulkload economic: stopped: 7 loaded, 2 rejected, 1 in doubt")
     assert line.endswith("; stopped: the quota; rejects: r.csv; in doubt: d.csv; ledger: run.sqlite")
+
+
+def test_the_summary_prints_reasons_and_paths_as_they_are_not_as_markup() -> None:
+    """A stop reason naming the job file's [credentials] (or a path with brackets) is printed whole: rich would
+    take `[credentials]` for a style tag and drop it."""
+    from bulkload.report import print_summary
+
+    stopped = Report(
+        status="stopped", target="economic", rows_read=0, loaded=0, rejected=0, in_doubt=0, skipped=0, requests=1,
+        retries=0, elapsed_s=0.1, reconcile=None, ledger="/runs/[march]/run.sqlite", rejects_file="r.csv",
+        stop_reason="HTTP 401: check ECONOMIC_APP_SECRET_TOKEN, in the environment or the job file's [credentials]",
+        exit_code=EXIT_STOPPED,
+    )  # fmt: skip
+    out = io.StringIO()
+    print_summary(stopped, out)
+    assert "the job file's [credentials]" in out.getvalue() and "[march]" in out.getvalue(), out.getvalue()
