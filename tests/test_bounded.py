@@ -85,7 +85,7 @@ def test_a_line_over_the_cap_is_rejected_with_a_truncated_copy_and_its_voucher_w
             "--no-progress",
         ]
     )
-    report = json.loads((tmp_path / "r.dry-run.json").read_text())  # a dry run writes its own report
+    report = json.loads((tmp_path / "r.json").read_text())
     assert code == 1 and (report["loaded"], report["rejected"]) == (6, 2), report
     assert report["reconcile"]["ok"] and report["reconcile"]["remote_count"] == 6  # what the server holds
     own, neighbour = rejects(out)
