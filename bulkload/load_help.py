@@ -43,7 +43,7 @@ def target_epilog(cls: type[Target]) -> str:
     width = max(map(len, names))
     lines = ["environment (or the [credentials] table of --config; the environment wins):"]
     lines += [f"  {n:<{width}}  {'required' if n in creds.names else 'optional'}" for n in names]
-    base_url = [] if cls.api.default_base_url else ["--base-url", "https://YOUR-INSTANCE/api"]
+    base_url = [] if cls.api.default_base_url else ["--base-url", "https://YOUR-INSTANCE"]  # the root
     command = ["bulkload", "load", cls.name, *cls.flags.example, *base_url, "--report", "report.json"]
     lines += [
         "",
