@@ -225,7 +225,9 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     rec = report.reconcile
     if rec is not None:
         table.add_row("reconciled", "yes" if rec.ok else "NO: mismatch")
-        table.add_row("expected / remote count", f"{rec.expected_count:,} / {rec.remote_count:,}")
+        # the expected count the line below explains: there before + loaded (+ what others added, counted not judged)
+        expected = rec.expected_count + rec.others_count
+        table.add_row("expected / remote count", f"{expected:,} / {rec.remote_count:,}")
     console.print(table)
     if rec is not None:
         for line in _reconciled_lines(rec):

@@ -99,6 +99,7 @@ def test_entries_another_writer_added_are_others_not_duplicates_and_do_not_fail_
     out = capsys.readouterr().out
     assert "bulkload reconcile economic: reconciled" in out and "{" not in out, out
     assert "remote count 204 = 1 there before + 200 loaded + 3 added by others" in out, out
+    assert "expected / remote count │ 204 / 204" in out, out  # the table agrees with the line below it
     assert "added by others: 3 entries (journal 4: 3)" in out, out
     assert main(["reconcile", "--ledger", ledger, "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
