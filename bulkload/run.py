@@ -154,8 +154,8 @@ class Run:
                         first = first.exceptions[0]
                     with contextlib.suppress(LedgerWriteError):  # the error says more than a failed write would
                         self.ledger.set_status("stopped")
-                    shown = self.advised(first)
-                    raise shown from (first.__cause__ if shown is first else first)
+                    advised = self.advised(first)  # not `shown`: that is the progress display's
+                    raise advised from (first.__cause__ if advised is first else first)
             except anyio.get_cancelled_exc_class():
                 self.tally.stop(
                     f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path.absolute()}` continues it "
