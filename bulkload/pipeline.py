@@ -42,7 +42,7 @@ from .errors import (
 from .http import Response
 from .isolation import IsolationBudget
 from .ledger import ChunkRow, Ledger
-from .model import Call, Chunk, RowOutcome, Totals
+from .model import Call, Chunk, ChunkState, RowOutcome, Totals
 from .planning import Planned, Planning, PlanSpec, Rows, Stopped
 from .sources import scrub, secret_texts
 from .targets.base import RecordKind, Target
@@ -178,6 +178,9 @@ class Loader:
         self.rows_read = 0
         #: send calls that were in doubt again (the user said so: `resume --resend-in-doubt`)
         self.resend_in_doubt = False
+        #: the chunks (seq, part) sent again although an earlier attempt's outcome is unknown: a new attempt the API
+        #: did not act on leaves them in doubt, never pending (a later resume would then send them blindly)
+        self._resent: set[tuple[int, str]] = set()
         #: for targets whose writes to one record must keep file order: the last chunk writing each record,
         #: and per chunk the turns of the earlier chunks it waits for and its own
         self._latest: dict[Any, Turn] = {}
@@ -377,6 +380,8 @@ class Loader:
                 why += f" (its key is older than the {ttl_min:.0f} minutes the API keeps one)"
             self.mark_in_doubt(chunk, prev.state, why)
             return True
+        if looked is None:  # sent again on the user's word: until an answer says, the earlier attempt is unknown
+            self._resent.add((chunk.seq, chunk.part))
         return False
 
     async def begin_sending(self, chunk: Chunk, key: str, digest: str, summary: dict[str, Totals]) -> bool:
@@ -514,10 +519,13 @@ class Loader:
         if isinstance(exc, BulkloadError):
             code, acted_on = exc.exit_code, maybe_acted_on(exc)
         self.tally.stop(self.stop_reason(exc, where, said), code, exc)
+        resent = (chunk.seq, chunk.part) in self._resent
         if sent and not acted_on:
-            # the API answered without acting on the call: nothing is in doubt, resume sends it again
-            self.ledger.settle(chunk.seq, chunk.part, "pending", said, self.calls)
-        if sent and acted_on:
+            # the API answered without acting on this call: resume sends it again, unless an earlier attempt of it
+            # is still unknown (sent again on the user's word): then it stays in doubt
+            state: ChunkState = "in_doubt" if resent else "pending"
+            self.ledger.settle(chunk.seq, chunk.part, state, said, self.calls)
+        if sent and (acted_on or resent):
             self.tally.in_doubt += len(chunk)
         else:
             self.tally.skipped += len(chunk)

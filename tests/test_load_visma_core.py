@@ -140,6 +140,25 @@ async def test_lost_answers_are_in_doubt_never_resent_until_told(tmp_path: Path)
 
 
 @pytest.mark.slow
+async def test_calls_sent_again_on_the_users_word_that_do_not_reach_the_api_stay_in_doubt(tmp_path: Path) -> None:
+    """`resume --resend-in-doubt` whose new attempt the API never acts on (nothing listens any more) leaves every
+    call in doubt as it was: the earlier attempt's outcome is still unknown, so a later plain resume must not send
+    it, and the in-doubt file still lists all of them."""
+    rows = [[3000 + i, "FEE", f"{i}.25", f"line {i}", "", "2026-11-03", ""] for i in range(1, 61)]
+    data = write(tmp_path / "e.csv", rows)
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions(drop_rate=0.3, seed=5)) as url:
+            first = await load(job(tmp_path, data, url, concurrency=2), env=ENV)
+        assert first.in_doubt > 0, "the faults did not happen"
+        # the sandbox is gone: its port refuses the connection
+        resent = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True, raise_on_stop=False)
+        assert resent.status == "stopped" and "nothing listens" in (resent.stop_reason or ""), resent
+        assert len(read_csv(tmp_path / "in_doubt.csv")) == first.in_doubt
+        again = await resume(str(tmp_path / "run.sqlite"), env=ENV, raise_on_stop=False)
+        assert again.requests == 0 and again.in_doubt == first.in_doubt, again  # nothing sent blindly
+
+
+@pytest.mark.slow
 async def test_costs_are_found_patched_and_refused_with_reasons(tmp_path: Path) -> None:
     # case 1500: position 1500 % 3 == 0 is the locked (not editable) cost of each type
     data = write(
