@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import random
 import subprocess
@@ -188,3 +189,33 @@ def _no_credentials_kept() -> Iterator[None]:
 
     yield
     redact.forget()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server for the whole session (bulkload.sandbox.postgres); its superuser's URL.
+    Skips only where the machine has no server binaries."""
+    from bulkload.sandbox import postgres
+
+    binaries = postgres.find_binaries()
+    if binaries is None:
+        pytest.skip(f"no PostgreSQL server binaries (initdb, pg_ctl) on the PATH or in {postgres.DEBIAN_BINARIES}")
+    with postgres.running(binaries) as server:
+        yield server.url
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh database of its own for each test on the session's server; its URL. Dropped after the test."""
+    import psycopg
+    from psycopg import sql
+
+    from bulkload.sandbox.postgres import create_database
+
+    name = f"test_{next(_databases)}"
+    yield create_database(postgres_server, name)
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

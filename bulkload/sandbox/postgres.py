@@ -1,0 +1,163 @@
+"""A throwaway local PostgreSQL server: for the tests, and the documented way to start one to try the PostgreSQL
+ledger and the queue (``python -m bulkload.sandbox.postgres`` prints its URL and runs until Ctrl-C).
+
+It uses the server binaries of the machine (``initdb``, ``pg_ctl``, ``postgres``: on the PATH, else the newest
+``/usr/lib/postgresql/*/bin`` as Debian and Ubuntu install them), makes a cluster in a temporary directory (trust
+authentication, no password; fsync off — the data is thrown away), listens on 127.0.0.1 on a free port and on a
+unix socket in that directory, and stops the server and deletes the directory on exit. PostgreSQL refuses to run
+as root; run as root, the cluster is made and run as the ``postgres`` system user (``nobody`` where there is
+none), the owner of the temporary directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bulkload.errors import ConfigError
+
+#: the superuser the cluster is made with, the user of every URL given here
+USER = "postgres"
+#: where Debian and Ubuntu put the server binaries, one directory per major version
+DEBIAN_BINARIES = "/usr/lib/postgresql/*/bin"
+#: seconds pg_ctl waits for the server to start or stop
+WAIT_S = 60
+_PROGRAMS = ("initdb", "pg_ctl", "postgres")
+
+
+def find_binaries() -> Path | None:
+    """The directory holding ``initdb``, ``pg_ctl`` and ``postgres``: the PATH's first, else the newest of
+    ``/usr/lib/postgresql/*/bin``; None where there is none."""
+    found = shutil.which("pg_ctl")
+    if found:
+        home = Path(found).resolve().parent
+        if all((home / name).exists() for name in _PROGRAMS):
+            return home
+
+    def version(path: Path) -> tuple[int, ...]:
+        return tuple(int(part) for part in re.findall(r"\d+", path.parent.name))
+
+    for home in sorted(Path("/").glob(DEBIAN_BINARIES.lstrip("/")), key=version, reverse=True):
+        if all((home / name).exists() for name in _PROGRAMS):
+            return home
+    return None
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server: `url` is ``postgresql://postgres@127.0.0.1:PORT/postgres``; `home` the temporary
+    directory (the cluster in ``home/data``, its log ``home/server.log``, the unix socket)."""
+
+    url: str
+    home: Path
+    port: int
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _as_owner() -> dict[str, Any]:
+    """subprocess arguments that run a server program as a user PostgreSQL accepts (not root)."""
+    if os.geteuid() != 0:
+        return {}
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            entry = pwd.getpwnam(name)
+            return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    raise ConfigError("PostgreSQL refuses to run as root, and there is no 'postgres' or 'nobody' user to run it as")
+
+
+@contextlib.contextmanager
+def running(binaries: Path | None = None) -> Iterator[Server]:
+    """Start a throwaway server (see the module's text), yield it, stop it and delete its directory on exit.
+
+    Raises ConfigError when no server binaries are found or the server does not start (its log's last lines in
+    the message)."""
+    binaries = binaries or find_binaries()
+    if binaries is None:
+        raise ConfigError(f"no PostgreSQL server binaries (initdb, pg_ctl) on the PATH or in {DEBIAN_BINARIES}")
+    owner = _as_owner()
+    home = Path(tempfile.mkdtemp(prefix="bulkload-pg-"))
+    data, log = home / "data", home / "server.log"
+    if owner:
+        os.chown(home, owner["user"], owner["group"])
+
+    def run(*args: str | Path) -> None:
+        done = subprocess.run(
+            [str(a) for a in args], capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False, **owner
+        )
+        if done.returncode != 0:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise ConfigError(f"{Path(str(args[0])).name} failed: {(done.stderr or done.stdout)[-2000:]}{tail}")
+
+    try:
+        run(binaries / "initdb", "-D", data, "-U", USER, "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions")
+        for _ in range(3):  # a free port may be taken between finding it and the server binding it
+            port = _free_port()
+            with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
+                conf.write(
+                    f"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{home}'\n"
+                    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n"
+                )
+            try:
+                run(binaries / "pg_ctl", "-D", data, "-l", log, "-w", "-t", str(WAIT_S), "start")
+                break
+            except ConfigError:
+                if "already in use" not in (log.read_text(errors="replace") if log.exists() else ""):
+                    raise
+        else:
+            raise ConfigError("no free port for PostgreSQL after 3 tries")
+        try:
+            yield Server(url=f"postgresql://{USER}@127.0.0.1:{port}/postgres", home=home, port=port)
+        finally:
+            run(binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "-t", str(WAIT_S), "stop")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def create_database(url: str, name: str) -> str:
+    """Create database `name` on the server of `url` (a ``postgresql://`` URL of a user allowed to) and return the
+    same URL naming the new database. Needs psycopg (the ``postgres`` extra)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + urllib.parse.quote(name, safe="")))
+
+
+def main() -> int:
+    """Start a server, print its URL, wait until Ctrl-C (or SIGTERM), stop it."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with running() as server:
+            print(server.url, flush=True)
+            print(f"PostgreSQL runs (data in {server.home}); Ctrl-C stops it and deletes the data", file=sys.stderr)
+            with contextlib.suppress(KeyboardInterrupt):
+                signal.pause()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
