@@ -14,6 +14,7 @@ import glob
 import os
 import sqlite3
 import sys
+import tempfile
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -21,10 +22,11 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 
 import msgspec
 
+from . import ledger_pg
 from .errors import LedgerError, LedgerWriteError
 from .model import NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
 from .redact import known, redact
@@ -171,11 +173,13 @@ def _writes(method: Callable[P, R]) -> Callable[P, R]:
 
 
 class Ledger:
-    """Synchronous: each write is one short transaction per chunk, done on the event loop."""
+    """Synchronous: each write is one short transaction per chunk, done on the event loop. A SQLite file, or a
+    schema in PostgreSQL when named by a ``postgresql://`` URL (ledger_pg: the same SQL through its adapter)."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:
+    def __init__(self, path: Path | ledger_pg.Location, conn: sqlite3.Connection, lock_fd: int) -> None:
         self.path = path
         self._db = conn
+        #: the flock'd descriptor of a SQLite ledger; -1 for PostgreSQL, whose lock is the connection's own
         self._lock_fd = lock_fd
 
     # --- opening ---------------------------------------------------------------------------------------
@@ -279,6 +283,8 @@ class Ledger:
         ledger before it exists (the whole-file decisions): an error it raises leaves no ledger either. `claim` is
         called first, holding the lock no other maker of this path gets: what it checks and records (the record of
         loads) is one step with the making of this ledger."""
+        if ledger_pg.is_url(path):
+            return cls._create_pg(ledger_pg.Location.parse(str(path)), run, prepare, claim)
         _check_sqlite()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -342,28 +348,76 @@ class Ledger:
         return cls(path, cls._connect(path, lock), lock)
 
     @classmethod
+    def _create_pg(
+        cls,
+        where: ledger_pg.Location,
+        run: RunInfo,
+        prepare: Callable[[sqlite3.Connection], None] | None,
+        claim: Callable[[], None] | None,
+    ) -> Ledger:
+        """Ledger.create in PostgreSQL: under the ledger's advisory lock, made as a draft schema and renamed into
+        place once `prepare` has written what must be in it."""
+        conn = ledger_pg.connect(where)
+        ledger_pg.hold(conn, where)
+        try:
+            if ledger_pg.exists(conn, where.schema):
+                raise LedgerError(
+                    f"the ledger {where} already holds a run; use `bulkload resume --ledger {where}` "
+                    "to continue it or choose another ledger name (?ledger=NAME)"
+                )
+            if claim is not None:
+                claim()
+            if "ledger" in run.settings:  # its name, never its password
+                run.settings = {**run.settings, "ledger": where.display}
+            meta = [("schema_version", str(SCHEMA_VERSION)), ("run", _json(run.__dict__))]
+            ledger_pg.make(conn, where, [s for s in [*_SCHEMA.split(";"), FILE_GROUPS] if s.strip()], meta)
+            db = cast(sqlite3.Connection, conn)
+            if prepare is not None:
+                prepare(db)
+            ledger_pg.publish(conn, where)
+            ledger = cls(where, db, -1)
+            ledger.set_home(ledger.identity())
+        except BaseException:
+            conn.close()
+            raise
+        return ledger
+
+    @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Ledger:
-        _check_sqlite()
-        path = Path(path)
-        if not path.is_file():
-            raise LedgerError(f"no ledger at {path}")
-        fd = cls._hold(path)
-        conn = cls._connect(path, fd)
+        where: Path | ledger_pg.Location
+        if ledger_pg.is_url(path):
+            where = ledger_pg.Location.parse(str(path))
+            conn = ledger_pg.connect(where)
+            ledger_pg.hold(conn, where)
+            ledger_pg.open_existing(conn, where)
+            fd, db = -1, cast(sqlite3.Connection, conn)
+        else:
+            _check_sqlite()
+            where = Path(path)
+            if not where.is_file():
+                raise LedgerError(f"no ledger at {where}")
+            fd = cls._hold(where)
+            db = cls._connect(where, fd)
+        return cls._checked(where, db, fd)
+
+    @classmethod
+    def _checked(cls, path: Path | ledger_pg.Location, conn: sqlite3.Connection, fd: int) -> Ledger:
+        """The ledger opened, once its schema is found to be this version's (LedgerError otherwise)."""
+        ledger = cls(path, conn, fd)
         try:
             version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
-            conn.close()
-            os.close(fd)
+            ledger.close()
             raise LedgerError(f"{path} is not a bulkload ledger ({exc})") from exc
         if version is None or int(version[0]) != SCHEMA_VERSION:
-            conn.close()
-            os.close(fd)
+            ledger.close()
             raise LedgerError(f"{path} was written by another bulkload version (schema {version and version[0]})")
-        return cls(path, conn, fd)
+        return ledger
 
     def close(self) -> None:
         self._db.close()
-        os.close(self._lock_fd)
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
 
     # --- the run --------------------------------------------------------------------------------------
     @property
@@ -416,9 +470,25 @@ class Ledger:
         """The target's options after its setup looked things up: resume plans with exactly these."""
         self._update_run(options=options)
 
+    @property
+    def workdir(self) -> str:
+        """Where the run's scratch files go (a regroup's spill file): beside a SQLite ledger, else the temporary
+        folder."""
+        if isinstance(self.path, ledger_pg.Location):
+            return tempfile.gettempdir()
+        return str(self.path.parent)
+
+    @property
+    def reader(self) -> str:
+        """What another process opens to read this ledger (planning's skip_groups, read-only): the SQLite file's
+        path, or the PostgreSQL URL it was opened with (ledger_pg.reader)."""
+        return self.path.conninfo if isinstance(self.path, ledger_pg.Location) else str(self.path)
+
     # --- the file the run is tied to (see loads.check_home) ---------------------------------------------------
     def identity(self) -> dict[str, Any]:
-        """This file: its real path, device and inode."""
+        """This file: its real path, device and inode (in PostgreSQL: its URL, the database's and schema's OIDs)."""
+        if isinstance(self.path, ledger_pg.Location):
+            return ledger_pg.identity(cast(ledger_pg.Connection, self._db), self.path)
         st = os.stat(self.path)
         return {"ledger": os.path.realpath(self.path), "dev": st.st_dev, "ino": st.st_ino}
 
@@ -535,8 +605,8 @@ class Ledger:
             self._db.execute(
                 "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated,"
                 " sent_at) VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=attempts+1,"
-                " updated=excluded.updated, sent_at=COALESCE(sent_at, excluded.sent_at)",
+                " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=chunks.attempts+1,"
+                " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at)",
                 (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now),
             )
             self._groups(seq, part, groups, replace=True)
@@ -681,7 +751,8 @@ class Ledger:
         """Groups per bucket (`loaded`, `rejected`, `skipped`); a row of no group counts as a group of its own."""
         counts = dict(
             self._db.execute(
-                "SELECT bucket, COUNT(DISTINCT grp) + SUM(grp = '') - MAX(grp = '') FROM rows GROUP BY bucket"
+                "SELECT bucket, COUNT(DISTINCT grp) + SUM(CASE WHEN grp = '' THEN 1 ELSE 0 END) "
+                "- MAX(CASE WHEN grp = '' THEN 1 ELSE 0 END) FROM rows GROUP BY bucket"
             ).fetchall()
         )
         (loaded,) = self._db.execute(
@@ -722,8 +793,8 @@ class Ledger:
         for key, lines, total, debit, found_lines, found_total, found_debit in self._db.execute(
             "SELECT g.key, g.lines, g.total, g.debit, r.n, r.t, r.d FROM groups g "
             "JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
-            "LEFT JOIN (SELECT grp, COUNT(*) n, SUM(units) t, SUM(MAX(units, 0)) d FROM remote WHERE grp != '' "
-            "GROUP BY grp) r ON r.grp = g.key "
+            "LEFT JOIN (SELECT grp, COUNT(*) n, SUM(units) t, SUM(CASE WHEN units > 0 THEN units ELSE 0 END) d "
+            "FROM remote WHERE grp != '' GROUP BY grp) r ON r.grp = g.key "
             "WHERE c.state = 'done' AND (r.n IS NULL OR r.n != g.lines OR CAST(r.t AS TEXT) != g.total "
             "OR CAST(r.d AS TEXT) != g.debit) ORDER BY g.key"
         ):
@@ -782,13 +853,10 @@ class Ledger:
         """(name, line, id) of every row of a file that loaded, in line order (the success file); the id is ""
         where the API confirmed the row without one."""
         lo = file_idx << LOC_SHIFT
-        return iter(
-            self._db.execute(
-                "SELECT ?, loc - ?, CASE id WHEN ? THEN '' ELSE id END FROM created WHERE loc >= ? AND loc < ? "
-                "ORDER BY loc",
-                (name, lo, NO_ID, lo, lo + (1 << LOC_SHIFT)),
-            )
-        )
+        for line, record_id in self._db.execute(
+            "SELECT loc - ?, id FROM created WHERE loc >= ? AND loc < ? ORDER BY loc", (lo, lo, lo + (1 << LOC_SHIFT))
+        ):
+            yield name, line, "" if record_id == NO_ID else record_id
 
     def unsettled(self, file_idx: int) -> dict[int, str]:
         """Lines of a file that did not load, and why: rejected (with the reason) or in doubt."""
@@ -869,21 +937,32 @@ class Ledger:
         """Per kind (the scope of a call's summary): rows loaded, distinct records their ids name, rows loaded
         without an id (NO_ID) and rows with no id recorded at all (a ledger that lost them); and (kind, id) of the
         ids given to rows of more than one call, in kind and id order."""
-        self._db.create_function("chunk_locs", 2, _locs, deterministic=True)
         self._db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS done_rows (loc INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
             "call INTEGER NOT NULL)"
         )
         self._db.execute("DELETE FROM done_rows")
-        self._db.execute(
-            "INSERT OR IGNORE INTO done_rows SELECT j.value, (SELECT key FROM json_each(c.summary) LIMIT 1), c.rowid "
-            "FROM chunks c, json_each(chunk_locs(c.file_idx, c.lines)) j WHERE c.state = 'done'"
-        )
+        if isinstance(self.path, ledger_pg.Location):  # PostgreSQL runs no Python in a statement: listed here
+            calls = self._db.execute("SELECT file_idx, lines, summary FROM chunks WHERE state = 'done'").fetchall()
+            kinds_of = (
+                (call, f, blob, next(iter(_decode(summary or "{}")), None))
+                for call, (f, blob, summary) in enumerate(calls)
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO done_rows VALUES (?, ?, ?)",
+                ((loc, kind, call) for call, f, blob, kind in kinds_of if kind for loc in _decode(_locs(f, blob))),
+            )
+        else:
+            self._db.create_function("chunk_locs", 2, _locs, deterministic=True)
+            self._db.execute(
+                "INSERT OR IGNORE INTO done_rows SELECT j.value, (SELECT key FROM json_each(c.summary) LIMIT 1), "
+                "c.rowid FROM chunks c, json_each(chunk_locs(c.file_idx, c.lines)) j WHERE c.state = 'done'"
+            )
         kinds = {
             kind: {"rows": rows, "records": records, "rows_without_id": without, "rows_unrecorded": unrecorded}
             for kind, rows, records, without, unrecorded in self._db.execute(
-                "SELECT d.kind, COUNT(*), COUNT(DISTINCT NULLIF(c.id, ?)), COALESCE(SUM(c.id = ?), 0), "
-                "SUM(c.id IS NULL) FROM done_rows d LEFT JOIN created c ON c.loc = d.loc GROUP BY d.kind "
+                "SELECT d.kind, COUNT(*), COUNT(DISTINCT NULLIF(c.id, ?)), SUM(CASE WHEN c.id = ? THEN 1 ELSE 0 END), "
+                "COUNT(*) - COUNT(c.id) FROM done_rows d LEFT JOIN created c ON c.loc = d.loc GROUP BY d.kind "
                 "ORDER BY d.kind",
                 (NO_ID, NO_ID),
             )
@@ -1049,6 +1128,8 @@ def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str
     shares groups with the input is refused: whatever it does next must not meet what this run does. A ledger
     that cannot be read this way (gone, another version, rolled back) is passed over. Returns how many groups it
     knows."""
+    if not isinstance(conn, sqlite3.Connection):
+        return 0  # a PostgreSQL ledger learns nothing from earlier ones (docs/postgresql.md)
     try:
         if not earlier.is_file():
             return 0

@@ -34,7 +34,7 @@ _BATCH = 10_000
 
 _UPSERT = (
     "INSERT INTO file_groups (key, file_idx, line) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-    "dup = dup + 1, last_file = excluded.file_idx, last_line = excluded.line"
+    "dup = file_groups.dup + 1, last_file = excluded.file_idx, last_line = excluded.line"
 )
 
 
