@@ -20,7 +20,7 @@ import anyio
 import msgspec
 from msgspec import UnsetType
 
-from . import interrupts, logs, runner, undo
+from . import interrupts, ledger_pg, logs, runner, undo
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
 from .job import Job, JobTable, read_config
@@ -356,7 +356,7 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
 def _command(ns: argparse.Namespace) -> int:
     if ns.command == "load":
         job = _job(ns)
-        ns.ledger = os.path.abspath(job.ledger_path)  # named if the run is cut short
+        ns.ledger = ledger_pg.name_of(job.ledger_path)  # named if the run is cut short
         if ns.dry_run:
             ns.ledger = None
             return _finish(ns, runner.dry_run(job))
@@ -465,7 +465,9 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
 
 def _again(command: str, ledger: str | None) -> str:
     """What to run after `command` was cut short."""
-    if command in ("load", "resume") and ledger and os.path.exists(ledger):
+    if ledger and ledger_pg.is_url(ledger):
+        ledger = ledger_pg.name_of(ledger)  # without its password
+    if command in ("load", "resume") and ledger and (os.path.exists(ledger) or ledger_pg.is_url(ledger)):
         return f"continue with `bulkload resume --ledger {ledger}`"
     if command == "load":
         return "the run had not begun: nothing was sent"

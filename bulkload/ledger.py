@@ -765,7 +765,9 @@ class Ledger:
         return [
             r
             for (r,) in self._db.execute(
-                "SELECT DISTINCT reason FROM rows WHERE bucket = 'skipped' ORDER BY file_idx, line_no LIMIT ?", (limit,)
+                "SELECT reason FROM rows WHERE bucket = 'skipped' GROUP BY reason "
+                "ORDER BY MIN((file_idx << 32) + line_no) LIMIT ?",
+                (limit,),
             )
         ]
 

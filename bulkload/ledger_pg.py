@@ -28,6 +28,7 @@ import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, cast
 
@@ -44,6 +45,12 @@ _NAME = re.compile(r"[a-z_][a-z0-9_]{0,50}")
 def is_url(where: object) -> bool:
     """Whether `where` (a --ledger value) names a PostgreSQL ledger."""
     return isinstance(where, str) and where.startswith(SCHEMES)
+
+
+def name_of(where: str) -> str:
+    """A --ledger value as the run names its ledger everywhere (messages, the record of loads, the report): a
+    URL without its password, or the file's absolute path."""
+    return Location.parse(where).display if is_url(where) else str(Path(where).absolute())
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import anyio
 import msgspec
 
-from . import logs
+from . import ledger_pg, logs
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
 from .job import Job, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
@@ -172,11 +172,11 @@ async def load(
         key_prefix=uuid.uuid4().hex[:16],
     )
     checked = not (job.allow_duplicate_load or target.books.rerunnable)
-    ledger_path = str(Path(job.ledger_path).absolute())  # found again from any directory
+    ledger_at = ledger_pg.name_of(job.ledger_path)  # found again from any directory; a URL without its password
 
     def claim() -> None:
         # under the ledger's lock, before it is made: two loads of one content started together cannot both pass
-        claim_load(job, job.files, hashes, ledger_path, check=checked)
+        claim_load(job, job.files, hashes, ledger_at, check=checked)
 
     def prepare(conn: sqlite3.Connection) -> None:
         # the whole-file decisions go into the ledger as it is made: a run refused (or killed) before the first
@@ -199,17 +199,18 @@ async def load(
     # a cancel (Ctrl-C, SIGTERM) does not wait for the thread, and the message says nothing was sent: the thread
     # must then make no ledger (it would be found after the message, and a new load of the file refused for it)
     stop = threading.Event()
-    await anyio.to_thread.run_sync(_start_over, ledger_path)
+    await anyio.to_thread.run_sync(_start_over, ledger_at)
     try:
-        ledger = await anyio.to_thread.run_sync(Ledger.create, ledger_path, info, prepare, claim)
+        made_at = job.ledger_path if ledger_pg.is_url(job.ledger_path) else ledger_at  # a URL with its password
+        ledger = await anyio.to_thread.run_sync(Ledger.create, made_at, info, prepare, claim)
     except BaseException:
         stop.set()
         raise
     try:
-        remember_load(job, hashes, ledger_path)
+        remember_load(job, hashes, ledger_at)
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
-            log.info("ledger: %s", ledger_path)
+            log.info("ledger: %s", ledger_at)
             async with Run.open(job, target, ledger, credentials) as run:
                 report = await run.load(sources, progress=progress, interrupted=interrupted)
             return finished(report, raise_on_stop)
@@ -252,7 +253,7 @@ async def resume(
     (loads.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
     unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse;
     `interrupted` as for load."""
-    ledger = Ledger.open(os.path.abspath(ledger_path))
+    ledger = Ledger.open(ledger_path if ledger_pg.is_url(ledger_path) else os.path.abspath(ledger_path))
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)
         status = ledger.run.status
