@@ -482,7 +482,7 @@ class Ledger:
     def reader(self) -> str:
         """What another process opens to read this ledger (planning's skip_groups, read-only): the SQLite file's
         path, or the PostgreSQL URL it was opened with (ledger_pg.reader)."""
-        return self.path.conninfo if isinstance(self.path, ledger_pg.Location) else str(self.path)
+        return self.path.url if isinstance(self.path, ledger_pg.Location) else str(self.path)
 
     # --- the file the run is tied to (see loads.check_home) ---------------------------------------------------
     def identity(self) -> dict[str, Any]:
@@ -1123,35 +1123,43 @@ class Ledger:
             )
 
 
-def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str], name: str) -> int:
+def known_to(conn: sqlite3.Connection, earlier: Path | str, label: Callable[[str], str], name: str) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
     that may have arrived is in doubt here too. An earlier run that has not finished, has created records and
     shares groups with the input is refused: whatever it does next must not meet what this run does. A ledger
-    that cannot be read this way (gone, another version, rolled back) is passed over. Returns how many groups it
-    knows."""
-    if not isinstance(conn, sqlite3.Connection):
-        return 0  # a PostgreSQL ledger learns nothing from earlier ones (docs/postgresql.md)
-    try:
-        if not earlier.is_file():
-            return 0
-        conn.execute("ATTACH DATABASE ? AS earlier", (str(earlier),))
-    except (OSError, sqlite3.Error):
+    that cannot be read this way (gone, another version, rolled back) is passed over, and so is one of the other
+    backend or (PostgreSQL) of another database. Returns how many groups it knows."""
+    pg = isinstance(conn, ledger_pg.Connection)
+    if pg != ledger_pg.is_url(str(earlier)):
         return 0
+    if pg:
+        found = ledger_pg.schema_of(cast(ledger_pg.Connection, conn), str(earlier))
+        if found is None:
+            return 0
+        at = f'"{found}".'
+    else:
+        try:
+            if not Path(earlier).is_file():
+                return 0
+            conn.execute("ATTACH DATABASE ? AS earlier", (str(earlier),))
+        except (OSError, sqlite3.Error):
+            return 0
+        at = "earlier."
     try:
-        (run,) = conn.execute("SELECT value FROM earlier.meta WHERE key='run'").fetchone()
+        (run,) = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
         status = _decode(run).get("status")
         if status == "rolled_back":
             return 0
         (sent,) = conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM earlier.chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
-            "OR EXISTS (SELECT 1 FROM earlier.created)"
+            f"SELECT EXISTS (SELECT 1 FROM {at}chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
+            f"OR EXISTS (SELECT 1 FROM {at}created)"
         ).fetchone()
         if not sent:  # it created nothing; resumed, it claims its files again (refused once this run holds them)
             return 0
         if status != "complete":
             shared, first = conn.execute(
-                "SELECT COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM earlier.file_groups)"
+                f"SELECT COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups)"
             ).fetchone()
             if shared:
                 raise LedgerError(
@@ -1159,26 +1167,51 @@ def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str
                     f"(ledger {earlier}, {status}): finish it first (`bulkload resume --ledger {earlier}`) or undo "
                     f"it (`bulkload rollback --ledger {earlier}`), then load this file again; nothing was sent"
                 )
-        conn.create_function("label", 1, label, deterministic=True)
-        before = conn.total_changes
-        conn.execute(
-            "INSERT OR IGNORE INTO skip_groups SELECT f.key, CASE c.state WHEN 'done' THEN 'skipped' ELSE "
-            "'in_doubt' END, label(f.key) || CASE c.state WHEN 'done' THEN ? ELSE ? END, g.lines, g.total, g.debit, "
-            "label(f.key) || ?, g.digest FROM file_groups f JOIN earlier.groups g ON g.key = f.key "
-            "JOIN earlier.chunks c ON c.seq = g.seq AND c.part = g.part "
-            "WHERE c.state IN ('done', 'sending', 'in_doubt')",
-            (
-                f" was loaded by an earlier run (ledger {earlier})",
-                f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
-                f"it there (`bulkload resume --ledger {earlier}`), then load this file again",
-                f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, dates or texts "
-                "than this file has: not "
-                f"created again; correct it in the API, or undo that run (`bulkload rollback --ledger {earlier}`), "
-                "then load this file again",
-            ),
+        loaded = f" was loaded by an earlier run (ledger {earlier})"
+        doubt = (
+            f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
+            f"it there (`bulkload resume --ledger {earlier}`), then load this file again"
         )
+        differs = (
+            f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, dates or texts "
+            "than this file has: not "
+            f"created again; correct it in the API, or undo that run (`bulkload rollback --ledger {earlier}`), "
+            "then load this file again"
+        )
+        joined = (
+            f"FROM file_groups f JOIN {at}groups g ON g.key = f.key "
+            f"JOIN {at}chunks c ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('done', 'sending', 'in_doubt')"
+        )
+        before = conn.total_changes
+        if pg:  # PostgreSQL runs no Python in a statement: the labels are made here
+            rows = conn.execute(f"SELECT f.key, c.state, g.lines, g.total, g.debit, g.digest {joined}").fetchall()
+            conn.executemany(
+                "INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        key,
+                        "skipped" if state == "done" else "in_doubt",
+                        label(key) + (loaded if state == "done" else doubt),
+                        lines,
+                        total,
+                        debit,
+                        label(key) + differs,
+                        digest,
+                    )
+                    for key, state, lines, total, debit, digest in rows
+                ],
+            )
+        else:
+            conn.create_function("label", 1, label, deterministic=True)
+            conn.execute(
+                "INSERT OR IGNORE INTO skip_groups SELECT f.key, CASE c.state WHEN 'done' THEN 'skipped' ELSE "
+                "'in_doubt' END, label(f.key) || CASE c.state WHEN 'done' THEN ? ELSE ? END, g.lines, g.total, "
+                f"g.debit, label(f.key) || ?, g.digest {joined}",
+                (loaded, doubt, differs),
+            )
         return conn.total_changes - before
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it
     finally:
-        conn.execute("DETACH DATABASE earlier")
+        if not pg:
+            conn.execute("DETACH DATABASE earlier")

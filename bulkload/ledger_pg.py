@@ -55,9 +55,11 @@ def name_of(where: str) -> str:
 
 @dataclass(frozen=True)
 class Location:
-    """A PostgreSQL ledger: `conninfo` (the URL libpq connects with, password included), `display` (the URL
-    without password: the ledger's name in messages, reports, the record of loads), `schema` (its name)."""
+    """A PostgreSQL ledger: `url` (as given, password included), `conninfo` (the URL libpq connects with, without
+    ?ledger=), `display` (the URL without password: the ledger's name in messages, reports, the record of loads),
+    `schema` (its name)."""
 
+    url: str
     conninfo: str
     display: str
     schema: str
@@ -79,7 +81,7 @@ class Location:
         netloc = parts.netloc.rsplit("@", 1)
         shown = f"{netloc[0].split(':', 1)[0]}@{netloc[1]}" if len(netloc) == 2 else parts.netloc
         display = urllib.parse.urlunsplit(parts._replace(netloc=shown, query=f"ledger={name}"))
-        return cls(urllib.parse.urlunsplit(parts._replace(query=rest)), display, name)
+        return cls(url, urllib.parse.urlunsplit(parts._replace(query=rest)), display, name)
 
     def __str__(self) -> str:
         return self.display
@@ -229,16 +231,19 @@ class Connection:
     def close(self) -> None:
         self._conn.close()
 
+    def __del__(self) -> None:  # a reader left to the garbage collector (planning's) closes as sqlite3's does
+        self._conn.close()
+
 
 # --- opening: the lock, the draft, the identity ---------------------------------------------------------------
-def connect(where: Location) -> Connection:
-    """A connection to the ledger's database (LedgerError when there is none to be had)."""
+def connect(where: Location, timeout_s: int = 30) -> Connection:
+    """A connection to the ledger's database (LedgerError when there is none to be had within `timeout_s`)."""
     try:
         import psycopg
     except ImportError:
         raise LedgerError("a PostgreSQL ledger needs psycopg: pip install 'bulkload[postgres]'") from None
     try:
-        raw = psycopg.connect(where.conninfo, autocommit=True, connect_timeout=30)
+        raw = psycopg.connect(where.conninfo, autocommit=True, connect_timeout=timeout_s)
     except psycopg.Error as exc:
         raise LedgerError(f"cannot reach the ledger {where}: {redact(str(exc)).strip()}") from None
     return Connection(raw)
@@ -308,3 +313,53 @@ def identity(conn: Connection, where: Location) -> dict[str, Any]:
     ).fetchone()
     dev, ino = row if row else (None, None)
     return {"ledger": where.display, "dev": int(dev or 0), "ino": int(ino or 0)}
+
+
+def schema_of(conn: Connection, url: str) -> str | None:
+    """The schema of the ledger `url` names when it is in `conn`'s database (the same server and database), for
+    reading it beside the ledger of `conn`; None when it is elsewhere or not there."""
+    import psycopg.conninfo
+
+    try:
+        where = Location.parse(url)
+        theirs = psycopg.conninfo.conninfo_to_dict(where.conninfo)
+    except (LedgerError, psycopg.Error):
+        return None
+    info = conn._conn.info
+    ours = {"host": info.host, "port": str(info.port), "dbname": info.dbname}
+    if any(str(theirs.get(k) or ours[k]) != ours[k] for k in ours) or not exists(conn, where.schema):
+        return None
+    return where.schema
+
+
+def run_of(url: str) -> dict[str, Any] | None:
+    """The run the ledger `url` holds, read without taking its lock (the record of loads asks); None when there is
+    none to be read (no server, no such ledger)."""
+    found = _peek(url)
+    return found[0] if found else None
+
+
+def identity_at(url: str) -> dict[str, Any] | None:
+    """The ledger `url` names as `identity` gives it, with its run's id (`run`); None when it is not there."""
+    found = _peek(url)
+    return {**found[1], "run": found[0].get("key_prefix")} if found else None
+
+
+def _peek(url: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(run, identity) of the ledger `url`, read without its lock; None when there is none to be read."""
+    import msgspec
+
+    try:
+        where = Location.parse(url)
+        conn = connect(where, timeout_s=5)
+    except LedgerError:
+        return None
+    try:
+        open_existing(conn, where)
+        row = conn.execute("SELECT value FROM meta WHERE key='run'").fetchone()
+        run = msgspec.json.decode(row[0]) if row else None
+        return (run, identity(conn, where)) if isinstance(run, dict) else None
+    except (LedgerError, sqlite3.Error, ValueError):
+        return None
+    finally:
+        conn.close()

@@ -262,3 +262,27 @@ def test_what_reconciliation_and_rollback_ask_answers_alike_on_both_backends(whe
     ledger.set_home(home)
     assert ledger.home == home
     ledger.close()
+
+
+def test_a_new_ledger_learns_what_an_earlier_one_loaded_on_both_backends(where: str, tmp_path: Path) -> None:
+    from bulkload.ledger import known_to
+    from bulkload.model import GroupInfo
+
+    earlier = new(where)
+    earlier.sending(1, "", 0, "abc-1", [2, 3], "h1", {}, [GroupInfo("v1", 2, 0, 500, 0, 11)])
+    earlier.done(1, "", 0, [2, 3], [70, 71], {"1": {"DKK": [2, 0, 500]}}, {})
+    earlier.sending(2, "", 0, "abc-2", [4], "h2", {}, [GroupInfo("v2", 1, 300, 300, 300, 12)])
+    earlier.settle(2, "", "in_doubt", "timed out", {})
+    earlier.set_status("complete")
+    earlier.close()
+    other = where.replace("ledger=l", "ledger=l2") if "://" in where else str(tmp_path / "l2.sqlite")
+    learnt: list[int] = []
+
+    def prepare(conn: sqlite3.Connection) -> None:
+        conn.executemany("INSERT INTO file_groups (key, file_idx, line) VALUES (?, ?, ?)", [("v1", 0, 2), ("v2", 0, 4)])
+        learnt.append(known_to(conn, where, lambda key: f"voucher {key}", "voucher"))
+
+    later = Ledger.create(other, RunInfo(target="economic", base_url="http://x", files=[]), prepare)
+    assert learnt == [2]
+    assert later.skips() == 2
+    later.close()

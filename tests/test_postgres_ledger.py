@@ -16,6 +16,8 @@ import pytest
 from conftest import CREDS, bulkload_cmd, child_env, write_entries
 from test_load_economic import assert_exactly_once, remote_entries
 
+from bulkload import Job, load
+from bulkload.errors import ConfigError
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.postgres import create_database
 
@@ -98,3 +100,31 @@ async def test_killed_load_resumes_from_the_postgresql_ledger_exactly_once(tmp_p
     with psycopg.connect(postgres_url) as conn:  # the ledger: in its own schema, and no password in it either
         stored = conn.execute("SELECT string_agg(value, ' ') FROM month_end.meta").fetchone()
     assert stored is not None and "month_end" in stored[0] and PASSWORD not in stored[0]
+
+
+@pytest.mark.slow
+async def test_loads_with_postgresql_ledgers_know_each_other(tmp_path: Path, postgres_url: str) -> None:
+    """The record of loads and the earlier runs' groups (ledger.known_to) work between PostgreSQL ledgers as between
+    files: the same file again is refused, naming the first ledger; a corrected file sends only what is new."""
+    first, corrected = tmp_path / "first.csv", tmp_path / "corrected.csv"
+    totals = write_entries(first, 20)
+    all_of_them = write_entries(corrected, 30)  # the same 20 vouchers, and 10 new
+
+    def job(path: Path, name: str, url: str) -> Job:
+        return Job(
+            "economic",
+            [str(path)],
+            base_url=url,
+            ledger=f"{postgres_url}?ledger={name}",
+            rejects=str(tmp_path / f"{name}.rejects.csv"),
+        )
+
+    with anyio.fail_after(120):
+        async with running("economic", SandboxOptions()) as url:
+            done = await load(job(first, "first", url), env=CREDS)
+            assert done.loaded == totals["rows"] and done.exit_code == 0
+            with pytest.raises(ConfigError, match=r"already loaded .*ledger=first"):
+                await load(job(first, "second", url), env=CREDS)
+            again = await load(job(corrected, "third", url), env=CREDS)
+            assert (again.loaded, again.skipped) == (20, 40), again
+            assert_exactly_once(await remote_entries(url), all_of_them)
