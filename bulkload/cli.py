@@ -66,7 +66,11 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         )
         p.add_argument("files", nargs="*", metavar="FILE", help="CSV or JSONL files, optionally gzip-compressed")
         p.add_argument("--base-url", help=base_url_help(cls.api))
-        p.add_argument("--ledger", help="ledger path (default: FILE.ledger.sqlite beside the first input)")
+        p.add_argument(
+            "--ledger",
+            help="ledger path (default: FILE.ledger.sqlite beside the first input), or a PostgreSQL ledger: "
+            "postgresql://USER@HOST:PORT/DB?ledger=NAME (see the PostgreSQL page)",
+        )
         p.add_argument("--rejects", help="rejects CSV path (default: FILE.rejects.csv beside the first input)")
         p.add_argument("--report", help="write the JSON report here (default: none)")
         p.add_argument(
@@ -146,7 +150,10 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
 
 
 NO_PROGRESS_HELP = "no progress display (default: shown on a terminal)"
-LEDGER_HELP = "the run's ledger (printed by `load`, default FILE.ledger.sqlite beside its first input)"
+LEDGER_HELP = (
+    "the run's ledger (printed by `load`, default FILE.ledger.sqlite beside its first input), or the "
+    "postgresql://…?ledger=NAME URL it was loaded with"
+)
 
 
 def _version() -> str:

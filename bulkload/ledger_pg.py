@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import Any, Self, cast
 
 from .errors import LedgerError
+from .ledger_schema import STATEMENTS
 from .redact import redact, register
 
 #: URL schemes that name a PostgreSQL ledger
@@ -103,11 +104,9 @@ _COLUMN_TYPES = [(r"\bINTEGER\b", "BIGINT"), (r"\bREAL\b", "DOUBLE PRECISION"), 
 
 
 def _tables() -> dict[str, tuple[list[str], list[str]]]:
-    """Table -> (columns, primary key) of the ledger's schema (ledger._SCHEMA, FILE_GROUPS), for INSERT OR REPLACE."""
-    from .ledger import _SCHEMA, FILE_GROUPS
-
+    """Table -> (columns, primary key) of the ledger's schema (ledger_schema), for INSERT OR REPLACE."""
     out = {}
-    for statement in [*_SCHEMA.split(";"), FILE_GROUPS]:
+    for statement in STATEMENTS:
         found = re.search(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+) \((.*)\)", statement, re.S)
         if not found:
             continue

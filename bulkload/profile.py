@@ -22,7 +22,7 @@ import msgspec
 
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
-from .ledger import FILE_GROUPS
+from .ledger_schema import FILE_GROUPS
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
 from .regroup import NEIGHBOUR, Unnamed, keyed
