@@ -216,7 +216,10 @@ class Ledger:
 
     @staticmethod
     def being_made(path: str | os.PathLike[str]) -> bool:
-        """Whether a process is making a ledger at `path` right now (it holds the lock file beside it)."""
+        """Whether a process is making a ledger at `path` right now (it holds the lock file beside it; a
+        PostgreSQL ledger's lock)."""
+        if ledger_pg.is_url(str(path)):
+            return ledger_pg.being_made(str(path))
         try:
             fd = os.open(Ledger._lock_path(Path(path)), os.O_RDONLY | os.O_NOFOLLOW)
         except OSError:

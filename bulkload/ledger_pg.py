@@ -296,6 +296,26 @@ def publish(conn: Connection, where: Location) -> None:
     _use(conn, where.schema)
 
 
+def drop(conn: Connection, where: Location) -> None:
+    """Remove the ledger (its run created nothing and starts over), while its lock is held."""
+    conn.execute(f'DROP SCHEMA IF EXISTS "{where.schema}" CASCADE')
+
+
+def being_made(url: str) -> bool:
+    """Whether a process holds the lock of the ledger `url` (making it, or running its run): Ledger.being_made."""
+    try:
+        where = Location.parse(url)
+        conn = connect(where, timeout_s=5)
+    except LedgerError:
+        return False
+    try:
+        hold(conn, where)
+    except LedgerError:
+        return True
+    conn.close()  # the lock goes with the connection
+    return False
+
+
 def open_existing(conn: Connection, where: Location) -> None:
     """Use the ledger's schema (LedgerError when there is none)."""
     if not exists(conn, where.schema):

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import anyio
@@ -111,7 +111,7 @@ def _start_over(path: str) -> None:
     """A load whose ledger path holds a run that created nothing (stopped on a wrong address or refused
     credentials, say) starts that run over: its ledger goes, and the record of loads forgets it. Anything else
     there is left for Ledger.create to refuse: a run that created records, one in use, a copy, no ledger."""
-    if not os.path.isfile(path):
+    if not (ledger_pg.is_url(path) or os.path.isfile(path)):
         return
     try:
         old = Ledger.open(path)
@@ -126,11 +126,15 @@ def _start_over(path: str) -> None:
             return
         was = f"run into {old.run.base_url}"
         release(old)
-        for suffix in ("", "-wal", "-shm", "-journal"):  # while its lock is held: no resume can start on it
-            Path(path + suffix).unlink(missing_ok=True)
+        # while its lock is held: no resume can start on it
+        if isinstance(old.path, ledger_pg.Location):
+            ledger_pg.drop(cast(ledger_pg.Connection, old.db()), old.path)
+        else:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(path + suffix).unlink(missing_ok=True)
     finally:
         old.close()
-    log.warning("the ledger %s held a %s that created nothing: this load starts it over", path, was)
+    log.warning("the ledger %s held a %s that created nothing: this load starts it over", old.path, was)
 
 
 def finished(report: Report, raise_on_stop: bool) -> Report:
@@ -199,9 +203,9 @@ async def load(
     # a cancel (Ctrl-C, SIGTERM) does not wait for the thread, and the message says nothing was sent: the thread
     # must then make no ledger (it would be found after the message, and a new load of the file refused for it)
     stop = threading.Event()
-    await anyio.to_thread.run_sync(_start_over, ledger_at)
+    made_at = job.ledger_path if ledger_pg.is_url(job.ledger_path) else ledger_at  # a URL with its password
+    await anyio.to_thread.run_sync(_start_over, made_at)
     try:
-        made_at = job.ledger_path if ledger_pg.is_url(job.ledger_path) else ledger_at  # a URL with its password
         ledger = await anyio.to_thread.run_sync(Ledger.create, made_at, info, prepare, claim)
     except BaseException:
         stop.set()

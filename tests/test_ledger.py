@@ -81,14 +81,14 @@ def test_the_lock_follows_the_ledger_file_not_its_name(tmp_path: Path, link: str
     Ledger.open(alias).close()  # free again once the first lets go
 
 
-def test_a_ledger_being_made_holds_its_path(tmp_path: Path) -> None:
+def test_a_ledger_being_made_holds_its_path(where: str) -> None:
     seen: list[bool] = []
     Ledger.create(
-        tmp_path / "l.sqlite",
+        where,
         RunInfo(target="economic", base_url="http://x", files=[]),
-        claim=lambda: seen.append(Ledger.being_made(tmp_path / "l.sqlite")),
+        claim=lambda: seen.append(Ledger.being_made(where)),
     ).close()
-    assert seen == [True] and not Ledger.being_made(tmp_path / "l.sqlite")
+    assert seen == [True] and not Ledger.being_made(where)
 
 
 def test_an_existing_run_is_not_overwritten(where: str) -> None:

@@ -128,3 +128,18 @@ async def test_loads_with_postgresql_ledgers_know_each_other(tmp_path: Path, pos
             again = await load(job(corrected, "third", url), env=CREDS)
             assert (again.loaded, again.skipped) == (20, 40), again
             assert_exactly_once(await remote_entries(url), all_of_them)
+
+
+@pytest.mark.slow
+async def test_a_postgresql_ledger_whose_run_created_nothing_is_started_over(tmp_path: Path, postgres_url: str) -> None:
+    """A load stopped at a wrong address created nothing: loading again with the same ledger URL starts it over (its
+    schema dropped and made anew), as a file ledger is."""
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 5)
+    ledger = f"{postgres_url}?ledger=wrong_first"
+    code, err = await _bulkload("load", "economic", str(data), "--base-url", "http://127.0.0.1:9", "--ledger", ledger)
+    assert code == 2, err
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            done = await load(Job("economic", [str(data)], base_url=url, ledger=ledger), env=CREDS)
+            assert done.loaded == totals["rows"] and done.exit_code == 0
