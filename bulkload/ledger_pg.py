@@ -144,6 +144,29 @@ def translate(sql: str, with_params: bool) -> str:
     return out
 
 
+#: bound values one statement may carry (PostgreSQL's protocol counts them in 16 bits)
+MAX_PARAMS = 65_535
+
+
+@functools.lru_cache(maxsize=256)
+def _many_rows(sql: str) -> tuple[str, str, str, tuple[int, ...] | None] | None:
+    """An executemany INSERT as one multi-row statement (one round trip instead of one a row): (the translated
+    statement up to VALUES, one row's placeholders, the rest, and for INSERT OR REPLACE the key's positions);
+    None for a statement that must see each row in turn (an upsert that updates)."""
+    if not re.match(r"\s*INSERT\b", sql) or "DO UPDATE" in sql:
+        return None
+    translated = translate(sql, True)
+    found = re.search(r"VALUES (\((?:%s, )*%s\))", translated)
+    if found is None:
+        return None
+    key = None
+    replace = re.match(r"\s*INSERT OR REPLACE INTO (\w+) VALUES", sql)
+    if replace:
+        columns, pk = _tables()[replace.group(1)]
+        key = tuple(columns.index(c) for c in pk)
+    return translated[: found.start(1)], found.group(1), translated[found.end(1) :], key
+
+
 def _plain(value: Any) -> Any:
     """A value as sqlite3 gives it: whole numbers PostgreSQL sums as numeric are ints; bytea is bytes."""
     if isinstance(value, Decimal) and value == value.to_integral_value():
@@ -204,9 +227,21 @@ class Connection:
         batch = [tuple(row) for row in rows]
         if not batch:
             return Cursor([])
+        many = _many_rows(sql)
         try:
-            with self._conn.cursor() as cur:
-                cur.executemany(translate(sql, True), batch)
+            if many is None:  # an upsert that counts (DO UPDATE SET n = n + 1) sees each row in turn
+                with self._conn.cursor() as cur:
+                    cur.executemany(translate(sql, True), batch)
+                    self.total_changes += max(cur.rowcount, 0)
+                return Cursor([])
+            head, group, tail, key = many
+            if key is not None:  # INSERT OR REPLACE, row after row: the last row of a key is what stays
+                batch = list({tuple(row[i] for i in key): row for row in batch}.values())
+            per = max(1, MAX_PARAMS // len(batch[0]))
+            for start in range(0, len(batch), per):
+                part = batch[start : start + per]
+                statement = head + ", ".join([group] * len(part)) + tail
+                cur = self._conn.execute(statement, [v for row in part for v in row])
                 self.total_changes += max(cur.rowcount, 0)
         except psycopg.Error as exc:
             raise _error(exc) from exc
@@ -232,6 +267,19 @@ class Connection:
 
     def __del__(self) -> None:  # a reader left to the garbage collector (planning's) closes as sqlite3's does
         self._conn.close()
+
+
+#: Ledger.rows_by_kind's done_rows, which SQLite fills with a Python function: each done call's lines (chunks.lines:
+#: little-endian int32s) as created.loc values, the first scope of its summary, and a number for the call (<< and |
+#: share one precedence in PostgreSQL: every shift is in brackets)
+DONE_ROWS = (
+    "INSERT INTO done_rows SELECT (c.file_idx << 32) + (get_byte(c.lines, 4 * i) | (get_byte(c.lines, 4 * i + 1) << 8) "
+    "| (get_byte(c.lines, 4 * i + 2) << 16) | (get_byte(c.lines, 4 * i + 3) << 24)), "
+    "(SELECT k FROM json_object_keys(c.summary::json) k LIMIT 1), c.call "
+    "FROM (SELECT row_number() OVER () AS call, * FROM chunks WHERE state = 'done') c, "
+    "generate_series(0, length(c.lines) / 4 - 1) i "
+    "WHERE (SELECT k FROM json_object_keys(c.summary::json) k LIMIT 1) IS NOT NULL ON CONFLICT DO NOTHING"
+)
 
 
 # --- opening: the lock, the draft, the identity ---------------------------------------------------------------
