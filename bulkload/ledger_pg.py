@@ -71,8 +71,8 @@ class Location:
         parts = urllib.parse.urlsplit(url)
         query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         names = [v for k, v in query if k == "ledger"]
-        rest = urllib.parse.urlencode([(k, v) for k, v in query if k != "ledger"])
-        register(urllib.parse.unquote(parts.password or ""))
+        rest = [(k, v) for k, v in query if k != "ledger"]
+        register(urllib.parse.unquote(parts.password or ""), *(v for k, v in rest if k == "password"))
         name = names[-1] if names else DEFAULT_NAME
         if not _NAME.fullmatch(name):
             raise LedgerError(
@@ -81,8 +81,10 @@ class Location:
             )
         netloc = parts.netloc.rsplit("@", 1)
         shown = f"{netloc[0].split(':', 1)[0]}@{netloc[1]}" if len(netloc) == 2 else parts.netloc
-        display = urllib.parse.urlunsplit(parts._replace(netloc=shown, query=f"ledger={name}"))
-        return cls(url, urllib.parse.urlunsplit(parts._replace(query=rest)), display, name)
+        # the other parameters (sslmode, …) stay: the name connects again, with PGPASSWORD or ~/.pgpass
+        shown_query = urllib.parse.urlencode([*((k, v) for k, v in rest if k != "password"), ("ledger", name)])
+        display = urllib.parse.urlunsplit(parts._replace(netloc=shown, query=shown_query))
+        return cls(url, urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(rest))), display, name)
 
     def __str__(self) -> str:
         return self.display

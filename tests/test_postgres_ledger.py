@@ -143,3 +143,33 @@ async def test_a_postgresql_ledger_whose_run_created_nothing_is_started_over(tmp
         async with running("economic", SandboxOptions()) as url:
             done = await load(Job("economic", [str(data)], base_url=url, ledger=ledger), env=CREDS)
             assert done.loaded == totals["rows"] and done.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "schema"),
+    [
+        ("postgresql://u:pw-in-url@h:5432/db?ledger=acme", "postgresql://u@h:5432/db?ledger=acme", "acme"),
+        (
+            "postgresql://u@h/db?sslmode=require&password=pw-in-query&ledger=x_1",
+            "postgresql://u@h/db?sslmode=require&ledger=x_1",
+            "x_1",
+        ),
+        ("postgres://h/db", "postgres://h/db?ledger=bulkload", "bulkload"),
+    ],
+)
+def test_a_ledger_url_is_named_without_its_password(url: str, shown: str, schema: str) -> None:
+    from bulkload.ledger_pg import Location
+    from bulkload.redact import redact
+
+    where = Location.parse(url)
+    assert (where.display, where.schema, where.url) == (shown, schema, url)
+    assert "ledger=" not in where.conninfo
+    assert "pw-in" not in redact(f"failed: {url}")
+
+
+def test_a_ledger_name_that_is_no_plain_schema_name_is_refused() -> None:
+    from bulkload.errors import LedgerError
+    from bulkload.ledger_pg import Location
+
+    with pytest.raises(LedgerError, match="schema name"):
+        Location.parse('postgresql://h/db?ledger=a"; DROP TABLE x; --')
