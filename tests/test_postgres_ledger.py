@@ -173,3 +173,42 @@ def test_a_ledger_name_that_is_no_plain_schema_name_is_refused() -> None:
 
     with pytest.raises(LedgerError, match="schema name"):
         Location.parse('postgresql://h/db?ledger=a"; DROP TABLE x; --')
+
+
+def test_a_killed_workers_ledger_is_free_for_another_once_its_connection_dies(postgres_url: str) -> None:
+    """The run's lock is the holder's session: while a worker lives the ledger is refused to others; once it is
+    killed (SIGKILL: no clean-up of its own) PostgreSQL ends its session and another worker takes the ledger."""
+    import subprocess
+    import sys
+    import time
+
+    from bulkload.errors import LedgerError
+    from bulkload.ledger import Ledger, RunInfo
+
+    where = f"{postgres_url}?ledger=taken"
+    Ledger.create(where, RunInfo(target="economic", base_url="http://x", files=[])).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from bulkload.ledger import Ledger; held = Ledger.open({where!r}); print('held', flush=True); "
+            "import time; time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LedgerError, match="in use by another bulkload process"):
+            Ledger.open(where)
+    finally:
+        holder.kill()
+        holder.communicate(timeout=10)
+    for _ in range(100):  # the server ends the session when it sees the socket closed: at once, or nearly
+        try:
+            Ledger.open(where).close()
+            break
+        except LedgerError:
+            time.sleep(0.05)
+    else:
+        pytest.fail("the ledger stayed held after its holder was killed")
