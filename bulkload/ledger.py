@@ -352,7 +352,7 @@ class Ledger:
             ledger = cls(where, db, -1)
             ledger.set_home(ledger.identity())
         except BaseException:
-            conn.close()
+            ledger_pg.discard_draft(conn, where)
             raise
         return ledger
 

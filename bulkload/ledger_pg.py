@@ -340,6 +340,16 @@ def make(conn: Connection, where: Location, statements: Sequence[str], meta: Seq
         conn.executemany("INSERT INTO meta VALUES (?, ?)", meta)
 
 
+def discard_draft(conn: Connection, where: Location) -> None:
+    """A ledger not made after all: its draft goes (while its lock is held), and the connection with the lock."""
+    try:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{where.draft}" CASCADE')
+    except sqlite3.Error:
+        pass  # the next maker drops it
+    finally:
+        conn.close()
+
+
 def publish(conn: Connection, where: Location) -> None:
     """The draft becomes the ledger (one statement: whole or not at all)."""
     conn.execute(f'ALTER SCHEMA "{where.draft}" RENAME TO "{where.schema}"')
