@@ -212,3 +212,31 @@ def test_a_killed_workers_ledger_is_free_for_another_once_its_connection_dies(po
             time.sleep(0.05)
     else:
         pytest.fail("the ledger stayed held after its holder was killed")
+
+
+@pytest.mark.slow
+async def test_halopsa_secrets_never_reach_a_postgresql_ledger(tmp_path: Path, postgres_url: str) -> None:
+    """HaloPSA into a PostgreSQL ledger: loaded, reconciled and rolled back by the URL, and none of the secrets the
+    records carry (client secrets, refresh tokens) nor the OAuth client secret is in any of the ledger's tables."""
+    from test_load_halopsa import CANARIES, ENV, records
+    from test_load_halopsa import job as halo_job
+    from test_load_halopsa import write as halo_file
+
+    from bulkload import reconcile, rollback
+
+    data = halo_file(tmp_path / "xero.csv", 30, bad=True)
+    ledger = f"{postgres_url}?ledger=halo"
+    with anyio.fail_after(120):
+        async with running("halopsa", SandboxOptions()) as url:
+            job = halo_job(tmp_path, data, url)
+            job.ledger = ledger
+            done = await load(job, env=ENV, raise_on_stop=False)
+            assert (done.loaded, done.rejected, done.reconcile.ok) == (30, 1, True), done
+            assert (await reconcile(ledger, env=ENV)).exit_code == 0
+            undone = await rollback(ledger, env=ENV)
+            assert (undone.status, undone.removed) == ("complete", 30) and await records(url) == []
+    with psycopg.connect(postgres_url) as conn:
+        tables = [t for (t,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'halo'")]
+        stored = " ".join(str(row) for t in tables for row in conn.execute(f"SELECT * FROM halo.{t}").fetchall())
+    assert "created" in tables and stored
+    assert [c for c in CANARIES if c in stored] == []
