@@ -13,8 +13,9 @@ translated once and cached. What SQLite does with files has a PostgreSQL meaning
 - the file the run is tied to (device and inode): the database's and the schema's OIDs, which a rename keeps and
   a dump restored elsewhere (a copy) does not.
 
-Synchronous, like the SQLite ledger: one short transaction (one round trip per statement) per state change, on
-the event loop; a ledger on a local or nearby server answers in well under a millisecond a statement.
+Synchronous, like the SQLite ledger: one short transaction per state change, on the event loop, the rows of an
+executemany INSERT in one statement; 5-7.5 ms a chunk against SQLite's 0.4 (benchmarks/bench_ledger_pg.py,
+docs/postgresql.md).
 A password in the URL is registered with redact and never shown: the ledger's name (`Location.display`) leaves
 it out; PGPASSWORD or ~/.pgpass (libpq's own) keep it off the command line.
 """
@@ -182,17 +183,16 @@ class Cursor:
     """The rows of one statement, as sqlite3's cursor gives them (tuples; iterable)."""
 
     def __init__(self, rows: list[tuple[Any, ...]]) -> None:
-        self._rows = rows
+        self._rows = iter(rows)
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        return self._rows.pop(0) if self._rows else None
+        return next(self._rows, None)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        rows, self._rows = self._rows, []
-        return rows
+        return list(self._rows)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return iter(self.fetchall())
+        return self._rows
 
 
 def _error(exc: Exception) -> sqlite3.Error:
@@ -203,9 +203,8 @@ def _error(exc: Exception) -> sqlite3.Error:
 class Connection:
     """The part of sqlite3.Connection the ledger uses, on a psycopg 3 connection in autocommit mode: ``BEGIN``
     opens a transaction, ``with conn:`` commits it (or rolls it back on an error). psycopg errors are raised as
-    sqlite3.OperationalError, so the ledger's one error boundary (ledger._writes) holds for both."""
-
-    dialect = "postgresql"
+    sqlite3.OperationalError, so the ledger's one error boundary (ledger._writes) holds for both. psycopg is imported
+    where it is first used: the SQLite ledger needs none of it."""
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
