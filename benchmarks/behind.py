@@ -46,7 +46,9 @@ def run_pair(
             if side == "loop":
                 out[side] = compared(against, path, box.url, workdir)
                 continue
-            r = load_economic(workdir / side, f"l{latency}-{i}", path, box, tree=tree)
+            # a directory of its own a run: its record of loads (XDG_CACHE_HOME) must not know an earlier run's load
+            # of the file into a sandbox that happened to get the same port
+            r = load_economic(workdir / side / f"l{latency}-{i}", "load", path, box, tree=tree)
         assert r["reconcile"]["ok"], r["reconcile"]
         out[side] = {"wall_s": r["wall_s"], "until_loaded_s": r["wall_s"] - r["reconcile_s"], "cpu_s": r["cpu_s"]}
     print(json.dumps({"latency_ms": latency, "pair": i, **out}), file=sys.stderr, flush=True)
