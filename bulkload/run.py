@@ -122,13 +122,19 @@ class Run:
         progress: bool,
         resend_in_doubt: bool = False,
         interrupted: Callable[[Report], object] | None = None,
+        planner: Planning | None = None,
     ) -> Report:
-        """`_load` with the progress display on stderr (`progress`): planning, loading, reconciling."""
+        """`_load` with the progress display on stderr (`progress`): planning, loading, reconciling. `planner`: the
+        first phase's, started ahead by the caller (closed here)."""
         async with shown(self.snapshot, self.job.files, progress):
-            return await self._load(sources, resend_in_doubt, interrupted)
+            return await self._load(sources, resend_in_doubt, interrupted, planner)
 
     async def _load(
-        self, sources: list[Source], resend_in_doubt: bool, interrupted: Callable[[Report], object] | None
+        self,
+        sources: list[Source],
+        resend_in_doubt: bool,
+        interrupted: Callable[[Report], object] | None,
+        planner: Planning | None = None,
     ) -> Report:
         """Send every phase, reconcile and report. A run cut short (a stop: the quota, a ledger write that failed,
         retries spent, also in setup or the look for what exists; an interrupt: Ctrl-C, SIGTERM, SIGHUP, a caller's
@@ -136,7 +142,7 @@ class Run:
         to `interrupted` (the command line prints it) and goes on to the caller."""
         # one a phase, a child started ahead (the first while setup does its round trips) unless the files are small
         planning = planning_for([source.path for source in sources])
-        planners: list[Planning] = [planning()]
+        planners: list[Planning] = [planner or planning()]
         try:
             try:
                 try:

@@ -523,8 +523,13 @@ class Source:
                                 row = _without_marker(row)
                             yield start, row  # cells(): the record as written
                             continue
-                        # Fast path: right width, ASCII (so no undecodable bytes), no NUL; else the slow path.
-                        if len(row) == n and (joined := "".join(row)).isascii() and "\x00" not in joined:
+                        # Fast path: right width, no NUL, and ASCII or text the slow path finds nothing wrong with
+                        # (no undecodable byte, no C1 control: _readable); else the slow path.
+                        if (
+                            len(row) == n
+                            and "\x00" not in (joined := "".join(row))
+                            and (joined.isascii() or _readable(joined))
+                        ):
                             if picked is not None:
                                 rec = {k: s for k, i in picked if (s := row[i].strip())}
                                 if unnamed and UNNAMED in rec:
@@ -988,6 +993,17 @@ def _sniff_delimiter(line: str) -> str:
             counts[ch] += 1
     best = max(counts, key=counts.__getitem__)  # max keeps the first of equals: ',' before ';' before TAB
     return best if counts[best] else ","
+
+
+def _readable(text: str) -> bool:
+    """Whether non-ASCII text holds no undecodable byte (a lone surrogate, which surrogateescape reads one as) and
+    no C1 control character: what `_odd_csv_row` refuses a row for, so that e.g. Danish text (æ, ø, å) takes the fast
+    path."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return C1.search(text) is None
 
 
 def _odd_csv_row(

@@ -55,3 +55,29 @@ def test_the_summary_prints_reasons_and_paths_as_they_are_not_as_markup() -> Non
     out = io.StringIO()
     print_summary(stopped, out)
     assert "the job file's [credentials]" in out.getvalue() and "[march]" in out.getvalue(), out.getvalue()
+
+
+def test_the_success_file_is_what_csv_writes_for_any_file_name_across_batches(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The success file formats its rows itself (a million rows in a few f-strings, not cell by cell): the bytes
+    are those csv.writer writes, file names that need quoting or neutralising included, past a batch's end."""
+    import csv
+
+    from bulkload import report
+    from bulkload.sources import neutralised
+
+    monkeypatch.setattr(report, "SUCCESS_BATCH", 2)
+    files = ["plain.csv", '=cmd,"x"\n.csv', "-1.csv"]
+    made = {0: [(3, 17), (4, ""), (7, 19)], 1: [(2, 5)], 2: []}
+    path = tmp_path / "success.csv"
+
+    def rows(idx: int, name: str) -> list[tuple[str, int, int | str]]:
+        return [(name, line, id_) for line, id_ in made[idx]]
+
+    assert report.write_success(str(path), rows, files, "entryNumber") == 4
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(["file", "line", "entryNumber"])
+    writer.writerows((neutralised(files[i]), line, id_) for i in made for line, id_ in made[i])
+    assert path.read_bytes().decode() == expected.getvalue()

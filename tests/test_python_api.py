@@ -71,3 +71,45 @@ async def test_a_stopped_run_raises_run_stopped_with_its_report_unless_the_repor
     assert report.ledger == os.path.abspath(tmp_path / "raised.sqlite") and 0 < report.loaded < 100
     assert report.reconcile is None and str(stopped.value) == report.stop_reason
     assert isinstance(returned, Report) and (returned.status, returned.exit_code) == ("stopped", 4)
+
+
+async def test_the_planning_child_starts_while_the_files_are_inspected_and_ends_when_a_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child's Python start and imports (some 0.5 s) pass while the files are read before the first call, not
+    after; a run refused by that reading leaves no child behind."""
+    import bulkload.runner
+
+    data = tmp_path / "entries.csv"
+    rows = write_entries(data, 3000)["rows"]
+    assert planning_for([data]) is PlanningProcess
+    children: list[PlanningProcess] = []
+    seen: list[int] = []  # the children started when the files were inspected
+    start, inspect = PlanningProcess.__init__, bulkload.runner.inspect
+
+    def started(self: PlanningProcess) -> None:
+        start(self)
+        children.append(self)
+
+    def inspecting(*args: object, **kwargs: object) -> object:
+        seen.append(len(children))
+        return inspect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PlanningProcess, "__init__", started)
+    monkeypatch.setattr(bulkload.runner, "inspect", inspecting)
+
+    def job(name: str, path: Path, **kw: bool) -> bulkload.Job:
+        ledger = str(tmp_path / f"{name}.sqlite")
+        return bulkload.Job(target="economic", files=[str(path)], base_url=url, ledger=ledger, concurrency=2, **kw)
+
+    header, first, *rest = data.read_text().splitlines(keepends=True)
+    apart = tmp_path / "apart.csv"
+    apart.write_text("".join([header, *rest, first]))  # a voucher's lines apart, and --no-regroup: refused
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await bulkload.load(job("loaded", data), env=CREDS)
+            with pytest.raises(bulkload.ConfigError, match="are not together"):
+                await bulkload.load(job("refused", apart, no_regroup=True), env=CREDS)
+    assert report.status == "complete" and report.loaded == rows
+    assert seen == [1, 2]  # each child was started before its run's files were read
+    assert all(child._process.poll() is not None for child in children)  # and ended with its run

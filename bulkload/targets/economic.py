@@ -59,11 +59,17 @@ class Journals(Books):
         """Per journal, one count of the entries whose voucher number lies in the input's range; only when there
         are any, the input's vouchers are asked for by `voucherNumber$in:` lists of at most 200."""
         ranges: dict[str, list[int]] = {}
-        for key in keys():
+        for key in keys():  # every group of the input, before the first call: one int() and compare a key
             journal, _, voucher = key.partition(":")
             if journal.isdigit() and voucher.isdigit():
-                span = ranges.setdefault(journal, [int(voucher), int(voucher)])
-                span[0], span[1] = min(span[0], int(voucher)), max(span[1], int(voucher))
+                number = int(voucher)
+                span = ranges.get(journal)
+                if span is None:
+                    ranges[journal] = [number, number]
+                elif number < span[0]:
+                    span[0] = number
+                elif number > span[1]:
+                    span[1] = number
         for journal, (lo, hi) in ranges.items():
             flt = f"journalNumber$eq:{journal}$and:voucherNumber$gte:{lo}$and:voucherNumber$lte:{hi}"
             if not await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES):
