@@ -46,8 +46,9 @@ def manifest_text(url: str, *, cap: int, extra: dict[str, str] | None = None) ->
 
 
 def inputs(folder: Path) -> dict[str, int]:
-    """Each job's file, its vouchers numbered apart from every other job's (the record of loads is kept per API
-    address, and e-conomic's agreements share one); rows per agreement."""
+    """Each job's file; job j of every agreement has the same file (the same vouchers), as a firm's agreements
+    each numbering from 1 do: at one address (e-conomic's) the record of loads tells agreements apart, and none is
+    refused as a load twice. Rows per agreement."""
     rows: dict[str, int] = Counter()
     for a in range(AGREEMENTS):
         for j in range(JOBS):
@@ -164,3 +165,25 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     finally:
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
+
+
+async def test_one_file_into_two_agreements_at_one_address_is_no_load_twice(tmp_path: Path) -> None:
+    write_entries(tmp_path / "same.csv", 50)
+
+    def one(name: str, a: int, url: str) -> str:
+        return (
+            f'[[job]]\nname = "{name}"\nagreement = "ag{a}"\ntarget = "economic"\nbase_url = "{url}"\n'
+            f'files = ["same.csv"]\ncredentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "APP", '
+            f'ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT{a}"}}}}\n'
+        )
+
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            for name, a in (("first", 0), ("second", 1), ("again", 0)):  # one after another, as months apart
+                (tmp_path / f"{name}.toml").write_text(one(name, a, url))
+                report = await run_manifest(read_manifest(str(tmp_path / f"{name}.toml")), env=ENV)
+                (outcome,) = report.jobs
+                if name == "again":  # into the same agreement it is a load twice, refused before a call
+                    assert outcome.status == "refused" and "already loaded" in (outcome.error or ""), outcome
+                else:  # into another agreement at the same address it is that agreement's first load
+                    assert outcome.status == "complete", (name, outcome.error)
