@@ -20,17 +20,18 @@ import anyio
 import msgspec
 
 from . import ledger_pg, logs
+from .agreement_calls import agreement_file
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
 from .job import Job, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
 from .loads import check_home, claim_load, earlier_ledgers, release, remember_load, tie
 from .model import RowOutcome
 from .outputs import check_outputs
-from .planning import PlanSpec, make_planner, planned_rows, planning_for
+from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
 from .profile import did_you_mean, inspect
 from .report import write_rejects, write_report
 from .results import Report
-from .run import Run
+from .run import Run, Shared
 from .sources import Pinned, Source, changed_message, check_regular, pin, sha256_of
 from .targets.base import Target
 
@@ -152,6 +153,7 @@ async def load(
     progress: bool = False,
     raise_on_stop: bool = True,
     interrupted: Callable[[Report], object] | None = None,
+    shared: Shared | None = None,
 ) -> Report:
     """Start a new run: read, validate, chunk, send, reconcile. Returns the report (`Report`) of a run that went to
     the end (its `exit_code`: 0, or 1 with rows rejected or in doubt, or 3 on a mismatch). A run that stopped
@@ -159,9 +161,11 @@ async def load(
     or with `raise_on_stop=False` returns it (status "stopped", exit_code 4, or 2 for settings to correct). Raises
     ConfigError (and its kinds) for what must be corrected before anything is sent; credentials come from `env`
     (default os.environ). `progress`: draw the progress display on stderr. A run interrupted (Ctrl-C, SIGTERM,
-    cancelled) once it sends hands its partial report to `interrupted`, then the interrupt goes on."""
+    cancelled) once it sends hands its partial report to `interrupted`, then the interrupt goes on. `shared`: what
+    the run shares with others of this process (run.Shared)."""
     target = job.make_target()
     credentials = job.credentials(env)  # before any file is read
+    job = replace(job, agreement=agreement_of(job, target, credentials))
     log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
     sources = open_sources(job, target)
     check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
@@ -207,7 +211,7 @@ async def load(
     made_at = job.ledger_path if ledger_pg.is_url(job.ledger_path) else ledger_at  # a URL with its password
     # the first phase's planner (a child process for all but small files) starts now: its Python start and imports,
     # some 0.5 s, pass while the files are inspected instead of before the first call
-    planner = planning_for(job.files)()
+    planner = (PlanningInProcess if shared else planning_for(job.files))()
     try:
         await anyio.to_thread.run_sync(_start_over, made_at)
         ledger = await anyio.to_thread.run_sync(Ledger.create, made_at, info, prepare, claim)
@@ -221,13 +225,22 @@ async def load(
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("ledger: %s", ledger_at)
-            async with Run.open(job, target, ledger, credentials) as run:
+            async with Run.open(job, target, ledger, credentials, shared) as run:
                 report = await run.load(sources, progress=progress, interrupted=interrupted, planner=planner)
             return finished(report, raise_on_stop)
     finally:
         with anyio.CancelScope(shield=True):
             await planner.close()  # closed by the run already, unless the run never began
         _let_go(ledger)
+
+
+def agreement_of(job: Job, target: Target, credentials: Mapping[str, str]) -> str:
+    """The agreement a run loads into, as a keyed hash of the credentials that name it, where the target says which
+    do (e-conomic's grant token: one address serves every agreement); "" otherwise (an address is an account)."""
+    if not target.credentials.agreement:
+        return ""
+    found = agreement_file(target.name, job.api_url, target.credentials.agreement_of(credentials))
+    return found.stem if found is not None else ""
 
 
 def job_of(ledger: Ledger, report: str | None = None) -> Job:
@@ -254,6 +267,7 @@ async def resume(
     rate: float | None = None,
     timeout_s: float | None = None,
     interrupted: Callable[[Report], object] | None = None,
+    shared: Shared | None = None,
 ) -> Report:
     """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
     `daily_quota` (calls per 24 h, after the agreement's quota was raised), `concurrency` (calls in flight), `rate`
@@ -264,7 +278,7 @@ async def resume(
     user may decide; `adopt_copy` continues the run from a copy of its ledger when its own is gone
     (loads.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
     unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse;
-    `interrupted` as for load."""
+    `interrupted` and `shared` as for load."""
     ledger = Ledger.open(ledger_path if ledger_pg.is_url(ledger_path) else os.path.abspath(ledger_path))
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)
@@ -286,6 +300,10 @@ async def resume(
             raise LedgerError(_stays(ledger, job.api_url))
         target = job.make_target()
         credentials = job.credentials(env)
+        agreement = agreement_of(job, target, credentials)
+        if agreement != job.agreement:  # moved to another address, or a ledger made before agreements were told apart
+            job = replace(job, agreement=agreement)
+            overrides["agreement"] = agreement
         for stored in ledger.run.files:
             path = stored["path"]
             if not os.path.isfile(path):
@@ -310,7 +328,7 @@ async def resume(
             ledger.earlier_checked()
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("resuming the run of the ledger %s", ledger.path)
-            async with Run.open(job, target, ledger, credentials) as run:
+            async with Run.open(job, target, ledger, credentials, shared) as run:
                 result = await run.load(
                     sources, progress=progress, resend_in_doubt=resend_in_doubt, interrupted=interrupted
                 )
