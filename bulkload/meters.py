@@ -140,8 +140,9 @@ class WindowMeter:
     after its slot was taken and, since the fastest round trip seen (`fastest_s`) is the least any answer takes, no
     later than its answer less that round trip (`arrived`). A busy event loop (the client's, between the slot and the
     send; the server's, before it counts) delays both the arrival and the answer, so each call's own delay is
-    measured rather than guessed: the window keeps each call from its latest possible arrival, at most `LEARN_CAP`
-    of the window past its start. The window is widened by `margin_s` for what that bound leaves (the fastest
+    measured rather than guessed: the window keeps each call from its latest possible arrival (a slow answer holds
+    one of the `limit` places a little longer; a loader short of CPU, whose calls leave up to 125 ms after their
+    slot, needs all of it). The window is widened by `margin_s` for what that bound leaves (the fastest
     outbound trip, clocks): by default 0.5 % of the window, at least 5 ms and at most 1 s. It is time, not calls:
     a margin in calls would cost a whole extra window at every multiple of the limit.
 
@@ -154,7 +155,7 @@ class WindowMeter:
     takes `SHARE_DECREASE` of the calls it holds (`shrink`, once per window) and grows by 1 % of the limit per
     window's worth of successes (`allowed`: additive increase, multiplicative decrease)."""
 
-    LEARN_CAP = 0.05  # of the window: the widest the learned margin gets, and the latest an arrival is put
+    LEARN_CAP = 0.05  # of the window: the widest the learned margin gets
     LEARN_STEPS = 10  # widenings to reach it, each at least 5 ms
     SHARE_DECREASE = 0.9
 
@@ -185,11 +186,10 @@ class WindowMeter:
 
     def arrived(self, call: Arrival) -> float:
         """The latest the server can have counted `call`, in seconds of the meter's clock: its answer less the
-        fastest round trip seen, not before its start nor more than `LEARN_CAP` of the window after it (its start
-        while it is unanswered)."""
+        fastest round trip seen, not before its start (its start while it is unanswered)."""
         if call.answered is None or self.fastest_s is None:
             return call.started
-        return call.started + min(self._cap_s, max(0.0, call.answered - call.started - self.fastest_s))
+        return max(call.started, call.answered - self.fastest_s)
 
     def answered(self, call: Arrival) -> None:
         """`call`'s answer came back now (any status: the server counted it)."""
