@@ -31,7 +31,7 @@ from .http import Client, Response, decoded
 from .targets.base import Target
 
 if TYPE_CHECKING:
-    from .limits import Limits
+    from .limits import Limits, Slot
 
 log = logging.getLogger(__name__)
 #: a wait for the limits at least this long (seconds) is logged at INFO, a shorter one at DEBUG
@@ -181,9 +181,11 @@ class Dispatcher:
         tries = Tries()
         cap = max_bytes or self.target.api.answer_bytes
         while True:
-            sent_headers = {**(headers or {}), **await self._slot(authorized, tries.uncertain)}
+            slot, credentials = await self._slot(authorized, tries.uncertain)
             try:
-                response = await self._attempt(tries, method, path, body, params, sent_headers, leaving, cap)
+                response = await self._attempt(
+                    tries, slot, method, path, body, params, {**(headers or {}), **credentials}, leaving, cap
+                )
                 if read is not None:
                     read(response)
             except AuthError as exc:
@@ -200,6 +202,7 @@ class Dispatcher:
     async def _attempt(
         self,
         tries: Tries,
+        slot: Slot,
         method: str,
         path: str,
         body: bytes | None,
@@ -208,7 +211,8 @@ class Dispatcher:
         leaving: Callable[[], None] | None,
         max_bytes: int,
     ) -> Response:
-        """One attempt, sent at once: its slot is taken (`_slot`); its outcome is logged at DEBUG."""
+        """One attempt, sent at once: its slot is taken (`_slot`), and the limits hear when it was answered (an
+        error status too: the server counted the call); its outcome is logged at DEBUG."""
         started = time.monotonic()
         tries.sent += 1
         self.counters.requests += 1
@@ -219,10 +223,13 @@ class Dispatcher:
                 method, path, body=body, params=params, headers=headers, max_bytes=max_bytes
             )
         except BulkloadError as exc:
+            if isinstance(exc, APIError):
+                self.limits.answered(slot)
             if log.isEnabledFor(logging.DEBUG):
                 status = getattr(exc, "status", None) or type(exc).__name__
                 self._log_attempt(method, path, tries.sent, status, started, f": {exc}")
             raise
+        self.limits.answered(slot)
         if log.isEnabledFor(logging.DEBUG):
             self._log_attempt(method, path, tries.sent, response.status, started)
         self.limits.on_success()
@@ -247,16 +254,16 @@ class Dispatcher:
             extra=self._of(attempt=attempt, status=status, elapsed_s=elapsed),
         )
 
-    async def _slot(self, authorized: bool, uncertain: bool) -> Mapping[str, str]:
-        """Wait until the limits let one call leave, and return its credentials (with `authorized`), checked after
-        that wait: a token that ran out while the call waited is renewed before it leaves, and since the renewal
+    async def _slot(self, authorized: bool, uncertain: bool) -> tuple[Slot, Mapping[str, str]]:
+        """Wait until the limits let one call leave, and return its slot and credentials (with `authorized`), checked
+        after that wait: a token that ran out while the call waited is renewed before it leaves, and since the renewal
         (or the wait for another call's) took the time the slot was for, the call takes a slot again. RunStopped
         when the daily quota is spent; NoToken, TokenRefused as `_authorization`."""
         before = await self._authorization(uncertain) if authorized else {}
         while True:
             asked = time.monotonic()
             try:
-                await self.limits.acquire()
+                slot = await self.limits.acquire()
             except RunStopped as exc:
                 _raised(exc, uncertain)
             waited = time.monotonic() - asked
@@ -265,10 +272,10 @@ class Dispatcher:
             elif waited >= WAIT_DEBUG_S and log.isEnabledFor(logging.DEBUG):
                 log.debug("waited %.3f s for the rate limits", waited, extra=self._of())
             if not authorized:
-                return before
+                return slot, before
             now = await self._authorization(uncertain)
             if now == before:
-                return now
+                return slot, now
             before = now
 
     async def _renew(self, exc: AuthError, tries: Tries, authorized: bool) -> None:

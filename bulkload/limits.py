@@ -15,13 +15,17 @@ import anyio
 from .agreement_calls import AgreementCalls, agreement_file
 from .errors import BulkloadError
 from .loads import cache_dir
-from .meters import Clock, DailyQuota, Meter, RateMeter, Sleep, WindowMeter
+from .meters import Arrival, Clock, DailyQuota, Meter, RateMeter, Sleep, WindowMeter
 from .outputs import private_dir
 
 if TYPE_CHECKING:
     from .job import Job
     from .ledger import Ledger
     from .targets.base import Target
+
+
+#: a call's place in each window, as `Limits.acquire` took it
+Slot = tuple[Arrival, ...]
 
 
 class Limits:
@@ -74,14 +78,22 @@ class Limits:
             agreement=job.agreement,
         )
 
-    async def acquire(self) -> None:
-        """Wait until every limit lets one more call go; RunStopped when the daily quota is spent."""
+    async def acquire(self) -> Slot:
+        """Wait until every limit lets one more call go, and return its slot (for `answered`); RunStopped when the
+        daily quota is spent."""
         self.held += 1
         try:
-            for meter in self._meters:
-                await meter.acquire()
+            await self.quota.acquire()
+            await self.rate.acquire()
+            return tuple([await window.take() for window in self.windows])
         finally:
             self.held -= 1
+
+    def answered(self, slot: Slot) -> None:
+        """The call that took `slot` was answered now, whatever the status: the windows learn when the server
+        counted it, at the latest (`WindowMeter.arrived`)."""
+        for window, call in zip(self.windows, slot, strict=True):
+            window.answered(call)
 
     def on_rate_limited(self, retry_after_s: float | None) -> float:
         """A 429 (`retry_after_s`: the server's Retry-After, None without one); returns the seconds every call now

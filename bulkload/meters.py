@@ -13,6 +13,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -122,28 +123,40 @@ class RateMeter:
             self.rate = raised
 
 
+@dataclass(slots=True)
+class Arrival:
+    """One call through a window: when its slot was taken and when its answer came back (None: not yet, or none
+    will come), in seconds of the meter's clock."""
+
+    started: float
+    answered: float | None = None
+
+
 class WindowMeter:
     """At most `limit` starts in any rolling `window_s`, the way servers count: the GCRA keeps the average,
     this keeps a late start followed by an on-time one from putting limit + 1 calls into one window.
-    The window is widened by `margin_s` for what can come between taking a slot and the server counting the
-    arrival (a busy loop, a pooled connection, the network): by default 0.5 % of the window, at least 50 ms and
-    at most 1 s. It is time, not calls: a margin in calls would cost a whole extra window at every multiple
-    of the limit, and every widened window is paid again in wall time.
 
-    On top of that margin, what the event loop measurably adds: a busy loop that wakes this meter late holds the
-    calls it lets go just as late between their slot and the server, so the margin covers the latest wake-up seen
-    lately (`lag_s`, decaying by `LAG_DECAY` a wake-up). And it is learned: a 429 while the window is full is the
-    server's clock and ours disagreeing by a few ms, not a pace too fast, so the margin widens (`widen`: once per
-    window, in `LEARN_STEPS` steps up to `LEARN_CAP` of the window), and the pace is kept.
+    The server counts a call when it arrives, which the client does not see; what it sees bounds it: a call arrives
+    after its slot was taken and, since the fastest round trip seen (`fastest_s`) is the least any answer takes, no
+    later than its answer less that round trip (`arrived`). A busy event loop (the client's, between the slot and the
+    send; the server's, before it counts) delays both the arrival and the answer, so each call's own delay is
+    measured rather than guessed: the window keeps each call from its latest possible arrival (a slow answer holds
+    one of the `limit` places a little longer; a loader short of CPU, whose calls leave up to 125 ms after their
+    slot, needs all of it). The window is widened by `margin_s` for what that bound leaves (the fastest
+    outbound trip, clocks): by default 0.5 % of the window, at least 5 ms and at most 1 s. It is time, not calls:
+    a margin in calls would cost a whole extra window at every multiple of the limit.
+
+    And it is learned: a 429 while the window is full is the server's clock and ours disagreeing by a few ms, not
+    a pace too fast, so the margin widens (`widen`: once per window, in `LEARN_STEPS` steps up to `LEARN_CAP` of
+    the window), and the pace is kept.
 
     A window the server shares with another client (an instance's other integration) holds fewer of ours than
     `limit`: a 429 without Retry-After while ours is not full says how many the other one leaves, so the window
     takes `SHARE_DECREASE` of the calls it holds (`shrink`, once per window) and grows by 1 % of the limit per
     window's worth of successes (`allowed`: additive increase, multiplicative decrease)."""
 
-    LEARN_CAP = 0.05  # of the window: the widest the measured and learned margin get
+    LEARN_CAP = 0.05  # of the window: the widest the learned margin gets
     LEARN_STEPS = 10  # widenings to reach it, each at least 5 ms
-    LAG_DECAY = 0.999  # per wake-up: at 100 calls/s, a late wake-up counts half after 7 s
     SHARE_DECREASE = 0.9
 
     def __init__(
@@ -158,36 +171,60 @@ class WindowMeter:
         #: starts this window lets into its span now: `limit` but while it is shared (`shrink`)
         self.allowed = limit
         self._grown = 0  # successes since `allowed` last grew
-        self.window_s = window_s + (min(1.0, max(0.05, window_s * 0.005)) if margin_s is None else margin_s)
-        #: seconds the margin has widened by since the start (`widen`), and the loop's lag lately (see above)
+        self.window_s = window_s + (min(1.0, max(0.005, window_s * 0.005)) if margin_s is None else margin_s)
+        #: seconds the margin has widened by since the start (`widen`)
         self.learned_s = 0.0
-        self.lag_s = 0.0
+        #: the fastest round trip seen, slot to answer, in seconds (None before the first answer)
+        self.fastest_s: float | None = None
         self._cap_s = window_s * self.LEARN_CAP
         self._step_s = max(0.005, self._cap_s / self.LEARN_STEPS)
         self._widened_at = -math.inf
         self._clock = clock
         self._sleep = sleep
-        self._starts: deque[float] = deque(maxlen=limit)
+        #: the `limit` calls counted latest (a call answered late may be counted after ones that left later)
+        self._calls: list[Arrival] = []
 
-    def extra_s(self) -> float:
-        """Seconds added to the window's margin now: the loop's lag or the learned widening, whichever is more."""
-        return min(self._cap_s, max(self.learned_s, self.lag_s))
+    def arrived(self, call: Arrival) -> float:
+        """The latest the server can have counted `call`, in seconds of the meter's clock: its answer less the
+        fastest round trip seen, not before its start (its start while it is unanswered)."""
+        if call.answered is None or self.fastest_s is None:
+            return call.started
+        return max(call.started, call.answered - self.fastest_s)
+
+    def answered(self, call: Arrival) -> None:
+        """`call`'s answer came back now (any status: the server counted it)."""
+        call.answered = self._clock()
+        trip = call.answered - call.started
+        self.fastest_s = trip if self.fastest_s is None else min(self.fastest_s, trip)
 
     async def acquire(self) -> None:
-        while len(self._starts) >= self.allowed:
-            due = self._starts[-self.allowed] + self.window_s + self.extra_s()
-            wait = due - self._clock()
+        await self.take()
+
+    async def take(self) -> Arrival:
+        """Wait until the window holds a slot, and take it: the call, for `answered`."""
+        while len(self._calls) >= self.allowed:
+            latest = sorted(self.arrived(call) for call in self._calls)
+            wait = latest[-self.allowed] + self.window_s + self.learned_s - self._clock()
             if wait <= 0:
                 break
             await self._sleep(wait)
-            self.lag_s = max(self._clock() - due, self.lag_s * self.LAG_DECAY)
-        self._starts.append(self._clock())
+        call = Arrival(self._clock())
+        self._count(call)
+        return call
+
+    def _count(self, call: Arrival) -> None:
+        """Hold `call`, and let go of the one counted earliest once the window holds more than its limit."""
+        self._calls.append(call)
+        if len(self._calls) > self.limit:
+            self._calls.remove(min(self._calls, key=self.arrived))
 
     def full(self) -> bool:
         """Whether the window holds its limit of starts (within the widest margin it may learn); a shared one,
         narrowed to its share, is not full: a 429 there says the share is still too wide."""
         span = self.window_s + self._cap_s
-        return self.allowed == len(self._starts) == self.limit and self._starts[0] > self._clock() - span
+        if not self.allowed == len(self._calls) == self.limit:
+            return False
+        return min(self.arrived(call) for call in self._calls) > self._clock() - span
 
     def widen(self) -> bool:
         """A 429 met while the window was full: widen the margin one step (once per window: the calls in flight
@@ -197,7 +234,7 @@ class WindowMeter:
         if not self.full() or (self.learned_s >= self._cap_s and now - self._widened_at > self.window_s):
             return False
         if now - self._widened_at > self.window_s:
-            self.learned_s = min(self._cap_s, self.extra_s() + self._step_s)
+            self.learned_s = min(self._cap_s, self.learned_s + self._step_s)
             self._widened_at = now
         return True
 
@@ -206,7 +243,7 @@ class WindowMeter:
         in it too, and took `SHARE_DECREASE` of the calls this one holds, at most, from this client (once per
         window: the calls then in flight were let go before). False when the window holds none of this client's."""
         now = self._clock()
-        held = sum(1 for t in self._starts if t > now - self.window_s)
+        held = sum(1 for call in self._calls if call.started > now - self.window_s)
         if not held:
             return False
         if now - self._widened_at > self.window_s:
@@ -232,7 +269,7 @@ class WindowMeter:
         """Save the calls still inside the window, so the next run against the same API counts them: the
         server's window does not end with this process."""
         now_mono, now_wall = self._clock(), time.time()
-        recent = [now_wall - (now_mono - t) for t in self._starts if t > now_mono - self.window_s]
+        recent = [now_wall - (now_mono - self.arrived(c)) for c in self._calls if c.started > now_mono - self.window_s]
         # a cache: a run without it is merely less careful. The user's own: when and how often they call their API
         with contextlib.suppress(OSError):
             write_private(path, msgspec.json.encode(recent).decode())
@@ -244,13 +281,14 @@ class WindowMeter:
             return
         now_mono, now_wall = self._clock(), time.time()
         starts = sorted(now_mono - (now_wall - float(t)) for t in recent if now_wall - float(t) < self.window_s)
-        self._starts.extend(starts[-self.limit :])
+        for t in starts[-self.limit :]:
+            self._count(Arrival(t))
 
     def wait_for(self, calls: float) -> float:
         """Seconds the window alone makes `calls` more calls take (for an honest ETA; a shared window at its
         share)."""
         now = self._clock()
-        free = self.allowed - sum(1 for t in self._starts if t > now - self.window_s)
+        free = self.allowed - sum(1 for call in self._calls if call.started > now - self.window_s)
         beyond = calls - free
         return 0.0 if beyond <= 0 else beyond / self.allowed * self.window_s
 
@@ -262,7 +300,7 @@ class WindowMeter:
         if not rate or rate < 1:
             return None
         limit = int(rate)
-        return cls(limit, limit / rate, margin_s=0.01, clock=clock, sleep=sleep)  # the GCRA spaces these already
+        return cls(limit, limit / rate, clock=clock, sleep=sleep)
 
 
 #: `DailyQuota.sync`'s partner: given this run's calls per minute (all of them) and the minutes changed since it

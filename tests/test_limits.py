@@ -23,7 +23,7 @@ from bulkload.errors import (
 )
 from bulkload.http import error_from, retry_after_seconds
 from bulkload.limits import Limits
-from bulkload.meters import DailyQuota, RateMeter, WindowMeter
+from bulkload.meters import Arrival, DailyQuota, RateMeter, WindowMeter
 
 
 async def test_rate_meter_hands_out_slots_one_interval_apart_from_the_first_call() -> None:
@@ -128,7 +128,7 @@ def test_window_meter_says_how_long_further_calls_must_wait() -> None:
     now = [0.0]
     meter = WindowMeter(300, 300.0, margin_s=0.0, clock=lambda: now[0])
     assert meter.wait_for(250) == 0.0
-    meter._starts.extend([0.0] * 300)  # a full window just now
+    meter._calls.extend(Arrival(0.0) for _ in range(300))  # a full window just now
     assert meter.wait_for(600) == pytest.approx(600.0)  # two more windows
     now[0] = 301.0
     assert meter.wait_for(300) == 0.0
@@ -136,21 +136,22 @@ def test_window_meter_says_how_long_further_calls_must_wait() -> None:
 
 def test_a_window_outlives_the_process_that_filled_it(tmp_path: Path) -> None:
     first = WindowMeter(3, 60.0, margin_s=0.0)
-    first._starts.extend([time.monotonic() - 70, time.monotonic() - 5, time.monotonic() - 1])
+    first._calls.extend(Arrival(time.monotonic() - ago) for ago in (70, 5, 1))
     first.keep(tmp_path / "w.json")
     later = WindowMeter(3, 60.0, margin_s=0.0)  # the next run, against the same API
     later.restore(tmp_path / "w.json")
-    assert len(later._starts) == 2, "calls still in the window are counted, older ones not"
+    assert len(later._calls) == 2, "calls still in the window are counted, older ones not"
     assert later.wait_for(2) == pytest.approx(20.0, abs=1.0)
     WindowMeter(3, 60.0).restore(tmp_path / "missing.json")  # no cache yet: nothing to count
 
 
 def test_window_for_a_rate() -> None:
     meter = WindowMeter.for_rate(99.5)
-    assert meter is not None and meter.limit == 99 and meter.window_s == pytest.approx(99 / 99.5 + 0.01)
+    assert meter is not None and meter.limit == 99 and meter.window_s == pytest.approx(99 / 99.5 + 0.005)
     assert WindowMeter(300, 300.0).window_s == pytest.approx(301.0)  # HaloPSA's 5 minutes: 1 s margin
     assert WindowMeter(300, 12.0).window_s == pytest.approx(12.06)
-    assert WindowMeter(300, 3.0).window_s == pytest.approx(3.05)  # at least 50 ms
+    assert WindowMeter(300, 3.0).window_s == pytest.approx(3.015)
+    assert WindowMeter(10, 0.5).window_s == pytest.approx(0.505)  # at least 5 ms
     assert WindowMeter.for_rate(None) is None and WindowMeter.for_rate(0.5) is None
 
 
