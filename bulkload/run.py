@@ -45,6 +45,7 @@ from .progress import Snapshot, shown
 from .reconcile import reconcile
 from .report import write_in_doubt, write_rejects, write_report, write_success
 from .results import Groups, Quota, Report
+from .shared_limits import shared
 from .sources import Source
 from .stages import LOADING, RECONCILING, Stages
 from .targets.base import Target
@@ -83,7 +84,8 @@ class Run:
             timeout_s=job.timeout_s,
             settings=settings_of(target),
         ) as client:
-            limits = Limits.for_job(job, target, ledger, credentials)
+            # a worker's job also spends its agreement's budget in PostgreSQL, shared with every worker
+            limits = shared(Limits.for_job(job, target, ledger, credentials))
             dispatcher = Dispatcher(
                 client, target, limits=limits, policy=RetryPolicy(attempts=job.attempts), counters=Counters()
             )
