@@ -6,6 +6,7 @@ import email.utils
 import time
 import urllib.parse
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from types import SimpleNamespace
 from typing import Any, NamedTuple, Self
 
@@ -71,8 +72,11 @@ class Client:
         concurrency: int = 8,
         timeout_s: float = 60.0,
         settings: Settings | None = None,
+        slots: AbstractAsyncContextManager[Any] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: held by every call while it is in flight: the cap many runs of one process share (fleet.py)
+        self._slots = slots or nullcontext()
         self.settings = settings or Settings()
         self._headers = dict(headers)
         self.concurrency = concurrency
@@ -122,9 +126,12 @@ class Client:
         try:
             # never followed: aiohttp would carry the session's credential headers (and a 307's body, a token
             # request's client secret) to whatever address the answer names
-            async with self._session.request(
-                method, url, data=body, params=params, headers=hdrs, trace_request_ctx=sends, allow_redirects=False
-            ) as resp:
+            async with (
+                self._slots,
+                self._session.request(
+                    method, url, data=body, params=params, headers=hdrs, trace_request_ctx=sends, allow_redirects=False
+                ) as resp,
+            ):
                 status, resp_headers = resp.status, resp.headers
                 self.answered = True
                 length = resp.content_length

@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any, TypeVar
 
@@ -40,7 +41,7 @@ from .limits import Limits
 from .loads import record_status
 from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resume_after, run_chunks
-from .planning import Planning, PlanSpec, planning_for
+from .planning import Planning, PlanningInProcess, PlanSpec, planning_for
 from .progress import Snapshot, shown
 from .reconcile import reconcile
 from .report import write_in_doubt, write_rejects, write_report, write_success
@@ -57,6 +58,16 @@ REPORT_LIST = 100
 R = TypeVar("R")
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What the runs of one process share (`bulkload run MANIFEST`, fleet.py): `connections` caps their calls in
+    flight together, in turn (FIFO); their inputs are planned in this process (a planning child each would be a
+    Python each); `opened` is told of each Run as it starts (for the one progress display)."""
+
+    connections: anyio.CapacityLimiter
+    opened: Callable[[Run], object] = lambda run: None
+
+
 class Run:
     """A job against its API for one command. Made by `Run.open`; `started` is when (time.monotonic())."""
 
@@ -68,13 +79,16 @@ class Run:
         self.stages = Stages()  # what it is doing now, for the progress display
         self.behind: Behind | None = None  # the walk behind the load, where the target is reconciled by walk
         self.loaded_at: float | None = None  # when the last upload was answered (time.monotonic())
+        self.shared: Shared | None = None
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str]) -> AsyncIterator[Run]:
+    async def open(
+        cls, job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str], shared: Shared | None = None
+    ) -> AsyncIterator[Run]:
         """Connect to the API with the target's credentials, within the job's limits: the rolling windows and the
-        daily quota start from the calls earlier runs made in them and keep this one's (Limits.kept). The ledger
-        stays the caller's to close."""
+        daily quota start from the calls earlier runs made in them and keep this one's (Limits.kept); `shared`: what
+        it shares with the other runs of this process. The ledger stays the caller's to close."""
         # the walk behind the load goes alongside its calls, on connections of its own (within the same limits)
         concurrency = job.concurrency + behind_chains(job, target)
         async with Client(
@@ -83,6 +97,7 @@ class Run:
             concurrency=concurrency,
             timeout_s=job.timeout_s,
             settings=settings_of(target),
+            slots=None if shared is None else shared.connections,
         ) as client:
             # a worker's job also spends its agreement's budget in PostgreSQL, shared with every worker
             limits = shared(Limits.for_job(job, target, ledger, credentials))
@@ -90,7 +105,11 @@ class Run:
                 client, target, limits=limits, policy=RetryPolicy(attempts=job.attempts), counters=Counters()
             )
             with limits.kept():
-                yield cls(job, target, ledger, dispatcher, limits)
+                run = cls(job, target, ledger, dispatcher, limits)
+                run.shared = shared
+                if shared is not None:
+                    shared.opened(run)
+                yield run
 
     async def reconcile(self, files: list[str]) -> Reconciled:
         """Compare the ledger with what the API holds now (`files`: the run's inputs, as the report names them)."""
@@ -137,7 +156,7 @@ class Run:
         cancellation) still writes its report and files where it can; an interrupt then hands that partial report
         to `interrupted` (the command line prints it) and goes on to the caller."""
         # one a phase, a child started ahead (the first while setup does its round trips) unless the files are small
-        planning = planning_for([source.path for source in sources])
+        planning = PlanningInProcess if self.shared else planning_for([source.path for source in sources])
         planners: list[Planning] = [planning()]
         try:
             try:

@@ -30,7 +30,7 @@ from .planning import PlanSpec, make_planner, planned_rows
 from .profile import did_you_mean, inspect
 from .report import write_rejects, write_report
 from .results import Report
-from .run import Run
+from .run import Run, Shared
 from .sources import Pinned, Source, changed_message, check_regular, pin, sha256_of
 from .targets.base import Target
 
@@ -147,6 +147,7 @@ async def load(
     progress: bool = False,
     raise_on_stop: bool = True,
     interrupted: Callable[[Report], object] | None = None,
+    shared: Shared | None = None,
 ) -> Report:
     """Start a new run: read, validate, chunk, send, reconcile. Returns the report (`Report`) of a run that went to
     the end (its `exit_code`: 0, or 1 with rows rejected or in doubt, or 3 on a mismatch). A run that stopped
@@ -154,7 +155,8 @@ async def load(
     or with `raise_on_stop=False` returns it (status "stopped", exit_code 4, or 2 for settings to correct). Raises
     ConfigError (and its kinds) for what must be corrected before anything is sent; credentials come from `env`
     (default os.environ). `progress`: draw the progress display on stderr. A run interrupted (Ctrl-C, SIGTERM,
-    cancelled) once it sends hands its partial report to `interrupted`, then the interrupt goes on."""
+    cancelled) once it sends hands its partial report to `interrupted`, then the interrupt goes on. `shared`: what
+    the run shares with others of this process (run.Shared)."""
     target = job.make_target()
     credentials = job.credentials(env)  # before any file is read
     log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
@@ -210,7 +212,7 @@ async def load(
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("ledger: %s", ledger_path)
-            async with Run.open(job, target, ledger, credentials) as run:
+            async with Run.open(job, target, ledger, credentials, shared) as run:
                 report = await run.load(sources, progress=progress, interrupted=interrupted)
             return finished(report, raise_on_stop)
     finally:
@@ -241,6 +243,7 @@ async def resume(
     rate: float | None = None,
     timeout_s: float | None = None,
     interrupted: Callable[[Report], object] | None = None,
+    shared: Shared | None = None,
 ) -> Report:
     """Continue a stopped or killed run with its stored settings; done chunks are never sent again.
     `daily_quota` (calls per 24 h, after the agreement's quota was raised), `concurrency` (calls in flight), `rate`
@@ -251,7 +254,7 @@ async def resume(
     user may decide; `adopt_copy` continues the run from a copy of its ledger when its own is gone
     (loads.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
     unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse;
-    `interrupted` as for load."""
+    `interrupted` and `shared` as for load."""
     ledger = Ledger.open(os.path.abspath(ledger_path))
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)
@@ -297,7 +300,7 @@ async def resume(
             ledger.earlier_checked()
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("resuming the run of the ledger %s", ledger.path)
-            async with Run.open(job, target, ledger, credentials) as run:
+            async with Run.open(job, target, ledger, credentials, shared) as run:
                 result = await run.load(
                     sources, progress=progress, resend_in_doubt=resend_in_doubt, interrupted=interrupted
                 )

@@ -1,0 +1,187 @@
+"""Many loads in one process (`bulkload run MANIFEST`): every agreement's jobs one after another, the agreements
+side by side, each job under its own agreement's limits (Limits.for_job: rate, rolling windows, the daily quota
+kept per agreement), all of them within one cap on calls in flight (`Manifest.max_connections`, turns taken in
+the order asked: FIFO). Each job writes its own ledger, rejects and report under the manifest's output_dir."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import anyio
+import msgspec
+
+from . import runner
+from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, RunStopped
+from .ledger import Ledger
+from .manifest import Manifest, ManifestJob
+from .outputs import private_dir
+from .results import Report
+from .run import Run, Shared
+
+#: how bad each exit code is, least first: the fleet ends with the worst of its jobs'; a job refused for its settings
+#: (2) is worse than one stopped resumable (4), which `--resume` continues without a change
+SEVERITY = (EXIT_OK, EXIT_ROWS, EXIT_MISMATCH, EXIT_STOPPED, EXIT_USAGE)
+#: the report totals add up
+TOTALS = ("rows_read", "loaded", "rejected", "in_doubt", "skipped", "requests", "retries")
+
+
+class JobOutcome(msgspec.Struct, kw_only=True):
+    """One job of a fleet run: `status` complete | stopped | refused (its settings, before a call) | failed (an
+    error of ours, resumable) | waiting (never started: the run was cut short); `report` its own (None when it
+    had none); `error` what stopped it when it has no report."""
+
+    name: str
+    agreement: str
+    status: str
+    exit_code: int
+    reconciled: bool | None = None
+    report: Report | None = None
+    error: str | None = None
+
+
+class FleetReport(msgspec.Struct, kw_only=True):
+    """What `run_manifest` returns and `bulkload run --json` prints: each job's outcome in the manifest's order,
+    the totals of their reports, `elapsed_s` (seconds) and the worst job's `exit_code` (SEVERITY)."""
+
+    manifest: str
+    jobs: list[JobOutcome]
+    totals: dict[str, int]
+    elapsed_s: float
+    exit_code: int
+
+
+def worst(codes: list[int]) -> int:
+    """The worst of exit codes by SEVERITY (an unknown code counts as a stop)."""
+    rank = {code: i for i, code in enumerate(SEVERITY)}
+    return max(codes, key=lambda c: rank.get(c, rank[EXIT_STOPPED]), default=EXIT_OK)
+
+
+def ledger_status(path: str) -> str | None:
+    """The status the ledger at `path` holds (running, stopped, complete, ...); None when there is none."""
+    if not os.path.isfile(path):
+        return None
+    ledger = Ledger.open(path)
+    try:
+        return ledger.run.status
+    finally:
+        ledger.close()
+
+
+def stored_report(mjob: ManifestJob) -> Report | None:
+    """The report a finished job wrote; None when it cannot be read."""
+    try:
+        return msgspec.json.decode(Path(mjob.report_path).read_bytes(), type=Report)
+    except (OSError, msgspec.DecodeError):
+        return None
+
+
+async def run_job(
+    mjob: ManifestJob,
+    *,
+    env: Mapping[str, str] | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    shared: Shared | None = None,
+) -> Report:
+    """One job of a manifest: a new load, or with `resume` the run its ledger holds continued (same idempotency
+    keys; `runner.resume`). A job whose ledger says complete is not loaded again: its stored report is returned.
+    Credentials from the manifest's variables in `env` (default os.environ) or its credentials file. Returns the
+    report (a stopped run's too: status "stopped"); raises ConfigError for settings to correct (and, without
+    `resume`, for a job whose ledger holds an unfinished run)."""
+    job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
+    credentials = job.config_credentials
+    status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
+    if status == "complete" and (report := stored_report(mjob)) is not None:
+        return report
+    if status is not None and status != "complete" and not resume:
+        raise ConfigError(
+            f"job {mjob.name!r}: its ledger {mjob.ledger_path} holds a run that did not finish: "
+            "`bulkload run MANIFEST --resume` continues it"
+        )
+    private_dir(mjob.out_dir)
+    if status is None:
+        return await runner.load(job, env=credentials, progress=progress, raise_on_stop=False, shared=shared)
+    return await runner.resume(
+        mjob.ledger_path,
+        report=mjob.report_path,
+        env=credentials,
+        progress=progress,
+        raise_on_stop=False,
+        shared=shared,
+    )
+
+
+async def run_manifest(
+    manifest: Manifest,
+    *,
+    env: Mapping[str, str] | None = None,
+    resume: bool = False,
+    opened: Callable[[str, Run], object] | None = None,
+    ended: Callable[[JobOutcome], object] | None = None,
+) -> FleetReport:
+    """Run every job of `manifest`: one task per agreement, its jobs in the manifest's order; calls in flight
+    across all of them at most `manifest.max_connections`. `opened(job name, run)` is told of each run as it
+    starts and `ended(outcome)` of each job as it ends (the progress display, fleet_view.py). A job that fails
+    does not stop the others: its outcome says why. Returns the FleetReport (each job's report as it wrote it under
+    the manifest's output_dir); an interrupt cancels every job (each writes its partial report) and goes on."""
+    started = time.monotonic()
+    limiter = anyio.CapacityLimiter(manifest.max_connections)
+    outcomes: dict[str, JobOutcome] = {
+        m.name: JobOutcome(name=m.name, agreement=m.agreement, status="waiting", exit_code=EXIT_STOPPED)
+        for m in manifest.jobs
+    }
+
+    async def one(mjob: ManifestJob) -> None:
+        shared = Shared(limiter, (lambda run: opened(mjob.name, run)) if opened else (lambda run: None))
+        try:
+            report = await run_job(mjob, env=env, resume=resume, shared=shared)
+            outcome = outcome_of(mjob, report)
+        except RunStopped as exc:  # with raise_on_stop=False only a stop before the run began
+            outcome = outcome_of(mjob, exc.report) if exc.report is not None else failed(mjob, exc, "stopped")
+        except BulkloadError as exc:
+            outcome = failed(mjob, exc, "refused" if exc.exit_code == EXIT_USAGE else "failed")
+        except OSError as exc:  # the system refused a file (no space left, a directory not writable)
+            outcome = failed(mjob, exc, "failed")
+        outcomes[mjob.name] = outcome
+        if ended is not None:
+            ended(outcome)
+
+    async def agreement(jobs: list[ManifestJob]) -> None:
+        for mjob in jobs:  # one after another: they share the agreement's limits
+            await one(mjob)
+
+    async with anyio.create_task_group() as tg:
+        for jobs in manifest.agreements().values():
+            tg.start_soon(agreement, jobs)
+    return fleet_report(manifest, list(outcomes.values()), time.monotonic() - started)
+
+
+def outcome_of(mjob: ManifestJob, report: Report) -> JobOutcome:
+    return JobOutcome(
+        name=mjob.name,
+        agreement=mjob.agreement,
+        status=report.status,
+        exit_code=report.exit_code,
+        reconciled=None if report.reconcile is None else report.reconcile.ok,
+        report=report,
+    )
+
+
+def failed(mjob: ManifestJob, exc: BaseException, status: str) -> JobOutcome:
+    code = exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED
+    return JobOutcome(name=mjob.name, agreement=mjob.agreement, status=status, exit_code=code, error=str(exc))
+
+
+def fleet_report(manifest: Manifest, outcomes: list[JobOutcome], elapsed_s: float) -> FleetReport:
+    """The combined report: the outcomes, their reports' totals and the worst exit code."""
+    totals = {key: sum(getattr(o.report, key) for o in outcomes if o.report is not None) for key in TOTALS}
+    return FleetReport(
+        manifest=str(manifest.path),
+        jobs=outcomes,
+        totals=totals,
+        elapsed_s=round(elapsed_s, 3),
+        exit_code=worst([o.exit_code for o in outcomes]),
+    )

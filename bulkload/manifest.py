@@ -1,0 +1,311 @@
+"""A manifest: many loads, each into its own API account (agreement), in one TOML file (docs/migrations.md).
+
+    max_connections = 32          # calls in flight at once across every job (default 64)
+    output_dir = "runs"           # each job's ledger, rejects and report go to runs/<job name>/ (default
+                                  # <manifest name>.runs beside the manifest)
+    [defaults]                    # any key of a [[job]] but `name`; a job's own key replaces it
+    target = "economic"
+    rate = 5
+    [[job]]
+    name = "acme"                 # unique; letters, digits, . _ -
+    agreement = "acme"            # the API account whose limits it shares (default: its name): jobs of one
+                                  # agreement run one after another
+    files = ["acme/entries.csv"]  # relative to the manifest
+    base_url = "https://..."
+    options = {journal = 1}       # the target's options ([target] of a job file)
+    columns = {Amount = "amount"} # [columns] of a job file
+    credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "ACME_APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "ACME_GRANT"}}
+    # or credentials_file = "secrets/acme.toml" (mode 0600: NAME = "value" lines)
+
+Every other key of a [[job]] is a load setting of a job file's [job] table (rate, daily_quota, window_limit,
+window_s, concurrency, batch_size, timeout_s, ...), checked by bulkload.job as `bulkload load --config` checks it.
+A credential's value is never in the manifest: a manifest that holds one is refused."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .job import Job, JobTable, _typed, _unknown_keys, credentials_type, target_options_type
+from .profile import did_you_mean
+from .targets import TARGETS
+
+#: the default cap on calls in flight across every job of a manifest
+MAX_CONNECTIONS = 64
+#: the longest manifest read: 10,000 jobs of a few lines each
+MAX_MANIFEST_BYTES = 8 << 20
+#: a job's name names its directory of outputs
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: what an environment variable's name looks like (a value that does not is taken for a credential)
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+#: the keys of a [[job]] the manifest adds to a job file's [job] settings
+_OWN = ("name", "agreement", "target", "files", "base_url", "options", "columns", "credentials", "credentials_file")
+#: [job] settings a manifest does not take: each job's outputs have their place under output_dir
+_PLACED = ("ledger", "rejects", "report")
+_SETTINGS = tuple(k for k in JobTable.__struct_fields__ if k not in (*_PLACED, "base_url"))
+_JOB_KEYS = (*_OWN, *_SETTINGS)
+_TOP = ("max_connections", "output_dir", "defaults", "job")
+
+
+@dataclass
+class ManifestJob:
+    """One load of a manifest. `settings`: Job keyword arguments (files absolute, outputs under `out_dir`);
+    `credentials_env`: the target's credential name -> the environment variable holding it, or `credentials_file`:
+    a 0600 TOML file of NAME = "value" lines."""
+
+    name: str
+    agreement: str
+    target: str
+    out_dir: Path
+    settings: dict[str, Any]
+    credentials_env: dict[str, str] = field(default_factory=dict)
+    credentials_file: Path | None = None
+
+    @property
+    def ledger_path(self) -> str:
+        return str(self.out_dir / "ledger.sqlite")
+
+    @property
+    def rejects_path(self) -> str:
+        return str(self.out_dir / "rejects.csv")
+
+    @property
+    def report_path(self) -> str:
+        return str(self.out_dir / "report.json")
+
+    def credentials(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
+        """This job's credentials by the target's names (ECONOMIC_APP_SECRET_TOKEN ...): from the environment
+        variables the manifest names (looked up in `env`, default os.environ), else from its credentials file.
+        ConfigError names a variable that is not set or a file that cannot be read (never a value)."""
+        if self.credentials_file is not None:
+            return read_credentials_file(self.credentials_file, self.target, self.name)
+        source = os.environ if env is None else env
+        missing = [var for var in self.credentials_env.values() if not source.get(var)]
+        if missing:
+            raise ConfigError(f"job {self.name!r}: the environment variable(s) {', '.join(missing)} are not set")
+        return {name: source[var] for name, var in self.credentials_env.items()}
+
+    def job(self, env: Mapping[str, str] | None = None) -> Job:
+        """The bulkload.job.Job of this load, its credentials resolved (`credentials`) into `config_credentials`;
+        ConfigError for settings `bulkload load` refuses."""
+        try:
+            return Job(target=self.target, **self.settings, config_credentials=self.credentials(env))
+        except ConfigError as exc:
+            if str(exc).startswith(f"job {self.name!r}"):
+                raise
+            raise ConfigError(f"job {self.name!r}: {exc}") from exc
+
+
+@dataclass
+class Manifest:
+    """A manifest's jobs, in its order; `max_connections`: calls in flight at once across them all."""
+
+    path: Path
+    jobs: list[ManifestJob]
+    max_connections: int = MAX_CONNECTIONS
+    output_dir: Path = Path()
+
+    def agreements(self) -> dict[str, list[ManifestJob]]:
+        """The jobs of each agreement, in the manifest's order."""
+        out: dict[str, list[ManifestJob]] = {}
+        for mjob in self.jobs:
+            out.setdefault(mjob.agreement, []).append(mjob)
+        return out
+
+
+def read_manifest(path: str) -> Manifest:
+    """Read and check a manifest (module docstring). Raises ConfigError naming the file, the job and the reason: an
+    unreadable file or invalid TOML, an unknown key (with the nearest known one), a value of the wrong type, a
+    duplicate name, a credential's value in the manifest, a credentials file readable by others, settings
+    `bulkload load` refuses."""
+    where = Path(path).absolute()
+    try:
+        with open(where, "rb") as fh:
+            raw = fh.read(MAX_MANIFEST_BYTES + 1)
+        if len(raw) > MAX_MANIFEST_BYTES:
+            raise ConfigError(f"the manifest {path} is more than 8 MiB")
+        data = tomllib.loads(raw.decode())
+    except OSError as exc:
+        raise ConfigError(f"cannot read the manifest {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ConfigError(f"the manifest {path} is not valid TOML: {exc}") from exc
+    _unknown(path, "", data, _TOP)
+    cap = data.get("max_connections", MAX_CONNECTIONS)
+    if not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 10_000:
+        raise ConfigError(f"the manifest {path}: max_connections must be a whole number from 1 to 10,000")
+    out = data.get("output_dir", f"{where.name.removesuffix('.toml')}.runs")
+    if not isinstance(out, str) or not out:
+        raise ConfigError(f"the manifest {path}: output_dir must be a directory's path")
+    output_dir = where.parent / out
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"the manifest {path}: [defaults] must be a table")
+    _unknown(path, "defaults.", defaults, [k for k in _JOB_KEYS if k != "name"])
+    tables = data.get("job", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables) or not tables:
+        raise ConfigError(f"the manifest {path} has no [[job]] table: list each load as one")
+    jobs: list[ManifestJob] = []
+    seen: set[str] = set()
+    for n, table in enumerate(tables, 1):
+        mjob = _job(path, where.parent, output_dir, n, {**defaults, **table})
+        if mjob.name in seen:
+            raise ConfigError(f"the manifest {path}: job {mjob.name!r} is named twice: each job's name is its own")
+        seen.add(mjob.name)
+        jobs.append(mjob)
+    return Manifest(where, jobs, cap, output_dir)
+
+
+def _unknown(path: str, at: str, table: Mapping[str, Any], known: Any) -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(
+                f"the manifest {path}: unknown key {at}{key}{did_you_mean(key, list(known))}"
+                f" (known: {', '.join(known)})"
+            )
+
+
+def _job(path: str, home: Path, output_dir: Path, n: int, table: dict[str, Any]) -> ManifestJob:
+    """The n-th [[job]] (its [defaults] merged in), checked."""
+    name = table.get("name")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigError(
+            f"the manifest {path}: job #{n} needs a name of letters, digits, '.', '_' or '-' (at most 100), "
+            f"got {name!r}"
+        )
+    said = f"the manifest {path}: job {name!r}"
+    target = table.get("target")
+    if target not in TARGETS:
+        raise ConfigError(f"{said}: target must be one of {', '.join(TARGETS)}, got {target!r}")
+    cls = TARGETS[target]
+    secret_names = set(cls.credentials.names) | set(cls.credentials.optional)
+    for key in table:
+        if key in secret_names:
+            raise ConfigError(f"{said}: {key} is a credential: never in the manifest, name it in credentials.env")
+    _unknown(path, f"job {name!r}: ", table, _JOB_KEYS)
+    agreement = table.get("agreement", name)
+    if not isinstance(agreement, str) or not agreement:
+        raise ConfigError(f"{said}: agreement must be a non-empty string (the API account the job loads into)")
+    files = table.get("files")
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+        raise ConfigError(f"{said}: files must be a list of the input files' paths")
+    env, cfile = _credentials(said, home, cls, table)
+    job_file = {
+        "job": {k: table[k] for k in _SETTINGS if k in table},
+        "columns": table.get("columns", {}),
+        "target": table.get("options", {}),
+    }
+    label = f"{path} (job {name!r})"
+    for key, kind in (("columns", dict), ("target", dict)):
+        if not isinstance(job_file[key], kind):
+            raise ConfigError(f"{said}: {'options' if key == 'target' else key} must be a table")
+    options = target_options_type(cls)
+    _unknown_keys(label, "options.", job_file["target"], options.__struct_fields__)
+    settings = _typed(label, "", job_file["job"], JobTable)
+    _typed(label, "options.", job_file["target"], options)
+    columns = job_file["columns"]
+    for column, to in columns.items():
+        if not isinstance(to, str):
+            raise ConfigError(f'{said}: columns.{column}: expected a field name, or "" to drop the column')
+    base_url = table.get("base_url")
+    if base_url is not None and not isinstance(base_url, str):
+        raise ConfigError(f"{said}: base_url must be a string")
+    out_dir = output_dir / name
+    kwargs: dict[str, Any] = {
+        **{k: getattr(settings, k) for k in _SETTINGS if k in job_file["job"]},
+        "files": [str(home / f) for f in files],
+        "base_url": base_url,
+        "columns": dict(columns),
+        "target_options": dict(job_file["target"]),
+        "ledger": str(out_dir / "ledger.sqlite"),
+        "rejects": str(out_dir / "rejects.csv"),
+        "report": str(out_dir / "report.json"),
+    }
+    mjob = ManifestJob(name, agreement, target, out_dir, kwargs, env, cfile)
+    try:
+        Job(target=target, **kwargs)  # what `bulkload load` refuses, refused here before any job starts
+    except ConfigError as exc:
+        raise ConfigError(f"{said}: {exc}") from exc
+    return mjob
+
+
+def _credentials(said: str, home: Path, cls: Any, table: Mapping[str, Any]) -> tuple[dict[str, str], Path | None]:
+    """Where a job's credentials come from: ({credential name: environment variable}, None) or ({}, the file)."""
+    creds, cfile = table.get("credentials"), table.get("credentials_file")
+    names = credentials_type(cls).__struct_fields__
+    if (creds is None) == (cfile is None):
+        raise ConfigError(
+            f'{said}: give credentials = {{env = {{NAME = "VARIABLE"}}}} or credentials_file = "path" '
+            f"(one of them; the target's credentials: {', '.join(names)})"
+        )
+    if cfile is not None:
+        if not isinstance(cfile, str):
+            raise ConfigError(f"{said}: credentials_file must be a path")
+        found = home / cfile
+        _private(said, found)
+        return {}, found
+    if not isinstance(creds, dict) or set(creds) != {"env"} or not isinstance(creds["env"], dict):
+        leaked = set(creds) & set(names) if isinstance(creds, dict) else set()
+        if leaked:
+            raise ConfigError(
+                f"{said}: credentials holds {min(leaked)} itself: never in the manifest, name the "
+                "environment variable that holds it in credentials.env"
+            )
+        raise ConfigError(f'{said}: credentials must be {{env = {{NAME = "VARIABLE", ...}}}}')
+    env: dict[str, Any] = creds["env"]
+    for key, var in env.items():
+        if key not in names:
+            raise ConfigError(
+                f"{said}: credentials.env: {key} is not a credential of {cls.name}{did_you_mean(key, list(names))} "
+                f"(known: {', '.join(names)})"
+            )
+        if not isinstance(var, str) or not _ENV_NAME.fullmatch(var):
+            raise ConfigError(
+                f"{said}: credentials.env.{key} must name the environment variable that holds it; what is there "
+                "is not a variable's name (a credential's value is never put in the manifest)"
+            )
+    required = [n for n in cls.credentials.names if n not in env]
+    if required:
+        raise ConfigError(f"{said}: credentials.env does not name {', '.join(required)}")
+    return dict(env), None
+
+
+def _private(said: str, path: Path) -> None:
+    """Refuse a credentials file that is not a regular file of mode 0600 (or stricter)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ConfigError(f"{said}: cannot read the credentials file {path}: {exc.strerror}") from exc
+    if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o077:
+        raise ConfigError(
+            f"{said}: the credentials file {path} has mode {stat.S_IMODE(st.st_mode):04o}: others may read it; "
+            f"`chmod 600 {path}`"
+        )
+
+
+def read_credentials_file(path: Path, target: str, job: str) -> dict[str, str]:
+    """The credentials in a 0600 TOML file of NAME = "value" lines, by the target's names. ConfigError for a file
+    others may read, invalid TOML or an unknown name (never quoting a value)."""
+    said = f"job {job!r}"
+    _private(said, path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{said}: cannot read the credentials file {path}") from exc
+    except tomllib.TOMLDecodeError:
+        raise ConfigError(f"{said}: the credentials file {path} is not valid TOML") from None
+    cls = TARGETS[target]
+    names = credentials_type(cls).__struct_fields__
+    for key, value in data.items():
+        if key not in names or not isinstance(value, str):
+            raise ConfigError(
+                f"{said}: the credentials file {path}: {key} is not a credential of {cls.name} given as a string "
+                f"(known: {', '.join(names)})"
+            )
+    return cls.credentials.read(data)
