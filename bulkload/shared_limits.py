@@ -4,7 +4,7 @@ rolling window) and its daily quota (`bulkload_quota`: calls per minute over a r
 counts them). A call is taken under the agreement's transaction-scoped advisory lock, so two workers never both
 take the last slot of a window; a worker killed mid-job leaves its calls counted for the one that resumes the job.
 
-`BUDGET` holds the budget of the job a worker runs now (worker.py sets it per job, None elsewhere); `shared`
+`BUDGET` holds the budget of the job a worker runs now (worker.py sets it per job, None elsewhere); `with_budget`
 (called where a run builds its limits) adds it to the job's own limits. The job's own meters still pace it; the
 shared budget only adds the calls other workers made against the same agreement.
 
@@ -185,7 +185,7 @@ class SharedLimits(Limits):
 BUDGET: ContextVar[SharedBudget | None] = ContextVar("bulkload_shared_budget", default=None)
 
 
-def shared(limits: Limits) -> Limits:
+def with_budget(limits: Limits) -> Limits:
     """`limits`, with the shared budget of the job being run added when a worker runs it (`BUDGET`)."""
     budget = BUDGET.get()
     return limits if budget is None else SharedLimits(limits, budget)
