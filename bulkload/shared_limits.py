@@ -53,11 +53,6 @@ _SCHEMA_LOCK = 0x62756C6B  # "bulk"
 Window = tuple[int, float]
 
 
-class BudgetUnreachable(RunStopped):
-    """The PostgreSQL server that keeps the agreement's budget did not answer: the job stops (resumable) rather than
-    send a call no other worker would count."""
-
-
 async def create_schema(conn: psycopg.AsyncConnection[Any]) -> None:
     """Create the budget's tables if they are not there (any worker may be the first)."""
     async with conn.transaction():
@@ -79,7 +74,7 @@ class SharedBudget:
     async def take(self, windows: Sequence[Window], quota: int) -> None:
         """Wait until each of `windows` holds fewer than its limit of this agreement's calls (over every worker),
         then count one; `quota`: calls per rolling 24 h, 0 = none. Raises RunStopped when the quota is spent,
-        BudgetUnreachable when PostgreSQL does not answer."""
+        and when PostgreSQL does not answer (rather than send a call no other worker would count)."""
         from psycopg import OperationalError
 
         while True:
@@ -87,7 +82,7 @@ class SharedBudget:
                 try:
                     wait = await self._try_take(windows, quota)
                 except OperationalError as exc:
-                    raise BudgetUnreachable(
+                    raise RunStopped(
                         f"the shared budget of agreement {self.agreement!r} is unreachable ({type(exc).__name__}); "
                         "the job continues once PostgreSQL answers again"
                     ) from None
