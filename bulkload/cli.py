@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_load(sub, output)
     _add_after(sub, output)
+    _add_run(sub, output)
     from .sandbox import TARGETS as SANDBOXES
     from .sandbox import add_arguments as add_sandbox_arguments
 
@@ -180,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("target", choices=sorted(SANDBOXES), help="the API the sandbox behaves like")
     add_sandbox_arguments(sandbox)
+    sandbox.add_argument(
+        "--agreements",
+        action="store_true",
+        help="economic: a sandbox of its own (store, limits, faults) for each X-AgreementGrantToken, as the API "
+        "keys its agreements",
+    )
     demo = sub.add_parser(
         "demo",
         help="load the samples into embedded sandboxes and reconcile, in one command",
@@ -246,6 +253,45 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
     back.add_argument("--json", action="store_true", help="print the rollback report as JSON, not a summary")
     back.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
     back.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
+
+
+def _add_run(sub: Any, output: argparse.ArgumentParser) -> None:
+    """`run MANIFEST`: the loads of many agreements in one process (fleet.py, docs/migrations.md)."""
+    run = sub.add_parser(
+        "run",
+        help="run every load of a manifest (many agreements), concurrently",
+        description="Run every job of a TOML manifest in this process: the agreements side by side, each under "
+        "its own limits, the jobs of one agreement one after another, all within the manifest's max_connections. "
+        "Each job writes its ledger, rejects and report under the manifest's output_dir; the combined report goes "
+        "to fleet.json there. Exit code: the worst job's (2 > 4 > 3 > 1 > 0).",
+        parents=[output],
+    )
+    run.add_argument("manifest", metavar="MANIFEST", help="the manifest (TOML: [defaults], [[job]] tables)")
+    run.add_argument("--resume", action="store_true", help="continue every job that did not finish")
+    run.add_argument("--json", action="store_true", help="print the combined report as JSON, not a summary")
+    run.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
+
+
+async def _run_manifest(ns: argparse.Namespace) -> int:
+    """`bulkload run MANIFEST`: run it with its live display, write fleet.json, show the summary; the exit code."""
+    from .fleet import run_manifest
+    from .fleet_view import Board, print_fleet, shown
+    from .manifest import read_manifest
+
+    manifest = read_manifest(ns.manifest)
+    board = Board(len(manifest.jobs))
+    async with shown(board, _progress(ns)):
+        report = await run_manifest(manifest, resume=ns.resume, opened=board.opened, ended=board.ended)
+    private_dir(manifest.output_dir)
+    write_private(manifest.output_dir / "fleet.json", json_text(report) + "\n")
+    if ns.json:
+        _print_json(report)
+    elif ns.quiet:
+        print(f"bulkload run: exit {report.exit_code}; report: {manifest.output_dir / 'fleet.json'}")
+    else:
+        print_fleet(report)
+        print(f"combined report: {manifest.output_dir / 'fleet.json'}")
+    return report.exit_code
 
 
 def _job(ns: argparse.Namespace) -> Job:
@@ -328,7 +374,7 @@ def quiet_summary(report: Report) -> str:
 
 
 #: the commands SIGTERM and SIGHUP stop as Ctrl-C does (interrupts.py)
-_RUNS = ("load", "resume", "reconcile", "rollback")
+_RUNS = ("load", "resume", "reconcile", "rollback", "run")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -400,10 +446,12 @@ def _command(ns: argparse.Namespace) -> int:
         shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
         _print_json(shown)
         return undone.exit_code
+    if ns.command == "run":
+        return _run(lambda: _run_manifest(ns))
     if ns.command == "sandbox":
         from .sandbox import options_from_args, serve
 
-        anyio.run(lambda: serve(ns.target, options_from_args(ns), ns.host, ns.port))
+        anyio.run(lambda: serve(ns.target, options_from_args(ns), ns.host, ns.port, agreements=ns.agreements))
         return 0
     if ns.command == "demo":
         from .demo import demo

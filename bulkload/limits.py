@@ -37,12 +37,15 @@ class Limits:
         windows: Sequence[WindowMeter] = (),
         concurrency: int = 8,
         api_url: str = "",
+        agreement: str = "",
     ) -> None:
         self.quota = quota
         self.rate = rate
         self.windows = list(windows)
         self.concurrency = concurrency
         self.api_url = api_url
+        #: the agreement whose limits these are, where the API keeps them per agreement at one address (a keyed hash)
+        self.agreement = agreement
         self._meters: list[Meter] = [quota, rate, *self.windows]
         #: calls waiting in `acquire` now (for the progress display)
         self.held = 0
@@ -62,12 +65,16 @@ class Limits:
         agreement's daily quota as this run sees it (`clock`, `sleep`: the pacing meters', in seconds)."""
         windows = [WindowMeter(limit, span, clock=clock, sleep=sleep) for limit, span in job.windows()]
         by_rate = WindowMeter.for_rate(job.rate, clock=clock, sleep=sleep)
+        named = target.credentials.agreement and agreement_file(
+            target.name, job.api_url, target.credentials.agreement_of(credentials)
+        )
         return cls(
             quota=daily_quota(job, target, ledger, credentials),
             rate=RateMeter(job.rate, clock, sleep),
             windows=windows + ([by_rate] if by_rate else []),
             concurrency=job.concurrency,
             api_url=job.api_url,
+            agreement=named.stem if named else "",
         )
 
     async def acquire(self) -> None:
@@ -101,8 +108,10 @@ class Limits:
         return max((w.wait_for(calls) for w in self.windows), default=0.0)
 
     def window_file(self, meter: WindowMeter) -> Path:
-        """Where the calls of a window are kept between runs: per API address and window, in the user's cache."""
-        key = hashlib.sha256(f"{self.api_url}|{meter.limit}|{meter.window_s}".encode()).hexdigest()[:24]
+        """Where the calls of a window are kept between runs: per API address, agreement (where the target names
+        one) and window, in the user's cache."""
+        of = f"{self.api_url}|{meter.limit}|{meter.window_s}" + (f"|{self.agreement}" if self.agreement else "")
+        key = hashlib.sha256(of.encode()).hexdigest()[:24]
         return cache_dir() / "windows" / f"{key}.json"
 
     @contextmanager

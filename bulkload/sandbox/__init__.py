@@ -66,10 +66,21 @@ def build_app(target: str, options: SandboxOptions) -> web.Application:
 
 @asynccontextmanager
 async def running(
-    target: str, options: SandboxOptions | None = None, host: str = "127.0.0.1", port: int = 0
+    target: str,
+    options: SandboxOptions | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    agreements: bool = False,
 ) -> AsyncIterator[str]:
-    """Serve the sandbox on ``host:port`` (0 = a free port) while the block runs; yields the base URL."""
+    """Serve the sandbox on ``host:port`` (0 = a free port) while the block runs; yields the base URL.
+    ``agreements``: a sandbox of its own for each agreement (sandbox/agreements.py; KeyError for a target whose
+    agreements no header tells apart)."""
     app, prefix = _lookup(target)(options or SandboxOptions())
+    if agreements:
+        from bulkload.sandbox.agreements import create_app
+
+        app = create_app(target, options or SandboxOptions())
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -81,8 +92,10 @@ async def running(
         await runner.cleanup()
 
 
-async def serve(target: str, options: SandboxOptions, host: str = "127.0.0.1", port: int = 0) -> None:
+async def serve(
+    target: str, options: SandboxOptions, host: str = "127.0.0.1", port: int = 0, *, agreements: bool = False
+) -> None:
     """Run the sandbox until cancelled, announcing the base URL on one stdout line for whoever spawned it."""
-    async with running(target, options, host, port) as base_url:
+    async with running(target, options, host, port, agreements=agreements) as base_url:
         print(f"sandbox {target} listening on {base_url}", flush=True)
         await asyncio.Event().wait()

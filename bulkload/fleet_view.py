@@ -1,0 +1,139 @@
+"""What `bulkload run MANIFEST` shows: one live display for every job (a line per running job and the totals, read
+from each run's Snapshot 4×/s, never per row; off a terminal a timestamped totals line every `every_s` seconds, as
+progress.py does for one run), then the summary table, a row per job."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import TextIO
+
+import anyio
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from .fleet import FleetReport, JobOutcome
+from .progress import TICK_S
+from .redact import redact
+from .run import Run
+
+#: running jobs shown one a line on a terminal; the rest are counted
+SHOWN_RUNNING = 20
+
+
+class Board:
+    """The jobs as the display sees them: those running (`opened`), those ended (`ended`), of `jobs` in all."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.running: dict[str, Run] = {}
+        self.done: list[JobOutcome] = []
+
+    def opened(self, name: str, run: Run) -> None:
+        self.running[name] = run
+
+    def ended(self, outcome: JobOutcome) -> None:
+        self.running.pop(outcome.name, None)
+        self.done.append(outcome)
+
+    def job_lines(self) -> list[str]:
+        """A line per running job (the first SHOWN_RUNNING, then how many more): its phase, rows settled, calls."""
+        lines = []
+        for name, run in list(self.running.items())[:SHOWN_RUNNING]:
+            snap = run.snapshot()
+            lines.append(
+                f"{name}: {snap.phase} | {snap.settled:,} rows settled of {snap.rows_read:,} read | "
+                f"{snap.loaded:,} loaded | {snap.requests:,} calls"
+            )
+        if len(self.running) > SHOWN_RUNNING:
+            lines.append(f"… and {len(self.running) - SHOWN_RUNNING} more running")
+        return lines
+
+    def totals_line(self) -> str:
+        """Jobs ended of all, and the rows and calls of every job so far (ended and running)."""
+        snaps = [run.snapshot() for run in list(self.running.values())]
+        reports = [o.report for o in self.done if o.report is not None]
+        loaded = sum(s.loaded for s in snaps) + sum(r.loaded for r in reports)
+        rejected = sum(s.rejected for s in snaps) + sum(r.rejected for r in reports)
+        in_doubt = sum(s.in_doubt for s in snaps) + sum(r.in_doubt for r in reports)
+        calls = sum(s.requests for s in snaps) + sum(r.requests for r in reports)
+        not_ok = sum(1 for o in self.done if o.exit_code)
+        return (
+            f"jobs: {len(self.done)}/{self.jobs} ended ({not_ok} not clean), {len(self.running)} running | "
+            f"{loaded:,} loaded | {rejected:,} rejected | {in_doubt:,} in doubt | {calls:,} calls"
+        )
+
+
+async def show_board(
+    board: Board,
+    *,
+    stream: TextIO | None = None,
+    every_s: float = 10.0,
+    clock: Callable[[], float] = time.monotonic,
+    wall_clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+) -> None:
+    """Show `board` until cancelled: on a terminal (`stream`, default stderr) as a live display redrawn every
+    TICK_S; otherwise a line `<ISO time> <totals>` every `every_s` seconds (`clock`, `sleep`: seconds;
+    `wall_clock`: seconds since the epoch)."""
+    out = stream or sys.stderr
+    if out.isatty():
+        with Live(console=Console(file=out), auto_refresh=False, transient=True) as live:
+            while True:
+                lines = [Text(line, no_wrap=True, overflow="ellipsis") for line in board.job_lines()]
+                live.update(Group(*lines, Text(board.totals_line(), style="bold")), refresh=True)
+                await sleep(TICK_S)
+    last: float | None = None
+    while True:
+        now = clock()
+        if last is None or now - last >= every_s:
+            stamp = datetime.fromtimestamp(wall_clock(), UTC).isoformat(timespec="seconds")
+            print(f"{stamp} {board.totals_line()}", file=out, flush=True)
+            last = now
+        await sleep(TICK_S)
+
+
+@asynccontextmanager
+async def shown(board: Board, enabled: bool) -> AsyncIterator[None]:
+    """Show `board` (show_board, on stderr) while the body runs, when `enabled`."""
+    if not enabled:
+        yield
+        return
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(show_board, board)
+        try:
+            yield
+        finally:
+            tg.cancel_scope.cancel()
+
+
+def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
+    """The summary: a row per job (status, loaded, rejected, in doubt, reconciled, exit code), the totals, and
+    why each job that did not finish stopped."""
+    console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True, markup=False)
+    table = Table(title=f"bulkload run {report.manifest}")
+    for name in ("job", "agreement", "status"):
+        table.add_column(name)
+    for name in ("loaded", "rejected", "in doubt", "reconciled", "exit"):
+        table.add_column(name, justify="right")
+    for o in report.jobs:
+        r = o.report
+        figures = [f"{r.loaded:,}", f"{r.rejected:,}", f"{r.in_doubt:,}"] if r is not None else ["-", "-", "-"]
+        reconciled = {True: "yes", False: "MISMATCH", None: "-"}[o.reconciled]
+        table.add_row(o.name, o.agreement, o.status, *figures, reconciled, str(o.exit_code))
+    console.print(table)
+    t = report.totals
+    console.print(
+        f"{len(report.jobs)} jobs, {t['rows_read']:,} rows read: {t['loaded']:,} loaded, {t['rejected']:,} rejected, "
+        f"{t['in_doubt']:,} in doubt, {t['skipped']:,} skipped; {t['requests']:,} calls in {report.elapsed_s:,.1f} s; "
+        f"exit {report.exit_code}"
+    )
+    for o in report.jobs:
+        why = o.error or (o.report.stop_reason if o.report is not None else None)
+        if o.exit_code and why:
+            console.print(redact(f"{o.name}: {why}"))

@@ -1,0 +1,137 @@
+"""A manifest is read and checked before any job starts: its jobs, their defaults and outputs, and a clear refusal
+(the file, the job, the reason) for what cannot work, above all a credential's value written into it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bulkload.errors import ConfigError
+from bulkload.manifest import MAX_CONNECTIONS, read_manifest
+
+ENV = 'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT_A"}}\n'
+SECRET = "s3cr3t-grant-value"
+
+
+def write(tmp_path: Path, text: str) -> str:
+    (tmp_path / "a.csv").write_text("x\n")
+    (tmp_path / "b.csv").write_text("x\n")
+    path = tmp_path / "fleet.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_jobs_with_their_defaults_agreements_and_outputs(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'max_connections = 7\noutput_dir = "out"\n[defaults]\ntarget = "economic"\nrate = 5\n'
+        'base_url = "http://127.0.0.1:1/api"\n' + ENV + '[[job]]\nname = "a"\nfiles = ["a.csv"]\n'
+        'options = {journal = 2}\ncolumns = {"Beløb" = "amount"}\n'
+        '[[job]]\nname = "b"\nagreement = "a"\nfiles = ["b.csv"]\nrate = 2\n',
+    )
+    manifest = read_manifest(path)
+    assert manifest.max_connections == 7
+    a, b = manifest.jobs
+    assert (a.name, a.agreement, b.agreement) == ("a", "a", "a")  # the agreement defaults to the job's name
+    assert list(manifest.agreements()) == ["a"] and manifest.agreements()["a"] == [a, b]
+    assert a.ledger_path == str(tmp_path / "out" / "a" / "ledger.sqlite")
+    assert b.report_path == str(tmp_path / "out" / "b" / "report.json")
+    assert b.rejects_path == str(tmp_path / "out" / "b" / "rejects.csv")
+    job = a.job({"APP": "app", "GRANT_A": SECRET})
+    assert job.files == [str(tmp_path / "a.csv")]
+    assert (job.rate, job.target_options, job.columns) == (5, {"journal": 2}, {"Beløb": "amount"})
+    assert job.ledger == a.ledger_path and job.report == a.report_path
+    assert job.config_credentials == {"ECONOMIC_APP_SECRET_TOKEN": "app", "ECONOMIC_AGREEMENT_GRANT_TOKEN": SECRET}
+    assert b.job({"APP": "app", "GRANT_A": SECRET}).rate == 2  # the job's own key wins over [defaults]
+    assert SECRET not in repr(job)
+
+
+def test_defaults_without_a_cap_or_an_output_dir(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[job]]\nname = "a"\ntarget = "economic"\nfiles = ["a.csv"]\n' + ENV)
+    manifest = read_manifest(path)
+    assert manifest.max_connections == MAX_CONNECTIONS
+    assert manifest.jobs[0].ledger_path == str(tmp_path / "fleet.runs" / "a" / "ledger.sqlite")
+
+
+JOB = '[[job]]\nname = "a"\ntarget = "economic"\nfiles = ["a.csv"]\n'
+REFUSED = [
+    ("", "has no [[job]] table"),
+    ("max_connections = 0\n" + JOB + ENV, "max_connections must be a whole number from 1"),
+    ("max_conections = 3\n" + JOB + ENV, "unknown key max_conections, did you mean 'max_connections'?"),
+    (JOB + ENV + "rat = 5\n", "job 'a': rat, did you mean 'rate'?"),
+    (JOB + ENV + 'rate = "fast"\n', "(job 'a'): rate: expected float, got str"),
+    (JOB + ENV + "concurrency = 0\n", "job 'a': --concurrency must be between 1 and"),
+    (JOB + ENV + 'ledger = "x.sqlite"\n', "unknown key job 'a': ledger"),
+    (JOB + ENV + 'options = {jurnal = 1}\n', "unknown setting options.jurnal, did you mean 'journal'?"),
+    (JOB + ENV + JOB + ENV, "job 'a' is named twice"),
+    ('[[job]]\nname = "a b"\ntarget = "economic"\nfiles = ["a.csv"]\n' + ENV, "job #1 needs a name of letters"),
+    ('[[job]]\nname = "a"\ntarget = "xero"\nfiles = ["a.csv"]\n' + ENV, "target must be one of"),
+    ('[[job]]\nname = "a"\ntarget = "economic"\n' + ENV, "files must be a list"),
+    (JOB, "give credentials = {env = {NAME = \"VARIABLE\"}} or credentials_file"),
+    (JOB + ENV + 'credentials_file = "c.toml"\n', "give credentials"),
+    (
+        JOB + 'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP"}}\n',
+        "credentials.env does not name ECONOMIC_AGREEMENT_GRANT_TOKEN",
+    ),
+    (JOB + 'credentials = {env = {ECONOMIC_APP_TOKEN = "APP"}}\n', "did you mean 'ECONOMIC_APP_SECRET_TOKEN'?"),
+    ("[[job]\n", "is not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "said"), REFUSED)
+def test_refused_with_the_file_the_job_and_the_reason(tmp_path: Path, text: str, said: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        read_manifest(path)
+    assert said in str(caught.value) and path in str(caught.value), str(caught.value)
+
+
+LEAKS = [
+    # the credential itself as a job's key, in the credentials table, or where a variable's name belongs
+    JOB + ENV + f'ECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"\n',
+    JOB + f'credentials = {{ECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"}}\n',
+    JOB + f'credentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"}}}}\n',
+    f'[defaults]\nECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"\n' + JOB + ENV,
+]
+
+
+@pytest.mark.parametrize("text", LEAKS)
+def test_a_credential_value_in_the_manifest_is_refused_without_quoting_it(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        read_manifest(write(tmp_path, text))
+    assert SECRET not in str(caught.value)
+    assert "ECONOMIC_AGREEMENT_GRANT_TOKEN" in str(caught.value)
+
+
+def test_a_missing_variable_is_named_at_job_time(tmp_path: Path) -> None:
+    manifest = read_manifest(write(tmp_path, JOB + ENV))
+    with pytest.raises(ConfigError, match="job 'a': the environment variable\\(s\\) GRANT_A are not set"):
+        manifest.jobs[0].job({"APP": "app"})
+
+
+def test_a_credentials_file_must_be_0600(tmp_path: Path) -> None:
+    creds = tmp_path / "c.toml"
+    creds.write_text(f'ECONOMIC_APP_SECRET_TOKEN = "app"\nECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"\n')
+    os.chmod(creds, 0o644)
+    path = write(tmp_path, JOB + 'credentials_file = "c.toml"\n')
+    with pytest.raises(ConfigError, match="has mode 0644: others may read it; `chmod 600"):
+        read_manifest(path)
+    os.chmod(creds, 0o600)
+    job = read_manifest(path).jobs[0].job({})
+    assert job.config_credentials["ECONOMIC_AGREEMENT_GRANT_TOKEN"] == SECRET
+    os.chmod(creds, 0o640)  # loosened after the manifest was read: refused when the job starts
+    with pytest.raises(ConfigError, match="0640"):
+        read_manifest(path)
+
+
+def test_a_credentials_file_with_an_unknown_name(tmp_path: Path) -> None:
+    creds = tmp_path / "c.toml"
+    creds.write_text(f'ECONOMIC_GRANT = "{SECRET}"\n')
+    os.chmod(creds, 0o600)
+    manifest = read_manifest(write(tmp_path, JOB + 'credentials_file = "c.toml"\n'))
+    with pytest.raises(ConfigError) as caught:
+        manifest.jobs[0].job({})
+    assert "ECONOMIC_GRANT is not a credential of economic" in str(caught.value)
+    assert SECRET not in str(caught.value)
