@@ -17,6 +17,7 @@ machine, or a shared file system).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -41,7 +42,9 @@ TASK = "bulkload.load_job"
 QUEUE = "bulkload"
 #: a job that stopped resumable (the quota, retries spent, PostgreSQL gone a moment, its ledger still held by a
 #: worker taken for dead) goes back in the queue: after 5 s, 15 s, 25 s, … at most 20 times
-RETRY = RetryStrategy(max_attempts=20, wait=5, linear_wait=10, retry_exceptions={RunStopped, LedgerError})
+RETRY = RetryStrategy(
+    max_attempts=20, wait=5, linear_wait=10, retry_exceptions={RunStopped, LedgerError, psycopg.OperationalError}
+)
 #: seconds between two writes of a running job's counts
 PROGRESS_S = 2.0
 #: the lock every enqueuer and worker takes to create the tables (one transaction: the first one makes them)
@@ -165,13 +168,15 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
     resumable (procrastinate retries it: `RETRY`), ConfigError for a job to correct (not retried: its
     credentials refused, a manifest changed since)."""
     mjob = _job(read_manifest(manifest_path), name)
-    async with await connect(url) as conn:
+    # two connections: the budget's calls take turns on one, the job's counts go over the other meanwhile
+    async with await connect(url) as conn, await connect(url) as budget_conn:
         await _record(conn, job_id, "worker = %s, error = NULL", worker_label())
-        token = shared_limits.BUDGET.set(shared_limits.SharedBudget(conn, mjob.agreement))
+        token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement))
         try:
             report = await _with_progress(conn, job_id, mjob)
         except Exception as exc:
-            await _record(conn, job_id, "error = %s", str(exc))
+            with contextlib.suppress(psycopg.Error):  # PostgreSQL gone: procrastinate's own record says failed
+                await _record(conn, job_id, "error = %s", str(exc) or type(exc).__name__)
             raise
         finally:
             shared_limits.BUDGET.reset(token)

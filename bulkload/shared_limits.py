@@ -49,6 +49,11 @@ CREATE TABLE IF NOT EXISTS bulkload_quota (
 #: the advisory lock every worker takes to create the tables (CREATE … IF NOT EXISTS races with itself)
 _SCHEMA_LOCK = 0x62756C6B  # "bulk"
 
+#: seconds the shared budget widens every window by, on top of the job's own margin (meters.WindowMeter): workers
+#: on different machines reach the API over different paths, and a call counted here may reach it later than the
+#: one that follows it (a busy worker, a connection being made); the server counts arrivals
+MARGIN_S = 0.25
+
 #: a window as the shared budget keeps it: (calls, seconds)
 Window = tuple[int, float]
 
@@ -164,8 +169,8 @@ class SharedLimits(Limits):
             quota=own.quota, rate=own.rate, windows=own.windows, concurrency=own.concurrency, api_url=own.api_url
         )
         self.budget = budget
-        #: the windows every worker keeps, with the margins the job's own meters keep them with
-        self.shared_windows = [(w.limit, w.window_s) for w in own.windows]
+        #: the windows every worker keeps: the job's own meters' (with their margins), widened by MARGIN_S
+        self.shared_windows = [(w.limit, w.window_s + MARGIN_S) for w in own.windows]
 
     async def acquire(self) -> None:
         await super().acquire()

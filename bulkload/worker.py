@@ -61,7 +61,13 @@ async def run_worker(url: str, *, concurrency: int = 4, stalled_after_s: float =
 
 
 def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
-    """The `worker` and `status` commands' parsers."""
+    """The `worker` and `status` commands' parsers, and `--queue` on the `run` command's (made before)."""
+    sub.choices["run"].add_argument(
+        "--queue",
+        metavar="URL",
+        help="queue the jobs in this PostgreSQL for `bulkload worker`s to run, instead of running them here "
+        "(postgresql://user@host:port/database)",
+    )
     worker = sub.add_parser(
         "worker",
         help="run the jobs queued by `bulkload run MANIFEST --queue URL` (on any number of machines)",
@@ -85,7 +91,8 @@ def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
         "status",
         help="show every queued job's state and counts",
         description="Show every job queued in PostgreSQL: queued, running (on which worker), finished or failed, "
-        "with its rows and requests so far. Exit 0 when every job finished complete, 4 while any is unfinished.",
+        "with its rows and requests so far. Exit 0 when every job has finished (each with its own exit code), 4 while "
+        "any is queued, running or failed.",
         parents=[output],
     )
     status.add_argument("--queue", required=True, metavar="URL", help=QUEUE_HELP)
@@ -93,7 +100,9 @@ def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
 
 
 def command(ns: argparse.Namespace) -> int:
-    """Run `worker` or `status` as parsed."""
+    """Run `worker`, `status` or `run MANIFEST --queue URL` as parsed."""
+    if ns.command == "run":
+        return enqueue(ns.queue, ns.manifest, json=ns.json)
     if ns.command == "worker":
         if ns.concurrency < 1 or ns.stalled_after_s <= 0:
             raise ConfigError("--concurrency must be at least 1 and --stalled-after more than 0")
@@ -106,7 +115,7 @@ def command(ns: argparse.Namespace) -> int:
         print(msgspec.json.encode(states).decode())
     else:
         print_states(states)
-    done = all(s.state == "finished" and s.exit_code == EXIT_OK for s in states)
+    done = all(s.state == "finished" for s in states)
     return EXIT_OK if done else EXIT_STOPPED
 
 
