@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-kill", action="store_true")
     parser.add_argument("--compare", action="store_true", help="no faults, no kill: wall with 1 worker, then 3")
     parser.add_argument("--queue", help="the PostgreSQL to use (default: a throwaway one)")
+    parser.add_argument("--workdir", help="keep the manifest, inputs, job outputs and worker logs here")
     ns = parser.parse_args(argv)
     from bulkload.sandbox import postgres
 
@@ -308,10 +309,13 @@ def main(argv: list[str] | None = None) -> int:
         runs = [(1, False), (3, False)] if ns.compare else [(ns.workers, not ns.no_kill)]
         for n, (workers, kill) in enumerate(runs):
             url = server if ns.queue else fresh_database(server, f"chaos_fleet_{n}")
-            with tempfile.TemporaryDirectory(prefix="chaos-fleet-") as tmp:
+            with contextlib.ExitStack() as kept:
+                tmp = ns.workdir or kept.enter_context(tempfile.TemporaryDirectory(prefix="chaos-fleet-"))
+                workdir = Path(tmp) / str(n)
+                workdir.mkdir(parents=True)
                 outcome = trial(
                     url,
-                    Path(tmp),
+                    workdir,
                     agreements=ns.agreements,
                     rows=ns.rows,
                     workers=workers,
