@@ -87,10 +87,11 @@ async def run_job(
     shared: Shared | None = None,
 ) -> Report:
     """One job of a manifest: a new load, or with `resume` the run its ledger holds continued (same idempotency
-    keys; `runner.resume`). A job whose ledger says complete is not loaded again: its stored report is returned.
-    Credentials from the manifest's variables in `env` (default os.environ) or its credentials file. Returns the
-    report (a stopped run's too: status "stopped"); raises ConfigError for settings to correct (and, without
-    `resume`, for a job whose ledger holds an unfinished run)."""
+    keys; `runner.resume`, with the manifest's daily quota, concurrency, rate and timeout as they are now). A job
+    whose ledger says complete is not loaded again: its stored report is returned. Credentials from the manifest's
+    variables in `env` (default os.environ) or its credentials file. Returns the report (a stopped run's too:
+    status "stopped"); raises ConfigError for settings to correct (and, without `resume`, for a job whose ledger
+    holds an unfinished run)."""
     job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
     credentials = job.config_credentials
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
@@ -104,13 +105,17 @@ async def run_job(
     private_dir(mjob.out_dir)
     if status is None:
         return await runner.load(job, env=credentials, progress=progress, raise_on_stop=False, shared=shared)
-    return await runner.resume(
+    return await runner.resume(  # under the manifest's limits as they are now (a quota raised since, say)
         mjob.ledger_path,
         report=mjob.report_path,
         env=credentials,
         progress=progress,
         raise_on_stop=False,
         shared=shared,
+        daily_quota=job.daily_quota,
+        concurrency=job.concurrency,
+        rate=job.rate,
+        timeout_s=job.timeout_s,
     )
 
 

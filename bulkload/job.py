@@ -70,6 +70,9 @@ class Job:
     allow_duplicate_load: bool = False
     columns: dict[str, str] = field(default_factory=dict)
     target_options: dict[str, Any] = field(default_factory=dict)
+    #: the agreement the run loads into, as a keyed hash of the credentials that name it (Credentials.agreement), set
+    #: when a run starts: agreements at one address (e-conomic's) keep their own record of loads and rolling windows
+    agreement: str = ""
     #: credentials given in the TOML file's [credentials] table; the environment wins over them
     config_credentials: dict[str, str] = field(default_factory=dict, repr=False)
 

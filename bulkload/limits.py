@@ -65,16 +65,13 @@ class Limits:
         agreement's daily quota as this run sees it (`clock`, `sleep`: the pacing meters', in seconds)."""
         windows = [WindowMeter(limit, span, clock=clock, sleep=sleep) for limit, span in job.windows()]
         by_rate = WindowMeter.for_rate(job.rate, clock=clock, sleep=sleep)
-        named = target.credentials.agreement and agreement_file(
-            target.name, job.api_url, target.credentials.agreement_of(credentials)
-        )
         return cls(
             quota=daily_quota(job, target, ledger, credentials),
             rate=RateMeter(job.rate, clock, sleep),
             windows=windows + ([by_rate] if by_rate else []),
             concurrency=job.concurrency,
             api_url=job.api_url,
-            agreement=named.stem if named else "",
+            agreement=job.agreement,
         )
 
     async def acquire(self) -> None:

@@ -38,11 +38,12 @@ def cache_dir() -> Path:
 
 
 def _api_key(job: Job) -> str:
-    return _key(job.target, job.api_url)
+    return _key(job.target, job.api_url, job.agreement)
 
 
-def _key(target: str, api_url: str) -> str:
-    return f"{target}|{api_url}|"
+def _key(target: str, api_url: str, agreement: str = "") -> str:
+    """What the record of loads files a load under: the API, and the agreement where one address serves many."""
+    return f"{target}|{api_url}|" + (f"{agreement}|" if agreement else "")
 
 
 def _entries() -> Iterator[dict[str, Any]]:
@@ -167,7 +168,8 @@ def release(ledger: Ledger) -> None:
             with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
                 for stored in run.files:
                     entry = {
-                        "key": _key(run.target, run.base_url) + str(stored["sha256"]),
+                        "key": _key(run.target, run.base_url, run.settings.get("agreement", ""))
+                        + str(stored["sha256"]),
                         "at": at,
                         "ledger": str(ledger.path.absolute()),
                         "released": True,

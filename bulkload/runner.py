@@ -20,6 +20,7 @@ import anyio
 import msgspec
 
 from . import logs
+from .agreement_calls import agreement_file
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
 from .job import Job, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
@@ -159,6 +160,7 @@ async def load(
     the run shares with others of this process (run.Shared)."""
     target = job.make_target()
     credentials = job.credentials(env)  # before any file is read
+    job = replace(job, agreement=agreement_of(job, target, credentials))
     log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
     sources = open_sources(job, target)
     check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
@@ -219,6 +221,15 @@ async def load(
         _let_go(ledger)
 
 
+def agreement_of(job: Job, target: Target, credentials: Mapping[str, str]) -> str:
+    """The agreement a run loads into, as a keyed hash of the credentials that name it, where the target says which
+    do (e-conomic's grant token: one address serves every agreement); "" otherwise (an address is an account)."""
+    if not target.credentials.agreement:
+        return ""
+    found = agreement_file(target.name, job.api_url, target.credentials.agreement_of(credentials))
+    return found.stem if found is not None else ""
+
+
 def job_of(ledger: Ledger, report: str | None = None) -> Job:
     job = Job.from_settings(ledger.run.settings)
     job.target_options = ledger.run.options  # as the target's setup left them: the same plan again
@@ -276,6 +287,10 @@ async def resume(
             raise LedgerError(_stays(ledger, job.api_url))
         target = job.make_target()
         credentials = job.credentials(env)
+        agreement = agreement_of(job, target, credentials)
+        if agreement != job.agreement:  # moved to another address, or a ledger made before agreements were told apart
+            job = replace(job, agreement=agreement)
+            overrides["agreement"] = agreement
         for stored in ledger.run.files:
             path = stored["path"]
             if not os.path.isfile(path):

@@ -64,12 +64,12 @@ REFUSED = [
     (JOB + ENV + 'rate = "fast"\n', "(job 'a'): rate: expected float, got str"),
     (JOB + ENV + "concurrency = 0\n", "job 'a': --concurrency must be between 1 and"),
     (JOB + ENV + 'ledger = "x.sqlite"\n', "unknown key job 'a': ledger"),
-    (JOB + ENV + 'options = {jurnal = 1}\n', "unknown setting options.jurnal, did you mean 'journal'?"),
+    (JOB + ENV + "options = {jurnal = 1}\n", "unknown setting options.jurnal, did you mean 'journal'?"),
     (JOB + ENV + JOB + ENV, "job 'a' is named twice"),
     ('[[job]]\nname = "a b"\ntarget = "economic"\nfiles = ["a.csv"]\n' + ENV, "job #1 needs a name of letters"),
     ('[[job]]\nname = "a"\ntarget = "xero"\nfiles = ["a.csv"]\n' + ENV, "target must be one of"),
     ('[[job]]\nname = "a"\ntarget = "economic"\n' + ENV, "files must be a list"),
-    (JOB, "give credentials = {env = {NAME = \"VARIABLE\"}} or credentials_file"),
+    (JOB, 'give credentials = {env = {NAME = "VARIABLE"}} or credentials_file'),
     (JOB + ENV + 'credentials_file = "c.toml"\n', "give credentials"),
     (
         JOB + 'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP"}}\n',
@@ -92,7 +92,9 @@ LEAKS = [
     # the credential itself as a job's key, in the credentials table, or where a variable's name belongs
     JOB + ENV + f'ECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"\n',
     JOB + f'credentials = {{ECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"}}\n',
-    JOB + f'credentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"}}}}\n',
+    JOB
+    + 'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", '
+    + f'ECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"}}}}\n',
     f'[defaults]\nECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"\n' + JOB + ENV,
 ]
 

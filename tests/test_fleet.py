@@ -1,0 +1,189 @@
+"""`bulkload run MANIFEST` against the real multi-agreement e-conomic sandbox on loopback (a sandbox of its own per
+X-AgreementGrantToken), through the real client. Judged by what the server counted: every row once per agreement,
+the runs of one agreement one after another, the calls in flight across all jobs within max_connections."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from conftest import spawn_sandbox, write_entries
+
+from bulkload.cli import main
+from bulkload.fleet import run_manifest
+from bulkload.manifest import read_manifest
+from bulkload.sandbox import SandboxOptions, running
+from bulkload.sandbox.agreements import AGREEMENTS_PATH, agreement_id
+
+#: seconds a test may take at most, on a busy machine
+BOUND_S = 60
+#: 3 agreements × 2 jobs × 400 rows: 1 bulk call of 400 each (batch 500), a few reads
+AGREEMENTS, JOBS, VOUCHERS = 3, 2, 200
+
+
+def grant(a: int) -> str:
+    return f"grant-of-agreement-{a}"
+
+
+def manifest_text(url: str, *, cap: int, extra: dict[str, str] | None = None) -> str:
+    """AGREEMENTS × JOBS jobs, job j of agreement a named a{a}j{j}; `extra`: more keys for a job by name."""
+    out = [f'max_connections = {cap}\n[defaults]\ntarget = "economic"\nbase_url = "{url}"\nconcurrency = 4\n']
+    for a in range(AGREEMENTS):
+        for j in range(JOBS):
+            name = f"a{a}j{j}"
+            out.append(
+                f'[[job]]\nname = "{name}"\nagreement = "ag{a}"\nfiles = ["{name}.csv"]\nbatch_size = 100\n'
+                f'credentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "APP", '
+                f'ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT{a}"}}}}\n' + (extra or {}).get(name, "")
+            )
+    return "\n".join(out)
+
+
+def inputs(folder: Path) -> dict[str, int]:
+    """Each job's file; job j of every agreement has the same file (the same vouchers), as a firm's agreements
+    each numbering from 1 do: at one address (e-conomic's) the record of loads tells agreements apart, and none is
+    refused as a load twice. Rows per agreement."""
+    rows: dict[str, int] = Counter()
+    for a in range(AGREEMENTS):
+        for j in range(JOBS):
+            totals = write_entries(
+                folder / f"a{a}j{j}.csv", VOUCHERS, seed=10 * a + j, first_voucher=1 + 1000 * j + 10_000 * a
+            )
+            rows[grant(a)] += totals["rows"]
+    return rows
+
+
+ENV = {"APP": "app-secret", **{f"GRANT{a}": grant(a) for a in range(AGREEMENTS)}}
+
+
+async def entries_of(url: str, token: str) -> list[dict[str, Any]]:
+    """Every entry the agreement of `token` holds, walked by us, not by bulkload."""
+    out: list[dict[str, Any]] = []
+    params = {"filter": "journalNumber$eq:1"}
+    headers = {"X-AppSecretToken": "app-secret", "X-AgreementGrantToken": token}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        while True:
+            async with session.get(url + "/draft-entries", params=params) as r:
+                assert r.status == 200, r.status
+                page = await r.json()
+            out.extend(page["items"])
+            if "cursor" not in page:
+                return out
+            params = {**params, "cursor": page["cursor"]}
+
+
+async def server_stats(url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    root = url.split("/journalsapi")[0]
+    async with aiohttp.ClientSession() as session:
+        async with session.get(root + "/_sandbox/stats") as r:
+            front = await r.json()
+        async with session.get(root + AGREEMENTS_PATH) as r:
+            return front, await r.json()
+
+
+async def assert_each_row_once(url: str, rows: dict[str, int]) -> None:
+    for token, n in rows.items():
+        entries = await entries_of(url, token)
+        doubled = [k for k, c in Counter((e["voucherNumber"], e["amount"]) for e in entries).items() if c > 1]
+        assert not doubled and len(entries) == n, (token, len(entries), n, doubled[:3])
+
+
+async def test_agreements_side_by_side_their_jobs_one_after_another_within_the_cap(tmp_path: Path) -> None:
+    rows = inputs(tmp_path)
+    # latency keeps calls in flight long enough to meet: 3 agreements × 4 calls could be 12 at once, the cap is 3
+    with anyio.fail_after(BOUND_S):  # bounded: a hang fails the test, never the suite
+        async with running("economic", SandboxOptions(latency_ms=30), agreements=True) as url:
+            (tmp_path / "fleet.toml").write_text(manifest_text(url, cap=3))
+            report = await run_manifest(read_manifest(str(tmp_path / "fleet.toml")), env=ENV)
+            assert report.exit_code == 0, [(o.name, o.status, o.error) for o in report.jobs]
+            assert [o.status for o in report.jobs] == ["complete"] * AGREEMENTS * JOBS
+            assert all(o.reconciled for o in report.jobs)
+            assert report.totals["loaded"] == sum(rows.values())
+            await assert_each_row_once(url, rows)
+            front, agreements = await server_stats(url)
+        assert 1 < front["max_in_flight"] <= 3  # the cap across every job, as the server saw it
+        for a in range(AGREEMENTS):
+            spans = sorted(agreements[agreement_id(grant(a))]["runs"].values())
+            assert len(spans) == JOBS  # one run per job, each with its own keys
+            for (_, first_ended), (second_began, _) in zip(spans, spans[1:]):
+                assert first_ended <= second_began  # by the server's clock: never two runs of one agreement at once
+        for a in range(AGREEMENTS):
+            assert Path(tmp_path / "fleet.runs" / f"a{a}j0" / "report.json").is_file()
+
+
+async def test_resume_continues_the_job_that_stopped_with_the_same_keys(tmp_path: Path) -> None:
+    rows = inputs(tmp_path)
+    with anyio.fail_after(BOUND_S):  # bounded: a hang fails the test, never the suite
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path = tmp_path / "fleet.toml"
+            # 400 rows in calls of 100: a daily quota of 4 calls (reads too) stops a0j0 part way
+            path.write_text(manifest_text(url, cap=8, extra={"a0j0": "daily_quota = 4\n"}))
+            first = await run_manifest(read_manifest(str(path)), env=ENV)
+            outcome = {o.name: o for o in first.jobs}
+            assert outcome["a0j0"].status == "stopped" and outcome["a0j0"].exit_code == 4
+            assert outcome["a0j0"].report is not None and 0 < outcome["a0j0"].report.loaded < 400
+            assert outcome["a1j0"].status == "complete"
+            assert first.exit_code == 4  # the worst job's
+
+            again = await run_manifest(read_manifest(str(path)), env=ENV)  # without --resume: refused, not loaded twice
+            assert {o.name: o.status for o in again.jobs}["a0j0"] == "refused"
+            assert "--resume" in (next(o for o in again.jobs if o.name == "a0j0").error or "")
+
+            path.write_text(manifest_text(url, cap=8))  # the quota raised (the default, 50,000 a day)
+            resumed = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
+            assert resumed.exit_code == 0, [(o.name, o.status, o.error) for o in resumed.jobs]
+            done = {o.name: o for o in resumed.jobs}
+            assert done["a1j0"].report is not None and done["a1j0"].report.requests == outcome["a1j0"].report.requests
+            await assert_each_row_once(url, rows)
+            _, agreements = await server_stats(url)
+        # the stopped job went on with the keys it began with: one run of keys for each job of agreement 0
+        assert len(agreements[agreement_id(grant(0))]["runs"]) == JOBS
+
+
+@pytest.mark.slow
+def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = inputs(tmp_path)
+    sandbox = spawn_sandbox("--agreements")
+    try:
+        for k, v in ENV.items():
+            monkeypatch.setenv(k, v)
+        (tmp_path / "fleet.toml").write_text(manifest_text(sandbox.url, cap=4))
+        assert main(["run", str(tmp_path / "fleet.toml"), "--json", "--no-progress"]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert printed["totals"]["loaded"] == sum(rows.values()) and printed["exit_code"] == 0
+        assert len(printed["jobs"]) == AGREEMENTS * JOBS
+        assert json.loads((tmp_path / "fleet.runs" / "fleet.json").read_text())["exit_code"] == 0
+        assert main(["run", str(tmp_path / "fleet.toml"), "--resume", "--no-progress"]) == 0  # all finished
+        assert "a2j1" in capsys.readouterr().out
+        asyncio.run(assert_each_row_once(sandbox.url, rows))
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+
+
+async def test_one_file_into_two_agreements_at_one_address_is_no_load_twice(tmp_path: Path) -> None:
+    write_entries(tmp_path / "same.csv", 50)
+
+    def one(name: str, a: int, url: str) -> str:
+        return (
+            f'[[job]]\nname = "{name}"\nagreement = "ag{a}"\ntarget = "economic"\nbase_url = "{url}"\n'
+            f'files = ["same.csv"]\ncredentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "APP", '
+            f'ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT{a}"}}}}\n'
+        )
+
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            for name, a in (("first", 0), ("second", 1), ("again", 0)):  # one after another, as months apart
+                (tmp_path / f"{name}.toml").write_text(one(name, a, url))
+                report = await run_manifest(read_manifest(str(tmp_path / f"{name}.toml")), env=ENV)
+                (outcome,) = report.jobs
+                if name == "again":  # into the same agreement it is a load twice, refused before a call
+                    assert outcome.status == "refused" and "already loaded" in (outcome.error or ""), outcome
+                else:  # into another agreement at the same address it is that agreement's first load
+                    assert outcome.status == "complete", (name, outcome.error)
