@@ -206,12 +206,20 @@ async def _with_progress(conn: psycopg.AsyncConnection[Any], job_id: int, mjob: 
             await anyio.sleep(PROGRESS_S)
             if runs:
                 snap = runs[-1].snapshot()
-                await _record(conn, job_id, "counts = %s", _encode({key: getattr(snap, key) for key in COUNTS}))
+                counts = _encode({key: getattr(snap, key) for key in COUNTS})
+                with anyio.CancelScope(shield=True):  # a query cancelled midway closes the connection
+                    await _record(conn, job_id, "counts = %s", counts)
 
+    failed: Exception | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(progress)
-        report = await fleet.run_job(mjob, resume=True, shared=shared)
+        try:
+            report = await fleet.run_job(mjob, resume=True, shared=shared)
+        except Exception as exc:  # raised as it is, not in a group: procrastinate retries by its type (RETRY)
+            failed = exc
         tg.cancel_scope.cancel()
+    if failed is not None:
+        raise failed
     return report
 
 
