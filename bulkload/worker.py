@@ -10,6 +10,7 @@ next worker free resumes it from its ledger (`retry_stalled`).
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -150,4 +151,6 @@ def print_states(states: list[Any]) -> None:
         state = f"running on {s.worker}" if s.state == "running" and s.worker else s.state
         status = s.status or (s.error or "")[:60]
         table.add_row(s.name, s.agreement, state, str(s.attempts), *(str(s.counts.get(c, "")) for c in COUNTS), status)
-    Console(soft_wrap=True).print(table)
+    # piped (a script, a log), the table keeps its columns whole: rich would fit it into 80 columns
+    console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 240)
+    console.print(table)
