@@ -20,7 +20,7 @@ import anyio
 import msgspec
 from msgspec import UnsetType
 
-from . import interrupts, logs, runner, undo, worker
+from . import interrupts, ledger_pg, logs, runner, undo, worker
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
 from .job import Job, JobTable, read_config
@@ -66,7 +66,11 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         )
         p.add_argument("files", nargs="*", metavar="FILE", help="CSV or JSONL files, optionally gzip-compressed")
         p.add_argument("--base-url", help=base_url_help(cls.api))
-        p.add_argument("--ledger", help="ledger path (default: FILE.ledger.sqlite beside the first input)")
+        p.add_argument(
+            "--ledger",
+            help="ledger path (default: FILE.ledger.sqlite beside the first input), or a PostgreSQL ledger: "
+            "postgresql://USER@HOST:PORT/DB?ledger=NAME (see the PostgreSQL page)",
+        )
         p.add_argument("--rejects", help="rejects CSV path (default: FILE.rejects.csv beside the first input)")
         p.add_argument("--report", help="write the JSON report here (default: none)")
         p.add_argument(
@@ -146,7 +150,10 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
 
 
 NO_PROGRESS_HELP = "no progress display (default: shown on a terminal)"
-LEDGER_HELP = "the run's ledger (printed by `load`, default FILE.ledger.sqlite beside its first input)"
+LEDGER_HELP = (
+    "the run's ledger (printed by `load`, default FILE.ledger.sqlite beside its first input), or the "
+    "postgresql://…?ledger=NAME URL it was loaded with"
+)
 
 
 def _version() -> str:
@@ -403,7 +410,7 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
 def _command(ns: argparse.Namespace) -> int:
     if ns.command == "load":
         job = _job(ns)
-        ns.ledger = os.path.abspath(job.ledger_path)  # named if the run is cut short
+        ns.ledger = ledger_pg.name_of(job.ledger_path)  # named if the run is cut short
         if ns.dry_run:
             ns.ledger = None
             return _finish(ns, runner.dry_run(job))
@@ -516,7 +523,9 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
 
 def _again(command: str, ledger: str | None) -> str:
     """What to run after `command` was cut short."""
-    if command in ("load", "resume") and ledger and os.path.exists(ledger):
+    if ledger and ledger_pg.is_url(ledger):
+        ledger = ledger_pg.name_of(ledger)  # without its password
+    if command in ("load", "resume") and ledger and (os.path.exists(ledger) or ledger_pg.is_url(ledger)):
         return f"continue with `bulkload resume --ledger {ledger}`"
     if command == "load":
         return "the run had not begun: nothing was sent"

@@ -14,6 +14,7 @@ import glob
 import os
 import sqlite3
 import sys
+import tempfile
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -21,11 +22,13 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 
 import msgspec
 
+from . import ledger_pg
 from .errors import LedgerError, LedgerWriteError
+from .ledger_schema import STATEMENTS
 from .model import NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
 from .redact import known, redact
 
@@ -60,36 +63,6 @@ def _check_sqlite() -> None:
         ) from None
     finally:
         conn.close()
-
-
-#: the input's group keys as the inspection finds them (profile.py), with whether a key came back after another
-FILE_GROUPS = """
-CREATE TABLE IF NOT EXISTS file_groups (
-    key TEXT PRIMARY KEY, file_idx INTEGER NOT NULL, line INTEGER NOT NULL,
-    dup INTEGER NOT NULL DEFAULT 0, last_file INTEGER, last_line INTEGER) WITHOUT ROWID"""
-
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE chunks (
-    seq INTEGER NOT NULL, part TEXT NOT NULL, file_idx INTEGER NOT NULL, key TEXT NOT NULL,
-    state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, n_rows INTEGER NOT NULL,
-    lines BLOB NOT NULL, body_hash TEXT NOT NULL, summary TEXT, returned TEXT, error TEXT, updated REAL NOT NULL,
-    sent_at REAL,
-    PRIMARY KEY (seq, part));
-CREATE TABLE rows (
-    file_idx INTEGER NOT NULL, line_no INTEGER NOT NULL, bucket TEXT NOT NULL, field TEXT NOT NULL,
-    reason TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (file_idx, line_no));
-CREATE TABLE groups (
-    key TEXT PRIMARY KEY, seq INTEGER NOT NULL, part TEXT NOT NULL, lines INTEGER NOT NULL, total TEXT NOT NULL,
-    debit TEXT NOT NULL, imbalance TEXT NOT NULL, digest INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE skip_groups (
-    key TEXT PRIMARY KEY, bucket TEXT NOT NULL, reason TEXT NOT NULL, lines INTEGER, total TEXT, debit TEXT,
-    differs TEXT, digest INTEGER) WITHOUT ROWID;
-CREATE TABLE created (loc INTEGER PRIMARY KEY, id INTEGER NOT NULL, line_check INTEGER);
-CREATE TABLE baselines (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE calls (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
-CREATE TABLE removed (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, outcome TEXT NOT NULL, at REAL NOT NULL);
-"""
 
 
 @dataclass
@@ -171,11 +144,13 @@ def _writes(method: Callable[P, R]) -> Callable[P, R]:
 
 
 class Ledger:
-    """Synchronous: each write is one short transaction per chunk, done on the event loop."""
+    """Synchronous: each write is one short transaction per chunk, done on the event loop. A SQLite file, or a
+    schema in PostgreSQL when named by a ``postgresql://`` URL (ledger_pg: the same SQL through its adapter)."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:
+    def __init__(self, path: Path | ledger_pg.Location, conn: sqlite3.Connection, lock_fd: int) -> None:
         self.path = path
         self._db = conn
+        #: the flock'd descriptor of a SQLite ledger; -1 for PostgreSQL, whose lock is the connection's own
         self._lock_fd = lock_fd
 
     # --- opening ---------------------------------------------------------------------------------------
@@ -241,7 +216,10 @@ class Ledger:
 
     @staticmethod
     def being_made(path: str | os.PathLike[str]) -> bool:
-        """Whether a process is making a ledger at `path` right now (it holds the lock file beside it)."""
+        """Whether a process is making a ledger at `path` right now (it holds the lock file beside it; a
+        PostgreSQL ledger's lock)."""
+        if ledger_pg.is_url(str(path)):
+            return ledger_pg.being_made(str(path))
         try:
             fd = os.open(Ledger._lock_path(Path(path)), os.O_RDONLY | os.O_NOFOLLOW)
         except OSError:
@@ -279,6 +257,8 @@ class Ledger:
         ledger before it exists (the whole-file decisions): an error it raises leaves no ledger either. `claim` is
         called first, holding the lock no other maker of this path gets: what it checks and records (the record of
         loads) is one step with the making of this ledger."""
+        if ledger_pg.is_url(path):
+            return cls._create_pg(ledger_pg.Location.parse(str(path)), run, prepare, claim)
         _check_sqlite()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -305,7 +285,7 @@ class Ledger:
             try:
                 with conn:
                     conn.execute("BEGIN")
-                    for statement in filter(str.strip, [*_SCHEMA.split(";"), FILE_GROUPS]):
+                    for statement in STATEMENTS:
                         conn.execute(statement)
                     # the file the run is tied to: a rename keeps its device and inode, a copy does not
                     st = os.fstat(fd)
@@ -342,28 +322,76 @@ class Ledger:
         return cls(path, cls._connect(path, lock), lock)
 
     @classmethod
+    def _create_pg(
+        cls,
+        where: ledger_pg.Location,
+        run: RunInfo,
+        prepare: Callable[[sqlite3.Connection], None] | None,
+        claim: Callable[[], None] | None,
+    ) -> Ledger:
+        """Ledger.create in PostgreSQL: under the ledger's advisory lock, made as a draft schema and renamed into
+        place once `prepare` has written what must be in it."""
+        conn = ledger_pg.connect(where)
+        ledger_pg.hold(conn, where)
+        try:
+            if ledger_pg.exists(conn, where.schema):
+                raise LedgerError(
+                    f"the ledger {where} already holds a run; use `bulkload resume --ledger {where}` "
+                    "to continue it or choose another ledger name (?ledger=NAME)"
+                )
+            if claim is not None:
+                claim()
+            if "ledger" in run.settings:  # its name, never its password
+                run.settings = {**run.settings, "ledger": where.display}
+            meta = [("schema_version", str(SCHEMA_VERSION)), ("run", _json(run.__dict__))]
+            ledger_pg.make(conn, where, STATEMENTS, meta)
+            db = cast(sqlite3.Connection, conn)
+            if prepare is not None:
+                prepare(db)
+            ledger_pg.publish(conn, where)
+            ledger = cls(where, db, -1)
+            ledger.set_home(ledger.identity())
+        except BaseException:
+            conn.close()
+            raise
+        return ledger
+
+    @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Ledger:
-        _check_sqlite()
-        path = Path(path)
-        if not path.is_file():
-            raise LedgerError(f"no ledger at {path}")
-        fd = cls._hold(path)
-        conn = cls._connect(path, fd)
+        where: Path | ledger_pg.Location
+        if ledger_pg.is_url(path):
+            where = ledger_pg.Location.parse(str(path))
+            conn = ledger_pg.connect(where)
+            ledger_pg.hold(conn, where)
+            ledger_pg.open_existing(conn, where)
+            fd, db = -1, cast(sqlite3.Connection, conn)
+        else:
+            _check_sqlite()
+            where = Path(path)
+            if not where.is_file():
+                raise LedgerError(f"no ledger at {where}")
+            fd = cls._hold(where)
+            db = cls._connect(where, fd)
+        return cls._checked(where, db, fd)
+
+    @classmethod
+    def _checked(cls, path: Path | ledger_pg.Location, conn: sqlite3.Connection, fd: int) -> Ledger:
+        """The ledger opened, once its schema is found to be this version's (LedgerError otherwise)."""
+        ledger = cls(path, conn, fd)
         try:
             version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
-            conn.close()
-            os.close(fd)
+            ledger.close()
             raise LedgerError(f"{path} is not a bulkload ledger ({exc})") from exc
         if version is None or int(version[0]) != SCHEMA_VERSION:
-            conn.close()
-            os.close(fd)
+            ledger.close()
             raise LedgerError(f"{path} was written by another bulkload version (schema {version and version[0]})")
-        return cls(path, conn, fd)
+        return ledger
 
     def close(self) -> None:
         self._db.close()
-        os.close(self._lock_fd)
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
 
     # --- the run --------------------------------------------------------------------------------------
     @property
@@ -416,9 +444,25 @@ class Ledger:
         """The target's options after its setup looked things up: resume plans with exactly these."""
         self._update_run(options=options)
 
+    @property
+    def workdir(self) -> str:
+        """Where the run's scratch files go (a regroup's spill file): beside a SQLite ledger, else the temporary
+        folder."""
+        if isinstance(self.path, ledger_pg.Location):
+            return tempfile.gettempdir()
+        return str(self.path.parent)
+
+    @property
+    def reader(self) -> str:
+        """What another process opens to read this ledger (planning's skip_groups, read-only): the SQLite file's
+        path, or the PostgreSQL URL it was opened with (ledger_pg.reader)."""
+        return self.path.url if isinstance(self.path, ledger_pg.Location) else str(self.path)
+
     # --- the file the run is tied to (see loads.check_home) ---------------------------------------------------
     def identity(self) -> dict[str, Any]:
-        """This file: its real path, device and inode."""
+        """This file: its real path, device and inode (in PostgreSQL: its URL, the database's and schema's OIDs)."""
+        if isinstance(self.path, ledger_pg.Location):
+            return ledger_pg.identity(cast(ledger_pg.Connection, self._db), self.path)
         st = os.stat(self.path)
         return {"ledger": os.path.realpath(self.path), "dev": st.st_dev, "ino": st.st_ino}
 
@@ -535,8 +579,8 @@ class Ledger:
             self._db.execute(
                 "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated,"
                 " sent_at) VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=attempts+1,"
-                " updated=excluded.updated, sent_at=COALESCE(sent_at, excluded.sent_at)",
+                " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=chunks.attempts+1,"
+                " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at)",
                 (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now),
             )
             self._groups(seq, part, groups, replace=True)
@@ -681,7 +725,8 @@ class Ledger:
         """Groups per bucket (`loaded`, `rejected`, `skipped`); a row of no group counts as a group of its own."""
         counts = dict(
             self._db.execute(
-                "SELECT bucket, COUNT(DISTINCT grp) + SUM(grp = '') - MAX(grp = '') FROM rows GROUP BY bucket"
+                "SELECT bucket, COUNT(DISTINCT grp) + SUM(CASE WHEN grp = '' THEN 1 ELSE 0 END) "
+                "- MAX(CASE WHEN grp = '' THEN 1 ELSE 0 END) FROM rows GROUP BY bucket"
             ).fetchall()
         )
         (loaded,) = self._db.execute(
@@ -694,7 +739,9 @@ class Ledger:
         return [
             r
             for (r,) in self._db.execute(
-                "SELECT DISTINCT reason FROM rows WHERE bucket = 'skipped' ORDER BY file_idx, line_no LIMIT ?", (limit,)
+                "SELECT reason FROM rows WHERE bucket = 'skipped' GROUP BY reason "
+                "ORDER BY MIN((file_idx << 32) + line_no) LIMIT ?",
+                (limit,),
             )
         ]
 
@@ -722,8 +769,8 @@ class Ledger:
         for key, lines, total, debit, found_lines, found_total, found_debit in self._db.execute(
             "SELECT g.key, g.lines, g.total, g.debit, r.n, r.t, r.d FROM groups g "
             "JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
-            "LEFT JOIN (SELECT grp, COUNT(*) n, SUM(units) t, SUM(MAX(units, 0)) d FROM remote WHERE grp != '' "
-            "GROUP BY grp) r ON r.grp = g.key "
+            "LEFT JOIN (SELECT grp, COUNT(*) n, SUM(units) t, SUM(CASE WHEN units > 0 THEN units ELSE 0 END) d "
+            "FROM remote WHERE grp != '' GROUP BY grp) r ON r.grp = g.key "
             "WHERE c.state = 'done' AND (r.n IS NULL OR r.n != g.lines OR CAST(r.t AS TEXT) != g.total "
             "OR CAST(r.d AS TEXT) != g.debit) ORDER BY g.key"
         ):
@@ -782,13 +829,10 @@ class Ledger:
         """(name, line, id) of every row of a file that loaded, in line order (the success file); the id is ""
         where the API confirmed the row without one."""
         lo = file_idx << LOC_SHIFT
-        return iter(
-            self._db.execute(
-                "SELECT ?, loc - ?, CASE id WHEN ? THEN '' ELSE id END FROM created WHERE loc >= ? AND loc < ? "
-                "ORDER BY loc",
-                (name, lo, NO_ID, lo, lo + (1 << LOC_SHIFT)),
-            )
-        )
+        for line, record_id in self._db.execute(
+            "SELECT loc - ?, id FROM created WHERE loc >= ? AND loc < ? ORDER BY loc", (lo, lo, lo + (1 << LOC_SHIFT))
+        ):
+            yield name, line, "" if record_id == NO_ID else record_id
 
     def unsettled(self, file_idx: int) -> dict[int, str]:
         """Lines of a file that did not load, and why: rejected (with the reason) or in doubt."""
@@ -869,21 +913,32 @@ class Ledger:
         """Per kind (the scope of a call's summary): rows loaded, distinct records their ids name, rows loaded
         without an id (NO_ID) and rows with no id recorded at all (a ledger that lost them); and (kind, id) of the
         ids given to rows of more than one call, in kind and id order."""
-        self._db.create_function("chunk_locs", 2, _locs, deterministic=True)
         self._db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS done_rows (loc INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
             "call INTEGER NOT NULL)"
         )
         self._db.execute("DELETE FROM done_rows")
-        self._db.execute(
-            "INSERT OR IGNORE INTO done_rows SELECT j.value, (SELECT key FROM json_each(c.summary) LIMIT 1), c.rowid "
-            "FROM chunks c, json_each(chunk_locs(c.file_idx, c.lines)) j WHERE c.state = 'done'"
-        )
+        if isinstance(self.path, ledger_pg.Location):  # PostgreSQL runs no Python in a statement: listed here
+            calls = self._db.execute("SELECT file_idx, lines, summary FROM chunks WHERE state = 'done'").fetchall()
+            kinds_of = (
+                (call, f, blob, next(iter(_decode(summary or "{}")), None))
+                for call, (f, blob, summary) in enumerate(calls)
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO done_rows VALUES (?, ?, ?)",
+                ((loc, kind, call) for call, f, blob, kind in kinds_of if kind for loc in _decode(_locs(f, blob))),
+            )
+        else:
+            self._db.create_function("chunk_locs", 2, _locs, deterministic=True)
+            self._db.execute(
+                "INSERT OR IGNORE INTO done_rows SELECT j.value, (SELECT key FROM json_each(c.summary) LIMIT 1), "
+                "c.rowid FROM chunks c, json_each(chunk_locs(c.file_idx, c.lines)) j WHERE c.state = 'done'"
+            )
         kinds = {
             kind: {"rows": rows, "records": records, "rows_without_id": without, "rows_unrecorded": unrecorded}
             for kind, rows, records, without, unrecorded in self._db.execute(
-                "SELECT d.kind, COUNT(*), COUNT(DISTINCT NULLIF(c.id, ?)), COALESCE(SUM(c.id = ?), 0), "
-                "SUM(c.id IS NULL) FROM done_rows d LEFT JOIN created c ON c.loc = d.loc GROUP BY d.kind "
+                "SELECT d.kind, COUNT(*), COUNT(DISTINCT NULLIF(c.id, ?)), SUM(CASE WHEN c.id = ? THEN 1 ELSE 0 END), "
+                "COUNT(*) - COUNT(c.id) FROM done_rows d LEFT JOIN created c ON c.loc = d.loc GROUP BY d.kind "
                 "ORDER BY d.kind",
                 (NO_ID, NO_ID),
             )
@@ -1042,33 +1097,43 @@ class Ledger:
             )
 
 
-def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str], name: str) -> int:
+def known_to(conn: sqlite3.Connection, earlier: Path | str, label: Callable[[str], str], name: str) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
     that may have arrived is in doubt here too. An earlier run that has not finished, has created records and
     shares groups with the input is refused: whatever it does next must not meet what this run does. A ledger
-    that cannot be read this way (gone, another version, rolled back) is passed over. Returns how many groups it
-    knows."""
-    try:
-        if not earlier.is_file():
-            return 0
-        conn.execute("ATTACH DATABASE ? AS earlier", (str(earlier),))
-    except (OSError, sqlite3.Error):
+    that cannot be read this way (gone, another version, rolled back) is passed over, and so is one of the other
+    backend or (PostgreSQL) of another database. Returns how many groups it knows."""
+    pg = isinstance(conn, ledger_pg.Connection)
+    if pg != ledger_pg.is_url(str(earlier)):
         return 0
+    if pg:
+        found = ledger_pg.schema_of(cast(ledger_pg.Connection, conn), str(earlier))
+        if found is None:
+            return 0
+        at = f'"{found}".'
+    else:
+        try:
+            if not Path(earlier).is_file():
+                return 0
+            conn.execute("ATTACH DATABASE ? AS earlier", (str(earlier),))
+        except (OSError, sqlite3.Error):
+            return 0
+        at = "earlier."
     try:
-        (run,) = conn.execute("SELECT value FROM earlier.meta WHERE key='run'").fetchone()
+        (run,) = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
         status = _decode(run).get("status")
         if status == "rolled_back":
             return 0
         (sent,) = conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM earlier.chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
-            "OR EXISTS (SELECT 1 FROM earlier.created)"
+            f"SELECT EXISTS (SELECT 1 FROM {at}chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
+            f"OR EXISTS (SELECT 1 FROM {at}created)"
         ).fetchone()
         if not sent:  # it created nothing; resumed, it claims its files again (refused once this run holds them)
             return 0
         if status != "complete":
             shared, first = conn.execute(
-                "SELECT COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM earlier.file_groups)"
+                f"SELECT COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups)"
             ).fetchone()
             if shared:
                 raise LedgerError(
@@ -1076,26 +1141,51 @@ def known_to(conn: sqlite3.Connection, earlier: Path, label: Callable[[str], str
                     f"(ledger {earlier}, {status}): finish it first (`bulkload resume --ledger {earlier}`) or undo "
                     f"it (`bulkload rollback --ledger {earlier}`), then load this file again; nothing was sent"
                 )
-        conn.create_function("label", 1, label, deterministic=True)
-        before = conn.total_changes
-        conn.execute(
-            "INSERT OR IGNORE INTO skip_groups SELECT f.key, CASE c.state WHEN 'done' THEN 'skipped' ELSE "
-            "'in_doubt' END, label(f.key) || CASE c.state WHEN 'done' THEN ? ELSE ? END, g.lines, g.total, g.debit, "
-            "label(f.key) || ?, g.digest FROM file_groups f JOIN earlier.groups g ON g.key = f.key "
-            "JOIN earlier.chunks c ON c.seq = g.seq AND c.part = g.part "
-            "WHERE c.state IN ('done', 'sending', 'in_doubt')",
-            (
-                f" was loaded by an earlier run (ledger {earlier})",
-                f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
-                f"it there (`bulkload resume --ledger {earlier}`), then load this file again",
-                f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, dates or texts "
-                "than this file has: not "
-                f"created again; correct it in the API, or undo that run (`bulkload rollback --ledger {earlier}`), "
-                "then load this file again",
-            ),
+        loaded = f" was loaded by an earlier run (ledger {earlier})"
+        doubt = (
+            f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
+            f"it there (`bulkload resume --ledger {earlier}`), then load this file again"
         )
+        differs = (
+            f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, dates or texts "
+            "than this file has: not "
+            f"created again; correct it in the API, or undo that run (`bulkload rollback --ledger {earlier}`), "
+            "then load this file again"
+        )
+        joined = (
+            f"FROM file_groups f JOIN {at}groups g ON g.key = f.key "
+            f"JOIN {at}chunks c ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('done', 'sending', 'in_doubt')"
+        )
+        before = conn.total_changes
+        if pg:  # PostgreSQL runs no Python in a statement: the labels are made here
+            rows = conn.execute(f"SELECT f.key, c.state, g.lines, g.total, g.debit, g.digest {joined}").fetchall()
+            conn.executemany(
+                "INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        key,
+                        "skipped" if state == "done" else "in_doubt",
+                        label(key) + (loaded if state == "done" else doubt),
+                        lines,
+                        total,
+                        debit,
+                        label(key) + differs,
+                        digest,
+                    )
+                    for key, state, lines, total, debit, digest in rows
+                ],
+            )
+        else:
+            conn.create_function("label", 1, label, deterministic=True)
+            conn.execute(
+                "INSERT OR IGNORE INTO skip_groups SELECT f.key, CASE c.state WHEN 'done' THEN 'skipped' ELSE "
+                "'in_doubt' END, label(f.key) || CASE c.state WHEN 'done' THEN ? ELSE ? END, g.lines, g.total, "
+                f"g.debit, label(f.key) || ?, g.digest {joined}",
+                (loaded, doubt, differs),
+            )
         return conn.total_changes - before
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it
     finally:
-        conn.execute("DETACH DATABASE earlier")
+        if not pg:
+            conn.execute("DETACH DATABASE earlier")

@@ -23,6 +23,7 @@ from typing import Any
 
 import msgspec
 
+from . import ledger_pg
 from .errors import ConfigError, LedgerError
 from .job import Job
 from .ledger import Ledger
@@ -105,6 +106,8 @@ def loaded_before(job: Job, digest: str, making: str = "", resuming: bool = Fals
 
 def _run_of(ledger: str) -> dict[str, Any] | None:
     """The run a ledger holds, read without taking its lock; None when there is no such ledger."""
+    if ledger_pg.is_url(ledger):
+        return ledger_pg.run_of(ledger)
     try:
         conn = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(ledger))}?mode=ro", uri=True)
         try:
@@ -121,15 +124,16 @@ def _holds(run: dict[str, Any], digest: str) -> bool:
     return any(isinstance(f, dict) and f.get("sha256") == digest for f in run.get("files") or [])
 
 
-def earlier_ledgers(job: Job) -> list[Path]:
-    """The ledgers of every earlier load into the same API, newest first, each once."""
+def earlier_ledgers(job: Job) -> list[Path | str]:
+    """The ledgers of every earlier load into the same API, newest first, each once (a file's path, or a
+    PostgreSQL ledger's URL)."""
     prefix = _api_key(job)
     seen: dict[str, None] = {}
     for entry in _entries():
         if str(entry.get("key", "")).startswith(prefix) and entry.get("ledger"):
             seen.pop(str(entry["ledger"]), None)
             seen[str(entry["ledger"])] = None
-    return [Path(p) for p in reversed(seen)]
+    return [p if ledger_pg.is_url(p) else Path(p) for p in reversed(seen)]
 
 
 def claim_load(
@@ -247,6 +251,9 @@ def record_status(ledger: Ledger, status: str) -> None:
 
 def _still_there(home: dict[str, Any], run_id: str) -> bool:
     """Whether the file the run is tied to is where it was last named, and still holds the run."""
+    if ledger_pg.is_url(str(home.get("ledger"))):
+        found = ledger_pg.identity_at(str(home["ledger"]))
+        return found is not None and _same(found, home) and found.get("run") == run_id
     try:
         st = os.stat(str(home.get("ledger")))
     except OSError:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -77,7 +77,7 @@ async def settled_look(
     return await look()
 
 
-def resume_after(exc: BaseException, ledger: Path) -> str:
+def resume_after(exc: BaseException, ledger: str | os.PathLike[str]) -> str:
     """What the user does after `exc` stopped a run on the ledger at path `ledger`: free space first where the
     ledger could not be written, then `bulkload resume`."""
     then = "free space (or fix the file), then " if isinstance(exc, LedgerWriteError) else "continue with "

@@ -41,6 +41,7 @@ from typing import Any, Protocol
 import anyio
 import msgspec
 
+from . import ledger_pg
 from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import PlanningFailed, SourceError
@@ -248,7 +249,11 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
         )
     skip = None
     if spec.skip_db:
-        db = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(spec.skip_db))}?mode=ro", uri=True)
+        db = (
+            ledger_pg.reader(spec.skip_db)
+            if ledger_pg.is_url(spec.skip_db)
+            else sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(spec.skip_db))}?mode=ro", uri=True)
+        )
 
         def skip(key: str) -> Known | None:
             row = db.execute("SELECT * FROM skip_groups WHERE key = ?", (key,)).fetchone()

@@ -22,7 +22,7 @@ import msgspec
 
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
-from .ledger import FILE_GROUPS
+from .ledger_schema import FILE_GROUPS
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
 from .regroup import NEIGHBOUR, Unnamed, keyed
@@ -34,7 +34,7 @@ _BATCH = 10_000
 
 _UPSERT = (
     "INSERT INTO file_groups (key, file_idx, line) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-    "dup = dup + 1, last_file = excluded.file_idx, last_line = excluded.line"
+    "dup = file_groups.dup + 1, last_file = excluded.file_idx, last_line = excluded.line"
 )
 
 

@@ -448,7 +448,7 @@ def plan_spec(
         target.api.max_bytes,
         encoding=job.encoding,
         profiles=[profiles[i] for i in indexes],
-        skip_db=str(ledger.path) if ledger.skips() else None,
-        workdir=str(ledger.path.parent),
+        skip_db=ledger.reader if ledger.skips() else None,
+        workdir=ledger.workdir,
         pins=[(p.size_bytes, p.mtime_ns) for i in indexes if (p := sources[i].pinned)] or None,
     )

@@ -13,13 +13,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import anyio
 import msgspec
 
-from . import logs
+from . import ledger_pg, logs
 from .agreement_calls import agreement_file
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
 from .job import Job, mapping_typos
@@ -112,7 +112,7 @@ def _start_over(path: str) -> None:
     """A load whose ledger path holds a run that created nothing (stopped on a wrong address or refused
     credentials, say) starts that run over: its ledger goes, and the record of loads forgets it. Anything else
     there is left for Ledger.create to refuse: a run that created records, one in use, a copy, no ledger."""
-    if not os.path.isfile(path):
+    if not (ledger_pg.is_url(path) or os.path.isfile(path)):
         return
     try:
         old = Ledger.open(path)
@@ -127,11 +127,15 @@ def _start_over(path: str) -> None:
             return
         was = f"run into {old.run.base_url}"
         release(old)
-        for suffix in ("", "-wal", "-shm", "-journal"):  # while its lock is held: no resume can start on it
-            Path(path + suffix).unlink(missing_ok=True)
+        # while its lock is held: no resume can start on it
+        if isinstance(old.path, ledger_pg.Location):
+            ledger_pg.drop(cast(ledger_pg.Connection, old.db()), old.path)
+        else:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(path + suffix).unlink(missing_ok=True)
     finally:
         old.close()
-    log.warning("the ledger %s held a %s that created nothing: this load starts it over", path, was)
+    log.warning("the ledger %s held a %s that created nothing: this load starts it over", old.path, was)
 
 
 def finished(report: Report, raise_on_stop: bool) -> Report:
@@ -176,11 +180,11 @@ async def load(
         key_prefix=uuid.uuid4().hex[:16],
     )
     checked = not (job.allow_duplicate_load or target.books.rerunnable)
-    ledger_path = str(Path(job.ledger_path).absolute())  # found again from any directory
+    ledger_at = ledger_pg.name_of(job.ledger_path)  # found again from any directory; a URL without its password
 
     def claim() -> None:
         # under the ledger's lock, before it is made: two loads of one content started together cannot both pass
-        claim_load(job, job.files, hashes, ledger_path, check=checked)
+        claim_load(job, job.files, hashes, ledger_at, check=checked)
 
     def prepare(conn: sqlite3.Connection) -> None:
         # the whole-file decisions go into the ledger as it is made: a run refused (or killed) before the first
@@ -203,17 +207,18 @@ async def load(
     # a cancel (Ctrl-C, SIGTERM) does not wait for the thread, and the message says nothing was sent: the thread
     # must then make no ledger (it would be found after the message, and a new load of the file refused for it)
     stop = threading.Event()
-    await anyio.to_thread.run_sync(_start_over, ledger_path)
+    made_at = job.ledger_path if ledger_pg.is_url(job.ledger_path) else ledger_at  # a URL with its password
+    await anyio.to_thread.run_sync(_start_over, made_at)
     try:
-        ledger = await anyio.to_thread.run_sync(Ledger.create, ledger_path, info, prepare, claim)
+        ledger = await anyio.to_thread.run_sync(Ledger.create, made_at, info, prepare, claim)
     except BaseException:
         stop.set()
         raise
     try:
-        remember_load(job, hashes, ledger_path)
+        remember_load(job, hashes, ledger_at)
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
-            log.info("ledger: %s", ledger_path)
+            log.info("ledger: %s", ledger_at)
             async with Run.open(job, target, ledger, credentials, shared) as run:
                 report = await run.load(sources, progress=progress, interrupted=interrupted)
             return finished(report, raise_on_stop)
@@ -266,7 +271,7 @@ async def resume(
     (loads.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
     unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse;
     `interrupted` and `shared` as for load."""
-    ledger = Ledger.open(os.path.abspath(ledger_path))
+    ledger = Ledger.open(ledger_path if ledger_pg.is_url(ledger_path) else os.path.abspath(ledger_path))
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)
         status = ledger.run.status

@@ -1,4 +1,5 @@
-"""The ledger: keys before sending, states, split children, locking, refusing what is not ours."""
+"""The ledger: keys before sending, states, split children, locking, refusing what is not ours. The tests taking
+`where` run against both backends: a SQLite file and a PostgreSQL schema (a throwaway server, conftest)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,21 @@ from bulkload.errors import ConfigError, LedgerError
 from bulkload.ledger import Ledger, RowOutcome, RunInfo
 
 
-def new(tmp_path: Path) -> Ledger:
-    return Ledger.create(
-        tmp_path / "l.sqlite", RunInfo(target="economic", base_url="http://x", files=[], key_prefix="abc")
-    )
+def new(tmp_path: Path | str) -> Ledger:
+    at = tmp_path if isinstance(tmp_path, str) else tmp_path / "l.sqlite"
+    return Ledger.create(at, RunInfo(target="economic", base_url="http://x", files=[], key_prefix="abc"))
 
 
-def test_a_chunk_is_sending_with_its_key_before_done(tmp_path: Path) -> None:
-    ledger = new(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's ledger goes: a SQLite file, or a schema of the test's own PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "l.sqlite")
+    return str(request.getfixturevalue("postgres_url")) + "?ledger=l"
+
+
+def test_a_chunk_is_sending_with_its_key_before_done(where: str) -> None:
+    ledger = new(where)
     ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {})
     assert ledger.chunks()[(1, "")].state == "sending"
     assert ledger.row_counts() == {"in_doubt": 2}
@@ -32,13 +40,13 @@ def test_a_chunk_is_sending_with_its_key_before_done(tmp_path: Path) -> None:
     assert ledger.expected() == {"1": {"DKK": [2, 0, 100]}}
     assert ledger.calls() == {27_000_000: 3}
     ledger.close()
-    again = Ledger.open(tmp_path / "l.sqlite")  # what was committed survives a reopen
+    again = Ledger.open(where)  # what was committed survives a reopen
     assert again.row_counts() == {"loaded": 2} and again.run.key_prefix == "abc"
     again.close()
 
 
-def test_split_rejects_rows_and_plans_children_in_one_step(tmp_path: Path) -> None:
-    ledger = new(tmp_path)
+def test_split_rejects_rows_and_plans_children_in_one_step(where: str) -> None:
+    ledger = new(where)
     ledger.sending(4, "", 0, "abc-4", [10, 11, 12], "h", {})
     bad = RowOutcome(0, 11, "rejected", "accountNumber", "JournalEntryAccountNotFound: 9999", "{}")
     ledger.split(4, "", 0, "HTTP 400", [bad], [("r", "abc-4.r", [10, 12], "h2")], {})
@@ -50,11 +58,12 @@ def test_split_rejects_rows_and_plans_children_in_one_step(tmp_path: Path) -> No
     ledger.close()
 
 
-def test_a_second_process_cannot_use_the_same_ledger(tmp_path: Path) -> None:
-    ledger = new(tmp_path)
+def test_a_second_process_cannot_use_the_same_ledger(where: str) -> None:
+    ledger = new(where)
     with pytest.raises(LedgerError, match="in use"):
-        Ledger.open(tmp_path / "l.sqlite")
+        Ledger.open(where)
     ledger.close()
+    Ledger.open(where).close()  # free once the first lets go
 
 
 @pytest.mark.parametrize("link", ["symlink", "hard link"])
@@ -72,20 +81,20 @@ def test_the_lock_follows_the_ledger_file_not_its_name(tmp_path: Path, link: str
     Ledger.open(alias).close()  # free again once the first lets go
 
 
-def test_a_ledger_being_made_holds_its_path(tmp_path: Path) -> None:
+def test_a_ledger_being_made_holds_its_path(where: str) -> None:
     seen: list[bool] = []
     Ledger.create(
-        tmp_path / "l.sqlite",
+        where,
         RunInfo(target="economic", base_url="http://x", files=[]),
-        claim=lambda: seen.append(Ledger.being_made(tmp_path / "l.sqlite")),
+        claim=lambda: seen.append(Ledger.being_made(where)),
     ).close()
-    assert seen == [True] and not Ledger.being_made(tmp_path / "l.sqlite")
+    assert seen == [True] and not Ledger.being_made(where)
 
 
-def test_an_existing_run_is_not_overwritten(tmp_path: Path) -> None:
-    new(tmp_path).close()
+def test_an_existing_run_is_not_overwritten(where: str) -> None:
+    new(where).close()
     with pytest.raises(LedgerError, match="already holds a run"):
-        new(tmp_path)
+        new(where)
 
 
 def test_foreign_or_other_version_files_are_refused(tmp_path: Path) -> None:
@@ -125,7 +134,9 @@ def test_a_ledger_is_whole_or_absent(tmp_path: Path) -> None:
     assert list(tmp_path.glob(".l.sqlite.*.draft*")) == []
 
 
-def test_what_must_be_in_a_ledger_before_it_exists_is_written_with_it_or_there_is_no_ledger(tmp_path: Path) -> None:
+def test_what_must_be_in_a_ledger_before_it_exists_is_written_with_it_or_there_is_no_ledger(
+    where: str, tmp_path: Path
+) -> None:
     run = RunInfo(target="economic", base_url="http://x", files=[], key_prefix="abc")
 
     def refused(conn: sqlite3.Connection) -> None:
@@ -133,11 +144,13 @@ def test_what_must_be_in_a_ledger_before_it_exists_is_written_with_it_or_there_i
         raise ConfigError("the file could be read two ways")
 
     with pytest.raises(ConfigError):
-        Ledger.create(tmp_path / "l.sqlite", run, refused)
+        Ledger.create(where, run, refused)
     # no ledger, no draft, no lock file (before: the lock file was left behind): the command may run again
     assert list(tmp_path.iterdir()) == []
+    with pytest.raises(LedgerError, match="no ledger"):
+        Ledger.open(where)
     ledger = Ledger.create(
-        tmp_path / "l.sqlite", run, lambda conn: conn.execute("INSERT INTO meta VALUES ('profiles', '[{\"x\": 1}]')")
+        where, run, lambda conn: conn.execute("INSERT INTO meta VALUES ('profiles', '[{\"x\": 1}]')")
     )
     assert ledger.profiles() == [{"x": 1}]
     ledger.close()
@@ -196,3 +209,80 @@ def test_a_load_refused_before_the_first_call_leaves_no_lock_file(
     )  # not UTF-8
     assert main(["load", "economic", str(data), "--base-url", "http://127.0.0.1:9", "--no-progress"]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_what_reconciliation_and_rollback_ask_answers_alike_on_both_backends(where: str) -> None:
+    from bulkload.model import NO_ID, GroupInfo, Known
+    from bulkload.reconcile import find_others, others_found
+
+    ledger = new(where)
+    assert ledger.created_nothing()
+    g1, g2 = GroupInfo("v1", 2, 0, 500, 0, 11), GroupInfo("v2", 1, 300, 300, 300, 12)
+    ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {}, [g1])
+    ledger.sending(2, "", 0, "abc-2", [4], "h2", {}, [g2])
+    ledger.sending(3, "", 1, "abc-3", [7], "h3", {})
+    summary = {"1": {"DKK": [2, 0, 500]}}
+    ledger.done(1, "", 0, [2, 3], [70, 71], summary, {}, checks=[5, 6])
+    ledger.done(2, "", 0, [4], [NO_ID], {"1": {"DKK": [1, 300, 300]}}, {})
+    ledger.settle(3, "", "in_doubt", "timed out", {})
+    assert not ledger.created_nothing()
+    assert ledger.rows_by_kind() == (
+        {"1": {"rows": 3, "records": 2, "rows_without_id": 1, "rows_unrecorded": 0}},
+        [],
+    )
+    assert ledger.group_counts() == {"loaded": 2, "rejected": 0, "skipped": 0}
+    assert list(ledger.created_rows(0, "in.csv")) == [("in.csv", 2, 70), ("in.csv", 3, 71), ("in.csv", 4, "")]
+    assert ledger.created_in(0) == {2: 70, 3: 71, 4: NO_ID}
+    assert ledger.line_of(71) == (0, 3)
+    assert list(ledger.open_calls()) == [(3, "")]
+    assert ledger.unbalanced(5) == (1, [("v2", 300)])
+    assert ledger.begin_remote() == 71
+    assert ledger.add_remote([(70, "1", "v1", 100, 5, "DKK"), (72, "1", "x9", 7, None, "DKK")]) == 0
+    assert ledger.add_remote([(70, "1", "v1", 100, 5, "DKK")]) == 1  # listed twice
+    assert ledger.missing_remotely(5) == (2, [(NO_ID, 0, 4), (71, 0, 3)])
+    assert ledger.lines_changed(5) == (0, [])
+    assert ledger.group_differences(5)[0] == 2
+    assert ledger.created_id_sum() == 70 + 71 + NO_ID
+    assert find_others(ledger) == {"1": {"DKK": [1, 7, 7]}}
+    assert others_found(ledger, 5) == (1, [(72, "1", "x9")], 72, {"1": 1})
+    assert ledger.skip([Known("v9", "skipped", "loaded before", 1, 10, 10, None, 3)]) == 1
+    assert ledger.skip([Known("v9", "skipped", "again")]) == 0 and ledger.skips() == 1
+    ledger.mark_removed([(70, "1", "removing")])
+    ledger.mark_removed([(70, "1", "removed")])
+    assert ledger.removals() == {("1", 70): "removed"}
+    ledger.set_baseline("1", {"count": 4})
+    ledger.set_baseline("1", {"count": 5})  # the first word stays
+    assert ledger.baselines() == {"1": {"count": 4}}
+    ledger.save_calls({100: 2, 101: 3})
+    ledger.save_calls({101: 4})
+    assert ledger.calls() == {100: 2, 101: 4}
+    ledger.set_phase_context(1, {"a": 1})
+    assert ledger.phase_context(1) == {"a": 1} and ledger.phase_context(2) is None
+    home = ledger.identity()
+    ledger.set_home(home)
+    assert ledger.home == home
+    ledger.close()
+
+
+def test_a_new_ledger_learns_what_an_earlier_one_loaded_on_both_backends(where: str, tmp_path: Path) -> None:
+    from bulkload.ledger import known_to
+    from bulkload.model import GroupInfo
+
+    earlier = new(where)
+    earlier.sending(1, "", 0, "abc-1", [2, 3], "h1", {}, [GroupInfo("v1", 2, 0, 500, 0, 11)])
+    earlier.done(1, "", 0, [2, 3], [70, 71], {"1": {"DKK": [2, 0, 500]}}, {})
+    earlier.sending(2, "", 0, "abc-2", [4], "h2", {}, [GroupInfo("v2", 1, 300, 300, 300, 12)])
+    earlier.settle(2, "", "in_doubt", "timed out", {})
+    earlier.set_status("complete")
+    earlier.close()
+    other = where.replace("ledger=l", "ledger=l2") if "://" in where else str(tmp_path / "l2.sqlite")
+    learnt: list[int] = []
+
+    def prepare(conn: sqlite3.Connection) -> None:
+        conn.executemany("INSERT INTO file_groups (key, file_idx, line) VALUES (?, ?, ?)", [("v1", 0, 2), ("v2", 0, 4)])
+        learnt.append(known_to(conn, where, lambda key: f"voucher {key}", "voucher"))
+
+    later = Ledger.create(other, RunInfo(target="economic", base_url="http://x", files=[]), prepare)
+    assert learnt == [2]
+    assert later.skips() == 2
+    later.close()

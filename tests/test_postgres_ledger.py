@@ -1,10 +1,27 @@
-"""The PostgreSQL side: the throwaway server the tests start (bulkload.sandbox.postgres)."""
+"""The PostgreSQL side: the throwaway server the tests start (bulkload.sandbox.postgres), and the PostgreSQL ledger
+end to end (the ledger's own tests run against both backends in test_ledger.py)."""
 
 from __future__ import annotations
 
-import psycopg
+import asyncio
+import signal
+import urllib.parse
+from pathlib import Path
 
+import aiohttp
+import anyio
+import msgspec
+import psycopg
+import pytest
+from conftest import CREDS, bulkload_cmd, child_env, write_entries
+from test_load_economic import assert_exactly_once, remote_entries
+
+from bulkload import Job, load
+from bulkload.errors import ConfigError
+from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.postgres import create_database
+
+PASSWORD = "pg-secret-never-shown"
 
 
 def test_each_test_has_a_fresh_database_of_its_own(postgres_server: str, postgres_url: str) -> None:
@@ -17,3 +34,112 @@ def test_each_test_has_a_fresh_database_of_its_own(postgres_server: str, postgre
     assert other.endswith("/another%20one")
     with psycopg.connect(other) as conn:
         assert conn.execute("SELECT current_database()").fetchone() == ("another one",)
+
+
+async def _bulkload(*args: str, timeout_s: float = 120) -> tuple[int, str]:
+    """A bulkload command in its own process, as a user runs it: its exit code and stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        *bulkload_cmd(*args),
+        env=child_env(CREDS),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    with anyio.fail_after(timeout_s):
+        _, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, err.decode()
+
+
+@pytest.mark.slow
+async def test_killed_load_resumes_from_the_postgresql_ledger_exactly_once(tmp_path: Path, postgres_url: str) -> None:
+    """load --ledger postgresql://… is killed (-9) mid-load; resume by the same URL takes the ledger over (the dead
+    process's advisory lock went with its connection) and loads every row once, by the sandbox's own listing;
+    reconcile and rollback take the URL too. The URL's password shows nowhere."""
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 2_000)
+    parts = urllib.parse.urlsplit(postgres_url)  # trust authentication: any password is let in
+    ledger = urllib.parse.urlunsplit(parts._replace(netloc=f"postgres:{PASSWORD}@{parts.hostname}:{parts.port}"))
+    ledger += "?ledger=month_end"
+    options = SandboxOptions(latency_ms=15, drop_rate=0.02, seed=5)
+    with anyio.fail_after(240):
+        async with running("economic", options) as url:
+            stats_url = url.split("/journalsapi")[0] + "/_sandbox/stats"
+            proc = await asyncio.create_subprocess_exec(
+                *bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger", ledger),
+                *("--batch-size", "100", "--concurrency", "4", "--no-progress"),
+                env=child_env(CREDS),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            async with aiohttp.ClientSession() as s:
+                while True:  # kill once a good part of the file has landed, with calls in flight
+                    async with s.get(stats_url) as r:
+                        if (await r.json())["entries"] >= 1_500:
+                            break
+                    assert proc.returncode is None, "the load finished before it could be killed"
+                    await asyncio.sleep(0.02)
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+            before = len(await remote_entries(url))
+            assert 0 < before < totals["rows"]
+
+            report = tmp_path / "resumed.json"
+            code, err = await _bulkload("resume", "--ledger", ledger, "--report", str(report), "--no-progress")
+            assert code == 0, err
+            resumed = msgspec.json.decode(report.read_bytes())
+            assert resumed["loaded"] == totals["rows"] and resumed["reconcile"]["ok"], resumed
+            assert_exactly_once(await remote_entries(url), totals)
+
+            code, err = await _bulkload("reconcile", "--ledger", ledger, "--report", str(tmp_path / "again.json"))
+            assert code == 0, err
+            code, err = await _bulkload("rollback", "--ledger", ledger, "--report", str(tmp_path / "undone.json"))
+            assert code == 0, err
+            assert await remote_entries(url) == []
+            said = err + "".join(p.read_text() for p in tmp_path.glob("*.json"))
+            assert PASSWORD not in said and "month_end" in said
+    with psycopg.connect(postgres_url) as conn:  # the ledger: in its own schema, and no password in it either
+        stored = conn.execute("SELECT string_agg(value, ' ') FROM month_end.meta").fetchone()
+    assert stored is not None and "month_end" in stored[0] and PASSWORD not in stored[0]
+
+
+@pytest.mark.slow
+async def test_loads_with_postgresql_ledgers_know_each_other(tmp_path: Path, postgres_url: str) -> None:
+    """The record of loads and the earlier runs' groups (ledger.known_to) work between PostgreSQL ledgers as between
+    files: the same file again is refused, naming the first ledger; a corrected file sends only what is new."""
+    first, corrected = tmp_path / "first.csv", tmp_path / "corrected.csv"
+    totals = write_entries(first, 20)
+    all_of_them = write_entries(corrected, 30)  # the same 20 vouchers, and 10 new
+
+    def job(path: Path, name: str, url: str) -> Job:
+        return Job(
+            "economic",
+            [str(path)],
+            base_url=url,
+            ledger=f"{postgres_url}?ledger={name}",
+            rejects=str(tmp_path / f"{name}.rejects.csv"),
+        )
+
+    with anyio.fail_after(120):
+        async with running("economic", SandboxOptions()) as url:
+            done = await load(job(first, "first", url), env=CREDS)
+            assert done.loaded == totals["rows"] and done.exit_code == 0
+            with pytest.raises(ConfigError, match=r"already loaded .*ledger=first"):
+                await load(job(first, "second", url), env=CREDS)
+            again = await load(job(corrected, "third", url), env=CREDS)
+            assert (again.loaded, again.skipped) == (20, 40), again
+            assert_exactly_once(await remote_entries(url), all_of_them)
+
+
+@pytest.mark.slow
+async def test_a_postgresql_ledger_whose_run_created_nothing_is_started_over(tmp_path: Path, postgres_url: str) -> None:
+    """A load stopped at a wrong address created nothing: loading again with the same ledger URL starts it over (its
+    schema dropped and made anew), as a file ledger is."""
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 5)
+    ledger = f"{postgres_url}?ledger=wrong_first"
+    code, err = await _bulkload("load", "economic", str(data), "--base-url", "http://127.0.0.1:9", "--ledger", ledger)
+    assert code == 2, err
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            done = await load(Job("economic", [str(data)], base_url=url, ledger=ledger), env=CREDS)
+            assert done.loaded == totals["rows"] and done.exit_code == 0

@@ -1,0 +1,384 @@
+"""The PostgreSQL ledger: the same tables, states and guarantees as the SQLite one (ledger.py), in one schema of a
+PostgreSQL database per ledger, named by a URL: ``postgresql://USER@HOST:PORT/DB?ledger=NAME`` (NAME: the schema,
+``bulkload`` when left out; letters, digits and ``_``). Workers on several machines reach the same ledgers.
+
+One copy of the SQL: `Connection` takes the SQLite dialect ledger.py, profile.py and reconcile.py speak
+(``?`` placeholders, ``INSERT OR IGNORE`` / ``INSERT OR REPLACE``, ``BEGIN`` in autocommit mode, ``IS NOT``,
+``INTEGER``/``REAL``/``BLOB`` columns, ``total_changes``) and runs it on a psycopg 3 connection: statements are
+translated once and cached. What SQLite does with files has a PostgreSQL meaning here:
+
+- the run's lock (flock on the ledger file): a session-level ``pg_try_advisory_lock`` on the ledger's identity,
+  which PostgreSQL releases when the holder's connection dies (a killed worker), so another worker can resume it;
+- a ledger made whole or not at all (a draft file renamed into place): a draft schema renamed into place;
+- the file the run is tied to (device and inode): the database's and the schema's OIDs, which a rename keeps and
+  a dump restored elsewhere (a copy) does not.
+
+Synchronous, like the SQLite ledger: one short transaction (one round trip per statement) per state change, on
+the event loop; a ledger on a local or nearby server answers in well under a millisecond a statement.
+A password in the URL is registered with redact and never shown: the ledger's name (`Location.display`) leaves
+it out; PGPASSWORD or ~/.pgpass (libpq's own) keep it off the command line.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, cast
+
+from .errors import LedgerError
+from .ledger_schema import STATEMENTS
+from .redact import redact, register
+
+#: URL schemes that name a PostgreSQL ledger
+SCHEMES = ("postgresql://", "postgres://")
+#: the schema of a URL without ?ledger=
+DEFAULT_NAME = "bulkload"
+_NAME = re.compile(r"[a-z_][a-z0-9_]{0,50}")
+
+
+def is_url(where: object) -> bool:
+    """Whether `where` (a --ledger value) names a PostgreSQL ledger."""
+    return isinstance(where, str) and where.startswith(SCHEMES)
+
+
+def name_of(where: str) -> str:
+    """A --ledger value as the run names its ledger everywhere (messages, the record of loads, the report): a
+    URL without its password, or the file's absolute path."""
+    return Location.parse(where).display if is_url(where) else str(Path(where).absolute())
+
+
+@dataclass(frozen=True)
+class Location:
+    """A PostgreSQL ledger: `url` (as given, password included), `conninfo` (the URL libpq connects with, without
+    ?ledger=), `display` (the URL without password: the ledger's name in messages, reports, the record of loads),
+    `schema` (its name)."""
+
+    url: str
+    conninfo: str
+    display: str
+    schema: str
+
+    @classmethod
+    def parse(cls, url: str) -> Location:
+        """Raises LedgerError for a ledger name that is not a plain schema name."""
+        parts = urllib.parse.urlsplit(url)
+        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        names = [v for k, v in query if k == "ledger"]
+        rest = urllib.parse.urlencode([(k, v) for k, v in query if k != "ledger"])
+        register(urllib.parse.unquote(parts.password or ""))
+        name = names[-1] if names else DEFAULT_NAME
+        if not _NAME.fullmatch(name):
+            raise LedgerError(
+                f"ledger={name!r}: a PostgreSQL ledger's name is a schema name of lower-case letters, digits and _ "
+                "(at most 51, not starting with a digit)"
+            )
+        netloc = parts.netloc.rsplit("@", 1)
+        shown = f"{netloc[0].split(':', 1)[0]}@{netloc[1]}" if len(netloc) == 2 else parts.netloc
+        display = urllib.parse.urlunsplit(parts._replace(netloc=shown, query=f"ledger={name}"))
+        return cls(url, urllib.parse.urlunsplit(parts._replace(query=rest)), display, name)
+
+    def __str__(self) -> str:
+        return self.display
+
+    def __fspath__(self) -> str:
+        return self.display
+
+    def absolute(self) -> Location:
+        """As a Path's: a URL is absolute already."""
+        return self
+
+    @property
+    def draft(self) -> str:
+        return f"{self.schema}__draft"
+
+
+# --- the SQLite dialect, as PostgreSQL says it --------------------------------------------------------------
+_COLUMN_TYPES = [(r"\bINTEGER\b", "BIGINT"), (r"\bREAL\b", "DOUBLE PRECISION"), (r"\bBLOB\b", "BYTEA")]
+
+
+def _tables() -> dict[str, tuple[list[str], list[str]]]:
+    """Table -> (columns, primary key) of the ledger's schema (ledger_schema), for INSERT OR REPLACE."""
+    out = {}
+    for statement in STATEMENTS:
+        found = re.search(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+) \((.*)\)", statement, re.S)
+        if not found:
+            continue
+        body = found.group(2)
+        pk = re.search(r"PRIMARY KEY \(([^)]*)\)", body)
+        columns, key = [], [c.strip() for c in pk.group(1).split(",")] if pk else []
+        for item in re.split(r",\s*(?![^()]*\))", body):
+            words = item.split()
+            if words and words[0] != "PRIMARY":
+                columns.append(words[0])
+                if "PRIMARY" in words:
+                    key = [words[0]]
+        out[found.group(1)] = (columns, key)
+    return out
+
+
+@functools.lru_cache(maxsize=512)
+def translate(sql: str, with_params: bool) -> str:
+    """`sql` in SQLite's dialect (as ledger.py writes it) in PostgreSQL's; `with_params`: placeholders to bind."""
+    out = sql
+    if with_params:
+        out = out.replace("%", "%%").replace("?", "%s")
+    for pattern, replacement in _COLUMN_TYPES:
+        out = re.sub(pattern, replacement, out)
+    out = re.sub(r"\)\s*WITHOUT ROWID", ")", out)
+    out = re.sub(r"\bIS NOT (?!NULL\b)", "IS DISTINCT FROM ", out)
+    replace = re.match(r"\s*INSERT OR REPLACE INTO (\w+)", out)
+    if replace:
+        columns, key = _tables()[replace.group(1)]
+        update = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
+        out = re.sub(r"INSERT OR REPLACE INTO", "INSERT INTO", out, count=1)
+        out += f" ON CONFLICT ({', '.join(key)}) DO " + (f"UPDATE SET {update}" if update else "NOTHING")
+    elif re.match(r"\s*INSERT OR IGNORE INTO", out):
+        out = re.sub(r"INSERT OR IGNORE INTO", "INSERT INTO", out, count=1) + " ON CONFLICT DO NOTHING"
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A value as sqlite3 gives it: whole numbers PostgreSQL sums as numeric are ints; bytea is bytes."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    return value
+
+
+class Cursor:
+    """The rows of one statement, as sqlite3's cursor gives them (tuples; iterable)."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.fetchall())
+
+
+def _error(exc: Exception) -> sqlite3.Error:
+    """A psycopg error as the sqlite3 error the ledger's callers already handle (its text without credentials)."""
+    return sqlite3.OperationalError(f"PostgreSQL: {redact(str(exc)).strip()}")
+
+
+class Connection:
+    """The part of sqlite3.Connection the ledger uses, on a psycopg 3 connection in autocommit mode: ``BEGIN``
+    opens a transaction, ``with conn:`` commits it (or rolls it back on an error). psycopg errors are raised as
+    sqlite3.OperationalError, so the ledger's one error boundary (ledger._writes) holds for both."""
+
+    dialect = "postgresql"
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.total_changes = 0
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        import psycopg
+
+        try:
+            cur = self._conn.execute(translate(sql, bool(params)), tuple(params) or None)
+            if cur.rowcount > 0 and not cur.description:
+                self.total_changes += cur.rowcount
+            rows = [tuple(map(_plain, row)) for row in cur.fetchall()] if cur.description else []
+        except psycopg.Error as exc:
+            raise _error(exc) from exc
+        return Cursor(rows)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
+        import psycopg
+
+        batch = [tuple(row) for row in rows]
+        if not batch:
+            return Cursor([])
+        try:
+            with self._conn.cursor() as cur:
+                cur.executemany(translate(sql, True), batch)
+                self.total_changes += max(cur.rowcount, 0)
+        except psycopg.Error as exc:
+            raise _error(exc) from exc
+        return Cursor([])
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        if self._conn.info.transaction_status == TransactionStatus.IDLE:
+            return
+        try:
+            self._conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+        except psycopg.Error as error:
+            if kind is None:
+                raise _error(error) from error
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __del__(self) -> None:  # a reader left to the garbage collector (planning's) closes as sqlite3's does
+        self._conn.close()
+
+
+# --- opening: the lock, the draft, the identity ---------------------------------------------------------------
+def connect(where: Location, timeout_s: int = 30) -> Connection:
+    """A connection to the ledger's database (LedgerError when there is none to be had within `timeout_s`)."""
+    try:
+        import psycopg
+    except ImportError:
+        raise LedgerError("a PostgreSQL ledger needs psycopg: pip install 'bulkload[postgres]'") from None
+    try:
+        raw = psycopg.connect(where.conninfo, autocommit=True, connect_timeout=timeout_s)
+    except psycopg.Error as exc:
+        raise LedgerError(f"cannot reach the ledger {where}: {redact(str(exc)).strip()}") from None
+    return Connection(raw)
+
+
+def reader(url: str) -> sqlite3.Connection:
+    """A connection that reads the ledger of `url` (no lock taken: the run's process holds it), speaking sqlite3's
+    dialect."""
+    where = Location.parse(url)
+    conn = connect(where)
+    open_existing(conn, where)
+    return cast(sqlite3.Connection, conn)
+
+
+def _use(conn: Connection, schema: str) -> None:
+    conn.execute(f'SET search_path TO "{schema}"')
+
+
+def hold(conn: Connection, where: Location) -> None:
+    """The run's lock: one process on a ledger at a time (LedgerError when another holds it). Held by the session:
+    released when the connection closes or dies."""
+    (taken,) = conn.execute(
+        "SELECT pg_try_advisory_lock(hashtextextended(current_database() || '/bulkload ledger/' || ?, 0))",
+        (where.schema,),
+    ).fetchone() or (False,)
+    if not taken:
+        conn.close()
+        raise LedgerError(f"the ledger {where} is in use by another bulkload process")
+
+
+def exists(conn: Connection, schema: str) -> bool:
+    return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = ?", (schema,)).fetchone() is not None
+
+
+def make(conn: Connection, where: Location, statements: Sequence[str], meta: Sequence[tuple[str, str]]) -> None:
+    """The ledger's schema made as a draft (a dead maker's draft dropped first) holding `statements` and `meta`;
+    left as the connection's search path, for what must be in the ledger before it exists."""
+    conn.execute(f'DROP SCHEMA IF EXISTS "{where.draft}" CASCADE')
+    with conn:
+        conn.execute("BEGIN")
+        conn.execute(f'CREATE SCHEMA "{where.draft}"')
+        _use(conn, where.draft)
+        for statement in statements:
+            conn.execute(statement)
+        conn.executemany("INSERT INTO meta VALUES (?, ?)", meta)
+
+
+def publish(conn: Connection, where: Location) -> None:
+    """The draft becomes the ledger (one statement: whole or not at all)."""
+    conn.execute(f'ALTER SCHEMA "{where.draft}" RENAME TO "{where.schema}"')
+    _use(conn, where.schema)
+
+
+def drop(conn: Connection, where: Location) -> None:
+    """Remove the ledger (its run created nothing and starts over), while its lock is held."""
+    conn.execute(f'DROP SCHEMA IF EXISTS "{where.schema}" CASCADE')
+
+
+def being_made(url: str) -> bool:
+    """Whether a process holds the lock of the ledger `url` (making it, or running its run): Ledger.being_made."""
+    try:
+        where = Location.parse(url)
+        conn = connect(where, timeout_s=5)
+    except LedgerError:
+        return False
+    try:
+        hold(conn, where)
+    except LedgerError:
+        return True
+    conn.close()  # the lock goes with the connection
+    return False
+
+
+def open_existing(conn: Connection, where: Location) -> None:
+    """Use the ledger's schema (LedgerError when there is none)."""
+    if not exists(conn, where.schema):
+        conn.close()
+        raise LedgerError(f"no ledger at {where}")
+    _use(conn, where.schema)
+
+
+def identity(conn: Connection, where: Location) -> dict[str, Any]:
+    """The ledger as the run is tied to it: its name, the database's OID ("dev") and the schema's ("ino")."""
+    row = conn.execute(
+        "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()), "
+        "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+    ).fetchone()
+    dev, ino = row if row else (None, None)
+    return {"ledger": where.display, "dev": int(dev or 0), "ino": int(ino or 0)}
+
+
+def schema_of(conn: Connection, url: str) -> str | None:
+    """The schema of the ledger `url` names when it is in `conn`'s database (the same server and database), for
+    reading it beside the ledger of `conn`; None when it is elsewhere or not there."""
+    import psycopg.conninfo
+
+    try:
+        where = Location.parse(url)
+        theirs = psycopg.conninfo.conninfo_to_dict(where.conninfo)
+    except (LedgerError, psycopg.Error):
+        return None
+    info = conn._conn.info
+    ours = {"host": info.host, "port": str(info.port), "dbname": info.dbname}
+    if any(str(theirs.get(k) or ours[k]) != ours[k] for k in ours) or not exists(conn, where.schema):
+        return None
+    return where.schema
+
+
+def run_of(url: str) -> dict[str, Any] | None:
+    """The run the ledger `url` holds, read without taking its lock (the record of loads asks); None when there is
+    none to be read (no server, no such ledger)."""
+    found = _peek(url)
+    return found[0] if found else None
+
+
+def identity_at(url: str) -> dict[str, Any] | None:
+    """The ledger `url` names as `identity` gives it, with its run's id (`run`); None when it is not there."""
+    found = _peek(url)
+    return {**found[1], "run": found[0].get("key_prefix")} if found else None
+
+
+def _peek(url: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(run, identity) of the ledger `url`, read without its lock; None when there is none to be read."""
+    import msgspec
+
+    try:
+        where = Location.parse(url)
+        conn = connect(where, timeout_s=5)
+    except LedgerError:
+        return None
+    try:
+        open_existing(conn, where)
+        row = conn.execute("SELECT value FROM meta WHERE key='run'").fetchone()
+        run = msgspec.json.decode(row[0]) if row else None
+        return (run, identity(conn, where)) if isinstance(run, dict) else None
+    except (LedgerError, sqlite3.Error, ValueError):
+        return None
+    finally:
+        conn.close()

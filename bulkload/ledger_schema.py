@@ -1,0 +1,34 @@
+"""The ledger's tables, for both backends (ledger.py, ledger_pg.py): SQLite's column types, which ledger_pg
+translates for PostgreSQL."""
+
+#: the input's group keys as the inspection finds them (profile.py), with whether a key came back after another
+FILE_GROUPS = """
+CREATE TABLE IF NOT EXISTS file_groups (
+    key TEXT PRIMARY KEY, file_idx INTEGER NOT NULL, line INTEGER NOT NULL,
+    dup INTEGER NOT NULL DEFAULT 0, last_file INTEGER, last_line INTEGER) WITHOUT ROWID"""
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE chunks (
+    seq INTEGER NOT NULL, part TEXT NOT NULL, file_idx INTEGER NOT NULL, key TEXT NOT NULL,
+    state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, n_rows INTEGER NOT NULL,
+    lines BLOB NOT NULL, body_hash TEXT NOT NULL, summary TEXT, returned TEXT, error TEXT, updated REAL NOT NULL,
+    sent_at REAL,
+    PRIMARY KEY (seq, part));
+CREATE TABLE rows (
+    file_idx INTEGER NOT NULL, line_no INTEGER NOT NULL, bucket TEXT NOT NULL, field TEXT NOT NULL,
+    reason TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (file_idx, line_no));
+CREATE TABLE groups (
+    key TEXT PRIMARY KEY, seq INTEGER NOT NULL, part TEXT NOT NULL, lines INTEGER NOT NULL, total TEXT NOT NULL,
+    debit TEXT NOT NULL, imbalance TEXT NOT NULL, digest INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE skip_groups (
+    key TEXT PRIMARY KEY, bucket TEXT NOT NULL, reason TEXT NOT NULL, lines INTEGER, total TEXT, debit TEXT,
+    differs TEXT, digest INTEGER) WITHOUT ROWID;
+CREATE TABLE created (loc INTEGER PRIMARY KEY, id INTEGER NOT NULL, line_check INTEGER);
+CREATE TABLE baselines (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE calls (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE removed (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, outcome TEXT NOT NULL, at REAL NOT NULL);
+"""
+
+#: every statement that makes a new ledger's tables, one by one
+STATEMENTS = [statement for statement in [*SCHEMA.split(";"), FILE_GROUPS] if statement.strip()]
