@@ -18,8 +18,11 @@ machine, or a shared file system).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import os
 import socket
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -104,6 +107,15 @@ async def connect(url: str) -> psycopg.AsyncConnection[Any]:
         raise ConfigError(f"cannot reach the queue's PostgreSQL: {reason}") from None
 
 
+def ledger_url(url: str, manifest: str, name: str) -> str:
+    """Where a queued job's ledger is kept: a PostgreSQL ledger (ledger_pg) in the queue's database, named after
+    the manifest and the job, so that a worker on any machine resumes it with the same idempotency keys."""
+    digest = hashlib.sha256(f"{manifest}#{name}".encode()).hexdigest()[:24]
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.urlencode([*urllib.parse.parse_qsl(parts.query), ("ledger", f"job_{digest}")])
+    return urllib.parse.urlunsplit(parts._replace(query=query))
+
+
 def worker_label() -> str:
     """This process as `bulkload status` names the worker running a job: host:pid."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -168,6 +180,7 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
     resumable (procrastinate retries it: `RETRY`), ConfigError for a job to correct (not retried: its
     credentials refused, a manifest changed since)."""
     mjob = _job(read_manifest(manifest_path), name)
+    mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger_url(url, manifest_path, name)})
     # two connections: the budget's calls take turns on one, the job's counts go over the other meanwhile
     async with await connect(url) as conn, await connect(url) as budget_conn:
         await _record(conn, job_id, "worker = %s, error = NULL", worker_label())

@@ -78,7 +78,10 @@ def test_workers_run_the_queued_jobs_one_agreement_at_a_time(
                 "SELECT q::text, j::text FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id"
             )
             text = " ".join(" ".join(row) for row in kept.fetchall())
+            schemas = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'job\\_%'").fetchone()
         assert "a2j1" in text and not any(secret in text for secret in ENV.values())
+        # each job's ledger is in PostgreSQL, where a worker on any machine resumes it; none in the output dir
+        assert schemas == (6,) and not list(tmp_path.rglob("ledger.sqlite"))
     finally:
         for proc in (*workers, sandbox.proc):
             proc.kill()
