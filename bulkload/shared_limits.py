@@ -24,7 +24,7 @@ import anyio
 
 from .errors import RunStopped
 from .limits import Limits
-from .meters import Sleep
+from .meters import Clock, Sleep
 
 if TYPE_CHECKING:  # the `postgres` extra's: imported where a budget is used, so a plain install never needs it
     import psycopg
@@ -68,13 +68,30 @@ async def create_schema(conn: psycopg.AsyncConnection[Any]) -> None:
 class SharedBudget:
     """One agreement's calls as every worker counts them, over `conn` (this job's own connection; its calls
     take turns on it). `take` counts one call, after waiting until every window has room; RunStopped when the daily
-    quota is spent. `sleep`: waits the given seconds (anyio.sleep; a test's own)."""
+    quota is spent. `sleep`: waits the given seconds (anyio.sleep; a test's own), `clock`: the seconds it measures
+    its lateness by (time.monotonic).
 
-    def __init__(self, conn: psycopg.AsyncConnection[Any], agreement: str, sleep: Sleep = anyio.sleep) -> None:
+    A busy event loop holds a call between its slot and the server as late as it wakes this budget after a wait:
+    every window is widened by the latest wake-up seen lately (`lag_s`, at most `LAG_CAP_S`, decaying by
+    `LAG_DECAY` a wait), as meters.WindowMeter does for its own."""
+
+    LAG_DECAY = 0.99
+    LAG_CAP_S = 1.0
+
+    def __init__(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        agreement: str,
+        sleep: Sleep = anyio.sleep,
+        clock: Clock = time.monotonic,
+    ) -> None:
         self.conn = conn
         self.agreement = agreement
         self._sleep = sleep
+        self._clock = clock
         self._turn = anyio.Lock()
+        #: seconds late the latest wake-up was, lately (see above)
+        self.lag_s = 0.0
 
     async def take(self, windows: Sequence[Window], quota: int) -> None:
         """Wait until each of `windows` holds fewer than its limit of this agreement's calls (over every worker),
@@ -93,11 +110,13 @@ class SharedBudget:
                     ) from None
             if wait <= 0:
                 return
+            due = self._clock() + wait
             await self._sleep(wait)
+            self.lag_s = min(self.LAG_CAP_S, max(self._clock() - due, self.lag_s * self.LAG_DECAY))
 
     async def _try_take(self, windows: Sequence[Window], quota: int) -> float:
         """One turn under the agreement's lock: the seconds to wait for room, or 0.0 with the call counted."""
-        longest = max((span for _, span in windows), default=0.0)
+        longest = max((span for _, span in windows), default=0.0) + self.LAG_CAP_S
         async with self.conn.transaction():
             cur = await self.conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)), extract(epoch FROM clock_timestamp())",
@@ -107,7 +126,8 @@ class SharedBudget:
             assert row is not None
             now = float(row[1])
             wait = 0.0
-            for limit, span in windows:
+            for limit, window_s in windows:
+                span = window_s + self.lag_s
                 cur = await self.conn.execute(
                     "SELECT at FROM bulkload_calls WHERE agreement = %s AND at > %s ORDER BY at DESC OFFSET %s LIMIT 1",
                     (self.agreement, now - span, limit - 1),

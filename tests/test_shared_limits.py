@@ -103,3 +103,21 @@ async def test_unreachable_budget_stops_the_job(connect: Callable[[], Any]) -> N
     await conn.close()
     with pytest.raises(RunStopped, match="unreachable"):
         await budget.take([(5, 1.0)], 0)
+
+
+async def test_a_late_wake_up_widens_the_windows(connect: Callable[[], Any]) -> None:
+    """A budget woken 0.3 s after its wait was due (a busy event loop) widens every window by that much: the calls
+    it lets go may reach the API that much later than the ones counted before them."""
+    name = agreement()
+    now = [0.0]
+
+    async def late_sleep(seconds: float) -> None:
+        now[0] += seconds + 0.3
+        await anyio.sleep(seconds)
+
+    budget = SharedBudget(await connect(), name, sleep=late_sleep, clock=lambda: now[0])
+    for _ in range(3):
+        await budget.take([(2, 0.2)], 0)
+    assert budget.lag_s == pytest.approx(0.3)
+    at = await starts(budget.conn, name)
+    assert at[2] - at[0] >= 0.2 and len(at) == 3
