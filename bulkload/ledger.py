@@ -352,7 +352,7 @@ class Ledger:
             ledger = cls(where, db, -1)
             ledger.set_home(ledger.identity())
         except BaseException:
-            conn.close()
+            ledger_pg.discard_draft(conn, where)
             raise
         return ledger
 
@@ -918,16 +918,8 @@ class Ledger:
             "call INTEGER NOT NULL)"
         )
         self._db.execute("DELETE FROM done_rows")
-        if isinstance(self.path, ledger_pg.Location):  # PostgreSQL runs no Python in a statement: listed here
-            calls = self._db.execute("SELECT file_idx, lines, summary FROM chunks WHERE state = 'done'").fetchall()
-            kinds_of = (
-                (call, f, blob, next(iter(_decode(summary or "{}")), None))
-                for call, (f, blob, summary) in enumerate(calls)
-            )
-            self._db.executemany(
-                "INSERT OR IGNORE INTO done_rows VALUES (?, ?, ?)",
-                ((loc, kind, call) for call, f, blob, kind in kinds_of if kind for loc in _decode(_locs(f, blob))),
-            )
+        if isinstance(self.path, ledger_pg.Location):  # no Python in its statements: the lines read in SQL
+            self._db.execute(ledger_pg.DONE_ROWS)
         else:
             self._db.create_function("chunk_locs", 2, _locs, deterministic=True)
             self._db.execute(

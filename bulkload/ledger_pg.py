@@ -13,8 +13,9 @@ translated once and cached. What SQLite does with files has a PostgreSQL meaning
 - the file the run is tied to (device and inode): the database's and the schema's OIDs, which a rename keeps and
   a dump restored elsewhere (a copy) does not.
 
-Synchronous, like the SQLite ledger: one short transaction (one round trip per statement) per state change, on
-the event loop; a ledger on a local or nearby server answers in well under a millisecond a statement.
+Synchronous, like the SQLite ledger: one short transaction per state change, on the event loop, the rows of an
+executemany INSERT in one statement; 5-7.5 ms a chunk against SQLite's 0.4 (benchmarks/bench_ledger_pg.py,
+docs/postgresql.md).
 A password in the URL is registered with redact and never shown: the ledger's name (`Location.display`) leaves
 it out; PGPASSWORD or ~/.pgpass (libpq's own) keep it off the command line.
 """
@@ -71,8 +72,8 @@ class Location:
         parts = urllib.parse.urlsplit(url)
         query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         names = [v for k, v in query if k == "ledger"]
-        rest = urllib.parse.urlencode([(k, v) for k, v in query if k != "ledger"])
-        register(urllib.parse.unquote(parts.password or ""))
+        rest = [(k, v) for k, v in query if k != "ledger"]
+        register(urllib.parse.unquote(parts.password or ""), *(v for k, v in rest if k == "password"))
         name = names[-1] if names else DEFAULT_NAME
         if not _NAME.fullmatch(name):
             raise LedgerError(
@@ -81,8 +82,10 @@ class Location:
             )
         netloc = parts.netloc.rsplit("@", 1)
         shown = f"{netloc[0].split(':', 1)[0]}@{netloc[1]}" if len(netloc) == 2 else parts.netloc
-        display = urllib.parse.urlunsplit(parts._replace(netloc=shown, query=f"ledger={name}"))
-        return cls(url, urllib.parse.urlunsplit(parts._replace(query=rest)), display, name)
+        # the other parameters (sslmode, …) stay: the name connects again, with PGPASSWORD or ~/.pgpass
+        shown_query = urllib.parse.urlencode([*((k, v) for k, v in rest if k != "password"), ("ledger", name)])
+        display = urllib.parse.urlunsplit(parts._replace(netloc=shown, query=shown_query))
+        return cls(url, urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(rest))), display, name)
 
     def __str__(self) -> str:
         return self.display
@@ -144,6 +147,29 @@ def translate(sql: str, with_params: bool) -> str:
     return out
 
 
+#: bound values one statement may carry (PostgreSQL's protocol counts them in 16 bits)
+MAX_PARAMS = 65_535
+
+
+@functools.lru_cache(maxsize=256)
+def _many_rows(sql: str) -> tuple[str, str, str, tuple[int, ...] | None] | None:
+    """An executemany INSERT as one multi-row statement (one round trip instead of one a row): (the translated
+    statement up to VALUES, one row's placeholders, the rest, and for INSERT OR REPLACE the key's positions);
+    None for a statement that must see each row in turn (an upsert that updates)."""
+    if not re.match(r"\s*INSERT\b", sql) or "DO UPDATE" in sql:
+        return None
+    translated = translate(sql, True)
+    found = re.search(r"VALUES (\((?:%s, )*%s\))", translated)
+    if found is None:
+        return None
+    key = None
+    replace = re.match(r"\s*INSERT OR REPLACE INTO (\w+) VALUES", sql)
+    if replace:
+        columns, pk = _tables()[replace.group(1)]
+        key = tuple(columns.index(c) for c in pk)
+    return translated[: found.start(1)], found.group(1), translated[found.end(1) :], key
+
+
 def _plain(value: Any) -> Any:
     """A value as sqlite3 gives it: whole numbers PostgreSQL sums as numeric are ints; bytea is bytes."""
     if isinstance(value, Decimal) and value == value.to_integral_value():
@@ -157,17 +183,16 @@ class Cursor:
     """The rows of one statement, as sqlite3's cursor gives them (tuples; iterable)."""
 
     def __init__(self, rows: list[tuple[Any, ...]]) -> None:
-        self._rows = rows
+        self._rows = iter(rows)
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        return self._rows.pop(0) if self._rows else None
+        return next(self._rows, None)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        rows, self._rows = self._rows, []
-        return rows
+        return list(self._rows)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return iter(self.fetchall())
+        return self._rows
 
 
 def _error(exc: Exception) -> sqlite3.Error:
@@ -178,9 +203,8 @@ def _error(exc: Exception) -> sqlite3.Error:
 class Connection:
     """The part of sqlite3.Connection the ledger uses, on a psycopg 3 connection in autocommit mode: ``BEGIN``
     opens a transaction, ``with conn:`` commits it (or rolls it back on an error). psycopg errors are raised as
-    sqlite3.OperationalError, so the ledger's one error boundary (ledger._writes) holds for both."""
-
-    dialect = "postgresql"
+    sqlite3.OperationalError, so the ledger's one error boundary (ledger._writes) holds for both. psycopg is imported
+    where it is first used: the SQLite ledger needs none of it."""
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
@@ -204,9 +228,21 @@ class Connection:
         batch = [tuple(row) for row in rows]
         if not batch:
             return Cursor([])
+        many = _many_rows(sql)
         try:
-            with self._conn.cursor() as cur:
-                cur.executemany(translate(sql, True), batch)
+            if many is None:  # an upsert that counts (DO UPDATE SET n = n + 1) sees each row in turn
+                with self._conn.cursor() as cur:
+                    cur.executemany(translate(sql, True), batch)
+                    self.total_changes += max(cur.rowcount, 0)
+                return Cursor([])
+            head, group, tail, key = many
+            if key is not None:  # INSERT OR REPLACE, row after row: the last row of a key is what stays
+                batch = list({tuple(row[i] for i in key): row for row in batch}.values())
+            per = max(1, MAX_PARAMS // len(batch[0]))
+            for start in range(0, len(batch), per):
+                part = batch[start : start + per]
+                statement = head + ", ".join([group] * len(part)) + tail
+                cur = self._conn.execute(statement, [v for row in part for v in row])
                 self.total_changes += max(cur.rowcount, 0)
         except psycopg.Error as exc:
             raise _error(exc) from exc
@@ -232,6 +268,19 @@ class Connection:
 
     def __del__(self) -> None:  # a reader left to the garbage collector (planning's) closes as sqlite3's does
         self._conn.close()
+
+
+#: Ledger.rows_by_kind's done_rows, which SQLite fills with a Python function: each done call's lines (chunks.lines:
+#: little-endian int32s) as created.loc values, the first scope of its summary, and a number for the call (<< and |
+#: share one precedence in PostgreSQL: every shift is in brackets)
+DONE_ROWS = (
+    "INSERT INTO done_rows SELECT (c.file_idx << 32) + (get_byte(c.lines, 4 * i) | (get_byte(c.lines, 4 * i + 1) << 8) "
+    "| (get_byte(c.lines, 4 * i + 2) << 16) | (get_byte(c.lines, 4 * i + 3) << 24)), "
+    "(SELECT k FROM json_object_keys(c.summary::json) k LIMIT 1), c.call "
+    "FROM (SELECT row_number() OVER () AS call, * FROM chunks WHERE state = 'done') c, "
+    "generate_series(0, length(c.lines) / 4 - 1) i "
+    "WHERE (SELECT k FROM json_object_keys(c.summary::json) k LIMIT 1) IS NOT NULL ON CONFLICT DO NOTHING"
+)
 
 
 # --- opening: the lock, the draft, the identity ---------------------------------------------------------------
@@ -288,6 +337,16 @@ def make(conn: Connection, where: Location, statements: Sequence[str], meta: Seq
         for statement in statements:
             conn.execute(statement)
         conn.executemany("INSERT INTO meta VALUES (?, ?)", meta)
+
+
+def discard_draft(conn: Connection, where: Location) -> None:
+    """A ledger not made after all: its draft goes (while its lock is held), and the connection with the lock."""
+    try:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{where.draft}" CASCADE')
+    except sqlite3.Error:
+        pass  # the next maker drops it
+    finally:
+        conn.close()
 
 
 def publish(conn: Connection, where: Location) -> None:

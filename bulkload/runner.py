@@ -99,9 +99,10 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
         "in_doubt": ("the in-doubt file", job.in_doubt_path),
         "report": ("--report", job.report),
     }
-    if new_ledger:
+    in_file = ledger and not ledger_pg.is_url(job.ledger_path)  # a PostgreSQL ledger is no file to collide with
+    if new_ledger and in_file:
         check_outputs([("--ledger", job.ledger_path)], inputs)
-    ours = [("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if ledger else []
+    ours = [("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if in_file else []
     check_outputs([(what, path) for what, path in map(paths.__getitem__, outputs) if path], inputs + ours)
 
 

@@ -149,6 +149,11 @@ def test_what_must_be_in_a_ledger_before_it_exists_is_written_with_it_or_there_i
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(LedgerError, match="no ledger"):
         Ledger.open(where)
+    if "://" in where:  # nor a draft schema
+        import psycopg
+
+        with psycopg.connect(where.split("?")[0]) as conn:
+            assert conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'l%'").fetchall() == []
     ledger = Ledger.create(
         where, run, lambda conn: conn.execute("INSERT INTO meta VALUES ('profiles', '[{\"x\": 1}]')")
     )
