@@ -123,8 +123,8 @@ def worker_label() -> str:
 
 async def ensure_schema(url: str) -> None:
     """Create procrastinate's tables, `bulkload_queue` and the shared budget's tables where they are not yet
-    (the first enqueuer or worker makes them, under an advisory lock). Raises psycopg.OperationalError when the
-    server cannot be reached."""
+    (the first enqueuer or worker makes them, under an advisory lock). ConfigError when the server cannot be
+    reached."""
     async with await connect(url) as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         cur = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
@@ -165,10 +165,7 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
             except AlreadyEnqueued:
                 queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=None))
                 continue
-            await conn.execute(
-                "INSERT INTO bulkload_queue (job_id, manifest, name, agreement) VALUES (%s, %s, %s, %s)",
-                (job_id, str(manifest.path), mjob.name, mjob.agreement),
-            )
+            await _job_row(conn, job_id, str(manifest.path), mjob, None)
             queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=job_id))
     return queued
 
@@ -183,7 +180,7 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
     mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger_url(url, manifest_path, name)})
     # two connections: the budget's calls take turns on one, the job's counts go over the other meanwhile
     async with await connect(url) as conn, await connect(url) as budget_conn:
-        await _record(conn, job_id, "worker = %s, error = NULL", worker_label())
+        await _job_row(conn, job_id, manifest_path, mjob, worker_label())
         token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement))
         try:
             report = await _with_progress(conn, job_id, mjob)
@@ -238,6 +235,20 @@ async def _with_progress(conn: psycopg.AsyncConnection[Any], job_id: int, mjob: 
 
 def _encode(counts: dict[str, int]) -> str:
     return msgspec.json.encode(counts).decode()
+
+
+async def _job_row(
+    conn: psycopg.AsyncConnection[Any], job_id: int, manifest: str, mjob: ManifestJob, worker: str | None
+) -> None:
+    """The job's `bulkload_queue` row, made by whichever comes first: the enqueuer after procrastinate has the job, or
+    the worker that already took it (then naming itself, its error of an earlier run cleared)."""
+    async with conn.transaction():
+        await conn.execute(
+            "INSERT INTO bulkload_queue (job_id, manifest, name, agreement, worker) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (job_id) DO UPDATE SET worker = coalesce(EXCLUDED.worker, bulkload_queue.worker), "
+            "error = CASE WHEN EXCLUDED.worker IS NULL THEN bulkload_queue.error END, updated_at = now()",
+            (job_id, manifest, mjob.name, mjob.agreement, worker),
+        )
 
 
 async def _record(conn: psycopg.AsyncConnection[Any], job_id: int, assignments: str, *values: object) -> None:
