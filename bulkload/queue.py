@@ -181,9 +181,10 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
     # two connections: the budget's calls take turns on one, the job's counts go over the other meanwhile
     async with await connect(url) as conn, await connect(url) as budget_conn:
         await _job_row(conn, job_id, manifest_path, mjob, worker_label())
-        token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement))
+        lag = shared_limits.LoopLag()
+        token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s))
         try:
-            report = await _with_progress(conn, job_id, mjob)
+            report = await _with_progress(conn, job_id, mjob, lag)
         except Exception as exc:
             with contextlib.suppress(psycopg.Error):  # PostgreSQL gone: procrastinate's own record says failed
                 await _record(conn, job_id, "error = %s", str(exc) or type(exc).__name__)
@@ -206,8 +207,11 @@ def _job(manifest: Manifest, name: str) -> ManifestJob:
     raise ConfigError(f"the manifest {manifest.path} has no job {name!r} (changed since it was queued?)")
 
 
-async def _with_progress(conn: psycopg.AsyncConnection[Any], job_id: int, mjob: ManifestJob) -> Report:
-    """fleet.run_job, its counts written for `bulkload status` every PROGRESS_S while it runs."""
+async def _with_progress(
+    conn: psycopg.AsyncConnection[Any], job_id: int, mjob: ManifestJob, lag: shared_limits.LoopLag
+) -> Report:
+    """fleet.run_job, its counts written for `bulkload status` every PROGRESS_S while it runs, the event loop's
+    lateness measured by `lag` meanwhile (for the shared budget's windows)."""
     runs: list[Run] = []
     shared = Shared(anyio.CapacityLimiter(1_000), opened=runs.append)
 
@@ -223,6 +227,7 @@ async def _with_progress(conn: psycopg.AsyncConnection[Any], job_id: int, mjob: 
     failed: Exception | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(progress)
+        tg.start_soon(lag.run)
         try:
             report = await fleet.run_job(mjob, resume=True, shared=shared)
         except Exception as exc:  # raised as it is, not in a group: procrastinate retries by its type (RETRY)

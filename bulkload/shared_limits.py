@@ -16,7 +16,8 @@ agreement, from seeds/economic), as `Limits.for_job` builds them.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -65,17 +66,49 @@ async def create_schema(conn: psycopg.AsyncConnection[Any]) -> None:
         await conn.execute(SCHEMA)
 
 
+class LoopLag:
+    """How late the event loop runs: `run` sleeps `tick_s` at a time and notes how late it wakes; `worst_s` is the
+    latest lateness within the last `keep_s` seconds (`clock`, `sleep`: time.monotonic and anyio.sleep)."""
+
+    def __init__(
+        self, tick_s: float = 0.05, keep_s: float = 60.0, clock: Clock = time.monotonic, sleep: Sleep = anyio.sleep
+    ) -> None:
+        self.tick_s, self.keep_s = tick_s, keep_s
+        self._clock, self._sleep = clock, sleep
+        self._late: deque[tuple[float, float]] = deque()  # (when, seconds late): later ones less late
+
+    async def run(self) -> None:
+        """Measure until cancelled."""
+        while True:
+            await self.tick()
+
+    async def tick(self) -> None:
+        """One measure: sleep `tick_s`, note how late the wake-up was."""
+        due = self._clock() + self.tick_s
+        await self._sleep(self.tick_s)
+        now = self._clock()
+        late = max(0.0, now - due)
+        while self._late and self._late[-1][1] <= late:  # outdone by this one: never the worst again
+            self._late.pop()
+        self._late.append((now, late))
+        while self._late[0][0] < now - self.keep_s:
+            self._late.popleft()
+
+    def worst_s(self) -> float:
+        """The worst lateness within the last `keep_s` seconds, in seconds."""
+        floor = self._clock() - self.keep_s
+        return max((late for when, late in self._late if when >= floor), default=0.0)
+
+
 class SharedBudget:
     """One agreement's calls as every worker counts them, over `conn` (this job's own connection; its calls
     take turns on it). `take` counts one call, after waiting until every window has room; RunStopped when the daily
-    quota is spent. `sleep`: waits the given seconds (anyio.sleep; a test's own), `clock`: the seconds it measures
-    its lateness by (time.monotonic).
+    quota is spent. `sleep`: waits the given seconds (anyio.sleep; a test's own).
 
-    A busy event loop holds a call between its slot and the server as late as it wakes this budget after a wait:
-    every window is widened by the latest wake-up seen lately (`lag_s`, at most `LAG_CAP_S`, decaying by
-    `LAG_DECAY` a wait), as meters.WindowMeter does for its own."""
+    A busy event loop holds a call between its slot and the server as long as it stalls (other jobs' ledgers made
+    and files inspected on the same loop): every window is widened by `lag()`, the loop's worst lateness lately, in
+    seconds (LoopLag.worst_s; none by default), at most `LAG_CAP_S`."""
 
-    LAG_DECAY = 0.99
     LAG_CAP_S = 1.0
 
     def __init__(
@@ -83,15 +116,13 @@ class SharedBudget:
         conn: psycopg.AsyncConnection[Any],
         agreement: str,
         sleep: Sleep = anyio.sleep,
-        clock: Clock = time.monotonic,
+        lag: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self.conn = conn
         self.agreement = agreement
         self._sleep = sleep
-        self._clock = clock
+        self._lag = lag
         self._turn = anyio.Lock()
-        #: seconds late the latest wake-up was, lately (see above)
-        self.lag_s = 0.0
 
     async def take(self, windows: Sequence[Window], quota: int) -> None:
         """Wait until each of `windows` holds fewer than its limit of this agreement's calls (over every worker),
@@ -110,9 +141,7 @@ class SharedBudget:
                     ) from None
             if wait <= 0:
                 return
-            due = self._clock() + wait
             await self._sleep(wait)
-            self.lag_s = min(self.LAG_CAP_S, max(self._clock() - due, self.lag_s * self.LAG_DECAY))
 
     async def _try_take(self, windows: Sequence[Window], quota: int) -> float:
         """One turn under the agreement's lock: the seconds to wait for room, or 0.0 with the call counted."""
@@ -126,8 +155,9 @@ class SharedBudget:
             assert row is not None
             now = float(row[1])
             wait = 0.0
+            lag_s = min(self.LAG_CAP_S, self._lag())
             for limit, window_s in windows:
-                span = window_s + self.lag_s
+                span = window_s + lag_s
                 cur = await self.conn.execute(
                     "SELECT at FROM bulkload_calls WHERE agreement = %s AND at > %s ORDER BY at DESC OFFSET %s LIMIT 1",
                     (self.agreement, now - span, limit - 1),

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from bulkload.errors import RunStopped
-from bulkload.shared_limits import SharedBudget, create_schema
+from bulkload.shared_limits import LoopLag, SharedBudget, create_schema
 
 
 class Waited(Exception):
@@ -105,19 +105,27 @@ async def test_unreachable_budget_stops_the_job(connect: Callable[[], Any]) -> N
         await budget.take([(5, 1.0)], 0)
 
 
-async def test_a_late_wake_up_widens_the_windows(connect: Callable[[], Any]) -> None:
-    """A budget woken 0.3 s after its wait was due (a busy event loop) widens every window by that much: the calls
-    it lets go may reach the API that much later than the ones counted before them."""
+async def test_the_loops_lateness_widens_the_windows(connect: Callable[[], Any]) -> None:
+    """A worker whose event loop ran 0.3 s late lately widens every window by that much: a call it lets go may
+    reach the API that much later than the ones counted before it."""
     name = agreement()
-    now = [0.0]
-
-    async def late_sleep(seconds: float) -> None:
-        now[0] += seconds + 0.3
-        await anyio.sleep(seconds)
-
-    budget = SharedBudget(await connect(), name, sleep=late_sleep, clock=lambda: now[0])
+    budget = SharedBudget(await connect(), name, lag=lambda: 0.3)
     for _ in range(3):
-        await budget.take([(2, 0.2)], 0)
-    assert budget.lag_s == pytest.approx(0.3)
+        await budget.take([(2, 0.2), (100, 60.0)], 0)
     at = await starts(budget.conn, name)
-    assert at[2] - at[0] >= 0.2 and len(at) == 3
+    assert at[2] - at[0] >= 0.5
+
+
+async def test_loop_lag_keeps_the_worst_lateness_for_a_while() -> None:
+    now = [0.0]
+    late = [0.01, 0.4, 0.02, 0.0, 0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds + late.pop(0)
+
+    lag = LoopLag(tick_s=1.0, keep_s=2.5, clock=lambda: now[0], sleep=sleep)
+    worst = []
+    for _ in range(5):
+        await lag.tick()
+        worst.append(lag.worst_s())
+    assert worst == pytest.approx([0.01, 0.4, 0.4, 0.4, 0.02])  # 0.4 at 2.41 s is older than 2.5 s at 5.43 s
