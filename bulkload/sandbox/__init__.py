@@ -76,11 +76,12 @@ async def running(
     """Serve the sandbox on ``host:port`` (0 = a free port) while the block runs; yields the base URL.
     ``agreements``: a sandbox of its own for each agreement (sandbox/agreements.py; KeyError for a target whose
     agreements no header tells apart)."""
-    app, prefix = _lookup(target)(options or SandboxOptions())
+    make = _lookup(target)
+    app, prefix = make(options or SandboxOptions())
     if agreements:
         from bulkload.sandbox.agreements import create_app
 
-        app = create_app(target, options or SandboxOptions())
+        app = create_app(target, lambda: make(options or SandboxOptions())[0])
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

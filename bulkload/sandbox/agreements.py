@@ -75,13 +75,11 @@ class Agreements:
         }
 
 
-def create_app(target: str, options: SandboxOptions) -> web.Application:
-    """A server whose every agreement has its own sandbox of `target` (one of KEYED_BY) with `options`. KeyError
-    for a target whose agreements are not told apart by a header."""
-    from bulkload.sandbox import build_app
-
+def create_app(target: str, make: Callable[[], web.Application]) -> web.Application:
+    """A server whose every agreement has its own sandbox of `target` (one of KEYED_BY), made by `make` on the
+    agreement's first call. KeyError for a target whose agreements are not told apart by a header."""
     header = KEYED_BY[target]
-    agreements = Agreements(lambda: build_app(target, options), header)
+    agreements = Agreements(make, header)
     app = new_app(SandboxOptions(), agreements.dispatch)  # the server's own stats: every agreement's calls
 
     async def listing(request: web.Request) -> web.Response:
