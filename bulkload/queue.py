@@ -269,8 +269,12 @@ _STATES = {"todo": "queued", "doing": "running", "succeeded": "finished", "abort
 
 
 async def job_states(url: str) -> list[JobState]:
-    """Every job ever queued, in the order it was: its state, worker and counts (JobState)."""
+    """Every job ever queued, in the order it was: its state, worker and counts (JobState); none in a database no
+    manifest was queued in yet."""
     async with await connect(url) as conn:
+        cur = await conn.execute("SELECT to_regclass('bulkload_queue') IS NOT NULL")
+        if not (row := await cur.fetchone()) or not row[0]:
+            return []
         cur = await conn.execute(
             "SELECT j.id, q.name, q.agreement, j.status::text, j.attempts, q.worker, q.counts, q.report, q.error "
             "FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id ORDER BY j.id"

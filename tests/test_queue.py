@@ -100,6 +100,10 @@ def test_a_killed_workers_job_is_finished_by_another_with_the_same_keys(tmp_path
     assert outcome.ok, outcome
 
 
+def test_status_of_a_database_nothing_was_queued_in(postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert status(postgres_url, capsys) == (0, [])
+
+
 def test_an_unreachable_queue_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["status", "--queue", "postgresql://nobody:hunter2@127.0.0.1:1/queue"]) == 2
     err = capsys.readouterr().err
