@@ -75,7 +75,7 @@ class JobState(msgspec.Struct, kw_only=True):
     """One queued job as `bulkload status` shows it: `state` queued | running | finished | failed | cancelled
     (procrastinate's todo, doing, succeeded, failed, cancelled or aborted); `worker` host:pid of the worker running
     it now or last; `attempts`: runs that ended and were retried; `counts`: COUNTS, live while it runs; `status`
-    and `exit_code` of its report once it has one; `error`: why it failed without one."""
+    and `exit_code` of its report once it has one; `error`: why its last run ended without a report (then retried, or failed)."""
 
     id: int
     name: str
@@ -294,7 +294,7 @@ async def job_states(url: str) -> list[JobState]:
                 counts=msgspec.json.decode(counts) if counts else {},
                 status=None if done is None else done.status,
                 exit_code=None if done is None else done.exit_code,
-                error=error if status == "failed" else None,
+                error=error,
             )
         )
     return states

@@ -100,6 +100,47 @@ def test_a_killed_workers_job_is_finished_by_another_with_the_same_keys(tmp_path
     assert outcome.ok, outcome
 
 
+@pytest.mark.slow
+def test_the_daily_quota_is_the_agreements_across_workers(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two workers with caches of their own (two machines) and a daily quota of 2 calls per agreement, the
+    sandbox's too: each agreement's first job stops once its 2 calls are spent, is queued again and stops again
+    without a call, whichever worker runs it; the second waits behind it. The sandbox refuses no call for its
+    quota."""
+    sandbox = spawn_sandbox("--agreements", "--daily-quota", "2")
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        inputs(tmp_path)
+        manifest = tmp_path / "fleet.toml"
+        names = [f"a{a}j{j}" for a in range(AGREEMENTS) for j in range(2)]
+        manifest.write_text(manifest_text(sandbox.url, cap=8, extra=dict.fromkeys(names, "daily_quota = 2\n")))
+        assert main(["run", str(manifest), "--queue", postgres_url]) == 0
+        for n in range(2):
+            env = {**os.environ, **ENV, "XDG_CACHE_HOME": str(tmp_path / f"cache-{n}")}
+            with open(tmp_path / f"worker-{n}.log", "wb") as log:
+                cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", postgres_url]
+                workers.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + BOUND_S
+        while time.monotonic() < deadline:
+            jobs = {job["name"]: job for job in status(postgres_url, capsys)[1]}
+            if all(jobs[f"a{a}j0"]["attempts"] >= 2 for a in range(AGREEMENTS)):  # stopped, queued again, stopped
+                break
+            time.sleep(0.5)
+        for a in range(AGREEMENTS):
+            first, second = jobs[f"a{a}j0"], jobs[f"a{a}j1"]
+            assert (first["state"], first["status"], first["attempts"]) == ("queued", "stopped", 2), first
+            assert (second["state"], second["attempts"]) == ("queued", 0)  # waits behind its agreement's first
+        _, agreements = asyncio.run(server_stats(sandbox.url))
+        for a in range(AGREEMENTS):
+            seen = agreements[agreement_id(grant(a))]
+            assert seen["requests"] == 2 and seen["faults"]["quota"] == 0
+    finally:
+        for proc in (*workers, sandbox.proc):
+            proc.kill()
+            proc.communicate(timeout=10)
+
+
 def test_status_of_a_database_nothing_was_queued_in(postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert status(postgres_url, capsys) == (0, [])
 
