@@ -48,6 +48,8 @@ QUEUE = "bulkload"
 RETRY = RetryStrategy(
     max_attempts=20, wait=5, linear_wait=10, retry_exceptions={RunStopped, LedgerError, psycopg.OperationalError}
 )
+#: the calls in flight a queued job's run is let share with others (fleet.Shared): none do, so no cap
+UNCAPPED = 1_000_000
 #: seconds between two writes of a running job's counts
 PROGRESS_S = 2.0
 #: the lock every enqueuer and worker takes to create the tables (one transaction: the first one makes them)
@@ -213,7 +215,8 @@ async def _with_progress(
     """fleet.run_job, its counts written for `bulkload status` every PROGRESS_S while it runs, the event loop's
     lateness measured by `lag` meanwhile (for the shared budget's windows)."""
     runs: list[Run] = []
-    shared = Shared(anyio.CapacityLimiter(1_000), opened=runs.append)
+    # no cap of its own: the job's concurrency caps its calls, and a worker runs --concurrency jobs at most
+    shared = Shared(anyio.CapacityLimiter(UNCAPPED), opened=runs.append)
 
     async def progress() -> None:
         while True:
