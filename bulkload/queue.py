@@ -76,8 +76,9 @@ COUNTS = ("rows_read", "loaded", "rejected", "in_doubt", "skipped", "requests")
 class JobState(msgspec.Struct, kw_only=True):
     """One queued job as `bulkload status` shows it: `state` queued | running | finished | failed | cancelled
     (procrastinate's todo, doing, succeeded, failed, cancelled or aborted); `worker` host:pid of the worker running
-    it now or last; `attempts`: runs that ended and were retried; `counts`: COUNTS, live while it runs; `status`
-    and `exit_code` of its report once it has one; `error`: why its last run ended without a report (then retried, or failed)."""
+    it now or last; `attempts`: its runs that ended (a job finished at once: 1); `counts`: COUNTS, live while it
+    runs; `status` and `exit_code` of its report once it has one; `error`: why its last run ended without a report
+    (then retried, or failed)."""
 
     id: int
     name: str
