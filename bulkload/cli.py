@@ -20,7 +20,7 @@ import anyio
 import msgspec
 from msgspec import UnsetType
 
-from . import interrupts, ledger_pg, logs, runner, undo
+from . import interrupts, ledger_pg, logs, runner, undo, worker
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
 from .job import Job, JobTable, read_config
@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load(sub, output)
     _add_after(sub, output)
     _add_run(sub, output)
+    worker.add_commands(sub, output)  # worker, status, and run's --queue
     from .sandbox import TARGETS as SANDBOXES
     from .sandbox import add_arguments as add_sandbox_arguments
 
@@ -453,6 +454,8 @@ def _command(ns: argparse.Namespace) -> int:
         shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
         _print_json(shown)
         return undone.exit_code
+    if ns.command in worker.COMMANDS or (ns.command == "run" and ns.queue):
+        return worker.command(ns)
     if ns.command == "run":
         return _run(lambda: _run_manifest(ns))
     if ns.command == "sandbox":

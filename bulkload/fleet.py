@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 import msgspec
 
-from . import runner
+from . import ledger_pg, runner
 from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, RunStopped
 from .ledger import Ledger
 from .manifest import Manifest, ManifestJob
@@ -60,7 +60,11 @@ def worst(codes: list[int]) -> int:
 
 
 def ledger_status(path: str) -> str | None:
-    """The status the ledger at `path` holds (running, stopped, complete, ...); None when there is none."""
+    """The status the ledger at `path` (a file, or a PostgreSQL ledger's URL) holds (running, stopped, complete,
+    ...); None when there is none."""
+    if ledger_pg.is_url(path):  # read without its lock: a worker of the queue may hold it
+        run = ledger_pg.run_of(path)
+        return None if run is None else str(run.get("status"))
     if not os.path.isfile(path):
         return None
     ledger = Ledger.open(path)

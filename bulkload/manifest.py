@@ -70,7 +70,8 @@ class ManifestJob:
 
     @property
     def ledger_path(self) -> str:
-        return str(self.out_dir / "ledger.sqlite")
+        """The job's ledger: out_dir/ledger.sqlite, or where `settings` put it (a queued job's: in PostgreSQL)."""
+        return str(self.settings["ledger"])
 
     @property
     def rejects_path(self) -> str:

@@ -46,6 +46,7 @@ from .progress import Snapshot, shown
 from .reconcile import reconcile
 from .report import write_in_doubt, write_rejects, write_report, write_success
 from .results import Groups, Quota, Report
+from .shared_limits import with_budget
 from .sources import Source
 from .stages import LOADING, RECONCILING, Stages
 from .targets.base import Target
@@ -98,7 +99,8 @@ class Run:
             settings=settings_of(target),
             slots=None if shared is None else shared.connections,
         ) as client:
-            limits = Limits.for_job(job, target, ledger, credentials)
+            # a worker's job also spends its agreement's budget in PostgreSQL, shared with every worker
+            limits = with_budget(Limits.for_job(job, target, ledger, credentials))
             dispatcher = Dispatcher(
                 client, target, limits=limits, policy=RetryPolicy(attempts=job.attempts), counters=Counters()
             )

@@ -1,0 +1,313 @@
+"""A manifest's jobs as a queue in PostgreSQL, handed to workers by procrastinate (issue 16: no home-made cluster).
+
+`bulkload run MANIFEST --queue URL` calls `enqueue`: one procrastinate job per manifest job, task `TASK`, with the
+agreement as its lock (procrastinate runs the jobs of one lock one at a time, in the order they were queued: one
+agreement is never loaded by two workers at once) and the manifest and job name as its queueing lock (a job already
+waiting is not queued twice). `bulkload worker` (worker.py) runs `load_job` for each: the job's own run
+(fleet.run_job, resumed from its ledger when one exists: the same idempotency keys) within the agreement's budget
+in PostgreSQL (shared_limits.py), its counts written to `bulkload_queue` as it goes and its report when it ends.
+A job that stops resumable (exit 4: a quota spent, retries exhausted) is retried by procrastinate (`RETRY`); a job
+whose worker died is put back in the queue by another worker (worker.retry_stalled) and resumed the same way.
+
+`job_states` is what `bulkload status` shows: each job's state (queued, running on which worker, finished,
+failed) and its counts. The workers read the manifest and the input files at the path given to `enqueue` and
+write each job's ledger, rejects and report in the manifest's output_dir: the workers share that directory (one
+machine, or a shared file system).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import os
+import socket
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import msgspec
+import psycopg
+from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.schema import SchemaManager
+
+from . import fleet, shared_limits
+from .errors import EXIT_STOPPED, EXIT_USAGE, ConfigError, LedgerError, RunStopped
+from .manifest import Manifest, ManifestJob, read_manifest
+from .results import Report
+from .run import Run, Shared
+
+#: the procrastinate task and queue of a manifest's job
+TASK = "bulkload.load_job"
+QUEUE = "bulkload"
+#: a job that stopped resumable (the quota, retries spent, PostgreSQL gone a moment, its ledger still held by a
+#: worker taken for dead) goes back in the queue: after 5 s, 15 s, 25 s, … at most 20 times
+RETRY = RetryStrategy(
+    max_attempts=20, wait=5, linear_wait=10, retry_exceptions={RunStopped, LedgerError, psycopg.OperationalError}
+)
+#: the calls in flight a queued job's run is let share with others (fleet.Shared): none do, so no cap
+UNCAPPED = 1_000_000
+#: seconds between two writes of a running job's counts
+PROGRESS_S = 2.0
+#: the lock every enqueuer and worker takes to create the tables (one transaction: the first one makes them)
+_SCHEMA_LOCK = 0x71756575  # "queu"
+
+TABLE = """
+CREATE TABLE IF NOT EXISTS bulkload_queue (
+    job_id bigint PRIMARY KEY REFERENCES procrastinate_jobs (id) ON DELETE CASCADE,
+    manifest text NOT NULL,
+    name text NOT NULL,
+    agreement text NOT NULL,
+    worker text,
+    counts text,
+    report text,
+    error text,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+#: the counts `bulkload status` shows, from a running job's progress or a finished job's report
+COUNTS = ("rows_read", "loaded", "rejected", "in_doubt", "skipped", "requests")
+
+
+class JobState(msgspec.Struct, kw_only=True):
+    """One queued job as `bulkload status` shows it: `state` queued | running | finished | failed | cancelled
+    (procrastinate's todo, doing, succeeded, failed, cancelled or aborted); `worker` host:pid of the worker running
+    it now or last; `attempts`: its runs that ended (a job finished at once: 1); `counts`: COUNTS, live while it
+    runs; `status` and `exit_code` of its report once it has one; `error`: why its last run ended without a report
+    (then retried, or failed)."""
+
+    id: int
+    name: str
+    agreement: str
+    state: str
+    attempts: int
+    worker: str | None = None
+    counts: dict[str, int] = {}
+    status: str | None = None
+    exit_code: int | None = None
+    error: str | None = None
+
+
+class Queued(msgspec.Struct, kw_only=True):
+    """A job `enqueue` handed over: its procrastinate id, or None when the same job was still waiting."""
+
+    name: str
+    agreement: str
+    id: int | None
+
+
+async def connect(url: str) -> psycopg.AsyncConnection[Any]:
+    """A connection to the queue's PostgreSQL (autocommit); ConfigError when it cannot be made (the message names the
+    server's answer, never the URL: it may hold a password)."""
+    try:
+        return await psycopg.AsyncConnection.connect(url, autocommit=True)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"cannot reach the queue's PostgreSQL: {reason}") from None
+
+
+def ledger_url(url: str, manifest: str, name: str) -> str:
+    """Where a queued job's ledger is kept: a PostgreSQL ledger (ledger_pg) in the queue's database, named after
+    the manifest and the job, so that a worker on any machine resumes it with the same idempotency keys."""
+    digest = hashlib.sha256(f"{manifest}#{name}".encode()).hexdigest()[:24]
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.urlencode([*urllib.parse.parse_qsl(parts.query), ("ledger", f"job_{digest}")])
+    return urllib.parse.urlunsplit(parts._replace(query=query))
+
+
+def worker_label() -> str:
+    """This process as `bulkload status` names the worker running a job: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def ensure_schema(url: str) -> None:
+    """Create procrastinate's tables, `bulkload_queue` and the shared budget's tables where they are not yet
+    (the first enqueuer or worker makes them, under an advisory lock). ConfigError when the server cannot be
+    reached."""
+    async with await connect(url) as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        cur = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
+        row = await cur.fetchone()
+        if not (row and row[0]):
+            await conn.execute(SchemaManager.get_schema())
+        await conn.execute(TABLE)
+        await shared_limits.create_schema(conn)
+
+
+def make_app(url: str) -> App:
+    """The procrastinate app on the PostgreSQL at `url`, with the task that runs a manifest's job."""
+    app = App(connector=PsycopgConnector(conninfo=url))
+
+    @app.task(name=TASK, queue=QUEUE, pass_context=True, retry=RETRY)
+    async def load_job(context: JobContext, manifest: str, job: str) -> dict[str, Any]:
+        assert context.job.id is not None
+        return await run_queued(url, context.job.id, manifest, job)
+
+    return app
+
+
+async def enqueue(url: str, manifest_path: str) -> list[Queued]:
+    """Queue every job of the manifest at `manifest_path` (checked first: ConfigError as `bulkload run` gives it),
+    each locked by its agreement. A job still waiting in the queue is not queued again (its id is None)."""
+    manifest = read_manifest(manifest_path)
+    await ensure_schema(url)
+    app = make_app(url)
+    queued: list[Queued] = []
+    async with app.open_async(), await connect(url) as conn:
+        task = app.tasks[TASK]
+        for mjob in manifest.jobs:
+            deferrer = task.configure(
+                lock=f"bulkload-agreement:{mjob.agreement}", queueing_lock=f"{manifest.path}#{mjob.name}"
+            )
+            try:
+                job_id = await deferrer.defer_async(manifest=str(manifest.path), job=mjob.name)
+            except AlreadyEnqueued:
+                queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=None))
+                continue
+            await _job_row(conn, job_id, str(manifest.path), mjob, None)
+            queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=job_id))
+    return queued
+
+
+async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> dict[str, Any]:
+    """Run one queued job (procrastinate job `job_id`: `name` of the manifest at `manifest_path`) in this worker:
+    a new load, or the run its ledger holds resumed with the same idempotency keys, within the agreement's budget
+    shared by every worker. Returns its report's counts and status; raises RunStopped for a run that stopped
+    resumable (procrastinate retries it: `RETRY`), ConfigError for a job to correct (not retried: its
+    credentials refused, a manifest changed since)."""
+    mjob = _job(read_manifest(manifest_path), name)
+    mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger_url(url, manifest_path, name)})
+    # two connections: the budget's calls take turns on one, the job's counts go over the other meanwhile
+    async with await connect(url) as conn, await connect(url) as budget_conn:
+        await _job_row(conn, job_id, manifest_path, mjob, worker_label())
+        lag = shared_limits.LoopLag()
+        token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s))
+        try:
+            report = await _with_progress(conn, job_id, mjob, lag)
+        except Exception as exc:
+            with contextlib.suppress(psycopg.Error):  # PostgreSQL gone: procrastinate's own record says failed
+                await _record(conn, job_id, "error = %s", str(exc) or type(exc).__name__)
+            raise
+        finally:
+            shared_limits.BUDGET.reset(token)
+        counts = {key: int(getattr(report, key)) for key in COUNTS}
+        await _record(conn, job_id, "report = %s, counts = %s", msgspec.json.encode(report).decode(), _encode(counts))
+    if report.exit_code == EXIT_STOPPED:
+        raise RunStopped(f"job {name!r} stopped: {report.stop_reason or 'resumable'}", report=report)
+    if report.exit_code == EXIT_USAGE:
+        raise ConfigError(f"job {name!r} stopped: {report.stop_reason or 'its settings'}")
+    return {"status": report.status, "exit_code": report.exit_code, **counts}
+
+
+def _job(manifest: Manifest, name: str) -> ManifestJob:
+    for mjob in manifest.jobs:
+        if mjob.name == name:
+            return mjob
+    raise ConfigError(f"the manifest {manifest.path} has no job {name!r} (changed since it was queued?)")
+
+
+async def _with_progress(
+    conn: psycopg.AsyncConnection[Any], job_id: int, mjob: ManifestJob, lag: shared_limits.LoopLag
+) -> Report:
+    """fleet.run_job, its counts written for `bulkload status` every PROGRESS_S while it runs, the event loop's
+    lateness measured by `lag` meanwhile (for the shared budget's windows)."""
+    runs: list[Run] = []
+    # no cap of its own: the job's concurrency caps its calls, and a worker runs --concurrency jobs at most
+    shared = Shared(anyio.CapacityLimiter(UNCAPPED), opened=runs.append)
+
+    async def progress() -> None:
+        while True:
+            await anyio.sleep(PROGRESS_S)
+            if runs:
+                snap = runs[-1].snapshot()
+                counts = _encode({key: getattr(snap, key) for key in COUNTS})
+                with anyio.CancelScope(shield=True):  # a query cancelled midway closes the connection
+                    await _record(conn, job_id, "counts = %s", counts)
+
+    failed: Exception | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(progress)
+        tg.start_soon(lag.run)
+        try:
+            report = await fleet.run_job(mjob, resume=True, shared=shared)
+        except Exception as exc:  # raised as it is, not in a group: procrastinate retries by its type (RETRY)
+            failed = exc
+        tg.cancel_scope.cancel()
+    if failed is not None:
+        raise failed
+    return report
+
+
+def _encode(counts: dict[str, int]) -> str:
+    return msgspec.json.encode(counts).decode()
+
+
+async def _job_row(
+    conn: psycopg.AsyncConnection[Any], job_id: int, manifest: str, mjob: ManifestJob, worker: str | None
+) -> None:
+    """The job's `bulkload_queue` row, made by whichever comes first: the enqueuer after procrastinate has the job, or
+    the worker that already took it (then naming itself, its error of an earlier run cleared)."""
+    async with conn.transaction():
+        await conn.execute(
+            "INSERT INTO bulkload_queue (job_id, manifest, name, agreement, worker) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (job_id) DO UPDATE SET worker = coalesce(EXCLUDED.worker, bulkload_queue.worker), "
+            "error = CASE WHEN EXCLUDED.worker IS NULL THEN bulkload_queue.error END, updated_at = now()",
+            (job_id, manifest, mjob.name, mjob.agreement, worker),
+        )
+
+
+async def _record(conn: psycopg.AsyncConnection[Any], job_id: int, assignments: str, *values: object) -> None:
+    """Set columns of the job's `bulkload_queue` row (`assignments`: "col = %s, …" with `values`)."""
+    async with conn.transaction():
+        await conn.execute(
+            f"UPDATE bulkload_queue SET {assignments}, updated_at = now() WHERE job_id = %s",
+            (*values, job_id),
+        )
+
+
+_STATES = {"todo": "queued", "doing": "running", "succeeded": "finished", "aborting": "running"}
+
+
+async def job_states(url: str) -> list[JobState]:
+    """Every job ever queued, in the order it was: its state, worker and counts (JobState); none in a database no
+    manifest was queued in yet."""
+    async with await connect(url) as conn:
+        cur = await conn.execute("SELECT to_regclass('bulkload_queue') IS NOT NULL")
+        if not (row := await cur.fetchone()) or not row[0]:
+            return []
+        cur = await conn.execute(
+            "SELECT j.id, q.name, q.agreement, j.status::text, j.attempts, q.worker, q.counts, q.report, q.error "
+            "FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id ORDER BY j.id"
+        )
+        rows = await cur.fetchall()
+    states = []
+    for job_id, name, agreement, status, attempts, worker, counts, report, error in rows:
+        done = None if report is None else msgspec.json.decode(report, type=Report)
+        states.append(
+            JobState(
+                id=job_id,
+                name=name,
+                agreement=agreement,
+                state=_STATES.get(status, str(status)),
+                attempts=attempts,
+                worker=worker,
+                counts=msgspec.json.decode(counts) if counts else {},
+                status=None if done is None else done.status,
+                exit_code=None if done is None else done.exit_code,
+                error=error,
+            )
+        )
+    return states
+
+
+@asynccontextmanager
+async def opened(url: str) -> AsyncIterator[App]:
+    """The app at `url`, open, its tables made (for a worker)."""
+    await ensure_schema(url)
+    app = make_app(url)
+    async with app.open_async():
+        yield app

@@ -1,0 +1,156 @@
+"""`bulkload worker`, `bulkload status` and `bulkload run MANIFEST --queue`: the command-line side of the queue
+(queue.py). procrastinate and psycopg (the `postgres` extra) are imported only when one of these runs.
+
+A worker takes the queue's jobs, `concurrency` at once (one agreement's jobs never two at once: their lock), sends
+procrastinate a heartbeat every `stalled_after_s / 4` seconds, and every `stalled_after_s / 2` seconds puts back in
+the queue any running job whose worker has sent none for `stalled_after_s` (a worker killed, a machine lost): the
+next worker free resumes it from its ledger (`retry_stalled`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import msgspec
+
+from .errors import EXIT_OK, EXIT_STOPPED, ConfigError
+
+if TYPE_CHECKING:
+    from procrastinate import App
+
+#: the commands this module runs (cli.py hands them over)
+COMMANDS = ("worker", "status")
+#: seconds without a heartbeat after which a worker is taken for dead and its jobs are run by another
+STALLED_AFTER_S = 30.0
+QUEUE_HELP = "the PostgreSQL that holds the queue: postgresql://user@host:port/database"
+
+
+async def retry_stalled(app: App, stalled_after_s: float) -> None:
+    """Forever: every `stalled_after_s / 2` seconds, put back in the queue the running jobs of workers that sent no
+    heartbeat for `stalled_after_s` seconds (procrastinate's stalled jobs; a job another worker put back first is
+    left alone)."""
+    from procrastinate.exceptions import ConnectorException
+
+    while True:
+        await anyio.sleep(stalled_after_s / 2)
+        for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s):
+            try:
+                await app.job_manager.retry_job(job)
+            except ConnectorException:
+                continue  # no longer running: another worker put it back, or it ended
+
+
+async def run_worker(url: str, *, concurrency: int = 4, stalled_after_s: float = STALLED_AFTER_S) -> None:
+    """Run the queue's jobs at `url` until SIGINT or SIGTERM (each lets the running jobs finish first), at most
+    `concurrency` at once; another worker takes this one's jobs over `stalled_after_s` seconds after it dies."""
+    from . import queue
+
+    async with queue.opened(url) as app, anyio.create_task_group() as tg:
+        tg.start_soon(retry_stalled, app, stalled_after_s)
+        await app.run_worker_async(
+            queues=[queue.QUEUE],
+            name=queue.worker_label(),
+            concurrency=concurrency,
+            update_heartbeat_interval=stalled_after_s / 4,
+            stalled_worker_timeout=stalled_after_s,
+            fetch_job_polling_interval=1.0,
+        )
+        tg.cancel_scope.cancel()
+
+
+def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
+    """The `worker` and `status` commands' parsers, and `--queue` on the `run` command's (made before)."""
+    sub.choices["run"].add_argument(
+        "--queue",
+        metavar="URL",
+        help="queue the jobs in this PostgreSQL for `bulkload worker`s to run, instead of running them here "
+        "(postgresql://user@host:port/database)",
+    )
+    worker = sub.add_parser(
+        "worker",
+        help="run the jobs queued by `bulkload run MANIFEST --queue URL` (on any number of machines)",
+        description="Run the jobs queued in PostgreSQL by `bulkload run MANIFEST --queue URL`, each within its "
+        "agreement's limits shared by every worker; one agreement's jobs one at a time. A worker that dies leaves "
+        "its jobs to the others, which resume them from their ledgers. Stops on Ctrl-C or SIGTERM once its "
+        "running jobs end.",
+        parents=[output],
+    )
+    worker.add_argument("--queue", required=True, metavar="URL", help=QUEUE_HELP)
+    worker.add_argument("--concurrency", type=int, default=4, metavar="N", help="jobs at once (default 4)")
+    worker.add_argument(
+        "--stalled-after",
+        dest="stalled_after_s",
+        type=float,
+        default=STALLED_AFTER_S,
+        metavar="S",
+        help=f"seconds without a worker's heartbeat before its jobs go to another (default {STALLED_AFTER_S:g})",
+    )
+    status = sub.add_parser(
+        "status",
+        help="show every queued job's state and counts",
+        description="Show every job queued in PostgreSQL: queued, running (on which worker), finished or failed, "
+        "with its rows and requests so far. Exit 0 when every job has finished (each with its own exit code), 4 while "
+        "any is queued, running or failed.",
+        parents=[output],
+    )
+    status.add_argument("--queue", required=True, metavar="URL", help=QUEUE_HELP)
+    status.add_argument("--json", action="store_true", help="print the jobs as JSON, not a table")
+
+
+def command(ns: argparse.Namespace) -> int:
+    """Run `worker`, `status` or `run MANIFEST --queue URL` as parsed."""
+    if ns.command == "run":
+        return enqueue(ns.queue, ns.manifest, json=ns.json)
+    if ns.command == "worker":
+        if ns.concurrency < 1 or ns.stalled_after_s <= 0:
+            raise ConfigError("--concurrency must be at least 1 and --stalled-after more than 0")
+        anyio.run(lambda: run_worker(ns.queue, concurrency=ns.concurrency, stalled_after_s=ns.stalled_after_s))
+        return EXIT_OK
+    from . import queue
+
+    states = anyio.run(queue.job_states, ns.queue)
+    if ns.json:
+        print(msgspec.json.encode(states).decode())
+    else:
+        print_states(states)
+    done = all(s.state == "finished" for s in states)
+    return EXIT_OK if done else EXIT_STOPPED
+
+
+def enqueue(url: str, manifest: str, *, json: bool = False) -> int:
+    """`bulkload run MANIFEST --queue URL`: queue the manifest's jobs and say so."""
+    from . import queue
+
+    queued = anyio.run(queue.enqueue, url, manifest)
+    if json:
+        print(msgspec.json.encode(queued).decode())
+        return EXIT_OK
+    waiting = sum(1 for q in queued if q.id is None)
+    print(
+        f"queued {len(queued) - waiting} job(s) of {manifest}"
+        + (f" ({waiting} still waiting, not again)" if waiting else "")
+    )
+    print("run them with `bulkload worker --queue URL`; watch them with `bulkload status --queue URL`")
+    return EXIT_OK
+
+
+def print_states(states: list[Any]) -> None:
+    """The jobs as a table on stdout: name, agreement, state (and worker), attempts, counts, report status."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .queue import COUNTS
+
+    table = Table(box=None, header_style="bold")
+    for column in ("job", "agreement", "state", "attempts", *COUNTS, "status"):
+        table.add_column(column, justify="right" if column in (*COUNTS, "attempts") else "left")
+    for s in states:
+        state = f"running on {s.worker}" if s.state == "running" and s.worker else s.state
+        status = s.status or (s.error or "")[:60]
+        table.add_row(s.name, s.agreement, state, str(s.attempts), *(str(s.counts.get(c, "")) for c in COUNTS), status)
+    # piped (a script, a log), the table keeps its columns whole: rich would fit it into 80 columns
+    console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 240)
+    console.print(table)

@@ -1,0 +1,151 @@
+"""The queue (`bulkload run MANIFEST --queue`, `bulkload worker`, `bulkload status`) against a real PostgreSQL, the
+real multi-agreement e-conomic sandbox and real worker processes. Judged by what the server counted: every row once
+per agreement, one agreement's jobs one after another, a killed worker's job finished by another with the keys its
+run began with (one key prefix per agreement)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import spawn_sandbox
+from test_fleet import AGREEMENTS, ENV, assert_each_row_once, grant, inputs, manifest_text, server_stats
+
+from benchmarks import chaos_fleet
+from bulkload.cli import main
+from bulkload.sandbox.agreements import agreement_id
+
+#: seconds a test may take at most, on a busy machine
+BOUND_S = 90
+
+
+def status(url: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, object]]]:
+    capsys.readouterr()
+    code = main(["status", "--queue", url, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.slow
+def test_workers_run_the_queued_jobs_one_agreement_at_a_time(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox = spawn_sandbox("--agreements")
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        rows = inputs(tmp_path)
+        manifest = tmp_path / "fleet.toml"
+        manifest.write_text(manifest_text(sandbox.url, cap=8))
+        assert main(["run", str(manifest), "--queue", postgres_url]) == 0
+        assert main(["run", str(manifest), "--queue", postgres_url, "--json"]) == 0  # still waiting: not again
+        assert all(queued["id"] is None for queued in json.loads(capsys.readouterr().out.splitlines()[-1]))
+        code, jobs = status(postgres_url, capsys)
+        assert code == 4 and len(jobs) == 6 and {job["state"] for job in jobs} == {"queued"}
+
+        env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
+        for n in range(2):
+            with open(tmp_path / f"worker-{n}.log", "wb") as log:
+                cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", postgres_url, "--concurrency", "3"]
+                workers.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + BOUND_S
+        while (code := status(postgres_url, capsys)[0]) != 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        code, jobs = status(postgres_url, capsys)
+        assert code == 0, jobs
+        assert {(job["state"], job["exit_code"]) for job in jobs} == {("finished", 0)}
+        assert {job["counts"]["loaded"] for job in jobs} == {400}
+        assert {str(job["worker"]).rsplit(":", 1)[1] for job in jobs} <= {str(w.pid) for w in workers}
+
+        asyncio.run(assert_each_row_once(sandbox.url, rows))
+        _, agreements = asyncio.run(server_stats(sandbox.url))
+        for a in range(AGREEMENTS):
+            spans = sorted(agreements[agreement_id(grant(a))]["runs"].values())
+            assert len(spans) == 2  # one run per job, each with its own keys
+            (_, first_ended), (second_began, _) = spans
+            assert first_ended <= second_began  # by the server's clock: one agreement's jobs one at a time
+
+        assert main(["status", "--queue", postgres_url]) == 0
+        table = capsys.readouterr().out
+        assert "a2j1" in table and "finished" in table
+        with psycopg.connect(postgres_url) as conn:  # what the queue keeps names no credential
+            kept = conn.execute(
+                "SELECT q::text, j::text FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id"
+            )
+            text = " ".join(" ".join(row) for row in kept.fetchall())
+            schemas = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'job\\_%'").fetchone()
+        assert "a2j1" in text and not any(secret in text for secret in ENV.values())
+        # each job's ledger is in PostgreSQL, where a worker on any machine resumes it; none in the output dir
+        assert schemas == (6,) and not list(tmp_path.rglob("ledger.sqlite"))
+    finally:
+        for proc in (*workers, sandbox.proc):
+            proc.kill()
+            proc.communicate(timeout=10)
+
+
+@pytest.mark.slow
+def test_a_killed_workers_job_is_finished_by_another_with_the_same_keys(tmp_path: Path, postgres_url: str) -> None:
+    """Two workers, two agreements; the first worker seen running a job is SIGKILLed at once: the other puts its
+    job back in the queue (no heartbeat) and resumes it from the ledger. Each agreement holds every row once, was
+    sent under one run's keys, and was never refused for its window."""
+    outcome = chaos_fleet.trial(
+        postgres_url, tmp_path, agreements=2, rows=100, workers=2, kill_window_s=(0.0, 0.0), faults=False
+    )
+    assert outcome.killed and outcome.retried >= 1
+    assert outcome.ok, outcome
+
+
+@pytest.mark.slow
+def test_the_daily_quota_is_the_agreements_across_workers(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two workers with caches of their own (two machines) and a daily quota of 2 calls per agreement, the
+    sandbox's too: each agreement's first job stops once its 2 calls are spent, is queued again and stops again
+    without a call, whichever worker runs it; the second waits behind it. The sandbox refuses no call for its
+    quota."""
+    sandbox = spawn_sandbox("--agreements", "--daily-quota", "2")
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        inputs(tmp_path)
+        manifest = tmp_path / "fleet.toml"
+        names = [f"a{a}j{j}" for a in range(AGREEMENTS) for j in range(2)]
+        manifest.write_text(manifest_text(sandbox.url, cap=8, extra=dict.fromkeys(names, "daily_quota = 2\n")))
+        assert main(["run", str(manifest), "--queue", postgres_url]) == 0
+        for n in range(2):
+            env = {**os.environ, **ENV, "XDG_CACHE_HOME": str(tmp_path / f"cache-{n}")}
+            with open(tmp_path / f"worker-{n}.log", "wb") as log:
+                cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", postgres_url]
+                workers.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + BOUND_S
+        while time.monotonic() < deadline:
+            jobs = {job["name"]: job for job in status(postgres_url, capsys)[1]}
+            if all(jobs[f"a{a}j0"]["attempts"] >= 2 for a in range(AGREEMENTS)):  # stopped, queued again, stopped
+                break
+            time.sleep(0.5)
+        for a in range(AGREEMENTS):
+            first, second = jobs[f"a{a}j0"], jobs[f"a{a}j1"]
+            assert (first["state"], first["status"], first["attempts"]) == ("queued", "stopped", 2), first
+            assert (second["state"], second["attempts"]) == ("queued", 0)  # waits behind its agreement's first
+        _, agreements = asyncio.run(server_stats(sandbox.url))
+        for a in range(AGREEMENTS):
+            seen = agreements[agreement_id(grant(a))]
+            assert seen["requests"] == 2 and seen["faults"]["quota"] == 0
+    finally:
+        for proc in (*workers, sandbox.proc):
+            proc.kill()
+            proc.communicate(timeout=10)
+
+
+def test_status_of_a_database_nothing_was_queued_in(postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert status(postgres_url, capsys) == (0, [])
+
+
+def test_an_unreachable_queue_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--queue", "postgresql://nobody:hunter2@127.0.0.1:1/queue"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the queue's PostgreSQL" in err and "hunter2" not in err
