@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .errors import RunStopped
-from .limits import Limits
+from .limits import Limits, Slot
 from .meters import Clock, Sleep
 
 if TYPE_CHECKING:  # the `postgres` extra's: imported where a budget is used, so a plain install never needs it
@@ -222,13 +222,14 @@ class SharedLimits(Limits):
         #: the windows every worker keeps: the job's own meters' (with their margins), widened by MARGIN_S
         self.shared_windows = [(w.limit, w.window_s + MARGIN_S) for w in own.windows]
 
-    async def acquire(self) -> None:
-        await super().acquire()
+    async def acquire(self) -> Slot:
+        slot = await super().acquire()
         self.held += 1
         try:
             await self.budget.take(self.shared_windows, self.quota.limit)
         finally:
             self.held -= 1
+        return slot
 
 
 #: the shared budget of the job this task runs (worker.py sets it for a job; None: the job's limits stay local)
