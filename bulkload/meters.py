@@ -296,10 +296,11 @@ class WindowMeter:
     def for_rate(
         cls, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = anyio.sleep
     ) -> WindowMeter | None:
-        """The window that holds a steady `rate` per second: `limit` calls per `limit / rate` seconds."""
-        if not rate or rate < 1:
+        """The window that holds a steady `rate` per second: `limit` calls per `limit / rate` seconds; below 1/s,
+        1 call per `1 / rate` seconds, as servers count such a rate (the sandbox's `SlidingRate`)."""
+        if not rate:
             return None
-        limit = int(rate)
+        limit = max(1, int(rate))
         return cls(limit, limit / rate, clock=clock, sleep=sleep)
 
 

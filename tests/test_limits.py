@@ -152,7 +152,9 @@ def test_window_for_a_rate() -> None:
     assert WindowMeter(300, 12.0).window_s == pytest.approx(12.06)
     assert WindowMeter(300, 3.0).window_s == pytest.approx(3.015)
     assert WindowMeter(10, 0.5).window_s == pytest.approx(0.505)  # at least 5 ms
-    assert WindowMeter.for_rate(None) is None and WindowMeter.for_rate(0.5) is None
+    assert WindowMeter.for_rate(None) is None
+    slow = WindowMeter.for_rate(0.5)  # below 1/s: 1 call per 2 s (and its 10 ms margin)
+    assert slow is not None and (slow.limit, slow.window_s) == (1, pytest.approx(2.01))
 
 
 def test_unlimited_meter_stays_unlimited_until_a_429() -> None:

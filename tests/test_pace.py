@@ -242,3 +242,29 @@ async def test_at_the_servers_own_rate_it_counts_no_429(tmp_path: Path) -> None:
     assert report.status == "complete", report.stop_reason
     assert seen["faults"]["rate_limited"] == 0 and seen["by_status"].get("429", 0) == 0, seen["by_status"]
     assert seen["requests"] < 340
+
+
+async def test_below_one_call_a_second_a_call_that_left_late_holds_the_next_one_back() -> None:
+    """0.5/s against a server that lets 1 call into any 2 s (the sandbox's rate below 1/s; a per-agreement limit
+    in a migration of many agreements): a busy loop sends every third call 300 ms after its slot. Paced by the
+    slots alone, the next call on time arrives 1.7 s after it: 429. The window of one call per 2 s, kept from
+    each call's latest arrival, holds it back; the server counts no refusal, and the pace loses no more than the
+    late sends themselves (0.3 s
+    in every 6 s: at best 95 % of 0.5/s; ≥ 93 % with the margins)."""
+    clock = VirtualTime()
+    server = SlidingWindow(1, 2.0, clock=clock)
+    limits = paced(clock, 0.5)
+    refused, first = [0], []
+    async with clock.running():
+        for n in range(30):
+            slot = await limits.acquire()
+            await clock.sleep(0.3 if n % 3 == 1 else 0.0005)
+            if server.try_acquire() > 0:
+                refused[0] += 1
+            else:
+                first.append(clock())
+            await clock.sleep(0.02)
+            limits.answered(slot)
+            limits.on_success()
+    assert refused[0] == 0
+    assert (len(first) - 1) / (max(first) - min(first)) >= 0.93 * 0.5
