@@ -249,8 +249,7 @@ async def test_below_one_call_a_second_a_call_that_left_late_holds_the_next_one_
     in a migration of many agreements): a busy loop sends every third call 300 ms after its slot. Paced by the
     slots alone, the next call on time arrives 1.7 s after it: 429. The window of one call per 2 s, kept from
     each call's latest arrival, holds it back; the server counts no refusal, and the pace loses no more than the
-    late sends themselves (0.3 s
-    in every 6 s: at best 95 % of 0.5/s; ≥ 93 % with the margins)."""
+    late sends themselves (0.3 s in every 6 s: at best 95 % of 0.5/s; ≥ 93 % with the margins)."""
     clock = VirtualTime()
     server = SlidingWindow(1, 2.0, clock=clock)
     limits = paced(clock, 0.5)
