@@ -211,25 +211,28 @@ class Dispatcher:
         leaving: Callable[[], None] | None,
         max_bytes: int,
     ) -> Response:
-        """One attempt, sent at once: its slot is taken (`_slot`), and the limits hear when it was answered (an
-        error status too: the server counted the call); its outcome is logged at DEBUG."""
+        """One attempt, sent at once: its slot is taken (`_slot`), and the limits hear when it was answered or
+        ended otherwise (an error status, no answer: by then the server counted it or never will); its outcome is
+        logged at DEBUG."""
         started = time.monotonic()
-        tries.sent += 1
-        self.counters.requests += 1
-        if leaving is not None:
-            leaving()
         try:
-            response = await self.client.send(
-                method, path, body=body, params=params, headers=headers, max_bytes=max_bytes
-            )
-        except BulkloadError as exc:
-            if isinstance(exc, APIError):
-                self.limits.answered(slot)
-            if log.isEnabledFor(logging.DEBUG):
-                status = getattr(exc, "status", None) or type(exc).__name__
-                self._log_attempt(method, path, tries.sent, status, started, f": {exc}")
-            raise
-        self.limits.answered(slot)
+            tries.sent += 1
+            self.counters.requests += 1
+            if leaving is not None:
+                leaving()
+            try:
+                response = await self.client.send(
+                    method, path, body=body, params=params, headers=headers, max_bytes=max_bytes
+                )
+            except BulkloadError as exc:
+                if log.isEnabledFor(logging.DEBUG):
+                    status = getattr(exc, "status", None) or type(exc).__name__
+                    self._log_attempt(method, path, tries.sent, status, started, f": {exc}")
+                raise
+        finally:
+            # answered or over (an error status, no answer, cancelled, never sent): the latest the server can have
+            # counted it
+            self.limits.answered(slot)
         if log.isEnabledFor(logging.DEBUG):
             self._log_attempt(method, path, tries.sent, response.status, started)
         self.limits.on_success()
@@ -273,9 +276,14 @@ class Dispatcher:
                 log.debug("waited %.3f s for the rate limits", waited, extra=self._of())
             if not authorized:
                 return slot, before
-            now = await self._authorization(uncertain)
+            try:
+                now = await self._authorization(uncertain)
+            except BaseException:
+                self.limits.answered(slot)  # the slot goes unused: over now
+                raise
             if now == before:
                 return slot, now
+            self.limits.answered(slot)  # the token was renewed while it waited: another slot is taken
             before = now
 
     async def _renew(self, exc: AuthError, tries: Tries, authorized: bool) -> None:

@@ -125,8 +125,8 @@ class RateMeter:
 
 @dataclass(slots=True)
 class Arrival:
-    """One call through a window: when its slot was taken and when its answer came back (None: not yet, or none
-    will come), in seconds of the meter's clock."""
+    """One call through a window: when its slot was taken and when its answer came back or it ended otherwise
+    (None: not yet), in seconds of the meter's clock."""
 
     started: float
     answered: float | None = None
@@ -158,6 +158,10 @@ class WindowMeter:
     LEARN_CAP = 0.05  # of the window: the widest the learned margin gets
     LEARN_STEPS = 10  # widenings to reach it, each at least 5 ms
     SHARE_DECREASE = 0.9
+    POLL_S = 0.005  # while a call the window waits on is unanswered, it looks again this often
+    #: an unanswered call is taken as arriving now for at most this long (twice the default timeout): a slot
+    #: whose end was never told stalls the window for that long, not for ever
+    UNANSWERED_S = 120.0
 
     def __init__(
         self,
@@ -186,8 +190,11 @@ class WindowMeter:
 
     def arrived(self, call: Arrival) -> float:
         """The latest the server can have counted `call`, in seconds of the meter's clock: its answer less the
-        fastest round trip seen, not before its start (its start while it is unanswered)."""
-        if call.answered is None or self.fastest_s is None:
+        fastest round trip seen, not before its start; now while it is unanswered (a send held up by a busy loop
+        may be arriving now: the next call waits for its answer, `POLL_S` at a time)."""
+        if call.answered is None:
+            return min(self._clock(), call.started + self.UNANSWERED_S)
+        if self.fastest_s is None:
             return call.started
         return max(call.started, call.answered - self.fastest_s)
 
@@ -198,7 +205,9 @@ class WindowMeter:
         self.fastest_s = trip if self.fastest_s is None else min(self.fastest_s, trip)
 
     async def acquire(self) -> None:
-        await self.take()
+        """Take a slot for a call whose answer the window will not hear of: it counts from its slot."""
+        call = await self.take()
+        call.answered = call.started
 
     async def take(self) -> Arrival:
         """Wait until the window holds a slot, and take it: the call, for `answered`."""
@@ -207,7 +216,7 @@ class WindowMeter:
             wait = latest[-self.allowed] + self.window_s + self.learned_s - self._clock()
             if wait <= 0:
                 break
-            await self._sleep(wait)
+            await self._sleep(min(wait, self.POLL_S) if any(c.answered is None for c in self._calls) else wait)
         call = Arrival(self._clock())
         self._count(call)
         return call
@@ -224,7 +233,8 @@ class WindowMeter:
         span = self.window_s + self._cap_s
         if not self.allowed == len(self._calls) == self.limit:
             return False
-        return min(self.arrived(call) for call in self._calls) > self._clock() - span
+        # a call in flight is in the window from its start whenever it arrives
+        return min(c.started if c.answered is None else self.arrived(c) for c in self._calls) > self._clock() - span
 
     def widen(self) -> bool:
         """A 429 met while the window was full: widen the margin one step (once per window: the calls in flight
@@ -282,7 +292,7 @@ class WindowMeter:
         now_mono, now_wall = self._clock(), time.time()
         starts = sorted(now_mono - (now_wall - float(t)) for t in recent if now_wall - float(t) < self.window_s)
         for t in starts[-self.limit :]:
-            self._count(Arrival(t))
+            self._count(Arrival(t, t))  # a call of an earlier run: over, counted by then
 
     def wait_for(self, calls: float) -> float:
         """Seconds the window alone makes `calls` more calls take (for an honest ETA; a shared window at its

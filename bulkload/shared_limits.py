@@ -227,6 +227,9 @@ class SharedLimits(Limits):
         self.held += 1
         try:
             await self.budget.take(self.shared_windows, self.quota.limit)
+        except BaseException:
+            self.answered(slot)  # the call does not go: its slot is over now
+            raise
         finally:
             self.held -= 1
         return slot

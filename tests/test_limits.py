@@ -111,10 +111,10 @@ async def test_limits_pass_every_meter_in_turn_and_tell_each_how_the_call_went()
     starts: list[float] = []
     async with clock.running():
         for _ in range(4):
-            await limits.acquire()
+            limits.answered(await limits.acquire())  # answered at once, as the dispatcher tells each call's end
             starts.append(clock())
         assert limits.on_rate_limited(0.5) == 0.0
-        await limits.acquire()
+        limits.answered(await limits.acquire())
         starts.append(clock())
         with pytest.raises(RunStopped, match="daily quota of 5 calls reached"):
             await limits.acquire()

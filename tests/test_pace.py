@@ -56,20 +56,20 @@ async def test_a_429_at_the_configured_rate_keeps_the_pace_and_widens_the_margin
     (window,) = limits.windows
     async with clock.running():
         for _ in range(150):
-            await limits.acquire()
+            limits.answered(await limits.acquire())
         for _ in range(8):  # the calls in flight come back 429 together: one step
             assert limits.on_rate_limited(1.0) == 0.0
         assert (limits.rate.rate, window.learned_s) == (100.0, pytest.approx(0.005))
         starts = []
         for _ in range(300):
-            await limits.acquire()
+            limits.answered(await limits.acquire())
             starts.append(clock())
     assert starts[200] - starts[100] == pytest.approx(1.0 + 0.005 + 0.005)  # the pace: 100 per 1.01 s
     async with clock.running():
         for _ in range(30):  # one 429 per window, every window
             await clock.sleep(1.1)
             for _ in range(100):
-                await limits.acquire()
+                limits.answered(await limits.acquire())
             if limits.on_rate_limited(1.0) > 0:
                 break
     assert window.learned_s == pytest.approx(0.05)  # bounded: 5 % of the window, in ten steps
@@ -79,7 +79,7 @@ async def test_a_429_at_the_configured_rate_keeps_the_pace_and_widens_the_margin
 def test_a_call_answered_late_holds_its_place_in_the_window_until_the_latest_it_can_have_arrived() -> None:
     """The fastest round trip (50 ms) bounds every arrival: a call answered 30 ms slower can have been counted up
     to 30 ms after its slot, and the window keeps it from then (one answered 950 ms slower, from 950 ms on); an
-    unanswered call counts from its slot."""
+    unanswered call may be arriving now."""
     now = [0.0]
     window = WindowMeter(3, 1.0, margin_s=0.0, clock=lambda: now[0])
     calls = [Arrival(0.0), Arrival(0.0), Arrival(0.0), Arrival(0.0)]
@@ -87,7 +87,7 @@ def test_a_call_answered_late_holds_its_place_in_the_window_until_the_latest_it_
         now[0] = answered
         window.answered(call)
     assert window.fastest_s == pytest.approx(0.05)
-    assert [window.arrived(c) for c in calls] == pytest.approx([0.0, 0.03, 0.95, 0.0])
+    assert [window.arrived(c) for c in calls] == pytest.approx([0.0, 0.03, 0.95, 1.0])
 
 
 async def test_a_busy_server_stamping_calls_late_meets_no_429_and_the_pace_stays_at_the_limit() -> None:
@@ -164,14 +164,17 @@ async def test_a_window_shared_with_another_client_is_used_as_fully_as_it_leaves
 
     async def ours(calls: int) -> None:
         while done[0] < calls:
-            await limits.acquire()
+            slot = await limits.acquire()
             await clock.sleep(0.01)  # the way to the server
             if server.try_acquire() > 0:
                 refused[0] += 1
-                await clock.sleep(0.01 + limits.on_rate_limited(None))
+                await clock.sleep(0.01)
+                limits.answered(slot)  # as the dispatcher: the answer heard, then the 429 taken in
+                await clock.sleep(limits.on_rate_limited(None))
             else:
                 done[0] += 1
                 await clock.sleep(0.01)
+                limits.answered(slot)
                 limits.on_success()
 
     async with clock.running(), anyio.create_task_group() as tg:
@@ -185,7 +188,7 @@ async def test_a_window_shared_with_another_client_is_used_as_fully_as_it_leaves
         tg.cancel_scope.cancel()
     assert done[0] >= 400
     assert took <= 1.15 * 20.0, (took, refused[0])  # 21.2 s; a rate cut by 30 % a 429: 24-25 s
-    assert refused[0] <= 20, refused[0]  # 11; a rate cut by 30 % a 429: 24
+    assert refused[0] <= 32, refused[0]  # 29 with each answer heard as the dispatcher hears it (11 unheard)
 
 
 async def test_a_token_that_runs_out_while_calls_wait_for_a_rate_slot_is_renewed_before_they_leave(
@@ -267,3 +270,27 @@ async def test_below_one_call_a_second_a_call_that_left_late_holds_the_next_one_
             limits.on_success()
     assert refused[0] == 0
     assert (len(first) - 1) / (max(first) - min(first)) >= 0.93 * 0.5
+
+
+async def test_a_call_held_up_past_the_window_before_it_arrives_is_waited_for() -> None:
+    """0.5/s, 1 call per 2 s at the server: every fifth send is held up 2.5 s by a busy loop before it reaches
+    the server, longer than the window, and the next slot comes before that call is answered. Counted from its
+    slot it would be out of the window already, and the next call would arrive first (a 429 for the held one);
+    unanswered, it may be arriving now, so the next call waits for its answer. No refusal."""
+    clock = VirtualTime()
+    server = SlidingWindow(1, 2.0, clock=clock)
+    limits = paced(clock, 0.5)
+    refused = [0]
+
+    async def call(n: int) -> None:
+        slot = await limits.acquire()
+        await clock.sleep(2.5 if n % 5 == 2 else 0.0005)
+        refused[0] += server.try_acquire() > 0
+        await clock.sleep(0.02)
+        limits.answered(slot)
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        for n in range(20):
+            tg.start_soon(call, n)
+            await clock.sleep(0)
+    assert refused[0] == 0
