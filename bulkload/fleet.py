@@ -123,6 +123,29 @@ async def run_job(
     )
 
 
+def check_accounts(manifest: Manifest, env: Mapping[str, str] | None = None) -> None:
+    """ConfigError when jobs of two agreement names load into one API account (the same target and address, and
+    where the target names the agreement by a credential, the same one: e-conomic's grant token): they would run at
+    once, each within the account's limits alone, together over them. A job whose settings or credentials cannot be
+    had is passed over here (it fails alone when it runs)."""
+    names: dict[tuple[str, str, tuple[str, ...]], ManifestJob] = {}
+    for mjob in manifest.jobs:
+        try:
+            job = mjob.job(env)
+            target = job.make_target()
+            who = target.credentials.agreement_of(job.credentials(job.config_credentials))
+        except BulkloadError:
+            continue
+        first = names.setdefault((target.name, job.api_url.rstrip("/"), tuple(who)), mjob)
+        if first.agreement != mjob.agreement:
+            raise ConfigError(
+                f"the manifest {manifest.path}: jobs {first.name!r} (agreement {first.agreement!r}) and {mjob.name!r} "
+                f"(agreement {mjob.agreement!r}) load into one API account (the same address"
+                f"{' and agreement credentials' if who else ''}): give them one agreement, so that they run one "
+                "after the other within its limits"
+            )
+
+
 async def run_manifest(
     manifest: Manifest,
     *,
@@ -136,6 +159,7 @@ async def run_manifest(
     starts and `ended(outcome)` of each job as it ends (the progress display, fleet_view.py). A job that fails
     does not stop the others: its outcome says why. Returns the FleetReport (each job's report as it wrote it under
     the manifest's output_dir); an interrupt cancels every job (each writes its partial report) and goes on."""
+    await anyio.to_thread.run_sync(check_accounts, manifest, env)
     started = time.monotonic()
     limiter = anyio.CapacityLimiter(manifest.max_connections)
     outcomes: dict[str, JobOutcome] = {
@@ -159,8 +183,20 @@ async def run_manifest(
             ended(outcome)
 
     async def agreement(jobs: list[ManifestJob]) -> None:
-        for mjob in jobs:  # one after another: they share the agreement's limits
+        for n, mjob in enumerate(jobs):  # one after another: they share the agreement's limits
             await one(mjob)
+            if outcomes[mjob.name].status != "complete":  # the manifest's order holds: the later ones wait
+                for later in jobs[n + 1 :]:
+                    outcomes[later.name] = JobOutcome(
+                        name=later.name,
+                        agreement=later.agreement,
+                        status="not started",
+                        exit_code=EXIT_STOPPED,
+                        error=f"not started: {mjob.name!r}, before it in agreement {later.agreement!r}, did not finish",
+                    )
+                    if ended is not None:
+                        ended(outcomes[later.name])
+                return
 
     async with anyio.create_task_group() as tg:
         for jobs in manifest.agreements().values():

@@ -154,6 +154,7 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
     """Queue every job of the manifest at `manifest_path` (checked first: ConfigError as `bulkload run` gives it),
     each locked by its agreement. A job still waiting in the queue is not queued again (its id is None)."""
     manifest = read_manifest(manifest_path)
+    await anyio.to_thread.run_sync(fleet.check_accounts, manifest, None)
     await ensure_schema(url)
     app = make_app(url)
     queued: list[Queued] = []

@@ -16,7 +16,8 @@ import pytest
 from conftest import spawn_sandbox, write_entries
 
 from bulkload.cli import main
-from bulkload.fleet import run_manifest
+from bulkload.errors import ConfigError
+from bulkload.fleet import check_accounts, run_manifest
 from bulkload.manifest import read_manifest
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.agreements import AGREEMENTS_PATH, agreement_id
@@ -94,6 +95,17 @@ async def assert_each_row_once(url: str, rows: dict[str, int]) -> None:
         assert not doubled and len(entries) == n, (token, len(entries), n, doubled[:3])
 
 
+async def assert_an_entry_is_removed_by_number(url: str, token: str) -> None:
+    """A call naming an entry in its path (DELETE /draft-entries/N) reaches the agreement's sandbox with its number."""
+    number = (await entries_of(url, token))[0]["entryNumber"]
+    headers = {"X-AppSecretToken": "app-secret", "X-AgreementGrantToken": token}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.delete(f"{url}/draft-entries/{number}") as r:
+            assert r.status == 204, (r.status, await r.text())
+        async with session.get(f"{url}/draft-entries/{number}") as r:
+            assert r.status == 404
+
+
 async def test_agreements_side_by_side_their_jobs_one_after_another_within_the_cap(tmp_path: Path) -> None:
     rows = inputs(tmp_path)
     # latency keeps calls in flight long enough to meet: 3 agreements × 4 calls could be 12 at once, the cap is 3
@@ -107,6 +119,7 @@ async def test_agreements_side_by_side_their_jobs_one_after_another_within_the_c
             assert report.totals["loaded"] == sum(rows.values())
             await assert_each_row_once(url, rows)
             front, agreements = await server_stats(url)
+            await assert_an_entry_is_removed_by_number(url, grant(0))  # as `bulkload rollback` removes them
         assert 1 < front["max_in_flight"] <= 3  # the cap across every job, as the server saw it
         for a in range(AGREEMENTS):
             spans = sorted(agreements[agreement_id(grant(a))]["runs"].values())
@@ -129,10 +142,13 @@ async def test_resume_continues_the_job_that_stopped_with_the_same_keys(tmp_path
             assert outcome["a0j0"].status == "stopped" and outcome["a0j0"].exit_code == 4
             assert outcome["a0j0"].report is not None and 0 < outcome["a0j0"].report.loaded < 400
             assert outcome["a1j0"].status == "complete"
+            # the manifest's order within an agreement: a0j1 waits for a0j0, on this run and on any run until it ends
+            assert outcome["a0j1"].status == "not started" and "'a0j0'" in (outcome["a0j1"].error or "")
             assert first.exit_code == 4  # the worst job's
 
             again = await run_manifest(read_manifest(str(path)), env=ENV)  # without --resume: refused, not loaded twice
             assert {o.name: o.status for o in again.jobs}["a0j0"] == "refused"
+            assert {o.name: o.status for o in again.jobs}["a0j1"] == "not started"
             assert "--resume" in (next(o for o in again.jobs if o.name == "a0j0").error or "")
 
             path.write_text(manifest_text(url, cap=8))  # the quota raised (the default, 50,000 a day)
@@ -187,3 +203,15 @@ async def test_one_file_into_two_agreements_at_one_address_is_no_load_twice(tmp_
                     assert outcome.status == "refused" and "already loaded" in (outcome.error or ""), outcome
                 else:  # into another agreement at the same address it is that agreement's first load
                     assert outcome.status == "complete", (name, outcome.error)
+
+
+def test_two_agreement_names_for_one_account_are_refused(tmp_path: Path) -> None:
+    """ag0 and ag1 given one grant token at one address: one agreement under two names would run at once, each within
+    its limits alone. Refused before any job starts, naming both jobs; the token is never quoted."""
+    inputs(tmp_path)
+    (tmp_path / "fleet.toml").write_text(manifest_text("http://127.0.0.1:9/api", cap=4))
+    same = {**ENV, "GRANT1": grant(0)}
+    with pytest.raises(ConfigError, match="'a0j0' \\(agreement 'ag0'\\) and 'a1j0' \\(agreement 'ag1'\\)") as err:
+        check_accounts(read_manifest(str(tmp_path / "fleet.toml")), same)
+    assert grant(0) not in str(err.value)
+    check_accounts(read_manifest(str(tmp_path / "fleet.toml")), ENV)  # their own tokens: two accounts

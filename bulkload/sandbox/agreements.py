@@ -61,7 +61,9 @@ class Agreements:
         # a bulkload run's keys are its prefix, "-", the chunk's number: the prefix names the run
         span = runs.setdefault(key.rsplit("-", 1)[0], [time.monotonic(), 0.0]) if key else None
         try:
-            answer: web.StreamResponse = await self.app_of(token)._handle(request)  # aiohttp's dispatch, as a sub-app's
+            # aiohttp's dispatch, as a sub-app's, on a copy: the request's match_info is cached from the outer
+            # router (the catch-all route), and the sub-app's route (…/{entryNumber}) must be matched afresh
+            answer: web.StreamResponse = await self.app_of(token)._handle(request.clone())
             return answer
         finally:
             if span is not None:
