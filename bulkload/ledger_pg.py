@@ -49,6 +49,11 @@ def is_url(where: object) -> bool:
     return isinstance(where, str) and where.startswith(SCHEMES)
 
 
+def is_other_url(where: str) -> bool:
+    """Whether `where` is a URL of some other scheme (mysql://, a typo): no file path, and no ledger or queue."""
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", where) is not None and not is_url(where)
+
+
 def name_of(where: str) -> str:
     """A --ledger value as the run names its ledger everywhere (messages, the record of loads, the report): a
     URL without its password, or the file's absolute path."""

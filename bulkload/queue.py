@@ -37,6 +37,7 @@ from procrastinate.schema import SchemaManager
 from . import fleet, shared_limits
 from .errors import EXIT_STOPPED, EXIT_USAGE, ConfigError, LedgerError, RunStopped
 from .manifest import Manifest, ManifestJob, read_manifest
+from .redact import redact, register
 from .results import Report
 from .run import Run, Shared
 
@@ -103,10 +104,11 @@ class Queued(msgspec.Struct, kw_only=True):
 async def connect(url: str) -> psycopg.AsyncConnection[Any]:
     """A connection to the queue's PostgreSQL (autocommit); ConfigError when it cannot be made (the message names the
     server's answer, never the URL: it may hold a password)."""
+    register(urllib.parse.unquote(urllib.parse.urlsplit(url).password or ""))
     try:
         return await psycopg.AsyncConnection.connect(url, autocommit=True)
-    except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except psycopg.Error as exc:  # unreachable, or a URL libpq cannot read (ProgrammingError)
+        reason = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"cannot reach the queue's PostgreSQL: {reason}") from None
 
 

@@ -149,3 +149,34 @@ def test_an_unreachable_queue_is_a_usage_error(capsys: pytest.CaptureFixture[str
     assert main(["status", "--queue", "postgresql://nobody:hunter2@127.0.0.1:1/queue"]) == 2
     err = capsys.readouterr().err
     assert "cannot reach the queue's PostgreSQL" in err and "hunter2" not in err
+
+
+BAD_URL = "mysql://x:hunter2secret@127.0.0.1/x"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "m.toml", "--queue", BAD_URL],
+        ["worker", "--queue", BAD_URL],
+        ["status", "--queue", BAD_URL],
+        ["status", "--queue", "postgresql://x:hunter2secret@127.0.0.1:abc/x"],
+        ["resume", "--ledger", BAD_URL],
+        ["reconcile", "--ledger", BAD_URL],
+        ["rollback", "--ledger", BAD_URL],
+        ["load", "economic", "x.csv", "--ledger", BAD_URL],
+    ],
+)
+def test_a_url_of_another_scheme_is_a_usage_error_without_its_password(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh user's `--queue mysql://…`: exit 2 naming what the option takes, the password nowhere (it was an
+    internal error, exit 4, the password on stderr and in the kept traceback)."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's refusal
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "hunter2" not in err and "internal error" not in err
+    assert "takes a" in err or "cannot reach the queue's PostgreSQL" in err
