@@ -41,7 +41,9 @@ from .redact import redact, register
 SCHEMES = ("postgresql://", "postgres://")
 #: the schema of a URL without ?ledger=
 DEFAULT_NAME = "bulkload"
-_NAME = re.compile(r"[a-z_][a-z0-9_]{0,50}")
+#: a schema name (PostgreSQL's names are 63 bytes at most: 51 leaves room for the draft's ``__draft``) that is not
+#: one PostgreSQL reserves (``pg_…``: "unacceptable schema name" when the ledger is made)
+_NAME = re.compile(r"(?!pg_)[a-z_][a-z0-9_]{0,50}")
 
 
 def is_url(where: object) -> bool:
@@ -83,7 +85,7 @@ class Location:
         if not _NAME.fullmatch(name):
             raise LedgerError(
                 f"ledger={name!r}: a PostgreSQL ledger's name is a schema name of lower-case letters, digits and _ "
-                "(at most 51, not starting with a digit)"
+                "(at most 51, not starting with a digit nor with pg_, which PostgreSQL keeps for itself)"
             )
         netloc = parts.netloc.rsplit("@", 1)
         shown = f"{netloc[0].split(':', 1)[0]}@{netloc[1]}" if len(netloc) == 2 else parts.netloc

@@ -167,12 +167,42 @@ def test_a_ledger_url_is_named_without_its_password(url: str, shown: str, schema
     assert "pw-in" not in redact(f"failed: {url}")
 
 
-def test_a_ledger_name_that_is_no_plain_schema_name_is_refused() -> None:
+@pytest.mark.parametrize("name", ['a"; DROP TABLE x; --', "pg_stop", "a" * 52, "1a"])
+def test_a_ledger_name_that_is_no_plain_schema_name_is_refused(name: str) -> None:
+    """Refused when the URL is read (exit 2), not when the ledger is made: a name PostgreSQL keeps for itself
+    (pg_…) failed then (exit 4, "unacceptable schema name"), and one longer than 63 bytes with "__draft" added is
+    cut short by PostgreSQL."""
     from bulkload.errors import LedgerError
     from bulkload.ledger_pg import Location
 
-    with pytest.raises(LedgerError, match="schema name"):
-        Location.parse('postgresql://h/db?ledger=a"; DROP TABLE x; --')
+    with pytest.raises(LedgerError, match="schema name") as refused:
+        Location.parse(f"postgresql://h/db?ledger={urllib.parse.quote(name)}")
+    assert refused.value.exit_code == 2
+    assert len(Location.parse(f"postgresql://h/db?ledger={'a' * 51}").draft) <= 63
+
+
+def test_a_reserved_ledger_name_is_a_usage_error_before_the_run(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was an internal error once the ledger was made (exit 4), suggesting a resume that found "no ledger"."""
+    from bulkload.cli import main
+
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    source = tmp_path / "e.csv"
+    write_entries(source, 2)
+    argv = [
+        "load",
+        "economic",
+        str(source),
+        "--base-url",
+        "http://127.0.0.1:1",
+        "--ledger",
+        f"{postgres_url}?ledger=pg_stop",
+    ]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and "pg_" in err and "resume" not in err, err
 
 
 def test_a_killed_workers_ledger_is_free_for_another_once_its_connection_dies(postgres_url: str) -> None:
