@@ -270,3 +270,22 @@ async def test_halopsa_secrets_never_reach_a_postgresql_ledger(tmp_path: Path, p
         stored = " ".join(str(row) for t in tables for row in conn.execute(f"SELECT * FROM halo.{t}").fetchall())
     assert "created" in tables and stored
     assert [c for c in CANARIES if c in stored] == []
+
+
+def test_the_summaries_name_a_postgresql_ledger_by_its_url_without_password() -> None:
+    """Not the URL joined to the current folder (/tmp/x/postgresql:/u@h:5432/db?ledger=acme), as a path would be."""
+    import io
+
+    from bulkload.report import print_rollback, print_summary
+    from bulkload.results import Report, Rollback
+
+    url = "postgresql://u:pw-in-url@h:5432/db?ledger=acme"
+    report = Report(
+        status="complete", target="economic", rows_read=0, loaded=0, rejected=0, in_doubt=0, skipped=0, requests=1,
+        retries=0, elapsed_s=0.1, reconcile=None, ledger=url, rejects_file="r.csv",
+    )  # fmt: skip
+    out = io.StringIO()
+    print_summary(report, out)
+    print_rollback(Rollback(target="economic", ledger=url), None, out)
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("ledger:")]
+    assert lines == ["ledger: postgresql://u@h:5432/db?ledger=acme"] * 2, out.getvalue()
