@@ -520,6 +520,8 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
         return f"{interrupts.reason()}; {again}"
     if isinstance(exc, OSError):  # the system refused (no space left, a file removed): no bug, nothing to keep
         return f"{redact(str(exc))}; {again}"
+    if isinstance(exc, ledger_pg.PostgresError):  # it names its backend: no SQLite in it
+        return f"{redact(str(exc))}; {again}"
     if isinstance(exc, sqlite3.Error):  # a read of the ledger or a spill file SQLite refused (damage, I/O): no bug
         return f"SQLite cannot read what bulkload keeps: {redact(str(exc))}; {again}"
     kept = _keep_traceback(exc)

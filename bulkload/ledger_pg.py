@@ -202,9 +202,25 @@ class Cursor:
         return self._rows
 
 
+class PostgresError(sqlite3.OperationalError):
+    """A psycopg error as the sqlite3 error the ledger's callers already handle, its text naming the backend (the
+    command line says it as it is, not as SQLite's) and without credentials."""
+
+
+class ConnectionLost(PostgresError):
+    """The ledger's connection is gone (PostgreSQL restarted, its backend terminated, the network cut): with it
+    the run's lock. The run stops resumable; a queued job is retried (queue.RETRY)."""
+
+
 def _error(exc: Exception) -> sqlite3.Error:
-    """A psycopg error as the sqlite3 error the ledger's callers already handle (its text without credentials)."""
-    return sqlite3.OperationalError(f"PostgreSQL: {redact(str(exc)).strip()}")
+    """`exc` (a psycopg error) as PostgresError, or ConnectionLost for psycopg's OperationalError (a connection
+    closed or broken: libpq's, or the server's admin shutdown)."""
+    import psycopg
+
+    text = redact(str(exc)).strip()
+    if isinstance(exc, psycopg.OperationalError):
+        return ConnectionLost(f"the ledger's PostgreSQL connection was lost: {text}")
+    return PostgresError(f"the ledger's PostgreSQL refused: {text}")
 
 
 class Connection:

@@ -289,3 +289,24 @@ def test_the_summaries_name_a_postgresql_ledger_by_its_url_without_password() ->
     print_rollback(Rollback(target="economic", ledger=url), None, out)
     lines = [line for line in out.getvalue().splitlines() if line.startswith("ledger:")]
     assert lines == ["ledger: postgresql://u@h:5432/db?ledger=acme"] * 2, out.getvalue()
+
+
+def test_a_lost_ledger_connection_is_named_as_postgresqls(postgres_url: str) -> None:
+    """Not "SQLite cannot read what bulkload keeps: PostgreSQL: the connection is closed": the command line says
+    the ledger's PostgreSQL connection was lost, and the queue retries the job (ConnectionLost)."""
+    import argparse
+
+    from bulkload import cli, ledger_pg
+
+    url = f"{postgres_url.replace('postgresql://', 'postgresql://postgres:pw-in-url@', 1)}?ledger=acme"
+    where = ledger_pg.Location.parse(postgres_url + "?ledger=acme")
+    conn = ledger_pg.connect(where)
+    (pid,) = conn.execute("SELECT pg_backend_pid()").fetchone() or (0,)
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(ledger_pg.ConnectionLost) as lost:
+        conn.execute("SELECT 1")
+    ns = argparse.Namespace(command="reconcile", ledger=url)
+    line = cli._cut_short(ns, lost.value)
+    assert line.startswith("the ledger's PostgreSQL connection was lost: ") and "SQLite" not in line, line
+    assert "pw-in-url" not in line and line.endswith(f"run `bulkload reconcile --ledger {where}` again")
