@@ -149,7 +149,8 @@ def enqueue(url: str, manifest: str, *, json: bool = False) -> int:
 
 
 def print_states(states: list[Any]) -> None:
-    """The jobs as a table on stdout: name, agreement, state (and worker), attempts, counts, report status."""
+    """The jobs as a table on stdout: name, agreement, state (and worker), attempts, counts, report status (or, for
+    a job not finished, why its last run ended)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -160,7 +161,8 @@ def print_states(states: list[Any]) -> None:
         table.add_column(column, justify="right" if column in (*COUNTS, "attempts") else "left")
     for s in states:
         state = f"running on {s.worker}" if s.state == "running" and s.worker else s.state
-        status = s.status or (s.error or "")[:60]
+        # why a job failed, or waits to be retried: its last run's error says more than that run's "stopped"
+        status = (s.error if s.error and s.state != "finished" else s.status or "")[:200]
         table.add_row(s.name, s.agreement, state, str(s.attempts), *(str(s.counts.get(c, "")) for c in COUNTS), status)
     # piped (a script, a log), the table keeps its columns whole: rich would fit it into 80 columns
     console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 240)

@@ -244,3 +244,18 @@ def test_a_job_whose_ledger_connection_is_lost_is_retried_with_the_same_keys(
             if proc is not None:
                 proc.kill()
                 proc.communicate(timeout=10)
+
+
+def test_status_shows_why_a_job_failed(capsys: pytest.CaptureFixture[str]) -> None:
+    """The reason whole, not its first 60 characters (which named only the ledger's URL)."""
+    from bulkload.queue import JobState
+    from bulkload.worker import print_states
+
+    reason = (
+        "cannot write the ledger postgresql://postgres@127.0.0.1:35865/postgres?ledger=job_0123456789abcdef01234567: "
+        "the ledger's PostgreSQL connection was lost: the connection is closed"
+    )
+    print_states(
+        [JobState(id=1, name="a0j0", agreement="ag0", state="failed", attempts=1, status="stopped", error=reason)]
+    )
+    assert "the ledger's PostgreSQL connection was lost" in " ".join(capsys.readouterr().out.split())
