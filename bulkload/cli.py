@@ -48,6 +48,14 @@ def _delimiter(value: str) -> str:
     return value
 
 
+def _ledger_arg(value: str) -> str:
+    """A --ledger value: a file path or a postgresql:// URL (argparse.ArgumentTypeError, which never shows the value,
+    for a URL of another scheme: it may hold a password)."""
+    if ledger_pg.is_other_url(value):
+        raise argparse.ArgumentTypeError("--ledger takes a file path or a postgresql:// URL")
+    return value
+
+
 def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
     load = sub.add_parser(
         "load", help="load files into an API", description="Load files into an API.", parents=[output]
@@ -68,6 +76,7 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         p.add_argument("--base-url", help=base_url_help(cls.api))
         p.add_argument(
             "--ledger",
+            type=_ledger_arg,
             help="ledger path (default: FILE.ledger.sqlite beside the first input), or a PostgreSQL ledger: "
             "postgresql://USER@HOST:PORT/DB?ledger=NAME (see the PostgreSQL page)",
         )
@@ -215,7 +224,7 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
         "calls done are never sent again; a call whose outcome is unknown is settled, not blindly resent.",
         parents=[output],
     )
-    resume.add_argument("--ledger", required=True, help=LEDGER_HELP)
+    resume.add_argument("--ledger", required=True, type=_ledger_arg, help=LEDGER_HELP)
     resume.add_argument("--report", help="write the JSON report here (default: the load's --report, if it had one)")
     resume.add_argument(
         "--daily-quota", type=int, help="replace the run's daily call quota (0 turns it off; default: the run's)"
@@ -246,7 +255,7 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
         "3 on a mismatch.",
         parents=[output],
     )
-    rec.add_argument("--ledger", required=True, help=LEDGER_HELP)
+    rec.add_argument("--ledger", required=True, type=_ledger_arg, help=LEDGER_HELP)
     rec.add_argument("--report", help="write the JSON report here (default: none)")
     rec.add_argument("--json", action="store_true", help="print the report's reconcile section as JSON, not a summary")
     back = sub.add_parser(
@@ -256,7 +265,7 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
         "calls still in doubt are settled first. Run it again after an interruption to finish.",
         parents=[output],
     )
-    back.add_argument("--ledger", required=True, help=LEDGER_HELP)
+    back.add_argument("--ledger", required=True, type=_ledger_arg, help=LEDGER_HELP)
     back.add_argument("--report", help="write the JSON report here (default: none)")
     back.add_argument("--json", action="store_true", help="print the rollback report as JSON, not a summary")
     back.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
@@ -510,6 +519,8 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
         return f"{interrupts.reason()}; {again}"
     if isinstance(exc, OSError):  # the system refused (no space left, a file removed): no bug, nothing to keep
+        return f"{redact(str(exc))}; {again}"
+    if isinstance(exc, ledger_pg.PostgresError):  # it names its backend: no SQLite in it
         return f"{redact(str(exc))}; {again}"
     if isinstance(exc, sqlite3.Error):  # a read of the ledger or a spill file SQLite refused (damage, I/O): no bug
         return f"SQLite cannot read what bulkload keeps: {redact(str(exc))}; {again}"

@@ -41,12 +41,19 @@ from .redact import redact, register
 SCHEMES = ("postgresql://", "postgres://")
 #: the schema of a URL without ?ledger=
 DEFAULT_NAME = "bulkload"
-_NAME = re.compile(r"[a-z_][a-z0-9_]{0,50}")
+#: a schema name (PostgreSQL's names are 63 bytes at most: 51 leaves room for the draft's ``__draft``) that is not
+#: one PostgreSQL reserves (``pg_…``: "unacceptable schema name" when the ledger is made)
+_NAME = re.compile(r"(?!pg_)[a-z_][a-z0-9_]{0,50}")
 
 
 def is_url(where: object) -> bool:
     """Whether `where` (a --ledger value) names a PostgreSQL ledger."""
     return isinstance(where, str) and where.startswith(SCHEMES)
+
+
+def is_other_url(where: str) -> bool:
+    """Whether `where` is a URL of some other scheme (mysql://, a typo): no file path, and no ledger or queue."""
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", where) is not None and not is_url(where)
 
 
 def name_of(where: str) -> str:
@@ -78,7 +85,7 @@ class Location:
         if not _NAME.fullmatch(name):
             raise LedgerError(
                 f"ledger={name!r}: a PostgreSQL ledger's name is a schema name of lower-case letters, digits and _ "
-                "(at most 51, not starting with a digit)"
+                "(at most 51, not starting with a digit nor with pg_, which PostgreSQL keeps for itself)"
             )
         netloc = parts.netloc.rsplit("@", 1)
         shown = f"{netloc[0].split(':', 1)[0]}@{netloc[1]}" if len(netloc) == 2 else parts.netloc
@@ -195,9 +202,25 @@ class Cursor:
         return self._rows
 
 
+class PostgresError(sqlite3.OperationalError):
+    """A psycopg error as the sqlite3 error the ledger's callers already handle, its text naming the backend (the
+    command line says it as it is, not as SQLite's) and without credentials."""
+
+
+class ConnectionLost(PostgresError):
+    """The ledger's connection is gone (PostgreSQL restarted, its backend terminated, the network cut): with it
+    the run's lock. The run stops resumable; a queued job is retried (queue.RETRY)."""
+
+
 def _error(exc: Exception) -> sqlite3.Error:
-    """A psycopg error as the sqlite3 error the ledger's callers already handle (its text without credentials)."""
-    return sqlite3.OperationalError(f"PostgreSQL: {redact(str(exc)).strip()}")
+    """`exc` (a psycopg error) as PostgresError, or ConnectionLost for psycopg's OperationalError (a connection
+    closed or broken: libpq's, or the server's admin shutdown)."""
+    import psycopg
+
+    text = redact(str(exc)).strip()
+    if isinstance(exc, psycopg.OperationalError):
+        return ConnectionLost(f"the ledger's PostgreSQL connection was lost: {text}")
+    return PostgresError(f"the ledger's PostgreSQL refused: {text}")
 
 
 class Connection:

@@ -34,19 +34,24 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 
-from . import fleet, shared_limits
+from . import fleet, ledger_pg, shared_limits
 from .errors import EXIT_STOPPED, EXIT_USAGE, ConfigError, LedgerError, RunStopped
 from .manifest import Manifest, ManifestJob, read_manifest
+from .redact import redact, register
 from .results import Report
 from .run import Run, Shared
 
 #: the procrastinate task and queue of a manifest's job
 TASK = "bulkload.load_job"
 QUEUE = "bulkload"
-#: a job that stopped resumable (the quota, retries spent, PostgreSQL gone a moment, its ledger still held by a
-#: worker taken for dead) goes back in the queue: after 5 s, 15 s, 25 s, … at most 20 times
+#: a job that stopped resumable (the quota, retries spent, PostgreSQL gone a moment: the queue's connection or the
+#: ledger's, its ledger still held by a worker taken for dead) goes back in the queue: after 5 s, 15 s, 25 s, … at
+#: most 20 times
 RETRY = RetryStrategy(
-    max_attempts=20, wait=5, linear_wait=10, retry_exceptions={RunStopped, LedgerError, psycopg.OperationalError}
+    max_attempts=20,
+    wait=5,
+    linear_wait=10,
+    retry_exceptions={RunStopped, LedgerError, psycopg.OperationalError, ledger_pg.ConnectionLost},
 )
 #: the calls in flight a queued job's run is let share with others (fleet.Shared): none do, so no cap
 UNCAPPED = 1_000_000
@@ -103,10 +108,11 @@ class Queued(msgspec.Struct, kw_only=True):
 async def connect(url: str) -> psycopg.AsyncConnection[Any]:
     """A connection to the queue's PostgreSQL (autocommit); ConfigError when it cannot be made (the message names the
     server's answer, never the URL: it may hold a password)."""
+    register(urllib.parse.unquote(urllib.parse.urlsplit(url).password or ""))
     try:
         return await psycopg.AsyncConnection.connect(url, autocommit=True)
-    except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except psycopg.Error as exc:  # unreachable, or a URL libpq cannot read (ProgrammingError)
+        reason = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"cannot reach the queue's PostgreSQL: {reason}") from None
 
 
@@ -190,8 +196,7 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
         try:
             report = await _with_progress(conn, job_id, mjob, lag)
         except Exception as exc:
-            with contextlib.suppress(psycopg.Error):  # PostgreSQL gone: procrastinate's own record says failed
-                await _record(conn, job_id, "error = %s", str(exc) or type(exc).__name__)
+            await _record_error(url, conn, job_id, exc)
             raise
         finally:
             shared_limits.BUDGET.reset(token)
@@ -268,6 +273,19 @@ async def _record(conn: psycopg.AsyncConnection[Any], job_id: int, assignments: 
             f"UPDATE bulkload_queue SET {assignments}, updated_at = now() WHERE job_id = %s",
             (*values, job_id),
         )
+
+
+async def _record_error(url: str, conn: psycopg.AsyncConnection[Any], job_id: int, exc: Exception) -> None:
+    """Why the job's run ended without a report (`bulkload status` shows it), on a new connection when the job's
+    own was lost with PostgreSQL; left out when PostgreSQL is still out of reach (procrastinate's record of the
+    job says it failed, or is retried)."""
+    reason = redact(str(exc) or type(exc).__name__)
+    with contextlib.suppress(psycopg.Error):
+        await _record(conn, job_id, "error = %s", reason)
+        return
+    with contextlib.suppress(psycopg.Error, ConfigError):
+        async with await connect(url) as again:
+            await _record(again, job_id, "error = %s", reason)
 
 
 _STATES = {"todo": "queued", "doing": "running", "succeeded": "finished", "aborting": "running"}

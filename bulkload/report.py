@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import SourceError
+from .ledger_pg import name_of
 from .model import Reconciled, RowOutcome
 from .outputs import replaced, write_private
 from .redact import redact, redact_data
@@ -268,7 +269,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     if report.report_file:
         console.print(f"report: {_written(report, 'the report', os.path.abspath(report.report_file))}")
     if report.ledger:
-        console.print(f"ledger: {os.path.abspath(report.ledger)}")
+        console.print(f"ledger: {name_of(report.ledger)}")
 
 
 def _figures(report: Report) -> list[tuple[str, str]]:
@@ -435,4 +436,4 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
         console.print(f"... {listed - shown:,} more (see the report{'' if report_path else ': --report PATH'})")
     if report_path:
         console.print(f"report: {os.path.abspath(report_path)}")
-    console.print(f"ledger: {os.path.abspath(rollback.ledger)}")
+    console.print(f"ledger: {name_of(rollback.ledger)}")

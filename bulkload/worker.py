@@ -28,6 +28,16 @@ STALLED_AFTER_S = 30.0
 QUEUE_HELP = "the PostgreSQL that holds the queue: postgresql://user@host:port/database"
 
 
+def queue_url(value: str) -> str:
+    """A --queue value as argparse takes it: a postgresql:// URL (argparse.ArgumentTypeError, which never shows the
+    value, for anything else: it may hold a password)."""
+    from .ledger_pg import is_url
+
+    if not is_url(value):
+        raise argparse.ArgumentTypeError("--queue takes a postgresql:// URL")
+    return value
+
+
 async def retry_stalled(app: App, stalled_after_s: float) -> None:
     """Forever: every `stalled_after_s / 2` seconds, put back in the queue the running jobs of workers that sent no
     heartbeat for `stalled_after_s` seconds (procrastinate's stalled jobs; a job another worker put back first is
@@ -65,6 +75,7 @@ def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
     """The `worker` and `status` commands' parsers, and `--queue` on the `run` command's (made before)."""
     sub.choices["run"].add_argument(
         "--queue",
+        type=queue_url,
         metavar="URL",
         help="queue the jobs in this PostgreSQL for `bulkload worker`s to run, instead of running them here "
         "(postgresql://user@host:port/database)",
@@ -78,7 +89,7 @@ def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
         "running jobs end.",
         parents=[output],
     )
-    worker.add_argument("--queue", required=True, metavar="URL", help=QUEUE_HELP)
+    worker.add_argument("--queue", required=True, type=queue_url, metavar="URL", help=QUEUE_HELP)
     worker.add_argument("--concurrency", type=int, default=4, metavar="N", help="jobs at once (default 4)")
     worker.add_argument(
         "--stalled-after",
@@ -96,7 +107,7 @@ def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
         "any is queued, running or failed.",
         parents=[output],
     )
-    status.add_argument("--queue", required=True, metavar="URL", help=QUEUE_HELP)
+    status.add_argument("--queue", required=True, type=queue_url, metavar="URL", help=QUEUE_HELP)
     status.add_argument("--json", action="store_true", help="print the jobs as JSON, not a table")
 
 
@@ -138,7 +149,8 @@ def enqueue(url: str, manifest: str, *, json: bool = False) -> int:
 
 
 def print_states(states: list[Any]) -> None:
-    """The jobs as a table on stdout: name, agreement, state (and worker), attempts, counts, report status."""
+    """The jobs as a table on stdout: name, agreement, state (and worker), attempts, counts, report status (or, for
+    a job not finished, why its last run ended)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -149,7 +161,8 @@ def print_states(states: list[Any]) -> None:
         table.add_column(column, justify="right" if column in (*COUNTS, "attempts") else "left")
     for s in states:
         state = f"running on {s.worker}" if s.state == "running" and s.worker else s.state
-        status = s.status or (s.error or "")[:60]
+        # why a job failed, or waits to be retried: its last run's error says more than that run's "stopped"
+        status = (s.error if s.error and s.state != "finished" else s.status or "")[:200]
         table.add_row(s.name, s.agreement, state, str(s.attempts), *(str(s.counts.get(c, "")) for c in COUNTS), status)
     # piped (a script, a log), the table keeps its columns whole: rich would fit it into 80 columns
     console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 240)

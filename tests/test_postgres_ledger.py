@@ -167,12 +167,42 @@ def test_a_ledger_url_is_named_without_its_password(url: str, shown: str, schema
     assert "pw-in" not in redact(f"failed: {url}")
 
 
-def test_a_ledger_name_that_is_no_plain_schema_name_is_refused() -> None:
+@pytest.mark.parametrize("name", ['a"; DROP TABLE x; --', "pg_stop", "a" * 52, "1a"])
+def test_a_ledger_name_that_is_no_plain_schema_name_is_refused(name: str) -> None:
+    """Refused when the URL is read (exit 2), not when the ledger is made: a name PostgreSQL keeps for itself
+    (pg_…) failed then (exit 4, "unacceptable schema name"), and one longer than 63 bytes with "__draft" added is
+    cut short by PostgreSQL."""
     from bulkload.errors import LedgerError
     from bulkload.ledger_pg import Location
 
-    with pytest.raises(LedgerError, match="schema name"):
-        Location.parse('postgresql://h/db?ledger=a"; DROP TABLE x; --')
+    with pytest.raises(LedgerError, match="schema name") as refused:
+        Location.parse(f"postgresql://h/db?ledger={urllib.parse.quote(name)}")
+    assert refused.value.exit_code == 2
+    assert len(Location.parse(f"postgresql://h/db?ledger={'a' * 51}").draft) <= 63
+
+
+def test_a_reserved_ledger_name_is_a_usage_error_before_the_run(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was an internal error once the ledger was made (exit 4), suggesting a resume that found "no ledger"."""
+    from bulkload.cli import main
+
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    source = tmp_path / "e.csv"
+    write_entries(source, 2)
+    argv = [
+        "load",
+        "economic",
+        str(source),
+        "--base-url",
+        "http://127.0.0.1:1",
+        "--ledger",
+        f"{postgres_url}?ledger=pg_stop",
+    ]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and "pg_" in err and "resume" not in err, err
 
 
 def test_a_killed_workers_ledger_is_free_for_another_once_its_connection_dies(postgres_url: str) -> None:
@@ -240,3 +270,43 @@ async def test_halopsa_secrets_never_reach_a_postgresql_ledger(tmp_path: Path, p
         stored = " ".join(str(row) for t in tables for row in conn.execute(f"SELECT * FROM halo.{t}").fetchall())
     assert "created" in tables and stored
     assert [c for c in CANARIES if c in stored] == []
+
+
+def test_the_summaries_name_a_postgresql_ledger_by_its_url_without_password() -> None:
+    """Not the URL joined to the current folder (/tmp/x/postgresql:/u@h:5432/db?ledger=acme), as a path would be."""
+    import io
+
+    from bulkload.report import print_rollback, print_summary
+    from bulkload.results import Report, Rollback
+
+    url = "postgresql://u:pw-in-url@h:5432/db?ledger=acme"
+    report = Report(
+        status="complete", target="economic", rows_read=0, loaded=0, rejected=0, in_doubt=0, skipped=0, requests=1,
+        retries=0, elapsed_s=0.1, reconcile=None, ledger=url, rejects_file="r.csv",
+    )  # fmt: skip
+    out = io.StringIO()
+    print_summary(report, out)
+    print_rollback(Rollback(target="economic", ledger=url), None, out)
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("ledger:")]
+    assert lines == ["ledger: postgresql://u@h:5432/db?ledger=acme"] * 2, out.getvalue()
+
+
+def test_a_lost_ledger_connection_is_named_as_postgresqls(postgres_url: str) -> None:
+    """Not "SQLite cannot read what bulkload keeps: PostgreSQL: the connection is closed": the command line says
+    the ledger's PostgreSQL connection was lost, and the queue retries the job (ConnectionLost)."""
+    import argparse
+
+    from bulkload import cli, ledger_pg
+
+    url = f"{postgres_url.replace('postgresql://', 'postgresql://postgres:pw-in-url@', 1)}?ledger=acme"
+    where = ledger_pg.Location.parse(postgres_url + "?ledger=acme")
+    conn = ledger_pg.connect(where)
+    (pid,) = conn.execute("SELECT pg_backend_pid()").fetchone() or (0,)
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(ledger_pg.ConnectionLost) as lost:
+        conn.execute("SELECT 1")
+    ns = argparse.Namespace(command="reconcile", ledger=url)
+    line = cli._cut_short(ns, lost.value)
+    assert line.startswith("the ledger's PostgreSQL connection was lost: ") and "SQLite" not in line, line
+    assert "pw-in-url" not in line and line.endswith(f"run `bulkload reconcile --ledger {where}` again")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import spawn_sandbox
+from conftest import spawn_sandbox, write_entries
 from test_fleet import AGREEMENTS, ENV, assert_each_row_once, grant, inputs, manifest_text, server_stats
 
 from benchmarks import chaos_fleet
@@ -149,3 +149,113 @@ def test_an_unreachable_queue_is_a_usage_error(capsys: pytest.CaptureFixture[str
     assert main(["status", "--queue", "postgresql://nobody:hunter2@127.0.0.1:1/queue"]) == 2
     err = capsys.readouterr().err
     assert "cannot reach the queue's PostgreSQL" in err and "hunter2" not in err
+
+
+BAD_URL = "mysql://x:hunter2secret@127.0.0.1/x"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "m.toml", "--queue", BAD_URL],
+        ["worker", "--queue", BAD_URL],
+        ["status", "--queue", BAD_URL],
+        ["status", "--queue", "postgresql://x:hunter2secret@127.0.0.1:abc/x"],
+        ["resume", "--ledger", BAD_URL],
+        ["reconcile", "--ledger", BAD_URL],
+        ["rollback", "--ledger", BAD_URL],
+        ["load", "economic", "x.csv", "--ledger", BAD_URL],
+    ],
+)
+def test_a_url_of_another_scheme_is_a_usage_error_without_its_password(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh user's `--queue mysql://…`: exit 2 naming what the option takes, the password nowhere (it was an
+    internal error, exit 4, the password on stderr and in the kept traceback)."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's refusal
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "hunter2" not in err and "internal error" not in err
+    assert "takes a" in err or "cannot reach the queue's PostgreSQL" in err
+
+
+#: the backend holding a ledger's lock (ledger_pg.hold): its connection
+LEDGER_HOLDER = (
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+    "AND ((classid::bigint << 32) | objid::bigint) "
+    "= hashtextextended(current_database() || '/bulkload ledger/' || %s, 0)"
+)
+
+
+@pytest.mark.slow
+def test_a_job_whose_ledger_connection_is_lost_is_retried_with_the_same_keys(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PostgreSQL out of reach for a moment (here: the job's ledger connection terminated, as a restart does): the
+    job stops resumable, `bulkload status` says why, and it is retried and finished under the same run's keys. It
+    went to failed after 1 attempt (sqlite3.OperationalError, not a retryable stop)."""
+    from bulkload.ledger_pg import Location
+    from bulkload.manifest import read_manifest
+    from bulkload.queue import ledger_url
+
+    sandbox = spawn_sandbox("--agreements", "--latency-ms", "100")
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        totals = write_entries(tmp_path / "a0j0.csv", 100, seed=1)
+        manifest = tmp_path / "one.toml"
+        manifest.write_text(
+            f'[defaults]\ntarget = "economic"\nbase_url = "{sandbox.url}"\nconcurrency = 1\n'
+            '[[job]]\nname = "a0j0"\nagreement = "ag0"\nfiles = ["a0j0.csv"]\nbatch_size = 10\n'
+            'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT0"}}\n'
+        )
+        assert main(["run", str(manifest), "--queue", postgres_url]) == 0
+        schema = Location.parse(ledger_url(postgres_url, str(read_manifest(str(manifest)).path), "a0j0")).schema
+        env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
+        with open(tmp_path / "worker.log", "wb") as log:
+            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", postgres_url]
+            worker = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + BOUND_S
+        terminated: list[object] = []
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            while not terminated and time.monotonic() < deadline:
+                holders = [pid for (pid,) in conn.execute(LEDGER_HOLDER, (schema,)).fetchall()]
+                if holders and status(postgres_url, capsys)[1][0]["counts"].get("requests", 0) > 2:  # midway
+                    terminated = [conn.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() for pid in holders]
+                time.sleep(0.1)
+        assert terminated
+        reasons = set()
+        while (code := status(postgres_url, capsys))[0] != 0 and time.monotonic() < deadline:
+            reasons.add(code[1][0]["error"])
+            if code[1][0]["state"] == "failed":
+                break
+            time.sleep(0.3)
+        code, jobs = status(postgres_url, capsys)
+        assert code == 0, (jobs, (tmp_path / "worker.log").read_text()[-3000:])
+        assert (jobs[0]["state"], jobs[0]["exit_code"], jobs[0]["attempts"]) == ("finished", 0, 2), jobs
+        assert any("PostgreSQL connection was lost" in str(r) for r in reasons), reasons
+        asyncio.run(assert_each_row_once(sandbox.url, {grant(0): totals["rows"]}))
+        _, agreements = asyncio.run(server_stats(sandbox.url))
+        assert len(agreements[agreement_id(grant(0))]["runs"]) == 1  # resumed under its first run's keys
+    finally:
+        for proc in (worker, sandbox.proc):
+            if proc is not None:
+                proc.kill()
+                proc.communicate(timeout=10)
+
+
+def test_status_shows_why_a_job_failed(capsys: pytest.CaptureFixture[str]) -> None:
+    """The reason whole, not its first 60 characters (which named only the ledger's URL)."""
+    from bulkload.queue import JobState
+    from bulkload.worker import print_states
+
+    reason = (
+        "cannot write the ledger postgresql://postgres@127.0.0.1:35865/postgres?ledger=job_0123456789abcdef01234567: "
+        "the ledger's PostgreSQL connection was lost: the connection is closed"
+    )
+    print_states(
+        [JobState(id=1, name="a0j0", agreement="ag0", state="failed", attempts=1, status="stopped", error=reason)]
+    )
+    assert "the ledger's PostgreSQL connection was lost" in " ".join(capsys.readouterr().out.split())
