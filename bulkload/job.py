@@ -96,6 +96,12 @@ class Job:
                 parts.port  # noqa: B018 - raises ValueError for a port out of range
             except ValueError:  # an unclosed [IPv6 bracket, a port past 65535
                 parts = urlsplit("")
+            if "@" in (parts.netloc if parts.hostname else self.base_url):
+                raise ConfigError(
+                    "--base-url holds a user name or password (user:password@host), not shown here: an API's "
+                    "credentials go in its environment variables, never in the address, which the ledger, the "
+                    "report and the record of loads keep"
+                )
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigError(
                     f"--base-url {self.base_url!r} is not an http(s) URL: give the API root with its "
