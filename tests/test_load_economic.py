@@ -199,15 +199,7 @@ async def test_killed_mid_run_then_resume_loads_exactly_once(tmp_path: Path) -> 
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.DEVNULL,
             )
-            async with aiohttp.ClientSession() as s:
-                while True:  # kill once a good part of the file has landed, with calls in flight
-                    async with s.get(stats_url) as r:
-                        if (await r.json())["entries"] >= 6000:
-                            break
-                    assert proc.returncode is None, "the load finished before it could be killed"
-                    await asyncio.sleep(0.02)
-            proc.send_signal(signal.SIGKILL)
-            await proc.wait()
+            await kill_once_landed(proc, stats_url, 6000)
             before = len(await remote_entries(url))
             assert 0 < before < totals["rows"]
             report = await resume(str(tmp_path / "run.sqlite"), env=CREDS)
@@ -422,3 +414,17 @@ def test_demo_runs_the_whole_flow(demo_run: DemoRun) -> None:
         report = msgspec.json.decode((demo_run.workdir / "demo" / f"{name}.report.json").read_bytes(), type=Report)
         assert report.reconcile is not None and report.reconcile.ok and report.rejected > 0, name
         assert_accounted(report)
+
+
+async def kill_once_landed(proc: asyncio.subprocess.Process, stats_url: str, entries: int) -> None:
+    """SIGKILL the load `proc` once the sandbox holds `entries` entries (a good part of the file), with calls in
+    flight; bounded by the caller's fail_after."""
+    async with aiohttp.ClientSession() as s:
+        while True:
+            async with s.get(stats_url) as r:
+                if (await r.json())["entries"] >= entries:
+                    break
+            assert proc.returncode is None, "the load finished before it could be killed"
+            await asyncio.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()

@@ -4,17 +4,15 @@ end to end (the ledger's own tests run against both backends in test_ledger.py).
 from __future__ import annotations
 
 import asyncio
-import signal
 import urllib.parse
 from pathlib import Path
 
-import aiohttp
 import anyio
 import msgspec
 import psycopg
 import pytest
 from conftest import CREDS, bulkload_cmd, child_env, write_entries
-from test_load_economic import assert_exactly_once, remote_entries
+from test_load_economic import assert_exactly_once, kill_once_landed, remote_entries
 
 from bulkload import Job, load
 from bulkload.errors import ConfigError
@@ -71,15 +69,7 @@ async def test_killed_load_resumes_from_the_postgresql_ledger_exactly_once(tmp_p
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.DEVNULL,
             )
-            async with aiohttp.ClientSession() as s:
-                while True:  # kill once a good part of the file has landed, with calls in flight
-                    async with s.get(stats_url) as r:
-                        if (await r.json())["entries"] >= 600:
-                            break
-                    assert proc.returncode is None, "the load finished before it could be killed"
-                    await asyncio.sleep(0.02)
-            proc.send_signal(signal.SIGKILL)
-            await proc.wait()
+            await kill_once_landed(proc, stats_url, 600)
             before = len(await remote_entries(url))
             assert 0 < before < totals["rows"]
 
