@@ -330,6 +330,26 @@ def _typed(path: str, where: str, data: Any, kind: type[S]) -> S:
 MAX_CONFIG_BYTES = 1 << 20
 
 
+def read_toml(path: str | os.PathLike[str], what: str, max_bytes: int, too_long: str) -> dict[str, Any]:
+    """The TOML file at `path` (a job file, "config"; a manifest), read whole up to `max_bytes`. ConfigError naming
+    `what` and `path` for a file that cannot be read, is longer (`too_long` says how long it may be), is not UTF-8
+    or is not valid TOML (nested deeper than Python reads among them)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise ConfigError(f"the {what} {path} is more than {too_long}")
+        return tomllib.loads(raw.decode())
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"the {what} {path} is not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib parses nested arrays and tables by recursion
+        raise ConfigError(f"the {what} {path} is not valid TOML: nested deeper than Python can read") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the {what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
 def read_config(path: str | None, target: str) -> dict[str, Any]:
     """Read a TOML job file for a load into `target`: [job] settings, [columns] source column -> field, [target]
     options, [credentials] (the environment wins over these). Returns Job keyword arguments. Raises ConfigError
@@ -337,20 +357,7 @@ def read_config(path: str | None, target: str) -> dict[str, Any]:
     type, naming the key's path (`job.concurrency`)."""
     if not path:
         return {}
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_CONFIG_BYTES + 1)
-        if len(raw) > MAX_CONFIG_BYTES:
-            raise ConfigError(f"the config {path} is more than 1 MiB: no job file is that long")
-        data = tomllib.loads(raw.decode())
-    except OSError as exc:
-        raise ConfigError(f"cannot read the config {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"the config {path} is not valid TOML: {exc}") from exc
-    except RecursionError:  # tomllib parses nested arrays and tables by recursion
-        raise ConfigError(f"the config {path} is not valid TOML: nested deeper than Python can read") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"the config {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    data = read_toml(path, "config", MAX_CONFIG_BYTES, "1 MiB: no job file is that long")
     cls = TARGETS[target]
     options, credentials = target_options_type(cls), credentials_type(cls)
     tables = list(ConfigFile.__struct_fields__)

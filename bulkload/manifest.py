@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .job import Job, JobTable, _typed, _unknown_keys, credentials_type, target_options_type
+from .job import Job, JobTable, _typed, _unknown_keys, credentials_type, read_toml, target_options_type
 from .profile import did_you_mean
 from .targets import TARGETS
 
@@ -127,16 +127,7 @@ def read_manifest(path: str) -> Manifest:
     duplicate name, a credential's value in the manifest, a credentials file readable by others, settings
     `bulkload load` refuses."""
     where = Path(path).absolute()
-    try:
-        with open(where, "rb") as fh:
-            raw = fh.read(MAX_MANIFEST_BYTES + 1)
-        if len(raw) > MAX_MANIFEST_BYTES:
-            raise ConfigError(f"the manifest {path} is more than 8 MiB")
-        data = tomllib.loads(raw.decode())
-    except OSError as exc:
-        raise ConfigError(f"cannot read the manifest {path}: {exc.strerror}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ConfigError(f"the manifest {path} is not valid TOML: {exc}") from exc
+    data = read_toml(path, "manifest", MAX_MANIFEST_BYTES, "8 MiB")
     _unknown(path, "", data, _TOP)
     cap = data.get("max_connections", MAX_CONNECTIONS)
     if not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 10_000:
