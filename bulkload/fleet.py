@@ -30,8 +30,9 @@ TOTALS = ("rows_read", "loaded", "rejected", "in_doubt", "skipped", "requests", 
 
 class JobOutcome(msgspec.Struct, kw_only=True):
     """One job of a fleet run: `status` complete | stopped | refused (its settings, before a call) | failed (an
-    error of ours, resumable) | waiting (never started: the run was cut short); `report` its own (None when it
-    had none); `error` what stopped it when it has no report."""
+    error of ours, resumable) | waiting (never started: the run was cut short) | not started (an earlier job of its
+    agreement did not finish); `report` its own (None when it had none); `error` what stopped it when it has no
+    report."""
 
     name: str
     agreement: str
