@@ -144,6 +144,17 @@ def test_a_json_number_with_a_fraction_is_the_voucher_it_is_grouped_in(tmp_path:
     assert reason({**row, "voucherNumber": Decimal("42.5")})[0] == "voucherNumber"
 
 
+def test_a_json_true_is_not_the_voucher_one_before_it() -> None:
+    # JSON's true equals 1 in Python: the key of the line before (voucher 1 of journal 3) was reused for
+    # "voucherNumber": true, so its refusal took voucher 1 with it and the run stopped ("no longer together")
+    t = Economic().kind_of(0)
+    assert t.group_key({**ROW, "journalNumber": "3", "voucherNumber": 1}) == "3:1"
+    assert t.group_key({**ROW, "journalNumber": "3", "voucherNumber": True}) == "3:True"
+    assert t.group_key({**ROW, "journalNumber": 1, "voucherNumber": 7}) == "1:7"
+    assert t.group_key({**ROW, "journalNumber": True, "voucherNumber": 7}) == "True:7"
+    assert reason({**ROW, "voucherNumber": True})[0] == "voucherNumber"
+
+
 @pytest.mark.parametrize("odd", ["٤٢", "４２", "4_2", "٤٢.0"])
 def test_a_voucher_number_in_other_digits_than_ascii_is_refused_not_guessed(odd: str) -> None:
     # Decimal reads Arabic-Indic and full-width digits and Python's "4_2" as 42: a voucher so written was

@@ -1280,6 +1280,29 @@ def test_rows_sorted_by_account_load_as_in_voucher_order(data: st.DataObject, fm
     assert _fates(ordered, first) == _fates(by_account, second)
 
 
+def test_a_json_true_voucher_is_rejected_alone(tmp_path: Path) -> None:
+    # found by test_rows_sorted_by_account_load_as_in_voucher_order: `"voucherNumber": true` after voucher 1
+    # of the same journal was taken for voucher 1 (True == 1), and the run stopped with exit 4 ("no longer
+    # together") marking lines 1-4 "not sent"; line 5 alone is refused and the rest would load
+    lines = [
+        {"journalNumber": "3", "voucherNumber": 1, "amount": 0, "currency": "DKK "},
+        *({"journalNumber": "1 ", "voucherNumber": f"{v} ", "amount": "-0 ", "currency": "DKK"} for v in (2, 3, 4)),
+        {"journalNumber": "3", "voucherNumber": True, "amount": "(0)", "currency": "DKK"},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"entryTypeNumber": "2", **line, "date": "2000-01-01", "accountNumber": "1010"}) + "\n"
+            for line in lines
+        ),
+        encoding="utf-8",
+    )
+    got = run_dry(path)
+    assert got.code == 1 and got.report is not None and got.rejects is not None, got
+    assert (got.report["would_load"], got.report["rejected"]) == (4, 1), got.report
+    assert [(row[1], row[2]) for row in got.rejects] == [("5", "voucherNumber")], got.rejects
+
+
 @st.composite
 def mixed(draw: st.DrawFn, b: Built, style: Style, what: str) -> Built:
     """`b` and two more good rows, whose amounts (or dates) prove the two decimal marks (or date orders)."""

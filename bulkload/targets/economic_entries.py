@@ -205,7 +205,13 @@ class DraftEntries(RecordKind):
             return None
         journal = row.get("journalNumber", self.journal)
         last_voucher, last_journal, last_key = self._last_key
-        if voucher == last_voucher and journal == last_journal:  # a voucher's lines follow each other
+        # a voucher's lines follow each other; the types too, as JSON's true == 1 in Python but keys "True"
+        if (
+            voucher == last_voucher
+            and journal == last_journal
+            and type(voucher) is type(last_voucher)
+            and type(journal) is type(last_journal)
+        ):
             return last_key
         key = self._key(voucher, journal)
         self._last_key = (voucher, journal, key)
