@@ -7,6 +7,7 @@ import hashlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 
 #: a call's place in each window, as `Limits.acquire` took it
 Slot = tuple[Arrival, ...]
+
+#: True in a task whose calls give way to the others' (the walk behind the load, walks.Behind): they take a slot only
+#: when no other call waits for one, so the uploads keep the pace where the limits bind and the walk takes what they
+#: leave (the whole run makes the same calls either way)
+giving_way: ContextVar[bool] = ContextVar("giving_way", default=False)
 
 
 class Limits:
@@ -53,6 +59,8 @@ class Limits:
         self._meters: list[Meter] = [quota, rate, *self.windows]
         #: calls waiting in `acquire` now (for the progress display)
         self.held = 0
+        self._first = 0  # calls waiting in `acquire` that do not give way
+        self._none_first: anyio.Event | None = None  # set when `_first` falls to 0
 
     @classmethod
     def for_job(
@@ -80,7 +88,15 @@ class Limits:
 
     async def acquire(self) -> Slot:
         """Wait until every limit lets one more call go, and return its slot (for `answered`); RunStopped when the
-        daily quota is spent."""
+        daily quota is spent. A call `giving_way` waits first until no other call waits."""
+        first = not giving_way.get()
+        if first:
+            self._first += 1
+        else:
+            while self._first:
+                if self._none_first is None:
+                    self._none_first = anyio.Event()
+                await self._none_first.wait()
         self.held += 1
         try:
             await self.quota.acquire()
@@ -88,6 +104,11 @@ class Limits:
             return tuple([await window.take() for window in self.windows])
         finally:
             self.held -= 1
+            if first:
+                self._first -= 1
+                if not self._first and self._none_first is not None:
+                    self._none_first.set()
+                    self._none_first = None
 
     def answered(self, slot: Slot) -> None:
         """The call that took `slot` was answered now, whatever the status: the windows learn when the server

@@ -21,6 +21,7 @@ import anyio
 from .dispatch import Dispatcher
 from .errors import BulkloadError, WalkStalled
 from .ledger import Ledger
+from .limits import giving_way
 from .model import Listed, Totals
 from .stages import Stages
 from .targets.base import Target
@@ -111,9 +112,10 @@ class Behind:
     """The walk of what the load creates, while it loads: `created` is told the ids of each answer; `chains` walks
     at once each claim about a page of a scope's ids (`_width`) below the newest id answered so far and above what
     was claimed of the scope (from its baseline: `baselines`, scope → {"max_id": …}, filled as the load meets
-    scopes), through the load's dispatcher, so within its limits. `finish` (the last upload is answered) adds
-    `after_load` walks for the pages left; `follow` returns when none is (`ended`). `left` is the rest, for
-    reconciliation. A walk that fails stops the walks behind, never the load: `failed` says why, and
+    scopes), through the load's dispatcher, so within its limits, giving way to the uploads there (a walk's call
+    takes a rate slot only when no upload waits for one: `limits.giving_way`). `finish` (the last upload is
+    answered) adds `after_load` walks for the pages left; `follow` returns when none is (`ended`). `left` is the
+    rest, for reconciliation. A walk that fails stops the walks behind, never the load: `failed` says why, and
     reconciliation walks it all again."""
 
     def __init__(self, walked: Walked, baselines: dict[str, dict[str, int]], chains: int, after_load: int) -> None:
@@ -174,6 +176,7 @@ class Behind:
         (`after_load` more once the load is done), each claiming the next final range."""
 
         async def chain() -> None:
+            giving_way.set(True)  # the uploads take the rate slots first (limits.giving_way)
             while not self.failed:
                 moved = self._moved
                 claim = self._claim()

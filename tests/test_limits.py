@@ -22,7 +22,7 @@ from bulkload.errors import (
     ServerError,
 )
 from bulkload.http import error_from, retry_after_seconds
-from bulkload.limits import Limits
+from bulkload.limits import Limits, giving_way
 from bulkload.meters import Arrival, DailyQuota, RateMeter, WindowMeter
 
 
@@ -122,6 +122,37 @@ async def test_limits_pass_every_meter_in_turn_and_tell_each_how_the_call_went()
     assert starts == pytest.approx([100.0, 100.01, 100.02, 101.0, 101.015])
     assert limits.rate.rate == pytest.approx(100.0)
     assert limits.quota.used() == 5 and limits.wait_for(4) == pytest.approx(4 / 3)  # none free, then 3 a second
+
+
+async def test_a_call_giving_way_takes_a_slot_only_when_no_other_call_waits() -> None:
+    """The walk behind the load gives way to the uploads: with uploads waiting for the rate's slots, a walk's call
+    waits until none does (at 10/s: 10 uploads at 100.0-100.9, the walk's call at 101.0), whereas a walk call
+    taking its turn would have pushed an upload out of its slot; with none waiting it goes at once."""
+    clock = VirtualTime()
+    limits = Limits(quota=DailyQuota(1000, clock=clock), rate=RateMeter(10.0, clock=clock, sleep=clock.sleep))
+    starts: dict[str, float] = {}
+
+    async def call(name: str, gives_way: bool) -> None:
+        if gives_way:
+            giving_way.set(True)
+        limits.answered(await limits.acquire())
+        starts[name] = clock()
+
+    async with clock.running():
+        async with anyio.create_task_group() as tg:
+            for i in range(5):
+                tg.start_soon(call, f"upload {i}", False)
+            await clock.sleep(0.05)
+            tg.start_soon(call, "walk", True)
+            await clock.sleep(0.05)
+            for i in range(5, 10):
+                tg.start_soon(call, f"upload {i}", False)
+        assert max(v for k, v in starts.items() if k != "walk") == pytest.approx(100.9)
+        assert starts["walk"] == pytest.approx(101.0)
+        await clock.sleep(1.0)
+        await call("walk alone", True)
+    assert starts["walk alone"] == pytest.approx(102.0)
+    assert limits.held == 0
 
 
 def test_window_meter_says_how_long_further_calls_must_wait() -> None:
