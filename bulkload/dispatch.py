@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import anyio
@@ -222,7 +223,13 @@ class Dispatcher:
                 leaving()
             try:
                 response = await self.client.send(
-                    method, path, body=body, params=params, headers=headers, max_bytes=max_bytes
+                    method,
+                    path,
+                    body=body,
+                    params=params,
+                    headers=headers,
+                    max_bytes=max_bytes,
+                    on_sent=partial(self.limits.sent, slot),
                 )
             except BulkloadError as exc:
                 if log.isEnabledFor(logging.DEBUG):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from types import SimpleNamespace
 from typing import Any, NamedTuple, Self
@@ -110,8 +110,10 @@ class Client:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         max_bytes: int = ANSWER_BYTES,
+        on_sent: Callable[[], None] | None = None,
     ) -> Response:
-        """One request; an error status or a lost answer raises the matching BulkloadError. At most `max_bytes` of
+        """One request; an error status or a lost answer raises the matching BulkloadError. `on_sent` is called when
+        its request is written (each time, where aiohttp sends it again on a dropped connection). At most `max_bytes` of
         the answer are read (decompressed): a 2xx answer longer than that raises AnswerTooLarge (by its
         Content-Length before any of it is read, else as soon as the cap is passed); an error answer is cut there (its
         status says what happened). Unreachable on an address that leads nowhere (see errors.Unreachable)."""
@@ -119,7 +121,7 @@ class Client:
         hdrs = dict(headers or {})
         if body is not None:
             hdrs.setdefault("Content-Type", "application/json")
-        sends = {"n": 0}
+        sends: dict[str, Any] = {"n": 0, "on_sent": on_sent}
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         where = _shown(url)
         call = f"{method} {where if path.startswith(('http://', 'https://')) else path}"
@@ -257,6 +259,8 @@ def _sends_counted() -> aiohttp.TraceConfig:
 
     async def sent(session: aiohttp.ClientSession, context: SimpleNamespace, params: Any) -> None:
         context.trace_request_ctx["n"] += 1
+        if (on_sent := context.trace_request_ctx["on_sent"]) is not None:
+            on_sent()
 
     config.on_request_headers_sent.append(sent)
     return config

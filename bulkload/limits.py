@@ -110,6 +110,11 @@ class Limits:
                     self._none_first.set()
                     self._none_first = None
 
+    def sent(self, slot: Slot) -> None:
+        """The call that took `slot` left now (its request written): the windows time its round trip from here."""
+        for window, call in zip(self.windows, slot, strict=True):
+            window.sent(call)
+
     def answered(self, slot: Slot) -> None:
         """The call that took `slot` was answered now, whatever the status: the windows learn when the server
         counted it, at the latest (`WindowMeter.arrived`)."""

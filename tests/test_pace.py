@@ -79,7 +79,8 @@ async def test_a_429_at_the_configured_rate_keeps_the_pace_and_widens_the_margin
 def test_a_call_answered_late_holds_its_place_in_the_window_until_the_latest_it_can_have_arrived() -> None:
     """The fastest round trip (50 ms) bounds every arrival: a call answered 30 ms slower can have been counted up
     to 30 ms after its slot, and the window keeps it from then (one answered 950 ms slower, from 950 ms on); an
-    unanswered call may be arriving now."""
+    unanswered call may be arriving now. Until `TRUSTED_AFTER` answers, the fastest of so few may itself have been
+    slowed: a call counts from its answer."""
     now = [0.0]
     window = WindowMeter(3, 1.0, margin_s=0.0, clock=lambda: now[0])
     calls = [Arrival(0.0), Arrival(0.0), Arrival(0.0), Arrival(0.0)]
@@ -87,7 +88,31 @@ def test_a_call_answered_late_holds_its_place_in_the_window_until_the_latest_it_
         now[0] = answered
         window.answered(call)
     assert window.fastest_s == pytest.approx(0.05)
+    assert [window.arrived(c) for c in calls] == pytest.approx([0.05, 0.08, 1.0, 1.0])
+    for _ in range(WindowMeter.TRUSTED_AFTER - 3):
+        window.answered(Arrival(now[0] - 0.06))
     assert [window.arrived(c) for c in calls] == pytest.approx([0.0, 0.03, 0.95, 1.0])
+
+
+def test_a_call_held_between_its_slot_and_the_wire_is_timed_from_when_it_left() -> None:
+    """A fleet's first call of an agreement waits 250 ms after its slot (a new connection, the loop busy with the
+    other jobs' start, the cap on calls in flight) and is answered 50 ms after it left: timed from its slot, the
+    fastest round trip looked like 300 ms and the call was counted from its slot, so the next call of a 1-per-2-s
+    window left 250 ms early by the server's count (one 429 per agreement). Timed from when it left: 50 ms, and
+    it is counted from 250 ms on."""
+    now = [0.0]
+    window = WindowMeter(1, 2.0, margin_s=0.0, clock=lambda: now[0])
+    first, unsent = Arrival(0.0), Arrival(0.0)
+    now[0] = 0.25
+    window.sent(first)
+    now[0] = 0.30
+    window.answered(first)
+    window.answered(unsent)  # a call never told it left (a test's, a window's own) is timed from its slot
+    for _ in range(WindowMeter.TRUSTED_AFTER - 2):  # enough answers for the fastest trip to bound arrivals
+        window.answered(Arrival(0.2))
+    assert window.fastest_s == pytest.approx(0.05)
+    assert window.arrived(first) == pytest.approx(0.25)
+    assert window.arrived(unsent) == pytest.approx(0.25)
 
 
 async def test_a_busy_server_stamping_calls_late_meets_no_429_and_the_pace_stays_at_the_limit() -> None:
