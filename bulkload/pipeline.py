@@ -44,6 +44,7 @@ from .isolation import IsolationBudget
 from .ledger import ChunkRow, Ledger
 from .model import Call, Chunk, ChunkState, RowOutcome, Totals
 from .planning import Planned, Planning, PlanSpec, Rows, Stopped
+from .side_by_side import side_by_side
 from .sources import scrub, secret_texts
 from .targets.base import RecordKind, Target
 from .targets.reasons import item_named
@@ -630,22 +631,24 @@ class Loader:
         self.tally.rejected += len(chunk) - planned
 
     async def ensure_baselines(self, summary: Mapping[str, Any]) -> None:
-        """Record what each scope held before the first chunk that touches it is sent."""
-        for scope in summary:
-            while scope not in self._baselines:
-                looking = self._baseline_events.get(scope)
-                if looking is not None:
-                    # another chunk is asking for the same scope: its answer, or (it failed) a turn to ask
-                    await looking.wait()
-                    continue
-                event = self._baseline_events[scope] = anyio.Event()
-                try:
-                    data = await self.target.books.baseline(self.dispatcher, scope)
-                    self.ledger.set_baseline(scope, data)
-                    self._baselines[scope] = data
-                finally:
-                    del self._baseline_events[scope]
-                    event.set()
+        """Record what each scope held before the first chunk that touches it is sent (the scopes at once)."""
+        await side_by_side(partial(self._ensure_baseline, scope) for scope in summary if scope not in self._baselines)
+
+    async def _ensure_baseline(self, scope: str) -> None:
+        while scope not in self._baselines:
+            looking = self._baseline_events.get(scope)
+            if looking is not None:
+                # another chunk is asking for the same scope: its answer, or (it failed) a turn to ask
+                await looking.wait()
+                continue
+            event = self._baseline_events[scope] = anyio.Event()
+            try:
+                data = await self.target.books.baseline(self.dispatcher, scope)
+                self.ledger.set_baseline(scope, data)
+                self._baselines[scope] = data
+            finally:
+                del self._baseline_events[scope]
+                event.set()
 
 
 async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: Planning) -> None:
