@@ -12,6 +12,7 @@ the same totals.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -171,54 +172,59 @@ async def by_walk(
     counts: dict[str, dict[str, int]] = {}
     width = dispatcher.limits.concurrency
 
+    loaded = {scope: sum(figures[0] for figures in per.values()) for scope, per in expected.items()}
+
     async def count(scope: str) -> None:
         base = baselines.get(scope, {"count": 0, "max_id": 0})
-        loaded = sum(figures[0] for figures in expected.get(scope, {}).values())
         counts[scope] = {
             "before": base["count"],
-            "loaded": loaded,
-            "expected": base["count"] + loaded,
+            "loaded": loaded.get(scope, 0),
+            "expected": base["count"] + loaded.get(scope, 0),
             "remote": await target.books.count(dispatcher, scope),
         }
+        bound(scope)
 
-    def bounded(walked: Walked) -> Walked:
+    def bound(scope: str) -> None:
         # what the count endpoint says the scope holds bounds the walk: a cursor that never ends stops here
-        for scope, c in counts.items():
-            walked.most[scope] = (
-                max(c["remote"], c["expected"]) + WALK_SLACK,
-                f"the API counts {c['remote']:,} (and this run expected {c['expected']:,})",
-            )
-        return walked
+        c = counts[scope]
+        walked.most[scope] = (
+            max(c["remote"], c["expected"]) + WALK_SLACK,
+            f"the API counts {c['remote']:,} (and this run expected {c['expected']:,})",
+        )
 
-    async def walk_all(walked: Walked, ranges: list[tuple[str, int, int | None]]) -> None:
-        await side_by_side([partial(walked.walk, scope, lo, hi) for scope, lo, hi in ranges])
+    def walks(ranges: list[tuple[str, int, int | None]]) -> list[Callable[[], Awaitable[None]]]:
+        return [partial(walked.walk, scope, lo, hi) for scope, lo, hi in ranges]
 
     def from_baselines() -> list[tuple[str, int, int | None]]:
         return [
             (scope, lo, hi)
             for scope in scopes
-            for lo, hi in id_ranges(baselines.get(scope, {"max_id": 0})["max_id"], newest_created, width)
+            for lo, hi in id_ranges(
+                baselines.get(scope, {"max_id": 0})["max_id"], newest_created, width, loaded.get(scope, 0)
+            )
         ]
 
     # A cursor walk is a chain of round trips, one page after the other. Walking disjoint id ranges side by
-    # side (every scope, and within a scope up to `concurrency` ranges of what this run created) turns the
-    # chain into `concurrency` chains, so the walk runs at the API's pace, not at one page per round trip.
-    # The counts come first: they bound the walks.
-    await side_by_side([partial(count, scope) for scope in scopes])
+    # side (every scope, and within a scope up to `concurrency` ranges of what this run created, about a page
+    # each) turns the chain into `concurrency` chains, so the walk runs at the API's pace, not at one page per
+    # round trip. The counts go with the first pages: they bound the walks from the page after they are known
+    # (a cursor that never ends is stopped a page later), and are compared with what was listed once all is.
+    stages.enter(RECONCILING, sum(loaded.values()), "records")
     if behind is None or fresh:
-        walked = bounded(Walked(ledger, target, dispatcher, stages))
-        stages.enter(RECONCILING, sum(max(0, c["remote"] - c["before"]) for c in counts.values()), "records")
-        await walk_all(walked, from_baselines())
+        walked = Walked(ledger, target, dispatcher, stages)
+        await side_by_side([*(partial(count, scope) for scope in scopes), *walks(from_baselines())])
     else:
-        walked = bounded(behind.walked)
-        stages.enter(RECONCILING, sum(max(0, c["remote"] - c["before"]) for c in counts.values()), "records")
+        walked = behind.walked
         stages.advance(sum(walked.listed.values()))  # walked behind the load already
         walked.stages = stages
-        await walk_all(walked, behind.left(scopes, newest_created, width))
+        left = behind.left(scopes, newest_created, width, loaded)
+        await side_by_side([*(partial(count, scope) for scope in scopes), *walks(left)])
         if walked.short_of(counts):  # a record landed where the walk behind had passed: walk it all now
             ledger.begin_remote(fresh=True)
-            walked = bounded(Walked(ledger, target, dispatcher, stages))
-            await walk_all(walked, from_baselines())
+            walked = Walked(ledger, target, dispatcher, stages)
+            for scope in scopes:
+                bound(scope)
+            await side_by_side(walks(from_baselines()))
     remote, foreign = walked.remote, find_others(ledger)
     counts = {scope: counts[scope] for scope in scopes}
     missing_n, missing_at = ledger.missing_remotely(LIST_LIMIT)

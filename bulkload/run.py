@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from typing import Any, TypeVar
 
@@ -47,6 +48,7 @@ from .reconcile import reconcile
 from .report import write_in_doubt, write_rejects, write_report, write_success
 from .results import Groups, Quota, Report
 from .shared_limits import with_budget
+from .side_by_side import side_by_side
 from .sources import Source
 from .stages import LOADING, RECONCILING, Stages
 from .targets.base import Target
@@ -244,13 +246,19 @@ class Run:
         job, target, ledger, dispatcher, tally = self.job, self.target, self.ledger, self.dispatcher, self.tally
         await target.setup(dispatcher, sources)
         ledger.set_options(target.options())
-        if ledger.phase_context(-1) is None:  # once per run, before the first call that writes
-            if not (job.allow_duplicate_load or target.books.rerunnable):
-                await self._skip_existing()
-            ledger.set_phase_context(-1, {"existing": "checked"})
         loader = Loader(
             target, ledger, dispatcher, tally, concurrency=self.limits.concurrency, settle_s=job.settle_delay_s
         )
+        # before the first call that writes, at once: the scopes' baselines the keys tell, and (once per run) the
+        # look for groups already there
+        before: list[Callable[[], Awaitable[None]]] = [
+            partial(loader.ensure_baselines, dict.fromkeys(target.books.scopes(ledger.group_keys)))
+        ]
+        if ledger.phase_context(-1) is None and not (job.allow_duplicate_load or target.books.rerunnable):
+            before.append(self._skip_existing)
+        await side_by_side(before)
+        if ledger.phase_context(-1) is None:
+            ledger.set_phase_context(-1, {"existing": "checked"})
         loader.resend_in_doubt = resend_in_doubt
         self.loader = loader
         if chains := behind_chains(job, target):

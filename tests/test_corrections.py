@@ -254,8 +254,9 @@ async def test_resume_runs_with_the_concurrency_rate_and_timeout_it_is_given_and
     ledger = str(tmp_path / "run.sqlite")
     rate = 40.0
     with anyio.fail_after(BOUND_S):
-        async with running("economic", SandboxOptions(latency_ms=20)) as url:
-            job = Job("economic", [str(data)], base_url=url + "/nope", ledger=ledger, batch_size=8, concurrency=8)
+        # the wrong address on another server: its look-ups (at once, concurrency 8) are not the resume's
+        async with running("economic") as wrong, running("economic", SandboxOptions(latency_ms=20)) as url:
+            job = Job("economic", [str(data)], base_url=wrong + "/nope", ledger=ledger, batch_size=8, concurrency=8)
             with pytest.raises(WrongEndpoint):
                 await load(job, env=CREDS)
             done = await resume(ledger, base_url=url, concurrency=1, rate=rate, timeout_s=7.5, env=CREDS)

@@ -372,6 +372,10 @@ def test_walked_pages_sum_per_currency_as_row_by_row_would(rows: list[tuple[str,
 def test_id_ranges_cover_everything_above_the_baseline_once() -> None:
     assert id_ranges(100, 50, 8) == [(100, None)]  # nothing created: one open walk
     assert id_ranges(0, 25_000, 8) == [(0, 12_500), (12_500, None)]  # at least WALK_RANGE_MIN ids a range
+    # but as many as the run's records there fill pages (95 % full): 2,000 records in 3,000 ids, three ranges
+    assert id_ranges(0, 3_000, 8, 2_000) == [(0, 1_000), (1_000, 2_000), (2_000, None)]
+    assert id_ranges(0, 3_000, 2, 2_000) == [(0, 1_500), (1_500, None)]  # `most` at most
+    assert id_ranges(0, 3_000, 8, 900) == [(0, None)]
     ranges = id_ranges(1_000, 1_001_000, 8)
     assert len(ranges) == 8 and ranges[0][0] == 1_000 and ranges[-1][1] is None
     assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))

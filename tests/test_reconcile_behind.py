@@ -194,11 +194,14 @@ def test_the_walk_behind_claims_each_range_once() -> None:
     behind.created([10 + 2 * CLAIM_IDS + 5, 12])
     claims = [behind._claim() for _ in range(3)]
     assert claims == [("1", 10, 10 + CLAIM_IDS), ("1", 10 + CLAIM_IDS, 10 + 2 * CLAIM_IDS), None]
-    assert behind.left(["1", "2"], 10 + 2 * CLAIM_IDS + 5, 8) == [("1", 10 + 2 * CLAIM_IDS, None), ("2", 0, None)]
+    assert behind.left(["1", "2"], 10 + 2 * CLAIM_IDS + 5, 8, {}) == [("1", 10 + 2 * CLAIM_IDS, None), ("2", 0, None)]
+    # scope 2 never walked, 1,500 of the run's records in it: two ranges, about a page each, walked side by side
+    left = behind.left(["2"], 10 + 2 * CLAIM_IDS + 5, 8, {"2": 1_500})
+    assert left == [("2", 0, (10 + 2 * CLAIM_IDS + 5) // 2), ("2", (10 + 2 * CLAIM_IDS + 5) // 2, None)]
     behind.finish(10 + 3 * CLAIM_IDS + 7)  # loaded: the ledger knows of a newer id (an earlier process's)
     assert [behind._claim(), behind._claim()] == [("1", 10 + 2 * CLAIM_IDS, 10 + 3 * CLAIM_IDS), None]
     # less than a page is left, walked after the counts (which bound it) with the open end above the newest
-    assert behind.left(["1"], 10 + 3 * CLAIM_IDS + 7, 8) == [("1", 10 + 3 * CLAIM_IDS, None)]
+    assert behind.left(["1"], 10 + 3 * CLAIM_IDS + 7, 8, {"1": 3 * CLAIM_IDS}) == [("1", 10 + 3 * CLAIM_IDS, None)]
     # a scope whose walks listed one record in three ids claims three pages' worth of ids (95 % of it)
     walked.listed["1"], behind.spanned["1"] = 2 * CLAIM_IDS, 6 * CLAIM_IDS
     assert behind._width("1") == int(CLAIM_IDS * 3 * 0.95)

@@ -223,6 +223,12 @@ class Books:
         return
         yield
 
+    def scopes(self, keys: Callable[[], Iterator[str]]) -> Iterator[str]:
+        """The scopes the input's groups (`keys()`) fall in, where the keys tell: their baselines are taken at once
+        with the look for groups already there, before the first chunk is planned. By default none (each is taken
+        before the first chunk that touches it)."""
+        return iter(())
+
     # --- rollback --------------------------------------------------------------------------------
     def created_by_run(self, ledger: Created, files: list[str]) -> Iterator[tuple[str, int]]:
         """(scope, id) of every record the run created (not those it only updated), for rollback."""

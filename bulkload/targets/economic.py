@@ -98,6 +98,10 @@ class Journals(Books):
                 async for found in self._present(client, journal, batch):
                     yield found
 
+    def scopes(self, keys: Callable[[], Iterator[str]]) -> Iterator[str]:
+        """The journals of the input's "journal:voucher" keys."""
+        return iter({key.partition(":")[0] for key in keys()} - {""})
+
     async def _present(self, client: Sender, journal: str, vouchers: list[str]) -> AsyncIterator[Known]:
         flt = f"journalNumber$eq:{journal}$and:voucherNumber$in:[{','.join(vouchers)}]"
         params = {"filter": flt}
