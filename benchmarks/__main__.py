@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import pace, results, scenarios
+from benchmarks import latency, pace, results, scenarios
 from benchmarks.scenarios import Scale, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ SCENARIOS: dict[str, Run] = {
     "7": scenarios.scaling,
     "8": scenarios.decisions,
     "9": pace.pace,
+    "10": latency.with_latency,
 }
 
 
