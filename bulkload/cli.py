@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata
 import logging
 import os
 import re
@@ -165,9 +164,18 @@ LEDGER_HELP = (
 )
 
 
-def _version() -> str:
-    """The installed package's version."""
-    return importlib.metadata.version("bulkload")
+class _Version(argparse.Action):
+    """--version: the installed package's version, read only when asked (importlib.metadata takes ~25 ms to import,
+    on every start otherwise)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        import importlib.metadata
+
+        print(f"bulkload {importlib.metadata.version('bulkload')}")
+        parser.exit()
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -180,7 +188,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.set_defaults(**OUTPUT_DEFAULTS)  # on its own copy: the commands' copies leave what it parsed alone
     output = output_options()
-    parser.add_argument("--version", action="version", version=f"bulkload {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the installed version and exit")
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, help="what to do (`bulkload COMMAND --help` for its own)"
     )
