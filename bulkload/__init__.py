@@ -17,6 +17,14 @@ report returned (`status` "stopped"). What must be corrected before anything is 
 error is a `BulkloadError` of `bulkload.errors`.
 """
 
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     APIError,
     BulkloadError,
@@ -26,10 +34,52 @@ from .errors import (
     SourceError,
     TransportError,
 )
-from .job import Job
-from .results import Report, Rollback
-from .runner import dry_run, load, reconcile, resume
-from .undo import rollback
+
+if TYPE_CHECKING:
+    from .job import Job
+    from .results import Report, Rollback
+    from .runner import dry_run, load, reconcile, resume
+    from .undo import rollback
+
+#: what `bulkload.NAME` imports on first use (PEP 562): a process that only plans (the planning child) or only
+#: prints help does not import the engine and aiohttp with the package
+_LAZY = {
+    "Job": ".job",
+    "Report": ".results",
+    "Rollback": ".results",
+    "dry_run": ".runner",
+    "load": ".runner",
+    "resume": ".runner",
+    "rollback": ".undo",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """The package, where `reconcile` names the function: importing the submodule of that name (the engine does)
+    binds the name on the package, which `__getattr__` alone would then never be asked for."""
+
+    @property
+    def reconcile(self) -> Callable[..., Any]:
+        from .runner import reconcile
+
+        return reconcile
+
+    @reconcile.setter
+    def reconcile(self, submodule: Any) -> None:
+        """The import system binding the submodule bulkload.reconcile: the function keeps the name."""
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "APIError",

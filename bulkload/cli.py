@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata
 import logging
 import os
 import re
@@ -165,12 +164,23 @@ LEDGER_HELP = (
 )
 
 
-def _version() -> str:
-    """The installed package's version."""
-    return importlib.metadata.version("bulkload")
+class _Version(argparse.Action):
+    """--version: the installed package's version, read only when asked (importlib.metadata takes ~25 ms to import,
+    on every start otherwise)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        import importlib.metadata
+
+        print(f"bulkload {importlib.metadata.version('bulkload')}")
+        parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; for `argv` (the words to parse) the sandbox command's own arguments only where
+    they name it: they import its aiohttp apps (~0.15 s), which `bulkload --help` or a load never needs."""
     parser = Parser(
         prog="bulkload",
         description="Stream large accounting files into accounting APIs, exactly once, and prove it.",
@@ -178,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.set_defaults(**OUTPUT_DEFAULTS)  # on its own copy: the commands' copies leave what it parsed alone
     output = output_options()
-    parser.add_argument("--version", action="version", version=f"bulkload {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the installed version and exit")
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, help="what to do (`bulkload COMMAND --help` for its own)"
     )
@@ -186,9 +196,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_after(sub, output)
     _add_run(sub, output)
     worker.add_commands(sub, output)  # worker, status, and run's --queue
-    from .sandbox import TARGETS as SANDBOXES
-    from .sandbox import add_arguments as add_sandbox_arguments
-
     sandbox = sub.add_parser(
         "sandbox",
         help="serve a local sandbox that behaves like the API",
@@ -196,14 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
         "for trials and tests; it prints the address it listens on.",
         parents=[output],
     )
-    sandbox.add_argument("target", choices=sorted(SANDBOXES), help="the API the sandbox behaves like")
-    add_sandbox_arguments(sandbox)
-    sandbox.add_argument(
-        "--agreements",
-        action="store_true",
-        help="economic: a sandbox of its own (store, limits, faults) for each X-AgreementGrantToken, as the API "
-        "keys its agreements",
-    )
+    if argv is None or "sandbox" in argv:
+        from .sandbox import TARGETS as SANDBOXES
+        from .sandbox import add_arguments as add_sandbox_arguments
+
+        sandbox.add_argument("target", choices=sorted(SANDBOXES), help="the API the sandbox behaves like")
+        add_sandbox_arguments(sandbox)
+        sandbox.add_argument(
+            "--agreements",
+            action="store_true",
+            help="economic: a sandbox of its own (store, limits, faults) for each X-AgreementGrantToken, as the API "
+            "keys its agreements",
+        )
     demo = sub.add_parser(
         "demo",
         help="load the samples into embedded sandboxes and reconcile, in one command",
@@ -395,7 +406,7 @@ _RUNS = ("load", "resume", "reconcile", "rollback", "run")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ns = parse(build_parser(), argv)
+    ns = parse(build_parser(sys.argv[1:] if argv is None else argv), argv)
     with ExitStack() as stack:
         try:
             stack.enter_context(

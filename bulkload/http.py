@@ -8,9 +8,8 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from types import SimpleNamespace
-from typing import Any, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
-import aiohttp
 import msgspec
 
 from .errors import (
@@ -28,6 +27,9 @@ from .errors import (
     Unreachable,
 )
 from .redact import redact, redact_data
+
+if TYPE_CHECKING:  # imported where a request is sent: what plans and reads answers never needs aiohttp (~60 ms)
+    import aiohttp
 
 decode_json = msgspec.json.Decoder().decode
 
@@ -77,6 +79,8 @@ class Client:
         self.base_url = base_url.rstrip("/")
         #: held by every call while it is in flight: the cap many runs of one process share (fleet.py)
         self._slots = slots or nullcontext()
+        import aiohttp
+
         self.settings = settings or Settings()
         self._headers = dict(headers)
         self.concurrency = concurrency
@@ -87,6 +91,8 @@ class Client:
         self.answered = False
 
     async def __aenter__(self) -> Self:
+        import aiohttp
+
         connector = aiohttp.TCPConnector(limit=self.concurrency + 2)
         self._session = aiohttp.ClientSession(
             headers=self._headers,
@@ -117,6 +123,8 @@ class Client:
         the answer are read (decompressed): a 2xx answer longer than that raises AnswerTooLarge (by its
         Content-Length before any of it is read, else as soon as the cap is passed); an error answer is cut there (its
         status says what happened). Unreachable on an address that leads nowhere (see errors.Unreachable)."""
+        import aiohttp
+
         assert self._session is not None, "Client used outside `async with`"
         hdrs = dict(headers or {})
         if body is not None:
@@ -215,12 +223,16 @@ def _size(n: int) -> str:
 
 def _wrong_address(exc: aiohttp.ClientConnectorError) -> bool:
     """A name that does not resolve, a connection refused, TLS not spoken there: an address that leads nowhere."""
+    import aiohttp
+
     return isinstance(exc, aiohttp.ClientConnectorDNSError | aiohttp.ClientSSLError) or isinstance(
         exc.os_error, ConnectionRefusedError
     )
 
 
 def _why_unreachable(exc: aiohttp.ClientConnectorError) -> str:
+    import aiohttp
+
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return f"the name {exc.host} does not resolve ({exc.os_error.strerror or exc.os_error})"
     if isinstance(exc, aiohttp.ClientSSLError):
@@ -255,6 +267,8 @@ def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False) -> B
 def _sends_counted() -> aiohttp.TraceConfig:
     """aiohttp sends an idempotent request (GET, PUT, DELETE) a second time on its own when a kept-alive connection
     drops (RFC 9112 §9.3.1), out of bulkload's sight: each send is counted in the request's trace context."""
+    import aiohttp
+
     config = aiohttp.TraceConfig()
 
     async def sent(session: aiohttp.ClientSession, context: SimpleNamespace, params: Any) -> None:
