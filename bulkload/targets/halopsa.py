@@ -25,7 +25,7 @@ from ..sources import Source
 from .base import Api, Credentials, Phases, Target
 from .flags import Flag, Flags
 from .halopsa_books import Resources
-from .halopsa_records import Resource, listing_whole
+from .halopsa_records import Resource, listings
 from .halopsa_schema import RESOURCES, canonical_resource
 from .protocols import Sender
 
@@ -219,8 +219,9 @@ class HaloPSA(Target):
         if self.books.before is not None:
             return  # a resumed run keeps what it saw before it started
         before: dict[str, int] = {}
+        listed = await listings(client, self.kinds.values())
         for kind in self.kinds.values():
-            records = (await listing_whole(client, kind))[0]
+            records = listed[kind.name]
             before[kind.name] = len(records)
             if self.match_on:
                 self.existing[kind.name] = {k: int(r["id"]) for r in records if (k := kind.key(r)) is not None}

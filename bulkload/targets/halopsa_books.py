@@ -12,7 +12,7 @@ import msgspec
 from ..model import Reconciled
 from ..sources import BadRow, Source
 from .base import Books
-from .halopsa_records import Resource, listing_whole
+from .halopsa_records import Resource, listings
 from .protocols import Created, Sender
 
 
@@ -61,8 +61,9 @@ class Resources(Books):
         differences: list[dict[str, Any]] = []
         missing: list[dict[str, Any]] = []
         scopes: dict[str, dict[str, int]] = {}
+        listed = await listings(client, self.kinds.values())
         for kind in self.kinds.values():
-            live = {int(r["id"]): r for r in (await listing_whole(client, kind))[0]}
+            live = {int(r["id"]): r for r in listed.pop(kind.name)}
             # what each record should hold: its rows in file order, a later update over an earlier create
             desired: dict[int, dict[str, Any]] = {}
             lines: dict[int, tuple[str, int]] = {}

@@ -4,8 +4,9 @@ to what already exists by the --match-on fields (a create of a match becomes an 
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -13,6 +14,7 @@ import msgspec
 from ..errors import APIError
 from ..http import decoded, unreadable
 from ..model import Call, Chunk, Totals
+from ..side_by_side import side_by_side
 from .base import RecordKind
 from .halopsa_schema import LIST_FILTERS, RESOURCES, Field
 from .protocols import Sender
@@ -207,6 +209,19 @@ def _with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool 
     checked: dict[str, Any] = record
     checked["id"] = value
     return checked
+
+
+async def listings(client: Sender, kinds: Iterable[Resource]) -> dict[str, list[dict[str, Any]]]:
+    """Every record of each resource of `kinds`, by its name: the listings side by side, one round trip for all
+    (before the load, and after it for reconciliation, where one after the other they were the run's start and
+    its tail)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    async def one(kind: Resource) -> None:
+        found[kind.name] = (await listing_whole(client, kind))[0]
+
+    await side_by_side(partial(one, kind) for kind in kinds)
+    return found
 
 
 async def listing_whole(client: Sender, kind: Resource) -> tuple[list[dict[str, Any]], bool]:
