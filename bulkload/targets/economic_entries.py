@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 from typing import Annotated, Any, Literal
 from zlib import crc32
 
@@ -14,7 +15,7 @@ from ..cursors import CursorTrail
 from ..errors import APIError, RowInvalid
 from ..http import decoded
 from ..model import Chunk, Totals
-from ..money import DECIMALS, minor_units
+from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
 from .base import RecordKind
 from .protocols import Sender
 from .reasons import errors_by_index, row_invalid
@@ -29,6 +30,8 @@ MAX_DIGITS = 18
 IN_LIST = 200
 #: a currency's decimals; e-conomic's codes are ISO 4217, upper case (money.decimals() also takes lower case)
 _decimals = DECIMALS.get
+#: 10 ** a currency's decimals (HUNDRED where it has 2)
+_factor = FACTORS.get
 
 
 class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -130,6 +133,8 @@ def _line_check(units: int, account: int | None, contra: int | None, day: str, t
     ) % (1 << 62)
 
 
+#: the scope and currency of an entry, as summarize totals it
+_scope = attrgetter("journalNumber", "currency")
 #: the fields of the group key (journal:voucher)
 _KEY_FIELDS = ("journalNumber", "voucherNumber")
 
@@ -233,8 +238,9 @@ class DraftEntries(RecordKind):
         return f"voucher {voucher} (journal {journal})" if journal else f"voucher {voucher}"
 
     def units(self, record: DraftEntry) -> int:
-        # validated: the amount has no more decimals than its currency
-        return int(record.amount.scaleb(_decimals(record.currency, 2)))
+        # validated: the amount has no more decimals than its currency, and at most 18 digits, so the product is
+        # exact (a multiplication costs less than scaleb)
+        return int(record.amount * _factor(record.currency, HUNDRED))
 
     def line_check(self, record: DraftEntry, units: int) -> int:
         return _line_check(units, record.accountNumber, record.contraAccountNumber, record.date, record.text)
@@ -268,15 +274,16 @@ class DraftEntries(RecordKind):
         return errors_by_index(error, n, field_key="property", code_key="errorCode")
 
     def summarize(self, records: Sequence[DraftEntry]) -> dict[str, Totals]:
+        by: dict[tuple[int, str], list[int]] = {}  # (journal, currency) -> the units of its entries
+        for scope, units in zip(map(_scope, records), map(self.units, records)):
+            if (same := by.get(scope)) is None:
+                by[scope] = [units]
+            else:
+                same.append(units)
         out: dict[str, Totals] = {}
-        units_of = self.units
-        for r in records:
-            per = out.setdefault(str(r.journalNumber), {}).setdefault(r.currency, [0, 0, 0])
-            units = units_of(r)
-            per[0] += 1
-            per[1] += units
-            if units > 0:
-                per[2] += units
+        for (journal, currency), amounts in by.items():
+            total = sum(amounts)
+            out.setdefault(str(journal), {})[currency] = [len(amounts), total, (sum(map(abs, amounts)) + total) // 2]
         return out
 
     async def find_sent(
