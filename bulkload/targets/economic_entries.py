@@ -62,17 +62,17 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
     def __post_init__(self) -> None:
         amount, rate = self.amount, self.exchangeRate
-        # msgspec reads "nan" and "inf" as Decimals (the engine's reader never gives one; a caller might)
-        if not amount.is_finite() or rate is not None and not rate.is_finite():
-            raise ValueError(
-                f"not a number: {amount if not amount.is_finite() else rate} - at "
-                f"`$.{'amount' if not amount.is_finite() else 'exchangeRate'}`"
-            )
         _, digits, exponent = amount.as_tuple()
+        # msgspec reads "nan" and "inf" as Decimals (the engine's reader never gives one; a caller might): their
+        # exponent is a letter
+        if not isinstance(exponent, int):
+            raise ValueError(f"not a number: {amount} - at `$.amount`")
+        if rate is not None and not rate.is_finite():
+            raise ValueError(f"not a number: {rate} - at `$.exchangeRate`")
         if len(digits) > MAX_DIGITS:
             raise ValueError(f"{amount} has {len(digits)} digits; e-conomic takes at most {MAX_DIGITS} - at `$.amount`")
         # the common case, a currency of 2 decimals and at most 2 written, needs no more
-        if not isinstance(exponent, int) or exponent < -2 or self.currency in DECIMALS:
+        if exponent < -2 or self.currency in DECIMALS:
             try:
                 minor_units(amount, self.currency)
             except ValueError as exc:  # more decimals than the currency has: it cannot be booked as written
