@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from operator import attrgetter
 from typing import Annotated, Any, Literal
 from zlib import crc32
@@ -26,6 +27,8 @@ Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 
 #: the most digits an amount may have (seed 002: "The amount cannot be more than 18 digits")
 MAX_DIGITS = 18
+#: an amount's quantum with 2 decimals
+_CENT = Decimal("0.01")
 #: voucher numbers per `$in:` list (the API takes at most 200 values)
 IN_LIST = 200
 #: a currency's decimals; e-conomic's codes are ISO 4217, upper case (money.decimals() also takes lower case)
@@ -62,6 +65,15 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
     def __post_init__(self) -> None:
         amount, rate = self.amount, self.exchangeRate
+        # the common line, an amount written with 2 decimals in a currency of 2, passes on its exponent and
+        # magnitude alone: 2 decimals and a first digit at most 10^15 is at most 18 digits (as_tuple costs more)
+        if (
+            amount.same_quantum(_CENT)
+            and amount.adjusted() <= MAX_DIGITS - 3
+            and self.currency not in DECIMALS
+            and (rate is None or rate.is_finite())
+        ):
+            return
         _, digits, exponent = amount.as_tuple()
         # msgspec reads "nan" and "inf" as Decimals (the engine's reader never gives one; a caller might): their
         # exponent is a letter
@@ -121,6 +133,13 @@ async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
     return page
 
 
+@lru_cache(maxsize=4096)
+def _day_number(day: str) -> int:
+    """The date part of an ISO date or date-time as a number (2026-11-01 -> 20261101); a file repeats a few dates
+    many times, so each is worked out once."""
+    return int(day[:10].replace("-", "") or 0)
+
+
 def _line_check(units: int, account: int | None, contra: int | None, day: str, text: str | None) -> int:
     """What a line books, as one number: its amount in minor units, its account and contra account, its date
     (the API writes dates as date-times: the date part counts) and its text."""
@@ -128,7 +147,7 @@ def _line_check(units: int, account: int | None, contra: int | None, day: str, t
         units * 1_000_003
         + (account or 0) * 7_919
         + (contra or 0) * 104_729
-        + int(day[:10].replace("-", "") or 0)
+        + _day_number(day)
         + (crc32(text.encode()) if text else 0) * 15_485_863
     ) % (1 << 62)
 
