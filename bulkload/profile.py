@@ -90,6 +90,7 @@ def _inspect(
 ) -> FileProfile:
     kind = target.kind_of(file_idx)
     numbers, dates = NumberEvidence(), DateEvidence()
+    number_fields, date_fields = tuple(kind.number_fields), tuple(kind.date_fields)
     fields, jsonl = kind.fields, source.fmt == "jsonl"
     unknown: dict[str, int] = {}  # a JSONL key that is no field -> the first line it is on
     batch: list[tuple[str, int, int]] = []
@@ -97,8 +98,7 @@ def _inspect(
     rows = 0
     unnamed = Unnamed()
     broken: SourceError | None = None
-    #: (field, the evidence its text adds to), numbers first: one pass a row
-    evidence = tuple((f, numbers.add) for f in kind.number_fields) + tuple((f, dates.add) for f in kind.date_fields)
+    add_number, add_date = numbers.add, dates.add
     try:
         only = kind.group_fields | kind.number_fields | kind.date_fields
         for key, item in keyed(source.rows(only), kind, unnamed):
@@ -115,11 +115,14 @@ def _inspect(
                 if jsonl and not row.keys() <= fields:  # a CSV says its columns once; a JSON line each time
                     for name in row.keys() - fields:
                         unknown.setdefault(name, line)
-                get = row.get
-                for field, add in evidence:
-                    value = get(field)
+                for field in number_fields:
+                    value = row.get(field)
                     if type(value) is str:
-                        add(value, line, field)
+                        add_number(value, line, field)
+                for field in date_fields:
+                    value = row.get(field)
+                    if type(value) is str:
+                        add_date(value, line, field)
             if key is not None and key != previous:
                 batch.append((key, file_idx, item.line_no if type(item) is BadRow else line))
                 if len(batch) >= _BATCH:
