@@ -86,6 +86,8 @@ class _Group(NamedTuple):
     records: list[Any]
 
 
+#: a NamedTuple made from its values without its constructor's Python call
+_tuple_new = tuple.__new__
 #: a group's records and lines, to join a chunk's groups without a Python step per line
 _records, _lines = attrgetter("records"), attrgetter("lines")
 
@@ -242,7 +244,7 @@ class Planner:
             return
         if self._count + n > self.max_items or (target.api.one_group_per_call and self._open):
             yield from self._emit(file_idx)
-        self._open.append(_Group(key, lines, records))
+        self._open.append(_tuple_new(_Group, (key, lines, records)))
         self._count += n
 
     def _emit(self, file_idx: int) -> Iterator[Chunk]:
@@ -306,11 +308,15 @@ class Planner:
         if units is None:  # no amounts to total
             return GroupInfo(key, len(group.lines), digest=digest)
         total = sum(units)
-        return GroupInfo(
-            key,
-            len(group.lines),
-            total,
-            (sum(map(abs, units)) + total) // 2,
-            kind.imbalance(group.records, units),
-            digest,
+        # made as its tuple: a NamedTuple's own constructor is a Python call, and a plan makes one a group
+        return _tuple_new(
+            GroupInfo,
+            (
+                key,
+                len(group.lines),
+                total,
+                (sum(map(abs, units)) + total) // 2,
+                kind.imbalance(group.records, units),
+                digest,
+            ),
         )

@@ -267,14 +267,19 @@ class DraftEntries(RecordKind):
     def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> int:
         """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
         contra account; a voucher balances when what is left over sums to zero in each currency."""
-        net: dict[str, int] = {}
+        first = records[0].currency if records else ""
+        left = 0  # what is left over in the first line's currency (a voucher's lines mostly share one)
+        others: dict[str, int] = {}  # and in each other currency
         for r, u in zip(records, units):
             side = (r.accountNumber is not None or r.customerNumber is not None or r.supplierNumber is not None) - (
                 r.contraAccountNumber is not None
             )
             if side:
-                net[r.currency] = net.get(r.currency, 0) + side * u
-        return sum(map(abs, net.values()))
+                if r.currency == first:
+                    left += side * u
+                else:
+                    others[r.currency] = others.get(r.currency, 0) + side * u
+        return abs(left) + sum(map(abs, others.values()))
 
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encoder.encode(records)
