@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from hashlib import blake2b
+from itertools import chain
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .dates import DateFormat
@@ -53,8 +55,12 @@ class Reading:
         *,
         json: bool = False,
     ) -> None:
-        self._number, self._date = numbers.parse, dates.parse
-        self._numbers, self._dates = tuple(number_fields), tuple(date_fields)
+        numeric = tuple(number_fields)
+        #: (field, how its text is read), numbers first: one pass a row
+        self._parsers = tuple((name, numbers.parse) for name in numeric) + tuple(
+            (name, dates.parse) for name in date_fields
+        )
+        self._numbers = frozenset(numeric)
         #: JSON numbers with a fraction arrive as exact Decimals; outside the number fields they are plain numbers
         self._json = json
 
@@ -64,20 +70,26 @@ class Reading:
             for name, value in row.items():
                 if type(value) is Decimal and name not in self._numbers:
                     row[name] = float(value)
-        for names, parse in ((self._numbers, self._number), (self._dates, self._date)):
-            for name in names:
-                value = row.get(name)
-                if type(value) is str:
-                    try:
-                        row[name] = parse(value)
-                    except ValueError as exc:
-                        raise RowInvalid(name, str(exc)) from None
+        get = row.get
+        for name, parse in self._parsers:
+            value = get(name)
+            if type(value) is str:
+                try:
+                    row[name] = parse(value)
+                except ValueError as exc:
+                    raise RowInvalid(name, str(exc)) from None
 
 
 class _Group(NamedTuple):
     key: str | None
     lines: list[int]
     records: list[Any]
+
+
+#: a NamedTuple made from its values without its constructor's Python call
+_tuple_new = tuple.__new__
+#: a group's records and lines, to join a chunk's groups without a Python step per line
+_records, _lines = attrgetter("records"), attrgetter("lines")
 
 
 @dataclass
@@ -104,6 +116,9 @@ class Planner:
         """Chunks in order; None now and then when rejected rows are waiting to be written out."""
         target = self.target
         kind = self._kind = target.kind_of(file_idx)
+        # what the kind totals and checks, decided once for the file
+        self._units: bool = type(kind).units is not RecordKind.units
+        self._line_checks: bool = type(kind).line_check is not RecordKind.line_check
         # chunk numbers are per file, so a file planned in a later phase (another process) cannot collide
         self.seq = file_idx << FILE_SHIFT
         # a file without a decision of its own reads numbers with a point and dates day first (tests, tools)
@@ -124,15 +139,9 @@ class Planner:
         recent_order: deque[str] = deque()
         try:
             for new_key, item in keyed(rows, kind):
-                if len(self.rejected) >= REJECTS_BATCH:  # the caller drains (or swaps) the list meanwhile
-                    yield None
                 failure: tuple[int, str, str] | None = None
                 shadow = False
-                if type(item) is BadRow:
-                    line = item.line_no
-                    failure = (line, "", item.reason)
-                    shadow = item.kind == NEIGHBOUR  # a reason for the group, not a row of its own
-                else:
+                if type(item) is not BadRow:
                     line, row = item  # type: ignore[misc]
                     try:
                         convert(row)
@@ -143,8 +152,15 @@ class Planner:
                             exc.field,
                             scrub(exc.reason, secret_texts(row, secrets)) if secrets else exc.reason,
                         )
+                else:
+                    line = item.line_no
+                    failure = (line, "", item.reason)
+                    shadow = item.kind == NEIGHBOUR  # a reason for the group, not a row of its own
                 new_group = new_key is None or new_key != key or not (lines or failures)
                 if new_group and (lines or failures):
+                    # rejected rows grow only as a group closes: the caller drains (or swaps) the list meanwhile
+                    if len(self.rejected) >= REJECTS_BATCH:
+                        yield None
                     closing = (key, lines, records, failures)
                     key, lines, records, failures = new_key, [], [], []
                     yield from self._close(file_idx, *closing)
@@ -228,7 +244,7 @@ class Planner:
             return
         if self._count + n > self.max_items or (target.api.one_group_per_call and self._open):
             yield from self._emit(file_idx)
-        self._open.append(_Group(key, lines, records))
+        self._open.append(_tuple_new(_Group, (key, lines, records)))
         self._count += n
 
     def _emit(self, file_idx: int) -> Iterator[Chunk]:
@@ -237,7 +253,7 @@ class Planner:
 
     def _encode(self, file_idx: int, parts: Sequence[_Group]) -> Iterator[Chunk]:
         kind = self._kind
-        records = [r for p in parts for r in p.records]
+        records = list(chain.from_iterable(map(_records, parts)))
         body = kind.encode(records)
         if len(body) > self.max_bytes:
             if len(parts) > 1:
@@ -258,12 +274,12 @@ class Planner:
                 )
             return
         self.seq += 1
-        lines = [ln for p in parts for ln in p.lines]
+        lines = list(chain.from_iterable(map(_lines, parts)))
         self.rows_read += len(lines)
-        units = list(map(kind.units, records)) if type(kind).units is not RecordKind.units else None
+        units = list(map(kind.units, records)) if self._units else None
         # where reconciliation compares lines, each line's check is needed anyway: the digests are made from them;
         # elsewhere a group's records are checked only for its digest, so a row of no group costs nothing here
-        checks = self._checks(records, units) if type(kind).line_check is not RecordKind.line_check else None
+        checks = self._checks(records, units) if self._line_checks else None
         groups, start = [], 0
         for p in parts:
             end = start + len(p.lines)
@@ -278,24 +294,29 @@ class Planner:
     def _checks(self, records: list[Any], units: list[int] | None) -> list[int]:
         """Each record's check: its RecordKind.line_check where the kind has one, else its `record_check`."""
         kind = self._kind
-        if type(kind).line_check is not RecordKind.line_check:
-            return [c or 0 for c in map(kind.line_check, records, units or [0] * len(records))]
+        if self._line_checks:
+            checks: list[Any] = list(map(kind.line_check, records, units or [0] * len(records)))
+            return [c or 0 for c in checks] if None in checks else checks
         return [record_check(kind, r) for r in records]
 
     def _info(self, group: _Group, units: list[int] | None = None, checks: list[int] | None = None) -> GroupInfo:
         key = group.key or ""
         kind = self._kind
-        if type(kind).units is not RecordKind.units and units is None:
+        if self._units and units is None:
             units = list(map(kind.units, group.records))
         digest = group_digest(self._checks(group.records, units) if checks is None else checks) if key else 0
         if units is None:  # no amounts to total
             return GroupInfo(key, len(group.lines), digest=digest)
         total = sum(units)
-        return GroupInfo(
-            key,
-            len(group.lines),
-            total,
-            (sum(map(abs, units)) + total) // 2,
-            kind.imbalance(group.records, units),
-            digest,
+        # made as its tuple: a NamedTuple's own constructor is a Python call, and a plan makes one a group
+        return _tuple_new(
+            GroupInfo,
+            (
+                key,
+                len(group.lines),
+                total,
+                (sum(map(abs, units)) + total) // 2,
+                kind.imbalance(group.records, units),
+                digest,
+            ),
         )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import gc
 import os
 import signal
 import socket
@@ -187,6 +188,9 @@ def child(fd: int, parent: int) -> None:
     except ConnectionResetError:
         sock.close()
         return  # started ahead and never needed (the run ended first)
+    # what is alive now (the modules, the spec) lives as long as the process: kept out of the collector's full passes,
+    # which otherwise walk it again and again while the plan's short-lived rows come and go
+    gc.freeze()
     try:
         for message in messages(spec):
             send(message)

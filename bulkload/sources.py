@@ -59,6 +59,8 @@ _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"
 # after a complete last row it parses as a row of its own that starts with _EOF_ROW.
 _EOF_MARK = "\ue000\uf8ff\ue000"
 _EOF_ROW = _EOF_MARK + '"'
+#: what one readline of a CSV asks for: one character more than a line may hold, to see that it is longer
+_LINE_READ = MAX_LINE_BYTES + 1
 _READ_ERRORS = (EOFError, OSError, zlib.error)  # truncated or corrupt gzip, I/O errors mid-file
 _JSON_NAMES = {
     list: "an array",
@@ -882,8 +884,9 @@ class _Lines:
         if self._ahead:
             line, self._ahead = first_line(self._ahead, self._read, readline)
         else:
-            line = readline(MAX_LINE_BYTES + 1)
-        if not self._held and line.isspace() and len(line) <= MAX_LINE_BYTES:
+            line = readline(_LINE_READ)
+        held = self._held
+        if not held and line.isspace() and len(line) <= MAX_LINE_BYTES:
             # blank lines between records make no row: the first few passed over one by one, the rest of a long run
             # a block at a time, never a csv row each
             blank = 0
@@ -895,18 +898,20 @@ class _Lines:
                 if self._ahead:
                     line, self._ahead = first_line(self._ahead, self._read, readline)
                 else:
-                    line = readline(MAX_LINE_BYTES + 1)
+                    line = readline(_LINE_READ)
             self.blank += blank
-        if len(line) > MAX_LINE_BYTES and not line.endswith(("\n", "\r")):
+        size = len(line)
+        if size > MAX_LINE_BYTES and not line.endswith(("\n", "\r")):
             self._size = 0
             cut = cut_text(line, self._readline, self._encoding)
             raise _TooLong(line, cut)
-        if not line:
+        if not size:
             if not self._tail:
                 raise StopIteration
             line = self._tail.pop()
-        held = self._held
-        size = self._size + len(line) if held else len(line)
+            size = len(line)
+        if held:
+            size += self._size
         if size > MAX_LINE_BYTES:
             self._size = 0
             raise _TooLong(line, size=size)

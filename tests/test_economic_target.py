@@ -231,3 +231,40 @@ def test_created_ids_must_match_the_entries_sent() -> None:
     assert t.created_ids(b'[{"entryNumber": 7}, {"entryNumber": 8}]', 2) == [7, 8]
     with pytest.raises(ValueError):
         t.created_ids(b'[{"entryNumber": 7}]', 2)
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ({"amount": "9999999999999999.99"}, ""),  # 18 digits, 2 decimals: the common line's quick pass, at its edge
+        ({"amount": "-1000000000000000.00"}, ""),
+        ({"amount": "10000000000000000.00"}, "has 19 digits; e-conomic takes at most 18"),
+        ({"amount": "0.00"}, ""),
+        ({"amount": "1.50", "currency": "JPY"}, "more decimals than JPY's 0"),  # 2 written, the currency has none
+        ({"amount": "5.00", "currency": "JPY"}, ""),
+        ({"amount": "1.25", "currency": "KWD"}, ""),
+        ({"amount": "1.50", "exchangeRate": "nan"}, "not a number: 'nan'"),
+    ],
+)
+def test_the_amount_check_has_the_same_edges_for_the_common_line(change: dict[str, str], refused: str) -> None:
+    # an amount written with 2 decimals in a currency of 2 passes on its exponent and magnitude alone (no digit
+    # tuple is built): the digits cap, other currencies' decimals and the exchange rate are still checked there
+    if refused:
+        assert refused in reason({**ROW, **change})[1]
+    else:
+        assert check({**ROW, **change}).amount == Decimal(change["amount"])
+
+
+def test_totals_per_journal_and_currency_in_the_order_first_met() -> None:
+    t = Economic().kind_of(0)
+    rows = [
+        {**ROW, "journalNumber": "2", "amount": "-3.00"},
+        {**ROW, "amount": "10.00", "currency": "EUR"},
+        {**ROW, "amount": "-4.00"},
+        {**ROW, "journalNumber": "2", "amount": "5.00"},
+        {**ROW, "amount": "7", "currency": "JPY"},
+    ]
+    totals = t.summarize([check(r) for r in rows])
+    assert totals == {"2": {"DKK": [2, 200, 500]}, "1": {"EUR": [1, 1000, 1000], "DKK": [1, -400, 0], "JPY": [1, 7, 7]}}
+    assert list(totals) == ["2", "1"] and list(totals["1"]) == ["EUR", "DKK", "JPY"]
+    assert t.summarize([]) == {}

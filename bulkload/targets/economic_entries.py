@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from operator import attrgetter
 from typing import Annotated, Any, Literal
 from zlib import crc32
 
@@ -14,7 +16,7 @@ from ..cursors import CursorTrail
 from ..errors import APIError, RowInvalid
 from ..http import decoded
 from ..model import Chunk, Totals
-from ..money import DECIMALS, minor_units
+from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
 from .base import RecordKind
 from .protocols import Sender
 from .reasons import errors_by_index, row_invalid
@@ -25,10 +27,14 @@ Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 
 #: the most digits an amount may have (seed 002: "The amount cannot be more than 18 digits")
 MAX_DIGITS = 18
+#: an amount's quantum with 2 decimals
+_CENT = Decimal("0.01")
 #: voucher numbers per `$in:` list (the API takes at most 200 values)
 IN_LIST = 200
 #: a currency's decimals; e-conomic's codes are ISO 4217, upper case (money.decimals() also takes lower case)
 _decimals = DECIMALS.get
+#: 10 ** a currency's decimals (HUNDRED where it has 2)
+_factor = FACTORS.get
 
 
 class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -59,17 +65,26 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
     def __post_init__(self) -> None:
         amount, rate = self.amount, self.exchangeRate
-        # msgspec reads "nan" and "inf" as Decimals (the engine's reader never gives one; a caller might)
-        if not amount.is_finite() or rate is not None and not rate.is_finite():
-            raise ValueError(
-                f"not a number: {amount if not amount.is_finite() else rate} - at "
-                f"`$.{'amount' if not amount.is_finite() else 'exchangeRate'}`"
-            )
+        # the common line, an amount written with 2 decimals in a currency of 2, passes on its exponent and
+        # magnitude alone: 2 decimals and a first digit at most 10^15 is at most 18 digits (as_tuple costs more)
+        if (
+            amount.same_quantum(_CENT)
+            and amount.adjusted() <= MAX_DIGITS - 3
+            and self.currency not in DECIMALS
+            and (rate is None or rate.is_finite())
+        ):
+            return
         _, digits, exponent = amount.as_tuple()
+        # msgspec reads "nan" and "inf" as Decimals (the engine's reader never gives one; a caller might): their
+        # exponent is a letter
+        if not isinstance(exponent, int):
+            raise ValueError(f"not a number: {amount} - at `$.amount`")
+        if rate is not None and not rate.is_finite():
+            raise ValueError(f"not a number: {rate} - at `$.exchangeRate`")
         if len(digits) > MAX_DIGITS:
             raise ValueError(f"{amount} has {len(digits)} digits; e-conomic takes at most {MAX_DIGITS} - at `$.amount`")
         # the common case, a currency of 2 decimals and at most 2 written, needs no more
-        if not isinstance(exponent, int) or exponent < -2 or self.currency in DECIMALS:
+        if exponent < -2 or self.currency in DECIMALS:
             try:
                 minor_units(amount, self.currency)
             except ValueError as exc:  # more decimals than the currency has: it cannot be booked as written
@@ -118,6 +133,13 @@ async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
     return page
 
 
+@lru_cache(maxsize=4096)
+def _day_number(day: str) -> int:
+    """The date part of an ISO date or date-time as a number (2026-11-01 -> 20261101); a file repeats a few dates
+    many times, so each is worked out once."""
+    return int(day[:10].replace("-", "") or 0)
+
+
 def _line_check(units: int, account: int | None, contra: int | None, day: str, text: str | None) -> int:
     """What a line books, as one number: its amount in minor units, its account and contra account, its date
     (the API writes dates as date-times: the date part counts) and its text."""
@@ -125,11 +147,13 @@ def _line_check(units: int, account: int | None, contra: int | None, day: str, t
         units * 1_000_003
         + (account or 0) * 7_919
         + (contra or 0) * 104_729
-        + int(day[:10].replace("-", "") or 0)
+        + _day_number(day)
         + (crc32(text.encode()) if text else 0) * 15_485_863
     ) % (1 << 62)
 
 
+#: the scope and currency of an entry, as summarize totals it
+_scope = attrgetter("journalNumber", "currency")
 #: the fields of the group key (journal:voucher)
 _KEY_FIELDS = ("journalNumber", "voucherNumber")
 
@@ -233,8 +257,9 @@ class DraftEntries(RecordKind):
         return f"voucher {voucher} (journal {journal})" if journal else f"voucher {voucher}"
 
     def units(self, record: DraftEntry) -> int:
-        # validated: the amount has no more decimals than its currency
-        return int(record.amount.scaleb(_decimals(record.currency, 2)))
+        # validated: the amount has no more decimals than its currency, and at most 18 digits, so the product is
+        # exact (a multiplication costs less than scaleb)
+        return int(record.amount * _factor(record.currency, HUNDRED))
 
     def line_check(self, record: DraftEntry, units: int) -> int:
         return _line_check(units, record.accountNumber, record.contraAccountNumber, record.date, record.text)
@@ -242,14 +267,19 @@ class DraftEntries(RecordKind):
     def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> int:
         """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
         contra account; a voucher balances when what is left over sums to zero in each currency."""
-        net: dict[str, int] = {}
+        first = records[0].currency if records else ""
+        left = 0  # what is left over in the first line's currency (a voucher's lines mostly share one)
+        others: dict[str, int] = {}  # and in each other currency
         for r, u in zip(records, units):
             side = (r.accountNumber is not None or r.customerNumber is not None or r.supplierNumber is not None) - (
                 r.contraAccountNumber is not None
             )
             if side:
-                net[r.currency] = net.get(r.currency, 0) + side * u
-        return sum(map(abs, net.values()))
+                if r.currency == first:
+                    left += side * u
+                else:
+                    others[r.currency] = others.get(r.currency, 0) + side * u
+        return abs(left) + sum(map(abs, others.values()))
 
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encoder.encode(records)
@@ -268,15 +298,16 @@ class DraftEntries(RecordKind):
         return errors_by_index(error, n, field_key="property", code_key="errorCode")
 
     def summarize(self, records: Sequence[DraftEntry]) -> dict[str, Totals]:
+        by: dict[tuple[int, str], list[int]] = {}  # (journal, currency) -> the units of its entries
+        for scope, units in zip(map(_scope, records), map(self.units, records)):
+            if (same := by.get(scope)) is None:
+                by[scope] = [units]
+            else:
+                same.append(units)
         out: dict[str, Totals] = {}
-        units_of = self.units
-        for r in records:
-            per = out.setdefault(str(r.journalNumber), {}).setdefault(r.currency, [0, 0, 0])
-            units = units_of(r)
-            per[0] += 1
-            per[1] += units
-            if units > 0:
-                per[2] += units
+        for (journal, currency), amounts in by.items():
+            total = sum(amounts)
+            out.setdefault(str(journal), {})[currency] = [len(amounts), total, (sum(map(abs, amounts)) + total) // 2]
         return out
 
     async def find_sent(
