@@ -6,12 +6,14 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import anyio
 
-from .errors import BulkloadError
+from .errors import BulkloadError, RunStopped
 
 
 async def side_by_side(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
     """Run `jobs` concurrently. The first BulkloadError cancels the others and is raised as itself, not wrapped
-    in an ExceptionGroup, so the command reports it (message and exit code) as it would a single call's."""
+    in an ExceptionGroup, so the command reports it (message and exit code) as it would a single call's. A
+    RunStopped (the daily quota spent) cancels none: the others' calls may hold quota already taken, and are
+    sent rather than wasted (each stops at its own next call)."""
     failed: list[BulkloadError] = []
 
     async def one(job: Callable[[], Awaitable[None]]) -> None:
@@ -19,7 +21,8 @@ async def side_by_side(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
             await job()
         except BulkloadError as exc:
             failed.append(exc)
-            tg.cancel_scope.cancel()
+            if not isinstance(exc, RunStopped):
+                tg.cancel_scope.cancel()
 
     async with anyio.create_task_group() as tg:
         for job in jobs:

@@ -250,3 +250,30 @@ def test_what_may_have_been_acted_on() -> None:
     later = RateLimited(429, "slow down")
     later.uncertain = True  # an earlier attempt of the same call was dropped
     assert maybe_acted_on(later)
+
+
+async def test_side_by_side_lets_the_others_finish_when_one_meets_a_spent_quota() -> None:
+    """Look-ups at once under a daily quota: the one that meets the spent quota must not cancel the others, whose
+    calls hold quota already taken (cancelled, the agreement spent its quota on calls the server never saw); any
+    other error cancels them."""
+    from bulkload.errors import ConfigError
+    from bulkload.side_by_side import side_by_side
+
+    done: list[str] = []
+
+    async def stopped() -> None:
+        raise RunStopped("daily quota of 2 calls reached")
+
+    async def holding() -> None:
+        await anyio.sleep(0.01)
+        done.append("sent")
+
+    async def refused() -> None:
+        raise ConfigError("wrong address")
+
+    with pytest.raises(RunStopped):
+        await side_by_side([stopped, holding])
+    assert done == ["sent"]
+    with pytest.raises(ConfigError):
+        await side_by_side([refused, holding])
+    assert done == ["sent"]
