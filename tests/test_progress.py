@@ -256,8 +256,9 @@ async def test_a_load_shows_planning_loading_and_reconciling_in_order(
     data = tmp_path / "entries.csv"
     write_entries(data, 600)
     with anyio.fail_after(60):
-        # each call a round trip of 0.2 s: every phase spans a few of the display's looks (4 a second)
-        async with running("economic", SandboxOptions(latency_ms=200)) as url:
+        # each call a round trip of 0.5 s: every phase spans a few of the display's looks (4 a second), also
+        # reconciling, whose counts and walk now go out together (one round trip)
+        async with running("economic", SandboxOptions(latency_ms=500)) as url:
             job = Job(
                 target="economic",
                 files=[str(data)],
