@@ -133,6 +133,11 @@ class Arrival:
     answered: float | None = None
     sent: float | None = None
 
+    @property
+    def left(self) -> float:
+        """When it left: sent, else (not told) its slot."""
+        return self.started if self.sent is None else self.sent
+
 
 class WindowMeter:
     """At most `limit` starts in any rolling `window_s`, the way servers count: the GCRA keeps the average,
@@ -207,7 +212,7 @@ class WindowMeter:
             return min(self._clock(), call.started + self.UNANSWERED_S)
         if self.fastest_s is None or self._answers < self.TRUSTED_AFTER:
             return call.answered
-        return max(call.started if call.sent is None else call.sent, call.answered - self.fastest_s)
+        return max(call.left, call.answered - self.fastest_s)
 
     def sent(self, call: Arrival) -> None:
         """`call`'s request was written now (again, where the client sent it twice: the later counts)."""
@@ -219,7 +224,7 @@ class WindowMeter:
         flight) does not make the fastest round trip look slower than it is, which would count calls too early."""
         call.answered = self._clock()
         self._answers += 1
-        trip = call.answered - (call.started if call.sent is None else call.sent)
+        trip = call.answered - call.left
         self.fastest_s = trip if self.fastest_s is None else min(self.fastest_s, trip)
 
     async def acquire(self) -> None:

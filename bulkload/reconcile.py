@@ -212,19 +212,19 @@ async def by_walk(
     stages.enter(RECONCILING, sum(loaded.values()), "records")
     if behind is None or fresh:
         walked = Walked(ledger, target, dispatcher, stages)
-        await side_by_side([*(partial(count, scope) for scope in scopes), *walks(from_baselines())])
+        ranges = from_baselines()
     else:
         walked = behind.walked
         stages.advance(sum(walked.listed.values()))  # walked behind the load already
         walked.stages = stages
-        left = behind.left(scopes, newest_created, width, loaded)
-        await side_by_side([*(partial(count, scope) for scope in scopes), *walks(left)])
-        if walked.short_of(counts):  # a record landed where the walk behind had passed: walk it all now
-            ledger.begin_remote(fresh=True)
-            walked = Walked(ledger, target, dispatcher, stages)
-            for scope in scopes:
-                bound(scope)
-            await side_by_side(walks(from_baselines()))
+        ranges = behind.left(scopes, newest_created, width, loaded)
+    await side_by_side([*(partial(count, scope) for scope in scopes), *walks(ranges)])
+    if not fresh and walked.short_of(counts):  # a record landed where the walk behind had passed: walk it all now
+        ledger.begin_remote(fresh=True)
+        walked = Walked(ledger, target, dispatcher, stages)
+        for scope in scopes:
+            bound(scope)
+        await side_by_side(walks(from_baselines()))
     remote, foreign = walked.remote, find_others(ledger)
     counts = {scope: counts[scope] for scope in scopes}
     missing_n, missing_at = ledger.missing_remotely(LIST_LIMIT)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from functools import partial
+from typing import TypeVar
 
 import anyio
 
@@ -29,3 +31,18 @@ async def side_by_side(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
             tg.start_soon(one, job)
     if failed:
         raise failed[0]
+
+
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+async def results_side_by_side(jobs: Mapping[K, Callable[[], Awaitable[T]]]) -> dict[K, T]:
+    """`side_by_side`, keeping each job's result under its key (in `jobs`' order)."""
+    results: dict[K, T] = {}
+
+    async def keep(key: K, job: Callable[[], Awaitable[T]]) -> None:
+        results[key] = await job()
+
+    await side_by_side(partial(keep, key, job) for key, job in jobs.items())
+    return {key: results[key] for key in jobs}

@@ -20,7 +20,7 @@ from ..cursors import CursorTrail
 from ..errors import ConfigError
 from ..model import Known, Listed, group_digest
 from ..money import FACTORS, HUNDRED
-from ..side_by_side import side_by_side
+from ..side_by_side import results_side_by_side
 from .base import Api, Books, Credentials, Target
 from .economic_entries import IN_LIST, DraftEntries, _Created, _decimals, _line_check, _page
 from .flags import Flag, Flags
@@ -72,16 +72,19 @@ class Journals(Books):
                     span[0] = number
                 elif number > span[1]:
                     span[1] = number
-        there: dict[str, int] = {}
-
-        async def count(journal: str, lo: int, hi: int) -> None:
-            flt = f"journalNumber$eq:{journal}$and:voucherNumber$gte:{lo}$and:voucherNumber$lte:{hi}"
-            there[journal] = await client.get(
-                "/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES
-            )
-
         # the counts at once: one round trip before the load, not one a journal
-        await side_by_side(partial(count, journal, lo, hi) for journal, (lo, hi) in ranges.items())
+        there = await results_side_by_side(
+            {
+                journal: partial(
+                    client.get,
+                    "/draft-entries/count",
+                    {"filter": f"journalNumber$eq:{journal}$and:voucherNumber$gte:{lo}$and:voucherNumber$lte:{hi}"},
+                    into=_Count,
+                    max_bytes=COUNT_BYTES,
+                )
+                for journal, (lo, hi) in ranges.items()
+            }
+        )
         for journal in ranges:
             if not there[journal]:
                 continue
@@ -147,9 +150,8 @@ class Journals(Books):
 
     async def baseline(self, client: Sender, scope: str) -> dict[str, int]:
         # entry numbers only grow: everything above today's newest one is created from now on
-        found: dict[str, int] = {}
 
-        async def newest() -> None:
+        async def newest() -> int:
             page: list[_Created] | _Paged = await client.get(
                 "/draft-entries/paged",
                 {"filter": f"journalNumber$eq:{int(scope)}", "sort": "-entryNumber", "pageSize": "1"},
@@ -157,13 +159,10 @@ class Journals(Books):
                 max_bytes=COUNT_BYTES,
             )
             items = page.items if isinstance(page, _Paged) else page
-            found["max_id"] = items[0].entryNumber if items else 0
+            return items[0].entryNumber if items else 0
 
-        async def count() -> None:
-            found["count"] = await self.count(client, scope)
-
-        await side_by_side([newest, count])  # both before the scope's first write: at once
-        return {"count": found["count"], "max_id": found["max_id"]}
+        # both before the scope's first write: at once
+        return await results_side_by_side({"count": partial(self.count, client, scope), "max_id": newest})
 
     async def walk(self, client: Sender, scope: str, after: int, upto: int | None) -> AsyncIterator[Listed]:
         flt = f"journalNumber$eq:{int(scope)}$and:entryNumber$gt:{int(after)}"

@@ -14,7 +14,7 @@ import msgspec
 from ..errors import APIError
 from ..http import decoded, unreadable
 from ..model import Call, Chunk, Totals
-from ..side_by_side import side_by_side
+from ..side_by_side import results_side_by_side
 from .base import RecordKind
 from .halopsa_schema import LIST_FILTERS, RESOURCES, Field
 from .protocols import Sender
@@ -215,13 +215,11 @@ async def listings(client: Sender, kinds: Iterable[Resource]) -> dict[str, list[
     """Every record of each resource of `kinds`, by its name: the listings side by side, one round trip for all
     (before the load, and after it for reconciliation, where one after the other they were the run's start and
     its tail)."""
-    found: dict[str, list[dict[str, Any]]] = {}
 
-    async def one(kind: Resource) -> None:
-        found[kind.name] = (await listing_whole(client, kind))[0]
+    async def records(kind: Resource) -> list[dict[str, Any]]:
+        return (await listing_whole(client, kind))[0]
 
-    await side_by_side(partial(one, kind) for kind in kinds)
-    return found
+    return await results_side_by_side({kind.name: partial(records, kind) for kind in kinds})
 
 
 async def listing_whole(client: Sender, kind: Resource) -> tuple[list[dict[str, Any]], bool]:
