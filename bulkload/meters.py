@@ -127,11 +127,13 @@ class RateMeter:
 class Arrival:
     """One call through a window: when its slot was taken, when it left (its request written; None: not yet, or
     not told) and when its answer came back or it ended otherwise (None: not yet), in seconds of the meter's
-    clock."""
+    clock; `heard`: that end was told as it happened (`WindowMeter.answered`), not set from a slot or an earlier
+    run's cache."""
 
     started: float
     answered: float | None = None
     sent: float | None = None
+    heard: bool = False
 
     @property
     def left(self) -> float:
@@ -151,7 +153,11 @@ class WindowMeter:
     one of the `limit` places a little longer; a loader short of CPU, whose calls leave up to 125 ms after their
     slot, needs all of it). The window is widened by `margin_s` for what that bound leaves (the fastest
     outbound trip, clocks): by default 0.5 % of the window, at least 5 ms and at most 1 s. It is time, not calls:
-    a margin in calls would cost a whole extra window at every multiple of the limit.
+    a margin in calls would cost a whole extra window at every multiple of the limit. A call whose answer was heard
+    holds its place no longer than from that answer, widened by `DRIFT` of the window only (`frees`): the server
+    counted it before it answered, so the answer bounds its arrival whatever the round trip, and the margin
+    above (15 ms of a 3-s window, where loopback's fastest trip is 1-2 ms) would hold every place 12-14 ms longer
+    than any server can count it, which a rolling window replays once per window.
 
     And it is learned: a 429 while the window is full is the server's clock and ours disagreeing by a few ms, not
     a pace too fast, so the margin widens (`widen`: once per window, in `LEARN_STEPS` steps up to `LEARN_CAP` of
@@ -176,6 +182,9 @@ class WindowMeter:
     #: each on an agreement's second call). Evaluated when asked, so at 100/s the first calls' places are timed
     #: by the fastest trip long before the window turns over.
     TRUSTED_AFTER = 8
+    #: of the window: how far the server's clock may run ahead of ours over one window (100 ppm, a cheap quartz
+    #: clock's worst; at least 1 ms), the only margin a call counted from its answer needs (`frees`)
+    DRIFT = 1e-4
 
     def __init__(
         self,
@@ -190,6 +199,9 @@ class WindowMeter:
         self.allowed = limit
         self._grown = 0  # successes since `allowed` last grew
         self.window_s = window_s + (min(1.0, max(0.005, window_s * 0.005)) if margin_s is None else margin_s)
+        #: the window and the clocks' drift over it (`DRIFT`), in seconds: how long after its answer a call holds
+        #: its place at most (`frees`)
+        self.after_answer_s = window_s + max(0.001, window_s * self.DRIFT)
         #: seconds the margin has widened by since the start (`widen`)
         self.learned_s = 0.0
         #: the fastest round trip seen, sent (else slot) to answer, in seconds (None before the first answer)
@@ -214,6 +226,17 @@ class WindowMeter:
             return call.answered
         return max(call.left, call.answered - self.fastest_s)
 
+    def frees(self, call: Arrival) -> float:
+        """When `call`'s place in the window frees, in seconds of the meter's clock (the learned margin aside): a
+        window (with its margin) after its latest possible arrival (`arrived`), and for a call whose answer was
+        heard no later than `after_answer_s` after that answer: the server counted it before answering, so only the
+        clocks' drift is left to cover (a restored call, or one whose end was set from its slot, keeps the
+        margin)."""
+        by_trip = self.arrived(call) + self.window_s
+        if not call.heard or call.answered is None:
+            return by_trip
+        return min(by_trip, call.answered + self.after_answer_s)
+
     def sent(self, call: Arrival) -> None:
         """`call`'s request was written now (again, where the client sent it twice: the later counts)."""
         call.sent = self._clock()
@@ -223,6 +246,7 @@ class WindowMeter:
         left: a call held between its slot and the wire (a new connection, a busy loop, a fleet's cap on calls in
         flight) does not make the fastest round trip look slower than it is, which would count calls too early."""
         call.answered = self._clock()
+        call.heard = True
         self._answers += 1
         trip = call.answered - call.left
         self.fastest_s = trip if self.fastest_s is None else min(self.fastest_s, trip)
@@ -235,8 +259,8 @@ class WindowMeter:
     async def take(self) -> Arrival:
         """Wait until the window holds a slot, and take it: the call, for `answered`."""
         while len(self._calls) >= self.allowed:
-            latest = sorted(self.arrived(call) for call in self._calls)
-            wait = latest[-self.allowed] + self.window_s + self.learned_s - self._clock()
+            frees = sorted(self.frees(call) for call in self._calls)
+            wait = frees[-self.allowed] + self.learned_s - self._clock()
             if wait <= 0:
                 break
             await self._sleep(min(wait, self.POLL_S) if any(c.answered is None for c in self._calls) else wait)
