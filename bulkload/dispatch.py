@@ -192,7 +192,7 @@ class Dispatcher:
             except AuthError as exc:
                 await self._renew(exc, tries, authorized)
             except RateLimited as exc:
-                self._slow_down(exc, tries)
+                self._slow_down(exc, tries, slot)
             except BulkloadError as exc:
                 await self._again(exc, tries, safe_to_repeat, recheck)
             else:
@@ -266,10 +266,13 @@ class Dispatcher:
 
     async def _slot(self, authorized: bool, uncertain: bool) -> tuple[Slot, Mapping[str, str]]:
         """Wait until the limits let one call leave, and return its slot and credentials (with `authorized`), checked
-        after that wait: a token that ran out while the call waited is renewed before it leaves, and since the renewal
-        (or the wait for another call's) took the time the slot was for, the call takes a slot again. RunStopped
-        when the daily quota is spent; NoToken, TokenRefused as `_authorization`."""
+        after that wait, without another: a token that ran out while the call waited is renewed with the slot given
+        back first (the token's own call needs a place in the windows: held, a window of one stalled for the
+        two minutes an unanswered call holds its place), then the call takes a slot again; a token renewed in
+        that time (or one whose life is shorter than the wait) goes with the next slot as it is. RunStopped when
+        the daily quota is spent; NoToken, TokenRefused as `_authorization`."""
         before = await self._authorization(uncertain) if authorized else {}
+        renewed = False
         while True:
             asked = time.monotonic()
             try:
@@ -283,15 +286,12 @@ class Dispatcher:
                 log.debug("waited %.3f s for the rate limits", waited, extra=self._of())
             if not authorized:
                 return slot, before
-            try:
-                now = await self._authorization(uncertain)
-            except BaseException:
-                self.limits.answered(slot)  # the slot goes unused: over now
-                raise
-            if now == before:
-                return slot, now
-            self.limits.answered(slot)  # the token was renewed while it waited: another slot is taken
-            before = now
+            now = await self.target.authorize(self, fetch=False)  # returns without a wait: the slot stays timed
+            if now is not None or renewed:
+                return slot, before if now is None else now
+            self.limits.unused(slot)
+            before = await self._authorization(uncertain)
+            renewed = True
 
     async def _renew(self, exc: AuthError, tries: Tries, authorized: bool) -> None:
         """A 401: the token may have expired early or been revoked: one new one, once; else `exc` is raised."""
@@ -302,7 +302,7 @@ class Dispatcher:
         self.counters.retries += 1
         log.info("401: a new access token was fetched; sending again", extra=self._of(status=401))
 
-    def _slow_down(self, exc: RateLimited, tries: Tries) -> None:
+    def _slow_down(self, exc: RateLimited, tries: Tries, slot: Slot) -> None:
         """A 429: the limits decide how long every call, this one too, pauses (Limits.on_rate_limited: Retry-After,
         else a bounded growing backoff; none when it was the clocks' disagreement at a full window: this call then
         takes the next slot the window, widened, holds free, as a Retry-After in whole seconds overstates a rolling
@@ -315,7 +315,7 @@ class Dispatcher:
                 f"the API asks to wait {exc.retry_after:.0f} s (quota reached?); continue later with `bulkload resume`",
                 uncertain=tries.uncertain,
             ) from exc
-        paused = self.limits.on_rate_limited(exc.retry_after)
+        paused = self.limits.on_rate_limited(exc.retry_after, slot)
         if tries.out_of_time(self.policy, paused):
             _raised(exc, tries.uncertain)
         self.counters.retries += 1
@@ -359,7 +359,7 @@ class Dispatcher:
         is raised as NoToken or TokenRefused, in doubt only when an earlier attempt of this call may have landed
         (`uncertain`), and never taken for an answer to this call (a token endpoint's 400 refuses no rows)."""
         try:
-            return await self.target.authorize(self, renew=renew)
+            return await self.target.authorize(self, renew=renew) or {}
         except ConfigError as exc:  # a redirect, an address that leads nowhere: as they are
             _raised(exc, uncertain)
         except APIError as exc:

@@ -121,18 +121,28 @@ class Limits:
         for window, call in zip(self.windows, slot, strict=True):
             window.answered(call)
 
-    def on_rate_limited(self, retry_after_s: float | None) -> float:
-        """A 429 (`retry_after_s`: the server's Retry-After, None without one); returns the seconds every call now
-        pauses. Met while a window was full, it is the server's clock and ours disagreeing by a few ms: the windows
-        widen their margins (`WindowMeter.widen`), the pace is kept and no call pauses (0.0). Without Retry-After while
-        a window holds calls but is not full, the server counts another client's calls too: the windows take the
-        share it leaves (`WindowMeter.shrink`) and their own count makes the calls wait (0.0). Otherwise every
+    def on_rate_limited(self, retry_after_s: float | None, slot: Slot | None = None) -> float:
+        """A 429 (`retry_after_s`: the server's Retry-After, None without one; `slot`: the refused call's); returns the
+        seconds every call now pauses. Met while a window was full, it is the server's clock and ours disagreeing by a
+        few ms: the windows widen their margins (`WindowMeter.widen`), the pace is kept and no call pauses (0.0).
+        While a window holds calls but is not full, the server counts more in it than this client sent (another
+        client's calls, or a window smaller than the one given): the windows take the share it leaves
+        (`WindowMeter.shrink`), their own count makes the calls wait, and the calls pause for the Retry-After, if
+        any (0.0 without). The same without Retry-After where a full window's margin is at its cap. Otherwise every
         meter hears it: the rate meter pauses the calls and lowers the pace (`RateMeter.on_rate_limited`)."""
-        if any([window.widen() for window in self.windows]):  # a list: every full window widens
+        calls = slot if slot is not None else (None,) * len(self.windows)
+        if any([window.widen(call) for window, call in zip(self.windows, calls, strict=True)]):  # every full one
             return 0.0
-        if retry_after_s is None and any([window.shrink() for window in self.windows]):
-            return 0.0  # a shared window: each takes the share the other client leaves, and waits for it
+        shares = [w for w in self.windows if retry_after_s is None or not w.full()]
+        if any([window.shrink() for window in shares]):
+            return self.rate.pause(retry_after_s or 0.0)
         return max(meter.on_rate_limited(retry_after_s) for meter in self._meters)
+
+    def unused(self, slot: Slot) -> None:
+        """The call that took `slot` sent nothing with it (it must fetch a token first): its places in the windows
+        are free again, for that token's call among others. The rate's spacing and the daily quota keep it."""
+        for window, call in zip(self.windows, slot, strict=True):
+            window.unused(call)
 
     def on_success(self) -> None:
         for meter in self._meters:

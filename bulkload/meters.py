@@ -56,6 +56,8 @@ class RateMeter:
     INCREASE = 0.1  # of the pace at the last 429, per second of successes
     BACKOFF_S = 0.25
     BACKOFF_CAP_S = 8.0
+    #: starts since the last pause before their pace is taken for the one the server saw (fewer: the pace set)
+    OBSERVED_MIN = 8
 
     def __init__(self, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = anyio.sleep) -> None:
         self.configured = rate if rate and rate > 0 else None
@@ -66,6 +68,7 @@ class RateMeter:
         self._paused_until = 0.0
         self._backoffs = 0  # 429s without a success since: the next wait without Retry-After doubles
         self._step = 0.0  # calls/s added per second of successes since the last 429
+        #: the starts since the last pause: the pace observed (a pause inside them would read as a slow pace)
         self._starts: deque[float] = deque(maxlen=64)
 
     async def acquire(self) -> None:
@@ -85,7 +88,8 @@ class RateMeter:
         self._starts.append(self._clock())
 
     def observed_rate(self) -> float | None:
-        if len(self._starts) < 2:
+        """Calls/s over the last starts since the last pause; None for fewer than `OBSERVED_MIN` of them."""
+        if len(self._starts) < self.OBSERVED_MIN:
             return None
         span = self._starts[-1] - self._starts[0]
         return (len(self._starts) - 1) / span if span > 0 else None
@@ -102,12 +106,23 @@ class RateMeter:
             return self._paused_until - now
         wait = self.backoff_s() if retry_after_s is None else retry_after_s
         self._backoffs += 1
-        self._paused_until = now + wait
-        self._next = max(self._next, self._paused_until)
+        # from the pace the calls went at since the last pause (slower than the one set where latency bound them),
+        # never from one a pause is part of: each 429 after a Retry-After would cut a pace already cut (3 429s
+        # with Retry-After: 1 s took a --rate 40 load to 3.5/s)
         base = min(self.rate or math.inf, self.observed_rate() or math.inf)
+        self.pause(wait)
         self.rate = max(0.2, (base if base < math.inf else 1.0) * self.DECREASE)
         self._step = max(0.1, self.rate * self.INCREASE)
         return wait
+
+    def pause(self, wait_s: float) -> float:
+        """Let no call start for `wait_s` seconds from now (a longer pause already set stands); returns `wait_s`."""
+        until = self._clock() + wait_s
+        if until > self._paused_until:
+            self._paused_until = until
+            self._next = max(self._next, until)
+            self._starts.clear()
+        return wait_s
 
     def on_success(self) -> None:
         if self._paused_until <= self._clock():
@@ -160,8 +175,8 @@ class WindowMeter:
     than any server can count it, which a rolling window replays once per window.
 
     And it is learned: a 429 while the window is full is the server's clock and ours disagreeing by a few ms, not
-    a pace too fast, so the margin widens (`widen`: once per window, in `LEARN_STEPS` steps up to `LEARN_CAP` of
-    the window), and the pace is kept.
+    a pace too fast, so the margin widens (`widen`: in steps of `LEARN_CAP` / `LEARN_STEPS` of the window,
+    doubled while 429s keep coming, up to `LEARN_CAP` of it), and the pace is kept.
 
     A window the server shares with another client (an instance's other integration) holds fewer of ours than
     `limit`: a 429 without Retry-After while ours is not full says how many the other one leaves, so the window
@@ -209,6 +224,7 @@ class WindowMeter:
         self._answers = 0
         self._cap_s = window_s * self.LEARN_CAP
         self._step_s = max(0.005, self._cap_s / self.LEARN_STEPS)
+        self._step_now = self._step_s  # the last widening's step (`widen`)
         self._widened_at = -math.inf
         self._clock = clock
         self._sleep = sleep
@@ -283,17 +299,32 @@ class WindowMeter:
         # a call in flight is in the window from its start whenever it arrives
         return min(c.started if c.answered is None else self.arrived(c) for c in self._calls) > self._clock() - span
 
-    def widen(self) -> bool:
-        """A 429 met while the window was full: widen the margin one step (once per window: the calls in flight
-        then were sent with the old one). False when the window was not full or the margin is at its cap: the 429
-        is then no clocks' disagreement."""
+    def widen(self, call: Arrival | None = None) -> bool:
+        """A 429 met while the window was full (`call`: the refused call's place, where known): the server's clock
+        and ours disagree. A call that left before the last widening was sent with the old margin and says nothing
+        new (True, and nothing changes; without `call`, any 429 within a window of it). Otherwise the margin widens
+        by a step that doubles while each widening is followed by another within two windows (a call refused
+        though sent with the wider margin: a server 8 % stricter than the window given drew 975 429s in 10 s at
+        one step a window), up to `LEARN_CAP` of the window. False when the window was not full, or the margin is
+        at its cap and a call sent with it was refused: no clocks' disagreement, but a window the server keeps
+        tighter than the one given (the caller then pauses the calls and takes a smaller share, see Limits)."""
         now = self._clock()
-        if not self.full() or (self.learned_s >= self._cap_s and now - self._widened_at > self.window_s):
+        if not self.full():
             return False
-        if now - self._widened_at > self.window_s:
-            self.learned_s = min(self._cap_s, self.learned_s + self._step_s)
-            self._widened_at = now
+        last = self._widened_at
+        if (now - last <= self.window_s) if call is None else (call.left < last):
+            return True
+        if self.learned_s >= self._cap_s:
+            return False
+        self._step_now = self._step_now * 2 if now - last <= 2 * self.window_s else self._step_s
+        self.learned_s = min(self._cap_s, self.learned_s + self._step_now)
+        self._widened_at = now
         return True
+
+    def unused(self, call: Arrival) -> None:
+        """`call`'s slot went unused (nothing was sent with it): its place is free again."""
+        with contextlib.suppress(ValueError):  # let go already, by a later call counted in its place
+            self._calls.remove(call)
 
     def shrink(self) -> bool:
         """A 429 without Retry-After met while the window was not full: the server counts another client's calls

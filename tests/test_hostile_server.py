@@ -355,6 +355,26 @@ def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unse
     assert len([p for m, p in api.calls if m == "POST" and not p.endswith("/token")]) == 1, api.calls
 
 
+def test_a_token_that_expires_as_it_is_given_stops_the_run_at_once(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Every token answer says `expires_in: 0`: no token (exit 4), after one token call. Taken for a token, each
+    was stale before its call could leave: a tester's run drew 591 token calls in 40 s, no other call, no end."""
+
+    def rule(method: str, path: str, n: int) -> Answer | None:
+        if path.endswith("/token"):
+            return Answer(rewrite=lambda body: body.replace(b'"expires_in"', b'"expires_in": 0, "was"'))
+        return None
+
+    api = Hostile("halopsa", rule)
+    with served(api.app()) as origin:
+        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
+    report = report_of(tmp_path)
+    assert code == 4, out
+    assert report is not None and "expires_in" in report["stop_reason"], report
+    assert len(api.calls) == 1, api.calls
+
+
 def test_no_token_on_the_runs_first_call_names_the_ledger_to_resume_once(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,8 +34,8 @@ class _Token(msgspec.Struct):
     """An OAuth2 token answer (RFC 6749 §5.1): the fields bulkload uses."""
 
     access_token: Annotated[str, msgspec.Meta(min_length=1)]
-    #: seconds
-    expires_in: Annotated[float, msgspec.Meta(ge=0)] = 3600.0
+    #: seconds; a token that expires as it is given is no token (renewed for every call, none of which went out)
+    expires_in: Annotated[float, msgspec.Meta(gt=0)] = 3600.0
 
 
 #: a token answer is a few hundred bytes; an answer far longer is not one
@@ -182,9 +182,9 @@ class HaloPSA(Target):
             return {"Authorization": f"Bearer {value}"}
         return None
 
-    async def authorize(self, client: Sender, *, renew: bool = False) -> Mapping[str, str]:
+    async def authorize(self, client: Sender, *, renew: bool = False, fetch: bool = True) -> Mapping[str, str] | None:
         # a fresh token without the lock: taking it yields to the event loop, between a call's rate slot and its send
-        if (fresh := self._fresh(renew)) is not None:
+        if (fresh := self._fresh(renew)) is not None or not fetch:
             return fresh
         if self._token_lock is None:  # no await since the look: one lock for all
             self._token_lock = anyio.Lock()
