@@ -28,7 +28,6 @@ import os
 import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -42,14 +41,14 @@ from typing import Any, Protocol
 import anyio
 import msgspec
 
-from . import ledger_pg
+from . import ledger_pg, prestart
 from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import PlanningFailed, SourceError
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
 from .regroup import Placed, regrouped
-from .sources import BadRow, Pinned, Row, Source, is_gzip
+from .sources import BadRow, Pinned, Row, Source
 from .targets.base import Target
 
 _HEADER = 4
@@ -322,29 +321,13 @@ class PlanningInProcess:
         """Nothing to free."""
 
 
-#: the planning child's program (`python -c`; its arguments: the socket's descriptor, the parent's pid, then the
-#: parent's sys.path): bulkload from where the parent has it, then `child`; nothing of the caller's script
-_CHILD = (
-    "import sys; sys.path[:] = sys.argv[3:]; from bulkload.planning import child; child(int(sys.argv[1]), "
-    "int(sys.argv[2]))"
-)
-
-
 class PlanningProcess:
     """A planning child, started ahead of its plan: starting Python and importing the targets takes a few
     tenths of a second, which pass while the run does its first round trips (baselines, lookups, a token)."""
 
     def __init__(self) -> None:
-        self._ours, theirs = socket.socketpair()
-        for sock, option in ((theirs, socket.SO_SNDBUF), (self._ours, socket.SO_RCVBUF)):
-            sock.setsockopt(socket.SOL_SOCKET, option, 4 << 20)
-        with theirs:
-            fd = theirs.fileno()
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(fd), str(os.getpid()), *sys.path],
-                pass_fds=(fd,),
-                stdin=subprocess.DEVNULL,
-            )
+        # the one `bulkload load` started as it began (prestart.py), else one started now
+        self._ours, self._process = prestart.take() or prestart.spawn()
 
     async def plan(self, spec: PlanSpec) -> AsyncGenerator[Message, None]:
         """Give the child its spec and yield its messages in order; the child is stopped when the caller is
@@ -379,16 +362,7 @@ class PlanningProcess:
         await asyncio.to_thread(self._process.wait)
 
 
-#: plain inputs of fewer bytes than this, all files of the run together, are planned in this process: starting the
-#: planning child (a Python start and its imports, some 0.15 s of CPU; 0.3 s while it imported aiohttp) costs more
-#: than planning them here does, and planning them takes the event loop a few milliseconds at a time
-IN_PROCESS_BYTES = 256 * 1024
-
-
 def planning_for(paths: Sequence[str | os.PathLike[str]]) -> type[PlanningInProcess | PlanningProcess]:
-    """Where a run's input files are planned, decided once for the run: in this process for small plain files,
-    else in a child process (each started when made, ahead of its plan). A gzip file always goes to the child: its
-    size says nothing of what it expands to."""
-    if any(is_gzip(path) for path in paths) or sum(os.path.getsize(path) for path in paths) >= IN_PROCESS_BYTES:
-        return PlanningProcess
-    return PlanningInProcess
+    """Where a run's input files are planned, decided once for the run (`prestart.in_child`): in this process for
+    small plain files, else in a child process (each started when made, ahead of its plan)."""
+    return PlanningProcess if prestart.in_child(paths) else PlanningInProcess

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import anyio
 import msgspec
 
-from . import ledger_pg, logs
+from . import ledger_pg, logs, prestart
 from .agreement_calls import agreement_file
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
 from .job import Job, mapping_typos
@@ -212,6 +212,7 @@ async def load(
     # the first phase's planner (a child process for all but small files) starts now: its Python start and imports,
     # some 0.5 s, pass while the files are inspected instead of before the first call
     planner = (PlanningInProcess if shared else planning_for(job.files))()
+    prestart.discard()  # a child started for a load whose files are planned here after all
     try:
         await anyio.to_thread.run_sync(_start_over, made_at)
         ledger = await anyio.to_thread.run_sync(Ledger.create, made_at, info, prepare, claim)

@@ -16,7 +16,6 @@ import pytest
 from conftest import write_entries
 
 from bulkload.planning import (
-    IN_PROCESS_BYTES,
     Ended,
     Message,
     Planned,
@@ -29,6 +28,7 @@ from bulkload.planning import (
     Stopped,
     planning_for,
 )
+from bulkload.prestart import IN_PROCESS_BYTES
 
 
 def append_bad_date(path: Path) -> None:
@@ -104,3 +104,29 @@ def test_the_child_does_not_run_the_callers_script_again(tmp_path: Path) -> None
     )
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "the script ran\nEnded\n", "")
+
+
+def test_a_load_of_large_files_starts_its_planning_child_as_the_command_starts(tmp_path: Path) -> None:
+    """`bulkload load` with files the child plans starts it before the rest of bulkload is imported (prestart.py);
+    a load of small files, a dry run or another command starts none; a child no run took ends when discarded."""
+    from bulkload import prestart
+
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    small.write_bytes(b"a,b\n1,2\n")
+    large.write_bytes(b"a,b\n" + b"1,2\n" * (IN_PROCESS_BYTES // 4))
+    for argv in (
+        ["bulkload", "load", "economic", str(small)],
+        ["bulkload", "load", "economic", str(large), "--dry-run"],
+        ["bulkload", "resume", "--ledger", str(large)],
+    ):
+        prestart.start(argv)
+        assert prestart.take() is None, argv
+    prestart.start(["bulkload", "load", "economic", str(large), "--rate", "5"])
+    started = prestart.take()
+    assert started is not None and prestart.take() is None  # handed over once
+    sock, process = started
+    sock.close()  # as a run that never sends it a plan: the child ends
+    assert process.wait(timeout=30) == 0
+    prestart.start(["bulkload", "load", "economic", str(large)])
+    prestart.discard()
+    assert prestart.take() is None

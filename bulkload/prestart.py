@@ -1,0 +1,89 @@
+"""The planning child of `bulkload load`, started as the command starts, before it imports the rest of bulkload.
+
+A planning child (planning.PlanningProcess) is a Python start and its imports, some 0.1 s of CPU, more on a busy
+machine; started where the run begins (runner.load) it raced the run's own start (inspecting the files, the ledger,
+the token and the first look-ups, some 0.1 s too) and on a busy machine lost it by up to 0.2 s: the first upload
+waited for it, and a rolling window replays such a gap at the end of the run. Started here it has the parent's
+imports (0.2 s) ahead of it. Only this module and the standard library are imported before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+
+#: plain inputs of fewer bytes than this, all files of the run together, are planned in the parent process
+#: (planning.planning_for): starting the planning child (a Python start and its imports, some 0.15 s of CPU; 0.3 s
+#: while it imported aiohttp) costs more than planning them there does, and planning them takes the event loop a
+#: few milliseconds at a time
+IN_PROCESS_BYTES = 256 * 1024
+#: the planning child's program (`python -c`; its arguments: the socket's descriptor, the parent's pid, then the
+#: parent's sys.path): bulkload from where the parent has it, then `planning.child`
+CHILD = (
+    "import sys; sys.path[:] = sys.argv[3:]; from bulkload.planning import child; child(int(sys.argv[1]), "
+    "int(sys.argv[2]))"
+)
+
+Started = tuple[socket.socket, "subprocess.Popen[bytes]"]
+_started: Started | None = None
+
+
+def spawn() -> Started:
+    """A planning child, waiting for its spec on the returned socket."""
+    ours, theirs = socket.socketpair()
+    for sock, option in ((theirs, socket.SO_SNDBUF), (ours, socket.SO_RCVBUF)):
+        sock.setsockopt(socket.SOL_SOCKET, option, 4 << 20)
+    with theirs:
+        fd = theirs.fileno()
+        process = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(fd), str(os.getpid()), *sys.path],
+            pass_fds=(fd,),
+            stdin=subprocess.DEVNULL,
+        )
+    return ours, process
+
+
+def in_child(paths: Sequence[str | os.PathLike[str]]) -> bool:
+    """Whether a run's input files are planned in a child process: all but small plain files. A gzip file always
+    is: its size says nothing of what it expands to (its first two bytes say it is one; its name says nothing for
+    sure). OSError for a file that cannot be read."""
+
+    def is_gzip(path: str | os.PathLike[str]) -> bool:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"\x1f\x8b"
+
+    return any(map(is_gzip, paths)) or sum(map(os.path.getsize, paths)) >= IN_PROCESS_BYTES
+
+
+def start(argv: Sequence[str]) -> None:
+    """Start the planning child now when `argv` (sys.argv) is a `bulkload load` whose input files, as named on the
+    command line, are planned in a child (planning.planning_for's rule); a guess from argv alone: a child the run
+    does not take is closed (`discard`), and a run that needs one and finds none here starts its own."""
+    global _started
+    if _started is not None or len(argv) < 3 or argv[1] != "load" or "--dry-run" in argv:
+        return
+    files = [a for a in argv[3:] if not a.startswith("-") and os.path.isfile(a)]
+    try:
+        if files and in_child(files):
+            _started = spawn()
+    except OSError:
+        return
+
+
+def take() -> Started | None:
+    """The child `start` started, once; None when there is none."""
+    global _started
+    started, _started = _started, None
+    return started
+
+
+def discard() -> None:
+    """Close the child `start` started if no run took it: it ends as its socket closes."""
+    started = take()
+    if started is not None:
+        sock, process = started
+        sock.close()
+        process.wait()
