@@ -386,6 +386,25 @@ async def test_updates_of_one_record_land_in_file_order(tmp_path: Path) -> None:
         assert after["tenant_name"] == "v8", f"seed {seed}: an earlier row's update landed last"
 
 
+async def test_an_update_of_a_record_that_was_not_there_before_the_load_is_rejected(tmp_path: Path) -> None:
+    """Line 3 updates id 3, which no record has before the load; the next rows create records, one of which the
+    API gives id 3. The update is rejected before it is sent, by what was listed before the load: sent, it rode on
+    the API's refusal, and in a tester's first load of a generated file (600 records, 50 a call) an update whose
+    call was refused with others' went again after a later call had created its id, and landed there (exit 3)."""
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text("id,name,tenant_name\n1,Existing,changed\n3,Ghost,nowhere\n,New A,a\n,New B,b\n")
+    before = [{"name": "Existing", "tenant_name": "old"}]  # given id 1
+    options = SandboxOptions(window_limit=0, fixture=fixture(tmp_path / "halo.json", before))
+    async with running("halopsa", options) as url:
+        report = await load(job(tmp_path, data, url, batch_size=2, concurrency=1), env=ENV)
+        held = {r["id"]: r for r in await records(url)}
+    assert (report.loaded, report.rejected) == (3, 1), report.stop_reason
+    assert report.reconcile.ok
+    assert sorted(held) == [1, 2, 3] and held[3]["name"] == "New B" and held[1]["tenant_name"] == "changed"
+    (rejected,) = list(csv.DictReader((tmp_path / "XeroDetails.rejects.csv").read_text(encoding="utf-8").splitlines()))
+    assert "no XeroDetails with id 3 was there before this load" in rejected["reason"], rejected
+
+
 # --- lost answers: settled by evidence, never by one look --------------------------------------------------
 
 

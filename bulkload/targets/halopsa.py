@@ -119,6 +119,7 @@ class HaloPSA(Target):
         tenant: str | None = None,
         existing: Mapping[str, Mapping[str, int]] | None = None,
         before: Mapping[str, int] | None = None,
+        listed_ids: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         if not resources:
             raise ConfigError(f"halopsa needs --resource (or files named after it), one of {', '.join(RESOURCES)}")
@@ -127,7 +128,10 @@ class HaloPSA(Target):
         self.match_on = list(match_on)
         #: per resource: match key -> id, and how many records there were, listed before planning
         self.existing = {r: dict(v) for r, v in (existing or {}).items()}
-        self.kinds = {name: Resource(name, self.match_on, self.existing) for name in dict.fromkeys(self.resources)}
+        #: per resource, the ids there before the run, listed whole (an update must name one of them)
+        self.listed_ids = {r: list(v) for r, v in (listed_ids or {}).items()}
+        made = (Resource(name, self.match_on, self.existing, self.listed_ids) for name in dict.fromkeys(self.resources))
+        self.kinds = {kind.name: kind for kind in made}
         for kind in self.kinds.values():
             unknown = [m for m in match_on if m not in kind.schema]
             if unknown:
@@ -152,7 +156,14 @@ class HaloPSA(Target):
         match_on = options.get("match_on") or ()
         if isinstance(match_on, str):
             match_on = [m.strip() for m in match_on.split(",") if m.strip()]
-        return cls(resources, match_on, options.get("tenant"), options.get("existing"), options.get("before"))
+        return cls(
+            resources,
+            match_on,
+            options.get("tenant"),
+            options.get("existing"),
+            options.get("before"),
+            options.get("listed_ids"),
+        )
 
     def options(self) -> dict[str, Any]:
         return {
@@ -161,6 +172,7 @@ class HaloPSA(Target):
             "tenant": self.tenant,
             "existing": self.existing,
             "before": self.books.before,
+            "listed_ids": self.listed_ids,
         }
 
     def kind_of(self, file_idx: int) -> Resource:
@@ -226,8 +238,10 @@ class HaloPSA(Target):
         before: dict[str, int] = {}
         listed = await listings(client, self.kinds.values())
         for kind in self.kinds.values():
-            records = listed[kind.name]
+            records, whole = listed[kind.name]
             before[kind.name] = len(records)
+            if whole:
+                self.listed_ids[kind.name] = sorted(int(r["id"]) for r in records)
             if self.match_on:
                 self.existing[kind.name] = {k: int(r["id"]) for r in records if (k := kind.key(r)) is not None}
         self.books.before = before

@@ -63,7 +63,7 @@ class Resources(Books):
         scopes: dict[str, dict[str, int]] = {}
         listed = await listings(client, self.kinds.values())
         for kind in self.kinds.values():
-            live = {int(r["id"]): r for r in listed.pop(kind.name)}
+            live = {int(r["id"]): r for r in listed.pop(kind.name)[0]}
             # what each record should hold: its rows in file order, a later update over an earlier create
             desired: dict[int, dict[str, Any]] = {}
             lines: dict[int, tuple[str, int]] = {}

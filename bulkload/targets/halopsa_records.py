@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import APIError
+from ..errors import APIError, RowInvalid
 from ..http import decoded, unreadable
 from ..model import Call, Chunk, Totals
 from ..side_by_side import results_side_by_side
@@ -55,7 +55,11 @@ class Resource(RecordKind):
     group_name = "record"
 
     def __init__(
-        self, name: str, match_on: Sequence[str] = (), existing: Mapping[str, Mapping[str, int]] | None = None
+        self,
+        name: str,
+        match_on: Sequence[str] = (),
+        existing: Mapping[str, Mapping[str, int]] | None = None,
+        listed_ids: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         self.name = name
         self.path = f"/api/{name}"
@@ -70,6 +74,9 @@ class Resource(RecordKind):
         self.types: dict[str, Any] = {f.name: _TYPES[f.kind] for f in self.schema.values()}
         self.match_on = list(match_on)
         self.existing = existing if existing is not None else {}
+        #: per resource, the ids of every record there before the run (absent where its listing was not whole)
+        self.listed_ids = listed_ids if listed_ids is not None else {}
+        self._before: frozenset[int] | None = None  # this resource's, as a set, made at its first update
 
     def key(self, record: Mapping[str, Any]) -> str | None:
         """The match fields' values as text, each as its field's type, so that a CSV's "5" meets the API's 5
@@ -98,12 +105,30 @@ class Resource(RecordKind):
             record = msgspec.convert(row, self.type, strict=False)
         except msgspec.ValidationError as exc:
             raise row_invalid(exc, row, self.type) from None
-        if self.match_on and getattr(record, "id", None) is None:
+        record_id = getattr(record, "id", None)
+        if record_id is not None:
+            self._check_exists(record_id)
+        elif self.match_on:
             # the converted record, not the row: its values are what is sent, and what the API will hold
             found = self.existing.get(self.name, {}).get(self.key(msgspec.to_builtins(record)) or "")
             if found is not None:
                 record.id = found  # type: ignore[attr-defined]  # an update of the record that matches
         return record
+
+    def _check_exists(self, record_id: int) -> None:
+        """RowInvalid for an update of a record that was not there before the run: the file cannot mean a record
+        this run creates (its id is the API's to give), and sent, the update would wait out a refusal and land on
+        whichever record a later row created with that id (a tester's first load of a generated file: exit 3)."""
+        if self._before is None:
+            if self.name not in self.listed_ids:
+                return  # not listed whole: absence is not proven
+            self._before = frozenset(self.listed_ids[self.name])
+        if record_id not in self._before:
+            raise RowInvalid(
+                "id",
+                f"no {self.name} with id {record_id} was there before this load (an update names a record that "
+                "exists; leave id out to create one)",
+            )
 
     def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
         return {(self.name, r.id) for r in records if getattr(r, "id", None) is not None}
@@ -211,15 +236,11 @@ def _with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool 
     return checked
 
 
-async def listings(client: Sender, kinds: Iterable[Resource]) -> dict[str, list[dict[str, Any]]]:
-    """Every record of each resource of `kinds`, by its name: the listings side by side, one round trip for all
-    (before the load, and after it for reconciliation, where one after the other they were the run's start and
-    its tail)."""
-
-    async def records(kind: Resource) -> list[dict[str, Any]]:
-        return (await listing_whole(client, kind))[0]
-
-    return await results_side_by_side({kind.name: partial(records, kind) for kind in kinds})
+async def listings(client: Sender, kinds: Iterable[Resource]) -> dict[str, tuple[list[dict[str, Any]], bool]]:
+    """Every record of each resource of `kinds`, by its name, and whether the answer holds them all
+    (`listing_whole`): the listings side by side, one round trip for all (before the load, and after it for
+    reconciliation, where one after the other they were the run's start and its tail)."""
+    return await results_side_by_side({kind.name: partial(listing_whole, client, kind) for kind in kinds})
 
 
 async def listing_whole(client: Sender, kind: Resource) -> tuple[list[dict[str, Any]], bool]:
