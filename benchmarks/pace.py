@@ -187,6 +187,7 @@ def pace(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
         "HaloPSA: the rolling window holds the shape of the run's start (its token and listings, then the first "
         "upload once the planner has a chunk), so the last window's calls wait for that gap again: the minimum "
         "counts from the first arrival as if the start-up took no time (the gap was 0.9-1.5 s while the planning "
-        "child imported aiohttp; 20-70 ms since)"
+        "child imported aiohttp, then 20-190 ms on a busy machine while it started with the run; it starts with the "
+        "command since: prestart.py)"
     )
     return sc
