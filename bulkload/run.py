@@ -307,8 +307,8 @@ class Run:
         return self.loader.rows_read if self.loader is not None else 0
 
     def _cut_short(self) -> None:
-        """Rows handed out but not settled when the run was cut short are skipped: not sent, or in flight (`sending`
-        in the ledger: the in-doubt file lists them, resume settles them)."""
+        """Rows handed out but not settled when the run was cut short are skipped: never sent (the loader put their
+        calls back to `pending`); a call in flight, which may land, is in doubt (Loader.cut_short)."""
         tally = self.tally
         tally.skipped += max(0, self.rows_read - (tally.loaded + tally.rejected + tally.in_doubt + tally.skipped))
 
