@@ -108,7 +108,9 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--attempts",
             type=int,
-            help=f"sends of one call before the run stops, resumable (default {job_default('attempts')})",
+            help=f"sends of one call before the run stops, resumable (default {job_default('attempts')}); a 429 "
+            "is not counted: bulkload waits it out (Retry-After, else up to 8 s a pause), at most 10 minutes a "
+            "call, then stops resumable (see Guarantees, 429 Too Many Requests)",
         )
         p.add_argument(
             "--settle-s",

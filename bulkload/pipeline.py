@@ -85,6 +85,14 @@ def resume_after(exc: BaseException, ledger: str | os.PathLike[str]) -> str:
     return f"{then}`bulkload resume --ledger {ledger}`"
 
 
+def resumable(said: str, exc: BaseException, ledger: str | os.PathLike[str]) -> str:
+    """`said` (why `exc` stopped the run on the ledger at path `ledger`) with one way on: its own hint to resume,
+    naming the ledger, or `resume_after`'s."""
+    if "`bulkload resume`" in said:
+        return said.replace("`bulkload resume`", f"`bulkload resume --ledger {ledger}`")
+    return f"{said}; {resume_after(exc, ledger)}"
+
+
 def body_hash(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
@@ -560,7 +568,9 @@ class Loader:
             return f"the API refused the credentials: {said}"
         if isinstance(exc, LedgerWriteError):
             return f"{said}; {resume_after(exc, self.ledger.path)}"
-        if isinstance(exc, RunStopped | ConfigError):
+        if isinstance(exc, RunStopped):
+            return resumable(said, exc, self.ledger.path)
+        if isinstance(exc, ConfigError):
             return said
         if isinstance(exc, BadAnswer):  # never retried: nothing was given up on; a read's answer is not the chunk's
             about = f"{where}: {said}" if exc.acted_on else f"{said} ({where} waits for it)"
