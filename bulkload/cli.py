@@ -90,7 +90,11 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
             "--window-limit",
             type=int,
             help="at most this many calls in any rolling --window-s "
-            + (f"(default {api.window[0]} per {api.window[1]:.0f} s, the API's)" if api.window else "(off)"),
+            + (
+                f"(default {api.window[0]} per {api.window[1]:.0f} s, the API's)"
+                if api.window
+                else "(off; give --window-s with it)"
+            ),
         )
         p.add_argument("--window-s", type=float, help=window_s_help(api))
         p.add_argument("--batch-size", type=int, help=batch_help(api))
