@@ -1,5 +1,5 @@
 """The one exception tree of bulkload. Every error knows whether retrying can help, and the exit code it ends a
-run with (`exit_code`, the codes DESIGN.md promises: a row's fault goes to the rejects and gives 1 at the end).
+run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the rejects and gives 1 at the end).
 
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Self
 
-#: exit codes, as DESIGN.md promises them
+#: exit codes, as docs/report.md#exit-codes gives them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
 #: statuses that answer a call at a path the API does not have (WrongEndpoint)
 NO_SUCH_CALL = (404, 405, 415)
