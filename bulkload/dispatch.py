@@ -333,11 +333,16 @@ class Dispatcher:
             ) from exc
         paused = self.limits.on_rate_limited(exc.retry_after)
         if tries.out_of_time(self.policy, paused):
+            took = minutes_said(time.monotonic() - tries.started)
+            answered = (
+                f"to every try for {took}"
+                if tries.limited == tries.sent
+                else f"to {tries.limited} of {tries.sent} tries in {took}"
+            )
             raise RunStopped(
-                f"{call}: the API answered 429 to every try for {minutes_said(time.monotonic() - tries.started)} "
-                f"({tries.limited} answers; bulkload waits {self.policy.total_s:.0f} s for a call in all): another "
-                "client may be using up the API's limit; continue with `bulkload resume` once it takes calls again, "
-                "with a lower --rate if only this run calls it",
+                f"{call}: the API answered 429 {answered} (bulkload waits {self.policy.total_s:.0f} s for a call in "
+                "all): another client may be using up the API's limit; continue with `bulkload resume` once it "
+                "takes calls again, with a lower --rate if only this run calls it",
                 uncertain=tries.uncertain,
             ) from exc
         self.counters.retries += 1
