@@ -24,6 +24,7 @@ from .errors import (
     RateLimited,
     RunStopped,
     ServerError,
+    Throttled,
     TokenRefused,
     TransportError,
     WrongEndpoint,
@@ -319,13 +320,13 @@ class Dispatcher:
         (Limits.on_rate_limited: Retry-After, else a bounded growing backoff; none when it was the clocks'
         disagreement at a full window: this call then takes the next slot the window, widened, holds free, as a
         Retry-After in whole seconds overstates a rolling window's wait by up to a second). A wait past what the
-        call may still wait (the policy's total time) stops the run (RunStopped): a Retry-After that long at once,
+        call may still wait (the policy's total time) stops the run (Throttled): a Retry-After that long at once,
         before any call is paused for it."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
         tries.limited += 1
         self.counters.rate_limited += 1
         if exc.retry_after is not None and tries.out_of_time(self.policy, exc.retry_after):
-            raise RunStopped(
+            raise Throttled(
                 f"{call}: the API answered 429 asking to wait {seconds_said(exc.retry_after)}, longer than bulkload "
                 f"waits for a call ({self.policy.total_s:.0f} s in all; quota reached?); continue with "
                 "`bulkload resume` once that time has passed",
@@ -339,7 +340,7 @@ class Dispatcher:
                 if tries.limited == tries.sent
                 else f"to {tries.limited} of {tries.sent} tries in {took}"
             )
-            raise RunStopped(
+            raise Throttled(
                 f"{call}: the API answered 429 {answered} (bulkload waits {self.policy.total_s:.0f} s for a call in "
                 "all): another client may be using up the API's limit; continue with `bulkload resume` once it "
                 "takes calls again, with a lower --rate if only this run calls it",

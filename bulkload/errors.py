@@ -29,6 +29,7 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
         ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
+        ├── Throttled            429s past what a call may wait: a long Retry-After, or 429 to every try (exit 4)
         ├── LedgerWriteError     a ledger write failed (disk full, I/O error, file gone): resume once it is fixed
         └── NoToken              no usable access token (the token endpoint failed, or answered no token): the call
                                  that needed one was not sent
@@ -225,6 +226,12 @@ class WalkStalled(RunStopped):
 class IsolationSpent(RunStopped):
     """Isolating the entries of refused calls stopped: many calls were refused for one reason, or isolating cost
     more calls than its budget. The cause is for the user to fix; `bulkload resume` then sends the calls again."""
+
+
+class Throttled(RunStopped):
+    """The API answered 429 past what a call may wait (`RetryPolicy.total_s`): a Retry-After that long, or 429s to
+    every try until the call's time was spent. The other calls under way would only wait as long: they are
+    cancelled (side_by_side), not waited for."""
 
 
 class LedgerWriteError(RunStopped):

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import pytest
 from aiohttp import web
 from conftest import serving
@@ -16,10 +17,11 @@ from hostile import CREDENTIALS, Answer, Hostile, environment, load_args, report
 
 from bulkload.cli import main
 from bulkload.dispatch import Dispatcher, RetryPolicy
-from bulkload.errors import RunStopped
+from bulkload.errors import RunStopped, Throttled
 from bulkload.http import Client
 from bulkload.limits import Limits
 from bulkload.meters import DailyQuota, RateMeter
+from bulkload.side_by_side import side_by_side
 from bulkload.targets import TARGETS
 
 
@@ -109,3 +111,22 @@ def test_a_long_retry_after_stops_the_load_with_its_summary_report_and_one_resum
     # the calls under way (the look-ups go side by side, two uploads at most) were answered 429 once each, and none
     # was sent again: nothing waited
     assert sum(1 for method, _ in api.calls if method == calls) <= (4 if calls == "GET" else 2), api.calls
+
+
+async def test_look_ups_side_by_side_end_with_the_first_throttled_not_after_the_others_waits() -> None:
+    """The start-up look-ups go side by side; one stopped by 429s stops them all: the others would only wait out
+    the same 429s (before: the run lived on until each had spent its own 10 minutes, 678 s in the trial)."""
+    waited: list[str] = []
+
+    async def throttled() -> None:
+        raise Throttled("GET /count: the API answered 429 to every try for 10 min")
+
+    async def waiting() -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            waited.append("cancelled")
+
+    with anyio.fail_after(5), pytest.raises(Throttled):
+        await side_by_side([waiting, throttled, waiting])
+    assert waited == ["cancelled", "cancelled"]
