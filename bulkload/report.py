@@ -364,16 +364,19 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
                 f"{rec.scope_name} {scope}: expected {c['expected'] + others:,} entries "
                 f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}), the API holds {c['remote']:,}"
             )
-    if rec.expected_totals != rec.remote_totals:
-        for line in _totals_differing(rec)[:10]:
-            console.print(line)
-        if rec.others_count:
-            console.print(f"(the API's totals hold the {rec.others_count:,} entries added by others)")
-    if rec.walk_repeated_ids:
+    if rec.walk_repeated_ids:  # first: it explains the totals below
         console.print(
             f"the API's listing gave {_count(rec.walk_repeated_ids, 'id')} twice (walk_repeated_ids): the walk "
             "counted each as often as it was listed; `bulkload reconcile` walks it again"
         )
+    if rec.expected_totals != rec.remote_totals:
+        differing = _totals_differing(rec)
+        for line in differing[:10]:
+            console.print(line)
+        if len(differing) > 10:
+            console.print(f"... {len(differing) - 10:,} more control totals differ (see the report)")
+        if rec.others_count:
+            console.print(f"(the API's totals hold the {rec.others_count:,} entries added by others)")
     for item in rec.missing[:10]:
         console.print(f"missing: id {item['id']} from {item['file']} line {item['line']}")
     if rec.missing_count > 10:
