@@ -7,7 +7,8 @@ extra: pip install -e '.[bench]') into --out. Data files are generated once into
 --before REF also measures the bulkload of another commit (checked out into a temporary worktree) in the
 same run, scenario by scenario, and adds a before → after table. --repeat N runs each case of the pace
 scenario (9) N times and reports its minimum and the 429s of all N runs. The full run takes about 15 minutes on
-two cores (30–35 with --before, 8 more the first time, generating data); --quick is a tenth of the rows.
+two cores (30–35 with --before; 51 with --before REF --repeat 3, the run docs/benchmarks.md reports; 8 more the
+first time, generating data); --quick is a tenth of the rows.
 """
 
 from __future__ import annotations

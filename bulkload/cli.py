@@ -90,7 +90,11 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
             "--window-limit",
             type=int,
             help="at most this many calls in any rolling --window-s "
-            + (f"(default {api.window[0]} per {api.window[1]:.0f} s, the API's)" if api.window else "(off)"),
+            + (
+                f"(default {api.window[0]} per {api.window[1]:.0f} s, the API's)"
+                if api.window
+                else "(off; give --window-s with it)"
+            ),
         )
         p.add_argument("--window-s", type=float, help=window_s_help(api))
         p.add_argument("--batch-size", type=int, help=batch_help(api))
@@ -108,7 +112,9 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--attempts",
             type=int,
-            help=f"sends of one call before the run stops, resumable (default {job_default('attempts')})",
+            help=f"sends of one call before the run stops, resumable (default {job_default('attempts')}); a 429 "
+            "is not counted: bulkload waits it out (Retry-After, else up to 8 s a pause), at most 10 minutes a "
+            "call, then stops resumable (see Guarantees, 429 Too Many Requests)",
         )
         p.add_argument(
             "--settle-s",

@@ -24,6 +24,7 @@ from .errors import (
     RateLimited,
     RunStopped,
     ServerError,
+    Throttled,
     TokenRefused,
     TransportError,
     WrongEndpoint,
@@ -44,16 +45,26 @@ WAIT_DEBUG_S = 0.01
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with full jitter for failed attempts (5xx, a dropped connection), in seconds; a 429's
-    wait is the limits' (Limits.on_rate_limited), and a Retry-After past `max_wait_s` stops the run."""
+    wait is the limits' (Limits.on_rate_limited), and a Retry-After past `total_s` stops the run."""
 
     attempts: int = 8
     total_s: float = 600.0
     base_s: float = 0.25
     cap_s: float = 30.0
-    max_wait_s: float = 900.0
 
     def delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
+
+
+def seconds_said(wait_s: float) -> str:
+    """A wait the API asked for, as the user reads it: whole seconds, or "longer than a day" for one past that
+    (a Retry-After of 1e400 is read as infinite)."""
+    return f"{wait_s:.0f} s" if wait_s <= 86_400 else "longer than a day"
+
+
+def minutes_said(elapsed_s: float) -> str:
+    """How long something went on, as the user reads it: seconds under two minutes, else minutes."""
+    return f"{elapsed_s:.1f} s" if elapsed_s < 120 else f"{elapsed_s / 60:.0f} min"
 
 
 @dataclass
@@ -93,6 +104,8 @@ class Tries:
     sent: int = 0
     uncertain: bool = False
     renewed: bool = False
+    #: 429s answered so far (not attempts: `--attempts` does not count them)
+    limited: int = 0
 
     def out_of_time(self, policy: RetryPolicy, wait_s: float = 0.0) -> bool:
         """Whether waiting `wait_s` more would pass the policy's total time."""
@@ -192,7 +205,7 @@ class Dispatcher:
             except AuthError as exc:
                 await self._renew(exc, tries, authorized)
             except RateLimited as exc:
-                self._slow_down(exc, tries, slot)
+                self._slow_down(exc, tries, slot, f"{method} {path}")
             except BulkloadError as exc:
                 await self._again(exc, tries, safe_to_repeat, recheck)
             else:
@@ -302,25 +315,43 @@ class Dispatcher:
         self.counters.retries += 1
         log.info("401: a new access token was fetched; sending again", extra=self._of(status=401))
 
-    def _slow_down(self, exc: RateLimited, tries: Tries, slot: Slot) -> None:
-        """A 429: the limits decide how long every call, this one too, pauses (Limits.on_rate_limited: Retry-After,
-        else a bounded growing backoff; none when it was the clocks' disagreement at a full window: this call then
-        takes the next slot the window, widened, holds free, as a Retry-After in whole seconds overstates a rolling
-        window's wait by up to a second). A Retry-After past the policy's longest wait stops the run (RunStopped); a
-        pause past its total time raises `exc`."""
+    def _slow_down(self, exc: RateLimited, tries: Tries, slot: Slot, call: str) -> None:
+        """A 429 to `call` (its method and path) that took `slot`: the limits decide how long every call, this one
+        too, pauses (Limits.on_rate_limited: Retry-After, else a bounded growing backoff; none when it was the clocks'
+        disagreement at a full window: this call then takes the next slot the window, widened, holds free, as a
+        Retry-After in whole seconds overstates a rolling window's wait by up to a second). A wait past what the
+        call may still wait (the policy's total time) stops the run (Throttled): a Retry-After that long at once,
+        before any call is paused for it."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
+        tries.limited += 1
         self.counters.rate_limited += 1
-        if exc.retry_after is not None and exc.retry_after > self.policy.max_wait_s:
-            raise RunStopped(
-                f"the API asks to wait {exc.retry_after:.0f} s (quota reached?); continue later with `bulkload resume`",
+        if exc.retry_after is not None and tries.out_of_time(self.policy, exc.retry_after):
+            raise Throttled(
+                f"{call}: the API answered 429 asking to wait {seconds_said(exc.retry_after)}, longer than bulkload "
+                f"waits for a call ({self.policy.total_s:.0f} s in all; quota reached?); continue with "
+                "`bulkload resume` once that time has passed",
                 uncertain=tries.uncertain,
             ) from exc
         paused = self.limits.on_rate_limited(exc.retry_after, slot)
         if tries.out_of_time(self.policy, paused):
-            _raised(exc, tries.uncertain)
+            took = minutes_said(time.monotonic() - tries.started)
+            answered = (
+                f"to every try for {took}"
+                if tries.limited == tries.sent
+                else f"to {tries.limited} of {tries.sent} tries in {took}"
+            )
+            raise Throttled(
+                f"{call}: the API answered 429 {answered} (bulkload waits {self.policy.total_s:.0f} s for a call in "
+                "all): another client may be using up the API's limit; continue with `bulkload resume` once it "
+                "takes calls again, with a lower --rate if only this run calls it",
+                uncertain=tries.uncertain,
+            ) from exc
         self.counters.retries += 1
         log.info(
-            "429: the API asks to slow down; calls pause %.1f s%s",
+            "429 #%d to %s in %s: the API asks to slow down; calls pause %.1f s%s",
+            tries.limited,
+            call,
+            minutes_said(time.monotonic() - tries.started),
             paused,
             " (its Retry-After)" if exc.retry_after is not None else "",
             extra=self._of(status=429),

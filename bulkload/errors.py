@@ -1,5 +1,5 @@
 """The one exception tree of bulkload. Every error knows whether retrying can help, and the exit code it ends a
-run with (`exit_code`, the codes DESIGN.md promises: a row's fault goes to the rejects and gives 1 at the end).
+run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the rejects and gives 1 at the end).
 
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
@@ -29,6 +29,7 @@ run with (`exit_code`, the codes DESIGN.md promises: a row's fault goes to the r
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
         ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
+        ├── Throttled            429s past what a call may wait: a long Retry-After, or 429 to every try (exit 4)
         ├── LedgerWriteError     a ledger write failed (disk full, I/O error, file gone): resume once it is fixed
         └── NoToken              no usable access token (the token endpoint failed, or answered no token): the call
                                  that needed one was not sent
@@ -42,7 +43,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Self
 
-#: exit codes, as DESIGN.md promises them
+#: exit codes, as docs/report.md#exit-codes gives them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
 #: statuses that answer a call at a path the API does not have (WrongEndpoint)
 NO_SUCH_CALL = (404, 405, 415)
@@ -225,6 +226,12 @@ class WalkStalled(RunStopped):
 class IsolationSpent(RunStopped):
     """Isolating the entries of refused calls stopped: many calls were refused for one reason, or isolating cost
     more calls than its budget. The cause is for the user to fix; `bulkload resume` then sends the calls again."""
+
+
+class Throttled(RunStopped):
+    """The API answered 429 past what a call may wait (`RetryPolicy.total_s`): a Retry-After that long, or 429s to
+    every try until the call's time was spent. The other calls under way would only wait as long: they are
+    cancelled (side_by_side), not waited for."""
 
 
 class LedgerWriteError(RunStopped):

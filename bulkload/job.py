@@ -118,6 +118,7 @@ class Job:
         if self.window_s is not None and not 0 < self.window_s <= MAX_WINDOW_S:
             # longer, a window of a few calls waits for days after its first call: a typo, not an API's window
             raise ConfigError(f"--window-s must be a positive number of seconds, at most {MAX_WINDOW_S:,.0f} (a day)")
+        self._check_window_halves()
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ConfigError(f"--delimiter must be one character (got {self.delimiter!r})")
         cap = TARGETS[self.target].api.max_items
@@ -133,6 +134,23 @@ class Job:
             codec_name(self.encoding)
         if self.decimal not in (None, ".", ","):
             raise ConfigError(f"--decimal must be . or , (got {self.decimal!r})")
+
+    def _check_window_halves(self) -> None:
+        """A window is a number of calls and a length: where the API has no window of its own to take the other
+        from, one alone is an error, not a setting silently ignored (HaloPSA's 300 per 300 s lends either half;
+        --window-limit 0 alone turns the window off)."""
+        if self.target_class.api.window is not None:
+            return
+        if self.window_limit and self.window_s is None:
+            raise ConfigError(
+                f"--window-limit needs --window-s (the window's length in seconds): {self.target} has no window of "
+                "its own to take it from"
+            )
+        if self.window_s is not None and self.window_limit is None:
+            raise ConfigError(
+                f"--window-s needs --window-limit (the calls allowed in it): {self.target} has no window of its own "
+                "to take it from"
+            )
 
     def given(self) -> Given:
         """What the user said about the files' numbers, dates and grouping."""

@@ -57,5 +57,7 @@ def target_epilog(cls: type[Target]) -> str:
 def window_s_help(api: Api) -> str:
     """--window-s's help, with the API's published window where it has one."""
     return "length of the rolling window in seconds" + (
-        f" (default {api.window[1]:g}, the API's)" if api.window else " (default: no window)"
+        f" (default {api.window[1]:g}, the API's)"
+        if api.window
+        else " (default: no window; give --window-limit with it)"
     )

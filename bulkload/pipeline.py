@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -83,6 +83,14 @@ def resume_after(exc: BaseException, ledger: str | os.PathLike[str]) -> str:
     ledger could not be written, then `bulkload resume`."""
     then = "free space (or fix the file), then " if isinstance(exc, LedgerWriteError) else "continue with "
     return f"{then}`bulkload resume --ledger {ledger}`"
+
+
+def resumable(said: str, exc: BaseException, ledger: str | os.PathLike[str]) -> str:
+    """`said` (why `exc` stopped the run on the ledger at path `ledger`) with one way on: its own hint to resume,
+    naming the ledger, or `resume_after`'s."""
+    if "`bulkload resume`" in said:
+        return said.replace("`bulkload resume`", f"`bulkload resume --ledger {ledger}`")
+    return f"{said}; {resume_after(exc, ledger)}"
 
 
 def body_hash(body: bytes) -> str:
@@ -316,7 +324,7 @@ class Loader:
         # sending, in doubt or pending before: the same key again, so the API can deduplicate
         key = self.key_of(chunk) if prev is None else prev.key
         if await self.begin_sending(chunk, key, digest, summary):
-            await self.send_call(kind, chunk, call, key, summary)
+            await self.send_call(kind, chunk, call, key, summary, fresh=prev is None or prev.state == "pending")
 
     def previous(self, chunk: Chunk, digest: str) -> ChunkRow | None:
         """What the ledger holds of the chunk; for an adopted copy that never saw it, what it may be (`unseen`)."""
@@ -399,12 +407,22 @@ class Loader:
             return False
         return True
 
-    async def send_call(self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals]) -> None:
-        """Send the chunk's call (the dispatcher retries it) and settle the chunk by how that went."""
+    async def send_call(
+        self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals], *, fresh: bool
+    ) -> None:
+        """Send the chunk's call (the dispatcher retries it) and settle the chunk by how that went. `fresh`: no
+        earlier process sent it (so, cut short before it left, it was never sent: `cut_short`)."""
         headers = {"Idempotency-Key": key} if self.target.api.idempotent else None
-        # where a lost answer is settled by waiting, the ledger says when the call last left: a rollback after a
-        # kill counts its settle delay from then
-        leaving = partial(self.ledger.leaving, chunk.seq, chunk.part) if self.settle_s > 0 else None
+        left = False
+
+        def leaving() -> None:
+            nonlocal left
+            left = True
+            # where a lost answer is settled by waiting, the ledger says when the call last left: a rollback after a
+            # kill counts its settle delay from then
+            if self.settle_s > 0:
+                self.ledger.leaving(chunk.seq, chunk.part)
+
         sending = Sending(self, kind, chunk, call, summary)
         self.isolation.sent(chunk.part)
         try:
@@ -419,6 +437,9 @@ class Loader:
                     recheck=sending.recheck,
                     read=sending.read,
                 )
+        except anyio.get_cancelled_exc_class():
+            self.cut_short(chunk, left or not fresh)
+            raise
         except BulkloadError as exc:
             if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
                 self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
@@ -429,6 +450,16 @@ class Loader:
         if response.uncertain:  # answered after an attempt whose answer was lost, which may land later
             self.lost(chunk)
         self.record_done(chunk, sending.ids, summary, kind.returned_totals(response.body, summary))
+
+    def cut_short(self, chunk: Chunk, may_land: bool) -> None:
+        """The run was cut short (Ctrl-C, a signal) while the chunk's call was being sent: a call that may land
+        (it left, here or in an earlier process) is in doubt until resume settles it; one that never left (it
+        waited for the limits) goes back to `pending`, never sent, so the in-doubt file does not list it."""
+        if may_land:
+            self.tally.in_doubt += len(chunk)
+            return
+        with suppress(BulkloadError):  # unwritten, it stays `sending`: resume settles it by its key
+            self.ledger.settle(chunk.seq, chunk.part, "pending", "not sent: the run was cut short", self.calls)
 
     async def failed(
         self, kind: RecordKind, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]
@@ -537,7 +568,9 @@ class Loader:
             return f"the API refused the credentials: {said}"
         if isinstance(exc, LedgerWriteError):
             return f"{said}; {resume_after(exc, self.ledger.path)}"
-        if isinstance(exc, RunStopped | ConfigError):
+        if isinstance(exc, RunStopped):
+            return resumable(said, exc, self.ledger.path)
+        if isinstance(exc, ConfigError):
             return said
         if isinstance(exc, BadAnswer):  # never retried: nothing was given up on; a read's answer is not the chunk's
             about = f"{where}: {said}" if exc.acted_on else f"{said} ({where} waits for it)"

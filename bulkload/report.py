@@ -364,9 +364,19 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
                 f"{rec.scope_name} {scope}: expected {c['expected'] + others:,} entries "
                 f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}), the API holds {c['remote']:,}"
             )
+    if rec.walk_repeated_ids:  # first: it explains the totals below
+        console.print(
+            f"the API's listing gave {_count(rec.walk_repeated_ids, 'id')} twice (walk_repeated_ids): the walk "
+            "counted each as often as it was listed; `bulkload reconcile` walks it again"
+        )
     if rec.expected_totals != rec.remote_totals:
-        by_others = f" (of which added by others: {rec.others_totals})" if rec.others_count else ""
-        console.print(f"control totals: expected {rec.expected_totals}, remote {rec.remote_totals}{by_others}")
+        differing = _totals_differing(rec)
+        for line in differing[:10]:
+            console.print(line)
+        if len(differing) > 10:
+            console.print(f"... {len(differing) - 10:,} more control totals differ (see the report)")
+        if rec.others_count:
+            console.print(f"(the API's totals hold the {rec.others_count:,} entries added by others)")
     for item in rec.missing[:10]:
         console.print(f"missing: id {item['id']} from {item['file']} line {item['line']}")
     if rec.missing_count > 10:
@@ -394,6 +404,36 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
         console.print(f"a double of this run's: id {item['id']} in {rec.scope_name} {item['scope']}")
     if rec.duplicates_count > 10:
         console.print(f"... {rec.duplicates_count - 10:,} more (see the report)")
+
+
+def _totals_differing(rec: Reconciled) -> list[str]:
+    """One line per control total that differs ("journal 1 DKK rows: expected 1,644, the API holds 1,645"), the
+    report's nested totals named by scope, currency and figure."""
+    expected, remote = _leaves(rec.expected_totals), _leaves(rec.remote_totals)
+    names = {"per_scope": rec.scope_name, "id_sum": "sum of ids"}
+    return [
+        f"control totals, {' '.join(names.get(part, part) for part in path)}: expected "
+        f"{_figure(expected.get(path))}, the API holds {_figure(remote.get(path))}"
+        for path in sorted(expected.keys() | remote.keys())
+        if expected.get(path) != remote.get(path)
+    ]
+
+
+def _leaves(totals: Mapping[str, Any], at: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """A report's nested totals as {path of keys: figure}."""
+    out: dict[tuple[str, ...], Any] = {}
+    for key, value in totals.items():
+        if isinstance(value, Mapping):
+            out.update(_leaves(value, (*at, str(key))))
+        else:
+            out[(*at, str(key))] = value
+    return out
+
+
+def _figure(value: Any) -> str:
+    if value is None:
+        return "none"
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def print_rollback(rollback: Rollback, report_path: str | None = None, stream: TextIO | None = None) -> None:

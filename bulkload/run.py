@@ -41,7 +41,7 @@ from .ledger import Ledger
 from .limits import Limits
 from .loads import record_status
 from .model import Known, Reconciled
-from .pipeline import Loader, Tally, resume_after, run_chunks
+from .pipeline import Loader, Tally, resumable, run_chunks
 from .planning import Planning, PlanningInProcess, PlanSpec, planning_for
 from .progress import Snapshot, shown
 from .reconcile import reconcile
@@ -174,8 +174,7 @@ class Run:
                     first: BaseException = failed
                     while isinstance(first, BaseExceptionGroup):  # one of the nested task groups' errors
                         first = first.exceptions[0]
-                    said = str(first).split("; continue with `bulkload resume`")[0]
-                    self.tally.stop(f"{said}; {resume_after(first, self.ledger.path)}", EXIT_STOPPED)
+                    self.tally.stop(resumable(str(first), first, self.ledger.path), EXIT_STOPPED)
                     self._cut_short()
                 except* (ConfigError, APIError) as refused:  # in setup or the look for what exists: nothing loaded
                     first = refused
@@ -307,8 +306,8 @@ class Run:
         return self.loader.rows_read if self.loader is not None else 0
 
     def _cut_short(self) -> None:
-        """Rows handed out but not settled when the run was cut short are skipped: not sent, or in flight (`sending`
-        in the ledger: the in-doubt file lists them, resume settles them)."""
+        """Rows handed out but not settled when the run was cut short are skipped: never sent (the loader put their
+        calls back to `pending`); a call in flight, which may land, is in doubt (Loader.cut_short)."""
         tally = self.tally
         tally.skipped += max(0, self.rows_read - (tally.loaded + tally.rejected + tally.in_doubt + tally.skipped))
 

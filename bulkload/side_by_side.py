@@ -8,14 +8,15 @@ from typing import TypeVar
 
 import anyio
 
-from .errors import BulkloadError, RunStopped
+from .errors import BulkloadError, RunStopped, Throttled
 
 
 async def side_by_side(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
     """Run `jobs` concurrently. The first BulkloadError cancels the others and is raised as itself, not wrapped
     in an ExceptionGroup, so the command reports it (message and exit code) as it would a single call's. A
     RunStopped (the daily quota spent) cancels none: the others' calls may hold quota already taken, and are
-    sent rather than wasted (each stops at its own next call)."""
+    sent rather than wasted (each stops at its own next call); but Throttled does, as the others would only wait
+    out the same 429s."""
     failed: list[BulkloadError] = []
 
     async def one(job: Callable[[], Awaitable[None]]) -> None:
@@ -23,7 +24,7 @@ async def side_by_side(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
             await job()
         except BulkloadError as exc:
             failed.append(exc)
-            if not isinstance(exc, RunStopped):
+            if not isinstance(exc, RunStopped) or isinstance(exc, Throttled):
                 tg.cancel_scope.cancel()
 
     async with anyio.create_task_group() as tg:

@@ -81,7 +81,10 @@ def test_help_states_the_defaults_a_load_runs_with(target: str, capsys: pytest.C
         assert default_in(text, "--window-limit") == f"{windows[0][0]} per {windows[0][1]:.0f} s"
         assert float(default_in(text, "--window-s")) == windows[0][1]
     else:
-        assert "--window-s WINDOW_S length of the rolling window in seconds (default: no window)" in text
+        assert (
+            "--window-s WINDOW_S length of the rolling window in seconds (default: no window; give --window-limit"
+            in text
+        )
 
 
 @pytest.mark.parametrize("target", sorted(TARGETS))

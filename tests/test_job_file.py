@@ -11,6 +11,7 @@ from conftest import CREDS, write_entries
 
 from bulkload import Job
 from bulkload.cli import main
+from bulkload.errors import ConfigError
 from bulkload.job import read_config
 from bulkload.ledger import Ledger, RunInfo
 
@@ -131,6 +132,9 @@ BAD_FLAGS = [
     (["--window-s", "-1"], "--window-s must be a positive number"),
     (["--window-limit", "1", "--window-s", "1e9"], "--window-s must be a positive number of seconds, at most 86,400"),
     (["--concurrency", "100000"], "--concurrency must be between 1 and 1000"),
+    # e-conomic has no window of its own: one half alone was silently ignored, no window kept
+    (["--window-limit", "100"], "--window-limit needs --window-s (the window's length in seconds): economic has"),
+    (["--window-s", "60"], "--window-s needs --window-limit (the calls allowed in it): economic has"),
 ]
 
 
@@ -143,6 +147,22 @@ def test_a_flag_value_that_cannot_work_is_refused_before_anything_is_sent(
     out = refused(argv, capsys)
     assert said in out and "s3cret-pw" not in out
     assert not (tmp_path / "e.csv.ledger.sqlite").exists()
+
+
+@pytest.mark.parametrize("target", ["economic", "visma-core"])  # (PayorCRM's Api has no window either)
+def test_a_window_needs_both_halves_where_the_api_has_none_and_halopsa_lends_its_own(target: str, data: Path) -> None:
+    def job(target: str, **window: float) -> Job:
+        files = [str(data.with_name("XeroDetails.csv" if target == "halopsa" else data.name))]
+        return Job(target=target, files=files, base_url="http://127.0.0.1:9/api", **window)  # type: ignore[arg-type]
+
+    for half in ({"window_limit": 100}, {"window_s": 60.0}):
+        with pytest.raises(ConfigError, match="needs --window"):
+            job(target, **half)
+    assert job(target, window_limit=0).windows() == []  # 0 alone: no window
+    assert job(target, window_limit=100, window_s=60).windows() == [(100, 60.0)]
+    # HaloPSA's own window is 300 calls per 300 s: either half alone changes only that half
+    assert job("halopsa", window_limit=100).windows() == [(100, 300.0)]
+    assert job("halopsa", window_s=3.0).windows() == [(300, 3.0)]
 
 
 def test_resume_checks_the_daily_quota_it_is_given_as_a_load_does(

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bulkload.cli import main
 from bulkload.sandbox.common import (
     RollingWindow,
     SandboxOptions,
@@ -117,6 +118,31 @@ async def test_unknown_routes_answer_problem_json(tiny: tuple[Client, list[str]]
     assert resp.status == 404
     assert (await resp.json(content_type=None))["status"] == 404
     assert (await client.request("OPTIONS", "/things")).status == 405  # not a write: not dropped
+
+
+BAD_SANDBOX_FLAGS = [
+    ("--rate-limit", "-1", "a number of at least 0"),
+    ("--latency-ms", "-100", "a number of at least 0"),
+    ("--fault-rate", "2", "a number from 0 to 1"),
+    ("--drop-rate", "nan", "a number from 0 to 1"),
+    ("--page-size", "0", "a whole number of at least 1"),
+    ("--window-s", "0", "a number greater than 0"),
+    ("--time-factor", "0", "a number greater than 0"),  # was an internal error (a ZeroDivisionError)
+    ("--port", "99999", "a whole number from 0 to 65535"),  # was an internal error (OverflowError)
+    ("--window-limit", "many", "a whole number of at least 0"),
+]
+
+
+@pytest.mark.parametrize(("flag", "value", "said"), BAD_SANDBOX_FLAGS, ids=[f for f, _, _ in BAD_SANDBOX_FLAGS])
+def test_a_sandbox_flag_out_of_range_is_refused_exit_2_saying_the_range(
+    capsys: pytest.CaptureFixture[str], flag: str, value: str, said: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["sandbox", "halopsa", flag, value])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: {said}, not {value!r}" in err, err
+    assert "internal error" not in err
 
 
 def test_flags_make_options() -> None:

@@ -333,7 +333,8 @@ async def test_the_window_rolls_in_scaled_time_and_counts_token_calls(make_clien
     statuses = [(await client.get("/api/XeroDetails", headers=auth)).status for _ in range(3)]
     assert statuses == [200, 200, 429]  # two token calls and two reads fill the window of 4
     resp = await client.get("/api/XeroDetails", headers=auth)
-    assert await resp.text() == "Rate Limit Reached - 4 Requests per rolling 1 minute window"
+    # the window the sandbox keeps, not the one it was scaled from (before: "per rolling 1 minute window")
+    assert await resp.text() == "Rate Limit Reached - 4 Requests per rolling 1 second window"
     assert resp.headers["Retry-After"] == "1"
     now[0] += 1.0
     assert (await client.get("/api/XeroDetails", headers=auth)).status == 200

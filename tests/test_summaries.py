@@ -4,6 +4,7 @@ such and not as duplicates, the report and ledger paths, and on Ctrl-C a partial
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -11,12 +12,16 @@ import subprocess
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, write_entries
 from test_stopping import posts, wait_until
 
 from bulkload.cli import main
+from bulkload.model import Reconciled
+from bulkload.report import print_summary
+from bulkload.results import Report
 
 JOURNAL = 4
 
@@ -190,3 +195,49 @@ def test_ctrl_c_prints_a_partial_summary_writes_the_rejects_so_far_and_names_the
     rejects = (tmp_path / "e.csv.rejects.csv").read_text().splitlines()
     assert len(rejects) == 2 and rejects[1].startswith("e.csv,2,amount,"), rejects
     assert os.path.exists(ledger)
+
+
+def test_a_listing_that_repeats_ids_is_said_in_words_with_the_totals_that_differ() -> None:
+    """Control totals that differ are said one figure a line, not as the report's nested dicts, and ids the listing
+    gave twice are named with their count (before: `control totals: expected {'per_scope': …}`, and not a word
+    of the repeated ids the report counts)."""
+
+    def totals(rows: int, amount: str, id_sum: int) -> dict[str, Any]:
+        return {"per_scope": {"1": {"DKK": {"rows": rows, "amount": amount, "debit": "10.00"}}}, "id_sum": id_sum}
+
+    scopes = {"1": {"before": 0, "loaded": 2, "expected": 2, "remote": 2, "others": 0}}
+    recon = Reconciled(
+        ok=False,
+        remote_read=True,
+        expected_count=2,
+        remote_count=2,
+        expected_totals=totals(1644, "0.00", 3),
+        remote_totals=totals(1645, "-1971.37", 5),
+        walk_repeated_ids=4,
+        scopes=scopes,
+        scope_name="journal",
+    )
+    report = Report(
+        target="economic",
+        status="complete",
+        elapsed_s=1.0,
+        rows_read=2,
+        loaded=2,
+        rejected=0,
+        in_doubt=0,
+        skipped=0,
+        requests=3,
+        retries=0,
+        reconcile=recon,
+        ledger="/x/run.sqlite",
+        rejects_file="/x/e.rejects.csv",
+    )
+    out = io.StringIO()
+    print_summary(report, out)
+    said = out.getvalue()
+    assert "{" not in said, said
+    assert "control totals, journal 1 DKK rows: expected 1,644, the API holds 1,645" in said, said
+    assert "control totals, journal 1 DKK amount: expected 0.00, the API holds -1971.37" in said, said
+    assert "control totals, sum of ids: expected 3, the API holds 5" in said, said
+    assert "debit" not in said  # the same on both sides
+    assert "the API's listing gave 4 ids twice (walk_repeated_ids)" in said, said

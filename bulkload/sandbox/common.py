@@ -440,46 +440,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags every ``bulkload sandbox TARGET`` accepts."""
     defaults = SandboxOptions()
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port, printed at start)")
+    parser.add_argument(
+        "--port", type=number(int, 0, 65535), default=0, help="port (default 0: a free port, printed at start)"
+    )
     parser.add_argument(
         "--latency-ms",
-        type=float,
+        type=number(float, 0),
         default=defaults.latency_ms,
         help=f"milliseconds added to every answer (default {defaults.latency_ms:g})",
     )
     parser.add_argument(
         "--rate-limit",
-        type=float,
+        type=number(float, 0),
         default=defaults.rate_limit,
         help=f"requests/s, 0 = off (default {defaults.rate_limit:g})",
     )
     parser.add_argument(
         "--daily-quota",
-        type=int,
+        type=number(int, 0),
         default=defaults.daily_quota,
         help=f"calls per 24 h, 0 = off (default {defaults.daily_quota})",
     )
     parser.add_argument(
         "--fault-rate",
-        type=float,
+        type=number(float, 0, 1),
         default=defaults.fault_rate,
         help=f"fraction answered 5xx (default {defaults.fault_rate:g})",
     )
     parser.add_argument(
         "--drop-rate",
-        type=float,
+        type=number(float, 0, 1),
         default=defaults.drop_rate,
         help=f"fraction of writes dropped (default {defaults.drop_rate:g})",
     )
     parser.add_argument(
         "--slow-rate",
-        type=float,
+        type=number(float, 0, 1),
         default=defaults.slow_rate,
         help=f"fraction answered --slow-ms late (default {defaults.slow_rate:g})",
     )
     parser.add_argument(
         "--slow-ms",
-        type=float,
+        type=number(float, 0),
         default=defaults.slow_ms,
         help=f"how late a slow answer is (default {defaults.slow_ms:g})",
     )
@@ -487,7 +489,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--opaque-errors", action="store_true", help="bulk 400s do not name the bad items")
     parser.add_argument(
         "--page-size",
-        type=int,
+        type=number(int, 1),
         default=defaults.page_size,
         help=f"records a listing page (default {defaults.page_size})",
     )
@@ -496,14 +498,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--window-limit",
-        type=int,
+        type=number(int, 0),
         default=None,
         metavar="N",
         help="requests per rolling --window-s (default: the API's published limit, HaloPSA 300; 0 = off)",
     )
     parser.add_argument(
         "--window-s",
-        type=float,
+        type=number(float, 0, above=True),
         default=defaults.window_s,
         help=f"the rolling window's length (default {defaults.window_s:g})",
     )
@@ -518,7 +520,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--time-factor",
-        type=float,
+        type=number(float, 0, above=True),
         default=defaults.time_factor,
         help="divides the long windows and token lifetimes (100: 5 minutes pass in 3 s; "
         f"default {defaults.time_factor:g})",
@@ -547,6 +549,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=(301, 302, 303, 307, 308),
         help="the redirect's status (default 307)",
     )
+
+
+def number(
+    kind: type[int | float], low: float, high: float | None = None, *, above: bool = False
+) -> Callable[[str], float]:
+    """An argparse `type`: a finite number of `kind` from `low` (greater than it with `above`) up to `high`; any
+    other is refused with exit 2 and the range (a negative latency or a fault rate of 2 was taken as given, and
+    a time factor of 0 or a port past 65535 ended in an internal error)."""
+    if above:
+        said = f"a number greater than {low:g}"
+    elif high is None:
+        said = f"a number of at least {low:g}"
+    else:
+        said = f"a number from {low:g} to {high:g}"
+    if kind is int:
+        said = said.replace("a number", "a whole number")
+
+    def parse(value: str) -> float:
+        try:
+            n = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{said}, not {value!r}") from None
+        if not math.isfinite(n) or n < low or (above and n == low) or (high is not None and n > high):
+            raise argparse.ArgumentTypeError(f"{said}, not {value!r}")
+        return n
+
+    return parse
 
 
 def _delay_range(value: str) -> tuple[float, float]:

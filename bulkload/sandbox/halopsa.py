@@ -55,8 +55,9 @@ def _oauth_error(status: int, error: str, description: str) -> web.Response:
 
 
 def window_message(options: SandboxOptions) -> str:
-    """HaloPSA's 429 text for the configured window, in the window's own (unscaled) units."""
-    limit, seconds = options.window_limit, options.window_s
+    """HaloPSA's 429 text for the configured window as the sandbox keeps it: under --time-factor, the shrunk
+    window's real length (300 per 5 minutes at 100 is 300 per 3 seconds)."""
+    limit, seconds = options.window_limit, options.window_s / options.time_factor
     span = f"{seconds / 60:g} minute" if seconds % 60 == 0 else f"{seconds:g} second"
     return f"Rate Limit Reached - {limit} Requests per rolling {span} window"
 

@@ -1,0 +1,132 @@
+"""429s the run will not wait out: a Retry-After longer than a call may wait stops the run at once, before any
+call pauses for it; 429s to every try until a call's time is spent stop it too, saying so. Either way, in setup as
+in the uploads, the run ends with its summary, its report and one way to resume."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import pytest
+from aiohttp import web
+from conftest import serving
+from hostile import CREDENTIALS, Answer, Hostile, environment, load_args, report_of, served
+
+from bulkload.cli import main
+from bulkload.dispatch import Dispatcher, RetryPolicy
+from bulkload.errors import RunStopped, Throttled
+from bulkload.http import Client
+from bulkload.limits import Limits
+from bulkload.meters import DailyQuota, RateMeter
+from bulkload.side_by_side import side_by_side
+from bulkload.targets import TARGETS
+
+
+@asynccontextmanager
+async def limited(retry_after: str | None, sent: list[str], slept: list[float]) -> AsyncIterator[Dispatcher]:
+    """A dispatcher whose every call is answered 429 (with `retry_after`), counting the sends in `sent`; its rate
+    meter's pauses are noted in `slept` and pass at once on a clock of the test's own."""
+
+    async def handle(request: web.Request) -> web.Response:
+        sent.append(request.method)
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        return web.json_response({"message": "slow down"}, status=429, headers=headers)
+
+    clock = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    app = web.Application()
+    app.router.add_route("*", "/things", handle)
+    async with serving(app) as origin, Client(origin, {}) as client:
+        limits = Limits(quota=DailyQuota(0), rate=RateMeter(None, lambda: clock[0], sleep))
+        yield Dispatcher(client, TARGETS["economic"].from_options({}), limits=limits, policy=RetryPolicy(total_s=600.0))
+
+
+@pytest.mark.parametrize(("header", "said"), [("700", "700 s"), ("1e400", "longer than a day")])
+async def test_a_retry_after_longer_than_a_call_waits_stops_at_once_and_pauses_no_call(header: str, said: str) -> None:
+    sent: list[str] = []
+    slept: list[float] = []
+    async with limited(header, sent, slept) as dispatcher:
+        with pytest.raises(RunStopped) as stopped:
+            await dispatcher.send("GET", "/things", authorized=False)
+        # the other calls are not held for a wait the run will not make (before: every call paused 700 s)
+        assert dispatcher.limits.rate.on_rate_limited(None) < 1.0
+    assert len(sent) == 1 and slept == []
+    assert f"GET /things: the API answered 429 asking to wait {said}" in str(stopped.value)
+    assert "inf" not in str(stopped.value)
+
+
+async def test_429s_to_every_try_stop_the_call_saying_so_and_the_log_tells_of_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sent: list[str] = []
+    slept: list[float] = []
+    async with limited(None, sent, slept) as dispatcher:
+        dispatcher.policy = RetryPolicy(total_s=1.0)  # the pauses (0.25 s, 0.5 s, ...) pass it within a few
+        with caplog.at_level(logging.INFO, logger="bulkload.dispatch"), pytest.raises(RunStopped) as stopped:
+            await dispatcher.send("GET", "/things", authorized=False)
+    assert len(sent) == 3 and slept[:2] == [0.25, 0.5], (sent, slept)  # the third pause (1 s) passes 1 s
+    said = str(stopped.value)
+    assert said.startswith("GET /things: the API answered 429 to every try for ") and "(bulkload waits 1 s" in said
+    assert "`bulkload resume`" in said
+    waiting = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "429" in r.getMessage()]
+    assert waiting and waiting[0].startswith("429 #1 to GET /things in "), waiting
+
+
+def run(args: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capfd.readouterr()
+    with environment(CREDENTIALS["economic"]):
+        code = main(args)
+    out = capfd.readouterr()
+    return code, out.out + out.err
+
+
+@pytest.mark.parametrize("calls", ["GET", "POST"], ids=["setup", "upload"])
+def test_a_long_retry_after_stops_the_load_with_its_summary_report_and_one_resume_hint(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], calls: str
+) -> None:
+    """In setup (every look answered 429, Retry-After 900) and in the uploads (700): exit 4 at once, the summary
+    and the report say why, and the stop line names `bulkload resume --ledger` once (before: in setup, only
+    `bulkload: HTTP 429: Too Many Requests`; in the uploads, every other call paused 700 s first)."""
+    wait = "900" if calls == "GET" else "700"
+    answer = Answer(status=429, headers=(("Retry-After", wait),))
+    api = Hostile("economic", lambda method, path, n: answer if method == calls else None)
+    with served(api.app()) as origin:
+        code, out = run(load_args("economic", origin, tmp_path, "--batch-size", "2"), capfd)
+    assert code == 4, out
+    report = report_of(tmp_path)
+    assert report is not None and report["status"] == "stopped", out
+    reason = report["stop_reason"]
+    assert f"the API answered 429 asking to wait {wait} s" in reason, reason
+    assert reason.count("bulkload resume") == 1 and f"bulkload resume --ledger {tmp_path / 'run.sqlite'}" in reason
+    assert f"stopped: {reason}" in out and "Traceback" not in out
+    assert report["in_doubt"] == 0 and report["in_doubt_file"] is None
+    assert not (tmp_path / "e.csv.in_doubt.csv").exists()
+    # the calls under way (the look-ups go side by side, two uploads at most) were answered 429 once each, and none
+    # was sent again: nothing waited
+    assert sum(1 for method, _ in api.calls if method == calls) <= (4 if calls == "GET" else 2), api.calls
+
+
+async def test_look_ups_side_by_side_end_with_the_first_throttled_not_after_the_others_waits() -> None:
+    """The start-up look-ups go side by side; one stopped by 429s stops them all: the others would only wait out
+    the same 429s (before: the run lived on until each had spent its own 10 minutes, 678 s in the trial)."""
+    waited: list[str] = []
+
+    async def throttled() -> None:
+        raise Throttled("GET /count: the API answered 429 to every try for 10 min")
+
+    async def waiting() -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            waited.append("cancelled")
+
+    with anyio.fail_after(5), pytest.raises(Throttled):
+        await side_by_side([waiting, throttled, waiting])
+    assert waited == ["cancelled", "cancelled"]
