@@ -217,6 +217,19 @@ async def test_a_window_shared_with_another_client_is_used_as_fully_as_it_leaves
     assert refused[0] <= 32, refused[0]  # 29 with each answer heard as the dispatcher hears it (11 unheard)
 
 
+def _halo_job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
+    return Job(
+        target="halopsa",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / "l.sqlite"),
+        rejects=str(tmp_path / "r.csv"),
+        report=str(tmp_path / "r.json"),
+        target_options={"resources": ["XeroDetails"]},
+        **kw,
+    )
+
+
 async def test_a_token_that_runs_out_while_calls_wait_for_a_rate_slot_is_renewed_before_they_leave(
     tmp_path: Path,
 ) -> None:
@@ -226,18 +239,7 @@ async def test_a_token_that_runs_out_while_calls_wait_for_a_rate_slot_is_renewed
     options = SandboxOptions(window_limit=0, time_factor=1800)
     with anyio.fail_after(60):
         async with running("halopsa", options) as url:
-            job = Job(
-                target="halopsa",
-                files=[str(data)],
-                base_url=url,
-                ledger=str(tmp_path / "l.sqlite"),
-                rejects=str(tmp_path / "r.csv"),
-                report=str(tmp_path / "r.json"),
-                batch_size=1,
-                concurrency=8,
-                rate=20.0,
-                target_options={"resources": ["XeroDetails"]},
-            )
+            job = _halo_job(tmp_path, data, url, batch_size=1, concurrency=8, rate=20.0)
             report = await load(job, env=HALO_ENV)
             seen = await stats(url)
     assert report.loaded == 60 and report.status == "complete", report.stop_reason
@@ -476,19 +478,6 @@ async def test_a_window_the_server_keeps_smaller_is_taken_in_with_a_retry_after(
     refused = await _through(limits, clock, lambda: server.try_acquire() == 0, 800, 0.0)
     assert refused <= 20, refused
     assert clock() - started < 1.5 * 12.0
-
-
-def _halo_job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
-    return Job(
-        target="halopsa",
-        files=[str(data)],
-        base_url=url,
-        ledger=str(tmp_path / "l.sqlite"),
-        rejects=str(tmp_path / "r.csv"),
-        report=str(tmp_path / "r.json"),
-        target_options={"resources": ["XeroDetails"]},
-        **kw,
-    )
 
 
 async def test_a_token_renewed_in_a_window_of_one_call_gets_a_place_of_its_own(tmp_path: Path) -> None:
