@@ -178,8 +178,8 @@ class WindowMeter:
     a pace too fast, so the margin widens (`widen`: in steps of `LEARN_CAP` / `LEARN_STEPS` of the window,
     doubled while 429s keep coming, up to `LEARN_CAP` of it), and the pace is kept.
 
-    A window the server shares with another client (an instance's other integration) holds fewer of ours than
-    `limit`: a 429 without Retry-After while ours is not full says how many the other one leaves, so the window
+    A window the server shares with another client (an instance's other integration), or keeps smaller than the one
+    given, holds fewer of ours than `limit`: a 429 while ours is not full says how many it leaves us, so the window
     takes `SHARE_DECREASE` of the calls it holds (`shrink`, once per window) and grows by 1 % of the limit per
     window's worth of successes (`allowed`: additive increase, multiplicative decrease)."""
 
@@ -327,8 +327,9 @@ class WindowMeter:
             self._calls.remove(call)
 
     def shrink(self) -> bool:
-        """A 429 without Retry-After met while the window was not full: the server counts another client's calls
-        in it too, and took `SHARE_DECREASE` of the calls this one holds, at most, from this client (once per
+        """A 429 met while the window was not full (or, without Retry-After, full with its margin at the cap): the
+        server counts more in it than this client's calls (another client's, or a smaller window than given), so
+        the window takes `SHARE_DECREASE` of the calls this one holds, at most, from this client (once per
         window: the calls then in flight were let go before). False when the window holds none of this client's."""
         now = self._clock()
         held = sum(1 for call in self._calls if call.started > now - self.window_s)
