@@ -5,6 +5,7 @@ gives it, never a traceback, and never a row in doubt that was not sent."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sqlite3
 import ssl
@@ -373,6 +374,9 @@ def test_a_token_that_expires_as_it_is_given_stops_the_run_at_once(
     assert code == 4, out
     assert report is not None and "expires_in" in report["stop_reason"], report
     assert len(api.calls) == 1, api.calls
+    # the refusal quotes the answer, but not the access token in it
+    assert '"access_token":"***"' in report["stop_reason"], report["stop_reason"]
+    assert '"access_token":"***"' in out and re.search(r'"access_token": ?"[^*]', out) is None, out
 
 
 def test_no_token_on_the_runs_first_call_names_the_ledger_to_resume_once(

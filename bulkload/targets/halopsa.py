@@ -42,6 +42,19 @@ class _Token(msgspec.Struct):
 TOKEN_BYTES = 64 * 1024
 
 
+class _AnyToken(msgspec.Struct):
+    access_token: Any = None
+
+
+def _access_token(body: bytes) -> str | None:
+    """The `access_token` text of a token answer, whatever else it holds; None where there is none."""
+    try:
+        value = msgspec.json.decode(body, type=_AnyToken).access_token
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return value if isinstance(value, str) else None
+
+
 def resource_named(name: str) -> str:
     try:
         return canonical_resource(name)
@@ -224,8 +237,10 @@ class HaloPSA(Target):
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
                 max_bytes=TOKEN_BYTES,
             )
+            # registered before the answer is judged: one that is no token (an `expires_in` of 0, of text) is
+            # quoted in the refusal, its access token as *** (and an API that echoes a later request quotes it so)
+            redact.register(_access_token(response.body))
             token: _Token = decoded(response.body, _Token, f"POST {auth_url.rstrip('/')}/token")
-            redact.register(token.access_token)  # an API that echoes a later request quotes it as ***
             # renewed before it runs out: a tenth of its life early, at most a minute
             margin = min(60.0, token.expires_in / 10)
             self._token = (token.access_token, now + token.expires_in - margin, now)
