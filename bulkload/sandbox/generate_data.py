@@ -686,9 +686,12 @@ def halopsa_rows(
 ) -> Iterator[Row]:
     """``rows`` records for one HaloPSA resource, creates (no ``id``) with every 5th row an update of a
     record created :data:`HALOPSA_UPDATE_GAP` or more rows earlier (the id it gets in a sandbox that is
-    empty when the file is loaded). Nested fields are lists and dicts (JSON text in a CSV cell).
-    ``bad_every`` spoils rows in turn: text in an integer field, broken JSON in a nested field (a
-    resource without one: "maybe" in a boolean field), an update of id 999999 (only the API can tell).
+    empty when the file is loaded). bulkload rejects such an update before it sends it, as any update of a
+    record that was not there before the load (the ids are the API's to give: a call refused and sent again
+    later shifts them); loaded a second time, into the sandbox the first load filled, they update. Nested
+    fields are lists and dicts (JSON text in a CSV cell). ``bad_every`` spoils rows in turn: text in an
+    integer field, broken JSON in a nested field (a resource without one: "maybe" in a boolean field), an
+    update of id 999999.
     """
     resource = canonical_resource(resource)
     system, regions = _SYSTEMS[resource]
