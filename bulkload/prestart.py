@@ -20,6 +20,8 @@ from collections.abc import Sequence
 #: while it imported aiohttp) costs more than planning them there does, and planning them takes the event loop a
 #: few milliseconds at a time
 IN_PROCESS_BYTES = 256 * 1024
+#: the first two bytes of every gzip file (RFC 1952)
+GZIP_MAGIC = b"\x1f\x8b"
 #: the planning child's program (`python -c`; its arguments: the socket's descriptor, the parent's pid, then the
 #: parent's sys.path): bulkload from where the parent has it, then `planning.child`
 CHILD = (
@@ -46,15 +48,16 @@ def spawn() -> Started:
     return ours, process
 
 
+def is_gzip(path: str | os.PathLike[str]) -> bool:
+    """Whether the file is gzip-compressed, by its first two bytes (its name says nothing for sure). Here, with the
+    standard library only, for `in_child`; sources.py reads files by it too."""
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
 def in_child(paths: Sequence[str | os.PathLike[str]]) -> bool:
     """Whether a run's input files are planned in a child process: all but small plain files. A gzip file always
-    is: its size says nothing of what it expands to (its first two bytes say it is one; its name says nothing for
-    sure). OSError for a file that cannot be read."""
-
-    def is_gzip(path: str | os.PathLike[str]) -> bool:
-        with open(path, "rb") as fh:
-            return fh.read(2) == b"\x1f\x8b"
-
+    is: its size says nothing of what it expands to. OSError for a file that cannot be read."""
     return any(map(is_gzip, paths)) or sum(map(os.path.getsize, paths)) >= IN_PROCESS_BYTES
 
 

@@ -24,7 +24,7 @@ from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from .sources import is_gzip
+from .prestart import is_gzip
 from .stages import LOADING, PLANNING, WAITING
 
 #: seconds between two looks at the run

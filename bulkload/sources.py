@@ -49,6 +49,7 @@ from bulkload.lines import (
     first_line,
     text_line,
 )
+from bulkload.prestart import GZIP_MAGIC
 
 MAX_RAW = 2000
 _BUFFER = 1 << 16
@@ -100,16 +101,6 @@ class BadRow(NamedTuple):
 
 
 Row = tuple[int, dict[str, Any]]
-
-
-#: the first two bytes of every gzip file (RFC 1952)
-GZIP_MAGIC = b"\x1f\x8b"
-
-
-def is_gzip(path: str | os.PathLike[str]) -> bool:
-    """Whether the file is gzip-compressed, by its first two bytes (its name says nothing for sure)."""
-    with open(path, "rb") as fh:
-        return fh.read(2) == GZIP_MAGIC
 
 
 class Source:
