@@ -34,6 +34,7 @@ from .targets.base import Target
 
 if TYPE_CHECKING:
     from .limits import Limits, Slot
+    from .meters import Clock
 
 log = logging.getLogger(__name__)
 #: a wait for the limits at least this long (seconds) is logged at INFO, a shorter one at DEBUG
@@ -96,9 +97,12 @@ def maybe_acted_on(exc: BulkloadError) -> bool:
 @dataclass
 class Tries:
     """One call's attempts so far: `failed` counts those that failed (a 429 and a token renewed are not attempts),
-    `uncertain` says one of them may have been carried out."""
+    `uncertain` says one of them may have been carried out. Its time (`started`, in seconds of `clock`) counts
+    from when its first attempt leaves (`leaves`): a wait for a place in the run's own limits before that is none
+    the API asked for (a rolling window may hold a call minutes)."""
 
-    started: float = field(default_factory=time.monotonic)
+    clock: Clock = time.monotonic
+    started: float = 0.0
     failed: int = 0
     #: attempts that left (each counted as a request), for the log
     sent: int = 0
@@ -107,9 +111,17 @@ class Tries:
     #: 429s answered so far (not attempts: `--attempts` does not count them)
     limited: int = 0
 
+    def leaves(self) -> None:
+        """An attempt leaves now: the call's time starts with the first."""
+        if not self.sent:
+            self.started = self.clock()
+
+    def elapsed_s(self) -> float:
+        return self.clock() - self.started
+
     def out_of_time(self, policy: RetryPolicy, wait_s: float = 0.0) -> bool:
         """Whether waiting `wait_s` more would pass the policy's total time."""
-        return time.monotonic() - self.started + wait_s > policy.total_s
+        return self.elapsed_s() + wait_s > policy.total_s
 
     def spent(self, policy: RetryPolicy) -> bool:
         """Whether the policy allows no further attempt."""
@@ -118,7 +130,7 @@ class Tries:
     def afresh(self) -> None:
         """A look showed that no attempt so far was carried out: the call starts over (its time, its token
         renewal), keeping the count of attempts that failed."""
-        self.started, self.uncertain, self.renewed = time.monotonic(), False, False
+        self.started, self.uncertain, self.renewed = self.clock(), False, False
 
 
 #: asked before a call that cannot be repeated is sent again after an attempt that may have been carried out
@@ -147,8 +159,11 @@ class Dispatcher:
         limits: Limits,
         policy: RetryPolicy,
         counters: Counters | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.client = client
+        #: what a call's time (the policy's `total_s`) is measured by, in seconds
+        self.clock = clock
         self.target = target
         self.limits = limits
         self.policy = policy
@@ -192,7 +207,7 @@ class Dispatcher:
         when that was. `max_bytes`: the longest answer read (default: the target's `answer_bytes`). `read` reads
         an answer (the caller keeps what it reads): one it cannot read (BadAnswer) is a failed attempt like any
         other."""
-        tries = Tries()
+        tries = Tries(self.clock)
         cap = max_bytes or self.target.api.answer_bytes
         while True:
             slot, credentials = await self._slot(authorized, tries.uncertain)
@@ -230,6 +245,7 @@ class Dispatcher:
         logged at DEBUG."""
         started = time.monotonic()
         try:
+            tries.leaves()
             tries.sent += 1
             self.counters.requests += 1
             if leaving is not None:
@@ -334,7 +350,7 @@ class Dispatcher:
             ) from exc
         paused = self.limits.on_rate_limited(exc.retry_after, slot)
         if tries.out_of_time(self.policy, paused):
-            took = minutes_said(time.monotonic() - tries.started)
+            took = minutes_said(tries.elapsed_s())
             answered = (
                 f"to every try for {took}"
                 if tries.limited == tries.sent
@@ -351,7 +367,7 @@ class Dispatcher:
             "429 #%d to %s in %s: the API asks to slow down; calls pause %.1f s%s",
             tries.limited,
             call,
-            minutes_said(time.monotonic() - tries.started),
+            minutes_said(tries.elapsed_s()),
             paused,
             " (its Retry-After)" if exc.retry_after is not None else "",
             extra=self._of(status=429),
