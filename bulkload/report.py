@@ -414,9 +414,14 @@ def _totals_differing(rec: Reconciled) -> list[str]:
     return [
         f"control totals, {' '.join(names.get(part, part) for part in path)}: expected "
         f"{_figure(expected.get(path))}, the API holds {_figure(remote.get(path))}"
-        for path in sorted(expected.keys() | remote.keys())
+        for path in sorted(expected.keys() | remote.keys(), key=_in_number_order)
         if expected.get(path) != remote.get(path)
     ]
+
+
+def _in_number_order(path: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    """A sort key that puts journal 2 before journal 10: a number by its length, then its digits."""
+    return tuple((len(part), part) if part.isdigit() else (0, part) for part in path)
 
 
 def _leaves(totals: Mapping[str, Any], at: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:

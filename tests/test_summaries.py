@@ -241,3 +241,40 @@ def test_a_listing_that_repeats_ids_is_said_in_words_with_the_totals_that_differ
     assert "control totals, sum of ids: expected 3, the API holds 5" in said, said
     assert "debit" not in said  # the same on both sides
     assert "the API's listing gave 4 ids twice (walk_repeated_ids)" in said, said
+
+
+def test_control_totals_that_differ_are_said_in_journal_number_order() -> None:
+    """Journal 2's line comes before journal 10's (before: sorted as text, 10 before 2)."""
+    figures = {"DKK": {"rows": 1, "amount": "1.00", "debit": "1.00"}}
+    expected = {"per_scope": {"2": figures, "10": figures}, "id_sum": 1}
+    remote = {"per_scope": {"2": {"DKK": {**figures["DKK"], "rows": 2}}, "10": {"DKK": {**figures["DKK"], "rows": 2}}}}
+    recon = Reconciled(
+        ok=False,
+        remote_read=True,
+        expected_count=2,
+        remote_count=4,
+        expected_totals=expected,
+        remote_totals={**remote, "id_sum": 1},
+        scopes={s: {"before": 0, "loaded": 1, "expected": 1, "remote": 2, "others": 0} for s in ("2", "10")},
+        scope_name="journal",
+    )
+    report = Report(
+        target="economic",
+        status="complete",
+        elapsed_s=1.0,
+        rows_read=2,
+        loaded=2,
+        rejected=0,
+        in_doubt=0,
+        skipped=0,
+        requests=3,
+        retries=0,
+        reconcile=recon,
+        ledger="/x/run.sqlite",
+        rejects_file="/x/e.rejects.csv",
+    )
+    out = io.StringIO()
+    print_summary(report, out)
+    said = out.getvalue()
+    two, ten = said.find("journal 2 DKK rows"), said.find("journal 10 DKK rows")
+    assert 0 <= two < ten, said
