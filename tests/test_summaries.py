@@ -197,6 +197,28 @@ def test_ctrl_c_prints_a_partial_summary_writes_the_rejects_so_far_and_names_the
     assert os.path.exists(ledger)
 
 
+def summary_of(recon: Reconciled) -> str:
+    """The summary a complete two-row run prints with `recon` for its reconciliation."""
+    report = Report(
+        target="economic",
+        status="complete",
+        elapsed_s=1.0,
+        rows_read=2,
+        loaded=2,
+        rejected=0,
+        in_doubt=0,
+        skipped=0,
+        requests=3,
+        retries=0,
+        reconcile=recon,
+        ledger="/x/run.sqlite",
+        rejects_file="/x/e.rejects.csv",
+    )
+    out = io.StringIO()
+    print_summary(report, out)
+    return out.getvalue()
+
+
 def test_a_listing_that_repeats_ids_is_said_in_words_with_the_totals_that_differ() -> None:
     """Control totals that differ are said one figure a line, not as the report's nested dicts, and ids the listing
     gave twice are named with their count (before: `control totals: expected {'per_scope': …}`, and not a word
@@ -217,24 +239,7 @@ def test_a_listing_that_repeats_ids_is_said_in_words_with_the_totals_that_differ
         scopes=scopes,
         scope_name="journal",
     )
-    report = Report(
-        target="economic",
-        status="complete",
-        elapsed_s=1.0,
-        rows_read=2,
-        loaded=2,
-        rejected=0,
-        in_doubt=0,
-        skipped=0,
-        requests=3,
-        retries=0,
-        reconcile=recon,
-        ledger="/x/run.sqlite",
-        rejects_file="/x/e.rejects.csv",
-    )
-    out = io.StringIO()
-    print_summary(report, out)
-    said = out.getvalue()
+    said = summary_of(recon)
     assert "{" not in said, said
     assert "control totals, journal 1 DKK rows: expected 1,644, the API holds 1,645" in said, said
     assert "control totals, journal 1 DKK amount: expected 0.00, the API holds -1971.37" in said, said
@@ -258,23 +263,6 @@ def test_control_totals_that_differ_are_said_in_journal_number_order() -> None:
         scopes={s: {"before": 0, "loaded": 1, "expected": 1, "remote": 2, "others": 0} for s in ("2", "10")},
         scope_name="journal",
     )
-    report = Report(
-        target="economic",
-        status="complete",
-        elapsed_s=1.0,
-        rows_read=2,
-        loaded=2,
-        rejected=0,
-        in_doubt=0,
-        skipped=0,
-        requests=3,
-        retries=0,
-        reconcile=recon,
-        ledger="/x/run.sqlite",
-        rejects_file="/x/e.rejects.csv",
-    )
-    out = io.StringIO()
-    print_summary(report, out)
-    said = out.getvalue()
+    said = summary_of(recon)
     two, ten = said.find("journal 2 DKK rows"), said.find("journal 10 DKK rows")
     assert 0 <= two < ten, said
