@@ -124,14 +124,15 @@ class Limits:
     def on_rate_limited(self, retry_after_s: float | None, slot: Slot | None = None) -> float:
         """A 429 (`retry_after_s`: the server's Retry-After, None without one; `slot`: the refused call's); returns the
         seconds every call now pauses. Met while a window was full, it is the server's clock and ours disagreeing by a
-        few ms: the windows widen their margins (`WindowMeter.widen`), the pace is kept and no call pauses (0.0).
+        few ms: the windows widen their margins (`WindowMeter.widen`), the pace is kept and no call pauses (0.0);
+        not where its Retry-After is far longer than the window's own wait (then every meter hears it, below).
         While a window holds calls but is not full, the server counts more in it than this client sent (another
         client's calls, or a window smaller than the one given): the windows take the share it leaves
         (`WindowMeter.shrink`), their own count makes the calls wait, and the calls pause for the Retry-After, if
         any (0.0 without). The same without Retry-After where a full window's margin is at its cap. Otherwise every
         meter hears it: the rate meter pauses the calls and lowers the pace (`RateMeter.on_rate_limited`)."""
         calls = slot if slot is not None else (None,) * len(self.windows)
-        if any([window.widen(call) for window, call in zip(self.windows, calls, strict=True)]):  # every full one
+        if any([w.widen(call, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):  # every full one
             return 0.0
         shares = [w for w in self.windows if retry_after_s is None or not w.full()]
         if any([window.shrink() for window in shares]):

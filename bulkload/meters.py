@@ -197,6 +197,9 @@ class WindowMeter:
     #: each on an agreement's second call). Evaluated when asked, so at 100/s the first calls' places are timed
     #: by the fastest trip long before the window turns over.
     TRUSTED_AFTER = 8
+    #: how much longer than the window's own wait a Retry-After of a server whose clock is near ours may be: whole
+    #: seconds, rounded up
+    RETRY_AFTER_ROUNDING_S = 1.0
     #: of the window: how far the server's clock may run ahead of ours over one window (100 ppm, a cheap quartz
     #: clock's worst; at least 1 ms), the only margin a call counted from its answer needs (`frees`)
     DRIFT = 1e-4
@@ -299,17 +302,30 @@ class WindowMeter:
         # a call in flight is in the window from its start whenever it arrives
         return min(c.started if c.answered is None else self.arrived(c) for c in self._calls) > self._clock() - span
 
-    def widen(self, call: Arrival | None = None) -> bool:
+    def next_free_s(self) -> float:
+        """Seconds until the window's earliest place frees (0.0 when it holds a free one), its margin included."""
+        if len(self._calls) < self.allowed:
+            return 0.0
+        return max(0.0, min(map(self.frees, self._calls)) + self.learned_s - self._clock())
+
+    def widen(self, call: Arrival | None = None, retry_after_s: float | None = None) -> bool:
         """A 429 met while the window was full (`call`: the refused call's place, where known): the server's clock
-        and ours disagree. A call that left before the last widening was sent with the old margin and says nothing
-        new (True, and nothing changes; without `call`, any 429 within a window of it). Otherwise the margin widens
-        by a step that doubles while each widening is followed by another within two windows (a call refused
-        though sent with the wider margin: a server 8 % stricter than the window given drew 975 429s in 10 s at
-        one step a window), up to `LEARN_CAP` of the window. False when the window was not full, or the margin is
-        at its cap and a call sent with it was refused: no clocks' disagreement, but a window the server keeps
-        tighter than the one given (the caller then pauses the calls and takes a smaller share, see Limits)."""
+        and ours disagree, unless its Retry-After (`retry_after_s`) asks for longer than the window's own next free
+        place and the second a Retry-After in whole seconds may round up (`RETRY_AFTER_ROUNDING_S`): a server
+        whose clock is a few ms from ours says about that, and a wait far longer is the API's own to ask (a
+        window it keeps longer than the one given, a quota: 545 s on a 60-s window was taken for the clocks', and
+        8 calls went on meeting 429s). A call that left before the last widening was sent with the old margin and
+        says nothing new (True, and nothing changes; without `call`, any 429 within a window of it). Otherwise the
+        margin widens by a step that doubles while each widening is followed by another within two windows (a call
+        refused though sent with the wider margin: a server 8 % stricter than the window given drew 975 429s in
+        10 s at one step a window), up to `LEARN_CAP` of the window. False when the window was not full, or the
+        margin is at its cap and a call sent with it was refused, or the Retry-After is the API's own: no clocks'
+        disagreement, but a window the server keeps tighter than the one given (the caller then pauses the calls
+        and takes a smaller share, see Limits)."""
         now = self._clock()
         if not self.full():
+            return False
+        if retry_after_s is not None and retry_after_s > self.next_free_s() + self.RETRY_AFTER_ROUNDING_S:
             return False
         last = self._widened_at
         if (now - last <= self.window_s) if call is None else (call.left < last):

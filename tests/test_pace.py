@@ -77,6 +77,22 @@ async def test_a_429_at_the_configured_rate_keeps_the_pace_and_widens_the_margin
     assert limits.rate.rate is not None and limits.rate.rate < 100.0  # then the pace gave way
 
 
+async def test_a_retry_after_far_longer_than_a_full_windows_own_wait_is_the_apis_to_ask_not_the_clocks() -> None:
+    """20 calls a rolling 60 s, the window full: a 429 saying Retry-After 1 s is the clocks' disagreement (the window
+    widens, no call pauses); one saying 545 s is not (before: taken for the clocks', no call paused, and the calls
+    went on meeting 429s until 8 had): every call pauses 545 s."""
+    clock = VirtualTime()
+    window = WindowMeter(20, 60.0, clock=clock, sleep=clock.sleep)
+    limits = paced(clock, None, [window])
+    async with clock.running():
+        for _ in range(20):
+            limits.answered(await limits.acquire())
+    assert window.full()
+    assert limits.on_rate_limited(1.0) == 0.0 and window.learned_s > 0
+    assert limits.on_rate_limited(545.0) == 545.0
+    assert window.next_free_s() == pytest.approx(60.0 + window.learned_s, abs=0.01)  # what 545 s is far beyond
+
+
 def test_a_call_answered_late_holds_its_place_in_the_window_until_the_latest_it_can_have_arrived() -> None:
     """The fastest round trip (50 ms) bounds every arrival: a call answered 30 ms slower can have been counted up
     to 30 ms after its slot, and the window keeps it from then (one answered 950 ms slower, from 950 ms on); an
