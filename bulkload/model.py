@@ -221,6 +221,10 @@ class Reconciled(msgspec.Struct, kw_only=True):
     others: list[dict[str, Any]] = msgspec.field(default_factory=list)
     others_count: int = 0
     others_totals: dict[str, Any] | UnsetType = UNSET
+    #: walked records of this run's calls in doubt (their answers never recorded: a run cut short while they were
+    #: in flight): in the API, not yet in the ledger as loaded; `bulkload resume` records them. Not doubles
+    in_doubt_found: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    in_doubt_found_count: int = 0
     walk_repeated_ids: int | UnsetType = UNSET
     groups_differing: list[dict[str, Any]] | UnsetType = UNSET
     groups_differing_count: int | UnsetType = UNSET

@@ -225,15 +225,17 @@ async def by_walk(
         for scope in scopes:
             bound(scope)
         await side_by_side(walks(from_baselines()))
-    remote, foreign = walked.remote, find_others(ledger)
+    remote, foreign, landed = walked.remote, set_aside(ledger, "others", _OTHERS), set_aside(ledger, "landed", _LANDED)
     counts = {scope: counts[scope] for scope in scopes}
     missing_n, missing_at = ledger.missing_remotely(LIST_LIMIT)
     missing = [{"id": i, "file": files[f], "line": line} for i, f, line in missing_at]
-    others_n, others_at, others_id_sum, others_per_scope = others_found(ledger, LIST_LIMIT)
+    others_n, others_at, others_id_sum, others_per_scope = found_aside(ledger, "others", LIST_LIMIT)
+    landed_n, landed_at, landed_id_sum, landed_per_scope = found_aside(ledger, "landed", LIST_LIMIT)
     label = target.kind_of(0).group_label
     others = [{"id": i, "scope": s, "group": label(g)} for i, s, g in others_at]
     for scope, figures in counts.items():
         figures["others"] = others_per_scope.get(scope, 0)
+        figures["in_doubt"] = landed_per_scope.get(scope, 0)
     extra_n, extra_at = doubles(ledger, LIST_LIMIT)
     extra = [{"id": i, "scope": s} for i, s in extra_at]
     id_sum = ledger.created_id_sum()
@@ -244,14 +246,16 @@ async def by_walk(
     remote_count = sum(c["remote"] for c in counts.values())
     exp_view = _totals_view(expected)
     rem_view = _totals_view({scope: per for scope, per in remote.items() if per})
-    ours_view = _totals_view({scope: per for scope, per in _without(remote, foreign).items() if per})
+    ours = _without(_without(remote, foreign), landed)
+    ours_view = _totals_view({scope: per for scope, per in ours.items() if per})
     ok = (
-        expected_count + others_n == remote_count
+        expected_count + others_n + landed_n == remote_count
         and exp_view == ours_view
         and missing_n == 0
         and extra_n == 0
+        and landed_n == 0
         and walked.walked_twice == 0
-        and id_sum + others_id_sum == walked.id_sum
+        and id_sum + others_id_sum + landed_id_sum == walked.id_sum
         and differing_n == 0
         and changed_n == 0
         and walked.fractions == 0
@@ -270,6 +274,8 @@ async def by_walk(
         others=others,
         others_count=others_n,
         others_totals={"per_scope": _totals_view(foreign), "id_sum": others_id_sum},
+        in_doubt_found=[{"id": i, "scope": s, "group": label(g)} for i, s, g in landed_at],
+        in_doubt_found_count=landed_n,
         walk_repeated_ids=walked.walked_twice,
         groups_differing=differing,
         groups_differing_count=differing_n,
@@ -292,17 +298,28 @@ _OTHERS = (
 )
 
 
-def find_others(ledger: Ledger) -> dict[str, Totals]:
-    """List the walked records of other writers (`others_found` reads them) and return their totals per scope and
-    currency ([records, amount, debits] in minor units), a share of what the walks listed."""
+#: the records the walks listed of this run's calls in doubt (sent, their answers never recorded: a run cut short
+#: while they were in flight, `bulkload reconcile` of it): in the API but not in the ledger as loaded, so no
+#: doubles; `bulkload resume` records them (`in_doubt_found`)
+_LANDED = (
+    "INSERT INTO landed SELECT r.id FROM remote r JOIN groups g ON g.key = r.grp "
+    "JOIN chunks c ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('sending', 'in_doubt') "
+    "AND NOT EXISTS (SELECT 1 FROM created x WHERE x.id = r.id)"
+)
+
+
+def set_aside(ledger: Ledger, table: str, fill: str) -> dict[str, Totals]:
+    """Set aside walked records the comparison leaves out (`fill` lists their ids into the temporary `table`:
+    _OTHERS, _LANDED; `found_aside` reads them) and return their totals per scope and currency ([records, amount,
+    debits] in minor units), a share of what the walks listed."""
     db = ledger.db()
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS others (id INTEGER PRIMARY KEY)")
-    db.execute("DELETE FROM others")
-    db.execute(_OTHERS)
+    db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY)")
+    db.execute(f"DELETE FROM {table}")
+    db.execute(fill)
     found: dict[str, Totals] = {}
     for scope, currency, n, total, debit in db.execute(
         "SELECT r.scope, r.currency, COUNT(*), SUM(r.units), SUM((ABS(r.units) + r.units) / 2) "
-        "FROM others o JOIN remote r ON r.id = o.id GROUP BY r.scope, r.currency"
+        f"FROM {table} o JOIN remote r ON r.id = o.id GROUP BY r.scope, r.currency"
     ):
         found.setdefault(scope, {})[currency] = [n, total, debit]
     return found
@@ -318,26 +335,27 @@ def _without(totals: dict[str, Totals], part: dict[str, Totals]) -> dict[str, To
     return out
 
 
-def others_found(ledger: Ledger, limit: int) -> tuple[int, list[tuple[int, str, str]], int, dict[str, int]]:
-    """Other writers' records the walk listed: how many, the first `limit` as (id, scope, group key) in id order,
+def found_aside(ledger: Ledger, table: str, limit: int) -> tuple[int, list[tuple[int, str, str]], int, dict[str, int]]:
+    """The records `set_aside` put in `table`: how many, the first `limit` as (id, scope, group key) in id order,
     the sum of their ids and how many per scope."""
     db = ledger.db()
     per_scope = dict(
-        db.execute("SELECT r.scope, COUNT(*) FROM others o JOIN remote r ON r.id = o.id GROUP BY r.scope").fetchall()
+        db.execute(f"SELECT r.scope, COUNT(*) FROM {table} o JOIN remote r ON r.id = o.id GROUP BY r.scope").fetchall()
     )
-    (id_sum,) = db.execute("SELECT COALESCE(SUM(id), 0) FROM others").fetchone()
+    (id_sum,) = db.execute(f"SELECT COALESCE(SUM(id), 0) FROM {table}").fetchone()
     listed = db.execute(
-        "SELECT r.id, r.scope, r.grp FROM others o JOIN remote r ON r.id = o.id ORDER BY o.id LIMIT ?", (limit,)
+        f"SELECT r.id, r.scope, r.grp FROM {table} o JOIN remote r ON r.id = o.id ORDER BY o.id LIMIT ?", (limit,)
     ).fetchall()
     return sum(per_scope.values()), listed, int(id_sum), per_scope
 
 
 def doubles(ledger: Ledger, limit: int) -> tuple[int, list[tuple[int, str]]]:
-    """Walked records this run did not create that are not other writers' (doubles of its own groups): how many,
-    and the first `limit` as (id, scope) in id order."""
+    """Walked records this run did not create that are not other writers' nor of its calls in doubt (doubles of
+    its own groups): how many, and the first `limit` as (id, scope) in id order."""
     sql = (
         "FROM remote r WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
-        "AND NOT EXISTS (SELECT 1 FROM others o WHERE o.id = r.id)"
+        "AND NOT EXISTS (SELECT 1 FROM others o WHERE o.id = r.id) "
+        "AND NOT EXISTS (SELECT 1 FROM landed l WHERE l.id = r.id)"
     )
     db = ledger.db()
     (n,) = db.execute(f"SELECT COUNT(*) {sql}").fetchone()

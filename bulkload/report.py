@@ -227,9 +227,11 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         table.add_row(label, value)
     rec = report.reconcile
     if rec is not None:
-        table.add_row("reconciled", "yes" if rec.ok else "NO: mismatch")
-        # the expected count the line below explains: there before + loaded (+ what others added, counted not judged)
-        expected = rec.expected_count + rec.others_count
+        verdict = "NO: calls in doubt landed" if rec.in_doubt_found_count and _only_landed(rec) else "NO: mismatch"
+        table.add_row("reconciled", "yes" if rec.ok else verdict)
+        # the expected count the line below explains: there before + loaded (+ what others added, counted not judged,
+        # + what calls in doubt created)
+        expected = rec.expected_count + rec.others_count + rec.in_doubt_found_count
         table.add_row("expected / remote count", f"{expected:,} / {rec.remote_count:,}")
     console.print(table)
     if rec is not None:
@@ -264,8 +266,13 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         )
     if report.success_written:
         console.print(f"loaded rows and the ids the API gave them: {report.success_file}")
-    if report.in_doubt:
-        console.print(f"rows in doubt: {_written(report, 'the in-doubt file', report.in_doubt_file or None)}")
+    if report.in_doubt and report.in_doubt_file:
+        console.print(f"rows in doubt: {_written(report, 'the in-doubt file', report.in_doubt_file)}")
+    elif report.in_doubt:  # the reconcile command writes no files: the ledger knows them
+        console.print(
+            f"rows in doubt: {report.in_doubt:,}, their calls sent but never answered as far as the ledger knows; "
+            "`bulkload resume` settles them"
+        )
     if report.report_file:
         console.print(f"report: {_written(report, 'the report', os.path.abspath(report.report_file))}")
     if report.ledger:
@@ -313,7 +320,9 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
     parts = f"{before:,} there before + {loaded:,} loaded"
     if rec.others_count:
         parts += f" + {rec.others_count:,} added by others"
-    expected = before + loaded + rec.others_count
+    if rec.in_doubt_found_count:
+        parts += f" + {rec.in_doubt_found_count:,} of calls in doubt"
+    expected = before + loaded + rec.others_count + rec.in_doubt_found_count
     head = f"remote count {rec.remote_count:,}"
     lines = [f"{head} = {parts}" if rec.remote_count == expected else f"{head}, expected {expected:,} = {parts}"]
     if rec.others_count:
@@ -324,7 +333,28 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
             f"added by others: {rec.others_count:,} entries ({where}) of groups this run never sent, another "
             "writer's; left out of the comparison, not a mismatch"
         )
+    if rec.in_doubt_found_count:
+        first = rec.in_doubt_found[0]
+        lines.append(
+            f"calls in doubt landed: {rec.in_doubt_found_count:,} entries (e.g. id {first['id']}, {first['group']}) of "
+            "this run's calls whose answers the ledger never recorded (the run was cut short while they were in "
+            "flight) are in the API: not doubles, not yet loaded as far as the ledger knows. `bulkload resume` "
+            "records those whose calls it can still replay (the API keeps an idempotency key for a while); sending "
+            "the others again (--resend-in-doubt) would double them"
+        )
     return lines
+
+
+def _only_landed(rec: Reconciled) -> bool:
+    """Whether all that keeps `rec` from reconciling is what calls in doubt created."""
+    return not (
+        rec.missing_count
+        or rec.duplicates_count
+        or rec.walk_repeated_ids
+        or rec.groups_differing_count
+        or rec.lines_changed_count
+        or rec.amounts_with_more_decimals
+    )
 
 
 def _written(report: Report, what: str, path: str | None) -> str:
@@ -357,12 +387,14 @@ def _reading(profile: Mapping[str, Any]) -> str:
 
 def _print_mismatch(console: Console, rec: Reconciled) -> None:
     for scope, c in rec.scopes.items():
-        others = c.get("others", 0)
-        if c["expected"] + others != c["remote"]:
+        others, landed = c.get("others", 0), c.get("in_doubt", 0)
+        if c["expected"] + others + landed != c["remote"]:
             by_others = f" + {others:,} added by others" if others else ""
+            by_doubt = f" + {landed:,} of calls in doubt" if landed else ""
             console.print(
-                f"{rec.scope_name} {scope}: expected {c['expected'] + others:,} entries "
-                f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}), the API holds {c['remote']:,}"
+                f"{rec.scope_name} {scope}: expected {c['expected'] + others + landed:,} entries "
+                f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}{by_doubt}), the API holds "
+                f"{c['remote']:,}"
             )
     if rec.walk_repeated_ids:  # first: it explains the totals below
         console.print(
@@ -377,6 +409,8 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
             console.print(f"... {len(differing) - 10:,} more control totals differ (see the report)")
         if rec.others_count:
             console.print(f"(the API's totals hold the {rec.others_count:,} entries added by others)")
+        if rec.in_doubt_found_count:
+            console.print(f"(the API's totals hold the {rec.in_doubt_found_count:,} entries of calls in doubt)")
     for item in rec.missing[:10]:
         console.print(f"missing: id {item['id']} from {item['file']} line {item['line']}")
     if rec.missing_count > 10:

@@ -218,14 +218,14 @@ def test_a_load_refused_before_the_first_call_leaves_no_lock_file(
 
 def test_what_reconciliation_and_rollback_ask_answers_alike_on_both_backends(where: str) -> None:
     from bulkload.model import NO_ID, GroupInfo, Known
-    from bulkload.reconcile import find_others, others_found
+    from bulkload.reconcile import _LANDED, _OTHERS, doubles, found_aside, set_aside
 
     ledger = new(where)
     assert ledger.created_nothing()
     g1, g2 = GroupInfo("v1", 2, 0, 500, 0, 11), GroupInfo("v2", 1, 300, 300, 300, 12)
     ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {}, [g1])
     ledger.sending(2, "", 0, "abc-2", [4], "h2", {}, [g2])
-    ledger.sending(3, "", 1, "abc-3", [7], "h3", {})
+    ledger.sending(3, "", 1, "abc-3", [7], "h3", {}, [GroupInfo("v3", 1, 5, 5, 0, 13)])
     summary = {"1": {"DKK": [2, 0, 500]}}
     ledger.done(1, "", 0, [2, 3], [70, 71], summary, {}, checks=[5, 6])
     ledger.done(2, "", 0, [4], [NO_ID], {"1": {"DKK": [1, 300, 300]}}, {})
@@ -242,14 +242,23 @@ def test_what_reconciliation_and_rollback_ask_answers_alike_on_both_backends(whe
     assert list(ledger.open_calls()) == [(3, "")]
     assert ledger.unbalanced(5) == (1, [("v2", 300)])
     assert ledger.begin_remote() == 71
-    assert ledger.add_remote([(70, "1", "v1", 100, 5, "DKK"), (72, "1", "x9", 7, None, "DKK")]) == 0
+    assert (
+        ledger.add_remote(
+            [(70, "1", "v1", 100, 5, "DKK"), (72, "1", "x9", 7, None, "DKK"), (73, "1", "v3", 5, 0, "DKK")]
+        )
+        == 0
+    )
     assert ledger.add_remote([(70, "1", "v1", 100, 5, "DKK")]) == 1  # listed twice
     assert ledger.missing_remotely(5) == (2, [(NO_ID, 0, 4), (71, 0, 3)])
     assert ledger.lines_changed(5) == (0, [])
     assert ledger.group_differences(5)[0] == 2
     assert ledger.created_id_sum() == 70 + 71 + NO_ID
-    assert find_others(ledger) == {"1": {"DKK": [1, 7, 7]}}
-    assert others_found(ledger, 5) == (1, [(72, "1", "x9")], 72, {"1": 1})
+    assert set_aside(ledger, "others", _OTHERS) == {"1": {"DKK": [1, 7, 7]}}
+    assert found_aside(ledger, "others", 5) == (1, [(72, "1", "x9")], 72, {"1": 1})
+    # the call in doubt landed: its entry is in the API, not a double
+    assert set_aside(ledger, "landed", _LANDED) == {"1": {"DKK": [1, 5, 5]}}
+    assert found_aside(ledger, "landed", 5) == (1, [(73, "1", "v3")], 73, {"1": 1})
+    assert doubles(ledger, 5) == (0, [])
     assert ledger.skip([Known("v9", "skipped", "loaded before", 1, 10, 10, None, 3)]) == 1
     assert ledger.skip([Known("v9", "skipped", "again")]) == 0 and ledger.skips() == 1
     ledger.mark_removed([(70, "1", "removing")])

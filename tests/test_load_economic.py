@@ -227,8 +227,9 @@ async def test_a_resume_after_the_key_cache_expired_does_not_trust_the_keys(tmp_
         again = await resume(str(tmp_path / "run.sqlite"), env=CREDS)
         assert again.in_doubt == 200 and again.loaded == 400 and again.requests < 5, again
         # the two calls had in fact arrived: reconciliation finds their entries, which the ledger cannot
-        # count as loaded, and says so
-        assert again.exit_code == 3 and again.reconcile.duplicates_count == 200
+        # count as loaded, and says so: entries of calls in doubt, not doubles
+        assert again.exit_code == 3 and again.reconcile.in_doubt_found_count == 200
+        assert again.reconcile.duplicates_count == 0
         (first,) = [r for r in read_csv(tmp_path / "in_doubt.csv") if r["line"] == "2"]
         assert "older than the 60 minutes" in first["last_error"]
         # still in doubt on the next resume, and sent again only when the user says so

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -86,6 +87,7 @@ def test_a_second_load_into_a_journal_says_before_plus_loaded_is_what_the_api_ho
         "expected": 500,
         "remote": 500,
         "others": 0,
+        "in_doubt": 0,
     }
 
 
@@ -195,6 +197,48 @@ def test_ctrl_c_prints_a_partial_summary_writes_the_rejects_so_far_and_names_the
     rejects = (tmp_path / "e.csv.rejects.csv").read_text().splitlines()
     assert len(rejects) == 2 and rejects[1].startswith("e.csv,2,amount,"), rejects
     assert os.path.exists(ledger)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "500")
+def test_reconciling_a_killed_run_names_what_its_calls_in_doubt_created_not_doubles(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    """kill -9 while calls are in flight: the API holds their entries, the ledger never heard of them. `bulkload
+    reconcile` says so and how to settle them (before: each named "a double of this run's", and "rows in doubt:
+    None"); `bulkload resume` records them, and the next reconcile matches."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 1_000, journal=JOURNAL)  # 20 calls of 100 entries, 4 at a time, 500 ms each
+    load = bulkload_cmd(
+        "load", "economic", data.name, "--base-url", sandbox_process.url, "--batch-size", "100", "--concurrency", "4"
+    )
+    proc = subprocess.Popen([*load, "--no-progress"], cwd=tmp_path, env=child_env(CREDS))
+    try:
+        wait_until(lambda: posts(sandbox_process) >= 6, 60, "the first bulk calls")  # as the server counts them
+        proc.kill()  # kill -9: calls in flight, their answers never recorded
+    finally:
+        proc.kill()
+        proc.wait()
+    time.sleep(1.0)  # the server finishes the calls it had
+    ledger = str(tmp_path / "e.csv.ledger.sqlite")
+    recon = [*bulkload_cmd("reconcile", "--ledger", ledger), "--report", str(tmp_path / "r.json")]
+    said = subprocess.run(recon, env=child_env(CREDS), capture_output=True, text=True, timeout=60)
+    assert said.returncode == 3, said.stdout + said.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    found = report["reconcile"]["in_doubt_found_count"]
+    assert 0 < found <= report["in_doubt"] and report["reconcile"]["duplicates_count"] == 0, report
+    assert "a double" not in said.stdout and "NO: calls in doubt landed" in said.stdout, said.stdout
+    assert f"calls in doubt landed: {found:,} entries" in said.stdout and "None" not in said.stdout, said.stdout
+    resumed = subprocess.run(
+        bulkload_cmd("resume", "--ledger", ledger, "--no-progress"),
+        env=child_env(CREDS),
+        capture_output=True,
+        text=True,
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    again = subprocess.run(recon, env=child_env(CREDS), capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["reconcile"]["in_doubt_found_count"] == 0
 
 
 def summary_of(recon: Reconciled) -> str:
