@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from bulkload.errors import ConfigError
-from bulkload.numbers import Example
+from bulkload.numbers import Evidence, Example
 
 _ORDERS = {"dmy": "day first", "mdy": "month first"}
 _AMBIGUOUS = "?"
@@ -166,18 +166,14 @@ def _suggest(spec: str, text: str) -> str:
     return f"--date-format %d{sep}%m{sep}%Y" if spec == "dmy" else f"--date-format %m{sep}%d{sep}%Y"
 
 
-class DateEvidence:
-    """What a file's dates prove about their order, collected over the whole file before any row is sent.
+class DateEvidence(Evidence):
+    """What a file's dates prove about their order ("dmy" / "mdy" / "?" and the orderless kinds), collected over
+    the whole file before any row is sent; with a bounded set of the values already looked at."""
 
-    Keeps the first example of each kind and a bounded set of the values already looked at, so memory stays
-    constant whatever the file size.
-    """
-
-    __slots__ = ("_first", "_seen")
+    __slots__ = ("_seen",)
 
     def __init__(self) -> None:
-        #: kind ("dmy" / "mdy" / "?") -> the first value of that kind
-        self._first: dict[str, Example] = {}
+        super().__init__()
         self._seen: set[str] = set()
 
     def add(self, text: str, line: int, field: str) -> None:

@@ -9,8 +9,9 @@ each cell with that mark only. Reading cell by cell could send one row as 1.5 an
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bulkload.errors import ConfigError
 
@@ -131,17 +132,32 @@ def _plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-class NumberEvidence:
-    """What a file's numbers prove about its decimal mark, collected over the whole file before any row is sent.
-
-    Keeps the first example of each kind only, so memory stays constant whatever the file size.
-    """
+class Evidence:
+    """The first example of each kind a file's cells showed (NumberEvidence, DateEvidence): memory stays constant
+    whatever the file size."""
 
     __slots__ = ("_first",)
 
     def __init__(self) -> None:
-        #: kind ("." / "," / "?") -> the first value of that kind
+        #: kind -> the first value of that kind
         self._first: dict[str, Example] = {}
+
+    def examples(self) -> dict[str, tuple[int, str, str]]:
+        """Each kind's first example as (line, field, text)."""
+        return {kind: tuple(example) for kind, example in self._first.items()}  # type: ignore[misc]
+
+    def then(self, examples: Mapping[str, Sequence[Any]], lines: int) -> None:
+        """Take in what the rest of the file showed (`examples` as `examples()` gives them, their lines counted
+        from `lines` lines on): a kind seen here keeps its example, as one pass over the whole file would."""
+        for kind, (line, field, text) in examples.items():
+            self._first.setdefault(kind, Example(line + lines, field, text))
+
+
+class NumberEvidence(Evidence):
+    """What a file's numbers prove about its decimal mark ("." / "," / "?"), collected over the whole file before
+    any row is sent."""
+
+    __slots__ = ()
 
     def add(self, text: str, line: int, field: str) -> None:
         """Look at one cell's text. Values that are not numbers prove nothing: they are rejected later, per row."""

@@ -45,8 +45,10 @@ from . import ledger_pg, prestart
 from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import PlanningFailed, SourceError
+from .halves import PartScan, PartScanned, ScanPart
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
+from .profile import scan_part
 from .regroup import Placed, regrouped
 from .sources import BadRow, Pinned, Row, Source
 from .targets.base import Target
@@ -131,6 +133,10 @@ class PlanSpec:
 
 
 _decode_spec = msgspec.msgpack.Decoder(PlanSpec).decode
+#: the first bytes of a request to inspect a part of a file (a spec never starts so: msgpack maps start 0x8-/0xde)
+_PART = b"\x00part"
+_decode_part = msgspec.msgpack.Decoder(PartScan).decode
+_decode_scanned = msgspec.msgpack.Decoder(PartScanned | Failed).decode
 
 
 def _recv_exactly(sock: socket.socket, n: int) -> bytes:
@@ -178,15 +184,26 @@ def child(fd: int, parent: int) -> None:
     die_with_parent(parent)
     sock = socket.socket(fileno=fd)
 
-    def send(message: Message | Failed) -> None:
+    def send(message: Message | Failed | PartScanned) -> None:
         data = _encode(message)
         sock.sendall(len(data).to_bytes(_HEADER, "big") + data)
 
-    try:
-        spec = _decode_spec(_recv_exactly(sock, int.from_bytes(_recv_exactly(sock, _HEADER), "big")))
-    except ConnectionResetError:
-        sock.close()
-        return  # started ahead and never needed (the run ended first)
+    while True:
+        try:
+            data = _recv_exactly(sock, int.from_bytes(_recv_exactly(sock, _HEADER), "big"))
+        except ConnectionResetError:
+            sock.close()
+            return  # started ahead and never needed (the run ended first)
+        if not data.startswith(_PART):
+            break
+        try:  # a part of a file to inspect while the parent reads the rest (halves.py), before the spec comes
+            found = scan_part(_decode_part(data[len(_PART) :]))
+            send(found if found is not None else Failed("the part could not be read as the whole file is"))
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        except Exception:
+            send(Failed(traceback.format_exc()))
+    spec = _decode_spec(data)
     # what is alive now (the modules, the spec) lives as long as the process: kept out of the collector's full passes,
     # which otherwise walk it again and again while the plan's short-lived rows come and go
     gc.freeze()
@@ -302,6 +319,11 @@ class Planning(Protocol):
 
     def plan(self, spec: PlanSpec) -> AsyncGenerator[Message, None]: ...
 
+    def part_reader(self) -> ScanPart | None:
+        """Where a part of a big file can be inspected while this process reads the rest (halves.py), before the
+        plan: None where planning has no process of its own."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -316,6 +338,9 @@ class PlanningInProcess:
                 await anyio.lowlevel.checkpoint()
         except Exception as exc:  # as the child's: whatever planning raised, the plan failed
             raise PlanningFailed(f"planning failed:\n{traceback.format_exc()}") from exc
+
+    def part_reader(self) -> ScanPart | None:
+        return None
 
     async def close(self) -> None:
         """Nothing to free."""
@@ -353,6 +378,29 @@ class PlanningProcess:
         finally:
             writer.close()
             await self.close()
+
+    def part_reader(self) -> ScanPart | None:
+        return self._scan_part
+
+    def _scan_part(self, request: PartScan) -> Callable[[], PartScanned | None]:
+        """Send the child a part to inspect (from the inspection's thread, before the plan: the socket still
+        blocks) and return what waits for its answer: None where the child could not read it as the whole file
+        is read, or is gone."""
+        data = _PART + _encode(request)
+        try:
+            self._ours.sendall(len(data).to_bytes(_HEADER, "big") + data)
+        except OSError:
+            return lambda: None
+
+        def outcome() -> PartScanned | None:
+            try:
+                size = int.from_bytes(_recv_exactly(self._ours, _HEADER), "big")
+                answer = _decode_scanned(_recv_exactly(self._ours, size))
+            except (OSError, msgspec.DecodeError):
+                return None
+            return answer if isinstance(answer, PartScanned) else None
+
+        return outcome
 
     async def close(self) -> None:
         """Stop the child (if it was never given a plan, it ends as soon as its socket closes)."""

@@ -11,8 +11,12 @@ planned, or refused with `--no-regroup`) and lets an earlier load's groups be re
 from __future__ import annotations
 
 import codecs
+import contextlib
 import difflib
+import logging
+import os
 import sqlite3
+import tempfile
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
@@ -22,12 +26,18 @@ import msgspec
 
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
+from .halves import PartScan, PartScanned, ScanPart, halves
 from .ledger_schema import FILE_GROUPS
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
 from .regroup import NEIGHBOUR, Unnamed, keyed
-from .sources import C1, BadRow, Source, codec_name, encoding_label
+from .sources import C1, BadRow, Part, Pinned, Source, codec_name, encoding_label
 from .targets.base import RecordKind, Target
+
+log = logging.getLogger(__name__)
+
+#: a part's runs of group keys in its order (scan_part): put into `file_groups` once the parts before it are
+_RUN = "INSERT INTO key_runs VALUES (?, ?, ?)"
 
 #: group keys written to SQLite per statement
 _BATCH = 10_000
@@ -69,40 +79,65 @@ class Given(NamedTuple):
 
 
 def inspect(
-    sources: Sequence[Source], target: Target, given: Given, db: sqlite3.Connection, stop: threading.Event | None = None
-) -> list[FileProfile]:
-    """Read every file once and decide; the group keys go to `db`'s `file_groups`. Raises ConfigError for a file
-    that cannot be read one way (nothing has been sent then), RunStopped soon after `stop` is set (the run was
-    cancelled while this reads in a thread of its own)."""
-    db.execute(FILE_GROUPS)
-    paths = [str(s.path) for s in sources]
-    return [_inspect(i, source, target, given, db, paths, stop) for i, source in enumerate(sources)]
-
-
-def _inspect(
-    file_idx: int,
-    source: Source,
+    sources: Sequence[Source],
     target: Target,
     given: Given,
     db: sqlite3.Connection,
-    paths: Sequence[str],
+    stop: threading.Event | None = None,
+    scan_part: ScanPart | None = None,
+) -> list[FileProfile]:
+    """Read every file once and decide; the group keys go to `db`'s `file_groups`. Raises ConfigError for a file
+    that cannot be read one way (nothing has been sent then), RunStopped soon after `stop` is set (the run was
+    cancelled while this reads in a thread of its own). `scan_part`: another process that reads the second half
+    of a big file while this one reads the first (halves.py; the planning child, idle until the first call)."""
+    db.execute(FILE_GROUPS)
+    paths = [str(s.path) for s in sources]
+    return [_inspect(i, source, target, given, db, paths, stop, scan_part) for i, source in enumerate(sources)]
+
+
+class Scanned:
+    """What one pass over a file's rows (or a part of them: halves.py) found: the evidence of its numbers and dates,
+    the keys that are no field (JSONL) with the first line each is on, the rows, the rows that named no group, the
+    error the input broke off with, and the first and the last row's group key (None: no group)."""
+
+    def __init__(self) -> None:
+        self.numbers, self.dates = NumberEvidence(), DateEvidence()
+        self.unknown: dict[str, int] = {}
+        self.rows = 0
+        self.unnamed = Unnamed()
+        self.broken: SourceError | None = None
+        self.first_key: str | None = None
+        self.last_key: str | None = None
+        #: every row was read as a row: no bad row of any kind, none that named no group
+        self.plain = True
+
+
+def _scan(
+    file_idx: int,
+    source: Source,
+    kind: RecordKind,
+    db: sqlite3.Connection,
     stop: threading.Event | None,
-) -> FileProfile:
-    kind = target.kind_of(file_idx)
-    numbers, dates = NumberEvidence(), DateEvidence()
+    keys: str = _UPSERT,
+) -> Scanned:
+    """Read the rows once; each group key goes to `db` where it starts a run of rows, by the statement `keys`
+    (key, file, line): by default into `file_groups`, where a key met again after another is counted (`dup`).
+    Raises a refusal (ConfigError) for a row that refuses the whole file, RunStopped soon after `stop` is set."""
+    found = Scanned()
     number_fields, date_fields = tuple(kind.number_fields), tuple(kind.date_fields)
     fields, jsonl = kind.fields, source.fmt == "jsonl"
-    unknown: dict[str, int] = {}  # a JSONL key that is no field -> the first line it is on
+    unknown = found.unknown  # a JSONL key that is no field -> the first line it is on
     batch: list[tuple[str, int, int]] = []
     previous: str | None = None
     rows = 0
-    unnamed = Unnamed()
-    broken: SourceError | None = None
-    add_number, add_date = numbers.add, dates.add
+    add_number, add_date = found.numbers.add, found.dates.add
     try:
         only = kind.group_fields | kind.number_fields | kind.date_fields
-        for key, item in keyed(source.rows(only), kind, unnamed):
+        for key, item in keyed(source.rows(only), kind, found.unnamed):
+            if not rows:
+                found.first_key = key
             if type(item) is BadRow:
+                found.plain = False
                 if item.kind == NEIGHBOUR:
                     continue
                 if item.kind:
@@ -126,15 +161,139 @@ def _inspect(
             if key is not None and key != previous:
                 batch.append((key, file_idx, item.line_no if type(item) is BadRow else line))
                 if len(batch) >= _BATCH:
-                    db.executemany(_UPSERT, batch)
+                    db.executemany(keys, batch)
                     batch.clear()
             previous = key
     except SourceError as exc:
-        broken = exc  # the planner stops at the same place; what comes before it can still load
-    db.executemany(_UPSERT, batch)
+        found.broken = exc  # the planner stops at the same place; what comes before it can still load
+    db.executemany(keys, batch)
+    found.rows, found.last_key = rows, previous
+    found.plain = found.plain and not found.unnamed.count and found.broken is None
+    return found
+
+
+def in_halves(
+    file_idx: int,
+    source: Source,
+    target: Target,
+    db: sqlite3.Connection,
+    stop: threading.Event | None,
+    scan_part: ScanPart,
+) -> Scanned | None:
+    """The pass over a big file as two halves read side by side (halves.py): the second by `scan_part`, the first
+    here. None where the file is not split, or the halves cannot be shown to read as the whole file does: then
+    nothing they found is kept, and the caller reads the file whole."""
+    split = halves(source)
+    if split is None:
+        return None
+    kind = target.kind_of(file_idx)
+    with tempfile.TemporaryDirectory(prefix="bulkload-half-") as tmp:
+        keys_db = os.path.join(tmp, "keys.sqlite")
+        pinned = source.pinned
+        outcome = scan_part(
+            PartScan(
+                source=source.settings(),
+                part=split.second,
+                pinned=None if pinned is None else (pinned.size_bytes, pinned.mtime_ns),
+                target=target.name,
+                target_options=target.options(),
+                file_idx=file_idx,
+                keys_db=keys_db,
+            )
+        )
+        db.execute("SAVEPOINT first_half")
+        first: Scanned | None = None
+        with contextlib.suppress(ConfigError, SourceError):  # read whole, it says so again, with the file's lines
+            first = _scan(file_idx, source.sibling(split.first), kind, db, stop)
+        # waited for even where this half failed: the child then reads the plan's spec, not this answer (a run
+        # stopped does not wait: it stops the child)
+        second = outcome()
+        if first is None or second is None or not (first.plain and second.plain):
+            db.execute("ROLLBACK TO first_half")
+            db.execute("RELEASE first_half")
+            log.debug("%s: read whole: its halves hold a row that cannot be judged by its half alone", source.path)
+            return None
+        lines = split.lines_before
+        log.debug(
+            "%s: inspected in halves: bytes up to %d here, the rest (line %d on) in the planning child",
+            source.path,
+            split.first.end,
+            lines + source.header_lines() + 1,
+        )
+        # the second half's runs of keys in its order, as one pass would have gone on with them: the first not
+        # where the halves meet in the middle of its rows
+        seam = first.last_key is not None and first.last_key == second.first_key
+        part = sqlite3.connect(keys_db)
+        try:
+            runs = part.execute(
+                "SELECT key, file_idx, line + ? FROM key_runs ORDER BY rowid LIMIT -1 OFFSET ?", (lines, int(seam))
+            )
+            while batch := runs.fetchmany(_BATCH):
+                db.executemany(_UPSERT, batch)
+        finally:
+            part.close()
+        db.execute("RELEASE first_half")
+    first.numbers.then(second.numbers, lines)
+    first.dates.then(second.dates, lines)
+    first.rows += second.rows
+    first.last_key = second.last_key
+    return first
+
+
+def scan_part(request: PartScan) -> PartScanned | None:
+    """Read a part of a file as the inspection reads a whole one (in the planning child, for in_halves); its group
+    keys go to the request's SQLite file. None where it cannot be read as the whole is: a refusal or a broken
+    input (the whole-file read says so)."""
+    from .targets import TARGETS
+
+    target = TARGETS[request.target].from_options(request.target_options)
+    pinned = None if request.pinned is None else Pinned(*request.pinned)
+    source = Source(**request.source, pinned=pinned, part=Part(*request.part))
+    db = sqlite3.connect(request.keys_db, isolation_level=None)
+    try:
+        db.execute("CREATE TABLE key_runs (key TEXT NOT NULL, file_idx INTEGER NOT NULL, line INTEGER NOT NULL)")
+        db.execute("BEGIN")
+        found = _scan(request.file_idx, source, target.kind_of(request.file_idx), db, None, _RUN)
+        db.execute("COMMIT")
+    except (ConfigError, SourceError):
+        return None
+    finally:
+        db.close()
+    return PartScanned(
+        rows=found.rows,
+        numbers=found.numbers.examples(),
+        dates=found.dates.examples(),
+        first_key=found.first_key,
+        last_key=found.last_key,
+        plain=found.plain,
+    )
+
+
+def _inspect(
+    file_idx: int,
+    source: Source,
+    target: Target,
+    given: Given,
+    db: sqlite3.Connection,
+    paths: Sequence[str],
+    stop: threading.Event | None,
+    scan_part: ScanPart | None,
+) -> FileProfile:
+    kind = target.kind_of(file_idx)
+    found = in_halves(file_idx, source, target, db, stop, scan_part) if scan_part is not None else None
+    if found is None:
+        found = _scan(file_idx, source, kind, db, stop)
+    unknown, numbers, dates, unnamed, broken, rows = (
+        found.unknown,
+        found.numbers,
+        found.dates,
+        found.unnamed,
+        found.broken,
+        found.rows,
+    )
     path = str(source.path)
     if unknown:
-        raise _unknown_keys(path, unknown, fields, target.name)
+        raise _unknown_keys(path, unknown, kind.fields, target.name)
     if not source.encoding.startswith(("utf-8", "utf-16")) and (text := _utf8_text(source)) is not None:
         raise _is_utf8(source, *text)
     decimal = numbers.decide(given.decimal, path)

@@ -193,7 +193,8 @@ async def load(
         with conn:
             conn.execute("BEGIN")
             try:
-                profiles = [msgspec.to_builtins(p) for p in inspect(sources, target, job.given(), conn, stop)]
+                found = inspect(sources, target, job.given(), conn, stop, planner.part_reader())
+                profiles = [msgspec.to_builtins(p) for p in found]
             except FileChanged:
                 _as_hashed(sources)
                 raise

@@ -116,11 +116,14 @@ class Source:
         encoding: str | None = None,
         secrets: Collection[str] = (),
         pinned: Pinned | None = None,
+        part: Part | None = None,
     ) -> None:
         self.path = Path(path)
         #: the file as it was hashed: when given, no byte past its size is read, and a file found changed at the
         #: end of a read raises FileChanged
         self.pinned = pinned
+        #: read only this stretch of the file, after its head (the inspection of a big file in halves: halves.py)
+        self.part = part
         self.columns = dict(columns or {})
         #: fields whose values go to the API and nowhere else: masked wherever the source shows a row as written
         self.secrets = frozenset(secrets)
@@ -143,6 +146,23 @@ class Source:
         self._fields: list[str] | None = None
         self._header: list[str] | None = None
         self._sep_line = False
+        self._header_lines = 0
+        self._settings: dict[str, Any] = {
+            "path": str(path),
+            "delimiter": self._delimiter,
+            "columns": self.columns,
+            "fmt": self._fmt,
+            "encoding": self._given_encoding,
+            "secrets": sorted(self.secrets),
+        }
+
+    def settings(self) -> dict[str, Any]:
+        """What the source was made with, as plain values: `Source(**settings)` reads the file the same way."""
+        return {**self._settings, "fmt": self.fmt, "encoding": self.encoding}
+
+    def sibling(self, part: Part) -> Source:
+        """The same file read the same way, only `part` of it."""
+        return Source(**self.settings(), pinned=self.pinned, part=part)
 
     @property
     def fmt(self) -> str:
@@ -203,6 +223,12 @@ class Source:
         """The CSV header as the file writes it (source names, unnamed columns as ""); None for JSONL."""
         self.fields()
         return None if self._header is None else list(self._header)
+
+    def header_lines(self) -> int:
+        """The physical lines a CSV file's rows start after: its header's, a `sep=` line's and blank lines
+        before them (0 for JSONL)."""
+        self.fields()
+        return self._header_lines
 
     def __iter__(self) -> Iterator[Row | BadRow]:
         return self._masking(self._iter_csv() if self.fmt == "csv" else self._iter_jsonl())
@@ -334,7 +360,10 @@ class Source:
             try:
                 file = io.FileIO(self.path, "rb")
                 stack.enter_context(file)
-                bounded = file if self.pinned is None else _Pinned(file, self.pinned, self.path)
+                if self.part is not None:
+                    bounded: io.RawIOBase = _PartOf(file, self.part, self.pinned, self.path)
+                else:
+                    bounded = file if self.pinned is None else _Pinned(file, self.pinned, self.path)
                 raw = stack.enter_context(io.BufferedReader(bounded, _BUFFER))
                 self._compressed = raw.peek(2)[:2] == GZIP_MAGIC
             except OSError as exc:
@@ -431,6 +460,7 @@ class Source:
                 raise self._broken(0, exc) from exc
             names = self._header_names(header)
             self._delimiter_used = delim
+            self._header_lines = before + reader.line_num
             tail.append(_EOF_ROW + delim * len(names) + "\n")
             held.clear()
             yield _OpenCsv(reader, names, delim, lines, held, tail[0], before, src)
@@ -1177,6 +1207,55 @@ class _Pinned(io.RawIOBase):
                     "resume needs that same file"
                 )
             return 0
+        self._read += n
+        return n
+
+
+class Part(NamedTuple):
+    """A stretch of a file read as a file of its own: `head` (the file's own first bytes: its header), then the
+    file's bytes from `start` up to `end` (bytes; `end` is where a line ends, or the file's end)."""
+
+    head: bytes
+    start: int
+    end: int
+
+
+class _PartOf(io.RawIOBase):
+    """A file's Part; where it ends at the file's end as hashed, one fstat checks the file is still as hashed (as
+    _Pinned does), else FileChanged, as does a file found shorter than the part."""
+
+    def __init__(self, file: io.FileIO, part: Part, pinned: Pinned | None, path: object) -> None:
+        self._file, self._part, self._pinned, self._path = file, part, pinned, path
+        self._head = memoryview(part.head)
+        self._at = file.seek(part.start)
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._read
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+        else:
+            left = self._part.end - self._at
+            n = self._file.readinto(view[:left]) if left > 0 else 0
+            if not n:
+                pinned = self._pinned
+                st = os.fstat(self._file.fileno())
+                if left or (
+                    pinned is not None
+                    and self._part.end == pinned.size_bytes
+                    and Pinned(st.st_size, st.st_mtime_ns) != pinned
+                ):
+                    raise FileChanged(f"{changed_message(self._path)} The run read it as it was when it started")
+                return 0
+            self._at += n
         self._read += n
         return n
 
