@@ -103,6 +103,14 @@ class OpenCall(NamedTuple):
     last_sent: float | None = None
 
 
+def _created_rows(db: sqlite3.Connection, file_idx: int, name: str) -> Iterator[tuple[str, int, int | str]]:
+    lo = file_idx << LOC_SHIFT
+    for line, record_id in db.execute(
+        "SELECT loc - ?, id FROM created WHERE loc >= ? AND loc < ? ORDER BY loc", (lo, lo, lo + (1 << LOC_SHIFT))
+    ):
+        yield name, line, "" if record_id == NO_ID else record_id
+
+
 def _file_line(loc: int) -> tuple[int, int]:
     """created.loc as (file index, line)."""
     return loc >> LOC_SHIFT, loc & ((1 << LOC_SHIFT) - 1)
@@ -828,11 +836,23 @@ class Ledger:
     def created_rows(self, file_idx: int, name: str) -> Iterator[tuple[str, int, int | str]]:
         """(name, line, id) of every row of a file that loaded, in line order (the success file); the id is ""
         where the API confirmed the row without one."""
-        lo = file_idx << LOC_SHIFT
-        for line, record_id in self._db.execute(
-            "SELECT loc - ?, id FROM created WHERE loc >= ? AND loc < ? ORDER BY loc", (lo, lo, lo + (1 << LOC_SHIFT))
-        ):
-            yield name, line, "" if record_id == NO_ID else record_id
+        return _created_rows(self._db, file_idx, name)
+
+    def created_rows_apart(self) -> Callable[[int, str], Iterator[tuple[str, int, int | str]]] | None:
+        """`created_rows` on a read-only connection of their own, opened where they are read (another thread): a
+        SQLite ledger in WAL is read alongside this connection's work. None for PostgreSQL."""
+        if isinstance(self.path, ledger_pg.Location):
+            return None
+        uri = f"{self.path.absolute().as_uri()}?mode=ro"
+
+        def rows(file_idx: int, name: str) -> Iterator[tuple[str, int, int | str]]:
+            db = sqlite3.connect(uri, uri=True)
+            try:
+                yield from _created_rows(db, file_idx, name)
+            finally:
+                db.close()
+
+        return rows
 
     def unsettled(self, file_idx: int) -> dict[int, str]:
         """Lines of a file that did not load, and why: rejected (with the reason) or in doubt."""
