@@ -12,6 +12,7 @@ the same totals.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -225,7 +226,11 @@ async def by_walk(
         for scope in scopes:
             bound(scope)
         await side_by_side(walks(from_baselines()))
-    remote, foreign, landed = walked.remote, set_aside(ledger, "others", _OTHERS), set_aside(ledger, "landed", _LANDED)
+    remote, foreign, in_doubt = (
+        walked.remote,
+        set_aside(ledger, "others", fill_others),
+        set_aside(ledger, "landed", fill_landed),
+    )
     counts = {scope: counts[scope] for scope in scopes}
     missing_n, missing_at = ledger.missing_remotely(LIST_LIMIT)
     missing = [{"id": i, "file": files[f], "line": line} for i, f, line in missing_at]
@@ -246,7 +251,7 @@ async def by_walk(
     remote_count = sum(c["remote"] for c in counts.values())
     exp_view = _totals_view(expected)
     rem_view = _totals_view({scope: per for scope, per in remote.items() if per})
-    ours = _without(_without(remote, foreign), landed)
+    ours = _without(_without(remote, foreign), in_doubt)
     ours_view = _totals_view({scope: per for scope, per in ours.items() if per})
     ok = (
         expected_count + others_n + landed_n == remote_count
@@ -298,24 +303,45 @@ _OTHERS = (
 )
 
 
-#: the records the walks listed of this run's calls in doubt (sent, their answers never recorded: a run cut short
-#: while they were in flight, `bulkload reconcile` of it): in the API but not in the ledger as loaded, so no
-#: doubles; `bulkload resume` records them (`in_doubt_found`)
-_LANDED = (
-    "INSERT INTO landed SELECT r.id FROM remote r JOIN groups g ON g.key = r.grp "
+#: the records the walks listed of this run's groups whose calls are in doubt (sent, their answers never recorded:
+#: a run cut short while they were in flight, `bulkload reconcile` of it), and not created by it: each with its
+#: group's lines, by group and id (landed)
+_IN_DOUBT = (
+    "SELECT r.id, r.grp, g.lines FROM remote r JOIN groups g ON g.key = r.grp "
     "JOIN chunks c ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('sending', 'in_doubt') "
-    "AND NOT EXISTS (SELECT 1 FROM created x WHERE x.id = r.id)"
+    "AND NOT EXISTS (SELECT 1 FROM created x WHERE x.id = r.id) ORDER BY r.grp, r.id"
 )
 
 
-def set_aside(ledger: Ledger, table: str, fill: str) -> dict[str, Totals]:
+def fill_landed(db: sqlite3.Connection) -> None:
+    """List the records this run's calls in doubt created into `landed`: in the API but not in the ledger as
+    loaded, so no doubles; `bulkload resume` records them (`in_doubt_found`). A group's first records up to its
+    lines: any more of it are doubles (a second load of the file, say), as ever."""
+    if not db.execute("SELECT EXISTS (SELECT 1 FROM chunks WHERE state IN ('sending', 'in_doubt'))").fetchone()[0]:
+        return
+    batch: list[tuple[int]] = []
+    last, taken = None, 0
+    for record_id, group, lines in db.execute(_IN_DOUBT):
+        taken = taken + 1 if group == last else 1
+        last = group
+        if taken <= lines:
+            batch.append((record_id,))
+    db.executemany("INSERT INTO landed VALUES (?)", batch)
+
+
+def fill_others(db: sqlite3.Connection) -> None:
+    """List the walked records of other writers into `others` (_OTHERS)."""
+    db.execute(_OTHERS)
+
+
+def set_aside(ledger: Ledger, table: str, fill: Callable[[sqlite3.Connection], None]) -> dict[str, Totals]:
     """Set aside walked records the comparison leaves out (`fill` lists their ids into the temporary `table`:
-    _OTHERS, _LANDED; `found_aside` reads them) and return their totals per scope and currency ([records, amount,
-    debits] in minor units), a share of what the walks listed."""
+    `others`, `landed`; `found_aside` reads them) and return their totals per scope and currency ([records,
+    amount, debits] in minor units), a share of what the walks listed."""
     db = ledger.db()
     db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY)")
     db.execute(f"DELETE FROM {table}")
-    db.execute(fill)
+    fill(db)
     found: dict[str, Totals] = {}
     for scope, currency, n, total, debit in db.execute(
         "SELECT r.scope, r.currency, COUNT(*), SUM(r.units), SUM((ABS(r.units) + r.units) / 2) "
