@@ -17,7 +17,10 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import msgspec
@@ -30,6 +33,10 @@ SPLIT_MIN_BYTES = 8 << 20
 
 #: the first half's share of the file (%): it also takes in what the second found, so it reads a little less
 SHARE_HERE = 45
+
+#: the temporary directories the second half's key runs go to (`scratch`): the prefix, then the pid of the command
+#: that made one
+SCRATCH_PREFIX = "bulkload-half-"
 
 #: bytes the header is looked for in; a longer header is read whole
 _HEAD_MAX = 1 << 20
@@ -74,6 +81,27 @@ class PartScanned(msgspec.Struct, tag=True, array_like=True, frozen=True):
 
 #: given a part to read, starts the read elsewhere and returns what waits for its outcome (None: it failed)
 ScanPart = Callable[[PartScan], Callable[[], PartScanned | None]]
+
+
+def scratch() -> tempfile.TemporaryDirectory[str]:
+    """A temporary directory for the second half's key runs, named for this process; first, those of commands
+    that are gone (killed while they inspected a file: nothing else removes them) are removed."""
+    if os.name == "posix":
+        for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+            pid = path.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: alive
+        return True
+    return True
 
 
 def lf_is_line_end(encoding: str) -> bool:

@@ -16,7 +16,6 @@ import difflib
 import logging
 import os
 import sqlite3
-import tempfile
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
@@ -26,7 +25,7 @@ import msgspec
 
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
-from .halves import PartScan, PartScanned, ScanPart, halves
+from .halves import PartScan, PartScanned, ScanPart, halves, scratch
 from .ledger_schema import FILE_GROUPS
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
@@ -187,7 +186,7 @@ def in_halves(
     if split is None:
         return None
     kind = target.kind_of(file_idx)
-    with tempfile.TemporaryDirectory(prefix="bulkload-half-") as tmp:
+    with scratch() as tmp:
         keys_db = os.path.join(tmp, "keys.sqlite")
         pinned = source.pinned
         outcome = scan_part(

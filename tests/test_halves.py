@@ -10,6 +10,7 @@ import csv
 import datetime
 import io
 import json
+import os
 import sqlite3
 import subprocess
 import tempfile
@@ -192,3 +193,19 @@ def test_a_big_file_is_inspected_in_halves_by_the_planning_child_which_then_plan
     with sqlite3.connect(ledger) as db:
         (kept,) = db.execute("SELECT value FROM meta WHERE key = 'profiles'").fetchone()
     assert json.loads(kept) == [msgspec.to_builtins(p) for p in whole]
+
+
+def test_a_scratch_directory_left_by_a_killed_command_is_removed_by_the_next_split(tmp_path: Path) -> None:
+    """kill -9 while a big file was inspected leaves the second half's key runs in the temporary directory: the
+    next split removes the directory of a process that is gone, not one of a process still running."""
+    with mock.patch.object(tempfile, "tempdir", str(tmp_path)):
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        stale = tmp_path / f"{halves_module.SCRATCH_PREFIX}{gone.pid}-abc"
+        live = tmp_path / f"{halves_module.SCRATCH_PREFIX}{os.getppid()}-abc"
+        for made in (stale, live):
+            made.mkdir()
+            (made / "keys.sqlite").write_bytes(b"x")
+        with halves_module.scratch() as mine:
+            assert Path(mine).name.startswith(f"{halves_module.SCRATCH_PREFIX}{os.getpid()}-")
+        assert not stale.exists() and live.exists()
