@@ -317,7 +317,7 @@ def against_dlt(scale: Scale, workdir: Path, tree: Path | None) -> Scenario:
         title,
         ["", "wall", "rows/s", "vs dlt"],
         [
-            ["bulkload", f"{ours['wall_s']:.1f} s", f"{ours_rate:,.0f}", pct(ours_rate / dlt_rate)],
+            ["bulkload", f"{ours['wall_s']:.1f} s", f"{ours_rate:,.0f}", f"{ours_rate / dlt_rate:.2f}×"],
             ["dlt", f"{theirs['wall_s']:.1f} s", f"{dlt_rate:,.0f}", "1.0×"],
         ],
         goals=[(f"bulkload ≥ 5 × dlt's rows/s (measured {ours_rate / dlt_rate:.1f}×)", ours_rate >= 5 * dlt_rate)],
