@@ -115,6 +115,10 @@ class RateMeter:
         self._step = max(0.1, self.rate * self.INCREASE)
         return wait
 
+    def paused_s(self) -> float:
+        """Seconds the pause a 429 set still runs (0.0: none)."""
+        return max(0.0, self._paused_until - self._clock())
+
     def pause(self, wait_s: float) -> float:
         """Let no call start for `wait_s` seconds from now (a longer pause already set stands); returns `wait_s`."""
         until = self._clock() + wait_s

@@ -25,7 +25,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from rich.text import Text
 
 from .prestart import is_gzip
-from .stages import LOADING, PLANNING, WAITING
+from .stages import LOADING, PAUSED, PLANNING, WAITING
 
 #: seconds between two looks at the run
 TICK_S = 0.25
@@ -41,7 +41,8 @@ GZIP_SAMPLE_BYTES = 1 << 20
 class Snapshot:
     """The run as the display sees it. `phase` (stages.py) with its own `done` of `total` `unit`; while loading the
     rows settle instead (`loaded + rejected + in_doubt + skipped` of the input's rows). `limit_wait`: seconds the
-    rate windows alone need for a number of further calls; `held`: calls the limits hold back now."""
+    rate windows alone need for a number of further calls; `held`: calls the limits hold back now; `paused_s`: the
+    pause a 429 set that is still to run."""
 
     phase: str
     done: int
@@ -57,6 +58,8 @@ class Snapshot:
     rate_limited: int = 0
     limit_wait: Callable[[float], float] | None = None
     held: int = 0
+    #: seconds every call still pauses for a 429 (its Retry-After, or the back-off)
+    paused_s: float = 0.0
 
     @property
     def settled(self) -> int:
@@ -107,9 +110,9 @@ def _gzip_rows(path: str) -> int | None:
 
 @dataclass
 class Figures:
-    """What the display shows: the `phase` (WAITING while the limits hold the calls back) on the `bar` of the phase
-    it waits in, `done` of `total` `unit`, the pace (`per_s`, units a second; None until the phase was seen twice),
-    the ETA in seconds (None: not known) and a line of `detail`."""
+    """What the display shows: the `phase` (WAITING while the limits hold the calls back, PAUSED while they pause
+    for a 429) on the `bar` of the phase it waits in, `done` of `total` `unit`, the pace (`per_s`, units a second;
+    None until the phase was seen twice), the ETA in seconds (None: not known) and a line of `detail`."""
 
     phase: str
     bar: str
@@ -132,6 +135,7 @@ class Pace:
         self._samples: deque[tuple[float, int]] = deque()
         self._requests = -1
         self._requests_at = 0.0
+        self._last_per_s: float | None = None  # the phase's last pace above nothing: what a pause stops, not ends
 
     def figures(self, snap: Snapshot) -> Figures:
         """The figures of `snap`, taken now: call it once a look (it samples the pace)."""
@@ -144,14 +148,19 @@ class Pace:
         if snap.phase != self._phase:
             self._phase = snap.phase
             self._samples.clear()
+            self._last_per_s = None
         self._samples.append((now, done))
         while len(self._samples) > 2 and self._samples[1][0] <= now - PACE_WINDOW_S:
             self._samples.popleft()
         (t0, d0), (t1, d1) = self._samples[0], self._samples[-1]
         per_s = (d1 - d0) / (t1 - t0) if t1 > t0 else None
+        if per_s:
+            self._last_per_s = per_s
         eta_s = None
-        if total is not None and per_s:
-            eta_s = max(0.0, total - done) / per_s
+        # held by a pause or a full window, the pace drops to nothing: the pace before it says what follows it
+        going = per_s or ((snap.paused_s or snap.held) and self._last_per_s)
+        if total is not None and going:
+            eta_s = snap.paused_s + max(0.0, total - done) / going
             if loading and snap.limit_wait is not None and snap.rows_read and snap.requests and done < total:
                 # when a rolling window binds, the pace so far says nothing about the wait still to come. Calls a
                 # row: those sent for the rows read (sent, or about to be), not for those settled (a call in flight
@@ -163,7 +172,8 @@ class Pace:
         held = snap.held > 0 and now - self._requests_at >= WAITING_AFTER_S
         bar = PLANNING if loading and not snap.rows_read else snap.phase  # loading, before the first chunk is planned
         unit = snap.unit if not loading else "rows"
-        return Figures(WAITING if held else bar, bar, done, total, unit, per_s, eta_s, _detail(snap, loading))
+        phase = (PAUSED if snap.paused_s else WAITING) if held else bar
+        return Figures(phase, bar, done, total, unit, per_s, eta_s, _detail(snap, loading))
 
 
 def _detail(snap: Snapshot, loading: bool) -> str:

@@ -137,6 +137,7 @@ class Run:
             rate_limited=c.rate_limited,
             limit_wait=self.limits.wait_for,
             held=self.limits.held,
+            paused_s=self.limits.rate.paused_s(),
         )
 
     async def load(

@@ -10,6 +10,8 @@ PLANNING = "planning"
 LOADING = "loading"
 #: shown (never entered) while loading when the limiter holds the sender back for the rate window
 WAITING = "waiting for the rate window"
+#: shown (never entered) instead while the calls pause for a 429 (its Retry-After, or the back-off)
+PAUSED = "paused: the API answered 429"
 RECONCILING = "reconciling"
 SETTLING = "settling calls in flight"
 ROLLING_BACK = "rolling back"

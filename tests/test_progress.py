@@ -20,7 +20,7 @@ from bulkload.limits import Limits
 from bulkload.meters import DailyQuota, RateMeter, WindowMeter
 from bulkload.progress import Pace, RowsTotal, Snapshot, estimate_rows, show_progress
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.stages import LOADING, PLANNING, RECONCILING, ROLLING_BACK, WAITING, Stages
+from bulkload.stages import LOADING, PAUSED, PLANNING, RECONCILING, ROLLING_BACK, WAITING, Stages
 
 
 class Clock:
@@ -117,6 +117,21 @@ def test_the_eta_counts_the_wait_a_rolling_window_still_has_in_store() -> None:
     )
     # 1,000 of 3,000 rows in 10 s is 100 rows/s (ETA 20 s), but 40 more calls need 40 s of window
     assert pace.figures(snap).eta_s == pytest.approx(40.0)
+
+
+def test_the_eta_holds_the_pause_a_429_set_and_the_pace_before_it() -> None:
+    """A 429 asked for 545 s: no row settles while the calls pause, so the pace of the last half minute falls to
+    nothing. The ETA is what is left of the pause and the rows still to go at the pace before it (before: no ETA
+    at all, or the pace before it alone, 0:00:40 for the whole nine minutes)."""
+    now = [0.0]
+    pace = Pace(RowsTotal(5_000, True), lambda: now[0])
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=1_000))
+    now[0] = 10.0
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=2_000, loaded=1_000))  # 100 rows/s
+    now[0] = 100.0
+    fig = pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=2_000, loaded=1_000, paused_s=455.0, held=4))
+    assert fig.per_s == 0.0 and fig.phase == PAUSED
+    assert fig.eta_s == pytest.approx(455.0 + 4_000 / 100.0)
 
 
 def test_the_calls_the_window_still_has_to_let_through_are_those_of_rows_not_sent() -> None:
