@@ -360,10 +360,8 @@ class Source:
             try:
                 file = io.FileIO(self.path, "rb")
                 stack.enter_context(file)
-                if self.part is not None:
-                    bounded: io.RawIOBase = _PartOf(file, self.part, self.pinned, self.path)
-                else:
-                    bounded = file if self.pinned is None else _Pinned(file, self.pinned, self.path)
+                part = self.part or (None if self.pinned is None else Part(b"", 0, self.pinned.size_bytes))
+                bounded = file if part is None else _Bounded(file, part, self.pinned, self.path)
                 raw = stack.enter_context(io.BufferedReader(bounded, _BUFFER))
                 self._compressed = raw.peek(2)[:2] == GZIP_MAGIC
             except OSError as exc:
@@ -1182,35 +1180,6 @@ def changed_message(path: object) -> str:
     return f"{path} changed while it was read (its size or modification time): is it still being written?"
 
 
-class _Pinned(io.RawIOBase):
-    """A file read up to the size it had when it was hashed and no further (rows appended while a run reads it
-    are not loaded); where its reads end, one fstat checks the file is still as hashed, else FileChanged."""
-
-    def __init__(self, file: io.FileIO, pinned: Pinned, path: object) -> None:
-        self._file, self._pinned, self._path = file, pinned, path
-        self._read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._read
-
-    def readinto(self, buffer: Any) -> int:
-        left = self._pinned.size_bytes - self._read
-        n = self._file.readinto(memoryview(buffer)[:left]) if left > 0 else 0
-        if not n:  # the end as hashed, or a file cut shorter than that
-            st = os.fstat(self._file.fileno())
-            if left or Pinned(st.st_size, st.st_mtime_ns) != self._pinned:
-                raise FileChanged(
-                    f"{changed_message(self._path)} The run read it as it was when it started; "
-                    "resume needs that same file"
-                )
-            return 0
-        self._read += n
-        return n
-
-
 class Part(NamedTuple):
     """A stretch of a file read as a file of its own: `head` (the file's own first bytes: its header), then the
     file's bytes from `start` up to `end` (bytes; `end` is where a line ends, or the file's end)."""
@@ -1220,9 +1189,10 @@ class Part(NamedTuple):
     end: int
 
 
-class _PartOf(io.RawIOBase):
-    """A file's Part; where it ends at the file's end as hashed, one fstat checks the file is still as hashed (as
-    _Pinned does), else FileChanged, as does a file found shorter than the part."""
+class _Bounded(io.RawIOBase):
+    """A file read as its `part` says (a pinned file whole: up to the size it had when it was hashed and no
+    further, so rows appended while a run reads it are not loaded); where its reads end at the file's end as
+    hashed, one fstat checks the file is still as hashed, else FileChanged, as for a file found shorter."""
 
     def __init__(self, file: io.FileIO, part: Part, pinned: Pinned | None, path: object) -> None:
         self._file, self._part, self._pinned, self._path = file, part, pinned, path
@@ -1253,7 +1223,10 @@ class _PartOf(io.RawIOBase):
                     and self._part.end == pinned.size_bytes
                     and Pinned(st.st_size, st.st_mtime_ns) != pinned
                 ):
-                    raise FileChanged(f"{changed_message(self._path)} The run read it as it was when it started")
+                    raise FileChanged(
+                        f"{changed_message(self._path)} The run read it as it was when it started; "
+                        "resume needs that same file"
+                    )
                 return 0
             self._at += n
         self._read += n
