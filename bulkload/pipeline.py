@@ -183,6 +183,8 @@ class Loader:
         self._sending = anyio.Semaphore(concurrency)
         #: per chunk (seq, its parts included): when an answer of its calls was last lost, on the loop's clock
         self._lost: dict[int, float] = {}
+        #: per chunk waiting out a settle delay (seq): until when, on the loop's clock
+        self.settling: dict[int, float] = {}
         #: rows the plan has accounted for so far (in a chunk handed out, or rejected)
         self.rows_read = 0
         #: send calls that were in doubt again (the user said so: `resume --resend-in-doubt`)
@@ -287,12 +289,22 @@ class Loader:
         self._lost[chunk.seq] = anyio.current_time()
 
     @asynccontextmanager
-    async def idle(self) -> AsyncIterator[None]:
-        """While a chunk waits out a settle delay, another is sent in its place."""
+    async def idle(self, chunk: Chunk, until: float) -> AsyncIterator[None]:
+        """While a chunk waits out a settle delay (until `until`, on the loop's clock), another is sent in its place;
+        the wait is in `settling` (the progress display's), and the first of a run is said at INFO."""
+        if not self.settling:
+            log.info(
+                "%s: its answer was lost and its records are not listed yet; looking again in %.0f s, when the API "
+                "can no longer be committing it (--settle-s)",
+                named(chunk),
+                until - anyio.current_time(),
+            )
+        self.settling[chunk.seq] = until
         self._sending.release()
         try:
             yield
         finally:
+            self.settling.pop(chunk.seq, None)
             with anyio.CancelScope(shield=True):  # given back even when the run is cancelled meanwhile
                 await self._sending.acquire()
 
@@ -511,7 +523,8 @@ class Loader:
         """Whether a call whose answer was lost took effect, by evidence (see `settled_look`), `settle_s` after
         the loss; another chunk is sent while this one waits."""
         until = self._lost.get(chunk.seq, anyio.current_time()) + self.settle_s if self.settle_s > 0 else None
-        return await settled_look(lambda: self.look(chunk), until, self.idle())
+        idle = self.idle(chunk, until) if until is not None else None
+        return await settled_look(lambda: self.look(chunk), until, idle)
 
     async def look(self, chunk: Chunk) -> list[int] | None:
         """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling."""
@@ -543,7 +556,7 @@ class Loader:
 
     def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool) -> None:
         """The chunk cannot be settled now: stop the run with the error's exit code and say why."""
-        where = f"chunk {chunk.seq}{'.' + chunk.part if chunk.part else ''} (lines {chunk.lines[0]}-{chunk.lines[-1]})"
+        where = named(chunk)
         if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:
             exc = WrongEndpoint(f"{where}: {exc} (is --base-url right?)", uncertain=exc.uncertain)
         said = self.hidden(chunk, str(exc))
@@ -682,6 +695,11 @@ class Loader:
             finally:
                 del self._baseline_events[scope]
                 event.set()
+
+
+def named(chunk: Chunk) -> str:
+    """A chunk as messages name it: "chunk 7.b (lines 301-400)"."""
+    return f"chunk {chunk.seq}{'.' + chunk.part if chunk.part else ''} (lines {chunk.lines[0]}-{chunk.lines[-1]})"
 
 
 async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: Planning) -> None:

@@ -25,7 +25,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from rich.text import Text
 
 from .prestart import is_gzip
-from .stages import LOADING, PAUSED, PLANNING, WAITING
+from .stages import LOADING, PAUSED, PLANNING, SETTLING, WAITING
 
 #: seconds between two looks at the run
 TICK_S = 0.25
@@ -60,6 +60,8 @@ class Snapshot:
     held: int = 0
     #: seconds every call still pauses for a 429 (its Retry-After, or the back-off)
     paused_s: float = 0.0
+    #: seconds until the last chunk waiting out a settle delay (`--settle-s`) looks for its records again
+    settling_s: float = 0.0
 
     @property
     def settled(self) -> int:
@@ -158,7 +160,7 @@ class Pace:
             self._last_per_s = per_s
         eta_s = None
         # held by a pause or a full window, the pace drops to nothing: the pace before it says what follows it
-        going = per_s or ((snap.paused_s or snap.held) and self._last_per_s)
+        going = per_s or ((snap.paused_s or snap.held or snap.settling_s) and self._last_per_s)
         if total is not None and going:
             eta_s = snap.paused_s + max(0.0, total - done) / going
             if loading and snap.limit_wait is not None and snap.rows_read and snap.requests and done < total:
@@ -173,6 +175,9 @@ class Pace:
         bar = PLANNING if loading and not snap.rows_read else snap.phase  # loading, before the first chunk is planned
         unit = snap.unit if not loading else "rows"
         phase = (PAUSED if snap.paused_s else WAITING) if held else bar
+        if loading and snap.settling_s and not per_s:  # nothing settles but the calls waiting out a settle delay
+            phase = SETTLING
+            eta_s = max(eta_s or 0.0, snap.settling_s)
         return Figures(phase, bar, done, total, unit, per_s, eta_s, _detail(snap, loading))
 
 

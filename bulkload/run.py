@@ -138,7 +138,13 @@ class Run:
             limit_wait=self.limits.wait_for,
             held=self.limits.held,
             paused_s=self.limits.rate.paused_s(),
+            settling_s=self._settling_s(),
         )
+
+    def _settling_s(self) -> float:
+        """Seconds until the last chunk waiting out a settle delay looks again (0.0: none waits)."""
+        waiting = self.loader.settling if self.loader is not None else {}
+        return max(0.0, max(waiting.values(), default=0.0) - anyio.current_time()) if waiting else 0.0
 
     async def load(
         self,

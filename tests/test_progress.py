@@ -20,7 +20,7 @@ from bulkload.limits import Limits
 from bulkload.meters import DailyQuota, RateMeter, WindowMeter
 from bulkload.progress import Pace, RowsTotal, Snapshot, estimate_rows, show_progress
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.stages import LOADING, PAUSED, PLANNING, RECONCILING, ROLLING_BACK, WAITING, Stages
+from bulkload.stages import LOADING, PAUSED, PLANNING, RECONCILING, ROLLING_BACK, SETTLING, WAITING, Stages
 
 
 class Clock:
@@ -132,6 +132,20 @@ def test_the_eta_holds_the_pause_a_429_set_and_the_pace_before_it() -> None:
     fig = pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=2_000, loaded=1_000, paused_s=455.0, held=4))
     assert fig.per_s == 0.0 and fig.phase == PAUSED
     assert fig.eta_s == pytest.approx(455.0 + 4_000 / 100.0)
+
+
+def test_calls_waiting_out_a_settle_delay_are_the_phase_and_their_wait_the_eta() -> None:
+    """A HaloPSA resume looks for the records of calls whose answers were lost only after `--settle-s` (120 s):
+    meanwhile nothing settles. The phase says why and the ETA holds the wait (before: "loading 98 % ... 0 rows/s"
+    and no ETA for two minutes, as if it hung)."""
+    now = [0.0]
+    pace = Pace(RowsTotal(1_000, True), lambda: now[0])
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=1_000))
+    now[0] = 10.0
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=1_000, loaded=980))
+    now[0] = 50.0
+    fig = pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=1_000, loaded=980, settling_s=80.0))
+    assert fig.phase == SETTLING and fig.eta_s is not None and fig.eta_s >= 80.0
 
 
 def test_the_calls_the_window_still_has_to_let_through_are_those_of_rows_not_sent() -> None:
