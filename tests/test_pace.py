@@ -233,17 +233,20 @@ async def test_a_window_shared_with_another_client_is_used_as_fully_as_it_leaves
     assert refused[0] <= 32, refused[0]  # 29 with each answer heard as the dispatcher hears it (11 unheard)
 
 
-def _halo_job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
+def _job(tmp_path: Path, target: str, data: Path, url: str, **kw: Any) -> Job:
     return Job(
-        target="halopsa",
+        target=target,
         files=[str(data)],
         base_url=url,
         ledger=str(tmp_path / "l.sqlite"),
         rejects=str(tmp_path / "r.csv"),
         report=str(tmp_path / "r.json"),
-        target_options={"resources": ["XeroDetails"]},
         **kw,
     )
+
+
+def _halo_job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
+    return _job(tmp_path, "halopsa", data, url, target_options={"resources": ["XeroDetails"]}, **kw)
 
 
 async def test_a_token_that_runs_out_while_calls_wait_for_a_rate_slot_is_renewed_before_they_leave(
@@ -273,17 +276,7 @@ async def test_at_the_servers_own_rate_it_counts_no_429(tmp_path: Path) -> None:
     options = SandboxOptions(latency_ms=50, rate_limit=100)
     with anyio.fail_after(60):
         async with running("economic", options) as url:
-            job = Job(
-                target="economic",
-                files=[str(data)],
-                base_url=url,
-                ledger=str(tmp_path / "l.sqlite"),
-                rejects=str(tmp_path / "r.csv"),
-                report=str(tmp_path / "r.json"),
-                batch_size=2,
-                concurrency=16,
-                rate=100.0,
-            )
+            job = _job(tmp_path, "economic", data, url, batch_size=2, concurrency=16, rate=100.0)
             report = await load(job, env=CREDS)
             seen = await stats(url.split("/journalsapi")[0])
     assert report.status == "complete", report.stop_reason
