@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from .sources import Part, Source
+from .sources import Part, Pinned, Source
 
 #: files smaller than this (bytes) are read whole: the child's round trip and the merge would cost more than the
 #: half of the read they save
@@ -60,7 +60,7 @@ class PartScan(msgspec.Struct, frozen=True):
 
     source: dict[str, Any]
     part: Part
-    pinned: tuple[int, int] | None
+    pinned: Pinned | None
     target: str
     target_options: dict[str, Any]
     file_idx: int

@@ -291,7 +291,8 @@ class Loader:
     @asynccontextmanager
     async def idle(self, chunk: Chunk, until: float) -> AsyncIterator[None]:
         """While a chunk waits out a settle delay (until `until`, on the loop's clock), another is sent in its place;
-        the wait is in `settling` (the progress display's), and the first of a run is said at INFO."""
+        the wait is in `settling` (the progress display's), and one that begins while no other waits is said at
+        INFO."""
         if not self.settling:
             log.info(
                 "%s: its answer was lost and its records are not listed yet; looking again in %.0f s, when the API "

@@ -30,7 +30,7 @@ from .ledger_schema import FILE_GROUPS
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
 from .regroup import NEIGHBOUR, Unnamed, keyed
-from .sources import C1, BadRow, Part, Pinned, Source, codec_name, encoding_label
+from .sources import C1, BadRow, Source, codec_name, encoding_label
 from .targets.base import RecordKind, Target
 
 log = logging.getLogger(__name__)
@@ -188,12 +188,11 @@ def in_halves(
     kind = target.kind_of(file_idx)
     with scratch() as tmp:
         keys_db = os.path.join(tmp, "keys.sqlite")
-        pinned = source.pinned
         outcome = scan_part(
             PartScan(
                 source=source.settings(),
                 part=split.second,
-                pinned=None if pinned is None else (pinned.size_bytes, pinned.mtime_ns),
+                pinned=source.pinned,
                 target=target.name,
                 target_options=target.options(),
                 file_idx=file_idx,
@@ -246,8 +245,7 @@ def scan_part(request: PartScan) -> PartScanned | None:
     from .targets import TARGETS
 
     target = TARGETS[request.target].from_options(request.target_options)
-    pinned = None if request.pinned is None else Pinned(*request.pinned)
-    source = Source(**request.source, pinned=pinned, part=Part(*request.part))
+    source = Source(**request.source, pinned=request.pinned, part=request.part)
     db = sqlite3.connect(request.keys_db, isolation_level=None)
     try:
         db.execute("CREATE TABLE key_runs (key TEXT NOT NULL, file_idx INTEGER NOT NULL, line INTEGER NOT NULL)")

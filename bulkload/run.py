@@ -144,7 +144,7 @@ class Run:
     def _settling_s(self) -> float:
         """Seconds until the last chunk waiting out a settle delay looks again (0.0: none waits)."""
         waiting = self.loader.settling if self.loader is not None else {}
-        return max(0.0, max(waiting.values(), default=0.0) - anyio.current_time()) if waiting else 0.0
+        return max(0.0, max(waiting.values()) - anyio.current_time()) if waiting else 0.0
 
     async def load(
         self,

@@ -147,18 +147,17 @@ class Source:
         self._header: list[str] | None = None
         self._sep_line = False
         self._header_lines = 0
-        self._settings: dict[str, Any] = {
-            "path": str(path),
-            "delimiter": self._delimiter,
-            "columns": self.columns,
-            "fmt": self._fmt,
-            "encoding": self._given_encoding,
-            "secrets": sorted(self.secrets),
-        }
 
     def settings(self) -> dict[str, Any]:
         """What the source was made with, as plain values: `Source(**settings)` reads the file the same way."""
-        return {**self._settings, "fmt": self.fmt, "encoding": self.encoding}
+        return {
+            "path": str(self.path),
+            "delimiter": self._delimiter,
+            "columns": self.columns,
+            "fmt": self.fmt,
+            "encoding": self.encoding,
+            "secrets": sorted(self.secrets),
+        }
 
     def sibling(self, part: Part) -> Source:
         """The same file read the same way, only `part` of it."""
