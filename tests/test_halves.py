@@ -140,6 +140,17 @@ def _entries(rows: int, apart: bool = False) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+FIELD_CASES = sorted((Path(__file__).parent / "cases").glob("*/*.csv"))
+
+
+@pytest.mark.parametrize("path", FIELD_CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("middle", [0.2, 0.5, 0.8])
+def test_the_field_cases_split_anywhere_are_inspected_as_whole(path: Path, middle: float) -> None:
+    """The files finance teams really produce (tests/cases/): split, the same decisions, evidence lines, groups
+    and refusals as read whole (the cp1252 file refused alike without --encoding)."""
+    assert inspected(path, middle) == inspected(path, None)
+
+
 @pytest.mark.parametrize("apart", [False, True], ids=["grouped", "apart"])
 def test_a_plain_file_is_read_in_halves_and_its_second_halfs_lines_are_the_files(tmp_path: Path, apart: bool) -> None:
     path = tmp_path / "in.csv"
