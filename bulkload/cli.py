@@ -13,7 +13,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack, nullcontext
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import anyio
 import msgspec
@@ -30,6 +30,11 @@ from .redact import redact
 from .report import json_text, print_rollback, print_summary
 from .results import Report
 from .targets import TARGETS
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .fleet import FleetReport
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -309,23 +314,38 @@ def _add_run(sub: Any, output: argparse.ArgumentParser) -> None:
 async def _run_manifest(ns: argparse.Namespace) -> int:
     """`bulkload run MANIFEST`: run it with its live display, write fleet.json, show the summary; the exit code."""
     from .fleet import run_manifest
-    from .fleet_view import Board, print_fleet, shown
+    from .fleet_view import Board, shown
     from .manifest import read_manifest
 
     manifest = read_manifest(ns.manifest)
     board = Board(len(manifest.jobs))
-    async with shown(board, _progress(ns)):
-        report = await run_manifest(manifest, resume=ns.resume, opened=board.opened, ended=board.ended)
-    private_dir(manifest.output_dir)
-    write_private(manifest.output_dir / "fleet.json", json_text(report) + "\n")
+    reports: list[FleetReport] = []  # the run's, or where it was interrupted the one of that moment
+    try:
+        async with shown(board, _progress(ns)):
+            reports.append(
+                await run_manifest(
+                    manifest, resume=ns.resume, opened=board.opened, ended=board.ended, interrupted=reports.append
+                )
+            )
+    finally:  # an interrupt goes on from here, after the combined report is written and shown
+        if reports:
+            _show_fleet(ns, manifest.output_dir, reports[0])
+    return reports[0].exit_code
+
+
+def _show_fleet(ns: argparse.Namespace, output_dir: Path, report: FleetReport) -> None:
+    """Write fleet.json into `output_dir` and show the combined report as -q/--json ask."""
+    from .fleet_view import print_fleet
+
+    private_dir(output_dir)
+    write_private(output_dir / "fleet.json", json_text(report) + "\n")
     if ns.json:
         _print_json(report)
     elif ns.quiet:
-        print(f"bulkload run: exit {report.exit_code}; report: {manifest.output_dir / 'fleet.json'}")
+        print(f"bulkload run: exit {report.exit_code}; report: {output_dir / 'fleet.json'}")
     else:
         print_fleet(report)
-        print(f"combined report: {manifest.output_dir / 'fleet.json'}")
-    return report.exit_code
+        print(f"combined report: {output_dir / 'fleet.json'}")
 
 
 def _job(ns: argparse.Namespace) -> Job:
@@ -532,7 +552,8 @@ def _said(line: str) -> None:
 
 def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
     """Why a command ended on an error not of ours, and what to run next."""
-    again = _again(ns.command, getattr(ns, "ledger", None))
+    manifest = None if getattr(ns, "queue", None) else getattr(ns, "manifest", None)  # a queue's run is its workers'
+    again = _again(ns.command, getattr(ns, "ledger", None), manifest)
     if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
         return f"{interrupts.reason()}; {again}"
     if isinstance(exc, OSError):  # the system refused (no space left, a file removed): no bug, nothing to keep
@@ -549,8 +570,10 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
     )
 
 
-def _again(command: str, ledger: str | None) -> str:
-    """What to run after `command` was cut short."""
+def _again(command: str, ledger: str | None, manifest: str | None = None) -> str:
+    """What to run after `command` was cut short (`manifest`: `bulkload run`'s)."""
+    if command == "run" and manifest:
+        return f"continue with `bulkload run {manifest} --resume`"
     if ledger and ledger_pg.is_url(ledger):
         ledger = ledger_pg.name_of(ledger)  # without its password
     if command in ("load", "resume") and ledger and (os.path.exists(ledger) or ledger_pg.is_url(ledger)):

@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 import msgspec
 
-from . import ledger_pg, runner
+from . import interrupts, ledger_pg, runner
 from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, RunStopped
 from .ledger import Ledger
 from .manifest import Manifest, ManifestJob
@@ -90,13 +90,14 @@ async def run_job(
     resume: bool = False,
     progress: bool = False,
     shared: Shared | None = None,
+    interrupted: Callable[[Report], object] | None = None,
 ) -> Report:
     """One job of a manifest: a new load, or with `resume` the run its ledger holds continued (same idempotency
     keys; `runner.resume`, with the manifest's daily quota, concurrency, rate and timeout as they are now). A job
     whose ledger says complete is not loaded again: its stored report is returned. Credentials from the manifest's
     variables in `env` (default os.environ) or its credentials file. Returns the report (a stopped run's too:
     status "stopped"); raises ConfigError for settings to correct (and, without `resume`, for a job whose ledger
-    holds an unfinished run)."""
+    holds an unfinished run). `interrupted` as for runner.load."""
     job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
     credentials = job.config_credentials
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
@@ -109,7 +110,9 @@ async def run_job(
         )
     private_dir(mjob.out_dir)
     if status is None:
-        return await runner.load(job, env=credentials, progress=progress, raise_on_stop=False, shared=shared)
+        return await runner.load(
+            job, env=credentials, progress=progress, raise_on_stop=False, shared=shared, interrupted=interrupted
+        )
     return await runner.resume(  # under the manifest's limits as they are now (a quota raised since, say)
         mjob.ledger_path,
         report=mjob.report_path,
@@ -117,6 +120,7 @@ async def run_job(
         progress=progress,
         raise_on_stop=False,
         shared=shared,
+        interrupted=interrupted,
         daily_quota=job.daily_quota,
         concurrency=job.concurrency,
         rate=job.rate,
@@ -154,12 +158,15 @@ async def run_manifest(
     resume: bool = False,
     opened: Callable[[str, Run], object] | None = None,
     ended: Callable[[JobOutcome], object] | None = None,
+    interrupted: Callable[[FleetReport], object] | None = None,
 ) -> FleetReport:
     """Run every job of `manifest`: one task per agreement, its jobs in the manifest's order; calls in flight
     across all of them at most `manifest.max_connections`. `opened(job name, run)` is told of each run as it
     starts and `ended(outcome)` of each job as it ends (the progress display, fleet_view.py). A job that fails
     does not stop the others: its outcome says why. Returns the FleetReport (each job's report as it wrote it under
-    the manifest's output_dir); an interrupt cancels every job (each writes its partial report) and goes on."""
+    the manifest's output_dir). An interrupt (Ctrl-C, SIGTERM, cancelled) stops every job, each writing its partial
+    report, hands the FleetReport of that moment to `interrupted` (the jobs it stopped `stopped`, those it kept from
+    starting `waiting`), then goes on."""
     await anyio.to_thread.run_sync(check_accounts, manifest, env)
     started = time.monotonic()
     limiter = anyio.CapacityLimiter(manifest.max_connections)
@@ -170,9 +177,25 @@ async def run_manifest(
 
     async def one(mjob: ManifestJob) -> None:
         shared = Shared(limiter, (lambda run: opened(mjob.name, run)) if opened else (lambda run: None))
+        partial: list[Report] = []
         try:
-            report = await run_job(mjob, env=env, resume=resume, shared=shared)
+            report = await run_job(mjob, env=env, resume=resume, shared=shared, interrupted=partial.append)
             outcome = outcome_of(mjob, report)
+        except anyio.get_cancelled_exc_class():
+            outcomes[mjob.name] = (
+                outcome_of(mjob, partial[0])
+                if partial
+                else JobOutcome(
+                    name=mjob.name,
+                    agreement=mjob.agreement,
+                    status="stopped",
+                    exit_code=EXIT_STOPPED,
+                    error=f"{interrupts.reason()} before its first call",
+                )
+            )
+            if ended is not None:
+                ended(outcomes[mjob.name])
+            raise
         except RunStopped as exc:  # with raise_on_stop=False only a stop before the run began
             outcome = outcome_of(mjob, exc.report) if exc.report is not None else failed(mjob, exc, "stopped")
         except BulkloadError as exc:
@@ -199,9 +222,14 @@ async def run_manifest(
                         ended(outcomes[later.name])
                 return
 
-    async with anyio.create_task_group() as tg:
-        for jobs in manifest.agreements().values():
-            tg.start_soon(agreement, jobs)
+    try:
+        async with anyio.create_task_group() as tg:
+            for jobs in manifest.agreements().values():
+                tg.start_soon(agreement, jobs)
+    except anyio.get_cancelled_exc_class():
+        if interrupted is not None:
+            interrupted(fleet_report(manifest, list(outcomes.values()), time.monotonic() - started))
+        raise
     return fleet_report(manifest, list(outcomes.values()), time.monotonic() - started)
 
 

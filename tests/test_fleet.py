@@ -6,6 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,7 +19,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import spawn_sandbox, write_entries
+from conftest import SandboxProcess, spawn_sandbox, write_entries
 
 from bulkload.cli import main
 from bulkload.errors import ConfigError
@@ -46,7 +52,7 @@ def manifest_text(url: str, *, cap: int, extra: dict[str, str] | None = None) ->
     return "\n".join(out)
 
 
-def inputs(folder: Path) -> dict[str, int]:
+def inputs(folder: Path, vouchers: int = VOUCHERS) -> dict[str, int]:
     """Each job's file; job j of every agreement has the same file (the same vouchers), as a firm's agreements
     each numbering from 1 do: at one address (e-conomic's) the record of loads tells agreements apart, and none is
     refused as a load twice. Rows per agreement."""
@@ -54,7 +60,7 @@ def inputs(folder: Path) -> dict[str, int]:
     for a in range(AGREEMENTS):
         for j in range(JOBS):
             totals = write_entries(
-                folder / f"a{a}j{j}.csv", VOUCHERS, seed=10 * a + j, first_voucher=1 + 1000 * j + 10_000 * a
+                folder / f"a{a}j{j}.csv", vouchers, seed=10 * a + j, first_voucher=1 + 1000 * j + 10_000 * a
             )
             rows[grant(a)] += totals["rows"]
     return rows
@@ -181,6 +187,73 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     finally:
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_an_interrupted_fleet_run_writes_fleet_json_and_resume_finishes_every_job_once(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """Ctrl-C (or SIGTERM) during `bulkload run`: every job running stops with its partial report, fleet.json says
+    which stopped and which never began, the exit is 4 and the message names `bulkload run MANIFEST --resume`, which
+    then loads every row once. Judged by what the server holds."""
+    rows = inputs(tmp_path, vouchers=900)  # a job: 18 calls of 100 entries, one at a time at 40 ms each
+    sandbox = spawn_sandbox("--agreements", "--latency-ms", "40")
+    manifest = tmp_path / "fleet.toml"
+    one_at_a_time = {f"a{a}j{j}": "concurrency = 1\n" for a in range(AGREEMENTS) for j in range(JOBS)}
+    manifest.write_text(manifest_text(sandbox.url, cap=8, extra=one_at_a_time))
+    env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bulkload", "run", str(manifest), "--no-progress"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # however pytest was started
+        )
+        try:
+            deadline = time.monotonic() + BOUND_S
+            while _posts(sandbox) < 2 * AGREEMENTS:  # each agreement's first job is under way
+                assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+                time.sleep(0.05)
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=BOUND_S)
+        finally:
+            proc.kill()
+        assert proc.returncode == 4, (out, err)
+        assert f"continue with `bulkload run {manifest} --resume`" in err, err
+        assert "Traceback" not in err
+        fleet = json.loads((tmp_path / "fleet.runs" / "fleet.json").read_text())
+        jobs = {job["name"]: job for job in fleet["jobs"]}
+        assert fleet["exit_code"] == 4
+        for a in range(AGREEMENTS):
+            first, second = jobs[f"a{a}j0"], jobs[f"a{a}j1"]
+            assert first["status"] == "stopped" and first["exit_code"] == 4, first
+            assert 0 < first["report"]["loaded"] < rows[grant(a)] // JOBS, first["report"]
+            assert second["status"] == "waiting" and second["report"] is None, second
+        assert fleet["totals"]["loaded"] == sum(job["report"]["loaded"] for job in jobs.values() if job["report"])
+        assert "a0j0" in out and "stopped" in out  # the combined summary is shown too
+
+        done = subprocess.run(
+            [sys.executable, "-m", "bulkload", "run", str(manifest), "--resume", "--no-progress"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=BOUND_S * 2,
+        )
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        asyncio.run(assert_each_row_once(sandbox.url, rows))
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+
+
+def _posts(sandbox: SandboxProcess) -> int:
+    """The bulk calls the server has counted across every agreement."""
+    with urllib.request.urlopen(f"{sandbox.root}{AGREEMENTS_PATH}", timeout=10) as resp:
+        stats = json.loads(resp.read())
+    return sum(int(a["by_method"].get("POST", {}).get("requests", 0)) for a in stats.values())
 
 
 async def test_one_file_into_two_agreements_at_one_address_is_no_load_twice(tmp_path: Path) -> None:
