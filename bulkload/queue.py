@@ -186,10 +186,14 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
     shared by every worker. Returns its report's counts and status; raises RunStopped for a run that stopped
     resumable (procrastinate retries it: `RETRY`), ConfigError for a job to correct (not retried: its
     credentials refused, a manifest changed since)."""
-    mjob = _job(read_manifest(manifest_path), name)
-    mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger_url(url, manifest_path, name)})
     # two connections: the budget's calls take turns on one, the job's counts go over the other meanwhile
     async with await connect(url) as conn, await connect(url) as budget_conn:
+        try:  # the manifest as it is now: changed or gone since it was queued, the job fails saying so
+            mjob = _job(read_manifest(manifest_path), name)
+        except ConfigError as exc:
+            await _record_error(url, conn, job_id, exc)
+            raise
+        mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger_url(url, manifest_path, name)})
         await _job_row(conn, job_id, manifest_path, mjob, worker_label())
         lag = shared_limits.LoopLag()
         token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s))
@@ -292,15 +296,18 @@ _STATES = {"todo": "queued", "doing": "running", "succeeded": "finished", "abort
 
 
 async def job_states(url: str) -> list[JobState]:
-    """Every job ever queued, in the order it was: its state, worker and counts (JobState); none in a database no
-    manifest was queued in yet."""
+    """Every job queued, in the order it was: its state, worker and counts (JobState); none in a database no
+    manifest was queued in yet. A job queued again (its manifest queued after it failed or finished) is its latest
+    queueing: the one before is over, and a failure it ended in was corrected."""
     async with await connect(url) as conn:
         cur = await conn.execute("SELECT to_regclass('bulkload_queue') IS NOT NULL")
         if not (row := await cur.fetchone()) or not row[0]:
             return []
         cur = await conn.execute(
-            "SELECT j.id, q.name, q.agreement, j.status::text, j.attempts, q.worker, q.counts, q.report, q.error "
-            "FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id ORDER BY j.id"
+            "SELECT * FROM (SELECT DISTINCT ON (q.manifest, q.name) j.id, q.name, q.agreement, j.status::text, "
+            "j.attempts, q.worker, q.counts, q.report, q.error "
+            "FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id "
+            "ORDER BY q.manifest, q.name, j.id DESC) latest ORDER BY id"
         )
         rows = await cur.fetchall()
     states = []

@@ -141,6 +141,53 @@ def test_the_daily_quota_is_the_agreements_across_workers(
             proc.communicate(timeout=10)
 
 
+@pytest.mark.slow
+def test_a_failed_job_queued_again_is_shown_as_its_latest_queueing(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The manifest changed after it was queued (a2j1 gone): that job fails and stays failed. The manifest put back
+    and queued again, the job runs and finishes; status shows each job once, as its latest queueing, and exits 0
+    (it did 4 for good: the failure corrected was still listed)."""
+    sandbox = spawn_sandbox("--agreements")
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        rows = inputs(tmp_path)
+        manifest = tmp_path / "fleet.toml"
+        whole = manifest_text(sandbox.url, cap=8)
+        manifest.write_text(whole)
+        assert main(["run", str(manifest), "--queue", postgres_url]) == 0
+        manifest.write_text(whole.split('[[job]]\nname = "a2j1"')[0])  # changed since it was queued
+        env = {**os.environ, **ENV}
+        with open(tmp_path / "worker.log", "wb") as log:
+            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", postgres_url]
+            worker = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+        def settled() -> dict[str, dict[str, object]]:
+            deadline = time.monotonic() + BOUND_S
+            while True:
+                jobs = {str(job["name"]): job for job in status(postgres_url, capsys)[1]}
+                if {job["state"] for job in jobs.values()} <= {"finished", "failed"} or time.monotonic() > deadline:
+                    return jobs
+                time.sleep(0.5)
+
+        jobs = settled()
+        assert jobs["a2j1"]["state"] == "failed" and "no job 'a2j1'" in str(jobs["a2j1"]["error"]), jobs["a2j1"]
+        assert status(postgres_url, capsys)[0] == 4
+
+        manifest.write_text(whole)
+        assert main(["run", str(manifest), "--queue", postgres_url]) == 0
+        jobs = settled()
+        code, listed = status(postgres_url, capsys)
+        assert code == 0 and len(listed) == AGREEMENTS * 2, listed  # six jobs, each once
+        assert {(job["state"], job["exit_code"]) for job in jobs.values()} == {("finished", 0)}
+        asyncio.run(assert_each_row_once(sandbox.url, rows))
+    finally:
+        for proc in (worker, sandbox.proc):
+            if proc is not None:
+                proc.kill()
+                proc.communicate(timeout=10)
+
+
 def test_status_of_a_database_nothing_was_queued_in(postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert status(postgres_url, capsys) == (0, [])
 
