@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from .errors import SourceError
 from .sources import BadRow, Row
-from .targets.base import RecordKind
+from .targets.base import RecordKind, Unreadable
 
 #: rows written per statement
 _BATCH = 10_000
@@ -49,11 +49,12 @@ class Unnamed:
         self.count = 0
         self.first: list[tuple[int, str]] = []
 
-    def add(self, item: Row | BadRow) -> None:
+    def add(self, item: Row | BadRow, why: str = "") -> None:
+        """Count a row that names no group; `why`: the value it names one by that is no key (Unreadable)."""
         self.count += 1
         if len(self.first) < self.SHOWN:
-            # a readable row that names no group has no reason of its own ("")
-            self.first.append((item.line_no, item.reason) if isinstance(item, BadRow) else (item[0], ""))
+            # a readable row that names no group has no reason of its own (""), unless its key cannot be read
+            self.first.append((item.line_no, why or item.reason) if isinstance(item, BadRow) else (item[0], why))
 
 
 def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unnamed | None = None) -> Iterator[Keyed]:
@@ -68,6 +69,7 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
     group; a row regrouped() placed keeps its place (its neighbours are decided in the file's own order)."""
     key_of, strict = kind.group_key, kind.rows_grouped
     held: list[Row | BadRow] = []  # rows naming no group, waiting for the next row that names one
+    unread: str | None = None  # why a held row's group cannot be read, if one's cannot (then all are placed strictly)
     before: str | None = None
     try:
         for item in rows:
@@ -78,23 +80,32 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                 key = key_of(item.partial) if item.partial is not None else None
             else:
                 key = key_of(item[1])
+            if isinstance(key, Unreadable):
+                unread = unread or key.why
+                held.append(item)
+                if unnamed is not None:
+                    unnamed.add(item, key.why)
+                continue
             if key is None and (strict or isinstance(item, BadRow)):
                 held.append(item)
                 if unnamed is not None:
                     unnamed.add(item)
                 continue
             if held:
-                yield from _place(held, before, key, strict, kind.group_name)
+                yield from _place(held, before, key, strict or unread is not None, kind.group_name, unread)
                 held.clear()
+                unread = None
             yield key, item
             before = key
     except SourceError:  # the input breaks off: what was held is still a row read
-        yield from _place(held, before, None, strict, kind.group_name)
+        yield from _place(held, before, None, strict or unread is not None, kind.group_name, unread)
         raise
-    yield from _place(held, before, None, strict, kind.group_name)
+    yield from _place(held, before, None, strict or unread is not None, kind.group_name, unread)
 
 
-def _place(held: list[Row | BadRow], before: str | None, after: str | None, strict: bool, name: str) -> Iterator[Keyed]:
+def _place(
+    held: list[Row | BadRow], before: str | None, after: str | None, strict: bool, name: str, unread: str | None
+) -> Iterator[Keyed]:
     if after is not None and after == before:
         for row in held:
             yield after, row
@@ -108,10 +119,8 @@ def _place(held: list[Row | BadRow], before: str | None, after: str | None, stri
     if before is not None and after is not None:
         first = held[0]
         line = first.line_no if isinstance(first, BadRow) else first[0]
-        yield (
-            after,
-            BadRow(line, f"line {line}, next to it, names no {name} and may be one of its lines", "", kind=NEIGHBOUR),
-        )
+        names = f"names no {name} that can be read ({unread})" if unread else f"names no {name}"
+        yield after, BadRow(line, f"line {line}, next to it, {names} and may be one of its lines", "", kind=NEIGHBOUR)
 
 
 def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> Iterator[Placed]:

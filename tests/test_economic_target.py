@@ -11,6 +11,7 @@ from conftest import read_row
 
 from bulkload.errors import BadRequest, ConfigError, RowInvalid
 from bulkload.sources import Source
+from bulkload.targets.base import Unreadable
 from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntry
 
@@ -146,23 +147,24 @@ def test_a_json_number_with_a_fraction_is_the_voucher_it_is_grouped_in(tmp_path:
 
 def test_a_json_true_is_not_the_voucher_one_before_it() -> None:
     # JSON's true equals 1 in Python: the key of the line before (voucher 1 of journal 3) was reused for
-    # "voucherNumber": true, so its refusal took voucher 1 with it and the run stopped ("no longer together")
+    # "voucherNumber": true, so its refusal took voucher 1 with it and the run stopped ("no longer together").
+    # true is no voucher number: the line names no voucher that can be read (placed by its neighbours, keyed())
     t = Economic().kind_of(0)
     assert t.group_key({**ROW, "journalNumber": "3", "voucherNumber": 1}) == "3:1"
-    assert t.group_key({**ROW, "journalNumber": "3", "voucherNumber": True}) == "3:True"
+    assert t.group_key({**ROW, "journalNumber": "3", "voucherNumber": True}) == Unreadable("no voucher number")
     assert t.group_key({**ROW, "journalNumber": 1, "voucherNumber": 7}) == "1:7"
-    assert t.group_key({**ROW, "journalNumber": True, "voucherNumber": 7}) == "True:7"
+    assert t.group_key({**ROW, "journalNumber": True, "voucherNumber": 7}) == Unreadable("no journal number")
     assert reason({**ROW, "voucherNumber": True})[0] == "voucherNumber"
 
 
 @pytest.mark.parametrize("odd", ["٤٢", "４２", "4_2", "٤٢.0"])
 def test_a_voucher_number_in_other_digits_than_ascii_is_refused_not_guessed(odd: str) -> None:
     # Decimal reads Arabic-Indic and full-width digits and Python's "4_2" as 42: a voucher so written was
-    # grouped with voucher 42 and sent as 42, where an amount written so is refused. It is refused, and is a
-    # voucher of its own as written
+    # grouped with voucher 42 and sent as 42, where an amount written so is refused. It is refused, and names no
+    # voucher that can be read: it is placed by its neighbours, whose vouchers are refused with it (keyed())
     t = Economic().kind_of(0)
     assert reason({**ROW, "voucherNumber": odd})[0] == "voucherNumber"
-    assert t.group_key({**ROW, "voucherNumber": odd}) == f"1:{odd}"
+    assert t.group_key({**ROW, "voucherNumber": odd}) == Unreadable("no voucher number")
     assert reason({**ROW, "journalNumber": odd})[0] == "journalNumber"
 
 

@@ -213,6 +213,32 @@ async def test_a_merged_order_with_a_bad_line_is_not_booked_at_all(tmp_path: Pat
     assert rejects[2] == rejects[4] == "order A of case 1002 (OUTLAY) rejected: line 3 amount: not a number: '0.2x'"
 
 
+async def test_an_order_whose_case_is_written_two_ways_is_one_entry_or_none(tmp_path: Path) -> None:
+    """The group key reads the case as validation does: "1004" and "1004.0" are one case, so one merged entry;
+    a case that is no case number ("1.0e3": a spreadsheet's display) or one validation refuses ("01001") takes
+    its order with it. Before: 1004 became two entries, and order B1 an entry of 10.00 where the file meant 30.00."""
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1004, "OUTLAY", "10.00", "x", "", "2026-11-05", "D1"],
+            ["1004.0", "OUTLAY", "20.00", "y", "", "2026-11-05", "D1"],
+            [1001, "OUTLAY", "10.00", "x", "", "2026-11-05", "B1"],
+            ["01001", "OUTLAY", "20.00", "y", "", "2026-11-05", "B1"],
+            [1002, "OUTLAY", "5.00", "x", "", "2026-11-05", "C1"],
+            ["1.0e3", "OUTLAY", "6.00", "y", "", "2026-11-05", "C1"],
+        ],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(job(tmp_path, data, url), env=ENV)
+            entries = await created(url)
+    assert [e["Amount"] for e in entries] == [Decimal("30.00")], entries
+    assert (report.loaded, report.rejected) == (2, 4), report
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [4, 5, 6, 7]
+    assert "not a whole number: '1.0e3'" in rejects[7], rejects
+
+
 @pytest.mark.slow
 async def test_drafts_and_entries_numbered_apart_and_a_cost_patched_twice_reconcile_ok(tmp_path: Path) -> None:
     # a real server may number drafts and entries in sequences of their own (draft 1 and entry 1 both exist), and

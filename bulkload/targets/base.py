@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from .. import redact
 from ..errors import APIError, ConfigError, Conflict
@@ -16,6 +17,37 @@ from .protocols import Created, Sender
 
 if TYPE_CHECKING:
     from ..sources import Source
+
+
+class Unreadable(NamedTuple):
+    """A group key that cannot be read: the row names its group by a value that is no key ("7,101" or "1.5e3" for
+    a voucher number, a journal left blank). Such a row is taken as one that names no group (regroup.keyed): its
+    neighbours' groups are refused with it, so no group loads without a line that may be its. `why` says which
+    value, for the message."""
+
+    why: str
+
+
+def key_number(value: Any) -> str | None:
+    """A whole number in a group key as its digits ("0050", "+50", "50.0", 50.0 and a JSON 50 are all "50"), so that
+    lines the API takes for one group are grouped as one however a file writes the number; None for what is no
+    whole number an export writes: text, a fraction, an exponent ("1.5e3": a spreadsheet's display of a number it
+    may have rounded), other scripts' digits or Python's "4_2", or past 32 bits."""
+    if type(value) is int:
+        return str(value) if abs(value) < 2**31 else None
+    text = str(value).strip() if type(value) is not bool else ""
+    if text.isascii() and text.isdigit():
+        number = int(text)
+        return str(number) if number < 2**31 else None
+    if not text.isascii() or "_" in text or "e" in text or "E" in text:
+        return None
+    try:
+        exact = Decimal(text)
+    except InvalidOperation:
+        return None
+    if exact.is_finite() and exact == exact.to_integral_value() and abs(exact) < 2**31:
+        return str(int(exact))
+    return None
 
 
 class RecordKind:
@@ -45,10 +77,11 @@ class RecordKind:
         """Coerce and check one source row; raise errors.RowInvalid. Runs once per row: keep it lean."""
         raise NotImplementedError
 
-    def group_key(self, row: Mapping[str, Any]) -> str | None:
+    def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
         """The group a source row belongs to, from its trimmed values as read (before validation, so that a bad
-        row still names its group): rows with one key travel in one call and load whole or not at all, and an
-        earlier load that created the key is not repeated. None: the row stands alone. Runs once per row."""
+        row still names its group), each value as validation reads it (`key_number`): rows with one key travel in
+        one call and load whole or not at all, and an earlier load that created the key is not repeated. None: the
+        row stands alone; Unreadable: it names a group by a value that is no key. Runs once per row."""
         return None
 
     def group_label(self, key: str) -> str:

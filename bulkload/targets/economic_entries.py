@@ -4,7 +4,7 @@ the API checks them, grouped by voucher, and found again among what a journal ho
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
 from typing import Annotated, Any, Literal
@@ -17,7 +17,7 @@ from ..errors import APIError, RowInvalid
 from ..http import decoded
 from ..model import Chunk, Totals
 from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
-from .base import RecordKind
+from .base import RecordKind, Unreadable, key_number
 from .protocols import Sender
 from .reasons import errors_by_index, row_invalid
 
@@ -158,27 +158,10 @@ _scope = attrgetter("journalNumber", "currency")
 _KEY_FIELDS = ("journalNumber", "voucherNumber")
 
 
-def _plain(value: Any) -> str:
-    """A key part as read, a number written any way standing for that number ("0050", "+50", "50.0", 5e1 and
-    50.0 are all 50), so that lines the API would take for one voucher are grouped as one, and a line whose
-    number is written oddly (and refused) takes its voucher with it. Only ASCII is a number: Decimal also reads
-    other scripts' digits ("٤٢") and Python's "4_2", which no export writes for a number and the amounts refuse;
-    reading them as 42 would be a guess, so they stay text (and are refused)."""
-    if type(value) is int:
-        return str(value)
-    text = str(value).strip()
-    if text.isascii() and text.isdigit():
-        return str(int(text))
-    if not text.isascii() or "_" in text:
-        return text
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return text
-    # a voucher or journal number is an int32: anything larger is no number of one, whatever it reads as
-    if number.is_finite() and number == number.to_integral_value() and abs(number) < 2**31:
-        return str(int(number))
-    return text
+def _positive(value: Any) -> str | None:
+    """A journal or voucher number as key_number reads it; None where it is none, or not positive."""
+    number = key_number(value)
+    return None if number is None or number.startswith("-") or number == "0" else number
 
 
 class DraftEntries(RecordKind):
@@ -195,20 +178,21 @@ class DraftEntries(RecordKind):
 
     def __init__(self, journal: int | None = None) -> None:
         self.journal = journal
-        self._last_key: tuple[Any, Any, str] = (None, None, "")
+        self._last_key: tuple[Any, Any, str | Unreadable] = (None, None, "")
         if journal is None:
             self.validate = self._convert  # type: ignore[method-assign]  # per row: skip the journal check
 
     def validate(self, row: dict[str, Any]) -> DraftEntry:
         given = row.setdefault("journalNumber", self.journal)
-        if _plain(given) != str(self.journal):
+        if key_number(given) != str(self.journal):
             raise RowInvalid("journalNumber", f"row names journal {given} but --journal {self.journal} was given")
         return self._convert(row)
 
     @staticmethod
     def _convert(row: dict[str, Any]) -> DraftEntry:
         # the journal and voucher are sent as the group key reads them ("0042" is voucher 42, and so is a JSON
-        # 42.0, which the reader keeps as the Decimal written): a line is sent in the voucher it was grouped in
+        # 42.0, which the reader keeps as the Decimal written): a line is sent in the voucher it was grouped in;
+        # one the key cannot read ("1.5e3", "7,101") is refused, and its voucher with it (Unreadable)
         for name in _KEY_FIELDS:
             value = row.get(name)
             if (
@@ -216,14 +200,19 @@ class DraftEntries(RecordKind):
                 or type(value) is str
                 and not (value.isdigit() and value[0] != "0" and value.isascii())
             ):
-                row[name] = _plain(value)
+                number = key_number(value)
+                if number is None:
+                    raise RowInvalid(name, f"not a whole number: {value!r}")
+                row[name] = number
         try:
             return msgspec.convert(row, DraftEntry, strict=False)
         except msgspec.ValidationError as exc:
             raise row_invalid(exc, row, DraftEntry) from None
 
-    def group_key(self, row: Mapping[str, Any]) -> str | None:
-        """ "journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it."""
+    def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
+        """ "journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it;
+        Unreadable where the journal or voucher is no number of one, or the journal is neither in the row nor
+        given (--journal), or is another than the one given: the line may be any neighbouring voucher's."""
         voucher = row.get("voucherNumber")
         if voucher is None:
             return None
@@ -241,15 +230,25 @@ class DraftEntries(RecordKind):
         self._last_key = (voucher, journal, key)
         return key
 
-    @staticmethod
-    def _key(voucher: Any, journal: Any) -> str:
-        # runs twice a row: a number as the file usually writes it (no sign, no leading zero) is taken as it is
-        if not (type(voucher) is str and voucher.isdigit() and voucher[0] != "0" and voucher.isascii()):
-            voucher = _plain(voucher)
+    def _key(self, voucher: Any, journal: Any) -> str | Unreadable:
+        # runs twice a row: a number as the file usually writes it (no sign, no leading zero, below 2**31 by its
+        # length) is taken as it is
+        if not (
+            type(voucher) is str and voucher.isdigit() and voucher[0] != "0" and len(voucher) < 10 and voucher.isascii()
+        ):
+            voucher = _positive(voucher)
+            if voucher is None:
+                return Unreadable("no voucher number")
         if journal is None:
-            journal = ""
-        elif not (type(journal) is str and journal.isdigit() and journal[0] != "0" and journal.isascii()):
-            journal = _plain(journal)
+            return Unreadable("no journalNumber, and no --journal given")
+        if not (
+            type(journal) is str and journal.isdigit() and journal[0] != "0" and len(journal) < 10 and journal.isascii()
+        ):
+            journal = _positive(journal)
+            if journal is None:
+                return Unreadable("no journal number")
+        if self.journal is not None and journal != str(self.journal):
+            return Unreadable(f"journal {journal}, not --journal {self.journal}")
         return f"{journal}:{voucher}"
 
     def group_label(self, key: str) -> str:

@@ -13,7 +13,7 @@ import msgspec
 from ..errors import APIError, RowInvalid, RowsRefused
 from ..http import decoded
 from ..model import Call, Chunk, Totals
-from .base import RecordKind
+from .base import RecordKind, Unreadable, key_number
 from .protocols import Sender
 from .reasons import row_invalid
 
@@ -143,6 +143,9 @@ class Entries(OnCase):
         )
 
     def validate(self, row: dict[str, Any]) -> Any:
+        case = row.get("caseId")
+        if type(case) is not int and case is not None and key_number(case) is None:  # as group_key reads it
+            raise RowInvalid("caseId", f"not a whole number: {case!r}")
         try:
             entry = msgspec.convert(row, EntryRow, strict=False)
         except msgspec.ValidationError as exc:
@@ -161,12 +164,13 @@ class Entries(OnCase):
             return Definition(IsDraft=True, MergeOrderLinesToOneEntry=True)
         return self.definitions.get(cost_type) or Definition(error="not looked up")
 
-    def group_key(self, row: Mapping[str, Any]) -> str | None:
+    def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
         """The lines of an order of one cost type, merged into one entry (MergeOrderLinesToOneEntry): they load
         whole or not at all. Keyed by the cost type too: the definition decides the merge, and one order may hold
         lines of several. A cost type whose definition does not merge books an entry a line (None); one without a
         definition (its lines are refused) keeps its key, so the key never depends on what the lookup found
-        but where it says "one entry a line"."""
+        but where it says "one entry a line". The case as validation reads it ("1004" and "1004.0" are one case);
+        Unreadable where it is no case number: the line may be its neighbouring order's."""
         order, case, cost_type = row.get("orderId"), row.get("caseId"), row.get("accountingCostType")
         if order is None or case is None:
             return None
@@ -174,7 +178,10 @@ class Entries(OnCase):
         definition = self._definition(cost)
         if definition.error is None and not definition.MergeOrderLinesToOneEntry:
             return None  # one entry a line
-        return f"{str(case).strip()}/{str(order).strip()}/{cost}"
+        number = key_number(case)
+        if number is None:
+            return Unreadable(f"caseId {str(case).strip()!r} is no case number")
+        return f"{number}/{str(order).strip()}/{cost}"
 
     def decode(self, body: bytes) -> list[Any]:
         return _decode_entries(body)
