@@ -193,15 +193,7 @@ class Run:
                     advised = self.advised(first)  # not `shown`: that is the progress display's
                     raise advised from (first.__cause__ if advised is first else first)
             except anyio.get_cancelled_exc_class():
-                self.tally.stop(
-                    f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path.absolute()}` continues it "
-                    "and settles the calls that were in flight",
-                    EXIT_STOPPED,
-                )
-                self._cut_short()
-                partial = self._outcome(sources, None)
-                if interrupted is not None:
-                    interrupted(partial)
+                self._interrupted(sources, interrupted, "and settles the calls that were in flight")
                 raise
             if self.tally.cause is not None and (then := self.next_step(self.tally.cause)) is not None:
                 self.tally.stop_reason = f"{self.tally.stop_reason}; {then}"
@@ -211,17 +203,39 @@ class Run:
             if not self.tally.stopped:
                 # what loaded is final: its success file is written on another core while the walk ends and the
                 # diffs run in SQLite (which lets go of the GIL), not after them (0.6 s of a million rows)
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(self._write_success, success)
-                    try:
-                        recon = await self.reconcile(self.job.files)
-                    except BulkloadError as exc:
-                        reason = f"reconciliation could not finish: {exc}; run `bulkload reconcile`"
-                        self.tally.stop(reason, EXIT_STOPPED)
+                try:
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(self._write_success, success)
+                        try:
+                            recon = await self.reconcile(self.job.files)
+                        except BulkloadError as exc:
+                            reason = f"reconciliation could not finish: {exc}; run `bulkload reconcile`"
+                            self.tally.stop(reason, EXIT_STOPPED)
+                except anyio.get_cancelled_exc_class():  # every row settled: what is left is the reconciliation
+                    self._interrupted(sources, interrupted, "and reconciles it", load_s)
+                    raise
             return self._outcome(sources, recon, load_s, success[0] if success else None)
         finally:
             for planner in planners:
                 await planner.close()
+
+    def _interrupted(
+        self,
+        sources: list[Source],
+        interrupted: Callable[[Report], object] | None,
+        then: str,
+        load_s: float | None = None,
+    ) -> None:
+        """An interrupt cut the run short: it stops resumable (`then`: what resume does next), its report and files
+        are written, and `interrupted` is handed the report (the command line prints it)."""
+        self.tally.stop(
+            f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path.absolute()}` continues it {then}",
+            EXIT_STOPPED,
+        )
+        self._cut_short()
+        partial = self._outcome(sources, None, load_s)
+        if interrupted is not None:
+            interrupted(partial)
 
     def advised(self, exc: BaseException) -> BaseException:
         """`exc`, which stopped the run before its calls went out, saying what to do next where a setting is

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -20,17 +21,21 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
 
-from bulkload import interrupts, redact, runner
+from bulkload import Job, interrupts, redact, runner
 from bulkload.cli import main
 from bulkload.errors import LedgerWriteError, RunStopped
 from bulkload.ledger import Ledger, RowOutcome, RunInfo
 from bulkload.planning import watch_parent
 from bulkload.report import print_summary
 from bulkload.results import Report
+from bulkload.run import Run
+from bulkload.sandbox import SandboxOptions, running
 
 
 def posts(sandbox: SandboxProcess) -> int:
@@ -153,6 +158,47 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="looks at /proc")
+async def test_an_interrupt_during_the_reconciliation_writes_the_report_and_resume_reconciles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a tester: an interrupt after every row was settled, while the reconciliation ran, wrote no report
+    and handed none to `interrupted` (a `bulkload run` job said "before its first call"). The report says every
+    row loaded, stopped, and resume reconciles. The reconciliation is held open until the interrupt lands there."""
+    data = tmp_path / "e.csv"
+    expected = write_entries(data, 300, journal=6)
+    job = Job(
+        target="economic",
+        files=[str(data)],
+        ledger=str(tmp_path / "run.sqlite"),
+        rejects=str(tmp_path / "rejects.csv"),
+        report=str(tmp_path / "report.json"),
+    )
+    reached = anyio.Event()
+    reconcile = Run.reconcile
+
+    async def held(self: Run, files: list[str]) -> Any:
+        reached.set()
+        await anyio.sleep_forever()
+
+    handed: list[Report] = []
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            monkeypatch.setattr(Run, "reconcile", held)
+            job = dataclasses.replace(job, base_url=url)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(lambda: runner.load(job, env=CREDS, raise_on_stop=False, interrupted=handed.append))
+                await reached.wait()
+                tg.cancel_scope.cancel()
+            monkeypatch.setattr(Run, "reconcile", reconcile)
+            (partial,) = handed
+            assert (partial.status, partial.loaded, partial.exit_code) == ("stopped", expected["rows"], 4), partial
+            assert "reconciles it" in (partial.stop_reason or ""), partial.stop_reason
+            assert json.loads((tmp_path / "report.json").read_text())["loaded"] == expected["rows"]
+            done = await runner.resume(job.ledger_path, env=CREDS)
+    assert done.reconcile is not None and done.reconcile.ok, done
+    assert done.requests < partial.requests  # reconciled, nothing sent again
+
+
 @pytest.mark.slow
 def test_a_signal_during_the_whole_file_inspection_leaves_no_ledger(tmp_path: Path) -> None:
     """SIGTERM while the files are read for their meaning, before the first call: the message says nothing was sent,
