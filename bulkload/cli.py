@@ -327,9 +327,15 @@ async def _run_manifest(ns: argparse.Namespace) -> int:
                     manifest, resume=ns.resume, opened=board.opened, ended=board.ended, interrupted=reports.append
                 )
             )
-    finally:  # an interrupt goes on from here, after the combined report is written and shown
-        if reports:
-            _show_fleet(ns, manifest.output_dir, reports[0])
+    except anyio.get_cancelled_exc_class():
+        if not reports:  # before any job began: nothing to report
+            raise
+        # every job stopped and wrote its report: the interrupt ends here, with the combined report's exit code
+        # (its worst job's: 4, or 2 where a job's settings were refused), as the report and the summary say
+        _show_fleet(ns, manifest.output_dir, reports[0])
+        _said(f"bulkload: {interrupts.reason()}; continue with `bulkload run {ns.manifest} --resume`")
+        return reports[0].exit_code
+    _show_fleet(ns, manifest.output_dir, reports[0])
     return reports[0].exit_code
 
 
