@@ -89,6 +89,8 @@ class JobState(msgspec.Struct, kw_only=True):
     name: str
     agreement: str
     state: str
+    #: the manifest it was queued from (its path as queued): two manifests' jobs may share a name
+    manifest: str = ""
     attempts: int
     worker: str | None = None
     counts: dict[str, int] = {}
@@ -98,7 +100,7 @@ class JobState(msgspec.Struct, kw_only=True):
 
 
 class Queued(msgspec.Struct, kw_only=True):
-    """A job `enqueue` handed over: its procrastinate id, or None when the same job was still waiting."""
+    """A job `enqueue` handed over: its procrastinate id, or None when the same job was still waiting or running."""
 
     name: str
     agreement: str
@@ -158,7 +160,9 @@ def make_app(url: str) -> App:
 
 async def enqueue(url: str, manifest_path: str) -> list[Queued]:
     """Queue every job of the manifest at `manifest_path` (checked first: ConfigError as `bulkload run` gives it),
-    each locked by its agreement. A job still waiting in the queue is not queued again (its id is None)."""
+    each locked by its agreement. A job still waiting in the queue or running is not queued again (its id is None):
+    a second queueing of a running job would clash with its own retry (procrastinate's queueing lock) and wait
+    behind it for good."""
     manifest = read_manifest(manifest_path)
     await anyio.to_thread.run_sync(fleet.check_accounts, manifest, None)
     await ensure_schema(url)
@@ -167,6 +171,9 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
     async with app.open_async(), await connect(url) as conn:
         task = app.tasks[TASK]
         for mjob in manifest.jobs:
+            if await _in_queue(conn, str(manifest.path), mjob.name):  # running: queued again, its retry would clash
+                queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=None))
+                continue
             deferrer = task.configure(
                 lock=f"bulkload-agreement:{mjob.agreement}", queueing_lock=f"{manifest.path}#{mjob.name}"
             )
@@ -270,6 +277,17 @@ async def _job_row(
         )
 
 
+async def _in_queue(conn: psycopg.AsyncConnection[Any], manifest: str, name: str) -> bool:
+    """Whether job `name` of `manifest` waits in the queue or runs (a worker's, or a dead worker's until another
+    puts it back)."""
+    cur = await conn.execute(
+        "SELECT 1 FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id "
+        "WHERE q.manifest = %s AND q.name = %s AND j.status IN ('todo', 'doing')",
+        (manifest, name),
+    )
+    return await cur.fetchone() is not None
+
+
 async def _record(conn: psycopg.AsyncConnection[Any], job_id: int, assignments: str, *values: object) -> None:
     """Set columns of the job's `bulkload_queue` row (`assignments`: "col = %s, …" with `values`)."""
     async with conn.transaction():
@@ -305,13 +323,13 @@ async def job_states(url: str) -> list[JobState]:
             return []
         cur = await conn.execute(
             "SELECT * FROM (SELECT DISTINCT ON (q.manifest, q.name) j.id, q.name, q.agreement, j.status::text, "
-            "j.attempts, q.worker, q.counts, q.report, q.error "
+            "j.attempts, q.worker, q.counts, q.report, q.error, q.manifest "
             "FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id "
             "ORDER BY q.manifest, q.name, j.id DESC) latest ORDER BY id"
         )
         rows = await cur.fetchall()
     states = []
-    for job_id, name, agreement, status, attempts, worker, counts, report, error in rows:
+    for job_id, name, agreement, status, attempts, worker, counts, report, error, manifest in rows:
         done = None if report is None else msgspec.json.decode(report, type=Report)
         states.append(
             JobState(
@@ -319,6 +337,7 @@ async def job_states(url: str) -> list[JobState]:
                 name=name,
                 agreement=agreement,
                 state=_STATES.get(status, str(status)),
+                manifest=manifest,
                 attempts=attempts,
                 worker=worker,
                 counts=msgspec.json.decode(counts) if counts else {},

@@ -142,7 +142,7 @@ def enqueue(url: str, manifest: str, *, json: bool = False) -> int:
     waiting = sum(1 for q in queued if q.id is None)
     print(
         f"queued {len(queued) - waiting} job(s) of {manifest}"
-        + (f" ({waiting} still waiting, not again)" if waiting else "")
+        + (f" ({waiting} still waiting or running, not again)" if waiting else "")
     )
     print("run them with `bulkload worker --queue URL`; watch them with `bulkload status --queue URL`")
     return EXIT_OK
@@ -150,20 +150,22 @@ def enqueue(url: str, manifest: str, *, json: bool = False) -> int:
 
 def print_states(states: list[Any]) -> None:
     """The jobs as a table on stdout: name, agreement, state (and worker), attempts, counts, report status (or, for
-    a job not finished, why its last run ended)."""
+    a job not finished, why its last run ended); first the manifest, where jobs of more than one are queued."""
     from rich.console import Console
     from rich.table import Table
 
     from .queue import COUNTS
 
     table = Table(box=None, header_style="bold")
-    for column in ("job", "agreement", "state", "attempts", *COUNTS, "status"):
+    manifests = len({s.manifest for s in states}) > 1  # two manifests' jobs may share a name: say whose
+    for column in ("manifest",) * manifests + ("job", "agreement", "state", "attempts", *COUNTS, "status"):
         table.add_column(column, justify="right" if column in (*COUNTS, "attempts") else "left")
     for s in states:
         state = f"running on {s.worker}" if s.state == "running" and s.worker else s.state
         # why a job failed, or waits to be retried: its last run's error says more than that run's "stopped"
         status = (s.error if s.error and s.state != "finished" else s.status or "")[:200]
-        table.add_row(s.name, s.agreement, state, str(s.attempts), *(str(s.counts.get(c, "")) for c in COUNTS), status)
+        cells = (s.name, s.agreement, state, str(s.attempts), *(str(s.counts.get(c, "")) for c in COUNTS), status)
+        table.add_row(*((s.manifest,) * manifests + cells))
     # piped (a script, a log), the table keeps its columns whole: rich would fit it into 80 columns
     console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 240)
     console.print(table)

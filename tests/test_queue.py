@@ -188,6 +188,43 @@ def test_a_failed_job_queued_again_is_shown_as_its_latest_queueing(
                 proc.communicate(timeout=10)
 
 
+@pytest.mark.slow
+def test_a_running_job_is_not_queued_again(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a tester: queued again while it ran, a job had a second queueing that its own retry (a quota spent,
+    a worker lost) clashed with, and the agreement waited behind it for good while status said "queued". A job
+    running is not queued again, as one waiting is not."""
+    sandbox = spawn_sandbox("--agreements", "--latency-ms", "150")
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        rows = inputs(tmp_path)
+        manifest = tmp_path / "fleet.toml"
+        manifest.write_text(manifest_text(sandbox.url, cap=8))
+        assert main(["run", str(manifest), "--queue", postgres_url]) == 0
+        with open(tmp_path / "worker.log", "wb") as log:
+            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", postgres_url, "--concurrency", "1"]
+            worker = subprocess.Popen(cmd, env={**os.environ, **ENV}, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + BOUND_S
+        while not any(job["state"] == "running" for job in status(postgres_url, capsys)[1]):
+            assert time.monotonic() < deadline, "no job began"
+            time.sleep(0.1)
+        capsys.readouterr()
+        assert main(["run", str(manifest), "--queue", postgres_url, "--json"]) == 0
+        assert [queued["id"] for queued in json.loads(capsys.readouterr().out.splitlines()[-1])] == [None] * 6
+        while (code := status(postgres_url, capsys)[0]) != 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert code == 0
+        with psycopg.connect(postgres_url) as conn:
+            assert conn.execute("SELECT count(*) FROM procrastinate_jobs").fetchone() == (6,)
+        asyncio.run(assert_each_row_once(sandbox.url, rows))
+    finally:
+        for proc in (worker, sandbox.proc):
+            if proc is not None:
+                proc.kill()
+                proc.communicate(timeout=10)
+
+
 def test_status_of_a_database_nothing_was_queued_in(postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert status(postgres_url, capsys) == (0, [])
 
@@ -306,3 +343,16 @@ def test_status_shows_why_a_job_failed(capsys: pytest.CaptureFixture[str]) -> No
         [JobState(id=1, name="a0j0", agreement="ag0", state="failed", attempts=1, status="stopped", error=reason)]
     )
     assert "the ledger's PostgreSQL connection was lost" in " ".join(capsys.readouterr().out.split())
+
+
+def test_status_names_the_manifest_where_two_share_a_job_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a tester: two manifests' jobs named alike were two identical rows."""
+    from bulkload.queue import JobState
+    from bulkload.worker import print_states
+
+    one = JobState(id=1, name="beta", agreement="b", state="finished", attempts=1, manifest="/m/one.toml")
+    print_states([one])
+    assert "manifest" not in capsys.readouterr().out  # one manifest: no column for it
+    print_states([one, JobState(id=2, name="beta", agreement="b", state="queued", attempts=0, manifest="/m/two.toml")])
+    table = capsys.readouterr().out
+    assert "manifest" in table and "/m/one.toml" in table and "/m/two.toml" in table
