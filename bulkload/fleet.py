@@ -182,19 +182,11 @@ async def run_manifest(
             report = await run_job(mjob, env=env, resume=resume, shared=shared, interrupted=partial.append)
             outcome = outcome_of(mjob, report)
         except anyio.get_cancelled_exc_class():
-            outcomes[mjob.name] = (
+            settle(
                 outcome_of(mjob, partial[0])
                 if partial
-                else JobOutcome(
-                    name=mjob.name,
-                    agreement=mjob.agreement,
-                    status="stopped",
-                    exit_code=EXIT_STOPPED,
-                    error=f"{interrupts.reason()} before its first call",
-                )
+                else without_report(mjob, "stopped", f"{interrupts.reason()} before its first call")
             )
-            if ended is not None:
-                ended(outcomes[mjob.name])
             raise
         except RunStopped as exc:  # with raise_on_stop=False only a stop before the run began
             outcome = outcome_of(mjob, exc.report) if exc.report is not None else failed(mjob, exc, "stopped")
@@ -202,7 +194,10 @@ async def run_manifest(
             outcome = failed(mjob, exc, "refused" if exc.exit_code == EXIT_USAGE else "failed")
         except OSError as exc:  # the system refused a file (no space left, a directory not writable)
             outcome = failed(mjob, exc, "failed")
-        outcomes[mjob.name] = outcome
+        settle(outcome)
+
+    def settle(outcome: JobOutcome) -> None:
+        outcomes[outcome.name] = outcome
         if ended is not None:
             ended(outcome)
 
@@ -211,15 +206,8 @@ async def run_manifest(
             await one(mjob)
             if outcomes[mjob.name].status != "complete":  # the manifest's order holds: the later ones wait
                 for later in jobs[n + 1 :]:
-                    outcomes[later.name] = JobOutcome(
-                        name=later.name,
-                        agreement=later.agreement,
-                        status="not started",
-                        exit_code=EXIT_STOPPED,
-                        error=f"not started: {mjob.name!r}, before it in agreement {later.agreement!r}, did not finish",
-                    )
-                    if ended is not None:
-                        ended(outcomes[later.name])
+                    why = f"not started: {mjob.name!r}, before it in agreement {later.agreement!r}, did not finish"
+                    settle(without_report(later, "not started", why))
                 return
 
     try:
@@ -245,8 +233,12 @@ def outcome_of(mjob: ManifestJob, report: Report) -> JobOutcome:
 
 
 def failed(mjob: ManifestJob, exc: BaseException, status: str) -> JobOutcome:
-    code = exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED
-    return JobOutcome(name=mjob.name, agreement=mjob.agreement, status=status, exit_code=code, error=str(exc))
+    return without_report(mjob, status, str(exc), exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED)
+
+
+def without_report(mjob: ManifestJob, status: str, error: str, exit_code: int = EXIT_STOPPED) -> JobOutcome:
+    """The outcome of a job that has no report of its own: `error` says why."""
+    return JobOutcome(name=mjob.name, agreement=mjob.agreement, status=status, exit_code=exit_code, error=error)
 
 
 def fleet_report(manifest: Manifest, outcomes: list[JobOutcome], elapsed_s: float) -> FleetReport:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -24,6 +25,14 @@ from bulkload.sandbox.agreements import agreement_id
 
 #: seconds a test may take at most, on a busy machine
 BOUND_S = 90
+
+
+def stop(*procs: subprocess.Popen[Any] | None) -> None:
+    """Kill the processes a test started (those it did) and reap them."""
+    for proc in procs:
+        if proc is not None:
+            proc.kill()
+            proc.communicate(timeout=10)
 
 
 def status(url: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, object]]]:
@@ -182,10 +191,7 @@ def test_a_failed_job_queued_again_is_shown_as_its_latest_queueing(
         assert {(job["state"], job["exit_code"]) for job in jobs.values()} == {("finished", 0)}
         asyncio.run(assert_each_row_once(sandbox.url, rows))
     finally:
-        for proc in (worker, sandbox.proc):
-            if proc is not None:
-                proc.kill()
-                proc.communicate(timeout=10)
+        stop(worker, sandbox.proc)
 
 
 @pytest.mark.slow
@@ -219,10 +225,7 @@ def test_a_running_job_is_not_queued_again(
             assert conn.execute("SELECT count(*) FROM procrastinate_jobs").fetchone() == (6,)
         asyncio.run(assert_each_row_once(sandbox.url, rows))
     finally:
-        for proc in (worker, sandbox.proc):
-            if proc is not None:
-                proc.kill()
-                proc.communicate(timeout=10)
+        stop(worker, sandbox.proc)
 
 
 def test_status_of_a_database_nothing_was_queued_in(postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -324,10 +327,7 @@ def test_a_job_whose_ledger_connection_is_lost_is_retried_with_the_same_keys(
         _, agreements = asyncio.run(server_stats(sandbox.url))
         assert len(agreements[agreement_id(grant(0))]["runs"]) == 1  # resumed under its first run's keys
     finally:
-        for proc in (worker, sandbox.proc):
-            if proc is not None:
-                proc.kill()
-                proc.communicate(timeout=10)
+        stop(worker, sandbox.proc)
 
 
 def test_status_shows_why_a_job_failed(capsys: pytest.CaptureFixture[str]) -> None:
