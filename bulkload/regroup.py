@@ -80,17 +80,18 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                 key = key_of(item.partial) if item.partial is not None else None
             else:
                 key = key_of(item[1])
-            if isinstance(key, Unreadable):
-                unread = unread or key.why
-                held.append(item)
-                if unnamed is not None:
-                    unnamed.add(item, key.why)
-                continue
-            if key is None and (strict or isinstance(item, BadRow)):
-                held.append(item)
-                if unnamed is not None:
-                    unnamed.add(item)
-                continue
+            if type(key) is not str:  # one check a row for the usual key
+                if isinstance(key, Unreadable):
+                    unread = unread or key.why
+                    held.append(item)
+                    if unnamed is not None:
+                        unnamed.add(item, key.why)
+                    continue
+                if strict or isinstance(item, BadRow):
+                    held.append(item)
+                    if unnamed is not None:
+                        unnamed.add(item)
+                    continue
             if held:
                 yield from _place(held, before, key, strict or unread is not None, kind.group_name, unread)
                 held.clear()
