@@ -151,8 +151,8 @@ def claim_load(
                         f"This run created nothing and has nothing left to do; continue that run with "
                         f"`bulkload resume --ledger {earlier['ledger']}` if it has not finished"
                         if resuming
-                        else f"Continue that run with `bulkload resume --ledger {earlier['ledger']}`, or pass "
-                        "--allow-duplicate-load"
+                        else f"If that run has not finished, continue it with `bulkload resume --ledger "
+                        f"{earlier['ledger']}`; to create its records again all the same, pass --allow-duplicate-load"
                     )
                     raise ConfigError(
                         f"{path} was already {under_way} into {job.api_url} ({earlier['at']}, ledger "
