@@ -212,7 +212,8 @@ class Run:
                             reason = f"reconciliation could not finish: {exc}; run `bulkload reconcile`"
                             self.tally.stop(reason, EXIT_STOPPED)
                 except anyio.get_cancelled_exc_class():  # every row settled: what is left is the reconciliation
-                    self._interrupted(sources, interrupted, "and reconciles it", load_s)
+                    written = success[0] if success else None  # the success file, where its thread wrote it
+                    self._interrupted(sources, interrupted, "and reconciles it", load_s, written)
                     raise
             return self._outcome(sources, recon, load_s, success[0] if success else None)
         finally:
@@ -225,15 +226,17 @@ class Run:
         interrupted: Callable[[Report], object] | None,
         then: str,
         load_s: float | None = None,
+        success: Callable[[], int] | None = None,
     ) -> None:
         """An interrupt cut the run short: it stops resumable (`then`: what resume does next), its report and files
-        are written, and `interrupted` is handed the report (the command line prints it)."""
+        are written (`success`: the success file written already, as for `_outcome`), and `interrupted` is handed
+        the report (the command line prints it)."""
         self.tally.stop(
             f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path.absolute()}` continues it {then}",
             EXIT_STOPPED,
         )
         self._cut_short()
-        partial = self._outcome(sources, None, load_s)
+        partial = self._outcome(sources, None, load_s, success)
         if interrupted is not None:
             interrupted(partial)
 
