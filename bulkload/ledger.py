@@ -29,7 +29,7 @@ import msgspec
 from . import ledger_pg
 from .errors import LedgerError, LedgerWriteError
 from .ledger_schema import STATEMENTS
-from .model import NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
+from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
 from .redact import known, redact
 
 SCHEMA_VERSION = 2
@@ -304,7 +304,7 @@ class Ledger:
                     }
                     conn.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
-                        [("schema_version", str(SCHEMA_VERSION)), ("run", _json(run.__dict__)), ("home", _json(home))],
+                        [*_versions(), ("run", _json(run.__dict__)), ("home", _json(home))],
                     )
                 if prepare is not None:  # on the draft, in transactions of its own: the draft is no ledger yet
                     prepare(conn)
@@ -351,7 +351,7 @@ class Ledger:
                 claim()
             if "ledger" in run.settings:  # its name, never its password
                 run.settings = {**run.settings, "ledger": where.display}
-            meta = [("schema_version", str(SCHEMA_VERSION)), ("run", _json(run.__dict__))]
+            meta = [*_versions(), ("run", _json(run.__dict__))]
             ledger_pg.make(conn, where, STATEMENTS, meta)
             db = cast(sqlite3.Connection, conn)
             if prepare is not None:
@@ -394,7 +394,26 @@ class Ledger:
         if version is None or int(version[0]) != SCHEMA_VERSION:
             ledger.close()
             raise LedgerError(f"{path} was written by another bulkload version (schema {version and version[0]})")
+        try:
+            ledger._renew_checks()
+        except BaseException:
+            ledger.close()
+            raise
         return ledger
+
+    @_writes
+    def _renew_checks(self) -> None:
+        """A ledger whose line checks and group digests are of an earlier version (model.CHECKS_VERSION) keeps
+        none: its lines are compared by amount, and its groups by their lines and totals, from now on; those made
+        from here on are of this version, and the ledger says so."""
+        if _checks_of(self._db, "") == CHECKS_VERSION:
+            return
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("UPDATE created SET line_check = NULL WHERE line_check IS NOT NULL")
+            self._db.execute("UPDATE skip_groups SET digest = NULL WHERE digest IS NOT NULL")
+            self._db.execute("UPDATE groups SET digest = 0")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('checks', ?)", (str(CHECKS_VERSION),))
 
     def close(self) -> None:
         self._db.close()
@@ -1109,6 +1128,17 @@ class Ledger:
             )
 
 
+def _versions() -> list[tuple[str, str]]:
+    """What a new ledger's meta says of the versions it is written in."""
+    return [("schema_version", str(SCHEMA_VERSION)), ("checks", str(CHECKS_VERSION))]
+
+
+def _checks_of(conn: sqlite3.Connection, at: str) -> int:
+    """The version of the line checks and group digests a ledger holds (1: made before the ledger said)."""
+    row = conn.execute(f"SELECT value FROM {at}meta WHERE key='checks'").fetchone()
+    return 1 if row is None else int(row[0])
+
+
 def known_to(conn: sqlite3.Connection, earlier: Path | str, label: Callable[[str], str], name: str) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
@@ -1159,18 +1189,19 @@ def known_to(conn: sqlite3.Connection, earlier: Path | str, label: Callable[[str
             f"it there (`bulkload resume --ledger {earlier}`), then load this file again"
         )
         differs = (
-            f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, dates or texts "
-            "than this file has: not "
-            f"created again; correct it in the API, or undo that run (`bulkload rollback --ledger {earlier}`), "
-            "then load this file again"
+            f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, currencies, "
+            "codes, dates or texts than this file has: not created again; correct it in the API, or undo that run "
+            f"(`bulkload rollback --ledger {earlier}`), then load this file again"
         )
+        # a digest of another version, or none kept (0), tells nothing: the group is compared by lines and totals
+        digest = "NULLIF(g.digest, 0)" if _checks_of(conn, at) == CHECKS_VERSION else "NULL"
         joined = (
             f"FROM file_groups f JOIN {at}groups g ON g.key = f.key "
             f"JOIN {at}chunks c ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('done', 'sending', 'in_doubt')"
         )
         before = conn.total_changes
         if pg:  # PostgreSQL runs no Python in a statement: the labels are made here
-            rows = conn.execute(f"SELECT f.key, c.state, g.lines, g.total, g.debit, g.digest {joined}").fetchall()
+            rows = conn.execute(f"SELECT f.key, c.state, g.lines, g.total, g.debit, {digest} {joined}").fetchall()
             conn.executemany(
                 "INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -1192,7 +1223,7 @@ def known_to(conn: sqlite3.Connection, earlier: Path | str, label: Callable[[str
             conn.execute(
                 "INSERT OR IGNORE INTO skip_groups SELECT f.key, CASE c.state WHEN 'done' THEN 'skipped' ELSE "
                 "'in_doubt' END, label(f.key) || CASE c.state WHEN 'done' THEN ? ELSE ? END, g.lines, g.total, "
-                f"g.debit, label(f.key) || ?, g.digest {joined}",
+                f"g.debit, label(f.key) || ?, {digest} {joined}",
                 (loaded, doubt, differs),
             )
         return conn.total_changes - before

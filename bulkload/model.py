@@ -69,6 +69,12 @@ class Known(NamedTuple):
     digest: int | None = None
 
 
+#: the version of line checks (RecordKind.line_check, chunking.record_check) and of the group digests made from
+#: them: a ledger keeps the one it was made with (meta "checks"), and a check of another version is not compared.
+#: 2: e-conomic's line check takes the currency, VAT codes, entry type, customer, supplier and due date too
+CHECKS_VERSION = 2
+
+
 def group_digest(checks: Iterable[int]) -> int:
     """One number (63 bits) for what a group's lines are, whatever their order: from each line's check (a
     RecordKind.line_check, or chunking.record_check), so that a group loaded again is told from a corrected one even

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+import sqlite3
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -566,8 +567,13 @@ VOUCHER_10 = ["5;1;10;2026-10-31;1000.00;DKK;1010;a", "5;1;10;2026-10-31;-1000.0
         ["5;1;10;2026-10-31;-1000.00;DKK;1010;a", "5;1;10;2026-10-31;1000.00;DKK;5600;a"],  # debit and credit
         ["5;1;10;2026-10-30;1000.00;DKK;1010;a", "5;1;10;2026-10-30;-1000.00;DKK;5600;a"],  # the date
         ["5;1;10;2026-10-31;1000.00;DKK;1010;rent", "5;1;10;2026-10-31;-1000.00;DKK;5600;a"],  # a text
+        ["5;1;10;2026-10-31;1000.00;EUR;1010;a", "5;1;10;2026-10-31;-1000.00;EUR;5600;a"],  # the currency
+        ["5;1;10;2026-10-31;1000.00;DKK;1010;a;I25", "5;1;10;2026-10-31;-1000.00;DKK;5600;a;"],  # a VAT code
+        ["3;1;10;2026-10-31;1000.00;DKK;1010;a", "3;1;10;2026-10-31;-1000.00;DKK;5600;a"],  # the entry type
+        ["5;1;10;2026-10-31;1000.00;DKK;1010;a;;2001", "5;1;10;2026-10-31;-1000.00;DKK;5600;a;;"],  # a customer
+        ["5;1;10;2026-10-31;1000.00;DKK;1010;a;;;2026-11-30", "5;1;10;2026-10-31;-1000.00;DKK;5600;a;;;"],  # due
     ],
-    ids=["amount", "account", "signs", "date", "text"],
+    ids=["amount", "account", "signs", "date", "text", "currency", "vat", "entry-type", "customer", "due-date"],
 )
 async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_loaded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corrected: list[str], asked: str
@@ -575,7 +581,13 @@ async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_lo
     # count and totals stay the same for all but the amount: only the lines themselves tell the versions apart
     other = ["5;1;11;2026-10-31;5.00;DKK;1010;b", "5;1;11;2026-10-31;-5.00;DKK;5600;b"]
     first = write(tmp_path / "nov.csv", "\n".join([HEADER, *VOUCHER_10, *other]) + "\n")
-    fixed = write(tmp_path / "nov-fixed.csv", "\n".join([HEADER, *corrected, *other]) + "\n")
+    # the corrected file may have more columns, each empty in the lines it leaves as they were
+    more = max(line.count(";") for line in corrected) - HEADER.count(";")
+    header = ";".join([HEADER, "vatCode", "customerNumber", "dueDate"][: 1 + more])
+    fixed = write(
+        tmp_path / "nov-fixed.csv",
+        "\n".join([header, *corrected, *(line + ";" * more for line in other)]) + "\n",
+    )
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             await load(job(first, url), env=CREDS)
@@ -596,6 +608,40 @@ async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_lo
     assert said in rejects[0]["reason"] and "with other lines" in rejects[0]["reason"]
     assert sorted(e.amount for e in stored if e.voucherNumber == 10) == [Decimal("-1000.00"), Decimal("1000.00")]
     assert len(stored) == 4
+
+
+@pytest.mark.slow
+async def test_a_ledger_of_an_earlier_check_version_is_compared_by_its_totals(tmp_path: Path) -> None:
+    # a ledger made before the line checks took more fields (its meta says no "checks" version): its line checks
+    # and group digests are another version's, and taken for one they would call every line changed
+    first = write(tmp_path / "nov.csv", "\n".join([HEADER, *VOUCHER_10]) + "\n")
+    ledger = Path(f"{first}.ledger.sqlite")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            await load(job(first, url), env=CREDS)
+            with sqlite3.connect(ledger) as db:
+                db.execute("DELETE FROM meta WHERE key = 'checks'")
+                db.execute("UPDATE groups SET digest = digest + 1")
+                db.execute("UPDATE created SET line_check = line_check + 1")
+            db.close()
+            again = []
+            for n in (12, 13):  # before the earlier ledger is opened again, and after it was reconciled
+                more = [f"5;1;{n};2026-10-31;5.00;DKK;1010;b", f"5;1;{n};2026-10-31;-5.00;DKK;5600;b"]
+                again.append(
+                    await load(
+                        job(write(tmp_path / f"nov-{n}.csv", "\n".join([HEADER, *VOUCHER_10, *more]) + "\n"), url),
+                        env=CREDS,
+                    )
+                )
+                if n == 12:
+                    checked = await reconcile(str(ledger), env=CREDS)
+    assert checked.exit_code == 0 and checked.reconcile and checked.reconcile.lines_changed_count == 0
+    for report in again:  # voucher 10 is the one loaded: skipped, as its lines and totals are the same
+        assert (report.skipped, report.loaded, report.rejected, report.exit_code) == (2, 2, 0, 0)
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'checks'").fetchone() == ("2",)
+        assert db.execute("SELECT COUNT(*) FROM created WHERE line_check IS NOT NULL").fetchone() == (0,)
+    db.close()
 
 
 @pytest.mark.slow

@@ -93,9 +93,10 @@ class RecordKind:
         return 0
 
     def line_check(self, record: Any, units: int) -> int | None:
-        """A number that changes with what a line books (its amount, accounts, date), so that reconciliation sees a
-        line changed behind the loader's back even where its voucher's totals stay the same (two amounts swapped);
-        made the same way from a walked record; `units`: the record's `units`. None: lines are not compared."""
+        """A number that changes with what a line books (its amount, accounts, date and the rest the API keeps as
+        sent), so that reconciliation sees a line changed behind the loader's back even where its voucher's totals
+        stay the same (two amounts swapped); made the same way from a walked record; `units`: the record's
+        `units`. None: lines are not compared. A change to what it takes raises model.CHECKS_VERSION."""
         return None
 
     def imbalance(self, records: Sequence[Any], units: Sequence[int]) -> int:

@@ -38,18 +38,8 @@ class _Paged(msgspec.Struct):
 
 #: what the count endpoint answers: a number of entries
 _Count = Annotated[int, msgspec.Meta(ge=0)]
-_entry_number, _voucher, _currency, _amount, _account, _contra, _date, _text = (
-    operator.attrgetter(f)
-    for f in (
-        "entryNumber",
-        "voucherNumber",
-        "currency",
-        "amount",
-        "accountNumber",
-        "contraAccountNumber",
-        "date",
-        "text",
-    )
+_entry_number, _voucher, _currency, _amount = (
+    operator.attrgetter(f) for f in ("entryNumber", "voucherNumber", "currency", "amount")
 )
 
 
@@ -117,7 +107,7 @@ class Journals(Books):
                 numbers, units, checks = found.setdefault(item.voucherNumber, ([], [], []))
                 numbers.append(item.entryNumber)
                 units.append(unit := int(item.amount.scaleb(_decimals(item.currency, 2))))
-                checks.append(_line_check(unit, item.accountNumber, item.contraAccountNumber, item.date, item.text))
+                checks.append(_line_check(unit, item))
             if not page.cursor:
                 break
             params = {"filter": flt, "cursor": trail.follow(page.cursor, [i.entryNumber for i in page.items])}
@@ -134,8 +124,8 @@ class Journals(Books):
                 len(units),
                 total,
                 (sum(map(abs, units)) + total) // 2,
-                f"{there} with other lines than this file has (amounts, accounts, dates or texts): not "
-                "created again; correct it in e-conomic (or delete those drafts), then load the file again",
+                f"{there} with other lines than this file has (amounts, accounts, currencies, VAT codes, dates or "
+                "texts): not created again; correct it in e-conomic (or delete those drafts), then load the file again",
                 group_digest(checks),
             )
 
@@ -184,16 +174,7 @@ class Journals(Books):
                 units,
                 list(map(prefix.__add__, map(str, map(_voucher, items)))),
                 sum(map(operator.ne, exact, units)),
-                list(
-                    map(
-                        _line_check,
-                        units,
-                        map(_account, items),
-                        map(_contra, items),
-                        map(_date, items),
-                        map(_text, items),
-                    )
-                ),
+                list(map(_line_check, units, items)),
             )
             if not page.cursor:
                 return

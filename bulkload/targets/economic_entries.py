@@ -108,6 +108,19 @@ class _Listed(msgspec.Struct):
     contraAccountNumber: int | None = None
     date: str = ""
     text: str | None = None
+    entryTypeNumber: int | None = None
+    vatCode: str | None = None
+    contraVatCode: str | None = None
+    customerNumber: int | None = None
+    supplierNumber: int | None = None
+    projectNumber: int | None = None
+    costTypeNumber: int | None = None
+    customerInvoiceNumber: str | None = None
+    supplierInvoiceNumber: str | None = None
+    supplierPaymentType: int | None = None
+    supplierPaymentBank: str | None = None
+    supplierPaymentMessage: str | None = None
+    dueDate: str | None = None
 
 
 class _Page(msgspec.Struct):
@@ -140,15 +153,42 @@ def _day_number(day: str) -> int:
     return int(day[:10].replace("-", "") or 0)
 
 
-def _line_check(units: int, account: int | None, contra: int | None, day: str, text: str | None) -> int:
-    """What a line books, as one number: its amount in minor units, its account and contra account, its date
-    (the API writes dates as date-times: the date part counts) and its text."""
+#: what a line books beside its amount and dates: every field e-conomic keeps as it was sent (seed 002's draft
+#: entry) but the exchange rate, which it sets itself where none is sent (seed 002, 8.0.0), so that what it holds
+#: cannot tell a rate sent from its own
+_booked = attrgetter(
+    "accountNumber",
+    "contraAccountNumber",
+    "text",
+    "currency",
+    "entryTypeNumber",
+    "vatCode",
+    "contraVatCode",
+    "customerNumber",
+    "supplierNumber",
+    "projectNumber",
+    "costTypeNumber",
+    "customerInvoiceNumber",
+    "supplierInvoiceNumber",
+    "supplierPaymentType",
+    "supplierPaymentBank",
+    "supplierPaymentMessage",
+)
+_pack = msgspec.msgpack.Encoder().encode
+
+
+def _line_check(units: int, entry: DraftEntry | _Listed) -> int:
+    """What a line books, as one number: its amount in minor units, its date and due date (the API writes dates
+    as date-times: the date part counts), and the fields of `_booked`. A line sent and the same line listed
+    give one check; a corrected currency, VAT code, account, customer or text gives another. A field not set is
+    null or absent in what the API lists (seed 002: each is "or null"), as in what is sent (an empty cell is
+    absent)."""
+    due = entry.dueDate
     return (
         units * 1_000_003
-        + (account or 0) * 7_919
-        + (contra or 0) * 104_729
-        + _day_number(day)
-        + (crc32(text.encode()) if text else 0) * 15_485_863
+        + _day_number(entry.date)
+        + (_day_number(due) * 31 if due else 0)
+        + crc32(_pack(_booked(entry))) * 15_485_863
     ) % (1 << 62)
 
 
@@ -261,7 +301,7 @@ class DraftEntries(RecordKind):
         return int(record.amount * _factor(record.currency, HUNDRED))
 
     def line_check(self, record: DraftEntry, units: int) -> int:
-        return _line_check(units, record.accountNumber, record.contraAccountNumber, record.date, record.text)
+        return _line_check(units, record)
 
     def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> int:
         """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
@@ -314,7 +354,7 @@ class DraftEntries(RecordKind):
     ) -> list[int] | None:
         """A call whose key the API no longer keeps (seed 002's changelog: an answer is cached for one hour):
         look for its vouchers among the entries created in their journals since the run's baseline, line for
-        line (amount, accounts, date). Every line found once: the ids. Anything else — nothing found (not carried
+        line (`_line_check`). Every line found once: the ids. Anything else — nothing found (not carried
         out, or booked or deleted since), a line missing, a line more (someone else's) — cannot be told: None."""
         want: dict[tuple[str, int], list[int]] = {}  # (voucher key, line check) -> indexes in the call
         for i, record in enumerate(chunk.entries(self)):
@@ -340,7 +380,7 @@ class DraftEntries(RecordKind):
                     page = await _page(client, params)
                     for item in page.items:
                         units = int(item.amount.scaleb(_decimals(item.currency, 2)))
-                        check = _line_check(units, item.accountNumber, item.contraAccountNumber, item.date, item.text)
+                        check = _line_check(units, item)
                         slots = want.get((f"{journal}:{item.voucherNumber}", check))
                         if not slots:
                             return None  # a line the call did not send, or sent fewer times
