@@ -44,7 +44,8 @@ def record_check(kind: RecordKind, record: Any) -> int:
 
 
 class Reading:
-    """How one file's values are read: its numbers with its decimal mark, its dates in its date order."""
+    """How one file's values are read: its numbers with its decimal mark, its dates in its date order, its whole
+    numbers written out (RecordKind.whole_fields)."""
 
     def __init__(
         self,
@@ -52,6 +53,7 @@ class Reading:
         dates: DateFormat,
         number_fields: Iterable[str],
         date_fields: Iterable[str],
+        whole_fields: Iterable[str] = (),
         *,
         json: bool = False,
     ) -> None:
@@ -61,6 +63,7 @@ class Reading:
             (name, dates.parse) for name in date_fields
         )
         self._numbers = frozenset(numeric)
+        self._wholes = tuple(whole_fields)
         #: JSON numbers with a fraction arrive as exact Decimals; outside the number fields they are plain numbers
         self._json = json
 
@@ -78,6 +81,14 @@ class Reading:
                     row[name] = parse(value)
                 except ValueError as exc:
                     raise RowInvalid(name, str(exc)) from None
+        for name in self._wholes:
+            value = get(name)
+            if type(value) is str and ("e" in value or "E" in value):
+                raise RowInvalid(
+                    name,
+                    f"{value!r} is written with an exponent, as a spreadsheet shows a number it may have rounded: "
+                    "write the whole number",
+                )
 
 
 class _Group(NamedTuple):
@@ -123,7 +134,7 @@ class Planner:
         self.seq = file_idx << FILE_SHIFT
         # a file without a decision of its own reads numbers with a point and dates day first (tests, tools)
         reading = self.readings.get(file_idx) or Reading(
-            NumberFormat(), DateFormat(), kind.number_fields, kind.date_fields
+            NumberFormat(), DateFormat(), kind.number_fields, kind.date_fields, kind.whole_fields
         )
         convert = reading.convert
         validate = kind.validate

@@ -265,6 +265,7 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
             DateFormat(profile["date_format"]),
             kind.number_fields,
             kind.date_fields,
+            kind.whole_fields,
             json=profile["delimiter"] is None,
         )
     skip = None

@@ -7,13 +7,18 @@ from typing import Any
 import msgspec
 import pytest
 
-from bulkload.chunking import Planner
-from bulkload.errors import SourceError
+from bulkload.chunking import Planner, Reading
+from bulkload.dates import DateFormat
+from bulkload.errors import RowInvalid, SourceError
 from bulkload.model import Known, group_digest
+from bulkload.numbers import NumberFormat
 from bulkload.regroup import regrouped
 from bulkload.sources import BadRow
 from bulkload.targets.economic import Economic
-from bulkload.targets.economic_entries import DraftEntry
+from bulkload.targets.economic_entries import DraftEntries, DraftEntry
+from bulkload.targets.halopsa_records import Resource
+from bulkload.targets.halopsa_schema import RESOURCES
+from bulkload.targets.visma_core_records import Costs
 
 
 def rows(vouchers: list[tuple[int, int]], start_line: int = 2) -> list[tuple[int, dict[str, Any]]]:
@@ -123,6 +128,34 @@ def test_a_bad_line_rejects_its_whole_voucher_naming_the_line() -> None:
     assert sorted(by_line) == [4, 5] and {r.group for r in by_line.values()} == {"1:2"}
     assert by_line[5].field == "date" and "2026-02-30" in by_line[5].reason
     assert by_line[4].field == "" and by_line[4].reason.startswith("voucher 2 (journal 1) rejected: line 5 date: ")
+
+
+@pytest.mark.parametrize("written", ["1.01e3", "1E3", "1.01E+03", "101e1"])
+def test_a_whole_number_written_with_an_exponent_rejects_its_voucher(written: str) -> None:
+    # 1.01E+03 is how a spreadsheet shows 1010, and 10105 too: read as 1010, a line would book to another account
+    source: list[Any] = rows([(1, 2), (2, 2)])
+    source[1] = (3, {**source[1][1], "accountNumber": written})
+    planner, (chunk,) = plan(source)
+    assert vouchers_of(chunk) == [2, 2]
+    by_line = {r.line_no: r for r in planner.rejected}
+    assert sorted(by_line) == [2, 3] and by_line[3].field == "accountNumber"
+    assert f"{written!r} is written with an exponent" in by_line[3].reason
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [
+        (Resource(next(iter(RESOURCES))), "client_top_level"),
+        (Costs(), "costId"),
+        (DraftEntries(), "entryTypeNumber"),
+    ],
+    ids=["halopsa", "visma-core", "economic"],
+)
+def test_every_target_refuses_a_whole_number_written_with_an_exponent(kind: Any, field: str) -> None:
+    reading = Reading(NumberFormat(), DateFormat(), kind.number_fields, kind.date_fields, kind.whole_fields)
+    reading.convert({field: "1010"})
+    with pytest.raises(RowInvalid, match="written with an exponent"):
+        reading.convert({field: "1.01e3"})
 
 
 def test_groups_already_there_are_skipped_rejected_when_they_differ_and_in_doubt_when_they_may_be() -> None:

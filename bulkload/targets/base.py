@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+import msgspec.inspect
+
 from .. import redact
 from ..errors import APIError, ConfigError, Conflict
 from ..http import ANSWER_BYTES
@@ -50,6 +52,21 @@ def key_number(value: Any) -> str | None:
     return None
 
 
+def int_fields(struct: type[msgspec.Struct]) -> frozenset[str]:
+    """The fields of `struct` that take a whole number (an int, or a Literal of ints), by their input names."""
+
+    def whole(t: msgspec.inspect.Type) -> bool:
+        if isinstance(t, msgspec.inspect.UnionType):
+            return any(map(whole, t.types))
+        return isinstance(t, msgspec.inspect.IntType) or (
+            isinstance(t, msgspec.inspect.LiteralType) and all(type(v) is int for v in t.values)
+        )
+
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return frozenset(f.encode_name for f in info.fields if whole(f.type))
+
+
 class RecordKind:
     """What one input file holds, and how its records go to the API: its fields, how a row is validated and
     grouped, how records are encoded, totalled and sent, and what the answer says. Subclasses set the attributes
@@ -60,6 +77,10 @@ class RecordKind:
     #: fields read as decimal numbers with the file's decimal mark, and as dates in the file's date order
     number_fields: frozenset[str] = frozenset()
     date_fields: frozenset[str] = frozenset()
+    #: fields that take whole numbers, beside the group fields (which `key_number` reads): one written with an
+    #: exponent ("1.01E+03", a spreadsheet's display of a number it may have rounded) is refused, not read as the
+    #: number the exponent says
+    whole_fields: frozenset[str] = frozenset()
     #: fields whose values go to the API and nowhere else (masked in the rejects file)
     secret_fields: frozenset[str] = frozenset()
     group_name: str = "group"

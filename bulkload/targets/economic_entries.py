@@ -17,7 +17,7 @@ from ..errors import APIError, RowInvalid
 from ..http import decoded
 from ..model import Chunk, Totals
 from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
-from .base import RecordKind, Unreadable, key_number
+from .base import RecordKind, Unreadable, int_fields, key_number
 from .protocols import Sender
 from .reasons import errors_by_index, row_invalid
 
@@ -210,6 +210,7 @@ class DraftEntries(RecordKind):
     fields = _FIELDS
     number_fields = frozenset({"amount", "exchangeRate"})
     date_fields = frozenset({"date", "dueDate"})
+    whole_fields = int_fields(DraftEntry) - frozenset(_KEY_FIELDS)
     group_name = "voucher"
     group_fields = frozenset(_KEY_FIELDS)
     rows_grouped = True  # every entry is a voucher's line

@@ -68,6 +68,7 @@ class Resource(RecordKind):
         self.type = record_type(name)
         self._decode = msgspec.json.Decoder(list[self.type]).decode  # type: ignore[name-defined]
         self.secret_fields = frozenset(f.name for f in self.schema.values() if f.secret)
+        self.whole_fields = frozenset(f.name for f in self.schema.values() if f.kind == "int" and not f.read_only)
         #: the Struct attributes of the API's triggers (`_exchangecode`, `_disconnect`, …): each arrival acts
         self.triggers = [f"x{f.name}" for f in self.schema.values() if f.name.startswith("_") and not f.read_only]
         self.nested = [f.name for f in self.schema.values() if f.kind in ("object", "array")]

@@ -13,7 +13,7 @@ import msgspec
 from ..errors import APIError, RowInvalid, RowsRefused
 from ..http import decoded
 from ..model import Call, Chunk, Totals
-from .base import RecordKind, Unreadable, key_number
+from .base import RecordKind, Unreadable, int_fields, key_number
 from .protocols import Sender
 from .reasons import row_invalid
 
@@ -134,6 +134,7 @@ class Entries(OnCase):
     fields = frozenset(EntryRow.__struct_fields__)
     number_fields = frozenset({"amount"})
     date_fields = frozenset({"entryDate"})
+    whole_fields = int_fields(EntryRow) - OnCase.group_fields
     group_name = "order"
 
     def __init__(self, definitions: Mapping[str, Any] | None = None) -> None:
@@ -220,6 +221,7 @@ class Costs(OnCase):
 
     fields = frozenset(CostRow.__struct_fields__)
     number_fields = frozenset({"Amount"})
+    whole_fields = int_fields(CostRow) - OnCase.group_fields
     group_name = "cost"
 
     def __init__(self) -> None:
