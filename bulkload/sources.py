@@ -672,6 +672,15 @@ class Source:
                 rec.pop("", None)
                 if b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
                     yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()), _without_nul(rec))
+                # a key given twice is kept once, with its last value; each key has a colon after it: as many
+                # colons as keys, and none is there twice (the common row: no time, no nested object)
+                elif (line.count(b":") != len(obj) or self.columns) and (twice := _keys_twice(line, obj, rename)):
+                    yield BadRow(
+                        ln,
+                        f"{_names(twice)} given twice in one object: which value is meant cannot be told",
+                        _clip(line.decode()),
+                        {k: v for k, v in rec.items() if k not in twice},
+                    )
                 else:
                     yield ln, rec
 
@@ -690,6 +699,33 @@ class Source:
                 yield ln, self._hide(obj, keyed=True) if self.secrets else obj
             else:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
+
+
+def _keys_twice(line: bytes, obj: dict[str, Any], rename: Callable[[str, str], str]) -> list[str]:
+    """The keys a JSON object `line` gives more than once, at any depth, and those two of its keys become when
+    renamed (--columns), as the row names them; [] for none."""
+    twice: dict[str, None] = {}
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                twice[key] = None
+            seen.add(key)
+        return dict(items)
+
+    with contextlib.suppress(ValueError, RecursionError):  # msgspec read it: so does json, which tells more
+        json.loads(line, object_pairs_hook=pairs)
+    named: dict[str, str] = {}
+    for key in obj:
+        if (name := rename(key, key)) in named:
+            twice[name] = None
+        named[name] = key
+    return [rename(key, key) for key in twice] if twice else []
+
+
+def _names(keys: list[str]) -> str:
+    return f"the key {keys[0]!r} is" if len(keys) == 1 else f"the keys {', '.join(map(repr, keys))} are"
 
 
 def _without_nul(rec: dict[str, Any]) -> dict[str, Any]:

@@ -422,6 +422,25 @@ def test_sha256_of(tmp_path: Path) -> None:
         sha256_of(tmp_path / "missing.csv")
 
 
+@pytest.mark.parametrize(
+    ("line", "twice", "partial"),
+    [
+        (b'{"voucherNumber": "7", "amount": "10.00", "amount": "20.00"}', "'amount' is", {"voucherNumber": "7"}),
+        (b'{"voucherNumber" : "7", "voucherNumber":"8"}', "'voucherNumber' is", {}),  # a space before one colon
+        (b'{"voucherNumber": "7", "billAddr": {"city": "A", "city": "B"}}', "'city' is", {"voucherNumber": "7"}),
+        (b'{"Amount": "10.00", "amount": "20.00", "text": "10:00"}', "'amount' is", {"text": "10:00"}),  # --columns
+    ],
+    ids=["a-value", "the-key", "nested", "renamed"],
+)
+def test_a_jsonl_key_given_twice_makes_the_row_bad(tmp_path: Path, line: bytes, twice: str, partial: Any) -> None:
+    # JSON keeps the last of two values for one key: the file's meaning cannot be told, so neither is taken
+    path = write(tmp_path, "d.jsonl", line + b'\n{"voucherNumber": "8", "amount": "1.00", "text": "at 10:00"}\n')
+    first, second = list(Source(path, columns={"Amount": "amount"}))
+    assert isinstance(first, BadRow) and f"the key {twice} given twice" in first.reason
+    assert first.partial is not None and {k: v for k, v in first.partial.items() if k != "billAddr"} == partial
+    assert second == (2, {"voucherNumber": "8", "amount": "1.00", "text": "at 10:00"})
+
+
 def test_a_nul_character_in_a_value_makes_the_row_bad(tmp_path: Path) -> None:
     csv_file = tmp_path / "n.csv"
     csv_file.write_bytes(b"a,b\n1,ok\n2,bad\x00value\n3,ok\n")
