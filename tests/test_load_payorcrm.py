@@ -66,7 +66,7 @@ def job(tmp_path: Path, url: str, files: dict[str, Path], batch_size: int | None
         ("1500", "JPY", "major", 1500),
         ("1.234", "KWD", "major", 1234),
         ("123450", "DKK", "minor", 123450),
-        ("-20.00", None, "major", -2000),
+        ("-2000", None, "minor", -2000),
     ],
 )
 def test_amounts_convert_exactly_to_minor_units(value: str, currency: str | None, unit: str, minor: int) -> None:
@@ -81,12 +81,55 @@ def test_amounts_convert_exactly_to_minor_units(value: str, currency: str | None
         ("1234.5", "DKK", "minor", "not a whole number"),
         ("12,50", "DKK", "major", "not a number"),
         ("nan", "DKK", "major", "not a number"),
+        ("-20.00", None, "major", "cannot be told without its currency"),  # 2 decimals would be a guess
     ],
 )
 def test_amounts_that_cannot_convert_exactly_are_refused(value: str, currency: str, unit: str, fragment: str) -> None:
     with pytest.raises(RowInvalid) as info:
         minor_units(value, currency, unit, "invoiceAmount")
     assert fragment in info.value.reason
+
+
+@pytest.mark.slow
+async def test_amounts_in_major_units_are_converted_by_their_own_currency_or_refused(tmp_path: Path) -> None:
+    # localAmount is in the company's currency (JPY here), not the invoice's: converted by its own decimals, and
+    # without --local-currency refused rather than scaled by the invoice's; an invoice without a currency is
+    # refused in major units; balanceAmount (a string to the API) is the number the file means, its decimal mark
+    # the file's
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "localAmount", "balanceAmount"]
+    rows = [
+        ["C1", "I-1", "1.234,50", "EUR", "180.000", "1.234,50"],
+        ["C1", "I-2", "10,00", "", "", ""],
+        ["C1", "I-3", "20,00", "EUR", "", "0,5"],
+    ]
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    invoices = write(tmp_path / "i.csv", header, rows)
+    (again := tmp_path / "again").mkdir()
+    no_local = write(again / "j.csv", header, [["C1", "I-4", "1,00", "EUR", "150", ""]])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            both = {"customers": customers, "invoices": invoices}
+            report = await load(job(tmp_path, url, both, amount_unit="major", local_currency="jpy"), env=ENV)
+            unset = await load(job(again, url, {"invoices": no_local}, amount_unit="major"), env=ENV)
+            got = {i["invoiceNumber"]: i for i in await stored(url, "invoices")}
+    assert (report.loaded, report.rejected) == (3, 1), report
+    assert (got["I-1"]["invoiceAmount"], got["I-1"]["localAmount"], got["I-1"]["balanceAmount"]) == (
+        123450,
+        180000,
+        "1234.50",
+    )
+    assert got["I-3"]["balanceAmount"] == "0.5"
+    (no_currency,) = read_csv(tmp_path / "rejects.csv")
+    assert no_currency["line"] == "3" and "cannot be told without its currency" in no_currency["reason"]
+    (refused,) = read_csv(again / "rejects.csv")
+    assert refused["field"] == "localAmount" and "give --local-currency" in refused["reason"]
+    assert (unset.loaded, unset.rejected) == (0, 1) and "I-4" not in got
+
+
+def test_a_local_currency_is_a_currency_code() -> None:
+    assert PayorCRM(["invoices"], "major", local_currency="jpy").invoices.local_currency == "JPY"
+    with pytest.raises(ConfigError, match="no currency code"):
+        PayorCRM(["invoices"], "major", local_currency="euro")
 
 
 def test_files_come_as_customers_then_invoices_or_one_kind() -> None:

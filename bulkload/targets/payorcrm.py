@@ -22,6 +22,13 @@ if TYPE_CHECKING:
 _KINDS = ("customers", "invoices")
 
 
+def _currency_code(code: str) -> str:
+    """An ISO 4217 code as given, in upper case; ConfigError for anything else."""
+    if not (len(code) == 3 and code.isascii() and code.isalpha()):
+        raise ConfigError(f"--local-currency {code!r} is no currency code: give its ISO 4217 code, e.g. DKK")
+    return code.upper()
+
+
 def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
     """`--customers C --invoices I` → [C, I] with their kinds; else the FILEs, all of --kind."""
     customers, invoices = options.pop("customers", None), options.pop("invoices", None)
@@ -94,6 +101,12 @@ class PayorCRM(Target):
                 "by the currency's decimals",
             ),
             Flag(
+                "--local-currency",
+                metavar="CODE",
+                help="the company's own currency, which localAmount is in: with --amount-unit major, its decimals "
+                "convert localAmount (an invoice's localAmount is refused without it)",
+            ),
+            Flag(
                 "--require-customers", switch=True, help="reject an invoice whose customer is not in the customers file"
             ),
         ),
@@ -101,26 +114,40 @@ class PayorCRM(Target):
         example=("--customers", "customers.csv", "--invoices", "invoices.csv"),
     )
 
-    def __init__(self, file_kinds: Sequence[str], amount_unit: str = "minor", require_customers: bool = False) -> None:
+    def __init__(
+        self,
+        file_kinds: Sequence[str],
+        amount_unit: str = "minor",
+        require_customers: bool = False,
+        local_currency: str | None = None,
+    ) -> None:
         if not file_kinds or any(k not in _KINDS for k in file_kinds):
             raise ConfigError("payorcrm needs --kind customers|invoices with files, or --customers/--invoices")
         if amount_unit not in ("minor", "major"):
             raise ConfigError("--amount-unit must be minor or major")
         self.file_kinds = list(file_kinds)
         self.customers = Customers()
-        self.invoices = Invoices(amount_unit, require_customers)
+        self.invoices = Invoices(
+            amount_unit, require_customers, None if local_currency is None else _currency_code(local_currency)
+        )
         self.phases = CustomersFirst(self.file_kinds, self.invoices)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> PayorCRM:
         kinds = options.get("file_kinds") or ([options["kind"]] if options.get("kind") else [])
-        return cls(kinds, options.get("amount_unit") or "minor", bool(options.get("require_customers")))
+        return cls(
+            kinds,
+            options.get("amount_unit") or "minor",
+            bool(options.get("require_customers")),
+            options.get("local_currency"),
+        )
 
     def options(self) -> dict[str, Any]:
         return {
             "file_kinds": self.file_kinds,
             "amount_unit": self.invoices.amount_unit,
             "require_customers": self.invoices.require_customers,
+            "local_currency": self.invoices.local_currency,
         }
 
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:

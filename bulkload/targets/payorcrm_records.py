@@ -106,9 +106,26 @@ def read_answer(body: bytes) -> Said:
     return Said(_every(records, "id"), _every(records, "invoiceAmount"), len(records))
 
 
+#: why an amount in major units cannot be converted without its currency, by field
+_NO_CURRENCY = {
+    "invoiceAmount": (
+        "currency",
+        "no currency: invoiceAmount is in major units (--amount-unit major), and how many decimals the invoice's "
+        "minor unit has cannot be told without its currency",
+    ),
+    "localAmount": (
+        "localAmount",
+        "localAmount is in the company's own currency, which need not be the invoice's: give --local-currency "
+        "CODE to convert it from major units",
+    ),
+}
+
+
 def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
     """An amount (read by the engine as a Decimal, or a JSON integer) as an integer of the currency's minor
-    unit, exactly, or RowInvalid."""
+    unit, exactly, or RowInvalid; in major units, `currency` (its ISO 4217 decimals) is needed."""
+    if unit == "major" and currency is None:
+        raise RowInvalid(*_NO_CURRENCY.get(field, (field, f"{field} is in major units and has no currency")))
     digits = decimals(currency)
     try:
         amount = Decimal(value) if isinstance(value, int | Decimal) else Decimal(str(value).strip())
@@ -194,12 +211,17 @@ class Customers(Upload):
 
 
 class Invoices(Upload):
-    number_fields = frozenset({"invoiceAmount", "localAmount"})
+    # balanceAmount is a string to the API (seed 004), but an amount in the file: read with the file's decimal mark
+    number_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
     date_fields = frozenset(_DATES)
 
-    def __init__(self, amount_unit: str = "minor", require_customers: bool = False) -> None:
+    def __init__(
+        self, amount_unit: str = "minor", require_customers: bool = False, local_currency: str | None = None
+    ) -> None:
         super().__init__("invoices", Invoice, "invoiceNumber")
         self.amount_unit = amount_unit
+        #: the company's own currency, which localAmount is in (needed to convert it from major units)
+        self.local_currency = local_currency
         self.require_customers = require_customers
         #: customer number -> why it did not load; customer numbers that did (from the earlier phase)
         self.failed: dict[str, str] = {}
@@ -207,9 +229,13 @@ class Invoices(Upload):
 
     def validate(self, row: dict[str, Any]) -> Any:
         currency = row.get("currency") if isinstance(row.get("currency"), str) else None
-        for field in ("invoiceAmount", "localAmount"):
-            if field in row:
-                row[field] = minor_units(row[field], currency, self.amount_unit, field)
+        if "invoiceAmount" in row:
+            row["invoiceAmount"] = minor_units(row["invoiceAmount"], currency, self.amount_unit, "invoiceAmount")
+        if "localAmount" in row:
+            row["localAmount"] = minor_units(row["localAmount"], self.local_currency, self.amount_unit, "localAmount")
+        balance = row.get("balanceAmount")
+        if type(balance) is Decimal or type(balance) is int:  # sent as the number the file means, as written
+            row["balanceAmount"] = format(balance, "f")
         for field in _DATES:  # the API's date fields take dates: a date-time is cut to its date
             if isinstance(row.get(field), str):
                 row[field] = row[field][:10]
