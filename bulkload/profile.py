@@ -123,7 +123,10 @@ def _scan(
     (key, file, line): by default into `file_groups`, where a key met again after another is counted (`dup`).
     Raises a refusal (ConfigError) for a row that refuses the whole file, RunStopped soon after `stop` is set."""
     found = Scanned()
-    number_fields, date_fields = tuple(kind.number_fields), tuple(kind.date_fields)
+    # a secret's value is no evidence: evidence is shown (the summary, the report); it is read the file's way all
+    # the same, and a value that does not fit is rejected with a reason that does not quote it
+    number_fields = tuple(kind.number_fields - kind.secret_fields)
+    date_fields = tuple(kind.date_fields - kind.secret_fields)
     fields, jsonl = kind.fields, source.fmt == "jsonl"
     unknown = found.unknown  # a JSONL key that is no field -> the first line it is on
     batch: list[tuple[str, int, int]] = []

@@ -17,6 +17,7 @@ import pytest
 from virtual_time import VirtualTime
 
 from bulkload import Job, dry_run, load, reconcile, resume
+from bulkload.errors import ConfigError
 from bulkload.ledger import Ledger, RunInfo
 from bulkload.limits import Limits
 from bulkload.sandbox import SandboxOptions, running
@@ -326,6 +327,28 @@ async def test_reconcile_names_a_field_changed_behind_the_loaders_back(tmp_path:
     assert first.reconcile.ok and not later.reconcile.ok and later.exit_code == 3
     (diff,) = later.reconcile.differences
     assert diff["id"] == victim["id"] and diff["field"] == "tenant_name" and diff["found"] == "Changed"
+
+
+@pytest.mark.slow
+async def test_date_times_are_read_in_the_files_date_order(tmp_path: Path) -> None:
+    # token_expiry is a date-time: 03/04/2026 is 3 April in a file whose 25/04/2026 proves days first, and a file
+    # that proves nothing is refused before anything is sent, as for any other date (before: sent as written)
+    def expiring(path: Path, *days: str) -> Path:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["name", "tenant_id", "token_expiry"])
+            w.writerows([f"Acme {i}", f"t-{i}", day] for i, day in enumerate(days))
+        return path
+
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        report = await load(
+            job(tmp_path, expiring(tmp_path / "x.csv", "03/04/2026", "25/04/2026", "2026-05-01T10:00:00Z"), url),
+            env=ENV,
+        )
+        got = sorted(r["token_expiry"] for r in await records(url))
+        with pytest.raises(ConfigError, match="03/04/2026"):
+            await load(job(tmp_path, expiring(tmp_path / "y.csv", "03/04/2026"), url), env=ENV)
+    assert report.loaded == 3 and got == ["2026-04-03", "2026-04-25", "2026-05-01T10:00:00Z"]
 
 
 @pytest.mark.slow

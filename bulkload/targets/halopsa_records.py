@@ -69,6 +69,8 @@ class Resource(RecordKind):
         self._decode = msgspec.json.Decoder(list[self.type]).decode  # type: ignore[name-defined]
         self.secret_fields = frozenset(f.name for f in self.schema.values() if f.secret)
         self.whole_fields = frozenset(f.name for f in self.schema.values() if f.kind == "int" and not f.read_only)
+        #: date-times are read in the file's date order (ISO ones as written), as every other date
+        self.date_fields = frozenset(f.name for f in self.schema.values() if f.kind == "datetime" and not f.read_only)
         #: the Struct attributes of the API's triggers (`_exchangecode`, `_disconnect`, …): each arrival acts
         self.triggers = [f"x{f.name}" for f in self.schema.values() if f.name.startswith("_") and not f.read_only]
         self.nested = [f.name for f in self.schema.values() if f.kind in ("object", "array")]
