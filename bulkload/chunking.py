@@ -130,6 +130,7 @@ class Planner:
         # what the kind totals and checks, decided once for the file
         self._units: bool = type(kind).units is not RecordKind.units
         self._line_checks: bool = type(kind).line_check is not RecordKind.line_check
+        self._group_faults: bool = type(kind).group_fault is not RecordKind.group_fault
         # chunk numbers are per file, so a file planned in a later phase (another process) cannot collide
         self.seq = file_idx << FILE_SHIFT
         # a file without a decision of its own reads numbers with a point and dates day first (tests, tools)
@@ -211,6 +212,10 @@ class Planner:
     ) -> Iterator[Chunk]:
         """A group is complete: skip it, reject it whole, or add it to the open chunk."""
         target, kind = self.target, self._kind
+        if self._group_faults and not failures and len(records) > 1 and (fault := kind.group_fault(records)):
+            at, field_, reason = fault
+            failures = [(lines[at], field_, reason)]  # no line failed: the lines are the records'
+
         known = self.skip(key) if key is not None and self.skip is not None else None
         if known is not None and not failures:
             bucket, reason = known.bucket, known.reason

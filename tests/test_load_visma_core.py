@@ -240,6 +240,29 @@ async def test_an_order_whose_case_is_written_two_ways_is_one_entry_or_none(tmp_
 
 
 @pytest.mark.slow
+async def test_an_order_whose_lines_give_two_dates_is_rejected_not_booked_on_the_first(tmp_path: Path) -> None:
+    # one merged entry has one date: 30 November for both lines would book the second in the wrong period
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1004, "OUTLAY", "10.00", "x", "", "2026-11-30", "E1"],
+            [1004, "OUTLAY", "20.00", "y", "", "2026-12-01", "E1"],
+            [1004, "OUTLAY", "5.00", "x", "", "2026-12-01", "E2"],
+            [1004, "OUTLAY", "6.00", "y", "", "2026-12-01", "E2"],
+        ],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(job(tmp_path, data, url), env=ENV)
+            entries = await created(url)
+    assert [e["Amount"] for e in entries] == [Decimal("11.00")], entries
+    assert (report.loaded, report.rejected) == (2, 2), report
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert rejects[3]["field"] == "entryDate" and "the order's first line gives 2026-11-30" in rejects[3]["reason"]
+    assert "rejected: line 3 entryDate: 2026-12-01" in rejects[2]["reason"]
+
+
+@pytest.mark.slow
 async def test_drafts_and_entries_numbered_apart_and_a_cost_patched_twice_reconcile_ok(tmp_path: Path) -> None:
     # a real server may number drafts and entries in sequences of their own (draft 1 and entry 1 both exist), and
     # two rows may PATCH one cost: neither is a mismatch. Before: both were reported as one (exit 3)

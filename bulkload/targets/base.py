@@ -120,6 +120,12 @@ class RecordKind:
         `units`. None: lines are not compared. A change to what it takes raises model.CHECKS_VERSION."""
         return None
 
+    def group_fault(self, records: Sequence[Any]) -> tuple[int, str, str] | None:
+        """Why a group's good lines cannot load as one, found only in them together: (the line's index in
+        `records`, the field, the reason), which rejects the group; None for none. Runs once a group of more
+        than one line, where a kind has it."""
+        return None
+
     def imbalance(self, records: Sequence[Any], units: Sequence[int]) -> int:
         """How far a group's lines (with their `units`) are from balancing, in minor units summed over currencies
         (0: balanced, or nothing to balance)."""

@@ -165,6 +165,22 @@ class Entries(OnCase):
             return Definition(IsDraft=True, MergeOrderLinesToOneEntry=True)
         return self.definitions.get(cost_type) or Definition(error="not looked up")
 
+    def group_fault(self, records: Sequence[Any]) -> tuple[int, str, str] | None:
+        """A merged order books one entry with one date: lines that give two are refused, not booked on the
+        first line's date (which may be in another period than the rest)."""
+        first = records[0]
+        if self._definition(first.accountingCostType).IsDraft:  # a draft is sent no date
+            return None
+        for i, entry in enumerate(records):
+            if entry.entryDate != first.entryDate:
+                return (
+                    i,
+                    "entryDate",
+                    f"{entry.entryDate}, where the order's first line gives {first.entryDate}: the order is one "
+                    "entry, which has one date",
+                )
+        return None
+
     def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
         """The lines of an order of one cost type, merged into one entry (MergeOrderLinesToOneEntry): they load
         whole or not at all. Keyed by the cost type too: the definition decides the merge, and one order may hold
