@@ -234,7 +234,7 @@ class Planner:
             own = {line: (field_, reason) for line, field_, reason in failures}
             line1, field1, reason1 = failures[0]
             # a reason that names its line already ("line 7 is 104,857,600 bytes, ...") is not told it twice
-            named = line1 not in lines or reason1.startswith(f"line {line1} ")
+            named = line1 not in lines or reason1.startswith((f"line {line1} ", f"line {line1},"))
             where = "" if named else f"line {line1} {field1 + ': ' if field1 else ''}"
             shared = ("", f"{kind.group_label(key)} rejected: {where}{reason1}") if key is not None else ("", reason1)
             for line in lines:

@@ -107,21 +107,26 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
 def _place(
     held: list[Row | BadRow], before: str | None, after: str | None, strict: bool, name: str, unread: str | None
 ) -> Iterator[Keyed]:
-    if after is not None and after == before:
+    if after is not None and after == before:  # among a group's lines: its line, refusing it for what it is
         for row in held:
             yield after, row
         return
-    if not strict:
+    if not strict or not held:
         for row in held:
             yield None, row
         return
+    first = held[0]
+    line = first.line_no if isinstance(first, BadRow) else first[0]
+    names = f"names no {name} that can be read ({unread})" if unread else f"names no {name}"
+    # at a group's edge it may be either neighbour's line (or, after the last, a totals row): each group it
+    # refuses is told that, not what else is wrong with the row
+    shadow = BadRow(line, f"line {line}, next to it, {names} and may be one of its lines", "", kind=NEIGHBOUR)
+    place = before if before is not None else after
+    yield place, shadow
     for row in held:
-        yield before if before is not None else after, row
+        yield place, row
     if before is not None and after is not None:
-        first = held[0]
-        line = first.line_no if isinstance(first, BadRow) else first[0]
-        names = f"names no {name} that can be read ({unread})" if unread else f"names no {name}"
-        yield after, BadRow(line, f"line {line}, next to it, {names} and may be one of its lines", "", kind=NEIGHBOUR)
+        yield after, shadow
 
 
 def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> Iterator[Placed]:

@@ -209,11 +209,13 @@ def test_invalid_and_unreadable_rows_are_rejected_and_counted() -> None:
     assert got[3].reason == "row has 9 cells, the header has 7" and got[4].reason == "invalid JSON"
     assert got[2].reason == "voucher 1 (journal 1) rejected: line 3 row has 9 cells, the header has 7"
     assert {got[n].group for n in (2, 3, 4, 5)} == {"1:1"}
-    assert got[6].reason == "voucher 2 (journal 1) rejected: line 7 invalid JSON" and got[7].group == "1:2"
-    assert got[8].reason == (
-        "voucher 3 (journal 1) rejected: line 7, next to it, names no voucher and may be one of its lines"
-    )
-    assert got[9].reason.startswith("voucher 4 (journal 1) rejected: line 10 entryTypeNumber: ")
+    # each voucher a line naming none refuses at its edge is told that, not the line's own fault (a totals row
+    # after the last voucher is no fault of voucher 4's); the line keeps its own reason
+    names_none = "rejected: line {}, next to it, names no voucher and may be one of its lines"
+    assert got[6].reason == "voucher 2 (journal 1) " + names_none.format(7) and got[7].group == "1:2"
+    assert got[8].reason == "voucher 3 (journal 1) " + names_none.format(7)
+    assert got[9].reason == "voucher 4 (journal 1) " + names_none.format(10)
+    assert got[7].reason == "invalid JSON" and got[10].field == "entryTypeNumber"
     assert planner.rows_read == 9
 
 
