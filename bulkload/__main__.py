@@ -1,15 +1,24 @@
+import signal
 import sys
-
-from . import prestart
 
 
 def entry() -> int:
     """The `bulkload` command (pyproject's script) and `python -m bulkload`: a `load` starts its planning child
     first (prestart.py), while the rest of bulkload is imported."""
-    prestart.start(sys.argv)
-    from .cli import main
+    try:
+        from . import prestart
 
-    return main()
+        prestart.start(sys.argv)
+        from .cli import main
+    except KeyboardInterrupt:  # while bulkload itself is read: before any command began
+        print("bulkload: interrupted (Ctrl-C) before it began: nothing was done", file=sys.stderr)
+        return 4  # errors.EXIT_STOPPED, which is not imported yet
+    code = main()
+    # said and written: a signal from here on (an impatient second Ctrl-C, the hangup of a terminal closed) no
+    # longer changes how the process ends, as their default would, killing it
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    return code
 
 
 if __name__ == "__main__":  # `python -m bulkload`; importing this module runs nothing

@@ -438,6 +438,13 @@ _RUNS = ("load", "resume", "reconcile", "rollback", "run")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # a late Ctrl-C, once the command's own stop had said and written everything
+        return EXIT_STOPPED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     ns = parse(build_parser(sys.argv[1:] if argv is None else argv), argv)
     with ExitStack() as stack:
         try:
@@ -560,7 +567,7 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
     """Why a command ended on an error not of ours, and what to run next."""
     manifest = None if getattr(ns, "queue", None) else getattr(ns, "manifest", None)  # a queue's run is its workers'
     again = _again(ns.command, getattr(ns, "ledger", None), manifest)
-    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError) or interrupts.stopped():
         return f"{interrupts.reason()}; {again}"
     if isinstance(exc, OSError):  # the system refused (no space left, a file removed): no bug, nothing to keep
         return f"{redact(str(exc))}; {again}"

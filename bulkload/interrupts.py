@@ -1,25 +1,32 @@
-"""SIGTERM and SIGHUP stop a run the way Ctrl-C does: by cancelling the run's main task.
+"""Ctrl-C, SIGTERM and SIGHUP stop a run by cancelling its main task, once.
 
-Under anyio.run, asyncio's runner answers the first SIGINT by cancelling the main task: the calls in flight are
-cancelled and settled as on Ctrl-C (the ledger keeps them `sending`; resume settles them), the run writes its
-report, and the runner raises KeyboardInterrupt at the end. A SIGTERM (systemd, docker stop, kill) or SIGHUP (the
-terminal went away) cancels the same task the same way; the run then ends in CancelledError. A signal the process
-was started ignoring (SIGINT in a background job of a script, SIGHUP under nohup) stays ignored.
+The first of them cancels the task: the calls in flight are cancelled and settled (the ledger keeps them
+`sending`; resume settles them), the run writes its report, and it ends in CancelledError. A second one while it
+does so does not cut that short (an impatient double Ctrl-C would leave no report): it says what is going on and
+how to stop at once, which a third does (exit 4, as a kill would: the ledger keeps what was done, and resume goes
+on from it). So it stays once the loop is closed, until `installed` gives the handlers back: a KeyboardInterrupt
+raised into the loop's teardown could leave a worker thread waiting, and the process with it, for good. A
+SIGTERM comes from systemd, docker stop or kill, a SIGHUP when the terminal went away. A signal the process was
+started ignoring (SIGINT in a background job of a script, SIGHUP under nohup) stays ignored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
 import threading
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TypeVar
 
+from .errors import EXIT_STOPPED
+
 T = TypeVar("T")
 
-#: the signals that stop a run like Ctrl-C
+#: the signals that stop a run like Ctrl-C (outside the event loop, Ctrl-C raises KeyboardInterrupt anyway)
 STOPPING = (signal.SIGTERM, signal.SIGHUP)
 
 _received: list[int] = []
@@ -39,14 +46,24 @@ def _raise(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _caught() -> list[signal.Signals]:
+    """The signals that stop a run, where they are to be caught (see _not_ignored): Ctrl-C's too."""
+    caught = _not_ignored()
+    if caught and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        caught.append(signal.SIGINT)
+    return caught
+
+
 @contextmanager
 def installed() -> Iterator[None]:
     """While the block runs, outside the event loop (reading the job file, a dry run), SIGTERM and SIGHUP raise
-    KeyboardInterrupt, as Ctrl-C does there (main thread only); the handlers before are put back after."""
+    KeyboardInterrupt, as Ctrl-C does there (main thread only); the handlers before (Ctrl-C's too, which
+    on_signals leaves to the end) are put back after."""
     _received.clear()
-    before = {sig: signal.getsignal(sig) for sig in _not_ignored()}
-    for sig in before:
-        signal.signal(sig, _raise)
+    before = {sig: signal.getsignal(sig) for sig in _caught()}
+    for sig in STOPPING:
+        if sig in before:
+            signal.signal(sig, _raise)
     try:
         yield
     finally:
@@ -54,29 +71,57 @@ def installed() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _stop(signum: int, task: asyncio.Task[object]) -> None:
+def _stop(signum: int, task: asyncio.Task[object] | None, at: int) -> None:
+    """The `at`th stopping signal since the loop began: the first cancels `task` (once the loop is closed, None:
+    there is nothing left to cancel), a second says what is going on, a third exits."""
     _received.append(signum)
-    task.cancel()
+    if at == 1 and task is not None:
+        task.cancel()
+    elif at < 3:
+        print(
+            "bulkload: stopping: the calls in flight are being settled and the reports written; to stop at once, "
+            "press Ctrl-C again (the ledger keeps what was done: resume goes on from it)",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
+        print("bulkload: stopped at once; no report was written; the ledger keeps what was done", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(EXIT_STOPPED)  # resumable, as after a kill
 
 
 async def on_signals(work: Awaitable[T]) -> T:
-    """Await `work` (asyncio, main thread) with SIGTERM and SIGHUP cancelling it as Ctrl-C does."""
+    """Await `work` (asyncio, main thread) with Ctrl-C, SIGTERM and SIGHUP cancelling it once (see the module)."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
-    before = {sig: signal.getsignal(sig) for sig in _not_ignored()}
-    for sig in before:
-        loop.add_signal_handler(sig, _stop, sig, task)
+    received = len(_received)
+    caught = _caught()
+
+    def stop(signum: int) -> None:
+        _stop(signum, task, len(_received) - received + 1)
+
+    def late(signum: int, frame: FrameType | None) -> None:
+        _stop(signum, None, len(_received) - received + 1)
+
+    for sig in caught:
+        loop.add_signal_handler(sig, stop, sig)
     try:
         return await work
     finally:
-        for sig, handler in before.items():
+        for sig in caught:
             loop.remove_signal_handler(sig)
-            signal.signal(sig, handler)  # as before the loop, not the default it leaves
+            signal.signal(sig, late)  # until `installed` gives back the handlers from before
+
+
+def stopped() -> bool:
+    """Whether a stopping signal has been received: what fails after it (a write to the terminal that hung up)
+    is its doing."""
+    return bool(_received)
 
 
 def reason() -> str:
     """Why the run was interrupted, for its report and message: the first signal received."""
-    if _received:
+    if _received and _received[0] != signal.SIGINT:
         return f"stopped by {signal.Signals(_received[0]).name}"
     return "interrupted (Ctrl-C)"

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
@@ -190,13 +192,19 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    ("sig", "times"),
+    [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 2), (signal.SIGINT, 3)],
+    ids=["SIGINT", "SIGTERM", "twice", "three-times"],
+)
 def test_an_interrupted_fleet_run_writes_fleet_json_and_resume_finishes_every_job_once(
-    tmp_path: Path, sig: signal.Signals
+    tmp_path: Path, sig: signal.Signals, times: int
 ) -> None:
     """Ctrl-C (or SIGTERM) during `bulkload run`: every job running stops with its partial report, fleet.json says
     which stopped and which never began, the exit is 4 and the message names `bulkload run MANIFEST --resume`, which
-    then loads every row once. Judged by what the server holds."""
+    then loads every row once. Judged by what the server holds. An impatient second Ctrl-C does not cut the stop
+    short (before: an asyncio traceback, and no fleet.json, or a process left waiting for good); a third stops it
+    at once, which `--resume` takes as it takes a kill."""
     rows = inputs(tmp_path, vouchers=900)  # a job: 18 calls of 100 entries, one at a time at 40 ms each
     sandbox = spawn_sandbox("--agreements", "--latency-ms", "40")
     manifest = tmp_path / "fleet.toml"
@@ -217,23 +225,28 @@ def test_an_interrupted_fleet_run_writes_fleet_json_and_resume_finishes_every_jo
             while _posts(sandbox) < 2 * AGREEMENTS:  # each agreement's first job is under way
                 assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
                 time.sleep(0.05)
-            proc.send_signal(sig)
+            for _ in range(times):
+                proc.send_signal(sig)
+                time.sleep(0.02 if times < 3 else 0.002)  # three: before the stop is done
             out, err = proc.communicate(timeout=BOUND_S)
         finally:
             proc.kill()
         assert proc.returncode == 4, (out, err)
-        assert f"continue with `bulkload run {manifest} --resume`" in err, err
         assert "Traceback" not in err
-        fleet = json.loads((tmp_path / "fleet.runs" / "fleet.json").read_text())
-        jobs = {job["name"]: job for job in fleet["jobs"]}
-        assert fleet["exit_code"] == 4
-        for a in range(AGREEMENTS):
-            first, second = jobs[f"a{a}j0"], jobs[f"a{a}j1"]
-            assert first["status"] == "stopped" and first["exit_code"] == 4, first
-            assert 0 < first["report"]["loaded"] < rows[grant(a)] // JOBS, first["report"]
-            assert second["status"] == "waiting" and second["report"] is None, second
-        assert fleet["totals"]["loaded"] == sum(job["report"]["loaded"] for job in jobs.values() if job["report"])
-        assert "a0j0" in out and "stopped" in out  # the combined summary is shown too
+        if times == 3:
+            assert "stopped at once" in err, err
+        else:
+            assert f"continue with `bulkload run {manifest} --resume`" in err, err
+            fleet = json.loads((tmp_path / "fleet.runs" / "fleet.json").read_text())
+            jobs = {job["name"]: job for job in fleet["jobs"]}
+            assert fleet["exit_code"] == 4
+            for a in range(AGREEMENTS):
+                first, second = jobs[f"a{a}j0"], jobs[f"a{a}j1"]
+                assert first["status"] == "stopped" and first["exit_code"] == 4, first
+                assert 0 < first["report"]["loaded"] < rows[grant(a)] // JOBS, first["report"]
+                assert second["status"] == "waiting" and second["report"] is None, second
+            assert fleet["totals"]["loaded"] == sum(job["report"]["loaded"] for job in jobs.values() if job["report"])
+            assert "a0j0" in out and "stopped" in out  # the combined summary is shown too
 
         done = subprocess.run(
             [sys.executable, "-m", "bulkload", "run", str(manifest), "--resume", "--no-progress"],
@@ -244,6 +257,40 @@ def test_an_interrupted_fleet_run_writes_fleet_json_and_resume_finishes_every_jo
         )
         assert done.returncode == 0, (done.stdout, done.stderr)
         asyncio.run(assert_each_row_once(sandbox.url, rows))
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+
+
+@pytest.mark.slow
+def test_a_fleet_run_whose_terminal_is_closed_stops_as_on_a_hangup(tmp_path: Path) -> None:
+    """The terminal closed under `bulkload run` (its pty's other end): the run stops on the hangup, not on the
+    error of a write to the dead terminal, and says so (before: `[Errno 5] Input/output error`)."""
+    inputs(tmp_path, vouchers=900)
+    sandbox = spawn_sandbox("--agreements", "--latency-ms", "40")
+    manifest = tmp_path / "fleet.toml"
+    one_at_a_time = {f"a{a}j{j}": "concurrency = 1\n" for a in range(AGREEMENTS) for j in range(JOBS)}
+    manifest.write_text(manifest_text(sandbox.url, cap=8, extra=one_at_a_time))
+    stderr = tmp_path / "stderr.txt"
+    try:
+        pid, terminal = pty.fork()
+        if pid == 0:  # the run, on the pty, its errors to a file
+            try:
+                os.dup2(os.open(stderr, os.O_WRONLY | os.O_CREAT, 0o600), 2)
+                env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
+                os.execve(sys.executable, [sys.executable, "-m", "bulkload", "run", str(manifest)], env)
+            finally:
+                os._exit(99)
+        deadline = time.monotonic() + BOUND_S
+        while _posts(sandbox) < 2 * AGREEMENTS:
+            assert time.monotonic() < deadline
+            if select.select([terminal], [], [], 0.02)[0]:
+                os.read(terminal, 65536)  # what it shows, read as a terminal would
+        os.close(terminal)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 4, stderr.read_text()
+        assert f"stopped by SIGHUP; continue with `bulkload run {manifest} --resume`" in stderr.read_text()
+        assert (tmp_path / "fleet.runs" / "fleet.json").exists()
     finally:
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)

@@ -432,6 +432,7 @@ def test_an_unexpected_error_is_one_line_exit_4_and_a_private_file_without_crede
 
 def test_sigterm_cancels_the_run_and_a_hangup_ignored_from_the_start_stays_ignored() -> None:
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}  # the CLI's `installed`
     seen: list[str] = []
 
     async def work() -> None:
@@ -450,6 +451,8 @@ def test_sigterm_cancels_the_run_and_a_hangup_ignored_from_the_start_stays_ignor
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN  # given back as it was
     finally:
         signal.signal(signal.SIGHUP, previous)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 @pytest.mark.slow
