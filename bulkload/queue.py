@@ -72,6 +72,8 @@ CREATE TABLE IF NOT EXISTS bulkload_queue (
     error text,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- a job over (finished or failed) that its manifest no longer has when the manifest is queued again
+ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS withdrawn_at timestamptz;
 """
 
 #: the counts `bulkload status` shows, from a running job's progress or a finished job's report
@@ -184,6 +186,14 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
                 continue
             await _job_row(conn, job_id, str(manifest.path), mjob, None)
             queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=job_id))
+        # a job taken out of the manifest is over with: status no longer waits for it (one still waiting fails
+        # when a worker finds it gone from the manifest, and is withdrawn at the next queueing)
+        await conn.execute(
+            "UPDATE bulkload_queue q SET withdrawn_at = now() FROM procrastinate_jobs j WHERE j.id = q.job_id "
+            "AND q.manifest = %s AND q.withdrawn_at IS NULL AND NOT (q.name = ANY(%s)) "
+            "AND j.status NOT IN ('todo', 'doing')",
+            (str(manifest.path), [mjob.name for mjob in manifest.jobs]),
+        )
     return queued
 
 
@@ -316,27 +326,28 @@ _STATES = {"todo": "queued", "doing": "running", "succeeded": "finished", "abort
 async def job_states(url: str) -> list[JobState]:
     """Every job queued, in the order it was: its state, worker and counts (JobState); none in a database no
     manifest was queued in yet. A job queued again (its manifest queued after it failed or finished) is its latest
-    queueing: the one before is over, and a failure it ended in was corrected."""
+    queueing: the one before is over, and a failure it ended in was corrected. A job its manifest no longer has,
+    when queued again, is `withdrawn`."""
     async with await connect(url) as conn:
         cur = await conn.execute("SELECT to_regclass('bulkload_queue') IS NOT NULL")
         if not (row := await cur.fetchone()) or not row[0]:
             return []
         cur = await conn.execute(
             "SELECT * FROM (SELECT DISTINCT ON (q.manifest, q.name) j.id, q.name, q.agreement, j.status::text, "
-            "j.attempts, q.worker, q.counts, q.report, q.error, q.manifest "
+            "j.attempts, q.worker, q.counts, q.report, q.error, q.manifest, q.withdrawn_at IS NOT NULL "
             "FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id "
             "ORDER BY q.manifest, q.name, j.id DESC) latest ORDER BY id"
         )
         rows = await cur.fetchall()
     states = []
-    for job_id, name, agreement, status, attempts, worker, counts, report, error, manifest in rows:
+    for job_id, name, agreement, status, attempts, worker, counts, report, error, manifest, withdrawn in rows:
         done = None if report is None else msgspec.json.decode(report, type=Report)
         states.append(
             JobState(
                 id=job_id,
                 name=name,
                 agreement=agreement,
-                state=_STATES.get(status, str(status)),
+                state="withdrawn" if withdrawn else _STATES.get(status, str(status)),
                 manifest=manifest,
                 attempts=attempts,
                 worker=worker,

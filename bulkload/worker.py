@@ -104,7 +104,8 @@ def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
         help="show every queued job's state and counts",
         description="Show every job queued in PostgreSQL: queued, running (on which worker), finished or failed, "
         "with its rows and requests so far. Exit 0 when every job has finished (each with its own exit code), 4 while "
-        "any is queued, running or failed.",
+        "any is queued, running or failed. A job taken out of its manifest, which was then queued again, is "
+        "withdrawn: over with.",
         parents=[output],
     )
     status.add_argument("--queue", required=True, type=queue_url, metavar="URL", help=QUEUE_HELP)
@@ -127,7 +128,7 @@ def command(ns: argparse.Namespace) -> int:
         print(msgspec.json.encode(states).decode())
     else:
         print_states(states)
-    done = all(s.state == "finished" for s in states)
+    done = all(s.state in ("finished", "withdrawn") for s in states)
     return EXIT_OK if done else EXIT_STOPPED
 
 

@@ -151,12 +151,14 @@ def test_the_daily_quota_is_the_agreements_across_workers(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("then", ["put back", "left out"])
 def test_a_failed_job_queued_again_is_shown_as_its_latest_queueing(
-    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str], then: str
 ) -> None:
     """The manifest changed after it was queued (a2j1 gone): that job fails and stays failed. The manifest put back
     and queued again, the job runs and finishes; status shows each job once, as its latest queueing, and exits 0
-    (it did 4 for good: the failure corrected was still listed)."""
+    (it did 4 for good: the failure corrected was still listed). Queued again without the job, the failed job is
+    withdrawn, and status exits 0 too (it did 4 for good: nothing could clear it)."""
     sandbox = spawn_sandbox("--agreements")
     worker: subprocess.Popen[bytes] | None = None
     try:
@@ -175,7 +177,8 @@ def test_a_failed_job_queued_again_is_shown_as_its_latest_queueing(
             deadline = time.monotonic() + BOUND_S
             while True:
                 jobs = {str(job["name"]): job for job in status(postgres_url, capsys)[1]}
-                if {job["state"] for job in jobs.values()} <= {"finished", "failed"} or time.monotonic() > deadline:
+                over = {"finished", "failed", "withdrawn"}
+                if {job["state"] for job in jobs.values()} <= over or time.monotonic() > deadline:
                     return jobs
                 time.sleep(0.5)
 
@@ -183,6 +186,13 @@ def test_a_failed_job_queued_again_is_shown_as_its_latest_queueing(
         assert jobs["a2j1"]["state"] == "failed" and "no job 'a2j1'" in str(jobs["a2j1"]["error"]), jobs["a2j1"]
         assert status(postgres_url, capsys)[0] == 4
 
+        if then == "left out":
+            assert main(["run", str(manifest), "--queue", postgres_url]) == 0
+            settled()
+            code, listed = status(postgres_url, capsys)
+            states = {str(job["name"]): job["state"] for job in listed}
+            assert code == 0 and states.pop("a2j1") == "withdrawn" and set(states.values()) == {"finished"}, listed
+            return
         manifest.write_text(whole)
         assert main(["run", str(manifest), "--queue", postgres_url]) == 0
         jobs = settled()
