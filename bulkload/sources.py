@@ -334,7 +334,9 @@ class Source:
                         for cells in csv.reader([item.raw], delimiter=self.delimiter or ",", strict=False):
                             hidden.update(c.strip() for c, m in zip(cells, self.mask_cells(cells)) if m != c)
                 partial = item.partial and {
-                    k: v for k, v in item.partial.items() if not self._secret_key(k) and v not in hidden
+                    k: v
+                    for k, v in item.partial.items()
+                    if not self._secret_key(k) and not (type(v) is str and v in hidden)  # a list is no cell
                 }
                 yield item._replace(raw=raw, partial=partial or None, reason=scrub(item.reason, hidden))
 

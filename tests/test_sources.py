@@ -441,6 +441,15 @@ def test_a_jsonl_key_given_twice_makes_the_row_bad(tmp_path: Path, line: bytes, 
     assert second == (2, {"voucherNumber": "8", "amount": "1.00", "text": "at 10:00"})
 
 
+def test_a_bad_jsonl_row_of_a_file_with_secrets_may_hold_lists(tmp_path: Path) -> None:
+    # found by a tester: a HaloPSA line with a key twice and an array value stopped the run (TypeError: unhashable
+    # type: 'list', an internal error) where it is one bad row
+    path = write(tmp_path, "q.jsonl", b'{"name": "Q8", "name": "Q8b", "sync_entities_list": [{"id": 1}]}\n')
+    (bad,) = list(Source(path, secrets=frozenset({"client_secret"})))
+    assert isinstance(bad, BadRow) and "'name' is given twice" in bad.reason
+    assert bad.partial == {"sync_entities_list": [{"id": 1}]}
+
+
 def test_a_nul_character_in_a_value_makes_the_row_bad(tmp_path: Path) -> None:
     csv_file = tmp_path / "n.csv"
     csv_file.write_bytes(b"a,b\n1,ok\n2,bad\x00value\n3,ok\n")
