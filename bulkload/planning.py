@@ -33,7 +33,7 @@ import threading
 import time
 import traceback
 import urllib.request
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -51,7 +51,7 @@ from .numbers import NumberFormat
 from .profile import scan_part
 from .regroup import Placed, regrouped
 from .sources import BadRow, Pinned, Row, Source
-from .targets.base import Target
+from .targets.base import RecordKind, Target
 
 _HEADER = 4
 _encode = msgspec.msgpack.Encoder().encode
@@ -255,19 +255,24 @@ def messages(spec: PlanSpec) -> Iterator[Message]:
         yield Stopped(planner.rows_read, str(exc))
 
 
+def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
+    """How a file of `kind` is read, as its `profile` (profile.FileProfile as builtins) decided."""
+    return Reading(
+        NumberFormat(profile["decimal"]),
+        DateFormat(profile["date_format"]),
+        kind.number_fields,
+        kind.date_fields,
+        kind.whole_fields,
+        json=profile["delimiter"] is None,
+    )
+
+
 def make_planner(target: Target, spec: PlanSpec) -> Planner:
     """The planner for a spec: each file read its own way, and the groups an earlier load created skipped."""
-    readings = {}
-    for file_idx, profile in zip(spec.indexes, spec.profiles or []):
-        kind = target.kind_of(file_idx)
-        readings[file_idx] = Reading(
-            NumberFormat(profile["decimal"]),
-            DateFormat(profile["date_format"]),
-            kind.number_fields,
-            kind.date_fields,
-            kind.whole_fields,
-            json=profile["delimiter"] is None,
-        )
+    readings = {
+        file_idx: reading_of(target.kind_of(file_idx), profile)
+        for file_idx, profile in zip(spec.indexes, spec.profiles or [])
+    }
     skip = None
     if spec.skip_db:
         db = (

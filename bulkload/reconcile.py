@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from typing import Any
 
 from .dispatch import Dispatcher
+from .errors import RowInvalid
 from .ledger import Ledger
 from .model import Reconciled, Totals
 from .money import money
+from .planning import reading_of
 from .side_by_side import side_by_side
+from .sources import BadRow, Source
 from .stages import RECONCILING, Stages
 from .targets.base import Target
 from .walks import WALK_SLACK, Behind, Walked, id_ranges
@@ -56,8 +59,33 @@ async def reconcile(
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":
-        return await target.books.reconcile(dispatcher, ledger, files)
+        return await target.books.reconcile(dispatcher, ledger, files, partial(rows_as_read, ledger, target, files))
     return await by_walk(ledger, target, dispatcher, files, stages or Stages(), behind)
+
+
+def rows_as_read(ledger: Ledger, target: Target, files: list[str], file_idx: int) -> Iterator[tuple[int, Any]]:
+    """The rows of input `files[file_idx]` as the run read them: with its settings (delimiter, columns, encoding),
+    numbers and dates as the file's profile decided; a row that cannot be read so is left out (it was rejected)."""
+    kind, settings = target.kind_of(file_idx), ledger.run.settings
+    profiles = ledger.profiles() or []
+    reading = reading_of(kind, profiles[file_idx]) if file_idx < len(profiles) else None
+    source = Source(
+        files[file_idx],
+        delimiter=settings.get("delimiter"),
+        columns=settings.get("columns") or {},
+        encoding=settings.get("encoding"),
+        secrets=kind.secret_fields,
+    )
+    for item in source:
+        if isinstance(item, BadRow):
+            continue
+        line, row = item
+        try:
+            if reading is not None:
+                reading.convert(row)
+        except RowInvalid:
+            continue
+        yield line, row
 
 
 def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled:

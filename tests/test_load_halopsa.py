@@ -349,6 +349,8 @@ async def test_date_times_are_read_in_the_files_date_order(tmp_path: Path) -> No
         with pytest.raises(ConfigError, match="03/04/2026"):
             await load(job(tmp_path, expiring(tmp_path / "y.csv", "03/04/2026"), url), env=ENV)
     assert report.loaded == 3 and got == ["2026-04-03", "2026-04-25", "2026-05-01T10:00:00Z"]
+    # reconciled against the dates as read, not the cells as written (found by a tester: a mismatch, exit 3)
+    assert report.reconcile.ok and report.exit_code == 0, report.reconcile
 
 
 @pytest.mark.slow

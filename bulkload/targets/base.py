@@ -303,8 +303,12 @@ class Books:
         raise NotImplementedError
 
     # --- reconciliation --------------------------------------------------------------------------
-    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> Reconciled:
-        """For reconcile_by = "target": the report's `reconcile` section."""
+    async def reconcile(
+        self, client: Sender, ledger: Created, files: list[str], rows: Callable[[int], Iterator[tuple[int, Any]]]
+    ) -> Reconciled:
+        """For reconcile_by = "target": the report's `reconcile` section. `rows(file_idx)`: the (line, row) of each
+        row of input `files[file_idx]` as the run read it (its settings, the file's numbers and dates), each that
+        could be read."""
         raise NotImplementedError
 
     async def baseline(self, client: Sender, scope: str) -> dict[str, int]:

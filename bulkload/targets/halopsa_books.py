@@ -4,7 +4,7 @@ those it only updated."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -56,7 +56,9 @@ class Resources(Books):
         return f"{self.kinds[scope].path}/{record_id}"
 
     # --- reconciliation: list each resource, compare count and every loaded record field by field ---------
-    async def reconcile(self, client: Sender, ledger: Created, files: list[str]) -> Reconciled:
+    async def reconcile(
+        self, client: Sender, ledger: Created, files: list[str], rows: Callable[[int], Iterator[tuple[int, Any]]]
+    ) -> Reconciled:
         expected = ledger.expected()
         differences: list[dict[str, Any]] = []
         missing: list[dict[str, Any]] = []
@@ -71,14 +73,11 @@ class Resources(Books):
                 if self.kind_of(file_idx) is not kind:
                     continue
                 created = ledger.created_in(file_idx)
-                for item in Source(path):
-                    if isinstance(item, BadRow):
-                        continue
-                    line, row = item
+                for line, row in rows(file_idx):  # as read for the load: a date-time read as the file's order has it
                     record_id = created.get(line)
                     if record_id is None:
                         continue  # not loaded: rejected or in doubt, and reported as such
-                    desired.setdefault(record_id, {}).update(msgspec.to_builtins(kind.validate(dict(row))))
+                    desired.setdefault(record_id, {}).update(msgspec.to_builtins(kind.validate(row)))
                     lines[record_id] = (path, line)
             for record_id, sent in desired.items():
                 path, line = lines[record_id]
