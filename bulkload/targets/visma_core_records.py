@@ -134,7 +134,7 @@ class Entries(OnCase):
     fields = frozenset(EntryRow.__struct_fields__)
     number_fields = frozenset({"amount"})
     date_fields = frozenset({"entryDate"})
-    whole_fields = int_fields(EntryRow) - OnCase.group_fields
+    whole_fields = int_fields(EntryRow)
     group_name = "order"
 
     def __init__(self, definitions: Mapping[str, Any] | None = None) -> None:
@@ -187,14 +187,20 @@ class Entries(OnCase):
         lines of several. A cost type whose definition does not merge books an entry a line (None); one without a
         definition (its lines are refused) keeps its key, so the key never depends on what the lookup found
         but where it says "one entry a line". The case as validation reads it ("1004" and "1004.0" are one case);
-        Unreadable where it is no case number: the line may be its neighbouring order's."""
+        Unreadable where it is none, or no case number, or the cost type is missing: the line may be its
+        neighbouring order's."""
         order, case, cost_type = row.get("orderId"), row.get("caseId"), row.get("accountingCostType")
-        if order is None or case is None:
-            return None
-        cost = str(cost_type).strip() if cost_type is not None else ""
+        if order is None:
+            return None  # an entry of its own
+        # a line of an order that does not say whose case or cost type may be any neighbouring order's line
+        if cost_type is None:
+            return Unreadable("no accountingCostType")
+        cost = str(cost_type).strip()
         definition = self._definition(cost)
         if definition.error is None and not definition.MergeOrderLinesToOneEntry:
             return None  # one entry a line
+        if case is None:
+            return Unreadable("no caseId")
         number = key_number(case)
         if number is None:
             return Unreadable(f"caseId {str(case).strip()!r} is no case number")
@@ -237,7 +243,7 @@ class Costs(OnCase):
 
     fields = frozenset(CostRow.__struct_fields__)
     number_fields = frozenset({"Amount"})
-    whole_fields = int_fields(CostRow) - OnCase.group_fields
+    whole_fields = int_fields(CostRow)  # the case too: a cost's row is keyed by nothing that reads it
     group_name = "cost"
 
     def __init__(self) -> None:
