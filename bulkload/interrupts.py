@@ -13,8 +13,10 @@ started ignoring (SIGINT in a background job of a script, SIGHUP under nohup) st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Awaitable, Iterator
@@ -43,7 +45,28 @@ def _not_ignored() -> list[signal.Signals]:
 
 def _raise(signum: int, frame: FrameType | None) -> None:
     _received.append(signum)
+    _hung_up(signum)
     raise KeyboardInterrupt
+
+
+def _hung_up(signum: int) -> None:
+    """On SIGHUP the terminal is gone, and a write to it fails (EIO): what stdout and stderr show goes nowhere from
+    now on where they were a terminal (a character device), so the run still writes its files and exits 4."""
+    if signum != signal.SIGHUP:
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in (1, 2):
+            with contextlib.suppress(OSError):
+                if stat.S_ISCHR(os.fstat(fd).st_mode):
+                    os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _late(signum: int, frame: FrameType | None) -> None:
+    """A stopping signal once the run's own stop is over (see on_signals), until the process ends."""
+    _stop(signum, None, len(_received) + 1)
 
 
 def _caught() -> list[signal.Signals]:
@@ -68,13 +91,16 @@ def installed() -> Iterator[None]:
         yield
     finally:
         for sig, handler in before.items():
-            signal.signal(sig, handler)
+            # after a stop, one more signal must not end the process by its default (killed by SIGTERM, its
+            # report written): the stop's own handler stays
+            signal.signal(sig, _late if _received else handler)
 
 
 def _stop(signum: int, task: asyncio.Task[object] | None, at: int) -> None:
     """The `at`th stopping signal since the loop began: the first cancels `task` (once the loop is closed, None:
     there is nothing left to cancel), a second says what is going on, a third exits."""
     _received.append(signum)
+    _hung_up(signum)
     if at == 1 and task is not None:
         task.cancel()
     elif at < 3:
@@ -85,7 +111,11 @@ def _stop(signum: int, task: asyncio.Task[object] | None, at: int) -> None:
             flush=True,
         )
     else:
-        print("bulkload: stopped at once; no report was written; the ledger keeps what was done", file=sys.stderr)
+        print(
+            "bulkload: stopped at once: what was not yet written is not; the ledger keeps what was done, and "
+            "resume goes on from it",
+            file=sys.stderr,
+        )
         sys.stderr.flush()
         os._exit(EXIT_STOPPED)  # resumable, as after a kill
 
