@@ -223,7 +223,7 @@ class Planner:
                 info = self._info(_Group(key, lines, records))
                 if (
                     (info.digest != known.digest)
-                    if known.digest is not None
+                    if known.digest is not None and known.digest >= 0  # < 0: of another version (ledger.OLDER)
                     else (info.lines, info.total, info.debit) != (known.lines, known.total, known.debit)
                 ):
                     bucket, reason = "rejected", known.differs or reason

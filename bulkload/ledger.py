@@ -907,10 +907,15 @@ class Ledger:
 
     @_writes
     def skip(self, known: Iterable[Known]) -> int:
-        """Groups the API already holds: not sent (the first word on a key stays). Returns how many are new."""
+        """Groups the API already holds: not sent (the first word on a key stays, but over an earlier ledger's whose
+        digest is of another version: OLDER). Returns how many are new."""
+        known = list(known)
         before = self._db.total_changes
         with self._db:
             self._db.execute("BEGIN")
+            self._db.executemany(
+                "DELETE FROM skip_groups WHERE key = ? AND digest = ?", [(k.key, OLDER) for k in known]
+            )
             self._db.executemany(
                 "INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -1128,6 +1133,11 @@ class Ledger:
             )
 
 
+#: the digest of a group an earlier ledger of another check version loaded: compared by its lines and totals,
+#: unless what the API holds of it is found (Ledger.skip)
+OLDER = -1
+
+
 def _versions() -> list[tuple[str, str]]:
     """What a new ledger's meta says of the versions it is written in."""
     return [("schema_version", str(SCHEMA_VERSION)), ("checks", str(CHECKS_VERSION))]
@@ -1139,13 +1149,18 @@ def _checks_of(conn: sqlite3.Connection, at: str) -> int:
     return 1 if row is None else int(row[0])
 
 
-def known_to(conn: sqlite3.Connection, earlier: Path | str, label: Callable[[str], str], name: str) -> int:
+def known_to(
+    conn: sqlite3.Connection, earlier: Path | str, label: Callable[[str], str], name: str, *, api_finds: bool = False
+) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
     that may have arrived is in doubt here too. An earlier run that has not finished, has created records and
     shares groups with the input is refused: whatever it does next must not meet what this run does. A ledger
     that cannot be read this way (gone, another version, rolled back) is passed over, and so is one of the other
-    backend or (PostgreSQL) of another database. Returns how many groups it knows."""
+    backend or (PostgreSQL) of another database. An earlier ledger whose digests are of another version
+    (model.CHECKS_VERSION) cannot tell a group loaded from a corrected one: its groups are compared by their lines
+    and totals, and where the target finds the groups the API holds itself (`api_finds`), what the API holds of
+    one decides over that (digest OLDER, see Ledger.skip). Returns how many groups it knows."""
     pg = isinstance(conn, ledger_pg.Connection)
     if pg != ledger_pg.is_url(str(earlier)):
         return 0
@@ -1193,8 +1208,11 @@ def known_to(conn: sqlite3.Connection, earlier: Path | str, label: Callable[[str
             "codes, dates or texts than this file has: not created again; correct it in the API, or undo that run "
             f"(`bulkload rollback --ledger {earlier}`), then load this file again"
         )
-        # a digest of another version, or none kept (0), tells nothing: the group is compared by lines and totals
-        digest = "NULLIF(g.digest, 0)" if _checks_of(conn, at) == CHECKS_VERSION else "NULL"
+        # a digest of another version, or none kept (0), tells nothing: the group is compared by lines and totals,
+        # unless what the API holds is found to decide (a voucher booked since is no longer in the draft journal:
+        # the ledger's word stays for it)
+        unknown = str(OLDER) if api_finds else "NULL"
+        digest = f"COALESCE(NULLIF(g.digest, 0), {unknown})" if _checks_of(conn, at) == CHECKS_VERSION else unknown
         joined = (
             f"FROM file_groups f JOIN {at}groups g ON g.key = f.key "
             f"JOIN {at}chunks c ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('done', 'sending', 'in_doubt')"

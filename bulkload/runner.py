@@ -202,7 +202,8 @@ async def load(
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (msgspec.json.encode(profiles).decode(),))
         if checked:
             for earlier in earlier_ledgers(job):
-                known_to(conn, earlier, target.kind_of(0).group_label, target.kind_of(0).group_name)
+                kind = target.kind_of(0)
+                known_to(conn, earlier, kind.group_label, kind.group_name, api_finds=target.books.finds_groups)
         if stop.is_set():
             raise RunStopped("stopped before the first call")
 
@@ -393,7 +394,7 @@ def _learn_earlier(ledger: Ledger, job: Job, target: Target) -> None:
     here = os.path.realpath(ledger.path)
     for earlier in earlier_ledgers(job):
         if os.path.realpath(earlier) != here:
-            known_to(ledger.db(), earlier, kind.group_label, kind.group_name)
+            known_to(ledger.db(), earlier, kind.group_label, kind.group_name, api_finds=target.books.finds_groups)
 
 
 async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None) -> Report:

@@ -611,11 +611,14 @@ async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_lo
 
 
 @pytest.mark.slow
-async def test_a_ledger_of_an_earlier_check_version_is_compared_by_its_totals(tmp_path: Path) -> None:
+async def test_a_ledger_of_an_earlier_check_version_leaves_its_vouchers_to_the_journal(tmp_path: Path) -> None:
     # a ledger made before the line checks took more fields (its meta says no "checks" version): its line checks
-    # and group digests are another version's, and taken for one they would call every line changed
+    # and group digests are another version's. Taken for this version's they would call every line changed; its
+    # groups' totals alone cannot tell a voucher corrected in its currency (found by a tester: skipped, exit 0),
+    # so what the journal holds decides, before and after the ledger is opened again (here: reconciled)
     first = write(tmp_path / "nov.csv", "\n".join([HEADER, *VOUCHER_10]) + "\n")
     ledger = Path(f"{first}.ledger.sqlite")
+    in_eur = [line.replace(";DKK;", ";EUR;") for line in VOUCHER_10]
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             await load(job(first, url), env=CREDS)
@@ -625,19 +628,24 @@ async def test_a_ledger_of_an_earlier_check_version_is_compared_by_its_totals(tm
                 db.execute("UPDATE created SET line_check = line_check + 1")
             db.close()
             again = []
-            for n in (12, 13):  # before the earlier ledger is opened again, and after it was reconciled
+            # before the earlier ledger is opened again, and after it was reconciled: each file with a voucher of
+            # its own beside voucher 10
+            for n, name, voucher_10 in ((12, "same", VOUCHER_10), (13, "eur", in_eur), (14, "same", VOUCHER_10)):
                 more = [f"5;1;{n};2026-10-31;5.00;DKK;1010;b", f"5;1;{n};2026-10-31;-5.00;DKK;5600;b"]
-                again.append(
-                    await load(
-                        job(write(tmp_path / f"nov-{n}.csv", "\n".join([HEADER, *VOUCHER_10, *more]) + "\n"), url),
-                        env=CREDS,
-                    )
-                )
-                if n == 12:
+                data = write(tmp_path / f"{name}-{n}.csv", "\n".join([HEADER, *voucher_10, *more]) + "\n")
+                again.append(await load(job(data, url), env=CREDS))
+                if n == 13:
                     checked = await reconcile(str(ledger), env=CREDS)
+            more = ["5;1;15;2026-10-31;5.00;DKK;1010;b", "5;1;15;2026-10-31;-5.00;DKK;5600;b"]
+            data = write(tmp_path / "eur-15.csv", "\n".join([HEADER, *in_eur, *more]) + "\n")
+            again.append(await load(job(data, url), env=CREDS))
     assert checked.exit_code == 0 and checked.reconcile and checked.reconcile.lines_changed_count == 0
-    for report in again:  # voucher 10 is the one loaded: skipped, as its lines and totals are the same
+    same_12, eur_13, same_14, eur_15 = again
+    for report in (same_12, same_14):  # voucher 10 as loaded: skipped
         assert (report.skipped, report.loaded, report.rejected, report.exit_code) == (2, 2, 0, 0)
+    for report in (eur_13, eur_15):  # voucher 10 in EUR: the journal holds it in DKK
+        assert (report.skipped, report.loaded, report.rejected, report.exit_code) == (0, 2, 2, 1)
+        assert "already in the journal" in read_csv(Path(report.rejects_file))[0]["reason"]
     with sqlite3.connect(ledger) as db:
         assert db.execute("SELECT value FROM meta WHERE key = 'checks'").fetchone() == ("2",)
         assert db.execute("SELECT COUNT(*) FROM created WHERE line_check IS NOT NULL").fetchone() == (0,)

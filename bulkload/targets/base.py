@@ -278,6 +278,11 @@ class Books:
     #: loading the same file again changes nothing (HaloPSA with --match-on): no duplicate-load check
     rerunnable: bool = False
 
+    @property
+    def finds_groups(self) -> bool:
+        """Whether `groups_already_there` asks the API (the target has one of its own)."""
+        return type(self).groups_already_there is not Books.groups_already_there
+
     async def groups_already_there(self, client: Sender, keys: Callable[[], Iterator[str]]) -> AsyncIterator[Known]:
         """Which of the input's group keys (`keys()` iterates them, as often as needed) the API already holds,
         with the reason to give: asked once before the first call, so a group loaded before is not created again."""
