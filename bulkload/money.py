@@ -32,14 +32,27 @@ DECIMALS = {
         0,
     ),
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
 }
+#: the ISO 4217 codes of money with a minor unit (list one, 2024; not gold, silver, SDR or test codes), by which
+#: an amount in major units can be converted: any other code gives no number of decimals to convert by
+CURRENCIES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD
+    CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP
+    GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP
+    LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN
+    PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS
+    TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW
+    ZWG ZWL""".split()  # noqa: SIM905 - a table, read as one
+)
 #: 10 ** decimals as a Decimal, per currency with other than 2 decimals (a walked page multiplies by these)
 FACTORS = {currency: Decimal(10) ** d for currency, d in DECIMALS.items()}
 HUNDRED = Decimal(100)
 
 
 def decimals(currency: str | None) -> int:
-    """Digits after the decimal mark in the currency's minor unit (2 when the code is not known)."""
+    """Digits after the decimal mark in the currency's minor unit (2 when the code is not known: see CURRENCIES for
+    where that must not be guessed)."""
     return DECIMALS.get((currency or "").upper(), 2)
 
 

@@ -65,6 +65,8 @@ def job(tmp_path: Path, url: str, files: dict[str, Path], batch_size: int | None
         ("1234.5", "EUR", "major", 123450),
         ("1500", "JPY", "major", 1500),
         ("1.234", "KWD", "major", 1234),
+        ("1.2345", "CLF", "major", 12345),  # ISO 4217: 4 decimals
+        ("10.50", "eur", "major", 1050),
         ("123450", "DKK", "minor", 123450),
         ("-2000", None, "minor", -2000),
     ],
@@ -82,6 +84,8 @@ def test_amounts_convert_exactly_to_minor_units(value: str, currency: str | None
         ("12,50", "DKK", "major", "not a number"),
         ("nan", "DKK", "major", "not a number"),
         ("-20.00", None, "major", "cannot be told without its currency"),  # 2 decimals would be a guess
+        ("1000", "YEN", "major", "'YEN' is no ISO 4217 currency code"),  # found by a tester: taken for 2 decimals
+        ("10.50", "EURO", "major", "'EURO' is no ISO 4217 currency code"),
     ],
 )
 def test_amounts_that_cannot_convert_exactly_are_refused(value: str, currency: str, unit: str, fragment: str) -> None:
@@ -128,8 +132,9 @@ async def test_amounts_in_major_units_are_converted_by_their_own_currency_or_ref
 
 def test_a_local_currency_is_a_currency_code() -> None:
     assert PayorCRM(["invoices"], "major", local_currency="jpy").invoices.local_currency == "JPY"
-    with pytest.raises(ConfigError, match="no currency code"):
-        PayorCRM(["invoices"], "major", local_currency="euro")
+    for code in ("euro", "ZZZ", "XAU"):  # not a currency's code, or one of no minor unit (gold)
+        with pytest.raises(ConfigError, match="no currency code"):
+            PayorCRM(["invoices"], "major", local_currency=code)
 
 
 def test_files_come_as_customers_then_invoices_or_one_kind() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from ..money import CURRENCIES
 from ..sources import BadRow
 from .base import Api, Credentials, Phases, Target
 from .flags import Flag, Flags
@@ -24,7 +25,7 @@ _KINDS = ("customers", "invoices")
 
 def _currency_code(code: str) -> str:
     """An ISO 4217 code as given, in upper case; ConfigError for anything else."""
-    if not (len(code) == 3 and code.isascii() and code.isalpha()):
+    if code.upper() not in CURRENCIES:
         raise ConfigError(f"--local-currency {code!r} is no currency code: give its ISO 4217 code, e.g. DKK")
     return code.upper()
 

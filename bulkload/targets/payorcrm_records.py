@@ -10,7 +10,7 @@ import msgspec
 
 from ..errors import APIError, RowInvalid
 from ..model import NO_ID, Totals
-from ..money import decimals
+from ..money import CURRENCIES, decimals
 from .base import RecordKind
 from .reasons import errors_by_index, json_cell, row_invalid
 
@@ -126,6 +126,13 @@ def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
     unit, exactly, or RowInvalid; in major units, `currency` (its ISO 4217 decimals) is needed."""
     if unit == "major" and currency is None:
         raise RowInvalid(*_NO_CURRENCY.get(field, (field, f"{field} is in major units and has no currency")))
+    if unit == "major" and str(currency).upper() not in CURRENCIES:
+        where = "currency" if field == "invoiceAmount" else field
+        raise RowInvalid(
+            where,
+            f"{currency!r} is no ISO 4217 currency code: how many decimals {field} has in minor units (major "
+            "units, --amount-unit major) cannot be told",
+        )
     digits = decimals(currency)
     try:
         amount = Decimal(value) if isinstance(value, int | Decimal) else Decimal(str(value).strip())
