@@ -125,6 +125,9 @@ async def run_job(
         concurrency=job.concurrency,
         rate=job.rate,
         timeout_s=job.timeout_s,
+        # a job failed at a wrong address and corrected in the manifest goes on at the right one (only while it
+        # has created nothing: runner.resume refuses it otherwise)
+        base_url=job.base_url,
     )
 
 

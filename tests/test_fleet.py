@@ -171,6 +171,24 @@ async def test_resume_continues_the_job_that_stopped_with_the_same_keys(tmp_path
 
 
 @pytest.mark.slow
+async def test_a_job_failed_at_a_wrong_address_goes_on_at_the_corrected_one(tmp_path: Path) -> None:
+    # found by a tester: the job's address corrected in the manifest, `--resume` (and a worker's retry) resumed
+    # its ledger at the old address, and failed again, for good
+    rows = inputs(tmp_path)
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path = tmp_path / "fleet.toml"
+            path.write_text(manifest_text(url, cap=8, extra={"a2j1": 'base_url = "http://127.0.0.1:1"\n'}))
+            first = await run_manifest(read_manifest(str(path)), env=ENV)
+            failed = {o.name: o for o in first.jobs}["a2j1"]
+            assert failed.status != "complete" and failed.exit_code in (2, 4), failed
+            path.write_text(manifest_text(url, cap=8))
+            resumed = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
+            assert resumed.exit_code == 0, [(o.name, o.status, o.error) for o in resumed.jobs]
+            await assert_each_row_once(url, rows)
+
+
+@pytest.mark.slow
 def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     rows = inputs(tmp_path)
     sandbox = spawn_sandbox("--agreements")
