@@ -130,6 +130,28 @@ async def test_amounts_in_major_units_are_converted_by_their_own_currency_or_ref
     assert (unset.loaded, unset.rejected) == (0, 1) and "I-4" not in got
 
 
+@pytest.mark.slow
+async def test_an_invoice_given_twice_is_rejected_not_uploaded_twice(tmp_path: Path) -> None:
+    # found by a tester: two rows of invoice D-1 with other amounts were both uploaded; rows told apart by their
+    # line item are an invoice's lines, and load
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"]
+    rows = [
+        ["C1", "D-1", "100", "DKK", ""],
+        ["C1", "D-1", "150", "DKK", ""],
+        ["C1", "D-2", "10", "DKK", "1"],
+        ["C1", "D-2", "20", "DKK", "2"],
+    ]
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            files = {"customers": customers, "invoices": write(tmp_path / "i.csv", header, rows)}
+            report = await load(job(tmp_path, url, files), env=ENV)
+            got = sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in await stored(url, "invoices"))
+    assert got == [("D-2", 10), ("D-2", 20)] and (report.loaded, report.rejected) == (3, 2), report
+    rejects = {r["line"]: r for r in read_csv(tmp_path / "rejects.csv")}
+    assert "given twice, with one invoiceNumber and no line item" in rejects["3"]["reason"], rejects
+
+
 def test_a_local_currency_is_a_currency_code() -> None:
     assert PayorCRM(["invoices"], "major", local_currency="jpy").invoices.local_currency == "JPY"
     for code in ("euro", "ZZZ", "XAU"):  # not a currency's code, or one of no minor unit (gold)
