@@ -697,7 +697,8 @@ class Source:
                 if line.strip():
                     yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
                 continue
-            if type(obj) is dict:
+            # a key given twice: the line as written, which shows both values (a dict would keep the last)
+            if type(obj) is dict and not (line.count(b":") != len(obj) and _keys_twice(line, obj, _same)):
                 yield ln, self._hide(obj, keyed=True) if self.secrets else obj
             else:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))

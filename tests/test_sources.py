@@ -6,6 +6,7 @@ import gc
 import gzip
 import hashlib
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -439,6 +440,10 @@ def test_a_jsonl_key_given_twice_makes_the_row_bad(tmp_path: Path, line: bytes, 
     assert isinstance(first, BadRow) and f"the key {twice} given twice" in first.reason
     assert first.partial is not None and {k: v for k, v in first.partial.items() if k != "billAddr"} == partial
     assert second == (2, {"voucherNumber": "8", "amount": "1.00", "text": "at 10:00"})
+    # the rejects file shows the line as written, both values (found by a tester: the last one only)
+    written = dict(Source(path, columns={"Amount": "amount"}).cells())
+    assert all(value in str(written[1]) for value in re.findall(r': ?"([^"]*)"', line.decode())), written[1]
+    assert written[2] == {"voucherNumber": "8", "amount": "1.00", "text": "at 10:00"}
 
 
 def test_a_bad_jsonl_row_of_a_file_with_secrets_may_hold_lists(tmp_path: Path) -> None:
