@@ -223,11 +223,7 @@ def test_an_interrupted_fleet_run_writes_fleet_json_and_resume_finishes_every_jo
     then loads every row once. Judged by what the server holds. An impatient second Ctrl-C does not cut the stop
     short (before: an asyncio traceback, and no fleet.json, or a process left waiting for good); a third stops it
     at once, which `--resume` takes as it takes a kill."""
-    rows = inputs(tmp_path, vouchers=900)  # a job: 18 calls of 100 entries, one at a time at 40 ms each
-    sandbox = spawn_sandbox("--agreements", "--latency-ms", "40")
-    manifest = tmp_path / "fleet.toml"
-    one_at_a_time = {f"a{a}j{j}": "concurrency = 1\n" for a in range(AGREEMENTS) for j in range(JOBS)}
-    manifest.write_text(manifest_text(sandbox.url, cap=8, extra=one_at_a_time))
+    rows, sandbox, manifest = slow_fleet(tmp_path)
     env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
     try:
         proc = subprocess.Popen(
@@ -266,15 +262,7 @@ def test_an_interrupted_fleet_run_writes_fleet_json_and_resume_finishes_every_jo
             assert fleet["totals"]["loaded"] == sum(job["report"]["loaded"] for job in jobs.values() if job["report"])
             assert "a0j0" in out and "stopped" in out  # the combined summary is shown too
 
-        done = subprocess.run(
-            [sys.executable, "-m", "bulkload", "run", str(manifest), "--resume", "--no-progress"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=BOUND_S * 2,
-        )
-        assert done.returncode == 0, (done.stdout, done.stderr)
-        asyncio.run(assert_each_row_once(sandbox.url, rows))
+        resume_loads_every_row_once(manifest, env, sandbox, rows)
     finally:
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
@@ -285,11 +273,7 @@ def test_a_fleet_run_whose_terminal_is_closed_stops_as_on_a_hangup(tmp_path: Pat
     """The terminal closed under `bulkload run` (its pty's other end, with stdout and stderr on it): the run stops
     on the hangup, not on the error of a write to the dead terminal, writes fleet.json and exits 4 (before: exit 1,
     "lost sys.stderr", and no fleet.json); `--resume` then loads every row once."""
-    rows = inputs(tmp_path, vouchers=900)
-    sandbox = spawn_sandbox("--agreements", "--latency-ms", "40")
-    manifest = tmp_path / "fleet.toml"
-    one_at_a_time = {f"a{a}j{j}": "concurrency = 1\n" for a in range(AGREEMENTS) for j in range(JOBS)}
-    manifest.write_text(manifest_text(sandbox.url, cap=8, extra=one_at_a_time))
+    rows, sandbox, manifest = slow_fleet(tmp_path)
     env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
     try:
         pid, terminal = pty.fork()
@@ -309,18 +293,36 @@ def test_a_fleet_run_whose_terminal_is_closed_stops_as_on_a_hangup(tmp_path: Pat
         fleet = json.loads((tmp_path / "fleet.runs" / "fleet.json").read_text())
         stopped = [job["report"] for job in fleet["jobs"] if job["status"] == "stopped"]
         assert stopped and all(report["stop_reason"].startswith("stopped by SIGHUP;") for report in stopped), stopped
-        done = subprocess.run(
-            [sys.executable, "-m", "bulkload", "run", str(manifest), "--resume", "--no-progress"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=BOUND_S * 2,
-        )
-        assert done.returncode == 0, (done.stdout, done.stderr)
-        asyncio.run(assert_each_row_once(sandbox.url, rows))
+        resume_loads_every_row_once(manifest, env, sandbox, rows)
     finally:
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
+
+
+def slow_fleet(folder: Path) -> tuple[dict[str, int], SandboxProcess, Path]:
+    """The inputs, a sandbox process at 40 ms a call, and a manifest whose jobs send 18 calls of 100 entries each,
+    one at a time: a run long enough to be stopped part way."""
+    rows = inputs(folder, vouchers=900)
+    sandbox = spawn_sandbox("--agreements", "--latency-ms", "40")
+    manifest = folder / "fleet.toml"
+    one_at_a_time = {f"a{a}j{j}": "concurrency = 1\n" for a in range(AGREEMENTS) for j in range(JOBS)}
+    manifest.write_text(manifest_text(sandbox.url, cap=8, extra=one_at_a_time))
+    return rows, sandbox, manifest
+
+
+def resume_loads_every_row_once(
+    manifest: Path, env: dict[str, str], sandbox: SandboxProcess, rows: dict[str, int]
+) -> None:
+    """`bulkload run MANIFEST --resume` ends 0, and the server holds every row once."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bulkload", "run", str(manifest), "--resume", "--no-progress"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=BOUND_S * 2,
+    )
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    asyncio.run(assert_each_row_once(sandbox.url, rows))
 
 
 def _posts(sandbox: SandboxProcess) -> int:
