@@ -697,8 +697,9 @@ class Source:
                 if line.strip():
                     yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
                 continue
-            # a key given twice: the line as written, which shows both values (a dict would keep the last)
-            if type(obj) is dict and not (line.count(b":") != len(obj) and _keys_twice(line, obj, _same)):
+            if type(obj) is dict:
+                if line.count(b":") != len(obj) and _keys_twice(line, obj, _same):
+                    obj = _every_value(line)  # a key given twice shows each value (a dict would keep the last)
                 yield ln, self._hide(obj, keyed=True) if self.secrets else obj
             else:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
@@ -725,6 +726,20 @@ def _keys_twice(line: bytes, obj: dict[str, Any], rename: Callable[[str, str], s
             twice[name] = None
         named[name] = key
     return [rename(key, key) for key in twice] if twice else []
+
+
+def _every_value(line: bytes) -> dict[str, Any]:
+    """A JSON object `line` with each key given more than once holding the list of its values, in order (numbers
+    as written)."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        values: dict[str, list[Any]] = {}
+        for key, value in items:
+            values.setdefault(key, []).append(value)
+        return {key: given[0] if len(given) == 1 else given for key, given in values.items()}
+
+    found: dict[str, Any] = json.loads(line, object_pairs_hook=pairs, parse_float=Decimal)
+    return found
 
 
 def _names(keys: list[str]) -> str:

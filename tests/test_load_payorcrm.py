@@ -84,8 +84,9 @@ def test_amounts_convert_exactly_to_minor_units(value: str, currency: str | None
         ("12,50", "DKK", "major", "not a number"),
         ("nan", "DKK", "major", "not a number"),
         ("-20.00", None, "major", "cannot be told without its currency"),  # 2 decimals would be a guess
-        ("1000", "YEN", "major", "'YEN' is no ISO 4217 currency code"),  # found by a tester: taken for 2 decimals
-        ("10.50", "EURO", "major", "'EURO' is no ISO 4217 currency code"),
+        ("1000", "YEN", "major", "'YEN' is no ISO 4217 currency"),  # found by a tester: taken for 2 decimals
+        ("10.50", "EURO", "major", "'EURO' is no ISO 4217 currency"),
+        ("10", "XAU", "major", "'XAU' is no ISO 4217 currency with a minor unit"),  # gold
     ],
 )
 def test_amounts_that_cannot_convert_exactly_are_refused(value: str, currency: str, unit: str, fragment: str) -> None:
@@ -155,7 +156,7 @@ async def test_an_invoice_given_twice_is_rejected_not_uploaded_twice(tmp_path: P
 def test_a_local_currency_is_a_currency_code() -> None:
     assert PayorCRM(["invoices"], "major", local_currency="jpy").invoices.local_currency == "JPY"
     for code in ("euro", "ZZZ", "XAU"):  # not a currency's code, or one of no minor unit (gold)
-        with pytest.raises(ConfigError, match="no currency code"):
+        with pytest.raises(ConfigError, match="no ISO 4217 currency with a minor unit"):
             PayorCRM(["invoices"], "major", local_currency=code)
 
 

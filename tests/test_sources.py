@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gc
 import gzip
 import hashlib
@@ -444,6 +445,20 @@ def test_a_jsonl_key_given_twice_makes_the_row_bad(tmp_path: Path, line: bytes, 
     written = dict(Source(path, columns={"Amount": "amount"}).cells())
     assert all(value in str(written[1]) for value in re.findall(r': ?"([^"]*)"', line.decode())), written[1]
     assert written[2] == {"voucherNumber": "8", "amount": "1.00", "text": "at 10:00"}
+
+
+@pytest.mark.parametrize("secrets", [frozenset(), frozenset({"new_client_secret"})], ids=["plain", "secrets"])
+def test_the_rejects_file_shows_every_value_of_a_key_given_twice(tmp_path: Path, secrets: frozenset[str]) -> None:
+    # found by a tester: the rejects file had no record at all for such a line (or, with secrets, the last value)
+    line = b'{"name": "dup", "amount": 10.50, "amount": 20, "new_client_secret": "S1", "new_client_secret": "S2"}'
+    path = write(tmp_path, "j.jsonl", line + b"\n")
+    out = tmp_path / "rejects.csv"
+    rejected = [RowOutcome(0, 1, "rejected", "", "the key 'amount' is given twice")]
+    assert write_rejects(str(out), lambda: rejected, [Source(path, secrets=secrets)], [str(path)]) == 1
+    with out.open(encoding="utf-8", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["name"] == "dup" and row["amount"] == '["10.50",20]', row
+    assert row["new_client_secret"] == ("***" if secrets else '["S1","S2"]'), row
 
 
 def test_a_bad_jsonl_row_of_a_file_with_secrets_may_hold_lists(tmp_path: Path) -> None:

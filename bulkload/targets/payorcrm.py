@@ -26,7 +26,9 @@ _KINDS = ("customers", "invoices")
 def _currency_code(code: str) -> str:
     """An ISO 4217 code as given, in upper case; ConfigError for anything else."""
     if code.upper() not in CURRENCIES:
-        raise ConfigError(f"--local-currency {code!r} is no currency code: give its ISO 4217 code, e.g. DKK")
+        raise ConfigError(
+            f"--local-currency {code!r} is no ISO 4217 currency with a minor unit: give its code, e.g. DKK"
+        )
     return code.upper()
 
 

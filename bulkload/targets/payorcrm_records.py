@@ -130,8 +130,8 @@ def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
         where = "currency" if field == "invoiceAmount" else field
         raise RowInvalid(
             where,
-            f"{currency!r} is no ISO 4217 currency code: how many decimals {field} has in minor units (major "
-            "units, --amount-unit major) cannot be told",
+            f"{currency!r} is no ISO 4217 currency with a minor unit: how many decimals {field} has in minor units "
+            "(major units, --amount-unit major) cannot be told",
         )
     digits = decimals(currency)
     try:
