@@ -330,6 +330,25 @@ async def test_reconcile_names_a_field_changed_behind_the_loaders_back(tmp_path:
 
 
 @pytest.mark.slow
+async def test_a_row_whose_match_fields_match_several_records_is_rejected(tmp_path: Path) -> None:
+    # found by a tester: three records named alike, and --match-on name updated one of them, exit 0
+    (tmp_path / "first").mkdir()
+    alike = tmp_path / "first" / "alike.csv"
+    alike.write_text("name,tenant_id\nHalo A,t1\nHalo A,t2\nHalo A,t3\nHalo B,t4\n", encoding="utf-8")
+    change = tmp_path / "change.csv"
+    change.write_text("name,tenant_id\nHalo A,CHANGED\nHalo B,CHANGED\n", encoding="utf-8")
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        await load(job(tmp_path / "first", alike, url), env=ENV)
+        report = await load(job(tmp_path, change, url, target_options={"match_on": ["name"]}), env=ENV)
+        held = sorted((r["name"], r["tenant_id"]) for r in await records(url))
+    assert held == [("Halo A", "t1"), ("Halo A", "t2"), ("Halo A", "t3"), ("Halo B", "CHANGED")], held
+    assert (report.loaded, report.rejected, report.exit_code) == (1, 1, 1), report
+    with (tmp_path / "change.rejects.csv").open(encoding="utf-8", newline="") as fh:
+        (reject,) = list(csv.DictReader(fh))
+    assert "match more than one XeroDetails record" in reject["reason"], reject
+
+
+@pytest.mark.slow
 async def test_date_times_are_read_in_the_files_date_order(tmp_path: Path) -> None:
     # token_expiry is a date-time: 03/04/2026 is 3 April in a file whose 25/04/2026 proves days first, and a file
     # that proves nothing is refused before anything is sent, as for any other date (before: sent as written)

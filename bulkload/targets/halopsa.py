@@ -25,7 +25,7 @@ from ..sources import Source
 from .base import Api, Credentials, Phases, Target
 from .flags import Flag, Flags
 from .halopsa_books import Resources
-from .halopsa_records import Resource, listings
+from .halopsa_records import Resource, by_match_key, listings
 from .halopsa_schema import RESOURCES, canonical_resource
 from .protocols import Sender
 
@@ -258,5 +258,5 @@ class HaloPSA(Target):
             if whole:
                 self.listed_ids[kind.name] = sorted(int(r["id"]) for r in records)
             if self.match_on:
-                self.existing[kind.name] = {k: int(r["id"]) for r in records if (k := kind.key(r)) is not None}
+                self.existing[kind.name] = by_match_key(kind, records)
         self.books.before = before

@@ -44,6 +44,19 @@ def record_type(resource: str) -> type[msgspec.Struct]:
     return msgspec.defstruct(resource, fields, kw_only=True, omit_defaults=True)
 
 
+#: in `existing`: the match key of more than one record (an update of it could mean any of them)
+SEVERAL = -1
+
+
+def by_match_key(resource: Resource, records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Match key -> id of each listed record that has one; SEVERAL for a key more than one record has."""
+    found: dict[str, int] = {}
+    for r in records:
+        if (key := resource.key(r)) is not None:
+            found[key] = SEVERAL if key in found else int(r["id"])
+    return found
+
+
 #: a resource's listing (every record, in one answer): some tens of thousands of records
 LISTING_BYTES = 64 * 1024 * 1024
 
@@ -114,6 +127,12 @@ class Resource(RecordKind):
         elif self.match_on:
             # the converted record, not the row: its values are what is sent, and what the API will hold
             found = self.existing.get(self.name, {}).get(self.key(msgspec.to_builtins(record)) or "")
+            if found == SEVERAL:
+                raise RowInvalid(
+                    self.match_on[0],
+                    f"{' and '.join(self.match_on)} match more than one {self.name} record: which one to update "
+                    "cannot be told",
+                )
             if found is not None:
                 record.id = found  # type: ignore[attr-defined]  # an update of the record that matches
         return record
@@ -184,11 +203,11 @@ class Resource(RecordKind):
         if not keys or any(k is None for k in keys):
             return None
         live, whole = await listing_whole(client, self)
-        by_key = {k: int(r["id"]) for r in live if (k := self.key(r)) is not None}
+        by_key = by_match_key(self, live)
         found = [by_key.get(k) for k in keys if k is not None]
         if all(i is None for i in found):
             return [] if whole else None
-        if any(i is None for i in found):
+        if any(i is None or i == SEVERAL for i in found):
             return None
         new_ids = iter(found)
         return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
