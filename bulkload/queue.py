@@ -186,13 +186,21 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
                 continue
             await _job_row(conn, job_id, str(manifest.path), mjob, None)
             queued.append(Queued(name=mjob.name, agreement=mjob.agreement, id=job_id))
-        # a job taken out of the manifest is over with: status no longer waits for it (one still waiting fails
-        # when a worker finds it gone from the manifest, and is withdrawn at the next queueing)
+        # a job taken out of the manifest is over with: status no longer waits for it. One still waiting is
+        # cancelled first (it would fail, finding itself gone from the manifest); one running ends as it ends
+        names = [mjob.name for mjob in manifest.jobs]
+        cur = await conn.execute(
+            "SELECT q.job_id FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id "
+            "WHERE q.manifest = %s AND NOT (q.name = ANY(%s)) AND j.status = 'todo'",
+            (str(manifest.path), names),
+        )
+        for (waiting,) in await cur.fetchall():
+            await app.job_manager.cancel_job_by_id_async(waiting)
         await conn.execute(
             "UPDATE bulkload_queue q SET withdrawn_at = now() FROM procrastinate_jobs j WHERE j.id = q.job_id "
             "AND q.manifest = %s AND q.withdrawn_at IS NULL AND NOT (q.name = ANY(%s)) "
             "AND j.status NOT IN ('todo', 'doing')",
-            (str(manifest.path), [mjob.name for mjob in manifest.jobs]),
+            (str(manifest.path), names),
         )
     return queued
 

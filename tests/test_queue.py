@@ -151,14 +151,15 @@ def test_the_daily_quota_is_the_agreements_across_workers(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("then", ["put back", "left out"])
+@pytest.mark.parametrize("then", ["put back", "left out", "while queued"])
 def test_a_failed_job_queued_again_is_shown_as_its_latest_queueing(
     tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str], then: str
 ) -> None:
     """The manifest changed after it was queued (a2j1 gone): that job fails and stays failed. The manifest put back
     and queued again, the job runs and finishes; status shows each job once, as its latest queueing, and exits 0
     (it did 4 for good: the failure corrected was still listed). Queued again without the job, the failed job is
-    withdrawn, and status exits 0 too (it did 4 for good: nothing could clear it)."""
+    withdrawn, and status exits 0 too (it did 4 for good: nothing could clear it). Taken out while it still waits,
+    it is withdrawn at once, and never runs."""
     sandbox = spawn_sandbox("--agreements")
     worker: subprocess.Popen[bytes] | None = None
     try:
@@ -168,6 +169,9 @@ def test_a_failed_job_queued_again_is_shown_as_its_latest_queueing(
         manifest.write_text(whole)
         assert main(["run", str(manifest), "--queue", postgres_url]) == 0
         manifest.write_text(whole.split('[[job]]\nname = "a2j1"')[0])  # changed since it was queued
+        if then == "while queued":
+            assert main(["run", str(manifest), "--queue", postgres_url]) == 0
+            assert {str(job["name"]): job["state"] for job in status(postgres_url, capsys)[1]}["a2j1"] == "withdrawn"
         env = {**os.environ, **ENV}
         with open(tmp_path / "worker.log", "wb") as log:
             cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", postgres_url]
@@ -183,6 +187,12 @@ def test_a_failed_job_queued_again_is_shown_as_its_latest_queueing(
                 time.sleep(0.5)
 
         jobs = settled()
+        if then == "while queued":
+            code, listed = status(postgres_url, capsys)
+            states = {str(job["name"]): job["state"] for job in listed}
+            assert code == 0 and states.pop("a2j1") == "withdrawn" and set(states.values()) == {"finished"}, listed
+            assert jobs["a2j1"]["attempts"] == 0  # it never ran
+            return
         assert jobs["a2j1"]["state"] == "failed" and "no job 'a2j1'" in str(jobs["a2j1"]["error"]), jobs["a2j1"]
         assert status(postgres_url, capsys)[0] == 4
 
