@@ -13,6 +13,7 @@ which is what lets `resume` find each chunk's stored idempotency key again.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,10 @@ RECENT_GROUPS = 100_000
 FILE_SHIFT = 24
 #: rejected rows held before the plan pauses (yields None) so the caller can write them out
 REJECTS_BATCH = 1_000
+
+
+#: a number written with an exponent ("1.01E+03", "1e3"), as a spreadsheet shows one it may have rounded
+_EXPONENT = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+\s*").fullmatch
 
 
 def record_check(kind: RecordKind, record: Any) -> int:
@@ -83,7 +88,7 @@ class Reading:
                     raise RowInvalid(name, str(exc)) from None
         for name in self._wholes:
             value = get(name)
-            if type(value) is str and ("e" in value or "E" in value):
+            if type(value) is str and ("e" in value or "E" in value) and _EXPONENT(value):
                 raise RowInvalid(
                     name,
                     f"{value!r} is written with an exponent, as a spreadsheet shows a number it may have rounded: "

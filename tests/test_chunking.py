@@ -156,6 +156,8 @@ def test_every_target_refuses_a_whole_number_written_with_an_exponent(kind: Any,
     reading.convert({field: "1010"})
     with pytest.raises(RowInvalid, match="written with an exponent"):
         reading.convert({field: "1.01e3"})
+    reading.convert(text := {field: "rent"})  # no number at all: validation says so, not this
+    assert text == {field: "rent"}
 
 
 def test_groups_already_there_are_skipped_rejected_when_they_differ_and_in_doubt_when_they_may_be() -> None:
