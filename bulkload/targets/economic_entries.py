@@ -199,7 +199,10 @@ _KEY_FIELDS = ("journalNumber", "voucherNumber")
 
 
 def _positive(value: Any) -> str | None:
-    """A journal or voucher number as key_number reads it; None where it is none, or not positive."""
+    """A journal or voucher number as key_number reads it; None where it is none, or not positive. One written as
+    a file usually writes it (digits, no sign, no leading zero, below 2**31 by its length) is taken as it is."""
+    if type(value) is str and value.isdigit() and value[0] != "0" and len(value) < 10 and value.isascii():
+        return value
     number = key_number(value)
     return None if number is None or number.startswith("-") or number == "0" else number
 
@@ -272,22 +275,14 @@ class DraftEntries(RecordKind):
         return key
 
     def _key(self, voucher: Any, journal: Any) -> str | Unreadable:
-        # runs twice a row: a number as the file usually writes it (no sign, no leading zero, below 2**31 by its
-        # length) is taken as it is
-        if not (
-            type(voucher) is str and voucher.isdigit() and voucher[0] != "0" and len(voucher) < 10 and voucher.isascii()
-        ):
-            voucher = _positive(voucher)
-            if voucher is None:
-                return Unreadable("no voucher number")
+        voucher = _positive(voucher)
+        if voucher is None:
+            return Unreadable("no voucher number")
         if journal is None:
             return Unreadable("no journalNumber, and no --journal given")
-        if not (
-            type(journal) is str and journal.isdigit() and journal[0] != "0" and len(journal) < 10 and journal.isascii()
-        ):
-            journal = _positive(journal)
-            if journal is None:
-                return Unreadable("no journal number")
+        journal = _positive(journal)
+        if journal is None:
+            return Unreadable("no journal number")
         if self.journal is not None and journal != str(self.journal):
             return Unreadable(f"journal {journal}, not --journal {self.journal}")
         return f"{journal}:{voucher}"
