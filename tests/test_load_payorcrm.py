@@ -105,7 +105,7 @@ async def test_amounts_in_major_units_are_converted_by_their_own_currency_or_ref
     rows = [
         ["C1", "I-1", "1.234,50", "EUR", "180.000", "1.234,50"],
         ["C1", "I-2", "10,00", "", "", ""],
-        ["C1", "I-3", "20,00", "EUR", "", "0,5"],
+        ["C1", "I-3", "20,00", "eur", "", "0,5"],
     ]
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
     invoices = write(tmp_path / "i.csv", header, rows)
@@ -123,7 +123,8 @@ async def test_amounts_in_major_units_are_converted_by_their_own_currency_or_ref
         180000,
         "1234.50",
     )
-    assert got["I-3"]["balanceAmount"] == "0.5"
+    # the code it was converted by is the code sent: "eur" is EUR, written as ISO 4217 writes it
+    assert (got["I-3"]["balanceAmount"], got["I-3"]["currency"]) == ("0.5", "EUR")
     (no_currency,) = read_csv(tmp_path / "rejects.csv")
     assert no_currency["line"] == "3" and "cannot be told without its currency" in no_currency["reason"]
     (refused,) = read_csv(again / "rejects.csv")

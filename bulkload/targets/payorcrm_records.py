@@ -254,6 +254,8 @@ class Invoices(Upload):
         currency = row.get("currency") if isinstance(row.get("currency"), str) else None
         if "invoiceAmount" in row:
             row["invoiceAmount"] = minor_units(row["invoiceAmount"], currency, self.amount_unit, "invoiceAmount")
+            if self.amount_unit == "major" and currency is not None:  # sent as the code it was converted by
+                row["currency"] = currency.upper()  # "eur" is EUR
         if "localAmount" in row:
             row["localAmount"] = minor_units(row["localAmount"], self.local_currency, self.amount_unit, "localAmount")
         balance = row.get("balanceAmount")
