@@ -85,6 +85,7 @@ def _json_number(text: str) -> Decimal | str:
 
 
 _decode_json = msgspec.json.Decoder(float_hook=_json_number).decode
+_decode_plain = msgspec.json.Decoder().decode
 
 
 class BadRow(NamedTuple):
@@ -672,11 +673,15 @@ class Source:
                     if v is not None and not (type(v) is str and (not v or v.isspace()))
                 }
                 rec.pop("", None)
+                # each key has a colon after it: as many colons as keys, and none is there twice, and no nested
+                # value (the common row: no time, no nested object); 91 is "[", a byte found faster than b"["
+                colons = line.count(b":") != len(obj)
+                if colons or 91 in line:
+                    _nested_as_json(line, obj, rec, rename)
                 if b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
                     yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()), _without_nul(rec))
-                # a key given twice is kept once, with its last value; each key has a colon after it: as many
-                # colons as keys, and none is there twice (the common row: no time, no nested object)
-                elif (line.count(b":") != len(obj) or self.columns) and (twice := _keys_twice(line, obj, rename)):
+                # a key given twice is kept once, with its last value
+                elif (colons or self.columns) and (twice := _keys_twice(line, obj, rename)):
                     yield BadRow(
                         ln,
                         f"{_names(twice)} given twice in one object: which value is meant cannot be told",
@@ -703,6 +708,18 @@ class Source:
                 yield ln, self._hide(obj, keyed=True) if self.secrets else obj
             else:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
+
+
+def _nested_as_json(line: bytes, obj: dict[str, Any], rec: dict[str, Any], rename: Callable[[str, str], str]) -> None:
+    """The nested values (objects, arrays) of `obj`, decoded from `line`, put in `rec` as plain JSON reads them:
+    numbers as numbers, as a CSV cell's JSON is read (targets.reasons.json_cell). Only a row's own fields are amounts
+    read exactly, or refused when written with an exponent; inside a nested value a number is the API's to read."""
+    nested = [key for key, value in obj.items() if type(value) is dict or type(value) is list]
+    if nested:
+        plain = _decode_plain(line)
+        for key in nested:
+            if (name := rename(key, key)) in rec:  # not the key "" (no field)
+                rec[name] = plain[key]
 
 
 def _keys_twice(line: bytes, obj: dict[str, Any], rename: Callable[[str, str], str]) -> list[str]:

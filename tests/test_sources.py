@@ -18,6 +18,7 @@ from bulkload.errors import ConfigError, FileChanged, SourceError
 from bulkload.ledger import RowOutcome
 from bulkload.report import write_rejects
 from bulkload.sources import MAX_RAW, BadRow, Source, check_regular, pin, sha256_of
+from bulkload.targets.reasons import json_cell
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -557,6 +558,16 @@ def test_cells_give_each_record_as_written(tmp_path: Path) -> None:
 def test_json_numbers_are_exact_and_exponents_stay_text(tmp_path: Path) -> None:
     p = write(tmp_path, "a.jsonl", '{"a": 99999999999999.99, "b": 1.5E+3, "c": 7, "d": " ", "e": " t "}\n')
     assert list(Source(p)) == [(1, {"a": Decimal("99999999999999.99"), "b": "1.5E+3", "c": 7, "e": "t"})]
+
+
+def test_numbers_inside_a_jsonl_value_are_numbers_as_in_a_csv_cell(tmp_path: Path) -> None:
+    # found by a tester: [{"id": 2e0, "rate": 1.50}] was sent as [{"id": "2e0", "rate": "1.50"}], numbers become
+    # text; a nested value is JSON the file holds, read as a CSV cell's JSON is (targets.reasons.json_cell)
+    nested = '[{"id": 2e0, "rate": 1.50, "n": 3, "s": "2e0"}]'
+    p = write(tmp_path, "a.jsonl", f'{{"a": 1.50, "b": 1e3, "list": {nested}, "obj": {{"x": [1.5e1]}}}}\n')
+    ((_, row),) = list(Source(p))
+    assert row == {"a": Decimal("1.50"), "b": "1e3", "list": json_cell("list", nested), "obj": {"x": [15.0]}}
+    assert row["list"] == [{"id": 2.0, "rate": 1.5, "n": 3, "s": "2e0"}]
 
 
 @pytest.mark.parametrize("kind", ["fifo", "device"])
