@@ -31,8 +31,11 @@ _CACHES: dict[str, dict[str, str | None]] = {}
 
 # ASCII digits only: int(), date() and fromisoformat() also take "+1", " 1", "1_0", "٢٠٢٦" and week dates.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
-_ISO_TIME = re.compile(r"T[0-9][0-9:.,+\-Z]*").fullmatch
-_DAY_MONTH = re.compile(r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{4})").fullmatch
+_ISO_TIME = re.compile(r"[T ][0-9][0-9:.,+\-Z]*").fullmatch
+#: D-M-YYYY, and a time of day after it (a space or T, then H:MM, H:MM:SS or H:MM:SS.ffffff)
+_DAY_MONTH = re.compile(
+    r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{4})(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,6}))?)?)?"
+).fullmatch
 _TIME_DIRECTIVES = frozenset("HIMSfpzZXc")
 
 
@@ -44,7 +47,8 @@ def _date(year: int, month: int, day: int) -> str | None:
 
 
 def _iso(text: str) -> str | None:
-    """`text` when it is a valid ISO date or date-time, else None."""
+    """`text` when it is a valid ISO date or date-time (with a space for its T: as RFC 3339 allows, and SQL
+    writes), else None."""
     try:
         if len(text) == 10:
             date.fromisoformat(text)
@@ -52,7 +56,7 @@ def _iso(text: str) -> str | None:
             datetime.fromisoformat(text)
     except ValueError:
         return None
-    return text
+    return text if len(text) == 10 or text[10] == "T" else f"{text[:10]}T{text[11:]}"
 
 
 def _has_time(spec: str) -> bool:
@@ -72,8 +76,9 @@ def _convert(spec: str, text: str) -> str | None:
         parts = _parts(text)
         if parts is None:
             return None
-        first, _, second, year = parts
-        return _date(year, second, first) if spec == "dmy" else _date(year, first, second)
+        first, _, second, year, clock = parts
+        day = _date(year, second, first) if spec == "dmy" else _date(year, first, second)
+        return day if day is None or not clock else f"{day}T{clock}"
     if " " in text and " " not in spec:  # strptime's %d also takes " 3"
         return None
     try:
@@ -101,9 +106,10 @@ class DateFormat(NamedTuple):
     def parse(self, text: str) -> str:
         """`text` as ISO: "YYYY-MM-DD", or the ISO date-time as given when it is one.
 
-        YYYY-MM-DD and ISO date-times are accepted whatever the spec. "dmy"/"mdy" read D-M-YYYY, D.M.YYYY or
-        D/M/YYYY (same separator twice, 1 or 2 digits); a strptime spec reads what it says (two-digit years only
-        this way). ValueError "not a valid date: '30-02-2026' (...)" for anything else.
+        YYYY-MM-DD and ISO date-times are accepted whatever the spec (one with a space for its T is given the T).
+        "dmy"/"mdy" read D-M-YYYY, D.M.YYYY or D/M/YYYY (same separator twice, 1 or 2 digits), and a time of day
+        after it ("03/04/2026 9:05" is "2026-04-03T09:05" day first); a strptime spec reads what it says (two-digit
+        years only this way). ValueError "not a valid date: '30-02-2026' (...)" for anything else.
         """
         try:
             result = _CACHES[self.spec][text]
@@ -117,10 +123,20 @@ class DateFormat(NamedTuple):
         return result
 
 
-def _parts(text: str) -> tuple[int, str, int, int] | None:
-    """A D-M-YYYY shaped `text` as (first number, separator, second number, year), else None."""
+def _parts(text: str) -> tuple[int, str, int, int, str] | None:
+    """A D-M-YYYY shaped `text` as (first number, separator, second number, year, time of day as ISO "HH:MM",
+    "HH:MM:SS" or "HH:MM:SS.ffffff", or "" for none), else None (also for a time of day that is none)."""
     m = _DAY_MONTH(text.strip())
-    return None if m is None else (int(m[1]), m[2], int(m[3]), int(m[4]))
+    if m is None:
+        return None
+    clock = ""
+    if m[5] is not None:
+        hour, minute, second, fraction = int(m[5]), int(m[6]), int(m[7] or 0), m[8]
+        if hour > 23 or minute > 59 or second > 59:
+            return None
+        clock = f"{hour:02d}:{m[6]}" + ("" if m[7] is None else f":{m[7]}")
+        clock += "" if fraction is None else f".{fraction}"
+    return int(m[1]), m[2], int(m[3]), int(m[4]), clock
 
 
 def _order(text: str) -> str | None:
@@ -128,7 +144,7 @@ def _order(text: str) -> str | None:
     parts = _parts(text)
     if parts is None:
         return None
-    first, _, second, year = parts
+    first, _, second, year, _ = parts
     day_first = _date(year, second, first) is not None
     month_first = _date(year, first, second) is not None
     if day_first and month_first:
@@ -160,10 +176,16 @@ _NOT_A_FORMAT = (
 
 
 def _suggest(spec: str, text: str) -> str:
-    """The --date-format that reads `text` in order `spec`, with the separator `text` uses."""
-    parts = _parts(text)
-    sep = "-" if parts is None else parts[1]
-    return f"--date-format %d{sep}%m{sep}%Y" if spec == "dmy" else f"--date-format %m{sep}%d{sep}%Y"
+    """The --date-format that reads `text` in order `spec`, with the separators `text` uses (quoted, with its time
+    of day, when it has one)."""
+    m = _DAY_MONTH(text.strip())
+    sep = "-" if m is None else m[2]
+    day = f"%d{sep}%m{sep}%Y" if spec == "dmy" else f"%m{sep}%d{sep}%Y"
+    if m is None or m[5] is None:
+        return f"--date-format {day}"
+    written = m.string
+    time = "%H:%M" if m[7] is None else "%H:%M:%S" if m[8] is None else f"%H:%M:%S{written[m.start(8) - 1]}%f"
+    return f"--date-format '{day}{written[m.end(4)]}{time}'"
 
 
 class DateEvidence(Evidence):
@@ -214,7 +236,7 @@ class DateEvidence(Evidence):
                 return DateFormat(spec, f"{_ORDERS[spec]} ({proof})")
         if ambiguous:
             line, field, text = ambiguous
-            one, _, two, _ = _parts(text) or (0, "", 0, 0)
+            one, _, two, _, _ = _parts(text) or (0, "", 0, 0, "")
             raise ConfigError(
                 f"{path}: line {line}: {field} {text!r} could be {one} {_MONTHS[two]} or {two} {_MONTHS[one]}, "
                 f"and no other date in the file shows the order: give {_suggest('dmy', text)} "

@@ -40,7 +40,13 @@ def decide(values: list[str], given: str | None = None) -> DateFormat:
         (DateFormat("%m/%d/%Y"), "12/25/2026", "2026-12-25"),
         (DateFormat("%d %b %Y"), "3 Apr 2026", "2026-04-03"),
         (DateFormat("%d.%m.%Y %H:%M"), "30.11.2026 14:15", "2026-11-30T14:15:00"),
-        (DateFormat("%Y-%m-%d %H:%M"), "2026-11-30 14:15", "2026-11-30T14:15:00"),
+        (DateFormat("%Y-%m-%d %H:%M"), "2026-11-30 14:15", "2026-11-30T14:15"),  # ISO: taken as written
+        # a time of day after the date is kept, as ISO writes it
+        (DMY, "03/04/2026 9:05", "2026-04-03T09:05"),
+        (MDY, "03/04/2026 23:59:59", "2026-03-04T23:59:59"),
+        (DMY, "3.4.2026T10:15:30,25", "2026-04-03T10:15:30.25"),
+        (DMY, "2026-11-30 10:00", "2026-11-30T10:00"),  # ISO with a space for its T (RFC 3339, SQL)
+        (MDY, "2026-11-30 10:00:00+01:00", "2026-11-30T10:00:00+01:00"),
     ],
 )
 def test_parse_reads_in_the_given_order(fmt: DateFormat, text: str, expected: str) -> None:
@@ -74,7 +80,12 @@ def test_iso_is_accepted_whatever_the_order(spec: str, text: str) -> None:
         (DMY, "2026-1-30"),
         (DMY, "٢٠٢٦-11-30"),
         (DMY, "3-٤-2026"),
-        (DMY, "2026-11-30 10:00"),
+        (DMY, "2026-11-30  10:00"),
+        (DMY, "30-11-2026 24:00"),
+        (DMY, "30-11-2026 10:60"),
+        (DMY, "30-11-2026 10:5"),
+        (DMY, "30-11-2026 10:05 +01:00"),
+        (DMY, "30-02-2026 10:05"),
         (DMY, ""),
         (DMY, "yesterday"),
         (DateFormat("%d-%m-%Y"), "3/4/2026"),
@@ -158,6 +169,16 @@ def test_only_ambiguous_dates_are_refused(text: str, readings: str, sep: str) ->
     assert str(info.value) == (
         f"entries.csv: line 3: date {text!r} could be {readings}, and no other date in the file shows the order: "
         f"give --date-format %d{sep}%m{sep}%Y (day first) or --date-format %m{sep}%d{sep}%Y (month first)"
+    )
+
+
+def test_a_date_with_its_time_of_day_proves_its_order_or_is_refused_with_a_format_that_reads_it() -> None:
+    assert decide(["13/04/2026 10:15"]).spec == "dmy"
+    assert decide(["04/13/2026 10:15:00", "2026-01-01 00:00"]).spec == "mdy"
+    with pytest.raises(ConfigError) as info:
+        decide(["03.04.2026 10:15:30.5"])
+    assert "give --date-format '%d.%m.%Y %H:%M:%S.%f' (day first) or --date-format '%m.%d.%Y %H:%M:%S.%f'" in str(
+        info.value
     )
 
 

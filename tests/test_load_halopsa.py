@@ -360,14 +360,14 @@ async def test_date_times_are_read_in_the_files_date_order(tmp_path: Path) -> No
         return path
 
     async with running("halopsa", SandboxOptions(window_limit=0)) as url:
-        report = await load(
-            job(tmp_path, expiring(tmp_path / "x.csv", "03/04/2026", "25/04/2026", "2026-05-01T10:00:00Z"), url),
-            env=ENV,
-        )
+        days = ("03/04/2026", "25/04/2026 9:05", "2026-05-01T10:00:00Z", "2026-05-02 11:30")
+        report = await load(job(tmp_path, expiring(tmp_path / "x.csv", *days), url), env=ENV)
         got = sorted(r["token_expiry"] for r in await records(url))
-        with pytest.raises(ConfigError, match="03/04/2026"):
-            await load(job(tmp_path, expiring(tmp_path / "y.csv", "03/04/2026"), url), env=ENV)
-    assert report.loaded == 3 and got == ["2026-04-03", "2026-04-25", "2026-05-01T10:00:00Z"]
+        # a date with its time of day is a date as well: it proves an order, or leaves it to be told
+        with pytest.raises(ConfigError, match=r"03/04/2026 10:15.*--date-format '%d/%m/%Y %H:%M' \(day first\)"):
+            await load(job(tmp_path, expiring(tmp_path / "y.csv", "03/04/2026 10:15"), url), env=ENV)
+    # the time of day kept, written as ISO 8601 writes it (a T between date and time, two-digit hours)
+    assert report.loaded == 4 and got == ["2026-04-03", "2026-04-25T09:05", "2026-05-01T10:00:00Z", "2026-05-02T11:30"]
     # reconciled against the dates as read, not the cells as written (found by a tester: a mismatch, exit 3)
     assert report.reconcile.ok and report.exit_code == 0, report.reconcile
 
