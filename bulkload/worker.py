@@ -10,13 +10,17 @@ next worker free resumes it from its ledger (`retry_stalled`).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import msgspec
 
-from .errors import EXIT_OK, EXIT_STOPPED, ConfigError
+from .errors import EXIT_OK, EXIT_STOPPED, BulkloadError, ConfigError
+from .logs import ROOT
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -53,22 +57,52 @@ async def retry_stalled(app: App, stalled_after_s: float) -> None:
                 continue  # no longer running: another worker put it back, or it ended
 
 
+class _JobLines(logging.Handler):
+    """procrastinate's lines, handed to bulkload's own handlers (stderr at its level, `--log-file`): a job that
+    failed with one of bulkload's errors (a manifest changed, a run stopped) is one line with its reason, as `status`
+    shows it, not a traceback; any other error keeps its traceback."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, BulkloadError):
+            record.msg, record.args = f"{record.getMessage()}: {error}", None
+            record.exc_info = record.exc_text = None
+        logging.getLogger(__name__).handle(record)
+
+
+@contextmanager
+def _job_lines() -> Iterator[None]:
+    """While in the context, procrastinate logs as bulkload does (`_JobLines`), from the level bulkload's is at."""
+    procrastinate = logging.getLogger("procrastinate")
+    handler, before = _JobLines(), (procrastinate.level, procrastinate.propagate)
+    procrastinate.addHandler(handler)
+    procrastinate.setLevel(logging.getLogger(ROOT).getEffectiveLevel())
+    procrastinate.propagate = False
+    try:
+        yield
+    finally:
+        procrastinate.removeHandler(handler)
+        procrastinate.setLevel(before[0])
+        procrastinate.propagate = before[1]
+
+
 async def run_worker(url: str, *, concurrency: int = 4, stalled_after_s: float = STALLED_AFTER_S) -> None:
     """Run the queue's jobs at `url` until SIGINT or SIGTERM (each lets the running jobs finish first), at most
     `concurrency` at once; another worker takes this one's jobs over `stalled_after_s` seconds after it dies."""
     from . import queue
 
-    async with queue.opened(url) as app, anyio.create_task_group() as tg:
-        tg.start_soon(retry_stalled, app, stalled_after_s)
-        await app.run_worker_async(
-            queues=[queue.QUEUE],
-            name=queue.worker_label(),
-            concurrency=concurrency,
-            update_heartbeat_interval=stalled_after_s / 4,
-            stalled_worker_timeout=stalled_after_s,
-            fetch_job_polling_interval=1.0,
-        )
-        tg.cancel_scope.cancel()
+    with _job_lines():
+        async with queue.opened(url) as app, anyio.create_task_group() as tg:
+            tg.start_soon(retry_stalled, app, stalled_after_s)
+            await app.run_worker_async(
+                queues=[queue.QUEUE],
+                name=queue.worker_label(),
+                concurrency=concurrency,
+                update_heartbeat_interval=stalled_after_s / 4,
+                stalled_worker_timeout=stalled_after_s,
+                fetch_job_polling_interval=1.0,
+            )
+            tg.cancel_scope.cancel()
 
 
 def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -195,6 +196,13 @@ def test_a_failed_job_queued_again_is_shown_as_its_latest_queueing(
             return
         assert jobs["a2j1"]["state"] == "failed" and "no job 'a2j1'" in str(jobs["a2j1"]["error"]), jobs["a2j1"]
         assert status(postgres_url, capsys)[0] == 4
+        # the worker's log says why, in one line: an ordinary failure, no traceback (it printed procrastinate's)
+        logged = (tmp_path / "worker.log").read_text()
+        assert "ended with status: Error" in logged and "Traceback" not in logged, logged
+        assert re.search(
+            r"ERROR procrastinate\.worker: Job .*a2j1.* ended with status: Error.*: the manifest .* has no job 'a2j1'",
+            logged,
+        ), logged
 
         if then == "left out":
             assert main(["run", str(manifest), "--queue", postgres_url]) == 0
