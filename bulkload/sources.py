@@ -676,9 +676,9 @@ class Source:
                 # each key has a colon after it: as many colons as keys, and none is there twice, and no nested
                 # value (the common row: no time, no nested object); 91 is "[", a byte found faster than b"["
                 colons = line.count(b":") != len(obj)
-                if colons or 91 in line:
-                    _nested_as_json(line, obj, rec, rename)
-                if b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
+                if (colons or 91 in line) and (wrong := _nested_as_json(line, obj, rec, rename)):
+                    yield BadRow(ln, wrong, _clip(line.decode()), _scalars(line, rename))
+                elif b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
                     yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()), _without_nul(rec))
                 # a key given twice is kept once, with its last value
                 elif (colons or self.columns) and (twice := _keys_twice(line, obj, rename)):
@@ -710,16 +710,21 @@ class Source:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
 
 
-def _nested_as_json(line: bytes, obj: dict[str, Any], rec: dict[str, Any], rename: Callable[[str, str], str]) -> None:
+def _nested_as_json(line: bytes, obj: dict[str, Any], rec: dict[str, Any], rename: Callable[[str, str], str]) -> str:
     """The nested values (objects, arrays) of `obj`, decoded from `line`, put in `rec` as plain JSON reads them:
     numbers as numbers, as a CSV cell's JSON is read (targets.reasons.json_cell). Only a row's own fields are amounts
-    read exactly, or refused when written with an exponent; inside a nested value a number is the API's to read."""
+    read exactly, or refused when written with an exponent; inside a nested value a number is the API's to read.
+    Returns why the row is bad where plain JSON cannot read it (a number out of range: `1e400`), else ""."""
     nested = [key for key, value in obj.items() if type(value) is dict or type(value) is list]
     if nested:
-        plain = _decode_plain(line)
+        try:
+            plain = _decode_plain(line)
+        except msgspec.ValidationError as exc:
+            return f"invalid JSON: {exc}"
         for key in nested:
             if (name := rename(key, key)) in rec:  # not the key "" (no field)
                 rec[name] = plain[key]
+    return ""
 
 
 def _keys_twice(line: bytes, obj: dict[str, Any], rename: Callable[[str, str], str]) -> list[str]:

@@ -568,6 +568,11 @@ def test_numbers_inside_a_jsonl_value_are_numbers_as_in_a_csv_cell(tmp_path: Pat
     ((_, row),) = list(Source(p))
     assert row == {"a": Decimal("1.50"), "b": "1e3", "list": json_cell("list", nested), "obj": {"x": [15.0]}}
     assert row["list"] == [{"id": 2.0, "rate": 1.5, "n": 3, "s": "2e0"}]
+    # a number plain JSON cannot hold is a bad row, not a crash of the run (found by a tester)
+    q = write(tmp_path, "b.jsonl", '{"name": "x", "list": [{"rate": 1e400}]}\n{"name": "y", "list": []}\n')
+    bad, good = list(Source(q))
+    assert isinstance(bad, BadRow) and bad.line_no == 1 and "Number out of range" in bad.reason, bad
+    assert good == (2, {"name": "y", "list": []})
 
 
 @pytest.mark.parametrize("kind", ["fifo", "device"])
