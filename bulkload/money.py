@@ -53,7 +53,16 @@ HUNDRED = Decimal(100)
 def decimals(currency: str | None) -> int:
     """Digits after the decimal mark in the currency's minor unit (2 when the code is not known: see CURRENCIES for
     where that must not be guessed)."""
-    return DECIMALS.get((currency or "").upper(), 2)
+    return DECIMALS.get(iso_code(currency) or "", 2)
+
+
+def iso_code(currency: str | None) -> str | None:
+    """The ISO 4217 code `currency` names, in upper case ("eur" is EUR), where CURRENCIES lists it; None otherwise,
+    and for text that is not ASCII letters: "ısk" (a dotless ı) is no ISK, though Python's upper() makes it one."""
+    if not currency or not currency.isascii():
+        return None
+    code = currency.upper()
+    return code if code in CURRENCIES else None
 
 
 def minor_units(amount: Decimal, currency: str | None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -156,9 +157,19 @@ async def test_an_invoice_given_twice_is_rejected_not_uploaded_twice(tmp_path: P
 
 def test_a_local_currency_is_a_currency_code() -> None:
     assert PayorCRM(["invoices"], "major", local_currency="jpy").invoices.local_currency == "JPY"
-    for code in ("euro", "ZZZ", "XAU"):  # not a currency's code, or one of no minor unit (gold)
+    for code in ("euro", "ZZZ", "XAU", "ısk", "uſd"):  # no currency's code (upper() makes "ısk" ISK), or gold
         with pytest.raises(ConfigError, match="no ISO 4217 currency with a minor unit"):
             PayorCRM(["invoices"], "major", local_currency=code)
+
+
+def test_an_invoice_currency_is_read_as_iso_4217_writes_it() -> None:
+    # found by a tester: "ısk" (dotless ı) upper-cases to ISK, and 5 was sent as 500 minor units of "ISK"
+    invoices = PayorCRM(["invoices"], "major").invoices
+    row = {"customerNumber": "C1", "invoiceNumber": "I1", "invoiceAmount": Decimal(5)}
+    assert invoices.validate({**row, "currency": "jpy"}).currency == "JPY"
+    for code in ("ısk", "uſd"):
+        with pytest.raises(RowInvalid, match="no ISO 4217 currency"):
+            invoices.validate({**row, "currency": code})
 
 
 def test_files_come_as_customers_then_invoices_or_one_kind() -> None:

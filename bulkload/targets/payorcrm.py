@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from ..money import CURRENCIES
+from ..money import iso_code
 from ..sources import BadRow
 from .base import Api, Credentials, Phases, Target
 from .flags import Flag, Flags
@@ -25,11 +25,11 @@ _KINDS = ("customers", "invoices")
 
 def _currency_code(code: str) -> str:
     """An ISO 4217 code as given, in upper case; ConfigError for anything else."""
-    if code.upper() not in CURRENCIES:
+    if (iso := iso_code(code)) is None:
         raise ConfigError(
             f"--local-currency {code!r} is no ISO 4217 currency with a minor unit: give its code, e.g. DKK"
         )
-    return code.upper()
+    return iso
 
 
 def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:

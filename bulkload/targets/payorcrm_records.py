@@ -10,7 +10,7 @@ import msgspec
 
 from ..errors import APIError, RowInvalid
 from ..model import NO_ID, Totals
-from ..money import CURRENCIES, decimals
+from ..money import decimals, iso_code
 from .base import RecordKind
 from .reasons import errors_by_index, json_cell, row_invalid
 
@@ -126,7 +126,7 @@ def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
     unit, exactly, or RowInvalid; in major units, `currency` (its ISO 4217 decimals) is needed."""
     if unit == "major" and currency is None:
         raise RowInvalid(*_NO_CURRENCY.get(field, (field, f"{field} is in major units and has no currency")))
-    if unit == "major" and str(currency).upper() not in CURRENCIES:
+    if unit == "major" and iso_code(currency) is None:
         where = "currency" if field == "invoiceAmount" else field
         raise RowInvalid(
             where,
@@ -254,8 +254,8 @@ class Invoices(Upload):
         currency = row.get("currency") if isinstance(row.get("currency"), str) else None
         if "invoiceAmount" in row:
             row["invoiceAmount"] = minor_units(row["invoiceAmount"], currency, self.amount_unit, "invoiceAmount")
-            if self.amount_unit == "major" and currency is not None:  # sent as the code it was converted by
-                row["currency"] = currency.upper()  # "eur" is EUR
+            if self.amount_unit == "major":  # sent as the code it was converted by: "eur" is EUR
+                row["currency"] = iso_code(currency)
         if "localAmount" in row:
             row["localAmount"] = minor_units(row["localAmount"], self.local_currency, self.amount_unit, "localAmount")
         balance = row.get("balanceAmount")
