@@ -176,16 +176,13 @@ _NOT_A_FORMAT = (
 
 
 def _suggest(spec: str, text: str) -> str:
-    """The --date-format that reads `text` in order `spec`, with the separators `text` uses (quoted, with its time
-    of day, when it has one)."""
+    """The --date-format that reads `text` in order `spec`: with the separator `text` uses; `dmy` or `mdy` where it
+    has a time of day (they read dates with and without one, where a strptime format reads only its own shape)."""
     m = _DAY_MONTH(text.strip())
+    if m is not None and m[5] is not None:
+        return f"--date-format {spec}"
     sep = "-" if m is None else m[2]
-    day = f"%d{sep}%m{sep}%Y" if spec == "dmy" else f"%m{sep}%d{sep}%Y"
-    if m is None or m[5] is None:
-        return f"--date-format {day}"
-    written = m.string
-    time = "%H:%M" if m[7] is None else "%H:%M:%S" if m[8] is None else f"%H:%M:%S{written[m.start(8) - 1]}%f"
-    return f"--date-format '{day}{written[m.end(4)]}{time}'"
+    return f"--date-format %d{sep}%m{sep}%Y" if spec == "dmy" else f"--date-format %m{sep}%d{sep}%Y"
 
 
 class DateEvidence(Evidence):

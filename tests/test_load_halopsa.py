@@ -364,7 +364,7 @@ async def test_date_times_are_read_in_the_files_date_order(tmp_path: Path) -> No
         report = await load(job(tmp_path, expiring(tmp_path / "x.csv", *days), url), env=ENV)
         got = sorted(r["token_expiry"] for r in await records(url))
         # a date with its time of day is a date as well: it proves an order, or leaves it to be told
-        with pytest.raises(ConfigError, match=r"03/04/2026 10:15.*--date-format '%d/%m/%Y %H:%M' \(day first\)"):
+        with pytest.raises(ConfigError, match=r"03/04/2026 10:15.*--date-format dmy \(day first\)"):
             await load(job(tmp_path, expiring(tmp_path / "y.csv", "03/04/2026 10:15"), url), env=ENV)
     # the time of day kept, written as ISO 8601 writes it (a T between date and time, two-digit hours)
     assert report.loaded == 4 and got == ["2026-04-03", "2026-04-25T09:05", "2026-05-01T10:00:00Z", "2026-05-02T11:30"]
