@@ -14,7 +14,8 @@ that is not UTF-8 or a C1 control character (the file is in another encoding), a
 (JSONL) a filled key that is no field. From that alone (no decision of bulkload's is asked) the oracle says, for
 every file:
 
-* the file is refused (exit 2, no report) when its header is unusable or it is empty; when any record holds a
+* the file is refused (exit 2, no report) when its header is unusable or it is empty, or named again by a
+  record (exports joined into one file); when any record holds a
   byte that is not UTF-8 or a C1 character (judged before anything else about the record), or a record that can
   be read a value in an unnamed column or a key that is no field; when the numbers of its readable rows
   prove both decimal marks, or only read two ways (``1.500``), and no ``--decimal`` is given; the same for dates
@@ -398,6 +399,8 @@ class Rec:
     enc: bool = False
     unnamed: bool = False
     unknown: bool = False
+    #: CSV: the header's names once more (exports joined into one file): the whole file is refused
+    again: bool = False
     #: CSV: the cells as written, which the rejects file gives back
     cells: list[str] | None = None
     #: the account it posts to (property: rows sorted by account)
@@ -709,7 +712,8 @@ def csv_file(
         if i == n_rows - 1 and draw(st.booleans()):
             term = b""  # no line break after the last row: still a row
         out += term
-        b.records.append(replace(rec, start=start, end=len(out), terminator=term, ident=i))
+        again = kind == "again" and i != enc_row
+        b.records.append(replace(rec, start=start, end=len(out), terminator=term, ident=i, again=again))
     if b.header_ok and open_end and not in_voucher_order and draw(st.integers(0, 5)) == 0:
         # the file ends inside a quoted cell: one more record, rejected, of the voucher its cells before the
         # quote name (if they name one)
@@ -1092,6 +1096,8 @@ def refusal(records: list[Rec], given: Given, cut: bool) -> str | None:
         return "not UTF-8"
     if any(r.unnamed for r in records):
         return "a value in an unnamed column"
+    if any(r.again for r in records):
+        return "the header again"
     if any(r.unknown and r.readable for r in records):
         return "a key that is no field"
     readable = [r for r in records if r.readable]

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from bulkload import Job, load, reconcile, resume
 from bulkload.cli import main
+from bulkload.errors import ConfigError
 from bulkload.model import Listed
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
@@ -433,3 +434,25 @@ async def kill_once_landed(proc: asyncio.subprocess.Process, stats_url: str, ent
             await asyncio.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("order", ["same", "other"])
+async def test_a_header_repeated_mid_file_refuses_the_file_before_anything_is_sent(tmp_path: Path, order: str) -> None:
+    # found by a tester: two exports joined into one file, the second's header naming the accounts in another
+    # order; the rows after it were read by the first header's names and booked with account and contra swapped
+    first = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
+    second = (
+        first
+        if order == "same"
+        else first.replace("accountNumber,contraAccountNumber", "contraAccountNumber,accountNumber")
+    )
+    rows = ["5,1,601,2026-10-31,100.00,DKK,1010,5600,a", "5,1,602,2026-10-31,200.00,DKK,1010,5600,b"]
+    data = tmp_path / "joined.csv"
+    data.write_text("\n".join([first, *rows, second, "5,1,603,2026-10-31,300.00,DKK,5600,1010,c"]) + "\n")
+    why = "the header again" if order == "same" else "column 7 is 'contraAccountNumber', the first header's"
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError, match=rf"joined\.csv: line 4: .*{why}.*nothing was sent"):
+                await load(job(tmp_path, [data], url), env=CREDS)
+            assert await remote_entries(url) == []
