@@ -184,11 +184,10 @@ class Entries(OnCase):
     def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
         """The lines of an order of one cost type, merged into one entry (MergeOrderLinesToOneEntry): they load
         whole or not at all. Keyed by the cost type too: the definition decides the merge, and one order may hold
-        lines of several. A cost type whose definition does not merge books an entry a line (None); one without a
-        definition (its lines are refused) keeps its key, so the key never depends on what the lookup found
-        but where it says "one entry a line". The case as validation reads it ("1004" and "1004.0" are one case);
-        Unreadable where it is none, or no case number, or the cost type is missing: the line may be its
-        neighbouring order's."""
+        lines of several. A cost type whose definition does not merge books an entry a line (None). The case as
+        validation reads it ("1004" and "1004.0" are one case). Unreadable where it is none, or no case number,
+        or the cost type is missing or has no definition (its line is refused: `outlay` or `OUTLAY.` may be a
+        slip of the neighbouring order's OUTLAY): the line may be its neighbouring order's."""
         order, case, cost_type = row.get("orderId"), row.get("caseId"), row.get("accountingCostType")
         if order is None:
             return None  # an entry of its own
@@ -197,7 +196,9 @@ class Entries(OnCase):
             return Unreadable("no accountingCostType")
         cost = str(cost_type).strip()
         definition = self._definition(cost)
-        if definition.error is None and not definition.MergeOrderLinesToOneEntry:
+        if definition.error is not None:
+            return Unreadable(f"accountingCostType {cost!r} has no entry definition")
+        if not definition.MergeOrderLinesToOneEntry:
             return None  # one entry a line
         if case is None:
             return Unreadable("no caseId")
