@@ -287,6 +287,27 @@ async def test_a_line_of_an_order_that_names_no_case_takes_the_order_with_it(tmp
 
 
 @pytest.mark.slow
+async def test_changes_to_one_cost_land_in_file_order(tmp_path: Path) -> None:
+    # found by a tester: 30 changes to one cost, sent 16 at a time to a server slow now and then, left it at
+    # 29.00 / v29 where the file's last row says 30.00 / v30
+    rows = [[2000, "Buyer", 200002, f"{n}.00", f"v{n}"] for n in range(1, 31)]
+    rows += [[2001, "Seller", 200106, f"{n}.00", f"w{n}"] for n in range(1, 11)]
+    data = write(tmp_path / "c.csv", rows, header=["caseId", "type", "costId", "Amount", "Comment"])
+    with anyio.fail_after(90):
+        async with running("visma-core", SandboxOptions(slow_rate=0.5, slow_ms=100, seed=3)) as url:
+            options = {"kind": "costs"}
+            report = await load(job(tmp_path, data, url, concurrency=16, target_options=options), env=ENV)
+            async with aiohttp.ClientSession(headers={"Authorization": "Bearer x"}) as s:
+                async with s.get(url + "/flow/api/Conditions/Cases/2000/Costs/Buyer") as r:
+                    buyer = {c["Id"]: c for c in await r.json(loads=exact)}
+                async with s.get(url + "/flow/api/Conditions/Cases/2001/Costs/Seller") as r:
+                    seller = {c["Id"]: c for c in await r.json(loads=exact)}
+    assert (report.loaded, report.rejected, report.in_doubt) == (40, 0, 0), report
+    assert (buyer[200002]["Amount"], buyer[200002]["Comment"]) == (Decimal("30.00"), "v30")
+    assert (seller[200106]["Amount"], seller[200106]["Comment"]) == (Decimal("10.00"), "w10")
+
+
+@pytest.mark.slow
 async def test_a_cost_whose_case_is_written_with_an_exponent_is_rejected(tmp_path: Path) -> None:
     # found by a tester: 1.495e3 was read as case 1495, and its cost changed
     costs = write(

@@ -42,6 +42,8 @@ class VismaCore(Target):
         answer_bytes=256 * 1024,  # a created entry or draft, one a call
         scope_name="kind",
         one_group_per_call=True,
+        # two changes to one cost land in file order (Costs.order_keys): the last row is what the case keeps
+        ordered=True,
         reconcile_by="responses",
         kinds_updated=frozenset({"costs"}),
         # a create on a case that does not exist answers 404: the rows are refused, not the run

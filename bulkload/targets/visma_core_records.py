@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -259,6 +259,11 @@ class Costs(OnCase):
 
     def decode(self, body: bytes) -> list[Any]:
         return _decode_costs_rows(body)
+
+    def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
+        """A case's costs of one type: a row by costId and one by entryDefinitionId may change one cost, which
+        only the case's costs tell."""
+        return {("costs", r.caseId, r.type) for r in records}
 
     async def call_for(self, client: Sender, chunk: Chunk) -> Call:
         return await self._patch(client, chunk.entries(self)[0])
