@@ -349,6 +349,27 @@ async def test_a_row_whose_match_fields_match_several_records_is_rejected(tmp_pa
 
 
 @pytest.mark.slow
+async def test_rows_that_would_create_one_record_twice_are_rejected(tmp_path: Path) -> None:
+    # found by a tester: two rows named "Halo C" with --match-on name, no such record there: both created, exit 0,
+    # and the same file loaded again was refused ("match more than one record"). Which is meant cannot be told:
+    # both rejected; two rows updating one record that is there land in file order
+    (tmp_path / "first").mkdir()
+    there = tmp_path / "first" / "there.csv"
+    there.write_text("name,tenant_id\nHalo A,t1\n", encoding="utf-8")
+    data = tmp_path / "again.csv"
+    data.write_text("name,tenant_id\nHalo C,T1\nHalo B,T3\nHalo A,u1\nHalo C,T2\nHalo A,u2\n", encoding="utf-8")
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        await load(job(tmp_path / "first", there, url), env=ENV)
+        report = await load(job(tmp_path, data, url, target_options={"match_on": ["name"]}), env=ENV)
+        held = sorted((r["name"], r["tenant_id"]) for r in await records(url))
+    assert held == [("Halo A", "u2"), ("Halo B", "T3")], held
+    assert (report.loaded, report.rejected, report.exit_code) == (3, 2, 1), report
+    with (tmp_path / "again.rejects.csv").open(encoding="utf-8", newline="") as fh:
+        rejects = {r["line"]: r["reason"] for r in csv.DictReader(fh)}
+    assert set(rejects) == {"2", "5"} and "given by more than one row" in rejects["5"], rejects
+
+
+@pytest.mark.slow
 async def test_date_times_are_read_in_the_files_date_order(tmp_path: Path) -> None:
     # token_expiry is a date-time: 03/04/2026 is 3 April in a file whose 25/04/2026 proves days first, and a file
     # that proves nothing is refused before anything is sent, as for any other date (before: sent as written)

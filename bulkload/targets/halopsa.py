@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,11 +21,11 @@ import msgspec
 from .. import redact
 from ..errors import ConfigError
 from ..http import decoded
-from ..sources import Source
+from ..sources import BadRow, Source
 from .base import Api, Credentials, Phases, Target
 from .flags import Flag, Flags
 from .halopsa_books import Resources
-from .halopsa_records import Resource, by_match_key, listings
+from .halopsa_records import Resource, by_match_key, listings, mark_given_twice
 from .halopsa_schema import RESOURCES, canonical_resource
 from .protocols import Sender
 
@@ -259,4 +259,15 @@ class HaloPSA(Target):
                 self.listed_ids[kind.name] = sorted(int(r["id"]) for r in records)
             if self.match_on:
                 self.existing[kind.name] = by_match_key(kind, records)
+        if self.match_on:  # rows of the run's files that would create one record twice: rejected, both
+            for kind in self.kinds.values():
+                mark_given_twice(kind, self._rows_of(kind, sources), self.existing[kind.name])
         self.books.before = before
+
+    def _rows_of(self, kind: Resource, sources: Sequence[Source]) -> Iterator[dict[str, Any]]:
+        """The match fields and id of every row of `kind`'s files, as written."""
+        for file_idx, source in enumerate(sources):
+            if self.kind_of(file_idx) is kind:
+                for item in source.rows([*self.match_on, "id"]):
+                    if not isinstance(item, BadRow):
+                        yield item[1]

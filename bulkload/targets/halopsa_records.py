@@ -46,6 +46,21 @@ def record_type(resource: str) -> type[msgspec.Struct]:
 
 #: in `existing`: the match key of more than one record (an update of it could mean any of them)
 SEVERAL = -1
+#: in `existing`: the match key of no record, given by more than one row that would create one (each would)
+TWICE = -2
+
+
+def mark_given_twice(resource: Resource, rows: Iterable[Mapping[str, Any]], existing: dict[str, int]) -> None:
+    """Mark TWICE in `existing` (match key -> id) each match key that more than one of `rows` gives, where those
+    rows would create a record (no id, and the key matches no record): both would be created. Rows updating one
+    record are not marked (they land in file order)."""
+    creating: set[str] = set()
+    for row in rows:
+        if row.get("id") is not None or (key := resource.key(row)) is None or key in existing:
+            continue
+        if key in creating:
+            existing[key] = TWICE
+        creating.add(key)
 
 
 def by_match_key(resource: Resource, records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
@@ -132,6 +147,12 @@ class Resource(RecordKind):
                     self.match_on[0],
                     f"{' and '.join(self.match_on)} match more than one {self.name} record: which one to update "
                     "cannot be told",
+                )
+            if found == TWICE:
+                raise RowInvalid(
+                    self.match_on[0],
+                    f"{' and '.join(self.match_on)} given by more than one row and matching no {self.name} record: "
+                    "each row would create one, and which is meant cannot be told",
                 )
             if found is not None:
                 record.id = found  # type: ignore[attr-defined]  # an update of the record that matches
