@@ -1165,6 +1165,14 @@ def _odd_csv_row(
             _clip(_csv_text(row, delim)),
             _partial(row, names),
         )
+    named = len(names) - names.count(UNNAMED)
+    if len(row) < named and joined.strip():  # a cell left out: which, and so what each value after it is, is unknown
+        return BadRow(
+            start,
+            f"row has {len(row)} cells, the header names {named}: which is missing cannot be told",
+            _clip(_csv_text(row, delim)),
+            _partial(row, names),
+        )
     if "\x00" in joined:  # no accounting value holds one; an API would store it or choke on it
         return BadRow(
             start,

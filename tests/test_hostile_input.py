@@ -573,8 +573,9 @@ def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) 
     values = {n: t.strip() for n, t in zip(columns, texts) if t.strip()}
     key = voucher_key(values)
     rec = Rec(0, 0, "bad", key=key, readable=False, enc=enc, cells=texts, account=values.get("accountNumber", ""))
-    if enc or len(cells) > width or any("\x00" in t for t in texts):
-        return rec  # a row of the wrong width, or holding a NUL: bad, but of its voucher
+    if enc or len(cells) > width or len(cells) < named or any("\x00" in t for t in texts):
+        return rec  # a row of the wrong width (a cell too many, or one of the named left out), or holding a NUL:
+        # bad, but of its voucher
     if any(t.strip() for t in texts[named:]):
         rec.unnamed = True  # a value in a column the header does not name: the file is refused
         return rec

@@ -103,9 +103,16 @@ def test_csv_more_cells_is_a_bad_row_and_reading_goes_on(tmp_path: Path) -> None
     ]
 
 
-def test_csv_fewer_cells_leaves_the_rest_absent(tmp_path: Path) -> None:
-    p = write(tmp_path, "a.csv", "a,b,c\n1\n1,2\n")
-    assert rows(p) == [(2, {"a": "1"}), (3, {"a": "1", "b": "2"})]
+def test_a_csv_row_with_a_named_cell_left_out_is_bad(tmp_path: Path) -> None:
+    # found by a tester: a row of fewer cells was read as far as it went, and a cell left out in the middle moves
+    # every value after it to the column before (an account read as the contra account's). Cells a trailing
+    # delimiter adds to the header may be left out; a blank line is no row
+    p = write(tmp_path, "a.csv", "a,b,c,\n1\n1,2\n1,2,3\n,\n")
+    assert rows(p) == [
+        BadRow(2, "row has 1 cells, the header names 3: which is missing cannot be told", "1", {"a": "1"}),
+        BadRow(3, "row has 2 cells, the header names 3: which is missing cannot be told", "1,2", {"a": "1", "b": "2"}),
+        (4, {"a": "1", "b": "2", "c": "3"}),
+    ]
 
 
 def test_csv_blank_lines_are_skipped_but_counted(tmp_path: Path) -> None:
