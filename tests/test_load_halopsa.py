@@ -20,6 +20,7 @@ from bulkload import Job, dry_run, load, reconcile, resume
 from bulkload.errors import ConfigError
 from bulkload.ledger import Ledger, RunInfo
 from bulkload.limits import Limits
+from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.halopsa import HaloPSA
 from bulkload.targets.halopsa_schema import RESOURCES
@@ -329,23 +330,29 @@ async def test_reconcile_names_a_field_changed_behind_the_loaders_back(tmp_path:
     assert diff["id"] == victim["id"] and diff["field"] == "tenant_name" and diff["found"] == "Changed"
 
 
+async def load_matched(tmp_path: Path, there: str, rows: str) -> tuple[Report, list[tuple[str, str]], dict[str, str]]:
+    """Load `there` (a CSV of name,tenant_id rows), then `rows` with --match-on name: the second run's report, the
+    records the sandbox holds then (name, tenant_id), and its rejects (line -> reason)."""
+    (tmp_path / "first").mkdir()
+    first, data = tmp_path / "first" / "there.csv", tmp_path / "rows.csv"
+    first.write_text(f"name,tenant_id\n{there}", encoding="utf-8")
+    data.write_text(f"name,tenant_id\n{rows}", encoding="utf-8")
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        await load(job(tmp_path / "first", first, url), env=ENV)
+        report = await load(job(tmp_path, data, url, target_options={"match_on": ["name"]}), env=ENV)
+        held = sorted((r["name"], r["tenant_id"]) for r in await records(url))
+    with (tmp_path / "rows.rejects.csv").open(encoding="utf-8", newline="") as fh:
+        return report, held, {r["line"]: r["reason"] for r in csv.DictReader(fh)}
+
+
 @pytest.mark.slow
 async def test_a_row_whose_match_fields_match_several_records_is_rejected(tmp_path: Path) -> None:
     # found by a tester: three records named alike, and --match-on name updated one of them, exit 0
-    (tmp_path / "first").mkdir()
-    alike = tmp_path / "first" / "alike.csv"
-    alike.write_text("name,tenant_id\nHalo A,t1\nHalo A,t2\nHalo A,t3\nHalo B,t4\n", encoding="utf-8")
-    change = tmp_path / "change.csv"
-    change.write_text("name,tenant_id\nHalo A,CHANGED\nHalo B,CHANGED\n", encoding="utf-8")
-    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
-        await load(job(tmp_path / "first", alike, url), env=ENV)
-        report = await load(job(tmp_path, change, url, target_options={"match_on": ["name"]}), env=ENV)
-        held = sorted((r["name"], r["tenant_id"]) for r in await records(url))
+    there = "Halo A,t1\nHalo A,t2\nHalo A,t3\nHalo B,t4\n"
+    report, held, rejects = await load_matched(tmp_path, there, "Halo A,CHANGED\nHalo B,CHANGED\n")
     assert held == [("Halo A", "t1"), ("Halo A", "t2"), ("Halo A", "t3"), ("Halo B", "CHANGED")], held
     assert (report.loaded, report.rejected, report.exit_code) == (1, 1, 1), report
-    with (tmp_path / "change.rejects.csv").open(encoding="utf-8", newline="") as fh:
-        (reject,) = list(csv.DictReader(fh))
-    assert "match more than one XeroDetails record" in reject["reason"], reject
+    assert "match more than one XeroDetails record" in rejects["2"], rejects
 
 
 @pytest.mark.slow
@@ -353,19 +360,10 @@ async def test_rows_that_would_create_one_record_twice_are_rejected(tmp_path: Pa
     # found by a tester: two rows named "Halo C" with --match-on name, no such record there: both created, exit 0,
     # and the same file loaded again was refused ("match more than one record"). Which is meant cannot be told:
     # both rejected; two rows updating one record that is there land in file order
-    (tmp_path / "first").mkdir()
-    there = tmp_path / "first" / "there.csv"
-    there.write_text("name,tenant_id\nHalo A,t1\n", encoding="utf-8")
-    data = tmp_path / "again.csv"
-    data.write_text("name,tenant_id\nHalo C,T1\nHalo B,T3\nHalo A,u1\nHalo C,T2\nHalo A,u2\n", encoding="utf-8")
-    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
-        await load(job(tmp_path / "first", there, url), env=ENV)
-        report = await load(job(tmp_path, data, url, target_options={"match_on": ["name"]}), env=ENV)
-        held = sorted((r["name"], r["tenant_id"]) for r in await records(url))
+    rows = "Halo C,T1\nHalo B,T3\nHalo A,u1\nHalo C,T2\nHalo A,u2\n"
+    report, held, rejects = await load_matched(tmp_path, "Halo A,t1\n", rows)
     assert held == [("Halo A", "u2"), ("Halo B", "T3")], held
     assert (report.loaded, report.rejected, report.exit_code) == (3, 2, 1), report
-    with (tmp_path / "again.rejects.csv").open(encoding="utf-8", newline="") as fh:
-        rejects = {r["line"]: r["reason"] for r in csv.DictReader(fh)}
     assert set(rejects) == {"2", "5"} and "given by more than one row" in rejects["5"], rejects
 
 
