@@ -54,6 +54,8 @@ from bulkload.prestart import GZIP_MAGIC
 MAX_RAW = 2000
 _BUFFER = 1 << 16
 _BOM = b"\xef\xbb\xbf"
+#: the same as text: the start of a UTF-8 file Excel wrote, found mid-file where two were joined by `cat`
+_BOM_TEXT = "\ufeff"
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Fed to the csv parser after the last line, so a file ending inside a quoted cell costs no per-row check:
 # the marker then lands at the end of that cell and the row gets too many cells (the slow path sees it);
@@ -512,6 +514,7 @@ class Source:
         file (kind "header", refused before the first call: in another order, the rows after it would be read by
         the wrong names; in the same, the file is still two), else None."""
         cells = [cell.strip() for cell in row]
+        cells[0] = cells[0].removeprefix(_BOM_TEXT).strip()
         while cells and not cells[-1]:
             cells.pop()
         header = [name for name in self._header if name] if self._header else []
@@ -537,7 +540,9 @@ class Source:
             skipped = 0  # lines passed over after a csv error, which reader.line_num does not count
             prev = reader.line_num + before  # the line the previous record ended on; the next starts after it
             restore = self._rejects_file
-            heads = frozenset(self._header or ()) - {""}  # a record starting with one may be the header again
+            # a record starting with one may be the header again; after a file joined to it by `cat`, with its BOM
+            heads = frozenset(self._header or ()) - {""}
+            heads |= {_BOM_TEXT + name for name in heads}
 
             def skip_rest(quoted: bool | None = None) -> tuple[int, bool, str]:
                 """_skip_quoted_rest after a record that went wrong; the rest of its quoted cell may lie past a cut
@@ -656,7 +661,7 @@ class Source:
                         # a lone surrogate (an undecodable byte) survives as such, and fails as invalid UTF-8
                         yield (
                             ln,
-                            (line[1:] if ln == 1 and line.startswith("\ufeff") else line).encode(
+                            (line[1:] if ln == 1 and line.startswith(_BOM_TEXT) else line).encode(
                                 "utf-8", "surrogateescape"
                             ),
                         )

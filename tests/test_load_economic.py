@@ -437,19 +437,23 @@ async def kill_once_landed(proc: asyncio.subprocess.Process, stats_url: str, ent
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("order", ["same", "other"])
+@pytest.mark.parametrize("order", ["same", "other", "other, after a BOM"])
 async def test_a_header_repeated_mid_file_refuses_the_file_before_anything_is_sent(tmp_path: Path, order: str) -> None:
     # found by a tester: two exports joined into one file, the second's header naming the accounts in another
-    # order; the rows after it were read by the first header's names and booked with account and contra swapped
+    # order; the rows after it were read by the first header's names and booked with account and contra swapped.
+    # Two Excel exports joined by `cat`: the second header starts with the second file's BOM
     first = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
     second = (
         first
         if order == "same"
         else first.replace("accountNumber,contraAccountNumber", "contraAccountNumber,accountNumber")
     )
+    second = "\ufeff" + second if "BOM" in order else second
     rows = ["5,1,601,2026-10-31,100.00,DKK,1010,5600,a", "5,1,602,2026-10-31,200.00,DKK,1010,5600,b"]
     data = tmp_path / "joined.csv"
-    data.write_text("\n".join([first, *rows, second, "5,1,603,2026-10-31,300.00,DKK,5600,1010,c"]) + "\n")
+    bom = "\ufeff" if "BOM" in order else ""
+    lines = [bom + first, *rows, second, "5,1,603,2026-10-31,300.00,DKK,5600,1010,c"]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
     why = "the header again" if order == "same" else "column 7 is 'contraAccountNumber', the first header's"
     with anyio.fail_after(30):
         async with running("economic", SandboxOptions()) as url:
