@@ -139,6 +139,12 @@ def _place(out: list[Any], cells: Any, source: Source, position: Mapping[str, in
         header = source.header() or []
         items = list(zip(header, cells))
         out.extend(cells[len(header) :])
+        if len(cells) < sum(1 for name in header if name) and (
+            placed := [position[n] for n, _ in items if n in position]
+        ):
+            # a row that left a named cell out stays as short (loaded back, it is refused as it was): padded, it
+            # would load with a guess of which cell was left out
+            del out[max(placed) + 1 :]
     for name, value in items:
         if name and name in position:
             out[position[name]] = value
@@ -149,7 +155,10 @@ def _json_cell(value: Any) -> str:
         return value
     if isinstance(value, Decimal):
         return str(value)
-    return msgspec.json.encode(value).decode()
+    return _encode_numbers(value).decode()  # inside a nested value a number is a JSON number: 1.50, not "1.50"
+
+
+_encode_numbers = msgspec.json.Encoder(decimal_format="number").encode
 
 
 def _safe(text: str) -> str:

@@ -733,8 +733,10 @@ class Source:
                     yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
                 continue
             if type(obj) is dict:
-                if line.count(b":") != len(obj) and _keys_twice(line, obj, _same):
+                if (colons := line.count(b":") != len(obj)) and _keys_twice(line, obj, _same):
                     obj = _every_value(line)  # a key given twice shows each value (a dict would keep the last)
+                elif colons or 91 in line:  # a nested value's numbers as written, not as text ("2e0" was)
+                    obj = _every_value(line)
                 yield ln, self._hide(obj, keyed=True) if self.secrets else obj
             else:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
@@ -781,8 +783,8 @@ def _keys_twice(line: bytes, obj: dict[str, Any], rename: Callable[[str, str], s
 
 
 def _every_value(line: bytes) -> dict[str, Any]:
-    """A JSON object `line` with each key given more than once holding the list of its values, in order (numbers
-    as written)."""
+    """A JSON object `line`, each key given more than once holding the list of its values, in order; numbers as
+    exact Decimals at any depth (a nested value shows its numbers as numbers, not as text)."""
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         values: dict[str, list[Any]] = {}

@@ -465,8 +465,28 @@ def test_the_rejects_file_shows_every_value_of_a_key_given_twice(tmp_path: Path,
     assert write_rejects(str(out), lambda: rejected, [Source(path, secrets=secrets)], [str(path)]) == 1
     with out.open(encoding="utf-8", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
-    assert row["name"] == "dup" and row["amount"] == '["10.50",20]', row
+    assert row["name"] == "dup" and row["amount"] == "[10.50,20]", row
     assert row["new_client_secret"] == ("***" if secrets else '["S1","S2"]'), row
+
+
+@pytest.mark.parametrize("secrets", [frozenset(), frozenset({"client_secret"})], ids=["plain", "secrets"])
+def test_the_rejects_file_keeps_a_nested_values_numbers_and_a_short_rows_shortness(
+    tmp_path: Path, secrets: frozenset[str]
+) -> None:
+    # found by a tester: a rejected row's nested numbers came back as text ([{"id":"2e0","rate":"1.50"}]), and so
+    # were loaded once the row was fixed; a row of fewer cells was padded, and loaded back with a guess
+    line = b'{"name": "J8", "client_secret": "S", "list": [{"id": 2e0, "rate": 1.50, "big": 1e400}], "top": 1e3}'
+    j = write(tmp_path, "j.jsonl", line + b"\n")
+    c = write(tmp_path, "c.csv", "a,b,c\n1,2\n")
+    rejected = [RowOutcome(0, 1, "rejected", "", "bad"), RowOutcome(1, 2, "rejected", "", "short")]
+    out = tmp_path / "rejects.csv"
+    assert write_rejects(str(out), lambda: rejected, [Source(j, secrets=secrets), Source(c)], [str(j), str(c)]) == 2
+    with out.open(encoding="utf-8", newline="") as fh:
+        header, jsonl, short = list(csv.reader(fh))
+    cells = dict(zip(header, jsonl))
+    assert cells["list"] == '[{"id":2,"rate":1.50,"big":1E+400}]' and cells["top"] == "1E+3", cells
+    assert cells["client_secret"] == ("***" if secrets else "S")
+    assert header[4:] == ["a", "b", "c", "name", "client_secret", "list", "top"] and short[4:] == ["1", "2"], short
 
 
 def test_a_bad_jsonl_row_of_a_file_with_secrets_may_hold_lists(tmp_path: Path) -> None:
