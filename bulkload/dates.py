@@ -47,8 +47,8 @@ def _date(year: int, month: int, day: int) -> str | None:
 
 
 def _iso(text: str) -> str | None:
-    """`text` when it is a valid ISO date or date-time (with a space for its T: as RFC 3339 allows, and SQL
-    writes), else None."""
+    """`text` when it is a valid ISO date or date-time, else None; one with a space for its T (as RFC 3339 allows,
+    and SQL writes) is given the T, and a comma before its fraction (as ISO 8601 allows) a point."""
     try:
         if len(text) == 10:
             date.fromisoformat(text)
@@ -56,7 +56,9 @@ def _iso(text: str) -> str | None:
             datetime.fromisoformat(text)
     except ValueError:
         return None
-    return text if len(text) == 10 or text[10] == "T" else f"{text[:10]}T{text[11:]}"
+    if len(text) == 10 or (text[10] == "T" and "," not in text):
+        return text
+    return f"{text[:10]}T{text[11:].replace(',', '.')}"  # RFC 3339's shape: a T, and a point before a fraction
 
 
 def _has_time(spec: str) -> bool:

@@ -47,6 +47,8 @@ def decide(values: list[str], given: str | None = None) -> DateFormat:
         (DMY, "3.4.2026T10:15:30,25", "2026-04-03T10:15:30.25"),
         (DMY, "2026-11-30 10:00", "2026-11-30T10:00"),  # ISO with a space for its T (RFC 3339, SQL)
         (MDY, "2026-11-30 10:00:00+01:00", "2026-11-30T10:00:00+01:00"),
+        (DMY, "2026-11-30 10:00:00,5", "2026-11-30T10:00:00.5"),  # ISO 8601's comma, as D-M-YYYY's is read
+        (DMY, "2026-11-30T10:00:00,5Z", "2026-11-30T10:00:00.5Z"),
     ],
 )
 def test_parse_reads_in_the_given_order(fmt: DateFormat, text: str, expected: str) -> None:
