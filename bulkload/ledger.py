@@ -1150,7 +1150,13 @@ def _checks_of(conn: sqlite3.Connection, at: str) -> int:
 
 
 def known_to(
-    conn: sqlite3.Connection, earlier: Path | str, label: Callable[[str], str], name: str, *, api_finds: bool = False
+    conn: sqlite3.Connection,
+    earlier: Path | str,
+    label: Callable[[str], str],
+    name: str,
+    *,
+    api_finds: bool = False,
+    can_delete: bool = True,
 ) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
@@ -1160,7 +1166,8 @@ def known_to(
     backend or (PostgreSQL) of another database. An earlier ledger whose digests are of another version
     (model.CHECKS_VERSION) cannot tell a group loaded from a corrected one: its groups are compared by their lines
     and totals, and where the target finds the groups the API holds itself (`api_finds`), what the API holds of
-    one decides over that (digest OLDER, see Ledger.skip). Returns how many groups it knows."""
+    one decides over that (digest OLDER, see Ledger.skip). The reasons name `bulkload rollback` where the target
+    `can_delete` (Api.can_delete). Returns how many groups it knows."""
     pg = isinstance(conn, ledger_pg.Connection)
     if pg != ledger_pg.is_url(str(earlier)):
         return 0
@@ -1193,20 +1200,22 @@ def known_to(
                 f"SELECT COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups)"
             ).fetchone()
             if shared:
+                undo = f" or undo it (`bulkload rollback --ledger {earlier}`)" if can_delete else ""
                 raise LedgerError(
                     f"{shared:,} {name}s of this input (e.g. {label(first)}) belong to a run that has not finished "
-                    f"(ledger {earlier}, {status}): finish it first (`bulkload resume --ledger {earlier}`) or undo "
-                    f"it (`bulkload rollback --ledger {earlier}`), then load this file again; nothing was sent"
+                    f"(ledger {earlier}, {status}): finish it first (`bulkload resume --ledger {earlier}`){undo}, "
+                    "then load this file again; nothing was sent"
                 )
         loaded = f" was loaded by an earlier run (ledger {earlier})"
         doubt = (
             f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
             f"it there (`bulkload resume --ledger {earlier}`), then load this file again"
         )
+        undo = f", or undo that run (`bulkload rollback --ledger {earlier}`)" if can_delete else ""
         differs = (
             f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, currencies, "
-            "codes, dates or texts than this file has: not created again; correct it in the API, or undo that run "
-            f"(`bulkload rollback --ledger {earlier}`), then load this file again"
+            f"codes, dates or texts than this file has: not created again; correct it in the API{undo}, then load "
+            "this file again"
         )
         # a digest of another version, or none kept (0), tells nothing: the group is compared by lines and totals,
         # unless what the API holds is found to decide (a voucher booked since is no longer in the draft journal:

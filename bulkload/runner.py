@@ -203,7 +203,14 @@ async def load(
         if checked:
             for earlier in earlier_ledgers(job):
                 kind = target.kind_of(0)
-                known_to(conn, earlier, kind.group_label, kind.group_name, api_finds=target.books.finds_groups)
+                known_to(
+                    conn,
+                    earlier,
+                    kind.group_label,
+                    kind.group_name,
+                    api_finds=target.books.finds_groups,
+                    can_delete=target.api.can_delete,
+                )
         if stop.is_set():
             raise RunStopped("stopped before the first call")
 
@@ -394,7 +401,14 @@ def _learn_earlier(ledger: Ledger, job: Job, target: Target) -> None:
     here = os.path.realpath(ledger.path)
     for earlier in earlier_ledgers(job):
         if os.path.realpath(earlier) != here:
-            known_to(ledger.db(), earlier, kind.group_label, kind.group_name, api_finds=target.books.finds_groups)
+            known_to(
+                ledger.db(),
+                earlier,
+                kind.group_label,
+                kind.group_name,
+                api_finds=target.books.finds_groups,
+                can_delete=target.api.can_delete,
+            )
 
 
 async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None) -> Report:

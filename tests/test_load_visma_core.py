@@ -443,3 +443,4 @@ async def test_a_merged_order_corrected_after_it_loaded_is_not_passed_off_as_loa
     assert (two.loaded, two.skipped, two.rejected, two.exit_code) == (0, 1, 2, 1) and accounted(two)
     rejects = read_csv(tmp_path / "two.csv")
     assert [r["line"] for r in rejects] == ["2", "3"] and "with other lines" in rejects[0]["reason"]
+    assert "rollback" not in rejects[0]["reason"]  # Visma Core deletes nothing
