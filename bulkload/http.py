@@ -168,7 +168,7 @@ class Client:
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as exc:
             raise MaybeSentError(f"{method} {path}: connection lost before the answer ({exc})") from exc
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise MaybeSentError(f"{method} {path}: no answer within {self._timeout.total:.0f} s") from exc
+            raise MaybeSentError(f"{method} {path}: no answer within {self._timeout.total:g} s") from exc
         except aiohttp.ClientResponseError as exc:  # aiohttp's parser refused the answer's status line or headers
             raise MaybeSentError(f"{method} {path}: {_unparsed(exc)}; the call may have been carried out") from exc
         except aiohttp.ClientError as exc:

@@ -4,6 +4,7 @@ gives it, never a traceback, and never a row in doubt that was not sent."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -112,6 +113,19 @@ async def test_an_answer_whose_headers_are_too_large_is_a_lost_answer_in_our_wor
     said = str(caught.value)
     assert "GET /x: the answer's headers were too large to read" in said, said
     assert "ClientResponseError" not in said and "message=" not in said and caught.value.retryable
+
+
+async def test_no_answer_within_the_timeout_says_the_timeout_given() -> None:
+    # found by a tester: --timeout 0.5 was told as "no answer within 0 s"
+    async def silent(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.Response(text="{}")
+
+    app = web.Application()
+    app.router.add_get("/x", silent)
+    async with serving(app) as origin, Client(origin, {}, timeout_s=0.25) as client:
+        with pytest.raises(MaybeSentError, match=r"GET /x: no answer within 0\.25 s"):
+            await client.send("GET", "/x")
 
 
 @pytest.mark.parametrize(
