@@ -72,7 +72,8 @@ class Known(NamedTuple):
 #: the version of line checks (RecordKind.line_check, chunking.record_check) and of the group digests made from
 #: them: a ledger keeps the one it was made with (meta "checks"), and a check of another version is not compared.
 #: 2: e-conomic's line check takes the currency, VAT codes, entry type, customer, supplier and due date too
-CHECKS_VERSION = 2
+#: 3: e-conomic's line check hashes its fields together (a sum let a date and a due date changed together cancel)
+CHECKS_VERSION = 3
 
 
 def group_digest(checks: Iterable[int]) -> int:

@@ -23,6 +23,7 @@ from conftest import CREDS, bulkload_cmd, child_env
 from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.cli import main
 from bulkload.errors import ConfigError, LedgerError
+from bulkload.model import CHECKS_VERSION
 from bulkload.sandbox import SandboxOptions, running
 
 CASES = Path(__file__).parent / "cases"
@@ -611,6 +612,31 @@ async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_lo
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("asked", ["earlier ledger", "journal"])
+async def test_a_date_and_a_due_date_corrected_together_are_a_correction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asked: str
+) -> None:
+    # found by a tester: the line check summed its parts, so a date 24 days later (+93 as 20261008 -> 20261101)
+    # and a due date 3 days earlier (-3 x 31) cancelled: the corrected voucher was skipped as loaded, exit 0
+    header = f"{HEADER};dueDate"
+    lines = ["5;1;10;{d};1000.00;DKK;1010;a;{due}", "5;1;10;{d};-1000.00;DKK;5600;a;{due}"]
+    first = write(
+        tmp_path / "inv.csv", "\n".join([header, *(x.format(d="2026-10-08", due="2026-12-15") for x in lines)])
+    )
+    fixed = write(
+        tmp_path / "inv2.csv", "\n".join([header, *(x.format(d="2026-11-01", due="2026-12-12") for x in lines)])
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            await load(job(first, url), env=CREDS)
+            if asked == "journal":
+                monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))  # no record of that load
+            two = await load(job(fixed, url), env=CREDS)
+    assert (two.skipped, two.rejected, two.loaded, two.exit_code) == (0, 2, 0, 1), two
+    assert "with other lines" in read_csv(Path(two.rejects_file))[0]["reason"]
+
+
+@pytest.mark.slow
 async def test_a_ledger_of_an_earlier_check_version_leaves_its_vouchers_to_the_journal(tmp_path: Path) -> None:
     # a ledger made before the line checks took more fields (its meta says no "checks" version): its line checks
     # and group digests are another version's. Taken for this version's they would call every line changed; its
@@ -647,7 +673,7 @@ async def test_a_ledger_of_an_earlier_check_version_leaves_its_vouchers_to_the_j
         assert (report.skipped, report.loaded, report.rejected, report.exit_code) == (0, 2, 2, 1)
         assert "already in the journal" in read_csv(Path(report.rejects_file))[0]["reason"]
     with sqlite3.connect(ledger) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'checks'").fetchone() == ("2",)
+        assert db.execute("SELECT value FROM meta WHERE key = 'checks'").fetchone() == (str(CHECKS_VERSION),)
         assert db.execute("SELECT COUNT(*) FROM created WHERE line_check IS NOT NULL").fetchone() == (0,)
     db.close()
 
