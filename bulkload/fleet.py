@@ -144,7 +144,7 @@ def check_accounts(manifest: Manifest, env: Mapping[str, str] | None = None) -> 
             who = target.credentials.agreement_of(job.credentials(job.config_credentials))
         except BulkloadError:
             continue
-        first = names.setdefault((target.name, job.api_url.rstrip("/"), tuple(who)), mjob)
+        first = names.setdefault((target.name, job.api_address, tuple(who)), mjob)
         if first.agreement != mjob.agreement:
             raise ConfigError(
                 f"the manifest {manifest.path}: jobs {first.name!r} (agreement {first.agreement!r}) and {mjob.name!r} "

@@ -37,6 +37,24 @@ MAX_WINDOW_S = 86_400.0
 S = TypeVar("S", bound=msgspec.Struct)
 
 
+def address(url: str) -> str:
+    """What an API root's URL names, one text however it is spelled: scheme and host in lower case, the default
+    port left out, no trailing slash (`HTTPS://API.Example.com:443/v1/` is `https://api.example.com/v1`). A URL
+    that cannot be read is itself."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    if not parts.scheme or not parts.hostname:
+        return url.rstrip("/")
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    shown = "" if port is None or port == {"http": 80, "https": 443}.get(scheme) else f":{port}"
+    return f"{scheme}://{host}{shown}{parts.path.rstrip('/')}"
+
+
 @dataclass
 class Job:
     """Everything a load needs except the credentials, which are read from the environment on every start."""
@@ -185,6 +203,11 @@ class Job:
     @property
     def api_url(self) -> str:
         return (self.base_url or self.target_class.api.default_base_url).rstrip("/")
+
+    @property
+    def api_address(self) -> str:
+        """`api_url` as `address` writes it: one text for one API however it is spelled."""
+        return address(self.api_url)
 
     def default_path(self, suffix: str) -> str:
         return str(Path(self.files[0]).with_name(Path(self.files[0]).name + suffix))

@@ -223,6 +223,23 @@ class Ledger:
         return fd
 
     @staticmethod
+    def running(path: str | os.PathLike[str]) -> bool:
+        """Whether a process holds the run's lock of the ledger at `path` now (a load or resume under way)."""
+        if ledger_pg.is_url(str(path)) or not _LOCK_THE_FILE:
+            return Ledger.being_made(path)  # the one lock, held from making the ledger to the run's end
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    @staticmethod
     def being_made(path: str | os.PathLike[str]) -> bool:
         """Whether a process is making a ledger at `path` right now (it holds the lock file beside it; a
         PostgreSQL ledger's lock)."""
@@ -1193,7 +1210,9 @@ def known_to(
             f"SELECT EXISTS (SELECT 1 FROM {at}chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
             f"OR EXISTS (SELECT 1 FROM {at}created)"
         ).fetchone()
-        if not sent:  # it created nothing; resumed, it claims its files again (refused once this run holds them)
+        # it created nothing; resumed, it claims its files again (refused once this run holds them). Unless it is
+        # under way now, about to send: then the groups it shares with this input are its own
+        if not sent and not Ledger.running(earlier):
             return 0
         if status != "complete":
             shared, first = conn.execute(

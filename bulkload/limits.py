@@ -82,7 +82,7 @@ class Limits:
             rate=RateMeter(job.rate, clock, sleep),
             windows=windows + ([by_rate] if by_rate else []),
             concurrency=job.concurrency,
-            api_url=job.api_url,
+            api_url=job.api_address,  # names the files other runs at this API share: one spelling
             agreement=job.agreement,
         )
 
@@ -185,7 +185,8 @@ def daily_quota(job: Job, target: Target, ledger: Ledger, credentials: Mapping[s
     user's cache kept for the run, the larger per minute: a run killed between the two loses neither), and the calls
     of every other run against the same agreement, from the cache. Every call it counts goes to both as it runs."""
     agreement = AgreementCalls(
-        agreement_file(target.name, job.api_url, target.credentials.agreement_of(credentials)), ledger.run.key_prefix
+        agreement_file(target.name, job.api_address, target.credentials.agreement_of(credentials)),
+        ledger.run.key_prefix,
     )
     mine = ledger.calls()
     for minute, n in agreement.own().items():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,8 +25,8 @@ from typing import Any
 import msgspec
 
 from . import ledger_pg
-from .errors import ConfigError, LedgerError
-from .job import Job
+from .errors import ConfigError, LedgerError, RunStopped
+from .job import Job, address
 from .ledger import Ledger
 from .outputs import append_private, held_lock, private_dir
 from .targets import TARGETS
@@ -39,7 +40,7 @@ def cache_dir() -> Path:
 
 
 def _api_key(job: Job) -> str:
-    return _key(job.target, job.api_url, job.agreement)
+    return _key(job.target, job.api_address, job.agreement)
 
 
 def _key(target: str, api_url: str, agreement: str = "") -> str:
@@ -124,16 +125,30 @@ def _holds(run: dict[str, Any], digest: str) -> bool:
     return any(isinstance(f, dict) and f.get("sha256") == digest for f in run.get("files") or [])
 
 
-def earlier_ledgers(job: Job) -> list[Path | str]:
+def earlier_ledgers(job: Job, making: str | None = None) -> list[Path | str]:
     """The ledgers of every earlier load into the same API, newest first, each once (a file's path, or a
-    PostgreSQL ledger's URL)."""
+    PostgreSQL ledger's URL). `making`: the ledger this process is making, whose claim is on record: only the
+    loads put on record before its last claim are earlier (a later one waits for this one, never the reverse),
+    and none of its own."""
     prefix = _api_key(job)
+    entries = [e for e in _entries() if str(e.get("key", "")).startswith(prefix) and e.get("ledger")]
+    if making is not None:  # and its own earlier claims (a load refused before its ledger was made) are dead
+        ours = [i for i, e in enumerate(entries) if e.get("claim") and str(e["ledger"]) == making]
+        entries = [e for e in (entries[: ours[-1]] if ours else entries) if str(e["ledger"]) != making]
     seen: dict[str, None] = {}
-    for entry in _entries():
-        if str(entry.get("key", "")).startswith(prefix) and entry.get("ledger"):
-            seen.pop(str(entry["ledger"]), None)
-            seen[str(entry["ledger"])] = None
+    for entry in entries:
+        seen.pop(str(entry["ledger"]), None)
+        seen[str(entry["ledger"])] = None
     return [p if ledger_pg.is_url(p) else Path(p) for p in reversed(seen)]
+
+
+def made(ledger: Path | str, stop: threading.Event, every_s: float = 0.1) -> None:
+    """Return once the earlier load of `ledger` has made its ledger (what it creates is known from then on) or
+    given up; while another process is still making it (inspecting its files), wait. RunStopped when `stop` is set
+    meanwhile."""
+    while Ledger.being_made(ledger) and _run_of(str(ledger)) is None:
+        if stop.wait(every_s):
+            raise RunStopped("stopped before the first call")
 
 
 def claim_load(
@@ -172,7 +187,7 @@ def release(ledger: Ledger) -> None:
             with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
                 for stored in run.files:
                     entry = {
-                        "key": _key(run.target, run.base_url, run.settings.get("agreement", ""))
+                        "key": _key(run.target, address(run.base_url), run.settings.get("agreement", ""))
                         + str(stored["sha256"]),
                         "at": at,
                         "ledger": str(ledger.path.absolute()),

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 import anyio
 import msgspec
@@ -22,9 +21,9 @@ import msgspec
 from . import ledger_pg, logs, prestart
 from .agreement_calls import agreement_file
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
-from .job import Job, mapping_typos
+from .job import Job, address, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
-from .loads import check_home, claim_load, earlier_ledgers, release, remember_load, tie
+from .loads import check_home, claim_load, earlier_ledgers, made, release, remember_load, tie
 from .model import RowOutcome
 from .outputs import check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
@@ -201,7 +200,10 @@ async def load(
             _as_hashed(sources)  # what was decided for a file may not hold for what it now is
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (msgspec.json.encode(profiles).decode(),))
         if checked:
-            for earlier in earlier_ledgers(job):
+            # a load put on record before this one and still inspecting its files: what it creates is known once
+            # its ledger is made (before: both passed, and the groups they shared were created twice)
+            for earlier in earlier_ledgers(job, making=ledger_at):
+                made(earlier, stop)
                 kind = target.kind_of(0)
                 known_to(
                     conn,
@@ -249,7 +251,7 @@ def agreement_of(job: Job, target: Target, credentials: Mapping[str, str]) -> st
     do (e-conomic's grant token: one address serves every agreement); "" otherwise (an address is an account)."""
     if not target.credentials.agreement:
         return ""
-    found = agreement_file(target.name, job.api_url, target.credentials.agreement_of(credentials))
+    found = agreement_file(target.name, job.api_address, target.credentials.agreement_of(credentials))
     return found.stem if found is not None else ""
 
 
@@ -300,7 +302,7 @@ async def resume(
                 + ("finish the rollback (`bulkload rollback`), then " if status == "rolling_back" else "")
                 + "load the files again as a new run"
             )
-        if base_url is not None and _address(base_url) == _address(ledger.run.base_url):
+        if base_url is not None and address(base_url) == address(ledger.run.base_url):
             base_url = None  # the same address, spelled otherwise: the stored spelling names it (quota, record)
         given: dict[str, Any] = {"base_url": base_url, "concurrency": concurrency, "rate": rate, "timeout_s": timeout_s}
         overrides = {k: v for k, v in {**given, "daily_quota": daily_quota}.items() if v is not None}
@@ -358,17 +360,6 @@ def _let_go(ledger: Ledger) -> None:
         pass  # kept on record: a load of its files is refused, naming this ledger to resume
     finally:
         ledger.close()
-
-
-def _address(url: str) -> tuple[str, str, int | None, str]:
-    """What an API root's URL names, however it is spelled: scheme and host in any case, the default port or
-    none, a trailing slash or none. A URL that cannot be read names itself."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
-    except ValueError:
-        return (url, "", None, "")
-    return (parts.scheme.lower(), (parts.hostname or "").lower(), port, parts.path.rstrip("/"))
 
 
 def _stays(ledger: Ledger, url: str) -> str:

@@ -364,3 +364,8 @@ def test_two_agreement_names_for_one_account_are_refused(tmp_path: Path) -> None
         check_accounts(read_manifest(str(tmp_path / "fleet.toml")), same)
     assert grant(0) not in str(err.value)
     check_accounts(read_manifest(str(tmp_path / "fleet.toml")), ENV)  # their own tokens: two accounts
+    # one address spelled otherwise is one account (found by a tester: LOCALHOST beside localhost ran side by side)
+    spelled = {"a1j0": 'base_url = "HTTP://LOCALHOST:80/api/"\n', "a1j1": 'base_url = "HTTP://LOCALHOST:80/api/"\n'}
+    (tmp_path / "fleet.toml").write_text(manifest_text("http://localhost/api", cap=4, extra=spelled))
+    with pytest.raises(ConfigError, match="'a0j0' \\(agreement 'ag0'\\) and 'a1j0' \\(agreement 'ag1'\\)"):
+        check_accounts(read_manifest(str(tmp_path / "fleet.toml")), same)
