@@ -320,14 +320,16 @@ async def by_walk(
     )
 
 
-#: the records the walks listed of other writers: not created by this run, of a group this run neither sent nor found
-#: there before it (a group key of ours found again is a double, `duplicates`); a record of no group cannot be told
-#: apart. One statement after the walks, when the ledger's index of created ids is built (Ledger.begin_remote).
+#: the records the walks listed of other writers: not created by this run, of a group this run neither sent (a group
+#: the API refused, in a call split apart, or one not sent yet was not) nor left to an earlier run's call in doubt
+#: (a group key of ours found again is a double, `duplicates`); a record of no group cannot be told apart. One
+#: statement after the walks, when the ledger's index of created ids is built (Ledger.begin_remote).
 _OTHERS = (
     "INSERT INTO others SELECT r.id FROM remote r WHERE r.grp != '' "
     "AND NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
-    "AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.key = r.grp) "
-    "AND NOT EXISTS (SELECT 1 FROM skip_groups s WHERE s.key = r.grp)"
+    "AND NOT EXISTS (SELECT 1 FROM groups g JOIN chunks k ON k.seq = g.seq AND k.part = g.part "
+    "WHERE g.key = r.grp AND k.state IN ('done', 'sending', 'in_doubt')) "
+    "AND NOT EXISTS (SELECT 1 FROM skip_groups s WHERE s.key = r.grp AND s.bucket = 'in_doubt')"
 )
 
 

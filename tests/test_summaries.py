@@ -126,6 +126,24 @@ def test_entries_another_writer_added_are_others_not_duplicates_and_do_not_fail_
     assert "a double of this run's: id" in capsys.readouterr().out
 
 
+def test_entries_another_writer_adds_to_vouchers_this_run_never_loaded_are_others(
+    tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: after a load whose voucher 2 the API refused (account 9999), another writer's entry in
+    # voucher 2 was called "a double of this run's" (exit 3): the run created nothing of that voucher
+    data = tmp_path / "e.csv"
+    write_entries(data, 3, journal=JOURNAL, first_voucher=1)
+    rows = data.read_text().splitlines()
+    rows[3] = rows[3].replace(",1010,", ",9999,")  # voucher 2's first line: an account the journal has not
+    data.write_text("\n".join(rows) + "\n")
+    assert load(sandbox_process, data) == 1  # voucher 2 rejected, the others loaded
+    post_as_another_writer(sandbox_process, 2)
+    capsys.readouterr()
+    assert main(["reconcile", "--ledger", str(tmp_path / "e.csv.ledger.sqlite"), "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert (rec["ok"], rec["duplicates_count"], rec["others_count"]) == (True, 0, 1), rec
+
+
 def test_rollback_prints_a_summary_and_its_json_with_json(
     tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
