@@ -360,11 +360,13 @@ async def test_rows_that_would_create_one_record_twice_are_rejected(tmp_path: Pa
     # found by a tester: two rows named "Halo C" with --match-on name, no such record there: both created, exit 0,
     # and the same file loaded again was refused ("match more than one record"). Which is meant cannot be told:
     # both rejected; two rows updating one record that is there land in file order
-    rows = "Halo C,T1\nHalo B,T3\nHalo A,u1\nHalo C,T2\nHalo A,u2\n"
+    rows = "Halo C,T1\nHalo B,T3\nHalo A,u1\nHalo C,T2\nHalo A,u2\n,T9\n"
     report, held, rejects = await load_matched(tmp_path, "Halo A,t1\n", rows)
     assert held == [("Halo A", "u2"), ("Halo B", "T3")], held
-    assert (report.loaded, report.rejected, report.exit_code) == (3, 2, 1), report
-    assert set(rejects) == {"2", "5"} and "given by more than one row" in rejects["5"], rejects
+    assert (report.loaded, report.rejected, report.exit_code) == (3, 3, 1), report
+    assert set(rejects) == {"2", "5", "7"} and "given by more than one row" in rejects["5"], rejects
+    # a row without its match field matches nothing: each load would create it again (found by a tester)
+    assert "empty: with --match-on name a row without it matches no record" in rejects["7"], rejects
 
 
 @pytest.mark.slow

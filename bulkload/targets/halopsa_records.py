@@ -141,7 +141,15 @@ class Resource(RecordKind):
             self._check_exists(record_id)
         elif self.match_on:
             # the converted record, not the row: its values are what is sent, and what the API will hold
-            found = self.existing.get(self.name, {}).get(self.key(msgspec.to_builtins(record)) or "")
+            sent = msgspec.to_builtins(record)
+            if (key := self.key(sent)) is None:
+                empty = next((name for name in self.match_on if sent.get(name) is None), self.match_on[0])
+                raise RowInvalid(
+                    empty,
+                    f"empty: with --match-on {','.join(self.match_on)} a row without it matches no record, and each "
+                    "load of the file would create it again",
+                )
+            found = self.existing.get(self.name, {}).get(key)
             if found == SEVERAL:
                 raise RowInvalid(
                     self.match_on[0],
