@@ -374,6 +374,12 @@ def _written(report: Report, what: str, path: str | None) -> str:
     return str(path)
 
 
+def _shown(value: Any) -> str:
+    """A value in a line of the summary: its repr, cut at 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _count(n: int, name: str) -> str:
     return f"{n:,} {name}" + ("" if n == 1 else "s")
 
@@ -433,9 +439,16 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
         console.print(f"{item['group']}: expected {item['expected']}, the API holds {item['remote']}")
     for item in (rec.lines_changed or [])[:10]:
         console.print(
-            f"changed in the API since it was loaded (amount, account or date): id {item['id']} from "
-            f"{item['file']} line {item['line']}"
+            f"changed in the API since it was loaded (amount, account, date, text or another field it keeps): id "
+            f"{item['id']} from {item['file']} line {item['line']}"
         )
+    for item in (rec.differences or [])[:10]:  # field by field, where the API is compared so (HaloPSA)
+        console.print(
+            f"changed in the API since it was loaded: {item.get('resource', '')} {item['id']} (line {item['line']}) "
+            f"{item['field']}: sent {_shown(item['sent'])}, the API holds {_shown(item['found'])}"
+        )
+    if isinstance(rec.differences_count, int) and rec.differences_count > 10:
+        console.print(f"... {rec.differences_count - 10:,} more fields differ (see the report)")
     if rec.amounts_with_more_decimals:
         console.print(
             f"{rec.amounts_with_more_decimals:,} amounts in the API have more decimals than their "

@@ -17,6 +17,7 @@ import pytest
 from virtual_time import VirtualTime
 
 from bulkload import Job, dry_run, load, reconcile, resume
+from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.ledger import Ledger, RunInfo
 from bulkload.limits import Limits
@@ -307,7 +308,9 @@ async def test_faults_with_match_on_load_every_record_exactly_once(tmp_path: Pat
 
 
 @pytest.mark.slow
-async def test_reconcile_names_a_field_changed_behind_the_loaders_back(tmp_path: Path) -> None:
+async def test_reconcile_names_a_field_changed_behind_the_loaders_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = write(tmp_path / "xero.csv", 20)
     async with running("halopsa", SandboxOptions(window_limit=0)) as url:
         first = await load(job(tmp_path, data, url), env=ENV)
@@ -325,9 +328,17 @@ async def test_reconcile_names_a_field_changed_behind_the_loaders_back(tmp_path:
             ) as r:
                 assert r.status in (200, 201)
         later = await reconcile(str(tmp_path / "xero.sqlite"), env=ENV)
+        capsys.readouterr()
+        for name, value in ENV.items():
+            monkeypatch.setenv(name, value)
+        # the summary says what differs too, not only the report (found by a tester: a count line alone)
+        said = await anyio.to_thread.run_sync(main, ["reconcile", "--ledger", str(tmp_path / "xero.sqlite")])
     assert first.reconcile.ok and not later.reconcile.ok and later.exit_code == 3
     (diff,) = later.reconcile.differences
     assert diff["id"] == victim["id"] and diff["field"] == "tenant_name" and diff["found"] == "Changed"
+    out = capsys.readouterr().out
+    assert said == 3 and f"XeroDetails {victim['id']} (line" in out and "tenant_name: sent" in out, out
+    assert "'Changed'" in out, out
 
 
 async def load_matched(tmp_path: Path, there: str, rows: str) -> tuple[Report, list[tuple[str, str]], dict[str, str]]:
