@@ -227,17 +227,7 @@ class Ledger:
         """Whether a process holds the run's lock of the ledger at `path` now (a load or resume under way)."""
         if ledger_pg.is_url(str(path)) or not _LOCK_THE_FILE:
             return Ledger.being_made(path)  # the one lock, held from making the ledger to the run's end
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
-        return False
+        return _locked(Path(path))
 
     @staticmethod
     def being_made(path: str | os.PathLike[str]) -> bool:
@@ -245,17 +235,7 @@ class Ledger:
         PostgreSQL ledger's lock)."""
         if ledger_pg.is_url(str(path)):
             return ledger_pg.being_made(str(path))
-        try:
-            fd = os.open(Ledger._lock_path(Path(path)), os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
-        return False
+        return _locked(Ledger._lock_path(Path(path)))
 
     @classmethod
     def _connect(cls, path: Path, fd: int) -> sqlite3.Connection:
@@ -1164,6 +1144,21 @@ def _checks_of(conn: sqlite3.Connection, at: str) -> int:
     """The version of the line checks and group digests a ledger holds (1: made before the ledger said)."""
     row = conn.execute(f"SELECT value FROM {at}meta WHERE key='checks'").fetchone()
     return 1 if row is None else int(row[0])
+
+
+def _locked(path: Path) -> bool:
+    """Whether another process holds an exclusive flock on the file at `path` (False when there is none)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def known_to(

@@ -24,6 +24,7 @@ from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.cli import main
 from bulkload.errors import ConfigError, LedgerError
 from bulkload.model import CHECKS_VERSION
+from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 
 CASES = Path(__file__).parent / "cases"
@@ -558,6 +559,19 @@ def test_a_voucher_with_lines_in_two_files_is_refused_before_anything_is_sent(tm
 VOUCHER_10 = ["5;1;10;2026-10-31;1000.00;DKK;1010;a", "5;1;10;2026-10-31;-1000.00;DKK;5600;a"]
 
 
+async def load_again(
+    first: Path, fixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asked: str
+) -> tuple[Report, list[Stored]]:
+    """Load `first`, then `fixed` into the same journal, which learns of the first load from its ledger (on record)
+    or, `asked` "journal", from the journal alone (no record of it): the second run's report and the journal."""
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            await load(job(first, url), env=CREDS)
+            if asked == "journal":
+                monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))  # no record of that load
+            return await load(job(fixed, url), env=CREDS), await journal(url)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("asked", ["earlier ledger", "journal"])
 @pytest.mark.parametrize(
@@ -589,13 +603,7 @@ async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_lo
         tmp_path / "nov-fixed.csv",
         "\n".join([header, *corrected, *(line + ";" * more for line in other)]) + "\n",
     )
-    with anyio.fail_after(60):
-        async with running("economic", SandboxOptions()) as url:
-            await load(job(first, url), env=CREDS)
-            if asked == "journal":
-                monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))  # no record of that load
-            two = await load(job(fixed, url), env=CREDS)
-            stored = await journal(url)
+    two, stored = await load_again(first, fixed, tmp_path, monkeypatch, asked)
     # voucher 11 is as loaded: skipped; voucher 10 was corrected in the file: the journal still holds the earlier
     # version, which the run says (rejected, with what to do) instead of reporting the file loaded
     assert (two.skipped, two.rejected, two.loaded, two.exit_code) == (2, 2, 0, 1)
@@ -626,12 +634,7 @@ async def test_a_date_and_a_due_date_corrected_together_are_a_correction(
     fixed = write(
         tmp_path / "inv2.csv", "\n".join([header, *(x.format(d="2026-11-01", due="2026-12-12") for x in lines)])
     )
-    with anyio.fail_after(60):
-        async with running("economic", SandboxOptions()) as url:
-            await load(job(first, url), env=CREDS)
-            if asked == "journal":
-                monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))  # no record of that load
-            two = await load(job(fixed, url), env=CREDS)
+    two, _ = await load_again(first, fixed, tmp_path, monkeypatch, asked)
     assert (two.skipped, two.rejected, two.loaded, two.exit_code) == (0, 2, 0, 1), two
     assert "with other lines" in read_csv(Path(two.rejects_file))[0]["reason"]
 

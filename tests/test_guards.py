@@ -758,6 +758,16 @@ async def test_an_adopted_halopsa_copy_rolls_back_what_the_run_created_after_the
     assert undone.exit_code == 0, undone
 
 
+def stop_while_making(load: subprocess.Popen[str], ledger: Path) -> None:
+    """SIGSTOP the `load` process once it is making its ledger (its draft is there): its claim is on record, its
+    ledger not made yet. The caller sends SIGCONT."""
+    deadline = time.monotonic() + 60
+    while not list(ledger.parent.glob(f".{ledger.name}.*.draft")):
+        assert load.poll() is None and time.monotonic() < deadline, "the first load made no ledger"
+        time.sleep(0.001)
+    os.kill(load.pid, signal.SIGSTOP)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("copy", [False, True], ids=["the same file", "a copy"])
 def test_two_loads_of_one_file_started_together_load_it_once(tmp_path: Path, copy: bool) -> None:
@@ -798,11 +808,7 @@ def test_two_loads_of_one_file_started_together_load_it_once(tmp_path: Path, cop
         try:
             # hold the first load still while it makes its ledger (reading the whole file): past its check of the
             # earlier loads, before its own load is on record; the second runs start to end meanwhile
-            deadline = time.monotonic() + 60
-            while not list(tmp_path.glob(".a.sqlite.*.draft")):
-                assert first.poll() is None and time.monotonic() < deadline, "the first load made no ledger"
-                time.sleep(0.001)
-            os.kill(first.pid, signal.SIGSTOP)
+            stop_while_making(first, tmp_path / "a.sqlite")
             try:
                 second = subprocess.run(
                     command(other, "b"), env=child_env(HALO), capture_output=True, text=True, timeout=120, check=False
@@ -848,11 +854,7 @@ def test_two_loads_of_overlapping_files_started_together_create_no_voucher_twice
         first = subprocess.Popen(command(big, "a"), env=child_env(CREDS), stderr=subprocess.PIPE, text=True)
         try:
             # hold the first load still while it makes its ledger (its claim on record, its groups not yet)
-            deadline = time.monotonic() + 60
-            while not list(tmp_path.glob(".a.sqlite.*.draft")):
-                assert first.poll() is None and time.monotonic() < deadline, "the first load made no ledger"
-                time.sleep(0.001)
-            os.kill(first.pid, signal.SIGSTOP)
+            stop_while_making(first, tmp_path / "a.sqlite")
             try:
                 second = subprocess.Popen(command(small, "b"), env=child_env(CREDS), stderr=subprocess.PIPE, text=True)
                 with pytest.raises(subprocess.TimeoutExpired):  # it waits: nothing it could send is known yet
