@@ -530,12 +530,16 @@ def _line_bytes(source: Source, line_no: int) -> bytes:
 
 
 def guess_encoding(data: bytes) -> str | None:
-    """The likelier encoding of bytes that are not UTF-8: UTF-16 when every other byte is NUL, else
-    Windows-1252 when it decodes, else Latin-1 (which decodes anything)."""
+    """The likelier encoding of bytes that are not UTF-8: UTF-16 when every other byte is NUL and they read as
+    it (an odd count does not: NULs in a cell of a line cut out of an 8-bit file), else Windows-1252 when it
+    decodes, else Latin-1 (which decodes anything)."""
     if not data:
         return None
     if data.count(0) * 3 >= len(data):
-        return "utf-16-le" if data[1::2].count(0) > data[::2].count(0) else "utf-16-be"
+        utf16 = "utf-16-le" if data[1::2].count(0) > data[::2].count(0) else "utf-16-be"
+        with contextlib.suppress(UnicodeDecodeError):
+            data.decode(utf16)
+            return utf16
     try:
         data.decode("cp1252")
     except UnicodeDecodeError:

@@ -1284,6 +1284,16 @@ def test_rows_sorted_by_account_load_as_in_voucher_order(data: st.DataObject, fm
     assert _fates(ordered, first) == _fates(by_account, second)
 
 
+@pytest.mark.parametrize("pad", [b"", b"x"], ids=["even", "odd"])
+def test_a_line_of_nuls_that_is_no_utf_16_is_not_advised_as_utf_16(tmp_path: Path, pad: bytes) -> None:
+    # found by test_halves' hypothesis run: a line a third NULs was taken for UTF-16, and its preview decoded as
+    # such; at an odd length that failed, and the refusal became an internal error (exit 4)
+    line = b'5,1,1,2026-11-01,1.00,DKK,"' + pad + b"\x00" * 30 + b'\xff\x00\x00"'
+    got = run_dry(_write(tmp_path, "nul.csv", b",".join([b"entryTypeNumber", b"journalNumber", b"voucherNumber",
+                  b"date", b"amount", b"currency", b"text"]) + b"\n" + line + b"\n"))  # fmt: skip
+    assert got.code == 2 and "Traceback" not in got.stderr and "is not valid UTF-8" in got.stderr, got.stderr
+
+
 def test_a_json_true_voucher_is_rejected_with_the_voucher_next_to_it(tmp_path: Path) -> None:
     # found by test_rows_sorted_by_account_load_as_in_voucher_order: `"voucherNumber": true` after voucher 1
     # of the same journal was taken for voucher 1 (True == 1), and the run stopped with exit 4 ("no longer
