@@ -6,7 +6,7 @@ import argparse
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -17,7 +17,7 @@ from msgspec import UNSET, UnsetType
 
 from .errors import ConfigError
 from .profile import Given, did_you_mean
-from .sources import codec_name
+from .sources import Source, codec_name
 from .targets import TARGETS
 from .targets.base import Target
 
@@ -208,6 +208,11 @@ class Job:
     def api_address(self) -> str:
         """`api_url` as `address` writes it: one text for one API however it is spelled."""
         return address(self.api_url)
+
+    def source(self, path: str, secrets: Collection[str]) -> Source:
+        """The input file at `path` read as this job says (its delimiter, columns and encoding), `secrets` (the
+        fields of its record kind) masked in what is shown of it."""
+        return Source(path, delimiter=self.delimiter, columns=self.columns, encoding=self.encoding, secrets=secrets)
 
     def default_path(self, suffix: str) -> str:
         return str(Path(self.files[0]).with_name(Path(self.files[0]).name + suffix))

@@ -19,12 +19,13 @@ from typing import Any
 
 from .dispatch import Dispatcher
 from .errors import RowInvalid
+from .job import Job
 from .ledger import Ledger
 from .model import Reconciled, Totals
 from .money import money
 from .planning import reading_of
 from .side_by_side import side_by_side
-from .sources import BadRow, Source
+from .sources import BadRow
 from .stages import RECONCILING, Stages
 from .targets.base import Target
 from .walks import WALK_SLACK, Behind, Walked, id_ranges
@@ -66,17 +67,10 @@ async def reconcile(
 def rows_as_read(ledger: Ledger, target: Target, files: list[str], file_idx: int) -> Iterator[tuple[int, Any]]:
     """The rows of input `files[file_idx]` as the run read them: with its settings (delimiter, columns, encoding),
     numbers and dates as the file's profile decided; a row that cannot be read so is left out (it was rejected)."""
-    kind, settings = target.kind_of(file_idx), ledger.run.settings
+    kind = target.kind_of(file_idx)
     profiles = ledger.profiles() or []
     reading = reading_of(kind, profiles[file_idx]) if file_idx < len(profiles) else None
-    source = Source(
-        files[file_idx],
-        delimiter=settings.get("delimiter"),
-        columns=settings.get("columns") or {},
-        encoding=settings.get("encoding"),
-        secrets=kind.secret_fields,
-    )
-    for item in source:
+    for item in Job.from_settings(ledger.run.settings).source(files[file_idx], kind.secret_fields):
         if isinstance(item, BadRow):
             continue
         line, row = item

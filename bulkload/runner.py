@@ -41,16 +41,7 @@ def open_sources(job: Job, target: Target) -> list[Source]:
     """Open every file before anything is sent: unreadable files and unknown columns stop the run here."""
     for path in job.files:
         check_regular(path)
-    sources = [
-        Source(
-            path,
-            delimiter=job.delimiter,
-            columns=job.columns,
-            encoding=job.encoding,
-            secrets=target.kind_of(i).secret_fields,
-        )
-        for i, path in enumerate(job.files)
-    ]
+    sources = [job.source(path, target.kind_of(i).secret_fields) for i, path in enumerate(job.files)]
     for file_idx, source in enumerate(sources):
         fields = source.fields()
         if fields is None:
@@ -204,15 +195,7 @@ async def load(
             # its ledger is made (before: both passed, and the groups they shared were created twice)
             for earlier in earlier_ledgers(job, making=ledger_at):
                 made(earlier, stop)
-                kind = target.kind_of(0)
-                known_to(
-                    conn,
-                    earlier,
-                    kind.group_label,
-                    kind.group_name,
-                    api_finds=target.books.finds_groups,
-                    can_delete=target.api.can_delete,
-                )
+                _learn_from(conn, earlier, target)
         if stop.is_set():
             raise RunStopped("stopped before the first call")
 
@@ -388,18 +371,24 @@ def _claim_again(ledger: Ledger, job: Job, digests: list[str], *, checked: bool,
 
 def _learn_earlier(ledger: Ledger, job: Job, target: Target) -> None:
     """What earlier loads into the run's (new) address did with its groups (see ledger.known_to)."""
-    kind = target.kind_of(0)
     here = os.path.realpath(ledger.path)
     for earlier in earlier_ledgers(job):
         if os.path.realpath(earlier) != here:
-            known_to(
-                ledger.db(),
-                earlier,
-                kind.group_label,
-                kind.group_name,
-                api_finds=target.books.finds_groups,
-                can_delete=target.api.can_delete,
-            )
+            _learn_from(ledger.db(), earlier, target)
+
+
+def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target) -> None:
+    """What the run of the `earlier` ledger did with the groups of the ledger `conn` (ledger.known_to), told in
+    the target's words."""
+    kind = target.kind_of(0)
+    known_to(
+        conn,
+        earlier,
+        kind.group_label,
+        kind.group_name,
+        api_finds=target.books.finds_groups,
+        can_delete=target.api.can_delete,
+    )
 
 
 async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None) -> Report:
