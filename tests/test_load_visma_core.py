@@ -56,6 +56,13 @@ def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
     )
 
 
+async def load_entries(tmp_path: Path, data: Path) -> tuple[Report, list[dict[str, Any]]]:
+    """Load `data` into a fresh sandbox: the report, and the entries it holds then."""
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            return await load(job(tmp_path, data, url), env=ENV), await created(url)
+
+
 def accounted(report: Report) -> bool:
     return report.rows_read == report.loaded + report.rejected + report.in_doubt + report.skipped
 
@@ -90,10 +97,7 @@ async def test_drafts_entries_and_merged_orders(tmp_path: Path) -> None:
             [1003, "NOPE", "1.00", "ukjent", "", "2026-11-01", ""],  # no definition: rejected
         ],
     )
-    with anyio.fail_after(60):
-        async with running("visma-core", SandboxOptions()) as url:
-            report = await load(job(tmp_path, data, url), env=ENV)
-            entries = await created(url)
+    report, entries = await load_entries(tmp_path, data)
     assert (report.loaded, report.rejected, report.in_doubt) == (7, 2, 0) and accounted(report)
     assert report.requests == 5 + 4  # 5 cost types looked up once each; 4 entries, two of them merged
     assert report.reconcile.ok and report.reconcile.remote_read is False
@@ -202,10 +206,7 @@ async def test_a_merged_order_with_a_bad_line_is_not_booked_at_all(tmp_path: Pat
             [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"],  # another order: loads
         ],
     )
-    with anyio.fail_after(60):
-        async with running("visma-core", SandboxOptions()) as url:
-            report = await load(job(tmp_path, data, url), env=ENV)
-            entries = await created(url)
+    report, entries = await load_entries(tmp_path, data)
     assert [e["Amount"] for e in entries] == [Decimal("7.00")]
     assert (report.loaded, report.rejected, report.rejected_groups) == (1, 3, 1)
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
@@ -228,10 +229,7 @@ async def test_an_order_whose_case_is_written_two_ways_is_one_entry_or_none(tmp_
             ["1.0e3", "OUTLAY", "6.00", "y", "", "2026-11-05", "C1"],
         ],
     )
-    with anyio.fail_after(60):
-        async with running("visma-core", SandboxOptions()) as url:
-            report = await load(job(tmp_path, data, url), env=ENV)
-            entries = await created(url)
+    report, entries = await load_entries(tmp_path, data)
     assert [e["Amount"] for e in entries] == [Decimal("30.00")], entries
     assert (report.loaded, report.rejected) == (2, 4), report
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
@@ -251,10 +249,7 @@ async def test_an_order_whose_lines_give_two_dates_is_rejected_not_booked_on_the
             [1004, "OUTLAY", "6.00", "y", "", "2026-12-01", "E2"],
         ],
     )
-    with anyio.fail_after(60):
-        async with running("visma-core", SandboxOptions()) as url:
-            report = await load(job(tmp_path, data, url), env=ENV)
-            entries = await created(url)
+    report, entries = await load_entries(tmp_path, data)
     assert [e["Amount"] for e in entries] == [Decimal("11.00")], entries
     assert (report.loaded, report.rejected) == (2, 2), report
     rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
@@ -277,10 +272,7 @@ async def test_a_line_of_an_order_that_names_no_case_takes_the_order_with_it(tmp
             [3103, "OUTLAY", "9.00", "y", "", "2026-11-01", "C"],
         ],
     )
-    with anyio.fail_after(60):
-        async with running("visma-core", SandboxOptions()) as url:
-            report = await load(job(tmp_path, data, url), env=ENV)
-            entries = await created(url)
+    report, entries = await load_entries(tmp_path, data)
     assert entries == [] and (report.loaded, report.rejected) == (0, 6), (entries, report)
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
     assert "rejected: line 3 caseId" in rejects[2] and "rejected: line 6 accountingCostType" in rejects[5], rejects
@@ -393,10 +385,7 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
             [1004, "OUTLAY", "7.00", "alone", "", "2026-11-02", "Y"],
         ],
     )
-    with anyio.fail_after(60):
-        async with running("visma-core", SandboxOptions()) as url:
-            report = await load(job(tmp_path, data, url), env=ENV)
-            entries = await created(url)
+    report, entries = await load_entries(tmp_path, data)
     assert sorted(e["Amount"] for e in entries) == [Decimal("3.00"), Decimal("5.00"), Decimal("7.00")], entries
     assert (report.loaded, report.rejected, report.status) == (3, 6, "complete")
     assert report.reconcile.ok
