@@ -24,9 +24,8 @@ from typing import Any
 
 import msgspec
 
-from .loads import cache_dir
 from .meters import DailyQuota
-from .outputs import PRIVATE, held_lock, private_dir, write_private
+from .outputs import PRIVATE, cache_dir, held_lock, private_dir, write_private
 
 #: how long an exchange waits for another run to be done with the file before it skips this round
 LOCK_WAIT_S = 0.2

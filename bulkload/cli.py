@@ -24,8 +24,7 @@ from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
 from .job import Job, JobTable, read_config
 from .load_help import base_url_help, batch_help, job_default, target_epilog, window_s_help
-from .loads import cache_dir
-from .outputs import private_dir, write_private
+from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
 from .report import json_text, print_rollback, print_summary
 from .results import Report
@@ -40,8 +39,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 ADOPT_HELP = (
-    "the ledger is a copy (a backup) and the run's own ledger is gone: continue from it; every call it does "
-    "not know the outcome of, sent or not, is in doubt"
+    "the ledger is a copy (a backup) and the run's own ledger is gone, or it lost its latest writes (its -wal): "
+    "continue from it; every call it does not know the outcome of, sent or not, is in doubt"
 )
 
 

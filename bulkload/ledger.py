@@ -31,6 +31,7 @@ from .errors import LedgerError, LedgerWriteError
 from .ledger_schema import STATEMENTS
 from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
 from .redact import known, redact
+from .sent_count import SentCount
 
 SCHEMA_VERSION = 2
 #: created.loc = file index << LOC_SHIFT | source line
@@ -160,6 +161,8 @@ class Ledger:
         self._db = conn
         #: the flock'd descriptor of a SQLite ledger; -1 for PostgreSQL, whose lock is the connection's own
         self._lock_fd = lock_fd
+        #: the run's count of sends outside the ledger (sent_count), from this process's first send on
+        self._sent: SentCount | None = None
 
     # --- opening ---------------------------------------------------------------------------------------
     # One process at a time on a run. The lock is on the ledger file itself, so a symlink or a hard link to the
@@ -413,6 +416,8 @@ class Ledger:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('checks', ?)", (str(CHECKS_VERSION),))
 
     def close(self) -> None:
+        if self._sent is not None:
+            self._sent.close()
         self._db.close()
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
@@ -609,6 +614,16 @@ class Ledger:
             )
             self._groups(seq, part, groups, replace=True)
             self._save_calls(calls)
+        if self._sent is not None:
+            self._sent.add()
+        elif self._lock_fd >= 0:  # SQLite: its latest writes can be lost with its -wal (PostgreSQL keeps them)
+            self._sent = SentCount(self.run.key_prefix, self.sends())
+
+    def sends(self) -> int:
+        """How many times this run recorded a call as sending (resends counted): it only grows, unless the
+        ledger lost writes (see sent_count)."""
+        (n,) = self._db.execute("SELECT COALESCE(SUM(attempts), 0) FROM chunks").fetchone()
+        return int(n)
 
     @_writes
     def leaving(self, seq: int, part: str) -> None:

@@ -15,9 +15,8 @@ import anyio
 
 from .agreement_calls import AgreementCalls, agreement_file
 from .errors import BulkloadError
-from .loads import cache_dir
 from .meters import Arrival, Clock, DailyQuota, Meter, RateMeter, Sleep, WindowMeter
-from .outputs import private_dir
+from .outputs import cache_dir, private_dir
 
 if TYPE_CHECKING:
     from .job import Job

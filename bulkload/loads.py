@@ -24,19 +24,15 @@ from typing import Any
 
 import msgspec
 
-from . import ledger_pg
+from . import ledger_pg, sent_count
 from .errors import ConfigError, LedgerError, RunStopped
 from .job import Job, address
 from .ledger import Ledger
-from .outputs import append_private, held_lock, private_dir
+from .outputs import append_private, cache_dir, held_lock, private_dir
 from .targets import TARGETS
 
 #: how long a load waits for another to finish with the record (it holds it for a moment: one check, one write)
 LOCK_WAIT_S = 30.0
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bulkload"
 
 
 def _api_key(job: Job) -> str:
@@ -290,6 +286,7 @@ def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
     home = recorded or ledger.home
     if home is None or _same(home, here):
         tie(ledger)  # the run's own file (perhaps moved), or a ledger made before runs were tied to their files
+        _check_whole(ledger, adopt)
         return
     real = str(home.get("ledger"))
     if _still_there(home, run.key_prefix):
@@ -310,5 +307,32 @@ def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
             "left of the run, pass --adopt-copy: it becomes the run's ledger, and every call it does not know the "
             'outcome of, sent or not, is in doubt (see the README, "A copy of a ledger"); nothing was sent'
         )
+    _adopt(ledger, real)
+
+
+def _adopt(ledger: Ledger, real: str) -> None:
+    """The ledger becomes the run's, knowing it may have missed what the run did (Ledger.adopt)."""
+    run = ledger.run
     ledger.adopt(real, "sending" if TARGETS[run.target].api.idempotent else "in_doubt")
+    sent_count.restart(run.key_prefix, ledger.sends())
     tie(ledger)
+
+
+def _check_whole(ledger: Ledger, adopt: bool) -> None:
+    """The run's own ledger must hold every call the run recorded as sending (sent_count): one that lost writes
+    (its -wal deleted or cut after a kill, the file put back from a backup) is used only as an adopted copy."""
+    recorded = sent_count.recorded(ledger.run.key_prefix)
+    held = ledger.sends()
+    if recorded is None or recorded <= held:
+        return
+    if not adopt:
+        raise LedgerError(
+            f"{ledger.path} has lost its latest writes: it has {held:,} calls on record as sent, the run made "
+            f"{recorded:,} (resends counted). Its -wal file, which holds the latest writes until SQLite copies them "
+            "into the ledger, was deleted or cut after the run stopped, or the ledger was put back from a backup. It "
+            "does not know "
+            "what those calls did: resuming it could send them again, rolling it back could leave their records "
+            "behind. Put the -wal back if you have it; else pass --adopt-copy: every call the ledger does not know "
+            'the outcome of, sent or not, is then in doubt (see the README, "A copy of a ledger"); nothing was sent'
+        )
+    _adopt(ledger, str(ledger.path))

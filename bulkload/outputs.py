@@ -46,6 +46,11 @@ def write_private(path: str | os.PathLike[str], text: str) -> None:
         fh.write(text)
 
 
+def cache_dir() -> Path:
+    """bulkload's folder in the user's cache (`$XDG_CACHE_HOME`, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bulkload"
+
+
 def private_dir(path: Path) -> Path:
     """A folder of bulkload's own (the cache), made for the user only."""
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)

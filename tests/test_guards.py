@@ -702,6 +702,77 @@ async def test_a_copy_of_a_finished_run_is_not_resumed(tmp_path: Path) -> None:
             assert len(await payor_customers(url)) == 6
 
 
+@pytest.mark.slow
+async def test_a_ledger_put_back_over_itself_resumes_only_adopted(tmp_path: Path) -> None:
+    # before: the ledger, its file the same (inode and all) but without what it wrote since, resumed as if the call
+    # it had forgotten was never sent, and created that customer again
+    with anyio.fail_after(90):
+        async with running("payorcrm", SandboxOptions()) as url:
+            ledger, backup = await stopped_payor_run_and_its_copy(tmp_path, url)
+            await resume(str(ledger), env=PAYOR, daily_quota=3, raise_on_stop=False)
+            assert len(await payor_customers(url)) == 3
+            inode = ledger.stat().st_ino
+            shutil.copyfile(backup, ledger)  # as a -wal lost after a kill leaves it: the file, without its last writes
+            assert ledger.stat().st_ino == inode
+            with pytest.raises(
+                LedgerError, match="lost its latest writes: it has 3 calls on record as sent, the run made 5 "
+            ):
+                await resume(str(ledger), env=PAYOR, daily_quota=0)
+            with pytest.raises(LedgerError, match="lost its latest writes"):
+                await rollback(str(ledger), env=PAYOR)
+            adopted = await resume(str(ledger), env=PAYOR, daily_quota=0, adopt_copy=True)
+            assert (adopted.loaded, adopted.in_doubt) == (2, 4), adopted
+            # adopted once, it goes on from what it holds: resumed again without the flag, nothing sent blindly
+            again = await resume(str(ledger), env=PAYOR, daily_quota=0)
+            assert (again.loaded, again.in_doubt) == (2, 4), again
+            assert len(await payor_customers(url)) == 3, "a customer was uploaded twice"
+
+
+@pytest.mark.slow
+async def test_a_ledger_whose_wal_was_deleted_after_a_kill_resumes_only_adopted(tmp_path: Path) -> None:
+    # before: resumed, the ledger sent again every invoice of its lost -wal, and PayorCRM stored each twice
+    data = tmp_path / "i.csv"
+    data.write_text(
+        "customerNumber,invoiceNumber,invoiceAmount,currency\n" + "".join(f"C1,I-{i},{i}.00,DKK\n" for i in range(200))
+    )
+    ledger = tmp_path / "run.sqlite"
+    with anyio.fail_after(120):
+        async with running("payorcrm", SandboxOptions(latency_ms=50)) as url:
+            customers = tmp_path / "c.csv"
+            customers.write_text("customerno,emailaddress1\nC1,c1@example.com\n")
+            first = Job(
+                target="payorcrm", files=[str(customers)], base_url=url, ledger=str(tmp_path / "c.sqlite"),
+                target_options={"kind": "customers"},
+            )  # fmt: skip
+            assert (await load(first, env=PAYOR)).loaded == 1
+            cmd = bulkload_cmd(
+                "load", "payorcrm", str(data), "--kind", "invoices", "--base-url", url, "--ledger", str(ledger),
+                "--batch-size", "1", "--concurrency", "1", "--no-progress",
+            )  # fmt: skip
+            async with await anyio.open_process(cmd, env=child_env(PAYOR)) as child:
+                while len(await payor_invoices(url)) < 3:
+                    assert child.returncode is None, "the load ended before it was killed"
+                    await anyio.sleep(0.01)
+                child.kill()  # kill -9: the ledger's latest writes are in its -wal
+            assert Path(f"{ledger}-wal").exists()
+            for suffix in ("-wal", "-shm"):
+                Path(f"{ledger}{suffix}").unlink()
+            cli = await anyio.run_process(
+                bulkload_cmd("resume", "--ledger", str(ledger), "--no-progress"), env=child_env(PAYOR), check=False
+            )
+            assert cli.returncode == 2 and b"lost its latest writes" in cli.stderr, cli.stderr.decode()
+            adopted = await resume(str(ledger), env=PAYOR, adopt_copy=True)
+            assert adopted.loaded + adopted.in_doubt == 200 and adopted.in_doubt >= 3, adopted
+            numbers = [i["invoiceNumber"] for i in await payor_invoices(url)]
+    assert len(numbers) == len(set(numbers)), "an invoice was uploaded twice"
+
+
+async def payor_invoices(url: str) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/invoices") as r:
+        body: list[dict[str, Any]] = await r.json()
+        return body
+
+
 async def stopped_halopsa_run_and_its_copy(tmp_path: Path, url: str) -> tuple[Path, Path]:
     """A HaloPSA run of 6 records stopped by its quota after 3, and a copy of its ledger made then."""
     data = tmp_path / "XeroDetails.csv"

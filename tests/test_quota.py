@@ -17,8 +17,8 @@ from conftest import CREDS, write_entries
 
 from bulkload import Job, load, reconcile
 from bulkload.agreement_calls import AgreementCalls, agreement_file
-from bulkload.loads import cache_dir
 from bulkload.meters import DailyQuota
+from bulkload.outputs import cache_dir
 from bulkload.results import Quota
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.undo import rollback
