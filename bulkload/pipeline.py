@@ -462,7 +462,7 @@ class Loader:
             return
         if response.uncertain:  # answered after an attempt whose answer was lost, which may land later
             self.lost(chunk)
-        self.record_done(chunk, sending.ids, summary, kind.returned_totals(response.body, summary))
+        self.record_done(chunk, sending.ids, summary, kind.returned_totals(response.body, summary, chunk))
 
     def cut_short(self, chunk: Chunk, may_land: bool) -> None:
         """The run was cut short (Ctrl-C, a signal) while the chunk's call was being sent: a call that may land

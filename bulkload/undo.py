@@ -370,7 +370,7 @@ async def _replay(
         if target.api.refused(exc):
             return [], None
         raise
-    return kind.created_ids(response.body, len(chunk)), kind.returned_totals(response.body, summary)
+    return kind.created_ids(response.body, len(chunk)), kind.returned_totals(response.body, summary, chunk)
 
 
 # --- removing --------------------------------------------------------------------------------------------------

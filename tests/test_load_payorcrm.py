@@ -16,10 +16,10 @@ from conftest import read_row
 
 from bulkload import Job, load, resume
 from bulkload.errors import ConfigError, RowInvalid
-from bulkload.model import NO_ID
+from bulkload.model import NO_ID, Chunk
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.payorcrm import PayorCRM
-from bulkload.targets.payorcrm_records import Said, minor_units, read_answer
+from bulkload.targets.payorcrm_records import Invoice, Said, minor_units, read_answer
 
 ENV = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
 CUSTOMERS = ["customerno", "emailaddress1", "companyname"]
@@ -107,6 +107,7 @@ async def test_amounts_in_major_units_are_converted_by_their_own_currency_or_ref
         ["C1", "I-1", "1.234,50", "EUR", "180.000", "1.234,50"],
         ["C1", "I-2", "10,00", "", "", ""],
         ["C1", "I-3", "20,00", "eur", "", "0,5"],
+        ["C1", "I-5", "1.500", "JPY", "", ""],
     ]
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
     invoices = write(tmp_path / "i.csv", header, rows)
@@ -118,7 +119,13 @@ async def test_amounts_in_major_units_are_converted_by_their_own_currency_or_ref
             report = await load(job(tmp_path, url, both, amount_unit="major", local_currency="jpy"), env=ENV)
             unset = await load(job(again, url, {"invoices": no_local}, amount_unit="major"), env=ENV)
             got = {i["invoiceNumber"]: i for i in await stored(url, "invoices")}
-    assert (report.loaded, report.rejected) == (3, 1), report
+    assert (report.loaded, report.rejected) == (4, 1), report
+    # control totals per currency, each in its own minor unit (before: 125,450 cents and 1,500 yen, 126,950 "minor
+    # units", shown as 1269.50)
+    assert report.reconcile.ok and report.reconcile.expected_totals["per_scope"]["invoices"] == {
+        "EUR": {"rows": 2, "amount": "1254.50", "debit": "1254.50"},
+        "JPY": {"rows": 1, "amount": "1500", "debit": "1500"},
+    }, report.reconcile
     assert (got["I-1"]["invoiceAmount"], got["I-1"]["localAmount"], got["I-1"]["balanceAmount"]) == (
         123450,
         180000,
@@ -395,6 +402,34 @@ def test_an_answer_that_says_it_failed_is_not_success() -> None:
     # a count that differs from the rows sent is kept for reconciliation to name, not read as the rows' ids
     target = PayorCRM(["invoices"]).kind_of(0)
     assert target.created_ids(b'{"results": [{"id": 1}]}', 2) == [NO_ID, NO_ID]
-    assert target.returned_totals(b'{"success": true, "count": 1}', {"invoices": {"": [2, 300, 300]}}) == {
+    two = [Invoice(customerNumber="C1", invoiceNumber=f"I-{i}", invoiceAmount=150) for i in (1, 2)]
+    chunk = Chunk(1, 0, [2, 3], b"", records=two)
+    assert target.returned_totals(b'{"success": true, "count": 1}', target.summarize(two), chunk) == {
         "invoices": {"": [1]}
     }
+
+
+def test_invoice_control_totals_are_per_currency_the_answers_too() -> None:
+    # before: 100 DKK øre, 250 yen and 5 euro cents were summed to 355 "minor units" and shown as the amount 3.55
+    target = PayorCRM(["invoices"]).kind_of(0)
+    records = [
+        Invoice(customerNumber="C1", invoiceNumber=str(i), invoiceAmount=amount, currency=currency)
+        for i, (amount, currency) in enumerate([(100, "DKK"), (250, "JPY"), (-5, "EUR"), (20, "DKK"), (7, None)])
+    ]
+    sent = target.summarize(records)
+    assert sent == {
+        "invoices": {"DKK": [2, 120, 120], "JPY": [1, 250, 250], "EUR": [1, -5, 0], "": [1, 7, 7]},
+    }
+    chunk = Chunk(1, 0, [2, 3, 4, 5, 6], b"", records=records)
+    answer = b'{"results": [%s]}' % b", ".join(
+        b'{"id": %d, "invoiceAmount": %d}' % (i, r.invoiceAmount) for i, r in enumerate(records)
+    )
+    assert target.returned_totals(answer, sent, chunk) == sent
+    # the answer names no currency: its records are taken in request order, so amounts swapped between currencies
+    # differ
+    swapped = answer.replace(b'"invoiceAmount": 100', b'"invoiceAmount": 250', 1)
+    swapped = swapped.replace(b'"invoiceAmount": 250}, {"id": 2', b'"invoiceAmount": 100}, {"id": 2', 1)
+    assert target.returned_totals(swapped, sent, chunk) != sent
+    # a count alone, the count sent: each currency's count is confirmed, not its amounts
+    count_only = target.returned_totals(b'{"success": true, "count": 5}', sent, chunk)
+    assert count_only == {"invoices": {"DKK": [2], "JPY": [1], "EUR": [1], "": [1]}}

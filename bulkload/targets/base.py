@@ -170,8 +170,8 @@ class RecordKind:
         """The ids the API gave the n created items, in request order (NO_ID for items it confirmed without one)."""
         raise NotImplementedError
 
-    def returned_totals(self, body: bytes, sent: dict[str, Totals]) -> dict[str, Totals] | None:
-        """Control totals of what the API says it created, in the scopes of `sent` (what the call carried), for
+    def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
+        """Control totals of what the API says it created, in the scopes of `sent` (what `chunk` carried), for
         reconciliation by responses: [rows] alone when the answer gives no amounts, None when it says nothing."""
         return None
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from ..errors import APIError, RowInvalid
-from ..model import NO_ID, Totals
+from ..model import NO_ID, Chunk, Totals
 from ..money import decimals, iso_code
 from .base import RecordKind
 from .reasons import errors_by_index, json_cell, row_invalid
@@ -210,16 +210,21 @@ class Upload(RecordKind):
     def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
         return errors_by_index(error, n, field_key="field")
 
-    def returned_totals(self, body: bytes, sent: dict[str, Totals]) -> dict[str, Totals] | None:
+    def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         (kind,) = sent  # customers or invoices: one kind a call
         said = read_answer(body)
         if said.stored is None:
             return None  # an empty 2xx, or one that lists nothing: nothing to compare
         if kind == "customers":  # customers carry no amounts: a count is all there is
             return {kind: {"": [said.stored, 0, 0]}}
-        if said.amounts is None:
+        # invoices: per currency, as summarize. The answer (none documented) names no currency: the records it
+        # lists are taken in request order, as created_ids takes their ids
+        records = chunk.entries(self)
+        if said.stored != len(records):  # another count: which currency it lacks or has more of cannot be told
             return {kind: {"": [said.stored]}}
-        return {kind: {"": [said.stored, sum(said.amounts), sum(max(a, 0) for a in said.amounts)]}}
+        if said.amounts is None:
+            return {kind: {currency: [figures[0]] for currency, figures in sent[kind].items()}}
+        return {kind: _per_currency([r.currency or "" for r in records], said.amounts)}
 
 
 class Customers(Upload):
@@ -278,5 +283,16 @@ class Invoices(Upload):
         return invoice
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
-        total = sum(r.invoiceAmount for r in records)
-        return {"invoices": {"": [len(records), total, sum(max(r.invoiceAmount, 0) for r in records)]}}
+        """Per currency ("" for an invoice without one): minor units of two currencies add up to no amount."""
+        return {"invoices": _per_currency([r.currency or "" for r in records], [r.invoiceAmount for r in records])}
+
+
+def _per_currency(currencies: Sequence[str], amounts: Sequence[int]) -> Totals:
+    """[rows, total, debit] of `amounts` (minor units) by the currency at the same place."""
+    totals: Totals = {}
+    for currency, amount in zip(currencies, amounts, strict=True):
+        figures = totals.setdefault(currency, [0, 0, 0])
+        figures[0] += 1
+        figures[1] += amount
+        figures[2] += max(amount, 0)
+    return totals

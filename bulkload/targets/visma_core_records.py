@@ -232,7 +232,7 @@ class Entries(OnCase):
         cents = sum(_cents(r.amount) for r in records)
         return {_kind(self._definition(records[0].accountingCostType)): {"": [1, cents, max(cents, 0)]}}
 
-    def returned_totals(self, body: bytes, sent: dict[str, Totals]) -> dict[str, Totals] | None:
+    def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         (kind,) = sent  # one kind a call
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
         cents = _cents(created.Amount)
@@ -317,5 +317,5 @@ class Costs(OnCase):
         """Rows count as rows: two may patch one cost."""
         return {"costs": {"": [len(records), 0, 0]}}
 
-    def returned_totals(self, body: bytes, sent: dict[str, Totals]) -> dict[str, Totals] | None:
+    def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         return {"costs": {"": [1, 0, 0]}}
