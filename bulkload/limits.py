@@ -71,13 +71,15 @@ class Limits:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = anyio.sleep,
+        wall_clock: Clock = time.time,
     ) -> Limits:
         """The job's limits: its rate (and the window that holds it steady), its rolling windows, and the
-        agreement's daily quota as this run sees it (`clock`, `sleep`: the pacing meters', in seconds)."""
+        agreement's daily quota as this run sees it (`clock`, `sleep`: the pacing meters', in seconds; `wall_clock`:
+        the quota's, in seconds since the epoch)."""
         windows = [WindowMeter(limit, span, clock=clock, sleep=sleep) for limit, span in job.windows()]
         by_rate = WindowMeter.for_rate(job.rate, clock=clock, sleep=sleep)
         return cls(
-            quota=daily_quota(job, target, ledger, credentials),
+            quota=daily_quota(job, target, ledger, credentials, wall_clock),
             rate=RateMeter(job.rate, clock, sleep),
             windows=windows + ([by_rate] if by_rate else []),
             concurrency=job.concurrency,
@@ -179,13 +181,17 @@ class Limits:
                 meter.keep(path)
 
 
-def daily_quota(job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str]) -> DailyQuota:
+def daily_quota(
+    job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str], clock: Clock = time.time
+) -> DailyQuota:
     """The agreement's daily quota as this run sees it: its own calls (the ledger's count merged with what the
     user's cache kept for the run, the larger per minute: a run killed between the two loses neither), and the calls
-    of every other run against the same agreement, from the cache. Every call it counts goes to both as it runs."""
+    of every other run against the same agreement, from the cache. Every call it counts goes to both as it runs.
+    `clock`: the wall clock its minutes are counted on (seconds since the epoch)."""
     agreement = AgreementCalls(
         agreement_file(target.name, job.api_address, target.credentials.agreement_of(credentials)),
         ledger.run.key_prefix,
+        clock=clock,
     )
     mine = ledger.calls()
     for minute, n in agreement.own().items():
@@ -195,4 +201,4 @@ def daily_quota(job: Job, target: Target, ledger: Ledger, credentials: Mapping[s
         ledger.save_calls(changed)
         return agreement.exchange(calls, changed)
 
-    return DailyQuota(job.daily_quota, mine, exchange=exchange)
+    return DailyQuota(job.daily_quota, mine, clock=clock, exchange=exchange)

@@ -87,11 +87,18 @@ class Run:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, job: Job, target: Target, ledger: Ledger, credentials: Mapping[str, str], shared: Shared | None = None
+        cls,
+        job: Job,
+        target: Target,
+        ledger: Ledger,
+        credentials: Mapping[str, str],
+        shared: Shared | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> AsyncIterator[Run]:
         """Connect to the API with the target's credentials, within the job's limits: the rolling windows and the
         daily quota start from the calls earlier runs made in them and keep this one's (Limits.kept); `shared`: what
-        it shares with the other runs of this process. The ledger stays the caller's to close."""
+        it shares with the other runs of this process; `wall_clock`: the daily quota's (seconds since the epoch). The
+        ledger stays the caller's to close."""
         # the walk behind the load goes alongside its calls, on connections of its own (within the same limits)
         concurrency = job.concurrency + behind_chains(job, target)
         async with Client(
@@ -103,7 +110,7 @@ class Run:
             slots=None if shared is None else shared.connections,
         ) as client:
             # a worker's job also spends its agreement's budget in PostgreSQL, shared with every worker
-            limits = with_budget(Limits.for_job(job, target, ledger, credentials))
+            limits = with_budget(Limits.for_job(job, target, ledger, credentials, wall_clock=wall_clock))
             dispatcher = Dispatcher(
                 client, target, limits=limits, policy=RetryPolicy(attempts=job.attempts), counters=Counters()
             )
