@@ -78,19 +78,20 @@ async def settled_look(
     return await look()
 
 
-def resume_after(exc: BaseException, ledger: str | os.PathLike[str]) -> str:
-    """What the user does after `exc` stopped a run on the ledger at path `ledger`: free space first where the
-    ledger could not be written, then `bulkload resume`."""
+def resume_after(exc: BaseException, ledger: str | os.PathLike[str], command: str = "resume") -> str:
+    """What the user does after `exc` stopped a run's `command` (resume, or rollback) on the ledger at path
+    `ledger`: free space first where the ledger could not be written, then that command again."""
     then = "free space (or fix the file), then " if isinstance(exc, LedgerWriteError) else "continue with "
-    return f"{then}`bulkload resume --ledger {ledger}`"
+    return f"{then}`bulkload {command} --ledger {ledger}`"
 
 
-def resumable(said: str, exc: BaseException, ledger: str | os.PathLike[str]) -> str:
-    """`said` (why `exc` stopped the run on the ledger at path `ledger`) with one way on: its own hint to resume,
-    naming the ledger, or `resume_after`'s."""
+def resumable(said: str, exc: BaseException, ledger: str | os.PathLike[str], command: str = "resume") -> str:
+    """`said` (why `exc` stopped a run's load, or its `command`: rollback, on the ledger at path `ledger`) with one
+    way on: its own hint to resume, naming the ledger and `command` (a rollback is continued by rollback, never by
+    resume), or `resume_after`'s."""
     if "`bulkload resume`" in said:
-        return said.replace("`bulkload resume`", f"`bulkload resume --ledger {ledger}`")
-    return f"{said}; {resume_after(exc, ledger)}"
+        return said.replace("`bulkload resume`", f"`bulkload {command} --ledger {ledger}`")
+    return f"{said}; {resume_after(exc, ledger, command)}"
 
 
 def body_hash(body: bytes) -> str:

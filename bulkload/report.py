@@ -503,8 +503,9 @@ def _figure(value: Any) -> str:
 
 
 def print_rollback(rollback: Rollback, report_path: str | None = None, stream: TextIO | None = None) -> None:
-    """A rollback's report as a table and the lines that say what needs doing: the first few records gone some
-    other way, calls that could not be settled, deletes that failed; where the report and the ledger are."""
+    """A rollback's report as a table and the lines that say what needs doing: why it stopped (and the command that
+    continues it), the first few records gone some other way, calls that could not be settled, deletes that failed;
+    where the report and the ledger are."""
     out = stream or sys.stdout
     rollback = msgspec.convert(redact_data(msgspec.to_builtins(rollback)), Rollback)  # reasons quote the API
     console = Console(file=out, highlight=False, soft_wrap=True, markup=False)  # reasons and paths are text
@@ -520,6 +521,8 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
         ("calls settled first", settled.replayed + settled.looked_up),
         ("calls not settled", rollback.unsettled_count),
         ("deletes failed", len(rollback.failed)),
+        *([("left for the next rollback", rollback.left)] if rollback.stop_reason else []),
+        *([("calls left to settle", rollback.calls_left)] if rollback.calls_left else []),
         ("requests", rollback.requests),
     ]:
         table.add_row(label, f"{value:,}")
@@ -527,6 +530,8 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
     console.print(table)
     if rollback.reason:
         console.print(rollback.reason)
+    if rollback.stop_reason:
+        console.print(f"stopped: {rollback.stop_reason}")
     for item in rollback.unexplained[:10]:
         console.print(
             f"gone, not removed by a rollback of ours: id {item['id']} from {item['file']} line {item['line']}"

@@ -109,7 +109,10 @@ class Settled(msgspec.Struct, kw_only=True):
 
 class Rollback(msgspec.Struct, kw_only=True):
     """What a rollback tells its caller and writes to `--report` (README, "Rollback report"); the lists hold the
-    first 100 but `failed`. `reason` says why a target that cannot delete removed nothing."""
+    first 100 but `failed`. `reason` says why a target that cannot delete removed nothing. `stop_reason`: why it
+    stopped before the end (the daily quota spent, a Retry-After past what a call waits, no token) and the command
+    that continues it; `left` records and `calls_left` calls in flight it had not come to then (nothing was sent
+    for them: a later rollback removes and settles them)."""
 
     target: str
     ledger: str
@@ -121,9 +124,12 @@ class Rollback(msgspec.Struct, kw_only=True):
     failed: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unsettled: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unsettled_count: int = 0
+    left: int = 0
+    calls_left: int = 0
     requests: int = 0
     settled: Settled = msgspec.field(default_factory=Settled)
     status: str = ""
     exit_code: int = EXIT_OK
     reason: str | UnsetType = UNSET
+    stop_reason: str | UnsetType = UNSET
     elapsed_s: float = 0.0

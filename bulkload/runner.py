@@ -279,10 +279,11 @@ async def resume(
         check_home(ledger, resuming=True, adopt=adopt_copy)
         status = ledger.run.status
         if status in ("rolling_back", "rolled_back"):  # what the ledger says loaded is no longer in the API
+            in_part = status == "rolling_back"  # stopped, by the quota say: rollback continues it, never resume
             raise LedgerError(
-                f"the run of {ledger.path} was rolled back{' in part' if status == 'rolling_back' else ''}: its "
+                f"the run of {ledger.path} was rolled back{' in part' if in_part else ''}: its "
                 "ledger no longer says what the API holds; "
-                + ("finish the rollback (`bulkload rollback`), then " if status == "rolling_back" else "")
+                + (f"finish the rollback (`bulkload rollback --ledger {ledger.path}`), then " if in_part else "")
                 + "load the files again as a new run"
             )
         if base_url is not None and address(base_url) == address(ledger.run.base_url):

@@ -9,8 +9,14 @@ done call. Then every record the run created is deleted, each DELETE recorded be
 removed" only when an earlier rollback of ours sent that DELETE, and otherwise unexplained — the record left
 the API some other way (e-conomic: possibly booked).
 
+A stop (RunStopped: the agreement's daily quota spent, a Retry-After past what a call waits, no token to be had)
+ends the rollback there: nothing more is sent, what it had not come to is counted as left (never as failed), and
+`stop_reason` says why and names the command that continues it, `bulkload rollback` (a run rolled back in part
+cannot be resumed: its ledger no longer says what the API holds).
+
 Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 records gone
-that no rollback of ours removed (listed); 4 deletes or settling failed for now (run rollback again).
+that no rollback of ours removed (listed); 4 deletes or settling failed for now, or the rollback stopped (run
+rollback again; after a spent quota, once its calls free up).
 """
 
 from __future__ import annotations
@@ -26,12 +32,21 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from . import logs
 from .dispatch import Dispatcher, maybe_acted_on
-from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, APIError, BulkloadError
+from .errors import (
+    EXIT_MISMATCH,
+    EXIT_OK,
+    EXIT_ROWS,
+    EXIT_STOPPED,
+    EXIT_USAGE,
+    APIError,
+    BulkloadError,
+    RunStopped,
+)
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .loads import check_home, record_status
 from .model import Chunk, Totals
-from .pipeline import KEY_TTL_MARGIN_S, body_hash, settled_look
+from .pipeline import KEY_TTL_MARGIN_S, body_hash, resumable, settled_look
 from .planning import Planned, planning_for
 from .progress import shown
 from .report import write_report
@@ -59,7 +74,8 @@ async def rollback(
 ) -> Rollback:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
     finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
-    the ledger's times are read against (when a lost answer's settle delay is over). `adopt_copy`: roll back from a
+    the ledger's times are read against (when a lost answer's settle delay is over; the calls the daily quota
+    counts, per minute, and when they free up). `adopt_copy`: roll back from a
     copy of the ledger when the run's own is gone (loads.check_home). `progress`: show the calls settled and the
     records removed (progress.py) on stderr."""
     started = time.monotonic()
@@ -77,7 +93,8 @@ async def rollback(
             credentials = job.credentials(env)
             with logs.bound(run=ledger.run.key_prefix, target=target.name):
                 log.info("rollback: removing what the run of %s created", ledger.path)
-                async with Run.open(job, target, ledger, credentials) as run, shown(run.snapshot, [], progress):
+                opened = Run.open(job, target, ledger, credentials, wall_clock=clock)
+                async with opened as run, shown(run.snapshot, [], progress):
                     # from now on a load of the same groups is refused until this finishes (ledger.known_to)
                     ledger.set_status("rolling_back")
                     await _settle(job, target, ledger, run.dispatcher, out, clock, run.stages)
@@ -94,7 +111,7 @@ async def rollback(
 
 def _conclude(ledger: Ledger, out: Rollback) -> None:
     """Status and exit code: what running rollback again can fix first, then what needs a person."""
-    if out.failed:
+    if out.failed or out.stop_reason:
         out.status, out.exit_code = "stopped", EXIT_STOPPED
     elif out.unexplained_count:
         out.status, out.exit_code = "unexplained", EXIT_MISMATCH
@@ -117,6 +134,13 @@ def _where(job: Job, call: OpenCall, seq: int, part: str) -> dict[str, Any]:
         "lines": f"{call.lines[0]}-{call.lines[-1]}",
         "key": call.key,
     }
+
+
+def _stopped(ledger: Ledger, out: Rollback, exc: RunStopped) -> None:
+    """Keep the first stop (the others, met by the calls under way then, say the same) with the command that
+    continues it: rollback, which a message of the limits' own would give as resume."""
+    if not out.stop_reason:
+        out.stop_reason = resumable(str(exc), exc, ledger.path.absolute(), "rollback")
 
 
 def _unsettled(job: Job, out: Rollback, seq: int, part: str, call: OpenCall, reason: str) -> None:
@@ -272,6 +296,9 @@ async def _settle_calls(
     async with calls:
         async for chunk, call in calls:
             stages.advance()  # taken up
+            if out.stop_reason:  # nothing more is sent: the call stays open for the next rollback
+                out.calls_left += 1
+                continue
             kind = target.kind_of(chunk.file_idx)
             summary = chunk.totals(kind)
             age = clock() - (call.sent_at or 0.0)
@@ -297,6 +324,10 @@ async def _settle_calls(
                         _unsettled(job, out, chunk.seq, chunk.part, call, _cannot_tell(target, age))
                         continue
                     ids = found
+            except RunStopped as exc:  # the quota spent, …: open still, settled by the next rollback
+                _stopped(ledger, out, exc)
+                out.calls_left += 1
+                continue
             except (BulkloadError, ValueError) as exc:
                 where = _where(job, call, chunk.seq, chunk.part)
                 out.failed.append({**where, "reason": f"could not settle the call: {exc}; run rollback again"})
@@ -397,6 +428,10 @@ async def _remove_all(
     async def worker(items: MemoryObjectReceiveStream[tuple[str, int]]) -> None:
         async with items:
             async for scope, record_id in items:
+                if out.stop_reason:  # nothing more is sent: removed by the next rollback
+                    out.left += 1
+                    stages.advance()
+                    continue
                 before = earlier.get((scope, record_id))
                 try:
                     # the DELETE may have been carried out as soon as it leaves: say so first
@@ -406,7 +441,7 @@ async def _remove_all(
                     out.removed += 1
                 except APIError as exc:
                     if exc.status != 404:
-                        _failed(out, done, scope, record_id, exc)
+                        _failed(out, done, scope, record_id, before, exc)
                     elif before == "removing" or exc.uncertain:
                         # our own DELETE did it: an earlier rollback's, or an earlier attempt of this one whose
                         # answer was lost (the dispatcher marks the error uncertain)
@@ -415,8 +450,12 @@ async def _remove_all(
                     else:
                         done.append((record_id, scope, "unexplained"))
                         _unexplained(target, ledger, files, out, scope, record_id)
+                except RunStopped as exc:  # the quota spent, …: this one and the rest are left
+                    _stopped(ledger, out, exc)
+                    out.left += 1
+                    _not_removed(done, scope, record_id, before, exc)
                 except BulkloadError as exc:
-                    _failed(out, done, scope, record_id, exc)
+                    _failed(out, done, scope, record_id, before, exc)
                 stages.advance()
                 if len(done) >= 100:
                     ledger.mark_removed(done)
@@ -434,9 +473,25 @@ async def _remove_all(
         ledger.mark_removed(done)
 
 
-def _failed(out: Rollback, done: list[tuple[int, str, str]], scope: str, record_id: int, exc: BulkloadError) -> None:
+def _failed(
+    out: Rollback,
+    done: list[tuple[int, str, str]],
+    scope: str,
+    record_id: int,
+    before: str | None,
+    exc: BulkloadError,
+) -> None:
     out.failed.append({"id": record_id, "scope": scope, "reason": str(exc)})
-    if not maybe_acted_on(exc):  # refused unread: a later 404 must not pass for our own DELETE
+    _not_removed(done, scope, record_id, before, exc)
+
+
+def _not_removed(
+    done: list[tuple[int, str, str]], scope: str, record_id: int, before: str | None, exc: BulkloadError
+) -> None:
+    """A DELETE that `exc` ended (`before`: the record's outcome when this rollback began). Marked `removing` as it
+    left, it stays so where it may have been carried out, or where an earlier rollback's may have been: a later 404
+    is then our own. Otherwise (refused unread, or never sent) a later 404 must not pass for our own DELETE."""
+    if not maybe_acted_on(exc) and before != "removing":
         done.append((record_id, scope, "failed"))
 
 

@@ -829,6 +829,32 @@ async def test_an_adopted_halopsa_copy_rolls_back_what_the_run_created_after_the
     assert undone.exit_code == 0, undone
 
 
+@pytest.mark.slow
+async def test_a_rollback_the_quota_stops_while_settling_leaves_the_calls_open_for_the_next(tmp_path: Path) -> None:
+    # the adopted copy's quota (3 calls a day) is the rollback's too: its look-ups stop at it, and are left open
+    with anyio.fail_after(90):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            ledger, backup = await stopped_halopsa_run_and_its_copy(tmp_path, url)
+            await resume(str(ledger), env=HALO, daily_quota=0)
+            remove_ledger(ledger)
+            rounds = []
+            for day in range(12):
+                undone = await rollback(
+                    str(backup), env=HALO, adopt_copy=True, clock=lambda day=day: time.time() + day * (24 * 3600 + 120)
+                )
+                rounds.append(undone)
+                if undone.status != "stopped":
+                    break
+                assert undone.failed == [] and undone.unsettled_count == 0, undone
+                assert f"`bulkload rollback --ledger {backup}`" in str(undone.stop_reason), undone
+                assert "daily quota of 3 calls reached" in str(undone.stop_reason), undone
+            left = await halopsa_records(url)
+    assert rounds[0].calls_left > 0 and rounds[0].requests == 0, rounds[0]  # the copy's run spent the day's quota
+    assert left == [], f"{len(left)} records were left: {rounds}"
+    assert (undone.exit_code, undone.unsettled_count) == (0, 0), undone
+    assert sum(r.removed for r in rounds) == 6 and not any(r.unexplained_count for r in rounds), rounds
+
+
 def stop_while_making(load: subprocess.Popen[str], ledger: Path) -> None:
     """SIGSTOP the `load` process once it is making its ledger (its draft is there): its claim is on record, its
     ledger not made yet. The caller sends SIGCONT."""

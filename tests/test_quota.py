@@ -7,6 +7,8 @@ import json
 import os
 import sqlite3
 import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,10 @@ import anyio
 import pytest
 from conftest import CREDS, write_entries
 
-from bulkload import Job, load, reconcile
+from bulkload import Job, load, reconcile, resume
 from bulkload.agreement_calls import AgreementCalls, agreement_file
+from bulkload.errors import LedgerError
+from bulkload.ledger import Ledger
 from bulkload.meters import DailyQuota
 from bulkload.outputs import cache_dir
 from bulkload.results import Quota
@@ -95,6 +99,65 @@ async def test_earlier_runs_against_the_same_agreement_count_and_another_agreeme
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         text = path.read_text()
         assert "test-grant" not in text and "another-agreement" not in text and "test-grant" not in path.name
+
+
+async def test_a_rollback_the_spent_quota_stops_says_so_and_rollback_finishes_it_once_calls_free_up(
+    tmp_path: Path,
+) -> None:
+    from test_load_economic import HEADERS, remote_entries
+
+    data, ledger = tmp_path / "entries.csv", tmp_path / "run.sqlite"
+    write_entries(data, 20)
+    day = 24 * 3600 + 120  # the quota's rolling 24 h and the minute its calls are counted in
+
+    def days_later(n: int) -> Callable[[], float]:
+        return lambda: time.time() + n * day
+
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            quota = job(tmp_path, data, url, "run", batch_size=4, daily_quota=6)
+            stopped = await load(quota, env=CREDS, raise_on_stop=False)
+            assert stopped.exit_code == 4 and "daily quota of 6 calls reached" in stopped.stop_reason
+            created = sorted(e["entryNumber"] for e in await remote_entries(url))
+            assert 6 < len(created) < 40, stopped
+            # an earlier rollback, cut short after its DELETE of the first record left: gone, `removing` in the ledger
+            async with aiohttp.ClientSession(headers=HEADERS) as s, s.delete(f"{url}/draft-entries/{created[0]}") as r:
+                assert r.status == 204
+            earlier = Ledger.open(ledger)
+            try:
+                earlier.set_status("rolling_back")
+                earlier.mark_removed([(created[0], "", "removing")])
+            finally:
+                earlier.close()
+
+            first = await rollback(str(ledger), env=CREDS)
+            assert (first.status, first.exit_code, first.requests, first.failed) == ("stopped", 4, 0, []), first
+            assert (first.removed, first.left) == (0, len(created)), first
+            reason = first.stop_reason
+            assert isinstance(reason, str) and "daily quota of 6 calls reached" in reason, reason
+            assert "calls free up from" in reason and f"`bulkload rollback --ledger {ledger}`" in reason, reason
+            assert "resume" not in reason, reason
+            assert len(await remote_entries(url)) == len(created) - 1  # nothing was sent
+            with pytest.raises(LedgerError, match=f"finish the rollback \\(`bulkload rollback --ledger {ledger}`\\)"):
+                await resume(str(ledger), env=CREDS)
+
+            # each day the quota lets 6 DELETEs through: rollback again, as it says, until it is done
+            undone = []
+            for n in range(1, 10):
+                again = await rollback(str(ledger), env=CREDS, clock=days_later(n))
+                undone.append(again)
+                assert again.failed == [] and again.unexplained_count == 0, again
+                assert again.requests == again.removed + again.already_removed <= 6, again  # a DELETE each, once
+                if again.status != "stopped":
+                    break
+                assert again.exit_code == 4 and f"`bulkload rollback --ledger {ledger}`" in str(again.stop_reason)
+                assert again.left == len(created) - sum(u.removed + u.already_removed for u in undone), again
+            assert (again.status, again.exit_code) == ("complete", 0), again
+            assert await remote_entries(url) == []
+            assert sum(u.removed for u in undone) == len(created) - 1, undone
+            assert sum(u.already_removed for u in undone) == 1, undone  # the earlier rollback's own DELETE
+            done = await rollback(str(ledger), env=CREDS, clock=days_later(len(undone) + 1))
+            assert (done.exit_code, done.requests, done.already_removed_before) == (0, 0, len(created)), done
 
 
 async def test_token_calls_and_lookups_count_too(tmp_path: Path) -> None:

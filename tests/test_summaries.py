@@ -163,6 +163,28 @@ def test_rollback_prints_a_summary_and_its_json_with_json(
     assert json.loads(report.read_text())["removed"] == 40
 
 
+@pytest.mark.sandbox_flags("--daily-quota", "6")
+def test_a_rollback_the_apis_quota_stops_names_rollback_and_counts_what_it_left_not_as_failed(
+    tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "e.csv"
+    write_entries(data, 20, journal=JOURNAL)
+    assert load(sandbox_process, data, "--batch-size", "4") == 4  # the API's quota: 429, wait a day
+    ledger = str(tmp_path / "e.csv.ledger.sqlite")
+    created = len((tmp_path / "e.csv.success.csv").read_text(encoding="utf-8").splitlines()) - 1
+    capsys.readouterr()
+    assert main(["rollback", "--ledger", ledger, "--no-progress"]) == 4
+    out = capsys.readouterr().out
+    assert "bulkload rollback economic: stopped" in out, out
+    assert "deletes failed                     │     0" in out, out
+    assert f"left for the next rollback         │ {created:>5}" in out, out
+    assert "the API answered 429 asking to wait" in out and "quota reached?" in out, out
+    assert f"continue with `bulkload rollback --ledger {ledger}` once that time has passed" in out, out
+    assert "resume" not in out, out
+    assert main(["resume", "--ledger", ledger, "--no-progress"]) == 2  # a run rolled back in part: rollback it is
+    assert f"finish the rollback (`bulkload rollback --ledger {ledger}`)" in capsys.readouterr().err
+
+
 def _default_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
