@@ -28,7 +28,7 @@ from .errors import RowInvalid, SourceError
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest
 from .numbers import NumberFormat
 from .regroup import NEIGHBOUR, Placed, keyed
-from .sources import BadRow, Row, scrub, secret_texts
+from .sources import BadRow, JsonExponent, Row, scrub, secret_texts
 from .targets.base import RecordKind, Target
 
 #: how many closed groups are remembered to catch a group whose lines are not together after all
@@ -62,22 +62,26 @@ class Reading:
         *,
         json: bool = False,
     ) -> None:
-        numeric = tuple(number_fields)
+        numeric, dated = tuple(number_fields), tuple(date_fields)
         #: (field, how its text is read), numbers first: one pass a row
-        self._parsers = tuple((name, numbers.parse) for name in numeric) + tuple(
-            (name, dates.parse) for name in date_fields
-        )
+        self._parsers = tuple((name, numbers.parse) for name in numeric) + tuple((name, dates.parse) for name in dated)
         self._numbers = frozenset(numeric)
         self._wholes = tuple(whole_fields)
-        #: JSON numbers with a fraction arrive as exact Decimals; outside the number fields they are plain numbers
+        #: where a JSON number with an exponent is read as its text, to be refused with its reason
+        self._as_text = self._numbers | frozenset(self._wholes) | frozenset(dated)
+        #: JSON numbers with a fraction arrive as exact Decimals, and with an exponent as a JsonExponent; outside
+        #: the number fields both are plain numbers
         self._json = json
 
     def convert(self, row: dict[str, Any]) -> None:
         """Numbers become Decimals and dates ISO text, in place; RowInvalid names the field and the reason."""
         if self._json:
             for name, value in row.items():
-                if type(value) is Decimal and name not in self._numbers:
-                    row[name] = float(value)
+                if type(value) is Decimal:
+                    if name not in self._numbers:
+                        row[name] = float(value)
+                elif type(value) is JsonExponent:
+                    row[name] = str(value) if name in self._as_text else float(value)
         get = row.get
         for name, parse in self._parsers:
             value = get(name)

@@ -80,10 +80,17 @@ UNNAMED = "\x00unnamed"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
+class JsonExponent(str):
+    """A JSON number written with an exponent (``1e2``), as its text: a number, not text, where a field takes text
+    (refused, as ``12`` there is), and refused with its reason where an amount or a whole number is wanted (a
+    spreadsheet's mangling: chunking.Reading.convert)."""
+
+    __slots__ = ()
+
+
 def _json_number(text: str) -> Decimal | str:
-    """A JSON number with a fraction or exponent, exactly as written. Exponent notation stays text, so that an
-    amount written that way is refused with its reason (a spreadsheet's mangling) instead of read as a number."""
-    return text if "e" in text or "E" in text else Decimal(text)
+    """A JSON number with a fraction or exponent, exactly as written: a Decimal, or a JsonExponent."""
+    return JsonExponent(text) if "e" in text or "E" in text else Decimal(text)
 
 
 _decode_json = msgspec.json.Decoder(float_hook=_json_number).decode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -13,7 +14,7 @@ from bulkload.errors import RowInvalid, SourceError
 from bulkload.model import Known, group_digest
 from bulkload.numbers import NumberFormat
 from bulkload.regroup import regrouped
-from bulkload.sources import BadRow
+from bulkload.sources import BadRow, Source
 from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntries, DraftEntry
 from bulkload.targets.halopsa_records import Resource
@@ -158,6 +159,35 @@ def test_every_target_refuses_a_whole_number_written_with_an_exponent(kind: Any,
         reading.convert({field: "1.01e3"})
     reading.convert(text := {field: "rent"})  # no number at all: validation says so, not this
     assert text == {field: "rent"}
+
+
+def test_a_jsonl_number_with_an_exponent_is_a_number_in_a_text_field_and_refused_as_an_amount(tmp_path: Path) -> None:
+    # before: "text": 1e2 was sent as the text "1e2", where "text": 12 is refused (a number where text is wanted)
+    path = tmp_path / "e.jsonl"
+    line = '{"journalNumber": 1, "voucherNumber": 1, "accountNumber": 1000, "currency": "DKK", "entryTypeNumber": 3, '
+    exponent = line.replace('"entryTypeNumber": 3', '"entryTypeNumber": 3e0')
+    path.write_text(
+        f'{line}"date": "2026-01-01", "amount": "1.00", "text": 1e2}}\n'
+        f'{line}"date": "2026-01-01", "amount": "1.00", "text": 12}}\n'
+        f'{line}"date": "2026-01-01", "amount": 1e2, "text": "rent"}}\n'
+        f'{exponent}"date": "2026-01-01", "amount": "1.00", "text": "rent"}}\n'
+        f'{line}"date": 2e7, "amount": "1.00", "text": "rent"}}\n'
+    )
+    kind = DraftEntries()
+    reading = Reading(NumberFormat(), DateFormat(), kind.number_fields, kind.date_fields, kind.whole_fields, json=True)
+    reasons = []
+    for _, row in Source(path):
+        with pytest.raises(RowInvalid) as caught:
+            reading.convert(row)
+            kind.validate(row)
+        reasons.append(str(caught.value))
+    assert reasons[0] == reasons[1].replace("12", "100.0") == "text: expected text, got a number: 100.0", reasons
+    assert reasons[2].startswith("amount: ") and "1e2" in reasons[2], reasons
+    assert (
+        reasons[3] == "entryTypeNumber: '3e0' is written with an exponent, as a spreadsheet shows a number it "
+        "may have rounded: write the whole number"
+    ), reasons
+    assert reasons[4].startswith("date: "), reasons
 
 
 def test_groups_already_there_are_skipped_rejected_when_they_differ_and_in_doubt_when_they_may_be() -> None:
