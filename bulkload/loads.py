@@ -8,6 +8,11 @@ content (under a lock on the record), so two loads of one file started together 
 first entry is a claim: it stands while its ledger is being made or exists and holds the content; a load refused
 or killed before its ledger was made leaves a claim that no longer stands. Once the ledger exists the load is
 recorded for good.
+
+Two loads are the same load when they bring the same content to the same API and agreement (the entry's key) and
+to the same place there (`same_place`): each entry keeps the settings that decide where its file's rows go
+(Target.destination, e.g. e-conomic's --journal) as "to", and only loads that give one of them differently go to
+another place. An entry without "to" (written before 2026-12, or by a load that gave none) may have gone anywhere.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import sqlite3
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +47,29 @@ def _api_key(job: Job) -> str:
 def _key(target: str, api_url: str, agreement: str = "") -> str:
     """What the record of loads files a load under: the API, and the agreement where one address serves many."""
     return f"{target}|{api_url}|" + (f"{agreement}|" if agreement else "")
+
+
+def _places(job: Job) -> list[dict[str, str]]:
+    """Where the rows of each of the job's files go beyond the API and agreement (Target.destination)."""
+    target = job.make_target()
+    return [target.destination(i) for i in range(len(job.files))]
+
+
+def same_place(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether rows sent under the settings `a` and `b` (Target.destination) may land in the same place: unless a
+    setting both give differs. One left out is left to the rows, which may name the other's (e-conomic: rows naming
+    journal 1 loaded without --journal land where --journal 1 puts them)."""
+    return all(str(a[name]) == str(b[name]) for name in a.keys() & b.keys())
+
+
+def _place_of(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    to = entry.get("to")
+    return to if isinstance(to, dict) else {}
+
+
+def _where(place: Mapping[str, Any]) -> str:
+    """A place as messages name it: " (journal 1)", or "" for none."""
+    return f" ({', '.join(f'{name} {value}' for name, value in place.items())})" if place else ""
 
 
 def _entries() -> Iterator[dict[str, Any]]:
@@ -75,12 +103,16 @@ def _record_held() -> Iterator[None]:
         yield
 
 
-def loaded_before(job: Job, digest: str, making: str = "", resuming: bool = False) -> dict[str, str] | None:
-    """The latest earlier load of the same file content into the same API, from the user's record of loads; a
+def loaded_before(
+    job: Job, digest: str, making: str = "", resuming: bool = False, place: Mapping[str, Any] | None = None
+) -> dict[str, str] | None:
+    """The latest earlier load of the same file content into the same API and to the same place there (`place`:
+    where this load's rows of it go, Target.destination; see `same_place`), from the user's record of loads; a
     load that was rolled back since created nothing that is still there, and does not count, nor does a claim
     whose ledger was never made (`making`: the ledger this process is making, whose earlier claims are dead), nor
     one released since: its run created nothing and was started over or moved to another address (`release`).
-    `resuming`: `making` is the ledger of a run that goes on, whose own loads do not count."""
+    `resuming`: `making` is the ledger of a run that goes on, whose own loads do not count. The load found:
+    {"at", "ledger", "claim" ("yes" or ""), "where" (its place, as messages name it)}."""
     key = _api_key(job) + digest
     found: dict[str, dict[str, str]] = {}  # by ledger, the latest last
     for entry in _entries():
@@ -90,6 +122,8 @@ def loaded_before(job: Job, digest: str, making: str = "", resuming: bool = Fals
         if entry.get("released") or resuming and ledger == making:
             found.pop(ledger, None)
             continue
+        if not same_place(_place_of(entry), place or {}):
+            continue
         run = _run_of(ledger)
         if entry.get("claim") and (
             ledger == making or not (run is not None and _holds(run, digest) or Ledger.being_made(ledger))
@@ -97,7 +131,12 @@ def loaded_before(job: Job, digest: str, making: str = "", resuming: bool = Fals
             continue
         if run is None or run.get("status") != "rolled_back":
             found.pop(ledger, None)
-            found[ledger] = {"at": str(entry.get("at")), "ledger": ledger, "claim": "yes" if entry.get("claim") else ""}
+            found[ledger] = {
+                "at": str(entry.get("at")),
+                "ledger": ledger,
+                "claim": "yes" if entry.get("claim") else "",
+                "where": _where(_place_of(entry)),
+            }
     return list(found.values())[-1] if found else None
 
 
@@ -153,10 +192,11 @@ def claim_load(
     """Check that no earlier load holds the content (`check`) and put this one on record, as one step: ConfigError
     names the earlier load. Called while the ledger's path is locked, before the ledger is made, or (`resuming`)
     while its run's lock is held by a resume."""
+    places = _places(job)
     with _record_held():
         if check:
-            for path, digest in zip(paths, digests):
-                if (earlier := loaded_before(job, digest, ledger, resuming)) is not None:
+            for path, digest, place in zip(paths, digests, places):
+                if (earlier := loaded_before(job, digest, ledger, resuming, place)) is not None:
                     under_way = "being loaded" if earlier["claim"] else "loaded"
                     instead = (
                         f"This run created nothing and has nothing left to do; continue that run with "
@@ -166,10 +206,10 @@ def claim_load(
                         f"{earlier['ledger']}`; to create its records again all the same, pass --allow-duplicate-load"
                     )
                     raise ConfigError(
-                        f"{path} was already {under_way} into {job.api_url} ({earlier['at']}, ledger "
+                        f"{path} was already {under_way} into {job.api_url}{earlier['where']} ({earlier['at']}, ledger "
                         f"{earlier['ledger']}): loading it again would create its records again. {instead}"
                     )
-        _append(job, digests, ledger, claim=True)
+        _append(job, digests, ledger, places, claim=True)
 
 
 def release(ledger: Ledger) -> None:
@@ -196,17 +236,21 @@ def release(ledger: Ledger) -> None:
 
 def remember_load(job: Job, digests: list[str], ledger: str) -> None:
     """The load's ledger exists: on record for good (even if the ledger is moved or removed later)."""
+    places = _places(job)
     with _record_held():
-        _append(job, digests, ledger, claim=False)
+        _append(job, digests, ledger, places, claim=False)
 
 
-def _append(job: Job, digests: list[str], ledger: str, *, claim: bool) -> None:
+def _append(job: Job, digests: list[str], ledger: str, places: list[dict[str, str]], *, claim: bool) -> None:
+    """Put the load of each file (its content's `digests`, the `places` its rows go to) on record."""
     at = time.strftime("%Y-%m-%d %H:%M:%S")
     extra = {"claim": True} if claim else {}
     try:
         with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
-            for digest in digests:
-                entry = {"key": _api_key(job) + digest, "at": at, "ledger": ledger, **extra}
+            for digest, place in zip(digests, places):
+                # "to" only where a setting decides: a load that gives none is written as before
+                to = {"to": place} if place else {}
+                entry = {"key": _api_key(job) + digest, "at": at, "ledger": ledger, **to, **extra}
                 fh.write(msgspec.json.encode(entry).decode() + "\n")
     except OSError:
         pass  # the record only guards against loading twice; a load goes on without it

@@ -375,6 +375,13 @@ class Target:
         """What input file `file_idx` holds."""
         raise NotImplementedError
 
+    def destination(self, file_idx: int) -> dict[str, str]:
+        """Where the rows of input file `file_idx` go beyond the API's address and agreement: the settings that
+        decide it, name -> value (e-conomic: the journal given for rows that name none). A setting left out is left
+        to the rows, which may name any. The record of loads tells two loads of one content apart by these
+        (loads.same_place); by default {}: every load of a content into the API goes to the same place."""
+        return {}
+
     async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up
         in `options()` so that resume and the planning process see the same."""
