@@ -161,7 +161,7 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
             "--allow-duplicate-load",
             action="store_true",
             default=None,
-            help="load a file although it was already loaded into the same API",
+            help="load a file although it was already loaded into the same place (API, agreement, journal or kind)",
         )
         p.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
         cls.flags.add_to(p)

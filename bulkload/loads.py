@@ -11,7 +11,7 @@ recorded for good.
 
 Two loads are the same load when they bring the same content to the same API and agreement (the entry's key) and
 to the same place there (`same_place`): each entry keeps the settings that decide where its file's rows go
-(Target.destination, e.g. e-conomic's --journal) as "to", and only loads that give one of them differently go to
+(RecordKind.destination, e.g. e-conomic's --journal) as "to", and only loads that give one of them differently go to
 another place. An entry without "to" (written before 2026-12, or by a load that gave none) may have gone anywhere.
 """
 
@@ -50,13 +50,13 @@ def _key(target: str, api_url: str, agreement: str = "") -> str:
 
 
 def _places(job: Job) -> list[dict[str, str]]:
-    """Where the rows of each of the job's files go beyond the API and agreement (Target.destination)."""
+    """Where the rows of each of the job's files go beyond the API and agreement (RecordKind.destination)."""
     target = job.make_target()
-    return [target.destination(i) for i in range(len(job.files))]
+    return [target.kind_of(i).destination() for i in range(len(job.files))]
 
 
 def same_place(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Whether rows sent under the settings `a` and `b` (Target.destination) may land in the same place: unless a
+    """Whether rows sent under the settings `a` and `b` (RecordKind.destination) may land in the same place: unless a
     setting both give differs. One left out is left to the rows, which may name the other's (e-conomic: rows naming
     journal 1 loaded without --journal land where --journal 1 puts them)."""
     return all(str(a[name]) == str(b[name]) for name in a.keys() & b.keys())
@@ -107,7 +107,7 @@ def loaded_before(
     job: Job, digest: str, making: str = "", resuming: bool = False, place: Mapping[str, Any] | None = None
 ) -> dict[str, str] | None:
     """The latest earlier load of the same file content into the same API and to the same place there (`place`:
-    where this load's rows of it go, Target.destination; see `same_place`), from the user's record of loads; a
+    where this load's rows of it go, RecordKind.destination; see `same_place`), from the user's record of loads; a
     load that was rolled back since created nothing that is still there, and does not count, nor does a claim
     whose ledger was never made (`making`: the ledger this process is making, whose earlier claims are dead), nor
     one released since: its run created nothing and was started over or moved to another address (`release`).

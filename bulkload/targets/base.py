@@ -109,6 +109,13 @@ class RecordKind:
         """A group key as messages name it, e.g. "voucher 5002 (journal 1)"."""
         return f"{self.group_name} {key}"
 
+    def destination(self) -> dict[str, str]:
+        """Where the records go beyond the API's address and agreement: the settings that decide it, name -> value
+        (e-conomic: the journal given for rows that name none; HaloPSA: the resource). A setting left out is left to
+        the rows, which may name any. The record of loads tells two loads of one content apart by these
+        (loads.same_place); by default {}: every load of a content into the API goes to the same place."""
+        return {}
+
     def units(self, record: Any) -> int:
         """The record's amount in its currency's minor unit, for the per-group control totals (0: none)."""
         return 0
@@ -374,13 +381,6 @@ class Target:
     def kind_of(self, file_idx: int) -> RecordKind:
         """What input file `file_idx` holds."""
         raise NotImplementedError
-
-    def destination(self, file_idx: int) -> dict[str, str]:
-        """Where the rows of input file `file_idx` go beyond the API's address and agreement: the settings that
-        decide it, name -> value (e-conomic: the journal given for rows that name none). A setting left out is left
-        to the rows, which may name any. The record of loads tells two loads of one content apart by these
-        (loads.same_place); by default {}: every load of a content into the API goes to the same place."""
-        return {}
 
     async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up

@@ -238,8 +238,3 @@ class Economic(Target):
 
     def kind_of(self, file_idx: int) -> DraftEntries:
         return self.entries
-
-    def destination(self, file_idx: int) -> dict[str, str]:
-        # --journal: rows that name no journal go to it, and rows that name another are rejected, so two loads with
-        # different journals given never book into one journal; without it each row's own journal decides
-        return {} if self.journal is None else {"journal": str(self.journal)}

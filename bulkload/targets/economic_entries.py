@@ -276,6 +276,11 @@ class DraftEntries(RecordKind):
             return Unreadable(f"journal {journal}, not --journal {self.journal}")
         return f"{journal}:{voucher}"
 
+    def destination(self) -> dict[str, str]:
+        # --journal: rows that name no journal go to it, and rows that name another are rejected, so two loads with
+        # different journals given never book into one journal; without it each row's own journal decides
+        return {} if self.journal is None else {"journal": str(self.journal)}
+
     def group_label(self, key: str) -> str:
         journal, _, voucher = key.partition(":")
         return f"voucher {voucher} (journal {journal})" if journal else f"voucher {voucher}"

@@ -192,12 +192,6 @@ class HaloPSA(Target):
         """The file's resource (the last one also stands for any further file)."""
         return self.books.kind_of(file_idx)
 
-    def destination(self, file_idx: int) -> dict[str, str]:
-        # the tenant a hosted instance's token is for holds the records; told apart regardless of case (were "Acme"
-        # and "acme" one tenant, loads into both would create the records twice)
-        tenant = {"tenant": self.tenant.strip().lower()} if self.tenant and self.tenant.strip() else {}
-        return {"resource": self.kind_of(file_idx).name, **tenant}
-
     # --- credentials: an OAuth2 client-credentials token, fetched through the limits ---------------------
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:
         self._credentials = dict(credentials)  # kept for the token request only; never stored or shown

@@ -109,6 +109,9 @@ class Resource(RecordKind):
         self.listed_ids = listed_ids if listed_ids is not None else {}
         self._before: frozenset[int] | None = None  # this resource's, as a set, made at its first update
 
+    def destination(self) -> dict[str, str]:
+        return {"resource": self.name}
+
     def key(self, record: Mapping[str, Any]) -> str | None:
         """The match fields' values as text, each as its field's type, so that a CSV's "5" meets the API's 5
         (and an API's "5" or 5.0 the CSV's 5). None — matching nothing — when one is missing or cannot be of

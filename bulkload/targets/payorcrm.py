@@ -158,6 +158,3 @@ class PayorCRM(Target):
 
     def kind_of(self, file_idx: int) -> Upload:
         return self.customers if self.file_kinds[file_idx] == "customers" else self.invoices
-
-    def destination(self, file_idx: int) -> dict[str, str]:
-        return {"kind": self.file_kinds[file_idx]}

@@ -171,6 +171,9 @@ class Upload(RecordKind):
         self.fields = frozenset(struct.__struct_fields__)
         self._decode = msgspec.json.Decoder(list[struct]).decode  # type: ignore[valid-type]
 
+    def destination(self) -> dict[str, str]:
+        return {"kind": self.name}
+
     def group_key(self, row: Mapping[str, Any]) -> str | None:
         """An invoice by its number, a customer by its customerno: what a later load must not upload again."""
         number = row.get(self.key_field)

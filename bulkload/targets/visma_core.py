@@ -77,9 +77,6 @@ class VismaCore(Target):
     def kind_of(self, file_idx: int) -> OnCase:
         return self.costs if self.kind == "costs" else self.entries
 
-    def destination(self, file_idx: int) -> dict[str, str]:
-        return {"kind": self.kind}
-
     async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
         if self.kind != "entries" or self.entries.definitions is not None:
             return  # costs need none; a resumed run keeps the definitions it planned with

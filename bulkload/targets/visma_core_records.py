@@ -110,6 +110,11 @@ class OnCase(RecordKind):
     """What entries and costs share: one call a record, whose refusal refuses all of its lines."""
 
     group_fields = frozenset({"caseId", "orderId", "accountingCostType"})
+    #: what --kind calls it
+    kind_name = ""
+
+    def destination(self) -> dict[str, str]:
+        return {"kind": self.kind_name}
 
     def group_label(self, key: str) -> str:
         case, _, rest = key.partition("/")
@@ -136,6 +141,7 @@ class Entries(OnCase):
     date_fields = frozenset({"entryDate"})
     whole_fields = int_fields(EntryRow)
     group_name = "order"
+    kind_name = "entries"
 
     def __init__(self, definitions: Mapping[str, Any] | None = None) -> None:
         #: the entry definition of each cost type, looked up once before planning (VismaCore.setup)
@@ -246,6 +252,7 @@ class Costs(OnCase):
     number_fields = frozenset({"Amount"})
     whole_fields = int_fields(CostRow)  # the case too: a cost's row is keyed by nothing that reads it
     group_name = "cost"
+    kind_name = "costs"
 
     def __init__(self) -> None:
         self._costs: OrderedDict[tuple[int, str], list[_Cost]] = OrderedDict()
