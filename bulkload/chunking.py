@@ -25,10 +25,11 @@ from typing import Any, NamedTuple
 
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
+from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest
 from .numbers import NumberFormat
 from .regroup import NEIGHBOUR, Placed, keyed
-from .sources import BadRow, JsonExponent, Row, scrub, secret_texts
+from .sources import BadRow, JsonExponent, Row
 from .targets.base import RecordKind, Target
 
 #: how many closed groups are remembered to catch a group whose lines are not together after all

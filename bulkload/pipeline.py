@@ -42,10 +42,10 @@ from .errors import (
 from .http import Response
 from .isolation import IsolationBudget
 from .ledger import ChunkRow, Ledger
+from .masking import scrub, secret_texts
 from .model import Call, Chunk, ChunkState, RowOutcome, Totals
 from .planning import Planned, Planning, PlanSpec, Rows, Stopped
 from .side_by_side import side_by_side
-from .sources import scrub, secret_texts
 from .targets.base import RecordKind, Target
 from .targets.reasons import item_named
 

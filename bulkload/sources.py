@@ -27,7 +27,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from itertools import chain
@@ -49,6 +49,7 @@ from bulkload.lines import (
     first_line,
     text_line,
 )
+from bulkload.masking import MASK, QUOTED, filled, masked, masked_keys, masked_text, scrub, secret_rule
 from bulkload.prestart import GZIP_MAGIC
 
 MAX_RAW = 2000
@@ -268,7 +269,8 @@ class Source:
     def mask_cells(self, cells: list[str]) -> list[str]:
         """A CSV record's cells with every one that may hold a secret as ``***``: the secret columns' own, and in a
         row wider than the header, or with a value past its named columns, every cell a secret may have moved to
-        (an inserted cell moves the rest right)."""
+        (an inserted cell moves the rest right); in a cell holding JSON, what each secret key in it holds
+        (masking.masked_text)."""
         if not self._secret_at:
             return cells
         filled = [i for i, cell in enumerate(cells) if cell.strip()]
@@ -278,6 +280,8 @@ class Source:
             for i in range(at, min(len(out), at + spread + 1)):
                 if out[i].strip():
                     out[i] = MASK
+        if "{" in "".join(out):  # no key without an object: a row without one is spared a look at each cell
+            out = [masked_text(cell, self._secret_anywhere) for cell in out]
         return out
 
     def mask_text(self, text: str) -> str:
@@ -298,34 +302,47 @@ class Source:
         try:
             value = _decode_json(text.encode("utf-8", "surrogateescape"))
         except (msgspec.DecodeError, UnicodeError, RecursionError):
-            text, named = self._secret_value.subn(_masked_value, text)
+            # the value after each secret key's name, at any depth: `"name": "value"`, and the shapes that are not
+            # JSON — single quotes (`'name': 'value'`, a Python dict's repr), no quotes (`name: value`) and
+            # `name=value` (a form, a log line)
+            text, named = masked_keys(text, self._secret_anywhere, self._secret_names)
             if named or text.lstrip().startswith("{"):  # names tell the secrets: `name=value&…`, `{'name': …}`
                 return text
             return _ANY_STRING.sub(_masked_string, text)
-        return _encode_json(self._hide(value, keyed=isinstance(value, dict))).decode()
+        return _encode_json(self._hide(value, keyed=isinstance(value, dict), nested=True)).decode()
 
     def _secret_key(self, key: str) -> bool:
+        """Whether a row's own key (its field as --columns names it) is a secret field."""
         return self.columns.get(key, key) in self.secrets
 
-    @functools.cached_property
-    def _secret_value(self) -> re.Pattern[str]:
-        """A secret key's name and its value, as far as a broken line lets them be found: `"name": "value"`, and
-        the shapes that are not JSON — single quotes (`'name': 'value'`, a Python dict's repr), no quotes
-        (`name: value`) and `name=value` (a form, a log line)."""
-        keys = [k for k in {*self.columns, *self.secrets} if self._secret_key(k)]
-        names = "|".join(map(re.escape, sorted(keys, key=len, reverse=True)))
-        return re.compile(rf"""((?<!\w)["']?(?:{names})["']?\s*[:=]\s*)({_QUOTED}|[^\s,&;}}\]][^,&;}}\]]*)""")
+    def _secret_anywhere(self, key: str) -> bool:
+        """Whether a key, a row's own or one inside a nested value, holds a secret (masking.secret_rule)."""
+        return self._secret_key(key) or self._nested_rule(key)
 
-    def _hide(self, value: Any, keyed: bool) -> Any:
+    @functools.cached_property
+    def _nested_rule(self) -> Callable[[str], bool]:
+        return secret_rule(self.secrets)
+
+    @functools.cached_property
+    def _secret_names(self) -> re.Pattern[str]:
+        """The names of the secret fields as the file may write them (--columns), for a key of a broken line that
+        is not one word."""
+        keys = [k for k in {*self.columns, *self.secrets} if self._secret_key(k)]
+        return re.compile("|".join(map(re.escape, sorted(keys, key=len, reverse=True))))
+
+    def _hide(self, value: Any, keyed: bool, nested: bool = False) -> Any:
         """A JSON value with its secrets as ``***``: under a secret key, and (not `keyed`: not under any key)
-        every string."""
+        every string. `nested`: a value that may nest (an object or array in it, JSON text in a string): the keys
+        inside are masked by masking.secret_rule; else only its own secret fields are looked for."""
         if type(value) is dict:
-            return {k: MASK if self._secret_key(k) and _filled(v) else self._hide(v, True) for k, v in value.items()}
+            if nested:
+                return masked(value, self._secret_anywhere)
+            return {k: MASK if self._secret_key(k) and filled(v) else v for k, v in value.items()}
         if type(value) is list:
-            return [self._hide(v, keyed) for v in value]
+            return [self._hide(v, keyed, nested) for v in value]
         if type(value) is str and not keyed and value.strip():
             return MASK
-        return value
+        return masked(value, self._secret_anywhere) if nested else value
 
     def _masking(self, items: Generator[Row | BadRow, None, None]) -> Iterator[Row | BadRow]:
         return self._masked(items) if self.secrets else items
@@ -740,11 +757,11 @@ class Source:
                     yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
                 continue
             if type(obj) is dict:
-                if (colons := line.count(b":") != len(obj)) and _keys_twice(line, obj, _same):
-                    obj = _every_value(line)  # a key given twice shows each value (a dict would keep the last)
-                elif colons or 91 in line:  # a nested value's numbers as written, not as text ("2e0" was)
+                # a key given twice shows each value (a dict would keep the last), and a nested value its numbers as
+                # written, not as text ("2e0" was); only a line with more colons than keys or a "[" (91) may nest
+                if nested := line.count(b":") != len(obj) or 91 in line:
                     obj = _every_value(line)
-                yield ln, self._hide(obj, keyed=True) if self.secrets else obj
+                yield ln, self._hide(obj, keyed=True, nested=nested) if self.secrets else obj
             else:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
 
@@ -838,62 +855,17 @@ def restored(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_START) else cell
 
 
-#: what a secret is shown as
-MASK = "***"
-#: shorter values are not looked for in messages: they would mask every word that holds them
-MIN_SCRUB = 4
 _encode_json = msgspec.json.Encoder(decimal_format="number").encode
-#: a string in double or single quotes, or what is left of one at the end of a broken line
-_QUOTED = r""""(?:[^"\\]|\\.)*(?:"|$)|'(?:[^'\\]|\\.)*(?:'|$)"""
 #: in a broken line that is no object, what may be a string: quoted, or a bare word that is no number nor JSON
 #: literal (`[Bare words, s3cr3t]`)
 _ANY_STRING = re.compile(
-    rf"""{_QUOTED}|(?<![\w.*+-])(?!(?:true|false|null)(?![^\s,\]}}:=&;])|[-+]?\.?\d)[^\s,\[\]{{}}:=&;"']+"""
+    rf"""{QUOTED}|(?<![\w.*+-])(?!(?:true|false|null)(?![^\s,\]}}:=&;])|[-+]?\.?\d)[^\s,\[\]{{}}:=&;"']+"""
 )
-
-
-def _masked_value(match: re.Match[str]) -> str:
-    """A secret key's name and separator, its value as ``***`` in the quotes it had."""
-    quote = match[2][0] if match[2][0] in "\"'" else ""
-    return f"{match[1]}{quote}{MASK}{quote}"
 
 
 def _masked_string(match: re.Match[str]) -> str:
     quote = match[0][0] if match[0][0] in "\"'" else ""
     return f"{quote}{MASK}{quote}"
-
-
-def _filled(value: Any) -> bool:
-    return value is not None and str(value).strip() != ""
-
-
-def scrub(text: str, values: Iterable[str]) -> str:
-    """`text` with each of `values` (as written, and as repr() or JSON quote it) shown as ``***``: for a message
-    that may quote a secret (a reason, an API's answer)."""
-    for value in values:
-        if len(value) >= MIN_SCRUB:
-            for form in {value, repr(value)[1:-1], json.dumps(value)[1:-1]}:
-                text = text.replace(form, MASK)
-    return text
-
-
-def secret_texts(record: Mapping[str, Any], names: Collection[str]) -> list[str]:
-    """The text of each secret field's value in a record (the strings of an object or a list, one by one)."""
-    out: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, Mapping):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                walk(item)
-        elif value is not None:
-            out.append(str(value).strip())
-
-    for name in names:
-        walk(record.get(name))
-    return out
 
 
 #: the C1 control characters, U+0080 to U+009F: text holds none; Latin-1 reads Windows-1252's € and quotes as these

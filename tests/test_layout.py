@@ -13,8 +13,20 @@ from bulkload.targets.base import Target
 PACKAGE = Path(__file__).resolve().parent.parent / "bulkload"
 
 #: what a target may import of bulkload: the values, errors and readers it works with, never the engine's
-#: sending, ledger, pipeline or commands (it gets a Sender and a Created instead)
-TARGET_MAY_IMPORT = {"model", "errors", "http", "money", "sources", "cursors", "side_by_side", "redact", "targets"}
+#: sending, ledger, pipeline or commands (it gets a Sender and a Created instead); `masking`: the rule a secret's name
+#: follows, which a target's schema names its secret fields by
+TARGET_MAY_IMPORT = {
+    "model",
+    "errors",
+    "http",
+    "money",
+    "sources",
+    "cursors",
+    "side_by_side",
+    "redact",
+    "masking",
+    "targets",
+}
 
 
 def _modules() -> dict[str, Path]:

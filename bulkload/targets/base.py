@@ -81,7 +81,8 @@ class RecordKind:
     #: exponent ("1.01E+03", a spreadsheet's display of a number it may have rounded) is refused, not read as the
     #: number the exponent says
     whole_fields: frozenset[str] = frozenset()
-    #: fields whose values go to the API and nowhere else (masked in the rejects file)
+    #: fields whose values go to the API and nowhere else (masked in the rejects file); inside a nested value a key
+    #: is masked when it is one of these names or says secret, password or token (masking.secret_rule)
     secret_fields: frozenset[str] = frozenset()
     group_name: str = "group"
     #: the fields `group_key` reads

@@ -16,7 +16,7 @@ from ..http import decoded, unreadable
 from ..model import Call, Chunk, Totals
 from ..side_by_side import results_side_by_side
 from .base import RecordKind
-from .halopsa_schema import LIST_FILTERS, RESOURCES, Field
+from .halopsa_schema import LIST_FILTERS, RESOURCES, SECRET_FIELDS, Field
 from .protocols import Sender
 from .reasons import errors_by_index, json_cell, row_invalid
 
@@ -95,7 +95,8 @@ class Resource(RecordKind):
         self.fields = frozenset(f.name for f in self.schema.values() if not f.read_only)
         self.type = record_type(name)
         self._decode = msgspec.json.Decoder(list[self.type]).decode  # type: ignore[name-defined]
-        self.secret_fields = frozenset(f.name for f in self.schema.values() if f.secret)
+        # and the document's secret names the resource has no field of: a key so named inside a nested value is one
+        self.secret_fields = frozenset(f.name for f in self.schema.values() if f.secret) | SECRET_FIELDS
         self.whole_fields = frozenset(f.name for f in self.schema.values() if f.kind == "int" and not f.read_only)
         #: date-times are read in the file's date order (ISO ones as written), as every other date
         self.date_fields = frozenset(f.name for f in self.schema.values() if f.kind == "datetime" and not f.read_only)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ..masking import secret_name
+
 __all__ = [
     "LIST_FILTERS",
     "PLURAL",
@@ -48,26 +50,14 @@ SECRET_FIELDS = frozenset(
         "code_verifier",
     }
 )
-_SECRET_WORDS = ("secret", "password", "token")
-#: a name ending so describes a secret (where it lives, what kind it is) without being one
-_NOT_SECRET_ENDINGS = ("_url", "_uri", "_type")
-
 #: server output: the last sync's warning and the Halo Integrator's own sync record
 READ_ONLY_FIELDS = frozenset({"_warning", "halointegrator_lastsync", "halointegrator_lasterror"})
 
 
 def is_secret(name: str) -> bool:
-    """True for a write-only secret: one of :data:`SECRET_FIELDS`, or a name containing "secret",
-    "password" or "token" (any case) — except a name starting with "_" (a trigger such as
-    ``_exchangecodefortoken`` or a server message, never a stored value), one containing "expir" (a
-    timestamp such as ``token_expiry``) and one ending in ``_url``, ``_uri`` or ``_type``.
-    """
-    lowered = name.lower()
-    if lowered in SECRET_FIELDS:
-        return True
-    if lowered.startswith("_") or "expir" in lowered or lowered.endswith(_NOT_SECRET_ENDINGS):
-        return False
-    return any(word in lowered for word in _SECRET_WORDS)
+    """True for a write-only secret: one of :data:`SECRET_FIELDS`, or a name that says secret, password or token
+    (the engine's :func:`bulkload.masking.secret_name`, the rule a key inside a nested value is masked by too)."""
+    return name.lower() in SECRET_FIELDS or secret_name(name)
 
 
 def _fields(*rows: tuple[str, str, str]) -> tuple[Field, ...]:

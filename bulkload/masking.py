@@ -1,0 +1,161 @@
+"""Which names hold a secret, at any depth of a row, and a value with what they hold as ``***``.
+
+A record kind names its secret fields (RecordKind.secret_fields). A row may also hold nested values — a list or
+object field (`sync_entities_list`), a CSV cell or a JSON string holding JSON text — whose keys are no field: such a
+key holds a secret when it is one of the kind's secret names (any case) or its name says so (`secret_name`). The
+sources mask by this rule what they show of a row (the rejects file, a bad row's text), and the engine scrubs by it
+the values a message may quote (a reason, an API's answer, a reconciliation's differences). What is sent to the API
+is never masked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+#: what a secret is shown as
+MASK = "***"
+#: shorter values are not looked for in messages: they would mask every word that holds them
+MIN_SCRUB = 4
+#: a name holding one of these (any case) holds a secret ...
+_WORDS = ("secret", "password", "token")
+#: ... unless it ends so: it describes a secret (where it lives, what kind it is) without being one
+_NOT_ENDINGS = ("_url", "_uri", "_type")
+
+#: a text that may be JSON: an object or an array, after any white space
+_JSON_START = re.compile(r"\s*[\[{]")
+#: a string in double or single quotes, or what is left of one at the end of a broken line
+QUOTED = r""""(?:[^"\\]|\\.)*(?:"|$)|'(?:[^'\\]|\\.)*(?:'|$)"""
+_KEY = r"[\w-]+"
+_decode = msgspec.json.Decoder(float_hook=Decimal).decode
+_encode = msgspec.json.Encoder(decimal_format="number").encode
+
+
+def secret_name(name: str) -> bool:
+    """True for a name that says secret, password or token (any case) — except a name starting with "_" (a trigger
+    such as ``_exchangecodefortoken`` or a server message, never a stored value), one containing "expir" (a
+    timestamp such as ``token_expiry``) and one ending in ``_url``, ``_uri`` or ``_type``."""
+    lowered = name.lower()
+    if lowered.startswith("_") or "expir" in lowered or lowered.endswith(_NOT_ENDINGS):
+        return False
+    return any(word in lowered for word in _WORDS)
+
+
+def secret_rule(names: Collection[str]) -> Callable[[str], bool]:
+    """Whether a key inside a nested value holds a secret: one of `names` (a kind's secret fields, any case), or
+    a `secret_name`."""
+    lowered = frozenset(name.lower() for name in names)
+    return lambda key: key.lower() in lowered or secret_name(key)
+
+
+def filled(value: Any) -> bool:
+    """Whether a value shows something (a secret's empty value is shown as it is)."""
+    return value is not None and str(value).strip() != ""
+
+
+def masked(value: Any, secret: Callable[[str], bool]) -> Any:
+    """A JSON value (a row, a field's value) with what every `secret` key holds as ``***``, at any depth; a string
+    holding JSON text masked as `masked_text` masks it. Where nothing is secret, the value itself."""
+    if type(value) is dict:
+        return {k: MASK if secret(k) and filled(v) else masked(v, secret) for k, v in value.items()}
+    if type(value) is list:
+        return [masked(v, secret) for v in value]
+    if type(value) is str and _JSON_START.match(value):
+        return masked_text(value, secret)
+    return value
+
+
+def masked_text(text: str, secret: Callable[[str], bool]) -> str:
+    """A text that may hold JSON (a CSV cell, a JSON string) with what every `secret` key in it holds as ``***``:
+    JSON read, masked and written again (its numbers as written); a text that is not JSON by `masked_keys`. A text
+    that holds no secret is returned as it is, byte for byte."""
+    if not _JSON_START.match(text):
+        return text
+    try:
+        value = _decode(text.encode("utf-8", "surrogateescape"))
+    except (msgspec.DecodeError, UnicodeError, RecursionError):
+        return masked_keys(text, secret)[0]
+    shown = masked(value, secret)
+    return text if shown == value else _encode(shown).decode()
+
+
+#: a key (quoted in either quotes or not), `:` or `=`, and its value, as far as a broken text lets them be found
+_KEY_VALUE = re.compile(rf"""((?<![\w-])["']?({_KEY})["']?\s*[:=]\s*)({QUOTED}|[^\s,&;}}\]][^,&;}}\]]*)""")
+
+
+def masked_keys(text: str, secret: Callable[[str], bool], known: re.Pattern[str] | None = None) -> tuple[str, int]:
+    """A text that is not JSON (a broken line or cell, a Python dict's repr, a form) with the value after each
+    `secret` key as ``***``, in the quotes it had, and how many were masked. `known`: a pattern of further keys
+    (names with characters a bare key has not: a --columns name with a space), tried first."""
+    pattern = _KEY_VALUE if known is None else _with_keys(known)
+    count = 0
+
+    def mask(match: re.Match[str]) -> str:
+        nonlocal count
+        key, value = match[2], match[3]
+        if secret(key):
+            count += 1
+            quote = value[0] if value[0] in "\"'" else ""
+            return f"{match[1]}{quote}{MASK}{quote}"
+        if value[0] in "{[":  # a key's nested value runs on past the first comma: the keys inside it are looked at
+            return match[1] + value[0] + pattern.sub(mask, value[1:])
+        return match[0]
+
+    return pattern.sub(mask, text), count
+
+
+def _with_keys(known: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(_KEY_VALUE.pattern.replace(f"({_KEY})", f"({known.pattern}|{_KEY})", 1))
+
+
+def secret_texts(record: Mapping[str, Any], names: Collection[str]) -> list[str]:
+    """The text of every secret value in a record, to be scrubbed from a message that may quote it: each of the
+    `names` fields' (the strings of an object or a list, one by one), and what a key inside a nested value holds
+    where `secret_rule` calls it secret."""
+    out: list[str] = []
+    rule = secret_rule(names)
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+        elif value is not None:
+            out.append(str(value).strip())
+
+    def nested(value: Any) -> None:
+        if type(value) is str and _JSON_START.match(value):
+            try:
+                value = _decode(value.encode("utf-8", "surrogateescape"))
+            except (msgspec.DecodeError, UnicodeError, RecursionError):
+                return
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item) if rule(key) else nested(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                nested(item)
+
+    for name, value in record.items():
+        if name in names:
+            walk(value)
+        elif type(value) is not str or value[:1] in "{[ ":
+            nested(value)
+    return out
+
+
+def scrub(text: str, values: Iterable[str]) -> str:
+    """`text` with each of `values` (as written, and as repr() or JSON quote it) shown as ``***``: for a message
+    that may quote a secret (a reason, an API's answer)."""
+    for value in values:
+        if len(value) >= MIN_SCRUB:
+            for form in {value, repr(value)[1:-1], json.dumps(value)[1:-1]}:
+                text = text.replace(form, MASK)
+    return text

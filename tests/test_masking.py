@@ -1,0 +1,102 @@
+"""The rule a secret's name follows at any depth of a row, and the masking of what such a key holds in what is
+shown of a row (masking.py, Source.cells), never in what is sent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bulkload.masking import MASK, masked, masked_text, secret_name, secret_rule, secret_texts
+from bulkload.sources import Source
+from bulkload.targets.halopsa_records import Resource
+from bulkload.targets.halopsa_schema import RESOURCES, SECRET_FIELDS, is_secret
+
+SECRETS = Resource("XeroDetails").secret_fields
+RULE = secret_rule(SECRETS)
+
+
+def test_a_nested_key_is_a_secret_by_the_schema_s_rule() -> None:
+    names = {f.name for fields in RESOURCES.values() for f in fields}
+    names |= {"password", "Api_Token", "clientSecret", "code", "token_expiry", "token_url", "_exchangecodefortoken"}
+    for name in names | {"key", "value"}:
+        assert RULE(name) == is_secret(name) == (name.lower() in SECRET_FIELDS or secret_name(name)), name
+
+
+def test_what_a_secret_key_holds_is_masked_at_every_depth() -> None:
+    row = {
+        "name": "n",
+        "sync_entities_list": [{"key": "a", "password": "hunter22", "more": {"API_TOKEN": 5, "note": "x"}}],
+        "sync_entities": '{"client_secret": "s3cret", "n": 1.50}',  # JSON text in a string
+        "empty": [{"password": ""}],
+    }
+    assert masked(row, RULE) == {
+        "name": "n",
+        "sync_entities_list": [{"key": "a", "password": MASK, "more": {"API_TOKEN": MASK, "note": "x"}}],
+        "sync_entities": '{"client_secret":"***","n":1.50}',
+        "empty": [{"password": ""}],
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['[{"key": "a",  "n": 1.50e0}]', "not json", "{broken, but nothing secret", "[1, 2"],
+)
+def test_a_text_without_a_secret_is_kept_byte_for_byte(text: str) -> None:
+    assert masked_text(text, RULE) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ('[{"key":"a","password":"hunter22"', '[{"key":"a","password":"***"'),
+        (
+            '{"a": {"token": "t0k3n", "b": 1}, "c": [{"secret": x',
+            '{"a": {"token": "***", "b": 1}, "c": [{"secret": ***',
+        ),
+        ("{'list': [{'password': 'hunter22'}]", "{'list': [{'password': '***'}]"),
+    ],
+)
+def test_a_broken_json_text_masks_the_value_after_each_secret_key(text: str, shown: str) -> None:
+    assert masked_text(text, RULE) == shown
+
+
+def test_the_secret_texts_of_a_row_include_those_inside_nested_values() -> None:
+    row = {
+        "new_client_secret": "top-secret",
+        "sync_entities_list": [{"key": "a", "password": "hunter22"}],
+        "sync_entities": '[{"token": "t0k3n"}]',
+        "name": "[not json",
+    }
+    assert sorted(secret_texts(row, SECRETS)) == ["hunter22", "t0k3n", "top-secret"]
+
+
+def test_the_rejects_cells_of_a_csv_row_mask_the_json_in_a_cell(tmp_path: Path) -> None:
+    path = tmp_path / "XeroDetails.csv"
+    path.write_text(
+        "name,new_client_secret,sync_entities_list\n"
+        'a,s1,"[{""key"":""k"",""password"":""hunter22""}]"\n'
+        'b,s2,"[{""key"":""k""}]"\n'
+    )
+    cells = [c for _, c in Source(path, secrets=SECRETS).cells()]
+    assert cells == [["a", MASK, '[{"key":"k","password":"***"}]'], ["b", MASK, '[{"key":"k"}]']]
+
+
+def test_the_rejects_cells_of_a_jsonl_row_mask_its_nested_objects(tmp_path: Path) -> None:
+    path = tmp_path / "XeroDetails.jsonl"
+    rows = [
+        {"name": "a", "sync_entities_list": [{"key": "k", "password": "hunter22"}], "n": 1},
+        {"name": "b", "new_client_secret": "s2"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"name": "c", "x": [{"password": "hunter22"}\n')
+    source = Source(path, secrets=SECRETS)
+    cells = [c for _, c in source.cells()]
+    assert cells[:2] == [
+        {"name": "a", "sync_entities_list": [{"key": "k", "password": MASK}], "n": 1},
+        {"name": "b", "new_client_secret": MASK},
+    ]
+    assert "hunter22" not in str(cells[2])
+    assert [r for r in source if not isinstance(r, tuple) or True][0][1]["sync_entities_list"][0][
+        "password"
+    ] == "hunter22"
