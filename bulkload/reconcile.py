@@ -21,6 +21,7 @@ from .dispatch import Dispatcher
 from .errors import RowInvalid
 from .job import Job
 from .ledger import Ledger
+from .masking import masked, secret_rule
 from .model import Reconciled, Totals
 from .money import money
 from .planning import reading_of
@@ -60,8 +61,22 @@ async def reconcile(
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":
-        return await target.books.reconcile(dispatcher, ledger, files, partial(rows_as_read, ledger, target, files))
+        rec = await target.books.reconcile(dispatcher, ledger, files, partial(rows_as_read, ledger, target, files))
+        return _differences_shown(rec, target, len(files))
     return await by_walk(ledger, target, dispatcher, files, stages or Stages(), behind)
+
+
+def _differences_shown(rec: Reconciled, target: Target, n_files: int) -> Reconciled:
+    """`rec` with what a secret key inside a field's nested value holds as ``***`` in its differences' sent and
+    found values (the report and the summary show them); a difference of a secret field itself is never listed."""
+    if not rec.differences:
+        return rec
+    rule = secret_rule({name for i in range(n_files) for name in target.kind_of(i).secret_fields})
+    rec.differences = [
+        {**item, "sent": masked(item.get("sent"), rule), "found": masked(item.get("found"), rule)}
+        for item in rec.differences
+    ]
+    return rec
 
 
 def rows_as_read(ledger: Ledger, target: Target, files: list[str], file_idx: int) -> Iterator[tuple[int, Any]]:
