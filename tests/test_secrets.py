@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import urllib.parse
+import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -305,7 +306,10 @@ class Echoing:
 @pytest.mark.slow
 async def test_an_api_that_quotes_a_secret_back_is_not_repeated(tmp_path: Path) -> None:
     data = tmp_path / "XeroDetails.csv"
-    data.write_text(f"name,new_client_secret\nNamed,{CANARY}-e1\n,{CANARY}-e2\n")
+    nested = '"[{""key"":""a"",""password"":""' + CANARY + '-e%d""}]"'  # echoed from inside a nested value too
+    data.write_text(
+        f"name,new_client_secret,sync_entities_list\nNamed,{CANARY}-e1,{nested % 3}\n,{CANARY}-e2,{nested % 4}\n"
+    )
     api = Echoing()
     with anyio.fail_after(60):
         async with serving(api.app()) as url:
@@ -519,3 +523,98 @@ def test_a_broken_jsonl_line_masks_its_secrets_in_any_key_shape(tmp_path: Path, 
     path = tmp_path / "XeroDetails.jsonl"
     path.write_text('{"name": "ok"}\n')
     assert Source(path, secrets={"new_client_secret", "new_refresh_token"}).mask_text(line) == shown
+
+
+# --- secrets inside nested values (a list or object field, JSON in a CSV cell or a JSON string) ----------------
+
+#: rows whose nested values hold keys named like secrets: the nameless good ones go in doubt (the sandbox drops every
+#: answer, and a create without a name cannot be looked up), the others are rejected
+NESTED_CSV = (
+    "name,new_client_secret,authorized,sync_entities_list\n"
+    f',{CANARY}-s0,true,"[{{""key"":""a"",""password"":""{CANARY}-n0""}}]"\n'
+    f'Bad,{CANARY}-s1,maybe,"[{{""key"":""a"",""Password"":""{CANARY}-n1"",""more"":{{""api_token"":""{CANARY}-n2""}}}}]"\n'
+    f'Broken JSON,{CANARY}-s2,true,"[{{""key"":""a"",""client_secret"":""{CANARY}-n3"",""x"":"\n'
+)
+NESTED_JSONL = [
+    {"new_client_secret": f"{CANARY}-j0", "sync_entities_list": [{"key": "a", "password": f"{CANARY}-m0"}]},
+    {"name": "Bad", "authorized": "maybe", "sync_entities_list": [{"key": "a", "code": {"token": f"{CANARY}-m1"}}]},
+    {"name": "Text", "authorized": "maybe", "sync_entities": json.dumps({"password": f"{CANARY}-m2"})},
+]
+
+
+def halopsa_sandbox_with(*flags: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bulkload", "sandbox", "halopsa", "--port", "0", "--window-limit", "0", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_secrets_inside_nested_values_appear_nowhere(tmp_path: Path) -> None:
+    data = tmp_path / "in"
+    data.mkdir()
+    files = [data / "XeroDetails.csv", data / "QuickBooksDetails.jsonl"]
+    files[0].write_text(NESTED_CSV)
+    files[1].write_text("".join(json.dumps(row) + "\n" for row in NESTED_JSONL))
+    sandbox = halopsa_sandbox_with("--drop-rate", "1", "--seed", "1")
+    try:
+        assert sandbox.stdout is not None
+        url = sandbox.stdout.readline().rsplit(" ", 1)[1].strip()
+        common = ["--base-url", url, "--ledger", str(tmp_path / "run.sqlite"), "--no-progress"]
+        out = run(
+            ["load", "halopsa", *map(str, files), *common, "--report", str(tmp_path / "r.json"), "--settle-s", "0"],
+            CREDENTIALS["halopsa"],
+            tmp_path,
+        )
+        out += run(
+            ["load", "halopsa", *map(str, files), "--dry-run", "--base-url", url], CREDENTIALS["halopsa"], tmp_path
+        )
+    finally:
+        sandbox.kill()
+        logs, errors = sandbox.communicate(timeout=10)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (report["rejected"], report["in_doubt"]) == (4, 2), out
+    with open(data / "XeroDetails.csv.rejects.csv", newline="") as fh:
+        shown = [(row["sync_entities_list"], row["sync_entities"]) for row in csv.DictReader(fh)]
+    # masked where the secret is, the rest of the value as it was: the user sees what to fix
+    assert json.loads(shown[0][0]) == [{"key": "a", "Password": "***", "more": {"api_token": "***"}}]
+    assert shown[1][0] == '[{"key":"a","client_secret":"***","x":'
+    assert json.loads(shown[2][0]) == [{"key": "a", "code": "***"}]
+    assert json.loads(shown[3][1]) == {"password": "***"}
+    assert (data / "XeroDetails.csv.in_doubt.csv").exists()
+    assert_no_canary(tmp_path, out, [CANARY], files)
+
+
+@pytest.mark.slow
+def test_a_difference_in_a_nested_value_does_not_show_its_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "XeroDetails.jsonl"
+    path.write_text(json.dumps({"name": "Kept", "sync_entities_list": [{"key": "a", "password": f"{CANARY}-d0"}]}))
+    sandbox = halopsa_sandbox_with()
+    try:
+        assert sandbox.stdout is not None
+        url = sandbox.stdout.readline().rsplit(" ", 1)[1].strip()
+        ledger = ["--ledger", str(tmp_path / "run.sqlite")]
+        out = run(
+            ["load", "halopsa", str(path), "--base-url", url, *ledger, "--no-progress"],
+            CREDENTIALS["halopsa"],
+            tmp_path,
+        )
+        # changed behind the loader's back: the nested value the API holds is no longer what was sent
+        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "c", "client_secret": "s"})
+        with urllib.request.urlopen(f"{url}/auth/token", form.encode(), timeout=10) as answer:
+            token = json.load(answer)["access_token"]
+        change = urllib.request.Request(
+            f"{url}/api/XeroDetails",
+            json.dumps([{"id": 1, "sync_entities_list": [{"key": "b"}]}]).encode(),
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(change, timeout=10).close()
+        out += run(["reconcile", *ledger, "--report", str(tmp_path / "r.json")], CREDENTIALS["halopsa"], tmp_path)
+    finally:
+        sandbox.kill()
+        sandbox.communicate(timeout=10)
+    differences = json.loads((tmp_path / "r.json").read_text())["reconcile"]["differences"]
+    assert differences[0]["sent"] == [{"key": "a", "password": "***"}], differences
+    assert_no_canary(tmp_path, out, [CANARY], [path])
