@@ -869,7 +869,6 @@ def _masked_string(match: re.Match[str]) -> str:
 
 
 #: the C1 control characters, U+0080 to U+009F: text holds none; Latin-1 reads Windows-1252's € and quotes as these
-#: the C1 control characters, U+0080 to U+009F: no text holds one
 C1 = re.compile("[\x80-\x9f]")
 _C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 #: `"name": "text"` or `"name": number` in a line that is not valid JSON as a whole
