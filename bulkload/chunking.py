@@ -17,7 +17,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from hashlib import blake2b
 from itertools import chain
 from operator import attrgetter
@@ -27,7 +27,7 @@ from .dates import DateFormat
 from .errors import RowInvalid, SourceError
 from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest
-from .numbers import NumberFormat
+from .numbers import NumberFormat, whole_number, whole_reason
 from .regroup import NEIGHBOUR, Placed, keyed
 from .sources import BadRow, JsonExponent, Row
 from .targets.base import RecordKind, Target
@@ -70,6 +70,8 @@ class Reading:
         self._wholes = tuple(whole_fields)
         #: where a JSON number with an exponent is read as its text, to be refused with its reason
         self._as_text = self._numbers | frozenset(self._wholes) | frozenset(dated)
+        #: where a JSON number with a fraction stays the exact Decimal: an amount, or a whole number to be proved so
+        self._exact = self._numbers | frozenset(self._wholes)
         #: JSON numbers with a fraction arrive as exact Decimals, and with an exponent as a JsonExponent; outside
         #: the number fields both are plain numbers
         self._json = json
@@ -79,7 +81,7 @@ class Reading:
         if self._json:
             for name, value in row.items():
                 if type(value) is Decimal:
-                    if name not in self._numbers:
+                    if name not in self._exact:
                         row[name] = float(value)
                 elif type(value) is JsonExponent:
                     row[name] = str(value) if name in self._as_text else float(value)
@@ -92,13 +94,32 @@ class Reading:
                 except ValueError as exc:
                     raise RowInvalid(name, str(exc)) from None
         for name in self._wholes:
-            value = get(name)
-            if type(value) is str and ("e" in value or "E" in value) and _EXPONENT(value):
-                raise RowInvalid(
-                    name,
-                    f"{value!r} is written with an exponent, as a spreadsheet shows a number it may have rounded: "
-                    "write the whole number",
-                )
+            cell: Any = get(name)
+            kind = type(cell)
+            if kind is str:
+                if cell.isdigit():  # the usual cell: msgspec reads it
+                    continue
+                if ("e" in cell or "E" in cell) and _EXPONENT(cell):
+                    raise RowInvalid(
+                        name,
+                        f"{cell!r} is written with an exponent, as a spreadsheet shows a number it may have "
+                        "rounded: write the whole number",
+                    )
+            elif kind is not Decimal:
+                continue
+            number = whole_number(cell)
+            if number is not None:
+                row[name] = number  # exactly: msgspec would read "1009.99999999999999999" as 1010, through a float
+            elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
+                raise RowInvalid(name, whole_reason(cell))
+
+
+def _is_decimal(text: str) -> bool:
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        return False
+    return True
 
 
 class _Group(NamedTuple):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from bulkload.errors import ConfigError
@@ -203,3 +203,45 @@ class NumberEvidence(Evidence):
                 "the file shows which decimal mark it uses: give --decimal . or --decimal ,"
             )
         return NumberFormat(".", "no number in the file has a decimal mark")
+
+
+def whole_number(value: Any) -> int | None:
+    """A whole number as exports write one, read exactly: an int; ASCII digits with a sign ("0050", "+50"); digits
+    and a fraction of zeros after a decimal point ("50.0", as a float column exports one); a JSON number whose
+    fraction is zero. None for anything else: text, a fraction, an exponent ("1.5e3": a spreadsheet's display of a
+    number it may have rounded), other scripts' digits, "4_2", a bool, and a point before three zeros ("4.000"),
+    which is 4000 in a file with a decimal comma (`whole_reason`)."""
+    kind = type(value)
+    if kind is int:
+        return int(value)
+    if kind is Decimal:
+        return int(value) if value.is_finite() and value == value.to_integral_value() else None
+    if kind is float:
+        return int(value) if value.is_integer() else None
+    if kind is not str:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    if not text.isascii() or "_" in text or "e" in text or "E" in text or _THOUSANDS(text):
+        return None
+    try:
+        exact = Decimal(text)
+    except InvalidOperation:
+        return None
+    return int(exact) if exact.is_finite() and exact == exact.to_integral_value() else None
+
+
+#: "4.000", "-12.000": a point before exactly three zeros, which a file with a decimal comma writes for 4000
+_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}\.000").fullmatch
+
+
+def whole_reason(value: Any) -> str:
+    """Why `value` is no whole number (whole_number gave None)."""
+    if type(value) is str and _THOUSANDS(value.strip()):
+        text = value.strip()
+        return (
+            f"{text!r} is {text.split('.')[0]} with a decimal point, {text.replace('.', '')} with a point between "
+            "thousands (as a file with a decimal comma writes it): write the whole number without separators"
+        )
+    return f"not a whole number: {value!r}"

@@ -238,6 +238,38 @@ async def test_02_decimal_comma_is_read_from_the_whole_file(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+async def test_02_a_whole_number_is_never_read_with_a_mark_the_file_does_not_use(tmp_path: Path) -> None:
+    # found by a tester: in this decimal-comma file voucher 4.000 (four thousand) was booked as voucher 4, exit 0;
+    # and msgspec read an account of 1009.99999999999999999 as 1010, through a float
+    data = tmp_path / "comma.csv"
+    data.write_text(
+        "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;contraAccountNumber;text\n"
+        "3;1;4.000;31-10-2026;1.234,56;DKK;1010;;a\n"
+        "3;1;4.000;31-10-2026;-1.234,56;DKK;5600;;b\n"
+        "3;1;5;31-10-2026;10,00;DKK;1010;5.000;c\n"
+        "3;1;5;31-10-2026;-10,00;DKK;5600;;d\n"
+        "3;1;6;31-10-2026;10,00;DKK;1009.99999999999999999;;e\n"
+        "3;1;6;31-10-2026;-10,00;DKK;5600;;f\n"
+        "3;1;7;31-10-2026;20,00;DKK;1010;;g\n"
+        "3;1;7;31-10-2026;-20,00;DKK;5600;;h\n",
+        encoding="utf-8",
+    )
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url), env=CREDS)
+            stored = await journal(url)
+    assert (report.loaded, report.rejected) == (2, 6), report
+    assert sorted((e.voucherNumber, e.accountNumber, e.amount) for e in stored) == [
+        (7, 1010, Decimal("20.00")),
+        (7, 5600, Decimal("-20.00")),
+    ]
+    reasons = {(r["line"], r["field"]): r["reason"] for r in read_csv(Path(f"{data}.rejects.csv"))}
+    assert "'4.000' is 4 with a decimal point, 4000 with a point between thousands" in reasons["2", "voucherNumber"]
+    assert "'5.000' is 5 with a decimal point, 5000" in reasons["4", "contraAccountNumber"]
+    assert reasons["6", "accountNumber"] == "not a whole number: '1009.99999999999999999'"
+
+
+@pytest.mark.slow
 async def test_02_a_file_whose_numbers_could_mean_two_things_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "ambiguous.csv"
     text = (CASES / "02-decimal-comma" / "entries.csv").read_text(encoding="utf-8").splitlines()

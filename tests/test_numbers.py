@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bulkload.errors import ConfigError
-from bulkload.numbers import NumberEvidence, NumberFormat, _read
+from bulkload.numbers import NumberEvidence, NumberFormat, _read, whole_number, whole_reason
 
 POINT, COMMA = NumberFormat("."), NumberFormat(",")
 
@@ -304,3 +304,41 @@ def test_evidence_is_what_the_two_readings_say(text: str) -> None:
         assert evidence.decide(None, "e.csv").decimal == ("." if as_point is not None else ",")
     else:
         assert evidence.decide(None, "e.csv").decimal == "."
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1010", 1010),
+        (" 0050 ", 50),
+        ("+50", 50),
+        ("-3", -3),
+        ("50.0", 50),  # a float column's export
+        ("1234.000", 1234),  # no thousands grouping has four digits before the point
+        ("0.000", 0),
+        (Decimal("1010.0"), 1010),  # a JSON number, which has no thousands separator
+        (Decimal("4.000"), 4),
+        (7, 7),
+        ("4.000", None),  # 4000 in a file with a decimal comma: found by a tester, booked as voucher 4
+        ("-12.000", None),
+        ("1009.99999999999999999", None),  # was booked on account 1010, through a float
+        (Decimal("2.9999999999999999"), None),
+        ("1.5", None),
+        ("1,000", None),
+        ("1e3", None),
+        ("4_2", None),
+        ("٣", None),
+        (True, None),
+        (Decimal("NaN"), None),
+    ],
+)
+def test_a_whole_number_is_read_exactly_or_not_at_all(value: object, expected: int | None) -> None:
+    assert whole_number(value) == expected
+
+
+def test_a_point_before_three_zeros_is_told_as_two_numbers() -> None:
+    assert whole_reason("4.000") == (
+        "'4.000' is 4 with a decimal point, 4000 with a point between thousands (as a file with a decimal comma "
+        "writes it): write the whole number without separators"
+    )
+    assert whole_reason("1009.99999999999999999") == "not a whole number: '1009.99999999999999999'"

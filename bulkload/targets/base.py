@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import msgspec.inspect
@@ -14,6 +13,7 @@ from .. import redact
 from ..errors import APIError, ConfigError, Conflict
 from ..http import ANSWER_BYTES
 from ..model import Call, Chunk, Known, Listed, Reconciled, Totals
+from ..numbers import whole_number
 from .flags import Flags
 from .protocols import Created, Sender
 
@@ -31,25 +31,12 @@ class Unreadable(NamedTuple):
 
 
 def key_number(value: Any) -> str | None:
-    """A whole number in a group key as its digits ("0050", "+50", "50.0", 50.0 and a JSON 50 are all "50"), so that
+    """A whole number in a group key as its digits ("0050", "+50", "50.0", and a JSON 50.0 are all "50"), so that
     lines the API takes for one group are grouped as one however a file writes the number; None for what is no
-    whole number an export writes: text, a fraction, an exponent ("1.5e3": a spreadsheet's display of a number it
-    may have rounded), other scripts' digits or Python's "4_2", or past 32 bits."""
-    if type(value) is int:
-        return str(value) if abs(value) < 2**31 else None
-    text = str(value).strip() if type(value) is not bool else ""
-    if text.isascii() and text.isdigit():
-        number = int(text)
-        return str(number) if number < 2**31 else None
-    if not text.isascii() or "_" in text or "e" in text or "E" in text:
-        return None
-    try:
-        exact = Decimal(text)
-    except InvalidOperation:
-        return None
-    if exact.is_finite() and exact == exact.to_integral_value() and abs(exact) < 2**31:
-        return str(int(exact))
-    return None
+    whole number (numbers.whole_number: text, a fraction, an exponent, "4.000", which may be 4000), or past 32
+    bits."""
+    number = whole_number(value)
+    return str(number) if number is not None and abs(number) < 2**31 else None
 
 
 def int_fields(struct: type[msgspec.Struct]) -> frozenset[str]:

@@ -16,6 +16,7 @@ from ..errors import APIError, RowInvalid
 from ..http import decoded
 from ..model import Chunk, Totals
 from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
+from ..numbers import whole_reason
 from .base import RecordKind, Unreadable, int_fields, key_number
 from .protocols import Sender
 from .reasons import errors_by_index, row_invalid
@@ -235,7 +236,7 @@ class DraftEntries(RecordKind):
             ):
                 number = key_number(value)
                 if number is None:
-                    raise RowInvalid(name, f"not a whole number: {value!r}")
+                    raise RowInvalid(name, whole_reason(value))
                 row[name] = number
         try:
             return msgspec.convert(row, DraftEntry, strict=False)
