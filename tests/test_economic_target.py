@@ -151,9 +151,13 @@ def test_a_json_true_is_not_the_voucher_one_before_it() -> None:
     # true is no voucher number: the line names no voucher that can be read (placed by its neighbours, keyed())
     t = Economic().kind_of(0)
     assert t.group_key({**ROW, "journalNumber": "3", "voucherNumber": 1}) == "3:1"
-    assert t.group_key({**ROW, "journalNumber": "3", "voucherNumber": True}) == Unreadable("no voucher number")
+    assert t.group_key({**ROW, "journalNumber": "3", "voucherNumber": True}) == Unreadable(
+        "voucher number true is no positive whole number"
+    )
     assert t.group_key({**ROW, "journalNumber": 1, "voucherNumber": 7}) == "1:7"
-    assert t.group_key({**ROW, "journalNumber": True, "voucherNumber": 7}) == Unreadable("no journal number")
+    assert t.group_key({**ROW, "journalNumber": True, "voucherNumber": 7}) == Unreadable(
+        "journal number true is no positive whole number"
+    )
     assert reason({**ROW, "voucherNumber": True})[0] == "voucherNumber"
 
 
@@ -164,7 +168,9 @@ def test_a_voucher_number_in_other_digits_than_ascii_is_refused_not_guessed(odd:
     # voucher that can be read: it is placed by its neighbours, whose vouchers are refused with it (keyed())
     t = Economic().kind_of(0)
     assert reason({**ROW, "voucherNumber": odd})[0] == "voucherNumber"
-    assert t.group_key({**ROW, "voucherNumber": odd}) == Unreadable("no voucher number")
+    assert t.group_key({**ROW, "voucherNumber": odd}) == Unreadable(
+        f"voucher number {odd!r} is no positive whole number"
+    )
     assert reason({**ROW, "journalNumber": odd})[0] == "journalNumber"
 
 

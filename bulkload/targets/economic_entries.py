@@ -197,6 +197,13 @@ def _positive(value: Any) -> str | None:
     return None if number is None or number.startswith("-") or number == "0" else number
 
 
+def _shown(value: Any) -> str:
+    """A key's value as a reason quotes it: text as written (cut), a JSON number or true as JSON writes it."""
+    if type(value) is str:
+        return repr(value if len(value) <= 40 else value[:40] + "…")
+    return "true" if value is True else "false" if value is False else str(value)
+
+
 class DraftEntries(RecordKind):
     """The lines of vouchers, sent as draft entries in bulk with an idempotency key."""
 
@@ -265,14 +272,15 @@ class DraftEntries(RecordKind):
         return key
 
     def _key(self, voucher: Any, journal: Any) -> str | Unreadable:
-        voucher = _positive(voucher)
-        if voucher is None:
-            return Unreadable("no voucher number")
+        number = _positive(voucher)
+        if number is None:
+            return Unreadable(f"voucher number {_shown(voucher)} is no positive whole number")
         if journal is None:
             return Unreadable("no journalNumber, and no --journal given")
-        journal = _positive(journal)
-        if journal is None:
-            return Unreadable("no journal number")
+        journal_number = _positive(journal)
+        if journal_number is None:
+            return Unreadable(f"journal number {_shown(journal)} is no positive whole number")
+        journal, voucher = journal_number, number
         if self.journal is not None and journal != str(self.journal):
             return Unreadable(f"journal {journal}, not --journal {self.journal}")
         return f"{journal}:{voucher}"
