@@ -20,6 +20,7 @@ TARGET_MAY_IMPORT = {
     "errors",
     "http",
     "money",
+    "numbers",
     "sources",
     "cursors",
     "side_by_side",
