@@ -1150,6 +1150,45 @@ class Ledger:
 OLDER = -1
 
 
+def _family_known(
+    conn: sqlite3.Connection,
+    at: str,
+    earlier: Path | str,
+    label: Callable[[str], str],
+    name: str,
+    family: Callable[[str], str],
+    undo: str,
+) -> None:
+    """The input's groups the `earlier` run (its tables `at`) did not load, but one of whose `family` it did: into
+    skip_groups as rejected (known_to). In Python: one pass over the earlier run's groups, which a family is asked
+    for only where the target has one (RecordKind.group_family)."""
+    theirs: set[str] = set()
+    families: dict[str, str] = {}  # family -> a group of it the earlier run loaded
+    for (key,) in conn.execute(
+        f"SELECT g.key FROM {at}groups g JOIN {at}chunks c ON c.seq = g.seq AND c.part = g.part "
+        "WHERE c.state IN ('done', 'sending', 'in_doubt')"
+    ):
+        theirs.add(key)
+        families.setdefault(family(key), key)
+    rejected = [
+        (
+            key,
+            "rejected",
+            f"{label(key)}: an earlier run (ledger {earlier}) loaded {label(other)}, the same {name} with other "
+            f"lines: not created, which would book the {name} twice; correct it in the API{undo}, then load this "
+            "file again",
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        for (key,) in conn.execute("SELECT key FROM file_groups").fetchall()
+        if key not in theirs and (other := families.get(family(key))) is not None
+    ]
+    conn.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rejected)
+
+
 def _versions() -> list[tuple[str, str]]:
     """What a new ledger's meta says of the versions it is written in."""
     return [("schema_version", str(SCHEMA_VERSION)), ("checks", str(CHECKS_VERSION))]
@@ -1184,6 +1223,7 @@ def known_to(
     *,
     api_finds: bool = False,
     can_delete: bool = True,
+    family: Callable[[str], str] | None = None,
 ) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
@@ -1194,7 +1234,8 @@ def known_to(
     (model.CHECKS_VERSION) cannot tell a group loaded from a corrected one: its groups are compared by their lines
     and totals, and where the target finds the groups the API holds itself (`api_finds`), what the API holds of
     one decides over that (digest OLDER, see Ledger.skip). The reasons name `bulkload rollback` where the target
-    `can_delete` (Api.can_delete). Returns how many groups it knows."""
+    `can_delete` (Api.can_delete). A group it did not load, of a `family` (RecordKind.group_family) one of its
+    groups is of, is rejected: the input gives that thing (an order) other lines. Returns how many groups it knows."""
     pg = isinstance(conn, ledger_pg.Connection)
     if pg != ledger_pg.is_url(str(earlier)):
         return 0
@@ -1282,6 +1323,8 @@ def known_to(
                 f"g.debit, label(f.key) || ?, {digest} {joined}",
                 (loaded, doubt, differs),
             )
+        if family is not None:
+            _family_known(conn, at, earlier, label, name, family, undo)
         return conn.total_changes - before
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it

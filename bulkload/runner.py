@@ -389,6 +389,7 @@ def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target) -
         kind.group_name,
         api_finds=target.books.finds_groups,
         can_delete=target.api.can_delete,
+        family=kind.group_family,
     )
 
 

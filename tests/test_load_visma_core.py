@@ -395,6 +395,52 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
 
 
 @pytest.mark.slow
+async def test_an_order_corrected_in_its_cost_type_is_not_booked_again(tmp_path: Path) -> None:
+    # found by a tester: order A loaded as COMMISSION, then a corrected file giving its lines as OUTLAY booked a
+    # second entry of 150.00 (exit 0): the group key holds the cost type, so the corrected order was a new group
+    first = write(
+        tmp_path / "e.csv",
+        [
+            [1493, "COMMISSION", "100.00", "Provisjon", "", "2026-11-02", "A"],
+            [1493, "COMMISSION", "50.00", "Provisjon", "", "2026-11-02", "A"],
+            [1493, "COMMISSION", "7.00", "Provisjon", "", "2026-11-02", "B"],
+        ],
+    )
+    fixed = write(
+        tmp_path / "e-fixed.csv",
+        [
+            [1493, "OUTLAY", "100.00", "Provisjon", "", "2026-11-02", "A"],
+            [1493, "OUTLAY", "50.00", "Provisjon", "", "2026-11-02", "A"],
+            [1493, "COMMISSION", "7.00", "Provisjon", "", "2026-11-02", "B"],
+            [1493, "OUTLAY", "9.00", "Gebyr", "", "2026-11-02", "B"],  # a line of a new cost type added to B
+            [1493, "OUTLAY", "3.00", "Gebyr", "", "2026-11-02", "C"],  # a new order
+        ],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            await load(job(tmp_path, first, url), env=ENV)
+            two = await load(
+                Job(
+                    target="visma-core",
+                    files=[str(fixed)],
+                    base_url=url,
+                    ledger=str(tmp_path / "two.sqlite"),
+                    rejects=str(tmp_path / "two.csv"),
+                ),
+                env=ENV,
+            )
+            entries = await created(url)
+    assert sorted(e["Amount"] for e in entries) == [Decimal("3.00"), Decimal("7.00"), Decimal("150.00")]
+    assert (two.loaded, two.skipped, two.rejected) == (1, 1, 3) and accounted(two), two
+    rejects = {r["line"]: r["reason"] for r in read_csv(tmp_path / "two.csv")}
+    assert sorted(rejects) == ["2", "3", "5"], rejects
+    assert rejects["2"].startswith("order A of case 1493 (OUTLAY): an earlier run (ledger ") and (
+        "loaded order A of case 1493 (COMMISSION), the same order with other lines" in rejects["2"]
+    )
+    assert "order B of case 1493 (COMMISSION), the same order with other lines" in rejects["5"]
+
+
+@pytest.mark.slow
 async def test_a_merged_order_corrected_after_it_loaded_is_not_passed_off_as_loaded(tmp_path: Path) -> None:
     # before: a group was compared by count and money totals only, and a target without totals (Visma Core) had
     # all zero: an order whose amount was corrected in the file was reported skipped, the entry kept the old one

@@ -97,6 +97,13 @@ class RecordKind:
         """A group key as messages name it, e.g. "voucher 5002 (journal 1)"."""
         return f"{self.group_name} {key}"
 
+    def group_family(self, key: str) -> str:
+        """What the API takes as one thing across groups (Visma Core: an order, whose lines of each cost type are a
+        group of their own): a group of the input no earlier run created, of a family one did create (an order
+        loaded as COMMISSION, now OUTLAY), is a correction, rejected as one (ledger.known_to). By default the group
+        itself."""
+        return key
+
     def destination(self) -> dict[str, str]:
         """Where the records go beyond the API's address and agreement: the settings that decide it, name -> value
         (e-conomic: the journal given for rows that name none; HaloPSA: the resource). A setting left out is left to

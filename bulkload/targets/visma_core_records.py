@@ -213,6 +213,10 @@ class Entries(OnCase):
             return Unreadable(f"caseId {str(case).strip()!r} is no case number")
         return f"{number}/{str(order).strip()}/{cost}"
 
+    def group_family(self, key: str) -> str:
+        """The order (case/order): its lines of another cost type are the same order told otherwise."""
+        return key.rpartition("/")[0]
+
     def decode(self, body: bytes) -> list[Any]:
         return _decode_entries(body)
 
