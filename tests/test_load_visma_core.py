@@ -63,6 +63,22 @@ async def load_entries(tmp_path: Path, data: Path) -> tuple[Report, list[dict[st
             return await load(job(tmp_path, data, url), env=ENV), await created(url)
 
 
+async def load_corrected(tmp_path: Path, first: Path, fixed: Path) -> tuple[Report, list[dict[str, Any]]]:
+    """Load `first`, then `fixed` (a corrected copy) as a run of its own (rejects in two.csv), into one fresh
+    sandbox: the second run's report, and the entries the sandbox holds then."""
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            await load(job(tmp_path, first, url), env=ENV)
+            second = Job(
+                target="visma-core",
+                files=[str(fixed)],
+                base_url=url,
+                ledger=str(tmp_path / "two.sqlite"),
+                rejects=str(tmp_path / "two.csv"),
+            )
+            return await load(second, env=ENV), await created(url)
+
+
 def accounted(report: Report) -> bool:
     return report.rows_read == report.loaded + report.rejected + report.in_doubt + report.skipped
 
@@ -416,20 +432,7 @@ async def test_an_order_corrected_in_its_cost_type_is_not_booked_again(tmp_path:
             [1493, "OUTLAY", "3.00", "Gebyr", "", "2026-11-02", "C"],  # a new order
         ],
     )
-    with anyio.fail_after(60):
-        async with running("visma-core", SandboxOptions()) as url:
-            await load(job(tmp_path, first, url), env=ENV)
-            two = await load(
-                Job(
-                    target="visma-core",
-                    files=[str(fixed)],
-                    base_url=url,
-                    ledger=str(tmp_path / "two.sqlite"),
-                    rejects=str(tmp_path / "two.csv"),
-                ),
-                env=ENV,
-            )
-            entries = await created(url)
+    two, entries = await load_corrected(tmp_path, first, fixed)
     assert sorted(e["Amount"] for e in entries) == [Decimal("3.00"), Decimal("7.00"), Decimal("150.00")]
     assert (two.loaded, two.skipped, two.rejected) == (1, 1, 3) and accounted(two), two
     rejects = {r["line"]: r["reason"] for r in read_csv(tmp_path / "two.csv")}
@@ -460,20 +463,7 @@ async def test_a_merged_order_corrected_after_it_loaded_is_not_passed_off_as_loa
             [1002, "OUTLAY", "7.00", "Porto", "", "2026-11-02", "B"],
         ],
     )
-    with anyio.fail_after(60):
-        async with running("visma-core", SandboxOptions()) as url:
-            await load(job(tmp_path, first, url), env=ENV)
-            two = await load(
-                Job(
-                    target="visma-core",
-                    files=[str(fixed)],
-                    base_url=url,
-                    ledger=str(tmp_path / "two.sqlite"),
-                    rejects=str(tmp_path / "two.csv"),
-                ),
-                env=ENV,
-            )
-            entries = await created(url)
+    two, entries = await load_corrected(tmp_path, first, fixed)
     assert sorted(e["Amount"] for e in entries) == [Decimal("7.00"), Decimal("300.00")]
     assert (two.loaded, two.skipped, two.rejected, two.exit_code) == (0, 1, 2, 1) and accounted(two)
     rejects = read_csv(tmp_path / "two.csv")
