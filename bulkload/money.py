@@ -5,7 +5,7 @@ Minor units follow ISO 4217: two decimals for most currencies, none for JPY, ISK
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 
 #: ISO 4217 currencies whose minor unit is not a hundredth; every other currency has 2 decimals
 DECIMALS = {
@@ -48,6 +48,22 @@ CURRENCIES = frozenset(
 #: 10 ** decimals as a Decimal, per currency with other than 2 decimals (a walked page multiplies by these)
 FACTORS = {currency: Decimal(10) ** d for currency, d in DECIMALS.items()}
 HUNDRED = Decimal(100)
+#: where money is scaled and multiplied: a context that never rounds (the default one keeps 28 digits and rounds
+#: past them, silently: 123456789012345678901234567.89 EUR became …567.90)
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+#: the largest whole number every JSON reader keeps exactly (RFC 8259 §6, I-JSON RFC 7493 §2.2): one that reads
+#: numbers as IEEE 754 doubles, as JavaScript's does, may store a larger one as another number
+JSON_SAFE_INTEGER = 2**53 - 1
+#: the most significant digits a JSON number with decimals keeps through such a reader (a double keeps 15)
+JSON_SAFE_DIGITS = 15
+
+
+class FractionLeft(ValueError):
+    """An amount with more decimals than the minor unit it is converted to: it cannot be booked as written."""
+
+
+class PastLimit(ValueError):
+    """An amount of more minor units than an API keeps exactly."""
 
 
 def decimals(currency: str | None) -> int:
@@ -65,12 +81,24 @@ def iso_code(currency: str | None) -> str | None:
     return code if code in CURRENCIES else None
 
 
-def minor_units(amount: Decimal, currency: str | None) -> int:
-    """The amount as an integer of the currency's minor unit, exactly; ValueError when it has more decimals
-    than the currency's minor unit (it cannot be booked as written)."""
-    units = amount.scaleb(decimals(currency))
-    if units != units.to_integral_value():
-        raise ValueError(f"{amount} has more decimals than {currency or 'the currency'}'s {decimals(currency)}")
+def minor_units(amount: Decimal, currency: str | None, limit: int | None = None, *, places: int | None = None) -> int:
+    """The amount as an integer of the currency's minor unit (`places` decimals where given, else the currency's:
+    see decimals), exactly, whatever its size: never rounded.
+
+    ValueError for no finite number; FractionLeft (a ValueError) when it has more decimals than the minor unit (it
+    cannot be booked as written); PastLimit (a ValueError) when `limit` is given and the amount is more than
+    `limit` minor units in size.
+    """
+    if not amount.is_finite():
+        raise ValueError(f"not a number: {amount}")
+    digits = decimals(currency) if places is None else places
+    units = amount.scaleb(digits, EXACT)
+    if units != units.to_integral_value(context=EXACT):
+        if places is None:
+            raise FractionLeft(f"{amount} has more decimals than {currency or 'the currency'}'s {digits}")
+        raise FractionLeft(f"{amount} has more than {places} decimals")
+    if limit is not None and abs(units) > limit:  # a Decimal and an int compare exactly
+        raise PastLimit(f"{amount} is more than {limit:,} minor units in size")
     return int(units)
 
 

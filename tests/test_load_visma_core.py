@@ -469,3 +469,79 @@ async def test_a_merged_order_corrected_after_it_loaded_is_not_passed_off_as_loa
     rejects = read_csv(tmp_path / "two.csv")
     assert [r["line"] for r in rejects] == ["2", "3"] and "with other lines" in rejects[0]["reason"]
     assert "rollback" not in rejects[0]["reason"]  # Visma Core deletes nothing
+
+
+HUGE = "123456789012345678901234567.89"
+
+
+async def test_an_amount_too_large_to_keep_exactly_is_rejected_with_its_order_and_resume_finishes(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: one 29-digit amount stopped planning with a traceback (decimal.InvalidOperation, exit 4),
+    # and resume stopped the same way, so the run could never finish. Now the line is rejected with its reason (its
+    # order with it), as is an order whose lines each fit but whose sum does not: 15 digits is what every JSON
+    # reader keeps exactly
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1001, "FEE", HUGE, "huge", "", "2026-01-05", ""],
+            [1001, "FEE", "10.00", "ok", "", "2026-01-05", ""],
+            [1002, "OUTLAY", "1.00", "x", "", "2026-01-05", "A"],
+            [1002, "OUTLAY", HUGE, "y", "", "2026-01-05", "A"],
+            [1002, "OUTLAY", "6000000000000.00", "x", "", "2026-01-05", "B"],
+            [1002, "OUTLAY", "4000000000000.00", "y", "", "2026-01-05", "B"],
+            [1002, "OUTLAY", "9999999999999.99", "largest", "", "2026-01-05", "C"],
+            [1002, "OUTLAY", "-1.00", "back", "", "2026-01-05", "C"],
+        ],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(job(tmp_path, data, url), env=ENV, raise_on_stop=False)
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, raise_on_stop=False)
+            entries = await created(url)
+    assert sorted(e["Amount"] for e in entries) == [Decimal("10.00"), Decimal("9999999999998.99")], entries
+    assert (report.exit_code, report.loaded, report.rejected, report.rejected_groups) == (1, 3, 5, 3), report
+    assert report.reconcile.ok
+    assert again.exit_code == 1 and again.status != "stopped" and (again.loaded, again.rejected) == (3, 5), again
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [2, 4, 5, 6, 7]
+    assert rejects[2]["field"] == "amount" and f"{HUGE} is past 9999999999999.99" in rejects[2]["reason"]
+    assert "keeps exactly (15 digits)" in rejects[2]["reason"]
+    assert rejects[4]["reason"] == f"order A of case 1002 (OUTLAY) rejected: line 5 amount: {rejects[5]['reason']}"
+    assert (
+        rejects[7]["field"] == "amount"
+        and "the order's lines sum to 10000000000000.00, which is past" in (rejects[7]["reason"])
+    )
+
+
+async def test_a_cost_amount_too_large_to_keep_exactly_is_rejected(tmp_path: Path) -> None:
+    data = write(
+        tmp_path / "c.csv",
+        [[1500, "Buyer", 150003, "", HUGE, ""], [1500, "Buyer", 150002, "", "499.50", ""]],
+        header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(
+                job(tmp_path, data, url, target_options={"kind": "costs"}), env=ENV, raise_on_stop=False
+            )
+    assert (report.exit_code, report.loaded, report.rejected) == (1, 1, 1), report
+    (refused,) = read_csv(tmp_path / "rejects.csv")
+    assert refused["field"] == "Amount" and f"{HUGE} is past 9999999999999.99" in refused["reason"]
+
+
+def test_an_answer_amount_is_read_in_cents_exactly_or_left_unchecked() -> None:
+    # before: int(amount * 100) cut an answer's 10.005 to the 1000 cents sent (a match), and rounded past 28 digits
+    from bulkload.model import Chunk
+    from bulkload.targets.visma_core_records import Entries
+
+    kind = Entries({"FEE": {"Id": 18, "IsDraft": False}})
+    row = kind.validate({"caseId": 1001, "accountingCostType": "FEE", "amount": Decimal("10.00"), "entryDate": "x"})
+    sent = kind.summarize([row])
+    chunk = Chunk(1, 0, [2], b"", records=[row])
+    assert sent == {"Entries": {"": [1, 1000, 1000]}}
+    assert kind.returned_totals(b'{"Id": 5, "Amount": 10.00}', sent, chunk) == sent
+    # a fraction of a cent is no amount that was sent: the row is counted, its amount not checked
+    assert kind.returned_totals(b'{"Id": 5, "Amount": 10.005}', sent, chunk) == {"Entries": {"": [1]}}
+    huge = kind.returned_totals(b'{"Id": 5, "Amount": 123456789012345678901234567.89}', sent, chunk)
+    assert huge == {"Entries": {"": [1, 12345678901234567890123456789, 12345678901234567890123456789]}}

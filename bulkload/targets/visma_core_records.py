@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from decimal import Decimal
+from itertools import accumulate
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -13,6 +14,7 @@ import msgspec
 from ..errors import APIError, RowInvalid, RowsRefused
 from ..http import decoded
 from ..model import Call, Chunk, Totals
+from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units
 from .base import RecordKind, Unreadable, int_fields, key_number
 from .protocols import Sender
 from .reasons import row_invalid
@@ -26,9 +28,27 @@ COST_CACHE = 10_000
 LOOKUP_BYTES = 1024 * 1024
 
 
+#: the most cents an amount sent may hold in size: the API's amounts are JSON numbers with 2 decimals (seed 003
+#: gives no type or range), which every JSON reader keeps exactly up to 15 significant digits
+MAX_CENTS = 10**JSON_SAFE_DIGITS - 1
+#: why an amount past MAX_CENTS is refused
+_PAST = (
+    f"is past {MAX_CENTS // 100}.{MAX_CENTS % 100:02d}, the largest amount of 2 decimals every JSON reader keeps "
+    f"exactly ({JSON_SAFE_DIGITS} digits): the API might book another amount"
+)
+
+
 def _hundredths(amount: Decimal, field: str) -> None:
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"{amount} is not an amount with at most 2 decimals - at `$.{field}`")
+    """ValueError, worded as msgspec words one ("… - at `$.amount`"), unless `amount` has at most 2 decimals and at
+    most MAX_CENTS cents in size."""
+    try:
+        minor_units(amount, None, MAX_CENTS)
+    except FractionLeft:
+        raise ValueError(f"{amount} is not an amount with at most 2 decimals - at `$.{field}`") from None
+    except PastLimit:
+        raise ValueError(f"{amount} {_PAST} - at `$.{field}`") from None
+    except ValueError:
+        raise ValueError(f"not a number: {amount} - at `$.{field}`") from None
 
 
 class EntryRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -97,7 +117,8 @@ _decode_costs_rows = msgspec.json.Decoder(list[CostRow]).decode
 
 
 def _cents(amount: Decimal) -> int:
-    return int(amount * 100)
+    """An amount of at most 2 decimals in cents, exactly at any size; ValueError for one of more (money.minor_units)."""
+    return minor_units(amount, None)
 
 
 def _kind(definition: Definition) -> str:
@@ -172,8 +193,15 @@ class Entries(OnCase):
         return self.definitions.get(cost_type) or Definition(error="not looked up")
 
     def group_fault(self, records: Sequence[Any]) -> tuple[int, str, str] | None:
-        """A merged order books one entry with one date: lines that give two are refused, not booked on the
-        first line's date (which may be in another period than the rest)."""
+        """A merged order books one entry with one date and one amount: lines that give two dates are refused, not
+        booked on the first line's date (which may be in another period than the rest), and lines whose sum is past
+        MAX_CENTS in size are refused, not sent as an amount the API may not keep (the line named is where the sum
+        first passes it)."""
+        cents = list(accumulate(_cents(r.amount) for r in records))
+        if abs(cents[-1]) > MAX_CENTS:
+            at = next(i for i, total in enumerate(cents) if abs(total) > MAX_CENTS)
+            total = sum((r.amount for r in records), Decimal(0))  # exact: 500 lines of 15 digits at most
+            return at, "amount", f"the order's lines sum to {total}, which {_PAST} (the order is one entry)"
         first = records[0]
         if self._definition(first.accountingCostType).IsDraft:  # a draft is sent no date
             return None
@@ -245,7 +273,10 @@ class Entries(OnCase):
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         (kind,) = sent  # one kind a call
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
-        cents = _cents(created.Amount)
+        try:
+            cents = _cents(created.Amount)
+        except ValueError:  # a fraction of a cent: no amount that was sent; the row is counted, its amount not
+            return {kind: {"": [1]}}
         return {kind: {"": [1, cents, max(cents, 0)]}}
 
 
