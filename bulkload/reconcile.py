@@ -37,11 +37,18 @@ log = logging.getLogger(__name__)
 LIST_LIMIT = 100
 
 
-def _totals_view(totals: dict[str, Totals]) -> dict[str, dict[str, Any]]:
+def _totals_view(totals: dict[str, Totals], target: Target) -> dict[str, dict[str, Any]]:
+    """Per scope and currency: rows, and the sum and debit shown as amounts (`amount`, `debit`: "1250.00"), or as
+    the integers of minor units they are (`minor_units`, `debit_minor_units`) where the target cannot tell the
+    currency's minor unit (Target.knows_minor_unit): 2 decimals would be a guess."""
+
+    def figures(n: int, c: int, d: int, cur: str) -> dict[str, Any]:
+        if target.knows_minor_unit(cur):
+            return {"rows": n, "amount": money(c, cur), "debit": money(d, cur)}
+        return {"rows": n, "minor_units": c, "debit_minor_units": d}
+
     return {
-        scope: {
-            cur: {"rows": n, "amount": money(c, cur), "debit": money(d, cur)} for cur, (n, c, d) in sorted(per.items())
-        }
+        scope: {cur: figures(n, c, d, cur) for cur, (n, c, d) in sorted(per.items())}
         for scope, per in sorted(totals.items(), key=lambda kv: kv[0])
     }
 
@@ -183,8 +190,8 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
         ids_shared=shared[:LIST_LIMIT],
         ids_shared_count=len(shared),
         rows_unrecorded=unrecorded,
-        expected_totals={"per_scope": _totals_view(expected)},
-        remote_totals={"per_scope": _totals_view(remote)},
+        expected_totals={"per_scope": _totals_view(expected, target)},
+        remote_totals={"per_scope": _totals_view(remote, target)},
         scopes={},
         scope_name=target.api.scope_name,
     )
@@ -286,10 +293,10 @@ async def by_walk(
     changed = [{"id": i, "file": files[f], "line": line} for i, f, line in changed_at]
     expected_count = sum(c["expected"] for c in counts.values())
     remote_count = sum(c["remote"] for c in counts.values())
-    exp_view = _totals_view(expected)
-    rem_view = _totals_view({scope: per for scope, per in remote.items() if per})
+    exp_view = _totals_view(expected, target)
+    rem_view = _totals_view({scope: per for scope, per in remote.items() if per}, target)
     ours = _without(_without(remote, foreign), in_doubt)
-    ours_view = _totals_view({scope: per for scope, per in ours.items() if per})
+    ours_view = _totals_view({scope: per for scope, per in ours.items() if per}, target)
     ok = (
         expected_count + others_n + landed_n == remote_count
         and exp_view == ours_view
@@ -315,7 +322,7 @@ async def by_walk(
         duplicates_count=extra_n,
         others=others,
         others_count=others_n,
-        others_totals={"per_scope": _totals_view(foreign), "id_sum": others_id_sum},
+        others_totals={"per_scope": _totals_view(foreign, target), "id_sum": others_id_sum},
         in_doubt_found=[{"id": i, "scope": s, "group": label(g)} for i, s, g in landed_at],
         in_doubt_found_count=landed_n,
         walk_repeated_ids=walked.walked_twice,

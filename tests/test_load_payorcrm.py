@@ -4,6 +4,7 @@ integer amounts, and in-doubt uploads that are never sent twice."""
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +71,8 @@ def job(tmp_path: Path, url: str, files: dict[str, Path], batch_size: int | None
         ("10.50", "eur", "major", 1050),
         ("123450", "DKK", "minor", 123450),
         ("-2000", None, "minor", -2000),
+        ("90071992547409.91", "EUR", "major", 2**53 - 1),  # the largest a JSON reader keeps exactly
+        ("9007199254740991", None, "minor", 2**53 - 1),
     ],
 )
 def test_amounts_convert_exactly_to_minor_units(value: str, currency: str | None, unit: str, minor: int) -> None:
@@ -88,9 +91,18 @@ def test_amounts_convert_exactly_to_minor_units(value: str, currency: str | None
         ("1000", "YEN", "major", "'YEN' is no ISO 4217 currency"),  # found by a tester: taken for 2 decimals
         ("10.50", "EURO", "major", "'EURO' is no ISO 4217 currency"),
         ("10", "XAU", "major", "'XAU' is no ISO 4217 currency with a minor unit"),  # gold
+        (True, "EUR", "minor", "not a number: true"),  # found by a tester: uploaded as 1
+        (False, "EUR", "major", "not a number: false"),
+        # found by a tester: rounded to …567.90 and …679000 in Decimal's 28 digits
+        ("123456789012345678901234567.89", "EUR", "major", "more than 9,007,199,254,740,991 minor units"),
+        ("1234567890123456789012345678.9", "KWD", "major", "more than 9,007,199,254,740,991 minor units"),
+        ("9007199254740992", "EUR", "minor", "more than 9,007,199,254,740,991 minor units"),
+        ("-12345678901234567890123", None, "minor", "the largest whole number every JSON reader keeps exactly"),
     ],
 )
-def test_amounts_that_cannot_convert_exactly_are_refused(value: str, currency: str, unit: str, fragment: str) -> None:
+def test_amounts_that_cannot_convert_exactly_are_refused(
+    value: str | bool, currency: str | None, unit: str, fragment: str
+) -> None:
     with pytest.raises(RowInvalid) as info:
         minor_units(value, currency, unit, "invoiceAmount")
     assert fragment in info.value.reason
@@ -433,3 +445,90 @@ def test_invoice_control_totals_are_per_currency_the_answers_too() -> None:
     # a count alone, the count sent: each currency's count is confirmed, not its amounts
     count_only = target.returned_totals(b'{"success": true, "count": 5}', sent, chunk)
     assert count_only == {"invoices": {"DKK": [2], "JPY": [1], "EUR": [1], "": [1]}}
+
+
+@pytest.mark.parametrize("unit", ["minor", "major"])
+async def test_a_json_true_is_no_amount(tmp_path: Path, unit: str) -> None:
+    # found by a tester: Python's bool is an int, so `"invoiceAmount": true` was uploaded as 1 (100 in major
+    # units), exit 0 and reconciled; e-conomic refuses the same
+    invoice = {"customerNumber": "C1", "invoiceNumber": "B1", "invoiceAmount": True, "currency": "EUR"}
+    local = {"customerNumber": "C1", "invoiceNumber": "B2", "invoiceAmount": 100, "currency": "EUR"}
+    invoices = tmp_path / "i.jsonl"
+    invoices.write_text(
+        "\n".join(json.dumps(r) for r in (invoice, {**local, "localAmount": False}, {**local, "invoiceNumber": "B3"}))
+    )
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            files = {"customers": customers, "invoices": invoices}
+            options = {"amount_unit": unit, "local_currency": "EUR"}
+            report = await load(job(tmp_path, url, files, **options), env=ENV)
+            got = [i["invoiceNumber"] for i in await stored(url, "invoices")]
+    assert got == ["B3"] and (report.loaded, report.rejected) == (2, 2), report
+    rejects = {r["line"]: (r["field"], r["reason"]) for r in read_csv(tmp_path / "rejects.csv")}
+    assert rejects == {"1": ("invoiceAmount", "not a number: true"), "2": ("localAmount", "not a number: false")}
+
+
+HUGE_INVOICES = [
+    ["C1", "F1", "123456789012345678901234567.89", "EUR"],  # 29 digits: was rounded to …567.90
+    ["C1", "F2", "1234567890123456789012345678.9", "KWD"],  # was rounded to …679000
+    ["C1", "F3", "90071992547409.92", "EUR"],  # one cent past 2^53 - 1 minor units
+    ["C1", "F4", "90071992547409.91", "EUR"],  # 2^53 - 1 minor units: the largest kept exactly
+    ["C1", "F5", "-90071992547409.91", "EUR"],
+]
+
+
+async def test_amounts_too_large_to_keep_exactly_are_refused_never_rounded(tmp_path: Path) -> None:
+    # found by a tester: major units were scaled in Decimal's 28-digit context and silently rounded, and minor units
+    # went out as integers far past what a JSON reader keeps exactly (the API's amounts are JSON integers)
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency"]
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    (minor := tmp_path / "minor").mkdir()
+    minor_rows = [["C1", "M1", "12345678901234567890123", "EUR"], ["C1", "M2", "9007199254740991", "JPY"]]
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            files = {"customers": customers, "invoices": write(tmp_path / "i.csv", header, HUGE_INVOICES)}
+            major = await load(job(tmp_path, url, files, amount_unit="major"), env=ENV)
+            files = {"invoices": write(minor / "i.csv", header, minor_rows)}
+            in_minor = await load(job(minor, url, files), env=ENV)
+            got = {i["invoiceNumber"]: i["invoiceAmount"] for i in await stored(url, "invoices")}
+    assert got == {"F4": 2**53 - 1, "F5": -(2**53 - 1), "M2": 2**53 - 1}, got
+    assert (major.loaded, major.rejected, in_minor.loaded, in_minor.rejected) == (3, 3, 1, 1)
+    rejects = {r["line"]: r for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == ["2", "3", "4"]
+    assert rejects["2"]["field"] == "invoiceAmount" and rejects["2"]["reason"] == (
+        "123456789012345678901234567.89 EUR is more than 9,007,199,254,740,991 minor units, the largest whole number "
+        "every JSON reader keeps exactly (2^53 - 1): the API might store another amount"
+    )
+    (refused,) = read_csv(minor / "rejects.csv")
+    assert (
+        refused["line"] == "2"
+        and "12345678901234567890123 EUR is more than 9,007,199,254,740,991" in (refused["reason"])
+    )
+
+
+async def test_minor_units_take_iso_codes_as_iso_writes_them_and_unknown_units_are_shown_as_such(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: in minor units `jpy` and `JPY` were two control-total scopes, sent as given, and the totals
+    # of an unknown code (YEN) or of no currency were shown with 2 decimals, a minor unit nothing tells
+    rows = [
+        ["C1", "J1", "1500", "jpy", ""],
+        ["C1", "J2", "500", "JPY", ""],
+        ["C1", "Y1", "1234", "YEN", ""],
+        ["C1", "N1", "-250", "", ""],
+        ["C1", "N2", "1000", "", ""],
+    ]
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            files = {"customers": customers, "invoices": write(tmp_path / "i.csv", INVOICES, rows)}
+            report = await load(job(tmp_path, url, files), env=ENV)
+            got = {i["invoiceNumber"]: i.get("currency") for i in await stored(url, "invoices")}
+    assert got == {"J1": "JPY", "J2": "JPY", "Y1": "YEN", "N1": None, "N2": None}, got
+    assert report.reconcile.ok and report.loaded == 6, report
+    assert report.reconcile.expected_totals["per_scope"]["invoices"] == {
+        "": {"rows": 2, "minor_units": 750, "debit_minor_units": 1000},
+        "JPY": {"rows": 2, "amount": "2000", "debit": "2000"},
+        "YEN": {"rows": 1, "minor_units": 1234, "debit_minor_units": 1234},
+    }, report.reconcile.expected_totals

@@ -377,6 +377,12 @@ class Target:
         """What input file `file_idx` holds."""
         raise NotImplementedError
 
+    def knows_minor_unit(self, currency: str) -> bool:
+        """Whether the control totals of `currency` (a key of summarize's Totals) are minor units of a known size,
+        shown as an amount (125000 → "1250.00"); where not, they are shown as the plain minor units they are. By
+        default every currency's are (2 decimals where money.DECIMALS names no other)."""
+        return True
+
     async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up
         in `options()` so that resume and the planning process see the same."""

@@ -158,3 +158,8 @@ class PayorCRM(Target):
 
     def kind_of(self, file_idx: int) -> Upload:
         return self.customers if self.file_kinds[file_idx] == "customers" else self.invoices
+
+    def knows_minor_unit(self, currency: str) -> bool:
+        """Only an ISO 4217 code's: an invoice without a currency, or with another code (minor units, where it is
+        sent as given), holds minor units of a size nothing tells."""
+        return iso_code(currency) is not None

@@ -10,7 +10,8 @@ import msgspec
 
 from ..errors import APIError, RowInvalid
 from ..model import NO_ID, Chunk, Totals
-from ..money import decimals, iso_code
+from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, decimals, iso_code
+from ..money import minor_units as exact_units
 from .base import RecordKind
 from .reasons import errors_by_index, json_cell, row_invalid
 
@@ -123,7 +124,8 @@ _NO_CURRENCY = {
 
 def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
     """An amount (read by the engine as a Decimal, or a JSON integer) as an integer of the currency's minor
-    unit, exactly, or RowInvalid; in major units, `currency` (its ISO 4217 decimals) is needed."""
+    unit, exactly, or RowInvalid; in major units, `currency` (its ISO 4217 decimals) is needed. The API's
+    amounts are JSON integers (seed 004): one past JSON_SAFE_INTEGER is refused, as a reader may round it."""
     if unit == "major" and currency is None:
         raise RowInvalid(*_NO_CURRENCY.get(field, (field, f"{field} is in major units and has no currency")))
     if unit == "major" and iso_code(currency) is None:
@@ -133,21 +135,26 @@ def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
             f"{currency!r} is no ISO 4217 currency with a minor unit: how many decimals {field} has in minor units "
             "(major units, --amount-unit major) cannot be told",
         )
-    digits = decimals(currency)
+    if type(value) is bool:  # a JSON true is no amount, though Python's bool is an int
+        raise RowInvalid(field, f"not a number: {'true' if value else 'false'}")
+    what = f"{value} {currency or ''}".strip()
     try:
         amount = Decimal(value) if isinstance(value, int | Decimal) else Decimal(str(value).strip())
-    except InvalidOperation:
-        raise RowInvalid(field, f"not a number: {value!r}") from None
-    if not amount.is_finite():
-        raise RowInvalid(field, f"not a number: {value!r}")
-    if unit == "major":
-        amount = amount.scaleb(digits)
-    if amount != amount.to_integral_value():
-        what = f"{value} {currency or ''}".strip()
+        return exact_units(amount, currency, JSON_SAFE_INTEGER, places=None if unit == "major" else 0)
+    except FractionLeft:
         if unit == "major":
-            raise RowInvalid(field, f"{what} has more than {digits} decimals: cannot convert to minor units exactly")
-        raise RowInvalid(field, f"{what} is not a whole number of minor units (is the input in major units?)")
-    return int(amount)
+            raise RowInvalid(
+                field, f"{what} has more than {decimals(currency)} decimals: cannot convert to minor units exactly"
+            ) from None
+        raise RowInvalid(field, f"{what} is not a whole number of minor units (is the input in major units?)") from None
+    except PastLimit:
+        raise RowInvalid(
+            field,
+            f"{what} is more than {JSON_SAFE_INTEGER:,} minor units, the largest whole number every JSON reader "
+            "keeps exactly (2^53 - 1): the API might store another amount",
+        ) from None
+    except (InvalidOperation, ValueError):  # no number, or none that is finite
+        raise RowInvalid(field, f"not a number: {value!r}") from None
 
 
 def _convert(row: dict[str, Any], kind: type[Any]) -> Any:
@@ -262,8 +269,9 @@ class Invoices(Upload):
         currency = row.get("currency") if isinstance(row.get("currency"), str) else None
         if "invoiceAmount" in row:
             row["invoiceAmount"] = minor_units(row["invoiceAmount"], currency, self.amount_unit, "invoiceAmount")
-            if self.amount_unit == "major":  # sent as the code it was converted by: "eur" is EUR
-                row["currency"] = iso_code(currency)
+        # sent, and totalled, as ISO 4217 writes it ("eur" is EUR) in either unit; another code as it is given
+        if (code := iso_code(currency)) is not None:
+            row["currency"] = code
         if "localAmount" in row:
             row["localAmount"] = minor_units(row["localAmount"], self.local_currency, self.amount_unit, "localAmount")
         balance = row.get("balanceAmount")

@@ -1,0 +1,94 @@
+"""Tests for money.py: amounts to minor units exactly, whatever their size, or refused; minor units shown back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bulkload.money import (
+    CURRENCIES,
+    DECIMALS,
+    EXACT,
+    JSON_SAFE_INTEGER,
+    FractionLeft,
+    PastLimit,
+    minor_units,
+    money,
+)
+from bulkload.reconcile import _totals_view
+from bulkload.targets.economic import Economic
+from bulkload.targets.payorcrm import PayorCRM
+
+# units far past Decimal's default 28 digits, where scaling in the default context rounds
+UNITS = st.integers(min_value=-(10**60), max_value=10**60)
+CODES = st.sampled_from(sorted(CURRENCIES))
+
+
+@given(UNITS, CODES, st.integers(min_value=0, max_value=5))
+def test_an_amount_goes_to_minor_units_and_back_exactly(units: int, currency: str, zeros: int) -> None:
+    digits = DECIMALS.get(currency, 2)
+    amount = Decimal(units).scaleb(-digits, EXACT)
+    written = Decimal(f"{amount:f}{'' if digits or not zeros else '.'}{'0' * zeros}")  # trailing zeros change nothing
+    assert minor_units(written, currency) == units
+    assert Decimal(money(units, currency)) == amount
+    assert minor_units(Decimal(money(units, currency)), currency.lower()) == units
+
+
+@given(UNITS, CODES, st.integers(min_value=1, max_value=9))
+def test_an_amount_with_a_fraction_of_the_minor_unit_is_refused(units: int, currency: str, last: int) -> None:
+    digits = DECIMALS.get(currency, 2)
+    amount = Decimal(f"{Decimal(units).scaleb(-digits, EXACT):f}{'' if digits else '.'}{last}")
+    with pytest.raises(FractionLeft, match="has more decimals than"):
+        minor_units(amount, currency)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "units"),
+    [
+        # found by a tester: scaled in the default context, these were rounded to …567.90 and …679000
+        ("123456789012345678901234567.89", "EUR", 12345678901234567890123456789),
+        ("1234567890123456789012345678.9", "KWD", 1234567890123456789012345678900),
+        ("-0.001", "KWD", -1),
+        ("1500", "jpy", 1500),
+    ],
+)
+def test_minor_units_are_never_rounded(amount: str, currency: str, units: int) -> None:
+    assert minor_units(Decimal(amount), currency) == units
+
+
+def test_a_limit_refuses_what_is_past_it_and_keeps_what_is_not() -> None:
+    largest = Decimal(JSON_SAFE_INTEGER).scaleb(-2)
+    assert minor_units(largest, "EUR", JSON_SAFE_INTEGER) == JSON_SAFE_INTEGER
+    assert minor_units(-largest, "EUR", JSON_SAFE_INTEGER) == -JSON_SAFE_INTEGER
+    for past in (largest + Decimal("0.01"), -largest - Decimal("0.01"), Decimal("1E+40")):
+        with pytest.raises(PastLimit, match="more than 9,007,199,254,740,991 minor units"):
+            minor_units(past, "EUR", JSON_SAFE_INTEGER)
+    assert minor_units(Decimal("1234"), None, 10**4, places=0) == 1234
+    with pytest.raises(FractionLeft, match="1.5 has more than 0 decimals"):
+        minor_units(Decimal("1.5"), None, places=0)
+    for nothing in ("NaN", "Infinity", "-Infinity"):
+        with pytest.raises(ValueError, match="not a number"):
+            minor_units(Decimal(nothing), "EUR")
+
+
+def test_totals_of_a_currency_whose_minor_unit_is_unknown_are_shown_as_minor_units() -> None:
+    # found by a tester: an unknown code's (YEN) and a missing currency's totals were shown with 2 decimals
+    totals = {"invoices": {"YEN": [1, 1234, 1234], "": [2, -250, 0], "JPY": [1, 1500, 1500], "KWD": [1, 1, 1]}}
+    assert _totals_view(totals, PayorCRM(["invoices"])) == {
+        "invoices": {
+            "": {"rows": 2, "minor_units": -250, "debit_minor_units": 0},
+            "JPY": {"rows": 1, "amount": "1500", "debit": "1500"},
+            "KWD": {"rows": 1, "amount": "0.001", "debit": "0.001"},
+            "YEN": {"rows": 1, "minor_units": 1234, "debit_minor_units": 1234},
+        }
+    }
+    # e-conomic's are shown as before, whatever the code: amounts of 2 decimals where ISO 4217 names no other
+    assert _totals_view({"1": {"DKK": [1, 125000, 125000], "XYZ": [1, 5, 5]}}, Economic()) == {
+        "1": {
+            "DKK": {"rows": 1, "amount": "1250.00", "debit": "1250.00"},
+            "XYZ": {"rows": 1, "amount": "0.05", "debit": "0.05"},
+        }
+    }
