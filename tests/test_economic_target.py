@@ -276,3 +276,13 @@ def test_totals_per_journal_and_currency_in_the_order_first_met() -> None:
     assert totals == {"2": {"DKK": [2, 200, 500]}, "1": {"EUR": [1, 1000, 1000], "DKK": [1, -400, 0], "JPY": [1, 7, 7]}}
     assert list(totals) == ["2", "1"] and list(totals["1"]) == ["EUR", "DKK", "JPY"]
     assert t.summarize([]) == {}
+
+
+def test_an_amount_of_more_minor_units_than_64_bits_hold_is_refused_not_an_internal_error() -> None:
+    # found by a tester: 18 digits of DKK without decimals passed the 18-digit check, and its 10^20 øre stopped
+    # even a dry run with "internal error: OverflowError" (the line check packs minor units as a 64-bit integer)
+    field, why = reason({**ROW, "amount": "999999999999999999"})
+    assert field == "amount" and "is more than 9,223,372,036,854,775,807 minor units" in why
+    assert reason({**ROW, "amount": "999999999999999.999", "currency": "CLF"})[0] == "amount"  # CLF has 4 decimals
+    e = check({**ROW, "amount": "9999999999999999.99"})  # 18 digits, 2 decimals: fits
+    assert Economic().kind_of(0).units(e) == 999999999999999999

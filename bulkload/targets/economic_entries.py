@@ -15,7 +15,7 @@ from ..cursors import CursorTrail
 from ..errors import APIError, RowInvalid
 from ..http import decoded
 from ..model import Chunk, Totals
-from ..money import DECIMALS, FACTORS, HUNDRED, minor_units
+from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, minor_units
 from ..numbers import whole_reason
 from .base import RecordKind, Unreadable, int_fields, key_number
 from .protocols import Sender
@@ -27,6 +27,8 @@ Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 
 #: the most digits an amount may have (seed 002: "The amount cannot be more than 18 digits")
 MAX_DIGITS = 18
+#: the most minor units of an amount: a signed 64-bit integer, as the ledger's totals and line checks keep them
+MAX_UNITS = 2**63 - 1
 #: an amount's quantum with 2 decimals
 _CENT = Decimal("0.01")
 #: voucher numbers per `$in:` list (the API takes at most 200 values)
@@ -83,12 +85,18 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
             raise ValueError(f"not a number: {rate} - at `$.exchangeRate`")
         if len(digits) > MAX_DIGITS:
             raise ValueError(f"{amount} has {len(digits)} digits; e-conomic takes at most {MAX_DIGITS} - at `$.amount`")
-        # the common case, a currency of 2 decimals and at most 2 written, needs no more
-        if exponent < -2 or self.currency in DECIMALS:
-            try:
-                minor_units(amount, self.currency)
-            except ValueError as exc:  # more decimals than the currency has: it cannot be booked as written
-                raise ValueError(f"{exc} - at `$.amount`") from None
+        try:
+            # no more decimals than the currency has (it cannot be booked as written), and minor units a 64-bit
+            # integer holds: the ledger's control totals and line checks keep them so (18 digits of DKK without
+            # decimals are 10^20 øre)
+            minor_units(amount, self.currency, MAX_UNITS)
+        except PastLimit:
+            raise ValueError(
+                f"{amount} {self.currency} is more than {MAX_UNITS:,} minor units, the most bulkload keeps exactly "
+                "- at `$.amount`"
+            ) from None
+        except ValueError as exc:
+            raise ValueError(f"{exc} - at `$.amount`") from None
 
 
 _FIELDS = frozenset(DraftEntry.__struct_fields__)
