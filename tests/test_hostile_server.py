@@ -265,6 +265,21 @@ def test_an_economic_read_answered_with_what_it_cannot_read_stops_the_run_exit_4
 
 
 @pytest.mark.slow
+def test_a_walked_entry_whose_amount_no_64_bit_integer_holds_stops_the_reconciliation_in_our_words(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # before: "internal error (a bug in bulkload): OverflowError" from the ledger, where the API listed 1e30
+    def huge(body: bytes) -> bytes:
+        return re.sub(rb'"amount":\s*-?[0-9.]+', b'"amount": 1e30', body, count=1)
+
+    api = Hostile("economic", lambda method, path, n: Answer(rewrite=huge) if path.endswith("/draft-entries") else None)
+    with served(api.app()) as origin:
+        code, out = run(load_args("economic", origin, tmp_path), "economic", capfd)
+    assert code == 4 and "internal error" not in out, out
+    assert "GET /draft-entries: the answer is not what the API documents (entry 1 has the amount 1E+30" in out, out
+
+
+@pytest.mark.slow
 def test_a_write_answered_past_its_cap_is_in_doubt_and_resume_replays_its_key(tmp_path: Path) -> None:
     """Run as a child process, so its peak RSS is its own: a 50 MB answer to the bulk POST is read up to the 2 MB
     cap; the call may have been carried out, so its rows are in doubt until resume sends it again with its key."""

@@ -17,12 +17,12 @@ from typing import Annotated, Any
 import msgspec
 
 from ..cursors import CursorTrail
-from ..errors import ConfigError
+from ..errors import BadAnswer, ConfigError
 from ..model import Known, Listed, group_digest
 from ..money import FACTORS, HUNDRED
 from ..side_by_side import results_side_by_side
 from .base import Api, Books, Credentials, Target
-from .economic_entries import IN_LIST, DraftEntries, _Created, _decimals, _line_check, _page
+from .economic_entries import IN_LIST, MAX_UNITS, DraftEntries, _Created, _decimals, _line_check, _page
 from .flags import Flag, Flags
 from .protocols import Sender
 
@@ -168,6 +168,13 @@ class Journals(Books):
             currencies = list(map(_currency, items))
             exact = list(map(operator.mul, map(_amount, items), map(FACTORS.get, currencies, repeat(HUNDRED))))
             units = list(map(int, exact))
+            if units and (max(units) > MAX_UNITS or min(units) < -MAX_UNITS):
+                at = next(i for i, u in enumerate(units) if abs(u) > MAX_UNITS)
+                raise BadAnswer(
+                    f"GET /draft-entries: the answer is not what the API documents (entry {ids[at]} has the amount "
+                    f"{_amount(items[at])}: more minor units than a 64-bit integer holds, where it takes at most 18 "
+                    "digits: seed 002)"
+                )
             yield Listed(
                 ids,
                 currencies,
