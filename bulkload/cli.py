@@ -163,6 +163,13 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
             default=None,
             help="load a file although it was already loaded into the same place (API, agreement, journal or kind)",
         )
+        p.add_argument(
+            "--forget-ledger",
+            action="append",
+            metavar="PATH",
+            help="the ledger of an earlier load into the same place is gone, and its run shares no group with the "
+            "file (or its records were removed): no longer look for it, now or later (repeatable)",
+        )
         p.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
         cls.flags.add_to(p)
 

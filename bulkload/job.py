@@ -86,6 +86,9 @@ class Job:
     no_regroup: bool = False
     #: load a file the record of loads says was already loaded into the same API (and every group of it again)
     allow_duplicate_load: bool = False
+    #: earlier loads whose ledgers are gone, by the paths they were last seen at, that the user says share no group
+    #: with what they load from now on (loads.forget): recorded for good, no load looks for them again
+    forget_ledger: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
     target_options: dict[str, Any] = field(default_factory=dict)
     #: the agreement the run loads into, as a keyed hash of the credentials that name it (Credentials.agreement), set
@@ -279,6 +282,7 @@ class JobTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     date_format: str | UnsetType = UNSET
     no_regroup: bool | UnsetType = UNSET
     allow_duplicate_load: bool | UnsetType = UNSET
+    forget_ledger: list[str] | UnsetType = UNSET
 
 
 class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

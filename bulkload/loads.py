@@ -103,35 +103,140 @@ def _record_held() -> Iterator[None]:
         yield
 
 
+class _Record:
+    """The record of loads read once. Each load entry belongs to a run: the one it names ("run"), or, written by a
+    bulkload from before 2026-12, the run tied to its ledger's path just after it (a release: the one tied there
+    before it), else its ledger's path stands for the run. A run's ledger is where the record of loads last saw it
+    (`tie`: a ledger moved, then resumed or rolled back from its new path, is recorded there) or, gone from there,
+    the same file (its device and inode) under another name in that folder."""
+
+    def __init__(self) -> None:
+        self.entries = list(_entries())
+        self._homes: dict[str, dict[str, Any]] = {}
+        self._ties: dict[str, list[tuple[int, str]]] = {}  # by path: where each run was tied to it
+        self.status: dict[str, str] = {}
+        self.forgotten: set[str] = set()
+        self._found: dict[str, str] = {}  # ledger_of, once per run
+        self._named: dict[str, str] = {}  # by run: the ledger its latest load entry names
+        for i, entry in enumerate(self.entries):
+            run = entry.get("run")
+            if not isinstance(run, str):
+                continue
+            if "key" in entry and entry.get("ledger"):
+                self._named[run] = str(entry["ledger"])
+            if "ino" in entry:
+                self._homes[run] = entry
+                self._ties.setdefault(str(entry.get("ledger")), []).append((i, run))
+            if "status" in entry:
+                self.status[run] = str(entry["status"])
+            if entry.get("forgotten"):
+                self.forgotten.add(run)
+
+    def loads(self, prefix: str) -> Iterator[tuple[dict[str, Any], str]]:
+        """The load entries filed under `prefix` (an API's key) in the order written, each with its run."""
+        for i, entry in enumerate(self.entries):
+            if str(entry.get("key", "")).startswith(prefix) and entry.get("ledger"):
+                yield entry, self._run_of_entry(i, entry)
+
+    def _run_of_entry(self, i: int, entry: Mapping[str, Any]) -> str:
+        run = entry.get("run")
+        if isinstance(run, str):
+            return run
+        ledger = str(entry["ledger"])
+        ties = self._ties.get(ledger if ledger_pg.is_url(ledger) else os.path.realpath(ledger), [])
+        before = [r for at, r in ties if at < i][-1:]
+        after = [r for at, r in ties if at > i][:1]
+        found = before + after if entry.get("released") else after + before
+        return found[0] if found else ledger
+
+    def ledger_of(self, run: str) -> str:
+        """Where the run's ledger is now, as far as the record of loads can tell (see the class)."""
+        if run not in self._found:
+            self._found[run] = self._look_for(run)
+        return self._found[run]
+
+    def _look_for(self, run: str) -> str:
+        home = self._homes.get(run)
+        if home is None:  # not tied yet (being made), or by a bulkload from before runs were: where it was made
+            return self._named.get(run, run)
+        where = str(home["ledger"])
+        if ledger_pg.is_url(where) or _holds_run(where, home, run, sure=False):
+            return where
+        try:  # an inode is used again once its file is deleted: the run's own file holds the run
+            with os.scandir(os.path.dirname(where)) as names:
+                moved = [e.path for e in names if e.inode() == home.get("ino") and _holds_run(e.path, home, run)]
+        except OSError:
+            moved = []
+        return moved[0] if moved else where
+
+    def earlier(self, job: Job, making: str | None, run: str | None) -> list[tuple[dict[str, Any], str]]:
+        """The load entries of the job's API with their runs. `making`, `run`: the ledger this process is making
+        and its run, whose claim is on record: only the loads put on record before its last claim are earlier (a
+        later one waits for this one, never the reverse), and none of its own nor of its path's dead claims."""
+        entries = list(self.loads(_api_key(job)))
+        if run is not None:
+            ours = [i for i, (entry, r) in enumerate(entries) if entry.get("claim") and r == run]
+            entries = entries[: ours[-1]] if ours else entries
+        return [(e, r) for e, r in entries if r != run and (making is None or self.ledger_of(r) != making)]
+
+
+def _holds_run(path: str, home: Mapping[str, Any], run: str, *, sure: bool = True) -> bool:
+    """Whether the file at `path` is the run's: the device and inode it was tied to, holding the run (or, unless
+    `sure`, unreadable now)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if (st.st_dev, st.st_ino) != (home.get("dev"), home.get("ino")):
+        return False
+    held = _run_of(path)
+    return held.get("key_prefix") == run if held is not None else not sure
+
+
+def names_of(stored: Mapping[str, Any]) -> list[str]:
+    """What the record of loads knows a file by (a RunInfo.files entry): the SHA-256 of its content ("content": a
+    gzip file's decompressed bytes, sources.digests_of) and of its bytes ("sha256", as loads before 2026-12 filed
+    a gzip file too), each once."""
+    return list(dict.fromkeys(str(stored[k]) for k in ("content", "sha256") if stored.get(k)))
+
+
 def loaded_before(
-    job: Job, digest: str, making: str = "", resuming: bool = False, place: Mapping[str, Any] | None = None
+    job: Job,
+    names: list[str],
+    making: str = "",
+    run: str = "",
+    resuming: bool = False,
+    place: Mapping[str, Any] | None = None,
 ) -> dict[str, str] | None:
-    """The latest earlier load of the same file content into the same API and to the same place there (`place`:
-    where this load's rows of it go, RecordKind.destination; see `same_place`), from the user's record of loads; a
-    load that was rolled back since created nothing that is still there, and does not count, nor does a claim
-    whose ledger was never made (`making`: the ledger this process is making, whose earlier claims are dead), nor
-    one released since: its run created nothing and was started over or moved to another address (`release`).
-    `resuming`: `making` is the ledger of a run that goes on, whose own loads do not count. The load found:
-    {"at", "ledger", "claim" ("yes" or ""), "where" (its place, as messages name it)}."""
-    key = _api_key(job) + digest
-    found: dict[str, dict[str, str]] = {}  # by ledger, the latest last
-    for entry in _entries():
-        if entry.get("key") != key:
+    """The latest earlier load of the same file content (`names`, see `names_of`) into the same API and to the same
+    place there (`place`: where this load's rows of it go, RecordKind.destination; see `same_place`), from the
+    user's record of loads; a load that was rolled back since created nothing that is still there, and does not
+    count, nor does a claim whose ledger was never made (`making`: the ledger this process is making, whose earlier
+    claims are dead), nor one released since: its run created nothing and was started over or moved to another
+    address (`release`). `resuming`: `making` is the ledger of the run `run` that goes on, whose own loads do not
+    count. The load found: {"at", "ledger" (where its ledger is now), "claim" ("yes" or ""), "where" (its place, as
+    messages name it)}."""
+    record = _Record()
+    keys = {_api_key(job) + name for name in names}
+    found: dict[str, dict[str, str]] = {}  # by run, the latest last
+    for entry, of in record.loads(_api_key(job)):
+        if entry["key"] not in keys:
             continue
-        ledger = str(entry.get("ledger"))
-        if entry.get("released") or resuming and ledger == making:
-            found.pop(ledger, None)
+        if entry.get("released") or resuming and of in (run, making):
+            found.pop(of, None)
             continue
         if not same_place(_place_of(entry), place or {}):
             continue
-        run = _run_of(ledger)
+        ledger = record.ledger_of(of)
+        held = _run_of(ledger)
         if entry.get("claim") and (
-            ledger == making or not (run is not None and _holds(run, digest) or Ledger.being_made(ledger))
+            str(entry["ledger"]) == making
+            or not (held is not None and _holds(held, names) or Ledger.being_made(ledger))
         ):
             continue
-        if run is None or run.get("status") != "rolled_back":
-            found.pop(ledger, None)
-            found[ledger] = {
+        if record.status.get(of) != "rolled_back" and (held is None or held.get("status") != "rolled_back"):
+            found.pop(of, None)
+            found[of] = {
                 "at": str(entry.get("at")),
                 "ledger": ledger,
                 "claim": "yes" if entry.get("claim") else "",
@@ -156,25 +261,69 @@ def _run_of(ledger: str) -> dict[str, Any] | None:
         return None
 
 
-def _holds(run: dict[str, Any], digest: str) -> bool:
-    return any(isinstance(f, dict) and f.get("sha256") == digest for f in run.get("files") or [])
+def _holds(run: dict[str, Any], names: list[str]) -> bool:
+    files = [f for f in run.get("files") or [] if isinstance(f, dict)]
+    return any(name in names for f in files for name in names_of(f))
 
 
-def earlier_ledgers(job: Job, making: str | None = None) -> list[Path | str]:
-    """The ledgers of every earlier load into the same API, newest first, each once (a file's path, or a
-    PostgreSQL ledger's URL). `making`: the ledger this process is making, whose claim is on record: only the
-    loads put on record before its last claim are earlier (a later one waits for this one, never the reverse),
-    and none of its own."""
-    prefix = _api_key(job)
-    entries = [e for e in _entries() if str(e.get("key", "")).startswith(prefix) and e.get("ledger")]
-    if making is not None:  # and its own earlier claims (a load refused before its ledger was made) are dead
-        ours = [i for i, e in enumerate(entries) if e.get("claim") and str(e["ledger"]) == making]
-        entries = [e for e in (entries[: ours[-1]] if ours else entries) if str(e["ledger"]) != making]
+def earlier_ledgers(job: Job, making: str | None = None, run: str | None = None) -> list[Path | str]:
+    """The ledgers of every earlier load into the same API, newest first, each once, where the record of loads
+    last saw them (a file's path, or a PostgreSQL ledger's URL; see `_Record`). `making`, `run`: the ledger this
+    process is making and its run (see `_Record.earlier`)."""
+    record = _Record()
     seen: dict[str, None] = {}
-    for entry in entries:
-        seen.pop(str(entry["ledger"]), None)
-        seen[str(entry["ledger"])] = None
-    return [p if ledger_pg.is_url(p) else Path(p) for p in reversed(seen)]
+    for _, of in record.earlier(job, making, run):
+        seen.pop(of, None)
+        seen[of] = None
+    ledgers = [record.ledger_of(of) for of in reversed(seen)]
+    return [p if ledger_pg.is_url(p) else Path(p) for p in dict.fromkeys(ledgers)]
+
+
+def gone_ledgers(job: Job, making: str, run: str) -> list[dict[str, str]]:
+    """The earlier loads (see `_Record.earlier`) whose groups may be in this input and whose ledger is gone: loads
+    into the same API and agreement, to a place one of this job's files may go to (`same_place`), whose ledger
+    was made and is no file now where the record of loads last saw it (nor in that folder under another name), and
+    whose run was neither rolled back nor let go (`release`) nor forgotten (`forget`). PostgreSQL ledgers are not
+    looked for. Each: {"ledger", "at", "where"}, oldest first."""
+    record = _Record()
+    places = _places(job)
+    found: dict[str, dict[str, str]] = {}
+    for entry, of in record.earlier(job, making, run):
+        if entry.get("released"):
+            found.pop(of, None)
+        elif not entry.get("claim") and any(same_place(_place_of(entry), place) for place in places):
+            found[of] = {"at": str(entry.get("at")), "where": _where(_place_of(entry))}
+    gone = []
+    for of, load in found.items():
+        ledger = record.ledger_of(of)
+        if of in record.forgotten or record.status.get(of) == "rolled_back" or ledger_pg.is_url(ledger):
+            continue
+        if not os.path.exists(ledger):
+            gone.append({**load, "ledger": ledger})
+    return gone
+
+
+def forget(job: Job, ledgers: list[str]) -> None:
+    """The user says the earlier loads of these (gone) ledgers share no group with what they load from now on into
+    the job's API, or were undone by hand: `gone_ledgers` no longer names them. ConfigError, and nothing forgotten,
+    for a ledger that is there or that no load into that API has on record."""
+    record = _Record()
+    runs = {record.ledger_of(of): of for _, of in record.loads(_api_key(job))}
+    forgotten = []
+    for given in ledgers:
+        path = ledger_pg.name_of(given)
+        if path not in runs:
+            raise ConfigError(
+                f"--forget-ledger {given}: no earlier load into {job.api_url} has its ledger there; nothing was sent"
+            )
+        if ledger_pg.is_url(path) or os.path.exists(path):
+            raise ConfigError(
+                f"--forget-ledger {given}: that ledger is there, and says what its run created: it is not forgotten "
+                "(roll its run back if you want its records gone); nothing was sent"
+            )
+        forgotten.append(runs[path])
+    for of in forgotten:
+        _record({"run": of, "forgotten": True})
 
 
 def made(ledger: Path | str, stop: threading.Event, every_s: float = 0.1) -> None:
@@ -187,16 +336,23 @@ def made(ledger: Path | str, stop: threading.Event, every_s: float = 0.1) -> Non
 
 
 def claim_load(
-    job: Job, paths: list[str], digests: list[str], ledger: str, *, check: bool, resuming: bool = False
+    job: Job,
+    files: list[dict[str, Any]],
+    ledger: str,
+    run: str,
+    *,
+    check: bool,
+    resuming: bool = False,
 ) -> None:
-    """Check that no earlier load holds the content (`check`) and put this one on record, as one step: ConfigError
-    names the earlier load. Called while the ledger's path is locked, before the ledger is made, or (`resuming`)
-    while its run's lock is held by a resume."""
+    """Check that no earlier load holds the content of the job's files (`files`: their RunInfo.files entries) when
+    `check`, and put this one on record for the run `run` of `ledger`, as one step: ConfigError names the earlier
+    load. Called while the ledger's path is locked, before the ledger is made, or (`resuming`) while its run's lock
+    is held by a resume."""
     places = _places(job)
     with _record_held():
         if check:
-            for path, digest, place in zip(paths, digests, places):
-                if (earlier := loaded_before(job, digest, ledger, resuming, place)) is not None:
+            for path, stored, place in zip(job.files, files, places):
+                if (earlier := loaded_before(job, names_of(stored), ledger, run, resuming, place)) is not None:
                     under_way = "being loaded" if earlier["claim"] else "loaded"
                     instead = (
                         f"This run created nothing and has nothing left to do; continue that run with "
@@ -209,7 +365,7 @@ def claim_load(
                         f"{path} was already {under_way} into {job.api_url}{earlier['where']} ({earlier['at']}, ledger "
                         f"{earlier['ledger']}): loading it again would create its records again. {instead}"
                     )
-        _append(job, digests, ledger, places, claim=True)
+        _append(job, files, ledger, run, places, claim=True)
 
 
 def release(ledger: Ledger) -> None:
@@ -218,40 +374,45 @@ def release(ledger: Ledger) -> None:
     of its files there is no load twice."""
     run = ledger.run
     at = time.strftime("%Y-%m-%d %H:%M:%S")
+    api = _key(run.target, address(run.base_url), run.settings.get("agreement", ""))
     with _record_held():
         try:
             with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
                 for stored in run.files:
-                    entry = {
-                        "key": _key(run.target, address(run.base_url), run.settings.get("agreement", ""))
-                        + str(stored["sha256"]),
-                        "at": at,
-                        "ledger": str(ledger.path.absolute()),
-                        "released": True,
-                    }
-                    fh.write(msgspec.json.encode(entry).decode() + "\n")
+                    for name in names_of(stored):
+                        entry = {
+                            "key": api + name,
+                            "at": at,
+                            "ledger": str(ledger.path.absolute()),
+                            "run": run.key_prefix,
+                            "released": True,
+                        }
+                        fh.write(msgspec.json.encode(entry).decode() + "\n")
         except OSError:
             pass  # no record to keep it in: none holds the load either
 
 
-def remember_load(job: Job, digests: list[str], ledger: str) -> None:
+def remember_load(job: Job, files: list[dict[str, Any]], ledger: str, run: str) -> None:
     """The load's ledger exists: on record for good (even if the ledger is moved or removed later)."""
     places = _places(job)
     with _record_held():
-        _append(job, digests, ledger, places, claim=False)
+        _append(job, files, ledger, run, places, claim=False)
 
 
-def _append(job: Job, digests: list[str], ledger: str, places: list[dict[str, str]], *, claim: bool) -> None:
-    """Put the load of each file (its content's `digests`, the `places` its rows go to) on record."""
+def _append(
+    job: Job, files: list[dict[str, Any]], ledger: str, run: str, places: list[dict[str, str]], *, claim: bool
+) -> None:
+    """Put the load of each file (its content's names, `names_of`; the `places` its rows go to) on record."""
     at = time.strftime("%Y-%m-%d %H:%M:%S")
     extra = {"claim": True} if claim else {}
     try:
         with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
-            for digest, place in zip(digests, places):
+            for stored, place in zip(files, places):
                 # "to" only where a setting decides: a load that gives none is written as before
                 to = {"to": place} if place else {}
-                entry = {"key": _api_key(job) + digest, "at": at, "ledger": ledger, **to, **extra}
-                fh.write(msgspec.json.encode(entry).decode() + "\n")
+                for name in names_of(stored):
+                    entry = {"key": _api_key(job) + name, "at": at, "ledger": ledger, "run": run, **to, **extra}
+                    fh.write(msgspec.json.encode(entry).decode() + "\n")
     except OSError:
         pass  # the record only guards against loading twice; a load goes on without it
 

@@ -23,7 +23,17 @@ from .agreement_calls import agreement_file
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
 from .job import Job, address, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
-from .loads import check_home, claim_load, earlier_ledgers, made, release, remember_load, tie
+from .loads import (
+    check_home,
+    claim_load,
+    earlier_ledgers,
+    forget,
+    gone_ledgers,
+    made,
+    release,
+    remember_load,
+    tie,
+)
 from .model import RowOutcome
 from .outputs import check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
@@ -31,7 +41,7 @@ from .profile import did_you_mean, inspect
 from .report import write_rejects, write_report
 from .results import Report
 from .run import Run, Shared
-from .sources import Pinned, Source, changed_message, check_regular, pin, sha256_of
+from .sources import Pinned, Source, changed_message, check_regular, digests_of, pin, sha256_of
 from .targets.base import Target
 
 log = logging.getLogger(__name__)
@@ -61,11 +71,11 @@ def open_sources(job: Job, target: Target) -> list[Source]:
     return sources
 
 
-def _hashed(paths: list[str]) -> tuple[list[Pinned], list[str]]:
-    """Each file's size and mtime, then its SHA-256. Sources pinned to them read no byte past what was hashed,
-    and stop (FileChanged) when a read finds the file changed since."""
+def _hashed(paths: list[str], digests: Callable[[str], Any] = sha256_of) -> tuple[list[Pinned], list[Any]]:
+    """Each file's size and mtime, then its `digests` (its SHA-256, or sources.digests_of). Sources pinned to them
+    read no byte past what was hashed, and stop (FileChanged) when a read finds the file changed since."""
     pins = [pin(path) for path in paths]
-    return pins, [sha256_of(path) for path in paths]
+    return pins, [digests(path) for path in paths]
 
 
 def _as_hashed(sources: list[Source]) -> None:
@@ -159,23 +169,25 @@ async def load(
     log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
     sources = open_sources(job, target)
     check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
-    pins, hashes = await anyio.to_thread.run_sync(_hashed, job.files)
+    pins, digests = await anyio.to_thread.run_sync(_hashed, job.files, digests_of)
     for source, pinned in zip(sources, pins):
         source.pinned = pinned
     info = RunInfo(
         target=target.name,
         base_url=job.api_url,
-        files=[{"path": os.path.abspath(p), "sha256": h} for p, h in zip(job.files, hashes)],
+        files=[{"path": os.path.abspath(p), **d} for p, d in zip(job.files, digests)],
         options=target.options(),
         settings=job.settings(),
         key_prefix=uuid.uuid4().hex[:16],
     )
     checked = not (job.allow_duplicate_load or target.books.rerunnable)
     ledger_at = ledger_pg.name_of(job.ledger_path)  # found again from any directory; a URL without its password
+    if job.forget_ledger:
+        forget(job, job.forget_ledger)
 
     def claim() -> None:
         # under the ledger's lock, before it is made: two loads of one content started together cannot both pass
-        claim_load(job, job.files, hashes, ledger_at, check=checked)
+        claim_load(job, info.files, ledger_at, info.key_prefix, check=checked)
 
     def prepare(conn: sqlite3.Connection) -> None:
         # the whole-file decisions go into the ledger as it is made: a run refused (or killed) before the first
@@ -191,9 +203,10 @@ async def load(
             _as_hashed(sources)  # what was decided for a file may not hold for what it now is
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (msgspec.json.encode(profiles).decode(),))
         if checked:
+            _refuse_gone(conn, job, ledger_at, info.key_prefix, target)
             # a load put on record before this one and still inspecting its files: what it creates is known once
             # its ledger is made (before: both passed, and the groups they shared were created twice)
-            for earlier in earlier_ledgers(job, making=ledger_at):
+            for earlier in earlier_ledgers(job, making=ledger_at, run=info.key_prefix):
                 made(earlier, stop)
                 _learn_from(conn, earlier, target)
         if stop.is_set():
@@ -216,7 +229,7 @@ async def load(
             await planner.close()
         raise
     try:
-        remember_load(job, hashes, ledger_at)
+        remember_load(job, info.files, ledger_at, info.key_prefix)
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("ledger: %s", ledger_at)
@@ -227,6 +240,28 @@ async def load(
         with anyio.CancelScope(shield=True):
             await planner.close()  # closed by the run already, unless the run never began
         _let_go(ledger)
+
+
+def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target) -> None:
+    """LedgerError naming the earlier loads whose ledger is gone (loads.gone_ledgers), when the input has groups
+    (`conn`: the new ledger, its `file_groups` filled): what their runs created can no longer be told apart from
+    what this input would create again."""
+    if conn.execute("SELECT 1 FROM file_groups LIMIT 1").fetchone() is None:
+        return  # rows of no group: no earlier ledger could tell this load anything
+    gone = gone_ledgers(job, making, run)
+    if not gone:
+        return
+    group = target.kind_of(0).group_name
+    named = "; ".join(f"{g['ledger']} ({g['at']}{g['where']})" for g in gone[:5])
+    more = f" and {len(gone) - 5:,} more" if len(gone) > 5 else ""
+    raise LedgerError(
+        f"the ledger of an earlier load into {job.api_url} is gone: {named}{more}. A ledger says which {group}s its "
+        f"run created; without it, this load could create them again. Put it back where it was (moved within its "
+        f"folder, it is found under any name; moved elsewhere, `bulkload resume --ledger NEW` or `bulkload rollback "
+        f"--ledger NEW` records where it is). If its run shares no {group} with this file, or its records were removed "
+        "from the API, pass --forget-ledger with its path: it is no longer looked for, by this load or a later one; "
+        "nothing was sent"
+    )
 
 
 def agreement_of(job: Job, target: Target, credentials: Mapping[str, str]) -> str:
@@ -315,7 +350,7 @@ async def resume(
         check_paths(job, outputs=_RUN_OUTPUTS)
         checked = not (job.allow_duplicate_load or target.books.rerunnable)
         if ledger.created_nothing():  # its files were let go when it stopped (`_let_go`): on record again
-            _claim_again(ledger, job, hashes, checked=checked, moved=moved)
+            _claim_again(ledger, job, checked=checked, moved=moved)
         if overrides:  # kept: a later resume, reconcile or rollback runs with them (and counts the raised quota)
             ledger.set_settings({**ledger.run.settings, **overrides})
         if ledger.earlier_unchecked():
@@ -358,14 +393,14 @@ def _stays(ledger: Ledger, url: str) -> str:
     )
 
 
-def _claim_again(ledger: Ledger, job: Job, digests: list[str], *, checked: bool, moved: bool) -> None:
+def _claim_again(ledger: Ledger, job: Job, *, checked: bool, moved: bool) -> None:
     """The run created nothing: its files go on record as loaded by it, at `job.api_url`, refused (`checked`)
     when another load holds them there now (ConfigError). `moved`: it goes on there from where it was."""
-    path = str(ledger.path.absolute())
-    claim_load(job, job.files, digests, path, check=checked, resuming=True)
+    path, run = str(ledger.path.absolute()), ledger.run.key_prefix
+    claim_load(job, ledger.run.files, path, run, check=checked, resuming=True)
     if moved:
         release(ledger)
-    remember_load(job, digests, path)
+    remember_load(job, ledger.run.files, path, run)
     if moved:
         ledger.repoint(job.api_url)
 

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from bulkload.errors import ConfigError, FileChanged, SourceError
+from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, SourceError
 from bulkload.lines import (
     BLANK_RUN,
     MAX_LINE_BYTES,
@@ -1334,3 +1334,56 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
             return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def digests_of(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The hex SHA-256 of the file's bytes ("sha256", as `sha256_of`) and, for a gzip file, of what it holds
+    ("content": its bytes decompressed, what a plain copy of it would hash to), in one read: the record of loads
+    knows a file and its gzip copy as one content. A gzip file that does not decompress whole, or expands like a
+    gzip bomb (lines.Expansion), has no "content" (loading it says why). Raises ConfigError when the file cannot be
+    read."""
+    check_regular(path)
+    try:
+        with open(path, "rb") as f:
+            if f.peek(2)[:2] != GZIP_MAGIC:
+                return {"sha256": hashlib.file_digest(f, "sha256").hexdigest()}
+            read = _Hashed(f)
+            content = hashlib.sha256()
+            buffer = bytearray(_BUFFER)
+            try:
+                with gzip.GzipFile(fileobj=read, mode="rb") as gz:
+                    expanded = Expansion(gz, read, path)
+                    while n := expanded.readinto(buffer):
+                        content.update(memoryview(buffer)[:n])
+            except (*_READ_ERRORS, ExpansionRefused):
+                read.rest()
+                return {"sha256": read.digest.hexdigest()}
+            read.rest()
+            return {"sha256": read.digest.hexdigest(), "content": content.hexdigest()}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+class _Hashed(io.RawIOBase):
+    """A binary file read for gzip whose bytes are hashed as they go by (`digest`); `rest` reads what is left."""
+
+    def __init__(self, file: io.BufferedReader) -> None:
+        self._file = file
+        self.digest = hashlib.sha256()
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._read
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._file.readinto(buffer)
+        self.digest.update(memoryview(buffer)[:n])
+        self._read += n
+        return n
+
+    def rest(self) -> None:
+        while block := self._file.read(_BUFFER):
+            self.digest.update(block)

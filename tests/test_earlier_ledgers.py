@@ -1,0 +1,281 @@
+"""A new load finds the earlier runs of its groups where their ledgers are (moved, then resumed from their new
+path, or renamed in their folder), refuses while an earlier ledger that may hold its groups is gone, and knows a
+file's content whether it comes plain or gzipped. Each case was found by a tester creating records twice."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from conftest import CREDS
+
+from bulkload import Job, load, loads, resume
+from bulkload.errors import ConfigError, LedgerError
+from bulkload.outputs import cache_dir
+from bulkload.sandbox import SandboxOptions, running
+
+PAYOR = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
+HALO = {"HALO_CLIENT_ID": "halo-test-client", "HALO_CLIENT_SECRET": "halo-test-secret"}
+ENTRIES = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+
+
+def vouchers(path: Path, numbers: range) -> Path:
+    path.write_text(
+        ENTRIES
+        + "".join(
+            f"5,1,{v},2026-10-31,{v}.00,DKK,1010,v{v}\n5,1,{v},2026-10-31,-{v}.00,DKK,5600,v{v}\n" for v in numbers
+        )
+    )
+    return path
+
+
+async def journal_vouchers(url: str) -> list[int]:
+    headers = {
+        "X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
+        "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+    }
+    out: list[int] = []
+    params = {"filter": "journalNumber$eq:1"}
+    async with aiohttp.ClientSession(headers=headers) as s:
+        while True:
+            async with s.get(url + "/draft-entries", params=params) as r:
+                page = await r.json()
+            out += [int(e["voucherNumber"]) for e in page["items"]]
+            if not page.get("cursor"):
+                return sorted(out)
+            params = {**params, "cursor": page["cursor"]}
+
+
+@pytest.mark.slow
+async def test_an_unfinished_run_whose_ledger_was_renamed_still_stops_a_load_of_its_vouchers(tmp_path: Path) -> None:
+    # before: the renamed ledger was not found, the second load created vouchers 1-6, and the resume of the
+    # renamed ledger created the rest of them again
+    first = vouchers(tmp_path / "a.csv", range(1, 7))
+    second = vouchers(tmp_path / "b.csv", range(1, 8))
+
+    def job(data: Path, url: str, **kw: Any) -> Job:
+        return Job(target="economic", files=[str(data)], base_url=url, **kw)
+
+    with anyio.fail_after(90):
+        async with running("economic", SandboxOptions()) as url:
+            stopped = await load(job(first, url, batch_size=2, daily_quota=4), env=CREDS, raise_on_stop=False)
+            assert stopped.status == "stopped"
+            renamed = tmp_path / "run-a.sqlite"
+            os.rename(f"{first}.ledger.sqlite", renamed)
+            with pytest.raises(LedgerError, match=f"belong to a run that has not finished \\(ledger {renamed}"):
+                await load(job(second, url), env=CREDS)
+            assert (await resume(str(renamed), env=CREDS, daily_quota=1000)).status == "complete"
+            again = await load(job(second, url, ledger=str(tmp_path / "b.sqlite")), env=CREDS)
+            stored = await journal_vouchers(url)
+    assert (again.loaded, again.skipped, again.exit_code) == (2, 12, 0)
+    assert stored == sorted([v for v in range(1, 8) for _ in range(2)]), "a voucher was created twice"
+
+
+def invoices(path: Path, numbers: list[str]) -> Path:
+    rows = [["C1", n, "100", "DKK", "2026-12-01"] for n in numbers]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "dueDate"], *rows])
+    return path
+
+
+def payor_job(data: Path, url: str, ledger: Path, **kw: Any) -> Job:
+    return Job(
+        target="payorcrm",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(ledger),
+        target_options={"kind": "invoices"},
+        **kw,
+    )
+
+
+async def customer_c1(url: str, folder: Path) -> None:
+    """The customer the invoices are for (PayorCRM refuses an invoice of an unknown customer)."""
+    (folder / "c1.csv").write_text("customerno,emailaddress1\nC1,c1@example.com\n")
+    job = Job(
+        target="payorcrm",
+        files=[str(folder / "c1.csv")],
+        base_url=url,
+        ledger=str(folder / "c1.sqlite"),
+        target_options={"kind": "customers"},
+    )
+    assert (await load(job, env=PAYOR)).loaded == 1
+
+
+async def uploaded(url: str) -> list[str]:
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/invoices") as r:
+        return sorted(i["invoiceNumber"] for i in await r.json())
+
+
+@pytest.mark.slow
+async def test_a_ledger_moved_elsewhere_and_resumed_there_is_found_by_the_next_load(tmp_path: Path) -> None:
+    # before: the next load looked for the ledger where it was made, found nothing, and uploaded N1 and N2 again
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await customer_c1(url, tmp_path)
+            ledger = tmp_path / "first.sqlite"
+            await load(payor_job(invoices(tmp_path / "n.csv", ["N1", "N2"]), url, ledger), env=PAYOR)
+            moved = tmp_path / "kept" / "first.sqlite"
+            moved.parent.mkdir()
+            os.rename(ledger, moved)
+            assert (await resume(str(moved), env=PAYOR)).status == "complete"  # records where it is now
+            more = invoices(tmp_path / "more.csv", ["N1", "N2", "N3"])
+            again = await load(payor_job(more, url, tmp_path / "more.sqlite"), env=PAYOR)
+            got = await uploaded(url)
+    assert (again.loaded, again.skipped, again.exit_code) == (1, 2, 0)
+    assert str(moved) in again.groups.skipped_reasons[0]
+    assert got == ["N1", "N2", "N3"], "an invoice was uploaded twice"
+
+
+def remove_ledger(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@pytest.mark.slow
+async def test_a_gone_ledger_that_may_hold_the_groups_stops_the_load_until_it_is_back_or_forgotten(
+    tmp_path: Path,
+) -> None:
+    # before: with the earlier ledger gone, the corrected file uploaded N1 and N2 again, exit 0
+    here = tmp_path / "loads"
+    here.mkdir()
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await customer_c1(url, here)
+            ledger = here / "first.sqlite"
+            await load(payor_job(invoices(here / "n.csv", ["N1", "N2"]), url, ledger), env=PAYOR)
+            os.rename(ledger, tmp_path / "aside.sqlite")  # gone from its folder
+            more = invoices(here / "more.csv", ["N1", "N2", "N3"])
+            with pytest.raises(LedgerError, match=f"is gone: {ledger} .*--forget-ledger"):
+                await load(payor_job(more, url, here / "more.sqlite"), env=PAYOR)
+            assert not (here / "more.sqlite").exists()
+            # customers go elsewhere than invoices: no earlier load of invoices can hold them
+            customers = here / "c.csv"
+            customers.write_text("customerno,emailaddress1\nC9,c9@example.com\n")
+            other = Job(
+                target="payorcrm",
+                files=[str(customers)],
+                base_url=url,
+                ledger=str(here / "c.sqlite"),
+                target_options={"kind": "customers"},
+            )
+            assert (await load(other, env=PAYOR)).loaded == 1
+            # put back where it was: found, and N1, N2 are skipped
+            os.rename(tmp_path / "aside.sqlite", ledger)
+            back = await load(payor_job(more, url, here / "more.sqlite"), env=PAYOR)
+            assert (back.loaded, back.skipped) == (1, 2)
+            remove_ledger(ledger)
+            later = invoices(here / "later.csv", ["N4"])
+            with pytest.raises(ConfigError, match="that ledger is there"):
+                await load(
+                    payor_job(later, url, here / "later.sqlite", forget_ledger=[str(here / "more.sqlite")]), env=PAYOR
+                )
+            with pytest.raises(LedgerError, match=f"is gone: {ledger} "):
+                await load(payor_job(later, url, here / "later.sqlite"), env=PAYOR)
+            forgot = await load(payor_job(later, url, here / "later.sqlite", forget_ledger=[str(ledger)]), env=PAYOR)
+            # forgotten for good: a later load no longer looks for it
+            last = await load(payor_job(invoices(here / "last.csv", ["N5"]), url, here / "last.sqlite"), env=PAYOR)
+            got = await uploaded(url)
+    assert forgot.loaded == 1 and last.loaded == 1
+    assert got == ["N1", "N2", "N3", "N4", "N5"]
+
+
+def halo_records(path: Path, n: int) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "tenant_id", "tenant_name", "authorized"])
+        w.writerows([[f"Acme {i} – Xero UK", f"tenant-{i}", f"Tenant {i}", "true"] for i in range(n)])
+    return path
+
+
+def halo_job(data: Path, url: str, ledger: Path) -> Job:
+    return Job(
+        target="halopsa",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(ledger),
+        target_options={"resources": ["XeroDetails"]},
+    )
+
+
+async def halo_count(url: str) -> int:
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
+        return len(await r.json())
+
+
+@pytest.mark.slow
+async def test_a_gzip_copy_of_a_loaded_file_is_the_same_content(tmp_path: Path) -> None:
+    # before: the record of loads hashed the file's bytes, and the gzip copy created every record again, exit 0
+    plain = halo_records(tmp_path / "XeroDetails.csv", 5)
+    (tmp_path / "gz").mkdir()
+    packed = tmp_path / "gz" / "XeroDetails.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            assert (await load(halo_job(plain, url, tmp_path / "plain.sqlite"), env=HALO)).loaded == 5
+            with pytest.raises(ConfigError, match=f"{packed} was already loaded into .*plain.sqlite"):
+                await load(halo_job(packed, url, tmp_path / "packed.sqlite"), env=HALO)
+            # the other way round: a plain copy of a gzip file loaded before
+            other = halo_records(tmp_path / "other.csv", 3)
+            other_gz = tmp_path / "gz" / "other.csv.gz"
+            other_gz.write_bytes(gzip.compress(other.read_bytes(), compresslevel=1))
+            assert (await load(halo_job(other_gz, url, tmp_path / "other-gz.sqlite"), env=HALO)).loaded == 3
+            with pytest.raises(ConfigError, match=f"{other} was already loaded into .*other-gz.sqlite"):
+                await load(halo_job(other, url, tmp_path / "other.sqlite"), env=HALO)
+            # a load of a gzip file on record by a bulkload from before (by its bytes alone) still counts
+            record = cache_dir() / "loads.jsonl"
+            entries = [json.loads(line) for line in record.read_text().splitlines()]
+            kept = [e for e in entries if "run" not in e or "ino" in e or "status" in e]
+            for e in entries:
+                if (
+                    "key" in e
+                    and e["ledger"].endswith("other-gz.sqlite")
+                    and e["key"].endswith(hashlib.sha256(other_gz.read_bytes()).hexdigest())
+                ):
+                    kept.append({k: v for k, v in e.items() if k != "run"})
+            record.write_text("".join(json.dumps(e) + "\n" for e in kept))
+            with pytest.raises(ConfigError, match=f"{other_gz} was already loaded into .*other-gz.sqlite"):
+                await load(halo_job(other_gz, url, tmp_path / "again.sqlite"), env=HALO)
+            # resume knows a gzip input by its bytes, as ledgers always did
+            assert (await resume(str(tmp_path / "other-gz.sqlite"), env=HALO)).status == "complete"
+            count = await halo_count(url)
+    assert count == 8, "a record was created twice"
+
+
+def test_a_load_recorded_before_entries_named_their_run_is_found_where_its_run_went(tmp_path: Path) -> None:
+    # a load on record by a bulkload from before (no "run" in its entry): its run is the one tied to its ledger's
+    # path just after it, and that run's ledger is where the record last saw it
+    made, moved = tmp_path / "made.sqlite", tmp_path / "kept" / "moved.sqlite"
+    made.write_bytes(b"")
+    job = Job(
+        target="payorcrm",
+        files=[str(tmp_path / "n.csv")],
+        base_url="http://127.0.0.1:9",
+        target_options={"kind": "invoices"},
+    )
+    key = loads._api_key(job) + "0" * 64
+
+    def tie(path: Path) -> dict[str, Any]:
+        st = path.stat()
+        return {"run": "r1", "ledger": str(path), "dev": st.st_dev, "ino": st.st_ino}
+
+    entries = [{"key": key, "at": "2026-11-30 10:00:00", "ledger": str(made), "to": {"kind": "invoices"}}, tie(made)]
+    moved.parent.mkdir()
+    os.rename(made, moved)
+    entries.append(tie(moved))
+    record = cache_dir() / "loads.jsonl"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    assert loads.earlier_ledgers(job) == [moved]
+    assert loads.gone_ledgers(job, str(tmp_path / "new.sqlite"), "r2") == []
+    moved.unlink()
+    gone = loads.gone_ledgers(job, str(tmp_path / "new.sqlite"), "r2")
+    assert [g["ledger"] for g in gone] == [str(moved)]
