@@ -16,7 +16,7 @@ import msgspec
 from ..errors import APIError, ConfigError, WrongEndpoint
 from ..side_by_side import side_by_side
 from ..sources import BadRow
-from .base import Api, Credentials, Target
+from .base import Api, Books, Credentials, Target
 from .flags import Flag, Flags
 from .protocols import Sender
 from .visma_core_records import _BOOKKEEPING, LOOKUP_BYTES, Costs, Definition, Entries, OnCase
@@ -32,6 +32,13 @@ class _Definition(msgspec.Struct):
     Name: str = ""
     IsDraft: bool = False
     MergeOrderLinesToOneEntry: bool = False
+
+
+class CostsSet(Books):
+    """What --kind costs does to the books: it sets fixed values on costs that exist (a PATCH each) and creates
+    nothing, so the same file loaded again changes nothing: no duplicate-load check."""
+
+    rerunnable = True
 
 
 class VismaCore(Target):
@@ -60,6 +67,8 @@ class VismaCore(Target):
         self.kind = kind
         self.entries = Entries(definitions)
         self.costs = Costs()
+        if kind == "costs":
+            self.books = CostsSet()
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> VismaCore:
