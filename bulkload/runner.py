@@ -551,7 +551,9 @@ def _dry_run(
         would_load=would["rows"],
         rejected=n_rejected,
         in_doubt=0,
-        skipped=would["rows"],
+        # would_load stands in for loaded: rows_read = would_load + rejected + in_doubt + skipped, skipped being
+        # the rows read after the dry run stopped (neither planned nor rejected)
+        skipped=max(0, planner.rows_read - would["rows"] - n_rejected),
         requests=0,
         would_send_requests=would["calls"],
         would_send_bytes=would["bytes"],
