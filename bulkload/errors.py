@@ -4,6 +4,7 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
     │   ├── LedgerError          the ledger belongs to another run, is locked, or is not a ledger
+    │   ├── LoadedBefore         the file's content was already loaded into the same place (the record of loads)
     │   ├── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
     │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
     │   │                        TLS certificate that does not verify: a wrong address is not retried as a fault
@@ -88,6 +89,35 @@ class ConfigError(BulkloadError):
 
 class LedgerError(ConfigError):
     """The ledger cannot be used for this run."""
+
+
+class LoadedBefore(ConfigError):
+    """A file's content was already loaded into the same place (loads.claim_load). `fact`: which file, where, when
+    and under which ledger (`ledger`); `resuming`: said to a resume, whose own run created nothing. The message
+    gives the command line's way on; `in_manifest` a manifest job's."""
+
+    def __init__(self, fact: str, ledger: str, *, resuming: bool = False) -> None:
+        self.fact, self.ledger, self.resuming = fact, ledger, resuming
+        super().__init__(self._said(f"`bulkload resume --ledger {ledger}`", "pass --allow-duplicate-load"))
+
+    def _said(self, resume: str, allow: str) -> str:
+        if self.resuming:
+            return (
+                f"{self.fact}. This run created nothing and has nothing left to do; continue that run with {resume} "
+                "if it has not finished"
+            )
+        return (
+            f"{self.fact}. If that run has not finished, continue it with {resume}; to create its records again all "
+            f"the same, {allow}"
+        )
+
+    def in_manifest(self, job: str) -> str:
+        """The message for job `job` of a manifest, in a manifest's words."""
+        return self._said(
+            f"`bulkload resume --ledger {self.ledger}` (`bulkload run MANIFEST --resume` where that ledger is a job's "
+            "of a manifest)",
+            f"set allow_duplicate_load = true in job {job!r}'s table of the manifest",
+        )
 
 
 class Redirected(ConfigError):

@@ -14,7 +14,18 @@ import anyio
 import msgspec
 
 from . import interrupts, ledger_pg, runner
-from .errors import EXIT_MISMATCH, EXIT_OK, EXIT_ROWS, EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, RunStopped
+from .errors import (
+    EXIT_MISMATCH,
+    EXIT_OK,
+    EXIT_ROWS,
+    EXIT_STOPPED,
+    EXIT_USAGE,
+    BulkloadError,
+    ConfigError,
+    LoadedBefore,
+    RunStopped,
+)
+from .job import Job
 from .ledger import Ledger
 from .manifest import Manifest, ManifestJob
 from .outputs import private_dir
@@ -99,7 +110,6 @@ async def run_job(
     status "stopped"); raises ConfigError for settings to correct (and, without `resume`, for a job whose ledger
     holds an unfinished run). `interrupted` as for runner.load."""
     job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
-    credentials = job.config_credentials
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
     if status == "complete" and (report := stored_report(mjob)) is not None:
         return report
@@ -109,6 +119,22 @@ async def run_job(
             "`bulkload run MANIFEST --resume` continues it"
         )
     private_dir(mjob.out_dir)
+    try:
+        return await _run(mjob, job, status, progress, shared, interrupted)
+    except LoadedBefore as exc:  # its way on in a manifest's words
+        raise ConfigError(exc.in_manifest(mjob.name)) from exc
+
+
+async def _run(
+    mjob: ManifestJob,
+    job: Job,
+    status: str | None,
+    progress: bool,
+    shared: Shared | None,
+    interrupted: Callable[[Report], object] | None,
+) -> Report:
+    """The job loaded afresh (its ledger holds no run: `status` None) or its run resumed."""
+    credentials = job.config_credentials
     if status is None:
         return await runner.load(
             job, env=credentials, progress=progress, raise_on_stop=False, shared=shared, interrupted=interrupted

@@ -30,7 +30,7 @@ from typing import Any
 import msgspec
 
 from . import ledger_pg, sent_count
-from .errors import ConfigError, LedgerError, RunStopped
+from .errors import ConfigError, LedgerError, LoadedBefore, RunStopped
 from .job import Job, address
 from .ledger import Ledger
 from .outputs import append_private, cache_dir, held_lock, private_dir
@@ -345,25 +345,27 @@ def claim_load(
     resuming: bool = False,
 ) -> None:
     """Check that no earlier load holds the content of the job's files (`files`: their RunInfo.files entries) when
-    `check`, and put this one on record for the run `run` of `ledger`, as one step: ConfigError names the earlier
-    load. Called while the ledger's path is locked, before the ledger is made, or (`resuming`) while its run's lock
-    is held by a resume."""
+    `check`, and put this one on record for the run `run` of `ledger`, as one step: LoadedBefore names the earlier
+    load. A file the target's phases take `given_again` may be one a finished run loaded (its ledger says complete:
+    its groups are skipped by that run's word). Called while the ledger's path is locked, before the ledger is
+    made, or (`resuming`) while its run's lock is held by a resume."""
     places = _places(job)
+    phases = job.make_target().phases
     with _record_held():
         if check:
-            for path, stored, place in zip(job.files, files, places):
-                if (earlier := loaded_before(job, names_of(stored), ledger, run, resuming, place)) is not None:
+            for i, (path, stored, place) in enumerate(zip(job.files, files, places)):
+                earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place)
+                if earlier is not None and phases.given_again(i) and not earlier["claim"]:
+                    found = _run_of(earlier["ledger"])
+                    if found is not None and found.get("status") == "complete":
+                        continue
+                if earlier is not None:
                     under_way = "being loaded" if earlier["claim"] else "loaded"
-                    instead = (
-                        f"This run created nothing and has nothing left to do; continue that run with "
-                        f"`bulkload resume --ledger {earlier['ledger']}` if it has not finished"
-                        if resuming
-                        else f"If that run has not finished, continue it with `bulkload resume --ledger "
-                        f"{earlier['ledger']}`; to create its records again all the same, pass --allow-duplicate-load"
-                    )
-                    raise ConfigError(
+                    raise LoadedBefore(
                         f"{path} was already {under_way} into {job.api_url}{earlier['where']} ({earlier['at']}, ledger "
-                        f"{earlier['ledger']}): loading it again would create its records again. {instead}"
+                        f"{earlier['ledger']}): loading it again would create its records again",
+                        earlier["ledger"],
+                        resuming=resuming,
                     )
         _append(job, files, ledger, run, places, claim=True)
 

@@ -349,6 +349,12 @@ class Phases:
     def use(self, context: Mapping[str, Any]) -> None:
         """Take what `before` worked out (in the planning process, and on resume)."""
 
+    def given_again(self, file_idx: int) -> bool:
+        """Whether the file may be one a finished earlier run loaded into the same place: it is given for what a
+        later phase learns from it (PayorCRM's customers, which its invoices are checked against), and each of its
+        records belongs to a group that the earlier run's word skips (ledger.known_to). By default no."""
+        return False
+
 
 class Target:
     """Base of every target: its API's behaviour and credentials, its own options (`flags`), the kind of record

@@ -87,6 +87,10 @@ class CustomersFirst(Phases):
         self.invoices.failed = dict(context.get("failed", {}))
         self.invoices.known = set(context["known"]) if "known" in context else None
 
+    def given_again(self, file_idx: int) -> bool:
+        """A customers file given with invoices (customerno names each customer; every row has one)."""
+        return self.file_kinds[file_idx] == "customers" and "invoices" in self.file_kinds
+
 
 class PayorCRM(Target):
     name = "payorcrm"

@@ -289,7 +289,9 @@ class Invoices(Upload):
             raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")
         if self.require_customers and (self.known is None or customer not in self.known):
             raise RowInvalid(
-                "customerNumber", f"customer {customer} is not in the customers file (--require-customers)"
+                "customerNumber",
+                f"customer {customer} is not in the customers file (--require-customers): give the file that "
+                "has it with --customers beside --invoices (one loaded before is taken as loaded: not sent again)",
             )
         return invoice
 
