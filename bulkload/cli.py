@@ -170,6 +170,13 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
             help="the ledger of an earlier load into the same place is gone, and its run shares no group with the "
             "file (or its records were removed): no longer look for it, now or later (repeatable)",
         )
+        p.add_argument(
+            "--reload-gone",
+            action="store_true",
+            default=None,
+            help="create again the groups an earlier run loaded that the API no longer holds (e-conomic: drafts "
+            "you deleted; never vouchers that may be booked)",
+        )
         p.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
         cls.flags.add_to(p)
 

@@ -89,6 +89,9 @@ class Job:
     #: earlier loads whose ledgers are gone, by the paths they were last seen at, that the user says share no group
     #: with what they load from now on (loads.forget): recorded for good, no load looks for them again
     forget_ledger: list[str] = field(default_factory=list)
+    #: create again the groups an earlier run loaded that the API no longer holds (read back: e-conomic's journal),
+    #: the user's word that they were deleted, never booked; every other check stays
+    reload_gone: bool = False
     columns: dict[str, str] = field(default_factory=dict)
     target_options: dict[str, Any] = field(default_factory=dict)
     #: the agreement the run loads into, as a keyed hash of the credentials that name it (Credentials.agreement), set
@@ -283,6 +286,7 @@ class JobTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     no_regroup: bool | UnsetType = UNSET
     allow_duplicate_load: bool | UnsetType = UNSET
     forget_ledger: list[str] | UnsetType = UNSET
+    reload_gone: bool | UnsetType = UNSET
 
 
 class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

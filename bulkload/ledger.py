@@ -919,14 +919,30 @@ class Ledger:
 
     @_writes
     def skip(self, known: Iterable[Known]) -> int:
-        """Groups the API already holds: not sent (the first word on a key stays, but over an earlier ledger's whose
-        digest is of another version: OLDER). Returns how many are new."""
+        """Groups the API already holds: not sent. What the API holds of a group decides over an earlier ledger's
+        word on it (ledger.known_to): a voucher corrected in the API to the input's version is loaded, whatever the
+        earlier run sent (the ledger's reason, naming the run that loaded it, stays); one the earlier run left in
+        doubt is there. Returns how many are new."""
         known = list(known)
         before = self._db.total_changes
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
-                "DELETE FROM skip_groups WHERE key = ? AND digest = ?", [(k.key, OLDER) for k in known]
+                "DELETE FROM skip_groups WHERE key = ? AND bucket <> 'skipped'", [(k.key,) for k in known]
+            )
+            self._db.executemany(
+                "UPDATE skip_groups SET lines = ?, total = ?, debit = ?, differs = ?, digest = ? WHERE key = ?",
+                [
+                    (
+                        k.lines,
+                        None if k.total is None else str(k.total),
+                        None if k.debit is None else str(k.debit),
+                        k.differs,
+                        k.digest,
+                        k.key,
+                    )
+                    for k in known
+                ],
             )
             self._db.executemany(
                 "INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -942,6 +958,12 @@ class Ledger:
                 ),
             )
         return self._db.total_changes - before
+
+    @_writes
+    def forget_loaded(self) -> None:
+        """Earlier runs' word that they loaded a group of the input is dropped (--reload-gone): before the API's
+        (Ledger.skip), so that what it does not hold is created again. In doubt stays in doubt."""
+        self._db.execute("DELETE FROM skip_groups WHERE bucket = 'skipped'")
 
     def skips(self) -> int:
         (n,) = self._db.execute("SELECT COUNT(*) FROM skip_groups").fetchone()
@@ -1157,11 +1179,12 @@ def _family_known(
     label: Callable[[str], str],
     name: str,
     family: Callable[[str], str],
-    undo: str,
+    can_delete: bool,
 ) -> None:
     """The input's groups the `earlier` run (its tables `at`) did not load, but one of whose `family` it did: into
     skip_groups as rejected (known_to). In Python: one pass over the earlier run's groups, which a family is asked
     for only where the target has one (RecordKind.group_family)."""
+    undo = f" (or undo that run: `bulkload rollback --ledger {earlier}`)" if can_delete else ""
     theirs: set[str] = set()
     families: dict[str, str] = {}  # family -> a group of it the earlier run loaded
     for (key,) in conn.execute(
@@ -1175,8 +1198,8 @@ def _family_known(
             key,
             "rejected",
             f"{label(key)}: an earlier run (ledger {earlier}) loaded {label(other)}, the same {name} with other "
-            f"lines: not created, which would book the {name} twice; correct it in the API{undo}, then load this "
-            "file again",
+            f"lines: not created, which would book the {name} twice; if this file's version is the right one, "
+            f"correct it in the API by hand{undo}",
             None,
             None,
             None,
@@ -1224,18 +1247,22 @@ def known_to(
     api_finds: bool = False,
     can_delete: bool = True,
     family: Callable[[str], str] | None = None,
+    gone: str = "",
 ) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
     that may have arrived is in doubt here too. An earlier run that has not finished, has created records and
-    shares groups with the input is refused: whatever it does next must not meet what this run does. A ledger
-    that cannot be read this way (gone, another version, rolled back) is passed over, and so is one of the other
-    backend or (PostgreSQL) of another database. An earlier ledger whose digests are of another version
+    shares groups with the input is refused: whatever it does next must not meet what this run does. A run rolled
+    back counts only for the groups whose records were gone before its rollback came to them (unexplained: they
+    may be in the books). A ledger that cannot be read this way (gone, another version) is passed over, and so is
+    one of the other backend or (PostgreSQL) of another database. Where the target finds the groups the API holds
+    itself (`api_finds`), what the API holds of a group decides over what is said here (Ledger.skip): the words
+    here then stand for groups the API no longer holds (`gone`: what that may mean, Api.gone_means), which are not
+    created again but with --reload-gone. An earlier ledger whose digests are of another version
     (model.CHECKS_VERSION) cannot tell a group loaded from a corrected one: its groups are compared by their lines
-    and totals, and where the target finds the groups the API holds itself (`api_finds`), what the API holds of
-    one decides over that (digest OLDER, see Ledger.skip). The reasons name `bulkload rollback` where the target
-    `can_delete` (Api.can_delete). A group it did not load, of a `family` (RecordKind.group_family) one of its
-    groups is of, is rejected: the input gives that thing (an order) other lines. Returns how many groups it knows."""
+    and totals (digest OLDER, or NULL). The reasons name `bulkload rollback` where the target `can_delete`
+    (Api.can_delete). A group it did not load, of a `family` (RecordKind.group_family) one of its groups is of, is
+    rejected: the input gives that thing (an order) other lines. Returns how many groups it knows."""
     pg = isinstance(conn, ledger_pg.Connection)
     if pg != ledger_pg.is_url(str(earlier)):
         return 0
@@ -1255,8 +1282,14 @@ def known_to(
     try:
         (run,) = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
         status = _decode(run).get("status")
-        if status == "rolled_back":
-            return 0
+        # of a run rolled back, only the groups whose (first) record was gone before the rollback came to it
+        gone_only = (
+            f" AND EXISTS (SELECT 1 FROM {at}file_groups e JOIN {at}created cr ON cr.loc = e.file_idx * "
+            f"{1 << LOC_SHIFT} + e.line JOIN {at}removed r ON r.id = cr.id WHERE e.key = f.key AND "
+            "r.outcome = 'unexplained')"
+            if status == "rolled_back"
+            else ""
+        )
         (sent,) = conn.execute(
             f"SELECT EXISTS (SELECT 1 FROM {at}chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
             f"OR EXISTS (SELECT 1 FROM {at}created)"
@@ -1265,7 +1298,7 @@ def known_to(
         # under way now, about to send: then the groups it shares with this input are its own
         if not sent and not Ledger.running(earlier):
             return 0
-        if status != "complete":
+        if status not in ("complete", "rolled_back"):
             shared, first = conn.execute(
                 f"SELECT COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups)"
             ).fetchone()
@@ -1281,20 +1314,27 @@ def known_to(
             f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
             f"it there (`bulkload resume --ledger {earlier}`), then load this file again"
         )
-        undo = f", or undo that run (`bulkload rollback --ledger {earlier}`)" if can_delete else ""
-        differs = (
-            f" was loaded by an earlier run (ledger {earlier}) with other lines, amounts, accounts, currencies, "
-            f"codes, dates or texts than this file has: not created again; correct it in the API{undo}, then load "
-            "this file again"
-        )
+        other = " with other lines, amounts, accounts, currencies, codes, dates or texts than this file has"
+        if api_finds:  # what the API holds replaces this where it holds the group (Ledger.skip): it is gone
+            differs = (
+                f"{loaded}, and the API no longer holds it: {gone}. It was loaded{other}: not created again, as "
+                "the books may hold it. Once it is in no book (reversed there, or it was deleted, never booked), "
+                "load this run's rejects file (its lines) with --reload-gone"
+            )
+        else:  # an API bulkload cannot read back: only the user can tell what it holds now
+            undo = f" (or undo that run: `bulkload rollback --ledger {earlier}`)" if can_delete else ""
+            differs = (
+                f"{loaded}{other}: not created again (loading this file again changes nothing for it); if this "
+                f"file's version is the right one, correct it in the API by hand{undo}"
+            )
         # a digest of another version, or none kept (0), tells nothing: the group is compared by lines and totals,
         # unless what the API holds is found to decide (a voucher booked since is no longer in the draft journal:
         # the ledger's word stays for it)
         unknown = str(OLDER) if api_finds else "NULL"
         digest = f"COALESCE(NULLIF(g.digest, 0), {unknown})" if _checks_of(conn, at) == CHECKS_VERSION else unknown
         joined = (
-            f"FROM file_groups f JOIN {at}groups g ON g.key = f.key "
-            f"JOIN {at}chunks c ON c.seq = g.seq AND c.part = g.part WHERE c.state IN ('done', 'sending', 'in_doubt')"
+            f"FROM file_groups f JOIN {at}groups g ON g.key = f.key JOIN {at}chunks c ON c.seq = g.seq AND "
+            f"c.part = g.part WHERE c.state IN ('done', 'sending', 'in_doubt'){gone_only}"
         )
         before = conn.total_changes
         if pg:  # PostgreSQL runs no Python in a statement: the labels are made here
@@ -1323,8 +1363,8 @@ def known_to(
                 f"g.debit, label(f.key) || ?, {digest} {joined}",
                 (loaded, doubt, differs),
             )
-        if family is not None:
-            _family_known(conn, at, earlier, label, name, family, undo)
+        if family is not None and status != "rolled_back":  # what a rollback left is told by its own groups
+            _family_known(conn, at, earlier, label, name, family, can_delete)
         return conn.total_changes - before
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it

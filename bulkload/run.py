@@ -332,6 +332,8 @@ class Run:
     async def _skip_existing(self) -> None:
         """The input's groups the API already holds are not created again (asked once, before the first write)."""
         found: list[Known] = []
+        if self.job.reload_gone:  # the user's word: what the API no longer holds was deleted, never booked
+            self.ledger.forget_loaded()
         async for item in self.target.books.groups_already_there(self.dispatcher, self.ledger.group_keys):
             found.append(item)
             if len(found) >= 1_000:

@@ -164,6 +164,11 @@ async def load(
     cancelled) once it sends hands its partial report to `interrupted`, then the interrupt goes on. `shared`: what
     the run shares with others of this process (run.Shared)."""
     target = job.make_target()
+    if job.reload_gone and not target.books.finds_groups:
+        raise ConfigError(
+            f"--reload-gone: bulkload cannot read back what {target.name} holds of a group before loading it, so "
+            "it cannot tell which are gone; nothing was sent"
+        )
     credentials = job.credentials(env)  # before any file is read
     job = replace(job, agreement=agreement_of(job, target, credentials))
     log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
@@ -425,6 +430,7 @@ def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target) -
         api_finds=target.books.finds_groups,
         can_delete=target.api.can_delete,
         family=kind.group_family,
+        gone=target.api.gone_means,
     )
 
 

@@ -14,9 +14,10 @@ ends the rollback there: nothing more is sent, what it had not come to is counte
 `stop_reason` says why and names the command that continues it, `bulkload rollback` (a run rolled back in part
 cannot be resumed: its ledger no longer says what the API holds).
 
-Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 records gone
-that no rollback of ours removed (listed); 4 deletes or settling failed for now, or the rollback stopped (run
-rollback again; after a spent quota, once its calls free up).
+Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 everything the
+API still held removed, but records gone that no rollback of ours removed (listed: e-conomic, possibly booked); 4
+deletes or settling failed for now, or the rollback stopped (run rollback again; after a spent quota, once its calls
+free up). With 0 and 3 the run is rolled back; with 1 and 4 it stays rolling back until a rollback ends so.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ async def rollback(
                     await _settle(job, target, ledger, run.dispatcher, out, clock, run.stages)
                     await _remove_all(job, target, ledger, run.dispatcher, out, run.stages)
             out.requests = run.dispatcher.counters.requests
-            _conclude(ledger, out)
+            _conclude(ledger, out, target.api.gone_means)
         out.elapsed_s = round(time.monotonic() - started, 3)
         if report:
             write_report(report, out)
@@ -109,18 +110,29 @@ async def rollback(
         ledger.close()
 
 
-def _conclude(ledger: Ledger, out: Rollback) -> None:
-    """Status and exit code: what running rollback again can fix first, then what needs a person."""
+def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
+    """Status and exit code: what running rollback again can fix first, then what needs a person. A rollback that
+    has removed everything the API still held finishes (the run is rolled back), also when records were gone
+    before it came to them (unexplained): nothing it could do is left, and a new load of the run's files creates
+    what it removed again, but not the groups of those records, which may be in the books (ledger.known_to)."""
     if out.failed or out.stop_reason:
         out.status, out.exit_code = "stopped", EXIT_STOPPED
-    elif out.unexplained_count:
-        out.status, out.exit_code = "unexplained", EXIT_MISMATCH
-    elif out.unsettled_count:
+        return
+    if out.unsettled_count:
         out.status, out.exit_code = "unsettled", EXIT_ROWS
+        return
+    if out.unexplained_count:
+        out.status, out.exit_code = "unexplained", EXIT_MISMATCH
+        out.reason = (
+            f"rolled back: everything the run created that the API still held is removed; "
+            f"{out.unexplained_count:,} of its records were gone before (listed): {gone_means}. A new load of the "
+            "run's files creates the rest again, not these records' groups (not created again while they may be "
+            "in the books; --reload-gone creates them, once they are in none)"
+        )
     else:
         out.status, out.exit_code = "complete", EXIT_OK
-        ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
-        record_status(ledger, "rolled_back")
+    ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
+    record_status(ledger, "rolled_back")
 
 
 # --- settling the calls in flight ------------------------------------------------------------------------------

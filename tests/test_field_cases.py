@@ -641,11 +641,8 @@ async def test_a_corrected_voucher_is_not_created_again_and_not_passed_off_as_lo
     assert (two.skipped, two.rejected, two.loaded, two.exit_code) == (2, 2, 0, 1)
     rejects = read_csv(Path(two.rejects_file))
     assert {r["line"] for r in rejects} == {"2", "3"}
-    said = (
-        "voucher 10 (journal 1) was loaded by an earlier run"
-        if asked == "earlier ledger"
-        else "voucher 10 (journal 1) is already in the journal"
-    )
+    # the journal holds the voucher: what it holds decides, whatever an earlier ledger says
+    said = "voucher 10 (journal 1) is already in the journal"
     assert said in rejects[0]["reason"] and "with other lines" in rejects[0]["reason"]
     assert sorted(e.amount for e in stored if e.voucherNumber == 10) == [Decimal("-1000.00"), Decimal("1000.00")]
     assert len(stored) == 4

@@ -125,7 +125,9 @@ class Journals(Books):
                 total,
                 (sum(map(abs, units)) + total) // 2,
                 f"{there} with other lines than this file has (amounts, accounts, currencies, VAT codes, dates or "
-                "texts): not created again; correct it in e-conomic (or delete those drafts), then load the file again",
+                "texts): not created again; correct those drafts in e-conomic to this file's lines (then it is loaded: "
+                "a later load finds it so), or delete them and load this run's rejects file (its lines; with "
+                "--reload-gone where a run of bulkload loaded them)",
                 group_digest(checks),
             )
 

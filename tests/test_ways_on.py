@@ -1,0 +1,307 @@
+"""Every refusal names a way on that works, and a legitimate load is not refused (a tester's dead ends): a voucher
+corrected in the journal or deleted there by hand, a rollback that met drafts gone some other way, PayorCRM's
+customers given again beside their invoices, Visma Core costs set again, a manifest job's duplicate load, a dry
+run's buckets. Against the real sandboxes on 127.0.0.1, judged by what they hold."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from conftest import CREDS
+
+from bulkload import Job, dry_run, load, resume, rollback
+from bulkload.errors import ConfigError, LedgerError
+from bulkload.fleet import run_manifest
+from bulkload.ledger import Ledger
+from bulkload.manifest import read_manifest
+from bulkload.sandbox import SandboxOptions, running
+
+#: every test here is a few dozen calls on loopback
+BOUND_S = 60
+HEADERS = {"X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "X-AgreementGrantToken": "test-grant"}
+ENTRIES = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+
+
+def voucher(number: int, amount: str) -> str:
+    return f"5,1,{number},2026-10-31,{amount},DKK,1010,a\n5,1,{number},2026-10-31,-{amount},DKK,5600,a\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def entries_job(data: Path, url: str, ledger: str, **kw: Any) -> Job:
+    return Job(target="economic", files=[str(data)], base_url=url, ledger=ledger, **kw)
+
+
+def reasons(path: str | None) -> list[str]:
+    assert path is not None
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [row["reason"] for row in csv.DictReader(fh)]
+
+
+async def drafts(url: str) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession(headers=HEADERS) as s, s.get(url + "/draft-entries") as r:
+        items: list[dict[str, Any]] = (await r.json())["items"]
+        return items
+
+
+async def amounts(url: str) -> dict[int, list[Decimal]]:
+    out: dict[int, list[Decimal]] = {}
+    for item in await drafts(url):
+        out.setdefault(item["voucherNumber"], []).append(Decimal(str(item["amount"])))
+    return {v: sorted(a) for v, a in out.items()}
+
+
+async def corrected_setup(tmp_path: Path, url: str) -> Path:
+    """a.csv (voucher 100 at 100) loaded; b.csv (voucher 100 at 120, voucher 101 new) loaded after it: 100 is
+    rejected (the journal holds a.csv's version), 101 loads. Returns b.csv's rejects file."""
+    a = write(tmp_path / "a.csv", ENTRIES + voucher(100, "100.00"))
+    b = write(tmp_path / "b.csv", ENTRIES + voucher(100, "120.00") + voucher(101, "5.00"))
+    first = await load(entries_job(a, url, str(tmp_path / "a.sqlite")), env=CREDS)
+    assert first.exit_code == 0
+    second = await load(entries_job(b, url, str(tmp_path / "b.sqlite")), env=CREDS)
+    assert (second.loaded, second.rejected, second.exit_code) == (2, 2, 1), second
+    said = reasons(second.rejects_file)[0]
+    assert "correct those drafts in e-conomic to this file's lines" in said, said
+    return Path(str(second.rejects_file))
+
+
+async def test_a_voucher_corrected_in_the_journal_to_the_files_version_counts_as_loaded(tmp_path: Path) -> None:
+    # before: the earlier ledger's word (another version) won over what the journal holds: rejected for ever
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            rejects = await corrected_setup(tmp_path, url)
+            items = [i for i in await drafts(url) if i["voucherNumber"] == 100]
+            for item in items:  # "correct it in the API": the drafts made b.csv's version
+                item["amount"] = 120 if item["amount"] > 0 else -120
+            async with aiohttp.ClientSession(headers=HEADERS) as s, s.put(url + "/draft-entries/bulk", json=items) as r:
+                assert r.status == 200
+            # the voucher's lines again (b.csv itself is on record as loaded: it created voucher 101)
+            again = await load(entries_job(rejects, url, str(tmp_path / "again.sqlite")), env=CREDS)
+            held = await amounts(url)
+    assert (again.skipped, again.rejected, again.loaded, again.exit_code) == (2, 0, 0, 0), again
+    assert "voucher 100 (journal 1) was loaded by an earlier run" in again.groups.skipped_reasons[0]
+    assert held == {100: [Decimal(-120), Decimal(120)], 101: [Decimal(-5), Decimal(5)]}
+
+
+async def test_drafts_deleted_by_hand_are_refused_as_possibly_booked_with_a_way_on_that_works(tmp_path: Path) -> None:
+    # before: every suggested command led to another (the rejected voucher again; a rollback exiting 3 and staying
+    # rolling back for ever; then `load` and `resume` refused as "not finished")
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            await corrected_setup(tmp_path, url)
+            async with aiohttp.ClientSession(headers=HEADERS) as s:
+                for item in await drafts(url):
+                    if item["voucherNumber"] == 100:
+                        async with s.delete(f"{url}/draft-entries/{item['entryNumber']}") as r:
+                            assert r.status == 204
+            # the journal no longer holds voucher 100: booked, or deleted: never created again without the user's word
+            c = write(tmp_path / "c.csv", ENTRIES + voucher(100, "120.00"))
+            refused = await load(entries_job(c, url, str(tmp_path / "c.sqlite")), env=CREDS)
+            undone = await rollback(str(tmp_path / "a.sqlite"), env=CREDS)
+            again = await rollback(str(tmp_path / "a.sqlite"), env=CREDS)
+            with pytest.raises(LedgerError, match="was rolled back: .* load the files again as a new run"):
+                await resume(str(tmp_path / "a.sqlite"), env=CREDS)
+            # rolled back: its voucher whose drafts were gone may be in the books, and is still not created again
+            after = await load(entries_job(c, url, str(tmp_path / "c2.sqlite")), env=CREDS)
+            held_before = await amounts(url)
+            # the way on both name: the rejects file, with --reload-gone
+            fixed = await load(entries_job(Path(str(after.rejects_file)), url, "", reload_gone=True), env=CREDS)
+            held = await amounts(url)
+    for report in (refused, after):
+        assert (report.rejected, report.loaded, report.exit_code) == (2, 0, 1), report
+        said = reasons(report.rejects_file)[0]
+        assert "and the API no longer holds it: possibly booked" in said, said
+        assert "load this run's rejects file (its lines) with --reload-gone" in said, said
+    assert (undone.status, undone.exit_code, undone.unexplained_count) == ("unexplained", 3, 2), undone
+    assert "rolled back: everything the run created that the API still held is removed" in str(undone.reason)
+    assert "possibly booked" in str(undone.reason) and "--reload-gone" in str(undone.reason)
+    assert (again.exit_code, again.requests) == (3, 0), again  # the same said again, nothing sent
+    opened = Ledger.open(str(tmp_path / "a.sqlite"))
+    try:
+        assert opened.run.status == "rolled_back"
+    finally:
+        opened.close()
+    assert held_before == {101: [Decimal(-5), Decimal(5)]}
+    assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (2, 0, 0), fixed
+    assert held == {100: [Decimal(-120), Decimal(120)], 101: [Decimal(-5), Decimal(5)]}
+
+
+async def test_a_rolled_back_run_still_counts_for_its_vouchers_that_were_gone(tmp_path: Path) -> None:
+    # a rollback that found drafts gone (possibly booked) finishes; the same file loaded again creates what the
+    # rollback removed, and not what may be in the books
+    data = write(tmp_path / "a.csv", ENTRIES + voucher(1, "10.00") + voucher(2, "20.00"))
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            await load(entries_job(data, url, str(tmp_path / "a.sqlite")), env=CREDS)
+            async with aiohttp.ClientSession(headers=HEADERS) as s:
+                for item in await drafts(url):
+                    if item["voucherNumber"] == 2:
+                        async with s.delete(f"{url}/draft-entries/{item['entryNumber']}") as r:
+                            assert r.status == 204
+            undone = await rollback(str(tmp_path / "a.sqlite"), env=CREDS)
+            again = await load(entries_job(data, url, str(tmp_path / "again.sqlite")), env=CREDS)
+            held = await amounts(url)
+    assert (undone.removed, undone.unexplained_count, undone.exit_code) == (2, 2, 3), undone
+    assert (again.loaded, again.skipped, again.exit_code) == (2, 2, 0), again
+    assert "voucher 2 (journal 1) was loaded by an earlier run" in again.groups.skipped_reasons[0]
+    assert held == {1: [Decimal(-10), Decimal(10)]}
+
+
+async def test_reload_gone_is_refused_where_the_api_is_not_read_back(tmp_path: Path) -> None:
+    data = write(tmp_path / "c.csv", "customerno,emailaddress1\nC-1,a@example.com\n")
+    job = Job(
+        target="payorcrm",
+        files=[str(data)],
+        base_url="http://127.0.0.1:9",
+        target_options={"kind": "customers"},
+        reload_gone=True,
+    )
+    with pytest.raises(ConfigError, match="--reload-gone: bulkload cannot read back what payorcrm holds"):
+        await load(job, env={"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"})
+
+
+# --- PayorCRM ------------------------------------------------------------------------------------------------------
+
+PAYORCRM = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
+INVOICES = "customerNumber,invoiceNumber,invoiceAmount,currency\n"
+
+
+def payorcrm_job(url: str, ledger: Path, files: list[str] | None = None, **options: Any) -> Job:
+    return Job(target="payorcrm", files=files or [], base_url=url, ledger=str(ledger), target_options=options)
+
+
+async def uploaded(url: str, kind: str) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/{kind}") as r:
+        body: list[dict[str, Any]] = await r.json()
+        return body
+
+
+async def test_customers_loaded_before_may_be_given_again_beside_their_invoices(tmp_path: Path) -> None:
+    # before: the documented flow (--customers --invoices --require-customers) was refused as a load twice, and
+    # the invoices alone were all rejected as "not in the customers file"
+    cust = write(tmp_path / "cust.csv", "customerno,emailaddress1\nC-1,a@example.com\nC-2,b@example.com\n")
+    inv = write(tmp_path / "inv.csv", INVOICES + "C-1,I-1,1000,DKK\nC-2,I-2,2000,DKK\nC-9,I-9,900,DKK\n")
+    with anyio.fail_after(BOUND_S):
+        async with running("payorcrm", SandboxOptions()) as url:
+            first = await load(payorcrm_job(url, tmp_path / "c.sqlite", [str(cust)], kind="customers"), env=PAYORCRM)
+            alone = await load(
+                payorcrm_job(url, tmp_path / "i.sqlite", [str(inv)], kind="invoices", require_customers=True),
+                env=PAYORCRM,
+            )
+            both = await load(
+                payorcrm_job(
+                    url, tmp_path / "both.sqlite", customers=str(cust), invoices=str(inv), require_customers=True
+                ),
+                env=PAYORCRM,
+            )
+            customers, invoices = await uploaded(url, "customers"), await uploaded(url, "invoices")
+    assert first.loaded == 2
+    assert alone.rejected == 3 and "give the file that has it with --customers" in reasons(alone.rejects_file)[0]
+    # the customers skipped as loaded (not uploaded again), their invoices loaded, C-9's rejected
+    assert (both.skipped, both.loaded, both.rejected, both.exit_code) == (2, 2, 1, 1), both
+    assert sorted(c["customerno"] for c in customers) == ["C-1", "C-2"]
+    assert sorted(i["invoiceNumber"] for i in invoices) == ["I-1", "I-2"]
+
+
+async def test_a_customers_file_of_a_run_not_finished_is_still_refused(tmp_path: Path) -> None:
+    cust = write(tmp_path / "cust.csv", "customerno,emailaddress1\nC-1,a@example.com\n")
+    inv = write(tmp_path / "inv.csv", INVOICES + "C-1,I-1,1000,DKK\n")
+    with anyio.fail_after(BOUND_S):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await load(payorcrm_job(url, tmp_path / "c.sqlite", [str(cust)], kind="customers"), env=PAYORCRM)
+            ledger = Ledger.open(str(tmp_path / "c.sqlite"))
+            try:
+                ledger.set_status("stopped")  # as a run killed after its first call leaves it
+            finally:
+                ledger.close()
+            with pytest.raises(ConfigError, match="already loaded .* continue it with `bulkload resume"):
+                await load(
+                    payorcrm_job(url, tmp_path / "both.sqlite", customers=str(cust), invoices=str(inv)), env=PAYORCRM
+                )
+            assert len(await uploaded(url, "customers")) == 1
+
+
+async def test_a_corrected_invoice_is_not_sent_back_to_loading_the_file_again(tmp_path: Path) -> None:
+    # before: "correct it in the API, then load this file again", and loading it again was refused as a load twice
+    cust = write(tmp_path / "cust.csv", "customerno,emailaddress1\nC-1,a@example.com\n")
+    first = write(tmp_path / "inv.csv", INVOICES + "C-1,I-1,1000,DKK\n")
+    fixed = write(tmp_path / "inv2.csv", INVOICES + "C-1,I-1,1200,DKK\nC-1,I-2,50,DKK\n")
+    with anyio.fail_after(BOUND_S):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await load(payorcrm_job(url, tmp_path / "c.sqlite", [str(cust)], kind="customers"), env=PAYORCRM)
+            await load(payorcrm_job(url, tmp_path / "1.sqlite", [str(first)], kind="invoices"), env=PAYORCRM)
+            two = await load(payorcrm_job(url, tmp_path / "2.sqlite", [str(fixed)], kind="invoices"), env=PAYORCRM)
+    said = reasons(two.rejects_file)[0]
+    assert (two.loaded, two.rejected) == (1, 1), two
+    assert "load this file again" not in said and "loading this file again changes nothing for it" in said, said
+    assert "correct it in the API by hand" in said, said
+
+
+# --- Visma Core ----------------------------------------------------------------------------------------------------
+
+
+async def test_a_costs_file_set_again_is_not_refused_as_creating_its_records_again(tmp_path: Path) -> None:
+    # before: "loading it again would create its records again": costs are PATCHes of fixed values, nothing created
+    data = write(
+        tmp_path / "c.csv",
+        "caseId,type,costId,IsOptional,Amount,Comment\n1500,Buyer,150003,,499.50,justert\n",
+    )
+    env = {"VISMA_CORE_TOKEN": "test-core-token"}
+    with anyio.fail_after(BOUND_S):
+        async with running("visma-core", SandboxOptions()) as url:
+            jobs = [
+                Job(
+                    target="visma-core",
+                    files=[str(data)],
+                    base_url=url,
+                    ledger=str(tmp_path / f"{n}.sqlite"),
+                    target_options={"kind": "costs"},
+                )
+                for n in (1, 2)
+            ]
+            first = await load(jobs[0], env=env)
+            again = await load(jobs[1], env=env)
+    assert (first.loaded, again.loaded, again.exit_code) == (1, 1, 0), again
+
+
+# --- a manifest's words, a dry run's buckets -----------------------------------------------------------------------
+
+
+async def test_a_manifest_job_refused_as_a_load_twice_is_told_the_manifests_way_on(tmp_path: Path) -> None:
+    # before: "pass --allow-duplicate-load" and "bulkload resume", which a manifest does not take
+    data = write(tmp_path / "e.csv", ENTRIES + voucher(1, "10.00"))
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            await load(entries_job(data, url, str(tmp_path / "cli.sqlite")), env=CREDS)
+            path = write(
+                tmp_path / "m.toml",
+                f'[[job]]\nname = "again"\ntarget = "economic"\nbase_url = "{url}"\nfiles = ["{data}"]\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n',
+            )
+            env = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+            fleet = await run_manifest(read_manifest(str(path)), env=env)
+    (job,) = fleet.jobs
+    said = str(job.error)
+    assert job.status == "refused" and "was already loaded" in said, job
+    assert "set allow_duplicate_load = true in job 'again'" in said and "--allow-duplicate-load" not in said, said
+    assert "`bulkload run MANIFEST --resume`" in said, said
+
+
+def test_a_dry_runs_buckets_add_up_to_the_rows_read(tmp_path: Path) -> None:
+    # before: skipped 2 beside would_load 2 for a file of 2 rows
+    data = write(tmp_path / "e.csv", ENTRIES + voucher(1, "10.00") + "5,1,2,2026-10-31,x,DKK,1010,a\n")
+    report = dry_run(Job(target="economic", files=[str(data)], report=str(tmp_path / "r.json")))
+    written = json.loads((tmp_path / "r.dry-run.json").read_text())
+    for r in (written, {k: getattr(report, k) for k in written if hasattr(report, k)}):
+        assert (r["rows_read"], r["would_load"], r["rejected"], r["skipped"], r["loaded"]) == (3, 2, 1, 0, 0), r
+        assert r["rows_read"] == r["would_load"] + r["rejected"] + r["in_doubt"] + r["skipped"]
