@@ -23,6 +23,7 @@ from . import interrupts, ledger_pg, logs, runner, undo, worker
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
 from .job import Job, JobTable, read_config
+from .ledger import wal_advice
 from .load_help import base_url_help, batch_help, job_default, target_epilog, window_s_help
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
@@ -587,6 +588,9 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
     if isinstance(exc, ledger_pg.PostgresError):  # it names its backend: no SQLite in it
         return f"{redact(str(exc))}; {again}"
     if isinstance(exc, sqlite3.Error):  # a read of the ledger or a spill file SQLite refused (damage, I/O): no bug
+        ledger = getattr(ns, "ledger", None)
+        if ledger and (advice := wal_advice(ledger, exc)):
+            return f"SQLite cannot read the ledger {ledger}: {redact(str(exc))}. {advice}"
         return f"SQLite cannot read what bulkload keeps: {redact(str(exc))}; {again}"
     kept = _keep_traceback(exc)
     return (

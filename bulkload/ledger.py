@@ -136,6 +136,18 @@ def _redacted(rows: Iterable[RowOutcome]) -> Iterable[RowOutcome]:
     return [row._replace(reason=redact(row.reason)) for row in rows]
 
 
+def wal_advice(path: str | os.PathLike[str] | ledger_pg.Location, exc: BaseException) -> str:
+    """What to do about a SQLite ledger SQLite calls malformed while a -wal lies beside it: "" where neither."""
+    if isinstance(path, ledger_pg.Location) or "malformed" not in str(exc) or not os.path.exists(f"{path}-wal"):
+        return ""
+    # a ledger put back from a backup beside the -wal of its later writes: the two are not one ledger
+    return (
+        "Its -wal beside it may hold other writes than the file's (the ledger put back from a backup while the "
+        f"-wal of its later writes stayed): put back the -wal that belongs to it, or move {path}-wal aside and "
+        "run the command again, which then asks for --adopt-copy if writes were lost"
+    )
+
+
 def _writes(method: Callable[P, R]) -> Callable[P, R]:
     """The one boundary of a ledger write: a sqlite3 error (disk full, I/O error, file removed) becomes a
     LedgerWriteError naming the ledger, which stops the run, resumable, in our own terms."""
@@ -389,7 +401,10 @@ class Ledger:
         try:
             version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
+            advice = wal_advice(path, exc)  # before the close, which may take the -wal away
             ledger.close()
+            if advice:
+                raise LedgerError(f"SQLite cannot read the ledger {path}: {exc}. {advice}") from exc
             raise LedgerError(f"{path} is not a bulkload ledger ({exc})") from exc
         if version is None or int(version[0]) != SCHEMA_VERSION:
             ledger.close()
@@ -614,15 +629,22 @@ class Ledger:
             )
             self._groups(seq, part, groups, replace=True)
             self._save_calls(calls)
+        self._count_sends(1)
+
+    def _count_sends(self, n: int) -> None:
+        """`n` more sends committed a moment ago: counted outside the ledger too (sent_count)."""
         if self._sent is not None:
-            self._sent.add()
+            self._sent.add(n)
         elif self._lock_fd >= 0:  # SQLite: its latest writes can be lost with its -wal (PostgreSQL keeps them)
             self._sent = SentCount(self.run.key_prefix, self.sends())
 
     def sends(self) -> int:
-        """How many times this run recorded a call as sending (resends counted): it only grows, unless the
-        ledger lost writes (see sent_count)."""
-        (n,) = self._db.execute("SELECT COALESCE(SUM(attempts), 0) FROM chunks").fetchone()
+        """How many times this run recorded a call as sending (resends counted) or a DELETE as leaving (a
+        rollback's "removing"): it only grows, unless the ledger lost writes (see sent_count)."""
+        (n,) = self._db.execute(
+            "SELECT COALESCE(SUM(attempts), 0) + COALESCE((SELECT CAST(value AS INTEGER) FROM meta "
+            "WHERE key = 'removes'), 0) FROM chunks"
+        ).fetchone()
         return int(n)
 
     @_writes
@@ -1135,11 +1157,19 @@ class Ledger:
     def mark_removed(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """(id, scope, outcome) of records a rollback is removing or settled (see `removals`). "removing" is
         written before the DELETE leaves, so that a 404 on a later run is known for our own."""
+        removes = sum(1 for _, _, outcome in rows if outcome == "removing")
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT OR REPLACE INTO removed VALUES (?, ?, ?, ?)", [(i, sc, o, time.time()) for i, sc, o in rows]
             )
+            if removes:  # counted as sends are (`sends`): a lost "removing" is found out as a lost "sending" is
+                found = self._db.execute("SELECT value FROM meta WHERE key = 'removes'").fetchone()
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('removes', ?)", (str(int(found[0] if found else 0) + removes),)
+                )
+        if removes:
+            self._count_sends(removes)
 
     # --- baselines and the call quota ---------------------------------------------------------------------
     def baselines(self) -> dict[str, dict[str, int]]:

@@ -1,5 +1,5 @@
 """How many calls a run has recorded as sending, kept outside its ledger, so that a ledger that lost its latest
-writes is found out before it is resumed or rolled back.
+writes is found out before it is resumed or rolled back (a rollback's DELETEs count as sends: Ledger.sends).
 
 A SQLite ledger holds its latest writes in its ``-wal`` file until SQLite copies them into the ledger itself. A
 ``-wal`` deleted or cut after a kill, or a ledger put back from a backup over the same file, takes those writes
@@ -39,9 +39,9 @@ class SentCount:
             self._fd = -1
         self._write()
 
-    def add(self) -> None:
-        """One more send, recorded in the ledger a moment ago."""
-        self._count += 1
+    def add(self, n: int = 1) -> None:
+        """`n` more sends, recorded in the ledger a moment ago."""
+        self._count += n
         self._write()
 
     def _write(self) -> None:

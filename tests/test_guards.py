@@ -731,6 +731,46 @@ async def test_a_ledger_put_back_over_itself_resumes_only_adopted(tmp_path: Path
 
 
 @pytest.mark.slow
+async def test_a_ledger_that_lost_its_rollbacks_deletes_is_refused_by_the_next_rollback(tmp_path: Path) -> None:
+    # found by a tester: a rollback killed and its -wal lost; the next rollback took the drafts its own DELETEs had
+    # removed for "possibly booked: reverse it in the books" (exit 3). A rollback's DELETEs count as sends now
+    data = tmp_path / "e.csv"
+    write_entries(data, 5)
+    ledger, backup = tmp_path / "run.sqlite", tmp_path / "backup.sqlite"
+    async with running("economic", SandboxOptions()) as url:
+        job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(ledger), rejects=str(tmp_path / "r"))
+        assert (await load(job, env=CREDS)).loaded == 10
+        copy_ledger(ledger, backup)
+        assert (await rollback(str(ledger), env=CREDS)).removed == 10
+        shutil.copyfile(backup, ledger)  # the ledger without what the rollback wrote, as a lost -wal leaves it
+        with pytest.raises(LedgerError, match="has lost its latest writes"):
+            await rollback(str(ledger), env=CREDS)
+
+
+@pytest.mark.slow
+async def test_a_ledger_sqlite_calls_malformed_beside_a_wal_is_told_what_to_do_with_the_wal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: a backup put back over the ledger while the -wal of its later writes stayed; every command
+    # said "SQLite cannot read what bulkload keeps: database disk image is malformed; continue with `bulkload
+    # resume --ledger …`", which failed the same way each time
+    data = tmp_path / "e.csv"
+    write_entries(data, 2)
+    ledger = tmp_path / "run.sqlite"
+    async with running("economic", SandboxOptions()) as url:
+        job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(ledger), rejects=str(tmp_path / "r"))
+        assert (await load(job, env=CREDS)).loaded == 4
+    damaged = bytearray(ledger.read_bytes())
+    damaged[4096 : 3 * 4096] = b"\x55" * (2 * 4096)  # pages SQLite reads first, other than the header's
+    ledger.write_bytes(bytes(damaged))
+    Path(f"{ledger}-wal").write_bytes(b"")
+    assert await anyio.to_thread.run_sync(main, ["resume", "--ledger", str(ledger), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "database disk image is malformed" in err and f"move {ledger}-wal aside" in err, err
+    assert "continue with `bulkload resume" not in err
+
+
+@pytest.mark.slow
 async def test_a_ledger_whose_wal_was_deleted_after_a_kill_resumes_only_adopted(tmp_path: Path) -> None:
     # before: resumed, the ledger sent again every invoice of its lost -wal, and PayorCRM stored each twice
     data = tmp_path / "i.csv"
