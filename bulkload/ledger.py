@@ -502,7 +502,7 @@ class Ledger:
         path, or the PostgreSQL URL it was opened with (ledger_pg.reader)."""
         return self.path.url if isinstance(self.path, ledger_pg.Location) else str(self.path)
 
-    # --- the file the run is tied to (see loads.check_home) ---------------------------------------------------
+    # --- the file the run is tied to (see ledger_home.check_home) ---------------------------------------------------
     def identity(self) -> dict[str, Any]:
         """This file: its real path, device and inode (in PostgreSQL: its URL, the database's and schema's OIDs)."""
         if isinstance(self.path, ledger_pg.Location):

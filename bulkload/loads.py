@@ -29,12 +29,11 @@ from typing import Any
 
 import msgspec
 
-from . import ledger_pg, sent_count
-from .errors import ConfigError, LedgerError, LoadedBefore, RunStopped
+from . import ledger_pg
+from .errors import ConfigError, LoadedBefore, RunStopped
 from .job import Job, address
 from .ledger import Ledger
 from .outputs import append_private, cache_dir, held_lock, private_dir
-from .targets import TARGETS
 
 #: how long a load waits for another to finish with the record (it holds it for a moment: one check, one write)
 LOCK_WAIT_S = 30.0
@@ -72,7 +71,7 @@ def _where(place: Mapping[str, Any]) -> str:
     return f" ({', '.join(f'{name} {value}' for name, value in place.items())})" if place else ""
 
 
-def _entries() -> Iterator[dict[str, Any]]:
+def entries() -> Iterator[dict[str, Any]]:
     try:
         lines = (cache_dir() / "loads.jsonl").read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -87,7 +86,7 @@ def _entries() -> Iterator[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def _record_held() -> Iterator[None]:
+def record_held() -> Iterator[None]:
     """The record of loads, for one process at a time. Without a cache to keep it in there is no record to guard."""
     try:
         lock = private_dir(cache_dir()) / "loads.lock"
@@ -111,7 +110,7 @@ class _Record:
     the same file (its device and inode) under another name in that folder."""
 
     def __init__(self) -> None:
-        self.entries = list(_entries())
+        self.entries = list(entries())
         self._homes: dict[str, dict[str, Any]] = {}
         self._ties: dict[str, list[tuple[int, str]]] = {}  # by path: where each run was tied to it
         self.status: dict[str, str] = {}
@@ -189,7 +188,7 @@ def _holds_run(path: str, home: Mapping[str, Any], run: str, *, sure: bool = Tru
         return False
     if (st.st_dev, st.st_ino) != (home.get("dev"), home.get("ino")):
         return False
-    held = _run_of(path)
+    held = run_of(path)
     return held.get("key_prefix") == run if held is not None else not sure
 
 
@@ -216,10 +215,10 @@ def loaded_before(
     address (`release`). `resuming`: `making` is the ledger of the run `run` that goes on, whose own loads do not
     count. The load found: {"at", "ledger" (where its ledger is now), "claim" ("yes" or ""), "where" (its place, as
     messages name it)}."""
-    record = _Record()
+    known = _Record()
     keys = {_api_key(job) + name for name in names}
     found: dict[str, dict[str, str]] = {}  # by run, the latest last
-    for entry, of in record.loads(_api_key(job)):
+    for entry, of in known.loads(_api_key(job)):
         if entry["key"] not in keys:
             continue
         if entry.get("released") or resuming and of in (run, making):
@@ -227,14 +226,14 @@ def loaded_before(
             continue
         if not same_place(_place_of(entry), place or {}):
             continue
-        ledger = record.ledger_of(of)
-        held = _run_of(ledger)
+        ledger = known.ledger_of(of)
+        held = run_of(ledger)
         if entry.get("claim") and (
             str(entry["ledger"]) == making
             or not (held is not None and _holds(held, names) or Ledger.being_made(ledger))
         ):
             continue
-        if record.status.get(of) != "rolled_back" and (held is None or held.get("status") != "rolled_back"):
+        if known.status.get(of) != "rolled_back" and (held is None or held.get("status") != "rolled_back"):
             found.pop(of, None)
             found[of] = {
                 "at": str(entry.get("at")),
@@ -245,7 +244,7 @@ def loaded_before(
     return list(found.values())[-1] if found else None
 
 
-def _run_of(ledger: str) -> dict[str, Any] | None:
+def run_of(ledger: str) -> dict[str, Any] | None:
     """The run a ledger holds, read without taking its lock; None when there is no such ledger."""
     if ledger_pg.is_url(ledger):
         return ledger_pg.run_of(ledger)
@@ -270,12 +269,12 @@ def earlier_ledgers(job: Job, making: str | None = None, run: str | None = None)
     """The ledgers of every earlier load into the same API, newest first, each once, where the record of loads
     last saw them (a file's path, or a PostgreSQL ledger's URL; see `_Record`). `making`, `run`: the ledger this
     process is making and its run (see `_Record.earlier`)."""
-    record = _Record()
+    known = _Record()
     seen: dict[str, None] = {}
-    for _, of in record.earlier(job, making, run):
+    for _, of in known.earlier(job, making, run):
         seen.pop(of, None)
         seen[of] = None
-    ledgers = [record.ledger_of(of) for of in reversed(seen)]
+    ledgers = [known.ledger_of(of) for of in reversed(seen)]
     return [p if ledger_pg.is_url(p) else Path(p) for p in dict.fromkeys(ledgers)]
 
 
@@ -285,18 +284,18 @@ def gone_ledgers(job: Job, making: str, run: str) -> list[dict[str, str]]:
     was made and is no file now where the record of loads last saw it (nor in that folder under another name), and
     whose run was neither rolled back nor let go (`release`) nor forgotten (`forget`). PostgreSQL ledgers are not
     looked for. Each: {"ledger", "at", "where"}, oldest first."""
-    record = _Record()
+    known = _Record()
     places = _places(job)
     found: dict[str, dict[str, str]] = {}
-    for entry, of in record.earlier(job, making, run):
+    for entry, of in known.earlier(job, making, run):
         if entry.get("released"):
             found.pop(of, None)
         elif not entry.get("claim") and any(same_place(_place_of(entry), place) for place in places):
             found[of] = {"at": str(entry.get("at")), "where": _where(_place_of(entry))}
     gone = []
     for of, load in found.items():
-        ledger = record.ledger_of(of)
-        if of in record.forgotten or record.status.get(of) == "rolled_back" or ledger_pg.is_url(ledger):
+        ledger = known.ledger_of(of)
+        if of in known.forgotten or known.status.get(of) == "rolled_back" or ledger_pg.is_url(ledger):
             continue
         if not os.path.exists(ledger):
             gone.append({**load, "ledger": ledger})
@@ -307,8 +306,8 @@ def forget(job: Job, ledgers: list[str]) -> None:
     """The user says the earlier loads of these (gone) ledgers share no group with what they load from now on into
     the job's API, or were undone by hand: `gone_ledgers` no longer names them. ConfigError, and nothing forgotten,
     for a ledger that is there or that no load into that API has on record."""
-    record = _Record()
-    runs = {record.ledger_of(of): of for _, of in record.loads(_api_key(job))}
+    known = _Record()
+    runs = {known.ledger_of(of): of for _, of in known.loads(_api_key(job))}
     forgotten = []
     for given in ledgers:
         path = ledger_pg.name_of(given)
@@ -323,14 +322,14 @@ def forget(job: Job, ledgers: list[str]) -> None:
             )
         forgotten.append(runs[path])
     for of in forgotten:
-        _record({"run": of, "forgotten": True})
+        record({"run": of, "forgotten": True})
 
 
 def made(ledger: Path | str, stop: threading.Event, every_s: float = 0.1) -> None:
     """Return once the earlier load of `ledger` has made its ledger (what it creates is known from then on) or
     given up; while another process is still making it (inspecting its files), wait. RunStopped when `stop` is set
     meanwhile."""
-    while Ledger.being_made(ledger) and _run_of(str(ledger)) is None:
+    while Ledger.being_made(ledger) and run_of(str(ledger)) is None:
         if stop.wait(every_s):
             raise RunStopped("stopped before the first call")
 
@@ -351,12 +350,12 @@ def claim_load(
     made, or (`resuming`) while its run's lock is held by a resume."""
     places = _places(job)
     phases = job.make_target().phases
-    with _record_held():
+    with record_held():
         if check:
             for i, (path, stored, place) in enumerate(zip(job.files, files, places)):
                 earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place)
                 if earlier is not None and phases.given_again(i) and not earlier["claim"]:
-                    found = _run_of(earlier["ledger"])
+                    found = run_of(earlier["ledger"])
                     if found is not None and found.get("status") == "complete":
                         continue
                 if earlier is not None:
@@ -377,7 +376,7 @@ def release(ledger: Ledger) -> None:
     run = ledger.run
     at = time.strftime("%Y-%m-%d %H:%M:%S")
     api = _key(run.target, address(run.base_url), run.settings.get("agreement", ""))
-    with _record_held():
+    with record_held():
         try:
             with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
                 for stored in run.files:
@@ -397,7 +396,7 @@ def release(ledger: Ledger) -> None:
 def remember_load(job: Job, files: list[dict[str, Any]], ledger: str, run: str) -> None:
     """The load's ledger exists: on record for good (even if the ledger is moved or removed later)."""
     places = _places(job)
-    with _record_held():
+    with record_held():
         _append(job, files, ledger, run, places, claim=False)
 
 
@@ -419,127 +418,11 @@ def _append(
         pass  # the record only guards against loading twice; a load goes on without it
 
 
-# --- the file a run is tied to -----------------------------------------------------------------------------
-# A run goes on in one file: the one its ledger was made as (its device and inode, which a rename keeps and a copy
-# does not). The ledger says which file that is, and so does the record of loads, under the run's id, with the
-# name it last had. A copy (a backup) does not know what the run did after it was made: resumed, it would send
-# that again (doubles where the API has no idempotency key); rolled back, it would leave it behind.
-
-
-def _run_record(run_id: str) -> tuple[dict[str, Any] | None, str | None]:
-    """The file the record of loads last tied the run to, and the last status it recorded for the run."""
-    home, status = None, None
-    for entry in _entries():
-        if entry.get("run") != run_id:
-            continue
-        if "ino" in entry:
-            home = entry
-        if "status" in entry:
-            status = str(entry["status"])
-    return home, status
-
-
-def _record(entry: dict[str, Any]) -> None:
-    with _record_held():
+def record(entry: dict[str, Any]) -> None:
+    """Put one entry on the record of loads (a run tied to its file, its status, a ledger forgotten)."""
+    with record_held():
         try:
             with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
                 fh.write(msgspec.json.encode({**entry, "at": time.strftime("%Y-%m-%d %H:%M:%S")}).decode() + "\n")
         except OSError:
             pass  # the ledger says which file the run is tied to as well
-
-
-def _same(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...] = ("dev", "ino")) -> bool:
-    return all(a.get(k) == b.get(k) for k in keys)
-
-
-def tie(ledger: Ledger) -> None:
-    """The run goes on in this file, under its present name: said in the ledger and in the record of loads."""
-    here = ledger.identity()
-    if ledger.home is None or not _same(ledger.home, here, ("ledger", "dev", "ino")):
-        ledger.set_home(here)
-    recorded, _ = _run_record(ledger.run.key_prefix)
-    if recorded is None or not _same(recorded, here, ("ledger", "dev", "ino")):
-        _record({"run": ledger.run.key_prefix, **here})
-
-
-def record_status(ledger: Ledger, status: str) -> None:
-    """The run finished (`complete`) or was rolled back: a copy made before cannot say otherwise."""
-    _record({"run": ledger.run.key_prefix, "status": status})
-
-
-def _still_there(home: dict[str, Any], run_id: str) -> bool:
-    """Whether the file the run is tied to is where it was last named, and still holds the run."""
-    if ledger_pg.is_url(str(home.get("ledger"))):
-        found = ledger_pg.identity_at(str(home["ledger"]))
-        return found is not None and _same(found, home) and found.get("run") == run_id
-    try:
-        st = os.stat(str(home.get("ledger")))
-    except OSError:
-        return False
-    if (st.st_dev, st.st_ino) != (home.get("dev"), home.get("ino")):
-        return False
-    run = _run_of(str(home["ledger"]))
-    return run is None or run.get("key_prefix") == run_id  # unreadable now: it may well be the run's
-
-
-def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
-    """Before a resume or a rollback: the ledger must be the file the run is tied to (LedgerError otherwise). Moved
-    (the same file by another name), it is, and the new name is recorded. A copy is refused while the run's file
-    is there; when it is gone, a copy is used only when the user says so (`adopt`, see Ledger.adopt), and never
-    to resume a run recorded as finished since."""
-    run = ledger.run
-    here = ledger.identity()
-    recorded, status = _run_record(run.key_prefix)
-    home = recorded or ledger.home
-    if home is None or _same(home, here):
-        tie(ledger)  # the run's own file (perhaps moved), or a ledger made before runs were tied to their files
-        _check_whole(ledger, adopt)
-        return
-    real = str(home.get("ledger"))
-    if _still_there(home, run.key_prefix):
-        raise LedgerError(
-            f"{ledger.path} is a copy of the run's ledger, {real}: the run goes on in that file only (a copy does not "
-            f"know what the run did after it was made, and would do it again); use --ledger {real}"
-        )
-    if resuming and status == "complete" and run.status != "complete":
-        raise LedgerError(
-            f"the run of {ledger.path} finished (its ledger, {real}, said so) after this copy was made: there is "
-            "nothing to resume, and resuming the copy would send again what the run sent since; nothing was sent"
-        )
-    if not adopt:
-        raise LedgerError(
-            f"{ledger.path} is not the file the run's ledger was made as ({real}, gone or another file now): a copy, "
-            "a backup, or a ledger moved to another file system. It does not know what the run did after it was "
-            "made: resuming it could send that again, rolling it back could leave it behind. If it is all that is "
-            "left of the run, pass --adopt-copy: it becomes the run's ledger, and every call it does not know the "
-            'outcome of, sent or not, is in doubt (see the README, "A copy of a ledger"); nothing was sent'
-        )
-    _adopt(ledger, real)
-
-
-def _adopt(ledger: Ledger, real: str) -> None:
-    """The ledger becomes the run's, knowing it may have missed what the run did (Ledger.adopt)."""
-    run = ledger.run
-    ledger.adopt(real, "sending" if TARGETS[run.target].api.idempotent else "in_doubt")
-    sent_count.restart(run.key_prefix, ledger.sends())
-    tie(ledger)
-
-
-def _check_whole(ledger: Ledger, adopt: bool) -> None:
-    """The run's own ledger must hold every call the run recorded as sending (sent_count): one that lost writes
-    (its -wal deleted or cut after a kill, the file put back from a backup) is used only as an adopted copy."""
-    recorded = sent_count.recorded(ledger.run.key_prefix)
-    held = ledger.sends()
-    if recorded is None or recorded <= held:
-        return
-    if not adopt:
-        raise LedgerError(
-            f"{ledger.path} has lost its latest writes: it has {held:,} calls on record as sent, the run made "
-            f"{recorded:,} (resends counted). Its -wal file, which holds the latest writes until SQLite copies them "
-            "into the ledger, was deleted or cut after the run stopped, or the ledger was put back from a backup. It "
-            "does not know "
-            "what those calls did: resuming it could send them again, rolling it back could leave their records "
-            "behind. Put the -wal back if you have it; else pass --adopt-copy: every call the ledger does not know "
-            'the outcome of, sent or not, is then in doubt (see the README, "A copy of a ledger"); nothing was sent'
-        )
-    _adopt(ledger, str(ledger.path))

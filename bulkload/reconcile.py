@@ -23,7 +23,7 @@ from .job import Job
 from .ledger import Ledger
 from .masking import masked, secret_rule
 from .model import Reconciled, Totals
-from .money import money
+from .money import iso_code, money
 from .planning import reading_of
 from .side_by_side import side_by_side
 from .sources import BadRow
@@ -40,10 +40,10 @@ LIST_LIMIT = 100
 def _totals_view(totals: dict[str, Totals], target: Target) -> dict[str, dict[str, Any]]:
     """Per scope and currency: rows, and the sum and debit shown as amounts (`amount`, `debit`: "1250.00"), or as
     the integers of minor units they are (`minor_units`, `debit_minor_units`) where the target cannot tell the
-    currency's minor unit (Target.knows_minor_unit): 2 decimals would be a guess."""
+    currency's minor unit (Api.iso_units_only, for a code that is no ISO 4217 code): 2 decimals would be a guess."""
 
     def figures(n: int, c: int, d: int, cur: str) -> dict[str, Any]:
-        if target.knows_minor_unit(cur):
+        if not target.api.iso_units_only or iso_code(cur) is not None:
             return {"rows": n, "amount": money(c, cur), "debit": money(d, cur)}
         return {"rows": n, "minor_units": c, "debit_minor_units": d}
 

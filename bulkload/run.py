@@ -39,8 +39,8 @@ from .errors import (
 from .http import Client, Settings
 from .job import Job
 from .ledger import Ledger
+from .ledger_home import record_status
 from .limits import Limits
-from .loads import record_status
 from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resumable, run_chunks
 from .planning import Planning, PlanningInProcess, PlanSpec, planning_for

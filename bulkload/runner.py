@@ -23,8 +23,8 @@ from .agreement_calls import agreement_file
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
 from .job import Job, address, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
+from .ledger_home import check_home, tie
 from .loads import (
-    check_home,
     claim_load,
     earlier_ledgers,
     forget,
@@ -32,7 +32,6 @@ from .loads import (
     made,
     release,
     remember_load,
-    tie,
 )
 from .model import RowOutcome
 from .outputs import check_outputs
@@ -311,7 +310,7 @@ async def resume(
     (a wrong address, refused credentials): LedgerError otherwise, since the rest of its files would go to another
     API, agreement or tenant. `resend_in_doubt` sends again the calls whose outcome was unknown, which only the
     user may decide; `adopt_copy` continues the run from a copy of its ledger when its own is gone
-    (loads.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
+    (ledger_home.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
     unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse;
     `interrupted` and `shared` as for load."""
     ledger = Ledger.open(ledger_path if ledger_pg.is_url(ledger_path) else os.path.abspath(ledger_path))

@@ -45,7 +45,7 @@ from .errors import (
 )
 from .job import Job
 from .ledger import Ledger, OpenCall
-from .loads import check_home, record_status
+from .ledger_home import check_home, record_status
 from .model import Chunk, Totals
 from .pipeline import KEY_TTL_MARGIN_S, body_hash, resumable, settled_look
 from .planning import Planned, planning_for
@@ -77,7 +77,7 @@ async def rollback(
     finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
     the ledger's times are read against (when a lost answer's settle delay is over; the calls the daily quota
     counts, per minute, and when they free up). `adopt_copy`: roll back from a
-    copy of the ledger when the run's own is gone (loads.check_home). `progress`: show the calls settled and the
+    copy of the ledger when the run's own is gone (ledger_home.check_home). `progress`: show the calls settled and the
     records removed (progress.py) on stderr."""
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)

@@ -224,6 +224,10 @@ class Api:
     kinds_updated: frozenset[str] = frozenset()
     #: the API can delete what a run created (rollback); where it cannot, rollback says so
     can_delete: bool = False
+    #: control totals of a currency key that is no ISO 4217 code (or none) are minor units of a size nothing tells
+    #: (PayorCRM sends such a code as given): shown as the plain minor units they are; else as amounts, 2 decimals
+    #: where money.DECIMALS names no other
+    iso_units_only: bool = False
     #: what a record the run created may have met when it is gone (a 404) and no rollback of ours removed it
     gone_means: str = "removed by someone else"
     #: statuses of an error answer that refuses the items of the call (they are rejected, the run goes on) rather
@@ -382,12 +386,6 @@ class Target:
     def kind_of(self, file_idx: int) -> RecordKind:
         """What input file `file_idx` holds."""
         raise NotImplementedError
-
-    def knows_minor_unit(self, currency: str) -> bool:
-        """Whether the control totals of `currency` (a key of summarize's Totals) are minor units of a known size,
-        shown as an amount (125000 → "1250.00"); where not, they are shown as the plain minor units they are. By
-        default every currency's are (2 decimals where money.DECIMALS names no other)."""
-        return True
 
     async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up

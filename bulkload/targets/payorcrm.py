@@ -94,7 +94,14 @@ class CustomersFirst(Phases):
 
 class PayorCRM(Target):
     name = "payorcrm"
-    api = Api(idempotent=False, max_items=1000, default_batch=200, scope_name="kind", reconcile_by="responses")
+    api = Api(
+        idempotent=False,
+        max_items=1000,
+        default_batch=200,
+        scope_name="kind",
+        reconcile_by="responses",
+        iso_units_only=True,  # an invoice without a currency, or with another code, in minor units sent as given
+    )
     credentials = Credentials(("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET"))
     flags = Flags(
         (
@@ -162,8 +169,3 @@ class PayorCRM(Target):
 
     def kind_of(self, file_idx: int) -> Upload:
         return self.customers if self.file_kinds[file_idx] == "customers" else self.invoices
-
-    def knows_minor_unit(self, currency: str) -> bool:
-        """Only an ISO 4217 code's: an invoice without a currency, or with another code (minor units, where it is
-        sent as given), holds minor units of a size nothing tells."""
-        return iso_code(currency) is not None
