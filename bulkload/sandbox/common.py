@@ -205,7 +205,8 @@ class SandboxStats:
         }
 
 
-_problem_encoder = msgspec.json.Encoder()
+#: every answer's encoder: a number kept exactly (a Decimal) goes out as the JSON number it is, not as text
+_problem_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
 def trace_id() -> str:

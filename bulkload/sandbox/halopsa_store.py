@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from bulkload.targets.halopsa_schema import LIST_FILTERS, RESOURCES, Field
@@ -39,7 +40,7 @@ def _fits(kind: str, value: Any) -> bool:
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "float":
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
     if kind == "str":
         return isinstance(value, str)
     if kind == "bool":

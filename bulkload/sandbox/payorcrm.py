@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import msgspec
@@ -90,9 +91,18 @@ class Invoice(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: str | None = None
 
 
-_customers_decoder = msgspec.json.Decoder(list[Customer])
-_invoices_decoder = msgspec.json.Decoder(list[Invoice])
-_encoder = msgspec.json.Encoder()
+# float_hook: a number inside an address decodes to an exact Decimal (ints stay ints), kept and read back with the
+# digits the client sent, so that a test sees what was sent
+_customers_decoder = msgspec.json.Decoder(list[Customer], float_hook=Decimal)
+_invoices_decoder = msgspec.json.Decoder(list[Invoice], float_hook=Decimal)
+_untyped_decoder = msgspec.json.Decoder(float_hook=Decimal)
+_encoder = msgspec.json.Encoder(decimal_format="number")
+
+
+def _builtins(item: msgspec.Struct) -> dict[str, Any]:
+    """A stored item as JSON shows it, its exact numbers kept as numbers."""
+    shown: dict[str, Any] = msgspec.to_builtins(item, builtin_types=(Decimal,))
+    return shown
 
 
 def _customer_problems(customer: Customer) -> list[FieldProblem]:
@@ -130,7 +140,7 @@ class PayorCRM:
         self, request: web.Request, decoder: msgspec.json.Decoder[list[T]], item: type[T]
     ) -> tuple[list[T | None], list[FieldProblem | None]] | web.Response:
         try:
-            items, problems = decode_items(await request.read(), decoder, item, field_problem)
+            items, problems = decode_items(await request.read(), decoder, item, field_problem, _untyped_decoder)
         except BodyError as exc:
             return message_response(400, f"Upload rejected: {exc}", [])
         if len(items) > MAX_ITEMS:
@@ -189,9 +199,9 @@ class PayorCRM:
         """The 200 of a stored upload, in the shape ``options.answer`` names (the API documents none)."""
         shape = self.options.answer
         if shape == "records":
-            return json_response([{"id": n, **msgspec.to_builtins(item)} for n, item in stored])
+            return json_response([{"id": n, **_builtins(item)} for n, item in stored])
         if shape == "records-no-id":
-            return json_response([msgspec.to_builtins(item) for _, item in stored])
+            return json_response([_builtins(item) for _, item in stored])
         if shape == "count":
             return json_response({"success": True, "count": len(stored)})
         if shape == "empty":
@@ -201,11 +211,11 @@ class PayorCRM:
     # Test-only read-backs: the real API has no such lists. The loader must never use them; tests and
     # benchmarks read them to prove what arrived (and how often).
     async def read_customers(self, request: web.Request) -> web.Response:
-        rows = [{"id": n, **msgspec.to_builtins(c)} for n, c in self.customers.values()]
+        rows = [{"id": n, **_builtins(c)} for n, c in self.customers.values()]
         return web.Response(body=_encoder.encode(rows), content_type="application/json")
 
     async def read_invoices(self, request: web.Request) -> web.Response:
-        rows = [{"id": n, **msgspec.to_builtins(i)} for n, i in self.invoices]
+        rows = [{"id": n, **_builtins(i)} for n, i in self.invoices]
         return web.Response(body=_encoder.encode(rows), content_type="application/json")
 
 
