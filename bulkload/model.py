@@ -73,7 +73,8 @@ class Known(NamedTuple):
 #: them: a ledger keeps the one it was made with (meta "checks"), and a check of another version is not compared.
 #: 2: e-conomic's line check takes the currency, VAT codes, entry type, customer, supplier and due date too
 #: 3: e-conomic's line check hashes its fields together (a sum let a date and a due date changed together cancel)
-CHECKS_VERSION = 3
+#: 4: a record_check hashes a nested value's numbers as written (`1.50`), no longer as floats (`1.5`)
+CHECKS_VERSION = 4
 
 
 def group_digest(checks: Iterable[int]) -> int:

@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import stat
@@ -95,7 +96,19 @@ def _json_number(text: str) -> Decimal | str:
 
 
 _decode_json = msgspec.json.Decoder(float_hook=_json_number).decode
-_decode_plain = msgspec.json.Decoder().decode
+
+
+def exact_number(text: str) -> Decimal:
+    """A JSON number with a fraction or exponent inside a nested value, exactly as written (`1e-400` stays 1E-400,
+    not 0.0). ValueError, which msgspec reports as "Number out of range - at `$…`", for one past a float's range
+    (`1e400`): an API reading JSON numbers into floats cannot hold it, nor could its answer echoing it be read."""
+    number = Decimal(text)
+    if number.adjusted() >= 308 and math.isinf(float(number)):
+        raise ValueError("Number out of range")
+    return number
+
+
+_decode_exact = msgspec.json.Decoder(float_hook=exact_number).decode
 
 
 class BadRow(NamedTuple):
@@ -730,7 +743,7 @@ class Source:
                 # each key has a colon after it: as many colons as keys, and none is there twice, and no nested
                 # value (the common row: no time, no nested object); 91 is "[", a byte found faster than b"["
                 colons = line.count(b":") != len(obj)
-                if (colons or 91 in line) and (wrong := _nested_as_json(line, obj, rec, rename)):
+                if (colons or 91 in line) and (wrong := _nested_exact(line, obj, rec, rename)):
                     yield BadRow(ln, wrong, _clip(line.decode()), _scalars(line, rename))
                 elif b"\\u0000" in line:  # an escaped NUL: no accounting value holds one
                     yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()), _without_nul(rec))
@@ -766,20 +779,21 @@ class Source:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
 
 
-def _nested_as_json(line: bytes, obj: dict[str, Any], rec: dict[str, Any], rename: Callable[[str, str], str]) -> str:
-    """The nested values (objects, arrays) of `obj`, decoded from `line`, put in `rec` as plain JSON reads them:
-    numbers as numbers, as a CSV cell's JSON is read (targets.reasons.json_cell). Only a row's own fields are amounts
-    read exactly, or refused when written with an exponent; inside a nested value a number is the API's to read.
-    Returns why the row is bad where plain JSON cannot read it (a number out of range: `1e400`), else ""."""
+def _nested_exact(line: bytes, obj: dict[str, Any], rec: dict[str, Any], rename: Callable[[str, str], str]) -> str:
+    """The nested values (objects, arrays) of `obj`, decoded from `line` again, put in `rec` with their numbers as
+    written: each one with a fraction or an exponent the exact Decimal it writes (`2e0` is 2, `1e-400` 1E-400), sent
+    as the JSON number it is, as a CSV cell's JSON is read (targets.reasons.json_cell). Only a row's own fields are
+    amounts refused when written with an exponent; inside a nested value a number is the API's to read. Returns why
+    the row is bad where a number is past a float's range (`1e400`: exact_number), else ""."""
     nested = [key for key, value in obj.items() if type(value) is dict or type(value) is list]
     if nested:
         try:
-            plain = _decode_plain(line)
+            exact = _decode_exact(line)
         except msgspec.ValidationError as exc:
             return f"invalid JSON: {exc}"
         for key in nested:
             if (name := rename(key, key)) in rec:  # not the key "" (no field)
-                rec[name] = plain[key]
+                rec[name] = exact[key]
     return ""
 
 

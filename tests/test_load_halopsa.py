@@ -24,6 +24,7 @@ from bulkload.limits import Limits
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.halopsa import HaloPSA
+from bulkload.targets.halopsa_records import as_sent
 from bulkload.targets.halopsa_schema import RESOURCES
 
 ENV = {"HALO_CLIENT_ID": "halo-test-client", "HALO_CLIENT_SECRET": "CANARY-CLIENT-SECRET-5f1e"}
@@ -214,6 +215,50 @@ def test_the_api_side_of_a_match_is_converted_through_the_field_types() -> None:
     assert target.differences(sent, {"client_top_level": "five", "isdefault": True}) == [
         ("client_top_level", 5, "five")
     ]
+
+
+#: a nested value holding numbers a float cannot: too many digits, too small, written with an exponent and zeros
+NESTED = '[{"big": 12345678901234567890.12, "tiny": 1e-400, "rate": 1.50, "id": 2e0}]'
+#: what must reach the API: the same numbers, as JSON numbers (2e0 is 2: the same value)
+NESTED_SENT = '[{"big":12345678901234567890.12,"tiny":1E-400,"rate":1.50,"id":2}]'
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+async def test_numbers_inside_a_nested_value_reach_the_api_with_the_digits_written(tmp_path: Path, fmt: str) -> None:
+    # found by a tester: 12345678901234567890.12 inside sync_entities_list went out as 1.2345678901234567e19, 1e-400
+    # as 0.0. Matched on the nested value, a second load finds the record the first made (the API's answer read
+    # as plain JSON reads it), and reconciliation compares them so too
+    data = tmp_path / f"xero.{fmt}"
+    if fmt == "jsonl":
+        data.write_text(f'{{"name": "X1", "sync_entities_list": {NESTED}}}\n', encoding="utf-8")
+    else:  # the JSON text in a cell, quoted as csv quotes it
+        data.write_text('name,sync_entities_list\nX1,"' + NESTED.replace('"', '""') + '"\n', encoding="utf-8")
+    options = {"match_on": "name,sync_entities_list"}
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            first = await load(job(tmp_path, data, url, target_options=options), env=ENV)
+            again = await load(
+                job(tmp_path, data, url, ledger=str(tmp_path / "again.sqlite"), target_options=options), env=ENV
+            )
+            async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
+                held = await r.text()
+    for report in (first, again):
+        assert report.loaded == 1 and report.reconcile.ok, report.reconcile
+    assert len(json.loads(held)) == 1, "the second load created the record again"
+    assert f'"sync_entities_list":{NESTED_SENT}' in held, held
+
+
+def test_a_refused_calls_rest_is_encoded_again_with_its_nested_numbers() -> None:
+    kind = HaloPSA(["XeroDetails"]).kind_of(0)
+    body = kind.encode([kind.validate({"name": "x", "sync_entities_list": NESTED})])
+    assert body == kind.encode(kind.decode(body)) and NESTED_SENT.encode() in body, body
+
+
+def test_a_match_key_reads_a_nested_values_numbers_as_the_apis_answer_is_read() -> None:
+    kind = HaloPSA(["XeroDetails"], ["sync_entities_list"]).kind_of(0)
+    sent = kind.key(as_sent(kind.validate({"name": "x", "sync_entities_list": NESTED})))
+    assert sent == kind.key(msgspec.json.decode(f'{{"sync_entities_list": {NESTED_SENT}}}'))
+    assert sent != kind.key({"sync_entities_list": [{"big": 1, "tiny": 0, "rate": 1.5, "id": 2}]})
 
 
 @pytest.mark.slow

@@ -12,9 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
-from bulkload.errors import ConfigError, FileChanged, SourceError
+from bulkload.errors import ConfigError, FileChanged, RowInvalid, SourceError
 from bulkload.ledger import RowOutcome
 from bulkload.report import write_rejects
 from bulkload.sources import MAX_RAW, BadRow, Source, check_regular, pin, sha256_of
@@ -587,19 +588,28 @@ def test_json_numbers_are_exact_and_exponents_stay_text(tmp_path: Path) -> None:
     assert list(Source(p)) == [(1, {"a": Decimal("99999999999999.99"), "b": "1.5E+3", "c": 7, "e": "t"})]
 
 
-def test_numbers_inside_a_jsonl_value_are_numbers_as_in_a_csv_cell(tmp_path: Path) -> None:
+def test_numbers_inside_a_jsonl_value_are_the_numbers_written_as_in_a_csv_cell(tmp_path: Path) -> None:
     # found by a tester: [{"id": 2e0, "rate": 1.50}] was sent as [{"id": "2e0", "rate": "1.50"}], numbers become
-    # text; a nested value is JSON the file holds, read as a CSV cell's JSON is (targets.reasons.json_cell)
-    nested = '[{"id": 2e0, "rate": 1.50, "n": 3, "s": "2e0"}]'
+    # text; then as floats: 12345678901234567890.12 went out as 1.2345678901234567e19 and 1e-400 as 0.0. A nested
+    # value is JSON the file holds, its numbers exact, read as a CSV cell's JSON is (targets.reasons.json_cell)
+    nested = '[{"id": 2e0, "rate": 1.50, "n": 3, "s": "2e0", "big": 12345678901234567890.12, "tiny": 1e-400}]'
     p = write(tmp_path, "a.jsonl", f'{{"a": 1.50, "b": 1e3, "list": {nested}, "obj": {{"x": [1.5e1]}}}}\n')
     ((_, row),) = list(Source(p))
-    assert row == {"a": Decimal("1.50"), "b": "1e3", "list": json_cell("list", nested), "obj": {"x": [15.0]}}
-    assert row["list"] == [{"id": 2.0, "rate": 1.5, "n": 3, "s": "2e0"}]
-    # a number plain JSON cannot hold is a bad row, not a crash of the run (found by a tester)
-    q = write(tmp_path, "b.jsonl", '{"name": "x", "list": [{"rate": 1e400}]}\n{"name": "y", "list": []}\n')
+    assert row == {"a": Decimal("1.50"), "b": "1e3", "list": json_cell("list", nested), "obj": {"x": [15]}}
+    assert _as_numbers(row["list"]) == (
+        b'[{"id":2,"rate":1.50,"n":3,"s":"2e0","big":12345678901234567890.12,"tiny":1E-400}]'
+    )
+    # a number past a float's range is a bad row, not a crash of the run (found by a tester), in a CSV cell too:
+    # no API reading numbers into floats holds it
+    q = write(tmp_path, "b.jsonl", '{"name": "x", "list": [{"rate": 1e400}]}\n{"name": "y", "list": [1e308]}\n')
     bad, good = list(Source(q))
     assert isinstance(bad, BadRow) and bad.line_no == 1 and "Number out of range" in bad.reason, bad
-    assert good == (2, {"name": "y", "list": []})
+    assert good == (2, {"name": "y", "list": [Decimal("1e308")]})
+    with pytest.raises(RowInvalid, match="not valid JSON: Number out of range"):
+        json_cell("list", "[-1.8e308]")
+
+
+_as_numbers = msgspec.json.Encoder(decimal_format="number").encode
 
 
 @pytest.mark.parametrize("kind", ["fifo", "device"])

@@ -7,12 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import msgspec
-
 from ..model import Reconciled
 from ..sources import BadRow, Source
 from .base import Books
-from .halopsa_records import Resource, listings
+from .halopsa_records import Resource, as_sent, listings
 from .protocols import Created, Sender
 
 
@@ -77,7 +75,7 @@ class Resources(Books):
                     record_id = created.get(line)
                     if record_id is None:
                         continue  # not loaded: rejected or in doubt, and reported as such
-                    desired.setdefault(record_id, {}).update(msgspec.to_builtins(kind.validate(row)))
+                    desired.setdefault(record_id, {}).update(as_sent(kind.validate(row)))
                     lines[record_id] = (path, line)
             for record_id, sent in desired.items():
                 path, line = lines[record_id]

@@ -44,6 +44,23 @@ def record_type(resource: str) -> type[msgspec.Struct]:
     return msgspec.defstruct(resource, fields, kw_only=True, omit_defaults=True)
 
 
+#: a nested value's numbers (read as exact Decimals) go out as the JSON numbers written
+_encode = msgspec.json.Encoder(decimal_format="number").encode
+_decode_plain = msgspec.json.Decoder().decode
+
+
+def as_sent(record: Any) -> dict[str, Any]:
+    """A record's fields as sent, by their names on the wire: a nested value's numbers the Decimals written."""
+    fields: dict[str, Any] = msgspec.to_builtins(record, builtin_types=(Decimal,))
+    return fields
+
+
+def _as_read(number: Decimal) -> int | float:
+    """A nested value's number as plain JSON reads what is sent for it (`2` an int, `1.50` the float 1.5), as the
+    API's answers are read: a match key made from either is the same."""
+    return int(number) if number.as_tuple().exponent == 0 else float(number)
+
+
 #: in `existing`: the match key of more than one record (an update of it could mean any of them)
 SEVERAL = -1
 #: in `existing`: the match key of no record, given by more than one row that would create one (each would)
@@ -94,7 +111,8 @@ class Resource(RecordKind):
         self.schema: dict[str, Field] = {f.name: f for f in RESOURCES[name]}
         self.fields = frozenset(f.name for f in self.schema.values() if not f.read_only)
         self.type = record_type(name)
-        self._decode = msgspec.json.Decoder(list[self.type]).decode  # type: ignore[name-defined]
+        # a nested value's numbers as sent, exactly: a part of a refused chunk is encoded again from these
+        self._decode = msgspec.json.Decoder(list[self.type], float_hook=Decimal).decode  # type: ignore[name-defined]
         # and the document's secret names the resource has no field of: a key so named inside a nested value is one
         self.secret_fields = frozenset(f.name for f in self.schema.values() if f.secret) | SECRET_FIELDS
         self.whole_fields = frozenset(f.name for f in self.schema.values() if f.kind == "int" and not f.read_only)
@@ -127,7 +145,7 @@ class Resource(RecordKind):
             except ValueError:
                 return None
         # objects compare as objects: in whatever order the API gives their keys
-        return json.dumps(values, sort_keys=True)
+        return json.dumps(values, sort_keys=True, default=_as_read)
 
     def validate(self, row: dict[str, Any]) -> Any:
         for name, value in row.items():
@@ -145,7 +163,7 @@ class Resource(RecordKind):
             self._check_exists(record_id)
         elif self.match_on:
             # the converted record, not the row: its values are what is sent, and what the API will hold
-            sent = msgspec.to_builtins(record)
+            sent = as_sent(record)
             if (key := self.key(sent)) is None:
                 empty = next((name for name in self.match_on if sent.get(name) is None), self.match_on[0])
                 raise RowInvalid(
@@ -190,7 +208,7 @@ class Resource(RecordKind):
 
     # --- per call ----------------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:
-        return msgspec.json.encode(records)
+        return _encode(records)
 
     def decode(self, body: bytes) -> list[Any]:
         return self._decode(body)
@@ -231,7 +249,7 @@ class Resource(RecordKind):
         (the engine looks again after the settle delay before it sends again; the updates beside them set
         fixed values); some, a create without match values, or a partial listing → no telling. A call
         without creates pulls a trigger (the others are sent again, not looked up): no telling."""
-        records = [msgspec.to_builtins(r) for r in chunk.entries(self)]
+        records = [as_sent(r) for r in chunk.entries(self)]
         keys = [self.key(r) for r in records if r.get("id") is None]
         if not keys or any(k is None for k in keys):
             return None
@@ -246,13 +264,16 @@ class Resource(RecordKind):
         return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
 
     def differences(self, sent: Mapping[str, Any], found: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
-        """(field, sent, found) for what the API should hold after `sent` but does not, compared as the
-        fields' types as a match is; secrets (never returned) and the server's own fields are not compared."""
+        """(field, sent, found) for what the API should hold after `sent` (`as_sent`) but does not, compared as the
+        fields' types as a match is; secrets (never returned) and the server's own fields are not compared. A nested
+        value's numbers are compared as plain JSON reads them, as the API's answer `found` is read."""
         out = []
         for name, value in sent.items():
             field = self.schema.get(name)
             if field is None or field.secret or field.read_only or name == "id":
                 continue
+            if field.kind in ("object", "array"):
+                value = _decode_plain(_encode(value))
             try:
                 same = typed(self, name, found.get(name)) == typed(self, name, value)
             except ValueError:  # the API holds nothing, or nothing of the field's type

@@ -61,7 +61,8 @@ class Invoice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
 
 _DATES = ("postDate", "dueDate", "invoiceDate", "issueDate")
-_encode = msgspec.json.Encoder().encode
+#: a nested value's numbers (billAddr, shipAddr: read as exact Decimals) go out as the JSON numbers written
+_encode = msgspec.json.Encoder(decimal_format="number").encode
 
 
 class Said(NamedTuple):
@@ -176,7 +177,8 @@ class Upload(RecordKind):
         self.key_field = key_field
         self.path = f"/jsonApi/upload/{name}"
         self.fields = frozenset(struct.__struct_fields__)
-        self._decode = msgspec.json.Decoder(list[struct]).decode  # type: ignore[valid-type]
+        # a nested value's numbers as sent, exactly: a part of a refused chunk is encoded again from these
+        self._decode = msgspec.json.Decoder(list[struct], float_hook=Decimal).decode  # type: ignore[valid-type]
 
     def destination(self) -> dict[str, str]:
         return {"kind": self.name}
