@@ -49,10 +49,10 @@ def write_rejects(
 ) -> int:
     """The rejected rows as the input wrote them, so the user can fix them in place and load this file as it is:
     `file, line, field, reason`, then the input's own columns with the row's cells untouched (a JSONL input's
-    keys, values as JSON writes them), in the first input's delimiter and encoding. What may be a secret is `***`
-    (each input masks its own cells: Source.cells). `rows()` gives them in file and line order; each input is read
-    again side by side with them, so memory stays flat whatever the number of rejects. Written whole, even when
-    empty."""
+    keys, each value a cell that reads back as that value: `_json_cell`), in the first input's delimiter and
+    encoding. What may be a secret is `***` (each input masks its own cells: Source.cells). `rows()` gives them in
+    file and line order; each input is read again side by side with them, so memory stays flat whatever the number
+    of rejects. Written whole, even when empty."""
     columns = _union_columns(rows, inputs)
     first = inputs[0] if inputs else None
     delimiter = (first.delimiter if first is not None and first.fmt == "csv" else None) or ","
@@ -151,11 +151,17 @@ def _place(out: list[Any], cells: Any, source: Source, position: Mapping[str, in
 
 
 def _json_cell(value: Any) -> str:
+    """A JSONL row's value as a rejects file's cell, which reads back as the value: a string as itself (`"null"` is
+    the text null), null as an empty cell (absent, as null is), a number as written (`1.50`; one written with an
+    exponent may come back as `1E+2`, the same number), true and false as themselves, and an object or array as its
+    JSON text (its numbers JSON numbers: 1.50, not "1.50")."""
     if isinstance(value, str):
         return value
+    if value is None:
+        return ""
     if isinstance(value, Decimal):
         return str(value)
-    return _encode_numbers(value).decode()  # inside a nested value a number is a JSON number: 1.50, not "1.50"
+    return _encode_numbers(value).decode()
 
 
 _encode_numbers = msgspec.json.Encoder(decimal_format="number").encode

@@ -490,6 +490,37 @@ def test_the_rejects_file_keeps_a_nested_values_numbers_and_a_short_rows_shortne
     assert header[4:] == ["a", "b", "c", "name", "client_secret", "list", "top"] and short[4:] == ["1", "2"], short
 
 
+def test_the_rejects_file_of_a_jsonl_input_reads_back_as_the_line_meant(tmp_path: Path) -> None:
+    # found by a tester: null and the text "null" were both written `null`, and the fixed rejects file loaded the
+    # text "null" where the line meant no value. Null is an empty cell (absent, as null is), text is itself
+    line = (
+        '{"a": null, "b": "null", "c": true, "d": false, "e": 1.50, "f": -0, "h": 1e2, "s": " ", '
+        '"g": {"x": null, "y": 2e0, "z": "null"}}\n{"a": null, "b": "null", "e": -0.0}\n'
+    )
+    j = write(tmp_path, "j.jsonl", line)
+    out = tmp_path / "j.jsonl.rejects.csv"
+    rejected = [RowOutcome(0, 1, "rejected", "", "bad"), RowOutcome(0, 2, "rejected", "", "bad")]
+    assert write_rejects(str(out), lambda: rejected, [Source(j)], [str(j)]) == 2
+    with out.open(encoding="utf-8", newline="") as fh:
+        header, first, second = list(csv.reader(fh))
+    assert dict(zip(header[4:], first[4:])) == {
+        "a": "",
+        "b": "null",
+        "c": "true",
+        "d": "false",
+        "e": "1.50",
+        "f": "0",
+        "h": "1E+2",
+        "s": " ",
+        "g": '{"x":null,"y":2,"z":"null"}',
+    }
+    # loaded again, each row holds what its line held: no `a`, the text null, the same numbers and nested value
+    assert list(Source(out)) == [
+        (2, {"b": "null", "c": "true", "d": "false", "e": "1.50", "f": "0", "h": "1E+2", "g": first[-1]}),
+        (3, {"b": "null", "e": "-0.0"}),
+    ]
+
+
 def test_a_bad_jsonl_row_of_a_file_with_secrets_may_hold_lists(tmp_path: Path) -> None:
     # found by a tester: a HaloPSA line with a key twice and an array value stopped the run (TypeError: unhashable
     # type: 'list', an internal error) where it is one bad row

@@ -1,0 +1,171 @@
+"""A JSONL input's rejects file (a CSV file) fixed in place and loaded holds what the JSONL line meant, in every
+target: null is no value (as an empty cell is), the text "null" is that text, true and false, numbers and nested
+values are the same values. Judged against the real sandboxes on 127.0.0.1: what the fixed rejects file loads is
+what the fixed JSONL line loads."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import aiohttp
+import anyio
+import pytest
+from conftest import CREDS
+
+from bulkload import Job, load
+from bulkload.sandbox import running
+
+PAYORCRM_ENV = {"PAYORCRM_API_KEY": "k", "PAYORCRM_API_SECRET": "s"}
+
+
+#: no value: what null in a JSONL line means
+ABSENT = object()
+
+
+class Case(NamedTuple):
+    """A target's JSONL lines, rejected for a number written with an exponent (`bad`, as the rejects file writes
+    it) that `good` fixes; where its sandbox shows what it holds, what of that is the sandbox's own, and what each
+    record holds of the fields a null or the text null was given to."""
+
+    options: dict[str, Any]
+    env: dict[str, str]
+    lines: str
+    bad: str
+    good: str
+    held: str
+    own: set[str]
+    said: list[dict[str, Any]]
+
+
+CASES = {
+    "economic": Case(
+        {},
+        CREDS,
+        '{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 7, "date": "2026-11-30", "amount": 1e2, '
+        '"currency": "DKK", "accountNumber": 1010, "text": null}\n'
+        '{"entryTypeNumber": 5, "journalNumber": 1, "voucherNumber": 7, "date": "2026-11-30", "amount": -100.00, '
+        '"currency": "DKK", "accountNumber": 5820, "text": "null"}\n',
+        "1e2",
+        "100.00",
+        "/draft-entries?filter=journalNumber$eq:1",
+        {"entryNumber", "objectVersion"},
+        [{"text": ABSENT, "amount": Decimal("100.00")}, {"text": "null", "amount": Decimal("-100.00")}],
+    ),
+    "halopsa": Case(
+        {"resource": "XeroDetails"},
+        {"HALO_CLIENT_ID": "id", "HALO_CLIENT_SECRET": "sec"},
+        '{"name": "H1", "tenant_name": null, "tenant_id": "null", "authorized": true, "isdefault": false, '
+        '"client_top_level": 1e2, "item_group": -0, '
+        '"sync_entities_list": [{"id": 2e0, "rate": 1.50, "on": true, "x": null, "s": "null"}]}\n',
+        "1E+2",
+        "100",
+        "/_sandbox/records/XeroDetails",
+        {"id"},
+        [
+            {
+                "tenant_name": ABSENT,
+                "tenant_id": "null",
+                "authorized": True,
+                "isdefault": False,
+                "client_top_level": 100,
+                "item_group": 0,
+                "sync_entities_list": [{"id": 2, "rate": Decimal("1.50"), "on": True, "x": None, "s": "null"}],
+            }
+        ],
+    ),
+    "visma-core": Case(
+        {},
+        {"VISMA_CORE_TOKEN": "token"},
+        '{"caseId": 1001, "accountingCostType": "SALARY", "amount": 1e2, "description": null, "note": "null"}\n',
+        "1e2",
+        "100.10",
+        "/_sandbox/entries",
+        set(),
+        # the sandbox keeps an entry without a description with the empty one
+        [{"Description": "", "Note": "null", "Amount": Decimal("100.10")}],
+    ),
+    "payorcrm": Case(
+        {"kind": "invoices"},
+        PAYORCRM_ENV,
+        '{"customerNumber": "C1", "invoiceNumber": "D1", "invoiceAmount": 1e2, "currency": "EUR", '
+        '"reference1": null, "reference2": "null", "balanceAmount": -0.50, '
+        '"billAddr": {"n": 2e0, "r": 1.50, "on": true, "x": null, "s": "null"}}\n',
+        "1E+2",
+        "100",
+        "/_sandbox/invoices",
+        {"id"},
+        [
+            {
+                "reference1": ABSENT,
+                "reference2": "null",
+                "invoiceAmount": 100,
+                "balanceAmount": "-0.50",
+                "billAddr": {"n": 2, "r": Decimal("1.50"), "on": True, "x": None, "s": "null"},
+            }
+        ],
+    ),
+}
+
+
+async def held(target: str, url: str, case: Case) -> list[dict[str, Any]]:
+    """What the sandbox holds, its numbers exact, without what the sandbox gives each record itself."""
+    async with aiohttp.ClientSession(headers=_HEADERS.get(target)) as s, s.get(url + case.held) as r:
+        found = json.loads(await r.text(), parse_float=Decimal)
+    records = found["items"] if isinstance(found, dict) else found
+    return [{k: v for k, v in record.items() if k not in case.own} for record in records]
+
+
+_HEADERS = {
+    "economic": {
+        "X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
+        "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
+    }
+}
+
+
+async def loaded(target: str, url: str, path: Path, case: Case) -> Any:
+    """Load `path`, its ledger and rejects file beside it."""
+    where = {"ledger": f"{path}.sqlite", "rejects": f"{path}.rejects.csv"}
+    job = Job(target, [str(path)], base_url=url, target_options=dict(case.options), **where)
+    return await load(job, env=case.env)
+
+
+async def customer(url: str, tmp_path: Path) -> None:
+    """PayorCRM's customer C1, loaded before its invoices."""
+    path = tmp_path / f"customers-{url.rsplit(':', 1)[1]}.csv"
+    path.write_text("customerno,emailaddress1\nC1,a@example.com\n", encoding="utf-8")
+    job = Job("payorcrm", [str(path)], base_url=url, ledger=f"{path}.sqlite", target_options={"kind": "customers"})
+    assert (await load(job, env=PAYORCRM_ENV)).loaded == 1
+
+
+@pytest.mark.parametrize("target", list(CASES))
+async def test_a_fixed_rejects_file_of_a_jsonl_input_loads_what_the_fixed_line_means(
+    tmp_path: Path, target: str
+) -> None:
+    # found by a tester: null and the text "null" were both written `null`; the fixed rejects file of
+    # {"reference1": null, …} loaded the invoice with reference1 "null"
+    case = CASES[target]
+    bad = tmp_path / "in.jsonl"
+    bad.write_text(case.lines, encoding="utf-8")
+    fixed = tmp_path / "fixed.jsonl"
+    fixed.write_text(case.lines.replace('": 1e2,', f'": {case.good},'), encoding="utf-8")
+    with anyio.fail_after(60):
+        async with running(target) as url, running(target) as direct:
+            if target == "payorcrm":
+                await customer(url, tmp_path)
+                await customer(direct, tmp_path)
+            first = await loaded(target, url, bad, case)
+            assert first.rejected == len(case.lines.splitlines()) and not await held(target, url, case), first
+            rejects = Path(f"{bad}.rejects.csv")
+            text = rejects.read_text(encoding="utf-8")
+            assert f",{case.bad}," in text, text
+            rejects.write_text(text.replace(f",{case.bad},", f",{case.good},"), encoding="utf-8")
+            again = await loaded(target, url, rejects, case)
+            line = await loaded(target, direct, fixed, case)
+            from_rejects, from_line = await held(target, url, case), await held(target, direct, case)
+    assert again.loaded == line.loaded == len(case.lines.splitlines()), (again, line)
+    assert from_rejects == from_line, (from_rejects, from_line)
+    assert [{k: r.get(k, ABSENT) for k in said} for r, said in zip(from_line, case.said, strict=True)] == case.said
