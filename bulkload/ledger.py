@@ -946,7 +946,6 @@ class Ledger:
         earlier run sent (the ledger's reason, naming the run that loaded it, stays); one the earlier run left in
         doubt is there. Returns how many are new."""
         known = list(known)
-        before = self._db.total_changes
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
@@ -966,6 +965,7 @@ class Ledger:
                     for k in known
                 ],
             )
+            before = self._db.total_changes  # what is new: inserted, not the rows the API's word replaced
             self._db.executemany(
                 "INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
