@@ -907,15 +907,16 @@ class Ledger:
 
         return rows
 
-    def unsettled(self, file_idx: int) -> dict[int, str]:
-        """Lines of a file that did not load, and why: rejected (with the reason) or in doubt."""
+    def unsettled(self, file_idx: int, *, rejected_only: bool = False) -> dict[int, str]:
+        """Lines of a file that did not load, and why: rejected (with the reason) or in doubt; `rejected_only`: only
+        those known not to have loaded (rejected)."""
         out = {
             line: f"rejected: {reason}"
             for line, reason in self._db.execute(
                 "SELECT line_no, reason FROM rows WHERE file_idx=? AND bucket='rejected'", (file_idx,)
             )
         }
-        for state in ("sending", "in_doubt", "pending"):
+        for state in () if rejected_only else ("sending", "in_doubt", "pending"):
             for f, line, _, _ in self.chunk_lines(state):
                 if f == file_idx:
                     out[line] = "in doubt: its call may or may not have arrived" if state != "pending" else "not sent"

@@ -309,16 +309,11 @@ class Run:
         async with anyio.create_task_group() as tg:
             if self.behind is not None:
                 tg.start_soon(self.behind.follow)
-            earlier: list[int] = []
             phases = list(target.phases.of(len(sources)))
             for phase, indexes in enumerate(phases):
                 if tally.stopped:
                     break
-                context = ledger.phase_context(phase)
-                if context is None:  # worked out once; a resume plans with the same
-                    context = target.phases.before(indexes, {i: ledger.unsettled(i) for i in earlier}, sources)
-                    ledger.set_phase_context(phase, context)
-                earlier.extend(indexes)
+                context = phase_context(target, ledger, sources, phases, phase)
                 spec = plan_spec(job, target, ledger, sources, indexes, context)
                 if phase + 1 < len(phases):
                     planners.append(type(planners[phase])())  # the next phase's, planned where this one is
@@ -506,6 +501,24 @@ def behind_chains(job: Job, target: Target) -> int:
     100 ms latency; they only claim what is final, so more cost nothing at 0 ms); none where the target is not
     reconciled by walk (see walks.py)."""
     return job.concurrency if target.api.reconcile_by == "walk" else 0
+
+
+def phase_context(
+    target: Target, ledger: Ledger, sources: list[Source], phases: list[list[int]], phase: int
+) -> dict[str, Any]:
+    """What planning `phase` (an index into `phases`, Phases.of) needs from the earlier phases (Phases.before):
+    worked out once, when the phase begins, and kept in the ledger, so that a resume and a rollback plan its calls
+    as the run did. An adopted copy that never began the phase (Ledger.adopt) does not know what the run worked
+    it out from: a line of an earlier phase it holds as in doubt (or not sent) may have loaded after the copy was
+    made, so only the lines it knows did not load (rejected) count, and every row the run may have sent is
+    planned; its calls, never seen by the copy, are in doubt (Loader.unseen), never rejected for a guess."""
+    context = ledger.phase_context(phase)
+    if context is None:
+        adopted = ledger.adopted() is not None
+        unsettled = {i: ledger.unsettled(i, rejected_only=adopted) for p in phases[:phase] for i in p}
+        context = target.phases.before(phases[phase], unsettled, sources)
+        ledger.set_phase_context(phase, context)
+    return context
 
 
 def plan_spec(

@@ -52,7 +52,7 @@ from .planning import Planned, planning_for
 from .progress import shown
 from .report import write_report
 from .results import Rollback
-from .run import Run, plan_spec
+from .run import Run, phase_context, plan_spec
 from .runner import check_paths, job_of, open_sources
 from .sources import Source, sha256_of
 from .stages import ROLLING_BACK, SETTLING, Stages
@@ -239,21 +239,10 @@ async def _plan_again(
     handed out too (in doubt: the run may have sent it after the copy was made)."""
     seqs = {seq for seq, _ in todo}
     known = {seq for seq, _ in ledger.chunks()}
-    for phase, indexes in enumerate(target.phases.of(len(sources))):
-        context = ledger.phase_context(phase)
-        if context is None and adopted:
-            out.unsettled_count += 1
-            out.unsettled.append(
-                {
-                    "call": f"phase {phase}",
-                    "file": ", ".join(job.files[i] for i in indexes),
-                    "lines": "",
-                    "key": "",
-                    "reason": "this copy of the ledger never began this part of the run, which the run may have sent "
-                    "after the copy was made: its calls cannot be rebuilt; check the API and remove what they created",
-                }
-            )
-            continue
+    phases = list(target.phases.of(len(sources)))
+    for phase, indexes in enumerate(phases):
+        # a phase the copy never began may have been sent after it was made: planned as a resume plans it
+        context = phase_context(target, ledger, sources, phases, phase) if adopted else ledger.phase_context(phase)
         if context is None or not (seqs or adopted):
             break  # a phase never begun sent nothing
         spec = plan_spec(job, target, ledger, sources, indexes, context)

@@ -1,0 +1,112 @@
+"""A ledger that lost its latest writes (its -wal deleted after a kill -9, or the file put back from an earlier copy
+over itself), resumed or rolled back with --adopt-copy: what the copy never saw the run do is in doubt or looked up,
+never rejected for a guess, and what the run saw before its first call is not taken again after its writes."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import anyio
+import pytest
+from test_guards import HALO, PAYOR, halopsa_records, payor_customers, payor_invoices
+
+from bulkload import Job, load, resume, rollback
+from bulkload.errors import LedgerError, Unreachable
+from bulkload.sandbox import SandboxOptions, running
+
+
+def halopsa_file(tmp_path: Path, creates: int, updates: int) -> Path:
+    """`creates` new records, then `updates` rows naming ids 1, 2, …: records this load itself creates (the sandbox
+    starts empty), which a load must refuse to update."""
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text(
+        "id,name,tenant_id\n"
+        + "".join(f",Tenant {i},t-{i}\n" for i in range(creates))
+        + "".join(f"{i},Changed {i},c-{i}\n" for i in range(1, updates + 1))
+    )
+    return data
+
+
+async def halopsa_copy_made_before_the_first_call(tmp_path: Path, url: str, data: Path) -> Path:
+    """The ledger of a HaloPSA load of `data` stopped before its first call (its token endpoint led nowhere), with a
+    copy made then; the load then resumed to its end. Returns the ledger, put back from the copy over itself (its
+    file the same, inode and all): it knows nothing of what the run looked up or did."""
+    ledger = tmp_path / "run.sqlite"
+    job = Job(
+        target="halopsa",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(ledger),
+        batch_size=1,
+        settle_s=0.5,
+        rejects=str(tmp_path / "r.csv"),
+    )
+    with socket.socket() as closed, pytest.raises(Unreachable):
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: a connection to it is refused
+        await load(job, env={**HALO, "HALO_AUTH_URL": f"http://127.0.0.1:{closed.getsockname()[1]}/auth"})
+    backup = tmp_path / "backup.sqlite"
+    shutil.copyfile(ledger, backup)
+    assert (await resume(str(ledger), env=HALO)).status == "complete"
+    inode = ledger.stat().st_ino
+    shutil.copyfile(backup, ledger)
+    assert ledger.stat().st_ino == inode
+    with pytest.raises(LedgerError, match="lost its latest writes"):
+        await resume(str(ledger), env=HALO)
+    return ledger
+
+
+@pytest.mark.slow
+async def test_an_adopted_copy_puts_rows_after_a_phase_it_never_began_in_doubt(tmp_path: Path) -> None:
+    # before: the copy, which never began the invoices, worked out again which customers did not load: the one it
+    # held in doubt, whose invoices (sent by the run) went to the rejects file, which invites loading them again
+    customers = tmp_path / "c.csv"
+    customers.write_text("customerno,emailaddress1\n" + "".join(f"C{i},c{i}@example.com\n" for i in range(3)))
+    invoices = tmp_path / "i.csv"
+    invoices.write_text(
+        "customerNumber,invoiceNumber,invoiceAmount,currency\n"
+        + "".join(f"C{i % 3},I-{i},{i}.00,DKK\n" for i in range(6))
+    )
+    ledger = tmp_path / "run.sqlite"
+    rejects = tmp_path / "rejects.csv"
+    with anyio.fail_after(90):
+        async with running("payorcrm", SandboxOptions()) as url:
+            job = Job(
+                target="payorcrm",
+                files=[],
+                base_url=url,
+                ledger=str(ledger),
+                rejects=str(rejects),
+                batch_size=1,
+                daily_quota=2,
+                target_options={"customers": str(customers), "invoices": str(invoices), "amount_unit": "major"},
+            )
+            assert (await load(job, env=PAYOR, raise_on_stop=False)).status == "stopped"
+            backup = tmp_path / "backup.sqlite"
+            shutil.copyfile(ledger, backup)  # two customers loaded; the invoices not begun
+            # the run goes on: the last customer and four invoices, then its ledger loses what it wrote since
+            await resume(str(ledger), env=PAYOR, daily_quota=7, raise_on_stop=False)
+            assert (len(await payor_customers(url)), len(await payor_invoices(url))) == (3, 4)
+            shutil.copyfile(backup, ledger)
+            adopted = await resume(str(ledger), env=PAYOR, daily_quota=0, adopt_copy=True)
+            assert (adopted.loaded, adopted.rejected, adopted.in_doubt) == (2, 0, 7), adopted
+            assert not rejects.exists() or "I-" not in rejects.read_text(), rejects.read_text()
+            assert len(await payor_invoices(url)) == 4, "an invoice was uploaded twice"
+
+
+@pytest.mark.slow
+async def test_an_adopted_halopsa_copy_that_never_began_rolls_back_what_the_run_created(
+    tmp_path: Path,
+) -> None:
+    # before: "call phase 0 (… lines ) not settled: this copy of the ledger never began this part of the run", exit
+    # 1, nothing removed, though its calls are rebuilt from the unchanged input as a resume rebuilds them
+    data = halopsa_file(tmp_path, creates=6, updates=0)
+    with anyio.fail_after(90):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            ledger = await halopsa_copy_made_before_the_first_call(tmp_path, url, data)
+            assert len(await halopsa_records(url)) == 6
+            undone = await rollback(str(ledger), env=HALO, adopt_copy=True)
+            left = await halopsa_records(url)
+    assert (undone.exit_code, undone.removed, undone.unsettled_count) == (0, 6, 0), undone
+    assert left == [], f"{len(left)} records the run created were left"
