@@ -122,6 +122,10 @@ def _is_decimal(text: str) -> bool:
     return True
 
 
+#: a line that did not pass: (line, field, reason, bucket: "rejected", or "in_doubt" for RowInDoubt)
+_Failure = tuple[int, str, str, str]
+
+
 class _Group(NamedTuple):
     key: str | None
     lines: list[int]
@@ -177,12 +181,12 @@ class Planner:
         key: str | None = None
         lines: list[int] = []
         records: list[Any] = []
-        failures: list[tuple[int, str, str]] = []
+        failures: list[_Failure] = []
         recent: set[str] = set()
         recent_order: deque[str] = deque()
         try:
             for new_key, item in keyed(rows, kind):
-                failure: tuple[int, str, str] | None = None
+                failure: _Failure | None = None
                 shadow = False
                 if type(item) is not BadRow:
                     line, row = item  # type: ignore[misc]
@@ -194,10 +198,11 @@ class Planner:
                             line,
                             exc.field,
                             scrub(exc.reason, secret_texts(row, secrets)) if secrets else exc.reason,
+                            exc.bucket,
                         )
                 else:
                     line = item.line_no
-                    failure = (line, "", item.reason)
+                    failure = (line, "", item.reason, "rejected")
                     shadow = item.kind == NEIGHBOUR  # a reason for the group, not a row of its own
                 new_group = new_key is None or new_key != key or not (lines or failures)
                 if new_group and (lines or failures):
@@ -229,23 +234,23 @@ class Planner:
         except SourceError as exc:
             # the input breaks off here: the open chunk is not sent (its last group may go on past the break),
             # and its rows are listed with the reason, so every row read is loaded or rejected
-            own = {ln: (field_, reason) for ln, field_, reason in failures}
+            own = {ln: (bucket, field_, reason) for ln, field_, reason, bucket in failures}
             for group in [*self._open, _Group(key, lines, records)]:
                 for ln in group.lines:
-                    self.outcome(file_idx, ln, "rejected", *own.get(ln, ("", f"not sent: {exc}")), group.key)
+                    self.outcome(file_idx, ln, *own.get(ln, ("rejected", "", f"not sent: {exc}")), group.key)
             self._open.clear()
             raise
         if self._open:
             yield from self._emit(file_idx)
 
     def _close(
-        self, file_idx: int, key: str | None, lines: list[int], records: list[Any], failures: list[tuple[int, str, str]]
+        self, file_idx: int, key: str | None, lines: list[int], records: list[Any], failures: list[_Failure]
     ) -> Iterator[Chunk]:
         """A group is complete: skip it, reject it whole, or add it to the open chunk."""
         target, kind = self.target, self._kind
         if self._group_faults and not failures and len(records) > 1 and (fault := kind.group_fault(records)):
             at, field_, reason = fault
-            failures = [(lines[at], field_, reason)]  # no line failed: the lines are the records'
+            failures = [(lines[at], field_, reason, "rejected")]  # no line failed: the lines are the records'
 
         known = self.skip(key) if key is not None and self.skip is not None else None
         if known is not None and not failures:
@@ -262,14 +267,17 @@ class Planner:
                 self.outcome(file_idx, line, bucket, "", reason, key)
             return
         if failures:
-            own = {line: (field_, reason) for line, field_, reason in failures}
-            line1, field1, reason1 = failures[0]
+            own = {line: (field_, reason) for line, field_, reason, _ in failures}
+            line1, field1, reason1, _ = failures[0]
+            # a group is in doubt where each of its failures is (the run may have sent it), else rejected whole
+            bucket = "in_doubt" if all(f[3] == "in_doubt" for f in failures) else "rejected"
             # a reason that names its line already ("line 7 is 104,857,600 bytes, ...") is not told it twice
             named = line1 not in lines or reason1.startswith((f"line {line1} ", f"line {line1},"))
             where = "" if named else f"line {line1} {field1 + ': ' if field1 else ''}"
-            shared = ("", f"{kind.group_label(key)} rejected: {where}{reason1}") if key is not None else ("", reason1)
+            said = "in doubt" if bucket == "in_doubt" else "rejected"
+            shared = ("", f"{kind.group_label(key)} {said}: {where}{reason1}") if key is not None else ("", reason1)
             for line in lines:
-                self.outcome(file_idx, line, "rejected", *own.get(line, shared), key)
+                self.outcome(file_idx, line, bucket, *own.get(line, shared), key)
             return
         n = len(lines)
         if n > self.max_items:

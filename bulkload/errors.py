@@ -26,6 +26,7 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     │   └── AnswerTooLarge       longer than the call's cap (`Api.answer_bytes`): the rest is not read
     ├── PlanningFailed           the planning process ended without finishing its plan (exit 4)
     ├── RowInvalid               a row failed local validation: it goes to the rejects, never sent (exit 1)
+    │   └── RowInDoubt           a row that cannot be checked now and that the run may have sent: in doubt, not sent
     ├── RowsRefused              rows a call cannot carry (`RecordKind.call_for`): they go to the rejects (exit 1)
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
         ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
@@ -283,10 +284,20 @@ class RowInvalid(BulkloadError):
 
     exit_code = EXIT_ROWS
 
+    #: where the row's outcome goes (RowOutcome.bucket)
+    bucket: ClassVar[str] = "rejected"
+
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}" if field else reason)
         self.field = field
         self.reason = reason
+
+
+class RowInDoubt(RowInvalid):
+    """A row that cannot be checked now, and that the run may have sent before (an adopted copy of its ledger lost
+    what the check needs): in doubt (the in-doubt file), never sent, never in the rejects."""
+
+    bucket = "in_doubt"
 
 
 class RowsRefused(BulkloadError):

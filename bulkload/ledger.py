@@ -761,7 +761,8 @@ class Ledger:
             self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", _redacted(rows))
 
     def rows_in_doubt(self) -> Iterator[tuple[int, int, str, str]]:
-        """(file_idx, line_no, "", reason) of rows in doubt without a call of this run (an earlier run's)."""
+        """(file_idx, line_no, "", reason) of rows in doubt without a call of this run: an earlier run's group, or a
+        row an adopted copy cannot check (errors.RowInDoubt)."""
         for row in self.rows("in_doubt"):
             yield row.file_idx, row.line_no, "", row.reason
 
@@ -921,6 +922,14 @@ class Ledger:
                 if f == file_idx:
                     out[line] = "in doubt: its call may or may not have arrived" if state != "pending" else "not sent"
         return out
+
+    @_writes
+    def hold_fast(self) -> None:
+        """Copy what the ledger holds into its main file (a WAL checkpoint), so that a -wal deleted or cut later
+        cannot take it (the ledger keeps it as it was now). Where a reader holds an older state, SQLite waits for it
+        (the connection's busy timeout), then copies what it can. PostgreSQL keeps every commit: nothing to do."""
+        if isinstance(self.path, Path):
+            self._db.execute("PRAGMA wal_checkpoint(FULL)").fetchall()
 
     def phase_context(self, phase: int) -> dict[str, Any] | None:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (f"phase:{phase}",)).fetchone()

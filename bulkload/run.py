@@ -281,7 +281,9 @@ class Run:
     async def _send(self, sources: list[Source], planners: list[Planning], *, resend_in_doubt: bool) -> None:
         """Set up and send every phase, each planned by its own of `planners` (the next started while one runs)."""
         job, target, ledger, dispatcher, tally = self.job, self.target, self.ledger, self.dispatcher, self.tally
-        await target.setup(dispatcher, sources)
+        # an adopted copy that lost what the run looked up before its first call: looked up again, it is late
+        late = ledger.phase_context(-1) is None and ledger.adopted() is not None
+        await target.setup(dispatcher, sources, late=late)
         ledger.set_options(target.options())
         loader = Loader(
             target, ledger, dispatcher, tally, concurrency=self.limits.concurrency, settle_s=job.settle_delay_s
@@ -296,6 +298,9 @@ class Run:
         await side_by_side(before)
         if ledger.phase_context(-1) is None:
             ledger.set_phase_context(-1, {"existing": "checked"})
+            # what the run saw before its first call is kept where a -wal lost after a kill cannot take it: taken
+            # again later, it would hold the run's own records
+            ledger.hold_fast()
         loader.resend_in_doubt = resend_in_doubt
         self.loader = loader
         if chains := behind_chains(job, target):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from conftest import bulkload_cmd, child_env
 from test_guards import HALO, PAYOR, halopsa_records, payor_customers, payor_invoices
 
 from bulkload import Job, load, resume, rollback
@@ -93,6 +94,52 @@ async def test_an_adopted_copy_puts_rows_after_a_phase_it_never_began_in_doubt(t
             assert (adopted.loaded, adopted.rejected, adopted.in_doubt) == (2, 0, 7), adopted
             assert not rejects.exists() or "I-" not in rejects.read_text(), rejects.read_text()
             assert len(await payor_invoices(url)) == 4, "an invoice was uploaded twice"
+
+
+@pytest.mark.slow
+async def test_a_halopsa_ledger_whose_wal_was_deleted_keeps_the_records_there_before_the_load(tmp_path: Path) -> None:
+    # before: the list of records there before the load went with the -wal and was taken again when the copy was
+    # adopted, holding the records the run had created: the update rows naming them overwrote them
+    data = halopsa_file(tmp_path, creates=30, updates=3)
+    ledger = tmp_path / "run.sqlite"
+    with anyio.fail_after(120):
+        async with running("halopsa", SandboxOptions(latency_ms=50, window_limit=0)) as url:
+            cmd = bulkload_cmd(
+                "load", "halopsa", str(data), "--base-url", url, "--ledger", str(ledger), "--batch-size", "1",
+                "--concurrency", "1", "--settle-s", "0.5", "--window-limit", "0", "--no-progress",
+            )  # fmt: skip
+            async with await anyio.open_process(cmd, env=child_env(HALO)) as child:
+                while len(await halopsa_records(url)) < 5:
+                    assert child.returncode is None, "the load ended before it was killed"
+                    await anyio.sleep(0.01)
+                child.kill()  # kill -9: the ledger's latest writes are in its -wal
+            for suffix in ("-wal", "-shm"):
+                Path(f"{ledger}{suffix}").unlink()
+            with pytest.raises(LedgerError, match="lost its latest writes"):
+                await resume(str(ledger), env=HALO)
+            adopted = await resume(str(ledger), env=HALO, adopt_copy=True)
+            left = await halopsa_records(url)
+    assert (adopted.loaded, adopted.rejected, adopted.in_doubt) == (30, 3, 0), adopted
+    assert sorted(r["name"] for r in left) == sorted(f"Tenant {i}" for i in range(30)), "a record was overwritten"
+
+
+@pytest.mark.slow
+async def test_a_halopsa_copy_that_lost_the_records_there_before_the_load_leaves_updates_in_doubt(
+    tmp_path: Path,
+) -> None:
+    # before: the copy listed the records again, the run's own among them, and sent the updates that name them
+    data = halopsa_file(tmp_path, creates=6, updates=2)
+    with anyio.fail_after(90):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            ledger = await halopsa_copy_made_before_the_first_call(tmp_path, url, data)
+            adopted = await resume(str(ledger), env=HALO, adopt_copy=True)
+            left = await halopsa_records(url)
+    assert (adopted.loaded, adopted.rejected, adopted.in_doubt) == (6, 0, 2), adopted
+    assert adopted.reconcile is not None and adopted.reconcile.ok, adopted.reconcile
+    assert sorted(r["name"] for r in left) == [f"Tenant {i}" for i in range(6)], "a record was overwritten"
+    in_doubt = (tmp_path / "r.csv.in_doubt.csv").read_text()
+    assert [line.split(",")[1] for line in in_doubt.splitlines()[1:]] == ["8", "9"], in_doubt
+    assert "XeroDetails 1 was there before this load cannot be told" in in_doubt, in_doubt
 
 
 @pytest.mark.slow

@@ -387,9 +387,11 @@ class Target:
         """What input file `file_idx` holds."""
         raise NotImplementedError
 
-    async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
+    async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up
-        in `options()` so that resume and the planning process see the same."""
+        in `options()` so that resume and the planning process see the same. `late`: the run may have written
+        already (an adopted copy of its ledger that lost what it looked up before its first call): what the API
+        holds now may hold the run's own records."""
 
     # --- auth ------------------------------------------------------------------------------------
     def headers(self, credentials: Mapping[str, str]) -> dict[str, str]:

@@ -133,6 +133,7 @@ class HaloPSA(Target):
         existing: Mapping[str, Mapping[str, int]] | None = None,
         before: Mapping[str, int] | None = None,
         listed_ids: Mapping[str, Sequence[int]] | None = None,
+        listed_late: bool = False,
     ) -> None:
         if not resources:
             raise ConfigError(f"halopsa needs --resource (or files named after it), one of {', '.join(RESOURCES)}")
@@ -143,7 +144,12 @@ class HaloPSA(Target):
         self.existing = {r: dict(v) for r, v in (existing or {}).items()}
         #: per resource, the ids there before the run, listed whole (an update must name one of them)
         self.listed_ids = {r: list(v) for r, v in (listed_ids or {}).items()}
-        made = (Resource(name, self.match_on, self.existing, self.listed_ids) for name in dict.fromkeys(self.resources))
+        #: listed only after the run may have created records (Target.setup's `late`): none is known to be older
+        self.listed_late = listed_late
+        made = (
+            Resource(name, self.match_on, self.existing, self.listed_ids, listed_late)
+            for name in dict.fromkeys(self.resources)
+        )
         self.kinds = {kind.name: kind for kind in made}
         for kind in self.kinds.values():
             unknown = [m for m in match_on if m not in kind.schema]
@@ -176,6 +182,7 @@ class HaloPSA(Target):
             options.get("existing"),
             options.get("before"),
             options.get("listed_ids"),
+            bool(options.get("listed_late")),
         )
 
     def options(self) -> dict[str, Any]:
@@ -186,6 +193,7 @@ class HaloPSA(Target):
             "existing": self.existing,
             "before": self.books.before,
             "listed_ids": self.listed_ids,
+            "listed_late": self.listed_late,
         }
 
     def kind_of(self, file_idx: int) -> Resource:
@@ -247,12 +255,16 @@ class HaloPSA(Target):
             return {"Authorization": f"Bearer {token.access_token}"}
 
     # --- before planning: what already exists, for --match-on and the reconciliation count ---------------
-    async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
+    async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
         if self.books.before is not None:
             return  # a resumed run keeps what it saw before it started
         before: dict[str, int] = {}
         listed = await listings(client, self.kinds.values())
+        # listed late, the records the run created are among them: no update is known to name one there before it,
+        # and the count before is the listing's less those (Resources.reconcile)
+        self.listed_late = late
         for kind in self.kinds.values():
+            kind.listed_late = late
             records, whole = listed[kind.name]
             before[kind.name] = len(records)
             if whole:

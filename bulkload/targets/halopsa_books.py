@@ -67,10 +67,12 @@ class Resources(Books):
             # what each record should hold: its rows in file order, a later update over an earlier create
             desired: dict[int, dict[str, Any]] = {}
             lines: dict[int, tuple[str, int]] = {}
+            ours: set[int] = set()  # the ids the run created or updated
             for file_idx, path in enumerate(files):
                 if self.kind_of(file_idx) is not kind:
                     continue
                 created = ledger.created_in(file_idx)
+                ours.update(created.values())
                 for line, row in rows(file_idx):  # as read for the load: a date-time read as the file's order has it
                     record_id = created.get(line)
                     if record_id is None:
@@ -88,10 +90,13 @@ class Resources(Books):
                     for name, value, got in kind.differences(sent, found)
                 )
             creates = expected.get(kind.name, {}).get("create", [0])[0]
+            before = (self.before or {}).get(kind.name, 0)
+            if kind.listed_late:  # listed after the run may have created records: those it did were not there before
+                before -= len(ours.intersection(kind.listed_ids.get(kind.name, ())))
             scopes[kind.name] = {
-                "before": (self.before or {}).get(kind.name, 0),
+                "before": before,
                 "loaded": creates,
-                "expected": (self.before or {}).get(kind.name, 0) + creates,
+                "expected": before + creates,
                 "remote": len(live),
             }
         expected_count = sum(c["expected"] for c in scopes.values())

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import APIError, RowInvalid
+from ..errors import APIError, RowInDoubt, RowInvalid
 from ..http import decoded, unreadable
 from ..model import Call, Chunk, Totals
 from ..side_by_side import results_side_by_side
@@ -105,6 +105,7 @@ class Resource(RecordKind):
         match_on: Sequence[str] = (),
         existing: Mapping[str, Mapping[str, int]] | None = None,
         listed_ids: Mapping[str, Sequence[int]] | None = None,
+        listed_late: bool = False,
     ) -> None:
         self.name = name
         self.path = f"/api/{name}"
@@ -126,6 +127,8 @@ class Resource(RecordKind):
         self.existing = existing if existing is not None else {}
         #: per resource, the ids of every record there before the run (absent where its listing was not whole)
         self.listed_ids = listed_ids if listed_ids is not None else {}
+        #: listed only after the run may have created records (HaloPSA.setup): which were there before is unknown
+        self.listed_late = listed_late
         self._before: frozenset[int] | None = None  # this resource's, as a set, made at its first update
 
     def destination(self) -> dict[str, str]:
@@ -191,7 +194,15 @@ class Resource(RecordKind):
     def _check_exists(self, record_id: int) -> None:
         """RowInvalid for an update of a record that was not there before the run: the file cannot mean a record
         this run creates (its id is the API's to give), and sent, the update would wait out a refusal and land on
-        whichever record a later row created with that id (a tester's first load of a generated file: exit 3)."""
+        whichever record a later row created with that id (a tester's first load of a generated file: exit 3).
+        RowInDoubt when the list of records there before was taken late (`listed_late`): the run may have sent it."""
+        if self.listed_late:
+            raise RowInDoubt(
+                "id",
+                f"whether {self.name} {record_id} was there before this load cannot be told: this adopted copy of the "
+                "ledger lost the list taken before the run's first call, and the run may have sent this update (or "
+                "refused it); check that the record is not one this load created before you send it again",
+            )
         if self._before is None:
             if self.name not in self.listed_ids:
                 return  # not listed whole: absence is not proven

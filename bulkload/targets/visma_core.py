@@ -86,7 +86,7 @@ class VismaCore(Target):
     def kind_of(self, file_idx: int) -> OnCase:
         return self.costs if self.kind == "costs" else self.entries
 
-    async def setup(self, client: Sender, sources: Sequence[Source]) -> None:
+    async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
         if self.kind != "entries" or self.entries.definitions is not None:
             return  # costs need none; a resumed run keeps the definitions it planned with
 
