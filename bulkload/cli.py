@@ -304,6 +304,11 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
     back.add_argument("--ledger", required=True, type=_ledger_arg, help=LEDGER_HELP)
     back.add_argument("--report", help="write the JSON report here (default: none)")
     back.add_argument("--json", action="store_true", help="print the rollback report as JSON, not a summary")
+    back.add_argument(
+        "--daily-quota",
+        type=int,
+        help="replace the run's daily call quota, as resume's does (0 turns it off; default: the run's)",
+    )
     back.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
     back.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
 
@@ -518,7 +523,13 @@ def _command(ns: argparse.Namespace) -> int:
         return report.exit_code
     if ns.command == "rollback":
         undone = _run(
-            lambda: undo.rollback(ns.ledger, report=ns.report, adopt_copy=ns.adopt_copy, progress=_progress(ns))
+            lambda: undo.rollback(
+                ns.ledger,
+                report=ns.report,
+                adopt_copy=ns.adopt_copy,
+                progress=_progress(ns),
+                daily_quota=ns.daily_quota,
+            )
         )
         if not ns.json:
             print_rollback(undone, ns.report)

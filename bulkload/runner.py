@@ -319,11 +319,12 @@ async def resume(
         status = ledger.run.status
         if status in ("rolling_back", "rolled_back"):  # what the ledger says loaded is no longer in the API
             in_part = status == "rolling_back"  # stopped, by the quota say: rollback continues it, never resume
+            # a quota raised for it goes to the rollback, which takes it as resume would
+            raised = f" --daily-quota {daily_quota}" if daily_quota is not None else ""
+            finish = f"finish the rollback (`bulkload rollback --ledger {ledger.path}{raised}`), then "
             raise LedgerError(
-                f"the run of {ledger.path} was rolled back{' in part' if in_part else ''}: its "
-                "ledger no longer says what the API holds; "
-                + (f"finish the rollback (`bulkload rollback --ledger {ledger.path}`), then " if in_part else "")
-                + "load the files again as a new run"
+                f"the run of {ledger.path} was rolled back{' in part' if in_part else ''}: its ledger no longer "
+                f"says what the API holds; {finish if in_part else ''}load the files again as a new run"
             )
         if base_url is not None and address(base_url) == address(ledger.run.base_url):
             base_url = None  # the same address, spelled otherwise: the stored spelling names it (quota, record)

@@ -26,6 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -72,18 +73,24 @@ async def rollback(
     clock: Callable[[], float] = time.time,
     adopt_copy: bool = False,
     progress: bool = False,
+    daily_quota: int | None = None,
 ) -> Rollback:
     """Settle the run's calls in flight, then remove everything it created; run again after an interruption, it
     finishes the job (what an earlier rollback removed is skipped). Returns the report. `clock`: the wall clock
     the ledger's times are read against (when a lost answer's settle delay is over; the calls the daily quota
     counts, per minute, and when they free up). `adopt_copy`: roll back from a
     copy of the ledger when the run's own is gone (ledger_home.check_home). `progress`: show the calls settled and the
-    records removed (progress.py) on stderr."""
+    records removed (progress.py) on stderr. `daily_quota` (calls per 24 h, after the agreement's quota was raised;
+    0 turns it off) replaces the stored one, for this rollback and the commands after it, as resume's does;
+    ConfigError for a value a load's --daily-quota would refuse."""
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:
         check_home(ledger, resuming=False, adopt=adopt_copy)
         job = job_of(ledger, report)
+        if daily_quota is not None:  # checked as a load's flag is, and kept for the commands after this one
+            job = replace(job, daily_quota=daily_quota)
+            ledger.set_settings({**ledger.run.settings, "daily_quota": daily_quota})
         check_paths(job, outputs=["report"] if report else [])
         target = job.make_target()
         out = Rollback(target=target.name, ledger=str(ledger.path))

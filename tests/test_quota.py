@@ -15,10 +15,11 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import CREDS, write_entries
+from conftest import CREDS, SandboxProcess, write_entries
 
 from bulkload import Job, load, reconcile, resume
 from bulkload.agreement_calls import AgreementCalls, agreement_file
+from bulkload.cli import main
 from bulkload.errors import LedgerError
 from bulkload.ledger import Ledger
 from bulkload.meters import DailyQuota
@@ -211,3 +212,37 @@ def test_files_of_agreements_unused_for_a_day_are_forgotten() -> None:
     os.utime(old, (0, 1_000_000))
     agreement_file("economic", "http://another", ["grant"])
     assert not old.exists() and used.exists()
+
+
+def test_a_rollback_the_spent_quota_stopped_finishes_with_a_raised_quota(
+    tmp_path: Path,
+    sandbox_process: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """After the agreement's quota was raised, `rollback --daily-quota N` finishes a rollback the old quota stopped,
+    as `resume --daily-quota N` would a load, and keeps N for the commands after it; `resume --daily-quota`, which
+    refuses a run rolled back in part, names that command."""
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    data, ledger = tmp_path / "entries.csv", str(tmp_path / "run.sqlite")
+    write_entries(data, 100)
+    loading = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", ledger]
+    assert main([*loading, "--daily-quota", "40", "--batch-size", "4", "--no-progress"]) == 4
+    assert "daily quota of 40 calls reached" in capsys.readouterr().out
+
+    assert main(["rollback", "--ledger", ledger, "--no-progress"]) == 4
+    out = capsys.readouterr().out
+    assert "stopped: daily quota of 40 calls reached" in out and f"`bulkload rollback --ledger {ledger}`" in out, out
+    assert main(["resume", "--ledger", ledger, "--daily-quota", "100000", "--no-progress"]) == 2
+    said = capsys.readouterr().err
+    assert f"`bulkload rollback --ledger {ledger} --daily-quota 100000`" in said, said
+
+    assert main(["rollback", "--ledger", ledger, "--daily-quota", "100000", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "bulkload rollback economic: complete" in out, out
+    stored = Ledger.open(ledger)
+    try:
+        assert stored.run.settings["daily_quota"] == 100_000  # the commands after it count with it
+    finally:
+        stored.close()
