@@ -4,6 +4,7 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
     │   ├── LedgerError          the ledger belongs to another run, is locked, or is not a ledger
+    │   │   └── SharedUnfinished the input shares groups with an earlier run that has not finished
     │   ├── LoadedBefore         the file's content was already loaded into the same place (the record of loads)
     │   ├── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
     │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
@@ -92,16 +93,67 @@ class LedgerError(ConfigError):
     """The ledger cannot be used for this run."""
 
 
+class SharedUnfinished(LedgerError):
+    """Groups of the input belong to an earlier run that has not finished (ledger.known_to), so whatever that run
+    does next could meet what this one does: nothing is sent. `fact`: how many groups, which, and whose (`ledger`);
+    `status`: that run's (`rolling_back`: its rollback stopped part way, which only rollback continues);
+    `can_delete`: it can also be undone. The message gives the command line's way on; `in_manifest` a manifest
+    job's."""
+
+    def __init__(self, fact: str, ledger: str, status: str, *, can_delete: bool = False) -> None:
+        self.fact, self.ledger, self.status, self.can_delete = fact, ledger, status, can_delete
+        super().__init__(self._said(f"`bulkload resume --ledger {ledger}`", "load this file again"))
+
+    def _said(self, resume: str, again: str) -> str:
+        if self.status == "rolling_back":
+            return (
+                f"{self.fact} belong to a run being rolled back (ledger {self.ledger}; its rollback stopped part "
+                f"way): finish the rollback first (`bulkload rollback --ledger {self.ledger}`), then {again}; nothing "
+                "was sent"
+            )
+        undo = f" or undo it (`bulkload rollback --ledger {self.ledger}`)" if self.can_delete else ""
+        return (
+            f"{self.fact} belong to a run that has not finished (ledger {self.ledger}, {self.status}): finish it first "
+            f"({resume}){undo}, then {again}; nothing was sent"
+        )
+
+    def in_manifest(self, job: str) -> str:
+        """The message for job `job` of a manifest, in a manifest's words."""
+        return self._said(
+            _RESUME_IN_MANIFEST.format(ledger=self.ledger), "run the manifest again (`bulkload run MANIFEST --resume`)"
+        )
+
+
+#: how a manifest job is told to continue an earlier run of the ledger `ledger`, which may be a job's of a manifest
+_RESUME_IN_MANIFEST = (
+    "`bulkload resume --ledger {ledger}` (`bulkload run MANIFEST --resume` where that ledger is a job's of a manifest)"
+)
+
+
 class LoadedBefore(ConfigError):
     """A file's content was already loaded into the same place (loads.claim_load). `fact`: which file, where, when
-    and under which ledger (`ledger`); `resuming`: said to a resume, whose own run created nothing. The message
-    gives the command line's way on; `in_manifest` a manifest job's."""
+    and under which ledger (`ledger`); `resuming`: said to a resume, whose own run created nothing; `status`: the
+    earlier run's, where its ledger tells (`rolling_back`: its rollback stopped part way, which only rollback
+    continues; once rolled back the file loads as a new run). The message gives the command line's way on;
+    `in_manifest` a manifest job's."""
 
-    def __init__(self, fact: str, ledger: str, *, resuming: bool = False) -> None:
-        self.fact, self.ledger, self.resuming = fact, ledger, resuming
-        super().__init__(self._said(f"`bulkload resume --ledger {ledger}`", "pass --allow-duplicate-load"))
+    def __init__(self, fact: str, ledger: str, *, resuming: bool = False, status: str | None = None) -> None:
+        self.fact, self.ledger, self.resuming, self.status = fact, ledger, resuming, status
+        again = "resume this run again" if resuming else "load this file again"
+        super().__init__(self._said(f"`bulkload resume --ledger {ledger}`", "pass --allow-duplicate-load", again))
 
-    def _said(self, resume: str, allow: str) -> str:
+    def _said(self, resume: str, allow: str, again: str) -> str:
+        if self.status == "rolling_back":
+            finish = (
+                f"that run is being rolled back and its rollback stopped part way: finish it with `bulkload rollback "
+                f"--ledger {self.ledger}`"
+            )
+            if self.resuming:
+                return f"{self.fact}. This run created nothing; {finish}, then {again}"
+            return (
+                f"{self.fact}. But {finish}, then {again} (its records removed, it creates them as a new run); to "
+                f"create its records again all the same, {allow}"
+            )
         if self.resuming:
             return (
                 f"{self.fact}. This run created nothing and has nothing left to do; continue that run with {resume} "
@@ -115,9 +167,9 @@ class LoadedBefore(ConfigError):
     def in_manifest(self, job: str) -> str:
         """The message for job `job` of a manifest, in a manifest's words."""
         return self._said(
-            f"`bulkload resume --ledger {self.ledger}` (`bulkload run MANIFEST --resume` where that ledger is a job's "
-            "of a manifest)",
+            _RESUME_IN_MANIFEST.format(ledger=self.ledger),
             f"set allow_duplicate_load = true in job {job!r}'s table of the manifest",
+            "run the manifest again (`bulkload run MANIFEST --resume`)",
         )
 
 

@@ -24,6 +24,7 @@ from .errors import (
     ConfigError,
     LoadedBefore,
     RunStopped,
+    SharedUnfinished,
 )
 from .job import Job
 from .ledger import Ledger
@@ -113,6 +114,8 @@ async def run_job(
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
     if status == "complete" and (report := stored_report(mjob)) is not None:
         return report
+    if status in ("rolling_back", "rolled_back"):  # neither resumed nor loaded again where its ledger is
+        raise ConfigError(_rolled_back(mjob, status))
     if status is not None and status != "complete" and not resume:
         raise ConfigError(
             f"job {mjob.name!r}: its ledger {mjob.ledger_path} holds a run that did not finish: "
@@ -121,8 +124,24 @@ async def run_job(
     private_dir(mjob.out_dir)
     try:
         return await _run(mjob, job, status, progress, shared, interrupted)
-    except LoadedBefore as exc:  # its way on in a manifest's words
+    except (LoadedBefore, SharedUnfinished) as exc:  # its way on in a manifest's words
         raise ConfigError(exc.in_manifest(mjob.name)) from exc
+
+
+def _rolled_back(mjob: ManifestJob, status: str) -> str:
+    """What a job whose run was rolled back (`status` rolled_back), or is being (rolling_back: its rollback stopped
+    part way), does next: a job's ledger holds one run, so a new load of its files needs that ledger moved aside."""
+    ledger = mjob.ledger_path
+    again = (
+        f"to load the job again as a new run, move {ledger} aside (keep it: it says what the rollback removed), "
+        "then run the manifest again (`bulkload run MANIFEST`)"
+    )
+    if status == "rolling_back":
+        return (
+            f"job {mjob.name!r}: its run is being rolled back and its rollback stopped part way: finish it with "
+            f"`bulkload rollback --ledger {ledger}`; {again}"
+        )
+    return f"job {mjob.name!r}: its run was rolled back; {again}"
 
 
 async def _run(

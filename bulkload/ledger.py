@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 import msgspec
 
 from . import ledger_pg
-from .errors import LedgerError, LedgerWriteError
+from .errors import LedgerError, LedgerWriteError, SharedUnfinished
 from .ledger_schema import STATEMENTS
 from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
 from .redact import known, redact
@@ -1343,11 +1343,11 @@ def known_to(
                 f"SELECT COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups)"
             ).fetchone()
             if shared:
-                undo = f" or undo it (`bulkload rollback --ledger {earlier}`)" if can_delete else ""
-                raise LedgerError(
-                    f"{shared:,} {name}s of this input (e.g. {label(first)}) belong to a run that has not finished "
-                    f"(ledger {earlier}, {status}): finish it first (`bulkload resume --ledger {earlier}`){undo}, "
-                    "then load this file again; nothing was sent"
+                raise SharedUnfinished(
+                    f"{shared:,} {name}s of this input (e.g. {label(first)})",
+                    str(earlier),
+                    str(status),
+                    can_delete=can_delete,
                 )
         loaded = f" was loaded by an earlier run (ledger {earlier})"
         doubt = (

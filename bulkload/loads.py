@@ -360,11 +360,13 @@ def claim_load(
                         continue
                 if earlier is not None:
                     under_way = "being loaded" if earlier["claim"] else "loaded"
+                    held = run_of(earlier["ledger"])  # its state decides the way on (a rollback stopped part way)
                     raise LoadedBefore(
                         f"{path} was already {under_way} into {job.api_url}{earlier['where']} ({earlier['at']}, ledger "
                         f"{earlier['ledger']}): loading it again would create its records again",
                         earlier["ledger"],
                         resuming=resuming,
+                        status=None if held is None else str(held.get("status")),
                     )
         _append(job, files, ledger, run, places, claim=True)
 

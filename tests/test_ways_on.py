@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import CREDS
+from _pytest.capture import CaptureFixture
+from conftest import CREDS, SandboxProcess, write_entries
 
 from bulkload import Job, dry_run, load, resume, rollback
+from bulkload.cli import main
 from bulkload.errors import ConfigError, LedgerError
 from bulkload.fleet import run_manifest
 from bulkload.ledger import Ledger
@@ -305,3 +308,108 @@ def test_a_dry_runs_buckets_add_up_to_the_rows_read(tmp_path: Path) -> None:
     for r in (written, {k: getattr(report, k) for k in written if hasattr(report, k)}):
         assert (r["rows_read"], r["would_load"], r["rejected"], r["skipped"], r["loaded"]) == (3, 2, 1, 0, 0), r
         assert r["rows_read"] == r["would_load"] + r["rejected"] + r["in_doubt"] + r["skipped"]
+
+
+# --- a run whose rollback stopped part way ---------------------------------------------------------------------------
+
+
+def test_a_load_meeting_a_rollback_stopped_part_way_is_told_to_finish_the_rollback(
+    tmp_path: Path, sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch, capsys: CaptureFixture[str]
+) -> None:
+    # before: "continue it with `bulkload resume --ledger …`" and "finish it first (`bulkload resume …`)", which
+    # refuse a run rolled back in part, pointing back to rollback
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    data, fixed, ledger = tmp_path / "e.csv", tmp_path / "fixed.csv", str(tmp_path / "run.sqlite")
+    write_entries(data, 60)
+    write_entries(fixed, 60, seed=2)  # the same vouchers, other amounts: a corrected file
+    url = sandbox_process.url
+
+    def cli(*args: str) -> tuple[int, str]:
+        code = main([*args, "--no-progress"])
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    assert (
+        cli(
+            "load",
+            "economic",
+            str(data),
+            "--base-url",
+            url,
+            "--ledger",
+            ledger,
+            "--daily-quota",
+            "30",
+            "--batch-size",
+            "2",
+        )[0]
+        == 4
+    )
+    code, said = cli("rollback", "--ledger", ledger)
+    assert code == 4 and "daily quota of 30 calls reached" in said, said
+    rollback_cmd = f"`bulkload rollback --ledger {ledger}`"
+    for given, ledger_again in ((data, "again.sqlite"), (fixed, "fixed.sqlite")):
+        again = ["load", "economic", str(given), "--base-url", url, "--ledger", str(tmp_path / ledger_again)]
+        code, said = cli(*again)
+        assert code == 2 and rollback_cmd in said and "bulkload resume" not in said, said
+    code, said = cli("rollback", "--ledger", ledger, "--daily-quota", "100000")
+    assert code == 0, said
+    # the way named works: once rolled back, the file loads as a new run
+    code, said = cli("load", "economic", str(data), "--base-url", url, "--ledger", str(tmp_path / "again.sqlite"))
+    assert code == 0 and "loaded" in said, said
+
+
+async def test_a_manifest_job_whose_run_was_rolled_back_is_told_a_way_that_works(tmp_path: Path) -> None:
+    # before: "holds a run that did not finish: `bulkload run MANIFEST --resume` continues it", and --resume was
+    # refused: "load the files again as a new run", which a job's one ledger cannot
+    data = write(tmp_path / "e.csv", ENTRIES + voucher(1, "10.00") + voucher(2, "20.00"))
+    env = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            path = write(
+                tmp_path / "m.toml",
+                f'[[job]]\nname = "m"\ntarget = "economic"\nbase_url = "{url}"\nfiles = ["{data}"]\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n',
+            )
+            manifest = read_manifest(str(path))
+            first = await run_manifest(manifest, env=env)
+            (mjob,) = manifest.jobs
+            assert first.jobs[0].status == "complete", first
+            undone = await rollback(mjob.ledger_path, env=CREDS)
+            assert undone.exit_code == 0, undone
+            refused = [await run_manifest(manifest, env=env, resume=resume) for resume in (False, True)]
+            for fleet in refused:
+                said = str(fleet.jobs[0].error)
+                assert fleet.jobs[0].status == "refused" and "was rolled back" in said, said
+                assert f"move {mjob.ledger_path} aside" in said and "--resume continues it" not in said, said
+            os.rename(mjob.ledger_path, mjob.ledger_path + ".rolled-back")
+            again = await run_manifest(manifest, env=env)
+            held = await amounts(url)
+    assert again.jobs[0].status == "complete", again
+    assert held == {1: [Decimal(-10), Decimal(10)], 2: [Decimal(-20), Decimal(20)]}
+
+
+async def test_a_manifest_job_meeting_a_rollback_stopped_part_way_is_told_the_manifests_way_on(tmp_path: Path) -> None:
+    # before: "finish it first (`bulkload resume …`) …, then load this file again": resume refuses a run rolled back
+    # in part, and a manifest job is not loaded by `bulkload load`
+    data, fixed, ledger = tmp_path / "e.csv", tmp_path / "fixed.csv", str(tmp_path / "run.sqlite")
+    write_entries(data, 40)
+    write_entries(fixed, 40, seed=2)  # the same vouchers, other amounts
+    env = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            stopped = await load(
+                entries_job(data, url, ledger, daily_quota=20, batch_size=2), env=CREDS, raise_on_stop=False
+            )
+            assert stopped.exit_code == 4, stopped
+            assert (await rollback(ledger, env=CREDS)).exit_code == 4
+            path = write(
+                tmp_path / "m.toml",
+                f'[[job]]\nname = "m"\ntarget = "economic"\nbase_url = "{url}"\nfiles = ["{fixed}"]\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n',
+            )
+            fleet = await run_manifest(read_manifest(str(path)), env=env)
+    said = str(fleet.jobs[0].error)
+    assert fleet.jobs[0].status == "refused" and f"`bulkload rollback --ledger {ledger}`" in said, said
+    assert "run the manifest again (`bulkload run MANIFEST --resume`)" in said and "bulkload resume" not in said, said
