@@ -279,7 +279,8 @@ def _add_after(sub: Any, output: argparse.ArgumentParser) -> None:
     resume.add_argument(
         "--resend-in-doubt",
         action="store_true",
-        help="send again the calls whose outcome is unknown (targets without idempotency keys may double them)",
+        help="send again every call whose outcome is unknown: one the API did carry out is carried out twice "
+        "(a duplicate where the API takes no idempotency key), so check the API first",
     )
     resume.add_argument("--adopt-copy", action="store_true", help=ADOPT_HELP)
     resume.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)

@@ -10,6 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from . import runner
 from .job import Job
 from .report import print_summary
@@ -99,7 +101,9 @@ async def run_flow(flow: Flow, out: Path) -> Report:
                 settle_s=SETTLE_S,
             )
             report = await runner.load(job, env=DEMO_ENV, progress=sys.stderr.isatty(), raise_on_stop=False)
-    print_summary(report)  # names the report file
+    # names the report file; not the commands that settle rows in doubt, which the sandbox gone could only fail:
+    # in_doubt_note says what a user does with them
+    print_summary(msgspec.structs.replace(report, in_doubt_way_on=None))
     return report
 
 
@@ -113,9 +117,10 @@ def in_doubt_note(reports: list[Report]) -> list[str]:
         f"{sum(r.in_doubt for r in doubtful)} rows are in doubt: their call may or may not have been carried out, and"
         " an API without idempotency keys is never sent a call twice blindly. They are listed in:",
         *(f"  {r.in_doubt_file}  ({r.in_doubt} rows; ledger {r.ledger})" for r in doubtful),
-        "Against a real API you would look those rows up there, then send the ones that did not arrive with"
-        " `bulkload resume --resend-in-doubt --ledger` and that run's ledger. Here there is nothing to resume:"
-        " each flow's sandbox ended with the flow.",
+        "Against a real API you would look those rows up there: `bulkload resume --resend-in-doubt --ledger` and"
+        " that run's ledger sends every call still in doubt again, and creates twice any the API did carry out, so it"
+        " is for when the API holds none of them. Here there is nothing to resume: each flow's sandbox ended with"
+        " the flow.",
     ]
 
 

@@ -1288,6 +1288,7 @@ def known_to(
     can_delete: bool = True,
     family: Callable[[str], str] | None = None,
     gone: str = "",
+    settle: str = "",
 ) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
@@ -1302,7 +1303,8 @@ def known_to(
     (model.CHECKS_VERSION) cannot tell a group loaded from a corrected one: its groups are compared by their lines
     and totals (digest OLDER, or NULL). The reasons name `bulkload rollback` where the target `can_delete`
     (Api.can_delete). A group it did not load, of a `family` (RecordKind.group_family) one of its groups is of, is
-    rejected: the input gives that thing (an order) other lines. Returns how many groups it knows."""
+    rejected: the input gives that thing (an order) other lines. A group in doubt there is settled there: `settle`
+    says how (doubt.way_on, for that ledger). Returns how many groups it knows."""
     pg = isinstance(conn, ledger_pg.Connection)
     if pg != ledger_pg.is_url(str(earlier)):
         return 0
@@ -1350,9 +1352,10 @@ def known_to(
                     can_delete=can_delete,
                 )
         loaded = f" was loaded by an earlier run (ledger {earlier})"
+        # settled in that run, it is loaded there (or stays in doubt): this input has nothing to add to it
         doubt = (
-            f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; settle "
-            f"it there (`bulkload resume --ledger {earlier}`), then load this file again"
+            f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; it is "
+            "settled in that run, not by loading this file again" + (f": {settle}" if settle else "")
         )
         other = " with other lines, amounts, accounts, currencies, codes, dates or texts than this file has"
         if api_finds:  # what the API holds replaces this where it holds the group (Ledger.skip): it is gone

@@ -281,12 +281,13 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         )
     if report.success_written:
         console.print(f"loaded rows and the ids the API gave them: {report.success_file}")
+    way_on = f"; {report.in_doubt_way_on}" if report.in_doubt_way_on else ""
     if report.in_doubt and report.in_doubt_file:
-        console.print(f"rows in doubt: {_written(report, 'the in-doubt file', report.in_doubt_file)}")
+        console.print(f"rows in doubt: {_written(report, 'the in-doubt file', report.in_doubt_file)}{way_on}")
     elif report.in_doubt:  # the reconcile command writes no files: the ledger knows them
         console.print(
-            f"rows in doubt: {report.in_doubt:,}, their calls sent but never answered as far as the ledger knows; "
-            "`bulkload resume` settles them"
+            f"rows in doubt: {report.in_doubt:,}, their calls sent but never answered as far as the ledger knows"
+            + way_on
         )
     if report.report_file:
         console.print(f"report: {_written(report, 'the report', os.path.abspath(report.report_file))}")

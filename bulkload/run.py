@@ -16,8 +16,9 @@ from typing import Any, NoReturn, TypeVar
 
 import anyio
 
-from . import interrupts
+from . import interrupts, ledger_pg
 from .dispatch import Counters, Dispatcher, RetryPolicy
+from .doubt import way_on
 from .errors import (
     EXIT_STOPPED,
     NO_SUCH_CALL,
@@ -466,9 +467,21 @@ class Run:
             success_file=job.success_path,
             success_written=n_success,
             in_doubt_file=job.in_doubt_path if tally.in_doubt else None,
+            in_doubt_way_on=self._way_on() if tally.in_doubt else None,
             report_file=job.report,
             files=job.files,
             unwritten=unwritten,
+        )
+
+    def _way_on(self) -> str:
+        """What settles this run's rows in doubt (doubt.way_on)."""
+        earlier = sum(1 for _ in self.ledger.rows_in_doubt())
+        return way_on(
+            self.target,
+            range(len(self.job.files)),
+            ledger_pg.name_of(str(self.ledger.path)),
+            own=self.tally.in_doubt > earlier,
+            earlier=earlier > 0,
         )
 
     def _groups(self) -> Groups:

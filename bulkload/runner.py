@@ -20,6 +20,7 @@ import msgspec
 
 from . import ledger_pg, logs, prestart
 from .agreement_calls import agreement_file
+from .doubt import way_on
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
 from .job import Job, address, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
@@ -431,6 +432,7 @@ def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target) -
         can_delete=target.api.can_delete,
         family=kind.group_family,
         gone=target.api.gone_means,
+        settle=way_on(target, [0], ledger_pg.name_of(str(earlier))),
     )
 
 
@@ -466,6 +468,12 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             rejects_file=job.rejects_path,
             report_file=report,
         )
+        if out.in_doubt:
+            earlier = sum(1 for _ in ledger.rows_in_doubt())
+            name = ledger_pg.name_of(str(ledger.path))
+            out.in_doubt_way_on = way_on(
+                target, range(len(job.files)), name, own=out.in_doubt > earlier, earlier=earlier > 0
+            )
         if report:  # only where asked: the stored --report path holds the load's own report
             write_report(report, out)
         return out

@@ -16,10 +16,11 @@ import aiohttp
 import anyio
 import pytest
 from _pytest.capture import CaptureFixture
-from conftest import CREDS, SandboxProcess, write_entries
+from conftest import CREDS, SandboxProcess, spawn_sandbox, write_entries
 
 from bulkload import Job, dry_run, load, resume, rollback
 from bulkload.cli import main
+from bulkload.doubt import way_on
 from bulkload.errors import ConfigError, LedgerError
 from bulkload.fleet import run_manifest
 from bulkload.ledger import Ledger
@@ -34,6 +35,17 @@ ENTRIES = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,acco
 
 def voucher(number: int, amount: str) -> str:
     return f"5,1,{number},2026-10-31,{amount},DKK,1010,a\n5,1,{number},2026-10-31,-{amount},DKK,5600,a\n"
+
+
+VISMA_HEADER = ["caseId", "accountingCostType", "amount", "description", "note", "entryDate", "orderId"]
+
+
+def write_rows(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(header)
+        out.writerows(rows)
+    return path
 
 
 def write(path: Path, text: str) -> Path:
@@ -413,3 +425,80 @@ async def test_a_manifest_job_meeting_a_rollback_stopped_part_way_is_told_the_ma
     said = str(fleet.jobs[0].error)
     assert fleet.jobs[0].status == "refused" and f"`bulkload rollback --ledger {ledger}`" in said, said
     assert "run the manifest again (`bulkload run MANIFEST --resume`)" in said and "bulkload resume" not in said, said
+
+
+# --- rows in doubt: what settles them, per API ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["visma-core", "payorcrm"])
+def test_rows_in_doubt_at_an_api_resume_cannot_settle_are_not_sent_to_resume(
+    tmp_path: Path, target: str, monkeypatch: pytest.MonkeyPatch, capsys: CaptureFixture[str]
+) -> None:
+    # before: reconcile said "`bulkload resume` settles them", and resume left every one in doubt (exit 1 again);
+    # the only other way, --resend-in-doubt, was named without what it does to a call that did arrive
+    monkeypatch.setenv("VISMA_CORE_TOKEN", "test-core-token")
+    monkeypatch.setenv("PAYORCRM_API_KEY", "test-key")
+    monkeypatch.setenv("PAYORCRM_API_SECRET", "test-secret")
+    if target == "visma-core":
+        header, options = VISMA_HEADER, []
+        rows = [[3000 + i, "OUTLAY", f"{i}.25", f"line {i}", "", "2026-11-03", f"O{i}"] for i in range(1, 41)]
+        extra = [4000, "OUTLAY", "1.00", "one more", "", "2026-11-03", "O999"]
+    else:
+        header, options = ["customerno", "emailaddress1", "companyname"], ["--kind", "customers"]
+        rows = [[f"C{i}", f"c{i}@example.com", f"Co {i}"] for i in range(200)]
+        extra = ["C999", "c999@example.com", "Co 999"]
+    data = write_rows(tmp_path / "e.csv", header, rows)
+    ledger = str(tmp_path / "run.sqlite")
+    sandbox = spawn_sandbox("--drop-rate", "0.3", "--seed", "5", target=target)
+    try:
+        loading = ["load", target, str(data), *options, "--base-url", sandbox.url, "--ledger", ledger]
+        quiet = ["--no-progress"]
+        commands = [
+            [*loading, "--batch-size", "10", *quiet],
+            ["reconcile", "--ledger", ledger],
+            ["resume", "--ledger", ledger, *quiet],
+        ]
+        said = []
+        for args, expected in zip(commands, (1, 0, 1)):
+            code = main(args)
+            out = capsys.readouterr()
+            assert code == expected, out  # the load's and the resume's rows in doubt: resume does not settle them
+            said.append(out.out)
+        # a later load of the rows (one more beside them) leaves them in doubt too, and says where they settle
+        more = write_rows(tmp_path / "more.csv", header, [*rows, extra])
+        later = ["load", target, str(more), *options, "--base-url", sandbox.url, "--ledger", str(tmp_path / "l.sqlite")]
+        assert main([*later, "--batch-size", "10", *quiet]) == 1
+        (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("rows in doubt: ")]
+        with open(tmp_path / "more.csv.in_doubt.csv", newline="", encoding="utf-8") as fh:
+            reasons = {row["last_error"] for row in csv.DictReader(fh)}
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert "in doubt in an earlier run (their reason in the in-doubt file names its ledger" in line, line
+    for out in said:
+        (line,) = [line for line in out.splitlines() if line.startswith("rows in doubt: ")]
+        assert "settles them" not in line and "`bulkload resume` cannot settle them" in line, line
+        assert "Check the API for these rows" in line, line
+        assert f"`bulkload resume --ledger {ledger} --resend-in-doubt`" in line, line
+        assert "one the API did carry out is then carried out twice" in line, line
+    reason = sorted(r for r in reasons if "earlier run" in r)[0]
+    assert "settled in that run, not by loading this file again: `bulkload resume` cannot settle them" in reason
+    assert f"`bulkload resume --ledger {ledger} --resend-in-doubt`" in reason, reason
+
+
+def test_what_settles_rows_in_doubt_is_what_resume_does_at_each_api() -> None:
+    """The words follow the API and the record kind: replayed with a key (e-conomic), looked up (HaloPSA creates,
+    Visma Core costs), or neither (Visma Core entries, PayorCRM), never --resend-in-doubt without its cost."""
+    cases = {
+        ("economic", ""): "settles those whose idempotency key the API still keeps",
+        ("halopsa", "XeroDetails"): "looks them up in the API",
+        ("visma-core", "costs"): "looks them up in the API",
+        ("visma-core", "entries"): "`bulkload resume` cannot settle them",
+        ("payorcrm", "invoices"): "`bulkload resume` cannot settle them",
+    }
+    for (target, kind), said in cases.items():
+        options = {"resource": kind} if target == "halopsa" else {"kind": kind} if kind else {}
+        job = Job(target=target, files=["f.csv"], base_url="http://127.0.0.1:1", target_options=options)
+        text = way_on(job.make_target(), range(len(job.files)), "/runs/l.sqlite")
+        assert said in text, (target, kind, text)
+        assert "carried out twice" in text.split("--resend-in-doubt", 1)[1], text

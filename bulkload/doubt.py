@@ -1,0 +1,56 @@
+"""What settles a run's rows in doubt, in the words of every message that names a way on for them (the summary,
+the reconcile command's, a later load's reason): what `bulkload resume` does with them depends on the API and the
+record kind (docs/guarantees.md, "What settles rows in doubt"), and
+`--resend-in-doubt` is never named without what it does to a call that did arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .targets.base import RecordKind, Target
+
+
+def looks_up(kind: RecordKind) -> bool:
+    """Whether a call of `kind` whose answer was lost can be settled by looking (the kind has `resolve`)."""
+    return type(kind).resolve is not RecordKind.resolve
+
+
+#: rows in doubt because an earlier run's call that may have carried them is (ledger.known_to)
+EARLIER = "in doubt in an earlier run (their reason in the in-doubt file names its ledger and what settles them there)"
+
+
+def way_on(target: Target, files: Iterable[int], ledger: str, *, own: bool = True, earlier: bool = False) -> str:
+    """What settles rows in doubt of the run of `ledger` (as messages name it) at `target`, whose input files are
+    `files` (their indexes): `own` for rows of its own calls, `earlier` for rows in doubt in an earlier run (settled
+    there, not here). A sentence or two, starting with a lower-case letter, no full stop."""
+    if not own:
+        return f"they are {EARLIER}"
+    said = _own(target, files, ledger)
+    return f"{said}; rows {EARLIER}" if earlier else said
+
+
+def _own(target: Target, files: Iterable[int], ledger: str) -> str:
+    """What settles rows in doubt of the run's own calls (see `way_on`)."""
+    resume = f"`bulkload resume --ledger {ledger}`"
+    resend = (
+        f"`bulkload resume --ledger {ledger} --resend-in-doubt` sends every call still in doubt again, and one the "
+        "API did carry out is then carried out twice (a create creates a duplicate): use it only when the API holds "
+        "none of their rows"
+    )
+    if target.api.idempotent:
+        return (
+            f"{resume} settles those whose idempotency key the API still keeps (sent again with it, the API answers "
+            f"what it did); the others stay in doubt: check the API for their rows (`bulkload reconcile --ledger "
+            f"{ledger}` names those it finds); {resend}"
+        )
+    if any(looks_up(target.kind_of(i)) for i in files):
+        return (
+            f"{resume} looks them up in the API: found, they are loaded; certainly not there, they are sent again; "
+            f"those it cannot tell stay in doubt: check the API for their rows; {resend}"
+        )
+    return (
+        f"`bulkload resume` cannot settle them: {target.name} takes no idempotency key and bulkload cannot look "
+        f"them up there. Check the API for these rows; {resend} (where it holds some, create only the missing ones "
+        "there by hand)"
+    )
