@@ -36,7 +36,8 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
     resend = (
         f"`bulkload resume --ledger {ledger} --resend-in-doubt` sends every call still in doubt again, and one the "
         "API did carry out is then carried out twice (a create creates a duplicate): use it only when the API holds "
-        "none of their rows"
+        "none of their rows; where it holds some, load a file of only the rows it does not hold with "
+        "--allow-duplicate-load"
     )
     if target.api.idempotent:
         return (
@@ -51,6 +52,5 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
         )
     return (
         f"`bulkload resume` cannot settle them: {target.name} takes no idempotency key and bulkload cannot look "
-        f"them up there. Check the API for these rows; {resend} (where it holds some, create only the missing ones "
-        "there by hand)"
+        f"them up there. Check the API for these rows; {resend}"
     )

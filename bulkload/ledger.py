@@ -288,8 +288,8 @@ class Ledger:
         try:
             if path.exists():
                 raise LedgerError(
-                    f"the ledger {path} already holds a run; use `bulkload resume --ledger {path}` "
-                    "to continue it or choose another --ledger"
+                    f"the ledger {path} already holds a run; use `bulkload resume --ledger {path}` to continue it, "
+                    "or choose another --ledger (for a run that finished or was rolled back, resume has nothing to do)"
                 )
             # holding the lock, every draft of this path is a dead process's: gone with it
             for stale in path.parent.glob(f".{glob.escape(path.name)}.*.draft*"):
@@ -356,8 +356,9 @@ class Ledger:
         try:
             if ledger_pg.exists(conn, where.schema):
                 raise LedgerError(
-                    f"the ledger {where} already holds a run; use `bulkload resume --ledger {where}` "
-                    "to continue it or choose another ledger name (?ledger=NAME)"
+                    f"the ledger {where} already holds a run; use `bulkload resume --ledger {where}` to continue it, "
+                    "or choose another ledger name (?ledger=NAME; for a run that finished or was rolled back, resume "
+                    "has nothing to do)"
                 )
             if claim is not None:
                 claim()

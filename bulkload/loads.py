@@ -311,6 +311,8 @@ def forget(job: Job, ledgers: list[str]) -> None:
     forgotten = []
     for given in ledgers:
         path = ledger_pg.name_of(given)
+        if path not in runs and not ledger_pg.is_url(given):  # "../x.sqlite", a link to its folder: as recorded
+            path = next((p for p in runs if not ledger_pg.is_url(p) and _one_path(p, given)), path)
         if path not in runs:
             raise ConfigError(
                 f"--forget-ledger {given}: no earlier load into {job.api_url} has its ledger there; nothing was sent"
@@ -323,6 +325,11 @@ def forget(job: Job, ledgers: list[str]) -> None:
         forgotten.append(runs[path])
     for of in forgotten:
         record({"run": of, "forgotten": True})
+
+
+def _one_path(recorded: str, given: str) -> bool:
+    """Whether the path `given` names the file recorded as `recorded` (gone, so by their folders' real paths)."""
+    return os.path.realpath(recorded) == os.path.realpath(given)
 
 
 def made(ledger: Path | str, stop: threading.Event, every_s: float = 0.1) -> None:

@@ -244,4 +244,4 @@ def whole_reason(value: Any) -> str:
             f"{text!r} is {text.split('.')[0]} with a decimal point, {text.replace('.', '')} with a point between "
             "thousands (as a file with a decimal comma writes it): write the whole number without separators"
         )
-    return f"not a whole number: {value!r}"
+    return f"not a whole number: {value!r}" if type(value) is str else f"not a whole number: {value}"

@@ -342,3 +342,5 @@ def test_a_point_before_three_zeros_is_told_as_two_numbers() -> None:
         "writes it): write the whole number without separators"
     )
     assert whole_reason("1009.99999999999999999") == "not a whole number: '1009.99999999999999999'"
+    # a JSON number as JSON writes it (found by a tester: "Decimal('1009.99999999999999999')")
+    assert whole_reason(Decimal("1009.99999999999999999")) == "not a whole number: 1009.99999999999999999"
