@@ -95,6 +95,8 @@ class Reading:
                     raise RowInvalid(name, str(exc)) from None
         for name in self._wholes:
             cell: Any = get(name)
+            if cell is None:  # not given, the most fields of most rows
+                continue
             kind = type(cell)
             if kind is str:
                 if cell.isdigit():  # the usual cell: msgspec reads it
