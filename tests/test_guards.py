@@ -470,6 +470,30 @@ async def test_halopsa_rollback_looks_up_a_call_in_flight_by_its_match_fields(tm
     assert (undone.removed, undone.settled.looked_up) == (6, 1)
 
 
+@pytest.mark.slow
+async def test_halopsa_rollback_settles_a_call_of_updates_only_as_creating_nothing(tmp_path: Path) -> None:
+    # before: a call in flight that only updated records could not be looked up ("no telling"): the rollback named
+    # it unsettled (exit 1), though whatever it did it created nothing for a rollback to remove
+    made = tmp_path / "XeroDetails.csv"
+    made.write_text("name,tenant_id\n" + "".join(f"Tenant {i},t-{i}\n" for i in range(3)))
+    updates = tmp_path / "updates" / "XeroDetails.csv"
+    updates.parent.mkdir()
+    updates.write_text("id,name,tenant_id\n" + "".join(f"{i + 1},Tenant {i},t-{i}-new\n" for i in range(3)))
+    ledger = tmp_path / "updates.sqlite"
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        for data, at in ((made, tmp_path / "made.sqlite"), (updates, ledger)):
+            job = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(at), rejects=str(at) + ".csv")
+            assert (await load(job, env=HALO)).loaded == 3
+        with sqlite3.connect(ledger) as db:  # as if killed while the call of updates was in flight
+            db.execute("UPDATE chunks SET state='sending'")
+            db.execute("DELETE FROM created")
+        undone = await rollback(str(ledger), env=HALO)
+        async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
+            left = await r.json()
+    assert (undone.exit_code, undone.removed, undone.unsettled_count) == (0, 0, 0), undone
+    assert len(left) == 3  # the records it updated were there before it: spared
+
+
 async def halopsa_killed_with_commits_pending(tmp_path: Path, url: str, ledger: Path, settle_s: float = 4) -> None:
     """Load 60 HaloPSA records (calls of 5, 8 at a time) and SIGKILL the load once some calls have committed while
     others are still committing."""

@@ -274,6 +274,17 @@ class Resource(RecordKind):
         new_ids = iter(found)
         return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
 
+    async def find_sent(
+        self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]]
+    ) -> list[int] | None:
+        """For rollback: a call of updates only created nothing, whatever it did: its ids are the records it named,
+        which were there before the load (validate), and which rollback spares (Books.created_by_run). A call with
+        creates is looked up as `resolve` does."""
+        records = [as_sent(r) for r in chunk.entries(self)]
+        if records and all(r.get("id") is not None for r in records):
+            return [int(r["id"]) for r in records]
+        return await self.resolve(client, chunk)
+
     def differences(self, sent: Mapping[str, Any], found: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
         """(field, sent, found) for what the API should hold after `sent` (`as_sent`) but does not, compared as the
         fields' types as a match is; secrets (never returned) and the server's own fields are not compared. A nested
