@@ -109,6 +109,13 @@ def bulkload_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "bulkload", *args]
 
 
+async def sandbox_read(url: str, what: str) -> Any:
+    """What a sandbox holds, by its test-only read-back `{url}/_sandbox/{what}` (PayorCRM's "invoices", HaloPSA's
+    "records/XeroDetails"): the APIs offer none."""
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/{what}") as r:
+        return await r.json()
+
+
 def child_env(extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **extra, "PYTHONUNBUFFERED": "1"}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 from conftest import bulkload_cmd, child_env
-from test_guards import HALO, PAYOR, halopsa_records, payor_customers, payor_invoices
+from test_guards import HALO, PAYOR, halopsa_records, payor_records
 
 from bulkload import Job, load, resume, rollback
 from bulkload.errors import LedgerError, Unreachable
@@ -88,12 +88,12 @@ async def test_an_adopted_copy_puts_rows_after_a_phase_it_never_began_in_doubt(t
             shutil.copyfile(ledger, backup)  # two customers loaded; the invoices not begun
             # the run goes on: the last customer and four invoices, then its ledger loses what it wrote since
             await resume(str(ledger), env=PAYOR, daily_quota=7, raise_on_stop=False)
-            assert (len(await payor_customers(url)), len(await payor_invoices(url))) == (3, 4)
+            assert (len(await payor_records(url)), len(await payor_records(url, "invoices"))) == (3, 4)
             shutil.copyfile(backup, ledger)
             adopted = await resume(str(ledger), env=PAYOR, daily_quota=0, adopt_copy=True)
             assert (adopted.loaded, adopted.rejected, adopted.in_doubt) == (2, 0, 7), adopted
             assert not rejects.exists() or "I-" not in rejects.read_text(), rejects.read_text()
-            assert len(await payor_invoices(url)) == 4, "an invoice was uploaded twice"
+            assert len(await payor_records(url, "invoices")) == 4, "an invoice was uploaded twice"
 
 
 @pytest.mark.slow

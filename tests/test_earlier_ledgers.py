@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import CREDS
+from conftest import CREDS, sandbox_read
 
 from bulkload import Job, load, loads, resume
 from bulkload.errors import ConfigError, LedgerError
@@ -111,8 +111,7 @@ async def customer_c1(url: str, folder: Path) -> None:
 
 
 async def uploaded(url: str) -> list[str]:
-    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/invoices") as r:
-        return sorted(i["invoiceNumber"] for i in await r.json())
+    return sorted(i["invoiceNumber"] for i in await sandbox_read(url, "invoices"))
 
 
 @pytest.mark.slow
@@ -209,8 +208,7 @@ def halo_job(data: Path, url: str, ledger: Path) -> Job:
 
 
 async def halo_count(url: str) -> int:
-    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
-        return len(await r.json())
+    return len(await sandbox_read(url, "records/XeroDetails"))
 
 
 @pytest.mark.slow

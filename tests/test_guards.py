@@ -29,6 +29,7 @@ from conftest import (
     SandboxProcess,
     bulkload_cmd,
     child_env,
+    sandbox_read,
     serving,
     spawn_sandbox,
     write_entries,
@@ -576,10 +577,10 @@ async def test_halopsa_rollback_of_a_kill_long_ago_looks_once(tmp_path: Path) ->
 # --- two processes on one run (the ledger's lock follows the file; a load is checked and recorded at once) ----
 
 
-async def payor_customers(url: str) -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/customers") as r:
-        body: list[dict[str, Any]] = await r.json()
-        return body
+async def payor_records(url: str, kind: str = "customers") -> list[dict[str, Any]]:
+    """What the PayorCRM sandbox holds of `kind` (customers or invoices)."""
+    body: list[dict[str, Any]] = await sandbox_read(url, kind)
+    return body
 
 
 @pytest.mark.slow
@@ -604,7 +605,7 @@ async def test_a_second_resume_through_a_link_to_the_ledger_is_refused(tmp_path:
                 env=PAYOR,
                 raise_on_stop=False,
             )
-            assert stopped.status == "stopped" and len(await payor_customers(url)) == 1
+            assert stopped.status == "stopped" and len(await payor_records(url)) == 1
             alias = tmp_path / "alias.sqlite"
             (os.symlink if link == "symlink" else os.link)(tmp_path / "run.sqlite", alias)
             for held, through in ((tmp_path / "run.sqlite", alias), (alias, tmp_path / "run.sqlite")):
@@ -619,7 +620,7 @@ async def test_a_second_resume_through_a_link_to_the_ledger_is_refused(tmp_path:
                     first.close()
                 assert second.returncode == 2, second.stderr.decode()
                 assert b"in use by another bulkload process" in second.stderr
-            assert len(await payor_customers(url)) == 1, "the second resume sent its calls"
+            assert len(await payor_records(url)) == 1, "the second resume sent its calls"
 
 
 # --- a run is tied to its ledger file: a copy (a backup) cannot continue it ----------------------------------
@@ -656,7 +657,7 @@ async def stopped_payor_run_and_its_copy(tmp_path: Path, url: str, customers: in
         env=PAYOR,
         raise_on_stop=False,
     )
-    assert stopped.status == "stopped" and len(await payor_customers(url)) == 2
+    assert stopped.status == "stopped" and len(await payor_records(url)) == 2
     backup = tmp_path / "backup.sqlite"
     copy_ledger(ledger, backup)
     return ledger, backup
@@ -670,7 +671,7 @@ async def test_a_copy_of_a_ledger_cannot_resume_or_roll_back_the_run(tmp_path: P
         async with running("payorcrm", SandboxOptions()) as url:
             ledger, backup = await stopped_payor_run_and_its_copy(tmp_path, url)
             finished = await resume(str(ledger), env=PAYOR, daily_quota=0)
-            assert finished.status == "complete" and len(await payor_customers(url)) == 6
+            assert finished.status == "complete" and len(await payor_records(url)) == 6
             with pytest.raises(LedgerError, match=f"copy of the run's ledger, {ledger}"):
                 await resume(str(backup), env=PAYOR, daily_quota=0)
             with pytest.raises(LedgerError, match=f"copy of the run's ledger, {ledger}"):
@@ -690,7 +691,7 @@ async def test_a_copy_of_a_ledger_cannot_resume_or_roll_back_the_run(tmp_path: P
             assert (await resume(str(moved), env=PAYOR)).status == "complete"
             with pytest.raises(LedgerError, match=f"copy of the run's ledger, {moved}"):
                 await resume(str(backup), env=PAYOR, daily_quota=0)
-            assert len(await payor_customers(url)) == 6, "a customer was uploaded twice"
+            assert len(await payor_records(url)) == 6, "a customer was uploaded twice"
 
 
 @pytest.mark.slow
@@ -702,18 +703,18 @@ async def test_a_copy_whose_ledger_is_gone_resumes_only_adopted_and_never_sends_
             ledger, backup = await stopped_payor_run_and_its_copy(tmp_path, url)
             # the run goes on one more call after the copy was made, then its ledger is lost
             await resume(str(ledger), env=PAYOR, daily_quota=3, raise_on_stop=False)
-            assert len(await payor_customers(url)) == 3
+            assert len(await payor_records(url)) == 3
             remove_ledger(ledger)
             with pytest.raises(LedgerError, match="--adopt-copy"):
                 await resume(str(backup), env=PAYOR, daily_quota=0)
             adopted = await resume(str(backup), env=PAYOR, daily_quota=0, adopt_copy=True)
             # the copy cannot tell which of the 4 calls it never saw the run made: in doubt, none sent
             assert (adopted.loaded, adopted.in_doubt) == (2, 4), adopted
-            assert len(await payor_customers(url)) == 3
+            assert len(await payor_records(url)) == 3
             # adopted once, it is the run's ledger: resumed again without the flag, still nothing sent blindly
             again = await resume(str(backup), env=PAYOR, daily_quota=0)
             assert (again.loaded, again.in_doubt) == (2, 4), again
-            assert len(await payor_customers(url)) == 3, "a customer was uploaded twice"
+            assert len(await payor_records(url)) == 3, "a customer was uploaded twice"
 
 
 @pytest.mark.slow
@@ -725,7 +726,7 @@ async def test_a_copy_of_a_finished_run_is_not_resumed(tmp_path: Path) -> None:
             remove_ledger(ledger)
             with pytest.raises(LedgerError, match="finished"):
                 await resume(str(backup), env=PAYOR, daily_quota=0, adopt_copy=True)
-            assert len(await payor_customers(url)) == 6
+            assert len(await payor_records(url)) == 6
 
 
 @pytest.mark.slow
@@ -736,7 +737,7 @@ async def test_a_ledger_put_back_over_itself_resumes_only_adopted(tmp_path: Path
         async with running("payorcrm", SandboxOptions()) as url:
             ledger, backup = await stopped_payor_run_and_its_copy(tmp_path, url)
             await resume(str(ledger), env=PAYOR, daily_quota=3, raise_on_stop=False)
-            assert len(await payor_customers(url)) == 3
+            assert len(await payor_records(url)) == 3
             inode = ledger.stat().st_ino
             shutil.copyfile(backup, ledger)  # as a -wal lost after a kill leaves it: the file, without its last writes
             assert ledger.stat().st_ino == inode
@@ -751,7 +752,7 @@ async def test_a_ledger_put_back_over_itself_resumes_only_adopted(tmp_path: Path
             # adopted once, it goes on from what it holds: resumed again without the flag, nothing sent blindly
             again = await resume(str(ledger), env=PAYOR, daily_quota=0)
             assert (again.loaded, again.in_doubt) == (2, 4), again
-            assert len(await payor_customers(url)) == 3, "a customer was uploaded twice"
+            assert len(await payor_records(url)) == 3, "a customer was uploaded twice"
 
 
 @pytest.mark.slow
@@ -816,7 +817,7 @@ async def test_a_ledger_whose_wal_was_deleted_after_a_kill_resumes_only_adopted(
                 "--batch-size", "1", "--concurrency", "1", "--no-progress",
             )  # fmt: skip
             async with await anyio.open_process(cmd, env=child_env(PAYOR)) as child:
-                while len(await payor_invoices(url)) < 3:
+                while len(await payor_records(url, "invoices")) < 3:
                     assert child.returncode is None, "the load ended before it was killed"
                     await anyio.sleep(0.01)
                 child.kill()  # kill -9: the ledger's latest writes are in its -wal
@@ -829,14 +830,8 @@ async def test_a_ledger_whose_wal_was_deleted_after_a_kill_resumes_only_adopted(
             assert cli.returncode == 2 and b"lost its latest writes" in cli.stderr, cli.stderr.decode()
             adopted = await resume(str(ledger), env=PAYOR, adopt_copy=True)
             assert adopted.loaded + adopted.in_doubt == 200 and adopted.in_doubt >= 3, adopted
-            numbers = [i["invoiceNumber"] for i in await payor_invoices(url)]
+            numbers = [i["invoiceNumber"] for i in await payor_records(url, "invoices")]
     assert len(numbers) == len(set(numbers)), "an invoice was uploaded twice"
-
-
-async def payor_invoices(url: str) -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/invoices") as r:
-        body: list[dict[str, Any]] = await r.json()
-        return body
 
 
 async def stopped_halopsa_run_and_its_copy(tmp_path: Path, url: str) -> tuple[Path, Path]:

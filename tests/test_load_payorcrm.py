@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import read_row
+from conftest import read_row, sandbox_read
 
 from bulkload import Job, load, resume
 from bulkload.errors import ConfigError, RowInvalid
@@ -41,10 +41,8 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 async def stored(url: str, kind: str) -> list[dict[str, Any]]:
-    # the sandbox's test-only read-back: the API itself offers none
-    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/{kind}") as r:
-        body: list[dict[str, Any]] = await r.json()
-        return body
+    body: list[dict[str, Any]] = await sandbox_read(url, kind)
+    return body
 
 
 def job(tmp_path: Path, url: str, files: dict[str, Path], batch_size: int | None = None, **options: Any) -> Job:
