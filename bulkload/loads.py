@@ -34,6 +34,7 @@ from .errors import ConfigError, LoadedBefore, RunStopped
 from .job import Job, address
 from .ledger import Ledger
 from .outputs import append_private, cache_dir, held_lock, private_dir
+from .targets.base import Target
 
 #: how long a load waits for another to finish with the record (it holds it for a moment: one check, one write)
 LOCK_WAIT_S = 30.0
@@ -48,9 +49,10 @@ def _key(target: str, api_url: str, agreement: str = "") -> str:
     return f"{target}|{api_url}|" + (f"{agreement}|" if agreement else "")
 
 
-def _places(job: Job) -> list[dict[str, str]]:
-    """Where the rows of each of the job's files go beyond the API and agreement (RecordKind.destination)."""
-    target = job.make_target()
+def _places(job: Job, target: Target | None = None) -> list[dict[str, str]]:
+    """Where the rows of each of the job's files go beyond the API and agreement (RecordKind.destination); `target`:
+    the job's, where the caller has made it already."""
+    target = target or job.make_target()
     return [target.kind_of(i).destination() for i in range(len(job.files))]
 
 
@@ -206,6 +208,7 @@ def loaded_before(
     run: str = "",
     resuming: bool = False,
     place: Mapping[str, Any] | None = None,
+    known: _Record | None = None,
 ) -> dict[str, str] | None:
     """The latest earlier load of the same file content (`names`, see `names_of`) into the same API and to the same
     place there (`place`: where this load's rows of it go, RecordKind.destination; see `same_place`), from the
@@ -213,9 +216,10 @@ def loaded_before(
     count, nor does a claim whose ledger was never made (`making`: the ledger this process is making, whose earlier
     claims are dead), nor one released since: its run created nothing and was started over or moved to another
     address (`release`). `resuming`: `making` is the ledger of the run `run` that goes on, whose own loads do not
-    count. The load found: {"at", "ledger" (where its ledger is now), "claim" ("yes" or ""), "where" (its place, as
-    messages name it)}."""
-    known = _Record()
+    count. `known`: the record as the caller read it (else read here). The load found: {"at", "ledger" (where its
+    ledger is now), "claim" ("yes" or ""), "where" (its place, as messages name it), "status" (its run's, as its
+    ledger says; "" where it cannot be read)}."""
+    known = known or _Record()
     keys = {_api_key(job) + name for name in names}
     found: dict[str, dict[str, str]] = {}  # by run, the latest last
     for entry, of in known.loads(_api_key(job)):
@@ -240,6 +244,7 @@ def loaded_before(
                 "ledger": ledger,
                 "claim": "yes" if entry.get("claim") else "",
                 "where": _where(_place_of(entry)),
+                "status": "" if held is None else str(held.get("status")),
             }
     return list(found.values())[-1] if found else None
 
@@ -355,26 +360,25 @@ def claim_load(
     load. A file the target's phases take `given_again` may be one a finished run loaded (its ledger says complete:
     its groups are skipped by that run's word). Called while the ledger's path is locked, before the ledger is
     made, or (`resuming`) while its run's lock is held by a resume."""
-    places = _places(job)
-    phases = job.make_target().phases
+    target = job.make_target()
+    places = _places(job, target)
     with record_held():
         if check:
+            known = _Record()
             for i, (path, stored, place) in enumerate(zip(job.files, files, places)):
-                earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place)
-                if earlier is not None and phases.given_again(i) and not earlier["claim"]:
-                    found = run_of(earlier["ledger"])
-                    if found is not None and found.get("status") == "complete":
-                        continue
-                if earlier is not None:
-                    under_way = "being loaded" if earlier["claim"] else "loaded"
-                    held = run_of(earlier["ledger"])  # its state decides the way on (a rollback stopped part way)
-                    raise LoadedBefore(
-                        f"{path} was already {under_way} into {job.api_url}{earlier['where']} ({earlier['at']}, ledger "
-                        f"{earlier['ledger']}): loading it again would create its records again",
-                        earlier["ledger"],
-                        resuming=resuming,
-                        status=None if held is None else str(held.get("status")),
-                    )
+                earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known)
+                if earlier is None:
+                    continue
+                if target.phases.given_again(i) and not earlier["claim"] and earlier["status"] == "complete":
+                    continue
+                under_way = "being loaded" if earlier["claim"] else "loaded"
+                raise LoadedBefore(
+                    f"{path} was already {under_way} into {job.api_url}{earlier['where']} ({earlier['at']}, ledger "
+                    f"{earlier['ledger']}): loading it again would create its records again",
+                    earlier["ledger"],
+                    resuming=resuming,
+                    status=earlier["status"] or None,  # its state decides the way on (a rollback stopped part way)
+                )
         _append(job, files, ledger, run, places, claim=True)
 
 
