@@ -108,7 +108,9 @@ def exact_number(text: str) -> Decimal:
     return number
 
 
-_decode_exact = msgspec.json.Decoder(float_hook=exact_number).decode
+#: a nested value's JSON (a JSONL line's, a CSV cell's: reasons.json_cell): each number with a fraction or an exponent
+#: the exact Decimal it writes
+decode_exact = msgspec.json.Decoder(float_hook=exact_number).decode
 
 
 class BadRow(NamedTuple):
@@ -788,7 +790,7 @@ def _nested_exact(line: bytes, obj: dict[str, Any], rec: dict[str, Any], rename:
     nested = [key for key, value in obj.items() if type(value) is dict or type(value) is list]
     if nested:
         try:
-            exact = _decode_exact(line)
+            exact = decode_exact(line)
         except msgspec.ValidationError as exc:
             return f"invalid JSON: {exc}"
         for key in nested:

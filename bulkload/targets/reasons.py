@@ -11,7 +11,7 @@ import msgspec
 import msgspec.inspect
 
 from ..errors import APIError, RowInvalid
-from ..sources import exact_number
+from ..sources import decode_exact
 
 _AT_FIELD = re.compile(r"^(?P<reason>.*?) - at `\$\.(?P<field>[^`\[]+)")
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`")
@@ -36,16 +36,12 @@ _AT_LEAST = {">=": "at least", ">": "more than", "<=": "at most", "<": "less tha
 _SHOWN = 60
 
 
-#: a nested value's JSON: each number with a fraction or an exponent the exact Decimal it writes
-_decode_exact = msgspec.json.Decoder(float_hook=exact_number).decode
-
-
 def json_cell(field: str, text: str) -> Any:
     """A CSV cell holding JSON text, decoded, its numbers as written (`1.50` and `1e-400` exact Decimals, sent as
     those JSON numbers; integers ints). Raises RowInvalid (the row is rejected, with its reason) when it is not JSON,
     holds a number past a float's range (`1e400`: sources.exact_number) or nests too deeply to read."""
     try:
-        return _decode_exact(text)
+        return decode_exact(text)
     except ValueError as exc:
         raise RowInvalid(field, f"not valid JSON: {exc}") from None
     except RecursionError:
