@@ -15,21 +15,8 @@ from typing import Any
 from . import ledger_pg, sent_count
 from .errors import LedgerError
 from .ledger import Ledger
-from .loads import entries, record, run_of
+from .loads import record, run_home, run_of
 from .targets import TARGETS
-
-
-def _run_record(run_id: str) -> tuple[dict[str, Any] | None, str | None]:
-    """The file the record of loads last tied the run to, and the last status it recorded for the run."""
-    home, status = None, None
-    for entry in entries():
-        if entry.get("run") != run_id:
-            continue
-        if "ino" in entry:
-            home = entry
-        if "status" in entry:
-            status = str(entry["status"])
-    return home, status
 
 
 def _same(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...] = ("dev", "ino")) -> bool:
@@ -41,7 +28,7 @@ def tie(ledger: Ledger) -> None:
     here = ledger.identity()
     if ledger.home is None or not _same(ledger.home, here, ("ledger", "dev", "ino")):
         ledger.set_home(here)
-    recorded, _ = _run_record(ledger.run.key_prefix)
+    recorded, _ = run_home(ledger.run.key_prefix)
     if recorded is None or not _same(recorded, here, ("ledger", "dev", "ino")):
         record({"run": ledger.run.key_prefix, **here})
 
@@ -73,7 +60,7 @@ def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
     to resume a run recorded as finished since."""
     run = ledger.run
     here = ledger.identity()
-    recorded, status = _run_record(run.key_prefix)
+    recorded, status = run_home(run.key_prefix)
     home = recorded or ledger.home
     if home is None or _same(home, here):
         tie(ledger)  # the run's own file (perhaps moved), or a ledger made before runs were tied to their files

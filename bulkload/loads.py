@@ -73,7 +73,7 @@ def _where(place: Mapping[str, Any]) -> str:
     return f" ({', '.join(f'{name} {value}' for name, value in place.items())})" if place else ""
 
 
-def entries() -> Iterator[dict[str, Any]]:
+def _entries() -> Iterator[dict[str, Any]]:
     try:
         lines = (cache_dir() / "loads.jsonl").read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -112,8 +112,8 @@ class _Record:
     the same file (its device and inode) under another name in that folder."""
 
     def __init__(self) -> None:
-        self.entries = list(entries())
-        self._homes: dict[str, dict[str, Any]] = {}
+        self.entries = list(_entries())
+        self.homes: dict[str, dict[str, Any]] = {}
         self._ties: dict[str, list[tuple[int, str]]] = {}  # by path: where each run was tied to it
         self.status: dict[str, str] = {}
         self.forgotten: set[str] = set()
@@ -126,7 +126,7 @@ class _Record:
             if "key" in entry and entry.get("ledger"):
                 self._named[run] = str(entry["ledger"])
             if "ino" in entry:
-                self._homes[run] = entry
+                self.homes[run] = entry
                 self._ties.setdefault(str(entry.get("ledger")), []).append((i, run))
             if "status" in entry:
                 self.status[run] = str(entry["status"])
@@ -157,7 +157,7 @@ class _Record:
         return self._found[run]
 
     def _look_for(self, run: str) -> str:
-        home = self._homes.get(run)
+        home = self.homes.get(run)
         if home is None:  # not tied yet (being made), or by a bulkload from before runs were: where it was made
             return self._named.get(run, run)
         where = str(home["ledger"])
@@ -179,6 +179,13 @@ class _Record:
             ours = [i for i, (entry, r) in enumerate(entries) if entry.get("claim") and r == run]
             entries = entries[: ours[-1]] if ours else entries
         return [(e, r) for e, r in entries if r != run and (making is None or self.ledger_of(r) != making)]
+
+
+def run_home(run_id: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The file the record of loads last tied the run to (its entry: "ledger", "dev", "ino"), and the last status
+    it recorded for the run."""
+    known = _Record()
+    return known.homes.get(run_id), known.status.get(run_id)
 
 
 def _holds_run(path: str, home: Mapping[str, Any], run: str, *, sure: bool = True) -> bool:
