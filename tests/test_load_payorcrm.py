@@ -18,6 +18,7 @@ from conftest import read_row, sandbox_read
 from bulkload import Job, load, resume
 from bulkload.errors import ConfigError, RowInvalid
 from bulkload.model import NO_ID, Chunk
+from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.payorcrm import PayorCRM
 from bulkload.targets.payorcrm_records import Invoice, Said, minor_units, read_answer
@@ -43,6 +44,16 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 async def stored(url: str, kind: str) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = await sandbox_read(url, kind)
     return body
+
+
+async def load_invoices(tmp_path: Path, invoices: Path, **options: Any) -> tuple[Report, list[dict[str, Any]]]:
+    """Load customer C1, then `invoices`, into a fresh sandbox with the target's `options`: the report, and the
+    invoices the sandbox holds then."""
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            files = {"customers": customers, "invoices": invoices}
+            return await load(job(tmp_path, url, files, **options), env=ENV), await stored(url, "invoices")
 
 
 def job(tmp_path: Path, url: str, files: dict[str, Path], batch_size: int | None = None, **options: Any) -> Job:
@@ -161,12 +172,8 @@ async def test_an_invoice_given_twice_is_rejected_not_uploaded_twice(tmp_path: P
         ["C1", "D-2", "10", "DKK", "1"],
         ["C1", "D-2", "20", "DKK", "2"],
     ]
-    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
-    with anyio.fail_after(60):
-        async with running("payorcrm", SandboxOptions()) as url:
-            files = {"customers": customers, "invoices": write(tmp_path / "i.csv", header, rows)}
-            report = await load(job(tmp_path, url, files), env=ENV)
-            got = sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in await stored(url, "invoices"))
+    report, held = await load_invoices(tmp_path, write(tmp_path / "i.csv", header, rows))
+    got = sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in held)
     assert got == [("D-2", 10), ("D-2", 20)] and (report.loaded, report.rejected) == (3, 2), report
     rejects = {r["line"]: r for r in read_csv(tmp_path / "rejects.csv")}
     assert "given twice, with one invoiceNumber and no line item" in rejects["3"]["reason"], rejects
@@ -498,13 +505,8 @@ async def test_a_json_true_is_no_amount(tmp_path: Path, unit: str) -> None:
     invoices.write_text(
         "\n".join(json.dumps(r) for r in (invoice, {**local, "localAmount": False}, {**local, "invoiceNumber": "B3"}))
     )
-    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
-    with anyio.fail_after(60):
-        async with running("payorcrm", SandboxOptions()) as url:
-            files = {"customers": customers, "invoices": invoices}
-            options = {"amount_unit": unit, "local_currency": "EUR"}
-            report = await load(job(tmp_path, url, files, **options), env=ENV)
-            got = [i["invoiceNumber"] for i in await stored(url, "invoices")]
+    report, held = await load_invoices(tmp_path, invoices, amount_unit=unit, local_currency="EUR")
+    got = [i["invoiceNumber"] for i in held]
     assert got == ["B3"] and (report.loaded, report.rejected) == (2, 2), report
     rejects = {r["line"]: (r["field"], r["reason"]) for r in read_csv(tmp_path / "rejects.csv")}
     assert rejects == {"1": ("invoiceAmount", "not a number: true"), "2": ("localAmount", "not a number: false")}
@@ -560,12 +562,8 @@ async def test_minor_units_take_iso_codes_as_iso_writes_them_and_unknown_units_a
         ["C1", "N1", "-250", "", ""],
         ["C1", "N2", "1000", "", ""],
     ]
-    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
-    with anyio.fail_after(60):
-        async with running("payorcrm", SandboxOptions()) as url:
-            files = {"customers": customers, "invoices": write(tmp_path / "i.csv", INVOICES, rows)}
-            report = await load(job(tmp_path, url, files), env=ENV)
-            got = {i["invoiceNumber"]: i.get("currency") for i in await stored(url, "invoices")}
+    report, held = await load_invoices(tmp_path, write(tmp_path / "i.csv", INVOICES, rows))
+    got = {i["invoiceNumber"]: i.get("currency") for i in held}
     assert got == {"J1": "JPY", "J2": "JPY", "Y1": "YEN", "N1": None, "N2": None}, got
     assert report.reconcile.ok and report.loaded == 6, report
     assert report.reconcile.expected_totals["per_scope"]["invoices"] == {
