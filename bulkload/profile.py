@@ -167,7 +167,7 @@ def _scan(
                     batch.clear()
             previous = key
     except SourceError as exc:
-        found.broken = exc  # the planner stops at the same place; what comes before it can still load
+        found.broken = exc  # the file is refused (_inspect): what it meant goes on past the break
     db.executemany(keys, batch)
     found.rows, found.last_key = rows, previous
     found.plain = found.plain and not found.unnamed.count and found.broken is None
@@ -292,6 +292,11 @@ def _inspect(
         found.rows,
     )
     path = str(source.path)
+    if broken is not None:  # what the file meant goes on past the break: none of it is loaded, the rest unknown
+        raise ConfigError(
+            f"{broken}. The file cannot be read whole (a gzip cut short by a download or a copy, a read error), so "
+            "what it means cannot be known: nothing was sent. Get the whole file and load it"
+        )
     if unknown:
         raise _unknown_keys(path, unknown, kind.fields, target.name)
     if not source.encoding.startswith(("utf-8", "utf-16")) and (text := _utf8_text(source)) is not None:
@@ -314,11 +319,6 @@ def _inspect(
             f"lines of {apart}), so such a line may belong to any {name}: loading the others could book a {name} "
             f"without one of its lines. Fix the line so that it names its {name}, or sort the file by {name} with the "
             "line among its lines; nothing was sent"
-        )
-    if apart and broken is not None:
-        raise ConfigError(
-            f"{path}: the file must be read whole to bring the lines of {apart} together, "
-            f"but {broken}; nothing was sent"
         )
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
     return FileProfile(
