@@ -151,6 +151,9 @@ class Planner:
     readings: Mapping[int, Reading] = field(default_factory=dict)
     #: what is already there of a group (an earlier load created it, or may have), or None
     skip: Callable[[str], Known | None] | None = None
+    #: why a row of no group is rejected for the family it names (RecordKind.row_family: an earlier load sent a
+    #: line of it), or None
+    family_skip: Callable[[str], str | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
     #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
     rows_read: int = 0
@@ -177,6 +180,8 @@ class Planner:
         convert = reading.convert
         validate = kind.validate
         secrets = kind.secret_fields
+        family_skip = self.family_skip if type(kind).row_family is not RecordKind.row_family else None
+        row_family = kind.row_family
         self._open: list[_Group] = []  # whole groups waiting in the open chunk
         self._count = 0
         # the group being read: its lines, the records of its good lines, and (line, field, reason) of its bad ones
@@ -195,6 +200,14 @@ class Planner:
                     try:
                         convert(row)
                         record = validate(row)
+                        # a valid row's family reads as the inspection read it: its case is the same whole number
+                        if (
+                            family_skip is not None
+                            and new_key is None
+                            and (family := row_family(row)) is not None
+                            and (why := family_skip(family)) is not None
+                        ):
+                            raise RowInvalid("", why)
                     except RowInvalid as exc:  # a reason may quote a value: never a secret
                         failure = (
                             line,

@@ -467,10 +467,13 @@ class Ledger:
         """The run goes on at another address (it created nothing at the first: see `created_nothing`). What was
         read from the first address goes: the baselines, the groups it held, and that it was asked for them
         (the groups an earlier load into the new address created are found by the caller: `earlier_unchecked`)."""
+        families = _has(self._db, "", "skip_families")  # asked outside the transaction: PostgreSQL would end it
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute("DELETE FROM baselines")
             self._db.execute("DELETE FROM skip_groups")
+            if families:
+                self._db.execute("DELETE FROM skip_families")
             self._db.execute("DELETE FROM meta WHERE key LIKE 'phase:%'")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('earlier', '\"unchecked\"')")
             self._update_run(base_url=base_url, settings={**self.run.settings, "base_url": base_url})
@@ -999,7 +1002,11 @@ class Ledger:
         self._db.execute("DELETE FROM skip_groups WHERE bucket = 'skipped'")
 
     def skips(self) -> int:
+        """What earlier runs told this one of: its groups and families (skip_groups, skip_families)."""
         (n,) = self._db.execute("SELECT COUNT(*) FROM skip_groups").fetchone()
+        if _has(self._db, "", "skip_families"):
+            (families,) = self._db.execute("SELECT COUNT(*) FROM skip_families").fetchone()
+            n += families
         return int(n)
 
     # --- reconciliation: what the run sent and was answered, against what the API holds ------------------------
@@ -1217,14 +1224,18 @@ def _family_known(
     conn: sqlite3.Connection,
     at: str,
     earlier: Path | str,
+    files: Sequence[str],
     label: Callable[[str], str],
     name: str,
     family: Callable[[str], str],
+    family_label: Callable[[str], str],
     can_delete: bool,
 ) -> None:
-    """The input's groups the `earlier` run (its tables `at`) did not load, but one of whose `family` it did: into
-    skip_groups as rejected (known_to). In Python: one pass over the earlier run's groups, which a family is asked
-    for only where the target has one (RecordKind.group_family)."""
+    """The input's groups the `earlier` run (its tables `at`; `files`: its input files) did not load, but one of
+    whose `family` it did: into skip_groups as rejected (known_to); and where both ledgers record the families of
+    their rows (file_families), the input's families it sent a line of, in a group or not: into skip_families,
+    which rejects the input's rows of no group that name one (planning.make_planner). In Python: one pass over the
+    earlier run's groups, which a family is asked for only where the target has one (RecordKind.group_family)."""
     undo = f" (or undo that run: `bulkload rollback --ledger {earlier}`)" if can_delete else ""
     theirs: set[str] = set()
     families: dict[str, str] = {}  # family -> a group of it the earlier run loaded
@@ -1234,23 +1245,73 @@ def _family_known(
     ):
         theirs.add(key)
         families.setdefault(family(key), key)
-    rejected = [
-        (
-            key,
-            "rejected",
-            f"{label(key)}: an earlier run (ledger {earlier}) loaded {label(other)}, the same {name} with other "
-            f"lines: not created, which would book the {name} twice; if this file's version is the right one, "
-            f"correct it in the API by hand{undo}",
-            None,
-            None,
-            None,
-            None,
-            None,
+    ours: set[str] = set()
+    sent: dict[str, int] = {}  # family -> created.loc of a line of it the earlier run sent
+    if _has(conn, "", "file_families") and _has(conn, at, "file_families"):
+        ours = {f for (f,) in conn.execute("SELECT DISTINCT family FROM file_families").fetchall()}
+        for found, loc in _sent_lines(conn, at, ours):
+            sent.setdefault(found, loc)
+
+    def loaded(of: str) -> str | None:
+        """What of the family `of` the earlier run loaded, as a message names it (None: nothing)."""
+        if (key := families.get(of)) is not None:
+            return label(key)
+        if (loc := sent.get(of)) is None:
+            return None
+        file_idx, line = _file_line(loc)
+        return f"{family_label(of)} (line {line} of {files[file_idx] if file_idx < len(files) else 'its input'})"
+
+    def reason(what: str, other: str) -> str:
+        return (
+            f"{what}: an earlier run (ledger {earlier}) loaded {other}, the same {name} with other lines: not "
+            f"created, which would book the {name} twice; if this file's version is the right one, correct it in "
+            f"the API by hand{undo}"
         )
+
+    rejected = [
+        (key, "rejected", reason(label(key), other), None, None, None, None, None)
         for (key,) in conn.execute("SELECT key FROM file_groups").fetchall()
-        if key not in theirs and (other := families.get(family(key))) is not None
+        if key not in theirs and (other := loaded(family(key))) is not None
     ]
     conn.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rejected)
+    if ours and _has(conn, "", "skip_families"):
+        conn.executemany(
+            "INSERT OR IGNORE INTO skip_families VALUES (?, ?)",
+            [(f, reason(family_label(f), other)) for f in ours if (other := loaded(f)) is not None],
+        )
+
+
+def _sent_lines(conn: sqlite3.Connection, at: str, ours: set[str]) -> Iterator[tuple[str, int]]:
+    """(family, created.loc of a line of it) for the families in `ours` whose line the run of the ledger `at` sent:
+    done (created), or in a call that may have arrived (sending, in doubt: few, looked up one line at a time)."""
+    span = 1 << LOC_SHIFT
+    yield from conn.execute(
+        f"SELECT e.family, MIN(cr.loc) FROM {at}file_families e JOIN {at}created cr ON cr.loc BETWEEN "
+        f"e.file_idx * {span} + e.line AND e.file_idx * {span} + e.last_line "
+        "WHERE e.family IN (SELECT family FROM file_families) GROUP BY e.family"
+    ).fetchall()
+    for file_idx, blob in conn.execute(
+        f"SELECT file_idx, lines FROM {at}chunks WHERE state IN ('sending', 'in_doubt')"
+    ).fetchall():
+        lines = array("i")
+        lines.frombytes(blob)
+        for line in lines:
+            run = conn.execute(
+                f"SELECT family, last_line FROM {at}file_families WHERE file_idx = ? AND line <= ? "
+                "ORDER BY line DESC LIMIT 1",
+                (file_idx, line),
+            ).fetchone()
+            if run is not None and run[1] >= line and run[0] in ours:
+                yield run[0], (file_idx << LOC_SHIFT) + line
+
+
+def _has(conn: sqlite3.Connection, at: str, table: str) -> bool:
+    """Whether the ledger of the tables `at` has `table`: one made before the table was added has not."""
+    try:
+        conn.execute(f"SELECT 1 FROM {at}{table} LIMIT 0")
+    except sqlite3.Error:
+        return False
+    return True
 
 
 def _versions() -> list[tuple[str, str]]:
@@ -1288,6 +1349,7 @@ def known_to(
     api_finds: bool = False,
     can_delete: bool = True,
     family: Callable[[str], str] | None = None,
+    family_label: Callable[[str], str] = str,
     gone: str = "",
     settle: str = "",
 ) -> int:
@@ -1304,7 +1366,9 @@ def known_to(
     (model.CHECKS_VERSION) cannot tell a group loaded from a corrected one: its groups are compared by their lines
     and totals (digest OLDER, or NULL). The reasons name `bulkload rollback` where the target `can_delete`
     (Api.can_delete). A group it did not load, of a `family` (RecordKind.group_family) one of its groups is of, is
-    rejected: the input gives that thing (an order) other lines. A group in doubt there is settled there: `settle`
+    rejected: the input gives that thing (an order) other lines; so is a row of no group (RecordKind.row_family)
+    of a family it sent a line of, as messages name it by `family_label` (where both ledgers record their rows'
+    families: one made before cannot tell). A group in doubt there is settled there: `settle`
     says how (doubt.way_on, for that ledger). Returns how many groups it knows."""
     pg = isinstance(conn, ledger_pg.Connection)
     if pg != ledger_pg.is_url(str(earlier)):
@@ -1324,7 +1388,8 @@ def known_to(
         at = "earlier."
     try:
         (run,) = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
-        status = _decode(run).get("status")
+        info = _decode(run)
+        status = info.get("status")
         # of a run rolled back, only the groups whose (first) record was gone before the rollback came to it
         gone_only = (
             f" AND EXISTS (SELECT 1 FROM {at}file_groups e JOIN {at}created cr ON cr.loc = e.file_idx * "
@@ -1408,7 +1473,8 @@ def known_to(
                 (loaded, doubt, differs),
             )
         if family is not None and status != "rolled_back":  # what a rollback left is told by its own groups
-            _family_known(conn, at, earlier, label, name, family, can_delete)
+            files = [f.get("path", "") for f in info.get("files", [])]
+            _family_known(conn, at, earlier, files, label, name, family, family_label, can_delete)
         return conn.total_changes - before
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it

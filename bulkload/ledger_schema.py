@@ -7,6 +7,20 @@ CREATE TABLE IF NOT EXISTS file_groups (
     key TEXT PRIMARY KEY, file_idx INTEGER NOT NULL, line INTEGER NOT NULL,
     dup INTEGER NOT NULL DEFAULT 0, last_file INTEGER, last_line INTEGER) WITHOUT ROWID"""
 
+#: the families (RecordKind.group_family: Visma Core's orders) the input's rows name, as runs of lines one family
+#: after another, where the kind names any (RecordKind.row_family; profile.py): which families this input holds,
+#: and in an earlier run's ledger, which of them it sent a line of (created.loc and the chunks' lines), its rows of
+#: no group too. A ledger made before it has none: its families cannot be told but by its groups
+FILE_FAMILIES = """
+CREATE TABLE IF NOT EXISTS file_families (
+    file_idx INTEGER NOT NULL, line INTEGER NOT NULL, last_line INTEGER NOT NULL, family TEXT NOT NULL,
+    PRIMARY KEY (file_idx, line)) WITHOUT ROWID"""
+
+#: the input's families an earlier run loaded a line of (ledger.known_to): the input's rows of no group that name
+#: one are rejected with the reason (planning.make_planner)
+SKIP_FAMILIES = """
+CREATE TABLE IF NOT EXISTS skip_families (family TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID"""
+
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE chunks (
@@ -31,4 +45,6 @@ CREATE TABLE removed (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, outcome TEXT 
 """
 
 #: every statement that makes a new ledger's tables, one by one
-STATEMENTS = [statement for statement in [*SCHEMA.split(";"), FILE_GROUPS] if statement.strip()]
+STATEMENTS = [
+    statement for statement in [*SCHEMA.split(";"), FILE_GROUPS, FILE_FAMILIES, SKIP_FAMILIES] if statement.strip()
+]

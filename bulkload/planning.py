@@ -268,12 +268,13 @@ def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
 
 
 def make_planner(target: Target, spec: PlanSpec) -> Planner:
-    """The planner for a spec: each file read its own way, and the groups an earlier load created skipped."""
+    """The planner for a spec: each file read its own way, the groups an earlier load created skipped, and the rows
+    of no group of a family it created a line of rejected (ledger.known_to)."""
     readings = {
         file_idx: reading_of(target.kind_of(file_idx), profile)
         for file_idx, profile in zip(spec.indexes, spec.profiles or [])
     }
-    skip = None
+    skip = family_skip = None
     if spec.skip_db:
         db = (
             ledger_pg.reader(spec.skip_db)
@@ -297,7 +298,17 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
                 digest,
             )
 
-    return Planner(target, spec.max_items, spec.max_bytes, readings=readings, skip=skip)
+        try:  # a ledger made before families were recorded has no table of them, and nothing in it
+            (families,) = db.execute("SELECT EXISTS (SELECT 1 FROM skip_families)").fetchone()
+        except sqlite3.Error:
+            families = False
+        if families:
+
+            def family_skip(family: str) -> str | None:
+                row = db.execute("SELECT reason FROM skip_families WHERE family = ?", (family,)).fetchone()
+                return None if row is None else str(row[0])
+
+    return Planner(target, spec.max_items, spec.max_bytes, readings=readings, skip=skip, family_skip=family_skip)
 
 
 def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable[Row | BadRow | Placed]]]:

@@ -18,18 +18,18 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 import msgspec
 
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
 from .halves import PartScan, PartScanned, ScanPart, halves, scratch
-from .ledger_schema import FILE_GROUPS
+from .ledger_schema import FILE_FAMILIES, FILE_GROUPS
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
-from .regroup import NEIGHBOUR, Unnamed, keyed
+from .regroup import NEIGHBOUR, Keyed, Unnamed, keyed
 from .sources import C1, BadRow, Source, codec_name, encoding_label
 from .targets.base import RecordKind, Target
 
@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 #: a part's runs of group keys in its order (scan_part): put into `file_groups` once the parts before it are
 _RUN = "INSERT INTO key_runs VALUES (?, ?, ?)"
+#: runs of lines of one family (file, first line, last line, family): of a whole file, and of a part (scan_part)
+_FAMILIES = "INSERT INTO file_families VALUES (?, ?, ?, ?)"
+_PART_FAMILIES = "INSERT INTO family_runs VALUES (?, ?, ?, ?)"
 
 #: group keys written to SQLite per statement
 _BATCH = 10_000
@@ -90,6 +93,7 @@ def inspect(
     cancelled while this reads in a thread of its own). `scan_part`: another process that reads the second half
     of a big file while this one reads the first (halves.py; the planning child, idle until the first call)."""
     db.execute(FILE_GROUPS)
+    db.execute(FILE_FAMILIES)
     paths = [str(s.path) for s in sources]
     return [_inspect(i, source, target, given, db, paths, stop, scan_part) for i, source in enumerate(sources)]
 
@@ -118,10 +122,13 @@ def _scan(
     db: sqlite3.Connection,
     stop: threading.Event | None,
     keys: str = _UPSERT,
+    families: str = _FAMILIES,
 ) -> Scanned:
     """Read the rows once; each group key goes to `db` where it starts a run of rows, by the statement `keys`
-    (key, file, line): by default into `file_groups`, where a key met again after another is counted (`dup`).
-    Raises a refusal (ConfigError) for a row that refuses the whole file, RunStopped soon after `stop` is set."""
+    (key, file, line): by default into `file_groups`, where a key met again after another is counted (`dup`); and
+    where the kind names families of rows (RecordKind.row_family), their runs by the statement `families` (see
+    _families). Raises a refusal (ConfigError) for a row that refuses the whole file, RunStopped soon after `stop`
+    is set."""
     found = Scanned()
     # a secret's value is no evidence: evidence is shown (the summary, the report); it is read the file's way all
     # the same, and a value that does not fit is rejected with a reason that does not quote it
@@ -135,7 +142,10 @@ def _scan(
     add_number, add_date = found.numbers.add, found.dates.add
     try:
         only = kind.group_fields | kind.number_fields | kind.date_fields
-        for key, item in keyed(source.rows(only), kind, found.unnamed):
+        items = keyed(source.rows(only), kind, found.unnamed)
+        if type(kind).row_family is not RecordKind.row_family:  # the other kinds pay nothing a row for it
+            items = _families(items, kind, file_idx, db, families)
+        for key, item in items:
             if not rows:
                 found.first_key = key
             if type(item) is BadRow:
@@ -172,6 +182,59 @@ def _scan(
     found.rows, found.last_key = rows, previous
     found.plain = found.plain and not found.unnamed.count and found.broken is None
     return found
+
+
+def _families(
+    items: Iterator[Keyed], kind: RecordKind, file_idx: int, db: sqlite3.Connection, sql: str
+) -> Iterator[Keyed]:
+    """`items` passed on as they are, while the runs of rows one after another that name one family go to `db` by
+    the statement `sql` (file, first line, last line, family), in batches: a group's rows by their key
+    (RecordKind.group_family), a row of no group by RecordKind.row_family. A row that names none ends a run, so
+    every row between a run's first and last line is of its family. Those read before the input breaks off
+    (SourceError) are written too: they may load."""
+    group_family, row_family = kind.group_family, kind.row_family
+    batch: list[tuple[int, int, int, str]] = []
+    run: list[Any] | None = None  # [first line, last line, family] of the run going on
+    key_before: str | None = None
+    of_key: str | None = None
+    try:
+        for key, item in items:
+            if type(item) is BadRow:
+                if item.kind == NEIGHBOUR:  # a shadow of a row met elsewhere: no row of its own
+                    yield key, item
+                    continue
+                line = item.line_no
+                family = None if key is None else group_family(key)
+            else:
+                line, row = item  # type: ignore[misc]
+                if key is None:
+                    family = row_family(row)
+                else:
+                    if key != key_before:
+                        key_before, of_key = key, group_family(key)
+                    family = of_key
+            if run is not None and family == run[2]:
+                run[1] = line
+            else:
+                if run is not None:
+                    batch.append((file_idx, run[0], run[1], run[2]))
+                    if len(batch) >= _BATCH:
+                        db.executemany(sql, batch)
+                        batch.clear()
+                run = None if family is None else [line, line, family]
+            yield key, item
+    except SourceError:
+        _end_families(db, sql, batch, file_idx, run)
+        raise
+    _end_families(db, sql, batch, file_idx, run)
+
+
+def _end_families(
+    db: sqlite3.Connection, sql: str, batch: list[tuple[int, int, int, str]], file_idx: int, run: list[Any] | None
+) -> None:
+    if run is not None:
+        batch.append((file_idx, run[0], run[1], run[2]))
+    db.executemany(sql, batch)
 
 
 def in_halves(
@@ -231,6 +294,12 @@ def in_halves(
             )
             while batch := runs.fetchmany(_BATCH):
                 db.executemany(_UPSERT, batch)
+            # a run the halves cut in two stays two: each says its lines are of its family
+            family_runs = part.execute(
+                "SELECT file_idx, line + ?, last_line + ?, family FROM family_runs ORDER BY rowid", (lines, lines)
+            )
+            while found_runs := family_runs.fetchmany(_BATCH):
+                db.executemany(_FAMILIES, found_runs)
         finally:
             part.close()
         db.execute("RELEASE first_half")
@@ -252,8 +321,12 @@ def scan_part(request: PartScan) -> PartScanned | None:
     db = sqlite3.connect(request.keys_db, isolation_level=None)
     try:
         db.execute("CREATE TABLE key_runs (key TEXT NOT NULL, file_idx INTEGER NOT NULL, line INTEGER NOT NULL)")
+        db.execute(
+            "CREATE TABLE family_runs (file_idx INTEGER NOT NULL, line INTEGER NOT NULL, last_line INTEGER NOT NULL, "
+            "family TEXT NOT NULL)"
+        )
         db.execute("BEGIN")
-        found = _scan(request.file_idx, source, target.kind_of(request.file_idx), db, None, _RUN)
+        found = _scan(request.file_idx, source, target.kind_of(request.file_idx), db, None, _RUN, _PART_FAMILIES)
         db.execute("COMMIT")
     except (ConfigError, SourceError):
         return None

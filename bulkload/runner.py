@@ -431,6 +431,7 @@ def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target) -
         api_finds=target.books.finds_groups,
         can_delete=target.api.can_delete,
         family=kind.group_family,
+        family_label=kind.family_label,
         gone=target.api.gone_means,
         settle=way_on(target, [0], ledger_pg.name_of(str(earlier))),
     )

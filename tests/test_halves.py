@@ -43,10 +43,11 @@ def in_process(request: PartScan) -> Callable[[], PartScanned | None]:
     return lambda: found
 
 
-def inspected(path: Path, middle: float | None) -> tuple[Any, ...]:
+def inspected(path: Path, middle: float | None, target: Any = TARGET) -> tuple[Any, ...]:
     """(profile, file_groups rows) of one file, or ("refused", message); `middle`: split at that share of the
-    file (None: read whole). The split's outcome is noted in `inspected.halved`."""
-    source = Source(path, secrets=TARGET.kind_of(0).secret_fields, pinned=pin(path))
+    file (None: read whole). The split's outcome is noted in `inspected.halved`, the families found (file_families
+    rows) in `inspected.families`."""
+    source = Source(path, secrets=target.kind_of(0).secret_fields, pinned=pin(path))
     db = sqlite3.connect(":memory:", isolation_level=None)
     db.execute("BEGIN")
     split: dict[str, Any] = {}
@@ -63,11 +64,12 @@ def inspected(path: Path, middle: float | None) -> tuple[Any, ...]:
         mock.patch.object(profile, "in_halves", noted),
     ):
         try:
-            profiles = inspect([source], TARGET, Given(), db, None, in_process if middle is not None else None)
+            profiles = inspect([source], target, Given(), db, None, in_process if middle is not None else None)
         except ConfigError as exc:
             return ("refused", str(exc))
         finally:
             inspected.halved = split.get("found") is not None  # type: ignore[attr-defined]
+    inspected.families = db.execute("SELECT * FROM file_families ORDER BY line").fetchall()  # type: ignore[attr-defined]
     return (profiles, db.execute("SELECT * FROM file_groups ORDER BY key").fetchall())
 
 
@@ -163,6 +165,30 @@ def test_a_plain_file_is_read_in_halves_and_its_second_halfs_lines_are_the_files
     if apart:  # voucher 1's lines: the file's first and last (its last line counted on from the second half)
         assert found.apart == "voucher 1 (journal 1) (lines 2 and 2001)"
         assert ("1:1", 0, 2, 1, 0, 2001) in groups
+
+
+def test_the_orders_of_a_visma_core_file_read_in_halves_hold_every_line_as_read_whole(tmp_path: Path) -> None:
+    """Each line that names an order (a merged one's, or one of FEE, an entry a line) is in a run of its order's
+    lines, the second half's counted on from the first's: an earlier run's lines tell the orders they were sent
+    for (ledger.known_to). A run the halves cut in two is two runs; a line of no order ends one."""
+    definitions = {"OUTLAY": {"Id": 1, "MergeOrderLinesToOneEntry": True}, "FEE": {"Id": 2}}
+    target = TARGETS["visma-core"].from_options({"definitions": definitions})
+    rows = ["caseId,accountingCostType,amount,description,entryDate,orderId"]
+    for i in range(3000):
+        order = "" if i % 10 == 9 else f"O{i // 10}"
+        rows.append(f"{1000 + i // 100},{'FEE' if i % 3 else 'OUTLAY'},1.00,line {i},2026-11-02,{order}")
+    path = tmp_path / "in.csv"
+    path.write_text("\n".join(rows) + "\n")
+    whole = inspected(path, None, target)
+    families = inspected.families  # type: ignore[attr-defined]
+    assert inspected(path, 0.5, target) == whole and inspected.halved  # type: ignore[attr-defined]
+
+    def lines(runs: list[tuple[int, int, int, str]]) -> dict[int, str]:
+        return {line: family for _, first, last, family in runs for line in range(first, last + 1)}
+
+    expected = {2 + i: f"{1000 + i // 100}/O{i // 10}" for i in range(3000) if i % 10 != 9}
+    assert lines(families) == expected and len(families) == 300
+    assert lines(inspected.families) == expected  # type: ignore[attr-defined]
 
 
 def test_a_file_cut_inside_a_quoted_cell_is_read_whole(tmp_path: Path) -> None:

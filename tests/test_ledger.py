@@ -305,3 +305,66 @@ def test_a_new_ledger_learns_what_an_earlier_one_loaded_on_both_backends(where: 
     assert learnt == [2]
     assert later.skips() == 2
     later.close()
+
+
+def test_an_earlier_runs_lines_of_no_group_tell_their_orders_on_both_backends(where: str, tmp_path: Path) -> None:
+    # Visma Core's FEE lines book an entry each and have no group: before, nothing tied them to their order, and an
+    # order loaded as FEE was booked again when a corrected file gave it as OUTLAY (and the other way round)
+    from bulkload.ledger import known_to
+    from bulkload.model import GroupInfo
+
+    earlier = new(where)
+    # its input: order 1/A's lines 2-3, 1/B's line 4, 1/C's line 5 (of no group), and the group 1/D/OUTLAY (line 6)
+    families = [(0, 2, 3, "1/A"), (0, 4, 4, "1/B"), (0, 5, 5, "1/C"), (0, 6, 6, "1/D")]
+    earlier.db().executemany("INSERT INTO file_families VALUES (?, ?, ?, ?)", families)
+    earlier.sending(1, "", 0, "abc-1", [3], "h1", {})
+    earlier.done(1, "", 0, [3], [70], {}, {})  # line 3 booked
+    earlier.sending(2, "", 0, "abc-2", [4], "h2", {})
+    earlier.settle(2, "", "in_doubt", "timed out", {})  # line 4 may have been
+    earlier.sending(3, "", 0, "abc-3", [6], "h3", {}, [GroupInfo("1/D/OUTLAY", 1)])
+    earlier.done(3, "", 0, [6], [71], {}, {})
+    earlier.set_status("complete")  # line 5 was never sent
+    earlier.close()
+
+    def learn(at: str) -> Ledger:
+        def prepare(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO file_groups (key, file_idx, line) VALUES (?, ?, ?)",
+                [("1/A/OUTLAY", 0, 2), ("1/C/OUTLAY", 0, 4), ("1/D/COMMISSION", 0, 6)],
+            )
+            conn.executemany(
+                "INSERT INTO file_families VALUES (?, ?, ?, ?)",
+                [(0, 2, 3, "1/A"), (0, 4, 4, "1/C"), (0, 5, 5, "1/B"), (0, 6, 6, "1/D"), (0, 7, 7, "1/D")],
+            )
+            known_to(
+                conn,
+                where,
+                lambda key: f"group {key}",
+                "order",
+                family=lambda key: key.rpartition("/")[0],
+                family_label=lambda family: f"order {family}",
+            )
+
+        return Ledger.create(at, RunInfo(target="visma-core", base_url="http://x", files=[]), prepare)
+
+    def other(name: str) -> str:
+        return where.replace("ledger=l", f"ledger={name}") if "://" in where else str(tmp_path / f"{name}.sqlite")
+
+    later = learn(other("l2"))
+    said = dict(later.db().execute("SELECT key, reason FROM skip_groups").fetchall())
+    assert sorted(said) == ["1/A/OUTLAY", "1/D/COMMISSION"], said  # order 1/C: its line was never sent
+    assert "loaded order 1/A (line 3 of its input), the same order with other lines" in said["1/A/OUTLAY"]
+    assert "loaded group 1/D/OUTLAY, the same order" in said["1/D/COMMISSION"]
+    lines = dict(later.db().execute("SELECT family, reason FROM skip_families").fetchall())
+    assert sorted(lines) == ["1/A", "1/B", "1/D"], lines  # the input's lines of no group of these are rejected
+    assert lines["1/B"].startswith("order 1/B: an earlier run (ledger ") and "(line 4 of its input)" in lines["1/B"]
+    assert later.skips() == 5
+    later.close()
+    # a ledger made before the families of its rows were recorded cannot tell them: its groups still do
+    old = Ledger.open(where)
+    old.db().execute("DROP TABLE file_families")
+    old.close()
+    oldest = learn(other("l3"))
+    assert [k for (k,) in oldest.db().execute("SELECT key FROM skip_groups")] == ["1/D/COMMISSION"]
+    assert oldest.skips() == 1
+    oldest.close()

@@ -444,6 +444,103 @@ async def test_an_order_corrected_in_its_cost_type_is_not_booked_again(tmp_path:
 
 
 @pytest.mark.slow
+async def test_an_order_loaded_as_outlay_and_corrected_to_fee_is_not_booked_again(tmp_path: Path) -> None:
+    # found by a tester: FEE books an entry a line, so its lines had no group and nothing tied them to their order:
+    # order A loaded as OUTLAY, then a corrected file giving its lines as FEE booked them again (exit 0)
+    first = write(
+        tmp_path / "e.csv",
+        [
+            [1493, "OUTLAY", "100.00", "Utlegg", "", "2026-11-02", "A"],
+            [1493, "OUTLAY", "50.00", "Utlegg", "", "2026-11-02", "A"],
+            [1493, "OUTLAY", "7.00", "Utlegg", "", "2026-11-02", "B"],
+        ],
+    )
+    fixed = write(
+        tmp_path / "e-fixed.csv",
+        [
+            [1493, "FEE", "100.00", "Utlegg", "", "2026-11-02", "A"],
+            [1493, "FEE", "50.00", "Utlegg", "", "2026-11-02", "A"],
+            [1493, "OUTLAY", "7.00", "Utlegg", "", "2026-11-02", "B"],  # loaded as it is: skipped
+            [1493, "FEE", "4.00", "Gebyr", "", "2026-11-02", "D"],  # an order the earlier run never saw
+            [1493, "FEE", "5.00", "Gebyr", "", "2026-11-02", ""],  # an entry of its own
+        ],
+    )
+    two, entries = await load_corrected(tmp_path, first, fixed)
+    amounts = sorted(e["Amount"] for e in entries)
+    assert amounts == [Decimal("4.00"), Decimal("5.00"), Decimal("7.00"), Decimal("150.00")], entries
+    assert (two.loaded, two.skipped, two.rejected) == (2, 1, 2) and accounted(two), two
+    rejects = {r["line"]: r["reason"] for r in read_csv(tmp_path / "two.csv")}
+    assert sorted(rejects) == ["2", "3"], rejects
+    assert rejects["2"].startswith("order A of case 1493: an earlier run (ledger ") and (
+        "loaded order A of case 1493 (OUTLAY), the same order with other lines" in rejects["2"]
+    )
+
+
+@pytest.mark.slow
+async def test_an_order_loaded_as_fee_and_corrected_to_outlay_is_not_booked_again(tmp_path: Path) -> None:
+    # the other way round: the FEE lines of order A booked two entries, and the corrected file's OUTLAY lines of
+    # it were a new group, booked as a third
+    first = write(
+        tmp_path / "e.csv",
+        [
+            [1493, "FEE", "100.00", "Gebyr", "", "2026-11-02", "A"],
+            [1493, "FEE", "50.00", "Gebyr", "", "2026-11-02", "A"],
+            [1493, "FEE", "7.00", "Gebyr", "", "2026-11-02", "B"],
+        ],
+    )
+    fixed = write(
+        tmp_path / "e-fixed.csv",
+        [
+            [1493, "OUTLAY", "100.00", "Gebyr", "", "2026-11-02", "A"],
+            [1493, "OUTLAY", "50.00", "Gebyr", "", "2026-11-02", "A"],
+            [1493, "OUTLAY", "3.00", "Utlegg", "", "2026-11-02", "C"],  # a new order
+            [1493, "FEE", "4.00", "Gebyr", "", "2026-11-02", "D"],  # an order the earlier run never saw
+        ],
+    )
+    two, entries = await load_corrected(tmp_path, first, fixed)
+    amounts = sorted(e["Amount"] for e in entries)
+    assert amounts == [Decimal(a) for a in ("3.00", "4.00", "7.00", "50.00", "100.00")], entries
+    assert (two.loaded, two.skipped, two.rejected) == (2, 0, 2) and accounted(two), two
+    rejects = {r["line"]: r["reason"] for r in read_csv(tmp_path / "two.csv")}
+    assert sorted(rejects) == ["2", "3"], rejects
+    assert rejects["2"].startswith("order A of case 1493 (OUTLAY): an earlier run (ledger ") and (
+        f"loaded order A of case 1493 (line 2 of {tmp_path / 'e.csv'}), the same order with other lines" in rejects["2"]
+    ), rejects["2"]
+
+
+@pytest.mark.slow
+async def test_lines_of_an_order_loaded_one_entry_each_are_not_booked_again_the_same_lines_of_others_are(
+    tmp_path: Path,
+) -> None:
+    # nothing tells a FEE line of a corrected copy from the one an earlier run booked: a line of an order that run
+    # loaded is rejected (before: booked again); the same lines of other orders, and of none, are new entries
+    first = write(
+        tmp_path / "e.csv",
+        [
+            [1493, "FEE", "100.00", "Gebyr", "", "2026-11-02", "A"],
+            [1493, "FEE", "50.00", "Gebyr", "", "2026-11-02", "A"],
+        ],
+    )
+    again = write(
+        tmp_path / "e-again.csv",
+        [
+            [1493, "FEE", "100.00", "Gebyr", "", "2026-11-02", "A"],
+            [1493, "FEE", "50.00", "Gebyr", "", "2026-11-02", "A"],
+            [1493, "FEE", "100.00", "Gebyr", "", "2026-11-02", "E"],
+            [1493, "FEE", "50.00", "Gebyr", "", "2026-11-02", "E"],
+            [1493, "FEE", "100.00", "Gebyr", "", "2026-11-02", ""],
+        ],
+    )
+    two, entries = await load_corrected(tmp_path, first, again)
+    amounts = sorted(e["Amount"] for e in entries)
+    assert amounts == [Decimal(a) for a in ("50.00", "50.00", "100.00", "100.00", "100.00")], entries
+    assert (two.loaded, two.skipped, two.rejected) == (3, 0, 2) and accounted(two), two
+    rejects = {r["line"]: r["reason"] for r in read_csv(tmp_path / "two.csv")}
+    assert sorted(rejects) == ["2", "3"], rejects
+    assert f"loaded order A of case 1493 (line 2 of {tmp_path / 'e.csv'})" in rejects["3"], rejects["3"]
+
+
+@pytest.mark.slow
 async def test_a_merged_order_corrected_after_it_loaded_is_not_passed_off_as_loaded(tmp_path: Path) -> None:
     # before: a group was compared by count and money totals only, and a target without totals (Visma Core) had
     # all zero: an order whose amount was corrected in the file was reported skipped, the entry kept the old one

@@ -104,6 +104,19 @@ class RecordKind:
         itself."""
         return key
 
+    def row_family(self, row: Mapping[str, Any]) -> str | None:
+        """The family (group_family) a source row of no group names (group_key None), from the values group_key
+        reads, read as it reads them: Visma Core's line of a cost type that books an entry a line names its order
+        all the same. An earlier run that loaded any line of a family stops this input's lines of it that it did
+        not load (ledger.known_to): a row of no group cannot tell a corrected copy of itself from a new row. None:
+        it names none, as by default; a kind that overrides this has its rows' families recorded as its files are
+        read (profile.py), and runs it once a row of no group."""
+        return None
+
+    def family_label(self, family: str) -> str:
+        """A family as messages name it, e.g. "order 7 of case 1004"; by default as its group (group_family)."""
+        return self.group_label(family)
+
     def destination(self) -> dict[str, str]:
         """Where the records go beyond the API's address and agreement: the settings that decide it, name -> value
         (e-conomic: the journal given for rows that name none; HaloPSA: the resource). A setting left out is left to
