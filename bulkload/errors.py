@@ -97,14 +97,22 @@ class SharedUnfinished(LedgerError):
     """Groups of the input belong to an earlier run that has not finished (ledger.known_to), so whatever that run
     does next could meet what this one does: nothing is sent. `fact`: how many groups, which, and whose (`ledger`);
     `status`: that run's (`rolling_back`: its rollback stopped part way, which only rollback continues);
-    `can_delete`: it can also be undone. The message gives the command line's way on; `in_manifest` a manifest
-    job's."""
+    `can_delete`: it can also be undone; `under_way`: a process works on that run now (its resume would be refused
+    until it ends). The message gives the command line's way on; `in_manifest` a manifest job's."""
 
-    def __init__(self, fact: str, ledger: str, status: str, *, can_delete: bool = False) -> None:
+    def __init__(
+        self, fact: str, ledger: str, status: str, *, can_delete: bool = False, under_way: bool = False
+    ) -> None:
         self.fact, self.ledger, self.status, self.can_delete = fact, ledger, status, can_delete
+        self.under_way = under_way
         super().__init__(self._said(f"`bulkload resume --ledger {ledger}`", "load this file again"))
 
     def _said(self, resume: str, again: str) -> str:
+        if self.under_way:
+            return (
+                f"{self.fact} belong to a run under way now (ledger {self.ledger}: another bulkload works on it): "
+                f"{again} once it has ended; nothing was sent"
+            )
         if self.status == "rolling_back":
             return (
                 f"{self.fact} belong to a run being rolled back (ledger {self.ledger}; its rollback stopped part "
@@ -112,8 +120,10 @@ class SharedUnfinished(LedgerError):
                 "was sent"
             )
         undo = f" or undo it (`bulkload rollback --ledger {self.ledger}`)" if self.can_delete else ""
+        # a status of "running" with no process on the run: it was killed, or its machine stopped
+        status = "stopped without a word: killed?" if self.status == "running" else self.status
         return (
-            f"{self.fact} belong to a run that has not finished (ledger {self.ledger}, {self.status}): finish it first "
+            f"{self.fact} belong to a run that has not finished (ledger {self.ledger}, {status}): finish it first "
             f"({resume}){undo}, then {again}; nothing was sent"
         )
 

@@ -1404,7 +1404,8 @@ def known_to(
         ).fetchone()
         # it created nothing; resumed, it claims its files again (refused once this run holds them). Unless it is
         # under way now, about to send: then the groups it shares with this input are its own
-        if not sent and not Ledger.running(earlier):
+        under_way = Ledger.running(earlier)
+        if not sent and not under_way:
             return 0
         if status not in ("complete", "rolled_back"):
             shared, first = conn.execute(
@@ -1416,6 +1417,7 @@ def known_to(
                     str(earlier),
                     str(status),
                     can_delete=can_delete,
+                    under_way=under_way,
                 )
         loaded = f" was loaded by an earlier run (ledger {earlier})"
         # settled in that run, it is loaded there (or stays in doubt): this input has nothing to add to it

@@ -746,8 +746,8 @@ async def test_a_file_sharing_vouchers_with_an_unfinished_run_is_refused_until_t
             copy = write(tmp_path / "copy.csv", big.read_text().replace("\n", "\r\n"))  # another file, same vouchers
             with pytest.raises(
                 LedgerError,
-                match=r"belong to a run that has not finished .*big\.sqlite.*bulkload "
-                r"resume --ledger",
+                match=r"belong to a run that has not finished .*big\.sqlite, stopped without a word: killed\?\).*"
+                r"bulkload resume --ledger",
             ):
                 await load(job(copy, url), env=CREDS)
             assert not Path(f"{copy}.ledger.sqlite").exists()
