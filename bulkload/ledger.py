@@ -148,6 +148,14 @@ def wal_advice(path: str | os.PathLike[str] | ledger_pg.Location, exc: BaseExcep
     )
 
 
+#: said of a ledger SQLite cannot write: every command keeps its working state in the ledger (reconcile its diff
+#: tables), so none runs on one it cannot write
+_UNWRITABLE = (
+    ". The ledger or its folder cannot be written (a read-only mount or permissions): make them writable and run "
+    "the command again"
+)
+
+
 def _writes(method: Callable[P, R]) -> Callable[P, R]:
     """The one boundary of a ledger write: a sqlite3 error (disk full, I/O error, file removed) becomes a
     LedgerWriteError naming the ledger, which stops the run, resumable, in our own terms."""
@@ -159,7 +167,8 @@ def _writes(method: Callable[P, R]) -> Callable[P, R]:
         except sqlite3.Error as exc:
             ledger = args[0]
             where = f" {ledger.path}" if isinstance(ledger, Ledger) else ""
-            raise LedgerWriteError(f"cannot write the ledger{where}: {exc}") from exc
+            fix = _UNWRITABLE if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc) else ""
+            raise LedgerWriteError(f"cannot write the ledger{where}: {exc}{fix}") from exc
 
     return write
 
@@ -261,6 +270,8 @@ class Ledger:
         except sqlite3.DatabaseError as exc:
             conn.close()
             os.close(fd)
+            if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):  # SQLite: "unable to open"
+                raise LedgerError(f"cannot open the ledger {path} ({exc}){_UNWRITABLE}") from exc
             raise LedgerError(f"{path} is not a bulkload ledger ({exc})") from exc
         return conn
 

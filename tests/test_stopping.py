@@ -285,6 +285,12 @@ def test_a_ledger_write_sqlite_refuses_is_a_resumable_stop_naming_the_ledger(tmp
         assert str(path) in str(stopped.value) and "database or disk is full" in str(stopped.value)
         with pytest.raises(LedgerWriteError):
             ledger.sending(1, "", 0, "k-1", list(range(2, 100_000)), "digest", {})  # a chunk of many lines
+        # SQLite's "attempt to write a readonly database" (SQLITE_READONLY), as on a mount made read-only
+        ledger.db().execute("PRAGMA max_page_count = 1000000")
+        ledger.db().execute("PRAGMA query_only = 1")
+        with pytest.raises(LedgerWriteError, match="readonly database. The ledger or its folder cannot be written"):
+            ledger.add_rows(rows[:1])
+        ledger.db().execute("PRAGMA query_only = 0")
     finally:
         ledger.close()
 
@@ -349,6 +355,32 @@ def test_a_full_disk_under_the_ledger_stops_the_run_resumable_and_resume_finishe
     assert done.returncode == 0, done.stderr
     assert json.loads(report.read_text())["reconcile"]["ok"]
     assert journal_count(sandbox_process, 6) == expected["rows"]  # every row, exactly once
+
+
+@pytest.mark.slow
+def test_a_ledger_on_a_mount_made_read_only_is_said_so_with_the_way_on(
+    tmp_path: Path, sandbox_process: SandboxProcess, small_disk: Path
+) -> None:
+    # found by a tester: reconcile (which keeps its diff tables in the ledger) and resume stopped with SQLite's
+    # "attempt to write a readonly database" and no word of what to do
+    data = tmp_path / "e.csv"
+    expected = write_entries(data, 20, journal=8)
+    ledger, env = small_disk / "run.sqlite", child_env({**CREDS, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(bulkload_cmd(*args), env=env, capture_output=True, text=True, timeout=180)
+
+    assert run("load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger),
+               "--rejects", str(tmp_path / "r.csv"), "--no-progress").returncode == 0  # fmt: skip
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        checked = run("reconcile", "--ledger", str(ledger))
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert checked.returncode in (2, 4) and "Traceback" not in checked.stderr, checked.stderr
+    assert "cannot be written (a read-only mount or permissions): make them writable" in checked.stderr, checked
+    assert run("reconcile", "--ledger", str(ledger)).returncode == 0
+    assert journal_count(sandbox_process, 8) == expected["rows"]
 
 
 def test_a_report_the_full_disk_refuses_stops_the_run_and_resume_writes_it(
