@@ -227,15 +227,17 @@ def messages(spec: PlanSpec) -> Iterator[Message]:
     target.phases.use(spec.context)
     planner = make_planner(target, spec)
 
-    def rows() -> Iterator[Rows]:
+    def rows(ahead: int = 0) -> Iterator[Rows]:
+        # `ahead`: rows of the chunk planned already and sent after these (planner.rows_read counts them): a run
+        # that stops on this message never gets that chunk, so its rows are not read yet
         if planner.rejected:
-            yield Rows(planner.rows_read, list(planner.rejected))
+            yield Rows(planner.rows_read - ahead, list(planner.rejected))
             planner.rejected.clear()
 
     try:
         for file_idx, read in planned_rows(target, spec):
             for chunk in planner.plan(file_idx, read):
-                yield from rows()
+                yield from rows(len(chunk.lines) if chunk is not None else 0)
                 if chunk is not None:
                     summary = target.kind_of(chunk.file_idx).summarize(chunk.records or [])
                     yield Planned(

@@ -41,11 +41,13 @@ HEADER = [
 
 
 def write_entries(
-    path: Path, vouchers: int, *, journal: int = 1, seed: int = 1, first_voucher: int = 1
+    path: Path, vouchers: int, *, journal: int = 1, seed: int = 1, first_voucher: int = 1, bad_every: int = 0
 ) -> dict[str, int]:
-    """Balanced two-line vouchers; returns the input's control totals (rows, debit in hundredths)."""
+    """Balanced two-line vouchers, and after every `bad_every` of them (0: none) a one-line voucher whose date is
+    none (rejected before sending); returns the input's control totals (rows, debit in hundredths, of the good
+    vouchers) and how many bad rows there are (`bad`)."""
     rnd = random.Random(seed)
-    rows, debit = 0, 0
+    rows, debit, bad = 0, 0, 0
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(HEADER)
@@ -57,7 +59,10 @@ def write_entries(
             w.writerow([5, journal, v, day, "-" + amount, "DKK", 5820, "", f"Sale {v} VAT", ""])
             rows += 2
             debit += cents
-    return {"rows": rows, "debit": debit}
+            if bad_every and (v - first_voucher + 1) % bad_every == 0:
+                w.writerow([5, journal, 900_000 + v, "2026-02-30", "10.00", "DKK", 1010, "", "bad date", ""])
+                bad += 1
+    return {"rows": rows, "debit": debit, "bad": bad}
 
 
 @pytest.fixture(autouse=True)

@@ -55,6 +55,24 @@ async def test_the_child_and_the_in_process_planner_send_the_same_messages(tmp_p
     assert [r.line_no for m in child if isinstance(m, Rows) for r in m.rows] == [totals["rows"] + 2]
 
 
+async def test_each_message_counts_only_the_rows_it_and_those_before_it_carry(tmp_path: Path) -> None:
+    """A run stops after any message (Loader._relay) and counts `rows_read` as that message says: rows rejected
+    just before a chunk come first, and must not count the chunk, which the run that stops there never gets
+    (49 rows in no bucket of a report)."""
+    data = tmp_path / "entries.csv"
+    write_entries(data, 60, bad_every=5)
+    spec = PlanSpec("economic", {}, [str(data)], [0], {}, None, {}, 9, 2_000_000)
+    with anyio.fail_after(60):
+        messages = await plan_of(PlanningInProcess(), spec)
+    carried, rows_before_chunk = 0, 0
+    for before, message in zip([None, *messages], messages):
+        carried += len(message.chunk()) if isinstance(message, Planned) else 0
+        carried += len(message.rows) if isinstance(message, Rows) else 0
+        rows_before_chunk += isinstance(before, Rows) and isinstance(message, Planned)
+        assert message.rows_read == carried, (message, carried)
+    assert rows_before_chunk > 3  # the case: rejected rows sent just ahead of a chunk
+
+
 async def test_an_input_that_breaks_off_stops_the_plan_and_one_that_cannot_be_opened_fails_it(tmp_path: Path) -> None:
     data = tmp_path / "entries.csv"
     write_entries(data, 2000)
