@@ -446,7 +446,7 @@ def quiet_summary(report: Report) -> str:
         line += f"; stopped: {report.stop_reason}"
     if report.rejected:
         line += f"; rejects: {report.rejects_file}"
-    if report.in_doubt and report.in_doubt_file:
+    if report.in_doubt_file:
         line += f"; in doubt: {report.in_doubt_file}"
     if report.exit_code and report.ledger:
         line += f"; ledger: {report.ledger}"

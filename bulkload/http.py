@@ -64,7 +64,8 @@ class Settings(NamedTuple):
 
 class Client:
     """Sends requests below a base URL with the target's auth headers; counts what it sent. `settings`: what a
-    message about a wrong address or refused credentials tells the user to check."""
+    message about a wrong address or refused credentials tells the user to check; `answered`: the API answered
+    the run at this address before (an earlier process of it: Ledger.answered_before)."""
 
     def __init__(
         self,
@@ -75,6 +76,7 @@ class Client:
         timeout_s: float = 60.0,
         settings: Settings | None = None,
         slots: AbstractAsyncContextManager[Any] | None = None,
+        answered: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         #: held by every call while it is in flight: the cap many runs of one process share (fleet.py)
@@ -86,9 +88,9 @@ class Client:
         self.concurrency = concurrency
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(10.0, timeout_s))
         self._session: aiohttp.ClientSession | None = None
-        #: some call of this run was answered: the address leads to the API, and a refused connection from now on
-        #: is a restart (retried) rather than a wrong address
-        self.answered = False
+        #: some call of this run was answered, in this process or an earlier one: the address leads to the API, and
+        #: a refused connection from now on is a restart (retried) rather than a wrong address
+        self.answered = answered
 
     async def __aenter__(self) -> Self:
         import aiohttp

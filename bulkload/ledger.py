@@ -473,6 +473,16 @@ class Ledger:
         ).fetchone()
         return not any_sent
 
+    def answered_before(self) -> bool:
+        """Whether the API at the run's address answered its calls before (an earlier process of it): a call done, a
+        record created or removed, a baseline read. A refused connection there is then the API down for a while,
+        not a wrong address (http.Client `answered`)."""
+        (answered,) = self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM chunks WHERE state = 'done') OR EXISTS (SELECT 1 FROM created) "
+            "OR EXISTS (SELECT 1 FROM removed) OR EXISTS (SELECT 1 FROM baselines)"
+        ).fetchone()
+        return bool(answered)
+
     @_writes
     def repoint(self, base_url: str) -> None:
         """The run goes on at another address (it created nothing at the first: see `created_nothing`). What was

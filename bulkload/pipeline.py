@@ -226,7 +226,7 @@ class Loader:
             except LedgerWriteError as exc:  # the planned rows could not be recorded
                 self.tally.stop(f"{exc}; {resume_after(exc, self.ledger.path)}", exc.exit_code)
             except BulkloadError as exc:  # the planning process failed: what was planned is accounted for
-                self.tally.stop(str(exc), exc.exit_code)
+                self.tally.stop(resumable(str(exc), exc, self.ledger.path), exc.exit_code)
 
     async def _relay(self, send: MemoryObjectSendStream[Chunk], spec: PlanSpec, planner: Planning, before: int) -> None:
         async for message in planner.plan(spec):
@@ -589,8 +589,8 @@ class Loader:
             return said
         if isinstance(exc, BadAnswer):  # never retried: nothing was given up on; a read's answer is not the chunk's
             about = f"{where}: {said}" if exc.acted_on else f"{said} ({where} waits for it)"
-            return f"{about}; continue with `bulkload resume`"
-        return f"{where}: gave up: {said}; continue with `bulkload resume`"
+            return f"{about}; {resume_after(exc, self.ledger.path)}"
+        return f"{where}: gave up: {said}; {resume_after(exc, self.ledger.path)}"
 
     async def isolate(self, chunk: Chunk, bad: dict[int, tuple[str, str]] | None, cause: APIError | str) -> None:
         """One bad group must not block the others, and a group never travels in two calls: reject every group

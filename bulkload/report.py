@@ -282,8 +282,9 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     if report.success_written:
         console.print(f"loaded rows and the ids the API gave them: {report.success_file}")
     way_on = f"; {report.in_doubt_way_on}" if report.in_doubt_way_on else ""
-    if report.in_doubt and report.in_doubt_file:
-        console.print(f"rows in doubt: {_written(report, 'the in-doubt file', report.in_doubt_file)}{way_on}")
+    if report.in_doubt_file:
+        where = _written(report, "the in-doubt file", report.in_doubt_file)
+        console.print(f"rows in doubt{_not_reached(report)}: {where}{way_on}")
     elif report.in_doubt:  # the reconcile command writes no files: the ledger knows them
         console.print(
             f"rows in doubt: {report.in_doubt:,}, their calls sent but never answered as far as the ledger knows"
@@ -370,6 +371,18 @@ def _only_landed(rec: Reconciled) -> bool:
         or rec.groups_differing_count
         or rec.lines_changed_count
         or rec.amounts_with_more_decimals
+    )
+
+
+def _not_reached(report: Report) -> str:
+    """What the in-doubt file lists beyond the rows counted in doubt: those of calls an earlier process left in
+    flight, which a run that stopped did not reach ("" when there are none)."""
+    listed = report.in_doubt_written if isinstance(report.in_doubt_written, int) else 0
+    if listed <= report.in_doubt:
+        return ""
+    return (
+        f" ({listed:,} listed: {listed - report.in_doubt:,} of calls an earlier process left in flight, which this one "
+        "stopped before it reached: resume settles them)"
     )
 
 

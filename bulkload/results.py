@@ -73,6 +73,9 @@ class Report(msgspec.Struct, kw_only=True):
     success_file: str | UnsetType = UNSET
     success_written: int | None | UnsetType = UNSET
     in_doubt_file: str | None | UnsetType = UNSET
+    #: rows the in-doubt file lists: the run's so far, which a stopped run may not have reached (left in flight
+    #: by an earlier process of it) and so not counted in `in_doubt`
+    in_doubt_written: int | None | UnsetType = UNSET
     #: what settles the rows in doubt at this API (doubt.way_on); only when there are some
     in_doubt_way_on: str | None | UnsetType = UNSET
     report_file: str | None | UnsetType = UNSET  # where this report is written (--report, a resume's stored one)

@@ -109,6 +109,7 @@ class Run:
             timeout_s=job.timeout_s,
             settings=settings_of(target),
             slots=None if shared is None else shared.connections,
+            answered=ledger.answered_before(),
         ) as client:
             # a worker's job also spends its agreement's budget in PostgreSQL, shared with every worker
             limits = with_budget(Limits.for_job(job, target, ledger, credentials, wall_clock=wall_clock))
@@ -405,13 +406,13 @@ class Run:
             or (lambda: write_success(job.success_path, ledger.created_rows, job.files, self.target.api.id_name)),
         )
         in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
-        attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files))
+        n_in_doubt = attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files))
         if unwritten and not tally.stopped:
             tally.stop(
                 f"could not write {unwritten[0]}; `bulkload resume --ledger {ledger.path}` writes it again",
                 EXIT_STOPPED,
             )
-        report = self._report(recon, load_s, n_rejects, n_success, unwritten)
+        report = self._report(recon, load_s, n_rejects, n_success, n_in_doubt, unwritten)
         if job.report:
             attempt("the report", lambda: write_report(str(job.report), report))
             if unwritten[-1:] and unwritten[-1].startswith("the report") and not tally.stopped:
@@ -429,9 +430,11 @@ class Run:
         load_s: float | None,
         n_rejects: int | None,
         n_success: int | None,
+        n_in_doubt: int | None,
         unwritten: list[str],
     ) -> Report:
         job, ledger, tally, c, quota = self.job, self.ledger, self.tally, self.dispatcher.counters, self.limits.quota
+        in_doubt = bool(tally.in_doubt or n_in_doubt)  # counted here, or listed: left in flight by an earlier process
         elapsed = time.monotonic() - self.started
         groups = self._groups()
         return Report(
@@ -466,8 +469,9 @@ class Run:
             rejects_written=n_rejects,
             success_file=job.success_path,
             success_written=n_success,
-            in_doubt_file=job.in_doubt_path if tally.in_doubt else None,
-            in_doubt_way_on=self._way_on() if tally.in_doubt else None,
+            in_doubt_file=job.in_doubt_path if in_doubt else None,
+            in_doubt_written=n_in_doubt,
+            in_doubt_way_on=self._way_on() if in_doubt else None,
             report_file=job.report,
             files=job.files,
             unwritten=unwritten,
