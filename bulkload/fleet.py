@@ -6,8 +6,10 @@ the order asked: FIFO). Each job writes its own ledger, rejects and report under
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from pathlib import Path
 
 import anyio
@@ -30,6 +32,7 @@ from .job import Job
 from .ledger import Ledger
 from .manifest import Manifest, ManifestJob
 from .outputs import private_dir
+from .report import write_report
 from .results import Report
 from .run import Run, Shared
 
@@ -228,18 +231,22 @@ async def run_manifest(
         partial: list[Report] = []
         try:
             report = await run_job(mjob, env=env, resume=resume, shared=shared, interrupted=partial.append)
-            outcome = outcome_of(mjob, report)
+            outcome = outcome_of(mjob, in_manifest(report, manifest.path))
         except anyio.get_cancelled_exc_class():
             settle(
-                outcome_of(mjob, partial[0])
+                outcome_of(mjob, in_manifest(partial[0], manifest.path))
                 if partial
                 else without_report(mjob, "stopped", f"{interrupts.reason()} before its first call")
             )
             raise
         except RunStopped as exc:  # with raise_on_stop=False only a stop before the run began
-            outcome = outcome_of(mjob, exc.report) if exc.report is not None else failed(mjob, exc, "stopped")
+            outcome = (
+                outcome_of(mjob, in_manifest(exc.report, manifest.path))
+                if exc.report is not None
+                else failed(mjob, exc, "stopped", manifest.path)
+            )
         except BulkloadError as exc:
-            outcome = failed(mjob, exc, "refused" if exc.exit_code == EXIT_USAGE else "failed")
+            outcome = failed(mjob, exc, "refused" if exc.exit_code == EXIT_USAGE else "failed", manifest.path)
         except OSError as exc:  # the system refused a file (no space left, a directory not writable)
             outcome = failed(mjob, exc, "failed")
         settle(outcome)
@@ -280,8 +287,42 @@ def outcome_of(mjob: ManifestJob, report: Report) -> JobOutcome:
     )
 
 
-def failed(mjob: ManifestJob, exc: BaseException, status: str) -> JobOutcome:
-    return without_report(mjob, status, str(exc), exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED)
+def failed(mjob: ManifestJob, exc: BaseException, status: str, manifest: Path | None = None) -> JobOutcome:
+    """The outcome of a job that `exc` ended without a report; its way on in the words of `manifest`, if given."""
+    said = str(exc) if manifest is None else manifest_words(str(exc), manifest)
+    return without_report(mjob, status, said, exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED)
+
+
+#: the command line's way on for a run (`bulkload resume --ledger PATH`, with `--base-url URL` where the run goes
+#: on at a corrected address)
+_RESUME = re.compile(r"`bulkload resume --ledger \S+?( --base-url URL)?`")
+
+
+def manifest_words(text: str, manifest: Path) -> str:
+    """`text` (why a job stopped, what settles its rows in doubt) with the command line's way on said in the words
+    of `manifest`: `bulkload resume --ledger …` knows none of the manifest's credential variables (it fails with
+    "missing credential" where they are not the target's own names), `bulkload run MANIFEST --resume` does."""
+
+    def said(found: re.Match[str]) -> str:
+        fixed = " once the job's base_url in it is right" if found.group(1) else ""
+        return f"`bulkload run {manifest} --resume`{fixed}"
+
+    return _RESUME.sub(said, text)
+
+
+def in_manifest(report: Report, manifest: Path) -> Report:
+    """A job's report with its ways on in the words of `manifest` (manifest_words), in its report file too."""
+    stop, way_on = report.stop_reason, report.in_doubt_way_on
+    said = msgspec.structs.replace(
+        report,
+        stop_reason=manifest_words(stop, manifest) if isinstance(stop, str) else stop,
+        in_doubt_way_on=manifest_words(way_on, manifest) if isinstance(way_on, str) else way_on,
+    )
+    unwritten = report.unwritten if isinstance(report.unwritten, list) else []
+    if said != report and report.report_file and not any(u.startswith("the report") for u in unwritten):
+        with suppress(OSError):  # written a moment ago; as it was, should the disk refuse it now
+            write_report(str(report.report_file), said)
+    return said
 
 
 def without_report(mjob: ManifestJob, status: str, error: str, exit_code: int = EXIT_STOPPED) -> JobOutcome:

@@ -640,3 +640,117 @@ def test_a_read_sqlite_refuses_is_a_stop_not_a_bug(
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "internal error" not in err and "Traceback" not in err
     assert err.startswith("bulkload: SQLite cannot read what bulkload keeps: database disk image is malformed")
+
+
+def accounted(report: Report) -> None:
+    """Every row read is in one bucket (guarantees.md: rows_read = loaded + rejected + in_doubt + skipped)."""
+    buckets = report.loaded + report.rejected + report.in_doubt + report.skipped
+    assert report.rows_read == buckets, (report.rows_read, report.loaded, report.rejected, report.in_doubt, report)
+
+
+async def stopped_by_quota(tmp_path: Path, url: str) -> tuple[Path, Job]:
+    """A run of vouchers with a voucher of a date that is none after every fourth (rejected before sending) stopped
+    by its daily quota part way, at `url`; its input and job (one attempt a call)."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 300, bad_every=4)
+    job = Job(
+        target="economic",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / "run.sqlite"),
+        batch_size=20,
+        concurrency=3,
+        daily_quota=9,
+        attempts=1,
+    )
+    first = await runner.load(job, env=CREDS, raise_on_stop=False)
+    assert first.status == "stopped" and first.loaded > 0 and "quota" in str(first.stop_reason), first
+    return data, job
+
+
+async def test_an_api_gone_after_it_answered_the_run_stops_its_resume_resumable_every_row_accounted(
+    tmp_path: Path,
+) -> None:
+    """The API that answered the run's calls no longer answers (a resume after it went down): exit 4 and the way on
+    (before: exit 2, "This is the run's first call: check --base-url; nothing was sent", a wrong setting), and every
+    row read in a bucket (before: the rows of a chunk planned after the rows rejected just ahead of it were in none
+    where the run stopped there)."""
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            _, job = await stopped_by_quota(tmp_path, url)
+        again = await runner.resume(str(job.ledger), env=CREDS, raise_on_stop=False, daily_quota=1_000)
+    accounted(again)
+    said = str(again.stop_reason)
+    assert again.exit_code == 4 and "cannot connect to" in said, again
+    assert "first call" not in said and "check --base-url" not in said, said
+    assert said.endswith(f"continue with `bulkload resume --ledger {job.ledger}`"), said
+
+
+async def test_a_manifest_job_stopped_by_an_api_gone_is_told_the_manifests_way_on_every_row_accounted(
+    tmp_path: Path,
+) -> None:
+    """A manifest job whose API went down: its way on is the manifest's (`bulkload resume --ledger …` fails there
+    for the credentials the manifest names by variables of its own), in its report, report file and fleet.json's,
+    and its rows (planned in this process) add up."""
+    from bulkload.fleet import run_manifest
+    from bulkload.manifest import read_manifest
+
+    data = tmp_path / "e.csv"
+    write_entries(data, 300, bad_every=4)
+    env = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            path.write_text(
+                f'output_dir = "{tmp_path / "runs"}"\n[[job]]\nname = "gone"\ntarget = "economic"\n'
+                f'base_url = "{url}"\nfiles = ["{data}"]\nbatch_size = 20\nconcurrency = 3\nattempts = 1\n'
+                "daily_quota = 9\n"
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n',
+                encoding="utf-8",
+            )
+            first = await run_manifest(read_manifest(str(path)), env=env)
+            assert first.jobs[0].status == "stopped", first
+        path.write_text(path.read_text(encoding="utf-8").replace("daily_quota = 9", "daily_quota = 1000"))
+        fleet = await run_manifest(read_manifest(str(path)), env=env, resume=True)
+    (job,) = fleet.jobs
+    assert job.report is not None and job.exit_code == 4, job
+    accounted(job.report)
+    assert fleet.totals["rows_read"] == sum(fleet.totals[k] for k in ("loaded", "rejected", "in_doubt", "skipped"))
+    for said in (
+        str(job.report.stop_reason),
+        json.loads((tmp_path / "runs" / "gone" / "report.json").read_text())["stop_reason"],
+    ):
+        assert said.endswith(f"continue with `bulkload run {path} --resume`"), said
+        assert "bulkload resume --ledger" not in said, said
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "40")
+def test_a_killed_planning_child_stops_the_run_naming_the_way_on(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    """The planning child killed while the run sends: exit 4, and the stop line names the command that continues
+    (before: `the planning process ended before its plan was done`, and no way on)."""
+    data, ledger, report = tmp_path / "e.csv", tmp_path / "run.sqlite", tmp_path / "r.json"
+    write_entries(data, 20_000)  # planned by a child: past what is planned in process
+    args = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger)]
+    proc = subprocess.Popen(
+        bulkload_cmd(*args, "--report", str(report), "--batch-size", "50", "--concurrency", "2", "--no-progress"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(CREDS),
+    )
+    try:
+        wait_until(lambda: posts(sandbox_process) > 2, 60, "the first calls")
+        (child,) = (int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split())
+        os.kill(child, signal.SIGKILL)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    said = json.loads(report.read_text())
+    assert proc.returncode == 4, (out, err)
+    assert said["stop_reason"] == (
+        f"the planning process ended before its plan was done; continue with `bulkload resume --ledger {ledger}`"
+    ), said["stop_reason"]
+    assert said["rows_read"] == sum(said[k] for k in ("loaded", "rejected", "in_doubt", "skipped")), said
