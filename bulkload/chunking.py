@@ -42,6 +42,9 @@ REJECTS_BATCH = 1_000
 
 #: a number written with an exponent ("1.01E+03", "1e3"), as a spreadsheet shows one it may have rounded
 _EXPONENT = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+\s*").fullmatch
+#: text that names a record written as a spreadsheet writes a long number ("2.102679E+11", "1,5E+03"): a
+#: mantissa, E and a signed exponent; "2024E001", which no spreadsheet writes so, may be an invoice's number
+_SPREADSHEET_EXPONENT = re.compile(r"\s*[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-][0-9]+\s*").fullmatch
 
 
 def record_check(kind: RecordKind, record: Any) -> int:
@@ -51,7 +54,8 @@ def record_check(kind: RecordKind, record: Any) -> int:
 
 class Reading:
     """How one file's values are read: its numbers with its decimal mark, its dates in its date order, its whole
-    numbers written out (RecordKind.whole_fields)."""
+    numbers written out (RecordKind.whole_fields), and the text that names a record (`key_fields`) not in a
+    spreadsheet's exponent form."""
 
     def __init__(
         self,
@@ -60,6 +64,7 @@ class Reading:
         number_fields: Iterable[str],
         date_fields: Iterable[str],
         whole_fields: Iterable[str] = (),
+        key_fields: Iterable[str] = (),
         *,
         json: bool = False,
     ) -> None:
@@ -68,6 +73,8 @@ class Reading:
         self._parsers = tuple((name, numbers.parse) for name in numeric) + tuple((name, dates.parse) for name in dated)
         self._numbers = frozenset(numeric)
         self._wholes = tuple(whole_fields)
+        #: text fields that name a record (the number and whole-number ones are read as numbers already)
+        self._keys = tuple(sorted(frozenset(key_fields) - self._numbers - frozenset(self._wholes) - frozenset(dated)))
         #: where a JSON number with an exponent is read as its text, to be refused with its reason
         self._as_text = self._numbers | frozenset(self._wholes) | frozenset(dated)
         #: where a JSON number with a fraction stays the exact Decimal: an amount, or a whole number to be proved so
@@ -75,6 +82,19 @@ class Reading:
         #: JSON numbers with a fraction arrive as exact Decimals, and with an exponent as a JsonExponent; outside
         #: the number fields both are plain numbers
         self._json = json
+
+    @classmethod
+    def of(cls, kind: RecordKind, numbers: NumberFormat, dates: DateFormat, *, json: bool = False) -> Reading:
+        """How a file of `kind` is read, with the file's decided `numbers` and `dates` (`json`: a JSONL file)."""
+        return cls(
+            numbers,
+            dates,
+            kind.number_fields,
+            kind.date_fields,
+            kind.whole_fields,
+            kind.group_fields | kind.reference_fields,
+            json=json,
+        )
 
     def convert(self, row: dict[str, Any]) -> None:
         """Numbers become Decimals and dates ISO text, in place; RowInvalid names the field and the reason."""
@@ -86,6 +106,14 @@ class Reading:
                 elif type(value) is JsonExponent:
                     row[name] = str(value) if name in self._as_text else float(value)
         get = row.get
+        for name in self._keys:
+            key: Any = get(name)
+            if type(key) is str and ("e" in key or "E" in key) and _SPREADSHEET_EXPONENT(key):
+                raise RowInvalid(
+                    name,
+                    f"{key.strip()!r} is written with an exponent, as a spreadsheet shows a long number it may have "
+                    "rounded: write it in full",
+                )
         for name, parse in self._parsers:
             value = get(name)
             if type(value) is str:
@@ -174,9 +202,7 @@ class Planner:
         # chunk numbers are per file, so a file planned in a later phase (another process) cannot collide
         self.seq = file_idx << FILE_SHIFT
         # a file without a decision of its own reads numbers with a point and dates day first (tests, tools)
-        reading = self.readings.get(file_idx) or Reading(
-            NumberFormat(), DateFormat(), kind.number_fields, kind.date_fields, kind.whole_fields
-        )
+        reading = self.readings.get(file_idx) or Reading.of(kind, NumberFormat(), DateFormat())
         convert = reading.convert
         validate = kind.validate
         secrets = kind.secret_fields

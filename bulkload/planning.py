@@ -259,13 +259,8 @@ def messages(spec: PlanSpec) -> Iterator[Message]:
 
 def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
     """How a file of `kind` is read, as its `profile` (profile.FileProfile as builtins) decided."""
-    return Reading(
-        NumberFormat(profile["decimal"]),
-        DateFormat(profile["date_format"]),
-        kind.number_fields,
-        kind.date_fields,
-        kind.whole_fields,
-        json=profile["delimiter"] is None,
+    return Reading.of(
+        kind, NumberFormat(profile["decimal"]), DateFormat(profile["date_format"]), json=profile["delimiter"] is None
     )
 
 

@@ -19,7 +19,8 @@ from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntries, DraftEntry
 from bulkload.targets.halopsa_records import Resource
 from bulkload.targets.halopsa_schema import RESOURCES
-from bulkload.targets.visma_core_records import Costs
+from bulkload.targets.payorcrm_records import Customers, Invoices
+from bulkload.targets.visma_core_records import Costs, Entries
 
 
 def rows(vouchers: list[tuple[int, int]], start_line: int = 2) -> list[tuple[int, dict[str, Any]]]:
@@ -159,6 +160,49 @@ def test_every_target_refuses_a_whole_number_written_with_an_exponent(kind: Any,
         reading.convert({field: "1.01e3"})
     reading.convert(text := {field: "rent"})  # no number at all: validation says so, not this
     assert text == {field: "rent"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [
+        (Customers(), "customerno"),
+        (Invoices(), "invoiceNumber"),
+        (Invoices(), "customerNumber"),
+        (Entries(), "orderId"),
+        (Resource(next(iter(RESOURCES)), match_on=["name"]), "name"),
+        (DraftEntries(), "supplierInvoiceNumber"),
+    ],
+    ids=["payorcrm-customer", "payorcrm-invoice", "payorcrm-reference", "visma-core-order", "halopsa", "economic"],
+)
+def test_text_that_names_a_record_written_with_an_exponent_is_refused(kind: Any, field: str) -> None:
+    # found by a tester: customerno 210267912345 as Excel writes it (2.102679E+11) was uploaded as the key
+    reading = Reading.of(kind, NumberFormat(), DateFormat())
+    for written in ("2.102679E+11", " 2,1e-03", "1E+12"):
+        with pytest.raises(RowInvalid) as caught:
+            reading.convert({field: written})
+        assert str(caught.value) == (
+            f"{field}: {written.strip()!r} is written with an exponent, as a spreadsheet shows a long number it may "
+            "have rounded: write it in full"
+        )
+    for name in ("210267912345", "2024E001", "E+11", "INV-2.1E+11", "1.5e3x"):  # no spreadsheet's number
+        reading.convert(row := {field: name})
+        assert row == {field: name}
+
+
+def test_a_jsonl_key_is_refused_as_a_csv_cell_is_and_a_number_where_text_is_wanted(tmp_path: Path) -> None:
+    # a JSON string is what a spreadsheet's cell became; a JSON number in a text field is a number (as "text": 12)
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"customerno": "2.1E+11", "emailaddress1": "a"}\n{"customerno": 2.1E+11, "emailaddress1": "a"}\n')
+    kind = Customers()
+    reading = Reading.of(kind, NumberFormat(), DateFormat(), json=True)
+    reasons = []
+    for _, row in Source(path):
+        with pytest.raises(RowInvalid) as caught:
+            reading.convert(row)
+            kind.validate(row)
+        reasons.append(str(caught.value))
+    assert reasons[0].startswith("customerno: '2.1E+11' is written with an exponent"), reasons
+    assert reasons[1].startswith("customerno: expected text, got a number"), reasons
 
 
 def test_a_jsonl_number_with_an_exponent_is_a_number_in_a_text_field_and_refused_as_an_amount(tmp_path: Path) -> None:

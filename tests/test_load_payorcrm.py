@@ -244,6 +244,42 @@ async def test_customers_first_and_invoices_of_failed_customers_are_rejected(tmp
 
 
 @pytest.mark.slow
+async def test_a_key_a_spreadsheet_wrote_with_an_exponent_is_rejected_not_uploaded(tmp_path: Path) -> None:
+    # found by a tester: Excel writes customer 210267912345 as 2.102679E+11 in a CSV (digits dropped), and the
+    # customer, and the invoice naming it, were uploaded under that text, exit 0
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["2.102679E+11", "a@b.dk", "X"], ["C2", "b@b.dk", "Y"]])
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "invoiceDate"]
+    invoices = write(
+        tmp_path / "i.csv",
+        header,
+        [
+            ["2.102679E+11", "INV-1", "1234.50", "DKK", "2026-02-01"],
+            ["C2", "2,1E+11", "1.00", "DKK", "2026-02-01"],  # a decimal-comma spreadsheet's
+            ["C2", "2024E001", "1.00", "DKK", "2026-02-01"],  # no spreadsheet writes a number so: a name
+        ],
+    )
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            both = {"customers": customers, "invoices": invoices}
+            report = await load(job(tmp_path, url, both, amount_unit="major"), env=ENV)
+            held = {kind: await stored(url, kind) for kind in ("customers", "invoices")}
+    assert [c["customerno"] for c in held["customers"]] == ["C2"]
+    assert [i["invoiceNumber"] for i in held["invoices"]] == ["2024E001"]
+    assert (report.loaded, report.rejected) == (2, 3), report
+    rejects = {(r["file"].endswith("i.csv"), r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    for where, field, written in [
+        ((False, "2"), "customerno", "2.102679E+11"),
+        ((True, "2"), "customerNumber", "2.102679E+11"),
+        ((True, "3"), "invoiceNumber", "2,1E+11"),
+    ]:
+        assert rejects[where]["field"] == field, rejects
+        assert rejects[where]["reason"] == (
+            f"{written!r} is written with an exponent, as a spreadsheet shows a long number it may have rounded: "
+            "write it in full"
+        )
+
+
+@pytest.mark.slow
 async def test_require_customers_rejects_invoices_of_unknown_customers_locally(tmp_path: Path) -> None:
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "Alpha"]])
     invoices = write(tmp_path / "i.csv", INVOICES, [["C1", "I-1", "100", "DKK", ""], ["C9", "I-2", "100", "DKK", ""]])

@@ -74,6 +74,10 @@ class RecordKind:
     group_name: str = "group"
     #: the fields `group_key` reads
     group_fields: frozenset[str] = frozenset()
+    #: text fields that name a record or refer to one, beside the group fields (PayorCRM invoices' customerNumber,
+    #: HaloPSA's --match-on fields): in these and the group fields, text written as a spreadsheet writes a long
+    #: number ("2.102679E+11", whose digits it may have dropped) is refused (chunking.Reading), never sent as a key
+    reference_fields: frozenset[str] = frozenset()
     #: every row belongs to a group (a row that names none is a group's line gone wrong)
     rows_grouped: bool = False
     #: method and path of the create call, and whether sending it again is harmless (`call_for`)

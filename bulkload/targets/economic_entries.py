@@ -221,6 +221,7 @@ class DraftEntries(RecordKind):
     whole_fields = int_fields(DraftEntry) - frozenset(_KEY_FIELDS)
     group_name = "voucher"
     group_fields = frozenset(_KEY_FIELDS)
+    reference_fields = frozenset({"customerInvoiceNumber", "supplierInvoiceNumber"})  # the invoice a line settles
     rows_grouped = True  # every entry is a voucher's line
     path = "/draft-entries/bulk"
     repeatable = True  # keyed: the API answers a key it has seen from its cache

@@ -124,6 +124,7 @@ class Resource(RecordKind):
         self.nested = [f.name for f in self.schema.values() if f.kind in ("object", "array")]
         self.types: dict[str, Any] = {f.name: _TYPES[f.kind] for f in self.schema.values()}
         self.match_on = list(match_on)
+        self.reference_fields = frozenset(self.match_on)  # they name the record a row updates
         self.existing = existing if existing is not None else {}
         #: per resource, the ids of every record there before the run (absent where its listing was not whole)
         self.listed_ids = listed_ids if listed_ids is not None else {}

@@ -254,6 +254,7 @@ class Invoices(Upload):
     # balanceAmount is a string to the API (seed 004), but an amount in the file: read with the file's decimal mark
     number_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
     date_fields = frozenset(_DATES)
+    reference_fields = frozenset({"customerNumber"})  # the customer an invoice is of
 
     def __init__(
         self, amount_unit: str = "minor", require_customers: bool = False, local_currency: str | None = None
