@@ -196,6 +196,28 @@ def test_an_invoice_currency_is_read_as_iso_4217_writes_it() -> None:
             invoices.validate({**row, "currency": code})
 
 
+@pytest.mark.parametrize("unit", ["major", "minor"])
+def test_a_balance_finer_than_its_currencys_minor_unit_is_refused_as_an_invoice_amount_is(unit: str) -> None:
+    # found by a tester: balanceAmount 1234.505 DKK was sent as "1234.505", where invoiceAmount 12.345 DKK is refused
+    invoices = PayorCRM(["invoices"], unit).invoices
+    row = {"customerNumber": "C1", "invoiceNumber": "I1", "invoiceAmount": Decimal(100)}
+    for balance, currency, reason in [
+        ("1234.505", "DKK", "1234.505 DKK has more than 2 decimals, the currency's minor unit"),
+        ("1500.5", "jpy", "1500.5 JPY has more than 0 decimals, the currency's minor unit"),
+        ("-0.0001", "KWD", "-0.0001 KWD has more than 3 decimals, the currency's minor unit"),
+    ]:
+        with pytest.raises(RowInvalid) as caught:
+            invoices.validate({**row, "currency": currency, "balanceAmount": Decimal(balance)})
+        assert caught.value.field == "balanceAmount" and caught.value.reason.startswith(reason), caught.value
+    for balance, currency in [("1234.50", "DKK"), ("1.234", "KWD"), ("1500", "JPY"), ("-0.50", "EUR")]:
+        invoice = invoices.validate({**row, "currency": currency, "balanceAmount": Decimal(balance)})
+        assert invoice.balanceAmount == balance  # sent as written, not converted
+    # without a currency ISO 4217 lists, its minor unit is unknown: sent as written (in minor units, where no
+    # invoiceAmount needs the currency)
+    if unit == "minor":
+        assert invoices.validate({**row, "currency": "YEN", "balanceAmount": Decimal("0.505")}).balanceAmount == "0.505"
+
+
 def test_files_come_as_customers_then_invoices_or_one_kind() -> None:
     options: dict[str, Any] = {"customers": "c.csv", "invoices": "i.csv"}
     assert PayorCRM.flags.arrange([], options) == ["c.csv", "i.csv"]

@@ -158,6 +158,22 @@ def minor_units(value: Any, currency: str | None, unit: str, field: str) -> int:
         raise RowInvalid(field, f"not a number: {value!r}") from None
 
 
+def _within_minor_unit(balance: Decimal | int, currency: str) -> None:
+    """RowInvalid unless `balance` has at most as many decimals as the ISO 4217 `currency`'s minor unit: an amount
+    of a fraction of a cent (1234.505 DKK) cannot be booked as written, as invoiceAmount's cannot. Not converted:
+    balanceAmount is text to the API, sent as the number written, in whatever unit the file has it."""
+    try:
+        exact_units(Decimal(balance), currency)
+    except FractionLeft:
+        raise RowInvalid(
+            "balanceAmount",
+            f"{balance} {currency} has more than {decimals(currency)} decimals, the currency's minor unit: it cannot "
+            "be booked as written",
+        ) from None
+    except ValueError:  # no finite number
+        raise RowInvalid("balanceAmount", f"not a number: {balance}") from None
+
+
 def _convert(row: dict[str, Any], kind: type[Any]) -> Any:
     try:
         return msgspec.convert(row, kind, strict=False)
@@ -279,6 +295,8 @@ class Invoices(Upload):
             row["localAmount"] = minor_units(row["localAmount"], self.local_currency, self.amount_unit, "localAmount")
         balance = row.get("balanceAmount")
         if type(balance) is Decimal or type(balance) is int:  # sent as the number the file means, as written
+            if code is not None:
+                _within_minor_unit(balance, code)
             row["balanceAmount"] = format(balance, "f")
         for field in _DATES:  # the API's date fields take dates: a date-time is cut to its date
             if isinstance(row.get(field), str):
