@@ -41,7 +41,7 @@ REJECTS_BATCH = 1_000
 
 
 #: a number written with an exponent ("1.01E+03", "1e3"), as a spreadsheet shows one it may have rounded
-_EXPONENT = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+\s*").fullmatch
+_EXPONENT = re.compile(r"\s*[+-]?(?:[0-9]+[.,]?[0-9]*|[.,][0-9]+)[eE][+-]?[0-9]+\s*").fullmatch
 #: text that names a record written as a spreadsheet writes a long number ("2.102679E+11", "1,5E+03"): a
 #: mantissa, E and a signed exponent; "2024E001", which no spreadsheet writes so, may be an invoice's number
 _SPREADSHEET_EXPONENT = re.compile(r"\s*[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-][0-9]+\s*").fullmatch
@@ -73,6 +73,8 @@ class Reading:
         self._parsers = tuple((name, numbers.parse) for name in numeric) + tuple((name, dates.parse) for name in dated)
         self._numbers = frozenset(numeric)
         self._wholes = tuple(whole_fields)
+        #: a whole number's zero fraction is read after the file's decimal mark only ("1010,00" in a comma file)
+        self._mark = numbers.decimal
         #: text fields that name a record (the number and whole-number ones are read as numbers already)
         self._keys = tuple(sorted(frozenset(key_fields) - self._numbers - frozenset(self._wholes) - frozenset(dated)))
         #: where a JSON number with an exponent is read as its text, to be refused with its reason
@@ -137,16 +139,17 @@ class Reading:
                     )
             elif kind is not Decimal:
                 continue
-            number = whole_number(cell)
+            number = whole_number(cell, self._mark)
             if number is not None:
                 row[name] = number  # exactly: msgspec would read "1009.99999999999999999" as 1010, through a float
             elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
-                raise RowInvalid(name, whole_reason(cell))
+                raise RowInvalid(name, whole_reason(cell, self._mark))
 
 
 def _is_decimal(text: str) -> bool:
+    """Whether `text` is a number with either decimal mark."""
     try:
-        Decimal(text)
+        Decimal(text.replace(",", "."))
     except InvalidOperation:
         return False
     return True

@@ -205,12 +205,15 @@ class NumberEvidence(Evidence):
         return NumberFormat(".", "no number in the file has a decimal mark")
 
 
-def whole_number(value: Any) -> int | None:
+def whole_number(value: Any, mark: str | None = ".") -> int | None:
     """A whole number as exports write one, read exactly: an int; ASCII digits with a sign ("0050", "+50"); digits
-    and a fraction of zeros after a decimal point ("50.0", as a float column exports one); a JSON number whose
-    fraction is zero. None for anything else: text, a fraction, an exponent ("1.5e3": a spreadsheet's display of a
-    number it may have rounded), other scripts' digits, "4_2", a bool, and a point before three zeros ("4.000"),
-    which is 4000 in a file with a decimal comma (`whole_reason`)."""
+    and a fraction of zeros after the file's decimal mark `mark` ("50.0" in a file of decimal points, as a float
+    column exports one, "50,0" in one of decimal commas; None: after either, as a group key is read alike in every
+    process, before or without the file's decision); a JSON number whose fraction is zero. None for anything else:
+    text, a fraction, a zero fraction after the other mark ("50.0" in a file of decimal commas, where a point is
+    no decimal mark), an exponent ("1.5e3": a spreadsheet's display of a number it may have rounded), other
+    scripts' digits, "4_2", a bool, and either mark before three zeros ("4.000", "4,000"), which is 4 or 4000 by
+    the mark (`whole_reason`)."""
     kind = type(value)
     if kind is int:
         return int(value)
@@ -225,23 +228,38 @@ def whole_number(value: Any) -> int | None:
         return int(text)
     if not text.isascii() or "_" in text or "e" in text or "E" in text or _THOUSANDS(text):
         return None
+    if mark != ",":
+        if mark == "." and "," in text:
+            return None
+    elif "." in text:
+        return None
     try:
-        exact = Decimal(text)
+        # either mark (None) reads as a point: a text with both has two, and is no number
+        exact = Decimal(text.replace(",", "."))
     except InvalidOperation:
         return None
     return int(exact) if exact.is_finite() and exact == exact.to_integral_value() else None
 
 
-#: "4.000", "-12.000": a point before exactly three zeros, which a file with a decimal comma writes for 4000
-_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}\.000").fullmatch
+#: "4.000", "-12,000": a mark before exactly three zeros, which one file writes for 4 and another for 4000
+_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,]000").fullmatch
 
 
-def whole_reason(value: Any) -> str:
-    """Why `value` is no whole number (whole_number gave None)."""
-    if type(value) is str and _THOUSANDS(value.strip()):
-        text = value.strip()
+def whole_reason(value: Any, mark: str = ".") -> str:
+    """Why `value` is no whole number in a file whose decimal mark is `mark` (whole_number gave None)."""
+    text = value.strip() if type(value) is str else ""
+    if _THOUSANDS(text):
+        sep = text[-4]
+        other = _NAMES["," if sep == "." else "."]
         return (
-            f"{text!r} is {text.split('.')[0]} with a decimal point, {text.replace('.', '')} with a point between "
-            "thousands (as a file with a decimal comma writes it): write the whole number without separators"
+            f"{text!r} is {text.split(sep)[0]} with a {_NAMES[sep]}, {text.replace(sep, '')} with a "
+            f"{_NAMES[sep].split()[1]} between thousands (as a file with a {other} writes it): write the whole number "
+            "without separators"
+        )
+    number = whole_number(text, None) if text else None
+    if number is not None:  # a zero fraction after the other mark
+        return (
+            f"{text!r} has a {_NAMES['.' if mark == ',' else ',']}, but the file's numbers have a {_NAMES[mark]}: "
+            f"read the file's way it is no number (write {number})"
         )
     return f"not a whole number: {value!r}" if type(value) is str else f"not a whole number: {value}"

@@ -205,6 +205,52 @@ def test_a_jsonl_key_is_refused_as_a_csv_cell_is_and_a_number_where_text_is_want
     assert reasons[1].startswith("customerno: expected text, got a number"), reasons
 
 
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [(DraftEntries(), "accountNumber"), (DraftEntries(), "voucherNumber"), (Entries(), "caseId")],
+    ids=["economic-account", "economic-voucher", "visma-core-case"],
+)
+def test_a_whole_number_is_read_with_the_files_decimal_mark(kind: Any, field: str) -> None:
+    # found by a tester: in a decimal-comma file 1010,00 and 1005,0 were refused, and 1010.00 read as 1010
+    comma = Reading.of(kind, NumberFormat(","), DateFormat())
+    comma.convert(row := {field: "1010,00"})
+    assert row == {field: 1010}
+    with pytest.raises(RowInvalid) as caught:
+        comma.convert({field: "1010.00"})
+    assert str(caught.value) == (
+        f"{field}: '1010.00' has a decimal point, but the file's numbers have a decimal comma: read the file's way "
+        "it is no number (write 1010)"
+    )
+    point = Reading.of(kind, NumberFormat(), DateFormat())
+    point.convert(row := {field: "1010.00"})
+    assert row == {field: 1010}
+    with pytest.raises(RowInvalid, match="'1010,00' has a decimal comma"):
+        point.convert({field: "1010,00"})
+    for reading in (comma, point):  # 4 or 4000, whichever the mark: in any file
+        with pytest.raises(RowInvalid, match="write the whole number without separators"):
+            reading.convert({field: "4.000"})
+
+
+@pytest.mark.parametrize("mark", [",", "."])
+def test_a_voucher_written_with_a_zero_fraction_is_one_voucher_loaded_or_refused_whole(mark: str) -> None:
+    # the group key reads "7", "7,0" and "7.0" alike, as the inspection keyed them before the mark was decided;
+    # the field is read the file's way: the line written with the other mark refuses its voucher
+    source: list[Any] = rows([(7, 3)])
+    for (_, row), written in zip(source, ["7", "7,0", "7.0"], strict=True):
+        row["voucherNumber"] = written
+    source += rows([(8, 2)], start_line=5)
+    source[3][1]["voucherNumber"] = "8" + mark + "0"
+    planner = Planner(
+        Economic(), 500, 2_000_000, readings={0: Reading.of(DraftEntries(), NumberFormat(mark), DateFormat())}
+    )
+    (chunk,) = [c for c in planner.plan(0, source) if c is not None]
+    assert vouchers_of(chunk) == [8, 8]
+    other = 4 if mark == "," else 3  # the line of voucher 7 whose fraction follows the other mark
+    assert {r.line_no: (r.group, r.field) for r in planner.rejected} == {
+        line: ("1:7", "voucherNumber" if line == other else "") for line in (2, 3, 4)
+    }
+
+
 def test_a_jsonl_number_with_an_exponent_is_a_number_in_a_text_field_and_refused_as_an_amount(tmp_path: Path) -> None:
     # before: "text": 1e2 was sent as the text "1e2", where "text": 12 is refused (a number where text is wanted)
     path = tmp_path / "e.jsonl"

@@ -270,6 +270,35 @@ async def test_02_a_whole_number_is_never_read_with_a_mark_the_file_does_not_use
 
 
 @pytest.mark.slow
+async def test_02_a_whole_number_with_a_zero_fraction_is_read_with_the_files_mark(tmp_path: Path) -> None:
+    # found by a tester: in this decimal-comma file account 1010,00 was refused and 1010.00 read as 1010; a voucher
+    # 8,0 is voucher 8 as the inspection and the planner both key it, and 9.0 no number the file's way
+    data = tmp_path / "comma.csv"
+    data.write_text(
+        "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text\n"
+        "3;1;8;31-10-2026;1.234,56;DKK;1010,00;a\n"
+        "3;1;8,0;31-10-2026;-1.234,56;DKK;5600;b\n"
+        "3;1;9;31-10-2026;10,00;DKK;1010;c\n"
+        "3;1;9.0;31-10-2026;-10,00;DKK;5600;d\n"
+        "3;1;10;31-10-2026;20,00;DKK;1010.00;e\n"
+        "3;1;10;31-10-2026;-20,00;DKK;5600;f\n",
+        encoding="utf-8",
+    )
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url), env=CREDS)
+            stored = await journal(url)
+    assert (report.loaded, report.rejected) == (2, 4), report
+    assert sorted((e.voucherNumber, e.accountNumber, e.amount) for e in stored) == [
+        (8, 1010, Decimal("1234.56")),
+        (8, 5600, Decimal("-1234.56")),
+    ]
+    reasons = {(r["line"], r["field"]): r["reason"] for r in read_csv(Path(f"{data}.rejects.csv"))}
+    assert reasons["5", "voucherNumber"].startswith("'9.0' has a decimal point, but the file's numbers have a decimal")
+    assert reasons["6", "accountNumber"].startswith("'1010.00' has a decimal point, but the file's numbers have")
+
+
+@pytest.mark.slow
 async def test_02_a_file_whose_numbers_could_mean_two_things_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "ambiguous.csv"
     text = (CASES / "02-decimal-comma" / "entries.csv").read_text(encoding="utf-8").splitlines()

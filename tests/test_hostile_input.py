@@ -7,9 +7,10 @@ month first, "?" when it reads both ways) and what it reads as each way; any oth
 A record knows whether the reader can make a row of it (not: more cells than the header, a NUL, a cell over the
 csv module's size limit, a file ending inside its quoted cell, a line that is no JSON object), the voucher it
 names as read (journal and voucher trimmed, a whole number from 1 to 2**31 - 1 written in ASCII any way an export
-writes one ("0042", "+42", "42.0", a JSON 42.0) read as that number, anything else naming no voucher that can be
-read; a row that cannot be read names the voucher its cells, or the `"voucherNumber": ...` its broken JSON, still
-show), and whether it holds a byte
+writes one ("0042", "+42", "42.0", "42,0", a JSON 42.0) read as that number, anything else naming no voucher that can
+be read; a zero fraction after the mark that is not the file's decimal mark names its voucher, but is bad, as an
+amount of that mark is; a row that cannot be read names the voucher its cells, or the `"voucherNumber": ...` its
+broken JSON, still show), and whether it holds a byte
 that is not UTF-8 or a C1 control character (the file is in another encoding), a value in an unnamed column, or
 (JSONL) a filled key that is no field. From that alone (no decision of bulkload's is asked) the oracle says, for
 every file:
@@ -335,8 +336,8 @@ BAD_INT = {
     "entryTypeNumber": ["1", "6", "5.5", "x", "0x5", "٥", "99999999999999999999"],
     # a journal or voucher that is no whole number from 1 to 2**31 - 1 written in ASCII (without Python's "_"
     # between digits, or an exponent) is refused, and names no voucher that can be read (`voucher_key`); a number
-    # written any other way ("7.0", "+7", "0007") is that number: see `_values`
-    "journalNumber": ["0", "-1", "2147483648", "1.5", "one", "1,0", "١", "1_0", "1e10", "1e0"],
+    # written any other way ("7.0", "7,0", "+7", "0007") is that number: see `_values`
+    "journalNumber": ["0", "-1", "2147483648", "1.5", "one", "1,5", "١", "1_0", "1e10", "1e0"],
     "voucherNumber": [
         *("0", "-3", "2147483648", "1 000", "v1", "7.5", "1e10", "٧", "１２", "1_000", "Infinity", "-0"),
         *("7e0", "70e-1", "7,101"),
@@ -353,8 +354,9 @@ Key = tuple[str, str]
 
 def as_read(value: Any) -> str | None:
     """A journal or voucher as the grouping reads it: a whole number from 1 to 2**31 - 1 written in ASCII any way
-    an export writes a number ("0042", "+42", "42.0", a JSON 42 or 42.0) as that number; None when absent or when
-    it is no such number (text, a fraction, an exponent, "_", other scripts' digits, a JSON true)."""
+    an export writes a number ("0042", "+42", "42.0", "42,0", a JSON 42 or 42.0) as that number, whatever the file's
+    decimal mark; None when absent or when it is no such number (text, a fraction, an exponent, "_", other scripts'
+    digits, a JSON true)."""
     if value is None or type(value) is bool:
         return None
     if type(value) is int:
@@ -363,7 +365,7 @@ def as_read(value: Any) -> str | None:
     if not text or not text.isascii() or "_" in text or "e" in text.lower():
         return None
     try:
-        number = Decimal(text)
+        number = Decimal(text.replace(",", "."))  # either mark: "1.0,0" has two points and is no number
     except InvalidOperation:
         return None
     whole = number.is_finite() and number == number.to_integral_value() and 0 < number < 2**31
@@ -388,6 +390,7 @@ class Rec:
     line: int = 0  # physical start line, filled in from the bytes
     #: the reader makes a row of it: its numbers and dates are evidence for the file's choices
     readable: bool = True
+    #: its numbers (amounts, and whole numbers with a zero fraction, which prove no mark) and dates
     nums: tuple[tuple[str, Num], ...] = ()
     days: tuple[tuple[str, Day], ...] = ()
     currency: str = ""
@@ -505,11 +508,10 @@ def _values(
         if name in GOOD_INT:
             out[name] = draw(st.sampled_from(GOOD_INT[name]))
         elif name == "journalNumber":  # "01", " 1", "+1" and "1.0" are journal 1
-            out[name] = draw(st.sampled_from([journal, journal, "0" + journal, "+" + journal, journal + ".0"]))
+            out[name] = draw(st.sampled_from([journal, journal, "0" + journal, "+" + journal, *_zero(journal)]))
         elif name == "voucherNumber":  # and "0007", "+7" and "7.0" voucher 7 ("7e0" is refused: BAD_INT)
-            out[name] = draw(
-                st.sampled_from([str(voucher), str(voucher), f"{voucher:04d}", f"+{voucher}", f"{voucher}.0"])
-            )
+            number = str(voucher)
+            out[name] = draw(st.sampled_from([number, number, f"{voucher:04d}", f"+{voucher}", *_zero(number)]))
         elif name in DATES:
             out[name] = file_day(draw, style)
         elif name in NUMBERS:
@@ -524,6 +526,13 @@ def _values(
             # text and other free-text fields: anything valid UTF-8 is fine, but a C1 character (`faults`)
             out[name] = draw(hostile_text if faults else sane_text)
     return out
+
+
+def _zero(digits: str) -> list[Meta]:
+    """A whole number with a zero fraction after either mark, as a float column exports it: that number where the
+    mark is the file's decimal mark, no number where it is not (the record is bad then: Rec.bad)."""
+    number = Decimal(digits)
+    return [Num(f"{digits}.0", None, number, None), Num(f"{digits},0", None, None, number)]
 
 
 def _bad_value(draw: st.DrawFn, name: str, style: Style) -> Meta:
@@ -585,7 +594,7 @@ def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) 
         fate="bad" if bad else "ok",
         readable=True,
         currency=values.get("currency", ""),
-        nums=tuple((n, m) for n, m in present if n in NUMBERS and isinstance(m, Num)),
+        nums=tuple((n, m) for n, m in present if isinstance(m, Num)),
         days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)),
     )
 
@@ -774,7 +783,8 @@ def _json_value(draw: st.DrawFn, name: str, meta: Meta) -> tuple[Any, Meta]:
     ):
         return int(text), meta
     if name in ("journalNumber", "voucherNumber") and re.fullmatch(r"[0-9]+\.0", digits) and draw(st.booleans()):
-        return float(digits), meta  # a JSON 7.0: voucher 7
+        number = Decimal(digits)
+        return float(digits), Num(text, None, number, number)  # a JSON 7.0: voucher 7, whatever the file's mark
     if (
         name in NUMBERS
         and isinstance(meta, Num)
@@ -822,7 +832,7 @@ def json_record(obj: dict[str, tuple[Any, Meta]]) -> Rec:
         key=voucher_key(values),
         currency=currency if isinstance(currency, str) else "",
         account=str(values.get("accountNumber", "")),
-        nums=tuple((n, m) for n, m in present if n in NUMBERS and isinstance(m, Num)),
+        nums=tuple((n, m) for n, m in present if isinstance(m, Num)),
         days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)),
     )
 

@@ -253,6 +253,27 @@ async def test_an_order_whose_case_is_written_two_ways_is_one_entry_or_none(tmp_
     assert "'1.0e3' is written with an exponent" in rejects[7], rejects
 
 
+async def test_a_case_with_a_zero_fraction_is_read_with_the_files_decimal_mark(tmp_path: Path) -> None:
+    # found by a tester: in a decimal-comma file case 1005,0 was refused, where 1005.0 was read as 1005; now 1005,0
+    # is case 1005 (one merged order with 1005), and 1006.0, no number the file's way, takes its order with it
+    data = tmp_path / "e.csv"
+    data.write_text(
+        "caseId;accountingCostType;amount;entryDate;orderId\n"
+        "1005;OUTLAY;1.000,10;2026-11-05;E1\n"
+        "1005,0;OUTLAY;2,20;2026-11-05;E1\n"
+        "1006;OUTLAY;3,30;2026-11-05;F1\n"
+        "1006.0;OUTLAY;4,40;2026-11-05;F1\n",
+        encoding="utf-8",
+    )
+    report, entries = await load_entries(tmp_path, data)
+    assert [e["Amount"] for e in entries] == [Decimal("1002.30")], entries
+    assert (report.loaded, report.rejected) == (2, 2), report
+    written = (tmp_path / "rejects.csv").read_text(encoding="utf-8").splitlines()
+    rejects = {int(r["line"]): r for r in csv.DictReader(written, delimiter=";")}  # in the input's delimiter
+    assert sorted(rejects) == [4, 5] and rejects[5]["field"] == "caseId", rejects
+    assert rejects[5]["reason"].startswith("'1006.0' has a decimal point, but the file's numbers have a decimal comma")
+
+
 @pytest.mark.slow
 async def test_an_order_whose_lines_give_two_dates_is_rejected_not_booked_on_the_first(tmp_path: Path) -> None:
     # one merged entry has one date: 30 November for both lines would book the second in the wrong period

@@ -344,3 +344,47 @@ def test_a_point_before_three_zeros_is_told_as_two_numbers() -> None:
     assert whole_reason("1009.99999999999999999") == "not a whole number: '1009.99999999999999999'"
     # a JSON number as JSON writes it (found by a tester: "Decimal('1009.99999999999999999')")
     assert whole_reason(Decimal("1009.99999999999999999")) == "not a whole number: 1009.99999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("value", "mark", "expected"),
+    [
+        ("1010,00", ",", 1010),  # found by a tester: refused in a decimal-comma file, where 1010.00 was read
+        ("1005,0", ",", 1005),
+        ("-7,0", ",", -7),
+        ("1010", ",", 1010),
+        ("1010.00", ",", None),  # no number the file's way: a point is no decimal mark in it
+        ("1010,00", ".", None),
+        ("1010.00", ".", 1010),
+        ("4,000", ",", None),  # 4 with a decimal comma, 4000 with a comma between thousands: in any file
+        ("4.000", ",", None),
+        ("4,000", ".", None),
+        ("1,5", ",", None),
+        ("1.000,00", ",", None),  # thousands grouped: written out, not guessed
+        (Decimal("50.0"), ",", 50),  # a JSON number proves no mark
+        ("1010,00", None, 1010),  # a group key: either mark, as every process reads it before the file's decision
+        ("1010.00", None, 1010),
+        ("4,000", None, None),
+        ("1.0,0", None, None),
+    ],
+)
+def test_a_whole_number_has_its_zero_fraction_after_the_files_mark(
+    value: object, mark: str | None, expected: int | None
+) -> None:
+    assert whole_number(value, mark) == expected
+
+
+def test_a_whole_number_written_with_the_other_mark_is_told_why() -> None:
+    assert whole_reason("1010.00", ",") == (
+        "'1010.00' has a decimal point, but the file's numbers have a decimal comma: read the file's way it is no "
+        "number (write 1010)"
+    )
+    assert whole_reason("1010,00") == (
+        "'1010,00' has a decimal comma, but the file's numbers have a decimal point: read the file's way it is no "
+        "number (write 1010)"
+    )
+    assert whole_reason("4,000", ",") == (
+        "'4,000' is 4 with a decimal comma, 4000 with a comma between thousands (as a file with a decimal point "
+        "writes it): write the whole number without separators"
+    )
+    assert whole_reason("1,5", ",") == "not a whole number: '1,5'"

@@ -31,11 +31,13 @@ class Unreadable(NamedTuple):
 
 
 def key_number(value: Any) -> str | None:
-    """A whole number in a group key as its digits ("0050", "+50", "50.0", and a JSON 50.0 are all "50"), so that
-    lines the API takes for one group are grouped as one however a file writes the number; None for what is no
-    whole number (numbers.whole_number: text, a fraction, an exponent, "4.000", which may be 4000), or past 32
-    bits."""
-    number = whole_number(value)
+    """A whole number in a group key as its digits ("0050", "+50", "50.0", "50,0", and a JSON 50.0 are all "50"),
+    so that lines the API takes for one group are grouped as one however a file writes the number; None for what
+    is no whole number (numbers.whole_number: text, a fraction, an exponent, "4.000", which may be 4000), or past
+    32 bits. A zero fraction is taken after either decimal mark: the inspection keys a file's rows before its mark
+    is decided, and the planner must key them as it did; the field itself is read the file's way
+    (RecordKind.whole_fields), so a row whose key has the other mark is rejected with its group."""
+    number = whole_number(value, None)
     return str(number) if number is not None and abs(number) < 2**31 else None
 
 
@@ -64,9 +66,9 @@ class RecordKind:
     #: fields read as decimal numbers with the file's decimal mark, and as dates in the file's date order
     number_fields: frozenset[str] = frozenset()
     date_fields: frozenset[str] = frozenset()
-    #: fields that take whole numbers, beside the group fields (which `key_number` reads): one written with an
+    #: fields that take whole numbers, group fields among them (whose keys `key_number` reads): one written with an
     #: exponent ("1.01E+03", a spreadsheet's display of a number it may have rounded) is refused, not read as the
-    #: number the exponent says
+    #: number the exponent says; a zero fraction is read after the file's decimal mark only
     whole_fields: frozenset[str] = frozenset()
     #: fields whose values go to the API and nowhere else (masked in the rejects file); inside a nested value a key
     #: is masked when it is one of these names or says secret, password or token (masking.secret_rule)

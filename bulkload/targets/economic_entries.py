@@ -218,7 +218,7 @@ class DraftEntries(RecordKind):
     fields = _FIELDS
     number_fields = frozenset({"amount", "exchangeRate"})
     date_fields = frozenset({"date", "dueDate"})
-    whole_fields = int_fields(DraftEntry) - frozenset(_KEY_FIELDS)
+    whole_fields = int_fields(DraftEntry)  # the journal and voucher too: read the file's way, as the group key is
     group_name = "voucher"
     group_fields = frozenset(_KEY_FIELDS)
     reference_fields = frozenset({"customerInvoiceNumber", "supplierInvoiceNumber"})  # the invoice a line settles
