@@ -16,6 +16,7 @@ from bulkload.errors import ConfigError
 from bulkload.numbers import Evidence, Example
 
 _ORDERS = {"dmy": "day first", "mdy": "month first"}
+_SHAPES = {"dmy": "day-month-year", "mdy": "month-day-year"}
 _AMBIGUOUS = "?"
 #: what DateEvidence records of a date that proves no order: an ISO one, or one that reads the same both ways
 _ISO, _SAME = "iso", "same"
@@ -90,11 +91,21 @@ def _convert(spec: str, text: str) -> str | None:
     return parsed.isoformat() if _has_time(spec) else parsed.date().isoformat()
 
 
+#: the option that reads dates of another shape, as a refusal of a date names it
+_EXAMPLE = "e.g. --date-format %d/%m/%y"
+
+
 def _expected(spec: str) -> str:
-    if spec in _NO_ORDER:
-        return "expected YYYY-MM-DD, as every other date of the file"
-    order = {"dmy": "day-month-year", "mdy": "month-day-year"}.get(spec, f"format {spec}")
-    return f"expected {order} or YYYY-MM-DD"
+    """What a date that did not read with `spec` should have been, and the option that reads other dates."""
+    if spec == NO_DATES:  # no date of the file read without a format: the row's is no odd one out
+        return f"no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format, {_EXAMPLE}"
+    if spec == ISO:
+        read = "YYYY-MM-DD, as the file's other dates are"
+    elif spec in _ORDERS:
+        read = f"{_SHAPES[spec]} or YYYY-MM-DD, as the file's dates were read ({_ORDERS[spec]})"
+    else:
+        return f"expected format {spec} (--date-format) or YYYY-MM-DD"
+    return f"expected {read}; for dates of another format give --date-format, {_EXAMPLE}"
 
 
 class DateFormat(NamedTuple):

@@ -96,11 +96,41 @@ def test_iso_is_accepted_whatever_the_order(spec: str, text: str) -> None:
     ],
 )
 def test_parse_refuses_what_is_not_a_date(fmt: DateFormat, text: str) -> None:
-    order = {"dmy": "day-month-year", "mdy": "month-day-year"}.get(fmt.spec, f"format {fmt.spec}")
+    if fmt.spec in ("dmy", "mdy"):
+        order, way = {"dmy": ("day-month-year", "day first"), "mdy": ("month-day-year", "month first")}[fmt.spec]
+        why = (
+            f"expected {order} or YYYY-MM-DD, as the file's dates were read ({way}); for dates of another format "
+            "give --date-format, e.g. --date-format %d/%m/%y"
+        )
+    else:
+        why = f"expected format {fmt.spec} (--date-format) or YYYY-MM-DD"
     for _ in range(2):  # the second time from the cache
         with pytest.raises(ValueError) as info:
             fmt.parse(text)
-        assert str(info.value) == f"not a valid date: {text!r} (expected {order} or YYYY-MM-DD)"
+        assert str(info.value) == f"not a valid date: {text!r} ({why})"
+
+
+def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
+    # found by a tester: each date was refused "expected YYYY-MM-DD, as every other date of the file", where no
+    # date of the file is ISO, and nothing named --date-format, with which the file loads
+    values = ["45678", "1/2/26", "Feb 1, 2026"]
+    found = decide(values)
+    assert found == DateFormat("none", "no date in the file")
+    for text in values:
+        with pytest.raises(ValueError) as info:
+            found.parse(text)
+        assert str(info.value) == (
+            f"not a valid date: {text!r} (no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format "
+            "with its format, e.g. --date-format %d/%m/%y)"
+        )
+    with pytest.raises(ValueError) as info:  # the odd one out of a file of ISO dates
+        decide(["2026-02-01", "1/2/26"]).parse("1/2/26")
+    assert str(info.value) == (
+        "not a valid date: '1/2/26' (expected YYYY-MM-DD, as the file's other dates are; for dates of another "
+        "format give --date-format, e.g. --date-format %d/%m/%y)"
+    )
+    assert decide(values[1:2], given="%d/%m/%y").parse("1/2/26") == "2026-02-01"
+    assert decide(values[2:], given="%b %d, %Y").parse("Feb 1, 2026") == "2026-02-01"
 
 
 def test_the_cache_stays_bounded() -> None:
@@ -154,7 +184,7 @@ def test_a_file_of_iso_dates_is_reported_as_iso_and_one_without_dates_as_needing
     # no order needed: ISO dates read, and a date of another shape is rejected as such
     assert DateFormat("iso").parse("2026-11-30") == "2026-11-30"
     with pytest.raises(ValueError, match="expected YYYY-MM-DD"):
-        DateFormat("none").parse("31/02/2026")
+        DateFormat("iso").parse("31/02/2026")
 
 
 @pytest.mark.parametrize(
