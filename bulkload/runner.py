@@ -62,7 +62,8 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         if typos:
             raise ConfigError(f"{source.path}: {typos}")
         if unknown:
-            named = ", ".join(f"{f}{did_you_mean(f, known)}" for f in unknown)
+            # quoted as Python writes text: an invisible character ('amount\u200b') shows, not a name like a field's
+            named = ", ".join(f"{f!r}{did_you_mean(f, known)}" for f in unknown)
             raise ConfigError(
                 f"{source.path}: column(s) {named} are not {target.name} fields; map them to a "
                 f'field (or to "" to drop them) in the [columns] table of --config. '

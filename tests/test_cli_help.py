@@ -147,7 +147,19 @@ def test_a_mistyped_column_is_refused_with_the_nearest_field(
     path = tmp_path / "e.csv"
     path.write_text(ENTRIES.format(amount="ammount"))
     assert main(["load", "economic", str(path), "--dry-run"]) == 2
-    assert "ammount, did you mean 'amount'?" in capsys.readouterr().err
+    assert "'ammount', did you mean 'amount'?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "shown"), [("amount\u200b", r"'amount\u200b'"), ("amo\u00a0unt", r"'amo\xa0unt'")])
+def test_a_column_with_an_invisible_character_is_shown_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, shown: str
+) -> None:
+    # found by a tester: "amount\u200b" (a zero-width space) was refused as "column(s) amount, did you mean
+    # 'amount'?", two names that look alike
+    path = tmp_path / "e.csv"
+    path.write_text(ENTRIES.format(amount=name), encoding="utf-8")
+    assert main(["load", "economic", str(path), "--dry-run"]) == 2
+    assert f"column(s) {shown}, did you mean 'amount'? are not economic fields" in capsys.readouterr().err
 
 
 def test_a_column_mapping_naming_a_column_the_file_lacks_says_which_is_close(

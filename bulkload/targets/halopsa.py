@@ -154,7 +154,7 @@ class HaloPSA(Target):
         for kind in self.kinds.values():
             unknown = [m for m in match_on if m not in kind.schema]
             if unknown:
-                raise ConfigError(f"--match-on {', '.join(unknown)}: not fields of {kind.name}")
+                raise ConfigError(f"--match-on {', '.join(map(repr, unknown))}: not fields of {kind.name}")
             if any(kind.schema[m].secret for m in match_on):
                 raise ConfigError("--match-on cannot use a secret field: the API never returns it")
         self.tenant = tenant
