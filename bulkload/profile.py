@@ -17,6 +17,7 @@ import logging
 import os
 import sqlite3
 import threading
+import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
@@ -577,7 +578,7 @@ def _utf8(line: bytes, c1: bool = False) -> bool:
 
 _NAMES = {
     "cp1252": "Windows-1252 (Excel on Windows)",
-    "latin-1": "Latin-1 (ISO 8859-1)",
+    "mac_roman": "Mac Roman (Excel for Mac before 2016)",
     "utf-16-le": "UTF-16 without a BOM",
     "utf-16-be": "UTF-16 without a BOM",
 }
@@ -605,7 +606,9 @@ def _line_bytes(source: Source, line_no: int) -> bytes:
 def guess_encoding(data: bytes) -> str | None:
     """The likelier encoding of bytes that are not UTF-8: UTF-16 when every other byte is NUL and they read as
     it (an odd count does not: NULs in a cell of a line cut out of an 8-bit file), else Windows-1252 when it
-    decodes, else Latin-1 (which decodes anything)."""
+    decodes, else Mac Roman (Excel for Mac's CSV before 2016) when it reads them as text; None when nothing does.
+    Never Latin-1: the only bytes Windows-1252 does not decode (0x81, 0x8D, 0x8F, 0x90, 0x9D) are C1 control
+    characters in Latin-1, which no text holds and the reader refuses."""
     if not data:
         return None
     if data.count(0) * 3 >= len(data):
@@ -616,5 +619,11 @@ def guess_encoding(data: bytes) -> str | None:
     try:
         data.decode("cp1252")
     except UnicodeDecodeError:
-        return "latin-1"
+        return "mac_roman" if _text_only(data.decode("mac_roman")) else None  # Mac Roman decodes any byte
     return "cp1252"
+
+
+def _text_only(text: str) -> bool:
+    """Whether decoded text holds no control character but tab and line ends, and no private-use one (Mac Roman's
+    0xF0, Apple's logo): what text in a CSV or JSONL file holds."""
+    return not any(unicodedata.category(ch) in ("Cc", "Co") and ch not in "\t\r\n" for ch in text)

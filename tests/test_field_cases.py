@@ -24,6 +24,7 @@ from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.cli import main
 from bulkload.errors import ConfigError, LedgerError
 from bulkload.model import CHECKS_VERSION
+from bulkload.profile import guess_encoding
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 
@@ -331,6 +332,37 @@ async def test_04_a_windows_1252_file_is_refused_with_the_likely_encoding_then_r
             stored = await journal(url)
     assert report.exit_code == 0 and report.loaded == 6
     assert {e.text for e in stored} == {"Husleje oktober", "Bank", "Kørsel Århus", "Kontorartikler"}
+
+
+@pytest.mark.slow
+async def test_04_a_mac_roman_file_is_told_its_encoding_never_one_that_reads_control_characters(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: an old Excel for Mac file (Mac Roman, CR line ends) was told "looks like Latin-1 … Give
+    # --encoding latin-1", which then refused it for U+0081 (Mac Roman's Å read as Latin-1)
+    data = tmp_path / "mac.csv"
+    lines = ["5;1;1;31-10-2026;100,00;DKK;1010;Kørsel Århus", "5;1;1;31-10-2026;-100,00;DKK;5600;Bank"]
+    data.write_bytes("\r".join([HEADER, *lines, ""]).encode("mac_roman"))
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            for given in (None, "latin-1", "cp1252"):
+                with pytest.raises(ConfigError) as refused:
+                    await load(job(data, url, encoding=given), env=CREDS)
+                said = str(refused.value)
+                assert "line 2 is not valid" in said and "--encoding latin-1" not in said, said
+                assert "looks like Mac Roman" in said and "Give --encoding mac_roman" in said, said
+                assert "says '5;1;1;31-10-2026;100,00;DKK;1010;Kørsel Århus'" in said, said
+            assert await requests_seen(url) == 0
+            report = await load(job(data, url, encoding="mac_roman"), env=CREDS)
+            stored = await journal(url)
+    assert report.exit_code == 0 and {e.text for e in stored} == {"Kørsel Århus", "Bank"}
+
+
+def test_bytes_no_encoding_reads_as_text_are_given_no_encoding() -> None:
+    assert guess_encoding("Kørsel Århus".encode("mac_roman")) == "mac_roman"
+    assert guess_encoding("Pris 100 € “rabat”".encode("cp1252")) == "cp1252"
+    # 0x81 is no Windows-1252 character, Latin-1's U+0081 and Mac Roman's 0xF0 (Apple's logo) no text's
+    assert guess_encoding(b"x\x81\xf0") is None
 
 
 # --- 05: a corrected file loaded again creates only what is new ------------------------------------------
