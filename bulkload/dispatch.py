@@ -423,12 +423,15 @@ class Dispatcher:
         except BulkloadError as exc:
             raise self._no_token(exc, uncertain) from exc
 
-    @staticmethod
-    def _no_token(exc: BulkloadError, uncertain: bool) -> NoToken:
-        return NoToken(
-            f"no access token: {exc}; the call that needed one was not sent; continue with `bulkload resume`",
-            uncertain=uncertain,
-        )
+    def _no_token(self, exc: BulkloadError, uncertain: bool) -> NoToken:
+        then = "continue with `bulkload resume`"
+        if isinstance(exc, BadAnswer):  # the server's own answer, no passing fault: a resume meets it again
+            settings = self.client.settings
+            then = (
+                "the server's token answer is not usable, and a resume meets it again until the token endpoint "
+                f"answers a token (check {settings.other_address or settings.address}): then {then}"
+            )
+        return NoToken(f"no access token: {exc}; the call that needed one was not sent; {then}", uncertain=uncertain)
 
     async def get(
         self, path: str, params: Mapping[str, str] | None = None, *, into: Any = Any, max_bytes: int | None = None

@@ -332,13 +332,16 @@ NO_TOKENS = [
     Answer(body=b'{"access_token": 12345, "expires_in": 3600}'),
     Answer(body=b'{"access_token": "t0k3n-value", "expires_in": "soon"}'),
     Answer(body=b'{"access_token": ""}'),
+    Answer(body=b'{"access_token": "t0k3n-value", "token_type": "mac", "expires_in": 3600}'),
     Answer(stream=50 * MB),
 ]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "answer", NO_TOKENS, ids=["html", "no-access-token", "token-a-number", "expires-in-text", "token-empty", "50MB"]
+    "answer",
+    NO_TOKENS,
+    ids=["html", "no-access-token", "token-a-number", "expires-in-text", "token-empty", "token-type-mac", "50MB"],
 )
 def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unsent(
     tmp_path: Path, capfd: pytest.CaptureFixture[str], answer: Answer
@@ -363,6 +366,8 @@ def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unse
         # rows the report counts) may already need the second token, so it may stop before that look ends
         assert report is not None and (report["in_doubt"], report["loaded"]) == (0, 0), report
         assert "no access token: POST" in report["stop_reason"] and "/auth/token" in report["stop_reason"], report
+        # the server's word, not a passing fault: said so, so that resuming is not taken for the cure
+        assert "the server's token answer is not usable, and a resume meets it again" in report["stop_reason"], report
         assert report["stop_reason"].count("continue with") == 1, report  # the ledger named once, not twice
         assert set(chunk_states(tmp_path / "run.sqlite")) <= {"pending"}  # planned or not yet, never sent
         assert [p for m, p in api.calls if m == "POST" and not p.endswith("/token")] == [], api.calls
@@ -383,6 +388,25 @@ def test_a_token_answer_that_is_no_token_stops_the_run_and_leaves_the_chunk_unse
     assert code == 0, out
     assert (resumed["loaded"], resumed["in_doubt"]) == (2, 0), resumed
     assert len([p for m, p in api.calls if m == "POST" and not p.endswith("/token")]) == 1, api.calls
+
+
+def test_a_token_whose_expires_in_is_a_numeric_string_is_a_token(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """RFC 6749 gives `expires_in` as a number; servers send "3600". Before: no token (exit 4), and resume met the
+    same answer for ever."""
+    rewritten = {"n": 0}
+
+    def quoted(body: bytes) -> bytes:
+        text, n = re.subn(rb'"expires_in":\s*(\d+)', rb'"expires_in":"\1"', body)
+        rewritten["n"] += n
+        return text
+
+    api = Hostile("halopsa", lambda method, path, n: Answer(rewrite=quoted) if path.endswith("/token") else None)
+    with served(api.app()) as origin:
+        code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
+    assert code == 0, out
+    assert rewritten["n"] == 1 and [p for _, p in api.calls].count("/auth/token") == 1, api.calls
 
 
 def test_a_token_that_expires_as_it_is_given_stops_the_run_at_once(

@@ -9,18 +9,19 @@ lost is sent again. Secret fields go to the API and nowhere else. The records ar
 
 from __future__ import annotations
 
+import math
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
 import msgspec
 
 from .. import redact
 from ..errors import ConfigError
-from ..http import decoded
+from ..http import decoded, unreadable
 from ..sources import BadRow, Source
 from .base import Api, Credentials, Phases, Target
 from .flags import Flag, Flags
@@ -30,29 +31,52 @@ from .halopsa_schema import RESOURCES, canonical_resource
 from .protocols import Sender
 
 
-class _Token(msgspec.Struct):
-    """An OAuth2 token answer (RFC 6749 §5.1): the fields bulkload uses."""
+class _TokenAnswer(msgspec.Struct):
+    """An OAuth2 token answer (RFC 6749 §5.1): the fields bulkload reads, as the server wrote them (`_token_of`
+    judges them)."""
 
-    access_token: Annotated[str, msgspec.Meta(min_length=1)]
-    #: seconds; a token that expires as it is given is no token (renewed for every call, none of which went out)
-    expires_in: Annotated[float, msgspec.Meta(gt=0)] = 3600.0
+    access_token: Any = None
+    expires_in: Any = None
+    token_type: Any = None
 
 
 #: a token answer is a few hundred bytes; an answer far longer is not one
 TOKEN_BYTES = 64 * 1024
+#: the token's life in seconds where the answer gives none (RFC 6749 leaves `expires_in` out at the server's will)
+DEFAULT_LIFE_S = 3600.0
 
 
-class _AnyToken(msgspec.Struct):
-    access_token: Any = None
-
-
-def _access_token(body: bytes) -> str | None:
-    """The `access_token` text of a token answer, whatever else it holds; None where there is none."""
-    try:
-        value = msgspec.json.decode(body, type=_AnyToken).access_token
-    except (msgspec.DecodeError, RecursionError):
+def _seconds(value: Any) -> float | None:
+    """`expires_in` as seconds: a JSON number, or a numeric string ("3600"; RFC 6749 says a number, servers send
+    text); None for anything else, and for a life that is not finite or not above 0 (a token that expires as it is
+    given is no token: renewed for every call, none of which went out)."""
+    if type(value) is str:
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if type(value) not in (int, float) or not math.isfinite(value) or value <= 0:
         return None
-    return value if isinstance(value, str) else None
+    return float(value)
+
+
+def _token_of(body: bytes, call: str) -> tuple[str, float]:
+    """The access token of a token answer and its life in seconds. Every access token found is registered for
+    masking first: a refusal quotes the answer with it as ***. BadAnswer (a token answer that is not usable) for
+    HTML, an access token that is no text or empty, an `expires_in` that is no number of seconds above 0, a
+    `token_type` other than Bearer (the type of token bulkload sends)."""
+    answer: _TokenAnswer = decoded(body, _TokenAnswer, call)
+    token, life, kind = answer.access_token, answer.expires_in, answer.token_type
+    redact.register(token if isinstance(token, str) else None)
+    if not isinstance(token, str) or not token:
+        why = "no access_token" if token in (None, "") else f"an access_token that is no token ({type(token).__name__})"
+    elif (seconds := DEFAULT_LIFE_S if life is None else _seconds(life)) is None:
+        why = f"expires_in {str(life)[:20]!r} is no number of seconds above 0"
+    elif kind is not None and (not isinstance(kind, str) or kind.lower() != "bearer"):
+        why = f"token_type {str(kind)[:20]!r}: bulkload sends Bearer tokens"
+    else:
+        return token, seconds
+    raise unreadable(call, body, why)
 
 
 def resource_named(name: str) -> str:
@@ -245,14 +269,13 @@ class HaloPSA(Target):
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
                 max_bytes=TOKEN_BYTES,
             )
-            # registered before the answer is judged: one that is no token (an `expires_in` of 0, of text) is
-            # quoted in the refusal, its access token as *** (and an API that echoes a later request quotes it so)
-            redact.register(_access_token(response.body))
-            token: _Token = decoded(response.body, _Token, f"POST {auth_url.rstrip('/')}/token")
+            # one that is no token (an `expires_in` of 0, of words) is quoted in the refusal, its access token as ***
+            # (and an API that echoes a later request quotes it so)
+            token, life = _token_of(response.body, f"POST {auth_url.rstrip('/')}/token")
             # renewed before it runs out: a tenth of its life early, at most a minute
-            margin = min(60.0, token.expires_in / 10)
-            self._token = (token.access_token, now + token.expires_in - margin, now)
-            return {"Authorization": f"Bearer {token.access_token}"}
+            margin = min(60.0, life / 10)
+            self._token = (token, now + life - margin, now)
+            return {"Authorization": f"Bearer {token}"}
 
     # --- before planning: what already exists, for --match-on and the reconciliation count ---------------
     async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
