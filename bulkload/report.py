@@ -359,6 +359,8 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
             "records those whose calls it can still replay (the API keeps an idempotency key for a while); sending "
             "the others again (--resend-in-doubt) would double them"
         )
+    if rec.note:  # what the comparison could not see (HaloPSA: a listing that could not be had whole)
+        lines.append(rec.note)
     return lines
 
 

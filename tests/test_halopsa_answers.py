@@ -1,13 +1,209 @@
-"""HaloPSA answers a server written from the API documents gives and the sandbox, left alone, does not: a token
-whose `expires_in` is text."""
+"""HaloPSA answers a server written from the API documents gives and the sandbox, left alone, does not: a listing
+answered as its first page (`{record_count, xerodetails: [...]}`), an object that lists more than records, a token
+whose `expires_in` is text. The real sandbox serves each, behind a middleware that shapes its answers as such a
+server does."""
 
 from __future__ import annotations
 
+import csv
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
+from conftest import serving
+from hostile import environment, served
 
+from bulkload import Job, load
+from bulkload.cli import main
+from bulkload.errors import RunStopped
+from bulkload.sandbox import SandboxOptions, build_app
 from bulkload.targets.halopsa import _seconds
+
+ENV = {"HALO_CLIENT_ID": "answers-client", "HALO_CLIENT_SECRET": "answers-secret"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: a middleware's rule: given the request and the sandbox's handler, its answer
+Rule = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+
+def halo_app(tmp_path: Path, records: list[dict[str, Any]], rule: Rule, page_size: int = 10) -> web.Application:
+    """The HaloPSA sandbox holding `records` (ids 1, 2, … in order), `page_size` records a page, behind `rule`."""
+    fixture = tmp_path / "halo.json"
+    fixture.write_text(json.dumps({"XeroDetails": records}))
+    app = build_app("halopsa", SandboxOptions(window_limit=0, page_size=page_size, fixture=str(fixture)))
+
+    @web.middleware
+    async def shaped(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await rule(request, handler)
+
+    app.middlewares.insert(0, shaped)
+    return app
+
+
+def is_listing(request: web.Request) -> bool:
+    return request.method == "GET" and request.path == "/api/XeroDetails"
+
+
+def first_page_unasked(pages: dict[str, int]) -> Rule:
+    """A listing asked without paging is answered as its first page, as a server that always pages does; the paged
+    requests are counted in `pages`."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if is_listing(request) and "pageinate" not in request.query:
+            request = request.clone(rel_url=request.rel_url.update_query(pageinate="true", page_no="1"))
+        elif is_listing(request):
+            pages["asked"] += 1
+        return await handler(request)
+
+    return rule
+
+
+def always_the_first_page(pages: dict[str, int]) -> Rule:
+    """Every listing, whatever page it asks for, is answered with the first page: pages that never end."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if is_listing(request):
+            pages["asked"] += "pageinate" in request.query
+            request = request.clone(rel_url=request.rel_url.with_query(pageinate="true", page_no="1"))
+        return await handler(request)
+
+    return rule
+
+
+async def held(url: str) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/records/XeroDetails") as r:
+        body: list[dict[str, Any]] = await r.json()
+        return body
+
+
+def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
+    return Job(
+        target="halopsa",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / "run.sqlite"),
+        rejects=str(tmp_path / "rejects.csv"),
+        **kw,
+    )
+
+
+def tenants(n: int, version: str) -> list[dict[str, Any]]:
+    return [{"name": f"Tenant {i:02d}", "tenant_id": f"tid-{i}-{version}"} for i in range(1, n + 1)]
+
+
+def write(path: Path, rows: list[dict[str, Any]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+# --- listings answered a page at a time ------------------------------------------------------------------------
+
+
+async def test_match_on_reads_every_page_of_a_paged_listing(tmp_path: Path) -> None:
+    """The server lists 15 records as `{record_count: 15, xerodetails: [first 10]}`. Before: --match-on matched the
+    10 listed and created Tenant 11-15 again (20 records); reconcile named the new ones missing. Every page is read:
+    the 15 rows update the 15 records."""
+    pages = {"asked": 0}
+    data = write(tmp_path / "XeroDetails.csv", tenants(15, "v2"))
+    async with serving(halo_app(tmp_path, tenants(15, "v1"), first_page_unasked(pages))) as url:
+        report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
+        after = await held(url)
+    assert len(after) == 15 and {r["tenant_id"] for r in after} == {f"tid-{i}-v2" for i in range(1, 16)}, after
+    assert report.loaded == 15 and report.reconcile.ok, report.reconcile
+    assert report.reconcile.scopes["XeroDetails"] == {"before": 15, "loaded": 0, "expected": 15, "remote": 15}
+    assert pages["asked"] == 4, pages  # two pages before the load, two after it
+
+
+def test_match_on_is_refused_where_the_listing_cannot_be_had_whole(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Pages that never end (every page is the first): the walk stops at the first page that brings nothing new,
+    and --match-on is refused before anything is sent (exit 2)."""
+    pages = {"asked": 0}
+    posts: list[str] = []
+
+    async def pages_repeat(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            posts.append(request.path)
+        return await always_the_first_page(pages)(request, handler)
+
+    data = write(tmp_path / "XeroDetails.csv", tenants(15, "v2"))
+    with served(halo_app(tmp_path, tenants(15, "v1"), pages_repeat)) as url, environment(ENV):
+        code = main(
+            ["load", "halopsa", str(data), "--match-on", "name", "--base-url", url, "--no-progress"]
+            + ["--ledger", str(tmp_path / "run.sqlite")]
+        )
+    said = capfd.readouterr()
+    assert code == 2, said
+    assert "--match-on name: XeroDetails cannot be listed whole" in said.out + said.err, said
+    assert "page 2 brought no record" in said.out + said.err, said
+    assert posts == [] and pages["asked"] == 2, (posts, pages)
+
+
+async def test_a_partial_listing_names_no_loaded_record_missing(tmp_path: Path) -> None:
+    """Without --match-on the same server's listing is partial: the records the run created (ids 16, 17) are past
+    the only page it gives. Before: reconcile named them missing. Now it says what it could not see, and compares
+    the API's own count."""
+    pages = {"asked": 0}
+    data = write(
+        tmp_path / "XeroDetails.csv", [{"name": "New A", "tenant_id": "a"}, {"name": "New B", "tenant_id": "b"}]
+    )
+    async with serving(halo_app(tmp_path, tenants(15, "v1"), always_the_first_page(pages))) as url:
+        report = await load(job(tmp_path, data, url), env=ENV)
+    rec = report.reconcile
+    assert report.loaded == 2 and rec.missing_count == 0, rec
+    assert rec.scopes["XeroDetails"] == {"before": 15, "loaded": 2, "expected": 17, "remote": 17}, rec.scopes
+    assert not rec.ok and "XeroDetails could not be listed whole" in str(rec.note), rec
+    assert "2 loaded records not among them were neither compared nor called missing" in str(rec.note), rec.note
+
+
+# --- an object that lists more than records --------------------------------------------------------------------
+
+
+async def test_the_records_are_the_list_under_the_resources_own_key(tmp_path: Path) -> None:
+    """`{"columns": [{"id": 1, "name": "x"}], "record_count": 0, "xerodetails": []}`. Before: the first list was
+    taken for the records ("1 there before"), and an update of id 1 was sent. The resource holds nothing: the update
+    is rejected before it is sent."""
+    posts: list[str] = []
+
+    async def columns_first(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            posts.append(request.path)
+        if not is_listing(request):
+            return await handler(request)
+        response = await handler(request.clone(rel_url=request.rel_url.update_query(pageinate="true")))
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        return web.json_response({"columns": [{"id": 1, "name": "x"}], **json.loads(response.body)})
+
+    data = write(tmp_path / "XeroDetails.csv", [{"id": "1", "name": "Acme", "tenant_id": "t-1"}])
+    async with serving(halo_app(tmp_path, [], columns_first)) as url:
+        report = await load(job(tmp_path, data, url), env=ENV)
+    assert (report.loaded, report.rejected, posts) == (0, 1, []), report
+    assert report.reconcile.scopes["XeroDetails"]["before"] == 0 and report.reconcile.ok, report.reconcile
+    (rejected,) = csv.DictReader((tmp_path / "rejects.csv").read_text().splitlines())
+    assert "no XeroDetails with id 1 was there before this load" in rejected["reason"], rejected
+
+
+async def test_an_object_without_the_resources_list_is_not_what_the_api_documents(tmp_path: Path) -> None:
+    async def other_key(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if is_listing(request):
+            return web.json_response({"columns": [{"id": 1, "name": "x"}], "record_count": 1})
+        return await handler(request)
+
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Acme", "tenant_id": "t-1"}])
+    async with serving(halo_app(tmp_path, [], other_key)) as url:
+        with pytest.raises(RunStopped) as stopped:
+            await load(job(tmp_path, data, url), env=ENV)
+    report = stopped.value.report
+    assert report is not None and (report.exit_code, report.loaded) == (4, 0), report
+    assert "an object without the list of records under 'xerodetails'" in str(report.stop_reason), report.stop_reason
+
 
 # --- token answers ---------------------------------------------------------------------------------------------
 

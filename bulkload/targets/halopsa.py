@@ -26,7 +26,8 @@ from ..sources import BadRow, Source
 from .base import Api, Credentials, Phases, Target
 from .flags import Flag, Flags
 from .halopsa_books import Resources
-from .halopsa_records import Resource, by_match_key, listings, mark_given_twice
+from .halopsa_listing import listings
+from .halopsa_records import Resource, by_match_key, mark_given_twice
 from .halopsa_schema import RESOURCES, canonical_resource
 from .protocols import Sender
 
@@ -288,12 +289,20 @@ class HaloPSA(Target):
         self.listed_late = late
         for kind in self.kinds.values():
             kind.listed_late = late
-            records, whole = listed[kind.name]
-            before[kind.name] = len(records)
-            if whole:
-                self.listed_ids[kind.name] = sorted(int(r["id"]) for r in records)
+            listing = listed[kind.name]
+            if self.match_on and not listing.whole:
+                # a row matched against part of the records would create again one that is there
+                raise ConfigError(
+                    f"--match-on {','.join(self.match_on)}: {kind.name} cannot be listed whole ({listing.why}; "
+                    f"{len(listing.records)} of the {listing.held} records it holds were listed), and a row whose "
+                    f"record was not listed would create it again{'' if late else '; nothing was sent'}. Load "
+                    "without --match-on (rows with an id update their record), or once the API lists every record"
+                )
+            before[kind.name] = len(listing.records) if listing.whole else listing.held
+            if listing.whole:
+                self.listed_ids[kind.name] = sorted(r["id"] for r in listing.records)
             if self.match_on:
-                self.existing[kind.name] = by_match_key(kind, records)
+                self.existing[kind.name] = by_match_key(kind, listing.records)
         if self.match_on:  # rows of the run's files that would create one record twice: rejected, both
             for kind in self.kinds.values():
                 mark_given_twice(kind, self._rows_of(kind, sources), self.existing[kind.name])

@@ -1,16 +1,19 @@
-"""What HaloPSA holds, as the engine reads it back and removes it: each resource a run loads is listed whole, and
-every loaded record compared with its rows field by field; rollback deletes the records the run created, never
-those it only updated."""
+"""What HaloPSA holds, as the engine reads it back and removes it: each resource a run loads is listed (every page,
+halopsa_listing.py), and every loaded record compared with its rows field by field (a listing that cannot be had
+whole names none missing); rollback deletes the records the run created, never those it only updated."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from msgspec import UNSET
+
 from ..model import Reconciled
 from ..sources import BadRow, Source
 from .base import Books
-from .halopsa_records import Resource, as_sent, listings
+from .halopsa_listing import listings
+from .halopsa_records import Resource, as_sent
 from .protocols import Created, Sender
 
 
@@ -61,9 +64,12 @@ class Resources(Books):
         differences: list[dict[str, Any]] = []
         missing: list[dict[str, Any]] = []
         scopes: dict[str, dict[str, int]] = {}
+        partial: list[str] = []
         listed = await listings(client, self.kinds.values())
         for kind in self.kinds.values():
-            live = {int(r["id"]): r for r in listed.pop(kind.name)[0]}
+            listing = listed.pop(kind.name)
+            live = {r["id"]: r for r in listing.records}
+            unlisted = 0  # loaded records a partial listing left out: neither compared nor missing
             # what each record should hold: its rows in file order, a later update over an earlier create
             desired: dict[int, dict[str, Any]] = {}
             lines: dict[int, tuple[str, int]] = {}
@@ -82,6 +88,9 @@ class Resources(Books):
             for record_id, sent in desired.items():
                 path, line = lines[record_id]
                 found = live.get(record_id)
+                if found is None and not listing.whole:
+                    unlisted += 1
+                    continue
                 if found is None:
                     missing.append({"id": record_id, "file": path, "line": line})
                     continue
@@ -97,13 +106,22 @@ class Resources(Books):
                 "before": before,
                 "loaded": creates,
                 "expected": before + creates,
-                "remote": len(live),
+                "remote": len(live) if listing.whole else listing.held,  # the API's own count where it pages
             }
+            if not listing.whole:
+                partial.append(
+                    f"{kind.name} could not be listed whole ({listing.why}): {len(live)} of its {listing.held} "
+                    f"records were listed, and {unlisted} loaded records not among them were neither compared nor "
+                    "called missing"
+                )
         expected_count = sum(c["expected"] for c in scopes.values())
         remote_count = sum(c["remote"] for c in scopes.values())
+        counts_agree = all(c["expected"] == c["remote"] for c in scopes.values())
         return Reconciled(
-            ok=not differences and not missing and all(c["expected"] == c["remote"] for c in scopes.values()),
+            # a partial listing proves nothing of what it left out
+            ok=not differences and not missing and not partial and counts_agree,
             remote_read=True,
+            note="; ".join(partial) if partial else UNSET,
             expected_count=expected_count,
             remote_count=remote_count,
             expected_totals={"per_scope": {r: {"records": c["expected"]} for r, c in scopes.items()}},

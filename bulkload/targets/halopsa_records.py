@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 import msgspec
 
 from ..errors import APIError, RowInDoubt, RowInvalid
-from ..http import decoded, unreadable
+from ..http import decoded
 from ..model import Call, Chunk, Totals
-from ..side_by_side import results_side_by_side
 from .base import RecordKind
-from .halopsa_schema import LIST_FILTERS, RESOURCES, SECRET_FIELDS, Field
+from .halopsa_listing import listing_whole, with_id
+from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
 from .protocols import Sender
 from .reasons import errors_by_index, json_cell, row_invalid
 
@@ -87,10 +86,6 @@ def by_match_key(resource: Resource, records: Sequence[Mapping[str, Any]]) -> di
         if (key := resource.key(r)) is not None:
             found[key] = SEVERAL if key in found else int(r["id"])
     return found
-
-
-#: a resource's listing (every record, in one answer): some tens of thousands of records
-LISTING_BYTES = 64 * 1024 * 1024
 
 
 class Resource(RecordKind):
@@ -240,7 +235,7 @@ class Resource(RecordKind):
         call = f"POST {self.path}"
         saved = decoded(body, Any, call, acted_on=True)
         ids = (
-            [_with_id(r, i, call, body, acted_on=True)["id"] for i, r in enumerate(saved)]
+            [with_id(r, i, call, body, acted_on=True)["id"] for i, r in enumerate(saved)]
             if isinstance(saved, list)
             else []
         )
@@ -265,11 +260,11 @@ class Resource(RecordKind):
         keys = [self.key(r) for r in records if r.get("id") is None]
         if not keys or any(k is None for k in keys):
             return None
-        live, whole = await listing_whole(client, self)
-        by_key = by_match_key(self, live)
+        live = await listing_whole(client, self)
+        by_key = by_match_key(self, live.records)
         found = [by_key.get(k) for k in keys if k is not None]
         if all(i is None for i in found):
-            return [] if whole else None
+            return [] if live.whole else None
         if any(i is None or i == SEVERAL for i in found):
             return None
         new_ids = iter(found)
@@ -313,49 +308,3 @@ def typed(kind: Resource, name: str, value: Any) -> Any:
         return msgspec.convert(value, kind.types[name], strict=False)
     except msgspec.ValidationError as exc:
         raise ValueError(f"{name}: {exc}") from None
-
-
-def _with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool = False) -> dict[str, Any]:
-    """A listed or saved record, its `id` an int: every record the API holds has one (matches, counts and rollback
-    go by it). BadAnswer for anything else (`acted_on`: the answer of a write, which did arrive)."""
-    value = record.get("id") if isinstance(record, dict) else None
-    if type(value) is str and value.isascii() and value.isdigit():
-        value = int(value)
-    if type(value) is not int:
-        what = (
-            "is not a record"
-            if not isinstance(record, dict)
-            else "has no id"
-            if value is None
-            else f"has an id that is not a whole number ({str(value)[:20]!r})"
-        )
-        raise unreadable(call, body, f"item {index} {what}", acted_on=acted_on)
-    checked: dict[str, Any] = record
-    checked["id"] = value
-    return checked
-
-
-async def listings(client: Sender, kinds: Iterable[Resource]) -> dict[str, tuple[list[dict[str, Any]], bool]]:
-    """Every record of each resource of `kinds`, by its name, and whether the answer holds them all
-    (`listing_whole`): the listings side by side, one round trip for all (before the load, and after it for
-    reconciliation, where one after the other they were the run's start and its tail)."""
-    return await results_side_by_side({kind.name: partial(listing_whole, client, kind) for kind in kinds})
-
-
-async def listing_whole(client: Sender, kind: Resource) -> tuple[list[dict[str, Any]], bool]:
-    """Every record of the resource, and whether the answer holds them all (a paged answer whose
-    `record_count` is more than it lists does not: what it leaves out is not proven absent)."""
-    # every record, enabled or not: what exists is what a match or a count must see
-    params: dict[str, str] = {f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]}
-    call = f"GET {kind.path}"
-    body = (await client.send("GET", kind.path, params=params, max_bytes=LISTING_BYTES)).body
-    records: list[Any] | dict[str, Any] = decoded(body, list[Any] | dict[str, Any], call)
-    whole = True
-    if isinstance(records, dict):  # a paged answer
-        count = records.get("record_count")
-        listed = next((v for v in records.values() if isinstance(v, list)), None)
-        if listed is None:  # an object that lists nothing is no listing: nothing it leaves out is proven absent
-            raise unreadable(call, body, "an object without a list of records")
-        records = listed
-        whole = isinstance(count, int) and count <= len(records)
-    return [_with_id(r, i, call, body) for i, r in enumerate(records)], whole

@@ -1,0 +1,148 @@
+"""What a HaloPSA resource holds, listed: `GET /api/<Resource>`, answered with every record as an array, or as a
+paged object `{"record_count": N, "<plural>": [...]}` (the list under the resource's own key, halopsa_schema.PLURAL)
+whose pages are then read one by one (`pageinate=true&page_no=&page_size=`) until they hold `record_count` records.
+A listing that cannot be had whole says so (`Listing.whole`, `Listing.why`): what it leaves out is not proven absent.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from ..http import decoded, unreadable
+from ..side_by_side import results_side_by_side
+from .halopsa_schema import LIST_FILTERS, PLURAL
+from .protocols import Sender
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+#: a resource's listing (every record, in one answer or in all its pages together): some tens of thousands of records
+LISTING_BYTES = 64 * 1024 * 1024
+#: records asked for a page: the API documents no maximum; a server that serves fewer a page is followed at its own
+#: size (every page after the first must hold as many as the first until the listing is whole)
+PAGE_SIZE = 100
+#: pages one listing reads at most (at 300 calls per rolling 5 minutes, 17 minutes of the window): a server whose
+#: pages never end is given up on, and the listing is not whole
+MAX_PAGES = 1000
+
+
+class Listable(Protocol):
+    """What a listing needs of a resource (halopsa_records.Resource)."""
+
+    name: str
+    path: str
+
+
+class Listing(NamedTuple):
+    """A resource's records as listed (each a dict whose `id` is an int)."""
+
+    records: list[dict[str, Any]]
+    #: the records are every record the API holds: what they leave out is absent
+    whole: bool
+    #: how many records the API says it holds (`record_count`; an array's length)
+    held: int
+    #: why the listing is not whole ("" when it is)
+    why: str = ""
+
+
+def with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool = False) -> dict[str, Any]:
+    """A listed or saved record, its `id` an int: every record the API holds has one (matches, counts and rollback
+    go by it). BadAnswer for anything else (`acted_on`: the answer of a write, which did arrive)."""
+    value = record.get("id") if isinstance(record, dict) else None
+    if type(value) is str and value.isascii() and value.isdigit():
+        value = int(value)
+    if type(value) is not int:
+        what = (
+            "is not a record"
+            if not isinstance(record, dict)
+            else "has no id"
+            if value is None
+            else f"has an id that is not a whole number ({str(value)[:20]!r})"
+        )
+        raise unreadable(call, body, f"item {index} {what}", acted_on=acted_on)
+    checked: dict[str, Any] = record
+    checked["id"] = value
+    return checked
+
+
+async def listings(client: Sender, kinds: Iterable[Listable]) -> dict[str, Listing]:
+    """Every record of each resource of `kinds`, by its name (`listing_whole`): the listings side by side, one
+    round trip for all (before the load, and after it for reconciliation, where one after the other they were the
+    run's start and its tail)."""
+    return await results_side_by_side({kind.name: partial(listing_whole, client, kind) for kind in kinds})
+
+
+class _Page(NamedTuple):
+    records: list[dict[str, Any]]
+    #: the answer's `record_count`; None for an array (every record) or an object without a whole number there
+    record_count: int | None
+    paged: bool
+    size: int
+
+
+async def _page(client: Sender, kind: Listable, params: dict[str, str]) -> _Page:
+    """One answer of the listing. BadAnswer for one that is not what the API documents: not JSON, neither an array
+    nor an object with a list under the resource's plural key, a record without a whole-number id."""
+    call = f"GET {kind.path}"
+    body = (await client.send("GET", kind.path, params=params, max_bytes=LISTING_BYTES)).body
+    answer: list[Any] | dict[str, Any] = decoded(body, list[Any] | dict[str, Any], call)
+    if isinstance(answer, list):
+        return _Page([with_id(r, i, call, body) for i, r in enumerate(answer)], None, False, len(body))
+    # the records are under the resource's own key, whatever else the object lists (a `columns` list, …)
+    plural = PLURAL[kind.name]
+    listed = answer.get(plural)
+    if not isinstance(listed, list):
+        raise unreadable(call, body, f"an object without the list of records under {plural!r}")
+    count = answer.get("record_count")
+    known = count if type(count) is int and count >= 0 else None
+    return _Page([with_id(r, i, call, body) for i, r in enumerate(listed)], known, True, len(body))
+
+
+async def listing_whole(client: Sender, kind: Listable) -> Listing:
+    """Every record of the resource, and whether the answer holds them all: an array does; a paged object holding
+    fewer than its `record_count` is followed page by page (`_pages`); one without a `record_count` does not."""
+    # every record, enabled or not: what exists is what a match or a count must see
+    params: dict[str, str] = {f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]}
+    first = await _page(client, kind, params)
+    if not first.paged:
+        return Listing(first.records, True, len(first.records))
+    if first.record_count is None:
+        return Listing(first.records, False, len(first.records), "the answer gives no record_count")
+    if first.record_count <= len(first.records):
+        return Listing(first.records, True, first.record_count)
+    return await _pages(client, kind, params, first.record_count)
+
+
+async def _pages(client: Sender, kind: Listable, params: dict[str, str], count: int) -> Listing:
+    """Read the listing's pages from the first until they hold the `count` records the first answer gave. Bounded:
+    a page that brings no record not listed before, one shorter than the first that does not end the listing, a
+    `record_count` that changes (the listing moved under the walk), more than MAX_PAGES pages or LISTING_BYTES in
+    all end the walk, and the listing is not whole."""
+    by_id: dict[int, dict[str, Any]] = {}
+    size, read = 0, 0
+
+    def short(why: str) -> Listing:
+        return Listing(list(by_id.values()), False, count, why)
+
+    for page_no in range(1, MAX_PAGES + 1):
+        asked = {**params, "pageinate": "true", "page_no": str(page_no), "page_size": str(PAGE_SIZE)}
+        page = await _page(client, kind, asked)
+        if not page.paged:  # every record in one array after all
+            return Listing(page.records, True, len(page.records))
+        read += page.size
+        if page.record_count != count:
+            return short(f"its record_count went from {count} to {page.record_count} while its pages were read")
+        new = [r for r in page.records if r["id"] not in by_id]
+        if not new:
+            return short(f"page {page_no} brought no record the pages before it had not")
+        by_id.update((r["id"], r) for r in new)
+        if len(by_id) >= count:
+            return Listing(list(by_id.values()), True, count)
+        if page_no == 1:
+            size = len(page.records)
+        elif len(page.records) < size:
+            return short(f"page {page_no} held {len(page.records)} records, page 1 {size}, and the listing is short")
+        if read > LISTING_BYTES:
+            return short(f"its pages came to more than {LISTING_BYTES // (1024 * 1024)} MB")
+    return short(f"{count} records in more than {MAX_PAGES} pages")
