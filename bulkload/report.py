@@ -540,6 +540,7 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
         ("already removed (a delete of ours)", rollback.already_removed),
         ("removed by an earlier rollback", rollback.already_removed_before),
         ("gone some other way", rollback.unexplained_count),
+        *([("kept: there before the run", rollback.spared_count)] if rollback.spared_count else []),
         ("calls settled first", settled.replayed + settled.looked_up),
         ("calls not settled", rollback.unsettled_count),
         ("deletes failed", len(rollback.failed)),
@@ -558,13 +559,16 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
         console.print(
             f"gone, not removed by a rollback of ours: id {item['id']} from {item['file']} line {item['line']}"
         )
+    for item in rollback.spared[:10]:
+        console.print(f"kept, there before the run: id {item['id']} from {item['file']} line {item['line']}")
     for item in rollback.unsettled[:10]:
         console.print(f"call {item['call']} ({item['file']} lines {item['lines']}) not settled: {item['reason']}")
     for item in rollback.failed[:10]:
         what = f"id {item['id']}" if "id" in item else f"call {item.get('call', '?')}"
         console.print(f"failed: {what}: {item['reason']}")
-    shown = min(len(rollback.unexplained), 10) + min(len(rollback.unsettled), 10) + min(len(rollback.failed), 10)
-    listed = rollback.unexplained_count + rollback.unsettled_count + len(rollback.failed)
+    lists = (rollback.unexplained, rollback.spared, rollback.unsettled, rollback.failed)
+    shown = sum(min(len(items), 10) for items in lists)
+    listed = rollback.unexplained_count + rollback.spared_count + rollback.unsettled_count + len(rollback.failed)
     if listed > shown:
         console.print(f"... {listed - shown:,} more (see the report{'' if report_path else ': --report PATH'})")
     if report_path:

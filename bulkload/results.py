@@ -126,6 +126,9 @@ class Rollback(msgspec.Struct, kw_only=True):
     already_removed_before: int = 0
     unexplained: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unexplained_count: int = 0
+    #: records the ledger gives to the run's rows that were there before the run (Books.there_before): kept
+    spared: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    spared_count: int = 0
     failed: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unsettled: list[dict[str, Any]] = msgspec.field(default_factory=list)
     unsettled_count: int = 0

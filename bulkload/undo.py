@@ -14,8 +14,12 @@ ends the rollback there: nothing more is sent, what it had not come to is counte
 `stop_reason` says why and names the command that continues it, `bulkload rollback` (a run rolled back in part
 cannot be resumed: its ledger no longer says what the API holds).
 
+A record the target knows was there before the run (`Books.there_before`: HaloPSA's listed before its first call) is
+never deleted, whatever the ledger says: it is kept and listed (`spared`).
+
 Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 everything the
-API still held removed, but records gone that no rollback of ours removed (listed: e-conomic, possibly booked); 4
+API still held removed, but records gone that no rollback of ours removed (listed: e-conomic, possibly booked), or
+records there before the run kept (listed); 4
 deletes or settling failed for now, or the rollback stopped (run rollback again; after a spent quota, once its calls
 free up). With 0 and 3 the run is rolled back; with 1 and 4 it stays rolling back until a rollback ends so.
 """
@@ -120,22 +124,31 @@ async def rollback(
 def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
     """Status and exit code: what running rollback again can fix first, then what needs a person. A rollback that
     has removed everything the API still held finishes (the run is rolled back), also when records were gone
-    before it came to them (unexplained): nothing it could do is left, and a new load of the run's files creates
-    what it removed again, but not the groups of those records, which may be in the books (ledger.known_to)."""
+    before it came to them (unexplained), or when records the ledger gives the run were there before it (spared):
+    nothing it could do is left, and a new load of the run's files creates what it removed again, but not the
+    groups of the records gone, which may be in the books (ledger.known_to)."""
     if out.failed or out.stop_reason:
         out.status, out.exit_code = "stopped", EXIT_STOPPED
         return
     if out.unsettled_count:
         out.status, out.exit_code = "unsettled", EXIT_ROWS
         return
-    if out.unexplained_count:
-        out.status, out.exit_code = "unexplained", EXIT_MISMATCH
-        out.reason = (
-            f"rolled back: everything the run created that the API still held is removed; "
-            f"{out.unexplained_count:,} of its records were gone before (listed): {gone_means}. A new load of the "
-            "run's files creates the rest again, not these records' groups (not created again while they may be "
-            "in the books; --reload-gone creates them, once they are in none)"
-        )
+    if out.unexplained_count or out.spared_count:
+        out.status, out.exit_code = "unexplained" if out.unexplained_count else "spared", EXIT_MISMATCH
+        said = ["rolled back: everything the run created that the API still held is removed"]
+        if out.unexplained_count:
+            said.append(
+                f"{out.unexplained_count:,} of its records were gone before (listed): {gone_means}. A new load of the "
+                "run's files creates the rest again, not these records' groups (not created again while they may be "
+                "in the books; --reload-gone creates them, once they are in none)"
+            )
+        if out.spared_count:
+            said.append(
+                f"{out.spared_count:,} records its ledger gives to its rows were there before the run (listed before "
+                "its first call), so it did not create them: kept (listed); what those rows created, if anything, "
+                "is not known: check the API"
+            )
+        out.reason = "; ".join(said)
     else:
         out.status, out.exit_code = "complete", EXIT_OK
     ledger.set_status("rolled_back")  # what it created is gone: a new load of its files creates it again
@@ -426,9 +439,12 @@ async def _remove_all(
             out.already_removed_before += 1
         elif outcome == "unexplained":  # found by an earlier rollback: said again, never forgotten
             _unexplained(target, ledger, files, out, scope, record_id)
-    todo = [
-        item for item in dict.fromkeys(target.books.created_by_run(ledger, files)) if earlier.get(item) not in settled
-    ]
+    created = dict.fromkeys(target.books.created_by_run(ledger, files))
+    for scope, record_id in [item for item in created if target.books.there_before(*item)]:
+        # someone else's record, whatever the ledger says (a lost answer matched to it by an earlier bulkload): kept
+        del created[scope, record_id]
+        _spared(ledger, files, out, scope, record_id)
+    todo = [item for item in created if earlier.get(item) not in settled]
     send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
     done: list[tuple[int, str, str]] = []
     stages.enter(ROLLING_BACK, len(todo), "records")
@@ -501,6 +517,23 @@ def _not_removed(
     is then our own. Otherwise (refused unread, or never sent) a later 404 must not pass for our own DELETE."""
     if not maybe_acted_on(exc) and before != "removing":
         done.append((record_id, scope, "failed"))
+
+
+def _spared(ledger: Ledger, files: list[str], out: Rollback, scope: str, record_id: int) -> None:
+    out.spared_count += 1
+    if len(out.spared) >= REPORT_LIST:
+        return
+    where = ledger.line_of(record_id)
+    out.spared.append(
+        {
+            "id": record_id,
+            "scope": scope,
+            "file": files[where[0]] if where is not None and where[0] < len(files) else None,
+            "line": where[1] if where is not None else None,
+            "reason": "there before the run (listed before its first call): not created by it, whatever its ledger "
+            "says; kept. What the row created, if anything, is not known: check the API",
+        }
+    )
 
 
 def _unexplained(target: Target, ledger: Ledger, files: list[str], out: Rollback, scope: str, record_id: int) -> None:

@@ -1,12 +1,13 @@
 """HaloPSA answers a server written from the API documents gives and the sandbox, left alone, does not: a listing
 answered as its first page (`{record_count, xerodetails: [...]}`), an object that lists more than records, a token
-whose `expires_in` is text. The real sandbox serves each, behind a middleware that shapes its answers as such a
-server does."""
+whose `expires_in` is text; and a create whose answer is lost while a record of its name was there before the run.
+The real sandbox serves each, behind a middleware that shapes its answers as such a server does."""
 
 from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from aiohttp import web
 from conftest import serving
 from hostile import environment, served
 
-from bulkload import Job, load
+from bulkload import Job, load, rollback
 from bulkload.cli import main
 from bulkload.errors import RunStopped
 from bulkload.sandbox import SandboxOptions, build_app
@@ -100,6 +101,58 @@ def write(path: Path, rows: list[dict[str, Any]]) -> Path:
         w.writeheader()
         w.writerows(rows)
     return path
+
+
+# --- a record there before the run proves no create of it ------------------------------------------------------
+
+
+async def test_a_lost_create_is_never_matched_to_a_record_there_before_the_run(tmp_path: Path) -> None:
+    """The instance holds someone's `Xero UK` (id 1); the file creates one of that name and its POST is answered 500
+    with nothing saved. Before: the look after the lost answer found id 1 by name, the row was recorded as loaded
+    with it, and rollback deleted it (exit 0). A record listed before the run is left out of the look: nothing
+    found, the call is sent again once the settle delay has passed, and rollback removes only what the run made."""
+    posts = {"n": 0}
+
+    async def first_post_fails(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            posts["n"] += 1
+            if posts["n"] == 1:
+                return web.json_response({"error": "oops"}, status=500)
+        return await handler(request)
+
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Xero UK", "tenant_id": "tid-2"}])
+    app = halo_app(tmp_path, [{"name": "Xero UK", "tenant_id": "tid-1"}], first_post_fails)
+    async with serving(app) as url:
+        report = await load(job(tmp_path, data, url, settle_s=0.2), env=ENV)
+        made = {r["id"]: r["tenant_id"] for r in await held(url)}
+        undone = await rollback(str(tmp_path / "run.sqlite"), env=ENV)
+        left = {r["id"]: r["tenant_id"] for r in await held(url)}
+    success = list(csv.DictReader((tmp_path / "success.csv").read_text().splitlines()))
+    assert posts["n"] == 2 and made == {1: "tid-1", 2: "tid-2"}, (posts, made)
+    assert [row["id"] for row in success] == ["2"], success
+    assert report.loaded == 1 and report.reconcile.ok, report.reconcile
+    assert (undone.removed, undone.exit_code) == (1, 0), undone
+    assert left == {1: "tid-1"}, "rollback removed a record that was there before the run"
+
+
+async def test_rollback_never_deletes_a_record_there_before_the_run(tmp_path: Path) -> None:
+    """A ledger that gives a row a record listed before the run (as an earlier bulkload recorded a lost create
+    matched to someone's record): rollback keeps that record, lists it, and says so (exit 3)."""
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Xero UK", "tenant_id": "tid-2"}])
+
+    async def plain(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await handler(request)
+
+    async with serving(halo_app(tmp_path, [{"name": "Xero UK", "tenant_id": "tid-1"}], plain)) as url:
+        assert (await load(job(tmp_path, data, url), env=ENV)).loaded == 1
+        with sqlite3.connect(tmp_path / "run.sqlite") as db:  # the row recorded as having created id 1
+            assert db.execute("UPDATE created SET id = 1").rowcount == 1
+        undone = await rollback(str(tmp_path / "run.sqlite"), env=ENV)
+        left = sorted(r["id"] for r in await held(url))
+    assert left == [1, 2], "rollback deleted a record that was there before the run"
+    assert (undone.removed, undone.spared_count, undone.exit_code, undone.status) == (0, 1, 3, "spared"), undone
+    assert undone.spared[0]["id"] == 1 and undone.spared[0]["line"] == 2, undone.spared
+    assert "there before the run" in str(undone.reason), undone.reason
 
 
 # --- listings answered a page at a time ------------------------------------------------------------------------

@@ -329,6 +329,11 @@ class Books:
                 seen.add(record_id)
                 yield "", record_id
 
+    def there_before(self, scope: str, record_id: int) -> bool:
+        """Whether the record was in the API before the run's first call, as the run saw then: no row of the run
+        created it, whatever its ledger says, and rollback never deletes it. By default no record is known so."""
+        return False
+
     def delete_path(self, scope: str, record_id: int) -> str:
         raise NotImplementedError
 

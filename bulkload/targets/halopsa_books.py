@@ -1,6 +1,7 @@
 """What HaloPSA holds, as the engine reads it back and removes it: each resource a run loads is listed (every page,
 halopsa_listing.py), and every loaded record compared with its rows field by field (a listing that cannot be had
-whole names none missing); rollback deletes the records the run created, never those it only updated."""
+whole names none missing); rollback deletes the records the run created, never those it only updated, nor any that
+was there before the run."""
 
 from __future__ import annotations
 
@@ -52,6 +53,12 @@ class Resources(Books):
                 # a row that named its record (or matched one with --match-on) updated it: not ours to delete
                 if record_id is not None and getattr(kind.validate(dict(row)), "id", None) is None:
                     yield kind.name, record_id
+
+    def there_before(self, scope: str, record_id: int) -> bool:
+        """Whether the record was listed before the run's first call: then no row of the run created it."""
+        kind = self.kinds[scope]
+        before = kind.there_before()
+        return not kind.listed_late and before is not None and record_id in before
 
     def delete_path(self, scope: str, record_id: int) -> str:
         return f"{self.kinds[scope].path}/{record_id}"

@@ -199,16 +199,22 @@ class Resource(RecordKind):
                 "ledger lost the list taken before the run's first call, and the run may have sent this update (or "
                 "refused it); check that the record is not one this load created before you send it again",
             )
-        if self._before is None:
-            if self.name not in self.listed_ids:
-                return  # not listed whole: absence is not proven
-            self._before = frozenset(self.listed_ids[self.name])
-        if record_id not in self._before:
+        before = self.there_before()
+        if before is None:
+            return  # not listed whole: absence is not proven
+        if record_id not in before:
             raise RowInvalid(
                 "id",
                 f"no {self.name} with id {record_id} was there before this load (an update names a record that "
                 "exists; leave id out to create one)",
             )
+
+    def there_before(self) -> frozenset[int] | None:
+        """The ids of the resource's records listed whole before the run's first call (with `listed_late`, after it:
+        the run's own may be among them); None where its listing was not whole."""
+        if self._before is None and self.name in self.listed_ids:
+            self._before = frozenset(self.listed_ids[self.name])
+        return self._before
 
     def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
         return {(self.name, r.id) for r in records if getattr(r, "id", None) is not None}
@@ -255,13 +261,17 @@ class Resource(RecordKind):
         all found by the match fields → done; none, in a listing that holds every record → not there now
         (the engine looks again after the settle delay before it sends again; the updates beside them set
         fixed values); some, a create without match values, or a partial listing → no telling. A call
-        without creates pulls a trigger (the others are sent again, not looked up): no telling."""
+        without creates pulls a trigger (the others are sent again, not looked up): no telling.
+        A record listed before the run's first call (`there_before`, not `listed_late`) proves no create of it,
+        however well it matches: it is left out of the look."""
         records = [as_sent(r) for r in chunk.entries(self)]
         keys = [self.key(r) for r in records if r.get("id") is None]
         if not keys or any(k is None for k in keys):
             return None
         live = await listing_whole(client, self)
-        by_key = by_match_key(self, live.records)
+        before = self.there_before()
+        older = before if before is not None and not self.listed_late else frozenset()
+        by_key = by_match_key(self, [r for r in live.records if r["id"] not in older])
         found = [by_key.get(k) for k in keys if k is not None]
         if all(i is None for i in found):
             return [] if live.whole else None
