@@ -1097,6 +1097,10 @@ class Ledger:
         self._db.execute("CREATE INDEX IF NOT EXISTS created_id ON created(id)")
         if fresh:
             self.open_remote()
+        return self.newest_created()
+
+    def newest_created(self) -> int:
+        """The newest id this run created (0 for none)."""
         (newest,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM created").fetchone()
         return int(newest)
 

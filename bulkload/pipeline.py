@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -202,8 +202,9 @@ class Loader:
         #: a copy adopted after the run's own ledger was lost: a call it holds nothing of may have been sent
         self.adopted = ledger.adopted() is not None
         self._baselines = ledger.baselines()
-        #: told the ids of every answer that created records (a walk behind the load: walks.Behind.created)
-        self.on_created: Callable[[list[int]], None] | None = None
+        #: told the ids of every answer that created records and the scopes of its chunk (a walk behind the load:
+        #: walks.Behind.created)
+        self.on_created: Callable[[list[int], Iterable[str]], None] | None = None
         self._baseline_events: dict[str, anyio.Event] = {}
         #: what isolating refused entries may cost
         self.isolation = IsolationBudget()
@@ -519,7 +520,7 @@ class Loader:
             return
         self.tally.loaded += len(chunk)
         if self.on_created is not None:
-            self.on_created(ids)
+            self.on_created(ids, summary)
 
     async def settled_look(self, chunk: Chunk) -> list[int] | None:
         """Whether a call whose answer was lost took effect, by evidence (see `settled_look`), `settle_s` after

@@ -237,7 +237,7 @@ async def by_walk(
             f"the API counts {c['remote']:,} (and this run expected {c['expected']:,})",
         )
 
-    def walks(ranges: list[tuple[str, int, int | None]]) -> list[Callable[[], Awaitable[None]]]:
+    def walks(ranges: list[tuple[str, int, int | None]]) -> list[Callable[[], Awaitable[object]]]:
         return [partial(walked.walk, scope, lo, hi) for scope, lo, hi in ranges]
 
     def from_baselines() -> list[tuple[str, int, int | None]]:

@@ -308,7 +308,9 @@ class Run:
         if chains := behind_chains(job, target):
             ledger.open_remote()
             walked = Walked(ledger, target, dispatcher)
-            self.behind = behind = Behind(walked, loader.baselines, chains, after_load=job.concurrency)
+            # what the run's earlier processes created (resume) lies at or below the newest id they were given
+            floor = ledger.newest_created()
+            self.behind = behind = Behind(walked, loader.baselines, chains, after_load=job.concurrency, floor=floor)
             loader.on_created = behind.created
         ledger.set_status("running")
 

@@ -11,7 +11,7 @@ import anyio
 from .errors import BulkloadError, RunStopped, Throttled
 
 
-async def side_by_side(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
+async def side_by_side(jobs: Iterable[Callable[[], Awaitable[object]]]) -> None:
     """Run `jobs` concurrently. The first BulkloadError cancels the others and is raised as itself, not wrapped
     in an ExceptionGroup, so the command reports it (message and exit code) as it would a single call's. A
     RunStopped (the daily quota spent) cancels none: the others' calls may hold quota already taken, and are
@@ -19,7 +19,7 @@ async def side_by_side(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
     out the same 429s."""
     failed: list[BulkloadError] = []
 
-    async def one(job: Callable[[], Awaitable[None]]) -> None:
+    async def one(job: Callable[[], Awaitable[object]]) -> None:
         try:
             await job()
         except BulkloadError as exc:

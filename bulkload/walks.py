@@ -13,7 +13,8 @@ was lost — nothing of it is final before the last upload.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from heapq import heappop, heappush
 from itertools import compress, repeat
 from operator import eq
 
@@ -79,9 +80,10 @@ class Walked:
         #: per scope, the records its walks may list in all (WalkStalled beyond): set once the scope is counted
         self.most: dict[str, tuple[int, str]] = {}
 
-    async def walk(self, scope: str, after: int, upto: int | None) -> None:
-        """List the scope's records with after < id ≤ upto (None: no upper bound). WalkStalled when a closed range
-        lists more records than it has ids, or the scope more than `most` allows (a cursor that never ends)."""
+    async def walk(self, scope: str, after: int, upto: int | None) -> int:
+        """List the scope's records with after < id ≤ upto (None: no upper bound); returns how many it listed.
+        WalkStalled when a closed range lists more records than it has ids, or the scope more than `most` allows
+        (a cursor that never ends)."""
         totals = self.remote.setdefault(scope, {})
         here = 0
         async for page in self.target.books.walk(self.dispatcher, scope, after, upto):
@@ -106,6 +108,7 @@ class Walked:
             )
             if self.stages is not None:
                 self.stages.advance(len(page.ids))
+        return here
 
     def short_of(self, counts: dict[str, dict[str, int]]) -> list[str]:
         """The scopes whose count (`counts[scope]`: "before" the run and "remote" now) is not what was there
@@ -114,31 +117,48 @@ class Walked:
 
 
 class Behind:
-    """The walk of what the load creates, while it loads: `created` is told the ids of each answer; `chains` walks
-    at once each claim about a page of a scope's ids (`_width`) below the newest id answered so far and above what
-    was claimed of the scope (from its baseline: `baselines`, scope → {"max_id": …}, filled as the load meets
-    scopes), through the load's dispatcher, so within its limits, giving way to the uploads there (a walk's call
-    takes a rate slot only when no upload waits for one: `limits.giving_way`). `finish` (the last upload is
+    """The walk of what the load creates, while it loads: `created` is told the ids of each answer and the scopes
+    of its records; `chains` walks at once each claim a range of a scope's ids below the newest id answered so far
+    and above what was claimed of the scope (from its baseline: `baselines`, scope → {"max_id": …}, filled as the
+    load meets scopes), through the load's dispatcher, so within its limits, giving way to the uploads there (a
+    walk's call takes a rate slot only when no upload waits for one: `limits.giving_way`). A claim costs a call
+    however few records it lists, so each is sized to list about a page (`_upto`): ids are shared by every scope
+    of the agreement, and a quiet journal's records may lie millions of ids apart. `finish` (the last upload is
     answered) adds `after_load` walks for the pages left; `follow` returns when none is (`ended`). `left` is the
     rest, for reconciliation. A walk that fails stops the walks behind, never the load: `failed` says why, and
-    reconciliation walks it all again."""
+    reconciliation walks it all again. `floor`: the newest id the run's earlier processes created (resume), of
+    which `created` is not told."""
 
-    def __init__(self, walked: Walked, baselines: dict[str, dict[str, int]], chains: int, after_load: int) -> None:
+    def __init__(
+        self, walked: Walked, baselines: dict[str, dict[str, int]], chains: int, after_load: int, floor: int = 0
+    ) -> None:
         self.walked = walked
         self.baselines = baselines
         self.chains = chains
         self.after_load = after_load
+        self.floor = floor
         self.newest = 0  # the newest id an answer gave
         self.claimed: dict[str, int] = {}  # per scope: ids up to this are walked or being walked
-        self.spanned: dict[str, int] = {}  # per scope: the ids its finished claims spanned
+        #: per scope: the ids spanned and the records listed by the claims sized to the run's records (`_width`)
+        self.spanned: dict[str, int] = {}
+        self.found: dict[str, int] = {}
+        #: per scope: (lowest, highest) id of each answer that created records in it, a heap; those below what is
+        #: claimed are dropped
+        self.ours: dict[str, list[tuple[int, int]]] = {}
+        #: per scope: how far a claim where none of the run's records are known to lie reaches (`_upto`)
+        self.reach: dict[str, int] = {}
         self.failed: BulkloadError | None = None
         self._moved = anyio.Event()
         self._finished = False
         self.ended = anyio.Event()  # set when `follow` returns
 
-    def created(self, ids: list[int]) -> None:
-        """An answer gave these ids (in any order): the ranges below the newest are final."""
-        newest = max(ids, default=0)
+    def created(self, ids: list[int], scopes: Iterable[str] = ()) -> None:
+        """An answer gave these ids (in any order) to records of `scopes`: the ranges below the newest are final."""
+        if not ids or self.failed:
+            return
+        lowest, newest = min(ids), max(ids)
+        for scope in scopes:
+            heappush(self.ours.setdefault(scope, []), (lowest, newest))
         if newest > self.newest:
             self.newest = newest
             self._wake()
@@ -154,27 +174,62 @@ class Behind:
         self._moved.set()
         self._moved = anyio.Event()
 
-    def _claim(self) -> tuple[str, int, int] | None:
-        """(scope, after, upto): a page's worth of a scope's ids, final and not yet claimed, the one furthest
-        behind. Less than a page is left to the walk after the counts, with the open end above the newest id: the
-        counts bound that walk (a cursor that never ends)."""
-        best: tuple[str, int, int] | None = None
+    def _claim(self) -> tuple[str, int, int, bool] | None:
+        """(scope, after, upto, by_reach): the next claim (`_upto`) of the scope furthest behind. Less than a page
+        is left to the walk after the counts, with the open end above the newest id: the counts bound that walk (a
+        cursor that never ends)."""
+        best: tuple[str, int, int, bool] | None = None
         for scope, base in self.baselines.items():
             after = self.claimed.get(scope, base["max_id"])
-            width = self._width(scope)
-            if self.newest - after >= width and (best is None or after < best[1]):
-                best = (scope, after, after + width)
+            if best is not None and after >= best[1]:
+                continue
+            end = self._upto(scope, after)
+            if end is not None:
+                best = (scope, after, *end)
         if best is not None:
             self.claimed[best[0]] = best[2]
         return best
 
+    def _upto(self, scope: str, after: int) -> tuple[int, bool] | None:
+        """Where the next claim of `scope` above `after` ends, and whether it was sized by `reach` (True) or to the
+        run's records (`_width`); None while none is due. Ids known to hold none of the records this process
+        created (those below the scope's next one, or every id up to the newest where none lies above `after`)
+        hold other writers' records only, and cost a call however many they are: claimed whole once they are a
+        claim's width (`reach` where none of the run's records lies ahead: doubled after each such claim that
+        listed less than half a page, so a journal quiet while others fill the agreement costs a call each time the
+        ids passed by double, not one a page). Below `floor` (the run's earlier processes' records, unknown here)
+        claims grow by `reach` too."""
+        width = self._width(scope)
+        reach = max(width, self.reach.get(scope, 0))
+        if after < self.floor:
+            return (after + reach, True) if self.newest - after >= reach else None
+        heap = self.ours.get(scope)
+        while heap and heap[0][1] <= after:
+            heappop(heap)
+        if not heap:
+            return (self.newest, True) if self.newest - after >= reach else None
+        if heap[0][0] - 1 - after >= width:
+            return heap[0][0] - 1, True
+        return (after + width, False) if self.newest - after >= width else None
+
     def _width(self, scope: str) -> int:
-        """The ids a claim of `scope` spans to list about a page: ids are shared by every scope (e-conomic numbers
-        the entries of all journals in one sequence), so a scope's ids are as sparse as its claims so far found
-        them (at first: as many scopes as the load met); 95 % of that, so a claim seldom needs a second page."""
-        spanned, listed = self.spanned.get(scope, 0), self.walked.listed.get(scope, 0)
-        per_record = spanned / listed if listed >= CLAIM_IDS else max(1, len(self.baselines))
+        """The ids a claim of `scope` spans, where the run's records are, to list about a page: ids are shared by
+        every scope (e-conomic numbers the entries of all journals in one sequence), so a scope's ids are as sparse
+        as its claims so far found them (at first: as many scopes as the load met); 95 % of that, so a claim seldom
+        needs a second page."""
+        spanned, found = self.spanned.get(scope, 0), self.found.get(scope, 0)
+        per_record = spanned / found if found >= CLAIM_IDS else max(1, len(self.baselines))
         return max(CLAIM_IDS, int(CLAIM_IDS * per_record * 0.95))
+
+    def _walked(self, scope: str, span: int, listed: int, by_reach: bool) -> None:
+        """A claim of `scope` over `span` ids listed `listed` records: what the next claims are sized by."""
+        if not by_reach:
+            self.spanned[scope] = self.spanned.get(scope, 0) + span
+            self.found[scope] = self.found.get(scope, 0) + listed
+        elif listed * 2 < CLAIM_IDS:
+            self.reach[scope] = 2 * max(span, self.reach.get(scope, 0))
+        else:
+            self.reach.pop(scope, None)
 
     async def follow(self) -> None:
         """Walk behind the load until `finish` and what is left below the newest id is walked: `chains` walks
@@ -191,9 +246,8 @@ class Behind:
                     await moved.wait()
                     continue
                 try:
-                    scope, after, upto = claim
-                    await self.walked.walk(scope, after, upto)
-                    self.spanned[scope] = self.spanned.get(scope, 0) + upto - after
+                    scope, after, upto, by_reach = claim
+                    self._walked(scope, upto - after, await self.walked.walk(scope, after, upto), by_reach)
                 except BulkloadError as exc:
                     self.failed = exc
                     self._wake()

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import msgspec
 from aiohttp import web
 from conftest import CREDS, serving, write_entries
@@ -137,6 +138,35 @@ async def test_two_journals_under_server_errors_reconcile_as_a_walk_after_the_lo
     assert set(reconciled(report)["scopes"]) == {"1", "2"}
 
 
+async def sandbox_gets(origin: str) -> int:
+    """The GETs the sandbox at `origin` answered so far (its stats)."""
+    async with aiohttp.ClientSession() as s, s.get(origin + "/_sandbox/stats") as r:
+        return int((await r.json())["by_method"].get("GET", {}).get("requests", 0))
+
+
+async def test_a_journal_whose_entry_numbers_begin_far_above_its_baseline_costs_the_walks_a_few_calls(
+    tmp_path: Path,
+) -> None:
+    # entry numbers are the agreement's (seed 002: "the unique number of the entry"): a quiet journal's entries of
+    # this run begin 5 million numbers above its last one. Before, the walk behind claimed 1,000 numbers a call:
+    # 5,001 GETs for 4 rows (at 60 million, the day's fair use of the agreement)
+    data = tmp_path / "e.csv"
+    totals = write_entries(data, 2)
+    app, logged, store = sandbox(SandboxOptions(first_entry_number=5_000_000))
+    async with serving(app) as origin:
+        report = await load(job(tmp_path, data, origin + PREFIX), env=CREDS)
+        loaded, walks = await sandbox_gets(origin), [flt for what, flt in logged.log if what == "GET"]
+        after = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
+        again = await sandbox_gets(origin) - loaded
+    assert report.loaded == totals["rows"] and reconciled(report)["ok"], report.stop_reason
+    assert min(store.entries) == 5_000_000
+    # the load's GETs: the baseline's count and newest entry, the look for vouchers already there, the walks (the
+    # numbers below the run's first entry in one claim, the rest after the load) and the count after it
+    assert len(walks) == 2 and "$lte:4999999 " in walks[0] and loaded <= 6, (loaded, walks)
+    # `bulkload reconcile` walks from the baseline in at most --concurrency ranges side by side, and counts
+    assert reconciled(after) == reconciled(report) and again <= 4 + 1, again
+
+
 def land_late(store: EntryStore, number: int, entry: DraftEntry) -> None:
     """Commit `entry` under `number`, an entry number reserved before larger ones were given (as a database
     sequence does for a transaction that commits late): it shows up in a range a walk may have passed."""
@@ -191,17 +221,90 @@ def test_the_walk_behind_claims_each_range_once() -> None:
     walked = SimpleNamespace(listed={})
     behind = Behind(walked, {"1": {"max_id": 10, "count": 3}}, chains=2, after_load=2)  # type: ignore[arg-type]
     assert behind._claim() is None  # nothing answered yet
-    behind.created([10 + 2 * CLAIM_IDS + 5, 12])
+    behind.created([10 + 2 * CLAIM_IDS + 5, 12], ["1"])
     claims = [behind._claim() for _ in range(3)]
-    assert claims == [("1", 10, 10 + CLAIM_IDS), ("1", 10 + CLAIM_IDS, 10 + 2 * CLAIM_IDS), None]
+    assert claims == [("1", 10, 10 + CLAIM_IDS, False), ("1", 10 + CLAIM_IDS, 10 + 2 * CLAIM_IDS, False), None]
     assert behind.left(["1", "2"], 10 + 2 * CLAIM_IDS + 5, 8, {}) == [("1", 10 + 2 * CLAIM_IDS, None), ("2", 0, None)]
     # scope 2 never walked, 1,500 of the run's records in it: two ranges, about a page each, walked side by side
     left = behind.left(["2"], 10 + 2 * CLAIM_IDS + 5, 8, {"2": 1_500})
     assert left == [("2", 0, (10 + 2 * CLAIM_IDS + 5) // 2), ("2", (10 + 2 * CLAIM_IDS + 5) // 2, None)]
     behind.finish(10 + 3 * CLAIM_IDS + 7)  # loaded: the ledger knows of a newer id (an earlier process's)
-    assert [behind._claim(), behind._claim()] == [("1", 10 + 2 * CLAIM_IDS, 10 + 3 * CLAIM_IDS), None]
+    assert [behind._claim(), behind._claim()] == [("1", 10 + 2 * CLAIM_IDS, 10 + 3 * CLAIM_IDS, False), None]
     # less than a page is left, walked after the counts (which bound it) with the open end above the newest
     assert behind.left(["1"], 10 + 3 * CLAIM_IDS + 7, 8, {"1": 3 * CLAIM_IDS}) == [("1", 10 + 3 * CLAIM_IDS, None)]
     # a scope whose walks listed one record in three ids claims three pages' worth of ids (95 % of it)
-    walked.listed["1"], behind.spanned["1"] = 2 * CLAIM_IDS, 6 * CLAIM_IDS
+    behind.found["1"], behind.spanned["1"] = 2 * CLAIM_IDS, 6 * CLAIM_IDS
     assert behind._width("1") == int(CLAIM_IDS * 3 * 0.95)
+
+
+def claims_made(behind: Any, answers: list[tuple[list[int], list[str]]], listed: Callable[[str, int, int], int]) -> int:
+    """Feed `behind` the answers one by one, each followed by every claim it then makes (walked at once, listing
+    `listed(scope, after, upto)` records), then `finish` it; the claims made in all."""
+    from bulkload.walks import Behind
+
+    assert isinstance(behind, Behind)
+    n = 0
+
+    def claim_all() -> None:
+        nonlocal n
+        while (claim := behind._claim()) is not None:
+            scope, after, upto, by_reach = claim
+            n += 1
+            assert n < 10_000, "claims without end"
+            behind._walked(scope, upto - after, listed(scope, after, upto), by_reach)
+
+    for ids, scopes in answers:
+        behind.created(ids, scopes)
+        claim_all()
+    behind.finish(behind.newest)
+    claim_all()
+    return n
+
+
+def test_a_gap_of_entry_numbers_costs_the_walk_behind_a_claim_or_a_few_not_one_a_thousand() -> None:
+    # entry numbers are the agreement's: a quiet journal's next entries may be 60 million numbers above its last
+    # one. Before, claims of 1,000 numbers walked the gap at a call each: 60,000 calls, the day's quota for 4 rows
+    from types import SimpleNamespace
+
+    from bulkload.walks import CLAIM_IDS, Behind
+
+    start = 60_000_000
+    behind = Behind(SimpleNamespace(listed={}), {"1": {"max_id": 100}}, chains=8, after_load=8)  # type: ignore[arg-type]
+    behind.created(list(range(start, start + 4)), ["1"])
+    # the numbers below the run's first entry hold none of its records: one claim, then less than a page is left
+    assert [behind._claim(), behind._claim()] == [("1", 100, start - 1, True), None]
+    behind.finish(start + 3)
+    assert behind._claim() is None and behind.left(["1"], start + 3, 8, {"1": 4}) == [("1", start - 1, None)]
+
+    # a journal of the run that gets none of its records while another journal's take a million numbers: its claims
+    # double as they find nothing, a call each time the numbers passed by double; the busy one's list a page each
+    ours = {"1": range(start, start + 1_000_000), "2": range(start + 1_000_000, start + 1_000_004)}
+
+    def listed(scope: str, after: int, upto: int) -> int:
+        mine = ours[scope]
+        return max(0, min(upto, mine[-1]) - max(after + 1, mine[0]) + 1)
+
+    behind = Behind(SimpleNamespace(listed={}), {"1": {"max_id": 7}, "2": {"max_id": 9}}, 8, 8)  # type: ignore[arg-type]
+    answers = [(list(range(lo, lo + 500)), ["1"]) for lo in range(start, start + 1_000_000, 500)]
+    made = claims_made(behind, [*answers, (list(ours["2"]), ["2"])], listed)
+    pages = 1_000_000 // CLAIM_IDS
+    assert made <= pages + 2 * 20, made  # 2 ** 20 > a million: the gaps of journal 2 cost at most 20 more
+    assert made >= pages, made
+
+
+def test_a_resumed_load_walks_what_earlier_processes_created_by_claims_that_double_across_gaps() -> None:
+    # resumed a day later in a busy agreement: the earlier process's 1,000 entries at 1..1,000, the next one's at 60
+    # million, this one's at 120 million; of the earlier ones the walk behind knows only that they lie below its
+    # floor (the newest id the ledger holds)
+    from types import SimpleNamespace
+
+    from bulkload.walks import Behind
+
+    ours = [range(1, 1_001), range(60_000_000, 60_001_000), range(120_000_000, 120_001_000)]
+
+    def listed(scope: str, after: int, upto: int) -> int:
+        return sum(max(0, min(upto, r[-1]) - max(after + 1, r[0]) + 1) for r in ours)
+
+    behind = Behind(SimpleNamespace(listed={}), {"1": {"max_id": 0}}, 8, 8, floor=60_000_999)  # type: ignore[arg-type]
+    answers = [(list(range(lo, lo + 500)), ["1"]) for lo in range(120_000_000, 120_001_000, 500)]
+    assert claims_made(behind, answers, listed) <= 3 * 2 + 2 * 27, "2 ** 27 > 120 million"

@@ -80,6 +80,9 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     redirect_status: int = 307
     #: answer a 429 without Retry-After, as some servers do: the client must find the pace itself
     no_retry_after: bool = False
+    #: e-conomic: the number of the first draft entry created (entry numbers are the agreement's, shared by its
+    #: journals: a journal's entries may begin millions above 1, and lie far apart)
+    first_entry_number: int = 1
 
 
 class RollingWindow:
@@ -544,6 +547,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-retry-after", action="store_true", help="answer 429s without Retry-After: the client finds the pace"
     )
     parser.add_argument(
+        "--first-entry-number",
+        type=number(int, 1, 2**31 - 1),
+        default=defaults.first_entry_number,
+        metavar="N",
+        help="economic: the number of the first draft entry created (default 1)",
+    )
+    parser.add_argument(
         "--redirect-status",
         type=int,
         default=defaults.redirect_status,
@@ -614,6 +624,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         redirect_to=ns.redirect_to,
         redirect_status=ns.redirect_status,
         no_retry_after=ns.no_retry_after,
+        first_entry_number=ns.first_entry_number,
     )
 
 

@@ -1,8 +1,9 @@
 """The e-conomic sandbox's storage: draft entries kept as their encoded JSON, journals as Structs.
 
-Entries are numbered from 1 upwards and numbers are never reused, so a dict keyed by entryNumber is
-already in entryNumber order. Keeping each entry as its wire bytes makes a cursor page a join of
-stored bytes and keeps a million entries in a few hundred MB; only filters and updates decode.
+Entries are numbered upwards from the first number (1 unless the sandbox is told another: an agreement's numbers
+are shared by its journals, so a journal's first entry may be millions above 1) and numbers are never reused, so a
+dict keyed by entryNumber is already in entryNumber order. Keeping each entry as its wire bytes makes a cursor page a
+join of stored bytes and keeps a million entries in a few hundred MB; only filters and updates decode.
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ class Versions:
 class EntryStore:
     """Draft entries by number, with per-journal counts so ``journalNumber$eq:N`` counts are O(1)."""
 
-    def __init__(self, versions: Versions) -> None:
+    def __init__(self, versions: Versions, first_number: int = 1) -> None:
         self.entries: dict[int, bytes] = {}
         self.journal_counts: dict[int, int] = {}
-        self.next_number = 1
+        self.next_number = first_number
         self.booked = 0
         self._versions = versions
         # ascending entry numbers (all, and per journal) for cursor bisection; deleted ones linger
