@@ -174,6 +174,8 @@ class Dispatcher:
         return self.client.base_url
 
     def _retryable(self, exc: BulkloadError, safe_to_repeat: bool) -> bool:
+        if isinstance(exc, APIError) and exc.replayed:
+            return False  # an earlier attempt's answer, replayed by the API's cache: the same key gets it again
         if isinstance(exc, TransportError):
             return safe_to_repeat or not exc.maybe_sent
         if isinstance(exc, ServerError):

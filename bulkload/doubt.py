@@ -42,7 +42,9 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
     if target.api.idempotent:
         return (
             f"{resume} settles those whose idempotency key the API still keeps (sent again with it, the API answers "
-            f"what it did); the others stay in doubt: check the API for their rows (`bulkload reconcile --ledger "
+            f"what it did) and looks for the records of the others, and of those whose key it answers with a failure "
+            f"it replays, among what their {target.api.scope_name}s received since the run began: all found, they "
+            f"are loaded; the rest stay in doubt: check the API for their rows (`bulkload reconcile --ledger "
             f"{ledger}` names those it finds); {resend}"
         )
     if any(looks_up(target.kind_of(i)) for i in files):

@@ -234,7 +234,8 @@ class MaybeSentError(TransportError):
 
 
 class APIError(BulkloadError):
-    """The server answered with an error status."""
+    """The server answered with an error status. `replayed`: the API's idempotency cache answered, replaying what
+    it answered an earlier attempt with the same key (`X-ResultFromCache: true`): the same key gets it again."""
 
     def __init__(
         self,
@@ -244,12 +245,14 @@ class APIError(BulkloadError):
         error_code: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         uncertain: bool = False,
+        replayed: bool = False,
     ) -> None:
         super().__init__(f"HTTP {status}: {message}", uncertain=uncertain)
         self.status = status
         self.message = message
         self.error_code = error_code
         self.errors = errors or []
+        self.replayed = replayed
 
 
 class RateLimited(APIError):

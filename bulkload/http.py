@@ -41,6 +41,8 @@ _PIECE_BYTES = 64 * 1024
 _QUOTED = 80
 #: methods that change nothing: an answer to one of them that cannot be read leaves nothing in doubt
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: the header an idempotency cache sets, "true", on an answer it replays for a key it has seen (e-conomic, seed 002)
+REPLAYED_HEADER = "X-ResultFromCache"
 
 
 class Response(NamedTuple):
@@ -315,7 +317,8 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertain: bool = False) -> APIError:
     """Build the error for an error status from a problem+json (or any) body. What the API says is read here and
     nowhere else, and every credential it may quote (an API that echoes the request) is ``***`` from here on
-    (redact.py): the message, the error code and the items. `uncertain`: the call was sent more than once."""
+    (redact.py): the message, the error code and the items. `uncertain`: the call was sent more than once; an
+    answer its idempotency cache replays (`REPLAYED_HEADER`) is `replayed`."""
     problem: dict[str, Any] = {}
     try:
         decoded = decode_json(body) if body else {}
@@ -337,6 +340,7 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertai
         "error_code": redact(code) if isinstance(code, str) else code,
         "errors": redact_data(errors) if isinstance(errors, list) else None,
         "uncertain": uncertain,
+        "replayed": headers.get(REPLAYED_HEADER, "").strip().lower() == "true",
     }
     if status == 429:
         return RateLimited(status, message, retry_after=retry_after_seconds(headers.get("Retry-After")), **kw)

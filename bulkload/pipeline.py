@@ -488,6 +488,15 @@ class Loader:
             # outcome, and an unrepeatable call is never retried once it may have arrived
             await self.isolate(chunk, kind.bad_items(exc, len(chunk)), exc)
             return False
+        if isinstance(exc, APIError) and exc.replayed and maybe_acted_on(exc):
+            # the API's cache replays an earlier attempt's failure: its key cannot tell whether that attempt was
+            # carried out, sent again or on resume; what the API holds may
+            looked = await self.settled_look(chunk)
+            if looked:
+                self.record_done(chunk, looked, summary, summary)
+            else:
+                self.mark_in_doubt(chunk, "sending", replayed_failure(exc, self.target))
+            return False
         if call.repeatable or not maybe_acted_on(exc):
             self.give_up(chunk, exc, sent=True)
             return False
@@ -530,9 +539,14 @@ class Loader:
         return await settled_look(lambda: self.look(chunk), until, idle)
 
     async def look(self, chunk: Chunk) -> list[int] | None:
-        """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling."""
+        """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling. A keyed
+        call is looked for when its key cannot settle it (forgotten by the API, or replaying a failure): among
+        what its scopes received since the run's baselines (`RecordKind.find_sent`, e-conomic: line for line)."""
+        kind = self.target.kind_of(chunk.file_idx)
         try:
-            return await self.target.kind_of(chunk.file_idx).resolve(self.dispatcher, chunk)
+            if self.target.api.idempotent:
+                return await kind.find_sent(self.dispatcher, chunk, self._baselines)
+            return await kind.resolve(self.dispatcher, chunk)
         except BulkloadError:
             return None
 
@@ -698,6 +712,16 @@ class Loader:
             finally:
                 del self._baseline_events[scope]
                 event.set()
+
+
+def replayed_failure(exc: APIError, target: Target) -> str:
+    """Why a chunk whose call the API answers with a failure replayed from its idempotency cache is in doubt."""
+    hours = target.api.key_ttl_s / 3600
+    return (
+        f"{exc}, replayed by the API from its idempotency cache (X-ResultFromCache: true): the answer to an earlier "
+        f"attempt, which the call's key gets again for {hours:g} hour{'s' if hours != 1 else ''} after it was first "
+        "sent, so whether that attempt was carried out is unknown; its records were not all found in the API"
+    )
 
 
 def named(chunk: Chunk) -> str:

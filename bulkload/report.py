@@ -355,9 +355,10 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
         lines.append(
             f"calls in doubt landed: {rec.in_doubt_found_count:,} entries (e.g. id {first['id']}, {first['group']}) of "
             "this run's calls whose answers the ledger never recorded (the run was cut short while they were in "
-            "flight) are in the API: not doubles, not yet loaded as far as the ledger knows. `bulkload resume` "
-            "records those whose calls it can still replay (the API keeps an idempotency key for a while); sending "
-            "the others again (--resend-in-doubt) would double them"
+            "flight, or the API answered them with a failure) are in the API: not doubles, not yet loaded as far as "
+            "the ledger knows. `bulkload resume` records them (it replays the calls whose idempotency key the API "
+            "still keeps, and finds the others' entries by their lines); sending them again (--resend-in-doubt) "
+            "would double them"
         )
     if rec.note:  # what the comparison could not see (HaloPSA: a listing that could not be had whole)
         lines.append(rec.note)

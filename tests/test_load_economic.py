@@ -10,6 +10,7 @@ import sqlite3
 import sys
 import urllib.request
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ import aiohttp
 import anyio
 import msgspec
 import pytest
-from conftest import CREDS, DemoRun, SandboxProcess, bulkload_cmd, child_env, write_entries
+from aiohttp import web
+from conftest import CREDS, DemoRun, SandboxProcess, bulkload_cmd, child_env, serving, write_entries
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,6 +29,8 @@ from bulkload.errors import ConfigError
 from bulkload.model import Listed
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.sandbox.common import problem
+from bulkload.sandbox.economic_web import PREFIX
 from bulkload.walks import add_listed, id_ranges
 
 HEADERS = {
@@ -221,23 +225,30 @@ async def test_a_resume_after_the_key_cache_expired_does_not_trust_the_keys(tmp_
     async with running("economic", SandboxOptions()) as url:
         report = await load(job(tmp_path, [data], url, batch_size=100), env=CREDS)
         assert report.loaded == totals["rows"]
-        # as if the run had been killed with two calls in flight, two hours ago
+        # as if the run had been killed with two calls in flight, two hours ago; one of the first call's entries is
+        # gone since (deleted, booked): that call cannot be told, the other can
+        with sqlite3.connect(tmp_path / "run.sqlite") as db:
+            ((gone,),) = db.execute("SELECT id FROM created WHERE loc = 2").fetchall()
+        async with aiohttp.ClientSession(headers=HEADERS) as s, s.delete(f"{url}/draft-entries/{gone}") as r:
+            assert r.status == 204
         with sqlite3.connect(tmp_path / "run.sqlite") as db:
             db.execute("UPDATE chunks SET state='sending', sent_at=sent_at-7200 WHERE seq IN (1, 2)")
             db.execute("DELETE FROM created WHERE loc BETWEEN 2 AND 201")  # their answers never came back
         again = await resume(str(tmp_path / "run.sqlite"), env=CREDS)
-        assert again.in_doubt == 200 and again.loaded == 400 and again.requests < 5, again
-        # the two calls had in fact arrived: reconciliation finds their entries, which the ledger cannot
-        # count as loaded, and says so: entries of calls in doubt, not doubles
-        assert again.exit_code == 3 and again.reconcile.in_doubt_found_count == 200
+        # not replayed: looked for in the journal, line for line; the second call's entries are all there (loaded),
+        # the first call's are not (in doubt)
+        assert again.in_doubt == 100 and again.loaded == 500 and again.requests < 8, again
+        # the first call's other entries are in the API: reconciliation finds them, which the ledger cannot count
+        # as loaded, and says so: entries of calls in doubt, not doubles
+        assert again.exit_code == 3 and again.reconcile.in_doubt_found_count == 99
         assert again.reconcile.duplicates_count == 0
         (first,) = [r for r in read_csv(tmp_path / "in_doubt.csv") if r["line"] == "2"]
         assert "older than the 60 minutes" in first["last_error"]
         # still in doubt on the next resume, and sent again only when the user says so
-        assert (await resume(str(tmp_path / "run.sqlite"), env=CREDS)).in_doubt == 200
-        # the sandbox still remembers the keys (their age was only pretended): resent, they replay
+        assert (await resume(str(tmp_path / "run.sqlite"), env=CREDS)).in_doubt == 100
+        # the sandbox still remembers the keys (their age was only pretended): resent, it replays
         told = await resume(str(tmp_path / "run.sqlite"), env=CREDS, resend_in_doubt=True)
-        assert told.in_doubt == 0 and told.loaded == 600 and told.reconcile.ok
+        assert told.in_doubt == 0 and told.loaded == 600
 
 
 @pytest.mark.slow
@@ -460,3 +471,77 @@ async def test_a_header_repeated_mid_file_refuses_the_file_before_anything_is_se
             with pytest.raises(ConfigError, match=rf"joined\.csv: line 4: .*{why}.*nothing was sent"):
                 await load(job(tmp_path, [data], url), env=CREDS)
             assert await remote_entries(url) == []
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ReplayedFailure:
+    """In front of the e-conomic sandbox: its bulk call number `at` (from 1) is answered 500, carried out first where
+    `committed`, and every later call with that key gets the 500 again with `X-ResultFromCache: true`, as an API
+    whose idempotency cache keeps "the original response" (seed 002) may; `replays` counts those."""
+
+    def __init__(self, at: int, *, committed: bool) -> None:
+        self.at, self.committed = at, committed
+        self.calls = self.replays = 0
+        self.keys: set[str] = set()
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method != "POST" or not request.path.endswith("/draft-entries/bulk"):
+            return await handler(request)
+        key = request.headers.get("Idempotency-Key", "")
+        if key in self.keys:
+            self.replays += 1
+            return problem(500, "Internal Server Error", "boom", headers={"X-ResultFromCache": "true"})
+        self.calls += 1
+        if self.calls != self.at:
+            return await handler(request)
+        if self.committed:
+            await handler(request)
+        self.keys.add(key)
+        return problem(500, "Internal Server Error", "boom")
+
+
+def replaying(at: int, *, committed: bool) -> tuple[web.Application, ReplayedFailure]:
+    from bulkload.sandbox.economic import create_app
+
+    app, fault = create_app(SandboxOptions()), ReplayedFailure(at, committed=committed)
+    app.middlewares.insert(1, fault.middleware)  # inside the sandbox's counters, outside its idempotency cache
+    return app, fault
+
+
+async def test_a_5xx_replayed_from_the_key_cache_is_settled_by_what_the_journal_holds(tmp_path: Path) -> None:
+    # the call is carried out and answered 500; the retry with its key gets that 500 replayed. Before: retried to the
+    # last attempt, the run stopped (exit 4) advising a resume, which got the same 500 for the key's hour, while
+    # reconcile found the call's entries ("calls in doubt landed")
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 150)
+    app, fault = replaying(2, committed=True)
+    async with serving(app) as origin:
+        report = await load(job(tmp_path, [data], origin + PREFIX, batch_size=100, attempts=3), env=CREDS)
+    # one replay, no retry after it: the journal holds every line of the call, once, so the chunk is loaded
+    assert fault.replays == 1, fault.replays
+    assert (report.status, report.loaded, report.in_doubt, report.exit_code) == ("complete", totals["rows"], 0, 0)
+    assert report.reconcile is not None and report.reconcile.ok and report.reconcile.in_doubt_found_count == 0
+
+
+async def test_a_5xx_replayed_from_the_key_cache_whose_entries_are_not_there_is_in_doubt_at_once(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 150)
+    app, fault = replaying(2, committed=False)
+    async with serving(app) as origin:
+        report = await load(job(tmp_path, [data], origin + PREFIX, batch_size=100, attempts=3), env=CREDS)
+        assert fault.replays == 1, fault.replays
+        # in doubt at once, said so, and the run goes on: no stop that advises a resume the key would answer the same
+        assert (report.status, report.in_doubt, report.loaded) == ("complete", 100, totals["rows"] - 100), report
+        assert report.exit_code == 1 and report.stop_reason is None
+        (reason,) = {r["last_error"] for r in read_csv(tmp_path / "in_doubt.csv")}
+        assert "replayed by the API from its idempotency cache" in reason and "not all found" in reason, reason
+        assert report.reconcile is not None and report.reconcile.ok, report.reconcile
+        # resume looks in the journal again (the entries may have landed since), and without them leaves it in doubt
+        again = await resume(str(tmp_path / "run.sqlite"), env=CREDS)
+        assert (again.status, again.in_doubt, again.exit_code) == ("complete", 100, 1), again.stop_reason
+        assert fault.replays == 1

@@ -182,9 +182,10 @@ class RecordKind:
     async def find_sent(
         self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]]
     ) -> list[int] | None:
-        """For rollback, a call in flight that cannot be replayed: look for what it created among what the run's
-        scopes received since their `baselines`. The ids if it took effect, [] if it certainly did not, None when
-        there is no telling. By default as `resolve`."""
+        """For a keyed call its key cannot settle (rollback, and the load and resume: the API forgot the key, or
+        replays a failure for it), a call in flight: look for what it created among what the run's scopes received
+        since their `baselines`. The ids if it took effect, [] if it certainly did not, None when there is no
+        telling. By default as `resolve`."""
         return await self.resolve(client, chunk)
 
     def created_ids(self, body: bytes, n: int) -> list[int]:

@@ -360,10 +360,11 @@ class DraftEntries(RecordKind):
     async def find_sent(
         self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]]
     ) -> list[int] | None:
-        """A call whose key the API no longer keeps (seed 002's changelog: an answer is cached for one hour):
-        look for its vouchers among the entries created in their journals since the run's baseline, line for
-        line (`_line_check`). Every line found once: the ids. Anything else — nothing found (not carried
-        out, or booked or deleted since), a line missing, a line more (someone else's) — cannot be told: None."""
+        """A call whose key the API no longer keeps (seed 002's changelog: an answer is cached for one hour), or for
+        which it replays a failure: look for its vouchers among the entries created in their journals since the
+        run's baseline, line for line (`_line_check`). Every line found once: the ids. Anything else — nothing found
+        (not carried out, or booked or deleted since), a line missing, a line more (someone else's) — cannot be
+        told: None."""
         want: dict[tuple[str, int], list[int]] = {}  # (voucher key, line check) -> indexes in the call
         for i, record in enumerate(chunk.entries(self)):
             key = f"{record.journalNumber}:{record.voucherNumber}"
