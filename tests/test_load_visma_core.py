@@ -170,9 +170,13 @@ async def test_calls_sent_again_on_the_users_word_that_do_not_reach_the_api_stay
         async with running("visma-core", SandboxOptions(drop_rate=0.3, seed=5)) as url:
             first = await load(job(tmp_path, data, url, concurrency=2), env=ENV)
         assert first.in_doubt > 0, "the faults did not happen"
-        # the sandbox is gone: its port refuses the connection
+        # the sandbox is gone: its port refuses the connection, where the API answered the run before: the API down
+        # for a while, a stop to resume from (not a wrong address)
         resent = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True, raise_on_stop=False)
-        assert resent.status == "stopped" and "nothing listens" in (resent.stop_reason or ""), resent
+        assert resent.status == "stopped" and resent.exit_code == 4, resent
+        assert "gave up: cannot connect" in (resent.stop_reason or "") and "bulkload resume --ledger" in (
+            resent.stop_reason or ""
+        ), resent
         assert len(read_csv(tmp_path / "in_doubt.csv")) == first.in_doubt
         again = await resume(str(tmp_path / "run.sqlite"), env=ENV, raise_on_stop=False)
         assert again.requests == 0 and again.in_doubt == first.in_doubt, again  # nothing sent blindly
