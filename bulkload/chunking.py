@@ -129,7 +129,7 @@ class Reading:
                 continue
             kind = type(cell)
             if kind is str:
-                if cell.isdigit():  # the usual cell: msgspec reads it
+                if cell.isdigit() and cell[0] != "0":  # the usual cell: msgspec reads it (not "0100", nor "0")
                     continue
                 if ("e" in cell or "E" in cell) and _EXPONENT(cell):
                     raise RowInvalid(

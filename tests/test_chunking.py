@@ -231,6 +231,17 @@ def test_a_whole_number_is_read_with_the_files_decimal_mark(kind: Any, field: st
             reading.convert({field: "4.000"})
 
 
+def test_a_whole_number_with_leading_zeros_is_read_as_the_number() -> None:
+    # found by a tester: account 01010 (an export that keeps the chart's zeros) was rejected as "not a whole number":
+    # msgspec reads no int from digits with a leading zero
+    kind = DraftEntries()
+    row = {"entryTypeNumber": "5", "journalNumber": "1", "voucherNumber": "7", "date": "2026-11-01"}
+    row |= {"amount": "1.00", "currency": "DKK", "accountNumber": "01010", "contraAccountNumber": "0", "vatCode": "I25"}
+    Reading.of(kind, NumberFormat(), DateFormat()).convert(row)
+    entry = kind.validate(row)
+    assert (entry.accountNumber, entry.contraAccountNumber) == (1010, 0)
+
+
 @pytest.mark.parametrize("mark", [",", "."])
 def test_a_voucher_written_with_a_zero_fraction_is_one_voucher_loaded_or_refused_whole(mark: str) -> None:
     # the group key reads "7", "7,0" and "7.0" alike, as the inspection keyed them before the mark was decided;
