@@ -460,9 +460,17 @@ def did_you_mean(name: str, fields: Iterable[str]) -> str:
     return f", did you mean {(by_case or close)[0]!r}?" if by_case or close else ""
 
 
-def _is_utf8(source: Source, line_no: int, as_utf8: str, as_given: str) -> ConfigError:
-    """The refusal of a file read in an 8-bit encoding whose every byte is UTF-8: whatever else its bytes might
-    be, UTF-8 is what they are."""
+def _is_utf8(source: Source, line_no: int, as_utf8: str, as_given: str, other: int = 0) -> ConfigError:
+    """The refusal of a file read in an 8-bit encoding whose bytes are UTF-8: whatever else they might be, UTF-8 is
+    what they are. `other`: the first line that is not UTF-8, where one is (the file mixes encodings: read in the
+    8-bit one, the UTF-8 lines would be garbled)."""
+    if other:
+        return ConfigError(
+            f"{source.path}: --encoding {source.encoding} was given, but line {line_no} is UTF-8 (it reads "
+            f"{as_utf8!r} as UTF-8, {as_given!r} as {source.encoding}) and line {other} is not: the file mixes "
+            "encodings (lines pasted from another file?), and no one encoding reads it as written. Save it in one "
+            "encoding (UTF-8) and load it without --encoding; nothing was sent"
+        )
     return ConfigError(
         f"{source.path}: --encoding {source.encoding} was given, but the file is UTF-8 (line {line_no} reads "
         f"{as_utf8!r} as UTF-8, {as_given!r} as {source.encoding}): leave --encoding out (or give --encoding utf-8); "
@@ -470,11 +478,14 @@ def _is_utf8(source: Source, line_no: int, as_utf8: str, as_given: str) -> Confi
     )
 
 
-def _utf8_text(source: Source) -> tuple[int, str, str] | None:
+def _utf8_text(source: Source) -> tuple[int, str, str, int] | None:
     """Where a file read in an 8-bit encoding shows itself UTF-8: (line, as UTF-8, as read) of its first line
-    that is not ASCII, when every byte of the file is valid UTF-8 (else None: it is not UTF-8)."""
+    that is not ASCII, when every byte of the file up to it is valid UTF-8, and the first line after it that is not
+    UTF-8 (0: none; else the file mixes encodings). None where a line before any such is not UTF-8: the file is not
+    UTF-8 as far as one pass that stops there can tell."""
     found: tuple[int, str, str] | None = None
     with source._binary() as f:  # noqa: SLF001 - the raw bytes, as _line_bytes reads them
+        line_no = 0
         try:
             for line_no, data in byte_lines(f):
                 # a line over the cap is judged by its start (its row is rejected whatever its bytes are)
@@ -487,8 +498,8 @@ def _utf8_text(source: Source) -> tuple[int, str, str] | None:
                         _around(source.mask_text(line.decode(source.encoding, "replace").strip())),
                     )
         except UnicodeDecodeError:
-            return None
-    return found
+            return None if found is None else (*found, line_no)
+    return None if found is None else (*found, 0)
 
 
 def _utf8_part(data: bytes | Cut) -> bytes:
@@ -534,7 +545,7 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
         # character for, or reads as control characters. Say so before any other guess: the next guess would
         # meet the same bytes and suggest yet another 8-bit encoding
         text = _utf8_text(source)
-        if text is None:  # only some of the file is UTF-8: neither encoding reads it all
+        if text is None or text[3]:  # only some of the file is UTF-8: neither encoding reads it all
             as_utf8 = _around(source.mask_text(line.decode().strip()))
             other = _not_utf8(source)
             return ConfigError(
@@ -551,6 +562,20 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
             "encoding (Latin-1 for Windows-1252) before it was saved as UTF-8. Fix those characters (U+0080 to U+009F "
             "stand for Windows-1252's €, quotes, dashes and …); nothing was sent"
         )
+    if source.encoding.startswith("utf-8") and (elsewhere := _utf8_elsewhere(source, bad.line_no)) is not None:
+        # UTF-8 in one line and not in another: no one encoding reads both (an 8-bit one would garble the other)
+        at, as_utf8, last = elsewhere
+        if last and _cut_in_character(line):
+            return ConfigError(
+                f"{source.path}: its last line, {bad.line_no}, ends inside a UTF-8 character (line {at} reads "
+                f"{as_utf8!r} as UTF-8): the file was cut short (a copy or a download?). Get the whole file and load "
+                "it; nothing was sent"
+            )
+        return ConfigError(
+            f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}, but line {at} is UTF-8 (it reads "
+            f"{as_utf8!r}): the file mixes encodings (lines pasted from another file?), and no one encoding reads "
+            "it as written. Save it in one encoding (UTF-8) and load it again; nothing was sent"
+        )
     guess = guess_encoding(line)
     message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
     if guess and codec_name(guess) != source.encoding:
@@ -562,6 +587,32 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     else:
         message += ". Give --encoding with the file's encoding"
     return ConfigError(message + "; nothing was sent")
+
+
+def _utf8_elsewhere(source: Source, bad: int) -> tuple[int, str, bool] | None:
+    """(line, its text shown) of the file's first line other than `bad` that is valid UTF-8 and not ASCII, and
+    whether `bad` is the file's last line holding text; None where no such line is."""
+    found: tuple[int, str] | None = None
+    last = 0
+    with contextlib.suppress(EOFError, OSError, zlib.error), source._binary() as f:  # noqa: SLF001 - raw bytes
+        for line_no, data in byte_lines(f):
+            last = line_no
+            if found is None and line_no != bad:
+                head = bytes(data.head if isinstance(data, Cut) else data)
+                if _utf8(head):
+                    found = (line_no, _around(source.mask_text(head.decode().strip())))
+        return None if found is None else (*found, bad == last)
+    return None if found is None else (*found, False)  # the file breaks off: its last line is not known
+
+
+def _cut_in_character(line: bytes) -> bool:
+    """Whether `line` is UTF-8 up to its end, where a character is cut short."""
+    text = line.rstrip(b"\r\n")
+    try:
+        decoded, used = codecs.utf_8_decode(text, "strict", False)
+    except UnicodeDecodeError:
+        return False
+    return used < len(text)
 
 
 def _utf8(line: bytes, c1: bool = False) -> bool:

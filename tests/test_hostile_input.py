@@ -1708,3 +1708,25 @@ def test_a_utf8_file_holding_control_characters_is_told_to_fix_them_not_sent_rou
     got = run_dry(_write(tmp_path, "c1.csv", data))
     assert got.code == 2 and "control character U+0085" in got.stderr and "Fix those characters" in got.stderr
     assert "--encoding cp1252" not in got.stderr, got.stderr
+
+
+@pytest.mark.parametrize("given", [[], ["--encoding", "cp1252"]], ids=["decided", "cp1252-given"])
+def test_a_file_mixing_utf8_and_another_encoding_is_refused_as_mixed(tmp_path: Path, given: list[str]) -> None:
+    # found by a tester: UTF-8 lines, then one pasted in Windows-1252: told "looks like Windows-1252, give
+    # --encoding cp1252", which loaded the UTF-8 lines garbled ('KÃ¸rsel') with exit 0
+    body = HEADER + "5,1,1,2026-11-01,1.00,DKK,Kørsel Århus\n".encode() + b"5,1,1,2026-11-01,-1.00,DKK,Kr\xf8ne\n"
+    got = run_dry(_write(tmp_path, "mixed.csv", body), args=given)
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert "line 2 is UTF-8 (it reads '5,1,1,2026-11-01,1.00,DKK,Kørsel Århus'" in got.stderr, got.stderr
+    assert "the file mixes encodings" in got.stderr and "Give --encoding cp1252" not in got.stderr, got.stderr
+    # a Windows-1252 file alone is still told so, and loads that way
+    alone = _write(tmp_path, "cp.csv", HEADER + b"5,1,1,2026-11-01,0.00,DKK,Kr\xf8ne\n")
+    assert "Give --encoding cp1252" in run_dry(alone).stderr
+    assert run_dry(alone, args=["--encoding", "cp1252"]).code == 0
+
+
+def test_a_utf8_file_cut_inside_its_last_character_is_said_to_be_cut(tmp_path: Path) -> None:
+    body = HEADER + "5,1,1,2026-11-01,0.00,DKK,Kørsel\n".encode() + "5,1,2,2026-11-01,0.00,DKK,Ø".encode()[:-1]
+    got = run_dry(_write(tmp_path, "cut.csv", body))
+    assert got.code == 2 and "its last line, 3, ends inside a UTF-8 character" in got.stderr, got.stderr
+    assert "the file was cut short" in got.stderr and "--encoding" not in got.stderr, got.stderr
