@@ -91,21 +91,44 @@ def _convert(spec: str, text: str) -> str | None:
     return parsed.isoformat() if _has_time(spec) else parsed.date().isoformat()
 
 
-#: the option that reads dates of another shape, as a refusal of a date names it
-_EXAMPLE = "e.g. --date-format %d/%m/%y"
+#: numbers apart by one separator, the year last in two digits ("2/13/26", "13.02.26")
+_SHORT_YEAR = re.compile(r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{2})").fullmatch
 
 
-def _expected(spec: str) -> str:
-    """What a date that did not read with `spec` should have been, and the option that reads other dates."""
+def _example(text: str) -> str:
+    """The --date-format that would read `text`, as a refusal names it: its order where the text shows it (a
+    number over 12 is the day), both where it does not; a generic one for other shapes."""
+    m = _SHORT_YEAR(text.strip())
+    if m is None and text.strip().isdigit() and 20_000 <= int(text) <= 80_000:  # 1954 to 2119 in Excel's count
+        return "it looks like a spreadsheet's day number: format the column as a date before the export"
+    if m is None:
+        return "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026"
+    first, sep, second = int(m[1]), m[2], int(m[3])
+    day_first, month_first = f"%d{sep}%m{sep}%y", f"%m{sep}%d{sep}%y"
+    if first > 12 >= second:
+        return f"--date-format {day_first} reads it"
+    if second > 12 >= first:
+        return f"--date-format {month_first} reads it"
+    return f"--date-format {day_first} (day first) or {month_first} (month first)"
+
+
+def _expected(spec: str, text: str) -> str:
+    """What a date `text` that did not read with `spec` should have been, and the option that reads other dates;
+    none for a date of the right shape that no calendar has (30 February)."""
+    day = text.strip()[:10]
+    if (_ISO_DATE(day) and _iso(day) is None) or (_parts(text) is not None and _order(text) is None):
+        return "no such day in the calendar"
     if spec == NO_DATES:  # no date of the file read without a format: the row's is no odd one out
-        return f"no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format, {_EXAMPLE}"
+        return (
+            f"no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format; {_example(text)}"
+        )
     if spec == ISO:
         read = "YYYY-MM-DD, as the file's other dates are"
     elif spec in _ORDERS:
         read = f"{_SHAPES[spec]} or YYYY-MM-DD, as the file's dates were read ({_ORDERS[spec]})"
     else:
         return f"expected format {spec} (--date-format) or YYYY-MM-DD"
-    return f"expected {read}; for dates of another format give --date-format, {_EXAMPLE}"
+    return f"expected {read}; for dates of another format give --date-format: {_example(text)}"
 
 
 class DateFormat(NamedTuple):
@@ -132,7 +155,7 @@ class DateFormat(NamedTuple):
                 cache.clear()
             result = cache[text] = _convert(self.spec, text)
         if result is None:
-            raise ValueError(f"not a valid date: {text!r} ({_expected(self.spec)})")
+            raise ValueError(f"not a valid date: {text!r} ({_expected(self.spec, text)})")
         return result
 
 

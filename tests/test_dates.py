@@ -96,11 +96,18 @@ def test_iso_is_accepted_whatever_the_order(spec: str, text: str) -> None:
     ],
 )
 def test_parse_refuses_what_is_not_a_date(fmt: DateFormat, text: str) -> None:
-    if fmt.spec in ("dmy", "mdy"):
+    if text in ("30-02-2026", "2026-02-30", "30-02-2026 10:05"):  # the shape of a date, but no day of the calendar
+        why = "no such day in the calendar"  # no --date-format helps
+    elif fmt.spec in ("dmy", "mdy"):
         order, way = {"dmy": ("day-month-year", "day first"), "mdy": ("month-day-year", "month first")}[fmt.spec]
+        example = (
+            "--date-format %d-%m-%y (day first) or %m-%d-%y (month first)"
+            if text == "3-4-26"
+            else "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026"
+        )
         why = (
             f"expected {order} or YYYY-MM-DD, as the file's dates were read ({way}); for dates of another format "
-            "give --date-format, e.g. --date-format %d/%m/%y"
+            f"give --date-format: {example}"
         )
     else:
         why = f"expected format {fmt.spec} (--date-format) or YYYY-MM-DD"
@@ -113,24 +120,31 @@ def test_parse_refuses_what_is_not_a_date(fmt: DateFormat, text: str) -> None:
 def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
     # found by a tester: each date was refused "expected YYYY-MM-DD, as every other date of the file", where no
     # date of the file is ISO, and nothing named --date-format, with which the file loads
-    values = ["45678", "1/2/26", "Feb 1, 2026"]
-    found = decide(values)
+    values = {
+        "45678": "it looks like a spreadsheet's day number: format the column as a date before the export",
+        "1/2/26": "--date-format %d/%m/%y (day first) or %m/%d/%y (month first)",
+        "2/13/26": "--date-format %m/%d/%y reads it",  # the 13th: month first, and said so (not %d/%m/%y)
+        "13.2.26": "--date-format %d.%m.%y reads it",
+        "Feb 1, 2026": "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026",
+    }
+    found = decide(list(values))
     assert found == DateFormat("none", "no date in the file")
-    for text in values:
+    for text, example in values.items():
         with pytest.raises(ValueError) as info:
             found.parse(text)
         assert str(info.value) == (
             f"not a valid date: {text!r} (no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format "
-            "with its format, e.g. --date-format %d/%m/%y)"
+            f"with its format; {example})"
         )
     with pytest.raises(ValueError) as info:  # the odd one out of a file of ISO dates
         decide(["2026-02-01", "1/2/26"]).parse("1/2/26")
     assert str(info.value) == (
         "not a valid date: '1/2/26' (expected YYYY-MM-DD, as the file's other dates are; for dates of another "
-        "format give --date-format, e.g. --date-format %d/%m/%y)"
+        "format give --date-format: --date-format %d/%m/%y (day first) or %m/%d/%y (month first))"
     )
-    assert decide(values[1:2], given="%d/%m/%y").parse("1/2/26") == "2026-02-01"
-    assert decide(values[2:], given="%b %d, %Y").parse("Feb 1, 2026") == "2026-02-01"
+    assert decide(["2/13/26"], given="%m/%d/%y").parse("2/13/26") == "2026-02-13"
+    assert decide(["1/2/26"], given="%d/%m/%y").parse("1/2/26") == "2026-02-01"
+    assert decide(["Feb 1, 2026"], given="%b %d, %Y").parse("Feb 1, 2026") == "2026-02-01"
 
 
 def test_the_cache_stays_bounded() -> None:
@@ -184,6 +198,8 @@ def test_a_file_of_iso_dates_is_reported_as_iso_and_one_without_dates_as_needing
     # no order needed: ISO dates read, and a date of another shape is rejected as such
     assert DateFormat("iso").parse("2026-11-30") == "2026-11-30"
     with pytest.raises(ValueError, match="expected YYYY-MM-DD"):
+        DateFormat("iso").parse("30/11/2026")
+    with pytest.raises(ValueError, match="no such day in the calendar"):  # no format reads it: none is advised
         DateFormat("iso").parse("31/02/2026")
 
 
