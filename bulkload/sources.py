@@ -392,6 +392,12 @@ class Source:
 
     def _undecodable(self, line_no: int, exc: UnicodeError) -> ConfigError:
         why = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        if why == "truncated data" and self.encoding.startswith("utf-16"):  # an odd byte at the end: no encoding helps
+            return ConfigError(
+                f"{self.path}: not valid {encoding_label(self.encoding)} after line {line_no}: the file ends in the "
+                "middle of a character (an odd number of bytes): it was cut short (a copy or a download?). Get the "
+                "whole file and load it; nothing was sent"
+            )
         return ConfigError(
             f"{self.path}: not valid {encoding_label(self.encoding)} after line {line_no} ({why}); "
             "give --encoding with the file's encoding"

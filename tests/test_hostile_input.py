@@ -1730,3 +1730,11 @@ def test_a_utf8_file_cut_inside_its_last_character_is_said_to_be_cut(tmp_path: P
     got = run_dry(_write(tmp_path, "cut.csv", body))
     assert got.code == 2 and "its last line, 3, ends inside a UTF-8 character" in got.stderr, got.stderr
     assert "the file was cut short" in got.stderr and "--encoding" not in got.stderr, got.stderr
+
+
+def test_a_utf16_file_cut_by_a_byte_is_said_to_be_cut(tmp_path: Path) -> None:
+    # found by a tester: told "give --encoding with the file's encoding", which no encoding could satisfy
+    text = HEADER.decode() + "".join(f"5,1,{i},2026-11-01,0.00,DKK,row\n" for i in range(1, 10))
+    got = run_dry(_write(tmp_path, "u16.csv", text.encode("utf-16")[:-1]))
+    assert got.code == 2 and "the file ends in the middle of a character" in got.stderr, got.stderr
+    assert "it was cut short" in got.stderr and "give --encoding" not in got.stderr, got.stderr
