@@ -86,8 +86,9 @@ class Job:
     no_regroup: bool = False
     #: load a file the record of loads says was already loaded into the same API (and every group of it again)
     allow_duplicate_load: bool = False
-    #: earlier loads whose ledgers are gone, by the paths they were last seen at, that the user says share no group
-    #: with what they load from now on (loads.forget): recorded for good, no load looks for them again
+    #: earlier loads whose ledgers are gone or cannot be read by this load, by the paths they were last seen at,
+    #: that the user says share no group with what they load from now on (loads.forget): recorded for good, no load
+    #: is stopped by them again
     forget_ledger: list[str] = field(default_factory=list)
     #: create again the groups an earlier run loaded that the API no longer holds (read back: e-conomic's journal),
     #: the user's word that they were deleted, never booked; every other check stays

@@ -1365,6 +1365,30 @@ def _locked(path: Path) -> bool:
     return False
 
 
+def unreadable(earlier: Path | str, pg: bool) -> str | None:
+    """Why a load whose own ledger is in PostgreSQL (`pg`) or a SQLite file cannot read the earlier ledger
+    `earlier` (a file's path that is there, or a URL) beside its own as `known_to` does, in a message's words; None
+    when it can. A file is attached as known_to attaches it and its run read: SQLite cannot open one on a read-only
+    mount (a WAL ledger is read through the -wal and -shm files beside it, which it must be able to make), without
+    permission, or damaged (or no ledger: no run in it). A ledger of the other backend is never read. None for a
+    PostgreSQL ledger and a PostgreSQL load: known_to reads it (or passes it over where it is in another
+    database)."""
+    if ledger_pg.is_url(str(earlier)):
+        return None if pg else "a PostgreSQL ledger, which a load whose ledger is a SQLite file does not read"
+    if pg:
+        return "a SQLite file, which a load whose ledger is in PostgreSQL does not read"
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("ATTACH DATABASE ? AS earlier", (str(earlier),))
+        if conn.execute("SELECT value FROM earlier.meta WHERE key='run'").fetchone() is None:
+            return "no run in it: not a bulkload ledger"
+    except sqlite3.Error as exc:
+        return f"SQLite cannot read it: {exc}"
+    finally:
+        conn.close()
+    return None
+
+
 def known_to(
     conn: sqlite3.Connection,
     earlier: Path | str,
@@ -1384,7 +1408,9 @@ def known_to(
     shares groups with the input is refused: whatever it does next must not meet what this run does. A run rolled
     back counts only for the groups whose records were gone before its rollback came to them (unexplained: they
     may be in the books). A ledger that cannot be read this way (gone, another version) is passed over, and so is
-    one of the other backend or (PostgreSQL) of another database. Where the target finds the groups the API holds
+    one of the other backend or (PostgreSQL) of another database: a load refuses before it gets here while the
+    ledger of an earlier load that may share its groups is gone or there but not to be read by it
+    (loads.gone_ledgers, loads.unread_ledgers, `unreadable`). Where the target finds the groups the API holds
     itself (`api_finds`), what the API holds of a group decides over what is said here (Ledger.skip): the words
     here then stand for groups the API no longer holds (`gone`: what that may mean, Api.gone_means), which are not
     created again but with --reload-gone. An earlier ledger whose digests are of another version

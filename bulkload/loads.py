@@ -32,7 +32,7 @@ import msgspec
 from . import ledger_pg
 from .errors import ConfigError, LoadedBefore, RunStopped
 from .job import Job, address
-from .ledger import Ledger
+from .ledger import Ledger, unreadable
 from .outputs import append_private, cache_dir, held_lock, private_dir
 from .targets.base import Target
 
@@ -290,12 +290,11 @@ def earlier_ledgers(job: Job, making: str | None = None, run: str | None = None)
     return [p if ledger_pg.is_url(p) else Path(p) for p in dict.fromkeys(ledgers)]
 
 
-def gone_ledgers(job: Job, making: str, run: str) -> list[dict[str, str]]:
-    """The earlier loads (see `_Record.earlier`) whose groups may be in this input and whose ledger is gone: loads
-    into the same API and agreement, to a place one of this job's files may go to (`same_place`), whose ledger
-    was made and is no file now where the record of loads last saw it (nor in that folder under another name), and
-    whose run was neither rolled back nor let go (`release`) nor forgotten (`forget`). PostgreSQL ledgers are not
-    looked for. Each: {"ledger", "at", "where"}, oldest first."""
+def _may_share(job: Job, making: str, run: str) -> list[tuple[str, dict[str, str]]]:
+    """The earlier loads (see `_Record.earlier`) whose groups may be in this input: loads into the same API and
+    agreement, to a place one of this job's files may go to (`same_place`), whose ledger was made, and whose run
+    was neither rolled back nor let go (`release`) nor forgotten (`forget`). Each: (its ledger where the record of
+    loads last saw it, {"at", "where"}), oldest first."""
     known = _Record()
     places = _places(job)
     found: dict[str, dict[str, str]] = {}
@@ -304,22 +303,56 @@ def gone_ledgers(job: Job, making: str, run: str) -> list[dict[str, str]]:
             found.pop(of, None)
         elif not entry.get("claim") and any(same_place(_place_of(entry), place) for place in places):
             found[of] = {"at": str(entry.get("at")), "where": _where(_place_of(entry))}
-    gone = []
-    for of, load in found.items():
-        ledger = known.ledger_of(of)
-        if of in known.forgotten or known.status.get(of) == "rolled_back" or ledger_pg.is_url(ledger):
-            continue
-        if not os.path.exists(ledger):
-            gone.append({**load, "ledger": ledger})
-    return gone
+    return [
+        (known.ledger_of(of), load)
+        for of, load in found.items()
+        if of not in known.forgotten and known.status.get(of) != "rolled_back"
+    ]
+
+
+def _gone(ledger: str) -> bool:
+    """Whether no ledger file is at the path `ledger` (a URL never is: a PostgreSQL ledger is not looked for). One
+    there that cannot be looked at (a folder without search permission) is there: this load cannot read it."""
+    if ledger_pg.is_url(ledger):
+        return False
+    try:
+        os.stat(ledger)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def gone_ledgers(job: Job, making: str, run: str) -> list[dict[str, str]]:
+    """The earlier loads whose groups may be in this input (`_may_share`) whose ledger file is gone: no file now
+    where the record of loads last saw it (nor in that folder under another name). PostgreSQL ledgers are not
+    looked for. Each: {"ledger", "at", "where"}, oldest first."""
+    return [{**load, "ledger": ledger} for ledger, load in _may_share(job, making, run) if _gone(ledger)]
+
+
+def unread_ledgers(job: Job, making: str, run: str) -> list[dict[str, str]]:
+    """The earlier loads whose groups may be in this input (`_may_share`) whose ledger is there but cannot be read
+    by this load, whose ledger is `making` (a file's path or a URL), as ledger.known_to reads it: a file SQLite
+    cannot open (a read-only mount, no permission, damaged), or a ledger of the other backend (ledger.unreadable).
+    Each: {"ledger", "at", "where", "why" (ledger.unreadable's words)}, oldest first."""
+    pg = ledger_pg.is_url(making)
+    found = []
+    for ledger, load in _may_share(job, making, run):
+        if not _gone(ledger) and (why := unreadable(ledger, pg)) is not None:
+            found.append({**load, "ledger": ledger, "why": why})
+    return found
 
 
 def forget(job: Job, ledgers: list[str]) -> None:
-    """The user says the earlier loads of these (gone) ledgers share no group with what they load from now on into
-    the job's API, or were undone by hand: `gone_ledgers` no longer names them. ConfigError, and nothing forgotten,
-    for a ledger that is there or that no load into that API has on record."""
+    """The user says the earlier loads of these ledgers, gone or not to be read by this load (`unread_ledgers`),
+    share no group with what they load from now on into the job's API, or were undone by hand: `gone_ledgers` and
+    `unread_ledgers` no longer name them (a later load that can read one still learns from it: ledger.known_to).
+    ConfigError, and nothing forgotten, for a ledger that this load can read or that no load into that API has on
+    record."""
     known = _Record()
     runs = {known.ledger_of(of): of for _, of in known.loads(_api_key(job))}
+    pg = ledger_pg.is_url(job.ledger_path)
     forgotten = []
     for given in ledgers:
         path = ledger_pg.name_of(given)
@@ -329,10 +362,10 @@ def forget(job: Job, ledgers: list[str]) -> None:
             raise ConfigError(
                 f"--forget-ledger {given}: no earlier load into {job.api_url} has its ledger there; nothing was sent"
             )
-        if ledger_pg.is_url(path) or os.path.exists(path):
+        if not _gone(path) and unreadable(path, pg) is None:
             raise ConfigError(
-                f"--forget-ledger {given}: that ledger is there, and says what its run created: it is not forgotten "
-                "(roll its run back if you want its records gone); nothing was sent"
+                f"--forget-ledger {given}: that ledger is there, this load reads it, and it says what its run "
+                "created: it is not forgotten (roll its run back if you want its records gone); nothing was sent"
             )
         forgotten.append(runs[path])
     for of in forgotten:

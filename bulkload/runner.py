@@ -33,6 +33,7 @@ from .loads import (
     made,
     release,
     remember_load,
+    unread_ledgers,
 )
 from .model import RowOutcome
 from .outputs import check_outputs
@@ -249,25 +250,41 @@ async def load(
 
 
 def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target) -> None:
-    """LedgerError naming the earlier loads whose ledger is gone (loads.gone_ledgers), when the input has groups
-    (`conn`: the new ledger, its `file_groups` filled): what their runs created can no longer be told apart from
-    what this input would create again."""
+    """LedgerError naming the earlier loads whose ledger is gone (loads.gone_ledgers) or there but not to be read
+    by this load (loads.unread_ledgers: a file SQLite cannot open, a ledger of the other backend), when the input
+    has groups (`conn`: the new ledger, its `file_groups` filled): what their runs created can no longer be told
+    apart from what this input would create again."""
     if conn.execute("SELECT 1 FROM file_groups LIMIT 1").fetchone() is None:
         return  # rows of no group: no earlier ledger could tell this load anything
-    gone = gone_ledgers(job, making, run)
-    if not gone:
-        return
     group = target.kind_of(0).group_name
-    named = "; ".join(f"{g['ledger']} ({g['at']}{g['where']})" for g in gone[:5])
-    more = f" and {len(gone) - 5:,} more" if len(gone) > 5 else ""
-    raise LedgerError(
-        f"the ledger of an earlier load into {job.api_url} is gone: {named}{more}. A ledger says which {group}s its "
-        f"run created; without it, this load could create them again. Put it back where it was (moved within its "
-        f"folder, it is found under any name; moved elsewhere, `bulkload resume --ledger NEW` or `bulkload rollback "
-        f"--ledger NEW` records where it is). If its run shares no {group} with this file, or its records were removed "
-        "from the API, pass --forget-ledger with its path: it is no longer looked for, by this load or a later one; "
-        "nothing was sent"
+    forgetting = (
+        f"If its run shares no {group} with this file, or its records were removed from the API, pass "
+        "--forget-ledger with its path: it is no longer looked for, by this load or a later one; nothing was sent"
     )
+    if gone := gone_ledgers(job, making, run):
+        raise LedgerError(
+            f"the ledger of an earlier load into {job.api_url} is gone: {_named(gone)}. A ledger says which "
+            f"{group}s its run created; without it, this load could create them again. Put it back where it was "
+            "(moved within its folder, it is found under any name; moved elsewhere, `bulkload resume --ledger NEW` "
+            f"or `bulkload rollback --ledger NEW` records where it is). {forgetting}"
+        )
+    if unread := unread_ledgers(job, making, run):
+        raise LedgerError(
+            f"the ledger of an earlier load into {job.api_url} cannot be read by this load: {_named(unread)}. A "
+            f"ledger says which {group}s its run created; unread, this load could create them again. Make it "
+            "readable where it is (SQLite reads a ledger through the -wal and -shm files beside it: its folder must "
+            "be writable, no read-only mount), or load with a --ledger of the backend that earlier load used (a "
+            f"file's path, or a postgresql:// URL). {forgetting}"
+        )
+
+
+def _named(ledgers: list[dict[str, str]]) -> str:
+    """Earlier loads as a refusal names them: each ledger with when and where it was loaded (and why it cannot be
+    read), the first five."""
+    named = "; ".join(
+        f"{g['ledger']} ({g['at']}{g['where']})" + (f", {g['why']}" if g.get("why") else "") for g in ledgers[:5]
+    )
+    return named + (f" and {len(ledgers) - 5:,} more" if len(ledgers) > 5 else "")
 
 
 def agreement_of(job: Job, target: Target, credentials: Mapping[str, str]) -> str:

@@ -1,6 +1,7 @@
 """A new load finds the earlier runs of its groups where their ledgers are (moved, then resumed from their new
-path, or renamed in their folder), refuses while an earlier ledger that may hold its groups is gone, and knows a
-file's content whether it comes plain or gzipped. Each case was found by a tester creating records twice."""
+path, or renamed in their folder), refuses while an earlier ledger that may hold its groups is gone or cannot be
+read by it (a read-only mount, the other backend), and knows a file's content whether it comes plain or gzipped.
+Each case was found by a tester creating records twice."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import gzip
 import hashlib
 import json
 import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from conftest import CREDS, sandbox_read
 
 from bulkload import Job, load, loads, resume
 from bulkload.errors import ConfigError, LedgerError
+from bulkload.ledger import unreadable
 from bulkload.outputs import cache_dir
 from bulkload.sandbox import SandboxOptions, running
 
@@ -86,7 +90,7 @@ def invoices(path: Path, numbers: list[str]) -> Path:
     return path
 
 
-def payor_job(data: Path, url: str, ledger: Path, **kw: Any) -> Job:
+def payor_job(data: Path, url: str, ledger: Path | str, **kw: Any) -> Job:
     return Job(
         target="payorcrm",
         files=[str(data)],
@@ -187,6 +191,91 @@ async def test_a_gone_ledger_that_may_hold_the_groups_stops_the_load_until_it_is
             got = await uploaded(url)
     assert forgot.loaded == 1 and last.loaded == 1
     assert got == ["N1", "N2", "N3", "N4", "N5"]
+
+
+@pytest.fixture
+def mounted(tmp_path: Path) -> Iterator[Path]:
+    """A small tmpfs of the test's own (remounted read-only by the test)."""
+    where = tmp_path / "mnt"
+    where.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(where)], capture_output=True).returncode:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def remount(where: Path, how: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{how}", str(where)], check=True)
+
+
+@pytest.mark.slow
+async def test_an_earlier_ledger_this_load_cannot_read_stops_the_load_until_readable_or_forgotten(
+    tmp_path: Path, mounted: Path
+) -> None:
+    # before: SQLite could not open the WAL ledger on the read-only mount, it was passed over as "nothing to
+    # learn", and the corrected file uploaded N1 and N2 again, exit 0
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await customer_c1(url, tmp_path)
+            ledger = mounted / "first.sqlite"
+            await load(payor_job(invoices(tmp_path / "n.csv", ["N1", "N2"]), url, ledger), env=PAYOR)
+            remount(mounted, "ro")
+            more = invoices(tmp_path / "more.csv", ["N1", "N2", "N3"])
+            with pytest.raises(LedgerError, match=f"cannot be read by this load: {ledger} .*unable to open") as got:
+                await load(payor_job(more, url, tmp_path / "more.sqlite"), env=PAYOR)
+            assert "read-only mount" in str(got.value) and "--forget-ledger" in str(got.value)
+            assert not (tmp_path / "more.sqlite").exists() and await uploaded(url) == ["N1", "N2"]
+            remount(mounted, "rw")  # readable again: N1 and N2 are skipped
+            back = await load(payor_job(more, url, tmp_path / "more.sqlite"), env=PAYOR)
+            assert (back.loaded, back.skipped) == (1, 2)
+            remount(mounted, "ro")
+            # the user's word that the unreadable ledger shares nothing with this file: taken
+            later = invoices(tmp_path / "later.csv", ["N4"])
+            forgot = await load(
+                payor_job(later, url, tmp_path / "later.sqlite", forget_ledger=[str(ledger)]), env=PAYOR
+            )
+            got_all = await uploaded(url)
+    assert forgot.loaded == 1
+    assert got_all == ["N1", "N2", "N3", "N4"], "an invoice was uploaded twice"
+
+
+def test_a_damaged_or_other_backends_earlier_ledger_is_one_this_load_cannot_read(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.sqlite"
+    damaged.write_bytes(b"not a database, " * 512)
+    assert "file is not a database" in str(unreadable(damaged, pg=False))
+    assert "SQLite file" in str(unreadable(damaged, pg=True))
+    assert "PostgreSQL ledger" in str(unreadable("postgresql://u@h/db?ledger=x", pg=False))
+    assert unreadable("postgresql://u@h/db?ledger=x", pg=True) is None
+
+
+@pytest.mark.slow
+async def test_an_earlier_ledger_of_the_other_backend_stops_the_load(tmp_path: Path, postgres_url: str) -> None:
+    # before: a load with a PostgreSQL ledger passed over the earlier SQLite ledger (and the reverse), and the
+    # corrected file uploaded N1 and N2 again, exit 0
+    first, pg = tmp_path / "first.sqlite", f"{postgres_url}?ledger=first"
+    n, more = invoices(tmp_path / "n.csv", ["N1", "N2"]), invoices(tmp_path / "more.csv", ["N1", "N2", "N3"])
+    with anyio.fail_after(90):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await customer_c1(url, tmp_path)
+            await load(payor_job(n, url, first), env=PAYOR)
+            with pytest.raises(LedgerError, match=f"cannot be read by this load: {first} .*, a SQLite file"):
+                await load(payor_job(more, url, f"{postgres_url}?ledger=more"), env=PAYOR)
+            assert await uploaded(url) == ["N1", "N2"]
+        (tmp_path / "b").mkdir()
+        async with running("payorcrm", SandboxOptions()) as url:  # the reverse, into an API of its own
+            await customer_c1(url, tmp_path / "b")
+            await load(payor_job(n, url, pg), env=PAYOR)
+            with pytest.raises(LedgerError, match="cannot be read by this load: postgresql://.*=first .*PostgreSQL"):
+                await load(payor_job(more, url, tmp_path / "b" / "more.sqlite"), env=PAYOR)
+            later = invoices(tmp_path / "later.csv", ["N4"])
+            with pytest.raises(ConfigError, match="this load reads it"):  # a PostgreSQL load reads it: kept
+                await load(payor_job(later, url, f"{postgres_url}?ledger=later", forget_ledger=[pg]), env=PAYOR)
+            forgot = await load(payor_job(later, url, tmp_path / "later.sqlite", forget_ledger=[pg]), env=PAYOR)
+            got = await uploaded(url)
+    assert forgot.loaded == 1
+    assert got == ["N1", "N2", "N4"], "an invoice was uploaded twice"
 
 
 def halo_records(path: Path, n: int) -> Path:
