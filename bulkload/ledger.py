@@ -1438,7 +1438,10 @@ def known_to(
             return 0
         at = "earlier."
     try:
-        (run,) = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
+        found_run = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
+        if found_run is None:  # no run in it: no ledger of ours (a load refuses such a one first: `unreadable`)
+            return 0
+        (run,) = found_run
         info = _decode(run)
         status = info.get("status")
         # of a run rolled back, only the groups whose (first) record was gone before the rollback came to it

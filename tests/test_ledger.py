@@ -307,6 +307,24 @@ def test_a_new_ledger_learns_what_an_earlier_one_loaded_on_both_backends(where: 
     later.close()
 
 
+def test_an_earlier_sqlite_file_without_a_run_teaches_nothing_and_raises_nothing(tmp_path: Path) -> None:
+    # before: a file of our tables whose meta holds no run stopped known_to with a TypeError (an internal error)
+    from bulkload.ledger import known_to
+
+    earlier = tmp_path / "l.sqlite"
+    ledger = Ledger.create(earlier, RunInfo(target="economic", base_url="http://x", files=[]))
+    ledger.db().execute("DELETE FROM meta WHERE key = 'run'")
+    ledger.close()
+    learnt: list[int] = []
+
+    def prepare(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO file_groups (key, file_idx, line) VALUES ('v1', 0, 2)")
+        learnt.append(known_to(conn, earlier, lambda key: f"voucher {key}", "voucher"))
+
+    Ledger.create(tmp_path / "l2.sqlite", RunInfo(target="economic", base_url="http://x", files=[]), prepare).close()
+    assert learnt == [0]
+
+
 def test_an_earlier_runs_lines_of_no_group_tell_their_orders_on_both_backends(where: str, tmp_path: Path) -> None:
     # Visma Core's FEE lines book an entry each and have no group: before, nothing tied them to their order, and an
     # order loaded as FEE was booked again when a corrected file gave it as OUTLAY (and the other way round)
