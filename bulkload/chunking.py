@@ -182,9 +182,9 @@ class Planner:
     readings: Mapping[int, Reading] = field(default_factory=dict)
     #: what is already there of a group (an earlier load created it, or may have), or None
     skip: Callable[[str], Known | None] | None = None
-    #: why a row of no group is rejected for the family it names (RecordKind.row_family: an earlier load sent a
-    #: line of it), or None
-    family_skip: Callable[[str], str | None] | None = None
+    #: why a row of no group is rejected for the family and part it names (RecordKind.row_family: an earlier load
+    #: sent a line of the family as another part, or a group of it), or None
+    family_skip: Callable[[str, str], str | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
     #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
     rows_read: int = 0
@@ -233,8 +233,8 @@ class Planner:
                         if (
                             family_skip is not None
                             and new_key is None
-                            and (family := row_family(row)) is not None
-                            and (why := family_skip(family)) is not None
+                            and (named := row_family(row)) is not None
+                            and (why := family_skip(*named)) is not None
                         ):
                             raise RowInvalid("", why)
                     except RowInvalid as exc:  # a reason may quote a value: never a secret

@@ -1255,66 +1255,89 @@ def _family_known(
     family: Callable[[str], str],
     family_label: Callable[[str], str],
     can_delete: bool,
+    settle: str,
 ) -> None:
     """The input's groups the `earlier` run (its tables `at`; `files`: its input files) did not load, but one of
-    whose `family` it did: into skip_groups as rejected (known_to); and where both ledgers record the families of
-    their rows (file_families), the input's families it sent a line of, in a group or not: into skip_families,
-    which rejects the input's rows of no group that name one (planning.make_planner). In Python: one pass over the
-    earlier run's groups, which a family is asked for only where the target has one (RecordKind.group_family)."""
+    whose `family` it sent a line of, of a group or not: into skip_groups as rejected (known_to); and where both
+    ledgers record the families of their rows and their parts (file_families), the input's families and parts of
+    which it sent a line as another part, or a group: into skip_families, which rejects the input's rows of no
+    group of one (planning.make_planner). Rows of no group of a family it sent only rows of no group of, all of
+    their part, are a correction's no more than a new row: not rejected. A line in doubt there is said to be, with
+    `settle`. In Python: one pass over the earlier run's groups, which a family is asked for only where the target
+    has one (RecordKind.group_family)."""
     undo = f" (or undo that run: `bulkload rollback --ledger {earlier}`)" if can_delete else ""
     theirs: set[str] = set()
-    families: dict[str, str] = {}  # family -> a group of it the earlier run loaded
-    for (key,) in conn.execute(
-        f"SELECT g.key FROM {at}groups g JOIN {at}chunks c ON c.seq = g.seq AND c.part = g.part "
+    # family -> part (None: a group, or a line whose part that ledger does not tell) -> what the earlier run sent
+    # of it, as a message names it, and whether it was done (not in doubt), one that was if any
+    sent: dict[str, dict[str | None, tuple[str, bool]]] = {}
+
+    def saw(of: str, part: str | None, what: str, done: bool) -> None:
+        parts = sent.setdefault(of, {})
+        if part not in parts or done and not parts[part][1]:
+            parts[part] = (what, done)
+
+    for key, state in conn.execute(
+        f"SELECT g.key, c.state FROM {at}groups g JOIN {at}chunks c ON c.seq = g.seq AND c.part = g.part "
         "WHERE c.state IN ('done', 'sending', 'in_doubt')"
     ):
         theirs.add(key)
-        families.setdefault(family(key), key)
-    ours: set[str] = set()
-    sent: dict[str, int] = {}  # family -> created.loc of a line of it the earlier run sent
-    if _has(conn, "", "file_families") and _has(conn, at, "file_families"):
-        ours = {f for (f,) in conn.execute("SELECT DISTINCT family FROM file_families").fetchall()}
-        for found, loc in _sent_lines(conn, at, ours):
-            sent.setdefault(found, loc)
+        saw(family(key), None, label(key), state == "done")
+    parts: list[tuple[str, str]] = []  # the input's (family, part)s: which are of rows of no group is told as planned
+    if _has(conn, "", "file_families", "part") and _has(conn, at, "file_families"):
+        parts = conn.execute("SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL").fetchall()
+        for of, part, loc, done in _sent_lines(conn, at):
+            file_idx, line = _file_line(loc)
+            shown = files[file_idx] if file_idx < len(files) else "its input"
+            saw(of, part, f"{family_label(of)} (line {line} of {shown})", done)
 
-    def loaded(of: str) -> str | None:
-        """What of the family `of` the earlier run loaded, as a message names it (None: nothing)."""
-        if (key := families.get(of)) is not None:
-            return label(key)
-        if (loc := sent.get(of)) is None:
+    def reason(what: str, of: str, part: str | None) -> str | None:
+        """Why `what`, of the family `of` as `part` (None: a group the earlier run did not load), is rejected: the
+        earlier run sent a line of the family as another part, or a group of it (None: it did not)."""
+        seen = [said for other, said in sent.get(of, {}).items() if part is None or other != part]
+        if not seen:
             return None
-        file_idx, line = _file_line(loc)
-        return f"{family_label(of)} (line {line} of {files[file_idx] if file_idx < len(files) else 'its input'})"
-
-    def reason(what: str, other: str) -> str:
+        other, done = max(seen, key=lambda said: said[1])
+        if done:
+            return (
+                f"{what}: an earlier run (ledger {earlier}) loaded {other}, the same {name} with other lines: not "
+                f"created, which would book the {name} twice; if this file's version is the right one, correct it "
+                f"in the API by hand{undo}"
+            )
         return (
-            f"{what}: an earlier run (ledger {earlier}) loaded {other}, the same {name} with other lines: not "
-            f"created, which would book the {name} twice; if this file's version is the right one, correct it in "
-            f"the API by hand{undo}"
+            f"{what}: an earlier run (ledger {earlier}; in doubt there) may have loaded {other}, the same {name} "
+            f"with other lines: not created, which would book the {name} twice if it did; it is settled in that "
+            f"run, not by loading this file again{f': {settle}' if settle else ''}; once it is, if this file's "
+            f"version is the right one, correct it in the API by hand{undo}"
         )
 
     rejected = [
-        (key, "rejected", reason(label(key), other), None, None, None, None, None)
+        (key, "rejected", why, None, None, None, None, None)
         for (key,) in conn.execute("SELECT key FROM file_groups").fetchall()
-        if key not in theirs and (other := loaded(family(key))) is not None
+        if key not in theirs and (why := reason(label(key), family(key), None)) is not None
     ]
     conn.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rejected)
-    if ours and _has(conn, "", "skip_families"):
+    if parts and _has(conn, "", "skip_families", "part"):
         conn.executemany(
-            "INSERT OR IGNORE INTO skip_families VALUES (?, ?)",
-            [(f, reason(family_label(f), other)) for f in ours if (other := loaded(f)) is not None],
+            "INSERT OR IGNORE INTO skip_families VALUES (?, ?, ?)",
+            [(of, part, why) for of, part in parts if (why := reason(family_label(of), of, part)) is not None],
         )
 
 
-def _sent_lines(conn: sqlite3.Connection, at: str, ours: set[str]) -> Iterator[tuple[str, int]]:
-    """(family, created.loc of a line of it) for the families in `ours` whose line the run of the ledger `at` sent:
-    done (created), or in a call that may have arrived (sending, in doubt: few, looked up one line at a time)."""
+def _sent_lines(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, str | None, int, bool]]:
+    """(family, part, created.loc of a line, done) for the input's families (file_families) whose line the run of
+    the ledger `at` sent (its file_families), of a group or not: done (created), or in a call that may have arrived
+    (sending, in doubt: few, looked up one line at a time). Of a ledger made before the parts were recorded, of
+    part None: it cannot tell them."""
     span = 1 << LOC_SHIFT
-    yield from conn.execute(
-        f"SELECT e.family, MIN(cr.loc) FROM {at}file_families e JOIN {at}created cr ON cr.loc BETWEEN "
+    parted = _has(conn, at, "file_families", "part")
+    part = "e.part" if parted else "NULL"
+    for of, found, loc in conn.execute(
+        f"SELECT e.family, {part}, MIN(cr.loc) FROM {at}file_families e JOIN {at}created cr ON cr.loc BETWEEN "
         f"e.file_idx * {span} + e.line AND e.file_idx * {span} + e.last_line "
-        "WHERE e.family IN (SELECT family FROM file_families) GROUP BY e.family"
-    ).fetchall()
+        f"WHERE e.family IN (SELECT family FROM file_families) GROUP BY e.family{', e.part' if parted else ''}"
+    ).fetchall():
+        yield of, found, loc, True
+    ours = {f for (f,) in conn.execute("SELECT DISTINCT family FROM file_families").fetchall()}
     for file_idx, blob in conn.execute(
         f"SELECT file_idx, lines FROM {at}chunks WHERE state IN ('sending', 'in_doubt')"
     ).fetchall():
@@ -1322,18 +1345,19 @@ def _sent_lines(conn: sqlite3.Connection, at: str, ours: set[str]) -> Iterator[t
         lines.frombytes(blob)
         for line in lines:
             run = conn.execute(
-                f"SELECT family, last_line FROM {at}file_families WHERE file_idx = ? AND line <= ? "
-                "ORDER BY line DESC LIMIT 1",
+                f"SELECT e.family, e.last_line, {part} FROM {at}file_families e WHERE e.file_idx = ? AND e.line <= ? "
+                "ORDER BY e.line DESC LIMIT 1",
                 (file_idx, line),
             ).fetchone()
             if run is not None and run[1] >= line and run[0] in ours:
-                yield run[0], (file_idx << LOC_SHIFT) + line
+                yield run[0], run[2], (file_idx << LOC_SHIFT) + line, False
 
 
-def _has(conn: sqlite3.Connection, at: str, table: str) -> bool:
-    """Whether the ledger of the tables `at` has `table`: one made before the table was added has not."""
+def _has(conn: sqlite3.Connection, at: str, table: str, column: str = "1") -> bool:
+    """Whether the ledger of the tables `at` has `table` (and its `column`): one made before they were added has
+    not."""
     try:
-        conn.execute(f"SELECT 1 FROM {at}{table} LIMIT 0")
+        conn.execute(f"SELECT {column} FROM {at}{table} LIMIT 0")
     except sqlite3.Error:
         return False
     return True
@@ -1418,9 +1442,10 @@ def known_to(
     and totals (digest OLDER, or NULL). The reasons name `bulkload rollback` where the target `can_delete`
     (Api.can_delete). A group it did not load, of a `family` (RecordKind.group_family) one of its groups is of, is
     rejected: the input gives that thing (an order) other lines; so is a row of no group (RecordKind.row_family)
-    of a family it sent a line of, as messages name it by `family_label` (where both ledgers record their rows'
-    families: one made before cannot tell). A group in doubt there is settled there: `settle`
-    says how (doubt.way_on, for that ledger). Returns how many groups it knows."""
+    of a family it sent a line of as another part (a cost type) or a group of, as messages name it by
+    `family_label` (where both ledgers record their rows' families and parts: one made before cannot tell). A group
+    in doubt there is settled there: `settle` says how (doubt.way_on, for that ledger), and so is a line of a family
+    in doubt there (the input's lines of the family are rejected, saying so). Returns how many groups it knows."""
     pg = isinstance(conn, ledger_pg.Connection)
     if pg != ledger_pg.is_url(str(earlier)):
         return 0
@@ -1530,7 +1555,7 @@ def known_to(
             )
         if family is not None and status != "rolled_back":  # what a rollback left is told by its own groups
             files = [f.get("path", "") for f in info.get("files", [])]
-            _family_known(conn, at, earlier, files, label, name, family, family_label, can_delete)
+            _family_known(conn, at, earlier, files, label, name, family, family_label, can_delete, settle)
         return conn.total_changes - before
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it

@@ -7,19 +7,22 @@ CREATE TABLE IF NOT EXISTS file_groups (
     key TEXT PRIMARY KEY, file_idx INTEGER NOT NULL, line INTEGER NOT NULL,
     dup INTEGER NOT NULL DEFAULT 0, last_file INTEGER, last_line INTEGER) WITHOUT ROWID"""
 
-#: the families (RecordKind.group_family: Visma Core's orders) the input's rows name, as runs of lines one family
-#: after another, where the kind names any (RecordKind.row_family; profile.py): which families this input holds,
-#: and in an earlier run's ledger, which of them it sent a line of (created.loc and the chunks' lines), its rows of
-#: no group too. A ledger made before it has none: its families cannot be told but by its groups
+#: the families (RecordKind.group_family: Visma Core's orders) the input's rows name, as runs of lines of one family
+#: and part one after another, where the kind names any (RecordKind.row_family; profile.py): which families this
+#: input holds, and in an earlier run's ledger, which of them it sent a line of (created.loc and the chunks' lines),
+#: its rows of no group too, and as which part (`part`: a Visma Core line's cost type; NULL for a bad line of a
+#: group, which cannot be told). A ledger made before it has none: its families cannot be told but by its groups;
+#: one made before `part` was added tells no parts
 FILE_FAMILIES = """
 CREATE TABLE IF NOT EXISTS file_families (
-    file_idx INTEGER NOT NULL, line INTEGER NOT NULL, last_line INTEGER NOT NULL, family TEXT NOT NULL,
+    file_idx INTEGER NOT NULL, line INTEGER NOT NULL, last_line INTEGER NOT NULL, family TEXT NOT NULL, part TEXT,
     PRIMARY KEY (file_idx, line)) WITHOUT ROWID"""
 
-#: the input's families an earlier run loaded a line of (ledger.known_to): the input's rows of no group that name
-#: one are rejected with the reason (planning.make_planner)
+#: the input's families and parts an earlier run sent a line of as another part, or a group of (ledger.known_to):
+#: the input's rows of no group of one are rejected with the reason (planning.make_planner)
 SKIP_FAMILIES = """
-CREATE TABLE IF NOT EXISTS skip_families (family TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID"""
+CREATE TABLE IF NOT EXISTS skip_families (
+    family TEXT NOT NULL, part TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (family, part)) WITHOUT ROWID"""
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -266,7 +266,7 @@ def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
 
 def make_planner(target: Target, spec: PlanSpec) -> Planner:
     """The planner for a spec: each file read its own way, the groups an earlier load created skipped, and the rows
-    of no group of a family it created a line of rejected (ledger.known_to)."""
+    of no group of a family it sent a line of as another part, or a group of, rejected (ledger.known_to)."""
     readings = {
         file_idx: reading_of(target.kind_of(file_idx), profile)
         for file_idx, profile in zip(spec.indexes, spec.profiles or [])
@@ -300,9 +300,15 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
         except sqlite3.Error:
             families = False
         if families:
+            said = "SELECT reason FROM skip_families WHERE family = ?"
+            try:  # one made before their parts were recorded rejects a family's rows whatever their part
+                db.execute("SELECT part FROM skip_families LIMIT 0")
+                said += " AND part = ?"
+            except sqlite3.Error:
+                pass
 
-            def family_skip(family: str) -> str | None:
-                row = db.execute("SELECT reason FROM skip_families WHERE family = ?", (family,)).fetchone()
+            def family_skip(family: str, part: str) -> str | None:
+                row = db.execute(said, (family, part)[: said.count("?")]).fetchone()
                 return None if row is None else str(row[0])
 
     return Planner(target, spec.max_items, spec.max_bytes, readings=readings, skip=skip, family_skip=family_skip)

@@ -38,9 +38,11 @@ log = logging.getLogger(__name__)
 
 #: a part's runs of group keys in its order (scan_part): put into `file_groups` once the parts before it are
 _RUN = "INSERT INTO key_runs VALUES (?, ?, ?)"
-#: runs of lines of one family (file, first line, last line, family): of a whole file, and of a part (scan_part)
-_FAMILIES = "INSERT INTO file_families VALUES (?, ?, ?, ?)"
-_PART_FAMILIES = "INSERT INTO family_runs VALUES (?, ?, ?, ?)"
+#: runs of lines of one family and part (file, first line, last line, family, part): of a whole file, and of a part
+#: of it (scan_part)
+_FAMILIES = "INSERT INTO file_families VALUES (?, ?, ?, ?, ?)"
+_PART_FAMILIES = "INSERT INTO family_runs VALUES (?, ?, ?, ?, ?)"
+_Run = tuple[int, int, int, str, str | None]
 
 #: group keys written to SQLite per statement
 _BATCH = 10_000
@@ -188,41 +190,42 @@ def _scan(
 def _families(
     items: Iterator[Keyed], kind: RecordKind, file_idx: int, db: sqlite3.Connection, sql: str
 ) -> Iterator[Keyed]:
-    """`items` passed on as they are, while the runs of rows one after another that name one family go to `db` by
-    the statement `sql` (file, first line, last line, family), in batches: a group's rows by their key
-    (RecordKind.group_family), a row of no group by RecordKind.row_family. A row that names none ends a run, so
-    every row between a run's first and last line is of its family. Those read before the input breaks off
-    (SourceError) are written too: they may load."""
+    """`items` passed on as they are, while the runs of rows one after another that name one family as one part go
+    to `db` by the statement `sql` (file, first line, last line, family, part), in batches: by RecordKind.row_family,
+    asked once a group (a bad row of a group: its family, of part None, which cannot be told). A row that names
+    none ends a run, so every row between a run's first and last line is of its family and part. Those read before
+    the input breaks off (SourceError) are written too: they may load."""
     group_family, row_family = kind.group_family, kind.row_family
-    batch: list[tuple[int, int, int, str]] = []
-    run: list[Any] | None = None  # [first line, last line, family] of the run going on
+    batch: list[_Run] = []
+    run: list[Any] | None = None  # [first line, last line, family, part] of the run going on
     key_before: str | None = None
-    of_key: str | None = None
+    of_key: tuple[str, str | None] | None = None
     try:
         for key, item in items:
+            named: tuple[str, str | None] | None
             if type(item) is BadRow:
                 if item.kind == NEIGHBOUR:  # a shadow of a row met elsewhere: no row of its own
                     yield key, item
                     continue
                 line = item.line_no
-                family = None if key is None else group_family(key)
+                named = None if key is None else (group_family(key), None)
             else:
                 line, row = item  # type: ignore[misc]
                 if key is None:
-                    family = row_family(row)
+                    named = row_family(row)
                 else:
-                    if key != key_before:
-                        key_before, of_key = key, group_family(key)
-                    family = of_key
-            if run is not None and family == run[2]:
+                    if key != key_before:  # a group's rows are of one part
+                        key_before, of_key = key, row_family(row) or (group_family(key), None)
+                    named = of_key
+            if run is not None and named == (run[2], run[3]):
                 run[1] = line
             else:
                 if run is not None:
-                    batch.append((file_idx, run[0], run[1], run[2]))
+                    batch.append((file_idx, run[0], run[1], run[2], run[3]))
                     if len(batch) >= _BATCH:
                         db.executemany(sql, batch)
                         batch.clear()
-                run = None if family is None else [line, line, family]
+                run = None if named is None else [line, line, *named]
             yield key, item
     except SourceError:
         _end_families(db, sql, batch, file_idx, run)
@@ -230,11 +233,9 @@ def _families(
     _end_families(db, sql, batch, file_idx, run)
 
 
-def _end_families(
-    db: sqlite3.Connection, sql: str, batch: list[tuple[int, int, int, str]], file_idx: int, run: list[Any] | None
-) -> None:
+def _end_families(db: sqlite3.Connection, sql: str, batch: list[_Run], file_idx: int, run: list[Any] | None) -> None:
     if run is not None:
-        batch.append((file_idx, run[0], run[1], run[2]))
+        batch.append((file_idx, run[0], run[1], run[2], run[3]))
     db.executemany(sql, batch)
 
 
@@ -295,9 +296,10 @@ def in_halves(
             )
             while batch := runs.fetchmany(_BATCH):
                 db.executemany(_UPSERT, batch)
-            # a run the halves cut in two stays two: each says its lines are of its family
+            # a run the halves cut in two stays two: each says its lines are of its family and part
             family_runs = part.execute(
-                "SELECT file_idx, line + ?, last_line + ?, family FROM family_runs ORDER BY rowid", (lines, lines)
+                "SELECT file_idx, line + ?, last_line + ?, family, part FROM family_runs ORDER BY rowid",
+                (lines, lines),
             )
             while found_runs := family_runs.fetchmany(_BATCH):
                 db.executemany(_FAMILIES, found_runs)
@@ -324,7 +326,7 @@ def scan_part(request: PartScan) -> PartScanned | None:
         db.execute("CREATE TABLE key_runs (key TEXT NOT NULL, file_idx INTEGER NOT NULL, line INTEGER NOT NULL)")
         db.execute(
             "CREATE TABLE family_runs (file_idx INTEGER NOT NULL, line INTEGER NOT NULL, last_line INTEGER NOT NULL, "
-            "family TEXT NOT NULL)"
+            "family TEXT NOT NULL, part TEXT)"
         )
         db.execute("BEGIN")
         found = _scan(request.file_idx, source, target.kind_of(request.file_idx), db, None, _RUN, _PART_FAMILIES)

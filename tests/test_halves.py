@@ -169,8 +169,9 @@ def test_a_plain_file_is_read_in_halves_and_its_second_halfs_lines_are_the_files
 
 def test_the_orders_of_a_visma_core_file_read_in_halves_hold_every_line_as_read_whole(tmp_path: Path) -> None:
     """Each line that names an order (a merged one's, or one of FEE, an entry a line) is in a run of its order's
-    lines, the second half's counted on from the first's: an earlier run's lines tell the orders they were sent
-    for (ledger.known_to). A run the halves cut in two is two runs; a line of no order ends one."""
+    lines of one part (its cost type), the second half's counted on from the first's: an earlier run's lines tell
+    the orders they were sent for and as what (ledger.known_to). A run the halves cut in two is two runs; a line of
+    no order ends one, and so does a line of another cost type."""
     definitions = {"OUTLAY": {"Id": 1, "MergeOrderLinesToOneEntry": True}, "FEE": {"Id": 2}}
     target = TARGETS["visma-core"].from_options({"definitions": definitions})
     rows = ["caseId,accountingCostType,amount,description,entryDate,orderId"]
@@ -183,11 +184,14 @@ def test_the_orders_of_a_visma_core_file_read_in_halves_hold_every_line_as_read_
     families = inspected.families  # type: ignore[attr-defined]
     assert inspected(path, 0.5, target) == whole and inspected.halved  # type: ignore[attr-defined]
 
-    def lines(runs: list[tuple[int, int, int, str]]) -> dict[int, str]:
-        return {line: family for _, first, last, family in runs for line in range(first, last + 1)}
+    def lines(runs: list[tuple[int, int, int, str, str | None]]) -> dict[int, tuple[str, str | None]]:
+        return {line: (family, part) for _, first, last, family, part in runs for line in range(first, last + 1)}
 
-    expected = {2 + i: f"{1000 + i // 100}/O{i // 10}" for i in range(3000) if i % 10 != 9}
-    assert lines(families) == expected and len(families) == 300
+    expected = {
+        2 + i: (f"{1000 + i // 100}/O{i // 10}", "FEE" if i % 3 else "OUTLAY") for i in range(3000) if i % 10 != 9
+    }
+    starts = [line for line, named in expected.items() if expected.get(line - 1) != named]
+    assert lines(families) == expected and len(families) == len(starts)
     assert lines(inspected.families) == expected  # type: ignore[attr-defined]
 
 

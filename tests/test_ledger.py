@@ -325,16 +325,38 @@ def test_an_earlier_sqlite_file_without_a_run_teaches_nothing_and_raises_nothing
     assert learnt == [0]
 
 
+def learn_orders(
+    at: str, earlier: str, groups: list[tuple[str, int]], families: list[tuple[int, str, str | None]]
+) -> Ledger:
+    """A new Visma Core-like ledger at `at` whose input holds `groups` (key, line) and `families` (line, family,
+    part: its cost type), made after what the run of the ledger `earlier` did with them (known_to)."""
+    from bulkload.ledger import known_to
+
+    def prepare(conn: sqlite3.Connection) -> None:
+        conn.executemany("INSERT INTO file_groups (key, file_idx, line) VALUES (?, 0, ?)", groups)
+        conn.executemany("INSERT INTO file_families VALUES (0, ?, ?, ?, ?)", [(n, n, f, p) for n, f, p in families])
+        known_to(
+            conn,
+            earlier,
+            lambda key: f"group {key}",
+            "order",
+            family=lambda key: key.rpartition("/")[0],
+            family_label=lambda family: f"order {family}",
+            settle="resume it",
+        )
+
+    return Ledger.create(at, RunInfo(target="visma-core", base_url="http://x", files=[]), prepare)
+
+
 def test_an_earlier_runs_lines_of_no_group_tell_their_orders_on_both_backends(where: str, tmp_path: Path) -> None:
     # Visma Core's FEE lines book an entry each and have no group: before, nothing tied them to their order, and an
     # order loaded as FEE was booked again when a corrected file gave it as OUTLAY (and the other way round)
-    from bulkload.ledger import known_to
     from bulkload.model import GroupInfo
 
     earlier = new(where)
-    # its input: order 1/A's lines 2-3, 1/B's line 4, 1/C's line 5 (of no group), and the group 1/D/OUTLAY (line 6)
-    families = [(0, 2, 3, "1/A"), (0, 4, 4, "1/B"), (0, 5, 5, "1/C"), (0, 6, 6, "1/D")]
-    earlier.db().executemany("INSERT INTO file_families VALUES (?, ?, ?, ?)", families)
+    # its input: order 1/A's FEE lines 2-3, 1/B's line 4 and 1/C's line 5 (FEE), and the group 1/D/OUTLAY (line 6)
+    families = [(0, 2, 3, "1/A", "FEE"), (0, 4, 4, "1/B", "FEE"), (0, 5, 5, "1/C", "FEE"), (0, 6, 6, "1/D", "OUTLAY")]
+    earlier.db().executemany("INSERT INTO file_families VALUES (?, ?, ?, ?, ?)", families)
     earlier.sending(1, "", 0, "abc-1", [3], "h1", {})
     earlier.done(1, "", 0, [3], [70], {}, {})  # line 3 booked
     earlier.sending(2, "", 0, "abc-2", [4], "h2", {})
@@ -343,46 +365,53 @@ def test_an_earlier_runs_lines_of_no_group_tell_their_orders_on_both_backends(wh
     earlier.done(3, "", 0, [6], [71], {}, {})
     earlier.set_status("complete")  # line 5 was never sent
     earlier.close()
-
-    def learn(at: str) -> Ledger:
-        def prepare(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                "INSERT INTO file_groups (key, file_idx, line) VALUES (?, ?, ?)",
-                [("1/A/OUTLAY", 0, 2), ("1/C/OUTLAY", 0, 4), ("1/D/COMMISSION", 0, 6)],
-            )
-            conn.executemany(
-                "INSERT INTO file_families VALUES (?, ?, ?, ?)",
-                [(0, 2, 3, "1/A"), (0, 4, 4, "1/C"), (0, 5, 5, "1/B"), (0, 6, 6, "1/D"), (0, 7, 7, "1/D")],
-            )
-            known_to(
-                conn,
-                where,
-                lambda key: f"group {key}",
-                "order",
-                family=lambda key: key.rpartition("/")[0],
-                family_label=lambda family: f"order {family}",
-            )
-
-        return Ledger.create(at, RunInfo(target="visma-core", base_url="http://x", files=[]), prepare)
+    groups = [("1/A/OUTLAY", 2), ("1/C/OUTLAY", 4), ("1/D/COMMISSION", 6)]
+    # 1/A, 1/B and 1/D given as FEE as that run gave them, and as SALARY (which books an entry a line too)
+    lines = [(2, "1/A", "OUTLAY"), (4, "1/C", "OUTLAY"), (5, "1/B", "FEE"), (6, "1/D", "COMMISSION"), (7, "1/D", "FEE")]
+    lines += [(8, "1/A", "FEE"), (9, "1/B", "SALARY"), (10, "1/A", "SALARY")]
 
     def other(name: str) -> str:
         return where.replace("ledger=l", f"ledger={name}") if "://" in where else str(tmp_path / f"{name}.sqlite")
 
-    later = learn(other("l2"))
+    later = learn_orders(other("l2"), where, groups, lines)
     said = dict(later.db().execute("SELECT key, reason FROM skip_groups").fetchall())
     assert sorted(said) == ["1/A/OUTLAY", "1/D/COMMISSION"], said  # order 1/C: its line was never sent
     assert "loaded order 1/A (line 3 of its input), the same order with other lines" in said["1/A/OUTLAY"]
     assert "loaded group 1/D/OUTLAY, the same order" in said["1/D/COMMISSION"]
-    lines = dict(later.db().execute("SELECT family, reason FROM skip_families").fetchall())
-    assert sorted(lines) == ["1/A", "1/B", "1/D"], lines  # the input's lines of no group of these are rejected
-    assert lines["1/B"].startswith("order 1/B: an earlier run (ledger ") and "(line 4 of its input)" in lines["1/B"]
-    assert later.skips() == 5
+    rows = {(f, p): r for f, p, r in later.db().execute("SELECT family, part, reason FROM skip_families").fetchall()}
+    # of an order that run sent only FEE lines of, this input's FEE lines are no correction: 1/A's and 1/B's load
+    # (its lines of a group are asked for their order's only where their cost type books an entry a line)
+    assert sorted(rows) == [
+        ("1/A", "OUTLAY"),
+        ("1/A", "SALARY"),
+        ("1/B", "SALARY"),
+        ("1/D", "COMMISSION"),
+        ("1/D", "FEE"),
+    ]
+    assert "loaded order 1/A (line 3 of its input)" in rows[("1/A", "SALARY")]
+    assert "loaded group 1/D/OUTLAY, the same order" in rows[("1/D", "FEE")]
+    # its line 4 may have arrived: said so, and what settles it
+    assert (
+        rows[("1/B", "SALARY")].startswith("order 1/B: an earlier run (ledger ")
+        and ("; in doubt there) may have loaded order 1/B (line 4 of its input), the same order with other lines")
+        in rows[("1/B", "SALARY")]
+    )
+    assert "settled in that run, not by loading this file again: resume it" in rows[("1/B", "SALARY")]
+    assert later.skips() == 7
     later.close()
-    # a ledger made before the families of its rows were recorded cannot tell them: its groups still do
+    # a ledger made before the parts were recorded cannot tell them: every line it sent of an order counts
+    old = Ledger.open(where)
+    old.db().execute("ALTER TABLE file_families DROP COLUMN part")
+    old.close()
+    older = learn_orders(other("l3"), where, groups, lines)
+    rows = {(f, p): r for f, p, r in older.db().execute("SELECT family, part, reason FROM skip_families").fetchall()}
+    assert sorted(rows) == sorted((f, p) for _, f, p in lines if f != "1/C"), rows
+    older.close()
+    # one made before the families of its rows were recorded cannot tell them: its groups still do
     old = Ledger.open(where)
     old.db().execute("DROP TABLE file_families")
     old.close()
-    oldest = learn(other("l3"))
+    oldest = learn_orders(other("l4"), where, groups, lines)
     assert [k for (k,) in oldest.db().execute("SELECT key FROM skip_groups")] == ["1/D/COMMISSION"]
     assert oldest.skips() == 1
     oldest.close()

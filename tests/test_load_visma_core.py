@@ -533,36 +533,103 @@ async def test_an_order_loaded_as_fee_and_corrected_to_outlay_is_not_booked_agai
     ), rejects["2"]
 
 
+def second_job(tmp_path: Path, data: Path, url: str, name: str) -> Job:
+    """A run of its own of `data` (ledger NAME.sqlite, rejects NAME.csv in `tmp_path`)."""
+    return Job(
+        target="visma-core",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / f"{name}.sqlite"),
+        rejects=str(tmp_path / f"{name}.csv"),
+    )
+
+
 @pytest.mark.slow
-async def test_lines_of_an_order_loaded_one_entry_each_are_not_booked_again_the_same_lines_of_others_are(
+async def test_fee_lines_of_an_order_sent_only_as_fee_load_and_its_lines_of_another_cost_type_do_not(
     tmp_path: Path,
 ) -> None:
-    # nothing tells a FEE line of a corrected copy from the one an earlier run booked: a line of an order that run
-    # loaded is rejected (before: booked again); the same lines of other orders, and of none, are new entries
+    # found by a tester: a FEE line of order O-30 rejected alone (50.001) while its sibling loaded, and the fixed
+    # rejects file was refused for ever: "… loaded order O-30 …, the same order with other lines", untrue. Lines of
+    # a cost type that books an entry a line are no correction of each other: as before, they are not identified
+    # (the fixed rejects file holds only what did not load), and a later export's further lines load too; the
+    # order given as another cost type is a correction still
     first = write(
         tmp_path / "e.csv",
         [
-            [1493, "FEE", "100.00", "Gebyr", "", "2026-11-02", "A"],
-            [1493, "FEE", "50.00", "Gebyr", "", "2026-11-02", "A"],
+            [1030, "FEE", "100.00", "a1", "", "2026-11-01", "O-30"],
+            [1030, "FEE", "50.001", "a2", "", "2026-11-01", "O-30"],
+            [1031, "OUTLAY", "7.00", "b1", "", "2026-11-01", "O-31"],
         ],
     )
-    again = write(
-        tmp_path / "e-again.csv",
+    later = write(
+        tmp_path / "later.csv",
         [
-            [1493, "FEE", "100.00", "Gebyr", "", "2026-11-02", "A"],
-            [1493, "FEE", "50.00", "Gebyr", "", "2026-11-02", "A"],
-            [1493, "FEE", "100.00", "Gebyr", "", "2026-11-02", "E"],
-            [1493, "FEE", "50.00", "Gebyr", "", "2026-11-02", "E"],
-            [1493, "FEE", "100.00", "Gebyr", "", "2026-11-02", ""],
+            [1030, "FEE", "25.00", "a3", "", "2026-11-01", "O-30"],  # a further line of the order
+            [1030, "FEE", "100.00", "a1", "", "2026-11-01", "O-30"],  # as line 2 of e.csv: not told from a new one
+            [1030, "SALARY", "5.00", "s1", "", "", "O-30"],  # the order given as another cost type: a correction
+            [1031, "FEE", "7.00", "b1", "", "2026-11-01", "O-31"],  # the order loaded as OUTLAY, given as FEE
         ],
     )
-    two, entries = await load_corrected(tmp_path, first, again)
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            assert (one.loaded, one.rejected) == (2, 1), one
+            rejects = tmp_path / "rejects.csv"
+            rejects.write_text(rejects.read_text(encoding="utf-8").replace(",50.001,", ",50.00,"), encoding="utf-8")
+            fixed = await load(second_job(tmp_path, rejects, url, "fixed"), env=ENV)
+            two = await load(second_job(tmp_path, later, url, "two"), env=ENV)
+            entries = await created(url)
+    assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (1, 0, 0), fixed
+    assert (two.loaded, two.rejected) == (2, 2) and accounted(two), two
     amounts = sorted(e["Amount"] for e in entries)
-    assert amounts == [Decimal(a) for a in ("50.00", "50.00", "100.00", "100.00", "100.00")], entries
-    assert (two.loaded, two.skipped, two.rejected) == (3, 0, 2) and accounted(two), two
-    rejects = {r["line"]: r["reason"] for r in read_csv(tmp_path / "two.csv")}
-    assert sorted(rejects) == ["2", "3"], rejects
-    assert f"loaded order A of case 1493 (line 2 of {tmp_path / 'e.csv'})" in rejects["3"], rejects["3"]
+    assert amounts == [Decimal(a) for a in ("7.00", "25.00", "50.00", "100.00", "100.00")], entries
+    reasons = {r["line"]: r["reason"] for r in read_csv(tmp_path / "two.csv")}
+    assert sorted(reasons) == ["4", "5"], reasons
+    assert reasons["4"].startswith("order O-30 of case 1030: an earlier run (ledger ") and (
+        "loaded order O-30 of case 1030 (line 2 of " in reasons["4"]
+        and "the same order with other lines" in reasons["4"]
+    ), reasons["4"]
+    assert "loaded order O-31 of case 1031 (OUTLAY), the same order with other lines" in reasons["5"], reasons["5"]
+
+
+@pytest.mark.slow
+async def test_an_order_in_doubt_in_an_earlier_run_is_said_to_be_where_its_other_lines_are_rejected(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: lines of an order whose earlier line (or merged order) was in doubt there were rejected
+    # saying that run "loaded" it; a merged order in doubt there is said to be, with what settles it
+    first = write(
+        tmp_path / "e.csv",
+        [
+            [1040, "OUTLAY", "100.00", "a1", "", "2026-11-01", "O-40"],
+            [1041, "FEE", "10.00", "f1", "", "2026-11-01", "O-41"],
+        ],
+    )
+    corrected = write(
+        tmp_path / "e-fixed.csv",
+        [
+            [1040, "FEE", "100.00", "a1", "", "2026-11-01", "O-40"],  # the merged order in doubt, as FEE
+            [1041, "SALARY", "10.00", "f1", "", "", "O-41"],  # the FEE line in doubt, as SALARY
+        ],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions(drop_rate=1.0)) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            assert (one.loaded, one.in_doubt) == (0, 2), one
+            two = await load(second_job(tmp_path, corrected, url, "two"), env=ENV)
+    assert (two.loaded, two.rejected, two.in_doubt) == (0, 2, 0) and accounted(two), two
+    reasons = {r["line"]: r["reason"] for r in read_csv(tmp_path / "two.csv")}
+    ledger = tmp_path / "run.sqlite"
+    assert reasons["2"].startswith(
+        f"order O-40 of case 1040: an earlier run (ledger {ledger}; in doubt there) may have loaded order O-40 of "
+        "case 1040 (OUTLAY), the same order with other lines: not created, which would book the order twice if it "
+        "did; it is settled in that run, not by loading this file again: "
+    ), reasons["2"]
+    assert (
+        f"an earlier run (ledger {ledger}; in doubt there) may have loaded order O-41 of case 1041 (line 3 of "
+        f"{first}), the same order with other lines" in reasons["3"]
+    ), reasons["3"]
+    assert all(f"bulkload resume --ledger {ledger}" in r for r in reasons.values()), reasons
 
 
 @pytest.mark.slow

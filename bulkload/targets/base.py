@@ -110,13 +110,16 @@ class RecordKind:
         itself."""
         return key
 
-    def row_family(self, row: Mapping[str, Any]) -> str | None:
-        """The family (group_family) a source row of no group names (group_key None), from the values group_key
-        reads, read as it reads them: Visma Core's line of a cost type that books an entry a line names its order
-        all the same. An earlier run that loaded any line of a family stops this input's lines of it that it did
-        not load (ledger.known_to): a row of no group cannot tell a corrected copy of itself from a new row. None:
-        it names none, as by default; a kind that overrides this has its rows' families recorded as its files are
-        read (profile.py), and runs it once a row of no group."""
+    def row_family(self, row: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(family, part): the family (group_family) a source row names, and which part of it the row is, from the
+        values group_key reads, read as it reads them: a row of no group (group_key None) too, as Visma Core's line
+        of a cost type that books an entry a line (FEE) names its order all the same; its part is its cost type.
+        An earlier run that sent a line of a family as another part, or a group of it, stops this input's rows of
+        no group of it that it did not load (ledger.known_to): the family given otherwise is a correction. Rows of a
+        part of a family it sent only rows of no group of that part of are not stopped: a row of no group cannot
+        tell a corrected copy of itself from a new row (the fixed rejects file holds the rows that did not load).
+        None: it names none, as by default; a kind that overrides this has its rows' families recorded as its files
+        are read (profile.py), and runs it once a row of no group and once a group (whose rows are of one part)."""
         return None
 
     def family_label(self, family: str) -> str:

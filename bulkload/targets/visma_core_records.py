@@ -245,14 +245,16 @@ class Entries(OnCase):
         """The order (case/order): its lines of another cost type are the same order told otherwise."""
         return key.rpartition("/")[0]
 
-    def row_family(self, row: Mapping[str, Any]) -> str | None:
-        """The order (case/order, as group_key reads them) a line names whatever its cost type: a line of one that
-        books an entry a line (FEE) is the order's all the same. None without an orderId or a case number."""
+    def row_family(self, row: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(the order: case/order, as group_key reads them; the line's cost type): a line of a cost type that books
+        an entry a line (FEE) is the order's all the same. None without an orderId or a case number."""
         order = row.get("orderId")
         if order is None:
             return None
         number = key_number(row.get("caseId"))
-        return None if number is None else f"{number}/{str(order).strip()}"
+        if number is None:
+            return None
+        return f"{number}/{str(order).strip()}", str(row.get("accountingCostType") or "").strip()
 
     def family_label(self, family: str) -> str:
         case, _, order = family.partition("/")
