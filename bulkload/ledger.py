@@ -1363,6 +1363,22 @@ def _has(conn: sqlite3.Connection, at: str, table: str, column: str = "1") -> bo
     return True
 
 
+def _shared_families(conn: sqlite3.Connection, at: str, family: Callable[[str], str]) -> tuple[int, str | None]:
+    """How many of the input's families (its file_families) the run of the ledger `at` has rows of, and the first:
+    by its file_families, or where it has none (made before them), by its groups' keys."""
+    if not _has(conn, "", "file_families") or conn.execute("SELECT 1 FROM file_families LIMIT 1").fetchone() is None:
+        return 0, None
+    if _has(conn, at, "file_families"):
+        n, first = conn.execute(
+            "SELECT COUNT(DISTINCT family), MIN(family) FROM file_families WHERE family IN "
+            f"(SELECT family FROM {at}file_families)"
+        ).fetchone()
+        return int(n), first
+    theirs = {family(key) for (key,) in conn.execute(f"SELECT key FROM {at}file_groups").fetchall()}
+    found = sorted({f for (f,) in conn.execute("SELECT DISTINCT family FROM file_families").fetchall()} & theirs)
+    return len(found), found[0] if found else None
+
+
 def _versions() -> list[tuple[str, str]]:
     """What a new ledger's meta says of the versions it is written in."""
     return [("schema_version", str(SCHEMA_VERSION)), ("checks", str(CHECKS_VERSION))]
@@ -1429,7 +1445,8 @@ def known_to(
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
     that may have arrived is in doubt here too. An earlier run that has not finished, has created records and
-    shares groups with the input is refused: whatever it does next must not meet what this run does. A run rolled
+    shares groups with the input, or families (`family`: an order whose lines it gives as another cost type, say),
+    is refused: whatever it does next must not meet what this run does. A run rolled
     back counts only for the groups whose records were gone before its rollback came to them (unexplained: they
     may be in the books). A ledger that cannot be read this way (gone, another version) is passed over, and so is
     one of the other backend or (PostgreSQL) of another database: a load refuses before it gets here while the
@@ -1490,9 +1507,12 @@ def known_to(
             shared, first = conn.execute(
                 f"SELECT COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups)"
             ).fetchone()
+            named = label
+            if not shared and family is not None:  # the same order given as lines of another cost type, say
+                (shared, first), named = _shared_families(conn, at, family), family_label
             if shared:
                 raise SharedUnfinished(
-                    f"{shared:,} {name}s of this input (e.g. {label(first)})",
+                    f"{shared:,} {name}s of this input (e.g. {named(first)})",
                     str(earlier),
                     str(status),
                     can_delete=can_delete,

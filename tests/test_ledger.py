@@ -415,3 +415,36 @@ def test_an_earlier_runs_lines_of_no_group_tell_their_orders_on_both_backends(wh
     assert [k for (k,) in oldest.db().execute("SELECT key FROM skip_groups")] == ["1/D/COMMISSION"]
     assert oldest.skips() == 1
     oldest.close()
+
+
+def test_an_unfinished_run_of_an_order_stops_a_load_of_it_as_another_cost_type_on_both_backends(
+    where: str, tmp_path: Path
+) -> None:
+    # found by a tester: only the group keys were compared, so a run stopped (quota, kill -9) before it sent order
+    # 1/A as OUTLAY did not stop a load of 1/A as FEE (no group): loaded, and the resumed run booked 1/A again
+    from bulkload.errors import SharedUnfinished
+
+    earlier = new(where)
+    earlier.db().executemany(
+        "INSERT INTO file_groups (key, file_idx, line) VALUES (?, 0, ?)", [("1/A/OUTLAY", 3), ("1/B/OUTLAY", 5)]
+    )
+    families = [(0, 2, 2, "1/Z", "FEE"), (0, 3, 4, "1/A", "OUTLAY"), (0, 5, 5, "1/B", "OUTLAY")]
+    earlier.db().executemany("INSERT INTO file_families VALUES (?, ?, ?, ?, ?)", families)
+    earlier.sending(1, "", 0, "abc-1", [2], "h1", {})
+    earlier.done(1, "", 0, [2], [70], {}, {})  # its first line only: it stopped there
+    earlier.close()
+
+    def other(name: str) -> str:
+        return where.replace("ledger=l", f"ledger={name}") if "://" in where else str(tmp_path / f"{name}.sqlite")
+
+    with pytest.raises(SharedUnfinished, match=r"^1 orders of this input \(e\.g\. order 1/A\) belong to a run that "):
+        learn_orders(other("l2"), where, [], [(2, "1/A", "FEE"), (3, "1/C", "FEE")])
+    with pytest.raises(SharedUnfinished, match=r"^1 orders of this input \(e\.g\. order 1/B\) "):
+        learn_orders(other("l3"), where, [("1/B/COMMISSION", 2)], [(2, "1/B", "COMMISSION")])
+    learn_orders(other("l4"), where, [("1/C/OUTLAY", 2)], [(2, "1/C", "OUTLAY"), (3, "1/D", "FEE")]).close()
+    # a ledger made before the families of its rows were recorded: its groups tell its orders
+    old = Ledger.open(where)
+    old.db().execute("DROP TABLE file_families")
+    old.close()
+    with pytest.raises(SharedUnfinished, match=r"e\.g\. order 1/A\)"):
+        learn_orders(other("l5"), where, [], [(2, "1/A", "FEE")])

@@ -14,6 +14,7 @@ import anyio
 import pytest
 
 from bulkload import Job, load, resume
+from bulkload.errors import SharedUnfinished
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 
@@ -590,6 +591,46 @@ async def test_fee_lines_of_an_order_sent_only_as_fee_load_and_its_lines_of_anot
         and "the same order with other lines" in reasons["4"]
     ), reasons["4"]
     assert "loaded order O-31 of case 1031 (OUTLAY), the same order with other lines" in reasons["5"], reasons["5"]
+
+
+@pytest.mark.slow
+async def test_an_unfinished_run_of_an_order_stops_a_load_of_it_as_another_cost_type(tmp_path: Path) -> None:
+    # found by a tester: only group keys were compared with an unfinished run's. A run stopped by its quota before
+    # it sent order O-20 as OUTLAY did not stop a load of O-20 as FEE (exit 0), and its resume booked O-20 again
+    first = write(
+        tmp_path / "a.csv",
+        [
+            [1010, "FEE", "1.00", "x", "n", "2026-11-01", ""],
+            [1020, "OUTLAY", "100.00", "a1", "n", "2026-11-01", "O-20"],
+            [1020, "OUTLAY", "50.00", "a2", "n", "2026-11-01", "O-20"],
+        ],
+    )
+    fee = write(
+        tmp_path / "b.csv",
+        [
+            [1020, "FEE", "100.00", "a1", "n", "2026-11-01", "O-20"],
+            [1020, "FEE", "50.00", "a2", "n", "2026-11-01", "O-20"],
+        ],
+    )
+    with anyio.fail_after(90):
+        async with running("visma-core", SandboxOptions()) as url:
+            # two cost types looked up, and the FEE line: the quota is spent before order O-20
+            stopped = await load(job(tmp_path, first, url, daily_quota=3, concurrency=1), env=ENV, raise_on_stop=False)
+            assert (stopped.status, stopped.loaded) == ("stopped", 1), stopped
+            with pytest.raises(
+                SharedUnfinished,
+                match=r"^1 orders of this input \(e\.g\. order O-20 of case 1020\) belong to a run that has not "
+                r"finished \(ledger .*run\.sqlite, stopped\)",
+            ):
+                await load(second_job(tmp_path, fee, url, "two"), env=ENV)
+            done = await resume(str(tmp_path / "run.sqlite"), env=ENV, daily_quota=1000)
+            assert (done.status, done.loaded) == ("complete", 3), done
+            again = await load(second_job(tmp_path, fee, url, "two"), env=ENV)
+            entries = await created(url)
+    assert sorted(e["Amount"] for e in entries) == [Decimal("1.00"), Decimal("150.00")], entries
+    assert (again.loaded, again.rejected) == (0, 2), again
+    reasons = [r["reason"] for r in read_csv(tmp_path / "two.csv")]
+    assert all("loaded order O-20 of case 1020 (OUTLAY), the same order with other lines" in r for r in reasons)
 
 
 @pytest.mark.slow
