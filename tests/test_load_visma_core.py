@@ -236,9 +236,10 @@ async def test_a_merged_order_with_a_bad_line_is_not_booked_at_all(tmp_path: Pat
 
 
 async def test_an_order_whose_case_is_written_two_ways_is_one_entry_or_none(tmp_path: Path) -> None:
-    """The group key reads the case as validation does: "1004" and "1004.0" are one case, so one merged entry;
-    a case that is no case number ("1.0e3": a spreadsheet's display) or one validation refuses ("01001") takes
-    its order with it. Before: 1004 became two entries, and order B1 an entry of 10.00 where the file meant 30.00."""
+    """The group key reads the case as validation does: "1004" and "1004.0" are one case, so one merged entry, and
+    so are "1001" and "01001" (leading zeros are the number's); a case that is no case number ("1.0e3": a
+    spreadsheet's display) takes its order with it. Before: 1004 became two entries, and order B1 an entry of
+    10.00 where the file meant 30.00 (then, until leading zeros were read, B1 was refused whole)."""
     data = write(
         tmp_path / "e.csv",
         [
@@ -251,10 +252,11 @@ async def test_an_order_whose_case_is_written_two_ways_is_one_entry_or_none(tmp_
         ],
     )
     report, entries = await load_entries(tmp_path, data)
-    assert [e["Amount"] for e in entries] == [Decimal("30.00")], entries
-    assert (report.loaded, report.rejected) == (2, 4), report
+    assert [e["Amount"] for e in entries] == [Decimal("30.00"), Decimal("30.00")], entries
+    assert sorted(e["CaseId"] for e in entries) == [1001, 1004]
+    assert (report.loaded, report.rejected) == (4, 2), report
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
-    assert sorted(rejects) == [4, 5, 6, 7]
+    assert sorted(rejects) == [6, 7]
     assert "'1.0e3' is written with an exponent" in rejects[7], rejects
 
 
