@@ -105,26 +105,28 @@ class SharedUnfinished(LedgerError):
     ) -> None:
         self.fact, self.ledger, self.status, self.can_delete = fact, ledger, status, can_delete
         self.under_way = under_way
+        #: the verb, agreeing with the fact ("1 voucher of this input … belongs")
+        self._belong = "belongs" if fact.startswith("1 ") else "belong"
         super().__init__(self._said(f"`bulkload resume --ledger {ledger}`", "load this file again"))
 
     def _said(self, resume: str, again: str) -> str:
         if self.under_way:
             return (
-                f"{self.fact} belong to a run under way now (ledger {self.ledger}: another bulkload works on it): "
-                f"{again} once it has ended; nothing was sent"
+                f"{self.fact} {self._belong} to a run under way now (ledger {self.ledger}: another bulkload works on "
+                f"it): {again} once it has ended; nothing was sent"
             )
         if self.status == "rolling_back":
             return (
-                f"{self.fact} belong to a run being rolled back (ledger {self.ledger}; its rollback stopped part "
-                f"way): finish the rollback first (`bulkload rollback --ledger {self.ledger}`), then {again}; nothing "
-                "was sent"
+                f"{self.fact} {self._belong} to a run being rolled back (ledger {self.ledger}; its rollback stopped "
+                f"part way): finish the rollback first (`bulkload rollback --ledger {self.ledger}`), then {again}; "
+                "nothing was sent"
             )
         undo = f" or undo it (`bulkload rollback --ledger {self.ledger}`)" if self.can_delete else ""
         # a status of "running" with no process on the run: it was killed, or its machine stopped
         status = "stopped without a word: killed?" if self.status == "running" else self.status
         return (
-            f"{self.fact} belong to a run that has not finished (ledger {self.ledger}, {status}): finish it first "
-            f"({resume}){undo}, then {again}; nothing was sent"
+            f"{self.fact} {self._belong} to a run that has not finished (ledger {self.ledger}, {status}): finish it "
+            f"first ({resume}){undo}, then {again}; nothing was sent"
         )
 
     def in_manifest(self, job: str) -> str:

@@ -1512,7 +1512,7 @@ def known_to(
                 (shared, first), named = _shared_families(conn, at, family), family_label
             if shared:
                 raise SharedUnfinished(
-                    f"{shared:,} {name}s of this input (e.g. {named(first)})",
+                    f"{shared:,} {name}{'s' if shared != 1 else ''} of this input (e.g. {named(first)})",
                     str(earlier),
                     str(status),
                     can_delete=can_delete,

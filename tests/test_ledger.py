@@ -437,9 +437,9 @@ def test_an_unfinished_run_of_an_order_stops_a_load_of_it_as_another_cost_type_o
     def other(name: str) -> str:
         return where.replace("ledger=l", f"ledger={name}") if "://" in where else str(tmp_path / f"{name}.sqlite")
 
-    with pytest.raises(SharedUnfinished, match=r"^1 orders of this input \(e\.g\. order 1/A\) belong to a run that "):
+    with pytest.raises(SharedUnfinished, match=r"^1 order of this input \(e\.g\. order 1/A\) belongs to a run that "):
         learn_orders(other("l2"), where, [], [(2, "1/A", "FEE"), (3, "1/C", "FEE")])
-    with pytest.raises(SharedUnfinished, match=r"^1 orders of this input \(e\.g\. order 1/B\) "):
+    with pytest.raises(SharedUnfinished, match=r"^1 order of this input \(e\.g\. order 1/B\) "):
         learn_orders(other("l3"), where, [("1/B/COMMISSION", 2)], [(2, "1/B", "COMMISSION")])
     learn_orders(other("l4"), where, [("1/C/OUTLAY", 2)], [(2, "1/C", "OUTLAY"), (3, "1/D", "FEE")]).close()
     # a ledger made before the families of its rows were recorded: its groups tell its orders

@@ -621,7 +621,7 @@ async def test_an_unfinished_run_of_an_order_stops_a_load_of_it_as_another_cost_
             assert (stopped.status, stopped.loaded) == ("stopped", 1), stopped
             with pytest.raises(
                 SharedUnfinished,
-                match=r"^1 orders of this input \(e\.g\. order O-20 of case 1020\) belong to a run that has not "
+                match=r"^1 order of this input \(e\.g\. order O-20 of case 1020\) belongs to a run that has not "
                 r"finished \(ledger .*run\.sqlite, stopped\)",
             ):
                 await load(second_job(tmp_path, fee, url, "two"), env=ENV)
