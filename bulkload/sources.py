@@ -388,6 +388,12 @@ class Source:
                 f"cannot read {self.path}: it breaks off before its first line "
                 f"({exc or type(exc).__name__}); nothing was sent"
             )
+        if isinstance(exc, gzip.BadGzipFile) and str(exc).startswith(("CRC check failed", "Incorrect length")):
+            # the check at a gzip member's end: what came out of it, lines and all, is not what was packed
+            return SourceError(
+                f"{self.path}: its gzip data is damaged ({exc}, found after line {line_no}: the lines before it are "
+                "not to be trusted either)"
+            )
         return SourceError(f"{self.path}: cannot read past line {line_no}: {exc or type(exc).__name__}")
 
     def _undecodable(self, line_no: int, exc: UnicodeError) -> ConfigError:

@@ -1738,3 +1738,15 @@ def test_a_utf16_file_cut_by_a_byte_is_said_to_be_cut(tmp_path: Path) -> None:
     got = run_dry(_write(tmp_path, "u16.csv", text.encode("utf-16")[:-1]))
     assert got.code == 2 and "the file ends in the middle of a character" in got.stderr, got.stderr
     assert "it was cut short" in got.stderr and "give --encoding" not in got.stderr, got.stderr
+
+
+@pytest.mark.parametrize("at", [-6, -2], ids=["crc", "length"])
+def test_a_gzip_whose_check_fails_is_refused_as_damaged(tmp_path: Path, at: int) -> None:
+    # found by a tester: a damaged deflate stream gave "cannot read past line 55543" for a file of 40,001 lines: the
+    # lines counted were what the damage produced
+    packed = bytearray(gzip.compress(HEADER + b"5,1,1,2026-11-01,0.00,DKK,row\n" * 99))
+    packed[at] ^= 0xFF  # the member's CRC-32, or its length
+    got = run_dry(_write(tmp_path, "damaged.csv", bytes(packed)))
+    assert got.code == 2 and got.report is None, got
+    assert "its gzip data is damaged (" in got.stderr and "the lines before it are not to be trusted" in got.stderr
+    assert "nothing was sent" in got.stderr and "cannot read past line" not in got.stderr, got.stderr
