@@ -1167,6 +1167,10 @@ class Ledger:
             ).fetchall()
         )
 
+    def ids_in(self, files: Iterable[int]) -> frozenset[int]:
+        """The ids of every row of these files (their indexes) that this run created or updated."""
+        return frozenset(record_id for file_idx in files for record_id in self.created_in(file_idx).values())
+
     def created_lines(self) -> Iterator[tuple[int, int, int]]:
         """(file index, line, id) of every row this run created or updated, in id order."""
         for loc, record_id in self._db.execute("SELECT loc, id FROM created ORDER BY id"):

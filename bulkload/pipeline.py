@@ -543,10 +543,11 @@ class Loader:
         call is looked for when its key cannot settle it (forgotten by the API, or replaying a failure): among
         what its scopes received since the run's baselines (`RecordKind.find_sent`, e-conomic: line for line)."""
         kind = self.target.kind_of(chunk.file_idx)
+        taken = taken_ids(self.target, self.ledger, kind)
         try:
             if self.target.api.idempotent:
-                return await kind.find_sent(self.dispatcher, chunk, self._baselines)
-            return await kind.resolve(self.dispatcher, chunk)
+                return await kind.find_sent(self.dispatcher, chunk, self._baselines, taken)
+            return await kind.resolve(self.dispatcher, chunk, taken)
         except BulkloadError:
             return None
 
@@ -712,6 +713,12 @@ class Loader:
             finally:
                 del self._baseline_events[scope]
                 event.set()
+
+
+def taken_ids(target: Target, ledger: Ledger, kind: RecordKind) -> frozenset[int]:
+    """The ids the ledger holds for rows of `kind`'s files (every file of the run of that kind): records the run
+    created or updated, none of them made by a call whose answer was lost (`RecordKind.resolve`'s `taken`)."""
+    return ledger.ids_in(i for i in range(len(ledger.run.files)) if target.kind_of(i) is kind)
 
 
 def replayed_failure(exc: APIError, target: Target) -> str:

@@ -52,7 +52,7 @@ from .job import Job
 from .ledger import Ledger, OpenCall
 from .ledger_home import check_home, record_status
 from .model import Chunk, Totals
-from .pipeline import KEY_TTL_MARGIN_S, body_hash, resumable, settled_look
+from .pipeline import KEY_TTL_MARGIN_S, body_hash, resumable, settled_look, taken_ids
 from .planning import Planned, planning_for
 from .progress import shown
 from .report import write_report
@@ -335,7 +335,7 @@ async def _settle_calls(
                     async def look(chunk: Chunk = chunk, kind: RecordKind = kind) -> list[int] | None:
                         nonlocal looks
                         looks += 1
-                        return await kind.find_sent(dispatcher, chunk, baselines)
+                        return await kind.find_sent(dispatcher, chunk, baselines, taken_ids(target, ledger, kind))
 
                     # the load's rule: absent at once and again once the settle delay since the answer was lost
                     # has passed (a kill long ago: passed already)

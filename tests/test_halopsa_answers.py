@@ -22,6 +22,7 @@ from bulkload import Job, load, rollback
 from bulkload.cli import main
 from bulkload.errors import RunStopped
 from bulkload.sandbox import SandboxOptions, build_app
+from bulkload.sandbox.halopsa import HALOPSA_KEY
 from bulkload.targets.halopsa import _seconds
 
 ENV = {"HALO_CLIENT_ID": "answers-client", "HALO_CLIENT_SECRET": "answers-secret"}
@@ -133,6 +134,50 @@ async def test_a_lost_create_is_never_matched_to_a_record_there_before_the_run(t
     assert report.loaded == 1 and report.reconcile.ok, report.reconcile
     assert (undone.removed, undone.exit_code) == (1, 0), undone
     assert left == {1: "tid-1"}, "rollback removed a record that was there before the run"
+
+
+async def test_a_lost_create_is_never_matched_to_a_record_another_row_of_the_run_created(tmp_path: Path) -> None:
+    """Two rows named `Dup` (no --match-on), one call each; the second's POST is answered 500 with nothing saved.
+    Before: the look found the first row's record (id 2) by name and settled line 4 with it (id 2 twice in the
+    success file; reconcile: line 4's record changed in the API). A record the ledger holds for another row is no
+    evidence: nothing found, the call is sent again once the settle delay has passed."""
+    posts = {"Dup": 0}
+
+    async def second_dup_fails(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            names = [item.get("name") for item in json.loads(await request.read())]
+            if "Dup" in names:
+                posts["Dup"] += 1
+                if posts["Dup"] == 2:
+                    return web.json_response({"error": "oops"}, status=500)
+        return await handler(request)
+
+    rows = [{"name": name, "tenant_id": tenant} for name, tenant in (("Alpha", "t0"), ("Dup", "t1"), ("Dup", "t2"))]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    async with serving(halo_app(tmp_path, [], second_dup_fails)) as url:
+        report = await load(job(tmp_path, data, url, settle_s=0.2, batch_size=1, concurrency=1), env=ENV)
+        made = {r["id"]: (r["name"], r["tenant_id"]) for r in await held(url)}
+    success = {row["line"]: row["id"] for row in csv.DictReader((tmp_path / "success.csv").read_text().splitlines())}
+    assert made == {1: ("Alpha", "t0"), 2: ("Dup", "t1"), 3: ("Dup", "t2")}, made
+    assert success == {"2": "1", "3": "2", "4": "3"}, success
+    assert posts["Dup"] == 3 and report.loaded == 3 and report.reconcile.ok, (posts, report.reconcile)
+
+
+async def test_two_creates_of_a_lost_call_are_never_settled_with_one_record(tmp_path: Path) -> None:
+    """One call creates two rows named `Dup`; while it is sent another writer creates a `Dup`, and the call is
+    answered 500 with nothing of it saved. Before: the look found that one record for both rows and recorded both as
+    loaded with its id. One record is no evidence for two creates: the rows are in doubt."""
+
+    async def another_writer_then_500(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            request.app[HALOPSA_KEY].store.save("XeroDetails", [{"name": "Dup", "tenant_id": "other"}])
+            return web.json_response({"error": "oops"}, status=500)
+        return await handler(request)
+
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Dup", "tenant_id": "t1"}, {"name": "Dup", "tenant_id": "t2"}])
+    async with serving(halo_app(tmp_path, [], another_writer_then_500)) as url:
+        report = await load(job(tmp_path, data, url, settle_s=0.2), env=ENV)
+    assert (report.loaded, report.in_doubt) == (0, 2), report
 
 
 async def test_rollback_never_deletes_a_record_there_before_the_run(tmp_path: Path) -> None:

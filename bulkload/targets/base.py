@@ -3,7 +3,7 @@ count and walk what it holds, and the kinds of record its input files hold (one 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
@@ -176,20 +176,22 @@ class RecordKind:
         errors.RowsRefused for rows that cannot be sent."""
         return Call(self.method, self.path, chunk.body, self.repeatable)
 
-    async def resolve(self, client: Sender, chunk: Chunk) -> list[int] | None:
+    async def resolve(self, client: Sender, chunk: Chunk, taken: Collection[int]) -> list[int] | None:
         """For a call whose answer was lost, look where the API allows it: the ids if it took effect (a look can
         prove presence); [] if its effect is certainly not there now, in a listing known to be whole (sending it
-        again is safe once a second look `settle_s` later agrees); None when there is no telling."""
+        again is safe once a second look `settle_s` later agrees); None when there is no telling. `taken`: the ids
+        the run's ledger already holds for other rows of the kind's files (pipeline.taken_ids): a record one of
+        them made or named is no evidence that this call created it."""
         return None
 
     async def find_sent(
-        self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]]
+        self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]], taken: Collection[int]
     ) -> list[int] | None:
         """For a keyed call its key cannot settle (rollback, and the load and resume: the API forgot the key, or
         replays a failure for it), a call in flight: look for what it created among what the run's scopes received
-        since their `baselines`. The ids if it took effect, [] if it certainly did not, None when there is no
-        telling. By default as `resolve`."""
-        return await self.resolve(client, chunk)
+        since their `baselines`, leaving out the records of `taken` (as `resolve`). The ids if it took effect, []
+        if it certainly did not, None when there is no telling. By default as `resolve`."""
+        return await self.resolve(client, chunk, taken)
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
         """The ids the API gave the n created items, in request order (NO_ID for items it confirmed without one)."""

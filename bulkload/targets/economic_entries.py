@@ -3,7 +3,7 @@ the API checks them, grouped by voucher, and found again among what a journal ho
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from operator import attrgetter
 from typing import Annotated, Any, Literal
@@ -358,13 +358,13 @@ class DraftEntries(RecordKind):
         return out
 
     async def find_sent(
-        self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]]
+        self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]], taken: Collection[int]
     ) -> list[int] | None:
         """A call whose key the API no longer keeps (seed 002's changelog: an answer is cached for one hour), or for
         which it replays a failure: look for its vouchers among the entries created in their journals since the
         run's baseline, line for line (`_line_check`). Every line found once: the ids. Anything else — nothing found
         (not carried out, or booked or deleted since), a line missing, a line more (someone else's) — cannot be
-        told: None."""
+        told: None. An entry the ledger holds for another line of the run (`taken`) is not this call's."""
         want: dict[tuple[str, int], list[int]] = {}  # (voucher key, line check) -> indexes in the call
         for i, record in enumerate(chunk.entries(self)):
             key = f"{record.journalNumber}:{record.voucherNumber}"
@@ -388,6 +388,8 @@ class DraftEntries(RecordKind):
                 while True:
                     page = await _page(client, params)
                     for item in page.items:
+                        if item.entryNumber in taken:
+                            continue
                         units = int(item.amount.scaleb(_decimals(item.currency, 2)))
                         check = _line_check(units, item)
                         slots = want.get((f"{journal}:{item.voucherNumber}", check))

@@ -4,7 +4,7 @@ to what already exists by the --match-on fields (a create of a match becomes an 
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -256,14 +256,15 @@ class Resource(RecordKind):
         updates = sum(1 for r in records if getattr(r, "id", None) is not None)
         return {self.name: {"create": [len(records) - updates, 0, 0], "update": [updates, 0, 0]}}
 
-    async def resolve(self, client: Sender, chunk: Chunk) -> list[int] | None:
+    async def resolve(self, client: Sender, chunk: Chunk, taken: Collection[int]) -> list[int] | None:
         """A POST whose answer was lost. The array is saved whole or not at all, so its creates decide:
-        all found by the match fields → done; none, in a listing that holds every record → not there now
-        (the engine looks again after the settle delay before it sends again; the updates beside them set
-        fixed values); some, a create without match values, or a partial listing → no telling. A call
-        without creates pulls a trigger (the others are sent again, not looked up): no telling.
-        A record listed before the run's first call (`there_before`, not `listed_late`) proves no create of it,
-        however well it matches: it is left out of the look."""
+        all found by the match fields, each its own record → done; none, in a listing that holds every record →
+        not there now (the engine looks again after the settle delay before it sends again; the updates beside
+        them set fixed values); some, a create without match values, two creates found as one record, or a
+        partial listing → no telling. A call without creates pulls a trigger (the others are sent again, not
+        looked up): no telling. A record that proves no create of this call, however well it matches, is left out
+        of the look: one listed before the run's first call (`there_before`, not `listed_late`), and one the
+        ledger holds for another row of the run (`taken`: its own create, or the record it updated)."""
         records = [as_sent(r) for r in chunk.entries(self)]
         keys = [self.key(r) for r in records if r.get("id") is None]
         if not keys or any(k is None for k in keys):
@@ -271,17 +272,17 @@ class Resource(RecordKind):
         live = await listing_whole(client, self)
         before = self.there_before()
         older = before if before is not None and not self.listed_late else frozenset()
-        by_key = by_match_key(self, [r for r in live.records if r["id"] not in older])
+        by_key = by_match_key(self, [r for r in live.records if r["id"] not in older and r["id"] not in taken])
         found = [by_key.get(k) for k in keys if k is not None]
         if all(i is None for i in found):
             return [] if live.whole else None
-        if any(i is None or i == SEVERAL for i in found):
+        if any(i is None or i == SEVERAL for i in found) or len(set(found)) < len(found):
             return None
         new_ids = iter(found)
         return [int(r["id"]) if r.get("id") is not None else int(next(new_ids) or 0) for r in records]
 
     async def find_sent(
-        self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]]
+        self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]], taken: Collection[int]
     ) -> list[int] | None:
         """For rollback: a call of updates only created nothing, whatever it did: its ids are the records it named,
         which were there before the load (validate), and which rollback spares (Books.created_by_run). A call with
@@ -289,7 +290,7 @@ class Resource(RecordKind):
         records = [as_sent(r) for r in chunk.entries(self)]
         if records and all(r.get("id") is not None for r in records):
             return [int(r["id"]) for r in records]
-        return await self.resolve(client, chunk)
+        return await self.resolve(client, chunk, taken)
 
     def differences(self, sent: Mapping[str, Any], found: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
         """(field, sent, found) for what the API should hold after `sent` (`as_sent`) but does not, compared as the

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from decimal import Decimal
 from itertools import accumulate
 from typing import Annotated, Any, Literal
@@ -360,8 +360,9 @@ class Costs(OnCase):
         path = f"/flow/api/Conditions/Properties/{row.caseId}/Costs/{cost.Id}/{row.type}"
         return Call("PATCH", path, _encode(row.changes()), repeatable=False)
 
-    async def resolve(self, client: Sender, chunk: Chunk) -> list[int] | None:
-        """A PATCH whose answer was lost: read the cost again; if it holds the new values, it is done."""
+    async def resolve(self, client: Sender, chunk: Chunk, taken: Collection[int]) -> list[int] | None:
+        """A PATCH whose answer was lost: read the cost again; if it holds the new values, it is done (a patch
+        creates nothing: another row's cost, `taken`, is this one's when it names it)."""
         row = chunk.entries(self)[0]
         try:
             cost = await self._find(client, row, fresh=True)
