@@ -215,7 +215,8 @@ async def test_match_on_reads_every_page_of_a_paged_listing(tmp_path: Path) -> N
     assert len(after) == 15 and {r["tenant_id"] for r in after} == {f"tid-{i}-v2" for i in range(1, 16)}, after
     assert report.loaded == 15 and report.reconcile.ok, report.reconcile
     assert report.reconcile.scopes["XeroDetails"] == {"before": 15, "loaded": 0, "expected": 15, "remote": 15}
-    assert pages["asked"] == 4, pages  # two pages before the load, two after it
+    # two pages before the load, two after it, each listing walked twice (whole once two walks read the same pages)
+    assert pages["asked"] == 8, pages
 
 
 def test_match_on_is_refused_where_the_listing_cannot_be_had_whole(
@@ -259,6 +260,106 @@ async def test_a_partial_listing_names_no_loaded_record_missing(tmp_path: Path) 
     assert rec.scopes["XeroDetails"] == {"before": 15, "loaded": 2, "expected": 17, "remote": 17}, rec.scopes
     assert not rec.ok and "XeroDetails could not be listed whole" in str(rec.note), rec
     assert "2 loaded records not among them were neither compared nor called missing" in str(rec.note), rec.note
+
+
+def pages_as_arrays(posts: list[str]) -> Rule:
+    """The unpaged listing is answered as its first page (`{record_count, xerodetails: [...]}`), and every page asked
+    for as a bare array of that page's records; the POSTs are noted in `posts`."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            posts.append(request.path)
+        if not is_listing(request):
+            return await handler(request)
+        if "pageinate" not in request.query:
+            return await handler(request.clone(rel_url=request.rel_url.update_query(pageinate="true", page_no="1")))
+        response = await handler(request)
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        return web.json_response(json.loads(response.body)["xerodetails"])
+
+    return rule
+
+
+def test_a_page_answered_as_an_array_of_part_of_the_records_is_not_the_whole_listing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The first answer counts 15 records (`record_count: 15`, 10 listed); page 1 is answered as a bare array of 10.
+    Before: that array was taken for every record, --match-on matched the 10 and would create the other 5 again. A
+    listing holding fewer records than the API counts is not whole: --match-on is refused, nothing sent (exit 2)."""
+    posts: list[str] = []
+    data = write(tmp_path / "XeroDetails.csv", tenants(15, "v2"))
+    with served(halo_app(tmp_path, tenants(15, "v1"), pages_as_arrays(posts))) as url, environment(ENV):
+        code = main(
+            ["load", "halopsa", str(data), "--match-on", "name", "--base-url", url, "--no-progress"]
+            + ["--ledger", str(tmp_path / "run.sqlite")]
+        )
+    said = capfd.readouterr()
+    assert code == 2 and posts == [], (said, posts)
+    assert "page 1 was answered as an array of 10 records, and the API counts 15" in said.out + said.err, said
+
+
+async def test_a_partial_array_page_names_no_loaded_record_missing(tmp_path: Path) -> None:
+    """The same server without --match-on: the records the run created (ids 16, 17) are past the array page 1 gives.
+    Before: reconcile named them missing (the array taken for every record). It names none, and says what it could
+    not see."""
+    data = write(
+        tmp_path / "XeroDetails.csv", [{"name": "New A", "tenant_id": "a"}, {"name": "New B", "tenant_id": "b"}]
+    )
+    async with serving(halo_app(tmp_path, tenants(15, "v1"), pages_as_arrays([]))) as url:
+        report = await load(job(tmp_path, data, url), env=ENV)
+    rec = report.reconcile
+    assert report.loaded == 2 and rec.missing_count == 0, rec
+    assert not rec.ok and "XeroDetails could not be listed whole" in str(rec.note), rec
+
+
+async def test_a_listing_that_moves_under_the_walk_is_walked_again(tmp_path: Path) -> None:
+    """25 records, 10 a page. As page 2 is first asked for, another writer deletes record 5 and creates one: the
+    count stays 25, the offset pages shift, and page 2 begins at `Tenant 12`. Before: the pages still held 25
+    records, the listing was taken whole without `Tenant 11`, and --match-on created it again (exit 0). A walk is
+    taken whole only once the next walk reads the same pages: `Tenant 11` is matched and updated."""
+    moved = {"done": False}
+
+    async def another_writer_at_page_2(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if is_listing(request) and request.query.get("page_no") == "2" and not moved["done"]:
+            moved["done"] = True
+            store = request.app[HALOPSA_KEY].store
+            assert store.delete("XeroDetails", 5)
+            store.save("XeroDetails", [{"name": "Someone's", "tenant_id": "other"}])
+        return await first_page_unasked({"asked": 0})(request, handler)
+
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 11", "tenant_id": "tid-11-v2"}])
+    async with serving(halo_app(tmp_path, tenants(25, "v1"), another_writer_at_page_2)) as url:
+        report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
+        after = await held(url)
+    named = [r for r in after if r["name"] == "Tenant 11"]
+    assert named == [{**named[0], "id": 11, "tenant_id": "tid-11-v2"}], named
+    assert report.loaded == 1 and report.reconcile.ok, report.reconcile
+    assert report.reconcile.scopes["XeroDetails"] == {"before": 25, "loaded": 0, "expected": 25, "remote": 25}
+
+
+def test_a_listing_that_keeps_moving_is_not_whole(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Every time page 2 is asked for, another writer deletes the first record and creates one: no two walks read
+    the same pages. After three walks the listing is not whole, and --match-on is refused before anything is sent."""
+    posts: list[str] = []
+
+    async def moving(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            posts.append(request.path)
+        if is_listing(request) and request.query.get("page_no") == "2":
+            store = request.app[HALOPSA_KEY].store
+            assert store.delete("XeroDetails", min(store.records["XeroDetails"]))
+            store.save("XeroDetails", [{"name": f"Someone's {len(posts)}", "tenant_id": "other"}])
+        return await first_page_unasked({"asked": 0})(request, handler)
+
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 11", "tenant_id": "tid-11-v2"}])
+    with served(halo_app(tmp_path, tenants(25, "v1"), moving)) as url, environment(ENV):
+        code = main(
+            ["load", "halopsa", str(data), "--match-on", "name", "--base-url", url, "--no-progress"]
+            + ["--ledger", str(tmp_path / "run.sqlite")]
+        )
+    said = capfd.readouterr()
+    assert code == 2 and posts == [], (said, posts)
+    assert "it moved while its pages were read: 3 walks" in said.out + said.err, said
 
 
 # --- an object that lists more than records --------------------------------------------------------------------

@@ -22,9 +22,11 @@ LISTING_BYTES = 64 * 1024 * 1024
 #: records asked for a page: the API documents no maximum; a server that serves fewer a page is followed at its own
 #: size (every page after the first must hold as many as the first until the listing is whole)
 PAGE_SIZE = 100
-#: pages one listing reads at most (at 300 calls per rolling 5 minutes, 17 minutes of the window): a server whose
-#: pages never end is given up on, and the listing is not whole
+#: pages one walk of a listing reads at most (at 300 calls per rolling 5 minutes, 17 minutes of the window): a server
+#: whose pages never end is given up on, and the listing is not whole
 MAX_PAGES = 1000
+#: walks of a listing's pages at most: it is whole once two walks one after the other read the same pages
+MAX_WALKS = 3
 
 
 class Listable(Protocol):
@@ -101,7 +103,7 @@ async def _page(client: Sender, kind: Listable, params: dict[str, str]) -> _Page
 
 async def listing_whole(client: Sender, kind: Listable) -> Listing:
     """Every record of the resource, and whether the answer holds them all: an array does; a paged object holding
-    fewer than its `record_count` is followed page by page (`_pages`); one without a `record_count` does not."""
+    fewer than its `record_count` is read page by page (`_walks`); one without a `record_count` does not."""
     # every record, enabled or not: what exists is what a match or a count must see
     params: dict[str, str] = {f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]}
     first = await _page(client, kind, params)
@@ -111,15 +113,49 @@ async def listing_whole(client: Sender, kind: Listable) -> Listing:
         return Listing(first.records, False, len(first.records), "the answer gives no record_count")
     if first.record_count <= len(first.records):
         return Listing(first.records, True, first.record_count)
-    return await _pages(client, kind, params, first.record_count)
+    return await _walks(client, kind, params, first.record_count)
 
 
-async def _pages(client: Sender, kind: Listable, params: dict[str, str], count: int) -> Listing:
-    """Read the listing's pages from the first until they hold the `count` records the first answer gave. Bounded:
-    a page that brings no record not listed before, one shorter than the first that does not end the listing, a
-    `record_count` that changes (the listing moved under the walk), more than MAX_PAGES pages or LISTING_BYTES in
-    all end the walk, and the listing is not whole."""
+class _Walk(NamedTuple):
+    """One reading of a listing's pages from the first: each page's ids in order, and the records by id."""
+
+    pages: list[tuple[int, ...]]
+    records: dict[int, dict[str, Any]]
+    #: the `record_count` its last page gave
+    held: int
+
+
+async def _walks(client: Sender, kind: Listable, params: dict[str, str], count: int) -> Listing:
+    """Read the listing's pages until two walks one after the other read the same ids on every page: offset pages
+    shift when a record is deleted before the walk's place and another is added after it (the `record_count` stays
+    the same), and a walk then skips a record and still holds `record_count` of them; a second walk that agrees
+    shows no record moved between them. At most MAX_WALKS walks; a walk that ends short (`_walk`) ends the
+    listing, not whole."""
+    last: _Walk | None = None
+    for _ in range(MAX_WALKS):
+        walk = await _walk(client, kind, params, count)
+        if isinstance(walk, Listing):
+            return walk
+        if last is not None and walk.pages == last.pages:
+            return Listing(list(walk.records.values()), True, walk.held)
+        last, count = walk, walk.held
+    return Listing(
+        list(last.records.values()) if last is not None else [],
+        False,
+        count,
+        f"it moved while its pages were read: {MAX_WALKS} walks of its pages, one after the other, did not list the "
+        "same records",
+    )
+
+
+async def _walk(client: Sender, kind: Listable, params: dict[str, str], count: int) -> _Walk | Listing:
+    """One walk of the listing's pages from the first until they hold the `count` records it was last known to hold
+    (a `record_count` that changes on the way is followed: the walk is compared with the next). Bounded: a page that
+    brings no record not listed before, one shorter than the first that does not end the listing, a page answered as
+    an array that is not every record, more than MAX_PAGES pages or LISTING_BYTES in all end the walk with a listing
+    that is not whole."""
     by_id: dict[int, dict[str, Any]] = {}
+    pages: list[tuple[int, ...]] = []
     size, read = 0, 0
 
     def short(why: str) -> Listing:
@@ -128,17 +164,25 @@ async def _pages(client: Sender, kind: Listable, params: dict[str, str], count: 
     for page_no in range(1, MAX_PAGES + 1):
         asked = {**params, "pageinate": "true", "page_no": str(page_no), "page_size": str(PAGE_SIZE)}
         page = await _page(client, kind, asked)
-        if not page.paged:  # every record in one array after all
-            return Listing(page.records, True, len(page.records))
+        if not page.paged:
+            # every record in one array after all, if it holds as many as the API counts; fewer are a part
+            if len({r["id"] for r in page.records}) == len(page.records) == count:
+                return Listing(page.records, True, count)
+            by_id.update((r["id"], r) for r in page.records)  # records all the same, if not all of them
+            return short(
+                f"page {page_no} was answered as an array of {len(page.records)} records, and the API counts {count}"
+            )
         read += page.size
-        if page.record_count != count:
-            return short(f"its record_count went from {count} to {page.record_count} while its pages were read")
+        if page.record_count is None:
+            return short(f"page {page_no} gives no record_count")
+        count = page.record_count
+        pages.append(tuple(r["id"] for r in page.records))
         new = [r for r in page.records if r["id"] not in by_id]
-        if not new:
+        if not new and count:
             return short(f"page {page_no} brought no record the pages before it had not")
         by_id.update((r["id"], r) for r in new)
         if len(by_id) >= count:
-            return Listing(list(by_id.values()), True, count)
+            return _Walk(pages, by_id, count)
         if page_no == 1:
             size = len(page.records)
         elif len(page.records) < size:
