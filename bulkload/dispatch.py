@@ -220,7 +220,7 @@ class Dispatcher:
                 if read is not None:
                     read(response)
             except AuthError as exc:
-                await self._renew(exc, tries, authorized)
+                await self._renew(exc, tries, authorized, credentials)
             except RateLimited as exc:
                 self._slow_down(exc, tries, slot, f"{method} {path}")
             except BulkloadError as exc:
@@ -324,14 +324,29 @@ class Dispatcher:
             before = await self._authorization(uncertain)
             renewed = True
 
-    async def _renew(self, exc: AuthError, tries: Tries, authorized: bool) -> None:
-        """A 401: the token may have expired early or been revoked: one new one, once; else `exc` is raised."""
+    async def _renew(self, exc: AuthError, tries: Tries, authorized: bool, sent: Mapping[str, str]) -> None:
+        """A 401 to the credentials `sent`: the token may have expired early or been revoked: the call is sent again
+        once with another (one a call fetched since, else a new one fetched now); else `exc` is raised, which blames
+        the credentials: a second 401, a target without tokens, or a token endpoint that gives the refused one."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
-        if not authorized or tries.renewed or exc.status != 401 or not await self._authorization(tries.uncertain, True):
+        if not authorized or tries.renewed or exc.status != 401:
+            raise exc
+        # replaced already by another call (no call, no wait), else fetched anew
+        replaced = await self.target.authorize(self, fetch=False)
+        again = await self._authorization(tries.uncertain, refused=sent)
+        if not again or again == sent:
+            if again:
+                log.info("401: the token endpoint gave the refused access token again", extra=self._of(status=401))
             raise exc
         tries.renewed = True
         self.counters.retries += 1
-        log.info("401: a new access token was fetched; sending again", extra=self._of(status=401))
+        if replaced is not None and replaced != sent:
+            log.info(
+                "401: another call had fetched a new access token meanwhile; sending again with it",
+                extra=self._of(status=401),
+            )
+        else:
+            log.info("401: a new access token was fetched; sending again", extra=self._of(status=401))
 
     def _slow_down(self, exc: RateLimited, tries: Tries, slot: Slot, call: str) -> None:
         """A 429 to `call` (its method and path) that took `slot`: the limits decide how long every call, this one
@@ -402,13 +417,13 @@ class Dispatcher:
         log.info("a look showed the call was not carried out: sending it again", extra=self._of(attempt=tries.sent))
         tries.afresh()  # and sent again at once: the look took its time
 
-    async def _authorization(self, uncertain: bool, renew: bool = False) -> Mapping[str, str]:
+    async def _authorization(self, uncertain: bool, refused: Mapping[str, str] | None = None) -> Mapping[str, str]:
         """The target's per-request credentials. The token call's own failure is not this call's: whatever went
         wrong there (a refusal, a 5xx, an answer that is no token), this call was not sent by this attempt, so it
         is raised as NoToken or TokenRefused, in doubt only when an earlier attempt of this call may have landed
         (`uncertain`), and never taken for an answer to this call (a token endpoint's 400 refuses no rows)."""
         try:
-            return await self.target.authorize(self, renew=renew) or {}
+            return await self.target.authorize(self, refused=refused) or {}
         except ConfigError as exc:  # a redirect, an address that leads nowhere: as they are
             _raised(exc, uncertain)
         except APIError as exc:

@@ -407,6 +407,58 @@ async def test_an_object_without_the_resources_list_is_not_what_the_api_document
 # --- token answers ---------------------------------------------------------------------------------------------
 
 
+def revoking(tokens: dict[str, int], *, client_too: bool) -> Rule:
+    """Counts the token calls (`tokens["fetched"]`) and revokes the first token right after its first call, well
+    within a second of its fetch though its `expires_in` says an hour: a later call with it is answered 401.
+    `client_too`: the client is revoked with it, and every token fetched after is refused as well."""
+    used: set[str] = set()
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path == "/auth/token":
+            tokens["fetched"] += 1
+        elif request.path.startswith("/api/"):
+            token = request.headers.get("Authorization", "")
+            if token in used or (client_too and used):
+                return web.json_response({"error": "invalid_token"}, status=401)
+            if not used:
+                used.add(token)
+        return await handler(request)
+
+    return rule
+
+
+async def test_a_401_soon_after_the_token_was_fetched_fetches_a_new_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The token is revoked after its first call, well within a second of its fetch. Before: a token fetched less
+    than a second earlier was taken for fresh, no token call went out, the log said "a new access token was
+    fetched", the call met the 401 again and the run stopped (exit 2) blaming the credentials. The token a 401
+    answered is replaced: a new one is fetched, and the run loads."""
+    tokens = {"fetched": 0}
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Acme", "tenant_id": "t-1"}])
+    caplog.set_level("INFO", logger="bulkload.dispatch")
+    async with serving(halo_app(tmp_path, [], revoking(tokens, client_too=False))) as url:
+        report = await load(job(tmp_path, data, url), env=ENV)
+    assert report.loaded == 1 and report.exit_code == 0, report
+    assert tokens["fetched"] == 2, tokens
+    renewed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("401")]
+    assert renewed == ["401: a new access token was fetched; sending again"], renewed
+
+
+async def test_a_freshly_fetched_token_refused_blames_the_credentials(tmp_path: Path) -> None:
+    """The client is revoked after its first call: the new token fetched after the 401 is refused too, and that is
+    what blames the credentials (exit 2); one token call for the 401, never more."""
+    tokens = {"fetched": 0}
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Acme", "tenant_id": "t-1"}])
+    async with serving(halo_app(tmp_path, [], revoking(tokens, client_too=True))) as url:
+        with pytest.raises(RunStopped) as stopped:
+            await load(job(tmp_path, data, url), env=ENV)
+    report = stopped.value.report
+    assert report is not None and (report.exit_code, report.loaded) == (2, 0), report
+    assert "the API refused the credentials: HTTP 401" in str(report.stop_reason), report.stop_reason
+    assert tokens["fetched"] == 2, tokens
+
+
 @pytest.mark.parametrize(
     ("given", "seconds"),
     [(3600, 3600.0), ("3600", 3600.0), (" 3600 ", 3600.0), ("1800.5", 1800.5), (0.5, 0.5)],

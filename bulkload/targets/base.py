@@ -428,9 +428,11 @@ class Target:
         """Headers sent with every request (static credentials)."""
         raise NotImplementedError
 
-    async def authorize(self, client: Sender, *, renew: bool = False, fetch: bool = True) -> Mapping[str, str] | None:
+    async def authorize(
+        self, client: Sender, *, refused: Mapping[str, str] | None = None, fetch: bool = True
+    ) -> Mapping[str, str] | None:
         """Per-request credentials that must be fetched (an OAuth token): cached, fetched through `client`
-        (so the fetch counts toward the limits), and fetched anew when `renew` (after a 401). Without `fetch`: the
-        cached ones while fresh, None when they must be fetched first (no call, and no wait: the caller holds a
-        rate slot)."""
+        (so the fetch counts toward the limits), and fetched anew when the cached ones are `refused` (those a 401
+        answered; where another call replaced them meanwhile, its new ones). Without `fetch`: the cached ones while
+        fresh, None when they must be fetched first (no call, and no wait: the caller holds a rate slot)."""
         return {}

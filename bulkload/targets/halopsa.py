@@ -188,7 +188,7 @@ class HaloPSA(Target):
         )
         self.phases = OneResourceAtATime(self.books.kind_of)
         self._credentials: dict[str, str] = {}
-        self._token: tuple[str, float, float] | None = None  # value, expires at, fetched at
+        self._token: tuple[str, float] | None = None  # value, fresh until (time.monotonic)
         # made by the first `authorize`: the planning child makes a HaloPSA of its own for every plan and never
         # fetches a token, and anyio.Lock() there first imports anyio's synchronization (4-6 ms of CPU, 10-15 ms on
         # a busy machine) between the plan's spec and its first chunk, which the first upload waits for
@@ -230,25 +230,28 @@ class HaloPSA(Target):
         self._credentials = dict(credentials)  # kept for the token request only; never stored or shown
         return {"Accept": "application/json"}
 
-    def _fresh(self, renew: bool) -> Mapping[str, str] | None:
-        """The token's header while it is fresh (with `renew`: fetched within the last second), else None."""
+    def _fresh(self, refused: Mapping[str, str] | None) -> Mapping[str, str] | None:
+        """The token's header while it is fresh and not the one `refused` (a 401 answered it), else None."""
         if self._token is None:
             return None
-        value, expires_at, fetched_at = self._token
-        now = time.monotonic()
-        if now < expires_at and not (renew and now - fetched_at > 1.0):
-            return {"Authorization": f"Bearer {value}"}
+        value, expires_at = self._token
+        header = {"Authorization": f"Bearer {value}"}
+        if time.monotonic() < expires_at and header != refused:
+            return header
         return None
 
-    async def authorize(self, client: Sender, *, renew: bool = False, fetch: bool = True) -> Mapping[str, str] | None:
+    async def authorize(
+        self, client: Sender, *, refused: Mapping[str, str] | None = None, fetch: bool = True
+    ) -> Mapping[str, str] | None:
         # a fresh token without the lock: taking it yields to the event loop, between a call's rate slot and its send
-        if (fresh := self._fresh(renew)) is not None or not fetch:
+        if (fresh := self._fresh(refused)) is not None or not fetch:
             return fresh
         if self._token_lock is None:  # no await since the look: one lock for all
             self._token_lock = anyio.Lock()
         async with self._token_lock:
             now = time.monotonic()
-            if (fresh := self._fresh(renew)) is not None:
+            # another call may have fetched one meanwhile: a token other than the refused one is sent as it is
+            if (fresh := self._fresh(refused)) is not None:
                 return fresh
             auth_url = self._credentials.get("HALO_AUTH_URL") or client.base_url + "/auth"
             url = auth_url.rstrip("/") + "/token"
@@ -275,7 +278,7 @@ class HaloPSA(Target):
             token, life = _token_of(response.body, f"POST {auth_url.rstrip('/')}/token")
             # renewed before it runs out: a tenth of its life early, at most a minute
             margin = min(60.0, life / 10)
-            self._token = (token, now + life - margin, now)
+            self._token = (token, now + life - margin)
             return {"Authorization": f"Bearer {token}"}
 
     # --- before planning: what already exists, for --match-on and the reconciliation count ---------------
