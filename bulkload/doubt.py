@@ -45,7 +45,10 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
             f"what it did) and looks for the records of the others, and of those whose key it answers with a failure "
             f"it replays, among what their {target.api.scope_name}s received since the run began: all found, they "
             f"are loaded; the rest stay in doubt: check the API for their rows (`bulkload reconcile --ledger "
-            f"{ledger}` names those it finds); {resend}"
+            f"{ledger}` names those it finds); {resend}; a call sent again while the API keeps its key is answered "
+            f"what its key was answered: one whose failure the API replays gets that failure again until "
+            f"{target.api.key_ttl_s / 3600:g} hour{'s' if target.api.key_ttl_s != 3600 else ''} after it was first "
+            "sent (its reason in the in-doubt file says until when), and is sent anew only after"
         )
     if any(looks_up(target.kind_of(i)) for i in files):
         return (

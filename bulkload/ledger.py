@@ -656,6 +656,11 @@ class Ledger:
             self._save_calls(calls)
         self._count_sends(1)
 
+    def sent_at(self, seq: int, part: str) -> float | None:
+        """When the chunk's key was first sent (epoch seconds); None if never."""
+        row = self._db.execute("SELECT sent_at FROM chunks WHERE seq=? AND part=?", (seq, part)).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
     def _count_sends(self, n: int) -> None:
         """`n` more sends committed a moment ago: counted outside the ledger too (sent_count)."""
         if self._sent is not None:

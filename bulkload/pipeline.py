@@ -495,7 +495,9 @@ class Loader:
             if looked:
                 self.record_done(chunk, looked, summary, summary)
             else:
-                self.mark_in_doubt(chunk, "sending", replayed_failure(exc, self.target))
+                self.mark_in_doubt(
+                    chunk, "sending", replayed_failure(exc, self.target, self.ledger.sent_at(chunk.seq, chunk.part))
+                )
             return False
         if call.repeatable or not maybe_acted_on(exc):
             self.give_up(chunk, exc, sent=True)
@@ -721,14 +723,24 @@ def taken_ids(target: Target, ledger: Ledger, kind: RecordKind) -> frozenset[int
     return ledger.ids_in(i for i in range(len(ledger.run.files)) if target.kind_of(i) is kind)
 
 
-def replayed_failure(exc: APIError, target: Target) -> str:
-    """Why a chunk whose call the API answers with a failure replayed from its idempotency cache is in doubt."""
+def replayed_failure(exc: APIError, target: Target, sent_at: float | None) -> str:
+    """Why a chunk whose call the API answers with a failure replayed from its idempotency cache is in doubt, and
+    until when (its key first sent at `sent_at`, epoch seconds) sending it again gets the same failure."""
     hours = target.api.key_ttl_s / 3600
+    life = f"{hours:g} hour{'s' if hours != 1 else ''}"
+    until = f"until {key_forgotten(target, sent_at)} ({life} after it was first sent)" if sent_at else f"for {life}"
     return (
         f"{exc}, replayed by the API from its idempotency cache (X-ResultFromCache: true): the answer to an earlier "
-        f"attempt, which the call's key gets again for {hours:g} hour{'s' if hours != 1 else ''} after it was first "
-        "sent, so whether that attempt was carried out is unknown; its records were not all found in the API"
+        f"attempt, which the call's key gets again {until}, so whether that attempt was carried out is unknown; its "
+        "records were not all found in the API. `bulkload resume --resend-in-doubt` sends the call with that key: "
+        "it gets the same failure until then, and is sent anew only after"
     )
+
+
+def key_forgotten(target: Target, sent_at: float) -> str:
+    """When the API forgets a key first sent at `sent_at` (epoch seconds), as messages say it: "2026-12-02 14:05 UTC"
+    (the minute after, never before)."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(sent_at + target.api.key_ttl_s + 60))
 
 
 def named(chunk: Chunk) -> str:

@@ -8,6 +8,7 @@ import json
 import signal
 import sqlite3
 import sys
+import time
 import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -545,3 +546,26 @@ async def test_a_5xx_replayed_from_the_key_cache_whose_entries_are_not_there_is_
         again = await resume(str(tmp_path / "run.sqlite"), env=CREDS)
         assert (again.status, again.in_doubt, again.exit_code) == ("complete", 100, 1), again.stop_reason
         assert fault.replays == 1
+
+
+async def test_a_call_whose_key_replays_a_failure_says_until_when_a_resend_gets_it_again(tmp_path: Path) -> None:
+    # the call is not carried out and answered 500; its key gets that 500 for the hour. Before: the summary advised
+    # `resume --resend-in-doubt`, which sent the call with the same key within the hour, got the 500 replayed and
+    # left the call in doubt as before, saying nothing of why. The reason names until when, and the way on says so
+    data = tmp_path / "entries.csv"
+    write_entries(data, 150)
+    app, fault = replaying(2, committed=False)
+    async with serving(app) as origin:
+        report = await load(job(tmp_path, [data], origin + PREFIX, batch_size=100, attempts=3), env=CREDS)
+        with sqlite3.connect(tmp_path / "run.sqlite") as db:
+            ((sent_at,),) = db.execute("SELECT sent_at FROM chunks WHERE state = 'in_doubt'").fetchall()
+        until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(sent_at + 3600 + 60))
+        (reason,) = {r["last_error"] for r in read_csv(tmp_path / "in_doubt.csv")}
+        assert f"which the call's key gets again until {until} (1 hour after it was first sent)" in reason, reason
+        assert "`bulkload resume --resend-in-doubt` sends the call with that key: it gets the same failure" in reason
+        assert "gets that failure again until 1 hour after it was first sent" in str(report.in_doubt_way_on)
+        # within the hour the resend gets the 500 again: still in doubt, and its reason says until when, again
+        told = await resume(str(tmp_path / "run.sqlite"), env=CREDS, resend_in_doubt=True)
+        assert (fault.replays, told.in_doubt) == (2, 100), (fault.replays, told)
+        (again,) = {r["last_error"] for r in read_csv(tmp_path / "in_doubt.csv")}
+        assert f"until {until}" in again, again
