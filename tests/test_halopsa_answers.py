@@ -163,6 +163,30 @@ async def test_a_lost_create_is_never_matched_to_a_record_another_row_of_the_run
     assert posts["Dup"] == 3 and report.loaded == 3 and report.reconcile.ok, (posts, report.reconcile)
 
 
+async def test_rollback_never_settles_a_call_in_doubt_with_a_record_another_row_created(tmp_path: Path) -> None:
+    """Two rows named `Dup`, one call each; the second call is in doubt (its record gone: it was never carried out).
+    Before: rollback's look found the first row's record by name and took it for the second call's, and counted the
+    call settled as carried out. Another row's record is no evidence: the call was not carried out, and rollback
+    removes the two records the run made, each once."""
+
+    async def plain(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await handler(request)
+
+    rows = [{"name": name, "tenant_id": tenant} for name, tenant in (("Alpha", "t0"), ("Dup", "t1"), ("Dup", "t2"))]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    app = halo_app(tmp_path, [], plain)
+    async with serving(app) as url:
+        assert (await load(job(tmp_path, data, url, batch_size=1, concurrency=1, settle_s=0.2), env=ENV)).loaded == 3
+        with sqlite3.connect(tmp_path / "run.sqlite") as db:  # line 4's call in doubt, never carried out
+            db.execute("UPDATE chunks SET state = 'in_doubt' WHERE seq = (SELECT MAX(seq) FROM chunks)")
+            assert db.execute("DELETE FROM created WHERE id = 3").rowcount == 1
+        assert app[HALOPSA_KEY].store.delete("XeroDetails", 3)
+        undone = await rollback(str(tmp_path / "run.sqlite"), env=ENV)
+        left = await held(url)
+    assert (undone.removed, undone.settled.looked_up, undone.settled.not_carried_out) == (2, 1, 1), undone
+    assert left == [], left
+
+
 async def test_two_creates_of_a_lost_call_are_never_settled_with_one_record(tmp_path: Path) -> None:
     """One call creates two rows named `Dup`; while it is sent another writer creates a `Dup`, and the call is
     answered 500 with nothing of it saved. Before: the look found that one record for both rows and recorded both as
