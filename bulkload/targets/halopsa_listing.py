@@ -1,7 +1,8 @@
 """What a HaloPSA resource holds, listed: `GET /api/<Resource>`, answered with every record as an array, or as a
 paged object `{"record_count": N, "<plural>": [...]}` (the list under the resource's own key, halopsa_schema.PLURAL)
-whose pages are then read one by one (`pageinate=true&page_no=&page_size=`) until they hold `record_count` records.
-A listing that cannot be had whole says so (`Listing.whole`, `Listing.why`): what it leaves out is not proven absent.
+whose pages are then read one by one (`pageinate=true&page_no=&page_size=`) until they hold `record_count` records,
+and read again until two walks agree page for page (offset pages shift under another writer). A listing that cannot
+be had whole says so (`Listing.whole`, `Listing.why`): what it leaves out is not proven absent.
 """
 
 from __future__ import annotations
