@@ -169,6 +169,7 @@ class SandboxStats:
         self._last_second: deque[float] = deque()  # arrivals in the last second only
         self.started = clock()
         self._arrivals: dict[str, list[float]] = {}  # method → [requests, first arrival, last arrival]
+        self._flights: dict[str, list[int]] = {}  # method → [in flight now, the most at once]
 
     def arrived(self, method: str) -> None:
         now = self._clock()
@@ -182,6 +183,14 @@ class SandboxStats:
             window.popleft()
         self.max_per_second = max(self.max_per_second, len(window))
 
+    def flight(self, method: str) -> list[int]:
+        """A request of `method` is being handled: its [in flight now, the most at once], counted up (the caller
+        counts it down once answered)."""
+        flight = self._flights.setdefault(method, [0, 0])
+        flight[0] += 1
+        flight[1] = max(flight[1], flight[0])
+        return flight
+
     def answered(self, status: int) -> None:
         key = str(status)
         self.by_status[key] = self.by_status.get(key, 0) + 1
@@ -194,7 +203,11 @@ class SandboxStats:
             "max_requests_per_second": self.max_per_second,
             # per method, the requests and the seconds from the first arrival to the last: the pace the API saw
             "by_method": {
-                m: {"requests": int(n), "span_s": round(last - first, 6)}
+                m: {
+                    "requests": int(n),
+                    "span_s": round(last - first, 6),
+                    "max_in_flight": self._flights.get(m, [0, 0])[1],
+                }
                 for m, (n, first, last) in self._arrivals.items()
             },
             "arrivals_span_s": round(
@@ -312,6 +325,7 @@ class Sandbox:
             return refused
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        flight = stats.flight(request.method)
         try:
             try:
                 resp = await handler(request)
@@ -320,6 +334,7 @@ class Sandbox:
                 resp = problem(exc.status, exc.reason, exc.text or exc.reason, instance=request.path)
         finally:
             stats.in_flight -= 1
+            flight[0] -= 1
         droppable = request.method in WRITE_METHODS and request.path not in self.never_dropped
         if droppable and self._chance(self.options.drop_rate):
             # The write is committed (and, where the API has idempotency, its answer cached) — now the
