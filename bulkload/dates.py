@@ -101,6 +101,8 @@ def _example(text: str) -> str:
     m = _SHORT_YEAR(text.strip())
     if m is None and text.strip().isdigit() and 20_000 <= int(text) <= 80_000:  # 1954 to 2119 in Excel's count
         return "it looks like a spreadsheet's day number: format the column as a date before the export"
+    if m is None and len(digits := text.strip()) == 8 and digits.isdigit() and digits.startswith(("19", "20")):
+        return "--date-format %Y%m%d reads it"  # a date written without separators, year first
     if m is None:
         return "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026"
     first, sep, second = int(m[1]), m[2], int(m[3])

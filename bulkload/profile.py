@@ -564,20 +564,32 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
             "encoding (Latin-1 for Windows-1252) before it was saved as UTF-8. Fix those characters (U+0080 to U+009F "
             "stand for Windows-1252's €, quotes, dashes and …); nothing was sent"
         )
-    if source.encoding.startswith("utf-8") and (elsewhere := _utf8_elsewhere(source, bad.line_no)) is not None:
-        # UTF-8 in one line and not in another: no one encoding reads both (an 8-bit one would garble the other)
-        at, as_utf8, last = elsewhere
-        if last and _cut_in_character(line):
+    if source.encoding.startswith("utf-8"):
+        elsewhere, last = _utf8_elsewhere(source, bad.line_no)
+        cut = last and _cut_in_character(line)
+        if elsewhere is not None:
+            # UTF-8 in one line and not in another: no one encoding reads both (an 8-bit one would garble the other)
+            at, as_utf8 = elsewhere
+            if cut:
+                return ConfigError(
+                    f"{source.path}: its last line, {bad.line_no}, ends inside a UTF-8 character (line {at} reads "
+                    f"{as_utf8!r} as UTF-8): the file was cut short (a copy or a download?). Get the whole file and "
+                    "load it; nothing was sent"
+                )
             return ConfigError(
-                f"{source.path}: its last line, {bad.line_no}, ends inside a UTF-8 character (line {at} reads "
-                f"{as_utf8!r} as UTF-8): the file was cut short (a copy or a download?). Get the whole file and load "
-                "it; nothing was sent"
+                f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}, but line {at} is UTF-8 (it "
+                f"reads {as_utf8!r}): the file mixes encodings (lines pasted from another file?), and no one encoding "
+                "reads it as written. Save it in one encoding (UTF-8) and load it again; nothing was sent"
             )
-        return ConfigError(
-            f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}, but line {at} is UTF-8 (it reads "
-            f"{as_utf8!r}): the file mixes encodings (lines pasted from another file?), and no one encoding reads "
-            "it as written. Save it in one encoding (UTF-8) and load it again; nothing was sent"
-        )
+        if cut:  # its one byte past ASCII starts a UTF-8 character at the very end: cut short, or an 8-bit text
+            eight_bit = guess_encoding(line) or "cp1252"
+            ending = source.mask_text(line.decode(eight_bit, "replace").strip())[-40:]
+            return ConfigError(
+                f"{source.path}: its last line, {bad.line_no}, ends with a byte that starts a UTF-8 character: the "
+                f"file may be UTF-8 cut short (a copy or a download?), or {_NAMES.get(eight_bit, eight_bit)} (read so, "
+                f"it ends {ending!r}). Get the whole file; if it is whole and so meant, give --encoding {eight_bit}; "
+                "nothing was sent"
+            )
     guess = guess_encoding(line)
     message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
     if guess and codec_name(guess) != source.encoding:
@@ -591,9 +603,9 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     return ConfigError(message + "; nothing was sent")
 
 
-def _utf8_elsewhere(source: Source, bad: int) -> tuple[int, str, bool] | None:
-    """(line, its text shown) of the file's first line other than `bad` that is valid UTF-8 and not ASCII, and
-    whether `bad` is the file's last line holding text; None where no such line is."""
+def _utf8_elsewhere(source: Source, bad: int) -> tuple[tuple[int, str] | None, bool]:
+    """(line, its text shown) of the file's first line other than `bad` that is valid UTF-8 and not ASCII (None where
+    none is), and whether `bad` is the file's last line holding text."""
     found: tuple[int, str] | None = None
     last = 0
     with contextlib.suppress(EOFError, OSError, zlib.error), source._binary() as f:  # noqa: SLF001 - raw bytes
@@ -603,8 +615,8 @@ def _utf8_elsewhere(source: Source, bad: int) -> tuple[int, str, bool] | None:
                 head = bytes(data.head if isinstance(data, Cut) else data)
                 if _utf8(head):
                     found = (line_no, _around(source.mask_text(head.decode().strip())))
-        return None if found is None else (*found, bad == last)
-    return None if found is None else (*found, False)  # the file breaks off: its last line is not known
+        return found, bad == last
+    return found, False  # the file breaks off: its last line is not known
 
 
 def _cut_in_character(line: bytes) -> bool:

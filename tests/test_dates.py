@@ -100,11 +100,10 @@ def test_parse_refuses_what_is_not_a_date(fmt: DateFormat, text: str) -> None:
         why = "no such day in the calendar"  # no --date-format helps
     elif fmt.spec in ("dmy", "mdy"):
         order, way = {"dmy": ("day-month-year", "day first"), "mdy": ("month-day-year", "month first")}[fmt.spec]
-        example = (
-            "--date-format %d-%m-%y (day first) or %m-%d-%y (month first)"
-            if text == "3-4-26"
-            else "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026"
-        )
+        example = {
+            "3-4-26": "--date-format %d-%m-%y (day first) or %m-%d-%y (month first)",
+            "20261130": "--date-format %Y%m%d reads it",
+        }.get(text, "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026")
         why = (
             f"expected {order} or YYYY-MM-DD, as the file's dates were read ({way}); for dates of another format "
             f"give --date-format: {example}"
@@ -125,6 +124,7 @@ def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
         "1/2/26": "--date-format %d/%m/%y (day first) or %m/%d/%y (month first)",
         "2/13/26": "--date-format %m/%d/%y reads it",  # the 13th: month first, and said so (not %d/%m/%y)
         "13.2.26": "--date-format %d.%m.%y reads it",
+        "20261101": "--date-format %Y%m%d reads it",
         "Feb 1, 2026": "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026",
     }
     found = decide(list(values))

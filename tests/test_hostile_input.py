@@ -1750,3 +1750,11 @@ def test_a_gzip_whose_check_fails_is_refused_as_damaged(tmp_path: Path, at: int)
     assert got.code == 2 and got.report is None, got
     assert "its gzip data is damaged (" in got.stderr and "the lines before it are not to be trusted" in got.stderr
     assert "nothing was sent" in got.stderr and "cannot read past line" not in got.stderr, got.stderr
+
+
+def test_a_file_whose_last_byte_starts_a_utf8_character_is_told_both_readings(tmp_path: Path) -> None:
+    # found by a tester: its one byte past ASCII (the lead byte of a UTF-8 character cut off) was advised
+    # --encoding cp1252 alone, which loaded 'KÃ' with exit 0
+    got = run_dry(_write(tmp_path, "cut.csv", HEADER + b"5,1,1,2026-11-01,0.00,DKK,K\xc3"))
+    assert got.code == 2 and "ends with a byte that starts a UTF-8 character" in got.stderr, got.stderr
+    assert "may be UTF-8 cut short" in got.stderr and "if it is whole and so meant" in got.stderr, got.stderr
