@@ -71,11 +71,18 @@ def test_stats_keep_the_busiest_second_without_keeping_every_arrival() -> None:
 def test_stats_give_the_span_of_arrivals_per_method() -> None:
     clock = FakeClock()
     stats = SandboxStats(clock)
+    flights = []
     for method, at in [("GET", 1.0), ("POST", 2.0), ("POST", 3.5), ("GET", 7.0)]:
         clock.now = at
         stats.arrived(method)
+        flights.append(stats.flight(method))  # the two POSTs overlap, the GETs do not
+        if method == "GET":
+            flights.pop()[0] -= 1
     out = stats.to_dict()
-    assert out["by_method"] == {"GET": {"requests": 2, "span_s": 6.0}, "POST": {"requests": 2, "span_s": 1.5}}
+    assert out["by_method"] == {
+        "GET": {"requests": 2, "span_s": 6.0, "max_in_flight": 1},
+        "POST": {"requests": 2, "span_s": 1.5, "max_in_flight": 2},
+    }
     assert out["arrivals_span_s"] == 6.0
 
 
