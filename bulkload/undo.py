@@ -519,34 +519,37 @@ def _not_removed(
         done.append((record_id, scope, "failed"))
 
 
+#: why rollback keeps a record its ledger gives to a row: it was listed before the run's first call
+_THERE_BEFORE = (
+    "there before the run (listed before its first call): not created by it, whatever its ledger says; kept. What the "
+    "row created, if anything, is not known: check the API"
+)
+
+
 def _spared(ledger: Ledger, files: list[str], out: Rollback, scope: str, record_id: int) -> None:
     out.spared_count += 1
-    if len(out.spared) >= REPORT_LIST:
-        return
-    where = ledger.line_of(record_id)
-    out.spared.append(
-        {
-            "id": record_id,
-            "scope": scope,
-            "file": files[where[0]] if where is not None and where[0] < len(files) else None,
-            "line": where[1] if where is not None else None,
-            "reason": "there before the run (listed before its first call): not created by it, whatever its ledger "
-            "says; kept. What the row created, if anything, is not known: check the API",
-        }
-    )
+    _listed(ledger, files, out.spared, scope, record_id, _THERE_BEFORE)
 
 
 def _unexplained(target: Target, ledger: Ledger, files: list[str], out: Rollback, scope: str, record_id: int) -> None:
     out.unexplained_count += 1
-    if len(out.unexplained) >= REPORT_LIST:
+    why = f"gone before this rollback removed it, and no rollback of ours did: {target.api.gone_means}"
+    _listed(ledger, files, out.unexplained, scope, record_id, why)
+
+
+def _listed(
+    ledger: Ledger, files: list[str], into: list[dict[str, Any]], scope: str, record_id: int, reason: str
+) -> None:
+    """The record (its file and line, and `reason`) into a report list, up to REPORT_LIST of them."""
+    if len(into) >= REPORT_LIST:
         return
     where = ledger.line_of(record_id)
-    out.unexplained.append(
+    into.append(
         {
             "id": record_id,
             "scope": scope,
             "file": files[where[0]] if where is not None and where[0] < len(files) else None,
             "line": where[1] if where is not None else None,
-            "reason": f"gone before this rollback removed it, and no rollback of ours did: {target.api.gone_means}",
+            "reason": reason,
         }
     )
