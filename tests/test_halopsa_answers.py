@@ -379,6 +379,34 @@ def test_a_listing_that_keeps_moving_is_not_whole(tmp_path: Path, capfd: pytest.
     assert "it moved while its pages were read: 3 walks" in said.out + said.err, said
 
 
+async def test_pages_whose_records_come_in_another_order_each_time_are_whole(tmp_path: Path) -> None:
+    """25 records, 10 a page, nothing moving; each time a page is served its records come in the other order (the API
+    promises no order within a page). Before: two walks never read the same ordered pages, the listing was "moved",
+    and --match-on was refused (exit 2). Pages are compared as sets of ids: the listing is whole, `Tenant 11` is
+    matched and updated."""
+    served_pages = {"n": 0}
+
+    async def each_page_reversed_every_other_time(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await first_page_unasked({"asked": 0})(request, handler)
+        if not is_listing(request):
+            return response
+        served_pages["n"] += 1
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        answer = json.loads(response.body)
+        if served_pages["n"] % 2:
+            answer["xerodetails"].reverse()
+        return web.json_response(answer)
+
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 11", "tenant_id": "tid-11-v2"}])
+    async with serving(halo_app(tmp_path, tenants(25, "v1"), each_page_reversed_every_other_time)) as url:
+        report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
+        after = await held(url)
+    named = [r for r in after if r["name"] == "Tenant 11"]
+    assert named == [{**named[0], "id": 11, "tenant_id": "tid-11-v2"}], named
+    assert report.loaded == 1 and report.reconcile.ok, report.reconcile
+    assert report.reconcile.scopes["XeroDetails"] == {"before": 25, "loaded": 0, "expected": 25, "remote": 25}
+
+
 # --- an object that lists more than records --------------------------------------------------------------------
 
 

@@ -1,8 +1,9 @@
 """What a HaloPSA resource holds, listed: `GET /api/<Resource>`, answered with every record as an array, or as a
 paged object `{"record_count": N, "<plural>": [...]}` (the list under the resource's own key, halopsa_schema.PLURAL)
 whose pages are then read one by one (`pageinate=true&page_no=&page_size=`) until they hold `record_count` records,
-and read again until two walks agree page for page (offset pages shift under another writer). A listing that cannot
-be had whole says so (`Listing.whole`, `Listing.why`): what it leaves out is not proven absent.
+and read again until two walks agree page for page, each page's ids as a set (offset pages shift under another
+writer; the API promises no order within a page). A listing that cannot be had whole says so (`Listing.whole`,
+`Listing.why`): what it leaves out is not proven absent.
 """
 
 from __future__ import annotations
@@ -118,20 +119,22 @@ async def listing_whole(client: Sender, kind: Listable) -> Listing:
 
 
 class _Walk(NamedTuple):
-    """One reading of a listing's pages from the first: each page's ids in order, and the records by id."""
+    """One reading of a listing's pages from the first: each page's ids (a set: the API documents no order within a
+    page), and the records by id."""
 
-    pages: list[tuple[int, ...]]
+    pages: list[frozenset[int]]
     records: dict[int, dict[str, Any]]
     #: the `record_count` its last page gave
     held: int
 
 
 async def _walks(client: Sender, kind: Listable, params: dict[str, str], count: int) -> Listing:
-    """Read the listing's pages until two walks one after the other read the same ids on every page: offset pages
-    shift when a record is deleted before the walk's place and another is added after it (the `record_count` stays
-    the same), and a walk then skips a record and still holds `record_count` of them; a second walk that agrees
-    shows no record moved between them. At most MAX_WALKS walks; a walk that ends short (`_walk`) ends the
-    listing, not whole."""
+    """Read the listing's pages until two walks one after the other read the same ids on every page, in any order
+    within it (the API promises none): offset pages shift when a record is deleted before the walk's place and
+    another is added after it (the `record_count` stays the same), and a walk then skips a record and still holds
+    `record_count` of them; a second walk whose pages hold the same sets of ids shows no record moved between them
+    (one that moved leaves one page's set and joins another's). At most MAX_WALKS walks; a walk that ends short
+    (`_walk`) ends the listing, not whole."""
     last: _Walk | None = None
     for _ in range(MAX_WALKS):
         walk = await _walk(client, kind, params, count)
@@ -156,7 +159,7 @@ async def _walk(client: Sender, kind: Listable, params: dict[str, str], count: i
     an array that is not every record, more than MAX_PAGES pages or LISTING_BYTES in all end the walk with a listing
     that is not whole."""
     by_id: dict[int, dict[str, Any]] = {}
-    pages: list[tuple[int, ...]] = []
+    pages: list[frozenset[int]] = []
     size, read = 0, 0
 
     def short(why: str) -> Listing:
@@ -177,7 +180,7 @@ async def _walk(client: Sender, kind: Listable, params: dict[str, str], count: i
         if page.record_count is None:
             return short(f"page {page_no} gives no record_count")
         count = page.record_count
-        pages.append(tuple(r["id"] for r in page.records))
+        pages.append(frozenset(r["id"] for r in page.records))
         new = [r for r in page.records if r["id"] not in by_id]
         if not new and count:
             return short(f"page {page_no} brought no record the pages before it had not")
