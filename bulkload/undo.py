@@ -398,8 +398,9 @@ def _cannot_tell(target: Target, age: float) -> str:
         else ""
     )
     return (
-        f"{why}looking did not tell what the call created (nothing, or not exactly its records, was found): "
-        "what it created, if anything, is left; check the API and remove it by hand"
+        f"{why}looking did not tell what the call created (nothing, or not exactly its records, was found, or what "
+        "was found cannot be shown to be the run's): what it created, if anything, is left; check the API and remove "
+        "it by hand"
     )
 
 

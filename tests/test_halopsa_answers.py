@@ -217,6 +217,89 @@ async def test_rollback_never_deletes_a_record_there_before_the_run(tmp_path: Pa
     assert "there before the run" in str(undone.reason), undone.reason
 
 
+def moving_until_the_first_post(posts: dict[str, int], *, first_fails: bool = True) -> Rule:
+    """Until the first POST, each time page 2 of the listing is asked for, another writer deletes the first record and
+    creates one: the listing before the run moves under all three walks and is not whole, each walk skipping one
+    record (walk 3, of 25 records 10 a page: ids 3-12 and 14-28, record 13 skipped). From the first POST on it is
+    still, and whole. The first POST is answered 500 with nothing saved (`first_fails`); POSTs are counted in
+    `posts`."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            posts["n"] += 1
+            if posts["n"] == 1 and first_fails:
+                return web.json_response({"error": "oops"}, status=500)
+        elif is_listing(request) and request.query.get("page_no") == "2" and not posts["n"]:
+            store = request.app[HALOPSA_KEY].store
+            assert store.delete("XeroDetails", min(store.records["XeroDetails"]))
+            store.save("XeroDetails", [{"name": "Someone's", "tenant_id": "other"}])
+        return await first_page_unasked({"asked": 0})(request, handler)
+
+    return rule
+
+
+def customers_xero_uk_at(record_id: int) -> list[dict[str, Any]]:
+    """25 records, the one at `record_id` someone's `Xero UK`."""
+    records = tenants(25, "v1")
+    records[record_id - 1] = {"name": "Xero UK", "tenant_id": "customers-own"}
+    return records
+
+
+async def test_a_lost_create_is_never_matched_to_a_record_listed_before_the_run_by_a_listing_not_whole(
+    tmp_path: Path,
+) -> None:
+    """The listing before the run moves under its walks (not whole), and someone's `Xero UK` (id 20) is among the
+    records it read; the file's `Xero UK` create is answered 500 with nothing saved. Before: a listing that was not
+    whole left nothing out of the look, which found id 20, recorded the row as loaded with it, and rollback deleted it
+    (exit 0). Every record read before the run is left out: nothing found, the call is sent again, and rollback
+    removes only the record the run made."""
+    posts = {"n": 0}
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Xero UK", "tenant_id": "ours"}])
+    async with serving(halo_app(tmp_path, customers_xero_uk_at(20), moving_until_the_first_post(posts))) as url:
+        report = await load(job(tmp_path, data, url, settle_s=0.2), env=ENV)
+        undone = await rollback(str(tmp_path / "run.sqlite"), env=ENV)
+        left = {r["id"]: r["tenant_id"] for r in await held(url) if r["name"] == "Xero UK"}
+    success = list(csv.DictReader((tmp_path / "success.csv").read_text().splitlines()))
+    assert posts["n"] == 2 and report.loaded == 1, (posts, report)
+    assert [row["id"] for row in success] == ["29"], success
+    assert (undone.removed, undone.exit_code) == (1, 0), undone
+    assert left == {20: "customers-own"}, "rollback removed a record that was there before the run"
+
+
+async def test_a_record_a_listing_not_whole_left_out_is_no_evidence_of_a_lost_create(tmp_path: Path) -> None:
+    """The same listing, and someone's `Xero UK` is the record its last walk skipped (id 13). The look after the lost
+    answer lists whole and finds id 13, which nothing shows the run made: it may be one the listing before left out.
+    Before: the row was recorded as loaded with id 13, and rollback deleted it. The call is in doubt, and rollback,
+    which cannot tell either, leaves it unsettled (exit 1) and deletes nothing."""
+    posts = {"n": 0}
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Xero UK", "tenant_id": "ours"}])
+    async with serving(halo_app(tmp_path, customers_xero_uk_at(13), moving_until_the_first_post(posts))) as url:
+        report = await load(job(tmp_path, data, url, settle_s=0.2), env=ENV)
+        undone = await rollback(str(tmp_path / "run.sqlite"), env=ENV)
+        left = {r["id"]: r["tenant_id"] for r in await held(url) if r["name"] == "Xero UK"}
+    assert posts["n"] == 1 and (report.loaded, report.in_doubt) == (0, 1), (posts, report)
+    assert (undone.removed, undone.unsettled_count, undone.exit_code) == (0, 1, 1), undone
+    assert left == {13: "customers-own"}, "rollback removed a record that was there before the run"
+
+
+async def test_rollback_never_deletes_a_record_listed_before_the_run_by_a_listing_not_whole(tmp_path: Path) -> None:
+    """A ledger that gives a row a record the listing before the run read, though that listing was not whole (as an
+    earlier bulkload recorded a lost create matched to it). Before: only a whole listing spared a record, and
+    rollback deleted it. It is kept and listed (exit 3)."""
+    posts = {"n": 0}
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Xero UK", "tenant_id": "ours"}])
+    moving = moving_until_the_first_post(posts, first_fails=False)
+    async with serving(halo_app(tmp_path, customers_xero_uk_at(20), moving)) as url:
+        assert (await load(job(tmp_path, data, url), env=ENV)).loaded == 1
+        with sqlite3.connect(tmp_path / "run.sqlite") as db:  # the row recorded as having created id 20
+            assert db.execute("UPDATE created SET id = 20").rowcount == 1
+        undone = await rollback(str(tmp_path / "run.sqlite"), env=ENV)
+        left = sorted(r["id"] for r in await held(url) if r["name"] == "Xero UK")
+    assert left == [20, 29], "rollback deleted a record that was there before the run"
+    assert (undone.removed, undone.spared_count, undone.exit_code) == (0, 1, 3), undone
+    assert undone.spared[0]["id"] == 20, undone.spared
+
+
 # --- listings answered a page at a time ------------------------------------------------------------------------
 
 

@@ -159,6 +159,7 @@ class HaloPSA(Target):
         before: Mapping[str, int] | None = None,
         listed_ids: Mapping[str, Sequence[int]] | None = None,
         listed_late: bool = False,
+        listed_in_part: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         if not resources:
             raise ConfigError(f"halopsa needs --resource (or files named after it), one of {', '.join(RESOURCES)}")
@@ -169,10 +170,13 @@ class HaloPSA(Target):
         self.existing = {r: dict(v) for r, v in (existing or {}).items()}
         #: per resource, the ids there before the run, listed whole (an update must name one of them)
         self.listed_ids = {r: list(v) for r, v in (listed_ids or {}).items()}
+        #: per resource, the ids read before the run where its listing could not be had whole: none of them is the
+        #: run's, though a record left out of them may have been there too
+        self.listed_in_part = {r: list(v) for r, v in (listed_in_part or {}).items()}
         #: listed only after the run may have created records (Target.setup's `late`): none is known to be older
         self.listed_late = listed_late
         made = (
-            Resource(name, self.match_on, self.existing, self.listed_ids, listed_late)
+            Resource(name, self.match_on, self.existing, self.listed_ids, listed_late, self.listed_in_part)
             for name in dict.fromkeys(self.resources)
         )
         self.kinds = {kind.name: kind for kind in made}
@@ -208,6 +212,7 @@ class HaloPSA(Target):
             options.get("before"),
             options.get("listed_ids"),
             bool(options.get("listed_late")),
+            options.get("listed_in_part"),
         )
 
     def options(self) -> dict[str, Any]:
@@ -219,6 +224,7 @@ class HaloPSA(Target):
             "before": self.books.before,
             "listed_ids": self.listed_ids,
             "listed_late": self.listed_late,
+            "listed_in_part": self.listed_in_part,
         }
 
     def kind_of(self, file_idx: int) -> Resource:
@@ -302,8 +308,11 @@ class HaloPSA(Target):
                     "without --match-on (rows with an id update their record), or once the API lists every record"
                 )
             before[kind.name] = len(listing.records) if listing.whole else listing.held
+            ids = sorted(r["id"] for r in listing.records)
             if listing.whole:
-                self.listed_ids[kind.name] = sorted(r["id"] for r in listing.records)
+                self.listed_ids[kind.name] = ids
+            else:  # the records read are there before the run all the same
+                self.listed_in_part[kind.name] = ids
             if self.match_on:
                 self.existing[kind.name] = by_match_key(kind, listing.records)
         if self.match_on:  # rows of the run's files that would create one record twice: rejected, both

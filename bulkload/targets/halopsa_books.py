@@ -1,7 +1,7 @@
 """What HaloPSA holds, as the engine reads it back and removes it: each resource a run loads is listed (every page,
 halopsa_listing.py), and every loaded record compared with its rows field by field (a listing that cannot be had
 whole names none missing); rollback deletes the records the run created, never those it only updated, nor any that
-was there before the run."""
+was listed before the run (whole or not)."""
 
 from __future__ import annotations
 
@@ -55,10 +55,9 @@ class Resources(Books):
                     yield kind.name, record_id
 
     def there_before(self, scope: str, record_id: int) -> bool:
-        """Whether the record was listed before the run's first call: then no row of the run created it."""
-        kind = self.kinds[scope]
-        before = kind.there_before()
-        return not kind.listed_late and before is not None and record_id in before
+        """Whether the record was listed before the run's first call, by a listing whole or not (`seen_before`):
+        then no row of the run created it."""
+        return record_id in self.kinds[scope].seen_before()
 
     def delete_path(self, scope: str, record_id: int) -> str:
         return f"{self.kinds[scope].path}/{record_id}"

@@ -101,6 +101,7 @@ class Resource(RecordKind):
         existing: Mapping[str, Mapping[str, int]] | None = None,
         listed_ids: Mapping[str, Sequence[int]] | None = None,
         listed_late: bool = False,
+        listed_in_part: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         self.name = name
         self.path = f"/api/{name}"
@@ -123,9 +124,12 @@ class Resource(RecordKind):
         self.existing = existing if existing is not None else {}
         #: per resource, the ids of every record there before the run (absent where its listing was not whole)
         self.listed_ids = listed_ids if listed_ids is not None else {}
+        #: per resource, the ids read before the run where its listing was not whole (absent where it was)
+        self.listed_in_part = listed_in_part if listed_in_part is not None else {}
         #: listed only after the run may have created records (HaloPSA.setup): which were there before is unknown
         self.listed_late = listed_late
         self._before: frozenset[int] | None = None  # this resource's, as a set, made at its first update
+        self._seen_before: frozenset[int] | None = None  # as `seen_before` gives it, made at its first call
 
     def destination(self) -> dict[str, str]:
         return {"resource": self.name}
@@ -216,6 +220,21 @@ class Resource(RecordKind):
             self._before = frozenset(self.listed_ids[self.name])
         return self._before
 
+    def seen_before(self) -> frozenset[int]:
+        """The ids of every record the run listed before its first call, whether the listing was whole or not: none
+        is a record the run created. Empty where it was listed late (`listed_late`: the run's own may be among them)."""
+        if self._seen_before is None:
+            listed = () if self.listed_late else self.listed_ids.get(self.name, self.listed_in_part.get(self.name, ()))
+            self._seen_before = frozenset(listed)
+        return self._seen_before
+
+    def found_proves(self) -> bool:
+        """Whether a record a look finds by its match fields, among those not `seen_before`, can be shown to be one
+        the run created: only where every record there before the run's first call was listed then (whole, not
+        late). Otherwise it may be one the listing left out, or one of the records a late listing cannot tell from
+        the run's."""
+        return not self.listed_late and self.name in self.listed_ids
+
     def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
         return {(self.name, r.id) for r in records if getattr(r, "id", None) is not None}
 
@@ -263,19 +282,22 @@ class Resource(RecordKind):
         them set fixed values); some, a create without match values, two creates found as one record, or a
         partial listing → no telling. A call without creates pulls a trigger (the others are sent again, not
         looked up): no telling. A record that proves no create of this call, however well it matches, is left out
-        of the look: one listed before the run's first call (`there_before`, not `listed_late`), and one the
-        ledger holds for another row of the run (`taken`: its own create, or the record it updated)."""
+        of the look: one listed before the run's first call, whether that listing was whole or not (`seen_before`),
+        and one the ledger holds for another row of the run (`taken`: its own create, or the record it updated).
+        Where the listing before the run was not whole, or was taken late, a record found cannot be shown to be the
+        run's (`found_proves`): no telling."""
         records = [as_sent(r) for r in chunk.entries(self)]
         keys = [self.key(r) for r in records if r.get("id") is None]
         if not keys or any(k is None for k in keys):
             return None
         live = await listing_whole(client, self)
-        before = self.there_before()
-        older = before if before is not None and not self.listed_late else frozenset()
+        older = self.seen_before()
         by_key = by_match_key(self, [r for r in live.records if r["id"] not in older and r["id"] not in taken])
         found = [by_key.get(k) for k in keys if k is not None]
         if all(i is None for i in found):
             return [] if live.whole else None
+        if not self.found_proves():
+            return None
         if any(i is None or i == SEVERAL for i in found) or len(set(found)) < len(found):
             return None
         new_ids = iter(found)
