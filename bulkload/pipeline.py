@@ -202,6 +202,10 @@ class Loader:
         #: a copy adopted after the run's own ledger was lost: a call it holds nothing of may have been sent
         self.adopted = ledger.adopted() is not None
         self._baselines = ledger.baselines()
+        #: per chunk (seq, part), the chunks whose call may have created records the ledger does not hold: sent (here,
+        #: or by an earlier process) and not yet recorded done or refused; one left in doubt stays. A look for another
+        #: chunk's records may find theirs (`look`)
+        self._unsettled: dict[tuple[int, str], Chunk] = {}
         #: told the ids of every answer that created records and the scopes of its chunk (a walk behind the load:
         #: walks.Behind.created)
         self.on_created: Callable[[list[int], Iterable[str]], None] | None = None
@@ -384,6 +388,7 @@ class Loader:
     async def in_flight(self, chunk: Chunk, prev: ChunkRow, call: Call, summary: dict[str, Totals]) -> bool:
         """An earlier process sent the call (`prev` sending or in doubt) and its attempt may be landing yet. True
         when that settles the chunk here (a look found it, or it stays in doubt); False to send it again."""
+        self._unsettled[(chunk.seq, chunk.part)] = chunk
         repeatable = call.repeatable
         if repeatable and self.target.api.idempotent:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
@@ -420,6 +425,7 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return False
+        self._unsettled[(chunk.seq, chunk.part)] = chunk
         return True
 
     async def send_call(
@@ -529,6 +535,7 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
             return
+        self._unsettled.pop((chunk.seq, chunk.part), None)
         self.tally.loaded += len(chunk)
         if self.on_created is not None:
             self.on_created(ids, summary)
@@ -548,10 +555,36 @@ class Loader:
         taken = taken_ids(self.target, self.ledger, kind)
         try:
             if self.target.api.idempotent:
-                return await kind.find_sent(self.dispatcher, chunk, self._baselines, taken)
-            return await kind.resolve(self.dispatcher, chunk, taken)
+                found = await kind.find_sent(self.dispatcher, chunk, self._baselines, taken)
+            else:
+                found = await kind.resolve(self.dispatcher, chunk, taken)
         except BulkloadError:
             return None
+        if found and (why := self.not_proven(kind, chunk, found, taken)):
+            log.info("%s: the records a look found prove nothing: %s", named(chunk), why)
+            return None
+        return found
+
+    def not_proven(self, kind: RecordKind, chunk: Chunk, found: list[int], taken: frozenset[int]) -> str | None:
+        """Why the records `found` for the chunk's call (by `look`, which left out the records of `taken`) may be
+        another call's of the run, or None. Another call not settled yet (in flight, its answer not recorded, lost, or
+        in doubt) may have created them (`lookalike`: a record of the same match fields), and one whose records were
+        recorded while the look listed them (not in `taken` yet) may have."""
+        rival = next(
+            (
+                other
+                for seq, other in self._unsettled.items()
+                if seq != (chunk.seq, chunk.part)
+                and self.target.kind_of(other.file_idx) is kind
+                and kind.lookalike(chunk, other)
+            ),
+            None,
+        )
+        if rival is not None:
+            return f"{named(rival)}, not settled yet, may have created them"
+        if not (taken_ids(self.target, self.ledger, kind) - taken).isdisjoint(found):
+            return "another row of the run was recorded with one of them while the look listed them"
+        return None
 
     def hidden(self, chunk: Chunk, text: str) -> str:
         """`text` (an error, an API's answer) without the chunk's secret values, should it quote them: what it
@@ -615,6 +648,7 @@ class Loader:
         that holds a row named bad (all its lines, naming the line that failed) and send the rest again at once;
         when the answer names none, split at the group boundary nearest the middle until a refused group is
         alone, and reject it whole."""
+        self._unsettled.pop((chunk.seq, chunk.part), None)  # refused: it created nothing
         spans = chunk.spans()
         children: list[Chunk] = []
         if bad is not None:

@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import anyio
 import pytest
 from aiohttp import web
 from conftest import sandbox_read, serving
 from hostile import environment, served
 
-from bulkload import Job, load, rollback
+from bulkload import Job, load, resume, rollback
 from bulkload.cli import main
 from bulkload.errors import RunStopped
 from bulkload.sandbox import SandboxOptions, build_app
@@ -178,6 +180,85 @@ async def test_rollback_never_settles_a_call_in_doubt_with_a_record_another_row_
         left = await sandbox_read(url, "records/XeroDetails")
     assert (undone.removed, undone.settled.looked_up, undone.settled.not_carried_out) == (2, 1, 1), undone
     assert left == [], left
+
+
+async def test_a_lost_create_is_never_settled_with_the_record_of_another_call_still_in_flight(tmp_path: Path) -> None:
+    """Two rows named `Dup`, one call each, sent side by side (--concurrency 2). Row 2's POST is saved (id 1) but its
+    answer held back until row 1's look has listed; row 1's POST is answered 500 with nothing saved once row 2's is.
+    Before: the ledger held nothing for row 2 yet, so row 1's look took id 1 for its own (id 1 twice in the success
+    file, `t1` never created). A record that another call of the run still in flight may have made proves nothing:
+    row 1 is in doubt, and the resume that settles it, row 2 recorded by then, finds nothing and sends it again."""
+    saved, looked, failed = anyio.Event(), anyio.Event(), anyio.Event()
+
+    async def row_2_answers_after_row_1s_look(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            (item,) = json.loads(await request.read())
+            if item["tenant_id"] == "t2":
+                response = await handler(request)
+                saved.set()
+                with anyio.move_on_after(10):  # a bound, should the look never come
+                    await looked.wait()
+                return response
+            if not failed.is_set():
+                await saved.wait()
+                failed.set()
+                return web.json_response({"error": "oops"}, status=500)
+        response = await handler(request)
+        if is_listing(request) and failed.is_set():
+            looked.set()
+        return response
+
+    rows = [{"name": "Dup", "tenant_id": "t1"}, {"name": "Dup", "tenant_id": "t2"}]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    async with serving(halo_app(tmp_path, [], row_2_answers_after_row_1s_look)) as url:
+        report = await load(job(tmp_path, data, url, settle_s=0.2, batch_size=1, concurrency=2), env=ENV)
+        success = {r["line"]: r["id"] for r in csv.DictReader((tmp_path / "success.csv").read_text().splitlines())}
+        assert (report.loaded, report.in_doubt, success) == (1, 1, {"3": "1"}), (report, success)
+        resumed = await resume(str(tmp_path / "run.sqlite"), env=ENV)
+        made = {r["id"]: r["tenant_id"] for r in await held(url)}
+    assert (resumed.loaded, resumed.in_doubt) == (2, 0), resumed
+    assert made == {1: "t2", 2: "t1"}, made
+
+
+async def test_a_lost_create_is_never_settled_with_a_record_recorded_for_another_row_while_it_looked(
+    tmp_path: Path,
+) -> None:
+    """As above, but row 2's answer is let go as row 1's look lists, and the listing answered only once a third row's
+    POST arrives: by then row 2 is recorded (its call's place is free). The look began while the ledger held nothing
+    for row 2, and its record was listed after it was recorded. Before the check of what was recorded meanwhile, row 1
+    was settled with id 1. It is in doubt."""
+    saved, failed, third = anyio.Event(), anyio.Event(), anyio.Event()
+    answer_2 = anyio.Event()
+
+    async def row_2_recorded_while_row_1_looks(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            (item,) = json.loads(await request.read())
+            if item["tenant_id"] == "t2":
+                response = await handler(request)
+                saved.set()
+                with anyio.move_on_after(10):  # bounds, should the look never come
+                    await answer_2.wait()
+                return response
+            if item["tenant_id"] == "z":
+                third.set()
+            elif not failed.is_set():
+                await saved.wait()
+                failed.set()
+                return web.json_response({"error": "oops"}, status=500)
+        if is_listing(request) and failed.is_set() and not answer_2.is_set():
+            response = await handler(request)
+            answer_2.set()
+            with anyio.move_on_after(10):
+                await third.wait()
+            return response
+        return await handler(request)
+
+    rows = [{"name": "Dup", "tenant_id": "t1"}, {"name": "Dup", "tenant_id": "t2"}, {"name": "Zed", "tenant_id": "z"}]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    async with serving(halo_app(tmp_path, [], row_2_recorded_while_row_1_looks)) as url:
+        report = await load(job(tmp_path, data, url, settle_s=0.2, batch_size=1, concurrency=2), env=ENV)
+    success = {r["line"]: r["id"] for r in csv.DictReader((tmp_path / "success.csv").read_text().splitlines())}
+    assert (report.loaded, report.in_doubt, success) == (2, 1, {"3": "1", "4": "2"}), (report, success)
 
 
 async def test_two_creates_of_a_lost_call_are_never_settled_with_one_record(tmp_path: Path) -> None:

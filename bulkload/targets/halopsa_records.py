@@ -314,6 +314,17 @@ class Resource(RecordKind):
             return [int(r["id"]) for r in records]
         return await self.resolve(client, chunk, taken)
 
+    def lookalike(self, chunk: Chunk, other: Chunk) -> bool:
+        """Whether one of `other`'s creates has the match key of one of `chunk`'s: a record it created is found by a
+        look for `chunk`'s (`resolve`)."""
+        keys = self._create_keys(chunk)
+        return not keys.isdisjoint(self._create_keys(other))
+
+    def _create_keys(self, chunk: Chunk) -> set[str]:
+        """The match keys of the chunk's creates (records without an id) that have one."""
+        keys = (self.key(as_sent(r)) for r in chunk.entries(self) if getattr(r, "id", None) is None)
+        return {k for k in keys if k is not None}
+
     def differences(self, sent: Mapping[str, Any], found: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
         """(field, sent, found) for what the API should hold after `sent` (`as_sent`) but does not, compared as the
         fields' types as a match is; secrets (never returned) and the server's own fields are not compared. A nested
