@@ -582,6 +582,7 @@ class Loader:
         )
         if rival is not None:
             return f"{named(rival)}, not settled yet, may have created them"
+        # never the id of a record the chunk updates: the targets whose looks give those take turns per record (`order`)
         if not (taken_ids(self.target, self.ledger, kind) - taken).isdisjoint(found):
             return "another row of the run was recorded with one of them while the look listed them"
         return None
