@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import anyio
 import pytest
 from aiohttp import web
@@ -76,6 +75,12 @@ def always_the_first_page(pages: dict[str, int]) -> Rule:
     return rule
 
 
+async def held(url: str) -> list[dict[str, Any]]:
+    """The XeroDetails records the sandbox holds."""
+    records: list[dict[str, Any]] = await sandbox_read(url, "records/XeroDetails")
+    return records
+
+
 def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
     return Job(
         target="halopsa",
@@ -120,9 +125,9 @@ async def test_a_lost_create_is_never_matched_to_a_record_there_before_the_run(t
     app = halo_app(tmp_path, [{"name": "Xero UK", "tenant_id": "tid-1"}], first_post_fails)
     async with serving(app) as url:
         report = await load(job(tmp_path, data, url, settle_s=0.2), env=ENV)
-        made = {r["id"]: r["tenant_id"] for r in await sandbox_read(url, "records/XeroDetails")}
+        made = {r["id"]: r["tenant_id"] for r in await held(url)}
         undone = await rollback(str(tmp_path / "run.sqlite"), env=ENV)
-        left = {r["id"]: r["tenant_id"] for r in await sandbox_read(url, "records/XeroDetails")}
+        left = {r["id"]: r["tenant_id"] for r in await held(url)}
     success = list(csv.DictReader((tmp_path / "success.csv").read_text().splitlines()))
     assert posts["n"] == 2 and made == {1: "tid-1", 2: "tid-2"}, (posts, made)
     assert [row["id"] for row in success] == ["2"], success
@@ -151,7 +156,7 @@ async def test_a_lost_create_is_never_matched_to_a_record_another_row_of_the_run
     data = write(tmp_path / "XeroDetails.csv", rows)
     async with serving(halo_app(tmp_path, [], second_dup_fails)) as url:
         report = await load(job(tmp_path, data, url, settle_s=0.2, batch_size=1, concurrency=1), env=ENV)
-        made = {r["id"]: (r["name"], r["tenant_id"]) for r in await sandbox_read(url, "records/XeroDetails")}
+        made = {r["id"]: (r["name"], r["tenant_id"]) for r in await held(url)}
     success = {row["line"]: row["id"] for row in csv.DictReader((tmp_path / "success.csv").read_text().splitlines())}
     assert made == {1: ("Alpha", "t0"), 2: ("Dup", "t1"), 3: ("Dup", "t2")}, made
     assert success == {"2": "1", "3": "2", "4": "3"}, success
@@ -177,7 +182,7 @@ async def test_rollback_never_settles_a_call_in_doubt_with_a_record_another_row_
             assert db.execute("DELETE FROM created WHERE id = 3").rowcount == 1
         assert app[HALOPSA_KEY].store.delete("XeroDetails", 3)
         undone = await rollback(str(tmp_path / "run.sqlite"), env=ENV)
-        left = await sandbox_read(url, "records/XeroDetails")
+        left = await held(url)
     assert (undone.removed, undone.settled.looked_up, undone.settled.not_carried_out) == (2, 1, 1), undone
     assert left == [], left
 
@@ -291,7 +296,7 @@ async def test_rollback_never_deletes_a_record_there_before_the_run(tmp_path: Pa
         with sqlite3.connect(tmp_path / "run.sqlite") as db:  # the row recorded as having created id 1
             assert db.execute("UPDATE created SET id = 1").rowcount == 1
         undone = await rollback(str(tmp_path / "run.sqlite"), env=ENV)
-        left = sorted(r["id"] for r in await sandbox_read(url, "records/XeroDetails"))
+        left = sorted(r["id"] for r in await held(url))
     assert left == [1, 2], "rollback deleted a record that was there before the run"
     assert (undone.removed, undone.spared_count, undone.exit_code, undone.status) == (0, 1, 3, "spared"), undone
     assert undone.spared[0]["id"] == 1 and undone.spared[0]["line"] == 2, undone.spared
@@ -392,7 +397,7 @@ async def test_match_on_reads_every_page_of_a_paged_listing(tmp_path: Path) -> N
     data = write(tmp_path / "XeroDetails.csv", tenants(15, "v2"))
     async with serving(halo_app(tmp_path, tenants(15, "v1"), first_page_unasked(pages))) as url:
         report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
-        after = await sandbox_read(url, "records/XeroDetails")
+        after = await held(url)
     assert len(after) == 15 and {r["tenant_id"] for r in after} == {f"tid-{i}-v2" for i in range(1, 16)}, after
     assert report.loaded == 15 and report.reconcile.ok, report.reconcile
     assert report.reconcile.scopes["XeroDetails"] == {"before": 15, "loaded": 0, "expected": 15, "remote": 15}
@@ -511,7 +516,7 @@ async def test_a_listing_that_moves_under_the_walk_is_walked_again(tmp_path: Pat
     data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 11", "tenant_id": "tid-11-v2"}])
     async with serving(halo_app(tmp_path, tenants(25, "v1"), another_writer_at_page_2)) as url:
         report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
-        after = await sandbox_read(url, "records/XeroDetails")
+        after = await held(url)
     named = [r for r in after if r["name"] == "Tenant 11"]
     assert named == [{**named[0], "id": 11, "tenant_id": "tid-11-v2"}], named
     assert report.loaded == 1 and report.reconcile.ok, report.reconcile
