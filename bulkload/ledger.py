@@ -487,7 +487,8 @@ class Ledger:
     def repoint(self, base_url: str) -> None:
         """The run goes on at another address (it created nothing at the first: see `created_nothing`). What was
         read from the first address goes: the baselines, the groups it held, and that it was asked for them
-        (the groups an earlier load into the new address created are found by the caller: `earlier_unchecked`)."""
+        (what earlier loads into the new address did with the run's groups is learned by the caller, as a resume of
+        a run that created nothing learns it: runner._learn_again)."""
         families = _has(self._db, "", "skip_families")  # asked outside the transaction: PostgreSQL would end it
         with self._db:
             self._db.execute("BEGIN")
@@ -496,17 +497,7 @@ class Ledger:
             if families:
                 self._db.execute("DELETE FROM skip_families")
             self._db.execute("DELETE FROM meta WHERE key LIKE 'phase:%'")
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('earlier', '\"unchecked\"')")
             self._update_run(base_url=base_url, settings={**self.run.settings, "base_url": base_url})
-
-    def earlier_unchecked(self) -> bool:
-        """Whether the run was moved to another address (`repoint`) and the earlier loads into that one are still
-        to be looked at (see `known_to`)."""
-        return self._db.execute("SELECT 1 FROM meta WHERE key = 'earlier'").fetchone() is not None
-
-    @_writes
-    def earlier_checked(self) -> None:
-        self._db.execute("DELETE FROM meta WHERE key = 'earlier'")
 
     @_writes
     def set_options(self, options: dict[str, Any]) -> None:
@@ -1027,6 +1018,14 @@ class Ledger:
         (Ledger.skip), so that what it does not hold is created again. In doubt stays in doubt."""
         self._db.execute("DELETE FROM skip_groups WHERE bucket = 'skipped'")
 
+    def told(self) -> set[tuple[str, str | None]]:
+        """What the run's plan leaves out by what it was told (ledger.known_to, Ledger.skip): its groups
+        (skip_groups: (key, None)) and families as parts (skip_families: (family, part))."""
+        told: set[tuple[str, str | None]] = {(key, None) for (key,) in self._db.execute("SELECT key FROM skip_groups")}
+        if _has(self._db, "", "skip_families", "part"):
+            told.update(self._db.execute("SELECT family, part FROM skip_families").fetchall())
+        return told
+
     def skips(self) -> int:
         """What earlier runs told this one of: its groups and families (skip_groups, skip_families)."""
         (n,) = self._db.execute("SELECT COUNT(*) FROM skip_groups").fetchone()
@@ -1507,8 +1506,9 @@ def known_to(
             f"SELECT EXISTS (SELECT 1 FROM {at}chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
             f"OR EXISTS (SELECT 1 FROM {at}created)"
         ).fetchone()
-        # it created nothing; resumed, it claims its files again (refused once this run holds them). Unless it is
-        # under way now, about to send: then the groups it shares with this input are its own
+        # it created nothing; resumed, it learns before its first call what this run did with its groups, as this
+        # run learns it now (runner._learn_again). Unless it is under way now, about to send: then the groups it
+        # shares with this input are its own
         under_way = Ledger.running(earlier)
         if not sent and not under_way:
             return 0

@@ -424,7 +424,7 @@ def claim_load(
 
 def release(ledger: Ledger) -> None:
     """The run of `ledger` created nothing in the API it was loading into, and no longer loads its files there: it
-    is started over (a new ledger at its path), or goes on at another address (see Ledger.repoint). A later load
+    is started over (a new ledger at its path), or goes on at another address (see Ledger.look_again). A later load
     of its files there is no load twice."""
     run = ledger.run
     at = time.strftime("%Y-%m-%d %H:%M:%S")

@@ -210,12 +210,7 @@ async def load(
             _as_hashed(sources)  # what was decided for a file may not hold for what it now is
             conn.execute("INSERT INTO meta VALUES ('profiles', ?)", (msgspec.json.encode(profiles).decode(),))
         if checked:
-            _refuse_gone(conn, job, ledger_at, info.key_prefix, target)
-            # a load put on record before this one and still inspecting its files: what it creates is known once
-            # its ledger is made (before: both passed, and the groups they shared were created twice)
-            for earlier in earlier_ledgers(job, making=ledger_at, run=info.key_prefix):
-                made(earlier, stop)
-                _learn_from(conn, earlier, target)
+            _learn_earlier(conn, job, ledger_at, info.key_prefix, target, stop)
         if stop.is_set():
             raise RunStopped("stopped before the first call")
 
@@ -374,13 +369,12 @@ async def resume(
         check_paths(job, outputs=_RUN_OUTPUTS)
         checked = not (job.allow_duplicate_load or target.books.rerunnable)
         if ledger.created_nothing():  # its files were let go when it stopped (`_let_go`): on record again
+            told = ledger.told()
             _claim_again(ledger, job, checked=checked, moved=moved)
+            if checked:
+                _learn_again(ledger, job, target, told)
         if overrides:  # kept: a later resume, reconcile or rollback runs with them (and counts the raised quota)
             ledger.set_settings({**ledger.run.settings, **overrides})
-        if ledger.earlier_unchecked():
-            if checked:
-                _learn_earlier(ledger, job, target)
-            ledger.earlier_checked()
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("resuming the run of the ledger %s", ledger.path)
             async with Run.open(job, target, ledger, credentials, shared) as run:
@@ -429,12 +423,46 @@ def _claim_again(ledger: Ledger, job: Job, *, checked: bool, moved: bool) -> Non
         ledger.repoint(job.api_url)
 
 
-def _learn_earlier(ledger: Ledger, job: Job, target: Target) -> None:
-    """What earlier loads into the run's (new) address did with its groups (see ledger.known_to)."""
-    here = os.path.realpath(ledger.path)
-    for earlier in earlier_ledgers(job):
-        if os.path.realpath(earlier) != here:
-            _learn_from(ledger.db(), earlier, target)
+def _learn_again(ledger: Ledger, job: Job, target: Target, told: set[tuple[str, str | None]]) -> None:
+    """The run created nothing, and its files are on record as its own again (`_claim_again`), which refuses only
+    a load of the same files: other loads may have created its groups since it stopped. Before its first call it
+    learns what each earlier load did with them, as a new load does (`_learn_earlier`). Its calls were planned
+    with what it was told then (`told`: Ledger.told); where it has recorded some (stopped by the quota, refused
+    credentials) and is told otherwise now, the plan would no longer find them (a group left out moves the
+    later ones to other calls): LedgerError, to load its files again as a new run."""
+    path, run = str(ledger.path.absolute()), ledger.run.key_prefix
+    _learn_earlier(ledger.db(), job, path, run, target, threading.Event())
+    now = ledger.told()
+    if now == told or not ledger.chunks():
+        return
+    group = target.kind_of(0).group_name
+    new = sorted(key for key, part in now - told if part is None)
+    said = ""
+    if new:
+        (reason,) = ledger.db().execute("SELECT reason FROM skip_groups WHERE key = ?", (new[0],)).fetchone()
+        said = f" ({len(new):,} {group}{'s' if len(new) != 1 else ''}, e.g. {reason})"
+    raise LedgerError(
+        f"the run of {ledger.path} created nothing before it stopped, and what other loads did with its {group}s "
+        f"has changed since it planned its calls{said}: planned again, its calls would not be the ones it recorded. "
+        f"Load its files again as a new run (`bulkload load` with --ledger {ledger.path} starts this one over), "
+        "which skips or rejects them; nothing was sent"
+    )
+
+
+def _learn_earlier(
+    conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target, stop: threading.Event
+) -> None:
+    """Before the first call of the run `run` (its ledger `making` as the record of loads names it; `conn`: that
+    ledger, its `file_groups` filled, what earlier loads said of them not yet in it): refused while an earlier load
+    that may share its groups has a ledger gone or not to be read by it (`_refuse_gone`), then told what each
+    earlier load on record did with its groups (ledger.known_to: refused, SharedUnfinished, while one that has not
+    finished shares them). A load put on record before this run's claim and still inspecting its files is waited
+    for: what it creates is known once its ledger is made (before: both passed, and the groups they shared were
+    created twice). RunStopped when `stop` is set meanwhile."""
+    _refuse_gone(conn, job, making, run, target)
+    for earlier in earlier_ledgers(job, making=making, run=run):
+        made(earlier, stop)
+        _learn_from(conn, earlier, target)
 
 
 def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target) -> None:

@@ -368,3 +368,36 @@ def test_a_load_recorded_before_entries_named_their_run_is_found_where_its_run_w
     moved.unlink()
     gone = loads.gone_ledgers(job, str(tmp_path / "new.sqlite"), "r2")
     assert [g["ledger"] for g in gone] == [str(moved)]
+
+
+@pytest.mark.slow
+async def test_a_run_that_created_nothing_is_resumed_only_as_the_loads_since_allow(tmp_path: Path) -> None:
+    # found by a tester: a run stopped by refused credentials before it created anything was resumed after a
+    # corrected file had uploaded its invoice N1, without looking at that load: N1 was uploaded twice, exit 0
+    from conftest import serving
+
+    from bulkload.errors import RunStopped
+    from bulkload.sandbox.payorcrm import create_app
+
+    def priced(path: Path, rows: list[tuple[str, str]]) -> Path:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "dueDate"])
+            w.writerows([["C1", n, amount, "DKK", "2026-12-01"] for n, amount in rows])
+        return path
+
+    first = priced(tmp_path / "n.csv", [("N1", "100"), ("N2", "100")])
+    with anyio.fail_after(60):
+        async with serving(create_app(api_key=PAYOR["PAYORCRM_API_KEY"], api_secret="test-secret")) as url:
+            await customer_c1(url, tmp_path)
+            with pytest.raises(RunStopped, match="nothing was created"):  # its upload recorded, refused
+                await load(payor_job(first, url, tmp_path / "n.sqlite"), env={**PAYOR, "PAYORCRM_API_SECRET": "no"})
+            fixed = priced(tmp_path / "fixed.csv", [("N1", "110"), ("N3", "100")])
+            assert (await load(payor_job(fixed, url, tmp_path / "fixed.sqlite"), env=PAYOR)).loaded == 2
+            with pytest.raises(LedgerError, match=r"created nothing before it stopped.*invoice N1 .*fixed\.sqlite"):
+                await resume(str(tmp_path / "n.sqlite"), env=PAYOR)
+            assert await uploaded(url) == ["N1", "N3"]
+            again = await load(payor_job(first, url, tmp_path / "n.sqlite"), env=PAYOR)  # started over
+            got = await uploaded(url)
+    assert (again.loaded, again.rejected, again.exit_code) == (1, 1, 1), again
+    assert got == ["N1", "N2", "N3"], "an invoice was uploaded twice"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -777,3 +778,52 @@ def test_an_answer_amount_is_read_in_cents_exactly_or_left_unchecked() -> None:
     assert kind.returned_totals(b'{"Id": 5, "Amount": 10.005}', sent, chunk) == {"Entries": {"": [1]}}
     huge = kind.returned_totals(b'{"Id": 5, "Amount": 123456789012345678901234567.89}', sent, chunk)
     assert huge == {"Entries": {"": [1, 12345678901234567890123456789, 12345678901234567890123456789]}}
+
+
+@pytest.mark.slow
+async def test_a_run_that_created_nothing_learns_on_resume_what_loads_since_did_with_its_orders(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: a run stopped before it created anything (wrong credentials, the quota) was resumed after a
+    # corrected file had loaded its order, without looking at that load: order O-1 was booked twice, exit 0
+    from conftest import serving
+
+    from bulkload.errors import AuthError, LedgerError
+    from bulkload.sandbox.visma_core import create_app
+
+    def two_lines(name: str, case: int, order: str, second: str) -> Path:
+        lines = [[case, "OUTLAY", amount, "a", "", "2026-11-01", order] for amount in ("100.00", second)]
+        return write(tmp_path / name, lines)
+
+    with anyio.fail_after(90):
+        async with serving(create_app(token=ENV["VISMA_CORE_TOKEN"])) as url:
+            # refused credentials on the first look-up: no call of the run recorded
+            with pytest.raises(AuthError, match="nothing was created"):
+                await load(
+                    second_job(tmp_path, two_lines("in1.csv", 8001, "O-1", "50.00"), url, "r1"),
+                    env={"VISMA_CORE_TOKEN": "wrong"},
+                )
+            fixed = await load(second_job(tmp_path, two_lines("fix1.csv", 8001, "O-1", "55.00"), url, "f1"), env=ENV)
+            resumed = await resume(str(tmp_path / "r1.sqlite"), env=ENV)
+            first = await created(url)
+        async with running("visma-core", SandboxOptions()) as url:  # an address whose quota no run has spent
+            # the quota spent on the look-up: the order's call recorded, not sent
+            quota = await load(
+                replace(second_job(tmp_path, two_lines("in2.csv", 8002, "O-2", "50.00"), url, "r2"), daily_quota=1),
+                env=ENV,
+                raise_on_stop=False,
+            )
+            assert (quota.status, quota.loaded) == ("stopped", 0), quota
+            await load(second_job(tmp_path, two_lines("fix2.csv", 8002, "O-2", "55.00"), url, "f2"), env=ENV)
+            with pytest.raises(LedgerError, match=r"created nothing before it stopped.*order O-2 of case 8002.*f2\."):
+                await resume(str(tmp_path / "r2.sqlite"), env=ENV, daily_quota=1000)
+            # loaded again as a new run, as the message says: started over, and it learns the same
+            again = await load(second_job(tmp_path, tmp_path / "in2.csv", url, "r2"), env=ENV)
+            entries = await created(url)
+    assert fixed.loaded == 2
+    assert (resumed.loaded, resumed.rejected, resumed.exit_code) == (0, 2, 1), resumed
+    assert (again.loaded, again.rejected, again.exit_code) == (0, 2, 1), again
+    booked = [(e["CaseId"], e["Amount"]) for e in first + entries]
+    assert booked == [(8001, Decimal("155.00")), (8002, Decimal("155.00"))], "an order was booked twice"
+    reasons = [r["reason"] for r in read_csv(tmp_path / "r1.csv")]
+    assert all("was loaded by an earlier run (ledger " + str(tmp_path / "f1.sqlite") in r for r in reasons), reasons
