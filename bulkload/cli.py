@@ -169,8 +169,8 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
             action="append",
             metavar="PATH",
             help="the ledger of an earlier load into the same place is gone or cannot be read by this load (a "
-            "read-only mount, the other backend), and its run shares no group with the file (or its records were "
-            "removed): it no longer stops a load, now or later (repeatable)",
+            "read-only mount, the other backend, another PostgreSQL database), and its run shares no group with the "
+            "file (or its records were removed): it no longer stops a load, now or later (repeatable)",
         )
         p.add_argument(
             "--reload-gone",

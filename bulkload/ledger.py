@@ -1413,16 +1413,21 @@ def _locked(path: Path) -> bool:
     return False
 
 
-def unreadable(earlier: Path | str, pg: bool) -> str | None:
-    """Why a load whose own ledger is in PostgreSQL (`pg`) or a SQLite file cannot read the earlier ledger
-    `earlier` (a file's path that is there, or a URL) beside its own as `known_to` does, in a message's words; None
-    when it can. A file is attached as known_to attaches it and its run read: SQLite cannot open one on a read-only
-    mount (a WAL ledger is read through the -wal and -shm files beside it, which it must be able to make), without
-    permission, or damaged (or no ledger: no run in it). A ledger of the other backend is never read. None for a
-    PostgreSQL ledger and a PostgreSQL load: known_to reads it (or passes it over where it is in another
-    database)."""
+def unreadable(earlier: Path | str, ours: sqlite3.Connection | str) -> str | None:
+    """Why a load whose own ledger is `ours` (its connection, or its --ledger: a file's path or a URL) cannot read
+    the earlier ledger `earlier` (a file's path that is there, or a URL) beside its own as `known_to` does, in a
+    message's words; None when it can. A file is attached as known_to attaches it and its run read: SQLite cannot
+    open one on a read-only mount (a WAL ledger is read through the -wal and -shm files beside it, which it must be
+    able to make), without permission, or damaged (or no ledger: no run in it). A ledger of the other backend is
+    never read, nor a PostgreSQL ledger in another database than a PostgreSQL load's (ledger_pg.same_database:
+    known_to reads only its own database's schemas)."""
+    pg = isinstance(ours, ledger_pg.Connection) or isinstance(ours, str) and ledger_pg.is_url(ours)
     if ledger_pg.is_url(str(earlier)):
-        return None if pg else "a PostgreSQL ledger, which a load whose ledger is a SQLite file does not read"
+        if not pg:
+            return "a PostgreSQL ledger, which a load whose ledger is a SQLite file does not read"
+        if not ledger_pg.same_database(str(earlier), cast(ledger_pg.Connection | str, ours)):
+            return "a PostgreSQL ledger in another database than this load's, which it does not read"
+        return None
     if pg:
         return "a SQLite file, which a load whose ledger is in PostgreSQL does not read"
     conn = sqlite3.connect(":memory:")

@@ -416,21 +416,33 @@ def identity(conn: Connection, where: Location) -> dict[str, Any]:
     return {"ledger": where.display, "dev": int(dev or 0), "ino": int(ino or 0)}
 
 
-def schema_of(conn: Connection, url: str) -> str | None:
-    """The schema of the ledger `url` names when it is in `conn`'s database (the same server and database), for
-    reading it beside the ledger of `conn`; None when it is elsewhere or not there."""
+def same_database(url: str, ours: Connection | str) -> bool:
+    """Whether the ledger `url` is in the database of `ours` (a ledger's connection, or its URL): the same host,
+    port and database name, a part `url` leaves out being `ours`'s. Of a URL `ours`, only what it spells out is
+    known: a part it leaves out is not one `url` gives (unsure: another database). False for a URL that is not a
+    ledger's."""
     import psycopg.conninfo
 
     try:
-        where = Location.parse(url)
-        theirs = psycopg.conninfo.conninfo_to_dict(where.conninfo)
+        theirs = psycopg.conninfo.conninfo_to_dict(Location.parse(url).conninfo)
+        if isinstance(ours, Connection):
+            info = ours._conn.info
+            known: dict[str, Any] = {"host": info.host, "port": info.port, "dbname": info.dbname}
+        else:
+            known = psycopg.conninfo.conninfo_to_dict(Location.parse(ours).conninfo)
     except (LedgerError, psycopg.Error):
+        return False
+    parts = ("host", "port", "dbname")
+    return all(str(theirs.get(k) or known.get(k) or "") == str(known.get(k) or "") for k in parts)
+
+
+def schema_of(conn: Connection, url: str) -> str | None:
+    """The schema of the ledger `url` names when it is in `conn`'s database (`same_database`), for reading it beside
+    the ledger of `conn`; None when it is elsewhere or not there."""
+    if not same_database(url, conn):
         return None
-    info = conn._conn.info
-    ours = {"host": info.host, "port": str(info.port), "dbname": info.dbname}
-    if any(str(theirs.get(k) or ours[k]) != ours[k] for k in ours) or not exists(conn, where.schema):
-        return None
-    return where.schema
+    where = Location.parse(url)
+    return where.schema if exists(conn, where.schema) else None
 
 
 def run_of(url: str) -> dict[str, Any] | None:

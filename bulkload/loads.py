@@ -331,15 +331,15 @@ def gone_ledgers(job: Job, making: str, run: str) -> list[dict[str, str]]:
     return [{**load, "ledger": ledger} for ledger, load in _may_share(job, making, run) if _gone(ledger)]
 
 
-def unread_ledgers(job: Job, making: str, run: str) -> list[dict[str, str]]:
+def unread_ledgers(job: Job, making: str, run: str, ours: sqlite3.Connection) -> list[dict[str, str]]:
     """The earlier loads whose groups may be in this input (`_may_share`) whose ledger is there but cannot be read
-    by this load, whose ledger is `making` (a file's path or a URL), as ledger.known_to reads it: a file SQLite
-    cannot open (a read-only mount, no permission, damaged), or a ledger of the other backend (ledger.unreadable).
-    Each: {"ledger", "at", "where", "why" (ledger.unreadable's words)}, oldest first."""
-    pg = ledger_pg.is_url(making)
+    by this load, whose ledger is `making` (a file's path or a URL; `ours`: its connection), as ledger.known_to
+    reads it: a file SQLite cannot open (a read-only mount, no permission, damaged), a ledger of the other backend,
+    or a PostgreSQL ledger in another database (ledger.unreadable). Each: {"ledger", "at", "where", "why"
+    (ledger.unreadable's words)}, oldest first."""
     found = []
     for ledger, load in _may_share(job, making, run):
-        if not _gone(ledger) and (why := unreadable(ledger, pg)) is not None:
+        if not _gone(ledger) and (why := unreadable(ledger, ours)) is not None:
             found.append({**load, "ledger": ledger, "why": why})
     return found
 
@@ -352,7 +352,6 @@ def forget(job: Job, ledgers: list[str]) -> None:
     record."""
     known = _Record()
     runs = {known.ledger_of(of): of for _, of in known.loads(_api_key(job))}
-    pg = ledger_pg.is_url(job.ledger_path)
     forgotten = []
     for given in ledgers:
         path = ledger_pg.name_of(given)
@@ -362,7 +361,7 @@ def forget(job: Job, ledgers: list[str]) -> None:
             raise ConfigError(
                 f"--forget-ledger {given}: no earlier load into {job.api_url} has its ledger there; nothing was sent"
             )
-        if not _gone(path) and unreadable(path, pg) is None:
+        if not _gone(path) and unreadable(path, job.ledger_path) is None:
             raise ConfigError(
                 f"--forget-ledger {given}: that ledger is there, this load reads it, and it says what its run "
                 "created: it is not forgotten (roll its run back if you want its records gone); nothing was sent"

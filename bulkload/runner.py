@@ -246,9 +246,9 @@ async def load(
 
 def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target) -> None:
     """LedgerError naming the earlier loads whose ledger is gone (loads.gone_ledgers) or there but not to be read
-    by this load (loads.unread_ledgers: a file SQLite cannot open, a ledger of the other backend), when the input
-    has groups (`conn`: the new ledger, its `file_groups` filled): what their runs created can no longer be told
-    apart from what this input would create again."""
+    by this load (loads.unread_ledgers: a file SQLite cannot open, a ledger of the other backend or, in PostgreSQL,
+    of another database), when the input has groups (`conn`: the new ledger, its `file_groups` filled): what their
+    runs created can no longer be told apart from what this input would create again."""
     if conn.execute("SELECT 1 FROM file_groups LIMIT 1").fetchone() is None:
         return  # rows of no group: no earlier ledger could tell this load anything
     group = target.kind_of(0).group_name
@@ -263,13 +263,13 @@ def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, targ
             "(moved within its folder, it is found under any name; moved elsewhere, `bulkload resume --ledger NEW` "
             f"or `bulkload rollback --ledger NEW` records where it is). {forgetting}"
         )
-    if unread := unread_ledgers(job, making, run):
+    if unread := unread_ledgers(job, making, run, conn):
         raise LedgerError(
             f"the ledger of an earlier load into {job.api_url} cannot be read by this load: {_named(unread)}. A "
             f"ledger says which {group}s its run created; unread, this load could create them again. Make it "
             "readable where it is (SQLite reads a ledger through the -wal and -shm files beside it: its folder must "
             "be writable, no read-only mount), or load with a --ledger of the backend that earlier load used (a "
-            f"file's path, or a postgresql:// URL). {forgetting}"
+            f"file's path, or a postgresql:// URL of the database its ledger is in). {forgetting}"
         )
 
 

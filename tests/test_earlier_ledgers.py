@@ -244,10 +244,23 @@ async def test_an_earlier_ledger_this_load_cannot_read_stops_the_load_until_read
 def test_a_damaged_or_other_backends_earlier_ledger_is_one_this_load_cannot_read(tmp_path: Path) -> None:
     damaged = tmp_path / "damaged.sqlite"
     damaged.write_bytes(b"not a database, " * 512)
-    assert "file is not a database" in str(unreadable(damaged, pg=False))
-    assert "SQLite file" in str(unreadable(damaged, pg=True))
-    assert "PostgreSQL ledger" in str(unreadable("postgresql://u@h/db?ledger=x", pg=False))
-    assert unreadable("postgresql://u@h/db?ledger=x", pg=True) is None
+    assert "file is not a database" in str(unreadable(damaged, str(tmp_path / "y.sqlite")))
+    assert "SQLite file" in str(unreadable(damaged, "postgresql://u@h/db?ledger=y"))
+    assert "PostgreSQL ledger" in str(unreadable("postgresql://u@h/db?ledger=x", str(tmp_path / "y.sqlite")))
+    assert unreadable("postgresql://u@h/db?ledger=x", "postgresql://u:pw@h/db?ledger=y") is None
+    # known_to reads only the schemas of its own database: one in another is not read
+    assert "another database" in str(unreadable("postgresql://u@h/db?ledger=x", "postgresql://u@h/dbb?ledger=y"))
+
+
+def test_a_postgresql_ledger_is_in_the_same_database_only_where_both_urls_say_so() -> None:
+    from bulkload.ledger_pg import same_database
+
+    assert same_database("postgresql://u@h:5432/db?ledger=x", "postgresql://v@h:5432/db?ledger=y")
+    assert same_database("postgresql://u@h/db?ledger=x", "postgresql://u@h:5433/db?ledger=y")  # left out: ours
+    assert not same_database("postgresql://u@h:5432/db?ledger=x", "postgresql://u@h:5432/dbb?ledger=y")
+    assert not same_database("postgresql://u@h2/db?ledger=x", "postgresql://u@h/db?ledger=y")
+    assert not same_database("postgresql://u@h:5433/db?ledger=x", "postgresql://u@h/db?ledger=y")  # unsure
+    assert not same_database("postgresql://u@h/db?ledger=NO", "postgresql://u@h/db?ledger=y")
 
 
 @pytest.mark.slow
@@ -276,6 +289,43 @@ async def test_an_earlier_ledger_of_the_other_backend_stops_the_load(tmp_path: P
             got = await uploaded(url)
     assert forgot.loaded == 1
     assert got == ["N1", "N2", "N4"], "an invoice was uploaded twice"
+
+
+@pytest.mark.slow
+async def test_an_earlier_postgresql_ledger_in_another_database_stops_the_load(
+    tmp_path: Path, postgres_server: str, postgres_url: str
+) -> None:
+    # before: known_to passed over the ledger in the other database, and the corrected file uploaded N1 and N2
+    # again, exit 0
+    import psycopg
+    from psycopg import sql
+
+    from bulkload.sandbox.postgres import create_database
+
+    first, other = f"{postgres_url}?ledger=first", create_database(postgres_server, "hk_other")
+    n, more = invoices(tmp_path / "n.csv", ["N1", "N2"]), invoices(tmp_path / "more.csv", ["N1", "N2", "N3"])
+    try:
+        with anyio.fail_after(90):
+            async with running("payorcrm", SandboxOptions()) as url:
+                await customer_c1(url, tmp_path)
+                await load(payor_job(n, url, first), env=PAYOR)
+                with pytest.raises(LedgerError, match="cannot be read by this load: postgres.*another database"):
+                    await load(payor_job(more, url, f"{other}?ledger=more"), env=PAYOR)
+                assert await uploaded(url) == ["N1", "N2"]
+                # in the database of the earlier ledger: read, and N1, N2 skipped
+                back = await load(payor_job(more, url, f"{postgres_url}?ledger=more"), env=PAYOR)
+                later = invoices(tmp_path / "later.csv", ["N4"])
+                with pytest.raises(ConfigError, match="this load reads it"):  # a load in that database reads it
+                    await load(payor_job(later, url, f"{postgres_url}?ledger=later", forget_ledger=[first]), env=PAYOR)
+                # the user's word that it shares nothing with this file: taken where it cannot be read
+                forget = [first, f"{postgres_url}?ledger=more"]
+                forgot = await load(payor_job(later, url, f"{other}?ledger=later", forget_ledger=forget), env=PAYOR)
+                got = await uploaded(url)
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier("hk_other")))
+    assert (back.loaded, back.skipped) == (1, 2) and forgot.loaded == 1
+    assert got == ["N1", "N2", "N3", "N4"], "an invoice was uploaded twice"
 
 
 def halo_records(path: Path, n: int) -> Path:
