@@ -81,6 +81,14 @@ async def held(url: str) -> list[dict[str, Any]]:
     return records
 
 
+def load_matching(tmp_path: Path, data: Path, url: str) -> int:
+    """`bulkload load halopsa DATA --match-on name` at `url`, as a user runs it; its exit code."""
+    return main(
+        ["load", "halopsa", str(data), "--match-on", "name", "--base-url", url, "--no-progress"]
+        + ["--ledger", str(tmp_path / "run.sqlite")]
+    )
+
+
 def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
     return Job(
         target="halopsa",
@@ -420,10 +428,7 @@ def test_match_on_is_refused_where_the_listing_cannot_be_had_whole(
 
     data = write(tmp_path / "XeroDetails.csv", tenants(15, "v2"))
     with served(halo_app(tmp_path, tenants(15, "v1"), pages_repeat)) as url, environment(ENV):
-        code = main(
-            ["load", "halopsa", str(data), "--match-on", "name", "--base-url", url, "--no-progress"]
-            + ["--ledger", str(tmp_path / "run.sqlite")]
-        )
+        code = load_matching(tmp_path, data, url)
     said = capfd.readouterr()
     assert code == 2, said
     assert "--match-on name: XeroDetails cannot be listed whole" in said.out + said.err, said
@@ -475,10 +480,7 @@ def test_a_page_answered_as_an_array_of_part_of_the_records_is_not_the_whole_lis
     posts: list[str] = []
     data = write(tmp_path / "XeroDetails.csv", tenants(15, "v2"))
     with served(halo_app(tmp_path, tenants(15, "v1"), pages_as_arrays(posts))) as url, environment(ENV):
-        code = main(
-            ["load", "halopsa", str(data), "--match-on", "name", "--base-url", url, "--no-progress"]
-            + ["--ledger", str(tmp_path / "run.sqlite")]
-        )
+        code = load_matching(tmp_path, data, url)
     said = capfd.readouterr()
     assert code == 2 and posts == [], (said, posts)
     assert "page 1 was answered as an array of 10 records, and the API counts 15" in said.out + said.err, said
@@ -539,10 +541,7 @@ def test_a_listing_that_keeps_moving_is_not_whole(tmp_path: Path, capfd: pytest.
 
     data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 11", "tenant_id": "tid-11-v2"}])
     with served(halo_app(tmp_path, tenants(25, "v1"), moving)) as url, environment(ENV):
-        code = main(
-            ["load", "halopsa", str(data), "--match-on", "name", "--base-url", url, "--no-progress"]
-            + ["--ledger", str(tmp_path / "run.sqlite")]
-        )
+        code = load_matching(tmp_path, data, url)
     said = capfd.readouterr()
     assert code == 2 and posts == [], (said, posts)
     assert "it moved while its pages were read: 3 walks" in said.out + said.err, said
