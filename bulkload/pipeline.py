@@ -388,7 +388,7 @@ class Loader:
     async def in_flight(self, chunk: Chunk, prev: ChunkRow, call: Call, summary: dict[str, Totals]) -> bool:
         """An earlier process sent the call (`prev` sending or in doubt) and its attempt may be landing yet. True
         when that settles the chunk here (a look found it, or it stays in doubt); False to send it again."""
-        self._unsettled[(chunk.seq, chunk.part)] = chunk
+        self._unsettle(chunk)
         repeatable = call.repeatable
         if repeatable and self.target.api.idempotent:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
@@ -425,8 +425,15 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return False
-        self._unsettled[(chunk.seq, chunk.part)] = chunk
+        self._unsettle(chunk)
         return True
+
+    def _unsettle(self, chunk: Chunk) -> None:
+        """The chunk's call may create records the ledger does not hold yet: kept (with its records) in `_unsettled`
+        where a look for another chunk could take them for its own (RecordKind.lookalike), and nowhere else (a call
+        left in doubt stays there for the run: most would be held for nothing)."""
+        if type(self.target.kind_of(chunk.file_idx)).lookalike is not RecordKind.lookalike:
+            self._unsettled[(chunk.seq, chunk.part)] = chunk
 
     async def send_call(
         self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals], *, fresh: bool
