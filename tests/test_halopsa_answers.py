@@ -81,6 +81,19 @@ async def held(url: str) -> list[dict[str, Any]]:
     return records
 
 
+async def tenant_11_matched(tmp_path: Path, middleware: Rule) -> None:
+    """A corrected Tenant 11 loaded with --match-on name into 25 tenants served through `middleware`: matched and
+    updated (id 11), nothing created, reconciled."""
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 11", "tenant_id": "tid-11-v2"}])
+    async with serving(halo_app(tmp_path, tenants(25, "v1"), middleware)) as url:
+        report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
+        after = await held(url)
+    named = [r for r in after if r["name"] == "Tenant 11"]
+    assert named == [{**named[0], "id": 11, "tenant_id": "tid-11-v2"}], named
+    assert report.loaded == 1 and report.reconcile.ok, report.reconcile
+    assert report.reconcile.scopes["XeroDetails"] == {"before": 25, "loaded": 0, "expected": 25, "remote": 25}
+
+
 def load_matching(tmp_path: Path, data: Path, url: str) -> int:
     """`bulkload load halopsa DATA --match-on name` at `url`, as a user runs it; its exit code."""
     return main(
@@ -515,14 +528,7 @@ async def test_a_listing_that_moves_under_the_walk_is_walked_again(tmp_path: Pat
             store.save("XeroDetails", [{"name": "Someone's", "tenant_id": "other"}])
         return await first_page_unasked({"asked": 0})(request, handler)
 
-    data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 11", "tenant_id": "tid-11-v2"}])
-    async with serving(halo_app(tmp_path, tenants(25, "v1"), another_writer_at_page_2)) as url:
-        report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
-        after = await held(url)
-    named = [r for r in after if r["name"] == "Tenant 11"]
-    assert named == [{**named[0], "id": 11, "tenant_id": "tid-11-v2"}], named
-    assert report.loaded == 1 and report.reconcile.ok, report.reconcile
-    assert report.reconcile.scopes["XeroDetails"] == {"before": 25, "loaded": 0, "expected": 25, "remote": 25}
+    await tenant_11_matched(tmp_path, another_writer_at_page_2)
 
 
 def test_a_listing_that_keeps_moving_is_not_whole(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
@@ -565,14 +571,7 @@ async def test_pages_whose_records_come_in_another_order_each_time_are_whole(tmp
             answer["xerodetails"].reverse()
         return web.json_response(answer)
 
-    data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 11", "tenant_id": "tid-11-v2"}])
-    async with serving(halo_app(tmp_path, tenants(25, "v1"), each_page_reversed_every_other_time)) as url:
-        report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
-        after = await held(url)
-    named = [r for r in after if r["name"] == "Tenant 11"]
-    assert named == [{**named[0], "id": 11, "tenant_id": "tid-11-v2"}], named
-    assert report.loaded == 1 and report.reconcile.ok, report.reconcile
-    assert report.reconcile.scopes["XeroDetails"] == {"before": 25, "loaded": 0, "expected": 25, "remote": 25}
+    await tenant_11_matched(tmp_path, each_page_reversed_every_other_time)
 
 
 # --- an object that lists more than records --------------------------------------------------------------------
