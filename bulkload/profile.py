@@ -549,7 +549,7 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
         text = _utf8_text(source)
         if text is None or text[3]:  # only some of the file is UTF-8: neither encoding reads it all
             as_utf8 = _around(source.mask_text(line.decode().strip()))
-            other = _not_utf8(source)
+            other = text[3] if text is not None else _not_utf8(source)  # the scan above found it already, if it ran on
             return ConfigError(
                 f"{source.path}: line {bad.line_no} is not valid {label} but UTF-8 (it reads {as_utf8!r}), and "
                 f"line {other} is not UTF-8: the file mixes encodings (lines pasted from another file?). Save it "
