@@ -106,7 +106,7 @@ def _example(text: str) -> str:
     if m is None:
         return "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026"
     first, sep, second = int(m[1]), m[2], int(m[3])
-    day_first, month_first = f"%d{sep}%m{sep}%y", f"%m{sep}%d{sep}%y"
+    day_first, month_first = _strptime("dmy", sep, "%y"), _strptime("mdy", sep, "%y")
     if first > 12 >= second:
         return f"--date-format {day_first} reads it"
     if second > 12 >= first:
@@ -219,8 +219,12 @@ def _suggest(spec: str, text: str) -> str:
     m = _DAY_MONTH(text.strip())
     if m is not None and m[5] is not None:
         return f"--date-format {spec}"
-    sep = "-" if m is None else m[2]
-    return f"--date-format %d{sep}%m{sep}%Y" if spec == "dmy" else f"--date-format %m{sep}%d{sep}%Y"
+    return f"--date-format {_strptime(spec, '-' if m is None else m[2])}"
+
+
+def _strptime(spec: str, sep: str, year: str = "%Y") -> str:
+    """The strptime format of the order `spec` ("dmy" or "mdy") with the separator `sep` and the year `year`."""
+    return f"%d{sep}%m{sep}{year}" if spec == "dmy" else f"%m{sep}%d{sep}{year}"
 
 
 class DateEvidence(Evidence):
