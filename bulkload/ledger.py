@@ -1464,7 +1464,7 @@ def known_to(
     may be in the books). A ledger that cannot be read this way (gone, another version) is passed over, and so is
     one of the other backend or (PostgreSQL) of another database: a load refuses before it gets here while the
     ledger of an earlier load that may share its groups is gone or there but not to be read by it
-    (loads.gone_ledgers, loads.unread_ledgers, `unreadable`). Where the target finds the groups the API holds
+    (loads.unusable_ledgers, `unreadable`). Where the target finds the groups the API holds
     itself (`api_finds`), what the API holds of a group decides over what is said here (Ledger.skip): the words
     here then stand for groups the API no longer holds (`gone`: what that may mean, Api.gone_means), which are not
     created again but with --reload-gone. An earlier ledger whose digests are of another version

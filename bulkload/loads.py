@@ -324,32 +324,30 @@ def _gone(ledger: str) -> bool:
     return False
 
 
-def gone_ledgers(job: Job, making: str, run: str) -> list[dict[str, str]]:
-    """The earlier loads whose groups may be in this input (`_may_share`) whose ledger file is gone: no file now
-    where the record of loads last saw it (nor in that folder under another name). PostgreSQL ledgers are not
-    looked for. Each: {"ledger", "at", "where"}, oldest first."""
-    return [{**load, "ledger": ledger} for ledger, load in _may_share(job, making, run) if _gone(ledger)]
-
-
-def unread_ledgers(job: Job, making: str, run: str, ours: sqlite3.Connection) -> list[dict[str, str]]:
-    """The earlier loads whose groups may be in this input (`_may_share`) whose ledger is there but cannot be read
-    by this load, whose ledger is `making` (a file's path or a URL; `ours`: its connection), as ledger.known_to
-    reads it: a file SQLite cannot open (a read-only mount, no permission, damaged), a ledger of the other backend,
-    or a PostgreSQL ledger in another database (ledger.unreadable). Each: {"ledger", "at", "where", "why"
-    (ledger.unreadable's words)}, oldest first."""
-    found = []
+def unusable_ledgers(
+    job: Job, making: str, run: str, ours: sqlite3.Connection | None = None
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(gone, unread): the earlier loads whose groups may be in this input (`_may_share`, one pass over the record
+    of loads) whose ledger file is gone (no file now where the record of loads last saw it, nor in that folder
+    under another name; PostgreSQL ledgers are not looked for), and those whose ledger is there but cannot be read
+    by this load, whose ledger is `making` (a file's path or a URL; `ours`: its connection; None: not asked), as
+    ledger.known_to reads it: a file SQLite cannot open (a read-only mount, no permission, damaged), a ledger of the
+    other backend, or a PostgreSQL ledger in another database (ledger.unreadable). Each: {"ledger", "at", "where"},
+    the unread with "why" (ledger.unreadable's words), oldest first."""
+    gone, unread = [], []
     for ledger, load in _may_share(job, making, run):
-        if not _gone(ledger) and (why := unreadable(ledger, ours)) is not None:
-            found.append({**load, "ledger": ledger, "why": why})
-    return found
+        if _gone(ledger):
+            gone.append({**load, "ledger": ledger})
+        elif ours is not None and (why := unreadable(ledger, ours)) is not None:
+            unread.append({**load, "ledger": ledger, "why": why})
+    return gone, unread
 
 
 def forget(job: Job, ledgers: list[str]) -> None:
-    """The user says the earlier loads of these ledgers, gone or not to be read by this load (`unread_ledgers`),
-    share no group with what they load from now on into the job's API, or were undone by hand: `gone_ledgers` and
-    `unread_ledgers` no longer name them (a later load that can read one still learns from it: ledger.known_to).
-    ConfigError, and nothing forgotten, for a ledger that this load can read or that no load into that API has on
-    record."""
+    """The user says the earlier loads of these ledgers, gone or not to be read by this load, share no group with
+    what they load from now on into the job's API, or were undone by hand: `unusable_ledgers` no longer names them
+    (a later load that can read one still learns from it: ledger.known_to). ConfigError, and nothing forgotten, for
+    a ledger that this load can read or that no load into that API has on record."""
     known = _Record()
     runs = {known.ledger_of(of): of for _, of in known.loads(_api_key(job))}
     forgotten = []

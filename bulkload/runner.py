@@ -29,11 +29,10 @@ from .loads import (
     claim_load,
     earlier_ledgers,
     forget,
-    gone_ledgers,
     made,
     release,
     remember_load,
-    unread_ledgers,
+    unusable_ledgers,
 )
 from .model import RowOutcome
 from .outputs import check_outputs
@@ -245,8 +244,8 @@ async def load(
 
 
 def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target) -> None:
-    """LedgerError naming the earlier loads whose ledger is gone (loads.gone_ledgers) or there but not to be read
-    by this load (loads.unread_ledgers: a file SQLite cannot open, a ledger of the other backend or, in PostgreSQL,
+    """LedgerError naming the earlier loads whose ledger is gone or there but not to be read by this load
+    (loads.unusable_ledgers: a file SQLite cannot open, a ledger of the other backend or, in PostgreSQL,
     of another database), when the input has groups (`conn`: the new ledger, its `file_groups` filled): what their
     runs created can no longer be told apart from what this input would create again."""
     if conn.execute("SELECT 1 FROM file_groups LIMIT 1").fetchone() is None:
@@ -256,14 +255,15 @@ def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, targ
         f"If its run shares no {group} with this file, or its records were removed from the API, pass "
         "--forget-ledger with its path: it is no longer looked for, by this load or a later one; nothing was sent"
     )
-    if gone := gone_ledgers(job, making, run):
+    gone, unread = unusable_ledgers(job, making, run, conn)
+    if gone:
         raise LedgerError(
             f"the ledger of an earlier load into {job.api_url} is gone: {_named(gone)}. A ledger says which "
             f"{group}s its run created; without it, this load could create them again. Put it back where it was "
             "(moved within its folder, it is found under any name; moved elsewhere, `bulkload resume --ledger NEW` "
             f"or `bulkload rollback --ledger NEW` records where it is). {forgetting}"
         )
-    if unread := unread_ledgers(job, making, run, conn):
+    if unread:
         raise LedgerError(
             f"the ledger of an earlier load into {job.api_url} cannot be read by this load: {_named(unread)}. A "
             f"ledger says which {group}s its run created; unread, this load could create them again. Make it "

@@ -414,9 +414,9 @@ def test_a_load_recorded_before_entries_named_their_run_is_found_where_its_run_w
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text("".join(json.dumps(e) + "\n" for e in entries))
     assert loads.earlier_ledgers(job) == [moved]
-    assert loads.gone_ledgers(job, str(tmp_path / "new.sqlite"), "r2") == []
+    assert loads.unusable_ledgers(job, str(tmp_path / "new.sqlite"), "r2")[0] == []
     moved.unlink()
-    gone = loads.gone_ledgers(job, str(tmp_path / "new.sqlite"), "r2")
+    gone, _ = loads.unusable_ledgers(job, str(tmp_path / "new.sqlite"), "r2")
     assert [g["ledger"] for g in gone] == [str(moved)]
 
 
