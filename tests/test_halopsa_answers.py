@@ -81,11 +81,11 @@ async def held(url: str) -> list[dict[str, Any]]:
     return records
 
 
-async def tenant_11_matched(tmp_path: Path, middleware: Rule) -> None:
-    """A corrected Tenant 11 loaded with --match-on name into 25 tenants served through `middleware`: matched and
-    updated (id 11), nothing created, reconciled."""
+async def tenant_11_matched(tmp_path: Path, middleware: Rule, page_size: int = 10) -> None:
+    """A corrected Tenant 11 loaded with --match-on name into 25 tenants served through `middleware` (the sandbox
+    serving `page_size` records a page): matched and updated (id 11), nothing created, reconciled."""
     data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 11", "tenant_id": "tid-11-v2"}])
-    async with serving(halo_app(tmp_path, tenants(25, "v1"), middleware)) as url:
+    async with serving(halo_app(tmp_path, tenants(25, "v1"), middleware, page_size)) as url:
         report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
         after = await held(url)
     named = [r for r in after if r["name"] == "Tenant 11"]
@@ -424,6 +424,44 @@ async def test_match_on_reads_every_page_of_a_paged_listing(tmp_path: Path) -> N
     assert report.reconcile.scopes["XeroDetails"] == {"before": 15, "loaded": 0, "expected": 15, "remote": 15}
     # two pages before the load, two after it, each listing walked twice (whole once two walks read the same pages)
     assert pages["asked"] == 8, pages
+
+
+async def test_a_large_listing_is_read_in_pages_of_a_thousand(tmp_path: Path) -> None:
+    """2,500 records on a server that serves up to 1,000 a page. Before: pages of 100 were asked for, 25 a walk, 100
+    listing calls for a --match-on load of one row, of the 300 a hosted instance allows in five minutes. Pages of
+    1,000: 3 a walk, two walks before the load and two for reconciliation."""
+    pages = {"asked": 0}
+    data = write(tmp_path / "XeroDetails.csv", [{"name": "Tenant 11", "tenant_id": "tid-11-v2"}])
+    app = halo_app(tmp_path, tenants(2500, "v1"), first_page_unasked(pages), page_size=1000)
+    async with serving(app) as url:
+        report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
+    assert report.loaded == 1 and report.reconcile.ok, report.reconcile
+    assert report.reconcile.scopes["XeroDetails"]["remote"] == 2500, report.reconcile
+    assert pages["asked"] == 12, pages
+
+
+async def test_a_server_counting_offsets_by_the_page_size_asked_is_read_whole(tmp_path: Path) -> None:
+    """A server that serves at most 10 records a page but counts a page's offset by the size asked (page 2 of 1,000
+    begins at record 1,001). Before: page 2 of the size first asked was empty ("brought no record"), and --match-on
+    was refused for a listing of 25. The pages after the first are asked for the size the server served."""
+    asked: list[str] = []
+
+    async def offsets_by_size_asked(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not is_listing(request):
+            return await handler(request)
+        query = request.query
+        page_no, size = int(query.get("page_no", "1")), int(query.get("page_size", "50"))
+        asked.append(query.get("page_size", ""))
+        whole = request.clone(rel_url=request.rel_url.with_query(pageinate="true", page_no="1", page_size="100000"))
+        response = await handler(whole)
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        answer = json.loads(response.body)
+        start = (page_no - 1) * size
+        answer["xerodetails"] = answer["xerodetails"][start : start + 10]
+        return web.json_response(answer)
+
+    await tenant_11_matched(tmp_path, offsets_by_size_asked, page_size=100000)
+    assert asked[:4] == ["", "1000", "10", "10"], asked
 
 
 def test_match_on_is_refused_where_the_listing_cannot_be_had_whole(
