@@ -316,7 +316,7 @@ class Planner:
             # a group is in doubt where each of its failures is (the run may have sent it), else rejected whole
             bucket = "in_doubt" if all(f[3] == "in_doubt" for f in failures) else "rejected"
             # a reason that names its line already ("line 7 is 104,857,600 bytes, ...") is not told it twice
-            named = line1 not in lines or reason1.startswith((f"line {line1} ", f"line {line1},"))
+            named = line1 not in lines or reason1.startswith((f"line {line1} ", f"line {line1},", f"lines {line1}-"))
             where = "" if named else f"line {line1} {field1 + ': ' if field1 else ''}"
             said = "in doubt" if bucket == "in_doubt" else "rejected"
             shared = ("", f"{kind.group_label(key)} {said}: {where}{reason1}") if key is not None else ("", reason1)

@@ -115,12 +115,12 @@ def _place(
         for row in held:
             yield None, row
         return
-    first = held[0]
-    line = first.line_no if isinstance(first, BadRow) else first[0]
-    names = f"names no {name} that can be read ({unread})" if unread else f"names no {name}"
+    line, last = (row.line_no if isinstance(row, BadRow) else row[0] for row in (held[0], held[-1]))
+    lines, verb, one = (f"line {line}", "names", "") if line == last else (f"lines {line}-{last}", "name", "each ")
+    names = f"{verb} no {name} that can be read ({unread})" if unread else f"{verb} no {name}"
     # at a group's edge it may be either neighbour's line (or, after the last, a totals row): each group it
     # refuses is told that, not what else is wrong with the row
-    shadow = BadRow(line, f"line {line}, next to it, {names} and may be one of its lines", "", kind=NEIGHBOUR)
+    shadow = BadRow(line, f"{lines}, next to it, {names} and {one}may be one of its lines", "", kind=NEIGHBOUR)
     place = before if before is not None else after
     yield place, shadow
     for row in held:

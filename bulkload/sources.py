@@ -122,7 +122,8 @@ class BadRow(NamedTuple):
     #: the cells that could be named (a CSV row of the wrong width, a JSON object holding a NUL), so that the row
     #: can still be told apart by its voucher: a bad line of a voucher takes the voucher with it
     partial: dict[str, Any] | None = None
-    #: "encoding": a byte not valid in the file's encoding, a fault of the whole file rather than of the row
+    #: "encoding": a byte not valid in the file's encoding; "cut": the file ends inside a quoted cell the row opens
+    #: (every line after it is that cell's). Each a fault of the whole file rather than of the row
     kind: str = ""
 
 
@@ -494,7 +495,9 @@ class Source:
                 before, src.blank = seen - 1 + src.blank, 0
                 delim = delim or _sniff_delimiter(header_line)
                 lines = chain([header_line], src)
-                reader = csv.reader(lines, delimiter=delim, strict=False)
+                # strict: a quoted cell's closing quote followed by more text (`"Invoice "A" paid"`, `"10"0.00`) is a
+                # csv.Error, so a bad row, where the lenient reader joined the pieces into a cell no one wrote
+                reader = csv.reader(lines, delimiter=delim, strict=True)
                 header = next(reader)
             except _TooLong as exc:
                 why = (
@@ -673,15 +676,19 @@ class Source:
                     # one; a record still inside a quoted cell would have its remainder read as rows.
                     start = prev + 1 + src.blank
                     skipped, src.blank = skipped + src.blank, 0
+                    text = "".join(held)
                     more, at_eof, foreign = skip_rest()
                     skipped, src.blank = skipped + more + src.blank, 0
                     prev = reader.line_num + skipped + before
                     held.clear()
+                    if raw:  # cells(): the record's cells as a lenient reading finds them, to be fixed in place
+                        yield start, next(csv.reader([text], delimiter=delim, strict=False), [])  # type: ignore[misc]
+                        continue
                     if foreign:  # the encoding first, as for any row: the whole file is refused
                         yield BadRow(start, foreign, "", kind="encoding")
                         continue
-                    end = "; the file ends inside this quoted cell" if at_eof else ""
-                    yield BadRow(start, f"{exc} (lines {start}-{prev}){end}", "")
+                    why = f"{_csv_error(exc, delim)} (lines {start}-{prev})"
+                    yield BadRow(start, f"{why}; {UNCLOSED}", "", kind="cut") if at_eof else BadRow(start, why, "")
                     continue
                 except UnicodeError as exc:
                     raise self._undecodable(prev, exc) from exc
@@ -994,6 +1001,24 @@ class _TooLong(Exception):
         return BadRow(start, reason, shown, _partial(cells, names) or None)
 
 
+#: why a record that opens a quoted cell the file never closes is no row: the whole file is refused (kind "cut")
+UNCLOSED = (
+    "the file ends inside a quoted cell this record opens: a closing quote is missing (or the file was cut short), "
+    'and every line after it would be that cell\'s; close the quote, or write a quote inside a cell as two ("")'
+)
+
+
+def _csv_error(exc: csv.Error, delim: str) -> str:
+    """What a csv.Error says of a record, in the user's terms: a quoted cell whose closing quote text follows (the
+    csv module's "',' expected after '\"'") is named as such."""
+    if str(exc).endswith("expected after '\"'"):
+        return (
+            f"a quoted cell's closing quote is followed by text, not by the delimiter {delim!r} or the line's end: a "
+            'quote inside a quoted cell is written as two ("") — which text the cell holds cannot be told'
+        )
+    return str(exc)
+
+
 class _Lines:
     """The lines after a CSV file's header as the csv reader takes them, then the end-of-file marker line (`tail`,
     filled once the header is read): each is put in `held`, which the caller clears after each record. A line over
@@ -1171,7 +1196,7 @@ def _odd_csv_row(
             if row[i].endswith(_EOF_MARK):
                 tail = '"' + row[i].removesuffix(_EOF_MARK).replace('"', '""')
                 raw = _csv_text(row[:i], delim) + delim + tail if i else tail
-                return BadRow(start, "file ends inside a quoted cell", _clip(raw), _partial(row[:i], names))
+                return BadRow(start, UNCLOSED, _clip(raw), _partial(row[:i], names), kind="cut")
         return BadRow(
             start,
             f"row has {len(row)} cells, the header has {len(names)}",

@@ -18,7 +18,7 @@ import pytest
 from bulkload.errors import ConfigError, FileChanged, RowInvalid, SourceError
 from bulkload.ledger import RowOutcome
 from bulkload.report import write_rejects
-from bulkload.sources import MAX_RAW, BadRow, Source, check_regular, pin, sha256_of
+from bulkload.sources import MAX_RAW, UNCLOSED, BadRow, Source, check_regular, pin, sha256_of
 from bulkload.targets.reasons import json_cell
 
 
@@ -200,8 +200,31 @@ def test_csv_file_ending_inside_a_quote(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", 'a,b\n1,2\n3,"unfinished\nstill open')
     assert rows(p) == [
         (2, {"a": "1", "b": "2"}),
-        BadRow(3, "file ends inside a quoted cell", '3,"unfinished\nstill open', {"a": "3"}),
+        BadRow(3, UNCLOSED, '3,"unfinished\nstill open', {"a": "3"}, kind="cut"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "cells"),
+    [
+        ('1,"Invoice "A" paid"', ["1", 'Invoice A" paid"']),  # a quote inside a quoted cell, not doubled
+        ('2,"27" monitor"', ["2", '27 monitor"']),
+        ('3,"Big" screen', ["3", "Big screen"]),  # text after the closing quote
+        ('"10"0.00,x', ["100.00", "x"]),
+    ],
+)
+def test_csv_a_quoted_cell_with_text_after_its_closing_quote_is_a_bad_row(
+    tmp_path: Path, line: str, cells: list[str]
+) -> None:
+    """Found by a tester: the reader joined the pieces into a cell no one wrote (`"10"0.00` loaded as 100.00,
+    `"Invoice "A" paid"` as `Invoice A" paid"`). Such a record is a bad row saying why, and the reading goes on;
+    the rejects file gives its cells as a lenient reading finds them, to be fixed in place."""
+    p = write(tmp_path, "a.csv", f"a,b\n{line}\n5,ok\n")
+    bad, good = rows(p)
+    assert isinstance(bad, BadRow) and bad.line_no == 2, bad
+    assert bad.reason.startswith("a quoted cell's closing quote is followed by text, not by the delimiter ','"), bad
+    assert good == (3, {"a": "5", "b": "ok"})
+    assert list(Source(p).cells()) == [(2, cells), (3, ["5", "ok"])]
 
 
 def test_csv_last_line_without_newline_is_a_normal_row(tmp_path: Path) -> None:
@@ -223,7 +246,7 @@ def test_csv_oversized_quoted_cell_over_several_lines_is_one_bad_row(tmp_path: P
     assert rows(p) == [
         BadRow(2, "field larger than field limit (131072) (lines 2-5)", ""),
         (6, {"a": "2", "b": "ok"}),
-        BadRow(7, "field larger than field limit (131072) (lines 7-7); the file ends inside this quoted cell", ""),
+        BadRow(7, f"field larger than field limit (131072) (lines 7-7); {UNCLOSED}", "", kind="cut"),
     ]
 
 
@@ -251,7 +274,7 @@ def test_csv_row_that_looks_like_the_end_of_file_marker_is_still_a_row(tmp_path:
     bad, cut = rows(wide)
     assert isinstance(bad, BadRow) and bad.reason == "row has 5 cells, the header has 4"
     assert bad.partial == {"a": "1", "b": "\ue000\uf8ff\ue000", "v": "8", "j": "1"}
-    assert isinstance(cut, BadRow) and cut.reason == "file ends inside a quoted cell" and cut.partial == {"a": "2"}
+    assert isinstance(cut, BadRow) and cut.reason == UNCLOSED and cut.partial == {"a": "2"}
     assert list(Source(wide).cells())[1] == (3, ["2", "open \ue000\uf8ff\ue000,\n"])
 
 
