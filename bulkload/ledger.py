@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 
 import msgspec
 
-from . import ledger_pg
+from . import ledger_pg, origins
 from .errors import LedgerError, LedgerWriteError, SharedUnfinished
 from .ledger_schema import STATEMENTS
 from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
@@ -1270,9 +1270,12 @@ def _family_known(
     ledgers record the families of their rows and their parts (file_families), the input's families and parts of
     which it sent a line as another part, or a group: into skip_families, which rejects the input's rows of no
     group of one (planning.make_planner). Rows of no group of a family it sent only rows of no group of, all of
-    their part, are a correction's no more than a new row: not rejected. A line in doubt there is said to be, with
-    `settle`. In Python: one pass over the earlier run's groups, which a family is asked for only where the target
-    has one (RecordKind.group_family)."""
+    their part, are a correction's no more than a new row: not rejected. Nor are a family's rows where each is a
+    row of a rejects file naming a line the earlier run rejected of the family (origins.identified): that line,
+    never sent, fixed; but where a row names a line the earlier run loaded from a rejects file of its own
+    (origins.taken), its family's are rejected. A line in doubt there is said to be, with `settle`. In Python: one
+    pass over the earlier run's groups, which a family is asked for only where the target has one
+    (RecordKind.group_family)."""
     undo = f" (or undo that run: `bulkload rollback --ledger {earlier}`)" if can_delete else ""
     theirs: set[str] = set()
     # family -> part (None: a group, or a line whose part that ledger does not tell) -> what the earlier run sent
@@ -1291,6 +1294,13 @@ def _family_known(
         theirs.add(key)
         saw(family(key), None, label(key), state == "done")
     parts: list[tuple[str, str]] = []  # the input's (family, part)s: which are of rows of no group is told as planned
+    # a rejects file's rows that are the lines the earlier run rejected of their order, and those it took already
+    exempt: set[str] = set()
+    taken: dict[str, tuple[int, str, int]] = {}
+    if _has(conn, "", "file_origins") and conn.execute("SELECT 1 FROM file_origins LIMIT 1").fetchone() is not None:
+        exempt = origins.identified(conn, at, files, 1 << LOC_SHIFT, _has(conn, at, "file_families"))
+        if _has(conn, at, "file_origins"):
+            taken = origins.taken(conn, at)
     if _has(conn, "", "file_families", "part") and _has(conn, at, "file_families"):
         parts = conn.execute("SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL").fetchall()
         for of, part, loc, done in _sent_lines(conn, at):
@@ -1300,7 +1310,18 @@ def _family_known(
 
     def reason(what: str, of: str, part: str | None) -> str | None:
         """Why `what`, of the family `of` as `part` (None: a group the earlier run did not load), is rejected: the
-        earlier run sent a line of the family as another part, or a group of it (None: it did not)."""
+        earlier run sent a line of the family as another part, or a group of it (None: it did not), or a row of a
+        rejects file that a row of the family in this input is too; not where every row of the family in this input
+        is a line it rejected of the family."""
+        if of in taken:
+            line, origin, origin_line = taken[of]
+            return (
+                f"{what}: an earlier run (ledger {earlier}) loaded line {origin_line} of {origin} from a rejects "
+                f"file, which line {line} of this file is too: not created again, which would book it twice; if "
+                f"this file's version is the right one, correct it in the API by hand{undo}"
+            )
+        if of in exempt:
+            return None
         seen = [said for other, said in sent.get(of, {}).items() if part is None or other != part]
         if not seen:
             return None

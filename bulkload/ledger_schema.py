@@ -24,6 +24,16 @@ SKIP_FAMILIES = """
 CREATE TABLE IF NOT EXISTS skip_families (
     family TEXT NOT NULL, part TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (family, part)) WITHOUT ROWID"""
 
+#: where each row of an input that is a rejects file came from (origins.py): the earlier file as its `file` column
+#: names it and the line (NULL: none, or claimed by two rows), for the kinds that record families; what lets its row
+#: that is a line an earlier run rejected of an order load although that run loaded the order's other lines
+FILE_ORIGINS = """
+CREATE TABLE IF NOT EXISTS file_origins (
+    file_idx INTEGER NOT NULL, line INTEGER NOT NULL, origin TEXT NOT NULL, origin_line INTEGER,
+    PRIMARY KEY (file_idx, line)) WITHOUT ROWID"""
+#: a later load looks a row's origin up among an earlier run's (origins.taken)
+FILE_ORIGINS_INDEX = "CREATE INDEX IF NOT EXISTS file_origins_of ON file_origins (origin, origin_line)"
+
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE chunks (
@@ -49,5 +59,14 @@ CREATE TABLE removed (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, outcome TEXT 
 
 #: every statement that makes a new ledger's tables, one by one
 STATEMENTS = [
-    statement for statement in [*SCHEMA.split(";"), FILE_GROUPS, FILE_FAMILIES, SKIP_FAMILIES] if statement.strip()
+    statement
+    for statement in [
+        *SCHEMA.split(";"),
+        FILE_GROUPS,
+        FILE_FAMILIES,
+        SKIP_FAMILIES,
+        FILE_ORIGINS,
+        FILE_ORIGINS_INDEX,
+    ]
+    if statement.strip()
 ]

@@ -24,10 +24,11 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from . import origins
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
 from .halves import PartScan, PartScanned, ScanPart, halves, scratch
-from .ledger_schema import FILE_FAMILIES, FILE_GROUPS
+from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
 from .regroup import NEIGHBOUR, Keyed, Unnamed, keyed
@@ -91,14 +92,20 @@ def inspect(
     stop: threading.Event | None = None,
     scan_part: ScanPart | None = None,
 ) -> list[FileProfile]:
-    """Read every file once and decide; the group keys go to `db`'s `file_groups`. Raises ConfigError for a file
-    that cannot be read one way (nothing has been sent then), RunStopped soon after `stop` is set (the run was
-    cancelled while this reads in a thread of its own). `scan_part`: another process that reads the second half
-    of a big file while this one reads the first (halves.py; the planning child, idle until the first call)."""
-    db.execute(FILE_GROUPS)
-    db.execute(FILE_FAMILIES)
+    """Read every file once and decide; the group keys go to `db`'s `file_groups` (and where the kind names families
+    of rows, the earlier file and line each row of a rejects file names to `file_origins`: origins.record). Raises
+    ConfigError for a file that cannot be read one way (nothing has been sent then), RunStopped soon after `stop`
+    is set (the run was cancelled while this reads in a thread of its own). `scan_part`: another process that reads
+    the second half of a big file while this one reads the first (halves.py; the planning child, idle until the
+    first call)."""
+    for table in (FILE_GROUPS, FILE_FAMILIES, FILE_ORIGINS, FILE_ORIGINS_INDEX):
+        db.execute(table)
     paths = [str(s.path) for s in sources]
-    return [_inspect(i, source, target, given, db, paths, stop, scan_part) for i, source in enumerate(sources)]
+    found = [_inspect(i, source, target, given, db, paths, stop, scan_part) for i, source in enumerate(sources)]
+    for i, source in enumerate(sources):
+        if type(target.kind_of(i)).row_family is not RecordKind.row_family:  # a rejects file's rows of families
+            origins.record(db, i, source, stop)
+    return found
 
 
 class Scanned:

@@ -827,3 +827,111 @@ async def test_a_run_that_created_nothing_learns_on_resume_what_loads_since_did_
     assert booked == [(8001, Decimal("155.00")), (8002, Decimal("155.00"))], "an order was booked twice"
     reasons = [r["reason"] for r in read_csv(tmp_path / "r1.csv")]
     assert all("was loaded by an earlier run (ledger " + str(tmp_path / "f1.sqlite") in r for r in reasons), reasons
+
+
+#: order O3 of case 2003 mixes cost types, its OUTLAY group rejected by its bad line 3; order O5 of case 2005 too,
+#: its FEE line 5 rejected: each order is loaded in part, under the other cost type
+MIXED = [
+    [2003, "OUTLAY", "100.00", "a1", "", "2026-11-01", "O3"],
+    [2003, "OUTLAY", "50.001", "a2", "", "2026-11-01", "O3"],
+    [2003, "FEE", "10.00", "f1", "", "2026-11-01", "O3"],
+    [2005, "FEE", "20.001", "f2", "", "2026-11-01", "O5"],
+    [2005, "OUTLAY", "7.00", "b1", "", "2026-11-01", "O5"],
+    [2005, "OUTLAY", "8.00", "b2", "", "2026-11-01", "O5"],
+]
+
+
+def ledger_at(request: pytest.FixtureRequest, tmp_path: Path, name: str) -> str:
+    """A run's --ledger on the backend the test is run for: a file in `tmp_path`, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return str(tmp_path / f"{name}.sqlite")
+    return f"{request.getfixturevalue('postgres_url')}?ledger={name}"
+
+
+def rejects_of(tmp_path: Path, name: str, rows: list[list[Any]]) -> Path:
+    """A rejects file as bulkload writes one: `file, line, field, reason`, then the input's columns."""
+    return write(tmp_path / name, rows, header=["file", "line", "field", "reason", *HEADER])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    return lambda name: ledger_at(request, tmp_path, name)
+
+
+@pytest.mark.slow
+async def test_the_fixed_rejects_file_of_an_order_loaded_in_part_loads_its_rejected_lines_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: Any
+) -> None:
+    # found by a tester: the fixed rejects file of orders that mix cost types was refused for good, "an earlier run
+    # … loaded order O3 …, the same order with other lines", though that run had rejected those very lines (never
+    # sent them). A rejects file names the file and line each row was rejected from: a row that is a line the
+    # earlier run rejected of that order is no correction of what it loaded of the order. Loaded again (an edited
+    # copy), nothing of it is booked twice. The input is named as given on the command line: relative here
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "r1.csv", MIXED)
+
+    def run(data: str, name: str, url: str) -> Job:
+        return Job(target="visma-core", files=[data], base_url=url, ledger=backend(name), rejects=f"{name}.csv")
+
+    with anyio.fail_after(90):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(run("r1.csv", "one", url), env=ENV)
+            rejects = tmp_path / "one.csv"
+            rows = read_csv(rejects)
+            assert [(r["file"], r["line"]) for r in rows] == [("r1.csv", "2"), ("r1.csv", "3"), ("r1.csv", "5")]
+            text = rejects.read_text(encoding="utf-8")
+            rejects.write_text(text.replace(",50.001,", ",50.00,").replace(",20.001,", ",20.00,"), encoding="utf-8")
+            fixed = await load(run("one.csv", "fixed", url), env=ENV)
+            # an edited copy of the fixed rejects file, loaded again: its lines are loaded already
+            (tmp_path / "copy.csv").write_text(rejects.read_text(encoding="utf-8").replace(",f2,", ",f2 again,"))
+            again = await load(run("copy.csv", "again", url), env=ENV)
+            entries = await created(url)
+    assert (one.loaded, one.rejected) == (3, 3), one
+    assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (3, 0, 0), read_csv(tmp_path / "fixed.csv")
+    booked = sorted((e["CaseId"], e["Amount"]) for e in entries)
+    assert booked == [
+        (2003, Decimal("10.00")),
+        (2003, Decimal("150.00")),
+        (2005, Decimal("15.00")),
+        (2005, Decimal("20.00")),
+    ]
+    assert (again.loaded, again.skipped, again.rejected) == (0, 2, 1) and accounted(again), again
+    (refused,) = read_csv(tmp_path / "again.csv")
+    assert refused["line"] == "4" and "order O5 of case 2005" in refused["reason"], refused
+
+
+@pytest.mark.slow
+async def test_a_rejects_file_edited_to_other_lines_of_an_order_loaded_in_part_books_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    # the hostile side of the rejects file's lines loading: a row that names no line the earlier run rejected of
+    # its order (a line it loaded, a line moved to another order, one line given twice, a line added) is refused as
+    # before, and its order with it; a rejected line given a cost type whose order the run loaded is that order
+    first = write(tmp_path / "r1.csv", MIXED)
+    name = str(first)
+    o3 = (
+        [2003, "OUTLAY", "100.00", "a1", "", "2026-11-01", "O3"],
+        [2003, "OUTLAY", "50.00", "a2", "", "2026-11-01", "O3"],
+    )
+    edited = {
+        "twice": [[name, 5, "", "x", 2005, "FEE", "20.00", "f2", "", "2026-11-01", "O5"]] * 2,
+        "loaded": [[name, 6, "", "x", 2005, "FEE", "7.00", "b1", "", "2026-11-01", "O5"]],
+        "moved": [[name, 3, "", "x", 2005, "FEE", "50.00", "a2", "", "2026-11-01", "O5"]],
+        "added": [[name, 2, "", "x", *o3[0]], [name, 3, "", "x", *o3[1]], ["", "", "", "", *o3[1]]],
+        "outlay": [[name, 5, "", "x", 2005, "OUTLAY", "20.00", "f2", "", "2026-11-01", "O5"]],
+    }
+    reports = {}
+    with anyio.fail_after(90):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            for label, rows in edited.items():
+                data = rejects_of(tmp_path, f"{label}.rejects.csv", rows)
+                reports[label] = await load(second_job(tmp_path, data, url, label), env=ENV)
+            entries = await created(url)
+    assert (one.loaded, one.rejected) == (3, 3), one
+    booked = sorted((e["CaseId"], e["Amount"]) for e in entries)
+    assert booked == [(2003, Decimal("10.00")), (2005, Decimal("15.00"))], "a line was booked twice, or moved"
+    for label, report in reports.items():
+        assert (report.loaded, report.rejected) == (0, len(edited[label])), (label, report)
+        reasons = [r["reason"] for r in read_csv(tmp_path / f"{label}.csv")]
+        assert all("an earlier run (ledger " in r and "other lines" in r for r in reasons), (label, reasons)
