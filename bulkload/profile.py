@@ -401,7 +401,7 @@ def _inspect(
             f"{path}: {_unnamed_lines(unnamed, kind)}, and the file's {name}s are not together (e.g. the "
             f"lines of {apart}), so such a line may belong to any {name}: loading the others could book a {name} "
             f"without one of its lines. Fix the line so that it names its {name}, or sort the file by {name} with the "
-            "line among its lines; nothing was sent"
+            f"line among its lines (a totals or footer row is no line of any {name}: remove it); nothing was sent"
         )
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
     return FileProfile(

@@ -61,6 +61,15 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         typos = mapping_typos(job.columns, source.header() or [], unknown)
         if typos:
             raise ConfigError(f"{source.path}: {typos}")
+        if unknown and len(unknown) == len(fields) and not any(did_you_mean(f, known) for f in unknown):
+            # no column is a field, nor near one: a title or notes line above the header, taken for the header
+            first = ", ".join(repr(f) for f in fields[:3]) + (", …" if len(fields) > 3 else "")
+            raise ConfigError(
+                f"{source.path}: its first line ({first}) names none of the {target.name} fields: the header must "
+                "be the file's first line (blank lines and Excel's sep= line aside). If title or notes lines stand "
+                f"above the header, remove them; else name the columns as the fields are named or map them in the "
+                f"[columns] table of --config. Fields: {', '.join(sorted(known))}"
+            )
         if unknown:
             # quoted as Python writes text: an invisible character ('amount\u200b') shows, not a name like a field's
             named = ", ".join(f"{f!r}{did_you_mean(f, known)}" for f in unknown)

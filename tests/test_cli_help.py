@@ -150,6 +150,17 @@ def test_a_mistyped_column_is_refused_with_the_nearest_field(
     assert "'ammount', did you mean 'amount'?" in capsys.readouterr().err
 
 
+def test_title_lines_above_the_header_are_named_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # found by a tester: a report's title above the header was refused with advice to map the column 'Journal
+    # export for Acme ApS' in [columns], which cannot help
+    path = tmp_path / "e.csv"
+    path.write_text("Journal export for Acme ApS\nPeriod 2026-10\n\n" + ENTRIES.format(amount="amount"))
+    assert main(["load", "economic", str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "its first line ('Journal export for Acme ApS') names none of the economic fields" in err, err
+    assert "If title or notes lines stand above the header, remove them" in err, err
+
+
 @pytest.mark.parametrize(("name", "shown"), [("amount\u200b", r"'amount\u200b'"), ("amo\u00a0unt", r"'amo\xa0unt'")])
 def test_a_column_with_an_invisible_character_is_shown_escaped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, shown: str
