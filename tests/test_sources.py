@@ -14,12 +14,15 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bulkload.errors import ConfigError, FileChanged, RowInvalid, SourceError
 from bulkload.ledger import RowOutcome
 from bulkload.report import write_rejects
 from bulkload.sources import MAX_RAW, UNCLOSED, BadRow, Source, check_regular, pin, sha256_of
 from bulkload.targets.reasons import json_cell
+from bulkload.utf8_scan import Utf8Found, Utf8Scan
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -571,6 +574,57 @@ def test_a_nul_character_in_a_value_makes_the_row_bad(tmp_path: Path) -> None:
 
 
 # --- the file's own shape: encodings, Excel's sep= line and trailing delimiter ----------------------------
+
+
+#: pieces of a file for Utf8Scan: ASCII, line ends, UTF-8 characters of 2 to 4 bytes, and what UTF-8 never holds (a
+#: byte alone, a character cut short, a surrogate, an overlong form)
+_PIECES = [b"a", b"\n", b"\r", b"\r\n", "ü".encode(), "€".encode(), "😀".encode(), b"\xf8", b"\xc3", b"\x80"]
+_PIECES += [b"\xe2\x82", b"\xf0\x9f\x98", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf5\x80\x80\x80"]
+
+
+def _utf8_oracle(data: bytes) -> Utf8Found:
+    """What Utf8Scan finds, judged slowly: the whole file decoded at once, lines counted by a regex."""
+
+    def line(at: int) -> int:
+        return len(re.findall(rb"\r\n|\r|\n", data[:at])) + 1
+
+    past = next((line(i) for i, b in enumerate(data) if b >= 0x80), 0)
+    try:
+        data.decode()
+        not_utf8 = 0
+    except UnicodeDecodeError as exc:
+        not_utf8 = line(exc.start)
+    utf8 = at = 0
+    for ch in data.decode(errors="surrogateescape"):  # an undecodable byte is one lone surrogate
+        if "\udc80" <= ch <= "\udcff":
+            at += 1
+            continue
+        if ord(ch) >= 0x80:
+            utf8 = line(at)
+            break
+        at += 1
+    return Utf8Found(past, utf8, not_utf8)
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.lists(st.integers(0, 200), max_size=6))
+def test_utf8_scan_finds_what_the_whole_file_decoded_at_once_shows(pieces: list[bytes], cuts: list[int]) -> None:
+    # the blocks may cut a character or a CR LF anywhere; the scan stops early only once both kinds are found
+    data = b"".join(pieces)
+    at = sorted({min(c, len(data)) for c in cuts} | {0, len(data)})
+    scan = Utf8Scan()
+    done = False
+    for start, end in zip(at, at[1:]):
+        if done := scan.feed(data[start:end]):
+            break
+    assert scan.found(ended=not done) == _utf8_oracle(data)
+
+
+def test_windows_1252_file_whose_bytes_hold_utf8_after_its_own_is_found_mixed() -> None:
+    scan = Utf8Scan()
+    scan.feed("id;text\r\n1;Kørsel\r\n2;".encode("cp1252") + b"M\xc3")
+    assert scan.found(ended=False) == Utf8Found(past_ascii=2, utf8=0, not_utf8=2)
+    assert scan.feed(b"\xbcller\r\n")  # the character cut by the block is found whole
+    assert scan.found() == Utf8Found(past_ascii=2, utf8=3, not_utf8=2)
 
 
 def test_utf16_with_a_bom_is_read_as_utf16(tmp_path: Path) -> None:
