@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import difflib
+import functools
 import logging
 import os
 import sqlite3
@@ -34,6 +35,7 @@ from .numbers import NumberEvidence
 from .regroup import NEIGHBOUR, Keyed, Unnamed, keyed
 from .sources import C1, BadRow, Source, codec_name, encoding_label
 from .targets.base import RecordKind, Target
+from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
 
 log = logging.getLogger(__name__)
 
@@ -382,8 +384,8 @@ def _inspect(
         )
     if unknown:
         raise _unknown_keys(path, unknown, kind.fields, target.name)
-    if not source.encoding.startswith(("utf-8", "utf-16")) and (text := _utf8_text(source)) is not None:
-        raise _is_utf8(source, *text)
+    if not source.encoding.startswith(("utf-8", "utf-16")) and (refused := _not_8_bit(source)) is not None:
+        raise refused
     decimal = numbers.decide(given.decimal, path)
     date_format = dates.decide(given.date_format, path)
     apart = _apart(db, file_idx, kind, paths)
@@ -469,16 +471,22 @@ def did_you_mean(name: str, fields: Iterable[str]) -> str:
     return f", did you mean {(by_case or close)[0]!r}?" if by_case or close else ""
 
 
-def _is_utf8(source: Source, line_no: int, as_utf8: str, as_given: str, other: int = 0) -> ConfigError:
-    """The refusal of a file read in an 8-bit encoding whose bytes are UTF-8: whatever else they might be, UTF-8 is
-    what they are. `other`: the first line that is not UTF-8, where one is (the file mixes encodings: read in the
-    8-bit one, the UTF-8 lines would be garbled)."""
+def _is_utf8(source: Source, line_no: int, other: int = 0) -> ConfigError:
+    """The refusal of a file read in an 8-bit encoding whose bytes are UTF-8 (line `line_no` shows it): whatever else
+    they might be, UTF-8 is what they are. `other`: a line that is not UTF-8, where one is (the file mixes encodings:
+    read in the 8-bit one, the UTF-8 lines would be garbled)."""
+    line = _line_bytes(source, line_no)
+    # masked before it is cut short, so a secret's cell is still found by its column
+    as_utf8 = _around(source.mask_text(line.decode(errors="replace").strip()))
+    as_given = _around(source.mask_text(line.decode(source.encoding, "replace").strip()))
     if other:
+        utf8 = f"line {line_no} {'is' if _utf8(line) else 'holds'} UTF-8"
+        not_utf8 = f"line {other} is not" if other != line_no else "bytes that are not UTF-8 as well"
         return ConfigError(
-            f"{source.path}: --encoding {source.encoding} was given, but line {line_no} is UTF-8 (it reads "
-            f"{as_utf8!r} as UTF-8, {as_given!r} as {source.encoding}) and line {other} is not: the file mixes "
-            "encodings (lines pasted from another file?), and no one encoding reads it as written. Save it in one "
-            "encoding (UTF-8) and load it without --encoding; nothing was sent"
+            f"{source.path}: --encoding {source.encoding} was given, but {utf8} (it reads {as_utf8!r} as UTF-8, "
+            f"{as_given!r} as {source.encoding}) and {not_utf8}: the file mixes encodings (lines pasted from another "
+            "file?), and no one encoding reads it as written. Save it in one encoding (UTF-8) and load it without "
+            "--encoding; nothing was sent"
         )
     return ConfigError(
         f"{source.path}: --encoding {source.encoding} was given, but the file is UTF-8 (line {line_no} reads "
@@ -487,37 +495,37 @@ def _is_utf8(source: Source, line_no: int, as_utf8: str, as_given: str, other: i
     )
 
 
-def _utf8_text(source: Source) -> tuple[int, str, str, int] | None:
-    """Where a file read in an 8-bit encoding shows itself UTF-8: (line, as UTF-8, as read) of its first line
-    that is not ASCII, when every byte of the file up to it is valid UTF-8, and the first line after it that is not
-    UTF-8 (0: none; else the file mixes encodings). None where a line before any such is not UTF-8: the file is not
-    UTF-8 as far as one pass that stops there can tell."""
-    found: tuple[int, str, str] | None = None
-    with source._binary() as f:  # noqa: SLF001 - the raw bytes, as _line_bytes reads them
-        line_no = 0
-        try:
-            for line_no, data in byte_lines(f):
-                # a line over the cap is judged by its start (its row is rejected whatever its bytes are)
-                line = _utf8_part(data)
-                if found is None and not line.isascii():
-                    # masked before it is cut short, so a secret's cell is still found by its column
-                    found = (
-                        line_no,
-                        _around(source.mask_text(line.decode(errors="replace").strip())),
-                        _around(source.mask_text(line.decode(source.encoding, "replace").strip())),
-                    )
-        except UnicodeDecodeError:
-            return None if found is None else (*found, line_no)
-    return None if found is None else (*found, 0)
+def _not_8_bit(source: Source) -> ConfigError | None:
+    """The refusal of a file read in an encoding other than UTF-8 and UTF-16 whose bytes, all of them, show that it is
+    UTF-8, or (an 8-bit encoding, which reads any byte) that it mixes UTF-8 with another encoding; None where they
+    do not. A multi-byte encoding (GBK, Shift JIS) writes what looks like UTF-8 characters among its own, so there
+    only a file UTF-8 throughout is refused."""
+    found = _utf8_found(source)
+    if found.past_ascii and not found.not_utf8:
+        return _is_utf8(source, found.past_ascii)
+    if found.utf8 and found.not_utf8 and _single_byte(source.encoding):
+        return _is_utf8(source, found.utf8, found.not_utf8)
+    return None
 
 
-def _utf8_part(data: bytes | Cut) -> bytes:
-    """A line's bytes (the start of a line over the cap), checked to be UTF-8: UnicodeDecodeError when not."""
-    if isinstance(data, Cut):
-        codecs.utf_8_decode(data.head, "strict", False)  # the cut may fall inside a character
-        return bytes(data.head)
-    data.decode()
-    return data
+def _utf8_found(source: Source) -> Utf8Found:
+    """Where the file's bytes (gzip: what it holds) show UTF-8 and where another encoding (utf8_scan.py), from one
+    read of them all; a file that breaks off is judged as far as it can be read."""
+    scan = Utf8Scan()
+    ended = False
+    with contextlib.suppress(EOFError, OSError, zlib.error), source._binary() as f:  # noqa: SLF001 - raw bytes
+        while block := f.read(SCAN_BLOCK):
+            if scan.feed(block):
+                break
+        ended = True
+    return scan.found(ended)
+
+
+@functools.cache
+def _single_byte(codec: str) -> bool:
+    """Whether `codec` reads each byte alone as one character (Windows-1252, Latin-1, Mac Roman…), not two bytes as
+    one (GBK, Shift JIS)."""
+    return len(bytes(range(256)).decode(codec, "replace")) == 256
 
 
 def _around(text: str, width: int = 60) -> str:
@@ -525,17 +533,6 @@ def _around(text: str, width: int = 60) -> str:
     at = next((i for i, ch in enumerate(text) if not ch.isascii()), 0)
     start = max(0, min(at - width // 3, len(text) - width))
     return ("…" if start else "") + text[start : start + width] + ("…" if start + width < len(text) else "")
-
-
-def _not_utf8(source: Source) -> int:
-    """The first line of the file that is not valid UTF-8 (0: none is)."""
-    with source._binary() as f:  # noqa: SLF001 - the raw bytes, as _utf8_text reads them
-        for line_no, line in byte_lines(f):
-            try:
-                _utf8_part(line)
-            except UnicodeDecodeError:
-                return line_no
-    return 0
 
 
 # --- a file that is not in its encoding: refused, with the encoding it most likely is ---------------------
@@ -553,16 +550,15 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
         # a UTF-8 file read in an 8-bit encoding: its multi-byte characters hold bytes that encoding has no
         # character for, or reads as control characters. Say so before any other guess: the next guess would
         # meet the same bytes and suggest yet another 8-bit encoding
-        text = _utf8_text(source)
-        if text is None or text[3]:  # only some of the file is UTF-8: neither encoding reads it all
+        found = _utf8_found(source)
+        if found.not_utf8:  # only some of the file is UTF-8: neither encoding reads it all
             as_utf8 = _around(source.mask_text(line.decode().strip()))
-            other = text[3] if text is not None else _not_utf8(source)  # the scan above found it already, if it ran on
             return ConfigError(
                 f"{source.path}: line {bad.line_no} is not valid {label} but UTF-8 (it reads {as_utf8!r}), and "
-                f"line {other} is not UTF-8: the file mixes encodings (lines pasted from another file?). Save it "
-                "in one encoding (UTF-8) and load it without --encoding; nothing was sent"
+                f"line {found.not_utf8} is not UTF-8: the file mixes encodings (lines pasted from another file?). "
+                "Save it in one encoding (UTF-8) and load it without --encoding; nothing was sent"
             )
-        return _is_utf8(source, *text)
+        return _is_utf8(source, found.past_ascii)
     if source.encoding.startswith("utf-8") and _utf8(line, c1=True):
         # valid UTF-8 holding U+0080-U+009F: Windows-1252 text read as Latin-1 and saved as UTF-8. No encoding
         # reads it right (an 8-bit one would be told the file is UTF-8): the characters must be fixed
@@ -571,22 +567,29 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
             "encoding (Latin-1 for Windows-1252) before it was saved as UTF-8. Fix those characters (U+0080 to U+009F "
             "stand for Windows-1252's €, quotes, dashes and …); nothing was sent"
         )
+    guess = guess_encoding(line)
     if source.encoding.startswith("utf-8"):
         elsewhere, last = _utf8_elsewhere(source, bad.line_no)
         cut = last and _cut_in_character(line)
+        whole = elsewhere is not None  # a line that is UTF-8 throughout, not only holding a UTF-8 character
+        if not whole and (guess is None or _single_byte(guess)):
+            # a UTF-8 character among bytes that are not UTF-8, in this line or another: the 8-bit encoding the
+            # line is guessed to be would read it garbled (bytes in pairs, UTF-16's, may look like one: not judged)
+            elsewhere = _utf8_char_line(source)
         if elsewhere is not None:
             # UTF-8 in one line and not in another: no one encoding reads both (an 8-bit one would garble the other)
             at, as_utf8 = elsewhere
+            shows = f"line {at} reads {as_utf8!r} as UTF-8" if at != bad.line_no else f"it reads {as_utf8!r} as UTF-8"
             if cut:
                 return ConfigError(
-                    f"{source.path}: its last line, {bad.line_no}, ends inside a UTF-8 character (line {at} reads "
-                    f"{as_utf8!r} as UTF-8): the file was cut short (a copy or a download?). Get the whole file and "
-                    "load it; nothing was sent"
+                    f"{source.path}: its last line, {bad.line_no}, ends inside a UTF-8 character ({shows}): the file "
+                    "was cut short (a copy or a download?). Get the whole file and load it; nothing was sent"
                 )
+            utf8 = f"line {at} {'is' if whole else 'holds'} UTF-8" if at != bad.line_no else "it holds UTF-8 as well"
             return ConfigError(
-                f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}, but line {at} is UTF-8 (it "
-                f"reads {as_utf8!r}): the file mixes encodings (lines pasted from another file?), and no one encoding "
-                "reads it as written. Save it in one encoding (UTF-8) and load it again; nothing was sent"
+                f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}, but {utf8} (it reads "
+                f"{as_utf8!r}): the file mixes encodings (lines pasted from another file?), and no one encoding reads "
+                "it as written. Save it in one encoding (UTF-8) and load it again; nothing was sent"
             )
         if cut:  # its one byte past ASCII starts a UTF-8 character at the very end: cut short, or an 8-bit text
             eight_bit = guess_encoding(line) or "cp1252"
@@ -597,7 +600,6 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
                 f"it ends {ending!r}). Get the whole file; if it is whole and so meant, give --encoding {eight_bit}; "
                 "nothing was sent"
             )
-    guess = guess_encoding(line)
     message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
     if guess and codec_name(guess) != source.encoding:
         preview = source.mask_text(line.decode(guess).strip())[:80]
@@ -624,6 +626,15 @@ def _utf8_elsewhere(source: Source, bad: int) -> tuple[tuple[int, str] | None, b
                     found = (line_no, _around(source.mask_text(head.decode().strip())))
         return found, bad == last
     return found, False  # the file breaks off: its last line is not known
+
+
+def _utf8_char_line(source: Source) -> tuple[int, str] | None:
+    """(line, its text shown) of the file's first line holding a UTF-8 character of more than one byte (None where
+    none does), whatever else the line holds."""
+    at = _utf8_found(source).utf8
+    if not at:
+        return None
+    return at, _around(source.mask_text(_line_bytes(source, at).decode(errors="replace").strip()))
 
 
 def _cut_in_character(line: bytes) -> bool:

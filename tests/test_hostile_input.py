@@ -1730,6 +1730,108 @@ def test_a_file_mixing_utf8_and_another_encoding_is_refused_as_mixed(tmp_path: P
     assert run_dry(alone, args=["--encoding", "cp1252"]).code == 0
 
 
+#: Windows-1252 lines, then one pasted in UTF-8 ('Müller'): read as Windows-1252 it would be stored 'MÃ¼ller'
+EIGHT_BIT_FIRST = (
+    HEADER
+    + b"5,1,1,2026-11-01,1.00,DKK,Kr\xf8ne\n"
+    + b"5,1,1,2026-11-01,-1.00,DKK,M\xc3\xbcller\n"
+    + b"5,1,2,2026-11-01,0.00,DKK,x\n"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "mac_roman"])
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_an_8_bit_file_with_utf8_lines_after_its_own_is_refused_before_anything_is_sent(
+    tmp_path: Path, encoding: str, compress: bool, sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester: refused as mixed only where the UTF-8 lines came first; where the 8-bit ones did, --encoding
+    # cp1252 (or the encoding the refusal without it suggested) loaded 'MÃ¼ller' with exit 0
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    path = _write(tmp_path, "mixed.csv", gzip.compress(EIGHT_BIT_FIRST) if compress else EIGHT_BIT_FIRST)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(
+            ["load", "economic", str(path), "--base-url", sandbox_process.url, "--no-progress", "-q"]
+            + ["--encoding", encoding, "--ledger", str(tmp_path / "run.sqlite")]
+        )
+    assert code == 2 and "Traceback" not in err.getvalue(), err.getvalue()
+    assert "line 3 is UTF-8 (it reads '5,1,1,2026-11-01,-1.00,DKK,Müller' as UTF-8" in err.getvalue(), err.getvalue()
+    assert "and line 2 is not: the file mixes encodings" in err.getvalue()
+    with urllib.request.urlopen(f"{sandbox_process.root}/_sandbox/stats", timeout=10) as stats:
+        assert json.load(stats)["requests"] == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (EIGHT_BIT_FIRST, "line 2 is not valid UTF-8: invalid UTF-8 (byte 0xf8) in 'text', but line 3 is UTF-8"),
+        (
+            HEADER + b"5,1,1,2026-11-01,0.00,DKK,Kr\xf8ne M\xc3\xbcller\n",
+            "line 2 is not valid UTF-8: invalid UTF-8 (byte 0xf8) in 'text', but it holds UTF-8 as well (it reads "
+            "'5,1,1,2026-11-01,0.00,DKK,Kr\ufffdne Müller')",
+        ),
+        (
+            HEADER + b"5,1,1,2026-11-01,1.00,DKK,Kr\xf8ne\n5,1,1,2026-11-01,-1.00,DKK,\xc6r\xf8 M\xc3\xbcller\n",
+            "line 2 is not valid UTF-8: invalid UTF-8 (byte 0xf8) in 'text', but line 3 holds UTF-8",
+        ),
+    ],
+    ids=["lines-apart", "one-line", "a-later-line-holding-both"],
+)
+def test_an_8_bit_file_holding_utf8_is_never_advised_an_encoding(tmp_path: Path, data: bytes, said: str) -> None:
+    # without --encoding: refused as mixed, with no encoding to give (each would garble one kind of text). Before,
+    # UTF-8 only in a line that also held bytes that are not UTF-8 was advised --encoding cp1252: it loaded garbled
+    got = run_dry(_write(tmp_path, "mixed.csv", data))
+    assert got.code == 2 and said in got.stderr and "the file mixes encodings" in got.stderr, got.stderr
+    assert "--encoding cp1252" not in got.stderr, got.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "as_utf8"),
+    [(b"\xc2\xa3 5", "£ 5"), (b"\xc3\x85rhus", "Århus"), (b"x\r\xe2\x80\x93", "–")],
+    ids=["A-circumflex-pound", "A-tilde-ellipsis", "after-CR"],
+)
+def test_windows_1252_text_that_reads_as_utf8_among_text_that_does_not_is_refused_showing_both(
+    tmp_path: Path, text: bytes, as_utf8: str
+) -> None:
+    # 'Â£' and 'Ã…' are what Windows-1252 shows of UTF-8's '£' and 'Å' (and 'â€“' of '–'): in a file whose other
+    # lines are Windows-1252, the file mixes encodings, or holds text garbled before; either way it is not loaded.
+    # The line is counted as the reader counts lines (a CR ends one)
+    data = HEADER + b"5,1,1,2026-11-01,1.00,DKK,Kr\xf8ne\n5,1,1,2026-11-01,-1.00,DKK," + text + b"\n"
+    got = run_dry(_write(tmp_path, "mixed.csv", data), args=["--encoding", "cp1252"])
+    line = 4 if b"\r" in text else 3
+    assert got.code == 2 and got.report is None, got
+    assert f"line {line} is UTF-8 (it reads " in got.stderr and "and line 2 is not:" in got.stderr, got.stderr
+    assert as_utf8 in got.stderr and as_utf8.encode().decode("cp1252") in got.stderr
+
+
+def test_a_line_holding_utf8_and_bytes_that_are_not_is_refused_as_mixed(tmp_path: Path) -> None:
+    data = HEADER + b"5,1,1,2026-11-01,0.00,DKK,Kr\xf8ne M\xc3\xbcller\n"
+    got = run_dry(_write(tmp_path, "mixed.csv", data), args=["--encoding", "cp1252"])
+    assert got.code == 2 and "line 2 holds UTF-8 (it reads '5,1,1,2026-11-01,0.00,DKK,Kr\ufffdne Müller'" in got.stderr
+    assert "and bytes that are not UTF-8 as well: the file mixes encodings" in got.stderr, got.stderr
+
+
+def test_windows_1252_names_and_punctuation_are_not_taken_for_utf8(tmp_path: Path) -> None:
+    # the letters of Danish and German names, and the symbols of 0x80-0xBF where text puts them (after a space or a
+    # digit, not straight after one of the letters Â to ô), make no UTF-8 character: the file loads as given
+    names = "Søren Ærø; Åse Østergård; Müller & Weiß – „Grüße“ 5 € ½ kg; São Tomé ± 2°; «Øl» ©".encode("cp1252")
+    data = HEADER + b"5,1,1,2026-11-01,1.00,DKK," + names + b"\n5,1,1,2026-11-01,-1.00,DKK,Kr\xf8ne\n"
+    got = run_dry(_write(tmp_path, "names.csv", data), args=["--encoding", "cp1252"])
+    assert got.code == 0 and got.report is not None and got.report["would_load"] == 2, got.stderr
+
+
+def test_a_multi_byte_encoding_whose_characters_look_like_utf8_is_read_as_given(tmp_path: Path) -> None:
+    # GBK writes 中 as D6 D0, which is also a UTF-8 character (U+05D0), and 文 as CE C4, which is no UTF-8: an
+    # encoding of two bytes a character is not told mixed by the bytes that look like UTF-8 among its own
+    text = "中文 发票".encode("gbk")
+    assert b"\xd6\xd0" in text
+    data = HEADER + b"5,1,1,2026-11-01,1.00,DKK," + text + b"\n5,1,1,2026-11-01,-1.00,DKK,x\n"
+    got = run_dry(_write(tmp_path, "gbk.csv", data), args=["--encoding", "gbk"])
+    assert got.code == 0 and got.report is not None and got.report["would_load"] == 2, got.stderr
+
+
 def test_a_utf8_file_cut_inside_its_last_character_is_said_to_be_cut(tmp_path: Path) -> None:
     body = HEADER + "5,1,1,2026-11-01,0.00,DKK,Kørsel\n".encode() + "5,1,2,2026-11-01,0.00,DKK,Ø".encode()[:-1]
     got = run_dry(_write(tmp_path, "cut.csv", body))
