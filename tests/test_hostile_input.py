@@ -1173,7 +1173,7 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
         if bad:  # its own reason
             assert " rejected: line " not in reason, (r, reason, b)
         else:  # rejected with its voucher: the reason names the voucher's first bad line (or its neighbour)
-            assert k is not None and re.search(f" rejected: line {first_bad[k]}[ ,]", reason), (r, reason, b)
+            assert k is not None and re.search(f" rejected: lines? {first_bad[k]}[ ,-]", reason), (r, reason, b)
         if r.cells is not None and len(r.cells) >= len(b.columns):  # the input's own cells, as written
             written = reasons[r.line][4 : 4 + len(b.columns)]
             assert [restored(c) for c in written] == r.cells[: len(b.columns)], (written, r)
