@@ -268,6 +268,14 @@ def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False) -> B
     return BadAnswer(redact(f"{call}: the answer is not what the API documents ({why}; {shown})"), acted_on=acted_on)
 
 
+def api_path(base: str, *segments: object) -> str:
+    """`base` (a path as the API document writes it, "/api/XeroDetails") followed by each of `segments` as ONE path
+    segment: quoted whole (str() of it, UTF-8, every character but letters, digits and `-._~` percent-encoded), so
+    that a value from a file (a cost type `FEE#1`, `FEE?a=1`, `a/b`) is never cut short by a fragment or a query,
+    nor read as more segments. Every path a call builds from a value goes through here."""
+    return "/".join([base, *(urllib.parse.quote(str(s), safe="") for s in segments)])
+
+
 def _sends_counted() -> aiohttp.TraceConfig:
     """aiohttp sends an idempotent request (GET, PUT, DELETE) a second time on its own when a kept-alive connection
     drops (RFC 9112 §9.3.1), out of bulkload's sight: each send is counted in the request's trace context."""

@@ -18,6 +18,7 @@ import msgspec
 
 from ..cursors import CursorTrail
 from ..errors import BadAnswer, ConfigError
+from ..http import api_path
 from ..model import Known, Listed, group_digest
 from ..money import FACTORS, HUNDRED
 from ..side_by_side import results_side_by_side
@@ -132,7 +133,7 @@ class Journals(Books):
             )
 
     def delete_path(self, scope: str, record_id: int) -> str:
-        return f"/draft-entries/{record_id}"
+        return api_path("/draft-entries", record_id)
 
     async def count(self, client: Sender, scope: str) -> int:
         count: int = await client.get(

@@ -10,6 +10,7 @@ from typing import Any
 
 from msgspec import UNSET
 
+from ..http import api_path
 from ..model import Reconciled
 from ..sources import BadRow, Source
 from .base import Books
@@ -60,7 +61,7 @@ class Resources(Books):
         return record_id in self.kinds[scope].seen_before()
 
     def delete_path(self, scope: str, record_id: int) -> str:
-        return f"{self.kinds[scope].path}/{record_id}"
+        return api_path(self.kinds[scope].path, record_id)
 
     # --- reconciliation: list each resource, compare count and every loaded record field by field ---------
     async def reconcile(

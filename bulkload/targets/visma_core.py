@@ -14,6 +14,7 @@ import anyio
 import msgspec
 
 from ..errors import APIError, ConfigError, WrongEndpoint
+from ..http import api_path
 from ..side_by_side import side_by_side
 from ..sources import BadRow
 from .base import Api, Books, Credentials, Target
@@ -106,7 +107,7 @@ class VismaCore(Target):
         async def look_up(cost_type: str) -> None:
             try:
                 found: _Definition = await client.get(
-                    f"{_BOOKKEEPING}/AccountingCostTypes/{cost_type}", into=_Definition, max_bytes=LOOKUP_BYTES
+                    api_path(_BOOKKEEPING, "AccountingCostTypes", cost_type), into=_Definition, max_bytes=LOOKUP_BYTES
                 )
                 definitions[cost_type] = Definition(**msgspec.structs.asdict(found))  # the API's, its Id checked
             except APIError as exc:

@@ -12,7 +12,7 @@ import anyio
 import msgspec
 
 from ..errors import APIError, RowInvalid, RowsRefused
-from ..http import decoded
+from ..http import api_path, decoded
 from ..model import Call, Chunk, Totals
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units
 from .base import RecordKind, Unreadable, int_fields, key_number
@@ -278,7 +278,7 @@ class Entries(OnCase):
         if not definition.IsDraft:
             body["EntryDate"] = first.entryDate
         body = {k: v for k, v in body.items() if v is not None}
-        return Call("POST", f"{_BOOKKEEPING}/Cases/{first.caseId}/{kind}", _encode(body), repeatable=False)
+        return Call("POST", api_path(_BOOKKEEPING, "Cases", first.caseId, kind), _encode(body), repeatable=False)
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         """Drafts and entries apart: their ids may be numbered apart."""
@@ -331,7 +331,9 @@ class Costs(OnCase):
         async with lock:
             if fresh or key not in self._costs:
                 self._costs[key] = await client.get(
-                    f"/flow/api/Conditions/Cases/{case_id}/Costs/{kind}", into=list[_Cost], max_bytes=LOOKUP_BYTES
+                    api_path("/flow/api/Conditions/Cases", case_id, "Costs", kind),
+                    into=list[_Cost],
+                    max_bytes=LOOKUP_BYTES,
                 )
                 while len(self._costs) > COST_CACHE:
                     old, _ = self._costs.popitem(last=False)
@@ -357,7 +359,7 @@ class Costs(OnCase):
         cost = await self._find(client, row)
         if not cost.Editable:
             raise RowsRefused({0: ("costId", f"cost {cost.Id} on case {row.caseId} is not Editable")})
-        path = f"/flow/api/Conditions/Properties/{row.caseId}/Costs/{cost.Id}/{row.type}"
+        path = api_path("/flow/api/Conditions/Properties", row.caseId, "Costs", cost.Id, row.type)
         return Call("PATCH", path, _encode(row.changes()), repeatable=False)
 
     async def resolve(self, client: Sender, chunk: Chunk, taken: Collection[int]) -> list[int] | None:
