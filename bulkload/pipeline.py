@@ -516,13 +516,22 @@ class Loader:
             self.give_up(chunk, exc, sent=True)
             return False
         looked = await self.settled_look(chunk)
+        # an answer it cannot read is the server's own, no passing fault: every call would get one, so the run
+        # stops here (docs/guarantees.md), this call settled as a lost answer's is
+        unreadable = isinstance(exc, BadAnswer)
+        if looked == [] and unreadable:
+            # a look found it not carried out: a resume sends it again (never now, for another such answer)
+            self.give_up(chunk, BadAnswer(str(exc)), sent=True)
+            return False
         if looked is None:
             self.mark_in_doubt(chunk, "sending", str(exc))
-            return False
-        if looked:
+        elif looked:
             self.record_done(chunk, looked, summary, summary)  # the look confirmed what was sent
-            return False
-        return True
+        else:
+            return True
+        if unreadable:
+            self.halt(chunk, exc)
+        return False
 
     def unseen(self, chunk: Chunk, key: str, digest: str) -> ChunkRow:
         """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
@@ -617,14 +626,7 @@ class Loader:
 
     def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool) -> None:
         """The chunk cannot be settled now: stop the run with the error's exit code and say why."""
-        where = named(chunk)
-        if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:
-            exc = WrongEndpoint(f"{where}: {exc} (is --base-url right?)", uncertain=exc.uncertain)
-        said = self.hidden(chunk, str(exc))
-        code, acted_on = EXIT_STOPPED, True  # an error not of ours: an answer that could not be read, which arrived
-        if isinstance(exc, BulkloadError):
-            code, acted_on = exc.exit_code, maybe_acted_on(exc)
-        self.tally.stop(self.stop_reason(exc, where, said), code, exc)
+        said, acted_on = self.halt(chunk, exc)
         resent = (chunk.seq, chunk.part) in self._resent
         if sent and not acted_on:
             # the API answered without acting on this call: resume sends it again, unless an earlier attempt of it
@@ -635,6 +637,19 @@ class Loader:
             self.tally.in_doubt += len(chunk)
         else:
             self.tally.skipped += len(chunk)
+
+    def halt(self, chunk: Chunk, exc: Exception) -> tuple[str, bool]:
+        """Stop the run on `exc`, met by the chunk's call, with the error's exit code and why (the chunk is settled
+        apart): (the error's text, scrubbed; whether the call may have been acted on)."""
+        where = named(chunk)
+        if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:
+            exc = WrongEndpoint(f"{where}: {exc} (is --base-url right?)", uncertain=exc.uncertain)
+        said = self.hidden(chunk, str(exc))
+        code, acted_on = EXIT_STOPPED, True  # an error not of ours: an answer that could not be read, which arrived
+        if isinstance(exc, BulkloadError):
+            code, acted_on = exc.exit_code, maybe_acted_on(exc)
+        self.tally.stop(self.stop_reason(exc, where, said), code, exc)
+        return said, acted_on
 
     def stop_reason(self, exc: Exception, where: str, said: str) -> str:
         """Why the run stops on `exc`, met by the chunk at `where`; `said`: the error's text, scrubbed."""

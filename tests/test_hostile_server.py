@@ -325,6 +325,32 @@ def test_a_write_answered_past_its_cap_is_in_doubt_and_resume_replays_its_key(tm
     assert (resumed["loaded"], resumed["in_doubt"], resumed["reconcile"]["ok"]) == (4, 0, True), resumed
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("target", "in_doubt", "state"), [("visma-core", 1, "in_doubt"), ("halopsa", 0, "pending")])
+def test_a_create_that_cannot_be_repeated_answered_with_what_it_cannot_read_stops_the_run_at_it(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], target: str, in_doubt: int, state: str
+) -> None:
+    """Every create is answered 200 with a sign-in page. Before: Visma Core's first create was in doubt and the run
+    went on to the next (all in doubt, exit 1); HaloPSA's was looked for, not found and sent again until its
+    attempts were spent. As docs/guarantees.md says, the run stops at the first such answer (exit 4), its call settled
+    as a lost answer's is: in doubt where nothing can look (Visma Core), sent again by resume where a look found it
+    not there (HaloPSA)."""
+    page = Answer(body=b"<html><body>Sign in</body></html>", content_type="text/html")
+
+    def is_create(method: str, path: str) -> bool:
+        return method == "POST" and not path.endswith("/token")
+
+    api = Hostile(target, lambda method, path, n: page if is_create(method, path) else None)
+    with served(api.app()) as origin:
+        code, out = run(load_args(target, origin, tmp_path, "--concurrency", "1"), target, capfd)
+    report = report_of(tmp_path)
+    assert code == 4 and report is not None, out
+    assert "the answer is not what the API documents" in report["stop_reason"], report["stop_reason"]
+    assert (report["loaded"], report["in_doubt"]) == (0, in_doubt), report
+    assert sum(is_create(method, path) for method, path in api.calls) == 1, api.calls
+    assert chunk_states(tmp_path / "run.sqlite")[0] == state
+
+
 #: token answers that are no token: HTML, no access_token, wrong types, expires_in not a number
 NO_TOKENS = [
     Answer(body=b"<html><body>Sign in to HaloPSA</body></html>", content_type="text/html"),

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import anyio
 import msgspec
+import pytest
 from aiohttp import web
 from conftest import serving
 
@@ -111,3 +112,44 @@ async def test_a_cost_type_holding_a_hash_or_a_question_mark_is_looked_up_as_its
     booked = {e["Description"]: e["EntryDefinitionId"] for e in entries}
     assert booked == {"fee": 18, "hash": 31, "query": 32, "slash": 33}, booked
     assert (report.loaded, report.rejected, report.exit_code) == (4, 1, 1), report
+
+
+# --- a create answered with what bulkload cannot read stops the run -----------------------------------------------
+
+
+def creates_answered(rewrite: Callable[[dict[str, Any]], bytes]) -> Rule:
+    """Every create is carried out by the sandbox and answered 201 with `rewrite(its answer)`."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.method != "POST" or answer.status != 200 or not isinstance(answer, web.Response):
+            return answer
+        assert isinstance(answer.body, bytes)
+        return web.Response(status=201, body=rewrite(json.loads(answer.body)), content_type="application/json")
+
+    return rule
+
+
+def fees(n: int) -> list[list[Any]]:
+    """`n` FEE lines (an entry each) on cases 1000, 1001, …"""
+    return [[1000 + i, "FEE", f"{i}.01", f"fee {i}", "", "2026-11-01", ""] for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [lambda created: json.dumps({**created, "Amount": None}).encode(), lambda created: b""],
+    ids=["amount-null", "empty-201"],
+)
+async def test_a_create_answer_it_cannot_read_stops_the_run_with_that_call_in_doubt(
+    tmp_path: Path, rewrite: Callable[[dict[str, Any]], bytes]
+) -> None:
+    """Before: each of 20 creates was answered so, each was in doubt, and the run went on to the last (20 of 20 in
+    doubt, exit 1). As docs/guarantees.md says, such an answer stops the run (exit 4) with its call in doubt, and
+    nothing more is sent."""
+    data = write(tmp_path / "e.csv", fees(20))
+    report, entries = await loaded(tmp_path, data, core_app(creates_answered(rewrite)), concurrency=1)
+    assert (report.exit_code, report.status) == (4, "stopped"), report
+    assert (report.loaded, report.in_doubt, report.rejected) == (0, 1, 0), report
+    assert report.skipped == report.rows_read - 1 < 19, report
+    assert "the answer is not what the API documents" in (report.stop_reason or ""), report.stop_reason
+    assert len(entries) == 1
