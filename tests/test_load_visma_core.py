@@ -15,7 +15,7 @@ import anyio
 import pytest
 
 from bulkload import Job, load, resume
-from bulkload.errors import SharedUnfinished
+from bulkload.errors import BadAnswer, SharedUnfinished
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 
@@ -776,6 +776,10 @@ def test_an_answer_amount_is_read_in_cents_exactly_or_left_unchecked() -> None:
     assert kind.returned_totals(b'{"Id": 5, "Amount": 10.00}', sent, chunk) == sent
     # a fraction of a cent is no amount that was sent: the row is counted, its amount not checked
     assert kind.returned_totals(b'{"Id": 5, "Amount": 10.005}', sent, chunk) == {"Entries": {"": [1]}}
+    # nor is an answer without its amount (before: read as 0.00, a mismatch); a null one is no answer documented
+    assert kind.returned_totals(b'{"Id": 5}', sent, chunk) == {"Entries": {"": [1]}}
+    with pytest.raises(BadAnswer, match="got `null`"):
+        kind.returned_totals(b'{"Id": 5, "Amount": null}', sent, chunk)
     huge = kind.returned_totals(b'{"Id": 5, "Amount": 123456789012345678901234567.89}', sent, chunk)
     assert huge == {"Entries": {"": [1, 12345678901234567890123456789, 12345678901234567890123456789]}}
 

@@ -153,3 +153,18 @@ async def test_a_create_answer_it_cannot_read_stops_the_run_with_that_call_in_do
     assert report.skipped == report.rows_read - 1 < 19, report
     assert "the answer is not what the API documents" in (report.stop_reason or ""), report.stop_reason
     assert len(entries) == 1
+
+
+# --- an answer without its amount is not checked, never 0 ---------------------------------------------------------
+
+
+async def test_a_create_answer_without_its_amount_is_counted_and_its_amount_not_checked(tmp_path: Path) -> None:
+    """Before: an answer without `Amount` was read as 0.00, and an exact load failed reconciliation (exit 3, "the API
+    holds 0.00"). What an answer does not say is not checked: the rows are counted under rows_not_checked.amounts."""
+    data = write(tmp_path / "e.csv", fees(5))
+    without = creates_answered(lambda created: json.dumps({k: v for k, v in created.items() if k != "Amount"}).encode())
+    report, entries = await loaded(tmp_path, data, core_app(without))
+    assert (report.exit_code, report.loaded, len(entries)) == (0, 5, 5), report
+    assert report.reconcile is not None and report.reconcile.ok, report.reconcile
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 5}, report.reconcile
+    assert report.reconcile.remote_count == 5

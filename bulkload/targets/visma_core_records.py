@@ -99,8 +99,11 @@ class Definition(msgspec.Struct, kw_only=True):
 
 
 class _Created(msgspec.Struct):
+    """A created entry or draft as the API answers it: `Amount` UNSET where the answer leaves it out (no amount to
+    compare, never 0); null is no answer the API documents."""
+
     Id: int
-    Amount: Decimal = Decimal(0)
+    Amount: Decimal | msgspec.UnsetType = msgspec.UNSET
 
 
 class _Cost(msgspec.Struct):
@@ -288,6 +291,8 @@ class Entries(OnCase):
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         (kind,) = sent  # one kind a call
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
+        if created.Amount is msgspec.UNSET:  # no amount said: the row is counted, its amount not checked
+            return {kind: {"": [1]}}
         try:
             cents = _cents(created.Amount)
         except ValueError:  # a fraction of a cent: no amount that was sent; the row is counted, its amount not
