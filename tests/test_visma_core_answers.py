@@ -168,3 +168,40 @@ async def test_a_create_answer_without_its_amount_is_counted_and_its_amount_not_
     assert report.reconcile is not None and report.reconcile.ok, report.reconcile
     assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 5}, report.reconcile
     assert report.reconcile.remote_count == 5
+
+
+# --- answer shapes that are harmless ------------------------------------------------------------------------------
+
+
+def costs_path(case: int, kind: str) -> str:
+    return f"/flow/api/Conditions/Cases/{case}/Costs/{kind}"
+
+
+async def test_a_definition_whose_name_is_null_and_costs_answered_as_one_object_load(tmp_path: Path) -> None:
+    """Before: a definition answered with `"Name": null` stopped the run in setup, and so every resume (Name is
+    never used), and a case's costs answered as one object, as seed 003's sample shows them, stopped the run at its
+    row. The fields used are read; the costs are an array or the one cost."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.method != "GET" or not isinstance(answer, web.Response) or answer.status != 200:
+            return answer
+        assert isinstance(answer.body, bytes)
+        said = json.loads(answer.body)
+        if "/AccountingCostTypes/" in request.path:
+            return web.json_response({**said, "Name": None})
+        if request.path == costs_path(1501, "Buyer"):
+            return web.json_response(said[0])  # the case's first cost only, as an object
+        return answer
+
+    app = core_app(rule)
+    entries = write(tmp_path / "e.csv", fees(2))
+    report, booked = await loaded(tmp_path, entries, app)
+    assert (report.exit_code, report.loaded, len(booked)) == (0, 2, 2), report
+    costs = write(
+        tmp_path / "c.csv",
+        [[1501, "Buyer", 150101, "", "700.25", "ny"]],
+        header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"],
+    )
+    report, _ = await loaded(tmp_path / "costs", costs, app, target_options={"kind": "costs"})
+    assert (report.exit_code, report.loaded) == (0, 1), report

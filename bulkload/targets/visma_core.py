@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 
 
 class _Definition(msgspec.Struct):
-    """An entry definition as the API answers it: without its Id no entry can be made with it."""
+    """An entry definition as the API answers it, read for the fields used (its `Name` is not: null or missing,
+    it stops nothing): without its Id no entry can be made with it."""
 
     Id: int
-    Name: str = ""
     IsDraft: bool = False
     MergeOrderLinesToOneEntry: bool = False
 

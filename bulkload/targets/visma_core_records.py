@@ -90,8 +90,9 @@ class CostRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
 
 class Definition(msgspec.Struct, kw_only=True):
+    """An entry definition as a run keeps it (a resumed run's options: a `Name` kept by an older run is ignored)."""
+
     Id: int = 0
-    Name: str = ""
     IsDraft: bool = False
     MergeOrderLinesToOneEntry: bool = False
     #: set instead when the API has no definition for the cost type: the rows are rejected with it
@@ -331,15 +332,18 @@ class Costs(OnCase):
         return await self._patch(client, chunk.entries(self)[0])
 
     async def _case_costs(self, client: Sender, case_id: int, kind: str, *, fresh: bool = False) -> list[_Cost]:
+        """The case's costs of `kind` (Buyer or Seller), read once (again when `fresh`): answered as an array, or as
+        the one cost, an object, as seed 003's sample shows; BadAnswer for anything else."""
         key = (case_id, kind)
         lock = self._cost_locks.setdefault(key, anyio.Lock())
         async with lock:
             if fresh or key not in self._costs:
-                self._costs[key] = await client.get(
+                found = await client.get(
                     api_path("/flow/api/Conditions/Cases", case_id, "Costs", kind),
-                    into=list[_Cost],
+                    into=list[_Cost] | _Cost,
                     max_bytes=LOOKUP_BYTES,
                 )
+                self._costs[key] = [found] if isinstance(found, _Cost) else found
                 while len(self._costs) > COST_CACHE:
                     old, _ = self._costs.popitem(last=False)
                     self._cost_locks.pop(old, None)
