@@ -19,6 +19,21 @@ from msgspec import UNSET, UnsetType
 #: currency's minor unit (bulkload.money). What an API answered may hold only [rows] (it gave no amounts)
 Totals = dict[str, list[int]]
 
+#: in a call's returned totals (RecordKind.returned_totals), beside its scopes: per field the answer echoes of what
+#: the call sent, [1] where it said the value sent, [0] where it said another, [] where it left the field out (not
+#: checked). Reconciliation by responses names a call with a [0] in `calls_differing` (`fields_differing`) and counts
+#: the rows of one with a [] in `rows_not_checked.fields`
+ECHOED = "~echoed"
+
+
+def echoed(fields: Iterable[tuple[str, Any, Any]]) -> Totals:
+    """The ECHOED figures of an answer, from (field, the value sent, the value answered: UNSET where the answer
+    leaves the field out). A value of another type than the one sent differs (`"1001"` is not the case 1001)."""
+    return {
+        name: [] if said is UNSET else [int(type(said) is type(sent) and said == sent)] for name, sent, said in fields
+    }
+
+
 #: the id of a row the API confirmed with a 2xx answer that named no ids (PayorCRM documents no answer): the row is
 #: loaded, and the ledger says the API gave it no id
 NO_ID = -1

@@ -22,7 +22,7 @@ from .errors import RowInvalid
 from .job import Job
 from .ledger import Ledger
 from .masking import masked, secret_rule
-from .model import Reconciled, Totals
+from .model import ECHOED, Reconciled, Totals
 from .money import iso_code, money
 from .planning import reading_of
 from .side_by_side import side_by_side
@@ -105,14 +105,15 @@ def rows_as_read(ledger: Ledger, target: Target, files: list[str], file_idx: int
 
 
 def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled:
-    """For an API that cannot be read back: what each call sent against what its answer said, and the rows against
-    the records they made, keyed by (kind, id) — a draft and an entry may have the same Id, merged lines share one
-    entry, two rows may patch one cost. What the answers did not say (no ids, no amounts, an empty 2xx) is counted
-    and named as not checked, never taken for a mismatch."""
+    """For an API that cannot be read back: what each call sent against what its answer said (its totals, and the
+    fields it echoes: model.ECHOED), and the rows against the records they made, keyed by (kind, id) — a draft and
+    an entry may have the same Id, merged lines share one entry, two rows may patch one cost. What the answers did
+    not say (no ids, no amounts, a field left out, an empty 2xx) is counted and named as not checked, never taken
+    for a mismatch."""
     expected: dict[str, Totals] = {}  # what was sent, in the calls whose answers gave amounts
     remote: dict[str, Totals] = {}  # what those answers said
     sent_count = answered_count = 0  # in the calls whose answers gave a count
-    no_count = no_amounts = 0  # rows of calls whose answers gave none
+    no_count = no_amounts = no_fields = 0  # rows of calls whose answers gave none, or left out a field sent
     differing: list[dict[str, Any]] = []
     n_differing = 0
     for seq, part, file_idx, lines, sent, said in ledger.done_calls():
@@ -121,7 +122,10 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
             no_count += n_rows
             no_amounts += n_rows
             continue
-        same, counted_only = True, False
+        echoes = said.pop(ECHOED, {})
+        fields = sorted(name for name, figures in echoes.items() if figures == [0])
+        no_fields += n_rows if any(not figures for figures in echoes.values()) else 0
+        same, counted_only = not fields, False
         for scope in sent.keys() | said.keys():
             for currency in sent.get(scope, {}).keys() | said.get(scope, {}).keys():
                 mine = sent.get(scope, {}).get(currency, [0, 0, 0])
@@ -148,6 +152,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
                         "sent": sent,
                         "answered": said,
                     }
+                    | ({"fields_differing": fields} if fields else {})
                 )
     kinds, shared_ids = ledger.rows_by_kind()
     # ids given to rows of more than one call, in a kind whose calls each create their own records
@@ -174,6 +179,11 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
             f"; for {no_amounts - no_count:,} rows the answer gave a count but no amounts: bulkload could not "
             "check their amounts"
         )
+    if no_fields:
+        note += (
+            f"; for {no_fields:,} rows the answer left out a field it echoes of what was sent: bulkload could "
+            "not check that field"
+        )
     return Reconciled(
         ok=n_differing == 0 and not shared and unrecorded == 0,
         remote_read=False,
@@ -183,7 +193,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
         ids_returned=sum(k["records"] for k in kinds.values()),
         rows_confirmed_by_id=by_id,
         rows_confirmed_by_2xx=by_2xx,
-        rows_not_checked={"count": no_count, "amounts": no_amounts},
+        rows_not_checked={"count": no_count, "amounts": no_amounts, "fields": no_fields},
         kinds=kinds,
         calls_differing=differing,
         calls_differing_count=n_differing,

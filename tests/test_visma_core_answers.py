@@ -21,6 +21,7 @@ from aiohttp import web
 from conftest import serving
 
 from bulkload import Job, load
+from bulkload.model import echoed
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, build_app
 from bulkload.sandbox.visma_core import DEFAULT_DEFINITIONS
@@ -166,7 +167,7 @@ async def test_a_create_answer_without_its_amount_is_counted_and_its_amount_not_
     report, entries = await loaded(tmp_path, data, core_app(without))
     assert (report.exit_code, report.loaded, len(entries)) == (0, 5, 5), report
     assert report.reconcile is not None and report.reconcile.ok, report.reconcile
-    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 5}, report.reconcile
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 5, "fields": 0}, report.reconcile
     assert report.reconcile.remote_count == 5
 
 
@@ -205,3 +206,69 @@ async def test_a_definition_whose_name_is_null_and_costs_answered_as_one_object_
     )
     report, _ = await loaded(tmp_path / "costs", costs, app, target_options={"kind": "costs"})
     assert (report.exit_code, report.loaded) == (0, 1), report
+
+
+# --- what an answer echoes of what was sent is compared -----------------------------------------------------------
+
+
+async def test_a_create_answered_with_another_case_definition_or_date_is_a_call_that_differs(tmp_path: Path) -> None:
+    """Before: only the count and amount of each answer were compared, and entries answered on another case, of
+    another definition and on another date reconciled `ok` (exit 0). What the answer echoes of what was sent is
+    compared field by field; the calls that differ are named with their fields (exit 3)."""
+
+    def elsewhere(created: dict[str, Any]) -> bytes:
+        moved = {**created, "CaseId": created["CaseId"] + 1, "EntryDefinitionId": 99}
+        return json.dumps(moved | ({"EntryDate": "2023-12-31T00:00:00+01:00"} if "EntryDate" in created else {}))
+
+    rows = [*fees(2), [1005, "SALARY", "7.00", "draft", "", "", ""]]
+    report, _ = await loaded(tmp_path, write(tmp_path / "e.csv", rows), core_app(creates_answered(elsewhere)))
+    assert (report.exit_code, report.loaded) == (3, 3), report
+    assert report.reconcile is not None and not report.reconcile.ok
+    assert report.reconcile.calls_differing_count == 3
+    fields = [call["fields_differing"] for call in report.reconcile.calls_differing]
+    assert fields == [["CaseId", "EntryDate", "EntryDefinitionId"]] * 2 + [["CaseId", "EntryDefinitionId"]], fields
+
+
+async def test_a_field_an_answer_leaves_out_is_counted_not_checked(tmp_path: Path) -> None:
+    """An answer without the case and the description it was sent: those are not checked, and the rows are counted
+    under rows_not_checked.fields; the load reconciles."""
+
+    def without(created: dict[str, Any]) -> bytes:
+        return json.dumps({k: v for k, v in created.items() if k not in ("CaseId", "Description")}).encode()
+
+    report, _ = await loaded(tmp_path, write(tmp_path / "e.csv", fees(3)), core_app(creates_answered(without)))
+    assert (report.exit_code, report.loaded) == (0, 3), report
+    assert report.reconcile is not None and report.reconcile.ok, report.reconcile
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 0, "fields": 3}
+
+
+async def test_a_cost_patch_answered_with_a_rounded_amount_is_a_call_that_differs(tmp_path: Path) -> None:
+    """Before: a cost PATCH's answer was never compared (every call counted [1, 0, 0]): 12.5 answered as 12
+    reconciled `ok`. The values the row set are compared with the cost the answer gives (exit 3)."""
+
+    async def rounded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.method != "PATCH" or not isinstance(answer, web.Response) or answer.status != 200:
+            return answer
+        assert isinstance(answer.body, bytes)
+        cost = json.loads(answer.body, parse_float=Decimal)
+        return web.Response(
+            body=json.dumps({**cost, "Amount": round(cost["Amount"])}, default=str), content_type="application/json"
+        )
+
+    costs = write(
+        tmp_path / "c.csv",
+        [[1501, "Buyer", 150101, "", "12.50", ""], [1501, "Buyer", 150103, "", "13.00", "heltall"]],
+        header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"],
+    )
+    report, _ = await loaded(tmp_path, costs, core_app(rounded), target_options={"kind": "costs"})
+    assert (report.exit_code, report.loaded) == (3, 2), report
+    assert report.reconcile is not None and report.reconcile.calls_differing_count == 1
+    (call,) = report.reconcile.calls_differing
+    assert (call["lines"], call["fields_differing"]) == ("2-2", ["Amount"]), call
+
+
+def test_an_echoed_field_is_the_value_sent_another_value_or_not_said() -> None:
+    fields = [("CaseId", 1001, 1001), ("Other", 1001, 1002), ("Text", 1001, "1001"), ("Gone", 1001, msgspec.UNSET)]
+    said = echoed(fields)
+    assert said == {"CaseId": [1], "Other": [0], "Text": [0], "Gone": []}

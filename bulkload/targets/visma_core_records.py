@@ -13,7 +13,7 @@ import msgspec
 
 from ..errors import APIError, RowInvalid, RowsRefused
 from ..http import api_path, decoded
-from ..model import Call, Chunk, Totals
+from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units
 from .base import RecordKind, Unreadable, int_fields, key_number
 from .protocols import Sender
@@ -101,19 +101,27 @@ class Definition(msgspec.Struct, kw_only=True):
 
 class _Created(msgspec.Struct):
     """A created entry or draft as the API answers it: `Amount` UNSET where the answer leaves it out (no amount to
-    compare, never 0); null is no answer the API documents."""
+    compare, never 0; null is no answer the API documents); the other fields of what was sent that seed 003's
+    answers echo, as the answer says them (any JSON value: one of another type differs), UNSET where it leaves one
+    out (not checked)."""
 
     Id: int
     Amount: Decimal | msgspec.UnsetType = msgspec.UNSET
+    CaseId: Any = msgspec.UNSET
+    EntryDefinitionId: Any = msgspec.UNSET
+    EntryDate: Any = msgspec.UNSET
+    Description: Any = msgspec.UNSET
 
 
 class _Cost(msgspec.Struct):
+    """A cost as the API lists it or answers a PATCH with; a changeable field UNSET where the answer leaves it out."""
+
     Id: int
     Editable: bool = False
     EntryDefinitionId: int | None = None
-    IsOptional: bool | None = None
-    Amount: Decimal | None = None
-    Comment: str | None = None
+    IsOptional: bool | None | msgspec.UnsetType = msgspec.UNSET
+    Amount: Decimal | None | msgspec.UnsetType = msgspec.UNSET
+    Comment: str | None | msgspec.UnsetType = msgspec.UNSET
 
 
 _decode_entries = msgspec.json.Decoder(list[EntryRow]).decode
@@ -269,6 +277,12 @@ class Entries(OnCase):
 
     async def call_for(self, client: Sender, chunk: Chunk) -> Call:
         records = chunk.entries(self)
+        kind = _kind(self._definition(records[0].accountingCostType))
+        path = api_path(_BOOKKEEPING, "Cases", records[0].caseId, kind)
+        return Call("POST", path, _encode(self._body(records)), repeatable=False)
+
+    def _body(self, records: Sequence[EntryRow]) -> dict[str, Any]:
+        """The create's body for an entry's lines: the fields given (a draft has no date)."""
         first = records[0]
         definition = self._definition(first.accountingCostType)
         body: dict[str, Any] = {
@@ -278,11 +292,9 @@ class Entries(OnCase):
             "Description": " / ".join(r.description for r in records if r.description) or None,
             "Note": " / ".join(r.note for r in records if r.note) or None,
         }
-        kind = _kind(definition)
         if not definition.IsDraft:
             body["EntryDate"] = first.entryDate
-        body = {k: v for k, v in body.items() if v is not None}
-        return Call("POST", api_path(_BOOKKEEPING, "Cases", first.caseId, kind), _encode(body), repeatable=False)
+        return {k: v for k, v in body.items() if v is not None}
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         """Drafts and entries apart: their ids may be numbered apart."""
@@ -290,15 +302,31 @@ class Entries(OnCase):
         return {_kind(self._definition(records[0].accountingCostType)): {"": [1, cents, max(cents, 0)]}}
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
+        """The entry's count and amount as the answer says them, and what it echoes of the rest that was sent (its
+        case, definition, date and description: model.ECHOED; a date as its date part, a description left empty
+        as "")."""
         (kind,) = sent  # one kind a call
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
+        records = chunk.entries(self)
+        was = self._body(records)
+        said = created.EntryDate
+        fields = [
+            ("CaseId", records[0].caseId, created.CaseId),
+            ("Description", was.get("Description", ""), "" if created.Description is None else created.Description),
+        ]
+        # seed 003's answer of an entry shows no EntryDefinitionId: checked where one gives it, not missed where not
+        if kind == "EntryDrafts" or created.EntryDefinitionId is not msgspec.UNSET:
+            fields.append(("EntryDefinitionId", was["EntryDefinitionId"], created.EntryDefinitionId))
+        if "EntryDate" in was:
+            fields.append(("EntryDate", was["EntryDate"][:10], said[:10] if isinstance(said, str) else said))
+        echoes = {ECHOED: echoed(fields)}
         if created.Amount is msgspec.UNSET:  # no amount said: the row is counted, its amount not checked
-            return {kind: {"": [1]}}
+            return {kind: {"": [1]}, **echoes}
         try:
             cents = _cents(created.Amount)
         except ValueError:  # a fraction of a cent: no amount that was sent; the row is counted, its amount not
-            return {kind: {"": [1]}}
-        return {kind: {"": [1, cents, max(cents, 0)]}}
+            return {kind: {"": [1]}, **echoes}
+        return {kind: {"": [1, cents, max(cents, 0)]}, **echoes}
 
 
 class Costs(OnCase):
@@ -387,4 +415,8 @@ class Costs(OnCase):
         return {"costs": {"": [len(records), 0, 0]}}
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
-        return {"costs": {"": [1, 0, 0]}}
+        """One row, and what the patched cost the answer gives holds of each value the row set (model.ECHOED: an
+        `Amount` of 12 where 12.5 was sent differs)."""
+        cost: _Cost = decoded(body, _Cost, "the PATCH call", acted_on=True)
+        changes = chunk.entries(self)[0].changes()
+        return {"costs": {"": [1, 0, 0]}, ECHOED: echoed((k, v, getattr(cost, k)) for k, v in changes.items())}
