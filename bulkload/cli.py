@@ -145,7 +145,8 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--date-format",
             help="the files' date order as a strptime format, e.g. %%d-%%m-%%Y or "
-            "%%m/%%d/%%Y (default: decided from every date in the file; ISO dates always read)",
+            "%%m/%%d/%%Y, or dmy / mdy (default: decided from every date in the file; ISO dates always read; "
+            "a file with a date that proves the other order is refused)",
         )
         p.add_argument(
             "--no-regroup",

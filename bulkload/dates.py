@@ -3,7 +3,9 @@
 `03-04-2026` is 3 April to some and 4 March to others, and nothing in the cell says which, so the order is
 decided once, from every date of the file, before the first row is sent: `DateEvidence` collects what the values
 prove, `DateEvidence.decide` picks the order or refuses to guess, and `DateFormat.parse` then reads each cell in
-that order only. ISO dates (YYYY-MM-DD, and ISO date-times) carry their own order and are always accepted.
+that order only. ISO dates (YYYY-MM-DD, and ISO date-times) carry their own order and are always accepted. A
+given `--date-format` is an order too: a file with a date that proves the other order (`2/13/26` for `%d/%m/%y`) is
+refused whole, for its dates that read both ways (`1/2/26`) would be booked as the wrong day.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ _SHAPES = {"dmy": "day-month-year", "mdy": "month-day-year"}
 _AMBIGUOUS = "?"
 #: what DateEvidence records of a date that proves no order: an ISO one, or one that reads the same both ways
 _ISO, _SAME = "iso", "same"
+#: what it records of a date of another shape that proves an order ("2/13/26", "13/2/2026 10:00 PM"): read only
+#: with a --date-format, it decides nothing, but the advice to such dates names the order they show
+_SHOWN = {"dmy": "dmy+", "mdy": "mdy+"}
+#: the first date a given strptime format cannot read and the same format with %d and %m swapped can
+_AGAINST = "against"
+_OTHER = {"dmy": "mdy", "mdy": "dmy"}
 #: the decision for a file whose dates are all ISO, and for one without dates: no order is needed, and a date of
 #: another shape is rejected (with an order decided it could have been read, and would have decided it)
 ISO, NO_DATES = "iso", "none"
@@ -93,11 +101,15 @@ def _convert(spec: str, text: str) -> str | None:
 
 #: numbers apart by one separator, the year last in two digits ("2/13/26", "13.02.26")
 _SHORT_YEAR = re.compile(r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{2})").fullmatch
+#: a date of that shape with two or four digits of year at the start of a cell, whatever follows ("2/13/26",
+#: "2/13/2026 10:00 PM")
+_LEADING = re.compile(r"\s*([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{2}(?:[0-9]{2})?)(?![0-9])").match
 
 
-def _example(text: str) -> str:
+def _example(text: str, order: str = "") -> str:
     """The --date-format that would read `text`, as a refusal names it: its order where the text shows it (a
-    number over 12 is the day), both where it does not; a generic one for other shapes."""
+    number over 12 is the day), else `order` ("dmy" / "mdy": the one the file's other dates show), else both; a
+    generic one for other shapes."""
     m = _SHORT_YEAR(text.strip())
     if m is None and text.strip().isdigit() and 20_000 <= int(text) <= 80_000:  # 1954 to 2119 in Excel's count
         return "it looks like a spreadsheet's day number: format the column as a date before the export"
@@ -111,18 +123,21 @@ def _example(text: str) -> str:
         return f"--date-format {day_first} reads it"
     if second > 12 >= first:
         return f"--date-format {month_first} reads it"
+    if order in _ORDERS:
+        return f"--date-format {_strptime(order, sep, '%y')} reads it ({_ORDERS[order]}, as the file's dates show)"
     return f"--date-format {day_first} (day first) or {month_first} (month first)"
 
 
-def _expected(spec: str, text: str) -> str:
+def _expected(spec: str, text: str, order: str = "") -> str:
     """What a date `text` that did not read with `spec` should have been, and the option that reads other dates;
-    none for a date of the right shape that no calendar has (30 February)."""
+    none for a date of the right shape that no calendar has (30 February). `order`: DateFormat.order."""
     day = text.strip()[:10]
     if (_ISO_DATE(day) and _iso(day) is None) or (_parts(text) is not None and _order(text) is None):
         return "no such day in the calendar"
     if spec == NO_DATES:  # no date of the file read without a format: the row's is no odd one out
         return (
-            f"no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format; {_example(text)}"
+            "no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format; "
+            f"{_example(text, order)}"
         )
     if spec == ISO:
         read = "YYYY-MM-DD, as the file's other dates are"
@@ -130,16 +145,18 @@ def _expected(spec: str, text: str) -> str:
         read = f"{_SHAPES[spec]} or YYYY-MM-DD, as the file's dates were read ({_ORDERS[spec]})"
     else:
         return f"expected format {spec} (--date-format) or YYYY-MM-DD"
-    return f"expected {read}; for dates of another format give --date-format: {_example(text)}"
+    return f"expected {read}; for dates of another format give --date-format: {_example(text, order)}"
 
 
 class DateFormat(NamedTuple):
     """How a file writes dates: `spec` is "dmy" (day first), "mdy" (month first), a strptime format such as
     "%d-%m-%Y", or "iso" / "none" (every date is ISO / the file has none: no order needed, ISO only); `reason`
-    says what decided it, for the report."""
+    says what decided it, for the report; `order` is the one order the file's dates show ("dmy" / "mdy", "" for
+    none or both; "" where a format was given), which the advice to a date that does not read names."""
 
     spec: str = "dmy"
     reason: str = ""
+    order: str = ""
 
     def parse(self, text: str) -> str:
         """`text` as ISO: "YYYY-MM-DD", or the ISO date-time as given when it is one.
@@ -157,7 +174,7 @@ class DateFormat(NamedTuple):
                 cache.clear()
             result = cache[text] = _convert(self.spec, text)
         if result is None:
-            raise ValueError(f"not a valid date: {text!r} ({_expected(self.spec, text)})")
+            raise ValueError(f"not a valid date: {text!r} ({_expected(self.spec, text, self.order)})")
         return result
 
 
@@ -183,11 +200,29 @@ def _order(text: str) -> str | None:
     if parts is None:
         return None
     first, _, second, year, _ = parts
+    return _proof(first, second, year)
+
+
+def _proof(first: int, second: int, year: int) -> str | None:
+    """What a date of the numbers `first`, `second` (day and month in some order) and `year` proves, as _order."""
     day_first = _date(year, second, first) is not None
     month_first = _date(year, first, second) is not None
     if day_first and month_first:
         return _AMBIGUOUS if first != second else None
     return "dmy" if day_first else "mdy" if month_first else None
+
+
+def _shown(text: str) -> str | None:
+    """The order ("dmy" / "mdy") a date at the start of `text` proves, with two or four digits of year and
+    whatever after it ("2/13/26", "13.2.2026 10:00 PM"), else None; a two-digit year is of strptime's century."""
+    m = _LEADING(text)
+    if m is None:
+        return None
+    year = int(m[4])
+    if len(m[4]) == 2:
+        year += 2000 if year < 69 else 1900  # as strptime's %y
+    order = _proof(int(m[1]), int(m[3]), year)
+    return None if order == _AMBIGUOUS else order
 
 
 def _check_spec(spec: str) -> None:
@@ -227,62 +262,136 @@ def _strptime(spec: str, sep: str, year: str = "%Y") -> str:
     return f"%d{sep}%m{sep}{year}" if spec == "dmy" else f"%m{sep}%d{sep}{year}"
 
 
+def given_format(given: str) -> DateFormat:
+    """--date-format `given` as the DateFormat it names: "dmy" / "mdy" (in any case) or the strptime format.
+    ConfigError when it is none of them: a strptime format must write and read back day, month and year."""
+    spec = given.lower() if given.lower() in _ORDERS else given
+    if spec not in _ORDERS:
+        _check_spec(spec)
+    return DateFormat(spec, f"given: --date-format {given}")
+
+
+def _swapped(spec: str) -> tuple[str, str] | None:
+    """The order of the strptime format `spec` ("dmy" when its %d comes before its %m, else "mdy") and `spec`
+    with %d and %m swapped; None where it has no %m (a month by name: no order to swap)."""
+    directives = re.findall(r"%(.)", spec)
+    if "d" not in directives or "m" not in directives:
+        return None
+    order = "dmy" if directives.index("d") < directives.index("m") else "mdy"
+    return order, re.sub(r"%(.)", lambda m: {"d": "%m", "m": "%d"}.get(m[1], m[0]), spec)
+
+
 class DateEvidence(Evidence):
     """What a file's dates prove about their order ("dmy" / "mdy" / "?" and the orderless kinds), collected over
-    the whole file before any row is sent; with a bounded set of the values already looked at."""
+    the whole file before any row is sent; with a bounded set of the values already looked at. Made with the
+    --date-format given, it also finds the first date that contradicts it (see add)."""
 
-    __slots__ = ("_seen",)
+    __slots__ = ("_seen", "_against")
 
-    def __init__(self) -> None:
+    def __init__(self, given: str | None = None) -> None:
+        """`given`: --date-format, or None. ConfigError when it is no date format (given_format)."""
         super().__init__()
         self._seen: set[str] = set()
+        #: (the given strptime format, it with %d and %m swapped, the order the swapped one reads)
+        self._against: tuple[str, str, str] | None = None
+        if given is not None and (spec := given_format(given).spec) not in _ORDERS and (swap := _swapped(spec)):
+            self._against = (spec, swap[1], _OTHER[swap[0]])
 
     def add(self, text: str, line: int, field: str) -> None:
-        """Look at one cell's text. Values that are no date prove nothing: they are rejected later, per row."""
+        """Look at one cell's text. Values that are no date prove nothing: they are rejected later, per row.
+
+        A date that proves the order other than a given strptime format's is read with it and with it swapped
+        (only such a date: a file in the format's order has none, and pays no strptime for this): the first that
+        only the swapped one reads contradicts the format."""
         if text in self._seen:
             return
         if len(self._seen) >= _CACHE_MAX:
             self._seen.clear()
         self._seen.add(text)
         kind = _order(text)
-        if kind is None and _convert("dmy", text) is not None:  # a date that needs no order: ISO, or 05-05-2026
-            kind = _SAME if _parts(text) else _ISO
-        if kind is not None and kind not in self._first:
-            self._first[kind] = Example(line, field, text)
+        if kind is None:
+            if _convert("dmy", text) is not None:  # a date that needs no order: ISO, or 05-05-2026
+                kind = _SAME if _parts(text) else _ISO
+            elif (shown := _shown(text)) is not None:
+                kind = _SHOWN[shown]
+            else:
+                return
+        first = self._first
+        if kind not in first:
+            first[kind] = Example(line, field, text)
+        against = self._against
+        if (
+            against is not None
+            and kind[:3] == against[2]
+            and _AGAINST not in first
+            and _convert(against[0], text) is None
+            and _convert(against[1], text) is not None
+        ):
+            first[_AGAINST] = Example(line, field, text)
 
     def decide(self, given: str | None, path: str) -> DateFormat:
         """The file's DateFormat: `given` (--date-format) when set, else what the values prove.
 
-        ConfigError when `given` is not "dmy", "mdy" or a strptime format with day, month and year, when the file
-        proves both orders, or when some date reads two ways and none shows which. Otherwise day first.
+        ConfigError when `given` is not "dmy", "mdy" or a strptime format with day, month and year, or a date of
+        the file proves the order other than `given`'s (a strptime format's: found by evidence made with it, see
+        add); when the file proves both orders, or when some date reads two ways and none shows which. Otherwise
+        day first.
         """
         if given is not None:
-            spec = given.lower() if given.lower() in _ORDERS else given
-            if spec not in _ORDERS:
-                _check_spec(spec)
-            return DateFormat(spec, f"given: --date-format {given}")
+            return self._given(given, path)
         day_first, month_first, ambiguous = (self._first.get(kind) for kind in ("dmy", "mdy", _AMBIGUOUS))
         if day_first and month_first:
             (first, first_spec), (second, second_spec) = sorted(((day_first, "dmy"), (month_first, "mdy")))
             raise ConfigError(
                 f"{path}: the file writes dates in both orders: {first} is {_ORDERS[first_spec]}, "
-                f"{second} {_ORDERS[second_spec]}; fix the file, or give "
-                f"{_suggest('dmy', day_first[2])} (day first) or {_suggest('mdy', month_first[2])} (month first) "
-                "to read every date one way (the others are then rejected)"
+                f"{second} {_ORDERS[second_spec]}; its dates that read both ways cannot be known: fix the file "
+                "(a --date-format given is refused as well: it would read them one way)"
             )
+        shown = [order for order in _ORDERS if order in self._first or _SHOWN[order] in self._first]
+        order = shown[0] if len(shown) == 1 else ""
         for spec, proof in (("dmy", day_first), ("mdy", month_first)):
             if proof:
-                return DateFormat(spec, f"{_ORDERS[spec]} ({proof})")
+                return DateFormat(spec, f"{_ORDERS[spec]} ({proof})", order)
         if ambiguous:
             line, field, text = ambiguous
             one, _, two, _, _ = _parts(text) or (0, "", 0, 0, "")
+            readings = f"{path}: line {line}: {field} {text!r} could be {one} {_MONTHS[two]} or {two} {_MONTHS[one]}"
+            if order:  # shown by a date of another shape only ("2/13/26"): no D-M-YYYY date of the file proves it
+                raise ConfigError(
+                    f"{readings}; only {self._first[_SHOWN[order]]} shows the order, {_ORDERS[order]}: give "
+                    f"{_suggest(order, text)}"
+                )
             raise ConfigError(
-                f"{path}: line {line}: {field} {text!r} could be {one} {_MONTHS[two]} or {two} {_MONTHS[one]}, "
-                f"and no other date in the file shows the order: give {_suggest('dmy', text)} "
+                f"{readings}, and no other date in the file shows the order: give {_suggest('dmy', text)} "
                 f"(day first) or {_suggest('mdy', text)} (month first)"
             )
         if same := self._first.get(_SAME):
-            return DateFormat("dmy", f"no date in the file shows an order ({same} reads the same either way)")
+            return DateFormat("dmy", f"no date in the file shows an order ({same} reads the same either way)", order)
         if iso := self._first.get(_ISO):
-            return DateFormat(ISO, f"every date is ISO YYYY-MM-DD ({iso})")
-        return DateFormat(NO_DATES, "no date in the file")
+            return DateFormat(ISO, f"every date is ISO YYYY-MM-DD ({iso})", order)
+        return DateFormat(NO_DATES, "no date in the file", order)
+
+    def _given(self, given: str, path: str) -> DateFormat:
+        """`given` as decide takes it: ConfigError where a date of the file proves the other order."""
+        fmt = given_format(given)
+        # (its order, the option that reads the other): dmy and mdy read the D-M-YYYY dates that prove an order
+        swap = (fmt.spec, _OTHER[fmt.spec]) if fmt.spec in _ORDERS else _swapped(fmt.spec)
+        if swap is None:
+            return fmt
+        own, instead = swap
+        other = _OTHER[own]
+        proof = self._first.get(other if fmt.spec in _ORDERS else _AGAINST)
+        if proof is None:
+            return fmt
+        said = f"{path}: --date-format {given} reads dates {_ORDERS[own]}, but {proof} is {_ORDERS[other]}"
+        mine = [example for kind in (own, _SHOWN[own]) if (example := self._first.get(kind)) is not None]
+        if mine:
+            raise ConfigError(
+                f"{said}, and {min(mine)} {_ORDERS[own]}: the file writes dates in both orders, so its dates that "
+                "read both ways cannot be known: fix the file. Nothing was sent"
+            )
+        raise ConfigError(
+            f"{said}, which only --date-format {instead} reads: the file's dates are {_ORDERS[other]}, and read "
+            f"{_ORDERS[own]} its dates that read both ways would be booked as the wrong day; give --date-format "
+            f"{instead}. Nothing was sent"
+        )

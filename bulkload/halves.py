@@ -56,7 +56,8 @@ class Halves(NamedTuple):
 
 class PartScan(msgspec.Struct, frozen=True):
     """What another process needs to read a part of a file as the inspection would: the source's settings, the
-    part, the target (its kind of record) and the SQLite file its runs of group keys go to (`key_runs`)."""
+    part, the target (its kind of record), the SQLite file its runs of group keys go to (`key_runs`) and the
+    --date-format given (its dates are looked at against it), if any."""
 
     source: dict[str, Any]
     part: Part
@@ -65,6 +66,7 @@ class PartScan(msgspec.Struct, frozen=True):
     target_options: dict[str, Any]
     file_idx: int
     keys_db: str
+    date_format: str | None = None
 
 
 class PartScanned(msgspec.Struct, tag=True, array_like=True, frozen=True):

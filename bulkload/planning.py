@@ -259,9 +259,8 @@ def messages(spec: PlanSpec) -> Iterator[Message]:
 
 def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
     """How a file of `kind` is read, as its `profile` (profile.FileProfile as builtins) decided."""
-    return Reading.of(
-        kind, NumberFormat(profile["decimal"]), DateFormat(profile["date_format"]), json=profile["delimiter"] is None
-    )
+    dates = DateFormat(profile["date_format"], order=profile.get("date_order", ""))  # none in an older ledger
+    return Reading.of(kind, NumberFormat(profile["decimal"]), dates, json=profile["delimiter"] is None)
 
 
 def make_planner(target: Target, spec: PlanSpec) -> Planner:

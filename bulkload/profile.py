@@ -70,6 +70,9 @@ class FileProfile(msgspec.Struct, kw_only=True, frozen=True):
     #: "dmy", "mdy" or a strptime format; and the line that showed it
     date_format: str = "dmy"
     date_evidence: str = ""
+    #: "dmy" / "mdy": the one order the file's dates show, "" for none or both (or a format given): a date that does
+    #: not read is told the format of that order only (dates.DateFormat.order)
+    date_order: str = ""
     #: every group's lines are together; when not, the file is regrouped before planning
     grouped: bool = True
     #: the first group found apart, e.g. "voucher 20001 (journal 1): lines 2 and 302"
@@ -111,12 +114,13 @@ def inspect(
 
 
 class Scanned:
-    """What one pass over a file's rows (or a part of them: halves.py) found: the evidence of its numbers and dates,
-    the keys that are no field (JSONL) with the first line each is on, the rows, the rows that named no group, the
-    error the input broke off with, and the first and the last row's group key (None: no group)."""
+    """What one pass over a file's rows (or a part of them: halves.py) found: the evidence of its numbers and dates
+    (and of the dates against `date_format`, the --date-format given), the keys that are no field (JSONL) with the
+    first line each is on, the rows, the rows that named no group, the error the input broke off with, and the
+    first and the last row's group key (None: no group). ConfigError for a `date_format` that is none."""
 
-    def __init__(self) -> None:
-        self.numbers, self.dates = NumberEvidence(), DateEvidence()
+    def __init__(self, date_format: str | None = None) -> None:
+        self.numbers, self.dates = NumberEvidence(), DateEvidence(date_format)
         self.unknown: dict[str, int] = {}
         self.rows = 0
         self.unnamed = Unnamed()
@@ -135,13 +139,15 @@ def _scan(
     stop: threading.Event | None,
     keys: str = _UPSERT,
     families: str = _FAMILIES,
+    date_format: str | None = None,
 ) -> Scanned:
     """Read the rows once; each group key goes to `db` where it starts a run of rows, by the statement `keys`
     (key, file, line): by default into `file_groups`, where a key met again after another is counted (`dup`); and
     where the kind names families of rows (RecordKind.row_family), their runs by the statement `families` (see
-    _families). Raises a refusal (ConfigError) for a row that refuses the whole file, RunStopped soon after `stop`
-    is set."""
-    found = Scanned()
+    _families). Every date cell is looked at (DateEvidence.add), against `date_format` (--date-format) when given.
+    Raises a refusal (ConfigError) for a row that refuses the whole file or a `date_format` that is none,
+    RunStopped soon after `stop` is set."""
+    found = Scanned(date_format)
     # a secret's value is no evidence: evidence is shown (the summary, the report); it is read the file's way all
     # the same, and a value that does not fit is rejected with a reason that does not quote it
     number_fields = tuple(kind.number_fields - kind.secret_fields)
@@ -255,10 +261,12 @@ def in_halves(
     db: sqlite3.Connection,
     stop: threading.Event | None,
     scan_part: ScanPart,
+    date_format: str | None = None,
 ) -> Scanned | None:
     """The pass over a big file as two halves read side by side (halves.py): the second by `scan_part`, the first
-    here. None where the file is not split, or the halves cannot be shown to read as the whole file does: then
-    nothing they found is kept, and the caller reads the file whole."""
+    here, both with their dates against `date_format` (--date-format) when given. None where the file is not split,
+    or the halves cannot be shown to read as the whole file does: then nothing they found is kept, and the caller
+    reads the file whole."""
     split = halves(source)
     if split is None:
         return None
@@ -274,12 +282,13 @@ def in_halves(
                 target_options=target.options(),
                 file_idx=file_idx,
                 keys_db=keys_db,
+                date_format=date_format,
             )
         )
         db.execute("SAVEPOINT first_half")
         first: Scanned | None = None
         with contextlib.suppress(ConfigError, SourceError):  # read whole, it says so again, with the file's lines
-            first = _scan(file_idx, source.sibling(split.first), kind, db, stop)
+            first = _scan(file_idx, source.sibling(split.first), kind, db, stop, date_format=date_format)
         # waited for even where this half failed: the child then reads the plan's spec, not this answer (a run
         # stopped does not wait: it stops the child)
         second = outcome()
@@ -338,7 +347,8 @@ def scan_part(request: PartScan) -> PartScanned | None:
             "family TEXT NOT NULL, part TEXT)"
         )
         db.execute("BEGIN")
-        found = _scan(request.file_idx, source, target.kind_of(request.file_idx), db, None, _RUN, _PART_FAMILIES)
+        kind = target.kind_of(request.file_idx)
+        found = _scan(request.file_idx, source, kind, db, None, _RUN, _PART_FAMILIES, request.date_format)
         db.execute("COMMIT")
     except (ConfigError, SourceError):
         return None
@@ -365,9 +375,10 @@ def _inspect(
     scan_part: ScanPart | None,
 ) -> FileProfile:
     kind = target.kind_of(file_idx)
-    found = in_halves(file_idx, source, target, db, stop, scan_part) if scan_part is not None else None
+    given_dates = given.date_format
+    found = None if scan_part is None else in_halves(file_idx, source, target, db, stop, scan_part, given_dates)
     if found is None:
-        found = _scan(file_idx, source, kind, db, stop)
+        found = _scan(file_idx, source, kind, db, stop, date_format=given_dates)
     unknown, numbers, dates, unnamed, broken, rows = (
         found.unknown,
         found.numbers,
@@ -415,6 +426,7 @@ def _inspect(
         decimal_evidence=decimal.reason,
         date_format=date_format.spec,
         date_evidence=date_format.reason,
+        date_order=date_format.order,
         grouped=not apart,
         apart=apart,
         rows=rows,

@@ -18,7 +18,7 @@ DMY, MDY = DateFormat("dmy"), DateFormat("mdy")
 
 def decide(values: list[str], given: str | None = None) -> DateFormat:
     """What a file whose date cells are `values` (from line 2 on) decides."""
-    evidence = DateEvidence()
+    evidence = DateEvidence(given)
     for line, text in enumerate(values, start=2):
         evidence.add(text, line, "date")
     return evidence.decide(given, "entries.csv")
@@ -147,6 +147,34 @@ def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
     assert decide(["Feb 1, 2026"], given="%b %d, %Y").parse("Feb 1, 2026") == "2026-02-01"
 
 
+def test_the_advice_names_only_the_order_the_files_dates_show() -> None:
+    # found by a tester: 1/2/26 was told both orders where 2/13/26 of the same file shows month first
+    month_first = "--date-format %m/%d/%y reads it (month first, as the file's dates show)"
+    for values, spec in (
+        (["1/2/26", "3/4/26", "2/13/26"], "none"),
+        (["2026-01-02", "1/2/26", "2/13/26 10:00 PM"], "iso"),
+        (["1/2/26", "10/31/2026"], "mdy"),  # a D-M-YYYY date shows it too
+    ):
+        found = decide(values)
+        assert (found.spec, found.order) == (spec, "mdy"), found
+        with pytest.raises(ValueError) as info:
+            found.parse("1/2/26")
+        assert str(info.value).endswith(f"{month_first})"), info.value
+        assert DateFormat(spec, found.reason).parse("2/13/2026" if spec == "mdy" else "2026-02-13")
+    # both orders shown: the date's own, or both
+    found = decide(["1/2/26", "13/2/26", "2/13/26"])
+    assert (found.spec, found.order) == ("none", "")
+    with pytest.raises(ValueError, match=r"%d/%m/%y \(day first\) or %m/%d/%y \(month first\)\)$"):
+        found.parse("1/2/26")
+    # a D-M-YYYY date that reads both ways is refused, naming only the order another date of the file shows
+    with pytest.raises(ConfigError) as refused:
+        decide(["03-04-2026", "2/13/26"])
+    assert str(refused.value) == (
+        "entries.csv: line 2: date '03-04-2026' could be 3 April or 4 March; only line 3 date '2/13/26' shows the "
+        "order, month first: give --date-format %m-%d-%Y"
+    )
+
+
 def test_the_cache_stays_bounded() -> None:
     for day in range(dates._CACHE_MAX + 10):
         text = f"{day:08d}"
@@ -179,7 +207,7 @@ def test_format_is_a_small_frozen_picklable_value() -> None:
 )
 def test_one_proving_date_decides(values: list[str], spec: str) -> None:
     order = "day first" if spec == "dmy" else "month first"
-    assert decide(values) == DateFormat(spec, f"{order} (line {len(values) + 1} date {values[-1]!r})")
+    assert decide(values) == DateFormat(spec, f"{order} (line {len(values) + 1} date {values[-1]!r})", spec)
 
 
 def test_dates_that_read_the_same_either_way_read_day_first() -> None:
@@ -235,8 +263,8 @@ def test_both_orders_are_refused_naming_both_lines() -> None:
         decide(["03-04-2026", "12/25/2026", "25.12.2026"])
     assert str(info.value) == (
         "entries.csv: the file writes dates in both orders: line 3 date '12/25/2026' is month first, line 4 date "
-        "'25.12.2026' day first; fix the file, or give --date-format %d.%m.%Y (day first) or --date-format "
-        "%m/%d/%Y (month first) to read every date one way (the others are then rejected)"
+        "'25.12.2026' day first; its dates that read both ways cannot be known: fix the file (a --date-format given "
+        "is refused as well: it would read them one way)"
     )
 
 
@@ -249,10 +277,60 @@ def test_the_field_named_is_the_one_that_proved() -> None:
 
 
 @pytest.mark.parametrize(("given", "spec"), [("dmy", "dmy"), ("MDY", "mdy"), ("%d-%m-%Y", "%d-%m-%Y")])
-def test_given_order_wins_over_any_evidence(given: str, spec: str) -> None:
-    assert decide(["25/12/2026", "12/25/2026", "03-04-2026"], given) == DateFormat(
-        spec, f"given: --date-format {given}"
+def test_given_order_decides_dates_that_read_both_ways(given: str, spec: str) -> None:
+    assert decide(["03-04-2026", "2026-01-01", "1.2.2026"], given) == DateFormat(spec, f"given: --date-format {given}")
+    # a date of another shape is no date of the given order's: it is rejected with its row
+    assert decide(["03-04-2026", "12/25/26", "25/12/26 10:00"], given).spec == spec
+
+
+@pytest.mark.parametrize(
+    ("given", "values", "proof", "instead"),
+    [
+        # found by a tester: 2/13/26 was rejected, and 1/2/26 and 3/4/26 booked as 1 February and 3 April
+        ("%d/%m/%y", ["1/2/26", "3/4/26", "2/13/26"], "line 4 date '2/13/26' is month first", "%m/%d/%y"),
+        ("%m-%d-%Y", ["01-02-2026", "2026-01-01", "13-02-2026"], "line 4 date '13-02-2026' is day first", "%d-%m-%Y"),
+        ("%d.%m.%Y %H:%M", ["1.2.2026 9:00", "2.13.2026 10:15"], "line 3 date '2.13.2026 10:15' is month first",
+         "%m.%d.%Y %H:%M"),
+        ("%m/%d/%y %I:%M %p", ["1/2/26 9:00 AM", "13/2/26 1:00 PM"], "line 3 date '13/2/26 1:00 PM' is day first",
+         "%d/%m/%y %I:%M %p"),
+        ("dmy", ["01/02/2026", "2026-01-01", "02/13/2026"], "line 4 date '02/13/2026' is month first", "mdy"),
+        ("MDY", ["01/02/2026 10:00", "13/02/2026 10:00"], "line 3 date '13/02/2026 10:00' is day first", "dmy"),
+    ],
+)  # fmt: skip
+def test_a_given_format_a_date_of_the_file_contradicts_is_refused(
+    given: str, values: list[str], proof: str, instead: str
+) -> None:
+    own, other = ("day first", "month first") if "day first" not in proof else ("month first", "day first")
+    with pytest.raises(ConfigError) as info:
+        decide(values, given)
+    assert str(info.value) == (
+        f"entries.csv: --date-format {given} reads dates {own}, but {proof}, which only --date-format {instead} "
+        f"reads: the file's dates are {other}, and read {own} its dates that read both ways would be booked as the "
+        f"wrong day; give --date-format {instead}. Nothing was sent"
     )
+    assert decide(values, instead).spec == instead  # the format it names reads the file
+
+
+def test_a_given_format_is_refused_for_a_file_of_both_orders_and_kept_for_dates_of_neither() -> None:
+    with pytest.raises(ConfigError) as info:
+        decide(["13/2/26", "1/2/26", "2/13/26"], "%d/%m/%y")
+    assert str(info.value) == (
+        "entries.csv: --date-format %d/%m/%y reads dates day first, but line 4 date '2/13/26' is month first, and "
+        "line 2 date '13/2/26' day first: the file writes dates in both orders, so its dates that read both ways "
+        "cannot be known: fix the file. Nothing was sent"
+    )
+    # no day of the calendar in either order, or of another shape than the format's: rejected with its row
+    for values in (["1/2/26", "31/31/26", "2/30/26"], ["1/2/26", "2-13-26", "2/13/2026"], ["1/2/26", "Feb 13, 26"]):
+        fmt = decide(values, "%d/%m/%y")
+        assert fmt.parse("1/2/26") == "2026-02-01"
+        with pytest.raises(ValueError, match=r"expected format %d/%m/%y \(--date-format\) or YYYY-MM-DD"):
+            fmt.parse(values[1])
+    assert decide(["Feb 13, 26", "Feb 1, 26"], "%b %d, %y").spec == "%b %d, %y"  # a month by name: no order to swap
+
+
+def test_a_given_format_is_refused_before_the_file_is_looked_at() -> None:
+    with pytest.raises(ConfigError, match="^--date-format '%d-%d-%Y' is not a date format"):
+        DateEvidence("%d-%d-%Y")
 
 
 @pytest.mark.parametrize("bad", ["", "ymd", "%d-%m", "%m-%Y", "%Y", "%H:%M", "%d-%m-%Q", "%d-%d-%Y"])

@@ -531,6 +531,50 @@ async def test_dates_are_read_in_the_order_the_whole_file_shows(tmp_path: Path) 
 
 
 @pytest.mark.slow
+async def test_a_date_format_the_files_dates_contradict_is_refused_before_anything_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester: told day first, 2/13/26 was rejected and 1/2/26 and 3/4/26 booked as 1 February and 3 April,
+    # where the file (2/13/26) is month first: 2 January and 4 March
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    data = write(
+        tmp_path / "us.csv",
+        "\n".join(
+            [
+                HEADER,
+                "5;1;1;1/2/26;10.00;DKK;1010;a",
+                "5;1;1;1/2/26;-10.00;DKK;5600;a",
+                "5;1;2;3/4/26;20.00;DKK;1010;b",
+                "5;1;2;3/4/26;-20.00;DKK;5600;b",
+                "5;1;3;2/13/26;30.00;DKK;1010;c",
+                "5;1;3;2/13/26;-30.00;DKK;5600;c",
+            ]
+        )
+        + "\n",
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            args = ["load", "economic", str(data), "--base-url", url, "--no-progress", "--date-format"]
+            code = await anyio.to_thread.run_sync(main, [*args, "%d/%m/%y"])
+            assert code == 2
+            err = capsys.readouterr().err
+            assert "line 6 date '2/13/26' is month first" in err and "give --date-format %m/%d/%y" in err, err
+            assert await requests_seen(url) == 0 and await journal(url) == []
+            # told nothing, no date reads: each is rejected, told the one order the file's dates show
+            report = await load(job(data, url), env=CREDS)
+            assert report.exit_code == 1 and report.rejected == 6 and report.inputs[0]["date_order"] == "mdy"
+            reasons = [row["reason"] for row in read_csv(Path(f"{data}.rejects.csv"))]
+            assert all("--date-format %m/%d/%y reads it" in r and "%d/%m/%y" not in r for r in reasons), reasons
+            assert await anyio.to_thread.run_sync(main, [*args, "%m/%d/%y"]) == 0
+            assert {e.voucherNumber: e.date[:10] for e in await journal(url)} == {
+                1: "2026-01-02",
+                2: "2026-03-04",
+                3: "2026-02-13",
+            }
+
+
+@pytest.mark.slow
 async def test_excel_shapes_and_utf16_load_as_excel_meant_them(tmp_path: Path) -> None:
     # sep=; names the delimiter, every line ends with a delimiter (an unnamed empty column), cells carry spaces
     excel = write(

@@ -43,10 +43,10 @@ def in_process(request: PartScan) -> Callable[[], PartScanned | None]:
     return lambda: found
 
 
-def inspected(path: Path, middle: float | None, target: Any = TARGET) -> tuple[Any, ...]:
+def inspected(path: Path, middle: float | None, target: Any = TARGET, given: Given | None = None) -> tuple[Any, ...]:
     """(profile, file_groups rows) of one file, or ("refused", message); `middle`: split at that share of the
-    file (None: read whole). The split's outcome is noted in `inspected.halved`, the families found (file_families
-    rows) in `inspected.families`."""
+    file (None: read whole); `given`: what the options say of its numbers and dates. The split's outcome is noted
+    in `inspected.halved`, the families found (file_families rows) in `inspected.families`."""
     source = Source(path, secrets=target.kind_of(0).secret_fields, pinned=pin(path))
     db = sqlite3.connect(":memory:", isolation_level=None)
     db.execute("BEGIN")
@@ -64,7 +64,7 @@ def inspected(path: Path, middle: float | None, target: Any = TARGET) -> tuple[A
         mock.patch.object(profile, "in_halves", noted),
     ):
         try:
-            profiles = inspect([source], target, Given(), db, None, in_process if middle is not None else None)
+            profiles = inspect([source], target, given or Given(), db, None, in_process if middle is not None else None)
         except ConfigError as exc:
             return ("refused", str(exc))
         finally:
@@ -165,6 +165,21 @@ def test_a_plain_file_is_read_in_halves_and_its_second_halfs_lines_are_the_files
     if apart:  # voucher 1's lines: the file's first and last (its last line counted on from the second half)
         assert found.apart == "voucher 1 (journal 1) (lines 2 and 2001)"
         assert ("1:1", 0, 2, 1, 0, 2001) in groups
+
+
+def test_a_date_format_a_date_of_the_second_half_contradicts_is_refused_as_read_whole(tmp_path: Path) -> None:
+    """The second half is read against the --date-format given too: its 2/13/26 refuses %d/%m/%y, the line counted
+    on from the first half's."""
+    path = tmp_path / "in.csv"
+    rows = [f"1,{1000 + i // 2},{1 + i % 12}/{1 + i % 7}/26,{'-' * (i % 2)}1.00,1000,x" for i in range(2000)]
+    rows.append("1,9999,2/13/26,1.00,1000,x")  # line 2002
+    path.write_text("\r\n".join(["journalNumber,voucherNumber,date,amount,accountNumber,text", *rows]) + "\r\n")
+    given = Given(date_format="%d/%m/%y")
+    whole = inspected(path, None, given=given)
+    assert inspected(path, 0.5, given=given) == whole and inspected.halved  # type: ignore[attr-defined]
+    assert whole[0] == "refused" and "but line 2002 date '2/13/26' is month first" in whole[1], whole
+    assert whole[1].endswith("give --date-format %m/%d/%y. Nothing was sent"), whole
+    assert inspected(path, 0.5, given=Given(date_format="%m/%d/%y"))[0] != "refused"
 
 
 def test_the_orders_of_a_visma_core_file_read_in_halves_hold_every_line_as_read_whole(tmp_path: Path) -> None:
