@@ -254,6 +254,34 @@ class Loader:
             if self.tally.stopped:
                 return
 
+    def unsent(self, chunk: Chunk) -> None:
+        """A chunk the run stopped before it sent: its rows are skipped, but for those an earlier process of the run
+        loaded or had rejected (the ledger's, as the success and rejects files list them)."""
+        loaded, rejected = 0, 0
+        prev = self.known.get((chunk.seq, chunk.part))
+        if prev is not None and prev.body_hash == body_hash(chunk.body):
+            loaded, rejected = self._settled(chunk.seq, chunk.part, len(chunk))
+        self.tally.loaded += loaded
+        self.tally.rejected += rejected
+        self.tally.skipped += len(chunk) - loaded - rejected
+
+    def _settled(self, seq: int, part: str, rows: int) -> tuple[int, int]:
+        """(loaded, rejected): how many of the `rows` rows of chunk (seq, part) the ledger holds as loaded and as
+        rejected; a split chunk's rows are its parts' and, where no part took them, rejected (resume_split)."""
+        prev = self.known.get((seq, part))
+        state = prev.state if prev is not None else None
+        if state == "done":
+            return rows, 0
+        if state == "rejected":
+            return 0, rows
+        if state != "split":
+            return 0, 0
+        loaded, rejected = 0, rows
+        for child, lines in self.ledger.children(seq, part):
+            child_loaded, child_rejected = self._settled(seq, child, len(lines))
+            loaded, rejected = loaded + child_loaded, rejected - len(lines) + child_rejected
+        return loaded, rejected
+
     def order(self, chunk: Chunk) -> None:
         """Writes to one record land in file order: a chunk waits for the earlier chunks that write the
         same records (called in plan order, by the producer)."""
@@ -269,7 +297,7 @@ class Loader:
         async with recv:
             async for chunk in recv:
                 if self.tally.stopped:
-                    self.tally.skipped += len(chunk)
+                    self.unsent(chunk)
                     continue
                 before, turn = self._waits.pop((chunk.seq, chunk.part), ([], None))
                 try:
@@ -279,7 +307,7 @@ class Loader:
                         if self.tally.stopped:
                             # the run stopped while it waited; an earlier write to one of its records may be
                             # unfinished, sent again on resume: this one must not land before it
-                            self.tally.skipped += len(chunk)
+                            self.unsent(chunk)
                             continue
                         await self.deliver(chunk)
                 finally:

@@ -223,6 +223,14 @@ def json_text(value: Any) -> str:
     return redact(msgspec.json.format(msgspec.json.encode(value), indent=2).decode())
 
 
+#: what a stopped run's figures count (a resume reads the input again from its start, and may stop before it reaches
+#: rows an earlier invocation settled: Run._not_reached counts them)
+FIGURES_SO_FAR = (
+    "rows: the run's so far, earlier invocations' included, as the rejects and success files list them; requests, "
+    "retries and elapsed: this invocation's"
+)
+
+
 def write_report(path: str, report: Report | Rollback) -> None:
     write_private(path, json_text(report) + "\n")
 
@@ -249,6 +257,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         expected = rec.expected_count + rec.others_count + rec.in_doubt_found_count
         table.add_row("expected / remote count", f"{expected:,} / {rec.remote_count:,}")
     console.print(table)
+    if report.status == "stopped":
+        console.print(FIGURES_SO_FAR)
     if rec is not None:
         for line in _reconciled_lines(rec):
             console.print(line)

@@ -80,6 +80,7 @@ class Run:
         self.started = time.monotonic()
         self.tally = Tally()
         self.loader: Loader | None = None  # made once setup is done; the report counts its rows read
+        self.not_reached = 0  # rows an earlier process of the run settled that this one stopped before reading
         self.stages = Stages()  # what it is doing now, for the progress display
         self.behind: Behind | None = None  # the walk behind the load, where the target is reconciled by walk
         self.loaded_at: float | None = None  # when the last upload was answered (time.monotonic())
@@ -347,7 +348,19 @@ class Run:
 
     @property
     def rows_read(self) -> int:
-        return self.loader.rows_read if self.loader is not None else 0
+        """Rows this process read, and those an earlier process of the run settled that it stopped before reading
+        again (`_not_reached`)."""
+        return (self.loader.rows_read if self.loader is not None else 0) + self.not_reached
+
+    def _not_reached(self) -> None:
+        """A run that stopped counts the rows an earlier process of it loaded or had rejected, which this one stopped
+        before reading again (a resume reads the input from its start): its figures are the run's so far, as its
+        success and rejects files (which the ledger writes whole) list the rows."""
+        tally, held = self.tally, self.ledger.row_counts()
+        loaded = max(0, held.get("loaded", 0) - tally.loaded)
+        rejected = max(0, held.get("rejected", 0) - tally.rejected)
+        tally.loaded, tally.rejected = tally.loaded + loaded, tally.rejected + rejected
+        self.not_reached += loaded + rejected
 
     def _cut_short(self) -> None:
         """Rows handed out but not settled when the run was cut short are skipped: never sent (the loader put their
@@ -395,6 +408,8 @@ class Run:
                 return None
 
         status = "stopped" if tally.stopped else "complete"
+        if tally.stopped:
+            self._not_reached()
         attempt("the ledger's status", lambda: ledger.set_status(status))
         if status == "complete":
             record_status(ledger, status)
@@ -457,7 +472,7 @@ class Run:
             elapsed_s=round(elapsed, 3),
             load_s=round(elapsed if load_s is None else load_s, 3),
             reconcile_s=round(0.0 if load_s is None else elapsed - load_s, 3),
-            rows_per_s=round(self.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
+            rows_per_s=round((self.rows_read - self.not_reached) / elapsed, 1) if elapsed > 0 else 0.0,
             stop_reason=tally.stop_reason,
             stop_code=tally.stop_code or None,
             isolation=self.loader.isolation.report() if self.loader is not None else None,

@@ -668,6 +668,24 @@ async def stopped_by_quota(tmp_path: Path, url: str) -> tuple[Path, Job]:
     return data, job
 
 
+async def test_a_resume_stopped_before_it_reread_the_rows_it_counts_them_as_its_files_list_them(
+    tmp_path: Path,
+) -> None:
+    """A resume the quota stops at once reads the input again only up to its first call: it counted 20 rejected
+    rows while its rejects file listed 22 (and the summary said "rejected rows so far (22 vouchers)"). Its figures
+    are the run's so far, as its rejects and success files list them, and the summary says so."""
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            _, job = await stopped_by_quota(tmp_path, url)
+            again = await runner.resume(str(job.ledger), env=CREDS, raise_on_stop=False)
+    assert again.status == "stopped" and again.requests == 0, again
+    accounted(again)
+    assert (again.rejected, again.loaded) == (again.rejects_written, again.success_written), again
+    out = io.StringIO()
+    print_summary(again, out)
+    assert "rows: the run's so far, earlier invocations' included" in " ".join(out.getvalue().split())
+
+
 async def test_an_api_gone_after_it_answered_the_run_stops_its_resume_resumable_every_row_accounted(
     tmp_path: Path,
 ) -> None:
