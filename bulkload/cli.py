@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import re
+import shlex
 import sqlite3
 import sys
 import time
@@ -21,7 +22,7 @@ from msgspec import UnsetType
 
 from . import interrupts, ledger_pg, logs, runner, undo, worker
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
-from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError
+from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, command_on
 from .job import Job, JobTable, read_config
 from .ledger import wal_advice
 from .load_help import base_url_help, batch_help, job_default, target_epilog, window_s_help
@@ -617,15 +618,15 @@ def _cut_short(ns: argparse.Namespace, exc: BaseException) -> str:
 def _again(command: str, ledger: str | None, manifest: str | None = None) -> str:
     """What to run after `command` was cut short (`manifest`: `bulkload run`'s)."""
     if command == "run" and manifest:
-        return f"continue with `bulkload run {manifest} --resume`"
+        return f"continue with `bulkload run {shlex.quote(manifest)} --resume`"
     if ledger and ledger_pg.is_url(ledger):
         ledger = ledger_pg.name_of(ledger)  # without its password
     if command in ("load", "resume") and ledger and (os.path.exists(ledger) or ledger_pg.is_url(ledger)):
-        return f"continue with `bulkload resume --ledger {ledger}`"
+        return f"continue with `{command_on('resume', ledger)}`"
     if command == "load":
         return "the run had not begun: nothing was sent"
-    if command in ("reconcile", "rollback"):
-        return f"run `bulkload {command} --ledger {ledger}` again"
+    if command in ("reconcile", "rollback") and ledger:
+        return f"run `{command_on(command, ledger)}` again"
     return "nothing to resume"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .errors import command_on
 from .targets.base import RecordKind, Target
 
 
@@ -32,9 +33,9 @@ def way_on(target: Target, files: Iterable[int], ledger: str, *, own: bool = Tru
 
 def _own(target: Target, files: Iterable[int], ledger: str) -> str:
     """What settles rows in doubt of the run's own calls (see `way_on`)."""
-    resume = f"`bulkload resume --ledger {ledger}`"
+    resume = f"`{command_on('resume', ledger)}`"
     resend = (
-        f"`bulkload resume --ledger {ledger} --resend-in-doubt` sends every call still in doubt again, and one the "
+        f"`{command_on('resume', ledger)} --resend-in-doubt` sends every call still in doubt again, and one the "
         "API did carry out is then carried out twice (a create creates a duplicate): use it only when the API holds "
         "none of their rows; where it holds some, load a file of only the rows it does not hold with "
         "--allow-duplicate-load"
@@ -44,8 +45,8 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
             f"{resume} settles those whose idempotency key the API still keeps (sent again with it, the API answers "
             f"what it did) and looks for the records of the others, and of those whose key it answers with a failure "
             f"it replays, among what their {target.api.scope_name}s received since the run began: all found, they "
-            f"are loaded; the rest stay in doubt: check the API for their rows (`bulkload reconcile --ledger "
-            f"{ledger}` names those it finds); {resend}; a call sent again while the API keeps its key is answered "
+            f"are loaded; the rest stay in doubt: check the API for their rows (`{command_on('reconcile', ledger)}` "
+            f"names those it finds); {resend}; a call sent again while the API keeps its key is answered "
             f"what its key was answered: one whose failure the API replays gets that failure again until "
             f"{target.api.key_ttl_s / 3600:g} hour{'s' if target.api.key_ttl_s != 3600 else ''} after it was first "
             "sent (its reason in the in-doubt file says until when), and is sent anew only after"

@@ -44,10 +44,20 @@ doubt only later, a copy says so (`BulkloadError.in_doubt`).
 
 from __future__ import annotations
 
+import os
+import shlex
 from typing import Any, ClassVar, Self
 
 #: exit codes, as docs/report.md#exit-codes gives them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
+
+
+def command_on(command: str, ledger: str | os.PathLike[str]) -> str:
+    """`bulkload COMMAND --ledger LEDGER` as a shell reads it back: the ledger quoted where it must be (a space, a
+    quote, a `?` of a PostgreSQL ledger's URL), so that a way on pasted as it is says the same ledger."""
+    return f"bulkload {command} --ledger {shlex.quote(str(ledger))}"
+
+
 #: statuses that answer a call at a path the API does not have (WrongEndpoint)
 NO_SUCH_CALL = (404, 405, 415)
 
@@ -107,7 +117,7 @@ class SharedUnfinished(LedgerError):
         self.under_way = under_way
         #: the verb, agreeing with the fact ("1 voucher of this input … belongs")
         self._belong = "belongs" if fact.startswith("1 ") else "belong"
-        super().__init__(self._said(f"`bulkload resume --ledger {ledger}`", "load this file again"))
+        super().__init__(self._said(f"`{command_on('resume', ledger)}`", "load this file again"))
 
     def _said(self, resume: str, again: str) -> str:
         if self.under_way:
@@ -118,10 +128,10 @@ class SharedUnfinished(LedgerError):
         if self.status == "rolling_back":
             return (
                 f"{self.fact} {self._belong} to a run being rolled back (ledger {self.ledger}; its rollback stopped "
-                f"part way): finish the rollback first (`bulkload rollback --ledger {self.ledger}`), then {again}; "
+                f"part way): finish the rollback first (`{command_on('rollback', self.ledger)}`), then {again}; "
                 "nothing was sent"
             )
-        undo = f" or undo it (`bulkload rollback --ledger {self.ledger}`)" if self.can_delete else ""
+        undo = f" or undo it (`{command_on('rollback', self.ledger)}`)" if self.can_delete else ""
         # a status of "running" with no process on the run: it was killed, or its machine stopped
         status = "stopped without a word: killed?" if self.status == "running" else self.status
         return (
@@ -131,15 +141,14 @@ class SharedUnfinished(LedgerError):
 
     def in_manifest(self, job: str) -> str:
         """The message for job `job` of a manifest, in a manifest's words."""
-        return self._said(
-            _RESUME_IN_MANIFEST.format(ledger=self.ledger), "run the manifest again (`bulkload run MANIFEST --resume`)"
-        )
+        return self._said(_resume_in_manifest(self.ledger), "run the manifest again (`bulkload run MANIFEST --resume`)")
 
 
-#: how a manifest job is told to continue an earlier run of the ledger `ledger`, which may be a job's of a manifest
-_RESUME_IN_MANIFEST = (
-    "`bulkload resume --ledger {ledger}` (`bulkload run MANIFEST --resume` where that ledger is a job's of a manifest)"
-)
+def _resume_in_manifest(ledger: str) -> str:
+    """How a manifest job is told to continue an earlier run of the ledger `ledger`, which may be a job's of a
+    manifest."""
+    manifest = "`bulkload run MANIFEST --resume` where that ledger is a job's of a manifest"
+    return f"`{command_on('resume', ledger)}` ({manifest})"
 
 
 class LoadedBefore(ConfigError):
@@ -152,13 +161,13 @@ class LoadedBefore(ConfigError):
     def __init__(self, fact: str, ledger: str, *, resuming: bool = False, status: str | None = None) -> None:
         self.fact, self.ledger, self.resuming, self.status = fact, ledger, resuming, status
         again = "resume this run again" if resuming else "load this file again"
-        super().__init__(self._said(f"`bulkload resume --ledger {ledger}`", "pass --allow-duplicate-load", again))
+        super().__init__(self._said(f"`{command_on('resume', ledger)}`", "pass --allow-duplicate-load", again))
 
     def _said(self, resume: str, allow: str, again: str) -> str:
         if self.status == "rolling_back":
             finish = (
-                f"that run is being rolled back and its rollback stopped part way: finish it with `bulkload rollback "
-                f"--ledger {self.ledger}`"
+                "that run is being rolled back and its rollback stopped part way: finish it with "
+                f"`{command_on('rollback', self.ledger)}`"
             )
             if self.resuming:
                 return f"{self.fact}. This run created nothing; {finish}, then {again}"
@@ -179,7 +188,7 @@ class LoadedBefore(ConfigError):
     def in_manifest(self, job: str) -> str:
         """The message for job `job` of a manifest, in a manifest's words."""
         return self._said(
-            _RESUME_IN_MANIFEST.format(ledger=self.ledger),
+            _resume_in_manifest(self.ledger),
             f"set allow_duplicate_load = true in job {job!r}'s table of the manifest",
             "run the manifest again (`bulkload run MANIFEST --resume`)",
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
@@ -27,6 +28,7 @@ from .errors import (
     LoadedBefore,
     RunStopped,
     SharedUnfinished,
+    command_on,
 )
 from .job import Job
 from .ledger import Ledger
@@ -142,7 +144,7 @@ def _rolled_back(mjob: ManifestJob, status: str) -> str:
     if status == "rolling_back":
         return (
             f"job {mjob.name!r}: its run is being rolled back and its rollback stopped part way: finish it with "
-            f"`bulkload rollback --ledger {ledger}`; {again}"
+            f"`{command_on('rollback', ledger)}`; {again}"
         )
     return f"job {mjob.name!r}: its run was rolled back; {again}"
 
@@ -293,30 +295,36 @@ def failed(mjob: ManifestJob, exc: BaseException, status: str, manifest: Path | 
     return without_report(mjob, status, said, exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED)
 
 
-#: the command line's way on for a run (`bulkload resume --ledger PATH`, with `--base-url URL` where the run goes
-#: on at a corrected address)
-_RESUME = re.compile(r"`bulkload resume --ledger \S+?( --base-url URL)?`")
+#: the command line's way on for a run (`bulkload resume --ledger PATH`, the path shell-quoted where it must be:
+#: errors.command_on; with `--base-url URL` where the run goes on at a corrected address)
+_RESUME = re.compile(r"`bulkload resume --ledger (?:'[^']*'|\"[^\"]*\"|[^\s'\"`])+?( --base-url URL)?`")
 
 
-def manifest_words(text: str, manifest: Path) -> str:
+def manifest_words(text: str, manifest: Path, *, queued: bool = False) -> str:
     """`text` (why a job stopped, what settles its rows in doubt) with the command line's way on said in the words
     of `manifest`: `bulkload resume --ledger …` knows none of the manifest's credential variables (it fails with
-    "missing credential" where they are not the target's own names), `bulkload run MANIFEST --resume` does."""
+    "missing credential" where they are not the target's own names), `bulkload run MANIFEST --resume` does. A job
+    `queued` (`bulkload worker`) is run again by the queue (queue.RETRY), then by `bulkload run MANIFEST --queue`:
+    `--resume` would load it anew, its ledger being the queue's."""
 
     def said(found: re.Match[str]) -> str:
         fixed = " once the job's base_url in it is right" if found.group(1) else ""
-        return f"`bulkload run {manifest} --resume`{fixed}"
+        if queued:
+            retried = fixed or " once the queue has stopped retrying it (`bulkload status --queue URL` says)"
+            return f"`bulkload run {shlex.quote(str(manifest))} --queue URL`{retried}"
+        return f"`bulkload run {shlex.quote(str(manifest))} --resume`{fixed}"
 
     return _RESUME.sub(said, text)
 
 
-def in_manifest(report: Report, manifest: Path) -> Report:
-    """A job's report with its ways on in the words of `manifest` (manifest_words), in its report file too."""
+def in_manifest(report: Report, manifest: Path, *, queued: bool = False) -> Report:
+    """A job's report with its ways on in the words of `manifest` (manifest_words; `queued`: a job of the queue), in
+    its report file too."""
     stop, way_on = report.stop_reason, report.in_doubt_way_on
     said = msgspec.structs.replace(
         report,
-        stop_reason=manifest_words(stop, manifest) if isinstance(stop, str) else stop,
-        in_doubt_way_on=manifest_words(way_on, manifest) if isinstance(way_on, str) else way_on,
+        stop_reason=manifest_words(stop, manifest, queued=queued) if isinstance(stop, str) else stop,
+        in_doubt_way_on=manifest_words(way_on, manifest, queued=queued) if isinstance(way_on, str) else way_on,
     )
     unwritten = report.unwritten if isinstance(report.unwritten, list) else []
     if said != report and report.report_file and not any(u.startswith("the report") for u in unwritten):

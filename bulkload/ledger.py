@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 import msgspec
 
 from . import ledger_pg, origins
-from .errors import LedgerError, LedgerWriteError, SharedUnfinished
+from .errors import LedgerError, LedgerWriteError, SharedUnfinished, command_on
 from .ledger_schema import STATEMENTS
 from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
 from .redact import known, redact
@@ -299,7 +299,7 @@ class Ledger:
         try:
             if path.exists():
                 raise LedgerError(
-                    f"the ledger {path} already holds a run; use `bulkload resume --ledger {path}` to continue it, "
+                    f"the ledger {path} already holds a run; use `{command_on('resume', path)}` to continue it, "
                     "or choose another --ledger (for a run that finished or was rolled back, resume has nothing to do)"
                 )
             # holding the lock, every draft of this path is a dead process's: gone with it
@@ -367,7 +367,7 @@ class Ledger:
         try:
             if ledger_pg.exists(conn, where.schema):
                 raise LedgerError(
-                    f"the ledger {where} already holds a run; use `bulkload resume --ledger {where}` to continue it, "
+                    f"the ledger {where} already holds a run; use `{command_on('resume', where)}` to continue it, "
                     "or choose another ledger name (?ledger=NAME; for a run that finished or was rolled back, resume "
                     "has nothing to do)"
                 )
@@ -1276,7 +1276,7 @@ def _family_known(
     (origins.taken), its family's are rejected. A line in doubt there is said to be, with `settle`. In Python: one
     pass over the earlier run's groups, which a family is asked for only where the target has one
     (RecordKind.group_family)."""
-    undo = f" (or undo that run: `bulkload rollback --ledger {earlier}`)" if can_delete else ""
+    undo = f" (or undo that run: `{command_on('rollback', earlier)}`)" if can_delete else ""
     theirs: set[str] = set()
     # family -> part (None: a group, or a line whose part that ledger does not tell) -> what the earlier run sent
     # of it, as a message names it, and whether it was done (not in doubt), one that was if any
@@ -1567,7 +1567,7 @@ def known_to(
                 "load this run's rejects file (its lines) with --reload-gone"
             )
         else:  # an API bulkload cannot read back: only the user can tell what it holds now
-            undo = f" (or undo that run: `bulkload rollback --ledger {earlier}`)" if can_delete else ""
+            undo = f" (or undo that run: `{command_on('rollback', earlier)}`)" if can_delete else ""
             differs = (
                 f"{loaded}{other}: not created again (loading this file again changes nothing for it); if this "
                 f"file's version is the right one, correct it in the API by hand{undo}"

@@ -38,6 +38,7 @@ from .errors import (
     RowsRefused,
     RunStopped,
     WrongEndpoint,
+    command_on,
 )
 from .http import Response
 from .isolation import IsolationBudget
@@ -82,7 +83,7 @@ def resume_after(exc: BaseException, ledger: str | os.PathLike[str], command: st
     """What the user does after `exc` stopped a run's `command` (resume, or rollback) on the ledger at path
     `ledger`: free space first where the ledger could not be written, then that command again."""
     then = "free space (or fix the file), then " if isinstance(exc, LedgerWriteError) else "continue with "
-    return f"{then}`bulkload {command} --ledger {ledger}`"
+    return f"{then}`{command_on(command, ledger)}`"
 
 
 def resumable(said: str, exc: BaseException, ledger: str | os.PathLike[str], command: str = "resume") -> str:
@@ -90,7 +91,7 @@ def resumable(said: str, exc: BaseException, ledger: str | os.PathLike[str], com
     way on: its own hint to resume, naming the ledger and `command` (a rollback is continued by rollback, never by
     resume), or `resume_after`'s."""
     if "`bulkload resume`" in said:
-        return said.replace("`bulkload resume`", f"`bulkload {command} --ledger {ledger}`")
+        return said.replace("`bulkload resume`", f"`{command_on(command, ledger)}`")
     return f"{said}; {resume_after(exc, ledger, command)}"
 
 

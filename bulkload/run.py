@@ -36,6 +36,7 @@ from .errors import (
     TransportError,
     Unreachable,
     WrongEndpoint,
+    command_on,
 )
 from .http import Client, Settings
 from .job import Job
@@ -242,7 +243,7 @@ class Run:
         are written (`success`: the success file written already, as for `_outcome`), and `interrupted` is handed
         the report (the command line prints it)."""
         self.tally.stop(
-            f"{interrupts.reason()}; `bulkload resume --ledger {self.ledger.path.absolute()}` continues it {then}",
+            f"{interrupts.reason()}; `{command_on('resume', self.ledger.path.absolute())}` continues it {then}",
             EXIT_STOPPED,
         )
         self._cut_short()
@@ -268,15 +269,15 @@ class Run:
         if isinstance(exc, Unreachable | WrongEndpoint | Redirected):
             if self.ledger.created_nothing():
                 return (
-                    f"nothing was created: with the right address, continue with `bulkload resume --ledger {ledger} "
+                    f"nothing was created: with the right address, continue with `{command_on('resume', ledger)} "
                     "--base-url URL`, or load the files again"
                 )
-            return f"once the API answers there again, continue with `bulkload resume --ledger {ledger}`"
+            return f"once the API answers there again, continue with `{command_on('resume', ledger)}`"
         if isinstance(exc, AuthError | TokenRefused):
             created = "nothing was created: " if self.ledger.created_nothing() else ""
             names = settings_of(self.target).credentials
             which = "" if names in str(exc) else f" ({names})"  # named once
-            return f"{created}with the right credentials{which}, continue with `bulkload resume --ledger {ledger}`" + (
+            return f"{created}with the right credentials{which}, continue with `{command_on('resume', ledger)}`" + (
                 ", or load the files again" if created else ""
             )
         return None
@@ -426,7 +427,7 @@ class Run:
         n_in_doubt = attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files))
         if unwritten and not tally.stopped:
             tally.stop(
-                f"could not write {unwritten[0]}; `bulkload resume --ledger {ledger.path}` writes it again",
+                f"could not write {unwritten[0]}; `{command_on('resume', ledger.path)}` writes it again",
                 EXIT_STOPPED,
             )
         report = self._report(recon, load_s, n_rejects, n_success, n_in_doubt, unwritten)
@@ -435,7 +436,7 @@ class Run:
             if unwritten[-1:] and unwritten[-1].startswith("the report") and not tally.stopped:
                 # the one file a script reads the run by: without it, not an ending to report as done
                 tally.stop(
-                    f"could not write {unwritten[-1]}; `bulkload resume --ledger {ledger.path}` writes it again",
+                    f"could not write {unwritten[-1]}; `{command_on('resume', ledger.path)}` writes it again",
                     EXIT_STOPPED,
                 )
                 report = report.stopped(tally.stop_reason or "", tally.stop_code)

@@ -21,7 +21,7 @@ import msgspec
 from . import ledger_pg, logs, prestart
 from .agreement_calls import agreement_file
 from .doubt import way_on
-from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped
+from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped, command_on
 from .job import Job, address, mapping_typos
 from .ledger import Ledger, RunInfo, known_to
 from .ledger_home import check_home, tie
@@ -344,7 +344,7 @@ async def resume(
             in_part = status == "rolling_back"  # stopped, by the quota say: rollback continues it, never resume
             # a quota raised for it goes to the rollback, which takes it as resume would
             raised = f" --daily-quota {daily_quota}" if daily_quota is not None else ""
-            finish = f"finish the rollback (`bulkload rollback --ledger {ledger.path}{raised}`), then "
+            finish = f"finish the rollback (`{command_on('rollback', ledger.path)}{raised}`), then "
             raise LedgerError(
                 f"the run of {ledger.path} was rolled back{' in part' if in_part else ''}: its ledger no longer "
                 f"says what the API holds; {finish if in_part else ''}load the files again as a new run"
@@ -414,9 +414,9 @@ def _stays(ledger: Ledger, url: str) -> str:
     return (
         f"the run of {ledger.path} has created records at {here} (or may have: calls in doubt), so it goes on there "
         f"only: at {url} the rest of its files would go to another API, agreement or tenant, or, were it the same "
-        f"one by another address, what may have arrived would be sent again. Continue it with `bulkload resume "
-        f"--ledger {ledger.path}`, or undo it (`bulkload rollback --ledger {ledger.path}`) and load the files into "
-        f"{url} as a new run; nothing was sent"
+        f"one by another address, what may have arrived would be sent again. Continue it with "
+        f"`{command_on('resume', ledger.path)}`, or undo it (`{command_on('rollback', ledger.path)}`) and load the "
+        f"files into {url} as a new run; nothing was sent"
     )
 
 

@@ -299,4 +299,5 @@ def test_a_lost_ledger_connection_is_named_as_postgresqls(postgres_url: str) -> 
     ns = argparse.Namespace(command="reconcile", ledger=url)
     line = cli._cut_short(ns, lost.value)
     assert line.startswith("the ledger's PostgreSQL connection was lost: ") and "SQLite" not in line, line
-    assert "pw-in-url" not in line and line.endswith(f"run `bulkload reconcile --ledger {where}` again")
+    assert "pw-in-url" not in line  # its `?` quoted, as a shell reads it back
+    assert line.endswith(f"run `bulkload reconcile --ledger '{where}'` again"), line

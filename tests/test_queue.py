@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import spawn_sandbox, write_entries
+from conftest import CREDS, spawn_sandbox, write_entries
 from test_fleet import AGREEMENTS, ENV, assert_each_row_once, grant, inputs, manifest_text, server_stats
 
 from benchmarks import chaos_fleet
@@ -384,3 +384,42 @@ def test_status_names_the_manifest_where_two_share_a_job_name(capsys: pytest.Cap
     print_states([one, JobState(id=2, name="beta", agreement="b", state="queued", attempts=0, manifest="/m/two.toml")])
     table = capsys.readouterr().out
     assert "manifest" in table and "/m/one.toml" in table and "/m/two.toml" in table
+
+
+async def test_a_queued_jobs_stop_names_the_queues_way_on(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queued job stopped by its daily quota is told the queue's way on, in the error `bulkload status` shows and
+    in its report.json (before: `bulkload resume --ledger postgresql://…`, which knows none of the manifest's
+    credential variables, nor the agreement's shared budget; `bulkload run MANIFEST --resume` would load it anew in
+    a ledger of its own)."""
+    from bulkload import queue
+    from bulkload.errors import RunStopped
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    data = tmp_path / "e.csv"
+    write_entries(data, 300)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    folder = tmp_path / "my jobs"
+    folder.mkdir()
+    async with running("economic", SandboxOptions()) as url:
+        manifest = folder / "m.toml"
+        manifest.write_text(
+            f'output_dir = "{tmp_path / "runs"}"\n[[job]]\nname = "quota"\ntarget = "economic"\nbase_url = "{url}"\n'
+            f'files = ["{data}"]\nbatch_size = 20\nconcurrency = 1\nattempts = 1\ndaily_quota = 3\n'
+            'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n',
+            encoding="utf-8",
+        )
+        (queued,) = await queue.enqueue(postgres_url, str(manifest))
+        assert queued.id is not None
+        path = str(read_manifest(str(manifest)).path)
+        with pytest.raises(RunStopped) as stopped:
+            await queue.run_queued(postgres_url, queued.id, path, "quota")
+    way_on = f"`bulkload run '{path}' --queue URL` once the queue has stopped retrying it"
+    for said in (
+        str(stopped.value),
+        json.loads((tmp_path / "runs" / "quota" / "report.json").read_text())["stop_reason"],
+    ):
+        assert "quota" in said and way_on in said and "bulkload resume" not in said, said

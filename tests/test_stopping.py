@@ -742,6 +742,25 @@ async def test_a_manifest_job_stopped_by_an_api_gone_is_told_the_manifests_way_o
         assert "bulkload resume --ledger" not in said, said
 
 
+def test_a_way_on_quotes_a_path_with_a_space_and_is_said_in_a_manifests_words(tmp_path: Path) -> None:
+    """A ledger or manifest whose path holds a space is quoted as a shell reads it back, and a job's way on is the
+    manifest's, `bulkload worker`'s for a queued job (before: the ledger unquoted, so the rewording's pattern missed
+    it and the job was told `bulkload resume --ledger /tmp/my dir/…`, which names no ledger)."""
+    from bulkload.fleet import manifest_words
+    from bulkload.pipeline import resume_after
+
+    ledger, manifest = tmp_path / "my dir" / "run.sqlite", tmp_path / "my jobs" / "m.toml"
+    said = resume_after(RuntimeError("gone"), ledger)
+    assert said == f"continue with `bulkload resume --ledger '{ledger}'`", said
+    assert manifest_words(said, manifest) == f"continue with `bulkload run '{manifest}' --resume`"
+    queued = manifest_words(said, manifest, queued=True)
+    assert queued.startswith(f"continue with `bulkload run '{manifest}' --queue URL` once the queue has stopped"), (
+        queued
+    )
+    moved = manifest_words(said.removesuffix("`") + " --base-url URL`", manifest)
+    assert moved.endswith(f"`bulkload run '{manifest}' --resume` once the job's base_url in it is right"), moved
+
+
 @pytest.mark.slow
 @pytest.mark.sandbox_flags("--latency-ms", "40")
 def test_a_killed_planning_child_stops_the_run_naming_the_way_on(
