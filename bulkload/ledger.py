@@ -29,7 +29,7 @@ import msgspec
 from . import ledger_pg, origins
 from .errors import LedgerError, LedgerWriteError, SharedUnfinished, command_on
 from .ledger_schema import STATEMENTS
-from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals
+from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals, alike
 from .redact import known, redact
 from .sent_count import SentCount
 
@@ -423,6 +423,7 @@ class Ledger:
             raise LedgerError(f"{path} was written by another bulkload version (schema {version and version[0]})")
         try:
             ledger._renew_checks()
+            ledger._keep_looks()
         except BaseException:
             ledger.close()
             raise
@@ -441,6 +442,13 @@ class Ledger:
             self._db.execute("UPDATE skip_groups SET digest = NULL WHERE digest IS NOT NULL")
             self._db.execute("UPDATE groups SET digest = 0")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('checks', ?)", (str(CHECKS_VERSION),))
+
+    @_writes
+    def _keep_looks(self) -> None:
+        """A ledger made before its calls' lookalikes were kept (2026-12) gets their column; the calls it holds have
+        none: unknown, each is a `rival` of every call of its kind."""
+        if not _has(self._db, "", "chunks", "looks"):
+            self._db.execute("ALTER TABLE chunks ADD COLUMN looks BLOB")
 
     def close(self) -> None:
         if self._sent is not None:
@@ -580,14 +588,16 @@ class Ledger:
         body_hash: str,
         state: str,
         groups: Sequence[GroupInfo] = (),
+        looks: bytes | None = None,
     ) -> None:
-        """A call an adopted copy never saw: the run may have sent it (with `key`) any time since it began."""
+        """A call an adopted copy never saw: the run may have sent it (with `key`) any time since it began.
+        `looks`: as `sending`'s."""
         now = time.time()
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
-                " error, updated, sent_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                " error, updated, sent_at, looks) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     part,
@@ -600,6 +610,7 @@ class Ledger:
                     "not in the copy of the ledger; the run may have sent it after the copy was made",
                     now,
                     self.run.created,
+                    looks,
                 ),
             )
             self._groups(seq, part, groups, replace=False)
@@ -630,18 +641,20 @@ class Ledger:
         body_hash: str,
         calls: dict[int, int],
         groups: Sequence[GroupInfo] = (),
+        looks: bytes | None = None,
     ) -> None:
         """Record the key (and the chunk's groups) before the request leaves; counts one more attempt on a
-        resend. A group follows the chunk that carries it, so its state is the chunk's."""
+        resend. A group follows the chunk that carries it, so its state is the chunk's. `looks`: what a look for
+        the call's records compares (RecordKind.lookalikes; see `rival`)."""
         now = time.time()
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated,"
-                " sent_at) VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)"
+                " sent_at, looks) VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=chunks.attempts+1,"
-                " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at)",
-                (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now),
+                " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at), looks=excluded.looks",
+                (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now, looks),
             )
             self._groups(seq, part, groups, replace=True)
             self._save_calls(calls)
@@ -1192,6 +1205,23 @@ class Ledger:
             lines.frombytes(blob)
             out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash, updated)
         return out
+
+    def rival(self, seq: int, part: str, files: Iterable[int], looks: bytes) -> tuple[int, str, list[int]] | None:
+        """(seq, part, lines) of a call of the run's `files` but the chunk (seq, part) whose outcome the ledger does
+        not know (sending: in flight, here or when an earlier process stopped; in doubt) and whose `looks` (as
+        `sending` recorded them) are model.alike `looks`, or unknown (sent by a bulkload that kept none): a record a
+        look for the chunk's found may be that call's. None where there is none. Reads every call open, of every
+        process: a look is rare, and there are few."""
+        wanted = set(files)
+        for other, other_part, file_idx, blob, theirs in self._db.execute(
+            "SELECT seq, part, file_idx, lines, looks FROM chunks WHERE state IN ('sending', 'in_doubt') "
+            "ORDER BY seq, part"
+        ):
+            if file_idx in wanted and (other, other_part) != (seq, part) and (theirs is None or alike(looks, theirs)):
+                lines = array("i")
+                lines.frombytes(blob)
+                return other, other_part, lines.tolist()
+        return None
 
     def removals(self) -> dict[tuple[str, int], str]:
         """(scope, id) -> what a rollback recorded of it: "removing" (its DELETE may have been sent), "removed",

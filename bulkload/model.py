@@ -103,6 +103,22 @@ def group_digest(checks: Iterable[int]) -> int:
 
 _DIGEST = blake2b(digest_size=8)
 
+#: the bytes of one digest of `lookalikes`: two match keys that collide only cost a look its proof (in doubt)
+LOOKALIKE_BYTES = 8
+
+
+def lookalikes(keys: Iterable[str]) -> bytes:
+    """What a look compares (RecordKind.lookalikes: match keys, never a secret) as the ledger keeps it for a call: a
+    blake2b digest of LOOKALIKE_BYTES bytes a key, without repeats, in order."""
+    digests = {blake2b(k.encode(), digest_size=LOOKALIKE_BYTES).digest() for k in keys}
+    return b"".join(sorted(digests))
+
+
+def alike(a: bytes, b: bytes) -> bool:
+    """Whether two `lookalikes` share a digest: a look for the one call could find what the other created."""
+    n = LOOKALIKE_BYTES
+    return not {a[i : i + n] for i in range(0, len(a), n)}.isdisjoint(b[i : i + n] for i in range(0, len(b), n))
+
 
 class Call(NamedTuple):
     """One request that sends a chunk."""

@@ -12,6 +12,7 @@ import pytest
 
 from bulkload.errors import ConfigError, LedgerError
 from bulkload.ledger import Ledger, RowOutcome, RunInfo
+from bulkload.model import lookalikes
 
 
 def new(tmp_path: Path | str) -> Ledger:
@@ -43,6 +44,45 @@ def test_a_chunk_is_sending_with_its_key_before_done(where: str) -> None:
     again = Ledger.open(where)  # what was committed survives a reopen
     assert again.row_counts() == {"loaded": 2} and again.run.key_prefix == "abc"
     again.close()
+
+
+def test_a_call_left_open_whose_lookalikes_meet_a_chunks_is_its_rival_in_a_later_process(where: str) -> None:
+    """A look for a chunk's records may find what another call of its files created, while the ledger does not know
+    that call's outcome (sending, in doubt): whichever process sent it. Settled (done, back to pending) it is none."""
+    dup, other = lookalikes(["XeroDetails Dup"]), lookalikes(["XeroDetails Other"])
+    ledger = new(where)
+    ledger.sending(1, "", 0, "abc-1", [2], "h1", {}, looks=dup)
+    ledger.sending(2, "", 0, "abc-2", [3], "h2", {}, looks=lookalikes(["XeroDetails Zed", "XeroDetails Dup"]))
+    ledger.sending(3, "", 0, "abc-3", [4], "h3", {}, looks=other)
+    ledger.sending(4, "", 1, "abc-4", [5, 6], "h4", {}, looks=dup)
+    ledger.settle(2, "", "in_doubt", "no answer", {})
+    ledger.close()
+    later = Ledger.open(where)
+    assert later.rival(1, "", [0], dup) == (2, "", [3])
+    assert later.rival(3, "", [0], other) is None
+    later.done(2, "", 0, [3], [70], {}, {})
+    assert later.rival(1, "", [0], dup) is None  # chunk 4: of another file
+    assert later.rival(1, "", [0, 1], dup) == (4, "", [5, 6])
+    later.settle(4, "", "pending", "not sent: the run was cut short", {})
+    assert later.rival(1, "", [0, 1], dup) is None
+    assert later.rival(3, "", [0], dup) == (1, "", [2])
+    later.close()
+
+
+def test_a_ledger_made_before_lookalikes_were_kept_gets_them_and_its_open_calls_are_rivals(where: str) -> None:
+    """Its calls open have none: what they created cannot be told, so each is a rival of any chunk of its files."""
+    ledger = new(where)
+    ledger.sending(1, "", 0, "abc-1", [2], "h1", {}, looks=lookalikes(["XeroDetails A"]))
+    ledger.sending(2, "", 0, "abc-2", [3], "h2", {}, looks=lookalikes(["XeroDetails B"]))
+    ledger.db().execute("ALTER TABLE chunks DROP COLUMN looks")
+    ledger.close()
+    older = Ledger.open(where)
+    assert older.rival(1, "", [0], lookalikes(["XeroDetails A"])) == (2, "", [3])
+    older.sending(3, "", 0, "abc-3", [4], "h3", {}, looks=lookalikes(["XeroDetails C"]))
+    older.done(2, "", 0, [3], [70], {}, {})
+    assert older.rival(3, "", [0], lookalikes(["XeroDetails C"])) == (1, "", [2])
+    assert older.rival(1, "", [0], lookalikes(["XeroDetails A"])) is None
+    older.close()
 
 
 def test_split_rejects_rows_and_plans_children_in_one_step(where: str) -> None:
