@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -203,10 +203,6 @@ class Loader:
         #: a copy adopted after the run's own ledger was lost: a call it holds nothing of may have been sent
         self.adopted = ledger.adopted() is not None
         self._baselines = ledger.baselines()
-        #: per chunk (seq, part), the chunks whose call may have created records the ledger does not hold: sent (here,
-        #: or by an earlier process) and not yet recorded done or refused; one left in doubt stays. A look for another
-        #: chunk's records may find theirs (`look`)
-        self._unsettled: dict[tuple[int, str], Chunk] = {}
         #: told the ids of every answer that created records and the scopes of its chunk (a walk behind the load:
         #: walks.Behind.created)
         self.on_created: Callable[[list[int], Iterable[str]], None] | None = None
@@ -417,7 +413,6 @@ class Loader:
     async def in_flight(self, chunk: Chunk, prev: ChunkRow, call: Call, summary: dict[str, Totals]) -> bool:
         """An earlier process sent the call (`prev` sending or in doubt) and its attempt may be landing yet. True
         when that settles the chunk here (a look found it, or it stays in doubt); False to send it again."""
-        self._unsettle(chunk)
         repeatable = call.repeatable
         if repeatable and self.target.api.idempotent:
             # a key the API has forgotten deduplicates nothing: an old in-flight call is in doubt like any other
@@ -443,26 +438,20 @@ class Loader:
         return False
 
     async def begin_sending(self, chunk: Chunk, key: str, digest: str, summary: dict[str, Totals]) -> bool:
-        """What must be recorded before the call leaves: the baselines of a walk, and the call as sending. False
-        when it cannot be (the run stops)."""
+        """What must be recorded before the call leaves: the baselines of a walk, and the call as sending, with what
+        a look for another call's records could take of its (RecordKind.lookalikes: `not_proven`). False when it
+        cannot be (the run stops)."""
+        looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
         try:
             if self.target.api.reconcile_by == "walk":
                 await self.ensure_baselines(summary)
             self.ledger.sending(
-                chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls, chunk.groups
+                chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls, chunk.groups, looks
             )
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
             return False
-        self._unsettle(chunk)
         return True
-
-    def _unsettle(self, chunk: Chunk) -> None:
-        """The chunk's call may create records the ledger does not hold yet: kept (with its records) in `_unsettled`
-        where a look for another chunk could take them for its own (RecordKind.lookalike), and nowhere else (a call
-        left in doubt stays there for the run: most would be held for nothing)."""
-        if type(self.target.kind_of(chunk.file_idx)).lookalike is not RecordKind.lookalike:
-            self._unsettled[(chunk.seq, chunk.part)] = chunk
 
     async def send_call(
         self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals], *, fresh: bool
@@ -566,7 +555,8 @@ class Loader:
         """A call an adopted copy of the ledger never saw: the run may have sent it since it began. Where a stored
         key may be replayed it is in flight (sent again with its key while the API keeps it); otherwise in doubt."""
         state = "sending" if self.target.api.idempotent else "in_doubt"
-        self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups)
+        looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
+        self.ledger.unseen(chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, state, chunk.groups, looks)
         row = self.known[(chunk.seq, chunk.part)] = ChunkRow(state, key, 0, digest, self.ledger.run.created)
         return row
 
@@ -580,7 +570,6 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
             return
-        self._unsettled.pop((chunk.seq, chunk.part), None)
         self.tally.loaded += len(chunk)
         if self.on_created is not None:
             self.on_created(ids, summary)
@@ -613,22 +602,16 @@ class Loader:
     def not_proven(self, kind: RecordKind, chunk: Chunk, found: list[int], taken: frozenset[int]) -> str | None:
         """Why the records `found` for the chunk's call (by `look`, which left out the records of `taken`) may be
         another call's of the run, or None. Another call not settled yet (in flight, its answer not recorded, lost, or
-        in doubt) may have created them (`lookalike`: a record of the same match fields), and one whose records were
-        recorded while the look listed them (not in `taken` yet) may have."""
-        rival = next(
-            (
-                other
-                for seq, other in self._unsettled.items()
-                if seq != (chunk.seq, chunk.part)
-                and self.target.kind_of(other.file_idx) is kind
-                and kind.lookalike(chunk, other)
-            ),
-            None,
-        )
+        in doubt; sent here, or by an earlier process of the run: the ledger's) may have created them (`lookalikes`: a
+        record of the same match fields), and one whose records were recorded while the look listed them (not in
+        `taken` yet) may have."""
+        files = kind_files(self.target, self.ledger, kind)
+        looks = kind.lookalikes(chunk)
+        rival = None if looks is None else self.ledger.rival(chunk.seq, chunk.part, files, looks)
         if rival is not None:
-            return f"{named(rival)}, not settled yet, may have created them"
+            return f"{named_call(*rival)}, not settled yet, may have created them"
         # never the id of a record the chunk updates: the targets whose looks give those take turns per record (`order`)
-        if not (taken_ids(self.target, self.ledger, kind) - taken).isdisjoint(found):
+        if not (self.ledger.ids_in(files) - taken).isdisjoint(found):
             return "another row of the run was recorded with one of them while the look listed them"
         return None
 
@@ -700,7 +683,6 @@ class Loader:
         that holds a row named bad (all its lines, naming the line that failed) and send the rest again at once;
         when the answer names none, split at the group boundary nearest the middle until a refused group is
         alone, and reject it whole."""
-        self._unsettled.pop((chunk.seq, chunk.part), None)  # refused: it created nothing
         spans = chunk.spans()
         children: list[Chunk] = []
         if bad is not None:
@@ -803,10 +785,15 @@ class Loader:
                 event.set()
 
 
+def kind_files(target: Target, ledger: Ledger, kind: RecordKind) -> list[int]:
+    """The indexes of the run's files of `kind`."""
+    return [i for i in range(len(ledger.run.files)) if target.kind_of(i) is kind]
+
+
 def taken_ids(target: Target, ledger: Ledger, kind: RecordKind) -> frozenset[int]:
     """The ids the ledger holds for rows of `kind`'s files (every file of the run of that kind): records the run
     created or updated, none of them made by a call whose answer was lost (`RecordKind.resolve`'s `taken`)."""
-    return ledger.ids_in(i for i in range(len(ledger.run.files)) if target.kind_of(i) is kind)
+    return ledger.ids_in(kind_files(target, ledger, kind))
 
 
 def replayed_failure(exc: APIError, target: Target, sent_at: float | None) -> str:
@@ -831,7 +818,12 @@ def key_forgotten(target: Target, sent_at: float) -> str:
 
 def named(chunk: Chunk) -> str:
     """A chunk as messages name it: "chunk 7.b (lines 301-400)"."""
-    return f"chunk {chunk.seq}{'.' + chunk.part if chunk.part else ''} (lines {chunk.lines[0]}-{chunk.lines[-1]})"
+    return named_call(chunk.seq, chunk.part, chunk.lines)
+
+
+def named_call(seq: int, part: str, lines: Sequence[int]) -> str:
+    """The call of chunk `seq`, part `part`, carrying `lines`, as `named` names it."""
+    return f"chunk {seq}{'.' + part if part else ''} (lines {lines[0]}-{lines[-1]})"
 
 
 async def run_chunks(loader: Loader, spec: PlanSpec, concurrency: int, planner: Planning) -> None:

@@ -277,7 +277,8 @@ async def _plan_again(
                 if seq not in seqs:  # never seen by this copy: sent, perhaps, any time until the run ended
                     key, digest = f"{ledger.run.key_prefix}-{seq}", body_hash(body)
                     state = "sending" if target.api.idempotent else "in_doubt"
-                    ledger.unseen(seq, "", file_idx, key, lines, digest, state, planned.groups)
+                    looks = target.kind_of(file_idx).lookalikes(planned)
+                    ledger.unseen(seq, "", file_idx, key, lines, digest, state, planned.groups, looks)
                     await send.send(
                         (planned, OpenCall(file_idx, key, state, ledger.run.created, list(lines), digest, time.time()))
                     )

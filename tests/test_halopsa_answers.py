@@ -287,6 +287,52 @@ async def test_a_lost_create_is_never_settled_with_a_record_recorded_for_another
     assert (report.loaded, report.in_doubt, success) == (2, 1, {"3": "1", "4": "2"}), (report, success)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_resume_never_settles_a_lost_create_with_the_record_of_a_call_an_earlier_process_left_open(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Two rows named `Dup`, one call each, sent side by side: row 2's POST is saved (id 1) and answered 500, row 1's
+    answered 500 with nothing saved once row 2's is. Each look finds id 1 while the other call is not settled: the
+    load leaves both in doubt. Before: the resume (one call at a time) knew only the calls it had sent itself, so row
+    1's look took id 1 for its own, and row 2, finding nothing, was sent again (`t2` created twice, `t1` never; a
+    rollback would delete row 2's record as row 1's). A call an earlier process left open, of the same match fields,
+    is a rival as one of this process's is: the resume leaves both in doubt and creates nothing; a rollback removes
+    the one record."""
+    saved, failed = anyio.Event(), anyio.Event()
+
+    async def row_1_fails_once_row_2_is_saved(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/") and not failed.is_set():
+            (item,) = json.loads(await request.read())
+            if item["tenant_id"] == "t2":
+                await handler(request)
+                saved.set()
+            else:
+                with anyio.fail_after(10):  # a bound, should row 2's never come
+                    await saved.wait()
+                failed.set()
+            return web.json_response({"error": "oops"}, status=500)
+        return await handler(request)
+
+    ledger = str(tmp_path / "run.sqlite")
+    if backend == "postgresql":
+        ledger = f"{request.getfixturevalue('postgres_url')}?ledger=dup"
+    rows = [{"name": "Dup", "tenant_id": "t1"}, {"name": "Dup", "tenant_id": "t2"}]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    async with serving(halo_app(tmp_path, [], row_1_fails_once_row_2_is_saved)) as url:
+        run = job(tmp_path, data, url, settle_s=0.2, batch_size=1, concurrency=2)
+        run.ledger = ledger
+        report = await load(run, env=ENV)
+        before = {r["id"]: r["tenant_id"] for r in await held(url)}
+        assert (report.loaded, report.in_doubt, before) == (0, 2, {1: "t2"}), (report, before)
+        resumed = await resume(ledger, env=ENV, concurrency=1, raise_on_stop=False)
+        made = {r["id"]: r["tenant_id"] for r in await held(url)}
+        undone = await rollback(ledger, env=ENV)
+        left = await held(url)
+    assert made == {1: "t2"}, made
+    assert (resumed.loaded, resumed.in_doubt) == (0, 2), resumed
+    assert (undone.removed, undone.exit_code, left) == (1, 0, []), undone  # as the in-doubt advice says
+
+
 async def test_two_creates_of_a_lost_call_are_never_settled_with_one_record(tmp_path: Path) -> None:
     """One call creates two rows named `Dup`; while it is sent another writer creates a `Dup`, and the call is
     answered 500 with nothing of it saved. Before: the look found that one record for both rows and recorded both as

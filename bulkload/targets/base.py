@@ -193,11 +193,12 @@ class RecordKind:
         if it certainly did not, None when there is no telling. By default as `resolve`."""
         return await self.resolve(client, chunk, taken)
 
-    def lookalike(self, chunk: Chunk, other: Chunk) -> bool:
-        """Whether a look for what `chunk`'s call created (`resolve`, `find_sent`) could find a record `other`'s call
-        created and take it for its own: then, while `other`'s outcome is not recorded, what the look finds proves
-        nothing (pipeline.Loader.look). By default never."""
-        return False
+    def lookalikes(self, chunk: Chunk) -> bytes | None:
+        """What a look for what `chunk`'s call created (`resolve`, `find_sent`) compares, as model.lookalikes makes
+        it: a look could find a record another call created and take it for its own where theirs are `alike`; then,
+        while that call's outcome is not recorded, what the look finds proves nothing (pipeline.Loader.not_proven).
+        Kept in the ledger with the call as it leaves. None: a look never can (by default)."""
+        return None
 
     def created_ids(self, body: bytes, n: int) -> list[int]:
         """The ids the API gave the n created items, in request order (NO_ID for items it confirmed without one)."""

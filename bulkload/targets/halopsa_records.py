@@ -12,7 +12,7 @@ import msgspec
 
 from ..errors import APIError, RowInDoubt, RowInvalid
 from ..http import decoded
-from ..model import Call, Chunk, Totals
+from ..model import Call, Chunk, Totals, lookalikes
 from .base import RecordKind
 from .halopsa_listing import listing_whole, with_id
 from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
@@ -314,16 +314,11 @@ class Resource(RecordKind):
             return [int(r["id"]) for r in records]
         return await self.resolve(client, chunk, taken)
 
-    def lookalike(self, chunk: Chunk, other: Chunk) -> bool:
-        """Whether one of `other`'s creates has the match key of one of `chunk`'s: a record it created is found by a
-        look for `chunk`'s (`resolve`)."""
-        keys = self._create_keys(chunk)
-        return not keys.isdisjoint(self._create_keys(other))
-
-    def _create_keys(self, chunk: Chunk) -> set[str]:
-        """The match keys of the chunk's creates (records without an id) that have one."""
+    def lookalikes(self, chunk: Chunk) -> bytes:
+        """The match keys of the chunk's creates (records without an id) that have one, with the resource's name: a
+        record another call created with one of them is found by a look for this chunk's (`resolve`)."""
         keys = (self.key(as_sent(r)) for r in chunk.entries(self) if getattr(r, "id", None) is None)
-        return {k for k in keys if k is not None}
+        return lookalikes(f"{self.name} {k}" for k in keys if k is not None)
 
     def differences(self, sent: Mapping[str, Any], found: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
         """(field, sent, found) for what the API should hold after `sent` (`as_sent`) but does not, compared as the
