@@ -49,7 +49,7 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
             f"names those it finds); {resend}; a call sent again while the API keeps its key is answered "
             f"what its key was answered: one whose failure the API replays gets that failure again until "
             f"{target.api.key_ttl_s / 3600:g} hour{'s' if target.api.key_ttl_s != 3600 else ''} after it was first "
-            "sent (its reason in the in-doubt file says until when), and is sent anew only after"
+            "sent (its reason in the in-doubt file says until when), and is sent anew only after that"
         )
     if any(looks_up(target.kind_of(i)) for i in files):
         return (

@@ -806,7 +806,7 @@ def replayed_failure(exc: APIError, target: Target, sent_at: float | None) -> st
         f"{exc}, replayed by the API from its idempotency cache (X-ResultFromCache: true): the answer to an earlier "
         f"attempt, which the call's key gets again {until}, so whether that attempt was carried out is unknown; its "
         "records were not all found in the API. `bulkload resume --resend-in-doubt` sends the call with that key: "
-        "it gets the same failure until then, and is sent anew only after"
+        "it gets the same failure until then, and is sent anew only after that"
     )
 
 

@@ -366,11 +366,18 @@ async def resume(
         for stored in ledger.run.files:
             path = stored["path"]
             if not os.path.isfile(path):
-                raise LedgerError(f"the run's input {path} is gone; resume needs the same files")
+                raise LedgerError(
+                    f"the run's input {path} is gone; resume needs the same files: put the file back as it was "
+                    "when the run started (its SHA-256 is in the ledger), then resume it, or roll it back"
+                )
         pins, hashes = await anyio.to_thread.run_sync(_hashed, [f["path"] for f in ledger.run.files])
         for stored, digest in zip(ledger.run.files, hashes):
             if digest != stored["sha256"]:
-                raise LedgerError(f"{stored['path']} changed since the run started; resume needs the same files")
+                raise LedgerError(
+                    f"{stored['path']} changed since the run started; resume needs the same files: put back the "
+                    f"file as it was (SHA-256 {stored['sha256'][:12]}…), resume or roll the run back, then load "
+                    "the changed file"
+                )
         job.files = [f["path"] for f in ledger.run.files]
         sources = open_sources(job, target)
         for source, pinned in zip(sources, pins):

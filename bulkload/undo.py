@@ -187,9 +187,15 @@ async def _inputs_changed(job: Job, ledger: Ledger) -> str | None:
         try:
             digest = await anyio.to_thread.run_sync(sha256_of, stored["path"])
         except (OSError, BulkloadError):
-            return f"the run's input {stored['path']} cannot be read: the call cannot be rebuilt to settle it"
+            return (
+                f"the run's input {stored['path']} cannot be read: the call cannot be rebuilt to settle it; put the "
+                "file back as it was when the run started and roll back again"
+            )
         if digest != stored["sha256"]:
-            return f"{stored['path']} changed since the run: the call cannot be rebuilt to settle it"
+            return (
+                f"{stored['path']} changed since the run: the call cannot be rebuilt to settle it; put back the file "
+                f"as it was (SHA-256 {stored['sha256'][:12]}…) and roll back again"
+            )
     return None
 
 

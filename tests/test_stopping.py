@@ -629,6 +629,7 @@ def test_a_file_changed_after_its_inspection_stops_the_load_exit_4_and_resume_re
         timeout=60,
     )
     assert again.returncode == 2 and "changed since the run started" in again.stderr, again.stderr
+    assert "put back the file as it was (SHA-256" in again.stderr, again.stderr  # the way on, found by a tester
 
 
 def test_a_read_sqlite_refuses_is_a_stop_not_a_bug(
