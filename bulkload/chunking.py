@@ -5,7 +5,8 @@ each chunk in one call.
 A group is decided by its rows as read, before validation, so a bad line still names its group: when any line
 of a group is rejected (or cannot even be read), every line of the group is rejected with a reason that names
 the line that failed, and nothing of it is sent. The input's groups are together (profile.py checks the whole
-file first, and regroup.py brings the lines of a scattered file together).
+file first, and regroup.py brings the lines of a scattered file together); a group whose lines it brought together
+from runs that are each the whole group (regroup.copies) is the group given more than once, and is rejected whole.
 
 The plan is deterministic: the same files and settings give the same chunks with the same sequence numbers,
 which is what lets `resume` find each chunk's stored idempotency key again.
@@ -28,7 +29,7 @@ from .errors import RowInvalid, SourceError
 from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest
 from .numbers import NumberFormat, whole_number, whole_reason
-from .regroup import NEIGHBOUR, Placed, keyed
+from .regroup import NEIGHBOUR, RUN, SAME_LINES, Placed, copies, keyed
 from .sources import BadRow, JsonExponent, Row
 from .targets.base import RecordKind, Target
 
@@ -38,6 +39,8 @@ RECENT_GROUPS = 100_000
 FILE_SHIFT = 24
 #: rejected rows held before the plan pauses (yields None) so the caller can write them out
 REJECTS_BATCH = 1_000
+#: the copies of a group given more than once that its reason names one by one
+_COPIES_SHOWN = 5
 
 
 #: a number written with an exponent ("1.01E+03", "1e3"), as a spreadsheet shows one it may have rounded
@@ -218,6 +221,7 @@ class Planner:
         lines: list[int] = []
         records: list[Any] = []
         failures: list[_Failure] = []
+        runs: tuple[int, ...] = ()  # where its lines begin again after other groups' (indexes into lines)
         recent: set[str] = set()
         recent_order: deque[str] = deque()
         try:
@@ -245,6 +249,9 @@ class Planner:
                             exc.bucket,
                         )
                 else:
+                    if item.kind == RUN:  # no row: the group's lines begin again here (a regrouped file)
+                        runs += (len(lines),)
+                        continue
                     line = item.line_no
                     failure = (line, "", item.reason, "rejected")
                     shadow = item.kind == NEIGHBOUR  # a reason for the group, not a row of its own
@@ -253,8 +260,8 @@ class Planner:
                     # rejected rows grow only as a group closes: the caller drains (or swaps) the list meanwhile
                     if len(self.rejected) >= REJECTS_BATCH:
                         yield None
-                    closing = (key, lines, records, failures)
-                    key, lines, records, failures = new_key, [], [], []
+                    closing = (key, lines, records, failures, runs)
+                    key, lines, records, failures, runs = new_key, [], [], [], ()
                     yield from self._close(file_idx, *closing)
                 key = new_key
                 if not shadow:
@@ -274,7 +281,7 @@ class Planner:
                     if len(recent_order) > RECENT_GROUPS:
                         recent.discard(recent_order.popleft())
             if lines or failures:
-                yield from self._close(file_idx, key, lines, records, failures)
+                yield from self._close(file_idx, key, lines, records, failures, runs)
         except SourceError as exc:
             # the input breaks off here: the open chunk is not sent (its last group may go on past the break),
             # and its rows are listed with the reason, so every row read is loaded or rejected
@@ -288,13 +295,24 @@ class Planner:
             yield from self._emit(file_idx)
 
     def _close(
-        self, file_idx: int, key: str | None, lines: list[int], records: list[Any], failures: list[_Failure]
+        self,
+        file_idx: int,
+        key: str | None,
+        lines: list[int],
+        records: list[Any],
+        failures: list[_Failure],
+        runs: tuple[int, ...] = (),
     ) -> Iterator[Chunk]:
-        """A group is complete: skip it, reject it whole, or add it to the open chunk."""
+        """A group is complete: skip it, reject it whole, or add it to the open chunk. `runs`: where its lines
+        begin again after other groups' lines in the file (indexes into `lines`; a regrouped file)."""
         target, kind = self.target, self._kind
         if self._group_faults and not failures and len(records) > 1 and (fault := kind.group_fault(records)):
             at, field_, reason = fault
             failures = [(lines[at], field_, reason, "rejected")]  # no line failed: the lines are the records'
+        if runs and not failures and key is not None and (twice := self._copies(key, lines, records, runs)):
+            for line in lines:
+                self.outcome(file_idx, line, "rejected", "", twice, key)
+            return
 
         known = self.skip(key) if key is not None and self.skip is not None else None
         if known is not None and not failures:
@@ -345,6 +363,39 @@ class Planner:
             yield from self._emit(file_idx)
         self._open.append(_tuple_new(_Group, (key, lines, records)))
         self._count += n
+
+    def _copies(self, key: str, lines: list[int], records: list[Any], runs: tuple[int, ...]) -> str | None:
+        """Why a group whose lines lie apart in `runs` is refused as given more than once (regroup.copies), or
+        None where its runs are one group's lines brought together."""
+        kind = self._kind
+        bounds = (0, *runs, len(lines))
+        parts = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+        how = copies(kind, [records[part] for part in parts])
+        if how is None:
+            return None
+        shown = [
+            f"line {lines[p.start]}" if p.stop - p.start == 1 else f"lines {lines[p.start]}-{lines[p.stop - 1]}"
+            for p in parts
+        ]
+        more = len(shown) - _COPIES_SHOWN
+        where = (
+            ", ".join(shown[:-1]) + f" and {shown[-1]}"
+            if more <= 0
+            else f"{', '.join(shown[:_COPIES_SHOWN])} and {more} more"
+        )
+        name = kind.group_name
+        if how == SAME_LINES:
+            return (
+                f"{kind.group_label(key)} is given {len(parts)} times, as the same lines ({where}): a duplicate "
+                "export? Which is meant cannot be told, so none is loaded: remove all but one copy (where each is "
+                "meant, put them one after another)"
+            )
+        return (
+            f"{kind.group_label(key)} is given {len(parts)} times, each a whole {name} {how} ({where}): a duplicate "
+            "export, or a correction appended? Which is meant cannot be told, so none is loaded: remove all but one "
+            f"copy (where they are the lines of one {name}, as in a file sorted by account, put them one after "
+            f"another: sort the file by {name})"
+        )
 
     def _emit(self, file_idx: int) -> Iterator[Chunk]:
         parts, self._open, self._count = self._open, [], 0

@@ -4,6 +4,10 @@ ordered by group (groups in the order of their first row, rows of a group in fil
 General-ledger and account-statement exports are sorted by account, so a voucher's lines lie far apart; a
 voucher travels in one call, so such a file is regrouped before it is planned. SQLite sorts on disk when the
 rows do not fit its cache, so a 10-million-row file needs no more memory than a small one.
+
+Lines apart are not always one group's: a duplicate export pasted below the first, or a correction appended, gives
+a group twice, and merging its copies would book it twice. regrouped() marks where a group's lines begin again
+(RUN), and the planner refuses a group whose runs are copies of it (copies) rather than merge them.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ import os
 import pickle
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 from .errors import SourceError
 from .sources import BadRow, Row
@@ -28,6 +32,11 @@ Keyed = tuple[str | None, Row | BadRow]
 
 #: the kind of a shadow row: not a row of its own, but the reason a group is refused with a broken neighbour
 NEIGHBOUR = "neighbour"
+#: the kind of a mark regrouped() puts among a group's rows: no row, but where its lines begin again after other
+#: groups' lines in the file (at the line it names), so the planner can tell its runs apart (see copies)
+RUN = "run"
+#: how a group's runs are copies of it (copies): each the same lines, or each balancing on its own
+SAME_LINES, BALANCED = "the same lines", "balancing on its own"
 
 
 class Placed(NamedTuple):
@@ -134,7 +143,9 @@ def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> I
     with the group keyed() gave it in the file's order, and a neighbour's shadow in the group it refuses: a row
     naming no group is not judged again by its neighbours in the new order (before: a shadow was dropped, so
     the voucher after a line naming none loaded when the file was regrouped, and a voucher next to it only in
-    the new order was refused). The spill file is created in `workdir` (never following a link) and removed
+    the new order was refused). Where a group's lines begin again after other groups' lines in the file, a mark
+    goes before the first of them: Placed(key, BadRow(line, "", "", kind=RUN)), no row (the planner tells the
+    group's runs by it, see copies). The spill file is created in `workdir` (never following a link) and removed
     when the iteration ends."""
     fd, path = tempfile.mkstemp(prefix=".bulkload-regroup-", suffix=".sqlite", dir=workdir)
     os.close(fd)
@@ -143,30 +154,87 @@ def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> I
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
         db.execute("CREATE TABLE grp (key TEXT PRIMARY KEY, ord INTEGER NOT NULL) WITHOUT ROWID")
-        db.execute("CREATE TABLE row (key TEXT NOT NULL, line INTEGER NOT NULL, item BLOB NOT NULL)")
+        # run: the order of the first row of the row's run, the rows one after another in the file with its key
+        db.execute(
+            "CREATE TABLE row (key TEXT NOT NULL, line INTEGER NOT NULL, run INTEGER NOT NULL, item BLOB NOT NULL)"
+        )
         db.execute("BEGIN")
         groups: list[tuple[str, int]] = []
-        spilled: list[tuple[str, int, bytes]] = []
+        spilled: list[tuple[str, int, int, bytes]] = []
         dumps = pickle.dumps
+        previous: str | None = None
+        run = 0
         for order, (key, item) in enumerate(keyed(rows, kind)):
             line = item.line_no if type(item) is BadRow else item[0]
             spill = f"\x00{line}" if key is None else key  # a row of no group: alone, where it stands
+            if spill != previous:
+                run, previous = order, spill
             groups.append((spill, order))
-            spilled.append((spill, line, dumps(Placed(key, item), pickle.HIGHEST_PROTOCOL)))
+            spilled.append((spill, line, run, dumps(Placed(key, item), pickle.HIGHEST_PROTOCOL)))
             if len(spilled) >= _BATCH:
                 _flush(db, groups, spilled)
         _flush(db, groups, spilled)
         db.execute("COMMIT")
         loads = pickle.loads
-        for (data,) in db.execute("SELECT row.item FROM row JOIN grp USING (key) ORDER BY grp.ord, row.line"):
-            yield loads(data)
+        group, run = -1, -1
+        for ord_, line, row_run, data in db.execute(
+            "SELECT grp.ord, row.line, row.run, row.item FROM row JOIN grp USING (key) ORDER BY grp.ord, row.line"
+        ):
+            placed = loads(data)
+            if row_run != run:
+                if ord_ == group:  # the group's lines begin again here, after other groups' lines
+                    yield Placed(placed.key, BadRow(line, "", "", kind=RUN))
+                run = row_run
+            group = ord_
+            yield placed
     finally:
         db.close()
         os.unlink(path)
 
 
-def _flush(db: sqlite3.Connection, groups: list[tuple[str, int]], spilled: list[tuple[str, int, bytes]]) -> None:
+def _flush(db: sqlite3.Connection, groups: list[tuple[str, int]], spilled: list[tuple[str, int, int, bytes]]) -> None:
     db.executemany("INSERT OR IGNORE INTO grp VALUES (?, ?)", groups)  # the first row of a group sets its place
-    db.executemany("INSERT INTO row VALUES (?, ?, ?)", spilled)
+    db.executemany("INSERT INTO row VALUES (?, ?, ?, ?)", spilled)
     groups.clear()
     spilled.clear()
+
+
+def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
+    """How a group whose lines lie apart in its file is the group given more than once (a duplicate export, or a
+    correction appended), which is not merged: which copy is meant cannot be told. `runs`: its records in the runs
+    of its lines in file order (two or more; a run: its lines one after another, no other group's line between).
+    Returns SAME_LINES, BALANCED, or None where the runs are one group's lines brought together.
+
+    SAME_LINES where every run is the same lines (the same records as a multiset, whatever their lines' numbers);
+    BALANCED where the kind's groups balance (RecordKind.imbalance, of its RecordKind.units) and every run balances
+    on its own, per currency, unless the runs are how an export sorted by account puts a group's lines apart: each
+    run the lines of one account (RecordKind.sort_account), no two runs of one account (a move between departments,
+    +100 and -100 on one account, balances in its run). A correction that changes the account of a group whose
+    lines are all on one account is taken for such a file's group and merged, as is a copy that does not balance on
+    its own and is not the same lines: the rule cannot tell those apart. Runs once a group whose lines are apart
+    (all of them, in a file sorted by account): a run that does not balance ends it."""
+    if _same_lines(kind, runs):
+        return SAME_LINES
+    cls = type(kind)
+    if cls.imbalance is RecordKind.imbalance or cls.units is RecordKind.units:
+        return None
+    units, imbalance = kind.units, kind.imbalance
+    if any(imbalance(run, list(map(units, run))) for run in runs):
+        return None
+    accounts = [{kind.sort_account(r) for r in run} for run in runs]
+    slices = all(len(a) == 1 and None not in a for a in accounts) and len(set().union(*accounts)) == len(runs)
+    return None if slices else BALANCED
+
+
+def _same_lines(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> bool:
+    """Whether every run holds the same records as the first, in any order: a run of one line is compared as a
+    record (a sorted file's runs mostly are), longer ones as their records encoded, sorted."""
+    first = runs[0]
+    n = len(first)
+    if any(len(run) != n for run in runs):
+        return False
+    if n == 1:
+        return all(run[0] == first[0] for run in runs)
+    encode = kind.encode
+    lines = sorted(encode([r]) for r in first)
+    return all(sorted(encode([r]) for r in run) == lines for run in runs[1:])

@@ -88,7 +88,8 @@ def test_a_voucher_larger_than_one_call_is_rejected_whole() -> None:
 
 
 def test_a_file_whose_vouchers_are_apart_is_planned_regrouped(tmp_path: Any) -> None:
-    source = rows([(1, 1), (2, 1)]) + rows([(1, 1)], start_line=4)
+    (_, v1a), (_, v1b), (_, v2) = rows([(1, 2), (2, 1)])  # voucher 1's lines differ: no copies of it (test_regroup)
+    source = [(2, v1a), (3, v2), (4, v1b)]
     _, (chunk,) = plan(list(regrouped(source, Economic().kind_of(0), str(tmp_path))))
     assert vouchers_of(chunk) == [1, 1, 2] and chunk.lines == [2, 4, 3]
     assert [g.key for g in chunk.groups] == ["1:1", "1:2"]

@@ -569,3 +569,38 @@ async def test_a_call_whose_key_replays_a_failure_says_until_when_a_resend_gets_
         assert (fault.replays, told.in_doubt) == (2, 100), (fault.replays, told)
         (again,) = {r["last_error"] for r in read_csv(tmp_path / "in_doubt.csv")}
         assert f"until {until}" in again, again
+
+
+@pytest.mark.parametrize(
+    "again",
+    [("100.00", "Rent"), ("110.00", "Rent (corrected)")],
+    ids=["a duplicate export", "a correction appended"],
+)
+async def test_a_voucher_given_twice_in_one_file_is_rejected_whole_never_merged(
+    tmp_path: Path, again: tuple[str, str]
+) -> None:
+    # found by a tester: voucher 101 given again further down was regrouped with its first copy and booked with 4
+    # lines (rent twice), exit 0, the only hint "regrouped: the lines of voucher 101 … were apart". Each copy is a
+    # whole voucher on its own: which is meant cannot be told, so neither is booked
+    amount, text = again
+    data = tmp_path / "dup.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+        "5,1,101,2026-10-31,100.00,DKK,1010,Rent\n"
+        "5,1,101,2026-10-31,-100.00,DKK,5600,Rent\n"
+        "5,1,102,2026-10-31,50.00,DKK,1010,Ph\n"
+        "5,1,102,2026-10-31,-50.00,DKK,5600,Ph\n"
+        f"5,1,101,2026-10-31,{amount},DKK,1010,{text}\n"
+        f"5,1,101,2026-10-31,-{amount},DKK,5600,{text}\n"
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            held = await remote_entries(url)
+    assert sorted((e["voucherNumber"], e["amount"]) for e in held) == [(102, -50.0), (102, 50.0)], held
+    assert (report.loaded, report.rejected, report.rejected_groups, report.exit_code) == (2, 4, 1, 1), report
+    rejects = read_csv(tmp_path / "rejects.csv")
+    assert [r["line"] for r in rejects] == ["2", "3", "6", "7"]
+    (reason,) = {r["reason"] for r in rejects}
+    assert reason.startswith("voucher 101 (journal 1) is given 2 times, "), reason
+    assert "(lines 2-3 and lines 6-7)" in reason and "remove all but one copy" in reason, reason

@@ -439,6 +439,28 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
     assert "line 3, next to it, names no order that can be read (accountingCostType 'NOPE' has no" in rejects[2]
 
 
+async def test_an_order_given_twice_in_one_file_is_rejected_whole_never_merged(tmp_path: Path) -> None:
+    # found by a tester: order O1 of case 3001 (100.00 and 20.00) given again further down was regrouped with its
+    # first copy and booked as one entry of 240.00 ("a / b / a / b"), exit 0. Its two copies are the same lines:
+    # which is meant cannot be told, so it is not booked; the order between them is
+    o1 = [
+        [3001, "OUTLAY", "100.00", "a", "", "2026-11-02", "O1"],
+        [3001, "OUTLAY", "20.00", "b", "", "2026-11-02", "O1"],
+    ]
+    data = write(tmp_path / "e.csv", [*o1, [3001, "OUTLAY", "7.00", "c", "", "2026-11-02", "O2"], *o1])
+    report, entries = await load_entries(tmp_path, data)
+    assert [(e["CaseId"], e["Amount"], e["Description"]) for e in entries] == [(3001, Decimal("7.00"), "c")], entries
+    assert (report.loaded, report.rejected, report.rejected_groups, report.exit_code) == (1, 4, 1, 1), report
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [2, 3, 5, 6]
+    said = (
+        "order O1 of case 3001 (OUTLAY) is given 2 times, as the same lines (lines 2-3 and lines 5-6): a duplicate "
+        "export? Which is meant cannot be told, so none is loaded: remove all but one copy (where each is meant, "
+        "put them one after another)"
+    )
+    assert rejects[2] == rejects[6] == said, rejects
+
+
 @pytest.mark.slow
 async def test_an_order_corrected_in_its_cost_type_is_not_booked_again(tmp_path: Path) -> None:
     # found by a tester: order A loaded as COMMISSION, then a corrected file giving its lines as OUTLAY booked a

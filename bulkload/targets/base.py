@@ -155,6 +155,12 @@ class RecordKind:
         (0: balanced, or nothing to balance)."""
         return 0
 
+    def sort_account(self, record: Any) -> Hashable | None:
+        """What an export sorted by account sorts a line by (its account), where the kind's groups balance
+        (`imbalance`): a group whose lines lie apart in runs of one account each, no two alike, is such a file's
+        group, not the group given twice, even where each run balances (regroup.copies). None: the kind has none."""
+        return None
+
     def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
         """The records a chunk writes, where writes to one record must land in file order (Api.ordered)."""
         return set()

@@ -328,6 +328,10 @@ class DraftEntries(RecordKind):
                     others[r.currency] = others.get(r.currency, 0) + side * u
         return abs(left) + sum(map(abs, others.values()))
 
+    def sort_account(self, record: DraftEntry) -> tuple[int | None, int | None, int | None]:
+        """The account side a line posts to (account, customer, supplier), as imbalance reads it."""
+        return record.accountNumber, record.customerNumber, record.supplierNumber
+
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encoder.encode(records)
 

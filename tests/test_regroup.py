@@ -1,0 +1,137 @@
+"""Regrouping a file whose groups are apart: which apart lines are one group brought together, and which are the
+group given more than once (a duplicate export, or a correction appended), refused whole, never merged."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bulkload.chunking import Planner
+from bulkload.regroup import BALANCED, RUN, SAME_LINES, copies, regrouped
+from bulkload.sources import BadRow
+from bulkload.targets.economic import Economic
+from bulkload.targets.economic_entries import DraftEntries, DraftEntry
+from bulkload.targets.visma_core_records import Entries, EntryRow
+
+ECONOMIC = DraftEntries()
+
+
+def entry(amount: str, account: int | None = 1010, contra: int | None = None, text: str = "Rent") -> DraftEntry:
+    return DraftEntry(
+        entryTypeNumber=5,
+        journalNumber=1,
+        voucherNumber=101,
+        date="2026-10-31",
+        amount=Decimal(amount),
+        currency="DKK",
+        accountNumber=account,
+        contraAccountNumber=contra,
+        text=text,
+    )
+
+
+def economic(*runs: list[DraftEntry]) -> str | None:
+    return copies(ECONOMIC, runs)
+
+
+def test_a_voucher_given_twice_or_corrected_after_itself_is_copies() -> None:
+    rent = [entry("100.00"), entry("-100.00", 5600)]
+    assert economic(rent, list(rent)) == SAME_LINES
+    assert economic(rent, rent[::-1]) == SAME_LINES  # the same lines in another order
+    assert economic(rent, rent, rent) == SAME_LINES
+    corrected = [entry("110.00", text="Rent (corrected)"), entry("-110.00", 5600, text="Rent (corrected)")]
+    assert economic(rent, corrected) == BALANCED
+    # a copy on one account whose lines cancel (a move between departments), given twice: the runs share it
+    move = [entry("100.00"), entry("-100.00")]
+    assert economic(move, [entry("100.00"), entry("-100.00", text="again")]) == BALANCED
+    # one line with its contra account balances on its own; given twice it is the same line
+    assert economic([entry("50.00", contra=5600)], [entry("50.00", contra=5600)]) == SAME_LINES
+    # a voucher that does not balance, given twice as the same lines
+    assert economic([entry("100.00")], [entry("100.00")]) == SAME_LINES
+
+
+def test_a_voucher_of_a_file_sorted_by_account_is_no_copies() -> None:
+    # each run is one account's lines and does not balance alone: the usual general-ledger export
+    assert economic([entry("100.00")], [entry("-100.00", 5600)]) is None
+    assert economic([entry("100.00"), entry("30.00")], [entry("-130.00", 5600)]) is None
+    # runs that balance, each one account's lines, no two of one account: +100/-100 on one account (a move between
+    # departments) and another on a second account, or lines each with their contra account, sorted by account
+    assert economic([entry("100.00"), entry("-100.00")], [entry("30.00", 5600), entry("-30.00", 5600)]) is None
+    assert economic([entry("50.00", 1010, 7000)], [entry("20.00", 5600, 7000)]) is None
+    # one run balances, the other two do not: the voucher's lines, brought together
+    assert economic([entry("100.00"), entry("-100.00")], [entry("30.00", 5600)], [entry("-30.00", 6000)]) is None
+    # a run of lines of two accounts (where the sort's accounts meet) beside runs that do not balance alone
+    assert economic([entry("100.00"), entry("-70.00", 5600)], [entry("-30.00", 6000)]) is None
+
+
+def test_the_rules_limit_a_correction_moving_a_one_account_voucher_is_merged() -> None:
+    # runs each of one account, no two alike, balancing: a sorted file's voucher, or a correction that books the
+    # whole voucher on another account. The rule cannot tell them apart and merges (docs/input-files.md)
+    assert economic([entry("50.00", 1010, 7000)], [entry("55.00", 1020, 7000)]) is None
+
+
+def order(amount: str, text: str = "a") -> EntryRow:
+    return EntryRow(
+        caseId=3001, accountingCostType="OUTLAY", amount=Decimal(amount), description=text, entryDate="2026-11-02"
+    )
+
+
+def test_an_order_is_copies_only_where_its_runs_are_the_same_lines() -> None:
+    kind = Entries()  # no balance: only the same lines tell copies
+    assert copies(kind, [[order("100.00"), order("20.00", "b")]] * 2) == SAME_LINES
+    assert copies(kind, [[order("100.00"), order("20.00", "b")], [order("20.00", "b"), order("100.00")]])
+    assert copies(kind, [[order("100.00")], [order("20.00", "b")]]) is None  # its lines, apart
+    assert copies(kind, [[order("100.00")], [order("100.00", "other text")]]) is None
+    assert copies(kind, [[order("100.00")], [order("100.00"), order("1.00")]]) is None
+
+
+ROW = {"entryTypeNumber": "5", "journalNumber": "1", "date": "2026-10-31", "currency": "DKK"}
+
+
+def row(line: int, voucher: int, amount: str, account: int, text: str = "Rent") -> tuple[int, dict[str, Any]]:
+    return line, {**ROW, "voucherNumber": str(voucher), "amount": amount, "accountNumber": str(account), "text": text}
+
+
+def test_regrouping_marks_where_a_groups_lines_begin_again(tmp_path: Path) -> None:
+    source = [row(2, 101, "100.00", 1010), row(3, 102, "50.00", 1010), row(4, 101, "-100.00", 5600)]
+    got = [
+        (p.key, p.item.kind, p.item.line_no) if isinstance(p.item, BadRow) else (p.key, "row", p.item[0])
+        for p in regrouped(source, ECONOMIC, str(tmp_path))
+    ]
+    # voucher 101's lines begin again at line 4, after voucher 102's line 3; voucher 102 is one run
+    assert got == [("1:101", "row", 2), ("1:101", RUN, 4), ("1:101", "row", 4), ("1:102", "row", 3)]
+
+
+def plan(source: list[Any], tmp_path: Path) -> tuple[Planner, list[Any]]:
+    planner = Planner(Economic(), 500, 2_000_000)
+    return planner, [c for c in planner.plan(0, regrouped(source, ECONOMIC, str(tmp_path))) if c is not None]
+
+
+def test_a_voucher_given_twice_is_rejected_whole_naming_each_copy(tmp_path: Path) -> None:
+    source = [
+        row(2, 101, "100.00", 1010),
+        row(3, 101, "-100.00", 5600),
+        row(4, 102, "50.00", 1010, "Ph"),
+        row(5, 102, "-50.00", 5600, "Ph"),
+        row(6, 101, "110.00", 1010, "Rent (corrected)"),
+        row(7, 101, "-110.00", 5600, "Rent (corrected)"),
+    ]
+    planner, chunks = plan(source, tmp_path)
+    assert [c.lines for c in chunks] == [[4, 5]]
+    reasons = {r.line_no: r.reason for r in planner.rejected}
+    assert sorted(reasons) == [2, 3, 6, 7] and len(set(reasons.values())) == 1, reasons
+    assert reasons[2] == (
+        "voucher 101 (journal 1) is given 2 times, each a whole voucher balancing on its own (lines 2-3 and lines "
+        "6-7): a duplicate export, or a correction appended? Which is meant cannot be told, so none is loaded: "
+        "remove all but one copy (where they are the lines of one voucher, as in a file sorted by account, put "
+        "them one after another: sort the file by voucher)"
+    )
+    assert planner.rows_read == 6
+
+
+def test_a_voucher_of_a_file_sorted_by_account_still_loads_whole(tmp_path: Path) -> None:
+    source = [row(2, 101, "100.00", 1010), row(3, 102, "50.00", 1010), row(4, 101, "-100.00", 5600)]
+    source += [row(5, 102, "-50.00", 5600)]
+    planner, (chunk,) = plan(source, tmp_path)
+    assert chunk.lines == [2, 4, 3, 5] and not planner.rejected and planner.rows_read == 4
