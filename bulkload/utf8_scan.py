@@ -1,9 +1,10 @@
 """Where a file's bytes show UTF-8 and where they show another encoding, judged from all of them in one pass.
 
-An 8-bit encoding reads any byte, so reading a file in it proves nothing about the file: its bytes do. A valid UTF-8
-multi-byte character (``Ã¼`` as Windows-1252 shows ``ü``) is what UTF-8 text holds and 8-bit text all but never
-does (a letter from Â to ô followed at once by the symbols or punctuation of 0x80-0xBF); a byte past ASCII outside
-such a character is what UTF-8 never holds. Which comes first in the file says nothing: a file holding both mixes
+An 8-bit encoding reads any byte, so reading a file in it proves nothing about the file: its bytes do. A UTF-8
+character of U+0080-U+00FF or of three or four bytes (``Ã¼`` as Windows-1252 shows ``ü``, ``â€œ`` for ``“``) is
+what UTF-8 text holds and 8-bit text all but never does (`_TELLING`); a two-byte one led by C4-DF tells nothing,
+since Windows-1252 writes ``ß“`` or ``Å”`` so; a byte past ASCII outside any UTF-8 character is what UTF-8 never
+holds. Which comes first in the file says nothing: a file holding both mixes
 encodings. The bytes are judged in blocks, in C (the UTF-8 codec), never a line at a time: about 2 ms a megabyte.
 """
 
@@ -12,11 +13,16 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-#: one valid UTF-8 character of two to four bytes (no overlong form, no surrogate, nothing past U+10FFFF)
-_UTF8_CHAR = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+#: a UTF-8 character that tells UTF-8 from 8-bit text: U+0080-U+00FF (two bytes led by C2 or C3: `Ã¼` for `ü`,
+#: what Western European text in UTF-8 holds) or one of three or four bytes (`â€œ` for `“`). A two-byte character
+#: led by C4-DF (U+0100-U+07FF) tells nothing: Windows-1252 text writes those bytes as a letter followed by
+#: punctuation (`ß“` in `„Fuß“`, `Å”`, `ß–`), which UTF-8 would read as an NKo or Latin Extended letter
+_TELLING = re.compile(
+    rb"[\xc2\xc3][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
     rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
+#: the same characters, decoded
+_TELLING_TEXT = re.compile("[\x80-\xff\u0800-\U0010ffff]")
 _PAST_ASCII = re.compile(rb"[\x80-\xff]")
 #: bytes a caller feeds at once: few enough calls that the work per block is nothing beside the bytes'
 SCAN_BLOCK = 1 << 20
@@ -24,7 +30,8 @@ SCAN_BLOCK = 1 << 20
 
 class Utf8Found(NamedTuple):
     """The lines (from 1, counted as the reader counts them: at CR LF, CR or LF; 0: none) of a file's first byte past
-    ASCII, of its first valid UTF-8 character of more than one byte, and of its first byte that is not UTF-8 (an
+    ASCII, of its first UTF-8 character that tells UTF-8 from 8-bit text (`_TELLING`), and of its first byte that is
+    not UTF-8 (an
     incomplete character at the very end of the file is one)."""
 
     past_ascii: int = 0
@@ -69,8 +76,8 @@ class Utf8Scan:
                     self._not_utf8 = self._line(data, exc.start)
             # the codec drops what is not UTF-8 many times faster than the regex looks for a character: the regex
             # only says where the one the codec kept is
-            if not self._utf8 and not data.decode("utf-8", "ignore").isascii():
-                self._utf8 = self._line(data, _UTF8_CHAR.search(data).start())  # type: ignore[union-attr]
+            if not self._utf8 and _TELLING_TEXT.search(data.decode("utf-8", "ignore")):
+                self._utf8 = self._line(data, _TELLING.search(data).start())  # type: ignore[union-attr]
         if data:
             self._lines += _line_ends(data) - (self._cr and data.startswith(b"\n"))
             self._cr = data.endswith(b"\r")

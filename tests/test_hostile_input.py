@@ -1827,6 +1827,19 @@ def test_windows_1252_names_and_punctuation_are_not_taken_for_utf8(tmp_path: Pat
     assert got.code == 0 and got.report is not None and got.report["would_load"] == 2, got.stderr
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["„Mit freundlichem Gruß“", "Gruß…", "«Gruß»", "Spaß! „Fuß“", "gemäß§ 14", "Weiß–Grün", "Strauß‘s", "Ærø Å”"],
+)
+def test_a_letter_followed_by_punctuation_in_windows_1252_is_not_taken_for_utf8(tmp_path: Path, text: str) -> None:
+    # found by a tester: ß then “ (DF 93), Å then ” (C5 94) are two-byte UTF-8 characters (NKo, Latin Extended),
+    # and such a line beside `Müller` was refused as mixing encodings, with no way to load the file in cp1252
+    data = HEADER + b"5,1,1,2026-11-01,1.00,DKK," + text.encode("cp1252")
+    data += b"\n5,1,1,2026-11-01,-1.00,DKK,M\xfcller GmbH Stra\xdfe 5\n"
+    got = run_dry(_write(tmp_path, "de.csv", data), args=["--encoding", "cp1252"])
+    assert got.code == 0 and got.report is not None and got.report["would_load"] == 2, got.stderr
+
+
 def test_a_multi_byte_encoding_whose_characters_look_like_utf8_is_read_as_given(tmp_path: Path) -> None:
     # GBK writes 中 as D6 D0, which is also a UTF-8 character (U+05D0), and 文 as CE C4, which is no UTF-8: an
     # encoding of two bytes a character is not told mixed by the bytes that look like UTF-8 among its own
