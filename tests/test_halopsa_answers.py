@@ -510,6 +510,21 @@ async def test_a_server_counting_offsets_by_the_page_size_asked_is_read_whole(tm
     assert asked[:4] == ["", "1000", "10", "10"], asked
 
 
+async def test_a_server_refusing_pages_of_a_thousand_is_read_in_pages_of_a_hundred(tmp_path: Path) -> None:
+    """Found by a tester: a server that answers page_size above 100 with 400 stopped every load (exit 4) once pages
+    of 1,000 were asked for. Such a refusal of the first page is followed by pages of 100."""
+    asked: list[str] = []
+
+    async def at_most_100(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if is_listing(request) and int(request.query.get("page_size", "0")) > 100:
+            asked.append(request.query["page_size"])
+            return web.json_response({"message": "page_size must be at most 100"}, status=400)
+        return await first_page_unasked({"asked": 0})(request, handler)
+
+    await tenant_11_matched(tmp_path, at_most_100)
+    assert asked == ["1000", "1000"], asked  # once before the load, once for reconciliation
+
+
 def test_match_on_is_refused_where_the_listing_cannot_be_had_whole(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
+from ..errors import BadRequest
 from ..http import decoded, unreadable
 from ..side_by_side import results_side_by_side
 from .halopsa_schema import LIST_FILTERS, PLURAL
@@ -26,6 +27,8 @@ LISTING_BYTES = 64 * 1024 * 1024
 #: from page 2 on (page 2 then begins where page 1 ended, whether the server counts its offsets by the size asked
 #: or by the size it served), and every page after the first must hold as many until the listing is whole
 PAGE_SIZE = 1000
+#: records asked for a page of a server that refuses pages of PAGE_SIZE (HTTP 400): what listings asked before
+SMALL_PAGE = 100
 #: pages one walk of a listing reads at most (at 300 calls per rolling 5 minutes, 17 minutes of the window): a server
 #: whose pages never end is given up on, and the listing is not whole
 MAX_PAGES = 1000
@@ -142,7 +145,14 @@ async def _walks(client: Sender, kind: Listable, params: dict[str, str], count: 
     last: _Walk | None = None
     size = PAGE_SIZE
     for _ in range(MAX_WALKS):
-        walk = await _walk(client, kind, params, count, size)
+        try:
+            walk = await _walk(client, kind, params, count, size)
+        except BadRequest:
+            if last is not None or size <= SMALL_PAGE:
+                raise
+            # a server that caps the page size by refusing a larger one (400): pages of SMALL_PAGE
+            size = SMALL_PAGE
+            walk = await _walk(client, kind, params, count, size)
         if isinstance(walk, Listing):
             return walk
         if last is not None and walk.pages == last.pages:
