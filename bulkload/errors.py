@@ -4,7 +4,8 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
     │   ├── LedgerError          the ledger belongs to another run, is locked, or is not a ledger
-    │   │   └── SharedUnfinished the input shares groups with an earlier run that has not finished
+    │   │   ├── SharedUnfinished the input shares groups with an earlier run that has not finished
+    │   │   └── UnderWayAlongside another run loads into the same place now (HaloPSA: one run at a time a resource)
     │   ├── LoadedBefore         the file's content was already loaded into the same place (the record of loads)
     │   ├── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
     │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
@@ -142,6 +143,32 @@ class SharedUnfinished(LedgerError):
     def in_manifest(self, job: str) -> str:
         """The message for job `job` of a manifest, in a manifest's words."""
         return self._said(_resume_in_manifest(self.ledger), "run the manifest again (`bulkload run MANIFEST --resume`)")
+
+
+class UnderWayAlongside(LedgerError):
+    """Another run loads into the same place of the API now (alongside.refuse_alongside): runs that decide by what
+    they listed before their first call (HaloPSA) each list, side by side, before the other creates, so a record of
+    one match key would be created twice. `place`: the API and place; `ledger`, `at`: the other run's ledger and
+    when its load was put on record; `resuming`: said to a resume of `own` (its ledger). Nothing was sent. The
+    message gives the command line's way on; `in_manifest` a manifest job's."""
+
+    def __init__(self, place: str, ledger: str, at: str, *, resuming: bool = False, own: str = "") -> None:
+        self.place, self.ledger, self.at = place, ledger, at
+        again = f"resume this run again (`{command_on('resume', own)}`)" if resuming else "load this file again"
+        super().__init__(self._said(again))
+
+    def _said(self, again: str) -> str:
+        return (
+            f"another run loads into {self.place} now (ledger {self.ledger}, on record since {self.at}: another "
+            "bulkload works on it). Side by side, each run lists the records there before the other has created its "
+            "own: a record of one match key (--match-on) would be created twice, and a look for a lost create could "
+            f"take the other run's record for its own. {again[0].upper()}{again[1:]} once it has ended; nothing was "
+            "sent"
+        )
+
+    def in_manifest(self, job: str) -> str:
+        """The message for job `job` of a manifest, in a manifest's words."""
+        return self._said("run the manifest again (`bulkload run MANIFEST --resume`)")
 
 
 def _resume_in_manifest(ledger: str) -> str:

@@ -28,6 +28,7 @@ from .errors import (
     LoadedBefore,
     RunStopped,
     SharedUnfinished,
+    UnderWayAlongside,
     command_on,
 )
 from .job import Job
@@ -129,7 +130,7 @@ async def run_job(
     private_dir(mjob.out_dir)
     try:
         return await _run(mjob, job, status, progress, shared, interrupted)
-    except (LoadedBefore, SharedUnfinished) as exc:  # its way on in a manifest's words
+    except (LoadedBefore, SharedUnfinished, UnderWayAlongside) as exc:  # its way on in a manifest's words
         raise ConfigError(exc.in_manifest(mjob.name)) from exc
 
 

@@ -310,6 +310,26 @@ def _may_share(job: Job, making: str, run: str) -> list[tuple[str, dict[str, str
     ]
 
 
+def runs_into(job: Job, making: str, run: str, *, later: bool = False) -> list[tuple[str, dict[str, str]]]:
+    """The other runs on record into the job's API and agreement, to a place one of its files goes (`same_place`):
+    those put on record before the last claim of the run `run` (its ledger `making`; see `_Record.earlier`: a load
+    started later waits for this one, never the reverse), or with `later` every other run (a resume, whose claim
+    may be long past). Each once: (its ledger where the record of loads last saw it, {"at": when its latest such
+    load was put on record, "where": its place as messages name it}), oldest first."""
+    known = _Record()
+    places = _places(job)
+    if later:
+        loads = [(e, r) for e, r in known.loads(_api_key(job)) if r != run and known.ledger_of(r) != making]
+    else:
+        loads = known.earlier(job, making, run)
+    found: dict[str, dict[str, str]] = {}
+    for entry, of in loads:
+        if any(same_place(_place_of(entry), place) for place in places):
+            found.pop(of, None)
+            found[of] = {"at": str(entry.get("at")), "where": _where(_place_of(entry))}
+    return [(known.ledger_of(of), load) for of, load in found.items()]
+
+
 def _gone(ledger: str) -> bool:
     """Whether no ledger file is at the path `ledger` (a URL never is: a PostgreSQL ledger is not looked for). One
     there that cannot be looked at (a folder without search permission) is there: this load cannot read it."""

@@ -20,6 +20,7 @@ import msgspec
 
 from . import ledger_pg, logs, prestart
 from .agreement_calls import agreement_file
+from .alongside import refuse_alongside
 from .doubt import way_on
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped, command_on
 from .job import Job, address, mapping_typos
@@ -207,6 +208,7 @@ async def load(
     def prepare(conn: sqlite3.Connection) -> None:
         # the whole-file decisions go into the ledger as it is made: a run refused (or killed) before the first
         # call leaves no ledger behind, and a ledger always knows how its files are read
+        refuse_alongside(job, target, ledger_at, info.key_prefix, stop)  # after the claim: the later one is refused
         with conn:
             conn.execute("BEGIN")
             try:
@@ -384,6 +386,8 @@ async def resume(
             source.pinned = pinned
         check_paths(job, outputs=_RUN_OUTPUTS)
         checked = not (job.allow_duplicate_load or target.books.rerunnable)
+        own = str(ledger.path.absolute())
+        refuse_alongside(job, target, own, ledger.run.key_prefix, threading.Event(), resuming=True)
         if ledger.created_nothing():  # its files were let go when it stopped (`_let_go`): on record again
             told = ledger.told()
             _claim_again(ledger, job, checked=checked, moved=moved)

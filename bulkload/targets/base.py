@@ -321,6 +321,10 @@ class Books:
 
     #: loading the same file again changes nothing (HaloPSA with --match-on): no duplicate-load check
     rerunnable: bool = False
+    #: a run decides by what it listed before its first call (HaloPSA: what --match-on matches, what a lost create's
+    #: look leaves out), which records another run creates meanwhile are not in: no two runs into one place at once
+    #: (alongside.refuse_alongside)
+    listed_first: bool = False
 
     @property
     def finds_groups(self) -> bool:

@@ -23,6 +23,8 @@ class Resources(Books):
     """The records of the resources of a run's files (`resources`: one a file, the last one also standing for any
     further file); `before`: how many records each resource held before the run (None: not listed yet)."""
 
+    listed_first = True
+
     def __init__(
         self,
         kinds: dict[str, Resource],

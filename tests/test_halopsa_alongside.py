@@ -1,0 +1,179 @@
+"""HaloPSA runs into one resource one at a time: a run decides by what it listed before its first call (what
+--match-on matches), so two side by side both create the records whose match keys they share. Found by a tester:
+two loads of one file with --match-on tenant_id, started together, made 390 records of 200 tenant ids. The first
+load is held by the real sandbox (a middleware keeps its uploads waiting) while the second starts, never by timing."""
+
+from __future__ import annotations
+
+import csv
+import signal
+import subprocess
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from aiohttp import web
+from conftest import bulkload_cmd, child_env, sandbox_read, serving
+
+from bulkload import Job, load, resume
+from bulkload.errors import RunStopped, UnderWayAlongside
+from bulkload.sandbox import SandboxOptions, build_app
+
+ENV = {"HALO_CLIENT_ID": "alongside-client", "HALO_CLIENT_SECRET": "alongside-secret"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def tenants(path: Path, n: int) -> Path:
+    """A XeroDetails file of `n` creates, one tenant id each."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "tenant_id", "tenant_name"])
+        for i in range(n):
+            w.writerow([f"Acme {i:03d}", f"tenant-{i:03d}", f"Tenant {i}"])
+    return path
+
+
+def job(data: Path, url: str) -> Job:
+    return Job(
+        target="halopsa",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(data.with_suffix(".sqlite")),
+        batch_size=10,
+        target_options={"resources": ["XeroDetails"], "match_on": "tenant_id"},
+    )
+
+
+def command(data: Path, url: str) -> list[str]:
+    return bulkload_cmd(
+        "load", "halopsa", str(data), "--match-on", "tenant_id", "--base-url", url, "--batch-size", "10",
+        "--no-progress",
+    )  # fmt: skip
+
+
+class HeldUploads:
+    """The sandbox, holding the uploads of the first run that uploads (told by its token) until `released`;
+    `holding` is set once its first upload waits. Every request that comes while one is held is kept in `later`
+    (method, path, whether it bears the held run's token)."""
+
+    def __init__(self) -> None:
+        self.holding, self.released = anyio.Event(), anyio.Event()
+        self.token: str | None = None
+        self.dropped = False  # the held run was killed: its uploads never reach the sandbox
+        self.later: list[tuple[str, str, bool]] = []
+        self.app = build_app("halopsa", SandboxOptions(window_limit=0))
+        self.app.middlewares.insert(0, self.middleware)
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        auth = request.headers.get("Authorization")
+        if self.holding.is_set() and not self.released.is_set():
+            self.later.append((request.method, request.path, auth == self.token))
+        if request.method == "POST" and request.path == "/api/XeroDetails":
+            self.token = self.token or auth
+            if auth == self.token and not self.released.is_set():
+                self.holding.set()
+                await self.released.wait()
+                if self.dropped:
+                    return web.Response(status=503)
+        return await handler(request)
+
+
+def per_tenant(records: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(str(r["tenant_id"]) for r in records)
+
+
+@pytest.mark.slow
+async def test_a_match_on_load_is_refused_while_another_into_the_resource_is_under_way(tmp_path: Path) -> None:
+    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 200), tmp_path / "B" / "XeroDetails.csv"
+    second_file.parent.mkdir()
+    second_file.write_bytes(first_file.read_bytes())
+    held = HeldUploads()
+    reports = []
+    with anyio.fail_after(120):
+        async with serving(held.app) as url:
+            async with anyio.create_task_group() as tg:
+
+                async def first() -> None:
+                    reports.append(await load(job(first_file, url), env=ENV))
+
+                tg.start_soon(first)
+                await held.holding.wait()  # it has listed the resource, and its first upload waits
+                try:
+                    second = await anyio.run_process(
+                        command(second_file, url), env=child_env(ENV), check=False, cwd=second_file.parent
+                    )
+                finally:
+                    held.released.set()
+            records = await sandbox_read(url, "records/XeroDetails")
+    err = second.stderr.decode()
+    assert second.returncode == 2, err
+    first_ledger = str(first_file.with_suffix(".sqlite"))
+    assert f"another run loads into {url} (resource XeroDetails) now (ledger {first_ledger}" in err, err
+    assert "Load this file again once it has ended; nothing was sent" in err, err
+    assert "Traceback" not in err, err
+    # refused before its first call: no token asked for, no listing, no upload
+    assert [r for r in held.later if not r[2]] == [], held.later
+    assert not (second_file.parent / "XeroDetails.csv.ledger.sqlite").exists()
+    (report,) = reports
+    assert (report.loaded, report.reconcile.ok) == (200, True), report.reconcile
+    assert len(records) == 200 and set(per_tenant(records).values()) == {1}, per_tenant(records).most_common(3)
+
+
+@pytest.mark.slow
+async def test_a_killed_run_blocks_no_load_into_its_resource(tmp_path: Path) -> None:
+    # a run killed holds no lock: a match-on load after it goes ahead (what it created is listed by that load)
+    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 50), tmp_path / "B" / "XeroDetails.csv"
+    second_file.parent.mkdir()
+    second_file.write_bytes(first_file.read_bytes())
+    held = HeldUploads()
+    with anyio.fail_after(120):
+        async with serving(held.app) as url:
+            first = await anyio.open_process(
+                command(first_file, url), env=child_env(ENV), stderr=subprocess.DEVNULL, cwd=first_file.parent
+            )
+            async with first:
+                try:
+                    await held.holding.wait()  # it has listed the resource, and its first upload waits
+                    first.kill()
+                    await first.wait()
+                finally:
+                    held.dropped = True  # its upload never reaches the sandbox
+                    held.released.set()
+            report = await load(job(second_file, url), env=ENV)
+            records = await sandbox_read(url, "records/XeroDetails")
+    assert first.returncode == -signal.SIGKILL
+    assert (report.loaded, report.reconcile.ok) == (50, True), report.reconcile
+    assert len(records) == 50 and set(per_tenant(records).values()) == {1}
+
+
+@pytest.mark.slow
+async def test_a_resume_is_refused_while_a_load_into_the_resource_is_under_way(tmp_path: Path) -> None:
+    stopped_file = tenants(tmp_path / "C" / "XeroDetails.csv", 20)
+    first_file = tenants(tmp_path / "A" / "XeroDetails.csv", 20)
+    held = HeldUploads()
+    with anyio.fail_after(120):
+        async with serving(held.app) as url:
+            with pytest.raises(RunStopped):  # its quota spent on its look-ups: it created nothing
+                await load(replace(job(stopped_file, url), daily_quota=1), env=ENV)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(partial(load, job(first_file, url), env=ENV))
+                await held.holding.wait()
+                try:
+                    with pytest.raises(UnderWayAlongside) as refused:
+                        await resume(str(stopped_file.with_suffix(".sqlite")), env=ENV, daily_quota=1000)
+                finally:
+                    held.released.set()
+            records = await sandbox_read(url, "records/XeroDetails")
+    assert refused.value.exit_code == 2
+    said = str(refused.value)
+    assert f"(ledger {first_file.with_suffix('.sqlite')}, on record since " in said, said
+    assert f"Resume this run again (`bulkload resume --ledger {stopped_file.with_suffix('.sqlite')}`)" in said, said
+    assert [r for r in held.later if not r[2]] == [], held.later
+    assert len(records) == 20
