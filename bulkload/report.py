@@ -495,7 +495,9 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
     for item in (rec.ids_shared or [])[:10]:
         console.print(f"{item['kind']} {item['id']} was given to rows of more than one call that each create a record")
     for item in rec.duplicates[:10]:
-        console.print(f"a double of this run's: id {item['id']} in {rec.scope_name} {item['scope']}")
+        # HaloPSA's name the run's record they double, and its row
+        of = f" (of id {item['of']}, {item['file']} line {item['line']})" if "of" in item else ""
+        console.print(f"a double of this run's: id {item['id']} in {rec.scope_name} {item['scope']}{of}")
     if rec.duplicates_count > 10:
         console.print(f"... {rec.duplicates_count - 10:,} more (see the report)")
 

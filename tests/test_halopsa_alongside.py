@@ -1,7 +1,8 @@
 """HaloPSA runs into one resource one at a time: a run decides by what it listed before its first call (what
 --match-on matches), so two side by side both create the records whose match keys they share. Found by a tester:
 two loads of one file with --match-on tenant_id, started together, made 390 records of 200 tenant ids. The first
-load is held by the real sandbox (a middleware keeps its uploads waiting) while the second starts, never by timing."""
+load is held by the real sandbox (a middleware keeps its uploads waiting) while the second starts, never by timing;
+and reconciliation names the records another writer created twice."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anyio
 import pytest
 from aiohttp import web
 from conftest import bulkload_cmd, child_env, sandbox_read, serving
 
-from bulkload import Job, load, resume
+from bulkload import Job, load, reconcile, resume
 from bulkload.errors import RunStopped, UnderWayAlongside
 from bulkload.sandbox import SandboxOptions, build_app
 
@@ -151,6 +153,37 @@ async def test_a_killed_run_blocks_no_load_into_its_resource(tmp_path: Path) -> 
     assert first.returncode == -signal.SIGKILL
     assert (report.loaded, report.reconcile.ok) == (50, True), report.reconcile
     assert len(records) == 50 and set(per_tenant(records).values()) == {1}
+
+
+@pytest.mark.slow
+async def test_reconciliation_names_the_records_another_writer_created_twice(tmp_path: Path) -> None:
+    data = tenants(tmp_path / "XeroDetails.csv", 30)
+    with anyio.fail_after(60):
+        async with serving(build_app("halopsa", SandboxOptions(window_limit=0))) as url:
+            first = await load(job(data, url), env=ENV)
+            ours = {str(r["tenant_id"]): r["id"] for r in await sandbox_read(url, "records/XeroDetails")}
+            async with aiohttp.ClientSession() as s:  # another writer creates tenants 3 and 7 again
+                form = {"grant_type": "client_credentials", **dict(zip(("client_id", "client_secret"), ENV.values()))}
+                async with s.post(f"{url}/auth/token", data=form) as r:
+                    token = (await r.json())["access_token"]
+                doubles = [{"name": f"Again {i}", "tenant_id": f"tenant-{i:03d}"} for i in (3, 7)]
+                headers = {"Authorization": f"Bearer {token}"}
+                async with s.post(f"{url}/api/XeroDetails", json=doubles, headers=headers) as r:
+                    made = [item["id"] for item in await r.json()]
+            again = await reconcile(str(data.with_suffix(".sqlite")), env=ENV)
+    assert first.reconcile.ok and first.loaded == 30, first.reconcile
+    rec = again.reconcile
+    assert not rec.ok and rec.duplicates_count == 2, rec
+    assert rec.duplicates == [
+        {"id": made[0], "scope": "XeroDetails", "of": ours["tenant-003"], "file": str(data), "line": 5},
+        {"id": made[1], "scope": "XeroDetails", "of": ours["tenant-007"], "file": str(data), "line": 9},
+    ]
+    assert rec.note == (
+        "XeroDetails holds 2 records more than were there before and this run created: another writer created them "
+        "while this run loaded or since (another load of the same records side by side creates each twice); 2 of "
+        "them share their --match-on fields (tenant_id) with a record this run created: created twice "
+        "(`duplicates` names each, with the record and the row it doubles)"
+    )
 
 
 @pytest.mark.slow

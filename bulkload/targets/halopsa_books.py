@@ -74,6 +74,8 @@ class Resources(Books):
         missing: list[dict[str, Any]] = []
         scopes: dict[str, dict[str, int]] = {}
         partial: list[str] = []
+        duplicates: list[dict[str, Any]] = []
+        others: list[str] = []  # what a count above the expected one may mean
         listed = await listings(client, self.kinds.values())
         for kind in self.kinds.values():
             listing = listed.pop(kind.name)
@@ -83,6 +85,7 @@ class Resources(Books):
             desired: dict[int, dict[str, Any]] = {}
             lines: dict[int, tuple[str, int]] = {}
             ours: set[int] = set()  # the ids the run created or updated
+            made: dict[int, tuple[str, int]] = {}  # the ids the run created, with the file and line of each
             for file_idx, path in enumerate(files):
                 if self.kind_of(file_idx) is not kind:
                     continue
@@ -92,8 +95,11 @@ class Resources(Books):
                     record_id = created.get(line)
                     if record_id is None:
                         continue  # not loaded: rejected or in doubt, and reported as such
-                    desired.setdefault(record_id, {}).update(as_sent(kind.validate(row)))
+                    record = kind.validate(row)
+                    desired.setdefault(record_id, {}).update(as_sent(record))
                     lines[record_id] = (path, line)
+                    if getattr(record, "id", None) is None:  # not one it named, nor one --match-on matched
+                        made[record_id] = (path, line)
             for record_id, sent in desired.items():
                 path, line = lines[record_id]
                 found = live.get(record_id)
@@ -111,6 +117,10 @@ class Resources(Books):
             before = (self.before or {}).get(kind.name, 0)
             if kind.listed_late:  # listed after the run may have created records: those it did were not there before
                 before -= len(ours.intersection(kind.listed_ids.get(kind.name, ())))
+            doubles = _doubles(kind, live, made) if listing.whole else []
+            duplicates.extend(doubles)
+            if listing.whole and len(live) > before + creates:
+                others.append(_more_than_expected(kind, len(live) - before - creates, len(doubles)))
             scopes[kind.name] = {
                 "before": before,
                 "loaded": creates,
@@ -128,19 +138,57 @@ class Resources(Books):
         counts_agree = all(c["expected"] == c["remote"] for c in scopes.values())
         return Reconciled(
             # a partial listing proves nothing of what it left out
-            ok=not differences and not missing and not partial and counts_agree,
+            ok=not differences and not missing and not partial and not duplicates and counts_agree,
             remote_read=True,
-            note="; ".join(partial) if partial else UNSET,
+            note="; ".join(partial + others) if partial or others else UNSET,
             expected_count=expected_count,
             remote_count=remote_count,
             expected_totals={"per_scope": {r: {"records": c["expected"]} for r, c in scopes.items()}},
             remote_totals={"per_scope": {r: {"records": c["remote"]} for r, c in scopes.items()}},
             missing=missing[:100],
             missing_count=len(missing),
-            duplicates=[],
-            duplicates_count=0,
+            duplicates=duplicates[:100],
+            duplicates_count=len(duplicates),
             differences=differences[:100],
             differences_count=len(differences),
             scopes=scopes,
             scope_name=self.scope_name,
         )
+
+
+def _doubles(kind: Resource, live: dict[int, dict[str, Any]], made: dict[int, tuple[str, int]]) -> list[dict[str, Any]]:
+    """The records of `live` (a whole listing, by id) that share their match fields (--match-on, else the name) with
+    one the run created (`made`: its id -> the file and line of its row) and are neither the run's nor listed before
+    its first call: created twice, by another writer (another load of the same records side by side). Each {"id",
+    "scope" (the resource), "of" (the run's record it doubles), "file", "line" (that record's row)}, by id."""
+    keys: dict[str, int] = {}
+    for record_id in made:
+        if record_id in live and (key := kind.key(live[record_id])) is not None:
+            keys.setdefault(key, record_id)
+    if not keys:
+        return []
+    before = kind.seen_before()
+    doubles = []
+    for record_id, record in sorted(live.items()):
+        of = keys.get(kind.key(record) or "") if record_id not in made and record_id not in before else None
+        if of is not None:
+            path, line = made[of]
+            doubles.append({"id": record_id, "scope": kind.name, "of": of, "file": path, "line": line})
+    return doubles
+
+
+def _more_than_expected(kind: Resource, more: int, doubles: int) -> str:
+    """What a resource holding `more` records than were there before and the run created may mean, where `doubles`
+    of them share their match fields with a record the run created (`_doubles`)."""
+    fields = f"--match-on fields ({', '.join(kind.match_on)})" if kind.match_on else "name"
+    said = (
+        f"{doubles:,} of them share their {fields} with a record this run created: created twice (`duplicates` names "
+        "each, with the record and the row it doubles)"
+        if doubles
+        else f"none shares its {fields} with a record this run created"
+    )
+    return (
+        f"{kind.name} holds {more:,} records more than were there before and this run created: another writer "
+        f"created them while this run loaded or since (another load of the same records side by side creates each "
+        f"twice); {said}"
+    )
