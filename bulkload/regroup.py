@@ -79,6 +79,9 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
     key_of, strict = kind.group_key, kind.rows_grouped
     held: list[Row | BadRow] = []  # rows naming no group, waiting for the next row that names one
     unread: str | None = None  # why a held row's group cannot be read, if one's cannot (then all are placed strictly)
+    #: a held row is a bad row: it may have named a group in a cell it garbles, so it is placed strictly whatever
+    #: the kind (before: a Visma Core order whose last line was unreadable loaded without it)
+    broken = False
     before: str | None = None
     try:
         for item in rows:
@@ -98,19 +101,23 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                     continue
                 if strict or isinstance(item, BadRow):
                     held.append(item)
+                    broken = broken or isinstance(item, BadRow)
                     if unnamed is not None:
                         unnamed.add(item)
                     continue
             if held:
-                yield from _place(held, before, key, strict or unread is not None, kind.group_name, unread)
+                near = broken and (before is not None or key is not None)  # a group beside it to refuse
+                yield from _place(held, before, key, strict or near or unread is not None, kind.group_name, unread)
                 held.clear()
-                unread = None
+                unread, broken = None, False
             yield key, item
             before = key
     except SourceError:  # the input breaks off: what was held is still a row read
-        yield from _place(held, before, None, strict or unread is not None, kind.group_name, unread)
+        near = broken and before is not None
+        yield from _place(held, before, None, strict or near or unread is not None, kind.group_name, unread)
         raise
-    yield from _place(held, before, None, strict or unread is not None, kind.group_name, unread)
+    near = broken and before is not None
+    yield from _place(held, before, None, strict or near or unread is not None, kind.group_name, unread)
 
 
 def _place(
@@ -209,7 +216,8 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
     BALANCED where the kind's groups balance (RecordKind.imbalance, of its RecordKind.units) and every run balances
     on its own, per currency, unless the runs are how an export sorted by account puts a group's lines apart: each
     run the lines of one account (RecordKind.sort_account), no two runs of one account (a move between departments,
-    +100 and -100 on one account, balances in its run). A correction that changes the account of a group whose
+    +100 and -100 on one account, balances in its run); a run whose lines post to no account balances for want of
+    a posting, and proves nothing. A correction that changes the account of a group whose
     lines are all on one account is taken for such a file's group and merged, as is a copy that does not balance on
     its own and is not the same lines: the rule cannot tell those apart. Runs once a group whose lines are apart
     (all of them, in a file sorted by account): a run that does not balance ends it."""
@@ -221,9 +229,16 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
     units, imbalance = kind.units, kind.imbalance
     if any(imbalance(run, list(map(units, run))) for run in runs):
         return None
-    accounts = [{kind.sort_account(r) for r in run} for run in runs]
+    accounts = [{_account(kind.sort_account(r)) for r in run} for run in runs]
+    if any(a == {None} for a in accounts):  # a run that posts to no account balances for want of any posting
+        return None
     slices = all(len(a) == 1 and None not in a for a in accounts) and len(set().union(*accounts)) == len(runs)
     return None if slices else BALANCED
+
+
+def _account(account: Any) -> Any:
+    """A line's account side as sort_account gives it, None where it names none (a tuple of Nones too)."""
+    return None if isinstance(account, tuple) and all(v is None for v in account) else account
 
 
 def _same_lines(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> bool:

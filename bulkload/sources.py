@@ -681,14 +681,21 @@ class Source:
                     skipped, src.blank = skipped + more + src.blank, 0
                     prev = reader.line_num + skipped + before
                     held.clear()
+                    lenient = _lenient(text, delim)
                     if raw:  # cells(): the record's cells as a lenient reading finds them, to be fixed in place
-                        yield start, next(csv.reader([text], delimiter=delim, strict=False), [])  # type: ignore[misc]
+                        size = len(text.encode(errors="replace"))
+                        yield start, lenient if lenient is not None else Cut(text, size).shown()  # type: ignore[misc]
                         continue
                     if foreign:  # the encoding first, as for any row: the whole file is refused
                         yield BadRow(start, foreign, "", kind="encoding")
                         continue
                     why = f"{_csv_error(exc, delim)} (lines {start}-{prev})"
-                    yield BadRow(start, f"{why}; {UNCLOSED}", "", kind="cut") if at_eof else BadRow(start, why, "")
+                    if at_eof:
+                        yield BadRow(start, f"{why}; {UNCLOSED}", "", kind="cut")
+                        continue
+                    # the cells a lenient reading finds name the row's group, so it is rejected with its group
+                    named = None if lenient is None else _partial_unaligned(lenient, names)
+                    yield BadRow(start, why, "", named or None)
                     continue
                 except UnicodeError as exc:
                     raise self._undecodable(prev, exc) from exc
@@ -1201,7 +1208,7 @@ def _odd_csv_row(
             start,
             f"row has {len(row)} cells, the header has {len(names)}",
             _clip(_csv_text(row, delim)),
-            _partial(row, names),
+            _partial_unaligned(row, names),
         )
     named = len(names) - names.count(UNNAMED)
     if len(row) < named and joined.strip():  # a cell left out: which, and so what each value after it is, is unknown
@@ -1209,7 +1216,7 @@ def _odd_csv_row(
             start,
             f"row has {len(row)} cells, the header names {named}: which is missing cannot be told",
             _clip(_csv_text(row, delim)),
-            _partial(row, names),
+            _partial_unaligned(row, names),
         )
     if "\x00" in joined:  # no accounting value holds one; an API would store it or choke on it
         return BadRow(
@@ -1235,6 +1242,27 @@ def _without_marker(row: list[str]) -> list[str]:
 
 def _partial(cells: list[str], names: tuple[str, ...]) -> dict[str, str]:
     return {k: v.strip() for k, v in zip(names, cells) if k and k != UNNAMED and v and not v.isspace()}
+
+
+def _lenient(text: str, delim: str) -> list[str] | None:
+    """The cells of a record the strict reader refused, as the lenient one reads them (a quote after a quoted
+    cell's end kept as text); None where even that fails (a cell over the field size limit)."""
+    try:
+        return next(csv.reader([text], delimiter=delim, strict=False), [])
+    except csv.Error:
+        return None
+
+
+def _partial_unaligned(cells: list[str], names: tuple[str, ...]) -> dict[str, str]:
+    """The cells of a row wider or narrower than the header that name the same value whether its cells are read
+    from the first column on or from the last column back: where a cell was put in or left out cannot be told, so a
+    value that depends on it names nothing (before: a description holding an unquoted comma shifted the order
+    number's column, and the row was taken for a line of the order its date named, while its own loaded without it)."""
+    n, m = len(names), len(cells)
+    if m < n:  # cells a trailing delimiter adds to the header may be left out: counted back from the last named
+        n = max((i + 1 for i, k in enumerate(names) if k and k != UNNAMED), default=n)
+    right = _partial(cells[m - n :], names) if m >= n else _partial(cells, names[n - m : n])
+    return {k: v for k, v in _partial(cells, names).items() if right.get(k) == v}
 
 
 def _unnamed_value(start: int, row: list[str], names: tuple[str, ...], value: str, delim: str) -> BadRow:

@@ -581,6 +581,13 @@ def csv_record(cells: list[tuple[bytes, Meta]], columns: list[str], width: int) 
     if any(len(t) > FIELD_LIMIT for t in texts):  # the csv module gives up on the record: it names nothing
         return Rec(0, 0, "bad", readable=False, enc=enc, cells=texts)
     values = {n: t.strip() for n, t in zip(columns, texts) if t.strip()}
+    if not enc and (len(cells) > width or len(cells) < named):
+        # where a cell was put in or left out cannot be told: a row of another width names only what reads the
+        # same counted from the first column and from the last
+        names, m = [*columns, *[""] * (width - named)], len(texts)
+        n = width if m > width else named  # a narrow row counted back from the last named column
+        right = {names[n - m + i] if m < n else names[i]: t.strip() for i, t in enumerate(texts[max(0, m - n) :])}
+        values = {k: v for k, v in values.items() if right.get(k) == v}
     key = voucher_key(values)
     rec = Rec(0, 0, "bad", key=key, readable=False, enc=enc, cells=texts, account=values.get("accountNumber", ""))
     if enc or len(cells) > width or len(cells) < named or any("\x00" in t for t in texts):

@@ -236,6 +236,31 @@ async def test_a_merged_order_with_a_bad_line_is_not_booked_at_all(tmp_path: Pat
     assert rejects[2] == rejects[4] == "order A of case 1002 (OUTLAY) rejected: line 3 amount: not a number: '0.2x'"
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '7501,OUTLAY,50.00,"second "A"",n,2026-11-02,O1',  # a quote inside a quoted cell, not doubled: last line
+        "7501,OUTLAY,50.00,attest,extra,n,2026-11-02,O1",  # an unquoted comma: the order number's column shifts
+    ],
+    ids=["bad-quote-at-the-edge", "shifted-cells"],
+)
+async def test_an_order_whose_line_cannot_be_read_is_not_booked_without_it(tmp_path: Path, bad: str) -> None:
+    """Found by a tester: order O1's line that could not be read, at the order's edge (its last line) or with its
+    cells shifted by an unquoted comma (its order number read as its date), named no order or another, and O1 was
+    booked as one entry without it (100.00 of the 150.00 the file meant, exit 1, reconciled yes). A bad line is
+    taken for a line of the orders beside it: they are rejected with it, and the FEE line after them loads."""
+    path = tmp_path / "e.csv"
+    path.write_text(
+        ",".join(HEADER) + "\n7501,OUTLAY,100.00,first,n,2026-11-02,O1\n" + bad + "\n7502,FEE,5.00,fee,n,2026-11-02,\n",
+        encoding="utf-8",
+    )
+    report, entries = await load_entries(tmp_path, path)
+    assert [e["Amount"] for e in entries] == [Decimal("5.00")], entries
+    assert (report.loaded, report.rejected) == (1, 2), report
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert rejects[2].startswith("order O1 of case 7501 (OUTLAY) rejected: line 3"), rejects
+
+
 async def test_an_order_whose_case_is_written_two_ways_is_one_entry_or_none(tmp_path: Path) -> None:
     """The group key reads the case as validation does: "1004" and "1004.0" are one case, so one merged entry, and
     so are "1001" and "01001" (leading zeros are the number's); a case that is no case number ("1.0e3": a
