@@ -8,6 +8,7 @@ keeps every committed write across a killed process, which is the crash bulkload
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import glob
@@ -28,7 +29,7 @@ import msgspec
 
 from . import ledger_pg, origins
 from .errors import LedgerError, LedgerWriteError, SharedUnfinished, command_on
-from .ledger_schema import STATEMENTS
+from .ledger_schema import ORIGIN_INPUTS, STATEMENTS
 from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals, alike
 from .redact import known, redact
 from .sent_count import SentCount
@@ -1328,9 +1329,9 @@ def _family_known(
     exempt: set[str] = set()
     taken: dict[str, tuple[int, str, int]] = {}
     if _has(conn, "", "file_origins") and conn.execute("SELECT 1 FROM file_origins LIMIT 1").fetchone() is not None:
-        exempt = origins.identified(conn, at, files, 1 << LOC_SHIFT, _has(conn, at, "file_families"))
+        exempt = set(origins.identified(conn, at, files, 1 << LOC_SHIFT, _has(conn, at, "file_families")))
         if _has(conn, at, "file_origins"):
-            taken = origins.taken(conn, at)
+            taken = origins.taken(conn, at, _has(conn, "", "origin_inputs"), _has(conn, at, "origin_inputs"))
     if _has(conn, "", "file_families", "part") and _has(conn, at, "file_families"):
         parts = conn.execute("SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL").fetchall()
         for of, part, loc, done in _sent_lines(conn, at):
@@ -1527,22 +1528,27 @@ def known_to(
     `family_label` (where both ledgers record their rows' families and parts: one made before cannot tell). A group
     in doubt there is settled there: `settle` says how (doubt.way_on, for that ledger), and so is a line of a family
     in doubt there (the input's lines of the family are rejected, saying so). Returns how many groups it knows."""
+    with _beside(conn, earlier) as at:
+        if at is None:
+            return 0
+        return _known_to(conn, at, earlier, label, name, api_finds, can_delete, family, family_label, gone, settle)
+
+
+def _known_to(
+    conn: sqlite3.Connection,
+    at: str,
+    earlier: Path | str,
+    label: Callable[[str], str],
+    name: str,
+    api_finds: bool,
+    can_delete: bool,
+    family: Callable[[str], str] | None,
+    family_label: Callable[[str], str],
+    gone: str,
+    settle: str,
+) -> int:
+    """known_to, of the `earlier` ledger read beside `conn` as the tables `at` (`_beside`)."""
     pg = isinstance(conn, ledger_pg.Connection)
-    if pg != ledger_pg.is_url(str(earlier)):
-        return 0
-    if pg:
-        found = ledger_pg.schema_of(cast(ledger_pg.Connection, conn), str(earlier))
-        if found is None:
-            return 0
-        at = f'"{found}".'
-    else:
-        try:
-            if not Path(earlier).is_file():
-                return 0
-            conn.execute("ATTACH DATABASE ? AS earlier", (str(earlier),))
-        except (OSError, sqlite3.Error):
-            return 0
-        at = "earlier."
     try:
         found_run = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
         if found_run is None:  # no run in it: no ledger of ours (a load refuses such a one first: `unreadable`)
@@ -1644,6 +1650,57 @@ def known_to(
         return conn.total_changes - before
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it
-    finally:
-        if not pg:
-            conn.execute("DETACH DATABASE earlier")
+
+
+@contextlib.contextmanager
+def _beside(conn: sqlite3.Connection, earlier: Path | str) -> Iterator[str | None]:
+    """The `earlier` ledger read beside the ledger `conn`: the prefix of its tables (SQLite: attached as `earlier`
+    while this lasts; PostgreSQL: its schema), or None where it cannot be read so (of the other backend, gone, not
+    to be attached)."""
+    pg = isinstance(conn, ledger_pg.Connection)
+    if pg != ledger_pg.is_url(str(earlier)):
+        yield None
+    elif pg:
+        found = ledger_pg.schema_of(cast(ledger_pg.Connection, conn), str(earlier))
+        yield None if found is None else f'"{found}".'
+    else:
+        try:
+            attached = Path(earlier).is_file()
+            if attached:
+                conn.execute("ATTACH DATABASE ? AS earlier", (str(earlier),))
+        except (OSError, sqlite3.Error):
+            attached = False
+        try:
+            yield "earlier." if attached else None
+        finally:
+            if attached:
+                conn.execute("DETACH DATABASE earlier")
+
+
+def origins_known(conn: sqlite3.Connection, earlier: Path | str) -> None:
+    """Where the rows of the input's rejects files come from (`conn`: the new ledger, its file_origins and
+    file_families filled), as the run of the `earlier` ledger tells: the rows of each family whose every row is a
+    line it rejected of that family (origins.identified) go to origin_inputs with the SHA-256 of its input they
+    are lines of (its RunInfo.files). What known_to then tells a line loaded from a rejects file by (origins.taken),
+    of every earlier ledger at once: read before known_to reads any. A ledger not to be read so is passed over."""
+    if not _has(conn, "", "file_origins") or conn.execute("SELECT 1 FROM file_origins LIMIT 1").fetchone() is None:
+        return
+    conn.execute(ORIGIN_INPUTS)  # a ledger made before 2026-12, resumed
+    with _beside(conn, earlier) as at:
+        if at is None or not _has(conn, at, "file_families"):
+            return
+        try:
+            found = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
+            files = _decode(found[0]).get("files", []) if found else []
+            rows = origins.identified(conn, at, [f.get("path", "") for f in files], 1 << LOC_SHIFT, True)
+            conn.executemany(
+                "INSERT OR IGNORE INTO origin_inputs VALUES (?, ?, ?)",
+                [
+                    (i, line, files[idx]["sha256"])
+                    for of in rows.values()
+                    for i, line, idx in of
+                    if files[idx].get("sha256")
+                ],
+            )
+        except sqlite3.Error:
+            return  # not a ledger of this version: nothing to learn from it

@@ -31,8 +31,16 @@ FILE_ORIGINS = """
 CREATE TABLE IF NOT EXISTS file_origins (
     file_idx INTEGER NOT NULL, line INTEGER NOT NULL, origin TEXT NOT NULL, origin_line INTEGER,
     PRIMARY KEY (file_idx, line)) WITHOUT ROWID"""
-#: a later load looks a row's origin up among an earlier run's (origins.taken)
-FILE_ORIGINS_INDEX = "CREATE INDEX IF NOT EXISTS file_origins_of ON file_origins (origin, origin_line)"
+#: a later load looks a row's origin line up among an earlier run's (origins.taken)
+FILE_ORIGINS_INDEX = "CREATE INDEX IF NOT EXISTS file_origins_line ON file_origins (origin_line)"
+#: the earlier input each row of an input that is a rejects file names, as the run found it by an earlier run's
+#: ledger (origins.identified): that input's SHA-256 (the earlier run's RunInfo.files), one row each where more than
+#: one earlier run rejected that line of that order; what tells a line loaded from a rejects file by the file it is
+#: of, not by how its `file` column writes the file's name (origins.taken)
+ORIGIN_INPUTS = """
+CREATE TABLE IF NOT EXISTS origin_inputs (
+    file_idx INTEGER NOT NULL, line INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    PRIMARY KEY (file_idx, line, sha256)) WITHOUT ROWID"""
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,6 +75,7 @@ STATEMENTS = [
         SKIP_FAMILIES,
         FILE_ORIGINS,
         FILE_ORIGINS_INDEX,
+        ORIGIN_INPUTS,
     ]
     if statement.strip()
 ]

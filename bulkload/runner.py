@@ -24,7 +24,7 @@ from .alongside import refuse_alongside
 from .doubt import way_on
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped, command_on
 from .job import Job, address, mapping_typos
-from .ledger import Ledger, RunInfo, known_to
+from .ledger import Ledger, RunInfo, known_to, origins_known
 from .ledger_home import check_home, tie
 from .loads import (
     claim_load,
@@ -476,12 +476,17 @@ def _learn_earlier(
     ledger, its `file_groups` filled, what earlier loads said of them not yet in it): refused while an earlier load
     that may share its groups has a ledger gone or not to be read by it (`_refuse_gone`), then told what each
     earlier load on record did with its groups (ledger.known_to: refused, SharedUnfinished, while one that has not
-    finished shares them). A load put on record before this run's claim and still inspecting its files is waited
-    for: what it creates is known once its ledger is made (before: both passed, and the groups they shared were
-    created twice). RunStopped when `stop` is set meanwhile."""
+    finished shares them), once every earlier ledger has told which of its inputs each row of a rejects file is a
+    line of (ledger.origins_known). A load put on record before this run's claim and still inspecting its files is
+    waited for: what it creates is known once its ledger is made (before: both passed, and the groups they shared
+    were created twice). RunStopped when `stop` is set meanwhile."""
     _refuse_gone(conn, job, making, run, target)
-    for earlier in earlier_ledgers(job, making=making, run=run):
+    ledgers = earlier_ledgers(job, making=making, run=run)
+    for earlier in ledgers:
         made(earlier, stop)
+    for earlier in ledgers:  # which earlier input each row of a rejects file is a line of, by every ledger: first
+        origins_known(conn, earlier)
+    for earlier in ledgers:
         _learn_from(conn, earlier, target)
 
 

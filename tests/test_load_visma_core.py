@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sqlite3
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -993,3 +994,122 @@ async def test_a_rejects_file_edited_to_other_lines_of_an_order_loaded_in_part_b
         assert (report.loaded, report.rejected) == (0, len(edited[label])), (label, report)
         reasons = [r["reason"] for r in read_csv(tmp_path / f"{label}.csv")]
         assert all("an earlier run (ledger " in r and "other lines" in r for r in reasons), (label, reasons)
+
+
+#: order O1 mixes cost types, its FEE line 3 rejected by its bad amount (25.005) while its OUTLAY line loads
+PART = [["OUTLAY", "100.00", "o1"], ["FEE", "25.005", "f1"]]
+
+
+def orders_in(folder: Path, case: int) -> Path:
+    """orders.csv of order O1 of `case` (PART) in `folder`, made."""
+    folder.mkdir()
+    return write(
+        folder / "orders.csv", [[case, kind, amount, text, "", "2026-11-01", "O1"] for kind, amount, text in PART]
+    )
+
+
+@pytest.mark.slow
+async def test_a_fixed_rejects_file_copied_with_its_file_column_written_another_way_books_nothing_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: Any
+) -> None:
+    # found by a tester: the fixed rejects file of an order loaded in part, loaded, then copied with its `file`
+    # column written another way that names the same file (./orders.csv, .//orders.csv, the absolute path), booked
+    # the FEE line again with each copy, exit 0: the guard compared the column as text, where the lines it exempts
+    # are found by the file they name. Each copy is refused, naming the run that loaded the line
+    folder = tmp_path / "B"
+    orders_in(folder, 7001)
+    monkeypatch.chdir(folder)
+
+    def run(data: str, name: str, url: str) -> Job:
+        return Job(target="visma-core", files=[data], base_url=url, ledger=backend(name), rejects=f"{name}.rejects.csv")
+
+    names = ["./orders.csv", ".//orders.csv", str(folder / "orders.csv")]
+    copies = []
+    with anyio.fail_after(90):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(run("orders.csv", "one", url), env=ENV)
+            text = (folder / "one.rejects.csv").read_text(encoding="utf-8")
+            assert text.count("\norders.csv,3,") == 1 and ",25.005," in text, text
+            (folder / "fixed.csv").write_text(text.replace(",25.005,", ",25.00,"), encoding="utf-8")
+            fixed = await load(run("fixed.csv", "fixed", url), env=ENV)
+            for i, name in enumerate(names):
+                copy = folder / f"copy{i}.csv"
+                copy.write_text(text.replace(",25.005,", ",25.00,").replace("\norders.csv,", f"\n{name},"))
+                copies.append(await load(run(copy.name, f"copy{i}", url), env=ENV))
+            entries = await created(url)
+    assert (one.loaded, one.rejected) == (1, 1), one
+    assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (1, 0, 0), read_csv(folder / "fixed.rejects.csv")
+    booked = sorted((e["CaseId"], e["Amount"]) for e in entries)
+    assert booked == [(7001, Decimal("25.00")), (7001, Decimal("100.00"))], "a line was booked twice"
+    for i, copy in enumerate(copies):
+        assert (copy.loaded, copy.rejected) == (0, 1) and copy.exit_code != 0, (names[i], copy)
+        (refused,) = read_csv(folder / f"copy{i}.rejects.csv")
+        assert "an earlier run (ledger " in refused["reason"], refused
+        said = f"loaded line 3 of {names[i]} from a rejects file, which line 2 of this file is too"
+        assert said in refused["reason"], refused
+
+
+@pytest.mark.slow
+async def test_the_fixed_rejects_file_of_a_file_of_the_same_name_elsewhere_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: Any
+) -> None:
+    # found by a tester: orders.csv loaded in part in B/ and its fixed rejects file loaded; then another orders.csv
+    # (another case) loaded in part in D/: its fixed rejects file was refused, "an earlier run (ledger …/B/…)
+    # loaded line 3 of orders.csv from a rejects file": the guard went by the name and the line alone. The line
+    # each names is a line of another file (the earlier runs' inputs, told by their SHA-256): both load
+    def run(data: str, name: str, url: str) -> Job:
+        return Job(target="visma-core", files=[data], base_url=url, ledger=backend(name), rejects=f"{name}.rejects.csv")
+
+    reports = {}
+    with anyio.fail_after(90):
+        async with running("visma-core", SandboxOptions()) as url:
+            for where, case in (("b", 3002), ("d", 3003)):
+                folder = tmp_path / where.upper()
+                orders_in(folder, case)
+                monkeypatch.chdir(folder)
+                reports[where] = await load(run("orders.csv", f"{where}1", url), env=ENV)
+                text = (folder / f"{where}1.rejects.csv").read_text(encoding="utf-8")
+                (folder / "fixed.csv").write_text(text.replace(",25.005,", ",25.00,"), encoding="utf-8")
+                reports[f"{where} fixed"] = await load(run("fixed.csv", f"{where}2", url), env=ENV)
+            entries = await created(url)
+    for where in ("b", "d"):
+        assert (reports[where].loaded, reports[where].rejected) == (1, 1), reports[where]
+        fixed = reports[f"{where} fixed"]
+        rejects = read_csv(tmp_path / where.upper() / f"{where}2.rejects.csv")
+        assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (1, 0, 0), (where, rejects)
+    booked = sorted((e["CaseId"], e["Amount"]) for e in entries)
+    assert booked == [(case, Decimal(a)) for case in (3002, 3003) for a in ("25.00", "100.00")], booked
+
+
+@pytest.mark.slow
+async def test_a_copy_of_a_fixed_rejects_file_loaded_before_its_origins_were_told_apart_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a ledger made before bulkload recorded the earlier input each origin names (2026-12) tells only the names: a
+    # row whose origin could be one of its lines by name (./orders.csv for orders.csv) is refused, on the safe side
+    folder = tmp_path / "B"
+    orders_in(folder, 7002)
+    monkeypatch.chdir(folder)
+
+    def run(data: str, name: str, url: str) -> Job:
+        return Job(
+            target="visma-core", files=[data], base_url=url, ledger=f"{name}.sqlite", rejects=f"{name}.rejects.csv"
+        )
+
+    with anyio.fail_after(90):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(run("orders.csv", "one", url), env=ENV)
+            text = (folder / "one.rejects.csv").read_text(encoding="utf-8").replace(",25.005,", ",25.00,")
+            (folder / "fixed.csv").write_text(text, encoding="utf-8")
+            fixed = await load(run("fixed.csv", "fixed", url), env=ENV)
+            old = sqlite3.connect(folder / "fixed.sqlite")  # as a ledger made before 2026-12 is
+            old.execute("DROP TABLE IF EXISTS origin_inputs")
+            old.close()
+            (folder / "copy.csv").write_text(text.replace("\norders.csv,", "\n./orders.csv,"), encoding="utf-8")
+            copy = await load(run("copy.csv", "copy", url), env=ENV)
+            entries = await created(url)
+    assert (one.loaded, fixed.loaded, fixed.exit_code) == (1, 1, 0), (one, fixed)
+    assert sorted(e["Amount"] for e in entries) == [Decimal("25.00"), Decimal("100.00")], "a line was booked twice"
+    assert (copy.loaded, copy.rejected) == (0, 1), copy
+    (refused,) = read_csv(folder / "copy.rejects.csv")
+    assert "loaded line 3 of ./orders.csv from a rejects file, which line 2 of this file is too" in refused["reason"]
