@@ -147,7 +147,7 @@ class Sending:
         self.settled = False
 
     def read(self, response: Response) -> None:
-        self.ids = self.kind.created_ids(response.body, len(self.chunk))
+        self.ids = self.kind.created_ids(response.body, self.chunk)
 
     async def recheck(self, exc: BulkloadError) -> bool:
         if isinstance(exc, APIError) and self.loader.target.api.refused(exc):

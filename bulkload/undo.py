@@ -430,7 +430,7 @@ async def _replay(
         if target.api.refused(exc):
             return [], None
         raise
-    return kind.created_ids(response.body, len(chunk)), kind.returned_totals(response.body, summary, chunk)
+    return kind.created_ids(response.body, chunk), kind.returned_totals(response.body, summary, chunk)
 
 
 # --- removing --------------------------------------------------------------------------------------------------

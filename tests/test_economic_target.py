@@ -10,6 +10,7 @@ import pytest
 from conftest import read_row
 
 from bulkload.errors import BadRequest, ConfigError, RowInvalid
+from bulkload.model import Chunk
 from bulkload.sources import Source
 from bulkload.targets.base import Unreadable
 from bulkload.targets.economic import Economic
@@ -236,9 +237,10 @@ def test_errors_array_names_the_bad_entries() -> None:
 
 def test_created_ids_must_match_the_entries_sent() -> None:
     t = Economic().kind_of(0)
-    assert t.created_ids(b'[{"entryNumber": 7}, {"entryNumber": 8}]', 2) == [7, 8]
+    two = Chunk(1, 0, [2, 3], b"")
+    assert t.created_ids(b'[{"entryNumber": 7}, {"entryNumber": 8}]', two) == [7, 8]
     with pytest.raises(ValueError):
-        t.created_ids(b'[{"entryNumber": 7}]', 2)
+        t.created_ids(b'[{"entryNumber": 7}]', two)
 
 
 @pytest.mark.parametrize(

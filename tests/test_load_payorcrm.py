@@ -498,10 +498,13 @@ async def test_any_2xx_answer_to_an_upload_is_success(tmp_path: Path, answer: st
     [
         (
             b'{"uploaded": 2, "results": [{"id": 7, "invoiceAmount": 5}, {"id": 8, "invoiceAmount": -1}]}',
-            Said([7, 8], [5, -1], 2),
+            Said([7, 8], [5, -1], 2, [{"id": 7, "invoiceAmount": 5}, {"id": 8, "invoiceAmount": -1}]),
         ),
-        (b'[{"id": 7, "customerno": "C1"}]', Said([7], None, 1)),
-        (b'[{"invoiceNumber": "I-1", "invoiceAmount": 5}, {"id": 9, "invoiceAmount": 6}]', Said(None, [5, 6], 2)),
+        (b'[{"id": 7, "customerno": "C1"}]', Said([7], None, 1, [{"id": 7, "customerno": "C1"}])),
+        (
+            b'[{"invoiceNumber": "I-1", "invoiceAmount": 5}, {"id": 9, "invoiceAmount": 6}]',
+            Said(None, [5, 6], 2, [{"invoiceNumber": "I-1", "invoiceAmount": 5}, {"id": 9, "invoiceAmount": 6}]),
+        ),
         (b'{"success": true, "count": 3}', Said(None, None, 3)),
         (b'{"success": true}', Said()),
         (b"", Said()),
@@ -519,9 +522,9 @@ def test_an_answer_that_says_it_failed_is_not_success() -> None:
         read_answer(b'{"success": false, "message": "quota"}')
     # a count that differs from the rows sent is kept for reconciliation to name, not read as the rows' ids
     target = PayorCRM(["invoices"]).kind_of(0)
-    assert target.created_ids(b'{"results": [{"id": 1}]}', 2) == [NO_ID, NO_ID]
     two = [Invoice(customerNumber="C1", invoiceNumber=f"I-{i}", invoiceAmount=150) for i in (1, 2)]
     chunk = Chunk(1, 0, [2, 3], b"", records=two)
+    assert target.created_ids(b'{"results": [{"id": 1}]}', chunk) == [NO_ID, NO_ID]
     assert target.returned_totals(b'{"success": true, "count": 1}', target.summarize(two), chunk) == {
         "invoices": {"": [1]}
     }

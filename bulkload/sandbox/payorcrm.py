@@ -190,6 +190,8 @@ class PayorCRM:
                     "invoiceNumber": invoice.invoiceNumber,
                     "customerNumber": invoice.customerNumber,
                     "invoiceAmount": invoice.invoiceAmount,
+                    # an invoice's lines are told apart by their line item: a record names its own
+                    **({} if invoice.lineItem is None else {"lineItem": invoice.lineItem}),
                 }
             )
             stored.append((number, invoice))

@@ -206,8 +206,9 @@ class RecordKind:
         Kept in the ledger with the call as it leaves. None: a look never can (by default)."""
         return None
 
-    def created_ids(self, body: bytes, n: int) -> list[int]:
-        """The ids the API gave the n created items, in request order (NO_ID for items it confirmed without one)."""
+    def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
+        """The ids the API gave the chunk's created items, one for each, in request order (NO_ID for items it
+        confirmed without one); ValueError for an answer that cannot be the chunk's (the call arrived: in doubt)."""
         raise NotImplementedError
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:

@@ -338,7 +338,8 @@ class DraftEntries(RecordKind):
     def decode(self, body: bytes) -> list[DraftEntry]:
         return _decode_entries(body)
 
-    def created_ids(self, body: bytes, n: int) -> list[int]:
+    def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
+        n = len(chunk)
         created: list[_Created] = decoded(body, list[_Created], f"POST {self.path}", acted_on=True)
         ids = [item.entryNumber for item in created]
         if len(ids) != n:

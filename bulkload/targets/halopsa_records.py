@@ -256,7 +256,8 @@ class Resource(RecordKind):
             getattr(r, name) not in (None, False) for r in records for name in self.triggers
         )
 
-    def created_ids(self, body: bytes, n: int) -> list[int]:
+    def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
+        n = len(chunk)
         call = f"POST {self.path}"
         saved = decoded(body, Any, call, acted_on=True)
         ids = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
@@ -67,11 +68,13 @@ _encode = msgspec.json.Encoder(decimal_format="number").encode
 
 class Said(NamedTuple):
     """What a 2xx answer to an upload says (seed 004 documents no answer): the records' ids and invoice amounts
-    when it lists records that all have them, and how many it stored when it says; None where it does not."""
+    when it lists records that all have them, and how many it stored when it says; None where it does not. `records`:
+    the records it lists, as they are (what names each, `pairing`)."""
 
     ids: list[int] | None = None
     amounts: list[int] | None = None
     stored: int | None = None
+    records: list[Any] | None = None
 
 
 _decode_any = msgspec.json.Decoder().decode
@@ -105,7 +108,49 @@ def read_answer(body: bytes) -> Said:
         records = value
     else:
         return Said()
-    return Said(_every(records, "id"), _every(records, "invoiceAmount"), len(records))
+    return Said(_every(records, "id"), _every(records, "invoiceAmount"), len(records), records)
+
+
+def _named(value: Any) -> str | None:
+    """A key as an answered record names it (text, or a number a server made of it), as the row's text has it."""
+    return value if isinstance(value, str) else str(value) if type(value) is int else None
+
+
+def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> tuple[list[int], list[bool]] | None:
+    """Which answered record is which sent one, where the answer's records name their key (`key_field`: a
+    customer's customerno, an invoice's invoiceNumber, and among one invoice's lines their lineItem): for each sent
+    record, the index of its answered record, and whether that is known (False for the lines of one invoice whose
+    records name no lineItem: which is which cannot be told). None when no record names its key (they are taken in
+    request order). ValueError when the keys named are not exactly those sent (which row each record is, and
+    whether every row was stored, cannot be told): the call arrived, its outcome is unknown."""
+    if not any(isinstance(r, dict) and key_field in r for r in records):
+        return None
+    named = [_named(r.get(key_field)) if isinstance(r, dict) else None for r in records]
+    wanted = [getattr(record, key_field) for record in sent]
+    if Counter(named) != Counter(wanted):
+        shown = ", ".join(sorted(map(str, named))[:10])
+        raise ValueError(
+            f"the API's answer lists the {key_field}s {shown} for the {len(sent)} sent: which row each record is, "
+            "and whether every row was stored, cannot be told"
+        )
+    answered: dict[str, list[int]] = {}
+    for j, key in enumerate(named):
+        answered.setdefault(str(key), []).append(j)
+    order, known = [0] * len(sent), [True] * len(sent)
+    rows: dict[str, list[int]] = {}
+    for i, key in enumerate(wanted):
+        rows.setdefault(key, []).append(i)
+    for key, same in rows.items():
+        found = answered[key]
+        lines = [_named(records[j].get("lineItem")) for j in found]
+        if len(same) > 1 and Counter(lines) == Counter(getattr(sent[i], "lineItem", None) for i in same):
+            by_line = {line: j for line, j in zip(lines, found)}  # an invoice's lines have distinct line items
+            found = [by_line[getattr(sent[i], "lineItem", None)] for i in same]
+        elif len(same) > 1 and any(line is not None for line in lines):
+            raise ValueError(f"the API's answer lists the line items {lines} for {key_field} {key}: not those sent")
+        for i, j in zip(same, found):
+            order[i], known[i] = j, len(same) == 1 or found is not answered[key]
+    return order, known
 
 
 #: why an amount in major units cannot be converted without its currency, by field
@@ -229,11 +274,19 @@ class Upload(RecordKind):
     def decode(self, body: bytes) -> list[Any]:
         return self._decode(body)
 
-    def created_ids(self, body: bytes, n: int) -> list[int]:
-        """The ids when the answer lists n records that have them; otherwise the rows are loaded all the same (the
-        API said 2xx) with NO_ID, and reconciliation compares what the answer did say (its count, its amounts)."""
-        ids = read_answer(body).ids
-        return ids if ids is not None and len(ids) == n else [NO_ID] * n
+    def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
+        """The ids when the answer lists a record with an id for each row: by key where its records name theirs
+        (`pairing`; ValueError when those keys are not the ones sent), else in request order. Otherwise the rows are
+        loaded all the same (the API said 2xx) with NO_ID, and reconciliation compares what the answer did say (its
+        count, its amounts)."""
+        said, n = read_answer(body), len(chunk)
+        paired = None if said.records is None else pairing(said.records, chunk.entries(self), self.key_field)
+        if said.ids is None or len(said.ids) != n:
+            return [NO_ID] * n
+        if paired is None:
+            return said.ids
+        order, known = paired
+        return [said.ids[j] if sure else NO_ID for j, sure in zip(order, known)]
 
     def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
         return errors_by_index(error, n, field_key="field")
@@ -245,14 +298,16 @@ class Upload(RecordKind):
             return None  # an empty 2xx, or one that lists nothing: nothing to compare
         if kind == "customers":  # customers carry no amounts: a count is all there is
             return {kind: {"": [said.stored, 0, 0]}}
-        # invoices: per currency, as summarize. The answer (none documented) names no currency: the records it
-        # lists are taken in request order, as created_ids takes their ids
+        # invoices: per currency, as summarize. The answer (none documented) names no currency: each record it lists
+        # is taken for the row it names (by invoiceNumber and lineItem), in request order where it names none
         records = chunk.entries(self)
         if said.stored != len(records):  # another count: which currency it lacks or has more of cannot be told
             return {kind: {"": [said.stored]}}
         if said.amounts is None:
             return {kind: {currency: [figures[0]] for currency, figures in sent[kind].items()}}
-        return {kind: _per_currency([r.currency or "" for r in records], said.amounts)}
+        paired = None if said.records is None else pairing(said.records, records, self.key_field)
+        amounts = said.amounts if paired is None else [said.amounts[j] for j in paired[0]]
+        return {kind: _per_currency([r.currency or "" for r in records], amounts)}
 
 
 class Customers(Upload):

@@ -157,9 +157,9 @@ class OnCase(RecordKind):
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encode(records)
 
-    def created_ids(self, body: bytes, n: int) -> list[int]:
+    def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)
-        return [created.Id] * n
+        return [created.Id] * len(chunk)
 
     def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
         # one entry (or one cost) a call: whatever the API refused, it refused for every line of it

@@ -1,0 +1,144 @@
+"""PayorCRM answers a server written from the API document (seed 004) gives and the sandbox, left alone, does not:
+records listed in another order than sent, and records naming rows that were not sent. The real sandbox serves
+each, behind a middleware that shapes its answers as such a server does."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from aiohttp import web
+from conftest import sandbox_read, serving
+
+from bulkload import Job, load
+from bulkload.model import NO_ID, Chunk
+from bulkload.results import Report
+from bulkload.sandbox import SandboxOptions, build_app
+from bulkload.targets.payorcrm import PayorCRM
+from bulkload.targets.payorcrm_records import Customer, Invoice
+
+ENV = {"PAYORCRM_API_KEY": "answers-key", "PAYORCRM_API_SECRET": "answers-secret"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: a middleware's rule: given the request and the sandbox's handler, its answer
+Rule = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+
+def crm_app(rule: Rule, options: SandboxOptions | None = None) -> web.Application:
+    app = build_app("payorcrm", options or SandboxOptions(window_limit=0))
+
+    @web.middleware
+    async def shaped(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method != "POST":
+            return await handler(request)
+        return await rule(request, handler)
+
+    app.middlewares.insert(0, shaped)
+    return app
+
+
+def answered(change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Rule:
+    """The sandbox's answer to an upload with its `results` changed by `change`."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        real = await handler(request)
+        assert isinstance(real, web.Response) and isinstance(real.body, bytes)
+        if real.status != 200:
+            return real
+        body = json.loads(real.body)
+        body["results"] = change(body["results"])
+        return web.json_response(body)
+
+    return rule
+
+
+def write(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+async def load_both(tmp_path: Path, url: str, customers: Path, invoices: Path | None = None, **kw: Any) -> Report:
+    files = {"customers": str(customers)} | ({"invoices": str(invoices)} if invoices else {})
+    job = Job(
+        target="payorcrm",
+        files=[],
+        base_url=url,
+        ledger=str(tmp_path / "run.sqlite"),
+        rejects=str(tmp_path / "rejects.csv"),
+        target_options={**files, "amount_unit": "major"},
+        **kw,
+    )
+    return await load(job, env=ENV, raise_on_stop=False)
+
+
+def customers_file(tmp_path: Path, n: int = 3) -> Path:
+    return write(
+        tmp_path / "c.csv", ["customerno", "emailaddress1"], [[f"C{i}", f"c{i}@example.com"] for i in range(1, n + 1)]
+    )
+
+
+async def test_ids_and_amounts_follow_the_rows_the_answer_names_not_their_places(tmp_path: Path) -> None:
+    # found by a tester: a server listing the stored records in another order than sent, each naming its customerno
+    # / invoiceNumber: the success file gave C1 the id of C3, and an exact load of invoices in two currencies was
+    # reported as a mismatch (exit 3)
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"],
+        [["C1", "I1", "12.50", "EUR", "1"], ["C1", "I1", "10", "EUR", "2"], ["C2", "I2", "100", "JPY", ""]]
+        + [["C3", "I3", "7.25", "USD", ""]],
+    )
+    with anyio.fail_after(60):
+        async with serving(crm_app(answered(lambda results: results[::-1]))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path), invoices)
+            held = {kind: await sandbox_read(url, kind) for kind in ("customers", "invoices")}
+    assert (report.exit_code, report.loaded) == (0, 7), report.reconcile
+    assert report.reconcile.ok, report.reconcile
+    ids = {(Path(r["file"]).name, int(r["line"])): int(r["id"]) for r in read_csv(tmp_path / "success.csv")}
+    by_customer = {c["customerno"]: c["id"] for c in held["customers"]}
+    assert [ids[("c.csv", line)] for line in (2, 3, 4)] == [by_customer[f"C{i}"] for i in (1, 2, 3)]
+    by_line = {(i["invoiceNumber"], i.get("lineItem")): i["id"] for i in held["invoices"]}
+    wanted = [("I1", "1"), ("I1", "2"), ("I2", None), ("I3", None)]
+    assert [ids[("i.csv", line)] for line in (2, 3, 4, 5)] == [by_line[k] for k in wanted]
+
+
+async def test_an_answer_naming_rows_that_were_not_sent_leaves_the_call_in_doubt(tmp_path: Path) -> None:
+    def renamed(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**results[0], "customerno": "C9"}, *results[1:]]
+
+    with anyio.fail_after(60):
+        async with serving(crm_app(answered(renamed))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path))
+    assert (report.loaded, report.in_doubt, report.exit_code) == (0, 3, 4), report
+    assert "customernos C2, C3, C9 for the 3 sent" in (report.stop_reason or "")
+
+
+def test_lines_of_one_invoice_its_answer_does_not_tell_apart_get_no_id() -> None:
+    invoices = PayorCRM(["invoices"]).kind_of(0)
+    sent = [
+        Invoice(customerNumber="C1", invoiceNumber="I1", invoiceAmount=5, lineItem="1"),
+        Invoice(customerNumber="C1", invoiceNumber="I1", invoiceAmount=6, lineItem="2"),
+        Invoice(customerNumber="C1", invoiceNumber="I2", invoiceAmount=7),
+    ]
+    chunk = Chunk(1, 0, [2, 3, 4], b"", records=sent)
+    answer = [{"id": 9, "invoiceNumber": "I2"}, {"id": 8, "invoiceNumber": "I1"}, {"id": 7, "invoiceNumber": "I1"}]
+    assert invoices.created_ids(json.dumps(answer).encode(), chunk) == [NO_ID, NO_ID, 9]
+    answer[1]["lineItem"], answer[2]["lineItem"] = "2", "1"
+    assert invoices.created_ids(json.dumps(answer).encode(), chunk) == [7, 8, 9]
+    # records that name no key are taken in request order, as before
+    assert invoices.created_ids(b'[{"id": 1}, {"id": 2}, {"id": 3}]', chunk) == [1, 2, 3]
+    customers = PayorCRM(["customers"]).kind_of(0)
+    one = Chunk(1, 0, [2, 3], b"", records=[Customer(customerno=c, emailaddress1="a@x") for c in ("C1", "C2")])
+    with pytest.raises(ValueError, match="cannot be told"):  # one names its key, the other none
+        customers.created_ids(b'[{"id": 1, "customerno": "C1"}, {"id": 2}]', one)
