@@ -682,11 +682,17 @@ class Loader:
         """One bad group must not block the others, and a group never travels in two calls: reject every group
         that holds a row named bad (all its lines, naming the line that failed) and send the rest again at once;
         when the answer names none, split at the group boundary nearest the middle until a refused group is
-        alone, and reject it whole."""
+        alone, and reject it whole. Where the API does not say that a refused call stored nothing
+        (Api.refusal_stores_nothing), the rest is in doubt, never sent again: the groups not named bad, or every row
+        of a call refused without one named."""
         spans = chunk.spans()
         children: list[Chunk] = []
+        doubtful = isinstance(cause, APIError) and not self.target.api.refusal_stores_nothing
         if bad is not None:
             bad = {i: (field_, self.hidden(chunk, reason)) for i, (field_, reason) in bad.items()}
+        if doubtful and bad is None and len(spans) > 1:
+            self.mark_in_doubt(chunk, "sending", unsaid(self.why(cause), "naming no row"))
+            return
         if bad is None and len(spans) > 1:
             try:
                 self.isolation.check(self.hidden(chunk, self.why(cause)))
@@ -724,7 +730,10 @@ class Loader:
         )
         self.tally.rejected += len(rejected)
         for child in children:
-            await self.deliver(child)
+            if doubtful:
+                self.mark_in_doubt(child, "pending", unsaid(self.why(cause), "naming other rows"))
+            else:
+                await self.deliver(child)
 
     @staticmethod
     def why(cause: APIError | str) -> str:
@@ -788,6 +797,14 @@ class Loader:
 def kind_files(target: Target, ledger: Ledger, kind: RecordKind) -> list[int]:
     """The indexes of the run's files of `kind`."""
     return [i for i in range(len(ledger.run.files)) if target.kind_of(i) is kind]
+
+
+def unsaid(why: str, naming: str) -> str:
+    """Why a row of a call the API refused (`why`, `naming` what the refusal named) is in doubt."""
+    return (
+        f"sent in a call the API refused, {naming} ({why}): the API does not say that a refused call stores nothing, "
+        "so this row may have been stored; check the API for it"
+    )
 
 
 def taken_ids(target: Target, ledger: Ledger, kind: RecordKind) -> frozenset[int]:

@@ -1,6 +1,7 @@
 """PayorCRM answers a server written from the API document (seed 004) gives and the sandbox, left alone, does not:
-records listed in another order than sent, and records naming rows that were not sent. The real sandbox serves
-each, behind a middleware that shapes its answers as such a server does."""
+records listed in another order than sent, records naming rows that were not sent, and a 400 naming a bad row after
+the others were stored. The real sandbox serves each, behind a middleware that shapes its answers as such a server
+does."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anyio
 import pytest
 from aiohttp import web
@@ -142,3 +144,61 @@ def test_lines_of_one_invoice_its_answer_does_not_tell_apart_get_no_id() -> None
     one = Chunk(1, 0, [2, 3], b"", records=[Customer(customerno=c, emailaddress1="a@x") for c in ("C1", "C2")])
     with pytest.raises(ValueError, match="cannot be told"):  # one names its key, the other none
         customers.created_ids(b'[{"id": 1, "customerno": "C1"}, {"id": 2}]', one)
+
+
+def stores_the_rest_then_refuses(calls: list[int]) -> Rule:
+    """A server that stores the items its 400 does not name (the sandbox refuses the upload whole: they are
+    uploaded to it on their own first), and counts the items of every call in `calls`."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        items = json.loads(await request.read())
+        calls.append(len(items))
+        real = await handler(request)
+        assert isinstance(real, web.Response) and isinstance(real.body, bytes)
+        named = {e["index"] for e in json.loads(real.body).get("errors", [])} if real.status == 400 else set()
+        if named:
+            rest = [item for i, item in enumerate(items) if i not in named]
+            headers = {k: request.headers[k] for k in ("api_key", "api_secret")}
+            async with aiohttp.ClientSession() as s, s.post(str(request.url), json=rest, headers=headers) as r:
+                assert r.status == 200
+        return real
+
+    return rule
+
+
+async def test_after_a_400_naming_a_bad_row_the_rest_of_its_call_is_in_doubt_not_sent_again(tmp_path: Path) -> None:
+    # found by a tester: a server that stores the good rows and answers 400 naming the bad one by index; the rest
+    # was sent again and stored twice. Seed 004 documents no error answer, and PayorCRM offers no look-up
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "invoiceAmount", "currency"],
+        [["C9" if i == 2 else "C1", f"P{i}", "1", "EUR"] for i in range(6)],
+    )
+    calls: list[int] = []
+    with anyio.fail_after(60):
+        async with serving(crm_app(stores_the_rest_then_refuses(calls))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path, 1), invoices)
+            held = await sandbox_read(url, "invoices")
+    assert sorted(i["invoiceNumber"] for i in held) == ["P0", "P1", "P3", "P4", "P5"]  # once each
+    assert calls == [1, 6, 5]  # customers, the invoices, the test's own upload of the rest
+    assert (report.loaded, report.rejected, report.in_doubt, report.exit_code) == (1, 1, 5, 1), report
+    (rejected,) = read_csv(tmp_path / "rejects.csv")
+    assert rejected["line"] == "4" and "customer C9 does not exist" in rejected["reason"]
+    doubt = read_csv(tmp_path / "in_doubt.csv")
+    assert [int(r["line"]) for r in doubt] == [2, 3, 5, 6, 7]
+    assert "may have been stored" in doubt[0]["last_error"]
+
+
+async def test_a_400_naming_no_row_leaves_its_call_in_doubt_unsplit(tmp_path: Path) -> None:
+    calls: list[int] = []
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "invoiceAmount", "currency"],
+        [["C9" if i == 2 else "C1", f"P{i}", "1", "EUR"] for i in range(4)],
+    )
+    options = SandboxOptions(window_limit=0, opaque_errors=True)
+    with anyio.fail_after(60):
+        async with serving(crm_app(stores_the_rest_then_refuses(calls), options)) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path, 1), invoices)
+    assert calls == [1, 4], calls  # before: split in halves, each half sent again
+    assert (report.loaded, report.rejected, report.in_doubt) == (1, 0, 4), report

@@ -274,6 +274,9 @@ class Api:
     refusing: frozenset[int] = frozenset({400, 422})
     #: error codes of a 409 answer that the same call sent again may get past
     retry_codes: frozenset[str] = frozenset()
+    #: a call the API refuses (`refusing`) stored none of its items, so the items it did not name bad are sent again;
+    #: False where the API does not say so (PayorCRM): they are in doubt, as a call whose answer was lost
+    refusal_stores_nothing: bool = True
 
     def refused(self, error: APIError) -> bool:
         """Whether an error answer refuses the items of the call."""
