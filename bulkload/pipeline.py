@@ -150,7 +150,7 @@ class Sending:
         self.ids = self.kind.created_ids(response.body, self.chunk)
 
     async def recheck(self, exc: BulkloadError) -> bool:
-        if isinstance(exc, APIError) and self.loader.target.api.refused(exc):
+        if isinstance(exc, APIError) and self.loader.target.api.refused_or_too_large(exc):
             return False  # final: isolated once it is raised, outside the dispatcher
         again = await self.loader.failed(self.kind, self.chunk, self.call, exc, self.summary)
         self.settled = not again
@@ -514,10 +514,11 @@ class Loader:
         not carried out); otherwise the chunk is settled here: refused (isolated), given up, done or in doubt."""
         if maybe_acted_on(exc):
             self.lost(chunk)
-        if isinstance(exc, APIError) and self.target.api.refused(exc):
+        if isinstance(exc, APIError) and self.target.api.refused_or_too_large(exc):
             # even after a lost first answer a refusal is final: a keyed retry replays the same call's
-            # outcome, and an unrepeatable call is never retried once it may have arrived
-            await self.isolate(chunk, kind.bad_items(exc, len(chunk)), exc)
+            # outcome, and an unrepeatable call is never retried once it may have arrived. A call too large names
+            # no item: it is split
+            await self.isolate(chunk, None if self.target.api.too_large(exc) else kind.bad_items(exc, len(chunk)), exc)
             return False
         if isinstance(exc, APIError) and exc.replayed and maybe_acted_on(exc):
             # the API's cache replays an earlier attempt's failure: its key cannot tell whether that attempt was
@@ -682,12 +683,13 @@ class Loader:
         """One bad group must not block the others, and a group never travels in two calls: reject every group
         that holds a row named bad (all its lines, naming the line that failed) and send the rest again at once;
         when the answer names none, split at the group boundary nearest the middle until a refused group is
-        alone, and reject it whole. Where the API does not say that a refused call stored nothing
-        (Api.refusal_stores_nothing), the rest is in doubt, never sent again: the groups not named bad, or every row
-        of a call refused without one named."""
+        alone, and reject it whole. A call too large for the API (413) is split so until it fits. Where the API
+        does not say that a refused call stored nothing (Api.refusal_stores_nothing), the rest is in doubt, never
+        sent again: the groups not named bad, or every row of a call refused without one named."""
         spans = chunk.spans()
         children: list[Chunk] = []
-        doubtful = isinstance(cause, APIError) and not self.target.api.refusal_stores_nothing
+        too_large = isinstance(cause, APIError) and self.target.api.too_large(cause)
+        doubtful = isinstance(cause, APIError) and not too_large and not self.target.api.refusal_stores_nothing
         if bad is not None:
             bad = {i: (field_, self.hidden(chunk, reason)) for i, (field_, reason) in bad.items()}
         if doubtful and bad is None and len(spans) > 1:
@@ -710,12 +712,17 @@ class Loader:
             if bad is None:  # one group, refused as a whole
                 why = self.hidden(chunk, self.why(cause))
                 # the answer lists no errors, but its message may still name the entry: then its line is known
-                named = None if isinstance(cause, str) or len(chunk) == 1 else item_named(cause, len(chunk))
+                named = (
+                    None if isinstance(cause, str) or len(chunk) == 1 or too_large else item_named(cause, len(chunk))
+                )
+                if too_large:
+                    alone = "row" if len(chunk) == 1 else "group"
+                    why = f"{why} (the call was too large for the API with this {alone} alone)"
                 if len(chunk) == 1 or named is not None:
                     bad, whole = {named or 0: ("", why)}, {}
                 else:
-                    bad, whole = {}, {0: f"{why} (the API did not say which line)"}
-                if named is None and not isinstance(cause, str):
+                    bad, whole = {}, {0: why if too_large else f"{why} (the API did not say which line)"}
+                if named is None and not isinstance(cause, str) and not too_large:
                     self.isolation.refused(why)
             else:
                 whole = {}

@@ -1,7 +1,7 @@
 """PayorCRM answers a server written from the API document (seed 004) gives and the sandbox, left alone, does not:
-records listed in another order than sent, records naming rows that were not sent, and a 400 naming a bad row after
-the others were stored. The real sandbox serves each, behind a middleware that shapes its answers as such a server
-does."""
+records listed in another order than sent, records naming rows that were not sent, a 400 naming a bad row after
+the others were stored, and a 413 for a call too large. The real sandbox serves each, behind a middleware that
+shapes its answers as such a server does."""
 
 from __future__ import annotations
 
@@ -202,3 +202,32 @@ async def test_a_400_naming_no_row_leaves_its_call_in_doubt_unsplit(tmp_path: Pa
             report = await load_both(tmp_path, url, customers_file(tmp_path, 1), invoices)
     assert calls == [1, 4], calls  # before: split in halves, each half sent again
     assert (report.loaded, report.rejected, report.in_doubt) == (1, 0, 4), report
+
+
+def too_large_past(limit: int, calls: list[int]) -> Rule:
+    """A server that answers 413 to an upload of more than `limit` bytes (storing nothing)."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        body = await request.read()
+        calls.append(len(json.loads(body)))
+        if len(body) > limit:
+            return web.Response(status=413, text="Request Entity Too Large")
+        return await handler(request)
+
+    return rule
+
+
+async def test_a_call_too_large_is_split_until_it_fits_and_a_row_too_large_alone_is_rejected(tmp_path: Path) -> None:
+    # found by a tester: a 413 stopped the run (exit 4, "continue with resume"), and resume met it forever
+    rows = [[f"C{i}", f"c{i}@example.com", "x" * (3000 if i == 7 else 150)] for i in range(20)]
+    customers = write(tmp_path / "c.csv", ["customerno", "emailaddress1", "companyname"], rows)
+    calls: list[int] = []
+    with anyio.fail_after(60):
+        async with serving(crm_app(too_large_past(2000, calls))) as url:
+            report = await load_both(tmp_path, url, customers)
+            held = await sandbox_read(url, "customers")
+    assert sorted(c["customerno"] for c in held) == sorted(f"C{i}" for i in range(20) if i != 7)
+    assert (report.loaded, report.rejected, report.in_doubt, report.exit_code) == (19, 1, 0, 1), report
+    (rejected,) = read_csv(tmp_path / "rejects.csv")
+    assert rejected["customerno"] == "C7" and "413" in rejected["reason"] and "alone" in rejected["reason"]
+    assert calls[0] == 20 and sum(n for n in calls if n <= 8) >= 19

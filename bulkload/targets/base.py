@@ -282,6 +282,16 @@ class Api:
         """Whether an error answer refuses the items of the call."""
         return error.status in self.refusing
 
+    def refused_or_too_large(self, error: APIError) -> bool:
+        """Whether an error answer refuses the call's items, or the call for its size: nothing in it is retried."""
+        return self.refused(error) or self.too_large(error)
+
+    @staticmethod
+    def too_large(error: APIError) -> bool:
+        """Whether an error answer refuses the call for its size (413, RFC 9110 §15.5.14): nothing of it was stored,
+        and its parts may be sent apart."""
+        return error.status == 413
+
     def retryable(self, error: APIError) -> bool:
         """Whether an error answer may succeed when the same call is sent again."""
         return error.retryable or isinstance(error, Conflict) and error.error_code in self.retry_codes
