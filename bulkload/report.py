@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from itertools import groupby, islice
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import msgspec
 from msgspec import UNSET
@@ -23,6 +24,9 @@ from .outputs import replaced, write_private
 from .redact import redact, redact_data
 from .results import Report, Rollback
 from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised
+
+if TYPE_CHECKING:
+    from .targets.base import Target
 
 
 def _file_name(files: Sequence[str], idx: int) -> str:
@@ -45,16 +49,25 @@ class Sheet:
 
 
 def write_rejects(
-    path: str, rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[Source], files: Sequence[str]
+    path: str,
+    rows: Callable[[], Iterable[RowOutcome]],
+    inputs: Sequence[Source],
+    files: Sequence[str],
+    of: Sequence[int] | None = None,
 ) -> int:
     """The rejected rows as the input wrote them, so the user can fix them in place and load this file as it is:
     `file, line, field, reason`, then the input's own columns with the row's cells untouched (a JSONL input's
     keys, each value a cell that reads back as that value: `_json_cell`), in the first input's delimiter and
     encoding. What may be a secret is `***` (each input masks its own cells: Source.cells). `rows()` gives them in
     file and line order; each input is read again side by side with them, so memory stays flat whatever the number
-    of rejects. Written whole, even when empty."""
-    columns = _union_columns(rows, inputs)
-    first = inputs[0] if inputs else None
+    of rejects. `of`: the indexes of the inputs whose rows it holds (default: every input); the others' rows are
+    left out. Written whole, even when empty."""
+    kept = range(len(inputs)) if of is None else of
+    if of is not None:
+        every, chosen = rows, set(of)
+        rows = lambda: (row for row in every() if row.file_idx in chosen)  # noqa: E731
+    columns = _union_columns(rows, inputs, kept)
+    first = inputs[kept[0]] if kept else None
     delimiter = (first.delimiter if first is not None and first.fmt == "csv" else None) or ","
     encoding = first.encoding if first is not None else "utf-8"
     encoding = "utf-8" if encoding == "utf-8-sig" else encoding
@@ -79,15 +92,45 @@ def write_rejects(
     return n
 
 
+def write_rejects_files(
+    paths: Sequence[tuple[str, Sequence[int]]],
+    rows: Callable[[], Iterable[RowOutcome]],
+    inputs: Sequence[Source],
+    files: Sequence[str],
+) -> list[int]:
+    """Every rejects file of `paths` (Job.rejects_paths: a path and the indexes of the inputs whose rows it holds),
+    each written as `write_rejects`; how many rows each holds."""
+    return [write_rejects(path, rows, inputs, files, of if len(paths) > 1 else None) for path, of in paths]
+
+
+def rejects_fields(
+    target: Target, paths: Sequence[tuple[str, Sequence[int]]], written: Sequence[int] | None
+) -> dict[str, Any]:
+    """The report's `rejects_files` and `rejects_load` where the inputs hold more than one kind of record (else
+    none): every rejects file, and the command that loads those that hold rows as their inputs were loaded, where
+    the target can say (Flags.given)."""
+    if len(paths) < 2:
+        return {}
+    held = {of[0]: path for (path, of), n in zip(paths, written or [1] * len(paths)) if n}
+    given = target.flags.given
+    args = given(held, target.options()) if given is not None and held else None
+    return {
+        "rejects_files": [path for path, _ in paths],
+        "rejects_load": None if args is None else shlex.join(["bulkload", "load", target.name, *args]),
+    }
+
+
 def _file_of(row: RowOutcome) -> int:
     return row.file_idx
 
 
-def _union_columns(rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[Source]) -> list[str]:
-    """Every input's own columns, in order of first appearance; for a JSONL input, the keys of its rejected
-    rows (a pass of its own, only then)."""
+def _union_columns(
+    rows: Callable[[], Iterable[RowOutcome]], inputs: Sequence[Source], kept: Sequence[int]
+) -> list[str]:
+    """Every input's own columns (those of `kept`, their indexes), in order of first appearance; for a JSONL input,
+    the keys of its rejected rows (a pass of its own, only then)."""
     out: dict[str, None] = {}
-    for source in inputs:
+    for source in (inputs[i] for i in kept):
         header = source.header()
         if header is not None:  # a rejects file loaded again: its own leading columns are not the input's
             out.update(dict.fromkeys(c for c in header[len(REJECTS_COLUMNS) if source.rejects_file else 0 :] if c))
@@ -275,7 +318,12 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         n = report.rejected_groups or 0
         whole = f" ({_count(n, name)}, each whole)" if n else ""
         where = _written(report, "the rejects file", report.rejects_file)
+        if report.rejects_files:  # one for each kind of input, each with its inputs' columns
+            where = "a file for each kind of input: " + ", ".join(report.rejects_files)
         console.print(f"rejected rows{so_far}{whole} and reasons: {where}")
+        if report.rejects_load:
+            then = f"fix them in place, then load them as the inputs were: {report.rejects_load}"
+            console.print(f"{then} (with the run's --base-url)")
     elif report.status in ("dry_run", "stopped"):
         console.print(f"rejected rows{so_far}: none (rejects file: {report.rejects_file})")
     if groups and groups.skipped:

@@ -70,6 +70,10 @@ class Report(msgspec.Struct, kw_only=True):
     ledger: str | None
     rejects_file: str
     rejects_written: int | None | UnsetType = UNSET
+    #: where the inputs hold more than one kind of record: a rejects file for each kind (`rejects_file` the first),
+    #: and the command that loads those that hold rows as their inputs were loaded (None where it cannot be said)
+    rejects_files: list[str] | UnsetType = UNSET
+    rejects_load: str | None | UnsetType = UNSET
     success_file: str | UnsetType = UNSET
     success_written: int | None | UnsetType = UNSET
     in_doubt_file: str | None | UnsetType = UNSET

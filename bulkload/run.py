@@ -48,7 +48,7 @@ from .pipeline import Loader, Tally, resumable, run_chunks
 from .planning import Planning, PlanningInProcess, PlanSpec, planning_for
 from .progress import Snapshot, shown
 from .reconcile import reconcile
-from .report import write_in_doubt, write_rejects, write_report, write_success
+from .report import rejects_fields, write_in_doubt, write_rejects_files, write_report, write_success
 from .results import Groups, Quota, Report
 from .shared_limits import with_budget
 from .side_by_side import side_by_side
@@ -414,9 +414,10 @@ class Run:
         attempt("the ledger's status", lambda: ledger.set_status(status))
         if status == "complete":
             record_status(ledger, status)
-        n_rejects = attempt(
+        rejects = job.rejects_paths(self.target)
+        written = attempt(
             "the rejects file",
-            lambda: write_rejects(job.rejects_path, lambda: ledger.rows("rejected"), sources, job.files),
+            lambda: write_rejects_files(rejects, lambda: ledger.rows("rejected"), sources, job.files),
         )
         n_success = attempt(
             "the success file",
@@ -430,7 +431,7 @@ class Run:
                 f"could not write {unwritten[0]}; `{command_on('resume', ledger.path)}` writes it again",
                 EXIT_STOPPED,
             )
-        report = self._report(recon, load_s, n_rejects, n_success, n_in_doubt, unwritten)
+        report = self._report(recon, load_s, written, n_success, n_in_doubt, unwritten)
         if job.report:
             attempt("the report", lambda: write_report(str(job.report), report))
             if unwritten[-1:] and unwritten[-1].startswith("the report") and not tally.stopped:
@@ -446,7 +447,7 @@ class Run:
         self,
         recon: Reconciled | None,
         load_s: float | None,
-        n_rejects: int | None,
+        rejects_written: list[int] | None,
         n_success: int | None,
         n_in_doubt: int | None,
         unwritten: list[str],
@@ -484,7 +485,8 @@ class Run:
             inputs=ledger.profiles(),
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
-            rejects_written=n_rejects,
+            rejects_written=None if rejects_written is None else sum(rejects_written),
+            **rejects_fields(self.target, job.rejects_paths(self.target), rejects_written),
             success_file=job.success_path,
             success_written=n_success,
             in_doubt_file=job.in_doubt_path if in_doubt else None,

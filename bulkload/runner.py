@@ -39,7 +39,7 @@ from .model import RowOutcome
 from .outputs import check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
 from .profile import did_you_mean, inspect
-from .report import write_rejects, write_report
+from .report import rejects_fields, write_rejects_files, write_report
 from .results import Report
 from .run import Run, Shared
 from .sources import Pinned, Source, changed_message, check_regular, digests_of, pin, sha256_of
@@ -104,17 +104,19 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
     """Before anything is sent: no file the run writes (`outputs`: "rejects", "success", "in_doubt", "report")
     may land on an input, the ledger or another output, and each must be writable."""
     inputs = [("the input", path) for path in job.files]
-    paths = {
-        "rejects": ("--rejects", job.rejects_path),
-        "success": ("the success file", job.success_path),
-        "in_doubt": ("the in-doubt file", job.in_doubt_path),
-        "report": ("--report", job.report),
+    # the rejects file of each kind of input after the first (Job.rejects_paths)
+    more = [(f"the rejects file of {job.files[of[0]]}", path) for path, of in job.rejects_paths(job.make_target())[1:]]
+    paths: dict[str, list[tuple[str, str | None]]] = {
+        "rejects": [("--rejects", job.rejects_path), *more],
+        "success": [("the success file", job.success_path)],
+        "in_doubt": [("the in-doubt file", job.in_doubt_path)],
+        "report": [("--report", job.report)],
     }
     in_file = ledger and not ledger_pg.is_url(job.ledger_path)  # a PostgreSQL ledger is no file to collide with
     if new_ledger and in_file:
         check_outputs([("--ledger", job.ledger_path)], inputs)
     ours = [("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if in_file else []
-    check_outputs([(what, path) for what, path in map(paths.__getitem__, outputs) if path], inputs + ours)
+    check_outputs([(what, path) for name in outputs for what, path in paths[name] if path], inputs + ours)
 
 
 _RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
@@ -568,7 +570,8 @@ def dry_run(job: Job) -> Report:
     target = job.make_target()
     sources = open_sources(job, target)
     check_paths(job, outputs=("rejects", "report"), ledger=False)  # a path that names an input is wrong either way
-    job = replace(job, rejects=dry_run_path(job.rejects_path), report=job.report and dry_run_path(job.report))
+    rejects = [(dry_run_path(path), of) for path, of in job.rejects_paths(target)]
+    job = replace(job, rejects=rejects[0][0], report=job.report and dry_run_path(job.report))
     check_paths(job, outputs=("rejects", "report"), ledger=False)
     workdir = Path(job.rejects_path).parent
     workdir.mkdir(parents=True, exist_ok=True)
@@ -576,14 +579,20 @@ def dry_run(job: Job) -> Report:
     os.close(fd)
     db = sqlite3.connect(scratch, isolation_level=None)
     try:
-        return _dry_run(job, target, sources, db, str(workdir), started)
+        return _dry_run(job, target, sources, db, str(workdir), started, rejects)
     finally:
         db.close()
         os.unlink(scratch)
 
 
 def _dry_run(
-    job: Job, target: Target, sources: list[Source], db: sqlite3.Connection, workdir: str, started: float
+    job: Job,
+    target: Target,
+    sources: list[Source],
+    db: sqlite3.Connection,
+    workdir: str,
+    started: float,
+    rejects: list[tuple[str, list[int]]],
 ) -> Report:
     db.execute("CREATE TABLE rows (file_idx, line_no, bucket, field, reason, grp, PRIMARY KEY (file_idx, line_no))")
     with db:
@@ -627,7 +636,8 @@ def _dry_run(
         query = "SELECT * FROM rows WHERE bucket = 'rejected' ORDER BY file_idx, line_no"
         return (RowOutcome(*row) for row in db.execute(query))
 
-    n_rejected = write_rejects(job.rejects_path, rejected, sources, job.files)
+    written = write_rejects_files(rejects, rejected, sources, job.files)
+    n_rejected = sum(written)
     elapsed = time.monotonic() - started
     report = Report(
         target=target.name,
@@ -652,6 +662,7 @@ def _dry_run(
         ledger=None,
         rejects_file=job.rejects_path,
         report_file=job.report,
+        **rejects_fields(target, rejects, written),
     )
     if job.report:
         write_report(job.report, report)

@@ -41,6 +41,15 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def rejected(folder: Path) -> list[dict[str, str]]:
+    """The rows of the run's rejects files in `folder` (`rejects.csv`, and the other kind's beside it)."""
+    return [
+        row
+        for path in sorted(folder.glob("*rejects.csv"), key=lambda p: p.name != "rejects.csv")
+        for row in read_csv(path)
+    ]
+
+
 async def stored(url: str, kind: str) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = await sandbox_read(url, kind)
     return body
@@ -154,9 +163,9 @@ async def test_amounts_in_major_units_are_converted_by_their_own_currency_or_ref
     )
     # the code it was converted by is the code sent: "eur" is EUR, written as ISO 4217 writes it
     assert (got["I-3"]["balanceAmount"], got["I-3"]["currency"]) == ("0.5", "EUR")
-    (no_currency,) = read_csv(tmp_path / "rejects.csv")
+    (no_currency,) = rejected(tmp_path)
     assert no_currency["line"] == "3" and "cannot be told without its currency" in no_currency["reason"]
-    (refused,) = read_csv(again / "rejects.csv")
+    (refused,) = rejected(again)
     assert refused["field"] == "localAmount" and "give --local-currency" in refused["reason"]
     assert (unset.loaded, unset.rejected) == (0, 1) and "I-4" not in got
 
@@ -175,7 +184,7 @@ async def test_an_invoice_given_twice_is_rejected_not_uploaded_twice(tmp_path: P
     report, held = await load_invoices(tmp_path, write(tmp_path / "i.csv", header, rows))
     got = sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in held)
     assert got == [("D-2", 10), ("D-2", 20)] and (report.loaded, report.rejected) == (3, 2), report
-    rejects = {r["line"]: r for r in read_csv(tmp_path / "rejects.csv")}
+    rejects = {r["line"]: r for r in rejected(tmp_path)}
     assert "given twice, with one invoiceNumber and no line item" in rejects["3"]["reason"], rejects
 
 
@@ -258,7 +267,7 @@ async def test_customers_first_and_invoices_of_failed_customers_are_rejected(tmp
     assert (report.loaded, report.rejected, report.in_doubt) == (4, 4, 0), report
     assert {i["invoiceNumber"]: i["invoiceAmount"] for i in got} == {"I-1": 123450, "I-3": 99}
     assert report.reconcile.ok and report.reconcile.remote_read is False
-    rejects = {(r["file"].endswith("i.csv"), int(r["line"])): r for r in read_csv(tmp_path / "rejects.csv")}
+    rejects = {(r["file"].endswith("i.csv"), int(r["line"])): r for r in rejected(tmp_path)}
     assert rejects[(False, 3)]["field"] == "emailaddress1"
     assert "customer C2 did not load (rejected" in rejects[(True, 3)]["reason"]
     assert "more than 2 decimals" in rejects[(True, 5)]["reason"]
@@ -288,7 +297,7 @@ async def test_a_key_a_spreadsheet_wrote_with_an_exponent_is_rejected_not_upload
     assert [c["customerno"] for c in held["customers"]] == ["C2"]
     assert [i["invoiceNumber"] for i in held["invoices"]] == ["2024E001"]
     assert (report.loaded, report.rejected) == (2, 3), report
-    rejects = {(r["file"].endswith("i.csv"), r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    rejects = {(r["file"].endswith("i.csv"), r["line"]): r for r in rejected(tmp_path)}
     for where, field, written in [
         ((False, "2"), "customerno", "2.102679E+11"),
         ((True, "2"), "customerNumber", "2.102679E+11"),
@@ -311,7 +320,7 @@ async def test_require_customers_rejects_invoices_of_unknown_customers_locally(t
         )
     assert (report.loaded, report.rejected) == (2, 1)
     assert report.requests == 2, "the unknown customer's invoice is never sent"
-    (reject,) = read_csv(tmp_path / "rejects.csv")
+    (reject,) = rejected(tmp_path)
     assert "--require-customers" in reject["reason"]
 
 
@@ -335,7 +344,7 @@ async def test_lost_uploads_are_in_doubt_never_sent_twice(tmp_path: Path) -> Non
             assert not doubled, "an upload was sent twice"
             assert len(in_doubt) == first.in_doubt
             # an invoice whose customer is in doubt was not sent but rejected with that reason
-            reasons = [r["reason"] for r in read_csv(tmp_path / "rejects.csv")]
+            reasons = [r["reason"] for r in rejected(tmp_path)]
             assert all("in doubt" in r for r in reasons)
 
             again = await resume(str(tmp_path / "run.sqlite"), env=ENV)
@@ -570,7 +579,7 @@ async def test_a_json_true_is_no_amount(tmp_path: Path, unit: str) -> None:
     report, held = await load_invoices(tmp_path, invoices, amount_unit=unit, local_currency="EUR")
     got = [i["invoiceNumber"] for i in held]
     assert got == ["B3"] and (report.loaded, report.rejected) == (2, 2), report
-    rejects = {r["line"]: (r["field"], r["reason"]) for r in read_csv(tmp_path / "rejects.csv")}
+    rejects = {r["line"]: (r["field"], r["reason"]) for r in rejected(tmp_path)}
     assert rejects == {"1": ("invoiceAmount", "not a number: true"), "2": ("localAmount", "not a number: false")}
 
 
@@ -599,13 +608,13 @@ async def test_amounts_too_large_to_keep_exactly_are_refused_never_rounded(tmp_p
             got = {i["invoiceNumber"]: i["invoiceAmount"] for i in await stored(url, "invoices")}
     assert got == {"F4": 2**53 - 1, "F5": -(2**53 - 1), "M2": 2**53 - 1}, got
     assert (major.loaded, major.rejected, in_minor.loaded, in_minor.rejected) == (3, 3, 1, 1)
-    rejects = {r["line"]: r for r in read_csv(tmp_path / "rejects.csv")}
+    rejects = {r["line"]: r for r in rejected(tmp_path)}
     assert sorted(rejects) == ["2", "3", "4"]
     assert rejects["2"]["field"] == "invoiceAmount" and rejects["2"]["reason"] == (
         "123456789012345678901234567.89 EUR is more than 9,007,199,254,740,991 minor units, the largest whole number "
         "every JSON reader keeps exactly (2^53 - 1): the API might store another amount"
     )
-    (refused,) = read_csv(minor / "rejects.csv")
+    (refused,) = rejected(minor)
     assert (
         refused["line"] == "2"
         and "12345678901234567890123 EUR is more than 9,007,199,254,740,991" in (refused["reason"])

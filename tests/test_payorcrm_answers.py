@@ -182,7 +182,7 @@ async def test_after_a_400_naming_a_bad_row_the_rest_of_its_call_is_in_doubt_not
     assert sorted(i["invoiceNumber"] for i in held) == ["P0", "P1", "P3", "P4", "P5"]  # once each
     assert calls == [1, 6, 5]  # customers, the invoices, the test's own upload of the rest
     assert (report.loaded, report.rejected, report.in_doubt, report.exit_code) == (1, 1, 5, 1), report
-    (rejected,) = read_csv(tmp_path / "rejects.csv")
+    (rejected,) = read_csv(tmp_path / "i.csv.rejects.csv")  # the invoices' own rejects file
     assert rejected["line"] == "4" and "customer C9 does not exist" in rejected["reason"]
     doubt = read_csv(tmp_path / "in_doubt.csv")
     assert [int(r["line"]) for r in doubt] == [2, 3, 5, 6, 7]

@@ -6,6 +6,8 @@ what the fixed JSONL line loads."""
 from __future__ import annotations
 
 import json
+import shlex
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -14,9 +16,11 @@ import aiohttp
 import anyio
 import pytest
 from conftest import CREDS
+from hostile import environment, served
 
 from bulkload import Job, load
-from bulkload.sandbox import running
+from bulkload.cli import main
+from bulkload.sandbox import SandboxOptions, build_app, running
 
 PAYORCRM_ENV = {"PAYORCRM_API_KEY": "k", "PAYORCRM_API_SECRET": "s"}
 
@@ -169,3 +173,40 @@ async def test_a_fixed_rejects_file_of_a_jsonl_input_loads_what_the_fixed_line_m
     assert again.loaded == line.loaded == len(case.lines.splitlines()), (again, line)
     assert from_rejects == from_line, (from_rejects, from_line)
     assert [{k: r.get(k, ABSENT) for k in said} for r, said in zip(from_line, case.said, strict=True)] == case.said
+
+
+def test_the_rejects_of_customers_and_invoices_go_to_a_file_each_and_load_by_the_command_the_summary_gives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: the rejects file of a `--customers C --invoices I` run had both kinds' columns, and could not
+    # be loaded back in any way (refused for unknown columns), while the summary said to load it as it is
+    customers = tmp_path / "c.csv"
+    customers.write_text("customerno,emailaddress1\nK0,k0@example.com\nK1,\n", encoding="utf-8")
+    invoices = tmp_path / "i.csv"
+    invoices.write_text(
+        "customerNumber,invoiceNumber,invoiceAmount,currency\nK0,J0,1.50,EUR\nK1,J1,2,EUR\nK0,J2,3.333,EUR\n",
+        encoding="utf-8",
+    )
+    with served(build_app("payorcrm", SandboxOptions(window_limit=0))) as url, environment(PAYORCRM_ENV):
+        args = ["--customers", str(customers), "--invoices", str(invoices), "--amount-unit", "major"]
+        args += ["--base-url", url, "--no-progress", "--report", str(tmp_path / "r.json")]
+        assert main(["load", "payorcrm", *args]) == 1
+        said = capsys.readouterr().out
+        report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+        c_rejects, i_rejects = Path(f"{customers}.rejects.csv"), Path(f"{invoices}.rejects.csv")
+        assert report["rejects_file"] == str(c_rejects) and report["rejects_files"] == [str(c_rejects), str(i_rejects)]
+        assert (
+            c_rejects.read_text(encoding="utf-8").splitlines()[0] == "file,line,field,reason,customerno,emailaddress1"
+        )
+        fixed = i_rejects.read_text(encoding="utf-8").replace(",3.333,", ",3.33,")
+        assert fixed.splitlines()[0] == "file,line,field,reason,customerNumber,invoiceNumber,invoiceAmount,currency"
+        i_rejects.write_text(fixed, encoding="utf-8")
+        c_rejects.write_text(c_rejects.read_text(encoding="utf-8").replace("K1,", "K1,k1@example.com"), "utf-8")
+        command = shlex.split(report["rejects_load"])
+        assert shlex.join(command) in said, said
+        assert command[:2] == ["bulkload", "load"] and "--amount-unit" in command
+        again = main([*command[1:], "--base-url", url, "--no-progress"])
+        assert again == 0, capsys.readouterr().out
+        with urllib.request.urlopen(f"{url}/_sandbox/invoices") as r:
+            held = json.loads(r.read())
+    assert sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in held) == [("J0", 150), ("J1", 200), ("J2", 333)]

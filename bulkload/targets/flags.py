@@ -4,7 +4,7 @@ the job file's [target] table by them, and lets the target arrange the input fil
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,11 @@ class Flags:
     arrange: Callable[[list[str], dict[str, Any]], list[str]] = _as_given
     #: FILE... and options of a typical load, for the example in `bulkload load TARGET --help`
     example: tuple[str, ...] = ("FILE.csv",)
+    #: arrange's way back, where a target's files have roles (PayorCRM's --customers, --invoices): given files
+    #: (input index -> the path of a file of that input's kind, e.g. its rejects file) and the target's options
+    #: (Target.options), the arguments of `bulkload load TARGET` that load them as the run's inputs were; None:
+    #: the target cannot say (a report names no command)
+    given: Callable[[Mapping[int, str], Mapping[str, Any]], list[str]] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:

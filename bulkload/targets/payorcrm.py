@@ -49,6 +49,18 @@ def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
     return files
 
 
+def _given(files: Mapping[int, str], options: Mapping[str, Any]) -> list[str]:
+    """`_arrange`'s way back: `--customers C --invoices I` (those of `files`, by the kind of the input each stands
+    for), and the options (PayorCRM.options) that read their rows as the run's were."""
+    kinds = options["file_kinds"]
+    args = [arg for i, path in sorted(files.items()) for arg in (f"--{kinds[i]}", path)]
+    if options.get("amount_unit") not in (None, "minor"):
+        args += ["--amount-unit", options["amount_unit"]]
+    if options.get("local_currency"):
+        args += ["--local-currency", options["local_currency"]]
+    return args + ["--require-customers"] * bool(options.get("require_customers"))
+
+
 class CustomersFirst(Phases):
     """Customers before invoices; planning the invoices learns which customers did not load (their invoices are
     rejected with that reason) and which did."""
@@ -129,6 +141,7 @@ class PayorCRM(Target):
         ),
         _arrange,
         example=("--customers", "customers.csv", "--invoices", "invoices.csv"),
+        given=_given,
     )
 
     def __init__(
