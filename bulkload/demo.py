@@ -65,7 +65,9 @@ FLOWS = [
         "payorcrm",
         [],
         {"customers": "payorcrm/customers.csv", "invoices": "payorcrm/invoices.csv", "amount_unit": "major"},
-        batch_size=50,
+        # PayorCRM does not say that a refused upload stored nothing: the other rows of a call it refuses (the
+        # samples hold customers whose email it refuses) are in doubt. One row a call, none but the refused one is
+        batch_size=1,
     ),
 ]
 

@@ -234,6 +234,8 @@ async def test_a_404_run_of_any_target_is_moved_to_the_right_base_url_by_resume(
         async with running(target) as url:
             job = Job(target, [str(f) for f in files], base_url=url + "/nope", ledger=ledger, target_options=options)
             job.rejects = str(tmp_path / "rejects.csv")
+            # the API refuses two of PayorCRM's sample customers: one a call, no other row of their calls is in doubt
+            job.batch_size = 1 if target == "payorcrm" else None
             try:
                 stopped = await load(job, env=env, raise_on_stop=False)
                 said, code = stopped.stop_reason or "", stopped.exit_code
