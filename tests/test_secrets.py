@@ -579,8 +579,10 @@ def test_secrets_inside_nested_values_appear_nowhere(tmp_path: Path) -> None:
         logs, errors = sandbox.communicate(timeout=10)
     report = json.loads((tmp_path / "r.json").read_text())
     assert (report["rejected"], report["in_doubt"]) == (4, 2), out
-    with open(data / "XeroDetails.csv.rejects.csv", newline="") as fh:
-        shown = [(row["sync_entities_list"], row["sync_entities"]) for row in csv.DictReader(fh)]
+    shown = []
+    for rejects in ("XeroDetails.csv.rejects.csv", "QuickBooksDetails.jsonl.rejects.csv"):  # a file each resource
+        with open(data / rejects, newline="") as fh:
+            shown += [(row.get("sync_entities_list"), row.get("sync_entities")) for row in csv.DictReader(fh)]
     # masked where the secret is, the rest of the value as it was: the user sees what to fix
     assert json.loads(shown[0][0]) == [{"key": "a", "Password": "***", "more": {"api_token": "***"}}]
     assert shown[1][0] == '[{"key":"a","client_secret":"***","x":'
