@@ -104,8 +104,10 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
     """Before anything is sent: no file the run writes (`outputs`: "rejects", "success", "in_doubt", "report")
     may land on an input, the ledger or another output, and each must be writable."""
     inputs = [("the input", path) for path in job.files]
+    outputs = list(outputs)
     # the rejects file of each kind of input after the first (Job.rejects_paths)
-    more = [(f"the rejects file of {job.files[of[0]]}", path) for path, of in job.rejects_paths(job.make_target())[1:]]
+    kinds = job.rejects_paths(job.make_target())[1:] if "rejects" in outputs else []
+    more = [(f"the rejects file of {job.files[of[0]]}", path) for path, of in kinds]
     paths: dict[str, list[tuple[str, str | None]]] = {
         "rejects": [("--rejects", job.rejects_path), *more],
         "success": [("the success file", job.success_path)],

@@ -141,15 +141,15 @@ def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> tuple[li
     for i, key in enumerate(wanted):
         rows.setdefault(key, []).append(i)
     for key, same in rows.items():
-        found = answered[key]
+        found, told = answered[key], len(same) == 1
         lines = [_named(records[j].get("lineItem")) for j in found]
-        if len(same) > 1 and Counter(lines) == Counter(getattr(sent[i], "lineItem", None) for i in same):
+        if not told and Counter(lines) == Counter(getattr(sent[i], "lineItem", None) for i in same):
             by_line = {line: j for line, j in zip(lines, found)}  # an invoice's lines have distinct line items
-            found = [by_line[getattr(sent[i], "lineItem", None)] for i in same]
-        elif len(same) > 1 and any(line is not None for line in lines):
+            found, told = [by_line[getattr(sent[i], "lineItem", None)] for i in same], True
+        elif not told and any(line is not None for line in lines):
             raise ValueError(f"the API's answer lists the line items {lines} for {key_field} {key}: not those sent")
         for i, j in zip(same, found):
-            order[i], known[i] = j, len(same) == 1 or found is not answered[key]
+            order[i], known[i] = j, told
     return order, known
 
 
