@@ -11,6 +11,7 @@ refused whole, for its dates that read both ways (`1/2/26`) would be booked as t
 from __future__ import annotations
 
 import re
+import shlex
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -383,6 +384,7 @@ class DateEvidence(Evidence):
         proof = self._first.get(other if fmt.spec in _ORDERS else _AGAINST)
         if proof is None:
             return fmt
+        given, instead = shlex.quote(given), shlex.quote(instead)  # as a shell takes them back: '%d/%m/%Y %H:%M'
         said = f"{path}: --date-format {given} reads dates {_ORDERS[own]}, but {proof} is {_ORDERS[other]}"
         mine = [example for kind in (own, _SHOWN[own]) if (example := self._first.get(kind)) is not None]
         if mine:

@@ -443,9 +443,10 @@ def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Seque
     ).fetchone()
     if across is not None:
         key, first_file, line, last_line = across
+        article = "an" if kind.group_name[0] in "aeiou" else "a"  # an order's, a voucher's
         raise ConfigError(
             f"{kind.group_label(key)} has lines in two files ({paths[first_file]} line {line}, {paths[file_idx]} "
-            f"line {last_line}): a {kind.group_name}'s lines must be in one file; nothing was sent"
+            f"line {last_line}): {article} {kind.group_name}'s lines must be in one file; nothing was sent"
         )
     apart = db.execute(
         "SELECT key, line, last_line FROM file_groups WHERE file_idx = ? AND dup > 0 ORDER BY line LIMIT 1",

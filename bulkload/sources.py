@@ -689,7 +689,7 @@ class Source:
                     if foreign:  # the encoding first, as for any row: the whole file is refused
                         yield BadRow(start, foreign, "", kind="encoding")
                         continue
-                    why = f"{_csv_error(exc, delim)} (lines {start}-{prev})"
+                    why = f"{_csv_error(exc, delim)} ({f'lines {start}-{prev}' if prev > start else f'line {start}'})"
                     if at_eof:
                         yield BadRow(start, f"{why}; {UNCLOSED}", "", kind="cut")
                         continue

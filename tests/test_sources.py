@@ -274,7 +274,7 @@ def test_csv_oversized_quoted_cell_over_several_lines_is_one_bad_row(tmp_path: P
     assert rows(p) == [
         BadRow(2, "field larger than field limit (131072) (lines 2-5)", ""),
         (6, {"a": "2", "b": "ok"}),
-        BadRow(7, f"field larger than field limit (131072) (lines 7-7); {UNCLOSED}", "", kind="cut"),
+        BadRow(7, f"field larger than field limit (131072) (line 7); {UNCLOSED}", "", kind="cut"),
     ]
 
 
