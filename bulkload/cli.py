@@ -447,8 +447,9 @@ def quiet_summary(report: Report) -> str:
         line += "; reconciliation: MISMATCH"
     if report.stop_reason:
         line += f"; stopped: {report.stop_reason}"
-    if report.rejected:
-        line += f"; rejects: {report.rejects_file}"
+    if report.rejected:  # every kind's rejects file where the inputs hold several kinds
+        files = report.rejects_files if not isinstance(report.rejects_files, UnsetType) else [report.rejects_file]
+        line += f"; rejects: {', '.join(map(str, files))}"
     if report.in_doubt_file:
         line += f"; in doubt: {report.in_doubt_file}"
     if report.exit_code and report.ledger:

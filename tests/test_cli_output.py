@@ -39,6 +39,10 @@ def test_the_quiet_summary_is_one_line_naming_what_needs_a_look() -> None:
     line = quiet_summary(stopped)
     assert "\n" not in line and line.startswith("bulkload economic: stopped: 7 loaded, 2 rejected, 1 in doubt")
     assert line.endswith("; stopped: the quota; rejects: r.csv; in doubt: d.csv; ledger: run.sqlite")
+    # found by a tester: a run of two kinds (HaloPSA resources, PayorCRM customers and invoices) writes a rejects
+    # file for each, and the line named the first only
+    two = Report(status="complete", rejects_files=["r.csv", "Q.jsonl.rejects.csv"], **fields)
+    assert "; rejects: r.csv, Q.jsonl.rejects.csv;" in quiet_summary(two)
 
 
 def test_the_summary_prints_reasons_and_paths_as_they_are_not_as_markup() -> None:
