@@ -247,9 +247,9 @@ def test_an_interrupted_fleet_run_writes_fleet_json_and_resume_finishes_every_jo
             proc.kill()
         assert proc.returncode == 4, (out, err)
         assert "Traceback" not in err
-        if times == 3:
-            assert "stopped at once" in err, err
-        else:
+        # three signals sent at once may reach the process as two, or the stop end before the third, as the machine's
+        # load decides: a stop that ended as after two is judged as one (found failing in CI on a busy machine)
+        if not (times == 3 and "stopped at once" in err):
             assert f"continue with `bulkload run {manifest} --resume`" in err, err
             fleet = json.loads((tmp_path / "fleet.runs" / "fleet.json").read_text())
             jobs = {job["name"]: job for job in fleet["jobs"]}
