@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import unicodedata
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import msgspec
@@ -521,14 +521,20 @@ def _not_8_bit(source: Source) -> ConfigError | None:
     return None
 
 
-def _utf8_found(source: Source) -> Utf8Found:
+def _mixed(found: Utf8Found) -> bool:
+    """Whether the bytes read so far show that the file mixes encodings: nothing more to learn from the rest."""
+    return bool(found.utf8 and found.not_utf8)
+
+
+def _utf8_found(source: Source, enough: Callable[[Utf8Found], bool] = _mixed) -> Utf8Found:
     """Where the file's bytes (gzip: what it holds) show UTF-8 and where another encoding (utf8_scan.py), from one
-    read of them all; a file that breaks off is judged as far as it can be read."""
+    read of them all, or of as many as it takes for what is found so far to be `enough`; a file that breaks off is
+    judged as far as it can be read."""
     scan = Utf8Scan()
     ended = False
     with contextlib.suppress(EOFError, OSError, zlib.error), source._binary() as f:  # noqa: SLF001 - raw bytes
         while block := f.read(SCAN_BLOCK):
-            if scan.feed(block):
+            if enough(scan.feed(block)):
                 break
         ended = True
     return scan.found(ended)

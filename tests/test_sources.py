@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -601,10 +602,12 @@ def test_a_nul_character_in_a_value_makes_the_row_bad(tmp_path: Path) -> None:
 # --- the file's own shape: encodings, Excel's sep= line and trailing delimiter ----------------------------
 
 
-#: pieces of a file for Utf8Scan: ASCII, line ends, UTF-8 characters of 2 to 4 bytes, and what UTF-8 never holds (a
-#: byte alone, a character cut short, a surrogate, an overlong form)
-_PIECES = [b"a", b"\n", b"\r", b"\r\n", "ü".encode(), "€".encode(), "😀".encode(), b"\xf8", b"\xc3", b"\x80"]
-_PIECES += [b"\xe2\x82", b"\xf0\x9f\x98", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf5\x80\x80\x80"]
+#: pieces of a file for Utf8Scan: ASCII, line ends, UTF-8 characters of 2 to 4 bytes (those that tell UTF-8 from
+#: 8-bit text, one of U+0600-U+07FF that Windows-1252's `ß–` makes, a Latin Extended and a Cyrillic one that tell
+#: nothing), and what UTF-8 never holds (a byte alone, a character cut short, a surrogate, an overlong form)
+_PIECES = [b"a", b"\n", b"\r", b"\r\n", "ü".encode(), "€".encode(), "😀".encode(), "ߖ".encode(), "Ŕ".encode()]
+_PIECES += ["ж".encode(), b"\xf8", b"\xc3", b"\xdf", b"\x80", b"\xe2\x82", b"\xf0\x9f\x98", b"\xed\xa0\x80"]
+_PIECES += [b"\xc0\xaf", b"\xf5\x80\x80\x80"]
 
 
 def _utf8_oracle(data: bytes) -> Utf8Found:
@@ -616,40 +619,66 @@ def _utf8_oracle(data: bytes) -> Utf8Found:
     past = next((line(i) for i, b in enumerate(data) if b >= 0x80), 0)
     try:
         data.decode()
-        not_utf8 = 0
+        not_utf8, end = 0, len(data)
     except UnicodeDecodeError as exc:
-        not_utf8 = line(exc.start)
-    utf8 = at = 0
+        not_utf8, end = line(exc.start), exc.start
+    utf8 = u0600 = at = 0
     for ch in data.decode(errors="surrogateescape"):  # an undecodable byte is one lone surrogate
         if "\udc80" <= ch <= "\udcff":
             at += 1
             continue
-        if ord(ch) >= 0x80:
+        if not utf8 and ("\x80" <= ch <= "\xff" or ch >= "\u0800"):  # a character that tells UTF-8
             utf8 = line(at)
-            break
-        at += 1
-    return Utf8Found(past, utf8, not_utf8)
+        if not u0600 and "\u0600" <= ch <= "\u07ff" and at < end:
+            u0600 = line(at)
+        at += len(ch.encode())
+    return Utf8Found(past, utf8, not_utf8, u0600)
 
 
-@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.lists(st.integers(0, 200), max_size=6))
-def test_utf8_scan_finds_what_the_whole_file_decoded_at_once_shows(pieces: list[bytes], cuts: list[int]) -> None:
-    # the blocks may cut a character or a CR LF anywhere; the scan stops early only once both kinds are found
-    data = b"".join(pieces)
+def _scanned(data: bytes, cuts: list[int], enough: Callable[[Utf8Found], bool]) -> Utf8Found:
+    """What Utf8Scan finds in `data` fed in blocks cut at `cuts`, until what it found is `enough`."""
     at = sorted({min(c, len(data)) for c in cuts} | {0, len(data)})
     scan = Utf8Scan()
     done = False
     for start, end in zip(at, at[1:]):
-        if done := scan.feed(data[start:end]):
+        if done := enough(scan.feed(data[start:end])):
             break
-    assert scan.found(ended=not done) == _utf8_oracle(data)
+    return scan.found(ended=not done)
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.lists(st.integers(0, 200), max_size=6))
+def test_utf8_scan_finds_what_the_whole_file_decoded_at_once_shows(pieces: list[bytes], cuts: list[int]) -> None:
+    # the blocks may cut a character or a CR LF anywhere; stopped once both kinds are found, all else is known
+    data = b"".join(pieces)
+    assert _scanned(data, cuts, lambda f: bool(f.utf8 and f.not_utf8)) == _utf8_oracle(data)
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.lists(st.integers(0, 200), max_size=6))
+def test_utf8_scan_stopped_at_the_first_sign_either_way_knows_whether_the_bytes_read_both_ways(
+    pieces: list[bytes], cuts: list[int]
+) -> None:
+    # how a file read as UTF-8 by default is judged (profile._either_way): only as far as a character that tells UTF-8
+    # or a byte that is not UTF-8
+    data = b"".join(pieces)
+    found, whole = _scanned(data, cuts, lambda f: bool(f.utf8 or f.not_utf8)), _utf8_oracle(data)
+    assert found.either == whole.either and (not found.either or found.u0600 == whole.u0600), (found, whole)
 
 
 def test_windows_1252_file_whose_bytes_hold_utf8_after_its_own_is_found_mixed() -> None:
     scan = Utf8Scan()
     scan.feed("id;text\r\n1;Kørsel\r\n2;".encode("cp1252") + b"M\xc3")
     assert scan.found(ended=False) == Utf8Found(past_ascii=2, utf8=0, not_utf8=2)
-    assert scan.feed(b"\xbcller\r\n")  # the character cut by the block is found whole
+    assert scan.feed(b"\xbcller\r\n").utf8 == 3  # the character cut by the block is found whole
     assert scan.found() == Utf8Found(past_ascii=2, utf8=3, not_utf8=2)
+
+
+def test_windows_1252_letters_before_punctuation_are_utf8_that_reads_both_ways() -> None:
+    # ß then – (DF 96) is the NKo letter U+07D6 in UTF-8; a line of Cyrillic after it tells nothing, ü (C3 BC) does
+    scan = Utf8Scan()
+    head = "id;text\r\n1;Rechnung\r\n2;Weiß–Schwarz\r\n".encode("cp1252")
+    assert scan.feed(head + "3;Счёт\r\n".encode()) == Utf8Found(past_ascii=3, u0600=3) and scan.found().either
+    assert scan.feed("4;Müller".encode()) == Utf8Found(past_ascii=3, utf8=5, u0600=3)
+    assert not scan.found().either
 
 
 def test_utf16_with_a_bom_is_read_as_utf16(tmp_path: Path) -> None:
