@@ -397,6 +397,8 @@ def _inspect(
         raise _unknown_keys(path, unknown, kind.fields, target.name)
     if not source.encoding.startswith(("utf-8", "utf-16")) and (refused := _not_8_bit(source)) is not None:
         raise refused
+    if source.encoding == "utf-8-sig" and not source.encoding_given and (refused := _either_way(source)) is not None:
+        raise refused
     decimal = numbers.decide(given.decimal, path)
     date_format = dates.decide(given.date_format, path)
     apart = _apart(db, file_idx, kind, paths)
@@ -512,13 +514,36 @@ def _not_8_bit(source: Source) -> ConfigError | None:
     """The refusal of a file read in an encoding other than UTF-8 and UTF-16 whose bytes, all of them, show that it is
     UTF-8, or (an 8-bit encoding, which reads any byte) that it mixes UTF-8 with another encoding; None where they
     do not. A multi-byte encoding (GBK, Shift JIS) writes what looks like UTF-8 characters among its own, so there
-    only a file UTF-8 throughout is refused."""
+    only a file UTF-8 throughout is refused, and not one whose bytes read as well in an 8-bit encoding
+    (Utf8Found.either: Windows-1252's `Weiß–` is UTF-8's `Weiߖ`), which is read as given."""
     found = _utf8_found(source)
-    if found.past_ascii and not found.not_utf8:
+    if found.past_ascii and not found.not_utf8 and not found.either:
         return _is_utf8(source, found.past_ascii)
     if found.utf8 and found.not_utf8 and _single_byte(source.encoding):
         return _is_utf8(source, found.utf8, found.not_utf8)
     return None
+
+
+def _either_way(source: Source) -> ConfigError | None:
+    """The refusal of a file read as UTF-8 because no --encoding was given whose bytes read as well in an 8-bit
+    encoding (Utf8Found.either: Windows-1252's `Weiß–` is UTF-8's `Weiߖ`, an NKo letter), naming a line that reads
+    both ways; None for any other file. Its bytes are read up to the first character that tells UTF-8: an ordinary
+    UTF-8 file's first lines, an ASCII file's every line (nothing but its line ends counted)."""
+    found = _utf8_found(source, lambda f: bool(f.utf8 or f.not_utf8))
+    if not found.either:
+        return None
+    line = _line_bytes(source, found.u0600)
+    eight_bit = guess_encoding(line) or "cp1252"
+    name = _NAMES.get(eight_bit, eight_bit)
+    as_utf8 = _around(source.mask_text(line.decode(errors="replace").strip()))
+    as_8_bit = _around(source.mask_text(line.decode(eight_bit, "replace").strip()))
+    return ConfigError(
+        f"{source.path}: line {found.u0600} reads {as_utf8!r} as UTF-8 but {as_8_bit!r} as {name}, and nothing in the "
+        "file tells which it is: read as UTF-8, it holds Arabic, Syriac, Thaana or NKo letters (U+0600-U+07FF), whose "
+        "bytes are those of a letter followed by punctuation in an 8-bit encoding (Windows-1252's ß–, Ü…), and no "
+        f"character that only UTF-8 text holds (é, € or “ as UTF-8 writes them). Give --encoding {eight_bit} if the "
+        "second reading is right, or --encoding utf-8 if the first is; nothing was sent"
+    )
 
 
 def _mixed(found: Utf8Found) -> bool:
@@ -565,11 +590,14 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
         return ConfigError(f"{source.path}: line {bad.line_no}: {bad.reason}; nothing was sent")
     label = encoding_label(source.encoding)
     line = _line_bytes(source, bad.line_no)
-    if not source.encoding.startswith(("utf-8", "utf-16")) and _utf8(line):
+    if (
+        not source.encoding.startswith(("utf-8", "utf-16"))
+        and _utf8(line)
+        and not (found := _utf8_found(source)).either  # as likely 8-bit (ß–): guessed as any other line
+    ):
         # a UTF-8 file read in an 8-bit encoding: its multi-byte characters hold bytes that encoding has no
         # character for, or reads as control characters. Say so before any other guess: the next guess would
         # meet the same bytes and suggest yet another 8-bit encoding
-        found = _utf8_found(source)
         if found.not_utf8:  # only some of the file is UTF-8: neither encoding reads it all
             as_utf8 = _around(source.mask_text(line.decode().strip()))
             return ConfigError(

@@ -214,6 +214,12 @@ class Source:
         return self._encoding
 
     @property
+    def encoding_given(self) -> bool:
+        """Whether the encoding was given (`encoding=`, --encoding: "utf-8" too), not decided from the file. A source
+        made from `settings` has it given: the one it was decided to be."""
+        return self._given_encoding is not None
+
+    @property
     def delimiter(self) -> str | None:
         """The CSV delimiter in use (given, from a ``sep=`` line, or judged from the header); None for JSONL."""
         if self.fmt != "csv":

@@ -358,6 +358,52 @@ async def test_04_a_mac_roman_file_is_told_its_encoding_never_one_that_reads_con
     assert report.exit_code == 0 and {e.text for e in stored} == {"Kørsel Århus", "Bank"}
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("given", "booked"), [("cp1252", "Weiß–Schwarz Gruß…"), ("utf-8", "WeiߖSchwarz Gru߅")])
+async def test_04_a_file_that_reads_as_utf8_and_as_windows_1252_is_loaded_only_as_told(
+    tmp_path: Path, given: str, booked: str
+) -> None:
+    # found by a tester: Windows-1252 whose ß– and ß… (DF 96, DF 85) are UTF-8's NKo letters was booked as
+    # 'WeiߖSchwarz Gru߅' without --encoding (exit 0, reconciled), and --encoding cp1252 was refused: "the file is
+    # UTF-8 … leave --encoding out"
+    data = tmp_path / "y.csv"
+    lines = ["5;1;1;31-10-2026;100,00;DKK;1010;Rechnung Nr. 5", "5;1;1;31-10-2026;-100,00;DKK;5600;Weiß–Schwarz Gruß…"]
+    data.write_bytes("\r\n".join([HEADER, *lines, ""]).encode("cp1252"))
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(data, url), env=CREDS)
+            said = str(refused.value)
+            assert "line 3 reads '5;1;1;31-10-2026;-100,00;DKK;5600;WeiߖSchwarz Gru߅' as UTF-8 but " in said, said
+            assert "'5;1;1;31-10-2026;-100,00;DKK;5600;Weiß–Schwarz Gruß…' as Windows-1252" in said, said
+            assert "Give --encoding cp1252 if the second reading is right, or --encoding utf-8 if the first is" in said
+            assert await requests_seen(url) == 0
+            report = await load(job(data, url, encoding=given), env=CREDS)
+            stored = await journal(url)
+    assert report.exit_code == 0 and report.loaded == 2 and report.reconcile.ok
+    assert {e.text for e in stored} == {"Rechnung Nr. 5", booked}
+
+
+@pytest.mark.slow
+async def test_04_utf8_files_of_any_script_load_without_encoding(tmp_path: Path) -> None:
+    # what tells a UTF-8 file from one that reads as Windows-1252 too is never asked of these: the Danish and German
+    # letters, € and quotes are UTF-8 only; Cyrillic and Greek letters tell nothing, and read as nothing else
+    texts = {
+        "da-de.csv": ["Kørsel Århus æøå", "Straße – „Grüße“ 5 €"],
+        "ru-el.csv": ["Счёт на оплату", "Τιμολόγιο Αθήνα"],
+    }
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            for voucher, (name, (debit, credit)) in enumerate(texts.items(), 1):
+                row = f"5;1;{voucher};31-10-2026;"
+                lines = [f"{row}100,00;DKK;1010;{debit}", f"{row}-100,00;DKK;5600;{credit}"]
+                (tmp_path / name).write_text("\n".join([HEADER, *lines, ""]), encoding="utf-8")
+                report = await load(job(tmp_path / name, url), env=CREDS)
+                assert report.exit_code == 0 and report.loaded == 2, report
+            stored = await journal(url)
+    assert sorted(e.text or "" for e in stored) == sorted(t for pair in texts.values() for t in pair)
+
+
 def test_bytes_no_encoding_reads_as_text_are_given_no_encoding() -> None:
     assert guess_encoding("Kørsel Århus".encode("mac_roman")) == "mac_roman"
     assert guess_encoding("Pris 100 € “rabat”".encode("cp1252")) == "cp1252"

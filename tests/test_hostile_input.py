@@ -18,7 +18,9 @@ every file:
 * the file is refused (exit 2, no report) when its header is unusable or it is empty, or named again by a
   record (exports joined into one file); when any record holds a
   byte that is not UTF-8 or a C1 character (judged before anything else about the record), or a record that can
-  be read a value in an unnamed column or a key that is no field; when the numbers of its readable rows
+  be read a value in an unnamed column or a key that is no field; when its bytes, UTF-8, read as Windows-1252 as
+  well (an Arabic or NKo letter, U+0600-U+07FF, and no character of U+0080-U+00FF or of three or four bytes: the
+  generated Arabic-Indic digits may make one) and no ``--encoding`` is given; when the numbers of its readable rows
   prove both decimal marks, or only read two ways (``1.500``), and no ``--decimal`` is given; the same for dates
   and ``--date-format``;
 * otherwise the report says the mark and order the oracle decided and whether the vouchers were together, and
@@ -1083,10 +1085,13 @@ def run_dry(path: Path, delimiter: str = ",", args: list[str] | None = None) -> 
     return Outcome(code, err.getvalue() + out.getvalue(), rep, rej, header)
 
 
-def refusal(records: list[Rec], given: Given) -> str | None:
-    """Why the whole file is refused (exit 2, nothing sent), judged from the records the reader gets."""
+def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
+    """Why the whole file is refused (exit 2, nothing sent), judged from the records the reader gets and the file's
+    bytes, `data`."""
     if any(r.enc for r in records):
         return "not UTF-8"
+    if _reads_both_ways(data):
+        return "UTF-8 that reads as Windows-1252 as well"
     if any(r.unnamed for r in records):
         return "a value in an unnamed column"
     if any(r.again for r in records):
@@ -1103,6 +1108,17 @@ def refusal(records: list[Rec], given: Given) -> str | None:
     if apart(attribute(records)[0]) and any(r.key is None for r in records):
         return "a line naming no voucher in a file whose vouchers are apart"
     return None
+
+
+def _reads_both_ways(data: bytes) -> bool:
+    """Whether bytes that are UTF-8 read as Windows-1252 as well: read as UTF-8 they hold an Arabic, Syriac, Thaana or
+    NKo letter (U+0600-U+07FF, what a Windows-1252 letter from Ø to ß followed by punctuation makes) and no character
+    8-bit text does not make (U+0080-U+00FF, or one of three or four bytes)."""
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        return False
+    return re.search("[\u0600-\u07ff]", text) is not None and re.search("[\x80-\xff\u0800-\U0010ffff]", text) is None
 
 
 def check(b: Built, compress: bool = False, cut: float | None = None, given: Given = Given()) -> Outcome:
@@ -1128,7 +1144,7 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
         if not b.header_ok or empty:
             assert got.code == 2 and got.report is None, (got, b)
             return got
-    why = refusal(records, given)
+    why = refusal(records, given, b.data)
     if why is not None:
         event(f"refused: {why}")
         assert got.code == 2 and got.report is None, (why, got, b)
@@ -1415,7 +1431,7 @@ def test_a_file_mixing_marks_or_orders_is_refused_unless_told_the_mark(
         else Given(date_format=data.draw(st.sampled_from(["dmy", "mdy"])))
     )
     got = check(b, given=told)
-    if what == "date" or refusal([r for r in b.records if r.fate != "blank"], told) is not None:
+    if what == "date" or refusal([r for r in b.records if r.fate != "blank"], told, b.data) is not None:
         assert got.code == 2 and got.report is None, got
         return
     assert got.code == 1 and got.report is not None, got  # the row written the other way at least
@@ -1844,6 +1860,75 @@ def test_a_letter_followed_by_punctuation_in_windows_1252_is_not_taken_for_utf8(
     data = HEADER + b"5,1,1,2026-11-01,1.00,DKK," + text.encode("cp1252")
     data += b"\n5,1,1,2026-11-01,-1.00,DKK,M\xfcller GmbH Stra\xdfe 5\n"
     got = run_dry(_write(tmp_path, "de.csv", data), args=["--encoding", "cp1252"])
+    assert got.code == 0 and got.report is not None and got.report["would_load"] == 2, got.stderr
+
+
+#: Windows-1252 whose only bytes past ASCII, ß then – (DF 96) and ß then … (DF 85), are UTF-8 as well: the NKo
+#: letters U+07D6 and U+07C5
+BOTH_WAYS = HEADER + b"5,1,1,2026-11-01,1.00,DKK,Rechnung Nr. 5\n"
+BOTH_WAYS += "5,1,1,2026-11-01,-1.00,DKK,Weiß–Schwarz Gruß…\n".encode("cp1252")
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_a_file_that_reads_as_utf8_and_as_windows_1252_is_refused_without_encoding(
+    tmp_path: Path, compress: bool
+) -> None:
+    # found by a tester: loaded as UTF-8 ('WeiߖSchwarz Gru߅', exit 0), and --encoding cp1252 was refused: "the file
+    # is UTF-8, leave --encoding out"
+    got = run_dry(_write(tmp_path, "y.csv", gzip.compress(BOTH_WAYS) if compress else BOTH_WAYS))
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert (
+        "line 3 reads '5,1,1,2026-11-01,-1.00,DKK,WeiߖSchwarz Gru߅' as UTF-8 but "
+        "'5,1,1,2026-11-01,-1.00,DKK,Weiß–Schwarz Gruß…' as Windows-1252 (Excel on Windows)"
+    ) in got.stderr, got.stderr
+    assert "nothing in the file tells which it is" in got.stderr and "nothing was sent" in got.stderr
+    assert "Give --encoding cp1252 if the second reading is right, or --encoding utf-8 if the first is" in got.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize(
+    ("encoding", "text"),
+    [("cp1252", "Weiß–Schwarz Gruß…"), ("iso-8859-15", "Gruß» Maß°"), ("utf-8", "Weiß–Schwarz Gruß…")],
+)
+def test_a_file_that_reads_as_utf8_and_as_an_8_bit_encoding_is_read_as_given(
+    tmp_path: Path, fmt: str, encoding: str, text: str
+) -> None:
+    # the ways on the refusal names: given the 8-bit encoding, it is no longer refused as "UTF-8, leave --encoding
+    # out"; given UTF-8, it is read so (ß» is DF BB in ISO 8859-15, U+07FB in UTF-8)
+    written = text.encode("cp1252" if encoding == "utf-8" else encoding)
+    if fmt == "csv":
+        data = HEADER + b"5,1,1,2026-11-01,1.00,DKK,x\n5,1,1,2026-11-01,-1.00,DKK," + written + b"\n"
+    else:
+        data = _entry(1, "1.00") + _entry(1, "-1.00").replace(b"}", b', "text": "' + written + b'"}')
+    written.decode()  # UTF-8 as well
+    got = run_dry(_write(tmp_path, f"y.{fmt}", data), args=["--encoding", encoding])
+    assert got.code == 0 and got.report is not None and got.report["would_load"] == 2, got.stderr
+    refused = run_dry(_write(tmp_path, f"again.{fmt}", data))  # without --encoding: refused, JSONL as CSV
+    assert refused.code == 2 and f"line {3 if fmt == 'csv' else 2} reads" in refused.stderr, refused.stderr
+    assert "nothing in the file tells which it is" in refused.stderr, refused.stderr
+
+
+def test_a_file_that_reads_as_utf8_and_as_windows_1252_given_latin_1_is_told_windows_1252(tmp_path: Path) -> None:
+    # Latin-1 reads – (0x96) as a control character: the file is not Latin-1, and not told it is UTF-8 either
+    got = run_dry(_write(tmp_path, "y.csv", BOTH_WAYS), args=["--encoding", "latin-1"])
+    assert got.code == 2 and "Give --encoding cp1252" in got.stderr, got.stderr
+    assert "the file is UTF-8" not in got.stderr and "Weiß–Schwarz Gruß…" in got.stderr, got.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kørsel Århus æøå; Straße – „Grüße“ 5 €",
+        "Счёт № 5 от ООО «Ромашка»",  # « » and № make characters of U+0080-U+00FF and three bytes in UTF-8
+        "Счёт на оплату",  # only Cyrillic: no telling character, and none of U+0600-U+07FF either
+        "Τιμολόγιο Αθήνα",
+        "فاتورة رقم 5 – مدفوعة",  # Arabic, with a dash of three bytes
+    ],
+    ids=["danish-german", "russian-quotes", "russian", "greek", "arabic-dash"],
+)
+def test_utf8_files_that_tell_they_are_utf8_load_without_encoding(tmp_path: Path, text: str) -> None:
+    data = HEADER + b"5,1,1,2026-11-01,1.00,DKK,x\n5,1,1,2026-11-01,-1.00,DKK," + text.encode() + b"\n"
+    got = run_dry(_write(tmp_path, "u.csv", data))
     assert got.code == 0 and got.report is not None and got.report["would_load"] == 2, got.stderr
 
 
