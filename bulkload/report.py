@@ -410,13 +410,14 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
         )
     if rec.in_doubt_found_count:
         first = rec.in_doubt_found[0]
+        # a walked API's name the group of their call; HaloPSA's the row in doubt whose match fields they have
+        where = first["group"] if "group" in first else f"{first['file']} line {first['line']}"
         lines.append(
-            f"calls in doubt landed: {rec.in_doubt_found_count:,} entries (e.g. id {first['id']}, {first['group']}) of "
+            f"calls in doubt landed: {rec.in_doubt_found_count:,} entries (e.g. id {first['id']}, {where}) of "
             "this run's calls whose answers the ledger never recorded (the run was cut short while they were in "
-            "flight, or the API answered them with a failure) are in the API: not doubles, not yet loaded as far as "
-            "the ledger knows. `bulkload resume` records them (it replays the calls whose idempotency key the API "
-            "still keeps, and finds the others' entries by their lines); sending them again (--resend-in-doubt) "
-            "would double them"
+            "flight, or their answers were lost or failures) are in the API: not doubles, not yet loaded as far as "
+            "the ledger knows. `bulkload resume` records what it can of them (the rows in doubt line below says "
+            "how); sending them again (--resend-in-doubt) would double them"
         )
     if rec.note:  # what the comparison could not see (HaloPSA: a listing that could not be had whole)
         lines.append(rec.note)
@@ -426,8 +427,10 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
 def _only_landed(rec: Reconciled) -> bool:
     """Whether all that keeps `rec` from reconciling is what calls in doubt created."""
     return not (
-        rec.missing_count
+        any(c["expected"] + c.get("others", 0) + c.get("in_doubt", 0) != c["remote"] for c in rec.scopes.values())
+        or rec.missing_count
         or rec.duplicates_count
+        or rec.differences_count
         or rec.walk_repeated_ids
         or rec.groups_differing_count
         or rec.lines_changed_count
