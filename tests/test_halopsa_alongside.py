@@ -7,6 +7,7 @@ and reconciliation names the records another writer created twice."""
 from __future__ import annotations
 
 import csv
+import io
 import signal
 import subprocess
 from collections import Counter
@@ -21,9 +22,11 @@ import anyio
 import pytest
 from aiohttp import web
 from conftest import bulkload_cmd, child_env, sandbox_read, serving
+from msgspec import UNSET
 
 from bulkload import Job, load, reconcile, resume
 from bulkload.errors import RunStopped, UnderWayAlongside
+from bulkload.report import print_summary
 from bulkload.sandbox import SandboxOptions, build_app
 
 ENV = {"HALO_CLIENT_ID": "alongside-client", "HALO_CLIENT_SECRET": "alongside-secret"}
@@ -210,3 +213,55 @@ async def test_a_resume_is_refused_while_a_load_into_the_resource_is_under_way(t
     assert f"Resume this run again (`bulkload resume --ledger {stopped_file.with_suffix('.sqlite')}`)" in said, said
     assert [r for r in held.later if not r[2]] == [], held.later
     assert len(records) == 20
+
+
+@pytest.mark.slow
+async def test_records_the_runs_own_calls_in_doubt_created_are_not_another_writers(tmp_path: Path) -> None:
+    # a tester: every answer lost, the one call of Dup, Dup, Solo in doubt (two creates of one call found as one);
+    # reconciliation took its three records for another writer's, and the user might delete the only copies
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text("name,tenant_name\nDup,a\nDup,b\nSolo,c\n", encoding="utf-8")
+    lossy = build_app("halopsa", SandboxOptions(window_limit=0, drop_rate=1, seed=1))
+    with anyio.fail_after(60):
+        async with serving(lossy) as url:
+            run = replace(job(data, url), settle_s=0, target_options={"resources": ["XeroDetails"]})
+            report = await load(run, env=ENV)
+            made = {r["tenant_name"]: r["id"] for r in await sandbox_read(url, "records/XeroDetails")}
+            async with aiohttp.ClientSession() as s:  # then another writer creates one more Dup
+                form = {"grant_type": "client_credentials", **dict(zip(("client_id", "client_secret"), ENV.values()))}
+                async with s.post(f"{url}/auth/token", data=form) as r:
+                    token = (await r.json())["access_token"]
+                headers = {"Authorization": f"Bearer {token}"}
+                with pytest.raises(aiohttp.ServerDisconnectedError):  # committed, its answer dropped too
+                    await s.post(f"{url}/api/XeroDetails", json=[{"name": "Dup"}], headers=headers)
+            (theirs,) = {r["id"] for r in await sandbox_read(url, "records/XeroDetails")} - set(made.values())
+            again = await reconcile(str(data.with_suffix(".sqlite")), env=ENV)
+    assert (report.loaded, report.in_doubt, report.exit_code) == (0, 3, 3), report
+    rec = report.reconcile
+    assert not rec.ok and rec.in_doubt_found_count == 3 and rec.duplicates_count == 0, rec
+    assert rec.in_doubt_found == [
+        {"id": made["a"], "scope": "XeroDetails", "file": str(data), "line": 2},
+        {"id": made["b"], "scope": "XeroDetails", "file": str(data), "line": 3},
+        {"id": made["c"], "scope": "XeroDetails", "file": str(data), "line": 4},
+    ]
+    assert rec.scopes["XeroDetails"] == {"before": 0, "loaded": 0, "expected": 0, "remote": 3, "in_doubt": 3}
+    assert rec.note is UNSET, rec.note
+    said = io.StringIO()
+    print_summary(report, said)
+    summary = said.getvalue()
+    assert "NO: calls in doubt landed" in summary and "another writer" not in summary, summary
+    assert "remote count 3 = 0 there before + 0 loaded + 3 of calls in doubt" in summary, summary
+    assert f"calls in doubt landed: 3 entries (e.g. id {made['a']}, {data} line 2)" in summary, summary
+    assert "idempotency key" not in summary, summary
+    # only what no row of the run accounts for is another writer's: the third Dup
+    rec = again.reconcile
+    assert not rec.ok and rec.in_doubt_found_count == 3 and rec.duplicates_count == 0, rec
+    assert theirs not in {item["id"] for item in rec.in_doubt_found}, rec.in_doubt_found
+    assert rec.note == (
+        "XeroDetails holds 1 records more than were there before and this run created (its calls in doubt included): "
+        "another writer created them while this run loaded or since (another load of the same records side by side "
+        "creates each twice); none shares its name with a record this run created"
+    )
+    said = io.StringIO()
+    print_summary(again, said)
+    assert "NO: mismatch" in said.getvalue(), said.getvalue()

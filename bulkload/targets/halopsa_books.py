@@ -5,6 +5,7 @@ was listed before the run (whole or not)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -75,7 +76,9 @@ class Resources(Books):
         scopes: dict[str, dict[str, int]] = {}
         partial: list[str] = []
         duplicates: list[dict[str, Any]] = []
+        landed: list[dict[str, Any]] = []  # records of the run's calls in doubt
         others: list[str] = []  # what a count above the expected one may mean
+        doubtful = _lines_in_doubt(ledger)
         listed = await listings(client, self.kinds.values())
         for kind in self.kinds.values():
             listing = listed.pop(kind.name)
@@ -86,6 +89,7 @@ class Resources(Books):
             lines: dict[int, tuple[str, int]] = {}
             ours: set[int] = set()  # the ids the run created or updated
             made: dict[int, tuple[str, int]] = {}  # the ids the run created, with the file and line of each
+            awaited: dict[str, list[tuple[str, int]]] = defaultdict(list)  # match key -> rows of creates in doubt
             for file_idx, path in enumerate(files):
                 if self.kind_of(file_idx) is not kind:
                     continue
@@ -93,9 +97,13 @@ class Resources(Books):
                 ours.update(created.values())
                 for line, row in rows(file_idx):  # as read for the load: a date-time read as the file's order has it
                     record_id = created.get(line)
-                    if record_id is None:
-                        continue  # not loaded: rejected or in doubt, and reported as such
+                    if record_id is None and line not in doubtful.get(file_idx, ()):
+                        continue  # not loaded: rejected or not sent, and reported as such
                     record = kind.validate(row)
+                    if record_id is None:  # in doubt: what it may have created is found by its match fields
+                        if getattr(record, "id", None) is None and (key := kind.key(as_sent(record))) is not None:
+                            awaited[key].append((path, line))
+                        continue
                     desired.setdefault(record_id, {}).update(as_sent(record))
                     lines[record_id] = (path, line)
                     if getattr(record, "id", None) is None:  # not one it named, nor one --match-on matched
@@ -117,16 +125,20 @@ class Resources(Books):
             before = (self.before or {}).get(kind.name, 0)
             if kind.listed_late:  # listed after the run may have created records: those it did were not there before
                 before -= len(ours.intersection(kind.listed_ids.get(kind.name, ())))
-            doubles = _doubles(kind, live, made) if listing.whole else []
+            # of the records neither the run's nor counted before, first those its calls in doubt account for
+            of_doubt = _landed(kind, live, ours, awaited) if listing.whole else []
+            landed.extend(of_doubt)
+            doubles = _doubles(kind, live, made, {item["id"] for item in of_doubt}) if listing.whole else []
             duplicates.extend(doubles)
-            if listing.whole and len(live) > before + creates:
-                others.append(_more_than_expected(kind, len(live) - before - creates, len(doubles)))
+            if listing.whole and len(live) > before + creates + len(of_doubt):
+                more = len(live) - before - creates - len(of_doubt)
+                others.append(_more_than_expected(kind, more, len(doubles), in_doubt=bool(of_doubt)))
             scopes[kind.name] = {
                 "before": before,
                 "loaded": creates,
                 "expected": before + creates,
                 "remote": len(live) if listing.whole else listing.held,  # the API's own count where it pages
-            }
+            } | ({"in_doubt": len(of_doubt)} if of_doubt else {})
             if not listing.whole:
                 partial.append(
                     f"{kind.name} could not be listed whole ({listing.why}): {len(live)} of its {listing.held} "
@@ -135,10 +147,10 @@ class Resources(Books):
                 )
         expected_count = sum(c["expected"] for c in scopes.values())
         remote_count = sum(c["remote"] for c in scopes.values())
-        counts_agree = all(c["expected"] == c["remote"] for c in scopes.values())
+        counts_agree = all(c["expected"] + c.get("in_doubt", 0) == c["remote"] for c in scopes.values())
         return Reconciled(
-            # a partial listing proves nothing of what it left out
-            ok=not differences and not missing and not partial and not duplicates and counts_agree,
+            # a partial listing proves nothing of what it left out; records of calls in doubt are not loaded yet
+            ok=not differences and not missing and not partial and not duplicates and not landed and counts_agree,
             remote_read=True,
             note="; ".join(partial + others) if partial or others else UNSET,
             expected_count=expected_count,
@@ -149,6 +161,8 @@ class Resources(Books):
             missing_count=len(missing),
             duplicates=duplicates[:100],
             duplicates_count=len(duplicates),
+            in_doubt_found=landed[:100],
+            in_doubt_found_count=len(landed),
             differences=differences[:100],
             differences_count=len(differences),
             scopes=scopes,
@@ -156,11 +170,52 @@ class Resources(Books):
         )
 
 
-def _doubles(kind: Resource, live: dict[int, dict[str, Any]], made: dict[int, tuple[str, int]]) -> list[dict[str, Any]]:
+def _lines_in_doubt(ledger: Created) -> dict[int, set[int]]:
+    """File index -> the lines of the run's calls whose outcome the ledger does not know (in flight when a process
+    stopped, or in doubt): what they created is in the API, and not loaded as far as the ledger knows."""
+    lines: dict[int, set[int]] = defaultdict(set)
+    for state in ("sending", "in_doubt"):
+        for file_idx, line, _, _ in ledger.chunk_lines(state):
+            lines[file_idx].add(line)
+    return lines
+
+
+def _counted_before(kind: Resource) -> frozenset[int]:
+    """The ids of the records the count before the run holds: every record listed at its start, whole or not, and
+    with `listed_late` after its first call (the run's own there are taken off that count: Resources.reconcile)."""
+    return frozenset(kind.listed_ids.get(kind.name, kind.listed_in_part.get(kind.name, ())))
+
+
+def _landed(
+    kind: Resource, live: dict[int, dict[str, Any]], ours: set[int], awaited: dict[str, list[tuple[str, int]]]
+) -> list[dict[str, Any]]:
+    """The records of `live` (a whole listing, by id) that the run's calls in doubt created, as far as can be told:
+    neither the run's (`ours`) nor counted before it (`_counted_before`), with the match fields (--match-on, else the
+    name) of a create in doubt (`awaited`: match key -> the file and line of each such row, in file order). Each
+    {"id", "scope" (the resource), "file", "line" (a row in doubt it may be)}, by id: a key's records in id order
+    take its rows in file order, and one more than its rows is not theirs (another writer's, or a double)."""
+    if not awaited:
+        return []
+    before = _counted_before(kind)
+    waiting = {key: iter(rows) for key, rows in awaited.items()}
+    found = []
+    for record_id, record in sorted(live.items()):
+        if record_id in ours or record_id in before:
+            continue
+        rows = waiting.get(kind.key(record) or "")
+        if rows is not None and (row := next(rows, None)) is not None:
+            found.append({"id": record_id, "scope": kind.name, "file": row[0], "line": row[1]})
+    return found
+
+
+def _doubles(
+    kind: Resource, live: dict[int, dict[str, Any]], made: dict[int, tuple[str, int]], landed: set[int]
+) -> list[dict[str, Any]]:
     """The records of `live` (a whole listing, by id) that share their match fields (--match-on, else the name) with
-    one the run created (`made`: its id -> the file and line of its row) and are neither the run's nor listed before
-    its first call: created twice, by another writer (another load of the same records side by side). Each {"id",
-    "scope" (the resource), "of" (the run's record it doubles), "file", "line" (that record's row)}, by id."""
+    one the run created (`made`: its id -> the file and line of its row) and are neither the run's, nor listed before
+    its first call, nor what its calls in doubt created (`landed`: their ids, `_landed`): created twice, by another
+    writer (another load of the same records side by side). Each {"id", "scope" (the resource), "of" (the run's
+    record it doubles), "file", "line" (that record's row)}, by id."""
     keys: dict[str, int] = {}
     for record_id in made:
         if record_id in live and (key := kind.key(live[record_id])) is not None:
@@ -170,16 +225,18 @@ def _doubles(kind: Resource, live: dict[int, dict[str, Any]], made: dict[int, tu
     before = kind.seen_before()
     doubles = []
     for record_id, record in sorted(live.items()):
-        of = keys.get(kind.key(record) or "") if record_id not in made and record_id not in before else None
+        theirs = record_id not in made and record_id not in before and record_id not in landed
+        of = keys.get(kind.key(record) or "") if theirs else None
         if of is not None:
             path, line = made[of]
             doubles.append({"id": record_id, "scope": kind.name, "of": of, "file": path, "line": line})
     return doubles
 
 
-def _more_than_expected(kind: Resource, more: int, doubles: int) -> str:
-    """What a resource holding `more` records than were there before and the run created may mean, where `doubles`
-    of them share their match fields with a record the run created (`_doubles`)."""
+def _more_than_expected(kind: Resource, more: int, doubles: int, *, in_doubt: bool) -> str:
+    """What a resource holding `more` records than were there before and the run created (its calls in doubt
+    included, where `in_doubt`: `_landed`) may mean, where `doubles` of them share their match fields with a record
+    the run created (`_doubles`)."""
     fields = f"--match-on fields ({', '.join(kind.match_on)})" if kind.match_on else "name"
     said = (
         f"{doubles:,} of them share their {fields} with a record this run created: created twice (`duplicates` names "
@@ -188,7 +245,7 @@ def _more_than_expected(kind: Resource, more: int, doubles: int) -> str:
         else f"none shares its {fields} with a record this run created"
     )
     return (
-        f"{kind.name} holds {more:,} records more than were there before and this run created: another writer "
-        f"created them while this run loaded or since (another load of the same records side by side creates each "
-        f"twice); {said}"
+        f"{kind.name} holds {more:,} records more than were there before and this run created"
+        f"{' (its calls in doubt included)' if in_doubt else ''}: another writer created them while this run loaded "
+        f"or since (another load of the same records side by side creates each twice); {said}"
     )

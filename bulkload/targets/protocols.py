@@ -52,3 +52,8 @@ class Created(Protocol):
     def expected(self) -> dict[str, Totals]:
         """Control totals of what loaded, as sent, per scope."""
         ...
+
+    def chunk_lines(self, state: str) -> Iterator[tuple[int, int, str, str]]:
+        """(file index, line, call key, error) of every row of the calls in `state` ("sending": in flight when a
+        process stopped; "in_doubt": sent, the outcome unknown)."""
+        ...
