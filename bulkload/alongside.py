@@ -3,16 +3,25 @@
 fields, and a look for a lost create leaves out the records listed: two runs into one resource side by side each
 list before the other creates, and both create the records whose match keys they share (a tester: 390 records for
 200 tenant ids). So a run is refused before its first call while another into the same API, agreement and place is
-under way now: a process holds that run's ledger lock (Ledger.running). A run killed holds no lock: it blocks
-nothing (what it created is in the API, and listed by the next run)."""
+under way now: a process holds that run's ledger lock (Ledger.running).
+
+A run that ended blocks nothing once what it sent has landed: the next run lists it. Until then it does (a tester:
+a load 3 s after a kill -9 listed before the killed run's creates committed, and made 40 records of 20): a call
+left in flight (`sending`: the run was killed, or cut short, while it was sent) may land any time until a look
+settles it, which `bulkload resume` (or rollback) of that run does once the settle delay has passed; a call in doubt
+was found so once its answer was lost, often at once (a look that fails, a listing not whole), and may land until
+the settle delay (the new run's --settle-s) has passed since. Past that, it has landed or never will, and the
+listing tells which: it blocks nothing."""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterable
 
-from .errors import UnderWayAlongside
+from .errors import LeftCommitting, UnderWayAlongside
 from .job import Job
-from .ledger import Ledger
+from .ledger import Ledger, OpenCall
 from .loads import made, runs_into
 from .targets.base import Target
 
@@ -24,12 +33,36 @@ def refuse_alongside(
     UnderWayAlongside when another run into the job's place is under way now. A load looks at the runs put on record
     before its claim (loads.runs_into), waiting for one still making its ledger (loads.made), so of two loads started
     together the later is refused; a resume (`resuming`) at every other run, as its claim may be long past: it holds
-    its run's lock while it looks, so a load that looked at it before finds it under way, or is found by it. Does
-    nothing for a target whose books are not `listed_first`. RunStopped when `stop` is set while it waits."""
+    its run's lock while it looks, so a load that looked at it before finds it under way, or is found by it.
+    LeftCommitting when such a run has ended leaving calls the API may still be committing (`committing`), unless
+    the job allows a duplicate load. Does nothing for a target whose books are not `listed_first`. RunStopped when
+    `stop` is set while it waits."""
     if not target.books.listed_first:
         return
     for ledger, load in runs_into(job, making, run, later=resuming):
         made(ledger, stop)
+        place = f"{job.api_url}{load['where']}"
         if Ledger.running(ledger):
-            place = f"{job.api_url}{load['where']}"
             raise UnderWayAlongside(place, ledger, load["at"], resuming=resuming, own=making)
+        left = Ledger.left_open(ledger).values()
+        if not job.allow_duplicate_load and (why := committing(left, job.settle_delay_s, time.time())):
+            raise LeftCommitting(place, ledger, load["at"], why, resuming=resuming, own=making)
+
+
+def committing(calls: Iterable[OpenCall], settle_s: float, now: float) -> str | None:
+    """Which of the open `calls` of a run that has ended the API may still be committing at `now` (epoch seconds),
+    in a message's words ("2 calls in flight when it stopped (killed?)"); None when none. One in flight (`sending`)
+    may land until a look settles it; one in doubt until `settle_s` after it was found so (OpenCall.last_sent)."""
+    in_flight, until = 0, 0.0
+    for call in calls:
+        if call.state == "sending":
+            in_flight += 1
+        elif call.state == "in_doubt" and call.last_sent is not None and call.last_sent + settle_s > now:
+            until = max(until, call.last_sent + settle_s)
+    said = []
+    if in_flight:
+        said.append(f"{in_flight} call{'s' if in_flight != 1 else ''} in flight when it stopped (killed?)")
+    if until:
+        at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(until))
+        said.append(f"calls in doubt that the API may commit until {at} (--settle-s after each was found in doubt)")
+    return " and ".join(said) or None

@@ -5,7 +5,8 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
     │   ├── LedgerError          the ledger belongs to another run, is locked, or is not a ledger
     │   │   ├── SharedUnfinished the input shares groups with an earlier run that has not finished
-    │   │   └── UnderWayAlongside another run loads into the same place now (HaloPSA: one run at a time a resource)
+    │   │   ├── UnderWayAlongside another run loads into the same place now (HaloPSA: one run at a time a resource)
+    │   │   └── LeftCommitting  a run that ended there left calls the API may still be committing (HaloPSA)
     │   ├── LoadedBefore         the file's content was already loaded into the same place (the record of loads)
     │   ├── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
     │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
@@ -169,6 +170,40 @@ class UnderWayAlongside(LedgerError):
     def in_manifest(self, job: str) -> str:
         """The message for job `job` of a manifest, in a manifest's words."""
         return self._said("run the manifest again (`bulkload run MANIFEST --resume`)")
+
+
+class LeftCommitting(LedgerError):
+    """A run into the same place of the API, not under way now, left calls whose records the API may still be
+    committing (alongside.refuse_alongside): a run that lists the place before they land does not see them and
+    creates them again. `place`, `ledger`, `at`: as UnderWayAlongside's; `why`: which calls, in a message's words;
+    `resuming`: said to a resume of `own` (its ledger), which has no --allow-duplicate-load. Nothing was sent. The
+    message gives the command line's way on; `in_manifest` a manifest job's."""
+
+    def __init__(self, place: str, ledger: str, at: str, why: str, *, resuming: bool = False, own: str = "") -> None:
+        self.place, self.ledger, self.at, self.why = place, ledger, at, why
+        if resuming:
+            again, anyway = f"resume this run again (`{command_on('resume', own)}`)", ""
+        else:
+            again = "load this file again"
+            anyway = (
+                ". Where you know what became of them (checked in the API), --allow-duplicate-load loads without "
+                "waiting for them"
+            )
+        super().__init__(self._said(again, anyway))
+
+    def _said(self, again: str, anyway: str) -> str:
+        return (
+            f"a run that loaded into {self.place} (ledger {self.ledger}, on record since {self.at}; no bulkload "
+            f"works on it now) left {self.why}. A run that lists the records there before they land does not see "
+            "them: a record of one match key (--match-on) would be created twice. Settle them first: "
+            f"`{command_on('resume', self.ledger)}` looks them up once the API can no longer be committing them "
+            f"(--settle-s), or `{command_on('rollback', self.ledger)}` undoes that run; then {again}{anyway}; "
+            "nothing was sent"
+        )
+
+    def in_manifest(self, job: str) -> str:
+        """The message for job `job` of a manifest, in a manifest's words."""
+        return self._said("run the manifest again (`bulkload run MANIFEST --resume`)", "")
 
 
 def _resume_in_manifest(ledger: str) -> str:

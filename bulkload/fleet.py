@@ -25,6 +25,7 @@ from .errors import (
     EXIT_USAGE,
     BulkloadError,
     ConfigError,
+    LeftCommitting,
     LoadedBefore,
     RunStopped,
     SharedUnfinished,
@@ -130,7 +131,7 @@ async def run_job(
     private_dir(mjob.out_dir)
     try:
         return await _run(mjob, job, status, progress, shared, interrupted)
-    except (LoadedBefore, SharedUnfinished, UnderWayAlongside) as exc:  # its way on in a manifest's words
+    except (LoadedBefore, SharedUnfinished, UnderWayAlongside, LeftCommitting) as exc:  # a manifest's way on
         raise ConfigError(exc.in_manifest(mjob.name)) from exc
 
 

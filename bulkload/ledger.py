@@ -17,6 +17,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import urllib.request
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,19 @@ class OpenCall(NamedTuple):
     #: when its last attempt left, or (in doubt) when it was found in doubt: its answer was lost by then, or at
     #: most the client's timeout later (epoch seconds)
     last_sent: float | None = None
+
+
+def _open_calls(db: sqlite3.Connection) -> dict[tuple[int, str], OpenCall]:
+    """Ledger.open_calls of the ledger `db` reads."""
+    out = {}
+    for seq, part, file_idx, key, state, sent_at, blob, body_hash, updated in db.execute(
+        "SELECT seq, part, file_idx, key, state, sent_at, lines, body_hash, updated FROM chunks "
+        "WHERE state IN ('sending', 'in_doubt') ORDER BY seq, part"
+    ):
+        lines = array("i")
+        lines.frombytes(blob)
+        out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash, updated)
+    return out
 
 
 def _created_rows(db: sqlite3.Connection, file_idx: int, name: str) -> Iterator[tuple[str, int, int | str]]:
@@ -1197,15 +1211,26 @@ class Ledger:
     def open_calls(self) -> dict[tuple[int, str], OpenCall]:
         """Every call that may have been carried out without the ledger knowing its outcome: `sending` (in flight
         when the run stopped) and `in_doubt`, by (seq, part)."""
-        out = {}
-        for seq, part, file_idx, key, state, sent_at, blob, body_hash, updated in self._db.execute(
-            "SELECT seq, part, file_idx, key, state, sent_at, lines, body_hash, updated FROM chunks "
-            "WHERE state IN ('sending', 'in_doubt') ORDER BY seq, part"
-        ):
-            lines = array("i")
-            lines.frombytes(blob)
-            out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash, updated)
-        return out
+        return _open_calls(self._db)
+
+    @staticmethod
+    def left_open(path: str | os.PathLike[str]) -> dict[tuple[int, str], OpenCall]:
+        """`open_calls` of the ledger at `path` (a file's path, or a PostgreSQL ledger's URL as the record of loads
+        names it), read without taking its lock: of a run no process works on now (Ledger.running). {} where there
+        is no ledger there to be read (gone, not a ledger, a server that cannot be reached)."""
+        try:
+            if ledger_pg.is_url(str(path)):
+                db = ledger_pg.reader(str(path))
+            else:
+                db = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
+        except (LedgerError, sqlite3.Error, OSError):
+            return {}
+        try:
+            return _open_calls(db)
+        except sqlite3.Error:
+            return {}
+        finally:
+            db.close()
 
     def rival(self, seq: int, part: str, files: Iterable[int], looks: bytes) -> tuple[int, str, list[int]] | None:
         """(seq, part, lines) of a call of the run's `files` but the chunk (seq, part) whose outcome the ledger does

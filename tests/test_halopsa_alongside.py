@@ -25,7 +25,9 @@ from conftest import bulkload_cmd, child_env, sandbox_read, serving
 from msgspec import UNSET
 
 from bulkload import Job, load, reconcile, resume
-from bulkload.errors import RunStopped, UnderWayAlongside
+from bulkload.alongside import committing
+from bulkload.errors import LeftCommitting, RunStopped, UnderWayAlongside
+from bulkload.ledger import OpenCall
 from bulkload.report import print_summary
 from bulkload.sandbox import SandboxOptions, build_app
 
@@ -65,10 +67,11 @@ def command(data: Path, url: str) -> list[str]:
 class HeldUploads:
     """The sandbox, holding the uploads of the first run that uploads (told by its token) until `released`;
     `holding` is set once its first upload waits. Every request that comes while one is held is kept in `later`
-    (method, path, whether it bears the held run's token)."""
+    (method, path, whether it bears the held run's token). Let through, a held upload commits whether or not its
+    sender is still there (`landed` once it has)."""
 
     def __init__(self) -> None:
-        self.holding, self.released = anyio.Event(), anyio.Event()
+        self.holding, self.released, self.landed = anyio.Event(), anyio.Event(), anyio.Event()
         self.token: str | None = None
         self.dropped = False  # the held run was killed: its uploads never reach the sandbox
         self.later: list[tuple[str, str, bool]] = []
@@ -83,10 +86,15 @@ class HeldUploads:
         if request.method == "POST" and request.path == "/api/XeroDetails":
             self.token = self.token or auth
             if auth == self.token and not self.released.is_set():
+                await request.read()  # the whole body in: it commits once let through, its sender gone or not
                 self.holding.set()
                 await self.released.wait()
                 if self.dropped:
                     return web.Response(status=503)
+                try:  # let through: it commits, its sender there or not (killed: as a late commit lands)
+                    return await handler(request)
+                finally:
+                    self.landed.set()
         return await handler(request)
 
 
@@ -132,11 +140,14 @@ async def test_a_match_on_load_is_refused_while_another_into_the_resource_is_und
 
 
 @pytest.mark.slow
-async def test_a_killed_run_blocks_no_load_into_its_resource(tmp_path: Path) -> None:
-    # a run killed holds no lock: a match-on load after it goes ahead (what it created is listed by that load)
+async def test_a_run_killed_with_its_upload_in_flight_blocks_loads_until_resumed(tmp_path: Path) -> None:
+    # a tester: a load 3 s after a kill -9 listed before the killed run's creates committed, and made 40 records
+    # of 20. Here the killed run's upload is held by the sandbox until the second load has been refused; let
+    # through then, it commits as a late commit would
     first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 50), tmp_path / "B" / "XeroDetails.csv"
     second_file.parent.mkdir()
     second_file.write_bytes(first_file.read_bytes())
+    first_ledger = str(first_file.parent / "XeroDetails.csv.ledger.sqlite")  # the command line's own
     held = HeldUploads()
     with anyio.fail_after(120):
         async with serving(held.app) as url:
@@ -148,14 +159,87 @@ async def test_a_killed_run_blocks_no_load_into_its_resource(tmp_path: Path) -> 
                     await held.holding.wait()  # it has listed the resource, and its first upload waits
                     first.kill()
                     await first.wait()
+                    with pytest.raises(LeftCommitting) as refused:
+                        await load(job(second_file, url), env=ENV)
                 finally:
-                    held.dropped = True  # its upload never reaches the sandbox
                     held.released.set()
-            report = await load(job(second_file, url), env=ENV)
+            await held.landed.wait()
+            settled = await resume(first_ledger, env=ENV)  # its look finds what its upload created
+            report = await load(job(second_file, url), env=ENV)  # and updates it: --match-on
             records = await sandbox_read(url, "records/XeroDetails")
     assert first.returncode == -signal.SIGKILL
+    said = str(refused.value)
+    assert refused.value.exit_code == 2
+    assert f"a run that loaded into {url} (resource XeroDetails) (ledger {first_ledger}, on record since " in said
+    assert "left 1 call in flight when it stopped (killed?)" in said, said
+    assert f"`bulkload resume --ledger {first_ledger}` looks them up" in said, said
+    assert "then load this file again. Where you know what became of them" in said, said
+    assert "--allow-duplicate-load loads without waiting for them; nothing was sent" in said, said
+    assert [r for r in held.later if not r[2]] == [], held.later  # refused before its first call
+    assert (settled.loaded, settled.reconcile.ok) == (50, True), settled.reconcile
     assert (report.loaded, report.reconcile.ok) == (50, True), report.reconcile
-    assert len(records) == 50 and set(per_tenant(records).values()) == {1}
+    assert len(records) == 50 and set(per_tenant(records).values()) == {1}, per_tenant(records).most_common(3)
+
+
+class LostUpload:
+    """The sandbox, losing the answer of the first upload (a 503 once its body is in) and failing every look of
+    that run after it (a 503 for each GET): the run finds the call in doubt at once and ends. The upload commits
+    only once `commit` is called, as a late commit would."""
+
+    def __init__(self) -> None:
+        self.app = build_app("halopsa", SandboxOptions(window_limit=0))
+        self.app.middlewares.insert(0, self.middleware)
+        self.token: str | None = None
+        self.kept: tuple[web.Request, Handler] | None = None
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        auth = request.headers.get("Authorization")
+        if request.method == "POST" and request.path == "/api/XeroDetails" and self.token is None:
+            self.token = auth
+            await request.read()
+            self.kept = (request, handler)
+            return web.Response(status=503)
+        if self.token is not None and auth == self.token and request.method == "GET":
+            return web.Response(status=503)
+        return await handler(request)
+
+    async def commit(self) -> None:
+        assert self.kept is not None
+        request, handler = self.kept
+        await handler(request)
+
+
+@pytest.mark.slow
+async def test_a_load_waits_for_the_calls_a_run_that_ended_left_in_doubt_to_land(tmp_path: Path) -> None:
+    # found in doubt at once (its look failed), a lost create may yet commit until the settle delay has passed
+    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 10), tmp_path / "B" / "XeroDetails.csv"
+    second_file.parent.mkdir()
+    second_file.write_bytes(first_file.read_bytes())
+    lost = LostUpload()
+    with anyio.fail_after(120):
+        async with serving(lost.app) as url:
+            first = await load(replace(job(first_file, url), attempts=2), env=ENV, raise_on_stop=False)
+            with pytest.raises(LeftCommitting) as refused:
+                await load(job(second_file, url), env=ENV)
+            await lost.commit()  # it lands late
+            records = await sandbox_read(url, "records/XeroDetails")
+    assert (first.loaded, first.in_doubt) == (0, 10), first  # its reconciliation failed as well: the GETs
+    said = str(refused.value)
+    assert f"(ledger {first_file.with_suffix('.sqlite')}, on record since " in said, said
+    assert "left calls in doubt that the API may commit until " in said, said
+    assert len(records) == 10 and set(per_tenant(records).values()) == {1}
+
+
+def test_what_a_run_that_ended_left_committing() -> None:
+    # in flight: until a look settles it, however long ago; in doubt: until the settle delay has passed since
+    def call(state: str, at: float) -> OpenCall:
+        return OpenCall(0, "k", state, at, [2], "h", at)
+
+    assert committing([call("sending", 0.0)], 120.0, 10_000.0) == "1 call in flight when it stopped (killed?)"
+    assert committing([call("in_doubt", 9_000.0), call("done", 9_990.0)], 120.0, 10_000.0) is None
+    young = committing([call("in_doubt", 9_990.0), call("sending", 0), call("sending", 1)], 120.0, 10_000.0)
+    assert young is not None and young.startswith("2 calls in flight when it stopped (killed?) and calls in doubt that")
 
 
 @pytest.mark.slow
