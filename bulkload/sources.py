@@ -699,8 +699,10 @@ class Source:
                     if at_eof:
                         yield BadRow(start, f"{why}; {UNCLOSED}", "", kind="cut")
                         continue
-                    # the cells a lenient reading finds name the row's group, so it is rejected with its group
-                    named = None if lenient is None else _partial_unaligned(lenient, names)
+                    # the cells a lenient reading finds name the row's group, so it is rejected with its group; a
+                    # record over several lines names none: its quote may have swallowed other rows' lines, and the
+                    # cells after it are its last line's (another group's), not its first's
+                    named = None if lenient is None or prev > start else _partial_unaligned(lenient, names)
                     yield BadRow(start, why, "", named or None)
                     continue
                 except UnicodeError as exc:

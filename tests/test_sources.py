@@ -238,6 +238,15 @@ def test_a_badly_quoted_row_names_its_group_by_a_lenient_reading(tmp_path: Path)
     assert isinstance(bad, BadRow) and bad.partial == {"a": "1", "b": 'x y""', "c": "O1"}, bad
 
 
+def test_a_badly_quoted_record_over_several_lines_names_no_group(tmp_path: Path) -> None:
+    # found by a tester: an unclosed quote in invoice I2's line swallowed lines up to a quote further on, and the
+    # record was named by the cells after it, the last line's (invoice I3): I2 loaded without its line
+    p = write(tmp_path, "a.csv", 'a,n\n"Beta,I2\nGamma,I3\nGamma "Foods",I3\nDelta,I4\n')
+    bad, good = rows(p)
+    assert isinstance(bad, BadRow) and (bad.line_no, bad.partial) == (2, None), bad
+    assert good == (5, {"a": "Delta", "n": "I4"})
+
+
 @pytest.mark.parametrize(
     ("line", "partial"),
     [

@@ -311,6 +311,8 @@ class Upload(RecordKind):
 
 
 class Customers(Upload):
+    group_name = "customer"
+
     def __init__(self) -> None:
         super().__init__("customers", Customer, "customerno")
 
@@ -322,6 +324,7 @@ class Customers(Upload):
 
 
 class Invoices(Upload):
+    group_name = "invoice"
     # balanceAmount is a string to the API (seed 004), but an amount in the file: read with the file's decimal mark
     number_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
     date_fields = frozenset(_DATES)
