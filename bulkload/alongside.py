@@ -11,7 +11,13 @@ left in flight (`sending`: the run was killed, or cut short, while it was sent) 
 settles it, which `bulkload resume` (or rollback) of that run does once the settle delay has passed; a call in doubt
 was found so once its answer was lost, often at once (a look that fails, a listing not whole), and may land until
 the settle delay (the new run's --settle-s) has passed since. Past that, it has landed or never will, and the
-listing tells which: it blocks nothing."""
+listing tells which: it blocks nothing.
+
+A resume goes by the listing its run took before its first call (Books.listed_at), however long ago: another run
+that wrote into the place since (a tester: a load of the same rows after a kill -9, then the resume of the killed
+run, made 200 records twice) is not in it. Such a resume is refused (ListedBeforeAnother): the run is rolled back and
+loaded again. Listing again instead would not do: the run's own records, created before it stopped, would then pass
+for records there before it (taken by no look, never rolled back)."""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from .errors import LeftCommitting, UnderWayAlongside
+from .errors import LeftCommitting, ListedBeforeAnother, UnderWayAlongside
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .loads import made, runs_into
@@ -35,13 +41,17 @@ def refuse_alongside(
     together the later is refused; a resume (`resuming`) at every other run, as its claim may be long past: it holds
     its run's lock while it looks, so a load that looked at it before finds it under way, or is found by it.
     LeftCommitting when such a run has ended leaving calls the API may still be committing (`committing`), unless
-    the job allows a duplicate load. Does nothing for a target whose books are not `listed_first`. RunStopped when
-    `stop` is set while it waits."""
+    the job allows a duplicate load. ListedBeforeAnother when a resume's run listed the place (the target's
+    Books.listed_at, as its ledger keeps it) before such a run last wrote there (Ledger.last_write). Does nothing
+    for a target whose books are not `listed_first`. RunStopped when `stop` is set while it waits."""
     if not target.books.listed_first:
         return
+    listed = target.books.listed_at if resuming else None
     for ledger, load in runs_into(job, making, run, later=resuming):
         made(ledger, stop)
         place = f"{job.api_url}{load['where']}"
+        if listed is not None and (wrote := Ledger.last_write(ledger)) is not None and wrote >= listed:
+            raise ListedBeforeAnother(place, ledger, load["at"], wrote=wrote, listed=listed, own=making)
         if Ledger.running(ledger):
             raise UnderWayAlongside(place, ledger, load["at"], resuming=resuming, own=making)
         left = Ledger.left_open(ledger).values()

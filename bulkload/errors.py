@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import time
 from typing import Any, ClassVar, Self
 
 #: exit codes, as docs/report.md#exit-codes gives them
@@ -204,6 +205,41 @@ class LeftCommitting(LedgerError):
     def in_manifest(self, job: str) -> str:
         """The message for job `job` of a manifest, in a manifest's words."""
         return self._said("run the manifest again (`bulkload run MANIFEST --resume`)", "")
+
+
+class ListedBeforeAnother(LedgerError):
+    """A resume of a run that listed the place before its first call (Books.listed_at), when another run into the
+    same place of the API has written there since (alongside.refuse_alongside): its matches (--match-on) and its
+    looks would go by a listing without that run's records, and create them again (a tester: 200 records twice).
+    The old listing is kept, never taken again: the run's own records, created since, would be in a new one. So the
+    run is rolled back and its files loaded as a new run, which lists what the other run left. `place`, `ledger`,
+    `at`: as UnderWayAlongside's; `wrote`: when that run last wrote, `listed`: when this run listed (epoch
+    seconds; 0.0: a ledger that does not say); `own`: this run's ledger. Nothing was sent. The message gives the
+    command line's way on; `in_manifest` a manifest job's."""
+
+    def __init__(self, place: str, ledger: str, at: str, *, wrote: float, listed: float, own: str) -> None:
+        self.place, self.ledger, self.at, self.own = place, ledger, at, own
+        self.wrote, self.listed = _when(wrote), _when(listed) if listed else ""
+        super().__init__(self._said(f"`{command_on('rollback', own)}`", "load its files again as a new run"))
+
+    def _said(self, rollback: str, again: str) -> str:
+        listed = f" at {self.listed}" if self.listed else " (its ledger does not say when)"
+        return (
+            f"another run wrote into {self.place} (ledger {self.ledger}, on record since {self.at}; its last write "
+            f"{self.wrote}) after this run listed the records there{listed}, before its first call. Resumed, this "
+            "run would match its rows (--match-on) against that listing, which lacks the other run's records, and "
+            f"create them again. Roll this run back ({rollback}), then {again}: it lists the records there then, and "
+            "a row the other run loaded matches its record; nothing was sent"
+        )
+
+    def in_manifest(self, job: str) -> str:
+        """The message for job `job` of a manifest, in a manifest's words."""
+        again = "run the manifest again (it says how to load the job as a new run)"
+        return self._said(f"`{command_on('rollback', self.own)}`", again)
+
+
+def _when(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
 
 
 def _resume_in_manifest(ledger: str) -> str:

@@ -26,6 +26,7 @@ from .errors import (
     BulkloadError,
     ConfigError,
     LeftCommitting,
+    ListedBeforeAnother,
     LoadedBefore,
     RunStopped,
     SharedUnfinished,
@@ -131,7 +132,8 @@ async def run_job(
     private_dir(mjob.out_dir)
     try:
         return await _run(mjob, job, status, progress, shared, interrupted)
-    except (LoadedBefore, SharedUnfinished, UnderWayAlongside, LeftCommitting) as exc:  # a manifest's way on
+    except (LoadedBefore, SharedUnfinished, UnderWayAlongside, LeftCommitting, ListedBeforeAnother) as exc:
+        # a manifest's way on
         raise ConfigError(exc.in_manifest(mjob.name)) from exc
 
 

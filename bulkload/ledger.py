@@ -119,6 +119,32 @@ def _open_calls(db: sqlite3.Connection) -> dict[tuple[int, str], OpenCall]:
     return out
 
 
+def _last_write(db: sqlite3.Connection) -> float | None:
+    """Ledger.last_write of the ledger `db` reads."""
+    (sent,) = db.execute("SELECT MAX(updated) FROM chunks WHERE sent_at IS NOT NULL").fetchone()
+    (removed,) = db.execute("SELECT MAX(at) FROM removed").fetchone()
+    return max((t for t in (sent, removed) if t is not None), default=None)
+
+
+def _peeked(path: str | os.PathLike[str], read: Callable[[sqlite3.Connection], R], default: R) -> R:
+    """What `read` finds in the ledger at `path` (a file's path, or a PostgreSQL ledger's URL), opened without its
+    lock; `default` where there is no ledger there to be read (gone, not a ledger, a server that cannot be
+    reached)."""
+    try:
+        if ledger_pg.is_url(str(path)):
+            db = ledger_pg.reader(str(path))
+        else:
+            db = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
+    except (LedgerError, sqlite3.Error, OSError):
+        return default
+    try:
+        return read(db)
+    except sqlite3.Error:
+        return default
+    finally:
+        db.close()
+
+
 def _created_rows(db: sqlite3.Connection, file_idx: int, name: str) -> Iterator[tuple[str, int, int | str]]:
     lo = file_idx << LOC_SHIFT
     for line, record_id in db.execute(
@@ -1218,19 +1244,13 @@ class Ledger:
         """`open_calls` of the ledger at `path` (a file's path, or a PostgreSQL ledger's URL as the record of loads
         names it), read without taking its lock: of a run no process works on now (Ledger.running). {} where there
         is no ledger there to be read (gone, not a ledger, a server that cannot be reached)."""
-        try:
-            if ledger_pg.is_url(str(path)):
-                db = ledger_pg.reader(str(path))
-            else:
-                db = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
-        except (LedgerError, sqlite3.Error, OSError):
-            return {}
-        try:
-            return _open_calls(db)
-        except sqlite3.Error:
-            return {}
-        finally:
-            db.close()
+        return _peeked(path, _open_calls, {})
+
+    @staticmethod
+    def last_write(path: str | os.PathLike[str]) -> float | None:
+        """When the run of the ledger at `path` (as `left_open`'s) last sent a call or was answered one, or deleted
+        a record (rollback), in epoch seconds; None where it never did, or there is no ledger there to be read."""
+        return _peeked(path, _last_write, None)
 
     def rival(self, seq: int, part: str, files: Iterable[int], looks: bytes) -> tuple[int, str, list[int]] | None:
         """(seq, part, lines) of a call of the run's `files` but the chunk (seq, part) whose outcome the ledger does

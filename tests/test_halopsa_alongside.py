@@ -24,12 +24,13 @@ from aiohttp import web
 from conftest import bulkload_cmd, child_env, sandbox_read, serving
 from msgspec import UNSET
 
-from bulkload import Job, load, reconcile, resume
+from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.alongside import committing
-from bulkload.errors import LeftCommitting, RunStopped, UnderWayAlongside
+from bulkload.errors import LeftCommitting, ListedBeforeAnother, RunStopped, UnderWayAlongside
 from bulkload.ledger import OpenCall
 from bulkload.report import print_summary
 from bulkload.sandbox import SandboxOptions, build_app
+from bulkload.targets.halopsa import HaloPSA
 
 ENV = {"HALO_CLIENT_ID": "alongside-client", "HALO_CLIENT_SECRET": "alongside-secret"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -349,3 +350,49 @@ async def test_records_the_runs_own_calls_in_doubt_created_are_not_another_write
     said = io.StringIO()
     print_summary(again, said)
     assert "NO: mismatch" in said.getvalue(), said.getvalue()
+
+
+@pytest.mark.slow
+async def test_a_resume_is_refused_once_another_run_wrote_into_the_resource_since_it_listed(tmp_path: Path) -> None:
+    # a tester: a load of a file with --match-on tenant_id killed after 100 of 300 creates, then a load of the same
+    # rows (the killed run's calls settled: allowed), then the resume of the killed run, which matched its rows
+    # against its listing from before its first call, and created the other run's 200 records again. Here the
+    # first run is stopped by its quota after its first upload (its calls settled), never by timing
+    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 30), tmp_path / "B" / "XeroDetails.csv"
+    second_file.parent.mkdir()
+    second_file.write_bytes(first_file.read_bytes())
+    first_ledger = str(first_file.with_suffix(".sqlite"))
+    with anyio.fail_after(120):
+        async with serving(build_app("halopsa", SandboxOptions(window_limit=0))) as url:
+            with pytest.raises(RunStopped) as stopped:  # its quota: a token, a listing, one upload of 10
+                await load(replace(job(first_file, url), daily_quota=3, concurrency=1), env=ENV)
+            second = await load(job(second_file, url), env=ENV)  # it lists the first run's 10, and updates them
+            with pytest.raises(ListedBeforeAnother) as refused:
+                await resume(first_ledger, env=ENV, daily_quota=1000)
+            kept = await sandbox_read(url, "records/XeroDetails")
+            # the way on it gives: the run rolled back, its file loaded again matches what the second run loaded
+            await rollback(first_ledger, env=ENV)
+            again = await load(replace(job(first_file, url), ledger=str(tmp_path / "again.sqlite")), env=ENV)
+            records = await sandbox_read(url, "records/XeroDetails")
+    assert stopped.value.report is not None and stopped.value.report.loaded == 10, stopped.value.report
+    assert (second.loaded, second.reconcile.ok) == (30, True), second.reconcile
+    assert len(kept) == 30 and set(per_tenant(kept).values()) == {1}, per_tenant(kept).most_common(3)
+    said = str(refused.value)
+    assert refused.value.exit_code == 2
+    second_ledger = second_file.with_suffix(".sqlite")
+    assert f"another run wrote into {url} (resource XeroDetails) (ledger {second_ledger}, on record since " in said
+    assert "after this run listed the records there at " in said, said
+    assert f"Roll this run back (`bulkload rollback --ledger {first_ledger}`), then load its files again" in said
+    assert said.endswith("; nothing was sent"), said
+    in_manifest = refused.value.in_manifest("j")
+    assert f"(`bulkload rollback --ledger {first_ledger}`), then run the manifest again" in in_manifest, in_manifest
+    assert (again.loaded, again.reconcile.ok) == (30, True), again.reconcile
+    assert len(records) == 30 and set(per_tenant(records).values()) == {1}, per_tenant(records).most_common(3)
+
+
+def test_a_ledger_that_does_not_say_when_its_run_listed_listed_before_any_other_write() -> None:
+    # one made before the time was kept: its listing may be older than any other run's writes
+    listed = {"resources": ["XeroDetails"], "match_on": "tenant_id", "before": {"XeroDetails": 0}}
+    assert HaloPSA.from_options(listed).books.listed_at == 0.0
+    assert HaloPSA.from_options({**listed, "listed_at": 12.5}).books.listed_at == 12.5
+    assert HaloPSA.from_options({"resources": ["XeroDetails"]}).books.listed_at is None  # not listed yet

@@ -339,6 +339,10 @@ class Books:
     #: look leaves out), which records another run creates meanwhile are not in: no two runs into one place at once
     #: (alongside.refuse_alongside)
     listed_first: bool = False
+    #: with `listed_first`: when the run's listing before its first call began (epoch seconds; 0.0 for a ledger made
+    #: before it was kept: at no time known); None while it has not listed. A resume acting on it is refused once
+    #: another run has written into the place since (alongside.refuse_alongside)
+    listed_at: float | None = None
 
     @property
     def finds_groups(self) -> bool:

@@ -160,6 +160,7 @@ class HaloPSA(Target):
         listed_ids: Mapping[str, Sequence[int]] | None = None,
         listed_late: bool = False,
         listed_in_part: Mapping[str, Sequence[int]] | None = None,
+        listed_at: float | None = None,
     ) -> None:
         if not resources:
             raise ConfigError(f"halopsa needs --resource (or files named after it), one of {', '.join(RESOURCES)}")
@@ -188,7 +189,12 @@ class HaloPSA(Target):
                 raise ConfigError("--match-on cannot use a secret field: the API never returns it")
         self.tenant = tenant
         self.books = Resources(
-            self.kinds, self.resources, self.match_on, dict(before) if before is not None else None, self.api.scope_name
+            self.kinds,
+            self.resources,
+            self.match_on,
+            dict(before) if before is not None else None,
+            self.api.scope_name,
+            listed_at,
         )
         self.phases = OneResourceAtATime(self.books.kind_of)
         self._credentials: dict[str, str] = {}
@@ -213,6 +219,7 @@ class HaloPSA(Target):
             options.get("listed_ids"),
             bool(options.get("listed_late")),
             options.get("listed_in_part"),
+            options.get("listed_at"),
         )
 
     def options(self) -> dict[str, Any]:
@@ -225,6 +232,7 @@ class HaloPSA(Target):
             "listed_ids": self.listed_ids,
             "listed_late": self.listed_late,
             "listed_in_part": self.listed_in_part,
+            "listed_at": self.books.listed_at,
         }
 
     def kind_of(self, file_idx: int) -> Resource:
@@ -292,6 +300,7 @@ class HaloPSA(Target):
         if self.books.before is not None:
             return  # a resumed run keeps what it saw before it started
         before: dict[str, int] = {}
+        listed_at = time.time()  # what another run writes from now on may be left out of the listing
         listed = await listings(client, self.kinds.values())
         # listed late, the records the run created are among them: no update is known to name one there before it,
         # and the count before is the listing's less those (Resources.reconcile)
@@ -318,7 +327,7 @@ class HaloPSA(Target):
         if self.match_on:  # rows of the run's files that would create one record twice: rejected, both
             for kind in self.kinds.values():
                 mark_given_twice(kind, self._rows_of(kind, sources), self.existing[kind.name])
-        self.books.before = before
+        self.books.before, self.books.listed_at = before, listed_at
 
     def _rows_of(self, kind: Resource, sources: Sequence[Source]) -> Iterator[dict[str, Any]]:
         """The match fields and id of every row of `kind`'s files, as written."""

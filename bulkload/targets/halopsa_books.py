@@ -33,10 +33,13 @@ class Resources(Books):
         match_on: Sequence[str],
         before: dict[str, int] | None,
         scope_name: str,
+        listed_at: float | None = None,
     ) -> None:
         self.kinds = kinds
         self.resources = list(resources)
         self.before = before
+        # a ledger listed before the time was kept: at no time known, so before any other run's writes
+        self.listed_at = listed_at if listed_at is not None or before is None else 0.0
         self.scope_name = scope_name
         #: the same file again updates what the first load created
         self.rerunnable = bool(match_on)
