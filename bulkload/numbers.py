@@ -176,21 +176,32 @@ class NumberEvidence(Evidence):
     def decide(self, given: str | None, path: str) -> NumberFormat:
         """The file's NumberFormat: `given` (--decimal) when set, else what the values prove.
 
-        ConfigError when `given` is not "." or ",", when the file proves both marks, or when some value reads two
-        ways and none shows which. A file with no decimal mark at all reads with ".".
+        ConfigError when `given` is not "." or ",", when the file proves both marks (given or not), when `given` is
+        the mark the file's values prove it does not use, or when some value reads two ways and none shows which. A
+        file with no decimal mark at all reads with ".".
         """
-        if given is not None:
-            if given not in _NAMES:
-                raise ConfigError("--decimal must be . or ,")
-            return NumberFormat(given, f"given: --decimal {given}")
+        if given is not None and given not in _NAMES:
+            raise ConfigError("--decimal must be . or ,")
         point, comma, ambiguous = (self._first.get(kind) for kind in (".", ",", _AMBIGUOUS))
         if point and comma:
+            # read one way, its numbers that read both ways (1.500) would be read the wrong way where it means
+            # the other: no --decimal helps
             (first, first_mark), (second, second_mark) = sorted(((point, "."), (comma, ",")))
             raise ConfigError(
                 f"{path}: the file uses both decimal marks: {first} has a {_NAMES[first_mark]}, "
-                f"{second} a {_NAMES[second_mark]}; fix the file, or give --decimal . or --decimal , "
-                "to read every number one way (the others are then rejected)"
+                f"{second} a {_NAMES[second_mark]}, so its numbers that read both ways (1.500) cannot be known: "
+                "fix the file"
             )
+        if given is not None:
+            other = comma if given == "." else point
+            if other:
+                mark = "," if given == "." else "."
+                raise ConfigError(
+                    f"{path}: --decimal {given} reads numbers with a {_NAMES[given]}, but {other} has a "
+                    f"{_NAMES[mark]}, which only --decimal {mark} reads: read with a {_NAMES[given]}, the file's "
+                    f"numbers that read both ways (1.500) would be booked wrong; give --decimal {mark}"
+                )
+            return NumberFormat(given, f"given: --decimal {given}")
         for mark, proof in ((".", point), (",", comma)):
             if proof:
                 return NumberFormat(mark, f"{_NAMES[mark]} ({proof})")

@@ -41,8 +41,9 @@ every file:
 
 (A record may be given the fate *either* when the oracle cannot know it; none needs it now.) And for what
 bulkload does to whole files: a file whose rows are sorted by account (a voucher's lines apart) gives the same
-fates as the same rows in voucher order, and a file mixing decimal marks or date orders is refused unless
-``--decimal`` / ``--date-format`` is given, and then read that way.
+fates as the same rows in voucher order, and a file mixing decimal marks or date orders is refused, whether or
+not ``--decimal`` / ``--date-format`` is given (its values that read both ways cannot be known), as is one whose
+values prove the other mark or order than the one given.
 """
 
 from __future__ import annotations
@@ -972,8 +973,8 @@ givens = st.builds(Given, st.sampled_from([None] * 10 + [".", ","]), st.sampled_
 def decide(proofs: Iterable[str | None], given: str | None, default: str, contradicted: bool = False) -> str | None:
     """The file's choice: the given one; else the one its values prove, or `default` when none proves anything;
     None (refused) when they prove both, or some read two ways and none proves which. `contradicted`: the given
-    one is refused too where a value proves another (a date order: its dates that read both ways would be read
-    the wrong way; a decimal mark given is not)."""
+    one is refused too where a value proves another (a date order, a decimal mark: its values that read both ways
+    would be read the wrong way)."""
     seen = {p for p in proofs if p}
     if given:
         return None if contradicted and seen - {"?", given} else given
@@ -1101,7 +1102,7 @@ def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
     if any(r.unknown and r.readable for r in records):
         return "a key that is no field"
     readable = [r for r in records if r.readable]
-    if decide((n.proof for r in readable for _, n in r.nums), given.decimal, ".") is None:
+    if decide((n.proof for r in readable for _, n in r.nums), given.decimal, ".", contradicted=True) is None:
         return "numbers read two ways"
     if decide((d.proof for r in readable for _, d in r.days), given.date_format, "dmy", contradicted=True) is None:
         return "dates read two ways"
@@ -1150,7 +1151,7 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
         assert got.code == 2 and got.report is None, (why, got, b)
         return got
     readable = [r for r in records if r.readable]
-    mark = decide((n.proof for r in readable for _, n in r.nums), given.decimal, ".")
+    mark = decide((n.proof for r in readable for _, n in r.nums), given.decimal, ".", contradicted=True)
     order = decide((d.proof for r in readable for _, d in r.days), given.date_format, "dmy", contradicted=True)
     assert mark is not None and order is not None
     keys, neighbours = attribute(records)
@@ -1410,12 +1411,10 @@ def mixed(draw: st.DrawFn, b: Built, style: Style, what: str) -> Built:
 @pytest.mark.slow
 @FEWER
 @given(data=st.data(), fmt=st.sampled_from(["csv", "jsonl"]), what=st.sampled_from(["decimal", "date"]))
-def test_a_file_mixing_marks_or_orders_is_refused_unless_told_the_mark(
-    data: st.DataObject, fmt: str, what: str
-) -> None:
+def test_a_file_mixing_marks_or_orders_is_refused_even_when_told_one(data: st.DataObject, fmt: str, what: str) -> None:
     # one value proves a decimal point (a day-first date), another a decimal comma (a month-first date): the file
-    # is refused as a whole; told which mark, it is read that way, and the values written the other way are
-    # rejected; told an order, it is refused still (refusal): its dates that read both ways cannot be known
+    # is refused as a whole, and told a mark or an order it is refused still (refusal): its values that read both
+    # ways cannot be known
     style = data.draw(styles(taints=False))
     make = (
         csv_file(allow_bad_header=False, style=style, faults=False, open_end=False)
@@ -1431,10 +1430,8 @@ def test_a_file_mixing_marks_or_orders_is_refused_unless_told_the_mark(
         else Given(date_format=data.draw(st.sampled_from(["dmy", "mdy"])))
     )
     got = check(b, given=told)
-    if what == "date" or refusal([r for r in b.records if r.fate != "blank"], told, b.data) is not None:
-        assert got.code == 2 and got.report is None, got
-        return
-    assert got.code == 1 and got.report is not None, got  # the row written the other way at least
+    assert refusal([r for r in b.records if r.fate != "blank"], told, b.data) is not None
+    assert got.code == 2 and got.report is None, got
 
 
 # --- dedicated examples: too big or too slow to generate thousands of times --------------------------------

@@ -195,9 +195,11 @@ def test_both_marks_are_refused_naming_both_lines() -> None:
         decide(["12", "1.50", "3", "250,00", "1.00"])
     assert str(info.value) == (
         "entries.csv: the file uses both decimal marks: line 3 amount '1.50' has a decimal point, line 5 amount "
-        "'250,00' a decimal comma; fix the file, or give --decimal . or --decimal , to read every number one way "
-        "(the others are then rejected)"
+        "'250,00' a decimal comma, so its numbers that read both ways (1.500) cannot be known: fix the file"
     )
+    for mark in ".,":  # given either mark, its 1.500s would be read the wrong way where the file means the other
+        with pytest.raises(ConfigError, match="the file uses both decimal marks"):
+            decide(["1.50", "250,00", "1.500"], mark)
     with pytest.raises(ConfigError, match="line 2 amount '250,00' has a decimal comma, line 3 amount '1.50' a "):
         decide(["250,00", "1.50"])
 
@@ -211,8 +213,24 @@ def test_the_field_named_is_the_one_that_proved() -> None:
 
 
 @pytest.mark.parametrize("mark", [".", ","])
-def test_given_mark_wins_over_any_evidence(mark: str) -> None:
-    assert decide(["1.50", "250,00", "1.500"], mark) == NumberFormat(mark, f"given: --decimal {mark}")
+def test_a_given_mark_reads_the_numbers_that_read_both_ways(mark: str) -> None:
+    assert decide(["1.500", "7"], mark) == NumberFormat(mark, f"given: --decimal {mark}")
+    proof = "1.50" if mark == "." else "250,00"
+    assert decide(["1.500", proof], mark) == NumberFormat(mark, f"given: --decimal {mark}")
+
+
+@pytest.mark.parametrize(("mark", "other", "proof"), [(".", ",", "250,00"), (",", ".", "12.50")])
+def test_a_given_mark_the_files_numbers_contradict_is_refused(mark: str, other: str, proof: str) -> None:
+    # the date order's rule for the decimal mark (found by a helper): given --decimal , for a file of points,
+    # 12.50 was rejected and 1.500 booked as 1500 where the file meant 1.5
+    with pytest.raises(ConfigError) as info:
+        decide(["1.500", proof], mark)
+    name, other_name = ("decimal point", "decimal comma") if mark == "." else ("decimal comma", "decimal point")
+    assert str(info.value) == (
+        f"entries.csv: --decimal {mark} reads numbers with a {name}, but line 3 amount {proof!r} has a "
+        f"{other_name}, which only --decimal {other} reads: read with a {name}, the file's numbers that read both "
+        f"ways (1.500) would be booked wrong; give --decimal {other}"
+    )
 
 
 @pytest.mark.parametrize("bad", ["", "comma", ";", " ."])
