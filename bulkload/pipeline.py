@@ -685,9 +685,12 @@ class Loader:
         when the answer names none, split at the group boundary nearest the middle until a refused group is
         alone, and reject it whole. A call too large for the API (413) is split so until it fits. Where the API
         does not say that a refused call stored nothing (Api.refusal_stores_nothing), the rest is in doubt, never
-        sent again: the groups not named bad, or every row of a call refused without one named."""
+        sent again: the groups not named bad, every line of a group only some of whose lines are named (its other
+        lines may have been stored), or every row of a call refused without one named."""
         spans = chunk.spans()
         children: list[Chunk] = []
+        #: why each child is in doubt, where the refusal does not say that the call stored nothing (by part)
+        unsure: dict[str, str] = {}
         too_large = isinstance(cause, APIError) and self.target.api.too_large(cause)
         doubtful = isinstance(cause, APIError) and not too_large and not self.target.api.refusal_stores_nothing
         if bad is not None:
@@ -726,11 +729,19 @@ class Loader:
                     self.isolation.refused(why)
             else:
                 whole = {}
-            rejected = self.rejected_groups(chunk, spans, bad, whole)
+            kind = self.target.kind_of(chunk.file_idx)
+            # where the rows a refusal does not name may have been stored, so may the lines of a group beside the
+            # one named: such a group is in doubt whole, never rejected (and loaded again, doubled in part)
+            partly = [g for g, span in enumerate(spans) if doubtful and 0 < sum(i in bad for i in span) < len(span)]
+            sure = {i: said for i, said in bad.items() if not any(i in spans[g] for g in partly)}
+            rejected = self.rejected_groups(chunk, spans, sure, whole)
             refused = {g for g, span in enumerate(spans) if g in whole or any(i in bad for i in span)}
             good = [g for g in range(len(spans)) if g not in refused]
+            if partly:
+                children.append(chunk.take(partly, chunk.part + "d", kind))
+                unsure[chunk.part + "d"] = self.named_in_part(chunk, spans, partly, bad)
             if good:
-                children.append(chunk.take(good, chunk.part + "r", self.target.kind_of(chunk.file_idx)))
+                children.append(chunk.take(good, chunk.part + "r", kind))
         plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
         self.ledger.split(
             chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), rejected, plan, self.calls
@@ -738,7 +749,9 @@ class Loader:
         self.tally.rejected += len(rejected)
         for child in children:
             if doubtful:
-                self.mark_in_doubt(child, "pending", unsaid(self.why(cause), "naming other rows"))
+                self.mark_in_doubt(
+                    child, "pending", unsure.get(child.part) or unsaid(self.why(cause), "naming other rows")
+                )
             else:
                 await self.deliver(child)
 
@@ -748,6 +761,24 @@ class Loader:
         if isinstance(cause, str):
             return cause
         return f"{cause.error_code or 'HTTP ' + str(cause.status)}: {cause.message}"
+
+    def named_in_part(
+        self, chunk: Chunk, spans: list[range], partly: list[int], bad: dict[int, tuple[str, str]]
+    ) -> str:
+        """Why the groups `partly` of a refused call (indexes into `spans`), each with a row and not all its rows
+        named bad in `bad` (row index → (field, reason)), are in doubt: their first named lines, with the reasons."""
+        kind = self.target.kind_of(chunk.file_idx)
+        lines = []
+        for g in partly:
+            i = next(i for i in spans[g] if i in bad)
+            field_, reason = bad[i]
+            label = kind.group_label(chunk.groups[g].key)
+            lines.append(f"line {chunk.lines[i]} of {label} ({field_ + ': ' if field_ else ''}{reason})")
+        return (
+            f"sent in a call the API refused, naming {'; '.join(lines)}: the API does not say that a refused call "
+            "stores nothing, so the lines it did not name may have been stored, and a group loads whole or not at "
+            "all; check the API for them (fix the line named before the group is sent again)"
+        )
 
     def rejected_groups(
         self, chunk: Chunk, spans: list[range], bad: dict[int, tuple[str, str]], whole: dict[int, str]
