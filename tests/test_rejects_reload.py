@@ -175,13 +175,15 @@ async def test_a_fixed_rejects_file_of_a_jsonl_input_loads_what_the_fixed_line_m
     assert [{k: r.get(k, ABSENT) for k in said} for r, said in zip(from_line, case.said, strict=True)] == case.said
 
 
+@pytest.mark.parametrize(("require", "k1_email"), [(False, ""), (True, ""), (True, "k1@example.com")])
 def test_the_rejects_of_customers_and_invoices_go_to_a_file_each_and_load_by_the_command_the_summary_gives(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], require: bool, k1_email: str
 ) -> None:
     # found by a tester: the rejects file of a `--customers C --invoices I` run had both kinds' columns, and could not
-    # be loaded back in any way (refused for unknown columns), while the summary said to load it as it is
+    # be loaded back in any way (refused for unknown columns), while the summary said to load it as it is. And with
+    # --require-customers the command rejected every invoice whose customer had loaded: in neither file given
     customers = tmp_path / "c.csv"
-    customers.write_text("customerno,emailaddress1\nK0,k0@example.com\nK1,\n", encoding="utf-8")
+    customers.write_text(f"customerno,emailaddress1\nK0,k0@example.com\nK1,{k1_email}\n", encoding="utf-8")
     invoices = tmp_path / "i.csv"
     invoices.write_text(
         "customerNumber,invoiceNumber,invoiceAmount,currency\nK0,J0,1.50,EUR\nK1,J1,2,EUR\nK0,J2,3.333,EUR\n",
@@ -190,6 +192,7 @@ def test_the_rejects_of_customers_and_invoices_go_to_a_file_each_and_load_by_the
     with served(build_app("payorcrm", SandboxOptions(window_limit=0))) as url, environment(PAYORCRM_ENV):
         args = ["--customers", str(customers), "--invoices", str(invoices), "--amount-unit", "major"]
         args += ["--base-url", url, "--no-progress", "--report", str(tmp_path / "r.json")]
+        args += ["--require-customers"] * require
         assert main(["load", "payorcrm", *args]) == 1
         said = capsys.readouterr().out
         report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
@@ -205,6 +208,8 @@ def test_the_rejects_of_customers_and_invoices_go_to_a_file_each_and_load_by_the
         command = shlex.split(report["rejects_load"])
         assert shlex.join(command) in said, said
         assert command[:2] == ["bulkload", "load"] and "--amount-unit" in command
+        # the invoices' customers that loaded are in neither file: --require-customers would reject their invoices
+        assert "--require-customers" not in command and str(customers) not in command, command
         again = main([*command[1:], "--base-url", url, "--no-progress"])
         assert again == 0, capsys.readouterr().out
         with urllib.request.urlopen(f"{url}/_sandbox/invoices") as r:

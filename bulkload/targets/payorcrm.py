@@ -51,14 +51,16 @@ def _arrange(files: list[str], options: dict[str, Any]) -> list[str]:
 
 def _given(files: Mapping[int, str], options: Mapping[str, Any]) -> list[str]:
     """`_arrange`'s way back: `--customers C --invoices I` (those of `files`, by the kind of the input each stands
-    for), and the options (PayorCRM.options) that read their rows as the run's were."""
+    for), and the options (PayorCRM.options) that read their rows as the run's were. Not `--require-customers`:
+    the customers of the invoices in `files` that loaded are in none of them (it would reject those invoices); the
+    run's customers file, named in their place, would meet its run's ledger (the default ledger is named after it)."""
     kinds = options["file_kinds"]
     args = [arg for i, path in sorted(files.items()) for arg in (f"--{kinds[i]}", path)]
     if options.get("amount_unit") not in (None, "minor"):
         args += ["--amount-unit", options["amount_unit"]]
     if options.get("local_currency"):
         args += ["--local-currency", options["local_currency"]]
-    return args + ["--require-customers"] * bool(options.get("require_customers"))
+    return args
 
 
 class CustomersFirst(Phases):
