@@ -24,6 +24,9 @@ SAME_REASON = 10
 FLOOR, FACTOR = 100, 4
 #: reasons the report names
 LISTED = 10
+#: the last letter of a part of a chunk split in halves: refused without an entry named (isolating it), or too
+#: large for the API (a 413: its halves carry the planned rows, and spend no budget)
+ISOLATING_HALVES, SIZE_HALVES = ("0", "1"), ("a", "b")
 
 
 class IsolationBudget:
@@ -38,11 +41,12 @@ class IsolationBudget:
         self.stopped: str | None = None
 
     def sent(self, part: str) -> None:
-        """A call carrying a planned chunk (`part` "") or a part of a refused one leaves."""
-        if part:
-            self.isolating_calls += 1
-        else:
+        """A call carrying a planned chunk (`part` "") or a part of a refused one leaves; a half of a call too large
+        (`part` ending in a letter of SIZE_HALVES) is neither: it holds no bad entry, and adds no budget."""
+        if not part:
             self.chunk_calls += 1
+        elif part[-1] not in SIZE_HALVES:
+            self.isolating_calls += 1
 
     def refused(self, reason: str) -> None:
         """A group was refused whole for `reason`, the API naming none of its entries."""

@@ -41,7 +41,7 @@ from .errors import (
     command_on,
 )
 from .http import Response
-from .isolation import IsolationBudget
+from .isolation import ISOLATING_HALVES, SIZE_HALVES, IsolationBudget
 from .ledger import ChunkRow, Ledger
 from .masking import scrub, secret_texts
 from .model import Call, Chunk, ChunkState, RowOutcome, Totals
@@ -700,15 +700,17 @@ class Loader:
             return
         if bad is None and len(spans) > 1:
             try:
-                self.isolation.check(self.hidden(chunk, self.why(cause)))
+                if not too_large:  # a call too large holds no bad entry: its halves are no isolating
+                    self.isolation.check(self.hidden(chunk, self.why(cause)))
             except IsolationSpent as exc:
                 self.give_up(chunk, exc, sent=True)  # refused: nothing was done, resume sends it again
                 return
             cut = min(range(1, len(spans)), key=lambda g: abs(spans[g].start - len(chunk) / 2))
             kind = self.target.kind_of(chunk.file_idx)
+            first, second = SIZE_HALVES if too_large else ISOLATING_HALVES
             children = [
-                chunk.take(range(cut), chunk.part + "0", kind),
-                chunk.take(range(cut, len(spans)), chunk.part + "1", kind),
+                chunk.take(range(cut), chunk.part + first, kind),
+                chunk.take(range(cut, len(spans)), chunk.part + second, kind),
             ]
             rejected: list[RowOutcome] = []
         else:

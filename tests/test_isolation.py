@@ -93,6 +93,9 @@ def test_the_budget_counts_calls_per_planned_chunk() -> None:
     budget.refused("E1: one")
     budget.refused("E2: two")
     budget.check("E1: one")  # 19 calls of 20 allowed
+    for part in ("a", "0b", "1a"):  # halves of calls too large (413) isolate nothing: no budget spent
+        budget.sent(part)
+    budget.check("E1: one")
     budget.sent("1")
     with pytest.raises(IsolationSpent, match=r"isolating cost 20 calls .* past the budget of 20 \(10 \+ 2 a chunk\)"):
         budget.check("E3: three")
