@@ -5,7 +5,6 @@ shapes its answers as such a server does."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ import anyio
 import pytest
 from aiohttp import web
 from conftest import sandbox_read, serving
+from test_load_payorcrm import read_csv, write
 
 from bulkload import Job, load
 from bulkload.model import NO_ID, Chunk
@@ -56,19 +56,6 @@ def answered(change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> 
         return web.json_response(body)
 
     return rule
-
-
-def write(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 async def load_both(tmp_path: Path, url: str, customers: Path, invoices: Path | None = None, **kw: Any) -> Report:

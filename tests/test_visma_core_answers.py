@@ -6,7 +6,6 @@ server does."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -19,15 +18,15 @@ import msgspec
 import pytest
 from aiohttp import web
 from conftest import serving
+from test_load_visma_core import job, write
 
-from bulkload import Job, load
+from bulkload import load
 from bulkload.model import echoed
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, build_app
 from bulkload.sandbox.visma_core import DEFAULT_DEFINITIONS
 
 ENV = {"VISMA_CORE_TOKEN": "answers-token"}
-HEADER = ["caseId", "accountingCostType", "amount", "description", "note", "entryDate", "orderId"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: a middleware's rule: given the request and the sandbox's handler, its answer
 Rule = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
@@ -48,25 +47,6 @@ def core_app(rule: Rule = as_is, fixture: Path | None = None) -> web.Application
 
     app.middlewares.insert(0, shaped)
     return app
-
-
-def write(path: Path, rows: list[list[Any]], header: list[str] = HEADER) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
-
-
-def job(tmp_path: Path, data: Path, url: str, **kw: Any) -> Job:
-    return Job(
-        target="visma-core",
-        files=[str(data)],
-        base_url=url,
-        ledger=str(tmp_path / "run.sqlite"),
-        rejects=str(tmp_path / "rejects.csv"),
-        **kw,
-    )
 
 
 async def created(url: str) -> list[dict[str, Any]]:
