@@ -515,8 +515,10 @@ class Run:
         counts = ledger.group_counts()
         unbalanced, listed = ledger.unbalanced(REPORT_LIST)
         kind = target.kind_of(0)  # a run's groups are those of its first file's kind
+        # kinds of groups of other names (PayorCRM's customers and invoices): counted together, as records
+        names = {target.kind_of(i).group_name for i in range(len(self.job.files))}
         return Groups(
-            name=kind.group_name,
+            name=kind.group_name if len(names) == 1 else "record",
             loaded=counts["loaded"],
             rejected=counts["rejected"],
             skipped=counts["skipped"],

@@ -444,6 +444,8 @@ async def test_invoices_an_earlier_load_uploaded_are_not_uploaded_again(tmp_path
                 job(tmp_path, url, {"customers": customers, "invoices": first}, amount_unit="major"), env=ENV
             )
             assert (one.loaded, one.rejected) == (2, 1)
+            # customers and invoices counted together are records; invoices alone, invoices
+            assert one.groups is not None and one.groups.name == "record", one.groups
             again = Job(
                 target="payorcrm",
                 files=[str(fixed)],
@@ -465,7 +467,7 @@ async def test_invoices_an_earlier_load_uploaded_are_not_uploaded_again(tmp_path
                 env=ENV,
             )
             got = await stored(url, "invoices")
-    assert (two.loaded, two.skipped, two.exit_code) == (2, 1, 0)
+    assert (two.loaded, two.skipped, two.exit_code) == (2, 1, 0) and two.groups.name == "invoice"
     assert "invoice I-1 was loaded by an earlier run" in two.groups.skipped_reasons[0]
     assert (three.loaded, three.skipped, three.rejected, three.exit_code) == (0, 0, 1, 1)
     said = Path(three.rejects_file).read_text(encoding="utf-8")
