@@ -106,6 +106,13 @@ class OpenCall(NamedTuple):
     last_sent: float | None = None
 
 
+def _lines(blob: bytes) -> array[int]:
+    """A chunk's line numbers as the ledger keeps them (an array of ints, as bytes)."""
+    lines = array("i")
+    lines.frombytes(blob)
+    return lines
+
+
 def _open_calls(db: sqlite3.Connection) -> dict[tuple[int, str], OpenCall]:
     """Ledger.open_calls of the ledger `db` reads."""
     out = {}
@@ -113,8 +120,7 @@ def _open_calls(db: sqlite3.Connection) -> dict[tuple[int, str], OpenCall]:
         "SELECT seq, part, file_idx, key, state, sent_at, lines, body_hash, updated FROM chunks "
         "WHERE state IN ('sending', 'in_doubt') ORDER BY seq, part"
     ):
-        lines = array("i")
-        lines.frombytes(blob)
+        lines = _lines(blob)
         out[(seq, part)] = OpenCall(file_idx, key, state, sent_at, lines.tolist(), body_hash, updated)
     return out
 
@@ -160,8 +166,7 @@ def _file_line(loc: int) -> tuple[int, int]:
 
 def _locs(file_idx: int, blob: bytes) -> str:
     """A chunk's lines as created.loc values, as a JSON array for json_each."""
-    lines = array("i")
-    lines.frombytes(blob)
+    lines = _lines(blob)
     base = file_idx << LOC_SHIFT
     return _json([base + line for line in lines])
 
@@ -813,8 +818,7 @@ class Ledger:
             "SELECT part, lines FROM chunks WHERE seq=? AND length(part)=? AND substr(part, 1, ?)=? ORDER BY part",
             (seq, len(part) + 1, len(part), part),
         ):
-            lines = array("i")
-            lines.frombytes(blob)
+            lines = _lines(blob)
             out.append((child, lines.tolist()))
         return out
 
@@ -823,8 +827,7 @@ class Ledger:
         for file_idx, blob, key, error in self._db.execute(
             "SELECT file_idx, lines, key, error FROM chunks WHERE state=? ORDER BY seq, part", (state,)
         ):
-            lines = array("i")
-            lines.frombytes(blob)
+            lines = _lines(blob)
             for line in lines:
                 yield file_idx, line, key, error or ""
 
@@ -1095,8 +1098,7 @@ class Ledger:
         for seq, part, file_idx, blob, summary, returned in self._db.execute(
             "SELECT seq, part, file_idx, lines, summary, returned FROM chunks WHERE state = 'done' ORDER BY seq, part"
         ):
-            lines = array("i")
-            lines.frombytes(blob)
+            lines = _lines(blob)
             yield (
                 seq,
                 part,
@@ -1264,8 +1266,7 @@ class Ledger:
             "ORDER BY seq, part"
         ):
             if file_idx in wanted and (other, other_part) != (seq, part) and (theirs is None or alike(looks, theirs)):
-                lines = array("i")
-                lines.frombytes(blob)
+                lines = _lines(blob)
                 return other, other_part, lines.tolist()
         return None
 
@@ -1446,8 +1447,7 @@ def _sent_lines(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, str | 
     for file_idx, blob in conn.execute(
         f"SELECT file_idx, lines FROM {at}chunks WHERE state IN ('sending', 'in_doubt')"
     ).fetchall():
-        lines = array("i")
-        lines.frombytes(blob)
+        lines = _lines(blob)
         for line in lines:
             run = conn.execute(
                 f"SELECT e.family, e.last_line, {part} FROM {at}file_families e WHERE e.file_idx = ? AND e.line <= ? "
