@@ -1009,11 +1009,7 @@ class _TooLong(Exception):
         if end > at:  # its quoted cell runs on: those lines are the record's, not rows
             reason += f" (lines {start}-{end})"
         shown = self.shown(text)
-        try:
-            cells = next(csv.reader([text[:MAX_RAW]], delimiter=delim, strict=False), [])
-        except csv.Error:
-            cells = []
-        return BadRow(start, reason, shown, _partial(cells, names) or None)
+        return BadRow(start, reason, shown, _partial(_lenient(text[:MAX_RAW], delim) or [], names) or None)
 
 
 #: why a record that opens a quoted cell the file never closes is no row: the whole file is refused (kind "cut")
