@@ -27,6 +27,10 @@ LISTED = 10
 #: the last letter of a part of a chunk split in halves: refused without an entry named (isolating it), or too
 #: large for the API (a 413: its halves carry the planned rows, and spend no budget)
 ISOLATING_HALVES, SIZE_HALVES = ("0", "1"), ("a", "b")
+#: the last letter of a part holding the groups an answer named some lines of (a refusal, or a 2xx whose records say
+#: they failed): in doubt, as their other lines may have been stored, and never sent again with the lines named
+#: (`resume --resend-in-doubt` rejects them whole, to be fixed and loaded again)
+NAMED = "d"
 
 
 class IsolationBudget:

@@ -711,6 +711,11 @@ class Ledger:
         row = self._db.execute("SELECT sent_at FROM chunks WHERE seq=? AND part=?", (seq, part)).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
+    def error_of(self, seq: int, part: str) -> str:
+        """Why the chunk is in its state (a call in doubt, refused), as recorded; "" for no reason recorded."""
+        row = self._db.execute("SELECT error FROM chunks WHERE seq=? AND part=?", (seq, part)).fetchone()
+        return "" if row is None or row[0] is None else str(row[0])
+
     def _count_sends(self, n: int) -> None:
         """`n` more sends committed a moment ago: counted outside the ledger too (sent_count)."""
         if self._sent is not None:

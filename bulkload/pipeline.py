@@ -41,7 +41,7 @@ from .errors import (
     command_on,
 )
 from .http import Response
-from .isolation import ISOLATING_HALVES, SIZE_HALVES, IsolationBudget
+from .isolation import ISOLATING_HALVES, NAMED, SIZE_HALVES, IsolationBudget
 from .ledger import ChunkRow, Ledger
 from .masking import scrub, secret_texts
 from .model import Call, Chunk, ChunkState, RowOutcome, Totals
@@ -144,10 +144,13 @@ class Sending:
     def __init__(self, loader: Loader, kind: RecordKind, chunk: Chunk, call: Call, summary: dict[str, Totals]) -> None:
         self.loader, self.kind, self.chunk, self.call, self.summary = loader, kind, chunk, call, summary
         self.ids: list[int] = []
+        #: the items the answer says failed (RecordKind.failed_items)
+        self.failed: dict[int, tuple[str, str]] = {}
         self.settled = False
 
     def read(self, response: Response) -> None:
         self.ids = self.kind.created_ids(response.body, self.chunk)
+        self.failed = self.kind.failed_items(response.body, self.chunk)
 
     async def recheck(self, exc: BulkloadError) -> bool:
         if isinstance(exc, APIError) and self.loader.target.api.refused_or_too_large(exc):
@@ -433,6 +436,9 @@ class Loader:
                 why += f" (its key is older than the {ttl_min:.0f} minutes the API keeps one)"
             self.mark_in_doubt(chunk, prev.state, why)
             return True
+        if chunk.part.endswith(NAMED):  # sent again, it would carry the lines the API named
+            self.reject_named(chunk)
+            return True
         if looked is None:  # sent again on the user's word: until an answer says, the earlier attempt is unknown
             self._resent.add((chunk.seq, chunk.part))
         return False
@@ -495,7 +501,39 @@ class Loader:
             return
         if response.uncertain:  # answered after an attempt whose answer was lost, which may land later
             self.lost(chunk)
+        if sending.failed:
+            self.failed_in_answer(kind, chunk, sending.ids, sending.failed)
+            return
         self.record_done(chunk, sending.ids, summary, kind.returned_totals(response.body, summary, chunk))
+
+    def failed_in_answer(
+        self, kind: RecordKind, chunk: Chunk, ids: list[int], failed: dict[int, tuple[str, str]]
+    ) -> None:
+        """A 2xx answer that says some items of the call failed (`failed`: index -> (field, what it says)). What
+        became of them it does not say (not stored, or stored with a warning), so their groups are in doubt, never
+        loaded, and never sent again with them (part NAMED); the call's other groups are loaded as answered (`ids`),
+        their amounts unchecked: the answer's totals are the whole call's."""
+        spans = chunk.spans()
+        named = [g for g, span in enumerate(spans) if any(i in failed for i in span)]
+        stored = [g for g in range(len(spans)) if g not in named]
+        why = self.hidden(
+            chunk,
+            f"answered 2xx, but its records say these failed: {self.lines_named(chunk, spans, named, failed)}; the "
+            "API does not say what became of a record it says failed, so it may have been stored, and a group loads "
+            "whole or not at all; check the API for it (fix the line named before the group is sent again)",
+        )
+        children = [chunk.take(named, chunk.part + NAMED, kind)]
+        if stored:
+            children.append(chunk.take(stored, chunk.part + "r", kind))
+        plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
+        try:
+            self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls)
+        except BulkloadError as exc:
+            self.give_up(chunk, exc, sent=True)
+            return
+        if stored:
+            self.record_done(children[1], [ids[i] for g in stored for i in spans[g]], children[1].totals(kind), None)
+        self.mark_in_doubt(children[0], "pending", why)
 
     def cut_short(self, chunk: Chunk, may_land: bool) -> None:
         """The run was cut short (Ctrl-C, a signal) while the chunk's call was being sent: a call that may land
@@ -740,8 +778,8 @@ class Loader:
             refused = {g for g, span in enumerate(spans) if g in whole or any(i in bad for i in span)}
             good = [g for g in range(len(spans)) if g not in refused]
             if partly:
-                children.append(chunk.take(partly, chunk.part + "d", kind))
-                unsure[chunk.part + "d"] = self.named_in_part(chunk, spans, partly, bad)
+                children.append(chunk.take(partly, chunk.part + NAMED, kind))
+                unsure[chunk.part + NAMED] = self.named_in_part(chunk, spans, partly, bad)
             if good:
                 children.append(chunk.take(good, chunk.part + "r", kind))
         plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
@@ -769,18 +807,47 @@ class Loader:
     ) -> str:
         """Why the groups `partly` of a refused call (indexes into `spans`), each with a row and not all its rows
         named bad in `bad` (row index → (field, reason)), are in doubt: their first named lines, with the reasons."""
+        return (
+            f"sent in a call the API refused, naming {self.lines_named(chunk, spans, partly, bad)}: the API does not "
+            "say that a refused call stores nothing, so the lines it did not name may have been stored, and a group "
+            "loads whole or not at all; check the API for them (fix the line named before the group is sent again)"
+        )
+
+    def lines_named(
+        self, chunk: Chunk, spans: list[range], groups: list[int], named: dict[int, tuple[str, str]]
+    ) -> str:
+        """The first line `named` (row index -> (field, reason)) names of each of the `groups` (indexes into
+        `spans`), with its reason: "line 3 of invoice I1 (customerNumber: HTTP 400: …); line 7 of …"."""
         kind = self.target.kind_of(chunk.file_idx)
         lines = []
-        for g in partly:
-            i = next(i for i in spans[g] if i in bad)
-            field_, reason = bad[i]
+        for g in groups:
+            i = next(i for i in spans[g] if i in named)
+            field_, reason = named[i]
             label = kind.group_label(chunk.groups[g].key)
             lines.append(f"line {chunk.lines[i]} of {label} ({field_ + ': ' if field_ else ''}{reason})")
-        return (
-            f"sent in a call the API refused, naming {'; '.join(lines)}: the API does not say that a refused call "
-            "stores nothing, so the lines it did not name may have been stored, and a group loads whole or not at "
-            "all; check the API for them (fix the line named before the group is sent again)"
-        )
+        return "; ".join(lines)
+
+    def reject_named(self, chunk: Chunk) -> None:
+        """A part of groups an answer named lines of (NAMED), in doubt, that the user said to send again: it would
+        carry those lines again. Each group is rejected whole instead, with why it was in doubt (what the answer
+        said of its line), to be fixed and loaded again."""
+        kind = self.target.kind_of(chunk.file_idx)
+        why = self.ledger.error_of(chunk.seq, chunk.part)
+        rows = [
+            RowOutcome(
+                chunk.file_idx,
+                chunk.lines[i],
+                "rejected",
+                "",
+                f"{kind.group_label(group.key) if group.key else 'the call'} rejected whole, not sent again with the "
+                f"line the API named (--resend-in-doubt): {why}",
+                group.key,
+            )
+            for group, span in zip(chunk.groups, chunk.spans())
+            for i in span
+        ]
+        self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, rows, [], self.calls)
+        self.tally.rejected += len(rows)
 
     def rejected_groups(
         self, chunk: Chunk, spans: list[range], bad: dict[int, tuple[str, str]], whole: dict[int, str]

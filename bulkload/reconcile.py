@@ -176,8 +176,8 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
         )
     if no_amounts > no_count:
         note += (
-            f"; for {no_amounts - no_count:,} rows the answer gave a count but no amounts: bulkload could not "
-            "check their amounts"
+            f"; for {no_amounts - no_count:,} rows the answer gave a count but no amounts (or none it could tell "
+            "the currency of): bulkload could not check their amounts"
         )
     if no_fields:
         note += (

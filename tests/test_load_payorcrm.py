@@ -21,7 +21,8 @@ from bulkload.model import NO_ID, Chunk
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.payorcrm import PayorCRM
-from bulkload.targets.payorcrm_records import Invoice, Said, minor_units, read_answer
+from bulkload.targets.payorcrm_answers import Said, read_answer
+from bulkload.targets.payorcrm_records import Invoice, minor_units
 
 ENV = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
 CUSTOMERS = ["customerno", "emailaddress1", "companyname"]

@@ -211,6 +211,12 @@ class RecordKind:
         confirmed without one); ValueError for an answer that cannot be the chunk's (the call arrived: in doubt)."""
         raise NotImplementedError
 
+    def failed_items(self, body: bytes, chunk: Chunk) -> dict[int, tuple[str, str]]:
+        """Items of the chunk whose records a 2xx answer says failed, the call succeeding (index -> (field, what the
+        answer says)); {} for none, as by default. What became of such an item the API does not say: its group is in
+        doubt, and never sent again with it (pipeline.Loader.failed_in_answer). ValueError as `created_ids`."""
+        return {}
+
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         """Control totals of what the API says it created, in the scopes of `sent` (what `chunk` carried), for
         reconciliation by responses: [rows] alone when the answer gives no amounts, None when it says nothing."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -14,6 +13,7 @@ from ..model import NO_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, decimals, iso_code
 from ..money import minor_units as exact_units
 from .base import RecordKind
+from .payorcrm_answers import Reading, read
 from .reasons import errors_by_index, json_cell, row_invalid
 
 
@@ -64,93 +64,6 @@ class Invoice(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 _DATES = ("postDate", "dueDate", "invoiceDate", "issueDate")
 #: a nested value's numbers (billAddr, shipAddr: read as exact Decimals) go out as the JSON numbers written
 _encode = msgspec.json.Encoder(decimal_format="number").encode
-
-
-class Said(NamedTuple):
-    """What a 2xx answer to an upload says (seed 004 documents no answer): the records' ids and invoice amounts
-    when it lists records that all have them, and how many it stored when it says; None where it does not. `records`:
-    the records it lists, as they are (what names each, `pairing`)."""
-
-    ids: list[int] | None = None
-    amounts: list[int] | None = None
-    stored: int | None = None
-    records: list[Any] | None = None
-
-
-_decode_any = msgspec.json.Decoder().decode
-
-
-def _whole(value: Any) -> int | None:
-    return value if type(value) is int else None
-
-
-def _every(records: list[Any], field: str) -> list[int] | None:
-    """Each record's integer `field`, or None when any record lacks it."""
-    found = [_whole(r.get(field)) if isinstance(r, dict) else None for r in records]
-    return None if None in found else [v for v in found if v is not None]
-
-
-def read_answer(body: bytes) -> Said:
-    """Read any 2xx answer tolerantly: ``{"results": [...]}``, a bare array of records (with or without ``id``),
-    ``{"success": true, "count": n}``, an empty body or text all mean the upload was stored. Only an answer that
-    says ``"success": false`` is not read as success (ValueError: the call arrived, its outcome is unknown)."""
-    try:
-        value = _decode_any(body) if body.strip() else None
-    except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
-        return Said()  # not JSON ("OK"): a 2xx all the same
-    if isinstance(value, dict):
-        if value.get("success") is False:
-            raise ValueError(f"the API answered success: false ({body[:200].decode(errors='replace')})")
-        records = value.get("results")
-        if not isinstance(records, list):
-            return Said(stored=_whole(value.get("count")))
-    elif isinstance(value, list):
-        records = value
-    else:
-        return Said()
-    return Said(_every(records, "id"), _every(records, "invoiceAmount"), len(records), records)
-
-
-def _named(value: Any) -> str | None:
-    """A key as an answered record names it (text, or a number a server made of it), as the row's text has it."""
-    return value if isinstance(value, str) else str(value) if type(value) is int else None
-
-
-def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> tuple[list[int], list[bool]] | None:
-    """Which answered record is which sent one, where the answer's records name their key (`key_field`: a
-    customer's customerno, an invoice's invoiceNumber, and among one invoice's lines their lineItem): for each sent
-    record, the index of its answered record, and whether that is known (False for the lines of one invoice whose
-    records name no lineItem: which is which cannot be told). None when no record names its key (they are taken in
-    request order). ValueError when the keys named are not exactly those sent (which row each record is, and
-    whether every row was stored, cannot be told): the call arrived, its outcome is unknown."""
-    if not any(isinstance(r, dict) and key_field in r for r in records):
-        return None
-    named = [_named(r.get(key_field)) if isinstance(r, dict) else None for r in records]
-    wanted = [getattr(record, key_field) for record in sent]
-    if Counter(named) != Counter(wanted):
-        shown = ", ".join(sorted(map(str, named))[:10])
-        raise ValueError(
-            f"the API's answer lists the {key_field}s {shown} for the {len(sent)} sent: which row each record is, "
-            "and whether every row was stored, cannot be told"
-        )
-    answered: dict[str, list[int]] = {}
-    for j, key in enumerate(named):
-        answered.setdefault(str(key), []).append(j)
-    order, known = [0] * len(sent), [True] * len(sent)
-    rows: dict[str, list[int]] = {}
-    for i, key in enumerate(wanted):
-        rows.setdefault(key, []).append(i)
-    for key, same in rows.items():
-        found, told = answered[key], len(same) == 1
-        lines = [_named(records[j].get("lineItem")) for j in found]
-        if not told and Counter(lines) == Counter(getattr(sent[i], "lineItem", None) for i in same):
-            by_line = {line: j for line, j in zip(lines, found)}  # an invoice's lines have distinct line items
-            found, told = [by_line[getattr(sent[i], "lineItem", None)] for i in same], True
-        elif not told and any(line is not None for line in lines):
-            raise ValueError(f"the API's answer lists the line items {lines} for {key_field} {key}: not those sent")
-        for i, j in zip(same, found):
-            order[i], known[i] = j, told
-    return order, known
 
 
 #: why an amount in major units cannot be converted without its currency, by field
@@ -240,6 +153,8 @@ class Upload(RecordKind):
         self.fields = frozenset(struct.__struct_fields__)
         # a nested value's numbers as sent, exactly: a part of a refused chunk is encoded again from these
         self._decode = msgspec.json.Decoder(list[struct], float_hook=Decimal).decode  # type: ignore[valid-type]
+        #: the answer read last: (its body, its chunk, what it says)
+        self._last: tuple[bytes, Chunk, Reading] | None = None
 
     def destination(self) -> dict[str, str]:
         return {"kind": self.name}
@@ -274,40 +189,61 @@ class Upload(RecordKind):
     def decode(self, body: bytes) -> list[Any]:
         return self._decode(body)
 
+    def _read(self, body: bytes, chunk: Chunk) -> Reading:
+        """The answer `body` read against `chunk` (payorcrm_answers.read), once: the engine asks `created_ids`,
+        `failed_items` and `returned_totals` of one answer in turn, and the answer it read last is kept."""
+        last = self._last
+        if last is None or last[0] is not body or last[1] is not chunk:
+            last = self._last = (body, chunk, read(body, chunk.entries(self), self.key_field))
+        return last[2]
+
     def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
         """The ids when the answer lists a record with an id for each row: by key where its records name theirs
-        (`pairing`; ValueError when those keys are not the ones sent), else in request order. Otherwise the rows are
-        loaded all the same (the API said 2xx) with NO_ID, and reconciliation compares what the answer did say (its
-        count, its amounts)."""
-        said, n = read_answer(body), len(chunk)
-        paired = None if said.records is None else pairing(said.records, chunk.entries(self), self.key_field)
-        if said.ids is None or len(said.ids) != n:
+        (payorcrm_answers.pairing; ValueError when those keys are not the ones sent), else in request order.
+        Otherwise the rows are loaded all the same (the API said 2xx) with NO_ID, and reconciliation compares what
+        the answer did say (its count, its amounts)."""
+        reading, n = self._read(body, chunk), len(chunk)
+        ids, paired = reading.said.ids, reading.paired
+        if ids is None or len(ids) != n:
             return [NO_ID] * n
         if paired is None:
-            return said.ids
-        order, known = paired
-        return [said.ids[j] if sure else NO_ID for j, sure in zip(order, known)]
+            return ids
+        return [ids[j] if told else NO_ID for j, told in zip(paired.order, paired.told)]
+
+    def failed_items(self, body: bytes, chunk: Chunk) -> dict[int, tuple[str, str]]:
+        """The rows whose records say they failed (`"success": false`, an error; seed 004 documents no status per
+        record, so what became of them cannot be told)."""
+        return self._read(body, chunk).failed
 
     def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
         return errors_by_index(error, n, field_key="field")
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         (kind,) = sent  # customers or invoices: one kind a call
-        said = read_answer(body)
+        reading = self._read(body, chunk)
+        said = reading.said
         if said.stored is None:
             return None  # an empty 2xx, or one that lists nothing: nothing to compare
         if kind == "customers":  # customers carry no amounts: a count is all there is
             return {kind: {"": [said.stored, 0, 0]}}
         # invoices: per currency, as summarize. The answer (none documented) names no currency: each record it lists
-        # is taken for the row it names (by invoiceNumber and lineItem), in request order where it names none
+        # is taken for the row it names (by invoiceNumber, and lineItem or what it carries), in request order where
+        # it names none
         records = chunk.entries(self)
         if said.stored != len(records):  # another count: which currency it lacks or has more of cannot be told
             return {kind: {"": [said.stored]}}
         if said.amounts is None:
             return {kind: {currency: [figures[0]] for currency, figures in sent[kind].items()}}
-        paired = None if said.records is None else pairing(said.records, records, self.key_field)
-        amounts = said.amounts if paired is None else [said.amounts[j] for j in paired[0]]
-        return {kind: _per_currency([r.currency or "" for r in records], amounts)}
+        paired = reading.paired
+        amounts = said.amounts if paired is None else [said.amounts[j] for j in paired.order]
+        currencies = [r.currency or "" for r in records]
+        totals = _per_currency(currencies, amounts)
+        # a currency holding a line whose amount cannot be placed (its invoice's records cannot be told apart):
+        # counted only, its amounts not compared, neither matched nor differing
+        for currency, placed in zip(currencies, [True] * len(records) if paired is None else paired.placed):
+            if not placed:
+                totals[currency] = totals[currency][:1]
+        return {kind: totals}
 
 
 class Customers(Upload):

@@ -1,0 +1,211 @@
+"""What a 2xx answer to a PayorCRM upload says. Seed 004 documents no answer: it is read tolerantly, once per call
+(`read`), for which listed record is which row sent, their ids and amounts, and the records that say they failed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Collection, Sequence
+from typing import Any, NamedTuple
+
+import msgspec
+
+
+class Said(NamedTuple):
+    """What a 2xx answer to an upload says (seed 004 documents no answer): the records' ids and invoice amounts
+    when it lists records that all have them, and how many it stored when it says; None where it does not. `records`:
+    the records it lists, as they are (what names each, `pairing`)."""
+
+    ids: list[int] | None = None
+    amounts: list[int] | None = None
+    stored: int | None = None
+    records: list[Any] | None = None
+
+
+_decode_any = msgspec.json.Decoder().decode
+
+
+def _whole(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def _every(records: list[Any], field: str) -> list[int] | None:
+    """Each record's integer `field`, or None when any record lacks it."""
+    found = [_whole(r.get(field)) if isinstance(r, dict) else None for r in records]
+    return None if None in found else [v for v in found if v is not None]
+
+
+def read_answer(body: bytes) -> Said:
+    """Read any 2xx answer tolerantly: ``{"results": [...]}``, a bare array of records (with or without ``id``),
+    ``{"success": true, "count": n}``, an empty body or text all mean the upload was stored. Only an answer that
+    says ``"success": false`` is not read as success (ValueError: the call arrived, its outcome is unknown)."""
+    try:
+        value = _decode_any(body) if body.strip() else None
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
+        return Said()  # not JSON ("OK"): a 2xx all the same
+    if isinstance(value, dict):
+        if value.get("success") is False:
+            raise ValueError(f"the API answered success: false ({body[:200].decode(errors='replace')})")
+        records = value.get("results")
+        if not isinstance(records, list):
+            return Said(stored=_whole(value.get("count")))
+    elif isinstance(value, list):
+        records = value
+    else:
+        return Said()
+    return Said(_every(records, "id"), _every(records, "invoiceAmount"), len(records), records)
+
+
+def _named(value: Any) -> str | None:
+    """A key or a value as an answered record gives it (text, or a number a server made of it), as a row's text has
+    it; None for anything else (an object, a list, null)."""
+    return value if isinstance(value, str) else str(value) if type(value) is int else None
+
+
+class Paired(NamedTuple):
+    """Which answered record is which sent row (`pairing`): per row, the index of its record, whether the record's
+    id is known to be the row's (`told`), and whether its amount is known to be in the row's currency (`placed`)."""
+
+    order: list[int]
+    told: list[bool]
+    placed: list[bool]
+
+
+#: the amounts of a line: its other fields tell it apart first, so that an amount the API changed is a difference
+_AMOUNTS = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
+
+
+def _by_content(
+    records: list[dict[str, Any]], lines: Sequence[Any], fields: Collection[str]
+) -> tuple[list[int], list[bool]] | None:
+    """The lines of one invoice paired with its records (which name no lineItem) by the values of `fields` every
+    record gives (currency, amounts, …), first all of them, then all but the amounts: per line, the index of its
+    record, and whether that is told (its id the line's). Lines alike in those values
+    are interchangeable: their ids are not told, and their amounts are placed where the lines share a currency or
+    the records one amount (either way each currency counts the same). None when no pairing fits, or an amount
+    cannot be placed: which line each record is cannot be told."""
+    carried = [f for f in sorted(fields) if all(_named(r.get(f)) is not None for r in records)]
+    for compared in (carried, [f for f in carried if f not in _AMOUNTS]):
+        given = [tuple(_named(r[f]) for f in compared) for r in records]
+        sent = [tuple(_named(getattr(line, f, None)) for f in compared) for line in lines]
+        if Counter(given) != Counter(sent):
+            continue
+        alike: dict[tuple[Any, ...], list[int]] = {}
+        for j, values in enumerate(given):
+            alike.setdefault(values, []).append(j)
+        placed = all(
+            len({getattr(line, "currency", None) for line, v in zip(lines, sent) if v == values}) == 1
+            or len({records[j].get("invoiceAmount") for j in found}) == 1
+            for values, found in alike.items()
+        )
+        if not placed:
+            return None
+        waiting = {values: list(found) for values, found in alike.items()}
+        order = [waiting[values].pop(0) for values in sent]
+        return order, [len(alike[values]) == 1 for values in sent]
+    return None
+
+
+def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> Paired | None:
+    """Which answered record is which sent one, where the answer's records name their key (`key_field`: a
+    customer's customerno, an invoice's invoiceNumber, and among one invoice's lines their lineItem, or else what
+    they carry: `_by_content`). None when no record names its key (they are taken in request order). ValueError when
+    the keys named are not exactly those sent (which row each record is, and whether every row was stored, cannot be
+    told): the call arrived, its outcome is unknown."""
+    if not any(isinstance(r, dict) and key_field in r for r in records):
+        return None
+    named = [_named(r.get(key_field)) if isinstance(r, dict) else None for r in records]
+    wanted = [getattr(record, key_field) for record in sent]
+    if Counter(named) != Counter(wanted):
+        shown = ", ".join(sorted(map(str, named))[:10])
+        raise ValueError(
+            f"the API's answer lists the {key_field}s {shown} for the {len(sent)} sent: which row each record is, "
+            "and whether every row was stored, cannot be told"
+        )
+    answered: dict[str, list[int]] = {}
+    for j, key in enumerate(named):
+        answered.setdefault(str(key), []).append(j)
+    paired = Paired([0] * len(sent), [True] * len(sent), [True] * len(sent))
+    rows: dict[str, list[int]] = {}
+    for i, key in enumerate(wanted):
+        rows.setdefault(key, []).append(i)
+    fields = type(sent[0]).__struct_fields__ if sent else ()
+    for key, same in rows.items():
+        found, content = answered[key], None
+        told = len(same) == 1
+        lines = [_named(records[j].get("lineItem")) for j in found]
+        if not told and Counter(lines) == Counter(getattr(sent[i], "lineItem", None) for i in same):
+            by_line = {line: j for line, j in zip(lines, found)}  # an invoice's lines have distinct line items
+            found, told = [by_line[getattr(sent[i], "lineItem", None)] for i in same], True
+        elif not told and any(line is not None for line in lines):
+            raise ValueError(f"the API's answer lists the line items {lines} for {key_field} {key}: not those sent")
+        elif not told:
+            others = [f for f in fields if f not in (key_field, "lineItem")]
+            content = _by_content([records[j] for j in found], [sent[i] for i in same], others)
+            if content is not None:
+                found = [found[k] for k in content[0]]
+        for n, (i, j) in enumerate(zip(same, found)):
+            paired.order[i] = j
+            if not told:
+                paired.told[i] = content is not None and content[1][n]
+                paired.placed[i] = content is not None
+    return paired
+
+
+#: a record's `status` that says it failed (an invoice's own `status` field, seed 004, is text the file gives)
+_FAILED = frozenset({"failed", "failure", "error", "rejected"})
+
+
+def _failure(record: Any, row: Any) -> str | None:
+    """What a listed record says of its own failure: `"success": false`, an `error` or `errors`, or a `status` of
+    failure that is not the status the row was sent with; with its `message`. None when it says none."""
+    if not isinstance(record, dict):
+        return None
+    said = []
+    if record.get("success") is False:
+        said.append("success: false")
+    status = record.get("status")
+    if isinstance(status, str) and status.strip().lower() in _FAILED and status != getattr(row, "status", None):
+        said.append(f"status: {status}")
+    said += [f"{name}: {_shown(record[name])}" for name in ("error", "errors") if record.get(name)]
+    if not said:
+        return None
+    if record.get("message"):
+        said.append(f"message: {_shown(record['message'])}")
+    return ", ".join(said)
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+class Reading(NamedTuple):
+    """One answer read against the call it answers: what it `said`, which record is which row (`paired`; None:
+    records in request order, or none listed), and the rows whose records say they failed (`failed`: index ->
+    ("", what the record says))."""
+
+    said: Said
+    paired: Paired | None
+    failed: dict[int, tuple[str, str]]
+
+
+def read(body: bytes, sent: Sequence[Any], key_field: str) -> Reading:
+    """`body`, a 2xx answer to the upload of `sent`, read once. ValueError as `read_answer` and `pairing`: the call
+    arrived, its outcome is unknown. A record that says it failed whose row cannot be told (the answer lists another
+    number of records, naming no key) makes every row one that failed."""
+    said = read_answer(body)
+    records = said.records or []
+    paired = pairing(records, sent, key_field) if said.records is not None else None
+    if paired is not None:
+        listed = [records[j] for j in paired.order]
+    elif len(records) == len(sent):
+        listed = records
+    else:
+        failing = next((why for r in records if (why := _failure(r, None))), None)
+        whose = (
+            f" (the answer lists {len(records)} records for the {len(sent)} rows sent: which row it is cannot be told)"
+        )
+        return Reading(said, None, {} if failing is None else dict.fromkeys(range(len(sent)), ("", failing + whose)))
+    failed = {i: ("", why) for i, (r, row) in enumerate(zip(listed, sent)) if (why := _failure(r, row))}
+    return Reading(said, paired, failed)
