@@ -20,6 +20,7 @@ from rich.table import Table
 from .errors import SourceError
 from .ledger_pg import name_of
 from .model import Reconciled, RowOutcome
+from .money import money
 from .outputs import replaced, write_private
 from .redact import redact, redact_data
 from .results import Report, Rollback
@@ -539,10 +540,13 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
             "currency: not what was sent"
         )
     for item in (rec.calls_differing or [])[:10]:
-        console.print(
-            f"call {item['call']} ({item['file']} lines {item['lines']}): sent {item['sent']}, the API "
-            f"answered {item['answered']}"
-        )
+        where = f"call {item['call']} ({item['file']} lines {item['lines']})"
+        if item.get("fields_differing"):
+            console.print(f"{where}: the API answered another {', '.join(item['fields_differing'])} than was sent")
+        if item["sent"] != item["answered"]:
+            console.print(
+                f"{where}: sent {_call_figures(item['sent'])}, the API answered {_call_figures(item['answered'])}"
+            )
     for item in (rec.ids_shared or [])[:10]:
         console.print(f"{item['kind']} {item['id']} was given to rows of more than one call that each create a record")
     for item in rec.duplicates[:10]:
@@ -564,6 +568,20 @@ def _totals_differing(rec: Reconciled) -> list[str]:
         for path in sorted(expected.keys() | remote.keys(), key=_in_number_order)
         if expected.get(path) != remote.get(path)
     ]
+
+
+def _call_figures(totals: Mapping[str, Mapping[str, list[int]]]) -> str:
+    """A call's totals (scope -> currency -> [rows, sum, debits] in minor units, or [rows] alone) in words, an empty
+    scope or currency left out: "1: 2 rows, 150.00 DKK; Entries: 1 row, 54200.93"."""
+    parts = []
+    for scope, by_currency in totals.items():
+        for currency, figures in by_currency.items():
+            rows = figures[0] if figures else 0
+            text = f"{rows:,} row{'s' if rows != 1 else ''}"
+            if len(figures) > 1:
+                text += f", {money(figures[1], currency)}{' ' + currency if currency else ''}"
+            parts.append(f"{scope}: {text}" if scope else text)
+    return "; ".join(parts) or "nothing"
 
 
 def _in_number_order(path: tuple[str, ...]) -> tuple[tuple[int, str], ...]:

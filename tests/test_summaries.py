@@ -333,6 +333,42 @@ def test_a_listing_that_repeats_ids_is_said_in_words_with_the_totals_that_differ
     assert "the API's listing gave 4 ids twice (walk_repeated_ids)" in said, said
 
 
+def test_a_call_whose_answer_differs_names_its_fields_and_its_figures_in_words() -> None:
+    """Before: `call 2 (e.csv lines 2-2): sent {'Entries': {'': [1, 5420093, 5420093]}}, the API answered {'Entries':
+    {'': [1, 5420093, 5420093]}}`: the same dicts twice, the field that differed (EntryDate) said only in the
+    report. Now the field is named, and figures that differ are said as amounts."""
+    same = {"Entries": {"": [1, 5420093, 5420093]}}
+    recon = Reconciled(
+        ok=False,
+        remote_read=True,
+        expected_count=2,
+        remote_count=2,
+        calls_differing=[
+            {
+                "call": "2",
+                "file": "e.csv",
+                "lines": "2-2",
+                "sent": same,
+                "answered": same,
+                "fields_differing": ["EntryDate"],
+            },
+            {"call": "3", "file": "e.csv", "lines": "3-3", "sent": same, "answered": {"Entries": {"": [1, 100, 100]}}},
+        ],
+        calls_differing_count=2,
+        expected_totals={},
+        remote_totals={},
+        scopes={},
+        scope_name="case",
+    )
+    said = summary_of(recon)
+    assert "{" not in said, said
+    assert "call 2 (e.csv lines 2-2): the API answered another EntryDate than was sent" in said, said
+    assert "call 2 (e.csv lines 2-2): sent" not in said, said
+    assert "call 3 (e.csv lines 3-3): sent Entries: 1 row, 54200.93, the API answered Entries: 1 row, 1.00" in said, (
+        said
+    )
+
+
 def test_control_totals_that_differ_are_said_in_journal_number_order() -> None:
     """Journal 2's line comes before journal 10's (before: sorted as text, 10 before 2)."""
     figures = {"DKK": {"rows": 1, "amount": "1.00", "debit": "1.00"}}
