@@ -101,8 +101,9 @@ class OpenCall(NamedTuple):
     sent_at: float | None
     lines: list[int]
     body_hash: str
-    #: when its last attempt left, or (in doubt) when it was found in doubt: its answer was lost by then, or at
-    #: most the client's timeout later (epoch seconds)
+    #: when its last attempt left, or (in doubt) when the process that sent it found it in doubt: its answer was
+    #: lost by then, or at most the client's timeout later (epoch seconds); a later look that could not settle it
+    #: sent nothing, and leaves this as it was
     last_sent: float | None = None
 
 
@@ -752,14 +753,19 @@ class Ledger:
         calls: dict[int, int],
         returned: dict[str, Totals] | None = None,
         checks: Sequence[int] | None = None,
+        *,
+        wrote: bool = True,
     ) -> None:
         """`summary`: control totals of what was sent; `returned`: of what the API answered, where it says;
-        `checks`: each line's RecordKind.line_check, where the kind compares lines."""
+        `checks`: each line's RecordKind.line_check, where the kind compares lines. `wrote`: False where a look
+        settled the call and no write of it was sent now (an earlier process's, looked up): the time its write last
+        left stands (`updated`, which Ledger.last_write and an open call's last_sent go by)."""
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
-                "UPDATE chunks SET state='done', summary=?, returned=?, error=NULL, updated=? WHERE seq=? AND part=?",
-                (_json(summary), returned and _json(returned), time.time(), seq, part),
+                "UPDATE chunks SET state='done', summary=?, returned=?, error=NULL, updated=COALESCE(?, updated) "
+                "WHERE seq=? AND part=?",
+                (_json(summary), returned and _json(returned), time.time() if wrote else None, seq, part),
             )
             # every source line -> the id it became (lines merged into one entry share it). One bound column
             # less per row is ~0.8 µs less per row: the file index rides in the high bits of the line
@@ -772,17 +778,20 @@ class Ledger:
             self._save_calls(calls)
 
     @_writes
-    def settle(self, seq: int, part: str, state: ChunkState, error: str, calls: dict[int, int]) -> None:
-        """Close a chunk without ids: `in_doubt`, or back to `pending` when the API refused it unread. LedgerError
-        for a move model.TRANSITIONS does not allow (a chunk already settled)."""
+    def settle(
+        self, seq: int, part: str, state: ChunkState, error: str, calls: dict[int, int], *, wrote: bool = True
+    ) -> None:
+        """Close a chunk without ids: `in_doubt`, or back to `pending` when the API refused it unread. `wrote`: as
+        `done`'s (False: a look settled it, no write sent now). LedgerError for a move model.TRANSITIONS does not
+        allow (a chunk already settled)."""
         with self._db:
             self._db.execute("BEGIN")
             now = self._db.execute("SELECT state FROM chunks WHERE seq=? AND part=?", (seq, part)).fetchone()
             if now is not None and state not in TRANSITIONS[now[0]]:
                 raise LedgerError(f"chunk {seq}{'.' + part if part else ''} is {now[0]}: it cannot become {state}")
             self._db.execute(
-                "UPDATE chunks SET state=?, error=?, updated=? WHERE seq=? AND part=?",
-                (state, redact(error), time.time(), seq, part),
+                "UPDATE chunks SET state=?, error=?, updated=COALESCE(?, updated) WHERE seq=? AND part=?",
+                (state, redact(error), time.time() if wrote else None, seq, part),
             )
             self._save_calls(calls)
 
@@ -1256,7 +1265,8 @@ class Ledger:
     @staticmethod
     def last_write(path: str | os.PathLike[str]) -> float | None:
         """When the run of the ledger at `path` (as `left_open`'s) last sent a call or was answered one, or deleted
-        a record (rollback), in epoch seconds; None where it never did, or there is no ledger there to be read."""
+        a record (rollback), in epoch seconds; None where it never did, or there is no ledger there to be read. A
+        look that settled a call (a resume's or a rollback's GET: `done`, `settle` with `wrote` False) is no write."""
         return _peeked(path, _last_write, None)
 
     def rival(self, seq: int, part: str, files: Iterable[int], looks: bytes) -> tuple[int, str, list[int]] | None:

@@ -426,15 +426,16 @@ class Loader:
             return False
         # an earlier attempt may have arrived: look where the API lets us, resend only when told to
         looked = await self.settled_look(chunk)
+        # settled by a look (a GET), no write sent: the earlier process's write stays the call's last
         if looked:
-            self.record_done(chunk, looked, summary, summary)
+            self.record_done(chunk, looked, summary, summary, wrote=False)
             return True
         if looked is None and not self.resend_in_doubt:
             why = "sent before the run stopped; outcome unknown"
             if call.repeatable:
                 ttl_min = self.target.api.key_ttl_s / 60
                 why += f" (its key is older than the {ttl_min:.0f} minutes the API keeps one)"
-            self.mark_in_doubt(chunk, prev.state, why)
+            self.mark_in_doubt(chunk, prev.state, why, wrote=False)
             return True
         if chunk.part.endswith(NAMED):  # sent again, it would carry the lines the API named
             self.reject_named(chunk)
@@ -600,11 +601,28 @@ class Loader:
         return row
 
     def record_done(
-        self, chunk: Chunk, ids: list[int], summary: dict[str, Totals], returned: dict[str, Totals] | None
+        self,
+        chunk: Chunk,
+        ids: list[int],
+        summary: dict[str, Totals],
+        returned: dict[str, Totals] | None,
+        *,
+        wrote: bool = True,
     ) -> None:
+        """The chunk's call created `ids`. `wrote`: False where a look found them, no write sent by this process
+        (Ledger.done)."""
         try:
             self.ledger.done(
-                chunk.seq, chunk.part, chunk.file_idx, chunk.lines, ids, summary, self.calls, returned, chunk.checks
+                chunk.seq,
+                chunk.part,
+                chunk.file_idx,
+                chunk.lines,
+                ids,
+                summary,
+                self.calls,
+                returned,
+                chunk.checks,
+                wrote=wrote,
             )
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
@@ -664,12 +682,13 @@ class Loader:
         records = chunk.entries(kind)
         return scrub(text, [v for r in records for v in secret_texts(msgspec.to_builtins(r), names)])
 
-    def mark_in_doubt(self, chunk: Chunk, state: str, why: str) -> None:
-        """The call may or may not have been carried out: never sent again without the user's word."""
+    def mark_in_doubt(self, chunk: Chunk, state: str, why: str, *, wrote: bool = True) -> None:
+        """The call may or may not have been carried out: never sent again without the user's word. `wrote`: False
+        where this process sent no write of it (an earlier process's, which a look could not settle: Ledger.settle)."""
         why = self.hidden(chunk, why)
         try:
             if state != "in_doubt":
-                self.ledger.settle(chunk.seq, chunk.part, "in_doubt", why, self.calls)
+                self.ledger.settle(chunk.seq, chunk.part, "in_doubt", why, self.calls, wrote=wrote)
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
             return

@@ -375,6 +375,7 @@ async def _settle_calls(
                     dispatcher.limits.quota.minutes,
                     returned,
                     chunk.checks,
+                    wrote=replay,  # a look sends no write: the run's last write stays what it was
                 )
             else:  # not carried out: nothing to remove; a resume would send it again
                 out.settled.not_carried_out += 1
@@ -384,6 +385,7 @@ async def _settle_calls(
                     "pending",
                     "not carried out (found by rollback)",
                     dispatcher.limits.quota.minutes,
+                    wrote=replay,
                 )
 
 

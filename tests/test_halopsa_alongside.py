@@ -27,7 +27,7 @@ from msgspec import UNSET
 from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.alongside import committing
 from bulkload.errors import LeftCommitting, ListedBeforeAnother, RunStopped, UnderWayAlongside
-from bulkload.ledger import OpenCall
+from bulkload.ledger import Ledger, OpenCall
 from bulkload.report import print_summary
 from bulkload.sandbox import SandboxOptions, build_app
 from bulkload.targets.halopsa import HaloPSA
@@ -189,17 +189,24 @@ async def test_a_run_killed_with_its_upload_in_flight_blocks_loads_until_resumed
 class LostUpload:
     """The sandbox, losing the answer of the first upload (a 503 once its body is in) and failing every look of
     that run after it (a 503 for each GET): the run finds the call in doubt at once and ends. The upload commits
-    only once `commit` is called, as a late commit would."""
+    only once `commit` is called, as a late commit would. While `busy`, every other upload is answered 429 with a
+    Retry-After of a day (the run stops, resumable, having listed). `uploads`: the uploads that came, in order."""
 
     def __init__(self) -> None:
         self.app = build_app("halopsa", SandboxOptions(window_limit=0))
         self.app.middlewares.insert(0, self.middleware)
         self.token: str | None = None
         self.kept: tuple[web.Request, Handler] | None = None
+        self.busy = False
+        self.uploads = 0
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         auth = request.headers.get("Authorization")
+        if request.method == "POST" and request.path == "/api/XeroDetails":
+            self.uploads += 1
+            if self.busy and self.token is not None:
+                return web.Response(status=429, headers={"Retry-After": "86400"})
         if request.method == "POST" and request.path == "/api/XeroDetails" and self.token is None:
             self.token = auth
             await request.read()
@@ -233,6 +240,56 @@ async def test_a_load_waits_for_the_calls_a_run_that_ended_left_in_doubt_to_land
     said = str(refused.value)
     assert f"(ledger {first_file.with_suffix('.sqlite')}, on record since " in said, said
     assert "left calls in doubt that the API may commit until " in said, said
+    assert len(records) == 10 and set(per_tenant(records).values()) == {1}
+
+
+@pytest.mark.slow
+async def test_a_resume_that_only_looks_its_call_in_doubt_up_writes_nothing(tmp_path: Path) -> None:
+    # a resume that settles a call in doubt by looking (a GET) sends no write: the time of the run's last write,
+    # which a resume of another run that listed since goes by (ListedBeforeAnother), stays its upload's. Before, the
+    # look counted as a write, and refused the resume of a run that had listed after the upload landed
+    data = tenants(tmp_path / "A" / "XeroDetails.csv", 10)
+    ledger = str(data.with_suffix(".sqlite"))
+    lost = LostUpload()
+    with anyio.fail_after(120):
+        async with serving(lost.app) as url:
+            first = await load(replace(job(data, url), attempts=2, settle_s=0), env=ENV, raise_on_stop=False)
+            wrote = Ledger.last_write(ledger)
+            await lost.commit()  # it lands late
+            uploads = lost.uploads
+            settled = await resume(ledger, env=ENV)  # its look finds what the upload created
+            records = await sandbox_read(url, "records/XeroDetails")
+    assert (first.loaded, first.in_doubt) == (0, 10), first
+    assert (settled.loaded, settled.in_doubt, settled.reconcile.ok) == (10, 0, True), settled
+    assert lost.uploads == uploads, "the resume sent an upload"
+    assert wrote is not None and Ledger.last_write(ledger) == wrote
+    assert len(records) == 10 and set(per_tenant(records).values()) == {1}
+
+
+@pytest.mark.slow
+async def test_a_rollback_that_only_looked_its_call_up_leaves_a_later_listing_standing(tmp_path: Path) -> None:
+    # the first run's upload is lost and never lands; a second run lists the resource (nothing of the first's) and
+    # is stopped; the first run is rolled back, which looks its call up (a GET: not carried out) and deletes nothing.
+    # No write came after the second run listed: its resume goes on (before, the look counted as a write, and the
+    # resume was refused as listed before another run's write)
+    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 10), tmp_path / "B" / "XeroDetails.csv"
+    second_file.parent.mkdir()
+    second_file.write_bytes(first_file.read_bytes())
+    first_ledger = str(first_file.with_suffix(".sqlite"))
+    lost = LostUpload()
+    with anyio.fail_after(120):
+        async with serving(lost.app) as url:
+            first = await load(replace(job(first_file, url), attempts=2, settle_s=0), env=ENV, raise_on_stop=False)
+            lost.busy = True
+            with pytest.raises(RunStopped):  # it listed, and its upload is put off by a day
+                await load(replace(job(second_file, url), settle_s=0), env=ENV)
+            lost.busy = False
+            undone = await rollback(first_ledger, env=ENV)
+            second = await resume(str(second_file.with_suffix(".sqlite")), env=ENV)
+            records = await sandbox_read(url, "records/XeroDetails")
+    assert (first.loaded, first.in_doubt) == (0, 10), first
+    assert (undone.settled.looked_up, undone.settled.not_carried_out) == (1, 1), undone.settled
+    assert (second.loaded, second.reconcile.ok) == (10, True), second.reconcile
     assert len(records) == 10 and set(per_tenant(records).values()) == {1}
 
 
