@@ -83,6 +83,10 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: e-conomic: the number of the first draft entry created (entry numbers are the agreement's, shared by its
     #: journals: a journal's entries may begin millions above 1, and lie far apart)
     first_entry_number: int = 1
+    #: e-conomic: an eventually consistent count — a journal's count answers what the journal held this many count
+    #: calls before (or at the first), so a new entry is counted late, from that many counts on (0 = at once, at
+    #: most 1000); listings show it at once
+    count_lag: int = 0
 
 
 class RollingWindow:
@@ -569,6 +573,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="economic: the number of the first draft entry created (default 1)",
     )
     parser.add_argument(
+        "--count-lag",
+        type=number(int, 0, 1000),
+        default=defaults.count_lag,
+        metavar="N",
+        help="economic: a journal's count answers what it held N count calls before, an eventually consistent "
+        "count (default 0)",
+    )
+    parser.add_argument(
         "--redirect-status",
         type=int,
         default=defaults.redirect_status,
@@ -640,6 +652,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         redirect_status=ns.redirect_status,
         no_retry_after=ns.no_retry_after,
         first_entry_number=ns.first_entry_number,
+        count_lag=ns.count_lag,
     )
 
 

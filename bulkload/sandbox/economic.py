@@ -308,7 +308,7 @@ def create_app(
     versions = Versions()
     journal_store = JournalStore(versions, dict(journals))
     rules = Rules(frozenset(accounts), frozenset(currencies), journal_store.journals, accounting_years)
-    store = EntryStore(versions, options.first_entry_number)
+    store = EntryStore(versions, options.first_entry_number, options.count_lag)
     cache = IdempotencyCache(idempotency_ttl_s)
     eco = Economic(options, rules, store, journal_store, cache)
 

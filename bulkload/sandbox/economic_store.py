@@ -9,6 +9,7 @@ join of stored bytes and keeps a million entries in a few hundred MB; only filte
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
@@ -46,11 +47,20 @@ class Versions:
         return f"{self._n:016x}"
 
 
+#: how many counts behind an eventually consistent count may be (SandboxOptions.count_lag)
+MAX_COUNT_LAG = 1000
+
+
 class EntryStore:
     """Draft entries by number, with per-journal counts so ``journalNumber$eq:N`` counts are O(1)."""
 
-    def __init__(self, versions: Versions, first_number: int = 1) -> None:
+    def __init__(self, versions: Versions, first_number: int = 1, count_lag: int = 0) -> None:
         self.entries: dict[int, bytes] = {}
+        #: an eventually consistent count: a count by journal answers what the journal held `count_lag` counts ago
+        #: (or at the first count); may be changed while the sandbox runs
+        self.count_lag = count_lag
+        #: what each journal held at each of the last counts, oldest first
+        self._counted: deque[dict[int, int]] = deque(maxlen=MAX_COUNT_LAG + 1)
         self.journal_counts: dict[int, int] = {}
         self.next_number = first_number
         self.booked = 0
@@ -133,11 +143,15 @@ class EntryStore:
         return numbers, lowest, highest, rest
 
     def count(self, flt: Filter | None) -> int:
+        """What the count endpoint answers: the entries matching `flt`; by journal (``journalNumber$eq:N``) what the
+        journal held `count_lag` counts ago, as an eventually consistent count answers for a while after a write."""
+        self._counted.append(dict(self.journal_counts))
         if flt is None:
             return len(self.entries)
         eq = flt.equality()
         if eq is not None and eq[0] == "journalNumber":
-            return self.journal_counts.get(eq[1], 0)
+            then = self._counted[max(0, len(self._counted) - 1 - self.count_lag)]
+            return then.get(eq[1], 0)
         return sum(1 for _ in self.scan(flt))
 
     def scan(self, flt: Filter | None, start: int = 0, *, descending: bool = False) -> Iterator[tuple[int, bytes]]:
