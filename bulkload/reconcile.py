@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from typing import Any
 
+from msgspec import UNSET
+
 from .dispatch import Dispatcher
 from .errors import RowInvalid
 from .job import Job
@@ -25,6 +27,7 @@ from .masking import masked, secret_rule
 from .model import ECHOED, Reconciled, Totals
 from .money import iso_code, money
 from .planning import reading_of
+from .recount import RECOUNT, Recount, lagging
 from .side_by_side import side_by_side
 from .sources import BadRow
 from .stages import RECONCILING, Stages
@@ -60,17 +63,19 @@ async def reconcile(
     files: list[str],
     stages: Stages | None = None,
     behind: Behind | None = None,
+    recount: Recount = RECOUNT,
 ) -> Reconciled:
     """Return the report's `reconcile` section; `ok` is True only when everything matches. `stages`: where a cursor
     walk counts the records it walked, of those the counts say were created since the baseline. `behind`: the walk
-    that ran behind the load (targets reconciled by walk only)."""
+    that ran behind the load, and `recount`: how a count short of what the walks listed is read again (targets
+    reconciled by walk only)."""
     log.info("reconciling: by %s", target.api.reconcile_by)
     if target.api.reconcile_by == "responses":
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":
         rec = await target.books.reconcile(dispatcher, ledger, files, partial(rows_as_read, ledger, target, files))
         return _differences_shown(rec, target, len(files))
-    return await by_walk(ledger, target, dispatcher, files, stages or Stages(), behind)
+    return await by_walk(ledger, target, dispatcher, files, stages or Stages(), behind, recount)
 
 
 def _differences_shown(rec: Reconciled, target: Target, n_files: int) -> Reconciled:
@@ -214,10 +219,12 @@ async def by_walk(
     files: list[str],
     stages: Stages,
     behind: Behind | None = None,
+    recount: Recount = RECOUNT,
 ) -> Reconciled:
     """Counts and a cursor walk of what was created since the baseline, diffed against the ledger. `behind`: the
     walk that ran while the load went on; what it listed stands where the counts agree, and only the rest is walked
-    (see walks.py); otherwise everything is walked now. Raises what a walk raises (WalkStalled, a failed call)."""
+    (see walks.py); otherwise everything is walked now. A count below what the walks listed is read again as
+    `recount` says (recount.py). Raises what a walk raises (WalkStalled, a failed call)."""
     fresh = behind is None or behind.failed is not None
     # only the ids go to the ledger (for the diff); totals are summed as the pages arrive
     newest_created = ledger.begin_remote(fresh=fresh)
@@ -274,6 +281,11 @@ async def by_walk(
         walked.stages = stages
         ranges = behind.left(scopes, newest_created, width, loaded)
     await side_by_side([*(partial(count, scope) for scope in scopes), *walks(ranges)])
+    # an eventually consistent count may not count yet what the walks listed: read again, before it sends a walk
+    # behind the load to walk everything again, or is taken for a mismatch
+    lagged = await recount.until_counted(partial(walked.counted_short, counts), count)
+    if lagged.reads:
+        log.info("counts read again (%s): %s", "; ".join(f"{s}: {n}" for s, n in lagged.reads.items()), lagged.short)
     if not fresh and walked.short_of(counts):  # a record landed where the walk behind had passed: walk it all now
         ledger.begin_remote(fresh=True)
         walked = Walked(ledger, target, dispatcher, stages)
@@ -319,9 +331,11 @@ async def by_walk(
         and changed_n == 0
         and walked.fractions == 0
     )
+    advice = lagging(lagged, counts, walked.listed, target.api.scope_name, ledger.path.absolute())
     return Reconciled(
         ok=ok,
         remote_read=True,
+        note=advice if advice and not ok else UNSET,
         expected_count=expected_count,
         remote_count=remote_count,
         expected_totals={"per_scope": exp_view, "id_sum": id_sum},

@@ -48,6 +48,7 @@ from .pipeline import Loader, Tally, resumable, run_chunks
 from .planning import Planning, PlanningInProcess, PlanSpec, planning_for
 from .progress import Snapshot, shown
 from .reconcile import reconcile
+from .recount import RECOUNT, Recount
 from .report import rejects_fields, write_in_doubt, write_rejects_files, write_report, write_success
 from .results import Groups, Quota, Report
 from .shared_limits import with_budget
@@ -86,6 +87,7 @@ class Run:
         self.behind: Behind | None = None  # the walk behind the load, where the target is reconciled by walk
         self.loaded_at: float | None = None  # when the last upload was answered (time.monotonic())
         self.shared: Shared | None = None
+        self.recount = RECOUNT  # how reconciliation reads a count again that lags behind the walks
 
     @classmethod
     @asynccontextmanager
@@ -97,11 +99,13 @@ class Run:
         credentials: Mapping[str, str],
         shared: Shared | None = None,
         wall_clock: Callable[[], float] = time.time,
+        recount: Recount = RECOUNT,
     ) -> AsyncIterator[Run]:
         """Connect to the API with the target's credentials, within the job's limits: the rolling windows and the
         daily quota start from the calls earlier runs made in them and keep this one's (Limits.kept); `shared`: what
-        it shares with the other runs of this process; `wall_clock`: the daily quota's (seconds since the epoch). The
-        ledger stays the caller's to close."""
+        it shares with the other runs of this process; `wall_clock`: the daily quota's (seconds since the epoch);
+        `recount`: how reconciliation reads a lagging count again (its waits' clock and sleep). The ledger stays
+        the caller's to close."""
         # the walk behind the load goes alongside its calls, on connections of its own (within the same limits)
         concurrency = job.concurrency + behind_chains(job, target)
         async with Client(
@@ -120,7 +124,7 @@ class Run:
             )
             with limits.kept():
                 run = cls(job, target, ledger, dispatcher, limits)
-                run.shared = shared
+                run.shared, run.recount = shared, recount
                 if shared is not None:
                     shared.opened(run)
                 yield run
@@ -128,7 +132,7 @@ class Run:
     async def reconcile(self, files: list[str]) -> Reconciled:
         """Compare the ledger with what the API holds now (`files`: the run's inputs, as the report names them)."""
         self.stages.enter(RECONCILING)
-        return await reconcile(self.ledger, self.target, self.dispatcher, files, self.stages, self.behind)
+        return await reconcile(self.ledger, self.target, self.dispatcher, files, self.stages, self.behind, self.recount)
 
     def snapshot(self) -> Snapshot:
         """The run as the progress display sees it (read 4×/s, never per row)."""

@@ -115,6 +115,11 @@ class Walked:
         before and what the walks listed since: a record landed where a walk had passed (or one went)."""
         return [s for s, c in counts.items() if c["remote"] != c["before"] + self.listed.get(s, 0)]
 
+    def counted_short(self, counts: dict[str, dict[str, int]]) -> list[str]:
+        """The scopes whose count is below what was there before and what the walks listed since: records the API
+        lists and does not count yet (a count that lags: recount.py), or records there before deleted since."""
+        return [s for s, c in counts.items() if c["remote"] < c["before"] + self.listed.get(s, 0)]
+
 
 class Behind:
     """The walk of what the load creates, while it loads: `created` is told the ids of each answer and the scopes

@@ -1,0 +1,96 @@
+"""A count that lags behind: an API's count endpoint may be eventually consistent, answering fewer records than it
+lists for a while after they were created. Where a scope's count is below what the walks listed there (the records
+are there: the count has not caught up), reconciliation reads it again, a bounded number of times after a growing
+wait, bounded in total seconds; a count still short is a mismatch that says the count may lag, and how to
+reconcile again later (`lagging`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+import anyio
+
+from .errors import command_on
+from .meters import Clock, Sleep
+from .side_by_side import side_by_side
+
+#: the wait before a count is read again the first time, in seconds; each next wait is twice the one before
+FIRST_WAIT_S = 0.5
+#: reads again at most (0.5 + 1 + 2 + 4 + 8 s of waits, then what is left of TOTAL_WAIT_S)
+READS_AGAIN = 6
+#: the seconds the reads again of one reconciliation take at most, waits and reads
+TOTAL_WAIT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Lagged:
+    """What reading the counts again found: `short`, the scopes whose count is still below what was listed there;
+    `reads`, per scope read again, how many times; `waited_s`, the seconds it took in all."""
+
+    short: list[str] = field(default_factory=list)
+    reads: dict[str, int] = field(default_factory=dict)
+    waited_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Recount:
+    """How a count short of what was listed is read again: at most `reads` times, the first after `first_s`, each
+    next wait twice the one before, all within `total_s` (on `clock`, in seconds; `sleep` waits: a test's own)."""
+
+    first_s: float = FIRST_WAIT_S
+    reads: int = READS_AGAIN
+    total_s: float = TOTAL_WAIT_S
+    clock: Clock = time.monotonic
+    sleep: Sleep = anyio.sleep
+
+    async def until_counted(self, short: Callable[[], list[str]], read: Callable[[str], Awaitable[object]]) -> Lagged:
+        """Read the count of each scope `short()` names again (`read(scope)`, side by side) after a growing wait,
+        until `short()` names none, or `reads` reads again or `total_s` are spent. Raises what `read` raises."""
+        started = self.clock()
+        wait, reads = self.first_s, dict[str, int]()
+        lagging = short()
+        for _ in range(self.reads):
+            left = self.total_s - (self.clock() - started)
+            if not lagging or left <= 0:
+                break
+            await self.sleep(min(wait, left))
+            await side_by_side(partial(read, scope) for scope in lagging)
+            for scope in lagging:
+                reads[scope] = reads.get(scope, 0) + 1
+            wait *= 2
+            lagging = short()
+        return Lagged(lagging, reads, self.clock() - started)
+
+
+#: the waits of a run's reconciliation, on the real clock
+RECOUNT = Recount()
+
+
+def lagging(
+    lagged: Lagged,
+    counts: dict[str, dict[str, int]],
+    listed: dict[str, int],
+    scope_name: str,
+    ledger: str | os.PathLike[str],
+) -> str:
+    """The advice for the scopes whose count stayed short (`lagged.short`; `counts[scope]`: "before" the run and
+    "remote", what the count said last; `listed[scope]`: what the walks listed since the baseline), with the command
+    that reconciles the run of the ledger at path `ledger` again; "" where none did."""
+    if not lagged.short:
+        return ""
+    where = ", ".join(
+        f"{scope_name} {scope}: counted {counts[scope]['remote']:,}, "
+        f"listed {counts[scope]['before'] + listed.get(scope, 0):,}"
+        for scope in lagged.short
+    )
+    reads = max(lagged.reads.values(), default=0)
+    return (
+        f"the API counts fewer records than it lists ({where}), still after reading the count again {reads} times "
+        f"over {lagged.waited_s:.0f} s: its count may lag behind what it holds (an eventually consistent count "
+        f"catches up a while after a load); `{command_on('reconcile', ledger)}` reconciles again, in a while"
+    )
