@@ -833,6 +833,9 @@ def test_an_answer_amount_is_read_in_cents_exactly_or_left_unchecked() -> None:
     assert said(b'{"Id": 5, "Amount": 10.005}') == {"Entries": {"": [1]}}
     # nor is an answer without its amount (before: read as 0.00, a mismatch); a null one is no answer documented
     assert said(b'{"Id": 5}') == {"Entries": {"": [1]}}
+    # nor one of another JSON type: the string "10.00" is no number (before: read as the 1000 cents sent, a match)
+    assert said(b'{"Id": 5, "Amount": "10.00"}') == said(b'{"Id": 5, "Amount": true}') == {"Entries": {"": [1]}}
+    assert said(b'{"Id": 5, "Amount": 10}') == sent
     with pytest.raises(BadAnswer, match="got `null`"):
         said(b'{"Id": 5, "Amount": null}')
     huge = said(b'{"Id": 5, "Amount": 123456789012345678901234567.89}')

@@ -151,6 +151,19 @@ async def test_a_create_answer_without_its_amount_is_counted_and_its_amount_not_
     assert report.reconcile.remote_count == 5
 
 
+async def test_a_create_answer_whose_amount_is_a_string_is_counted_and_its_amount_not_checked(tmp_path: Path) -> None:
+    """Before: `"Amount": "0.01"` (a JSON string; seed 003 answers a number) was read as the number 0.01 and passed
+    as proof of the amount sent. An amount of another JSON type is no amount: the rows are counted under
+    rows_not_checked.amounts, as an answer without one is."""
+    data = write(tmp_path / "e.csv", fees(3))
+    text = creates_answered(lambda created: json.dumps({**created, "Amount": str(created["Amount"])}).encode())
+    report, entries = await loaded(tmp_path, data, core_app(text))
+    assert (report.exit_code, report.loaded, len(entries)) == (0, 3, 3), report
+    assert report.reconcile is not None and report.reconcile.ok, report.reconcile
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 3, "fields": 0}, report.reconcile
+    assert report.reconcile.remote_count == 3
+
+
 # --- answer shapes that are harmless ------------------------------------------------------------------------------
 
 
@@ -242,6 +255,31 @@ async def test_a_cost_patch_answered_with_a_rounded_amount_is_a_call_that_differ
         header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"],
     )
     report, _ = await loaded(tmp_path, costs, core_app(rounded), target_options={"kind": "costs"})
+    assert (report.exit_code, report.loaded) == (3, 2), report
+    assert report.reconcile is not None and report.reconcile.calls_differing_count == 1
+    (call,) = report.reconcile.calls_differing
+    assert (call["lines"], call["fields_differing"]) == ("2-2", ["Amount"]), call
+
+
+async def test_a_cost_patch_answered_with_its_amount_as_a_string_is_a_call_that_differs(tmp_path: Path) -> None:
+    """Before: a PATCH answered `"Amount": "12.50"` (a JSON string; seed 003 answers a number) was read as the number
+    12.50 and matched what the row set (exit 0). A value of another JSON type than was sent differs, as an echoed
+    case or date of one does (exit 3)."""
+
+    async def as_text(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.method != "PATCH" or not isinstance(answer, web.Response) or answer.status != 200:
+            return answer
+        assert isinstance(answer.body, bytes)
+        cost = json.loads(answer.body, parse_float=Decimal)
+        return web.Response(body=json.dumps({**cost, "Amount": str(cost["Amount"])}), content_type="application/json")
+
+    costs = write(
+        tmp_path / "c.csv",
+        [[1501, "Buyer", 150101, "", "12.50", ""], [1501, "Buyer", 150103, "true", "", ""]],
+        header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"],
+    )
+    report, _ = await loaded(tmp_path, costs, core_app(as_text), target_options={"kind": "costs"})
     assert (report.exit_code, report.loaded) == (3, 2), report
     assert report.reconcile is not None and report.reconcile.calls_differing_count == 1
     (call,) = report.reconcile.calls_differing

@@ -99,29 +99,54 @@ class Definition(msgspec.Struct, kw_only=True):
     error: str | None = None
 
 
+#: a JSON value as it is written: a number with a fraction the exact Decimal it writes, never a float
+_decode_value = msgspec.json.Decoder(float_hook=Decimal).decode
+_NULL = msgspec.Raw(b"null")
+
+
+def _said(raw: msgspec.Raw | msgspec.UnsetType) -> Any:
+    """An answer's amount as the JSON value it is: a number the exact Decimal it writes, anything else as itself
+    (the string "120.00" a str: a Decimal field would take it for the number 120.00, and it is not the number
+    sent), UNSET where the answer leaves it out."""
+    if raw is msgspec.UNSET:
+        return raw
+    value = _decode_value(raw)
+    return Decimal(value) if type(value) is int else value
+
+
 class _Created(msgspec.Struct):
-    """A created entry or draft as the API answers it: `Amount` UNSET where the answer leaves it out (no amount to
-    compare, never 0; null is no answer the API documents); the other fields of what was sent that seed 003's
+    """A created entry or draft as the API answers it: `Amount` as it is written (`_said`: UNSET where the answer
+    leaves it out, no amount to compare, never 0; a string or another JSON value than a number is no amount that was
+    sent; null is no answer the API documents, a ValidationError); the other fields of what was sent that seed 003's
     answers echo, as the answer says them (any JSON value: one of another type differs), UNSET where it leaves one
     out (not checked)."""
 
     Id: int
-    Amount: Decimal | msgspec.UnsetType = msgspec.UNSET
+    Amount: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     CaseId: Any = msgspec.UNSET
     EntryDefinitionId: Any = msgspec.UNSET
     EntryDate: Any = msgspec.UNSET
     Description: Any = msgspec.UNSET
 
+    def __post_init__(self) -> None:
+        if self.Amount == _NULL:
+            raise ValueError("Expected a number, got `null` - at `$.Amount`")
+
 
 class _Cost(msgspec.Struct):
-    """A cost as the API lists it or answers a PATCH with; a changeable field UNSET where the answer leaves it out."""
+    """A cost as the API lists it or answers a PATCH with; a changeable field UNSET where the answer leaves it out,
+    its `Amount` as it is written (`_said`: a string "12.50" is not the number 12.50 a row set)."""
 
     Id: int
     Editable: bool = False
     EntryDefinitionId: int | None = None
     IsOptional: bool | None | msgspec.UnsetType = msgspec.UNSET
-    Amount: Decimal | None | msgspec.UnsetType = msgspec.UNSET
+    Amount: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     Comment: str | None | msgspec.UnsetType = msgspec.UNSET
+
+    def holds(self, field: str) -> Any:
+        """What the cost holds of a changeable `field` (IsOptional, Amount, Comment), as the answer says it."""
+        return _said(self.Amount) if field == "Amount" else getattr(self, field)
 
 
 _decode_entries = msgspec.json.Decoder(list[EntryRow]).decode
@@ -320,10 +345,11 @@ class Entries(OnCase):
         if "EntryDate" in was:
             fields.append(("EntryDate", was["EntryDate"][:10], said[:10] if isinstance(said, str) else said))
         echoes = {ECHOED: echoed(fields)}
-        if created.Amount is msgspec.UNSET:  # no amount said: the row is counted, its amount not checked
+        amount = _said(created.Amount)
+        if type(amount) is not Decimal:  # no amount said, or no number: the row is counted, its amount not checked
             return {kind: {"": [1]}, **echoes}
         try:
-            cents = _cents(created.Amount)
+            cents = _cents(amount)
         except ValueError:  # a fraction of a cent: no amount that was sent; the row is counted, its amount not
             return {kind: {"": [1]}, **echoes}
         return {kind: {"": [1, cents, max(cents, 0)]}, **echoes}
@@ -407,7 +433,7 @@ class Costs(OnCase):
             cost = await self._find(client, row, fresh=True)
         except RowsRefused:
             return None
-        applied = all(getattr(cost, k) == v for k, v in row.changes().items())
+        applied = all(cost.holds(k) == v for k, v in row.changes().items())
         return [cost.Id] * len(chunk) if applied else []  # setting the same values again is harmless
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
@@ -419,4 +445,4 @@ class Costs(OnCase):
         `Amount` of 12 where 12.5 was sent differs)."""
         cost: _Cost = decoded(body, _Cost, "the PATCH call", acted_on=True)
         changes = chunk.entries(self)[0].changes()
-        return {"costs": {"": [1, 0, 0]}, ECHOED: echoed((k, v, getattr(cost, k)) for k, v in changes.items())}
+        return {"costs": {"": [1, 0, 0]}, ECHOED: echoed((k, v, cost.holds(k)) for k, v in changes.items())}
