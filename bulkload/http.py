@@ -268,11 +268,19 @@ def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False) -> B
     return BadAnswer(redact(f"{call}: the answer is not what the API documents ({why}; {shown})"), acted_on=acted_on)
 
 
+#: the values no path segment can carry: in a URL's path `.` and `..` are this folder and the one above (RFC 3986
+#: §5.2.4: the client removes them, `/AccountingCostTypes/..` asks for `/`), and `%2E` is decoded to `.` before
+#: they are (§6.2.2.2), so no way of writing them reaches the server as the value. A caller refuses a row that would
+#: send one (its value is a segment of api_path) before any call
+DOT_SEGMENTS = frozenset({".", ".."})
+
+
 def api_path(base: str, *segments: object) -> str:
     """`base` (a path as the API document writes it, "/api/XeroDetails") followed by each of `segments` as ONE path
     segment: quoted whole (str() of it, UTF-8, every character but letters, digits and `-._~` percent-encoded), so
     that a value from a file (a cost type `FEE#1`, `FEE?a=1`, `a/b`) is never cut short by a fragment or a query,
-    nor read as more segments. Every path a call builds from a value goes through here."""
+    nor read as more segments. Every path a call builds from a value goes through here; a value in DOT_SEGMENTS
+    cannot be sent so, and is refused by the caller first."""
     return "/".join([base, *(urllib.parse.quote(str(s), safe="") for s in segments)])
 
 

@@ -18,7 +18,7 @@ import msgspec
 import pytest
 from aiohttp import web
 from conftest import serving
-from test_load_visma_core import job, write
+from test_load_visma_core import job, read_csv, write
 
 from bulkload import load
 from bulkload.model import echoed
@@ -93,6 +93,42 @@ async def test_a_cost_type_holding_a_hash_or_a_question_mark_is_looked_up_as_its
     booked = {e["Description"]: e["EntryDefinitionId"] for e in entries}
     assert booked == {"fee": 18, "hash": 31, "query": 32, "slash": 33}, booked
     assert (report.loaded, report.rejected, report.exit_code) == (4, 1, 1), report
+
+
+async def test_a_cost_type_of_a_dot_or_two_is_refused_before_any_call_with_its_order(tmp_path: Path) -> None:
+    """Before: `.` and `..` were looked up as `.../AccountingCostTypes/.` and `/..`, which the client reads as the
+    folder and the one above (RFC 3986 §5.2.4; written %2E, a server reads them so too): a server answering there
+    named the rows' definition. Such a cost type is no path segment: its rows are refused before any call, saying
+    why, and an order holding one is refused whole."""
+    asked: list[str] = []
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/flow/"):  # the run's own calls, not the test's read-back
+            asked.append(request.raw_path)
+        return await handler(request)
+
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1001, "FEE", "1.00", "fee", "", "2026-11-01", ""],
+            [1002, ".", "2.00", "dot", "", "2026-11-01", ""],
+            [1003, "..", "3.00", "dots", "", "2026-11-01", ""],
+            [1004, "OUTLAY", "4.00", "o1", "", "2026-11-01", "O"],
+            [1004, "..", "5.00", "o2", "", "2026-11-01", "O"],
+            [1004, "OUTLAY", "6.00", "o3", "", "2026-11-01", "O"],
+        ],
+    )
+    report, entries = await loaded(tmp_path, data, core_app(rule))
+    assert [e["Description"] for e in entries] == ["fee"], entries
+    assert (report.loaded, report.rejected, report.exit_code) == (1, 5, 1), report
+    lookups = sorted(p.rpartition("/AccountingCostTypes/")[2] for p in asked if "/AccountingCostTypes" in p)
+    assert lookups == ["FEE", "OUTLAY"], asked
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [3, 4, 5, 6, 7], rejects
+    for line, value in ((3, "."), (4, ".."), (6, "..")):
+        assert rejects[line]["field"] == "accountingCostType", rejects[line]
+        assert rejects[line]["reason"].startswith(f"{value}: cannot be looked up: in a URL's path"), rejects[line]
+    assert "order O of case 1004 (OUTLAY) rejected: line 6 accountingCostType: ..: cannot" in rejects[5]["reason"]
 
 
 # --- a create answered with what bulkload cannot read stops the run -----------------------------------------------

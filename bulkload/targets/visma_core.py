@@ -14,7 +14,7 @@ import anyio
 import msgspec
 
 from ..errors import APIError, ConfigError, WrongEndpoint
-from ..http import api_path
+from ..http import DOT_SEGMENTS, api_path
 from ..side_by_side import side_by_side
 from ..sources import BadRow
 from .base import Api, Books, Credentials, Target
@@ -115,8 +115,10 @@ class VismaCore(Target):
                     raise
                 definitions[cost_type] = Definition(error=f"no entry definition for this user: {exc}")
 
-        # side by side: each is a round trip
-        await side_by_side(partial(look_up, c) for c in sorted(await anyio.to_thread.run_sync(cost_types)))
+        # side by side: each is a round trip; `.` and `..` are none a path can ask for (their rows are refused:
+        # Entries._definition)
+        named = await anyio.to_thread.run_sync(cost_types)
+        await side_by_side(partial(look_up, c) for c in sorted(named - DOT_SEGMENTS))
         if len(definitions) > 1 and all(d.error for d in definitions.values()):  # a wrong address, not bad rows
             raise WrongEndpoint(
                 f"the entry definition of every cost type of the file ({', '.join(sorted(definitions))}) answered 404 "

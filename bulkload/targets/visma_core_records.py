@@ -12,7 +12,7 @@ import anyio
 import msgspec
 
 from ..errors import APIError, RowInvalid, RowsRefused
-from ..http import api_path, decoded
+from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units
 from .base import RecordKind, Unreadable, int_fields, key_number
@@ -112,6 +112,13 @@ def _said(raw: msgspec.Raw | msgspec.UnsetType) -> Any:
         return raw
     value = _decode_value(raw)
     return Decimal(value) if type(value) is int else value
+
+
+#: why a cost type `.` or `..` has no definition: the lookup cannot name it (http.DOT_SEGMENTS)
+_UNWRITABLE = (
+    "cannot be looked up: in a URL's path `.` and `..` are this folder and the one above (RFC 3986 §5.2.4), also "
+    "written %2E, so no call can ask Visma Core for this cost type's entry definition"
+)
 
 
 class _Created(msgspec.Struct):
@@ -225,6 +232,8 @@ class Entries(OnCase):
         return entry
 
     def _definition(self, cost_type: str) -> Definition:
+        if cost_type in DOT_SEGMENTS:  # never looked up (VismaCore.setup), nor planned, in a dry run too
+            return Definition(error=_UNWRITABLE)
         if self.definitions is None:  # a dry run looks nothing up: plan as if every order were merged
             return Definition(IsDraft=True, MergeOrderLinesToOneEntry=True)
         return self.definitions.get(cost_type) or Definition(error="not looked up")
