@@ -30,7 +30,7 @@ import msgspec
 
 from . import ledger_pg, origins
 from .errors import LedgerError, LedgerWriteError, SharedUnfinished, command_on
-from .ledger_schema import ORIGIN_INPUTS, STATEMENTS
+from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, STATEMENTS
 from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals, alike
 from .redact import known, redact
 from .sent_count import SentCount
@@ -1356,6 +1356,7 @@ def _family_known(
     family_label: Callable[[str], str],
     can_delete: bool,
     settle: str,
+    found: origins.Found | None,
 ) -> None:
     """The input's groups the `earlier` run (its tables `at`; `files`: its input files) did not load, but one of
     whose `family` it sent a line of, of a group or not: into skip_groups as rejected (known_to); and where both
@@ -1363,11 +1364,13 @@ def _family_known(
     which it sent a line as another part, or a group: into skip_families, which rejects the input's rows of no
     group of one (planning.make_planner). Rows of no group of a family it sent only rows of no group of, all of
     their part, are a correction's no more than a new row: not rejected. Nor are a family's rows where each is a
-    row of a rejects file naming a line the earlier run rejected of the family (origins.identified): that line,
-    never sent, fixed; but where a row names a line the earlier run loaded from a rejects file of its own
-    (origins.taken), its family's are rejected. A line in doubt there is said to be, with `settle`. In Python: one
-    pass over the earlier run's groups, which a family is asked for only where the target has one
-    (RecordKind.group_family)."""
+    row of a rejects file naming a line the earlier run rejected of the family (`found`, what origins.identified
+    found against that run: ledger.origins_known): that line, never sent, fixed; where one row of the family is
+    not, the family's rows are rejected, the reason saying which row and why (it may be a correction of what the
+    run loaded of the family, and the family loads whole or not at all); and where a row names a line the earlier
+    run loaded from a rejects file of its own (origins.taken), its family's are rejected. A line in doubt there is
+    said to be, with `settle`. In Python: one pass over the earlier run's groups, which a family is asked for only
+    where the target has one (RecordKind.group_family)."""
     undo = f" (or undo that run: `{command_on('rollback', earlier)}`)" if can_delete else ""
     theirs: set[str] = set()
     # family -> part (None: a group, or a line whose part that ledger does not tell) -> what the earlier run sent
@@ -1387,12 +1390,12 @@ def _family_known(
         saw(family(key), None, label(key), state == "done")
     parts: list[tuple[str, str]] = []  # the input's (family, part)s: which are of rows of no group is told as planned
     # a rejects file's rows that are the lines the earlier run rejected of their order, and those it took already
-    exempt: set[str] = set()
+    exempt = found.families if found is not None else frozenset()
+    unidentified = found.unidentified if found is not None else {}
     taken: dict[str, tuple[int, str, int]] = {}
-    if _has(conn, "", "file_origins") and conn.execute("SELECT 1 FROM file_origins LIMIT 1").fetchone() is not None:
-        exempt = set(origins.identified(conn, at, files, 1 << LOC_SHIFT, _has(conn, at, "file_families")))
-        if _has(conn, at, "file_origins"):
-            taken = origins.taken(conn, at, _has(conn, "", "origin_inputs"), _has(conn, at, "origin_inputs"))
+    if found is not None and _has(conn, at, "file_origins"):  # found: the input has rows of a rejects file
+        ours, known = _has(conn, "", "origin_inputs"), _has(conn, at, "origin_inputs")
+        taken = origins.taken(conn, at, ours, known, _has(conn, at, "origin_chain"))
     if _has(conn, "", "file_families", "part") and _has(conn, at, "file_families"):
         parts = conn.execute("SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL").fetchall()
         for of, part, loc, done in _sent_lines(conn, at):
@@ -1418,15 +1421,17 @@ def _family_known(
         if not seen:
             return None
         other, done = max(seen, key=lambda said: said[1])
+        # a rejects file's row that is none of the lines that run rejected of the family: it may be a correction
+        why = f" ({unidentified[of].said(name)}; no line it rejected of the {name})" if of in unidentified else ""
         if done:
             return (
-                f"{what}: an earlier run (ledger {earlier}) loaded {other}, the same {name} with other lines: not "
-                f"created, which would book the {name} twice; if this file's version is the right one, correct it "
+                f"{what}: an earlier run (ledger {earlier}) loaded {other}, the same {name} with other lines{why}: "
+                f"not created, which would book the {name} twice; if this file's version is the right one, correct it "
                 f"in the API by hand{undo}"
             )
         return (
             f"{what}: an earlier run (ledger {earlier}; in doubt there) may have loaded {other}, the same {name} "
-            f"with other lines: not created, which would book the {name} twice if it did; it is settled in that "
+            f"with other lines{why}: not created, which would book the {name} twice if it did; it is settled in that "
             f"run, not by loading this file again{f': {settle}' if settle else ''}; once it is, if this file's "
             f"version is the right one, correct it in the API by hand{undo}"
         )
@@ -1566,6 +1571,7 @@ def known_to(
     family_label: Callable[[str], str] = str,
     gone: str = "",
     settle: str = "",
+    found: origins.Found | None = None,
 ) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
@@ -1587,11 +1593,14 @@ def known_to(
     of a family it sent a line of as another part (a cost type) or a group of, as messages name it by
     `family_label` (where both ledgers record their rows' families and parts: one made before cannot tell). A group
     in doubt there is settled there: `settle` says how (doubt.way_on, for that ledger), and so is a line of a family
-    in doubt there (the input's lines of the family are rejected, saying so). Returns how many groups it knows."""
+    in doubt there (the input's lines of the family are rejected, saying so). `found`: which rows of the input's
+    rejects files are lines it rejected (origins_known, of that ledger). Returns how many groups it knows."""
     with _beside(conn, earlier) as at:
         if at is None:
             return 0
-        return _known_to(conn, at, earlier, label, name, api_finds, can_delete, family, family_label, gone, settle)
+        return _known_to(
+            conn, at, earlier, label, name, api_finds, can_delete, family, family_label, gone, settle, found
+        )
 
 
 def _known_to(
@@ -1606,6 +1615,7 @@ def _known_to(
     family_label: Callable[[str], str],
     gone: str,
     settle: str,
+    found: origins.Found | None,
 ) -> int:
     """known_to, of the `earlier` ledger read beside `conn` as the tables `at` (`_beside`)."""
     pg = isinstance(conn, ledger_pg.Connection)
@@ -1706,7 +1716,7 @@ def _known_to(
             )
         if family is not None and status != "rolled_back":  # what a rollback left is told by its own groups
             files = [f.get("path", "") for f in info.get("files", [])]
-            _family_known(conn, at, earlier, files, label, name, family, family_label, can_delete, settle)
+            _family_known(conn, at, earlier, files, label, name, family, family_label, can_delete, settle, found)
         return conn.total_changes - before
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it
@@ -1737,30 +1747,38 @@ def _beside(conn: sqlite3.Connection, earlier: Path | str) -> Iterator[str | Non
                 conn.execute("DETACH DATABASE earlier")
 
 
-def origins_known(conn: sqlite3.Connection, earlier: Path | str) -> None:
+def origins_known(conn: sqlite3.Connection, ledgers: Sequence[Path | str]) -> dict[Path | str, origins.Found]:
     """Where the rows of the input's rejects files come from (`conn`: the new ledger, its file_origins and
-    file_families filled), as the run of the `earlier` ledger tells: the rows of each family whose every row is a
-    line it rejected of that family (origins.identified) go to origin_inputs with the SHA-256 of its input they
-    are lines of (its RunInfo.files). What known_to then tells a line loaded from a rejects file by (origins.taken),
-    of every earlier ledger at once: read before known_to reads any. A ledger not to be read so is passed over."""
+    file_families filled), as the runs of the earlier `ledgers` tell: first the lines each row is through the
+    rejects file it names, where an earlier run read that file (origins.chain: into origin_chain), then, of each
+    ledger, the families whose every row is a line it rejected of that family (origins.identified), their rows
+    that name one into origin_inputs with the SHA-256 of its input they are lines of (its RunInfo.files). What
+    known_to then tells a line loaded from a rejects file by (origins.taken), of every earlier ledger at once: read
+    before known_to reads any, which is given each ledger's Found. A ledger not to be read so is passed over."""
     if not _has(conn, "", "file_origins") or conn.execute("SELECT 1 FROM file_origins LIMIT 1").fetchone() is None:
-        return
+        return {}
     conn.execute(ORIGIN_INPUTS)  # a ledger made before 2026-12, resumed
-    with _beside(conn, earlier) as at:
-        if at is None or not _has(conn, at, "file_families"):
-            return
-        try:
-            found = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
-            files = _decode(found[0]).get("files", []) if found else []
-            rows = origins.identified(conn, at, [f.get("path", "") for f in files], 1 << LOC_SHIFT, True)
-            conn.executemany(
-                "INSERT OR IGNORE INTO origin_inputs VALUES (?, ?, ?)",
-                [
-                    (i, line, files[idx]["sha256"])
-                    for of in rows.values()
-                    for i, line, idx in of
-                    if files[idx].get("sha256")
-                ],
-            )
-        except sqlite3.Error:
-            return  # not a ledger of this version: nothing to learn from it
+    conn.execute(ORIGIN_CHAIN)  # one made before it was kept
+    found: dict[Path | str, origins.Found] = {}
+    for chaining in (True, False):  # every ledger's chain first: a row is identified by any ledger through them
+        for earlier in ledgers:
+            with _beside(conn, earlier) as at:
+                if at is None or not _has(conn, at, "file_families"):
+                    continue
+                try:
+                    run = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
+                    files = _decode(run[0]).get("files", []) if run else []
+                    paths = [f.get("path", "") for f in files]
+                    if chaining:
+                        if _has(conn, at, "origin_inputs"):
+                            origins.chain(conn, at, paths, _has(conn, at, "origin_chain"))
+                        continue
+                    shas = [f.get("sha256", "") for f in files]
+                    found[earlier] = origins.identified(conn, at, paths, shas, 1 << LOC_SHIFT)
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO origin_inputs VALUES (?, ?, ?)",
+                        [(i, line, shas[idx]) for i, line, idx in found[earlier].rows if shas[idx]],
+                    )
+                except sqlite3.Error:
+                    continue  # not a ledger of this version: nothing to learn from it
+    return found

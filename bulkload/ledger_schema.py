@@ -42,6 +42,14 @@ CREATE TABLE IF NOT EXISTS origin_inputs (
     file_idx INTEGER NOT NULL, line INTEGER NOT NULL, sha256 TEXT NOT NULL,
     PRIMARY KEY (file_idx, line, sha256)) WITHOUT ROWID"""
 
+#: the further earlier lines each row of an input that is a rejects file is, where the line it names is a row of a
+#: rejects file an earlier run read and found to be a line of an earlier input (origins.chain): that input's SHA-256
+#: and line. What tells a row of the rejects file of a run that loaded a rejects file by the first file's line
+ORIGIN_CHAIN = """
+CREATE TABLE IF NOT EXISTS origin_chain (
+    file_idx INTEGER NOT NULL, line INTEGER NOT NULL, sha256 TEXT NOT NULL, origin_line INTEGER NOT NULL,
+    PRIMARY KEY (file_idx, line, sha256, origin_line)) WITHOUT ROWID"""
+
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE chunks (
@@ -76,6 +84,7 @@ STATEMENTS = [
         FILE_ORIGINS,
         FILE_ORIGINS_INDEX,
         ORIGIN_INPUTS,
+        ORIGIN_CHAIN,
     ]
     if statement.strip()
 ]

@@ -5,10 +5,13 @@ A rejects file names, in its leading columns `file, line`, the earlier file and 
 `identified` finds the input's families (Visma Core's orders) whose every row is a line that run rejected of that
 very family, never sent: such rows are the lines it did not load, fixed, and no correction of what it loaded of the
 family under another part; the earlier input each of their rows is a line of, by its SHA-256, is kept in the new
-ledger (origin_inputs, ledger.origins_known). `taken` finds the families of rows whose line an earlier run loaded
-already from a rejects file of its own (an edited copy of the fixed rejects file loaded again): those are. Lines
-are told apart by the input they are of (SHA-256 and line), never by how a `file` column writes its name: where
-either run found no such input (a ledger made before 2026-12 kept none), by whether the names `could_be` one file.
+ledger (origin_inputs, ledger.origins_known); `chain` keeps, for a row whose line is a row of a rejects file an
+earlier run read (a rejects file of a rejects file), the lines that row was found to be (origin_chain), by which a
+row is identified against the run that rejected the first line. `taken` finds the families of rows whose line an
+earlier run loaded already from a rejects file of its own (an edited copy of the fixed rejects file loaded again):
+those are. Lines are told apart by the input they are of (SHA-256 and line), never by how a `file` column writes
+its name: where either run found no such input (a ledger made before 2026-12 kept none), by whether the names
+`could_be` one file.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import os
 import sqlite3
 import threading
 from collections.abc import Sequence
+from itertools import groupby
 from pathlib import PurePath
+from typing import NamedTuple
 
 from .errors import RunStopped
 from .sources import Source
@@ -87,78 +92,194 @@ def could_be(name: str, other: str) -> bool:
     return long[len(long) - len(short) :] == short
 
 
-def identified(
-    conn: sqlite3.Connection, at: str, paths: Sequence[str], span: int, parts: bool
-) -> dict[str, list[tuple[int, int, int]]]:
-    """The input's families (its file_families) whose every row is of a rejects file and names as its origin a line
-    the run of the ledger `at` (its inputs `paths`; `span`: created.loc's lines per file) rejected of that family
-    (its rows and file_families) and never created: those rows are the lines it did not load, not a correction of
-    what it loaded of the family. A row that names no such line (an ordinary file's, one edited to another order,
-    a line the run loaded) leaves its family out: the family is then told as before. `parts`: whether that
-    ledger records its rows' families (an older one does not, and identifies none). Family -> its rows: (file
-    index, line, the index in `paths` of the input whose line the row is)."""
-    if not parts:
-        return {}
-    names = [name for (name,) in conn.execute("SELECT DISTINCT origin FROM file_origins WHERE origin_line IS NOT NULL")]
-    pairs = [(name, i) for name in names if (i := matching(name, paths)) is not None]
-    if not pairs:
-        return {}
-    index = "CASE o.origin " + " ".join(f"WHEN ? THEN {i}" for _, i in pairs) + " END"
-    found: dict[str, list[tuple[int, int, int]]] = {}
-    left: set[str] = set()  # of a row that is no such line
-    for family, file_idx, line, idx, rejected in conn.execute(
-        "SELECT f.family, x.file_idx, x.line, x.idx, CASE WHEN x.idx IS NOT NULL AND x.origin_line IS NOT NULL "
-        f"AND EXISTS (SELECT 1 FROM {at}rows r WHERE r.file_idx = x.idx AND r.line_no = x.origin_line "
-        "AND r.bucket = 'rejected') "
-        f"AND NOT EXISTS (SELECT 1 FROM {at}created cr WHERE cr.loc = x.idx * {span} + x.origin_line) "
-        f"AND (SELECT CASE WHEN e.last_line >= x.origin_line THEN e.family END FROM {at}file_families e "
-        "WHERE e.file_idx = x.idx AND e.line <= x.origin_line ORDER BY e.line DESC LIMIT 1) = f.family "
-        "THEN 1 ELSE 0 END "
-        f"FROM file_families f JOIN (SELECT o.file_idx, o.line, o.origin_line, {index} AS idx FROM file_origins o) x "
-        "ON x.file_idx = f.file_idx AND x.line BETWEEN f.line AND f.last_line",
-        tuple(name for name, _ in pairs),
-    ):
-        if rejected:
-            found.setdefault(family, []).append((file_idx, line, idx))
-        else:
-            left.add(family)
-    # a run of lines of the family with no origin is an ordinary file's
-    left.update(
-        family
-        for (family,) in conn.execute(
-            "SELECT DISTINCT f.family FROM file_families f WHERE NOT EXISTS (SELECT 1 FROM file_origins o WHERE "
-            "o.file_idx = f.file_idx AND o.line BETWEEN f.line AND f.last_line)"
-        )
+def _lines_of(at: str, chained: bool) -> str:
+    """The earlier lines each row of a rejects file of the ledger `at` was found to be: (file index, line, SHA-256
+    of the earlier input, its line), named (origin_inputs) or through the rejects file it names (origin_chain,
+    where the ledger keeps one: `chained`)."""
+    named = (
+        f"SELECT r.file_idx, r.line, r.sha256, o.origin_line FROM {at}origin_inputs r JOIN {at}file_origins o "
+        "ON o.file_idx = r.file_idx AND o.line = r.line"
     )
-    return {family: rows for family, rows in found.items() if family not in left}
+    return f"{named} UNION SELECT file_idx, line, sha256, origin_line FROM {at}origin_chain" if chained else named
 
 
-def taken(conn: sqlite3.Connection, at: str, ours: bool, theirs: bool) -> dict[str, tuple[int, str, int]]:
+def taken(
+    conn: sqlite3.Connection, at: str, ours: bool, theirs: bool, chained: bool
+) -> dict[str, tuple[int, str, int]]:
     """The input's families with a row whose origin is a line that a row of a rejects file the run of the ledger
     `at` read (its file_origins) is too, and that run did not reject (it loaded that line, or may have): family ->
-    (the input's line, the origin's file and line, as the row names them), the first such row. Two rows are one
+    (the input's line, the origin's file and line, as the row names them), its first such row. Two rows are one
     line where each was found to be a line of an earlier input (`ours`, `theirs`: whether this ledger and that one
-    keep origin_inputs; a ledger made before 2026-12 does not) and an input of the one is one of the other (by
-    SHA-256), of the same line; else (either was not found so) where their names `could_be` one file, of the same
-    line: on the safe side, a file of that name elsewhere is held to be it."""
-    known = (
-        (
-            "EXISTS (SELECT 1 FROM origin_inputs r WHERE r.file_idx = o.file_idx AND r.line = o.line) AND EXISTS "
-            f"(SELECT 1 FROM {at}origin_inputs er WHERE er.file_idx = eo.file_idx AND er.line = eo.line), EXISTS "
-            f"(SELECT 1 FROM origin_inputs r JOIN {at}origin_inputs er ON er.sha256 = r.sha256 WHERE "
-            "r.file_idx = o.file_idx AND r.line = o.line AND er.file_idx = eo.file_idx AND er.line = eo.line)"
-        )
-        if ours and theirs
-        else "0, 0"
+    keep origin_inputs; a ledger made before 2026-12 does not) and they share one, by SHA-256 and line, named or
+    through the rejects files they name (origin_chain; `chained`: whether that ledger keeps one); else (either was
+    not found so) where their names `could_be` one file, of the same line: on the safe side, a file of that name
+    elsewhere is held to be it."""
+    found: dict[str, tuple[int, int, str, int]] = {}  # family -> its first such row: (file index, line, origin, line)
+    not_rejected = (
+        f"NOT EXISTS (SELECT 1 FROM {at}rows r WHERE r.file_idx = eo.file_idx AND r.line_no = eo.line "
+        "AND r.bucket = 'rejected')"
     )
-    out: dict[str, tuple[int, str, int]] = {}
-    for family, line, origin, origin_line, other, found, same in conn.execute(
-        f"SELECT f.family, o.line, o.origin, o.origin_line, eo.origin, {known} FROM file_families f JOIN "
-        "file_origins o ON o.file_idx = f.file_idx AND o.line BETWEEN f.line AND f.last_line JOIN "
-        f"{at}file_origins eo ON eo.origin_line = o.origin_line WHERE o.origin_line IS NOT NULL AND NOT EXISTS "
-        f"(SELECT 1 FROM {at}rows r WHERE r.file_idx = eo.file_idx AND r.line_no = eo.line AND r.bucket = 'rejected') "
-        "ORDER BY o.file_idx, o.line"
+    rows = "file_families f JOIN file_origins o ON o.file_idx = f.file_idx AND o.line BETWEEN f.line AND f.last_line"
+    if ours and theirs:
+        for family, *row in conn.execute(
+            f"SELECT DISTINCT f.family, o.file_idx, o.line, o.origin, o.origin_line FROM {rows} JOIN "
+            f"({_lines_of('', True)}) a ON a.file_idx = o.file_idx AND a.line = o.line JOIN "
+            f"({_lines_of(at, chained)}) b ON b.sha256 = a.sha256 AND b.origin_line = a.origin_line JOIN "
+            f"{at}file_origins eo ON eo.file_idx = b.file_idx AND eo.line = b.line WHERE {not_rejected}"
+        ):
+            found[family] = min(found.get(family, tuple(row)), tuple(row))
+    known = (
+        "EXISTS (SELECT 1 FROM origin_inputs r WHERE r.file_idx = o.file_idx AND r.line = o.line) AND EXISTS "
+        f"(SELECT 1 FROM {at}origin_inputs er WHERE er.file_idx = eo.file_idx AND er.line = eo.line)"
+        if ours and theirs
+        else "0"
+    )
+    for family, file_idx, line, origin, origin_line, other, both in conn.execute(
+        f"SELECT f.family, o.file_idx, o.line, o.origin, o.origin_line, eo.origin, {known} FROM {rows} JOIN "
+        f"{at}file_origins eo ON eo.origin_line = o.origin_line WHERE o.origin_line IS NOT NULL AND {not_rejected}"
     ):
-        if family not in out and (same if found else could_be(origin, other)):
-            out[family] = (line, origin, origin_line)
-    return out
+        if not both and could_be(origin, other):
+            row = (file_idx, line, origin, origin_line)
+            found[family] = min(found.get(family, row), row)
+    return {family: (line, origin, origin_line) for family, (_, line, origin, origin_line) in found.items()}
+
+
+def _index(conn: sqlite3.Connection, paths: Sequence[str]) -> list[tuple[str, int]]:
+    """(a `file` cell of the input's rejects files, the index in `paths` of the input it names: `matching`)."""
+    names = [name for (name,) in conn.execute("SELECT DISTINCT origin FROM file_origins WHERE origin_line IS NOT NULL")]
+    return [(name, i) for name in names if (i := matching(name, paths)) is not None]
+
+
+def chain(conn: sqlite3.Connection, at: str, paths: Sequence[str], chained: bool) -> None:
+    """Into the input's origin_chain: for each row of a rejects file whose origin is a line of an input of the run
+    of the ledger `at` (its inputs `paths`) that run found to be a line of an earlier input (its origin_inputs, and
+    `chained`: its origin_chain, which a ledger made before it was kept does not have), those earlier lines, by SHA-256
+    and line. So a row of the rejects file of a run that loaded a rejects file is the lines that file's row is."""
+    for name, i in _index(conn, paths):
+        conn.execute(
+            "INSERT OR IGNORE INTO origin_chain SELECT o.file_idx, o.line, er.sha256, eo.origin_line FROM "
+            f"file_origins o JOIN {at}origin_inputs er ON er.file_idx = ? AND er.line = o.origin_line JOIN "
+            f"{at}file_origins eo ON eo.file_idx = er.file_idx AND eo.line = er.line WHERE o.origin = ? AND "
+            "eo.origin_line IS NOT NULL",
+            (i, name),
+        )
+        if chained:
+            conn.execute(
+                "INSERT OR IGNORE INTO origin_chain SELECT o.file_idx, o.line, ec.sha256, ec.origin_line FROM "
+                f"file_origins o JOIN {at}origin_chain ec ON ec.file_idx = ? AND ec.line = o.origin_line "
+                "WHERE o.origin = ?",
+                (i, name),
+            )
+
+
+class Unidentified(NamedTuple):
+    """A row of the input that is no line the earlier run rejected of its family, and why: `named` (the line its
+    `file, line` name, as written: None where it is a row of no rejects file, or names no line), `cause` one of
+    "no rejects file", "no line", "no input", "not rejected", "loaded", "another family"."""
+
+    line: int
+    named: tuple[str, int] | None
+    cause: str
+
+    def said(self, name: str) -> str:
+        """Why, in words, `name` being what a family is called ("order")."""
+        if self.named is None:
+            what = (
+                "is a row of no rejects file"
+                if self.cause == "no rejects file"
+                else "names no one line: its `line` is no line number, or another row names that line too"
+            )
+            return f"line {self.line} of this file {what}"
+        origin, origin_line = self.named
+        return (
+            f"line {self.line} of this file names line {origin_line} of {origin}, "
+            + {
+                "no input": "which is no input of that run (or names two)",
+                "not rejected": "which that run did not reject",
+                "loaded": "which that run loaded",
+                "another family": f"which that run rejected as a line of another {name}",
+            }[self.cause]
+        )
+
+
+class Found(NamedTuple):
+    """What `identified` found of the input's families against one earlier ledger."""
+
+    #: the families whose every row is a line that run rejected of that family and never created
+    families: frozenset[str]
+    #: (file index, line, the index of that run's input) of their rows that name such a line as it is written
+    #: (not found only through origin_chain): what origin_inputs keeps
+    rows: list[tuple[int, int, int]]
+    #: family of a row of a rejects file -> its first row that is no such line, where one is
+    unidentified: dict[str, Unidentified]
+
+
+def identified(conn: sqlite3.Connection, at: str, paths: Sequence[str], shas: Sequence[str], span: int) -> Found:
+    """The input's families (its file_families) whose every row is of a rejects file and is a line the run of the
+    ledger `at` (its inputs `paths`, their SHA-256 `shas`; `span`: created.loc's lines per file) rejected of that
+    family (its rows and file_families) and never created: those rows are the lines it did not load, not a
+    correction of what it loaded of the family. A row is such a line where its `file, line` name one (`matching`),
+    or where the line it names is one, through the rejects file of a run that loaded that run's (origin_chain). A
+    row that is no such line (an ordinary file's, one edited to another order, a line the run loaded) leaves its
+    family out, as it may be a correction of what the run loaded of it: the family is then told as before, and
+    the first such row of a family of a rejects file is said, with why (`Unidentified`). Only where that ledger
+    records its rows' families: an older one identifies none."""
+    pairs = _index(conn, paths)
+    names = " ".join(f"WHEN ? THEN {i}" for _, i in pairs)
+    by_sha = [(sha, i) for i, sha in enumerate(shas) if sha]
+    inputs = " ".join(f"WHEN ? THEN {i}" for _, i in by_sha)
+    # each row of a rejects file, with the lines of that run's inputs it may be: the one it names (1), and those
+    # origin_chain finds it is (0)
+    named_idx = f"CASE o.origin {names} END" if pairs else "NULL"
+    candidates = f"SELECT o.file_idx, o.line, o.origin_line, {named_idx} AS idx, 1 AS direct FROM file_origins o"
+    if by_sha:
+        candidates += (
+            f" UNION ALL SELECT c.file_idx, c.line, c.origin_line, CASE c.sha256 {inputs} END, 0 FROM origin_chain c "
+            f"WHERE c.sha256 IN ({', '.join('?' for _ in by_sha)})"
+        )
+    found: dict[str, list[tuple[int, int, int]]] = {}  # family -> its rows found, as origin_inputs keeps them
+    unidentified: dict[str, Unidentified] = {}
+    query = conn.execute(
+        "SELECT f.family, x.file_idx, x.line, x.idx, x.direct, x.idx IS NOT NULL AND x.origin_line IS NOT NULL, "
+        f"EXISTS (SELECT 1 FROM {at}rows r WHERE r.file_idx = x.idx AND r.line_no = x.origin_line "
+        "AND r.bucket = 'rejected'), "
+        f"EXISTS (SELECT 1 FROM {at}created cr WHERE cr.loc = x.idx * {span} + x.origin_line), "
+        f"(SELECT CASE WHEN e.last_line >= x.origin_line THEN e.family END FROM {at}file_families e "
+        "WHERE e.file_idx = x.idx AND e.line <= x.origin_line ORDER BY e.line DESC LIMIT 1) = f.family, "
+        "o.origin, o.origin_line "
+        f"FROM file_families f JOIN ({candidates}) x ON x.file_idx = f.file_idx AND x.line BETWEEN f.line AND "
+        "f.last_line JOIN file_origins o ON o.file_idx = x.file_idx AND o.line = x.line "
+        "ORDER BY x.file_idx, x.line, x.direct DESC",
+        (*(name for name, _ in pairs), *(sha for sha, _ in by_sha), *(sha for sha, _ in by_sha)),
+    )
+    for (family, file_idx, line), seen in groupby(query, key=lambda r: (r[0], r[1], r[2])):
+        why: Unidentified | None = None
+        for _, _, _, idx, direct, named, rejected, made, same, origin, origin_line in seen:
+            if named and rejected and not made and same:
+                found.setdefault(family, []).extend([(file_idx, line, idx)] if direct else [])
+                why = None
+                break
+            if direct:  # why not, as the row names its line
+                cause = (
+                    "no line"
+                    if origin_line is None
+                    else "no input"
+                    if not named
+                    else "not rejected"
+                    if not rejected
+                    else "loaded"
+                    if made
+                    else "another family"
+                )
+                why = Unidentified(line, None if origin_line is None else (origin, origin_line), cause)
+        if why is not None:
+            unidentified.setdefault(family, why)
+    # a run of lines of the family with no origin is an ordinary file's
+    for family, line in conn.execute(
+        "SELECT f.family, MIN(f.line) FROM file_families f WHERE NOT EXISTS (SELECT 1 FROM file_origins o WHERE "
+        "o.file_idx = f.file_idx AND o.line BETWEEN f.line AND f.last_line) GROUP BY f.family"
+    ):
+        if family in found or family in unidentified:
+            unidentified.setdefault(family, Unidentified(line, None, "no rejects file"))
+    families = frozenset(found) - unidentified.keys()
+    return Found(families, [row for family in families for row in found[family]], unidentified)

@@ -36,6 +36,7 @@ from .loads import (
     unusable_ledgers,
 )
 from .model import RowOutcome
+from .origins import Found
 from .outputs import check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
 from .profile import did_you_mean, inspect
@@ -488,15 +489,14 @@ def _learn_earlier(
     ledgers = earlier_ledgers(job, making=making, run=run)
     for earlier in ledgers:
         made(earlier, stop)
-    for earlier in ledgers:  # which earlier input each row of a rejects file is a line of, by every ledger: first
-        origins_known(conn, earlier)
+    found = origins_known(conn, ledgers)  # which earlier input each row of a rejects file is a line of: first
     for earlier in ledgers:
-        _learn_from(conn, earlier, target)
+        _learn_from(conn, earlier, target, found.get(earlier))
 
 
-def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target) -> None:
+def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target, found: Found | None) -> None:
     """What the run of the `earlier` ledger did with the groups of the ledger `conn` (ledger.known_to), told in
-    the target's words."""
+    the target's words; `found`: the rows of its rejects files that are lines that run rejected (origins_known)."""
     kind = target.kind_of(0)
     known_to(
         conn,
@@ -509,6 +509,7 @@ def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target) -
         family_label=kind.family_label,
         gone=target.api.gone_means,
         settle=way_on(target, [0], ledger_pg.name_of(str(earlier))),
+        found=found,
     )
 
 

@@ -997,6 +997,16 @@ async def test_a_rejects_file_edited_to_other_lines_of_an_order_loaded_in_part_b
         assert (report.loaded, report.rejected) == (0, len(edited[label])), (label, report)
         reasons = [r["reason"] for r in read_csv(tmp_path / f"{label}.csv")]
         assert all("an earlier run (ledger " in r and "other lines" in r for r in reasons), (label, reasons)
+    # the reason says which row is no line the run rejected of the order, and why (before: it said neither)
+    whys = {
+        "twice": "line 2 of this file names no one line: its `line` is no line number, or another row names that",
+        "loaded": f"line 2 of this file names line 6 of {name}, which that run did not reject; no line it rejected",
+        "moved": f"line 2 of this file names line 3 of {name}, which that run rejected as a line of another order;",
+        "added": "line 4 of this file names no one line",
+    }
+    for label, why in whys.items():
+        reasons = [r["reason"] for r in read_csv(tmp_path / f"{label}.csv")]
+        assert all(f"the same order with other lines ({why}" in r for r in reasons), (label, reasons)
 
 
 #: order O1 mixes cost types, its FEE line 3 rejected by its bad amount (25.005) while its OUTLAY line loads
@@ -1116,3 +1126,52 @@ async def test_a_copy_of_a_fixed_rejects_file_loaded_before_its_origins_were_tol
     assert (copy.loaded, copy.rejected) == (0, 1), copy
     (refused,) = read_csv(folder / "copy.rejects.csv")
     assert "loaded line 3 of ./orders.csv from a rejects file, which line 2 of this file is too" in refused["reason"]
+
+
+@pytest.mark.slow
+async def test_the_fixed_rejects_file_of_a_fixed_rejects_file_loads_its_line_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: Any
+) -> None:
+    # found by a tester: O5's FEE line, rejected by r1.csv's run while its OUTLAY lines loaded, was fixed wrong in
+    # the first rejects file (20.002) and rejected again; the second rejects file names that file's line, fixed, was
+    # refused for good, "an earlier run … loaded order O5 …, the same order with other lines": its row named no line
+    # of r1.csv. The second run's ledger tells which line of r1.csv its input's line is: the row is that line, fixed,
+    # and loads once; a copy of it, and the first rejects file fixed after all, are refused
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "r1.csv", MIXED)
+
+    def run(data: str, name: str, url: str) -> Job:
+        return Job(target="visma-core", files=[data], base_url=url, ledger=backend(name), rejects=f"{name}.csv")
+
+    with anyio.fail_after(120):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(run("r1.csv", "one", url), env=ENV)
+            first = (tmp_path / "one.csv").read_text(encoding="utf-8")
+            (tmp_path / "fix1.csv").write_text(first.replace(",50.001,", ",50.00,").replace(",20.001,", ",20.002,"))
+            two = await load(run("fix1.csv", "two", url), env=ENV)
+            second = (tmp_path / "two.csv").read_text(encoding="utf-8")
+            assert second.count("\nfix1.csv,4,") == 1 and ",20.002," in second, second
+            (tmp_path / "fix2.csv").write_text(second.replace(",20.002,", ",20.00,"), encoding="utf-8")
+            three = await load(run("fix2.csv", "three", url), env=ENV)
+            again = second.replace(",20.002,", ",20.00,").replace(",f2,", ",f2 again,")  # an edited copy
+            (tmp_path / "copy.in.csv").write_text(again, encoding="utf-8")
+            copy = await load(run("copy.in.csv", "copy", url), env=ENV)
+            (tmp_path / "late.in.csv").write_text(first.replace(",20.001,", ",20.00,").replace(",50.001,", ",50.00,"))
+            late = await load(run("late.in.csv", "late", url), env=ENV)
+            entries = await created(url)
+    assert (one.loaded, one.rejected) == (3, 3), one
+    assert (two.loaded, two.rejected) == (2, 1), two
+    assert (three.loaded, three.rejected, three.exit_code) == (1, 0, 0), read_csv(tmp_path / "three.csv")
+    booked = sorted((e["CaseId"], e["Amount"]) for e in entries)
+    assert booked == [
+        (2003, Decimal("10.00")),
+        (2003, Decimal("150.00")),
+        (2005, Decimal("15.00")),
+        (2005, Decimal("20.00")),
+    ], "a line was booked twice, or not at all"
+    assert (copy.loaded, copy.rejected) == (0, 1) and accounted(copy), copy
+    (refused,) = read_csv(tmp_path / "copy.csv")
+    assert "loaded line 4 of fix1.csv from a rejects file, which line 2 of this file is too" in refused["reason"]
+    assert late.loaded == 0 and accounted(late), late
+    refused = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "late.csv")}
+    assert "loaded line 5 of r1.csv from a rejects file, which line 4 of this file is too" in refused[4], refused
