@@ -6,7 +6,8 @@ A group is decided by its rows as read, before validation, so a bad line still n
 of a group is rejected (or cannot even be read), every line of the group is rejected with a reason that names
 the line that failed, and nothing of it is sent. The input's groups are together (profile.py checks the whole
 file first, and regroup.py brings the lines of a scattered file together); a group whose lines it brought together
-from runs that are each the whole group (regroup.copies) is the group given more than once, and is rejected whole.
+from runs that are each the whole group (regroup.copies), or whose lines are the same lines given again in a row
+(regroup.repeated), is the group given more than once, and is rejected whole.
 
 The plan is deterministic: the same files and settings give the same chunks with the same sequence numbers,
 which is what lets `resume` find each chunk's stored idempotency key again.
@@ -29,7 +30,7 @@ from .errors import RowInvalid, SourceError
 from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest
 from .numbers import NumberFormat, whole_number, whole_reason
-from .regroup import NEIGHBOUR, RUN, SAME_LINES, Placed, copies, keyed
+from .regroup import NEIGHBOUR, RUN, SAME_LINES, Placed, copies, keyed, repeated
 from .sources import BadRow, JsonExponent, Row
 from .targets.base import RecordKind, Target
 
@@ -309,7 +310,13 @@ class Planner:
         if self._group_faults and not failures and len(records) > 1 and (fault := kind.group_fault(records)):
             at, field_, reason = fault
             failures = [(lines[at], field_, reason, "rejected")]  # no line failed: the lines are the records'
-        if runs and not failures and key is not None and (twice := self._copies(key, lines, records, runs)):
+        if (
+            not failures
+            and key is not None
+            # lines apart, or one run that gives its lines again in a row (rare: judged once found)
+            and (runs or (len(records) >= 4 and repeated(kind, records) < len(records)))
+            and (twice := self._copies(key, lines, records, runs))
+        ):
             for line in lines:
                 self.outcome(file_idx, line, "rejected", "", twice, key)
             return
@@ -365,14 +372,26 @@ class Planner:
         self._count += n
 
     def _copies(self, key: str, lines: list[int], records: list[Any], runs: tuple[int, ...]) -> str | None:
-        """Why a group whose lines lie apart in `runs` is refused as given more than once (regroup.copies), or
-        None where its runs are one group's lines brought together."""
+        """Why a group is refused as given more than once: its lines lie apart in `runs` (indexes into `lines`)
+        that are copies of it (regroup.copies), or a run gives its lines again in a row (regroup.repeated), each
+        copy taken for a run of its own. None where its runs are one group's lines brought together."""
         kind = self._kind
         bounds = (0, *runs, len(lines))
-        parts = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
-        how = copies(kind, [records[part] for part in parts])
+        parts: list[slice] = []
+        again: list[slice] = []  # the copies of the first run that gives its lines again in a row
+        for a, b in zip(bounds, bounds[1:]):
+            step = repeated(kind, records[a:b])
+            run = [slice(i, i + step) for i in range(a, b, step)]
+            if len(run) > 1 and not again:
+                again = run
+            parts += run
+        how = copies(kind, [records[part] for part in parts]) if len(parts) > 1 else None
         if how is None:
-            return None
+            if not again:
+                return None
+            # lines given twice in a row beside lines apart that are no copies of them: which is meant cannot be
+            # told either
+            how, parts = SAME_LINES, again
         shown = [
             f"line {lines[p.start]}" if p.stop - p.start == 1 else f"lines {lines[p.start]}-{lines[p.stop - 1]}"
             for p in parts
@@ -388,7 +407,7 @@ class Planner:
             return (
                 f"{kind.group_label(key)} is given {len(parts)} times, as the same lines ({where}): a duplicate "
                 "export? Which is meant cannot be told, so none is loaded: remove all but one copy (where each is "
-                "meant, put them one after another)"
+                "meant, give the lines once with their amounts summed)"
             )
         return (
             f"{kind.group_label(key)} is given {len(parts)} times, each a whole {name} {how} ({where}): a duplicate "

@@ -7,7 +7,9 @@ rows do not fit its cache, so a 10-million-row file needs no more memory than a 
 
 Lines apart are not always one group's: a duplicate export pasted below the first, or a correction appended, gives
 a group twice, and merging its copies would book it twice. regrouped() marks where a group's lines begin again
-(RUN), and the planner refuses a group whose runs are copies of it (copies) rather than merge them.
+(RUN), and the planner refuses a group whose runs are copies of it (copies) rather than merge them. Copies one
+after another (two exports that overlap, joined) are one run: a run that is its lines given again in a row is
+taken for that many runs (repeated).
 """
 
 from __future__ import annotations
@@ -209,7 +211,8 @@ def _flush(db: sqlite3.Connection, groups: list[tuple[str, int]], spilled: list[
 def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
     """How a group whose lines lie apart in its file is the group given more than once (a duplicate export, or a
     correction appended), which is not merged: which copy is meant cannot be told. `runs`: its records in the runs
-    of its lines in file order (two or more; a run: its lines one after another, no other group's line between).
+    of its lines in file order (two or more; a run: its lines one after another, no other group's line between, or
+    one of the copies of a run that gives them again in a row, see repeated).
     Returns SAME_LINES, BALANCED, or None where the runs are one group's lines brought together.
 
     SAME_LINES where every run is the same lines (the same records as a multiset, whatever their lines' numbers);
@@ -234,6 +237,32 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
         return None
     slices = all(len(a) == 1 and None not in a for a in accounts) and len(set().union(*accounts)) == len(runs)
     return None if slices else BALANCED
+
+
+def repeated(kind: RecordKind, run: Sequence[Any]) -> int:
+    """The length of the lines a run gives k >= 2 times one after another (the group given k times in a row, as
+    where two exports that overlap are joined), or len(run) where it is no such run. `run`: a group's records of one
+    run, in file order. A copy holds at least 2 lines: a run of one line given again and again (its smallest period
+    1) is a group's lines, as two equal cost lines may be. Its copies are the same lines as copies() reads them
+    (_same_lines), and where the kind's groups balance (RecordKind.imbalance) a copy balances on its own.
+    Cheap where a run holds no copies, as nearly all do: none under 4 lines, else a record compare for each length
+    dividing the run's, and a compare of the run with itself shifted only where the first line comes again there."""
+    n = len(run)
+    if n < 4:  # two copies of at least 2 lines
+        return n
+    first = run[0]
+    for p in range(1, n // 2 + 1):
+        if n % p or run[p] != first or run[p:] != run[:-p]:
+            continue
+        # p is the run's smallest period: copies of one line are no copies, and a longer period repeats this one
+        if p == 1:
+            return n
+        parts = [run[i : i + p] for i in range(0, n, p)]
+        head = parts[0]
+        if kind.imbalance(head, list(map(kind.units, head))) or not _same_lines(kind, parts):
+            return n
+        return p
+    return n
 
 
 def _account(account: Any) -> Any:

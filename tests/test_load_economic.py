@@ -604,3 +604,40 @@ async def test_a_voucher_given_twice_in_one_file_is_rejected_whole_never_merged(
     (reason,) = {r["reason"] for r in rejects}
     assert reason.startswith("voucher 101 (journal 1) is given 2 times, "), reason
     assert "(lines 2-3 and lines 6-7)" in reason and "remove all but one copy" in reason, reason
+
+
+async def test_a_voucher_given_twice_in_a_row_is_rejected_whole_never_booked_twice(tmp_path: Path) -> None:
+    # found by a tester: two date-range exports that overlap by voucher 11602, joined, give its copies one after
+    # another, one run the rule for copies apart did not see: 11602 was booked with 4 lines, exit 0, reconciled
+    data = tmp_path / "joined.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+        "5,1,11601,2026-12-14,100.00,DKK,1010,Rent\n"
+        "5,1,11601,2026-12-14,-100.00,DKK,5600,Rent\n"
+        "5,1,11602,2026-12-15,250.00,DKK,1010,Phone\n"
+        "5,1,11602,2026-12-15,-250.00,DKK,5600,Phone\n"
+        "5,1,11602,2026-12-15,250.00,DKK,1010,Phone\n"
+        "5,1,11602,2026-12-15,-250.00,DKK,5600,Phone\n"
+        "5,1,11603,2026-12-16,75.00,DKK,1010,Cleaning\n"
+        "5,1,11603,2026-12-16,-75.00,DKK,5600,Cleaning\n"
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            held = await remote_entries(url)
+    assert sorted((e["voucherNumber"], e["amount"]) for e in held) == [
+        (11601, -100.0),
+        (11601, 100.0),
+        (11603, -75.0),
+        (11603, 75.0),
+    ], held
+    assert (report.loaded, report.rejected, report.rejected_groups, report.exit_code) == (4, 4, 1, 1), report
+    assert report.reconcile.ok, report.reconcile
+    rejects = read_csv(tmp_path / "rejects.csv")
+    assert [r["line"] for r in rejects] == ["4", "5", "6", "7"]
+    (reason,) = {r["reason"] for r in rejects}
+    assert reason == (
+        "voucher 11602 (journal 1) is given 2 times, as the same lines (lines 4-5 and lines 6-7): a duplicate "
+        "export? Which is meant cannot be told, so none is loaded: remove all but one copy (where each is meant, "
+        "give the lines once with their amounts summed)"
+    ), reason

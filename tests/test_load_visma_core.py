@@ -482,9 +482,35 @@ async def test_an_order_given_twice_in_one_file_is_rejected_whole_never_merged(t
     said = (
         "order O1 of case 3001 (OUTLAY) is given 2 times, as the same lines (lines 2-3 and lines 5-6): a duplicate "
         "export? Which is meant cannot be told, so none is loaded: remove all but one copy (where each is meant, "
-        "put them one after another)"
+        "give the lines once with their amounts summed)"
     )
     assert rejects[2] == rejects[6] == said, rejects
+
+
+async def test_an_order_given_twice_in_a_row_is_rejected_whole_never_merged(tmp_path: Path) -> None:
+    # found by a tester: order R-1 (100.00 Takst, 40.00 Porto) given twice one after another, as where two exports
+    # that overlap are joined, was one run of its lines and booked as one entry of 280.00, exit 0. An order of one
+    # line given again in a row (two equal cost lines) is an order's lines, and loads
+    r1 = [
+        [3001, "OUTLAY", "100.00", "Takst", "", "2026-11-02", "R-1"],
+        [3001, "OUTLAY", "40.00", "Porto", "", "2026-11-02", "R-1"],
+    ]
+    r2 = [[3001, "OUTLAY", "100.00", "Takst", "", "2026-11-02", "R-2"]] * 2
+    data = write(tmp_path / "e.csv", [*r1, *r1, *r2])
+    report, entries = await load_entries(tmp_path, data)
+    assert [(e["CaseId"], e["Amount"], e["Description"]) for e in entries] == [
+        (3001, Decimal("200.00"), "Takst / Takst")
+    ], entries
+    assert (report.loaded, report.rejected, report.rejected_groups, report.exit_code) == (2, 4, 1, 1), report
+    assert report.reconcile.ok, report.reconcile
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [2, 3, 4, 5]
+    said = (
+        "order R-1 of case 3001 (OUTLAY) is given 2 times, as the same lines (lines 2-3 and lines 4-5): a duplicate "
+        "export? Which is meant cannot be told, so none is loaded: remove all but one copy (where each is meant, "
+        "give the lines once with their amounts summed)"
+    )
+    assert rejects[2] == rejects[5] == said, rejects
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bulkload.chunking import Planner
-from bulkload.regroup import BALANCED, RUN, SAME_LINES, copies, regrouped
+from bulkload.regroup import BALANCED, RUN, SAME_LINES, copies, regrouped, repeated
 from bulkload.sources import BadRow
 from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntries, DraftEntry
@@ -86,6 +86,32 @@ def test_an_order_is_copies_only_where_its_runs_are_the_same_lines() -> None:
     assert copies(kind, [[order("100.00")], [order("100.00"), order("1.00")]]) is None
 
 
+def test_a_run_that_gives_its_lines_again_in_a_row_is_that_many_copies() -> None:
+    rent = [entry("100.00"), entry("-100.00", 5600)]
+    assert repeated(ECONOMIC, rent * 2) == 2  # two exports that overlap by the voucher, joined
+    assert repeated(ECONOMIC, rent * 3) == 2
+    three = [entry("100.00"), entry("-60.00", 5600), entry("-40.00", 6000)]
+    assert repeated(ECONOMIC, three * 2) == 3
+    # the lines of one Visma Core order (no balance): the same lines twice in a row are copies too
+    assert repeated(Entries(), [order("100.00", "Takst"), order("40.00", "Porto")] * 2) == 2
+
+
+def test_a_run_that_repeats_no_copy_of_two_lines_or_more_is_one_groups_lines() -> None:
+    rent = [entry("100.00"), entry("-100.00", 5600)]
+    assert repeated(ECONOMIC, rent) == 2
+    assert repeated(ECONOMIC, [*rent, rent[0]]) == 3  # a line more than one copy
+    assert repeated(ECONOMIC, [*rent, *rent, rent[0]]) == 5
+    assert repeated(ECONOMIC, [*rent, *rent[::-1]]) == 4  # the same lines, not in the same order
+    # one line again and again (its smallest period 1): two equal cost lines are plausible
+    fee = [order("100.00", "Takst")]
+    assert repeated(Entries(), fee * 2) == 2 and repeated(Entries(), fee * 4) == 4
+    assert repeated(ECONOMIC, [entry("50.00", contra=5600)] * 4) == 4
+    # e-conomic: a copy that does not balance on its own is not taken for the voucher given again
+    assert repeated(ECONOMIC, [entry("100.00"), entry("50.00", 5600)] * 2) == 4
+    # records equal but not the same cells as copies() reads them (100.0 is sent as written, not as 100.00)
+    assert repeated(ECONOMIC, [*rent, entry("100.0"), entry("-100.00", 5600)]) == 4
+
+
 ROW = {"entryTypeNumber": "5", "journalNumber": "1", "date": "2026-10-31", "currency": "DKK"}
 
 
@@ -135,3 +161,52 @@ def test_a_voucher_of_a_file_sorted_by_account_still_loads_whole(tmp_path: Path)
     source += [row(5, 102, "-50.00", 5600)]
     planner, (chunk,) = plan(source, tmp_path)
     assert chunk.lines == [2, 4, 3, 5] and not planner.rejected and planner.rows_read == 4
+
+
+def test_a_voucher_given_twice_in_a_row_is_rejected_whole_naming_each_copy(tmp_path: Path) -> None:
+    # found by a tester: two exports that overlap by voucher 102, joined, give its copies one after another: one
+    # run, which the rule for copies apart did not see, so voucher 102 was booked with 4 lines, exit 0
+    source = [row(2, 101, "100.00", 1010), row(3, 101, "-100.00", 5600)]
+    source += [row(4, 102, "250.00", 1010, "Ph"), row(5, 102, "-250.00", 5600, "Ph")]
+    source += [row(6, 102, "250.00", 1010, "Ph"), row(7, 102, "-250.00", 5600, "Ph")]
+    source += [row(8, 103, "75.00", 1010, "Cl"), row(9, 103, "-75.00", 5600, "Cl")]
+    said = (
+        "voucher 102 (journal 1) is given 2 times, as the same lines (lines 4-5 and lines 6-7): a duplicate export? "
+        "Which is meant cannot be told, so none is loaded: remove all but one copy (where each is meant, give the "
+        "lines once with their amounts summed)"
+    )
+    for rows in (source, regrouped(source, ECONOMIC, str(tmp_path))):  # a file in voucher order, or regrouped
+        planner = Planner(Economic(), 500, 2_000_000)
+        chunks = [c for c in planner.plan(0, rows) if c is not None]
+        assert [c.lines for c in chunks] == [[2, 3, 8, 9]]
+        assert {r.line_no: r.reason for r in planner.rejected} == dict.fromkeys([4, 5, 6, 7], said)
+        assert planner.rows_read == 8
+
+
+def test_a_voucher_given_again_in_a_row_and_apart_names_every_copy(tmp_path: Path) -> None:
+    rent = [row(2, 101, "100.00", 1010), row(3, 101, "-100.00", 5600), row(4, 101, "100.00", 1010)]
+    rent += [row(5, 101, "-100.00", 5600), row(6, 102, "50.00", 1010, "Ph"), row(7, 102, "-50.00", 5600, "Ph")]
+    corrected = [row(8, 101, "110.00", 1010, "Rent (corrected)"), row(9, 101, "-110.00", 5600, "Rent (corrected)")]
+    planner, chunks = plan(rent + corrected, tmp_path)
+    assert [c.lines for c in chunks] == [[6, 7]]
+    reasons = {r.line_no: r.reason for r in planner.rejected}
+    assert sorted(reasons) == [2, 3, 4, 5, 8, 9] and len(set(reasons.values())) == 1, reasons
+    assert reasons[2].startswith(
+        "voucher 101 (journal 1) is given 3 times, each a whole voucher balancing on its own (lines 2-3, lines 4-5 "
+        "and lines 8-9)"
+    ), reasons[2]
+    # apart, a line that is no copy: the copies in a row still tell the voucher given twice, and it is refused whole
+    planner, chunks = plan([*rent, row(8, 101, "30.00", 6000, "Fee")], tmp_path)
+    assert [c.lines for c in chunks] == [[6, 7]]
+    reasons = {r.line_no: r.reason for r in planner.rejected}
+    assert sorted(reasons) == [2, 3, 4, 5, 8] and len(set(reasons.values())) == 1, reasons
+    said = "voucher 101 (journal 1) is given 2 times, as the same lines (lines 2-3 and lines 4-5): a duplicate export?"
+    assert reasons[8].startswith(said), reasons[8]
+
+
+def test_a_voucher_of_one_line_given_again_in_a_row_loads(tmp_path: Path) -> None:
+    # its smallest period is 1: a voucher's equal lines, not the voucher given twice
+    source = [row(n, 101, "50.00", 1010) for n in (2, 3, 4, 5)]
+    planner = Planner(Economic(), 500, 2_000_000)
+    (chunk,) = [c for c in planner.plan(0, source) if c is not None]
+    assert chunk.lines == [2, 3, 4, 5] and not planner.rejected
