@@ -87,6 +87,9 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: calls before (or at the first), so a new entry is counted late, from that many counts on (0 = at once, at
     #: most 1000); listings show it at once
     count_lag: int = 0
+    #: e-conomic, HaloPSA: a create's answer lists the records it made in the reverse of the request's order (the
+    #: APIs' documents promise no order: a client must not pair them by place)
+    reversed_answers: bool = False
 
 
 class RollingWindow:
@@ -581,6 +584,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "count (default 0)",
     )
     parser.add_argument(
+        "--reversed-answers",
+        action="store_true",
+        help="economic, halopsa: answer a create's records in the reverse of the request's order (none is promised)",
+    )
+    parser.add_argument(
         "--redirect-status",
         type=int,
         default=defaults.redirect_status,
@@ -653,6 +661,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         no_retry_after=ns.no_retry_after,
         first_entry_number=ns.first_entry_number,
         count_lag=ns.count_lag,
+        reversed_answers=ns.reversed_answers,
     )
 
 

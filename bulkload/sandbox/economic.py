@@ -143,7 +143,8 @@ class Economic:
         created = self.create(request, *decoded)
         if isinstance(created, web.Response):
             return created
-        body = b"[" + b",".join(b'{"entryNumber":%d}' % n for n in created) + b"]"
+        listed = reversed(created) if self.options.reversed_answers else created
+        body = b"[" + b",".join(b'{"entryNumber":%d}' % n for n in listed) + b"]"
         return web.Response(status=201, body=body, content_type="application/json")
 
     def create(

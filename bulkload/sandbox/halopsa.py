@@ -167,11 +167,12 @@ class HaloPSA:
             return message_response(400, text, [] if self.options.opaque_errors else errors)
         delay_s = request.app[SANDBOX_KEY].commit_delay_s()
         if delay_s <= 0:
-            return json_response(self.store.save(resource, items), 201)
-        saved = await self.commit_later(delay_s, resource, items)
+            saved: Saved | None = self.store.save(resource, items)
+        else:
+            saved = await self.commit_later(delay_s, resource, items)
         if saved is None:
             return message_response(400, f"{resource}: a record was deleted before the write committed", [])
-        return json_response(saved, 201)
+        return json_response(saved[::-1] if self.options.reversed_answers else saved, 201)
 
     def commit_later(self, delay_s: float, resource: str, items: Saved) -> asyncio.Future[Saved | None]:
         """Commit `items` in `delay_s` seconds: the saved records then, or None if they can no longer be saved.
