@@ -24,6 +24,7 @@ TARGET_MAY_IMPORT = {
     "sources",
     "cursors",
     "side_by_side",
+    "pairing",
     "redact",
     "masking",
     "targets",

@@ -10,6 +10,8 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from ..pairing import pair
+
 
 class Said(NamedTuple):
     """What a 2xx answer to an upload says (seed 004 documents no answer): the records' ids and invoice amounts
@@ -116,22 +118,20 @@ def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> Paired |
         return None
     named = [_named(r.get(key_field)) if isinstance(r, dict) else None for r in records]
     wanted = [getattr(record, key_field) for record in sent]
-    if Counter(named) != Counter(wanted):
+    order = pair(wanted, [(key,) for key in named])
+    if order is None:
         shown = ", ".join(sorted(map(str, named))[:10])
         raise ValueError(
             f"the API's answer lists the {key_field}s {shown} for the {len(sent)} sent: which row each record is, "
             "and whether every row was stored, cannot be told"
         )
-    answered: dict[str, list[int]] = {}
-    for j, key in enumerate(named):
-        answered.setdefault(str(key), []).append(j)
     paired = Paired([0] * len(sent), [True] * len(sent), [True] * len(sent))
     rows: dict[str, list[int]] = {}
     for i, key in enumerate(wanted):
         rows.setdefault(key, []).append(i)
     fields = type(sent[0]).__struct_fields__ if sent else ()
     for key, same in rows.items():
-        found, content = answered[key], None
+        found, content = [order[i] for i in same], None
         told = len(same) == 1
         lines = [_named(records[j].get("lineItem")) for j in found]
         if not told and Counter(lines) == Counter(getattr(sent[i], "lineItem", None) for i in same):
