@@ -31,11 +31,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Rule = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
-def halo_app(tmp_path: Path, records: list[dict[str, Any]], rule: Rule, page_size: int = 10) -> web.Application:
-    """The HaloPSA sandbox holding `records` (ids 1, 2, … in order), `page_size` records a page, behind `rule`."""
+def halo_app(
+    tmp_path: Path, records: list[dict[str, Any]], rule: Rule, page_size: int = 10, **options: Any
+) -> web.Application:
+    """The HaloPSA sandbox holding `records` (ids 1, 2, … in order), `page_size` records a page, behind `rule`;
+    `options`: the sandbox's other SandboxOptions."""
     fixture = tmp_path / "halo.json"
     fixture.write_text(json.dumps({"XeroDetails": records}))
-    app = build_app("halopsa", SandboxOptions(window_limit=0, page_size=page_size, fixture=str(fixture)))
+    app = build_app("halopsa", SandboxOptions(window_limit=0, page_size=page_size, fixture=str(fixture), **options))
 
     @web.middleware
     async def shaped(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -671,6 +674,62 @@ async def test_pages_whose_records_come_in_another_order_each_time_are_whole(tmp
         return web.json_response(answer)
 
     await tenant_11_matched(tmp_path, each_page_reversed_every_other_time)
+
+
+# --- a create's answer in another order than the rows ----------------------------------------------------------
+
+
+async def as_served(request: web.Request, handler: Handler) -> web.StreamResponse:
+    return await handler(request)
+
+
+def ids_of_lines(tmp_path: Path) -> dict[int, int]:
+    """line -> id, as the ledger of the run in `tmp_path` holds them."""
+    with sqlite3.connect(tmp_path / "run.sqlite") as db:
+        return {loc & 0xFFFFFFFF: record_id for loc, record_id in db.execute("SELECT loc, id FROM created")}
+
+
+async def test_records_answered_in_reverse_are_paired_with_their_rows_by_what_they_hold(tmp_path: Path) -> None:
+    """6 records there before; 10 rows sent 5 a call, each answer listing its records last first (HaloPSA promises no
+    order). Before: each row took the id of the record at its place, the ledger and the success file named the wrong
+    records and reconciliation found 186 fields changed (exit 3). Paired by what they hold: each line has the id
+    of the record holding it, reconciled, exit 0."""
+    rows = [{"name": f"Tenant {i:02d}", "tenant_id": f"tid-{i}", "client_top_level": str(i)} for i in range(1, 11)]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    async with serving(halo_app(tmp_path, tenants(6, "there"), as_served, reversed_answers=True)) as url:
+        run = job(tmp_path, data, url, batch_size=5)
+        report = await load(run, env=ENV)
+        by_id = {r["id"]: r for r in await held(url)}
+    assert report.exit_code == 0 and report.reconcile.ok, report.reconcile
+    assert report.loaded == 10 and len(by_id) == 16
+    lines = ids_of_lines(tmp_path)
+    assert {line: by_id[i]["name"] for line, i in lines.items()} == {n + 2: r["name"] for n, r in enumerate(rows)}
+    success = csv.DictReader(Path(run.success_path).read_text(encoding="utf-8").splitlines())
+    assert {int(r["line"]): int(r["id"]) for r in success} == lines
+
+
+async def test_an_answer_whose_records_hold_what_no_row_sent_leaves_the_call_in_doubt(tmp_path: Path) -> None:
+    """A create's answer names one record another name than any row sent (its records cannot all be paired with the
+    rows): no proof of which row each record is, nor that every row was stored. Before: the ids were taken by place
+    and the rows loaded. The call's rows are in doubt, as for an answer of fewer records."""
+
+    async def one_renamed(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method != "POST" or not request.path.startswith("/api/"):
+            return response
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        answer = json.loads(response.body)
+        answer[0]["name"] = "Someone else"
+        return web.json_response(answer, status=response.status)
+
+    data = write(tmp_path / "XeroDetails.csv", tenants(3, "new"))
+    async with serving(halo_app(tmp_path, [], one_renamed)) as url:
+        with pytest.raises(RunStopped) as stopped:
+            await load(job(tmp_path, data, url), env=ENV)
+    report = stopped.value.report
+    assert report is not None and (report.loaded, report.in_doubt) == (0, 3), report
+    assert "cannot be paired with the 3 sent" in (report.stop_reason or "")
+    assert ids_of_lines(tmp_path) == {}
 
 
 # --- an object that lists more than records --------------------------------------------------------------------

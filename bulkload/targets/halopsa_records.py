@@ -13,6 +13,7 @@ import msgspec
 from ..errors import APIError, RowInDoubt, RowInvalid
 from ..http import decoded
 from ..model import Call, Chunk, Totals, lookalikes
+from ..pairing import pair
 from .base import RecordKind
 from .halopsa_listing import listing_whole, with_id
 from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
@@ -134,12 +135,12 @@ class Resource(RecordKind):
     def destination(self) -> dict[str, str]:
         return {"resource": self.name}
 
-    def key(self, record: Mapping[str, Any]) -> str | None:
-        """The match fields' values as text, each as its field's type, so that a CSV's "5" meets the API's 5
-        (and an API's "5" or 5.0 the CSV's 5). None — matching nothing — when one is missing or cannot be of
-        its type."""
+    def key(self, record: Mapping[str, Any], fields: Sequence[str] | None = None) -> str | None:
+        """The match fields' values (or those of `fields`) as text, each as its field's type, so that a CSV's "5"
+        meets the API's 5 (and an API's "5" or 5.0 the CSV's 5). None — matching nothing — when one is missing or
+        cannot be of its type."""
         values = []
-        for name in self.match_on or ["name"]:
+        for name in fields if fields is not None else self.match_on or ["name"]:
             value = record.get(name)
             if value is None:
                 return None
@@ -257,17 +258,46 @@ class Resource(RecordKind):
         )
 
     def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
+        """The id of each record of the chunk, in request order, from the answer's records paired with them by what
+        they hold (`pairing`): HaloPSA promises no order. ValueError (the call arrived: in doubt) for an answer of
+        another number of records, or one whose records cannot all be paired with the rows."""
         n = len(chunk)
         call = f"POST {self.path}"
         saved = decoded(body, Any, call, acted_on=True)
-        ids = (
-            [with_id(r, i, call, body, acted_on=True)["id"] for i, r in enumerate(saved)]
-            if isinstance(saved, list)
-            else []
-        )
-        if len(ids) != n:
-            raise ValueError(f"the API answered {len(ids)} records for {n}")
-        return ids
+        listed = saved if isinstance(saved, list) else []
+        found = [with_id(r, i, call, body, acted_on=True) for i, r in enumerate(listed)]
+        if len(found) != n:
+            raise ValueError(f"the API answered {len(found)} records for {n}")
+        return [found[j]["id"] for j in self.pairing(chunk.entries(self), found)]
+
+    def _compared(self, name: str) -> bool:
+        """Whether the API holds field `name` as sent, to be compared: not a secret (never returned), not the
+        server's own, and no id (the server's to give)."""
+        field = self.schema.get(name)
+        return field is not None and not field.secret and not field.read_only and name != "id"
+
+    def pairing(self, records: Sequence[Any], found: Sequence[Mapping[str, Any]]) -> list[int]:
+        """For each sent record, the index of the answered record (`found`, each with its id) that holds it: what it
+        sent (its id where it updates, and the fields the API keeps as sent, `_compared`, among those the answer's
+        records name) as the API holds it (`key`). In request order where each record is its row's; records that
+        hold the same are interchangeable. Where the answer's records name none of the fields sent, in request
+        order. ValueError where they cannot all be paired (a record holding what no row sent)."""
+        sent = [as_sent(r) for r in records]
+        named = {name for r in found for name in r}
+        fields = [["id"] * ("id" in r) + [name for name in r if name in named and self._compared(name)] for r in sent]
+        if not any(fields):
+            return list(range(len(sent)))
+        keys = [self.key(r, f) for r, f in zip(sent, fields)]
+        if all(self.key(r, f) == k for r, f, k in zip(found, fields, keys)):
+            return list(range(len(sent)))  # the usual answer: in request order
+        shapes = {tuple(f) for f in fields}  # the sets of fields the rows sent: a record is compared by each
+        order = pair(keys, [{self.key(r, list(shape)) for shape in shapes} - {None} for r in found])
+        if order is None:
+            raise ValueError(
+                f"the API answered {len(found)} records that cannot be paired with the {len(sent)} sent by what they "
+                "hold: which row each record is, and whether every row was stored, cannot be told"
+            )
+        return order
 
     def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
         return errors_by_index(error, n, field_key="field")
@@ -327,10 +357,9 @@ class Resource(RecordKind):
         value's numbers are compared as plain JSON reads them, as the API's answer `found` is read."""
         out = []
         for name, value in sent.items():
-            field = self.schema.get(name)
-            if field is None or field.secret or field.read_only or name == "id":
+            if not self._compared(name):
                 continue
-            if field.kind in ("object", "array"):
+            if self.schema[name].kind in ("object", "array"):
                 value = _decode_plain(_encode(value))
             try:
                 same = typed(self, name, found.get(name)) == typed(self, name, value)
