@@ -32,6 +32,7 @@ from . import ledger_pg, origins
 from .errors import LedgerError, LedgerWriteError, SharedUnfinished, command_on
 from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, STATEMENTS
 from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals, alike
+from .pairing import pair
 from .redact import known, redact
 from .sent_count import SentCount
 
@@ -1222,6 +1223,50 @@ class Ledger:
             (i, *_file_line(loc))
             for i, loc in self._db.execute(f"SELECT c.id, c.loc {sql} ORDER BY c.id LIMIT ?", (limit,))
         ] if n else []
+
+    @_writes
+    def pair_by_walk(self) -> int:
+        """Give each line of a done call the id that the walk (`add_remote`) lists holding it, where the call's
+        answer named its ids in another order than its lines (e-conomic's bulk create promises none): a call whose
+        lines' checks are, as a multiset, the walked checks of its ids (pairing.pair), with a line holding another
+        check than its id's. Lines of one check are interchangeable. A call whose multisets differ (a line changed
+        in the API), or one with an id the walk did not list, is left as it is. Returns how many calls were paired
+        again; rollback, resume and the success file then name the right lines. Reads every done call's lines where
+        a line's check differs (`lines_changed` says whether one does)."""
+        changed = {
+            loc
+            for (loc,) in self._db.execute(
+                "SELECT c.loc FROM created c JOIN remote r ON r.id = c.id WHERE c.line_check IS NOT NULL "
+                "AND c.line_check IS NOT r.line_check"
+            )
+        }
+        moves: list[tuple[int, int]] = []  # (id, loc)
+        calls = 0
+        for file_idx, blob in self._db.execute("SELECT file_idx, lines FROM chunks WHERE state = 'done'"):
+            base = file_idx << LOC_SHIFT
+            locs = [base + line for line in _lines(blob)]
+            if changed.isdisjoint(locs):
+                continue
+            rows = [
+                row
+                for start in range(0, len(locs), 500)  # SQLite's 999 bound values at most, before 3.32
+                for row in self._db.execute(
+                    "SELECT c.loc, c.id, c.line_check, r.line_check FROM created c JOIN remote r ON r.id = c.id "
+                    f"WHERE c.loc IN ({','.join('?' * len(locs[start : start + 500]))})",
+                    locs[start : start + 500],
+                )
+            ]
+            if len(rows) != len(locs) or len({record_id for _, record_id, _, _ in rows}) != len(rows):
+                continue  # an id not walked, or one shared by lines (merged): no pairing of lines to ids
+            order = pair([sent for _, _, sent, _ in rows], [(walked,) for _, _, _, walked in rows])
+            if order is None:
+                continue  # what the call's ids hold is not what it sent: a change in the API (lines_changed)
+            moves += [(rows[j][1], loc) for (loc, record_id, _, _), j in zip(rows, order) if rows[j][1] != record_id]
+            calls += 1
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("UPDATE created SET id = ? WHERE loc = ?", moves)
+        return calls
 
     def _remote_groups(self) -> Iterator[tuple[str, int, int, int]]:
         """(key, lines, total, debit) of each group the walk found, in key order, summed in Python (no overflow)."""

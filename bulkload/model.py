@@ -269,6 +269,9 @@ class Reconciled(msgspec.Struct, kw_only=True):
     groups_differing_count: int | UnsetType = UNSET
     lines_changed: list[dict[str, Any]] | UnsetType = UNSET
     lines_changed_count: int | UnsetType = UNSET
+    #: calls whose answer named their ids in another order than their lines: each line was given the id the walk
+    #: found holding what it sent (Ledger.pair_by_walk), in the ledger and the success file
+    answers_reordered: int | UnsetType = UNSET
     amounts_with_more_decimals: int | UnsetType = UNSET
     differences: list[dict[str, Any]] | UnsetType = UNSET
     differences_count: int | UnsetType = UNSET

@@ -312,6 +312,11 @@ async def by_walk(
     id_sum = ledger.created_id_sum()
     differing_n, differing = group_differences(ledger, target)
     changed_n, changed_at = ledger.lines_changed(LIST_LIMIT)
+    # an answer that named its ids in another order than the call's lines (none is promised) gives lines their
+    # neighbours' ids: paired again by what the walk found, the books hold what was sent
+    reordered = ledger.pair_by_walk() if changed_n else 0
+    if reordered:
+        changed_n, changed_at = ledger.lines_changed(LIST_LIMIT)
     changed = [{"id": i, "file": files[f], "line": line} for i, f, line in changed_at]
     expected_count = sum(c["expected"] for c in counts.values())
     remote_count = sum(c["remote"] for c in counts.values())
@@ -354,6 +359,7 @@ async def by_walk(
         groups_differing_count=differing_n,
         lines_changed=changed,
         lines_changed_count=changed_n,
+        answers_reordered=reordered,
         amounts_with_more_decimals=walked.fractions,
         scopes=counts,
         scope_name=target.api.scope_name,

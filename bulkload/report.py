@@ -420,6 +420,11 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
             "the ledger knows. `bulkload resume` records what it can of them (the rows in doubt line below says "
             "how); sending them again (--resend-in-doubt) would double them"
         )
+    if rec.answers_reordered:
+        lines.append(
+            f"{_count(rec.answers_reordered, 'call')} answered the ids in another order than the lines sent: each "
+            "line has the id the walk found holding it (ledger and success file)"
+        )
     if rec.note:  # what the comparison could not see (HaloPSA: a listing that could not be had whole)
         lines.append(rec.note)
     return lines

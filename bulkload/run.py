@@ -230,7 +230,10 @@ class Run:
                     written = success[0] if success else None  # the success file, where its thread wrote it
                     self._interrupted(sources, interrupted, "and reconciles it", load_s, written)
                     raise
-            return self._outcome(sources, recon, load_s, success[0] if success else None)
+            # the success file written beside the walk names the ids as the answers did: where the walk paired lines
+            # again (Ledger.pair_by_walk), it is written again from the ledger
+            ahead = success[0] if success and not (recon is not None and recon.answers_reordered) else None
+            return self._outcome(sources, recon, load_s, ahead)
         finally:
             for planner in planners:
                 await planner.close()

@@ -365,6 +365,33 @@ async def test_an_entry_appearing_behind_the_loaders_back_is_named(tmp_path: Pat
     assert rec.remote_totals["per_scope"]["1"]["DKK"]["rows"] == 101
 
 
+@pytest.mark.slow
+async def test_entry_numbers_answered_in_reverse_are_paired_with_their_lines_by_the_walk(tmp_path: Path) -> None:
+    """Each bulk create answers its entry numbers last first (seed 002 promises no order). Before: line 2 was given
+    the entry of the call's last line, and so on; reconciliation named the lines "changed in the API" and exited 3,
+    though the journal held exactly what was sent. The walk's line checks pair each call's lines with its entries
+    again: reconciled, exit 0, and the ledger and the success file name each line's own entry, also for a reconcile
+    afterwards."""
+    data = tmp_path / "entries.csv"
+    write_entries(data, 60)
+    async with running("economic", SandboxOptions(reversed_answers=True)) as url:
+        run = job(tmp_path, [data], url, batch_size=50)
+        report = await load(run, env=CREDS)
+        held = {e["entryNumber"]: e for e in await remote_entries(url)}
+        again = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
+    assert report.exit_code == 0 and report.reconcile.ok, report.reconcile
+    assert report.reconcile.answers_reordered == 3 and report.reconcile.lines_changed_count == 0
+    assert again.reconcile.ok and again.reconcile.answers_reordered == 0
+    rows = read_csv(data)
+    with sqlite3.connect(tmp_path / "run.sqlite") as db:
+        lines = {loc & 0xFFFFFFFF: record_id for loc, record_id in db.execute("SELECT loc, id FROM created")}
+    assert len(lines) == len(rows) == len(held)
+    for line, number in lines.items():
+        row, entry = rows[line - 2], held[number]
+        assert (entry["voucherNumber"], entry["text"]) == (int(row["voucherNumber"]), row["text"]), line
+    assert {int(r["line"]): int(r["entryNumber"]) for r in read_csv(Path(run.success_path))} == lines
+
+
 @given(
     st.lists(st.tuples(st.sampled_from(["DKK", "EUR", "SEK"]), st.integers(-(10**12), 10**12)), max_size=60),
     st.integers(1, 25),
