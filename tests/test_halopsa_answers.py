@@ -708,6 +708,32 @@ async def test_records_answered_in_reverse_are_paired_with_their_rows_by_what_th
     assert {int(r["line"]): int(r["id"]) for r in success} == lines
 
 
+async def test_records_answered_in_reverse_with_a_field_written_the_apis_way_are_paired_by_name(
+    tmp_path: Path,
+) -> None:
+    """The answer lists its records last first and writes a field its own way (tenant_id in capitals): no record
+    holds all a row sent. Before the fallback, every call stopped in doubt (exit 4) though the API stored every row:
+    now they are paired by what identifies a record (the name), each line with the id of the record holding it."""
+
+    async def shouted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method != "POST" or not request.path.startswith("/api/"):
+            return response
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        answer = [{**r, "tenant_id": str(r["tenant_id"]).upper()} for r in json.loads(response.body)]
+        return web.json_response(answer, status=response.status)
+
+    rows = tenants(6, "new")
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    async with serving(halo_app(tmp_path, [], shouted, reversed_answers=True)) as url:
+        report = await load(job(tmp_path, data, url, batch_size=3), env=ENV)
+        by_id = {r["id"]: r for r in await held(url)}
+    assert report.exit_code == 0 and report.reconcile.ok, report.reconcile
+    assert {line: by_id[i]["name"] for line, i in ids_of_lines(tmp_path).items()} == {
+        n + 2: r["name"] for n, r in enumerate(rows)
+    }
+
+
 async def test_an_answer_whose_records_hold_what_no_row_sent_leaves_the_call_in_doubt(tmp_path: Path) -> None:
     """A create's answer names one record another name than any row sent (its records cannot all be paired with the
     rows): no proof of which row each record is, nor that every row was stored. Before: the ids were taken by place

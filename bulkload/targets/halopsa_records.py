@@ -280,8 +280,9 @@ class Resource(RecordKind):
         """For each sent record, the index of the answered record (`found`, each with its id) that holds it: what it
         sent (its id where it updates, and the fields the API keeps as sent, `_compared`, among those the answer's
         records name) as the API holds it (`key`). In request order where each record is its row's; records that
-        hold the same are interchangeable. Where the answer's records name none of the fields sent, in request
-        order. ValueError where they cannot all be paired (a record holding what no row sent)."""
+        hold the same are interchangeable. Where that pairs none (a field the API writes its own way), by the
+        match fields alone (`--match-on`, else name). Where the answer's records name none of the fields sent, in
+        request order. ValueError where they cannot all be paired (a record holding what no row sent)."""
         sent = [as_sent(r) for r in records]
         named = {name for r in found for name in r}
         fields = [["id"] * ("id" in r) + [name for name in r if name in named and self._compared(name)] for r in sent]
@@ -290,14 +291,25 @@ class Resource(RecordKind):
         keys = [self.key(r, f) for r, f in zip(sent, fields)]
         if all(self.key(r, f) == k for r, f, k in zip(found, fields, keys)):
             return list(range(len(sent)))  # the usual answer: in request order
-        shapes = {tuple(f) for f in fields}  # the sets of fields the rows sent: a record is compared by each
-        order = pair(keys, [{self.key(r, list(shape)) for shape in shapes} - {None} for r in found])
+        order = self._paired(found, fields, keys)
+        if order is None:  # a field the API writes its own way (a date as a date-time): by what identifies a record
+            match = self.match_on or ["name"]
+            fields = [["id"] * ("id" in r) + [name for name in match if name in named and name in r] for r in sent]
+            order = self._paired(found, fields, [self.key(r, f) for r, f in zip(sent, fields)]) if all(fields) else None
         if order is None:
             raise ValueError(
                 f"the API answered {len(found)} records that cannot be paired with the {len(sent)} sent by what they "
                 "hold: which row each record is, and whether every row was stored, cannot be told"
             )
         return order
+
+    def _paired(
+        self, found: Sequence[Mapping[str, Any]], fields: Sequence[list[str]], keys: Sequence[str | None]
+    ) -> list[int] | None:
+        """`pair` of the rows' `keys` (each of its row's `fields`) with the answered records `found`, a record
+        compared by each set of fields the rows sent."""
+        shapes = {tuple(f) for f in fields}
+        return pair(keys, [{self.key(r, list(shape)) for shape in shapes} - {None} for r in found])
 
     def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
         return errors_by_index(error, n, field_key="field")
