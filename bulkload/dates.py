@@ -4,8 +4,9 @@
 decided once, from every date of the file, before the first row is sent: `DateEvidence` collects what the values
 prove, `DateEvidence.decide` picks the order or refuses to guess, and `DateFormat.parse` then reads each cell in
 that order only. ISO dates (YYYY-MM-DD, and ISO date-times) carry their own order and are always accepted. A
-given `--date-format` is an order too: a file with a date that proves the other order (`2/13/26` for `%d/%m/%y`) is
-refused whole, for its dates that read both ways (`1/2/26`) would be booked as the wrong day.
+given `--date-format` is an order too: a file with a date that proves the other order (`2/13/26` for `%d/%m/%y`;
+`2026/13/02` for `%Y/%m/%d`, `02 13 2026` for `%d %m %Y`, `20261302` for `%Y%m%d`) is refused whole, for its dates
+that read both ways (`1/2/26`) would be booked as the wrong day.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ _ISO, _SAME = "iso", "same"
 #: what it records of a date of another shape that proves an order ("2/13/26", "13/2/2026 10:00 PM"): read only
 #: with a --date-format, it decides nothing, but the advice to such dates names the order they show
 _SHOWN = {"dmy": "dmy+", "mdy": "mdy+"}
-#: the first date a given strptime format cannot read and the same format with %d and %m swapped can
-_AGAINST = "against"
+#: the first date a given strptime format cannot read and the same format with %d and %m swapped can; and the first
+#: of a shape no order is read from ("2026/02/13", "13 02 2026", "13022026") that the format reads and its swap not
+_AGAINST, _MINE = "against", "mine"
 _OTHER = {"dmy": "mdy", "mdy": "dmy"}
 #: the decision for a file whose dates are all ISO, and for one without dates: no order is needed, and a date of
 #: another shape is rejected (with an order decided it could have been read, and would have decided it)
@@ -91,6 +93,12 @@ def _convert(spec: str, text: str) -> str | None:
         first, _, second, year, clock = parts
         day = _date(year, second, first) if spec == "dmy" else _date(year, first, second)
         return day if day is None or not clock else f"{day}T{clock}"
+    return _by_format(spec, text)
+
+
+def _by_format(spec: str, text: str) -> str | None:
+    """`text` (stripped, ASCII) as an ISO date (or date-time) read with the strptime format `spec` alone, even where
+    it is shaped as ISO, or None when it is no valid date of that format."""
     if " " in text and " " not in spec:  # strptime's %d also takes " 3"
         return None
     try:
@@ -316,6 +324,7 @@ class DateEvidence(Evidence):
             elif (shown := _shown(text)) is not None:
                 kind = _SHOWN[shown]
             else:
+                self._against_format(text, line, field)
                 return
         first = self._first
         if kind not in first:
@@ -328,6 +337,21 @@ class DateEvidence(Evidence):
             and _convert(against[0], text) is None
             and _convert(against[1], text) is not None
         ):
+            first[_AGAINST] = Example(line, field, text)
+
+    def _against_format(self, text: str, line: int, field: str) -> None:
+        """Look at a date of a shape no order is read from (year first, numbers apart by spaces or not apart at all:
+        "2026/13/02", "13 02 2026", "20261302") with the given strptime format and with it swapped: the first only the
+        swapped one reads contradicts the format (_AGAINST), the first only the format reads shows its order (_MINE).
+        A strptime for each text, two for one the format does not read; none without a format given."""
+        against, first = self._against, self._first
+        if against is None or (_AGAINST in first and _MINE in first) or not text.isascii():
+            return
+        given, swapped, _ = against
+        if _convert(given, text) is not None:
+            if _MINE not in first and _by_format(swapped, text.strip()) is None:
+                first[_MINE] = Example(line, field, text)
+        elif _AGAINST not in first and _by_format(swapped, text.strip()) is not None:
             first[_AGAINST] = Example(line, field, text)
 
     def decide(self, given: str | None, path: str) -> DateFormat:
@@ -386,11 +410,19 @@ class DateEvidence(Evidence):
             return fmt
         given, instead = shlex.quote(given), shlex.quote(instead)  # as a shell takes them back: '%d/%m/%Y %H:%M'
         said = f"{path}: --date-format {given} reads dates {_ORDERS[own]}, but {proof} is {_ORDERS[other]}"
-        mine = [example for kind in (own, _SHOWN[own]) if (example := self._first.get(kind)) is not None]
+        mine = [example for kind in (own, _SHOWN[own], _MINE) if (example := self._first.get(kind)) is not None]
         if mine:
             raise ConfigError(
                 f"{said}, and {min(mine)} {_ORDERS[own]}: the file writes dates in both orders, so its dates that "
                 "read both ways cannot be known: fix the file. Nothing was sent"
+            )
+        if fmt.spec not in _ORDERS and _ISO_DATE(datetime(2001, 2, 3).strftime(swap[1])[:10]):
+            # the swap writes dates shaped as ISO in another order (%Y-%d-%m): no format reads them (_check_spec)
+            raise ConfigError(
+                f"{said}, which only the format {instead} reads: the file's dates are {_ORDERS[other]}, and read "
+                f"{_ORDERS[own]} its dates that read both ways would be booked as the wrong day. No --date-format "
+                "reads them, as a date written YYYY-MM-DD is always read as ISO: write the file's dates as ISO "
+                "YYYY-MM-DD. Nothing was sent"
             )
         raise ConfigError(
             f"{said}, which only --date-format {instead} reads: the file's dates are {_ORDERS[other]}, and read "

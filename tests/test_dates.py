@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import shlex
 from datetime import date
 
@@ -313,6 +314,45 @@ def test_a_given_format_a_date_of_the_file_contradicts_is_refused(
     )
     assert (" " in instead) == told.startswith("'")
     assert decide(values, shlex.split(told)[0]).spec == instead  # the format it names reads the file
+
+
+@pytest.mark.parametrize(
+    ("given", "mine", "against", "instead"),
+    [
+        # found by testers: only dates apart by -, . or / with the day or month first were checked against the format
+        ("%Y/%m/%d", "2026/02/13", "2026/13/02", "%Y/%d/%m"),
+        ("%Y.%d.%m", "2026.13.02", "2026.02.13", "%Y.%m.%d"),
+        ("%d %m %Y", "13 02 2026", "02 13 2026", "'%m %d %Y'"),
+        ("%d%m%Y", "13022026", "02132026", "%m%d%Y"),
+        ("%Y%m%d", "20260213", "20261302", "%Y%d%m"),
+        ("%m%d%y", "021326", "130226", "%d%m%y"),
+    ],
+)  # fmt: skip
+def test_a_given_format_is_refused_for_a_date_of_any_shape_that_only_its_swap_reads(
+    given: str, mine: str, against: str, instead: str
+) -> None:
+    own, other = ("day first", "month first") if given.index("d") < given.index("m") else ("month first", "day first")
+    said = f"--date-format {shlex.quote(given)} reads dates {own}, but line 3 date {against!r} is {other}"
+    with pytest.raises(ConfigError, match=re.escape(f"{said}, which only --date-format {instead} reads")):
+        decide(["2026-01-01", against], given)
+    assert decide(["2026-01-01", against], shlex.split(instead)[0]).spec == shlex.split(instead)[0]
+    # a file of both orders is refused, as one of dates apart by -, . or /
+    with pytest.raises(ConfigError, match=re.escape(f"{said}, and line 2 date {mine!r} {own}: the file writes dates")):
+        decide([mine, against], given)
+    assert decide([mine, "2026-01-01"], given).spec == given
+
+
+def test_a_given_format_like_iso_is_refused_for_a_date_only_its_swap_reads() -> None:
+    # a date shaped as ISO in another order: no --date-format reads it (a YYYY-MM-DD date is always ISO)
+    with pytest.raises(ConfigError) as info:
+        decide(["2026-01-02", "2026-13-02"], "%Y-%m-%d")
+    assert str(info.value) == (
+        "entries.csv: --date-format %Y-%m-%d reads dates month first, but line 3 date '2026-13-02' is day first, "
+        "which only the format %Y-%d-%m reads: the file's dates are day first, and read month first its dates that "
+        "read both ways would be booked as the wrong day. No --date-format reads them, as a date written YYYY-MM-DD "
+        "is always read as ISO: write the file's dates as ISO YYYY-MM-DD. Nothing was sent"
+    )
+    assert decide(["2026-01-02", "2026-02-30", "20260102"], "%Y-%m-%d").spec == "%Y-%m-%d"  # no day: rejected by row
 
 
 def test_a_given_format_is_refused_for_a_file_of_both_orders_and_kept_for_dates_of_neither() -> None:
