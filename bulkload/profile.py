@@ -16,6 +16,7 @@ import difflib
 import functools
 import logging
 import os
+import re
 import sqlite3
 import threading
 import unicodedata
@@ -481,9 +482,23 @@ def _unknown_keys(path: str, unknown: dict[str, int], fields: frozenset[str], ta
 
 def did_you_mean(name: str, fields: Iterable[str]) -> str:
     """ ", did you mean 'vatCode'?" for a name that is a field written another way, else ""."""
-    close = difflib.get_close_matches(name, list(fields), n=1, cutoff=0.75)
-    by_case = [f for f in fields if f.lower() == name.lower()]
-    return f", did you mean {(by_case or close)[0]!r}?" if by_case or close else ""
+    near = nearest(name, fields)
+    return f", did you mean {near!r}?" if near is not None else ""
+
+
+def nearest(name: str, fields: Iterable[str]) -> str | None:
+    """The one of `fields` that `name` writes another way: in another case or spacing ("Voucher number" for
+    voucherNumber), else with a typo (difflib, 0.75); None for none."""
+    fields = list(fields)
+    folded = _folded(name)
+    by_case = [f for f in fields if _folded(f) == folded]
+    close = by_case or difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _folded(name: str) -> str:
+    """A name without case, white space, `_` and `-`: "Voucher_number" and "voucherNumber" are one."""
+    return re.sub(r"[\s_\-]+", "", name).casefold()
 
 
 def _is_utf8(source: Source, line_no: int, other: int = 0) -> ConfigError:

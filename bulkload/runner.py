@@ -21,6 +21,7 @@ import msgspec
 from . import ledger_pg, logs, prestart
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
+from .columns import missing, refusal
 from .doubt import way_on
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped, command_on
 from .job import Job, address, mapping_typos
@@ -50,7 +51,8 @@ log = logging.getLogger(__name__)
 
 
 def open_sources(job: Job, target: Target) -> list[Source]:
-    """Open every file before anything is sent: unreadable files and unknown columns stop the run here."""
+    """Open every file before anything is sent: unreadable files, unknown columns and missing ones (columns.py) stop
+    the run here."""
     for path in job.files:
         check_regular(path)
     sources = [job.source(path, target.kind_of(i).secret_fields) for i, path in enumerate(job.files)]
@@ -58,7 +60,8 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         fields = source.fields()
         if fields is None:
             continue
-        known = target.kind_of(file_idx).fields
+        kind = target.kind_of(file_idx)
+        known = kind.fields
         unknown = [f for f in fields if f not in known]
         typos = mapping_typos(job.columns, source.header() or [], unknown)
         if typos:
@@ -72,14 +75,9 @@ def open_sources(job: Job, target: Target) -> list[Source]:
                 f"above the header, remove them; else name the columns as the fields are named or map them in the "
                 f"[columns] table of --config. Fields: {', '.join(sorted(known))}"
             )
-        if unknown:
-            # quoted as Python writes text: an invisible character ('amount\u200b') shows, not a name like a field's
-            named = ", ".join(f"{f!r}{did_you_mean(f, known)}" for f in unknown)
-            raise ConfigError(
-                f"{source.path}: column(s) {named} are not {target.name} fields; map them to a "
-                f'field (or to "" to drop them) in the [columns] table of --config. '
-                f"Fields: {', '.join(sorted(known))}"
-            )
+        lacking = missing(kind, fields)
+        if unknown or lacking:
+            raise refusal(str(source.path), fields, unknown, lacking, kind, target.name)
     return sources
 
 

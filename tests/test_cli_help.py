@@ -147,7 +147,7 @@ def test_a_mistyped_column_is_refused_with_the_nearest_field(
     path = tmp_path / "e.csv"
     path.write_text(ENTRIES.format(amount="ammount"))
     assert main(["load", "economic", str(path), "--dry-run"]) == 2
-    assert "'ammount', did you mean 'amount'?" in capsys.readouterr().err
+    assert "no column amount (did you mean 'ammount'?): every economic row needs it" in capsys.readouterr().err
 
 
 def test_title_lines_above_the_header_are_named_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -170,7 +170,7 @@ def test_a_column_with_an_invisible_character_is_shown_escaped(
     path = tmp_path / "e.csv"
     path.write_text(ENTRIES.format(amount=name), encoding="utf-8")
     assert main(["load", "economic", str(path), "--dry-run"]) == 2
-    assert f"column(s) {shown}, did you mean 'amount'? are not economic fields" in capsys.readouterr().err
+    assert f"no column amount (did you mean {shown}?)" in capsys.readouterr().err
 
 
 def test_a_column_mapping_naming_a_column_the_file_lacks_says_which_is_close(

@@ -56,6 +56,13 @@ def int_fields(struct: type[msgspec.Struct]) -> frozenset[str]:
     return frozenset(f.encode_name for f in info.fields if whole(f.type))
 
 
+def required_fields(struct: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The fields of `struct` without a default, by their input names, in its order: a row without one is rejected."""
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return tuple(f.encode_name for f in info.fields if f.required)
+
+
 class RecordKind:
     """What one input file holds, and how its records go to the API: its fields, how a row is validated and
     grouped, how records are encoded, totalled and sent, and what the answer says. Subclasses set the attributes
@@ -91,6 +98,12 @@ class RecordKind:
     def validate(self, row: dict[str, Any]) -> Any:
         """Coerce and check one source row; raise errors.RowInvalid. Runs once per row: keep it lean."""
         raise NotImplementedError
+
+    def required(self) -> Sequence[tuple[str, ...]]:
+        """The columns a CSV file of the kind must have, of each tuple at least one: a row without them is rejected,
+        so a file without them is refused before the first call (an empty cell of one stays its row's rejection).
+        By default none."""
+        return ()
 
     def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
         """The group a source row belongs to, from its trimmed values as read (before validation, so that a bad

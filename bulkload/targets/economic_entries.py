@@ -17,7 +17,7 @@ from ..http import decoded
 from ..model import Chunk, Totals
 from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, minor_units
 from ..numbers import whole_reason
-from .base import RecordKind, Unreadable, int_fields, key_number
+from .base import RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
 from .reasons import errors_by_index, row_invalid
 
@@ -100,6 +100,7 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
 
 _FIELDS = frozenset(DraftEntry.__struct_fields__)
+_REQUIRED = required_fields(DraftEntry)
 #: Decimals go out as JSON numbers with the digits as read
 _encoder = msgspec.json.Encoder(decimal_format="number")
 _decode_entries = msgspec.json.Decoder(list[DraftEntry]).decode
@@ -231,6 +232,10 @@ class DraftEntries(RecordKind):
         self._last_key: tuple[Any, Any, str | Unreadable] = (None, None, "")
         if journal is None:
             self.validate = self._convert  # type: ignore[method-assign]  # per row: skip the journal check
+
+    def required(self) -> list[tuple[str, ...]]:
+        """Every field an entry must have; the journal only where no --journal gives rows without one theirs."""
+        return [(name,) for name in _REQUIRED if name != "journalNumber" or self.journal is None]
 
     def validate(self, row: dict[str, Any]) -> DraftEntry:
         given = row.setdefault("journalNumber", self.journal)

@@ -135,6 +135,11 @@ class Resource(RecordKind):
     def destination(self) -> dict[str, str]:
         return {"resource": self.name}
 
+    def required(self) -> list[tuple[str, ...]]:
+        """No field of the schema is required, but with --match-on a row without its fields and without an id
+        matches nothing (validate)."""
+        return [(name, "id") for name in self.match_on]
+
     def key(self, record: Mapping[str, Any], fields: Sequence[str] | None = None) -> str | None:
         """The match fields' values (or those of `fields`) as text, each as its field's type, so that a CSV's "5"
         meets the API's 5 (and an API's "5" or 5.0 the CSV's 5). None — matching nothing — when one is missing or

@@ -12,7 +12,7 @@ from ..errors import APIError, RowInvalid
 from ..model import NO_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, decimals, iso_code
 from ..money import minor_units as exact_units
-from .base import RecordKind
+from .base import RecordKind, required_fields
 from .payorcrm_answers import Reading, read
 from .reasons import errors_by_index, json_cell, row_invalid
 
@@ -151,6 +151,7 @@ class Upload(RecordKind):
         self.key_field = key_field
         self.path = f"/jsonApi/upload/{name}"
         self.fields = frozenset(struct.__struct_fields__)
+        self._required = required_fields(struct)
         # a nested value's numbers as sent, exactly: a part of a refused chunk is encoded again from these
         self._decode = msgspec.json.Decoder(list[struct], float_hook=Decimal).decode  # type: ignore[valid-type]
         #: the answer read last: (its body, its chunk, what it says)
@@ -158,6 +159,9 @@ class Upload(RecordKind):
 
     def destination(self) -> dict[str, str]:
         return {"kind": self.name}
+
+    def required(self) -> list[tuple[str, ...]]:
+        return [(name,) for name in self._required]
 
     def group_key(self, row: Mapping[str, Any]) -> str | None:
         """An invoice by its number, a customer by its customerno: what a later load must not upload again."""
@@ -277,6 +281,10 @@ class Invoices(Upload):
         #: customer number -> why it did not load; customer numbers that did (from the earlier phase)
         self.failed: dict[str, str] = {}
         self.known: set[str] | None = None
+
+    def required(self) -> list[tuple[str, ...]]:
+        """The fields an invoice must have; its currency too where amounts are in major units (minor_units)."""
+        return [*super().required(), *([("currency",)] if self.amount_unit == "major" else [])]
 
     def validate(self, row: dict[str, Any]) -> Any:
         currency = row.get("currency") if isinstance(row.get("currency"), str) else None

@@ -15,7 +15,7 @@ from ..errors import APIError, RowInvalid, RowsRefused
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units
-from .base import RecordKind, Unreadable, int_fields, key_number
+from .base import RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
 from .reasons import row_invalid
 
@@ -66,6 +66,11 @@ class EntryRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
         _hundredths(self.amount, "amount")
 
 
+#: what finds a cost, and what a row may change of it: a row gives one of each at least
+_FOUND_BY = ("costId", "entryDefinitionId")
+_CHANGES = ("IsOptional", "Amount", "Comment")
+
+
 class CostRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A change to one seller or buyer cost of a case, found by its id or its entry definition."""
 
@@ -86,7 +91,7 @@ class CostRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
             _hundredths(self.Amount, "Amount")
 
     def changes(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("IsOptional", "Amount", "Comment") if getattr(self, k) is not None}
+        return {k: getattr(self, k) for k in _CHANGES if getattr(self, k) is not None}
 
 
 class Definition(msgspec.Struct, kw_only=True):
@@ -213,6 +218,10 @@ class Entries(OnCase):
         self.definitions: dict[str, Definition] | None = (
             None if definitions is None else {k: msgspec.convert(v, Definition) for k, v in definitions.items()}
         )
+
+    def required(self) -> list[tuple[str, ...]]:
+        # entryDate too where the cost type books entries, which only its definition says (looked up later)
+        return [(name,) for name in required_fields(EntryRow)]
 
     def validate(self, row: dict[str, Any]) -> Any:
         case = row.get("caseId")
@@ -376,6 +385,10 @@ class Costs(OnCase):
     def __init__(self) -> None:
         self._costs: OrderedDict[tuple[int, str], list[_Cost]] = OrderedDict()
         self._cost_locks: dict[tuple[int, str], anyio.Lock] = {}
+
+    def required(self) -> list[tuple[str, ...]]:
+        """The case and side, the cost (by id or entry definition) and something to change (as CostRow checks)."""
+        return [*((name,) for name in required_fields(CostRow)), _FOUND_BY, _CHANGES]
 
     def validate(self, row: dict[str, Any]) -> Any:
         try:

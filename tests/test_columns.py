@@ -1,0 +1,116 @@
+"""A file without a column every row needs is refused before the first call, against each target's real sandbox;
+an empty cell of a column the file has stays its row's rejection."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from conftest import CREDS
+
+from bulkload import Job, load
+from bulkload.cli import main
+from bulkload.errors import ConfigError
+from bulkload.sandbox import SandboxOptions, running
+
+ENV = {
+    **CREDS,
+    "VISMA_CORE_TOKEN": "test-core-token",
+    "PAYORCRM_API_KEY": "test-key",
+    "PAYORCRM_API_SECRET": "test-secret",
+    "HALO_CLIENT_ID": "halo-test-client",
+    "HALO_CLIENT_SECRET": "halo-test-secret",
+}
+ENTRIES = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency", "accountNumber"]
+
+
+def write(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def without(header: list[str], row: list[Any], *names: str) -> tuple[list[str], list[Any]]:
+    """`header` and `row` without the columns `names`."""
+    keep = [i for i, name in enumerate(header) if name not in names]
+    return [header[i] for i in keep], [row[i] for i in keep]
+
+
+async def requests_seen(url: str) -> int:
+    async with aiohttp.ClientSession() as s, s.get(url.split("/journalsapi")[0] + "/_sandbox/stats") as r:
+        return int((await r.json())["requests"])
+
+
+#: (target, options, file name, header, a row, the refusal's start); the file lacks what the refusal names
+LACKING = [
+    # found by testers: every row was rejected one by one, and the run exited 1
+    ("economic", {}, "entries.csv", *without(ENTRIES, [5, 1, 1, "2026-11-01", "10.00", "DKK", 1010], "amount"),
+     "no column amount: every economic row needs it, so every row would be rejected. The file's columns: "
+     "'entryTypeNumber', 'journalNumber', 'voucherNumber', 'date', 'currency', 'accountNumber'. Name the column so"),
+    # a journal given for the rows (--journal) needs no column of its own; the rest do
+    ("economic", {"journal": 1}, "entries.csv",
+     ["entryTypeNumber", "Voucher number", "date", "Amount", "currency"], [5, 1, "2026-11-01", "10.00", "DKK"],
+     "no columns voucherNumber (did you mean 'Voucher number'?); amount (did you mean 'Amount'?): every economic "
+     "row needs them"),
+    ("visma-core", {}, "orders.csv", ["caseId", "amount", "entryDate", "orderId"], [1, "10.00", "2026-11-01", "7"],
+     "no column accountingCostType: every visma-core row needs it"),
+    ("visma-core", {"kind": "costs"}, "costs.csv", ["caseId", "type", "Amount", "Beløb"], [1, "Buyer", "10.00", "1"],
+     "no column costId or entryDefinitionId: every visma-core row needs one of them"),
+    ("payorcrm", {"kind": "invoices", "amount_unit": "major"}, "invoices.csv",
+     ["customerNumber", "invoiceNumber", "invoiceAmount"], ["C1", "I1", "10.50"],
+     "no column currency: every payorcrm row needs it"),
+    ("payorcrm", {"kind": "customers"}, "customers.csv", ["customerno", "e-mail"], ["C1", "a@example.com"],
+     "no column emailaddress1: every payorcrm row needs it"),
+    ("halopsa", {"match_on": "name"}, "XeroDetails.csv", ["tenant_id", "tenant_name"], ["t1", "Acme"],
+     "no column name or id: every halopsa row needs one of them"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("target", "options", "name", "header", "row", "said"), LACKING)
+async def test_a_file_without_a_column_every_row_needs_is_refused_before_the_first_call(
+    tmp_path: Path, target: str, options: dict[str, Any], name: str, header: list[str], row: list[Any], said: str
+) -> None:
+    data = write(tmp_path / name, header, [row])
+    with anyio.fail_after(60):
+        async with running(target, SandboxOptions(window_limit=0)) as url:
+            job = Job(
+                target=target, files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
+                target_options=options,
+            )  # fmt: skip
+            with pytest.raises(ConfigError) as info:
+                await load(job, env=ENV)
+            assert await requests_seen(url) == 0
+    message = str(info.value)
+    assert message.startswith(f"{data}: {said}"), message
+    assert message.endswith("; nothing was sent"), message
+    assert not (tmp_path / "run.sqlite").exists()
+
+
+def test_a_missing_column_exits_2_and_others_no_field_are_named_beside_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header, row = without(ENTRIES, [5, 1, 1, "2026-11-01", "10.00", "DKK", 1010], "currency")
+    data = write(tmp_path / "e.csv", [*header, "Notes"], [[*row, "x"]])
+    assert main(["load", "economic", str(data), "--dry-run"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "no column currency: every economic row needs it" in err
+    assert "[columns] table of --config; column(s) 'Notes' are no economic fields" in err
+
+
+async def test_an_empty_cell_of_a_column_the_file_has_rejects_its_row_only(tmp_path: Path) -> None:
+    rows = [[5, 1, 1, "2026-11-01", "10.00", "DKK", 1010], [5, 1, 1, "2026-11-01", "-10.00", "DKK", 5820]]
+    rows += [[5, 1, 2, "2026-11-01", "", "DKK", 1010]]
+    data = write(tmp_path / "e.csv", ENTRIES, rows)
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"))
+            report = await load(job, env=ENV)
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 1, 1)
+    rejected = csv.DictReader(Path(str(report.rejects_file)).read_text(encoding="utf-8").splitlines())
+    assert [(r["line"], r["field"]) for r in rejected] == [("4", "amount")]
