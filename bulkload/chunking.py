@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
 from .masking import scrub, secret_texts
-from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest
+from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .numbers import NumberFormat, whole_number, whole_reason
 from .regroup import NEIGHBOUR, RUN, SAME_LINES, Placed, copies, keyed, repeated
 from .sources import BadRow, JsonExponent, Row
@@ -485,7 +485,7 @@ class Planner:
                 len(group.lines),
                 total,
                 (sum(map(abs, units)) + total) // 2,
-                kind.imbalance(group.records, units),
+                imbalance_text(kind.imbalance(group.records, units)),
                 digest,
             ),
         )

@@ -31,7 +31,19 @@ import msgspec
 from . import ledger_pg, origins
 from .errors import LedgerError, LedgerWriteError, SharedUnfinished, command_on
 from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, STATEMENTS
-from .model import CHECKS_VERSION, NO_ID, TRANSITIONS, ChunkState, GroupInfo, Known, RowOutcome, Totals, alike
+from .model import (
+    CHECKS_VERSION,
+    NO_ID,
+    NO_IMBALANCE,
+    TRANSITIONS,
+    ChunkState,
+    GroupInfo,
+    Known,
+    RowOutcome,
+    Totals,
+    alike,
+    imbalance_of,
+)
 from .pairing import pair
 from .redact import known, redact
 from .sent_count import SentCount
@@ -951,15 +963,16 @@ class Ledger:
                     listed.append((key, (lines, total, debit), found))
         return n, listed
 
-    def unbalanced(self, limit: int) -> tuple[int, list[tuple[str, int]]]:
-        """How many loaded groups do not balance in the input, and the first `limit` (key, imbalance)."""
+    def unbalanced(self, limit: int) -> tuple[int, list[tuple[str, dict[str, int] | int]]]:
+        """How many loaded groups do not balance in the input, and the first `limit` (key, imbalance: currency ->
+        minor units, or those summed over currencies as a ledger of an older bulkload kept them, model.imbalance_of)."""
         sql = (
             "FROM groups g JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
-            "WHERE c.state = 'done' AND g.imbalance != '0'"
+            f"WHERE c.state = 'done' AND g.imbalance != '{NO_IMBALANCE}'"
         )
         (n,) = self._db.execute(f"SELECT COUNT(*) {sql}").fetchone()
         listed = self._db.execute(f"SELECT g.key, g.imbalance {sql} ORDER BY g.key LIMIT ?", (limit,)).fetchall()
-        return n, [(key, int(imbalance)) for key, imbalance in listed]
+        return n, [(key, imbalance_of(imbalance)) for key, imbalance in listed]
 
     def expected(self) -> dict[str, Totals]:
         """Control totals of what loaded, as sent, per scope and currency (see Totals)."""

@@ -144,17 +144,36 @@ class RowOutcome(NamedTuple):
     group: str = ""
 
 
+#: the imbalance of a group that balances (or has nothing to balance), as the ledger keeps it
+NO_IMBALANCE = "0"
+
+
 class GroupInfo(NamedTuple):
     """One group of a chunk, in the chunk's order: its key ("" for a row of no group), how many lines it has,
-    its control totals in minor units (sum, sum of the positive amounts, how far it is from balancing), and its
-    `group_digest` (0 for a row of no group)."""
+    its control totals in minor units (sum, sum of the positive amounts), how far it is from balancing (as the
+    ledger keeps it: imbalance_text), and its `group_digest` (0 for a row of no group)."""
 
     key: str
     lines: int
     total: int = 0
     debit: int = 0
-    imbalance: int = 0
+    imbalance: str = NO_IMBALANCE
     digest: int = 0
+
+
+def imbalance_text(by_currency: dict[str, int]) -> str:
+    """How far a group is from balancing (RecordKind.imbalance: currency -> minor units) as the ledger keeps it:
+    NO_IMBALANCE, else JSON such as `{"DKK":100,"EUR":50}`."""
+    return msgspec.json.encode(by_currency).decode() if by_currency else NO_IMBALANCE
+
+
+def imbalance_of(text: str) -> dict[str, int] | int:
+    """imbalance_text's `text` read back: currency -> minor units; an int where a ledger of an older bulkload kept
+    the minor units summed over currencies."""
+    if text.startswith("{"):
+        by_currency: dict[str, int] = msgspec.json.decode(text, type=dict[str, int])
+        return by_currency
+    return int(text)
 
 
 class Codec(Protocol):

@@ -16,7 +16,7 @@ from .model import Reconciled
 
 class Groups(msgspec.Struct, kw_only=True):
     """What the report says of groups (vouchers, orders, …): counts per bucket, the loaded ones that do not
-    balance in the input (`imbalance_minor_units`), why groups were skipped; the lists hold the first 100."""
+    balance in the input (unbalanced_entry), why groups were skipped; the lists hold the first 100."""
 
     name: str
     loaded: int
@@ -25,6 +25,18 @@ class Groups(msgspec.Struct, kw_only=True):
     unbalanced: int
     unbalanced_list: list[dict[str, Any]]
     skipped_reasons: list[str]
+
+
+def unbalanced_entry(group: str, imbalance: dict[str, int] | int) -> dict[str, Any]:
+    """A group of `Groups.unbalanced_list`: its label and `imbalance_minor_units`, how far it is from balancing in its
+    currency; for a group of several currencies that do not balance, `imbalance_by_currency` (currency -> minor units)
+    and `imbalance_minor_units` null, as minor units of two currencies add up to no amount. `imbalance`: as
+    Ledger.unbalanced gives it (an int: an older ledger's, summed over currencies)."""
+    if isinstance(imbalance, int):
+        return {"group": group, "imbalance_minor_units": imbalance}
+    if len(imbalance) == 1:
+        return {"group": group, "imbalance_minor_units": next(iter(imbalance.values()))}
+    return {"group": group, "imbalance_minor_units": None, "imbalance_by_currency": imbalance}
 
 
 class Quota(msgspec.Struct, kw_only=True):

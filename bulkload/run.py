@@ -50,7 +50,7 @@ from .progress import Snapshot, shown
 from .reconcile import reconcile
 from .recount import RECOUNT, Recount
 from .report import rejects_fields, write_in_doubt, write_rejects_files, write_report, write_success
-from .results import Groups, Quota, Report
+from .results import Groups, Quota, Report, unbalanced_entry
 from .shared_limits import with_budget
 from .side_by_side import side_by_side
 from .sources import Source
@@ -530,7 +530,7 @@ class Run:
             rejected=counts["rejected"],
             skipped=counts["skipped"],
             unbalanced=unbalanced,
-            unbalanced_list=[{"group": kind.group_label(key), "imbalance_minor_units": units} for key, units in listed],
+            unbalanced_list=[unbalanced_entry(kind.group_label(key), imbalance) for key, imbalance in listed],
             skipped_reasons=ledger.skipped_reasons(REPORT_LIST),
         )
 

@@ -70,7 +70,8 @@ def test_body_is_the_whole_chunk_encoded_once() -> None:
     _, (chunk,) = plan(rows([(1, 2)]))
     assert msgspec.json.decode(chunk.body, type=list[DraftEntry]) == chunk.records
     assert chunk.lines == [2, 3]
-    assert [tuple(g)[:5] for g in chunk.groups] == [("1:1", 2, 300, 300, 300)]  # 1.00 + 2.00 on account 1010 only
+    # 1.00 + 2.00 on account 1010 only; how far from balancing, per currency, as the ledger keeps it
+    assert [tuple(g)[:5] for g in chunk.groups] == [("1:1", 2, 300, 300, '{"DKK":300}')]
     assert chunk.groups[0].digest == group_digest(reversed(chunk.checks or []))  # its lines, in any order
 
 

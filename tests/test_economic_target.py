@@ -212,11 +212,15 @@ def test_a_voucher_balances_when_its_account_sides_sum_to_zero() -> None:
         {k: v for k, v in {**ROW, "amount": "100.00", "contraAccountNumber": "5600"}.items() if k != "accountNumber"}
     )
 
-    def imbalance(records: list[DraftEntry]) -> int:
+    def imbalance(records: list[DraftEntry]) -> dict[str, int]:
         return t.imbalance(records, [t.units(r) for r in records])
 
-    assert imbalance([debit, credit]) == 0 and imbalance([both]) == 0 and imbalance([debit, contra_only]) == 0
-    assert imbalance([debit]) == 10000 and imbalance([debit, debit, credit]) == 10000
+    assert imbalance([debit, credit]) == {} and imbalance([both]) == {} and imbalance([debit, contra_only]) == {}
+    assert imbalance([debit]) == {"DKK": 10000} and imbalance([debit, debit, credit]) == {"DKK": 10000}
+    # per currency: minor units of two currencies add up to no amount (found by testers: EUR and DKK were summed)
+    euro = check({**ROW, "amount": "-100.00", "currency": "EUR", "accountNumber": "5600"})
+    assert imbalance([debit, euro]) == {"DKK": 10000, "EUR": 10000}
+    assert imbalance([debit, euro, credit]) == {"EUR": 10000}
 
 
 def test_errors_array_names_the_bad_entries() -> None:

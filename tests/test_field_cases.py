@@ -688,6 +688,43 @@ async def test_the_report_names_the_vouchers_that_do_not_balance(tmp_path: Path)
 
 
 @pytest.mark.slow
+async def test_a_voucher_of_several_currencies_is_told_its_imbalance_per_currency(tmp_path: Path) -> None:
+    # found by testers: the report added the minor units of EUR and DKK lines into one figure
+    data = write(
+        tmp_path / "e.csv",
+        "\n".join(
+            [
+                HEADER,
+                "5;1;1;2026-10-31;100.00;EUR;1010;sale",
+                "5;1;1;2026-10-31;-745.00;DKK;5600;sale",
+                "5;1;2;2026-10-31;100.00;DKK;1010;off",
+                "5;1;2;2026-10-31;-99.00;DKK;5600;off",
+                "5;1;3;2026-10-31;100.00;EUR;1010;ok",
+                "5;1;3;2026-10-31;-100.00;EUR;5600;ok",
+                "5;1;3;2026-10-31;745.00;DKK;1010;ok",
+                "5;1;3;2026-10-31;-745.00;DKK;5600;ok",
+            ]
+        )
+        + "\n",
+    )
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(data, url), env=CREDS)
+    groups = report.groups
+    assert groups.loaded == 3 and groups.unbalanced == 2
+    assert groups.unbalanced_list == [
+        {
+            "group": "voucher 1 (journal 1)",
+            "imbalance_minor_units": None,
+            "imbalance_by_currency": {"EUR": 10000, "DKK": 74500},
+        },
+        {"group": "voucher 2 (journal 1)", "imbalance_minor_units": 100},  # one currency: as before
+    ]
+    written = msgspec.json.decode(Path(job(data, url).report or "").read_bytes())
+    assert written["groups"]["unbalanced_list"][0]["imbalance_by_currency"] == {"EUR": 10000, "DKK": 74500}
+
+
+@pytest.mark.slow
 async def test_a_regrouped_file_killed_mid_run_resumes_exactly_once(tmp_path: Path) -> None:
     # the regrouped plan must come out the same on resume, or its chunks' keys would not be found again
     rows = [f"5;1;{v};2026-10-31;{v}.00;DKK;1010;Sale {v}" for v in range(1, 3001)]

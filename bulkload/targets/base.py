@@ -163,10 +163,11 @@ class RecordKind:
         than one line, where a kind has it."""
         return None
 
-    def imbalance(self, records: Sequence[Any], units: Sequence[int]) -> int:
-        """How far a group's lines (with their `units`) are from balancing, in minor units summed over currencies
-        (0: balanced, or nothing to balance)."""
-        return 0
+    def imbalance(self, records: Sequence[Any], units: Sequence[int]) -> dict[str, int]:
+        """How far a group's lines (with their `units`) are from balancing, per currency: currency -> minor units
+        (above 0) of each that does not balance; minor units of two currencies add up to no amount. Empty: balanced,
+        or nothing to balance."""
+        return {}
 
     def sort_account(self, record: Any) -> Hashable | None:
         """What an export sorted by account sorts a line by (its account), where the kind's groups balance

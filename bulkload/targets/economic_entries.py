@@ -316,7 +316,7 @@ class DraftEntries(RecordKind):
     def line_check(self, record: DraftEntry, units: int) -> int:
         return _line_check(units, record)
 
-    def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> int:
+    def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> dict[str, int]:
         """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
         contra account; a voucher balances when what is left over sums to zero in each currency."""
         first = records[0].currency if records else ""
@@ -331,7 +331,11 @@ class DraftEntries(RecordKind):
                     left += side * u
                 else:
                     others[r.currency] = others.get(r.currency, 0) + side * u
-        return abs(left) + sum(map(abs, others.values()))
+        if not (left or others):
+            return {}
+        out = {first: abs(left)} if left else {}
+        out.update((currency, abs(n)) for currency, n in others.items() if n)
+        return out
 
     def sort_account(self, record: DraftEntry) -> tuple[int | None, int | None, int | None]:
         """The account side a line posts to (account, customer, supplier), as imbalance reads it."""
