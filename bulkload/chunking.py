@@ -30,7 +30,7 @@ from .errors import RowInvalid, SourceError
 from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .numbers import NumberFormat, whole_number, whole_reason
-from .regroup import NEIGHBOUR, RUN, SAME_LINES, Placed, copies, keyed, repeated
+from .regroup import GIVEN_AGAIN, NEIGHBOUR, RUN, SAME_LINES, Placed, copies, keyed, repeated
 from .sources import BadRow, JsonExponent, Row
 from .targets.base import RecordKind, Target
 
@@ -402,15 +402,15 @@ class Planner:
             if more <= 0
             else f"{', '.join(shown[:_COPIES_SHOWN])} and {more} more"
         )
-        name = kind.group_name
+        name, given = kind.group_name, kind.group_label(key) + GIVEN_AGAIN.format(n=len(parts))
         if how == SAME_LINES:
             return (
-                f"{kind.group_label(key)} is given {len(parts)} times, as the same lines ({where}): a duplicate "
+                f"{given}as the same lines ({where}): a duplicate "
                 "export? Which is meant cannot be told, so none is loaded: remove all but one copy (where each is "
                 "meant, give the lines once with their amounts summed)"
             )
         return (
-            f"{kind.group_label(key)} is given {len(parts)} times, each a whole {name} {how} ({where}): a duplicate "
+            f"{given}each a whole {name} {how} ({where}): a duplicate "
             "export, or a correction appended? Which is meant cannot be told, so none is loaded: remove all but one "
             f"copy (where they are the lines of one {name}, as in a file sorted by account, put them one after "
             f"another: sort the file by {name})"

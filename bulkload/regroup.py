@@ -39,6 +39,10 @@ NEIGHBOUR = "neighbour"
 RUN = "run"
 #: how a group's runs are copies of it (copies): each the same lines, or each balancing on its own
 SAME_LINES, BALANCED = "the same lines", "balancing on its own"
+#: how the reason a group is refused for as given more than once begins (its label, then this), and a LIKE pattern
+#: of such reasons, which tells a group the planner refused so from one it regrouped
+GIVEN_AGAIN = " is given {n} times, "
+GIVEN_AGAIN_LIKE = "% is given % times, %"
 
 
 class Placed(NamedTuple):

@@ -485,7 +485,7 @@ def _reading(profile: Mapping[str, Any]) -> str:
     if not profile.get("date_evidence", "").startswith("no "):
         orders = {"dmy": "dates day first", "mdy": "dates month first", "iso": "ISO dates"}
         parts.append(orders.get(profile["date_format"], f"dates as {profile['date_format']}"))
-    if not profile.get("grouped", True):
+    if not profile.get("grouped", True) and profile.get("apart"):  # none: each group apart was given twice
         parts.append(f"regrouped: the lines of {profile['apart']} were apart")
     return ", ".join(parts)
 

@@ -46,6 +46,7 @@ from .limits import Limits
 from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resumable, run_chunks
 from .planning import Planning, PlanningInProcess, PlanSpec, planning_for
+from .profile import as_planned
 from .progress import Snapshot, shown
 from .reconcile import reconcile
 from .recount import RECOUNT, Recount
@@ -489,7 +490,7 @@ class Run:
                 limit=quota.limit, used_by_run=quota.used_here(), used_by_other_runs=quota.used_elsewhere()
             ),
             reconcile=recon,
-            inputs=ledger.profiles(),
+            inputs=None if (profiles := ledger.profiles()) is None else as_planned(profiles, ledger.db(), self.target),
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
             rejects_written=None if rejects_written is None else sum(rejects_written),

@@ -40,7 +40,7 @@ from .model import RowOutcome
 from .origins import Found
 from .outputs import check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
-from .profile import did_you_mean, inspect
+from .profile import as_planned, did_you_mean, inspect
 from .report import rejects_fields, write_rejects_files, write_report
 from .results import Report
 from .run import Run, Shared
@@ -659,7 +659,7 @@ def _dry_run(
         rows_per_s=round(planner.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
         stop_reason=stop_reason,
         reconcile=None,
-        inputs=[msgspec.to_builtins(p) for p in profiles],
+        inputs=as_planned([msgspec.to_builtins(p) for p in profiles], db, target),
         ledger=None,
         rejects_file=job.rejects_path,
         report_file=job.report,

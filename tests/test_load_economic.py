@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import json
 import signal
 import sqlite3
@@ -28,6 +29,7 @@ from bulkload import Job, load, reconcile, resume
 from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.model import Listed
+from bulkload.report import print_summary
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.common import problem
@@ -668,3 +670,32 @@ async def test_a_voucher_given_twice_in_a_row_is_rejected_whole_never_booked_twi
         "export? Which is meant cannot be told, so none is loaded: remove all but one copy (where each is meant, "
         "give the lines once with their amounts summed)"
     ), reason
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["no voucher regrouped", "another voucher regrouped"])
+async def test_a_voucher_rejected_as_given_twice_is_not_said_to_be_regrouped(tmp_path: Path, apart: bool) -> None:
+    # found by testers: the summary said "regrouped: the lines of voucher 101 (journal 1) (lines 2 and 6) were apart"
+    # beside the rejection of voucher 101 as given twice, which was not regrouped
+    rent = ["5,1,101,2026-10-31,100.00,DKK,1010,Rent", "5,1,101,2026-10-31,-100.00,DKK,5600,Rent"]
+    phone = ["5,1,102,2026-10-31,50.00,DKK,1010,Ph", "5,1,102,2026-10-31,-50.00,DKK,5600,Ph"]
+    fee = ["5,1,103,2026-10-31,20.00,DKK,1010,Fee", "5,1,103,2026-10-31,-20.00,DKK,5600,Fee"]
+    # 101 given twice (lines 2-3 and the last two); with `apart`, 102's lines apart too, around 103's
+    lines = [*rent, phone[0], *fee, phone[1], *rent] if apart else [*rent, *phone, *rent]
+    data = tmp_path / "dup.csv"
+    header = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text"
+    data.write_text("\n".join([header, *lines]) + "\n")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+    assert (report.rejected_groups, report.exit_code) == (1, 1), report
+    said = io.StringIO()
+    print_summary(report, said)
+    summary = " ".join(said.getvalue().split())
+    (read,) = report.inputs or []
+    if apart:  # 102's lines were apart and brought together: it is the one named
+        assert read["apart"] == "voucher 102 (journal 1) (lines 4 and 7)", read
+        assert "regrouped: the lines of voucher 102 (journal 1) (lines 4 and 7) were apart" in summary, summary
+    else:  # 101 alone was apart, and was given twice: nothing was regrouped
+        assert read["apart"] == "" and not read["grouped"], read
+        assert "regrouped" not in summary, summary
+    assert "voucher 101" not in read["apart"] and "voucher 101 (journal 1) (lines" not in summary, summary
