@@ -221,6 +221,20 @@ def test_a_voucher_balances_when_its_account_sides_sum_to_zero() -> None:
     euro = check({**ROW, "amount": "-100.00", "currency": "EUR", "accountNumber": "5600"})
     assert imbalance([debit, euro]) == {"DKK": 10000, "EUR": 10000}
     assert imbalance([debit, euro, credit]) == {"EUR": 10000}
+    # at the rates the lines give (per 100 of theirs in the base currency), a voucher of two currencies balances
+    # (found by a tester: EUR 100.00 at 745.50 against DKK -745.50 was said not to balance, by 84,550 units)
+    eur = check({**ROW, "amount": "100.00", "currency": "EUR", "exchangeRate": "745.50"})
+    dkk = check({**ROW, "amount": "-745.50", "accountNumber": "5600"})
+    assert imbalance([eur, dkk]) == {}
+    third = check({**ROW, "amount": "33.33", "currency": "EUR", "exchangeRate": "745.50"})  # 248.47515: rounds
+    assert imbalance([third, check({**ROW, "amount": "-248.48", "accountNumber": "5600"})]) == {}
+    assert imbalance([third, check({**ROW, "amount": "-248.46", "accountNumber": "5600"})]) == {
+        "EUR": 3333,
+        "DKK": 24846,
+    }
+    assert imbalance([eur, check({**ROW, "amount": "-745.49", "accountNumber": "5600"})]) != {}
+    # lines of two currencies without a rate: no rate says what either is worth in the other
+    assert imbalance([eur, dkk, euro, check({**ROW, "amount": "100.00", "currency": "SEK"})]) != {}
 
 
 def test_errors_array_names_the_bad_entries() -> None:

@@ -4,7 +4,7 @@ the API checks them, grouped by voucher, and found again among what a journal ho
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from operator import attrgetter
 from typing import Annotated, Any, Literal
 from zlib import adler32, crc32
@@ -15,7 +15,7 @@ from ..cursors import CursorTrail
 from ..errors import APIError, RowInvalid
 from ..http import decoded
 from ..model import Chunk, Totals
-from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, minor_units
+from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, decimals, minor_units
 from ..numbers import whole_reason
 from .base import RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
@@ -191,6 +191,40 @@ def _line_check(units: int, entry: DraftEntry | _Listed) -> int:
     return (crc32(packed) << 30) ^ adler32(packed)
 
 
+def _side(r: DraftEntry) -> int:
+    """Where a line posts its amount: 1 to its account side (account, customer or supplier) alone, -1 to its contra
+    account alone, 0 to both (it balances itself) or neither."""
+    return (r.accountNumber is not None or r.customerNumber is not None or r.supplierNumber is not None) - (
+        r.contraAccountNumber is not None
+    )
+
+
+def _balances_at_rates(records: Sequence[DraftEntry]) -> bool:
+    """Whether a voucher of several currencies balances at the exchange rates its lines give. e-conomic takes a
+    line's rate as the base currency's price of 100 of the line's currency (seed 002: "Exchange rate must be 100
+    for base currency"): the line is amount × rate / 100 in the base currency. The lines without a rate must be of
+    one currency, taken for the base; False where they are of several (no rate says what they are worth). Each
+    line converted is rounded to the base's minor unit when booked, so the sum may be off by half a minor unit a
+    line converted."""
+    bases = {r.currency for r in records if r.exchangeRate is None}
+    if len(bases) > 1:
+        return False
+    places = decimals(next(iter(bases))) if bases else 2
+    total, converted = Decimal(0), 0
+    with localcontext() as exact:
+        exact.prec = 2 * MAX_DIGITS + 10  # 18 digits of amount by a rate's digits, never rounded
+        for r in records:
+            side = _side(r)
+            if not side:
+                continue
+            if r.exchangeRate is None:
+                total += side * r.amount
+            else:
+                total += side * (r.amount * r.exchangeRate).scaleb(-2)
+                converted += 1
+        return abs(total) <= converted * Decimal(5).scaleb(-places - 1)
+
+
 #: the scope and currency of an entry, as summarize totals it
 _scope = attrgetter("journalNumber", "currency")
 #: the fields of the group key (journal:voucher)
@@ -323,15 +357,13 @@ class DraftEntries(RecordKind):
         left = 0  # what is left over in the first line's currency (a voucher's lines mostly share one)
         others: dict[str, int] = {}  # and in each other currency
         for r, u in zip(records, units):
-            side = (r.accountNumber is not None or r.customerNumber is not None or r.supplierNumber is not None) - (
-                r.contraAccountNumber is not None
-            )
+            side = _side(r)
             if side:
                 if r.currency == first:
                     left += side * u
                 else:
                     others[r.currency] = others.get(r.currency, 0) + side * u
-        if not (left or others):
+        if not (left or others) or (others and _balances_at_rates(records)):
             return {}
         out = {first: abs(left)} if left else {}
         out.update((currency, abs(n)) for currency, n in others.items() if n)
