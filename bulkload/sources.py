@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, SourceError
+from bulkload.header_again import TRIM, HeaderAgain
 from bulkload.lines import (
     BLANK_RUN,
     MAX_LINE_BYTES,
@@ -56,7 +57,7 @@ from bulkload.prestart import GZIP_MAGIC
 MAX_RAW = 2000
 _BUFFER = 1 << 16
 _BOM = b"\xef\xbb\xbf"
-#: the same as text: the start of a UTF-8 file Excel wrote, found mid-file where two were joined by `cat`
+#: the same as text: a BOM that reading in the file's encoding leaves at the start of its first line
 _BOM_TEXT = "\ufeff"
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Fed to the csv parser after the last line, so a file ending inside a quoted cell costs no per-row check:
@@ -569,28 +570,6 @@ class Source:
         self._width, self._named = len(names), named
         return tuple(names)
 
-    def _header_again(self, line_no: int, row: list[str], delim: str) -> BadRow | None:
-        """A record that names the header's columns again (exports joined into one file) as a fault of the whole
-        file (kind "header", refused before the first call: in another order, the rows after it would be read by
-        the wrong names; in the same, the file is still two), else None."""
-        cells = [cell.strip() for cell in row]
-        cells[0] = cells[0].removeprefix(_BOM_TEXT).strip()
-        while cells and not cells[-1]:
-            cells.pop()
-        header = [name for name in self._header if name] if self._header else []
-        if len(cells) != len(header) or set(cells) != set(header):
-            return None
-        if cells == header:
-            why = "the header again (exports joined into one file?): remove the line, or load each part as a file"
-        else:
-            at = next(i for i, (cell, name) in enumerate(zip(cells, header)) if cell != name)
-            why = (
-                f"a header naming the columns in another order (column {at + 1} is {cells[at]!r}, the first "
-                f"header's {header[at]!r}): the rows after it would be read by the first header's names. Load each "
-                "part as a file of its own"
-            )
-        return BadRow(line_no, why, _clip(_csv_text(row, delim)), kind="header")
-
     def _iter_csv(self, raw: bool = False, only: frozenset[str] | None = None) -> Generator[Row | BadRow, None, None]:
         with self._open_csv() as (reader, names, delim, lines, held, eof_line, before, src):
             n = len(names)
@@ -600,9 +579,10 @@ class Source:
             skipped = 0  # lines passed over after a csv error, which reader.line_num does not count
             prev = reader.line_num + before  # the line the previous record ended on; the next starts after it
             restore = self._rejects_file
-            # a record starting with one may be the header again; after a file joined to it by `cat`, with its BOM
-            heads = frozenset(self._header or ()) - {""}
-            heads |= {_BOM_TEXT + name for name in heads}
+            # the header named again (exports joined into one file) is a fault of the whole file (kind "header",
+            # refused before the first call); only a record whose first cell may start a header is looked at
+            again = HeaderAgain(self._header or (), self.columns)
+            starts, firsts = again.starts, again.firsts
 
             def skip_rest(quoted: bool | None = None) -> tuple[int, bool, str]:
                 """_skip_quoted_rest after a record that went wrong; the rest of its quoted cell may lie past a cut
@@ -633,8 +613,12 @@ class Source:
                                 row = _without_marker(row)
                             yield start, row  # cells(): the record as written
                             continue
-                        if row[0] in heads and (again := self._header_again(start, row, delim)):
-                            yield again
+                        if (
+                            row[0][:1] in starts
+                            and row[0].strip(TRIM).casefold() in firsts
+                            and (why := again.reason(row))
+                        ):
+                            yield BadRow(start, why, _clip(_csv_text(row, delim)), kind="header")
                             continue
                         # Fast path: right width, no NUL, and ASCII or text the slow path finds nothing wrong with
                         # (no undecodable byte, no C1 control: _readable); else the slow path.

@@ -478,28 +478,71 @@ async def kill_once_landed(proc: asyncio.subprocess.Process, stats_url: str, ent
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("order", ["same", "other", "other, after a BOM"])
+@pytest.mark.parametrize(
+    "order", ["same", "other", "other, after a BOM", "same, in other case", "other, in other case"]
+)
 async def test_a_header_repeated_mid_file_refuses_the_file_before_anything_is_sent(tmp_path: Path, order: str) -> None:
     # found by a tester: two exports joined into one file, the second's header naming the accounts in another
     # order; the rows after it were read by the first header's names and booked with account and contra swapped.
-    # Two Excel exports joined by `cat`: the second header starts with the second file's BOM
+    # Two Excel exports joined by `cat`: the second header starts with the second file's BOM. Found by a tester
+    # too: a second header in another letter case or spacing was read as a data row naming no voucher, so only the
+    # vouchers next to it were rejected, and those after it booked the other way round (exit 1)
     first = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
     second = (
         first
-        if order == "same"
+        if order.startswith("same")
         else first.replace("accountNumber,contraAccountNumber", "contraAccountNumber,accountNumber")
     )
     second = "\ufeff" + second if "BOM" in order else second
+    if "case" in order:
+        second = second.replace("date", "Date").replace("amount", " amount ").replace("text", '"Text"')
     rows = ["5,1,601,2026-10-31,100.00,DKK,1010,5600,a", "5,1,602,2026-10-31,200.00,DKK,1010,5600,b"]
     data = tmp_path / "joined.csv"
     bom = "\ufeff" if "BOM" in order else ""
     lines = [bom + first, *rows, second, "5,1,603,2026-10-31,300.00,DKK,5600,1010,c"]
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    why = "the header again" if order == "same" else "column 7 is 'contraAccountNumber', the first header's"
+    why = "the header again" if order.startswith("same") else "column 7 is 'contraAccountNumber', the first header's"
     with anyio.fail_after(30):
         async with running("economic", SandboxOptions()) as url:
             with pytest.raises(ConfigError, match=rf"joined\.csv: line 4: .*{why}.*nothing was sent"):
                 await load(job(tmp_path, [data], url), env=CREDS)
+            assert await remote_entries(url) == []
+
+
+@pytest.mark.slow
+async def test_a_header_repeated_through_the_columns_table_refuses_the_file_before_anything_is_sent(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: the job's [columns] table maps an export's own names; a second export joined to it wrote
+    # them in lower case with Konto and Modkonto swapped, and its vouchers were booked with account and contra
+    # swapped while only the vouchers next to its header were rejected (exit 1)
+    columns = {
+        "Art": "entryTypeNumber",
+        "Kladde": "journalNumber",
+        "Bilag": "voucherNumber",
+        "Dato": "date",
+        "Beløb": "amount",
+        "Valuta": "currency",
+        "Konto": "accountNumber",
+        "Modkonto": "contraAccountNumber",
+        "Tekst": "text",
+    }
+    lines = [
+        ",".join(columns),
+        "5,1,611,2026-10-31,100.00,DKK,1010,5600,a",
+        "art,kladde,bilag,dato,beløb,valuta,modkonto,konto,tekst",
+        "5,1,612,2026-10-31,200.00,DKK,5600,1010,b",
+        "5,1,613,2026-10-31,300.00,DKK,5600,1010,c",
+    ]
+    data = tmp_path / "joined.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(
+                ConfigError,
+                match=r"joined\.csv: line 3: .*column 7 is 'modkonto', the first header's 'Konto'.*nothing was sent",
+            ):
+                await load(job(tmp_path, [data], url, columns=columns), env=CREDS)
             assert await remote_entries(url) == []
 
 

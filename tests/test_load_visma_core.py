@@ -16,7 +16,7 @@ import anyio
 import pytest
 
 from bulkload import Job, load, resume
-from bulkload.errors import BadAnswer, SharedUnfinished
+from bulkload.errors import BadAnswer, ConfigError, SharedUnfinished
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 
@@ -98,6 +98,30 @@ async def test_a_failed_definition_lookup_is_reported_as_itself(tmp_path: Path) 
     # a stop in setup is a stopped run with its report, the cause said as itself
     assert report.exit_code == 4 and report.status == "stopped"
     assert re.match(r"HTTP 50[03]: Injected fault", report.stop_reason), report.stop_reason
+
+
+async def test_a_header_repeated_in_another_case_and_order_refuses_the_file_before_anything_is_sent(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: two exports joined into one file, the second's header in another letter case and spacing
+    # with description and note swapped: it was read as a row naming no case, so only the cases next to it were
+    # rejected, and the entries after it were created with the note as their description (exit 1)
+    second = [" CaseId ", "AccountingCostType", "Amount", "Note", "Description", "EntryDate", "OrderId"]
+    data = write(
+        tmp_path / "joined.csv",
+        [
+            [1001, "FEE", "1.00", "Gebyr", "", "2026-11-01", ""],
+            second,
+            [1002, "FEE", "2.00", "intern", "Gebyr", "2026-11-01", ""],
+            [1003, "FEE", "3.00", "intern", "Gebyr", "2026-11-01", ""],
+        ],
+    )
+    why = "line 3: a header naming the columns in another order (column 4 is 'Note', the first header's 'description')"
+    with anyio.fail_after(30):
+        async with running("visma-core", SandboxOptions()) as url:
+            with pytest.raises(ConfigError, match=rf"joined\.csv: {re.escape(why)}.*nothing was sent"):
+                await load(job(tmp_path, data, url), env=ENV)
+            assert await created(url) == []
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bulkload.errors import ConfigError, FileChanged, RowInvalid, SourceError
+from bulkload.header_again import SPACES
 from bulkload.ledger import RowOutcome
 from bulkload.report import write_rejects
 from bulkload.sources import MAX_RAW, UNCLOSED, BadRow, Source, check_regular, pin, sha256_of
@@ -151,6 +152,74 @@ def test_csv_column_mapping_renames_and_drops(tmp_path: Path) -> None:
     src = Source(p, columns={"Dato": "date", "Beløb": "amount", "Intern": ""})
     assert src.fields() == ["date", "amount", "text"]
     assert list(src) == [(2, {"date": "2024-01-31", "amount": "10", "text": "hi"})]
+
+
+SAME = "the header again (exports joined into one file?)"
+
+
+@pytest.mark.parametrize(
+    ("second", "why"),
+    [
+        ("date,amount,account,contra,text", SAME),
+        ("\ufeffdate,amount,account,contra,text", SAME),  # a second export joined by `cat`, with its BOM
+        ("\ufeff Date,amount,account,contra,text", SAME),
+        # found by a tester: a header written in another letter case or spacing was read as a data row naming no
+        # voucher, and the rows after it by the first header's order
+        ('DATE, Amount ,account,contra,"Text"', SAME),
+        (" Date ,amount,contra,account,Text,,", "column 3 is 'contra', the first header's 'account'"),
+        ("date,amount,account,contra,notes", SAME),  # a column renamed: all but one still name the header's
+        ("date,amount,text,contra,account", "column 3 is 'text', the first header's 'account'"),
+    ],
+)
+def test_a_header_named_again_in_any_case_spacing_or_order_is_a_fault_of_the_whole_file(
+    tmp_path: Path, second: str, why: str
+) -> None:
+    p = write(tmp_path, "a.csv", f"date,amount,account,contra,text\n2024-01-31,10,1010,5600,x\n{second}\n1,2,3,4,5\n")
+    got = rows(p)
+    assert got[0] == (2, {"date": "2024-01-31", "amount": "10", "account": "1010", "contra": "5600", "text": "x"})
+    assert isinstance(got[1], BadRow) and got[1].kind == "header" and got[1].line_no == 3, got
+    assert why in got[1].reason and "ccount" in got[1].raw, got[1]
+
+
+def test_a_header_named_again_through_the_columns_table_is_a_fault_of_the_whole_file(tmp_path: Path) -> None:
+    # found by a tester: the [columns] table maps the export's own names; a second export wrote them in lower case
+    # with two mapped columns swapped, and its rows were read with account and contra the other way round
+    columns = {"Dato": "date", "Beløb": "amount", "Konto": "accountNumber", "Modkonto": "contraAccountNumber"}
+    header = "Dato,Beløb,Konto,Modkonto,Intern"
+    for second, why in [
+        ("dato,beløb,modkonto,konto,intern", "column 3 is 'modkonto', the first header's 'Konto'"),
+        # the fields themselves, as an export made for the API names them
+        ("date,amount,contraAccountNumber,accountNumber,Intern", "column 3 is 'contraAccountNumber'"),
+        ("DATE,AMOUNT,ACCOUNTNUMBER,CONTRAACCOUNTNUMBER,INTERN", SAME),
+    ]:
+        p = write(tmp_path, "a.csv", f"{header}\n2024-01-31,10,1010,5600,x\n{second}\n")
+        bad = rows(p, columns=columns | {"Intern": ""})[1]
+        assert isinstance(bad, BadRow) and bad.kind == "header" and why in bad.reason, (second, bad)
+    # a header of a name given twice, once dropped, named again as it was
+    bad = rows(write(tmp_path, "b.csv", "x,x,y\n1,2,3\nx,x,y\n"), columns={"x": ""})[1]
+    assert isinstance(bad, BadRow) and bad.kind == "header" and bad.reason.startswith(SAME), bad
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "text,amount,account",  # a row that names three of five columns is no header
+        "Text,10,1010,5600,amount",  # nor one whose text cells happen to be names
+        "10,date,amount,account,contra",  # nor one whose first cell names no column
+        "date,amount,account,contra,text,more",  # nor one wider than the header
+    ],
+)
+def test_a_row_that_does_not_name_nearly_every_column_is_no_header(tmp_path: Path, row: str) -> None:
+    p = write(tmp_path, "a.csv", f"date,amount,account,contra,text\n{row}\n")
+    assert not any(isinstance(item, BadRow) and item.kind == "header" for item in rows(p)), rows(p)
+    # a short header is named again only by all of its names
+    for narrow in ("a,b,Text\nText,b,x\n", "a,b,c\nA,B,x\n"):
+        got = rows(write(tmp_path, "b.csv", narrow))
+        assert not any(isinstance(item, BadRow) and item.kind == "header" for item in got), (narrow, got)
+
+
+def test_every_character_strip_removes_may_start_a_header_named_again() -> None:
+    assert {c for c in map(chr, range(0x110000)) if c.isspace()} == SPACES
 
 
 def test_fields_does_not_consume_rows_and_source_is_reiterable(tmp_path: Path) -> None:

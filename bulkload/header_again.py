@@ -1,0 +1,100 @@
+"""A CSV header named again partway through a file (exports joined into one), told from a data row.
+
+A record is the header again when its cells name the header's columns: each cell trimmed of surrounding white space
+as the header's are (and of the BOM a file joined by `cat` brings), as the column's name in the file or as the field
+the [columns] table maps it to, and in any letter case (a first header written so is refused for its names, and a
+second is no less a header). It must be as wide as the header and name every one of its columns, or all but one
+where the header names four or more (a second export with a column renamed), its first cell among them: a data row
+whose text cell happens to be a column's name is no header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+_BOM = "\ufeff"
+#: every character str.strip() removes (str.isspace(), the last of them U+3000): a cell may start with any of them
+SPACES = frozenset(
+    "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+#: what a cell is trimmed of: white space, and a BOM wherever among it (a file joined by `cat` starts with one)
+TRIM = "".join(sorted(SPACES)) + _BOM
+#: the fewest columns a header names for a record naming all of them but one to be the header again
+_ALL_BUT_ONE = 4
+
+
+class HeaderAgain:
+    """The named columns of a file's header and what the [columns] table maps them to, read once a file: `reason`
+    tells whether a record is the header again.
+
+    `header`: the header's cells trimmed ("" after the last named one); `columns`: name in the file -> field ("" to
+    drop), as Source takes them."""
+
+    def __init__(self, header: Sequence[str], columns: Mapping[str, str]) -> None:
+        self.names = [name for name in header if name]
+        #: what names each column: its name in the file, and the field the [columns] table maps it to
+        self._own = [frozenset({name, columns.get(name, "")} - {""}) for name in self.names]
+        self._own_folded = [frozenset(key.casefold() for key in keys) for keys in self._own]
+        self._exact, self._folded = _table(self._own), _table(self._own_folded)
+        #: a record is looked at only where its first cell starts with one of these characters (white space and a
+        #: BOM among them) and, trimmed (TRIM) and in lower case (casefold), is one of `firsts`: a record whose
+        #: first cell starts with another character costs one look at it
+        self.starts = (
+            SPACES
+            | {_BOM}
+            | {v[:1] for keys in self._own for key in keys for v in (key, key.upper(), key.lower(), key.casefold())}
+        )
+        self.firsts: frozenset[str] = frozenset().union(*self._own_folded)
+
+    def column(self, at: int, cell: str) -> int | None:
+        """The header's column (from 0) that `cell`, trimmed of white space and a BOM, names in column `at`, or None:
+        as written, its own column before another that has the name (`x,x` of which one is dropped); then the same
+        in any letter case. A name two other columns have names neither."""
+        own = at < len(self._own)
+        if own and cell in self._own[at]:
+            return at
+        if (i := self._exact.get(cell)) is not None:
+            return i
+        folded = cell.casefold()
+        if own and folded in self._own_folded[at]:
+            return at
+        return self._folded.get(folded)
+
+    def reason(self, row: Sequence[str]) -> str | None:
+        """Why the record `row` (its cells as read, at least one) is the header again, or None where it is not: in
+        the same order, the file is two; in another, the rows after it would be read by the wrong names."""
+        if self.column(0, _trimmed(row[0])) is None:
+            return None
+        cells = [_trimmed(cell) for cell in row]
+        while cells and not cells[-1]:
+            cells.pop()
+        n = len(self.names)
+        if len(cells) != n:
+            return None
+        at = [self.column(j, cell) for j, cell in enumerate(cells)]
+        if len({i for i in at if i is not None}) < (n - 1 if n >= _ALL_BUT_ONE else n):
+            return None
+        moved = next((j for j, i in enumerate(at) if i is not None and i != j), None)
+        if moved is None:
+            return "the header again (exports joined into one file?): remove the line, or load each part as a file"
+        return (
+            f"a header naming the columns in another order (column {moved + 1} is {cells[moved]!r}, the first "
+            f"header's {self.names[moved]!r}): the rows after it would be read by the first header's names. Load "
+            "each part as a file of its own"
+        )
+
+
+def _trimmed(cell: str) -> str:
+    return cell.strip(TRIM)
+
+
+def _table(columns: Sequence[frozenset[str]]) -> dict[str, int]:
+    """Each name -> the column (from 0) whose names hold it; one that two columns hold names neither."""
+    table: dict[str, int] = {}
+    shared: set[str] = set()
+    for i, keys in enumerate(columns):
+        for key in keys:
+            if table.setdefault(key, i) != i:
+                shared.add(key)
+    return {key: i for key, i in table.items() if key not in shared}
