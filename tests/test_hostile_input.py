@@ -16,7 +16,7 @@ that is not UTF-8 or a C1 control character (the file is in another encoding), a
 every file:
 
 * the file is refused (exit 2, no report) when its header is unusable or it is empty, or named again by a
-  record (exports joined into one file); when any record holds a
+  record (exports joined into one file), in any order, letter case or spacing; when any record holds a
   byte that is not UTF-8 or a C1 character (judged before anything else about the record), or a record that can
   be read a value in an unnamed column or a key that is no field; when its bytes, UTF-8, read as Windows-1252 as
   well (an Arabic or NKo letter, U+0600-U+07FF, and no character of U+0080-U+00FF or of three or four bytes: the
@@ -710,8 +710,13 @@ def csv_file(
             cells += [(e, GOOD) for e in extra]
         elif kind == "blank":
             cells = [(c, GOOD) for c in draw(st.sampled_from([[], [b""] * len(cells), [b" "], [b"\t", b""]]))]
-        elif kind == "again":
-            cells = [(n, BAD) for n in names]  # the header once more, as a data row
+        elif kind == "again":  # the header once more, as a data row; a second export's may be written otherwise
+            again = list(names)
+            if b.header_ok:  # in another order, letter case or spacing (the trailing delimiter stays where it was)
+                again[: len(columns)] = draw(st.permutations(again[: len(columns)]))
+                cased = [draw(st.sampled_from([str, str.upper, str.lower, str.swapcase])) for _ in columns]
+                again[: len(columns)] = [_pad(draw, f(n.decode())).encode() for f, n in zip(cased, again)]
+            cells = [(n, BAD) for n in again]
         elif kind == "big":  # a cell over the csv module's limit, on one line or over several
             j = draw(st.integers(0, len(cells) - 1))
             big = draw(
