@@ -99,10 +99,11 @@ class Limits:
                     self._none_first = anyio.Event()
                 await self._none_first.wait()
         self.held += 1
+        asked = [window.now() for window in self.windows]  # a share's hold counts from here (WindowMeter.take)
         try:
             await self.quota.acquire()
             await self.rate.acquire()
-            return tuple([await window.take() for window in self.windows])
+            return tuple([await window.take(at) for window, at in zip(self.windows, asked, strict=True)])
         finally:
             self.held -= 1
             if first:
@@ -129,14 +130,15 @@ class Limits:
         not where its Retry-After is far longer than the window's own wait (then every meter hears it, below).
         While a window holds calls but is not full, the server counts more in it than this client sent (another
         client's calls, or a window smaller than the one given): the windows take the share it leaves
-        (`WindowMeter.shrink`), their own count makes the calls wait, and the calls pause for the Retry-After, if
-        any (0.0 without). The same without Retry-After where a full window's margin is at its cap. Otherwise every
-        meter hears it: the rate meter pauses the calls and lowers the pace (`RateMeter.on_rate_limited`)."""
+        (`WindowMeter.shrink`), their own count makes the calls wait (no longer than a Retry-After above 0 said),
+        and the calls pause for the Retry-After, if any (0.0 without). The same without Retry-After where a full
+        window's margin is at its cap. Otherwise every meter hears it: the rate meter pauses the calls and lowers the
+        pace (`RateMeter.on_rate_limited`)."""
         calls = slot if slot is not None else (None,) * len(self.windows)
         if any([w.widen(call, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):  # every full one
             return 0.0
         shares = [w for w in self.windows if retry_after_s is None or not w.full()]
-        if any([window.shrink() for window in shares]):
+        if any([window.shrink(retry_after_s) for window in shares]):
             return self.rate.pause(retry_after_s or 0.0)
         return max(meter.on_rate_limited(retry_after_s) for meter in self._meters)
 

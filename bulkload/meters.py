@@ -9,6 +9,7 @@ Each meter takes its clock and its sleep, so a test can run them on a clock of i
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import time
 from collections import deque
@@ -22,6 +23,8 @@ import msgspec
 
 from .errors import RunStopped
 from .outputs import write_private
+
+log = logging.getLogger(__name__)
 
 #: seconds since some fixed point (time.monotonic for the pacing meters, time.time for the daily quota)
 Clock = Callable[[], float]
@@ -207,6 +210,9 @@ class WindowMeter:
     #: of the window: how far the server's clock may run ahead of ours over one window (100 ppm, a cheap quartz
     #: clock's worst; at least 1 ms), the only margin a call counted from its answer needs (`frees`)
     DRIFT = 1e-4
+    #: a wait for the window at least this long (seconds) is told at WARNING as it begins, with why (`_tell`): at
+    #: most once a window, so a load that spans many windows is told once per window, not once per call
+    TOLD_S = 5.0
 
     def __init__(
         self,
@@ -217,6 +223,9 @@ class WindowMeter:
         sleep: Sleep = anyio.sleep,
     ) -> None:
         self.limit = limit
+        #: the window's span as given, in seconds (`window_s` adds the margin)
+        self.span_s = window_s
+        self._told_at = -math.inf  # when a long wait was last told (`_tell`)
         #: starts this window lets into its span now: `limit` but while it is shared (`shrink`)
         self.allowed = limit
         self._grown = 0  # successes since `allowed` last grew
@@ -237,6 +246,9 @@ class WindowMeter:
         self._sleep = sleep
         #: the `limit` calls counted latest (a call answered late may be counted after ones that left later)
         self._calls: list[Arrival] = []
+        #: the longest a share narrowed by a 429 holds a call back, in seconds: that 429's Retry-After, rounded up
+        #: (None: no Retry-After said it, and the share holds calls until they fit in it; `shrink`)
+        self.share_wait_s: float | None = None
 
     def arrived(self, call: Arrival) -> float:
         """The latest the server can have counted `call`, in seconds of the meter's clock: its answer less the
@@ -279,17 +291,66 @@ class WindowMeter:
         call = await self.take()
         call.answered = call.started
 
-    async def take(self) -> Arrival:
-        """Wait until the window holds a slot, and take it: the call, for `answered`."""
-        while len(self._calls) >= self.allowed:
+    def now(self) -> float:
+        """The meter's clock, in seconds."""
+        return self._clock()
+
+    async def take(self, asked: float | None = None) -> Arrival:
+        """Wait until the window holds a slot, and take it: the call, for `answered`. A share narrowed by a 429 with
+        Retry-After (`share_wait_s`) holds the call back no longer than that Retry-After said from when it asked
+        for a slot (`asked`, the meter's clock: now by default; the caller's, where other limits held it first, a
+        429's pause among them): then only the limit does, and the share doubles, at least to take in the calls the
+        window holds with this one (the server said it takes them; where it does not, its next 429 says so)."""
+        asked = self._clock() if asked is None else asked
+        while len(self._calls) >= (room := self._room(asked)):
+            now = self._clock()
             frees = sorted(self.frees(call) for call in self._calls)
-            wait = frees[-self.allowed] + self.learned_s - self._clock()
+            wait = frees[-room] + self.learned_s - now
             if wait <= 0:
                 break
+            if room < self.limit and self.share_wait_s is not None:
+                wait = min(wait, asked + self.share_wait_s - now)  # then the limit's room, not the share's
+            if wait >= self.TOLD_S:
+                self._tell(wait, room)
             await self._sleep(min(wait, self.POLL_S) if any(c.answered is None for c in self._calls) else wait)
-        call = Arrival(self._clock())
+        now = self._clock()
+        if self.allowed < self.limit and self._room(asked) == self.limit:
+            self.allowed = min(self.limit, max(2 * self.allowed, self._inside() + 1))
+        call = Arrival(now)
         self._count(call)
         return call
+
+    def _tell(self, wait_s: float, room: int) -> None:
+        """Log at WARNING that calls wait `wait_s` seconds for the window, which lets `room` calls in (its share or
+        its limit), and why (at most once a window): a wait of minutes with nothing said looks like a hung run."""
+        now = self._clock()
+        if now - self._told_at < self.span_s:
+            return
+        self._told_at = now
+        share = f" (the share this run takes of it since a 429 that came before it was full: {room})"
+        log.warning(
+            "the rolling window of %d calls per %g s holds %d of this run's calls%s: calls wait %.0f s, until %s, "
+            "for the earliest to leave it",
+            self.limit,
+            self.span_s,
+            self._inside(),
+            share if room < self.limit else "",
+            wait_s,
+            time.strftime("%H:%M:%S", time.localtime(time.time() + wait_s)),
+        )
+
+    def _inside(self) -> int:
+        """The calls whose places in the window are not free yet (its margin included)."""
+        now = self._clock()
+        return sum(1 for call in self._calls if self.frees(call) + self.learned_s > now)
+
+    def _room(self, asked: float) -> int:
+        """The calls a call that asked for a slot at `asked` (seconds of the meter's clock) may find in the window
+        and still go: its share (`allowed`), or the limit once the share has held it as long as the last Retry-After
+        said (`share_wait_s`)."""
+        if self.share_wait_s is not None and self._clock() >= asked + self.share_wait_s:
+            return self.limit
+        return self.allowed
 
     def _count(self, call: Arrival) -> None:
         """Hold `call`, and let go of the one counted earliest once the window holds more than its limit."""
@@ -346,15 +407,22 @@ class WindowMeter:
         with contextlib.suppress(ValueError):  # let go already, by a later call counted in its place
             self._calls.remove(call)
 
-    def shrink(self) -> bool:
+    def shrink(self, retry_after_s: float | None = None) -> bool:
         """A 429 met while the window was not full (or, without Retry-After, full with its margin at the cap): the
         server counts more in it than this client's calls (another client's, or a smaller window than given), so
         the window takes `SHARE_DECREASE` of the calls this one holds, at most, from this client (once per
-        window: the calls then in flight were let go before). False when the window holds none of this client's."""
+        window: the calls then in flight were let go before). False when the window holds none of this client's.
+
+        With a Retry-After above 0 (`retry_after_s`, seconds) the server said when it takes calls again: the share
+        then holds a call back that long at most, rounded up by `RETRY_AFTER_ROUNDING_S` (`share_wait_s`), not
+        until this client's own calls leave the window. Two 429s at the start of a load, with 4 calls held of 300,
+        narrowed the share to 3, and the calls waited the whole 5 minutes for the 4 to leave it; the server had
+        said 2 s. Without one (or one of 0: "now", which it was not) the share holds calls until they fit in it."""
         now = self._clock()
         held = sum(1 for call in self._calls if call.started > now - self.window_s)
         if not held:
             return False
+        self.share_wait_s = retry_after_s + self.RETRY_AFTER_ROUNDING_S if retry_after_s else None
         if now - self._widened_at > self.window_s:
             self.allowed = max(1, min(self.allowed, math.floor(held * self.SHARE_DECREASE)))
             self._widened_at = now

@@ -3,6 +3,7 @@ of the test's own), the backoff policy and the HTTP error mapping."""
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -122,6 +123,51 @@ async def test_limits_pass_every_meter_in_turn_and_tell_each_how_the_call_went()
     assert starts == pytest.approx([100.0, 100.01, 100.02, 101.0, 101.015])
     assert limits.rate.rate == pytest.approx(100.0)
     assert limits.quota.used() == 5 and limits.wait_for(4) == pytest.approx(4 / 3)  # none free, then 3 a second
+
+
+async def _after_two_429s(retry_after_s: float | None) -> list[float]:
+    """A window of 300 calls per 20 s and no rate (HaloPSA's, shortened as a tester's run did): 4 calls, the last
+    two refused with 429s (`retry_after_s`), then 5 more calls at once. When each of the 5 left, in seconds after
+    the 429s."""
+    clock = VirtualTime()
+    limits = Limits(
+        quota=DailyQuota(0, clock=clock),
+        rate=RateMeter(None, clock=clock, sleep=clock.sleep),
+        windows=[WindowMeter(300, 20.0, clock=clock, sleep=clock.sleep)],
+    )
+    left: list[float] = []
+
+    async def call() -> None:
+        limits.answered(await limits.acquire())
+        left.append(clock() - refused_at)
+
+    async with clock.running():
+        slots = [await limits.acquire() for _ in range(4)]
+        for slot in slots:
+            limits.answered(slot)
+        refused_at = clock()
+        for slot in slots[2:]:
+            limits.on_rate_limited(retry_after_s, slot)
+        async with anyio.create_task_group() as tg:
+            for _ in range(5):
+                tg.start_soon(call)
+    return left
+
+
+async def test_a_share_narrowed_by_a_429_with_retry_after_holds_calls_no_longer_than_it_said(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two 429s with Retry-After: 2 s while the window holds 4 of 300: the share narrowed to 3, and the calls
+    waited the whole 20 s for the 4 to leave the window. Now they go when the server said, and the second it may
+    round up; without a Retry-After the share holds them as before (another client's window: test_pace)."""
+    left = await _after_two_429s(2.0)
+    assert len(left) == 5 and max(left) <= 2.0 + WindowMeter.RETRY_AFTER_ROUNDING_S, left
+    assert min(left) >= 2.0, left  # the pause the server asked for
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # no wait worth telling
+    assert min(await _after_two_429s(None)) >= 20.0
+    told = next(r.getMessage() for r in caplog.records if r.name == "bulkload.meters")  # at the default verbosity
+    assert told.startswith("the rolling window of 300 calls per 20 s holds 4 of this run's calls (the share"), told
+    assert ": 3): calls wait 20 s, until " in told, told
 
 
 async def test_a_call_giving_way_takes_a_slot_only_when_no_other_call_waits() -> None:
