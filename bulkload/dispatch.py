@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 WAIT_LOGGED_S = 1.0
 #: shorter waits than this (seconds) are not logged at all: every call passes the limits, most at once
 WAIT_DEBUG_S = 0.01
+#: times in a row a call's token may run out while it waits for its slot, no call leaving with a token meanwhile,
+#: before the run stops (NoToken): tokens that live shorter than the wait for one place would renew for ever
+TOKEN_RUNS_OUT = 4
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,8 @@ class Dispatcher:
         self.limits = limits
         self.policy = policy
         self.counters = counters or Counters()
+        #: calls that left with a token (`_slot`): while some do, a call whose token ran out is only queued
+        self._left_with_token = 0
 
     @property
     def base_url(self) -> str:
@@ -299,11 +304,14 @@ class Dispatcher:
         """Wait until the limits let one call leave, and return its slot and credentials (with `authorized`), checked
         after that wait, without another: a token that ran out while the call waited is renewed with the slot given
         back first (the token's own call needs a place in the windows: held, a window of one stalled for the
-        two minutes an unanswered call holds its place), then the call takes a slot again; a token renewed in
-        that time (or one whose life is shorter than the wait) goes with the next slot as it is. RunStopped when
-        the daily quota is spent; NoToken, TokenRefused as `_authorization`."""
+        two minutes an unanswered call holds its place), then the call takes a slot again, as often as the token
+        runs out meanwhile: a call never leaves with a token it knows ran out (the API's 401 to it would be taken
+        for refused credentials once the call had renewed its token after a first 401). RunStopped when the daily
+        quota is spent; NoToken, TokenRefused as `_authorization`, and NoToken when the token ran out during
+        `TOKEN_RUNS_OUT` waits in a row and no call left with one meanwhile (tokens that live shorter than the wait
+        for one place)."""
         before = await self._authorization(uncertain) if authorized else {}
-        renewed = False
+        runs_out, left = 0, self._left_with_token
         while True:
             asked = time.monotonic()
             try:
@@ -318,11 +326,22 @@ class Dispatcher:
             if not authorized:
                 return slot, before
             now = await self.target.authorize(self, fetch=False)  # returns without a wait: the slot stays timed
-            if now is not None or renewed:
-                return slot, before if now is None else now
+            if now is not None:
+                self._left_with_token += 1
+                return slot, now
             self.limits.unused(slot)
-            before = await self._authorization(uncertain)
-            renewed = True
+            runs_out = 1 if self._left_with_token != left else runs_out + 1  # others went: it was only queued
+            left = self._left_with_token
+            if runs_out >= TOKEN_RUNS_OUT:
+                raise NoToken(
+                    f"the access token ran out while the call waited for its place in the rate limits, {runs_out} "
+                    f"times in a row with no call sent meanwhile (the last wait {minutes_said(waited)}): the API's "
+                    "tokens live shorter than the wait for one place; the call was not sent; continue with "
+                    "`bulkload resume` once the API's tokens live longer or its window (--window-limit, --window-s) "
+                    "lets calls go sooner",
+                    uncertain=uncertain,
+                )
+            await self._authorization(uncertain)
 
     async def _renew(self, exc: AuthError, tries: Tries, authorized: bool, sent: Mapping[str, str]) -> None:
         """A 401 to the credentials `sent`: the token may have expired early or been revoked: the call is sent again

@@ -17,6 +17,7 @@ from conftest import CREDS, write_entries
 from virtual_time import VirtualTime
 
 from bulkload import Job, load
+from bulkload.errors import RunStopped
 from bulkload.limits import Limits
 from bulkload.meters import Arrival, DailyQuota, RateMeter, WindowMeter
 from bulkload.sandbox import SandboxOptions, running
@@ -265,6 +266,42 @@ async def test_a_token_that_runs_out_while_calls_wait_for_a_rate_slot_is_renewed
     assert seen["tokens_issued"] >= 2, "no token ran out during the run: the test proves nothing"
     assert seen["by_status"].get("401", 0) == 0, seen["by_status"]
     assert seen["requests"] < 90
+
+
+async def test_a_token_that_runs_out_again_while_a_renewing_call_waits_is_renewed_again_not_refused(
+    tmp_path: Path,
+) -> None:
+    """1-s tokens (time factor 3600; renewed 0.1 s early) and a window of 2 calls a second: 5 calls wait up to 2 s
+    for a place, and a token renewed for one runs out again before its place comes. That call went out with the
+    token it knew had run out, the server's 401 to it was its second, and the run stopped: refused credentials
+    (exit 2; a tester's server, 6 of 10 rows loaded). Now no call leaves with a token known to have run out: the
+    server answers no 401 and the load completes."""
+    data = halo_file(tmp_path / "xero.csv", 10)
+    options = SandboxOptions(window_limit=0, time_factor=3600)
+    with anyio.fail_after(60):
+        async with running("halopsa", options) as url:
+            job = _halo_job(tmp_path, data, url, batch_size=2, window_limit=2, window_s=1.0)
+            report = await load(job, env=HALO_ENV)
+            seen = await stats(url)
+    assert report.loaded == 10 and report.status == "complete", report.stop_reason
+    assert seen["tokens_issued"] >= 3, "no token ran out during the run: the test proves nothing"
+    assert seen["by_status"].get("401", 0) == 0, seen["by_status"]
+
+
+async def test_tokens_that_live_shorter_than_the_wait_for_one_place_stop_the_run_unsent(tmp_path: Path) -> None:
+    """1-s tokens and one call per 2 s: every token runs out before the next place comes, so a call would renew
+    for ever, each renewal a call of its own. After 4 in a row with no call sent, the run stops (NoToken, resumable:
+    nothing sent with a token known to have run out, so no 401 taken for refused credentials)."""
+    data = halo_file(tmp_path / "xero.csv", 2)
+    options = SandboxOptions(window_limit=0, time_factor=3600)
+    with anyio.fail_after(60):
+        async with running("halopsa", options) as url:
+            job = _halo_job(tmp_path, data, url, batch_size=2, concurrency=1, window_limit=1, window_s=2.0)
+            with pytest.raises(RunStopped, match="ran out while the call waited .* 4 times in a row with no call sent"):
+                await load(job, env=HALO_ENV)
+            seen = await stats(url)
+    assert seen["by_status"].get("401", 0) == 0, seen["by_status"]
+    assert seen["tokens_issued"] <= 6, seen  # bounded: the listing's, then one a wait
 
 
 async def test_at_the_servers_own_rate_it_counts_no_429(tmp_path: Path) -> None:
