@@ -26,6 +26,13 @@ Totals = dict[str, list[int]]
 ECHOED = "~echoed"
 
 
+#: in a scope of a call's returned totals, in place of its currencies: [rows] of every currency together, where the
+#: answer said how many records it stored but not of which currency (PayorCRM's count of a call short of the rows
+#: sent). Reconciliation by responses compares it with the rows of all of the scope's currencies, whose own figures
+#: the answer did not say
+ANY_CURRENCY = "~any currency"
+
+
 def echoed(fields: Iterable[tuple[str, Any, Any]]) -> Totals:
     """The ECHOED figures of an answer, from (field, the value sent, the value answered: UNSET where the answer
     leaves the field out). A value of another type than the one sent differs (`"1001"` is not the case 1001)."""
@@ -257,7 +264,8 @@ class Reconciled(msgspec.Struct, kw_only=True):
     remote_read: bool
     note: str | UnsetType = UNSET
     expected_count: int
-    remote_count: int
+    #: None where an answer gave no count (APIs read by their answers)
+    remote_count: int | None
     ids_returned: int | UnsetType = UNSET
     rows_confirmed_by_id: int | UnsetType = UNSET
     rows_confirmed_by_2xx: int | UnsetType = UNSET

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -24,7 +24,7 @@ from .errors import RowInvalid
 from .job import Job
 from .ledger import Ledger
 from .masking import masked, secret_rule
-from .model import ECHOED, Reconciled, Totals
+from .model import ANY_CURRENCY, ECHOED, Reconciled, Totals
 from .money import iso_code, money
 from .planning import reading_of
 from .recount import RECOUNT, Recount, lagging
@@ -40,20 +40,25 @@ log = logging.getLogger(__name__)
 LIST_LIMIT = 100
 
 
-def _totals_view(totals: dict[str, Totals], target: Target) -> dict[str, dict[str, Any]]:
+def _totals_view(totals: Mapping[str, Mapping[str, Sequence[int | None]]], target: Target) -> dict[str, dict[str, Any]]:
     """Per scope and currency: rows, and the sum and debit shown as amounts (`amount`, `debit`: "1250.00"), or as
     the integers of minor units they are (`minor_units`, `debit_minor_units`) where the target cannot tell the
-    currency's minor unit (Api.iso_units_only, for a code that is no ISO 4217 code): 2 decimals would be a guess."""
+    currency's minor unit (Api.iso_units_only, for a code that is no ISO 4217 code): 2 decimals would be a guess.
+    A figure not known (None: an answer did not say it) stays None."""
 
-    def figures(n: int, c: int, d: int, cur: str) -> dict[str, Any]:
+    def figures(n: int | None, c: int | None, d: int | None, cur: str) -> dict[str, Any]:
         if not target.api.iso_units_only or iso_code(cur) is not None:
-            return {"rows": n, "amount": money(c, cur), "debit": money(d, cur)}
+            return {"rows": n, "amount": _money(c, cur), "debit": _money(d, cur)}
         return {"rows": n, "minor_units": c, "debit_minor_units": d}
 
     return {
         scope: {cur: figures(n, c, d, cur) for cur, (n, c, d) in sorted(per.items())}
         for scope, per in sorted(totals.items(), key=lambda kv: kv[0])
     }
+
+
+def _money(units: int | None, currency: str) -> str | None:
+    return None if units is None else money(units, currency)
 
 
 async def reconcile(
@@ -109,42 +114,70 @@ def rows_as_read(ledger: Ledger, target: Target, files: list[str], file_idx: int
         yield line, row
 
 
+#: control totals as reconciliation by responses adds them up: scope -> currency -> [rows, sum, debits], None where
+#: an answer did not say the figure
+Said = dict[str, dict[str, list[int | None]]]
+
+
+def _add(into: Said, scope: str, currency: str, figures: list[int] | list[int | None]) -> None:
+    """`figures` added to `into`'s scope and currency (3 figures: those missing, and any None, make it None)."""
+    acc = into.setdefault(scope, {}).setdefault(currency, [0, 0, 0])
+    for i in range(3):
+        value = figures[i] if i < len(figures) else None
+        have = acc[i]
+        acc[i] = None if have is None or value is None else have + value
+
+
 def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled:
     """For an API that cannot be read back: what each call sent against what its answer said (its totals, and the
     fields it echoes: model.ECHOED), and the rows against the records they made, keyed by (kind, id) — a draft and
     an entry may have the same Id, merged lines share one entry, two rows may patch one cost. What the answers did
     not say (no ids, no amounts, a field left out, an empty 2xx) is counted and named as not checked, never taken
-    for a mismatch."""
-    expected: dict[str, Totals] = {}  # what was sent, in the calls whose answers gave amounts
-    remote: dict[str, Totals] = {}  # what those answers said
-    sent_count = answered_count = 0  # in the calls whose answers gave a count
+    for a mismatch: the expected figures are what every call sent, the API's are null where an answer did not say
+    them (`remote_count` where one gave no count, a currency's figure where one gave none of it)."""
+    expected: Said = {}  # what every call carried out sent
+    remote: Said = {}  # what their answers said
+    sent_count = answered_count = 0
+    count_told = True  # every answer said how many records it stored
     no_count = no_amounts = no_fields = 0  # rows of calls whose answers gave none, or left out a field sent
     differing: list[dict[str, Any]] = []
     n_differing = 0
     for seq, part, file_idx, lines, sent, said in ledger.done_calls():
         n_rows = len(lines)
+        for scope, per in sent.items():
+            for currency, figures in per.items():
+                _add(expected, scope, currency, figures)
+                sent_count += figures[0]
         if said is None:
             no_count += n_rows
             no_amounts += n_rows
+            count_told = False
+            for scope, per in sent.items():
+                for currency in per:
+                    _add(remote, scope, currency, [])
             continue
         echoes = said.pop(ECHOED, {})
         fields = sorted(name for name, figures in echoes.items() if figures == [0])
         no_fields += n_rows if any(not figures for figures in echoes.values()) else 0
         same, counted_only = not fields, False
         for scope in sent.keys() | said.keys():
-            for currency in sent.get(scope, {}).keys() | said.get(scope, {}).keys():
-                mine = sent.get(scope, {}).get(currency, [0, 0, 0])
-                theirs = said.get(scope, {}).get(currency, [0, 0, 0])
+            mine_per, theirs_per = sent.get(scope, {}), said.get(scope, {})
+            if ANY_CURRENCY in theirs_per:  # a count of the scope, in no currency: none of its currencies' own
+                (told,) = theirs_per[ANY_CURRENCY]
+                same = same and told == sum(figures[0] for figures in mine_per.values())
+                answered_count += told
+                counted_only = True
+                for currency in mine_per:
+                    _add(remote, scope, currency, [])
+                continue
+            for currency in mine_per.keys() | theirs_per.keys():
+                mine = mine_per.get(currency, [0, 0, 0])
+                theirs = theirs_per.get(currency, [0, 0, 0])
                 same = same and mine[: len(theirs)] == theirs
-                sent_count += mine[0]
                 answered_count += theirs[0]
-                if len(theirs) < len(mine):
-                    counted_only = True
-                    continue
-                for into, figures in ((expected, mine), (remote, theirs)):
-                    acc = into.setdefault(scope, {}).setdefault(currency, [0] * len(figures))
-                    for i, value in enumerate(figures):
-                        acc[i] += value
+                counted_only = counted_only or len(theirs) < len(mine)
+                _add(expected, scope, currency, [0, 0, 0])  # a currency only the answer names: none of it was sent
+                _add(remote, scope, currency, theirs)
         no_amounts += n_rows if counted_only else 0
         if not same:
             n_differing += 1
@@ -194,7 +227,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
         remote_read=False,
         note=note,
         expected_count=sent_count,
-        remote_count=answered_count,
+        remote_count=answered_count if count_told else None,
         ids_returned=sum(k["records"] for k in kinds.values()),
         rows_confirmed_by_id=by_id,
         rows_confirmed_by_2xx=by_2xx,

@@ -299,7 +299,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         # the expected count the line below explains: there before + loaded (+ what others added, counted not judged,
         # + what calls in doubt created)
         expected = rec.expected_count + rec.others_count + rec.in_doubt_found_count
-        table.add_row("expected / remote count", f"{expected:,} / {rec.remote_count:,}")
+        remote = "not known" if rec.remote_count is None else f"{rec.remote_count:,}"  # an answer gave no count
+        table.add_row("expected / remote count", f"{expected:,} / {remote}")
     console.print(table)
     if report.status == "stopped":
         console.print(FIGURES_SO_FAR)
@@ -399,7 +400,7 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
     if rec.in_doubt_found_count:
         parts += f" + {rec.in_doubt_found_count:,} of calls in doubt"
     expected = before + loaded + rec.others_count + rec.in_doubt_found_count
-    head = f"remote count {rec.remote_count:,}"
+    head = f"remote count {rec.remote_count or 0:,}"  # a count the walks read: never None
     lines = [f"{head} = {parts}" if rec.remote_count == expected else f"{head}, expected {expected:,} = {parts}"]
     if rec.others_count:
         where = ", ".join(
@@ -569,7 +570,12 @@ def _totals_differing(rec: Reconciled) -> list[str]:
     names = {"per_scope": rec.scope_name, "id_sum": "sum of ids"}
     return [
         f"control totals, {' '.join(names.get(part, part) for part in path)}: expected "
-        f"{_figure(expected.get(path))}, the API holds {_figure(remote.get(path))}"
+        f"{_figure(expected.get(path))}, "
+        + (
+            "the API's is not known (its answers did not say it: not checked)"
+            if path in remote and remote[path] is None
+            else f"the API holds {_figure(remote.get(path))}"
+        )
         for path in sorted(expected.keys() | remote.keys(), key=_in_number_order)
         if expected.get(path) != remote.get(path)
     ]

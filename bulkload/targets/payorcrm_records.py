@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from ..errors import APIError, RowInvalid
-from ..model import NO_ID, Chunk, Totals
+from ..model import ANY_CURRENCY, NO_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, decimals, iso_code
 from ..money import minor_units as exact_units
 from .base import RecordKind, required_fields
@@ -235,7 +235,7 @@ class Upload(RecordKind):
         # it names none
         records = chunk.entries(self)
         if said.stored != len(records):  # another count: which currency it lacks or has more of cannot be told
-            return {kind: {"": [said.stored]}}
+            return {kind: {ANY_CURRENCY: [said.stored]}}
         if said.amounts is None:
             return {kind: {currency: [figures[0]] for currency, figures in sent[kind].items()}}
         paired = reading.paired

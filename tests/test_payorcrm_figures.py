@@ -1,0 +1,83 @@
+"""What the summary and the report say of PayorCRM answers that give less than the rows sent: a count alone (short by
+one) or nothing. A figure an answer did not give is said to be not known, never 0; the expected figures are what was
+sent. The real sandbox serves each, its answers shaped by a middleware as a server written from seed 004 gives
+them."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+from aiohttp import web
+from conftest import serving
+from test_load_payorcrm import write
+from test_payorcrm_answers import Handler, Rule, crm_app, customers_file, load_both
+
+from bulkload.report import print_summary
+from bulkload.results import Report
+
+#: three calls of invoices at --batch-size 3: I1 EUR, I2 and I3 USD; I4 USD, I5 EUR, I6 USD; I7 USD alone
+ROWS = [("I1", "10.00", "EUR"), ("I2", "20.00", "USD"), ("I3", "30.00", "USD")]
+ROWS += [("I4", "40.00", "USD"), ("I5", "50.00", "EUR"), ("I6", "60.00", "USD"), ("I7", "70.00", "USD")]
+
+
+def answering(shape: Any) -> Rule:
+    """A server that stores each upload (the sandbox) and answers `shape(items sent, the sandbox's answer)`."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        items = json.loads(await request.read())
+        real = await handler(request)
+        assert isinstance(real, web.Response) and isinstance(real.body, bytes)
+        if real.status != 200:
+            return real
+        return web.json_response(shape(items, json.loads(real.body)))
+
+    return rule
+
+
+async def loaded(tmp_path: Path, rule: Rule) -> tuple[Report, str]:
+    """The report and the printed summary of 3 customers and the invoices of ROWS, 3 rows a call."""
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "itemText"],
+        [["C1", number, amount, currency, f"line of {number}"] for number, amount, currency in ROWS],
+    )
+    with anyio.fail_after(60):
+        async with serving(crm_app(rule)) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path), invoices, batch_size=3)
+    printed = io.StringIO()
+    print_summary(report, printed)
+    return report, printed.getvalue()
+
+
+async def test_an_answer_giving_a_count_alone_says_no_amount_of_the_api(tmp_path: Path) -> None:
+    # found by a tester: a server answering {"success": true, "count": n-1} had the summary say "control totals,
+    # kind invoices EUR amount: expected 22689.98, the API holds 0.00" (and 0 rows), while its note said the answer
+    # gave no amounts
+    report, printed = await loaded(tmp_path, answering(lambda items, real: {"success": True, "count": len(items) - 1}))
+    rec = report.reconcile
+    assert (report.loaded, report.exit_code, rec.ok) == (10, 3, False), rec
+    assert (rec.expected_count, rec.remote_count) == (10, 6)
+    assert "the API holds 0" not in printed, printed
+    assert (
+        "control totals, kind invoices EUR amount: expected 60.00, the API's is not known (its answers did not say "
+        "it: not checked)"
+    ) in printed, printed
+    assert "control totals, kind customers  rows: expected 3, the API holds 2" in printed
+    assert rec.remote_totals["per_scope"]["invoices"]["EUR"] == {"rows": None, "amount": None, "debit": None}
+    assert rec.expected_totals["per_scope"]["invoices"]["USD"] == {"rows": 5, "amount": "220.00", "debit": "220.00"}
+    assert "the API answered invoices: 2 rows" in printed
+
+
+async def test_the_expected_count_is_what_was_sent_and_an_untold_count_is_not_known(tmp_path: Path) -> None:
+    # found by a tester: answers that gave no count had the summary say "expected / remote count 0 / 0" for the 10
+    # rows loaded
+    report, printed = await loaded(tmp_path, answering(lambda items, real: {}))
+    rec = report.reconcile
+    assert (report.loaded, report.exit_code, rec.ok) == (10, 0, True), rec
+    assert (rec.expected_count, rec.remote_count, rec.rows_not_checked["count"]) == (10, None, 10)
+    assert "expected / remote count │ 10 / not known" in printed, printed
+    assert rec.remote_totals["per_scope"]["invoices"]["USD"]["amount"] is None
