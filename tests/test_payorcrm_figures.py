@@ -1,7 +1,7 @@
 """What the summary and the report say of PayorCRM answers that give less than the rows sent: a count alone (short by
-one) or nothing. A figure an answer did not give is said to be not known, never 0; the expected figures are what was
-sent. The real sandbox serves each, its answers shaped by a middleware as a server written from seed 004 gives
-them."""
+one, or as `uploaded`) or nothing. A figure an answer did not give is said to be not known, never 0; the expected
+figures are what was sent. The real sandbox serves each, its answers shaped by a middleware as a server written from
+seed 004 gives them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from aiohttp import web
 from conftest import serving
 from test_load_payorcrm import write
@@ -18,6 +19,7 @@ from test_payorcrm_answers import Handler, Rule, crm_app, customers_file, load_b
 
 from bulkload.report import print_summary
 from bulkload.results import Report
+from bulkload.targets.payorcrm_answers import read_answer
 
 #: three calls of invoices at --batch-size 3: I1 EUR, I2 and I3 USD; I4 USD, I5 EUR, I6 USD; I7 USD alone
 ROWS = [("I1", "10.00", "EUR"), ("I2", "20.00", "USD"), ("I3", "30.00", "USD")]
@@ -72,12 +74,28 @@ async def test_an_answer_giving_a_count_alone_says_no_amount_of_the_api(tmp_path
     assert "the API answered invoices: 2 rows" in printed
 
 
-async def test_the_expected_count_is_what_was_sent_and_an_untold_count_is_not_known(tmp_path: Path) -> None:
-    # found by a tester: answers that gave no count had the summary say "expected / remote count 0 / 0" for the 10
-    # rows loaded
-    report, printed = await loaded(tmp_path, answering(lambda items, real: {}))
+@pytest.mark.parametrize("said", ["uploaded", "nothing"])
+async def test_the_expected_count_is_what_was_sent_and_an_untold_count_is_not_known(tmp_path: Path, said: str) -> None:
+    # found by a tester: answered {"uploaded": n} (the sandbox's own default answer holds that key), the summary said
+    # "expected / remote count 0 / 0" for the 10 rows loaded
+    def answer(items: list[Any], real: dict[str, Any]) -> dict[str, Any]:
+        return {"uploaded": real["uploaded"]} if said == "uploaded" else {}
+
+    report, printed = await loaded(tmp_path, answering(answer))
     rec = report.reconcile
     assert (report.loaded, report.exit_code, rec.ok) == (10, 0, True), rec
-    assert (rec.expected_count, rec.remote_count, rec.rows_not_checked["count"]) == (10, None, 10)
-    assert "expected / remote count │ 10 / not known" in printed, printed
-    assert rec.remote_totals["per_scope"]["invoices"]["USD"]["amount"] is None
+    if said == "uploaded":  # read as the count of records stored, as `count` is
+        assert (rec.expected_count, rec.remote_count, rec.rows_not_checked["count"]) == (10, 10, 0)
+        assert "expected / remote count │ 10 / 10" in printed, printed
+    else:
+        assert (rec.expected_count, rec.remote_count, rec.rows_not_checked["count"]) == (10, None, 10)
+        assert "expected / remote count │ 10 / not known" in printed, printed
+        assert rec.remote_totals["per_scope"]["invoices"]["USD"]["amount"] is None
+
+
+def test_an_answer_saying_two_counts_cannot_say_how_many_it_stored() -> None:
+    with pytest.raises(ValueError, match="count 3, uploaded 2: how many records it stored cannot be told"):
+        read_answer(b'{"count": 3, "uploaded": 2}')
+    with pytest.raises(ValueError, match="uploaded 3 and lists 2 records"):
+        read_answer(b'{"uploaded": 3, "results": [{"id": 1}, {"id": 2}]}')
+    assert read_answer(b'{"uploaded": 2, "count": 2}').stored == 2

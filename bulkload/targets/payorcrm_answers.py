@@ -37,10 +37,16 @@ def _every(records: list[Any], field: str) -> list[int] | None:
     return None if None in found else [v for v in found if v is not None]
 
 
+#: the keys of an answer's object that say how many records the upload stored: `count` (`{"success": true, "count":
+#: n}`) and `uploaded` (the sandbox's `{"uploaded": n, "results": [...]}`); seed 004 documents neither
+_COUNTS = ("count", "uploaded")
+
+
 def read_answer(body: bytes) -> Said:
     """Read any 2xx answer tolerantly: ``{"results": [...]}``, a bare array of records (with or without ``id``),
-    ``{"success": true, "count": n}``, an empty body or text all mean the upload was stored. Only an answer that
-    says ``"success": false`` is not read as success (ValueError: the call arrived, its outcome is unknown)."""
+    ``{"success": true, "count": n}`` or ``{"uploaded": n}``, an empty body or text all mean the upload was stored.
+    Only an answer that says ``"success": false`` is not read as success, nor one whose counts (its `count`,
+    `uploaded`, the records it lists) say two numbers (ValueError: the call arrived, its outcome is unknown)."""
     try:
         value = _decode_any(body) if body.strip() else None
     except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
@@ -49,8 +55,16 @@ def read_answer(body: bytes) -> Said:
         if value.get("success") is False:
             raise ValueError(f"the API answered success: false ({body[:200].decode(errors='replace')})")
         records = value.get("results")
+        listed = len(records) if isinstance(records, list) else None
+        stated = {name: n for name in _COUNTS if (n := _whole(value.get(name))) is not None}
+        if len({*stated.values(), *([] if listed is None else [listed])}) > 1:
+            said = ", ".join(f"{name} {n}" for name, n in stated.items())
+            raise ValueError(
+                f"the API's answer says {said}{'' if listed is None else f' and lists {listed} records'}: how many "
+                "records it stored cannot be told"
+            )
         if not isinstance(records, list):
-            return Said(stored=_whole(value.get("count")))
+            return Said(stored=next(iter(stated.values()), None))
     elif isinstance(value, list):
         records = value
     else:
