@@ -32,6 +32,11 @@ ECHOED = "~echoed"
 #: the answer did not say
 ANY_CURRENCY = "~any currency"
 
+#: in a call's returned totals, beside its scopes: {"": [rows]} the rows whose ids were taken by their place in the
+#: answer, its records naming no key (which record each row became is not proven). Reconciliation by responses
+#: counts them in `rows_ids_by_place`
+BY_PLACE = "~by place"
+
 
 def echoed(fields: Iterable[tuple[str, Any, Any]]) -> Totals:
     """The ECHOED figures of an answer, from (field, the value sent, the value answered: UNSET where the answer
@@ -269,6 +274,7 @@ class Reconciled(msgspec.Struct, kw_only=True):
     ids_returned: int | UnsetType = UNSET
     rows_confirmed_by_id: int | UnsetType = UNSET
     rows_confirmed_by_2xx: int | UnsetType = UNSET
+    rows_ids_by_place: int | UnsetType = UNSET
     rows_not_checked: dict[str, int] | UnsetType = UNSET
     kinds: dict[str, dict[str, int]] | UnsetType = UNSET
     calls_differing: list[dict[str, Any]] | UnsetType = UNSET

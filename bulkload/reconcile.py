@@ -24,7 +24,7 @@ from .errors import RowInvalid
 from .job import Job
 from .ledger import Ledger
 from .masking import masked, secret_rule
-from .model import ANY_CURRENCY, ECHOED, Reconciled, Totals
+from .model import ANY_CURRENCY, BY_PLACE, ECHOED, Reconciled, Totals
 from .money import iso_code, money
 from .planning import reading_of
 from .recount import RECOUNT, Recount, lagging
@@ -140,6 +140,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
     sent_count = answered_count = 0
     count_told = True  # every answer said how many records it stored
     no_count = no_amounts = no_fields = 0  # rows of calls whose answers gave none, or left out a field sent
+    by_place = 0  # rows given the ids at their places in an answer whose records named no key (model.BY_PLACE)
     differing: list[dict[str, Any]] = []
     n_differing = 0
     for seq, part, file_idx, lines, sent, said in ledger.done_calls():
@@ -157,6 +158,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
                     _add(remote, scope, currency, [])
             continue
         echoes = said.pop(ECHOED, {})
+        by_place += sum(figures[0] for figures in said.pop(BY_PLACE, {}).values())
         fields = sorted(name for name, figures in echoes.items() if figures == [0])
         no_fields += n_rows if any(not figures for figures in echoes.values()) else 0
         same, counted_only = not fields, False
@@ -195,7 +197,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
     kinds, shared_ids = ledger.rows_by_kind()
     # ids given to rows of more than one call, in a kind whose calls each create their own records
     shared = [{"kind": kind, "id": record_id} for kind, record_id in shared_ids if kind not in target.api.kinds_updated]
-    by_id = sum(k["rows"] - k["rows_without_id"] for k in kinds.values())
+    by_id = sum(k["rows"] - k["rows_without_id"] for k in kinds.values()) - by_place
     by_2xx = sum(k["rows_without_id"] for k in kinds.values())
     unrecorded = sum(k.pop("rows_unrecorded") for k in kinds.values())
     note = (
@@ -204,8 +206,13 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
     )
     if by_2xx:
         note += (
-            f"; {by_2xx:,} rows were confirmed by a 2xx answer that named no ids: bulkload could not check "
-            "which record each became"
+            f"; {by_2xx:,} rows were confirmed by a 2xx answer that named no ids (or none it could tell whose): "
+            "bulkload could not check which record each became"
+        )
+    if by_place:
+        note += (
+            f"; {by_place:,} rows were given the ids of the records at their places in the answer, which named no "
+            "key: which record each became is not proven"
         )
     if no_count:
         note += (
@@ -231,6 +238,7 @@ def by_responses(ledger: Ledger, target: Target, files: list[str]) -> Reconciled
         ids_returned=sum(k["records"] for k in kinds.values()),
         rows_confirmed_by_id=by_id,
         rows_confirmed_by_2xx=by_2xx,
+        rows_ids_by_place=by_place,
         rows_not_checked={"count": no_count, "amounts": no_amounts, "fields": no_fields},
         kinds=kinds,
         calls_differing=differing,

@@ -340,7 +340,9 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
             f"{_count(groups.unbalanced, name)} loaded that do not balance in the input, e.g. {first['group']}"
         )
     if report.success_written:
-        console.print(f"loaded rows and the ids the API gave them: {report.success_file}")
+        by_place = rec.rows_ids_by_place if rec is not None and rec.rows_ids_by_place else 0
+        unproven = f" (for {by_place:,} rows, the ids at their places in the answer: not proven)" if by_place else ""
+        console.print(f"loaded rows and the ids the API gave them{unproven}: {report.success_file}")
     way_on = f"; {report.in_doubt_way_on}" if report.in_doubt_way_on else ""
     if report.in_doubt_file:
         where = _written(report, "the in-doubt file", report.in_doubt_file)

@@ -17,7 +17,7 @@ from conftest import read_row, sandbox_read
 
 from bulkload import Job, load, resume
 from bulkload.errors import ConfigError, RowInvalid
-from bulkload.model import ANY_CURRENCY, NO_ID, Chunk
+from bulkload.model import ANY_CURRENCY, BY_PLACE, ECHOED, NO_ID, Chunk
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.payorcrm import PayorCRM
@@ -558,12 +558,20 @@ def test_invoice_control_totals_are_per_currency_the_answers_too() -> None:
     answer = b'{"results": [%s]}' % b", ".join(
         b'{"id": %d, "invoiceAmount": %d}' % (i, r.invoiceAmount) for i, r in enumerate(records)
     )
-    assert target.returned_totals(answer, sent, chunk) == sent
-    # the answer names no currency: its records are taken in request order, so amounts swapped between currencies
-    # differ
+    # the answer names no key: its records are taken in request order (their ids said to be by place)
+    assert target.returned_totals(answer, sent, chunk) == sent | {BY_PLACE: {"": [5]}}
+    # nor a currency: an amount no row was sent with is a difference, in the currency of the row at its place
+    changed = answer.replace(b'"invoiceAmount": 100', b'"invoiceAmount": 101', 1)
+    assert target.returned_totals(changed, sent, chunk)["invoices"]["DKK"] == [2, 121, 121]
+    # the amounts sent in another order: which currency each is in cannot be told (before: taken by place, a
+    # mismatch of DKK and JPY the API never said), so each currency is counted, and the amounts echo those sent
     swapped = answer.replace(b'"invoiceAmount": 100', b'"invoiceAmount": 250', 1)
     swapped = swapped.replace(b'"invoiceAmount": 250}, {"id": 2', b'"invoiceAmount": 100}, {"id": 2', 1)
-    assert target.returned_totals(swapped, sent, chunk) != sent
+    assert target.returned_totals(swapped, sent, chunk) == {
+        "invoices": {"DKK": [2], "JPY": [1], "EUR": [1], "": [1]},
+        ECHOED: {"invoiceAmount": [1]},
+    }
+    assert target.created_ids(swapped, chunk) == [NO_ID] * 5  # not the ids at their places: those are not theirs
     # a count alone, the count sent: each currency's count is confirmed, not its amounts
     count_only = target.returned_totals(b'{"success": true, "count": 5}', sent, chunk)
     assert count_only == {"invoices": {"DKK": [2], "JPY": [1], "EUR": [1], "": [1]}}

@@ -1,7 +1,7 @@
 """What the summary and the report say of PayorCRM answers that give less than the rows sent: a count alone (short by
-one, or as `uploaded`) or nothing. A figure an answer did not give is said to be not known, never 0; the expected
-figures are what was sent. The real sandbox serves each, its answers shaped by a middleware as a server written from
-seed 004 gives them."""
+one, or as `uploaded`), nothing, or records that name no key in another order. A figure an answer did not give is
+said to be not known, never 0; the expected figures are what was sent. The real sandbox serves each, its answers
+shaped by a middleware as a server written from seed 004 gives them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import anyio
 import pytest
 from aiohttp import web
 from conftest import serving
-from test_load_payorcrm import write
+from test_load_payorcrm import read_csv, write
 from test_payorcrm_answers import Handler, Rule, crm_app, customers_file, load_both
 
 from bulkload.report import print_summary
@@ -99,3 +99,44 @@ def test_an_answer_saying_two_counts_cannot_say_how_many_it_stored() -> None:
     with pytest.raises(ValueError, match="uploaded 3 and lists 2 records"):
         read_answer(b'{"uploaded": 3, "results": [{"id": 1}, {"id": 2}]}')
     assert read_answer(b'{"uploaded": 2, "count": 2}').stored == 2
+
+
+def keyless(reverse: bool) -> Rule:
+    """Records as sent, with their ids and without their keys (customerno, invoiceNumber), in reverse order when
+    `reverse`."""
+
+    def shape(items: list[dict[str, Any]], real: dict[str, Any]) -> list[dict[str, Any]]:
+        records = [
+            {"id": r["id"], **{k: v for k, v in item.items() if k not in ("customerno", "invoiceNumber")}}
+            for item, r in zip(items, real["results"])
+        ]
+        return records[::-1] if reverse else records
+
+    return answering(shape)
+
+
+async def test_records_naming_no_key_in_another_order_are_summed_as_they_are_and_get_no_ids(tmp_path: Path) -> None:
+    # found by a tester: records answered without their keys, in reverse order, were taken in request order: the
+    # run reported "the API holds 16229.48" EUR where 22689.98 was stored (exit 3), and the success file gave each
+    # row another row's id
+    report, printed = await loaded(tmp_path, keyless(reverse=True))
+    rec = report.reconcile
+    assert (report.loaded, report.exit_code, rec.ok) == (10, 0, True), printed
+    assert rec.remote_totals == rec.expected_totals
+    assert rec.remote_totals["per_scope"]["invoices"]["EUR"] == {"rows": 2, "amount": "60.00", "debit": "60.00"}
+    ids = {(Path(r["file"]).name, int(r["line"])): r["id"] for r in read_csv(tmp_path / "success.csv")}
+    # what the records carry says they are not in the rows' places: no id is given rather than another row's
+    assert all(ids[("i.csv", line)] == "" for line in range(2, 8)) and ids[("i.csv", 8)] != "", ids
+    assert all(ids[("c.csv", line)] == "" for line in (2, 3, 4)), ids
+    assert rec.rows_ids_by_place == 0  # I7, alone in its call, is its one record
+
+
+async def test_records_naming_no_key_in_request_order_have_their_ids_said_to_be_by_place(tmp_path: Path) -> None:
+    report, printed = await loaded(tmp_path, keyless(reverse=False))
+    rec = report.reconcile
+    assert (report.loaded, report.exit_code, rec.ok) == (10, 0, True), printed
+    assert all(r["id"] for r in read_csv(tmp_path / "success.csv"))
+    # 3 customers and 6 invoices in calls of more than one row; I7, alone in its call, is its record
+    assert (rec.rows_ids_by_place, rec.rows_confirmed_by_id) == (9, 1), rec
+    assert "9 rows were given the ids of the records at their places in the answer" in (rec.note or "")
+    assert "the ids the API gave them (for 9 rows, the ids at their places in the answer: not proven)" in printed

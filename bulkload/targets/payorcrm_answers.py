@@ -72,7 +72,7 @@ def read_answer(body: bytes) -> Said:
     return Said(_every(records, "id"), _every(records, "invoiceAmount"), len(records), records)
 
 
-def _named(value: Any) -> str | None:
+def named(value: Any) -> str | None:
     """A key or a value as an answered record gives it (text, or a number a server made of it), as a row's text has
     it; None for anything else (an object, a list, null)."""
     return value if isinstance(value, str) else str(value) if type(value) is int else None
@@ -100,10 +100,10 @@ def _by_content(
     are interchangeable: their ids are not told, and their amounts are placed where the lines share a currency or
     the records one amount (either way each currency counts the same). None when no pairing fits, or an amount
     cannot be placed: which line each record is cannot be told."""
-    carried = [f for f in sorted(fields) if all(_named(r.get(f)) is not None for r in records)]
+    carried = [f for f in sorted(fields) if all(named(r.get(f)) is not None for r in records)]
     for compared in (carried, [f for f in carried if f not in _AMOUNTS]):
-        given = [tuple(_named(r[f]) for f in compared) for r in records]
-        sent = [tuple(_named(getattr(line, f, None)) for f in compared) for line in lines]
+        given = [tuple(named(r[f]) for f in compared) for r in records]
+        sent = [tuple(named(getattr(line, f, None)) for f in compared) for line in lines]
         if Counter(given) != Counter(sent):
             continue
         alike: dict[tuple[Any, ...], list[int]] = {}
@@ -130,11 +130,11 @@ def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> Paired |
     told): the call arrived, its outcome is unknown."""
     if not any(isinstance(r, dict) and key_field in r for r in records):
         return None
-    named = [_named(r.get(key_field)) if isinstance(r, dict) else None for r in records]
+    keys = [named(r.get(key_field)) if isinstance(r, dict) else None for r in records]
     wanted = [getattr(record, key_field) for record in sent]
-    order = pair(wanted, [(key,) for key in named])
+    order = pair(wanted, [(key,) for key in keys])
     if order is None:
-        shown = ", ".join(sorted(map(str, named))[:10])
+        shown = ", ".join(sorted(map(str, keys))[:10])
         raise ValueError(
             f"the API's answer lists the {key_field}s {shown} for the {len(sent)} sent: which row each record is, "
             "and whether every row was stored, cannot be told"
@@ -147,7 +147,7 @@ def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> Paired |
     for key, same in rows.items():
         found, content = [order[i] for i in same], None
         told = len(same) == 1
-        lines = [_named(records[j].get("lineItem")) for j in found]
+        lines = [named(records[j].get("lineItem")) for j in found]
         if not told and Counter(lines) == Counter(getattr(sent[i], "lineItem", None) for i in same):
             by_line = {line: j for line, j in zip(lines, found)}  # an invoice's lines have distinct line items
             found, told = [by_line[getattr(sent[i], "lineItem", None)] for i in same], True
@@ -197,11 +197,29 @@ def _shown(value: Any) -> str:
 class Reading(NamedTuple):
     """One answer read against the call it answers: what it `said`, which record is which row (`paired`; None:
     records in request order, or none listed), and the rows whose records say they failed (`failed`: index ->
-    ("", what the record says))."""
+    ("", what the record says)). Where the records name no key and are as many as the rows, `by_place`: they are
+    taken by their place (more than one row: which record each row became is not proven), and `misplaced`: what
+    they carry says their places are not the rows' (see `_misplaced`)."""
 
     said: Said
     paired: Paired | None
     failed: dict[int, tuple[str, str]]
+    by_place: bool = False
+    misplaced: bool = False
+
+
+def _misplaced(records: list[Any], sent: Sequence[Any]) -> bool:
+    """Whether records that name no key carry, at some place, another value than the row sent at that place, of a
+    field whose values they all carry and carry as sent, only in another order (a field the API writes otherwise,
+    a date as a date-time, or changes, says nothing of the order)."""
+    if not all(isinstance(r, dict) for r in records) or not sent:
+        return False
+    for field in type(sent[0]).__struct_fields__:
+        given = [named(r.get(field)) for r in records]
+        wanted = [named(getattr(row, field, None)) for row in sent]
+        if None not in given and given != wanted and Counter(given) == Counter(wanted):
+            return True
+    return False
 
 
 def read(body: bytes, sent: Sequence[Any], key_field: str) -> Reading:
@@ -222,4 +240,6 @@ def read(body: bytes, sent: Sequence[Any], key_field: str) -> Reading:
         )
         return Reading(said, None, {} if failing is None else dict.fromkeys(range(len(sent)), ("", failing + whose)))
     failed = {i: ("", why) for i, (r, row) in enumerate(zip(listed, sent)) if (why := _failure(r, row))}
-    return Reading(said, paired, failed)
+    if paired is not None or said.records is None:
+        return Reading(said, paired, failed)
+    return Reading(said, None, failed, by_place=len(sent) > 1, misplaced=_misplaced(records, sent))

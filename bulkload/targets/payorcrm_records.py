@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -9,11 +10,11 @@ from typing import Any
 import msgspec
 
 from ..errors import APIError, RowInvalid
-from ..model import ANY_CURRENCY, NO_ID, Chunk, Totals
+from ..model import ANY_CURRENCY, BY_PLACE, ECHOED, NO_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, decimals, iso_code
 from ..money import minor_units as exact_units
 from .base import RecordKind, required_fields
-from .payorcrm_answers import Reading, read
+from .payorcrm_answers import Reading, Said, named, read
 from .reasons import errors_by_index, json_cell, row_invalid
 
 
@@ -203,12 +204,13 @@ class Upload(RecordKind):
 
     def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
         """The ids when the answer lists a record with an id for each row: by key where its records name theirs
-        (payorcrm_answers.pairing; ValueError when those keys are not the ones sent), else in request order.
-        Otherwise the rows are loaded all the same (the API said 2xx) with NO_ID, and reconciliation compares what
-        the answer did say (its count, its amounts)."""
+        (payorcrm_answers.pairing; ValueError when those keys are not the ones sent), else in request order, unless
+        what the records carry says they are in another (`Reading.misplaced`). Otherwise the rows are loaded all
+        the same (the API said 2xx) with NO_ID, and reconciliation compares what the answer did say (its count, its
+        amounts)."""
         reading, n = self._read(body, chunk), len(chunk)
         ids, paired = reading.said.ids, reading.paired
-        if ids is None or len(ids) != n:
+        if ids is None or len(ids) != n or reading.misplaced:
             return [NO_ID] * n
         if paired is None:
             return ids
@@ -223,31 +225,53 @@ class Upload(RecordKind):
         return errors_by_index(error, n, field_key="field")
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
+        """As RecordKind.returned_totals, and beside the totals the rows whose ids were taken by their place in the
+        answer (model.BY_PLACE), and where the records' amounts could not be placed, whether they are the amounts
+        sent (model.ECHOED `invoiceAmount`)."""
         (kind,) = sent  # customers or invoices: one kind a call
         reading = self._read(body, chunk)
         said = reading.said
         if said.stored is None:
             return None  # an empty 2xx, or one that lists nothing: nothing to compare
+        with_ids = said.ids is not None and len(said.ids) == len(chunk) and not reading.misplaced
+        by_place = {BY_PLACE: {"": [len(chunk)]}} if reading.by_place and with_ids else {}
         if kind == "customers":  # customers carry no amounts: a count is all there is
-            return {kind: {"": [said.stored, 0, 0]}}
-        # invoices: per currency, as summarize. The answer (none documented) names no currency: each record it lists
-        # is taken for the row it names (by invoiceNumber, and lineItem or what it carries), in request order where
-        # it names none
+            return {kind: {"": [said.stored, 0, 0]}, **by_place}
+        # invoices: per currency, as summarize. Another count than sent: which currency it lacks or has more of
+        # cannot be told, the count is the kind's
         records = chunk.entries(self)
-        if said.stored != len(records):  # another count: which currency it lacks or has more of cannot be told
+        if said.stored != len(records):
             return {kind: {ANY_CURRENCY: [said.stored]}}
         if said.amounts is None:
-            return {kind: {currency: [figures[0]] for currency, figures in sent[kind].items()}}
+            return {kind: _counted(sent[kind]), **by_place}
+        if reading.paired is None:
+            return {**self._unnamed(said, records, sent, reading.misplaced), **by_place}
         paired = reading.paired
-        amounts = said.amounts if paired is None else [said.amounts[j] for j in paired.order]
+        amounts = [said.amounts[j] for j in paired.order]
         currencies = [r.currency or "" for r in records]
         totals = _per_currency(currencies, amounts)
         # a currency holding a line whose amount cannot be placed (its invoice's records cannot be told apart):
         # counted only, its amounts not compared, neither matched nor differing
-        for currency, placed in zip(currencies, [True] * len(records) if paired is None else paired.placed):
+        for currency, placed in zip(currencies, paired.placed):
             if not placed:
                 totals[currency] = totals[currency][:1]
         return {kind: totals}
+
+    @staticmethod
+    def _unnamed(said: Said, records: Sequence[Any], sent: dict[str, Totals], misplaced: bool) -> dict[str, Totals]:
+        """The returned totals of invoices whose records name no key (`said`, as many as `records` sent), which
+        their order does not decide where it can be helped: by the currency each record gives, where they give
+        theirs; in the call's one currency; by place, as the rows were sent, where nothing the records carry says
+        they are in another order; else counted only (which currency each amount is in cannot be told), with
+        ECHOED `invoiceAmount`: whether the amounts are those sent, in any order."""
+        (kind,) = sent
+        listed, amounts = said.records or [], said.amounts or []
+        if any(isinstance(r, dict) and "currency" in r for r in listed):
+            return {kind: _per_currency([named(r.get("currency")) or "" for r in listed], amounts)}
+        if len(sent[kind]) == 1 or not misplaced:
+            return {kind: _per_currency([r.currency or "" for r in records], amounts)}
+        alike = Counter(amounts) == Counter(r.invoiceAmount for r in records)
+        return {kind: _counted(sent[kind]), ECHOED: {"invoiceAmount": [int(alike)]}}
 
 
 class Customers(Upload):
@@ -321,6 +345,11 @@ class Invoices(Upload):
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         """Per currency ("" for an invoice without one): minor units of two currencies add up to no amount."""
         return {"invoices": _per_currency([r.currency or "" for r in records], [r.invoiceAmount for r in records])}
+
+
+def _counted(totals: Totals) -> Totals:
+    """`totals` with their rows alone: an answer that says how many, not which amounts."""
+    return {currency: figures[:1] for currency, figures in totals.items()}
 
 
 def _per_currency(currencies: Sequence[str], amounts: Sequence[int]) -> Totals:
