@@ -3,10 +3,12 @@
 `03-04-2026` is 3 April to some and 4 March to others, and nothing in the cell says which, so the order is
 decided once, from every date of the file, before the first row is sent: `DateEvidence` collects what the values
 prove, `DateEvidence.decide` picks the order or refuses to guess, and `DateFormat.parse` then reads each cell in
-that order only. ISO dates (YYYY-MM-DD, and ISO date-times) carry their own order and are always accepted. A
-given `--date-format` is an order too: a file with a date that proves the other order (`2/13/26` for `%d/%m/%y`;
-`2026/13/02` for `%Y/%m/%d`, `02 13 2026` for `%d %m %Y`, `20261302` for `%Y%m%d`) is refused whole, for its dates
-that read both ways (`1/2/26`) would be booked as the wrong day.
+that order only. ISO dates (YYYY-MM-DD, and ISO date-times) carry their own order and are always accepted, so a
+file with a date shaped so that is a day only year-day-month (`2026-13-02`) is refused whole: read as ISO, its
+`2026-05-02` (5 February) would be booked as 2 May. A given `--date-format` is an order too: a file with a date
+that proves the other order (`2/13/26` for `%d/%m/%y`; `2026/13/02` for `%Y/%m/%d`, `02 13 2026` for `%d %m %Y`,
+`20261302` for `%Y%m%d`) is refused whole, for its dates that read both ways (`1/2/26`) would be booked as the
+wrong day.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ _SHOWN = {"dmy": "dmy+", "mdy": "mdy+"}
 #: of a shape no order is read from ("2026/02/13", "13 02 2026", "13022026") that the format reads and its swap not
 _AGAINST, _MINE = "against", "mine"
 _OTHER = {"dmy": "mdy", "mdy": "dmy"}
+#: what it records, per separator ("ydm-", "ydm/", "ydm."), of a date shaped year first (YYYY-MM-DD, YYYY/MM/DD,
+#: YYYY.MM.DD) that is no day year-month-day but is one year-day-month ("2026-13-02"): the file may write its dates
+#: so, and then its dates that read both ways ("2026-05-02") would be read as the wrong day (decide refuses it)
+_YDM = "ydm"
 #: the decision for a file whose dates are all ISO, and for one without dates: no order is needed, and a date of
 #: another shape is rejected (with an order decided it could have been read, and would have decided it)
 ISO, NO_DATES = "iso", "none"
@@ -49,6 +55,8 @@ _DAY_MONTH = re.compile(
     r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{4})(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,6}))?)?)?"
 ).fullmatch
 _TIME_DIRECTIVES = frozenset("HIMSfpzZXc")
+#: a date written year first, as ISO's YYYY-MM-DD or with / or . instead of its -: year, separator, month, day
+_YEAR_FIRST = re.compile(r"([0-9]{4})([-./])([0-9]{2})\2([0-9]{2})").fullmatch
 
 
 def _date(year: int, month: int, day: int) -> str | None:
@@ -71,6 +79,20 @@ def _iso(text: str) -> str | None:
     if len(text) == 10 or (text[10] == "T" and "," not in text):
         return text
     return f"{text[:10]}T{text[11:].replace(',', '.')}"  # RFC 3339's shape: a T, and a point before a fraction
+
+
+def _year_day_month(text: str) -> str | None:
+    """The kind DateEvidence records of `text` ("ydm" and its separator) where it is shaped year first (YYYY-MM-DD,
+    YYYY/MM/DD or YYYY.MM.DD, an ISO time of day after it or nothing) and is no day year-month-day but one
+    year-day-month (its month 13 to 31, its day 1 to 12: "2026-13-02"), else None."""
+    text = text.strip()
+    m = _YEAR_FIRST(text[:10])
+    if m is None or not (len(text) == 10 or _ISO_TIME(text[10:])):
+        return None
+    year, month, day = int(m[1]), int(m[3]), int(m[4])
+    if _date(year, month, day) is not None or _date(year, day, month) is None:
+        return None
+    return _YDM + m[2]
 
 
 def _has_time(spec: str) -> bool:
@@ -324,6 +346,8 @@ class DateEvidence(Evidence):
             elif (shown := _shown(text)) is not None:
                 kind = _SHOWN[shown]
             else:
+                if (ydm := _year_day_month(text)) is not None and ydm not in self._first:
+                    self._first[ydm] = Example(line, field, text)
                 self._against_format(text, line, field)
                 return
         first = self._first
@@ -359,11 +383,15 @@ class DateEvidence(Evidence):
 
         ConfigError when `given` is not "dmy", "mdy" or a strptime format with day, month and year, or a date of
         the file proves the order other than `given`'s (a strptime format's: found by evidence made with it, see
-        add); when the file proves both orders, or when some date reads two ways and none shows which. Otherwise
-        day first.
+        add); when a date shaped year first is a day only year-day-month ("2026-13-02") and `given` does not read
+        it (_year_first); when the file proves both orders, or when some date reads two ways and none shows which.
+        Otherwise day first.
         """
         if given is not None:
-            return self._given(given, path)
+            fmt = self._given(given, path)
+            self._year_first(fmt.spec, path)
+            return fmt
+        self._year_first(None, path)
         day_first, month_first, ambiguous = (self._first.get(kind) for kind in ("dmy", "mdy", _AMBIGUOUS))
         if day_first and month_first:
             (first, first_spec), (second, second_spec) = sorted(((day_first, "dmy"), (month_first, "mdy")))
@@ -395,6 +423,42 @@ class DateEvidence(Evidence):
         if iso := self._first.get(_ISO):
             return DateFormat(ISO, f"every date is ISO YYYY-MM-DD ({iso})", order)
         return DateFormat(NO_DATES, "no date in the file", order)
+
+    def _year_first(self, spec: str | None, path: str) -> None:
+        """ConfigError for the file's first date shaped year first that is a day only year-day-month ("2026-13-02",
+        "2026/13/02") and that `spec` (the --date-format given, or None) does not read: the file may write its dates
+        so. A YYYY-MM-DD one is read as ISO whatever the format, so its dates that read both ways ("2026-05-02")
+        would be booked as the wrong day; one with / or . is read year-day-month only with a --date-format saying
+        so."""
+        shown = [
+            example
+            for sep in "-/."
+            if (example := self._first.get(_YDM + sep)) is not None
+            and (spec is None or _convert(spec, example.text) is None)
+        ]
+        if not shown:
+            return
+        first = min(shown)
+        m = _YEAR_FIRST(first.text.strip()[:10])
+        assert m is not None  # recorded as shaped so (_year_day_month)
+        year, sep, middle, last = m[1], m[2], int(m[3]), int(m[4])
+        said = (
+            f"{path}: {first} is no day read year-month-day (there is no month {middle}), but {middle} "
+            f"{_MONTHS[last]} {year} read year-day-month: the file may write its dates year-day-month"
+        )
+        if sep == "-":
+            raise ConfigError(
+                f"{said}, and then its dates that read both ways ({year}-05-02: 2 May as ISO, 5 February "
+                "year-day-month) would be booked as the wrong day. bulkload reads a date written YYYY-MM-DD as ISO "
+                "only, and no --date-format reads it year-day-month: write the file's dates as ISO YYYY-MM-DD (if "
+                "only this date is wrong, fix it). Nothing was sent"
+            )
+        time = " followed by the directives of its time of day" if len(first.text.strip()) > 10 else ""
+        raise ConfigError(
+            f"{said}, and a date written YYYY{sep}MM{sep}DD is read so only with a --date-format that says so: if the "
+            f"file's are, give --date-format %Y{sep}%d{sep}%m{time} ({year}{sep}05{sep}02 is then 5 February); if "
+            "only this date is wrong, fix it. Nothing was sent"
+        )
 
     def _given(self, given: str, path: str) -> DateFormat:
         """`given` as decide takes it: ConfigError where a date of the file proves the other order."""

@@ -355,6 +355,55 @@ def test_a_given_format_like_iso_is_refused_for_a_date_only_its_swap_reads() -> 
     assert decide(["2026-01-02", "2026-02-30", "20260102"], "%Y-%m-%d").spec == "%Y-%m-%d"  # no day: rejected by row
 
 
+@pytest.mark.parametrize("given", [None, "dmy", "%d/%m/%Y", "%Y/%d/%m"])
+@pytest.mark.parametrize("cell", ["2026-13-02", "2026-13-02T10:00", "2026-13-02 10:00:00+01:00"])
+def test_a_file_with_a_date_shaped_iso_that_is_a_day_only_year_day_month_is_refused(
+    cell: str, given: str | None
+) -> None:
+    # found by testers: without a format, 2026-13-02 was rejected as no day while the file's 2026-05-02 (5 February)
+    # loaded as 2 May. A YYYY-MM-DD date is read as ISO whatever the format, so no format given reads the file
+    with pytest.raises(ConfigError) as info:
+        decide(["2026-05-02", "01/02/2026", cell, "2026-14-03"], given)
+    assert str(info.value) == (
+        f"entries.csv: line 4 date {cell!r} is no day read year-month-day (there is no month 13), but 13 February "
+        "2026 read year-day-month: the file may write its dates year-day-month, and then its dates that read both "
+        "ways (2026-05-02: 2 May as ISO, 5 February year-day-month) would be booked as the wrong day. bulkload reads "
+        "a date written YYYY-MM-DD as ISO only, and no --date-format reads it year-day-month: write the file's dates "
+        "as ISO YYYY-MM-DD (if only this date is wrong, fix it). Nothing was sent"
+    )
+
+
+@pytest.mark.parametrize("sep", ["/", "."])
+def test_a_date_written_year_first_with_slashes_or_points_that_is_a_day_only_year_day_month_is_refused(
+    sep: str,
+) -> None:
+    cell = f"2026{sep}31{sep}12"
+    for option in (None, "dmy", f"%Y{sep}%m{sep}%d %H:%M"):
+        with pytest.raises(ConfigError) as info:
+            decide([f"2026{sep}05{sep}02", cell], option)
+        assert str(info.value) == (
+            f"entries.csv: line 3 date {cell!r} is no day read year-month-day (there is no month 31), but 31 December "
+            f"2026 read year-day-month: the file may write its dates year-day-month, and a date written "
+            f"YYYY{sep}MM{sep}DD is read so only with a --date-format that says so: if the file's are, give "
+            f"--date-format %Y{sep}%d{sep}%m (2026{sep}05{sep}02 is then 5 February); if only this date is wrong, fix "
+            "it. Nothing was sent"
+        )
+    # the format it names reads the file: 2026/05/02 is 5 February
+    fmt = decide([f"2026{sep}05{sep}02", cell], f"%Y{sep}%d{sep}%m")
+    assert (fmt.parse(f"2026{sep}05{sep}02"), fmt.parse(cell)) == ("2026-02-05", "2026-12-31")
+    with pytest.raises(ConfigError, match=re.escape(f"%Y{sep}%d{sep}%m followed by the directives of its time of")):
+        decide([f"{cell} 10:00"])
+
+
+def test_a_date_shaped_year_first_that_is_no_day_either_way_is_rejected_with_its_row() -> None:
+    # 2026-02-30: no day as year-month-day nor year-day-month; 2026-13-45, 2026-00-05: neither; 2026-13-2: not shaped
+    fmt = decide(["2026-05-02", "2026-02-30", "2026-13-45", "2026-00-05", "2026-13-2", "2026/02/30", "13-02-2026"])
+    assert (fmt.spec, fmt.parse("2026-05-02")) == ("dmy", "2026-05-02")
+    for text in ("2026-02-30", "2026-13-45", "2026-00-05"):
+        with pytest.raises(ValueError, match=re.escape(f"not a valid date: {text!r} (no such day in the calendar)")):
+            fmt.parse(text)
+
+
 def test_a_given_format_is_refused_for_a_file_of_both_orders_and_kept_for_dates_of_neither() -> None:
     with pytest.raises(ConfigError) as info:
         decide(["13/2/26", "1/2/26", "2/13/26"], "%d/%m/%y")

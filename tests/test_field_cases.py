@@ -620,6 +620,41 @@ async def test_a_date_format_the_files_dates_contradict_is_refused_before_anythi
             }
 
 
+async def test_a_file_whose_dates_may_be_year_day_month_is_refused_before_anything_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by testers: 2026-13-02 was rejected as no day while the file's 2026-05-02 (5 February) loaded as 2 May
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    lines = ["5;1;1;2026-05-02;10.00;DKK;1010;a", "5;1;1;2026-05-02;-10.00;DKK;5600;a"]
+    data = write(tmp_path / "ydm.csv", "\n".join([HEADER, *lines, "5;1;2;2026-13-02;20.00;DKK;1010;b", ""]))
+    # the same text in a text cell is no date; a date that is no day either way is its row's fault
+    text = write(
+        tmp_path / "text.csv", "\n".join([HEADER, *lines[:1], "5;1;1;2026-05-02;-10.00;DKK;5600;2026-13-02", ""])
+    )
+    others = [line.replace(";1;1;", ";1;3;") for line in lines] + ["5;1;4;2026-02-30;20.00;DKK;1010;b", ""]
+    no_day = write(tmp_path / "no-day.csv", "\n".join([HEADER, *others]))
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            args = ["load", "economic", "--base-url", url, "--no-progress"]
+            for given in ([], ["--date-format", "dmy"]):
+                assert await anyio.to_thread.run_sync(main, [*args, str(data), *given]) == 2
+                err = " ".join(capsys.readouterr().err.split())
+                assert "line 4 date '2026-13-02' is no day read year-month-day (there is no month 13)" in err, err
+                assert "booked as the wrong day" in err and "write the file's dates as ISO YYYY-MM-DD" in err, err
+            assert await requests_seen(url) == 0 and await journal(url) == []
+            assert not Path(f"{data}.ledger.sqlite").exists()
+            report = await load(job(text, url), env=CREDS)
+            assert report.exit_code == 0 and report.loaded == 2
+            report = await load(job(no_day, url), env=CREDS)
+            assert (report.exit_code, report.loaded, report.rejected) == (1, 2, 1)
+            assert {(e.voucherNumber, e.date[:10], e.text) for e in await journal(url)} == {
+                (1, "2026-05-02", "a"),
+                (1, "2026-05-02", "2026-13-02"),
+                (3, "2026-05-02", "a"),
+            }
+
+
 @pytest.mark.slow
 async def test_excel_shapes_and_utf16_load_as_excel_meant_them(tmp_path: Path) -> None:
     # sep=; names the delimiter, every line ends with a delimiter (an unnamed empty column), cells carry spaces
