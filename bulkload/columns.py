@@ -1,17 +1,20 @@
-"""A CSV file's columns against the fields its kind of record takes, before anything is sent: a column that is no
-field, and a field every row needs that no column holds, refuse the file (exit 2), where a row by row reading would
-reject every row of it."""
+"""A file's names against the fields its kind of record takes, before anything is sent: a CSV column that is no field,
+and a field every row needs that no column holds (or, in a JSONL file, that no record gives), refuse the file (exit
+2), where a row by row reading would reject every row of it. And the field a name that is none may mean."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+import re
+from collections.abc import Iterable, Sequence
 
 from .errors import ConfigError
-from .profile import did_you_mean, nearest
 from .targets.base import RecordKind
 
 #: the columns of a file a refusal shows
 _SHOWN = 40
+#: how a refusal says of a name of each kind that the file lacks it, and where the file gives its names
+_LACKING = {"column": ("no {}", "header"), "key": ("no record gives the {}", "records")}
 
 
 def missing(kind: RecordKind, fields: Sequence[str]) -> list[tuple[str, ...]]:
@@ -21,6 +24,28 @@ def missing(kind: RecordKind, fields: Sequence[str]) -> list[tuple[str, ...]]:
     return [either for either in kind.required() if have.isdisjoint(either)]
 
 
+class RecordKeys:
+    """The keys a JSONL file's records give, which stand for the header it has not: looked at record by record
+    (`add`) until each key its kind requires (RecordKind.required: of each tuple one) is given by some record, and
+    then no more. `lacking`: those no record looked at gives, so far; `keys`: every key of those records, in the
+    order first given (all of the file's where one is lacking at the end); `records`: how many were looked at."""
+
+    __slots__ = ("lacking", "keys", "records")
+
+    def __init__(self, kind: RecordKind) -> None:
+        self.lacking = list(kind.required())
+        self.keys: dict[str, None] = {}
+        self.records = 0
+
+    def add(self, record: Iterable[str]) -> None:
+        """Look at one record's keys (a key whose value is null or "" is no key: the reader drops it)."""
+        self.records += 1
+        keys = self.keys
+        if new := [key for key in record if key not in keys]:
+            keys.update(dict.fromkeys(new))
+            self.lacking = [either for either in self.lacking if keys.keys().isdisjoint(either)]
+
+
 def refusal(
     path: str,
     fields: Sequence[str],
@@ -28,18 +53,20 @@ def refusal(
     lacking: Sequence[tuple[str, ...]],
     kind: RecordKind,
     target: str,
+    name: str = "column",
 ) -> ConfigError:
     """The refusal of a file whose header (`fields`, after mapping) has `unknown` columns (no field of `kind`) or
-    lacks the `lacking` ones (`missing`). Names are quoted as Python writes text: an invisible character
-    ('amount\\u200b') shows, not a name like a field's."""
+    lacks the `lacking` ones (`missing`); `name` "key": of a JSONL file whose records give the keys `fields` (after
+    mapping), none of them the `lacking` ones (RecordKeys). Names are quoted as Python writes text: an invisible
+    character ('amount\\u200b') shows, not a name like a field's."""
     known = kind.fields
     if not lacking:
         named = ", ".join(f"{f!r}{did_you_mean(f, known)}" for f in unknown)
         return ConfigError(
-            f'{path}: column(s) {named} are not {target} fields; map them to a field (or to "" to drop them) in the '
+            f'{path}: {name}(s) {named} are not {target} fields; map them to a field (or to "" to drop them) in the '
             f"[columns] table of --config. Fields: {', '.join(sorted(known))}"
         )
-    meant: dict[str, str] = {}  # a field lacking -> the unknown column written nearly as it (case, spacing, a typo)
+    meant: dict[str, str] = {}  # a field lacking -> the unknown name written nearly as it (case, spacing, a typo)
     for column in unknown:
         if (field := nearest(column, [f for either in lacking for f in either])) is not None:
             meant.setdefault(field, column)
@@ -48,16 +75,38 @@ def refusal(
     needs = ("it" if len(lacking[0]) == 1 else "one of them") if one else "them"
     others = [f for f in unknown if f not in meant.values()]
     also = (
-        f'; column(s) {", ".join(map(repr, others))} are no {target} fields (map them, or to "" to drop them)'
+        f'; {name}(s) {", ".join(map(repr, others))} are no {target} fields (map them, or to "" to drop them)'
         if others
         else ""
     )
     shown = ", ".join(map(repr, fields[:_SHOWN])) + (
         f" and {len(fields) - _SHOWN} more" if len(fields) > _SHOWN else ""
     )
-    columns = "column" if one else "columns"
+    names = name if one else f"{name}s"
+    lacks, place = _LACKING[name]
     return ConfigError(
-        f"{path}: no {columns} {'; '.join(needed)}: every {target} row needs {needs}, so every row would be rejected. "
-        f"The file's columns: {shown}. Name the {columns} so in the header, or map the file's own "
+        f"{path}: {lacks.format(names)} {'; '.join(needed)}: every {target} row needs {needs}, so every row would be "
+        f"rejected. The file's {name}s: {shown or 'none'}. Name the {names} so in the {place}, or map the file's own "
         f"to {'it' if one else 'them'} in the [columns] table of --config{also}; nothing was sent"
     )
+
+
+def did_you_mean(name: str, fields: Iterable[str]) -> str:
+    """ ", did you mean 'vatCode'?" for a name that is a field written another way, else ""."""
+    near = nearest(name, fields)
+    return f", did you mean {near!r}?" if near is not None else ""
+
+
+def nearest(name: str, fields: Iterable[str]) -> str | None:
+    """The one of `fields` that `name` writes another way: in another case or spacing ("Voucher number" for
+    voucherNumber), else with a typo (difflib, 0.75); None for none."""
+    fields = list(fields)
+    folded = _folded(name)
+    by_case = [f for f in fields if _folded(f) == folded]
+    close = by_case or difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _folded(name: str) -> str:
+    """A name without case, white space, `_` and `-`: "Voucher_number" and "voucherNumber" are one."""
+    return re.sub(r"[\s_\-]+", "", name).casefold()

@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from .columns import did_you_mean
 from .errors import ConfigError
-from .profile import Given, did_you_mean
+from .profile import Given
 from .sources import Source, codec_name
 from .targets import TARGETS
 from .targets.base import Target

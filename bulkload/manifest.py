@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .columns import did_you_mean
 from .errors import ConfigError
 from .job import Job, JobTable, _typed, _unknown_keys, credentials_type, read_toml, target_options_type
-from .profile import did_you_mean
 from .targets import TARGETS
 
 #: the default cap on calls in flight across every job of a manifest

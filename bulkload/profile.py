@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import difflib
 import functools
 import logging
 import os
-import re
 import sqlite3
 import threading
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import msgspec
 
 from . import origins
+from .columns import RecordKeys, did_you_mean, refusal
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
 from .halves import PartScan, PartScanned, ScanPart, halves, scratch
@@ -117,12 +116,14 @@ def inspect(
 class Scanned:
     """What one pass over a file's rows (or a part of them: halves.py) found: the evidence of its numbers and dates
     (and of the dates against `date_format`, the --date-format given), the keys that are no field (JSONL) with the
-    first line each is on, the rows, the rows that named no group, the error the input broke off with, and the
+    first line each is on, the keys its records give as far as they show whether each one required is given
+    (`keys`: JSONL, else None), the rows, the rows that named no group, the error the input broke off with, and the
     first and the last row's group key (None: no group). ConfigError for a `date_format` that is none."""
 
-    def __init__(self, date_format: str | None = None) -> None:
+    def __init__(self, date_format: str | None = None, keys: RecordKeys | None = None) -> None:
         self.numbers, self.dates = NumberEvidence(), DateEvidence(date_format)
         self.unknown: dict[str, int] = {}
+        self.keys = keys
         self.rows = 0
         self.unnamed = Unnamed()
         self.broken: SourceError | None = None
@@ -145,15 +146,17 @@ def _scan(
     """Read the rows once; each group key goes to `db` where it starts a run of rows, by the statement `keys`
     (key, file, line): by default into `file_groups`, where a key met again after another is counted (`dup`); and
     where the kind names families of rows (RecordKind.row_family), their runs by the statement `families` (see
-    _families). Every date cell is looked at (DateEvidence.add), against `date_format` (--date-format) when given.
-    Raises a refusal (ConfigError) for a row that refuses the whole file or a `date_format` that is none,
-    RunStopped soon after `stop` is set."""
-    found = Scanned(date_format)
+    _families). Every date cell is looked at (DateEvidence.add), against `date_format` (--date-format) when given;
+    a JSONL record's keys, until every key the kind requires is given by one (RecordKeys). Raises a refusal
+    (ConfigError) for a row that refuses the whole file or a `date_format` that is none, RunStopped soon after
+    `stop` is set."""
+    fields, jsonl = kind.fields, source.fmt == "jsonl"
+    record_keys = RecordKeys(kind) if jsonl else None
+    found = Scanned(date_format, record_keys)
     # a secret's value is no evidence: evidence is shown (the summary, the report); it is read the file's way all
     # the same, and a value that does not fit is rejected with a reason that does not quote it
     number_fields = tuple(kind.number_fields - kind.secret_fields)
     date_fields = tuple(kind.date_fields - kind.secret_fields)
-    fields, jsonl = kind.fields, source.fmt == "jsonl"
     unknown = found.unknown  # a JSONL key that is no field -> the first line it is on
     batch: list[tuple[str, int, int]] = []
     previous: str | None = None
@@ -173,14 +176,19 @@ def _scan(
                     continue
                 if item.kind:
                     raise _refusal(source, item)
+                if record_keys is not None and record_keys.lacking and item.partial:  # a broken line's keys count
+                    record_keys.add(item.partial)
             rows += 1
             if not rows % _BATCH and stop is not None and stop.is_set():
                 raise RunStopped(f"{source.path}: stopped while it was read before the first call")
             if type(item) is not BadRow:
                 line, row = item  # type: ignore[misc]
-                if jsonl and not row.keys() <= fields:  # a CSV says its columns once; a JSON line each time
-                    for name in row.keys() - fields:
-                        unknown.setdefault(name, line)
+                if record_keys is not None:  # a CSV says its columns once; a JSON line each time
+                    if not row.keys() <= fields:
+                        for name in row.keys() - fields:
+                            unknown.setdefault(name, line)
+                    if record_keys.lacking:
+                        record_keys.add(row)
                 for field in number_fields:
                     value = row.get(field)
                     if type(value) is str:
@@ -394,6 +402,9 @@ def _inspect(
             f"{broken}. The file cannot be read whole (a gzip cut short by a download or a copy, a read error), so "
             "what it means cannot be known: nothing was sent. Get the whole file and load it"
         )
+    keys = found.keys
+    if keys is not None and keys.records and keys.lacking:  # a key every row needs that no record gives
+        raise refusal(path, list(keys.keys), list(unknown), keys.lacking, kind, target.name, "key")
     if unknown:
         raise _unknown_keys(path, unknown, kind.fields, target.name)
     if not source.encoding.startswith(("utf-8", "utf-16")) and (refused := _not_8_bit(source)) is not None:
@@ -503,27 +514,6 @@ def _unknown_keys(path: str, unknown: dict[str, int], fields: frozenset[str], ta
         f'{path}: key(s) {named} are not {target} fields; map them to a field (or to "" to drop them) in the '
         f"[columns] table of --config; nothing was sent"
     )
-
-
-def did_you_mean(name: str, fields: Iterable[str]) -> str:
-    """ ", did you mean 'vatCode'?" for a name that is a field written another way, else ""."""
-    near = nearest(name, fields)
-    return f", did you mean {near!r}?" if near is not None else ""
-
-
-def nearest(name: str, fields: Iterable[str]) -> str | None:
-    """The one of `fields` that `name` writes another way: in another case or spacing ("Voucher number" for
-    voucherNumber), else with a typo (difflib, 0.75); None for none."""
-    fields = list(fields)
-    folded = _folded(name)
-    by_case = [f for f in fields if _folded(f) == folded]
-    close = by_case or difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
-    return close[0] if close else None
-
-
-def _folded(name: str) -> str:
-    """A name without case, white space, `_` and `-`: "Voucher_number" and "voucherNumber" are one."""
-    return re.sub(r"[\s_\-]+", "", name).casefold()
 
 
 def _is_utf8(source: Source, line_no: int, other: int = 0) -> ConfigError:

@@ -21,7 +21,7 @@ import msgspec
 from . import ledger_pg, logs, prestart
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
-from .columns import missing, refusal
+from .columns import did_you_mean, missing, refusal
 from .doubt import way_on
 from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped, command_on
 from .job import Job, address, mapping_typos
@@ -40,7 +40,7 @@ from .model import RowOutcome
 from .origins import Found
 from .outputs import check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
-from .profile import as_planned, did_you_mean, inspect
+from .profile import as_planned, inspect
 from .report import rejects_fields, write_rejects_files, write_report
 from .results import Report
 from .run import Run, Shared

@@ -4,6 +4,7 @@ an empty cell of a column the file has stays its row's rejection."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,10 @@ from conftest import CREDS
 
 from bulkload import Job, load
 from bulkload.cli import main
+from bulkload.columns import RecordKeys
 from bulkload.errors import ConfigError
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.targets.visma_core_records import Costs
 
 ENV = {
     **CREDS,
@@ -114,3 +117,86 @@ async def test_an_empty_cell_of_a_column_the_file_has_rejects_its_row_only(tmp_p
     assert (report.loaded, report.rejected, report.exit_code) == (2, 1, 1)
     rejected = csv.DictReader(Path(str(report.rejects_file)).read_text(encoding="utf-8").splitlines())
     assert [(r["line"], r["field"]) for r in rejected] == [("4", "amount")]
+
+
+# --- JSONL: no header, so the keys its records give stand for one -------------------------------------------
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+def as_keys(said: str) -> str:
+    """A CSV refusal's start as a JSONL file's says it."""
+    said = said.replace("no columns ", "no record gives the keys ").replace("no column ", "no record gives the key ")
+    return said.replace("The file's columns:", "The file's keys:").replace("Name the column so", "Name the key so")
+
+
+@pytest.mark.parametrize(("target", "options", "name", "header", "row", "said"), LACKING)
+async def test_a_jsonl_file_whose_records_all_lack_a_key_every_row_needs_is_refused_before_the_first_call(
+    tmp_path: Path, target: str, options: dict[str, Any], name: str, header: list[str], row: list[Any], said: str
+) -> None:
+    # found by testers: such a file was loaded row by row, every row rejected, exit 1
+    record = dict(zip(header, row, strict=True))
+    data = write_jsonl(tmp_path / name.replace(".csv", ".jsonl"), [record, {**record, header[0]: None}])
+    with anyio.fail_after(60):
+        async with running(target, SandboxOptions(window_limit=0)) as url:
+            job = Job(
+                target=target, files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"),
+                target_options=options,
+            )  # fmt: skip
+            with pytest.raises(ConfigError) as info:
+                await load(job, env=ENV)
+            assert await requests_seen(url) == 0
+    message = str(info.value)
+    assert message.startswith(f"{data}: {as_keys(said)}"), message
+    assert " so in the records, or map the file's own" in message, message
+    assert message.endswith("; nothing was sent"), message
+    assert not (tmp_path / "run.sqlite").exists()
+
+
+def test_a_key_no_record_gives_exits_2_naming_the_keys_the_records_give(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = dict(zip(ENTRIES, [5, 1, 1, "2026-11-01", "10.00", "DKK", 1010], strict=True))
+    # a null or empty value is no value: a key given only so is given by no record
+    second = {**first, "amount": "-10.00", "accountNumber": 5820, "currency": None, "Notes": "x"}
+    data = write_jsonl(tmp_path / "e.jsonl", [{**first, "currency": ""}, second])
+    assert main(["load", "economic", str(data), "--dry-run"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert (
+        f"{data}: no record gives the key currency: every economic row needs it, so every row would be rejected. The "
+        "file's keys: 'entryTypeNumber', 'journalNumber', 'voucherNumber', 'date', 'amount', 'accountNumber', 'Notes'. "
+        "Name the key so in the records, or map the file's own to it in the [columns] table of --config; key(s) "
+        "'Notes' are no economic fields (map them, or to \"\" to drop them); nothing was sent"
+    ) in err, err
+
+
+async def test_a_key_some_records_of_a_jsonl_file_give_rejects_only_the_rows_without_it(tmp_path: Path) -> None:
+    lines = [[5, 1, 1, "2026-11-01", "10.00", "DKK", 1010], [5, 1, 1, "2026-11-01", "-10.00", "DKK", 5820]]
+    records = [dict(zip(ENTRIES, line, strict=True)) for line in lines]
+    records += [{k: v for k, v in records[0].items() if k != "amount"} | {"voucherNumber": 2}]
+    data = write_jsonl(tmp_path / "e.jsonl", records)
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            job = Job(target="economic", files=[str(data)], base_url=url, ledger=str(tmp_path / "run.sqlite"))
+            report = await load(job, env=ENV)
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 1, 1)
+    rejected = csv.DictReader(Path(str(report.rejects_file)).read_text(encoding="utf-8").splitlines())
+    assert [(r["line"], r["field"]) for r in rejected] == [("3", "amount")]
+
+
+def test_record_keys_are_looked_at_until_every_key_required_is_given() -> None:
+    keys = RecordKeys(Costs())
+    either = [("costId", "entryDefinitionId"), ("IsOptional", "Amount", "Comment")]
+    assert keys.lacking == [("caseId",), ("type",), *either]
+    keys.add({"caseId": 1, "type": "Buyer", "Beløb": "1"})
+    keys.add({"caseId": 2, "entryDefinitionId": 7})
+    assert (keys.lacking, list(keys.keys), keys.records) == (
+        either[1:],
+        ["caseId", "type", "Beløb", "entryDefinitionId"],
+        2,
+    )
+    keys.add({"caseId": 3, "costId": 4, "Comment": "c"})  # one of each either-or is enough
+    assert keys.lacking == [] and list(keys.keys)[-2:] == ["costId", "Comment"]

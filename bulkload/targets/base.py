@@ -100,9 +100,10 @@ class RecordKind:
         raise NotImplementedError
 
     def required(self) -> Sequence[tuple[str, ...]]:
-        """The columns a CSV file of the kind must have, of each tuple at least one: a row without them is rejected,
-        so a file without them is refused before the first call (an empty cell of one stays its row's rejection).
-        By default none."""
+        """The columns a CSV file of the kind must have, and the keys some record of a JSONL file must give, of each
+        tuple at least one: a row without them is rejected, so a file without them is refused before the first call
+        (an empty cell of one, a record without one where another gives it, stays its row's rejection). By default
+        none."""
         return ()
 
     def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
