@@ -19,6 +19,7 @@ from msgspec import UNSET, UnsetType
 #: currency's minor unit (bulkload.money). What an API answered may hold only [rows] (it gave no amounts)
 Totals = dict[str, list[int]]
 
+
 #: in a call's returned totals (RecordKind.returned_totals), beside its scopes: per field the answer echoes of what
 #: the call sent, [1] where it said the value sent, [0] where it said another, [] where it left the field out (not
 #: checked). Reconciliation by responses names a call with a [0] in `calls_differing` (`fields_differing`) and counts
@@ -297,6 +298,9 @@ class Reconciled(msgspec.Struct, kw_only=True):
     #: in flight): in the API, not yet in the ledger as loaded; `bulkload resume` records them. Not doubles
     in_doubt_found: list[dict[str, Any]] = msgspec.field(default_factory=list)
     in_doubt_found_count: int = 0
+    #: records there before the run (ids up to its baseline) that are gone since (booked, deleted): not the run's,
+    #: left out of the comparison; per scope in `scopes` (`before_gone`). Walked APIs with a count only
+    before_gone_count: int | UnsetType = UNSET
     walk_repeated_ids: int | UnsetType = UNSET
     groups_differing: list[dict[str, Any]] | UnsetType = UNSET
     groups_differing_count: int | UnsetType = UNSET
@@ -308,6 +312,6 @@ class Reconciled(msgspec.Struct, kw_only=True):
     amounts_with_more_decimals: int | UnsetType = UNSET
     differences: list[dict[str, Any]] | UnsetType = UNSET
     differences_count: int | UnsetType = UNSET
-    #: per scope (e-conomic: journal): `before`, `loaded`, `expected`, `remote`
+    #: per scope (e-conomic: journal): `before`, `loaded`, `expected`, `remote`, `before_gone`
     scopes: dict[str, dict[str, int]]
     scope_name: str

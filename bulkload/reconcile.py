@@ -1,9 +1,10 @@
 """Proof at the end: compare what the ledger says arrived with what the API now holds.
 
-Per scope (e-conomic: journal) it compares the count endpoint with the baseline + what loaded, walks the
-cursor over what was created since the baseline, and diffs the ids in SQL against the ids the API gave at
-create: ids missing remotely, entries of this run's groups it did not create (doubles: `duplicates`), and entries
-of groups it never sent (another writer's: `others`, held by the API's figures and left out of the comparison).
+Per scope (e-conomic: journal) it compares the count endpoint with the baseline + what loaded (less what was there
+before and is gone since: booked, deleted, not the run's), walks the cursor over what was created since the
+baseline, and diffs the ids in SQL against the ids the API gave at create: ids missing remotely, entries of this
+run's groups it did not create (doubles: `duplicates`), and entries of groups it never sent (another writer's:
+`others`, held by the API's figures and left out of the comparison).
 Control totals are rows and the sum of amounts per currency in exact minor units, plus a hash total of the
 ids; and per group (e-conomic: voucher), every group this run loaded must be there with all of its lines and
 the same totals.
@@ -28,7 +29,7 @@ from .model import ANY_CURRENCY, BY_PLACE, ECHOED, Reconciled, Totals
 from .money import iso_code, money
 from .planning import reading_of
 from .recount import RECOUNT, Recount, lagging
-from .side_by_side import side_by_side
+from .side_by_side import results_side_by_side, side_by_side
 from .sources import BadRow
 from .stages import RECONCILING, Stages
 from .targets.base import Target
@@ -279,11 +280,17 @@ async def by_walk(
 
     async def count(scope: str) -> None:
         base = baselines.get(scope, {"count": 0, "max_id": 0})
+        reads = {"remote": partial(target.books.count, dispatcher, scope)}
+        if base["count"]:  # and what is left of what was there before (ids up to its newest), at once
+            reads["there"] = partial(target.books.count, dispatcher, scope, base["max_id"])
+        read = await results_side_by_side(reads)
         counts[scope] = {
             "before": base["count"],
             "loaded": loaded.get(scope, 0),
             "expected": base["count"] + loaded.get(scope, 0),
-            "remote": await target.books.count(dispatcher, scope),
+            "remote": read["remote"],
+            # booked or deleted since: not this run's to find (a record landing there is impossible: ids only grow)
+            "before_gone": max(0, base["count"] - read.get("there", base["count"])),
         }
         bound(scope)
 
@@ -365,8 +372,9 @@ async def by_walk(
     rem_view = _totals_view({scope: per for scope, per in remote.items() if per}, target)
     ours = _without(_without(remote, foreign), in_doubt)
     ours_view = _totals_view({scope: per for scope, per in ours.items() if per}, target)
+    before_gone = sum(c["before_gone"] for c in counts.values())
     ok = (
-        expected_count + others_n + landed_n == remote_count
+        expected_count + others_n + landed_n == remote_count + before_gone
         and exp_view == ours_view
         and missing_n == 0
         and extra_n == 0
@@ -378,10 +386,11 @@ async def by_walk(
         and walked.fractions == 0
     )
     advice = lagging(lagged, counts, walked.listed, target.api.scope_name, ledger.path.absolute())
+    notes = [gone_before(counts, target.api.scope_name), advice if not ok else ""]
     return Reconciled(
         ok=ok,
         remote_read=True,
-        note=advice if advice and not ok else UNSET,
+        note="; ".join(filter(None, notes)) or UNSET,
         expected_count=expected_count,
         remote_count=remote_count,
         expected_totals={"per_scope": exp_view, "id_sum": id_sum},
@@ -395,6 +404,7 @@ async def by_walk(
         others_totals={"per_scope": _totals_view(foreign, target), "id_sum": others_id_sum},
         in_doubt_found=[{"id": i, "scope": s, "group": label(g)} for i, s, g in landed_at],
         in_doubt_found_count=landed_n,
+        before_gone_count=before_gone,
         walk_repeated_ids=walked.walked_twice,
         groups_differing=differing,
         groups_differing_count=differing_n,
@@ -404,6 +414,20 @@ async def by_walk(
         amounts_with_more_decimals=walked.fractions,
         scopes=counts,
         scope_name=target.api.scope_name,
+    )
+
+
+def gone_before(counts: dict[str, dict[str, int]], scope_name: str) -> str:
+    """What the note says of the records there before the run that are gone since (`counts[scope]["before_gone"]`):
+    not the run's, no mismatch; "" where none is."""
+    gone = {scope: c["before_gone"] for scope, c in counts.items() if c["before_gone"]}
+    if not gone:
+        return ""
+    n = sum(gone.values())
+    where = ", ".join(f"{scope_name} {scope}: {k:,}" for scope, k in gone.items())
+    return (
+        f"{n:,} {'entry' if n == 1 else 'entries'} there before the run {'is' if n == 1 else 'are'} gone (booked or "
+        f"deleted): not this run's ({where}); left out of the comparison, not a mismatch"
     )
 
 

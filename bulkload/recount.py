@@ -1,5 +1,6 @@
 """A count that lags behind: an API's count endpoint may be eventually consistent, answering fewer records than it
-lists for a while after they were created. Where a scope's count is below what the walks listed there (the records
+lists for a while after they were created. Where a scope's count of the run's range (the count less what is left
+of what was there before the run: walks.Walked.counted_short) is below what the walks listed there (the records
 are there: the count has not caught up), reconciliation reads it again, a bounded number of times after a growing
 wait, bounded in total seconds; a count still short is a mismatch that says the count may lag, and how to
 reconcile again later (`lagging`).
@@ -78,14 +79,15 @@ def lagging(
     scope_name: str,
     ledger: str | os.PathLike[str],
 ) -> str:
-    """The advice for the scopes whose count stayed short (`lagged.short`; `counts[scope]`: "before" the run and
-    "remote", what the count said last; `listed[scope]`: what the walks listed since the baseline), with the command
-    that reconciles the run of the ledger at path `ledger` again; "" where none did."""
+    """The advice for the scopes whose count stayed short (`lagged.short`; `counts[scope]`: "before" the run,
+    "before_gone" of those since, and "remote", what the count said last; `listed[scope]`: what the walks listed
+    since the baseline), with the command that reconciles the run of the ledger at path `ledger` again; "" where
+    none did."""
     if not lagged.short:
         return ""
     where = ", ".join(
         f"{scope_name} {scope}: counted {counts[scope]['remote']:,}, "
-        f"listed {counts[scope]['before'] + listed.get(scope, 0):,}"
+        f"listed {counts[scope]['before'] - counts[scope].get('before_gone', 0) + listed.get(scope, 0):,}"
         for scope in lagged.short
     )
     reads = max(lagged.reads.values(), default=0)

@@ -297,8 +297,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         verdict = "NO: calls in doubt landed" if rec.in_doubt_found_count and _only_landed(rec) else "NO: mismatch"
         table.add_row("reconciled", "yes" if rec.ok else verdict)
         # the expected count the line below explains: there before + loaded (+ what others added, counted not judged,
-        # + what calls in doubt created)
-        expected = rec.expected_count + rec.others_count + rec.in_doubt_found_count
+        # + what calls in doubt created, - what was there before and is gone since)
+        expected = rec.expected_count + rec.others_count + rec.in_doubt_found_count - (rec.before_gone_count or 0)
         remote = "not known" if rec.remote_count is None else f"{rec.remote_count:,}"  # an answer gave no count
         table.add_row("expected / remote count", f"{expected:,} / {remote}")
     console.print(table)
@@ -401,7 +401,10 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
         parts += f" + {rec.others_count:,} added by others"
     if rec.in_doubt_found_count:
         parts += f" + {rec.in_doubt_found_count:,} of calls in doubt"
-    expected = before + loaded + rec.others_count + rec.in_doubt_found_count
+    gone = rec.before_gone_count or 0
+    if gone:
+        parts += f" - {gone:,} there before gone since"
+    expected = before + loaded + rec.others_count + rec.in_doubt_found_count - gone
     head = f"remote count {rec.remote_count or 0:,}"  # a count the walks read: never None
     lines = [f"{head} = {parts}" if rec.remote_count == expected else f"{head}, expected {expected:,} = {parts}"]
     if rec.others_count:
@@ -436,7 +439,7 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
 def _only_landed(rec: Reconciled) -> bool:
     """Whether all that keeps `rec` from reconciling is what calls in doubt created."""
     return not (
-        any(c["expected"] + c.get("others", 0) + c.get("in_doubt", 0) != c["remote"] for c in rec.scopes.values())
+        any(_held(c) != c["remote"] for c in rec.scopes.values())
         or rec.missing_count
         or rec.duplicates_count
         or rec.differences_count
@@ -445,6 +448,12 @@ def _only_landed(rec: Reconciled) -> bool:
         or rec.lines_changed_count
         or rec.amounts_with_more_decimals
     )
+
+
+def _held(c: Mapping[str, int]) -> int:
+    """What a scope (`c`: a `Reconciled.scopes` entry) should hold: what was there before and is still there, what
+    loaded, and what others and calls in doubt added."""
+    return c["expected"] + c.get("others", 0) + c.get("in_doubt", 0) - c.get("before_gone", 0)
 
 
 def _not_reached(report: Report) -> str:
@@ -495,14 +504,15 @@ def _reading(profile: Mapping[str, Any]) -> str:
 
 def _print_mismatch(console: Console, rec: Reconciled) -> None:
     for scope, c in rec.scopes.items():
-        others, landed = c.get("others", 0), c.get("in_doubt", 0)
-        if c["expected"] + others + landed != c["remote"]:
+        others, landed, gone = c.get("others", 0), c.get("in_doubt", 0), c.get("before_gone", 0)
+        if _held(c) != c["remote"]:
             by_others = f" + {others:,} added by others" if others else ""
             by_doubt = f" + {landed:,} of calls in doubt" if landed else ""
+            by_gone = f" - {gone:,} there before gone since" if gone else ""
             console.print(
-                f"{rec.scope_name} {scope}: expected {c['expected'] + others + landed:,} entries "
-                f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}{by_doubt}), the API holds "
-                f"{c['remote']:,}"
+                f"{rec.scope_name} {scope}: expected {_held(c):,} entries "
+                f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}{by_doubt}{by_gone}), the "
+                f"API holds {c['remote']:,}"
             )
     if rec.walk_repeated_ids:  # first: it explains the totals below
         console.print(

@@ -111,14 +111,22 @@ class Walked:
         return here
 
     def short_of(self, counts: dict[str, dict[str, int]]) -> list[str]:
-        """The scopes whose count (`counts[scope]`: "before" the run and "remote" now) is not what was there
-        before and what the walks listed since: a record landed where a walk had passed (or one went)."""
-        return [s for s, c in counts.items() if c["remote"] != c["before"] + self.listed.get(s, 0)]
+        """The scopes whose count (`counts[scope]`: "before" the run, "before_gone" of those since, and "remote"
+        now) is not what is left of what was there before and what the walks listed since: a record landed where a
+        walk had passed (or one of the run's range went)."""
+        return [s for s, c in counts.items() if _own_count(c) != self.listed.get(s, 0)]
 
     def counted_short(self, counts: dict[str, dict[str, int]]) -> list[str]:
-        """The scopes whose count is below what was there before and what the walks listed since: records the API
-        lists and does not count yet (a count that lags: recount.py), or records there before deleted since."""
-        return [s for s, c in counts.items() if c["remote"] < c["before"] + self.listed.get(s, 0)]
+        """The scopes whose count of the run's range (above the baseline: `short_of`) is below what the walks
+        listed there: records the API lists and does not count yet (a count that lags: recount.py). Records there
+        before the run and gone since (`before_gone`) are no shortfall of the run's."""
+        return [s for s, c in counts.items() if _own_count(c) < self.listed.get(s, 0)]
+
+
+def _own_count(c: Mapping[str, int]) -> int:
+    """What a scope's count (`c`: as `Walked.short_of` takes it) says there is above the baseline: the count less
+    what is left of what was there before."""
+    return c["remote"] - (c["before"] - c.get("before_gone", 0))
 
 
 class Behind:

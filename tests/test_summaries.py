@@ -88,6 +88,7 @@ def test_a_second_load_into_a_journal_says_before_plus_loaded_is_what_the_api_ho
         "remote": 500,
         "others": 0,
         "in_doubt": 0,
+        "before_gone": 0,
     }
 
 

@@ -412,7 +412,9 @@ class Books:
         """What the scope held before this run touched it (at least `count`)."""
         raise NotImplementedError
 
-    async def count(self, client: Sender, scope: str) -> int:
+    async def count(self, client: Sender, scope: str, upto: int | None = None) -> int:
+        """How many records the scope holds; with `upto`, of those with ids up to it (a baseline's newest id: what is
+        left of the records there before the run)."""
         raise NotImplementedError
 
     def walk(self, client: Sender, scope: str, after: int, upto: int | None) -> AsyncIterator[Listed]:

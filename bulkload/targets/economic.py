@@ -135,10 +135,9 @@ class Journals(Books):
     def delete_path(self, scope: str, record_id: int) -> str:
         return api_path("/draft-entries", record_id)
 
-    async def count(self, client: Sender, scope: str) -> int:
-        count: int = await client.get(
-            "/draft-entries/count", {"filter": f"journalNumber$eq:{int(scope)}"}, into=_Count, max_bytes=COUNT_BYTES
-        )
+    async def count(self, client: Sender, scope: str, upto: int | None = None) -> int:
+        flt = f"journalNumber$eq:{int(scope)}" + ("" if upto is None else f"$and:entryNumber$lte:{int(upto)}")
+        count: int = await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES)
         return count
 
     async def baseline(self, client: Sender, scope: str) -> dict[str, int]:
