@@ -41,6 +41,7 @@ from .model import (
     Known,
     RowOutcome,
     Totals,
+    add_totals,
     alike,
     imbalance_of,
 )
@@ -118,6 +119,10 @@ class OpenCall(NamedTuple):
     #: lost by then, or at most the client's timeout later (epoch seconds); a later look that could not settle it
     #: sent nothing, and leaves this as it was
     last_sent: float | None = None
+
+
+#: a group's call (`g`) is none a rollback took records of (rolled_back.what_is_left)
+_UNTOUCHED = "NOT EXISTS (SELECT 1 FROM touched t WHERE t.seq = g.seq AND t.part = g.part)"
 
 
 def _lines(blob: bytes) -> array[int]:
@@ -913,16 +918,18 @@ class Ledger:
         ]
 
     def _loaded_groups(self) -> Iterator[tuple[str, int, int, int]]:
-        """(key, lines, total, debit) of every group that loaded, in key order (for the per-group check)."""
+        """(key, lines, total, debit) of every group that loaded, in key order (for the per-group check), but those of
+        calls a rollback took records of (`touched`)."""
         for key, lines, total, debit in self._db.execute(
             "SELECT g.key, g.lines, g.total, g.debit FROM groups g JOIN chunks c ON c.seq = g.seq AND c.part = g.part"
-            " WHERE c.state = 'done' ORDER BY g.key"
+            f" WHERE c.state = 'done' AND {_UNTOUCHED} ORDER BY g.key"
         ):
             yield key, lines, int(total), int(debit)
 
     def group_differences(self, limit: int) -> tuple[int, list[tuple[str, tuple[int, int, int], tuple[int, int, int]]]]:
         """How many groups this run loaded the walk (`add_remote`) did not find as they were sent (lines, sum,
-        sum of debits), and the first `limit` as (key, sent, found) in key order. Done in SQL; when a sum is too
+        sum of debits), and the first `limit` as (key, sent, found) in key order; not those of calls a rollback took
+        records of (`touched`: what is left of them is checked record by record). Done in SQL; when a sum is too
         large for SQLite's integers, in key order on both sides in Python, so memory stays flat either way."""
         try:
             return self._group_differences_sql(limit)
@@ -938,8 +945,8 @@ class Ledger:
             "JOIN chunks c ON c.seq = g.seq AND c.part = g.part "
             "LEFT JOIN (SELECT grp, COUNT(*) n, SUM(units) t, SUM(CASE WHEN units > 0 THEN units ELSE 0 END) d "
             "FROM remote WHERE grp != '' GROUP BY grp) r ON r.grp = g.key "
-            "WHERE c.state = 'done' AND (r.n IS NULL OR r.n != g.lines OR CAST(r.t AS TEXT) != g.total "
-            "OR CAST(r.d AS TEXT) != g.debit) ORDER BY g.key"
+            f"WHERE c.state = 'done' AND {_UNTOUCHED} AND (r.n IS NULL OR r.n != g.lines "
+            "OR CAST(r.t AS TEXT) != g.total OR CAST(r.d AS TEXT) != g.debit) ORDER BY g.key"
         ):
             n += 1
             if len(listed) < limit:
@@ -981,12 +988,7 @@ class Ledger:
     def _totals(self, column: str) -> dict[str, Totals]:
         out: dict[str, Totals] = {}
         for (raw,) in self._db.execute(f"SELECT {column} FROM chunks WHERE state='done' AND {column} IS NOT NULL"):
-            for scope, per in _decode(raw).items():
-                into = out.setdefault(scope, {})
-                for currency, figures in per.items():
-                    acc = into.setdefault(currency, [0] * len(figures))
-                    for i, value in enumerate(figures):
-                        acc[i] += value
+            add_totals(out, _decode(raw))
         return out
 
     def db(self) -> sqlite3.Connection:
@@ -1183,6 +1185,12 @@ class Ledger:
         for none)."""
         # built here, in one go, rather than kept up row by row while loading
         self._db.execute("CREATE INDEX IF NOT EXISTS created_id ON created(id)")
+        # what a rollback took of the run, which the diffs leave out: the ids, and the calls rolled back whole or in
+        # part (rolled_back.what_is_left fills them after the walks)
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS rolled (id INTEGER PRIMARY KEY)")
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (seq INTEGER, part TEXT, PRIMARY KEY (seq, part))")
+        self._db.execute("DELETE FROM rolled")
+        self._db.execute("DELETE FROM touched")
         if fresh:
             self.open_remote()
         return self.newest_created()
@@ -1205,23 +1213,23 @@ class Ledger:
 
     def missing_remotely(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:
         """How many records this run created the walk did not find, and the first `limit` as (id, file index,
-        line) in id order."""
-        (n,) = self._db.execute(
-            "SELECT COUNT(*) FROM created c LEFT JOIN remote r ON r.id = c.id WHERE r.id IS NULL"
-        ).fetchone()
+        line) in id order; those a rollback took out (`rolled`) are not missing."""
+        sql = (
+            "FROM created c LEFT JOIN remote r ON r.id = c.id WHERE r.id IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM rolled x WHERE x.id = c.id)"
+        )
+        (n,) = self._db.execute(f"SELECT COUNT(*) {sql}").fetchone()
         # the list costs another pass: only when there is something to name
         return n, [
             (i, *_file_line(loc))
-            for i, loc in self._db.execute(
-                "SELECT c.id, c.loc FROM created c LEFT JOIN remote r ON r.id = c.id "
-                "WHERE r.id IS NULL ORDER BY c.id LIMIT ?",
-                (limit,),
-            )
+            for i, loc in self._db.execute(f"SELECT c.id, c.loc {sql} ORDER BY c.id LIMIT ?", (limit,))
         ] if n else []
 
     def created_id_sum(self) -> int:
-        """The sum of the ids this run created (a hash total)."""
-        (total,) = self._db.execute("SELECT COALESCE(SUM(id), 0) FROM created").fetchone()
+        """The sum of the ids this run created and a rollback left (a hash total)."""
+        (total,) = self._db.execute(
+            "SELECT COALESCE(SUM(id), 0) FROM created WHERE id NOT IN (SELECT id FROM rolled)"
+        ).fetchone()
         return int(total)
 
     def lines_changed(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:

@@ -7,7 +7,7 @@ Nothing here knows the engine: this module imports only the standard library and
 from __future__ import annotations
 
 from array import array
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any, Literal, NamedTuple, Protocol
@@ -18,6 +18,16 @@ from msgspec import UNSET, UnsetType
 #: totals of one scope: currency -> [rows, sum of amounts, sum of the positive amounts (debits)], in the
 #: currency's minor unit (bulkload.money). What an API answered may hold only [rows] (it gave no amounts)
 Totals = dict[str, list[int]]
+
+
+def add_totals(into: dict[str, Totals], totals: Mapping[str, Totals]) -> None:
+    """Add `totals` (per scope and currency, see Totals) to `into`, figure by figure."""
+    for scope, per in totals.items():
+        acc_scope = into.setdefault(scope, {})
+        for currency, figures in per.items():
+            acc = acc_scope.setdefault(currency, [0] * len(figures))
+            for i, value in enumerate(figures):
+                acc[i] += value
 
 
 #: in a call's returned totals (RecordKind.returned_totals), beside its scopes: per field the answer echoes of what
@@ -301,6 +311,9 @@ class Reconciled(msgspec.Struct, kw_only=True):
     #: records there before the run (ids up to its baseline) that are gone since (booked, deleted): not the run's,
     #: left out of the comparison; per scope in `scopes` (`before_gone`). Walked APIs with a count only
     before_gone_count: int | UnsetType = UNSET
+    #: a run a rollback took records of (rolled_back.Left.figures): `status` (rolled_back; rolling_back where the
+    #: rollback stopped), `records` it took out (not missing), `left` of the run; per scope `rolled_back` in `scopes`
+    rolled_back: dict[str, Any] | UnsetType = UNSET
     walk_repeated_ids: int | UnsetType = UNSET
     groups_differing: list[dict[str, Any]] | UnsetType = UNSET
     groups_differing_count: int | UnsetType = UNSET

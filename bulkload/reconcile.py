@@ -13,6 +13,7 @@ the same totals.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from functools import partial
@@ -21,7 +22,7 @@ from typing import Any
 from msgspec import UNSET
 
 from .dispatch import Dispatcher
-from .errors import RowInvalid
+from .errors import RowInvalid, command_on
 from .job import Job
 from .ledger import Ledger
 from .masking import masked, secret_rule
@@ -29,6 +30,7 @@ from .model import ANY_CURRENCY, BY_PLACE, ECHOED, Reconciled, Totals
 from .money import iso_code, money
 from .planning import reading_of
 from .recount import RECOUNT, Recount, lagging
+from .rolled_back import Left, what_is_left
 from .side_by_side import results_side_by_side, side_by_side
 from .sources import BadRow
 from .stages import RECONCILING, Stages
@@ -340,6 +342,11 @@ async def by_walk(
         for scope in scopes:
             bound(scope)
         await side_by_side(walks(from_baselines()))
+    left = what_is_left(ledger)
+    if left is not None:  # what a rollback took is not expected: what is left of the run is
+        expected = left.expected
+        for scope, c in counts.items():
+            c["rolled_back"] = c["loaded"] - sum(figures[0] for figures in expected.get(scope, {}).values())
     remote, foreign, in_doubt = (
         walked.remote,
         set_aside(ledger, "others", fill_others),
@@ -373,8 +380,9 @@ async def by_walk(
     ours = _without(_without(remote, foreign), in_doubt)
     ours_view = _totals_view({scope: per for scope, per in ours.items() if per}, target)
     before_gone = sum(c["before_gone"] for c in counts.values())
+    rolled = sum(c.get("rolled_back", 0) for c in counts.values())
     ok = (
-        expected_count + others_n + landed_n == remote_count + before_gone
+        expected_count + others_n + landed_n == remote_count + before_gone + rolled
         and exp_view == ours_view
         and missing_n == 0
         and extra_n == 0
@@ -386,7 +394,11 @@ async def by_walk(
         and walked.fractions == 0
     )
     advice = lagging(lagged, counts, walked.listed, target.api.scope_name, ledger.path.absolute())
-    notes = [gone_before(counts, target.api.scope_name), advice if not ok else ""]
+    notes = [
+        rolled_back_note(left, ledger.path.absolute()) if left else "",
+        gone_before(counts, target.api.scope_name),
+        advice if not ok else "",
+    ]
     return Reconciled(
         ok=ok,
         remote_read=True,
@@ -405,6 +417,7 @@ async def by_walk(
         in_doubt_found=[{"id": i, "scope": s, "group": label(g)} for i, s, g in landed_at],
         in_doubt_found_count=landed_n,
         before_gone_count=before_gone,
+        rolled_back=left.figures() if left else UNSET,
         walk_repeated_ids=walked.walked_twice,
         groups_differing=differing,
         groups_differing_count=differing_n,
@@ -415,6 +428,18 @@ async def by_walk(
         scopes=counts,
         scope_name=target.api.scope_name,
     )
+
+
+def rolled_back_note(left: Left, ledger: str | os.PathLike[str]) -> str:
+    """What the note says of a run a rollback took records of (`left`), the rollback of the ledger at `ledger`."""
+    said = (
+        f"the run was rolled back{' in part (the rollback stopped)' if left.in_part else ''}: "
+        f"{left.records:,} of its {left.records + left.left:,} entries are removed (rolled back, not missing), "
+    )
+    said += f"{left.left:,} left, compared here" if left.left else "nothing of it is left"
+    if left.in_part:
+        said += f"; `{command_on('rollback', ledger)}` finishes the rollback"
+    return said
 
 
 def gone_before(counts: dict[str, dict[str, int]], scope_name: str) -> str:

@@ -295,10 +295,13 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     rec = report.reconcile
     if rec is not None:
         verdict = "NO: calls in doubt landed" if rec.in_doubt_found_count and _only_landed(rec) else "NO: mismatch"
+        if rec.rolled_back:  # the rows loaded, and what a rollback took of them since
+            table.add_row("rolled back", f"{rec.rolled_back['records']:,}")
         table.add_row("reconciled", "yes" if rec.ok else verdict)
         # the expected count the line below explains: there before + loaded (+ what others added, counted not judged,
-        # + what calls in doubt created, - what was there before and is gone since)
-        expected = rec.expected_count + rec.others_count + rec.in_doubt_found_count - (rec.before_gone_count or 0)
+        # + what calls in doubt created, - what was there before and is gone since, - what a rollback took)
+        taken = (rec.before_gone_count or 0) + sum(c.get("rolled_back", 0) for c in rec.scopes.values())
+        expected = rec.expected_count + rec.others_count + rec.in_doubt_found_count - taken
         remote = "not known" if rec.remote_count is None else f"{rec.remote_count:,}"  # an answer gave no count
         table.add_row("expected / remote count", f"{expected:,} / {remote}")
     console.print(table)
@@ -404,7 +407,10 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
     gone = rec.before_gone_count or 0
     if gone:
         parts += f" - {gone:,} there before gone since"
-    expected = before + loaded + rec.others_count + rec.in_doubt_found_count - gone
+    rolled = sum(c.get("rolled_back", 0) for c in rec.scopes.values())
+    if rolled:
+        parts += f" - {rolled:,} rolled back"
+    expected = before + loaded + rec.others_count + rec.in_doubt_found_count - gone - rolled
     head = f"remote count {rec.remote_count or 0:,}"  # a count the walks read: never None
     lines = [f"{head} = {parts}" if rec.remote_count == expected else f"{head}, expected {expected:,} = {parts}"]
     if rec.others_count:
@@ -452,8 +458,8 @@ def _only_landed(rec: Reconciled) -> bool:
 
 def _held(c: Mapping[str, int]) -> int:
     """What a scope (`c`: a `Reconciled.scopes` entry) should hold: what was there before and is still there, what
-    loaded, and what others and calls in doubt added."""
-    return c["expected"] + c.get("others", 0) + c.get("in_doubt", 0) - c.get("before_gone", 0)
+    loaded and no rollback took, and what others and calls in doubt added."""
+    return c["expected"] + c.get("others", 0) + c.get("in_doubt", 0) - c.get("before_gone", 0) - c.get("rolled_back", 0)
 
 
 def _not_reached(report: Report) -> str:
@@ -509,9 +515,10 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
             by_others = f" + {others:,} added by others" if others else ""
             by_doubt = f" + {landed:,} of calls in doubt" if landed else ""
             by_gone = f" - {gone:,} there before gone since" if gone else ""
+            by_rollback = f" - {c['rolled_back']:,} rolled back" if c.get("rolled_back") else ""
             console.print(
                 f"{rec.scope_name} {scope}: expected {_held(c):,} entries "
-                f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}{by_doubt}{by_gone}), the "
+                f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}{by_doubt}{by_gone}{by_rollback}), the "
                 f"API holds {c['remote']:,}"
             )
     if rec.walk_repeated_ids:  # first: it explains the totals below

@@ -108,7 +108,9 @@ class Report(msgspec.Struct, kw_only=True):
         if self.reconcile is not None and not self.reconcile.ok:
             return EXIT_MISMATCH
         if self.status == "reconciled":  # the reconcile command answers the comparison; the load told of the rows
-            return EXIT_OK
+            # what is left of a run whose rollback stopped matches: the rollback is to be finished all the same
+            rolled = self.reconcile.rolled_back if self.reconcile is not None else UNSET
+            return EXIT_STOPPED if rolled and rolled["status"] == "rolling_back" else EXIT_OK
         # a row skipped in a complete run was loaded by an earlier one: the books hold it, as the file meant
         if self.rejected or self.in_doubt:
             return EXIT_ROWS

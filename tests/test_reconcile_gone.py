@@ -1,7 +1,8 @@
 """Records gone from a journal after the run, against the real e-conomic sandbox app on loopback through the real
 client: a draft another writer posted before the run, booked or deleted since, is not the run's mismatch, and is
 never taken for a count that lags (no wait, on a clock of the test's own); an entry of the run's own gone is a
-mismatch, as ever. The count calls the sandbox answered show what was read."""
+mismatch, as ever; what a rollback removed is not missing, and the reconciliation says the run was rolled back. The
+count calls the sandbox answered show what was read."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import aiohttp
 from conftest import CREDS, serving
 from test_reconcile_lag import Counted, Waits, loaded, reconciled, summed
 
+from bulkload import rollback
+from bulkload.ledger import Ledger
 from bulkload.report import print_summary
 from bulkload.sandbox.economic_web import PREFIX
 
@@ -89,3 +92,52 @@ async def test_an_entry_of_the_runs_own_gone_is_a_mismatch_beside_a_draft_there_
     assert waits.waits == [] and sandbox.counts - before == 2
     assert not rec.ok and (rec.remote_count, rec.before_gone_count, rec.missing_count) == (99, 1, 1), rec
     assert rec.note == GONE_NOTE, rec
+
+
+async def test_a_run_rolled_back_reconciles_as_rolled_back_not_as_missing(tmp_path: Path) -> None:
+    sandbox, waits = Counted(), Waits()
+    async with serving(sandbox.app) as origin:
+        path = await loaded(tmp_path, sandbox, origin)
+        undone = await rollback(path, env=CREDS)
+        assert (undone.status, undone.removed) == ("complete", 100), undone
+        before = sandbox.counts
+        rec = await reconciled(path, waits)
+    assert waits.waits == [] and sandbox.counts - before == 1
+    assert rec.ok and rec.rolled_back == {"status": "rolled_back", "records": 100, "left": 0}, rec
+    assert (rec.expected_count, rec.remote_count, rec.missing_count, rec.groups_differing_count) == (100, 0, 0, 0)
+    assert rec.scopes["1"]["rolled_back"] == 100 and rec.expected_totals == {"per_scope": {}, "id_sum": 0}, rec
+    assert rec.note == (
+        "the run was rolled back: 100 of its 100 entries are removed (rolled back, not missing), nothing of it is left"
+    )
+    said = io.StringIO()
+    report = summed(rec, path)
+    print_summary(report, said)
+    text = said.getvalue()
+    assert "│ rolled back             │   100 │" in text, text
+    assert "remote count 0 = 0 there before + 100 loaded - 100 rolled back" in text, text
+    assert rec.note in text and report.exit_code == 0, text
+
+
+async def test_a_run_whose_rollback_stopped_reconciles_what_is_left_and_says_to_finish_it(tmp_path: Path) -> None:
+    sandbox, waits = Counted(), Waits()
+    async with serving(sandbox.app) as origin:
+        path = await loaded(tmp_path, sandbox, origin)  # one call of 100 entries
+        ledger = Ledger.open(path)
+        used = sum(ledger.calls().values())
+        ledger.close()
+        undone = await rollback(path, env=CREDS, daily_quota=used + 30)  # the quota stops it within the call
+        assert undone.status == "stopped" and 0 < undone.removed < 100, undone
+        ledger = Ledger.open(path)
+        ledger.set_settings({**ledger.run.settings, "daily_quota": 0})  # as a rollback --daily-quota 0 would
+        ledger.close()
+        rec = await reconciled(path, waits)
+    removed, left = undone.removed, 100 - undone.removed
+    assert waits.waits == [] and rec.ok, rec
+    assert rec.rolled_back == {"status": "rolling_back", "records": removed, "left": left}, rec
+    assert (rec.remote_count, rec.missing_count, rec.scopes["1"]["rolled_back"]) == (left, 0, removed), rec
+    assert rec.expected_totals == rec.remote_totals, rec  # what is left of the call, as the walk found it
+    assert rec.note == (
+        f"the run was rolled back in part (the rollback stopped): {removed} of its 100 entries are removed (rolled "
+        f"back, not missing), {left} left, compared here; `bulkload rollback --ledger {path}` finishes the rollback"
+    )
+    assert summed(rec, path).exit_code == 4  # reconciled, and the rollback is to be finished
