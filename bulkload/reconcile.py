@@ -283,16 +283,20 @@ async def by_walk(
     async def count(scope: str) -> None:
         base = baselines.get(scope, {"count": 0, "max_id": 0})
         reads = {"remote": partial(target.books.count, dispatcher, scope)}
-        if base["count"]:  # and what is left of what was there before (ids up to its newest), at once
+        if base["count"] or base["max_id"]:  # and what is left of what was there before (ids up to its newest)
             reads["there"] = partial(target.books.count, dispatcher, scope, base["max_id"])
         read = await results_side_by_side(reads)
+        there = read.get("there", base["count"])
+        # more there now than the baseline counted, below its newest id (where nothing lands later: ids only grow):
+        # its count lagged behind what was listed then, and what is there is what was there before
+        before = max(base["count"], there)
         counts[scope] = {
-            "before": base["count"],
+            "before": before,
             "loaded": loaded.get(scope, 0),
-            "expected": base["count"] + loaded.get(scope, 0),
+            "expected": before + loaded.get(scope, 0),
             "remote": read["remote"],
-            # booked or deleted since: not this run's to find (a record landing there is impossible: ids only grow)
-            "before_gone": max(0, base["count"] - read.get("there", base["count"])),
+            # booked or deleted since: not this run's to find
+            "before_gone": before - there,
         }
         bound(scope)
 
