@@ -81,13 +81,17 @@ def iso_code(currency: str | None) -> str | None:
     return code if code in CURRENCIES else None
 
 
+#: digits no amount of money has, whatever the caller's limit: past them an amount is refused, never made an int
+MAX_DIGITS_EVER = 100
+
+
 def minor_units(amount: Decimal, currency: str | None, limit: int | None = None, *, places: int | None = None) -> int:
     """The amount as an integer of the currency's minor unit (`places` decimals where given, else the currency's:
     see decimals), exactly, whatever its size: never rounded.
 
     ValueError for no finite number; FractionLeft (a ValueError) when it has more decimals than the minor unit (it
     cannot be booked as written); PastLimit (a ValueError) when `limit` is given and the amount is more than
-    `limit` minor units in size.
+    `limit` minor units in size, or it has `MAX_DIGITS_EVER` digits or more (an answer's `1e999999999`).
     """
     if not amount.is_finite():
         raise ValueError(f"not a number: {amount}")
@@ -99,6 +103,8 @@ def minor_units(amount: Decimal, currency: str | None, limit: int | None = None,
         raise FractionLeft(f"{amount} has more than {places} decimals")
     if limit is not None and abs(units) > limit:  # a Decimal and an int compare exactly
         raise PastLimit(f"{amount} is more than {limit:,} minor units in size")
+    if units.adjusted() >= MAX_DIGITS_EVER:  # `1e999999999` as an int would take a billion digits, and minutes
+        raise PastLimit(f"{amount} has more than {MAX_DIGITS_EVER} digits")
     return int(units)
 
 

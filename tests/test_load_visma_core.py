@@ -879,8 +879,15 @@ def test_an_answer_amount_is_read_in_cents_exactly_or_left_unchecked() -> None:
 
     assert sent == {"Entries": {"": [1, 1000, 1000]}}
     assert said(b'{"Id": 5, "Amount": 10.00}') == sent
-    # a fraction of a cent is no amount that was sent: the row is counted, its amount not checked
-    assert said(b'{"Id": 5, "Amount": 10.005}') == {"Entries": {"": [1]}}
+    # a fraction of a cent, or digits past any amount, is a number and none that was sent: the call differs in its
+    # Amount (found by a tester: 140.001 for 140.00 was counted as not checked, "reconciled: yes"; `1e999999999`
+    # hung the run, made an int of a billion digits on the event loop)
+    for other in (b"10.005", b"1e999999999", b"-1E+999999999"):
+        totals = kind.returned_totals(b'{"Id": 5, "Amount": %s}' % other, sent, chunk)
+        assert totals == {
+            "Entries": {"": [1]},
+            ECHOED: {"CaseId": [], "Description": [], "EntryDate": [], "Amount": [0]},
+        }, totals
     # nor is an answer without its amount (before: read as 0.00, a mismatch); a null one is no answer documented
     assert said(b'{"Id": 5}') == {"Entries": {"": [1]}}
     # nor one of another JSON type: the string "10.00" is no number (before: read as the 1000 cents sent, a match)

@@ -69,6 +69,11 @@ def test_a_limit_refuses_what_is_past_it_and_keeps_what_is_not() -> None:
     assert minor_units(Decimal("1234"), None, 10**4, places=0) == 1234
     with pytest.raises(FractionLeft, match="1.5 has more than 0 decimals"):
         minor_units(Decimal("1.5"), None, places=0)
+    # digits past any amount are refused whatever the limit, never made an int (a billion digits took minutes)
+    for past in ("1e999999999", "-1E+999999999", "1E+100"):
+        with pytest.raises(PastLimit, match="has more than 100 digits"):
+            minor_units(Decimal(past), "EUR")
+    assert minor_units(Decimal("1E+97"), "EUR") == 10**99
     for nothing in ("NaN", "Infinity", "-Infinity"):
         with pytest.raises(ValueError, match="not a number"):
             minor_units(Decimal(nothing), "EUR")

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import aiohttp
-from conftest import CREDS, serving
-from test_reconcile_lag import Counted, Waits, loaded, reconciled, summed
+import anyio
+import pytest
+from aiohttp import web
+from conftest import CREDS, serving, write_entries
+from test_reconcile_lag import Counted, Handler, Waits, loaded, reconciled, summed
 
-from bulkload import rollback
+from bulkload import Job, load, rollback
+from bulkload.errors import RunStopped
 from bulkload.ledger import Ledger
 from bulkload.report import print_summary
 from bulkload.sandbox.economic_web import PREFIX
@@ -166,3 +171,28 @@ async def test_a_draft_the_baselines_lagging_count_missed_is_there_before_not_an
     assert waits.waits == [] and rec.ok, rec
     assert (rec.expected_count, rec.remote_count, rec.before_gone_count) == (101, 101, 0), rec
     assert rec.scopes["1"]["before"] == 1, rec.scopes
+
+
+async def test_a_walked_amount_of_a_billion_digits_is_an_answer_not_documented_never_a_hang(tmp_path: Path) -> None:
+    """Found by a tester (against Visma Core): an answer's `1e999999999` became an int of a billion digits on the
+    event loop, which hung the run past SIGTERM. The walk's amounts are compared as Decimals before any becomes an
+    int: the listing is not what the API documents (seed 002), and the run says so."""
+
+    @web.middleware
+    async def huge(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method != "GET" or request.path != f"{PREFIX}/draft-entries":
+            return response
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        body = re.sub(rb'"amount": ?-?[0-9.]+', b'"amount": 1e999999999', response.body, count=1)
+        return web.Response(body=body, status=response.status, content_type="application/json")
+
+    sandbox = Counted()
+    sandbox.app.middlewares.append(huge)
+    async with serving(sandbox.app) as origin:
+        data = tmp_path / "e.csv"
+        write_entries(data, 2)
+        job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=str(tmp_path / "r.sqlite"))
+        with anyio.fail_after(30), pytest.raises(RunStopped) as stopped:
+            await load(job, env=CREDS)
+    assert "has an amount of more minor units than a 64-bit integer holds" in str(stopped.value), stopped.value

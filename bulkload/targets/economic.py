@@ -23,7 +23,7 @@ from ..model import Known, Listed, group_digest
 from ..money import FACTORS, HUNDRED
 from ..side_by_side import results_side_by_side
 from .base import Api, Books, Credentials, Target
-from .economic_entries import IN_LIST, MAX_UNITS, DraftEntries, _Created, _decimals, _line_check, _page
+from .economic_entries import IN_LIST, MAX_DIGITS, MAX_UNITS, DraftEntries, _Created, _decimals, _line_check, _page
 from .flags import Flag, Flags
 from .protocols import Sender
 
@@ -168,15 +168,14 @@ class Journals(Books):
             items = page.items
             ids = list(map(_entry_number, items))
             currencies = list(map(_currency, items))
-            exact = list(map(operator.mul, map(_amount, items), map(FACTORS.get, currencies, repeat(HUNDRED))))
+            try:
+                exact = list(map(operator.mul, map(_amount, items), map(FACTORS.get, currencies, repeat(HUNDRED))))
+            except ArithmeticError:  # decimal.Overflow: an exponent past the context's, `1e999999999`
+                raise _past_limit(ids, items, lambda e: abs(_amount(e).adjusted()) > MAX_DIGITS) from None
+            # compared as Decimals (in C) before any becomes an int: `1e999999` would take a million digits
+            if exact and (max(exact) > MAX_UNITS or min(exact) < -MAX_UNITS):
+                raise _past_limit(ids, exact, lambda u: abs(u) > MAX_UNITS)
             units = list(map(int, exact))
-            if units and (max(units) > MAX_UNITS or min(units) < -MAX_UNITS):
-                at = next(i for i, u in enumerate(units) if abs(u) > MAX_UNITS)
-                raise BadAnswer(
-                    f"GET /draft-entries: the answer is not what the API documents (entry {ids[at]} has the amount "
-                    f"{_amount(items[at])}: more minor units than a 64-bit integer holds, where it takes at most 18 "
-                    "digits: seed 002)"
-                )
             yield Listed(
                 ids,
                 currencies,
@@ -188,6 +187,16 @@ class Journals(Books):
             if not page.cursor:
                 return
             params = {"filter": flt, "cursor": trail.follow(page.cursor, ids)}
+
+
+def _past_limit(ids: list[int], values: list[Any], past: Callable[[Any], bool]) -> BadAnswer:
+    """The walk's answer names an amount of more minor units than a 64-bit integer holds: the first entry whose
+    value (of `values`, by place) is `past`."""
+    at = next(i for i, value in enumerate(values) if past(value))
+    return BadAnswer(
+        f"GET /draft-entries: the answer is not what the API documents (entry {ids[at]} has an amount of "
+        "more minor units than a 64-bit integer holds, where it takes at most 18 digits: seed 002)"
+    )
 
 
 class Economic(Target):

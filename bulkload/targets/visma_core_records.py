@@ -368,8 +368,8 @@ class Entries(OnCase):
             return {kind: {"": [1]}, **echoes}
         try:
             cents = _cents(amount)
-        except ValueError:  # a fraction of a cent: no amount that was sent; the row is counted, its amount not
-            return {kind: {"": [1]}, **echoes}
+        except ValueError:  # a fraction of a cent, or digits past any amount: a number, and none that was sent
+            return {kind: {"": [1]}, ECHOED: {**echoes[ECHOED], "Amount": [0]}}
         return {kind: {"": [1, cents, max(cents, 0)]}, **echoes}
 
 
