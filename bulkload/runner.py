@@ -45,6 +45,7 @@ from .report import rejects_fields, write_rejects_files, write_report
 from .results import Report
 from .run import Run, Shared
 from .sources import Pinned, Source, changed_message, check_regular, digests_of, pin, sha256_of
+from .targets import TARGETS
 from .targets.base import Target
 
 log = logging.getLogger(__name__)
@@ -270,12 +271,13 @@ def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, targ
         "--forget-ledger with its path: it is no longer looked for, by this load or a later one; nothing was sent"
     )
     gone, unread = unusable_ledgers(job, making, run, conn)
+    rollback = "or `bulkload rollback --ledger NEW` " if target.api.can_delete else ""
     if gone:
         raise LedgerError(
             f"the ledger of an earlier load into {job.api_url} is gone: {_named(gone)}. A ledger says which "
             f"{group}s its run created; without it, this load could create them again. Put it back where it was "
             "(moved within its folder, it is found under any name; moved elsewhere, `bulkload resume --ledger NEW` "
-            f"or `bulkload rollback --ledger NEW` records where it is). {forgetting}"
+            f"{rollback}records where it is). {forgetting}"
         )
     if unread:
         raise LedgerError(
@@ -371,17 +373,18 @@ async def resume(
         for stored in ledger.run.files:
             path = stored["path"]
             if not os.path.isfile(path):
+                or_undo = ", or roll it back" if target.api.can_delete else ""
                 raise LedgerError(
                     f"the run's input {path} is gone; resume needs the same files: put the file back as it was "
-                    "when the run started (its SHA-256 is in the ledger), then resume it, or roll it back"
+                    f"when the run started (its SHA-256 is in the ledger), then resume it{or_undo}"
                 )
         pins, hashes = await anyio.to_thread.run_sync(_hashed, [f["path"] for f in ledger.run.files])
         for stored, digest in zip(ledger.run.files, hashes):
             if digest != stored["sha256"]:
+                finish = "resume or roll the run back" if target.api.can_delete else "resume the run"
                 raise LedgerError(
                     f"{stored['path']} changed since the run started; resume needs the same files: put back the "
-                    f"file as it was (SHA-256 {stored['sha256'][:12]}…), resume or roll the run back, then load "
-                    "the changed file"
+                    f"file as it was (SHA-256 {stored['sha256'][:12]}…), {finish}, then load the changed file"
                 )
         job.files = [f["path"] for f in ledger.run.files]
         sources = open_sources(job, target)
@@ -423,14 +426,19 @@ def _let_go(ledger: Ledger) -> None:
 
 
 def _stays(ledger: Ledger, url: str) -> str:
-    """Why the run of `ledger` cannot move to `url`: it created records (or may have) where it is."""
+    """Why the run of `ledger` cannot move to `url`: it created records (or may have) where it is. Undoing it is
+    offered only where its API can delete (Api.can_delete: else rollback answers not_supported)."""
     here = ledger.run.base_url
+    undo = (
+        f", or undo it (`{command_on('rollback', ledger.path)}`) and load the files into {url} as a new run"
+        if TARGETS[ledger.run.target].api.can_delete
+        else ""
+    )
     return (
         f"the run of {ledger.path} has created records at {here} (or may have: calls in doubt), so it goes on there "
         f"only: at {url} the rest of its files would go to another API, agreement or tenant, or, were it the same "
         f"one by another address, what may have arrived would be sent again. Continue it with "
-        f"`{command_on('resume', ledger.path)}`, or undo it (`{command_on('rollback', ledger.path)}`) and load the "
-        f"files into {url} as a new run; nothing was sent"
+        f"`{command_on('resume', ledger.path)}`{undo}; nothing was sent"
     )
 
 

@@ -289,6 +289,39 @@ async def test_a_costs_file_set_again_is_not_refused_as_creating_its_records_aga
     assert (first.loaded, again.loaded, again.exit_code) == (1, 1, 0), again
 
 
+@pytest.mark.parametrize("target", ["visma-core", "economic"])
+async def test_an_input_changed_or_gone_before_resume_names_rollback_only_where_the_api_can_delete(
+    tmp_path: Path, target: str
+) -> None:
+    """A tester: "resume or roll the run back, then load the changed file" to a Visma Core run, whose rollback
+    answers not_supported (exit 2). The way on names rollback only where the API deletes (e-conomic)."""
+    if target == "visma-core":
+        data = write_rows(tmp_path / "v.csv", VISMA_HEADER, [[1500, "FEE", "10.00", "fee", "", "2026-11-02", ""]])
+        env = {"VISMA_CORE_TOKEN": "test-core-token"}
+    else:
+        data, env = write(tmp_path / "e.csv", ENTRIES + voucher(100, "10.00")), CREDS
+    ledger = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(BOUND_S):
+        async with running(target, SandboxOptions()) as url:
+            assert (await load(Job(target=target, files=[str(data)], base_url=url, ledger=ledger), env=env)).loaded
+            with data.open("a", encoding="utf-8") as fh:
+                fh.write("\n")
+            with pytest.raises(LedgerError, match="changed since the run started") as changed:
+                await resume(ledger, env=env)
+            data.unlink()
+            with pytest.raises(LedgerError, match="is gone; resume needs the same files") as gone:
+                await resume(ledger, env=env)
+            undone = await rollback(ledger, env=env)
+    said = [str(changed.value), str(gone.value)]
+    if target == "visma-core":
+        assert undone.status == "not_supported"  # so the way on must not offer it
+        assert not any("roll" in s for s in said), said
+        assert "resume the run, then load the changed file" in said[0], said
+    else:
+        assert "resume or roll the run back, then load the changed file" in said[0], said
+        assert said[1].endswith("then resume it, or roll it back"), said
+
+
 # --- a manifest's words, a dry run's buckets -----------------------------------------------------------------------
 
 
