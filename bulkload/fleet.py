@@ -36,7 +36,7 @@ from .errors import (
 from .job import Job
 from .ledger import Ledger
 from .manifest import Manifest, ManifestJob
-from .outputs import private_dir
+from .outputs import check_cache, private_dir
 from .report import write_report
 from .results import Report
 from .run import Run, Shared
@@ -225,6 +225,7 @@ async def run_manifest(
     report, hands the FleetReport of that moment to `interrupted` (the jobs it stopped `stopped`, those it kept from
     starting `waiting`), then goes on."""
     await anyio.to_thread.run_sync(check_accounts, manifest, env)
+    check_cache("run")  # once for every job: each load or resume would refuse on its own
     started = time.monotonic()
     limiter = anyio.CapacityLimiter(manifest.max_connections)
     outcomes: dict[str, JobOutcome] = {

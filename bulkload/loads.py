@@ -1,7 +1,9 @@
 """What the user's cache keeps of loads between runs: the calls made in each API's rolling windows, and the record
 of loads (`$XDG_CACHE_HOME/bulkload/loads.jsonl`): which file content went into which API, under which ledger. It
 guards against loading a file twice, and names the earlier runs whose groups a new load of a corrected file must
-not create again.
+not create again. A load, resume or rollback whose cache cannot be written is refused before its first call
+(outputs.check_cache), and so is a claim or a load that cannot be put on record (ConfigError): without the record the
+next load of the file would be refused nothing.
 
 A load is put on record before its ledger is made, in the same step as the check that no earlier load holds its
 content (under a lock on the record), so two loads of one file started together cannot both pass the check. That
@@ -33,7 +35,7 @@ from . import ledger_pg
 from .errors import ConfigError, LoadedBefore, RunStopped
 from .job import Job, address
 from .ledger import Ledger, unreadable
-from .outputs import append_private, cache_dir, held_lock, private_dir
+from .outputs import GUARDS, append_private, cache_dir, cache_refused, held_lock, private_dir
 from .targets.base import Target
 
 #: how long a load waits for another to finish with the record (it holds it for a moment: one check, one write)
@@ -87,15 +89,21 @@ def _entries() -> Iterator[dict[str, Any]]:
             yield entry
 
 
+#: what the record of loads keeps, as a refusal to go without it names it (outputs.cache_refused)
+KEEPS = GUARDS[""]
+
+
 @contextlib.contextmanager
 def record_held() -> Iterator[None]:
-    """The record of loads, for one process at a time. Without a cache to keep it in there is no record to guard."""
+    """The record of loads, for one process at a time. ConfigError where it cannot be kept (outputs.cache_refused:
+    a load that went on without it would be refused nothing) or another process holds it too long."""
     try:
         lock = private_dir(cache_dir()) / "loads.lock"
-    except OSError:
-        yield
-        return
+    except OSError as exc:
+        raise cache_refused(cache_dir(), exc.strerror or str(exc), KEEPS, "load") from exc
     with held_lock(lock, LOCK_WAIT_S) as held:
+        if held is None:
+            raise cache_refused(cache_dir(), f"its lock file {lock.name} cannot be made", KEEPS, "load")
         if held is False:
             raise ConfigError(
                 f"the record of loads ({cache_dir()}) has been held by another bulkload process for "
@@ -473,7 +481,8 @@ def remember_load(job: Job, files: list[dict[str, Any]], ledger: str, run: str) 
 def _append(
     job: Job, files: list[dict[str, Any]], ledger: str, run: str, places: list[dict[str, str]], *, claim: bool
 ) -> None:
-    """Put the load of each file (its content's names, `names_of`; the `places` its rows go to) on record."""
+    """Put the load of each file (its content's names, `names_of`; the `places` its rows go to) on record.
+    ConfigError where the record cannot be written (outputs.cache_refused)."""
     at = time.strftime("%Y-%m-%d %H:%M:%S")
     extra = {"claim": True} if claim else {}
     try:
@@ -484,8 +493,8 @@ def _append(
                 for name in names_of(stored):
                     entry = {"key": _api_key(job) + name, "at": at, "ledger": ledger, "run": run, **to, **extra}
                     fh.write(msgspec.json.encode(entry).decode() + "\n")
-    except OSError:
-        pass  # the record only guards against loading twice; a load goes on without it
+    except OSError as exc:  # before the first call: a load not on record would be refused nothing by the next
+        raise cache_refused(cache_dir(), exc.strerror or str(exc), KEEPS, "load") from exc
 
 
 def record(entry: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import stat
 import tempfile
@@ -17,6 +18,7 @@ from typing import TextIO
 
 from .errors import ConfigError
 
+log = logging.getLogger(__name__)
 #: files: the user reads and writes them, nobody else; folders of bulkload's own (the cache): the user enters them
 PRIVATE, PRIVATE_DIR = 0o600, 0o700
 
@@ -55,6 +57,53 @@ def private_dir(path: Path) -> Path:
     """A folder of bulkload's own (the cache), made for the user only."""
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     return path
+
+
+#: the parts of the user's cache (folders in cache_dir()) a guarantee rests on: a load, resume, rollback or manifest
+#: run is refused before it sends anything where one cannot be written (check_cache)
+GUARDS = {
+    "": "the record of loads (loads.jsonl), which refuses a file loaded twice into one place and a run into a place "
+    "another run loads into now",
+    "sent": "each run's count of sends, which finds out a ledger that lost its latest writes",
+    "quota": "the key that names an agreement in the record of loads, and the agreement's calls of every run",
+}
+#: the parts that only spare the API calls it would refuse: without them a run warns and goes on (a 429 slows it)
+HELPS = {"windows": "the calls earlier runs made in the API's rolling windows"}
+
+
+def cache_refused(folder: Path, why: str, keeps: str, command: str) -> ConfigError:
+    """The refusal of a `command` ("load", "resume", ...) whose cache `folder` cannot be written (`why`: the OS's
+    words), where it `keeps` a guarantee's record: names the folder, the error and the way on."""
+    return ConfigError(
+        f"cannot write bulkload's cache {folder} ({why}). It keeps {keeps}: a {command} without it would go "
+        "without that guard. Set XDG_CACHE_HOME to a folder this user can write (else ~/.cache is used), the same "
+        "for every load, resume and rollback of these files, as the record of earlier loads is kept there; nothing "
+        "was sent"
+    )
+
+
+def check_cache(command: str) -> None:
+    """Before `command` (load, resume, rollback, run) sends anything: make each part of the user's cache and a file
+    in it. ConfigError (cache_refused) for a part a guarantee rests on (GUARDS), a WARNING for one that only spares
+    the API (HELPS). A read-only mount or a path through a file refuses root too, whatever the access bits say."""
+    for parts, refuse in ((GUARDS, True), (HELPS, False)):
+        for part, keeps in parts.items():
+            folder = cache_dir() / part
+            try:
+                private_dir(folder)
+                fd, probe = tempfile.mkstemp(prefix=".bulkload-probe-", dir=folder)
+                os.close(fd)
+                os.unlink(probe)
+            except OSError as exc:
+                if refuse:
+                    raise cache_refused(folder, exc.strerror or str(exc), keeps, command) from exc
+                log.warning(
+                    "cannot write bulkload's cache %s (%s): %s are not kept, and a run after this one may meet "
+                    "429s until the window frees up",
+                    folder,
+                    exc.strerror or exc,
+                    keeps,
+                )
 
 
 @contextlib.contextmanager

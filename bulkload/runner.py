@@ -38,7 +38,7 @@ from .loads import (
 )
 from .model import RowOutcome
 from .origins import Found
-from .outputs import check_outputs
+from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
 from .profile import as_planned, inspect
 from .report import rejects_fields, write_rejects_files, write_report
@@ -185,6 +185,7 @@ async def load(
             "it cannot tell which are gone; nothing was sent"
         )
     credentials = job.credentials(env)  # before any file is read
+    check_cache("load")  # the record of loads and the agreement's key are in it
     job = replace(job, agreement=agreement_of(job, target, credentials))
     log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
     sources = open_sources(job, target)
@@ -343,6 +344,7 @@ async def resume(
     (ledger_home.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
     unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse;
     `interrupted` and `shared` as for load."""
+    check_cache("resume")  # check_home reads the run's count of sends from it
     ledger = Ledger.open(ledger_path if ledger_pg.is_url(ledger_path) else os.path.abspath(ledger_path))
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)

@@ -9,16 +9,20 @@ run's count of sends (the sum of its chunks' attempts, which only grows) is also
 (``$XDG_CACHE_HOME/bulkload/sent/RUN``): 8 bytes written in place, one pwrite(2) a call, no fsync. A kill loses no
 write the kernel holds, which is the case this covers; a power loss may take the ledger's writes and this count
 alike. A run whose count was never written here (a ledger in PostgreSQL, which keeps every write it committed;
-another cache) is not checked.
+another cache) is not checked. A load, resume or rollback whose cache cannot be written is refused before it sends
+(outputs.check_cache); a count that cannot be written later (the cache's disk failed meanwhile) is said at WARNING.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from pathlib import Path
 
 from .outputs import PRIVATE, cache_dir, private_dir
+
+log = logging.getLogger(__name__)
 
 
 def _path(run_id: str) -> Path:
@@ -27,7 +31,8 @@ def _path(run_id: str) -> Path:
 
 class SentCount:
     """The run `run_id`'s count of sends, from `start` (what its ledger holds now) on. Never stops a run: where the
-    cache cannot be written, the count is not kept (and a later resume has nothing to check against)."""
+    cache cannot be written (checked before the run began: outputs.check_cache), the count is no longer kept, a
+    WARNING says so, and a later resume has nothing to check against."""
 
     def __init__(self, run_id: str, start: int) -> None:
         self._count = start
@@ -35,8 +40,9 @@ class SentCount:
             self._fd = os.open(
                 private_dir(_path(run_id).parent) / run_id, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, PRIVATE
             )
-        except OSError:
+        except OSError as exc:
             self._fd = -1
+            _lost(exc)
         self._write()
 
     def add(self, n: int = 1) -> None:
@@ -48,14 +54,24 @@ class SentCount:
         if self._fd >= 0:
             try:
                 os.pwrite(self._fd, self._count.to_bytes(8, "little"), 0)
-            except OSError:
+            except OSError as exc:
                 self.close()
+                _lost(exc)
 
     def close(self) -> None:
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = -1
+
+
+def _lost(exc: OSError) -> None:
+    log.warning(
+        "cannot write the run's count of sends in bulkload's cache %s (%s): a ledger that loses its latest writes "
+        "(its -wal) from now on is not found out by the next resume or rollback",
+        cache_dir() / "sent",
+        exc.strerror or exc,
+    )
 
 
 def recorded(run_id: str) -> int | None:

@@ -52,6 +52,7 @@ from .job import Job
 from .ledger import Ledger, OpenCall
 from .ledger_home import check_home, record_status
 from .model import Chunk, Totals
+from .outputs import check_cache
 from .pipeline import KEY_TTL_MARGIN_S, body_hash, resumable, settled_look, taken_ids
 from .planning import Planned, planning_for
 from .progress import shown
@@ -88,6 +89,7 @@ async def rollback(
     0 turns it off) replaces the stored one, for this rollback and the commands after it, as resume's does;
     ConfigError for a value a load's --daily-quota would refuse."""
     started = time.monotonic()
+    check_cache("rollback")  # check_home reads the run's count of sends from it; its DELETEs count there too
     ledger = Ledger.open(ledger_path)
     try:
         check_home(ledger, resuming=False, adopt=adopt_copy)
