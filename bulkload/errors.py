@@ -27,7 +27,9 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     │   └── Conflict             409 (final)
     ├── BadAnswer                a 2xx answer bulkload cannot read: not JSON, a field missing or of the wrong type
     │   └── AnswerTooLarge       longer than the call's cap (`Api.answer_bytes`): the rest is not read
-    ├── PlanningFailed           the planning process ended without finishing its plan (exit 4)
+    ├── PlanningFailed           the planning process ended without finishing its plan: a bug, or it died (exit 4)
+    │   └── PlanningFileError    the system refused a file planning uses (its spill file, the ledger it reads, an
+    │                            input: disk full, I/O error, gone): fix that, then resume
     ├── RowInvalid               a row failed local validation: it goes to the rejects, never sent (exit 1)
     │   └── RowInDoubt           a row that cannot be checked now and that the run may have sent: in doubt, not sent
     ├── RowsRefused              rows a call cannot carry (`RecordKind.call_for`): they go to the rejects (exit 1)
@@ -404,7 +406,15 @@ class AnswerTooLarge(BadAnswer):
 
 
 class PlanningFailed(BulkloadError):
-    """The planning process ended without finishing its plan."""
+    """The planning process ended without finishing its plan: it died, or planning raised an error bulkload did not
+    expect (a bug: the message names it in one line; its traceback is logged at DEBUG, -vv)."""
+
+
+class PlanningFileError(PlanningFailed):
+    """Planning met a file the system refused (``database or disk is full``, ``disk I/O error``, a folder gone): its
+    spill file (regroup.py's, beside the ledger), the ledger it reads, an input. No bug: the message names the file
+    (where it can) and SQLite's or the OS's words; the run stops before the rows it could not plan (resume once the
+    disk or the file is fixed)."""
 
 
 class RunStopped(BulkloadError):

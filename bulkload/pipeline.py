@@ -35,6 +35,7 @@ from .errors import (
     ConfigError,
     IsolationSpent,
     LedgerWriteError,
+    PlanningFileError,
     RowsRefused,
     RunStopped,
     WrongEndpoint,
@@ -81,8 +82,10 @@ async def settled_look(
 
 def resume_after(exc: BaseException, ledger: str | os.PathLike[str], command: str = "resume") -> str:
     """What the user does after `exc` stopped a run's `command` (resume, or rollback) on the ledger at path
-    `ledger`: free space first where the ledger could not be written, then that command again."""
-    then = "free space (or fix the file), then " if isinstance(exc, LedgerWriteError) else "continue with "
+    `ledger`: free space first where the ledger (or planning's scratch file) could not be written, then that command
+    again."""
+    refused = isinstance(exc, LedgerWriteError | PlanningFileError)
+    then = "free space (or fix the file), then " if refused else "continue with "
     return f"{then}`{command_on(command, ledger)}`"
 
 

@@ -16,7 +16,9 @@ Messages (`Message`, tagged msgspec Structs; each carries `rows_read`, the rows 
     Rows      rows to record (rejected, or skipped: an earlier load created their group)
     Stopped   the input cannot be read further (SourceError)
     Ended     every file is planned
-and, from the child only, Failed: planning raised (its traceback), raised in the parent as PlanningFailed.
+and, from the child only, Failed: planning raised, raised in the parent as `raised` says: PlanningFileError where the
+system refused a file (a full disk), else PlanningFailed naming the error in one line (a bug); a traceback is only
+ever logged, at DEBUG.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import gc
+import logging
 import os
 import signal
 import socket
@@ -44,14 +47,17 @@ import msgspec
 from . import ledger_pg, prestart
 from .chunking import Planner, Reading
 from .dates import DateFormat
-from .errors import PlanningFailed, SourceError
+from .errors import BulkloadError, PlanningFailed, PlanningFileError, SourceError
 from .halves import PartScan, PartScanned, ScanPart
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
 from .profile import scan_part
+from .redact import redact
 from .regroup import Placed, regrouped
 from .sources import BadRow, Pinned, Row, Source
 from .targets.base import RecordKind, Target
+
+log = logging.getLogger(__name__)
 
 _HEADER = 4
 _encode = msgspec.msgpack.Encoder().encode
@@ -96,9 +102,36 @@ class Ended(msgspec.Struct, tag=True, array_like=True, frozen=True):
 
 
 class Failed(msgspec.Struct, tag=True, array_like=True, frozen=True):
-    """The child's planning raised: its traceback."""
+    """The child's planning raised (`failure`): its traceback (for the log), what the user is told, and whether
+    the system refused a file (no bug: free space, then resume)."""
 
     trace: str
+    said: str = ""
+    refused: bool = False
+
+
+def failure(exc: BaseException) -> Failed:
+    """What planning says of `exc`, which ended its plan: a file the system refused (a PlanningFileError, or an
+    OSError or sqlite3 error met elsewhere: an input, the ledger it reads), else a bug, named in one line."""
+    trace = "".join(traceback.format_exception(exc))
+    if isinstance(exc, PlanningFileError | OSError):  # an OSError names its file
+        return Failed(trace, f"planning failed: {exc}", refused=True)
+    if isinstance(exc, sqlite3.Error):  # outside the spill file (PlanningFileError), SQLite is the ledger's
+        return Failed(trace, f"planning failed: cannot read the ledger: {exc}", refused=True)
+    first = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return Failed(
+        trace,
+        f"planning failed: internal error (a bug in bulkload; please report it with the traceback -vv logs): "
+        f"{type(exc).__name__}: {first}",
+    )
+
+
+def raised(failed: Failed) -> BulkloadError:
+    """The error a plan that ended on `failed` raises in the parent; its traceback is logged at DEBUG only (it may
+    quote an input's values), credentials masked."""
+    log.debug("planning failed:\n%s", redact(failed.trace))
+    said = redact(failed.said or "planning failed: internal error (a bug in bulkload)")
+    return PlanningFileError(said) if failed.refused else PlanningFailed(said)
 
 
 #: what a plan yields, in order: Planned and Rows, then one Ended or Stopped
@@ -201,8 +234,8 @@ def child(fd: int, parent: int) -> None:
             send(found if found is not None else Failed("the part could not be read as the whole file is"))
         except (BrokenPipeError, ConnectionResetError):
             return
-        except Exception:
-            send(Failed(traceback.format_exc()))
+        except Exception as exc:
+            send(failure(exc))
     spec = _decode_spec(data)
     # what is alive now (the modules, the spec) lives as long as the process: kept out of the collector's full passes,
     # which otherwise walk it again and again while the plan's short-lived rows come and go
@@ -212,9 +245,8 @@ def child(fd: int, parent: int) -> None:
             send(message)
     except (BrokenPipeError, ConnectionResetError):
         return  # the parent is gone: nobody to plan for
-    except BaseException:
-        send(Failed(traceback.format_exc()))
-        raise
+    except Exception as exc:  # told to the parent, which logs its traceback: none on the user's terminal
+        send(failure(exc))
     finally:
         sock.close()
 
@@ -348,7 +380,7 @@ class Planning(Protocol):
 
 class PlanningInProcess:
     """Planning on the event loop's own thread, one message at a time between the loop's other work; fails as
-    the child does (PlanningFailed with the traceback)."""
+    the child does (`raised`)."""
 
     async def plan(self, spec: PlanSpec) -> AsyncGenerator[Message, None]:
         try:
@@ -356,7 +388,7 @@ class PlanningInProcess:
                 yield message
                 await anyio.lowlevel.checkpoint()
         except Exception as exc:  # as the child's: whatever planning raised, the plan failed
-            raise PlanningFailed(f"planning failed:\n{traceback.format_exc()}") from exc
+            raise raised(failure(exc)) from exc
 
     def part_reader(self) -> ScanPart | None:
         return None
@@ -390,7 +422,7 @@ class PlanningProcess:
                 except (asyncio.IncompleteReadError, ConnectionResetError):
                     raise PlanningFailed("the planning process ended before its plan was done") from None
                 if isinstance(message, Failed):
-                    raise PlanningFailed(f"planning failed:\n{message.trace}")
+                    raise raised(message)
                 yield message
                 if isinstance(message, Ended | Stopped):
                     return

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from .errors import SourceError
+from .errors import PlanningFileError, SourceError
 from .sources import BadRow, Row
 from .targets.base import RecordKind, Unreadable
 
@@ -159,9 +159,22 @@ def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> I
     the new order was refused). Where a group's lines begin again after other groups' lines in the file, a mark
     goes before the first of them: Placed(key, BadRow(line, "", "", kind=RUN)), no row (the planner tells the
     group's runs by it, see copies). The spill file is created in `workdir` (never following a link) and removed
-    when the iteration ends."""
-    fd, path = tempfile.mkstemp(prefix=".bulkload-regroup-", suffix=".sqlite", dir=workdir)
+    when the iteration ends. PlanningFileError where it cannot be made or written (a full disk)."""
+    try:
+        fd, path = tempfile.mkstemp(prefix=".bulkload-regroup-", suffix=".sqlite", dir=workdir)
+    except OSError as exc:
+        raise PlanningFileError(f"cannot make the spill file that regroups the rows in {workdir}: {exc}") from exc
     os.close(fd)
+    try:
+        yield from _spilled(rows, kind, path)
+    except (sqlite3.Error, OSError) as exc:
+        raise PlanningFileError(f"cannot write the spill file {path} that regroups the rows: {exc}") from exc
+    finally:
+        os.unlink(path)
+
+
+def _spilled(rows: Iterable[Row | BadRow], kind: RecordKind, path: str) -> Iterator[Placed]:
+    """regrouped()'s rows through the spill file at `path` (made, empty)."""
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=OFF")
@@ -202,7 +215,6 @@ def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> I
             yield placed
     finally:
         db.close()
-        os.unlink(path)
 
 
 def _flush(db: sqlite3.Connection, groups: list[tuple[str, int]], spilled: list[tuple[str, int, int, bytes]]) -> None:

@@ -15,6 +15,7 @@ import msgspec
 import pytest
 from conftest import write_entries
 
+from bulkload.errors import PlanningFileError
 from bulkload.planning import (
     Ended,
     Message,
@@ -29,6 +30,7 @@ from bulkload.planning import (
     planning_for,
 )
 from bulkload.prestart import IN_PROCESS_BYTES
+from bulkload.profile import FileProfile
 
 
 def append_bad_date(path: Path) -> None:
@@ -88,6 +90,35 @@ async def test_an_input_that_breaks_off_stops_the_plan_and_one_that_cannot_be_op
             assert any(isinstance(m, Planned) for m in messages)
             with pytest.raises(PlanningFailed, match="(?s)planning failed:.*No such file or directory"):
                 await plan_of(planning(), missing)
+
+
+async def test_a_file_the_system_refuses_or_a_bug_fails_the_plan_in_one_line_without_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A tester: a full disk under the spill file printed the child's traceback in the summary and the report, and
+    `bulkload resume` did it again. A file the system refuses is a PlanningFileError naming it and the OS's words
+    (the run then says: free space, then resume); a bug names itself in one line; the traceback goes to the log."""
+    data = tmp_path / "entries.csv"
+    write_entries(data, 20)
+    (tmp_path / "afile").write_text("x")  # no spill file can be made under a file, as on a full disk
+    apart = msgspec.to_builtins(FileProfile(path=str(data), encoding="utf-8", delimiter=",", grouped=False))
+    spill = PlanSpec(
+        "economic", {}, [str(data)], [0], {}, None, {}, 50, 2_000_000, profiles=[apart], workdir=str(tmp_path / "afile")
+    )
+    bug = PlanSpec("no-such-target", {}, [str(data)], [0], {}, None, {}, 50, 2_000_000)
+    with anyio.fail_after(60), caplog.at_level("DEBUG", logger="bulkload.planning"):
+        for planning in (PlanningProcess, PlanningInProcess):
+            with pytest.raises(PlanningFileError) as refused:
+                await plan_of(planning(), spill)
+            said = str(refused.value)
+            assert "cannot make the spill file" in said and "Not a directory" in said, said
+            with pytest.raises(PlanningFailed) as failed:
+                await plan_of(planning(), bug)
+            assert not isinstance(failed.value, PlanningFileError)
+            assert "internal error (a bug in bulkload" in str(failed.value) and "KeyError" in str(failed.value)
+            for text in (said, str(failed.value)):
+                assert "Traceback" not in text and "\n" not in text, text
+    assert "Traceback" in caplog.text  # at -vv, for the report of a bug
 
 
 def test_small_plain_inputs_are_planned_in_process_and_the_rest_by_the_child(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
+from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, write_entries
 
 from bulkload import Job, interrupts, redact, runner
 from bulkload.cli import main
@@ -792,3 +792,47 @@ def test_a_killed_planning_child_stops_the_run_naming_the_way_on(
         f"the planning process ended before its plan was done; continue with `bulkload resume --ledger {ledger}`"
     ), said["stop_reason"]
     assert said["rows_read"] == sum(said[k] for k in ("loaded", "rejected", "in_doubt", "skipped")), said
+
+
+@contextlib.contextmanager
+def tiny_disk(path: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `path` while the block runs: a disk that fills. Skips where none can be
+    mounted (not root, no mount(8), a container without the right)."""
+    path.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"no tmpfs can be mounted here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0, reason="mounts a tmpfs: Linux, root")
+def test_a_full_disk_while_planning_says_free_space_then_resume_without_a_traceback(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    """A tester: the planning child's spill file (beside the ledger) met a full disk, and the summary, the -q line
+    and the report's stop_reason showed a Python traceback, then advised the resume that repeated it."""
+    data = tmp_path / "apart.csv"
+    with data.open("w", encoding="utf-8") as fh:  # every voucher's lines apart: regrouped through a spill file
+        fh.write(",".join(HEADER) + "\n")
+        for sign, account in (("", 1010), ("-", 5820)):
+            for v in range(1, 6001):
+                fh.write(f"5,1,{v},2026-11-02,{sign}10.00,DKK,{account},,Sale {v} {'x' * 80},\n")
+    with tiny_disk(tmp_path / "disk", "1200k") as disk:
+        ledger, report = disk / "run.sqlite", tmp_path / "report.json"
+        args = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger)]
+        done = subprocess.run(
+            bulkload_cmd(*args, "--report", str(report), "-q"),
+            env=child_env(CREDS),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        said = json.loads(report.read_text())["stop_reason"]
+    assert done.returncode == 4, (done.stdout, done.stderr)
+    assert "database or disk is full" in said and "cannot write the spill file" in said, said
+    assert said.endswith(f"free space (or fix the file), then `bulkload resume --ledger {ledger}`"), said
+    assert "Traceback" not in done.stdout + done.stderr + said, (done.stdout, done.stderr)
