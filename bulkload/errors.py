@@ -12,6 +12,8 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
     │   │                        TLS certificate that does not verify: a wrong address is not retried as a fault
     │   ├── TokenRefused         the token endpoint refused the credentials (an OAuth 400, 401 or 403)
+    │   ├── OtherAccount         a command's credentials are for another agreement or tenant than its run's ledger
+    │   │                        says the run wrote into: refused before its first call
     │   ├── WrongEndpoint        a chunk's call answered 404, 405 or 415: no such call at that address
     │   └── ExpansionRefused     a gzip input expands far more than any export (a gzip bomb): refused before sending
     ├── SourceError              the input cannot be read any further (exit 4, after what was read is accounted)
@@ -307,6 +309,40 @@ class Unreachable(ConfigError):
 
 class TokenRefused(ConfigError):
     """The token endpoint refused the credentials (HALO_CLIENT_ID / HALO_CLIENT_SECRET, the tenant, the auth URL)."""
+
+
+class OtherAccount(ConfigError):
+    """The credentials of a command that acts on an earlier run (resume, reconcile, rollback) are for another
+    account than the one its ledger says the run wrote into (account.py): one address serves many (e-conomic's
+    agreements), and what the command sends would act on that other account's records (a rollback deletes by the
+    numbers the run was given). `ledger`: the run's; `noun`: the API's word for an account (agreement, tenant);
+    `names`: the variables that name it. Nothing was sent. The message names the variables, never a value;
+    `in_manifest` says it of a manifest job, whose credentials come from where the manifest says (`where`)."""
+
+    def __init__(self, ledger: str, noun: str, names: tuple[str, ...]) -> None:
+        self.ledger, self.noun, self.names = ledger, noun, names
+        listed = " and ".join(names)
+        super().__init__(
+            self._said(
+                f"the credentials in the environment ({listed}) are",
+                f"set {listed} to the credentials of the run's {noun}, then run the command again",
+            )
+        )
+
+    def _said(self, whose: str, then: str) -> str:
+        return (
+            f"{whose} for another {self.noun} than the one the run of {self.ledger} wrote into (its ledger keeps a "
+            f"keyed fingerprint of them, never their values): with them, this command would act on that other "
+            f"{self.noun}'s records. {then[0].upper()}{then[1:]}; nothing was sent"
+        )
+
+    def in_manifest(self, job: str, where: str) -> str:
+        """The message for job `job` of a manifest, whose credentials come from `where` (its variables or file)."""
+        return f"job {job!r}: " + self._said(
+            f"its credentials ({where}) are",
+            f"give them the credentials of the run's {self.noun}, then run the manifest again "
+            "(`bulkload run MANIFEST --resume`)",
+        )
 
 
 class WrongEndpoint(ConfigError):

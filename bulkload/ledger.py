@@ -609,6 +609,18 @@ class Ledger:
     def set_home(self, home: dict[str, Any]) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('home', ?)", (_json(home),))
 
+    # --- the account the run writes into (see account.py) -----------------------------------------------------
+    @property
+    def account(self) -> dict[str, str] | None:
+        """The fingerprint of the account the run writes into, {"salt": hex, "fingerprint": hex}; None in a ledger
+        made before it was kept."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='account'").fetchone()
+        return None if row is None else dict(_decode(row[0]))
+
+    @_writes
+    def set_account(self, account: dict[str, str]) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('account', ?)", (_json(account),))
+
     def adopted(self) -> dict[str, Any] | None:
         """Set when this ledger is a copy adopted after the run's own ledger was lost (`adopt`)."""
         row = self._db.execute("SELECT value FROM meta WHERE key='adopted'").fetchone()

@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TypeVar
 
 import anyio
 
-from . import interrupts, ledger_pg
+from . import account, interrupts, ledger_pg
 from .dispatch import Counters, Dispatcher, RetryPolicy
 from .doubt import way_on
 from .errors import (
@@ -106,7 +106,9 @@ class Run:
         daily quota start from the calls earlier runs made in them and keep this one's (Limits.kept); `shared`: what
         it shares with the other runs of this process; `wall_clock`: the daily quota's (seconds since the epoch);
         `recount`: how reconciliation reads a lagging count again (its waits' clock and sleep). The ledger stays
-        the caller's to close."""
+        the caller's to close. OtherAccount, before any call, when the credentials are for another account than
+        the one the run wrote into (account.hold, which keeps it in a ledger that has none)."""
+        account.hold(ledger, job, target, credentials)
         # the walk behind the load goes alongside its calls, on connections of its own (within the same limits)
         concurrency = job.concurrency + behind_chains(job, target)
         async with Client(

@@ -18,7 +18,7 @@ from typing import Any, cast
 import anyio
 import msgspec
 
-from . import ledger_pg, logs, prestart
+from . import account, ledger_pg, logs, prestart
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
 from .columns import did_you_mean, missing, refusal
@@ -342,7 +342,8 @@ async def resume(
     API, agreement or tenant. `resend_in_doubt` sends again the calls whose outcome was unknown, which only the
     user may decide; `adopt_copy` continues the run from a copy of its ledger when its own is gone
     (ledger_home.check_home). Returns and raises as `load` does (RunStopped with the report if the run stops again,
-    unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse;
+    unless `raise_on_stop=False`); ConfigError for an override a load's flag would refuse, OtherAccount for
+    credentials of another account than the run's once it created records (account.py);
     `interrupted` and `shared` as for load."""
     check_cache("resume")  # check_home reads the run's count of sends from it
     ledger = Ledger.open(ledger_path if ledger_pg.is_url(ledger_path) else os.path.abspath(ledger_path))
@@ -368,6 +369,8 @@ async def resume(
             raise LedgerError(_stays(ledger, job.api_url))
         target = job.make_target()
         credentials = job.credentials(env)
+        # OtherAccount when they are another account's and the run created records; Run.open keeps them
+        moved = account.switched(ledger, job, target, credentials) or moved
         agreement = agreement_of(job, target, credentials)
         if agreement != job.agreement:  # moved to another address, or a ledger made before agreements were told apart
             job = replace(job, agreement=agreement)
@@ -446,7 +449,8 @@ def _stays(ledger: Ledger, url: str) -> str:
 
 def _claim_again(ledger: Ledger, job: Job, *, checked: bool, moved: bool) -> None:
     """The run created nothing: its files go on record as loaded by it, at `job.api_url`, refused (`checked`)
-    when another load holds them there now (ConfigError). `moved`: it goes on there from where it was."""
+    when another load holds them there now (ConfigError). `moved`: it goes on there from where it was (another address,
+    or another account at it: account.switched), and what it read there is forgotten (Ledger.repoint)."""
     path, run = str(ledger.path.absolute()), ledger.run.key_prefix
     claim_load(job, ledger.run.files, path, run, check=checked, resuming=True)
     if moved:
@@ -522,7 +526,8 @@ def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target, f
 
 
 async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping[str, str] | None = None) -> Report:
-    """Compare the ledger with what the API holds now, any time after a load."""
+    """Compare the ledger with what the API holds now, any time after a load. OtherAccount, before any call, for
+    credentials of another account than the one the run wrote into (account.py)."""
     started = time.monotonic()
     ledger = Ledger.open(ledger_path)
     try:

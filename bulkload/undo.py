@@ -87,7 +87,8 @@ async def rollback(
     copy of the ledger when the run's own is gone (ledger_home.check_home). `progress`: show the calls settled and the
     records removed (progress.py) on stderr. `daily_quota` (calls per 24 h, after the agreement's quota was raised;
     0 turns it off) replaces the stored one, for this rollback and the commands after it, as resume's does;
-    ConfigError for a value a load's --daily-quota would refuse."""
+    ConfigError for a value a load's --daily-quota would refuse; OtherAccount, before any call, for credentials of
+    another account than the one the run wrote into (account.py: its numbers there are another's records)."""
     started = time.monotonic()
     check_cache("rollback")  # check_home reads the run's count of sends from it; its DELETEs count there too
     ledger = Ledger.open(ledger_path)

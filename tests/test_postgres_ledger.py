@@ -135,6 +135,31 @@ async def test_a_postgresql_ledger_whose_run_created_nothing_is_started_over(tmp
             assert done.loaded == totals["rows"] and done.exit_code == 0
 
 
+async def test_a_postgresql_ledger_refuses_another_agreements_token(tmp_path: Path, postgres_url: str) -> None:
+    """The account the run wrote into is kept in a PostgreSQL ledger as in a file, a salted fingerprint only: a
+    rollback with another agreement's grant token is refused before its first call, the run's own removes the run."""
+    import hashlib
+
+    from bulkload import rollback
+    from bulkload.errors import OtherAccount
+
+    data = tmp_path / "entries.csv"
+    write_entries(data, 5)
+    ledger = f"{postgres_url}?ledger=acme"
+    other = {**CREDS, "ECONOMIC_AGREEMENT_GRANT_TOKEN": "grant-of-another-agreement"}
+    with anyio.fail_after(120):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            assert (await load(Job("economic", [str(data)], base_url=url, ledger=ledger), env=CREDS)).loaded == 10
+            with pytest.raises(OtherAccount, match="another agreement"):
+                await rollback(ledger, env=other)
+            assert len(await remote_entries(url)) == 10
+            assert (await rollback(ledger, env=CREDS)).removed == 10
+    with psycopg.connect(postgres_url) as conn:
+        row = conn.execute("SELECT value FROM acme.meta WHERE key = 'account'").fetchone()
+    grant = CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]
+    assert row is not None and grant not in row[0] and hashlib.sha256(grant.encode()).hexdigest()[:32] not in row[0]
+
+
 @pytest.mark.parametrize(
     ("url", "shown", "schema"),
     [

@@ -330,6 +330,11 @@ class Credentials:
     agreement: tuple[str, ...] | None = None
     #: those it reads beyond them, where set (the [credentials] table of a job file may give them)
     optional: frozenset[str] = frozenset()
+    #: those that name the account the run writes into, whose fingerprint its ledger keeps (account.py; None: those
+    #: of `agreement`, else all of them): a secret rotated for the same account (PayorCRM's api_secret) is not in it
+    account: tuple[str, ...] | None = None
+    #: what the API calls that account, as messages name it
+    account_noun: str = "account"
 
     def read(self, env: Mapping[str, str]) -> dict[str, str]:
         """The credentials from `env` (and the optional ones that are set); ConfigError names those missing.
@@ -346,6 +351,11 @@ class Credentials:
     def agreement_of(self, credentials: Mapping[str, str]) -> list[str]:
         """The credentials' values that name the agreement whose daily quota the run's calls count against."""
         return [credentials.get(k, "") for k in self.agreement or self.names]
+
+    @property
+    def account_names(self) -> tuple[str, ...]:
+        """The variables whose values name the account the run writes into (`account`)."""
+        return self.account or self.agreement or self.names
 
 
 class Books:

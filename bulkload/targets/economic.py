@@ -220,6 +220,7 @@ class Economic(Target):
     credentials = Credentials(
         ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN"),
         agreement=("ECONOMIC_AGREEMENT_GRANT_TOKEN",),  # fair use is the agreement's, whichever app calls
+        account_noun="agreement",  # every agreement at one address: the grant token says which (account.py)
     )
     books = Journals()
     flags = Flags(

@@ -132,6 +132,10 @@ class HaloPSA(Target):
         ("HALO_CLIENT_ID", "HALO_CLIENT_SECRET"),
         public=frozenset({"HALO_CLIENT_ID"}),
         optional=frozenset({"HALO_AUTH_URL"}),
+        # an API client is registered in one tenant: its id names it at the instance (--tenant is the run's own,
+        # in its ledger's options); a client secret rotated since the load is the same tenant's
+        account=("HALO_CLIENT_ID",),
+        account_noun="tenant",
     )
     flags = Flags(
         (

@@ -119,7 +119,8 @@ class PayorCRM(Target):
         refusal_stores_nothing=False,
         iso_units_only=True,  # an invoice without a currency, or with another code, in minor units sent as given
     )
-    credentials = Credentials(("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET"))
+    # the api_key names the account the uploads go to; its api_secret may be rotated for it
+    credentials = Credentials(("PAYORCRM_API_KEY", "PAYORCRM_API_SECRET"), account=("PAYORCRM_API_KEY",))
     flags = Flags(
         (
             Flag("--kind", choices=_KINDS, help="what the FILEs hold"),

@@ -1,0 +1,81 @@
+"""The account a run writes into (an e-conomic agreement, a HaloPSA tenant, a PayorCRM account, a Visma Core
+company), kept in its ledger from before its first call, so that every later command on the run (resume,
+reconcile, rollback, `bulkload run --resume`, a worker's retry) is refused before its first call when its
+credentials are for another one: one address serves every e-conomic agreement, and a rollback deletes by the
+entry numbers the run was given, which the other agreement's drafts carry too.
+
+The ledger keeps a fingerprint, never a credential: HMAC-SHA256, under a random salt made for that ledger and kept
+in it, of the target, the API address and the credentials that name the account (`Credentials.account_names`:
+e-conomic's grant token, HaloPSA's client id, PayorCRM's api_key, Visma Core's token), cut to 128 bits. A plain
+hash of a token could be matched against another ledger's, or against the hashes of a list of tokens; this one
+only by whoever holds the ledger, one guess at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import OtherAccount
+from .job import Job
+from .ledger import Ledger
+from .targets.base import Target
+
+log = logging.getLogger(__name__)
+
+#: the salt's bytes, and the fingerprint's (of SHA-256's 32)
+SALT_BYTES = 16
+FINGERPRINT_BYTES = 16
+
+
+def fingerprint(salt: bytes, job: Job, target: Target, credentials: Mapping[str, str]) -> str:
+    """The account of `credentials` for `job`'s target at its address, as hex (2 × FINGERPRINT_BYTES digits)."""
+    values = [credentials.get(k, "") for k in target.credentials.account_names]
+    named = "\0".join([target.name, job.api_address, *values])
+    return hmac.new(salt, named.encode(), hashlib.sha256).hexdigest()[: 2 * FINGERPRINT_BYTES]
+
+
+def switched(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, str]) -> bool:
+    """Whether `credentials` are for another account than the one the ledger keeps for its run (False where it keeps
+    none). A run that created nothing (it stopped on refused credentials, say) may go on with them, as a resume may
+    move it to another address: the caller forgets what it read with the first ones (runner.resume). Raises
+    OtherAccount, naming the variables and never a value, when it created records (or may have)."""
+    kept = ledger.account
+    if kept is None or hmac.compare_digest(
+        fingerprint(bytes.fromhex(kept["salt"]), job, target, credentials), kept["fingerprint"]
+    ):
+        return False
+    if not ledger.created_nothing():
+        where = ledger.path.absolute() if isinstance(ledger.path, Path) else ledger.path
+        raise OtherAccount(str(where), target.credentials.account_noun, target.credentials.account_names)
+    return True
+
+
+def hold(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, str]) -> None:
+    """Before a command's first call: refuse credentials for another account than the run's (`switched`), or keep
+    theirs in a ledger that keeps none (a new run's; one made by an earlier bulkload, with a warning that they could
+    not be checked) or whose run created nothing and goes on with them. Raises OtherAccount."""
+    noun = target.credentials.account_noun
+    if switched(ledger, job, target, credentials):
+        log.warning(
+            "the run of %s created nothing, and these credentials are for another %s than its first ones: it goes "
+            "on with them",
+            ledger.path,
+            noun,
+        )
+    elif ledger.account is not None:
+        return
+    elif not ledger.created_nothing():
+        log.warning(
+            "the ledger %s was made by an earlier bulkload, which kept no fingerprint of the %s its run wrote into: "
+            "these credentials (%s) cannot be checked against it; they are kept as the run's from now on",
+            ledger.path,
+            noun,
+            ", ".join(target.credentials.account_names),
+        )
+    salt = secrets.token_bytes(SALT_BYTES)
+    ledger.set_account({"salt": salt.hex(), "fingerprint": fingerprint(salt, job, target, credentials)})
