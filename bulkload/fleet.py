@@ -28,6 +28,7 @@ from .errors import (
     LeftCommitting,
     ListedBeforeAnother,
     LoadedBefore,
+    OtherAccount,
     RunStopped,
     SharedUnfinished,
     UnderWayAlongside,
@@ -134,7 +135,16 @@ async def run_job(
         return await _run(mjob, job, status, progress, shared, interrupted)
     except (LoadedBefore, SharedUnfinished, UnderWayAlongside, LeftCommitting, ListedBeforeAnother) as exc:
         # a manifest's way on
-        raise ConfigError(exc.in_manifest(mjob.name)) from exc
+        raise ConfigError(rollback_words(exc.in_manifest(mjob.name), mjob)) from exc
+    except OtherAccount as exc:
+        raise ConfigError(exc.in_manifest(mjob.name, mjob.credentials_from(exc.names))) from exc
+
+
+def rollback_words(text: str, mjob: ManifestJob) -> str:
+    """`text` with the command that rolls back the job's own run said with the job's credentials (`bulkload
+    rollback` reads the target's own variables, which neither the manifest's nor its credentials file set)."""
+    command = command_on("rollback", mjob.ledger_path)
+    return text.replace(f"`{command}`", mjob.with_credentials(command))
 
 
 def _rolled_back(mjob: ManifestJob, status: str) -> str:
@@ -148,7 +158,7 @@ def _rolled_back(mjob: ManifestJob, status: str) -> str:
     if status == "rolling_back":
         return (
             f"job {mjob.name!r}: its run is being rolled back and its rollback stopped part way: finish it with "
-            f"`{command_on('rollback', ledger)}`; {again}"
+            f"{mjob.with_credentials(command_on('rollback', ledger))}; {again}"
         )
     return f"job {mjob.name!r}: its run was rolled back; {again}"
 

@@ -27,7 +27,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,22 @@ class ManifestJob:
         if missing:
             raise ConfigError(f"job {self.name!r}: the environment variable(s) {', '.join(missing)} are not set")
         return {name: source[var] for name, var in self.credentials_env.items()}
+
+    def credentials_from(self, names: Iterable[str]) -> str:
+        """Where the job's credentials `names` come from, as a message says it (never a value): each from the
+        environment variable the manifest names, or its credentials file."""
+        if self.credentials_file is not None:
+            return f"the credentials file {self.credentials_file}"
+        return ", ".join(f"{n} from the variable {self.credentials_env[n]}" for n in names if n in self.credentials_env)
+
+    def with_credentials(self, command: str) -> str:
+        """`command` (a bulkload command on the job's ledger, which reads the target's own variable names) as code
+        to run with the job's credentials: the manifest's variables set under those names before it, or the
+        credentials file said to be set so after it (never a value)."""
+        if self.credentials_file is not None:
+            return f"`{command}` with each NAME = value of {self.credentials_file} set as NAME in the environment"
+        given = " ".join(f'{name}="${var}"' for name, var in self.credentials_env.items())
+        return f"`{given} {command}`"
 
     def job(self, env: Mapping[str, str] | None = None) -> Job:
         """The bulkload.job.Job of this load, its credentials resolved (`credentials`) into `config_credentials`;

@@ -1,4 +1,4 @@
-"""A command on an earlier run (rollback, resume, reconcile) with credentials for another
+"""A command on an earlier run (rollback, resume, reconcile, `bulkload run --resume`) with credentials for another
 account than the run's is refused before its first call (found by a tester: a rollback of agreement A's run with
 agreement B's grant token in the shell deleted B's drafts of those entry numbers, exit 0, and a resume sent the rest
 of A's file into B). Against the real sandboxes on loopback: e-conomic with a sandbox of its own per agreement, and
@@ -19,7 +19,10 @@ import pytest
 from conftest import CREDS, sandbox_read, write_entries
 
 from bulkload import Job, load, reconcile, resume, rollback
-from bulkload.errors import EXIT_USAGE, OtherAccount, RunStopped
+from bulkload.errors import EXIT_USAGE, OtherAccount, RunStopped, command_on
+from bulkload.fleet import run_manifest
+from bulkload.ledger import Ledger
+from bulkload.manifest import read_manifest
 from bulkload.sandbox import SandboxOptions, running
 
 #: every test here ends in seconds; a hang fails it instead of stalling the run
@@ -181,3 +184,39 @@ async def test_a_ledger_of_an_earlier_bulkload_gets_the_fingerprint_and_says_so(
     assert len(said) == 1 and "earlier bulkload" in said[0] and "cannot be checked" in said[0], said
     assert GRANT in said[0] and CREDS[GRANT] not in said[0]
     assert books == (6, 0)
+
+
+async def test_a_manifest_job_resumed_with_another_agreements_token_is_refused(tmp_path: Path) -> None:
+    write_entries(tmp_path / "a.csv", 100)
+    manifest = tmp_path / "fleet.toml"
+    env = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "ACME_GRANT": CREDS[GRANT]}
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            manifest.write_text(
+                f'[[job]]\nname = "acme"\ntarget = "economic"\nbase_url = "{url}"\nfiles = ["a.csv"]\n'
+                "daily_quota = 4\nbatch_size = 20\nconcurrency = 1\n"
+                f'credentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "APP", {GRANT} = "ACME_GRANT"}}}}\n'
+            )
+            (stopped,) = (await run_manifest(read_manifest(str(manifest)), env=env)).jobs
+            assert stopped.status == "stopped", stopped
+            before = await held(url, CREDS)
+            manifest.write_text(manifest.read_text().replace("daily_quota = 4", "daily_quota = 0"))
+            swapped = {**env, "ACME_GRANT": OTHER[GRANT]}  # the variable now holds agreement B's token
+            (refused,) = (await run_manifest(read_manifest(str(manifest)), env=swapped, resume=True)).jobs
+            books = (await held(url, CREDS), await held(url, OTHER))
+            (done,) = (await run_manifest(read_manifest(str(manifest)), env=env, resume=True)).jobs
+            after = await held(url, CREDS)
+    (mjob,) = read_manifest(str(manifest)).jobs
+    ledger = Ledger.open(mjob.ledger_path)
+    ledger.set_status("rolling_back")  # a rollback of the job stopped part way
+    ledger.close()
+    (rolling,) = (await run_manifest(read_manifest(str(manifest)), env=env, resume=True)).jobs
+    said = str(refused.error)
+    assert (refused.status, refused.exit_code) == ("refused", EXIT_USAGE), refused
+    assert f"job 'acme': its credentials ({GRANT} from the variable ACME_GRANT) are for another agreement" in said
+    assert "bulkload run MANIFEST --resume" in said and OTHER[GRANT] not in said, said
+    assert books == (before, 0)
+    assert (done.status, after) == ("complete", 200)
+    # told to finish the rollback with the job's own credentials: `bulkload rollback` reads the target's names
+    rollback = f"{command_on('rollback', mjob.ledger_path)}`"
+    assert f'`ECONOMIC_APP_SECRET_TOKEN="$APP" {GRANT}="$ACME_GRANT" {rollback}' in str(rolling.error), rolling
