@@ -545,7 +545,7 @@ def _not_8_bit(source: Source) -> ConfigError | None:
     UTF-8, or (an 8-bit encoding, which reads any byte) that it mixes UTF-8 with another encoding; None where they
     do not. A multi-byte encoding (GBK, Shift JIS) writes what looks like UTF-8 characters among its own, so there
     only a file UTF-8 throughout is refused, and not one whose bytes read as well in an 8-bit encoding
-    (Utf8Found.either: Windows-1252's `Weiß–` is UTF-8's `Weiߖ`), which is read as given."""
+    (Utf8Found.either: Windows-1252's `Weiß–` is UTF-8's `Weiߖ`, `CAFÉ…` its `CAFɅ`), which is read as given."""
     found = _utf8_found(source)
     if found.past_ascii and not found.not_utf8 and not found.either:
         return _is_utf8(source, found.past_ascii)
@@ -556,23 +556,24 @@ def _not_8_bit(source: Source) -> ConfigError | None:
 
 def _either_way(source: Source) -> ConfigError | None:
     """The refusal of a file read as UTF-8 because no --encoding was given whose bytes read as well in an 8-bit
-    encoding (Utf8Found.either: Windows-1252's `Weiß–` is UTF-8's `Weiߖ`, an NKo letter), naming a line that reads
-    both ways; None for any other file. Its bytes are read up to the first character that tells UTF-8: an ordinary
-    UTF-8 file's first lines, an ASCII file's every line (nothing but its line ends counted)."""
+    encoding (Utf8Found.either: Windows-1252's `Weiß–` is UTF-8's `Weiߖ`, an NKo letter, `CAFÉ…` its `CAFɅ`), naming
+    a line that reads both ways; None for any other file. Its bytes are read up to the first UTF-8 that tells UTF-8:
+    an ordinary UTF-8 file's first lines, an ASCII file's every line (nothing but its line ends counted)."""
     found = _utf8_found(source, lambda f: bool(f.utf8 or f.not_utf8))
     if not found.either:
         return None
-    line = _line_bytes(source, found.u0600)
+    line = _line_bytes(source, found.both_ways)
     eight_bit = guess_encoding(line) or "cp1252"
     name = _NAMES.get(eight_bit, eight_bit)
     as_utf8 = _around(source.mask_text(line.decode(errors="replace").strip()))
     as_8_bit = _around(source.mask_text(line.decode(eight_bit, "replace").strip()))
     return ConfigError(
-        f"{source.path}: line {found.u0600} reads {as_utf8!r} as UTF-8 but {as_8_bit!r} as {name}, and nothing in the "
-        "file tells which it is: read as UTF-8, it holds Arabic, Syriac, Thaana or NKo letters (U+0600-U+07FF), whose "
-        "bytes are those of a letter followed by punctuation in an 8-bit encoding (Windows-1252's ß–, Ü…), and no "
-        f"character that only UTF-8 text holds (é, € or “ as UTF-8 writes them). Give --encoding {eight_bit} if the "
-        "second reading is right, or --encoding utf-8 if the first is; nothing was sent"
+        f"{source.path}: line {found.both_ways} reads {as_utf8!r} as UTF-8 but {as_8_bit!r} as {name}, and nothing in "
+        "the file tells which it is: read as UTF-8, it holds a letter standing alone (Arabic or NKo, Latin Extended-B, "
+        "or Greek to Hebrew beside a Latin letter) whose bytes are those of a letter followed by punctuation in an "
+        "8-bit encoding (Windows-1252's ß–, É…), and nothing that only UTF-8 text holds (é, € or “ as UTF-8 writes "
+        f"them, a word of Cyrillic, Greek or Arabic letters). Give --encoding {eight_bit} if the second reading is "
+        "right, or --encoding utf-8 if the first is; nothing was sent"
     )
 
 

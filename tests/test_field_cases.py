@@ -386,11 +386,15 @@ async def test_04_a_file_that_reads_as_utf8_and_as_windows_1252_is_loaded_only_a
 
 @pytest.mark.slow
 async def test_04_utf8_files_of_any_script_load_without_encoding(tmp_path: Path) -> None:
-    # what tells a UTF-8 file from one that reads as Windows-1252 too is never asked of these: the Danish and German
-    # letters, € and quotes are UTF-8 only; Cyrillic and Greek letters tell nothing, and read as nothing else
+    # what tells a UTF-8 file from one that reads as Windows-1252 too: the Danish and German letters, € and quotes
+    # are UTF-8 only, and so are words of Cyrillic, Greek or Arabic letters (two-byte characters back to back).
+    # Before, a file of Arabic alone read both ways and was refused without --encoding; the Latin Extended-A letters
+    # of Croatian, one by one, tell nothing, and read as nothing else either
     texts = {
         "da-de.csv": ["Kørsel Århus æøå", "Straße – „Grüße“ 5 €"],
         "ru-el.csv": ["Счёт на оплату", "Τιμολόγιο Αθήνα"],
+        "ar.csv": ["فاتورة رقم 5", "مدفوعة نقدا"],
+        "hr.csv": ["Šibenik, Đakovo, Čakovec", "Račun za ožujak"],
     }
     with anyio.fail_after(30):
         async with running("economic", SandboxOptions()) as url:
@@ -402,6 +406,49 @@ async def test_04_utf8_files_of_any_script_load_without_encoding(tmp_path: Path)
                 assert report.exit_code == 0 and report.loaded == 2, report
             stored = await journal(url)
     assert sorted(e.text or "" for e in stored) == sorted(t for pair in texts.values() for t in pair)
+
+
+@pytest.mark.slow
+async def test_04_windows_1252_lines_with_a_utf8_line_of_cyrillic_given_cp1252_are_refused(tmp_path: Path) -> None:
+    # found by a tester: a UTF-8 line of Cyrillic alone (two-byte characters, each what Windows-1252 writes for a
+    # letter followed by punctuation) among Windows-1252 lines was loaded with --encoding cp1252 as 'ÐœÐ¾Ð¹'
+    data = tmp_path / "mixed.csv"
+    cp1252 = "5;1;1;31-10-2026;100,00;DKK;1010;Kørsel Århus\r\n".encode("cp1252")
+    data.write_bytes(f"{HEADER}\r\n".encode() + cp1252 + "5;1;1;31-10-2026;-100,00;DKK;5600;Мой товар\r\n".encode())
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(data, url, encoding="cp1252"), env=CREDS)
+            said = str(refused.value)
+            assert "line 3 is UTF-8 (it reads '5;1;1;31-10-2026;-100,00;DKK;5600;Мой товар' as UTF-8, " in said, said
+            assert "'5;1;1;31-10-2026;-100,00;DKK;5600;ÐœÐ¾Ð¹ Ñ‚Ð¾Ð²Ð°Ñ€' as cp1252)" in said, said
+            assert "and line 2 is not: the file mixes encodings" in said and "nothing was sent" in said, said
+            assert await requests_seen(url) == 0 and await journal(url) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("given", "booked"), [("cp1252", "CAFÉ… bar"), ("utf-8", "CAFɅ bar")])
+async def test_04_an_upper_case_letter_before_punctuation_in_windows_1252_is_loaded_only_as_told(
+    tmp_path: Path, given: str, booked: str
+) -> None:
+    # found by a tester: É then … (C9 85), the file's only bytes past ASCII, is UTF-8's Ʌ (U+0245): without
+    # --encoding the file was booked as 'CAFɅ bar' (exit 0)
+    data = tmp_path / "cafe.csv"
+    lines = ["5;1;1;31-10-2026;100,00;DKK;1010;Rechnung Nr. 5", "5;1;1;31-10-2026;-100,00;DKK;5600;CAFÉ… bar"]
+    data.write_bytes("\r\n".join([HEADER, *lines, ""]).encode("cp1252"))
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(data, url), env=CREDS)
+            said = str(refused.value)
+            assert "line 3 reads '5;1;1;31-10-2026;-100,00;DKK;5600;CAFɅ bar' as UTF-8 but " in said, said
+            assert "'5;1;1;31-10-2026;-100,00;DKK;5600;CAFÉ… bar' as Windows-1252" in said, said
+            assert "Give --encoding cp1252 if the second reading is right, or --encoding utf-8 if the first is" in said
+            assert await requests_seen(url) == 0
+            report = await load(job(data, url, encoding=given), env=CREDS)
+            stored = await journal(url)
+    assert report.exit_code == 0 and report.loaded == 2 and report.reconcile.ok
+    assert {e.text for e in stored} == {"Rechnung Nr. 5", booked}
 
 
 def test_bytes_no_encoding_reads_as_text_are_given_no_encoding() -> None:

@@ -19,8 +19,10 @@ every file:
   record (exports joined into one file), in any order, letter case or spacing; when any record holds a
   byte that is not UTF-8 or a C1 character (judged before anything else about the record), or a record that can
   be read a value in an unnamed column or a key that is no field; when its bytes, UTF-8, read as Windows-1252 as
-  well (an Arabic or NKo letter, U+0600-U+07FF, and no character of U+0080-U+00FF or of three or four bytes: the
-  generated Arabic-Indic digits may make one) and no ``--encoding`` is given; when the numbers of its readable rows
+  well (a character Windows-1252 writes for a letter followed by punctuation: of U+0600-U+07FF, as a generated
+  Arabic-Indic digit alone is, of U+0180-U+02FF but the letters languages write, or of U+0370-U+05FF beside an
+  ASCII letter; and no character of U+0080-U+00FF or of three or four bytes, nor two of two bytes back to back)
+  and no ``--encoding`` is given; when the numbers of its readable rows
   prove both decimal marks, or only read two ways (``1.500``), and no ``--decimal`` is given; the same for dates
   and ``--date-format``;
 * otherwise the report says the mark and order the oracle decided and whether the vouchers were together, and
@@ -68,7 +70,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CREDS, SandboxProcess
+from conftest import CREDS, READS_BOTH_WAYS, TELLS_UTF8, SandboxProcess
 from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -1118,14 +1120,15 @@ def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
 
 
 def _reads_both_ways(data: bytes) -> bool:
-    """Whether bytes that are UTF-8 read as Windows-1252 as well: read as UTF-8 they hold an Arabic, Syriac, Thaana or
-    NKo letter (U+0600-U+07FF, what a Windows-1252 letter from Ø to ß followed by punctuation makes) and no character
-    8-bit text does not make (U+0080-U+00FF, or one of three or four bytes)."""
+    """Whether bytes that are UTF-8 read as Windows-1252 as well: read as UTF-8 they hold a character that Windows-1252
+    writes for a letter followed by punctuation (READS_BOTH_WAYS: a generated Arabic-Indic digit alone, a Latin
+    Extended-B letter, a Greek one beside a Latin letter), and nothing that 8-bit text does not make (TELLS_UTF8: a
+    character of U+0080-U+00FF or of three or four bytes, two of two bytes back to back)."""
     try:
         text = data.decode()
     except UnicodeDecodeError:
         return False
-    return re.search("[\u0600-\u07ff]", text) is not None and re.search("[\x80-\xff\u0800-\U0010ffff]", text) is None
+    return READS_BOTH_WAYS.search(text) is not None and TELLS_UTF8.search(text) is None
 
 
 def check(b: Built, compress: bool = False, cut: float | None = None, given: Given = Given()) -> Outcome:
@@ -1820,15 +1823,22 @@ def test_an_8_bit_file_holding_utf8_is_never_advised_an_encoding(tmp_path: Path,
 
 @pytest.mark.parametrize(
     ("text", "as_utf8"),
-    [(b"\xc2\xa3 5", "£ 5"), (b"\xc3\x85rhus", "Århus"), (b"x\r\xe2\x80\x93", "–")],
-    ids=["A-circumflex-pound", "A-tilde-ellipsis", "after-CR"],
+    [
+        (b"\xc2\xa3 5", "£ 5"),
+        (b"\xc3\x85rhus", "Århus"),
+        (b"x\r\xe2\x80\x93", "–"),
+        ("Мой товар".encode(), "Мой товар"),
+        ("Τιμή".encode(), "Τιμή"),
+    ],
+    ids=["A-circumflex-pound", "A-tilde-ellipsis", "after-CR", "cyrillic-word", "greek-word"],
 )
 def test_windows_1252_text_that_reads_as_utf8_among_text_that_does_not_is_refused_showing_both(
     tmp_path: Path, text: bytes, as_utf8: str
 ) -> None:
-    # 'Â£' and 'Ã…' are what Windows-1252 shows of UTF-8's '£' and 'Å' (and 'â€“' of '–'): in a file whose other
-    # lines are Windows-1252, the file mixes encodings, or holds text garbled before; either way it is not loaded.
-    # The line is counted as the reader counts lines (a CR ends one)
+    # 'Â£' and 'Ã…' are what Windows-1252 shows of UTF-8's '£' and 'Å' (and 'â€“' of '–', 'ÐœÐ¾Ð¹' of a Cyrillic
+    # word, whose letters of two bytes each come back to back): in a file whose other lines are Windows-1252, the file
+    # mixes encodings, or holds text garbled before; either way it is not loaded. Before, the Cyrillic and Greek
+    # words were loaded garbled. The line is counted as the reader counts lines (a CR ends one)
     data = HEADER + b"5,1,1,2026-11-01,1.00,DKK,Kr\xf8ne\n5,1,1,2026-11-01,-1.00,DKK," + text + b"\n"
     got = run_dry(_write(tmp_path, "mixed.csv", data), args=["--encoding", "cp1252"])
     line = 4 if b"\r" in text else 3
@@ -1855,7 +1865,18 @@ def test_windows_1252_names_and_punctuation_are_not_taken_for_utf8(tmp_path: Pat
 
 @pytest.mark.parametrize(
     "text",
-    ["„Mit freundlichem Gruß“", "Gruß…", "«Gruß»", "Spaß! „Fuß“", "gemäß§ 14", "Weiß–Grün", "Strauß‘s", "Ærø Å”"],
+    [
+        "„Mit freundlichem Gruß“",
+        "Gruß…",
+        "«Gruß»",
+        "Spaß! „Fuß“",
+        "gemäß§ 14",
+        "Weiß–Grün",
+        "Strauß‘s",
+        "Ærø Å”",
+        "CAFÉ…",
+        "ESPAÑ”",
+    ],
 )
 def test_a_letter_followed_by_punctuation_in_windows_1252_is_not_taken_for_utf8(tmp_path: Path, text: str) -> None:
     # found by a tester: ß then “ (DF 93), Å then ” (C5 94) are two-byte UTF-8 characters (NKo, Latin Extended),
@@ -1891,13 +1912,20 @@ def test_a_file_that_reads_as_utf8_and_as_windows_1252_is_refused_without_encodi
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 @pytest.mark.parametrize(
     ("encoding", "text"),
-    [("cp1252", "Weiß–Schwarz Gruß…"), ("iso-8859-15", "Gruß» Maß°"), ("utf-8", "Weiß–Schwarz Gruß…")],
+    [
+        ("cp1252", "Weiß–Schwarz Gruß…"),
+        ("iso-8859-15", "Gruß» Maß°"),
+        ("utf-8", "Weiß–Schwarz Gruß…"),
+        ("cp1252", "CAFÉ… bar"),
+        ("cp1252", "ESPAÑ”"),
+    ],
 )
 def test_a_file_that_reads_as_utf8_and_as_an_8_bit_encoding_is_read_as_given(
     tmp_path: Path, fmt: str, encoding: str, text: str
 ) -> None:
     # the ways on the refusal names: given the 8-bit encoding, it is no longer refused as "UTF-8, leave --encoding
-    # out"; given UTF-8, it is read so (ß» is DF BB in ISO 8859-15, U+07FB in UTF-8)
+    # out"; given UTF-8, it is read so (ß» is DF BB in ISO 8859-15, U+07FB in UTF-8). É… (C9 85) is UTF-8's Ʌ, of
+    # Latin Extended-B, and Ñ” after a Latin letter its Cyrillic є: before, both were read as UTF-8 without --encoding
     written = text.encode("cp1252" if encoding == "utf-8" else encoding)
     if fmt == "csv":
         data = HEADER + b"5,1,1,2026-11-01,1.00,DKK,x\n5,1,1,2026-11-01,-1.00,DKK," + written + b"\n"
@@ -1923,11 +1951,14 @@ def test_a_file_that_reads_as_utf8_and_as_windows_1252_given_latin_1_is_told_win
     [
         "Kørsel Århus æøå; Straße – „Grüße“ 5 €",
         "Счёт № 5 от ООО «Ромашка»",  # « » and № make characters of U+0080-U+00FF and three bytes in UTF-8
-        "Счёт на оплату",  # only Cyrillic: no telling character, and none of U+0600-U+07FF either
+        "Счёт на оплату",  # only Cyrillic: words, whose letters of two bytes come back to back
         "Τιμολόγιο Αθήνα",
         "فاتورة رقم 5 – مدفوعة",  # Arabic, with a dash of three bytes
+        "فاتورة رقم 5",  # Arabic alone: before, refused as reading both ways (its letters are of U+0600-U+07FF)
+        "Šibenik Đakovo Čakovec",  # Latin Extended-A letters, one by one, tell nothing and read as nothing else
+        "Timișoara Bakı Ərazi Hawaiʻi",  # Latin Extended-B letters that languages write
     ],
-    ids=["danish-german", "russian-quotes", "russian", "greek", "arabic-dash"],
+    ids=["danish-german", "russian-quotes", "russian", "greek", "arabic-dash", "arabic", "croatian", "ro-az-haw"],
 )
 def test_utf8_files_that_tell_they_are_utf8_load_without_encoding(tmp_path: Path, text: str) -> None:
     data = HEADER + b"5,1,1,2026-11-01,1.00,DKK,x\n5,1,1,2026-11-01,-1.00,DKK," + text.encode() + b"\n"

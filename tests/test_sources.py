@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from conftest import READS_BOTH_WAYS, TELLS_UTF8
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -680,16 +681,19 @@ def test_a_nul_character_in_a_value_makes_the_row_bad(tmp_path: Path) -> None:
 # --- the file's own shape: encodings, Excel's sep= line and trailing delimiter ----------------------------
 
 
-#: pieces of a file for Utf8Scan: ASCII, line ends, UTF-8 characters of 2 to 4 bytes (those that tell UTF-8 from
-#: 8-bit text, one of U+0600-U+07FF that Windows-1252's `ß–` makes, a Latin Extended and a Cyrillic one that tell
-#: nothing), and what UTF-8 never holds (a byte alone, a character cut short, a surrogate, an overlong form)
-_PIECES = [b"a", b"\n", b"\r", b"\r\n", "ü".encode(), "€".encode(), "😀".encode(), "ߖ".encode(), "Ŕ".encode()]
-_PIECES += ["ж".encode(), b"\xf8", b"\xc3", b"\xdf", b"\x80", b"\xe2\x82", b"\xf0\x9f\x98", b"\xed\xa0\x80"]
-_PIECES += [b"\xc0\xaf", b"\xf5\x80\x80\x80"]
+#: pieces of a file for Utf8Scan: ASCII (a letter, a space), line ends, UTF-8 characters of 2 to 4 bytes (those that
+#: tell UTF-8 from 8-bit text; two-byte ones that tell only back to back: Latin Extended-A, Cyrillic, whose neighbour
+#: an ASCII letter makes it read both ways, U+0600-U+07FF and Latin Extended-B that read both ways alone, and the
+#: Romanian letter that does not), and what UTF-8 never holds (a byte alone, a character cut short, a surrogate, an
+#: overlong form)
+_PIECES = [b"a", b" ", b"\n", b"\r", b"\r\n", "ü".encode(), "€".encode(), "😀".encode(), "ߖ".encode(), "Ŕ".encode()]
+_PIECES += ["ж".encode(), "Ʌ".encode(), "ș".encode(), b"\xf8", b"\xc3", b"\xdf", b"\x80", b"\xe2\x82", b"\xf0\x9f\x98"]
+_PIECES += [b"\xed\xa0\x80", b"\xc0\xaf", b"\xf5\x80\x80\x80"]
 
 
 def _utf8_oracle(data: bytes) -> Utf8Found:
-    """What Utf8Scan finds, judged slowly: the whole file decoded at once, lines counted by a regex."""
+    """What Utf8Scan finds, judged slowly: the whole file decoded at once (each byte that is not UTF-8 a lone
+    surrogate) and searched as text, lines counted by a regex."""
 
     def line(at: int) -> int:
         return len(re.findall(rb"\r\n|\r|\n", data[:at])) + 1
@@ -700,17 +704,15 @@ def _utf8_oracle(data: bytes) -> Utf8Found:
         not_utf8, end = 0, len(data)
     except UnicodeDecodeError as exc:
         not_utf8, end = line(exc.start), exc.start
-    utf8 = u0600 = at = 0
-    for ch in data.decode(errors="surrogateescape"):  # an undecodable byte is one lone surrogate
-        if "\udc80" <= ch <= "\udcff":
-            at += 1
-            continue
-        if not utf8 and ("\x80" <= ch <= "\xff" or ch >= "\u0800"):  # a character that tells UTF-8
-            utf8 = line(at)
-        if not u0600 and "\u0600" <= ch <= "\u07ff" and at < end:
-            u0600 = line(at)
-        at += len(ch.encode())
-    return Utf8Found(past, utf8, not_utf8, u0600)
+    text = data.decode(errors="surrogateescape")
+    starts = [0]  # where each character starts in the bytes
+    for ch in text:
+        starts.append(starts[-1] + (1 if "\udc80" <= ch <= "\udcff" else len(ch.encode())))
+    telling, lone = TELLS_UTF8.search(text), READS_BOTH_WAYS.search(text)
+    utf8 = line(starts[telling.start()]) if telling else 0
+    before = min(end, starts[telling.start()] if telling else end)
+    both_ways = line(starts[lone.start()]) if lone and starts[lone.start()] < before else 0
+    return Utf8Found(past, utf8, not_utf8, both_ways)
 
 
 def _scanned(data: bytes, cuts: list[int], enough: Callable[[Utf8Found], bool]) -> Utf8Found:
@@ -739,7 +741,7 @@ def test_utf8_scan_stopped_at_the_first_sign_either_way_knows_whether_the_bytes_
     # or a byte that is not UTF-8
     data = b"".join(pieces)
     found, whole = _scanned(data, cuts, lambda f: bool(f.utf8 or f.not_utf8)), _utf8_oracle(data)
-    assert found.either == whole.either and (not found.either or found.u0600 == whole.u0600), (found, whole)
+    assert found.either == whole.either and (not found.either or found.both_ways == whole.both_ways), (found, whole)
 
 
 def test_windows_1252_file_whose_bytes_hold_utf8_after_its_own_is_found_mixed() -> None:
@@ -751,12 +753,51 @@ def test_windows_1252_file_whose_bytes_hold_utf8_after_its_own_is_found_mixed() 
 
 
 def test_windows_1252_letters_before_punctuation_are_utf8_that_reads_both_ways() -> None:
-    # ß then – (DF 96) is the NKo letter U+07D6 in UTF-8; a line of Cyrillic after it tells nothing, ü (C3 BC) does
+    # ß then – (DF 96) is the NKo letter U+07D6 in UTF-8; a Cyrillic letter alone after it tells nothing, a word of
+    # them (two or more back to back) does, as ü (C3 BC) does
     scan = Utf8Scan()
     head = "id;text\r\n1;Rechnung\r\n2;Weiß–Schwarz\r\n".encode("cp1252")
-    assert scan.feed(head + "3;Счёт\r\n".encode()) == Utf8Found(past_ascii=3, u0600=3) and scan.found().either
-    assert scan.feed("4;Müller".encode()) == Utf8Found(past_ascii=3, utf8=5, u0600=3)
+    assert scan.feed(head + "3;ж 5\r\n".encode()) == Utf8Found(past_ascii=3, both_ways=3) and scan.found().either
+    assert scan.feed("4;Счёт".encode()) == Utf8Found(past_ascii=3, utf8=5, both_ways=3)
     assert not scan.found().either
+
+
+def _found(data: bytes) -> Utf8Found:
+    scan = Utf8Scan()
+    scan.feed(data)
+    return scan.found()
+
+
+@pytest.mark.parametrize("word", ["Счёт", "Мо", "Τιμολόγιο", "חשבונית", "فاتورة"])
+def test_two_byte_characters_back_to_back_tell_utf8(word: str) -> None:
+    # a word of Cyrillic, Greek, Hebrew or Arabic letters, all of two bytes (D0 9C D0 BE for Мо): Windows-1252 would
+    # write letter, punctuation, letter, punctuation with nothing between (ÐœÐ¾, which is itself UTF-8 garbled)
+    cp1252 = "1;Kørsel Århus\r\n".encode("cp1252")
+    found = _found(cp1252 + f"2;{word}\r\n".encode())
+    assert found == Utf8Found(past_ascii=1, utf8=2, not_utf8=1), found
+    # what Windows-1252 writes for a letter before punctuation (ß“, Å”) alone still tells nothing
+    assert _found(cp1252 + "Fuß“ Å” ß–".encode("cp1252")).utf8 == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "both_ways", "utf8"),
+    [
+        ("CAFÉ…".encode("cp1252"), 2, 0),  # C9 85: U+0245 Ʌ, of Latin Extended-B
+        ("VOCÊ»".encode("cp1252"), 0, 0),  # CA BB: U+02BB ʻ, which Uzbek and Hawaiian write
+        ("ESPAÑ”".encode("cp1252"), 2, 0),  # D1 94: the Cyrillic є, beside a Latin letter
+        ("5 Ñ” 6".encode("cp1252"), 0, 0),  # the same beside no letter: in UTF-8 text as likely a symbol
+        ("Weiß–Schwarz".encode("cp1252"), 2, 0),  # DF 96: the NKo letter U+07D6
+        ("Šibenik, Đakovo, Čakovec, Rīga, Łeba".encode(), 0, 0),  # Latin Extended-A letters, one by one
+        ("Timișoara, Hawaiʻi, Bakı Ərazi, Ơn, nǚ".encode(), 0, 0),  # Latin Extended-B that languages write
+        ("مرحبا بالعالم".encode(), 0, 2),  # Arabic words: their letters back to back tell UTF-8
+        ("CAFÉ… ".encode("cp1252") + "مرحبا".encode(), 2, 2),  # and Ʌ then reads as UTF-8 alone
+    ],
+)
+def test_a_lone_character_that_windows_1252_writes_reads_both_ways(text: bytes, both_ways: int, utf8: int) -> None:
+    # before: CAFÉ… (C9 85) without --encoding was read as UTF-8's CAFɅ, and a UTF-8 file of Arabic words alone
+    # read both ways
+    found = _found(b"id;text\r\n" + text)
+    assert (found.both_ways, found.utf8, found.either) == (both_ways, utf8, bool(both_ways and not utf8)), found
 
 
 def test_utf16_with_a_bom_is_read_as_utf16(tmp_path: Path) -> None:
