@@ -38,7 +38,8 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
         f"`{command_on('resume', ledger)} --resend-in-doubt` sends every call still in doubt again, and one the "
         "API did carry out is then carried out twice (a create creates a duplicate): use it only when the API holds "
         "none of their rows; where it holds some, load a file of only the rows it does not hold with "
-        "--allow-duplicate-load"
+        "--allow-duplicate-load; a group an answer named a line of as refused or failed is never sent again with "
+        "that line: it is rejected whole, its reason naming the line, to be fixed and loaded again"
     )
     if target.api.idempotent:
         return (

@@ -535,5 +535,8 @@ def test_what_settles_rows_in_doubt_is_what_resume_does_at_each_api() -> None:
         text = way_on(job.make_target(), range(len(job.files)), "/runs/l.sqlite")
         assert said in text, (target, kind, text)
         assert "carried out twice" in text.split("--resend-in-doubt", 1)[1], text
+        # found by a tester: "sends every call still in doubt again" where an invoice whose line the API named is
+        # rejected whole instead, never sent with that line
+        assert "never sent again with that line: it is rejected whole" in text, text
         # found by a tester: e-conomic's ended "… and is sent anew only after", mid-sentence
         assert not text.endswith((" after", " before", " only", " and", " the")), text
