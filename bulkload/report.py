@@ -297,7 +297,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         verdict = "NO: calls in doubt landed" if rec.in_doubt_found_count and _only_landed(rec) else "NO: mismatch"
         if rec.rolled_back:  # the rows loaded, and what a rollback took of them since
             table.add_row("rolled back", f"{rec.rolled_back['records']:,}")
-        table.add_row("reconciled", "yes" if rec.ok else verdict)
+        table.add_row("reconciled", _yes(report) if rec.ok else verdict)
         # the expected count the line below explains: there before + loaded (+ what others added, counted not judged,
         # + what calls in doubt created, - what was there before and is gone since, - what a rollback took)
         taken = (rec.before_gone_count or 0) + sum(c.get("rolled_back", 0) for c in rec.scopes.values())
@@ -307,6 +307,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     console.print(table)
     if report.status == "stopped":
         console.print(FIGURES_SO_FAR)
+    elif nothing := _nothing_loaded(report):
+        console.print(nothing)
     if rec is not None:
         for line in _reconciled_lines(rec):
             console.print(line)
@@ -359,6 +361,30 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         console.print(f"report: {_written(report, 'the report', os.path.abspath(report.report_file))}")
     if report.ledger:
         console.print(f"ledger: {name_of(report.ledger)}")
+
+
+def _yes(report: Report) -> str:
+    """The `reconciled` cell of a reconciliation that found what it expected: a run that loaded no row had nothing
+    of its own to compare, which a bare "yes" would dress up as success."""
+    return "yes (0 rows loaded: nothing to check)" if report.loaded == 0 and report.rows_read else "yes"
+
+
+def _nothing_loaded(report: Report) -> str:
+    """The line that says a run which read rows loaded none of them, and which buckets they went to instead ("" when
+    it loaded some, or read none)."""
+    if report.loaded or not report.rows_read or report.status not in ("complete", "reconciled"):
+        return ""
+    went = [
+        f"{n:,} {what}"
+        for n, what in [
+            (report.rejected, "rejected"),
+            (report.in_doubt, "in doubt"),
+            (report.skipped, "skipped (an earlier load created them)"),
+        ]
+        if n
+    ]
+    why = " (their reasons: the files below)" if report.rejected or report.in_doubt else ""
+    return f"nothing was loaded: of {report.rows_read:,} rows read, {', '.join(went)}{why}"
 
 
 def _figures(report: Report) -> list[tuple[str, str]]:

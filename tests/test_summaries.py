@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, write_entries
 from test_stopping import posts, wait_until
@@ -419,3 +420,38 @@ def test_an_in_doubt_file_listing_rows_a_stopped_run_did_not_reach_is_named_with
         "rows in doubt (100 listed: 100 of calls an earlier process left in flight, which this one stopped before it "
         "reached: resume settles them): /x/e.in_doubt.csv"
     ) in said, said
+
+
+def test_a_run_that_loaded_no_row_says_so_and_its_reconciliation_checked_nothing() -> None:
+    """PayorCRM's sample at --batch-size 200: the API refused two emails, every other customer of the call went in
+    doubt and every invoice was rejected with its customer. Before, the table said `reconciled │ yes` of 0 rows and
+    no line said that nothing was loaded."""
+    recon = Reconciled(
+        ok=True, remote_read=False, expected_count=0, remote_count=0, expected_totals={}, remote_totals={}, scopes={},
+        scope_name="kind",
+    )
+    report = Report(
+        target="payorcrm",
+        status="complete",
+        elapsed_s=0.1,
+        rows_read=600,
+        loaded=0,
+        rejected=405,
+        in_doubt=195,
+        skipped=0,
+        requests=2,
+        retries=0,
+        reconcile=recon,
+        ledger="/x/c.ledger.sqlite",
+        rejects_file="/x/c.rejects.csv",
+    )
+    out = io.StringIO()
+    print_summary(report, out)
+    said = out.getvalue()
+    assert "│ yes (0 rows loaded: nothing to check) │" in said, said
+    assert "nothing was loaded: of 600 rows read, 405 rejected, 195 in doubt (their reasons: the files below)" in said
+    loaded = Report(**{**msgspec.structs.asdict(report), "loaded": 1, "rejected": 404})
+    out = io.StringIO()
+    print_summary(loaded, out)
+    said = out.getvalue()
+    assert " yes │" in said and "nothing to check" not in said and "nothing was loaded" not in said, said
