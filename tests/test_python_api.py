@@ -28,7 +28,7 @@ def test_the_example_script_loads_a_file_planned_in_a_child_with_no_main_guard(
     data = tmp_path / "entries.csv"
     totals = write_entries(data, 3000)
     assert planning_for([data]) is PlanningProcess  # large enough to be planned in a process of its own
-    assert not any(isinstance(node, ast.If) for node in ast.parse(EXAMPLE.read_text()).body)  # no main guard
+    assert "__name__" not in {n.id for n in ast.walk(ast.parse(EXAMPLE.read_text())) if isinstance(n, ast.Name)}
     done = subprocess.run(
         [sys.executable, str(EXAMPLE), str(data), sandbox_process.url],
         env=child_env({**CREDS, "XDG_CACHE_HOME": str(tmp_path / "cache")}),
@@ -40,9 +40,25 @@ def test_the_example_script_loads_a_file_planned_in_a_child_with_no_main_guard(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     rows = totals["rows"]
-    assert f"loaded {rows} of {rows} rows (0 rejected, 0 in doubt) in " in done.stdout, done.stdout
+    assert f"loaded {rows} of {rows} rows (0 rejected, 0 in doubt, 0 skipped: loaded by an earlier run) in " in (
+        done.stdout
+    ), done.stdout
     assert "reconciled: True" in done.stdout, done.stdout
     assert f"ledger: {data}.ledger.sqlite" in done.stdout
+
+
+def test_the_example_script_without_its_file_prints_its_usage_and_exits_2(tmp_path: Path) -> None:
+    """Run as docs/python-api.md once showed it, with no file: before, an IndexError's traceback at sys.argv[1]."""
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE)],
+        env=child_env({**CREDS, "XDG_CACHE_HOME": str(tmp_path / "cache")}),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, ""), done.stdout + done.stderr
+    assert done.stderr == "usage: python load_from_script.py ENTRIES.csv [BASE_URL]\n", done.stderr
 
 
 async def test_a_stopped_run_raises_run_stopped_with_its_report_unless_the_report_is_asked_for(tmp_path: Path) -> None:
