@@ -427,7 +427,13 @@ def test_a_run_that_loaded_no_row_says_so_and_its_reconciliation_checked_nothing
     doubt and every invoice was rejected with its customer. Before, the table said `reconciled │ yes` of 0 rows and
     no line said that nothing was loaded."""
     recon = Reconciled(
-        ok=True, remote_read=False, expected_count=0, remote_count=0, expected_totals={}, remote_totals={}, scopes={},
+        ok=True,
+        remote_read=False,
+        expected_count=0,
+        remote_count=0,
+        expected_totals={},
+        remote_totals={},
+        scopes={},
         scope_name="kind",
     )
     report = Report(
