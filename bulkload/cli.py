@@ -470,6 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     ns = parse(build_parser(sys.argv[1:] if argv is None else argv), argv)
+    ns.words = ["bulkload", *(sys.argv[1:] if argv is None else argv)]  # the command, as a refusal gives it back
     with ExitStack() as stack:
         try:
             stack.enter_context(
@@ -498,7 +499,12 @@ def _command(ns: argparse.Namespace) -> int:
             ns.ledger = None
             return _finish(ns, runner.dry_run(job))
         return _finish(
-            ns, _run(lambda: runner.load(job, progress=_progress(ns), raise_on_stop=False, interrupted=print_summary))
+            ns,
+            _run(
+                lambda: runner.load(
+                    job, progress=_progress(ns), raise_on_stop=False, interrupted=print_summary, command=ns.words
+                )
+            ),
         )
     if ns.command == "resume":
         return _finish(

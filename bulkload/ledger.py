@@ -347,12 +347,14 @@ class Ledger:
         run: RunInfo,
         prepare: Callable[[sqlite3.Connection], None] | None = None,
         claim: Callable[[], None] | None = None,
+        again: str = "",
     ) -> Ledger:
         """A new ledger holding `run`. Built under another name and renamed into place once complete, so a
         process killed while creating it leaves no half-made ledger behind. `prepare` writes what must be in the
         ledger before it exists (the whole-file decisions): an error it raises leaves no ledger either. `claim` is
         called first, holding the lock no other maker of this path gets: what it checks and records (the record of
-        loads) is one step with the making of this ledger."""
+        loads) is one step with the making of this ledger. `again`: how to load the run's files again as a new run
+        (the command, again.load_again), which the refusal of a path that holds a run gives."""
         if ledger_pg.is_url(path):
             return cls._create_pg(ledger_pg.Location.parse(str(path)), run, prepare, claim)
         _check_sqlite()
@@ -366,6 +368,7 @@ class Ledger:
                 raise LedgerError(
                     f"the ledger {path} already holds a run; use `{command_on('resume', path)}` to continue it, "
                     "or choose another --ledger (for a run that finished or was rolled back, resume has nothing to do)"
+                    + (f"; to load its files again as a new run, beside that run's files: {again}" if again else "")
                 )
             # holding the lock, every draft of this path is a dead process's: gone with it
             for stale in path.parent.glob(f".{glob.escape(path.name)}.*.draft*"):

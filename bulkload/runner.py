@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -19,6 +19,7 @@ import anyio
 import msgspec
 
 from . import account, ledger_pg, logs, prestart
+from .again import beside_earlier, load_again
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
 from .columns import did_you_mean, missing, refusal
@@ -169,6 +170,7 @@ async def load(
     raise_on_stop: bool = True,
     interrupted: Callable[[Report], object] | None = None,
     shared: Shared | None = None,
+    command: Sequence[str] | None = None,
 ) -> Report:
     """Start a new run: read, validate, chunk, send, reconcile. Returns the report (`Report`) of a run that went to
     the end (its `exit_code`: 0, or 1 with rows rejected or in doubt, or 3 on a mismatch). A run that stopped
@@ -177,7 +179,8 @@ async def load(
     ConfigError (and its kinds) for what must be corrected before anything is sent; credentials come from `env`
     (default os.environ). `progress`: draw the progress display on stderr. A run interrupted (Ctrl-C, SIGTERM,
     cancelled) once it sends hands its partial report to `interrupted`, then the interrupt goes on. `shared`: what
-    the run shares with others of this process (run.Shared)."""
+    the run shares with others of this process (run.Shared). `command`: the words of the command line that started
+    the load (`bulkload` first), which the refusal of a ledger that holds a run gives back with names of its own."""
     target = job.make_target()
     if job.reload_gone and not target.books.finds_groups:
         raise ConfigError(
@@ -186,7 +189,7 @@ async def load(
         )
     credentials = job.credentials(env)  # before any file is read
     check_cache("load")  # the record of loads and the agreement's key are in it
-    job = replace(job, agreement=agreement_of(job, target, credentials))
+    job = beside_earlier(replace(job, agreement=agreement_of(job, target, credentials)))
     log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
     sources = open_sources(job, target)
     check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
@@ -239,7 +242,8 @@ async def load(
     prestart.discard()  # a child started for a load whose files are planned here after all
     try:
         await anyio.to_thread.run_sync(_start_over, made_at)
-        ledger = await anyio.to_thread.run_sync(Ledger.create, made_at, info, prepare, claim)
+        again = "" if ledger_pg.is_url(made_at) or not os.path.lexists(made_at) else load_again(job, command, True)
+        ledger = await anyio.to_thread.run_sync(Ledger.create, made_at, info, prepare, claim, again)
     except BaseException:
         stop.set()
         with anyio.CancelScope(shield=True):

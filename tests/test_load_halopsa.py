@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import csv
 import json
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import aiohttp
 import anyio
 import msgspec
 import pytest
+from conftest import spawn_sandbox
 from virtual_time import VirtualTime
 
 from bulkload import Job, dry_run, load, reconcile, resume
@@ -98,7 +100,14 @@ async def test_the_same_file_twice_with_match_on_creates_nothing_new(tmp_path: P
             first = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
             created = len(await records(url))
             again = await load(
-                job(tmp_path, data, url, ledger=str(tmp_path / "again.sqlite"), target_options={"match_on": "name"}),
+                job(
+                    tmp_path,
+                    data,
+                    url,
+                    ledger=str(tmp_path / "again.sqlite"),
+                    rejects=str(tmp_path / "again.rejects.csv"),
+                    target_options={"match_on": "name"},
+                ),
                 env=ENV,
             )
             after = await records(url)
@@ -106,6 +115,46 @@ async def test_the_same_file_twice_with_match_on_creates_nothing_new(tmp_path: P
     assert created == 120 and len(after) == 120, "the second run created records"
     assert again.loaded == 120 and again.reconcile.ok, again.reconcile
     assert again.reconcile.expected_count == 120
+
+
+def test_a_rerun_as_the_page_shows_is_refused_with_the_command_that_loads_it_beside_the_first_runs_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The page's command run twice: the second is refused (its ledger holds the first run) with the command that
+    loads the file again under names of its own, which loads it. Before, the refusal said only "choose another
+    --ledger", and a run given one wrote over the first run's success file (the ids of the records it created)
+    and rejects file: now such a run writes its own beside them, numbered, and says so."""
+    data = write(tmp_path / "xero.csv", 30, bad=True)
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    sandbox = spawn_sandbox("--window-limit", "0", target="halopsa")
+    words = ["load", "halopsa", data.name, "--resource", "XeroDetails", "--match-on", "name"]
+    words += ["--base-url", sandbox.url, "--no-progress", "-q"]
+    try:
+        assert main(words) == 1  # the bad row rejected
+        first = {p: p.read_bytes() for p in tmp_path.glob("xero.csv.*.csv")}
+        assert {p.name for p in first} == {"xero.csv.success.csv", "xero.csv.rejects.csv"}
+        capsys.readouterr()
+        assert main(words) == 2
+        said = capsys.readouterr().err
+        assert "already holds a run" in said, said
+        again = said.split("to load its files again as a new run, beside that run's files: `", 1)[1].split("`")[0]
+        assert again == shlex.join(
+            ["bulkload", *words, "--ledger", "xero.csv.2.ledger.sqlite", "--rejects", "xero.csv.2.rejects.csv"]
+        )
+        assert main(shlex.split(again)[1:]) == 1  # the command given loads it: updates, the bad row rejected again
+        assert (tmp_path / "xero.csv.2.success.csv").read_text().count("\n") == 31  # its header and the 30 good rows
+        # another --ledger, no --rejects: its files are numbered, not the first run's, and it says so
+        assert main([*words[:-1], "--ledger=elsewhere.sqlite"]) == 1
+        out = capsys.readouterr()
+        assert "rejected rows (1 record, each whole) and reasons: xero.csv.3.rejects.csv" in out.out, out.out
+        assert "xero.csv.rejects.csv is another run's" in out.err and "at --rejects xero.csv.3.rejects.csv" in out.err
+        assert {p: p.read_bytes() for p in first} == first  # the first run's files as it wrote them
+        assert (tmp_path / "xero.csv.3.success.csv").read_text().count("\n") == 31
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
 
 
 #: --match-on cases: resource, fields, file format, and the rows' match values as the file holds them (CSV:

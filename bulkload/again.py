@@ -1,0 +1,106 @@
+"""Loading files again as a new run: the ledger and the rejects, success and in-doubt files an earlier run wrote are
+its record (which ids it created, which rows it rejected), so a new run never writes over them. A load whose ledger
+holds a run is refused by Ledger.create with the command that loads the files again beside them, under names of
+their own (`FILE.2.ledger.sqlite`, `FILE.2.rejects.csv`), as the shell reads it back; a new ledger whose default
+output files are another run's gets such names for its own files (`beside_earlier`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from .job import Job
+
+log = logging.getLogger(__name__)
+
+#: the names bulkload gives a run's files, numbered before them: FILE.ledger.sqlite -> FILE.2.ledger.sqlite
+_ENDINGS = (".ledger.sqlite", ".rejects.csv", ".success.csv", ".in_doubt.csv")
+
+
+def outputs(job: Job) -> list[str]:
+    """Every file a run of `job` writes of its rows: the rejects file of each kind of input, the success and the
+    in-doubt file."""
+    return [path for path, _ in job.rejects_paths(job.make_target())] + [job.success_path, job.in_doubt_path]
+
+
+def numbered(path: str, n: int) -> str:
+    """`path` with `.n` before the name bulkload gives it (before its last suffix when it has none of them)."""
+    p = Path(path)
+    ending = next((e for e in _ENDINGS if p.name.endswith(e)), p.suffix)
+    stem = p.name[: len(p.name) - len(ending)] if ending else p.name
+    return str(p.with_name(f"{stem}.{n}{ending}"))
+
+
+def free_names(job: Job, ledger: bool) -> dict[str, str]:
+    """The options (`--ledger` when `ledger`, `--rejects`) that give a run of `job` files no run wrote: the first
+    number n from 2 at which none of them is there. Where the inputs hold several kinds of record, their rejects
+    files are named after their inputs in the rejects file's folder: a numbered folder of its own then."""
+    several = len(job.rejects_paths(job.make_target())) > 1
+    n = 2
+    while True:
+        if several:
+            rejects = str(Path(job.rejects_path).parent / f"run{n}" / Path(job.rejects_path).name)
+        else:
+            rejects = numbered(job.rejects_path, n)
+        named = {"--rejects": rejects}
+        if ledger:
+            named = {"--ledger": numbered(job.ledger_path, n), **named}
+        trial = replace(job, ledger=named.get("--ledger", job.ledger), rejects=rejects)
+        if not any(os.path.lexists(p) for p in [*named.values(), *outputs(trial)]):
+            return named
+        n += 1
+
+
+def command_with(command: Sequence[str], named: dict[str, str]) -> str:
+    """`command` (its words, `bulkload` first) with the options `named` given instead of any it gave (`--ledger X`,
+    `--ledger=X`, or an abbreviation argparse took for it), quoted as a shell reads it back."""
+    words, out, rest = list(command), [], []
+    if "--" in words:  # what follows is files only
+        rest = words[words.index("--") :]
+        words = words[: words.index("--")]
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        flag = word.split("=", 1)[0]
+        if len(flag) > 3 and any(option.startswith(flag) for option in named):
+            skip = "=" not in word
+            continue
+        out.append(word)
+    for option, value in named.items():
+        out += [option, value]
+    return shlex.join(out + rest)
+
+
+def load_again(job: Job, command: Sequence[str] | None, ledger: bool) -> str:
+    """How to load `job`'s files again as a new run beside the earlier one (`ledger`: with a ledger of its own
+    too): the command, or for a script the Job's keywords."""
+    named = free_names(job, ledger)
+    if command:
+        return f"`{command_with(command, named)}`"
+    return ", ".join(f"{option.removeprefix('--')}={value!r}" for option, value in named.items()) + " in its Job"
+
+
+def beside_earlier(job: Job) -> Job:
+    """`job`, or where another run's rejects, success or in-doubt file is at the default path of one of its own
+    (no --rejects given, a new ledger), `job` with a --rejects no run wrote (`free_names`): a new run never writes
+    over them. A ledger path that holds a run keeps the paths: Ledger.create refuses the load, or it starts over a run
+    that created nothing, whose files are its own."""
+    if job.rejects or os.path.lexists(job.ledger_path):
+        return job
+    taken = [path for path in outputs(job) if os.path.lexists(path)]
+    if not taken:
+        return job
+    rejects = free_names(job, ledger=False)["--rejects"]
+    log.warning(
+        "%s is another run's (the rows it rejected or loaded, the ids of the records it created): this run writes "
+        "its rejects, success and in-doubt files beside it, at --rejects %s",
+        taken[0],
+        rejects,
+    )
+    return replace(job, rejects=rejects)
