@@ -1828,6 +1828,13 @@ def _beside(conn: sqlite3.Connection, earlier: Path | str) -> Iterator[str | Non
                 conn.execute("DETACH DATABASE earlier")
 
 
+def _given(files: Any, n: int) -> list[str]:
+    """An earlier run's `n` inputs as it was given them (its RunInfo.settings' files, which its rejects files'
+    `file` column writes, relative to the folder it was started in), where its ledger keeps them so: else none."""
+    ok = isinstance(files, list) and len(files) == n and all(isinstance(f, str) for f in files)
+    return files if ok else []
+
+
 def origins_known(conn: sqlite3.Connection, ledgers: Sequence[Path | str]) -> dict[Path | str, origins.Found]:
     """Where the rows of the input's rejects files come from (`conn`: the new ledger, its file_origins and
     file_families filled), as the runs of the earlier `ledgers` tell: first the lines each row is through the
@@ -1848,14 +1855,16 @@ def origins_known(conn: sqlite3.Connection, ledgers: Sequence[Path | str]) -> di
                     continue
                 try:
                     run = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
-                    files = _decode(run[0]).get("files", []) if run else []
+                    info = _decode(run[0]) if run else {}
+                    files = info.get("files", [])
                     paths = [f.get("path", "") for f in files]
+                    given = _given(info.get("settings", {}).get("files"), len(paths))
                     if chaining:
                         if _has(conn, at, "origin_inputs"):
-                            origins.chain(conn, at, paths, _has(conn, at, "origin_chain"))
+                            origins.chain(conn, at, paths, given, _has(conn, at, "origin_chain"))
                         continue
                     shas = [f.get("sha256", "") for f in files]
-                    found[earlier] = origins.identified(conn, at, paths, shas, 1 << LOC_SHIFT)
+                    found[earlier] = origins.identified(conn, at, paths, given, shas, 1 << LOC_SHIFT)
                     conn.executemany(
                         "INSERT OR IGNORE INTO origin_inputs VALUES (?, ?, ?)",
                         [(i, line, shas[idx]) for i, line, idx in found[earlier].rows if shas[idx]],

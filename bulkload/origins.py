@@ -59,17 +59,22 @@ def record(db: sqlite3.Connection, file_idx: int, source: Source, stop: threadin
     )
 
 
-def matching(name: str, paths: Sequence[str]) -> int | None:
-    """The index of the one file of `paths` (an earlier run's inputs, absolute) that `name` (a rejects file's
-    `file` cell: the path as that run was given it, absolute or relative to where it was started) names: the path
-    that ends with it. None when none does, or more than one (a name that could be either names neither), or the
-    name climbs (`..`), which no absolute path shows."""
+def matching(name: str, paths: Sequence[str], given: Sequence[str]) -> int | None:
+    """The index of the one input of an earlier run that `name` (a rejects file's `file` cell: the path that run
+    was given, absolute or relative to the folder it was started in) names: the input that run was given as `name`
+    (`given`: its inputs' paths as it was given them, what its rejects file writes; so wherever this run is
+    started), else the one of `paths` (their absolute paths) that ends with it. None when none is, or more than one
+    (a name that could be either names neither); a name that climbs (`..`) ends no absolute path: it names only an
+    input given so."""
     if not name:
         return None
-    parts = PurePath(os.path.normpath(name)).parts
-    if ".." in parts:
-        return None
-    found = [i for i, path in enumerate(paths) if PurePath(path).parts[-len(parts) :] == parts]
+    written = os.path.normpath(name)
+    found = [i for i, path in enumerate(given) if path and os.path.normpath(path) == written]
+    if not found:
+        parts = PurePath(written).parts
+        if ".." in parts:
+            return None
+        found = [i for i, path in enumerate(paths) if PurePath(path).parts[-len(parts) :] == parts]
     return found[0] if len(found) == 1 else None
 
 
@@ -144,18 +149,19 @@ def taken(
     return {family: (line, origin, origin_line) for family, (_, line, origin, origin_line) in found.items()}
 
 
-def _index(conn: sqlite3.Connection, paths: Sequence[str]) -> list[tuple[str, int]]:
+def _index(conn: sqlite3.Connection, paths: Sequence[str], given: Sequence[str]) -> list[tuple[str, int]]:
     """(a `file` cell of the input's rejects files, the index in `paths` of the input it names: `matching`)."""
     names = [name for (name,) in conn.execute("SELECT DISTINCT origin FROM file_origins WHERE origin_line IS NOT NULL")]
-    return [(name, i) for name in names if (i := matching(name, paths)) is not None]
+    return [(name, i) for name in names if (i := matching(name, paths, given)) is not None]
 
 
-def chain(conn: sqlite3.Connection, at: str, paths: Sequence[str], chained: bool) -> None:
+def chain(conn: sqlite3.Connection, at: str, paths: Sequence[str], given: Sequence[str], chained: bool) -> None:
     """Into the input's origin_chain: for each row of a rejects file whose origin is a line of an input of the run
-    of the ledger `at` (its inputs `paths`) that run found to be a line of an earlier input (its origin_inputs, and
-    `chained`: its origin_chain, which a ledger made before it was kept does not have), those earlier lines, by SHA-256
-    and line. So a row of the rejects file of a run that loaded a rejects file is the lines that file's row is."""
-    for name, i in _index(conn, paths):
+    of the ledger `at` (its inputs `paths`, and as it was given them `given`: `matching`) that run found to be a
+    line of an earlier input (its origin_inputs, and `chained`: its origin_chain, which a ledger made before it was
+    kept does not have), those earlier lines, by SHA-256 and line. So a row of the rejects file of a run that loaded
+    a rejects file is the lines that file's row is."""
+    for name, i in _index(conn, paths, given):
         conn.execute(
             "INSERT OR IGNORE INTO origin_chain SELECT o.file_idx, o.line, er.sha256, eo.origin_line FROM "
             f"file_origins o JOIN {at}origin_inputs er ON er.file_idx = ? AND er.line = o.origin_line JOIN "
@@ -194,7 +200,7 @@ class Unidentified(NamedTuple):
         return (
             f"line {self.line} of this file names line {origin_line} of {origin}, "
             + {
-                "no input": "which is no input of that run (or names two)",
+                "no input": "which names no one input of that run (as it was given one, or the end of one's path)",
                 "not rejected": "which that run did not reject",
                 "loaded": "which that run loaded",
                 "another family": f"which that run rejected as a line of another {name}",
@@ -214,17 +220,19 @@ class Found(NamedTuple):
     unidentified: dict[str, Unidentified]
 
 
-def identified(conn: sqlite3.Connection, at: str, paths: Sequence[str], shas: Sequence[str], span: int) -> Found:
+def identified(
+    conn: sqlite3.Connection, at: str, paths: Sequence[str], given: Sequence[str], shas: Sequence[str], span: int
+) -> Found:
     """The input's families (its file_families) whose every row is of a rejects file and is a line the run of the
-    ledger `at` (its inputs `paths`, their SHA-256 `shas`; `span`: created.loc's lines per file) rejected of that
-    family (its rows and file_families) and never created: those rows are the lines it did not load, not a
-    correction of what it loaded of the family. A row is such a line where its `file, line` name one (`matching`),
-    or where the line it names is one, through the rejects file of a run that loaded that run's (origin_chain). A
-    row that is no such line (an ordinary file's, one edited to another order, a line the run loaded) leaves its
-    family out, as it may be a correction of what the run loaded of it: the family is then told as before, and
-    the first such row of a family of a rejects file is said, with why (`Unidentified`). Only where that ledger
-    records its rows' families: an older one identifies none."""
-    pairs = _index(conn, paths)
+    ledger `at` (its inputs `paths`, and as it was given them `given`, their SHA-256 `shas`; `span`: created.loc's
+    lines per file) rejected of that family (its rows and file_families) and never created: those rows are the
+    lines it did not load, not a correction of what it loaded of the family. A row is such a line where its `file,
+    line` name one (`matching`), or where the line it names is one, through the rejects file of a run that loaded
+    that run's (origin_chain). A row that is no such line (an ordinary file's, one edited to another order, a line
+    the run loaded) leaves its family out, as it may be a correction of what the run loaded of it: the family is
+    then told as before, and the first such row of a family of a rejects file is said, with why (`Unidentified`).
+    Only where that ledger records its rows' families: an older one identifies none."""
+    pairs = _index(conn, paths, given)
     names = " ".join(f"WHEN ? THEN {i}" for _, i in pairs)
     by_sha = [(sha, i) for i, sha in enumerate(shas) if sha]
     inputs = " ".join(f"WHEN ? THEN {i}" for _, i in by_sha)

@@ -1232,3 +1232,79 @@ async def test_the_fixed_rejects_file_of_a_fixed_rejects_file_loads_its_line_onc
     assert late.loaded == 0 and accounted(late), late
     refused = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "late.csv")}
     assert "loaded line 5 of r1.csv from a rejects file, which line 4 of this file is too" in refused[4], refused
+
+
+@pytest.mark.slow
+async def test_the_fixed_rejects_file_of_a_load_given_a_path_up_a_folder_loads_its_line_once_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: Any
+) -> None:
+    # found by a tester: in folder Y, `bulkload load visma-core ../X/orders.csv` loaded an order in part; its
+    # rejects file names `../X/orders.csv`, as that run was given it, and its fixed rejects file, loaded from Y,
+    # was refused for good: "… names line 3 of ../X/orders.csv, which is no input of that run": a name climbing
+    # with `..` was taken for none. It names the input the run was given so, wherever a load is started: the fixed
+    # line loads once, from Y and from another folder alike, and a copy of it is refused
+    orders_in(tmp_path / "X", 7003)
+    for folder in ("Y", "Z"):
+        (tmp_path / folder).mkdir()
+    monkeypatch.chdir(tmp_path / "Y")
+
+    def run(data: str, name: str, url: str) -> Job:
+        return Job(target="visma-core", files=[data], base_url=url, ledger=backend(name), rejects=f"{name}.rejects.csv")
+
+    with anyio.fail_after(90):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(run("../X/orders.csv", "one", url), env=ENV)
+            text = (tmp_path / "Y" / "one.rejects.csv").read_text(encoding="utf-8")
+            assert text.count("\n../X/orders.csv,3,") == 1 and ",25.005," in text, text
+            (tmp_path / "Y" / "fixed.csv").write_text(text.replace(",25.005,", ",25.00,"), encoding="utf-8")
+            fixed = await load(run("fixed.csv", "fixed", url), env=ENV)
+            monkeypatch.chdir(tmp_path / "Z")
+            again = text.replace(",25.005,", ",25.00,").replace(",f1,", ",f1 again,")  # an edited copy
+            (tmp_path / "Z" / "copy.csv").write_text(again, encoding="utf-8")
+            copy = await load(run("copy.csv", "copy", url), env=ENV)
+            entries = await created(url)
+    assert (one.loaded, one.rejected) == (1, 1), one
+    assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (1, 0, 0), read_csv(tmp_path / "Y/fixed.rejects.csv")
+    booked = sorted((e["CaseId"], e["Amount"]) for e in entries)
+    assert booked == [(7003, Decimal("25.00")), (7003, Decimal("100.00"))], "a line was booked twice, or not at all"
+    assert (copy.loaded, copy.rejected) == (0, 1) and copy.exit_code != 0, copy
+    (refused,) = read_csv(tmp_path / "Z" / "copy.rejects.csv")
+    assert "loaded line 3 of ../X/orders.csv from a rejects file, which line 2 of this file is too" in refused["reason"]
+
+
+@pytest.mark.slow
+async def test_the_fixed_rejects_file_of_a_rejects_file_loaded_from_another_folder_loads_its_line_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: Any
+) -> None:
+    # found by a tester: orders.csv loaded in part in X; its rejects file, still wrong, loaded from Y as
+    # `../X/one.rejects.csv`; that run's rejects file names `../X/one.rejects.csv`, and fixed, loaded from Y, it was
+    # refused for good ("… which is no input of that run"): the second run's ledger was never found to tell which
+    # line of orders.csv its input's line is. It is: the line, fixed, loads once. Order R-9 loads in part: its FEE
+    # line, while its OUTLAY lines are rejected by the one bad amount
+    (tmp_path / "X").mkdir()
+    rows = [["OUTLAY", "100.001", "t"], ["OUTLAY", "40.00", "p"], ["FEE", "25.00", "g"]]
+    write(
+        tmp_path / "X" / "orders.csv",
+        [[7004, kind, amount, text, "", "2026-11-01", "R-9"] for kind, amount, text in rows],
+    )
+    (tmp_path / "Y").mkdir()
+    monkeypatch.chdir(tmp_path / "X")
+
+    def run(data: str, name: str, url: str) -> Job:
+        return Job(target="visma-core", files=[data], base_url=url, ledger=backend(name), rejects=f"{name}.rejects.csv")
+
+    with anyio.fail_after(120):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(run("orders.csv", "one", url), env=ENV)
+            monkeypatch.chdir(tmp_path / "Y")
+            two = await load(run("../X/one.rejects.csv", "two", url), env=ENV)
+            second = (tmp_path / "Y" / "two.rejects.csv").read_text(encoding="utf-8")
+            assert second.count("\n../X/one.rejects.csv,") == 2 and ",100.001," in second, second
+            (tmp_path / "Y" / "fixed.csv").write_text(second.replace(",100.001,", ",100.00,"), encoding="utf-8")
+            three = await load(run("fixed.csv", "three", url), env=ENV)
+            entries = await created(url)
+    assert (one.loaded, one.rejected) == (1, 2), one
+    assert (two.loaded, two.rejected) == (0, 2), two
+    assert (three.loaded, three.rejected, three.exit_code) == (2, 0, 0), read_csv(tmp_path / "Y/three.rejects.csv")
+    booked = sorted((e["CaseId"], e["Amount"]) for e in entries)
+    assert booked == [(7004, Decimal("25.00")), (7004, Decimal("140.00"))], "a line was booked twice, or not at all"
