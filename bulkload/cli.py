@@ -28,7 +28,7 @@ from .ledger import wal_advice
 from .load_help import base_url_help, batch_help, job_default, target_epilog, window_s_help
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
-from .report import json_text, print_rollback, print_summary
+from .report import json_text, print_rollback, print_summary, unfinished_line
 from .results import Report
 from .targets import TARGETS
 
@@ -447,6 +447,8 @@ def quiet_summary(report: Report) -> str:
         line += "; reconciliation: MISMATCH"
     if report.stop_reason:
         line += f"; stopped: {report.stop_reason}"
+    if report.run_finished is False:  # the reconcile command's, of a run with rows not yet sent
+        line += f"; {unfinished_line(report)}"
     if report.rejected:  # every kind's rejects file where the inputs hold several kinds
         files = report.rejects_files if not isinstance(report.rejects_files, UnsetType) else [report.rejects_file]
         line += f"; rejects: {', '.join(map(str, files))}"

@@ -58,6 +58,6 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
             f"those it cannot tell stay in doubt: check the API for their rows; {resend}"
         )
     return (
-        f"`bulkload resume` cannot settle them: {target.name} takes no idempotency key and bulkload cannot look "
-        f"them up there. Check the API for these rows; {resend}"
+        f"`bulkload resume` cannot settle them (it sends the rows the run never sent, not these): {target.name} "
+        f"takes no idempotency key and bulkload cannot look them up there. Check the API for these rows; {resend}"
     )

@@ -908,6 +908,19 @@ class Ledger:
                 counts["skipped"] = counts.get("skipped", 0) + n
         return counts
 
+    def rows_not_sent(self) -> int | None:
+        """Rows of the run's inputs that no call of it carried and it did not settle otherwise (rejected, skipped):
+        not read yet, or planned and put back unsent (`pending`). The inspection counted the inputs' rows before the
+        first call (its profiles); None for a ledger without them."""
+        profiles = self.profiles()
+        if profiles is None:
+            return None
+        (settled,) = self._db.execute("SELECT COUNT(*) FROM rows").fetchone()
+        (sent,) = self._db.execute(
+            "SELECT COALESCE(SUM(n_rows), 0) FROM chunks WHERE state IN ('done', 'sending', 'in_doubt')"
+        ).fetchone()
+        return max(0, sum(int(p.get("rows", 0)) for p in profiles) - int(settled) - int(sent))
+
     def group_counts(self) -> dict[str, int]:
         """Groups per bucket (`loaded`, `rejected`, `skipped`); a row of no group counts as a group of its own."""
         counts = dict(

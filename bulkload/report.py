@@ -287,11 +287,17 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     report = msgspec.convert(redact_data(msgspec.to_builtins(report)), Report)  # its reasons may quote an API's answer
     console = Console(file=out, highlight=False, soft_wrap=True, markup=False)  # reasons and paths are text
     command = "reconcile " if report.status in ("reconciled", "mismatch") else ""
-    table = Table(title=f"bulkload {command}{report.target}: {report.status}", show_header=False)
+    unfinished = report.run_finished is False  # the reconcile command's, of a run with rows not yet sent
+    not_done = " so far: the run did not finish" if unfinished else ""
+    title = f"bulkload {command}{report.target}: {report.status}{not_done}"
+    table = Table(title=title, show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     for label, value in _figures(report):
         table.add_row(label, value)
+    if unfinished:
+        left = report.rows_not_sent
+        table.add_row("not yet sent", f"{left:,}" if isinstance(left, int) else "not known")
     rec = report.reconcile
     if rec is not None:
         verdict = "NO: calls in doubt landed" if rec.in_doubt_found_count and _only_landed(rec) else "NO: mismatch"
@@ -309,6 +315,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         console.print(FIGURES_SO_FAR)
     elif nothing := _nothing_loaded(report):
         console.print(nothing)
+    if unfinished:
+        console.print(unfinished_line(report))
     if rec is not None:
         for line in _reconciled_lines(rec):
             console.print(line)
@@ -385,6 +393,21 @@ def _nothing_loaded(report: Report) -> str:
     ]
     why = " (their reasons: the files below)" if report.rejected or report.in_doubt else ""
     return f"nothing was loaded: of {report.rows_read:,} rows read, {', '.join(went)}{why}"
+
+
+def unfinished_line(report: Report) -> str:
+    """What the reconcile command says of a run that did not finish (`run_finished` false): the rows it has not
+    sent, the command that sends them, and that what it compared is what the run sent so far; where rows are in
+    doubt, that sending the rest is not what settles them (the in-doubt line says what does)."""
+    left = report.rows_not_sent
+    rows = f"{left:,} rows of its inputs" if isinstance(left, int) else "rows of its inputs (how many is not known)"
+    line = (
+        f"the run did not finish (killed, or stopped before its end): {rows} not yet sent; `{report.continue_with}` "
+        "sends them. What was reconciled is what it sent so far"
+    )
+    if report.in_doubt:
+        line += "; the rows in doubt are apart from those: what settles them is said below"
+    return line
 
 
 def _figures(report: Report) -> list[tuple[str, str]]:

@@ -94,6 +94,12 @@ class Report(msgspec.Struct, kw_only=True):
     in_doubt_written: int | None | UnsetType = UNSET
     #: what settles the rows in doubt at this API (doubt.way_on); only when there are some
     in_doubt_way_on: str | None | UnsetType = UNSET
+    #: the reconcile command's: whether the ledger says the run finished (False: killed or stopped with rows of its
+    #: inputs not yet sent, `rows_not_sent` of them, which `continue_with` sends; null where the ledger cannot count
+    #: them); absent for a run rolled back, or rolling back
+    run_finished: bool | UnsetType = UNSET
+    rows_not_sent: int | None | UnsetType = UNSET
+    continue_with: str | None | UnsetType = UNSET
     report_file: str | None | UnsetType = UNSET  # where this report is written (--report, a resume's stored one)
     files: list[str] | UnsetType = UNSET
     unwritten: list[str] | UnsetType = UNSET
@@ -108,9 +114,11 @@ class Report(msgspec.Struct, kw_only=True):
         if self.reconcile is not None and not self.reconcile.ok:
             return EXIT_MISMATCH
         if self.status == "reconciled":  # the reconcile command answers the comparison; the load told of the rows
-            # what is left of a run whose rollback stopped matches: the rollback is to be finished all the same
+            # what is left of a run whose rollback stopped matches: the rollback is to be finished all the same; and
+            # what the run sent matched, but a run with rows not yet sent is not done: resume continues it
             rolled = self.reconcile.rolled_back if self.reconcile is not None else UNSET
-            return EXIT_STOPPED if rolled and rolled["status"] == "rolling_back" else EXIT_OK
+            stopped = (rolled and rolled["status"] == "rolling_back") or self.run_finished is False
+            return EXIT_STOPPED if stopped else EXIT_OK
         # a row skipped in a complete run was loaded by an earlier one: the books hold it, as the file meant
         if self.rejected or self.in_doubt:
             return EXIT_ROWS

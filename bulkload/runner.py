@@ -561,6 +561,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
             report_file=report,
+            **_progress(ledger),
         )
         if out.in_doubt:
             earlier = sum(1 for _ in ledger.rows_in_doubt())
@@ -573,6 +574,22 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
         return out
     finally:
         ledger.close()
+
+
+def _progress(ledger: Ledger) -> dict[str, Any]:
+    """How far the run of `ledger` got, as the reconcile command's report says it: `run_finished` (marked complete,
+    or no row of its inputs left to send), `rows_not_sent` (Ledger.rows_not_sent) and `continue_with`, the command
+    that sends them. Nothing for a run rolled back or rolling back: it is not continued."""
+    status = ledger.run.status
+    if status == "complete":
+        return {"run_finished": True, "rows_not_sent": 0, "continue_with": None}
+    if status not in ("running", "stopped"):  # killed (never marked) or stopped: else rolled back, in part or whole
+        return {}
+    left = ledger.rows_not_sent()
+    if left == 0:  # every row sent: what is left are calls in doubt, which the summary's in-doubt line settles
+        return {"run_finished": True, "rows_not_sent": 0, "continue_with": None}
+    resume = command_on("resume", ledger_pg.name_of(str(ledger.path)))
+    return {"run_finished": False, "rows_not_sent": left, "continue_with": resume}
 
 
 def dry_run_path(path: str) -> str:
