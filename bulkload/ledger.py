@@ -525,6 +525,12 @@ class Ledger:
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
 
+    @property
+    def lost(self) -> bool:
+        """Whether the ledger's connection is gone (PostgreSQL's, ledger_pg.ConnectionLost: the server restarted,
+        the session terminated): it can be neither read nor written now. Never for a SQLite ledger."""
+        return bool(getattr(self._db, "lost", False))
+
     # --- the run --------------------------------------------------------------------------------------
     @property
     def run(self) -> RunInfo:

@@ -233,6 +233,11 @@ class Connection:
         self._conn = conn
         self.total_changes = 0
 
+    @property
+    def lost(self) -> bool:
+        """Whether the connection is gone (ConnectionLost): nothing more is read or written through it."""
+        return bool(self._conn.closed or self._conn.broken)
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         import psycopg
 

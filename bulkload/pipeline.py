@@ -22,7 +22,7 @@ import anyio
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from . import logs
+from . import ledger_pg, logs
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
@@ -84,8 +84,11 @@ def resume_after(exc: BaseException, ledger: str | os.PathLike[str], command: st
     """What the user does after `exc` stopped a run's `command` (resume, or rollback) on the ledger at path
     `ledger`: free space first where the ledger (or planning's scratch file) could not be written, then that command
     again."""
-    refused = isinstance(exc, LedgerWriteError | PlanningFileError)
-    then = "free space (or fix the file), then " if refused else "continue with "
+    then = "continue with "
+    if isinstance(exc, ledger_pg.ConnectionLost) or isinstance(exc.__cause__, ledger_pg.ConnectionLost):
+        then = "once the ledger's PostgreSQL answers again, continue with "  # no space to free: a server to be back
+    elif isinstance(exc, LedgerWriteError | PlanningFileError):
+        then = "free space (or fix the file), then "
     return f"{then}`{command_on(command, ledger)}`"
 
 

@@ -274,6 +274,13 @@ FIGURES_SO_FAR = (
     "retries and elapsed: this invocation's"
 )
 
+#: what the figures of a run stopped by the loss of its ledger's connection count (Report.ledger_lost)
+FIGURES_WITHOUT_LEDGER = (
+    "rows: this invocation's only: the ledger's connection was lost, so what earlier invocations settled could not "
+    "be read, nor the rows behind the rejects, success and in-doubt files (not written); `bulkload resume` counts "
+    "and writes them all once the ledger answers again"
+)
+
 
 def write_report(path: str, report: Report | Rollback) -> None:
     write_private(path, json_text(report) + "\n")
@@ -312,7 +319,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         table.add_row("expected / remote count", f"{expected:,} / {remote}")
     console.print(table)
     if report.status == "stopped":
-        console.print(FIGURES_SO_FAR)
+        console.print(FIGURES_WITHOUT_LEDGER if report.ledger_lost else FIGURES_SO_FAR)
     elif nothing := _nothing_loaded(report):
         console.print(nothing)
     if unfinished:
@@ -340,7 +347,10 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
             then = f"fix them in place, then load them as the inputs were: {report.rejects_load}"
             console.print(f"{then} (with the run's --base-url)")
     elif report.status in ("dry_run", "stopped"):
-        console.print(f"rejected rows{so_far}: none (rejects file: {report.rejects_file})")
+        # where the ledger was lost, none of this invocation's: earlier ones' could not be read
+        mine = " of this invocation" if report.ledger_lost else ""
+        where = _written(report, "the rejects file", report.rejects_file)
+        console.print(f"rejected rows{so_far}: none{mine} (rejects file: {where})")
     if groups and groups.skipped:
         reasons = groups.skipped_reasons or [""]
         console.print(

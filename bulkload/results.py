@@ -103,6 +103,9 @@ class Report(msgspec.Struct, kw_only=True):
     report_file: str | None | UnsetType = UNSET  # where this report is written (--report, a resume's stored one)
     files: list[str] | UnsetType = UNSET
     unwritten: list[str] | UnsetType = UNSET
+    #: a run stopped by the loss of its ledger's connection (PostgreSQL's): nothing could be read from it, so the
+    #: figures are this invocation's alone and the files made from the ledger are in `unwritten`; absent otherwise
+    ledger_lost: bool | UnsetType = UNSET
     exit_code: int = EXIT_OK
 
     def __post_init__(self) -> None:

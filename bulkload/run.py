@@ -15,6 +15,7 @@ from itertools import chain
 from typing import Any, NoReturn, TypeVar
 
 import anyio
+from msgspec import UNSET
 
 from . import account, interrupts, ledger_pg
 from .dispatch import Counters, Dispatcher, RetryPolicy
@@ -196,7 +197,8 @@ class Run:
             try:
                 try:
                     await self._send(sources, planners, resend_in_doubt=resend_in_doubt)
-                except* (RunStopped, TransportError, ServerError, BadAnswer) as failed:
+                # a read of a PostgreSQL ledger whose connection is gone fails as its writes do (LedgerWriteError)
+                except* (RunStopped, TransportError, ServerError, BadAnswer, ledger_pg.ConnectionLost) as failed:
                     first: BaseException = failed
                     while isinstance(first, BaseExceptionGroup):  # one of the nested task groups' errors
                         first = first.exceptions[0]
@@ -414,12 +416,12 @@ class Run:
         def attempt(what: str, write: Callable[[], R]) -> R | None:
             try:
                 return write()
-            except (OSError, LedgerWriteError) as exc:
+            except (OSError, LedgerWriteError, ledger_pg.ConnectionLost) as exc:  # the last: a file made from it
                 unwritten.append(f"{what}: {exc}")
                 return None
 
         status = "stopped" if tally.stopped else "complete"
-        if tally.stopped:
+        if tally.stopped and not ledger.lost:  # lost: what earlier processes settled cannot be read
             self._not_reached()
         attempt("the ledger's status", lambda: ledger.set_status(status))
         if status == "complete":
@@ -465,7 +467,8 @@ class Run:
         job, ledger, tally, c, quota = self.job, self.ledger, self.tally, self.dispatcher.counters, self.limits.quota
         in_doubt = bool(tally.in_doubt or n_in_doubt)  # counted here, or listed: left in flight by an earlier process
         elapsed = time.monotonic() - self.started
-        groups = self._groups()
+        lost = ledger.lost  # its PostgreSQL connection gone: the figures are this process's, nothing is read
+        groups, profiles = (None, None) if lost else (self._groups(), ledger.profiles())
         return Report(
             target=self.target.name,
             status="stopped" if tally.stopped else "complete",
@@ -474,9 +477,9 @@ class Run:
             rejected=tally.rejected,
             in_doubt=tally.in_doubt,
             skipped=tally.skipped,
-            rejected_groups=groups.rejected,
-            skipped_groups=groups.skipped,
-            groups=groups,
+            rejected_groups=UNSET if groups is None else groups.rejected,
+            skipped_groups=UNSET if groups is None else groups.skipped,
+            groups=UNSET if groups is None else groups,
             requests=c.requests,
             retries=c.retries,
             rate_limited=c.rate_limited,
@@ -492,7 +495,7 @@ class Run:
                 limit=quota.limit, used_by_run=quota.used_here(), used_by_other_runs=quota.used_elsewhere()
             ),
             reconcile=recon,
-            inputs=None if (profiles := ledger.profiles()) is None else as_planned(profiles, ledger.db(), self.target),
+            inputs=None if profiles is None else as_planned(profiles, ledger.db(), self.target),
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
             rejects_written=None if rejects_written is None else sum(rejects_written),
@@ -505,11 +508,12 @@ class Run:
             report_file=job.report,
             files=job.files,
             unwritten=unwritten,
+            ledger_lost=True if lost else UNSET,
         )
 
     def _way_on(self) -> str:
         """What settles this run's rows in doubt (doubt.way_on)."""
-        earlier = sum(1 for _ in self.ledger.rows_in_doubt())
+        earlier = 0 if self.ledger.lost else sum(1 for _ in self.ledger.rows_in_doubt())
         return way_on(
             self.target,
             range(len(self.job.files)),

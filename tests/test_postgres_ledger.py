@@ -7,6 +7,7 @@ import asyncio
 import urllib.parse
 from pathlib import Path
 
+import aiohttp
 import anyio
 import msgspec
 import psycopg
@@ -16,6 +17,7 @@ from test_load_economic import assert_exactly_once, kill_once_landed, remote_ent
 
 from bulkload import Job, load
 from bulkload.errors import ConfigError
+from bulkload.ledger_pg import name_of as postgresql_name
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.postgres import create_database
 
@@ -326,3 +328,54 @@ def test_a_lost_ledger_connection_is_named_as_postgresqls(postgres_url: str) -> 
     assert line.startswith("the ledger's PostgreSQL connection was lost: ") and "SQLite" not in line, line
     assert "pw-in-url" not in line  # its `?` quoted, as a shell reads it back
     assert line.endswith(f"run `bulkload reconcile --ledger '{where}'` again"), line
+
+
+@pytest.mark.slow
+async def test_a_load_whose_ledger_connection_is_lost_prints_its_partial_summary_and_resumes(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The ledger's PostgreSQL session is terminated mid-load (pg_terminate_backend from another connection): the
+    run stops with exit 4 and prints the partial summary other stops print, saying its figures are this process's
+    only and the files made from the ledger are not written; before, one line on stderr and no summary. Once the
+    ledger answers again, resume loads every row once."""
+    data = tmp_path / "entries.csv"
+    totals = write_entries(data, 1_000)
+    ledger = f"{postgres_url}?ledger=lost"
+    with anyio.fail_after(240):
+        async with running("economic", SandboxOptions(latency_ms=100)) as url:
+            stats_url = url.split("/journalsapi")[0] + "/_sandbox/stats"
+            proc = await asyncio.create_subprocess_exec(
+                *bulkload_cmd("load", "economic", str(data), "--base-url", url, "--ledger", ledger),
+                *("--batch-size", "100", "--concurrency", "1", "--no-progress"),
+                env=child_env(CREDS),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            await landed(stats_url, 300)
+            with psycopg.connect(postgres_url, autocommit=True) as admin:  # every session of the load's, by its pid
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            out, err = (text.decode() for text in await proc.communicate())
+            assert proc.returncode == 4, out + err
+            assert "bulkload economic: stopped" in out and "│ loaded" in out, out + err
+            assert "rows: this invocation's only: the ledger's connection was lost" in out, out
+            named = f"`bulkload resume --ledger '{postgresql_name(ledger)}'`"
+            assert f"once the ledger's PostgreSQL answers again, continue with {named}" in out, out
+            assert "free space" not in out and "Traceback" not in err, out + err
+            assert "rows in doubt: NOT WRITTEN" in out or "rejected rows so far: none of this invocation" in out, out
+
+            code, err = await _bulkload("resume", "--ledger", ledger, "--no-progress")
+            assert code == 0, err
+            assert_exactly_once(await remote_entries(url), totals)
+
+
+async def landed(stats_url: str, entries: int) -> None:
+    """Wait until the sandbox holds `entries` entries; bounded by the caller's fail_after."""
+    async with aiohttp.ClientSession() as s:
+        while True:
+            async with s.get(stats_url) as r:
+                if (await r.json())["entries"] >= entries:
+                    return
+            await asyncio.sleep(0.02)
