@@ -1268,16 +1268,55 @@ class Ledger:
 
     def lines_changed(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:
         """How many walked records hold another line than this run sent (their line checks differ), and the first
-        `limit` as (id, file index, line) in id order."""
+        `limit` as (id, file index, line) in id order; not those whose ids were reused (`ids_reused`, which this
+        finds first)."""
+        self._find_reused()
         sql = (
             "FROM created c JOIN remote r ON r.id = c.id WHERE c.line_check IS NOT NULL "
-            "AND c.line_check IS NOT r.line_check"
+            "AND c.line_check IS NOT r.line_check AND NOT EXISTS (SELECT 1 FROM reused u WHERE u.id = c.id)"
         )
         (n,) = self._db.execute(f"SELECT COUNT(*) {sql}").fetchone()
         return n, [
             (i, *_file_line(loc))
             for i, loc in self._db.execute(f"SELECT c.id, c.loc {sql} ORDER BY c.id LIMIT ?", (limit,))
         ] if n else []
+
+    def ids_reused(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:
+        """How many records this run created are gone, their ids holding other records (as the last `lines_changed`
+        found them), and the first `limit` as (id, file index, line) in id order."""
+        (n,) = self._db.execute("SELECT COUNT(*) FROM reused").fetchone()
+        sql = "SELECT c.id, c.loc FROM reused u JOIN created c ON c.id = u.id ORDER BY c.id LIMIT ?"
+        return n, [(i, *_file_line(loc)) for i, loc in self._db.execute(sql, (limit,))] if n else []
+
+    def _find_reused(self) -> None:
+        """List in the temporary `reused` the ids this run created whose walked record (`add_remote`) holds another
+        line, of a group the call that carried the line did not carry, while no walked record holds the line (its
+        check): the run's record is gone and the API gave its id to another (its data restored or reset). A record
+        of no group cannot be told apart: changed. Costs a pass over the changed lines only, each group's call read
+        once (a cache of the last few)."""
+        db = self._db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS reused (id INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM reused")
+        candidates = db.execute(
+            "SELECT c.id, c.loc, r.grp FROM created c JOIN remote r ON r.id = c.id WHERE c.line_check IS NOT NULL "
+            "AND c.line_check IS NOT r.line_check AND r.grp != '' "
+            "AND NOT EXISTS (SELECT 1 FROM remote o WHERE o.line_check = c.line_check)"
+        )
+
+        @functools.lru_cache(maxsize=64)
+        def carried(group: str) -> frozenset[int]:  # the locs of the call that carried `group` (none: not ours)
+            row = db.execute(
+                "SELECT k.file_idx, k.lines FROM groups g JOIN chunks k ON k.seq = g.seq AND k.part = g.part "
+                "WHERE g.key = ?",
+                (group,),
+            ).fetchone()
+            return frozenset() if row is None else frozenset((row[0] << LOC_SHIFT) + n for n in _lines(row[1]))
+
+        reused = [(record_id,) for record_id, loc, group in candidates if loc not in carried(group)]
+        if reused:
+            with db:
+                db.execute("BEGIN")
+                db.executemany("INSERT INTO reused VALUES (?)", reused)
 
     @_writes
     def pair_by_walk(self) -> int:

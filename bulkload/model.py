@@ -325,6 +325,11 @@ class Reconciled(msgspec.Struct, kw_only=True):
     amounts_with_more_decimals: int | UnsetType = UNSET
     differences: list[dict[str, Any]] | UnsetType = UNSET
     differences_count: int | UnsetType = UNSET
+    #: records this run created that are gone, their ids now holding other records entirely (another group, or
+    #: HaloPSA another name) while the run's own is nowhere: the API lost them (its data restored or reset) and gave
+    #: their ids again. Each `id`, `file`, `line` (HaloPSA: `resource`); listed here, not as changed
+    ids_reused: list[dict[str, Any]] | UnsetType = UNSET
+    ids_reused_count: int | UnsetType = UNSET
     #: per scope (e-conomic: journal): `before`, `loaded`, `expected`, `remote`, `before_gone`
     scopes: dict[str, dict[str, int]]
     scope_name: str

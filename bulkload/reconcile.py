@@ -377,6 +377,7 @@ async def by_walk(
     if reordered:
         changed_n, changed_at = ledger.lines_changed(LIST_LIMIT)
     changed = [{"id": i, "file": files[f], "line": line} for i, f, line in changed_at]
+    reused_n, reused_at = ledger.ids_reused(LIST_LIMIT)
     expected_count = sum(c["expected"] for c in counts.values())
     remote_count = sum(c["remote"] for c in counts.values())
     exp_view = _totals_view(expected, target)
@@ -395,6 +396,7 @@ async def by_walk(
         and id_sum + others_id_sum + landed_id_sum == walked.id_sum
         and differing_n == 0
         and changed_n == 0
+        and reused_n == 0
         and walked.fractions == 0
     )
     advice = lagging(lagged, counts, walked.listed, target.api.scope_name, ledger.path.absolute())
@@ -427,6 +429,8 @@ async def by_walk(
         groups_differing_count=differing_n,
         lines_changed=changed,
         lines_changed_count=changed_n,
+        ids_reused=[{"id": i, "file": files[f], "line": line} for i, f, line in reused_at],
+        ids_reused_count=reused_n,
         answers_reordered=reordered,
         amounts_with_more_decimals=walked.fractions,
         scopes=counts,

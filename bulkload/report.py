@@ -511,6 +511,7 @@ def _only_landed(rec: Reconciled) -> bool:
         or rec.walk_repeated_ids
         or rec.groups_differing_count
         or rec.lines_changed_count
+        or rec.ids_reused_count
         or rec.amounts_with_more_decimals
     )
 
@@ -611,6 +612,15 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
             f"changed in the API since it was loaded (amount, account, date, text or another field it keeps): id "
             f"{item['id']} from {item['file']} line {item['line']}"
         )
+    for item in (rec.ids_reused or [])[:10]:
+        what = f"{item['resource']} {item['id']}" if "resource" in item else f"id {item['id']}"
+        console.print(
+            f"gone from the API: the record this run created from {item['file']} line {item['line']} is nowhere, and "
+            f"{what} now holds another record entirely (the API lost its data — restored or reset — and gave the id "
+            "again)"
+        )
+    if isinstance(rec.ids_reused_count, int) and rec.ids_reused_count > 10:
+        console.print(f"... {rec.ids_reused_count - 10:,} more records gone, their ids holding others (see the report)")
     for item in (rec.differences or [])[:10]:  # field by field, where the API is compared so (HaloPSA)
         console.print(
             f"changed in the API since it was loaded: {item.get('resource', '')} {item['id']} (line {item['line']}) "

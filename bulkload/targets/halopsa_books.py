@@ -75,6 +75,7 @@ class Resources(Books):
     ) -> Reconciled:
         expected = ledger.expected()
         differences: list[dict[str, Any]] = []
+        reused: list[dict[str, Any]] = []  # created records gone, their ids holding others (_taken_over)
         missing: list[dict[str, Any]] = []
         scopes: dict[str, dict[str, int]] = {}
         partial: list[str] = []
@@ -86,6 +87,7 @@ class Resources(Books):
         for kind in self.kinds.values():
             listing = listed.pop(kind.name)
             live = {r["id"]: r for r in listing.records}
+            names: set[str | None] | None = None  # the match fields of every record listed, once one is needed
             unlisted = 0  # loaded records a partial listing left out: neither compared nor missing
             # what each record should hold: its rows in file order, a later update over an earlier create
             desired: dict[int, dict[str, Any]] = {}
@@ -120,9 +122,15 @@ class Resources(Books):
                 if found is None:
                     missing.append({"id": record_id, "file": path, "line": line})
                     continue
+                differing = kind.differences(sent, found)
+                if differing and record_id in made and _taken_over(kind, sent, found, differing):
+                    names = {kind.key(record) for record in live.values()} if names is None else names
+                    if kind.key(sent) not in names:  # the run's record is nowhere
+                        reused.append({"id": record_id, "resource": kind.name, "file": path, "line": line})
+                        continue
                 differences.extend(
                     {"id": record_id, "resource": kind.name, "line": line, "field": name, "sent": value, "found": got}
-                    for name, value, got in kind.differences(sent, found)
+                    for name, value, got in differing
                 )
             creates = expected.get(kind.name, {}).get("create", [0])[0]
             before = (self.before or {}).get(kind.name, 0)
@@ -153,7 +161,7 @@ class Resources(Books):
         counts_agree = all(c["expected"] + c.get("in_doubt", 0) == c["remote"] for c in scopes.values())
         return Reconciled(
             # a partial listing proves nothing of what it left out; records of calls in doubt are not loaded yet
-            ok=not differences and not missing and not partial and not duplicates and not landed and counts_agree,
+            ok=not (differences or reused or missing or partial or duplicates or landed) and counts_agree,
             remote_read=True,
             note="; ".join(partial + others) if partial or others else UNSET,
             expected_count=expected_count,
@@ -168,9 +176,23 @@ class Resources(Books):
             in_doubt_found_count=len(landed),
             differences=differences[:100],
             differences_count=len(differences),
+            ids_reused=reused[:100],
+            ids_reused_count=len(reused),
             scopes=scopes,
             scope_name=self.scope_name,
         )
+
+
+def _taken_over(
+    kind: Resource, sent: dict[str, Any], found: dict[str, Any], differing: list[tuple[str, Any, Any]]
+) -> bool:
+    """Whether the record at the id the run's create of `sent` was given is another record entirely (`found`, which
+    differs from it in `differing`): another name (or match fields: --match-on) and most of the fields sent. A record
+    renamed since keeps its other fields: changed, not another. Its id was reused only where no record listed has
+    the run's name (the caller looks)."""
+    key = kind.key(sent)
+    compared = len(kind.differences(sent, {}))  # every field of `sent` that is compared differs from nothing
+    return key is not None and kind.key(found) != key and 2 * len(differing) > compared
 
 
 def _lines_in_doubt(ledger: Created) -> dict[int, set[int]]:
