@@ -69,7 +69,10 @@ def test_the_installed_package_runs_the_demo_from_any_directory(tmp_path: Path) 
         report = json.loads((tmp_path / "demo" / f"{flow}.report.json").read_text())
         assert report["status"] == "complete" and report["reconcile"]["ok"], report
         # the samples read are the installed package's own, not the checkout's
-        assert all(Path(i["path"]).is_relative_to(installed / "bulkload" / "samples") for i in report["inputs"])
+        assert all(Path(i["path"]).is_relative_to(installed / "bulkload" / "samples") for i in report["inputs"]), (
+            installed,
+            report["inputs"],
+        )
     assert str(ROOT) not in done.stdout
     assert "all reconciled" in done.stdout, done.stdout
     # the closing note names no command to run: the one it named failed when run (no --ledger, sandboxes gone)

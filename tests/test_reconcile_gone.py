@@ -195,4 +195,6 @@ async def test_a_walked_amount_of_a_billion_digits_is_an_answer_not_documented_n
         job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=str(tmp_path / "r.sqlite"))
         with anyio.fail_after(30), pytest.raises(RunStopped) as stopped:
             await load(job, env=CREDS)
-    assert "has an amount of more minor units than a 64-bit integer holds" in str(stopped.value), stopped.value
+    assert "has the amount 1E+999999999: more minor units than a 64-bit integer holds" in str(stopped.value), (
+        stopped.value
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from decimal import Decimal
 from functools import partial
 from itertools import repeat
 from typing import Annotated, Any
@@ -171,10 +172,12 @@ class Journals(Books):
             try:
                 exact = list(map(operator.mul, map(_amount, items), map(FACTORS.get, currencies, repeat(HUNDRED))))
             except ArithmeticError:  # decimal.Overflow: an exponent past the context's, `1e999999999`
-                raise _past_limit(ids, items, lambda e: abs(_amount(e).adjusted()) > MAX_DIGITS) from None
+                at = next(i for i, e in enumerate(items) if abs(_amount(e).adjusted()) > MAX_DIGITS)
+                raise _past_limit(ids[at], _amount(items[at])) from None
             # compared as Decimals (in C) before any becomes an int: `1e999999` would take a million digits
             if exact and (max(exact) > MAX_UNITS or min(exact) < -MAX_UNITS):
-                raise _past_limit(ids, exact, lambda u: abs(u) > MAX_UNITS)
+                at = next(i for i, u in enumerate(exact) if abs(u) > MAX_UNITS)
+                raise _past_limit(ids[at], _amount(items[at]))
             units = list(map(int, exact))
             yield Listed(
                 ids,
@@ -189,13 +192,11 @@ class Journals(Books):
             params = {"filter": flt, "cursor": trail.follow(page.cursor, ids)}
 
 
-def _past_limit(ids: list[int], values: list[Any], past: Callable[[Any], bool]) -> BadAnswer:
-    """The walk's answer names an amount of more minor units than a 64-bit integer holds: the first entry whose
-    value (of `values`, by place) is `past`."""
-    at = next(i for i, value in enumerate(values) if past(value))
+def _past_limit(entry: int, amount: Decimal) -> BadAnswer:
+    """The walk's answer lists `entry` with `amount`, of more minor units than a 64-bit integer holds."""
     return BadAnswer(
-        f"GET /draft-entries: the answer is not what the API documents (entry {ids[at]} has an amount of "
-        "more minor units than a 64-bit integer holds, where it takes at most 18 digits: seed 002)"
+        f"GET /draft-entries: the answer is not what the API documents (entry {entry} has the amount {amount}: more "
+        "minor units than a 64-bit integer holds, where it takes at most 18 digits: seed 002)"
     )
 
 
