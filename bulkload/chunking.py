@@ -7,7 +7,9 @@ of a group is rejected (or cannot even be read), every line of the group is reje
 the line that failed, and nothing of it is sent. The input's groups are together (profile.py checks the whole
 file first, and regroup.py brings the lines of a scattered file together); a group whose lines it brought together
 from runs that are each the whole group (regroup.copies), or whose lines are the same lines given again in a row
-(regroup.repeated), is the group given more than once, and is rejected whole.
+(regroup.repeated), is the group given more than once, and is rejected whole. Where groups are parts of one thing
+(RecordKind.group_family: a Visma Core order, its lines of each cost type a group, or an entry a line), that thing
+is judged so, all its lines together, and where it or any part of it is given more than once, all of it is rejected.
 
 The plan is deterministic: the same files and settings give the same chunks with the same sequence numbers,
 which is what lets `resume` find each chunk's stored idempotency key again.
@@ -16,6 +18,7 @@ which is what lets `resume` find each chunk's stored idempotency key again.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +33,7 @@ from .errors import RowInvalid, SourceError
 from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .numbers import NumberFormat, whole_number, whole_reason
-from .regroup import GIVEN_AGAIN, NEIGHBOUR, RUN, SAME_LINES, Placed, copies, keyed, repeated
+from .regroup import GIVEN_AGAIN, NEIGHBOUR, RUN, SAME_LINES, Placed, copies, family_of, keyed, repeated
 from .sources import BadRow, JsonExponent, Row
 from .targets.base import RecordKind, Target
 
@@ -150,6 +153,13 @@ class Reading:
                 raise RowInvalid(name, whole_reason(cell, self._mark))
 
 
+def _begins(lines: list[int], starts: list[int]) -> tuple[int, ...]:
+    """Where, in `lines` (a family's, in file order), its lines begin again after other families': the index of
+    each of `starts` (in order), the lines a regrouped file marks so (regroup.RUN)."""
+    at = (bisect_left(lines, line) for line in starts)
+    return tuple(sorted({i for i in at if 0 < i < len(lines)}))
+
+
 def _is_decimal(text: str) -> bool:
     """Whether `text` is a number with either decimal mark."""
     try:
@@ -167,6 +177,10 @@ class _Group(NamedTuple):
     key: str | None
     lines: list[int]
     records: list[Any]
+
+
+#: a group as read, when it closes: (key, lines, records, failures, runs), as Planner._close takes them
+_Closed = tuple[str | None, list[int], list[Any], list[_Failure], tuple[int, ...]]
 
 
 #: a NamedTuple made from its values without its constructor's Python call
@@ -213,16 +227,25 @@ class Planner:
         convert = reading.convert
         validate = kind.validate
         secrets = kind.secret_fields
-        family_skip = self.family_skip if type(kind).row_family is not RecordKind.row_family else None
+        families = type(kind).row_family is not RecordKind.row_family
+        family_skip = self.family_skip if families else None
         row_family = kind.row_family
         self._open: list[_Group] = []  # whole groups waiting in the open chunk
         self._count = 0
+        # where groups are parts of families (an order's cost types): the family's groups, held until it ends
+        self._held: list[_Closed] = []
+        self._held_family: str | None = None
+        self._held_keys: set[str | None] = set()
+        close = self._in_family if families else self._close
+        family: str | None = None  # the family of the group being read
         # the group being read: its lines, the records of its good lines, and (line, field, reason) of its bad ones
         key: str | None = None
         lines: list[int] = []
         records: list[Any] = []
         failures: list[_Failure] = []
-        runs: tuple[int, ...] = ()  # where its lines begin again after other groups' (indexes into lines)
+        # where its lines begin again after other groups' (indexes into lines); where groups are parts of families,
+        # the lines where its family's lines begin again (regroup.regrouped)
+        runs: tuple[int, ...] = ()
         recent: set[str] = set()
         recent_order: deque[str] = deque()
         try:
@@ -250,8 +273,8 @@ class Planner:
                             exc.bucket,
                         )
                 else:
-                    if item.kind == RUN:  # no row: the group's lines begin again here (a regrouped file)
-                        runs += (len(lines),)
+                    if item.kind == RUN:  # no row: the group's (or family's) lines begin again here (a regrouped file)
+                        runs += (item.line_no if families else len(lines),)
                         continue
                     line = item.line_no
                     failure = (line, "", item.reason, "rejected")
@@ -263,7 +286,9 @@ class Planner:
                         yield None
                     closing = (key, lines, records, failures, runs)
                     key, lines, records, failures, runs = new_key, [], [], [], ()
-                    yield from self._close(file_idx, *closing)
+                    yield from close(file_idx, family, closing)
+                if new_group and families:
+                    family = family_of(kind, new_key, item)
                 key = new_key
                 if not shadow:
                     lines.append(line)
@@ -271,7 +296,7 @@ class Planner:
                     records.append(record)
                 else:
                     failures.append(failure)
-                if new_group and new_key is not None:
+                if new_group and new_key is not None and new_key not in self._held_keys:  # its family's again
                     if new_key in recent:
                         raise SourceError(
                             f"line {line}: the lines of {kind.group_label(new_key)} are no longer together: "
@@ -282,45 +307,127 @@ class Planner:
                     if len(recent_order) > RECENT_GROUPS:
                         recent.discard(recent_order.popleft())
             if lines or failures:
-                yield from self._close(file_idx, key, lines, records, failures, runs)
+                yield from close(file_idx, family, (key, lines, records, failures, runs))
+            yield from self._family_closed(file_idx)
         except SourceError as exc:
             # the input breaks off here: the open chunk is not sent (its last group may go on past the break),
             # and its rows are listed with the reason, so every row read is loaded or rejected
-            own = {ln: (bucket, field_, reason) for ln, field_, reason, bucket in failures}
-            for group in [*self._open, _Group(key, lines, records)]:
+            held = [*self._held, (key, lines, records, failures, runs)]
+            own = {ln: (bucket, field_, reason) for *_, failed, _ in held for ln, field_, reason, bucket in failed}
+            for group in [*self._open, *(_Group(k, ls, rs) for k, ls, rs, _, _ in held)]:
                 for ln in group.lines:
                     self.outcome(file_idx, ln, *own.get(ln, ("rejected", "", f"not sent: {exc}")), group.key)
             self._open.clear()
+            self._held.clear()
             raise
         if self._open:
             yield from self._emit(file_idx)
 
-    def _close(
-        self,
-        file_idx: int,
-        key: str | None,
-        lines: list[int],
-        records: list[Any],
-        failures: list[_Failure],
-        runs: tuple[int, ...] = (),
-    ) -> Iterator[Chunk]:
-        """A group is complete: skip it, reject it whole, or add it to the open chunk. `runs`: where its lines
-        begin again after other groups' lines in the file (indexes into `lines`; a regrouped file)."""
-        target, kind = self.target, self._kind
-        if self._group_faults and not failures and len(records) > 1 and (fault := kind.group_fault(records)):
-            at, field_, reason = fault
-            failures = [(lines[at], field_, reason, "rejected")]  # no line failed: the lines are the records'
-        if (
-            not failures
-            and key is not None
-            # lines apart, or one run that gives its lines again in a row (rare: judged once found)
-            and (runs or (len(records) >= 4 and repeated(kind, records) < len(records)))
-            and (twice := self._copies(key, lines, records, runs))
-        ):
+    def _close(self, file_idx: int, family: str | None, closed: _Closed) -> Iterator[Chunk]:
+        """A group is complete (`closed`): reject it whole where it is given more than once (`runs`: where its lines
+        begin again after other groups' lines in the file, indexes into its lines; a regrouped file), else take it
+        (_take). `family`: unused, as _in_family takes it."""
+        key, lines, records, failures, runs = closed
+        failures = self._faulted(lines, records, failures)
+        if key is not None and not failures and (twice := self._given_twice(key, lines, records, runs)):
             for line in lines:
                 self.outcome(file_idx, line, "rejected", "", twice, key)
             return
+        yield from self._take(file_idx, key, lines, records, failures)
 
+    def _in_family(self, file_idx: int, family: str | None, closed: _Closed) -> Iterator[Chunk]:
+        """A group is complete where groups are parts of families (`family`: its own, None for none): held with the
+        others of its family until the family ends (_family_closed); one of no family is taken as it is. `closed`'s
+        runs are the lines where the family's lines begin again."""
+        if self._held and family != self._held_family:
+            yield from self._family_closed(file_idx)
+        if family is None:
+            yield from self._close(file_idx, None, closed)
+            return
+        self._held.append(closed)
+        self._held_family = family
+        self._held_keys.add(closed[0])
+
+    def _family_closed(self, file_idx: int) -> Iterator[Chunk]:
+        """The family held is complete: each of its groups' lines brought together (a group's lines again after the
+        family's other lines, as in a regrouped file), and the family judged whole, as a group's runs are (copies,
+        repeated): where it is given more than once, or any group of it is, every line of it is rejected (never an
+        order's OUTLAY lines refused as a copy while its FEE lines of the same copies are booked). Else each group
+        is taken (_take). A family that is one group is judged as that group, by its label; one with a line that
+        failed is not judged whole (which lines are copies cannot be told), its groups are."""
+        held, family = self._held, self._held_family
+        self._held, self._held_family, self._held_keys = [], None, set()
+        if not held or family is None:
+            return
+        kind = self._kind
+        starts = sorted({line for *_, marks in held for line in marks})
+        groups: list[_Closed] = []
+        by_key: dict[str, _Closed] = {}
+        for key, lines, records, failures, _ in held:
+            if key is not None and key in by_key:
+                lines_, records_, failures_ = by_key[key][1:4]
+                lines_ += lines
+                records_ += records
+                failures_ += failures
+                continue
+            group: _Closed = (key, list(lines), list(records), list(failures), ())
+            groups.append(group)
+            if key is not None:
+                by_key[key] = group
+        order = sorted(line for g in groups for line in g[1])
+        at = {line: i for i, line in enumerate(order)}
+        given: dict[int, str] = {}  # index into groups -> why that group is given more than once
+        whole = None
+        if not any(g[3] for g in groups) and (len(groups) > 1 or groups[0][0] is None):
+            record_of = {line: r for g in groups for line, r in zip(g[1], g[2])}
+            whole = self._given_twice(
+                None, order, [record_of[line] for line in order], _begins(order, starts), kind.family_label(family)
+            )
+        for i, (key, lines, records, failures, _) in enumerate(groups):
+            # the group's lines begin again where the family's other lines, or other families', came between
+            runs = tuple(
+                j
+                for j in range(1, len(lines))
+                if at[lines[j]] != at[lines[j - 1]] + 1
+                or bisect_right(starts, lines[j]) > bisect_right(starts, lines[j - 1])
+            )
+            failures = self._faulted(lines, records, failures)
+            groups[i] = (key, lines, records, failures, runs)
+            if key is not None and not failures and (twice := self._given_twice(key, lines, records, runs)):
+                given[i] = twice
+        if whole is not None or given:
+            said = whole or f"{kind.family_label(family)} is rejected whole, as {next(iter(given.values()))}"
+            for i, (key, lines, *_) in enumerate(groups):
+                for line in lines:
+                    self.outcome(file_idx, line, "rejected", "", said if whole else given.get(i, said), key)
+            return
+        for key, lines, records, failures, _ in groups:
+            yield from self._take(file_idx, key, lines, records, failures)
+
+    def _faulted(self, lines: list[int], records: list[Any], failures: list[_Failure]) -> list[_Failure]:
+        """`failures`, or where there are none, the group's fault (RecordKind.group_fault) found in its lines
+        together, if any."""
+        if self._group_faults and not failures and len(records) > 1 and (fault := self._kind.group_fault(records)):
+            at, field_, reason = fault
+            return [(lines[at], field_, reason, "rejected")]  # no line failed: the lines are the records'
+        return failures
+
+    def _given_twice(
+        self, key: str | None, lines: list[int], records: list[Any], runs: tuple[int, ...], label: str = ""
+    ) -> str | None:
+        """Why a group (or, `label` given, a family) whose lines are all good is refused as given more than once
+        (_copies), None where it is not: its lines lie apart (`runs`), or it is one run that gives its lines again
+        in a row (rare: judged once found)."""
+        if runs or (len(records) >= 4 and repeated(self._kind, records) < len(records)):
+            return self._copies(label or self._kind.group_label(key or ""), lines, records, runs)
+        return None
+
+    def _take(
+        self, file_idx: int, key: str | None, lines: list[int], records: list[Any], failures: list[_Failure]
+    ) -> Iterator[Chunk]:
+        """A group that is no copy: skip it (an earlier load created it), reject it whole (a line failed), or add it
+        to the open chunk."""
+        target, kind = self.target, self._kind
         known = self.skip(key) if key is not None and self.skip is not None else None
         if known is not None and not failures:
             bucket, reason = known.bucket, known.reason
@@ -371,10 +478,11 @@ class Planner:
         self._open.append(_tuple_new(_Group, (key, lines, records)))
         self._count += n
 
-    def _copies(self, key: str, lines: list[int], records: list[Any], runs: tuple[int, ...]) -> str | None:
-        """Why a group is refused as given more than once: its lines lie apart in `runs` (indexes into `lines`)
-        that are copies of it (regroup.copies), or a run gives its lines again in a row (regroup.repeated), each
-        copy taken for a run of its own. None where its runs are one group's lines brought together."""
+    def _copies(self, label: str, lines: list[int], records: list[Any], runs: tuple[int, ...]) -> str | None:
+        """Why a group (or family), as messages name it `label`, is refused as given more than once: its lines lie
+        apart in `runs` (indexes into `lines`) that are copies of it (regroup.copies), or a run gives its lines
+        again in a row (regroup.repeated), each copy taken for a run of its own. None where its runs are one
+        group's lines brought together."""
         kind = self._kind
         bounds = (0, *runs, len(lines))
         parts: list[slice] = []
@@ -402,7 +510,7 @@ class Planner:
             if more <= 0
             else f"{', '.join(shown[:_COPIES_SHOWN])} and {more} more"
         )
-        name, given = kind.group_name, kind.group_label(key) + GIVEN_AGAIN.format(n=len(parts))
+        name, given = kind.group_name, label + GIVEN_AGAIN.format(n=len(parts))
         if how == SAME_LINES:
             return (
                 f"{given}as the same lines ({where}): a duplicate "

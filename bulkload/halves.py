@@ -71,7 +71,8 @@ class PartScan(msgspec.Struct, frozen=True):
 
 class PartScanned(msgspec.Struct, tag=True, array_like=True, frozen=True):
     """What a part held (profile.Scanned, as plain values): the rows, each kind's first example of numbers and
-    dates as (line, field, text), the first and last rows' group keys, and whether every row was a plain row."""
+    dates as (line, field, text), the first and last rows' group keys and families, and whether every row was a plain
+    row."""
 
     rows: int
     numbers: dict[str, tuple[int, str, str]]
@@ -79,6 +80,9 @@ class PartScanned(msgspec.Struct, tag=True, array_like=True, frozen=True):
     first_key: str | None
     last_key: str | None
     plain: bool
+    #: the first and last rows' families (regroup.family_of), where the kind names any
+    first_family: str | None = None
+    last_family: str | None = None
 
 
 #: given a part to read, starts the read elsewhere and returns what waits for its outcome (None: it failed)

@@ -32,7 +32,7 @@ from .halves import PartScan, PartScanned, ScanPart, halves, scratch
 from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
-from .regroup import GIVEN_AGAIN_LIKE, NEIGHBOUR, Keyed, Unnamed, keyed
+from .regroup import GIVEN_AGAIN_LIKE, NEIGHBOUR, Keyed, Unnamed, family_of, keyed
 from .sources import C1, BadRow, Source, codec_name, encoding_label
 from .targets.base import RecordKind, Target
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
@@ -46,6 +46,21 @@ _RUN = "INSERT INTO key_runs VALUES (?, ?, ?)"
 _FAMILIES = "INSERT INTO file_families VALUES (?, ?, ?, ?, ?)"
 _PART_FAMILIES = "INSERT INTO family_runs VALUES (?, ?, ?, ?, ?)"
 _Run = tuple[int, int, int, str, str | None]
+#: where the kind names families of rows, each family's runs of rows one after another, whatever their part (a Visma
+#: Core order's lines of any cost type), as group keys are kept in `file_groups`: a family met again after other rows
+#: is counted (`dup`), and the file is regrouped, so that the planner judges the family whole (chunking). Kept for
+#: the inspection only
+_FAMILY_STARTS_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS family_starts (file_idx INTEGER NOT NULL, family TEXT NOT NULL, "
+    "line INTEGER NOT NULL, dup INTEGER NOT NULL DEFAULT 0, last_line INTEGER, PRIMARY KEY (file_idx, family)) "
+    "WITHOUT ROWID"
+)
+_FAMILY_STARTS = (
+    "INSERT INTO family_starts (file_idx, family, line) VALUES (?, ?, ?) ON CONFLICT (file_idx, family) DO UPDATE "
+    "SET dup = family_starts.dup + 1, last_line = excluded.line"
+)
+#: a part's runs of families in its order (scan_part): put into `family_starts` once the parts before it are
+_PART_STARTS = "INSERT INTO family_key_runs VALUES (?, ?, ?)"
 
 #: group keys written to SQLite per statement
 _BATCH = 10_000
@@ -103,8 +118,9 @@ def inspect(
     is set (the run was cancelled while this reads in a thread of its own). `scan_part`: another process that reads
     the second half of a big file while this one reads the first (halves.py; the planning child, idle until the
     first call)."""
-    for table in (FILE_GROUPS, FILE_FAMILIES, FILE_ORIGINS, FILE_ORIGINS_INDEX):
+    for table in (FILE_GROUPS, FILE_FAMILIES, FILE_ORIGINS, FILE_ORIGINS_INDEX, _FAMILY_STARTS_TABLE):
         db.execute(table)
+    db.execute("DELETE FROM family_starts")
     paths = [str(s.path) for s in sources]
     found = [_inspect(i, source, target, given, db, paths, stop, scan_part) for i, source in enumerate(sources)]
     for i, source in enumerate(sources):
@@ -129,6 +145,9 @@ class Scanned:
         self.broken: SourceError | None = None
         self.first_key: str | None = None
         self.last_key: str | None = None
+        #: the first and the last row's family (regroup.family_of; None: none, or the kind names none)
+        self.first_family: str | None = None
+        self.last_family: str | None = None
         #: every row was read as a row: no bad row of any kind, none that named no group
         self.plain = True
 
@@ -142,14 +161,15 @@ def _scan(
     keys: str = _UPSERT,
     families: str = _FAMILIES,
     date_format: str | None = None,
+    starts: str = _FAMILY_STARTS,
 ) -> Scanned:
     """Read the rows once; each group key goes to `db` where it starts a run of rows, by the statement `keys`
     (key, file, line): by default into `file_groups`, where a key met again after another is counted (`dup`); and
-    where the kind names families of rows (RecordKind.row_family), their runs by the statement `families` (see
-    _families). Every date cell is looked at (DateEvidence.add), against `date_format` (--date-format) when given;
-    a JSONL record's keys, until every key the kind requires is given by one (RecordKeys). Raises a refusal
-    (ConfigError) for a row that refuses the whole file or a `date_format` that is none, RunStopped soon after
-    `stop` is set."""
+    where the kind names families of rows (RecordKind.row_family), their runs by the statement `families`, and where
+    each family's rows begin by `starts` (see _families). Every date cell is looked at (DateEvidence.add), against
+    `date_format` (--date-format) when given; a JSONL record's keys, until every key the kind requires is given by
+    one (RecordKeys). Raises a refusal (ConfigError) for a row that refuses the whole file or a `date_format` that
+    is none, RunStopped soon after `stop` is set."""
     fields, jsonl = kind.fields, source.fmt == "jsonl"
     record_keys = RecordKeys(kind) if jsonl else None
     found = Scanned(date_format, record_keys)
@@ -166,7 +186,7 @@ def _scan(
         only = kind.group_fields | kind.number_fields | kind.date_fields
         items = keyed(source.rows(only), kind, found.unnamed)
         if type(kind).row_family is not RecordKind.row_family:  # the other kinds pay nothing a row for it
-            items = _families(items, kind, file_idx, db, families)
+            items = _families(items, kind, file_idx, db, families, starts, found)
         for key, item in items:
             if not rows:
                 found.first_key = key
@@ -212,18 +232,29 @@ def _scan(
 
 
 def _families(
-    items: Iterator[Keyed], kind: RecordKind, file_idx: int, db: sqlite3.Connection, sql: str
+    items: Iterator[Keyed],
+    kind: RecordKind,
+    file_idx: int,
+    db: sqlite3.Connection,
+    sql: str,
+    starts: str,
+    ends: Scanned,
 ) -> Iterator[Keyed]:
     """`items` passed on as they are, while the runs of rows one after another that name one family as one part go
     to `db` by the statement `sql` (file, first line, last line, family, part), in batches: by RecordKind.row_family,
     asked once a group (a bad row of a group: its family, of part None, which cannot be told). A row that names
-    none ends a run, so every row between a run's first and last line is of its family and part. Those read before
-    the input breaks off (SourceError) are written too: they may load."""
+    none ends a run, so every row between a run's first and last line is of its family and part. The first line of
+    each run of a family's rows, whatever their part (regroup.family_of), goes by the statement `starts` (file,
+    family, line), and the first and the last row's family to `ends`. Those read before the input breaks off
+    (SourceError) are written too: they may load."""
     group_family, row_family = kind.group_family, kind.row_family
     batch: list[_Run] = []
+    begun: list[tuple[int, str, int]] = []
     run: list[Any] | None = None  # [first line, last line, family, part] of the run going on
     key_before: str | None = None
     of_key: tuple[str, str | None] | None = None
+    family: str | None = None  # the family of the row before
+    first = True
     try:
         for key, item in items:
             named: tuple[str, str | None] | None
@@ -241,6 +272,12 @@ def _families(
                     if key != key_before:  # a group's rows are of one part
                         key_before, of_key = key, row_family(row) or (group_family(key), None)
                     named = of_key
+            now = family_of(kind, key, item)
+            if now is not None and now != family:
+                begun.append((file_idx, now, line))
+            family = now
+            if first:
+                ends.first_family, first = now, False
             if run is not None and named == (run[2], run[3]):
                 run[1] = line
             else:
@@ -248,13 +285,19 @@ def _families(
                     batch.append((file_idx, run[0], run[1], run[2], run[3]))
                     if len(batch) >= _BATCH:
                         db.executemany(sql, batch)
+                        db.executemany(starts, begun)
                         batch.clear()
+                        begun.clear()
                 run = None if named is None else [line, line, *named]
             yield key, item
     except SourceError:
         _end_families(db, sql, batch, file_idx, run)
+        db.executemany(starts, begun)
         raise
+    finally:
+        ends.last_family = family
     _end_families(db, sql, batch, file_idx, run)
+    db.executemany(starts, begun)
 
 
 def _end_families(db: sqlite3.Connection, sql: str, batch: list[_Run], file_idx: int, run: list[Any] | None) -> None:
@@ -330,6 +373,14 @@ def in_halves(
             )
             while found_runs := family_runs.fetchmany(_BATCH):
                 db.executemany(_FAMILIES, found_runs)
+            # as its runs of keys: a family going on where the halves meet is one run of it
+            going_on = first.last_family is not None and first.last_family == second.first_family
+            family_starts = part.execute(
+                "SELECT file_idx, family, line + ? FROM family_key_runs ORDER BY rowid LIMIT -1 OFFSET ?",
+                (lines, int(going_on)),
+            )
+            while found_starts := family_starts.fetchmany(_BATCH):
+                db.executemany(_FAMILY_STARTS, found_starts)
         finally:
             part.close()
         db.execute("RELEASE first_half")
@@ -337,6 +388,7 @@ def in_halves(
     first.dates.then(second.dates, lines)
     first.rows += second.rows
     first.last_key = second.last_key
+    first.last_family = second.last_family
     return first
 
 
@@ -355,9 +407,12 @@ def scan_part(request: PartScan) -> PartScanned | None:
             "CREATE TABLE family_runs (file_idx INTEGER NOT NULL, line INTEGER NOT NULL, last_line INTEGER NOT NULL, "
             "family TEXT NOT NULL, part TEXT)"
         )
+        db.execute(
+            "CREATE TABLE family_key_runs (file_idx INTEGER NOT NULL, family TEXT NOT NULL, line INTEGER NOT NULL)"
+        )
         db.execute("BEGIN")
         kind = target.kind_of(request.file_idx)
-        found = _scan(request.file_idx, source, kind, db, None, _RUN, _PART_FAMILIES, request.date_format)
+        found = _scan(request.file_idx, source, kind, db, None, _RUN, _PART_FAMILIES, request.date_format, _PART_STARTS)
         db.execute("COMMIT")
     except (ConfigError, SourceError):
         return None
@@ -370,6 +425,8 @@ def scan_part(request: PartScan) -> PartScanned | None:
         first_key=found.first_key,
         last_key=found.last_key,
         plain=found.plain,
+        first_family=found.first_family,
+        last_family=found.last_family,
     )
 
 
@@ -449,8 +506,9 @@ def _inspect(
 
 
 def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Sequence[str]) -> str:
-    """The first group of the file whose lines are not together ("" when there is none); a group with lines
-    in two files is refused: a group travels in one call, and each file is planned on its own."""
+    """The first group of the file whose lines are not together, else the first family (RecordKind.group_family)
+    whose rows are not ("" when there is none); a group with lines in two files is refused: a group travels in one
+    call, and each file is planned on its own."""
     across = db.execute(
         "SELECT key, file_idx, line, last_line FROM file_groups WHERE last_file = ? AND file_idx != ? LIMIT 1",
         (file_idx, file_idx),
@@ -466,7 +524,14 @@ def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Seque
         "SELECT key, line, last_line FROM file_groups WHERE file_idx = ? AND dup > 0 ORDER BY line LIMIT 1",
         (file_idx,),
     ).fetchone()
-    return "" if apart is None else f"{kind.group_label(apart[0])} (lines {apart[1]} and {apart[2]})"
+    if apart is not None:
+        return f"{kind.group_label(apart[0])} (lines {apart[1]} and {apart[2]})"
+    # a family (an order) whose rows are apart, although each of its groups' rows are together (its FEE lines)
+    apart = db.execute(
+        "SELECT family, line, last_line FROM family_starts WHERE file_idx = ? AND dup > 0 ORDER BY line LIMIT 1",
+        (file_idx,),
+    ).fetchone()
+    return "" if apart is None else f"{kind.family_label(apart[0])} (lines {apart[1]} and {apart[2]})"
 
 
 def as_planned(profiles: Sequence[Mapping[str, Any]], db: sqlite3.Connection, target: Target) -> list[dict[str, Any]]:

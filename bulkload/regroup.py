@@ -9,7 +9,9 @@ Lines apart are not always one group's: a duplicate export pasted below the firs
 a group twice, and merging its copies would book it twice. regrouped() marks where a group's lines begin again
 (RUN), and the planner refuses a group whose runs are copies of it (copies) rather than merge them. Copies one
 after another (two exports that overlap, joined) are one run: a run that is its lines given again in a row is
-taken for that many runs (repeated).
+taken for that many runs (repeated). Where a kind's groups are parts of one thing (RecordKind.group_family: a Visma
+Core order, whose lines of each cost type are a group of their own, or an entry a line), its lines are brought
+together and judged so whole (family_of): the order is given twice, not its OUTLAY lines alone.
 """
 
 from __future__ import annotations
@@ -70,6 +72,18 @@ class Unnamed:
         if len(self.first) < self.SHOWN:
             # a readable row that names no group has no reason of its own (""), unless its key cannot be read
             self.first.append((item.line_no, why or item.reason) if isinstance(item, BadRow) else (item[0], why))
+
+
+def family_of(kind: RecordKind, key: str | None, item: Row | BadRow) -> str | None:
+    """The family (RecordKind.group_family: a Visma Core order) of a row as keyed() gave it `key`: its group's, else
+    the one it names as a row of no group (RecordKind.row_family: a FEE line of an order); None for a row of none (a
+    bad row of no group names none that can be told)."""
+    if key is not None:
+        return kind.group_family(key)
+    if isinstance(item, BadRow):
+        return None
+    named = kind.row_family(item[1])
+    return None if named is None else named[0]
 
 
 def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unnamed | None = None) -> Iterator[Keyed]:
@@ -158,8 +172,11 @@ def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> I
     the voucher after a line naming none loaded when the file was regrouped, and a voucher next to it only in
     the new order was refused). Where a group's lines begin again after other groups' lines in the file, a mark
     goes before the first of them: Placed(key, BadRow(line, "", "", kind=RUN)), no row (the planner tells the
-    group's runs by it, see copies). The spill file is created in `workdir` (never following a link) and removed
-    when the iteration ends. PlanningFileError where it cannot be made or written (a full disk)."""
+    group's runs by it, see copies). Where the kind's groups are parts of families (RecordKind.row_family), a
+    family's rows are brought together instead, its rows of no group too, in file order, and the mark goes where
+    the family's lines begin again (family_of; the planner splits the family into its groups). The spill file is
+    created in `workdir` (never following a link) and removed when the iteration ends. PlanningFileError where it
+    cannot be made or written (a full disk)."""
     try:
         fd, path = tempfile.mkstemp(prefix=".bulkload-regroup-", suffix=".sqlite", dir=workdir)
     except OSError as exc:
@@ -190,9 +207,12 @@ def _spilled(rows: Iterable[Row | BadRow], kind: RecordKind, path: str) -> Itera
         dumps = pickle.dumps
         previous: str | None = None
         run = 0
+        families = type(kind).row_family is not RecordKind.row_family  # an order's lines together, of any cost type
         for order, (key, item) in enumerate(keyed(rows, kind)):
             line = item.line_no if type(item) is BadRow else item[0]
-            spill = f"\x00{line}" if key is None else key  # a row of no group: alone, where it stands
+            spill = family_of(kind, key, item) if families else key
+            if spill is None:  # a row of no group (or family): alone, where it stands
+                spill = f"\x00{line}"
             if spill != previous:
                 run, previous = order, spill
             groups.append((spill, order))

@@ -265,3 +265,26 @@ def test_a_scratch_directory_left_by_a_killed_command_is_removed_by_the_next_spl
         with halves_module.scratch() as mine:
             assert Path(mine).name.startswith(f"{halves_module.SCRATCH_PREFIX}{os.getpid()}-")
         assert not stale.exists() and live.exists()
+
+
+@pytest.mark.parametrize("again", [False, True])
+def test_an_order_the_halves_cut_in_two_is_together_and_one_given_again_apart_as_read_whole(
+    tmp_path: Path, again: bool
+) -> None:
+    """An order's lines of one cost type that books an entry a line (FEE: no group) are its lines together where
+    the halves cut them in two, as read whole; an order given again further down is apart in halves as read whole
+    (the file is then regrouped, so that the order is judged whole)."""
+    definitions = {"FEE": {"Id": 2}}
+    target = TARGETS["visma-core"].from_options({"definitions": definitions})
+    rows = ["caseId,accountingCostType,amount,description,entryDate,orderId"]
+    rows += [f"{1000 + i // 7},FEE,1.00,line {i},2026-11-02,O{i // 7}" for i in range(700)]
+    rows += ["1000,FEE,1.00,line 0,2026-11-02,O0"] if again else []
+    path = tmp_path / "in.csv"
+    path.write_text("\n".join(rows) + "\n")
+    whole = inspected(path, None, target)
+    (profile_,) = whole[0]
+    assert (profile_.grouped, profile_.apart) == (
+        (False, "order O0 of case 1000 (lines 2 and 702)") if again else (True, "")
+    )
+    for middle in (0.3, 0.5, 0.77):  # each cuts an order's lines in two
+        assert inspected(path, middle, target) == whole and inspected.halved  # type: ignore[attr-defined]

@@ -537,6 +537,79 @@ async def test_an_order_given_twice_in_a_row_is_rejected_whole_never_merged(tmp_
     assert rejects[2] == rejects[5] == said, rejects
 
 
+async def test_an_order_given_twice_in_a_row_is_rejected_whole_whatever_its_cost_types(tmp_path: Path) -> None:
+    # found by a tester: two overlapping exports joined give order R-1 (two OUTLAY lines and a FEE line) and R-2 (two
+    # FEE lines) twice in a row. R-1's OUTLAY lines were refused as given twice while its FEE line of each copy was
+    # booked, twice; R-2, whose FEE lines book an entry each, was booked as 4 entries with no word
+    r1 = [
+        [1701, "OUTLAY", "100.00", "Takst", "n", "2026-11-01", "R-1"],
+        [1701, "OUTLAY", "30.00", "Attest", "n", "2026-11-01", "R-1"],
+        [1701, "FEE", "40.00", "Gebyr", "n", "2026-11-01", "R-1"],
+    ]
+    r2 = [
+        [1702, "FEE", "100.00", "Takst", "n", "2026-11-01", "R-2"],
+        [1702, "FEE", "40.00", "Porto", "n", "2026-11-01", "R-2"],
+    ]
+    r3 = [[1703, "FEE", "7.00", "Gebyr", "n", "2026-11-01", "R-3"]]
+    data = write(tmp_path / "dup.csv", [*r1, *r1, *r2, *r2, *r3])
+    report, entries = await load_entries(tmp_path, data)
+    assert [(e["CaseId"], e["Amount"], e["Description"]) for e in entries] == [(1703, Decimal("7.00"), "Gebyr")]
+    assert (report.loaded, report.rejected, report.exit_code) == (1, 10, 1), report
+    assert report.reconcile.ok, report.reconcile
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == list(range(2, 12)), rejects
+    said = (
+        "order {} is given 2 times, as the same lines ({}): a duplicate export? Which is meant cannot be told, so "
+        "none is loaded: remove all but one copy (where each is meant, give the lines once with their amounts summed)"
+    )
+    assert {rejects[n] for n in range(2, 8)} == {said.format("R-1 of case 1701", "lines 2-4 and lines 5-7")}
+    assert {rejects[n] for n in range(8, 12)} == {said.format("R-2 of case 1702", "lines 8-9 and lines 10-11")}
+
+
+async def test_an_order_of_fee_lines_given_twice_apart_or_in_a_row_is_rejected_whole(tmp_path: Path) -> None:
+    # an order of FEE lines only (an entry a line) given again further down, or right after itself, is the order
+    # given twice: none of it is booked. One FEE line given again in a row is two equal lines of an order, and loads
+    r4 = [
+        [1704, "FEE", "100.00", "Takst", "", "2026-11-01", "R-4"],
+        [1704, "FEE", "40.00", "Porto", "", "2026-11-01", "R-4"],
+    ]
+    r5 = [
+        [1705, "FEE", "60.00", "Takst", "", "2026-11-01", "R-5"],
+        [1705, "FEE", "20.00", "Porto", "", "2026-11-01", "R-5"],
+    ]
+    r6 = [[1706, "FEE", "9.00", "Gebyr", "", "2026-11-01", "R-6"]] * 2
+    data = write(tmp_path / "fees.csv", [*r4, *r5, *r5, *r6, *r4])
+    report, entries = await load_entries(tmp_path, data)
+    assert [(e["CaseId"], e["Amount"]) for e in entries] == [(1706, Decimal("9.00"))] * 2, entries
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 8, 1), report
+    assert report.reconcile.ok, report.reconcile
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [2, 3, 4, 5, 6, 7, 10, 11], rejects
+    apart = "order R-4 of case 1704 is given 2 times, as the same lines (lines 2-3 and lines 10-11): a duplicate"
+    in_a_row = "order R-5 of case 1705 is given 2 times, as the same lines (lines 4-5 and lines 6-7): a duplicate"
+    assert all(rejects[n].startswith(apart) for n in (2, 3, 10, 11)), rejects
+    assert all(rejects[n].startswith(in_a_row) for n in (4, 5, 6, 7)), rejects
+
+
+async def test_an_order_whose_fee_lines_are_given_twice_is_rejected_with_its_lines_apart(tmp_path: Path) -> None:
+    # its FEE lines given twice in a row, its OUTLAY line further down: each cost type's lines are together, the
+    # order's are not. The order is found apart as the file is read, brought together and rejected whole, never
+    # its OUTLAY entry booked while its FEE lines are refused
+    r7 = [
+        [1707, "FEE", "100.00", "Takst", "", "2026-11-01", "R-7"],
+        [1707, "FEE", "40.00", "Porto", "", "2026-11-01", "R-7"],
+    ]
+    r8 = [[1708, "OUTLAY", "8.00", "Takst", "", "2026-11-01", "R-8"]]
+    data = write(tmp_path / "apart.csv", [*r7, *r7, *r8, [1707, "OUTLAY", "30.00", "Attest", "", "2026-11-01", "R-7"]])
+    report, entries = await load_entries(tmp_path, data)
+    assert [(e["CaseId"], e["Amount"]) for e in entries] == [(1708, Decimal("8.00"))], entries
+    assert (report.loaded, report.rejected, report.exit_code) == (1, 5, 1), report
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [2, 3, 4, 5, 7], rejects
+    said = "order R-7 of case 1707 is given 2 times, as the same lines (lines 2-3 and lines 4-5): a duplicate export?"
+    assert all(reason.startswith(said) for reason in rejects.values()), rejects
+
+
 @pytest.mark.slow
 async def test_an_order_corrected_in_its_cost_type_is_not_booked_again(tmp_path: Path) -> None:
     # found by a tester: order A loaded as COMMISSION, then a corrected file giving its lines as OUTLAY booked a

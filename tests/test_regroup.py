@@ -12,6 +12,7 @@ from bulkload.regroup import BALANCED, RUN, SAME_LINES, copies, regrouped, repea
 from bulkload.sources import BadRow
 from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntries, DraftEntry
+from bulkload.targets.visma_core import VismaCore
 from bulkload.targets.visma_core_records import Entries, EntryRow
 
 ECONOMIC = DraftEntries()
@@ -210,3 +211,88 @@ def test_a_voucher_of_one_line_given_again_in_a_row_loads(tmp_path: Path) -> Non
     planner = Planner(Economic(), 500, 2_000_000)
     (chunk,) = [c for c in planner.plan(0, source) if c is not None]
     assert chunk.lines == [2, 3, 4, 5] and not planner.rejected
+
+
+#: Visma Core's definitions: OUTLAY merges an order's lines into one entry, FEE books an entry a line
+CORE = {"OUTLAY": {"Id": 1, "MergeOrderLinesToOneEntry": True}, "FEE": {"Id": 2}}
+
+
+def line(n: int, order: str, cost: str, amount: str, text: str, case: str = "1701") -> tuple[int, dict[str, Any]]:
+    return n, {
+        "caseId": case,
+        "accountingCostType": cost,
+        "amount": amount,
+        "description": text,
+        "note": "n",
+        "entryDate": "2026-11-01",
+        "orderId": order,
+    }
+
+
+def core_plan(source: list[Any], tmp_path: Path, *, regroup: bool = True) -> tuple[Planner, list[list[int]]]:
+    """The plan of Visma Core entries `source`, regrouped (as the inspection decides where an order's lines are
+    apart) or as read: the planner, and each chunk's lines (one entry a chunk)."""
+    target = VismaCore(definitions=CORE)
+    planner = Planner(target, 500, 2_000_000)
+    rows = regrouped(source, target.entries, str(tmp_path)) if regroup else source
+    return planner, [c.lines for c in planner.plan(0, rows) if c is not None]
+
+
+def test_an_order_given_twice_in_a_row_is_rejected_whole_whatever_its_cost_types(tmp_path: Path) -> None:
+    # found by a tester: order R-1's OUTLAY lines were refused as given twice while its FEE line of each copy was
+    # booked, twice; order R-2, only FEE lines (an entry a line), given twice in a row was booked as 4 entries
+    r1 = [("OUTLAY", "100.00", "Takst"), ("OUTLAY", "30.00", "Attest"), ("FEE", "40.00", "Gebyr")]
+    r2 = [("FEE", "100.00", "Takst"), ("FEE", "40.00", "Porto")]
+    source = [line(2 + i, "R-1", *c) for i, c in enumerate(r1 * 2)]
+    source += [line(8 + i, "R-2", *c, case="1702") for i, c in enumerate(r2 * 2)]
+    source += [line(12, "R-3", "OUTLAY", "5.00", "Takst", "1703"), line(13, "R-3", "FEE", "1.00", "Gebyr", "1703")]
+    said = (
+        "order R-{} of case {} is given 2 times, as the same lines ({}): a duplicate export? Which is meant cannot be "
+        "told, so none is loaded: remove all but one copy (where each is meant, give the lines once with their "
+        "amounts summed)"
+    )
+    for regroup in (True, False):  # R-1's OUTLAY lines are apart: the inspection has the file regrouped
+        planner, chunks = core_plan(source, tmp_path, regroup=regroup)
+        assert chunks == [[12], [13]], (regroup, chunks)
+        reasons = {r.line_no: r.reason for r in planner.rejected}
+        assert sorted(reasons) == list(range(2, 12)), reasons
+        assert {reasons[n] for n in range(2, 8)} == {said.format(1, 1701, "lines 2-4 and lines 5-7")}, reasons
+        assert {reasons[n] for n in range(8, 12)} == {said.format(2, 1702, "lines 8-9 and lines 10-11")}, reasons
+        assert planner.rows_read == 12
+
+
+def test_an_order_of_fee_lines_given_twice_apart_is_rejected_whole(tmp_path: Path) -> None:
+    fees = [line(2, "R-4", "FEE", "100.00", "Takst"), line(3, "R-4", "FEE", "40.00", "Porto")]
+    other = [line(4, "R-5", "FEE", "10.00", "Gebyr", "1705")]
+    again = [line(5, "R-4", "FEE", "100.00", "Takst"), line(6, "R-4", "FEE", "40.00", "Porto")]
+    planner, chunks = core_plan(fees + other + again, tmp_path)
+    assert chunks == [[4]]
+    reasons = {r.line_no: r.reason for r in planner.rejected}
+    assert sorted(reasons) == [2, 3, 5, 6] and len(set(reasons.values())) == 1, reasons
+    assert reasons[2].startswith("order R-4 of case 1701 is given 2 times, as the same lines (lines 2-3 and lines 5-6)")
+
+
+def test_a_part_of_an_order_given_twice_rejects_the_whole_order(tmp_path: Path) -> None:
+    # its OUTLAY lines given again further down without its FEE line: the order as a whole is no copy of itself,
+    # its OUTLAY lines are, and the order is not loaded in part
+    first = [line(2, "R-8", "OUTLAY", "100.00", "a"), line(3, "R-8", "OUTLAY", "30.00", "b")]
+    first += [line(4, "R-8", "FEE", "40.00", "c")]
+    other = [line(5, "R-9", "FEE", "10.00", "d", "1709")]
+    again = [line(6, "R-8", "OUTLAY", "100.00", "a"), line(7, "R-8", "OUTLAY", "30.00", "b")]
+    planner, chunks = core_plan(first + other + again, tmp_path)
+    assert chunks == [[5]]
+    reasons = {r.line_no: r.reason for r in planner.rejected}
+    assert sorted(reasons) == [2, 3, 4, 6, 7], reasons
+    outlay = "order R-8 of case 1701 (OUTLAY) is given 2 times, as the same lines (lines 2-3 and lines 6-7)"
+    assert reasons[2].startswith(outlay) and reasons[7] == reasons[2], reasons
+    assert reasons[4] == f"order R-8 of case 1701 is rejected whole, as {reasons[2]}", reasons
+
+
+def test_an_order_of_one_line_again_or_of_lines_around_its_fee_loads(tmp_path: Path) -> None:
+    # one FEE line given again and again (period 1) is an order's equal lines; an order whose OUTLAY lines lie
+    # around its FEE line is one order's lines brought together
+    same = [line(n, "R-6", "FEE", "40.00", "Porto") for n in (2, 3, 4)]
+    around = [line(5, "R-7", "OUTLAY", "100.00", "a"), line(6, "R-7", "FEE", "40.00", "b")]
+    around += [line(7, "R-7", "OUTLAY", "30.00", "c")]
+    planner, chunks = core_plan(same + around, tmp_path)
+    assert chunks == [[2], [3], [4], [5, 7], [6]] and not planner.rejected
