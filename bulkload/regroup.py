@@ -127,21 +127,21 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                     continue
             if held:
                 near = broken and (before is not None or key is not None)  # a group beside it to refuse
-                yield from _place(held, before, key, strict or near or unread is not None, kind.group_name, unread)
+                yield from _place(held, before, key, strict or near or unread is not None, kind, unread)
                 held.clear()
                 unread, broken = None, False
             yield key, item
             before = key
     except SourceError:  # the input breaks off: what was held is still a row read
         near = broken and before is not None
-        yield from _place(held, before, None, strict or near or unread is not None, kind.group_name, unread)
+        yield from _place(held, before, None, strict or near or unread is not None, kind, unread)
         raise
     near = broken and before is not None
-    yield from _place(held, before, None, strict or near or unread is not None, kind.group_name, unread)
+    yield from _place(held, before, None, strict or near or unread is not None, kind, unread)
 
 
 def _place(
-    held: list[Row | BadRow], before: str | None, after: str | None, strict: bool, name: str, unread: str | None
+    held: list[Row | BadRow], before: str | None, after: str | None, strict: bool, kind: RecordKind, unread: str | None
 ) -> Iterator[Keyed]:
     if after is not None and after == before:  # among a group's lines: its line, refusing it for what it is
         for row in held:
@@ -151,6 +151,7 @@ def _place(
         for row in held:
             yield None, row
         return
+    name = kind.group_name
     line, last = (row.line_no if isinstance(row, BadRow) else row[0] for row in (held[0], held[-1]))
     lines, verb, one = (f"line {line}", "names", "") if line == last else (f"lines {line}-{last}", "name", "each ")
     names = f"{verb} no {name} that can be read ({unread})" if unread else f"{verb} no {name}"
@@ -158,11 +159,27 @@ def _place(
     # refuses is told that, not what else is wrong with the row
     shadow = BadRow(line, f"{lines}, next to it, {names} and {one}may be one of its lines", "", kind=NEIGHBOUR)
     place = before if before is not None else after
-    yield place, shadow
+    yield place, _shadow(kind, held, place, shadow, lines, unread)
     for row in held:
         yield place, row
     if before is not None and after is not None:
-        yield after, shadow
+        yield after, _shadow(kind, held, after, shadow, lines, unread)
+
+
+def _shadow(
+    kind: RecordKind, held: list[Row | BadRow], key: str | None, shadow: BadRow, lines: str, unread: str | None
+) -> BadRow:
+    """The shadow that refuses the group `key` for the rows `held` beside it: where each of them names the group's
+    own family (an order's line whose cost type `..` cannot be looked up, by its orderId and case), the group is
+    told that, not that they name no group and may be its lines."""
+    if unread is None or key is None:
+        return shadow
+    family = kind.group_family(key)
+    named = [None if isinstance(row, BadRow) else kind.row_family(row[1]) for row in held]
+    if any(n is None or n[0] != family for n in named):
+        return shadow
+    ours = "a line of this" if len(held) == 1 else "lines of this"
+    return shadow._replace(reason=f"{lines}, {ours} {kind.group_name}: {unread}")
 
 
 def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> Iterator[Placed]:

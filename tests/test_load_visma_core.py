@@ -486,7 +486,8 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
     assert report.reconcile.ok
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
     assert "order X of case 1003 (OUTLAY) rejected: line 8 accountingCostType: outlay: no entry" in rejects[7]
-    assert "line 3, next to it, names no order that can be read (accountingCostType 'NOPE' has no" in rejects[2]
+    # line 3 names order A by its orderId and case: it is told as A's line, not as one naming no order
+    assert "(OUTLAY) rejected: line 3, a line of this order: accountingCostType 'NOPE' has no entry" in rejects[2]
 
 
 async def test_an_order_given_twice_in_one_file_is_rejected_whole_never_merged(tmp_path: Path) -> None:

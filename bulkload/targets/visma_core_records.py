@@ -286,7 +286,8 @@ class Entries(OnCase):
         cost = str(cost_type).strip()
         definition = self._definition(cost)
         if definition.error is not None:
-            return Unreadable(f"accountingCostType {cost!r} has no entry definition")
+            lacks = "cannot be looked up" if cost in DOT_SEGMENTS else "has no entry definition"
+            return Unreadable(f"accountingCostType {cost!r} {lacks}")
         if not definition.MergeOrderLinesToOneEntry:
             return None  # one entry a line
         if case is None:
