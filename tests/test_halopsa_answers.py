@@ -24,6 +24,7 @@ from bulkload.errors import RunStopped
 from bulkload.sandbox import SandboxOptions, build_app
 from bulkload.sandbox.halopsa import HALOPSA_KEY
 from bulkload.targets.halopsa import _seconds
+from bulkload.targets.halopsa_records import Resource
 
 ENV = {"HALO_CLIENT_ID": "answers-client", "HALO_CLIENT_SECRET": "answers-secret"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -734,6 +735,55 @@ async def test_records_answered_in_reverse_with_a_field_written_the_apis_way_are
     }
 
 
+def the_apis_way(rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> Rule:
+    """Every record of the API's JSON answers (a POST's records, a listing's, paged or not) as `rewrite` writes it."""
+
+    def shaped(answer: Any) -> Any:
+        if isinstance(answer, list):
+            return [shaped(item) for item in answer]
+        if isinstance(answer, dict) and "xerodetails" in answer:
+            return {**answer, "xerodetails": shaped(answer["xerodetails"])}
+        return rewrite(answer) if isinstance(answer, dict) and "id" in answer else answer
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if not request.path.startswith("/api/"):
+            return response
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        return web.json_response(shaped(json.loads(response.body)), status=response.status)
+
+    return rule
+
+
+async def test_a_date_answered_as_a_date_time_is_the_same_date_and_rows_of_one_name_pair_by_what_else_they_hold(
+    tmp_path: Path,
+) -> None:
+    """A tester's proxy writes `token_expiry` the API's own way (`2026-12-20` → `2026-12-20T00:00:00`) in every answer
+    and the create's answer lists its records last first; two rows are named `Acme`. Before: no record held all its
+    row sent, the fallback paired by name alone and swapped the Acmes (line 2 → id 2, line 3 → id 1), and reconcile
+    said both changed in the API (tenant_id), and every row changed for token_expiry (exit 3). A date-time field
+    compares by the moment it names: each line has the id of the record holding it, reconciled, exit 0."""
+    rows = [
+        {"name": "Acme", "tenant_id": "tenant-AAA", "token_expiry": "2026-12-20", "client_top_level": "1"},
+        {"name": "Acme", "tenant_id": "tenant-BBB", "token_expiry": "2026-12-21", "client_top_level": "2"},
+        {"name": "Beta", "tenant_id": "tenant-CCC", "token_expiry": "2026-12-22", "client_top_level": "3"},
+    ]
+
+    def as_a_date_time(record: dict[str, Any]) -> dict[str, Any]:
+        return {**record, "token_expiry": f"{record['token_expiry']}T00:00:00"}
+
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    async with serving(halo_app(tmp_path, [], the_apis_way(as_a_date_time), reversed_answers=True)) as url:
+        report = await load(job(tmp_path, data, url), env=ENV)
+        by_id = {r["id"]: r["tenant_id"] for r in await held(url)}
+    assert report.exit_code == 0 and report.reconcile.ok, report.reconcile
+    assert {line: by_id[i] for line, i in ids_of_lines(tmp_path).items()} == {
+        2: "tenant-AAA",
+        3: "tenant-BBB",
+        4: "tenant-CCC",
+    }
+
+
 async def test_an_answer_whose_records_hold_what_no_row_sent_leaves_the_call_in_doubt(tmp_path: Path) -> None:
     """A create's answer names one record another name than any row sent (its records cannot all be paired with the
     rows): no proof of which row each record is, nor that every row was stored. Before: the ids were taken by place
@@ -866,3 +916,29 @@ def test_expires_in_is_a_number_or_a_numeric_string(given: Any, seconds: float) 
 @pytest.mark.parametrize("given", ["soon", "", "0", "-5", "nan", "inf", True, [3600], {"s": 1}, 0])
 def test_expires_in_that_is_no_number_of_seconds_above_0_is_none(given: Any) -> None:
     assert _seconds(given) is None
+
+
+@pytest.mark.parametrize(
+    "answered",
+    [
+        "2026-12-20",
+        "2026-12-20T00:00:00",
+        "2026-12-20T00:00:00.000",
+        "2026-12-20T00:00:00.0000000",
+        "2026-12-20T00:00:00Z",
+        "2026-12-20T00:00:00+00:00",
+        "2026-12-20T01:00:00+01:00",
+    ],
+)
+def test_a_date_answered_in_another_way_of_writing_it_is_no_difference(answered: str) -> None:
+    assert Resource("XeroDetails").differences({"token_expiry": "2026-12-20"}, {"token_expiry": answered}) == []
+
+
+@pytest.mark.parametrize(
+    "answered", ["2026-12-21", "2026-12-21T00:00:00", "2026-12-20T09:30:00", "2026-12-20T00:00:00+01:00", "soon", None]
+)
+def test_a_date_answered_as_another_moment_is_a_difference(answered: str | None) -> None:
+    sent = {"token_expiry": "2026-12-20"}
+    assert Resource("XeroDetails").differences(sent, {"token_expiry": answered}) == [
+        ("token_expiry", "2026-12-20", answered)
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -389,8 +390,25 @@ class Resource(RecordKind):
 
 def typed(kind: Resource, name: str, value: Any) -> Any:
     """`value` as field `name` of `kind` holds it, converted as `validate` converts a row ("5", 5.0 → 5;
-    "true", 1 → True; text stays as it is); ValueError if it cannot be of that type."""
+    "true", 1 → True; text stays as it is; a date-time is the moment it names, `moment`); ValueError if it cannot
+    be of that type."""
     try:
-        return msgspec.convert(value, kind.types[name], strict=False)
+        held = msgspec.convert(value, kind.types[name], strict=False)
     except msgspec.ValidationError as exc:
         raise ValueError(f"{name}: {exc}") from None
+    return moment(held) if kind.schema[name].kind == "datetime" else held
+
+
+def moment(text: str) -> str:
+    """A date-time field's text as the moment it names, as ISO text without an offset, so that the ways of writing
+    one meet: a date is its midnight, a fraction of zeros is none, an offset is taken off the time (UTC, as HaloPSA
+    holds its date-times: one without an offset is UTC). `2026-12-20`, `2026-12-20T00:00:00.000Z` and
+    `2026-12-20T01:00:00+01:00` are all `2026-12-20T00:00:00`; `2026-12-21T00:00:00` is another day. Text that is
+    no ISO date or date-time is returned as it is (compared as written)."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.isoformat()
