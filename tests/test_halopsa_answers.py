@@ -735,8 +735,9 @@ async def test_records_answered_in_reverse_with_a_field_written_the_apis_way_are
     }
 
 
-def the_apis_way(rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> Rule:
-    """Every record of the API's JSON answers (a POST's records, a listing's, paged or not) as `rewrite` writes it."""
+def the_apis_way(rewrite: Callable[[dict[str, Any]], dict[str, Any]], *, only_posts: bool = False) -> Rule:
+    """Every record of the API's JSON answers (a POST's records, a listing's, paged or not) as `rewrite` writes it;
+    with `only_posts`, a POST's alone."""
 
     def shaped(answer: Any) -> Any:
         if isinstance(answer, list):
@@ -747,7 +748,7 @@ def the_apis_way(rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> Rule:
 
     async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith("/api/") or (only_posts and request.method != "POST"):
             return response
         assert isinstance(response, web.Response) and isinstance(response.body, bytes)
         return web.json_response(shaped(json.loads(response.body)), status=response.status)
@@ -782,6 +783,51 @@ async def test_a_date_answered_as_a_date_time_is_the_same_date_and_rows_of_one_n
         3: "tenant-BBB",
         4: "tenant-CCC",
     }
+
+
+def shouting_tenant(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "tenant_id": str(record["tenant_id"]).upper()}
+
+
+async def test_rows_of_one_name_are_paired_by_the_fields_that_still_agree(tmp_path: Path) -> None:
+    """The create's answer lists its records last first and writes tenant_id its own way (in capitals); two rows are
+    named `Acme`, told apart by client_top_level. Before: the fallback paired by name alone and swapped the Acmes
+    (reconcile: changed in the API, exit 3). Only the field no record holds as sent is left out: paired by name and
+    client_top_level, each line with the id of the record holding it."""
+    rows = [
+        {"name": "Acme", "tenant_id": "tenant-aaa", "client_top_level": "1"},
+        {"name": "Acme", "tenant_id": "tenant-bbb", "client_top_level": "2"},
+        {"name": "Beta", "tenant_id": "tenant-ccc", "client_top_level": "3"},
+    ]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    rule = the_apis_way(shouting_tenant, only_posts=True)
+    async with serving(halo_app(tmp_path, [], rule, reversed_answers=True)) as url:
+        report = await load(job(tmp_path, data, url), env=ENV)
+        by_id = {r["id"]: r["tenant_id"] for r in await held(url)}
+    assert report.exit_code == 0 and report.reconcile.ok, report.reconcile
+    assert {line: by_id[i] for line, i in ids_of_lines(tmp_path).items()} == {
+        2: "tenant-aaa",
+        3: "tenant-bbb",
+        4: "tenant-ccc",
+    }
+
+
+async def test_rows_of_one_name_told_apart_by_nothing_the_api_holds_as_sent_leave_the_call_in_doubt(
+    tmp_path: Path,
+) -> None:
+    """Two rows named `Dup`, told apart only by tenant_id, which the answer writes its own way (in capitals), the
+    records last first. Before: paired by name alone, the rows were swapped (line 2 given the record of line 3's
+    tenant). Which record is which cannot be told from the answer: the call is in doubt, nothing is recorded."""
+    rows = [{"name": "Dup", "tenant_id": "tenant-aaa"}, {"name": "Dup", "tenant_id": "tenant-bbb"}]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    rule = the_apis_way(shouting_tenant, only_posts=True)
+    async with serving(halo_app(tmp_path, [], rule, reversed_answers=True)) as url:
+        with pytest.raises(RunStopped) as stopped:
+            await load(job(tmp_path, data, url), env=ENV)
+    report = stopped.value.report
+    assert report is not None and (report.loaded, report.in_doubt) == (0, 2), report
+    assert "cannot be paired with the 2 sent" in (report.stop_reason or "")
+    assert ids_of_lines(tmp_path) == {}
 
 
 async def test_an_answer_whose_records_hold_what_no_row_sent_leaves_the_call_in_doubt(tmp_path: Path) -> None:
@@ -942,3 +988,18 @@ def test_a_date_answered_as_another_moment_is_a_difference(answered: str | None)
     assert Resource("XeroDetails").differences(sent, {"token_expiry": answered}) == [
         ("token_expiry", "2026-12-20", answered)
     ]
+
+
+def test_rows_that_sent_the_same_stay_interchangeable_where_a_field_is_left_out() -> None:
+    kind = Resource("XeroDetails")
+    rows = [kind.validate({"name": "Dup", "tenant_id": "tenant-a"}) for _ in range(2)]
+    answered = [{"id": 8, "name": "Dup", "tenant_id": "TENANT-A"}, {"id": 7, "name": "Dup", "tenant_id": "TENANT-A"}]
+    assert kind.pairing(rows, answered) == [0, 1]
+
+
+def test_rows_told_apart_only_by_a_field_left_out_are_not_paired_by_a_guess() -> None:
+    kind = Resource("XeroDetails", match_on=["name"])
+    rows = [kind.validate({"name": "Dup", "tenant_id": tenant}) for tenant in ("tenant-a", "tenant-b")]
+    answered = [{"id": 8, "name": "Dup", "tenant_id": "TENANT-B"}, {"id": 7, "name": "Dup", "tenant_id": "TENANT-A"}]
+    with pytest.raises(ValueError, match="cannot be paired with the 2 sent"):
+        kind.pairing(rows, answered)

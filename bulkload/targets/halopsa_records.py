@@ -286,9 +286,9 @@ class Resource(RecordKind):
         """For each sent record, the index of the answered record (`found`, each with its id) that holds it: what it
         sent (its id where it updates, and the fields the API keeps as sent, `_compared`, among those the answer's
         records name) as the API holds it (`key`). In request order where each record is its row's; records that
-        hold the same are interchangeable. Where that pairs none (a field the API writes its own way), by the
-        match fields alone (`--match-on`, else name). Where the answer's records name none of the fields sent, in
-        request order. ValueError where they cannot all be paired (a record holding what no row sent)."""
+        hold the same are interchangeable. Where that pairs none (a field the API writes its own way), by what
+        still agrees (`_paired_in_part`). Where the answer's records name none of the fields sent, in request order.
+        ValueError where they cannot all be paired (a record holding what no row sent), or only by a guess."""
         sent = [as_sent(r) for r in records]
         named = {name for r in found for name in r}
         fields = [["id"] * ("id" in r) + [name for name in r if name in named and self._compared(name)] for r in sent]
@@ -298,16 +298,42 @@ class Resource(RecordKind):
         if all(self.key(r, f) == k for r, f, k in zip(found, fields, keys)):
             return list(range(len(sent)))  # the usual answer: in request order
         order = self._paired(found, fields, keys)
-        if order is None:  # a field the API writes its own way (a date as a date-time): by what identifies a record
-            match = self.match_on or ["name"]
-            fields = [["id"] * ("id" in r) + [name for name in match if name in named and name in r] for r in sent]
-            order = self._paired(found, fields, [self.key(r, f) for r, f in zip(sent, fields)]) if all(fields) else None
+        if order is None:
+            order = self._paired_in_part(sent, found, fields, keys)
         if order is None:
             raise ValueError(
                 f"the API answered {len(found)} records that cannot be paired with the {len(sent)} sent by what they "
                 "hold: which row each record is, and whether every row was stored, cannot be told"
             )
         return order
+
+    def _paired_in_part(
+        self,
+        sent: Sequence[Mapping[str, Any]],
+        found: Sequence[Mapping[str, Any]],
+        fields: Sequence[list[str]],
+        keys: Sequence[str | None],
+    ) -> list[int] | None:
+        """`pairing` where no pairing holds every field sent (`fields`, each row's; `keys`, by them): by the fields
+        that still agree, leaving out those no answered record holds as any row sent them (the API writes them its own
+        way throughout); failing that, by what identifies a record (the `--match-on` fields, else the name), and the
+        id of an update. A part that does not tell apart two rows that sent different values (two rows of one name
+        told apart only by a field left out) pairs nothing: which record is which would be a guess. None where no
+        part pairs every record."""
+        agreeing = {
+            name
+            for name in {name for f in fields for name in f}
+            if {self.key(r, [name]) for r in sent if name in r} & {self.key(r, [name]) for r in found} - {None}
+        }
+        for kept in (agreeing | {"id"}, set(self.match_on or ["name"]) | {"id"}):
+            part = [[name for name in f if name in kept] for f in fields]
+            if part == list(fields) or not all(part):
+                continue
+            by_part = [self.key(r, f) for r, f in zip(sent, part)]
+            told_apart = len(set(zip(by_part, keys))) == len(set(by_part))
+            if told_apart and (order := self._paired(found, part, by_part)) is not None:
+                return order
+        return None
 
     def _paired(
         self, found: Sequence[Mapping[str, Any]], fields: Sequence[list[str]], keys: Sequence[str | None]
