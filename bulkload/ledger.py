@@ -1219,12 +1219,14 @@ class Ledger:
         for none)."""
         # built here, in one go, rather than kept up row by row while loading
         self._db.execute("CREATE INDEX IF NOT EXISTS created_id ON created(id)")
-        # what a rollback took of the run, which the diffs leave out: the ids, and the calls rolled back whole or in
-        # part (rolled_back.what_is_left fills them after the walks)
+        # what a rollback took of the run, which the diffs leave out: the ids, the calls rolled back whole or in
+        # part, and the groups of those none of whose records of the run is left (rolled_back.what_is_left fills
+        # them after the walks)
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS rolled (id INTEGER PRIMARY KEY)")
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (seq INTEGER, part TEXT, PRIMARY KEY (seq, part))")
-        self._db.execute("DELETE FROM rolled")
-        self._db.execute("DELETE FROM touched")
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS rolled_groups (key TEXT PRIMARY KEY) WITHOUT ROWID")
+        for table in ("rolled", "touched", "rolled_groups"):
+            self._db.execute(f"DELETE FROM {table}")
         if fresh:
             self.open_remote()
         return self.newest_created()

@@ -466,14 +466,17 @@ def gone_before(counts: dict[str, dict[str, int]], scope_name: str) -> str:
 
 #: the records the walks listed of other writers: not created by this run, of a group this run neither sent (a group
 #: the API refused, in a call split apart, or one not sent yet was not) nor left to an earlier run's call in doubt
-#: (a group key of ours found again is a double, `duplicates`); a record of no group cannot be told apart. One
-#: statement after the walks, when the ledger's index of created ids is built (Ledger.begin_remote).
+#: (a group key of ours found again is a double, `duplicates`), or of a group a rollback took out whole numbered above
+#: the newest record the run created (made after all of the run's: rolled_back.py); a record of no group cannot be
+#: told apart. One statement after the walks and what_is_left, when the ledger's index of created ids is built
+#: (Ledger.begin_remote).
 _OTHERS = (
     "INSERT INTO others SELECT r.id FROM remote r WHERE r.grp != '' "
     "AND NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id) "
-    "AND NOT EXISTS (SELECT 1 FROM groups g JOIN chunks k ON k.seq = g.seq AND k.part = g.part "
+    "AND ((NOT EXISTS (SELECT 1 FROM groups g JOIN chunks k ON k.seq = g.seq AND k.part = g.part "
     "WHERE g.key = r.grp AND k.state IN ('done', 'sending', 'in_doubt')) "
-    "AND NOT EXISTS (SELECT 1 FROM skip_groups s WHERE s.key = r.grp AND s.bucket = 'in_doubt')"
+    "AND NOT EXISTS (SELECT 1 FROM skip_groups s WHERE s.key = r.grp AND s.bucket = 'in_doubt')) "
+    "OR (r.id > (SELECT MAX(id) FROM created) AND EXISTS (SELECT 1 FROM rolled_groups w WHERE w.key = r.grp)))"
 )
 
 

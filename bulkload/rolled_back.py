@@ -9,6 +9,12 @@ rolled back whole (nothing of them is expected), or in part (a rollback that sto
 is left of those is expected as the walks found it, each record checked by its id (`missing`) and by what it holds
 (`lines_changed`), not by its call's totals. The groups of a call rolled back, whole or in part, are not compared
 (Ledger.group_differences).
+
+A group of a call rolled back of which the walks list none of the run's records (`rolled_groups`) is no longer the
+run's in the API: a record of it the run did not create, numbered above the newest the run created (so made after
+all of the run's: by a load of the file again once rolled back, say), is another writer's, not a double
+(reconcile._OTHERS). A record of such a group numbered below was there while the run loaded, and one of a group the
+run still holds a record of, are doubles, as ever.
 """
 
 from __future__ import annotations
@@ -26,6 +32,13 @@ _ROLLED = (
     "INSERT INTO rolled SELECT x.id FROM removed x WHERE EXISTS (SELECT 1 FROM created c WHERE c.id = x.id) "
     f"AND (x.outcome IN ({', '.join(repr(o) for o in _GONE)}) "
     "OR (x.outcome = 'removing' AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.id = x.id)))"
+)
+
+#: the groups of the calls rolled back (`touched`) none of whose records of the run the walks listed: what the
+#: rollback took out whole (the list of the run's groups left is one pass over the walk, not one per group)
+_ROLLED_GROUPS = (
+    "INSERT INTO rolled_groups SELECT g.key FROM groups g JOIN touched t ON t.seq = g.seq AND t.part = g.part "
+    "WHERE g.key NOT IN (SELECT r.grp FROM remote r JOIN created c ON c.id = r.id)"
 )
 
 
@@ -49,7 +62,8 @@ class Left:
 
 def what_is_left(ledger: Ledger) -> Left | None:
     """After the walks (Ledger.add_remote, begin_remote): fill the temporary tables the diffs leave out, `rolled`
-    (ids of the run's records rolled back) and `touched` (calls rolled back whole or in part), and say what is left
+    (ids of the run's records rolled back), `touched` (calls rolled back whole or in part) and `rolled_groups`
+    (their groups none of whose records of the run is left), and say what is left
     of the run; None for a run no rollback took anything of. Reads every call's lines where a rollback took only some
     of the run's records (one that stopped)."""
     status = ledger.run.status
@@ -65,6 +79,7 @@ def what_is_left(ledger: Ledger) -> Left | None:
     expected: dict[str, Totals] = {}
     if not left:  # all of it: nothing of any call is expected
         db.execute("INSERT INTO touched SELECT seq, part FROM chunks WHERE state = 'done'")
+        db.execute(_ROLLED_GROUPS)
         return Left(status == "rolling_back", records, 0, expected)
     db.execute("CREATE TEMP TABLE IF NOT EXISTS apart (id INTEGER PRIMARY KEY)")
     db.execute("DELETE FROM apart")
@@ -89,4 +104,5 @@ def what_is_left(ledger: Ledger) -> Left | None:
         "FROM apart a JOIN remote r ON r.id = a.id GROUP BY r.scope, r.currency"
     ):
         add_totals(expected, {scope: {currency: [n, total, debit]}})
+    db.execute(_ROLLED_GROUPS)
     return Left(status == "rolling_back", records, left, expected)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import anyio
+import msgspec
 import pytest
 from aiohttp import web
 from conftest import CREDS, serving, write_entries
@@ -43,15 +44,15 @@ GONE_NOTE = (
 )
 
 
-async def posted_before(origin: str) -> int:
-    """Post another writer's draft to journal 1; its entry number."""
+async def posted_before(origin: str, draft: dict[str, object] = OTHERS_DRAFT) -> int:
+    """Post another writer's draft (`draft`: to journal 1) as the API's own client would; its entry number."""
     headers = {
         "X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
         "X-AgreementGrantToken": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"],
     }
     async with (
         aiohttp.ClientSession(headers=headers) as session,
-        session.post(f"{origin}{PREFIX}/draft-entries", json=OTHERS_DRAFT) as answer,
+        session.post(f"{origin}{PREFIX}/draft-entries", json=draft) as answer,
     ):
         assert answer.status in (200, 201), await answer.text()
         number: int = (await answer.json())["entryNumber"]
@@ -147,6 +148,96 @@ async def test_a_run_whose_rollback_stopped_reconciles_what_is_left_and_says_to_
         f"back, not missing), {left} left, compared here; `bulkload rollback --ledger {path}` finishes the rollback"
     )
     assert summed(rec, path).exit_code == 4  # reconciled, and the rollback is to be finished
+
+
+async def test_a_run_rolled_back_and_its_file_loaded_again_holds_the_new_runs_entries_as_others(
+    tmp_path: Path,
+) -> None:
+    """Found by a tester: the docs direct loading the file again after a rollback; reconciling the rolled-back run
+    then said `NO: mismatch`, each of the new run's entries "a double of this run's" (exit 3). What a rollback took
+    wholly out of a voucher is no copy of the run's: the entries of it created after the run are another's."""
+    sandbox, waits = Counted(), Waits()
+    async with serving(sandbox.app) as origin:
+        path = await loaded(tmp_path, sandbox, origin)
+        assert (await rollback(path, env=CREDS)).removed == 100
+        again = Job(
+            target="economic",
+            files=[str(tmp_path / "e.csv")],
+            base_url=origin + PREFIX,
+            ledger=str(tmp_path / "again.sqlite"),
+            batch_size=100,
+        )
+        report = await load(again, env=CREDS)
+        assert report.loaded == 100 and report.reconcile is not None and report.reconcile.ok, report
+        rec = await reconciled(path, waits)
+    assert rec.ok and rec.rolled_back == {"status": "rolled_back", "records": 100, "left": 0}, rec
+    assert (rec.duplicates_count, rec.others_count, rec.remote_count, rec.missing_count) == (0, 100, 100, 0), rec
+    assert rec.scopes["1"]["others"] == 100 and rec.others_totals["id_sum"] == sum(range(101, 201)), rec
+    said = io.StringIO()
+    report = summed(rec, path)
+    print_summary(report, said)
+    text = said.getvalue()
+    assert "remote count 100 = 0 there before + 100 loaded + 100 added by others - 100 rolled back" in text, text
+    assert "NO: mismatch" not in text and report.exit_code == 0, text
+
+
+async def test_a_copy_of_a_voucher_the_run_still_holds_is_a_double_after_a_rollback_in_part(tmp_path: Path) -> None:
+    """A rollback that stopped leaves some of the run's vouchers: a copy of one of those is a double, as ever; a
+    copy of a voucher it took out whole is another writer's."""
+    sandbox, waits = Counted(), Waits()
+    async with serving(sandbox.app) as origin:
+        path = await loaded(tmp_path, sandbox, origin)
+        ledger = Ledger.open(path)
+        used = sum(ledger.calls().values())
+        ledger.close()
+        undone = await rollback(path, env=CREDS, daily_quota=used + 30)
+        assert undone.status == "stopped" and 0 < undone.removed < 98, undone
+        ledger = Ledger.open(path)
+        ledger.set_settings({**ledger.run.settings, "daily_quota": 0})  # as a rollback --daily-quota 0 would
+        ledger.close()
+        held = {sandbox.store.get(n).voucherNumber for n in sandbox.store.entries}  # type: ignore[union-attr]
+        live, gone = min(held), min(set(range(1, 51)) - held)
+        live_copy = await posted_before(origin, {**OTHERS_DRAFT, "voucherNumber": live})
+        gone_copy = await posted_before(origin, {**OTHERS_DRAFT, "voucherNumber": gone})
+        rec = await reconciled(path, waits)
+    assert not rec.ok and rec.duplicates == [{"id": live_copy, "scope": "1"}], rec
+    assert [item["id"] for item in rec.others] == [gone_copy] and rec.missing_count == 0, rec
+
+
+async def test_a_copy_made_while_the_run_loaded_and_left_by_its_rollback_is_still_a_double(tmp_path: Path) -> None:
+    """A copy of the run's voucher numbered below the newest entry it created was there before the rollback: what
+    the run may have made itself (a call the API did twice) and the rollback left, a double, never another's."""
+    sandbox, waits = Counted(), Waits()
+    posts = 0
+
+    @web.middleware
+    async def copied(request: web.Request, handler: Handler) -> web.StreamResponse:
+        nonlocal posts
+        if request.method == "POST" and request.path == f"{PREFIX}/draft-entries/bulk":
+            posts += 1
+            if posts == 2:  # the API holds voucher 1 twice before the run's second call
+                (first,) = (sandbox.store.get(n) for n in sorted(sandbox.store.entries)[:1])
+                assert first is not None and first.voucherNumber == 1
+                sandbox.store.add([msgspec.structs.replace(first, entryNumber=None)])
+        return await handler(request)
+
+    sandbox.app.middlewares.append(copied)
+    async with serving(sandbox.app) as origin:
+        data = tmp_path / "e.csv"
+        write_entries(data, 4)
+        job = Job(
+            target="economic",
+            files=[str(data)],
+            base_url=origin + PREFIX,
+            ledger=str(tmp_path / "run.sqlite"),
+            batch_size=2,
+            concurrency=1,
+        )
+        report = await load(job, env=CREDS)
+        assert report.reconcile is not None and report.reconcile.duplicates_count == 1, report
+        assert (await rollback(job.ledger_path, env=CREDS)).removed == 8
+        rec = await reconciled(job.ledger_path, waits)
+    assert not rec.ok and rec.duplicates == [{"id": 3, "scope": "1"}] and rec.others_count == 0, rec
 
 
 async def test_a_draft_the_baselines_lagging_count_missed_is_there_before_not_another_writers(tmp_path: Path) -> None:
