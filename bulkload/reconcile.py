@@ -75,7 +75,7 @@ async def reconcile(
 ) -> Reconciled:
     """Return the report's `reconcile` section; `ok` is True only when everything matches. `stages`: where a cursor
     walk counts the records it walked, of those the counts say were created since the baseline. `behind`: the walk
-    that ran behind the load, and `recount`: how a count short of what the walks listed is read again (targets
+    that ran behind the load, and `recount`: how a count not what the walks listed is read again (targets
     reconciled by walk only)."""
     log.info("reconciling: by %s", target.api.reconcile_by)
     if target.api.reconcile_by == "responses":
@@ -267,8 +267,9 @@ async def by_walk(
 ) -> Reconciled:
     """Counts and a cursor walk of what was created since the baseline, diffed against the ledger. `behind`: the
     walk that ran while the load went on; what it listed stands where the counts agree, and only the rest is walked
-    (see walks.py); otherwise everything is walked now. A count below what the walks listed is read again as
-    `recount` says (recount.py). Raises what a walk raises (WalkStalled, a failed call)."""
+    (see walks.py); otherwise everything is walked now. A count that is not what the walks listed is read again as
+    `recount` says (recount.py): one below it before a walk behind is walked again. Raises what a walk raises
+    (WalkStalled, a failed call)."""
     fresh = behind is None or behind.failed is not None
     # only the ids go to the ledger (for the diff); totals are summed as the pages arrive
     newest_created = ledger.begin_remote(fresh=fresh)
@@ -338,14 +339,17 @@ async def by_walk(
     # an eventually consistent count may not count yet what the walks listed: read again, before it sends a walk
     # behind the load to walk everything again, or is taken for a mismatch
     lagged = await recount.until_counted(partial(walked.counted_short, counts), count)
-    if lagged.reads:
-        log.info("counts read again (%s): %s", "; ".join(f"{s}: {n}" for s, n in lagged.reads.items()), lagged.short)
     if not fresh and walked.short_of(counts):  # a record landed where the walk behind had passed: walk it all now
         ledger.begin_remote(fresh=True)
         walked = Walked(ledger, target, dispatcher, stages)
         for scope in scopes:
             bound(scope)
         await side_by_side(walks(from_baselines()))
+    # a count above what the walks listed, they finding nothing more, may lag as well (a record taken out that it
+    # still counts): read again within what is left of the same waits
+    lagged = await recount.until_counted(partial(walked.short_of, counts), count, lagged)
+    if lagged.reads:
+        log.info("counts read again (%s): %s", "; ".join(f"{s}: {n}" for s, n in lagged.reads.items()), lagged.short)
     left = what_is_left(ledger)
     if left is not None:  # what a rollback took is not expected: what is left of the run is
         expected = left.expected

@@ -1,9 +1,10 @@
 """A count that lags behind: an API's count endpoint may be eventually consistent, answering fewer records than it
-lists for a while after they were created. Where a scope's count of the run's range (the count less what is left
-of what was there before the run: walks.Walked.counted_short) is below what the walks listed there (the records
-are there: the count has not caught up), reconciliation reads it again, a bounded number of times after a growing
-wait, bounded in total seconds; a count still short is a mismatch that says the count may lag, and how to
-reconcile again later (`lagging`).
+lists for a while after they were created, or more for a while after some were taken out. Where a scope's count of
+the run's range (the count less what is left of what was there before the run: walks.Walked.short_of) is not what
+the walks listed there — below it (the records are there: the count has not caught up), or above it with the walks
+finding nothing more (a record deleted that it still counts) — reconciliation reads it again, a bounded number of
+times after a growing wait, bounded in total seconds; a count still off is a mismatch that says the count may lag,
+and how to reconcile again later (`lagging`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ TOTAL_WAIT_S = 30.0
 
 @dataclass(frozen=True)
 class Lagged:
-    """What reading the counts again found: `short`, the scopes whose count is still below what was listed there;
+    """What reading the counts again found: `short`, the scopes whose count is still not what was listed there;
     `reads`, per scope read again, how many times; `waited_s`, the seconds it took in all."""
 
     short: list[str] = field(default_factory=list)
@@ -40,7 +41,7 @@ class Lagged:
 
 @dataclass(frozen=True)
 class Recount:
-    """How a count short of what was listed is read again: at most `reads` times, the first after `first_s`, each
+    """How a count that is not what was listed is read again: at most `reads` times, the first after `first_s`, each
     next wait twice the one before, all within `total_s` (on `clock`, in seconds; `sleep` waits: a test's own)."""
 
     first_s: float = FIRST_WAIT_S
@@ -49,13 +50,17 @@ class Recount:
     clock: Clock = time.monotonic
     sleep: Sleep = anyio.sleep
 
-    async def until_counted(self, short: Callable[[], list[str]], read: Callable[[str], Awaitable[object]]) -> Lagged:
+    async def until_counted(
+        self, short: Callable[[], list[str]], read: Callable[[str], Awaitable[object]], after: Lagged = Lagged()
+    ) -> Lagged:
         """Read the count of each scope `short()` names again (`read(scope)`, side by side) after a growing wait,
-        until `short()` names none, or `reads` reads again or `total_s` are spent. Raises what `read` raises."""
-        started = self.clock()
-        wait, reads = self.first_s, dict[str, int]()
+        until `short()` names none, or `reads` reads again or `total_s` are spent, those of `after` (the reads
+        again of this reconciliation so far) counted in. Raises what `read` raises."""
+        started = self.clock() - after.waited_s
+        done = max(after.reads.values(), default=0)
+        wait, reads = self.first_s * 2**done, dict(after.reads)
         lagging = short()
-        for _ in range(self.reads):
+        for _ in range(self.reads - done):
             left = self.total_s - (self.clock() - started)
             if not lagging or left <= 0:
                 break
@@ -79,20 +84,31 @@ def lagging(
     scope_name: str,
     ledger: str | os.PathLike[str],
 ) -> str:
-    """The advice for the scopes whose count stayed short (`lagged.short`; `counts[scope]`: "before" the run,
-    "before_gone" of those since, and "remote", what the count said last; `listed[scope]`: what the walks listed
-    since the baseline), with the command that reconciles the run of the ledger at path `ledger` again; "" where
-    none did."""
+    """The advice for the scopes whose count stayed off what was listed (`lagged.short`; `counts[scope]`: "before"
+    the run, "before_gone" of those since, and "remote", what the count said last; `listed[scope]`: what the walks
+    listed since the baseline), with the command that reconciles the run of the ledger at path `ledger` again; ""
+    where none did."""
     if not lagged.short:
         return ""
-    where = ", ".join(
-        f"{scope_name} {scope}: counted {counts[scope]['remote']:,}, "
-        f"listed {counts[scope]['before'] - counts[scope].get('before_gone', 0) + listed.get(scope, 0):,}"
+    off = {
+        scope: (
+            counts[scope]["remote"],
+            counts[scope]["before"] - counts[scope].get("before_gone", 0) + listed.get(scope, 0),
+        )
         for scope in lagged.short
+    }
+    where = ", ".join(f"{scope_name} {scope}: counted {n:,}, listed {k:,}" for scope, (n, k) in off.items())
+    fewer = sum(n < k for n, k in off.values())
+    how, after = (
+        ("fewer records than", "a load")
+        if fewer == len(off)
+        else ("more records than", "a deletion")
+        if not fewer
+        else ("other numbers of records than", "a load or a deletion")
     )
     reads = max(lagged.reads.values(), default=0)
     return (
-        f"the API counts fewer records than it lists ({where}), still after reading the count again {reads} times "
-        f"over {lagged.waited_s:.0f} s: its count may lag behind what it holds (an eventually consistent count "
-        f"catches up a while after a load); `{command_on('reconcile', ledger)}` reconciles again, in a while"
+        f"the API counts {how} it lists ({where}), still after reading the count again {reads} times over "
+        f"{lagged.waited_s:.0f} s: its count may lag behind what it holds (an eventually consistent count catches up "
+        f"a while after {after}); `{command_on('reconcile', ledger)}` reconciles again, in a while"
     )

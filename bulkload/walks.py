@@ -113,7 +113,7 @@ class Walked:
     def short_of(self, counts: dict[str, dict[str, int]]) -> list[str]:
         """The scopes whose count (`counts[scope]`: "before" the run, "before_gone" of those since, and "remote"
         now) is not what is left of what was there before and what the walks listed since: a record landed where a
-        walk had passed (or one of the run's range went)."""
+        walk had passed (or one of the run's range went), or a count that lags (recount.py)."""
         return [s for s, c in counts.items() if _own_count(c) != self.listed.get(s, 0)]
 
     def counted_short(self, counts: dict[str, dict[str, int]]) -> list[str]:
