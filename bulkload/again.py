@@ -1,8 +1,8 @@
-"""Loading files again as a new run: the ledger and the rejects, success and in-doubt files an earlier run wrote are
-its record (which ids it created, which rows it rejected), so a new run never writes over them. A load whose ledger
-holds a run is refused by Ledger.create with the command that loads the files again beside them, under names of
-their own (`FILE.2.ledger.sqlite`, `FILE.2.rejects.csv`), as the shell reads it back; a new ledger whose default
-output files are another run's gets such names for its own files (`beside_earlier`)."""
+"""Loading files again as a new run: the ledger, the report and the rejects, success and in-doubt files an earlier
+run wrote are its record (which ids it created, which rows it rejected), so a new run never writes over them. A load
+whose ledger holds a run is refused by Ledger.create with the command that loads the files again beside them, under
+names of their own (`FILE.2.ledger.sqlite`, `FILE.2.rejects.csv`, `rep.2.json`), as the shell reads it back; a new
+ledger whose default output files are another run's gets such names for its own files (`beside_earlier`)."""
 
 from __future__ import annotations
 
@@ -36,9 +36,10 @@ def numbered(path: str, n: int) -> str:
 
 
 def free_names(job: Job, ledger: bool) -> dict[str, str]:
-    """The options (`--ledger` when `ledger`, `--rejects`) that give a run of `job` files no run wrote: the first
-    number n from 2 at which none of them is there. Where the inputs hold several kinds of record, their rejects
-    files are named after their inputs in the rejects file's folder: a numbered folder of its own then."""
+    """The options (`--rejects`; with `ledger` the `--ledger` too, and the `--report` where the job writes one) that
+    give a run of `job` files no run wrote: the first number n from 2 at which none of them is there. Where the
+    inputs hold several kinds of record, their rejects files are named after their inputs in the rejects file's
+    folder: a numbered folder of its own then."""
     several = len(job.rejects_paths(job.make_target())) > 1
     n = 2
     while True:
@@ -49,6 +50,8 @@ def free_names(job: Job, ledger: bool) -> dict[str, str]:
         named = {"--rejects": rejects}
         if ledger:
             named = {"--ledger": numbered(job.ledger_path, n), **named}
+            if job.report:
+                named["--report"] = numbered(job.report, n)
         trial = replace(job, ledger=named.get("--ledger", job.ledger), rejects=rejects)
         if not any(os.path.lexists(p) for p in [*named.values(), *outputs(trial)]):
             return named
@@ -78,8 +81,8 @@ def command_with(command: Sequence[str], named: dict[str, str]) -> str:
 
 
 def load_again(job: Job, command: Sequence[str] | None, ledger: bool) -> str:
-    """How to load `job`'s files again as a new run beside the earlier one (`ledger`: with a ledger of its own
-    too): the command, or for a script the Job's keywords."""
+    """How to load `job`'s files again as a new run beside the earlier one (`ledger`: with a ledger and a report of
+    its own too): the command, or for a script the Job's keywords."""
     named = free_names(job, ledger)
     if command:
         return f"`{command_with(command, named)}`"

@@ -123,7 +123,8 @@ def test_a_rerun_as_the_page_shows_is_refused_with_the_command_that_loads_it_bes
     """The page's command run twice: the second is refused (its ledger holds the first run) with the command that
     loads the file again under names of its own, which loads it. Before, the refusal said only "choose another
     --ledger", and a run given one wrote over the first run's success file (the ids of the records it created)
-    and rejects file: now such a run writes its own beside them, numbered, and says so."""
+    and rejects file: now such a run writes its own beside them, numbered, and says so. The command numbers the
+    report too: it kept `--report rep.json`, and pasted, wrote over the first run's report."""
     data = write(tmp_path / "xero.csv", 30, bad=True)
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
@@ -132,19 +133,23 @@ def test_a_rerun_as_the_page_shows_is_refused_with_the_command_that_loads_it_bes
     words = ["load", "halopsa", data.name, "--resource", "XeroDetails", "--match-on", "name"]
     words += ["--base-url", sandbox.url, "--no-progress", "-q"]
     try:
-        assert main(words) == 1  # the bad row rejected
+        assert main([*words, "--report", "rep.json"]) == 1  # the bad row rejected
         first = {p: p.read_bytes() for p in tmp_path.glob("xero.csv.*.csv")}
         assert {p.name for p in first} == {"xero.csv.success.csv", "xero.csv.rejects.csv"}
+        report = (tmp_path / "rep.json").read_bytes()
         capsys.readouterr()
-        assert main(words) == 2
+        assert main([*words, "--report", "rep.json"]) == 2
         said = capsys.readouterr().err
         assert "already holds a run" in said, said
         again = said.split("to load its files again as a new run, beside that run's files: `", 1)[1].split("`")[0]
         assert again == shlex.join(
             ["bulkload", *words, "--ledger", "xero.csv.2.ledger.sqlite", "--rejects", "xero.csv.2.rejects.csv"]
+            + ["--report", "rep.2.json"]
         )
         assert main(shlex.split(again)[1:]) == 1  # the command given loads it: updates, the bad row rejected again
         assert (tmp_path / "xero.csv.2.success.csv").read_text().count("\n") == 31  # its header and the 30 good rows
+        assert (tmp_path / "rep.json").read_bytes() == report  # the first run's report as it wrote it
+        assert json.loads((tmp_path / "rep.2.json").read_text())["loaded"] == 30
         # another --ledger, no --rejects: its files are numbered, not the first run's, and it says so
         assert main([*words[:-1], "--ledger=elsewhere.sqlite"]) == 1
         out = capsys.readouterr()
