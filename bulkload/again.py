@@ -1,19 +1,25 @@
 """Loading files again as a new run: the ledger, the report and the rejects, success and in-doubt files an earlier
 run wrote are its record (which ids it created, which rows it rejected), so a new run never writes over them. A load
-whose ledger holds a run is refused by Ledger.create with the command that loads the files again beside them, under
-names of their own (`FILE.2.ledger.sqlite`, `FILE.2.rejects.csv`, `rep.2.json`), as the shell reads it back; a new
-ledger whose default output files are another run's gets such names for its own files (`beside_earlier`)."""
+whose ledger holds a run is refused by Ledger.create; where loading its files again loads nothing twice (a
+re-runnable load, a run rolled back), with the command that loads them again beside that run's files, under names of
+their own (`FILE.2.ledger.sqlite`, `FILE.2.rejects.csv`, `rep.2.json`), as the shell reads it back (`load_again`).
+A new ledger whose default output files are another run's gets such names for its own files (`beside_earlier`)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from .errors import command_on
 from .job import Job
+from .ledger import ANOTHER_LEDGER
+from .loads import holds, names_of
+from .targets import TARGETS
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +41,9 @@ def numbered(path: str, n: int) -> str:
     return str(p.with_name(f"{stem}.{n}{ending}"))
 
 
-def free_names(job: Job, ledger: bool) -> dict[str, str]:
-    """The options (`--rejects`; with `ledger` the `--ledger` too, and the `--report` where the job writes one) that
-    give a run of `job` files no run wrote: the first number n from 2 at which none of them is there. Where the
+def free_names(job: Job, whole_run: bool) -> dict[str, str]:
+    """The options that give a run of `job` files no run wrote (`--rejects`; with `whole_run` the `--ledger` too, and
+    the `--report` where the job writes one): the first number n from 2 at which none of them is there. Where the
     inputs hold several kinds of record, their rejects files are named after their inputs in the rejects file's
     folder: a numbered folder of its own then."""
     several = len(job.rejects_paths(job.make_target())) > 1
@@ -48,7 +54,7 @@ def free_names(job: Job, ledger: bool) -> dict[str, str]:
         else:
             rejects = numbered(job.rejects_path, n)
         named = {"--rejects": rejects}
-        if ledger:
+        if whole_run:
             named = {"--ledger": numbered(job.ledger_path, n), **named}
             if job.report:
                 named["--report"] = numbered(job.report, n)
@@ -80,13 +86,35 @@ def command_with(command: Sequence[str], named: dict[str, str]) -> str:
     return shlex.join(out + rest)
 
 
-def load_again(job: Job, command: Sequence[str] | None, ledger: bool) -> str:
-    """How to load `job`'s files again as a new run beside the earlier one (`ledger`: with a ledger and a report of
-    its own too): the command, or for a script the Job's keywords."""
-    named = free_names(job, ledger)
-    if command:
-        return f"`{command_with(command, named)}`"
-    return ", ".join(f"{option.removeprefix('--')}={value!r}" for option, value in named.items()) + " in its Job"
+def load_again(
+    job: Job, command: Sequence[str] | None, ledger: str, held: Mapping[str, Any], files: Sequence[Mapping[str, Any]]
+) -> str:
+    """What the refusal of `job`'s ledger (`ledger`, as the refusal names it), which holds a run (`held`, as
+    loads.run_of reads it), says after "use resume to continue it" (Ledger.create's `again`). Where that run read
+    none of `files` (this load's RunInfo.files), "" (choose another --ledger). Where loading them again loads nothing
+    twice (`job`'s target re-runnable, Books.rerunnable, or that run rolled back): the command that loads them again
+    as a new run beside it, with names of its own (`free_names`; for a script the Job's keywords). Else no command,
+    as a new run would create that run's records again (refused as loaded, or with an empty cache loaded twice): roll
+    it back first, where its API can delete."""
+    if not holds(held, [name for f in files for name in names_of(f)]):
+        return ""
+    if job.make_target().books.rerunnable or held.get("status") == "rolled_back":
+        named = free_names(job, whole_run=True)
+        if command:
+            way = f"`{command_with(command, named)}`"
+        else:
+            way = ", ".join(f"{option.removeprefix('--')}={value!r}" for option, value in named.items()) + " in its Job"
+        return f"{ANOTHER_LEDGER}; to load its files again as a new run, beside that run's files: {way}"
+    target = TARGETS.get(str(held.get("target")))
+    undo = (
+        f". To load them again as a new run, roll it back first (`{command_on('rollback', ledger)}`)"
+        if target is None or target.api.can_delete
+        else f", and {target.name} offers no delete to roll it back with"
+    )
+    return (
+        " (for a run that finished, resume has nothing to do). That run loaded these files: a new run of them beside "
+        f"it would create its records again{undo}"
+    )
 
 
 def beside_earlier(job: Job) -> Job:
@@ -99,7 +127,7 @@ def beside_earlier(job: Job) -> Job:
     taken = [path for path in outputs(job) if os.path.lexists(path)]
     if not taken:
         return job
-    rejects = free_names(job, ledger=False)["--rejects"]
+    rejects = free_names(job, whole_run=False)["--rejects"]
     log.warning(
         "%s is another run's (the rows it rejected or loaded, the ids of the records it created): this run writes "
         "its rejects, success and in-doubt files beside it, at --rejects %s",

@@ -64,6 +64,9 @@ def _json(value: Any) -> str:
     return _encode(value).decode()
 
 
+#: the refusal of a ledger path that holds a run, after "use resume to continue it", unless the caller says more
+#: (Ledger.create's `again`)
+ANOTHER_LEDGER = ", or choose another --ledger (for a run that finished or was rolled back, resume has nothing to do)"
 #: whether the ledger file itself carries the run's lock (see Ledger._hold)
 _LOCK_THE_FILE = sys.platform.startswith("linux")
 
@@ -353,8 +356,9 @@ class Ledger:
         process killed while creating it leaves no half-made ledger behind. `prepare` writes what must be in the
         ledger before it exists (the whole-file decisions): an error it raises leaves no ledger either. `claim` is
         called first, holding the lock no other maker of this path gets: what it checks and records (the record of
-        loads) is one step with the making of this ledger. `again`: how to load the run's files again as a new run
-        (the command, again.load_again), which the refusal of a path that holds a run gives."""
+        loads) is one step with the making of this ledger. `again`: what the refusal of a path that holds a run says
+        after "use resume to continue it" (again.load_again: how to load its files again as a new run, or why not);
+        default ANOTHER_LEDGER."""
         if ledger_pg.is_url(path):
             return cls._create_pg(ledger_pg.Location.parse(str(path)), run, prepare, claim)
         _check_sqlite()
@@ -366,9 +370,8 @@ class Ledger:
         try:
             if path.exists():
                 raise LedgerError(
-                    f"the ledger {path} already holds a run; use `{command_on('resume', path)}` to continue it, "
-                    "or choose another --ledger (for a run that finished or was rolled back, resume has nothing to do)"
-                    + (f"; to load its files again as a new run, beside that run's files: {again}" if again else "")
+                    f"the ledger {path} already holds a run; use `{command_on('resume', path)}` to continue it"
+                    + (again or ANOTHER_LEDGER)
                 )
             # holding the lock, every draft of this path is a dead process's: gone with it
             for stale in path.parent.glob(f".{glob.escape(path.name)}.*.draft*"):

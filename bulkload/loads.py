@@ -248,8 +248,7 @@ def loaded_before(
         ledger = known.ledger_of(of)
         held = run_of(ledger)
         if entry.get("claim") and (
-            str(entry["ledger"]) == making
-            or not (held is not None and _holds(held, names) or Ledger.being_made(ledger))
+            str(entry["ledger"]) == making or not (held is not None and holds(held, names) or Ledger.being_made(ledger))
         ):
             continue
         if known.status.get(of) != "rolled_back" and (held is None or held.get("status") != "rolled_back"):
@@ -280,7 +279,8 @@ def run_of(ledger: str) -> dict[str, Any] | None:
         return None
 
 
-def _holds(run: dict[str, Any], names: list[str]) -> bool:
+def holds(run: Mapping[str, Any], names: list[str]) -> bool:
+    """Whether `run` (the run a ledger holds, `run_of`) read a file known by one of `names` (`names_of`)."""
     files = [f for f in run.get("files") or [] if isinstance(f, dict)]
     return any(name in names for f in files for name in names_of(f))
 

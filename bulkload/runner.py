@@ -35,6 +35,7 @@ from .loads import (
     made,
     release,
     remember_load,
+    run_of,
     unusable_ledgers,
 )
 from .model import RowOutcome
@@ -242,7 +243,8 @@ async def load(
     prestart.discard()  # a child started for a load whose files are planned here after all
     try:
         await anyio.to_thread.run_sync(_start_over, made_at)
-        again = "" if ledger_pg.is_url(made_at) or not os.path.lexists(made_at) else load_again(job, command, True)
+        held = None if ledger_pg.is_url(made_at) else run_of(made_at)
+        again = "" if held is None else load_again(job, command, made_at, held, info.files)
         ledger = await anyio.to_thread.run_sync(Ledger.create, made_at, info, prepare, claim, again)
     except BaseException:
         stop.set()

@@ -13,9 +13,10 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import read_row, sandbox_read
+from conftest import read_row, sandbox_read, spawn_sandbox
 
 from bulkload import Job, load, resume
+from bulkload.cli import main
 from bulkload.errors import ConfigError, RowInvalid
 from bulkload.model import ANY_CURRENCY, BY_PLACE, ECHOED, NO_ID, Chunk
 from bulkload.results import Report
@@ -653,3 +654,35 @@ async def test_minor_units_take_iso_codes_as_iso_writes_them_and_unknown_units_a
         "JPY": {"rows": 2, "amount": "2000", "debit": "2000"},
         "YEN": {"rows": 1, "minor_units": 1234, "debit_minor_units": 1234},
     }, report.reconcile.expected_totals
+
+
+def test_a_ledger_of_a_run_of_the_same_files_offers_no_command_that_would_upload_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tester's command given twice. Before, the refusal offered the command that loads the files again as a new
+    run beside the first: pasted with an empty cache (another machine, another user), it uploaded every customer and
+    invoice a second time, and PayorCRM deletes nothing. Now it says the run loaded them, and offers neither that
+    nor a rollback PayorCRM refuses."""
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "Alpha"], ["C2", "b@example.com", "Beta"]])
+    write(tmp_path / "i.csv", INVOICES, [["C1", "I-1", "100", "DKK", "2026-12-01"]])
+    sandbox = spawn_sandbox(target="payorcrm")
+    words = ["load", "payorcrm", "--customers", "c.csv", "--invoices", "i.csv", "--base-url", sandbox.url]
+    words += ["--ledger", "L.sqlite", "--rejects", "out/rej.csv", "--report", "rep.json", "--no-progress", "-q"]
+    try:
+        assert main(words) == 0
+        capsys.readouterr()
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))  # no record of the first load
+        assert main(words) == 2
+        said = capsys.readouterr().err
+        assert "already holds a run" in said and "That run loaded these files" in said, said
+        assert "payorcrm offers no delete" in said, said
+        assert "bulkload load" not in said and "rollback" not in said and "another --ledger" not in said, said
+        assert not list(tmp_path.glob("L.2*")) and not list(tmp_path.glob("rep.2*"))
+        got = anyio.run(stored, sandbox.url, "invoices"), anyio.run(stored, sandbox.url, "customers")
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert [len(kind) for kind in got] == [1, 2]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -403,6 +404,43 @@ def test_a_load_meeting_a_rollback_stopped_part_way_is_told_to_finish_the_rollba
     # the way named works: once rolled back, the file loads as a new run
     code, said = cli("load", "economic", str(data), "--base-url", url, "--ledger", str(tmp_path / "again.sqlite"))
     assert code == 0 and "loaded" in said, said
+
+
+def test_a_ledger_of_a_run_of_the_same_file_offers_a_load_again_only_once_it_is_rolled_back(
+    tmp_path: Path, sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch, capsys: CaptureFixture[str]
+) -> None:
+    """A tester's command given twice. Before, the refusal offered the command that loads the file again as a new
+    run beside the first: pasted, refused as loaded, pointing to --allow-duplicate-load, which creates its vouchers
+    again; and it kept `--report rep.json`, the first run's report. Now the refusal says the run loaded the file
+    and names rollback; once rolled back it gives the command, every output numbered, which loads the file once."""
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "e.csv", ENTRIES + voucher(1, "10.00") + voucher(2, "20.00"))
+    words = ["load", "economic", "e.csv", "--base-url", sandbox_process.url, "--ledger", "L.sqlite"]
+    words += ["--rejects", "out/rej.csv", "--report", "rep.json", "--no-progress", "-q"]
+
+    def cli(*args: str) -> tuple[int, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    assert cli(*words)[0] == 0
+    report = (tmp_path / "rep.json").read_bytes()
+    code, said = cli(*words)
+    rollback_cmd = f"`bulkload rollback --ledger {tmp_path / 'L.sqlite'}`"
+    assert code == 2 and "That run loaded these files" in said and rollback_cmd in said, said
+    assert "bulkload load" not in said and "another --ledger" not in said, said
+    assert cli("rollback", "--ledger", "L.sqlite", "--no-progress")[0] == 0
+    code, said = cli(*words)
+    assert code == 2, said
+    again = said.split("to load its files again as a new run, beside that run's files: `", 1)[1].split("`")[0]
+    assert shlex.split(again)[-6:] == ["--ledger", "L.2.sqlite", "--rejects", "out/rej.2.csv", "--report", "rep.2.json"]
+    code, said = cli(*shlex.split(again)[1:])
+    assert code == 0, said
+    assert (tmp_path / "rep.json").read_bytes() == report  # the first run's report as it wrote it
+    assert json.loads((tmp_path / "rep.2.json").read_text())["loaded"] == 4
+    assert sorted(v["voucherNumber"] for v in anyio.run(drafts, sandbox_process.url)) == [1, 1, 2, 2]
 
 
 async def test_a_manifest_job_whose_run_was_rolled_back_is_told_a_way_that_works(tmp_path: Path) -> None:
