@@ -6,7 +6,9 @@ entry numbers the run was given, which the other agreement's drafts carry too.
 
 The ledger keeps a fingerprint, never a credential: HMAC-SHA256, under a random salt made for that ledger and kept
 in it, of the target, the API address and the credentials that name the account (`Credentials.account_names`:
-e-conomic's grant token, HaloPSA's client id, PayorCRM's api_key, Visma Core's token), cut to 128 bits. A plain
+e-conomic's grant token, HaloPSA's client id, PayorCRM's api_key; none of Visma Core's: its bearer token changes at
+every refresh, for the same company, which no answer names), cut to 128 bits. A credential that rotates (an OAuth
+access token) never names the account: a run stopped would be refused once it changed, with no way on. A plain
 hash of a token could be matched against another ledger's, or against the hashes of a list of tokens; this one
 only by whoever holds the ledger, one guess at a time.
 """
@@ -69,7 +71,7 @@ def hold(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, str
         )
     elif ledger.account is not None:
         return
-    elif not ledger.created_nothing():
+    elif not ledger.created_nothing() and target.credentials.account_names:  # none names the account: nothing to check
         log.warning(
             "the ledger %s was made by an earlier bulkload, which kept no fingerprint of the %s its run wrote into: "
             "these credentials (%s) cannot be checked against it; they are kept as the run's from now on",

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from bulkload.fleet import run_manifest
 from bulkload.ledger import Ledger
 from bulkload.manifest import read_manifest
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.sandbox.generate_data import write_file
 
 #: every test here ends in seconds; a hang fails it instead of stalling the run
 BOUND_S = 60
@@ -140,6 +142,45 @@ async def test_a_halopsa_rollback_with_another_client_is_refused(tmp_path: Path)
     assert "another tenant" in said and "HALO_CLIENT_ID" in said and "tenant-b" not in said, said
     assert kept == 2
     assert (undone.status, undone.removed, undone.unexplained_count, left) == ("complete", 2, 0, [])
+
+
+async def visma_core_entries(url: str) -> list[tuple[int, str, str]]:
+    """What the Visma Core sandbox holds: (case, amount, description) of each entry and draft, sorted."""
+    async with aiohttp.ClientSession() as s, s.get(url + "/_sandbox/entries") as r:
+        return sorted((e["CaseId"], str(e["Amount"]), e["Description"]) for e in await r.json())
+
+
+async def test_a_visma_core_run_stopped_goes_on_after_its_bearer_token_was_refreshed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by a tester: the run's account was the bearer token's fingerprint, and a token changes at every
+    refresh, so a stopped run was refused by resume, reconcile and rollback ("for another company", exit 2) with no
+    way on. Visma Core names no company a run could read: the run's account is its address."""
+    data = tmp_path / "entries.csv"
+    write_file(data, 60, kind="visma-core", seed=2)
+    ledger = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(BOUND_S):
+        async with running("visma-core", SandboxOptions()) as url:
+            job = Job(target="visma-core", files=[str(data)], base_url=url, ledger=ledger, daily_quota=20)
+            stopped = await load(replace(job, concurrency=1), env={"VISMA_CORE_TOKEN": "token-a"}, raise_on_stop=False)
+            assert stopped.status == "stopped" and 0 < stopped.loaded < 60, stopped
+            refreshed = {"VISMA_CORE_TOKEN": "token-b"}
+            checked = await reconcile(ledger, env=refreshed)
+            resumed = await resume(ledger, env=refreshed, daily_quota=0)
+            held_after = await visma_core_entries(url)
+            with sqlite3.connect(ledger) as db:  # as a bulkload that kept no fingerprint left it
+                db.execute("DELETE FROM meta WHERE key = 'account'")
+            with caplog.at_level(logging.WARNING, logger="bulkload.account"):
+                await reconcile(ledger, env={"VISMA_CORE_TOKEN": "token-d"})
+        async with running("visma-core", SandboxOptions()) as url:  # the same file loaded in one go
+            once = Job(target="visma-core", files=[str(data)], base_url=url, ledger=str(tmp_path / "once.sqlite"))
+            assert (await load(once, env={"VISMA_CORE_TOKEN": "token-c"})).loaded == 60
+            held_once = await visma_core_entries(url)
+    assert checked.status == "reconciled", checked
+    assert (resumed.exit_code, resumed.loaded, resumed.rejected, resumed.in_doubt) == (0, 60, 0, 0), resumed
+    assert held_after == held_once  # every row once: what a run never stopped leaves
+    # no credential of it names the company: none is said to be unchecked
+    assert not [r.getMessage() for r in caplog.records if r.name == "bulkload.account"]
 
 
 async def test_the_ledger_keeps_a_salted_fingerprint_never_the_token_nor_its_hash(tmp_path: Path) -> None:

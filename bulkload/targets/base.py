@@ -331,7 +331,8 @@ class Credentials:
     #: those it reads beyond them, where set (the [credentials] table of a job file may give them)
     optional: frozenset[str] = frozenset()
     #: those that name the account the run writes into, whose fingerprint its ledger keeps (account.py; None: those
-    #: of `agreement`, else all of them): a secret rotated for the same account (PayorCRM's api_secret) is not in it
+    #: of `agreement`, else all of them): a secret rotated for the same account (PayorCRM's api_secret) is not in it;
+    #: () where none does (a bearer token that changes at every refresh): the API's address names the account
     account: tuple[str, ...] | None = None
     #: what the API calls that account, as messages name it
     account_noun: str = "account"
@@ -354,8 +355,8 @@ class Credentials:
 
     @property
     def account_names(self) -> tuple[str, ...]:
-        """The variables whose values name the account the run writes into (`account`)."""
-        return self.account or self.agreement or self.names
+        """The variables whose values name the account the run writes into (`account`; () for none)."""
+        return self.account if self.account is not None else self.agreement or self.names
 
 
 class Books:

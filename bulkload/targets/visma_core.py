@@ -57,8 +57,9 @@ class VismaCore(Target):
         # a create on a case that does not exist answers 404: the rows are refused, not the run
         refusing=frozenset({400, 404, 422}),
     )
-    # the token is the authenticated user's, whose broker company the entry definitions and cases are
-    credentials = Credentials(("VISMA_CORE_TOKEN",), account_noun="company")
+    # the token is the authenticated user's, whose broker company the entry definitions and cases are; it changes at
+    # every refresh and no answer names the company (seed 003), so the run's account is the address it writes to
+    credentials = Credentials(("VISMA_CORE_TOKEN",), account=(), account_noun="company")
     flags = Flags(
         (Flag("--kind", choices=("entries", "costs"), help="entries (default) or costs"),), example=("entries.csv",)
     )
