@@ -28,7 +28,7 @@ from .ledger import wal_advice
 from .load_help import base_url_help, batch_help, job_default, target_epilog, window_s_help
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
-from .report import json_text, print_rollback, print_summary, unfinished_line
+from .report import json_text, print_rollback, print_summary, reconcile_json, unfinished_line
 from .results import Report
 from .targets import TARGETS
 
@@ -439,8 +439,10 @@ def quiet_summary(report: Report) -> str:
     loaded = (
         f"{report.loaded:,} loaded" if isinstance(report.would_load, UnsetType) else f"{report.would_load:,} would load"
     )
+    # the reconcile command's, of a run with rows not yet sent: what it compared is what the run sent so far
+    not_done = " so far: the run did not finish" if report.run_finished is False else ""
     line = (
-        f"bulkload {report.target}: {report.status}: {loaded}, {report.rejected:,} rejected, "
+        f"bulkload {report.target}: {report.status}{not_done}: {loaded}, {report.rejected:,} rejected, "
         f"{report.in_doubt:,} in doubt, {report.skipped:,} skipped"
     )
     if report.reconcile is not None and not report.reconcile.ok:
@@ -532,7 +534,7 @@ def _command(ns: argparse.Namespace) -> int:
         report = _run(lambda: runner.reconcile(ns.ledger, report=ns.report))
         if not ns.json:
             return _finish(ns, report)
-        _print_json(report.reconcile)
+        _print_json(reconcile_json(report))
         return report.exit_code
     if ns.command == "rollback":
         undone = _run(

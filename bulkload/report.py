@@ -13,7 +13,7 @@ from itertools import groupby, islice
 from typing import TYPE_CHECKING, Any, TextIO
 
 import msgspec
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 from rich.console import Console
 from rich.table import Table
 
@@ -403,6 +403,19 @@ def _nothing_loaded(report: Report) -> str:
     ]
     why = " (their reasons: the files below)" if report.rejected or report.in_doubt else ""
     return f"nothing was loaded: of {report.rows_read:,} rows read, {', '.join(went)}{why}"
+
+
+#: the reconcile command's keys of how far the run got, which `--json` prints with its `reconcile` section
+PROGRESS_KEYS = ("run_finished", "rows_not_sent", "continue_with")
+
+
+def reconcile_json(report: Report) -> dict[str, Any]:
+    """What `bulkload reconcile --json` prints: the report's `reconcile` section, and how far the run got
+    (PROGRESS_KEYS, where the report has them: not for a run rolled back), so that `"ok": true` of a run that did
+    not finish is not read as a load done."""
+    shown: dict[str, Any] = msgspec.to_builtins(report.reconcile)
+    got = {k: getattr(report, k) for k in PROGRESS_KEYS}
+    return shown | {k: v for k, v in got.items() if not isinstance(v, UnsetType)}
 
 
 def unfinished_line(report: Report) -> str:

@@ -10,6 +10,8 @@ import pytest
 
 from bulkload.cli import _print_json, quiet_summary
 from bulkload.errors import EXIT_STOPPED
+from bulkload.model import Reconciled
+from bulkload.report import reconcile_json
 from bulkload.results import Report
 
 
@@ -43,6 +45,30 @@ def test_the_quiet_summary_is_one_line_naming_what_needs_a_look() -> None:
     # file for each, and the line named the first only
     two = Report(status="complete", rejects_files=["r.csv", "Q.jsonl.rejects.csv"], **fields)
     assert "; rejects: r.csv, Q.jsonl.rejects.csv;" in quiet_summary(two)
+
+
+def test_a_reconcile_of_a_run_that_did_not_finish_says_so_quiet_and_as_json() -> None:
+    """Found by a tester: of a run stopped part way, `reconcile -q` began "bulkload visma-core: reconciled: …" and
+    `--json` said `"ok": true` alone (exit 4 both): how far the run got was only in the --report file."""
+    fields: dict[str, Any] = dict(
+        status="reconciled", target="visma-core", rows_read=10, loaded=10, rejected=0, in_doubt=0, skipped=0,
+        requests=1, retries=0, elapsed_s=0.1, ledger="run.sqlite", rejects_file="r.csv",
+        reconcile=Reconciled(ok=True, remote_read=True, expected_count=10, remote_count=10, expected_totals={},
+        remote_totals={}, scopes={}, scope_name="kind"), exit_code=EXIT_STOPPED,
+    )  # fmt: skip
+    left = {"run_finished": False, "rows_not_sent": 90, "continue_with": "bulkload resume --ledger run.sqlite"}
+    unfinished = Report(**fields, **left)
+    line = quiet_summary(unfinished)
+    assert line.startswith("bulkload visma-core: reconciled so far: the run did not finish: 10 loaded,"), line
+    assert "90 rows of its inputs not yet sent; `bulkload resume --ledger run.sqlite` sends them" in line, line
+    shown = reconcile_json(unfinished)
+    assert shown["ok"] is True and {k: shown[k] for k in left} == left, shown
+    done = {"run_finished": True, "rows_not_sent": 0, "continue_with": None}
+    finished = Report(**(fields | {"exit_code": 0}), **done)
+    assert quiet_summary(finished).startswith("bulkload visma-core: reconciled: 10 loaded,")
+    assert {k: reconcile_json(finished)[k] for k in done} == done
+    rolled_back = Report(**fields)  # a run rolled back: it is not continued, and nothing is said of it
+    assert not set(left) & set(reconcile_json(rolled_back)), reconcile_json(rolled_back)
 
 
 def test_the_summary_prints_reasons_and_paths_as_they_are_not_as_markup() -> None:

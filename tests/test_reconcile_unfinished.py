@@ -19,6 +19,7 @@ from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, spawn_sandb
 from test_stopping import posts, wait_until
 
 from bulkload.cli import main
+from bulkload.sandbox.generate_data import write_file
 
 PAYORCRM = {"PAYORCRM_API_KEY": "test-key", "PAYORCRM_API_SECRET": "test-secret"}
 
@@ -130,3 +131,31 @@ def test_reconciling_an_economic_run_stopped_part_way_says_so_and_exits_4(
     # the call cut short may have landed: a mismatch (3) says more than the rows not sent (4), and both are said
     assert code == (4 if report["reconcile"]["ok"] else 3), (code, out)
     assert f"{left:,} rows of its inputs not yet sent" in out and "so far: the run did not finish" in out, out
+
+
+def test_reconcile_json_and_quiet_of_a_visma_core_run_stopped_part_way_say_it_did_not_finish(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a tester: `--json` printed `"ok": true` without how far the run got, and `-q` began
+    "bulkload visma-core: reconciled: …", both of a run stopped part way (exit 4)."""
+    data = tmp_path / "entries.csv"
+    write_file(data, 60, kind="visma-core", seed=2)
+    monkeypatch.setenv("VISMA_CORE_TOKEN", "test-core-token")
+    sandbox = spawn_sandbox(target="visma-core")
+    try:
+        load = ["load", "visma-core", str(data), "--base-url", sandbox.url, "--concurrency", "1", "-q"]
+        assert main([*load, "--daily-quota", "20"]) == 4  # stopped by the quota, part way
+        capsys.readouterr()
+        ledger = str(tmp_path / "entries.csv.ledger.sqlite")
+        as_json = main(["reconcile", "--ledger", ledger, "--json"])
+        shown = json.loads(capsys.readouterr().out)
+        quiet = main(["reconcile", "--ledger", ledger, "-q"])
+        line = capsys.readouterr().out
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert (as_json, quiet) == (4, 4)
+    assert shown["ok"] is True and shown["run_finished"] is False and 0 < shown["rows_not_sent"] < 60, shown
+    assert shown["continue_with"] == f"bulkload resume --ledger {ledger}", shown
+    assert line.startswith("bulkload visma-core: reconciled so far: the run did not finish: "), line
+    assert f"{shown['rows_not_sent']:,} rows of its inputs not yet sent" in line, line
