@@ -415,6 +415,9 @@ class Rec:
     #: the account it posts to (property: rows sorted by account)
     account: str = ""
     ident: int = 0
+    #: JSONL: the keys the record gives (null and empty are absent); None where the reader may read it otherwise
+    #: (a line that is no JSON object, or broken: what part of it the scan reads is the reader's)
+    json_keys: frozenset[str] | None = None
 
     def bad(self, mark: str, order: str) -> bool:
         """Whether the record is rejected on its own, when the file reads numbers with `mark` and dates `order`."""
@@ -855,6 +858,7 @@ def json_record(obj: dict[str, tuple[Any, Meta]]) -> Rec:
         account=str(values.get("accountNumber", "")),
         nums=tuple((n, m) for n, m in present if isinstance(m, Num)),
         days=tuple((n, m) for n, m in present if n in DATES and isinstance(m, Day)),
+        json_keys=None if nul else frozenset(values),
     )
 
 
@@ -944,7 +948,7 @@ def jsonl_file(
             rec = Rec(0, 0, "bad", readable=False)
         elif kind == "bom" and out and out != BOM:
             line = BOM + line  # a BOM is only skipped at the very start of the file
-            rec = replace(rec, fate="bad", readable=False)
+            rec = replace(rec, fate="bad", readable=False, json_keys=None)
         if rec.fate != "blank" and _C1_BYTES.search(line):  # in any line: the bytes are judged before the JSON
             rec = replace(rec, enc=True)
         start = len(out)
@@ -1116,6 +1120,11 @@ def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
         return "dates read two ways"
     if apart(attribute(records)[0]) and any(r.key is None for r in records):
         return "a line naming no voucher in a file whose vouchers are apart"
+    objects = [r.json_keys for r in records if r.json_keys is not None]
+    if objects and not set(REQUIRED) <= set().union(*objects):  # JSONL: a key every row needs, in no record
+        # a broken line's keys are what the scan makes of it: either outcome may be right, not judged here
+        assume(all(r.json_keys is not None for r in records))
+        return "a key every row needs in no record"
     return None
 
 
