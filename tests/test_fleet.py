@@ -363,6 +363,10 @@ def test_two_agreement_names_for_one_account_are_refused(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="'a0j0' \\(agreement 'ag0'\\) and 'a1j0' \\(agreement 'ag1'\\)") as err:
         check_accounts(read_manifest(str(tmp_path / "fleet.toml")), same)
     assert grant(0) not in str(err.value)
+    # found by a tester: a token with white space around it is the same agreement to the API (an HTTP header's
+    # value is trimmed), and ran beside its twin, every row created twice
+    with pytest.raises(ConfigError, match="'a0j0' \\(agreement 'ag0'\\) and 'a1j0' \\(agreement 'ag1'\\)"):
+        check_accounts(read_manifest(str(tmp_path / "fleet.toml")), {**ENV, "GRANT1": f" {grant(0)}\t"})
     check_accounts(read_manifest(str(tmp_path / "fleet.toml")), ENV)  # their own tokens: two accounts
     # one address spelled otherwise is one account (found by a tester: LOCALHOST beside localhost ran side by side)
     spelled = {"a1j0": 'base_url = "HTTP://LOCALHOST:80/api/"\n', "a1j1": 'base_url = "HTTP://LOCALHOST:80/api/"\n'}

@@ -338,15 +338,19 @@ class Credentials:
     account_noun: str = "account"
 
     def read(self, env: Mapping[str, str]) -> dict[str, str]:
-        """The credentials from `env` (and the optional ones that are set); ConfigError names those missing.
+        """The credentials from `env` (and the optional ones that are set), white space around each left out;
+        ConfigError names those missing.
         Every answer read and every output written from now on shows the secret ones as *** (an API may echo
         them)."""
-        missing = [k for k in self.names if not env.get(k)]
+        # as an HTTP header carries it: white space around a value is no part of it (`grant-x ` is `grant-x`'s
+        # agreement, and the record of loads, the limits and the account's fingerprint must know it as one)
+        given = {k: v.strip() for k, v in env.items() if k in self.names or k in self.optional}
+        missing = [k for k in self.names if not given.get(k)]
         if missing:
             raise ConfigError(f"missing credential: set {', '.join(missing)} in the environment or the config")
-        found = {k: env[k] for k in self.names}
+        found = {k: given[k] for k in self.names}
         redact.register(*(v for k, v in found.items() if k not in self.public))
-        found.update({k: env[k] for k in sorted(self.optional) if env.get(k)})
+        found.update({k: given[k] for k in sorted(self.optional) if given.get(k)})
         return found
 
     def agreement_of(self, credentials: Mapping[str, str]) -> list[str]:
