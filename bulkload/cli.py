@@ -356,7 +356,7 @@ async def _run_manifest(ns: argparse.Namespace) -> int:
         # every job stopped and wrote its report: the interrupt ends here, with the combined report's exit code
         # (its worst job's: 4, or 2 where a job's settings were refused), as the report and the summary say
         _show_fleet(ns, manifest.output_dir, reports[0])
-        _said(f"bulkload: {interrupts.reason()}; continue with `bulkload run {ns.manifest} --resume`")
+        _said(f"bulkload: {interrupts.reason()}; {_again('run', None, os.path.abspath(ns.manifest))}")
         return reports[0].exit_code
     _show_fleet(ns, manifest.output_dir, reports[0])
     return reports[0].exit_code
