@@ -5,10 +5,10 @@ and a field every row needs that no column holds (or, in a JSONL file, that no r
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable, Sequence
 
 from .errors import ConfigError
+from .header_again import fold
 from .targets.base import RecordKind
 
 #: the columns of a file a refusal shows
@@ -101,12 +101,7 @@ def nearest(name: str, fields: Iterable[str]) -> str | None:
     """The one of `fields` that `name` writes another way: in another case or spacing ("Voucher number" for
     voucherNumber), else with a typo (difflib, 0.75); None for none."""
     fields = list(fields)
-    folded = _folded(name)
-    by_case = [f for f in fields if _folded(f) == folded]
+    folded = fold(name)
+    by_case = [f for f in fields if fold(f) == folded]
     close = by_case or difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
     return close[0] if close else None
-
-
-def _folded(name: str) -> str:
-    """A name without case, white space, `_` and `-`: "Voucher_number" and "voucherNumber" are one."""
-    return re.sub(r"[\s_\-]+", "", name).casefold()

@@ -2,14 +2,18 @@
 
 A record is the header again when its cells name the header's columns: each cell trimmed of surrounding white space
 as the header's are (and of the BOM a file joined by `cat` brings), as the column's name in the file or as the field
-the [columns] table maps it to, and in any letter case (a first header written so is refused for its names, and a
-second is no less a header). It must be as wide as the header and name every one of its columns, or all but one
-where the header names four or more (a second export with a column renamed), its first cell among them: a data row
-whose text cell happens to be a column's name is no header.
+the [columns] table maps it to, and in any letter case or spacing, as a missing column's refusal reads a name
+(`fold`: `contra account number`, `Account_Number` and `accountNumber` are one; a first header written so is
+refused for its names, and a second is no less a header). It must be as wide as the header and name every one of its
+columns, or all but one where the header names four or more (a second export with a column renamed, the first too:
+`type,journalNumber,…`), and a cell naming none must hold a letter: a data row whose text cells happen to be
+columns' names is no header (`10,date,amount,account,contra`). Only a record whose first or second cell names a
+column is looked at further.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 _BOM = "\ufeff"
@@ -35,28 +39,27 @@ class HeaderAgain:
         self.names = [name for name in header if name]
         #: what names each column: its name in the file, and the field the [columns] table maps it to
         self._own = [frozenset({name, columns.get(name, "")} - {""}) for name in self.names]
-        self._own_folded = [frozenset(key.casefold() for key in keys) for keys in self._own]
+        self._own_folded = [frozenset(map(fold, keys)) for keys in self._own]
         self._exact, self._folded = _table(self._own), _table(self._own_folded)
-        #: a record is looked at only where its first cell starts with one of these characters (white space and a
-        #: BOM among them) and, trimmed (TRIM) and in lower case (casefold), is one of `firsts`: a record whose
-        #: first cell starts with another character costs one look at it
+        #: a record is looked at (`reason`) only where its first or second cell starts with one of these characters
+        #: (white space, a BOM, `_` and `-` among them, which fold drops): a record whose first two cells start with
+        #: others costs two looks at them
         self.starts = (
             SPACES
-            | {_BOM}
+            | {_BOM, "_", "-"}
             | {v[:1] for keys in self._own for key in keys for v in (key, key.upper(), key.lower(), key.casefold())}
         )
-        self.firsts: frozenset[str] = frozenset().union(*self._own_folded)
 
     def column(self, at: int, cell: str) -> int | None:
         """The header's column (from 0) that `cell`, trimmed of white space and a BOM, names in column `at`, or None:
         as written, its own column before another that has the name (`x,x` of which one is dropped); then the same
-        in any letter case. A name two other columns have names neither."""
+        in any letter case and spacing (fold). A name two other columns have names neither."""
         own = at < len(self._own)
         if own and cell in self._own[at]:
             return at
         if (i := self._exact.get(cell)) is not None:
             return i
-        folded = cell.casefold()
+        folded = fold(cell)
         if own and folded in self._own_folded[at]:
             return at
         return self._folded.get(folded)
@@ -64,8 +67,8 @@ class HeaderAgain:
     def reason(self, row: Sequence[str]) -> str | None:
         """Why the record `row` (its cells as read, at least one) is the header again, or None where it is not: in
         the same order, the file is two; in another, the rows after it would be read by the wrong names."""
-        if self.column(0, _trimmed(row[0])) is None:
-            return None
+        if self.column(0, _trimmed(row[0])) is None and (len(row) < 2 or self.column(1, _trimmed(row[1])) is None):
+            return None  # neither of its first two cells names a column: a data row, looked at no further
         cells = [_trimmed(cell) for cell in row]
         while cells and not cells[-1]:
             cells.pop()
@@ -75,6 +78,8 @@ class HeaderAgain:
         at = [self.column(j, cell) for j, cell in enumerate(cells)]
         if len({i for i in at if i is not None}) < (n - 1 if n >= _ALL_BUT_ONE else n):
             return None
+        if any(i is None and not any(ch.isalpha() for ch in cell) for i, cell in zip(at, cells, strict=True)):
+            return None  # a cell naming no column is a number or a date: a data row's
         moved = next((j for j, i in enumerate(at) if i is not None and i != j), None)
         if moved is None:
             return "the header again (exports joined into one file?): remove the line, or load each part as a file"
@@ -98,3 +103,9 @@ def _table(columns: Sequence[frozenset[str]]) -> dict[str, int]:
             if table.setdefault(key, i) != i:
                 shared.add(key)
     return {key: i for key, i in table.items() if key not in shared}
+
+
+def fold(name: str) -> str:
+    """A name without case, white space, `_` and `-`: "Voucher_number", "voucher number" and "voucherNumber" are one
+    (a header named again, and a field a missing column's refusal suggests, columns.nearest)."""
+    return re.sub(r"[\s_\-]+", "", name).casefold()

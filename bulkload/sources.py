@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, SourceError
-from bulkload.header_again import TRIM, HeaderAgain
+from bulkload.header_again import HeaderAgain
 from bulkload.lines import (
     BLANK_RUN,
     MAX_LINE_BYTES,
@@ -580,9 +580,9 @@ class Source:
             prev = reader.line_num + before  # the line the previous record ended on; the next starts after it
             restore = self._rejects_file
             # the header named again (exports joined into one file) is a fault of the whole file (kind "header",
-            # refused before the first call); only a record whose first cell may start a header is looked at
+            # refused before the first call); only a record whose first or second cell may start a name is looked at
             again = HeaderAgain(self._header or (), self.columns)
-            starts, firsts = again.starts, again.firsts
+            starts = again.starts
 
             def skip_rest(quoted: bool | None = None) -> tuple[int, bool, str]:
                 """_skip_quoted_rest after a record that went wrong; the rest of its quoted cell may lie past a cut
@@ -613,11 +613,7 @@ class Source:
                                 row = _without_marker(row)
                             yield start, row  # cells(): the record as written
                             continue
-                        if (
-                            row[0][:1] in starts
-                            and row[0].strip(TRIM).casefold() in firsts
-                            and (why := again.reason(row))
-                        ):
+                        if (row[0][:1] in starts or row[1:2] and row[1][:1] in starts) and (why := again.reason(row)):
                             yield BadRow(start, why, _clip(_csv_text(row, delim)), kind="header")
                             continue
                         # Fast path: right width, no NUL, and ASCII or text the slow path finds nothing wrong with

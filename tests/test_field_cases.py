@@ -747,6 +747,34 @@ async def test_excel_shapes_and_utf16_load_as_excel_meant_them(tmp_path: Path) -
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "again",
+    [
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,contra account number,account number,text",
+        "type,journalNumber,voucherNumber,date,amount,currency,contraAccountNumber,accountNumber,text",
+    ],
+    ids=["display-names", "first-renamed"],
+)
+async def test_a_second_export_naming_account_and_contra_the_other_way_is_refused_before_anything_is_sent(
+    tmp_path: Path, again: str
+) -> None:
+    # found by a tester: a header named again with display names (spaces) or its first cell renamed was read as a
+    # data row, and vouchers 202-205 after it by the first header's names: booked with account and contra swapped
+    first = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
+    lines = [first, "5,9,201,2026-11-01,100.00,DKK,1010,5600,A", "5,9,201,2026-11-01,-100.00,DKK,5600,1010,A", again]
+    lines += [f"5,9,{v},2026-11-02,{v}.00,DKK,5600,1010,B{v}" for v in range(202, 206)]
+    data = write(tmp_path / "joined.csv", "\n".join(lines) + "\n")
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(data, url), env=CREDS)
+            assert await requests_seen(url) == 0 and await journal(url, 9) == []
+    said = str(refused.value)
+    assert "line 4: a header naming the columns in another order (column 7 is " in said, said
+    assert "the first header's 'accountNumber'" in said and "nothing was sent" in said, said
+
+
+@pytest.mark.slow
 async def test_the_report_names_the_vouchers_that_do_not_balance(tmp_path: Path) -> None:
     data = write(
         tmp_path / "e.csv",

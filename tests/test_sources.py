@@ -201,12 +201,42 @@ def test_a_header_named_again_through_the_columns_table_is_a_fault_of_the_whole_
     assert isinstance(bad, BadRow) and bad.kind == "header" and bad.reason.startswith(SAME), bad
 
 
+#: an e-conomic export's header, as the API names its fields
+ECONOMIC = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
+
+
+@pytest.mark.parametrize(
+    ("second", "why"),
+    [
+        # found by a tester: display names (spaces, `_`) and a renamed first cell were not told from a data row, and
+        # the rows after them were read by the first header's names: account and contra swapped
+        (
+            "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,contra account number,account number,"
+            "text",
+            "column 7 is 'contra account number', the first header's 'accountNumber'",
+        ),
+        ("Entry Type Number,journal_number,Voucher number,Date,Amount,Currency,account_number,Contra-Acct,Text", SAME),
+        ("type,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text", SAME),
+        ("type,journalNumber,voucherNumber,date,amount,currency,contraAccountNumber,accountNumber,text", "column 7"),
+    ],
+    ids=["spaces-swapped", "display-names", "first-renamed", "first-renamed-swapped"],
+)
+def test_a_header_named_again_by_display_names_or_with_its_first_cell_renamed_is_a_fault_of_the_whole_file(
+    tmp_path: Path, second: str, why: str
+) -> None:
+    row = "5,9,201,2026-11-01,100.00,DKK,1010,5600,a"
+    got = rows(write(tmp_path, "a.csv", f"{ECONOMIC}\n{row}\n{second}\n5,9,202,2026-11-02,202.00,DKK,5600,1010,B\n"))
+    assert got[0][0] == 2 and isinstance(got[1], BadRow) and got[1].kind == "header" and got[1].line_no == 3, got
+    assert why in got[1].reason, got[1]
+
+
 @pytest.mark.parametrize(
     "row",
     [
         "text,amount,account",  # a row that names three of five columns is no header
         "Text,10,1010,5600,amount",  # nor one whose text cells happen to be names
-        "10,date,amount,account,contra",  # nor one whose first cell names no column
+        "10,date,amount,account,contra",  # nor one whose cell naming no column is a number
+        "2024-01-31,date,amount,account,contra",  # or a date
         "date,amount,account,contra,text,more",  # nor one wider than the header
     ],
 )
