@@ -53,11 +53,14 @@ _CONTINUATION = bytes(range(0x80, 0xC0))
 #: of Cyrillic, Greek, Hebrew or Arabic are so (`Мо` is D0 9C D0 BE), where Windows-1252 would need letter,
 #: punctuation, letter, punctuation with nothing between (`ÐœÐ¾`)
 _RUN_KINDS = _kinds(L=bytes(range(0xC4, 0xE0)), c=_CONTINUATION)
-#: the letters of U+0180-U+02FF that languages written in Latin letters use (CLDR's exemplar characters): Azerbaijani
-#: Ə ə, Vietnamese Ơ ơ Ư ư, the Croatian digraphs Ǆ-ǌ, pinyin's Ǎ-ǜ, Romanian Ș ș Ț ț, Uzbek's and Hawaiian's ʻ ʼ;
-#: and ƒ, the florin sign. Not the letters of Hausa, Akan, Ewe or Lingala (ɓ ɔ ɖ ɗ ɛ: C9 93-9B), which are what
-#: Windows-1252 writes for É followed by a quotation mark, a dash or `›`
-_LATIN_WRITTEN = frozenset(ch.encode() for ch in "ƏƒƠơƯư" + "".join(map(chr, range(0x1C4, 0x1DD))) + "ȘșȚțəʻʼ")
+#: the letters of U+0180-U+02FF that languages write in Latin letters and Windows-1252 cannot write, since it has no
+#: character for their second byte (8D, 8F, 90): Azerbaijani Ə (C6 8F) and pinyin's Ǎ Ǐ ǐ. The others Windows-1252
+#: writes for an accented capital followed by punctuation or a sign (`NESCAFÉ™` is UTF-8's `NESCAFə`, `È™` `ș`, `È›`
+#: `ț`, `Æ’` `ƒ`, `Æ°` `ư`, `Ê»` `ʻ`), while a file of the language in UTF-8 almost always holds a letter that tells
+#: UTF-8 anyway (Azerbaijani ç ö ü, Romanian â î, Vietnamese tone marks of three bytes, pinyin á à é): read alone,
+#: they read both ways. So do the letters of Hausa, Akan, Ewe or Lingala (ɓ ɔ ɖ ɗ ɛ: C9 93-9B, É followed by a
+#: quotation mark, a dash or `›`) and the Croatian digraphs Ǆ-ǌ, which Croatian text writes as two letters
+_LATIN_WRITTEN = frozenset(ch.encode() for ch in "ƏǍǏǐ")
 _LONE_KINDS = _kinds(
     a=string.ascii_letters.encode(),
     A=bytes(range(0xD8, 0xE0)),

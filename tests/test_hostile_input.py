@@ -1927,6 +1927,11 @@ def test_a_file_that_reads_as_utf8_and_as_windows_1252_is_refused_without_encodi
         ("utf-8", "Weiß–Schwarz Gruß…"),
         ("cp1252", "CAFÉ… bar"),
         ("cp1252", "ESPAÑ”"),
+        # found by a tester: read as UTF-8's ə, ș, ț, ƒ, ư, ʻ, letters languages write, and stored so (exit 0)
+        ("cp1252", "NESCAFÉ™"),
+        ("cp1252", "PRÈ™ PRÈ›"),
+        ("cp1252", "Æ’ Æ°"),
+        ("cp1252", "VOCÊ»"),
     ],
 )
 def test_a_file_that_reads_as_utf8_and_as_an_8_bit_encoding_is_read_as_given(
@@ -1965,7 +1970,8 @@ def test_a_file_that_reads_as_utf8_and_as_windows_1252_given_latin_1_is_told_win
         "فاتورة رقم 5 – مدفوعة",  # Arabic, with a dash of three bytes
         "فاتورة رقم 5",  # Arabic alone: before, refused as reading both ways (its letters are of U+0600-U+07FF)
         "Šibenik Đakovo Čakovec",  # Latin Extended-A letters, one by one, tell nothing and read as nothing else
-        "Timișoara Bakı Ərazi Hawaiʻi",  # Latin Extended-B letters that languages write
+        # Latin Extended-B letters that languages write, beside the letters their text holds that tell UTF-8
+        "Timișoara România; Bakı Əhməd küçəsi; Cảm ơn; Hawaiʻi",
     ],
     ids=["danish-german", "russian-quotes", "russian", "greek", "arabic-dash", "arabic", "croatian", "ro-az-haw"],
 )

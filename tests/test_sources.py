@@ -714,10 +714,10 @@ def test_a_nul_character_in_a_value_makes_the_row_bad(tmp_path: Path) -> None:
 #: pieces of a file for Utf8Scan: ASCII (a letter, a space), line ends, UTF-8 characters of 2 to 4 bytes (those that
 #: tell UTF-8 from 8-bit text; two-byte ones that tell only back to back: Latin Extended-A, Cyrillic, whose neighbour
 #: an ASCII letter makes it read both ways, U+0600-U+07FF and Latin Extended-B that read both ways alone, and the
-#: Romanian letter that does not), and what UTF-8 never holds (a byte alone, a character cut short, a surrogate, an
-#: overlong form)
+#: Azerbaijani letter that Windows-1252 cannot write, which does not), and what UTF-8 never holds (a byte alone, a
+#: character cut short, a surrogate, an overlong form)
 _PIECES = [b"a", b" ", b"\n", b"\r", b"\r\n", "ü".encode(), "€".encode(), "😀".encode(), "ߖ".encode(), "Ŕ".encode()]
-_PIECES += ["ж".encode(), "Ʌ".encode(), "ș".encode(), b"\xf8", b"\xc3", b"\xdf", b"\x80", b"\xe2\x82", b"\xf0\x9f\x98"]
+_PIECES += ["ж".encode(), "Ʌ".encode(), "Ə".encode(), b"\xf8", b"\xc3", b"\xdf", b"\x80", b"\xe2\x82", b"\xf0\x9f\x98"]
 _PIECES += [b"\xed\xa0\x80", b"\xc0\xaf", b"\xf5\x80\x80\x80"]
 
 
@@ -813,12 +813,21 @@ def test_two_byte_characters_back_to_back_tell_utf8(word: str) -> None:
     ("text", "both_ways", "utf8"),
     [
         ("CAFÉ…".encode("cp1252"), 2, 0),  # C9 85: U+0245 Ʌ, of Latin Extended-B
-        ("VOCÊ»".encode("cp1252"), 0, 0),  # CA BB: U+02BB ʻ, which Uzbek and Hawaiian write
+        # found by a tester: Windows-1252's accented capital before ™ ’ › » was read as a letter a language writes
+        ("NESCAFÉ™".encode("cp1252"), 2, 0),  # C9 99: U+0259 ə, Azerbaijani's
+        ("VOCÊ»".encode("cp1252"), 2, 0),  # CA BB: U+02BB ʻ, which Uzbek and Hawaiian write
+        ("PRÈ™ PRÈ›".encode("cp1252"), 2, 0),  # C8 99, C8 9B: Romanian ș ț
+        ("Æ’".encode("cp1252"), 2, 0),  # C6 92: ƒ, the florin sign
+        ("Æ°".encode("cp1252"), 2, 0),  # C6 B0: Vietnamese ư
         ("ESPAÑ”".encode("cp1252"), 2, 0),  # D1 94: the Cyrillic є, beside a Latin letter
         ("5 Ñ” 6".encode("cp1252"), 0, 0),  # the same beside no letter: in UTF-8 text as likely a symbol
         ("Weiß–Schwarz".encode("cp1252"), 2, 0),  # DF 96: the NKo letter U+07D6
         ("Šibenik, Đakovo, Čakovec, Rīga, Łeba".encode(), 0, 0),  # Latin Extended-A letters, one by one
-        ("Timișoara, Hawaiʻi, Bakı Ərazi, Ơn, nǚ".encode(), 0, 0),  # Latin Extended-B that languages write
+        ("Bakı Ərazi, Nǐ".encode(), 0, 0),  # Latin Extended-B that languages write and Windows-1252 cannot
+        # the others the languages write read both ways alone, where their text tells UTF-8 by its other letters
+        ("Timișoara, România".encode(), 2, 2),  # Romanian â
+        ("Bakı, Əhməd küçəsi".encode(), 2, 2),  # Azerbaijani ü ç
+        ("Cảm ơn".encode(), 0, 2),  # Vietnamese: a tone mark of three bytes before ơ
         ("مرحبا بالعالم".encode(), 0, 2),  # Arabic words: their letters back to back tell UTF-8
         ("CAFÉ… ".encode("cp1252") + "مرحبا".encode(), 2, 2),  # and Ʌ then reads as UTF-8 alone
     ],
