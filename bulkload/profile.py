@@ -757,7 +757,8 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
 
 def _utf8_elsewhere(source: Source, bad: int) -> tuple[tuple[int, str] | None, bool]:
     """(line, its text shown) of the file's first line other than `bad` that is valid UTF-8 and not ASCII (None where
-    none is), and whether `bad` is the file's last line holding text."""
+    none is), and whether `bad` is the file's last line holding text. A line whose UTF-8 reads as Windows-1252 just as
+    well (Utf8Found.either: `NESCAFÉ™`, `Weiß–`) is none: beside a line that is not UTF-8 it is that line's encoding."""
     found: tuple[int, str] | None = None
     last = 0
     with contextlib.suppress(EOFError, OSError, zlib.error), source._binary() as f:  # noqa: SLF001 - raw bytes
@@ -765,10 +766,17 @@ def _utf8_elsewhere(source: Source, bad: int) -> tuple[tuple[int, str] | None, b
             last = line_no
             if found is None and line_no != bad:
                 head = bytes(data.head if isinstance(data, Cut) else data)
-                if _utf8(head):
+                if _utf8(head) and not _reads_both_ways(head):
                     found = (line_no, _around(source.mask_text(head.decode().strip())))
         return found, bad == last
     return found, False  # the file breaks off: its last line is not known
+
+
+def _reads_both_ways(line: bytes) -> bool:
+    """Whether the bytes of one line, UTF-8, read as well in an 8-bit encoding (Utf8Found.either)."""
+    scan = Utf8Scan()
+    scan.feed(line)
+    return scan.found().either
 
 
 def _utf8_char_line(source: Source) -> tuple[int, str] | None:

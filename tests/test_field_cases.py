@@ -451,6 +451,36 @@ async def test_04_an_upper_case_letter_before_punctuation_in_windows_1252_is_loa
     assert {e.text for e in stored} == {"Rechnung Nr. 5", booked}
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("other", "said"),
+    [
+        ("Rechnung Nr. 5", "line 3 reads '5;1;1;31-10-2026;-100,00;DKK;5600;NESCAFə' as UTF-8 but "),
+        ("Kørsel Århus", "line 2 is not valid UTF-8: invalid UTF-8 (byte 0xf8) in 'text'. The file looks like Windows"),
+    ],
+    ids=["alone", "beside-8-bit"],
+)
+async def test_04_an_accented_capital_before_a_trade_mark_in_windows_1252_is_not_booked_as_utf8(
+    tmp_path: Path, other: str, said: str
+) -> None:
+    # found by a tester: NESCAFÉ™ (C9 99) is UTF-8's ə, a letter Azerbaijani writes, and was booked as 'NESCAFə'
+    # (exit 0); beside a line that is not UTF-8 the file was said to mix encodings that no one encoding reads
+    data = tmp_path / "nescafe.csv"
+    lines = [f"5;1;1;31-10-2026;100,00;DKK;1010;{other}", "5;1;1;31-10-2026;-100,00;DKK;5600;NESCAFÉ™"]
+    data.write_bytes("\r\n".join([HEADER, *lines, ""]).encode("cp1252"))
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(data, url), env=CREDS)
+            assert said in str(refused.value) and "Give --encoding cp1252" in str(refused.value), str(refused.value)
+            assert "mixes encodings" not in str(refused.value)
+            assert await requests_seen(url) == 0 and await journal(url) == []
+            report = await load(job(data, url, encoding="cp1252"), env=CREDS)
+            stored = await journal(url)
+    assert report.exit_code == 0 and report.loaded == 2 and report.reconcile.ok
+    assert {e.text for e in stored} == {other, "NESCAFÉ™"}
+
+
 def test_bytes_no_encoding_reads_as_text_are_given_no_encoding() -> None:
     assert guess_encoding("Kørsel Århus".encode("mac_roman")) == "mac_roman"
     assert guess_encoding("Pris 100 € “rabat”".encode("cp1252")) == "cp1252"

@@ -1773,6 +1773,26 @@ def test_a_file_mixing_utf8_and_another_encoding_is_refused_as_mixed(tmp_path: P
     assert run_dry(alone, args=["--encoding", "cp1252"]).code == 0
 
 
+@pytest.mark.parametrize("both", ["NESCAFÉ™", "Weiß–Schwarz"])
+@pytest.mark.parametrize("first", [True, False], ids=["before", "after"])
+def test_a_windows_1252_file_whose_line_reads_as_utf8_too_is_told_its_encoding_not_mixed(
+    tmp_path: Path, both: str, first: bool
+) -> None:
+    # found by a tester: a line that is UTF-8 only as Windows-1252 writes it too (É™ is ə, ß– ߖ) beside one that is not
+    # UTF-8 ('Kørsel') was said to mix encodings, "no one encoding reads it": --encoding cp1252 reads it whole
+    lines = [f"5,1,1,2026-11-01,1.00,DKK,{both}\n", "5,1,1,2026-11-01,-1.00,DKK,Kørsel Århus\n"]
+    body = HEADER + "".join(lines if first else lines[::-1]).encode("cp1252")
+    got = run_dry(_write(tmp_path, "cp.csv", body))
+    assert got.code == 2 and "mixes encodings" not in got.stderr, got.stderr
+    assert f"line {3 if first else 2} is not valid UTF-8" in got.stderr and "Give --encoding cp1252" in got.stderr
+    given = run_dry(_write(tmp_path, "again.csv", body), args=["--encoding", "cp1252"])
+    assert given.code == 0 and given.report is not None and given.report["would_load"] == 2, given.stderr
+    # a line of UTF-8 that tells it, after those, still makes the file mixed
+    mixed = run_dry(_write(tmp_path, "mixed.csv", body + "5,1,2,2026-11-01,0.00,DKK,Müller\n".encode()))
+    assert mixed.code == 2 and "line 4 is UTF-8 (it reads '5,1,2,2026-11-01,0.00,DKK,Müller'" in mixed.stderr
+    assert "the file mixes encodings" in mixed.stderr, mixed.stderr
+
+
 #: Windows-1252 lines, then one pasted in UTF-8 ('Müller'): read as Windows-1252 it would be stored 'MÃ¼ller'
 EIGHT_BIT_FIRST = (
     HEADER
