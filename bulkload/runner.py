@@ -35,6 +35,7 @@ from .loads import (
     made,
     release,
     remember_load,
+    run_home,
     run_of,
     unusable_ledgers,
 )
@@ -583,14 +584,18 @@ def _progress(ledger: Ledger) -> dict[str, Any]:
     or no row of its inputs left to send), `rows_not_sent` (Ledger.rows_not_sent) and `continue_with`, the command
     that sends them. Nothing for a run rolled back or rolling back: it is not continued."""
     status = ledger.run.status
-    if status == "complete":
+    # a copy of the ledger made before the run finished knows less than the record of loads, which says where the
+    # run's own ledger is and whether it finished since
+    home, recorded = run_home(ledger.run.key_prefix)
+    if status == "complete" or (status in ("running", "stopped") and recorded == "complete"):
         return {"run_finished": True, "rows_not_sent": 0, "continue_with": None}
     if status not in ("running", "stopped"):  # killed (never marked) or stopped: else rolled back, in part or whole
         return {}
     left = ledger.rows_not_sent()
     if left == 0:  # every row sent: what is left are calls in doubt, which the summary's in-doubt line settles
         return {"run_finished": True, "rows_not_sent": 0, "continue_with": None}
-    resume = command_on("resume", ledger_pg.name_of(str(ledger.path)))
+    where = str(home["ledger"]) if home and home.get("ledger") else ledger_pg.name_of(str(ledger.path))
+    resume = command_on("resume", where)
     return {"run_finished": False, "rows_not_sent": left, "continue_with": resume}
 
 
