@@ -7,6 +7,8 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     │   │   ├── SharedUnfinished the input shares groups with an earlier run that has not finished
     │   │   ├── UnderWayAlongside another run loads into the same place now (HaloPSA: one run at a time a resource)
     │   │   └── LeftCommitting  a run that ended there left calls the API may still be committing (HaloPSA)
+    │   ├── RolledBack           a manifest job whose run was rolled back (or is being): neither resumed nor loaded
+    │   │                        again where its ledger is
     │   ├── LoadedBefore         the file's content was already loaded into the same place (the record of loads)
     │   ├── Redirected           the API answered a call with a redirect: not followed (the credentials would go along)
     │   ├── Unreachable          the first call of a run found no API there (no such name, nothing listening), or a
@@ -104,6 +106,15 @@ class ConfigError(BulkloadError):
     """The run was asked for something it cannot do as configured."""
 
     exit_code = EXIT_USAGE
+
+
+class RolledBack(ConfigError):
+    """A manifest job whose run was rolled back (`status` rolled_back) or is being (rolling_back: its rollback
+    stopped part way): its ledger no longer says what the API holds, so it is neither resumed nor loaded again."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class LedgerError(ConfigError):

@@ -29,6 +29,7 @@ from .errors import (
     ListedBeforeAnother,
     LoadedBefore,
     OtherAccount,
+    RolledBack,
     RunStopped,
     SharedUnfinished,
     UnderWayAlongside,
@@ -52,8 +53,8 @@ TOTALS = ("rows_read", "loaded", "rejected", "in_doubt", "skipped", "requests", 
 class JobOutcome(msgspec.Struct, kw_only=True):
     """One job of a fleet run: `status` complete | stopped | refused (its settings, before a call) | failed (an
     error of ours, resumable) | waiting (never started: the run was cut short) | not started (an earlier job of its
-    agreement did not finish); `report` its own (None when it had none); `error` what stopped it when it has no
-    report."""
+    agreement did not finish) | rolled back | rolling back (its run was, or its rollback stopped part way); `report`
+    its own (None when it had none); `error` what stopped it when it has no report."""
 
     name: str
     agreement: str
@@ -124,7 +125,7 @@ async def run_job(
     if status == "complete" and (report := stored_report(mjob)) is not None:
         return report
     if status in ("rolling_back", "rolled_back"):  # neither resumed nor loaded again where its ledger is
-        raise ConfigError(_rolled_back(mjob, status))
+        raise RolledBack(_rolled_back(mjob, status), status)
     if status is not None and status != "complete" and not resume:
         raise ConfigError(
             f"job {mjob.name!r}: its ledger {mjob.ledger_path} holds a run that did not finish: "
@@ -135,16 +136,22 @@ async def run_job(
         return await _run(mjob, job, status, progress, shared, interrupted)
     except (LoadedBefore, SharedUnfinished, UnderWayAlongside, LeftCommitting, ListedBeforeAnother) as exc:
         # a manifest's way on
-        raise ConfigError(rollback_words(exc.in_manifest(mjob.name), mjob)) from exc
+        raise ConfigError(with_credentials(exc.in_manifest(mjob.name), mjob)) from exc
     except OtherAccount as exc:
         raise ConfigError(exc.in_manifest(mjob.name, mjob.credentials_from(exc.names))) from exc
 
 
-def rollback_words(text: str, mjob: ManifestJob) -> str:
-    """`text` with the command that rolls back the job's own run said with the job's credentials (`bulkload
-    rollback` reads the target's own variables, which neither the manifest's nor its credentials file set)."""
-    command = command_on("rollback", mjob.ledger_path)
-    return text.replace(f"`{command}`", mjob.with_credentials(command))
+#: a command of bulkload's own on a ledger, as errors.command_on says it, then its flags, between backticks
+_ON_LEDGER = "`bulkload (?:resume|reconcile|rollback) --ledger {ledger}(?: [^`]*)?`"
+
+
+def with_credentials(text: str, mjob: ManifestJob) -> str:
+    """`text` with each command on the job's own ledger (`bulkload rollback`, `bulkload resume … --resend-in-doubt`,
+    `bulkload reconcile`: the target's own variables are what they read, which neither the manifest's nor its
+    credentials file set) said with the job's credentials (ManifestJob.with_credentials: variable references, never
+    a value)."""
+    ledger = re.escape(shlex.quote(mjob.ledger_path))
+    return re.sub(_ON_LEDGER.format(ledger=ledger), lambda m: mjob.with_credentials(m.group(0)[1:-1]), text)
 
 
 def _rolled_back(mjob: ManifestJob, status: str) -> str:
@@ -153,7 +160,7 @@ def _rolled_back(mjob: ManifestJob, status: str) -> str:
     ledger = mjob.ledger_path
     again = (
         f"to load the job again as a new run, move {ledger} aside (keep it: it says what the rollback removed), "
-        "then run the manifest again (`bulkload run MANIFEST`)"
+        f"then run the manifest again ({_AGAIN})"
     )
     if status == "rolling_back":
         return (
@@ -248,20 +255,22 @@ async def run_manifest(
         partial: list[Report] = []
         try:
             report = await run_job(mjob, env=env, resume=resume, shared=shared, interrupted=partial.append)
-            outcome = outcome_of(mjob, in_manifest(report, manifest.path))
+            outcome = outcome_of(mjob, in_manifest(report, mjob, manifest.path))
         except anyio.get_cancelled_exc_class():
             settle(
-                outcome_of(mjob, in_manifest(partial[0], manifest.path))
+                outcome_of(mjob, in_manifest(partial[0], mjob, manifest.path))
                 if partial
                 else without_report(mjob, "stopped", f"{interrupts.reason()} before its first call")
             )
             raise
         except RunStopped as exc:  # with raise_on_stop=False only a stop before the run began
             outcome = (
-                outcome_of(mjob, in_manifest(exc.report, manifest.path))
+                outcome_of(mjob, in_manifest(exc.report, mjob, manifest.path))
                 if exc.report is not None
                 else failed(mjob, exc, "stopped", manifest.path)
             )
+        except RolledBack as exc:
+            outcome = failed(mjob, exc, exc.status.replace("_", " "), manifest.path)
         except BulkloadError as exc:
             outcome = failed(mjob, exc, "refused" if exc.exit_code == EXIT_USAGE else "failed", manifest.path)
         except OSError as exc:  # the system refused a file (no space left, a directory not writable)
@@ -278,8 +287,7 @@ async def run_manifest(
             await one(mjob)
             if outcomes[mjob.name].status != "complete":  # the manifest's order holds: the later ones wait
                 for later in jobs[n + 1 :]:
-                    why = f"not started: {mjob.name!r}, before it in agreement {later.agreement!r}, did not finish"
-                    settle(without_report(later, "not started", why))
+                    settle(await anyio.to_thread.run_sync(held_back, later, mjob, manifest.path))
                 return
 
     try:
@@ -291,6 +299,16 @@ async def run_manifest(
             interrupted(fleet_report(manifest, list(outcomes.values()), time.monotonic() - started))
         raise
     return fleet_report(manifest, list(outcomes.values()), time.monotonic() - started)
+
+
+def held_back(mjob: ManifestJob, before: ManifestJob, manifest: Path) -> JobOutcome:
+    """The outcome of `mjob`, held back by `before` (an earlier job of its agreement that did not finish): its stored
+    report where its own run finished (on an earlier run of the manifest), else not started."""
+    report = stored_report(mjob) if ledger_status(mjob.ledger_path) == "complete" else None
+    if report is not None:
+        return outcome_of(mjob, in_manifest(report, mjob, manifest))
+    why = f"not started: {before.name!r}, before it in agreement {mjob.agreement!r}, did not finish"
+    return without_report(mjob, "not started", why)
 
 
 def outcome_of(mjob: ManifestJob, report: Report) -> JobOutcome:
@@ -306,7 +324,7 @@ def outcome_of(mjob: ManifestJob, report: Report) -> JobOutcome:
 
 def failed(mjob: ManifestJob, exc: BaseException, status: str, manifest: Path | None = None) -> JobOutcome:
     """The outcome of a job that `exc` ended without a report; its way on in the words of `manifest`, if given."""
-    said = str(exc) if manifest is None else manifest_words(str(exc), manifest)
+    said = str(exc) if manifest is None else manifest_words(str(exc), manifest, mjob=mjob)
     return without_report(mjob, status, said, exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED)
 
 
@@ -315,12 +333,17 @@ def failed(mjob: ManifestJob, exc: BaseException, status: str, manifest: Path | 
 _RESUME = re.compile(r"`bulkload resume --ledger (?:'[^']*'|\"[^\"]*\"|[^\s'\"`])+?( --base-url URL)?`")
 
 
-def manifest_words(text: str, manifest: Path, *, queued: bool = False) -> str:
+#: the manifest run again, as a message of a job says it before the manifest's path is known (manifest_words)
+_AGAIN = "`bulkload run MANIFEST`"
+
+
+def manifest_words(text: str, manifest: Path, *, queued: bool = False, mjob: ManifestJob | None = None) -> str:
     """`text` (why a job stopped, what settles its rows in doubt) with the command line's way on said in the words
     of `manifest`: `bulkload resume --ledger …` knows none of the manifest's credential variables (it fails with
     "missing credential" where they are not the target's own names), `bulkload run MANIFEST --resume` does. A job
     `queued` (`bulkload worker`) is run again by the queue (queue.RETRY), then by `bulkload run MANIFEST --queue`:
-    `--resume` would load it anew, its ledger being the queue's."""
+    `--resume` would load it anew, its ledger being the queue's. The other commands on the ledger of `mjob`, if
+    given, are said with its credentials (with_credentials)."""
 
     def said(found: re.Match[str]) -> str:
         fixed = " once the job's base_url in it is right" if found.group(1) else ""
@@ -329,17 +352,27 @@ def manifest_words(text: str, manifest: Path, *, queued: bool = False) -> str:
             return f"`bulkload run {shlex.quote(str(manifest))} --queue URL`{retried}"
         return f"`bulkload run {shlex.quote(str(manifest))} --resume`{fixed}"
 
-    return _RESUME.sub(said, text)
+    text = _RESUME.sub(said, text)
+    if not queued:
+        text = text.replace(_AGAIN, f"`bulkload run {shlex.quote(str(manifest))}`")
+    return text if mjob is None else with_credentials(text, mjob)
 
 
-def in_manifest(report: Report, manifest: Path, *, queued: bool = False) -> Report:
-    """A job's report with its ways on in the words of `manifest` (manifest_words; `queued`: a job of the queue), in
-    its report file too."""
+def in_manifest(report: Report, mjob: ManifestJob, manifest: Path, *, queued: bool = False) -> Report:
+    """The report of `mjob` with its ways on in the words of `manifest` (manifest_words; `queued`: a job of the
+    queue), in its report file too. The way on of rows in doubt of a run that finished is `bulkload resume` on its
+    ledger, with the job's credentials: `bulkload run MANIFEST --resume` shows a finished job's report, no more."""
     stop, way_on = report.stop_reason, report.in_doubt_way_on
+    if isinstance(way_on, str):
+        way_on = (
+            with_credentials(way_on, mjob)
+            if report.status == "complete"
+            else manifest_words(way_on, manifest, queued=queued, mjob=mjob)
+        )
     said = msgspec.structs.replace(
         report,
-        stop_reason=manifest_words(stop, manifest, queued=queued) if isinstance(stop, str) else stop,
-        in_doubt_way_on=manifest_words(way_on, manifest, queued=queued) if isinstance(way_on, str) else way_on,
+        stop_reason=manifest_words(stop, manifest, queued=queued, mjob=mjob) if isinstance(stop, str) else stop,
+        in_doubt_way_on=way_on,
     )
     unwritten = report.unwritten if isinstance(report.unwritten, list) else []
     if said != report and report.report_file and not any(u.startswith("the report") for u in unwritten):

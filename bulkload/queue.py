@@ -225,7 +225,7 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
         token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s))
         try:
             report = await _with_progress(conn, job_id, mjob, lag)
-            report = fleet.in_manifest(report, Path(manifest_path), queued=True)  # its way on: the queue's
+            report = fleet.in_manifest(report, mjob, Path(manifest_path), queued=True)  # its way on: the queue's
         except Exception as exc:
             await _record_error(url, conn, job_id, exc)
             raise

@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -23,6 +24,7 @@ import anyio
 import pytest
 from conftest import SandboxProcess, spawn_sandbox, write_entries
 
+from bulkload import rollback
 from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.fleet import check_accounts, run_manifest
@@ -373,3 +375,59 @@ def test_two_agreement_names_for_one_account_are_refused(tmp_path: Path) -> None
     (tmp_path / "fleet.toml").write_text(manifest_text("http://localhost/api", cap=4, extra=spelled))
     with pytest.raises(ConfigError, match="'a0j0' \\(agreement 'ag0'\\) and 'a1j0' \\(agreement 'ag1'\\)"):
         check_accounts(read_manifest(str(tmp_path / "fleet.toml")), same)
+
+
+async def test_a_finished_job_is_shown_finished_after_an_earlier_job_of_its_agreement_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: the earlier job rolled back, `--resume` told the later, finished job "not started" (exit 4,
+    # no report, its rows out of the totals) and the rolled back one "(`bulkload run MANIFEST`)" to run again
+    rows = inputs(tmp_path)
+    home = tmp_path / "my jobs"  # a path a shell reads back only quoted
+    home.mkdir()
+    for csv in tmp_path.glob("*.csv"):
+        csv.rename(home / csv.name)
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path = home / "fleet.toml"
+            path.write_text(manifest_text(url, cap=8))
+            manifest = read_manifest(str(path))
+            manifest.jobs = [m for m in manifest.jobs if m.agreement == "ag0"]
+            first = await run_manifest(manifest, env=ENV)
+            assert first.exit_code == 0, [(o.name, o.error) for o in first.jobs]
+            creds = {"ECONOMIC_APP_SECRET_TOKEN": ENV["APP"], "ECONOMIC_AGREEMENT_GRANT_TOKEN": ENV["GRANT0"]}
+            await rollback(manifest.jobs[0].ledger_path, env=creds)
+            again = await run_manifest(manifest, env=ENV, resume=True)
+            held = await entries_of(url, grant(0))
+    rolled, later = again.jobs
+    assert (rolled.status, rolled.exit_code, rolled.report) == ("rolled back", 2, None), rolled
+    assert f"(`bulkload run '{path}'`)" in str(rolled.error), rolled.error
+    assert (later.status, later.exit_code, later.reconciled) == ("complete", 0, True), later
+    assert later.report is not None and later.report.loaded == len(held) > 0
+    assert again.totals["loaded"] == len(held) and again.exit_code == 2  # the rolled back job is the user's to say
+    assert len(held) == rows[grant(0)] // 2
+
+
+async def test_a_jobs_in_doubt_way_on_pasted_in_a_shell_runs_with_the_manifests_variables(tmp_path: Path) -> None:
+    # found by a tester: the way on named `bulkload resume --ledger … --resend-in-doubt`, which reads the target's
+    # own variable names, not those the manifest maps the job's credentials from: pasted, "missing credential"
+    write_entries(tmp_path / "a.csv", 10)
+    path = tmp_path / "fleet.toml"
+    shell_env = {k: v for k, v in os.environ.items() if not k.startswith("ECONOMIC_")}
+    shell_env |= {**ENV, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(drop_rate=1.0), agreements=True) as url:
+            path.write_text(
+                f'[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\nfiles = ["a.csv"]\nattempts = 1\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT0"}}\n'
+            )
+            (job,) = (await run_manifest(read_manifest(str(path)), env=ENV)).jobs
+            assert job.report is not None and job.report.in_doubt > 0, job
+            said = str(job.report.in_doubt_way_on)
+            stored = json.loads((tmp_path / "fleet.runs" / "a" / "report.json").read_text())["in_doubt_way_on"]
+            commands = [c for c in re.findall(r"`([^`]*)`", said) if "--ledger" in c]
+            assert stored == said and any("--resend-in-doubt" in c for c in commands), said
+            for command in commands:
+                done = await anyio.run_process(["sh", "-c", command], env=shell_env, check=False)
+                assert done.returncode != 2 and b"missing credential" not in done.stderr, (command, done.stderr)
+    assert "GRANT0" in said and grant(0) not in said  # the variable named, never its value
