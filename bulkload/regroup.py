@@ -8,10 +8,12 @@ rows do not fit its cache, so a 10-million-row file needs no more memory than a 
 Lines apart are not always one group's: a duplicate export pasted below the first, or a correction appended, gives
 a group twice, and merging its copies would book it twice. regrouped() marks where a group's lines begin again
 (RUN), and the planner refuses a group whose runs are copies of it (copies) rather than merge them. Copies one
-after another (two exports that overlap, joined) are one run: a run that is its lines given again in a row is
-taken for that many runs (repeated). Where a kind's groups are parts of one thing (RecordKind.group_family: a Visma
-Core order, whose lines of each cost type are a group of their own, or an entry a line), its lines are brought
-together and judged so whole (family_of): the order is given twice, not its OUTLAY lines alone.
+after another (two exports that overlap, joined) are one run: a run that is its lines given again in a row, in any
+order, is taken for that many runs (repeated). "The same lines" is one rule for both (_same_lines): what the lines
+say, their records' values (100.0 is 100.00), never how the file wrote them. Where a kind's groups are parts of
+one thing (RecordKind.group_family: a Visma Core order, whose lines of each cost type are a group of their own, or
+an entry a line), its lines are brought together and judged so whole (family_of): the order is given twice, not
+its OUTLAY lines alone.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ import os
 import pickle
 import sqlite3
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
+
+from msgspec.structs import astuple
 
 from .errors import PlanningFileError, SourceError
 from .sources import BadRow, Row
@@ -268,7 +273,8 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
     one of the copies of a run that gives them again in a row, see repeated).
     Returns SAME_LINES, BALANCED, or None where the runs are one group's lines brought together.
 
-    SAME_LINES where every run is the same lines (the same records as a multiset, whatever their lines' numbers);
+    SAME_LINES where every run is the same lines (_same_lines: the same records as a multiset, whatever their lines'
+    numbers and however the file wrote their values);
     BALANCED where the kind's groups balance (RecordKind.imbalance, of its RecordKind.units) and every run balances
     on its own, per currency, unless the runs are how an export sorted by account puts a group's lines apart: each
     run the lines of one account (RecordKind.sort_account), no two runs of one account (a move between departments,
@@ -277,7 +283,7 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
     lines are all on one account is taken for such a file's group and merged, as is a copy that does not balance on
     its own and is not the same lines: the rule cannot tell those apart. Runs once a group whose lines are apart
     (all of them, in a file sorted by account): a run that does not balance ends it."""
-    if _same_lines(kind, runs):
+    if _same_lines(runs):
         return SAME_LINES
     cls = type(kind)
     if cls.imbalance is RecordKind.imbalance or cls.units is RecordKind.units:
@@ -293,26 +299,28 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
 
 
 def repeated(kind: RecordKind, run: Sequence[Any]) -> int:
-    """The length of the lines a run gives k >= 2 times one after another (the group given k times in a row, as
-    where two exports that overlap are joined), or len(run) where it is no such run. `run`: a group's records of one
-    run, in file order. A copy holds at least 2 lines: a run of one line given again and again (its smallest period
-    1) is a group's lines, as two equal cost lines may be. Its copies are the same lines as copies() reads them
-    (_same_lines), and where the kind's groups balance (RecordKind.imbalance) a copy balances on its own.
-    Cheap where a run holds no copies, as nearly all do: none under 4 lines, else a record compare for each length
-    dividing the run's, and a compare of the run with itself shifted only where the first line comes again there."""
+    """The length of the copies a run gives k >= 2 times one after another, each the same lines in any order (the
+    group given k times in a row, as where two exports that overlap are joined: 100/-100 then -100/100 too), or
+    len(run) where it is no such run. `run`: a group's records of one run, in file order. A copy holds at least 2
+    lines: a run of one line given again and again (its smallest period 1) is a group's lines, as two equal cost
+    lines may be. Its copies are the same lines as copies() reads them (_same_lines), and where the kind's groups
+    balance (RecordKind.imbalance) a copy balances on its own; the shortest such copies are taken.
+    Cheap where a run holds no copies, as nearly all do: none under 4 lines, else for each length dividing the
+    run's a look for the first line in the second copy, and the copies compared only where it is there."""
     n = len(run)
     if n < 4:  # two copies of at least 2 lines
         return n
     first = run[0]
-    for p in range(1, n // 2 + 1):
-        if n % p or run[p] != first or run[p:] != run[:-p]:
+    for p in range(2, n // 2 + 1):
+        # a record equals another (==) where their values do, as _same_lines compares them: a copy holds the first
+        if n % p or first not in run[p : 2 * p]:
             continue
-        # p is the run's smallest period: copies of one line are no copies, and a longer period repeats this one
-        if p == 1:
-            return n
         parts = [run[i : i + p] for i in range(0, n, p)]
+        if not _same_lines(parts):
+            continue
+        # copies of one line are no copies; and copies of a copy that does not balance balance no better
         head = parts[0]
-        if kind.imbalance(head, list(map(kind.units, head))) or not _same_lines(kind, parts):
+        if len(_lines(head)) == 1 or kind.imbalance(head, list(map(kind.units, head))):
             return n
         return p
     return n
@@ -323,15 +331,23 @@ def _account(account: Any) -> Any:
     return None if isinstance(account, tuple) and all(v is None for v in account) else account
 
 
-def _same_lines(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> bool:
-    """Whether every run holds the same records as the first, in any order: a run of one line is compared as a
-    record (a sorted file's runs mostly are), longer ones as their records encoded, sorted."""
+def _lines(run: Sequence[Any]) -> Counter[tuple[Any, ...]]:
+    """A run's lines as a multiset of what they say: each record's values (a grouped kind's records are flat msgspec
+    Structs: DraftEntry, EntryRow), which compare by value: an amount as its Decimal (100.0 is 100.00), a date as the
+    ISO text the file's reading made of it (chunking.Reading: 01-11-2026 is 2026-11-01), never as the file wrote
+    them."""
+    return Counter(map(astuple, run))
+
+
+def _same_lines(runs: Sequence[Sequence[Any]]) -> bool:
+    """Whether every run holds the same lines as the first (_lines), in any order: a run of one line is compared as
+    its record (a sorted file's runs mostly are: a Struct's == compares the values _lines holds, by value, and costs
+    less), longer ones as multisets of their values."""
     first = runs[0]
     n = len(first)
     if any(len(run) != n for run in runs):
         return False
     if n == 1:
         return all(run[0] == first[0] for run in runs)
-    encode = kind.encode
-    lines = sorted(encode([r]) for r in first)
-    return all(sorted(encode([r]) for r in run) == lines for run in runs[1:])
+    lines = _lines(first)
+    return all(_lines(run) == lines for run in runs[1:])

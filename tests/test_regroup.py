@@ -97,20 +97,43 @@ def test_a_run_that_gives_its_lines_again_in_a_row_is_that_many_copies() -> None
     assert repeated(Entries(), [order("100.00", "Takst"), order("40.00", "Porto")] * 2) == 2
 
 
+def test_copies_are_the_same_lines_by_what_they_say_in_any_order() -> None:
+    # found by a tester: voucher 501 given again as 100.0/-100.0, or as its lines in another order, right below
+    # itself was booked as one voucher of 4 lines, exit 0: the copies were compared as the text they are sent as,
+    # and in a row only in the same order
+    rent = [entry("100.00"), entry("-100.00", 5600)]
+    written = [entry("100.0"), entry("-100.0", 5600)]
+    assert repeated(ECONOMIC, [*rent, *written]) == 2
+    assert repeated(ECONOMIC, [*rent, *rent[::-1]]) == 2
+    assert repeated(ECONOMIC, [*rent, *written[::-1], *rent]) == 2  # three copies
+    three = [entry("100.00"), entry("-60.00", 5600), entry("-40.00", 6000)]
+    assert repeated(ECONOMIC, [*three, three[2], three[0], three[1]]) == 3
+    takst, porto = order("100.00", "Takst"), order("40.00", "Porto")
+    assert repeated(Entries(), [takst, porto, order("40.0", "Porto"), takst]) == 2
+    # apart, the same rule: the same lines (each balancing on its own, which is what told them before), and an order
+    # (no balance) whose copies were merged into one entry of 240.00
+    assert economic(rent, written[::-1]) == SAME_LINES
+    assert copies(Entries(), [[takst, porto], [order("40.0", "Porto"), order("100.0", "Takst")]]) == SAME_LINES
+
+
 def test_a_run_that_repeats_no_copy_of_two_lines_or_more_is_one_groups_lines() -> None:
     rent = [entry("100.00"), entry("-100.00", 5600)]
     assert repeated(ECONOMIC, rent) == 2
     assert repeated(ECONOMIC, [*rent, rent[0]]) == 3  # a line more than one copy
     assert repeated(ECONOMIC, [*rent, *rent, rent[0]]) == 5
-    assert repeated(ECONOMIC, [*rent, *rent[::-1]]) == 4  # the same lines, not in the same order
+    # a correction right below the voucher it corrects: a voucher of pairs that each balance, no copies
+    assert repeated(ECONOMIC, [*rent, entry("110.00"), entry("-110.00", 5600)]) == 4
+    # halves that are not the same lines, though each line comes again (rent twice, its lines sorted)
+    assert repeated(ECONOMIC, [rent[0], rent[0], rent[1], rent[1]]) == 4
     # one line again and again (its smallest period 1): two equal cost lines are plausible
     fee = [order("100.00", "Takst")]
     assert repeated(Entries(), fee * 2) == 2 and repeated(Entries(), fee * 4) == 4
     assert repeated(ECONOMIC, [entry("50.00", contra=5600)] * 4) == 4
     # e-conomic: a copy that does not balance on its own is not taken for the voucher given again
     assert repeated(ECONOMIC, [entry("100.00"), entry("50.00", 5600)] * 2) == 4
-    # records equal but not the same cells as copies() reads them (100.0 is sent as written, not as 100.00)
-    assert repeated(ECONOMIC, [*rent, entry("100.0"), entry("-100.00", 5600)]) == 4
+    assert repeated(ECONOMIC, [entry("100.00"), entry("50.00", 5600), entry("50.0", 5600), entry("100.0")]) == 4
+    # one line written two ways is one line again and again
+    assert repeated(ECONOMIC, [entry("50.00", contra=5600), entry("50.0", contra=5600)] * 2) == 4
 
 
 ROW = {"entryTypeNumber": "5", "journalNumber": "1", "date": "2026-10-31", "currency": "DKK"}
@@ -203,6 +226,35 @@ def test_a_voucher_given_again_in_a_row_and_apart_names_every_copy(tmp_path: Pat
     assert sorted(reasons) == [2, 3, 4, 5, 8] and len(set(reasons.values())) == 1, reasons
     said = "voucher 101 (journal 1) is given 2 times, as the same lines (lines 2-3 and lines 4-5): a duplicate export?"
     assert reasons[8].startswith(said), reasons[8]
+
+
+def test_a_voucher_given_again_in_a_row_written_otherwise_is_rejected_whole(tmp_path: Path) -> None:
+    # found by a tester: voucher 501's copy, its amounts written 100.0 (or its date 31-10-2026, or its lines in
+    # another order), right below it was booked as one voucher of 4 lines
+    other = [row(2, 500, "20.00", 1010, "Fee"), row(3, 500, "-20.00", 5600, "Fee")]
+    rent = [row(4, 501, "100.00", 1010), row(5, 501, "-100.00", 5600)]
+    written = [row(6, 501, "100.0", 1010), row(7, 501, "-100.0", 5600)]
+    dated = [(n, {**cells, "date": "31-10-2026"}) for n, cells in written]
+    turned = [row(6, 501, "-100.00", 5600), row(7, 501, "100.00", 1010)]
+    for again in (written, dated, turned):
+        for rows in (other + rent + again, regrouped(other + rent + again, ECONOMIC, str(tmp_path))):
+            planner = Planner(Economic(), 500, 2_000_000)
+            chunks = [c for c in planner.plan(0, rows) if c is not None]
+            assert [c.lines for c in chunks] == [[2, 3]]
+            reasons = {r.line_no: r.reason for r in planner.rejected}
+            assert sorted(reasons) == [4, 5, 6, 7] and len(set(reasons.values())) == 1, reasons
+            assert reasons[4].startswith(
+                "voucher 501 (journal 1) is given 2 times, as the same lines (lines 4-5 and lines 6-7)"
+            ), reasons[4]
+
+
+def test_a_correction_right_below_its_voucher_loads_as_one_voucher(tmp_path: Path) -> None:
+    # no copies in a row, and not apart: a voucher of pairs that each balance (docs/input-files.md, the rule's limits)
+    source = [row(2, 501, "100.00", 1010), row(3, 501, "-100.00", 5600)]
+    source += [row(4, 501, "110.00", 1010, "Rent (corrected)"), row(5, 501, "-110.00", 5600, "Rent (corrected)")]
+    planner = Planner(Economic(), 500, 2_000_000)
+    (chunk,) = [c for c in planner.plan(0, source) if c is not None]
+    assert chunk.lines == [2, 3, 4, 5] and not planner.rejected
 
 
 def test_a_voucher_of_one_line_given_again_in_a_row_loads(tmp_path: Path) -> None:
