@@ -715,6 +715,58 @@ async def test_a_voucher_given_twice_in_a_row_is_rejected_whole_never_booked_twi
     ), reason
 
 
+#: the tester's voucher 501 (journal 4), and the voucher before it
+RENT = ["5,4,501,2026-11-01,100.00,DKK,1010,,Rent", "5,4,501,2026-11-01,-100.00,DKK,5600,,Rent"]
+FEE = ["5,4,500,2026-11-01,20.00,DKK,1010,,Fee", "5,4,500,2026-11-01,-20.00,DKK,5600,,Fee"]
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        ["5,4,501,2026-11-01,100.0,DKK,1010,,Rent", "5,4,501,2026-11-01,-100.0,DKK,5600,,Rent"],
+        RENT[::-1],
+    ],
+    ids=["amounts written otherwise", "lines in another order"],
+)
+async def test_a_voucher_given_again_in_a_row_however_written_is_rejected_whole(
+    tmp_path: Path, again: list[str]
+) -> None:
+    # found by a tester: voucher 501 given again right below itself, its amounts written 100.0/-100.0 or its lines
+    # in another order, was booked as one voucher of 4 lines (rent twice), exit 0
+    data = tmp_path / "joined.csv"
+    header = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
+    data.write_text("\n".join([header, *FEE, *RENT, *again]) + "\n")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            held = await remote_entries(url, journal=4)
+    assert sorted((e["voucherNumber"], e["amount"]) for e in held) == [(500, -20.0), (500, 20.0)], held
+    assert (report.loaded, report.rejected, report.rejected_groups, report.exit_code) == (2, 4, 1, 1), report
+    rejects = read_csv(tmp_path / "rejects.csv")
+    assert [r["line"] for r in rejects] == ["4", "5", "6", "7"]
+    (reason,) = {r["reason"] for r in rejects}
+    assert reason.startswith("voucher 501 (journal 4) is given 2 times, as the same lines (lines 4-5 and lines 6-7)")
+
+
+async def test_a_correction_right_below_its_voucher_is_booked_as_the_file_has_it(tmp_path: Path) -> None:
+    # no copy: its lines are not the same, and not apart; a voucher of two pairs each balancing loads whole
+    data = tmp_path / "corrected.csv"
+    header = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
+    corrected = ["5,4,501,2026-11-01,110.00,DKK,1010,,Rent", "5,4,501,2026-11-01,-110.00,DKK,5600,,Rent"]
+    data.write_text("\n".join([header, *FEE, *RENT, *corrected]) + "\n")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            held = await remote_entries(url, journal=4)
+    assert sorted((e["voucherNumber"], e["amount"]) for e in held if e["voucherNumber"] == 501) == [
+        (501, -110.0),
+        (501, -100.0),
+        (501, 100.0),
+        (501, 110.0),
+    ], held
+    assert (report.loaded, report.rejected, report.exit_code) == (6, 0, 0), report
+
+
 @pytest.mark.parametrize("apart", [False, True], ids=["no voucher regrouped", "another voucher regrouped"])
 async def test_a_voucher_rejected_as_given_twice_is_not_said_to_be_regrouped(tmp_path: Path, apart: bool) -> None:
     # found by testers: the summary said "regrouped: the lines of voucher 101 (journal 1) (lines 2 and 6) were apart"
