@@ -233,8 +233,10 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
             shared_limits.BUDGET.reset(token)
         counts = {key: int(getattr(report, key)) for key in COUNTS}
         await _record(conn, job_id, "report = %s, counts = %s", msgspec.json.encode(report).decode(), _encode(counts))
-    if report.exit_code == EXIT_STOPPED:
-        raise RunStopped(f"job {name!r} stopped: {report.stop_reason or 'resumable'}", report=report)
+        if report.exit_code == EXIT_STOPPED:  # to be retried: `bulkload status` says why it stopped meanwhile
+            stopped = RunStopped(f"job {name!r} stopped: {report.stop_reason or 'resumable'}", report=report)
+            await _record_error(url, conn, job_id, stopped)
+            raise stopped
     if report.exit_code == EXIT_USAGE:
         raise ConfigError(f"job {name!r} stopped: {report.stop_reason or 'its settings'}")
     return {"status": report.status, "exit_code": report.exit_code, **counts}
@@ -318,9 +320,9 @@ async def _record(conn: psycopg.AsyncConnection[Any], job_id: int, assignments: 
 
 
 async def _record_error(url: str, conn: psycopg.AsyncConnection[Any], job_id: int, exc: Exception) -> None:
-    """Why the job's run ended without a report (`bulkload status` shows it), on a new connection when the job's
-    own was lost with PostgreSQL; left out when PostgreSQL is still out of reach (procrastinate's record of the
-    job says it failed, or is retried)."""
+    """Why the job's run ended without a report, or stopped to be retried (`bulkload status` shows it), on a new
+    connection when the job's own was lost with PostgreSQL; left out when PostgreSQL is still out of reach
+    (procrastinate's record of the job says it failed, or is retried)."""
     reason = redact(str(exc) or type(exc).__name__)
     with contextlib.suppress(psycopg.Error):
         await _record(conn, job_id, "error = %s", reason)
