@@ -464,7 +464,7 @@ async def test_a_manifest_job_whose_run_was_rolled_back_is_told_a_way_that_works
             refused = [await run_manifest(manifest, env=env, resume=resume) for resume in (False, True)]
             for fleet in refused:
                 said = str(fleet.jobs[0].error)
-                assert fleet.jobs[0].status == "refused" and "was rolled back" in said, said
+                assert fleet.jobs[0].status == "rolled back" and "was rolled back" in said, said
                 assert f"move {mjob.ledger_path} aside" in said and "--resume continues it" not in said, said
             os.rename(mjob.ledger_path, mjob.ledger_path + ".rolled-back")
             again = await run_manifest(manifest, env=env)
