@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
+import msgspec
 from msgspec.structs import astuple
 
 from .errors import PlanningFileError, SourceError
@@ -336,7 +337,12 @@ def _lines(run: Sequence[Any]) -> Counter[tuple[Any, ...]]:
     Structs: DraftEntry, EntryRow), which compare by value: an amount as its Decimal (100.0 is 100.00), a date as the
     ISO text the file's reading made of it (chunking.Reading: 01-11-2026 is 2026-11-01), never as the file wrote
     them."""
-    return Counter(map(astuple, run))
+    return Counter(tuple(map(_hashable, astuple(record))) for record in run)
+
+
+def _hashable(value: Any) -> Any:
+    """A record's value as a multiset holds it: a nested one (PayorCRM's billAddr, a dict) as its JSON, keys sorted."""
+    return msgspec.json.encode(value, order="sorted") if isinstance(value, dict | list) else value
 
 
 def _same_lines(runs: Sequence[Sequence[Any]]) -> bool:

@@ -367,3 +367,18 @@ def test_a_line_of_an_order_whose_cost_type_cannot_be_looked_up_is_told_as_its_l
         "order R-4 of case 1704 (OUTLAY) rejected: line 3, next to it, names no order that can be read "
         "(accountingCostType '..' cannot be looked up) and may be one of its lines"
     ), reasons
+
+
+def test_records_holding_a_nested_value_are_compared_as_lines_without_a_crash() -> None:
+    """A PayorCRM invoice line holds its billAddr as a dict: the multiset of a run's lines took its values as they
+    are, and a dict cannot be counted (TypeError in planning). Nested values are compared as their JSON."""
+    from bulkload.targets.payorcrm_records import Invoice
+
+    def line(amount: int, text: str) -> Invoice:
+        return Invoice(
+            customerNumber="1", invoiceNumber="I1", invoiceAmount=amount, billAddr={"city": "Oslo"}, reasonCode=text
+        )
+
+    twice = [line(1000, "a"), line(2000, "b"), line(2000, "b"), line(1000, "a")]
+    assert copies(Entries({}), [twice[:2], twice[2:]]) == SAME_LINES
+    assert copies(Entries({}), [twice[:2], [line(1000, "a"), line(2000, "c")]]) is None
