@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
+from .formulas import formula_reason
 from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .numbers import NumberFormat, whole_number, whole_reason
@@ -62,7 +63,7 @@ def record_check(kind: RecordKind, record: Any) -> int:
 class Reading:
     """How one file's values are read: its numbers with its decimal mark, its dates in its date order, its whole
     numbers written out (RecordKind.whole_fields), and the text that names a record (`key_fields`) not in a
-    spreadsheet's exponent form."""
+    spreadsheet's exponent form; none of them a spreadsheet formula (formulas.py)."""
 
     def __init__(
         self,
@@ -117,7 +118,11 @@ class Reading:
         get = row.get
         for name in self._keys:
             key: Any = get(name)
-            if type(key) is str and ("e" in key or "E" in key) and _SPREADSHEET_EXPONENT(key):
+            if type(key) is not str:
+                continue
+            if key[:1] == "=":
+                raise RowInvalid(name, formula_reason(key))
+            if ("e" in key or "E" in key) and _SPREADSHEET_EXPONENT(key):
                 raise RowInvalid(
                     name,
                     f"{key.strip()!r} is written with an exponent, as a spreadsheet shows a long number it may have "
@@ -129,7 +134,7 @@ class Reading:
                 try:
                     row[name] = parse(value)
                 except ValueError as exc:
-                    raise RowInvalid(name, str(exc)) from None
+                    raise RowInvalid(name, formula_reason(value) if value[:1] == "=" else str(exc)) from None
         for name in self._wholes:
             cell: Any = get(name)
             if cell is None:  # not given, the most fields of most rows
@@ -138,6 +143,8 @@ class Reading:
             if kind is str:
                 if cell.isdigit() and cell[0] != "0":  # the usual cell: msgspec reads it (not "0100", nor "0")
                     continue
+                if cell[:1] == "=":
+                    raise RowInvalid(name, formula_reason(cell))
                 if ("e" in cell or "E" in cell) and _EXPONENT(cell):
                     raise RowInvalid(
                         name,

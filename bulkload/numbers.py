@@ -9,14 +9,18 @@ each cell with that mark only. Reading cell by cell could send one row as 1.5 an
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from bulkload.errors import ConfigError
+from bulkload.money import CURRENCIES
 
-#: grouping characters either format allows besides the other mark: space, NBSP, narrow NBSP, apostrophe
-_SPACES = " \u00a0\u202f'"
+#: grouping characters either format allows besides the other mark: space, NBSP, narrow NBSP, thin space, apostrophe
+_SPACES = " \u00a0\u202f\u2009'"
+#: the typographic minus sign, which means nothing but minus: read as "-" wherever "-" is
+_MINUS = "\u2212"
 _NAMES = {".": "decimal point", ",": "decimal comma"}
 _AMBIGUOUS = "?"
 
@@ -25,7 +29,12 @@ _PLAIN_POINT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?").fullmatch
 _PLAIN_COMMA = re.compile(r"[+-]?[0-9]+(?:,[0-9]+)?").fullmatch
 # A single mark between digits, the shape most evidence has: classified without reading it both ways.
 _ONE_MARK = re.compile(r"[+-]?([0-9]*)([.,])([0-9]+)").fullmatch
-_SCIENTIFIC = re.compile(r"[(+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)[eE][+-]?[0-9]+[-)]?").fullmatch
+_SCIENTIFIC = re.compile(r"[(+\u2212-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)[eE][+\u2212-]?[0-9]+[\u2212)-]?").fullmatch
+#: a currency written before or after an amount (after its sign, if before): a word ("DKK", "kr."), or one symbol
+_CURRENCY_BEFORE = re.compile(r"([+\u2212-]?)([^\W\d_]+\.?|[^\w\s])\s*(.+)").fullmatch
+_CURRENCY_AFTER = re.compile(r"(.+?)\s*([^\W\d_]+\.?|[^\w\s])").fullmatch
+#: what is written for a currency that is no ISO 4217 code (the Nordic krone, złoty, koruna, forint), case folded
+_LOCAL_CURRENCIES = frozenset({"kr", "kr.", "zł", "kč", "ft"})
 
 
 def _body_pattern(mark: str) -> re.Pattern[str]:
@@ -42,6 +51,8 @@ _BODY = {mark: _body_pattern(mark).fullmatch for mark in ".,"}
 
 def _read(text: str, mark: str) -> Decimal | None:
     """`text` (stripped) as a Decimal with decimal mark `mark`, or None when it is not one."""
+    if _MINUS in text:
+        text = text.replace(_MINUS, "-")
     negative, forms = False, 0
     if len(text) > 2 and text[0] == "(" and text[-1] == ")":
         negative, forms, text = True, 1, text[1:-1]
@@ -63,10 +74,39 @@ def _read(text: str, mark: str) -> Decimal | None:
     return Decimal(f"{sign}{whole}.{frac}" if frac is not None else f"{sign}{whole}")
 
 
+def _currency(text: str) -> tuple[str, str] | None:
+    """The currency written beside the amount `text` (stripped) and the amount without it, when what is left reads
+    as a number with either mark; else None."""
+    beside = []
+    if (before := _CURRENCY_BEFORE(text)) is not None:
+        beside.append((before[2], before[1] + before[3]))
+    if (after := _CURRENCY_AFTER(text)) is not None:
+        beside.append((after[2], after[1]))
+    for currency, amount in beside:
+        known = (
+            unicodedata.category(currency) == "Sc"
+            if len(currency) == 1
+            else currency.upper() in CURRENCIES or currency.casefold() in _LOCAL_CURRENCIES
+        )
+        if known and (_read(amount, ".") is not None or _read(amount, ",") is not None):
+            return currency, amount
+    return None
+
+
+def _number_text(text: str) -> str:
+    """The amount `text` (stripped) without a currency written beside it (`_currency`)."""
+    beside = _currency(text)
+    return text if beside is None else beside[1]
+
+
 def _why(text: str, mark: str) -> str:
     if _SCIENTIFIC(text):
         return (
             f"scientific notation: {text!r} looks like a number a spreadsheet reformatted; write the amount out in full"
+        )
+    if (beside := _currency(text)) is not None:
+        return (
+            f"{text!r} holds the currency {beside[0]!r}: write the number alone, the currency belongs in its own column"
         )
     if _read(text, "," if mark == "." else ".") is not None:
         return f"{text!r} is not a number with decimal mark {mark!r} (the file's numbers use {mark!r} for decimals)"
@@ -93,9 +133,10 @@ class NumberFormat(NamedTuple):
     def parse(self, text: str) -> Decimal:
         """The amount `text` as a Decimal with exactly the digits written ("1.250,00" -> Decimal("1250.00")).
 
-        Takes a leading + or -, a trailing - or parentheses (one of them), and thousands grouped by the other
-        mark, a space, NBSP, narrow NBSP or apostrophe (one kind per value). ValueError, in the user's words,
-        for anything else, including scientific notation.
+        Takes a leading + or -, a trailing - or parentheses (one of them; the minus sign U+2212 as -), and thousands
+        grouped by the other mark, a space, NBSP, narrow NBSP, thin space or apostrophe (one kind per value).
+        ValueError, in the user's words, for anything else, naming scientific notation and a currency beside the
+        number.
         """
         mark = self.decimal
         if mark == ".":
@@ -111,7 +152,9 @@ class NumberFormat(NamedTuple):
 
 
 def _classify(text: str) -> str | None:
-    """Which mark `text` proves: "." or ",", `_AMBIGUOUS` when it reads both ways, None when neither."""
+    """Which mark `text` proves: "." or ",", `_AMBIGUOUS` when it reads both ways, None when neither; a number
+    beside its currency ("kr 1.234,56") proves what the number does: its row is refused, but it shows how the file
+    writes numbers."""
     m = _ONE_MARK(text)
     if m is not None:
         whole, mark, frac = m.groups()
@@ -122,6 +165,8 @@ def _classify(text: str) -> str | None:
     text = text.strip()
     point = _read(text, ".") is not None
     comma = _read(text, ",") is not None
+    if not (point or comma) and (beside := _currency(text)) is not None:
+        return _classify(beside[1])
     if point and comma:
         return _AMBIGUOUS
     return "." if point else "," if comma else None
@@ -207,7 +252,7 @@ class NumberEvidence(Evidence):
                 return NumberFormat(mark, f"{_NAMES[mark]} ({proof})")
         if ambiguous:
             line, field, text = ambiguous
-            stripped = text.strip()
+            stripped = _number_text(text.strip())
             as_point, as_comma = (_plain(_read(stripped, mark) or Decimal(0)) for mark in ".,")
             raise ConfigError(
                 f"{path}: line {line}: {field} {text!r} could be {as_point} or {as_comma}, and no other number in "
@@ -224,7 +269,7 @@ def whole_number(value: Any, mark: str | None = ".") -> int | None:
     text, a fraction, a zero fraction after the other mark ("50.0" in a file of decimal commas, where a point is
     no decimal mark), an exponent ("1.5e3": a spreadsheet's display of a number it may have rounded), other
     scripts' digits, "4_2", a bool, and either mark before three zeros ("4.000", "4,000"), which is 4 or 4000 by
-    the mark (`whole_reason`)."""
+    the mark (`whole_reason`). The minus sign U+2212 reads as -."""
     kind = type(value)
     if kind is int:
         return int(value)
@@ -237,6 +282,8 @@ def whole_number(value: Any, mark: str | None = ".") -> int | None:
     text = value.strip()
     if text.isascii() and text.isdigit():
         return int(text)
+    if _MINUS in text:
+        text = text.replace(_MINUS, "-")
     if not text.isascii() or "_" in text or "e" in text or "E" in text or _THOUSANDS(text):
         return None
     if mark != ",":

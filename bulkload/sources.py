@@ -9,8 +9,8 @@ The text encoding is a property of the file: UTF-8 (with or without BOM) and UTF
 such, any other encoding only when named (``encoding="cp1252"``). A byte that is not valid in the file's
 encoding makes a :class:`BadRow` of kind ``"encoding"``, which the whole-file inspection (profile.py) turns
 into a refusal of the file before anything is sent. Excel's shapes are read as Excel means them: a first
-line ``sep=;`` names the delimiter, and unnamed columns at the end of the header (a trailing delimiter)
-are ignored as long as they hold nothing.
+line ``sep=;`` names the delimiter, unnamed columns at the end of the header (a trailing delimiter)
+are ignored as long as they hold nothing, and a cell ``="00888"`` is the text inside it (formulas.py).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, SourceError
+from bulkload.formulas import cell_text, read_text_formulas
 from bulkload.header_again import HeaderAgain
 from bulkload.lines import (
     BLANK_RUN,
@@ -625,12 +626,16 @@ class Source:
                         ):
                             if picked is not None:
                                 rec = {k: s for k, i in picked if (s := row[i].strip())}
+                                if '="' in joined:
+                                    rec = read_text_formulas(rec)
                                 if unnamed and UNNAMED in rec:
                                     yield _unnamed_value(start, row, names, rec.pop(UNNAMED), delim)
-                                elif rec or any(v.strip() for k, v in zip(names, row) if k):
+                                elif rec or any(cell_text(v.strip()) for k, v in zip(names, row) if k):
                                     yield start, rec
                                 continue
                             rec = {k: v.strip() for k, v in zip(names, row) if v and not v.isspace()}
+                            if '="' in joined:
+                                rec = read_text_formulas(rec)
                             if drop:
                                 rec.pop("", None)
                             if unnamed and UNNAMED in rec:
@@ -1209,7 +1214,7 @@ def _odd_csv_row(
             _clip(_csv_text(row, delim).replace("\x00", "\\0")),
             _partial([c.replace("\x00", "") for c in row], names),
         )
-    rec = {k: v.strip() for k, v in zip(names, row) if v and not v.isspace()}
+    rec = read_text_formulas({k: v.strip() for k, v in zip(names, row) if v and not v.isspace()})
     rec.pop("", None)
     if UNNAMED in rec:
         return _unnamed_value(start, row, names, rec.pop(UNNAMED), delim)
@@ -1225,7 +1230,8 @@ def _without_marker(row: list[str]) -> list[str]:
 
 
 def _partial(cells: list[str], names: tuple[str, ...]) -> dict[str, str]:
-    return {k: v.strip() for k, v in zip(names, cells) if k and k != UNNAMED and v and not v.isspace()}
+    named = {k: v.strip() for k, v in zip(names, cells) if k and k != UNNAMED and v and not v.isspace()}
+    return read_text_formulas(named)
 
 
 def _lenient(text: str, delim: str) -> list[str] | None:

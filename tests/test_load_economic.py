@@ -34,6 +34,7 @@ from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.common import problem
 from bulkload.sandbox.economic_web import PREFIX
+from bulkload.sources import restored
 from bulkload.walks import add_listed, id_ranges
 
 HEADERS = {
@@ -87,9 +88,9 @@ def append_rows(path: Path, rows: list[list[Any]]) -> None:
         csv.writer(fh).writerows(rows)
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
+def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+        return list(csv.DictReader(fh, delimiter=delimiter))
 
 
 def job(tmp_path: Path, files: list[Path], base_url: str, **kw: Any) -> Job:
@@ -130,6 +131,40 @@ async def test_faults_and_429s_load_every_good_row_exactly_once(tmp_path: Path) 
             assert stats["faults"]["drop"] > 0 and stats["idempotency_replays"] > 0
     assert report.exit_code == 0
     assert json.loads((tmp_path / "report.json").read_text())["loaded"] == totals["rows"]
+
+
+async def test_excels_text_formula_is_read_as_its_text_and_other_formulas_refuse_their_voucher(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: customerInvoiceNumber ="000123" was stored as written, and account ="01010" refused as
+    # "not a whole number"; a formula that is not Excel's ="..." is no value: its voucher is refused whole
+    data = tmp_path / "entries.csv"
+    data.write_text(
+        "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text;customerNumber;"
+        "customerInvoiceNumber\r\n"
+        '10;1;1;31-10-2026;100,00;DKK;1010;a;1;="000123"\r\n'
+        '5;1;2;="31-10-2026";="100,00";DKK;="01010";b;;\r\n'
+        "5;1;2;31-10-2026;-100,00;DKK;5600;b;;\r\n"
+        "5;1;3;31-10-2026;=B2*2;DKK;1010;c;;\r\n"
+        "5;1;3;31-10-2026;-100,00;DKK;5600;c;;\r\n",
+        encoding="utf-8",
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            entries = await remote_entries(url)
+    held = sorted(
+        (e["voucherNumber"], e["accountNumber"], e["amount"], e.get("customerInvoiceNumber")) for e in entries
+    )
+    assert held == [(1, 1010, 100.0, "000123"), (2, 1010, 100.0, None), (2, 5600, -100.0, None)]
+    assert (report.loaded, report.rejected) == (3, 2), report
+    first, second = read_csv(tmp_path / "rejects.csv", ";")
+    assert (first["line"], first["field"]) == ("5", "amount")
+    assert restored(first["reason"]) == (
+        "'=B2*2' is a spreadsheet formula, not its value: export the values, not the formulas"
+    )
+    assert second["line"] == "6", second
+    assert second["reason"].startswith("voucher 3 (journal 1) rejected: line 5 amount: "), second
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ from bulkload.errors import ConfigError, RowInvalid
 from bulkload.model import ANY_CURRENCY, BY_PLACE, ECHOED, NO_ID, Chunk
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
+from bulkload.sources import restored
 from bulkload.targets.payorcrm import PayorCRM
 from bulkload.targets.payorcrm_answers import Said, read_answer
 from bulkload.targets.payorcrm_records import Invoice, minor_units
@@ -38,17 +39,18 @@ def write(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
     return path
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
+def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+        return list(csv.DictReader(fh, delimiter=delimiter))
 
 
-def rejected(folder: Path) -> list[dict[str, str]]:
-    """The rows of the run's rejects files in `folder` (`rejects.csv`, and the other kind's beside it)."""
+def rejected(folder: Path, delimiter: str = ",") -> list[dict[str, str]]:
+    """The rows of the run's rejects files in `folder` (`rejects.csv`, and the other kind's beside it), written with
+    the input's `delimiter`."""
     return [
         row
         for path in sorted(folder.glob("*rejects.csv"), key=lambda p: p.name != "rejects.csv")
-        for row in read_csv(path)
+        for row in read_csv(path, delimiter)
     ]
 
 
@@ -310,6 +312,37 @@ async def test_a_key_a_spreadsheet_wrote_with_an_exponent_is_rejected_not_upload
             f"{written!r} is written with an exponent, as a spreadsheet shows a long number it may have rounded: "
             "write it in full"
         )
+
+
+async def test_excels_text_formula_is_read_as_its_text_and_other_formulas_are_refused(tmp_path: Path) -> None:
+    # found by a tester: ="00888" (how a CSV keeps a key's leading zeros through Excel) was uploaded as the customer
+    # number itself, and the invoice naming it pointed at no customer
+    customers = tmp_path / "c.csv"
+    customers.write_text('customerno;emailaddress1\r\n="00888";z@x.dk\r\n=A1;y@x.dk\r\n', encoding="utf-8")
+    invoices = tmp_path / "i.csv"
+    invoices.write_text(
+        "customerNumber;invoiceNumber;invoiceAmount;currency\r\n"
+        '="00888";="000123";="1.234,56";DKK\r\n'
+        '="00888";INV-2;=C2*2;DKK\r\n',
+        encoding="utf-8",
+    )
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            both = {"customers": customers, "invoices": invoices}
+            report = await load(job(tmp_path, url, both, amount_unit="major"), env=ENV)
+            held = {kind: await stored(url, kind) for kind in ("customers", "invoices")}
+    assert [c["customerno"] for c in held["customers"]] == ["00888"]
+    assert [(i["customerNumber"], i["invoiceNumber"], i["invoiceAmount"]) for i in held["invoices"]] == [
+        ("00888", "000123", 123456)
+    ]
+    assert (report.loaded, report.rejected) == (2, 2), report
+    rejects = {(r["file"].endswith("i.csv"), r["line"]): r for r in rejected(tmp_path, ";")}
+    for where, field, written in [((False, "3"), "customerno", "=A1"), ((True, "3"), "invoiceAmount", "=C2*2")]:
+        assert rejects[where]["field"] == field, rejects
+        assert restored(rejects[where]["reason"]) == (
+            f"{written!r} is a spreadsheet formula, not its value: export the values, not the formulas"
+        )
+        assert rejects[where][field] == "'" + written, "the cell as written, a spreadsheet not running it"
 
 
 @pytest.mark.slow

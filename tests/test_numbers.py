@@ -39,6 +39,9 @@ def decide(values: list[str], given: str | None = None) -> NumberFormat:
         (POINT, "1\u00a0234.56", "1234.56"),
         (POINT, "1\u202f234.56", "1234.56"),
         (POINT, "1'234.56", "1234.56"),
+        (POINT, "1\u2009234.56", "1234.56"),  # a thin space, as NBSP and narrow NBSP
+        (POINT, "\u22125.25", "-5.25"),  # the typographic minus sign: unambiguous
+        (POINT, "1,234.56\u2212", "-1234.56"),
         (POINT, ".5", "0.5"),
         (POINT, "-.5", "-0.5"),
         (POINT, "1,234.56-", "-1234.56"),
@@ -54,6 +57,7 @@ def decide(values: list[str], given: str | None = None) -> NumberFormat:
         (COMMA, ",5", "0.5"),
         (COMMA, "1 234,5", "1234.5"),
         (COMMA, "1'234'567,89", "1234567.89"),
+        (COMMA, "\u22121\u2009234,5", "-1234.5"),
         (COMMA, "1.500", "1500"),
     ],
 )
@@ -87,6 +91,8 @@ def test_parse_reads_the_digits_as_written(fmt: NumberFormat, text: str, expecte
         (POINT, "NaN"),
         (POINT, "Infinity"),
         (POINT, "- 5"),
+        (POINT, "(\u22125)"),  # two sign forms, whichever minus
+        (POINT, "\u2212-5"),
         (COMMA, "12,"),
         (COMMA, "1.23,4"),
         (COMMA, "abc"),
@@ -107,6 +113,36 @@ def test_scientific_notation_is_named(fmt: NumberFormat, text: str) -> None:
     assert str(info.value) == (
         f"scientific notation: {text!r} looks like a number a spreadsheet reformatted; write the amount out in full"
     )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "currency"),
+    [
+        (COMMA, "kr 100,00", "kr"),
+        (COMMA, "100,00 kr.", "kr."),
+        (POINT, "\u20ac100", "\u20ac"),
+        (POINT, "-\u20ac 5.50", "\u20ac"),
+        (COMMA, "1.234,56 DKK", "DKK"),
+        (POINT, "USD 1,234.56", "USD"),
+        (POINT, "$(12.00)", "$"),
+        (COMMA, "\u00a3\u22121,5", "\u00a3"),
+        (POINT, "1.5 sek", "sek"),
+    ],
+)
+def test_a_currency_in_an_amount_is_named(fmt: NumberFormat, text: str, currency: str) -> None:
+    # found by a tester: "kr 100,00", "€100" and "1.234,56 DKK" were refused as plain "not a number"
+    with pytest.raises(ValueError) as info:
+        fmt.parse(text)
+    assert str(info.value) == (
+        f"{text!r} holds the currency {currency!r}: write the number alone, the currency belongs in its own column"
+    )
+
+
+@pytest.mark.parametrize(("fmt", "text"), [(POINT, "kr"), (POINT, "100 pcs"), (POINT, "DKK 1.2.3"), (COMMA, "1.2.3 €")])
+def test_a_currency_beside_no_number_of_the_files_is_no_currency_reason(fmt: NumberFormat, text: str) -> None:
+    with pytest.raises(ValueError) as info:
+        fmt.parse(text)
+    assert "currency" not in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -153,6 +189,11 @@ def test_format_is_a_small_frozen_picklable_value() -> None:
         (["1.234,56-"], ","),
         (["1.500", "12.000", "2,50"], ","),  # ambiguous values then a proof
         (["1.500", "1.5"], "."),
+        (["1\u2009234,567"], ","),  # a thin space groups as NBSP does
+        (["\u22121,50"], ","),  # the typographic minus sign reads as -
+        (["1.500", "kr 2,50"], ","),  # a number beside its currency shows how the file writes numbers
+        (["1.234,56 DKK"], ","),
+        (["\u20ac1,234.56"], "."),
     ],
 )
 def test_one_proving_value_decides(values: list[str], mark: str) -> None:
@@ -204,6 +245,15 @@ def test_both_marks_are_refused_naming_both_lines() -> None:
         decide(["250,00", "1.50"])
 
 
+def test_a_number_beside_its_currency_is_evidence_as_the_number_is() -> None:
+    # its row is refused for the currency, but the file's other numbers are read the way it shows
+    with pytest.raises(ConfigError, match="the file uses both decimal marks: line 2 amount 'kr 1.50' has a decimal"):
+        decide(["kr 1.50", "2,50"])
+    with pytest.raises(ConfigError) as info:
+        decide(["1.500 DKK"])
+    assert "'1.500 DKK' could be 1.5 or 1500" in str(info.value)
+
+
 def test_the_field_named_is_the_one_that_proved() -> None:
     evidence = NumberEvidence()
     evidence.add("1.50", 7, "exchangeRate")
@@ -250,7 +300,7 @@ def test_evidence_keeps_only_the_first_example_of_each_kind() -> None:
 
 # --- properties ----------------------------------------------------------------------------------------
 
-GROUPS = {".": [",", " ", "\u00a0", "\u202f", "'"], ",": [".", " ", "\u00a0", "\u202f", "'"]}
+GROUPS = {".": [",", " ", "\u00a0", "\u202f", "\u2009", "'"], ",": [".", " ", "\u00a0", "\u202f", "\u2009", "'"]}
 SIGNS = ["leading", "trailing", "parentheses", "plus"]
 
 
@@ -294,7 +344,7 @@ def test_a_file_in_one_format_with_one_proof_decides_that_format(mark: str, data
     assert decide([*others[:at], proof, *others[at:]]).decimal == mark
 
 
-NUMBERISH = st.text(alphabet="0123456789.,-+() '\u00a0eE", max_size=12)
+NUMBERISH = st.text(alphabet="0123456789.,-+() '\u00a0\u2009\u2212eE", max_size=12)
 
 
 @given(NUMBERISH)
@@ -331,6 +381,7 @@ def test_evidence_is_what_the_two_readings_say(text: str) -> None:
         (" 0050 ", 50),
         ("+50", 50),
         ("-3", -3),
+        ("\u22123", -3),  # the typographic minus sign, as in an amount
         ("50.0", 50),  # a float column's export
         ("1234.000", 1234),  # no thousands grouping has four digits before the point
         ("0.000", 0),

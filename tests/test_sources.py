@@ -102,6 +102,30 @@ def test_csv_empty_and_whitespace_cells_are_absent_and_every_value_is_trimmed(tm
     assert rows(p) == [(2, {"d": "x", "e": "Kørsel Århus"})]
 
 
+def test_excels_text_formula_is_read_as_the_text_inside_it(tmp_path: Path) -> None:
+    # found by a tester: ="00888", Excel's way to keep a key's leading zeros through a CSV, was sent as the key
+    # itself. Quoted or not in the file, with "" inside for one quote; a formula that is more than that stays as
+    # written (chunking refuses it where a number, date or key is read)
+    text = (
+        'a;b;c;d\n="00888";"=""000123""";="1.234,56";=" x "\n="a""b";="";=SUM(A1:A3);="1"&"2"\n=A1*2;="x"y";"=""";=\n'
+    )
+    p = write(tmp_path, "a.csv", text)
+    expected = [
+        (2, {"a": "00888", "b": "000123", "c": "1.234,56", "d": "x"}),
+        (3, {"a": 'a"b', "c": "=SUM(A1:A3)", "d": '="1"&"2"'}),
+        (4, {"a": "=A1*2", "b": '="x"y"', "c": '="', "d": "="}),
+    ]
+    assert rows(p) == expected
+    assert list(Source(p).rows(["a", "c"])) == [(n, {k: v for k, v in r.items() if k in "ac"}) for n, r in expected]
+    # the slow path reads them alike: a row narrower than a header with a trailing delimiter, non-ASCII text
+    slow = write(tmp_path, "b.csv", 'a;b;\n="007";="Kørsel"\n')
+    assert rows(slow) == [(2, {"a": "007", "b": "Kørsel"})]
+    # and the cells that name a bad row's group
+    (bad,) = rows(write(tmp_path, "c.csv", 'a;b;c\n="007";="007";1;1\n'))
+    assert isinstance(bad, BadRow)
+    assert bad.partial == {"a": "007", "c": "1"}
+
+
 def test_csv_more_cells_is_a_bad_row_and_reading_goes_on(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", 'a,b\n1,2,3\n4,"5,6"\n')
     assert rows(p) == [
