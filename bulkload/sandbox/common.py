@@ -85,8 +85,12 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     first_entry_number: int = 1
     #: e-conomic: an eventually consistent count — a journal's count answers what the journal held this many count
     #: calls before (or at the first), so a new entry is counted late, from that many counts on (0 = at once, at
-    #: most 1000); listings show it at once
+    #: most 1000); listings show it at once. HaloPSA: a listing's `record_count` leaves out the resource's this
+    #: many newest records (a count that lags), which the listing itself shows
     count_lag: int = 0
+    #: HaloPSA: a listing asked for without `pageinate=true` is answered as a server that pages by default does,
+    #: `{"record_count": N, "<plural>": [the first this many records]}` (0 = an array of every record)
+    unpaged_page: int = 0
     #: e-conomic, HaloPSA: a create's answer lists the records it made in the reverse of the request's order (the
     #: APIs' documents promise no order: a client must not pair them by place)
     reversed_answers: bool = False
@@ -581,7 +585,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.count_lag,
         metavar="N",
         help="economic: a journal's count answers what it held N count calls before, an eventually consistent "
-        "count (default 0)",
+        "count; halopsa: a listing's record_count leaves out the N newest records (default 0)",
+    )
+    parser.add_argument(
+        "--unpaged-page",
+        type=number(int, 0, 2**31 - 1),
+        default=defaults.unpaged_page,
+        metavar="N",
+        help="halopsa: a listing asked without pageinate answers {record_count, <plural>: the first N records} "
+        "(default 0: an array of every record)",
     )
     parser.add_argument(
         "--reversed-answers",
@@ -661,6 +673,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         no_retry_after=ns.no_retry_after,
         first_entry_number=ns.first_entry_number,
         count_lag=ns.count_lag,
+        unpaged_page=ns.unpaged_page,
         reversed_answers=ns.reversed_answers,
     )
 

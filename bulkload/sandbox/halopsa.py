@@ -13,7 +13,9 @@ by default 300 requests per 5 minutes (``window_limit=None``; 0 turns it off), a
 alike. Secrets (see :func:`bulkload.targets.halopsa_schema.is_secret`) are stored and never returned.
 
 With ``commit_delay_ms`` a POST commits its records a drawn delay after its body was read and answers then;
-until that moment no listing shows them, and a client that stopped waiting sooner never hears of them.
+until that moment no listing shows them, and a client that stopped waiting sooner never hears of them. With
+``count_lag`` a listing's ``record_count`` leaves out the newest records, and with ``unpaged_page`` a listing asked for
+without ``pageinate`` is a first page of that many records (a short listing its lagging count can make look whole).
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ class HaloPSA:
         self.tokens: dict[str, float] = {}  # token → monotonic expiry
         self.tokens_issued = 0
         self.store = Store()
+        #: a listing's record_count leaves out this many newest records, and an unpaged listing is its first page of
+        #: this many (SandboxOptions.count_lag, unpaged_page): a test may change them while the sandbox runs
+        self.count_lag, self.unpaged_page = options.count_lag, options.unpaged_page
         #: writes read but not yet committed (commit_delay_ms), each committed by the loop's timer
         self.pending: set[asyncio.TimerHandle] = set()
 
@@ -141,14 +146,17 @@ class HaloPSA:
         query = request.query
         try:
             rows = self.store.matching(resource, query)
-            if query.get("pageinate", "").lower() not in ("true", "1"):
+            paged = query.get("pageinate", "").lower() in ("true", "1")
+            if not paged and not self.unpaged_page:
                 return json_response(rows)
             page_no, page_size = _positive(query, "page_no", 1), _positive(query, "page_size", DEFAULT_PAGE_SIZE)
         except FilterError as exc:
             return message_response(400, str(exc))
-        page_size = min(page_size, self.options.page_size)
-        start = (page_no - 1) * page_size
-        return json_response({"record_count": len(rows), PLURAL[resource]: rows[start : start + page_size]})
+        page_size = min(page_size, self.options.page_size) if paged else self.unpaged_page
+        start = (page_no - 1) * page_size if paged else 0
+        # the newest records (the highest ids) are the ones a lagging count has not reached yet
+        count = max(0, len(rows) - self.count_lag)
+        return json_response({"record_count": count, PLURAL[resource]: rows[start : start + page_size]})
 
     async def save(self, request: web.Request) -> web.Response:
         resource = self._resource(request)

@@ -316,7 +316,7 @@ class HaloPSA(Target):
                 # a row matched against part of the records would create again one that is there
                 raise ConfigError(
                     f"--match-on {','.join(self.match_on)}: {kind.name} cannot be listed whole ({listing.why}; "
-                    f"{len(listing.records)} of the {listing.held} records it holds were listed), and a row whose "
+                    f"{listing.read()}), and a row whose "
                     f"record was not listed would create it again{'' if late else '; nothing was sent'}. Load "
                     "without --match-on (rows with an id update their record), or once the API lists every record"
                 )

@@ -83,7 +83,9 @@ class Resources(Books):
         landed: list[dict[str, Any]] = []  # records of the run's calls in doubt
         others: list[str] = []  # what a count above the expected one may mean
         doubtful = _lines_in_doubt(ledger)
-        listed = await listings(client, self.kinds.values())
+        # a record_count below what the run itself created lags: the listing it ends is not whole
+        creates_of = {name: totals.get("create", [0])[0] for name, totals in expected.items()}
+        listed = await listings(client, self.kinds.values(), creates_of)
         for kind in self.kinds.values():
             listing = listed.pop(kind.name)
             live = {r["id"]: r for r in listing.records}
@@ -136,10 +138,11 @@ class Resources(Books):
             before = (self.before or {}).get(kind.name, 0)
             if kind.listed_late:  # listed after the run may have created records: those it did were not there before
                 before -= len(ours.intersection(kind.listed_ids.get(kind.name, ())))
-            # of the records neither the run's nor counted before, first those its calls in doubt account for
-            of_doubt = _landed(kind, live, ours, awaited) if listing.whole else []
+            # of the records neither the run's nor counted before, first those its calls in doubt account for; a
+            # listing not whole proves no absence, but what it lists is there: the doubles it shows are named
+            of_doubt = _landed(kind, live, ours, awaited)
             landed.extend(of_doubt)
-            doubles = _doubles(kind, live, made, {item["id"] for item in of_doubt}) if listing.whole else []
+            doubles = _doubles(kind, live, made, {item["id"] for item in of_doubt})
             duplicates.extend(doubles)
             if listing.whole and len(live) > before + creates + len(of_doubt):
                 more = len(live) - before - creates - len(of_doubt)
@@ -148,13 +151,13 @@ class Resources(Books):
                 "before": before,
                 "loaded": creates,
                 "expected": before + creates,
-                "remote": len(live) if listing.whole else listing.held,  # the API's own count where it pages
+                # the API's own count where it pages, unless it lags below the records listed: as many are there
+                "remote": len(live) if listing.whole else max(listing.held, len(live)),
             } | ({"in_doubt": len(of_doubt)} if of_doubt else {})
             if not listing.whole:
                 partial.append(
-                    f"{kind.name} could not be listed whole ({listing.why}): {len(live)} of its {listing.held} "
-                    f"records were listed, and {unlisted} loaded records not among them were neither compared nor "
-                    "called missing"
+                    f"{kind.name} could not be listed whole ({listing.why}): {listing.read()}, and "
+                    f" {unlisted} loaded records not among them were neither compared nor called missing"
                 )
         expected_count = sum(c["expected"] for c in scopes.values())
         remote_count = sum(c["remote"] for c in scopes.values())
@@ -214,7 +217,7 @@ def _counted_before(kind: Resource) -> frozenset[int]:
 def _landed(
     kind: Resource, live: dict[int, dict[str, Any]], ours: set[int], awaited: dict[str, list[tuple[str, int]]]
 ) -> list[dict[str, Any]]:
-    """The records of `live` (a whole listing, by id) that the run's calls in doubt created, as far as can be told:
+    """The records of `live` (listed, by id) that the run's calls in doubt created, as far as can be told:
     neither the run's (`ours`) nor counted before it (`_counted_before`), with the match fields (--match-on, else the
     name) of a create in doubt (`awaited`: match key -> the file and line of each such row, in file order). Each
     {"id", "scope" (the resource), "file", "line" (a row in doubt it may be)}, by id: a key's records in id order
@@ -236,7 +239,7 @@ def _landed(
 def _doubles(
     kind: Resource, live: dict[int, dict[str, Any]], made: dict[int, tuple[str, int]], landed: set[int]
 ) -> list[dict[str, Any]]:
-    """The records of `live` (a whole listing, by id) that share their match fields (--match-on, else the name) with
+    """The records of `live` (listed, by id) that share their match fields (--match-on, else the name) with
     one the run created (`made`: its id -> the file and line of its row) and are neither the run's, nor listed before
     its first call, nor what its calls in doubt created (`landed`: their ids, `_landed`): created twice, by another
     writer (another load of the same records side by side). Each {"id", "scope" (the resource), "of" (the run's

@@ -3,7 +3,9 @@ paged object `{"record_count": N, "<plural>": [...]}` (the list under the resour
 whose pages are then read one by one (`pageinate=true&page_no=&page_size=`) until they hold `record_count` records,
 and read again until two walks agree page for page, each page's ids as a set (offset pages shift under another
 writer; the API promises no order within a page). A listing that cannot be had whole says so (`Listing.whole`,
-`Listing.why`): what it leaves out is not proven absent.
+`Listing.why`): what it leaves out is not proven absent. A `record_count` is evidence of the end only where nothing
+shows it lags: one below the records listed, or a listing without records the caller knows the API holds (the ids it
+answered to this run), is short, whatever the count says.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .halopsa_schema import LIST_FILTERS, PLURAL
 from .protocols import Sender
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable, Mapping
 
 #: a resource's listing (every record, in one answer or in all its pages together): some tens of thousands of records
 LISTING_BYTES = 64 * 1024 * 1024
@@ -54,6 +56,11 @@ class Listing(NamedTuple):
     #: why the listing is not whole ("" when it is)
     why: str = ""
 
+    def read(self) -> str:
+        """How many records were listed, of the `held` the API counts where that count is not below them."""
+        n = len(self.records)
+        return f"{n} of the {self.held} records it holds were listed" if self.held >= n else f"{n} records were listed"
+
 
 def with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool = False) -> dict[str, Any]:
     """A listed or saved record, its `id` an int: every record the API holds has one (matches, counts and rollback
@@ -75,11 +82,16 @@ def with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool =
     return checked
 
 
-async def listings(client: Sender, kinds: Iterable[Listable]) -> dict[str, Listing]:
-    """Every record of each resource of `kinds`, by its name (`listing_whole`): the listings side by side, one
-    round trip for all (before the load, and after it for reconciliation, where one after the other they were the
-    run's start and its tail)."""
-    return await results_side_by_side({kind.name: partial(listing_whole, client, kind) for kind in kinds})
+async def listings(
+    client: Sender, kinds: Iterable[Listable], created: Mapping[str, int] | None = None
+) -> dict[str, Listing]:
+    """Every record of each resource of `kinds`, by its name (`listing_whole`, `created`: how many records of each the
+    run created, by name): the listings side by side, one round trip for all (before the load, and after it for
+    reconciliation, where one after the other they were the run's start and its tail)."""
+    made = created or {}
+    return await results_side_by_side(
+        {kind.name: partial(listing_whole, client, kind, created=made.get(kind.name, 0)) for kind in kinds}
+    )
 
 
 class _Page(NamedTuple):
@@ -108,19 +120,46 @@ async def _page(client: Sender, kind: Listable, params: dict[str, str]) -> _Page
     return _Page([with_id(r, i, call, body) for i, r in enumerate(listed)], known, True, len(body))
 
 
-async def listing_whole(client: Sender, kind: Listable) -> Listing:
+async def listing_whole(client: Sender, kind: Listable, known: Collection[int] = (), created: int = 0) -> Listing:
     """Every record of the resource, and whether the answer holds them all: an array does; a paged object holding
-    fewer than its `record_count` is read page by page (`_walks`); one without a `record_count` does not."""
+    fewer than its `record_count` is read page by page (`_walks`); one without a `record_count` does not. Whole only
+    where nothing shows it short (`_short_by_evidence`): `known`, the ids the API answered to this run (created or
+    updated), must all be listed, and `record_count` be no fewer than the `created` records the run was answered
+    for."""
     # every record, enabled or not: what exists is what a match or a count must see
     params: dict[str, str] = {f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]}
     first = await _page(client, kind, params)
     if not first.paged:
-        return Listing(first.records, True, len(first.records))
-    if first.record_count is None:
+        listing = Listing(first.records, True, len(first.records))
+    elif first.record_count is None:
         return Listing(first.records, False, len(first.records), "the answer gives no record_count")
-    if first.record_count <= len(first.records):
-        return Listing(first.records, True, first.record_count)
-    return await _walks(client, kind, params, first.record_count)
+    elif first.record_count <= len(first.records):
+        listing = Listing(first.records, True, first.record_count)
+    else:
+        listing = await _walks(client, kind, params, first.record_count)
+    why = _short_by_evidence(listing, known, created) if listing.whole else ""
+    return listing._replace(whole=False, why=why) if why else listing
+
+
+def _short_by_evidence(listing: Listing, known: Collection[int], created: int) -> str:
+    """Why a listing its `record_count` calls whole is short all the same, or "": the count is below the records it
+    listed or the `created` ones the API answered to this run (a count that lags, as one counting only records some
+    time old: records past it are not reached), or it leaves out records of `known`, which the API answered as
+    created or updated (a short page, a lagging count; another writer's delete looks the same, and proves no
+    absence either)."""
+    listed = {r["id"] for r in listing.records}
+    for floor, what in ((len(listed), "records it listed"), (created, "records this run created")):
+        if listing.held < floor:
+            return (
+                f"its record_count ({listing.held}) is below the {floor} {what}: a count that lags shows no end of "
+                "the listing"
+            )
+    if left_out := sorted(set(known) - listed):
+        return (
+            f"it leaves out {len(left_out)} record{'s' if len(left_out) != 1 else ''} this run was answered for "
+            f"(id {', '.join(map(str, left_out[:3]))}{', …' if len(left_out) > 3 else ''}), so it is not every record"
+        )
+    return ""
 
 
 class _Walk(NamedTuple):

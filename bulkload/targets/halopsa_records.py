@@ -352,9 +352,10 @@ class Resource(RecordKind):
 
     async def resolve(self, client: Sender, chunk: Chunk, taken: Collection[int]) -> list[int] | None:
         """A POST whose answer was lost. The array is saved whole or not at all, so its creates decide:
-        all found by the match fields, each its own record → done; none, in a listing that holds every record →
-        not there now (the engine looks again after the settle delay before it sends again; the updates beside
-        them set fixed values); some, a create without match values, two creates found as one record, or a
+        all found by the match fields, each its own record → done; none, in a listing that holds every record (its
+        `record_count` not below what it lists, every record of `taken` listed: `listing_whole`) → not there now
+        (the engine looks again after the settle delay before it sends again; the updates beside them set fixed
+        values); some, a create without match values, two creates found as one record, or a
         partial listing → no telling. A call without creates pulls a trigger (the others are sent again, not
         looked up): no telling. A record that proves no create of this call, however well it matches, is left out
         of the look: one listed before the run's first call, whether that listing was whole or not (`seen_before`),
@@ -365,7 +366,8 @@ class Resource(RecordKind):
         keys = [self.key(r) for r in records if r.get("id") is None]
         if not keys or any(k is None for k in keys):
             return None
-        live = await listing_whole(client, self)
+        # the records the run was answered for are there: a listing without them is short (a page, a lagging count)
+        live = await listing_whole(client, self, taken)
         older = self.seen_before()
         by_key = by_match_key(self, [r for r in live.records if r["id"] not in older and r["id"] not in taken])
         found = [by_key.get(k) for k in keys if k is not None]
