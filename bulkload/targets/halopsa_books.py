@@ -157,7 +157,7 @@ class Resources(Books):
             if not listing.whole:
                 partial.append(
                     f"{kind.name} could not be listed whole ({listing.why}): {listing.read()}, and "
-                    f" {unlisted} loaded records not among them were neither compared nor called missing"
+                    f"{unlisted} loaded records not among them were neither compared nor called missing"
                 )
         expected_count = sum(c["expected"] for c in scopes.values())
         remote_count = sum(c["remote"] for c in scopes.values())
