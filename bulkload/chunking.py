@@ -34,7 +34,7 @@ from .formulas import formula_reason
 from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .numbers import NumberFormat, whole_number, whole_reason
-from .regroup import GIVEN_AGAIN, NEIGHBOUR, RUN, SAME_LINES, Placed, copies, family_of, keyed, repeated
+from .regroup import GIVEN_AGAIN, NEIGHBOUR, RUN, SAME_LINES, SAME_NAMES, Placed, copies, family_of, keyed, repeated
 from .sources import BadRow, JsonExponent, Row
 from .targets.base import RecordKind, Target
 
@@ -332,15 +332,15 @@ class Planner:
 
     def _close(self, file_idx: int, family: str | None, closed: _Closed) -> Iterator[Chunk]:
         """A group is complete (`closed`): reject it whole where it is given more than once (`runs`: where its lines
-        begin again after other groups' lines in the file, indexes into its lines; a regrouped file), else take it
-        (_take). `family`: unused, as _in_family takes it."""
+        begin again after other groups' lines in the file, indexes into its lines; a regrouped file), judged before
+        a fault found in its lines together (RecordKind.group_fault: PayorCRM's line item given twice is told as the
+        invoice given twice, naming each copy), else take it (_take). `family`: unused, as _in_family takes it."""
         key, lines, records, failures, runs = closed
-        failures = self._faulted(lines, records, failures)
         if key is not None and not failures and (twice := self._given_twice(key, lines, records, runs)):
             for line in lines:
                 self.outcome(file_idx, line, "rejected", "", twice, key)
             return
-        yield from self._take(file_idx, key, lines, records, failures)
+        yield from self._take(file_idx, key, lines, records, self._faulted(lines, records, failures))
 
     def _in_family(self, file_idx: int, family: str | None, closed: _Closed) -> Iterator[Chunk]:
         """A group is complete where groups are parts of families (`family`: its own, None for none): held with the
@@ -398,10 +398,9 @@ class Planner:
                 if at[lines[j]] != at[lines[j - 1]] + 1
                 or bisect_right(starts, lines[j]) > bisect_right(starts, lines[j - 1])
             )
-            failures = self._faulted(lines, records, failures)
-            groups[i] = (key, lines, records, failures, runs)
             if key is not None and not failures and (twice := self._given_twice(key, lines, records, runs)):
                 given[i] = twice
+            groups[i] = (key, lines, records, self._faulted(lines, records, failures), runs)
         if whole is not None or given:
             said = whole or f"{kind.family_label(family)} is rejected whole, as {next(iter(given.values()))}"
             for i, (key, lines, *_) in enumerate(groups):
@@ -523,6 +522,15 @@ class Planner:
                 f"{given}as the same lines ({where}): a duplicate "
                 "export? Which is meant cannot be told, so none is loaded: remove all but one copy (where each is "
                 "meant, give the lines once with their amounts summed)"
+            )
+        if how == SAME_NAMES:
+            *first, last = kind.line_names
+            names = f"{', '.join(first)} and {last}" if first else last
+            return (
+                f"{given}as the same lines by {names} ({where}), other in their amounts or notes: a copy with edits, "
+                "or a correction appended? Which is meant cannot be told, so none is loaded: remove all but the copy "
+                f"meant (where each is meant, give the lines once with their amounts summed, or tell them apart by "
+                f"their {names})"
             )
         return (
             f"{given}each a whole {name} {how} ({where}): a duplicate "

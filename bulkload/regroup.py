@@ -10,7 +10,9 @@ a group twice, and merging its copies would book it twice. regrouped() marks whe
 (RUN), and the planner refuses a group whose runs are copies of it (copies) rather than merge them. Copies one
 after another (two exports that overlap, joined) are one run: a run that is its lines given again in a row, in any
 order, is taken for that many runs (repeated). "The same lines" is one rule for both (_same_lines): what the lines
-say, their records' values (100.0 is 100.00), never how the file wrote them. Where a kind's groups are parts of
+say, their records' values (100.0 is 100.00), never how the file wrote them; apart, runs of two lines or more that
+are the same lines by what names them (RecordKind.line_names: an order's cost type and description), their amounts
+or notes edited, are copies too (a correction appended, an export's stamp). Where a kind's groups are parts of
 one thing (RecordKind.group_family: a Visma Core order, whose lines of each cost type are a group of their own, or
 an entry a line), its lines are brought together and judged so whole (family_of): the order is given twice, not
 its OUTLAY lines alone.
@@ -23,7 +25,8 @@ import pickle
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import msgspec
@@ -45,8 +48,9 @@ NEIGHBOUR = "neighbour"
 #: the kind of a mark regrouped() puts among a group's rows: no row, but where its lines begin again after other
 #: groups' lines in the file (at the line it names), so the planner can tell its runs apart (see copies)
 RUN = "run"
-#: how a group's runs are copies of it (copies): each the same lines, or each balancing on its own
-SAME_LINES, BALANCED = "the same lines", "balancing on its own"
+#: how a group's runs are copies of it (copies): each the same lines, or each balancing on its own, or each the same
+#: lines by what names them (RecordKind.line_names), other in their amounts or notes
+SAME_LINES, BALANCED, SAME_NAMES = "the same lines", "balancing on its own", "the same lines by what names them"
 #: how the reason a group is refused for as given more than once begins (its label, then this), and a LIKE pattern
 #: of such reasons, which tells a group the planner refused so from one it regrouped
 GIVEN_AGAIN = " is given {n} times, "
@@ -272,31 +276,45 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
     correction appended), which is not merged: which copy is meant cannot be told. `runs`: its records in the runs
     of its lines in file order (two or more; a run: its lines one after another, no other group's line between, or
     one of the copies of a run that gives them again in a row, see repeated).
-    Returns SAME_LINES, BALANCED, or None where the runs are one group's lines brought together.
+    Returns SAME_LINES, BALANCED, SAME_NAMES, or None where the runs are one group's lines brought together.
 
     SAME_LINES where every run is the same lines (_same_lines: the same records as a multiset, whatever their lines'
     numbers and however the file wrote their values);
-    BALANCED where the kind's groups balance (RecordKind.imbalance, of its RecordKind.units) and every run balances
-    on its own, per currency, unless the runs are how an export sorted by account puts a group's lines apart: each
-    run the lines of one account (RecordKind.sort_account), no two runs of one account (a move between departments,
-    +100 and -100 on one account, balances in its run); a run whose lines post to no account balances for want of
-    a posting, and proves nothing. A correction that changes the account of a group whose
-    lines are all on one account is taken for such a file's group and merged, as is a copy that does not balance on
-    its own and is not the same lines: the rule cannot tell those apart. Runs once a group whose lines are apart
-    (all of them, in a file sorted by account): a run that does not balance ends it."""
+    BALANCED where the kind's groups balance and every run balances on its own (_balanced);
+    SAME_NAMES where the kind names its lines (RecordKind.line_names: Visma Core's cost type and description) and
+    every run holds two lines or more, the same lines by those names (_same_lines, of the names alone): a copy whose
+    amounts or notes were edited (a line corrected, an export's stamp), which is no file sorted by another column,
+    whose runs each carry other lines. Runs of one line are not so judged: two lines of one name are an order's
+    equal lines as plausibly (Takst 100.00 and Takst 110.00 apart in a file sorted by amount); nor is a copy that
+    adds or drops a line: its runs hold other lines."""
     if _same_lines(runs):
         return SAME_LINES
+    if _balanced(kind, runs):
+        return BALANCED
+    names = kind.line_names
+    if names and min(map(len, runs)) >= 2 and _same_lines(runs, attrgetter(*names)):
+        return SAME_NAMES
+    return None
+
+
+def _balanced(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> bool:
+    """Whether the kind's groups balance (RecordKind.imbalance, of its RecordKind.units) and every run balances on its
+    own, per currency, unless the runs are how an export sorted by account puts a group's lines apart: each run the
+    lines of one account (RecordKind.sort_account), no two runs of one account (a move between departments, +100
+    and -100 on one account, balances in its run); a run whose lines post to no account balances for want of a
+    posting, and proves nothing. A correction that changes the account of a group whose lines are all on one account
+    is taken for such a file's group and merged: the rule cannot tell those apart. Runs once a group whose lines are
+    apart (all of them, in a file sorted by account): a run that does not balance ends it."""
     cls = type(kind)
     if cls.imbalance is RecordKind.imbalance or cls.units is RecordKind.units:
-        return None
+        return False
     units, imbalance = kind.units, kind.imbalance
     if any(imbalance(run, list(map(units, run))) for run in runs):
-        return None
+        return False
     accounts = [{_account(kind.sort_account(r)) for r in run} for run in runs]
     if any(a == {None} for a in accounts):  # a run that posts to no account balances for want of any posting
-        return None
-    slices = all(len(a) == 1 and None not in a for a in accounts) and len(set().union(*accounts)) == len(runs)
-    return None if slices else BALANCED
+        return False
+    return not (all(len(a) == 1 and None not in a for a in accounts) and len(set().union(*accounts)) == len(runs))
 
 
 def repeated(kind: RecordKind, run: Sequence[Any]) -> int:
@@ -332,11 +350,13 @@ def _account(account: Any) -> Any:
     return None if isinstance(account, tuple) and all(v is None for v in account) else account
 
 
-def _lines(run: Sequence[Any]) -> Counter[tuple[Any, ...]]:
+def _lines(run: Sequence[Any], named: Callable[[Any], Any] | None = None) -> Counter[Any]:
     """A run's lines as a multiset of what they say: each record's values (a grouped kind's records are flat msgspec
     Structs: DraftEntry, EntryRow), which compare by value: an amount as its Decimal (100.0 is 100.00), a date as the
     ISO text the file's reading made of it (chunking.Reading: 01-11-2026 is 2026-11-01), never as the file wrote
-    them."""
+    them; or, `named` given, what it gives of each record (what names it: RecordKind.line_names), read alike."""
+    if named is not None:
+        return Counter(map(named, run))
     return Counter(tuple(map(_hashable, astuple(record))) for record in run)
 
 
@@ -345,15 +365,16 @@ def _hashable(value: Any) -> Any:
     return msgspec.json.encode(value, order="sorted") if isinstance(value, dict | list) else value
 
 
-def _same_lines(runs: Sequence[Sequence[Any]]) -> bool:
-    """Whether every run holds the same lines as the first (_lines), in any order: a run of one line is compared as
-    its record (a sorted file's runs mostly are: a Struct's == compares the values _lines holds, by value, and costs
+def _same_lines(runs: Sequence[Sequence[Any]], named: Callable[[Any], Any] | None = None) -> bool:
+    """Whether every run holds the same lines as the first (_lines), in any order: by all they say, or, `named`
+    given, by what it gives of each (what names a line). By all they say, a run of one line is compared as its
+    record (a sorted file's runs mostly are: a Struct's == compares the values _lines holds, by value, and costs
     less), longer ones as multisets of their values."""
     first = runs[0]
     n = len(first)
     if any(len(run) != n for run in runs):
         return False
-    if n == 1:
+    if n == 1 and named is None:
         return all(run[0] == first[0] for run in runs)
-    lines = _lines(first)
-    return all(_lines(run) == lines for run in runs[1:])
+    lines = _lines(first, named)
+    return all(_lines(run, named) == lines for run in runs[1:])

@@ -713,6 +713,37 @@ async def test_a_voucher_given_twice_in_one_file_is_rejected_whole_never_merged(
     assert "(lines 2-3 and lines 6-7)" in reason and "remove all but one copy" in reason, reason
 
 
+async def test_a_voucher_given_again_apart_with_one_line_corrected_is_rejected_whole_never_merged(
+    tmp_path: Path,
+) -> None:
+    # the kind a tester found with Visma Core: voucher 101 re-exported with one line corrected (110.00 against
+    # -100.00) and appended further down balances no longer, so neither the same lines nor each copy balancing told
+    # it, and it was merged into one voucher of 4 lines. Its blocks post to the same accounts: a copy with edits
+    data = tmp_path / "corrected.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+        "5,1,101,2026-10-31,100.00,DKK,1010,Rent\n"
+        "5,1,101,2026-10-31,-100.00,DKK,5600,Rent\n"
+        "5,1,102,2026-10-31,50.00,DKK,1010,Ph\n"
+        "5,1,102,2026-10-31,-50.00,DKK,5600,Ph\n"
+        "5,1,101,2026-10-31,110.00,DKK,1010,Rent (corrected)\n"
+        "5,1,101,2026-10-31,-100.00,DKK,5600,Rent\n"
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            held = await remote_entries(url)
+    assert sorted((e["voucherNumber"], e["amount"]) for e in held) == [(102, -50.0), (102, 50.0)], held
+    assert (report.loaded, report.rejected, report.rejected_groups, report.exit_code) == (2, 4, 1, 1), report
+    rejects = read_csv(tmp_path / "rejects.csv")
+    assert [r["line"] for r in rejects] == ["2", "3", "6", "7"]
+    (reason,) = {r["reason"] for r in rejects}
+    assert reason.startswith(
+        "voucher 101 (journal 1) is given 2 times, as the same lines by entryTypeNumber, date, currency, "
+    ), reason
+    assert "(lines 2-3 and lines 6-7), other in their amounts or notes" in reason, reason
+
+
 async def test_a_voucher_given_twice_in_a_row_is_rejected_whole_never_booked_twice(tmp_path: Path) -> None:
     # found by a tester: two date-range exports that overlap by voucher 11602, joined, give its copies one after
     # another, one run the rule for copies apart did not see: 11602 was booked with 4 lines, exit 0, reconciled

@@ -192,6 +192,29 @@ async def test_an_invoice_given_twice_is_rejected_not_uploaded_twice(tmp_path: P
     assert "given twice, with one invoiceNumber and no line item" in rejects["3"]["reason"], rejects
 
 
+async def test_an_invoice_given_again_apart_with_edits_is_rejected_naming_both_copies(tmp_path: Path) -> None:
+    # the kind a tester found with Visma Core: invoice D-3 given again further down with one line's amount corrected
+    # is the same lines by their line items, given twice. It was refused for a line item given twice, the reason
+    # naming one line: now both copies, as for every group given more than once. D-5 apart, other line items, loads
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"]
+    rows = [
+        ["C1", "D-3", "100", "DKK", "1"],
+        ["C1", "D-3", "40", "DKK", "2"],
+        ["C1", "D-5", "7", "DKK", "1"],
+        ["C1", "D-4", "10", "DKK", "1"],
+        ["C1", "D-3", "110", "DKK", "1"],
+        ["C1", "D-3", "40", "DKK", "2"],
+        ["C1", "D-5", "8", "DKK", "2"],
+    ]
+    report, held = await load_invoices(tmp_path, write(tmp_path / "i.csv", header, rows))
+    got = sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in held)
+    assert got == [("D-4", 10), ("D-5", 7), ("D-5", 8)] and (report.loaded, report.rejected) == (4, 4), report
+    rejects = {r["line"]: r["reason"] for r in rejected(tmp_path)}
+    assert sorted(rejects) == ["2", "3", "6", "7"], rejects
+    said = "invoice D-3 is given 2 times, as the same lines by lineItem (lines 2-3 and lines 6-7), other in their"
+    assert all(reason.startswith(said) for reason in rejects.values()), rejects
+
+
 def test_a_local_currency_is_a_currency_code() -> None:
     assert PayorCRM(["invoices"], "major", local_currency="jpy").invoices.local_currency == "JPY"
     for code in ("euro", "ZZZ", "XAU", "ısk", "uſd"):  # no currency's code (upper() makes "ısk" ISK), or gold

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import sqlite3
@@ -510,6 +511,63 @@ async def test_an_order_given_twice_in_one_file_is_rejected_whole_never_merged(t
         "give the lines once with their amounts summed)"
     )
     assert rejects[2] == rejects[6] == said, rejects
+
+
+#: the tester's order R-1 of case 1701 (a re-export appended further down, order R-2 between)
+R1 = ["1701;OUTLAY;100,00;Takst;n;13-11-2026;R-1", "1701;OUTLAY;40,00;Porto;n;13-11-2026;R-1"]
+R2 = "1702;OUTLAY;10,00;x;n;13-11-2026;R-2"
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        ["1701;OUTLAY;110,00;Takst;n;13-11-2026;R-1", R1[1]],
+        [R1[0].replace(";n;", ";export 2;"), R1[1].replace(";n;", ";export 2;")],
+    ],
+    ids=["a line corrected", "an export stamp in the note"],
+)
+async def test_an_order_given_again_apart_with_edits_is_rejected_whole_never_merged(
+    tmp_path: Path, again: list[str]
+) -> None:
+    # found by a tester: order R-1 (100,00 Takst, 40,00 Porto) given again further down with one line corrected
+    # (110,00), or with its notes stamped by another export, was regrouped with its first copy and booked as one
+    # entry of 290.00 (280.00), exit 0, the summary saying only "regrouped: the lines of order R-1 ... were apart".
+    # Its blocks are the same lines by what names them (cost type and description): a copy with edits, a correction
+    # appended, or two orders? Which is meant cannot be told, so none of it is booked; R-2 between them is
+    data = tmp_path / "orders.csv"
+    data.write_text("\n".join([";".join(HEADER), *R1, R2, *again]) + "\n", encoding="utf-8")
+    report, entries = await load_entries(tmp_path, data)
+    assert [(e["CaseId"], e["Amount"], e["Description"]) for e in entries] == [(1702, Decimal("10.00"), "x")], entries
+    assert (report.loaded, report.rejected, report.rejected_groups, report.exit_code) == (1, 4, 1, 1), report
+    assert report.reconcile.ok, report.reconcile
+    written = (tmp_path / "rejects.csv").read_text(encoding="utf-8")  # the input's way, `;` between cells
+    rejects = {int(r["line"]): r["reason"] for r in csv.DictReader(io.StringIO(written), delimiter=";")}
+    assert sorted(rejects) == [2, 3, 5, 6], rejects
+    said = (
+        "order R-1 of case 1701 (OUTLAY) is given 2 times, as the same lines by accountingCostType and description "
+        "(lines 2-3 and lines 5-6), other in their amounts or notes: a copy with edits, or a correction appended? "
+    )
+    assert all(reason.startswith(said) for reason in rejects.values()), rejects
+
+
+async def test_an_order_apart_in_a_file_sorted_by_another_column_is_still_one_entry(tmp_path: Path) -> None:
+    # the same shape of file, a file sorted by its notes: order R-1's blocks carry other lines (Takst and Porto, then
+    # Attest and Gebyr), so they are one order's lines brought together and booked as its one entry
+    data = tmp_path / "by_note.csv"
+    rows = [
+        *R1,
+        R2,
+        "1701;OUTLAY;30,00;Attest;p;13-11-2026;R-1",
+        "1701;OUTLAY;9,00;Gebyr;p;13-11-2026;R-1",
+    ]
+    data.write_text("\n".join([";".join(HEADER), *rows]) + "\n", encoding="utf-8")
+    report, entries = await load_entries(tmp_path, data)
+    assert sorted((e["CaseId"], e["Amount"]) for e in entries) == [
+        (1701, Decimal("179.00")),
+        (1702, Decimal("10.00")),
+    ], entries
+    assert (report.loaded, report.rejected, report.exit_code) == (5, 0, 0), report
+    assert report.reconcile.ok, report.reconcile
 
 
 async def test_an_order_given_twice_in_a_row_is_rejected_whole_never_merged(tmp_path: Path) -> None:

@@ -7,9 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from bulkload.chunking import Planner
-from bulkload.regroup import BALANCED, RUN, SAME_LINES, copies, regrouped, repeated
+from bulkload.regroup import BALANCED, RUN, SAME_LINES, SAME_NAMES, copies, regrouped, repeated
 from bulkload.sources import BadRow
+from bulkload.targets.base import RecordKind
 from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntries, DraftEntry
 from bulkload.targets.visma_core import VismaCore
@@ -85,6 +88,29 @@ def test_an_order_is_copies_only_where_its_runs_are_the_same_lines() -> None:
     assert copies(kind, [[order("100.00")], [order("20.00", "b")]]) is None  # its lines, apart
     assert copies(kind, [[order("100.00")], [order("100.00", "other text")]]) is None
     assert copies(kind, [[order("100.00")], [order("100.00"), order("1.00")]]) is None
+
+
+def test_runs_that_are_the_same_lines_by_what_names_them_are_copies_with_edits() -> None:
+    # found by a tester: order R-1 (Takst, Porto) given again further down with a line corrected, or its notes
+    # stamped by another export, was merged into one entry of 290.00 (280.00). Its runs are the same lines by their
+    # cost type and description: a copy with edits, or a correction appended
+    kind = Entries()
+    takst, porto = order("100.00", "Takst"), order("40.00", "Porto")
+    assert copies(kind, [[takst, porto], [order("110.00", "Takst"), porto]]) == SAME_NAMES
+    stamped = [EntryRow(**{**msgspec.structs.asdict(r), "note": "export 2"}) for r in (porto, takst)]
+    assert copies(kind, [[takst, porto], stamped]) == SAME_NAMES
+    # a file sorted by another column: each run carries other lines, the order's lines brought together
+    assert copies(kind, [[takst, porto], [order("30.00", "Attest"), order("9.00", "Gebyr")]]) is None
+    assert copies(kind, [[takst, porto], [order("110.00", "Takst"), order("9.00", "Gebyr")]]) is None
+    # a line alone is judged as before: two lines of one name are an order's equal lines as plausibly
+    assert copies(kind, [[takst], [order("110.00", "Takst")]]) is None
+    assert copies(kind, [[takst, porto], [order("110.00", "Takst")]]) is None  # a copy that drops a line
+    # e-conomic: a copy with one line corrected balances no longer, yet posts to the same accounts
+    rent = [entry("100.00"), entry("-100.00", 5600)]
+    assert economic(rent, [entry("110.00", text="Rent (corrected)"), entry("-100.00", 5600)]) == SAME_NAMES
+    assert economic([entry("100.00"), entry("30.00")], [entry("-130.00", 5600)]) is None  # sorted by account
+    # a kind that names no lines (HaloPSA's records, Visma Core's costs) tells copies by all they say only
+    assert ECONOMIC.line_names and not RecordKind.line_names
 
 
 def test_a_run_that_gives_its_lines_again_in_a_row_is_that_many_copies() -> None:
@@ -372,13 +398,18 @@ def test_a_line_of_an_order_whose_cost_type_cannot_be_looked_up_is_told_as_its_l
 def test_records_holding_a_nested_value_are_compared_as_lines_without_a_crash() -> None:
     """A PayorCRM invoice line holds its billAddr as a dict: the multiset of a run's lines took its values as they
     are, and a dict cannot be counted (TypeError in planning). Nested values are compared as their JSON."""
-    from bulkload.targets.payorcrm_records import Invoice
+    from bulkload.targets.payorcrm_records import Invoice, Invoices
 
-    def line(amount: int, text: str) -> Invoice:
+    def line(amount: int, text: str, item: str) -> Invoice:
         return Invoice(
-            customerNumber="1", invoiceNumber="I1", invoiceAmount=amount, billAddr={"city": "Oslo"}, reasonCode=text
+            customerNumber="1",
+            invoiceNumber="I1",
+            invoiceAmount=amount,
+            billAddr={"city": "Oslo"},
+            reasonCode=text,
+            lineItem=item,
         )
 
-    twice = [line(1000, "a"), line(2000, "b"), line(2000, "b"), line(1000, "a")]
-    assert copies(Entries({}), [twice[:2], twice[2:]]) == SAME_LINES
-    assert copies(Entries({}), [twice[:2], [line(1000, "a"), line(2000, "c")]]) is None
+    twice = [line(1000, "a", "1"), line(2000, "b", "2"), line(2000, "b", "2"), line(1000, "a", "1")]
+    assert copies(Invoices(), [twice[:2], twice[2:]]) == SAME_LINES
+    assert copies(Invoices(), [twice[:2], [line(1000, "a", "1"), line(2000, "c", "3")]]) is None

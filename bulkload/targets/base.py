@@ -89,6 +89,11 @@ class RecordKind:
     reference_fields: frozenset[str] = frozenset()
     #: every row belongs to a group (a row that names none is a group's line gone wrong)
     rows_grouped: bool = False
+    #: the fields of a record that name a line of its group, apart from its amount and free notes (Visma Core: the
+    #: cost type and description): a group whose lines lie apart in runs of two lines or more that each give the
+    #: same lines so named is given more than once, a copy with edits or a correction appended (regroup.copies).
+    #: Empty: the kind has none, and only lines the same in all they say tell copies
+    line_names: tuple[str, ...] = ()
     #: method and path of the create call, and whether sending it again is harmless (`call_for`)
     method: str = "POST"
     path: str = ""

@@ -258,6 +258,17 @@ class DraftEntries(RecordKind):
     group_fields = frozenset(_KEY_FIELDS)
     reference_fields = frozenset({"customerInvoiceNumber", "supplierInvoiceNumber"})  # the invoice a line settles
     rows_grouped = True  # every entry is a voucher's line
+    #: what a line books, whatever its amount and text: its kind and date, and where it posts, in what currency
+    line_names = (
+        "entryTypeNumber",
+        "date",
+        "currency",
+        "accountNumber",
+        "contraAccountNumber",
+        "customerNumber",
+        "supplierNumber",
+        *sorted(reference_fields),
+    )
     path = "/draft-entries/bulk"
     repeatable = True  # keyed: the API answers a key it has seen from its cache
 

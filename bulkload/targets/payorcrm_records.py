@@ -293,6 +293,7 @@ class Invoices(Upload):
     number_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
     date_fields = frozenset(_DATES)
     reference_fields = frozenset({"customerNumber"})  # the customer an invoice is of
+    line_names = ("lineItem",)  # what tells an invoice's lines apart (group_fault)
 
     def __init__(
         self, amount_unit: str = "minor", require_customers: bool = False, local_currency: str | None = None

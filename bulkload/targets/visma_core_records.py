@@ -212,6 +212,8 @@ class Entries(OnCase):
     whole_fields = int_fields(EntryRow)
     group_name = "order"
     kind_name = "entries"
+    #: what a line of an order is, whatever its amount and note
+    line_names = ("accountingCostType", "description")
 
     def __init__(self, definitions: Mapping[str, Any] | None = None) -> None:
         #: the entry definition of each cost type, looked up once before planning (VismaCore.setup)
