@@ -23,6 +23,7 @@ import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import ledger_pg, logs
+from .answered import answered_ids
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
     EXIT_STOPPED,
@@ -155,7 +156,7 @@ class Sending:
         self.settled = False
 
     def read(self, response: Response) -> None:
-        self.ids = self.kind.created_ids(response.body, self.chunk)
+        self.ids = answered_ids(self.kind, response.body, self.chunk)
         self.failed = self.kind.failed_items(response.body, self.chunk)
 
     async def recheck(self, exc: BulkloadError) -> bool:

@@ -37,6 +37,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import logs
+from .answered import answered_ids
 from .dispatch import Dispatcher, maybe_acted_on
 from .errors import (
     EXIT_MISMATCH,
@@ -335,11 +336,14 @@ async def _settle_calls(
             age = clock() - (call.sent_at or 0.0)
             # a key the API may have forgotten (or that it never kept) deduplicates nothing: look instead
             replay = target.api.idempotent and age < target.api.key_ttl_s - KEY_TTL_MARGIN_S
-            returned = None
+            returned, wrote, unread = None, replay, None
             try:
                 if replay:
-                    ids, returned = await _replay(target, kind, dispatcher, chunk, call, summary)
-                else:
+                    try:
+                        ids, returned = await _replay(target, kind, dispatcher, chunk, call, summary)
+                    except ValueError as exc:  # a 2xx that cannot be the call's (an id given twice): look instead
+                        replay, unread = False, str(exc)
+                if not replay:
                     looks = 0
 
                     async def look(chunk: Chunk = chunk, kind: RecordKind = kind) -> list[int] | None:
@@ -352,7 +356,7 @@ async def _settle_calls(
                     found = await settled_look(look, _settled_at(job, call, clock, over))
                     out.settled.looked_again += looks > 1
                     if found is None:
-                        _unsettled(job, out, chunk.seq, chunk.part, call, _cannot_tell(target, age))
+                        _unsettled(job, out, chunk.seq, chunk.part, call, _cannot_tell(target, unread))
                         continue
                     ids = found
             except RunStopped as exc:  # the quota spent, …: open still, settled by the next rollback
@@ -378,7 +382,7 @@ async def _settle_calls(
                     dispatcher.limits.quota.minutes,
                     returned,
                     chunk.checks,
-                    wrote=replay,  # a look sends no write: the run's last write stays what it was
+                    wrote=wrote,  # a look sends no write: the run's last write stays what it was
                 )
             else:  # not carried out: nothing to remove; a resume would send it again
                 out.settled.not_carried_out += 1
@@ -388,7 +392,7 @@ async def _settle_calls(
                     "pending",
                     "not carried out (found by rollback)",
                     dispatcher.limits.quota.minutes,
-                    wrote=replay,
+                    wrote=wrote,
                 )
 
 
@@ -403,9 +407,12 @@ def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: floa
     return anyio.current_time() + max(0.0, lost + job.settle_delay_s - clock())
 
 
-def _cannot_tell(target: Target, age: float) -> str:
+def _cannot_tell(target: Target, unread: str | None) -> str:
+    """Why a call's look settled nothing; `unread`: why its key's replayed answer could not be read, if it was."""
     why = (
-        f"its key is older than the {target.api.key_ttl_s / 60:.0f} minutes the API keeps one, and "
+        f"its key's answer, sent again, {unread}, and "
+        if unread
+        else f"its key is older than the {target.api.key_ttl_s / 60:.0f} minutes the API keeps one, and "
         if target.api.idempotent
         else ""
     )
@@ -435,7 +442,7 @@ async def _replay(
         if target.api.refused(exc):
             return [], None
         raise
-    return kind.created_ids(response.body, chunk), kind.returned_totals(response.body, summary, chunk)
+    return answered_ids(kind, response.body, chunk), kind.returned_totals(response.body, summary, chunk)
 
 
 # --- removing --------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from conftest import CREDS, DemoRun, SandboxProcess, bulkload_cmd, child_env, se
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulkload import Job, load, reconcile, resume
+from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.model import Listed
@@ -427,6 +427,33 @@ async def test_entry_numbers_answered_in_reverse_are_paired_with_their_lines_by_
         row, entry = rows[line - 2], held[number]
         assert (entry["voucherNumber"], entry["text"]) == (int(row["voucherNumber"]), row["text"]), line
     assert {int(r["line"]): int(r["entryNumber"]) for r in read_csv(Path(run.success_path))} == lines
+
+
+async def test_an_answer_giving_two_lines_one_entry_number_puts_the_call_in_doubt(tmp_path: Path) -> None:
+    """Found by a tester: the bulk create stored entries 1-4 and answered [1, 2, 3, 1]. Before: line 5 was given
+    entry 1 like line 2; reconciliation named entry 1 "changed" and the real entry 4 "a double of this run's" (a
+    user following it deletes a genuine entry), and rollback said complete, removed 3, exit 0, leaving entry 4 (half
+    of voucher 2) in the journal. Each line is an entry of its own (seed 002): the answer cannot say which is which,
+    so the call is in doubt (exit 4), as for an answer one number short; rollback finds the call's entries line for
+    line and removes all four."""
+    data = tmp_path / "entries.csv"
+    write_entries(data, 2)
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions(repeated_ids=True)) as url:
+            run = job(tmp_path, [data], url)
+            report = await load(run, env=CREDS, raise_on_stop=False)
+            held = await remote_entries(url)
+            undone = await rollback(run.ledger, env=CREDS)
+            left = await remote_entries(url)
+    assert (report.status, report.exit_code) == ("stopped", 4), report
+    assert (report.loaded, report.in_doubt) == (0, 4)
+    assert_accounted(report)
+    assert "answered the id 1 for 2 rows that are records of their own (lines 2, 5)" in str(report.stop_reason)
+    assert read_csv(Path(run.success_path)) == []
+    assert [int(r["line"]) for r in read_csv(Path(run.in_doubt_path))] == [2, 3, 4, 5]
+    assert len(held) == 4
+    assert (undone.status, undone.exit_code, undone.removed) == ("complete", 0, 4), undone
+    assert left == []
 
 
 @given(

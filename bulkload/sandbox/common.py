@@ -29,7 +29,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 #: the shapes a PayorCRM sandbox may answer an upload in (SandboxOptions.answer)
-ANSWERS = ("results", "records", "records-no-id", "count", "empty")
+ANSWERS = ("results", "records", "records-no-id", "ids", "count", "empty")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STATS_PATH = "/_sandbox/stats"
 DAY_S = 86_400.0
@@ -72,7 +72,8 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     separate_ids: bool = False
     #: PayorCRM: the shape of an upload's 2xx answer (seed 004 documents none): "results" (``{"uploaded",
     #: "results": [...]}``), "records" (a bare array of the stored records), "records-no-id" (the same without
-    #: ids), "count" (``{"success": true, "count": n}``) or "empty" (200 with no body)
+    #: ids), "ids" (a bare array of ``{"id": n}``, naming no key), "count" (``{"success": true, "count": n}``) or
+    #: "empty" (200 with no body)
     answer: str = "results"
     #: answer every API call with a redirect (``redirect_status``) to the same path under this origin, as a
     #: moved or hijacked API would: a client must not carry its credentials there
@@ -94,6 +95,13 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: e-conomic, HaloPSA: a create's answer lists the records it made in the reverse of the request's order (the
     #: APIs' documents promise no order: a client must not pair them by place)
     reversed_answers: bool = False
+    #: e-conomic: a bulk create's answer lists its first entry's number again in place of its last entry's (a
+    #: record listed twice, one left out; seed 002 gives each created entry its own): a client must not give two
+    #: lines one entry
+    repeated_ids: bool = False
+    #: PayorCRM: an upload of more than one record stores its first half only and answers for those, in the shape
+    #: ``answer`` names (a server that stops part way): a client must not take the upload's other rows as stored
+    half_stored: bool = False
 
 
 class RollingWindow:
@@ -601,6 +609,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="economic, halopsa: answer a create's records in the reverse of the request's order (none is promised)",
     )
     parser.add_argument(
+        "--repeated-ids",
+        action="store_true",
+        help="economic: a bulk create's answer lists its first entry's number again in place of its last's",
+    )
+    parser.add_argument(
+        "--half-stored",
+        action="store_true",
+        help="payorcrm: an upload of more than one record stores its first half only, and answers for those",
+    )
+    parser.add_argument(
         "--redirect-status",
         type=int,
         default=defaults.redirect_status,
@@ -675,6 +693,8 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         count_lag=ns.count_lag,
         unpaged_page=ns.unpaged_page,
         reversed_answers=ns.reversed_answers,
+        repeated_ids=ns.repeated_ids,
+        half_stored=ns.half_stored,
     )
 
 

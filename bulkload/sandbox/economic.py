@@ -143,7 +143,9 @@ class Economic:
         created = self.create(request, *decoded)
         if isinstance(created, web.Response):
             return created
-        listed = reversed(created) if self.options.reversed_answers else created
+        listed = created[::-1] if self.options.reversed_answers else created
+        if self.options.repeated_ids and len(listed) > 1:
+            listed = [*listed[:-1], listed[0]]
         body = b"[" + b",".join(b'{"entryNumber":%d}' % n for n in listed) + b"]"
         return web.Response(status=201, body=body, content_type="application/json")
 

@@ -231,6 +231,12 @@ class RecordKind:
         confirmed without one); ValueError for an answer that cannot be the chunk's (the call arrived: in doubt)."""
         raise NotImplementedError
 
+    def record_of(self, index: int, record: Any) -> Hashable:
+        """Which record in the API row `index` of a call (`record`) writes, as far as the rows tell: an answer may
+        give one id to rows only where this says they are one record (answered.answered_ids). By default each row is
+        a record of its own (its index)."""
+        return index
+
     def failed_items(self, body: bytes, chunk: Chunk) -> dict[int, tuple[str, str]]:
         """Items of the chunk whose records a 2xx answer says failed, the call succeeding (index -> (field, what the
         answer says)); {} for none, as by default. What became of such an item the API does not say: its group is in

@@ -276,6 +276,11 @@ class Resource(RecordKind):
             raise ValueError(f"the API answered {len(found)} records for {n}")
         return [found[j]["id"] for j in self.pairing(chunk.entries(self), found)]
 
+    def record_of(self, index: int, record: Any) -> Hashable:
+        # rows that update one record by its id (given, or matched by --match-on) get its id, each in file order
+        record_id = getattr(record, "id", None)
+        return index if record_id is None else ("id", record_id)
+
     def _compared(self, name: str) -> bool:
         """Whether the API holds field `name` as sent, to be compared: not a secret (never returned), not the
         server's own, and no id (the server's to give)."""

@@ -198,6 +198,10 @@ class OnCase(RecordKind):
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)
         return [created.Id] * len(chunk)
 
+    def record_of(self, index: int, record: Any) -> Hashable:
+        # one entry (an order's lines merged, MergeOrderLinesToOneEntry) or one cost a call: its rows share its id
+        return 0
+
     def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
         # one entry (or one cost) a call: whatever the API refused, it refused for every line of it
         return {i: ("", f"HTTP {error.status}: {error.message}") for i in range(n)}

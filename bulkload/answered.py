@@ -1,0 +1,33 @@
+"""The ids an answer gives a call's rows, held to the rule every answer that gives one id a record keeps: rows that
+are records of their own get ids of their own. An answer that gives two of them one id (a record listed twice, the
+API's seed documents one id per created record: seed 002's entryNumber, seed 003's Id) cannot say which record is
+which row, nor that every row was stored: the call arrived, its outcome is unknown (in doubt), as for an answer that
+lists another number of records."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from .model import NO_ID, Chunk
+from .targets.base import RecordKind
+
+
+def answered_ids(kind: RecordKind, body: bytes, chunk: Chunk) -> list[int]:
+    """`kind.created_ids` of the answer `body` to `chunk`'s call, one id a row in request order. ValueError for an
+    answer that cannot be the chunk's (the call arrived: in doubt), and for one that gives one id to rows that are
+    not one record (`RecordKind.record_of`); NO_ID (a row confirmed without an id) is no id of a record."""
+    ids = kind.created_ids(body, chunk)
+    records = chunk.entries(kind)
+    rows: dict[int, dict[Hashable, int]] = {}  # id -> the records given it -> the first row given it as that
+    for i, (record_id, record) in enumerate(zip(ids, records)):
+        if record_id != NO_ID:
+            rows.setdefault(record_id, {}).setdefault(kind.record_of(i, record), i)
+    shared = next(((record_id, given) for record_id, given in rows.items() if len(given) > 1), None)
+    if shared is not None:
+        record_id, given = shared
+        lines = ", ".join(str(chunk.lines[i]) for i in list(given.values())[:5])
+        raise ValueError(
+            f"the API answered the id {record_id} for {len(given)} rows that are records of their own (lines "
+            f"{lines}): which record is which row, and whether every row was stored, cannot be told"
+        )
+    return ids
