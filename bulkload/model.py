@@ -39,8 +39,8 @@ ECHOED = "~echoed"
 
 #: in a scope of a call's returned totals, in place of its currencies: [rows] of every currency together, where the
 #: answer said how many records it stored but not of which currency (PayorCRM's count of a call short of the rows
-#: sent). Reconciliation by responses compares it with the rows of all of the scope's currencies, whose own figures
-#: the answer did not say
+#: sent, which ledgers of earlier versions hold: such an answer now puts its call in doubt). Reconciliation by
+#: responses compares it with the rows of all of the scope's currencies, whose own figures the answer did not say
 ANY_CURRENCY = "~any currency"
 
 #: in a call's returned totals, beside its scopes: {"": [rows]} the rows whose ids were taken by their place in the

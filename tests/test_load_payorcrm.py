@@ -18,7 +18,7 @@ from conftest import read_row, sandbox_read, spawn_sandbox
 from bulkload import Job, load, resume
 from bulkload.cli import main
 from bulkload.errors import ConfigError, RowInvalid
-from bulkload.model import ANY_CURRENCY, BY_PLACE, ECHOED, NO_ID, Chunk
+from bulkload.model import BY_PLACE, ECHOED, NO_ID, Chunk
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sources import restored
@@ -563,6 +563,28 @@ async def test_any_2xx_answer_to_an_upload_is_success(tmp_path: Path, answer: st
         assert "could not check" in rec.note
 
 
+@pytest.mark.parametrize("answer", ["count", "ids", "records-no-id", "results"])
+async def test_an_upload_answered_for_fewer_records_than_sent_is_in_doubt(tmp_path: Path, answer: str) -> None:
+    """Found by a tester: 20 customers sent, 10 stored, answered {"success": true, "count": 10} (or {"uploaded": 10},
+    or 10 records with ids alone). Before: all 20 counted loaded, the success file listed 20, none in doubt, and
+    loading the file again was refused as already loaded: the missing 10 could only be loaded by doubling the
+    others. Which records landed cannot be told: the call is in doubt (exit 4), as for a short answer naming its
+    records' customerno."""
+    rows = [[f"C{i}", f"c{i}@example.com", f"Co {i}"] for i in range(20)]
+    customers = write(tmp_path / "c.csv", CUSTOMERS, rows)
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions(answer=answer, half_stored=True)) as url:
+            run = job(tmp_path, url, {"customers": customers}, batch_size=20)
+            report = await load(run, env=ENV, raise_on_stop=False)
+            held = await stored(url, "customers")
+    assert len(held) == 10
+    assert (report.status, report.exit_code) == ("stopped", 4), report
+    assert (report.rows_read, report.loaded, report.rejected, report.in_doubt, report.skipped) == (20, 0, 0, 20, 0)
+    assert "for the 20" in str(report.stop_reason), report.stop_reason
+    assert read_csv(Path(run.success_path)) == []
+    assert len(read_csv(Path(run.in_doubt_path))) == 20
+
+
 @pytest.mark.parametrize(
     ("body", "said"),
     [
@@ -590,14 +612,13 @@ def test_an_upload_answer_is_read_for_what_it_says(body: bytes, said: Said) -> N
 def test_an_answer_that_says_it_failed_is_not_success() -> None:
     with pytest.raises(ValueError, match="success: false"):
         read_answer(b'{"success": false, "message": "quota"}')
-    # a count that differs from the rows sent is kept for reconciliation to name, not read as the rows' ids
+    # a count that differs from the rows sent cannot say which rows were stored: the call is in doubt
     target = PayorCRM(["invoices"]).kind_of(0)
     two = [Invoice(customerNumber="C1", invoiceNumber=f"I-{i}", invoiceAmount=150) for i in (1, 2)]
     chunk = Chunk(1, 0, [2, 3], b"", records=two)
-    assert target.created_ids(b'{"results": [{"id": 1}]}', chunk) == [NO_ID, NO_ID]
-    assert target.returned_totals(b'{"success": true, "count": 1}', target.summarize(two), chunk) == {
-        "invoices": {ANY_CURRENCY: [1]}
-    }
+    for answer in (b'{"results": [{"id": 1}]}', b'{"success": true, "count": 1}', b'{"uploaded": 3}'):
+        with pytest.raises(ValueError, match="for the 2 rows sent"):
+            target.created_ids(answer, chunk)
 
 
 def test_invoice_control_totals_are_per_currency_the_answers_too() -> None:

@@ -12,7 +12,9 @@ platform would not hold two customers with one number. No array limit is publish
 
 The API documents no answer to an upload. By default a stored upload is answered ``{"uploaded": n, "results":
 [{"id", ...}]}``; ``SandboxOptions.answer`` (``--answer``) picks another shape a real server might give: the bare
-array of the stored records, with or without their ids, ``{"success": true, "count": n}``, or an empty 200.
+array of the stored records, with or without their ids, a bare array of their ids alone, ``{"success": true,
+"count": n}``, or an empty 200. ``half_stored`` (``--half-stored``) stores the first half of an upload only and
+answers for those, as a server that stops part way.
 """
 
 from __future__ import annotations
@@ -155,7 +157,7 @@ class PayorCRM:
         if refused is not None:
             return refused
         results, stored = [], []
-        for customer in decoded[0]:
+        for customer in self._stored(decoded[0]):
             assert customer is not None  # none is missing once nothing was refused
             known = self.customers.get(customer.customerno)
             number = known[0] if known is not None else len(self.customers) + 1
@@ -180,7 +182,7 @@ class PayorCRM:
         if refused is not None:
             return refused
         results, stored = [], []
-        for invoice in decoded[0]:
+        for invoice in self._stored(decoded[0]):
             assert invoice is not None  # none is missing once nothing was refused
             number = len(self.invoices) + 1
             self.invoices.append((number, invoice))
@@ -197,6 +199,10 @@ class PayorCRM:
             stored.append((number, invoice))
         return self._answer(results, stored)
 
+    def _stored(self, items: list[T | None]) -> list[T | None]:
+        """The items of an upload that are stored: all of them, or with ``options.half_stored`` the first half."""
+        return items[: (len(items) + 1) // 2] if self.options.half_stored else items
+
     def _answer(self, results: list[dict[str, Any]], stored: list[tuple[int, Any]]) -> web.Response:
         """The 200 of a stored upload, in the shape ``options.answer`` names (the API documents none)."""
         shape = self.options.answer
@@ -204,6 +210,8 @@ class PayorCRM:
             return json_response([{"id": n, **_builtins(item)} for n, item in stored])
         if shape == "records-no-id":
             return json_response([_builtins(item) for _, item in stored])
+        if shape == "ids":
+            return json_response([{"id": n} for n, _ in stored])
         if shape == "count":
             return json_response({"success": True, "count": len(stored)})
         if shape == "empty":

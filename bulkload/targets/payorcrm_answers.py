@@ -223,22 +223,19 @@ def _misplaced(records: list[Any], sent: Sequence[Any]) -> bool:
 
 
 def read(body: bytes, sent: Sequence[Any], key_field: str) -> Reading:
-    """`body`, a 2xx answer to the upload of `sent`, read once. ValueError as `read_answer` and `pairing`: the call
-    arrived, its outcome is unknown. A record that says it failed whose row cannot be told (the answer lists another
-    number of records, naming no key) makes every row one that failed."""
+    """`body`, a 2xx answer to the upload of `sent`, read once. ValueError as `read_answer` and `pairing`, and for an
+    answer that says it stored another number of records than the rows sent (its `count` or `uploaded`, or the
+    records it lists, naming no key): which rows were stored cannot be told, the call arrived, its outcome is
+    unknown (in doubt)."""
     said = read_answer(body)
     records = said.records or []
     paired = pairing(records, sent, key_field) if said.records is not None else None
-    if paired is not None:
-        listed = [records[j] for j in paired.order]
-    elif len(records) == len(sent):
-        listed = records
-    else:
-        failing = next((why for r in records if (why := _failure(r, None))), None)
-        whose = (
-            f" (the answer lists {len(records)} records for the {len(sent)} rows sent: which row it is cannot be told)"
+    if said.stored is not None and said.stored != len(sent):
+        raise ValueError(
+            f"the API's answer says it stored {said.stored} records for the {len(sent)} rows sent: which rows were "
+            "stored cannot be told"
         )
-        return Reading(said, None, {} if failing is None else dict.fromkeys(range(len(sent)), ("", failing + whose)))
+    listed = records if paired is None else [records[j] for j in paired.order]
     failed = {i: ("", why) for i, (r, row) in enumerate(zip(listed, sent)) if (why := _failure(r, row))}
     if paired is not None or said.records is None:
         return Reading(said, paired, failed)

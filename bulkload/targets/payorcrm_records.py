@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from ..errors import APIError, RowInvalid
-from ..model import ANY_CURRENCY, BY_PLACE, ECHOED, NO_ID, Chunk, Totals
+from ..model import BY_PLACE, ECHOED, NO_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, decimals, iso_code
 from ..money import minor_units as exact_units
 from .base import RecordKind, required_fields
@@ -206,11 +206,12 @@ class Upload(RecordKind):
         """The ids when the answer lists a record with an id for each row: by key where its records name theirs
         (payorcrm_answers.pairing; ValueError when those keys are not the ones sent), else in request order, unless
         what the records carry says they are in another (`Reading.misplaced`). Otherwise the rows are loaded all
-        the same (the API said 2xx) with NO_ID, and reconciliation compares what the answer did say (its count, its
-        amounts)."""
+        the same (the API said 2xx) with NO_ID, and reconciliation compares what the answer did say (its amounts).
+        ValueError (in doubt) for an answer that says it stored another number of records than the rows sent
+        (payorcrm_answers.read)."""
         reading, n = self._read(body, chunk), len(chunk)
         ids, paired = reading.said.ids, reading.paired
-        if ids is None or len(ids) != n or reading.misplaced:
+        if ids is None or reading.misplaced:
             return [NO_ID] * n
         if paired is None:
             return ids
@@ -233,15 +234,12 @@ class Upload(RecordKind):
         said = reading.said
         if said.stored is None:
             return None  # an empty 2xx, or one that lists nothing: nothing to compare
-        with_ids = said.ids is not None and len(said.ids) == len(chunk) and not reading.misplaced
+        with_ids = said.ids is not None and not reading.misplaced
         by_place = {BY_PLACE: {"": [len(chunk)]}} if reading.by_place and with_ids else {}
         if kind == "customers":  # customers carry no amounts: a count is all there is
             return {kind: {"": [said.stored, 0, 0]}, **by_place}
-        # invoices: per currency, as summarize. Another count than sent: which currency it lacks or has more of
-        # cannot be told, the count is the kind's
+        # invoices: per currency, as summarize (an answer of another count than sent is refused: read)
         records = chunk.entries(self)
-        if said.stored != len(records):
-            return {kind: {ANY_CURRENCY: [said.stored]}}
         if said.amounts is None:
             return {kind: _counted(sent[kind]), **by_place}
         if reading.paired is None:
