@@ -17,6 +17,10 @@ def answered_ids(kind: RecordKind, body: bytes, chunk: Chunk) -> list[int]:
     answer that cannot be the chunk's (the call arrived: in doubt), and for one that gives one id to rows that are
     not one record (`RecordKind.record_of`); NO_ID (a row confirmed without an id) is no id of a record."""
     ids = kind.created_ids(body, chunk)
+    if type(kind).record_of is RecordKind.record_of:  # each row its own record: distinct ids, told in C
+        named = [record_id for record_id in ids if record_id != NO_ID]
+        if len(set(named)) == len(named):
+            return ids
     records = chunk.entries(kind)
     rows: dict[int, dict[Hashable, int]] = {}  # id -> the records given it -> the first row given it as that
     for i, (record_id, record) in enumerate(zip(ids, records)):
