@@ -33,6 +33,7 @@ from .errors import RowInvalid, SourceError
 from .formulas import formula_reason
 from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
+from .money import JSON_SAFE_DIGITS, double_keeps, nearest_double
 from .numbers import NumberFormat, whole_number, whole_reason
 from .regroup import GIVEN_AGAIN, NEIGHBOUR, RUN, SAME_LINES, SAME_NAMES, Placed, copies, family_of, keyed, repeated
 from .sources import BadRow, JsonExponent, Row
@@ -40,6 +41,8 @@ from .targets.base import RecordKind, Target
 
 #: how many closed groups are remembered to catch a group whose lines are not together after all
 RECENT_GROUPS = 100_000
+#: an amount's quantum with 2 decimals
+_CENT = Decimal("0.01")
 #: chunk sequence numbers of file i start at i << FILE_SHIFT
 FILE_SHIFT = 24
 #: rejected rows held before the plan pauses (yields None) so the caller can write them out
@@ -75,8 +78,11 @@ class Reading:
         key_fields: Iterable[str] = (),
         *,
         json: bool = False,
+        double_fields: Iterable[str] = (),
     ) -> None:
         numeric, dated = tuple(number_fields), tuple(date_fields)
+        #: numbers the API holds as doubles (RecordKind.double_fields)
+        self._doubles = tuple(double_fields)
         #: (field, how its text is read), numbers first: one pass a row
         self._parsers = tuple((name, numbers.parse) for name in numeric) + tuple((name, dates.parse) for name in dated)
         self._numbers = frozenset(numeric)
@@ -104,6 +110,7 @@ class Reading:
             kind.whole_fields,
             kind.group_fields | kind.reference_fields,
             json=json,
+            double_fields=kind.double_fields,
         )
 
     def convert(self, row: dict[str, Any]) -> None:
@@ -135,6 +142,18 @@ class Reading:
                     row[name] = parse(value)
                 except ValueError as exc:
                     raise RowInvalid(name, formula_reason(value) if value[:1] == "=" else str(exc)) from None
+        for name in self._doubles:
+            number: Any = get(name)
+            of = type(number)
+            if of is Decimal:
+                # a common amount (2 decimals, at most 15 digits) is held by a double without a look; no finite
+                # number is the kind's to name
+                if (number.same_quantum(_CENT) and number.adjusted() < 13) or not number.is_finite():
+                    continue
+            elif of is not int:
+                continue
+            if not double_keeps(number):
+                raise RowInvalid(name, _double_reason(name, number))
         for name in self._wholes:
             cell: Any = get(name)
             if cell is None:  # not given, the most fields of most rows
@@ -158,6 +177,15 @@ class Reading:
                 row[name] = number  # exactly: msgspec would read "1009.99999999999999999" as 1010, through a float
             elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
                 raise RowInvalid(name, whole_reason(cell, self._mark))
+
+
+def _double_reason(name: str, number: Decimal | int) -> str:
+    """Why `number`, of a field the API holds as a double (RecordKind.double_fields), is refused."""
+    return (
+        f"{number} is not held exactly by a double, as the API holds {name} (its reference types it number "
+        f"<double>): it would store {nearest_double(number)}. A double holds every number of up to "
+        f"{JSON_SAFE_DIGITS} significant digits as written, and only some of more"
+    )
 
 
 def _begins(lines: list[int], starts: list[int]) -> tuple[int, ...]:

@@ -58,6 +58,21 @@ JSON_SAFE_INTEGER = 2**53 - 1
 JSON_SAFE_DIGITS = 15
 
 
+def nearest_double(number: Decimal | int) -> Decimal:
+    """What an API that holds `number` as an IEEE 754 binary64 double gives back: the nearest double (as a JSON
+    reader takes a number, RFC 8259 §6), written as the shortest decimal that reads as it again (as JavaScript,
+    .NET Core 3.0+ and Python write a double). Infinity past the largest double."""
+    return Decimal(repr(float(number)))
+
+
+def double_keeps(number: Decimal | int) -> bool:
+    """Whether a double holds `number` as written: its nearest double gives it back (`nearest_double`), as every
+    number of up to JSON_SAFE_DIGITS significant digits does (99999999999999.99, of 16, comes back as …98)."""
+    if type(number) is int and -JSON_SAFE_INTEGER <= number <= JSON_SAFE_INTEGER:
+        return True
+    return nearest_double(number) == number  # a Decimal compares by value: 100.00 is 100.0
+
+
 class FractionLeft(ValueError):
     """An amount with more decimals than the minor unit it is converted to: it cannot be booked as written."""
 

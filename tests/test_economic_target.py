@@ -9,8 +9,11 @@ import msgspec
 import pytest
 from conftest import read_row
 
+from bulkload.chunking import Reading
+from bulkload.dates import DateFormat
 from bulkload.errors import BadRequest, ConfigError, RowInvalid
 from bulkload.model import Chunk
+from bulkload.numbers import NumberFormat
 from bulkload.sources import Source
 from bulkload.targets.base import Unreadable
 from bulkload.targets.economic import Economic
@@ -306,3 +309,36 @@ def test_an_amount_of_more_minor_units_than_64_bits_hold_is_refused_not_an_inter
     assert reason({**ROW, "amount": "999999999999999.999", "currency": "CLF"})[0] == "amount"  # CLF has 4 decimals
     e = check({**ROW, "amount": "9999999999999999.99"})  # 18 digits, 2 decimals: fits
     assert Economic().kind_of(0).units(e) == 999999999999999999
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "stored"),
+    [
+        ("amount", "99999999999999.99", "99999999999999.98"),  # the docs' old example: 16 digits
+        ("amount", "-1234567890123456.78", "-1234567890123456.8"),
+        ("amount", "9007199254740993", "9007199254740992.0"),  # past 2^53: a double holds every other whole number
+        ("exchangeRate", "745.123456789012345", "745.1234567890124"),
+    ],
+)
+def test_a_number_the_api_holds_as_a_double_that_no_double_holds_is_refused(
+    field: str, value: str, stored: str
+) -> None:
+    # found by a tester: seed 002 types amount and exchangeRate `number <double>`; a server that keeps them so
+    # stored 99999999999999.99 as …98 and only reconciliation saw it, once it was booked
+    kind = Economic().kind_of(0)
+    row = {**ROW, field: value}
+    with pytest.raises(RowInvalid) as info:
+        Reading.of(kind, NumberFormat(), DateFormat()).convert(row)
+    assert info.value.field == field
+    assert info.value.reason == (
+        f"{value} is not held exactly by a double, as the API holds {field} (its reference types it number "
+        f"<double>): it would store {stored}. A double holds every number of up to 15 significant digits as "
+        "written, and only some of more"
+    )
+
+
+@pytest.mark.parametrize("value", ["9999999999999.99", "99999999999999.98", "-0.10", "100", "9007199254740992"])
+def test_a_number_a_double_holds_as_written_passes(value: str) -> None:
+    row = {**ROW, "amount": value}
+    Reading.of(Economic().kind_of(0), NumberFormat(), DateFormat()).convert(row)
+    assert row["amount"] == Decimal(value)

@@ -25,7 +25,7 @@ from conftest import CREDS, DemoRun, SandboxProcess, bulkload_cmd, child_env, se
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulkload import Job, load, reconcile, resume, rollback
+from bulkload import Job, dry_run, load, reconcile, resume, rollback
 from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.model import Listed
@@ -887,3 +887,42 @@ async def test_a_voucher_rejected_as_given_twice_is_not_said_to_be_regrouped(tmp
         assert read["apart"] == "" and not read["grouped"], read
         assert "regrouped" not in summary, summary
     assert "voucher 101" not in read["apart"] and "voucher 101 (journal 1) (lines" not in summary, summary
+
+
+async def test_an_amount_no_double_holds_is_refused_with_its_voucher_before_anything_is_sent(tmp_path: Path) -> None:
+    # found by a tester: seed 002 types amount `number <double>`; a server that keeps it so stored the docs' own
+    # example, 99999999999999.99, as …98 on both lines, and only reconciliation saw it (exit 3), once it was booked
+    data = tmp_path / "entries.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+        "5,1,7000,2026-11-03,100.00,DKK,1010,Rent\n"
+        "5,1,7000,2026-11-03,-100.00,DKK,5600,Rent\n"
+        "5,1,7001,2026-11-03,99999999999999.99,DKK,1010,Opening balance\n"
+        "5,1,7001,2026-11-03,-99999999999999.99,DKK,5600,Opening balance\n"
+        "5,1,7002,2026-11-03,9007199254740993,DKK,1010,Past 2^53\n"  # this line alone: its voucher goes with it
+        "5,1,7002,2026-11-03,-9007199254740992,DKK,5600,Past 2^53\n"
+        "5,1,7002,2026-11-03,-1,DKK,5600,Past 2^53\n"
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            (tmp_path / "dry").mkdir()
+            dry = dry_run(job(tmp_path / "dry", [data], url))
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            held = await remote_entries(url)
+            async with aiohttp.ClientSession() as s, s.get(url.split("/journalsapi")[0] + "/_sandbox/stats") as r:
+                stats = await r.json()
+    assert (dry.rejected, dry.loaded) == (5, 0)
+    assert sorted((e["voucherNumber"], e["amount"]) for e in held) == [(7000, -100.0), (7000, 100.0)], held
+    # one call, holding voucher 7000 alone: nothing of 7001 or 7002 was sent, and no call was refused
+    assert stats["by_method"]["POST"]["requests"] == 1 and "400" not in stats["by_status"], stats
+    assert (report.loaded, report.rejected, report.rejected_groups, report.exit_code) == (2, 5, 2, 1), report
+    assert report.reconcile.ok, report.reconcile
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [4, 5, 6, 7, 8]
+    assert rejects[4]["field"] == "amount" and rejects[4]["reason"].startswith(
+        "99999999999999.99 is not held exactly by a double, as the API holds amount (its reference types it number "
+        "<double>): it would store 99999999999999.98. A double holds every number of up to 15 significant digits"
+    )
+    assert rejects[6]["reason"].startswith("9007199254740993 is not held exactly by a double")
+    assert rejects[7]["reason"].startswith("voucher 7002 (journal 1) rejected: line 6 amount: 9007199254740993 is")
+    assert rejects[8]["reason"] == rejects[7]["reason"]

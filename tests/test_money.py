@@ -15,8 +15,10 @@ from bulkload.money import (
     JSON_SAFE_INTEGER,
     FractionLeft,
     PastLimit,
+    double_keeps,
     minor_units,
     money,
+    nearest_double,
 )
 from bulkload.reconcile import _totals_view
 from bulkload.targets.economic import Economic
@@ -97,3 +99,37 @@ def test_totals_of_a_currency_whose_minor_unit_is_unknown_are_shown_as_minor_uni
             "XYZ": {"rows": 1, "amount": "0.05", "debit": "0.05"},
         }
     }
+
+
+# --- what an API that holds a number as a double gives back (money.nearest_double, money.double_keeps) -------
+
+
+def test_a_double_does_not_hold_the_docs_old_example_it_holds_the_cent_below() -> None:
+    # found by a tester: e-conomic types amount `number <double>` (seed 002); 99999999999999.99 was stored as …98
+    assert not double_keeps(Decimal("99999999999999.99"))
+    assert nearest_double(Decimal("-99999999999999.99")) == Decimal("-99999999999999.98")
+    assert double_keeps(Decimal("99999999999999.98")) and double_keeps(Decimal("9999999999999.99"))
+    assert double_keeps(Decimal("100.00")) and double_keeps(Decimal("1E+2")) and double_keeps(Decimal("0.1"))
+    assert not double_keeps(Decimal("745.123456789012345"))  # a rate of 18 digits
+    # a JSON integer: every one up to JSON_SAFE_INTEGER, the limit PayorCRM's amounts keep, and only some past it
+    assert double_keeps(JSON_SAFE_INTEGER) and double_keeps(-JSON_SAFE_INTEGER) and double_keeps(2**53)
+    assert not double_keeps(2**53 + 1) and nearest_double(2**53 + 1) == 2**53
+
+
+@given(st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1), st.integers(min_value=-20, max_value=20))
+def test_every_number_of_up_to_15_significant_digits_is_held(digits: int, exponent: int) -> None:
+    assert double_keeps(Decimal(digits).scaleb(exponent))
+
+
+@given(st.integers(min_value=-(10**18) + 1, max_value=10**18 - 1), st.integers(min_value=-4, max_value=0))
+def test_a_number_not_held_is_given_back_as_another_of_its_nearest_double(digits: int, exponent: int) -> None:
+    number = Decimal(digits).scaleb(exponent)
+    back = nearest_double(number)
+    assert float(back) == float(number)  # the very double the API stores
+    assert double_keeps(number) == (back == number)
+    assert double_keeps(back)  # what it gives back, sent again, comes back as that
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_what_a_double_is_written_as_is_held(value: float) -> None:
+    assert double_keeps(Decimal(repr(value)))

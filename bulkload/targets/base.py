@@ -73,6 +73,10 @@ class RecordKind:
     #: fields read as decimal numbers with the file's decimal mark, and as dates in the file's date order
     number_fields: frozenset[str] = frozenset()
     date_fields: frozenset[str] = frozenset()
+    #: number fields the API holds as IEEE 754 binary64 doubles (its reference types them `number <double>`): a value
+    #: no double holds as written (money.double_keeps) is refused before the first call (chunking.Reading), its
+    #: group with it, as the API would store another number
+    double_fields: frozenset[str] = frozenset()
     #: fields that take whole numbers, group fields among them (whose keys `key_number` reads): one written with an
     #: exponent ("1.01E+03", a spreadsheet's display of a number it may have rounded) is refused, not read as the
     #: number the exponent says; a zero fraction is read after the file's decimal mark only

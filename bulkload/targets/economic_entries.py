@@ -252,6 +252,7 @@ class DraftEntries(RecordKind):
 
     fields = _FIELDS
     number_fields = frozenset({"amount", "exchangeRate"})
+    double_fields = number_fields  # seed 002: amount and exchangeRate are `number <double>`
     date_fields = frozenset({"date", "dueDate"})
     whole_fields = int_fields(DraftEntry)  # the journal and voucher too: read the file's way, as the group key is
     group_name = "voucher"
