@@ -312,7 +312,7 @@ class Planner:
                         runs += (item.line_no if families else len(lines),)
                         continue
                     line = item.line_no
-                    failure = (line, "", item.reason, "rejected")
+                    failure = (line, item.field, item.reason, "rejected")
                     shadow = item.kind == NEIGHBOUR  # a reason for the group, not a row of its own
                 new_group = new_key is None or new_key != key or not (lines or failures)
                 if new_group and (lines or failures):

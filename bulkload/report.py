@@ -8,7 +8,6 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
 from itertools import groupby, islice
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -58,7 +57,7 @@ def write_rejects(
 ) -> int:
     """The rejected rows as the input wrote them, so the user can fix them in place and load this file as it is:
     `file, line, field, reason`, then the input's own columns with the row's cells untouched (a JSONL input's
-    keys, each value a cell that reads back as that value: `_json_cell`), in the first input's delimiter and
+    keys, each value as the line writes it: Source.cells), in the first input's delimiter and
     encoding. What may be a secret is `***` (each input masks its own cells: Source.cells). `rows()` gives them in
     file and line order; each input is read again side by side with them, so memory stays flat whatever the number
     of rejects. `of`: the indexes of the inputs whose rows it holds (default: every input); the others' rows are
@@ -177,8 +176,11 @@ def _place(out: list[Any], cells: Any, source: Source, position: Mapping[str, in
         if position:
             out[min(position.values())] = _safe(cells)
         return
-    if isinstance(cells, dict):
-        items = [(k, _json_cell(v)) for k, v in cells.items()]
+    if isinstance(cells, dict):  # a JSONL line's cells as it writes them (Source.cells)
+        items = [(k, v[0] if isinstance(v, list) else v) for k, v in cells.items()]
+        # a key the line gives more than once: its first value in its column, each other one after the last column,
+        # so that the row, wider than the header, is refused again if loaded back before one value is kept
+        out.extend(cell for v in cells.values() if isinstance(v, list) for cell in v[1:])
     else:
         header = source.header() or []
         items = list(zip(header, cells))
@@ -192,23 +194,6 @@ def _place(out: list[Any], cells: Any, source: Source, position: Mapping[str, in
     for name, value in items:
         if name and name in position:
             out[position[name]] = value
-
-
-def _json_cell(value: Any) -> str:
-    """A JSONL row's value as a rejects file's cell, which reads back as the value: a string as itself (`"null"` is
-    the text null), null as an empty cell (absent, as null is), a number as written (`1.50`; one written with an
-    exponent may come back as `1E+2`, the same number), true and false as themselves, and an object or array as its
-    JSON text (its numbers JSON numbers: 1.50, not "1.50")."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return str(value)
-    return _encode_numbers(value).decode()
-
-
-_encode_numbers = msgspec.json.Encoder(decimal_format="number").encode
 
 
 def _safe(text: str) -> str:

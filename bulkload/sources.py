@@ -40,6 +40,7 @@ import msgspec
 from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, SourceError
 from bulkload.formulas import cell_text, read_text_formulas
 from bulkload.header_again import HeaderAgain
+from bulkload.json_text import given_twice, keys_twice, written_values
 from bulkload.lines import (
     BLANK_RUN,
     MAX_LINE_BYTES,
@@ -127,6 +128,8 @@ class BadRow(NamedTuple):
     #: "encoding": a byte not valid in the file's encoding; "cut": the file ends inside a quoted cell the row opens
     #: (every line after it is that cell's). Each a fault of the whole file rather than of the row
     kind: str = ""
+    #: the field the reason is about, where one is ("" for the row as a whole)
+    field: str = ""
 
 
 Row = tuple[int, dict[str, Any]]
@@ -770,12 +773,9 @@ class Source:
                     yield BadRow(ln, "a value holds a NUL character", _clip(line.decode()), _without_nul(rec))
                 # a key given twice is kept once, with its last value
                 elif (colons or self.columns) and (twice := _keys_twice(line, obj, rename)):
-                    yield BadRow(
-                        ln,
-                        f"{_names(twice)} given twice in one object: which value is meant cannot be told",
-                        _clip(line.decode()),
-                        {k: v for k, v in rec.items() if k not in twice},
-                    )
+                    text = line.decode()
+                    partial = {k: v for k, v in rec.items() if k not in twice}
+                    yield BadRow(ln, given_twice(twice), _clip(text), partial, field=_holding_twice(text, rename))
                 else:
                     yield ln, rec
 
@@ -791,11 +791,14 @@ class Source:
                     yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
                 continue
             if type(obj) is dict:
-                # a key given twice shows each value (a dict would keep the last), and a nested value its numbers as
-                # written, not as text ("2e0" was); only a line with more colons than keys or a "[" (91) may nest
-                if nested := line.count(b":") != len(obj) or 91 in line:
-                    obj = _every_value(line)
-                yield ln, self._hide(obj, keyed=True, nested=nested) if self.secrets else obj
+                try:
+                    cells = _written_cells(line.decode())
+                except RecursionError:  # nested deeper than json reads, where msgspec read it: shown as a text
+                    yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
+                    continue
+                # only a line with more colons than keys or a "[" (91) may nest
+                nested = line.count(b":") != len(obj) or 91 in line
+                yield ln, self._hide(cells, keyed=True, nested=nested) if self.secrets else cells
             else:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
 
@@ -821,18 +824,7 @@ def _nested_exact(line: bytes, obj: dict[str, Any], rec: dict[str, Any], rename:
 def _keys_twice(line: bytes, obj: dict[str, Any], rename: Callable[[str, str], str]) -> list[str]:
     """The keys a JSON object `line` gives more than once, at any depth, and those two of its keys become when
     renamed (--columns), as the row names them; [] for none."""
-    twice: dict[str, None] = {}
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: set[str] = set()
-        for key, _ in items:
-            if key in seen:
-                twice[key] = None
-            seen.add(key)
-        return dict(items)
-
-    with contextlib.suppress(ValueError, RecursionError):  # msgspec read it: so does json, which tells more
-        json.loads(line, object_pairs_hook=pairs)
+    twice = dict.fromkeys(keys_twice(line))
     named: dict[str, str] = {}
     for key in obj:
         if (name := rename(key, key)) in named:
@@ -841,22 +833,34 @@ def _keys_twice(line: bytes, obj: dict[str, Any], rename: Callable[[str, str], s
     return [rename(key, key) for key in twice] if twice else []
 
 
-def _every_value(line: bytes) -> dict[str, Any]:
-    """A JSON object `line`, each key given more than once holding the list of its values, in order; numbers as
-    exact Decimals at any depth (a nested value shows its numbers as numbers, not as text)."""
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        values: dict[str, list[Any]] = {}
-        for key, value in items:
-            values.setdefault(key, []).append(value)
-        return {key: given[0] if len(given) == 1 else given for key, given in values.items()}
-
-    found: dict[str, Any] = json.loads(line, object_pairs_hook=pairs, parse_float=Decimal)
-    return found
+def _holding_twice(line: str, rename: Callable[[str, str], str]) -> str:
+    """The field of the JSON object `line` (as the row names it) that gives a key twice: the key itself, or the
+    field whose nested value gives one of its own keys twice; "" for none found."""
+    seen: set[str] = set()
+    with contextlib.suppress(ValueError, RecursionError):
+        for key, text in written_values(line):
+            if (name := rename(key, key)) in seen or text[0] in "{[" and keys_twice(text):
+                return name
+            seen.add(name)
+    return ""
 
 
-def _names(keys: list[str]) -> str:
-    return f"the key {keys[0]!r} is" if len(keys) == 1 else f"the keys {', '.join(map(repr, keys))} are"
+def _written_cells(line: str) -> dict[str, str | list[str]]:
+    """A JSONL object's values as the rejects file's cells, each as the line writes it so that it reads back as the
+    line's value: a string as its text (`"null"` the text null), null as an empty cell (absent, as null is), any other
+    value as its JSON text (`1e2`, `-0`, an object with every key it gives, twice where it gives one twice); a key
+    the line gives more than once holds the list of its cells, in order (report.write_rejects)."""
+    cells: dict[str, str | list[str]] = {}
+    for key, text in written_values(line):
+        cell = "" if text == "null" else json.loads(text) if text[0] == '"' else text
+        given = cells.get(key)
+        if given is None:
+            cells[key] = cell
+        elif isinstance(given, list):
+            given.append(cell)
+        else:
+            cells[key] = [given, cell]
+    return cells
 
 
 def _without_nul(rec: dict[str, Any]) -> dict[str, Any]:

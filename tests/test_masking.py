@@ -93,7 +93,8 @@ def test_the_rejects_cells_of_a_jsonl_row_mask_its_nested_objects(tmp_path: Path
     source = Source(path, secrets=SECRETS)
     cells = [c for _, c in source.cells()]
     assert cells[:2] == [
-        {"name": "a", "sync_entities_list": [{"key": "k", "password": MASK}], "n": 1},
+        # each cell as the line writes it (a nested value its JSON text), a nested secret masked in it
+        {"name": "a", "sync_entities_list": f'[{{"key":"k","password":"{MASK}"}}]', "n": "1"},
         {"name": "b", "new_client_secret": MASK},
     ]
     assert "hunter22" not in str(cells[2])

@@ -5,6 +5,7 @@ what the fixed JSONL line loads."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shlex
 import urllib.request
@@ -64,7 +65,7 @@ CASES = {
         '{"name": "H1", "tenant_name": null, "tenant_id": "null", "authorized": true, "isdefault": false, '
         '"client_top_level": 1e2, "item_group": -0, '
         '"sync_entities_list": [{"id": 2e0, "rate": 1.50, "on": true, "x": null, "s": "null"}]}\n',
-        "1E+2",
+        "1e2",
         "100",
         "/_sandbox/records/XeroDetails",
         {"id"},
@@ -97,7 +98,7 @@ CASES = {
         '{"customerNumber": "C1", "invoiceNumber": "D1", "invoiceAmount": 1e2, "currency": "EUR", '
         '"reference1": null, "reference2": "null", "balanceAmount": -0.50, '
         '"billAddr": {"n": 2e0, "r": 1.50, "on": true, "x": null, "s": "null"}}\n',
-        "1E+2",
+        "1e2",
         "100",
         "/_sandbox/invoices",
         {"id"},
@@ -215,3 +216,80 @@ def test_the_rejects_of_customers_and_invoices_go_to_a_file_each_and_load_by_the
         with urllib.request.urlopen(f"{url}/_sandbox/invoices") as r:
             held = json.loads(r.read())
     assert sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in held) == [("J0", 150), ("J1", 200), ("J2", 333)]
+
+
+#: each target's inputs where a row holds JSON text giving a key twice: in a CSV cell (one line of a two-line
+#: invoice: the invoice goes with it), in a JSONL nested object, in a JSONL string holding JSON; and what the
+#: sandbox holds once they are loaded (the other rows), by the field that names a record
+TWICE = {
+    "payorcrm": (
+        PAYORCRM_ENV,
+        {
+            "customers.csv": "customerno,emailaddress1\nC1,a@example.com\n",
+            "invoices.csv": "customerNumber,invoiceNumber,lineItem,invoiceAmount,currency,billAddr\n"
+            'C1,D1,1,100,EUR,"{""zip"":""1000""}"\n'
+            'C1,D1,2,100,EUR,"{""zip"":""1000"",""zip"":""2000""}"\n'
+            'C1,D3,1,100,EUR,"{""zip"":""1000""}"\n',
+        },
+        {"invoices.csv": "billAddr"},
+        ["--customers", "customers.csv", "--invoices", "invoices.csv"],
+        ("/_sandbox/invoices", "invoiceNumber", ["D3"]),
+    ),
+    "payorcrm-jsonl": (
+        PAYORCRM_ENV,
+        {
+            "customers.csv": "customerno,emailaddress1\nC1,a@example.com\n",
+            "invoices.jsonl": '{"customerNumber":"C1","invoiceNumber":"D2","invoiceAmount":100,"currency":"EUR",'
+            '"billAddr":{"zip":"1000","zip":"2000"}}\n'
+            '{"customerNumber":"C1","invoiceNumber":"D3","invoiceAmount":100,"currency":"EUR"}\n',
+        },
+        {"invoices.jsonl": "billAddr"},
+        ["--customers", "customers.csv", "--invoices", "invoices.jsonl"],
+        ("/_sandbox/invoices", "invoiceNumber", ["D3"]),
+    ),
+    "halopsa": (
+        {"HALO_CLIENT_ID": "id", "HALO_CLIENT_SECRET": "sec"},
+        {
+            "XeroDetails.csv": "name,tenant_id,sync_entities_list\n"
+            'X1,t1,"[{""entity"":""invoice"",""enabled"":true,""enabled"":false}]"\nX2,t2,\n',
+            "AvalaraDetails.jsonl": '{"name":"A1","company_object":"{\\"name\\":\\"A\\",\\"name\\":\\"B\\"}"}\n'
+            '{"name":"A2"}\n',
+        },
+        {"XeroDetails.csv": "sync_entities_list", "AvalaraDetails.jsonl": "company_object"},
+        ["XeroDetails.csv", "AvalaraDetails.jsonl"],
+        ("/_sandbox/records/XeroDetails", "name", ["X2"]),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TWICE))
+def test_json_text_giving_a_key_twice_is_refused_and_so_is_its_rejects_file_loaded_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    # found by a tester: JSON text in a CSV cell or a JSONL string giving a key twice was sent with its last value
+    # ({"zip":"2000"}), exit 0; and the rejects file of a JSONL line refused for it wrote {"zip":["1000","2000"]},
+    # which its load stored. The row is refused with its group wherever the JSON is, nothing of it is sent, and the
+    # rejects file holds the JSON as written, so that loaded again as the summary says it is refused again
+    env, files, fields, args, (listing, name, kept) = TWICE[case]
+    target = case.split("-")[0]
+    monkeypatch.chdir(tmp_path)
+    for file, text in files.items():
+        (tmp_path / file).write_text(text, encoding="utf-8")
+    with served(build_app(target, SandboxOptions(window_limit=0))) as url, environment(env):
+        common = ["--base-url", url, "--no-progress"]
+        assert main(["load", target, *args, *common, "--report", "r.json"]) == 1, capsys.readouterr().out
+        report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+        for file, field in fields.items():
+            with open(f"{file}.rejects.csv", encoding="utf-8", newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            twice = [row for row in rows if row["reason"].startswith("the key")]
+            assert len(twice) == 1 and twice[0]["field"] == field, rows
+            assert twice[0][field] in files[file].replace('""', '"').replace('\\"', '"'), twice[0]
+        # the command the summary gives; where it gives none (HaloPSA), each rejects file as its input was given
+        command = shlex.split(report["rejects_load"] or "") or ["bulkload", "load", target, *report["rejects_files"]]
+        assert main([*command[1:], *common, "--report", "again.json"]) == 1, capsys.readouterr().out
+        again = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
+        with urllib.request.urlopen(url + listing) as r:
+            held = json.loads(r.read())
+    assert sorted(record[name] for record in held) == kept, held
+    assert again["loaded"] == 0 and again["rejected"] == report["rejected"], (report, again)

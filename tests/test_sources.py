@@ -619,31 +619,49 @@ def test_sha256_of(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "twice", "partial"),
+    ("line", "twice", "partial", "field"),
     [
-        (b'{"voucherNumber": "7", "amount": "10.00", "amount": "20.00"}', "'amount' is", {"voucherNumber": "7"}),
-        (b'{"voucherNumber" : "7", "voucherNumber":"8"}', "'voucherNumber' is", {}),  # a space before one colon
-        (b'{"voucherNumber": "7", "billAddr": {"city": "A", "city": "B"}}', "'city' is", {"voucherNumber": "7"}),
-        (b'{"Amount": "10.00", "amount": "20.00", "text": "10:00"}', "'amount' is", {"text": "10:00"}),  # --columns
+        (
+            b'{"voucherNumber": "7", "amount": "10.00", "amount": "20.00"}',
+            "'amount' is",
+            {"voucherNumber": "7"},
+            "amount",
+        ),
+        (b'{"voucherNumber" : "7", "voucherNumber":"8"}', "'voucherNumber' is", {}, "voucherNumber"),  # a space
+        (
+            b'{"voucherNumber": "7", "billAddr": {"city": "A", "city": "B"}}',
+            "'city' is",
+            {"voucherNumber": "7"},
+            "billAddr",
+        ),
+        (b'{"Amount": "10.00", "amount": "20.00", "text": "10:00"}', "'amount' is", {"text": "10:00"}, "amount"),
     ],
     ids=["a-value", "the-key", "nested", "renamed"],
 )
-def test_a_jsonl_key_given_twice_makes_the_row_bad(tmp_path: Path, line: bytes, twice: str, partial: Any) -> None:
-    # JSON keeps the last of two values for one key: the file's meaning cannot be told, so neither is taken
+def test_a_jsonl_key_given_twice_makes_the_row_bad(
+    tmp_path: Path, line: bytes, twice: str, partial: Any, field: str
+) -> None:
+    # JSON keeps the last of two values for one key: the file's meaning cannot be told, so neither is taken. The
+    # rejects file's `field` names the field that holds it (found by a tester: it was empty)
     path = write(tmp_path, "d.jsonl", line + b'\n{"voucherNumber": "8", "amount": "1.00", "text": "at 10:00"}\n')
     first, second = list(Source(path, columns={"Amount": "amount"}))
-    assert isinstance(first, BadRow) and f"the key {twice} given twice" in first.reason
+    assert isinstance(first, BadRow) and f"the key {twice} given twice" in first.reason and first.field == field
     assert first.partial is not None and {k: v for k, v in first.partial.items() if k != "billAddr"} == partial
     assert second == (2, {"voucherNumber": "8", "amount": "1.00", "text": "at 10:00"})
     # the rejects file shows the line as written, both values (found by a tester: the last one only)
     written = dict(Source(path, columns={"Amount": "amount"}).cells())
     assert all(value in str(written[1]) for value in re.findall(r': ?"([^"]*)"', line.decode())), written[1]
+    if field == "billAddr":  # its own JSON text, keys and all (found by a tester: {"city":["A","B"]}, which loaded)
+        assert written[1] == {"voucherNumber": "7", "billAddr": '{"city": "A", "city": "B"}'}
     assert written[2] == {"voucherNumber": "8", "amount": "1.00", "text": "at 10:00"}
 
 
 @pytest.mark.parametrize("secrets", [frozenset(), frozenset({"new_client_secret"})], ids=["plain", "secrets"])
 def test_the_rejects_file_shows_every_value_of_a_key_given_twice(tmp_path: Path, secrets: frozenset[str]) -> None:
-    # found by a tester: the rejects file had no record at all for such a line (or, with secrets, the last value)
+    # found by a tester: the rejects file had no record at all for such a line (or, with secrets, the last value).
+    # And then each value was put in a JSON list ([10.50,20]), a value the line never held, which a text field loads
+    # as it is: the first value is in its column, the others after the last column, and the row, wider than its
+    # header, is refused again when loaded back before one value is kept
     line = b'{"name": "dup", "amount": 10.50, "amount": 20, "new_client_secret": "S1", "new_client_secret": "S2"}'
     path = write(tmp_path, "j.jsonl", line + b"\n")
     out = tmp_path / "rejects.csv"
@@ -651,8 +669,11 @@ def test_the_rejects_file_shows_every_value_of_a_key_given_twice(tmp_path: Path,
     assert write_rejects(str(out), lambda: rejected, [Source(path, secrets=secrets)], [str(path)]) == 1
     with out.open(encoding="utf-8", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
-    assert row["name"] == "dup" and row["amount"] == "[10.50,20]", row
-    assert row["new_client_secret"] == ("***" if secrets else '["S1","S2"]'), row
+    assert row["name"] == "dup" and row["amount"] == "10.50", row
+    assert row["new_client_secret"] == ("***" if secrets else "S1"), row
+    assert row[None] == (["20"] if secrets else ["20", "S2"]), row  # type: ignore[index]
+    (again,) = list(Source(out))
+    assert isinstance(again, BadRow) and "cells, the header has" in again.reason, again
 
 
 @pytest.mark.parametrize("secrets", [frozenset(), frozenset({"client_secret"})], ids=["plain", "secrets"])
@@ -660,7 +681,8 @@ def test_the_rejects_file_keeps_a_nested_values_numbers_and_a_short_rows_shortne
     tmp_path: Path, secrets: frozenset[str]
 ) -> None:
     # found by a tester: a rejected row's nested numbers came back as text ([{"id":"2e0","rate":"1.50"}]), and so
-    # were loaded once the row was fixed; a row of fewer cells was padded, and loaded back with a guess
+    # were loaded once the row was fixed; a row of fewer cells was padded, and loaded back with a guess. Each value
+    # is its JSON text as the line writes it, digits and all (before: 2e0 came back 2, 1e3 as 1E+3)
     line = b'{"name": "J8", "client_secret": "S", "list": [{"id": 2e0, "rate": 1.50, "big": 1e400}], "top": 1e3}'
     j = write(tmp_path, "j.jsonl", line + b"\n")
     c = write(tmp_path, "c.csv", "a,b,c\n1,2\n")
@@ -670,7 +692,7 @@ def test_the_rejects_file_keeps_a_nested_values_numbers_and_a_short_rows_shortne
     with out.open(encoding="utf-8", newline="") as fh:
         header, jsonl, short = list(csv.reader(fh))
     cells = dict(zip(header, jsonl))
-    assert cells["list"] == '[{"id":2,"rate":1.50,"big":1E+400}]' and cells["top"] == "1E+3", cells
+    assert cells["list"] == '[{"id": 2e0, "rate": 1.50, "big": 1e400}]' and cells["top"] == "1e3", cells
     assert cells["client_secret"] == ("***" if secrets else "S")
     assert header[4:] == ["a", "b", "c", "name", "client_secret", "list", "top"] and short[4:] == ["1", "2"], short
 
@@ -694,14 +716,14 @@ def test_the_rejects_file_of_a_jsonl_input_reads_back_as_the_line_meant(tmp_path
         "c": "true",
         "d": "false",
         "e": "1.50",
-        "f": "0",
-        "h": "1E+2",
+        "f": "-0",
+        "h": "1e2",
         "s": " ",
-        "g": '{"x":null,"y":2,"z":"null"}',
+        "g": '{"x": null, "y": 2e0, "z": "null"}',
     }
     # loaded again, each row holds what its line held: no `a`, the text null, the same numbers and nested value
     assert list(Source(out)) == [
-        (2, {"b": "null", "c": "true", "d": "false", "e": "1.50", "f": "0", "h": "1E+2", "g": first[-1]}),
+        (2, {"b": "null", "c": "true", "d": "false", "e": "1.50", "f": "-0", "h": "1e2", "g": first[-1]}),
         (3, {"b": "null", "e": "-0.0"}),
     ]
 
@@ -924,7 +946,7 @@ def test_cells_give_each_record_as_written(tmp_path: Path) -> None:
     # a blank line is no record (passed over unparsed, so that a run of them costs no csv row each)
     assert list(Source(p).cells()) == [(3, [" 1 ", "x\ny"]), (6, ["1", "2", "3"]), (7, ["4", "open"])]
     j = write(tmp_path, "a.jsonl", '{"a": 1.50, "b": " x "}\n[1]\n{bad\n')
-    assert list(Source(j).cells()) == [(1, {"a": Decimal("1.50"), "b": " x "}), (2, "[1]"), (3, "{bad")]
+    assert list(Source(j).cells()) == [(1, {"a": "1.50", "b": " x "}), (2, "[1]"), (3, "{bad")]
 
 
 def test_json_numbers_are_exact_and_exponents_stay_text(tmp_path: Path) -> None:

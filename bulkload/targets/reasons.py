@@ -11,6 +11,7 @@ import msgspec
 import msgspec.inspect
 
 from ..errors import APIError, RowInvalid
+from ..json_text import given_twice, keys_twice
 from ..sources import decode_exact
 
 _AT_FIELD = re.compile(r"^(?P<reason>.*?) - at `\$\.(?P<field>[^`\[]+)")
@@ -37,15 +38,22 @@ _SHOWN = 60
 
 
 def json_cell(field: str, text: str) -> Any:
-    """A CSV cell holding JSON text, decoded, its numbers as written (`1.50` and `1e-400` exact Decimals, sent as
-    those JSON numbers; integers ints). Raises RowInvalid (the row is rejected, with its reason) when it is not JSON,
-    holds a number past a float's range (`1e400`: sources.exact_number) or nests too deeply to read."""
+    """JSON text in a field (a CSV cell, a JSONL string), decoded, its numbers as written (`1.50` and `1e-400` exact
+    Decimals, sent as those JSON numbers; integers ints). Raises RowInvalid (the row is rejected, with its reason)
+    when it is not JSON, holds a number past a float's range (`1e400`: sources.exact_number), nests too deeply to
+    read, or gives a key twice in one object (JSON keeps the last: which value is meant cannot be told, as in a JSONL
+    line: json_text.keys_twice)."""
     try:
-        return decode_exact(text)
+        value = decode_exact(text)
     except ValueError as exc:
         raise RowInvalid(field, f"not valid JSON: {exc}") from None
     except RecursionError:
         raise RowInvalid(field, "not valid JSON: nested too deeply") from None
+    if type(value) is not dict and type(value) is not list:
+        return value
+    if twice := keys_twice(text):
+        raise RowInvalid(field, given_twice(twice))
+    return value
 
 
 def row_invalid(exc: msgspec.ValidationError, row: Mapping[str, Any] | None = None, kind: Any = None) -> RowInvalid:
