@@ -35,7 +35,19 @@ from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, double_keeps, nearest_double
 from .numbers import NumberFormat, whole_number, whole_reason
-from .regroup import GIVEN_AGAIN, NEIGHBOUR, RUN, SAME_LINES, SAME_NAMES, Placed, copies, family_of, keyed, repeated
+from .regroup import (
+    GIVEN_AGAIN,
+    NEIGHBOUR,
+    RUN,
+    SAME_LINES,
+    SAME_NAMES,
+    Placed,
+    copies,
+    disagreement,
+    family_of,
+    keyed,
+    repeated,
+)
 from .sources import BadRow, JsonExponent, Row
 from .targets.base import RecordKind, Target
 
@@ -255,6 +267,7 @@ class Planner:
         self._units: bool = type(kind).units is not RecordKind.units
         self._line_checks: bool = type(kind).line_check is not RecordKind.line_check
         self._group_faults: bool = type(kind).group_fault is not RecordKind.group_fault
+        self._agreed: bool = bool(kind.agreed_fields)
         # chunk numbers are per file, so a file planned in a later phase (another process) cannot collide
         self.seq = file_idx << FILE_SHIFT
         # a file without a decision of its own reads numbers with a point and dates day first (tests, tools)
@@ -359,12 +372,13 @@ class Planner:
             yield from self._emit(file_idx)
 
     def _close(self, file_idx: int, family: str | None, closed: _Closed) -> Iterator[Chunk]:
-        """A group is complete (`closed`): reject it whole where it is given more than once (`runs`: where its lines
-        begin again after other groups' lines in the file, indexes into its lines; a regrouped file), judged before
-        a fault found in its lines together (RecordKind.group_fault: PayorCRM's line item given twice is told as the
+        """A group is complete (`closed`): reject it whole where its lines are not one group's (_not_one: they name
+        two values of a field they must agree on, or give the group more than once; `runs`: where its lines begin
+        again after other groups' lines in the file, indexes into its lines; a regrouped file), judged before a
+        fault found in its lines together (RecordKind.group_fault: PayorCRM's line item given twice is told as the
         invoice given twice, naming each copy), else take it (_take). `family`: unused, as _in_family takes it."""
         key, lines, records, failures, runs = closed
-        if key is not None and not failures and (twice := self._given_twice(key, lines, records, runs)):
+        if key is not None and not failures and (twice := self._not_one(key, lines, records, runs)):
             for line in lines:
                 self.outcome(file_idx, line, "rejected", "", twice, key)
             return
@@ -426,7 +440,7 @@ class Planner:
                 if at[lines[j]] != at[lines[j - 1]] + 1
                 or bisect_right(starts, lines[j]) > bisect_right(starts, lines[j - 1])
             )
-            if key is not None and not failures and (twice := self._given_twice(key, lines, records, runs)):
+            if key is not None and not failures and (twice := self._not_one(key, lines, records, runs)):
                 given[i] = twice
             groups[i] = (key, lines, records, self._faulted(lines, records, failures), runs)
         if whole is not None or given:
@@ -445,6 +459,16 @@ class Planner:
             at, field_, reason = fault
             return [(lines[at], field_, reason, "rejected")]  # no line failed: the lines are the records'
         return failures
+
+    def _not_one(self, key: str, lines: list[int], records: list[Any], runs: tuple[int, ...]) -> str | None:
+        """Why a group whose lines are all good is not one group's lines, refused whole: they name two values of a
+        field every line must give alike (regroup.disagreement: an invoice's lines two customers, two invoices given
+        one number or one split between them), or give the group more than once (_given_twice); None for neither."""
+        if self._agreed and len(records) > 1:
+            why = disagreement(self._kind, self._kind.group_label(key), lines, records)
+            if why is not None:
+                return why
+        return self._given_twice(key, lines, records, runs)
 
     def _given_twice(
         self, key: str | None, lines: list[int], records: list[Any], runs: tuple[int, ...], label: str = ""

@@ -32,7 +32,7 @@ from .halves import PartScan, PartScanned, ScanPart, halves, scratch
 from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
 from .numbers import NumberEvidence
-from .regroup import GIVEN_AGAIN_LIKE, NEIGHBOUR, Keyed, Unnamed, family_of, keyed
+from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, NEIGHBOUR, Keyed, Unnamed, family_of, keyed
 from .sources import C1, BadRow, Source, codec_name, encoding_label
 from .targets.base import RecordKind, Target
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
@@ -537,8 +537,9 @@ def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Seque
 def as_planned(profiles: Sequence[Mapping[str, Any]], db: sqlite3.Connection, target: Target) -> list[dict[str, Any]]:
     """The files' profiles (FileProfile as dicts) as a report shows them once their rows are planned: a file's
     `apart`, where it was regrouped, names the first group whose lines were brought together, "" where there was none.
-    A group apart that the planner refused as given more than once (regroup.copies) was not regrouped, and is no
-    example of it. `db`: the ledger (or a dry run's database), whose `file_groups` and `rows` the run filled."""
+    A group apart that the planner refused as given more than once (regroup.copies), or as lines of two groups
+    (regroup.disagreement), was not regrouped, and is no example of it. `db`: the ledger (or a dry run's database),
+    whose `file_groups` and `rows` the run filled."""
     shown = []
     for file_idx, profile in enumerate(profiles):
         if not profile.get("grouped", True):
@@ -548,13 +549,14 @@ def as_planned(profiles: Sequence[Mapping[str, Any]], db: sqlite3.Connection, ta
 
 
 def _regrouped(db: sqlite3.Connection, file_idx: int, kind: RecordKind) -> str:
-    """The first group of the file whose lines are apart and which was not refused as given more than once, as
-    _apart names one ("" for none): by the outcome of its first line, which every line of such a group shares."""
+    """The first group of the file whose lines are apart and which was not refused as given more than once or as
+    lines of two groups, as _apart names one ("" for none): by the outcome of its first line, which every line of
+    such a group shares."""
     found = db.execute(
         "SELECT f.key, f.line, f.last_line FROM file_groups f LEFT JOIN rows r ON r.file_idx = f.file_idx AND "
         "r.line_no = f.line WHERE f.file_idx = ? AND f.dup > 0 AND (r.line_no IS NULL OR r.bucket != 'rejected' OR "
-        "r.reason NOT LIKE ?) ORDER BY f.line LIMIT 1",
-        (file_idx, GIVEN_AGAIN_LIKE),
+        "r.reason NOT LIKE ? AND r.reason NOT LIKE ?) ORDER BY f.line LIMIT 1",
+        (file_idx, GIVEN_AGAIN_LIKE, DISAGREES_LIKE),
     ).fetchone()
     return "" if found is None else f"{kind.group_label(found[0])} (lines {found[1]} and {found[2]})"
 

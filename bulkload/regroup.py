@@ -16,6 +16,10 @@ or notes edited, are copies too (a correction appended, an export's stamp). Wher
 one thing (RecordKind.group_family: a Visma Core order, whose lines of each cost type are a group of their own, or
 an entry a line), its lines are brought together and judged so whole (family_of): the order is given twice, not
 its OUTLAY lines alone.
+
+Nor are one key's lines always one group: where the kind's groups' lines must agree on a field (RecordKind.
+agreed_fields: a PayorCRM invoice's customer), lines of one key that name two values of it are two groups given one
+key, or one split between those values, and the planner refuses the group (disagreement) rather than merge them.
 """
 
 from __future__ import annotations
@@ -55,6 +59,10 @@ SAME_LINES, BALANCED, SAME_NAMES = "the same lines", "balancing on its own", "th
 #: of such reasons, which tells a group the planner refused so from one it regrouped
 GIVEN_AGAIN = " is given {n} times, "
 GIVEN_AGAIN_LIKE = "% is given % times, %"
+#: how the reason a group is refused for as not one group's lines begins (its label, then this; disagreement), and
+#: a LIKE pattern of such reasons, which tells it from a group regrouped as GIVEN_AGAIN_LIKE does
+DISAGREES = " is refused whole: its lines name "
+DISAGREES_LIKE = "% is refused whole: its lines name %"
 
 
 class Placed(NamedTuple):
@@ -269,6 +277,42 @@ def _flush(db: sqlite3.Connection, groups: list[tuple[str, int]], spilled: list[
     db.executemany("INSERT INTO row VALUES (?, ?, ?, ?)", spilled)
     groups.clear()
     spilled.clear()
+
+
+def disagreement(kind: RecordKind, label: str, lines: Sequence[int], records: Sequence[Any]) -> str | None:
+    """Why a group, as messages name it `label`, is refused whole: its lines (`records`, read from `lines` of its
+    file) name two values or more of a field they must agree on (RecordKind.agreed_fields), each value named with
+    its lines; None where they agree (or the kind has no such field)."""
+    for name in kind.agreed_fields:
+        lines_of: dict[Any, list[int]] = {}
+        for line, record in zip(lines, records, strict=True):
+            lines_of.setdefault(getattr(record, name, None), []).append(line)
+        if len(lines_of) < 2:
+            continue
+        shown = [f"{'none' if value is None else value} ({_line_list(at)})" for value, at in lines_of.items()]
+        more = len(shown) - _VALUES_SHOWN
+        listed = ", ".join(shown[:-1]) + f" and {shown[-1]}" if more <= 0 else ", ".join(shown[:_VALUES_SHOWN])
+        listed += f" and {more} more" if more > 0 else ""
+        group = kind.group_name
+        return (
+            f"{label}{DISAGREES}{len(shown)} {name}s, {listed}, where every line of one {group} "
+            f"names the same: two {group}s given one number, or one {group} split between them? Which is meant cannot "
+            f"be told, so none is loaded: give each {group} a number of its own"
+        )
+    return None
+
+
+#: the values of a field a disagreement names, and the lines of each, before it says how many more
+_VALUES_SHOWN, _LINES_SHOWN = 5, 3
+
+
+def _line_list(lines: Sequence[int]) -> str:
+    """`[2]` as "line 2", `[2, 5, 9, 11]` as "lines 2, 5, 9 and 1 more"."""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    shown = ", ".join(map(str, lines[:_LINES_SHOWN]))
+    more = len(lines) - _LINES_SHOWN
+    return f"lines {shown} and {more} more" if more > 0 else f"lines {shown.rpartition(', ')[0]} and {lines[-1]}"
 
 
 def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:

@@ -215,6 +215,35 @@ async def test_an_invoice_given_again_apart_with_edits_is_rejected_naming_both_c
     assert all(reason.startswith(said) for reason in rejects.values()), rejects
 
 
+async def test_an_invoice_whose_lines_name_two_customers_is_refused_whole_never_merged(tmp_path: Path) -> None:
+    # found by a tester: C1's invoice 1001 and C2's 1001 further down were regrouped into one invoice of two
+    # customers and loaded (exit 0), so a refusal of C2's rejected C1's lines too. Seed 004 does not say whether an
+    # invoice number is the account's or a customer's: two invoices sharing it, or one split between customers,
+    # cannot be told apart, and the invoice is refused whole, apart or together, its lines the same or not
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"], ["C2", "b@example.com", "B"]])
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"]
+    rows = [
+        ["C1", "1001", "100", "EUR", "1"],
+        ["C1", "1002", "20", "EUR", "1"],
+        ["C1", "1003", "30", "EUR", "1"],
+        ["C2", "1003", "30", "EUR", "1"],
+        ["C2", "1001", "55", "EUR", "2"],
+    ]
+    invoices = write(tmp_path / "i.csv", header, rows)
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            files = {"customers": customers, "invoices": invoices}
+            report = await load(job(tmp_path, url, files), env=ENV)
+            held = await stored(url, "invoices")
+    assert [(i["customerNumber"], i["invoiceNumber"]) for i in held] == [("C1", "1002")], held
+    assert (report.loaded, report.rejected, report.exit_code) == (3, 4, 1), report
+    rejects = {r["line"]: r["reason"] for r in rejected(tmp_path)}
+    assert sorted(rejects) == ["2", "4", "5", "6"], rejects
+    said = "invoice 1001 is refused whole: its lines name 2 customerNumbers, C1 (line 2) and C2 (line 6), "
+    assert rejects["2"].startswith(said) and rejects["6"] == rejects["2"], rejects
+    assert rejects["4"].startswith("invoice 1003 is refused whole: its lines name 2 customerNumbers, C1 (line 4) and")
+
+
 def test_a_local_currency_is_a_currency_code() -> None:
     assert PayorCRM(["invoices"], "major", local_currency="jpy").invoices.local_currency == "JPY"
     for code in ("euro", "ZZZ", "XAU", "ısk", "uſd"):  # no currency's code (upper() makes "ısk" ISK), or gold

@@ -413,3 +413,46 @@ def test_records_holding_a_nested_value_are_compared_as_lines_without_a_crash() 
     twice = [line(1000, "a", "1"), line(2000, "b", "2"), line(2000, "b", "2"), line(1000, "a", "1")]
     assert copies(Invoices(), [twice[:2], twice[2:]]) == SAME_LINES
     assert copies(Invoices(), [twice[:2], [line(1000, "a", "1"), line(2000, "c", "3")]]) is None
+
+
+def test_lines_of_one_key_that_name_another_owner_are_never_one_group(tmp_path: Path) -> None:
+    # found by a tester: PayorCRM's invoice 1001 of customer C1 and 1001 of C2 further down were regrouped into one
+    # invoice of two customers. Seed 004 does not say whose an invoice number is, so such an invoice is refused whole
+    # (RecordKind.agreed_fields), apart or together. e-conomic's voucher and Visma Core's order are keyed by their
+    # journal and case: the same number in another journal or case is another group, and loads as its own
+    from bulkload.targets.payorcrm import PayorCRM
+
+    target = PayorCRM(["invoices"])
+    invoices = [(2, "C1", "1001", "1"), (3, "C1", "1002", "1"), (4, "C1", "1003", "1"), (5, "C2", "1003", "1")]
+    invoices += [(6, "C2", "1001", "2")]
+    source = [
+        (n, {"customerNumber": c, "invoiceNumber": i, "invoiceAmount": "100", "currency": "EUR", "lineItem": item})
+        for n, c, i, item in invoices
+    ]
+    planner = Planner(target, 500, 2_000_000)
+    rows = regrouped(source, target.invoices, str(tmp_path))
+    assert [c.lines for c in planner.plan(0, rows) if c is not None] == [[3]]
+    reasons = {r.line_no: r.reason for r in planner.rejected}
+    assert sorted(reasons) == [2, 4, 5, 6] and reasons[2] == reasons[6] and reasons[4] == reasons[5], reasons
+    assert reasons[2] == (
+        "invoice 1001 is refused whole: its lines name 2 customerNumbers, C1 (line 2) and C2 (line 6), where every "
+        "line of one invoice names the same: two invoices given one number, or one invoice split between them? Which "
+        "is meant cannot be told, so none is loaded: give each invoice a number of its own"
+    )
+    assert reasons[4].startswith("invoice 1003 is refused whole: its lines name 2 customerNumbers, C1 (line 4) and")
+
+    vouchers = [row(2, 101, "100.00", 1010), row(3, 101, "-100.00", 5600), row(4, 102, "5.00", 1010)]
+    vouchers += [row(5, 102, "-5.00", 5600), row(6, 101, "100.00", 1010), row(7, 101, "-100.00", 5600)]
+    vouchers[4][1]["journalNumber"] = vouchers[5][1]["journalNumber"] = "2"
+    planner, chunks = plan(vouchers, tmp_path)
+    assert sorted(line for c in chunks for line in c.lines) == [2, 3, 4, 5, 6, 7] and not planner.rejected
+    assert {(e.journalNumber, e.voucherNumber) for c in chunks for e in c.entries(ECONOMIC)} == {
+        (1, 101),
+        (1, 102),
+        (2, 101),
+    }
+
+    orders = [line(2, "R-1", "OUTLAY", "100.00", "a"), line(3, "R-2", "OUTLAY", "5.00", "b", "1702")]
+    orders += [line(4, "R-1", "OUTLAY", "30.00", "c", "1709")]
+    planner, chunks = core_plan(orders, tmp_path)
+    assert chunks == [[2], [3], [4]] and not planner.rejected

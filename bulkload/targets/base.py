@@ -98,6 +98,11 @@ class RecordKind:
     #: same lines so named is given more than once, a copy with edits or a correction appended (regroup.copies).
     #: Empty: the kind has none, and only lines the same in all they say tell copies
     line_names: tuple[str, ...] = ()
+    #: the fields every line of a group must give alike (PayorCRM: an invoice's customerNumber): a group whose lines
+    #: give two values of one is refused whole before the first call, naming its lines and their values
+    #: (regroup.disagreement), never loaded as one: two groups given one key, or one split between those values,
+    #: cannot be told apart. Empty: the key alone makes a group
+    agreed_fields: tuple[str, ...] = ()
     #: method and path of the create call, and whether sending it again is harmless (`call_for`)
     method: str = "POST"
     path: str = ""
