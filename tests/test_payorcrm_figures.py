@@ -58,20 +58,23 @@ async def loaded(tmp_path: Path, rule: Rule) -> tuple[Report, str]:
 async def test_an_answer_giving_a_count_alone_says_no_amount_of_the_api(tmp_path: Path) -> None:
     # found by a tester: a server answering {"success": true, "count": n-1} had the summary say "control totals,
     # kind invoices EUR amount: expected 22689.98, the API holds 0.00" (and 0 rows), while its note said the answer
-    # gave no amounts
-    report, printed = await loaded(tmp_path, answering(lambda items, real: {"success": True, "count": len(items) - 1}))
+    # gave no amounts. A count short of the rows sent now puts its call in doubt (payorcrm_answers.read); a count
+    # alone of every row sent gives the rows and no amount, which is not known, never 0
+    report, printed = await loaded(tmp_path, answering(lambda items, real: {"success": True, "count": len(items)}))
     rec = report.reconcile
-    assert (report.loaded, report.exit_code, rec.ok) == (10, 3, False), rec
-    assert (rec.expected_count, rec.remote_count) == (10, 6)
+    assert (report.loaded, report.exit_code, rec.ok) == (10, 0, True), rec
+    assert (rec.expected_count, rec.remote_count) == (10, 10)
     assert "the API holds 0" not in printed, printed
-    assert (
-        "control totals, kind invoices EUR amount: expected 60.00, the API's is not known (its answers did not say "
-        "it: not checked)"
-    ) in printed, printed
-    assert "control totals, kind customers  rows: expected 3, the API holds 2" in printed
-    assert rec.remote_totals["per_scope"]["invoices"]["EUR"] == {"rows": None, "amount": None, "debit": None}
+    assert "for 7 rows the answer gave a count but no amounts" in printed, printed
+    assert rec.remote_totals["per_scope"]["invoices"]["EUR"] == {"rows": 2, "amount": None, "debit": None}
     assert rec.expected_totals["per_scope"]["invoices"]["USD"] == {"rows": 5, "amount": "220.00", "debit": "220.00"}
-    assert "the API answered invoices: 2 rows" in printed
+
+    (tmp_path / "short").mkdir()
+    short, printed = await loaded(
+        tmp_path / "short", answering(lambda items, real: {"success": True, "count": len(items) - 1})
+    )
+    assert (short.loaded, short.in_doubt, short.exit_code) == (0, 3, 4), printed
+    assert "the API holds 0" not in printed, printed
 
 
 @pytest.mark.parametrize("said", ["uploaded", "nothing"])
