@@ -1284,7 +1284,11 @@ def test_rows_sorted_by_account_load_as_in_voucher_order(data: st.DataObject, fm
     assume(all(r.key is not None for r in ordered.records))
     by_account = reordered(ordered, sorted(range(len(ordered.records)), key=lambda i: ordered.records[i].account))
     first, second = check(ordered, compress), check(by_account, compress)
-    assert first.report is not None and second.report is not None
+    if first.report is None:  # refused before the first call (a key no record gives): the same file sorted too
+        # "bulkload: error: PATH: why" (each file in a folder of its own): the same why
+        assert (first.code, second.code) == (2, 2) and first.stderr.split(": ", 3)[3] == second.stderr.split(": ", 3)[3]
+        return
+    assert second.report is not None, second.stderr
     event(f"sorted by account: {'apart' if not second.report['inputs'][0]['grouped'] else 'together'}")
     for name in ("rows_read", "would_load", "rejected", "would_send_requests"):
         assert first.report[name] == second.report[name], (name, first.report, second.report)
