@@ -57,14 +57,31 @@ import shlex
 import time
 from typing import Any, ClassVar, Self
 
+from .redact import without_password
+
 #: exit codes, as docs/report.md#exit-codes gives them
 EXIT_OK, EXIT_ROWS, EXIT_USAGE, EXIT_MISMATCH, EXIT_STOPPED = 0, 1, 2, 3, 4
 
 
+def pasted(where: str | os.PathLike[str]) -> str:
+    """A path or URL as a way on (a command to paste) gives it: a URL without its password (`without_password`:
+    libpq takes it from PGPASSWORD or ~/.pgpass, which a password in the URL, shown as ***, would override) and
+    quoted where a shell must have it quoted (a space, a quote, the `?` of a PostgreSQL ledger's URL)."""
+    return shlex.quote(without_password(str(where)))
+
+
 def command_on(command: str, ledger: str | os.PathLike[str]) -> str:
-    """`bulkload COMMAND --ledger LEDGER` as a shell reads it back: the ledger quoted where it must be (a space, a
-    quote, a `?` of a PostgreSQL ledger's URL), so that a way on pasted as it is says the same ledger."""
-    return f"bulkload {command} --ledger {shlex.quote(str(ledger))}"
+    """`bulkload COMMAND --ledger LEDGER` as a way on gives it (`pasted`): pasted as it is, it says the same
+    ledger."""
+    return f"bulkload {command} --ledger {pasted(ledger)}"
+
+
+def manifest_command(manifest: str | os.PathLike[str], *, resume: bool = False, queue: str | None = None) -> str:
+    """`bulkload run MANIFEST` as a way on gives it (`pasted`, the manifest's own path): with `--resume` (`resume`),
+    or for jobs a worker runs, `--queue URL` (`queue`: the queue's URL; queued again, a job goes on from its
+    ledger)."""
+    flag = f" --queue {pasted(queue)}" if queue is not None else " --resume" if resume else ""
+    return f"bulkload run {pasted(manifest)}{flag}"
 
 
 #: statuses that answer a call at a path the API does not have (WrongEndpoint)
@@ -157,9 +174,9 @@ class SharedUnfinished(LedgerError):
             f"first ({resume}){undo}, then {again}; nothing was sent"
         )
 
-    def in_manifest(self, job: str) -> str:
-        """The message for job `job` of a manifest, in a manifest's words."""
-        return self._said(_resume_in_manifest(self.ledger), "run the manifest again (`bulkload run MANIFEST --resume`)")
+    def in_manifest(self, job: str, again: str) -> str:
+        """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command)."""
+        return self._said(_resume_in_manifest(self.ledger), f"run the manifest again (`{again}`)")
 
 
 class UnderWayAlongside(LedgerError):
@@ -183,9 +200,9 @@ class UnderWayAlongside(LedgerError):
             "sent"
         )
 
-    def in_manifest(self, job: str) -> str:
-        """The message for job `job` of a manifest, in a manifest's words."""
-        return self._said("run the manifest again (`bulkload run MANIFEST --resume`)")
+    def in_manifest(self, job: str, again: str) -> str:
+        """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command)."""
+        return self._said(f"run the manifest again (`{again}`)")
 
 
 class LeftCommitting(LedgerError):
@@ -217,9 +234,9 @@ class LeftCommitting(LedgerError):
             "nothing was sent"
         )
 
-    def in_manifest(self, job: str) -> str:
-        """The message for job `job` of a manifest, in a manifest's words."""
-        return self._said("run the manifest again (`bulkload run MANIFEST --resume`)", "")
+    def in_manifest(self, job: str, again: str) -> str:
+        """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command)."""
+        return self._said(f"run the manifest again (`{again}`)", "")
 
 
 class ListedBeforeAnother(LedgerError):
@@ -247,10 +264,10 @@ class ListedBeforeAnother(LedgerError):
             "a row the other run loaded matches its record; nothing was sent"
         )
 
-    def in_manifest(self, job: str) -> str:
-        """The message for job `job` of a manifest, in a manifest's words."""
-        again = "run the manifest again (it says how to load the job as a new run)"
-        return self._said(f"`{command_on('rollback', self.own)}`", again)
+    def in_manifest(self, job: str, again: str) -> str:
+        """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command)."""
+        then = f"run the manifest again (`{again}`: it says how to load the job as a new run)"
+        return self._said(f"`{command_on('rollback', self.own)}`", then)
 
 
 def _when(epoch: float) -> str:
@@ -259,9 +276,9 @@ def _when(epoch: float) -> str:
 
 def _resume_in_manifest(ledger: str) -> str:
     """How a manifest job is told to continue an earlier run of the ledger `ledger`, which may be a job's of a
-    manifest."""
-    manifest = "`bulkload run MANIFEST --resume` where that ledger is a job's of a manifest"
-    return f"`{command_on('resume', ledger)}` ({manifest})"
+    manifest (which one, it does not say)."""
+    manifest = "or where that ledger is a manifest job's, its manifest run again (--resume, or --queue)"
+    return f"`{command_on('resume', ledger)}`, {manifest}"
 
 
 class LoadedBefore(ConfigError):
@@ -298,12 +315,12 @@ class LoadedBefore(ConfigError):
             f"the same, {allow}"
         )
 
-    def in_manifest(self, job: str) -> str:
-        """The message for job `job` of a manifest, in a manifest's words."""
+    def in_manifest(self, job: str, again: str) -> str:
+        """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command)."""
         return self._said(
             _resume_in_manifest(self.ledger),
             f"set allow_duplicate_load = true in job {job!r}'s table of the manifest",
-            "run the manifest again (`bulkload run MANIFEST --resume`)",
+            f"run the manifest again (`{again}`)",
         )
 
 
@@ -347,12 +364,12 @@ class OtherAccount(ConfigError):
             f"{self.noun}'s records. {then[0].upper()}{then[1:]}; nothing was sent"
         )
 
-    def in_manifest(self, job: str, where: str) -> str:
-        """The message for job `job` of a manifest, whose credentials come from `where` (its variables or file)."""
+    def in_manifest(self, job: str, where: str, again: str) -> str:
+        """The message for job `job` of a manifest, whose credentials come from `where` (its variables or file;
+        `again`: its manifest_command)."""
         return f"job {job!r}: " + self._said(
             f"its credentials ({where}) are",
-            f"give them the credentials of the run's {self.noun}, then run the manifest again "
-            "(`bulkload run MANIFEST --resume`)",
+            f"give them the credentials of the run's {self.noun}, then run the manifest again (`{again}`)",
         )
 
 

@@ -34,6 +34,7 @@ from .errors import (
     SharedUnfinished,
     UnderWayAlongside,
     command_on,
+    pasted,
 )
 from .job import Job
 from .ledger import Ledger
@@ -128,17 +129,18 @@ async def run_job(
         raise RolledBack(_rolled_back(mjob, status), status)
     if status is not None and status != "complete" and not resume:
         raise ConfigError(
-            f"job {mjob.name!r}: its ledger {mjob.ledger_path} holds a run that did not finish: "
-            "`bulkload run MANIFEST --resume` continues it"
+            f"job {mjob.name!r}: its ledger {mjob.ledger_name} holds a run that did not finish: "
+            f"`{mjob.run_again()}` continues it"
         )
     private_dir(mjob.out_dir)
     try:
         return await _run(mjob, job, status, progress, shared, interrupted)
     except (LoadedBefore, SharedUnfinished, UnderWayAlongside, LeftCommitting, ListedBeforeAnother) as exc:
         # a manifest's way on
-        raise ConfigError(with_credentials(exc.in_manifest(mjob.name), mjob)) from exc
+        raise ConfigError(with_credentials(exc.in_manifest(mjob.name, mjob.run_again()), mjob)) from exc
     except OtherAccount as exc:
-        raise ConfigError(exc.in_manifest(mjob.name, mjob.credentials_from(exc.names))) from exc
+        where = mjob.credentials_from(exc.names)
+        raise ConfigError(exc.in_manifest(mjob.name, where, mjob.run_again())) from exc
 
 
 #: a command of bulkload's own on a ledger, as errors.command_on says it, then its flags, between backticks
@@ -150,17 +152,17 @@ def with_credentials(text: str, mjob: ManifestJob) -> str:
     `bulkload reconcile`: the target's own variables are what they read, which neither the manifest's nor its
     credentials file set) said with the job's credentials (ManifestJob.with_credentials: variable references, never
     a value)."""
-    ledger = re.escape(shlex.quote(mjob.ledger_path))
+    ledger = re.escape(pasted(mjob.ledger_name))
     return re.sub(_ON_LEDGER.format(ledger=ledger), lambda m: mjob.with_credentials(m.group(0)[1:-1]), text)
 
 
 def _rolled_back(mjob: ManifestJob, status: str) -> str:
     """What a job whose run was rolled back (`status` rolled_back), or is being (rolling_back: its rollback stopped
-    part way), does next: a job's ledger holds one run, so a new load of its files needs that ledger moved aside."""
-    ledger = mjob.ledger_path
+    part way), does next: a job's ledger holds one run, so a new load of its files needs that ledger set aside."""
+    ledger = mjob.ledger_name
     again = (
-        f"to load the job again as a new run, move {ledger} aside (keep it: it says what the rollback removed), "
-        f"then run the manifest again ({_AGAIN})"
+        f"to load the job again as a new run, {_set_aside(ledger)} (keep it: it says what the rollback removed), "
+        f"then run the manifest again (`{mjob.run_again(resume=False)}`)"
     )
     if status == "rolling_back":
         return (
@@ -168,6 +170,17 @@ def _rolled_back(mjob: ManifestJob, status: str) -> str:
             f"{mjob.with_credentials(command_on('rollback', ledger))}; {again}"
         )
     return f"job {mjob.name!r}: its run was rolled back; {again}"
+
+
+def _set_aside(ledger: str) -> str:
+    """How the ledger named `ledger` (ManifestJob.ledger_name) is set aside, kept, so that the job's ledger is made
+    anew: a file moved; a PostgreSQL ledger's schema renamed (psql, with PGPASSWORD or ~/.pgpass as bulkload's
+    commands: a rename keeps it the same ledger, read by `--ledger` with its new name)."""
+    if not ledger_pg.is_url(ledger):
+        return f"move {pasted(ledger)} aside"
+    where = ledger_pg.Location.parse(ledger)
+    rename = f"ALTER SCHEMA {where.schema} RENAME TO {where.schema}_rolled_back"
+    return f"rename its schema: `psql {pasted(where.conninfo)} -c {shlex.quote(rename)}`"
 
 
 async def _run(
@@ -255,24 +268,24 @@ async def run_manifest(
         partial: list[Report] = []
         try:
             report = await run_job(mjob, env=env, resume=resume, shared=shared, interrupted=partial.append)
-            outcome = outcome_of(mjob, in_manifest(report, mjob, manifest.path))
+            outcome = outcome_of(mjob, in_manifest(report, mjob))
         except anyio.get_cancelled_exc_class():
             settle(
-                outcome_of(mjob, in_manifest(partial[0], mjob, manifest.path))
+                outcome_of(mjob, in_manifest(partial[0], mjob))
                 if partial
                 else without_report(mjob, "stopped", f"{interrupts.reason()} before its first call")
             )
             raise
         except RunStopped as exc:  # with raise_on_stop=False only a stop before the run began
             outcome = (
-                outcome_of(mjob, in_manifest(exc.report, mjob, manifest.path))
+                outcome_of(mjob, in_manifest(exc.report, mjob))
                 if exc.report is not None
-                else failed(mjob, exc, "stopped", manifest.path)
+                else failed(mjob, exc, "stopped")
             )
         except RolledBack as exc:
-            outcome = failed(mjob, exc, exc.status.replace("_", " "), manifest.path)
+            outcome = failed(mjob, exc, exc.status.replace("_", " "))
         except BulkloadError as exc:
-            outcome = failed(mjob, exc, "refused" if exc.exit_code == EXIT_USAGE else "failed", manifest.path)
+            outcome = failed(mjob, exc, "refused" if exc.exit_code == EXIT_USAGE else "failed")
         except OSError as exc:  # the system refused a file (no space left, a directory not writable)
             outcome = failed(mjob, exc, "failed")
         settle(outcome)
@@ -287,7 +300,7 @@ async def run_manifest(
             await one(mjob)
             if outcomes[mjob.name].status != "complete":  # the manifest's order holds: the later ones wait
                 for later in jobs[n + 1 :]:
-                    settle(await anyio.to_thread.run_sync(held_back, later, mjob, manifest.path))
+                    settle(await anyio.to_thread.run_sync(held_back, later, mjob))
                 return
 
     try:
@@ -301,12 +314,12 @@ async def run_manifest(
     return fleet_report(manifest, list(outcomes.values()), time.monotonic() - started)
 
 
-def held_back(mjob: ManifestJob, before: ManifestJob, manifest: Path) -> JobOutcome:
+def held_back(mjob: ManifestJob, before: ManifestJob) -> JobOutcome:
     """The outcome of `mjob`, held back by `before` (an earlier job of its agreement that did not finish): its stored
     report where its own run finished (on an earlier run of the manifest), else not started."""
     report = stored_report(mjob) if ledger_status(mjob.ledger_path) == "complete" else None
     if report is not None:
-        return outcome_of(mjob, in_manifest(report, mjob, manifest))
+        return outcome_of(mjob, in_manifest(report, mjob))
     why = f"not started: {before.name!r}, before it in agreement {mjob.agreement!r}, did not finish"
     return without_report(mjob, "not started", why)
 
@@ -322,9 +335,9 @@ def outcome_of(mjob: ManifestJob, report: Report) -> JobOutcome:
     )
 
 
-def failed(mjob: ManifestJob, exc: BaseException, status: str, manifest: Path | None = None) -> JobOutcome:
-    """The outcome of a job that `exc` ended without a report; its way on in the words of `manifest`, if given."""
-    said = str(exc) if manifest is None else manifest_words(str(exc), manifest, mjob=mjob)
+def failed(mjob: ManifestJob, exc: BaseException, status: str) -> JobOutcome:
+    """The outcome of a job that `exc` ended without a report; its way on in its manifest's words."""
+    said = manifest_words(str(exc), mjob)
     return without_report(mjob, status, said, exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED)
 
 
@@ -333,45 +346,34 @@ def failed(mjob: ManifestJob, exc: BaseException, status: str, manifest: Path | 
 _RESUME = re.compile(r"`bulkload resume --ledger (?:'[^']*'|\"[^\"]*\"|[^\s'\"`])+?( --base-url URL)?`")
 
 
-#: the manifest run again, as a message of a job says it before the manifest's path is known (manifest_words)
-_AGAIN = "`bulkload run MANIFEST`"
-
-
-def manifest_words(text: str, manifest: Path, *, queued: bool = False, mjob: ManifestJob | None = None) -> str:
+def manifest_words(text: str, mjob: ManifestJob) -> str:
     """`text` (why a job stopped, what settles its rows in doubt) with the command line's way on said in the words
-    of `manifest`: `bulkload resume --ledger …` knows none of the manifest's credential variables (it fails with
-    "missing credential" where they are not the target's own names), `bulkload run MANIFEST --resume` does. A job
-    `queued` (`bulkload worker`) is run again by the queue (queue.RETRY), then by `bulkload run MANIFEST --queue`:
-    `--resume` would load it anew, its ledger being the queue's. The other commands on the ledger of `mjob`, if
-    given, are said with its credentials (with_credentials)."""
+    of the manifest of `mjob` (ManifestJob.run_again): `bulkload resume --ledger …` knows none of the manifest's
+    credential variables (it fails with "missing credential" where they are not the target's own names),
+    `bulkload run MANIFEST --resume` does. A queued job (`bulkload worker`) is run again by the queue (queue.RETRY),
+    then by `bulkload run MANIFEST --queue URL`: `--resume` would load it anew, its ledger being the queue's. The
+    other commands on its ledger are said with its credentials (with_credentials)."""
 
     def said(found: re.Match[str]) -> str:
         fixed = " once the job's base_url in it is right" if found.group(1) else ""
-        if queued:
-            retried = fixed or " once the queue has stopped retrying it (`bulkload status --queue URL` says)"
-            return f"`bulkload run {shlex.quote(str(manifest))} --queue URL`{retried}"
-        return f"`bulkload run {shlex.quote(str(manifest))} --resume`{fixed}"
+        if mjob.queue is not None:
+            status = f"`bulkload status --queue {pasted(mjob.queue)}` says"
+            fixed = fixed or f" once the queue has stopped retrying it ({status})"
+        return f"`{mjob.run_again()}`{fixed}"
 
-    text = _RESUME.sub(said, text)
-    if not queued:
-        text = text.replace(_AGAIN, f"`bulkload run {shlex.quote(str(manifest))}`")
-    return text if mjob is None else with_credentials(text, mjob)
+    return with_credentials(_RESUME.sub(said, text), mjob)
 
 
-def in_manifest(report: Report, mjob: ManifestJob, manifest: Path, *, queued: bool = False) -> Report:
-    """The report of `mjob` with its ways on in the words of `manifest` (manifest_words; `queued`: a job of the
-    queue), in its report file too. The way on of rows in doubt of a run that finished is `bulkload resume` on its
-    ledger, with the job's credentials: `bulkload run MANIFEST --resume` shows a finished job's report, no more."""
+def in_manifest(report: Report, mjob: ManifestJob) -> Report:
+    """The report of `mjob` with its ways on in its manifest's words (manifest_words), in its report file too. The
+    way on of rows in doubt of a run that finished is `bulkload resume` on its ledger, with the job's credentials:
+    `bulkload run MANIFEST --resume` shows a finished job's report, no more."""
     stop, way_on = report.stop_reason, report.in_doubt_way_on
     if isinstance(way_on, str):
-        way_on = (
-            with_credentials(way_on, mjob)
-            if report.status == "complete"
-            else manifest_words(way_on, manifest, queued=queued, mjob=mjob)
-        )
+        way_on = with_credentials(way_on, mjob) if report.status == "complete" else manifest_words(way_on, mjob)
     said = msgspec.structs.replace(
         report,
-        stop_reason=manifest_words(stop, manifest, queued=queued, mjob=mjob) if isinstance(stop, str) else stop,
+        stop_reason=manifest_words(stop, mjob) if isinstance(stop, str) else stop,
         in_doubt_way_on=way_on,
     )
     unwritten = report.unwritten if isinstance(report.unwritten, list) else []

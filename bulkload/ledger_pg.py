@@ -35,7 +35,7 @@ from typing import Any, Self, cast
 
 from .errors import LedgerError
 from .ledger_schema import STATEMENTS
-from .redact import redact, register
+from .redact import redact, register, without_password
 
 #: URL schemes that name a PostgreSQL ledger
 SCHEMES = ("postgresql://", "postgres://")
@@ -87,11 +87,9 @@ class Location:
                 f"ledger={name!r}: a PostgreSQL ledger's name is a schema name of lower-case letters, digits and _ "
                 "(at most 51, not starting with a digit nor with pg_, which PostgreSQL keeps for itself)"
             )
-        netloc = parts.netloc.rsplit("@", 1)
-        shown = f"{netloc[0].split(':', 1)[0]}@{netloc[1]}" if len(netloc) == 2 else parts.netloc
         # the other parameters (sslmode, …) stay: the name connects again, with PGPASSWORD or ~/.pgpass
-        shown_query = urllib.parse.urlencode([*((k, v) for k, v in rest if k != "password"), ("ledger", name)])
-        display = urllib.parse.urlunsplit(parts._replace(netloc=shown, query=shown_query))
+        named = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode([*rest, ("ledger", name)])))
+        display = without_password(named)
         return cls(url, urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(rest))), display, name)
 
     def __str__(self) -> str:

@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import ledger_pg
 from .columns import did_you_mean
-from .errors import ConfigError
+from .errors import ConfigError, manifest_command
 from .job import Job, JobTable, _typed, _unknown_keys, credentials_type, read_toml, target_options_type
 from .targets import TARGETS
 
@@ -56,22 +57,38 @@ _TOP = ("max_connections", "output_dir", "defaults", "job")
 
 @dataclass
 class ManifestJob:
-    """One load of a manifest. `settings`: Job keyword arguments (files absolute, outputs under `out_dir`);
-    `credentials_env`: the target's credential name -> the environment variable holding it, or `credentials_file`:
-    a 0600 TOML file of NAME = "value" lines."""
+    """One load of a manifest (at `manifest`, absolute). `settings`: Job keyword arguments (files absolute, outputs
+    under `out_dir`); `credentials_env`: the target's credential name -> the environment variable holding it, or
+    `credentials_file`: a 0600 TOML file of NAME = "value" lines; `queue`: the queue's URL for a job a worker runs
+    (`bulkload worker`), else None."""
 
     name: str
     agreement: str
     target: str
+    manifest: Path
     out_dir: Path
     settings: dict[str, Any]
     credentials_env: dict[str, str] = field(default_factory=dict)
     credentials_file: Path | None = None
+    queue: str | None = None
 
     @property
     def ledger_path(self) -> str:
-        """The job's ledger: out_dir/ledger.sqlite, or where `settings` put it (a queued job's: in PostgreSQL)."""
+        """The job's ledger: out_dir/ledger.sqlite, or where `settings` put it (a queued job's: in PostgreSQL, the
+        queue's URL with its password, if it has one)."""
         return str(self.settings["ledger"])
+
+    @property
+    def ledger_name(self) -> str:
+        """The job's ledger as the run names it (messages, its report, a way on): ledger_path, a URL without its
+        password."""
+        return ledger_pg.name_of(self.ledger_path)
+
+    def run_again(self, *, resume: bool = True) -> str:
+        """The command that runs this job again, as a way on gives it (errors.manifest_command): a queued job's
+        queues the manifest again, another's runs it with `--resume` (`resume`: a job whose ledger holds a run) or
+        without (a new run)."""
+        return manifest_command(self.manifest, resume=resume, queue=self.queue)
 
     @property
     def rejects_path(self) -> str:
@@ -235,7 +252,7 @@ def _job(path: str, home: Path, output_dir: Path, n: int, table: dict[str, Any])
         "rejects": str(out_dir / "rejects.csv"),
         "report": str(out_dir / "report.json"),
     }
-    mjob = ManifestJob(name, agreement, target, out_dir, kwargs, env, cfile)
+    mjob = ManifestJob(name, agreement, target, Path(path).absolute(), out_dir, kwargs, env, cfile)
     try:
         Job(target=target, **kwargs)  # what `bulkload load` refuses, refused here before any job starts
     except ConfigError as exc:

@@ -25,7 +25,6 @@ import socket
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -38,7 +37,7 @@ from procrastinate.schema import SchemaManager
 from . import fleet, ledger_pg, shared_limits
 from .errors import EXIT_STOPPED, EXIT_USAGE, ConfigError, LedgerError, RunStopped
 from .manifest import Manifest, ManifestJob, read_manifest
-from .redact import redact, register
+from .redact import redact, register, without_password
 from .results import Report
 from .run import Run, Shared
 
@@ -219,13 +218,14 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
         except ConfigError as exc:
             await _record_error(url, conn, job_id, exc)
             raise
-        mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger_url(url, manifest_path, name)})
+        ledger = ledger_url(url, manifest_path, name)
+        mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger}, queue=without_password(url))
         await _job_row(conn, job_id, manifest_path, mjob, worker_label())
         lag = shared_limits.LoopLag()
         token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s))
         try:
             report = await _with_progress(conn, job_id, mjob, lag)
-            report = fleet.in_manifest(report, mjob, Path(manifest_path), queued=True)  # its way on: the queue's
+            report = fleet.in_manifest(report, mjob)  # its way on: the queue's
         except Exception as exc:
             await _record_error(url, conn, job_id, exc)
             raise

@@ -60,6 +60,21 @@ def register(*values: str | None) -> None:
         _pattern = re.compile("|".join(map(re.escape, sorted(forms, key=len, reverse=True))))
 
 
+def without_password(url: str) -> str:
+    """A URL (a PostgreSQL ledger's or queue's) without its password (``user:password@`` as ``user@``, a
+    ``password=`` parameter left out): how bulkload names it wherever it is shown, and the URL a way on gives
+    (libpq then takes the password from PGPASSWORD or ~/.pgpass; one left in the URL would override them). Any
+    other text (a file's path) is returned as it is."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if not parts.scheme or (parts.password is None and all(k != "password" for k, _ in query)):
+        return url
+    user, at, host = parts.netloc.rpartition("@")
+    netloc = f"{user.split(':', 1)[0]}@{host}" if at else host
+    kept = urllib.parse.urlencode([(k, v) for k, v in query if k != "password"])
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=kept))
+
+
 def known() -> bool:
     """Whether any credential is registered."""
     return _pattern is not None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from .errors import EXIT_OK, EXIT_STOPPED, BulkloadError, ConfigError
+from .errors import EXIT_OK, EXIT_STOPPED, BulkloadError, ConfigError, pasted
 from .logs import ROOT
 
 if TYPE_CHECKING:
@@ -179,7 +179,8 @@ def enqueue(url: str, manifest: str, *, json: bool = False) -> int:
         f"queued {len(queued) - waiting} job(s) of {manifest}"
         + (f" ({waiting} still waiting or running, not again)" if waiting else "")
     )
-    print("run them with `bulkload worker --queue URL`; watch them with `bulkload status --queue URL`")
+    at = pasted(url)  # without its password: PGPASSWORD or ~/.pgpass gives it
+    print(f"run them with `bulkload worker --queue {at}`; watch them with `bulkload status --queue {at}`")
     return EXIT_OK
 
 

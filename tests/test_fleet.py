@@ -431,3 +431,33 @@ async def test_a_jobs_in_doubt_way_on_pasted_in_a_shell_runs_with_the_manifests_
                 done = await anyio.run_process(["sh", "-c", command], env=shell_env, check=False)
                 assert done.returncode != 2 and b"missing credential" not in done.stderr, (command, done.stderr)
     assert "GRANT0" in said and grant(0) not in said  # the variable named, never its value
+
+
+async def test_a_manifests_refusals_give_its_own_path_quoted_and_pasted_they_run(tmp_path: Path) -> None:
+    # found by a tester: a job's unfinished run refused without --resume, and --resume refused with another
+    # agreement's grant, each said `bulkload run MANIFEST --resume`: pasted, no such file
+    home = tmp_path / "my jobs"  # a path a shell reads back only quoted
+    home.mkdir()
+    write_entries(home / "a.csv", 40)
+    path = home / "m.toml"
+    shell_env = {k: v for k, v in os.environ.items() if not k.startswith("ECONOMIC_")}
+    shell_env |= {**ENV, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path.write_text(
+                f'[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\nfiles = ["a.csv"]\nbatch_size = 4\n'
+                "daily_quota = 6\n"
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT0"}}\n'
+            )
+            manifest = read_manifest(str(path))
+            assert (await run_manifest(manifest, env=ENV)).exit_code == 4  # stopped by its quota: unfinished
+            resume = f"`bulkload run '{manifest.path}' --resume`"
+            (unfinished,) = (await run_manifest(manifest, env=ENV)).jobs
+            assert f"{resume} continues it" in str(unfinished.error), unfinished.error
+            path.write_text(path.read_text().replace("daily_quota = 6", "daily_quota = 100000"))
+            manifest = read_manifest(str(path))
+            (other,) = (await run_manifest(manifest, env={**ENV, "GRANT0": grant(1)}, resume=True)).jobs
+            said = str(other.error)
+            assert other.status == "refused" and f"then run the manifest again ({resume})" in said, said
+            done = await anyio.run_process(["sh", "-c", resume.strip("`")], env=shell_env, check=False)
+    assert done.returncode == 0 and b"complete" in done.stdout, (done.stdout, done.stderr)

@@ -445,7 +445,7 @@ async def test_a_resume_is_refused_once_another_run_wrote_into_the_resource_sinc
     assert "after this run listed the records there at " in said, said
     assert f"Roll this run back (`bulkload rollback --ledger {first_ledger}`), then load its files again" in said
     assert said.endswith("; nothing was sent"), said
-    in_manifest = refused.value.in_manifest("j")
+    in_manifest = refused.value.in_manifest("j", "bulkload run m.toml --resume")
     assert f"(`bulkload rollback --ledger {first_ledger}`), then run the manifest again" in in_manifest, in_manifest
     assert (again.loaded, again.reconcile.ok) == (30, True), again.reconcile
     assert len(records) == 30 and set(per_tenant(records).values()) == {1}, per_tenant(records).most_common(3)

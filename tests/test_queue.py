@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anyio
 import psycopg
 import pytest
 from conftest import CREDS, spawn_sandbox, write_entries
@@ -417,9 +418,83 @@ async def test_a_queued_jobs_stop_names_the_queues_way_on(
         path = str(read_manifest(str(manifest)).path)
         with pytest.raises(RunStopped) as stopped:
             await queue.run_queued(postgres_url, queued.id, path, "quota")
-    way_on = f"`bulkload run '{path}' --queue URL` once the queue has stopped retrying it"
+    way_on = f"`bulkload run '{path}' --queue {postgres_url}` once the queue has stopped retrying it"
     for said in (
         str(stopped.value),
         json.loads((tmp_path / "runs" / "quota" / "report.json").read_text())["stop_reason"],
     ):
         assert "quota" in said and way_on in said and "bulkload resume" not in said, said
+
+
+async def ended(url: str, job_id: int, status: str) -> None:
+    """Job `job_id` ended as a worker's procrastinate would mark it (a test that calls queue.run_queued itself)."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("UPDATE procrastinate_jobs SET status = %s WHERE id = %s", (status, job_id))
+
+
+async def test_a_queued_job_rolled_back_part_way_is_told_ways_on_that_work_pasted(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: a queued job whose rollback stopped part way, its manifest queued again, was told to finish it
+    with `bulkload rollback --ledger 'postgresql://postgres:***@…'` (the queue's password masked: pasted, libpq
+    sends `***`, which overrides PGPASSWORD), to "move postgresql://… aside" (no command does) and to run
+    `bulkload run MANIFEST`. Now each way on names the ledger by the URL its report gives (no password), says how
+    its schema is set aside, and queues the manifest again by its path and the queue's URL; pasted, each works."""
+    import urllib.parse
+
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+    from bulkload.undo import rollback
+
+    data = tmp_path / "e.csv"
+    write_entries(data, 40)
+    env = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    shell_env = {k: v for k, v in os.environ.items() if not k.startswith("ECONOMIC_")}
+    shell_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    # the server trusts every password: what tells is that none is in a way on, nor its mask
+    parts = urllib.parse.urlsplit(postgres_url)
+    with_password = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.replace("@", ":s3cretpw@", 1)))
+    folder = tmp_path / "my jobs"
+    folder.mkdir()
+    manifest = folder / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            manifest.write_text(
+                f'output_dir = "runs"\n[[job]]\nname = "a1"\ntarget = "economic"\nbase_url = "{url}"\n'
+                f'files = ["{data}"]\nbatch_size = 4\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n',
+                encoding="utf-8",
+            )
+            path = str(read_manifest(str(manifest)).path)
+            (queued,) = await queue.enqueue(with_password, path)
+            assert queued.id is not None
+            await queue.run_queued(with_password, queued.id, path, "a1")
+            await ended(postgres_url, queued.id, "succeeded")
+            report = json.loads((folder / "runs" / "a1" / "report.json").read_text())
+            ledger = queue.ledger_url(with_password, path, "a1")
+            calls = report["requests"]
+            assert (await rollback(ledger, env=CREDS, daily_quota=2 * calls)).exit_code == 4  # part way
+            (queued,) = await queue.enqueue(with_password, path)
+            assert queued.id is not None
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(with_password, queued.id, path, "a1")
+            await ended(postgres_url, queued.id, "failed")
+            said = str(refused.value)
+            assert "s3cretpw" not in said and "***" not in said, said
+            commands = re.findall(r"`([^`]*)`", said)
+            finish, set_aside, again = commands
+            assert finish.endswith(f"bulkload rollback --ledger '{report['ledger']}'"), said
+            assert again == f"bulkload run '{path}' --queue {postgres_url}", said
+            for command in (f"{finish} --daily-quota 100000", set_aside, again):
+                done = await anyio.run_process(["sh", "-c", command], env=shell_env, check=False)
+                assert done.returncode == 0, (command, done.stdout, done.stderr)
+            async with await psycopg.AsyncConnection.connect(postgres_url) as conn:  # queued by `again`
+                cur = await conn.execute("SELECT max(job_id) FROM bulkload_queue WHERE name = 'a1'")
+                (latest,) = await cur.fetchone() or (None,)
+            assert isinstance(latest, int) and latest > queued.id
+            done_again = await queue.run_queued(with_password, latest, path, "a1")
+    assert (done_again["status"], done_again["loaded"]) == ("complete", report["loaded"]), done_again

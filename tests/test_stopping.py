@@ -748,17 +748,20 @@ def test_a_way_on_quotes_a_path_with_a_space_and_is_said_in_a_manifests_words(tm
     manifest's, `bulkload worker`'s for a queued job (before: the ledger unquoted, so the rewording's pattern missed
     it and the job was told `bulkload resume --ledger /tmp/my dir/…`, which names no ledger)."""
     from bulkload.fleet import manifest_words
+    from bulkload.manifest import ManifestJob
     from bulkload.pipeline import resume_after
 
     ledger, manifest = tmp_path / "my dir" / "run.sqlite", tmp_path / "my jobs" / "m.toml"
+    mjob = ManifestJob("j", "j", "economic", manifest, tmp_path, {"ledger": str(tmp_path / "j.sqlite")})
     said = resume_after(RuntimeError("gone"), ledger)
     assert said == f"continue with `bulkload resume --ledger '{ledger}'`", said
-    assert manifest_words(said, manifest) == f"continue with `bulkload run '{manifest}' --resume`"
-    queued = manifest_words(said, manifest, queued=True)
-    assert queued.startswith(f"continue with `bulkload run '{manifest}' --queue URL` once the queue has stopped"), (
+    assert manifest_words(said, mjob) == f"continue with `bulkload run '{manifest}' --resume`"
+    queue = "postgresql://u@127.0.0.1:5432/q"
+    queued = manifest_words(said, dataclasses.replace(mjob, queue=queue))
+    assert queued.startswith(f"continue with `bulkload run '{manifest}' --queue {queue}` once the queue has stopped"), (
         queued
     )
-    moved = manifest_words(said.removesuffix("`") + " --base-url URL`", manifest)
+    moved = manifest_words(said.removesuffix("`") + " --base-url URL`", mjob)
     assert moved.endswith(f"`bulkload run '{manifest}' --resume` once the job's base_url in it is right"), moved
 
 

@@ -448,10 +448,11 @@ async def test_a_manifest_job_whose_run_was_rolled_back_is_told_a_way_that_works
     # refused: "load the files again as a new run", which a job's one ledger cannot
     data = write(tmp_path / "e.csv", ENTRIES + voucher(1, "10.00") + voucher(2, "20.00"))
     env = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+    (tmp_path / "my jobs").mkdir()  # its ledger's path too: quoted as a shell reads it back
     with anyio.fail_after(BOUND_S):
         async with running("economic", SandboxOptions()) as url:
             path = write(
-                tmp_path / "m.toml",
+                tmp_path / "my jobs" / "m.toml",
                 f'[[job]]\nname = "m"\ntarget = "economic"\nbase_url = "{url}"\nfiles = ["{data}"]\n'
                 'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n',
             )
@@ -465,7 +466,8 @@ async def test_a_manifest_job_whose_run_was_rolled_back_is_told_a_way_that_works
             for fleet in refused:
                 said = str(fleet.jobs[0].error)
                 assert fleet.jobs[0].status == "rolled back" and "was rolled back" in said, said
-                assert f"move {mjob.ledger_path} aside" in said and "--resume continues it" not in said, said
+                assert f"move {shlex.quote(mjob.ledger_path)} aside" in said, said
+                assert "--resume continues it" not in said and f"(`bulkload run {shlex.quote(str(path))}`)" in said
             os.rename(mjob.ledger_path, mjob.ledger_path + ".rolled-back")
             again = await run_manifest(manifest, env=env)
             held = await amounts(url)
@@ -495,7 +497,7 @@ async def test_a_manifest_job_meeting_a_rollback_stopped_part_way_is_told_the_ma
             fleet = await run_manifest(read_manifest(str(path)), env=env)
     said = str(fleet.jobs[0].error)
     assert fleet.jobs[0].status == "refused" and f"`bulkload rollback --ledger {ledger}`" in said, said
-    assert "run the manifest again (`bulkload run MANIFEST --resume`)" in said and "bulkload resume" not in said, said
+    assert f"run the manifest again (`bulkload run {path} --resume`)" in said and "bulkload resume" not in said, said
 
 
 # --- rows in doubt: what settles them, per API ------------------------------------------------------------------------
