@@ -341,9 +341,9 @@ def failed(mjob: ManifestJob, exc: BaseException, status: str) -> JobOutcome:
     return without_report(mjob, status, said, exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED)
 
 
-#: the command line's way on for a run (`bulkload resume --ledger PATH`, the path shell-quoted where it must be:
-#: errors.command_on; with `--base-url URL` where the run goes on at a corrected address)
-_RESUME = re.compile(r"`bulkload resume --ledger (?:'[^']*'|\"[^\"]*\"|[^\s'\"`])+?( --base-url URL)?`")
+#: the command line's way on for the job's own run (`bulkload resume --ledger LEDGER`, as errors.command_on says
+#: it; with `--base-url URL` where the run goes on at a corrected address). Another run's is left as it is
+_RESUME = "`bulkload resume --ledger {ledger}( --base-url URL)?`"
 
 
 def manifest_words(text: str, mjob: ManifestJob) -> str:
@@ -361,7 +361,8 @@ def manifest_words(text: str, mjob: ManifestJob) -> str:
             fixed = fixed or f" once the queue has stopped retrying it ({status})"
         return f"`{mjob.run_again()}`{fixed}"
 
-    return with_credentials(_RESUME.sub(said, text), mjob)
+    own = _RESUME.format(ledger=re.escape(pasted(mjob.ledger_name)))
+    return with_credentials(re.sub(own, said, text), mjob)
 
 
 def in_manifest(report: Report, mjob: ManifestJob) -> Report:

@@ -255,7 +255,7 @@ async def test_a_manifest_job_resumed_with_another_agreements_token_is_refused(t
     said = str(refused.error)
     assert (refused.status, refused.exit_code) == ("refused", EXIT_USAGE), refused
     assert f"job 'acme': its credentials ({GRANT} from the variable ACME_GRANT) are for another agreement" in said
-    assert "bulkload run MANIFEST --resume" in said and OTHER[GRANT] not in said, said
+    assert f"(`bulkload run {mjob.manifest} --resume`)" in said and OTHER[GRANT] not in said, said
     assert books == (before, 0)
     assert (done.status, after) == ("complete", 200)
     # told to finish the rollback with the job's own credentials: `bulkload rollback` reads the target's names

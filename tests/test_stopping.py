@@ -752,7 +752,7 @@ def test_a_way_on_quotes_a_path_with_a_space_and_is_said_in_a_manifests_words(tm
     from bulkload.pipeline import resume_after
 
     ledger, manifest = tmp_path / "my dir" / "run.sqlite", tmp_path / "my jobs" / "m.toml"
-    mjob = ManifestJob("j", "j", "economic", manifest, tmp_path, {"ledger": str(tmp_path / "j.sqlite")})
+    mjob = ManifestJob("j", "j", "economic", manifest, tmp_path, {"ledger": str(ledger)})
     said = resume_after(RuntimeError("gone"), ledger)
     assert said == f"continue with `bulkload resume --ledger '{ledger}'`", said
     assert manifest_words(said, mjob) == f"continue with `bulkload run '{manifest}' --resume`"

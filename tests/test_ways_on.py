@@ -343,7 +343,10 @@ async def test_a_manifest_job_refused_as_a_load_twice_is_told_the_manifests_way_
     said = str(job.error)
     assert job.status == "refused" and "was already loaded" in said, job
     assert "set allow_duplicate_load = true in job 'again'" in said and "--allow-duplicate-load" not in said, said
-    assert "`bulkload run MANIFEST --resume`" in said, said
+    # that run's own way on, not this manifest's, which would not continue it (before: `bulkload run MANIFEST
+    # --resume` beside it)
+    assert f"continue it with `bulkload resume --ledger {tmp_path / 'cli.sqlite'}`" in said, said
+    assert "`bulkload run" not in said, said
 
 
 def test_a_dry_runs_buckets_add_up_to_the_rows_read(tmp_path: Path) -> None:
