@@ -61,6 +61,9 @@ KEY_TTL_MARGIN_S = 300.0
 #: (each holds its chunk: memory stays bounded)
 SETTLING = 32
 
+#: why a call left in flight when the run was cut short (Ctrl-C, a signal) is in doubt
+CUT_SHORT = "the run was cut short while this call was being sent: it may have arrived"
+
 
 async def settled_look(
     look: Callable[[], Awaitable[list[int] | None]],
@@ -442,6 +445,8 @@ class Loader:
             if call.repeatable:
                 ttl_min = self.target.api.key_ttl_s / 60
                 why += f" (its key is older than the {ttl_min:.0f} minutes the API keeps one)"
+            if earlier := self.ledger.error_of(chunk.seq, chunk.part):  # why it was in doubt then says more
+                why = f"{earlier}; {why}"
             self.mark_in_doubt(chunk, prev.state, why, wrote=False)
             return True
         if chunk.part.endswith(NAMED):  # sent again, it would carry the lines the API named
@@ -548,6 +553,8 @@ class Loader:
         (it left, here or in an earlier process) is in doubt until resume settles it; one that never left (it
         waited for the limits) goes back to `pending`, never sent, so the in-doubt file does not list it."""
         if may_land:
+            with suppress(BulkloadError):  # unwritten, it stays `sending` without its reason
+                self.ledger.settle(chunk.seq, chunk.part, "sending", CUT_SHORT, self.calls, wrote=False)
             self.tally.in_doubt += len(chunk)
             return
         with suppress(BulkloadError):  # unwritten, it stays `sending`: resume settles it by its key
@@ -710,6 +717,13 @@ class Loader:
             # is still unknown (sent again on the user's word): then it stays in doubt
             state: ChunkState = "in_doubt" if resent else "pending"
             self.ledger.settle(chunk.seq, chunk.part, state, said, self.calls)
+        elif sent:
+            # in doubt: its reason goes where the in-doubt file reads it. An answer that arrived but cannot be read
+            # is replayed to its key, so resume looks for the call's records (in doubt) instead of sending it again
+            # for that answer once more; another call stays sending, sent again with its key
+            state = "in_doubt" if unreadable(exc) else "sending"
+            with suppress(BulkloadError):  # a ledger that cannot be written keeps it sending, without its reason
+                self.ledger.settle(chunk.seq, chunk.part, state, said, self.calls)
         if sent and (acted_on or resent):
             self.tally.in_doubt += len(chunk)
         else:
@@ -925,6 +939,12 @@ class Loader:
             finally:
                 del self._baseline_events[scope]
                 event.set()
+
+
+def unreadable(exc: Exception) -> bool:
+    """Whether `exc` is an answer to a write that arrived but cannot be read (ValueError: answered_ids; BadAnswer):
+    the API replays the same answer to the call's key, so sending it again with that key settles nothing."""
+    return isinstance(exc, ValueError) or (isinstance(exc, BadAnswer) and exc.acted_on)
 
 
 def kind_files(target: Target, ledger: Ledger, kind: RecordKind) -> list[int]:

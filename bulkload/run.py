@@ -81,6 +81,10 @@ class Run:
 
     def __init__(self, job: Job, target: Target, ledger: Ledger, dispatcher: Dispatcher, limits: Limits) -> None:
         self.job, self.target, self.ledger, self.dispatcher, self.limits = job, target, ledger, dispatcher, limits
+        named = ledger.run.settings.get("files")
+        #: the inputs as the run named them, which its files, report and display give: a resume opens them by the
+        #: absolute paths the ledger keeps (job.files), yet each invocation names them alike
+        self.names: list[str] = named if isinstance(named, list) and len(named) == len(job.files) else job.files
         self.started = time.monotonic()
         self.tally = Tally()
         self.loader: Loader | None = None  # made once setup is done; the report counts its rows read
@@ -176,7 +180,7 @@ class Run:
     ) -> Report:
         """`_load` with the progress display on stderr (`progress`): planning, loading, reconciling. `planner`: the
         first phase's, started ahead by the caller (closed here)."""
-        async with shown(self.snapshot, self.job.files, progress):
+        async with shown(self.snapshot, self.names, progress):
             return await self._load(sources, resend_in_doubt, interrupted, planner)
 
     async def _load(
@@ -227,7 +231,7 @@ class Run:
                     async with anyio.create_task_group() as tg:
                         tg.start_soon(self._write_success, success)
                         try:
-                            recon = await self.reconcile(self.job.files)
+                            recon = await self.reconcile(self.names)
                         except BulkloadError as exc:
                             reason = f"reconciliation could not finish: {exc}; run `bulkload reconcile`"
                             self.tally.stop(reason, EXIT_STOPPED)
@@ -391,7 +395,7 @@ class Run:
         job = self.job
         try:
             n = await anyio.to_thread.run_sync(
-                write_success, job.success_path, rows, job.files, self.target.api.id_name
+                write_success, job.success_path, rows, self.names, self.target.api.id_name
             )
         except sqlite3.Error:
             return
@@ -429,15 +433,15 @@ class Run:
         rejects = job.rejects_paths(self.target)
         written = attempt(
             "the rejects file",
-            lambda: write_rejects_files(rejects, lambda: ledger.rows("rejected"), sources, job.files),
+            lambda: write_rejects_files(rejects, lambda: ledger.rows("rejected"), sources, self.names),
         )
         n_success = attempt(
             "the success file",
             success
-            or (lambda: write_success(job.success_path, ledger.created_rows, job.files, self.target.api.id_name)),
+            or (lambda: write_success(job.success_path, ledger.created_rows, self.names, self.target.api.id_name)),
         )
         in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
-        n_in_doubt = attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, job.files))
+        n_in_doubt = attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, self.names))
         if unwritten and not tally.stopped:
             tally.stop(
                 f"could not write {unwritten[0]}; `{command_on('resume', ledger.path)}` writes it again",
@@ -506,7 +510,7 @@ class Run:
             in_doubt_written=n_in_doubt,
             in_doubt_way_on=self._way_on() if in_doubt else None,
             report_file=job.report,
-            files=job.files,
+            files=self.names,
             unwritten=unwritten,
             ledger_lost=True if lost else UNSET,
         )
