@@ -330,6 +330,7 @@ class Reconciled(msgspec.Struct, kw_only=True):
     #: their ids again. Each `id`, `file`, `line` (HaloPSA: `resource`); listed here, not as changed
     ids_reused: list[dict[str, Any]] | UnsetType = UNSET
     ids_reused_count: int | UnsetType = UNSET
-    #: per scope (e-conomic: journal): `before`, `loaded`, `expected`, `remote`, `before_gone`
+    #: per scope (e-conomic: journal): `before`, `loaded`, `expected`, `remote`, `before_gone`; where no answer said
+    #: what a scope holds (a HaloPSA listing not whole) `listed` (what was listed) instead of `remote`
     scopes: dict[str, dict[str, int]]
     scope_name: str

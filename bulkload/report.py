@@ -468,7 +468,8 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
     if rolled:
         parts += f" - {rolled:,} rolled back"
     expected = before + loaded + rec.others_count + rec.in_doubt_found_count - gone - rolled
-    head = f"remote count {rec.remote_count or 0:,}"  # a count the walks read: never None
+    # a count the walks read, or None where a listing was not whole (HaloPSA: the note says why)
+    head = "remote count not known" if rec.remote_count is None else f"remote count {rec.remote_count:,}"
     lines = [f"{head} = {parts}" if rec.remote_count == expected else f"{head}, expected {expected:,} = {parts}"]
     if rec.others_count:
         where = ", ".join(
@@ -502,7 +503,7 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
 def _only_landed(rec: Reconciled) -> bool:
     """Whether all that keeps `rec` from reconciling is what calls in doubt created."""
     return not (
-        any(_held(c) != c["remote"] for c in rec.scopes.values())
+        any(_held(c) != c.get("remote") for c in rec.scopes.values())
         or rec.missing_count
         or rec.duplicates_count
         or rec.differences_count
@@ -569,15 +570,21 @@ def _reading(profile: Mapping[str, Any]) -> str:
 def _print_mismatch(console: Console, rec: Reconciled) -> None:
     for scope, c in rec.scopes.items():
         others, landed, gone = c.get("others", 0), c.get("in_doubt", 0), c.get("before_gone", 0)
-        if _held(c) != c["remote"]:
+        if _held(c) != c.get("remote"):
             by_others = f" + {others:,} added by others" if others else ""
             by_doubt = f" + {landed:,} of calls in doubt" if landed else ""
             by_gone = f" - {gone:,} there before gone since" if gone else ""
             by_rollback = f" - {c['rolled_back']:,} rolled back" if c.get("rolled_back") else ""
+            # a scope not listed whole (HaloPSA): how many it holds is not known, only how many were listed
+            holds = (
+                f"the API holds {c['remote']:,}"
+                if "remote" in c
+                else f"{c.get('listed', 0):,} listed; how many the API holds is not known (not listed whole)"
+            )
             console.print(
                 f"{rec.scope_name} {scope}: expected {_held(c):,} entries "
-                f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}{by_doubt}{by_gone}{by_rollback}), the "
-                f"API holds {c['remote']:,}"
+                f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}{by_doubt}{by_gone}{by_rollback}), "
+                f"{holds}"
             )
     if rec.walk_repeated_ids:  # first: it explains the totals below
         console.print(
@@ -658,7 +665,7 @@ def _totals_differing(rec: Reconciled) -> list[str]:
         f"control totals, {' '.join(names.get(part, part) for part in path)}: expected "
         f"{_figure(expected.get(path))}, "
         + (
-            "the API's is not known (its answers did not say it: not checked)"
+            "the API's is not known (no answer said it, or the API could not be listed whole: not checked)"
             if path in remote and remote[path] is None
             else f"the API holds {_figure(remote.get(path))}"
         )

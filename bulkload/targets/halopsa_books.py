@@ -147,21 +147,24 @@ class Resources(Books):
             if listing.whole and len(live) > before + creates + len(of_doubt):
                 more = len(live) - before - creates - len(of_doubt)
                 others.append(_more_than_expected(kind, more, len(doubles), in_doubt=bool(of_doubt)))
-            scopes[kind.name] = {
-                "before": before,
-                "loaded": creates,
-                "expected": before + creates,
-                # the API's own count where it pages, unless it lags below the records listed: as many are there
-                "remote": len(live) if listing.whole else max(listing.held, len(live)),
-            } | ({"in_doubt": len(of_doubt)} if of_doubt else {})
+            scopes[kind.name] = {"before": before, "loaded": creates, "expected": before + creates}
+            scopes[kind.name] |= {"in_doubt": len(of_doubt)} if of_doubt else {}
+            if listing.whole:
+                scopes[kind.name]["remote"] = len(live)
+            elif listing.held >= max(len(live), creates):  # the API's own count, nothing showing that it lags
+                scopes[kind.name]["remote"] = listing.held
+            else:
+                # a count that lags says nothing of what it holds: what was listed, never as what the API holds
+                scopes[kind.name]["listed"] = len(live)
             if not listing.whole:
                 partial.append(
                     f"{kind.name} could not be listed whole ({listing.why}): {listing.read()}, and "
                     f"{unlisted} loaded records not among them were neither compared nor called missing"
                 )
         expected_count = sum(c["expected"] for c in scopes.values())
-        remote_count = sum(c["remote"] for c in scopes.values())
-        counts_agree = all(c["expected"] + c.get("in_doubt", 0) == c["remote"] for c in scopes.values())
+        counted = all("remote" in c for c in scopes.values())
+        remote_count = sum(c["remote"] for c in scopes.values()) if counted else None
+        counts_agree = all(c["expected"] + c.get("in_doubt", 0) == c.get("remote") for c in scopes.values())
         return Reconciled(
             # a partial listing proves nothing of what it left out; records of calls in doubt are not loaded yet
             ok=not (differences or reused or missing or partial or duplicates or landed) and counts_agree,
@@ -170,7 +173,7 @@ class Resources(Books):
             expected_count=expected_count,
             remote_count=remote_count,
             expected_totals={"per_scope": {r: {"records": c["expected"]} for r, c in scopes.items()}},
-            remote_totals={"per_scope": {r: {"records": c["remote"]} for r, c in scopes.items()}},
+            remote_totals={"per_scope": {r: {"records": c.get("remote")} for r, c in scopes.items()}},
             missing=missing[:100],
             missing_count=len(missing),
             duplicates=duplicates[:100],
