@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
+import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -336,16 +337,24 @@ def _use(conn: Connection, schema: str) -> None:
     conn.execute(f'SET search_path TO "{schema}"')
 
 
+#: the run's lock of a ledger: a session-level advisory lock on its database and schema
+_LOCK = "hashtextextended(current_database() || '/bulkload ledger/' || ?, 0)"
+#: how often and how far apart `hold` tries the lock: a look by another process (being_made) holds it a moment only
+HOLD_TRIES, HOLD_EVERY_S = 20, 0.05
+
+
 def hold(conn: Connection, where: Location) -> None:
     """The run's lock: one process on a ledger at a time (LedgerError when another holds it). Held by the session:
-    released when the connection closes or dies."""
-    (taken,) = conn.execute(
-        "SELECT pg_try_advisory_lock(hashtextextended(current_database() || '/bulkload ledger/' || ?, 0))",
-        (where.schema,),
-    ).fetchone() or (False,)
-    if not taken:
-        conn.close()
-        raise LedgerError(f"the ledger {where} is in use by another bulkload process")
+    released when the connection closes or dies. A look (being_made) holds it for a moment: waited out, up to
+    HOLD_TRIES × HOLD_EVERY_S seconds."""
+    for attempt in range(HOLD_TRIES):
+        (taken,) = conn.execute(f"SELECT pg_try_advisory_lock({_LOCK})", (where.schema,)).fetchone() or (False,)
+        if taken:
+            return
+        if attempt + 1 < HOLD_TRIES:
+            time.sleep(HOLD_EVERY_S)
+    conn.close()
+    raise LedgerError(f"the ledger {where} is in use by another bulkload process")
 
 
 def exists(conn: Connection, schema: str) -> bool:
@@ -394,11 +403,12 @@ def being_made(url: str) -> bool:
     except LedgerError:
         return False
     try:
-        hold(conn, where)
-    except LedgerError:
-        return True
-    conn.close()  # the lock goes with the connection
-    return False
+        (taken,) = conn.execute(f"SELECT pg_try_advisory_lock({_LOCK})", (where.schema,)).fetchone() or (False,)
+        if taken:  # released at once, not when the server gets round to the closed session: a maker may be waiting
+            conn.execute(f"SELECT pg_advisory_unlock({_LOCK})", (where.schema,))
+    finally:
+        conn.close()
+    return not taken
 
 
 def open_existing(conn: Connection, where: Location) -> None:

@@ -22,6 +22,7 @@ TARGET_MAY_IMPORT = {
     "money",
     "numbers",
     "sources",
+    "json_text",
     "cursors",
     "side_by_side",
     "pairing",

@@ -379,3 +379,26 @@ async def landed(stats_url: str, entries: int) -> None:
                 if (await r.json())["entries"] >= entries:
                     return
             await asyncio.sleep(0.02)
+
+
+def test_a_look_at_a_ledgers_lock_holds_it_a_moment_only_and_its_maker_waits_that_out(postgres_url: str) -> None:
+    # found by a full run: a load's own look at whether a PostgreSQL ledger was being made (being_made) closed its
+    # connection, whose lock the server let go of later, and the load's Ledger.create found the ledger "in use by
+    # another bulkload process"; the look now lets go at once, and the maker waits out a look's moment
+    import threading
+
+    from bulkload import ledger_pg
+    from bulkload.errors import LedgerError
+
+    where = ledger_pg.Location.parse(f"{postgres_url}?ledger=looked")
+    assert not ledger_pg.being_made(where.url)
+    maker = ledger_pg.connect(where)
+    ledger_pg.hold(maker, where)  # taken at once: the look let it go
+    assert ledger_pg.being_made(where.url)
+    look = ledger_pg.connect(where)
+    with pytest.raises(LedgerError, match="in use by another bulkload process"):
+        ledger_pg.hold(look, where)  # held for a run: refused once the moment is over
+    other = ledger_pg.connect(where)
+    threading.Timer(ledger_pg.HOLD_EVERY_S * 3, maker.close).start()  # a look's moment: shorter than the wait
+    ledger_pg.hold(other, where)
+    other.close()
