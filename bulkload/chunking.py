@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
-from .formulas import formula_reason
+from .formulas import formula_reason, is_formula
 from .masking import scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, double_keeps, nearest_double
@@ -78,7 +78,7 @@ def record_check(kind: RecordKind, record: Any) -> int:
 class Reading:
     """How one file's values are read: its numbers with its decimal mark, its dates in its date order, its whole
     numbers written out (RecordKind.whole_fields), and the text that names a record (`key_fields`) not in a
-    spreadsheet's exponent form; none of them a spreadsheet formula (formulas.py)."""
+    spreadsheet's exponent form; no value of any column a spreadsheet formula (formulas.py)."""
 
     def __init__(
         self,
@@ -127,20 +127,26 @@ class Reading:
 
     def convert(self, row: dict[str, Any]) -> None:
         """Numbers become Decimals and dates ISO text, in place; RowInvalid names the field and the reason."""
-        if self._json:
-            for name, value in row.items():
-                if type(value) is Decimal:
-                    if name not in self._exact:
-                        row[name] = float(value)
-                elif type(value) is JsonExponent:
-                    row[name] = str(value) if name in self._as_text else float(value)
+        # a formula in any column makes the row no values (formulas.py): a cell's first character is looked at, and
+        # only one starting with "=" (few do) any further
+        json = self._json
+        for name, value in row.items():
+            of = type(value)
+            if of is str:
+                if value[:1] == "=" and is_formula(value):
+                    raise RowInvalid(name, formula_reason(value))
+            elif not json:
+                continue
+            elif of is Decimal:
+                if name not in self._exact:
+                    row[name] = float(value)
+            elif of is JsonExponent:
+                row[name] = str(value) if name in self._as_text else float(value)
         get = row.get
         for name in self._keys:
             key: Any = get(name)
             if type(key) is not str:
                 continue
-            if key[:1] == "=":
-                raise RowInvalid(name, formula_reason(key))
             if ("e" in key or "E" in key) and _SPREADSHEET_EXPONENT(key):
                 raise RowInvalid(
                     name,
@@ -153,7 +159,7 @@ class Reading:
                 try:
                     row[name] = parse(value)
                 except ValueError as exc:
-                    raise RowInvalid(name, formula_reason(value) if value[:1] == "=" else str(exc)) from None
+                    raise RowInvalid(name, str(exc)) from None
         for name in self._doubles:
             number: Any = get(name)
             of = type(number)
@@ -174,8 +180,6 @@ class Reading:
             if kind is str:
                 if cell.isdigit() and cell[0] != "0":  # the usual cell: msgspec reads it (not "0100", nor "0")
                     continue
-                if cell[:1] == "=":
-                    raise RowInvalid(name, formula_reason(cell))
                 if ("e" in cell or "E" in cell) and _EXPONENT(cell):
                     raise RowInvalid(
                         name,

@@ -210,7 +210,7 @@ def test_a_spreadsheet_formula_where_a_value_is_read_is_refused_as_one(kind: Any
     # found by a tester: '="01010"' was refused as "not a whole number", and '="000123"' sent as a key; the source
     # reads Excel's ="..." as its text (sources.py), any other formula is no value at all
     reading = Reading.of(kind, NumberFormat(","), DateFormat())
-    for written in ("=SUM(A1:A3)", "=A1*2", '="1"&"2"', "="):
+    for written in ("=SUM(A1:A3)", "=A1*2", '="1"&"2"', "=$B$2"):
         with pytest.raises(RowInvalid) as caught:
             reading.convert({field: written})
         assert str(caught.value) == (
@@ -218,10 +218,13 @@ def test_a_spreadsheet_formula_where_a_value_is_read_is_refused_as_one(kind: Any
         )
 
 
-def test_a_formula_in_text_no_value_is_read_from_is_left_to_the_target() -> None:
-    row = {"text": "=A1 is where it went", "customerno": "C1"}
+def test_text_that_merely_begins_with_an_equals_sign_is_no_formula_where_a_value_is_read() -> None:
+    # a formula is told by its shape (formulas.is_formula): "=" alone is no number, "= see note" a name
+    row = {"text": "=A1 is where it went", "customerno": "= see note"}
     Reading.of(Customers(), NumberFormat(), DateFormat()).convert(row)
-    assert row["text"] == "=A1 is where it went"
+    assert row == {"text": "=A1 is where it went", "customerno": "= see note"}
+    with pytest.raises(RowInvalid, match="^amount: not a number: '='$"):
+        Reading.of(DraftEntries(), NumberFormat(), DateFormat()).convert({"amount": "="})
 
 
 def test_a_jsonl_key_is_refused_as_a_csv_cell_is_and_a_number_where_text_is_wanted(tmp_path: Path) -> None:

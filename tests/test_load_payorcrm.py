@@ -792,3 +792,31 @@ def test_a_ledger_of_a_run_of_the_same_files_offers_no_command_that_would_upload
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
     assert [len(kind) for kind in got] == [1, 2]
+
+
+async def test_a_formula_in_any_column_refuses_its_invoice_whole_and_nothing_of_it_is_sent(tmp_path: Path) -> None:
+    # found by a tester: an invoice whose currency was =D1, its debitCreditIndicator =IF(C2>0;"D";"C") and its
+    # documentType =VLOOKUP(…) was uploaded with those texts, exit 0: formulas were refused only where a number,
+    # date or key is read. A file holding formulas is a formulas export, whatever the column; text that merely
+    # begins with = ("= see note", "===") is text
+    invoices = tmp_path / "i.csv"
+    invoices.write_text(
+        "customerNumber,invoiceNumber,lineItem,invoiceAmount,currency,debitCreditIndicator,documentType,itemText\n"
+        "C1,0042,1,10050,DKK,D,invoice,Takst\n"
+        "C1,0042,2,400,=D1,D,invoice,Porto\n"
+        'C1,0043,1,500,DKK,"=IF(C2>0;""D"";""C"")",=VLOOKUP(A2;Types!A:B;2),Takst\n'
+        "C1,0044,1,700,DKK,D,===,= see note\n",
+        encoding="utf-8",
+    )
+    report, held = await load_invoices(tmp_path, invoices)
+    assert [(i["invoiceNumber"], i["documentType"], i["itemText"]) for i in held] == [("0044", "===", "= see note")]
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 3, 1), report
+    assert report.requests == 2, "one call for the customer, one for invoice 0044: nothing of 0042 or 0043 is sent"
+    rejects = {r["line"]: r for r in rejected(tmp_path)}
+    assert restored(rejects["3"]["reason"]) == (
+        "'=D1' is a spreadsheet formula, not its value: export the values, not the formulas"
+    )
+    assert rejects["3"]["field"] == "currency"
+    assert rejects["2"]["reason"].startswith("invoice 0042 rejected: line 3 currency: '=D1' is a spreadsheet formula")
+    assert rejects["4"]["field"] == "debitCreditIndicator", rejects
+    assert restored(rejects["4"]["currency"]) == "DKK" and rejects["4"]["documentType"].startswith("'=VLOOKUP(")
