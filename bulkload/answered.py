@@ -1,8 +1,9 @@
 """The ids an answer gives a call's rows, held to the rule every answer that gives one id a record keeps: rows that
-are records of their own get ids of their own. An answer that gives two of them one id (a record listed twice, the
-API's seed documents one id per created record: seed 002's entryNumber, seed 003's Id) cannot say which record is
-which row, nor that every row was stored: the call arrived, its outcome is unknown (in doubt), as for an answer that
-lists another number of records."""
+are records of their own get ids of their own (RecordKind.record_of: a Visma Core call's lines are one entry, a
+PayorCRM invoice's lines one invoice, and may share its id). An answer that gives two of them one id (a record
+listed twice, the API's seed documents one id per created record: seed 002's entryNumber, seed 003's Id) cannot say
+which record is which row, nor that every row was stored: the call arrived, its outcome is unknown (in doubt), as
+for an answer that lists another number of records."""
 
 from __future__ import annotations
 

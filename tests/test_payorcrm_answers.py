@@ -18,6 +18,7 @@ from conftest import sandbox_read, serving
 from test_load_payorcrm import read_csv, write
 
 from bulkload import Job, load, resume
+from bulkload.answered import answered_ids
 from bulkload.model import NO_ID, Chunk
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, build_app
@@ -431,3 +432,57 @@ async def test_an_invoice_a_400_named_a_line_of_is_rejected_on_resend_never_sent
     assert sorted(reasons) == [2, 3]
     for reason in reasons.values():
         assert "invoice I1" in reason and "not sent again" in reason and "line refused" in reason
+
+
+def per_invoice(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records as stored, each invoice's lines given the id of its first line: a server that answers a line
+    with the id of its invoice (a customer keeps its own)."""
+    first: dict[str, int] = {}
+    return [{**r, "id": first.setdefault(r["invoiceNumber"], r["id"])} if "invoiceNumber" in r else r for r in results]
+
+
+async def test_lines_of_one_invoice_answered_with_the_invoices_one_id_load_with_no_doubt(tmp_path: Path) -> None:
+    # found by a tester: a server answering each invoice line with its invoice's id stopped the run, "the API
+    # answered the id 1000 for 2 rows that are records of their own (lines 2, 3)", exit 4, every line in doubt.
+    # An invoice's lines are one record in the books: they may share its id (Invoices.record_of)
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "lineItem", "invoiceAmount", "currency"],
+        [["C1", "D-1", "1", "100", "DKK"], ["C1", "D-1", "2", "40", "DKK"], ["C2", "D-2", "1", "50", "DKK"]],
+    )
+    with anyio.fail_after(60):
+        async with serving(crm_app(answered(per_invoice))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path, 2), invoices)
+            held = await sandbox_read(url, "invoices")
+    assert (report.exit_code, report.loaded, report.in_doubt) == (0, 5, 0), report.stop_reason
+    assert report.reconcile.ok, report.reconcile
+    ids = {int(r["line"]): int(r["id"]) for r in read_csv(tmp_path / "success.csv") if r["file"].endswith("i.csv")}
+    first = {i["invoiceNumber"]: i["id"] for i in held[::-1]}
+    assert ids == {2: first["D-1"], 3: first["D-1"], 4: first["D-2"]}
+
+
+def test_two_invoices_answered_with_one_id_are_in_doubt_and_customers_never_share_one() -> None:
+    # the lines of one invoice may share its id; two invoices, or two customers, may not (which is which row, and
+    # whether each was stored, cannot be told)
+    crm = PayorCRM(["customers", "invoices"])
+    customers, invoices = crm.kind_of(0), crm.kind_of(1)
+    sent = [
+        Invoice(customerNumber="C1", invoiceNumber="I1", invoiceAmount=5, lineItem="1"),
+        Invoice(customerNumber="C1", invoiceNumber="I1", invoiceAmount=6, lineItem="2"),
+        Invoice(customerNumber="C1", invoiceNumber="I2", invoiceAmount=7, lineItem="1"),
+    ]
+    chunk = Chunk(1, 1, [2, 3, 4], b"", records=sent)
+    body = json.dumps([{"invoiceNumber": r.invoiceNumber, "lineItem": r.lineItem, "id": 9} for r in sent]).encode()
+    with pytest.raises(ValueError, match=r"the id 9 for 2 rows that are records of their own \(lines 2, 4\)"):
+        answered_ids(invoices, body, chunk)
+    body = json.dumps(
+        [
+            {"invoiceNumber": r.invoiceNumber, "lineItem": r.lineItem, "id": 8 if r.invoiceNumber == "I1" else 9}
+            for r in sent
+        ]
+    ).encode()
+    assert answered_ids(invoices, body, chunk) == [8, 8, 9]
+    two = [Customer(customerno="C1", emailaddress1="a@x"), Customer(customerno="C2", emailaddress1="b@x")]
+    chunk = Chunk(2, 0, [2, 3], b"", records=two)
+    with pytest.raises(ValueError, match="the id 7 for 2 rows that are records of their own"):
+        answered_ids(customers, json.dumps([{"customerno": c.customerno, "id": 7} for c in two]).encode(), chunk)

@@ -143,3 +143,27 @@ async def test_records_naming_no_key_in_request_order_have_their_ids_said_to_be_
     assert (rec.rows_ids_by_place, rec.rows_confirmed_by_id) == (9, 1), rec
     assert "9 rows were given the ids of the records at their places in the answer" in (rec.note or "")
     assert "the ids the API gave them (for 9 rows, the ids at their places in the answer: not proven)" in printed
+
+
+async def test_a_count_of_the_invoices_for_their_lines_is_in_doubt_saying_both_readings(tmp_path: Path) -> None:
+    # found by a tester: {"success": true, "count": 2} for 3 lines of 2 invoices may count the invoices (every line
+    # stored) or 2 of the lines (one not): that stays in doubt, and the reason says both and what to do
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "lineItem", "invoiceAmount", "currency"],
+        [["C1", "D-1", "1", "100", "DKK"], ["C1", "D-1", "2", "40", "DKK"], ["C2", "D-2", "1", "50", "DKK"]],
+    )
+    # a count of the invoices sent (a customer: of itself)
+    counted = answering(
+        lambda items, real: {"success": True, "count": len({i.get("invoiceNumber", n) for n, i in enumerate(items)})}
+    )
+    with anyio.fail_after(60):
+        async with serving(crm_app(counted)) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path, 2), invoices)
+    assert (report.loaded, report.in_doubt, report.exit_code) == (2, 3, 4), report.stop_reason
+    reason = report.stop_reason or ""
+    assert (
+        "the API's answer says it stored 2 records for the 3 rows sent, lines of 2 invoices: the 2 invoices, every "
+        "line stored, or 2 of the 3 lines, the others not, which cannot be told" in reason
+    ), reason
+    assert "Check PayorCRM for the call's rows" in reason and "--resend-in-doubt" in reason, reason

@@ -222,6 +222,26 @@ def _misplaced(records: list[Any], sent: Sequence[Any]) -> bool:
     return False
 
 
+def _stored_otherwise(stored: int, sent: Sequence[Any], key_field: str) -> str:
+    """Why an answer saying it stored `stored` records for the rows `sent` (another number) is in doubt, and what to
+    do. Where `stored` is the number of invoices the lines sent are of (rows of one `key_field`), it reads two ways,
+    a count of the invoices (every line stored) or of lines (some not), and neither is taken."""
+    n, records = len(sent), len({getattr(row, key_field) for row in sent})
+    said = f"the API's answer says it stored {stored} records for the {n} rows sent"
+    if records == stored:  # only invoices have rows of one key: a customer given twice is refused before sending
+        said += (
+            f", lines of {records} invoices: the {records} invoices, every line stored, or {stored} of the {n} lines, "
+            "the others not, which cannot be told"
+        )
+    else:
+        said += ": which rows were stored cannot be told"
+    return (
+        f"{said}. Check PayorCRM for the call's rows (the in-doubt file lists them) and load those it lacks from a "
+        "file of their own: PayorCRM offers no rollback, and `bulkload resume --resend-in-doubt` sends every row of "
+        "the call again, doubling those it stored"
+    )
+
+
 def read(body: bytes, sent: Sequence[Any], key_field: str) -> Reading:
     """`body`, a 2xx answer to the upload of `sent`, read once. ValueError as `read_answer` and `pairing`, and for an
     answer that says it stored another number of records than the rows sent (its `count` or `uploaded`, or the
@@ -231,10 +251,7 @@ def read(body: bytes, sent: Sequence[Any], key_field: str) -> Reading:
     records = said.records or []
     paired = pairing(records, sent, key_field) if said.records is not None else None
     if said.stored is not None and said.stored != len(sent):
-        raise ValueError(
-            f"the API's answer says it stored {said.stored} records for the {len(sent)} rows sent: which rows were "
-            "stored cannot be told"
-        )
+        raise ValueError(_stored_otherwise(said.stored, sent, key_field))
     listed = records if paired is None else [records[j] for j in paired.order]
     failed = {i: ("", why) for i, (r, row) in enumerate(zip(listed, sent)) if (why := _failure(r, row))}
     if paired is not None or said.records is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -343,6 +343,12 @@ class Invoices(Upload):
                 "has it with --customers beside --invoices (one loaded before is taken as loaded: not sent again)",
             )
         return invoice
+
+    def record_of(self, index: int, record: Any) -> Hashable:
+        """An invoice's lines are one record in the books, its invoiceNumber (the group they load whole in): a server
+        may answer each line with the invoice's id. Two invoices are two records, as two customers are."""
+        invoice_number: str = record.invoiceNumber
+        return invoice_number
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         """Per currency ("" for an invoice without one): minor units of two currencies add up to no amount."""
