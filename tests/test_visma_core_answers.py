@@ -131,6 +131,44 @@ async def test_a_cost_type_of_a_dot_or_two_is_refused_before_any_call_with_its_o
     assert "order O of case 1004 (OUTLAY) rejected: line 6 accountingCostType: ..: cannot" in rejects[5]["reason"]
 
 
+# --- a definition that does not say draft or final, one entry or several, stops the run ---------------------------
+
+
+@pytest.mark.parametrize("field", ["IsDraft", "MergeOrderLinesToOneEntry"])
+async def test_a_definition_without_a_field_that_decides_the_entries_stops_the_run_before_any_create(
+    tmp_path: Path, field: str
+) -> None:
+    """Before: OUTLAY's definition answered without `MergeOrderLinesToOneEntry` booked order R-1's two lines as two
+    entries, and without `IsDraft` booked them as final entries (`.../Entries`, which "cannot (easily) be changed
+    later": seed 003), exit 0, where `"IsDraft": "false"` stopped the run. A definition is read whole, these fields
+    never guessed: the run stops before any create, naming the cost type and the field (exit 4)."""
+    asked: list[str] = []
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/flow/"):
+            asked.append(f"{request.method} {request.path}")
+        answer = await handler(request)
+        if not request.path.endswith("/AccountingCostTypes/OUTLAY") or not isinstance(answer, web.Response):
+            return answer
+        assert isinstance(answer.body, bytes)
+        return web.json_response({k: v for k, v in json.loads(answer.body).items() if k != field})
+
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1001, "OUTLAY", "1544.95", "Tinglysing skjøte", "Faktura 7781", "2026-02-01", "R-1"],
+            [1001, "OUTLAY", "585.00", "Pantattest", "Faktura 7781", "2026-02-01", "R-1"],
+            [1002, "FEE", "12500.00", "Honorar salg", "", "2026-02-01", ""],
+        ],
+    )
+    report, entries = await loaded(tmp_path, data, core_app(rule))
+    assert (report.exit_code, report.status, report.loaded) == (4, "stopped", 0), report
+    assert entries == [] and not [a for a in asked if a.startswith("POST")], asked
+    reason = report.stop_reason or ""
+    assert "/AccountingCostTypes/OUTLAY: the answer is not what the API documents" in reason, reason
+    assert f"missing required field `{field}`" in reason, reason
+
+
 # --- a create answered with what bulkload cannot read stops the run -----------------------------------------------
 
 

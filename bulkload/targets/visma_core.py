@@ -27,12 +27,13 @@ if TYPE_CHECKING:
 
 
 class _Definition(msgspec.Struct):
-    """An entry definition as the API answers it, read for the fields used (its `Name` is not: null or missing,
-    it stops nothing): without its Id no entry can be made with it."""
+    """An entry definition as the API answers it (seed 003), read for the fields used, each required (its `Name`
+    is not read: null or missing, it stops nothing): without its Id no entry can be made with it, and `IsDraft` and
+    `MergeOrderLinesToOneEntry` decide draft or final entry, one entry an order or one a line, never guessed."""
 
     Id: int
-    IsDraft: bool = False
-    MergeOrderLinesToOneEntry: bool = False
+    IsDraft: bool
+    MergeOrderLinesToOneEntry: bool
 
 
 class CostsSet(Books):
