@@ -1011,6 +1011,9 @@ def test_an_answer_amount_is_read_in_cents_exactly_or_left_unchecked() -> None:
 
     assert sent == {"Entries": {"": [1, 1000, 1000]}}
     assert said(b'{"Id": 5, "Amount": 10.00}') == sent
+    # the double that holds the amount sent, written long, is that amount (a tester's server: 2.12995000000000005e+03)
+    assert said(b'{"Id": 5, "Amount": 1.00000000000000000e+01}') == said(b'{"Id": 5, "Amount": 10.0000000000000001}')
+    assert said(b'{"Id": 5, "Amount": 10.0000000000000001}') == sent
     # a fraction of a cent, or digits past any amount, is a number and none that was sent: the call differs in its
     # Amount (found by a tester: 140.001 for 140.00 was counted as not checked, "reconciled: yes"; `1e999999999`
     # hung the run, made an int of a billion digits on the event loop)

@@ -238,6 +238,48 @@ async def test_a_create_answer_whose_amount_is_a_string_is_counted_and_its_amoun
     assert report.reconcile.remote_count == 3
 
 
+def amounts_answered(written: Callable[[Decimal], str]) -> Rule:
+    """Every create answered with its `Amount` written as `written(the amount)`, a JSON number."""
+
+    def rewrite(created: dict[str, Any]) -> bytes:
+        amount = Decimal(str(created["Amount"]))
+        return json.dumps({**created, "Amount": "@"}).replace('"@"', written(amount)).encode()
+
+    return creates_answered(rewrite)
+
+
+async def test_a_create_answer_whose_amount_is_the_double_sent_written_long_is_the_amount_sent(tmp_path: Path) -> None:
+    """Before: 2129.95 answered as `2.12995000000000005e+03` (the double the API holds it as, written with 17
+    digits) was counted as not checked and, at once, named as differing in its Amount (exit 3). A number whose
+    nearest double is the one of the amount sent is that amount (money.nearest_double): the load reconciles."""
+    rows = [
+        [1001, "OUTLAY", "1544.95", "Tinglysing skjøte", "", "2026-02-01", "R-1"],
+        [1001, "OUTLAY", "585.00", "Pantattest", "", "2026-02-01", "R-1"],
+        [1002, "FEE", "0.10", "Porto", "", "2026-02-05", ""],
+        [1003, "SALARY", "45000.11", "Provisjon", "", "", ""],
+        [1004, "FEE", "-999999.99", "Kreditt", "", "2026-02-05", ""],
+    ]
+    long = amounts_answered(lambda amount: f"{float(amount):.17e}")
+    report, entries = await loaded(tmp_path, write(tmp_path / "e.csv", rows), core_app(long))
+    assert (report.exit_code, report.loaded, len(entries)) == (0, 5, 4), report
+    assert report.reconcile is not None and report.reconcile.ok, report.reconcile
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 0, "fields": 0}, report.reconcile
+    assert report.reconcile.calls_differing_count == 0
+
+
+async def test_a_create_answer_whose_amount_is_another_with_a_fraction_of_a_cent_differs_only(tmp_path: Path) -> None:
+    """An `Amount` with a fraction of a cent that is not the double of the amount sent (10.005 for 10.00) is a
+    difference: its call is named with `Amount` (exit 3), and its rows are not also counted as not checked."""
+    rows = [[1001, "FEE", "10.00", "fee", "", "2026-02-01", ""], [1002, "FEE", "2.00", "fee", "", "2026-02-01", ""]]
+    off = amounts_answered(lambda amount: f"{amount:.2f}5" if amount == 10 else str(amount))
+    report, _ = await loaded(tmp_path, write(tmp_path / "e.csv", rows), core_app(off))
+    assert (report.exit_code, report.loaded) == (3, 2), report
+    assert report.reconcile is not None and not report.reconcile.ok
+    assert report.reconcile.rows_not_checked == {"count": 0, "amounts": 0, "fields": 0}, report.reconcile
+    (call,) = report.reconcile.calls_differing
+    assert (call["lines"], call["fields_differing"]) == ("2-2", ["Amount"]), call
+
+
 # --- answer shapes that are harmless ------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ import msgspec
 from ..errors import APIError, RowInvalid, RowsRefused
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
-from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units
+from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units, nearest_double
 from .base import RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
 from .reasons import row_invalid
@@ -354,7 +354,9 @@ class Entries(OnCase):
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         """The entry's count and amount as the answer says them, and what it echoes of the rest that was sent (its
         case, definition, date and description: model.ECHOED; a date as its date part, a description left empty
-        as "")."""
+        as ""). An amount answered as a number whose nearest double is the one of the amount sent is that amount
+        (money.nearest_double: seed 003 gives the amounts no type, and an API holding them as doubles may write
+        2129.95 as 2.12995000000000005e+03); another that is no whole number of cents differs (ECHOED `Amount`)."""
         (kind,) = sent  # one kind a call
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
         records = chunk.entries(self)
@@ -373,6 +375,8 @@ class Entries(OnCase):
         amount = _said(created.Amount)
         if type(amount) is not Decimal:  # no amount said, or no number: the row is counted, its amount not checked
             return {kind: {"": [1]}, **echoes}
+        if nearest_double(amount) == nearest_double(was["Amount"]):  # the amount sent, as the double that holds it
+            amount = was["Amount"]
         try:
             cents = _cents(amount)
         except ValueError:  # a fraction of a cent, or digits past any amount: a number, and none that was sent
