@@ -6,8 +6,9 @@ A group is decided by its rows as read, before validation, so a bad line still n
 of a group is rejected (or cannot even be read), every line of the group is rejected with a reason that names
 the line that failed, and nothing of it is sent. The input's groups are together (profile.py checks the whole
 file first, and regroup.py brings the lines of a scattered file together); a group whose lines it brought together
-from runs that are each the whole group (regroup.copies), or whose lines are the same lines given again in a row
-(regroup.repeated), is the group given more than once, and is rejected whole. Where groups are parts of one thing
+from runs that are each the whole group (regroup.copies), or whose lines are the same lines (for a kind without a
+balance, by what names them) given again in a row (regroup.repeated), is the group given more than once, and is
+rejected whole. Where groups are parts of one thing
 (RecordKind.group_family: a Visma Core order, its lines of each cost type a group, or an entry a line), that thing
 is judged so, all its lines together, and where it or any part of it is given more than once, all of it is rejected.
 
@@ -568,8 +569,8 @@ class Planner:
             if not again:
                 return None
             # lines given twice in a row beside lines apart that are no copies of them: which is meant cannot be
-            # told either
-            how, parts = SAME_LINES, again
+            # told either (the same lines, or by their names where the kind has no balance: repeated)
+            how, parts = copies(kind, [records[part] for part in again]), again
         shown = [
             f"line {lines[p.start]}" if p.stop - p.start == 1 else f"lines {lines[p.start]}-{lines[p.stop - 1]}"
             for p in parts
@@ -588,7 +589,10 @@ class Planner:
                 "meant, give the lines once with their amounts summed)"
             )
         if how == SAME_NAMES:
-            *first, last = kind.line_names
+            # the names the lines give values for, not every field that might name a line (e-conomic's nine)
+            copied = [record for part in parts for record in records[part]]
+            named = [n for n in kind.line_names if any(getattr(r, n, None) not in (None, "") for r in copied)]
+            *first, last = named or kind.line_names
             names = f"{', '.join(first)} and {last}" if first else last
             return (
                 f"{given}as the same lines by {names} ({where}), other in their amounts or notes: a copy with edits, "

@@ -10,9 +10,11 @@ a group twice, and merging its copies would book it twice. regrouped() marks whe
 (RUN), and the planner refuses a group whose runs are copies of it (copies) rather than merge them. Copies one
 after another (two exports that overlap, joined) are one run: a run that is its lines given again in a row, in any
 order, is taken for that many runs (repeated). "The same lines" is one rule for both (_same_lines): what the lines
-say, their records' values (100.0 is 100.00), never how the file wrote them; apart, runs of two lines or more that
-are the same lines by what names them (RecordKind.line_names: an order's cost type and description), their amounts
-or notes edited, are copies too (a correction appended, an export's stamp). Where a kind's groups are parts of
+say, their records' values (100.0 is 100.00), never how the file wrote them; runs of two lines or more that are the
+same lines by what names them (RecordKind.line_names: an order's cost type and description), their amounts or notes
+edited, are copies too (a correction appended, an export's stamp), apart or, where the kind's groups have no
+balance, in a row (a voucher's lines in a row repeat their accounts as plainly: two sales in one voucher); where
+they balance, only where the lines brought together do not. Where a kind's groups are parts of
 one thing (RecordKind.group_family: a Visma Core order, whose lines of each cost type are a group of their own, or
 an entry a line), its lines are brought together and judged so whole (family_of): the order is given twice, not
 its OUTLAY lines alone.
@@ -328,17 +330,33 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
     SAME_NAMES where the kind names its lines (RecordKind.line_names: Visma Core's cost type and description) and
     every run holds two lines or more, the same lines by those names (_same_lines, of the names alone): a copy whose
     amounts or notes were edited (a line corrected, an export's stamp), which is no file sorted by another column,
-    whose runs each carry other lines. Runs of one line are not so judged: two lines of one name are an order's
-    equal lines as plausibly (Takst 100.00 and Takst 110.00 apart in a file sorted by amount); nor is a copy that
-    adds or drops a line: its runs hold other lines."""
+    whose runs each carry other lines. Where the kind's groups balance, only where the runs brought together do
+    not (100/-100 re-exported as 110/-100: out by 10): runs each out of balance that balance together (7000 +1000,
+    2800 -700; 7000 +800, 2800 -1100, in a file sorted by text) are one group's lines. Runs of one line are not so
+    judged: two lines of one name are an order's equal lines as plausibly (Takst 100.00 and Takst 110.00 apart in
+    a file sorted by amount); nor is a copy that adds or drops a line: its runs hold other lines."""
     if _same_lines(runs):
         return SAME_LINES
     if _balanced(kind, runs):
         return BALANCED
-    names = kind.line_names
-    if names and min(map(len, runs)) >= 2 and _same_lines(runs, attrgetter(*names)):
-        return SAME_NAMES
+    named = _named(kind)
+    if named is not None and min(map(len, runs)) >= 2 and _same_lines(runs, named):
+        whole = [record for run in runs for record in run]
+        if not _balances(kind) or kind.imbalance(whole, list(map(kind.units, whole))):
+            return SAME_NAMES
     return None
+
+
+def _balances(kind: RecordKind) -> bool:
+    """Whether the kind's groups balance: it tells how far a group is from it (RecordKind.imbalance, of its
+    RecordKind.units)."""
+    cls = type(kind)
+    return cls.imbalance is not RecordKind.imbalance and cls.units is not RecordKind.units
+
+
+def _named(kind: RecordKind) -> Callable[[Any], Any] | None:
+    """What names a record's line (RecordKind.line_names, their values), None where the kind names none."""
+    return attrgetter(*kind.line_names) if kind.line_names else None
 
 
 def _balanced(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> bool:
@@ -349,8 +367,7 @@ def _balanced(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> bool:
     posting, and proves nothing. A correction that changes the account of a group whose lines are all on one account
     is taken for such a file's group and merged: the rule cannot tell those apart. Runs once a group whose lines are
     apart (all of them, in a file sorted by account): a run that does not balance ends it."""
-    cls = type(kind)
-    if cls.imbalance is RecordKind.imbalance or cls.units is RecordKind.units:
+    if not _balances(kind):
         return False
     units, imbalance = kind.units, kind.imbalance
     if any(imbalance(run, list(map(units, run))) for run in runs):
@@ -366,24 +383,31 @@ def repeated(kind: RecordKind, run: Sequence[Any]) -> int:
     group given k times in a row, as where two exports that overlap are joined: 100/-100 then -100/100 too), or
     len(run) where it is no such run. `run`: a group's records of one run, in file order. A copy holds at least 2
     lines: a run of one line given again and again (its smallest period 1) is a group's lines, as two equal cost
-    lines may be. Its copies are the same lines as copies() reads them (_same_lines), and where the kind's groups
-    balance (RecordKind.imbalance) a copy balances on its own; the shortest such copies are taken.
+    lines may be. Its copies are the same lines as copies() reads them (_same_lines): where the kind's groups
+    balance (RecordKind.imbalance), by all they say, and a copy balances on its own (a voucher holds one account pair
+    again in a row as plainly as two sales, 1000/+100, 2000/-100, 1000/+50, 2000/-50); where they have none, by what
+    names the lines (RecordKind.line_names, of kinds that name them), their amounts or notes edited as apart (order
+    Takst 200.00, Porto 40.00 followed at once by Takst 210.00, Porto 40.00 corrected: copies() judges them
+    SAME_NAMES, as with another order between). The shortest such copies are taken.
     Cheap where a run holds no copies, as nearly all do: none under 4 lines, else for each length dividing the
     run's a look for the first line in the second copy, and the copies compared only where it is there."""
     n = len(run)
     if n < 4:  # two copies of at least 2 lines
         return n
-    first = run[0]
+    named = None if _balances(kind) else _named(kind)
+    said = run if named is None else list(map(named, run))  # what the copies are compared by, line by line
+    first = said[0]
     for p in range(2, n // 2 + 1):
         # a record equals another (==) where their values do, as _same_lines compares them: a copy holds the first
-        if n % p or first not in run[p : 2 * p]:
+        if n % p or first not in said[p : 2 * p]:
             continue
         parts = [run[i : i + p] for i in range(0, n, p)]
-        if not _same_lines(parts):
+        if not _same_lines(parts, named):
             continue
-        # copies of one line are no copies; and copies of a copy that does not balance balance no better
+        # copies of one line (or by name, of one name) are no copies; and copies of a copy that does not balance
+        # balance no better
         head = parts[0]
-        if len(_lines(head)) == 1 or kind.imbalance(head, list(map(kind.units, head))):
+        if len(_lines(head, named)) == 1 or kind.imbalance(head, list(map(kind.units, head))):
             return n
         return p
     return n

@@ -570,6 +570,69 @@ async def test_an_order_apart_in_a_file_sorted_by_another_column_is_still_one_en
     assert report.reconcile.ok, report.reconcile
 
 
+#: the tester's orders: R-1 alone, then R-2 or R-3 given again right below itself with its amounts or notes edited
+R1_ROW = [
+    [1701, "OUTLAY", "100.00", "Takst", "", "2026-11-01", "R-1"],
+    [1701, "OUTLAY", "40.00", "Porto", "", "2026-11-01", "R-1"],
+]
+
+
+@pytest.mark.parametrize(
+    ("rows", "again", "kept"),
+    [
+        (
+            [
+                *R1_ROW,
+                [1702, "OUTLAY", "200.00", "Takst", "", "2026-11-01", "R-2"],
+                [1702, "OUTLAY", "40.00", "Porto", "", "2026-11-01", "R-2"],
+                [1702, "OUTLAY", "210.00", "Takst", "korrigert", "2026-11-01", "R-2"],
+                [1702, "OUTLAY", "40.00", "Porto", "korrigert", "2026-11-01", "R-2"],
+            ],
+            "order R-2 of case 1702",
+            [(1701, Decimal("140.00"))],
+        ),
+        (
+            [
+                *(r[:4] + ["eksport 45"] + r[5:] for r in R1_ROW),
+                [1703, "OUTLAY", "100.00", "Takst", "eksport 45", "2026-11-01", "R-3"],
+                [1703, "OUTLAY", "40.00", "Porto", "eksport 45", "2026-11-01", "R-3"],
+                [1703, "OUTLAY", "100.00", "Takst", "eksport 46", "2026-11-01", "R-3"],
+                [1703, "OUTLAY", "40.00", "Porto", "eksport 46", "2026-11-01", "R-3"],
+                [1704, "OUTLAY", "75.00", "Takst", "eksport 46", "2026-11-01", "R-4"],
+            ],
+            "order R-3 of case 1703",
+            [(1701, Decimal("140.00")), (1704, Decimal("75.00"))],
+        ),
+    ],
+    ids=["a line corrected", "two exports that overlap, each stamping its note"],
+)
+async def test_an_order_given_again_in_a_row_with_edits_is_rejected_whole_as_apart(
+    tmp_path: Path, rows: list[list[Any]], again: str, kept: list[tuple[int, Decimal]]
+) -> None:
+    # found by a tester: order R-2 (200.00 Takst, 40.00 Porto) followed at once by a corrected copy (210.00 Takst,
+    # note "korrigert") was booked as one entry of 490.00, exit 0, and an order two overlapping exports each stamped
+    # as one of 280.00; with one other order between the copies it was refused. Whether another order sits
+    # between must not change the outcome: the copies in a row, the same lines by cost type and description, are
+    # refused whole, as apart
+    data = write(tmp_path / "e.csv", rows)
+    report, entries = await load_entries(tmp_path, data)
+    assert [(e["CaseId"], e["Amount"]) for e in entries] == kept, entries
+    assert (report.loaded, report.rejected, report.rejected_groups, report.exit_code) == (
+        len(rows) - 4,
+        4,
+        1,
+        1,
+    ), report
+    assert report.reconcile.ok, report.reconcile
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [4, 5, 6, 7], rejects
+    said = (
+        f"{again} (OUTLAY) is given 2 times, as the same lines by accountingCostType and description (lines 4-5 and "
+        "lines 6-7), other in their amounts or notes: a copy with edits, or a correction appended? "
+    )
+    assert all(reason.startswith(said) for reason in rejects.values()), rejects
+
+
 async def test_an_order_given_twice_in_a_row_is_rejected_whole_never_merged(tmp_path: Path) -> None:
     # found by a tester: order R-1 (100.00 Takst, 40.00 Porto) given twice one after another, as where two exports
     # that overlap are joined, was one run of its lines and booked as one entry of 280.00, exit 0. An order of one

@@ -15,6 +15,7 @@ from bulkload.sources import BadRow
 from bulkload.targets.base import RecordKind
 from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntries, DraftEntry
+from bulkload.targets.payorcrm_records import Invoice, Invoices
 from bulkload.targets.visma_core import VismaCore
 from bulkload.targets.visma_core_records import Entries, EntryRow
 
@@ -111,6 +112,44 @@ def test_runs_that_are_the_same_lines_by_what_names_them_are_copies_with_edits()
     assert economic([entry("100.00"), entry("30.00")], [entry("-130.00", 5600)]) is None  # sorted by account
     # a kind that names no lines (HaloPSA's records, Visma Core's costs) tells copies by all they say only
     assert ECONOMIC.line_names and not RecordKind.line_names
+
+
+def test_runs_by_their_names_of_a_kind_that_balances_are_copies_only_where_they_balance_not_together() -> None:
+    # found by a tester: voucher 7 apart in a file sorted by text, two runs of the same accounts each out by 300
+    # (7000 +1000, 2800 -700; 7000 +800, 2800 -1100), was refused as a copy with edits though the whole balances:
+    # a copy with edits of a voucher that balances does not balance brought together, one voucher's lines do
+    anna = [entry("1000.00", 7000, text="Anna"), entry("-700.00", 2800, text="Anna")]
+    bo = [entry("800.00", 7000, text="Bo"), entry("-1100.00", 2800, text="Bo")]
+    assert economic(anna, bo) is None
+    rent = [entry("100.00"), entry("-100.00", 5600)]  # re-exported as 110/-100: the whole is out by 10
+    assert economic(rent, [entry("110.00"), entry("-100.00", 5600)]) == SAME_NAMES
+
+
+def test_an_order_given_again_in_a_row_by_its_names_is_that_many_copies() -> None:
+    # found by a tester: order R-2 followed at once by a corrected copy (Takst 210.00, its notes "korrigert") was
+    # booked as one entry of 490.00, where with another order between the copies it was refused (SAME_NAMES). For a
+    # kind without a balance, copies in a row are told by what names their lines, as apart
+    kind = Entries()
+    takst, porto = order("200.00", "Takst"), order("40.00", "Porto")
+    fixed = [EntryRow(**{**msgspec.structs.asdict(r), "note": "korrigert"}) for r in (order("210.00", "Takst"), porto)]
+    assert repeated(kind, [takst, porto, *fixed]) == 2
+    assert repeated(kind, [takst, porto, porto, order("210.00", "Takst")]) == 2  # in any order
+    assert repeated(kind, [takst, porto, *fixed, order("220.00", "Takst"), porto]) == 2  # three copies
+    assert copies(kind, [[takst, porto], fixed]) == SAME_NAMES  # as _copies judges the copies found
+    # no copies by name: lines of one name again and again (an order's equal lines), a line more, other names
+    assert repeated(kind, [takst, order("210.00", "Takst")] * 2) == 4
+    assert repeated(kind, [takst, porto, fixed[0], porto, order("9.00", "Gebyr")]) == 5
+    assert repeated(kind, [takst, porto, order("9.00", "Gebyr"), porto]) == 4
+
+    # a PayorCRM invoice (no balance either), its line items given again at once with other amounts
+    def line(item: str, amount: int) -> Invoice:
+        return Invoice(customerNumber="1", invoiceNumber="I1", invoiceAmount=amount, lineItem=item)
+
+    assert repeated(Invoices(), [line("1", 100), line("2", 40), line("1", 110), line("2", 40)]) == 2
+    # a kind that balances: a voucher holds pairs of one account pair in a row (two sales in one voucher, a
+    # correction right below), so only lines the same in all they say are copies in a row
+    sales = [entry("100.00"), entry("-100.00", 5600), entry("50.00"), entry("-50.00", 5600)]
+    assert repeated(ECONOMIC, sales) == 4
 
 
 def test_a_run_that_gives_its_lines_again_in_a_row_is_that_many_copies() -> None:
@@ -398,7 +437,6 @@ def test_a_line_of_an_order_whose_cost_type_cannot_be_looked_up_is_told_as_its_l
 def test_records_holding_a_nested_value_are_compared_as_lines_without_a_crash() -> None:
     """A PayorCRM invoice line holds its billAddr as a dict: the multiset of a run's lines took its values as they
     are, and a dict cannot be counted (TypeError in planning). Nested values are compared as their JSON."""
-    from bulkload.targets.payorcrm_records import Invoice, Invoices
 
     def line(amount: int, text: str, item: str) -> Invoice:
         return Invoice(
