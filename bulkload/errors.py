@@ -37,6 +37,7 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     ├── RowInvalid               a row failed local validation: it goes to the rejects, never sent (exit 1)
     │   └── RowInDoubt           a row that cannot be checked now and that the run may have sent: in doubt, not sent
     ├── RowsRefused              rows a call cannot carry (`RecordKind.call_for`): they go to the rejects (exit 1)
+    ├── FoundOther               a look for a lost write found another writer's values: in doubt, never sent again
     └── RunStopped               the run cannot go on now but can be resumed (quota, retries exhausted; exit 4)
         ├── WalkStalled          a cursor walk that does not get anywhere: a cursor repeats or goes back (exit 4)
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
@@ -546,6 +547,12 @@ class RowInDoubt(RowInvalid):
     what the check needs): in doubt (the in-doubt file), never sent, never in the rejects."""
 
     bucket = "in_doubt"
+
+
+class FoundOther(BulkloadError):
+    """Raised by `RecordKind.resolve` where a look for a lost write finds the record holding neither what the call
+    sent nor what it held before: another writer changed it after (or instead of) the call. Sending the call again
+    would overwrite that change without a word, so the call is in doubt for this reason (pipeline.Loader.look)."""
 
 
 class RowsRefused(BulkloadError):

@@ -34,6 +34,7 @@ from .errors import (
     BadAnswer,
     BulkloadError,
     ConfigError,
+    FoundOther,
     IsolationSpent,
     LedgerWriteError,
     PlanningFileError,
@@ -222,6 +223,9 @@ class Loader:
         self._baseline_events: dict[str, anyio.Event] = {}
         #: what isolating refused entries may cost
         self.isolation = IsolationBudget()
+        #: per chunk (seq, part): what a look for its lost call found instead of its values (errors.FoundOther),
+        #: until it is marked in doubt for it
+        self._found_other: dict[tuple[int, str], str] = {}
 
     @property
     def baselines(self) -> dict[str, dict[str, int]]:
@@ -434,7 +438,9 @@ class Loader:
         self.lost(chunk)
         if repeatable:
             return False
-        # an earlier attempt may have arrived: look where the API lets us, resend only when told to
+        # an earlier attempt may have arrived: look where the API lets us, resend only when told to; what this
+        # process read to build the call is from after that attempt
+        self.target.kind_of(chunk.file_idx).sent_earlier(chunk)
         looked = await self.settled_look(chunk)
         # settled by a look (a GET), no write sent: the earlier process's write stays the call's last
         if looked:
@@ -663,6 +669,9 @@ class Loader:
                 found = await kind.find_sent(self.dispatcher, chunk, self._baselines, taken)
             else:
                 found = await kind.resolve(self.dispatcher, chunk, taken)
+        except FoundOther as exc:  # neither done nor certainly not: in doubt, for what it found
+            self._found_other[(chunk.seq, chunk.part)] = str(exc)
+            return None
         except BulkloadError:
             return None
         if found and (why := self.not_proven(kind, chunk, found, taken)):
@@ -699,6 +708,8 @@ class Loader:
     def mark_in_doubt(self, chunk: Chunk, state: str, why: str, *, wrote: bool = True) -> None:
         """The call may or may not have been carried out: never sent again without the user's word. `wrote`: False
         where this process sent no write of it (an earlier process's, which a look could not settle: Ledger.settle)."""
+        if found := self._found_other.pop((chunk.seq, chunk.part), None):
+            why = f"{why}; {found}"
         why = self.hidden(chunk, why)
         try:
             if state != "in_doubt":

@@ -65,11 +65,14 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     time_factor: float = 1.0
     #: (min, max) ms: a write is committed — and listed — only this long after its body was read, drawn per
     #: write; its answer comes after the commit, so a client that gives up sooner has lost the answer of a write
-    #: that is still to land (HaloPSA; (0, 0) = committed at once)
+    #: that is still to land (HaloPSA, Visma Core cost PATCHes; (0, 0) = committed at once)
     commit_delay_ms: tuple[float, float] = (0.0, 0.0)
     #: Visma Core: drafts and entries numbered in sequences of their own (seed 003 gives each create its own
     #: `Id` and says nothing of one sequence for both: a real server may number them apart)
     separate_ids: bool = False
+    #: Visma Core: another writer (a broker in Core) adds 100.00 to a cost's Amount right after each PATCH of it
+    #: (its answer shows the PATCH's values): a client that looks after a lost answer must not overwrite that
+    other_writer: bool = False
     #: PayorCRM: the shape of an upload's 2xx answer (seed 004 documents none): "results" (``{"uploaded",
     #: "results": [...]}``), "records" (a bare array of the stored records), "records-no-id" (the same without
     #: ids), "ids" (a bare array of ``{"id": n}``, naming no key), "count" (``{"success": true, "count": n}``) or
@@ -551,6 +554,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--separate-ids", action="store_true", help="visma-core: number drafts and entries in separate sequences"
     )
     parser.add_argument(
+        "--other-writer",
+        action="store_true",
+        help="visma-core: another writer adds 100.00 to a cost's Amount right after each PATCH of it",
+    )
+    parser.add_argument(
         "--answer",
         choices=ANSWERS,
         default=defaults.answer,
@@ -568,7 +576,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_delay_range,
         default=defaults.commit_delay_ms,
         metavar="MIN,MAX",
-        help="HaloPSA: each write commits (and lists) a random MIN..MAX ms after its body was read, and answers "
+        help="HaloPSA, Visma Core (cost PATCHes): each write commits (and lists) a random MIN..MAX ms after its "
+        "body was read, and answers "
         "then: a client timeout below MAX loses answers of writes still to land (default 0,0: at once)",
     )
     parser.add_argument(
@@ -685,6 +694,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         time_factor=ns.time_factor,
         commit_delay_ms=ns.commit_delay_ms,
         separate_ids=ns.separate_ids,
+        other_writer=ns.other_writer,
         answer=ns.answer,
         redirect_to=ns.redirect_to,
         redirect_status=ns.redirect_status,

@@ -12,7 +12,8 @@ restricts the cases::
 
 Drafts and entries share one sequence of ids unless ``SandboxOptions.separate_ids`` (``--separate-ids``) numbers
 each in its own, so that draft 1 and entry 1 both exist: seed 003 gives every create an ``Id`` and does not say
-that one sequence serves both.
+that one sequence serves both. A cost PATCH is carried out ``commit_delay_ms`` after it arrives, answered then;
+with ``other_writer`` (``--other-writer``) another writer adds 100.00 to the cost's Amount right after it.
 """
 
 from __future__ import annotations
@@ -103,7 +104,12 @@ class VismaCore:
     """One broker company's state and handlers: definitions, cases, created drafts and entries, costs."""
 
     def __init__(
-        self, definitions: Mapping[str, Definition], cases: Container[int], *, separate_ids: bool = False
+        self,
+        definitions: Mapping[str, Definition],
+        cases: Container[int],
+        *,
+        separate_ids: bool = False,
+        other_writer: bool = False,
     ) -> None:
         self.definitions = dict(definitions)
         self.by_id = {d.Id: d for d in self.definitions.values()}
@@ -112,7 +118,7 @@ class VismaCore:
         self.drafts = self.entries = 0
         #: drafts and entries numbered apart (draft 1 and entry 1 both exist), as a real server may
         self.separate_ids = separate_ids
-        self.costs = CostStore(cases, sorted(self.by_id), _encoder)
+        self.costs = CostStore(cases, sorted(self.by_id), _encoder, other_writer=other_writer)
 
     def reply(self, payload: Any) -> web.Response:
         return web.Response(body=_encoder.encode(payload), content_type="application/json")
@@ -258,7 +264,7 @@ def create_app(
         raise ValueError(f"bad Visma Core fixture: {exc}") from None
     definitions = DEFAULT_DEFINITIONS if data.definitions is None else data.definitions
     cases: Container[int] = range(FIRST_CASE, LAST_CASE + 1) if data.cases is None else frozenset(data.cases)
-    core = VismaCore(definitions, cases, separate_ids=options.separate_ids)
+    core = VismaCore(definitions, cases, separate_ids=options.separate_ids, other_writer=options.other_writer)
 
     def accept(request: web.Request) -> bool:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")

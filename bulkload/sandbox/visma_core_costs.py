@@ -4,6 +4,7 @@ patch rows at costs that exist (and, on purpose, at some that are not editable o
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Container, Sequence
 from decimal import Decimal
@@ -12,9 +13,9 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from bulkload.sandbox.common import json_response
+from bulkload.sandbox.common import SANDBOX_KEY, json_response
 
-__all__ = ["COST_TYPES", "Cost", "CostStore", "case_costs", "cost_type", "message"]
+__all__ = ["COST_TYPES", "OTHER_WRITER_ADDS", "Cost", "CostStore", "case_costs", "cost_type", "message"]
 
 COST_TYPES = ("Buyer", "Seller")
 #: per type: (comment, VAT, lowest and highest amount in kroner); the amounts of the fees are set by law
@@ -108,6 +109,10 @@ class CostPatch(msgspec.Struct):
 _patch_decoder = msgspec.json.Decoder(CostPatch, float_hook=Decimal)
 
 
+#: what another writer adds to a cost's Amount right after each PATCH of it (SandboxOptions.other_writer)
+OTHER_WRITER_ADDS = Decimal("100.00")
+
+
 def message(status: int, text: str) -> web.Response:
     """Visma Core's error body: ``{"Message": ...}``."""
     return json_response({"Message": text}, status)
@@ -116,12 +121,21 @@ def message(status: int, text: str) -> web.Response:
 class CostStore:
     """Costs of the cases touched so far, created lazily; GET and PATCH handlers."""
 
-    def __init__(self, cases: Container[int], definition_ids: Sequence[int], encoder: msgspec.json.Encoder):
+    def __init__(
+        self,
+        cases: Container[int],
+        definition_ids: Sequence[int],
+        encoder: msgspec.json.Encoder,
+        *,
+        other_writer: bool = False,
+    ):
         self.cases = cases
         self.definition_ids = definition_ids
         self.encoder = encoder
         self.costs: dict[int, dict[str, list[Cost]]] = {}
         self.patches = 0
+        #: another writer (a broker in Core) adds OTHER_WRITER_ADDS to a cost's Amount right after each PATCH of it
+        self.other_writer = other_writer
 
     def of_case(self, case_id: int) -> dict[str, list[Cost]] | None:
         if case_id not in self.cases:
@@ -166,11 +180,30 @@ class CostStore:
             return message(400, "Amount must be a number")
         if not cost.Editable:
             return message(400, f"Cost {cost_id} is not editable")
+        delay_s = request.app[SANDBOX_KEY].commit_delay_s()
+        if delay_s <= 0:
+            return self._carry_out(cost, body)
+        # the timer, not the handler, carries it out: a client that gives up (its handler cancelled) stops nothing
+        done: asyncio.Future[web.Response] = asyncio.get_running_loop().create_future()
+
+        def carry_out() -> None:
+            answer = self._carry_out(cost, body)
+            if not done.done():
+                done.set_result(answer)
+
+        asyncio.get_running_loop().call_later(delay_s, carry_out)
+        return await done
+
+    def _carry_out(self, cost: Cost, body: CostPatch) -> web.Response:
+        """Set what the PATCH gives; its answer is the cost so changed (another writer's change after it is not)."""
         if body.IsOptional is not msgspec.UNSET:
             cost.IsOptional = body.IsOptional
-        if amount is not msgspec.UNSET:
-            cost.Amount = Decimal(amount)
+        if body.Amount is not msgspec.UNSET:
+            cost.Amount = Decimal(body.Amount)
         if body.Comment is not msgspec.UNSET:
             cost.Comment = body.Comment or ""
         self.patches += 1
-        return web.Response(body=self.encoder.encode(cost), content_type="application/json")
+        answer = web.Response(body=self.encoder.encode(cost), content_type="application/json")
+        if self.other_writer:
+            cost.Amount += OTHER_WRITER_ADDS
+        return answer

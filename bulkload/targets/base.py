@@ -219,6 +219,11 @@ class RecordKind:
         them made or named is no evidence that this call created it."""
         return None
 
+    def sent_earlier(self, chunk: Chunk) -> None:
+        """`chunk`'s call was sent by an earlier process of the run, and `resolve` is to settle it next: what this
+        process read to build the call (`call_for`) is from after that attempt, no state from before it. Nothing
+        by default."""
+
     async def find_sent(
         self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]], taken: Collection[int]
     ) -> list[int] | None:
@@ -261,6 +266,14 @@ class RecordKind:
         """Which items of a refused call were bad (index -> (field, "errorCode: message")), or None if the
         answer does not say."""
         return None
+
+
+#: seconds a write whose answer was lost may still land at an API that documents no commit time and is served by
+#: ASP.NET (HaloPSA; Visma Core, by its PascalCase JSON, ASP.NET Web API's default, an inference: seed 003 names no
+#: server): 110 s for ASP.NET's executionTimeout, 2 minutes for the ASP.NET Core Module's requestTimeout, past which
+#: the server no longer runs a request whose caller has gone. A write committed later than that (a queue behind the
+#: API) defeats it: raise --settle-s
+ASP_NET_SETTLE_S = 120.0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,7 +23,7 @@ from .. import redact
 from ..errors import ConfigError
 from ..http import decoded, unreadable
 from ..sources import BadRow, Source
-from .base import Api, Credentials, Phases, Target
+from .base import ASP_NET_SETTLE_S, Api, Credentials, Phases, Target
 from .flags import Flag, Flags
 from .halopsa_books import Resources
 from .halopsa_listing import listings
@@ -118,11 +118,10 @@ class HaloPSA(Target):
         window=(300, 300.0),  # hosted instances: 300 requests per rolling 5 minutes
         scope_name="resource",
         reconcile_by="target",
-        # HaloPSA documents no commit time, nor how long its servers let a write run after the caller has gone. Two
-        # minutes covers the request limits of the ASP.NET hosting it answers from (110 s for ASP.NET's
-        # executionTimeout, 2 minutes for the ASP.NET Core Module's requestTimeout); a write committed later than
-        # that after its answer was lost (a queue behind the API) can still be created twice: raise --settle-s
-        settle_s=120.0,
+        # HaloPSA documents no commit time, nor how long its servers let a write run after the caller has gone: the
+        # request limits of the ASP.NET hosting it answers from; a write committed later than that after its answer
+        # was lost (a queue behind the API) can still be created twice
+        settle_s=ASP_NET_SETTLE_S,
         # two rows updating one record in different calls: the later row must win, as in the file
         ordered=True,
         # rollback: the records this run created, never the ones it only updated

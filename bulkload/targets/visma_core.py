@@ -1,7 +1,8 @@
 """Visma Core Flow API, bookkeeping: entries and entry drafts on cases (one a call), and seller/buyer costs.
 
 No idempotency key: a create whose answer was lost is in doubt, never sent again without the user's word.
-Costs can be read back, so a lost PATCH is settled by looking.
+Costs can be read back, so a lost PATCH is settled by looking: at what it sent, at what the cost held before it, or
+at another writer's values (in doubt).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..errors import APIError, ConfigError, WrongEndpoint
 from ..http import DOT_SEGMENTS, api_path
 from ..side_by_side import side_by_side
 from ..sources import BadRow
-from .base import Api, Books, Credentials, Target
+from .base import ASP_NET_SETTLE_S, Api, Books, Credentials, Target
 from .flags import Flag, Flags
 from .protocols import Sender
 from .visma_core_records import _BOOKKEEPING, LOOKUP_BYTES, Costs, Definition, Entries, OnCase
@@ -51,8 +52,11 @@ class VismaCore(Target):
         answer_bytes=256 * 1024,  # a created entry or draft, one a call
         scope_name="kind",
         one_group_per_call=True,
-        # two changes to one cost land in file order (Costs.order_keys): the last row is what the case keeps
+        # two changes to one cost land in file order (Costs.order_keys): the last row is what the case keeps, also
+        # where a PATCH's answer was lost: the next waits until it is found carried out, or the settle delay has
+        # passed (seed 003 gives no commit time: a PATCH that timed out may land seconds later, after the next)
         ordered=True,
+        settle_s=ASP_NET_SETTLE_S,
         reconcile_by="responses",
         kinds_updated=frozenset({"costs"}),
         # a create on a case that does not exist answers 404: the rows are refused, not the run

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import anyio
 import msgspec
 
-from ..errors import APIError, RowInvalid, RowsRefused
+from ..errors import APIError, FoundOther, RowInvalid, RowsRefused
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units, nearest_double
@@ -163,6 +163,14 @@ class _Cost(msgspec.Struct):
 
 _decode_entries = msgspec.json.Decoder(list[EntryRow]).decode
 _decode_costs_rows = msgspec.json.Decoder(list[CostRow]).decode
+
+
+def _values(fields: Mapping[str, Any]) -> str:
+    """A cost's fields as a message names them: `Amount 1350.75, Comment 'Tinglysing'` (a field an answer leaves
+    out is `not given`)."""
+    return ", ".join(
+        f"{k} {'not given' if v is msgspec.UNSET else repr(v) if isinstance(v, str) else v}" for k, v in fields.items()
+    )
 
 
 def _cents(amount: Decimal) -> int:
@@ -396,6 +404,9 @@ class Costs(OnCase):
     def __init__(self) -> None:
         self._costs: OrderedDict[tuple[int, str], list[_Cost]] = OrderedDict()
         self._cost_locks: dict[tuple[int, str], anyio.Lock] = {}
+        #: per chunk (seq, part) whose PATCH this process built, the latest COST_CACHE: what the cost held, of the
+        #: fields the row sets, when it was read for it (`resolve`)
+        self._before: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
 
     def required(self) -> list[tuple[str, ...]]:
         """The case and side, the cost (by id or entry definition) and something to change (as CostRow checks)."""
@@ -416,7 +427,23 @@ class Costs(OnCase):
         return {("costs", r.caseId, r.type) for r in records}
 
     async def call_for(self, client: Sender, chunk: Chunk) -> Call:
-        return await self._patch(client, chunk.entries(self)[0])
+        """The row's PATCH, of the cost as read just before: what it holds of the row's fields is kept for
+        `resolve`. The case's costs of the type are read once, and again after each PATCH of one of them (rows of
+        one case and type are sent one after another: Costs.order_keys)."""
+        row = chunk.entries(self)[0]
+        cost = await self._find(client, row)
+        if not cost.Editable:
+            raise RowsRefused({0: ("costId", f"cost {cost.Id} on case {row.caseId} is not Editable")})
+        self._costs.pop((row.caseId, row.type), None)  # the next row's look reads what this PATCH left
+        self._before[(chunk.seq, chunk.part)] = {k: cost.holds(k) for k in row.changes()}
+        while len(self._before) > COST_CACHE:
+            self._before.popitem(last=False)  # a look for a call that old finds its before unknown: in doubt
+        path = api_path("/flow/api/Conditions/Properties", row.caseId, "Costs", cost.Id, row.type)
+        return Call("PATCH", path, _encode(row.changes()), repeatable=False)
+
+    def sent_earlier(self, chunk: Chunk) -> None:
+        # what call_for read is from after the earlier process's PATCH: it tells nothing of before it
+        self._before.pop((chunk.seq, chunk.part), None)
 
     async def _case_costs(self, client: Sender, case_id: int, kind: str, *, fresh: bool = False) -> list[_Cost]:
         """The case's costs of `kind` (Buyer or Seller), read once (again when `fresh`): answered as an array, or as
@@ -451,23 +478,33 @@ class Costs(OnCase):
             raise RowsRefused({0: ("entryDefinitionId", f"{what} matches {len(found)} costs; give costId")})
         return found[0]
 
-    async def _patch(self, client: Sender, row: CostRow) -> Call:
-        cost = await self._find(client, row)
-        if not cost.Editable:
-            raise RowsRefused({0: ("costId", f"cost {cost.Id} on case {row.caseId} is not Editable")})
-        path = api_path("/flow/api/Conditions/Properties", row.caseId, "Costs", cost.Id, row.type)
-        return Call("PATCH", path, _encode(row.changes()), repeatable=False)
-
     async def resolve(self, client: Sender, chunk: Chunk, taken: Collection[int]) -> list[int] | None:
-        """A PATCH whose answer was lost: read the cost again; if it holds the new values, it is done (a patch
-        creates nothing: another row's cost, `taken`, is this one's when it names it)."""
+        """A PATCH whose answer was lost: read the cost again. It holds the values sent: done (a patch creates
+        nothing: another row's cost, `taken`, is this one's when it names it). It holds what it held when read for
+        the PATCH: not carried out ([]: sent again once a look after the settle delay agrees). Anything else, or
+        where what it held before is not known (an earlier process sent it): FoundOther, in doubt, never sent
+        again: another writer changed the cost after (or instead of) this PATCH, and sending it again would
+        overwrite that change without a word."""
         row = chunk.entries(self)[0]
         try:
             cost = await self._find(client, row, fresh=True)
         except RowsRefused:
             return None
-        applied = all(cost.holds(k) == v for k, v in row.changes().items())
-        return [cost.Id] * len(chunk) if applied else []  # setting the same values again is harmless
+        finally:
+            self._costs.pop((row.caseId, row.type), None)  # the call may be sent again: read again for the next
+        sent = row.changes()
+        found = {k: cost.holds(k) for k in sent}
+        if found == sent:
+            return [cost.Id] * len(chunk)
+        before = self._before.get((chunk.seq, chunk.part))
+        if found == before:
+            return []
+        held = "unknown: an earlier process of the run sent it" if before is None else _values(before)
+        raise FoundOther(
+            f"cost {cost.Id} of case {row.caseId} ({row.type}) holds {_values(found)}, neither the values sent, "
+            f"{_values(sent)}, nor those it held before the PATCH, {held}: another writer changed it after (or "
+            "instead of) this PATCH, which is not sent again over that change; check the cost in Visma Core"
+        )
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         """Rows count as rows: two may patch one cost."""
