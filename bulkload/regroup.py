@@ -330,9 +330,11 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
     SAME_NAMES where the kind names its lines (RecordKind.line_names: Visma Core's cost type and description) and
     every run holds two lines or more, the same lines by those names (_same_lines, of the names alone): a copy whose
     amounts or notes were edited (a line corrected, an export's stamp), which is no file sorted by another column,
-    whose runs each carry other lines. Where the kind's groups balance, only where the runs brought together do
-    not (100/-100 re-exported as 110/-100: out by 10): runs each out of balance that balance together (7000 +1000,
-    2800 -700; 7000 +800, 2800 -1100, in a file sorted by text) are one group's lines. Runs of one line are not so
+    whose runs each carry other lines. Where the kind's groups balance, only where the runs are not one group's
+    lines by their balance (_one_balance): runs out of balance until the last that balance together (7000 +1000,
+    2800 -700; 7000 +800, 2800 -1100, in a file sorted by text) are one group's lines; brought together out of
+    balance (100/-100 re-exported as 110/-100: out by 10), or balancing before their last (that voucher exported
+    twice), they are copies. Runs of one line are not so
     judged: two lines of one name are an order's equal lines as plausibly (Takst 100.00 and Takst 110.00 apart in
     a file sorted by amount); nor is a copy that adds or drops a line: its runs hold other lines."""
     if _same_lines(runs):
@@ -340,11 +342,29 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
     if _balanced(kind, runs):
         return BALANCED
     named = _named(kind)
-    if named is not None and min(map(len, runs)) >= 2 and _same_lines(runs, named):
-        whole = [record for run in runs for record in run]
-        if not _balances(kind) or kind.imbalance(whole, list(map(kind.units, whole))):
-            return SAME_NAMES
+    if (
+        named is not None
+        and min(map(len, runs)) >= 2
+        and _same_lines(runs, named)
+        and not (_balances(kind) and _one_balance(kind, runs))
+    ):
+        return SAME_NAMES
     return None
+
+
+def _one_balance(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> bool:
+    """Whether a balancing kind's runs are one group's lines by their balance: brought together they balance, and no
+    runs before a later one do (in file order): a group given twice balances in its first copy already, whatever the
+    runs of each copy (a voucher sorted by text, exported twice and joined: 1010 +1000, 5600 -700; 1010 +800, 5600
+    -1100; then the same again)."""
+    units, imbalance = kind.units, kind.imbalance
+    lines: list[Any] = []
+    for run in runs[:-1]:
+        lines.extend(run)
+        if not imbalance(lines, list(map(units, lines))):
+            return False
+    lines.extend(runs[-1])
+    return not imbalance(lines, list(map(units, lines)))
 
 
 def _balances(kind: RecordKind) -> bool:

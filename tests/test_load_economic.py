@@ -803,6 +803,41 @@ async def test_a_voucher_apart_in_runs_that_balance_only_together_is_one_voucher
     assert report.reconcile.ok, report.reconcile
 
 
+async def test_a_voucher_sorted_by_text_exported_twice_is_rejected_whole_never_booked_twice(tmp_path: Path) -> None:
+    # found by a tester: two exports sorted by text, joined, give voucher 901 in four runs (1010 +1000, 5600 -700;
+    # 1010 +800, 5600 -1100; the same again), each out by 300, all four balancing: "runs that balance together are
+    # one voucher" booked it as 8 lines, debit 3600.00 for the file's 1800.00, exit 0. Its first copy balances before
+    # the last run: given twice
+    lines = [
+        ("901", "1000.00", "1010", "Annonce oktober"),
+        ("901", "-700.00", "5600", "Annonce oktober"),
+        ("902", "250.00", "1010", "Kontorartikler"),
+        ("902", "-250.00", "5600", "Kontorartikler"),
+        ("901", "800.00", "1010", "Trykning"),
+        ("901", "-1100.00", "5600", "Trykning"),
+        ("904", "40.00", "1010", "Vand"),
+        ("904", "-40.00", "5600", "Vand"),
+    ]
+    moms = [("903", "99.00", "1010", "Moms"), ("903", "-99.00", "5600", "Moms")]  # the second export's own
+    data = tmp_path / "gl.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+        + "".join(
+            f"5,1,{v},2026-11-02,{a},DKK,{acc},{t}\n" for v, a, acc, t in [*lines, *lines[:2], *moms, *lines[4:6]]
+        ),
+        encoding="utf-8",
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            held = await remote_entries(url)
+    assert sorted(e["voucherNumber"] for e in held) == [902, 902, 903, 903, 904, 904], held
+    assert (report.loaded, report.rejected, report.exit_code) == (6, 8, 1), report
+    rejects = read_csv(tmp_path / "rejects.csv")
+    assert {r["line"] for r in rejects} == {"2", "3", "6", "7", "10", "11", "14", "15"}
+    assert all("voucher 901 (journal 1) is given 4 times" in r["reason"] for r in rejects), rejects
+
+
 async def test_a_voucher_given_twice_in_a_row_is_rejected_whole_never_booked_twice(tmp_path: Path) -> None:
     # found by a tester: two date-range exports that overlap by voucher 11602, joined, give its copies one after
     # another, one run the rule for copies apart did not see: 11602 was booked with 4 lines, exit 0, reconciled
