@@ -16,21 +16,26 @@ import re
 #: a cell that is wholly Excel's text formula ="…", the text inside as group 1 (its quotes doubled)
 _TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"').fullmatch
 
-#: what follows an operand in a formula: an operator, a range's colon, a closing parenthesis, or the end
-_AFTER = r"""\s*(?:[-+*/^&=<>:%)]|$)"""
-#: the start of a formula as spreadsheets write one (in capitals, as Excel, LibreOffice and Google Sheets export
-#: them): "=", any spaces, signs and opening parentheses, then a first operand that is a formula's:
-_FORMULA = re.compile(
-    rf"""=[\s(+-]*(?:
-        (?:_xl[a-z]+\.)?[A-Z][A-Z0-9_.]*\(                    # a function call: SUM( IF( _xlfn.XLOOKUP(
-      | (?:(?:'(?:[^']|'')+'|[\w.\[\]]+)!)?                   # a cell reference, perhaps on a sheet: Sheet1!,
-        (?:\$?[A-Z]{{1,3}}\$?[0-9]+|\$?[A-Z]{{1,3}}:\$?[A-Z]{{1,3}}|\$?[0-9]+:\$?[0-9]+)  # 'My sheet'!; A1 $F$1 A:B 1:1
-        {_AFTER}                                              # followed by an operator or the end
-      | (?:[0-9]+\.?[0-9]*|\.[0-9]+)%?{_AFTER}                # a number, followed so: =2*3 =5 =10%
-      | "(?:[^"]|"")*"\s*(?:[-+*/^&=<>]|$)                    # a string joined or compared: ="a"&"b"
-    )""",
-    re.VERBOSE,
-).match
+#: capitals a function's name may hold (Latin-1's too: a Danish or Norwegian sheet's ÅR( and MÅNED()
+_CAPS = "A-ZÀ-ÖØ-Þ"
+#: one operand of a formula as spreadsheets write it (function names in capitals, as Excel, LibreOffice and Google
+#: Sheets export them), each token atomic (no backtracking into it: a long cell costs its length, never more)
+_OPERAND = rf"""(?>
+    (?:_xl[a-z]+\.)?[{_CAPS}][{_CAPS}0-9_.]*\(                  # a function call opens: SUM( ÅR( _xlfn.XLOOKUP(
+  | (?:(?:\[[^\]]+\])?(?:'(?:[^']|'')+'|[\w.]+)!)?             # a reference, perhaps on a sheet: Sheet1!
+    (?:\$?[A-Z]{{1,3}}\$?[0-9]+|\$?[A-Z]{{1,3}}:\$?[A-Z]{{1,3}}|\$?[0-9]+:\$?[0-9]+  # 'My sheet'! [Book1]S!
+      |R(?:\[-?[0-9]+\]|[0-9]+)?C(?:\[-?[0-9]+\]|[0-9]+)?)(?![\w])                 # D1 $F$1 A:B 1:1 R1C1
+  | [\w.]*\[[^\]]*\](?:\[[^\]]*\])*                           # a table's column: [@caseId] Table1[Amount]
+  | (?:TRUE|FALSE)(?![\w])
+  | (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?%?          # a number: 2 1.5 .5 10%
+  | "(?:[^"]|"")*"                                             # a string: "Invoice "
+  | \#[A-Z0-9/]+[!?]?                                           # an error: #N/A #REF!
+)"""
+#: what joins operands: operators, a range's colon, separators of a function's arguments, brackets, @
+_JOIN = r"""(?>[<>]=|<>|[-+*/^&=<>%:,;(){}@!])"""
+#: a cell wholly a formula: "=", then operands and what joins them, nothing else (a word in small letters, or a
+#: name no reference and no call, is no part of one: "=Q1-Q2 report" is text)
+_FORMULA = re.compile(rf"=\s*(?:(?:{_OPERAND}|{_JOIN})\s*)++", re.VERBOSE).fullmatch
 
 
 def cell_text(cell: str) -> str:
@@ -45,14 +50,16 @@ def read_text_formulas(row: dict[str, str]) -> dict[str, str]:
 
 
 def is_formula(text: str) -> bool:
-    """Whether `text` (trimmed) is a spreadsheet formula: ``=``, then after any spaces, signs (``+``, ``-``) and
-    opening parentheses, a function call (a name in capitals and ``(``: ``=SUM(``, ``=IF(``, ``=_xlfn.XLOOKUP(``),
-    or a cell reference (``D1``, ``$F$1``, ``A:B``, ``1:1``, perhaps on a sheet: ``Sheet1!A1``, ``'My sheet'!A1``),
-    a number (``2``, ``1.5``, ``10%``) or a string in quotes, each followed by an operator (``+ - * / ^ & = < >``,
-    and after a reference or number also ``:``, ``%``, ``)``) or the end. ``= see note``, ``===``, ``=A1 is where it
-    went``, ``=2 items``, ``=Total`` (a name a sheet may define, which cannot be told from text) are text. A CSV
-    cell wholly ``="…"`` is read as its text before (`cell_text`); a JSONL string ``="00888"`` is a formula."""
-    return _FORMULA(text) is not None
+    """Whether `text` (trimmed) is wholly a spreadsheet formula: ``=``, then operands (function calls, a name in
+    capitals and ``(``: ``=SUM(``, ``=IF(``, ``=ÅR(``, ``=_xlfn.XLOOKUP(``; references ``D1``, ``$F$1``, ``A:B``,
+    ``1:1``, ``R1C1``, perhaps on a sheet: ``Sheet1!A1``, ``'My sheet'!A1``; a table's columns ``[@caseId]``;
+    ``TRUE``, ``FALSE``; numbers ``2``, ``1.5``, ``10%``; strings in quotes; errors ``#N/A``) joined by operators
+    (``+ - * / ^ & = < > <= >= <> % :``), argument separators, brackets and ``@``, at least one operand, and nothing
+    else. ``= see note``, ``===``, ``=A1 is where it went``, ``=2 items``, ``=1/2 of invoice``, ``=Q1-Q2 report``,
+    ``=Total`` (a name a sheet may define, which cannot be told from text) are text; ``=ISO9001`` and ``=24/7`` are
+    formulas, as a spreadsheet reads them. A CSV cell wholly ``="…"`` is read as its text before (`cell_text`); a
+    JSONL string ``="00888"`` is a formula."""
+    return _FORMULA(text) is not None and any(c.isalnum() or c == '"' for c in text)
 
 
 def formula_reason(text: str) -> str:

@@ -44,6 +44,20 @@ FORMULAS = [
     '="Invoice "&A2',
     '="x" & "y"',
     '="a"="b"',
+    # found by a tester: function names of a Danish/Norwegian sheet, a table's columns, @, booleans, R1C1, arrays
+    "=ÅR(F4)",
+    '=MÅNED(F2)&"/"&ÅR(F2)',
+    '=[@caseId]&"-"&[@nr]',
+    "=Table1[Amount]*2",
+    "=@SUM(A1:A2)",
+    "=TRUE",
+    "=R1C1",
+    "=R[-1]C",
+    "={1,2}",
+    "=#N/A",
+    "=A1<>B1",
+    "=24/7",  # as a spreadsheet reads it, a division
+    "=ISO9001",  # and a reference
 ]
 
 TEXTS = [
@@ -63,7 +77,22 @@ TEXTS = [
     "=ABCD1",  # no column has four letters
     '="',
     '="x"y"',
+    # found by a tester: text whose first words a formula might begin with, and then words no formula holds
+    "=1/2 of invoice",
+    "=50/50 split with seller",
+    "=Q1-Q2 report",
+    "=A4-ark levert",
+    "=CO2-avgift",
+    "=3*100 kr",
+    "=()",
+    "=sum(a1)",
 ]
+
+
+def test_a_long_cell_is_told_in_time_proportional_to_its_length() -> None:
+    # the tokens are atomic: no backtracking into them however the cell ends
+    for text in ("=" + "1" * 20_000 + "x", "=" + "A1+" * 7_000 + "x", "=" + "(" * 20_000 + "x"):
+        assert not is_formula(text)
 
 
 @pytest.mark.parametrize("text", FORMULAS)
