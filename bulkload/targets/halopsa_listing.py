@@ -57,9 +57,10 @@ class Listing(NamedTuple):
     why: str = ""
 
     def read(self) -> str:
-        """How many records were listed, of the `held` the API counts where that count is not below them."""
+        """How many records were listed, and the `held` the API's record_count gave: what it counts, never said to be
+        what it holds (a count may lag: _short_by_evidence)."""
         n = len(self.records)
-        return f"{n} of the {self.held} records it holds were listed" if self.held >= n else f"{n} records were listed"
+        return f"{n} records were listed, its record_count giving {self.held}"
 
 
 def with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool = False) -> dict[str, Any]:
