@@ -15,6 +15,7 @@ import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -304,23 +305,20 @@ def test_a_write_answered_past_its_cap_is_in_doubt_and_resume_replays_its_key(tm
         # reading the 50 MB whole (as before) costs more than 100 MB on top of the ~105 MB of loader and planner
         assert run["peak_rss_mb"] < RSS_BOUND_MB, f"peak RSS {run['peak_rss_mb']:.0f} MB"
         state["hostile"] = False
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bulkload",
-                "resume",
-                "--ledger",
-                str(tmp_path / "run.sqlite"),
-                "--report",
-                str(tmp_path / "resumed.json"),
-                "--no-progress",
-            ],
-            env=child_env(CREDENTIALS["economic"]),
-            capture_output=True,
-            timeout=120,
-        )
-    resumed = json.loads((tmp_path / "resumed.json").read_text())
+
+        def resume(*flags: str) -> tuple[subprocess.CompletedProcess[bytes], dict[str, Any]]:
+            args = ["resume", "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "resumed.json")]
+            done = subprocess.run(
+                [sys.executable, "-m", "bulkload", *args, "--no-progress", *flags],
+                env=child_env(CREDENTIALS["economic"]),
+                capture_output=True,
+                timeout=120,
+            )
+            return done, json.loads((tmp_path / "resumed.json").read_text())
+
+        _, looked = resume()
+        assert (looked["loaded"], looked["in_doubt"]) == (0, 4), looked  # looked for: nothing found, no telling
+        done, resumed = resume("--resend-in-doubt")
     assert done.returncode == 0, done.stderr
     assert (resumed["loaded"], resumed["in_doubt"], resumed["reconcile"]["ok"]) == (4, 0, True), resumed
 
