@@ -318,6 +318,8 @@ def test_a_write_answered_past_its_cap_is_in_doubt_and_resume_replays_its_key(tm
 
         _, looked = resume()
         assert (looked["loaded"], looked["in_doubt"]) == (0, 4), looked  # looked for: nothing found, no telling
+        why = (tmp_path / "e.csv.in_doubt.csv").read_text()
+        assert "answered more than the 2 MB" in why and "its key is older" not in why, why  # its key is minutes old
         done, resumed = resume("--resend-in-doubt")
     assert done.returncode == 0, done.stderr
     assert (resumed["loaded"], resumed["in_doubt"], resumed["reconcile"]["ok"]) == (4, 0, True), resumed
