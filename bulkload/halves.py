@@ -83,6 +83,8 @@ class PartScanned(msgspec.Struct, tag=True, array_like=True, frozen=True):
     #: the first and last rows' families (regroup.family_of), where the kind names any
     first_family: str | None = None
     last_family: str | None = None
+    #: the first cell of a minor-unit field written with decimals, by mark (numbers.DecimalsEvidence)
+    decimals: dict[str, tuple[int, str, str]] = {}
 
 
 #: given a part to read, starts the read elsewhere and returns what waits for its outcome (None: it failed)

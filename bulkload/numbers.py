@@ -261,6 +261,47 @@ class NumberEvidence(Evidence):
         return NumberFormat(".", "no number in the file has a decimal mark")
 
 
+#: the key of a JSON number written with decimals: one whatever the file's decimal mark
+_JSON = "json"
+
+
+class DecimalsEvidence(Evidence):
+    """The first cell of a file's minor-unit fields (RecordKind.minor_unit_fields) written with decimals ("1500.00"),
+    by the decimal mark it has them with: a file's amounts are in one unit, decided once for the whole file, and
+    one written with decimals says the file writes major units."""
+
+    __slots__ = ()
+
+    def add(self, value: Any, line: int, field: str) -> None:
+        """Look at one cell: text read with either mark ("1.500" has no decimals with a decimal comma), or a JSON
+        number (an exact Decimal)."""
+        first = self._first
+        if type(value) is Decimal:
+            if _JSON not in first and value.is_finite() and int(value.as_tuple().exponent) < 0:
+                first[_JSON] = Example(line, field, str(value))
+            return
+        if type(value) is not str or ("." not in value and "," not in value):
+            return
+        for mark in ".,":
+            if mark not in first and mark in value:
+                number = _read(value.strip(), mark)
+                if number is not None and int(number.as_tuple().exponent) < 0:
+                    first[mark] = Example(line, field, value)
+
+    def refuse(self, mark: str, path: str, advice: str) -> None:
+        """ConfigError where a cell has decimals read with the file's decided decimal `mark` (or is a JSON number
+        with decimals), with `advice`: what to give instead."""
+        example = self._first.get(mark) or self._first.get(_JSON)
+        if example is None:
+            return
+        line, field, text = example
+        raise ConfigError(
+            f"{path}: line {line}: {field} {text!r} is written with decimals, but {field} is read as whole minor units "
+            f"(cents, öre): the file writes its amounts in major units, which would be booked as other amounts "
+            f"(1500.00 as 1500 minor units, 15.00). {advice}; nothing was sent"
+        )
+
+
 def whole_number(value: Any, mark: str | None = ".") -> int | None:
     """A whole number as exports write one, read exactly: an int; ASCII digits with a sign ("0050", "+50"); digits
     and a fraction of zeros after the file's decimal mark `mark` ("50.0" in a file of decimal points, as a float

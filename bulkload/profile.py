@@ -1,6 +1,7 @@
 """Whole-file decisions, made once per file from every row, before anything is sent.
 
-A file's encoding, decimal mark and date order are properties of the file, not of a cell: one pass over the
+A file's encoding, decimal mark and date order are properties of the file, not of a cell, and so is the unit its
+amounts are in where whole minor units are read (an amount written "1500.00" says major units): one pass over the
 whole file decides them (or the user's `--encoding`, `--decimal`, `--date-format`), and a file that cannot be
 read one way is refused (exit 2, nothing sent) with a message that says what to give. The same pass records
 every group key (e-conomic: journal and voucher) in the ledger, which tells whether a group's lines are
@@ -31,7 +32,7 @@ from .errors import ConfigError, RunStopped, SourceError
 from .halves import PartScan, PartScanned, ScanPart, halves, scratch
 from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
-from .numbers import NumberEvidence
+from .numbers import DecimalsEvidence, NumberEvidence
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, NEIGHBOUR, Keyed, Unnamed, family_of, keyed
 from .sources import C1, BadRow, Source, codec_name, encoding_label
 from .targets.base import RecordKind, Target
@@ -138,6 +139,8 @@ class Scanned:
 
     def __init__(self, date_format: str | None = None, keys: RecordKeys | None = None) -> None:
         self.numbers, self.dates = NumberEvidence(), DateEvidence(date_format)
+        #: cells of the kind's minor-unit fields written with decimals (RecordKind.minor_unit_fields)
+        self.decimals = DecimalsEvidence()
         self.unknown: dict[str, int] = {}
         self.keys = keys
         self.rows = 0
@@ -177,11 +180,12 @@ def _scan(
     # the same, and a value that does not fit is rejected with a reason that does not quote it
     number_fields = tuple(kind.number_fields - kind.secret_fields)
     date_fields = tuple(kind.date_fields - kind.secret_fields)
+    minor_fields = tuple(kind.minor_unit_fields - kind.secret_fields)
     unknown = found.unknown  # a JSONL key that is no field -> the first line it is on
     batch: list[tuple[str, int, int]] = []
     previous: str | None = None
     rows = 0
-    add_number, add_date = found.numbers.add, found.dates.add
+    add_number, add_date, add_decimals = found.numbers.add, found.dates.add, found.decimals.add
     try:
         only = kind.group_fields | kind.number_fields | kind.date_fields
         items = keyed(source.rows(only), kind, found.unnamed)
@@ -217,6 +221,8 @@ def _scan(
                     value = row.get(field)
                     if type(value) is str:
                         add_date(value, line, field)
+                for field in minor_fields:
+                    add_decimals(row.get(field), line, field)
             if key is not None and key != previous:
                 batch.append((key, file_idx, item.line_no if type(item) is BadRow else line))
                 if len(batch) >= _BATCH:
@@ -386,6 +392,7 @@ def in_halves(
         db.execute("RELEASE first_half")
     first.numbers.then(second.numbers, lines)
     first.dates.then(second.dates, lines)
+    first.decimals.then(second.decimals, lines)
     first.rows += second.rows
     first.last_key = second.last_key
     first.last_family = second.last_family
@@ -422,6 +429,7 @@ def scan_part(request: PartScan) -> PartScanned | None:
         rows=found.rows,
         numbers=found.numbers.examples(),
         dates=found.dates.examples(),
+        decimals=found.decimals.examples(),
         first_key=found.first_key,
         last_key=found.last_key,
         plain=found.plain,
@@ -469,6 +477,8 @@ def _inspect(
     if source.encoding == "utf-8-sig" and not source.encoding_given and (refused := _either_way(source)) is not None:
         raise refused
     decimal = numbers.decide(given.decimal, path)
+    # a file's amounts are in one unit: one written with decimals where whole minor units are read refuses the file
+    found.decimals.refuse(decimal.decimal, path, kind.minor_unit_advice)
     date_format = dates.decide(given.date_format, path)
     apart = _apart(db, file_idx, kind, paths)
     if apart and given.no_regroup:

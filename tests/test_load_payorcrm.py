@@ -820,3 +820,64 @@ async def test_a_formula_in_any_column_refuses_its_invoice_whole_and_nothing_of_
     assert rejects["2"]["reason"].startswith("invoice 0042 rejected: line 3 currency: '=D1' is a spreadsheet formula")
     assert rejects["4"]["field"] == "debitCreditIndicator", rejects
     assert restored(rejects["4"]["currency"]) == "DKK" and rejects["4"]["documentType"].startswith("'=VLOOKUP(")
+
+
+@pytest.mark.parametrize(
+    ("rows", "fmt", "shown"),
+    [
+        # found by a tester: every amount ending in .00 loaded 100 times too small (1500 öre for 1500.00 SEK), exit 0
+        (
+            [["C1", "N1", "1500.00", "SEK", ""], ["C1", "N2", "99.00", "SEK", ""]],
+            "csv",
+            "line 2: invoiceAmount '1500.00'",
+        ),
+        # ... and beside it, 2200.50 was rejected alone, asking whether the input was in major units
+        (
+            [["C1", "N1", "1500", "SEK", ""], ["C1", "N2", "2200.50", "SEK", ""]],
+            "csv",
+            "line 3: invoiceAmount '2200.50'",
+        ),
+        ([["C1", "N1", "1.500", "SEK", ""], ["C1", "N2", "99,00", "SEK", ""]], "csv", "line 3: invoiceAmount '99,00'"),
+        ([["C1", "N1", "1500", "SEK", ""], ["C1", "N2", "99.00", "SEK", ""]], "jsonl", "line 2: invoiceAmount '99.00'"),
+    ],
+)
+async def test_amounts_written_with_decimals_in_minor_units_refuse_the_file_before_the_first_call(
+    tmp_path: Path, rows: list[list[str]], fmt: str, shown: str
+) -> None:
+    if fmt == "csv":
+        invoices = write(tmp_path / "i.csv", INVOICES, rows)
+    else:
+        invoices = tmp_path / "i.jsonl"
+        amount = lambda text: Decimal(text) if "." in text else int(text)  # noqa: E731
+        lines = [
+            {"customerNumber": c, "invoiceNumber": n, "invoiceAmount": amount(a), "currency": k}
+            for c, n, a, k, _ in rows
+        ]
+        invoices.write_text("\n".join(json.dumps(r, default=str).replace('"99.00"', "99.00") for r in lines))
+    with pytest.raises(ConfigError) as info:
+        await load_invoices(tmp_path, invoices)
+    message = str(info.value)
+    assert f"{invoices}: {shown} is written with decimals" in message, message
+    assert "--amount-unit major" in message and "nothing was sent" in message
+
+
+def test_amounts_written_with_decimals_in_minor_units_exit_2_and_nothing_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    rows = [["C1", "N1", "1500.00", "SEK", ""], ["C1", "N2", "2200.50", "SEK", ""], ["C1", "N3", "99.00", "SEK", ""]]
+    invoices = write(tmp_path / "i.csv", INVOICES, rows)
+    sandbox = spawn_sandbox(target="payorcrm")
+    try:
+        args = ["load", "payorcrm", "--customers", str(customers), "--invoices", str(invoices), "-q"]
+        code = main([*args, "--base-url", sandbox.url, "--ledger", str(tmp_path / "l.sqlite"), "--no-progress"])
+        held = anyio.run(stored, sandbox.url, "invoices"), anyio.run(stored, sandbox.url, "customers")
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    said = capsys.readouterr().err
+    assert code == 2 and held == ([], []), (code, held, said)  # the customers neither: the run stops before any call
+    assert f"{invoices}: line 2: invoiceAmount '1500.00' is written with decimals" in said, said
+    assert "Give --amount-unit major" in said

@@ -81,6 +81,11 @@ class RecordKind:
     #: exponent ("1.01E+03", a spreadsheet's display of a number it may have rounded) is refused, not read as the
     #: number the exponent says; a zero fraction is read after the file's decimal mark only
     whole_fields: frozenset[str] = frozenset()
+    #: amount fields whose values are whole minor units as written (cents, öre: PayorCRM's invoiceAmount by default): a
+    #: file writing one with decimals ("1500.00") writes major units, and is refused before the first call
+    #: (profile.py) with `minor_unit_advice`, what to give instead
+    minor_unit_fields: frozenset[str] = frozenset()
+    minor_unit_advice: str = ""
     #: fields whose values go to the API and nowhere else (masked in the rejects file); inside a nested value a key
     #: is masked when it is one of these names or says secret, password or token (masking.secret_rule)
     secret_fields: frozenset[str] = frozenset()

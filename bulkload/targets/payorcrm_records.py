@@ -301,6 +301,12 @@ class Invoices(Upload):
     ) -> None:
         super().__init__("invoices", Invoice, "invoiceNumber")
         self.amount_unit = amount_unit
+        if amount_unit == "minor":  # an amount written "1500.00" is in major units: the whole file is refused
+            self.minor_unit_fields = frozenset({"invoiceAmount", "localAmount"})
+            self.minor_unit_advice = (
+                "Give --amount-unit major (amounts converted exactly by each invoice's currency), or write whole minor "
+                "units (150000 for 1500.00 SEK)"
+            )
         #: the company's own currency, which localAmount is in (needed to convert it from major units)
         self.local_currency = local_currency
         self.require_customers = require_customers
