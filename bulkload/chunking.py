@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
 from .formulas import formula_reason, is_formula
-from .masking import scrub, secret_texts
+from .masking import MASK, scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, double_keeps, nearest_double
 from .numbers import NumberFormat, whole_number, whole_reason
@@ -79,7 +79,8 @@ def record_check(kind: RecordKind, record: Any) -> int:
 class Reading:
     """How one file's values are read: its numbers with its decimal mark, its dates in its date order, its whole
     numbers written out (RecordKind.whole_fields), and the text that names a record (`key_fields`) not in a
-    spreadsheet's exponent form; no value of any column a spreadsheet formula (formulas.py)."""
+    spreadsheet's exponent form; no value of any column a spreadsheet formula (formulas.py), no secret the rejects
+    file's mask (`MASKED_SECRET`)."""
 
     def __init__(
         self,
@@ -92,7 +93,10 @@ class Reading:
         *,
         json: bool = False,
         double_fields: Iterable[str] = (),
+        secret_fields: Iterable[str] = (),
     ) -> None:
+        #: secrets (RecordKind.secret_fields): one given as the rejects file's mask is refused, never sent
+        self._secrets = tuple(secret_fields)
         numeric, dated = tuple(number_fields), tuple(date_fields)
         #: numbers the API holds as doubles (RecordKind.double_fields)
         self._doubles = tuple(double_fields)
@@ -124,6 +128,7 @@ class Reading:
             kind.group_fields | kind.reference_fields,
             json=json,
             double_fields=kind.double_fields,
+            secret_fields=kind.secret_fields,
         )
 
     def convert(self, row: dict[str, Any]) -> None:
@@ -152,6 +157,10 @@ class Reading:
                     if type(value) is str and value[:1] == "=" and is_formula(value):
                         raise RowInvalid(name, formula_reason(value))
         get = row.get
+        for name in self._secrets:
+            secret: Any = get(name)
+            if type(secret) is str and secret.strip() == MASK:  # a rejects file loaded again, its secrets not typed in
+                raise RowInvalid(name, MASKED_SECRET)
         for name in self._keys:
             key: Any = get(name)
             if type(key) is not str:
@@ -202,6 +211,13 @@ class Reading:
                 row[name] = number  # exactly: msgspec would read "1009.99999999999999999" as 1010, through a float
             elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
                 raise RowInvalid(name, whole_reason(cell, self._mark))
+
+
+#: why a secret given as the mask the rejects file writes for it is refused: sent, it would replace the secret
+MASKED_SECRET = (
+    f"{MASK} is the rejects file's mask, not the secret: type the secret in again (sent, {MASK} would become the "
+    "record's secret)"
+)
 
 
 def _double_reason(name: str, number: Decimal | int) -> str:

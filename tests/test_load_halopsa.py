@@ -721,3 +721,34 @@ async def test_a_chunk_waiting_out_its_settle_delay_lets_the_others_go(tmp_path:
     assert len(ids) == len(stored) == 6, "a record was created twice"
     in_file_order = [ids[f"Acme MSP {i:04d} – Xero UK"] for i in range(6)]
     assert in_file_order[0] == max(in_file_order), f"the other rows waited for row 1's settle delay: {in_file_order}"
+
+
+async def test_a_secret_given_as_the_rejects_files_mask_is_rejected_never_sent(tmp_path: Path) -> None:
+    # found by a tester: a rejects file fixed in place and loaded as it is sent "new_client_secret": "***", the mask
+    # the tool wrote for the secret, exit 0; for an update (id given) a working integration's secret became ***
+    before = [{"name": "Acme", "tenant_name": "T", "new_client_secret": "s0"}]
+    data = tmp_path / "xero.csv"
+    data.write_text(
+        "id,name,tenant_name,new_client_secret,authorized\n"
+        "1,Acme,T,rotated-1,maybe\n,Beta,T,beta-secret,yes-please\n,Gamma,T,gamma-secret,true\n"
+    )
+    options = SandboxOptions(window_limit=0, fixture=fixture(tmp_path / "halo.json", before))
+    with anyio.fail_after(60):
+        async with running("halopsa", options) as url:
+            first = await load(job(tmp_path, data, url), env=ENV)
+            fixed = tmp_path / "xero.rejects.csv"
+            text = fixed.read_text()
+            assert text.count(",***,") == 2, text  # the secrets masked, as they must be
+            fixed.write_text(text.replace(",maybe", ",true").replace(",yes-please", ",true"))
+            again = await load(job(tmp_path, fixed, url, rejects=str(tmp_path / "again.rejects.csv")), env=ENV)
+            held = {r["name"]: r for r in await records(url)}
+            secret = await stored_secret(url, 1)
+    assert (first.loaded, first.rejected, again.loaded, again.rejected) == (1, 2, 0, 2), (first, again)
+    assert sorted(held) == ["Acme", "Gamma"] and secret == "s0", (held, secret)  # nothing of the two was sent
+    rows = csv.DictReader((tmp_path / "again.rejects.csv").read_text().splitlines())
+    refused = {r["line"]: (r["field"], r["reason"]) for r in rows}
+    reason = (
+        "*** is the rejects file's mask, not the secret: type the secret in again (sent, *** would become the "
+        "record's secret)"
+    )
+    assert refused == {"2": ("new_client_secret", reason), "3": ("new_client_secret", reason)}, refused
