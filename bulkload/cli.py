@@ -28,7 +28,7 @@ from .ledger import wal_advice
 from .load_help import base_url_help, batch_help, job_default, target_epilog, window_s_help
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
-from .report import json_text, print_rollback, print_summary, reconcile_json, unfinished_line
+from .report import json_text, print_rollback, print_summary, reconcile_json, rollback_line, unfinished_line
 from .results import Report
 from .targets import TARGETS
 
@@ -427,11 +427,16 @@ def _finish(ns: argparse.Namespace, report: Report) -> int:
         report.elapsed_s,
         extra={"target": report.target, "status": report.status, "elapsed_s": report.elapsed_s},
     )
+    _show(ns, report)
+    return report.exit_code
+
+
+def _show(ns: argparse.Namespace, report: Report) -> None:
+    """A run's summary as -q asks: one line when quiet, else the table and what needs doing."""
     if ns.quiet:
         print(quiet_summary(report))
     else:
         print_summary(report)
-    return report.exit_code
 
 
 def quiet_summary(report: Report) -> str:
@@ -506,7 +511,11 @@ def _command(ns: argparse.Namespace) -> int:
             ns,
             _run(
                 lambda: runner.load(
-                    job, progress=_progress(ns), raise_on_stop=False, interrupted=print_summary, command=ns.words
+                    job,
+                    progress=_progress(ns),
+                    raise_on_stop=False,
+                    interrupted=lambda partial: _show(ns, partial),
+                    command=ns.words,
                 )
             ),
         )
@@ -526,7 +535,7 @@ def _command(ns: argparse.Namespace) -> int:
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
                     raise_on_stop=False,  # a stopped run's summary is printed, and exits 4 (or 2)
-                    interrupted=print_summary,
+                    interrupted=lambda partial: _show(ns, partial),
                 )
             ),
         )
@@ -546,12 +555,14 @@ def _command(ns: argparse.Namespace) -> int:
                 daily_quota=ns.daily_quota,
             )
         )
-        if not ns.json:
+        if ns.json:
+            shown = msgspec.to_builtins(undone)
+            shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
+            _print_json(shown)
+        elif ns.quiet:
+            print(rollback_line(undone, ns.report))
+        else:
             print_rollback(undone, ns.report)
-            return undone.exit_code
-        shown = msgspec.to_builtins(undone)
-        shown |= {"failed": shown.pop("failed")[:20]}  # the first few, last
-        _print_json(shown)
         return undone.exit_code
     if ns.command in worker.COMMANDS or (ns.command == "run" and ns.queue):
         return worker.command(ns)

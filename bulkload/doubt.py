@@ -52,12 +52,35 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
             f"{target.api.key_ttl_s / 3600:g} hour{'s' if target.api.key_ttl_s != 3600 else ''} after it was first "
             "sent (its reason in the in-doubt file says until when), and is sent anew only after that"
         )
-    if any(looks_up(target.kind_of(i)) for i in files):
+    if _looked_up(target, files):
         return (
             f"{resume} looks them up in the API: found, they are loaded; certainly not there, they are sent again; "
             f"those it cannot tell stay in doubt: check the API for their rows; {resend}"
         )
     return (
-        f"`bulkload resume` cannot settle them (it sends the rows the run never sent, not these): {target.name} "
-        f"takes no idempotency key and bulkload cannot look them up there. Check the API for these rows; {resend}"
+        f"`bulkload resume` cannot settle them (it sends the rows the run never sent, not these): "
+        f"{_unsettled(target)}. Check the API for these rows; {resend}"
     )
+
+
+def in_flight(target: Target, files: Iterable[int]) -> str:
+    """What `bulkload resume` does with the calls a stopped run had in flight at `target` (input files `files`, by
+    index), as `way_on` tells it for the rows in doubt: words that follow "continues it", no full stop."""
+    if target.api.idempotent:
+        return "and settles the calls that were in flight"
+    if _looked_up(target, files):
+        return "and looks up the calls that were in flight (those it cannot tell stay in doubt)"
+    return (
+        "by sending the rows the run never sent; the calls that were in flight stay in doubt: "
+        f"{_unsettled(target)} (see the rows in doubt)"
+    )
+
+
+def _looked_up(target: Target, files: Iterable[int]) -> bool:
+    """Whether a call to `target` from one of `files` whose answer was lost can be settled by looking."""
+    return any(looks_up(target.kind_of(i)) for i in files)
+
+
+def _unsettled(target: Target) -> str:
+    """Why nothing settles a call to `target` whose answer was lost."""
+    return f"{target.name} takes no idempotency key and bulkload cannot look them up there"

@@ -22,7 +22,7 @@ from .model import Reconciled, RowOutcome
 from .money import money
 from .outputs import replaced, write_private
 from .redact import redact, redact_data
-from .results import Report, Rollback
+from .results import NOT_SUPPORTED, Report, Rollback
 from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised
 
 if TYPE_CHECKING:
@@ -710,6 +710,33 @@ def _figure(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def rollback_line(rollback: Rollback, report_path: str | None = None) -> str:
+    """A rollback's summary in one line (-q, and the whole of it where the target cannot delete): what it removed,
+    what it could not, why it stopped; the report, and the ledger where something is left to do."""
+    head = f"bulkload rollback {rollback.target}: "
+    if rollback.status == NOT_SUPPORTED:
+        return redact(f"{head}{rollback.reason}")
+    counts = [
+        (rollback.removed, "removed"),
+        (rollback.already_removed, "already removed (a delete of ours)"),
+        (rollback.already_removed_before, "removed by an earlier rollback"),
+        (rollback.unexplained_count, "gone some other way"),
+        (rollback.spared_count, "kept: there before the run"),
+        (rollback.unsettled_count, "calls not settled"),
+        (len(rollback.failed), "deletes failed"),
+        (rollback.left if rollback.stop_reason else 0, "left for the next rollback"),
+    ]
+    shown = [f"{n:,} {what}" for i, (n, what) in enumerate(counts) if n or not i]  # removed always, the rest if any
+    line = f"{head}{rollback.status}: {', '.join(shown)}"
+    if rollback.stop_reason:
+        line += f"; stopped: {rollback.stop_reason}"
+    if report_path:
+        line += f"; report: {os.path.abspath(report_path)}"
+    if rollback.exit_code:
+        line += f"; ledger: {name_of(rollback.ledger)}"
+    return redact(line)
+
+
 def print_rollback(rollback: Rollback, report_path: str | None = None, stream: TextIO | None = None) -> None:
     """A rollback's report as a table and the lines that say what needs doing: why it stopped (and the command that
     continues it), the first few records gone some other way, calls that could not be settled, deletes that failed;
@@ -717,6 +744,10 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
     out = stream or sys.stdout
     rollback = msgspec.convert(redact_data(msgspec.to_builtins(rollback)), Rollback)  # reasons quote the API
     console = Console(file=out, highlight=False, soft_wrap=True, markup=False)  # reasons and paths are text
+    if rollback.status == NOT_SUPPORTED:  # nothing was tried: a table of zeros would say nothing
+        console.print(rollback_line(rollback, report_path))
+        console.print(f"ledger: {name_of(rollback.ledger)}")
+        return
     table = Table(title=f"bulkload rollback {rollback.target}: {rollback.status}", show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")

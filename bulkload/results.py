@@ -141,6 +141,10 @@ class Settled(msgspec.Struct, kw_only=True):
     not_carried_out: int = 0
 
 
+#: a rollback's status where the target's API cannot delete (undo.rollback): nothing was tried
+NOT_SUPPORTED = "not_supported"
+
+
 class Rollback(msgspec.Struct, kw_only=True):
     """What a rollback tells its caller and writes to `--report` (README, "Rollback report"); the lists hold the
     first 100 but `failed`. `reason` says why a target that cannot delete removed nothing. `stop_reason`: why it

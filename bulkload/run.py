@@ -19,7 +19,7 @@ from msgspec import UNSET
 
 from . import account, interrupts, ledger_pg
 from .dispatch import Counters, Dispatcher, RetryPolicy
-from .doubt import way_on
+from .doubt import in_flight, way_on
 from .errors import (
     EXIT_STOPPED,
     NO_SUCH_CALL,
@@ -217,7 +217,7 @@ class Run:
                     advised = self.advised(first)  # not `shown`: that is the progress display's
                     raise advised from (first.__cause__ if advised is first else first)
             except anyio.get_cancelled_exc_class():
-                self._interrupted(sources, interrupted, "and settles the calls that were in flight")
+                self._interrupted(sources, interrupted, in_flight(self.target, range(len(self.job.files))))
                 raise
             if self.tally.cause is not None and (then := self.next_step(self.tally.cause)) is not None:
                 self.tally.stop_reason = f"{self.tally.stop_reason}; {then}"

@@ -3,6 +3,7 @@ checks what it is given, opens its ledger and a `Run` (run.py) against the API; 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -47,7 +48,7 @@ from .profile import as_planned, inspect
 from .report import rejects_fields, write_rejects_files, write_report
 from .results import Report
 from .run import Run, Shared
-from .sources import Pinned, Source, changed_message, check_regular, digests_of, pin, sha256_of
+from .sources import Pinned, Source, changed_message, check_regular, digests_of, other_delimiter, pin, sha256_of
 from .targets import TARGETS
 from .targets.base import Target
 
@@ -71,6 +72,18 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         if typos:
             raise ConfigError(f"{source.path}: {typos}")
         if unknown and len(unknown) == len(fields) and not any(did_you_mean(f, known) for f in unknown):
+            header = source.header() or []
+            if len(header) == 1 and source.delimiter:
+                names = set(known) | set(job.columns)
+                # the header read whole as one cell: its names are separated by a character not taken for the delimiter
+                other = other_delimiter(header[0], source.delimiter, functools.partial(_field_names, names=names))
+                if other:
+                    raise ConfigError(
+                        f"{source.path}: its header was read as one column, {header[0]!r}: it names the "
+                        f"{target.name} fields separated by {other!r}, which bulkload does not take for a delimiter "
+                        f"by itself (it judges ',', ';' or tab from the header): give --delimiter '{other}'; nothing "
+                        "was sent"
+                    )
             # no column is a field, nor near one: a title or notes line above the header, taken for the header
             first = ", ".join(repr(f) for f in fields[:3]) + (", …" if len(fields) > 3 else "")
             raise ConfigError(
@@ -83,6 +96,11 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         if unknown or lacking:
             raise refusal(str(source.path), fields, unknown, lacking, kind, target.name)
     return sources
+
+
+def _field_names(cells: list[str], *, names: set[str]) -> bool:
+    """Whether `cells` (a header split by some character) are two or more names of `names`."""
+    return sum(cell.strip() in names for cell in cells) >= 2
 
 
 def _hashed(paths: list[str], digests: Callable[[str], Any] = sha256_of) -> tuple[list[Pinned], list[Any]]:

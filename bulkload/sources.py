@@ -126,7 +126,8 @@ class BadRow(NamedTuple):
     #: can still be told apart by its voucher: a bad line of a voucher takes the voucher with it
     partial: dict[str, Any] | None = None
     #: "encoding": a byte not valid in the file's encoding; "cut": the file ends inside a quoted cell the row opens
-    #: (every line after it is that cell's). Each a fault of the whole file rather than of the row
+    #: (every line after it is that cell's); "delimiter": a row written with another delimiter than the header's.
+    #: Each a fault of the whole file rather than of the row
     kind: str = ""
     #: the field the reason is about, where one is ("" for the row as a whole)
     field: str = ""
@@ -1157,6 +1158,16 @@ def _sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
+def other_delimiter(cell: str, delim: str, fits: Callable[[list[str]], bool]) -> str | None:
+    """The character other than `delim` that splits `cell` (a line read whole as one cell) into cells that `fits`
+    accepts (as many as the header names; names of fields), where one does: what the line's delimiter was. Tried:
+    the punctuation in `cell`, quotes aside."""
+    for ch in dict.fromkeys(cell):
+        if ch != delim and not ch.isalnum() and ch not in " \"'_-." and fits(_lenient(cell, ch) or []):
+            return ch
+    return None
+
+
 def _readable(text: str) -> bool:
     """Whether non-ASCII text holds no undecodable byte (a lone surrogate, which surrogateescape reads one as) and
     no C1 control character: what `_odd_csv_row` refuses a row for, so that e.g. Danish text (æ, ø, å) takes the fast
@@ -1204,6 +1215,16 @@ def _odd_csv_row(
             _partial_unaligned(row, names),
         )
     named = len(names) - names.count(UNNAMED)
+    if len(row) == 1 < named and (other := other_delimiter(row[0], delim, lambda cells: len(cells) == named)):
+        # the rows were written with another delimiter than the header: a fault of the file, not of this row
+        return BadRow(
+            start,
+            f"the header is {delim!r}-separated, but this row is one cell holding {named} values separated by "
+            f"{other!r}: the rows use another delimiter than the header. Save the file with one delimiter (the "
+            f"header's {delim!r} replaced by {other!r}, or the rows written again with {delim!r})",
+            _clip(_csv_text(row, delim)),
+            kind="delimiter",
+        )
     if len(row) < named and joined.strip():  # a cell left out: which, and so what each value after it is, is unknown
         return BadRow(
             start,

@@ -58,7 +58,7 @@ from .pipeline import KEY_TTL_MARGIN_S, body_hash, resumable, settled_look, take
 from .planning import Planned, planning_for
 from .progress import shown
 from .report import write_report
-from .results import Rollback
+from .results import NOT_SUPPORTED, Rollback
 from .run import Run, phase_context, plan_spec
 from .runner import check_paths, job_of, open_sources
 from .sources import Source, sha256_of
@@ -103,8 +103,11 @@ async def rollback(
         target = job.make_target()
         out = Rollback(target=target.name, ledger=str(ledger.path))
         if not target.api.can_delete:
-            out.status, out.exit_code = "not_supported", EXIT_USAGE
-            out.reason = f"{target.name} offers no way to delete what was created: nothing was removed"
+            out.status, out.exit_code = NOT_SUPPORTED, EXIT_USAGE
+            out.reason = (
+                f"{target.name} offers no way to delete what was created: nothing was removed; undo the records in "
+                f"{target.name} itself, by the ids the success file lists"
+            )
         else:
             credentials = job.credentials(env)
             with logs.bound(run=ledger.run.key_prefix, target=target.name):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
+from conftest import CREDS, SandboxProcess, spawn_sandbox, write_entries
 
-from bulkload.cli import _print_json, quiet_summary
+from bulkload.cli import _print_json, main, quiet_summary
 from bulkload.errors import EXIT_STOPPED
 from bulkload.model import Reconciled
 from bulkload.report import reconcile_json
@@ -111,3 +113,45 @@ def test_the_success_file_is_what_csv_writes_for_any_file_name_across_batches(
     writer.writerow(["file", "line", "entryNumber"])
     writer.writerows((neutralised(files[i]), line, id_) for i in made for line, id_ in made[i])
     assert path.read_bytes().decode() == expected.getvalue()
+
+
+@pytest.mark.slow
+def test_a_quiet_rollback_prints_one_line(
+    tmp_path: Path, sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-q is one line for rollback as for every command: what it removed, not the table."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    data = tmp_path / "e.csv"
+    rows = write_entries(data, 4, journal=3)["rows"]
+    assert main(["load", "economic", str(data), "--base-url", sandbox_process.url, "-q"]) == 0
+    capsys.readouterr()
+    assert main(["rollback", "--ledger", str(tmp_path / "e.csv.ledger.sqlite"), "-q"]) == 0
+    assert capsys.readouterr().out == f"bulkload rollback economic: complete: {rows} removed\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "summary"])
+def test_a_rollback_where_the_api_cannot_delete_is_a_sentence(
+    tmp_path: Path, quiet: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Visma Core cannot delete: the rollback says so in a sentence (and how to undo), never a raw status over a
+    table of zeros; -q makes it the one line."""
+    monkeypatch.setenv("VISMA_CORE_TOKEN", "t")
+    data = tmp_path / "vc.csv"
+    data.write_text("caseId,accountingCostType,amount,description,entryDate\n1001,FEE,10.00,x,2026-11-01\n")
+    sandbox = spawn_sandbox(target="visma-core")
+    try:
+        assert main(["load", "visma-core", str(data), "--base-url", sandbox.url, "-q"]) == 0
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    capsys.readouterr()
+    ledger = tmp_path / "vc.csv.ledger.sqlite"
+    assert main(["rollback", "--ledger", str(ledger), *(["-q"] if quiet else [])]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    said = (
+        "bulkload rollback visma-core: visma-core offers no way to delete what was created: nothing was removed; "
+        "undo the records in visma-core itself, by the ids the success file lists"
+    )
+    assert lines == ([said] if quiet else [said, f"ledger: {ledger}"])

@@ -200,3 +200,41 @@ def test_record_keys_are_looked_at_until_every_key_required_is_given() -> None:
     )
     keys.add({"caseId": 3, "costId": 4, "Comment": "c"})  # one of each either-or is enough
     assert keys.lacking == [] and list(keys.keys)[-2:] == ["costId", "Comment"]
+
+
+ECONOMIC_HEADER = ["entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "currency", "accountNumber"]
+ECONOMIC_LINES = [
+    ["5", "1", "6001", "2026-11-03", "1250.00", "DKK", "2750"],
+    ["5", "1", "6001", "2026-11-03", "-1250.00", "DKK", "5600"],
+]
+
+
+@pytest.mark.parametrize("sep", ["|", ":"])
+def test_a_header_of_field_names_read_as_one_column_names_the_delimiter_to_give(
+    tmp_path: Path, sep: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A '|'-separated file is read as one column (the delimiter is judged among , ; and tab): its header names
+    every field, so the refusal says the delimiter and the --delimiter to give, not that it names no field."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    data = tmp_path / "pipe.csv"
+    data.write_text("\n".join(sep.join(cells) for cells in [ECONOMIC_HEADER, *ECONOMIC_LINES]) + "\n")
+    assert main(["load", "economic", str(data), "--base-url", "http://127.0.0.1:9/journalsapi", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert f"separated by {sep!r}" in err and f"give --delimiter '{sep}'" in err, err
+    assert "names none of" not in err
+
+
+def test_a_header_and_rows_of_other_delimiters_are_refused_naming_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ';' header over ',' rows: every row is one cell; the file is refused before the first call naming both
+    delimiters, not each row rejected because 'which is missing cannot be told'."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    data = tmp_path / "mix.csv"
+    data.write_text(";".join(ECONOMIC_HEADER) + "\n" + "".join(",".join(c) + "\n" for c in ECONOMIC_LINES))
+    assert main(["load", "economic", str(data), "--base-url", "http://127.0.0.1:9/journalsapi", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "line 2: the header is ';'-separated, but this row is one cell holding 7 values separated by ','" in err
+    assert "nothing was sent" in err and not (tmp_path / "mix.csv.rejects.csv").exists()

@@ -25,7 +25,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, write_entries
+from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, spawn_sandbox, write_entries
 
 from bulkload import Job, interrupts, redact, runner
 from bulkload.cli import main
@@ -839,3 +839,80 @@ def test_a_full_disk_while_planning_says_free_space_then_resume_without_a_traceb
     assert "database or disk is full" in said and "cannot write the spill file" in said, said
     assert said.endswith(f"free space (or fix the file), then `bulkload resume --ledger {ledger}`"), said
     assert "Traceback" not in done.stdout + done.stderr + said, (done.stdout, done.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "40")
+def test_a_quiet_load_stopped_by_ctrl_c_prints_one_line(tmp_path: Path, sandbox_process: SandboxProcess) -> None:
+    """-q is one line however the load ends: stopped by Ctrl-C too, not the table (the `interrupted` summary)."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 6_000, journal=4)
+    proc = subprocess.Popen(
+        bulkload_cmd("load", "economic", str(data), "--base-url", sandbox_process.url, "--concurrency", "1", "-q"),
+        env=child_env(CREDS),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_signals,
+    )
+    try:
+        wait_until(lambda: posts(sandbox_process) >= 3, 60, "the first bulk calls")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 4, (out, err)
+    (line,) = out.splitlines()
+    assert line.startswith("bulkload economic: stopped: ") and "; stopped: interrupted (Ctrl-C); " in line, line
+    assert "settles the calls that were in flight" in line  # e-conomic: sent again with their keys
+
+
+@pytest.mark.slow
+def test_a_stopped_payorcrm_load_says_resume_leaves_its_calls_in_flight_in_doubt(tmp_path: Path) -> None:
+    """PayorCRM takes no key and has no look-up: the stopped line says what resume does there (sends the rows not
+    yet sent; the calls in flight stay in doubt), as the in-doubt line does, never that resume settles them."""
+    customers, invoices = tmp_path / "cust.csv", tmp_path / "inv.csv"
+    make = [sys.executable, "-m", "bulkload.sandbox.generate_data", "--seed", "3"]
+    subprocess.run([*make, "--kind", "payorcrm-customers", "--rows", "300", str(customers)], check=True, timeout=60)
+    subprocess.run(
+        [*make, "--kind", "payorcrm-invoices", "--customers", "300", "--rows", "3000", str(invoices)],
+        check=True,
+        timeout=60,
+    )
+    sandbox = spawn_sandbox("--latency-ms", "300", target="payorcrm")
+    try:
+        proc = subprocess.Popen(
+            bulkload_cmd(
+                "load",
+                "payorcrm",
+                "--customers",
+                str(customers),
+                "--invoices",
+                str(invoices),
+                "--amount-unit",
+                "major",
+                "--batch-size",
+                "50",
+                "--base-url",
+                sandbox.url,
+                "--no-progress",
+            ),
+            env=child_env({"PAYORCRM_API_KEY": "k", "PAYORCRM_API_SECRET": "s"}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_default_signals,
+        )
+        try:
+            wait_until(lambda: posts(sandbox) >= 2, 60, "the first calls")
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert proc.returncode == 4, (out, err)
+    (stopped,) = [line for line in out.splitlines() if line.startswith("stopped:")]
+    assert "settles" not in stopped, stopped
+    assert "by sending the rows the run never sent; the calls that were in flight stay in doubt" in stopped, stopped
