@@ -630,7 +630,9 @@ class Loader:
         wrote: bool = True,
     ) -> None:
         """The chunk's call created `ids`. `wrote`: False where a look found them, no write sent by this process
-        (Ledger.done)."""
+        (Ledger.done). Carried out, a call whose answer was lost lands no more: later writes to its records wait no
+        settle delay for it (`work`)."""
+        self._lost.pop(chunk.seq, None)
         try:
             self.ledger.done(
                 chunk.seq,
