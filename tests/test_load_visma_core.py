@@ -1583,3 +1583,16 @@ async def test_a_lost_cost_patch_a_look_finds_carried_out_holds_back_no_later_ro
             costs = await buyer_costs(url, 5000)
     assert (costs[500001]["Amount"], costs[500002]["Amount"]) == (Decimal("100.00"), Decimal("200.00")), costs
     assert (report.loaded, report.in_doubt, report.exit_code) == (2, 0, 0), report
+
+
+def test_a_cost_looked_for_holds_the_amount_sent_as_the_double_that_holds_it() -> None:
+    # found by a tester: after a lost PATCH the look found Amount 2129.9499999999998 (an API holding amounts as
+    # doubles) for 2129.95 sent, and put the row in doubt as "another writer changed it"
+    from bulkload.targets.visma_core_records import _same_values
+
+    sent = {"Amount": Decimal("2129.95"), "Comment": "x"}
+    assert _same_values({"Amount": Decimal("2129.9499999999998"), "Comment": "x"}, sent)
+    assert _same_values({"Amount": Decimal("2129.950"), "Comment": "x"}, sent)
+    assert not _same_values({"Amount": Decimal("2129.96"), "Comment": "x"}, sent)
+    assert not _same_values({"Amount": Decimal("2129.95"), "Comment": "y"}, sent)
+    assert not _same_values({"Amount": "2129.95", "Comment": "x"}, sent)  # a string is another value

@@ -165,6 +165,21 @@ _decode_entries = msgspec.json.Decoder(list[EntryRow]).decode
 _decode_costs_rows = msgspec.json.Decoder(list[CostRow]).decode
 
 
+def _same_values(found: Mapping[str, Any], given: Mapping[str, Any]) -> bool:
+    """Whether a cost's fields `found` hold the values `given`: an amount as the double that holds it (an API
+    holding amounts as doubles writes 2129.95 as 2129.9499999999998: money.nearest_double), the rest as they are."""
+    if found.keys() != given.keys():
+        return False
+    for name, value in found.items():
+        other = given[name]
+        if isinstance(value, Decimal) and isinstance(other, Decimal) and value.is_finite() and other.is_finite():
+            if nearest_double(value) != nearest_double(other):
+                return False
+        elif value != other:
+            return False
+    return True
+
+
 def _values(fields: Mapping[str, Any]) -> str:
     """A cost's fields as a message names them: `Amount 1350.75, Comment 'Tinglysing'` (a field an answer leaves
     out is `not given`)."""
@@ -494,10 +509,10 @@ class Costs(OnCase):
             self._costs.pop((row.caseId, row.type), None)  # the call may be sent again: read again for the next
         sent = row.changes()
         found = {k: cost.holds(k) for k in sent}
-        if found == sent:
+        if _same_values(found, sent):
             return [cost.Id] * len(chunk)
         before = self._before.get((chunk.seq, chunk.part))
-        if found == before:
+        if before is not None and _same_values(found, before):
             return []
         held = "unknown: an earlier process of the run sent it" if before is None else _values(before)
         raise FoundOther(
