@@ -630,9 +630,7 @@ class Loader:
         wrote: bool = True,
     ) -> None:
         """The chunk's call created `ids`. `wrote`: False where a look found them, no write sent by this process
-        (Ledger.done). Carried out, a call whose answer was lost lands no more: later writes to its records wait no
-        settle delay for it (`work`)."""
-        self._lost.pop(chunk.seq, None)
+        (Ledger.done)."""
         try:
             self.ledger.done(
                 chunk.seq,
@@ -679,6 +677,11 @@ class Loader:
         if found and (why := self.not_proven(kind, chunk, found, taken)):
             log.info("%s: the records a look found prove nothing: %s", named(chunk), why)
             return None
+        if found and kind.found_write_landed:
+            # the look found the values the lost call wrote: it landed and lands no more, so later writes to its
+            # records wait no settle delay for it (`work`); where a look finds a record whatever it holds, its lost
+            # write may land yet, and they wait
+            self._lost.pop(chunk.seq, None)
         return found
 
     def not_proven(self, kind: RecordKind, chunk: Chunk, found: list[int], taken: frozenset[int]) -> str | None:

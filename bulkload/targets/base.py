@@ -216,6 +216,11 @@ class RecordKind:
         errors.RowsRefused for rows that cannot be sent."""
         return Call(self.method, self.path, chunk.body, self.repeatable)
 
+    #: a look that finds a lost write's records (`resolve`) finds the values it wrote: it landed and lands no more,
+    #: so later writes to its records wait no settle delay for it (pipeline.Loader.look). False where a look
+    #: finds a record by what names it, whatever it holds (HaloPSA's update: its lost write may land yet)
+    found_write_landed: bool = False
+
     async def resolve(self, client: Sender, chunk: Chunk, taken: Collection[int]) -> list[int] | None:
         """For a call whose answer was lost, look where the API allows it: the ids if it took effect (a look can
         prove presence); [] if its effect is certainly not there now, in a listing known to be whole (sending it

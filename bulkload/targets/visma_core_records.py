@@ -410,6 +410,8 @@ class Entries(OnCase):
 class Costs(OnCase):
     """Changes to seller or buyer costs of cases, one PATCH a row; the cost is found by reading the case's costs."""
 
+    found_write_landed = True  # resolve compares the cost's values with those sent
+
     fields = frozenset(CostRow.__struct_fields__)
     number_fields = frozenset({"Amount"})
     whole_fields = int_fields(CostRow)  # the case too: a cost's row is keyed by nothing that reads it
