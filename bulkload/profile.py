@@ -186,6 +186,7 @@ def _scan(
     previous: str | None = None
     rows = 0
     add_number, add_date, add_decimals = found.numbers.add, found.dates.add, found.decimals.add
+    items: Iterator[Keyed] | None = None
     try:
         only = kind.group_fields | kind.number_fields | kind.date_fields
         items = keyed(source.rows(only), kind, found.unnamed)
@@ -231,6 +232,13 @@ def _scan(
             previous = key
     except SourceError as exc:
         found.broken = exc  # the file is refused (_inspect): what it meant goes on past the break
+    finally:
+        # a refusal leaves the reading suspended: closed now, its file with it, never left to a garbage collection
+        # that may finalize the open file before the reader that would close it (a ResourceWarning)
+        if items is not None:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
     db.executemany(keys, batch)
     found.rows, found.last_key = rows, previous
     found.plain = found.plain and not found.unnamed.count and found.broken is None
