@@ -800,7 +800,8 @@ async def test_a_ledger_whose_wal_was_deleted_after_a_kill_resumes_only_adopted(
     # before: resumed, the ledger sent again every invoice of its lost -wal, and PayorCRM stored each twice
     data = tmp_path / "i.csv"
     data.write_text(
-        "customerNumber,invoiceNumber,invoiceAmount,currency\n" + "".join(f"C1,I-{i},{i * 100},DKK\n" for i in range(200))
+        "customerNumber,invoiceNumber,invoiceAmount,currency\n"
+        + "".join(f"C1,I-{i},{i * 100},DKK\n" for i in range(200))
     )
     ledger = tmp_path / "run.sqlite"
     with anyio.fail_after(120):
