@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
-from .formulas import formula_reason, is_formula
+from .formulas import cell_value
 from .masking import MASK, scrub, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, double_keeps, nearest_double
@@ -140,8 +140,8 @@ class Reading:
             for name, value in row.items():
                 of = type(value)
                 if of is str:
-                    if value[:1] == "=" and is_formula(value):
-                        raise RowInvalid(name, formula_reason(value))
+                    if value[:1] == "=":
+                        self._formula(row, name, value)
                 elif of is Decimal:
                     if name not in self._exact:
                         row[name] = float(value)
@@ -154,8 +154,8 @@ class Reading:
                 suspect = True
             if suspect:
                 for name, value in row.items():
-                    if type(value) is str and value[:1] == "=" and is_formula(value):
-                        raise RowInvalid(name, formula_reason(value))
+                    if type(value) is str and value[:1] == "=":
+                        self._formula(row, name, value)
         get = row.get
         for name in self._secrets:
             secret: Any = get(name)
@@ -211,6 +211,16 @@ class Reading:
                 row[name] = number  # exactly: msgspec would read "1009.99999999999999999" as 1010, through a float
             elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
                 raise RowInvalid(name, whole_reason(cell, self._mark))
+
+    def _formula(self, row: dict[str, Any], name: str, value: str) -> None:
+        """Read `value`, the row's cell `name` starting with ``=``, as formulas.cell_value reads it, in place;
+        RowInvalid for a formula (or, in a JSONL file, Excel's text formula)."""
+        try:
+            text = cell_value(value, json=self._json)
+        except ValueError as exc:
+            raise RowInvalid(name, str(exc)) from None
+        if text is not value:
+            row[name] = text
 
 
 #: why a secret given as the mask the rejects file writes for it is refused: sent, it would replace the secret

@@ -4,44 +4,66 @@ A CSV keeps a key's leading zeros through Excel as ``="00888"``: a formula whose
 quotes (``""`` inside standing for one ``"``), so nothing is lost and the cell is read as that text (sources.py,
 for every CSV cell, before anything looks at it). Any other formula (``=SUM(A1:A3)``, ``=D1``) is not the value a
 spreadsheet shows for it, and a file holding one is a formulas export: its row is refused with its group, whatever
-the column (`is_formula`, `formula_reason`: chunking.Reading.convert, where every value of a row is read, looks at a
-cell's first character, and only at a cell starting with ``=`` any further). Text that merely begins with ``=``
-(``= see note``, ``===``) is no formula: a formula is told by its shape (`is_formula`).
+the column (`cell_value`: chunking.Reading.convert, where every value of a row is read, looks at a cell's first
+character, and only at a cell starting with ``=`` any further). Text that merely begins with ``=`` (``= see note``,
+``===``, ``=Q1-Q2 report``) is no formula: a formula is told by its shape (`is_formula`). One holding a name a sheet
+defines (``=Total``) reads as text too, and is refused saying how to write it as text: ``="=Total"``, which a CSV
+cell holds for the text ``=Total`` (`cell_text` leaves it to `cell_value`). A JSONL string needs no ``="…"``, and
+one holding it is refused, never guessed to be either its text or those characters.
 """
 
 from __future__ import annotations
 
 import re
 
+import msgspec
+
 #: a cell that is wholly Excel's text formula ="…", the text inside as group 1 (its quotes doubled)
 _TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"').fullmatch
 
-#: capitals a function's name may hold (Latin-1's too: a Danish or Norwegian sheet's ÅR( and MÅNED()
+#: capitals a name in a reference may hold (Latin-1's too: a Danish or Norwegian sheet's ÅR( and MÅNED()
 _CAPS = "A-ZÀ-ÖØ-Þ"
-#: one operand of a formula as spreadsheets write it (function names in capitals, as Excel, LibreOffice and Google
-#: Sheets export them), each token atomic (no backtracking into it: a long cell costs its length, never more)
-_OPERAND = rf"""(?>
-    (?:_xl[a-z]+\.)?[{_CAPS}][{_CAPS}0-9_.]*\(                  # a function call opens: SUM( ÅR( _xlfn.XLOOKUP(
-  | (?:(?:\[[^\]]+\])?(?:'(?:[^']|'')+'|[\w.]+)!)?             # a reference, perhaps on a sheet: Sheet1!
-    (?:\$?[A-Z]{{1,3}}\$?[0-9]+|\$?[A-Z]{{1,3}}:\$?[A-Z]{{1,3}}|\$?[0-9]+:\$?[0-9]+  # 'My sheet'! [Book1]S!
-      |R(?:\[-?[0-9]+\]|[0-9]+)?C(?:\[-?[0-9]+\]|[0-9]+)?)(?![\w])                 # D1 $F$1 A:B 1:1 R1C1
-  | [\w.]*\[[^\]]*\](?:\[[^\]]*\])*                           # a table's column: [@caseId] Table1[Amount]
+#: a name a sheet defines, or a function's (Excel's rule: a letter, "_" or "\" first, then letters, digits, "." and
+#: "_"), in any case: LibreOffice and Google Sheets keep a function's name as it was typed (=sum(A1:A3))
+_NAME = r"(?:[^\W\d]|\\)[\w.]*"
+#: a function call opening: SUM( sum( ÅR( _xlfn.XLOOKUP(
+_CALL = rf"{_NAME}\("
+#: a reference, perhaps on a sheet (Sheet1! 'My sheet'! [Book1]S!): D1 $F$1 A:B 1:1 R1C1
+_SHEET = r"(?:(?:\[[^\]]+\])?(?:'(?:[^']|'')+'|[\w.]+)!)?"
+_REF = rf"""{_SHEET}(?:\$?[A-Z]{{1,3}}\$?[0-9]+|\$?[A-Z]{{1,3}}:\$?[A-Z]{{1,3}}|\$?[0-9]+:\$?[0-9]+
+      |R(?:\[-?[0-9]+\]|[0-9]+)?C(?:\[-?[0-9]+\]|[0-9]+)?)(?![\w])"""
+#: the other operands: a table's column ([@caseId] Table1[Amount]), TRUE, FALSE, a number (2 1.5 .5 10%), a string
+#: ("Invoice "), an error (#N/A #REF!)
+_OTHER = r"""[\w.]*\[[^\]]*\](?:\[[^\]]*\])*
   | (?:TRUE|FALSE)(?![\w])
-  | (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?%?          # a number: 2 1.5 .5 10%
-  | "(?:[^"]|"")*"                                             # a string: "Invoice "
-  | \#[A-Z0-9/]+[!?]?                                           # an error: #N/A #REF!
-)"""
+  | (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?%?
+  | "(?:[^"]|"")*"
+  | \#[A-Z0-9/]+[!?]?"""
 #: what joins operands: operators, a range's colon, separators of a function's arguments, brackets, @
 _JOIN = r"""(?>[<>]=|<>|[-+*/^&=<>%:,;(){}@!])"""
-#: a cell wholly a formula: "=", then operands and what joins them, nothing else (a word in small letters, or a
-#: name no reference and no call, is no part of one: "=Q1-Q2 report" is text)
-_FORMULA = re.compile(rf"=\s*(?:(?:{_OPERAND}|{_JOIN})\s*)++", re.VERBOSE).fullmatch
+#: a cell wholly a formula of calls, references and the other operands, and what joins them (each token atomic: no
+#: backtracking into it, so a long cell costs its length, never more)
+_FORMULA = re.compile(rf"=\s*(?:(?>{_CALL}|{_REF}|{_OTHER}|{_JOIN})\s*)++", re.VERBOSE).fullmatch
+#: ... or one that holds names too, where no operand stands next to another: words side by side are prose
+#: ("=Q1-Q2 report", "=2 items"), a formula joins its operands ("=Rate*2", "=Total"); nor does one start or end
+#: with an operator that needs an operand on that side ("=== header ===")
+_NAMED = re.compile(
+    rf"""=\s*(?![*/^&=<>:,;)}}%!])
+    (?:(?>{_CALL}|{_JOIN})\s*|(?>{_REF}|{_OTHER}|{_SHEET}{_NAME})\s*(?={_JOIN}|\Z))++
+    (?<![-+*/^&=<>:,;({{@!])""",
+    re.VERBOSE,
+).fullmatch
 
 
 def cell_text(cell: str) -> str:
-    """The value of a trimmed cell: the text inside ``="…"`` (trimmed, ``""`` read as ``"``), else the cell."""
+    """The value of a trimmed cell: the text inside ``="…"`` (trimmed, ``""`` read as ``"``), else the cell. One
+    whose text begins with ``=`` is left as written, for `cell_value` to read where formulas are looked for: read
+    here, it would be taken for the formula it spells (``="=Total"`` is the text ``=Total``)."""
     m = _TEXT_FORMULA(cell)
-    return m[1].replace('""', '"').strip() if m else cell
+    if m is None:
+        return cell
+    text = m[1].replace('""', '"').strip()
+    return cell if text[:1] == "=" else text
 
 
 def read_text_formulas(row: dict[str, str]) -> dict[str, str]:
@@ -50,18 +72,44 @@ def read_text_formulas(row: dict[str, str]) -> dict[str, str]:
 
 
 def is_formula(text: str) -> bool:
-    """Whether `text` (trimmed) is wholly a spreadsheet formula: ``=``, then operands (function calls, a name in
-    capitals and ``(``: ``=SUM(``, ``=IF(``, ``=ÅR(``, ``=_xlfn.XLOOKUP(``; references ``D1``, ``$F$1``, ``A:B``,
-    ``1:1``, ``R1C1``, perhaps on a sheet: ``Sheet1!A1``, ``'My sheet'!A1``; a table's columns ``[@caseId]``;
-    ``TRUE``, ``FALSE``; numbers ``2``, ``1.5``, ``10%``; strings in quotes; errors ``#N/A``) joined by operators
-    (``+ - * / ^ & = < > <= >= <> % :``), argument separators, brackets and ``@``, at least one operand, and nothing
-    else. ``= see note``, ``===``, ``=A1 is where it went``, ``=2 items``, ``=1/2 of invoice``, ``=Q1-Q2 report``,
-    ``=Total`` (a name a sheet may define, which cannot be told from text) are text; ``=ISO9001`` and ``=24/7`` are
-    formulas, as a spreadsheet reads them. A CSV cell wholly ``="…"`` is read as its text before (`cell_text`); a
-    JSONL string ``="00888"`` is a formula."""
-    return _FORMULA(text) is not None and any(c.isalnum() or c == '"' for c in text)
+    """Whether `text` (trimmed) is wholly a spreadsheet formula: ``=``, then operands (function calls, a name in any
+    case and ``(``: ``=SUM(``, ``=sum(``, ``=IF(``, ``=ÅR(``, ``=_xlfn.XLOOKUP(``; references ``D1``, ``$F$1``,
+    ``A:B``, ``1:1``, ``R1C1``, perhaps on a sheet: ``Sheet1!A1``, ``'My sheet'!A1``; a table's columns
+    ``[@caseId]``; ``TRUE``, ``FALSE``; numbers ``2``, ``1.5``, ``10%``; strings in quotes; errors ``#N/A``; names a
+    sheet defines, ``Total``, ``Rate``) joined by operators (``+ - * / ^ & = < > <= >= <> % :``), argument
+    separators, brackets and ``@``, at least one operand, and nothing else; a name (a word) never beside another
+    operand. ``= see note``, ``===``, ``=A1 is where it went``, ``=2 items``, ``=1/2 of invoice``, ``=Q1-Q2 report``
+    are text; ``=ISO9001``, ``=24/7``, ``=Total`` and ``=Rate*2`` are formulas, as a spreadsheet may read them
+    (`formula_reason` says how to write such a cell as text)."""
+    return (_FORMULA(text) is not None or _NAMED(text) is not None) and any(c.isalnum() or c == '"' for c in text)
 
 
 def formula_reason(text: str) -> str:
-    """Why `text` (a cell that `is_formula`) gives no value."""
-    return f"{text!r} is a spreadsheet formula, not its value: export the values, not the formulas"
+    """Why `text` (a cell that `is_formula`) gives no value; where it holds a name, which text may read as, how to
+    write the cell as text (Excel's ``="…"``)."""
+    if _FORMULA(text) is not None:
+        return f"{text!r} is a spreadsheet formula, not its value: export the values, not the formulas"
+    as_text = '="' + text.replace('"', '""') + '"'
+    return (
+        f"{text!r} is a spreadsheet formula holding a name a sheet may define, or text that reads as one: which "
+        f"cannot be told. A formula: export the values, not the formulas; text: write the cell as {as_text} in a "
+        "CSV file (Excel's text formula, read as the text inside)"
+    )
+
+
+def cell_value(text: str, *, json: bool) -> str:
+    """The value of a cell starting with ``=`` (trimmed; `json`: a JSONL string): itself where it is no formula; in
+    a CSV cell, the text inside Excel's ``="…"`` (one that begins with ``=`` itself: `cell_text` left it). Raises
+    ValueError with the reason for a formula (`formula_reason`), and for ``="…"`` in a JSONL string, which may mean
+    its text or those characters: a JSON string needs no text formula, so neither is guessed."""
+    if (m := _TEXT_FORMULA(text)) is not None:
+        inner = m[1].replace('""', '"')
+        if not json:
+            return inner.strip()
+        shown = msgspec.json.encode(inner).decode()
+        raise ValueError(
+            f"{text!r} is Excel's text formula, which a JSON string has no need of: write the text itself, {shown}"
+        )
+    if is_formula(text):
+        raise ValueError(formula_reason(text))
+    return text
