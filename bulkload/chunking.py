@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
 from .formulas import cell_value
-from .masking import MASK, scrub, secret_texts
+from .masking import MASK, mask_under, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, double_keeps, nearest_double
 from .numbers import NumberFormat, whole_number, whole_reason
@@ -97,6 +97,9 @@ class Reading:
     ) -> None:
         #: secrets (RecordKind.secret_fields): one given as the rejects file's mask is refused, never sent
         self._secrets = tuple(secret_fields)
+        #: a kind with secrets: the keys inside a nested value that hold one (masking.secret_rule), as the rejects
+        #: file masks them
+        self._secret_key = secret_rule(self._secrets) if self._secrets else None
         numeric, dated = tuple(number_fields), tuple(date_fields)
         #: numbers the API holds as doubles (RecordKind.double_fields)
         self._doubles = tuple(double_fields)
@@ -161,6 +164,10 @@ class Reading:
             secret: Any = get(name)
             if type(secret) is str and secret.strip() == MASK:  # a rejects file loaded again, its secrets not typed in
                 raise RowInvalid(name, MASKED_SECRET)
+        if self._secret_key is not None:  # and inside a nested value, as the rejects file masks it (masking.masked)
+            for name, value in row.items():
+                if (inside := mask_under(value, self._secret_key)) is not None:
+                    raise RowInvalid(name, masked_secret(inside))
         for name in self._keys:
             key: Any = get(name)
             if type(key) is not str:
@@ -228,6 +235,14 @@ MASKED_SECRET = (
     f"{MASK} is the rejects file's mask, not the secret: type the secret in again (sent, {MASK} would become the "
     "record's secret)"
 )
+
+
+def masked_secret(key: str) -> str:
+    """Why a nested value whose secret `key` holds the rejects file's mask is refused (masking.mask_under)."""
+    return (
+        f"{MASK} under {key!r} is the rejects file's mask, not the secret: type the secret in again (sent, {MASK} "
+        "would become the secret)"
+    )
 
 
 def _double_reason(name: str, number: Decimal | int) -> str:

@@ -84,6 +84,27 @@ def masked_text(text: str, secret: Callable[[str], bool]) -> str:
     return text if shown == value else _encode(shown).decode()
 
 
+def mask_under(value: Any, secret: Callable[[str], bool]) -> str | None:
+    """The first `secret` key inside a nested value (an object or array, or JSON text of one) that holds ``***``,
+    as `masked` writes it where a secret was (a rejects file loaded again, its secrets not typed in), else None."""
+    if type(value) is str:
+        if MASK not in value or not _JSON_START.match(value):
+            return None
+        try:
+            value = _decode(value.encode("utf-8", "surrogateescape"))
+        except (msgspec.DecodeError, UnicodeError, RecursionError):
+            return None
+    if type(value) is dict:
+        for k, v in value.items():
+            if (key := k if secret(k) and type(v) is str and v.strip() == MASK else mask_under(v, secret)) is not None:
+                return key
+    elif type(value) is list:
+        for v in value:
+            if (key := mask_under(v, secret)) is not None:
+                return key
+    return None
+
+
 #: a key (quoted in either quotes or not), `:` or `=`, and its value, as far as a broken text lets them be found
 _KEY_VALUE = re.compile(rf"""((?<![\w-])["']?({_KEY})["']?\s*[:=]\s*)({QUOTED}|[^\s,&;}}\]][^,&;}}\]]*)""")
 
