@@ -9,7 +9,7 @@ import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import groupby, islice
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -18,6 +18,7 @@ from rich.table import Table
 
 from .errors import SourceError
 from .ledger_pg import name_of
+from .masking import MASK
 from .model import Reconciled, RowOutcome
 from .money import money
 from .outputs import replaced, write_private
@@ -48,20 +49,28 @@ class Sheet:
         self._writer.writerows(rows)
 
 
+class Written(NamedTuple):
+    """What a rejects file holds: its rows, and those of them showing a secret as ``***`` (Source.cells), which
+    must be typed in again before the file is loaded (chunking.Reading refuses a ``***`` left)."""
+
+    rows: int
+    masked: int
+
+
 def write_rejects(
     path: str,
     rows: Callable[[], Iterable[RowOutcome]],
     inputs: Sequence[Source],
     files: Sequence[str],
     of: Sequence[int] | None = None,
-) -> int:
+) -> Written:
     """The rejected rows as the input wrote them, so the user can fix them in place and load this file as it is:
     `file, line, field, reason`, then the input's own columns with the row's cells untouched (a JSONL input's
     keys, each value as the line writes it: Source.cells), in the first input's delimiter and
     encoding. What may be a secret is `***` (each input masks its own cells: Source.cells). `rows()` gives them in
     file and line order; each input is read again side by side with them, so memory stays flat whatever the number
     of rejects. `of`: the indexes of the inputs whose rows it holds (default: every input); the others' rows are
-    left out. Written whole, even when empty."""
+    left out. Written whole, even when empty; its rows, and those showing a secret as `***` (`Written`)."""
     kept = range(len(inputs)) if of is None else of
     if of is not None:
         every, chosen = rows, set(of)
@@ -72,7 +81,7 @@ def write_rejects(
     encoding = first.encoding if first is not None else "utf-8"
     encoding = "utf-8" if encoding == "utf-8-sig" else encoding
     position = {name: i for i, name in enumerate(columns, len(REJECTS_COLUMNS))}
-    n = 0
+    n = masked = 0
     limit = csv.field_size_limit(1 << 30)  # the cells go back as they came, however large
     try:
         with replaced(path, newline="", encoding=encoding, errors="replace") as fh:
@@ -85,11 +94,18 @@ def write_rejects(
                     out += [""] * len(columns)
                     if source is not None and cells is not None:
                         _place(out, cells, source, position)
+                        masked += bool(source.secrets) and _shows_mask(cells)
                     writer.writerow(out)
                     n += 1
     finally:
         csv.field_size_limit(limit)
-    return n
+    return Written(n, masked)
+
+
+def _shows_mask(cells: list[str] | dict[str, Any] | str) -> bool:
+    """Whether a record's cells as Source.cells gives them (of an input with secrets) show one as ``***``."""
+    values = cells.values() if isinstance(cells, dict) else [cells] if isinstance(cells, str) else cells
+    return any(MASK in (value if type(value) is str else str(value)) for value in values)
 
 
 def write_rejects_files(
@@ -97,24 +113,28 @@ def write_rejects_files(
     rows: Callable[[], Iterable[RowOutcome]],
     inputs: Sequence[Source],
     files: Sequence[str],
-) -> list[int]:
+) -> list[Written]:
     """Every rejects file of `paths` (Job.rejects_paths: a path and the indexes of the inputs whose rows it holds),
-    each written as `write_rejects`; how many rows each holds."""
+    each written as `write_rejects`; what each holds."""
     return [write_rejects(path, rows, inputs, files, of if len(paths) > 1 else None) for path, of in paths]
 
 
 def rejects_fields(
-    target: Target, paths: Sequence[tuple[str, Sequence[int]]], written: Sequence[int] | None
+    target: Target, paths: Sequence[tuple[str, Sequence[int]]], written: Sequence[Written] | None
 ) -> dict[str, Any]:
-    """The report's `rejects_files` and `rejects_load` where the inputs hold more than one kind of record (else
-    none): every rejects file, and the command that loads those that hold rows as their inputs were loaded, where
-    the target can say (Flags.given)."""
+    """The report's `rejects_masked` (where the files were written and hold a secret shown as ``***``), and
+    `rejects_files` and `rejects_load` where the inputs hold more than one kind of record: every rejects file,
+    and the command that loads those that hold rows as their inputs were loaded, where the target can say
+    (Flags.given)."""
+    masked = sum(w.masked for w in written or ())
+    out: dict[str, Any] = {"rejects_masked": masked} if masked else {}
     if len(paths) < 2:
-        return {}
-    held = {of[0]: path for (path, of), n in zip(paths, written or [1] * len(paths)) if n}
+        return out
+    rows = [w.rows for w in written] if written is not None else [1] * len(paths)
+    held = {of[0]: path for (path, of), n in zip(paths, rows) if n}
     given = target.flags.given
     args = given(held, target.options()) if given is not None and held else None
-    return {
+    return out | {
         "rejects_files": [path for path, _ in paths],
         "rejects_load": None if args is None else shlex.join(["bulkload", "load", target.name, *args]),
     }
@@ -331,6 +351,11 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         if report.rejects_load:
             then = f"fix them in place, then load them as the inputs were: {report.rejects_load}"
             console.print(f"{then} (with the run's --base-url)")
+        if report.rejects_masked:
+            console.print(
+                f"{report.rejects_masked:,} of them show their secrets as {MASK}: type the secrets in again before "
+                f"loading the rejects file (a {MASK} left is refused, naming its cell)"
+            )
     elif report.status in ("dry_run", "stopped"):
         # where the ledger was lost, none of this invocation's: earlier ones' could not be read
         mine = " of this invocation" if report.ledger_lost else ""

@@ -51,7 +51,7 @@ from .profile import as_planned
 from .progress import Snapshot, shown
 from .reconcile import reconcile
 from .recount import RECOUNT, Recount
-from .report import rejects_fields, write_in_doubt, write_rejects_files, write_report, write_success
+from .report import Written, rejects_fields, write_in_doubt, write_rejects_files, write_report, write_success
 from .results import Groups, Quota, Report, unbalanced_entry
 from .shared_limits import with_budget
 from .side_by_side import side_by_side
@@ -463,7 +463,7 @@ class Run:
         self,
         recon: Reconciled | None,
         load_s: float | None,
-        rejects_written: list[int] | None,
+        rejects_written: list[Written] | None,
         n_success: int | None,
         n_in_doubt: int | None,
         unwritten: list[str],
@@ -502,7 +502,7 @@ class Run:
             inputs=None if profiles is None else as_planned(profiles, ledger.db(), self.target),
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
-            rejects_written=None if rejects_written is None else sum(rejects_written),
+            rejects_written=None if rejects_written is None else sum(w.rows for w in rejects_written),
             **rejects_fields(self.target, job.rejects_paths(self.target), rejects_written),
             success_file=job.success_path,
             success_written=n_success,

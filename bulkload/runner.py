@@ -699,7 +699,7 @@ def _dry_run(
         return (RowOutcome(*row) for row in db.execute(query))
 
     written = write_rejects_files(rejects, rejected, sources, job.files)
-    n_rejected = sum(written)
+    n_rejected = sum(w.rows for w in written)
     elapsed = time.monotonic() - started
     report = Report(
         target=target.name,

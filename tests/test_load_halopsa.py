@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import io
 import json
 import shlex
 import time
@@ -23,6 +24,7 @@ from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.ledger import Ledger, RunInfo
 from bulkload.limits import Limits
+from bulkload.report import print_summary
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.halopsa import HaloPSA
@@ -745,6 +747,13 @@ async def test_a_secret_given_as_the_rejects_files_mask_is_rejected_never_sent(t
             secret = await stored_secret(url, 1)
     assert (first.loaded, first.rejected, again.loaded, again.rejected) == (1, 2, 0, 2), (first, again)
     assert sorted(held) == ["Acme", "Gamma"] and secret == "s0", (held, secret)  # nothing of the two was sent
+    # found by a tester: the summary said nothing of the masks, and the reload was refused before the user learnt it
+    shown = io.StringIO()
+    print_summary(first, shown)
+    assert first.rejects_masked == 2 and (
+        "2 of them show their secrets as ***: type the secrets in again before loading the rejects file "
+        "(a *** left is refused, naming its cell)"
+    ) in " ".join(shown.getvalue().split()), shown.getvalue()
     rows = csv.DictReader((tmp_path / "again.rejects.csv").read_text().splitlines())
     refused = {r["line"]: (r["field"], r["reason"]) for r in rows}
     reason = (
