@@ -65,6 +65,12 @@ def nearest_double(number: Decimal | int) -> Decimal:
     return Decimal(repr(float(number)))
 
 
+def same_amount(a: Decimal | int, b: Decimal | int) -> bool:
+    """Whether an amount an API gives back (`a`) is the amount `b`, as an API holding amounts as doubles keeps them:
+    their nearest doubles are one (2129.9499999999998 is 2129.95: `nearest_double`). Both finite."""
+    return nearest_double(a) == nearest_double(b)
+
+
 def double_keeps(number: Decimal | int) -> bool:
     """Whether a double holds `number` as written: its nearest double gives it back (`nearest_double`), as every
     number of up to JSON_SAFE_DIGITS significant digits does (99999999999999.99, of 16, comes back as …98)."""

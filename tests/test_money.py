@@ -133,3 +133,12 @@ def test_a_number_not_held_is_given_back_as_another_of_its_nearest_double(digits
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_what_a_double_is_written_as_is_held(value: float) -> None:
     assert double_keeps(Decimal(repr(value)))
+
+
+def test_one_predicate_says_whether_an_amount_given_back_is_the_amount_sent() -> None:
+    # the look after a lost cost PATCH and a create's answer (Visma Core) each compared nearest doubles on their own
+    from bulkload.money import same_amount
+
+    assert same_amount(Decimal("2129.9499999999998"), Decimal("2129.95"))
+    assert same_amount(Decimal("100.0"), 100)
+    assert not same_amount(Decimal("2129.96"), Decimal("2129.95"))

@@ -14,7 +14,7 @@ import msgspec
 from ..errors import APIError, FoundOther, RowInvalid, RowsRefused
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
-from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units, nearest_double
+from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units, same_amount
 from .base import RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
 from .reasons import row_invalid
@@ -167,13 +167,13 @@ _decode_costs_rows = msgspec.json.Decoder(list[CostRow]).decode
 
 def _same_values(found: Mapping[str, Any], given: Mapping[str, Any]) -> bool:
     """Whether a cost's fields `found` hold the values `given`: an amount as the double that holds it (an API
-    holding amounts as doubles writes 2129.95 as 2129.9499999999998: money.nearest_double), the rest as they are."""
+    holding amounts as doubles writes 2129.95 as 2129.9499999999998: money.same_amount), the rest as they are."""
     if found.keys() != given.keys():
         return False
     for name, value in found.items():
         other = given[name]
         if isinstance(value, Decimal) and isinstance(other, Decimal) and value.is_finite() and other.is_finite():
-            if nearest_double(value) != nearest_double(other):
+            if not same_amount(value, other):
                 return False
         elif value != other:
             return False
@@ -378,7 +378,7 @@ class Entries(OnCase):
         """The entry's count and amount as the answer says them, and what it echoes of the rest that was sent (its
         case, definition, date and description: model.ECHOED; a date as its date part, a description left empty
         as ""). An amount answered as a number whose nearest double is the one of the amount sent is that amount
-        (money.nearest_double: seed 003 gives the amounts no type, and an API holding them as doubles may write
+        (money.same_amount: seed 003 gives the amounts no type, and an API holding them as doubles may write
         2129.95 as 2.12995000000000005e+03); another that is no whole number of cents differs (ECHOED `Amount`)."""
         (kind,) = sent  # one kind a call
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
@@ -398,7 +398,7 @@ class Entries(OnCase):
         amount = _said(created.Amount)
         if type(amount) is not Decimal:  # no amount said, or no number: the row is counted, its amount not checked
             return {kind: {"": [1]}, **echoes}
-        if nearest_double(amount) == nearest_double(was["Amount"]):  # the amount sent, as the double that holds it
+        if same_amount(amount, was["Amount"]):  # the amount sent, as the double that holds it
             amount = was["Amount"]
         try:
             cents = _cents(amount)
