@@ -70,14 +70,17 @@ async def settled_look(
     look: Callable[[], Awaitable[list[int] | None]],
     until: float | None,
     idle: AbstractAsyncContextManager[Any] | None = None,
+    found_other: Callable[[], bool] | None = None,
 ) -> list[int] | None:
     """Whether a call whose answer was lost took effect, by evidence: the rule of the load and of the rollback.
     The ids when `look` finds its records (at once, or on the second look: it landed late); [] when it finds them
     neither at once nor again at `until` (on the loop's clock: the settle delay after the answer was lost, when the
     API can no longer be committing it; sending it again is then safe); None when a look cannot tell. `until` None:
-    the API commits before it answers, one look is enough. `idle` is held while waiting."""
+    the API commits before it answers, one look is enough. `idle` is held while waiting. `found_other`: whether the
+    look that could not tell found other values than the call's (errors.FoundOther): the call may land yet, so it
+    is looked for again at `until` too before that is taken for another writer's change."""
     looked = await look()
-    if looked != [] or until is None:
+    if until is None or (looked != [] and not (looked is None and found_other is not None and found_other())):
         return looked
     # a call still being committed is not listed yet: its absence proves nothing until the API has had time
     async with idle or nullcontext():
@@ -343,7 +346,7 @@ class Loader:
         INFO."""
         if not self.settling:
             log.info(
-                "%s: its answer was lost and its records are not listed yet; looking again in %.0f s, when the API "
+                "%s: its answer was lost and a look did not find it carried out; looking again in %.0f s, when the API "
                 "can no longer be committing it (--settle-s)",
                 named(chunk),
                 until - anyio.current_time(),
@@ -656,7 +659,8 @@ class Loader:
         the loss; another chunk is sent while this one waits."""
         until = self._lost.get(chunk.seq, anyio.current_time()) + self.settle_s if self.settle_s > 0 else None
         idle = self.idle(chunk, until) if until is not None else None
-        return await settled_look(lambda: self.look(chunk), until, idle)
+        key = (chunk.seq, chunk.part)
+        return await settled_look(lambda: self.look(chunk), until, idle, lambda: key in self._found_other)
 
     async def look(self, chunk: Chunk) -> list[int] | None:
         """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling. A keyed
@@ -664,6 +668,7 @@ class Loader:
         what its scopes received since the run's baselines (`RecordKind.find_sent`, e-conomic: line for line)."""
         kind = self.target.kind_of(chunk.file_idx)
         taken = taken_ids(self.target, self.ledger, kind)
+        self._found_other.pop((chunk.seq, chunk.part), None)  # an earlier look's, which this one replaces
         try:
             if self.target.api.idempotent:
                 found = await kind.find_sent(self.dispatcher, chunk, self._baselines, taken)
