@@ -41,6 +41,11 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
         "--allow-duplicate-load; a group an answer named a line of as refused or failed is never sent again with "
         "that line: it is rejected whole, its reason naming the line, to be fixed and loaded again"
     )
+    if target.api.ordered:
+        resend += (
+            "; a row of a record a later row of the run changed, and landed, is never sent again over that change: "
+            "it stays in doubt; where its values are still meant, load it again as a run of its own"
+        )
     if target.api.idempotent:
         return (
             f"{resume} settles those whose idempotency key the API still keeps (sent again with it, the API answers "

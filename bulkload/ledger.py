@@ -749,6 +749,16 @@ class Ledger:
             self._save_calls(calls)
         self._count_sends(1)
 
+    def later_write(self, file_idx: int, lines: Sequence[int], ids: Sequence[int]) -> tuple[int, int] | None:
+        """(file index, line) of the first row after `lines` (of file `file_idx`, in the run's file order) recorded
+        as having changed one of the records `ids` (a done call's), or None."""
+        marks = ",".join("?" * len(ids))
+        row = self._db.execute(
+            f"SELECT MIN(loc) FROM created WHERE loc > ? AND id IN ({marks})",
+            ((file_idx << LOC_SHIFT) + max(lines), *ids),
+        ).fetchone()
+        return None if row is None or row[0] is None else _file_line(int(row[0]))
+
     def sent_at(self, seq: int, part: str) -> float | None:
         """When the chunk's key was first sent (epoch seconds); None if never."""
         row = self._db.execute("SELECT sent_at FROM chunks WHERE seq=? AND part=?", (seq, part)).fetchone()
@@ -836,6 +846,13 @@ class Ledger:
                 (state, redact(error), time.time() if wrote else None, seq, part),
             )
             self._save_calls(calls)
+
+    @_writes
+    def explain(self, seq: int, part: str, error: str) -> None:
+        """A new reason for a chunk in doubt, which stays so."""
+        self._db.execute(
+            "UPDATE chunks SET error=? WHERE seq=? AND part=? AND state='in_doubt'", (redact(error), seq, part)
+        )
 
     @_writes
     def split(

@@ -153,6 +153,9 @@ class Call(NamedTuple):
     #: lost. A create the API cannot deduplicate is not: it is settled by looking (`RecordKind.resolve`), else its
     #: rows become in doubt
     repeatable: bool
+    #: the ids of the records the call changes, where it changes some known before it is sent (a cost a PATCH sets):
+    #: sent again on the user's word, it must not undo a later row's change to them that landed (Ledger.later_write)
+    writes: tuple[int, ...] = ()
 
 
 class RowOutcome(NamedTuple):

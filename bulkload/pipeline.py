@@ -461,9 +461,29 @@ class Loader:
         if chunk.part.endswith(NAMED):  # sent again, it would carry the lines the API named
             self.reject_named(chunk)
             return True
+        if call.writes and (later := self.ledger.later_write(chunk.file_idx, chunk.lines, call.writes)):
+            # the earlier attempt may have landed before the later row's write, or not at all: sent now, it would
+            # land after it, and the record would keep this row's values instead of the later row's
+            self.mark_in_doubt(chunk, prev.state, self.overtaken(chunk, later, call.writes), wrote=False, anew=True)
+            return True
         if looked is None:  # sent again on the user's word: until an answer says, the earlier attempt is unknown
             self._resent.add((chunk.seq, chunk.part))
         return False
+
+    def overtaken(self, chunk: Chunk, later: tuple[int, int], ids: Sequence[int]) -> str:
+        """Why the chunk's call, whose earlier attempt's outcome is unknown, is not sent again: `later` (file index,
+        line) is a later row of the run that changed one of the records `ids` the call changes, and landed."""
+        file_idx, line = later
+        where = f"line {line}" + (
+            f" of {self.ledger.run.files[file_idx]['path']}" if file_idx != chunk.file_idx else ""
+        )
+        record = f"{self.target.kind_of(chunk.file_idx).group_name} {' or '.join(str(i) for i in ids)}"
+        earlier = self.ledger.error_of(chunk.seq, chunk.part).partition("not sent again: ")[0].removesuffix("; ")
+        return (
+            f"{earlier + '; ' if earlier else ''}not sent again: {where}, a later row of {record}, landed after this "
+            "row was sent, and sending this earlier row again would put its values back over that later row's; where "
+            "this row's values are still meant, load it again as a run of its own"
+        )
 
     async def begin_sending(self, chunk: Chunk, key: str, digest: str, summary: dict[str, Totals]) -> bool:
         """What must be recorded before the call leaves: the baselines of a walk, and the call as sending, with what
@@ -715,15 +735,18 @@ class Loader:
         records = chunk.entries(kind)
         return scrub(text, [v for r in records for v in secret_texts(msgspec.to_builtins(r), names)])
 
-    def mark_in_doubt(self, chunk: Chunk, state: str, why: str, *, wrote: bool = True) -> None:
+    def mark_in_doubt(self, chunk: Chunk, state: str, why: str, *, wrote: bool = True, anew: bool = False) -> None:
         """The call may or may not have been carried out: never sent again without the user's word. `wrote`: False
-        where this process sent no write of it (an earlier process's, which a look could not settle: Ledger.settle)."""
+        where this process sent no write of it (an earlier process's, which a look could not settle: Ledger.settle).
+        `anew`: `why` replaces the reason of a chunk in doubt already (Ledger.explain)."""
         if found := self._found_other.pop((chunk.seq, chunk.part), None):
             why = f"{why}; {found}"
         why = self.hidden(chunk, why)
         try:
             if state != "in_doubt":
                 self.ledger.settle(chunk.seq, chunk.part, "in_doubt", why, self.calls, wrote=wrote)
+            elif anew:
+                self.ledger.explain(chunk.seq, chunk.part, why)
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
             return

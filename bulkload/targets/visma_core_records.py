@@ -456,7 +456,7 @@ class Costs(OnCase):
         while len(self._before) > COST_CACHE:
             self._before.popitem(last=False)  # a look for a call that old finds its before unknown: in doubt
         path = api_path("/flow/api/Conditions/Properties", row.caseId, "Costs", cost.Id, row.type)
-        return Call("PATCH", path, _encode(row.changes()), repeatable=False)
+        return Call("PATCH", path, _encode(row.changes()), repeatable=False, writes=(cost.Id,))
 
     def sent_earlier(self, chunk: Chunk) -> None:
         # what call_for read is from after the earlier process's PATCH: it tells nothing of before it
