@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -140,13 +140,27 @@ class Turn:
     """A chunk's turn at the records it writes: a later chunk writing one of them waits until the turn is over
     and, when an answer of its calls was lost, until that call can no longer land (`not_before`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "", records: dict[Hashable, str] | None = None) -> None:
         self.over = anyio.Event()
         #: on the event loop's clock (anyio.current_time)
         self.not_before = 0.0
+        #: the chunk whose turn it is, as messages name it, and the records it writes (order key -> as said)
+        self.name, self.records = name, records or {}
 
-    async def wait(self) -> None:
+    async def wait(self, waiter: str = "") -> None:
+        """Wait for the turn to be over and its lost writes to have landed; a wait for those is said at INFO (what
+        waits, how long and why), naming `waiter`."""
         await self.over.wait()
+        left = self.not_before - anyio.current_time()
+        if left > 0 and waiter:
+            log.info(
+                "%s waits %.0f s before it is sent: %s, which writes %s too, lost an answer and may still land until "
+                "then, and the later write must land after it (--settle-s)",
+                waiter,
+                left,
+                self.name,
+                ", ".join(self.records.values()),
+            )
         await anyio.sleep_until(self.not_before)
 
 
@@ -215,6 +229,8 @@ class Loader:
         #: and per chunk the turns of the earlier chunks it waits for and its own
         self._latest: dict[Any, Turn] = {}
         self._waits: dict[tuple[int, str], tuple[list[Turn], Turn | None]] = {}
+        #: per chunk being delivered whose turn it is (seq, part)
+        self._turns: dict[tuple[int, str], Turn] = {}
         self.known: dict[tuple[int, str], ChunkRow] = ledger.chunks()
         self.key_prefix = ledger.run.key_prefix
         #: a copy adopted after the run's own ledger was lost: a call it holds nothing of may have been sent
@@ -305,7 +321,7 @@ class Loader:
         kind = self.target.kind_of(chunk.file_idx)
         keys = kind.order_keys(chunk.entries(kind))
         if keys:
-            turn = Turn()
+            turn = Turn(named(chunk), {k: kind.records_named(k) for k in keys})
             self._waits[(chunk.seq, chunk.part)] = ([e for k in keys if (e := self._latest.get(k)) is not None], turn)
             for k in keys:
                 self._latest[k] = turn
@@ -317,9 +333,11 @@ class Loader:
                     self.unsent(chunk)
                     continue
                 before, turn = self._waits.pop((chunk.seq, chunk.part), ([], None))
+                if turn is not None:
+                    self._turns[(chunk.seq, chunk.part)] = turn
                 try:
                     for earlier in before:
-                        await earlier.wait()
+                        await earlier.wait(named(chunk))
                     async with self._sending:
                         if self.tally.stopped:
                             # the run stopped while it waited; an earlier write to one of its records may be
@@ -328,6 +346,7 @@ class Loader:
                             continue
                         await self.deliver(chunk)
                 finally:
+                    self._turns.pop((chunk.seq, chunk.part), None)
                     lost = self._lost.pop(chunk.seq, None)
                     if turn is not None:
                         if lost is not None:
@@ -344,7 +363,18 @@ class Loader:
         """While a chunk waits out a settle delay (until `until`, on the loop's clock), another is sent in its place;
         the wait is in `settling` (the progress display's), and one that begins while no other waits is said at
         INFO."""
-        if not self.settling:
+        turn = self._turns.get((chunk.seq, chunk.part))
+        behind = [] if turn is None else [said for k, said in turn.records.items() if self._latest.get(k) is not turn]
+        if behind:  # later rows wait for it: said whatever else waits
+            log.info(
+                "%s: its answer was lost and a look did not find it carried out; looking again in %.0f s, when the "
+                "API can no longer be committing it (--settle-s): the later rows writing %s wait until then, to land "
+                "after it",
+                named(chunk),
+                until - anyio.current_time(),
+                ", ".join(behind),
+            )
+        elif not self.settling:
             log.info(
                 "%s: its answer was lost and a look did not find it carried out; looking again in %.0f s, when the API "
                 "can no longer be committing it (--settle-s)",

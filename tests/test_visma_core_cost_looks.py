@@ -141,7 +141,7 @@ async def test_a_row_waiting_out_an_earlier_rows_settle_delay_says_so(
             options: dict[str, Any] = {"timeout_s": 0.3, "settle_s": 0.5, "target_options": COSTS}
             report = await load(job(tmp_path, data, url, **options), env=ENV, raise_on_stop=False)
     assert report.loaded >= 1, report
-    said = [r.getMessage() for r in caplog.records if "waits" in r.getMessage() and "(lines 3-3)" in r.getMessage()]
+    said = [r.getMessage() for r in caplog.records if "wait" in r.getMessage() and "later rows" in r.getMessage()]
     assert len(said) == 1, [r.getMessage() for r in caplog.records]
     assert "the Buyer costs of case 5000" in said[0] and "chunk 1 (lines 2-2)" in said[0], said
     assert "--settle-s" in said[0], said

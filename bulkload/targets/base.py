@@ -199,6 +199,10 @@ class RecordKind:
         """The records a chunk writes, where writes to one record must land in file order (Api.ordered)."""
         return set()
 
+    def records_named(self, key: Hashable) -> str:
+        """An order key (`order_keys`) as a message names the records it stands for."""
+        return str(key)
+
     # --- per chunk -------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:
         raise NotImplementedError

@@ -443,6 +443,11 @@ class Costs(OnCase):
         only the case's costs tell."""
         return {("costs", r.caseId, r.type) for r in records}
 
+    def records_named(self, key: Hashable) -> str:
+        if isinstance(key, tuple) and len(key) == 3:
+            return f"the {key[2]} costs of case {key[1]}"
+        return str(key)
+
     async def call_for(self, client: Sender, chunk: Chunk) -> Call:
         """The row's PATCH, of the cost as read just before: what it holds of the row's fields is kept for
         `resolve`. The case's costs of the type are read once, and again after each PATCH of one of them (rows of
