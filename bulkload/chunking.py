@@ -605,13 +605,14 @@ class Planner:
             if len(run) > 1 and not again:
                 again = run
             parts += run
-        how = copies(kind, [records[part] for part in parts]) if len(parts) > 1 else None
+        # copies all in a row (no runs apart) are judged as such: by what names their lines, never as a sorted file's
+        how = copies(kind, [records[part] for part in parts], apart=bool(runs)) if len(parts) > 1 else None
         if how is None:
             if not again:
                 return None
             # lines given twice in a row beside lines apart that are no copies of them: which is meant cannot be
-            # told either (the same lines, or by their names where the kind has no balance: repeated)
-            how, parts = copies(kind, [records[part] for part in again]), again
+            # told either (the same lines, or by their names: repeated)
+            how, parts = copies(kind, [records[part] for part in again], apart=False), again
         shown = [
             f"line {lines[p.start]}" if p.stop - p.start == 1 else f"lines {lines[p.start]}-{lines[p.stop - 1]}"
             for p in parts

@@ -12,9 +12,9 @@ after another (two exports that overlap, joined) are one run: a run that is its 
 order, is taken for that many runs (repeated). "The same lines" is one rule for both (_same_lines): what the lines
 say, their records' values (100.0 is 100.00), never how the file wrote them; runs of two lines or more that are the
 same lines by what names them (RecordKind.line_names: an order's cost type and description), their amounts or notes
-edited, are copies too (a correction appended, an export's stamp), apart or, where the kind's groups have no
-balance, in a row (a voucher's lines in a row repeat their accounts as plainly: two sales in one voucher); where
-they balance, only where the lines brought together do not. Where a kind's groups are parts of
+edited, are copies too (a correction appended, an export's stamp), apart or in a row; where the kind's groups
+balance, apart only where the lines brought together do not, in a row where the first copy balances on its own (a
+voucher given again right below itself, its text stamped). Where a kind's groups are parts of
 one thing (RecordKind.group_family: a Visma Core order, whose lines of each cost type are a group of their own, or
 an entry a line), its lines are brought together and judged so whole (family_of): the order is given twice, not
 its OUTLAY lines alone.
@@ -317,11 +317,12 @@ def _line_list(lines: Sequence[int]) -> str:
     return f"lines {shown} and {more} more" if more > 0 else f"lines {shown.rpartition(', ')[0]} and {lines[-1]}"
 
 
-def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
+def copies(kind: RecordKind, runs: Sequence[Sequence[Any]], apart: bool = True) -> str | None:
     """How a group whose lines lie apart in its file is the group given more than once (a duplicate export, or a
     correction appended), which is not merged: which copy is meant cannot be told. `runs`: its records in the runs
     of its lines in file order (two or more; a run: its lines one after another, no other group's line between, or
-    one of the copies of a run that gives them again in a row, see repeated).
+    one of the copies of a run that gives them again in a row, see repeated); `apart` False: each such a copy, one
+    after another in the file, which no file sorted by account puts so (never BALANCED: by what names their lines).
     Returns SAME_LINES, BALANCED, SAME_NAMES, or None where the runs are one group's lines brought together.
 
     SAME_LINES where every run is the same lines (_same_lines: the same records as a multiset, whatever their lines'
@@ -339,7 +340,7 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> str | None:
     a file sorted by amount); nor is a copy that adds or drops a line: its runs hold other lines."""
     if _same_lines(runs):
         return SAME_LINES
-    if _balanced(kind, runs):
+    if apart and _balanced(kind, runs):
         return BALANCED
     named = _named(kind)
     if (
@@ -403,18 +404,18 @@ def repeated(kind: RecordKind, run: Sequence[Any]) -> int:
     group given k times in a row, as where two exports that overlap are joined: 100/-100 then -100/100 too), or
     len(run) where it is no such run. `run`: a group's records of one run, in file order. A copy holds at least 2
     lines: a run of one line given again and again (its smallest period 1) is a group's lines, as two equal cost
-    lines may be. Its copies are the same lines as copies() reads them (_same_lines): where the kind's groups
-    balance (RecordKind.imbalance), by all they say, and a copy balances on its own (a voucher holds one account pair
-    again in a row as plainly as two sales, 1000/+100, 2000/-100, 1000/+50, 2000/-50); where they have none, by what
-    names the lines (RecordKind.line_names, of kinds that name them), their amounts or notes edited as apart (order
-    Takst 200.00, Porto 40.00 followed at once by Takst 210.00, Porto 40.00 corrected: copies() judges them
-    SAME_NAMES, as with another order between). The shortest such copies are taken.
+    lines may be. Its copies are the same lines as copies() reads them (_same_lines), by what names the lines
+    (RecordKind.line_names, of kinds that name them; else by all they say), their amounts or notes edited as apart
+    (order Takst 200.00, Porto 40.00 followed at once by Takst 210.00, Porto 40.00 corrected; voucher 1010 +100,
+    5600 -100 followed at once by the same with an export's stamp in its text: copies() judges them SAME_NAMES, as
+    with another group between); where the kind's groups balance (RecordKind.imbalance), the first copy balances on
+    its own (1010 +100, 5600 -60, 1010 +50, 5600 -90 is one voucher's lines). The shortest such copies are taken.
     Cheap where a run holds no copies, as nearly all do: none under 4 lines, else for each length dividing the
     run's a look for the first line in the second copy, and the copies compared only where it is there."""
     n = len(run)
     if n < 4:  # two copies of at least 2 lines
         return n
-    named = None if _balances(kind) else _named(kind)
+    named = _named(kind)
     said = run if named is None else list(map(named, run))  # what the copies are compared by, line by line
     first = said[0]
     for p in range(2, n // 2 + 1):
@@ -424,11 +425,11 @@ def repeated(kind: RecordKind, run: Sequence[Any]) -> int:
         parts = [run[i : i + p] for i in range(0, n, p)]
         if not _same_lines(parts, named):
             continue
-        # copies of one line (or by name, of one name) are no copies; and copies of a copy that does not balance
-        # balance no better
+        # copies of one line (or by name, of one name) are no copies; nor are copies of a copy that does not balance,
+        # though longer ones may be (1010 +50, 5600 +30, 1010 +20, 5600 -100, given twice: by name, copies of 2 too)
         head = parts[0]
         if len(_lines(head, named)) == 1 or kind.imbalance(head, list(map(kind.units, head))):
-            return n
+            continue
         return p
     return n
 
