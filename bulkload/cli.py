@@ -439,6 +439,13 @@ def _show(ns: argparse.Namespace, report: Report) -> None:
         print_summary(report)
 
 
+def _show_stopped(ns: argparse.Namespace, partial: Report) -> None:
+    """The summary of a run an interrupt cut short (its partial report), which says why and what continues it: with
+    -q the line that ends the command (_failed says it again only where not quiet)."""
+    _show(ns, partial)
+    ns.summarised = True
+
+
 def quiet_summary(report: Report) -> str:
     """The summary of --quiet: one line of what became of the rows, and where to look when not all loaded."""
     loaded = (
@@ -452,8 +459,8 @@ def quiet_summary(report: Report) -> str:
     )
     if report.reconcile is not None and not report.reconcile.ok:
         line += "; reconciliation: MISMATCH"
-    if report.stop_reason:
-        line += f"; stopped: {report.stop_reason}"
+    if report.stop_reason:  # a stopped run's line says "stopped" once, at its start
+        line += f"; {report.stop_reason}" if report.status == "stopped" else f"; stopped: {report.stop_reason}"
     if report.run_finished is False:  # the reconcile command's, of a run with rows not yet sent
         line += f"; {unfinished_line(report)}"
     if report.rejected:  # every kind's rejects file where the inputs hold several kinds
@@ -514,7 +521,7 @@ def _command(ns: argparse.Namespace) -> int:
                     job,
                     progress=_progress(ns),
                     raise_on_stop=False,
-                    interrupted=lambda partial: _show(ns, partial),
+                    interrupted=lambda partial: _show_stopped(ns, partial),
                     command=ns.words,
                 )
             ),
@@ -535,7 +542,7 @@ def _command(ns: argparse.Namespace) -> int:
                     resend_in_doubt=ns.resend_in_doubt,
                     adopt_copy=ns.adopt_copy,
                     raise_on_stop=False,  # a stopped run's summary is printed, and exits 4 (or 2)
-                    interrupted=lambda partial: _show(ns, partial),
+                    interrupted=lambda partial: _show_stopped(ns, partial),
                 )
             ),
         )
@@ -604,13 +611,17 @@ def _failed(ns: argparse.Namespace, exc: BaseException) -> int:
         shown = "error: " if exc.exit_code == EXIT_USAGE else ""
         _said(f"bulkload: {shown}{redact(str(exc))}")
         return exc.exit_code
-    _said(f"bulkload: {_cut_short(ns, exc)}")
+    # -q is one line however the command ends: an interrupt's summary said why and what continues it already
+    said = ns.quiet and getattr(ns, "summarised", False) and isinstance(exc, KeyboardInterrupt | asyncio.CancelledError)
+    _said(f"bulkload: {_cut_short(ns, exc)}", shown=not said)
     return EXIT_STOPPED
 
 
-def _said(line: str) -> None:
-    """An error line on stderr, whatever -q says, and in the log file (not twice on stderr)."""
-    print(line, file=sys.stderr)
+def _said(line: str, shown: bool = True) -> None:
+    """An error line on stderr, whatever -q says (unless not `shown`: said otherwise already), and in the log file
+    (not twice on stderr)."""
+    if shown:
+        print(line, file=sys.stderr)
     log.error("%s", line, extra={logs.SHOWN: True})
 
 

@@ -42,7 +42,12 @@ def test_the_quiet_summary_is_one_line_naming_what_needs_a_look() -> None:
     stopped = Report(status="stopped", stop_reason="the quota", in_doubt_file="d.csv", exit_code=EXIT_STOPPED, **fields)
     line = quiet_summary(stopped)
     assert "\n" not in line and line.startswith("bulkload economic: stopped: 7 loaded, 2 rejected, 1 in doubt")
-    assert line.endswith("; stopped: the quota; rejects: r.csv; in doubt: d.csv; ledger: run.sqlite")
+    # the reason follows the figures: "stopped" is said once (before: "…: stopped: …; stopped: the quota")
+    assert line.endswith(" 0 skipped; the quota; rejects: r.csv; in doubt: d.csv; ledger: run.sqlite"), line
+    assert line.count("stopped") == 1, line
+    # a run that did not stop, whose report still says why something stopped, names it so
+    said = Report(status="reconciled", stop_reason="the quota", **fields)
+    assert "; stopped: the quota;" in quiet_summary(said)
     # found by a tester: a run of two kinds (HaloPSA resources, PayorCRM customers and invoices) writes a rejects
     # file for each, and the line named the first only
     two = Report(status="complete", rejects_files=["r.csv", "Q.jsonl.rejects.csv"], **fields)

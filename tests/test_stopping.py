@@ -863,8 +863,12 @@ def test_a_quiet_load_stopped_by_ctrl_c_prints_one_line(tmp_path: Path, sandbox_
         proc.kill()
     assert proc.returncode == 4, (out, err)
     (line,) = out.splitlines()
-    assert line.startswith("bulkload economic: stopped: ") and "; stopped: interrupted (Ctrl-C); " in line, line
+    assert line.startswith("bulkload economic: stopped: ") and " skipped; interrupted (Ctrl-C); " in line, line
     assert "settles the calls that were in flight" in line  # e-conomic: sent again with their keys
+    # one line in all, saying "stopped" once: before, "…: stopped: …; stopped: interrupted (Ctrl-C); …", and on
+    # stderr a second line, "bulkload: interrupted (Ctrl-C); continue with `bulkload resume …`", which it says
+    assert line.count("stopped:") == 1, line
+    assert not err, err
 
 
 @pytest.mark.slow
