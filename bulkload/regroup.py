@@ -13,8 +13,9 @@ order, is taken for that many runs (repeated). "The same lines" is one rule for 
 say, their records' values (100.0 is 100.00), never how the file wrote them; runs of two lines or more that are the
 same lines by what names them (RecordKind.line_names: an order's cost type and description), their amounts or notes
 edited, are copies too (a correction appended, an export's stamp), apart or in a row; where the kind's groups
-balance, apart only where the lines brought together do not, in a row where the first copy balances on its own (a
-voucher given again right below itself, its text stamped). Where a kind's groups are parts of
+balance, apart only where the lines brought together do not, in a row only with their amounts too, the first copy
+balancing on its own (a voucher given again right below itself, its text stamped: a correction right below it, or
+two sales of one account pair, are its lines). Where a kind's groups are parts of
 one thing (RecordKind.group_family: a Visma Core order, whose lines of each cost type are a group of their own, or
 an entry a line), its lines are brought together and judged so whole (family_of): the order is given twice, not
 its OUTLAY lines alone.
@@ -406,16 +407,23 @@ def repeated(kind: RecordKind, run: Sequence[Any]) -> int:
     lines: a run of one line given again and again (its smallest period 1) is a group's lines, as two equal cost
     lines may be. Its copies are the same lines as copies() reads them (_same_lines), by what names the lines
     (RecordKind.line_names, of kinds that name them; else by all they say), their amounts or notes edited as apart
-    (order Takst 200.00, Porto 40.00 followed at once by Takst 210.00, Porto 40.00 corrected; voucher 1010 +100,
-    5600 -100 followed at once by the same with an export's stamp in its text: copies() judges them SAME_NAMES, as
-    with another group between); where the kind's groups balance (RecordKind.imbalance), the first copy balances on
-    its own (1010 +100, 5600 -60, 1010 +50, 5600 -90 is one voucher's lines). The shortest such copies are taken.
+    (order Takst 200.00, Porto 40.00 followed at once by Takst 210.00, Porto 40.00 corrected: copies() judges them
+    SAME_NAMES, as with another group between); where the kind's groups balance (RecordKind.imbalance), by what
+    names the lines and their amounts, the first copy balancing on its own (voucher 1010 +100, 5600 -100 followed at
+    once by the same with an export's stamp in its text is copies; a voucher holds one account pair again in a row
+    as plainly as two sales, 1010 +100, 5600 -100, 1010 +50, 5600 -50, or a correction right below it, 110/-110:
+    its lines, as the file has them; so are 1010 +100, 5600 -60, 1010 +50, 5600 -90). The shortest copies are taken.
     Cheap where a run holds no copies, as nearly all do: none under 4 lines, else for each length dividing the
     run's a look for the first line in the second copy, and the copies compared only where it is there."""
     n = len(run)
     if n < 4:  # two copies of at least 2 lines
         return n
     named = _named(kind)
+    if named is not None and _balances(kind):
+        # a voucher holds one account pair again in a row as plainly as two sales (1010 +100, 5600 -100, 1010 +50,
+        # 5600 -50), or a correction right below it (110/-110): its copies in a row are so by their names AND amounts
+        by_name, units = named, kind.units
+        named = lambda record: (by_name(record), units(record))  # noqa: E731
     said = run if named is None else list(map(named, run))  # what the copies are compared by, line by line
     first = said[0]
     for p in range(2, n // 2 + 1):

@@ -916,17 +916,14 @@ HALVES = ["5,4,502,2026-11-01,50.00,DKK,1010,,Rent", "5,4,502,2026-11-01,50.00,D
 HALVES += ["5,4,502,2026-11-01,-100.00,DKK,5600,,Rent"]
 
 
-@pytest.mark.parametrize("again", [STAMPED, CORRECTED], ids=["another text (an export's stamp)", "other amounts"])
-async def test_a_voucher_given_again_in_a_row_by_its_names_is_rejected_whole_never_booked_twice(
-    tmp_path: Path, again: list[str]
-) -> None:
+async def test_a_voucher_given_again_in_a_row_by_its_names_is_rejected_whole_never_booked_twice(tmp_path: Path) -> None:
     # found by a tester: voucher 501 (1010 +100, 5600 -100) given again right below itself with another text, no
-    # other line between, was one run of four balanced lines, booked as one voucher of 200.00 (exit 0); a correction
-    # so appended (110/-110) was booked beside the voucher it corrects. Its copies are the same lines by what names
-    # them (accounts, date, currency), the first balancing on its own: given twice, which is meant cannot be told
+    # other line between, was one run of four balanced lines, booked as one voucher of 200.00 (exit 0). Its copies
+    # are the same lines by what names them (accounts, date, currency) and amounts, the first balancing on its own:
+    # given twice, which is meant cannot be told
     data = tmp_path / "joined.csv"
     header = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
-    data.write_text("\n".join([header, *FEE, *RENT, *again, *HALVES]) + "\n")
+    data.write_text("\n".join([header, *FEE, *RENT, *STAMPED, *HALVES]) + "\n")
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             report = await load(job(tmp_path, [data], url), env=CREDS)
@@ -949,6 +946,25 @@ async def test_a_voucher_given_again_in_a_row_by_its_names_is_rejected_whole_nev
         "accountNumber (lines 4-5 and lines 6-7), other in their amounts or notes: "
     ), reason
     assert reason.endswith("or tell them apart by their entryTypeNumber, date, currency and accountNumber)"), reason
+
+
+async def test_a_correction_right_below_its_voucher_is_booked_as_the_file_has_it(tmp_path: Path) -> None:
+    # no copy: its lines are not the same by their names and amounts, and not apart; a voucher of two pairs each
+    # balancing loads whole (as two sales of one account pair would)
+    data = tmp_path / "corrected.csv"
+    header = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
+    data.write_text("\n".join([header, *FEE, *RENT, *CORRECTED]) + "\n")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            held = await remote_entries(url, journal=4)
+    assert sorted((e["voucherNumber"], e["amount"]) for e in held if e["voucherNumber"] == 501) == [
+        (501, -110.0),
+        (501, -100.0),
+        (501, 100.0),
+        (501, 110.0),
+    ], held
+    assert (report.loaded, report.rejected, report.exit_code) == (6, 0, 0), report
 
 
 @pytest.mark.parametrize("apart", [False, True], ids=["no voucher regrouped", "another voucher regrouped"])
