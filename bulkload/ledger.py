@@ -494,7 +494,7 @@ class Ledger:
             raise LedgerError(f"{path} was written by another bulkload version (schema {version and version[0]})")
         try:
             ledger._renew_checks()
-            ledger._keep_looks()
+            ledger._add_columns()
         except BaseException:
             ledger.close()
             raise
@@ -515,11 +515,14 @@ class Ledger:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('checks', ?)", (str(CHECKS_VERSION),))
 
     @_writes
-    def _keep_looks(self) -> None:
-        """A ledger made before its calls' lookalikes were kept (2026-12) gets their column; the calls it holds have
-        none: unknown, each is a `rival` of every call of its kind."""
-        if not _has(self._db, "", "chunks", "looks"):
-            self._db.execute("ALTER TABLE chunks ADD COLUMN looks BLOB")
+    def _add_columns(self) -> None:
+        """A ledger made before its calls' lookalikes were kept (2026-12) gets their column (`looks`); the calls it
+        holds have none: unknown, each is a `rival` of every call of its kind. One made before what a call's records
+        held was kept (`held`, 2026-12) gets that column; the calls it holds have none: a look after a lost answer of
+        one cannot tell it was not carried out (in doubt, as that version had it)."""
+        for column in ("looks", "held"):
+            if not _has(self._db, "", "chunks", column):
+                self._db.execute(f"ALTER TABLE chunks ADD COLUMN {column} BLOB")
 
     def close(self) -> None:
         if self._sent is not None:
@@ -731,19 +734,22 @@ class Ledger:
         calls: dict[int, int],
         groups: Sequence[GroupInfo] = (),
         looks: bytes | None = None,
+        held: bytes | None = None,
     ) -> None:
         """Record the key (and the chunk's groups) before the request leaves; counts one more attempt on a
         resend. A group follows the chunk that carries it, so its state is the chunk's. `looks`: what a look for
-        the call's records compares (RecordKind.lookalikes; see `rival`)."""
+        the call's records compares (RecordKind.lookalikes; see `rival`). `held`: what the records the call writes
+        held when this attempt was built (model.Call.held), for the look after a lost answer (`held_before`)."""
         now = time.time()
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated,"
-                " sent_at, looks) VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?, ?)"
+                " sent_at, looks, held) VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=chunks.attempts+1,"
-                " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at), looks=excluded.looks",
-                (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now, looks),
+                " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at), looks=excluded.looks,"
+                " held=excluded.held",
+                (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now, looks, held),
             )
             self._groups(seq, part, groups, replace=True)
             self._save_calls(calls)
@@ -758,6 +764,13 @@ class Ledger:
             ((file_idx << LOC_SHIFT) + max(lines), *ids),
         ).fetchone()
         return None if row is None or row[0] is None else _file_line(int(row[0]))
+
+    def held_before(self, seq: int, part: str) -> bytes | None:
+        """What the records the chunk's call writes held when its latest attempt was built (`sending`'s `held`),
+        whichever process sent it; None where none was kept (a kind that keeps none, a call recorded by a bulkload
+        that kept none, or never sent)."""
+        row = self._db.execute("SELECT held FROM chunks WHERE seq=? AND part=?", (seq, part)).fetchone()
+        return None if row is None or row[0] is None else bytes(row[0])
 
     def sent_at(self, seq: int, part: str) -> float | None:
         """When the chunk's key was first sent (epoch seconds); None if never."""

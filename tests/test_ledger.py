@@ -85,6 +85,37 @@ def test_a_ledger_made_before_lookalikes_were_kept_gets_them_and_its_open_calls_
     older.close()
 
 
+def test_what_a_calls_records_held_is_kept_with_its_latest_attempt_for_a_later_process(where: str) -> None:
+    """A look after a lost answer compares the records with what they held when the call was built (model.Call.held),
+    whichever process sent it: kept with the call, each attempt's replacing the one before."""
+    ledger = new(where)
+    ledger.sending(1, "", 0, "abc-1", [2], "h1", {}, held=b'{"Id":7,"Amount":5600}')
+    ledger.sending(2, "", 0, "abc-2", [3], "h2", {})
+    ledger.close()
+    later = Ledger.open(where)
+    assert later.held_before(1, "") == b'{"Id":7,"Amount":5600}'
+    assert later.held_before(2, "") is None and later.held_before(3, "") is None
+    later.sending(1, "", 0, "abc-1", [2], "h1", {}, held=b'{"Id":7,"Amount":100.00}')
+    assert later.held_before(1, "") == b'{"Id":7,"Amount":100.00}'
+    later.close()
+
+
+def test_a_ledger_made_before_calls_kept_what_their_records_held_gets_the_column_and_knows_none(where: str) -> None:
+    """Its calls have none (a look after a lost answer of one cannot tell it was not carried out, as that version's
+    could not); calls recorded from now on keep theirs."""
+    ledger = new(where)
+    ledger.sending(1, "", 0, "abc-1", [2], "h1", {}, held=b'{"Id":7}')
+    ledger.db().execute("ALTER TABLE chunks DROP COLUMN held")
+    ledger.close()
+    older = Ledger.open(where)
+    assert older.held_before(1, "") is None
+    older.sending(2, "", 0, "abc-2", [3], "h2", {}, held=b'{"Id":8}')
+    older.close()
+    again = Ledger.open(where)
+    assert again.held_before(1, "") is None and again.held_before(2, "") == b'{"Id":8}'
+    again.close()
+
+
 def test_split_rejects_rows_and_plans_children_in_one_step(where: str) -> None:
     ledger = new(where)
     ledger.sending(4, "", 0, "abc-4", [10, 11, 12], "h", {})
