@@ -156,6 +156,10 @@ class Call(NamedTuple):
     #: the ids of the records the call changes, where it changes some known before it is sent (a cost a PATCH sets):
     #: sent again on the user's word, it must not undo a later row's change to them that landed (Ledger.later_write)
     writes: tuple[int, ...] = ()
+    #: what the records the call writes held, of what it sets, when it was built (a cost's fields before its PATCH),
+    #: as the kind encodes it: kept with the call in the ledger as it leaves (Ledger.sending), so that the look after
+    #: a lost answer can tell it was not carried out, in this process or a later one (`RecordKind.resolve`'s `held`)
+    held: bytes | None = None
 
 
 class RowOutcome(NamedTuple):

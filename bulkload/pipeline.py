@@ -417,7 +417,7 @@ class Loader:
             return
         # sending, in doubt or pending before: the same key again, so the API can deduplicate
         key = self.key_of(chunk) if prev is None else prev.key
-        if await self.begin_sending(chunk, key, digest, summary):
+        if await self.begin_sending(chunk, key, digest, summary, call.held):
             await self.send_call(kind, chunk, call, key, summary, fresh=prev is None or prev.state == "pending")
 
     def previous(self, chunk: Chunk, digest: str) -> ChunkRow | None:
@@ -471,9 +471,8 @@ class Loader:
         self.lost(chunk)
         if repeatable:
             return False
-        # an earlier attempt may have arrived: look where the API lets us, resend only when told to; what this
-        # process read to build the call is from after that attempt
-        self.target.kind_of(chunk.file_idx).sent_earlier(chunk)
+        # an earlier attempt may have arrived: look where the API lets us, resend only when told to (what the look
+        # compares with is the ledger's, of that attempt: `look`)
         looked = await self.settled_look(chunk)
         # settled by a look (a GET), no write sent: the earlier process's write stays the call's last
         if looked:
@@ -515,16 +514,18 @@ class Loader:
             "this row's values are still meant, load it again as a run of its own"
         )
 
-    async def begin_sending(self, chunk: Chunk, key: str, digest: str, summary: dict[str, Totals]) -> bool:
+    async def begin_sending(
+        self, chunk: Chunk, key: str, digest: str, summary: dict[str, Totals], held: bytes | None
+    ) -> bool:
         """What must be recorded before the call leaves: the baselines of a walk, and the call as sending, with what
-        a look for another call's records could take of its (RecordKind.lookalikes: `not_proven`). False when it
-        cannot be (the run stops)."""
+        a look for another call's records could take of its (RecordKind.lookalikes: `not_proven`) and what its
+        records held (model.Call.held: for its own look, `look`). False when it cannot be (the run stops)."""
         looks = self.target.kind_of(chunk.file_idx).lookalikes(chunk)
         try:
             if self.target.api.reconcile_by == "walk":
                 await self.ensure_baselines(summary)
             self.ledger.sending(
-                chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls, chunk.groups, looks
+                chunk.seq, chunk.part, chunk.file_idx, key, chunk.lines, digest, self.calls, chunk.groups, looks, held
             )
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=False)
@@ -715,7 +716,9 @@ class Loader:
     async def look(self, chunk: Chunk) -> list[int] | None:
         """Ask the target whether the call took effect: ids, [] for certainly not, None for no telling. A keyed
         call is looked for when its key cannot settle it (forgotten by the API, or replaying a failure): among
-        what its scopes received since the run's baselines (`RecordKind.find_sent`, e-conomic: line for line)."""
+        what its scopes received since the run's baselines (`RecordKind.find_sent`, e-conomic: line for line).
+        Another, by `RecordKind.resolve`, given what its records held as the ledger kept it with the call (whichever
+        process sent it: model.Call.held)."""
         kind = self.target.kind_of(chunk.file_idx)
         taken = taken_ids(self.target, self.ledger, kind)
         self._found_other.pop((chunk.seq, chunk.part), None)  # an earlier look's, which this one replaces
@@ -723,7 +726,9 @@ class Loader:
             if self.target.api.idempotent:
                 found = await kind.find_sent(self.dispatcher, chunk, self._baselines, taken)
             else:
-                found = await kind.resolve(self.dispatcher, chunk, taken)
+                found = await kind.resolve(
+                    self.dispatcher, chunk, taken, self.ledger.held_before(chunk.seq, chunk.part)
+                )
         except FoundOther as exc:  # neither done nor certainly not: in doubt, for what it found
             self._found_other[(chunk.seq, chunk.part)] = str(exc)
             return None

@@ -225,18 +225,16 @@ class RecordKind:
     #: finds a record by what names it, whatever it holds (HaloPSA's update: its lost write may land yet)
     found_write_landed: bool = False
 
-    async def resolve(self, client: Sender, chunk: Chunk, taken: Collection[int]) -> list[int] | None:
+    async def resolve(
+        self, client: Sender, chunk: Chunk, taken: Collection[int], held: bytes | None = None
+    ) -> list[int] | None:
         """For a call whose answer was lost, look where the API allows it: the ids if it took effect (a look can
         prove presence); [] if its effect is certainly not there now, in a listing known to be whole (sending it
         again is safe once a second look `settle_s` later agrees); None when there is no telling. `taken`: the ids
         the run's ledger already holds for other rows of the kind's files (pipeline.taken_ids): a record one of
-        them made or named is no evidence that this call created it."""
+        them made or named is no evidence that this call created it. `held`: the call's model.Call.held as the
+        ledger kept it with its latest attempt, by whichever process sent it; None where it kept none."""
         return None
-
-    def sent_earlier(self, chunk: Chunk) -> None:
-        """`chunk`'s call was sent by an earlier process of the run, and `resolve` is to settle it next: what this
-        process read to build the call (`call_for`) is from after that attempt, no state from before it. Nothing
-        by default."""
 
     async def find_sent(
         self, client: Sender, chunk: Chunk, baselines: Mapping[str, Mapping[str, int]], taken: Collection[int]

@@ -355,7 +355,9 @@ class Resource(RecordKind):
         updates = sum(1 for r in records if getattr(r, "id", None) is not None)
         return {self.name: {"create": [len(records) - updates, 0, 0], "update": [updates, 0, 0]}}
 
-    async def resolve(self, client: Sender, chunk: Chunk, taken: Collection[int]) -> list[int] | None:
+    async def resolve(
+        self, client: Sender, chunk: Chunk, taken: Collection[int], held: bytes | None = None
+    ) -> list[int] | None:
         """A POST whose answer was lost. The array is saved whole or not at all, so its creates decide:
         all found by the match fields, each its own record → done; none, in a listing that holds every record (its
         `record_count` not below what it lists, every record of `taken` listed: `listing_whole`) → not there now

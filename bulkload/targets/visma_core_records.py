@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import accumulate
 from typing import Annotated, Any, Literal
@@ -163,6 +163,19 @@ class _Cost(msgspec.Struct):
 
 _decode_entries = msgspec.json.Decoder(list[EntryRow]).decode
 _decode_costs_rows = msgspec.json.Decoder(list[CostRow]).decode
+_decode_held = msgspec.json.Decoder(_Cost).decode
+#: why the look after a lost PATCH does not know what the cost held before it
+_UNKNOWN = (
+    "unknown: the ledger does not hold them (a call recorded by a bulkload before 2026-12, or one an adopted copy of "
+    "the ledger never saw)"
+)
+
+
+def _held(cost: _Cost, fields: Iterable[str]) -> bytes:
+    """What `cost` holds of `fields` (the changeable ones a row sets), as Call.held keeps it for the look after a
+    lost PATCH (`_decode_held`, `_Cost.holds`): its JSON with those fields as the API wrote them (an Amount as
+    written: `_said`; one the answer left out left out), the others at their defaults."""
+    return _encode(_Cost(cost.Id, **{k: getattr(cost, k) for k in fields}))
 
 
 def _same_values(found: Mapping[str, Any], given: Mapping[str, Any]) -> bool:
@@ -421,9 +434,6 @@ class Costs(OnCase):
     def __init__(self) -> None:
         self._costs: OrderedDict[tuple[int, str], list[_Cost]] = OrderedDict()
         self._cost_locks: dict[tuple[int, str], anyio.Lock] = {}
-        #: per chunk (seq, part) whose PATCH this process built, the latest COST_CACHE: what the cost held, of the
-        #: fields the row sets, when it was read for it (`resolve`)
-        self._before: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
 
     def required(self) -> list[tuple[str, ...]]:
         """The case and side, the cost (by id or entry definition) and something to change (as CostRow checks)."""
@@ -449,23 +459,19 @@ class Costs(OnCase):
         return str(key)
 
     async def call_for(self, client: Sender, chunk: Chunk) -> Call:
-        """The row's PATCH, of the cost as read just before: what it holds of the row's fields is kept for
-        `resolve`. The case's costs of the type are read once, and again after each PATCH of one of them (rows of
-        one case and type are sent one after another: Costs.order_keys)."""
+        """The row's PATCH, of the cost as read just before: what it holds of the row's fields goes with the call
+        (Call.held, `_held`), which the ledger keeps for `resolve`. The case's costs of the type are read once, and
+        again after each PATCH of one of them (rows of one case and type are sent one after another:
+        Costs.order_keys)."""
         row = chunk.entries(self)[0]
         cost = await self._find(client, row)
         if not cost.Editable:
             raise RowsRefused({0: ("costId", f"cost {cost.Id} on case {row.caseId} is not Editable")})
         self._costs.pop((row.caseId, row.type), None)  # the next row's look reads what this PATCH left
-        self._before[(chunk.seq, chunk.part)] = {k: cost.holds(k) for k in row.changes()}
-        while len(self._before) > COST_CACHE:
-            self._before.popitem(last=False)  # a look for a call that old finds its before unknown: in doubt
+        changes = row.changes()
         path = api_path("/flow/api/Conditions/Properties", row.caseId, "Costs", cost.Id, row.type)
-        return Call("PATCH", path, _encode(row.changes()), repeatable=False, writes=(cost.Id,))
-
-    def sent_earlier(self, chunk: Chunk) -> None:
-        # what call_for read is from after the earlier process's PATCH: it tells nothing of before it
-        self._before.pop((chunk.seq, chunk.part), None)
+        held = _held(cost, changes)
+        return Call("PATCH", path, _encode(changes), repeatable=False, writes=(cost.Id,), held=held)
 
     async def _case_costs(self, client: Sender, case_id: int, kind: str, *, fresh: bool = False) -> list[_Cost]:
         """The case's costs of `kind` (Buyer or Seller), read once (again when `fresh`): answered as an array, or as
@@ -500,13 +506,16 @@ class Costs(OnCase):
             raise RowsRefused({0: ("entryDefinitionId", f"{what} matches {len(found)} costs; give costId")})
         return found[0]
 
-    async def resolve(self, client: Sender, chunk: Chunk, taken: Collection[int]) -> list[int] | None:
+    async def resolve(
+        self, client: Sender, chunk: Chunk, taken: Collection[int], held: bytes | None = None
+    ) -> list[int] | None:
         """A PATCH whose answer was lost: read the cost again. It holds the values sent: done (a patch creates
         nothing: another row's cost, `taken`, is this one's when it names it). It holds what it held when read for
-        the PATCH: not carried out ([]: sent again once a look after the settle delay agrees). Anything else, or
-        where what it held before is not known (an earlier process sent it): FoundOther, in doubt, never sent
-        again: another writer changed the cost after (or instead of) this PATCH, and sending it again would
-        overwrite that change without a word."""
+        the PATCH (`held`: the call's Call.held, which the ledger kept, whichever process sent it): not carried out
+        ([]: sent again once a look after the settle delay agrees). Anything else, or where what it held before is
+        not known (`held` None: `_UNKNOWN`): FoundOther, in doubt, never sent again:
+        another writer changed the cost after (or instead of) this PATCH, and sending it again would overwrite that
+        change without a word."""
         row = chunk.entries(self)[0]
         try:
             cost = await self._find(client, row, fresh=True)
@@ -518,13 +527,14 @@ class Costs(OnCase):
         found = {k: cost.holds(k) for k in sent}
         if _same_values(found, sent):
             return [cost.Id] * len(chunk)
-        before = self._before.get((chunk.seq, chunk.part))
+        kept = None if held is None else _decode_held(held)
+        before = None if kept is None else {k: kept.holds(k) for k in sent}
         if before is not None and _same_values(found, before):
             return []
-        held = "unknown: an earlier process of the run sent it" if before is None else _values(before)
+        said = _UNKNOWN if before is None else _values(before)
         raise FoundOther(
             f"cost {cost.Id} of case {row.caseId} ({row.type}) holds {_values(found)}, neither the values sent, "
-            f"{_values(sent)}, nor those it held before the PATCH, {held}: another writer changed it after (or "
+            f"{_values(sent)}, nor those it held before the PATCH, {said}: another writer changed it after (or "
             "instead of) this PATCH, which is not sent again over that change; check the cost in Visma Core"
         )
 
