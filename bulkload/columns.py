@@ -61,7 +61,7 @@ def refusal(
     character ('amount\\u200b') shows, not a name like a field's."""
     known = kind.fields
     if not lacking:
-        named = ", ".join(f"{f!r}{did_you_mean(f, known)}" for f in unknown)
+        named = ", ".join(f"{f!r}{_meant(f, known, fields)}" for f in unknown)
         return ConfigError(
             f'{path}: {name}(s) {named} are not {target} fields; map them to a field (or to "" to drop them) in the '
             f"[columns] table of --config. Fields: {', '.join(sorted(known))}"
@@ -89,6 +89,15 @@ def refusal(
         f"rejected. The file's {name}s: {shown or 'none'}. Name the {names} so in the {place}, or map the file's own "
         f"to {'it' if one else 'them'} in the [columns] table of --config{also}; nothing was sent"
     )
+
+
+def _meant(name: str, known: Iterable[str], header: Sequence[str]) -> str:
+    """did_you_mean, but of a field `header` (after mapping) holds already, that it does: mapping the name to it
+    would make two columns one field (sources.MappedTwice)."""
+    near = nearest(name, known)
+    if near is None or near not in header:
+        return did_you_mean(name, known)
+    return f" (the field {near} written another way, which the header has already)"
 
 
 def did_you_mean(name: str, fields: Iterable[str]) -> str:

@@ -106,6 +106,17 @@ def test_a_missing_column_exits_2_and_others_no_field_are_named_beside_it(
     assert "[columns] table of --config; column(s) 'Notes' are no economic fields" in err
 
 
+def test_a_column_naming_a_field_the_header_has_already_is_not_told_to_be_mapped_to_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 'Amount' beside 'amount' was answered "did you mean 'amount'?": mapping it so makes two columns one field
+    data = write(tmp_path / "e.csv", [*ENTRIES, "Amount"], [[5, 1, 1, "2026-11-01", "10.00", "DKK", 1010, "-10.00"]])
+    assert main(["load", "economic", str(data), "--dry-run"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "did you mean" not in err
+    assert "'Amount' (the field amount written another way, which the header has already)" in err, err
+
+
 async def test_an_empty_cell_of_a_column_the_file_has_rejects_its_row_only(tmp_path: Path) -> None:
     rows = [[5, 1, 1, "2026-11-01", "10.00", "DKK", 1010], [5, 1, 1, "2026-11-01", "-10.00", "DKK", 5820]]
     rows += [[5, 1, 2, "2026-11-01", "", "DKK", 1010]]
