@@ -126,6 +126,16 @@ class ConfigError(BulkloadError):
     exit_code = EXIT_USAGE
 
 
+class MappedTwice(ConfigError):
+    """A CSV header two of whose columns are one field after the [columns] mapping (a debit and a credit column both
+    mapped to amount): `field` names it, and `said` is the message without its remedy (one of the two mapped to
+    another field or dropped), for a refusal that knows the field's record kind to say what a file gives instead."""
+
+    def __init__(self, said: str, field: str) -> None:
+        super().__init__(f'{said}; map one of them to another field, or to "" to drop it')
+        self.said, self.field = said, field
+
+
 class RolledBack(ConfigError):
     """A manifest job whose run was rolled back (`status` rolled_back) or is being (rolling_back: its rollback
     stopped part way): its ledger no longer says what the API holds, so it is neither resumed nor loaded again."""

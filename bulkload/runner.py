@@ -25,7 +25,7 @@ from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
 from .columns import did_you_mean, missing, refusal
 from .doubt import way_on
-from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, RunStopped, command_on
+from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, MappedTwice, RunStopped, command_on
 from .job import Job, address, mapping_typos
 from .ledger import Ledger, RunInfo, known_to, origins_known
 from .ledger_home import check_home, tie
@@ -62,10 +62,15 @@ def open_sources(job: Job, target: Target) -> list[Source]:
         check_regular(path)
     sources = [job.source(path, target.kind_of(i).secret_fields) for i, path in enumerate(job.files)]
     for file_idx, source in enumerate(sources):
-        fields = source.fields()
+        kind = target.kind_of(file_idx)
+        try:
+            fields = source.fields()
+        except MappedTwice as exc:
+            if exc.field not in kind.signed_fields:
+                raise
+            raise ConfigError(f"{exc.said}. {kind.signed_advice}; nothing was sent") from None
         if fields is None:
             continue
-        kind = target.kind_of(file_idx)
         known = kind.fields
         unknown = [f for f in fields if f not in known]
         typos = mapping_typos(job.columns, source.header() or [], unknown)

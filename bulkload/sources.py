@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, SourceError
+from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, MappedTwice, SourceError
 from bulkload.formulas import cell_text, read_text_formulas
 from bulkload.header_again import HeaderAgain
 from bulkload.json_text import given_twice, keys_twice, written_values
@@ -569,11 +569,32 @@ class Source:
                 raise ConfigError(f"{self.path}: column {i} of the header has no name")
             name = self.columns.get(source, source)
             if name and name in names:
-                raise ConfigError(f"{self.path}: column {name!r} appears twice in the header (column {i})")
+                raise self._twice(name, names.index(name), i - 1)
             names.append(name)
         self._secret_at = tuple(i for i, name in enumerate(names) if name in self.secrets)
         self._width, self._named = len(names), named
         return tuple(names)
+
+    def _twice(self, field: str, first: int, second: int) -> ConfigError:
+        """The refusal of a header whose columns `first` and `second` (0-based) are both `field`: the same name
+        twice, or made one by the [columns] mapping (MappedTwice, naming the columns as the file does)."""
+        cells = self._header or []
+        at = f"{self.path}: column"
+        mapped = [i for i in (first, second) if cells[i] != field]
+        if not mapped:
+            return ConfigError(f"{at} {field!r} appears twice in the header (columns {first + 1} and {second + 1})")
+        if len(mapped) == 2:
+            said, also = (
+                f"{at}s {cells[first]!r} ({first + 1}) and {cells[second]!r} ({second + 1}) are both mapped to",
+                "",
+            )
+        else:  # the other column is named so in the file
+            said = f"{at} {cells[mapped[0]]!r} ({mapped[0] + 1}) is mapped to"
+            also = f", and column {first + second - mapped[0] + 1} is named {field!r}"
+        return MappedTwice(
+            f"{said} {field!r} by the [columns] table of --config{also}: a field takes one column",
+            field,
+        )
 
     def _iter_csv(self, raw: bool = False, only: frozenset[str] | None = None) -> Generator[Row | BadRow, None, None]:
         with self._open_csv() as (reader, names, delim, lines, held, eof_line, before, src):

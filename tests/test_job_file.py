@@ -173,3 +173,23 @@ def test_resume_checks_the_daily_quota_it_is_given_as_a_load_does(
     Ledger.create(path, RunInfo("economic", job.api_url, [], settings=job.settings())).close()
     said = refused(["resume", "--ledger", str(path), "--daily-quota", "-1", "--no-progress"], capsys)
     assert "--daily-quota must be 0 (off) or a number of calls" in said
+
+
+def test_debit_and_credit_columns_mapped_to_one_amount_are_named_with_how_to_make_one_signed_column(
+    tmp_path: Path, data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an e-conomic export (Danish) with Debet;Kredit, both mapped to amount: the refusal named a column 'amount' the
+    # header has not, and not the mapping that made the two columns one field
+    path = tmp_path / "dc.csv"
+    path.write_text(
+        "Bilagstype;Kladde;Bilag;Dato;Debet;Kredit;Valuta;Konto;Tekst\n"
+        "5;1;9931;31-10-2026;100,00;;DKK;1010;a\n5;1;9931;31-10-2026;;100,00;DKK;5600;a\n"
+    )
+    names = ("entryTypeNumber", "journalNumber", "voucherNumber", "date", "amount", "amount", "currency")
+    config = tmp_path / "job.toml"
+    pairs = zip(("Bilagstype", "Kladde", "Bilag", "Dato", "Debet", "Kredit", "Valuta", "Konto", "Tekst"), names)
+    config.write_text("[columns]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in pairs))
+    err = refused(["load", "economic", str(path), "--config", str(config), "--dry-run"], capsys)
+    assert "columns 'Debet' (5) and 'Kredit' (6) are both mapped to 'amount' by the [columns] table" in err, err
+    assert "a field takes one column" in err and "appears twice" not in err
+    assert "one signed amount" in err and "credits negative" in err, err

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from bulkload.chunking import Reading, masked_secret
 from bulkload.dates import DateFormat
-from bulkload.errors import ConfigError, FileChanged, RowInvalid, SourceError
+from bulkload.errors import ConfigError, FileChanged, MappedTwice, RowInvalid, SourceError
 from bulkload.header_again import SPACES
 from bulkload.ledger import RowOutcome
 from bulkload.numbers import NumberFormat
@@ -167,13 +167,23 @@ def test_csv_header_empty_name(tmp_path: Path) -> None:
 
 
 def test_csv_header_duplicate_name_also_after_mapping(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"a\.csv: column 'a' appears twice"):
+    with pytest.raises(ConfigError, match=r"a\.csv: column 'a' appears twice in the header \(columns 1 and 3\)"):
         rows(write(tmp_path, "a.csv", "a,b,a\n"))
+    # the mapping that makes a second column the field is named, not a column 'amount' appearing twice
     p = write(tmp_path, "b.csv", "amount,belob\n1,2\n")
-    with pytest.raises(ConfigError, match="'amount' appears twice"):
+    said = r"column 'belob' \(2\) is mapped to 'amount' by the \[columns\] table of --config, and column 1 is "
+    with pytest.raises(MappedTwice, match=said + "named 'amount': a field takes one column"):
         Source(p, columns={"belob": "amount"}).fields()
+    p = write(tmp_path, "c.csv", "Amount,amount\n1,2\n")  # a name in another case, mapped to the field
+    with pytest.raises(MappedTwice, match=r"column 'Amount' \(1\) is mapped to 'amount' .* column 2 is named"):
+        Source(p, columns={"Amount": "amount"}).fields()
+    p = write(tmp_path, "d.csv", "Debet;Kredit\n1;\n")
+    said = r"columns 'Debet' \(1\) and 'Kredit' \(2\) are both mapped to 'amount' by the \[columns\] table"
+    with pytest.raises(MappedTwice, match=said) as twice:
+        Source(p, columns={"Debet": "amount", "Kredit": "amount"}).fields()
+    assert twice.value.field == "amount" and "appears twice" not in str(twice.value)
     # dropping one of two equal names is fine
-    assert Source(write(tmp_path, "c.csv", "x,x\n1,2\n"), columns={"x": ""}).fields() == []
+    assert Source(write(tmp_path, "e.csv", "x,x\n1,2\n"), columns={"x": ""}).fields() == []
 
 
 def test_csv_column_mapping_renames_and_drops(tmp_path: Path) -> None:

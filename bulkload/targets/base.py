@@ -86,6 +86,10 @@ class RecordKind:
     #: (profile.py) with `minor_unit_advice`, what to give instead
     minor_unit_fields: frozenset[str] = frozenset()
     minor_unit_advice: str = ""
+    #: amount fields that take one signed amount (credits negative): a header two of whose columns are mapped to one
+    #: of these (a debit and a credit column) is refused (errors.MappedTwice) with `signed_advice`, how to make the one
+    signed_fields: frozenset[str] = frozenset()
+    signed_advice: str = ""
     #: fields whose values go to the API and nowhere else (masked in the rejects file); inside a nested value a key
     #: is masked when it is one of these names or says secret, password or token (masking.secret_rule)
     secret_fields: frozenset[str] = frozenset()

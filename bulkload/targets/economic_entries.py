@@ -254,6 +254,14 @@ class DraftEntries(RecordKind):
     number_fields = frozenset({"amount", "exchangeRate"})
     double_fields = number_fields  # seed 002: amount and exchangeRate are `number <double>`
     date_fields = frozenset({"date", "dueDate"})
+    # seed 002: a draft entry has one amount, its side by its sign (isCredit is gone since 11.0.0)
+    signed_fields = frozenset({"amount"})
+    signed_advice = (
+        "e-conomic takes one signed amount a line, debits positive and credits negative, and bulkload reads no "
+        "debit and credit columns: where the two are a debit and a credit, give the file one column of debit minus "
+        'credit (in a spreadsheet =E2-F2 for debit in E and credit in F) mapped to amount, and map the two to "" '
+        '(or remove them); else map one of them to another field, or to "" to drop it'
+    )
     whole_fields = int_fields(DraftEntry)  # the journal and voucher too: read the file's way, as the group key is
     group_name = "voucher"
     group_fields = frozenset(_KEY_FIELDS)
