@@ -35,7 +35,7 @@ from .formulas import cell_value
 from .masking import MASK, mask_under, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, double_keeps, nearest_double
-from .numbers import NumberFormat, whole_number, whole_reason
+from .numbers import NumberFormat, spreadsheet_exponent, whole_number, whole_reason
 from .regroup import (
     GIVEN_AGAIN,
     NEIGHBOUR,
@@ -66,9 +66,6 @@ _COPIES_SHOWN = 5
 
 #: a number written with an exponent ("1.01E+03", "1e3"), as a spreadsheet shows one it may have rounded
 _EXPONENT = re.compile(r"\s*[+-]?(?:[0-9]+[.,]?[0-9]*|[.,][0-9]+)[eE][+-]?[0-9]+\s*").fullmatch
-#: text that names a record written as a spreadsheet writes a long number ("2.102679E+11", "1,5E+03"): a
-#: mantissa, E and a signed exponent; "2024E001", which no spreadsheet writes so, may be an invoice's number
-_SPREADSHEET_EXPONENT = re.compile(r"\s*[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-][0-9]+\s*").fullmatch
 
 
 def record_check(kind: RecordKind, record: Any) -> int:
@@ -172,7 +169,7 @@ class Reading:
             key: Any = get(name)
             if type(key) is not str:
                 continue
-            if ("e" in key or "E" in key) and _SPREADSHEET_EXPONENT(key):
+            if spreadsheet_exponent(key):
                 raise RowInvalid(
                     name,
                     f"{key.strip()!r} is written with an exponent, as a spreadsheet shows a long number it may have "

@@ -340,6 +340,17 @@ def whole_number(value: Any, mark: str | None = ".") -> int | None:
     return int(exact) if exact.is_finite() and exact == exact.to_integral_value() else None
 
 
+#: text that names a record written as a spreadsheet writes a long number ("2.102679E+11", "1,5E+03"): a
+#: mantissa, E and a signed exponent; "2024E001", which no spreadsheet writes so, may be an invoice's number
+_SPREADSHEET_EXPONENT = re.compile(r"\s*[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-][0-9]+\s*").fullmatch
+
+
+def spreadsheet_exponent(text: str) -> bool:
+    """Whether `text`, a cell that names a record (a key, a reference), is a long number as a spreadsheet shows it,
+    with an exponent ("2.1E+11": its digits may be dropped), not the record's name."""
+    return ("e" in text or "E" in text) and _SPREADSHEET_EXPONENT(text) is not None
+
+
 #: "4.000", "-12,000": a mark before exactly three zeros, which one file writes for 4 and another for 4000
 _THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}[.,]000").fullmatch
 

@@ -32,7 +32,7 @@ import pickle
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -40,6 +40,7 @@ import msgspec
 from msgspec.structs import astuple
 
 from .errors import PlanningFileError, SourceError
+from .numbers import spreadsheet_exponent
 from .sources import BadRow, Row
 from .targets.base import RecordKind, Unreadable
 
@@ -116,8 +117,10 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
     NEIGHBOUR, goes to that group): it may have been either's line, and neither may load without it. Every such
     row is counted in `unnamed` when given (see Unnamed).
     The inspection, the regrouping and the planner all read rows through this, so they agree on every row's
-    group; a row regrouped() placed keeps its place (its neighbours are decided in the file's own order)."""
-    key_of, strict = kind.group_key, kind.rows_grouped
+    group; a row regrouped() placed keeps its place (its neighbours are decided in the file's own order). Keys are
+    read by group_reader: a row leaving out a group field its kind requires, or naming its group as a spreadsheet
+    shows a long number, names none that can be read."""
+    key_of, strict = group_reader(kind), kind.rows_grouped
     held: list[Row | BadRow] = []  # rows naming no group, waiting for the next row that names one
     unread: str | None = None  # why a held row's group cannot be read, if one's cannot (then all are placed strictly)
     #: a held row is a bad row: it may have named a group in a cell it garbles, so it is placed strictly whatever
@@ -159,6 +162,35 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
         raise
     near = broken and before is not None
     yield from _place(held, before, None, strict or near or unread is not None, kind, unread)
+
+
+def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], str | Unreadable | None]:
+    """`kind.group_key`, with one rule for every kind: a row whose text group field (one read as no number or date)
+    is written as a spreadsheet shows a long number ("2.1E+11", chunking.Reading refuses it) names its group by no
+    key, and a row of no group (None) that leaves out a group field the kind requires (RecordKind.required: a
+    PayorCRM invoiceNumber, a Visma Core caseId) is a group's line whose key was lost (a blank or merged cell), not
+    a row standing alone: Unreadable either way, so the groups next to it are refused with it (keyed). Before, such
+    a PayorCRM line was rejected alone and its invoice loaded without it."""
+    key_of = kind.group_key
+    texts = tuple(sorted(kind.group_fields - kind.whole_fields - kind.number_fields - kind.date_fields))
+    alone = {names[0] for names in kind.required() if len(names) == 1}
+    needed = () if kind.rows_grouped else tuple(sorted(kind.group_fields & alone))  # a grouped kind holds any such
+    if not texts and not needed:
+        return key_of
+
+    def read(row: Mapping[str, Any]) -> str | Unreadable | None:
+        for name in texts:
+            value = row.get(name)
+            if type(value) is str and spreadsheet_exponent(value):
+                return Unreadable(f"{name} {value.strip()!r} is a long number as a spreadsheet shows it")
+        key = key_of(row)
+        if key is None:
+            for name in needed:
+                if row.get(name) is None:
+                    return Unreadable(f"no {name}")
+        return key
+
+    return read
 
 
 def _place(

@@ -331,18 +331,53 @@ async def test_customers_first_and_invoices_of_failed_customers_are_rejected(tmp
 
 
 @pytest.mark.slow
+async def test_an_invoice_next_to_a_line_naming_no_invoice_is_rejected_whole_none_of_it_uploaded(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: line 2 of K-2 with its invoiceNumber cell blank (merged or pasted cells), and a line after
+    # K-3's first whose number Excel wrote as 2.1E+11, were each rejected alone, and K-2 and K-3 were uploaded
+    # without them (5000 minor units of 12000), exit 1 with no word. Each may be its neighbour's line: the
+    # invoices next to it are rejected whole with it, as vouchers and orders are, the reason naming the line
+    text = (
+        "customerNumber;invoiceNumber;lineItem;invoiceAmount;currency;invoiceDate;itemText\r\n"
+        "C1;K-1;1;100,00;DKK;31-10-2026;a\r\nC1;K-1;2;25,00;DKK;31-10-2026;a2\r\n"
+        "C1;K-2;1;50,00;DKK;31-10-2026;b\r\nC1;;2;70,00;DKK;31-10-2026;b2\r\n"
+        "C1;K-3;1;10,00;DKK;31-10-2026;c\r\nC1;2.1E+11;2;5,00;DKK;31-10-2026;c2\r\n"
+        "C1;K-4;1;7,00;DKK;31-10-2026;d\r\n"
+    )
+    invoices = tmp_path / "i.csv"
+    invoices.write_text(text, encoding="utf-8")
+    report, held = await load_invoices(tmp_path, invoices, amount_unit="major", batch_size=3)
+    assert sorted((i["invoiceNumber"], i["invoiceAmount"]) for i in held) == [("K-1", 2500), ("K-1", 10000)], held
+    assert (report.loaded, report.rejected, report.exit_code) == (3, 5, 1), report
+    rejects = {r["line"]: r["reason"] for r in rejected(tmp_path, ";") if r["file"].endswith("i.csv")}
+    assert sorted(rejects) == ["4", "5", "6", "7", "8"], rejects
+    assert rejects["4"] == (
+        "invoice K-2 rejected: line 5, next to it, names no invoice that can be read (no invoiceNumber) and may be "
+        "one of its lines"
+    ), rejects
+    assert rejects["6"].startswith("invoice K-3 rejected: line 5, next to it, names no invoice"), rejects
+    assert "'2.1E+11'" in rejects["7"], rejects
+    assert rejects["8"] == (
+        "invoice K-4 rejected: line 7, next to it, names no invoice that can be read (invoiceNumber '2.1E+11' is a "
+        "long number as a spreadsheet shows it) and may be one of its lines"
+    ), rejects
+
+
 async def test_a_key_a_spreadsheet_wrote_with_an_exponent_is_rejected_not_uploaded(tmp_path: Path) -> None:
     # found by a tester: Excel writes customer 210267912345 as 2.102679E+11 in a CSV (digits dropped), and the
-    # customer, and the invoice naming it, were uploaded under that text, exit 0
-    customers = write(tmp_path / "c.csv", CUSTOMERS, [["2.102679E+11", "a@b.dk", "X"], ["C2", "b@b.dk", "Y"]])
+    # customer, and the invoice naming it, were uploaded under that text, exit 0. A key so written names no record
+    # that can be read: the record next to it is refused with it (C3, INV-1), as next to any key that cannot be read
+    customers = [["C2", "b@b.dk", "Y"], ["C3", "c@b.dk", "Z"], ["2.102679E+11", "a@b.dk", "X"]]
+    customers = write(tmp_path / "c.csv", CUSTOMERS, customers)
     header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "invoiceDate"]
     invoices = write(
         tmp_path / "i.csv",
         header,
         [
+            ["C2", "2024E001", "1.00", "DKK", "2026-02-01"],  # no spreadsheet writes a number so: a name
             ["2.102679E+11", "INV-1", "1234.50", "DKK", "2026-02-01"],
             ["C2", "2,1E+11", "1.00", "DKK", "2026-02-01"],  # a decimal-comma spreadsheet's
-            ["C2", "2024E001", "1.00", "DKK", "2026-02-01"],  # no spreadsheet writes a number so: a name
         ],
     )
     with anyio.fail_after(60):
@@ -352,12 +387,13 @@ async def test_a_key_a_spreadsheet_wrote_with_an_exponent_is_rejected_not_upload
             held = {kind: await stored(url, kind) for kind in ("customers", "invoices")}
     assert [c["customerno"] for c in held["customers"]] == ["C2"]
     assert [i["invoiceNumber"] for i in held["invoices"]] == ["2024E001"]
-    assert (report.loaded, report.rejected) == (2, 3), report
+    assert (report.loaded, report.rejected) == (2, 4), report
     rejects = {(r["file"].endswith("i.csv"), r["line"]): r for r in rejected(tmp_path)}
+    assert rejects[(False, "3")]["reason"].startswith("customer C3 rejected: line 4, next to it, names no customer")
     for where, field, written in [
-        ((False, "2"), "customerno", "2.102679E+11"),
-        ((True, "2"), "customerNumber", "2.102679E+11"),
-        ((True, "3"), "invoiceNumber", "2,1E+11"),
+        ((False, "4"), "customerno", "2.102679E+11"),
+        ((True, "3"), "customerNumber", "2.102679E+11"),
+        ((True, "4"), "invoiceNumber", "2,1E+11"),
     ]:
         assert rejects[where]["field"] == field, rejects
         assert rejects[where]["reason"] == (
