@@ -216,6 +216,15 @@ class Reading:
             elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
                 raise RowInvalid(name, whole_reason(cell, self._mark))
 
+    def quoted(self, reason: str, field: str, row: Mapping[str, Any]) -> str:
+        """`reason`, why the row's `field` is refused, quoting the amount convert() read as the file writes it: in a
+        file of decimal commas 99,999 is quoted so, not as "99.999", which its reader takes for 99999."""
+        value = row.get(field)
+        if self._mark != "," or type(value) is not Decimal or field not in self._numbers:
+            return reason
+        shown = str(value)
+        return reason.replace(shown, shown.replace(".", ",")) if "." in shown else reason
+
     def _formula(self, row: dict[str, Any], name: str, value: str) -> None:
         """Read `value`, the row's cell `name` starting with ``=``, as formulas.cell_value reads it, in place;
         RowInvalid for a formula (or, in a JSONL file, Excel's text formula)."""
@@ -365,10 +374,11 @@ class Planner:
                         ):
                             raise RowInvalid("", why)
                     except RowInvalid as exc:  # a reason may quote a value: never a secret
+                        reason = reading.quoted(exc.reason, exc.field, row)
                         failure = (
                             line,
                             exc.field,
-                            scrub(exc.reason, secret_texts(row, secrets)) if secrets else exc.reason,
+                            scrub(reason, secret_texts(row, secrets)) if secrets else reason,
                             exc.bucket,
                         )
                 else:

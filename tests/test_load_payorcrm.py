@@ -364,6 +364,21 @@ async def test_an_invoice_next_to_a_line_naming_no_invoice_is_rejected_whole_non
     ), rejects
 
 
+async def test_a_reason_quotes_an_amount_of_a_decimal_comma_file_with_its_comma(tmp_path: Path) -> None:
+    # found by a tester: the cell 99,999 was quoted "99.999 DKK has more than 2 decimals", which a Danish reader
+    # takes for ninety-nine thousand
+    text = (
+        "customerNumber;invoiceNumber;lineItem;invoiceAmount;currency;invoiceDate\r\n"
+        "C1;F-1;1;1.250,00;DKK;31-10-2026\r\nC1;F-2;1;99,999;DKK;31-10-2026\r\n"
+    )
+    invoices = tmp_path / "i.csv"
+    invoices.write_text(text, encoding="utf-8")
+    report, held = await load_invoices(tmp_path, invoices, amount_unit="major")
+    assert [(i["invoiceNumber"], i["invoiceAmount"]) for i in held] == [("F-1", 125000)], held
+    (reason,) = [r["reason"] for r in rejected(tmp_path, ";") if r["file"].endswith("i.csv")]
+    assert reason == "99,999 DKK has more than 2 decimals: cannot convert to minor units exactly", reason
+
+
 async def test_a_key_a_spreadsheet_wrote_with_an_exponent_is_rejected_not_uploaded(tmp_path: Path) -> None:
     # found by a tester: Excel writes customer 210267912345 as 2.102679E+11 in a CSV (digits dropped), and the
     # customer, and the invoice naming it, were uploaded under that text, exit 0. A key so written names no record
