@@ -170,12 +170,13 @@ def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], str | Unread
     key, and a row of no group (None) that leaves out a group field the kind requires (RecordKind.required: a
     PayorCRM invoiceNumber, a Visma Core caseId) is a group's line whose key was lost (a blank or merged cell), not
     a row standing alone: Unreadable either way, so the groups next to it are refused with it (keyed). Before, such
-    a PayorCRM line was rejected alone and its invoice loaded without it."""
+    a PayorCRM line was rejected alone and its invoice loaded without it. A kind whose groups are one record
+    (RecordKind.single_record_groups: a customer) has no lines to lose: such a row is refused alone (Reading)."""
     key_of = kind.group_key
     texts = tuple(sorted(kind.group_fields - kind.whole_fields - kind.number_fields - kind.date_fields))
     alone = {names[0] for names in kind.required() if len(names) == 1}
     needed = () if kind.rows_grouped else tuple(sorted(kind.group_fields & alone))  # a grouped kind holds any such
-    if not texts and not needed:
+    if kind.single_record_groups or not (texts or needed):
         return key_of
 
     def read(row: Mapping[str, Any]) -> str | Unreadable | None:

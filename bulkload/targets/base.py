@@ -102,6 +102,9 @@ class RecordKind:
     reference_fields: frozenset[str] = frozenset()
     #: every row belongs to a group (a row that names none is a group's line gone wrong)
     rows_grouped: bool = False
+    #: a group is one record (a PayorCRM customer: one customerno given twice is refused): a row whose key is lost
+    #: or mangled is no neighbour's line, and is refused alone (regroup.group_reader)
+    single_record_groups: bool = False
     #: the fields of a record that name a line of its group, apart from its amount and free notes (Visma Core: the
     #: cost type and description): a group whose lines lie apart in runs of two lines or more that each give the
     #: same lines so named is given more than once, a copy with edits or a correction appended (regroup.copies).

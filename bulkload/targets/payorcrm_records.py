@@ -144,7 +144,6 @@ class Upload(RecordKind):
     """What both uploads share: an array of records to /jsonApi/upload/{name}, any 2xx answer a success."""
 
     group_name = "record"
-    group_fields = frozenset({"invoiceNumber", "customerno"})
 
     def __init__(self, name: str, struct: type[msgspec.Struct], key_field: str) -> None:
         self.name = name
@@ -274,6 +273,8 @@ class Upload(RecordKind):
 
 class Customers(Upload):
     group_name = "customer"
+    group_fields = frozenset({"customerno"})
+    single_record_groups = True  # one customerno given twice is refused (group_fault): a customer has no lines
 
     def __init__(self) -> None:
         super().__init__("customers", Customer, "customerno")
@@ -287,6 +288,7 @@ class Customers(Upload):
 
 class Invoices(Upload):
     group_name = "invoice"
+    group_fields = frozenset({"invoiceNumber"})
     # balanceAmount is a string to the API (seed 004), but an amount in the file: read with the file's decimal mark
     number_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
     date_fields = frozenset(_DATES)
