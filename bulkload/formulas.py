@@ -28,29 +28,41 @@ _CAPS = "A-ZÀ-ÖØ-Þ"
 _NAME = r"(?:[^\W\d]|\\)[\w.]*"
 #: a function call opening: SUM( sum( ÅR( _xlfn.XLOOKUP(
 _CALL = rf"{_NAME}\("
-#: a reference, perhaps on a sheet (Sheet1! 'My sheet'! [Book1]S!): D1 $F$1 A:B 1:1 R1C1
+#: a reference, perhaps on a sheet (Sheet1! 'My sheet'! [Book1]S!): D1 $F$1 A:B 1:1 R1C1, and a cell's spilled range
+#: (Excel 365's A1#)
 _SHEET = r"(?:(?:\[[^\]]+\])?(?:'(?:[^']|'')+'|[\w.]+)!)?"
-_REF = rf"""{_SHEET}(?:\$?[A-Z]{{1,3}}\$?[0-9]+|\$?[A-Z]{{1,3}}:\$?[A-Z]{{1,3}}|\$?[0-9]+:\$?[0-9]+
+_REF = rf"""{_SHEET}(?:\$?[A-Z]{{1,3}}\$?[0-9]+\#?|\$?[A-Z]{{1,3}}:\$?[A-Z]{{1,3}}|\$?[0-9]+:\$?[0-9]+
       |R(?:\[-?[0-9]+\]|[0-9]+)?C(?:\[-?[0-9]+\]|[0-9]+)?)(?![\w])"""
-#: the other operands: a table's column ([@caseId] Table1[Amount]), TRUE, FALSE, a number (2 1.5 .5 10%), a string
-#: ("Invoice "), an error (#N/A #REF!)
-_OTHER = r"""[\w.]*\[[^\]]*\](?:\[[^\]]*\])*
+#: an item of a table's structured reference, in brackets: a column ([Unit Price], ' escaping a bracket: [Price
+#: '[USD']]) or a special item ([#This Row] [#All])
+_ITEM = r"\[(?:[^\[\]']|'.)*\]"
+#: a table's structured reference: [@caseId] Table1[Amount] [@[Unit Price]] Table1[[#This Row],[Amount]]
+#: Sales[[Jan]:[Mar]]
+_TABLE = rf"(?:{_NAME})?\[(?:(?:[^\[\]']|'.)*|\s*@?{_ITEM}(?:\s*[,:]\s*{_ITEM})*\s*)\]"
+#: the other operands: a table's columns, TRUE, FALSE, a number (2 1.5 .5 10%), a string ("Invoice "), an error (#N/A
+#: #REF!)
+_OTHER = rf"""{_TABLE}
   | (?:TRUE|FALSE)(?![\w])
   | (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?%?
   | "(?:[^"]|"")*"
   | \#[A-Z0-9/]+[!?]?"""
-#: what joins operands: operators, a range's colon, separators of a function's arguments, brackets, @
-_JOIN = r"""(?>[<>]=|<>|[-+*/^&=<>%:,;(){}@!])"""
+#: Excel's implicit intersection (=@A1:A10 =@SUM(…)): a prefix of the operand that follows, never between two operands
+#: (ole@firma.dk is no formula)
+_AT = r"(?:@(?=[\w$'\[\"\#.\\]))?"
+#: what joins operands: operators, a range's colon, separators of a function's arguments, brackets. An operator that
+#: needs an operand on both sides is never followed by one (http://firma.dk is no formula); after the ones an
+#: operand follows, @ may stand
+_JOIN = rf"""(?>(?:[<>]=|<>|[*/^&=<>:])(?!\s*(?:[*/^&=<>:]))|[-+,;({{])\s*{_AT}|[%)}}!]"""
 #: a cell wholly a formula of calls, references and the other operands, and what joins them (each token atomic: no
 #: backtracking into it, so a long cell costs its length, never more)
-_FORMULA = re.compile(rf"=\s*(?:(?>{_CALL}|{_REF}|{_OTHER}|{_JOIN})\s*)++", re.VERBOSE).fullmatch
+_FORMULA = re.compile(rf"=\s*{_AT}(?:(?>{_CALL}\s*{_AT}|{_REF}|{_OTHER}|{_JOIN})\s*)++", re.VERBOSE).fullmatch
 #: ... or one that holds names too, where no operand stands next to another: words side by side are prose
 #: ("=Q1-Q2 report", "=2 items"), a formula joins its operands ("=Rate*2", "=Total"); nor does one start or end
 #: with an operator that needs an operand on that side ("=== header ===")
 _NAMED = re.compile(
-    rf"""=\s*(?![*/^&=<>:,;)}}%!])
-    (?:(?>{_CALL}|{_JOIN})\s*|(?>{_REF}|{_OTHER}|{_SHEET}{_NAME})\s*(?={_JOIN}|\Z))++
-    (?<![-+*/^&=<>:,;({{@!])""",
+    rf"""=\s*{_AT}(?![*/^&=<>:,;)}}%!])
+    (?:(?>{_CALL}\s*{_AT}|{_JOIN})\s*|(?>{_REF}|{_OTHER}|{_SHEET}{_NAME})\s*(?={_JOIN}|\Z))++
+    (?<![-+*/^&=<>:,;({{!])""",
     re.VERBOSE,
 ).fullmatch
 
@@ -74,13 +86,15 @@ def read_text_formulas(row: dict[str, str]) -> dict[str, str]:
 def is_formula(text: str) -> bool:
     """Whether `text` (trimmed) is wholly a spreadsheet formula: ``=``, then operands (function calls, a name in any
     case and ``(``: ``=SUM(``, ``=sum(``, ``=IF(``, ``=ÅR(``, ``=_xlfn.XLOOKUP(``; references ``D1``, ``$F$1``,
-    ``A:B``, ``1:1``, ``R1C1``, perhaps on a sheet: ``Sheet1!A1``, ``'My sheet'!A1``; a table's columns
-    ``[@caseId]``; ``TRUE``, ``FALSE``; numbers ``2``, ``1.5``, ``10%``; strings in quotes; errors ``#N/A``; names a
-    sheet defines, ``Total``, ``Rate``) joined by operators (``+ - * / ^ & = < > <= >= <> % :``), argument
-    separators, brackets and ``@``, at least one operand, and nothing else; a name (a word) never beside another
-    operand. ``= see note``, ``===``, ``=A1 is where it went``, ``=2 items``, ``=1/2 of invoice``, ``=Q1-Q2 report``
-    are text; ``=ISO9001``, ``=24/7``, ``=Total`` and ``=Rate*2`` are formulas, as a spreadsheet may read them
-    (`formula_reason` says how to write such a cell as text)."""
+    ``A:B``, ``1:1``, ``R1C1``, ``A1#``, perhaps on a sheet: ``Sheet1!A1``, ``'My sheet'!A1``; a table's columns
+    ``[@caseId]``, ``[@[Unit Price]]``, ``Table1[[#This Row],[Amount]]``; ``TRUE``, ``FALSE``; numbers ``2``,
+    ``1.5``, ``10%``; strings in quotes; errors ``#N/A``; names a sheet defines, ``Total``, ``Rate``), perhaps with
+    ``@`` before them, joined by operators (``+ - * / ^ & = < > <= >= <> % :``, never two needing an operand on both
+    sides in a row), argument separators and brackets, at least one operand, and nothing else; a name (a word) never
+    beside another operand. ``= see note``, ``===``, ``=A1 is where it went``, ``=2 items``, ``=1/2 of invoice``,
+    ``=Q1-Q2 report``, ``=ole@firma.dk``, ``=http://firma.dk`` are text; ``=ISO9001``, ``=24/7``, ``=Total`` and
+    ``=Rate*2`` are formulas, as a spreadsheet may read them (`formula_reason` says how to write such a cell as
+    text)."""
     return (_FORMULA(text) is not None or _NAMED(text) is not None) and any(c.isalnum() or c == '"' for c in text)
 
 

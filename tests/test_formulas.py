@@ -65,6 +65,24 @@ FORMULAS = [
     "=sum(A1:A3)",
     "=if(B2>0;1;2)",
     "=vlookup(A2;Types!A:B;2)",
+    # found by a tester: a table's columns whose names hold a space, its special items, and a spilled range were sent
+    # as text
+    "=[@[Unit Price]]*[@Qty]",
+    "=Table1[[#This Row],[Amount]]",
+    "=SUM(Sales[[Jan]:[Mar]])",
+    "=Table1[[#Headers],[#Data],[Qty]:[Unit Price]]",
+    "=Table1[@[Qty]:[Unit Price]]",
+    "=SUM(Table1[#All])",
+    "=[@[Price '[USD']]]*2",  # ' escapes a bracket in a column's name
+    "=Table1[ [Qty] , [Price] ]",
+    "=A1#*2",
+    "=Sheet1!A1#",
+    "=SUM($B$2#)",
+    "=@A1:A10",  # Excel's implicit intersection: @ before an operand
+    "=@Total",
+    "=SUM(@A1:A10)",
+    "=1+@A1",
+    "=Faktura(1001)",  # a function no spreadsheet has, read as one all the same: refused, saying how to write text
 ]
 
 #: formulas holding a name a sheet may define (or references in small letters, which a spreadsheet reads as one):
@@ -95,13 +113,33 @@ TEXTS = [
     "=()",
     "=== header ===",
     "=Net of VAT",
+    # found by a tester: an e-mail address and a web address, which no spreadsheet takes for a formula (@ between two
+    # operands, two operators side by side), were refused as formulas holding a name
+    "=ole@firma.dk",
+    "=http://firma.dk/faktura/1001",
+    "=A1@B1",
+    "=SUM(A1)@B1",
+    "=Total@",
+    "=1//2",
+    "=A1*/B1",
+    "=A1==B1",
 ]
 
 
 def test_a_long_cell_is_told_in_time_proportional_to_its_length() -> None:
     # the tokens are atomic: no backtracking into them however the cell ends
     # (each ends in two words side by side, no formula's: "=A1+…+x" alone is one, x a name a sheet may define)
-    for text in ("=" + "1" * 20_000 + "x y", "=" + "A1+" * 7_000 + "x y", "=" + "(" * 20_000 + "x y"):
+    for text in (
+        "=" + "1" * 20_000 + "x y",
+        "=" + "A1+" * 7_000 + "x y",
+        "=" + "(" * 20_000 + "x y",
+        "=" + "[@[Unit Price]]*" * 2_000 + "x y",
+        "=" + "T[[#This Row],[A]]+" * 1_000 + "x y",
+        "=T[" + "[A]," * 5_000 + "x y",
+        "=" + "[" * 20_000 + "x y",
+        "=" + "A1#*" * 5_000 + "x y",
+        "=" + "@A1+" * 5_000 + "x y",
+    ):
         assert not is_formula(text)
 
 
