@@ -6,10 +6,11 @@ for every CSV cell, before anything looks at it). Any other formula (``=SUM(A1:A
 spreadsheet shows for it, and a file holding one is a formulas export: its row is refused with its group, whatever
 the column (`cell_value`: chunking.Reading.convert, where every value of a row is read, looks at a cell's first
 character, and only at a cell starting with ``=`` any further). Text that merely begins with ``=`` (``= see note``,
-``===``, ``=Q1-Q2 report``) is no formula: a formula is told by its shape (`is_formula`). One holding a name a sheet
-defines (``=Total``) reads as text too, and is refused saying how to write it as text: ``="=Total"``, which a CSV
-cell holds for the text ``=Total`` (`cell_text` leaves it to `cell_value`). A JSONL string needs no ``="…"``, and
-one holding it is refused, never guessed to be either its text or those characters.
+``===``, ``=Q1-Q2 report``) is no formula: a formula is told by its shape (`is_formula`). One may still be text
+(``=Total``, a name a sheet may define; ``=Faktura(1001)``, a function no sheet has), so every formula is refused
+saying how to write it as text: ``="=Total"``, which a CSV cell holds for the text ``=Total`` (`cell_text` leaves it
+to `cell_value`). A JSONL string needs no ``="…"``, and one holding it is refused, never guessed to be either its
+text or those characters.
 """
 
 from __future__ import annotations
@@ -99,15 +100,14 @@ def is_formula(text: str) -> bool:
 
 
 def formula_reason(text: str) -> str:
-    """Why `text` (a cell that `is_formula`) gives no value; where it holds a name, which text may read as, how to
-    write the cell as text (Excel's ``="…"``)."""
-    if _FORMULA(text) is not None:
-        return f"{text!r} is a spreadsheet formula, not its value: export the values, not the formulas"
+    """Why `text` (a cell that `is_formula`) gives no value, and how to write it as text, which it may be
+    (``=Faktura(1001)``, ``=Total``): Excel's ``="…"``, in a CSV cell read as the text inside. Excel saves ``="…"``
+    typed in a cell as its value, that formula again, unless the cell is formatted as Text."""
     as_text = '="' + text.replace('"', '""') + '"'
     return (
-        f"{text!r} is a spreadsheet formula holding a name a sheet may define, or text that reads as one: which "
-        f"cannot be told. A formula: export the values, not the formulas; text: write the cell as {as_text} in a "
-        "CSV file (Excel's text formula, read as the text inside)"
+        f"{text!r} is a spreadsheet formula, not its value: export the values, not the formulas; text: write the CSV "
+        f"cell as {as_text} in a text editor, or in Excel in a cell formatted as Text (in any other cell Excel saves "
+        f"it as its value, {text})"
     )
 
 

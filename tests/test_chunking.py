@@ -11,6 +11,7 @@ import pytest
 from bulkload.chunking import Planner, Reading
 from bulkload.dates import DateFormat
 from bulkload.errors import RowInvalid, SourceError
+from bulkload.formulas import formula_reason
 from bulkload.model import Known, group_digest
 from bulkload.numbers import NumberFormat
 from bulkload.regroup import regrouped
@@ -213,9 +214,7 @@ def test_a_spreadsheet_formula_where_a_value_is_read_is_refused_as_one(kind: Any
     for written in ("=SUM(A1:A3)", "=A1*2", '="1"&"2"', "=$B$2"):
         with pytest.raises(RowInvalid) as caught:
             reading.convert({field: written})
-        assert str(caught.value) == (
-            f"{field}: {written!r} is a spreadsheet formula, not its value: export the values, not the formulas"
-        )
+        assert str(caught.value) == f"{field}: {formula_reason(written)}"
 
 
 def test_text_that_merely_begins_with_an_equals_sign_is_no_formula_where_a_value_is_read() -> None:

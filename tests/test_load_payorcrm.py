@@ -18,6 +18,7 @@ from conftest import read_row, sandbox_read, spawn_sandbox
 from bulkload import Job, load, resume
 from bulkload.cli import main
 from bulkload.errors import ConfigError, RowInvalid
+from bulkload.formulas import formula_reason
 from bulkload.model import BY_PLACE, ECHOED, NO_ID, Chunk
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
@@ -443,9 +444,7 @@ async def test_excels_text_formula_is_read_as_its_text_and_other_formulas_are_re
     rejects = {(r["file"].endswith("i.csv"), r["line"]): r for r in rejected(tmp_path, ";")}
     for where, field, written in [((False, "3"), "customerno", "=A1"), ((True, "3"), "invoiceAmount", "=C2*2")]:
         assert rejects[where]["field"] == field, rejects
-        assert restored(rejects[where]["reason"]) == (
-            f"{written!r} is a spreadsheet formula, not its value: export the values, not the formulas"
-        )
+        assert restored(rejects[where]["reason"]) == formula_reason(written)
         assert rejects[where][field] == "'" + written, "the cell as written, a spreadsheet not running it"
 
 
@@ -865,9 +864,7 @@ async def test_a_formula_in_any_column_refuses_its_invoice_whole_and_nothing_of_
     assert (report.loaded, report.rejected, report.exit_code) == (2, 3, 1), report
     assert report.requests == 2, "one call for the customer, one for invoice 0044: nothing of 0042 or 0043 is sent"
     rejects = {r["line"]: r for r in rejected(tmp_path)}
-    assert restored(rejects["3"]["reason"]) == (
-        "'=D1' is a spreadsheet formula, not its value: export the values, not the formulas"
-    )
+    assert restored(rejects["3"]["reason"]) == formula_reason("=D1")
     assert rejects["3"]["field"] == "currency"
     assert rejects["2"]["reason"].startswith("invoice 0042 rejected: line 3 currency: '=D1' is a spreadsheet formula")
     assert rejects["4"]["field"] == "debitCreditIndicator", rejects
