@@ -22,8 +22,6 @@ import msgspec
 #: a cell that is wholly Excel's text formula ="…", the text inside as group 1 (its quotes doubled)
 _TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"').fullmatch
 
-#: capitals a name in a reference may hold (Latin-1's too: a Danish or Norwegian sheet's ÅR( and MÅNED()
-_CAPS = "A-ZÀ-ÖØ-Þ"
 #: a name a sheet defines, or a function's (Excel's rule: a letter, "_" or "\" first, then letters, digits, "." and
 #: "_"), in any case: LibreOffice and Google Sheets keep a function's name as it was typed (=sum(A1:A3))
 _NAME = r"(?:[^\W\d]|\\)[\w.]*"
