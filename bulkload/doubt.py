@@ -33,6 +33,7 @@ def way_on(target: Target, files: Iterable[int], ledger: str, *, own: bool = Tru
 
 def _own(target: Target, files: Iterable[int], ledger: str) -> str:
     """What settles rows in doubt of the run's own calls (see `way_on`)."""
+    files = list(files)
     resume = f"`{command_on('resume', ledger)}`"
     resend = (
         f"`{command_on('resume', ledger)} --resend-in-doubt` sends every call still in doubt again, and one the "
@@ -42,10 +43,10 @@ def _own(target: Target, files: Iterable[int], ledger: str) -> str:
         "that line: it is rejected whole, its reason naming the line, to be fixed and loaded again"
     )
     if target.api.ordered:
-        resend += (
-            "; a row of a record a later row of the run changed, and landed, is never sent again over that change: "
-            "it stays in doubt; where its values are still meant, load it again as a run of its own"
-        )
+        resend += "; a row of a record a later row of the run changed, and landed, is never sent again over that change"
+        if any(target.kind_of(i).found_write_landed for i in files):  # its look compares values: anyone's change shows
+            resend += ", nor one whose record a look finds changed since it was sent (by a later run, another writer)"
+        resend += ": it stays in doubt; where its values are still meant, load it again as a run of its own"
     if target.api.idempotent:
         return (
             f"{resume} settles those whose idempotency key the API still keeps (sent again with it, the API answers "

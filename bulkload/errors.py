@@ -562,7 +562,15 @@ class RowInDoubt(RowInvalid):
 class FoundOther(BulkloadError):
     """Raised by `RecordKind.resolve` where a look for a lost write finds the record holding neither what the call
     sent nor what it held before: another writer changed it after (or instead of) the call. Sending the call again
-    would overwrite that change without a word, so the call is in doubt for this reason (pipeline.Loader.look)."""
+    would overwrite that change without a word, so the call is in doubt for this reason (pipeline.Loader.look).
+    `found`: what the look found, as a reason names it (the record, what it holds, what the call sent and what the
+    record held before); `then`: what that means. `changed`: what the record held before the call was known, so it was
+    certainly changed since (by a later run or another writer): a resend on the user's word is not sent over that
+    (pipeline.Loader.in_flight). False where it was not known (a ledger of an older bulkload kept none)."""
+
+    def __init__(self, found: str, then: str, *, changed: bool) -> None:
+        super().__init__(f"{found}: {then}")
+        self.found, self.changed = found, changed
 
 
 class RowsRefused(BulkloadError):

@@ -244,7 +244,7 @@ class Loader:
         self.isolation = IsolationBudget()
         #: per chunk (seq, part): what a look for its lost call found instead of its values (errors.FoundOther),
         #: until it is marked in doubt for it
-        self._found_other: dict[tuple[int, str], str] = {}
+        self._found_other: dict[tuple[int, str], FoundOther] = {}
 
     @property
     def baselines(self) -> dict[str, dict[str, int]]:
@@ -495,6 +495,14 @@ class Loader:
             # land after it, and the record would keep this row's values instead of the later row's
             self.mark_in_doubt(chunk, prev.state, self.overtaken(chunk, later, call.writes), wrote=False, anew=True)
             return True
+        changed = self._found_other.get((chunk.seq, chunk.part))
+        if looked is None and changed is not None and changed.changed:
+            # the look knew what the record held before the call: it holds neither that nor the call's values, so it
+            # was changed since (by a later run, which this run's ledger does not know, or another writer), and the
+            # call sent again would put its values back over that change
+            del self._found_other[(chunk.seq, chunk.part)]
+            self.mark_in_doubt(chunk, prev.state, self.changed_since(chunk, changed), wrote=False, anew=True)
+            return True
         if looked is None:  # sent again on the user's word: until an answer says, the earlier attempt is unknown
             self._resent.add((chunk.seq, chunk.part))
         return False
@@ -507,12 +515,26 @@ class Loader:
             f" of {self.ledger.run.files[file_idx]['path']}" if file_idx != chunk.file_idx else ""
         )
         record = f"{self.target.kind_of(chunk.file_idx).group_name} {' or '.join(str(i) for i in ids)}"
-        earlier = self.ledger.error_of(chunk.seq, chunk.part).partition("not sent again: ")[0].removesuffix("; ")
         return (
-            f"{earlier + '; ' if earlier else ''}not sent again: {where}, a later row of {record}, landed after this "
-            "row was sent, and sending this earlier row again would put its values back over that later row's; where "
-            "this row's values are still meant, load it again as a run of its own"
+            f"{self.in_doubt_before(chunk)}not sent again: {where}, a later row of {record}, landed after this row was "
+            "sent, and sending this earlier row again would put its values back over that later row's; where this "
+            "row's values are still meant, load it again as a run of its own"
         )
+
+    def changed_since(self, chunk: Chunk, found: FoundOther) -> str:
+        """Why the chunk's call, whose earlier attempt's outcome is unknown, is not sent again on the user's word: a
+        look found its record holding neither what it held before the call nor the call's values (`found`)."""
+        return (
+            f"{self.in_doubt_before(chunk)}not sent again: {found.found}: it was changed since this row was sent (by a "
+            "later run or another writer), and sending this row again would put its values back over that change; "
+            "check it in the API; where this row's values are still meant, load it again as a run of its own"
+        )
+
+    def in_doubt_before(self, chunk: Chunk) -> str:
+        """Why the chunk was in doubt before a resend on the user's word was refused, ending in "; " (or ""): the
+        ledger's reason without an earlier refusal's ("not sent again: …"), which the new one replaces."""
+        earlier = self.ledger.error_of(chunk.seq, chunk.part).partition("not sent again: ")[0].removesuffix("; ")
+        return f"{earlier}; " if earlier else ""
 
     async def begin_sending(
         self, chunk: Chunk, key: str, digest: str, summary: dict[str, Totals], held: bytes | None
@@ -730,7 +752,7 @@ class Loader:
                     self.dispatcher, chunk, taken, self.ledger.held_before(chunk.seq, chunk.part)
                 )
         except FoundOther as exc:  # neither done nor certainly not: in doubt, for what it found
-            self._found_other[(chunk.seq, chunk.part)] = str(exc)
+            self._found_other[(chunk.seq, chunk.part)] = exc
             return None
         except BulkloadError:
             return None

@@ -183,11 +183,17 @@ def cut_short_app(cut: CutShort, *, other_writer: bool = False) -> web.Applicati
 
 
 async def cut_and_resume(
-    tmp_path: Path, cut: CutShort, url: str, comment: str, meanwhile: Callable[[], None] = lambda: None
+    tmp_path: Path,
+    cut: CutShort,
+    url: str,
+    comment: str,
+    meanwhile: Callable[[], None] = lambda: None,
+    *,
+    resend: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """Load one row of cost 150003 of case 1500 (it holds Amount 5600 before), cut short while its PATCH is out; then
-    (after `meanwhile`) resume the run in a new Loader and target (nothing of the first kept in memory). (resume's
-    report, the cost)."""
+    (after `meanwhile`) resume the run in a new Loader and target (nothing of the first kept in memory), `resend`:
+    with --resend-in-doubt. (resume's report, the cost)."""
     data = write(tmp_path / "c.csv", [[1500, "Buyer", 150003, "", "1350.75", comment]], header=COST_HEADER)
     async with anyio.create_task_group() as tg:
         run = job(tmp_path, data, url, settle_s=0.2, target_options=COSTS)
@@ -196,7 +202,7 @@ async def cut_and_resume(
         tg.cancel_scope.cancel()  # as a kill: the PATCH is out, its outcome unknown
     cut.release.set()
     meanwhile()
-    again = await resume(str(tmp_path / "run.sqlite"), env=ENV, raise_on_stop=False)
+    again = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=resend, raise_on_stop=False)
     return again, (await buyer_costs(url, 1500))[150003]
 
 
@@ -235,6 +241,25 @@ async def test_a_patch_cut_short_in_a_ledger_of_a_bulkload_that_kept_no_earlier_
     assert (again.loaded, again.in_doubt, again.exit_code) == (0, 1, 1), again
     (row,) = read_csv(tmp_path / "in_doubt.csv")
     assert "held before the PATCH, unknown: the ledger does not hold them" in row["last_error"], row
+
+
+@pytest.mark.slow
+async def test_a_patch_of_a_ledger_that_kept_no_earlier_values_is_sent_again_on_the_users_word(tmp_path: Path) -> None:
+    # a look that does not know what the cost held before cannot tell a change since from the PATCH not carried
+    # out: `--resend-in-doubt` sends it again, as before what a cost held was kept (only a look that knows it and
+    # finds a third value keeps the row in doubt)
+    cut = CutShort(carried_out=False)
+
+    def as_an_earlier_version_left_it() -> None:
+        with sqlite3.connect(tmp_path / "run.sqlite") as db:
+            db.execute("ALTER TABLE chunks DROP COLUMN held")
+        db.close()
+
+    with anyio.fail_after(60):
+        async with serving(cut_short_app(cut)) as url:
+            again, cost = await cut_and_resume(tmp_path, cut, url, "told", as_an_earlier_version_left_it, resend=True)
+    assert (cost["Amount"], cost["Comment"]) == (Decimal("1350.75"), "told"), cost
+    assert (again.loaded, again.in_doubt, again.exit_code, cut.patches) == (1, 0, 0, 2), again
 
 
 @pytest.mark.slow
@@ -296,3 +321,47 @@ async def test_a_lost_patch_not_carried_out_is_sent_again_whatever_other_rows_we
             cost = (await buyer_costs(url, 1500))[150003]
     assert (cost["Amount"], cost["Comment"]) == (Decimal("100.00"), "first"), cost
     assert (report.loaded, report.in_doubt, report.exit_code) == (2, 0, 0), report
+
+
+@pytest.mark.slow
+async def test_resend_in_doubt_never_puts_a_row_back_over_a_later_runs_change_to_its_cost(tmp_path: Path) -> None:
+    # found by a tester: run 1's row A of cost 150003 (Amount 111) in doubt, its answer lost and the look finding
+    # another writer's value; run 2 (another file, another ledger) loaded row B of the cost (Amount 222);
+    # `resume --resend-in-doubt` of run 1 sent A again over B, exit 0, `complete`. The guard of a later row looked
+    # in run 1's ledger only: a resend now looks at the cost itself, and one changed since (neither the values it
+    # held before A nor A's) is not sent again over that change. The other writer adds 100.00 after each PATCH
+    lost = anyio.Event()
+
+    async def first_answer_lost(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method == "PATCH" and not lost.is_set():
+            lost.set()
+            await anyio.sleep(1.0)  # carried out, its answer past the client's timeout
+        return response
+
+    a = write(tmp_path / "a.csv", [[1500, "Buyer", 150003, "", "111.00", "A"]], header=COST_HEADER)
+    b = write(tmp_path / "b.csv", [[1500, "Buyer", 150003, "", "222.00", "B"]], header=COST_HEADER)
+    app = build_app("visma-core", SandboxOptions(window_limit=0, other_writer=True))
+    app.middlewares.insert(0, web.middleware(first_answer_lost))
+    with anyio.fail_after(60):
+        async with serving(app) as url:
+            run = job(tmp_path, a, url, settle_s=0.0, timeout_s=0.3, target_options=COSTS)
+            first = await load(run, env=ENV, raise_on_stop=False)
+            assert (first.loaded, first.in_doubt) == (0, 1), first
+            later = job(tmp_path / "b", b, url, settle_s=0.0, target_options=COSTS)
+            (tmp_path / "b").mkdir()
+            second = await load(later, env=ENV, raise_on_stop=False)
+            assert (second.loaded, second.exit_code) == (1, 0), second
+            sent = await patches(url)
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True, raise_on_stop=False)
+            cost = (await buyer_costs(url, 1500))[150003]
+            resent = await patches(url) - sent
+    assert (cost["Amount"], cost["Comment"]) == (Decimal("322.00"), "B"), cost  # B's, and the other writer's after
+    assert resent == 0 and (again.loaded, again.in_doubt, again.exit_code) == (0, 1, 1), again
+    (row,) = read_csv(tmp_path / "in_doubt.csv")
+    why = row["last_error"]
+    assert "not sent again: cost 150003 of case 1500 (Buyer) holds Amount 322" in why, row
+    assert "neither the values sent, Amount 111.00, Comment 'A', nor those it held before" in why, row
+    assert "changed since" in why and "load it again as a run of its own" in why, row
+    assert why.count("not sent again: ") == 1, row
+    assert "a look finds changed since it was sent (by a later run, another writer)" in again.in_doubt_way_on, again

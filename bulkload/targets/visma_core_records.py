@@ -513,9 +513,9 @@ class Costs(OnCase):
         nothing: another row's cost, `taken`, is this one's when it names it). It holds what it held when read for
         the PATCH (`held`: the call's Call.held, which the ledger kept, whichever process sent it): not carried out
         ([]: sent again once a look after the settle delay agrees). Anything else, or where what it held before is
-        not known (`held` None: `_UNKNOWN`): FoundOther, in doubt, never sent again:
-        another writer changed the cost after (or instead of) this PATCH, and sending it again would overwrite that
-        change without a word."""
+        not known (`held` None: `_UNKNOWN`): FoundOther, in doubt, never sent again without the user's word (and,
+        where `held` says what it held, not even with it: `FoundOther.changed`): another writer changed the cost
+        after (or instead of) this PATCH, and sending it again would overwrite that change without a word."""
         row = chunk.entries(self)[0]
         try:
             cost = await self._find(client, row, fresh=True)
@@ -534,8 +534,10 @@ class Costs(OnCase):
         said = _UNKNOWN if before is None else _values(before)
         raise FoundOther(
             f"cost {cost.Id} of case {row.caseId} ({row.type}) holds {_values(found)}, neither the values sent, "
-            f"{_values(sent)}, nor those it held before the PATCH, {said}: another writer changed it after (or "
-            "instead of) this PATCH, which is not sent again over that change; check the cost in Visma Core"
+            f"{_values(sent)}, nor those it held before the PATCH, {said}",
+            "another writer changed it after (or instead of) this PATCH, which is not sent again over that change; "
+            "check the cost in Visma Core",
+            changed=before is not None,
         )
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
