@@ -6,9 +6,9 @@ A group is decided by its rows as read, before validation, so a bad line still n
 of a group is rejected (or cannot even be read), every line of the group is rejected with a reason that names
 the line that failed, and nothing of it is sent. The input's groups are together (profile.py checks the whole
 file first, and regroup.py brings the lines of a scattered file together); a group whose lines it brought together
-from runs that are each the whole group (regroup.copies), or whose lines are the same lines (for a kind without a
-balance, by what names them) given again in a row (regroup.repeated), is the group given more than once, and is
-rejected whole. Where groups are parts of one thing
+from runs that are each the whole group (regroup.copies), or whose lines are the same lines (by what names them,
+and where the kind balances their amounts; one line that balances on its own is a whole voucher) given again in a
+row (regroup.repeated), is the group given more than once, and is rejected whole. Where groups are parts of one thing
 (RecordKind.group_family: a Visma Core order, its lines of each cost type a group, or an entry a line), that thing
 is judged so, all its lines together, and where it or any part of it is given more than once, all of it is rejected.
 
@@ -537,7 +537,7 @@ class Planner:
         """Why a group (or, `label` given, a family) whose lines are all good is refused as given more than once
         (_copies), None where it is not: its lines lie apart (`runs`), or it is one run that gives its lines again
         in a row (rare: judged once found)."""
-        if runs or (len(records) >= 4 and repeated(self._kind, records) < len(records)):
+        if runs or (len(records) >= 2 and repeated(self._kind, records) < len(records)):
             return self._copies(label or self._kind.group_label(key or ""), lines, records, runs)
         return None
 

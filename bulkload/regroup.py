@@ -15,7 +15,8 @@ same lines by what names them (RecordKind.line_names: an order's cost type and d
 edited, are copies too (a correction appended, an export's stamp), apart or in a row; where the kind's groups
 balance, apart only where the lines brought together do not, in a row only with their amounts too, the first copy
 balancing on its own (a voucher given again right below itself, its text stamped: a correction right below it, or
-two sales of one account pair, are its lines). Where a kind's groups are parts of
+two sales of one account pair, are its lines), and there a run of one line that balances on its own (an account
+against its contra account: a whole voucher) is such a copy too. Where a kind's groups are parts of
 one thing (RecordKind.group_family: a Visma Core order, whose lines of each cost type are a group of their own, or
 an entry a line), its lines are brought together and judged so whole (family_of): the order is given twice, not
 its OUTLAY lines alone.
@@ -369,9 +370,10 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]], apart: bool = True) 
     lines by their balance (_one_balance): runs out of balance until the last that balance together (7000 +1000,
     2800 -700; 7000 +800, 2800 -1100, in a file sorted by text) are one group's lines; brought together out of
     balance (100/-100 re-exported as 110/-100: out by 10), or balancing before their last (that voucher exported
-    twice), they are copies. Runs of one line are not so
-    judged: two lines of one name are an order's equal lines as plausibly (Takst 100.00 and Takst 110.00 apart in
-    a file sorted by amount); nor is a copy that adds or drops a line: its runs hold other lines."""
+    twice), they are copies. Runs of one line are not so judged, but where the first is a whole group
+    (_whole_line: 1010 against contra 5600, given again right below with its text stamped): two lines of one name
+    are an order's equal lines as plausibly (Takst 100.00 and Takst 110.00 apart in a file sorted by amount); nor
+    is a copy that adds or drops a line: its runs hold other lines."""
     if _same_lines(runs):
         return SAME_LINES
     if apart and _balanced(kind, runs):
@@ -379,7 +381,7 @@ def copies(kind: RecordKind, runs: Sequence[Sequence[Any]], apart: bool = True) 
     named = _named(kind)
     if (
         named is not None
-        and min(map(len, runs)) >= 2
+        and (min(map(len, runs)) >= 2 or _whole_line(kind, runs[0]))
         and _same_lines(runs, named)
         and not (_balances(kind) and _one_balance(kind, runs))
     ):
@@ -434,45 +436,64 @@ def _balanced(kind: RecordKind, runs: Sequence[Sequence[Any]]) -> bool:
 
 
 def repeated(kind: RecordKind, run: Sequence[Any]) -> int:
-    """The length of the copies a run gives k >= 2 times one after another, each the same lines in any order (the
-    group given k times in a row, as where two exports that overlap are joined: 100/-100 then -100/100 too), or
-    len(run) where it is no such run. `run`: a group's records of one run, in file order. A copy holds at least 2
-    lines: a run of one line given again and again (its smallest period 1) is a group's lines, as two equal cost
-    lines may be. Its copies are the same lines as copies() reads them (_same_lines), by what names the lines
-    (RecordKind.line_names, of kinds that name them; else by all they say), their amounts or notes edited as apart
-    (order Takst 200.00, Porto 40.00 followed at once by Takst 210.00, Porto 40.00 corrected: copies() judges them
-    SAME_NAMES, as with another group between); where the kind's groups balance (RecordKind.imbalance), by what
-    names the lines and their amounts, the first copy balancing on its own (voucher 1010 +100, 5600 -100 followed at
-    once by the same with an export's stamp in its text is copies; a voucher holds one account pair again in a row
-    as plainly as two sales, 1010 +100, 5600 -100, 1010 +50, 5600 -50, or a correction right below it, 110/-110:
-    its lines, as the file has them; so are 1010 +100, 5600 -60, 1010 +50, 5600 -90). The shortest copies are taken.
-    Cheap where a run holds no copies, as nearly all do: none under 4 lines, else for each length dividing the
-    run's a look for the first line in the second copy, and the copies compared only where it is there."""
+    """The length of the copies a run gives k >= 2 times one after another, each the same lines in any order (the group
+    given k times in a row, as where two exports that overlap are joined: 100/-100 then -100/100 too), or len(run) where
+    it is no such run. `run`: a group's records of one run, in file order. A copy holds at least 2 lines: a run of one
+    line given again and again (its smallest period 1) is a group's lines, as two equal cost lines may be, or two equal
+    debits against one credit (1010 +50, 1010 +50, 5600 -100); but where the kind's groups balance and that one line
+    balances on its own (_whole_line: 1010 against contra 5600, a whole voucher), it is that voucher given again (a
+    tester's voucher 7 was booked at 200.00 for 100.00, exit 0). Its copies are the same lines as copies() reads them
+    (_same_lines), by what names the lines (RecordKind.line_names, of kinds that name them; else by all they say), their
+    amounts or notes edited as apart (order Takst 200.00, Porto 40.00 followed at once by Takst 210.00, Porto 40.00
+    corrected: copies() judges them SAME_NAMES, as with another group between); where the kind's groups balance
+    (RecordKind.imbalance), by what names the lines and their amounts, the first copy balancing on its own (voucher 1010
+    +100, 5600 -100 followed at once by the same with an export's stamp in its text is copies; a voucher holds one
+    account pair again in a row as plainly as two sales, 1010 +100, 5600 -100, 1010 +50, 5600 -50, or a correction right
+    below it, 110/-110: its lines, as the file has them; so are 1010 +100, 5600 -60, 1010 +50, 5600 -90). The shortest
+    copies are taken. Cheap where a run holds no copies, as nearly all do: none under 4 lines (of a balancing kind,
+    under 2), else for each length dividing the run's a look for the first line in the second copy, and the copies
+    compared only where it is there."""
     n = len(run)
-    if n < 4:  # two copies of at least 2 lines
+    balances = n >= 2 and _balances(kind)
+    if n < 4 and not balances:  # two copies of at least 2 lines (of a balancing kind, a line that balances alone)
         return n
     named = _named(kind)
-    if named is not None and _balances(kind):
+    if named is not None and balances:
         # a voucher holds one account pair again in a row as plainly as two sales (1010 +100, 5600 -100, 1010 +50,
         # 5600 -50), or a correction right below it (110/-110): its copies in a row are so by their names AND amounts
         by_name, units = named, kind.units
         named = lambda record: (by_name(record), units(record))  # noqa: E731
     said = run if named is None else list(map(named, run))  # what the copies are compared by, line by line
     first = said[0]
-    for p in range(2, n // 2 + 1):
+    for p in range(1 if balances else 2, n // 2 + 1):
         # a record equals another (==) where their values do, as _same_lines compares them: a copy holds the first
         if n % p or first not in said[p : 2 * p]:
             continue
         parts = [run[i : i + p] for i in range(0, n, p)]
         if not _same_lines(parts, named):
             continue
-        # copies of one line (or by name, of one name) are no copies; nor are copies of a copy that does not balance,
-        # though longer ones may be (1010 +50, 5600 +30, 1010 +20, 5600 -100, given twice: by name, copies of 2 too)
+        # copies of one line (or by name, of one name) are no copies, but where that one line is a whole voucher;
+        # nor are copies of a copy that does not balance, though longer ones may be (1010 +50, 5600 +30, 1010 +20,
+        # 5600 -100, given twice: by name, copies of 2 too)
         head = parts[0]
-        if len(_lines(head, named)) == 1 or kind.imbalance(head, list(map(kind.units, head))):
+        if (len(_lines(head, named)) == 1 and not _whole_line(kind, head)) or kind.imbalance(
+            head, list(map(kind.units, head))
+        ):
             continue
         return p
     return n
+
+
+def _whole_line(kind: RecordKind, run: Sequence[Any]) -> bool:
+    """Whether a run is one line that is a whole group: the kind's groups balance and it balances on its own,
+    posting to an account (e-conomic's line against its contra account; a line of a contra account alone balances
+    for want of a posting, and proves nothing)."""
+    return (
+        len(run) == 1
+        and _balances(kind)
+        and not kind.imbalance(run, [kind.units(run[0])])
+        and _account(kind.sort_account(run[0])) is not None
+    )
 
 
 def _account(account: Any) -> Any:

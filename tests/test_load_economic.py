@@ -966,6 +966,50 @@ async def test_a_correction_right_below_its_voucher_is_booked_as_the_file_has_it
     assert (report.loaded, report.rejected, report.exit_code) == (6, 0, 0), report
 
 
+async def test_a_voucher_of_one_line_given_again_in_a_row_is_rejected_whole_never_booked_twice(tmp_path: Path) -> None:
+    # found by a tester: voucher 7, one line 1010 against contra 5600 (a whole voucher), given again right below
+    # itself with an export's stamp in its text, and voucher 9's one line given twice, were booked at 200.00 and
+    # 500.00, exit 0; the same vouchers written as two lines were refused. A line that balances on its own, given
+    # again in a row by its names and amount, is the voucher given again; equal lines that do not (voucher 8's two
+    # debits against one credit) are a voucher's lines
+    data = tmp_path / "e.csv"
+    data.write_text(
+        "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;contraAccountNumber;text\n"
+        "5;1;7;2024-01-31;100,00;DKK;1010;5600;Salg 7\n"
+        "5;1;7;2024-01-31;100,00;DKK;1010;5600;Salg 7 (eksport 2024-02-01)\n"
+        "5;1;8;2024-01-31;50,00;DKK;1010;;Salg 8\n"
+        "5;1;8;2024-01-31;50,00;DKK;1010;;Salg 8\n"
+        "5;1;8;2024-01-31;-100,00;DKK;5600;;Salg 8\n"
+        "5;1;9;2024-01-31;250,00;DKK;1010;5600;Salg 9\n"
+        "5;1;9;2024-01-31;250,00;DKK;1010;5600;Salg 9\n"
+        "5;1;10;2024-01-31;75,00;DKK;1010;5600;Salg 10\n"
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            held = await remote_entries(url)
+    assert sorted((e["voucherNumber"], e["amount"], e.get("contraAccountNumber")) for e in held) == [
+        (8, -100.0, None),
+        (8, 50.0, None),
+        (8, 50.0, None),
+        (10, 75.0, 5600),
+    ], held
+    assert (report.loaded, report.rejected, report.rejected_groups, report.exit_code) == (4, 4, 2, 1), report
+    assert report.reconcile.ok, report.reconcile
+    rejects = read_csv(tmp_path / "rejects.csv", delimiter=";")
+    assert [r["line"] for r in rejects] == ["2", "3", "7", "8"]
+    reasons = [r["reason"] for r in rejects]
+    assert reasons[0] == reasons[1] and reasons[0].startswith(
+        "voucher 7 (journal 1) is given 2 times, as the same lines by entryTypeNumber, date, currency, accountNumber "
+        "and contraAccountNumber (line 2 and line 3), other in their amounts or notes: "
+    ), reasons
+    assert reasons[2:] == 2 * [
+        "voucher 9 (journal 1) is given 2 times, as the same lines (line 7 and line 8): a duplicate export? Which is "
+        "meant cannot be told, so none is loaded: remove all but one copy (where each is meant, give the lines once "
+        "with their amounts summed)"
+    ], reasons
+
+
 @pytest.mark.parametrize("apart", [False, True], ids=["no voucher regrouped", "another voucher regrouped"])
 async def test_a_voucher_rejected_as_given_twice_is_not_said_to_be_regrouped(tmp_path: Path, apart: bool) -> None:
     # found by testers: the summary said "regrouped: the lines of voucher 101 (journal 1) (lines 2 and 6) were apart"
