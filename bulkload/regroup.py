@@ -28,12 +28,14 @@ key, or one split between those values, and the planner refuses the group (disag
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -411,6 +413,7 @@ def _balances(kind: RecordKind) -> bool:
     return cls.imbalance is not RecordKind.imbalance and cls.units is not RecordKind.units
 
 
+@functools.cache
 def _named(kind: RecordKind) -> Callable[[Any], Any] | None:
     """What names a record's line (RecordKind.line_names, their values), None where the kind names none."""
     return attrgetter(*kind.line_names) if kind.line_names else None
@@ -458,11 +461,15 @@ def repeated(kind: RecordKind, run: Sequence[Any]) -> int:
     if n < 4 and not balances:  # two copies of at least 2 lines (of a balancing kind, a line that balances alone)
         return n
     named = _named(kind)
-    if named is not None and balances:
-        # a voucher holds one account pair again in a row as plainly as two sales (1010 +100, 5600 -100, 1010 +50,
-        # 5600 -50), or a correction right below it (110/-110): its copies in a row are so by their names AND amounts
-        by_name, units = named, kind.units
-        named = lambda record: (by_name(record), units(record))  # noqa: E731
+    if named is not None:
+        if named(run[0]) not in map(named, islice(run, 1, None)):  # a later copy holds the first line again: ruled
+            return n  # out cheaply, as for nearly every group
+        if balances:
+            # a voucher holds one account pair again in a row as plainly as two sales (1010 +100, 5600 -100, 1010
+            # +50, 5600 -50), or a correction right below it (110/-110): its copies in a row are so by their names
+            # AND amounts
+            by_name, units = named, kind.units
+            named = lambda record: (by_name(record), units(record))  # noqa: E731
     said = run if named is None else list(map(named, run))  # what the copies are compared by, line by line
     first = said[0]
     for p in range(1 if balances else 2, n // 2 + 1):
