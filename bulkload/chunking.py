@@ -135,7 +135,9 @@ class Reading:
         """Numbers become Decimals and dates ISO text, in place; RowInvalid names the field and the reason."""
         # a formula in any column makes the row no values (formulas.py): a CSV row's cells (all text) are looked at
         # only where one holds "=" (few rows do: one scan in C, half the cost of a look at each), each then by its
-        # first character
+        # first character. A kind with secrets looks into each value for the rejects file's mask (mask_under) only
+        # where the row holds one: a CSV row in the same scan
+        masks = self._secret_key is not None
         if self._json:
             for name, value in row.items():
                 of = type(value)
@@ -149,9 +151,12 @@ class Reading:
                     row[name] = str(value) if name in self._as_text else float(value)
         else:
             try:
-                suspect = "=" in "".join(row.values())
+                joined = "".join(row.values())
             except TypeError:  # a value that is no text (a row made in code, not read): each is looked at
                 suspect = True
+            else:
+                suspect = "=" in joined
+                masks = masks and MASK in joined
             if suspect:
                 for name, value in row.items():
                     if type(value) is str and value[:1] == "=":
@@ -161,7 +166,7 @@ class Reading:
             secret: Any = get(name)
             if type(secret) is str and secret.strip() == MASK:  # a rejects file loaded again, its secrets not typed in
                 raise RowInvalid(name, MASKED_SECRET)
-        if self._secret_key is not None:  # and inside a nested value, as the rejects file masks it (masking.masked)
+        if masks and self._secret_key is not None:  # inside a nested value, as the rejects file masks it (masking)
             for name, value in row.items():
                 if (inside := mask_under(value, self._secret_key)) is not None:
                     raise RowInvalid(name, masked_secret(inside))

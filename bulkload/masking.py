@@ -85,15 +85,16 @@ def masked_text(text: str, secret: Callable[[str], bool]) -> str:
 
 
 def mask_under(value: Any, secret: Callable[[str], bool]) -> str | None:
-    """The first `secret` key inside a nested value (an object or array, or JSON text of one) that holds ``***``,
-    as `masked` writes it where a secret was (a rejects file loaded again, its secrets not typed in), else None."""
+    """The first `secret` key inside a nested value (an object or array, or text of one) that holds ``***`` where
+    the rejects file writes it for a secret (a rejects file loaded again, its secrets not typed in), else None: in
+    JSON as `masked` writes it, in text that is not JSON as `masked_keys` does (`masked_key`)."""
     if type(value) is str:
         if MASK not in value or not _JSON_START.match(value):
             return None
         try:
             value = _decode(value.encode("utf-8", "surrogateescape"))
         except (msgspec.DecodeError, UnicodeError, RecursionError):
-            return None
+            return masked_key(value, secret)
     if type(value) is dict:
         for k, v in value.items():
             if (key := k if secret(k) and type(v) is str and v.strip() == MASK else mask_under(v, secret)) is not None:
@@ -113,21 +114,48 @@ def masked_keys(text: str, secret: Callable[[str], bool], known: re.Pattern[str]
     """A text that is not JSON (a broken line or cell, a Python dict's repr, a form) with the value after each
     `secret` key as ``***``, in the quotes it had, and how many were masked. `known`: a pattern of further keys
     (names with characters a bare key has not: a --columns name with a space), tried first."""
-    pattern = _KEY_VALUE if known is None else _with_keys(known)
     count = 0
 
     def mask(match: re.Match[str]) -> str:
         nonlocal count
-        key, value = match[2], match[3]
-        if secret(key):
-            count += 1
-            quote = value[0] if value[0] in "\"'" else ""
-            return f"{match[1]}{quote}{MASK}{quote}"
-        if value[0] in "{[":  # a key's nested value runs on past the first comma: the keys inside it are looked at
-            return match[1] + value[0] + pattern.sub(mask, value[1:])
+        count += 1
+        value = match[3]
+        quote = value[0] if value[0] in "\"'" else ""
+        return f"{match[1]}{quote}{MASK}{quote}"
+
+    return _secret_values(text, secret, _KEY_VALUE if known is None else _with_keys(known), mask), count
+
+
+def masked_key(text: str, secret: Callable[[str], bool]) -> str | None:
+    """The first `secret` key of a text that is not JSON whose value is ``***`` (in quotes or not), as
+    `masked_keys` writes it there (a cell of a rejects file), else None: the same keys, found the same way."""
+    found: list[str] = []
+
+    def look(match: re.Match[str]) -> str:
+        value = match[3].strip()
+        if not found and (value if value[:1] not in "\"'" else value[1:-1]) == MASK:
+            found.append(match[2])
         return match[0]
 
-    return pattern.sub(mask, text), count
+    _secret_values(text, secret, _KEY_VALUE, look)
+    return found[0] if found else None
+
+
+def _secret_values(
+    text: str, secret: Callable[[str], bool], pattern: re.Pattern[str], at: Callable[[re.Match[str]], str]
+) -> str:
+    """`text` with each `pattern` match (key, separator, value: `_KEY_VALUE`) of a `secret` key as `at` writes it,
+    at any depth: the one walk both `masked_keys` and `masked_key` take, so what one masks the other finds."""
+
+    def visit(match: re.Match[str]) -> str:
+        if secret(match[2]):
+            return at(match)
+        value = match[3]
+        if value[0] in "{[":  # a key's nested value runs on past the first comma: the keys inside it are looked at
+            return match[1] + value[0] + pattern.sub(visit, value[1:])
+        return match[0]
+
+    return pattern.sub(visit, text)
 
 
 def _with_keys(known: re.Pattern[str]) -> re.Pattern[str]:

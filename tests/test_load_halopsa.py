@@ -20,10 +20,12 @@ from conftest import spawn_sandbox
 from virtual_time import VirtualTime
 
 from bulkload import Job, dry_run, load, reconcile, resume
+from bulkload.chunking import masked_secret
 from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.ledger import Ledger, RunInfo
 from bulkload.limits import Limits
+from bulkload.masking import MASK
 from bulkload.report import print_summary
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
@@ -761,3 +763,47 @@ async def test_a_secret_given_as_the_rejects_files_mask_is_rejected_never_sent(t
         "record's secret)"
     )
     assert refused == {"2": ("new_client_secret", reason), "3": ("new_client_secret", reason)}, refused
+
+
+#: cells holding a secret in text that is not JSON, which the rejects file masks by masking.masked_keys
+BROKEN_CELLS = ["{password: FORMPW6, user: x}", '{"password": "FORMPW6", "x": ', "{'token': 'FORMPW6'} tail"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+async def test_a_secret_the_rejects_file_masked_in_broken_text_is_refused_when_loaded_back(
+    tmp_path: Path, fmt: str
+) -> None:
+    # found by a tester: a cell holding {password: FORMPW6, user: x} (not JSON) of a row refused for another field
+    # was shown as {password: ***, user: x} in the rejects file, as it must be; the user fixed the field, typed the
+    # secret column in again and loaded the file: exit 0, and HaloPSA held '{password: ***, user: x}'. Only cells
+    # that read as JSON were looked into for the mask
+    rows = [
+        {"name": f"J{i}", "new_client_secret": "JSECRET5", "client_top_level": "abc", "default_item_code": cell}
+        for i, cell in enumerate(BROKEN_CELLS)
+    ]
+    data = tmp_path / f"q.{fmt}"
+    if fmt == "csv":
+        with data.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            first = await load(job(tmp_path, data, url), env=ENV)
+            shown = list(csv.DictReader(io.StringIO((tmp_path / "q.rejects.csv").read_text())))
+            assert "FORMPW6" not in str(shown) and all(MASK in r["default_item_code"] for r in shown), shown
+            for row in shown:  # the user fixes the row and types the secret column in again
+                row |= {"client_top_level": "2", "new_client_secret": "JSECRET5"}
+            fixed = tmp_path / "fixed.csv"
+            with fixed.open("w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=list(shown[0]))
+                writer.writeheader()
+                writer.writerows(shown)
+            again = await load(job(tmp_path, fixed, url), env=ENV)
+            held = await records(url)
+    assert (first.rejected, again.loaded, again.rejected) == (3, 0, 3) and not held, (first, again, held)
+    again_rejects = csv.DictReader(io.StringIO((tmp_path / "fixed.rejects.csv").read_text()))
+    refused = {(r["field"], r["reason"]) for r in again_rejects}
+    assert refused == {("default_item_code", masked_secret(key)) for key in ("password", "token")}, refused

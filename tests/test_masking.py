@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from bulkload.masking import MASK, masked, masked_text, secret_name, secret_rule, secret_texts
+from bulkload.masking import MASK, mask_under, masked, masked_text, secret_name, secret_rule, secret_texts
 from bulkload.sources import Source
 from bulkload.targets.halopsa_records import Resource
 from bulkload.targets.halopsa_schema import RESOURCES, SECRET_FIELDS, is_secret
@@ -101,3 +103,44 @@ def test_the_rejects_cells_of_a_jsonl_row_mask_its_nested_objects(tmp_path: Path
     assert [r for r in source if not isinstance(r, tuple) or True][0][1]["sync_entities_list"][0][
         "password"
     ] == "hunter22"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("{password: ***, user: x}", "password"),
+        ('{"password": "***", "x": ', "password"),
+        ("{'a': {'Token': '***'}", "Token"),
+        ('[{"k": 1}, {secret=***&b=2}', "secret"),
+        ('{"cfg": "{password: ***, user: x}"}', "password"),  # broken text inside a JSON string
+        ("{note: ***, password: s}", None),  # *** under a key that holds no secret is a value
+        ("{password: ***x}", None),  # no mask the rejects file writes
+        ("password: ***", None),  # no text the rejects file looks into (no object, no array)
+    ],
+)
+def test_a_mask_the_rejects_file_wrote_in_broken_text_is_found(text: str, key: str | None) -> None:
+    # found by a tester: {password: ***, user: x} (the rejects file's mask of a cell that is not JSON) was sent
+    assert mask_under(text, RULE) == key
+
+
+#: text made of what the broken-text rule (masking.masked_keys) reads: keys, quotes, separators, brackets
+_PIECES = st.sampled_from(
+    ["{", "}", "[", "]", ",", ":", "=", "&", ";", " ", "\n", '"', "'", "\\", "-", "***", "password", "Token", "x"]
+)
+BROKEN = st.builds(
+    lambda start, parts: start + "".join(parts),
+    st.sampled_from(["{", "[", " {", "[{"]),
+    st.lists(st.one_of(_PIECES, st.text(max_size=3)), max_size=16),
+)
+
+
+@given(BROKEN)
+@example("{password: FORMPW6, user: x}")
+@example('{"password": "FORMPW6", "x": ')
+@example('{"password": "\\x"}')  # not JSON, and JSON once masked
+def test_every_text_the_rejects_file_masks_is_refused_when_read_back(text: str) -> None:
+    # the reader's check (mask_under) and the writer's masking (masked_text) follow one rule: whatever the writer
+    # masks, the reader refuses as it comes back, so that no *** is sent as a secret
+    shown = masked_text(text, RULE)
+    if shown != text:
+        assert mask_under(shown, RULE) is not None, shown
