@@ -26,6 +26,7 @@ from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, command_on
 from .job import Job, JobTable, read_config
 from .ledger import wal_advice
 from .load_help import base_url_help, batch_help, job_default, target_epilog, window_s_help
+from .masking import MASK
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
 from .report import json_text, print_rollback, print_summary, reconcile_json, rollback_line, unfinished_line
@@ -466,6 +467,8 @@ def quiet_summary(report: Report) -> str:
     if report.rejected:  # every kind's rejects file where the inputs hold several kinds
         files = report.rejects_files if not isinstance(report.rejects_files, UnsetType) else [report.rejects_file]
         line += f"; rejects: {', '.join(map(str, files))}"
+        if report.rejects_masked:  # said before the file is loaded back, where a *** left is refused
+            line += f" ({report.rejects_masked:,} show their secrets as {MASK}: type them in again before loading it)"
     if report.in_doubt_file:
         line += f"; in doubt: {report.in_doubt_file}"
     if report.exit_code and report.ledger:

@@ -52,6 +52,12 @@ def test_the_quiet_summary_is_one_line_naming_what_needs_a_look() -> None:
     # file for each, and the line named the first only
     two = Report(status="complete", rejects_files=["r.csv", "Q.jsonl.rejects.csv"], **fields)
     assert "; rejects: r.csv, Q.jsonl.rejects.csv;" in quiet_summary(two)
+    # found by a tester: the full summary says to type in again the secrets the rejects file shows as ***
+    # (rejects_masked), and -q said nothing of it
+    masked = Report(status="complete", rejects_masked=2, **fields)
+    assert "; rejects: r.csv (2 show their secrets as ***: type them in again before loading it);" in quiet_summary(
+        masked
+    ), quiet_summary(masked)
 
 
 def test_a_reconcile_of_a_run_that_did_not_finish_says_so_quiet_and_as_json() -> None:
