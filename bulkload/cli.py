@@ -468,7 +468,7 @@ def quiet_summary(report: Report) -> str:
         files = report.rejects_files if not isinstance(report.rejects_files, UnsetType) else [report.rejects_file]
         line += f"; rejects: {', '.join(map(str, files))}"
         if report.rejects_masked:  # said before the file is loaded back, where a *** left is refused
-            line += f" ({report.rejects_masked:,} show their secrets as {MASK}: type them in again before loading it)"
+            line += f" (secrets shown as {MASK} in {report.rejects_masked:,}: type them in again before loading it)"
     if report.in_doubt_file:
         line += f"; in doubt: {report.in_doubt_file}"
     if report.exit_code and report.ledger:

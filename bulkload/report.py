@@ -353,7 +353,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
             console.print(f"{then} (with the run's --base-url)")
         if report.rejects_masked:
             console.print(
-                f"{report.rejects_masked:,} of them show their secrets as {MASK}: type the secrets in again before "
+                f"secrets are shown as {MASK} in {report.rejects_masked:,} of them: type the secrets in again before "
                 f"loading the rejects file (a {MASK} left is refused, naming its cell)"
             )
     elif report.status in ("dry_run", "stopped"):

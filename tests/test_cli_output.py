@@ -55,7 +55,7 @@ def test_the_quiet_summary_is_one_line_naming_what_needs_a_look() -> None:
     # found by a tester: the full summary says to type in again the secrets the rejects file shows as ***
     # (rejects_masked), and -q said nothing of it
     masked = Report(status="complete", rejects_masked=2, **fields)
-    assert "; rejects: r.csv (2 show their secrets as ***: type them in again before loading it);" in quiet_summary(
+    assert "; rejects: r.csv (secrets shown as *** in 2: type them in again before loading it);" in quiet_summary(
         masked
     ), quiet_summary(masked)
 

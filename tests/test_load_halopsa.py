@@ -753,7 +753,7 @@ async def test_a_secret_given_as_the_rejects_files_mask_is_rejected_never_sent(t
     shown = io.StringIO()
     print_summary(first, shown)
     assert first.rejects_masked == 2 and (
-        "2 of them show their secrets as ***: type the secrets in again before loading the rejects file "
+        "secrets are shown as *** in 2 of them: type the secrets in again before loading the rejects file "
         "(a *** left is refused, naming its cell)"
     ) in " ".join(shown.getvalue().split()), shown.getvalue()
     rows = csv.DictReader((tmp_path / "again.rejects.csv").read_text().splitlines())
