@@ -221,6 +221,13 @@ async def test_a_patch_cut_short_and_not_carried_out_is_sent_again_once_by_the_r
     assert (cut.patches, landed) == (2, 1), (cut.patches, landed)  # the lost one, and the one resend
 
 
+def as_an_earlier_version_left_it(tmp_path: Path) -> None:
+    """The run's ledger as a bulkload before `chunks.held` left it: its calls kept nothing of what costs held."""
+    with sqlite3.connect(tmp_path / "run.sqlite") as db:
+        db.execute("ALTER TABLE chunks DROP COLUMN held")
+    db.close()
+
+
 @pytest.mark.slow
 async def test_a_patch_cut_short_in_a_ledger_of_a_bulkload_that_kept_no_earlier_values_stays_in_doubt(
     tmp_path: Path,
@@ -229,14 +236,11 @@ async def test_a_patch_cut_short_in_a_ledger_of_a_bulkload_that_kept_no_earlier_
     # version did: what the cost held before is unknown, so the look that finds it as it was cannot tell
     cut = CutShort(carried_out=False)
 
-    def as_an_earlier_version_left_it() -> None:
-        with sqlite3.connect(tmp_path / "run.sqlite") as db:
-            db.execute("ALTER TABLE chunks DROP COLUMN held")
-        db.close()
-
     with anyio.fail_after(60):
         async with serving(cut_short_app(cut)) as url:
-            again, cost = await cut_and_resume(tmp_path, cut, url, "unsent", as_an_earlier_version_left_it)
+            again, cost = await cut_and_resume(
+                tmp_path, cut, url, "unsent", lambda: as_an_earlier_version_left_it(tmp_path)
+            )
     assert cost["Amount"] == 5600 and cut.patches == 1, (cost, cut.patches)
     assert (again.loaded, again.in_doubt, again.exit_code) == (0, 1, 1), again
     (row,) = read_csv(tmp_path / "in_doubt.csv")
@@ -250,14 +254,11 @@ async def test_a_patch_of_a_ledger_that_kept_no_earlier_values_is_sent_again_on_
     # finds a third value keeps the row in doubt)
     cut = CutShort(carried_out=False)
 
-    def as_an_earlier_version_left_it() -> None:
-        with sqlite3.connect(tmp_path / "run.sqlite") as db:
-            db.execute("ALTER TABLE chunks DROP COLUMN held")
-        db.close()
-
     with anyio.fail_after(60):
         async with serving(cut_short_app(cut)) as url:
-            again, cost = await cut_and_resume(tmp_path, cut, url, "told", as_an_earlier_version_left_it, resend=True)
+            again, cost = await cut_and_resume(
+                tmp_path, cut, url, "told", lambda: as_an_earlier_version_left_it(tmp_path), resend=True
+            )
     assert (cost["Amount"], cost["Comment"]) == (Decimal("1350.75"), "told"), cost
     assert (again.loaded, again.in_doubt, again.exit_code, cut.patches) == (1, 0, 0, 2), again
 
