@@ -24,30 +24,52 @@ def shown(cursor: str) -> str:
 
 
 class CursorTrail:
-    """The cursors one walk (`what`, e.g. "the walk of journal 1") followed, and the last id it listed. `follow`
-    returns the next page's cursor or raises WalkStalled naming the page and the cursor. Memory: 16 bytes a page."""
+    """The cursors one walk (`what`, e.g. "the walk of journal 1") followed, and the ids the last page listed. `page`
+    takes each page as it comes, before its records are used: it says how many of its first ids are the previous
+    page's again, or raises WalkStalled naming the page and the cursor. Memory: 16 bytes a page and one page's ids.
+
+    Seed 002 says "the cursor represents the identifier of the first item on the next set": a server may take that
+    to include an item it gave already, so a page may start with the end of the one before (the same records, listed
+    twice at a page boundary: dropped, not counted twice). A page that brings nothing past them, or goes back further
+    than the previous page, with a cursor to follow, is a walk that would not end."""
 
     def __init__(self, what: str) -> None:
         self.what = what
         self.pages = 0
         self._seen: dict[bytes, int] = {}  # digest of a cursor -> the page that gave it
         self._last_id: int | None = None
+        self._previous: frozenset[int] = frozenset()  # the ids the last page that listed any listed
         self._empty = 0
         self._cursor = ""  # the cursor the last page gave
 
-    def follow(self, cursor: str, ids: Sequence[int]) -> str:
-        """The cursor page `self.pages + 1` gave, with the ids it listed in the order listed (ascending)."""
+    def page(self, ids: Sequence[int], cursor: str) -> int:
+        """Page `self.pages + 1`: the ids it lists in the order listed (ascending) and the cursor it gives ("" for
+        none: the last page). Returns how many of its first ids the previous page listed (to be dropped). Raises
+        WalkStalled where it has a cursor and lists nothing new, goes back, loops, or is one empty page too many."""
         self.pages += 1
         page = self.pages
-        if ids:
-            self._empty = 0
-            if self._last_id is not None and ids[0] <= self._last_id:
+        repeated = 0
+        if ids and self._last_id is not None:
+            while repeated < len(ids) and ids[repeated] <= self._last_id and ids[repeated] in self._previous:
+                repeated += 1
+            if cursor and repeated == len(ids):
                 raise WalkStalled(
-                    f"{self.what}: page {page} went back (it lists id {ids[0]} after page {page - 1} ended at "
+                    f"{self.what}: page {page} lists only ids the walk listed already (up to {self._last_id}, where "
+                    f"page {page - 1} ended; the cursor that led to it: {shown(self._cursor)}): the walk would not "
+                    f"end; stopped after {page} pages"
+                )
+            if cursor and repeated < len(ids) and ids[repeated] <= self._last_id:
+                raise WalkStalled(
+                    f"{self.what}: page {page} went back (it lists id {ids[repeated]} after page {page - 1} ended at "
                     f"{self._last_id}; the cursor that led to it: {shown(self._cursor)}): the walk would not end; "
                     f"stopped after {page} pages"
                 )
+        if not cursor:
+            return repeated
+        if ids:
+            self._empty = 0
             self._last_id = ids[-1]
+            self._previous = frozenset(ids)
         else:
             self._empty += 1
             if self._empty > EMPTY_PAGES:
@@ -64,4 +86,4 @@ class CursorTrail:
             )
         self._seen[digest] = page
         self._cursor = cursor
-        return cursor
+        return repeated

@@ -64,9 +64,9 @@ def test_a_cursor_is_named_in_part_and_without_credentials() -> None:
     redact.register("secret-grant-token")
     trail = CursorTrail("the walk of journal 1")
     cursor = "secret-grant-token" + "x" * 100
-    trail.follow(cursor, [1, 2])
+    trail.page([1, 2], cursor)
     with pytest.raises(WalkStalled) as caught:
-        trail.follow(cursor, [3, 4])
+        trail.page([3, 4], cursor)
     assert "secret-grant-token" not in str(caught.value) and "secret" not in str(caught.value)
     assert "page 2 gave the cursor '***" in str(caught.value) and "(118 characters)" in str(caught.value)
 
@@ -103,3 +103,59 @@ async def test_a_walk_that_lists_more_than_the_count_stops(tmp_path: Path) -> No
     assert re.search(r"the walk of journal 1 listed 1,\d{3} records where the API counts 30", report.stop_reason)
     # 30 entries counted, a page of slack: 1,030 entries at 100 a page
     assert counted["pages"] <= 14, counted
+
+
+def test_a_page_that_starts_with_the_last_page_s_end_again_is_followed_without_the_repeats() -> None:
+    """A server that takes seed 002's "the cursor represents the identifier of the first item on the next set" to
+    include an item it gave already: each page starts with the last page's end again, and brings new ids beyond."""
+    trail = CursorTrail("the walk of journal 1")
+    assert trail.page([1, 2, 3], "a") == 0
+    assert trail.page([3, 4, 5], "b") == 1
+    assert trail.page([4, 5, 6, 7], "c") == 2  # more than one repeated: all of the last page's
+    assert trail.page([7, 8], "") == 1  # the last page too
+
+
+@pytest.mark.parametrize(
+    ("pages", "said"),
+    [
+        ([[1, 2, 3], [3]], "lists only ids the walk listed already"),  # nothing new: the walk would not end
+        ([[1, 2, 3], [2, 3]], "lists only ids the walk listed already"),
+        ([[1, 2, 3], [0, 3, 4]], "went back (it lists id 0 after page 1 ended at 3"),  # further back than page 1
+        ([[1, 2, 3], [3, 4, 5], [2, 5, 6]], "went back (it lists id 2 after page 2 ended at 5"),
+    ],
+)
+def test_a_page_of_repeats_only_or_one_that_goes_further_back_still_stops(pages: list[list[int]], said: str) -> None:
+    trail = CursorTrail("the walk of journal 1")
+    with pytest.raises(WalkStalled) as caught:
+        for i, ids in enumerate(pages):
+            trail.page(ids, f"c{i}")
+    assert said in str(caught.value) and f"page {len(pages)}" in str(caught.value)
+
+
+def overlapping(asked: int, page: dict[str, Any]) -> dict[str, Any]:
+    """A cursor that is the number of the page's own last entry: the next page starts with it again (the sandbox's
+    cursor is the number of the first entry of the next page, inclusive)."""
+    return {**page, "cursor": str(page["items"][-1]["entryNumber"])} if "cursor" in page else page
+
+
+async def test_pages_that_overlap_by_an_entry_reconcile_with_nothing_counted_twice(tmp_path: Path) -> None:
+    data = tmp_path / "entries.csv"
+    write_entries(data, 15)  # 30 entries: 8 pages of 4 new ones each
+    counted = {"pages": 0}
+    with anyio.fail_after(30):
+        async with serving(tampered(overlapping, counted)) as origin:
+            job = Job(
+                target="economic",
+                files=[str(data)],
+                base_url=origin + PREFIX,
+                ledger=str(tmp_path / "l.sqlite"),
+                rejects=str(tmp_path / "r.csv"),
+                batch_size=10,
+            )
+            report = await load(job, env=CREDS, raise_on_stop=False)
+    assert report.exit_code == 0 and report.loaded == 30, report.stop_reason
+    rec = report.reconcile
+    assert rec.ok and rec.remote_count == rec.expected_count == 30 and rec.walk_repeated_ids == 0
+    assert rec.remote_totals["per_scope"] == rec.expected_totals["per_scope"]
+    assert rec.missing_count == rec.duplicates_count == 0
+    assert counted["pages"] >= 8  # 5 entries, then 4 new ones a page: the walks followed the overlapping pages

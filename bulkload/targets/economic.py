@@ -105,14 +105,15 @@ class Journals(Books):
         trail = CursorTrail(f"the look for vouchers already in journal {journal}")
         while True:
             page = await _page(client, params)
-            for item in page.items:
+            items = page.items[trail.page([i.entryNumber for i in page.items], page.cursor or "") :]
+            for item in items:
                 numbers, units, checks = found.setdefault(item.voucherNumber, ([], [], []))
                 numbers.append(item.entryNumber)
                 units.append(unit := int(item.amount.scaleb(_decimals(item.currency, 2))))
                 checks.append(_line_check(unit, item))
             if not page.cursor:
                 break
-            params = {"filter": flt, "cursor": trail.follow(page.cursor, [i.entryNumber for i in page.items])}
+            params = {"filter": flt, "cursor": page.cursor}
         for voucher, (numbers, units, checks) in sorted(found.items()):
             there = (
                 f"voucher {voucher} (journal {journal}) is already in the journal (draft entries "
@@ -166,8 +167,9 @@ class Journals(Books):
         trail = CursorTrail(f"the walk of journal {int(scope)} after entry {int(after)}")
         while True:
             page = await _page(client, params)
-            items = page.items
-            ids = list(map(_entry_number, items))
+            ids = list(map(_entry_number, page.items))
+            repeated = trail.page(ids, page.cursor or "")  # the previous page's end again: listed already
+            items, ids = page.items[repeated:], ids[repeated:]
             currencies = list(map(_currency, items))
             try:
                 exact = list(map(operator.mul, map(_amount, items), map(FACTORS.get, currencies, repeat(HUNDRED))))
@@ -189,7 +191,7 @@ class Journals(Books):
             )
             if not page.cursor:
                 return
-            params = {"filter": flt, "cursor": trail.follow(page.cursor, ids)}
+            params = {"filter": flt, "cursor": page.cursor}
 
 
 def _past_limit(entry: int, amount: Decimal) -> BadAnswer:

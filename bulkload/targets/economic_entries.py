@@ -453,7 +453,8 @@ class DraftEntries(RecordKind):
                 trail = CursorTrail(f"the look for a call's entries in journal {journal}")
                 while True:
                     page = await _page(client, params)
-                    for item in page.items:
+                    repeated = trail.page([i.entryNumber for i in page.items], page.cursor or "")
+                    for item in page.items[repeated:]:
                         if item.entryNumber in taken:
                             continue
                         units = int(item.amount.scaleb(_decimals(item.currency, 2)))
@@ -464,6 +465,6 @@ class DraftEntries(RecordKind):
                         ids[slots.pop()] = item.entryNumber
                     if not page.cursor:
                         break
-                    params = {"filter": flt, "cursor": trail.follow(page.cursor, [i.entryNumber for i in page.items])}
+                    params = {"filter": flt, "cursor": page.cursor}
         found = [i for i in ids if i is not None]
         return found if len(found) == len(ids) else None
