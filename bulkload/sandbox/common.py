@@ -102,6 +102,10 @@ class SandboxOptions(msgspec.Struct, kw_only=True):
     #: record listed twice, one left out; seed 002 gives each created entry its own): a client must not give two
     #: lines one entry
     repeated_ids: bool = False
+    #: e-conomic: each new draft entry gets a unique number drawn at random (from ``seed``) below 10,000,000, not the
+    #: next one up (seed 002 calls entryNumber "the unique number of the entry" and promises no order): a client
+    #: must not take a number at or below a journal's newest for one there before the run
+    scattered_numbers: bool = False
     #: PayorCRM: an upload of more than one record stores its first half only and answers for those, in the shape
     #: ``answer`` names (a server that stops part way): a client must not take the upload's other rows as stored
     half_stored: bool = False
@@ -623,6 +627,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="economic: a bulk create's answer lists its first entry's number again in place of its last's",
     )
     parser.add_argument(
+        "--scattered-numbers",
+        action="store_true",
+        help="economic: number new draft entries at random below 10,000,000 (unique; no order), not upwards",
+    )
+    parser.add_argument(
         "--half-stored",
         action="store_true",
         help="payorcrm: an upload of more than one record stores its first half only, and answers for those",
@@ -704,6 +713,7 @@ def options_from_args(ns: argparse.Namespace) -> SandboxOptions:
         unpaged_page=ns.unpaged_page,
         reversed_answers=ns.reversed_answers,
         repeated_ids=ns.repeated_ids,
+        scattered_numbers=ns.scattered_numbers,
         half_stored=ns.half_stored,
     )
 

@@ -5,6 +5,7 @@ booking, behind the shared fault and limit machinery of :mod:`bulkload.sandbox.c
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -311,7 +312,8 @@ def create_app(
     versions = Versions()
     journal_store = JournalStore(versions, dict(journals))
     rules = Rules(frozenset(accounts), frozenset(currencies), journal_store.journals, accounting_years)
-    store = EntryStore(versions, options.first_entry_number, options.count_lag)
+    scatter = random.Random(options.seed) if options.scattered_numbers else None
+    store = EntryStore(versions, options.first_entry_number, options.count_lag, scatter)
     cache = IdempotencyCache(idempotency_ttl_s)
     eco = Economic(options, rules, store, journal_store, cache)
 

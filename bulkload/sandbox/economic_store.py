@@ -2,13 +2,16 @@
 
 Entries are numbered upwards from the first number (1 unless the sandbox is told another: an agreement's numbers
 are shared by its journals, so a journal's first entry may be millions above 1) and numbers are never reused, so a
-dict keyed by entryNumber is already in entryNumber order. Keeping each entry as its wire bytes makes a cursor page a
-join of stored bytes and keeps a million entries in a few hundred MB; only filters and updates decode.
+dict keyed by entryNumber is already in entryNumber order. Told to scatter them (SandboxOptions.scattered_numbers),
+each new entry gets an unused number drawn at random below `SCATTERED`, and the ordered lists take it in its place.
+Keeping each entry as its wire bytes makes a cursor page a join of stored bytes and keeps a million entries in a few
+hundred MB; only filters and updates decode.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+import random
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
@@ -47,6 +50,9 @@ class Versions:
         return f"{self._n:016x}"
 
 
+#: the numbers below which scattered entry numbers are drawn
+SCATTERED = 10_000_000
+
 #: how many counts behind an eventually consistent count may be (SandboxOptions.count_lag)
 MAX_COUNT_LAG = 1000
 
@@ -54,8 +60,13 @@ MAX_COUNT_LAG = 1000
 class EntryStore:
     """Draft entries by number, with per-journal counts so ``journalNumber$eq:N`` counts are O(1)."""
 
-    def __init__(self, versions: Versions, first_number: int = 1, count_lag: int = 0) -> None:
+    def __init__(
+        self, versions: Versions, first_number: int = 1, count_lag: int = 0, scatter: random.Random | None = None
+    ) -> None:
         self.entries: dict[int, bytes] = {}
+        #: draws scattered entry numbers (None: upwards from `next_number`); `_given` every number drawn
+        self._scatter = scatter
+        self._given: set[int] = set()
         #: an eventually consistent count: a count by journal answers what the journal held `count_lag` counts ago
         #: (or at the first count); may be changed while the sandbox runs
         self.count_lag = count_lag
@@ -73,6 +84,8 @@ class EntryStore:
 
     def add(self, entries: Sequence[DraftEntry]) -> list[int]:
         """Store checked entries; returns their new entry numbers in order."""
+        if self._scatter is not None:
+            return self._add_scattered(entries, self._scatter)
         numbers: list[int] = []
         store, encode, version = self.entries, entry_encoder.encode, self._versions.next
         counts, by_journal = self.journal_counts, self._by_journal
@@ -91,6 +104,22 @@ class EntryStore:
             n += 1
         self.next_number = n
         self._numbers.extend(numbers)
+        return numbers
+
+    def _add_scattered(self, entries: Sequence[DraftEntry], scatter: random.Random) -> list[int]:
+        numbers: list[int] = []
+        for e in entries:
+            n = scatter.randrange(1, SCATTERED)
+            while n in self._given:
+                n = scatter.randrange(1, SCATTERED)
+            self._given.add(n)
+            e.entryNumber = n
+            e.objectVersion = self._versions.next()
+            self.entries[n] = entry_encoder.encode(e)
+            self.journal_counts[e.journalNumber] = self.journal_counts.get(e.journalNumber, 0) + 1
+            insort(self._by_journal.setdefault(e.journalNumber, []), n)
+            insort(self._numbers, n)
+            numbers.append(n)
         return numbers
 
     def get(self, number: int) -> DraftEntry | None:
@@ -128,7 +157,7 @@ class EntryStore:
         if self._tombstones <= max(1024, len(self.entries)):
             return
         live = self.entries
-        self._numbers = list(live)
+        self._numbers = sorted(live)  # in number order where they were scattered too (timsort: one pass where not)
         for lst in self._by_journal.values():
             lst[:] = [n for n in lst if n in live]
         self._tombstones = 0
