@@ -1264,6 +1264,28 @@ class Ledger:
             self.open_remote()
         return self.newest_created()
 
+    def numbered_below(self, baselines: Mapping[str, Mapping[str, int]]) -> set[str]:
+        """The scopes of `baselines` (scope → {"max_id": the newest id before the run's first call to it, …}) a call
+        of this run created records in that was given an id at or below that newest one: ids that do not grow (seed
+        002 promises e-conomic's entry numbers only to be unique). One query where every id is above every baseline;
+        else one a call."""
+        highest = max((int(b.get("max_id", 0)) for b in baselines.values()), default=0)
+        (lowest,) = self._db.execute("SELECT MIN(id) FROM created WHERE id != ?", (NO_ID,)).fetchone()
+        if lowest is None or lowest > highest:
+            return set()
+        found: set[str] = set()
+        calls = self._db.execute("SELECT file_idx, lines, summary FROM chunks WHERE state = 'done'").fetchall()
+        for file_idx, blob, summary in calls:
+            scopes = [scope for scope in _decode(summary or "{}") if scope in baselines and scope not in found]
+            if not scopes:
+                continue
+            locs = [(file_idx << LOC_SHIFT) + line for line in _lines(blob)]
+            (low,) = self._db.execute(
+                f"SELECT MIN(id) FROM created WHERE id != ? AND loc IN ({', '.join('?' * len(locs))})", (NO_ID, *locs)
+            ).fetchone()
+            found.update(scope for scope in scopes if low is not None and low <= int(baselines[scope]["max_id"]))
+        return found
+
     def newest_created(self) -> int:
         """The newest id this run created (0 for none)."""
         (newest,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM created").fetchone()

@@ -272,11 +272,15 @@ async def by_walk(
     (see walks.py); otherwise everything is walked now. A count that is not what the walks listed is read again as
     `recount` says (recount.py): one below it before a walk behind is walked again. Raises what a walk raises
     (WalkStalled, a failed call)."""
-    fresh = behind is None or behind.failed is not None
+    before_run = ledger.baselines()
+    # scopes whose ids do not grow (the run was given ids at or below their newest of before the run): what is
+    # above the baseline is not what the run created, so they are walked whole, from no baseline (`out_of_order`)
+    unordered = ledger.numbered_below(before_run)
+    baselines = {**before_run, **{scope: {"count": 0, "max_id": 0} for scope in unordered}}
+    fresh = behind is None or behind.failed is not None or bool(unordered)
     # only the ids go to the ledger (for the diff); totals are summed as the pages arrive
     newest_created = ledger.begin_remote(fresh=fresh)
     expected = ledger.expected()
-    baselines = ledger.baselines()
     scopes = sorted(set(expected) | set(baselines), key=lambda s: (len(s), s))
     counts: dict[str, dict[str, int]] = {}
     width = dispatcher.limits.concurrency
@@ -352,6 +356,7 @@ async def by_walk(
     lagged = await recount.until_counted(partial(walked.short_of, counts), count, lagged)
     if lagged.reads:
         log.info("counts read again (%s): %s", "; ".join(f"{s}: {n}" for s, n in lagged.reads.items()), lagged.short)
+    advice = lagging(lagged, counts, walked.listed, target.api.scope_name, ledger.path.absolute())
     left = what_is_left(ledger)
     if left is not None:  # what a rollback took is not expected: what is left of the run is
         expected = left.expected
@@ -372,6 +377,8 @@ async def by_walk(
     for scope, figures in counts.items():
         figures["others"] = others_per_scope.get(scope, 0)
         figures["in_doubt"] = landed_per_scope.get(scope, 0)
+    others_n -= out_of_order(counts, unordered, before_run)
+    others = [item for item in others if item["scope"] not in unordered]
     extra_n, extra_at = doubles(ledger, LIST_LIMIT)
     extra = [{"id": i, "scope": s} for i, s in extra_at]
     id_sum = ledger.created_id_sum()
@@ -405,10 +412,10 @@ async def by_walk(
         and reused_n == 0
         and walked.fractions == 0
     )
-    advice = lagging(lagged, counts, walked.listed, target.api.scope_name, ledger.path.absolute())
     notes = [
         rolled_back_note(left, ledger.path.absolute()) if left else "",
         gone_before(counts, target.api.scope_name),
+        numbered_out_of_order(counts, unordered, target.api.scope_name),
         advice if not ok else "",
     ]
     return Reconciled(
@@ -425,7 +432,10 @@ async def by_walk(
         duplicates_count=extra_n,
         others=others,
         others_count=others_n,
-        others_totals={"per_scope": _totals_view(foreign, target), "id_sum": others_id_sum},
+        others_totals={
+            "per_scope": _totals_view({s: per for s, per in foreign.items() if s not in unordered}, target),
+            "id_sum": others_id_sum,
+        },
         in_doubt_found=[{"id": i, "scope": s, "group": label(g)} for i, s, g in landed_at],
         in_doubt_found_count=landed_n,
         before_gone_count=before_gone,
@@ -454,6 +464,45 @@ def rolled_back_note(left: Left, ledger: str | os.PathLike[str]) -> str:
     if left.in_part:
         said += f"; `{command_on('rollback', ledger)}` finishes the rollback"
     return said
+
+
+def out_of_order(counts: dict[str, dict[str, int]], unordered: set[str], before_run: Mapping[str, Any]) -> int:
+    """Give each scope of `unordered` (walked whole: its ids do not grow) in `counts` the figures of what was there
+    before the run (`before_run[scope]["count"]`, the baseline's count) against what the walk found of others
+    (`others`: every record listed that is neither the run's nor of its groups, there before or added since: they
+    cannot be told apart by id): only what is more than there was is counted added by others, only what is less
+    gone since. Returns how many records that takes out of `others` in all."""
+    taken = 0
+    for scope in unordered:
+        c, before = counts[scope], int(before_run[scope]["count"])
+        not_ours = c["others"]
+        c.update(
+            before=before,
+            expected=before + c["loaded"],
+            others=max(0, not_ours - before),
+            before_gone=max(0, before - not_ours),
+        )
+        taken += not_ours - c["others"]
+    return taken
+
+
+def numbered_out_of_order(counts: dict[str, dict[str, int]], unordered: set[str], scope_name: str) -> str:
+    """What the note says of the scopes walked whole (`unordered`, `counts` as `out_of_order` left them); "" for
+    none."""
+    if not unordered:
+        return ""
+    where = ", ".join(
+        f"{scope_name} {scope}: {counts[scope]['before'] - counts[scope]['before_gone'] + counts[scope]['others']:,} "
+        f"not this run's, {counts[scope]['before']:,} there before"
+        for scope in sorted(unordered, key=lambda s: (len(s), s))
+    )
+    return (
+        "the API numbers entries out of order (this run's were given numbers at or below the newest there before "
+        "it; seed 002 promises entry numbers only to be unique): each such "
+        f"{scope_name} was walked whole and the run's entries told by the numbers they were given; those there "
+        f"before the run cannot be told from those others added since, so only the difference is counted as added "
+        f"or gone ({where})"
+    )
 
 
 def gone_before(counts: dict[str, dict[str, int]], scope_name: str) -> str:

@@ -171,6 +171,15 @@ class Behind:
             return
         lowest, newest = min(ids), max(ids)
         for scope in scopes:
+            if lowest <= self.baselines.get(scope, {}).get("max_id", 0):
+                # ids that do not grow (seed 002 promises only unique ones): nothing below the newest is final;
+                # reconciliation walks the scope whole (Ledger.numbered_below)
+                self.failed = BulkloadError(
+                    f"{self.walked.target.api.scope_name} {scope}: an answer gave id {lowest}, at or below the "
+                    f"newest there before the run ({self.baselines[scope]['max_id']}): ids do not grow"
+                )
+                self._wake()
+                return
             heappush(self.ours.setdefault(scope, []), (lowest, newest))
         if newest > self.newest:
             self.newest = newest
