@@ -118,12 +118,12 @@ class Report(msgspec.Struct, kw_only=True):
             return int(self.stop_code or EXIT_STOPPED)
         if self.reconcile is not None and not self.reconcile.ok:
             return EXIT_MISMATCH
-        if self.status == "reconciled":  # the reconcile command answers the comparison; the load told of the rows
+        if self.status == "reconciled":  # the reconcile command: what the run sent matches
             # what is left of a run whose rollback stopped matches: the rollback is to be finished all the same; and
             # what the run sent matched, but a run with rows not yet sent is not done: resume continues it
             rolled = self.reconcile.rolled_back if self.reconcile is not None else UNSET
-            stopped = (rolled and rolled["status"] == "rolling_back") or self.run_finished is False
-            return EXIT_STOPPED if stopped else EXIT_OK
+            if (rolled and rolled["status"] == "rolling_back") or self.run_finished is False:
+                return EXIT_STOPPED
         # a row skipped in a complete run was loaded by an earlier one: the books hold it, as the file meant
         if self.rejected or self.in_doubt:
             return EXIT_ROWS

@@ -1076,3 +1076,19 @@ async def test_an_amount_no_double_holds_is_refused_with_its_voucher_before_anyt
     assert rejects[6]["reason"].startswith("9007199254740993 is not held exactly by a double")
     assert rejects[7]["reason"].startswith("voucher 7002 (journal 1) rejected: line 6 amount: 9007199254740993 is")
     assert rejects[8]["reason"] == rejects[7]["reason"]
+
+
+async def test_reconcile_of_a_run_with_rows_rejected_exits_1_as_its_load_did(tmp_path: Path) -> None:
+    # found by a tester: `bulkload reconcile` exited 0 on a run whose rows were rejected or in doubt, where the load
+    # exited 1; DESIGN's exit codes: 0 every row loaded and reconciled, 1 some rows rejected or in doubt
+    data = tmp_path / "some.csv"
+    header = "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber,text"
+    bad = ["5,4,502,2026-11-01,ten,DKK,1010,,Bad", "5,4,502,2026-11-01,-10.00,DKK,5600,,Bad"]
+    data.write_text("\n".join([header, *FEE, *bad]) + "\n")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            again = await reconcile(report.ledger, env=CREDS)
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 2, 1), report
+    assert (again.status, again.reconcile is not None and again.reconcile.ok) == ("reconciled", True), again
+    assert (again.rejected, again.exit_code) == (2, 1), again

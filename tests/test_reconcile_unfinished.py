@@ -96,7 +96,9 @@ def test_reconciling_a_killed_payorcrm_run_says_it_did_not_finish_and_what_resum
     )
     assert finished.returncode in (0, 1)  # 1: the rows of the calls in flight stay in doubt
     code, out, report = _reconciled(ledger, tmp_path / "r.json", PAYORCRM, capsys)
-    assert (code, report["run_finished"], report["rows_not_sent"], report["continue_with"]) == (0, True, 0, None)
+    # exit 1 where the calls in flight at the kill stay in doubt, as the resume's (DESIGN's exit codes)
+    assert code == (1 if report["in_doubt"] else 0) == finished.returncode, (code, report)
+    assert (report["run_finished"], report["rows_not_sent"], report["continue_with"]) == (True, 0, None), report
     assert "did not finish" not in out and "not yet sent" not in out, out
 
 

@@ -141,7 +141,8 @@ def test_entries_another_writer_adds_to_vouchers_this_run_never_loaded_are_other
     assert load(sandbox_process, data) == 1  # voucher 2 rejected, the others loaded
     post_as_another_writer(sandbox_process, 2)
     capsys.readouterr()
-    assert main(["reconcile", "--ledger", str(tmp_path / "e.csv.ledger.sqlite"), "--json"]) == 0
+    # 1, as the load's: voucher 2's rows are rejected (DESIGN's exit codes)
+    assert main(["reconcile", "--ledger", str(tmp_path / "e.csv.ledger.sqlite"), "--json"]) == 1
     rec = json.loads(capsys.readouterr().out)
     assert (rec["ok"], rec["duplicates_count"], rec["others_count"]) == (True, 0, 1), rec
 
