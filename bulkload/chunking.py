@@ -339,6 +339,8 @@ class Planner:
         reading = self.readings.get(file_idx) or Reading.of(kind, NumberFormat(), DateFormat())
         convert = reading.convert
         validate = kind.validate
+        # a kind whose rows mean what the earlier rows leave is told each row's place (decided once for the file)
+        placed = kind.validate_at if type(kind).validate_at is not RecordKind.validate_at else None
         secrets = kind.secret_fields
         families = type(kind).row_family is not RecordKind.row_family
         family_skip = self.family_skip if families else None
@@ -369,7 +371,7 @@ class Planner:
                     line, row = item  # type: ignore[misc]
                     try:
                         convert(row)
-                        record = validate(row)
+                        record = validate(row) if placed is None else placed(file_idx, line, row)
                         # a valid row's family reads as the inspection read it: its case is the same whole number
                         if (
                             family_skip is not None

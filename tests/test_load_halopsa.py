@@ -807,3 +807,76 @@ async def test_a_secret_the_rejects_file_masked_in_broken_text_is_refused_when_l
     again_rejects = csv.DictReader(io.StringIO((tmp_path / "fixed.rejects.csv").read_text()))
     refused = {(r["field"], r["reason"]) for r in again_rejects}
     assert refused == {("default_item_code", masked_secret(key)) for key in ("password", "token")}, refused
+
+
+async def load_over(
+    tmp_path: Path, there: list[dict[str, Any]], rows: str, batch_size: int = 1
+) -> tuple[Report, list[tuple[int, str, str]], dict[str, str]]:
+    """Start the sandbox holding `there` (XeroDetails records, ids from 1), load `rows` (a CSV with its header)
+    with --match-on name: the report, the records held then (id, name, tenant_id) and the rejects (line -> reason)."""
+    data = tmp_path / "rows.csv"
+    data.write_text(rows, encoding="utf-8")
+    options = SandboxOptions(window_limit=0, fixture=fixture(tmp_path / "halo.json", there))
+    async with running("halopsa", options) as url:
+        report = await load(
+            job(tmp_path, data, url, batch_size=batch_size, target_options={"match_on": "name"}), env=ENV
+        )
+        held = sorted((r["id"], r["name"], r["tenant_id"]) for r in await records(url))
+    rejected = tmp_path / "rows.rejects.csv"
+    if not rejected.exists():
+        return report, held, {}
+    with rejected.open(encoding="utf-8", newline="") as fh:
+        return report, held, {r["line"]: r["reason"] for r in csv.DictReader(fh)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batch_size", [1, 50])
+async def test_a_row_matches_what_the_earlier_rows_left(tmp_path: Path, batch_size: int) -> None:
+    # found by a tester: row 2 renamed record 1 "Beta" by its id, and row 3 "Beta" (meant as a new record) was
+    # matched against the listing before the run and overwrote record 1: the rename was lost, no new Beta, exit 0
+    beta = [{"name": "Beta", "tenant_id": "T-3"}, {"name": "Zeta", "tenant_id": "T-5"}]
+    rows = "id,name,tenant_id\n1,Beta Old,T-3\n,Beta,T-9\n,Beta Old,T-7\n2,Zeta,T-6\n,Zeta,T-8\n"
+    report, held, rejects = await load_over(tmp_path, beta, rows, batch_size)  # rows in calls of their own, or one
+    # a row matching the new name of a record an earlier row renamed updates it; one not renamed, as before
+    assert held == [(1, "Beta Old", "T-7"), (2, "Zeta", "T-8"), (3, "Beta", "T-9")], held
+    assert (report.loaded, report.rejected, report.exit_code) == (5, 0, 0), (report, rejects)
+    assert report.reconcile is not None and report.reconcile.ok, report.reconcile
+
+
+@pytest.mark.slow
+async def test_a_row_that_relies_on_an_earlier_rename_that_did_not_land_is_refused(tmp_path: Path) -> None:
+    # the rename of line 2 is rejected (authorized is no boolean): record 1 is still "Beta", and line 3, which
+    # creates a new "Beta" only where line 2 renamed record 1, would make two records "Beta": refused, naming both
+    beta = [{"name": "Beta", "tenant_id": "T-3"}]
+    rows = "id,name,tenant_id,authorized\n1,Beta Old,T-3,maybe\n,Beta,T-9,true\n"
+    report, held, rejects = await load_over(tmp_path, beta, rows)
+    assert held == [(1, "Beta", "T-3")], held
+    assert (report.loaded, report.rejected) == (0, 2), (report, rejects)
+    assert "line 2" in rejects["3"] and "XeroDetails 1" in rejects["3"], rejects
+
+
+@pytest.mark.slow
+async def test_a_match_of_several_records_names_them_and_what_to_do(tmp_path: Path) -> None:
+    # found by a tester: the reason named neither the records nor a way on
+    acme = [{"name": "Acme", "tenant_id": "T-1"}, {"name": "Acme", "tenant_id": "T-2"}]
+    report, held, rejects = await load_over(tmp_path, acme, "name,tenant_id\nAcme,T-9\n")
+    assert held == [(1, "Acme", "T-1"), (2, "Acme", "T-2")], held
+    assert (report.loaded, report.rejected) == (0, 1), report
+    reason = rejects["2"]
+    assert (
+        "XeroDetails 1 ('Acme') and 2 ('Acme')" in reason
+        and "an id column" in reason
+        and "--match-on name,tenant_id" in reason
+    )
+
+
+@pytest.mark.slow
+async def test_a_row_matching_a_record_but_for_case_or_spaces_is_refused(tmp_path: Path) -> None:
+    # found by a tester: records "Gamma " and "delta" were not matched by rows "Gamma" and "Delta", and two new
+    # records were created beside them, reconciled: HaloPSA's SQL Server may hold them as one name
+    there = [{"name": "Gamma ", "tenant_id": "T-4"}, {"name": "delta", "tenant_id": "T-5"}]
+    report, held, rejects = await load_over(tmp_path, there, "name,tenant_id\nGamma,T-4\nDelta,T-5\nEps,T-6\n")
+    assert held == [(1, "Gamma ", "T-4"), (2, "delta", "T-5"), (3, "Eps", "T-6")], held
+    assert (report.loaded, report.rejected) == (1, 2), report
+    assert "XeroDetails 1 ('Gamma ')" in rejects["2"] and "XeroDetails 2 ('delta')" in rejects["3"], rejects
+    assert "without --match-on" in rejects["2"], rejects

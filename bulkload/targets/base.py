@@ -125,6 +125,12 @@ class RecordKind:
         """Coerce and check one source row; raise errors.RowInvalid. Runs once per row: keep it lean."""
         raise NotImplementedError
 
+    def validate_at(self, file_idx: int, line: int, row: dict[str, Any]) -> Any:
+        """`validate` for a kind whose rows mean what the rows before them leave (HaloPSA's --match-on: a row
+        matches a record as the earlier rows renamed it): the row of file `file_idx` at `line`. By default
+        `validate` alone (the planner then calls that)."""
+        return self.validate(row)
+
     def required(self) -> Sequence[tuple[str, ...]]:
         """The columns a CSV file of the kind must have, and the keys some record of a JSONL file must give, of each
         tuple at least one: a row without them is rejected, so a file without them is refused before the first call

@@ -27,7 +27,8 @@ from .base import ASP_NET_SETTLE_S, Api, Credentials, Phases, Target
 from .flags import Flag, Flags
 from .halopsa_books import Resources
 from .halopsa_listing import listings
-from .halopsa_records import Resource, by_match_key, mark_given_twice
+from .halopsa_matching import Decision, decide
+from .halopsa_records import Resource, by_match_key
 from .halopsa_schema import RESOURCES, canonical_resource
 from .protocols import Sender
 
@@ -164,6 +165,7 @@ class HaloPSA(Target):
         listed_late: bool = False,
         listed_in_part: Mapping[str, Sequence[int]] | None = None,
         listed_at: float | None = None,
+        matched: Mapping[str, Mapping[str, Decision]] | None = None,
     ) -> None:
         if not resources:
             raise ConfigError(f"halopsa needs --resource (or files named after it), one of {', '.join(RESOURCES)}")
@@ -179,8 +181,12 @@ class HaloPSA(Target):
         self.listed_in_part = {r: list(v) for r, v in (listed_in_part or {}).items()}
         #: listed only after the run may have created records (Target.setup's `late`): none is known to be older
         self.listed_late = listed_late
+        #: per resource, by "file_idx:line": what a row matches where the earlier rows change it (`decide`)
+        self.matched = {r: dict(v) for r, v in (matched or {}).items()}
         made = (
-            Resource(name, self.match_on, self.existing, self.listed_ids, listed_late, self.listed_in_part)
+            Resource(
+                name, self.match_on, self.existing, self.listed_ids, listed_late, self.listed_in_part, self.matched
+            )
             for name in dict.fromkeys(self.resources)
         )
         self.kinds = {kind.name: kind for kind in made}
@@ -223,6 +229,7 @@ class HaloPSA(Target):
             bool(options.get("listed_late")),
             options.get("listed_in_part"),
             options.get("listed_at"),
+            options.get("matched"),
         )
 
     def options(self) -> dict[str, Any]:
@@ -236,6 +243,7 @@ class HaloPSA(Target):
             "listed_late": self.listed_late,
             "listed_in_part": self.listed_in_part,
             "listed_at": self.books.listed_at,
+            "matched": self.matched,
         }
 
     def kind_of(self, file_idx: int) -> Resource:
@@ -327,15 +335,15 @@ class HaloPSA(Target):
                 self.listed_in_part[kind.name] = ids
             if self.match_on:
                 self.existing[kind.name] = by_match_key(kind, listing.records)
-        if self.match_on:  # rows of the run's files that would create one record twice: rejected, both
-            for kind in self.kinds.values():
-                mark_given_twice(kind, self._rows_of(kind, sources), self.existing[kind.name])
+                # each row matched as the rows before it leave the records (a rename moves its record's key)
+                self.matched[kind.name] = decide(kind, listing.records, self._rows_of(kind, sources))
         self.books.before, self.books.listed_at = before, listed_at
 
-    def _rows_of(self, kind: Resource, sources: Sequence[Source]) -> Iterator[dict[str, Any]]:
-        """The match fields and id of every row of `kind`'s files, as written."""
+    def _rows_of(self, kind: Resource, sources: Sequence[Source]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """("file_idx:line", "line N of FILE", the match fields and id as written) of every row of `kind`'s files,
+        in file order."""
         for file_idx, source in enumerate(sources):
             if self.kind_of(file_idx) is kind:
                 for item in source.rows([*self.match_on, "id"]):
                     if not isinstance(item, BadRow):
-                        yield item[1]
+                        yield f"{file_idx}:{item[0]}", f"line {item[0]} of {source.path.name}", item[1]

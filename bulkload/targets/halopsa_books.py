@@ -58,7 +58,7 @@ class Resources(Books):
                 line, row = item
                 record_id = created.get(line)
                 # a row that named its record (or matched one with --match-on) updated it: not ours to delete
-                if record_id is not None and getattr(kind.validate(dict(row)), "id", None) is None:
+                if record_id is not None and getattr(kind.validate_at(file_idx, line, dict(row)), "id", None) is None:
                     yield kind.name, record_id
 
     def there_before(self, scope: str, record_id: int) -> bool:
@@ -106,7 +106,7 @@ class Resources(Books):
                     record_id = created.get(line)
                     if record_id is None and line not in doubtful.get(file_idx, ()):
                         continue  # not loaded: rejected or not sent, and reported as such
-                    record = kind.validate(row)
+                    record = kind.validate_at(file_idx, line, row)
                     if record_id is None:  # in doubt: what it may have created is found by its match fields
                         if getattr(record, "id", None) is None and (key := kind.key(as_sent(record))) is not None:
                             awaited[key].append((path, line))

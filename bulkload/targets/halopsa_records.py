@@ -4,19 +4,20 @@ to what already exists by the --match-on fields (a create of a match becomes an 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
-from ..errors import APIError, RowInDoubt, RowInvalid
-from ..http import decoded
+from ..errors import APIError, RowInDoubt, RowInvalid, RowsRefused
+from ..http import api_path, decoded
 from ..model import Call, Chunk, Totals, lookalikes
 from ..pairing import pair
 from .base import RecordKind
 from .halopsa_listing import listing_whole, with_id
+from .halopsa_matching import Decision
 from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
 from .protocols import Sender
 from .reasons import errors_by_index, json_cell, row_invalid
@@ -64,21 +65,9 @@ def _as_read(number: Decimal) -> int | float:
 
 #: in `existing`: the match key of more than one record (an update of it could mean any of them)
 SEVERAL = -1
-#: in `existing`: the match key of no record, given by more than one row that would create one (each would)
+#: in `existing` of a ledger made before the rows were matched in file order (`matched`): the match key of no
+#: record, given by more than one row that would create one (each would)
 TWICE = -2
-
-
-def mark_given_twice(resource: Resource, rows: Iterable[Mapping[str, Any]], existing: dict[str, int]) -> None:
-    """Mark TWICE in `existing` (match key -> id) each match key that more than one of `rows` gives, where those
-    rows would create a record (no id, and the key matches no record): both would be created. Rows updating one
-    record are not marked (they land in file order)."""
-    creating: set[str] = set()
-    for row in rows:
-        if row.get("id") is not None or (key := resource.key(row)) is None or key in existing:
-            continue
-        if key in creating:
-            existing[key] = TWICE
-        creating.add(key)
 
 
 def by_match_key(resource: Resource, records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
@@ -104,6 +93,7 @@ class Resource(RecordKind):
         listed_ids: Mapping[str, Sequence[int]] | None = None,
         listed_late: bool = False,
         listed_in_part: Mapping[str, Sequence[int]] | None = None,
+        matched: Mapping[str, Mapping[str, Decision]] | None = None,
     ) -> None:
         self.name = name
         self.path = f"/api/{name}"
@@ -124,6 +114,10 @@ class Resource(RecordKind):
         self.match_on = list(match_on)
         self.reference_fields = frozenset(self.match_on)  # they name the record a row updates
         self.existing = existing if existing is not None else {}
+        #: per resource, what rows match where the earlier rows of the files change it (halopsa_matching.decide),
+        #: by "file_idx:line"; absent, a row matches by `existing`
+        self.matched = matched if matched is not None else {}
+        self._waits: dict[str, set[int]] | None = None  # match key -> records moved that its rows wait for
         #: per resource, the ids of every record there before the run (absent where its listing was not whole)
         self.listed_ids = listed_ids if listed_ids is not None else {}
         #: per resource, the ids read before the run where its listing was not whole (absent where it was)
@@ -158,6 +152,13 @@ class Resource(RecordKind):
         return json.dumps(values, sort_keys=True, default=_as_read)
 
     def validate(self, row: dict[str, Any]) -> Any:
+        return self._validated(row, None)
+
+    def validate_at(self, file_idx: int, line: int, row: dict[str, Any]) -> Any:
+        """`validate`, a row without id matched as the earlier rows of the files leave the records (`matched`)."""
+        return self._validated(row, self.matched.get(self.name, {}).get(f"{file_idx}:{line}"))
+
+    def _validated(self, row: dict[str, Any], decided: Decision | None) -> Any:
         for name, value in row.items():
             if type(value) is Decimal:  # a JSON number with a fraction, read exactly; no HaloPSA field is money
                 row[name] = float(value)
@@ -171,6 +172,11 @@ class Resource(RecordKind):
         record_id = getattr(record, "id", None)
         if record_id is not None:
             self._check_exists(record_id)
+        elif self.match_on and decided is not None:
+            if isinstance(decided, str):
+                raise RowInvalid(self.match_on[0], decided)
+            if decided[0]:
+                record.id = decided[0]  # type: ignore[attr-defined]  # an update of the record that matches now
         elif self.match_on:
             # the converted record, not the row: its values are what is sent, and what the API will hold
             sent = as_sent(record)
@@ -243,7 +249,18 @@ class Resource(RecordKind):
         return not self.listed_late and self.name in self.listed_ids
 
     def order_keys(self, records: Sequence[Any]) -> set[Hashable]:
-        return {(self.name, r.id) for r in records if getattr(r, "id", None) is not None}
+        """The records written, and those an earlier row moves into or out of a row's match key (`matched`): the
+        row is sent after it."""
+        if self._waits is None:
+            self._waits = {}
+            for decided in self.matched.get(self.name, {}).values():
+                if not isinstance(decided, str):
+                    self._waits.setdefault(decided[1], set()).update(i for i, *_ in decided[2])
+        keys: set[Hashable] = {(self.name, r.id) for r in records if getattr(r, "id", None) is not None}
+        if self._waits:
+            for r in records:
+                keys.update((self.name, i) for i in self._waits.get(self.key(as_sent(r)) or "", ()))
+        return keys
 
     # --- per call ----------------------------------------------------------------------------------------
     def encode(self, records: Sequence[Any]) -> bytes:
@@ -253,7 +270,44 @@ class Resource(RecordKind):
         return self._decode(body)
 
     async def call_for(self, client: Sender, chunk: Chunk) -> Call:
+        """The POST; RowsRefused for a row matched as an earlier row left a record (`matched`) where the API shows
+        that row did not land so (refused, or rejected before it was sent): sent, it would update the wrong record
+        or create a second one of its key. An earlier row of the same call lands with it (the array is saved whole
+        or not at all)."""
+        decided = self.matched.get(self.name)
+        if decided:
+            bad = {}
+            refs = {f"{chunk.file_idx}:{line}" for line in chunk.lines}
+            for i, line in enumerate(chunk.lines):
+                if not isinstance(d := decided.get(f"{chunk.file_idx}:{line}"), list):
+                    continue
+                moved = [m for m in d[2] if m[2] not in refs]
+                if (why := await self._not_as_matched(client, d[1], moved)) is not None:
+                    bad[i] = (self.match_on[0], why)
+            if bad:
+                raise RowsRefused(bad)
         return Call("POST", self.path, chunk.body, repeatable=self._harmless_again(chunk.entries(self)))
+
+    async def _not_as_matched(self, client: Sender, key: str, moved: Sequence[Sequence[Any]]) -> str | None:
+        """Why a row matched by `key` cannot be sent: a record of `moved` ([id, holds, ref, row]) an earlier row was
+        to move into the key (`holds`) or out of it does not hold it so now; None where each does."""
+        for record_id, holds, _, where in moved:
+            try:
+                found = await client.get(api_path(self.path, record_id))
+            except APIError as exc:
+                if exc.status != 404:
+                    raise
+                found = None
+            now = isinstance(found, dict) and self.key(found) == key
+            if now != holds:
+                fields, way = " and ".join(self.match_on), "into" if holds else "out of"
+                return (
+                    f"matched as {where} leaves the records: it moves {self.name} {record_id} {way} this row's "
+                    f"{fields}, but {self.name} {record_id} does not hold it so now ({where} did not land: see its own "
+                    f"outcome). Sent, this row would {'match another record' if holds else 'make a second one'}; load"
+                    " it again once that row has loaded"
+                )
+        return None
 
     def _harmless_again(self, records: Sequence[Any]) -> bool:
         """A call of updates only sets fixed values on records that exist: sending it again changes nothing, so
