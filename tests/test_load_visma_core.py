@@ -491,6 +491,40 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
     assert "(OUTLAY) rejected: line 3, a line of this order: accountingCostType 'NOPE' has no entry" in rejects[2]
 
 
+async def test_an_order_whose_cost_types_share_one_merging_definition_is_one_entry(tmp_path: Path) -> None:
+    # found by a tester: OUTLAY and UTLEGG both look up entry definition 19 (MergeOrderLinesToOneEntry), and order
+    # R-1's line of each was booked as two entries of definition 19 (100.00 and 40.00), exit 0, where seed 003 says
+    # each order of such a definition creates one entry. Its lines of both are one entry; another order's UTLEGG
+    # lines alone are one entry too; FEE (definition 18, no merge) books an entry a line beside them
+    shared = {"Id": 19, "Name": "Utlegg", "IsDraft": False, "MergeOrderLinesToOneEntry": True}
+    fee = {"Id": 18, "Name": "Gebyr", "IsDraft": False, "MergeOrderLinesToOneEntry": False}
+    fixture = tmp_path / "definitions.json"
+    fixture.write_text(json.dumps({"definitions": {"OUTLAY": shared, "UTLEGG": shared, "FEE": fee}}))
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [7001, "OUTLAY", "100.00", "Takst", "", "2026-11-01", "R-1"],
+            [7001, "UTLEGG", "40.00", "Porto", "", "2026-11-01", "R-1"],
+            [7001, "FEE", "5.00", "Gebyr", "", "2026-11-01", "R-1"],
+            [7001, "UTLEGG", "7.00", "Attest", "", "2026-11-01", "R-2"],
+            [7001, "UTLEGG", "3.00", "Kopi", "", "2026-11-01", "R-2"],
+        ],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions(fixture=str(fixture))) as url:
+            report = await load(job(tmp_path, data, url), env=ENV)
+            entries = await created(url)
+    assert (report.loaded, report.rejected, report.exit_code) == (5, 0, 0) and accounted(report)
+    assert report.requests == 3 + 3  # each cost type looked up once; R-1's merged entry, its FEE line, R-2
+    assert report.reconcile.ok
+    got = sorted((e["EntryDefinitionId"], e["Amount"], e["Description"]) for e in entries)
+    assert got == [
+        (18, Decimal("5.00"), "Gebyr"),
+        (19, Decimal("10.00"), "Attest / Kopi"),
+        (19, Decimal("140.00"), "Takst / Porto"),
+    ]
+
+
 async def test_an_order_given_twice_in_one_file_is_rejected_whole_never_merged(tmp_path: Path) -> None:
     # found by a tester: order O1 of case 3001 (100.00 and 20.00) given again further down was regrouped with its
     # first copy and booked as one entry of 240.00 ("a / b / a / b"), exit 0. Its two copies are the same lines:

@@ -222,11 +222,6 @@ class OnCase(RecordKind):
     def destination(self) -> dict[str, str]:
         return {"kind": self.kind_name}
 
-    def group_label(self, key: str) -> str:
-        case, _, rest = key.partition("/")
-        order, _, cost = rest.rpartition("/")
-        return f"order {order} of case {case} ({cost})"
-
     def encode(self, records: Sequence[Any]) -> bytes:
         return _encode(records)
 
@@ -244,7 +239,8 @@ class OnCase(RecordKind):
 
 
 class Entries(OnCase):
-    """Lines of entries (or drafts) on cases; the lines of one order of one cost type may become one entry."""
+    """Lines of entries (or drafts) on cases; the lines of one order whose cost types look up one merging
+    definition may become one entry."""
 
     fields = frozenset(EntryRow.__struct_fields__)
     number_fields = frozenset({"amount"})
@@ -254,12 +250,45 @@ class Entries(OnCase):
     kind_name = "entries"
     #: what a line of an order is, whatever its amount and note
     line_names = ("accountingCostType", "description")
+    _definitions: dict[str, Definition] | None
 
     def __init__(self, definitions: Mapping[str, Any] | None = None) -> None:
-        #: the entry definition of each cost type, looked up once before planning (VismaCore.setup)
-        self.definitions: dict[str, Definition] | None = (
+        self._shared: dict[str, tuple[str, ...]] = {}
+        self.definitions = (
             None if definitions is None else {k: msgspec.convert(v, Definition) for k, v in definitions.items()}
         )
+
+    @property
+    def definitions(self) -> dict[str, Definition] | None:
+        """The entry definition of each cost type, looked up once before planning (VismaCore.setup); None in a dry
+        run, which looks nothing up."""
+        return self._definitions
+
+    @definitions.setter
+    def definitions(self, definitions: dict[str, Definition] | None) -> None:
+        """Also which cost types are one part of an order (`_part`): those whose definitions are one merging
+        definition, alike in Id, IsDraft and MergeOrderLinesToOneEntry (seed 003: such a definition creates one
+        entry an order, whichever cost type looked it up)."""
+        self._definitions = definitions
+        merging: dict[tuple[int, bool], list[str]] = {}
+        for cost, found in (definitions or {}).items():
+            if found.error is None and found.MergeOrderLinesToOneEntry:
+                merging.setdefault((found.Id, found.IsDraft), []).append(cost)
+        self._shared = {c: tuple(sorted(costs)) for costs in merging.values() if len(costs) > 1 for c in costs}
+
+    def group_label(self, key: str) -> str:
+        """ "order R-1 of case 7001 (OUTLAY)"; its cost types that share one merging definition all named: "(OUTLAY,
+        UTLEGG)"."""
+        case, _, rest = key.partition("/")
+        order, _, cost = rest.rpartition("/")
+        return f"order {order} of case {case} ({', '.join(self._shared.get(cost, (cost,)))})"
+
+    def _part(self, cost_type: str) -> str:
+        """The cost type an order's lines of `cost_type` are keyed by: the first by name of those whose definition
+        is the same merging one (OUTLAY for UTLEGG, both definition 19), so their lines of an order are one entry;
+        else `cost_type` itself."""
+        shared = self._shared.get(cost_type)
+        return cost_type if shared is None else shared[0]
 
     def required(self) -> list[tuple[str, ...]]:
         # entryDate too where the cost type books entries, which only its definition says (looked up later)
@@ -314,8 +343,9 @@ class Entries(OnCase):
 
     def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
         """The lines of an order of one cost type, merged into one entry (MergeOrderLinesToOneEntry): they load
-        whole or not at all. Keyed by the cost type too: the definition decides the merge, and one order may hold
-        lines of several. A cost type whose definition does not merge books an entry a line (None). The case as
+        whole or not at all. Keyed by the cost type too (`_part`: the first of those that share its merging
+        definition, whose lines of the order are one entry): the definition decides the merge, and one order may
+        hold lines of several. A cost type whose definition does not merge books an entry a line (None). The case as
         validation reads it ("1004" and "1004.0" are one case). Unreadable where it is none, or no case number,
         or the cost type is missing or has no definition (its line is refused: `outlay` or `OUTLAY.` may be a
         slip of the neighbouring order's OUTLAY): the line may be its neighbouring order's."""
@@ -337,22 +367,23 @@ class Entries(OnCase):
         number = key_number(case)
         if number is None:
             return Unreadable(f"caseId {str(case).strip()!r} is no case number")
-        return f"{number}/{str(order).strip()}/{cost}"
+        return f"{number}/{str(order).strip()}/{self._part(cost)}"
 
     def group_family(self, key: str) -> str:
         """The order (case/order): its lines of another cost type are the same order told otherwise."""
         return key.rpartition("/")[0]
 
     def row_family(self, row: Mapping[str, Any]) -> tuple[str, str] | None:
-        """(the order: case/order, as group_key reads them; the line's cost type): a line of a cost type that books
-        an entry a line (FEE) is the order's all the same. None without an orderId or a case number."""
+        """(the order: case/order, as group_key reads them; the line's cost type, as group_key keys it: `_part`): a
+        line of a cost type that books an entry a line (FEE) is the order's all the same. None without an orderId or
+        a case number."""
         order = row.get("orderId")
         if order is None:
             return None
         number = key_number(row.get("caseId"))
         if number is None:
             return None
-        return f"{number}/{str(order).strip()}", str(row.get("accountingCostType") or "").strip()
+        return f"{number}/{str(order).strip()}", self._part(str(row.get("accountingCostType") or "").strip())
 
     def family_label(self, family: str) -> str:
         case, _, order = family.partition("/")
