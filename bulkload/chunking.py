@@ -583,11 +583,12 @@ class Planner:
             return
         n = len(lines)
         if n > self.max_items:
-            room = (
-                f"; give --batch-size {n} or more (at most {target.api.max_items})"
-                if n <= target.api.max_items
-                else f"; the API takes at most {target.api.max_items} a call"
-            )
+            if n <= target.api.max_items:
+                room = f"; give --batch-size {n} or more (at most {target.api.max_items})"
+            elif target.api.one_group_per_call:  # the most lines that fit in the bytes of a call (its Api)
+                room = f"; no more lines fit in the {self.max_bytes:,} bytes one call may carry"
+            else:
+                room = f"; the API takes at most {target.api.max_items} a call"
             for line in lines:
                 self.outcome(
                     file_idx,

@@ -525,6 +525,50 @@ async def test_an_order_whose_cost_types_share_one_merging_definition_is_one_ent
     ]
 
 
+async def test_an_order_of_more_than_500_lines_is_one_entry(tmp_path: Path) -> None:
+    # found by a tester: an OUTLAY order of 501 lines (merged: one entry, one call) was rejected whole, "the API
+    # takes at most 500 a call", and --batch-size 501 was refused: seed 003 gives no limit of lines (the lines are
+    # merged into one entry's amount), so 500 was bulkload's own. The bound is the bytes of the call's lines
+    lines = [[4000, "OUTLAY", "1.00", f"Utlegg {i}", "", "2026-11-01", "BIG-1"] for i in range(501)]
+    data = write(tmp_path / "e.csv", lines)
+    assert replace(job(tmp_path, data, "http://127.0.0.1:1"), batch_size=501).items_per_call == 501
+    report, entries = await load_entries(tmp_path, data)
+    assert (report.loaded, report.rejected, report.exit_code) == (501, 0, 0) and accounted(report)
+    assert report.requests == 1 + 1 and report.reconcile.ok
+    assert [(e["EntryDefinitionId"], e["Amount"]) for e in entries] == [(19, Decimal("501.00"))]
+
+
+async def test_an_order_whose_lines_are_more_bytes_than_a_call_carries_is_rejected_whole(tmp_path: Path) -> None:
+    # the bound that is left: an order's lines encode to at most 2,000,000 bytes (Api.max_bytes), a few lines of long
+    # descriptions as much as many of short ones; the order after it loads
+    long = "x" * 110_000  # a cell of at most 131,072 characters is read
+    lines = [[4000, "OUTLAY", "1.00", long, "", "2026-11-01", "HUGE"] for _ in range(20)]
+    data = write(tmp_path / "e.csv", [*lines, [4001, "OUTLAY", "2.00", "kort", "", "2026-11-01", "S"]])
+    report, entries = await load_entries(tmp_path, data)
+    assert (report.loaded, report.rejected) == (1, 20) and accounted(report)
+    assert [e["Amount"] for e in entries] == [Decimal("2.00")]
+    reasons = {r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    said = r"order HUGE of case 4000 \(OUTLAY\) encodes to 2,?2\d\d,?\d{3} bytes, more than the 2,?000,?000 one call"
+    assert len(reasons) == 1 and re.match(said, *reasons), reasons
+
+
+def test_an_order_of_more_lines_than_fit_in_a_call_is_refused_by_its_bytes() -> None:
+    # a line count past the most lines that fit in a call's bytes: the reason says so, not that the API caps lines
+    from bulkload.chunking import Planner
+    from bulkload.targets.visma_core import VismaCore
+
+    target = VismaCore(definitions={"OUTLAY": {"Id": 19, "IsDraft": False, "MergeOrderLinesToOneEntry": True}})
+    most = target.api.max_items
+    row = {"caseId": "4000", "accountingCostType": "OUTLAY", "amount": "0", "entryDate": "2026-11-01", "orderId": "O"}
+    planner = Planner(target, most, target.api.max_bytes)
+    assert list(planner.plan(0, [(i + 2, dict(row)) for i in range(most + 1)])) == []
+    reasons = {r.reason for r in planner.rejected}
+    assert reasons == {
+        f"order O of case 4000 (OUTLAY) has {most + 1} lines, more than one call of {most} carries; no more lines "
+        f"fit in the {target.api.max_bytes:,} bytes one call may carry"
+    }
+
+
 async def test_an_order_given_twice_in_one_file_is_rejected_whole_never_merged(tmp_path: Path) -> None:
     # found by a tester: order O1 of case 3001 (100.00 and 20.00) given again further down was regrouped with its
     # first copy and booked as one entry of 240.00 ("a / b / a / b"), exit 0. Its two copies are the same lines:

@@ -320,7 +320,8 @@ class Api:
     #: the API's published rolling window (requests, seconds), kept by default; --window-limit/-s change it
     window: tuple[int, float] | None = None
     default_base_url: str = ""
-    #: each call carries exactly one group (an API that takes one entry a call, merged or not)
+    #: each call carries exactly one group (an API that takes one entry a call, merged or not); max_items is then the
+    #: most lines a group may have, none of the API's: the most that fit in max_bytes
     one_group_per_call: bool = False
     #: writes to one record must land in file order (`RecordKind.order_keys` names the records a chunk writes)
     ordered: bool = False

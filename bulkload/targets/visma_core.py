@@ -21,10 +21,15 @@ from ..sources import BadRow
 from .base import ASP_NET_SETTLE_S, Api, Books, Credentials, Target
 from .flags import Flag, Flags
 from .protocols import Sender
-from .visma_core_records import _BOOKKEEPING, LOOKUP_BYTES, Costs, Definition, Entries, OnCase
+from .visma_core_records import _BOOKKEEPING, LOOKUP_BYTES, Costs, Definition, Entries, OnCase, most_lines
 
 if TYPE_CHECKING:
     from ..sources import Source
+
+
+#: the most bytes of an order's lines (a chunk's records as JSON; the call sends less: their amounts summed, their
+#: texts joined), bulkload's own bound: seed 003 gives none
+BODY_BYTES = 2_000_000
 
 
 class _Definition(msgspec.Struct):
@@ -48,7 +53,10 @@ class VismaCore(Target):
     name = "visma-core"
     api = Api(
         idempotent=False,
-        max_items=500,  # lines one order may have
+        # lines one order (one entry, one call) may have: seed 003 gives no limit of lines or bytes, so the bound is
+        # the bytes of its lines (max_bytes, bulkload's own): the most lines that can fit in them
+        max_items=most_lines(BODY_BYTES),
+        max_bytes=BODY_BYTES,
         answer_bytes=256 * 1024,  # a created entry or draft, one a call
         scope_name="kind",
         one_group_per_call=True,

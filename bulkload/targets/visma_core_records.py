@@ -66,6 +66,14 @@ class EntryRow(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
         _hundredths(self.amount, "amount")
 
 
+def most_lines(max_bytes: int) -> int:
+    """The most lines of an entry whose records (a chunk's body: `OnCase.encode`, a JSON array) can fit in
+    `max_bytes`: a line is at least `{"caseId":1,"accountingCostType":"A","amount":0}` and a comma, so more lines
+    never fit. Seed 003 gives no limit of lines: an order's lines are merged into one entry, one call."""
+    smallest = len(_encode(EntryRow(caseId=1, accountingCostType="A", amount=Decimal(0)))) + 1
+    return (max_bytes - 1) // smallest
+
+
 #: what finds a cost, and what a row may change of it: a row gives one of each at least
 _FOUND_BY = ("costId", "entryDefinitionId")
 _CHANGES = ("IsOptional", "Amount", "Comment")
@@ -326,7 +334,8 @@ class Entries(OnCase):
         cents = list(accumulate(_cents(r.amount) for r in records))
         if abs(cents[-1]) > MAX_CENTS:
             at = next(i for i, total in enumerate(cents) if abs(total) > MAX_CENTS)
-            total = sum((r.amount for r in records), Decimal(0))  # exact: 500 lines of 15 digits at most
+            # exact: 28 digits hold the sum of up to 10**11 lines of 15 digits (most_lines: about 40,000)
+            total = sum((r.amount for r in records), Decimal(0))
             return at, "amount", f"the order's lines sum to {total}, which {_PAST} (the order is one entry)"
         first = records[0]
         if self._definition(first.accountingCostType).IsDraft:  # a draft is sent no date
