@@ -42,7 +42,8 @@ from .manifest import Manifest, ManifestJob
 from .outputs import check_cache, private_dir
 from .report import write_report
 from .results import Report
-from .run import Run, Shared
+from .run import Run, Shared, credentials_setting
+from .targets import TARGETS
 
 #: how bad each exit code is, least first: the fleet ends with the worst of its jobs'; a job refused for its settings
 #: (2) is worse than one stopped resumable (4), which `--resume` continues without a change
@@ -52,7 +53,7 @@ TOTALS = ("rows_read", "loaded", "rejected", "in_doubt", "skipped", "requests", 
 
 
 class JobOutcome(msgspec.Struct, kw_only=True):
-    """One job of a fleet run: `status` complete | stopped | refused (its settings, before a call) | failed (an
+    """One job of a fleet run: `status` complete | stopped | refused (its settings or credentials) | failed (an
     error of ours, resumable) | waiting (never started: the run was cut short) | not started (an earlier job of its
     agreement did not finish) | rolled back | rolling back (its run was, or its rollback stopped part way); `report`
     its own (None when it had none); `error` what stopped it when it has no report."""
@@ -325,10 +326,14 @@ def held_back(mjob: ManifestJob, before: ManifestJob) -> JobOutcome:
 
 
 def outcome_of(mjob: ManifestJob, report: Report) -> JobOutcome:
+    """The outcome of `mjob` that ended with `report`: its status the report's, but `refused` for a run that stopped
+    on settings or credentials to correct (exit 2: the API refused its credentials, no API at its address), as
+    for a job refused before its first call."""
+    refused = report.status == "stopped" and report.exit_code == EXIT_USAGE
     return JobOutcome(
         name=mjob.name,
         agreement=mjob.agreement,
-        status=report.status,
+        status="refused" if refused else report.status,
         exit_code=report.exit_code,
         reconciled=None if report.reconcile is None else report.reconcile.ok,
         report=report,
@@ -350,9 +355,10 @@ def manifest_words(text: str, mjob: ManifestJob) -> str:
     """`text` (why a job stopped, what settles its rows in doubt) with the command line's way on said in the words
     of the manifest of `mjob` (ManifestJob.run_again): `bulkload resume --ledger …` knows none of the manifest's
     credential variables (it fails with "missing credential" where they are not the target's own names),
-    `bulkload run MANIFEST --resume` does. A queued job (`bulkload worker`) is run again by the queue (queue.RETRY),
-    then by `bulkload run MANIFEST --queue URL`: `--resume` would load it anew, its ledger being the queue's. The
-    other commands on its ledger are said with its credentials (with_credentials)."""
+    `bulkload run MANIFEST --resume` does; refused credentials are the variables the manifest names for the job
+    (ManifestJob.credentials_setting), not the target's own. A queued job (`bulkload worker`) is run again by the
+    queue (queue.RETRY), then by `bulkload run MANIFEST --queue URL`: `--resume` would load it anew, its ledger
+    being the queue's. The other commands on its ledger are said with its credentials (with_credentials)."""
 
     def said(found: re.Match[str]) -> str:
         fixed = " once the job's base_url in it is right" if found.group(1) else ""
@@ -362,6 +368,8 @@ def manifest_words(text: str, mjob: ManifestJob) -> str:
         return f"`{mjob.run_again()}`{fixed}"
 
     own = _RESUME.format(ledger=re.escape(pasted(mjob.ledger_name)))
+    # refused credentials: the variables the job reads are those the manifest names, which no job file's table sets
+    text = text.replace(credentials_setting(TARGETS[mjob.target].credentials), mjob.credentials_setting())
     return with_credentials(re.sub(own, said, text), mjob)
 
 

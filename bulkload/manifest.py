@@ -117,6 +117,18 @@ class ManifestJob:
             return f"the credentials file {self.credentials_file}"
         return ", ".join(f"{n} from the variable {self.credentials_env[n]}" for n in names if n in self.credentials_env)
 
+    def credentials_setting(self) -> str:
+        """Where this job's credentials are set, as a message about refused ones says it (never a value): the
+        variables the manifest names for them (`bulkload run` reads those, not the target's own names), or its
+        credentials file."""
+        if self.credentials_file is not None:
+            return f"the credentials file {self.credentials_file} (credentials_file of job {self.name!r})"
+        variables = " and ".join(self.credentials_env.values())
+        return (
+            f"{variables}, the variables credentials.env of job {self.name!r} in the manifest names for "
+            f"{' and '.join(self.credentials_env)}"
+        )
+
     def with_credentials(self, command: str) -> str:
         """`command` (a bulkload command on the job's ledger, which reads the target's own variable names) as code
         to run with the job's credentials: the manifest's variables set under those names before it, or the

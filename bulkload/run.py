@@ -57,7 +57,7 @@ from .shared_limits import with_budget
 from .side_by_side import side_by_side
 from .sources import Source
 from .stages import LOADING, RECONCILING, Stages
-from .targets.base import Target
+from .targets.base import Credentials, Target
 from .walks import Behind, Walked
 
 #: unbalanced groups and skipped reasons the report names one by one
@@ -553,8 +553,14 @@ def settings_of(target: Target) -> Settings:
     other = [name for name in sorted(names.optional) if name.endswith("_URL")]
     return Settings(
         other_address=f"{' or '.join(other)} (or --base-url)" if other else None,
-        credentials=f"{' and '.join(names.names)}, in the environment or the job file's [credentials]",
+        credentials=credentials_setting(names),
     )
+
+
+def credentials_setting(names: Credentials) -> str:
+    """Where a load's credentials `names` are set, as a message about refused ones says it: the target's variables
+    (fleet.manifest_words says a manifest job's own, ManifestJob.credentials_setting)."""
+    return f"{' and '.join(names.names)}, in the environment or the job file's [credentials]"
 
 
 def behind_chains(job: Job, target: Target) -> int:

@@ -461,3 +461,36 @@ async def test_a_manifests_refusals_give_its_own_path_quoted_and_pasted_they_run
             assert other.status == "refused" and f"then run the manifest again ({resume})" in said, said
             done = await anyio.run_process(["sh", "-c", resume.strip("`")], env=shell_env, check=False)
     assert done.returncode == 0 and b"complete" in done.stdout, (done.stdout, done.stderr)
+
+
+#: the sandbox's read-only pair (app secret and grant alike): every write is refused 403
+READ_ONLY = "demo"
+
+
+def refused_manifest(url: str, name: str) -> str:
+    return (
+        f'[[job]]\nname = "{name}"\ntarget = "economic"\nbase_url = "{url}"\nfiles = ["a.csv"]\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "RO_APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "RO_GRANT"}}\n'
+    )
+
+
+async def test_a_job_whose_credentials_the_api_refuses_is_refused_naming_the_manifests_variables(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: told to "check ECONOMIC_APP_SECRET_TOKEN and ECONOMIC_AGREEMENT_GRANT_TOKEN, in the
+    # environment or the job file's [credentials]" (the job reads RO_APP / RO_GRANT; a manifest refuses a
+    # [credentials] table), and shown `stopped` where docs/migrations.md says `refused` for exit 2
+    write_entries(tmp_path / "a.csv", 10)
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path.write_text(refused_manifest(url, "client-ro"))
+            env = {"RO_APP": READ_ONLY, "RO_GRANT": READ_ONLY}
+            (job,) = (await run_manifest(read_manifest(str(path)), env=env)).jobs
+    assert (job.status, job.exit_code) == ("refused", 2), job
+    assert job.report is not None
+    said = str(job.report.stop_reason)
+    assert "RO_APP" in said and "RO_GRANT" in said and "[credentials]" not in said, said
+    stored = json.loads((tmp_path / "m.runs" / "client-ro" / "report.json").read_text())["stop_reason"]
+    assert stored == said
+
