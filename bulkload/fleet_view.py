@@ -125,7 +125,8 @@ def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
         r = o.report
         figures = [f"{r.loaded:,}", f"{r.rejected:,}", f"{r.in_doubt:,}"] if r is not None else ["-", "-", "-"]
         reconciled = {True: "yes", False: "MISMATCH", None: "-"}[o.reconciled]
-        table.add_row(o.name, o.agreement, o.status, *figures, reconciled, str(o.exit_code))
+        # as every other output shows them: whole, but a name that is a credential's value (redact.keep)
+        table.add_row(redact(o.name), redact(o.agreement), o.status, *figures, reconciled, str(o.exit_code))
     console.print(table)
     t = report.totals
     console.print(

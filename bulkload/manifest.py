@@ -36,6 +36,7 @@ from . import ledger_pg
 from .columns import did_you_mean
 from .errors import ConfigError, manifest_command
 from .job import Job, JobTable, _typed, _unknown_keys, credentials_type, read_toml, target_options_type
+from .redact import keep
 from .targets import TARGETS
 
 #: the default cap on calls in flight across every job of a manifest
@@ -170,7 +171,7 @@ def read_manifest(path: str) -> Manifest:
     """Read and check a manifest (module docstring). Raises ConfigError naming the file, the job and the reason: an
     unreadable file or invalid TOML, an unknown key (with the nearest known one), a value of the wrong type, a
     duplicate name, a credential's value in the manifest, a credentials file readable by others, settings
-    `bulkload load` refuses."""
+    `bulkload load` refuses. Its job and agreement names are shown whole from now on (redact.keep)."""
     where = Path(path).absolute()
     data = read_toml(path, "manifest", MAX_MANIFEST_BYTES, "8 MiB")
     _unknown(path, "", data, _TOP)
@@ -196,6 +197,7 @@ def read_manifest(path: str) -> Manifest:
             raise ConfigError(f"the manifest {path}: job {mjob.name!r} is named twice: each job's name is its own")
         seen.add(mjob.name)
         jobs.append(mjob)
+    keep(*(name for mjob in jobs for name in (mjob.name, mjob.agreement)))  # names the user wrote, shown whole
     return Manifest(where, jobs, cap, output_dir)
 
 

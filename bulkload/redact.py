@@ -28,6 +28,10 @@ MIN_LENGTH = 4
 _lock = threading.Lock()
 _values: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+#: every occurrence of a registered form, overlapping ones too (each start's longest), in group 1
+_anywhere: re.Pattern[str] | None = None
+_kept: set[str] = set()
+_kept_pattern: re.Pattern[str] | None = None
 
 
 def _forms(value: str) -> set[str]:
@@ -49,7 +53,7 @@ def _forms(value: str) -> set[str]:
 
 def register(*values: str | None) -> None:
     """Credentials to be shown as ``***`` in whatever an API answers or the run writes from now on."""
-    global _pattern
+    global _pattern, _anywhere
     new = {v.strip() for v in values if v and len(v.strip()) >= MIN_LENGTH} - _values
     if not new:
         return
@@ -57,7 +61,25 @@ def register(*values: str | None) -> None:
         _values.update(new)
         forms = {form for value in _values for form in _forms(value)}
         # the longest first: a form that holds another is masked whole
-        _pattern = re.compile("|".join(map(re.escape, sorted(forms, key=len, reverse=True))))
+        alternatives = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
+        # this one first: redact reads _pattern first, so one that sees the new _pattern sees the new _anywhere
+        _anywhere = re.compile(f"(?=({alternatives}))")
+        _pattern = re.compile(alternatives)
+
+
+def keep(*texts: str) -> None:
+    """Names the user wrote that are no secret (a manifest's job and agreement names), shown whole where a text
+    holds them though a credential's value occurs inside one (the job "d-demo" of the credential "demo": masked, it
+    would hide which job it is and show the credential by comparison). Only an occurrence longer than the
+    credential's is kept: a name that is a credential's value, as it is, is masked as one; and the credential
+    anywhere else in the text (an API's answer quoting it) is masked still."""
+    global _kept_pattern
+    new = {form for text in texts if text for form in (text, json.dumps(text)[1:-1], repr(text)[1:-1])} - _kept
+    if not new:
+        return
+    with _lock:
+        _kept.update(new)
+        _kept_pattern = re.compile("|".join(map(re.escape, sorted(_kept, key=len, reverse=True))))
 
 
 def without_password(url: str) -> str:
@@ -82,10 +104,33 @@ def known() -> bool:
 
 def redact(text: str) -> str:
     """`text` with every registered credential, in any of its forms, as ``***``."""
-    pattern = _pattern
-    if pattern is None or not text:
+    pattern, anywhere, kept = _pattern, _anywhere, _kept_pattern
+    if pattern is None or anywhere is None or not text:
         return text
-    return pattern.sub(MASK, text)
+    if kept is None or pattern.search(text) is None:
+        return pattern.sub(MASK, text)
+    names = [(m.start(), m.end()) for m in kept.finditer(text)]
+    if not names:
+        return pattern.sub(MASK, text)
+    return _keeping(text, anywhere, names)
+
+
+def _keeping(text: str, anywhere: re.Pattern[str], names: list[tuple[int, int]]) -> str:
+    """`text` with every occurrence of a registered form (`anywhere` finds them, overlapping ones too: none is left
+    part shown) masked but those inside one of `names` (start, end: occurrences of kept names) longer than it."""
+    masked = [False] * len(text)
+    for found in anywhere.finditer(text):
+        start, end = found.span(1)
+        if not any(a <= start and end <= b and b - a > end - start for a, b in names):
+            masked[start:end] = [True] * (end - start)
+    out, i = [], 0
+    while i < len(text):
+        j = i
+        while j < len(text) and masked[j] == masked[i]:
+            j += 1
+        out.append(MASK if masked[i] else text[i:j])
+        i = j
+    return "".join(out)
 
 
 def redact_data(value: Any) -> Any:
@@ -102,8 +147,9 @@ def redact_data(value: Any) -> Any:
 
 
 def forget() -> None:
-    """Drop every registered credential (tests)."""
-    global _pattern
+    """Drop every registered credential and kept name (tests)."""
+    global _pattern, _anywhere, _kept_pattern
     with _lock:
         _values.clear()
-        _pattern = None
+        _kept.clear()
+        _pattern = _anywhere = _kept_pattern = None

@@ -494,3 +494,34 @@ async def test_a_job_whose_credentials_the_api_refuses_is_refused_naming_the_man
     stored = json.loads((tmp_path / "m.runs" / "client-ro" / "report.json").read_text())["stop_reason"]
     assert stored == said
 
+
+def test_a_jobs_name_holding_a_secrets_value_is_shown_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: the job "d-demo", whose credential is "demo", was "d-***" in the summary and fleet.json
+    # (and its paths runs/d-***/…), while the table showed "d-demo": the job could not be found, the secret could
+    write_entries(tmp_path / "a.csv", 10)
+    path = tmp_path / "m.toml"
+    sandbox = spawn_sandbox("--agreements")
+    try:
+        path.write_text(refused_manifest(sandbox.url, "d-demo"))
+        monkeypatch.setenv("RO_APP", READ_ONLY)
+        monkeypatch.setenv("RO_GRANT", READ_ONLY)
+        assert main(["run", str(path), "--no-progress"]) == 2
+        printed = capsys.readouterr().out
+        fleet = json.loads((tmp_path / "m.runs" / "fleet.json").read_text())
+        assert main(["run", str(path), "--no-progress", "--json"]) == 2  # refused: its run did not finish
+        as_json = capsys.readouterr().out
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    (job,) = fleet["jobs"]
+    assert (job["name"], job["agreement"]) == ("d-demo", "d-demo"), job
+    assert "/d-demo/" in job["report"]["report_file"], job["report"]
+    assert json.loads(as_json)["jobs"][0]["name"] == "d-demo" and "d-***" not in as_json, as_json
+    assert "\nd-demo: " in printed and "d-***" not in printed, printed
+    report = (tmp_path / "m.runs" / "d-demo" / "report.json").read_text()
+    assert "/d-demo/" in report and "d-***" not in report, report
+    # the secret itself, where the API's answer quotes it ("The demo agreement may only do GET requests"), stays masked
+    for text in (printed, json.dumps(fleet), report):
+        assert "The *** agreement" in text and " demo " not in text, text

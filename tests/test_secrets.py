@@ -502,6 +502,25 @@ def test_a_registered_credential_is_masked_in_every_form_an_answer_may_quote() -
         redact.forget()
 
 
+def test_a_name_the_user_wrote_is_shown_whole_and_no_credential_with_it() -> None:
+    # found by a tester: the job "d-demo" of the credential "demo" was "d-***" everywhere but the table beside it
+    from bulkload import redact
+
+    redact.register("demo", "mo-secret-x", "abc-client-ro-xyz")
+    redact.keep("d-demo", "client-ro", "demo-x")
+    try:
+        said = redact.redact('job "d-demo": runs/d-demo/ledger.sqlite; The demo agreement; X-Token: demo')
+        assert said == 'job "d-demo": runs/d-demo/ledger.sqlite; The *** agreement; X-Token: ***', said
+        # a credential that holds a kept name, or runs on past one, is masked whole: none of it is shown
+        assert redact.redact("token abc-client-ro-xyz.") == "token ***."
+        assert "secret" not in redact.redact("d-demo-secret-x"), redact.redact("d-demo-secret-x")
+        redact.keep("demo")  # a name that is a credential's value as it is: masked as the credential
+        assert redact.redact("job demo") == "job ***"
+        assert redact.redact_data({"name": "d-demo", "d-demo": "demo"}) == {"name": "d-demo", "d-demo": "***"}
+    finally:
+        redact.forget()
+
+
 @pytest.mark.parametrize(
     ("line", "shown"),
     [
