@@ -15,6 +15,7 @@ from pathlib import Path
 
 import anyio
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from . import interrupts, ledger_pg, runner
 from .errors import (
@@ -56,7 +57,8 @@ class JobOutcome(msgspec.Struct, kw_only=True):
     """One job of a fleet run: `status` complete | stopped | refused (its settings or credentials) | failed (an
     error of ours, resumable) | waiting (never started: the run was cut short) | not started (an earlier job of its
     agreement did not finish) | rolled back | rolling back (its run was, or its rollback stopped part way); `report`
-    its own (None when it had none); `error` what stopped it when it has no report."""
+    its own (None when it had none); `error` what stopped it when it has no report; `stored` true where `report` is
+    the one its run stored on an earlier run of the manifest (its figures are that run's; absent otherwise)."""
 
     name: str
     agreement: str
@@ -65,6 +67,7 @@ class JobOutcome(msgspec.Struct, kw_only=True):
     reconciled: bool | None = None
     report: Report | None = None
     error: str | None = None
+    stored: bool | UnsetType = UNSET
 
 
 class FleetReport(msgspec.Struct, kw_only=True):
@@ -115,16 +118,19 @@ async def run_job(
     progress: bool = False,
     shared: Shared | None = None,
     interrupted: Callable[[Report], object] | None = None,
+    stored: Callable[[Report], object] | None = None,
 ) -> Report:
     """One job of a manifest: a new load, or with `resume` the run its ledger holds continued (same idempotency
     keys; `runner.resume`, with the manifest's daily quota, concurrency, rate and timeout as they are now). A job
-    whose ledger says complete is not loaded again: its stored report is returned. Credentials from the manifest's
-    variables in `env` (default os.environ) or its credentials file. Returns the report (a stopped run's too:
-    status "stopped"); raises ConfigError for settings to correct (and, without `resume`, for a job whose ledger
-    holds an unfinished run). `interrupted` as for runner.load."""
+    whose ledger says complete is not loaded again: its stored report is returned (and handed to `stored`).
+    Credentials from the manifest's variables in `env` (default os.environ) or its credentials file. Returns the
+    report (a stopped run's too: status "stopped"); raises ConfigError for settings to correct (and, without
+    `resume`, for a job whose ledger holds an unfinished run). `interrupted` as for runner.load."""
     job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
     if status == "complete" and (report := stored_report(mjob)) is not None:
+        if stored is not None:
+            stored(report)
         return report
     if status in ("rolling_back", "rolled_back"):  # neither resumed nor loaded again where its ledger is
         raise RolledBack(_rolled_back(mjob, status), status)
@@ -267,9 +273,12 @@ async def run_manifest(
     async def one(mjob: ManifestJob) -> None:
         shared = Shared(limiter, (lambda run: opened(mjob.name, run)) if opened else (lambda run: None))
         partial: list[Report] = []
+        earlier: list[Report] = []
         try:
-            report = await run_job(mjob, env=env, resume=resume, shared=shared, interrupted=partial.append)
-            outcome = outcome_of(mjob, in_manifest(report, mjob))
+            report = await run_job(
+                mjob, env=env, resume=resume, shared=shared, interrupted=partial.append, stored=earlier.append
+            )
+            outcome = outcome_of(mjob, in_manifest(report, mjob), stored=bool(earlier))
         except anyio.get_cancelled_exc_class():
             settle(
                 outcome_of(mjob, in_manifest(partial[0], mjob))
@@ -320,15 +329,15 @@ def held_back(mjob: ManifestJob, before: ManifestJob) -> JobOutcome:
     report where its own run finished (on an earlier run of the manifest), else not started."""
     report = stored_report(mjob) if ledger_status(mjob.ledger_path) == "complete" else None
     if report is not None:
-        return outcome_of(mjob, in_manifest(report, mjob))
+        return outcome_of(mjob, in_manifest(report, mjob), stored=True)
     why = f"not started: {before.name!r}, before it in agreement {mjob.agreement!r}, did not finish"
     return without_report(mjob, "not started", why)
 
 
-def outcome_of(mjob: ManifestJob, report: Report) -> JobOutcome:
+def outcome_of(mjob: ManifestJob, report: Report, *, stored: bool = False) -> JobOutcome:
     """The outcome of `mjob` that ended with `report`: its status the report's, but `refused` for a run that stopped
     on settings or credentials to correct (exit 2: the API refused its credentials, no API at its address), as
-    for a job refused before its first call."""
+    for a job refused before its first call. `stored`: `report` is the one an earlier run of the manifest stored."""
     refused = report.status == "stopped" and report.exit_code == EXIT_USAGE
     return JobOutcome(
         name=mjob.name,
@@ -337,6 +346,7 @@ def outcome_of(mjob: ManifestJob, report: Report) -> JobOutcome:
         exit_code=report.exit_code,
         reconciled=None if report.reconcile is None else report.reconcile.ok,
         report=report,
+        stored=True if stored else UNSET,
     )
 
 

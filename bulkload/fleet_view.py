@@ -24,6 +24,11 @@ from .run import Run
 
 #: running jobs shown one a line on a terminal; the rest are counted
 SHOWN_RUNNING = 20
+#: jobs ended not clean that the totals line names; the rest are counted
+NAMED_NOT_CLEAN = 3
+#: the summary's width off a terminal (cron, a pipe, a log file): wide enough that no name is cut, the table as
+#: wide as its cells (rich would fit it into 80 columns)
+OFF_TERMINAL_WIDTH = 10_000
 
 
 class Board:
@@ -55,16 +60,21 @@ class Board:
         return lines
 
     def totals_line(self) -> str:
-        """Jobs ended of all, and the rows and calls of every job so far (ended and running)."""
+        """Jobs ended of all (naming the first NAMED_NOT_CLEAN that are not clean), and the rows and calls of every
+        job so far (ended and running)."""
         snaps = [run.snapshot() for run in list(self.running.values())]
         reports = [o.report for o in self.done if o.report is not None]
         loaded = sum(s.loaded for s in snaps) + sum(r.loaded for r in reports)
         rejected = sum(s.rejected for s in snaps) + sum(r.rejected for r in reports)
         in_doubt = sum(s.in_doubt for s in snaps) + sum(r.in_doubt for r in reports)
         calls = sum(s.requests for s in snaps) + sum(r.requests for r in reports)
-        not_ok = sum(1 for o in self.done if o.exit_code)
+        not_ok = [o.name for o in self.done if o.exit_code]
+        not_clean = f"{len(not_ok)} not clean"
+        if not_ok:
+            more = len(not_ok) - NAMED_NOT_CLEAN
+            not_clean += f": {redact(', '.join(not_ok[:NAMED_NOT_CLEAN]))}" + (f" and {more} more" if more > 0 else "")
         return (
-            f"jobs: {len(self.done)}/{self.jobs} ended ({not_ok} not clean), {len(self.running)} running | "
+            f"jobs: {len(self.done)}/{self.jobs} ended ({not_clean}), {len(self.running)} running | "
             f"{loaded:,} loaded | {rejected:,} rejected | {in_doubt:,} in doubt | {calls:,} calls"
         )
 
@@ -113,12 +123,17 @@ async def shown(board: Board, enabled: bool) -> AsyncIterator[None]:
 
 
 def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
-    """The summary: a row per job (status, loaded, rejected, in doubt, reconciled, exit code), the totals, and
-    why each job that did not finish stopped."""
-    console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True, markup=False)
+    """The summary: a row per job (status, loaded, rejected, in doubt, reconciled, exit code), the totals (said to
+    be those of stored reports where they are), why each job that did not finish stopped, and where each job's
+    rejected and in-doubt rows are and what settles the latter. Names are never cut: folded on a narrow terminal,
+    whole off one."""
+    out = stream or sys.stdout
+    width = None if out.isatty() else OFF_TERMINAL_WIDTH
+    console = Console(file=out, highlight=False, soft_wrap=True, markup=False, width=width)
     table = Table(title=f"bulkload run {report.manifest}")
-    for name in ("job", "agreement", "status"):
-        table.add_column(name)
+    for name in ("job", "agreement"):
+        table.add_column(name, overflow="fold")
+    table.add_column("status")
     for name in ("loaded", "rejected", "in doubt", "reconciled", "exit"):
         table.add_column(name, justify="right")
     for o in report.jobs:
@@ -131,10 +146,43 @@ def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
     t = report.totals
     console.print(
         f"{len(report.jobs)} jobs, {t['rows_read']:,} rows read: {t['loaded']:,} loaded, {t['rejected']:,} rejected, "
-        f"{t['in_doubt']:,} in doubt, {t['skipped']:,} skipped; {t['requests']:,} calls in {report.elapsed_s:,.1f} s; "
+        f"{t['in_doubt']:,} in doubt, {t['skipped']:,} skipped; {t['requests']:,} calls{_when(report)}; "
         f"exit {report.exit_code}"
     )
     for o in report.jobs:
         why = o.error or (o.report.stop_reason if o.report is not None else None)
         if o.exit_code and why:
             console.print(redact(f"{o.name}: {why}"))
+    for o in report.jobs:
+        for line in _rows_to_see(o):
+            console.print(redact(f"{o.name}: {line}"))
+
+
+def _when(report: FleetReport) -> str:
+    """When the totals' calls were made: in this run's seconds, or (some or all) by the earlier runs whose reports
+    the jobs that had finished show."""
+    stored = [o.name for o in report.jobs if o.stored is True]
+    if not stored:
+        return f" in {report.elapsed_s:,.1f} s"
+    if all(o.stored is True for o in report.jobs if o.report is not None):
+        return ", every one by an earlier run: the figures are the jobs' stored reports (each had finished)"
+    return (
+        f" in {report.elapsed_s:,.1f} s and earlier: the figures of {len(stored)} job(s) are their stored reports "
+        "(each had finished)"
+    )
+
+
+def _rows_to_see(outcome: JobOutcome) -> list[str]:
+    """Where the job's rejected rows and rows in doubt are, and what settles the latter (its report's way on)."""
+    r = outcome.report
+    if r is None:
+        return []
+    lines = []
+    if r.rejected:
+        where = ", ".join(r.rejects_files) if r.rejects_files else r.rejects_file
+        lines.append(f"{r.rejected:,} rejected rows and their reasons: {where}")
+    if r.in_doubt:
+        where = f": {r.in_doubt_file}" if r.in_doubt_file else ""
+        way_on = f"; {r.in_doubt_way_on}" if r.in_doubt_way_on else ""
+        lines.append(f"{r.in_doubt:,} rows in doubt{where}{way_on}")
+    return lines

@@ -204,7 +204,10 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
         assert len(printed["jobs"]) == AGREEMENTS * JOBS
         assert json.loads((tmp_path / "fleet.runs" / "fleet.json").read_text())["exit_code"] == 0
         assert main(["run", str(tmp_path / "fleet.toml"), "--resume", "--no-progress"]) == 0  # all finished
-        assert "a2j1" in capsys.readouterr().out
+        again = capsys.readouterr().out
+        assert "a2j1" in again and "stored report" in again and " calls in " not in again, again
+        stored = json.loads((tmp_path / "fleet.runs" / "fleet.json").read_text())["jobs"]
+        assert all(job["stored"] is True for job in stored)
         asyncio.run(assert_each_row_once(sandbox.url, rows))
     finally:
         sandbox.proc.kill()

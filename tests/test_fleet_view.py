@@ -1,0 +1,103 @@
+"""What `bulkload run MANIFEST` prints (fleet_view.py) off a terminal — cron, a pipe, a log file — judged on the text:
+every job's name whole, where a job's rejected and in-doubt rows are and what settles them, whose runs were not
+clean, and figures read from stored reports said to be so."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import msgspec
+import pytest
+
+from bulkload.fleet import FleetReport, JobOutcome
+from bulkload.fleet_view import Board, print_fleet
+from bulkload.results import Report
+
+NAMES = ("client-northwind-2025", "client-northstar-2025", "client-norrland-2025")
+
+
+def report(**given: Any) -> Report:
+    fields: dict[str, Any] = {
+        "target": "economic",
+        "status": "complete",
+        "rows_read": 300,
+        "loaded": 300,
+        "rejected": 0,
+        "in_doubt": 0,
+        "skipped": 0,
+        "requests": 6,
+        "retries": 0,
+        "elapsed_s": 0.5,
+        "reconcile": None,
+        "ledger": "/srv/runs/x/ledger.sqlite",
+        "rejects_file": "/srv/runs/x/rejects.csv",
+    }
+    return msgspec.convert({**fields, **given}, Report)
+
+
+def outcome(name: str, *, code: int = 0, stored: bool = False, **given: Any) -> JobOutcome:
+    """A job's outcome; `stored`: its report is the one its run stored on an earlier run of the manifest."""
+    done = JobOutcome(
+        name=name,
+        agreement=name.removesuffix("-2025"),
+        status="complete",
+        exit_code=code,
+        reconciled=True,
+        report=report(**given),
+    )
+    return msgspec.structs.replace(done, stored=True) if stored else done
+
+
+def fleet(*jobs: JobOutcome) -> FleetReport:
+    totals = {k: sum(getattr(j.report, k) for j in jobs if j.report) for k in ("rows_read", "loaded", "requests")}
+    totals |= {k: sum(getattr(j.report, k) for j in jobs if j.report) for k in ("rejected", "in_doubt", "skipped")}
+    return FleetReport(manifest="/srv/m.toml", jobs=list(jobs), totals=totals, elapsed_s=0.6, exit_code=1)
+
+
+@pytest.fixture(autouse=True)
+def _no_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
+def test_off_a_terminal_every_name_is_whole_and_rows_to_see_are_placed() -> None:
+    # found by a tester: cut to 80 columns, the three jobs read "client-…", so which agreement's job had rejects
+    # could not be told; and the job with rejected rows was given no file and no next step, only fleet.json
+    northstar = outcome(
+        NAMES[1],
+        code=1,
+        loaded=280,
+        rejected=14,
+        in_doubt=6,
+        rejects_file="/srv/runs/client-northstar-2025/rejects.csv",
+        in_doubt_file="/srv/runs/client-northstar-2025/in_doubt.csv",
+        in_doubt_way_on="what settles them: `bulkload resume --ledger x --resend-in-doubt`",
+        report_file="/srv/runs/client-northstar-2025/report.json",
+    )
+    out = io.StringIO()
+    print_fleet(fleet(outcome(NAMES[0]), northstar, outcome(NAMES[2])), out)
+    text = out.getvalue()
+    for name in (*NAMES, "client-northwind", "client-northstar"):
+        assert name in text, text
+    assert "…" not in text, text
+    assert "/srv/runs/client-northstar-2025/rejects.csv" in text, text
+    assert "/srv/runs/client-northstar-2025/in_doubt.csv" in text, text
+    assert "`bulkload resume --ledger x --resend-in-doubt`" in text, text
+    assert "/srv/runs/client-northwind-2025" not in text  # a clean job has nothing to look at
+
+
+def test_figures_of_stored_reports_are_said_to_be_so() -> None:
+    # found by a tester: a run again of a manifest whose jobs all finished said "518 calls in 0.0 s"
+    jobs = [outcome(name, stored=True) for name in NAMES]
+    out = io.StringIO()
+    print_fleet(fleet(*jobs), out)
+    text = out.getvalue()
+    assert "calls in 0.6 s" not in text and "stored report" in text, text
+
+
+def test_the_progress_line_names_the_jobs_not_clean() -> None:
+    # found by a tester: every 10 s "1 not clean", and which job it was not said
+    board = Board(3)
+    board.ended(outcome(NAMES[0]))
+    board.ended(outcome(NAMES[1], code=1, rejected=14))
+    assert f"1 not clean: {NAMES[1]}" in board.totals_line()
