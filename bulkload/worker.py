@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 COMMANDS = ("worker", "status")
 #: seconds without a heartbeat after which a worker is taken for dead and its jobs are run by another
 STALLED_AFTER_S = 30.0
+#: the longest reason the status column holds; a longer one (a way on: a command to paste) is printed whole under it
+SHORT_REASON = 60
 QUEUE_HELP = "the PostgreSQL that holds the queue: postgresql://user@host:port/database"
 
 
@@ -186,7 +188,9 @@ def enqueue(url: str, manifest: str, *, json: bool = False) -> int:
 
 def print_states(states: list[Any]) -> None:
     """The jobs as a table on stdout: name, agreement, state (and worker), attempts, counts, report status (or, for
-    a job not finished, why its last run ended); first the manifest, where jobs of more than one are queued."""
+    a job not finished, why its last run ended); first the manifest, where jobs of more than one are queued. A
+    reason longer than SHORT_REASON is printed whole under the table, on a line of its own, never cut (it holds the
+    command to paste)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -196,12 +200,18 @@ def print_states(states: list[Any]) -> None:
     manifests = len({s.manifest for s in states}) > 1  # two manifests' jobs may share a name: say whose
     for column in ("manifest",) * manifests + ("job", "agreement", "state", "attempts", *COUNTS, "status"):
         table.add_column(column, justify="right" if column in (*COUNTS, "attempts") else "left")
+    below: list[str] = []
     for s in states:
         state = f"running on {s.worker}" if s.state == "running" and s.worker else s.state
         # why a job failed, or waits to be retried: its last run's error says more than that run's "stopped"
-        status = (s.error if s.error and s.state != "finished" else s.status or "")[:200]
+        status = s.error if s.error and s.state != "finished" else s.status or ""
+        if len(status) > SHORT_REASON:
+            below.append(f"{s.manifest + ': ' if manifests else ''}job {s.name!r}: {status}")
+            status = f"{s.status or s.state}: why below"
         cells = (s.name, s.agreement, state, str(s.attempts), *(str(s.counts.get(c, "")) for c in COUNTS), status)
         table.add_row(*((s.manifest,) * manifests + cells))
     # piped (a script, a log), the table keeps its columns whole: rich would fit it into 80 columns
     console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 240)
     console.print(table)
+    for line in below:  # whole, on lines of their own: a terminal wraps them, nothing cuts them
+        console.print(line, soft_wrap=True)

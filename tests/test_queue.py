@@ -498,3 +498,23 @@ async def test_a_queued_job_rolled_back_part_way_is_told_ways_on_that_work_paste
             assert isinstance(latest, int) and latest > queued.id
             done_again = await queue.run_queued(with_password, latest, path, "a1")
     assert (done_again["status"], done_again["loaded"]) == ("complete", report["loaded"]), done_again
+
+
+def test_status_never_cuts_a_way_on(capsys: pytest.CaptureFixture[str]) -> None:
+    # found by a tester: a job refused as a load twice was shown two lines of its reason, cut mid-URL
+    # (`…--ledger 'po`): the command to paste could not be had but from --json
+    from bulkload.queue import JobState
+    from bulkload.worker import print_states
+
+    ledger = "postgresql://postgres@127.0.0.1:54209/postgres?ledger=job_6df8306168829f4f064481c5"
+    reason = (
+        "/tmp/tmp.FBTxuEFFuX/a.csv was already loaded into http://127.0.0.1:38869/journalsapi/v11.0.2 (2026-12-02 "
+        f"15:33:30, ledger {ledger}): loading it again would create its records again. If that run has not "
+        f"finished, continue it with `bulkload resume --ledger '{ledger}'`, or where that ledger is a manifest "
+        "job's, its manifest run again (--resume, or --queue); to create its records again all the same, set "
+        "allow_duplicate_load = true in job 'a''s table of the manifest"
+    )
+    print_states([JobState(id=1, name="a", agreement="a", state="failed", attempts=1, status="stopped", error=reason)])
+    lines = capsys.readouterr().out.splitlines()
+    assert any(f"`bulkload resume --ledger '{ledger}'`" in line for line in lines), lines
+    assert any("allow_duplicate_load = true in job 'a''s table of the manifest" in line for line in lines), lines
