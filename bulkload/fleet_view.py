@@ -145,7 +145,8 @@ def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
     console.print(table)
     t = report.totals
     console.print(
-        f"{len(report.jobs)} jobs, {t['rows_read']:,} rows read: {t['loaded']:,} loaded, {t['rejected']:,} rejected, "
+        f"{len(report.jobs)} job{'' if len(report.jobs) == 1 else 's'}, {t['rows_read']:,} rows read: "
+        f"{t['loaded']:,} loaded, {t['rejected']:,} rejected, "
         f"{t['in_doubt']:,} in doubt, {t['skipped']:,} skipped; {t['requests']:,} calls{_when(report)}; "
         f"exit {report.exit_code}"
     )
