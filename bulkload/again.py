@@ -19,6 +19,7 @@ from .errors import command_on
 from .job import Job
 from .ledger import ANOTHER_LEDGER
 from .loads import holds, names_of
+from .sources import pin, sha256_of
 from .targets import TARGETS
 
 log = logging.getLogger(__name__)
@@ -135,3 +136,33 @@ def beside_earlier(job: Job) -> Job:
         rejects,
     )
     return replace(job, rejects=rejects)
+
+
+def since_run(stored: Sequence[Mapping[str, Any]], paths: Sequence[str]) -> dict[str, list[str]]:
+    """How a job's inputs now (`paths`, absolute) differ from the files its run read (`stored`: RunInfo.files):
+    {"added": given now, not read by the run; "removed": read by the run, not given now; "gone": given, read, and
+    no longer there; "changed": given, read, and of other content now}, each in the order given (all empty: the
+    same files). A file whose size and mtime are those the run hashed it at is taken as the same (a ledger that
+    kept them); one of another size has changed; only else is it hashed again (sources.sha256_of). ConfigError
+    for a file that cannot be read."""
+    read = {str(f["path"]): f for f in stored}
+    out: dict[str, list[str]] = {"added": [], "removed": [], "gone": [], "changed": []}
+    for path in paths:
+        was = read.get(path)
+        if was is None:
+            out["added"].append(path)
+        elif not os.path.isfile(path):
+            out["gone"].append(path)
+        elif _changed(path, was):
+            out["changed"].append(path)
+    out["removed"] = [path for path in read if path not in paths]
+    return out
+
+
+def _changed(path: str, was: Mapping[str, Any]) -> bool:
+    now = pin(path)
+    if was.get("size") is not None and now.size_bytes != was["size"]:
+        return True
+    if (was.get("size"), was.get("mtime_ns")) == (now.size_bytes, now.mtime_ns):
+        return False
+    return sha256_of(path) != was.get("sha256")

@@ -37,8 +37,10 @@ from .errors import (
     command_on,
     pasted,
 )
+from .finished import check_finished
 from .job import Job
 from .ledger import Ledger
+from .loads import run_of
 from .manifest import Manifest, ManifestJob
 from .outputs import check_cache, private_dir
 from .report import write_report
@@ -128,10 +130,12 @@ async def run_job(
     `resume`, for a job whose ledger holds an unfinished run). `interrupted` as for runner.load."""
     job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
-    if status == "complete" and (report := stored_report(mjob)) is not None:
-        if stored is not None:
-            stored(report)
-        return report
+    if status == "complete":
+        await anyio.to_thread.run_sync(_as_finished, mjob)
+        if (report := stored_report(mjob)) is not None:
+            if stored is not None:
+                stored(report)
+            return report
     if status in ("rolling_back", "rolled_back"):  # neither resumed nor loaded again where its ledger is
         raise RolledBack(_rolled_back(mjob, status), status)
     if status is not None and status != "complete" and not resume:
@@ -148,6 +152,17 @@ async def run_job(
     except OtherAccount as exc:
         where = mjob.credentials_from(exc.names)
         raise ConfigError(exc.in_manifest(mjob.name, where, mjob.run_again())) from exc
+
+
+def _as_finished(mjob: ManifestJob) -> None:
+    """ConfigError, in the manifest's words, where the manifest gives the finished job `mjob` other files than its
+    run read, or one changed since (finished.check_finished): what its run did not load is never shown loaded."""
+    run = run_of(mjob.ledger_path)
+    if run is not None:
+        try:
+            check_finished(mjob, run)
+        except ConfigError as exc:
+            raise ConfigError(with_credentials(str(exc), mjob)) from None
 
 
 #: a command of bulkload's own on a ledger, as errors.command_on says it, then its flags, between backticks
@@ -329,6 +344,10 @@ def held_back(mjob: ManifestJob, before: ManifestJob) -> JobOutcome:
     report where its own run finished (on an earlier run of the manifest), else not started."""
     report = stored_report(mjob) if ledger_status(mjob.ledger_path) == "complete" else None
     if report is not None:
+        try:
+            _as_finished(mjob)
+        except ConfigError as exc:
+            return failed(mjob, exc, "refused")
         return outcome_of(mjob, in_manifest(report, mjob), stored=True)
     why = f"not started: {before.name!r}, before it in agreement {mjob.agreement!r}, did not finish"
     return without_report(mjob, "not started", why)

@@ -224,7 +224,11 @@ async def load(
     info = RunInfo(
         target=target.name,
         base_url=job.api_url,
-        files=[{"path": os.path.abspath(p), **d} for p, d in zip(job.files, digests)],
+        # each file's size and mtime as hashed: a manifest tells a finished job's file changed without hashing it
+        files=[
+            {"path": os.path.abspath(p), **d, "size": pinned.size_bytes, "mtime_ns": pinned.mtime_ns}
+            for p, d, pinned in zip(job.files, digests, pins)
+        ],
         options=target.options(),
         settings=job.settings(),
         key_prefix=uuid.uuid4().hex[:16],

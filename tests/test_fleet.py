@@ -528,3 +528,111 @@ def test_a_jobs_name_holding_a_secrets_value_is_shown_whole(
     # the secret itself, where the API's answer quotes it ("The demo agreement may only do GET requests"), stays masked
     for text in (printed, json.dumps(fleet), report):
         assert "The *** agreement" in text and " demo " not in text, text
+
+
+def _one_job(url: str, name: str, files: list[str], agreement: str = "acme", extra: str = "") -> str:
+    listed = ", ".join(f'"{f}"' for f in files)
+    return (
+        f'output_dir = "runs"\n[[job]]\nname = "{name}"\nagreement = "{agreement}"\ntarget = "economic"\n'
+        f'base_url = "{url}"\nfiles = [{listed}]\n{extra}'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT0"}}\n'
+    )
+
+
+def _run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    capsys.readouterr()
+    code = main(["run", *args, "--json", "--no-progress"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.slow
+def test_a_finished_job_whose_files_changed_is_refused_naming_the_change_and_its_way_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: a finished job given another file in the manifest, or whose file had rows appended, was
+    # shown `complete` from its stored report (exit 0, with --resume too): the new rows never loaded, nothing said
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+    nov = write_entries(tmp_path / "nov.csv", 40, seed=1)["rows"]
+    dec = write_entries(tmp_path / "dec.csv", 20, seed=2, first_voucher=5001)["rows"]
+    path = tmp_path / "m.toml"
+    sandbox = spawn_sandbox("--agreements")
+    try:
+        url = sandbox.url
+        path.write_text(_one_job(url, "acme", ["nov.csv"]))
+        assert _run_json(capsys, str(path))[0] == 0
+        report = (tmp_path / "runs" / "acme" / "report.json").read_bytes()
+        path.write_text(_one_job(url, "acme", ["nov.csv", "dec.csv"]))
+        for resume in ((), ("--resume",)):
+            code, fleet = _run_json(capsys, str(path), *resume)
+            (outcome,) = fleet["jobs"]
+            said = str(outcome["error"])
+            assert (code, outcome["status"], outcome["exit_code"]) == (2, "refused", 2), outcome
+            assert "dec.csv added" in said and 'files = ["dec.csv"]' in said and 'agreement = "acme"' in said, said
+            assert 'files = ["nov.csv"]' in said and f"`bulkload run {path}`" in said, said
+        # a typo'd path is two differences: the file the run loaded is no longer given, the one given is not there
+        path.write_text(_one_job(url, "acme", ["nvo.csv"]))
+        code, fleet = _run_json(capsys, str(path))
+        said = str(fleet["jobs"][0]["error"])
+        assert code == 2 and "nvo.csv added (no such file)" in said and "nov.csv taken out" in said, said
+        assert "bulkload rollback --ledger" in said and 'GRANT_TOKEN="$GRANT0"' in said, said
+        # the way on followed: the new file in a job of its own, the finished one as its run loaded it
+        path.write_text(_one_job(url, "acme", ["nov.csv"]) + _one_job(url, "acme-dec", ["dec.csv"]).split("\n", 1)[1])
+        code, fleet = _run_json(capsys, str(path))
+        assert code == 0 and [o["status"] for o in fleet["jobs"]] == ["complete", "complete"], fleet
+        assert (tmp_path / "runs" / "acme" / "report.json").read_bytes() == report  # not loaded again
+        assert len(asyncio.run(entries_of(url, grant(0)))) == nov + dec
+
+        # rows appended to the finished job's file: the same size no more, its content changed
+        more = write_entries(tmp_path / "more.csv", 10, seed=3, first_voucher=9001)["rows"]
+        with open(tmp_path / "nov.csv", "a", encoding="utf-8") as fh:
+            fh.write((tmp_path / "more.csv").read_text().split("\n", 1)[1])
+        for resume in ((), ("--resume",)):
+            code, fleet = _run_json(capsys, str(path), *resume)
+            acme = fleet["jobs"][0]
+            said = str(acme["error"])
+            assert (code, acme["status"]) == (2, "refused"), acme
+            assert "nov.csv changed since its run loaded it" in said and "take job 'acme' out" in said, said
+            assert fleet["jobs"][1]["status"] == "complete"  # finished before: its stored report
+        assert len(asyncio.run(entries_of(url, grant(0)))) == nov + dec
+        # followed: the changed file in a job of its own, in place of the finished one: only what is new loads
+        path.write_text(
+            _one_job(url, "acme-dec", ["dec.csv"]) + _one_job(url, "acme-nov2", ["nov.csv"]).split("\n", 1)[1]
+        )
+        code, fleet = _run_json(capsys, str(path))
+        assert code == 0, fleet
+        assert fleet["jobs"][1]["report"]["loaded"] == more and fleet["jobs"][1]["report"]["skipped"] == nov
+        asyncio.run(assert_each_row_once(url, {grant(0): nov + dec + more}))
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+
+
+@pytest.mark.slow
+def test_a_stopped_jobs_changed_file_is_refused_on_resume_with_the_manifests_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: the refusal said "resume or roll the run back, then load the changed file", no command
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+    write_entries(tmp_path / "a.csv", 40)
+    path = tmp_path / "m.toml"
+    sandbox = spawn_sandbox("--agreements")
+    try:
+        path.write_text(_one_job(sandbox.url, "a", ["a.csv"], extra="batch_size = 4\ndaily_quota = 6\n"))
+        assert _run_json(capsys, str(path))[0] == 4  # stopped by its quota
+        text = (tmp_path / "a.csv").read_text()
+        (tmp_path / "a.csv").write_text(text.replace(",DKK,", ",EUR,", 1))  # the same size: its content changed
+        code, fleet = _run_json(capsys, str(path), "--resume")
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    said = str(fleet["jobs"][0]["error"])
+    assert code == 2 and "a.csv changed since the run started" in said, said
+    commands = re.findall(r"`([^`]*)`", said)
+    ledger = tmp_path / "runs" / "a" / "ledger.sqlite"
+    assert f"bulkload run {path} --resume" in commands, said
+    creds = 'ECONOMIC_APP_SECRET_TOKEN="$APP" ECONOMIC_AGREEMENT_GRANT_TOKEN="$GRANT0"'
+    rollback_ = f"{creds} bulkload rollback --ledger {ledger}"
+    assert rollback_ in commands and f"move {ledger} aside" in said and f"bulkload run {path}" in commands, said
+    assert "bulkload resume" not in said, said

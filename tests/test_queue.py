@@ -518,3 +518,45 @@ def test_status_never_cuts_a_way_on(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert any(f"`bulkload resume --ledger '{ledger}'`" in line for line in lines), lines
     assert any("allow_duplicate_load = true in job 'a''s table of the manifest" in line for line in lines), lines
+
+
+async def test_a_queued_job_that_finished_is_refused_once_its_manifest_gives_it_another_file(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: a queued job that finished, its manifest given a second file for it and queued again, was run
+    by a worker as finished (`bulkload status`: finished complete, exit 0), the new file never loaded. Now the
+    worker refuses it (not retried: the manifest is the user's to correct), naming the file and the queue's way on."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "nov.csv", 20)
+    write_entries(tmp_path / "dec.csv", 10, first_voucher=5001)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    manifest = tmp_path / "m.toml"
+
+    def job(files: str) -> str:
+        return (
+            f'output_dir = "runs"\n[[job]]\nname = "acme"\ntarget = "economic"\nbase_url = "{url}"\n'
+            f"files = [{files}]\n"
+            'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+        )
+
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            manifest.write_text(job('"nov.csv"'))
+            path = str(read_manifest(str(manifest)).path)
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            assert (await queue.run_queued(postgres_url, queued.id, path, "acme"))["loaded"] == 40
+            await ended(postgres_url, queued.id, "succeeded")
+            manifest.write_text(job('"nov.csv", "dec.csv"'))
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, queued.id, path, "acme")
+    said = str(refused.value)
+    assert "dec.csv added" in said and f"`bulkload run {path} --queue {postgres_url}`" in said, said
+    assert not isinstance(refused.value, tuple(queue.RETRY.retry_exceptions or ())), type(refused.value)
