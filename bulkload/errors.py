@@ -149,6 +149,39 @@ class LedgerError(ConfigError):
     """The ledger cannot be used for this run."""
 
 
+class ChangedSinceRun(LedgerError):
+    """An input of a run changed since it started (runner.resume): resume needs the very file it read. `path`: the
+    file; `sha256`: its SHA-256 as the run read it; `ledger`: the run's; `can_delete`: its API can roll the run back
+    (Api.can_delete). The message gives the command line's way on; `in_manifest` a manifest job's."""
+
+    def __init__(self, path: str, sha256: str, ledger: str | os.PathLike[str], *, can_delete: bool) -> None:
+        self.path, self.sha256, self.ledger, self.can_delete = path, sha256, str(ledger), can_delete
+        new_run = "load the changed file as a new run (another --ledger: it creates only what this run did not)"
+        undo = f"; or roll the run back (`{command_on('rollback', ledger)}`), then {new_run}" if can_delete else ""
+        super().__init__(self._said(f"`{command_on('resume', ledger)}`", new_run, undo))
+
+    def _said(self, resume: str, then: str, undo: str) -> str:
+        return (
+            f"{self.path} changed since the run started; resume needs the same files: put back the file as it was "
+            f"(SHA-256 {self.sha256[:12]}…) and continue the run with {resume}, then {then}{undo}"
+        )
+
+    def in_manifest(self, resume: str, agreement: str, set_aside: str, again: str) -> str:
+        """The message for a manifest job: `resume`, the command that continues its run (its manifest_command);
+        `agreement`: the job's; `set_aside`: how its ledger is set aside once rolled back (fleet._set_aside);
+        `again`: the manifest run anew, which then loads the job's files as they are now."""
+        new_job = (
+            f'give the changed file a job of its own (a [[job]] of another name with agreement = "{agreement}": a '
+            "new run, which creates only what this run did not)"
+        )
+        undo = (
+            f"; or roll the run back (`{command_on('rollback', self.ledger)}`), {set_aside} (keep it: it says what "
+            f"the rollback removed) and run the manifest again (`{again}`): the job loads its files as they are "
+            "now, as a new run"
+        )
+        return self._said(f"`{resume}`", new_job, undo if self.can_delete else "")
+
+
 class SharedUnfinished(LedgerError):
     """Groups of the input belong to an earlier run that has not finished (ledger.known_to), so whatever that run
     does next could meet what this one does: nothing is sent. `fact`: how many groups, which, and whose (`ledger`);

@@ -25,6 +25,7 @@ from .errors import (
     EXIT_STOPPED,
     EXIT_USAGE,
     BulkloadError,
+    ChangedSinceRun,
     ConfigError,
     LeftCommitting,
     ListedBeforeAnother,
@@ -149,6 +150,10 @@ async def run_job(
     except (LoadedBefore, SharedUnfinished, UnderWayAlongside, LeftCommitting, ListedBeforeAnother) as exc:
         # a manifest's way on
         raise ConfigError(with_credentials(exc.in_manifest(mjob.name, mjob.run_again()), mjob)) from exc
+    except ChangedSinceRun as exc:
+        again = mjob.run_again(resume=False)
+        said = exc.in_manifest(mjob.run_again(), mjob.agreement, _set_aside(mjob.ledger_name), again)
+        raise ConfigError(with_credentials(f"job {mjob.name!r}: {said}", mjob)) from exc
     except OtherAccount as exc:
         where = mjob.credentials_from(exc.names)
         raise ConfigError(exc.in_manifest(mjob.name, where, mjob.run_again())) from exc

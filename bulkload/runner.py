@@ -25,7 +25,16 @@ from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
 from .columns import did_you_mean, missing, refusal
 from .doubt import way_on
-from .errors import BulkloadError, ConfigError, FileChanged, LedgerError, MappedTwice, RunStopped, command_on
+from .errors import (
+    BulkloadError,
+    ChangedSinceRun,
+    ConfigError,
+    FileChanged,
+    LedgerError,
+    MappedTwice,
+    RunStopped,
+    command_on,
+)
 from .job import Job, address, mapping_typos
 from .ledger import Ledger, RunInfo, known_to, origins_known
 from .ledger_home import check_home, tie
@@ -420,11 +429,7 @@ async def resume(
         pins, hashes = await anyio.to_thread.run_sync(_hashed, [f["path"] for f in ledger.run.files])
         for stored, digest in zip(ledger.run.files, hashes):
             if digest != stored["sha256"]:
-                finish = "resume or roll the run back" if target.api.can_delete else "resume the run"
-                raise LedgerError(
-                    f"{stored['path']} changed since the run started; resume needs the same files: put back the "
-                    f"file as it was (SHA-256 {stored['sha256'][:12]}…), {finish}, then load the changed file"
-                )
+                raise ChangedSinceRun(stored["path"], stored["sha256"], ledger.path, can_delete=target.api.can_delete)
         job.files = [f["path"] for f in ledger.run.files]
         sources = open_sources(job, target)
         for source, pinned in zip(sources, pins):

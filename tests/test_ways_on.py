@@ -317,9 +317,10 @@ async def test_an_input_changed_or_gone_before_resume_names_rollback_only_where_
     if target == "visma-core":
         assert undone.status == "not_supported"  # so the way on must not offer it
         assert not any("roll" in s for s in said), said
-        assert "resume the run, then load the changed file" in said[0], said
-    else:
-        assert "resume or roll the run back, then load the changed file" in said[0], said
+        assert f"continue the run with `bulkload resume --ledger {ledger}`, then load the changed file" in said[0]
+    else:  # each way on a command to paste (found by a tester: "resume or roll the run back" named none)
+        assert f"continue the run with `bulkload resume --ledger {ledger}`, then load the changed file" in said[0]
+        assert f"or roll the run back (`bulkload rollback --ledger {ledger}`), then load" in said[0], said
         assert said[1].endswith("then resume it, or roll it back"), said
 
 
