@@ -218,9 +218,10 @@ class SharedUnfinished(LedgerError):
             f"first ({resume}){undo}, then {again}; nothing was sent"
         )
 
-    def in_manifest(self, job: str, again: str) -> str:
-        """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command)."""
-        return self._said(_resume_in_manifest(self.ledger), f"run the manifest again (`{again}`)")
+    def in_manifest(self, job: str, again: str, earlier: str | None = None) -> str:
+        """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command; `earlier`:
+        how the earlier run is continued, see _resume_in_manifest)."""
+        return self._said(_resume_in_manifest(self.ledger, earlier), f"run the manifest again (`{again}`)")
 
 
 class UnderWayAlongside(LedgerError):
@@ -318,9 +319,13 @@ def _when(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
 
 
-def _resume_in_manifest(ledger: str) -> str:
-    """How a manifest job is told to continue an earlier run of the ledger `ledger`, which may be a job's of a
-    manifest (which one, it does not say)."""
+def _resume_in_manifest(ledger: str, earlier: str | None) -> str:
+    """How a manifest job is told to continue an earlier run of the ledger `ledger`: `earlier`, where the caller
+    knows that ledger for a job's of its manifest, or a queued job's (fleet.earlier_way: its manifest's command, as
+    `bulkload resume` knows neither the manifest's credential variables nor the queue's shared budget); else by
+    `bulkload resume`, or where that ledger is a manifest job's, by its manifest (which one, it does not say)."""
+    if earlier is not None:
+        return earlier
     manifest = "or where that ledger is a manifest job's, its manifest run again (--resume, or --queue)"
     return f"`{command_on('resume', ledger)}`, {manifest}"
 
@@ -359,10 +364,11 @@ class LoadedBefore(ConfigError):
             f"the same, {allow}"
         )
 
-    def in_manifest(self, job: str, again: str) -> str:
-        """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command)."""
+    def in_manifest(self, job: str, again: str, earlier: str | None = None) -> str:
+        """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command; `earlier`:
+        how the earlier run is continued, see _resume_in_manifest)."""
         return self._said(
-            _resume_in_manifest(self.ledger),
+            _resume_in_manifest(self.ledger, earlier),
             f"set allow_duplicate_load = true in job {job!r}'s table of the manifest",
             f"run the manifest again (`{again}`)",
         )

@@ -42,7 +42,7 @@ from .finished import check_finished
 from .job import Job
 from .ledger import Ledger
 from .loads import run_of
-from .manifest import Manifest, ManifestJob
+from .manifest import Manifest, ManifestJob, read_manifest
 from .outputs import check_cache, private_dir
 from .report import write_report
 from .results import Report
@@ -147,8 +147,10 @@ async def run_job(
     private_dir(mjob.out_dir)
     try:
         return await _run(mjob, job, status, progress, shared, interrupted)
-    except (LoadedBefore, SharedUnfinished, UnderWayAlongside, LeftCommitting, ListedBeforeAnother) as exc:
-        # a manifest's way on
+    except (LoadedBefore, SharedUnfinished) as exc:  # a manifest's way on, also to the run they name
+        said = exc.in_manifest(mjob.name, mjob.run_again(), earlier_way(mjob, exc.ledger))
+        raise ConfigError(with_credentials(said, mjob)) from exc
+    except (UnderWayAlongside, LeftCommitting, ListedBeforeAnother) as exc:  # a manifest's way on
         raise ConfigError(with_credentials(exc.in_manifest(mjob.name, mjob.run_again()), mjob)) from exc
     except ChangedSinceRun as exc:
         again = mjob.run_again(resume=False)
@@ -168,6 +170,28 @@ def _as_finished(mjob: ManifestJob) -> None:
             check_finished(mjob, run)
         except ConfigError as exc:
             raise ConfigError(with_credentials(str(exc), mjob)) from None
+
+
+def earlier_way(mjob: ManifestJob, ledger: str) -> str | None:
+    """How job `mjob` is told to continue the earlier run of `ledger` (a refusal's, errors._resume_in_manifest)
+    where that ledger is a job's of its own manifest (its output_dir's, or for a queued job the queue's ledger of
+    one of the manifest's jobs, queue.ledger_url): its manifest's command, naming that job; where it is another
+    manifest's queued job's (a queue ledger, `job_…`), that manifest queued again. None otherwise."""
+    named = ledger_pg.name_of(ledger)
+    if mjob.queue is None:
+        at = Path(named)
+        if ledger_pg.is_url(named) or at.name != "ledger.sqlite" or at.parent.parent != mjob.out_dir.parent:
+            return None
+        return f"`{mjob.run_again()}` (job {at.parent.name!r}'s ledger)"
+    if not ledger_pg.is_url(named) or not ledger_pg.Location.parse(named).schema.startswith("job_"):
+        return None
+    from .queue import ledger_url  # imported by the worker already (it imports this module)
+
+    with suppress(BulkloadError):
+        for other in read_manifest(str(mjob.manifest)).jobs:
+            if ledger_pg.name_of(ledger_url(mjob.queue, str(mjob.manifest), other.name)) == named:
+                return f"`{mjob.run_again()}` once the queue has stopped retrying it (job {other.name!r}'s ledger)"
+    return f"that queued job's manifest queued again (`bulkload run MANIFEST --queue {pasted(mjob.queue)}`)"
 
 
 #: a command of bulkload's own on a ledger, as errors.command_on says it, then its flags, between backticks

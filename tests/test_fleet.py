@@ -636,3 +636,18 @@ def test_a_stopped_jobs_changed_file_is_refused_on_resume_with_the_manifests_com
     rollback_ = f"{creds} bulkload rollback --ledger {ledger}"
     assert rollback_ in commands and f"move {ledger} aside" in said and f"bulkload run {path}" in commands, said
     assert "bulkload resume" not in said, said
+
+
+async def test_a_job_refused_as_a_load_twice_of_another_jobs_file_is_told_the_manifests_way(tmp_path: Path) -> None:
+    # found by a tester: the refusal told the job `bulkload resume --ledger` on the other job's ledger, which knows
+    # none of the manifest's credential variables (docs/migrations.md); now the manifest's own command, naming the job
+    write_entries(tmp_path / "x.csv", 10)
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path.write_text(_one_job(url, "first", ["x.csv"]) + _one_job(url, "again", ["x.csv"]).split("\n", 1)[1])
+            report = await run_manifest(read_manifest(str(path)), env=ENV)
+    first, again = report.jobs
+    said = str(again.error)
+    assert first.status == "complete" and again.status == "refused" and "already loaded" in said, report
+    assert "bulkload resume" not in said and f"`bulkload run {path} --resume` (job 'first'" in said, said

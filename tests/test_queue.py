@@ -560,3 +560,36 @@ async def test_a_queued_job_that_finished_is_refused_once_its_manifest_gives_it_
     said = str(refused.value)
     assert "dec.csv added" in said and f"`bulkload run {path} --queue {postgres_url}`" in said, said
     assert not isinstance(refused.value, tuple(queue.RETRY.retry_exceptions or ())), type(refused.value)
+
+
+async def test_a_queued_job_refused_as_a_load_twice_is_told_the_queues_way_not_bulkload_resume(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: the refusal of a queued job whose file another queued job loaded told it `bulkload resume
+    --ledger 'postgresql://…'`, which docs/workers.md says not to use (it knows neither the manifest's credential
+    variables nor the agreement's shared budget). Now the queue's own command, naming the job whose ledger it is."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "x.csv", 10)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    manifest = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            manifest.write_text(
+                f'output_dir = "runs"\n[defaults]\ntarget = "economic"\nbase_url = "{url}"\nagreement = "acme"\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+                '[[job]]\nname = "first"\nfiles = ["x.csv"]\n[[job]]\nname = "again"\nfiles = ["x.csv"]\n'
+            )
+            path = str(read_manifest(str(manifest)).path)
+            first, again = await queue.enqueue(postgres_url, path)
+            assert first.id is not None and again.id is not None
+            await queue.run_queued(postgres_url, first.id, path, "first")
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, again.id, path, "again")
+    said = str(refused.value)
+    assert "already loaded" in said and "bulkload resume" not in said, said
+    assert f"`bulkload run {path} --queue {postgres_url}` once the queue has stopped retrying it (job 'first'" in said
