@@ -175,7 +175,7 @@ def _as_finished(mjob: ManifestJob) -> None:
 def earlier_way(mjob: ManifestJob, ledger: str) -> str | None:
     """How job `mjob` is told to continue the earlier run of `ledger` (a refusal's, errors._resume_in_manifest)
     where that ledger is a job's of its own manifest (its output_dir's, or for a queued job the queue's ledger of
-    one of the manifest's jobs, queue.ledger_url): its manifest's command, naming that job; where it is another
+    one of the manifest's jobs, ledger_pg.ledger_url): its manifest's command, naming that job; where it is another
     manifest's queued job's (a queue ledger, `job_…`), that manifest queued again. None otherwise."""
     named = ledger_pg.name_of(ledger)
     if mjob.queue is None:
@@ -185,11 +185,9 @@ def earlier_way(mjob: ManifestJob, ledger: str) -> str | None:
         return f"`{mjob.run_again()}` (job {at.parent.name!r}'s ledger)"
     if not ledger_pg.is_url(named) or not ledger_pg.Location.parse(named).schema.startswith("job_"):
         return None
-    from .queue import ledger_url  # imported by the worker already (it imports this module)
-
     with suppress(BulkloadError):
         for other in read_manifest(str(mjob.manifest)).jobs:
-            if ledger_pg.name_of(ledger_url(mjob.queue, str(mjob.manifest), other.name)) == named:
+            if ledger_pg.name_of(ledger_pg.ledger_url(mjob.queue, str(mjob.manifest), other.name)) == named:
                 return f"`{mjob.run_again()}` once the queue has stopped retrying it (job {other.name!r}'s ledger)"
     return f"that queued job's manifest queued again (`bulkload run MANIFEST --queue {pasted(mjob.queue)}`)"
 

@@ -23,6 +23,7 @@ it out; PGPASSWORD or ~/.pgpass (libpq's own) keep it off the command line.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import sqlite3
 import time
@@ -489,3 +490,12 @@ def _peek(url: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         return None
     finally:
         conn.close()
+
+
+def ledger_url(url: str, manifest: str, name: str) -> str:
+    """Where a queued job's ledger is kept: a PostgreSQL ledger in the queue's database, named after
+    the manifest and the job, so that a worker on any machine resumes it with the same idempotency keys."""
+    digest = hashlib.sha256(f"{manifest}#{name}".encode()).hexdigest()[:24]
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.urlencode([*urllib.parse.parse_qsl(parts.query), ("ledger", f"job_{digest}")])
+    return urllib.parse.urlunsplit(parts._replace(query=query))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import os
 import socket
 import urllib.parse
@@ -120,15 +119,6 @@ async def connect(url: str) -> psycopg.AsyncConnection[Any]:
         raise ConfigError(f"cannot reach the queue's PostgreSQL: {reason}") from None
 
 
-def ledger_url(url: str, manifest: str, name: str) -> str:
-    """Where a queued job's ledger is kept: a PostgreSQL ledger (ledger_pg) in the queue's database, named after
-    the manifest and the job, so that a worker on any machine resumes it with the same idempotency keys."""
-    digest = hashlib.sha256(f"{manifest}#{name}".encode()).hexdigest()[:24]
-    parts = urllib.parse.urlsplit(url)
-    query = urllib.parse.urlencode([*urllib.parse.parse_qsl(parts.query), ("ledger", f"job_{digest}")])
-    return urllib.parse.urlunsplit(parts._replace(query=query))
-
-
 def worker_label() -> str:
     """This process as `bulkload status` names the worker running a job: host:pid."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -218,7 +208,7 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
         except ConfigError as exc:
             await _record_error(url, conn, job_id, exc)
             raise
-        ledger = ledger_url(url, manifest_path, name)
+        ledger = ledger_pg.ledger_url(url, manifest_path, name)
         mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger}, queue=without_password(url))
         await _job_row(conn, job_id, manifest_path, mjob, worker_label())
         lag = shared_limits.LoopLag()

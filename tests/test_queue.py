@@ -313,9 +313,8 @@ def test_a_job_whose_ledger_connection_is_lost_is_retried_with_the_same_keys(
     """PostgreSQL out of reach for a moment (here: the job's ledger connection terminated, as a restart does): the
     job stops resumable, `bulkload status` says why, and it is retried and finished under the same run's keys. It
     went to failed after 1 attempt (sqlite3.OperationalError, not a retryable stop)."""
-    from bulkload.ledger_pg import Location
+    from bulkload.ledger_pg import Location, ledger_url
     from bulkload.manifest import read_manifest
-    from bulkload.queue import ledger_url
 
     sandbox = spawn_sandbox("--agreements", "--latency-ms", "100")
     worker: subprocess.Popen[bytes] | None = None
@@ -442,7 +441,7 @@ async def test_a_queued_job_rolled_back_part_way_is_told_ways_on_that_work_paste
     its schema is set aside, and queues the manifest again by its path and the queue's URL; pasted, each works."""
     import urllib.parse
 
-    from bulkload import queue
+    from bulkload import ledger_pg, queue
     from bulkload.errors import ConfigError
     from bulkload.manifest import read_manifest
     from bulkload.sandbox import SandboxOptions, running
@@ -475,7 +474,7 @@ async def test_a_queued_job_rolled_back_part_way_is_told_ways_on_that_work_paste
             await queue.run_queued(with_password, queued.id, path, "a1")
             await ended(postgres_url, queued.id, "succeeded")
             report = json.loads((folder / "runs" / "a1" / "report.json").read_text())
-            ledger = queue.ledger_url(with_password, path, "a1")
+            ledger = ledger_pg.ledger_url(with_password, path, "a1")
             calls = report["requests"]
             assert (await rollback(ledger, env=CREDS, daily_quota=2 * calls)).exit_code == 4  # part way
             (queued,) = await queue.enqueue(with_password, path)
