@@ -460,6 +460,9 @@ def quiet_summary(report: Report) -> str:
     )
     if report.reconcile is not None and not report.reconcile.ok:
         line += "; reconciliation: MISMATCH"
+    if report.reconcile is not None and report.reconcile.rolled_back:  # the reconcile command's, of a run rolled back
+        rolled = report.reconcile.rolled_back
+        line += f"; {'rolled back' if rolled['status'] == 'rolled_back' else 'rolling back'}: {rolled['left']:,} left"
     if report.stop_reason:  # a stopped run's line says "stopped" once, at its start
         line += f"; {report.stop_reason}" if report.status == "stopped" else f"; stopped: {report.stop_reason}"
     if report.run_finished is False:  # the reconcile command's, of a run with rows not yet sent

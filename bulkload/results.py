@@ -124,6 +124,8 @@ class Report(msgspec.Struct, kw_only=True):
             rolled = self.reconcile.rolled_back if self.reconcile is not None else UNSET
             if (rolled and rolled["status"] == "rolling_back") or self.run_finished is False:
                 return EXIT_STOPPED
+            if rolled and rolled["status"] == "rolled_back":  # nothing of the run is meant to be there: none rests
+                return EXIT_OK  # on its rows rejected or in doubt (docs/reconciliation.md, "A run rolled back")
         # a row skipped in a complete run was loaded by an earlier one: the books hold it, as the file meant
         if self.rejected or self.in_doubt:
             return EXIT_ROWS

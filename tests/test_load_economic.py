@@ -26,7 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bulkload import Job, dry_run, load, reconcile, resume, rollback
-from bulkload.cli import main
+from bulkload.cli import main, quiet_summary
 from bulkload.errors import ConfigError
 from bulkload.formulas import formula_reason
 from bulkload.model import Listed
@@ -1089,6 +1089,11 @@ async def test_reconcile_of_a_run_with_rows_rejected_exits_1_as_its_load_did(tmp
         async with running("economic", SandboxOptions()) as url:
             report = await load(job(tmp_path, [data], url), env=CREDS)
             again = await reconcile(report.ledger, env=CREDS)
+            undone = await rollback(report.ledger, env=CREDS)
+            after = await reconcile(report.ledger, env=CREDS)
     assert (report.loaded, report.rejected, report.exit_code) == (2, 2, 1), report
     assert (again.status, again.reconcile is not None and again.reconcile.ok) == ("reconciled", True), again
     assert (again.rejected, again.exit_code) == (2, 1), again
+    # rolled back whole, nothing of the run is meant to be there: 0, its rows rejected or not (found by a tester)
+    assert (undone.status, undone.removed, after.status, after.exit_code) == ("complete", 2, "reconciled", 0), after
+    assert "; rolled back: 0 left" in quiet_summary(after), quiet_summary(after)  # -q says so too
