@@ -12,6 +12,7 @@ from typing import Any
 
 from .again import since_run
 from .errors import ConfigError, command_on
+from .job import Job
 from .manifest import ManifestJob
 
 
@@ -38,18 +39,29 @@ def check_finished(mjob: ManifestJob, run: Mapping[str, Any]) -> None:
 def _ways(mjob: ManifestJob, diff: Mapping[str, list[str]], loaded: list[str]) -> list[str]:
     """What to do about `diff` (again.since_run) in the manifest of `mjob`: a file to load goes in a job of its
     own (a new ledger: a new run, which loads a changed file as `bulkload load` loads a corrected one, creating
-    only what the earlier runs did not); the finished job keeps the files its run loaded (`loaded`), or where one
-    of them changed or is gone, it leaves the manifest (its ledger and report stay, on record for the new run)."""
+    only what the earlier runs did not, where its target can tell so: `_whole`; else only the rows added go, in a
+    file of their own, as rows of no group loaded again would be created again); the finished job keeps the files
+    its run loaded (`loaded`), or where one of them changed or is gone, it leaves the manifest (its ledger and
+    report stay, on record for the new run)."""
     out_of = f"take job {mjob.name!r} out of the manifest (its ledger and report stay in {mjob.out_dir})"
     changed, added = diff["changed"], diff["added"]
     ways = []
-    if changed:
+    if changed and _whole(mjob, len(loaded)):
         ways.append(
             f"to load {_them(changed, 'the changed file')}, give {_them(changed, 'it')} a job of "
             f"{_them(changed, 'its')} own in place of this one, {_new_job(mjob, changed + added)} (a new run: it "
             "creates only what this run did not, as a corrected file's load does, see Loading a file again), and "
             f"{out_of}; or put "
             f"{_them(changed, 'it')} back as {_them(changed, 'it was')}"
+        )
+    elif changed:
+        ways.append(
+            f"put {_them(changed, 'the changed file')} back as {_them(changed, 'it was')}, or {out_of}; and to "
+            "load the rows added, put only the rows added (or those of its rejects file, fixed) in a file of their "
+            f"own (NEW.csv, say) and give it a job of its own, {_new_job(mjob, ['NEW.csv', *added])}: not "
+            f"{_them(changed, 'the changed file')} whole, whose rows of no group cannot be told from those this run "
+            "created (loaded whole, they would be created again; a row it loaded, changed, is in the books as it "
+            "was loaded: correct it there)"
         )
     elif added:
         ways.append(
@@ -66,6 +78,16 @@ def _ways(mjob: ManifestJob, diff: Mapping[str, list[str]], loaded: list[str]) -
             f"(`{command_on('rollback', mjob.ledger_name)}`)"
         )
     return ways
+
+
+def _whole(mjob: ManifestJob, files: int) -> bool:
+    """Whether a new run of a changed copy of the `files` files the run of `mjob` loaded creates only what that run
+    did not: its books change nothing loaded again (Books.rerunnable), or every row of each file's kind belongs to a
+    group (RecordKind.rows_grouped), which a new run skips where the earlier one created it. Else rows of no group
+    (Visma Core entries without an orderId, HaloPSA records without --match-on) would be created again: they cannot
+    be told from those the run created (docs/loading-again.md)."""
+    target = Job(target=mjob.target, **mjob.settings).make_target()
+    return target.books.rerunnable or all(target.kind_of(i).rows_grouped for i in range(files))
 
 
 def _new_job(mjob: ManifestJob, files: Sequence[str]) -> str:

@@ -609,6 +609,38 @@ def test_a_finished_job_whose_files_changed_is_refused_naming_the_change_and_its
 
 
 @pytest.mark.slow
+def test_a_finished_jobs_changed_file_of_rows_of_no_group_is_not_offered_whole_to_a_new_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: the way on said to give the changed file a job of its own ("it creates only what this run
+    # did not"); followed for Visma Core entries without an orderId (FEE: rows of no group), the new job created the
+    # old rows again, exit 0. Such rows cannot be told from those the run created: only the new rows may go
+    monkeypatch.setenv("VC_TOK", "tok")
+    head = "caseId,accountingCostType,amount,description,note,entryDate,orderId\n"
+    fees = tmp_path / "e.csv"
+    fees.write_text(head + "1493,FEE,25.00,Gebyr A,,2026-11-01,\n1493,FEE,30.00,Gebyr B,,2026-11-01,\n")
+    sandbox = spawn_sandbox(target="visma-core")
+    try:
+        path = tmp_path / "m.toml"
+        path.write_text(
+            f'output_dir = "runs"\n[[job]]\nname = "vc1"\nagreement = "vc"\ntarget = "visma-core"\n'
+            f'base_url = "{sandbox.url}"\nfiles = ["e.csv"]\ncredentials = {{env = {{VISMA_CORE_TOKEN = "VC_TOK"}}}}\n'
+        )
+        assert _run_json(capsys, str(path))[0] == 0
+        with fees.open("a", encoding="utf-8") as fh:
+            fh.write("1493,FEE,40.00,Gebyr C,,2026-11-01,\n")
+        code, fleet = _run_json(capsys, str(path))
+        said = str(fleet["jobs"][0]["error"])
+        assert (code, fleet["jobs"][0]["status"]) == (2, "refused"), fleet
+        assert "e.csv changed since its run loaded it" in said, said
+        assert 'files = ["e.csv"]' not in said and "creates only what this run did not" not in said, said
+        assert "only the rows added" in said and "created again" in said and "take job 'vc1' out" in said, said
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+
+
+@pytest.mark.slow
 def test_a_stopped_jobs_changed_file_is_refused_on_resume_with_the_manifests_commands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
