@@ -167,10 +167,10 @@ def _when(report: FleetReport) -> str:
         return f" in {report.elapsed_s:,.1f} s"
     if all(o.stored is True for o in report.jobs if o.report is not None):
         return ", every one by an earlier run: the figures are the jobs' stored reports (each had finished)"
-    return (
-        f" in {report.elapsed_s:,.1f} s and earlier: the figures of {len(stored)} job(s) are their stored reports "
-        "(each had finished)"
+    theirs = (
+        "1 job are its stored report (it" if len(stored) == 1 else f"{len(stored)} jobs are their stored reports (each"
     )
+    return f" in {report.elapsed_s:,.1f} s and earlier: the figures of {theirs} had finished)"
 
 
 def _rows_to_see(outcome: JobOutcome) -> list[str]:

@@ -178,7 +178,7 @@ def enqueue(url: str, manifest: str, *, json: bool = False) -> int:
         return EXIT_OK
     waiting = sum(1 for q in queued if q.id is None)
     print(
-        f"queued {len(queued) - waiting} job(s) of {manifest}"
+        f"queued {len(queued) - waiting} job{'' if len(queued) - waiting == 1 else 's'} of {manifest}"
         + (f" ({waiting} still waiting or running, not again)" if waiting else "")
     )
     at = pasted(url)  # without its password: PGPASSWORD or ~/.pgpass gives it

@@ -95,6 +95,15 @@ def test_figures_of_stored_reports_are_said_to_be_so() -> None:
     assert "calls in 0.6 s" not in text and "stored report" in text, text
 
 
+def test_figures_of_some_stored_reports_count_their_jobs_in_words() -> None:
+    # found by a tester: "the figures of 1 job(s) are their stored reports"
+    for stored, said in ((1, "of 1 job are its stored report (it had"), (2, "of 2 jobs are their stored reports")):
+        jobs = [outcome(name, stored=i < stored) for i, name in enumerate(NAMES)]
+        out = io.StringIO()
+        print_fleet(fleet(*jobs), out)
+        assert said in out.getvalue() and "job(s)" not in out.getvalue(), out.getvalue()
+
+
 def test_the_progress_line_names_the_jobs_not_clean() -> None:
     # found by a tester: every 10 s "1 not clean", and which job it was not said
     board = Board(3)
