@@ -166,3 +166,12 @@ def _changed(path: str, was: Mapping[str, Any]) -> bool:
     if (was.get("size"), was.get("mtime_ns")) == (now.size_bytes, now.mtime_ns):
         return False
     return sha256_of(path) != was.get("sha256")
+
+
+def creates_only_new(target: Any, files: int) -> bool:
+    """Whether a new run of changed copies of the `files` files a run loaded creates only what that run did not
+    (`target`: a targets.base.Target): its books change nothing loaded again (Books.rerunnable), or every row of each
+    file's kind belongs to a group (RecordKind.rows_grouped), which a new run skips where the earlier one created
+    it. Else rows of no group (Visma Core entries without an orderId, HaloPSA records without --match-on) would be
+    created again: they cannot be told from those the run created (docs/loading-again.md)."""
+    return bool(target.books.rerunnable) or all(target.kind_of(i).rows_grouped for i in range(files))

@@ -152,11 +152,27 @@ class LedgerError(ConfigError):
 class ChangedSinceRun(LedgerError):
     """An input of a run changed since it started (runner.resume): resume needs the very file it read. `path`: the
     file; `sha256`: its SHA-256 as the run read it; `ledger`: the run's; `can_delete`: its API can roll the run back
-    (Api.can_delete). The message gives the command line's way on; `in_manifest` a manifest job's."""
+    (Api.can_delete); `whole`: a new run of the changed file creates only what this run did not. The message gives
+    the command line's way on; `in_manifest` a manifest job's."""
 
-    def __init__(self, path: str, sha256: str, ledger: str | os.PathLike[str], *, can_delete: bool) -> None:
+    #: why a changed file whose rows are not all of a group is not loaded whole again
+    NO_GROUP = (
+        "a row of no group cannot be told from one this run created: loaded whole, it would be created again; a row "
+        "this run loaded that has changed since is corrected in the API"
+    )
+
+    def __init__(
+        self, path: str, sha256: str, ledger: str | os.PathLike[str], *, can_delete: bool, whole: bool = True
+    ) -> None:
         self.path, self.sha256, self.ledger, self.can_delete = path, sha256, str(ledger), can_delete
-        new_run = "load the changed file as a new run (another --ledger: it creates only what this run did not)"
+        #: a new run of the changed file creates only what this run did not (again.creates_only_new); else only its
+        #: rows added may go: its rows of no group, loaded whole, would be created again
+        self.whole = whole
+        new_run = (
+            "load the changed file as a new run (another --ledger: it creates only what this run did not)"
+            if whole
+            else f"load only its rows added as a new run (another --ledger; {self.NO_GROUP})"
+        )
         undo = f"; or roll the run back (`{command_on('rollback', ledger)}`), then {new_run}" if can_delete else ""
         super().__init__(self._said(f"`{command_on('resume', ledger)}`", new_run, undo))
 
@@ -173,6 +189,9 @@ class ChangedSinceRun(LedgerError):
         new_job = (
             f'give the changed file a job of its own (a [[job]] of another name with agreement = "{agreement}": a '
             "new run, which creates only what this run did not)"
+            if self.whole
+            else f"give only its rows added a file and a job of their own (a [[job]] of another name with agreement = "
+            f'"{agreement}"; {self.NO_GROUP})'
         )
         undo = (
             f"; or roll the run back (`{command_on('rollback', self.ledger)}`), {set_aside} (keep it: it says what "

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .again import since_run
+from .again import creates_only_new, since_run
 from .errors import ConfigError, command_on
 from .job import Job
 from .manifest import ManifestJob
@@ -82,12 +82,8 @@ def _ways(mjob: ManifestJob, diff: Mapping[str, list[str]], loaded: list[str]) -
 
 def _whole(mjob: ManifestJob, files: int) -> bool:
     """Whether a new run of a changed copy of the `files` files the run of `mjob` loaded creates only what that run
-    did not: its books change nothing loaded again (Books.rerunnable), or every row of each file's kind belongs to a
-    group (RecordKind.rows_grouped), which a new run skips where the earlier one created it. Else rows of no group
-    (Visma Core entries without an orderId, HaloPSA records without --match-on) would be created again: they cannot
-    be told from those the run created (docs/loading-again.md)."""
-    target = Job(target=mjob.target, **mjob.settings).make_target()
-    return target.books.rerunnable or all(target.kind_of(i).rows_grouped for i in range(files))
+    did not (again.creates_only_new, of the job's target as the manifest sets it)."""
+    return creates_only_new(Job(target=mjob.target, **mjob.settings).make_target(), files)
 
 
 def _new_job(mjob: ManifestJob, files: Sequence[str]) -> str:

@@ -20,7 +20,7 @@ import anyio
 import msgspec
 
 from . import account, ledger_pg, logs, prestart
-from .again import beside_earlier, load_again
+from .again import beside_earlier, creates_only_new, load_again
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
 from .columns import did_you_mean, missing, refusal
@@ -429,7 +429,10 @@ async def resume(
         pins, hashes = await anyio.to_thread.run_sync(_hashed, [f["path"] for f in ledger.run.files])
         for stored, digest in zip(ledger.run.files, hashes):
             if digest != stored["sha256"]:
-                raise ChangedSinceRun(stored["path"], stored["sha256"], ledger.path, can_delete=target.api.can_delete)
+                whole = creates_only_new(target, len(ledger.run.files))
+                raise ChangedSinceRun(
+                    stored["path"], stored["sha256"], ledger.path, can_delete=target.api.can_delete, whole=whole
+                )
         job.files = [f["path"] for f in ledger.run.files]
         sources = open_sources(job, target)
         for source, pinned in zip(sources, pins):
