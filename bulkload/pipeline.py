@@ -62,6 +62,14 @@ KEY_TTL_MARGIN_S = 300.0
 #: (each holds its chunk: memory stays bounded)
 SETTLING = 32
 
+#: why a call whose answer was lost, with no attempt left, stops the run: the look after the settle delay found
+#: nothing, but a commit slower than --settle-s may land yet, so it is in doubt (`sending`), and the resume looks
+#: for it again before it sends it again (`Loader.in_flight`), never "skipped" (rows an earlier load created)
+NOT_FOUND_YET = (
+    "its answer was lost and no attempt was left; a look --settle-s later did not find it yet, but it may still land: "
+    "`bulkload resume` looks for it again before sending it again (raise --settle-s where the API commits slower)"
+)
+
 #: why a call left in flight when the run was cut short (Ctrl-C, a signal) is in doubt
 CUT_SHORT = "the run was cut short while this call was being sent: it may have arrived"
 
@@ -589,7 +597,7 @@ class Loader:
             raise
         except BulkloadError as exc:
             if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
-                self.give_up(chunk, RunStopped("looked after every attempt and found it not carried out"), sent=True)
+                self.give_up(chunk, RunStopped(NOT_FOUND_YET, uncertain=True), sent=True)
             return
         except ValueError as exc:  # an answer we cannot read: the call did arrive
             self.give_up(chunk, exc, sent=True)

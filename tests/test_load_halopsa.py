@@ -709,6 +709,35 @@ async def test_the_last_row_wins_when_an_earlier_updates_answer_is_lost(tmp_path
 
 
 @pytest.mark.slow
+async def test_creates_committing_after_the_settle_delay_are_looked_for_again_never_created_twice(
+    tmp_path: Path,
+) -> None:
+    # the server commits 2.5-3.5 s after a create and answers then; the client waits 1 s and gives one attempt, and
+    # its settle delay (1 s) is shorter than the commit: the look after it finds nothing yet, which proves nothing
+    # the resume may send again on. Every row is in doubt (never "skipped": no earlier load made them), and the
+    # resume looks again first and finds them
+    data = write(tmp_path / "xero.csv", 4)
+    options = SandboxOptions(window_limit=0, commit_delay_ms=(2500, 3500), seed=11)
+    ledger = str(tmp_path / "xero.sqlite")
+    with anyio.fail_after(60):
+        async with running("halopsa", options) as url:
+            first = await load(
+                job(tmp_path, data, url, batch_size=1, timeout_s=1.0, settle_s=1.0, attempts=1),
+                env=ENV,
+                raise_on_stop=False,
+            )
+            await commits_landed(url)
+            between = await reconcile(ledger, env=ENV)
+            again = await resume(ledger, env=ENV, timeout_s=10.0, raise_on_stop=False)
+            await commits_landed(url)
+            stored = await records(url)
+    assert first.skipped == 0 and first.loaded + first.in_doubt == 4, first
+    assert between.rows_not_sent == 0, between
+    assert len(stored) == 4, f"{len(stored) - 4} records were created twice"
+    assert again.loaded == 4 and again.reconcile.ok, again
+
+
+@pytest.mark.slow
 async def test_a_chunk_waiting_out_its_settle_delay_lets_the_others_go(tmp_path: Path) -> None:
     # seed 213 answers the third call, the first create (row 1), 5xx before doing anything, and none of the next
     # 37. One call at a time: while row 1 waits out its settle delay the other rows are created, so its record
