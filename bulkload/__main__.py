@@ -9,10 +9,12 @@ def entry() -> int:
         from . import prestart
 
         prestart.start(sys.argv)
+        from . import collector
         from .cli import main
     except KeyboardInterrupt:  # while bulkload itself is read: before any command began
         print("bulkload: interrupted (Ctrl-C) before it began: nothing was done", file=sys.stderr)
         return 4  # errors.EXIT_STOPPED, which is not imported yet
+    collector.for_a_long_run()  # bulkload is imported: what it made lives as long as the process
     code = main()
     # said and written: a signal from here on (an impatient second Ctrl-C, the hangup of a terminal closed) no
     # longer changes how the process ends, as their default would, killing it

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import gc
 import logging
 import os
 import signal
@@ -44,7 +43,7 @@ from typing import Any, Protocol
 import anyio
 import msgspec
 
-from . import ledger_pg, prestart
+from . import collector, ledger_pg, prestart
 from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import BulkloadError, PlanningFailed, PlanningFileError, SourceError
@@ -237,9 +236,7 @@ def child(fd: int, parent: int) -> None:
         except Exception as exc:
             send(failure(exc))
     spec = _decode_spec(data)
-    # what is alive now (the modules, the spec) lives as long as the process: kept out of the collector's full passes,
-    # which otherwise walk it again and again while the plan's short-lived rows come and go
-    gc.freeze()
+    collector.for_a_long_run()  # what is alive now (the modules, the spec) lives as long as the process
     try:
         for message in messages(spec):
             send(message)
