@@ -30,6 +30,7 @@ from .columns import RecordKeys, did_you_mean, refusal
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
 from .halves import PartScan, PartScanned, ScanPart, halves, scratch
+from .latin9 import Latin9Scan, advice
 from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGINS_INDEX
 from .lines import Cut, byte_lines, text_line
 from .numbers import DecimalsEvidence, NumberEvidence
@@ -764,6 +765,8 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
                 "nothing was sent"
             )
     message = f"{source.path}: line {bad.line_no} is not valid {label}: {bad.reason}"
+    if guess == "cp1252" and codec_name(guess) != source.encoding and (latin9 := _latin9_advice(source)):
+        return ConfigError(message + latin9 + "; nothing was sent")
     if guess and codec_name(guess) != source.encoding:
         preview = source.mask_text(line.decode(guess).strip())[:80]
         message += (
@@ -773,6 +776,17 @@ def _refusal(source: Source, bad: BadRow) -> ConfigError:
     else:
         message += ". Give --encoding with the file's encoding"
     return ConfigError(message + "; nothing was sent")
+
+
+def _latin9_advice(source: Source) -> str | None:
+    """The advice for a file that reads as Windows-1252 where its bytes (gzip: what it holds), all of them, could
+    be ISO-8859-15 (Latin-9) as well, which reads eight of them differently (latin9.py); None where they could not."""
+    scan = Latin9Scan()
+    with contextlib.suppress(EOFError, OSError, zlib.error), source._binary() as f:  # noqa: SLF001 - raw bytes
+        while not scan.settled and (block := f.read(SCAN_BLOCK)):
+            scan.feed(block)
+    found = scan.found()
+    return advice(found, _line_bytes(source, found.line), source.mask_text) if found.line else None
 
 
 def _utf8_elsewhere(source: Source, bad: int) -> tuple[tuple[int, str] | None, bool]:

@@ -488,6 +488,31 @@ def test_bytes_no_encoding_reads_as_text_are_given_no_encoding() -> None:
     assert guess_encoding(b"x\x81\xf0") is None
 
 
+@pytest.mark.slow
+async def test_04_a_latin9_file_is_told_latin9_not_windows_1252_which_books_its_euro_as_a_currency_sign(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester: an ISO-8859-15 file (€ is 0xA4) was told "looks like Windows-1252 … Give --encoding
+    # cp1252"; following that booked 'Leje 100 ¤ Kørsel' and '¦imo ¼uvre', exit 0
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    data = tmp_path / "latin9.csv"
+    lines = ["5;1;701;31.10.2026;100,00;EUR;1010;Leje 100 € Kørsel", "5;1;701;31.10.2026;-100,00;EUR;5600;Šimo Œuvre"]
+    data.write_bytes("\r\n".join([HEADER, *lines, ""]).encode("iso8859_15"))
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            args = ["load", "economic", str(data), "--base-url", url, "--no-progress"]
+            assert await anyio.to_thread.run_sync(main, args) == 2
+            err = capsys.readouterr().err
+            assert "looks like ISO-8859-15 (Latin-9)" in err and "Give --encoding iso8859-15" in err, err
+            assert "line 2 says '5;1;701;31.10.2026;100,00;EUR;1010;Leje 100 € Kørsel'" in err, err
+            assert "--encoding cp1252" not in err and "nothing was sent" in err, err
+            assert await requests_seen(url) == 0
+            assert await anyio.to_thread.run_sync(main, [*args, "--encoding", "iso8859-15"]) == 0
+            stored = await journal(url)
+    assert {e.text for e in stored} == {"Leje 100 € Kørsel", "Šimo Œuvre"}
+
+
 # --- 05: a corrected file loaded again creates only what is new ------------------------------------------
 
 
