@@ -315,6 +315,10 @@ class Planner:
     #: why a row of no group is rejected for the family and part it names (RecordKind.row_family: an earlier load
     #: sent a line of the family as another part, or a group of it), or None
     family_skip: Callable[[str, str], str | None] | None = None
+    #: why a row of no group that family_skip rejects is skipped instead, given its family, part and check
+    #: (record_check): an earlier load loaded that very line of the family and part, and no row of the family
+    #: planned before it was told so of the same line; None: it did not (a changed line, or one added)
+    line_loaded: Callable[[str, str, int], str | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
     #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
     rows_read: int = 0
@@ -343,7 +347,12 @@ class Planner:
         placed = kind.validate_at if type(kind).validate_at is not RecordKind.validate_at else None
         secrets = kind.secret_fields
         families = type(kind).row_family is not RecordKind.row_family
+        # each line's check is kept (created.line_check) where lines are compared, and where the kind's rows name
+        # families: a later load tells a row of no group it gives again (line_loaded) by it. Not its record_check
+        # where a walk compares lines: a walked record has no such check
+        self._kept_checks: bool = self._line_checks or (families and target.api.reconcile_by != "walk")
         family_skip = self.family_skip if families else None
+        line_loaded = self.line_loaded
         row_family = kind.row_family
         self._open: list[_Group] = []  # whole groups waiting in the open chunk
         self._count = 0
@@ -379,7 +388,9 @@ class Planner:
                             and (named := row_family(row)) is not None
                             and (why := family_skip(*named)) is not None
                         ):
-                            raise RowInvalid("", why)
+                            if line_loaded is None or (said := line_loaded(*named, record_check(kind, record))) is None:
+                                raise RowInvalid("", why)
+                            failure = (line, "", said, "skipped")  # loaded as it is: no correction
                     except RowInvalid as exc:  # a reason may quote a value: never a secret
                         reason = reading.quoted(exc.reason, exc.field, row)
                         failure = (
@@ -571,8 +582,9 @@ class Planner:
         if failures:
             own = {line: (field_, reason) for line, field_, reason, _ in failures}
             line1, field1, reason1, _ = failures[0]
-            # a group is in doubt where each of its failures is (the run may have sent it), else rejected whole
-            bucket = "in_doubt" if all(f[3] == "in_doubt" for f in failures) else "rejected"
+            # a group is in doubt where each of its failures is (the run may have sent it), else rejected whole; a
+            # row of no group an earlier load loaded as it is (line_loaded) is skipped
+            bucket = failures[0][3] if all(f[3] == failures[0][3] for f in failures) else "rejected"
             # a reason that names its line already ("line 7 is 104,857,600 bytes, ...") is not told it twice
             named = line1 not in lines or reason1.startswith((f"line {line1} ", f"line {line1},", f"lines {line1}-"))
             where = "" if named else f"line {line1} {field1 + ': ' if field1 else ''}"
@@ -694,9 +706,9 @@ class Planner:
         lines = list(chain.from_iterable(map(_lines, parts)))
         self.rows_read += len(lines)
         units = list(map(kind.units, records)) if self._units else None
-        # where reconciliation compares lines, each line's check is needed anyway: the digests are made from them;
+        # where lines are kept checked, each line's check is needed anyway: the digests are made from them;
         # elsewhere a group's records are checked only for its digest, so a row of no group costs nothing here
-        checks = self._checks(records, units) if self._line_checks else None
+        checks = self._checks(records, units) if self._kept_checks else None
         groups, start = [], 0
         for p in parts:
             end = start + len(p.lines)

@@ -578,12 +578,15 @@ class Ledger:
         (what earlier loads into the new address did with the run's groups is learned by the caller, as a resume of
         a run that created nothing learns it: runner._learn_again)."""
         families = _has(self._db, "", "skip_families")  # asked outside the transaction: PostgreSQL would end it
+        lines = _has(self._db, "", "skip_lines")
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute("DELETE FROM baselines")
             self._db.execute("DELETE FROM skip_groups")
             if families:
                 self._db.execute("DELETE FROM skip_families")
+            if lines:
+                self._db.execute("DELETE FROM skip_lines")
             self._db.execute("DELETE FROM meta WHERE key LIKE 'phase:%'")
             self._update_run(base_url=base_url, settings={**self.run.settings, "base_url": base_url})
 
@@ -1571,8 +1574,10 @@ def _family_known(
     not, the family's rows are rejected, the reason saying which row and why (it may be a correction of what the
     run loaded of the family, and the family loads whole or not at all); and where a row names a line the earlier
     run loaded from a rejects file of its own (origins.taken), its family's are rejected. A line in doubt there is
-    said to be, with `settle`. In Python: one pass over the earlier run's groups, which a family is asked for only
-    where the target has one (RecordKind.group_family)."""
+    said to be, with `settle`. A row of no group of a family and part so rejected that is a line the run loaded, as
+    it is, is skipped instead (the run's lines of the input's families and parts, by their checks: skip_lines,
+    Planner.line_loaded). In Python: one pass over the earlier run's groups, which a family is asked for only where
+    the target has one (RecordKind.group_family)."""
     undo = f" (or undo that run: `{command_on('rollback', earlier)}`)" if can_delete else ""
     theirs: set[str] = set()
     # family -> part (None: a group, or a line whose part that ledger does not tell) -> what the earlier run sent
@@ -1648,6 +1653,40 @@ def _family_known(
         conn.executemany(
             "INSERT OR IGNORE INTO skip_families VALUES (?, ?, ?)",
             [(of, part, why) for of, part in parts if (why := reason(family_label(of), of, part)) is not None],
+        )
+        if _has(conn, "", "skip_lines") and _has(conn, at, "file_families", "part"):
+            conn.executemany(
+                "INSERT OR IGNORE INTO skip_lines VALUES (?, ?, ?, ?, ?)",
+                _loaded_lines(conn, at, earlier, files, family_label),
+            )
+
+
+def _loaded_lines(
+    conn: sqlite3.Connection, at: str, earlier: Path | str, files: Sequence[str], family_label: Callable[[str], str]
+) -> Iterator[tuple[str, str, int, str, int]]:
+    """(family, part, check, reason, n) of the lines the run of the ledger `at` (`files`: its input files) loaded of
+    the input's families and parts, by their check (created.line_check: chunking.record_check, of
+    model.CHECKS_VERSION), n lines of each, for skip_lines: a row of no group of one that the input gives again is
+    skipped with the reason, not rejected as a correction of the family (Planner.line_loaded). None of a ledger
+    that kept no checks of such lines (made before 2026-12), or of another version: its lines cannot be told."""
+    if _checks_of(conn, at) != CHECKS_VERSION:
+        return
+    span = 1 << LOC_SHIFT
+    for of, part, check, loc, n in conn.execute(
+        f"SELECT e.family, e.part, cr.line_check, MIN(cr.loc), COUNT(*) FROM {at}file_families e JOIN {at}created cr "
+        f"ON cr.loc BETWEEN e.file_idx * {span} + e.line AND e.file_idx * {span} + e.last_line "
+        "JOIN (SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL) f "
+        "ON f.family = e.family AND f.part = e.part "
+        "WHERE cr.line_check IS NOT NULL GROUP BY e.family, e.part, cr.line_check"
+    ).fetchall():
+        file_idx, line = _file_line(loc)
+        shown = files[file_idx] if file_idx < len(files) else "its input"
+        yield (
+            of,
+            part,
+            check,
+            f"{family_label(of)} (line {line} of {shown}) was loaded by an earlier run (ledger {earlier})",
+            n,
         )
 
 

@@ -24,6 +24,16 @@ SKIP_FAMILIES = """
 CREATE TABLE IF NOT EXISTS skip_families (
     family TEXT NOT NULL, part TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (family, part)) WITHOUT ROWID"""
 
+#: the lines of no group an earlier run loaded of the input's families and parts (ledger.known_to), by their check
+#: (chunking.record_check, which that run kept in created.line_check): a row of no group of a family and part that
+#: skip_families rejects, whose check is one of these, is that line given again, skipped with the reason (one row a
+#: check and line named: `n`, how many lines of that check that run loaded) and not rejected as a correction
+#: (planning.make_planner). A ledger made before it has none: such rows are rejected
+SKIP_LINES = """
+CREATE TABLE IF NOT EXISTS skip_lines (
+    family TEXT NOT NULL, part TEXT NOT NULL, line_check INTEGER NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (family, part, line_check, reason)) WITHOUT ROWID"""
+
 #: where each row of an input that is a rejects file came from (origins.py): the earlier file as its `file` column
 #: names it and the line (NULL: none, or claimed by two rows), for the kinds that record families; what lets its row
 #: that is a line an earlier run rejected of an order load although that run loaded the order's other lines
@@ -81,6 +91,7 @@ STATEMENTS = [
         FILE_GROUPS,
         FILE_FAMILIES,
         SKIP_FAMILIES,
+        SKIP_LINES,
         FILE_ORIGINS,
         FILE_ORIGINS_INDEX,
         ORIGIN_INPUTS,

@@ -299,7 +299,7 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
         file_idx: reading_of(target.kind_of(file_idx), profile)
         for file_idx, profile in zip(spec.indexes, spec.profiles or [])
     }
-    skip = family_skip = None
+    skip = family_skip = line_loaded = None
     if spec.skip_db:
         db = (
             ledger_pg.reader(spec.skip_db)
@@ -339,7 +339,48 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
                 row = db.execute(said, (family, part)[: said.count("?")]).fetchone()
                 return None if row is None else str(row[0])
 
-    return Planner(target, spec.max_items, spec.max_bytes, readings=readings, skip=skip, family_skip=family_skip)
+            line_loaded = _lines_loaded(db)
+
+    return Planner(
+        target,
+        spec.max_items,
+        spec.max_bytes,
+        readings=readings,
+        skip=skip,
+        family_skip=family_skip,
+        line_loaded=line_loaded,
+    )
+
+
+def _lines_loaded(db: sqlite3.Connection) -> Callable[[str, str, int], str | None] | None:
+    """Planner.line_loaded, as the lines earlier loads loaded of the input's families and parts say (the ledger's
+    skip_lines): a line they loaded n times is skipped for the first n rows of the family that give it, the next
+    are rows added. A family's rows are planned one after another (regroup.py): only its own are counted. None for
+    a ledger made before they were kept."""
+    try:
+        db.execute("SELECT 1 FROM skip_lines LIMIT 0")
+    except sqlite3.Error:
+        return None
+    taken: dict[tuple[str, int], int] = {}  # (part, check) -> rows of the family told so
+    of = ""
+
+    def line_loaded(family: str, part: str, check: int) -> str | None:
+        nonlocal of
+        if family != of:
+            taken.clear()
+            of = family
+        nth = taken.get((part, check), 0)
+        for reason, n in db.execute(
+            "SELECT reason, n FROM skip_lines WHERE family = ? AND part = ? AND line_check = ? ORDER BY reason",
+            (family, part, check),
+        ).fetchall():
+            if nth < n:
+                taken[part, check] = taken.get((part, check), 0) + 1
+                return str(reason)
+            nth -= n
+        return None
+
+    return line_loaded
 
 
 def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable[Row | BadRow | Placed]]]:
