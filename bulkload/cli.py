@@ -142,7 +142,7 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
             "--decimal",
             choices=(".", ","),
             help="the files' decimal mark (default: decided from every "
-            "number in the file; a file whose numbers could be read both ways is refused)",
+            "amount in the file; a file whose amounts could be read both ways is refused)",
         )
         p.add_argument(
             "--date-format",

@@ -85,6 +85,8 @@ class PartScanned(msgspec.Struct, tag=True, array_like=True, frozen=True):
     last_family: str | None = None
     #: the first cell of a minor-unit field written with decimals, by mark (numbers.DecimalsEvidence)
     decimals: dict[str, tuple[int, str, str]] = {}
+    #: as `numbers`, of the number fields that are no amount (RecordKind.money_fields)
+    other_numbers: dict[str, tuple[int, str, str]] = {}
 
 
 #: given a part to read, starts the read elsewhere and returns what waits for its outcome (None: it failed)

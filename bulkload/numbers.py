@@ -1,9 +1,11 @@
 """Amounts written as text, read with one decimal mark decided for the whole file.
 
 A file says `1.500` and nothing else can tell whether that is one and a half or fifteen hundred, so the mark is
-decided once, from every number of the file, before the first row is sent: `NumberEvidence` collects what the
+decided once, from every amount of the file, before the first row is sent: `NumberEvidence` collects what the
 values prove, `NumberEvidence.decide` picks the mark or refuses to guess, and `NumberFormat.parse` then reads
-each cell with that mark only. Reading cell by cell could send one row as 1.5 and the next as 1500.
+each cell with that mark only. Reading cell by cell could send one row as 1.5 and the next as 1500. The file's
+other decimal numbers (an exchange rate, written by another system) are read with the amounts' mark: they do not
+decide it while an amount has a mark, and one that proves the other mark refuses the file.
 """
 
 from __future__ import annotations
@@ -218,16 +220,25 @@ class NumberEvidence(Evidence):
         if kind is not None and kind not in self._first:
             self._first[kind] = Example(line, field, text)
 
-    def decide(self, given: str | None, path: str) -> NumberFormat:
-        """The file's NumberFormat: `given` (--decimal) when set, else what the values prove.
+    def decide(self, given: str | None, path: str, others: NumberEvidence | None = None) -> NumberFormat:
+        """The file's NumberFormat: `given` (--decimal) when set, else what the values prove. `self` holds the
+        evidence of the file's amounts (RecordKind.money_fields), `others` that of its other decimal numbers (an
+        exchange rate): those are read with the mark the amounts decide, and decide it only where no amount has a
+        mark (the mark matters to them alone then).
 
         ConfigError when `given` is not "." or ",", when the file proves both marks (given or not), when `given` is
-        the mark the file's values prove it does not use, or when some value reads two ways and none shows which. A
-        file with no decimal mark at all reads with ".".
+        the mark the file's values prove it does not use, when an other number proves the mark the amounts prove
+        they do not use, or when some amount reads two ways and no other amount shows which (an other number
+        does not: an exchange rate written by another system says nothing of how the amounts are written). A file
+        with no decimal mark at all reads with ".".
         """
         if given is not None and given not in _NAMES:
             raise ConfigError("--decimal must be . or ,")
-        point, comma, ambiguous = (self._first.get(kind) for kind in (".", ",", _AMBIGUOUS))
+        money = self._proofs()
+        other = others._proofs() if others is not None else (None, None, None)
+        if not any(money):  # no amount has a mark: the other numbers alone are read with it
+            money, other = other, (None, None, None)
+        point, comma, ambiguous = money
         if point and comma:
             # read one way, its numbers that read both ways (1.500) would be read the wrong way where it means
             # the other: no --decimal helps
@@ -237,28 +248,54 @@ class NumberEvidence(Evidence):
                 f"{second} a {_NAMES[second_mark]}, so its numbers that read both ways (1.500) cannot be known: "
                 "fix the file"
             )
+        proven = "." if point else "," if comma else None
         if given is not None:
-            other = comma if given == "." else point
-            if other:
+            against = comma if given == "." else point
+            if against is None and proven is None:  # nothing of the amounts', then an other number's
+                against = other[1] if given == "." else other[0]
+            if against:
                 mark = "," if given == "." else "."
                 raise ConfigError(
-                    f"{path}: --decimal {given} reads numbers with a {_NAMES[given]}, but {other} has a "
+                    f"{path}: --decimal {given} reads numbers with a {_NAMES[given]}, but {against} has a "
                     f"{_NAMES[mark]}, which only --decimal {mark} reads: read with a {_NAMES[given]}, the file's "
                     f"numbers that read both ways (1.500) would be booked wrong; give --decimal {mark}"
                 )
-            return NumberFormat(given, f"given: --decimal {given}")
-        for mark, proof in ((".", point), (",", comma)):
-            if proof:
-                return NumberFormat(mark, f"{_NAMES[mark]} ({proof})")
+        decided = given or proven
+        if decided is not None:
+            odd = other[1] if decided == "." else other[0]
+            if odd:
+                # an amount proves `decided`: given, and none did, the odd one was named above
+                line, field, text = odd
+                raise ConfigError(
+                    f"{path}: line {line}: {field} {text!r} has a {_NAMES[',' if decided == '.' else '.']}, but the "
+                    f"file's amounts have a {_NAMES[decided]} ({point or comma}): a file writes its numbers one way, "
+                    "and read with one mark its numbers that read both ways (7.455) would be read wrong in one column "
+                    "or the other: fix the file"
+                )
+            if given is not None:
+                return NumberFormat(given, f"given: --decimal {given}")
+            return NumberFormat(decided, f"{_NAMES[decided]} ({point or comma})")
         if ambiguous:
             line, field, text = ambiguous
             stripped = _number_text(text.strip())
             as_point, as_comma = (_plain(_read(stripped, mark) or Decimal(0)) for mark in ".,")
+            told, told_mark = (other[0], ".") if other[0] else (other[1], ",")
+            aside = (
+                f"no other amount in the file shows which decimal mark it uses ({told} has a {_NAMES[told_mark]}, "
+                "but it is no amount: it does not show how the amounts are written)"
+                if told
+                else "no other number in the file shows which decimal mark it uses"
+            )
             raise ConfigError(
-                f"{path}: line {line}: {field} {text!r} could be {as_point} or {as_comma}, and no other number in "
-                "the file shows which decimal mark it uses: give --decimal . or --decimal ,"
+                f"{path}: line {line}: {field} {text!r} could be {as_point} or {as_comma}, and {aside}: give "
+                "--decimal . or --decimal ,"
             )
         return NumberFormat(".", "no number in the file has a decimal mark")
+
+    def _proofs(self) -> tuple[Example | None, Example | None, Example | None]:
+        """The first value that proves a decimal point, a comma, and that reads both ways (None: none)."""
+        first = self._first
+        return first.get("."), first.get(","), first.get(_AMBIGUOUS)
 
 
 #: the key of a JSON number written with decimals: one whatever the file's decimal mark

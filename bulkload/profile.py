@@ -140,6 +140,8 @@ class Scanned:
 
     def __init__(self, date_format: str | None = None, keys: RecordKeys | None = None) -> None:
         self.numbers, self.dates = NumberEvidence(), DateEvidence(date_format)
+        #: the number cells that are no amount (RecordKind.money_fields): read with the amounts' mark
+        self.other_numbers = NumberEvidence()
         #: cells of the kind's minor-unit fields written with decimals (RecordKind.minor_unit_fields)
         self.decimals = DecimalsEvidence()
         self.unknown: dict[str, int] = {}
@@ -179,7 +181,8 @@ def _scan(
     found = Scanned(date_format, record_keys)
     # a secret's value is no evidence: evidence is shown (the summary, the report); it is read the file's way all
     # the same, and a value that does not fit is rejected with a reason that does not quote it
-    number_fields = tuple(kind.number_fields - kind.secret_fields)
+    money_fields = tuple(kind.money_fields - kind.secret_fields)
+    other_fields = tuple(kind.number_fields - kind.money_fields - kind.secret_fields)
     date_fields = tuple(kind.date_fields - kind.secret_fields)
     minor_fields = tuple(kind.minor_unit_fields - kind.secret_fields)
     unknown = found.unknown  # a JSONL key that is no field -> the first line it is on
@@ -187,6 +190,7 @@ def _scan(
     previous: str | None = None
     rows = 0
     add_number, add_date, add_decimals = found.numbers.add, found.dates.add, found.decimals.add
+    add_other = found.other_numbers.add
     items: Iterator[Keyed] | None = None
     try:
         only = kind.group_fields | kind.number_fields | kind.date_fields
@@ -215,10 +219,14 @@ def _scan(
                             unknown.setdefault(name, line)
                     if record_keys.lacking:
                         record_keys.add(row)
-                for field in number_fields:
+                for field in money_fields:
                     value = row.get(field)
                     if type(value) is str:
                         add_number(value, line, field)
+                for field in other_fields:
+                    value = row.get(field)
+                    if type(value) is str:
+                        add_other(value, line, field)
                 for field in date_fields:
                     value = row.get(field)
                     if type(value) is str:
@@ -400,6 +408,7 @@ def in_halves(
             part.close()
         db.execute("RELEASE first_half")
     first.numbers.then(second.numbers, lines)
+    first.other_numbers.then(second.other_numbers, lines)
     first.dates.then(second.dates, lines)
     first.decimals.then(second.decimals, lines)
     first.rows += second.rows
@@ -437,6 +446,7 @@ def scan_part(request: PartScan) -> PartScanned | None:
     return PartScanned(
         rows=found.rows,
         numbers=found.numbers.examples(),
+        other_numbers=found.other_numbers.examples(),
         dates=found.dates.examples(),
         decimals=found.decimals.examples(),
         first_key=found.first_key,
@@ -485,7 +495,7 @@ def _inspect(
         raise refused
     if source.encoding == "utf-8-sig" and not source.encoding_given and (refused := _either_way(source)) is not None:
         raise refused
-    decimal = numbers.decide(given.decimal, path)
+    decimal = numbers.decide(given.decimal, path, found.other_numbers)
     # a file's amounts are in one unit: one written with decimals where whole minor units are read refuses the file
     found.decimals.refuse(decimal.decimal, path, kind.minor_unit_advice)
     date_format = dates.decide(given.date_format, path)

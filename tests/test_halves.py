@@ -288,3 +288,16 @@ def test_an_order_the_halves_cut_in_two_is_together_and_one_given_again_apart_as
     )
     for middle in (0.3, 0.5, 0.77):  # each cuts an order's lines in two
         assert inspected(path, middle, target) == whole and inspected.halved  # type: ignore[attr-defined]
+
+
+def test_an_exchange_rate_of_the_second_half_against_the_amounts_mark_is_refused_as_read_whole(tmp_path: Path) -> None:
+    """The rates are evidence of their own (RecordKind.money_fields): the second half's are put together with the
+    first's, and a rate proving a point in a file whose amounts prove a comma refuses it, the line counted on."""
+    path = tmp_path / "in.csv"
+    rows = [f"1;{1000 + i // 2};31-10-2026;{'-' * (i % 2)}1.500,00;EUR;745,50;1010;x" for i in range(2000)]
+    rows.append("1;9999;31-10-2026;1.500;EUR;7.4550;1010;x")  # line 2002
+    header = "journalNumber;voucherNumber;date;amount;currency;exchangeRate;accountNumber;text"
+    path.write_text("\r\n".join([header, *rows]) + "\r\n")
+    whole = inspected(path, None)
+    assert inspected(path, 0.5) == whole and inspected.halved  # type: ignore[attr-defined]
+    assert whole[0] == "refused" and "line 2002: exchangeRate '7.4550' has a decimal point" in whole[1], whole

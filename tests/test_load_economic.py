@@ -1097,3 +1097,57 @@ async def test_reconcile_of_a_run_with_rows_rejected_exits_1_as_its_load_did(tmp
     # rolled back whole, nothing of the run is meant to be there: 0, its rows rejected or not (found by a tester)
     assert (undone.status, undone.removed, after.status, after.exit_code) == ("complete", 2, "reconciled", 0), after
     assert "; rolled back: 0 left" in quiet_summary(after), quiet_summary(after)  # -q says so too
+
+
+#: a voucher of two lines in EUR with an exchange rate (;-separated, as a Danish export writes them)
+RATED = "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;exchangeRate;accountNumber;text"
+
+
+def rated(path: Path, *rows: str) -> Path:
+    path.write_text("\n".join([RATED, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+async def test_an_exchange_rate_does_not_decide_the_mark_of_amounts_that_read_both_ways(tmp_path: Path) -> None:
+    # found by a tester: every amount 1.500 EUR (a Danish 1.500,00) beside an exchangeRate 7.4550 written by another
+    # system: the rate decided a decimal point, and the voucher was booked as 1.50 / -1.50 EUR, exit 0, reconciled.
+    # Without the rate column the same file was refused, as it must be
+    data = rated(
+        tmp_path / "m1.csv",
+        "5;1;801;31-10-2026;1.500;EUR;7.4550;1010;x",
+        "5;1;801;31-10-2026;-1.500;EUR;7.4550;5600;x",
+    )
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            with pytest.raises(ConfigError, match=r"m1\.csv: line 2: amount '1\.500' could be 1\.5 or 1500, .*line 2 "):
+                await load(job(tmp_path, [data], url), env=CREDS)
+            assert await remote_entries(url) == []
+
+
+async def test_an_exchange_rate_is_read_with_the_amounts_mark_or_refuses_the_file(tmp_path: Path) -> None:
+    commas = rated(
+        tmp_path / "commas.csv",
+        "5;1;801;31-10-2026;1.500,00;EUR;745,50;1010;x",
+        "5;1;801;31-10-2026;-1.500,00;EUR;745,50;5600;x",
+    )
+    # the amounts prove a decimal comma, the rate a point: no one mark reads the file
+    odd = rated(
+        tmp_path / "odd.csv",
+        "5;1;802;31-10-2026;1.500,00;EUR;7.4550;1010;y",
+        "5;1;802;31-10-2026;-1.500,00;EUR;7.4550;5600;y",
+    )
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [commas], url), env=CREDS)
+            assert (report.loaded, report.exit_code) == (2, 0), report
+            for decimal in (None, ","):
+                with pytest.raises(
+                    ConfigError, match=r"odd\.csv: line 2: exchangeRate '7\.4550' has a decimal point, "
+                ):
+                    await load(job(tmp_path / str(decimal), [odd], url, decimal=decimal), env=CREDS)
+            held = await remote_entries(url)
+    assert sorted((e["voucherNumber"], e["amount"], e["exchangeRate"]) for e in held) == [
+        (801, -1500.0, 745.5),
+        (801, 1500.0, 745.5),
+    ], held
+

@@ -457,3 +457,85 @@ def test_a_whole_number_written_with_the_other_mark_is_told_why() -> None:
         "writes it): write the whole number without separators"
     )
     assert whole_reason("1,5", ",") == "not a whole number: '1,5'"
+
+
+# --- the money decides: other decimal columns (an exchange rate) are read with its mark --------------------------
+
+
+def decide_money(amounts: list[str], rates: list[str], given: str | None = None) -> NumberFormat:
+    """What a file whose amount cells are `amounts` and whose exchangeRate cells are `rates` (line by line from
+    line 2 on) decides."""
+    money, others = NumberEvidence(), NumberEvidence()
+    for line, text in enumerate(amounts, start=2):
+        money.add(text, line, "amount")
+    for line, text in enumerate(rates, start=2):
+        others.add(text, line, "exchangeRate")
+    return money.decide(given, "entries.csv", others)
+
+
+def test_a_rate_does_not_decide_the_mark_of_amounts_that_read_both_ways() -> None:
+    # found by a tester: every amount 1.500 EUR (a Danish 1.500,00) and an exchangeRate 7.4550 written by another
+    # system: the rate decided a decimal point, and 1.500 was booked as 1.50 EUR, exit 0
+    with pytest.raises(ConfigError) as info:
+        decide_money(["1.500", "-1.500"], ["7.4550", "7.4550"])
+    assert str(info.value) == (
+        "entries.csv: line 2: amount '1.500' could be 1.5 or 1500, and no other amount in the file shows which "
+        "decimal mark it uses (line 2 exchangeRate '7.4550' has a decimal point, but it is no amount: it does not "
+        "show how the amounts are written): give --decimal . or --decimal ,"
+    )
+
+
+@pytest.mark.parametrize(("amount", "rate", "mark"), [("1.500,00", "7.4550", ","), ("1500.00", "7,4550", ".")])
+def test_a_rate_with_the_other_mark_than_the_amounts_refuses_the_file(amount: str, rate: str, mark: str) -> None:
+    names = {".": "decimal point", ",": "decimal comma"}
+    other = "," if mark == "." else "."
+    for told in (None, mark, other):
+        with pytest.raises(ConfigError) as info:
+            decide_money(["10", amount], ["", "", rate], told)
+        if told == other:  # the amount contradicts the mark given first
+            assert f"but line 3 amount {amount!r} has a {names[mark]}" in str(info.value)
+            continue
+        assert str(info.value) == (
+            f"entries.csv: line 4: exchangeRate {rate!r} has a {names[other]}, but the file's amounts have a "
+            f"{names[mark]} (line 3 amount {amount!r}): a file writes its numbers one way, and read with one mark "
+            "its numbers that read both ways (7.455) would be read wrong in one column or the other: fix the file"
+        )
+
+
+@pytest.mark.parametrize("mark", [".", ","])
+def test_a_rate_that_reads_both_ways_is_read_with_the_amounts_mark(mark: str) -> None:
+    proof = "12.50" if mark == "." else "12,50"
+    fmt = decide_money(["1.500", proof], ["7.455", "7,455"])
+    assert fmt == NumberFormat(mark, f"{'decimal point' if mark == '.' else 'decimal comma'} (line 3 amount {proof!r})")
+
+
+def test_where_no_amount_has_a_mark_the_other_numbers_decide() -> None:
+    # the mark matters to the rates alone then: no amount is read either way
+    assert decide_money(["1500", "-1500"], ["7.4550"]) == NumberFormat(
+        ".", "decimal point (line 2 exchangeRate '7.4550')"
+    )
+    with pytest.raises(ConfigError, match="line 2: exchangeRate '7.455' could be 7.455 or 7455"):
+        decide_money(["1500"], ["7.455"])
+    with pytest.raises(ConfigError, match="the file uses both decimal marks"):
+        decide_money(["1500", "10"], ["7.4550", "7,4550"])
+
+
+def test_every_kind_names_its_amounts_among_its_numbers() -> None:
+    # the file's decimal mark is decided from the amounts alone: e-conomic's exchangeRate is read with their mark
+    from bulkload.targets.economic_entries import DraftEntries
+    from bulkload.targets.halopsa_records import Resource
+    from bulkload.targets.payorcrm_records import Customers, Invoices
+    from bulkload.targets.visma_core_records import Costs, Entries
+
+    amounts = {
+        DraftEntries(): {"amount"},
+        Entries(): {"amount"},
+        Costs(): {"Amount"},
+        Invoices(): {"invoiceAmount", "localAmount", "balanceAmount"},
+        Customers(): set(),
+        Resource("XeroDetails"): set(),  # no HaloPSA field is a decimal number, nor money
+    }
+    for kind, money in amounts.items():
+        assert kind.money_fields == money, kind
+        assert kind.money_fields <= kind.number_fields, kind
+    assert DraftEntries().number_fields - DraftEntries().money_fields == {"exchangeRate"}

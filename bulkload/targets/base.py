@@ -73,6 +73,10 @@ class RecordKind:
     #: fields read as decimal numbers with the file's decimal mark, and as dates in the file's date order
     number_fields: frozenset[str] = frozenset()
     date_fields: frozenset[str] = frozenset()
+    #: the number fields that are amounts of money: the file's decimal mark is decided from these (profile.py); the
+    #: other number fields (an exchange rate, written by another system) are read with it, and decide it only where
+    #: no amount has a mark (numbers.NumberEvidence.decide)
+    money_fields: frozenset[str] = frozenset()
     #: number fields the API holds as IEEE 754 binary64 doubles (its reference types them `number <double>`): a value
     #: no double holds as written (money.double_keeps) is refused before the first call (chunking.Reading), its
     #: group with it, as the API would store another number

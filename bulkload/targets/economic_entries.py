@@ -251,7 +251,8 @@ class DraftEntries(RecordKind):
     """The lines of vouchers, sent as draft entries in bulk with an idempotency key."""
 
     fields = _FIELDS
-    number_fields = frozenset({"amount", "exchangeRate"})
+    money_fields = frozenset({"amount"})
+    number_fields = money_fields | {"exchangeRate"}  # a rate is read with the amounts' decimal mark
     double_fields = number_fields  # seed 002: amount and exchangeRate are `number <double>`
     date_fields = frozenset({"date", "dueDate"})
     # seed 002: a draft entry has one amount, its side by its sign (isCredit is gone since 11.0.0)

@@ -290,7 +290,7 @@ class Invoices(Upload):
     group_name = "invoice"
     group_fields = frozenset({"invoiceNumber"})
     # balanceAmount is a string to the API (seed 004), but an amount in the file: read with the file's decimal mark
-    number_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
+    number_fields = money_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
     date_fields = frozenset(_DATES)
     reference_fields = frozenset({"customerNumber"})  # the customer an invoice is of
     line_names = ("lineItem",)  # what tells an invoice's lines apart (group_fault)

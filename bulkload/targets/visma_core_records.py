@@ -251,7 +251,7 @@ class Entries(OnCase):
     definition may become one entry."""
 
     fields = frozenset(EntryRow.__struct_fields__)
-    number_fields = frozenset({"amount"})
+    number_fields = money_fields = frozenset({"amount"})
     date_fields = frozenset({"entryDate"})
     whole_fields = int_fields(EntryRow)
     group_name = "order"
@@ -466,7 +466,7 @@ class Costs(OnCase):
     found_write_landed = True  # resolve compares the cost's values with those sent
 
     fields = frozenset(CostRow.__struct_fields__)
-    number_fields = frozenset({"Amount"})
+    number_fields = money_fields = frozenset({"Amount"})
     whole_fields = int_fields(CostRow)  # the case too: a cost's row is keyed by nothing that reads it
     group_name = "cost"
     kind_name = "costs"
