@@ -34,8 +34,8 @@ from .errors import RowInvalid, SourceError
 from .formulas import cell_value
 from .masking import MASK, mask_under, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
-from .money import JSON_SAFE_DIGITS, double_keeps, nearest_double
-from .numbers import NumberFormat, spreadsheet_exponent, whole_number, whole_reason
+from .money import JSON_SAFE_DIGITS, decimals, double_keeps, iso_code, nearest_double
+from .numbers import NumberFormat, other_reading, spreadsheet_exponent, whole_number, whole_reason
 from .regroup import (
     GIVEN_AGAIN,
     NEIGHBOUR,
@@ -54,8 +54,9 @@ from .targets.base import RecordKind, Target
 
 #: how many closed groups are remembered to catch a group whose lines are not together after all
 RECENT_GROUPS = 100_000
-#: an amount's quantum with 2 decimals
+#: an amount's quantum with 2 decimals, and with 3
 _CENT = Decimal("0.01")
+_THOUSANDTH = Decimal("0.001")
 #: chunk sequence numbers of file i start at i << FILE_SHIFT
 FILE_SHIFT = 24
 #: rejected rows held before the plan pauses (yields None) so the caller can write them out
@@ -91,6 +92,7 @@ class Reading:
         json: bool = False,
         double_fields: Iterable[str] = (),
         secret_fields: Iterable[str] = (),
+        currency_fields: Mapping[str, str] | None = None,
     ) -> None:
         #: secrets (RecordKind.secret_fields): one given as the rejects file's mask is refused, never sent
         self._secrets = tuple(secret_fields)
@@ -100,8 +102,12 @@ class Reading:
         numeric, dated = tuple(number_fields), tuple(date_fields)
         #: numbers the API holds as doubles (RecordKind.double_fields)
         self._doubles = tuple(double_fields)
-        #: (field, how its text is read), numbers first: one pass a row
-        self._parsers = tuple((name, numbers.parse) for name in numeric) + tuple((name, dates.parse) for name in dated)
+        #: (field, how its text is read, the field naming its currency where it is an amount in one: None else),
+        #: numbers first: one pass a row
+        priced = currency_fields or {}
+        self._parsers = tuple((name, numbers.parse, priced.get(name)) for name in numeric) + tuple(
+            (name, dates.parse, None) for name in dated
+        )
         self._numbers = frozenset(numeric)
         self._wholes = tuple(whole_fields)
         #: a whole number's zero fraction is read after the file's decimal mark only ("1010,00" in a comma file)
@@ -129,6 +135,7 @@ class Reading:
             json=json,
             double_fields=kind.double_fields,
             secret_fields=kind.secret_fields,
+            currency_fields=kind.currency_fields,
         )
 
     def convert(self, row: dict[str, Any]) -> None:
@@ -180,13 +187,16 @@ class Reading:
                     f"{key.strip()!r} is written with an exponent, as a spreadsheet shows a long number it may have "
                     "rounded: write it in full",
                 )
-        for name, parse in self._parsers:
+        for name, parse, currency in self._parsers:
             value = get(name)
             if type(value) is str:
+                read: Any
                 try:
-                    row[name] = parse(value)
+                    row[name] = read = parse(value)
                 except ValueError as exc:
                     raise RowInvalid(name, str(exc)) from None
+                if currency is not None and read.same_quantum(_THOUSANDTH):  # rare: 3 decimals exactly
+                    self._thousandths(name, value, read, get(currency))
         for name in self._doubles:
             number: Any = get(name)
             of = type(number)
@@ -220,6 +230,31 @@ class Reading:
                 row[name] = number  # exactly: msgspec would read "1009.99999999999999999" as 1010, through a float
             elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
                 raise RowInvalid(name, whole_reason(cell, self._mark))
+
+    def _thousandths(self, name: str, text: str, amount: Decimal, currency: Any) -> None:
+        """RowInvalid where the amount `text`, read as `amount` with 3 decimals, has more than its `currency` has
+        and reads both ways ("1.500" EUR: 1.5 with a decimal point, but it is how a file of decimal commas writes
+        1500): never booked as the one reading, nor rounded."""
+        code = iso_code(currency) if type(currency) is str else None
+        if code is None or decimals(code) >= 3:
+            return
+        places = decimals(code)
+        meant = amount.quantize(Decimal(1).scaleb(-places))
+        if meant != amount:  # "1.505": more decimals than the currency has, which the kind refuses as such
+            return
+        other = other_reading(text, self._mark)
+        if other is None:  # "0.500", "1234.500": no other reading
+            return
+        names = {".": "decimal point", ",": "decimal comma"}
+        mark, other_mark = self._mark, "," if self._mark == "." else "."
+        raise RowInvalid(
+            name,
+            f"{text.strip()!r} read with the file's {names[mark]} is {str(amount).replace('.', mark)} {code}, 3 "
+            f"decimals where {code} has {places}: written so, it is also how a file of {names[other_mark]}s writes "
+            f"{other:f}, and which is meant cannot be told. Write {str(meant).replace('.', mark)} if that is meant; "
+            "if the file's amounts "
+            f"have a {names[other_mark]}, give --decimal {other_mark}",
+        )
 
     def quoted(self, reason: str, field: str, row: Mapping[str, Any]) -> str:
         """`reason`, why the row's `field` is refused, quoting the amount convert() read as the file writes it: in a

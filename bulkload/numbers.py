@@ -174,6 +174,15 @@ def _classify(text: str) -> str | None:
     return "." if point else "," if comma else None
 
 
+def other_reading(text: str, mark: str) -> Decimal | None:
+    """The amount `text` read with the other decimal mark than `mark` where it reads both ways ("1.500": 1500 with a
+    decimal comma), else None."""
+    text = text.strip()
+    if _classify(text) != _AMBIGUOUS:
+        return None
+    return _read(text, "," if mark == "." else ".")
+
+
 def _plain(value: Decimal) -> str:
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text

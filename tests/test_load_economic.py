@@ -1151,3 +1151,32 @@ async def test_an_exchange_rate_is_read_with_the_amounts_mark_or_refuses_the_fil
         (801, 1500.0, 745.5),
     ], held
 
+
+async def test_an_amount_with_decimals_its_currency_has_not_is_refused_never_rounded(tmp_path: Path) -> None:
+    # 1.500 EUR read with a decimal point has 3 decimals where EUR has 2: written so it is also how a file of
+    # decimal commas writes 1500, and it is refused with its voucher, never booked as 1.50. KWD has 3
+    data = tmp_path / "points.csv"
+    data.write_text(
+        "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text\n"
+        "5;1;801;31-10-2026;1.500;EUR;1010;x\n5;1;801;31-10-2026;-1.500;EUR;5600;x\n"
+        "5;1;802;31-10-2026;1.505;EUR;1010;y\n5;1;802;31-10-2026;-1.505;EUR;5600;y\n"
+        "5;1;803;31-10-2026;1.500;KWD;1010;z\n5;1;803;31-10-2026;-1.500;KWD;5600;z\n"
+        "5;1;804;31-10-2026;1.50;EUR;1010;w\n5;1;804;31-10-2026;-1.50;EUR;5600;w\n",
+        encoding="utf-8",
+    )
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url, decimal="."), env=CREDS)
+            held = await remote_entries(url)
+    assert sorted((e["voucherNumber"], e["amount"], e["currency"]) for e in held) == [
+        (803, -1.5, "KWD"),
+        (803, 1.5, "KWD"),
+        (804, -1.5, "EUR"),
+        (804, 1.5, "EUR"),
+    ], held
+    assert (report.loaded, report.rejected, report.exit_code) == (4, 4, 1), report
+    reasons = {(r["line"], r["field"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv", ";")}
+    assert reasons[("2", "amount")].startswith(
+        "'1.500' read with the file's decimal point is 1.500 EUR, 3 decimals "
+    ), reasons
+    assert reasons[("4", "amount")] == "1.505 has more decimals than EUR's 2", reasons

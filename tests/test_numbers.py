@@ -538,4 +538,5 @@ def test_every_kind_names_its_amounts_among_its_numbers() -> None:
     for kind, money in amounts.items():
         assert kind.money_fields == money, kind
         assert kind.money_fields <= kind.number_fields, kind
+        assert set(kind.currency_fields) <= kind.money_fields, kind
     assert DraftEntries().number_fields - DraftEntries().money_fields == {"exchangeRate"}

@@ -77,6 +77,9 @@ class RecordKind:
     #: other number fields (an exchange rate, written by another system) are read with it, and decide it only where
     #: no amount has a mark (numbers.NumberEvidence.decide)
     money_fields: frozenset[str] = frozenset()
+    #: amount fields -> the field naming the amount's currency (ISO 4217): an amount whose text reads both ways and
+    #: has decimals its currency has not ("1.500" EUR) is refused with its row (chunking.Reading)
+    currency_fields: Mapping[str, str] = {}
     #: number fields the API holds as IEEE 754 binary64 doubles (its reference types them `number <double>`): a value
     #: no double holds as written (money.double_keeps) is refused before the first call (chunking.Reading), its
     #: group with it, as the API would store another number

@@ -253,6 +253,7 @@ class DraftEntries(RecordKind):
     fields = _FIELDS
     money_fields = frozenset({"amount"})
     number_fields = money_fields | {"exchangeRate"}  # a rate is read with the amounts' decimal mark
+    currency_fields = {"amount": "currency"}
     double_fields = number_fields  # seed 002: amount and exchangeRate are `number <double>`
     date_fields = frozenset({"date", "dueDate"})
     # seed 002: a draft entry has one amount, its side by its sign (isCredit is gone since 11.0.0)

@@ -291,6 +291,8 @@ class Invoices(Upload):
     group_fields = frozenset({"invoiceNumber"})
     # balanceAmount is a string to the API (seed 004), but an amount in the file: read with the file's decimal mark
     number_fields = money_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
+    # localAmount is in the company's currency (--local-currency), which no row names
+    currency_fields = {"invoiceAmount": "currency", "balanceAmount": "currency"}
     date_fields = frozenset(_DATES)
     reference_fields = frozenset({"customerNumber"})  # the customer an invoice is of
     line_names = ("lineItem",)  # what tells an invoice's lines apart (group_fault)
