@@ -5,10 +5,13 @@ decided once, from every date of the file, before the first row is sent: `DateEv
 prove, `DateEvidence.decide` picks the order or refuses to guess, and `DateFormat.parse` then reads each cell in
 that order only. ISO dates (YYYY-MM-DD, and ISO date-times) carry their own order and are always accepted, so a
 file with a date shaped so that is a day only year-day-month (`2026-13-02`) is refused whole: read as ISO, its
-`2026-05-02` (5 February) would be booked as 2 May. A given `--date-format` is an order too: a file with a date
-that proves the other order (`2/13/26` for `%d/%m/%y`; `2026/13/02` for `%Y/%m/%d`, `02 13 2026` for `%d %m %Y`,
-`20261302` for `%Y%m%d`) is refused whole, for its dates that read both ways (`1/2/26`) would be booked as the
-wrong day.
+`2026-05-02` (5 February) would be booked as 2 May. Each way of writing D-M-YYYY (with dashes, points or slashes)
+proves its own order: a file often holds dates written by two systems (e-conomic's `01.11.2026` beside a US
+`12/31/2026`), and dates of one way that read both ways are read in the order only a date written the same way
+proves (the file is refused otherwise); a file whose ways of writing show two orders is refused whole. A given
+`--date-format` is an order too: a file with a date that proves the other order (`2/13/26` for `%d/%m/%y`;
+`2026/13/02` for `%Y/%m/%d`, `02 13 2026` for `%d %m %Y`, `20261302` for `%Y%m%d`) is refused whole, for its dates
+that read both ways (`1/2/26`) would be booked as the wrong day.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ _SHOWN = {"dmy": "dmy+", "mdy": "mdy+"}
 #: of a shape no order is read from ("2026/02/13", "13 02 2026", "13022026") that the format reads and its swap not
 _AGAINST, _MINE = "against", "mine"
 _OTHER = {"dmy": "mdy", "mdy": "dmy"}
+#: the ways of writing D-M-YYYY, by separator: DateEvidence records each order's (and `_AMBIGUOUS`'s) first date of
+#: each as well ("dmy.", "?/"): dates of one way that read both ways are decided by a date written so only
+_WAYS = {"-": "dashes", ".": "points", "/": "slashes"}
+_BY_WAY = frozenset({"dmy", "mdy", _AMBIGUOUS})
 #: what it records, per separator ("ydm-", "ydm/", "ydm."), of a date shaped year first (YYYY-MM-DD, YYYY/MM/DD,
 #: YYYY.MM.DD) that is no day year-month-day but is one year-day-month ("2026-13-02"): the file may write its dates
 #: so, and then its dates that read both ways ("2026-05-02") would be read as the wrong day (decide refuses it)
@@ -234,6 +241,20 @@ def _order(text: str) -> str | None:
     return _proof(first, second, year)
 
 
+def _separator(text: str) -> str:
+    """The separator ("-", "." or "/") of a D-M-YYYY shaped `text` (as _parts reads it)."""
+    parts = _parts(text)
+    assert parts is not None  # a date _order reads
+    return parts[1]
+
+
+def _readings(example: Example, path: str) -> str:
+    """What a refusal says of a D-M-YYYY date `example` that reads both ways: its line, field and both days."""
+    line, field, text = example
+    one, _, two, _, _ = _parts(text) or (0, "", 0, 0, "")
+    return f"{path}: line {line}: {field} {text!r} could be {one} {_MONTHS[two]} or {two} {_MONTHS[one]}"
+
+
 def _proof(first: int, second: int, year: int) -> str | None:
     """What a date of the numbers `first`, `second` (day and month in some order) and `year` proves, as _order."""
     day_first = _date(year, second, first) is not None
@@ -353,6 +374,8 @@ class DateEvidence(Evidence):
         first = self._first
         if kind not in first:
             first[kind] = Example(line, field, text)
+        if kind in _BY_WAY and (way := kind + _separator(text)) not in first:
+            first[way] = Example(line, field, text)
         against = self._against
         if (
             against is not None
@@ -384,8 +407,8 @@ class DateEvidence(Evidence):
         ConfigError when `given` is not "dmy", "mdy" or a strptime format with day, month and year, or a date of
         the file proves the order other than `given`'s (a strptime format's: found by evidence made with it, see
         add); when a date shaped year first is a day only year-day-month ("2026-13-02") and `given` does not read
-        it (_year_first); when the file proves both orders, or when some date reads two ways and none shows which.
-        Otherwise day first.
+        it (_year_first); when the file proves both orders, or when some date reads two ways and no date written
+        the same way (with dashes, points or slashes: _each_way) shows which. Otherwise day first.
         """
         if given is not None:
             fmt = self._given(given, path)
@@ -404,11 +427,10 @@ class DateEvidence(Evidence):
         order = shown[0] if len(shown) == 1 else ""
         for spec, proof in (("dmy", day_first), ("mdy", month_first)):
             if proof:
+                self._each_way(spec, proof, path)
                 return DateFormat(spec, f"{_ORDERS[spec]} ({proof})", order)
         if ambiguous:
-            line, field, text = ambiguous
-            one, _, two, _, _ = _parts(text) or (0, "", 0, 0, "")
-            readings = f"{path}: line {line}: {field} {text!r} could be {one} {_MONTHS[two]} or {two} {_MONTHS[one]}"
+            readings, text = _readings(ambiguous, path), ambiguous.text
             if order:  # shown by a date of another shape only ("2/13/26"): no D-M-YYYY date of the file proves it
                 raise ConfigError(
                     f"{readings}; only {self._first[_SHOWN[order]]} shows the order, {_ORDERS[order]}: give "
@@ -423,6 +445,28 @@ class DateEvidence(Evidence):
         if iso := self._first.get(_ISO):
             return DateFormat(ISO, f"every date is ISO YYYY-MM-DD ({iso})", order)
         return DateFormat(NO_DATES, "no date in the file", order)
+
+    def _each_way(self, spec: str, proof: Example, path: str) -> None:
+        """ConfigError for the file's first date that reads both ways written so (with dashes, points or slashes)
+        that no date written so proves `spec` of, where only `proof`, written another way, does: a file's ways of
+        writing dates may come from two systems (found by a tester: a US 12/31/2026 dueDate booked e-conomic's
+        01.11.2026 date as 11 January)."""
+        unproven = [
+            example
+            for sep in _WAYS
+            if (example := self._first.get(_AMBIGUOUS + sep)) is not None and spec + sep not in self._first
+        ]
+        if not unproven:
+            return
+        first = min(unproven)
+        sep, way, shown, other = _separator(first.text), _WAYS[_separator(first.text)], _ORDERS[spec], _OTHER[spec]
+        raise ConfigError(
+            f"{_readings(first, path)}, and no other date written with {way} (D{sep}M{sep}YYYY) in the file shows "
+            f"the order: only {proof} does ({shown}), written with {_WAYS[_separator(proof.text)]}, perhaps by "
+            f"another system. If the file's dates written with {way} are {shown} too, give --date-format {spec}; if "
+            f"they are {_ORDERS[other]}, no one --date-format reads both ways of writing: write one of them as ISO "
+            "YYYY-MM-DD. Nothing was sent"
+        )
 
     def _year_first(self, spec: str | None, path: str) -> None:
         """ConfigError for the file's first date shaped year first that is a day only year-day-month ("2026-13-02",

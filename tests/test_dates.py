@@ -204,7 +204,7 @@ def test_format_is_a_small_frozen_picklable_value() -> None:
         (["12/25/2026"], "mdy"),
         (["1-13-2026"], "mdy"),
         (["03-04-2026", "2026-01-01", "30-11-2026"], "dmy"),  # ambiguous, ISO, then a proof
-        (["03-04-2026", "31-02-2026", "4/30/2026"], "mdy"),  # impossible both ways proves nothing
+        (["03-04-2026", "31-02-2026", "4-30-2026"], "mdy"),  # impossible both ways proves nothing
     ],
 )
 def test_one_proving_date_decides(values: list[str], spec: str) -> None:
@@ -268,6 +268,45 @@ def test_both_orders_are_refused_naming_both_lines() -> None:
         "'25.12.2026' day first; its dates that read both ways cannot be known: fix the file (a --date-format given "
         "is refused as well: it would read them one way)"
     )
+
+
+@pytest.mark.parametrize(
+    ("values", "readings", "sep", "order", "proof", "its"),
+    [
+        # found by a tester: a US dueDate beside e-conomic's dotted date booked 01.11.2026 as 11 January, exit 0
+        (["01.11.2026", "12/31/2026"], "1 November or 11 January", ".", "mdy", "line 3 date '12/31/2026'", "slashes"),
+        (["2026-01-01", "03-04-2026", "13.1.2026", "1/2/2026"], "3 April or 4 March", "-", "dmy",
+         "line 4 date '13.1.2026'", "points"),
+        (["1/12/2026 10:00", "4-30-2026"], "1 December or 12 January", "/", "mdy", "line 3 date '4-30-2026'",
+         "dashes"),
+    ],
+)  # fmt: skip
+def test_dates_that_read_both_ways_are_not_decided_by_a_date_written_another_way(
+    values: list[str], readings: str, sep: str, order: str, proof: str, its: str
+) -> None:
+    way = {".": "points", "/": "slashes", "-": "dashes"}[sep]
+    (shown, other) = ("day first", "month first") if order == "dmy" else ("month first", "day first")
+    ambiguous = next(text for text in values if not text.startswith("2026"))
+    with pytest.raises(ConfigError) as info:
+        decide(values)
+    assert str(info.value) == (
+        f"entries.csv: line {values.index(ambiguous) + 2}: date {ambiguous!r} could be {readings}, and no other date "
+        f"written with {way} (D{sep}M{sep}YYYY) in the file shows the order: only {proof} does ({shown}), written "
+        f"with {its}, perhaps by another system. If the file's dates written with {way} are {shown} too, give "
+        f"--date-format {order}; if they are {other}, no one --date-format reads both ways of writing: write one of "
+        "them as ISO YYYY-MM-DD. Nothing was sent"
+    )
+    assert decide(values, order).spec == order  # the way on it names reads the file
+
+
+def test_a_shape_that_shows_the_order_itself_or_needs_none_is_read_in_the_order_proven() -> None:
+    # each way of writing proves its own order, or all of its dates read one way: nothing changes
+    assert decide(["01.11.2026", "13.11.2026", "31/12/2026", "1/2/2026"]).spec == "dmy"
+    assert decide(["01.11.2026", "11.13.2026", "12/31/2026"]).spec == "mdy"
+    assert decide(["05.05.2026", "12/31/2026", "2026-01-02"]).spec == "mdy"
+    # two ways of writing in two orders: refused as before
+    with pytest.raises(ConfigError, match="the file writes dates in both orders"):
+        decide(["13.11.2026", "12/31/2026"])
 
 
 def test_the_field_named_is_the_one_that_proved() -> None:
@@ -447,7 +486,7 @@ def test_evidence_keeps_only_the_first_example_and_a_bounded_set() -> None:
         evidence.add(f"{line % 28 + 1}/12/{1900 + line % 200}", line, "date")
     assert len(evidence._seen) <= dates._CACHE_MAX
     assert evidence.decide(None, "e.csv").reason == "day first (line 12 date '13/12/1912')"
-    assert set(evidence._first) == {"dmy", "?", "same"}  # 12/12: the same either way
+    assert set(evidence._first) == {"dmy", "?", "same", "dmy/", "?/"}  # 12/12: the same either way; by way
 
 
 # --- properties ----------------------------------------------------------------------------------------
@@ -471,6 +510,25 @@ def test_every_written_date_reads_back(when: date, spec: str, sep: str, padded: 
 
 @given(st.sampled_from(["dmy", "mdy"]), st.lists(st.tuples(DAYS, st.sampled_from("-./"), st.booleans()), max_size=20))
 def test_a_file_in_one_order_with_one_proof_decides_that_order(spec: str, rows: list[tuple[date, str, bool]]) -> None:
-    proof = write(date(2026, 12, 25), spec, "/", True)  # day 25 cannot be a month
+    # a proof for each way of writing the file uses: one written another way proves nothing of them
+    proofs = [write(date(2026, 12, 25), spec, sep, True) for sep in "-./"]  # day 25 cannot be a month
     texts = [write(when, spec, sep, padded) for when, sep, padded in rows]
-    assert decide([*texts, proof]).spec == spec
+    assert decide([*texts, *proofs]).spec == spec
+
+
+@given(
+    st.sampled_from(["dmy", "mdy"]),
+    st.sampled_from("-./"),
+    st.lists(st.tuples(DAYS, st.sampled_from("-./"), st.booleans()), max_size=20),
+    st.integers(1, 12),
+    st.integers(1, 12).filter(lambda n: n != 1),
+)
+def test_dates_of_one_shape_that_read_both_ways_are_never_decided_by_the_other_shapes(
+    spec: str, sep: str, rows: list[tuple[date, str, bool]], day: int, month: int
+) -> None:
+    ambiguous = write(date(2026, month, day if day != month else 1), spec, sep, False)
+    others = [write(when, spec, other, padded) for when, other, padded in rows if other != sep]
+    proofs = [write(date(2026, 12, 25), spec, other, True) for other in "-./" if other != sep]
+    with pytest.raises(ConfigError, match=re.escape(f"line {len(others) + 2}: date {ambiguous!r} could be ")):
+        decide([*others, ambiguous, *proofs])
+    assert decide([*others, ambiguous, *proofs], spec).spec == spec
