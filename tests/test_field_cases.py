@@ -676,6 +676,35 @@ async def test_dates_are_read_in_the_order_the_whole_file_shows(tmp_path: Path) 
             assert {e.date[:10] for e in await journal(url) if e.voucherNumber == 3} == {"2026-04-03"}
 
 
+async def test_dates_that_read_both_ways_are_not_booked_in_the_order_of_a_date_written_another_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester: the dotted date 01.11.2026 beside a US dueDate 12/31/2026 said "dates month first", booked
+    # the voucher on 2026-01-11 and exited 0; the dotted dates alone are refused as ambiguous
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    header = HEADER.replace(";date;", ";date;dueDate;")
+    lines = ["5;1;501;01.11.2026;12/31/2026;100,00;DKK;1010;x", "5;1;501;01.11.2026;12/31/2026;-100,00;DKK;5600;x"]
+    data = write(tmp_path / "e.csv", "\n".join([header, *lines, ""]))
+    proven = write(tmp_path / "proven.csv", "\n".join([header, *lines, "5;1;502;11.13.2026;;5,00;DKK;1010;y", ""]))
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            args = ["load", "economic", "--base-url", url, "--no-progress"]
+            assert await anyio.to_thread.run_sync(main, [*args, str(data)]) == 2
+            err = " ".join(capsys.readouterr().err.split())
+            assert "line 2: date '01.11.2026' could be 1 November or 11 January" in err, err
+            assert "only line 2 dueDate '12/31/2026' does (month first), written with slashes" in err, err
+            assert "give --date-format mdy" in err and "write one of them as ISO YYYY-MM-DD" in err, err
+            assert await requests_seen(url) == 0 and await journal(url) == []
+            # a dotted date of its own that proves month first (11.13.2026) decides the dotted ones
+            report = await load(job(proven, url), env=CREDS)
+            assert report.exit_code == 0 and report.inputs[0]["date_format"] == "mdy", report
+            assert {(e.voucherNumber, e.date[:10]) for e in await journal(url)} == {
+                (501, "2026-01-11"),
+                (502, "2026-11-13"),
+            }
+
+
 @pytest.mark.slow
 async def test_a_date_format_the_files_dates_contradict_is_refused_before_anything_is_sent(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch

@@ -4,6 +4,7 @@ integer amounts, and in-doubt uploads that are never sent twice."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from collections import Counter
 from decimal import Decimal
@@ -60,14 +61,17 @@ async def stored(url: str, kind: str) -> list[dict[str, Any]]:
     return body
 
 
-async def load_invoices(tmp_path: Path, invoices: Path, **options: Any) -> tuple[Report, list[dict[str, Any]]]:
-    """Load customer C1, then `invoices`, into a fresh sandbox with the target's `options`: the report, and the
-    invoices the sandbox holds then."""
+async def load_invoices(
+    tmp_path: Path, invoices: Path, date_format: str | None = None, **options: Any
+) -> tuple[Report, list[dict[str, Any]]]:
+    """Load customer C1, then `invoices`, into a fresh sandbox with the target's `options` (and --date-format
+    `date_format`): the report, and the invoices the sandbox holds then."""
     customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
     with anyio.fail_after(60):
         async with running("payorcrm", SandboxOptions()) as url:
             files = {"customers": customers, "invoices": invoices}
-            return await load(job(tmp_path, url, files, **options), env=ENV), await stored(url, "invoices")
+            loading = dataclasses.replace(job(tmp_path, url, files, **options), date_format=date_format)
+            return await load(loading, env=ENV), await stored(url, "invoices")
 
 
 def job(tmp_path: Path, url: str, files: dict[str, Path], batch_size: int | None = None, **options: Any) -> Job:
@@ -329,6 +333,27 @@ async def test_customers_first_and_invoices_of_failed_customers_are_rejected(tmp
     assert "customer C2 did not load (rejected" in rejects[(True, 3)]["reason"]
     assert "more than 2 decimals" in rejects[(True, 5)]["reason"]
     assert rejects[(True, 6)]["field"] == "customerNumber" and "does not exist" in rejects[(True, 6)]["reason"]
+
+
+async def test_an_invoice_date_that_reads_both_ways_is_not_read_in_a_due_dates_order(tmp_path: Path) -> None:
+    # found by a tester: invoiceDate 05.11.2026 beside dueDate 12/31/2026 was uploaded as 2026-05-11; the dotted
+    # dates alone are refused as ambiguous
+    invoices = write(
+        tmp_path / "i.csv",
+        [*INVOICES, "invoiceDate"],
+        [["C1", "G-1", "150000", "SEK", "12/31/2026", "05.11.2026"]],
+    )
+    with pytest.raises(ConfigError) as info:
+        await load_invoices(tmp_path, invoices)
+    said = " ".join(str(info.value).split())
+    assert "line 2: invoiceDate '05.11.2026' could be 5 November or 11 May" in said, said
+    assert "only line 2 dueDate '12/31/2026' does (month first)" in said, said
+    # told the dotted dates are month first too, they are read so
+    report, got = await load_invoices(tmp_path, invoices, "mdy")
+    assert report.exit_code == 0, report
+    assert [(i["invoiceNumber"], i["invoiceDate"], i["dueDate"][:10]) for i in got] == [
+        ("G-1", "2026-05-11", "2026-12-31")
+    ]
 
 
 @pytest.mark.slow
