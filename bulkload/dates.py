@@ -251,8 +251,23 @@ def _separator(text: str) -> str:
 def _readings(example: Example, path: str) -> str:
     """What a refusal says of a D-M-YYYY date `example` that reads both ways: its line, field and both days."""
     line, field, text = example
+    return f"{path}: line {line}: {field} {text!r} could be {_both(text)}"
+
+
+def _both(text: str) -> str:
+    """The two days a D-M-YYYY date `text` that reads both ways may be: "1 November or 11 January"."""
     one, _, two, _, _ = _parts(text) or (0, "", 0, 0, "")
-    return f"{path}: line {line}: {field} {text!r} could be {one} {_MONTHS[two]} or {two} {_MONTHS[one]}"
+    return f"{one} {_MONTHS[two]} or {two} {_MONTHS[one]}"
+
+
+def _if_too(spec: str, way: str) -> str:
+    """The ways on for a file whose dates written with `way` ("points") read both ways, where only a date written
+    another way shows an order, `spec`: one --date-format reads both ways of writing in that order only."""
+    shown, other = _ORDERS[spec], _ORDERS[_OTHER[spec]]
+    return (
+        f"If the file's dates written with {way} are {shown} too, give --date-format {spec}; if they are {other}, no "
+        "one --date-format reads both ways of writing: write one of them as ISO YYYY-MM-DD. Nothing was sent"
+    )
 
 
 def _proof(first: int, second: int, year: int) -> str | None:
@@ -431,10 +446,14 @@ class DateEvidence(Evidence):
                 return DateFormat(spec, f"{_ORDERS[spec]} ({proof})", order)
         if ambiguous:
             readings, text = _readings(ambiguous, path), ambiguous.text
-            if order:  # shown by a date of another shape only ("2/13/26"): no D-M-YYYY date of the file proves it
+            if order:  # shown by a date of another shape only ("2/13/26"), which no format reads with this one
+                other_way = self._first[_SHOWN[order]]
                 raise ConfigError(
-                    f"{readings}; only {self._first[_SHOWN[order]]} shows the order, {_ORDERS[order]}: give "
-                    f"{_suggest(order, text)}"
+                    f"{readings}, and no date written like it in the file shows the order: only {other_way} does "
+                    f"({_ORDERS[order]}), written another way, perhaps by another system, and no one --date-format "
+                    f"reads both it and {text!r}. Write the file's dates written like {other_way.text!r} as ISO "
+                    f"YYYY-MM-DD, and give {_suggest('dmy', text)} (day first) or {_suggest('mdy', text)} (month "
+                    f"first), whichever the dates like {text!r} are. Nothing was sent"
                 )
             raise ConfigError(
                 f"{readings}, and no other date in the file shows the order: give {_suggest('dmy', text)} "
@@ -451,22 +470,25 @@ class DateEvidence(Evidence):
         that no date written so proves `spec` of, where only `proof`, written another way, does: a file's ways of
         writing dates may come from two systems (found by a tester: a US 12/31/2026 dueDate booked e-conomic's
         01.11.2026 date as 11 January)."""
+        first = self._unproven(spec)
+        if first is None:
+            return
+        sep = _separator(first.text)
+        raise ConfigError(
+            f"{_readings(first, path)}, and no other date written with {_WAYS[sep]} (D{sep}M{sep}YYYY) in the file "
+            f"shows the order: only {proof} does ({_ORDERS[spec]}), written with {_WAYS[_separator(proof.text)]}, "
+            f"perhaps by another system. {_if_too(spec, _WAYS[sep])}"
+        )
+
+    def _unproven(self, spec: str) -> Example | None:
+        """The file's first D-M-YYYY date that reads both ways, of a way of writing (dashes, points or slashes) none
+        of whose dates proves `spec`: a date of another way that proves it says nothing of it (_each_way)."""
         unproven = [
             example
             for sep in _WAYS
             if (example := self._first.get(_AMBIGUOUS + sep)) is not None and spec + sep not in self._first
         ]
-        if not unproven:
-            return
-        first = min(unproven)
-        sep, way, shown, other = _separator(first.text), _WAYS[_separator(first.text)], _ORDERS[spec], _OTHER[spec]
-        raise ConfigError(
-            f"{_readings(first, path)}, and no other date written with {way} (D{sep}M{sep}YYYY) in the file shows "
-            f"the order: only {proof} does ({shown}), written with {_WAYS[_separator(proof.text)]}, perhaps by "
-            f"another system. If the file's dates written with {way} are {shown} too, give --date-format {spec}; if "
-            f"they are {_ORDERS[other]}, no one --date-format reads both ways of writing: write one of them as ISO "
-            "YYYY-MM-DD. Nothing was sent"
-        )
+        return min(unproven) if unproven else None
 
     def _year_first(self, spec: str | None, path: str) -> None:
         """ConfigError for the file's first date shaped year first that is a day only year-day-month ("2026-13-02",
@@ -505,7 +527,8 @@ class DateEvidence(Evidence):
         )
 
     def _given(self, given: str, path: str) -> DateFormat:
-        """`given` as decide takes it: ConfigError where a date of the file proves the other order."""
+        """`given` as decide takes it: ConfigError where a date of the file proves the other order; for dmy / mdy
+        the advice names the way of writing that shows it where another way's dates read both ways (_unproven)."""
         fmt = given_format(given)
         # (its order, the option that reads the other): dmy and mdy read the D-M-YYYY dates that prove an order
         swap = (fmt.spec, _OTHER[fmt.spec]) if fmt.spec in _ORDERS else _swapped(fmt.spec)
@@ -523,6 +546,15 @@ class DateEvidence(Evidence):
             raise ConfigError(
                 f"{said}, and {min(mine)} {_ORDERS[own]}: the file writes dates in both orders, so its dates that "
                 "read both ways cannot be known: fix the file. Nothing was sent"
+            )
+        if fmt.spec in _ORDERS and (first := self._unproven(other)) is not None:
+            # found by a helper: "the file's dates are month first" from a US 12/31/2026 dueDate alone, where the
+            # dotted 01.11.2026 beside it, read month first, is 11 January however the file's system meant it
+            sep = _separator(first.text)
+            raise ConfigError(
+                f"{said}, written with {_WAYS[_separator(proof.text)]}, and no date written with {_WAYS[sep]} "
+                f"(D{sep}M{sep}YYYY) in the file shows their order: {first} could be {_both(first.text)}. "
+                f"{_if_too(other, _WAYS[sep])}"
             )
         if fmt.spec not in _ORDERS and _ISO_DATE(datetime(2001, 2, 3).strftime(swap[1])[:10]):
             # the swap writes dates shaped as ISO in another order (%Y-%d-%m): no format reads them (_check_spec)

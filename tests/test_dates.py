@@ -168,13 +168,37 @@ def test_the_advice_names_only_the_order_the_files_dates_show() -> None:
     assert (found.spec, found.order) == ("none", "")
     with pytest.raises(ValueError, match=r"%d/%m/%y \(day first\) or %m/%d/%y \(month first\)\)$"):
         found.parse("1/2/26")
-    # a D-M-YYYY date that reads both ways is refused, naming only the order another date of the file shows
+
+
+@pytest.mark.parametrize(
+    ("values", "readings", "shown", "formats"),
+    [
+        # found by a helper: told "only '2/13/26' shows the order, month first: give --date-format %m.%d.%Y", which
+        # rejects the 2/13/26 rows and says nothing of the order of the dotted dates
+        (["01.11.2026", "2/13/26"], "1 November or 11 January", "line 3 date '2/13/26' does (month first)",
+         ("%d.%m.%Y", "%m.%d.%Y")),
+        (["03-04-2026", "2/13/26"], "3 April or 4 March", "line 3 date '2/13/26' does (month first)",
+         ("%d-%m-%Y", "%m-%d-%Y")),
+        (["01/11/2026 10:00", "13/2/26"], "1 November or 11 January", "line 3 date '13/2/26' does (day first)",
+         ("dmy", "mdy")),
+    ],
+)  # fmt: skip
+def test_a_date_that_reads_both_ways_is_not_told_the_order_of_a_date_no_one_format_reads_with_it(
+    values: list[str], readings: str, shown: str, formats: tuple[str, str]
+) -> None:
+    ambiguous, other = values
     with pytest.raises(ConfigError) as refused:
-        decide(["03-04-2026", "2/13/26"])
+        decide(values)
     assert str(refused.value) == (
-        "entries.csv: line 2: date '03-04-2026' could be 3 April or 4 March; only line 3 date '2/13/26' shows the "
-        "order, month first: give --date-format %m-%d-%Y"
+        f"entries.csv: line 2: date {ambiguous!r} could be {readings}, and no date written like it in the file "
+        f"shows the order: only {shown}, written another way, perhaps by another system, and no one --date-format "
+        f"reads both it and {ambiguous!r}. Write the file's dates written like {other!r} as ISO YYYY-MM-DD, and give "
+        f"--date-format {formats[0]} (day first) or --date-format {formats[1]} (month first), whichever the dates "
+        f"like {ambiguous!r} are. Nothing was sent"
     )
+    # the way on it names reads the file: the other dates as ISO, and either order for these
+    for option in formats:
+        assert decide([ambiguous, "2026-02-13"], option).spec == option
 
 
 def test_the_cache_stays_bounded() -> None:
@@ -353,6 +377,34 @@ def test_a_given_format_a_date_of_the_file_contradicts_is_refused(
     )
     assert (" " in instead) == told.startswith("'")
     assert decide(values, shlex.split(told)[0]).spec == instead  # the format it names reads the file
+
+
+@pytest.mark.parametrize(
+    ("given", "values", "proof", "ambiguous", "way"),
+    [
+        # found by a helper: told "the file's dates are month first … give --date-format mdy" from the slashed date
+        # alone, which books 01.11.2026 as 11 January where the dotted dates are day first
+        ("dmy", ["01.11.2026", "12/31/2026"], "line 3 date '12/31/2026' is month first, written with slashes",
+         "line 2 date '01.11.2026' could be 1 November or 11 January", "points (D.M.YYYY)"),
+        ("mdy", ["2026-01-01", "31-12-2026", "1/2/2026 10:00"], "line 3 date '31-12-2026' is day first, written with "
+         "dashes", "line 4 date '1/2/2026 10:00' could be 1 February or 2 January", "slashes (D/M/YYYY)"),
+    ],
+)  # fmt: skip
+def test_a_given_order_is_not_told_the_order_of_a_date_written_another_way(
+    given: str, values: list[str], proof: str, ambiguous: str, way: str
+) -> None:
+    own, other = ("day first", "month first") if given == "dmy" else ("month first", "day first")
+    instead = "mdy" if given == "dmy" else "dmy"
+    with pytest.raises(ConfigError) as info:
+        decide(values, given)
+    points = way.split()[0]
+    assert str(info.value) == (
+        f"entries.csv: --date-format {given} reads dates {own}, but {proof}, and no date written with {way} in the "
+        f"file shows their order: {ambiguous}. If the file's dates written with {points} are {other} too, give "
+        f"--date-format {instead}; if they are {own}, no one --date-format reads both ways of writing: write one of "
+        "them as ISO YYYY-MM-DD. Nothing was sent"
+    )
+    assert decide(values, instead).spec == instead  # the way on it names reads the file
 
 
 @pytest.mark.parametrize(

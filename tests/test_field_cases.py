@@ -705,6 +705,37 @@ async def test_dates_that_read_both_ways_are_not_booked_in_the_order_of_a_date_w
             }
 
 
+async def test_the_advice_to_dates_that_read_both_ways_does_not_take_the_order_of_a_date_written_another_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a helper: given --date-format dmy, 01.11.2026 beside dueDate 12/31/2026 was told "the file's dates
+    # are month first … give --date-format mdy" (which books it 11 January if the dotted dates are day first), and
+    # beside 2/13/26 "give --date-format %m.%d.%Y" (which rejects the 2/13/26 rows)
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    header = HEADER.replace(";date;", ";date;dueDate;")
+
+    def voucher(name: str, due: str) -> str:
+        lines = [f"5;1;501;01.11.2026;{due};100,00;DKK;1010;x", f"5;1;501;01.11.2026;{due};-100,00;DKK;5600;x"]
+        return str(write(tmp_path / name, "\n".join([header, *lines, ""])))
+
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            args = ["load", "economic", "--base-url", url, "--no-progress"]
+            given = [*args, "--date-format", "dmy", voucher("a.csv", "12/31/2026")]
+            assert await anyio.to_thread.run_sync(main, given) == 2
+            err = " ".join(capsys.readouterr().err.split())
+            assert "line 2 dueDate '12/31/2026' is month first, written with slashes, and no date written with " in err
+            assert "points (D.M.YYYY) in the file shows their order: line 2 date '01.11.2026' could be" in err, err
+            assert "give --date-format mdy; if they are day first, " in err and "as ISO YYYY-MM-DD" in err, err
+            assert "the file's dates are month first" not in err, err
+            assert await anyio.to_thread.run_sync(main, [*args, voucher("b.csv", "2/13/26")]) == 2
+            err = " ".join(capsys.readouterr().err.split())
+            assert "only line 2 dueDate '2/13/26' does (month first), written another way" in err, err
+            assert "give --date-format %d.%m.%Y (day first) or --date-format %m.%d.%Y (month first)" in err, err
+            assert await requests_seen(url) == 0 and await journal(url) == []
+
+
 @pytest.mark.slow
 async def test_a_date_format_the_files_dates_contradict_is_refused_before_anything_is_sent(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
