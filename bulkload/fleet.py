@@ -60,8 +60,10 @@ class JobOutcome(msgspec.Struct, kw_only=True):
     """One job of a fleet run: `status` complete | stopped | refused (its settings or credentials) | failed (an
     error of ours, resumable) | waiting (never started: the run was cut short) | not started (an earlier job of its
     agreement did not finish) | rolled back | rolling back (its run was, or its rollback stopped part way); `report`
-    its own (None when it had none); `error` what stopped it when it has no report; `stored` true where `report` is
-    the one its run stored on an earlier run of the manifest (its figures are that run's; absent otherwise)."""
+    its own (None when it had none); `error` what stopped it when it has no report, or refused it (a job refused for
+    its unfinished run keeps the report that run wrote where it stopped: what it loaded is in the books); `stored`
+    true where `report` is the one its run stored on an earlier run of the manifest (its figures are that run's, its
+    status says whether it had finished; absent otherwise)."""
 
     name: str
     agreement: str
@@ -125,7 +127,8 @@ async def run_job(
 ) -> Report:
     """One job of a manifest: a new load, or with `resume` the run its ledger holds continued (same idempotency
     keys; `runner.resume`, with the manifest's daily quota, concurrency, rate and timeout as they are now). A job
-    whose ledger says complete is not loaded again: its stored report is returned (and handed to `stored`).
+    whose ledger says complete is not loaded again: its stored report is returned (and handed to `stored`, as is
+    the report an unfinished run wrote where it stopped, before the refusal below: the fleet's totals keep it).
     Credentials from the manifest's variables in `env` (default os.environ) or its credentials file. Returns the
     report (a stopped run's too: status "stopped"); raises ConfigError for settings to correct (and, without
     `resume`, for a job whose ledger holds an unfinished run). `interrupted` as for runner.load."""
@@ -140,6 +143,8 @@ async def run_job(
     if status in ("rolling_back", "rolled_back"):  # neither resumed nor loaded again where its ledger is
         raise RolledBack(_rolled_back(mjob, status), status)
     if status is not None and status != "complete" and not resume:
+        if stored is not None and (report := stored_report(mjob)) is not None:
+            stored(report)
         raise ConfigError(
             f"job {mjob.name!r}: its ledger {mjob.ledger_name} holds a run that did not finish: "
             f"`{mjob.run_again()}` continues it"
@@ -338,6 +343,13 @@ async def run_manifest(
             outcome = failed(mjob, exc, exc.status.replace("_", " "))
         except BulkloadError as exc:
             outcome = failed(mjob, exc, "refused" if exc.exit_code == EXIT_USAGE else "failed")
+            if earlier:  # refused for its unfinished run: the report of where that run stopped stays shown
+                outcome = msgspec.structs.replace(
+                    outcome_of(mjob, earlier[0], stored=True),
+                    status=outcome.status,
+                    exit_code=outcome.exit_code,
+                    error=outcome.error,
+                )
         except OSError as exc:  # the system refused a file (no space left, a directory not writable)
             outcome = failed(mjob, exc, "failed")
         settle(outcome)

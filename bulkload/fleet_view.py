@@ -161,16 +161,27 @@ def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
 
 def _when(report: FleetReport) -> str:
     """When the totals' calls were made: in this run's seconds, or (some or all) by the earlier runs whose reports
-    the jobs that had finished show."""
-    stored = [o.name for o in report.jobs if o.stored is True]
+    the jobs show, and whether those runs had finished."""
+    stored = [o for o in report.jobs if o.stored is True]
     if not stored:
         return f" in {report.elapsed_s:,.1f} s"
     if all(o.stored is True for o in report.jobs if o.report is not None):
-        return ", every one by an earlier run: the figures are the jobs' stored reports (each had finished)"
-    theirs = (
-        "1 job are its stored report (it" if len(stored) == 1 else f"{len(stored)} jobs are their stored reports (each"
+        return f", every one by an earlier run: the figures are the jobs' stored reports ({_had(stored)})"
+    theirs = "1 job are its stored report" if len(stored) == 1 else f"{len(stored)} jobs are their stored reports"
+    return f" in {report.elapsed_s:,.1f} s and earlier: the figures of {theirs} ({_had(stored)})"
+
+
+def _had(stored: list[JobOutcome]) -> str:
+    """Whether the runs of the jobs showing stored reports had finished: a job refused for its unfinished run (run
+    again without --resume) shows the report that run wrote where it stopped."""
+    unfinished = [o.name for o in stored if o.report is None or o.report.status != "complete"]
+    if not unfinished:
+        return "it had finished" if len(stored) == 1 else "each had finished"
+    finished = len(stored) - len(unfinished)
+    where = "it" if len(unfinished) == 1 else "each"
+    return (f"{finished} had finished; " if finished else "") + (
+        f"{redact(', '.join(unfinished))} had not finished: the report of where {where} stopped"
     )
-    return f" in {report.elapsed_s:,.1f} s and earlier: the figures of {theirs} had finished)"
 
 
 def _rows_to_see(outcome: JobOutcome) -> list[str]:

@@ -160,6 +160,11 @@ async def test_resume_continues_the_job_that_stopped_with_the_same_keys(tmp_path
             assert {o.name: o.status for o in again.jobs}["a0j0"] == "refused"
             assert {o.name: o.status for o in again.jobs}["a0j1"] == "not started"
             assert "--resume" in (next(o for o in again.jobs if o.name == "a0j0").error or "")
+            # found by a tester: the refused job's report was left out, and with it the rows its run had loaded
+            refused = {o.name: o for o in again.jobs}["a0j0"]
+            assert refused.report is not None and refused.stored is True
+            assert refused.report.loaded == outcome["a0j0"].report.loaded and refused.exit_code == 2
+            assert again.totals == first.totals
 
             path.write_text(manifest_text(url, cap=8))  # the quota raised (the default, 50,000 a day)
             resumed = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)

@@ -104,6 +104,19 @@ def test_figures_of_some_stored_reports_count_their_jobs_in_words() -> None:
         assert said in out.getvalue() and "job(s)" not in out.getvalue(), out.getvalue()
 
 
+def test_a_stored_report_of_a_run_that_did_not_finish_is_not_said_finished() -> None:
+    # found by a tester: a job refused for its unfinished run (no --resume) shows the report of where it stopped,
+    # and the summary said of every stored report "(each had finished)"
+    stopped = outcome(NAMES[1], code=2, stored=True, status="stopped", loaded=19)
+    refused = msgspec.structs.replace(stopped, status="refused", error="its ledger holds a run that did not finish")
+    for jobs in ([outcome(NAMES[0], stored=True), refused], [outcome(NAMES[0]), refused]):
+        out = io.StringIO()
+        print_fleet(fleet(*jobs), out)
+        text = out.getvalue()
+        assert "each had finished" not in text and "it had finished" not in text, text
+        assert f"{NAMES[1]} had not finished: the report of where it stopped" in text, text
+
+
 def test_the_progress_line_names_the_jobs_not_clean() -> None:
     # found by a tester: every 10 s "1 not clean", and which job it was not said
     board = Board(3)
