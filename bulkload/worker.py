@@ -31,6 +31,10 @@ COMMANDS = ("worker", "status")
 STALLED_AFTER_S = 30.0
 #: the longest reason the status column holds; a longer one (a way on: a command to paste) is printed whole under it
 SHORT_REASON = 60
+#: the order in which `status -q` counts the jobs' states (any other after these)
+STATE_ORDER = ("queued", "running", "finished", "failed", "withdrawn", "cancelled")
+#: jobs not clean that `status -q` names; the rest are counted
+NAMED_NOT_CLEAN = 5
 QUEUE_HELP = "the PostgreSQL that holds the queue: postgresql://user@host:port/database"
 
 
@@ -139,9 +143,9 @@ def add_commands(sub: Any, output: argparse.ArgumentParser) -> None:
         "status",
         help="show every queued job's state and counts",
         description="Show every job queued in PostgreSQL: queued, running (on which worker), finished or failed, "
-        "with its rows and requests so far. Exit 0 when every job has finished (each with its own exit code), 4 while "
-        "any is queued, running or failed. A job taken out of its manifest, which was then queued again, is "
-        "withdrawn: over with.",
+        "with its rows and requests so far. Exit 0 when every job has finished (each with its own exit code: the "
+        "exit column), 4 while any is queued, running or failed. A job taken out of its manifest, which was then "
+        "queued again, is withdrawn: over with. -q: one line, the jobs counted by state and those not clean named.",
         parents=[output],
     )
     status.add_argument("--queue", required=True, type=queue_url, metavar="URL", help=QUEUE_HELP)
@@ -162,6 +166,8 @@ def command(ns: argparse.Namespace) -> int:
     states = anyio.run(queue.job_states, ns.queue)
     if ns.json:
         print(msgspec.json.encode(states).decode())
+    elif ns.quiet:
+        print(quiet_states(states))
     else:
         print_states(states)
     done = all(s.state in ("finished", "withdrawn") for s in states)
@@ -198,8 +204,9 @@ def print_states(states: list[Any]) -> None:
 
     table = Table(box=None, header_style="bold")
     manifests = len({s.manifest for s in states}) > 1  # two manifests' jobs may share a name: say whose
-    for column in ("manifest",) * manifests + ("job", "agreement", "state", "attempts", *COUNTS, "status"):
-        table.add_column(column, justify="right" if column in (*COUNTS, "attempts") else "left")
+    columns = ("manifest",) * manifests + ("job", "agreement", "state", "attempts", *COUNTS, "status", "exit")
+    for column in columns:
+        table.add_column(column, justify="right" if column in (*COUNTS, "attempts", "exit") else "left")
     below: list[str] = []
     for s in states:
         state = f"running on {s.worker}" if s.state == "running" and s.worker else s.state
@@ -208,10 +215,41 @@ def print_states(states: list[Any]) -> None:
         if len(status) > SHORT_REASON:
             below.append(f"{s.manifest + ': ' if manifests else ''}job {s.name!r}: {status}")
             status = f"{s.status or s.state}: why below"
-        cells = (s.name, s.agreement, state, str(s.attempts), *(str(s.counts.get(c, "")) for c in COUNTS), status)
+        counts = (str(s.counts.get(c, "")) for c in COUNTS)
+        # the report's exit code: a job finished with rows rejected or in doubt is `complete`, and exits 1
+        code = "" if s.exit_code is None else str(s.exit_code)
+        cells = (s.name, s.agreement, state, str(s.attempts), *counts, status, code)
         table.add_row(*((s.manifest,) * manifests + cells))
     # piped (a script, a log), the table keeps its columns whole: rich would fit it into 80 columns
     console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 240)
     console.print(table)
     for line in below:  # whole, on lines of their own: a terminal wraps them, nothing cuts them
         console.print(line, soft_wrap=True)
+
+
+def quiet_states(states: list[Any]) -> str:
+    """`bulkload status -q`: one line, the jobs counted by state (STATE_ORDER) and the first NAMED_NOT_CLEAN of
+    those not clean named (failed, or finished with an exit code other than 0: its report's status and rows rejected
+    and in doubt); why a job failed is the table's (without -q) or --json's."""
+    if not states:
+        return "bulkload status: no job queued"
+    by_state: dict[str, int] = {}
+    for s in sorted(states, key=lambda s: (STATE_ORDER + (s.state,)).index(s.state)):
+        by_state[s.state] = by_state.get(s.state, 0) + 1
+    counted = ", ".join(f"{n} {state}" for state, n in by_state.items())
+    not_clean = [_not_clean(s) for s in states if s.state == "failed" or (s.state == "finished" and s.exit_code)]
+    named = ", ".join(not_clean[:NAMED_NOT_CLEAN]) + (
+        f" and {len(not_clean) - NAMED_NOT_CLEAN} more" if len(not_clean) > NAMED_NOT_CLEAN else ""
+    )
+    jobs = f"{len(states)} job{'' if len(states) == 1 else 's'}"
+    return f"bulkload status: {jobs}: {counted}; " + (
+        f"not clean: {named}" if not_clean else "no job failed or finished not clean"
+    )
+
+
+def _not_clean(s: Any) -> str:
+    """A job not clean as `status -q` names it: `b (complete, exit 1: 1 rejected, 0 in doubt)`, `c (failed)`."""
+    if s.state == "failed":
+        return f"{s.name} (failed)"
+    rows = f": {s.counts.get('rejected', 0):,} rejected, {s.counts.get('in_doubt', 0):,} in doubt" if s.counts else ""
+    return f"{s.name} ({s.status}, exit {s.exit_code}{rows})"

@@ -259,6 +259,46 @@ def test_a_running_job_is_not_queued_again(
 
 def test_status_of_a_database_nothing_was_queued_in(postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert status(postgres_url, capsys) == (0, [])
+    # found by a tester: -q printed the whole table (docs/cli.md: the summary one line, for every command)
+    assert main(["status", "--queue", postgres_url, "-q"]) == 0
+    assert capsys.readouterr().out == "bulkload status: no job queued\n"
+
+
+def test_status_quiet_is_one_line_of_states_naming_the_jobs_not_clean() -> None:
+    from bulkload.queue import JobState
+    from bulkload.worker import quiet_states
+
+    rows = {"rows_read": 40, "loaded": 39, "rejected": 1, "in_doubt": 0, "skipped": 0, "requests": 3}
+    states = [
+        JobState(id=1, name="a", agreement="a", state="finished", attempts=1, status="complete", exit_code=0),
+        JobState(
+            id=2, name="b", agreement="b", state="finished", attempts=1, status="complete", exit_code=1, counts=rows
+        ),
+        JobState(id=3, name="c", agreement="c", state="failed", attempts=1, status="stopped", error="x" * 200),
+        JobState(id=4, name="d", agreement="d", state="running", attempts=0),
+    ]
+    line = quiet_states(states)
+    assert "\n" not in line and "x" * 20 not in line, line
+    assert line.startswith("bulkload status: 4 jobs: 1 running, 2 finished, 1 failed;"), line
+    assert "b (complete, exit 1: 1 rejected, 0 in doubt)" in line and "c (failed" in line and "a (" not in line, line
+
+
+def test_status_shows_the_exit_of_a_job_finished_with_rows_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    # found by a tester: a job finished with a row rejected (exit 1) was shown `complete` like a clean one
+    from bulkload.queue import JobState
+    from bulkload.worker import print_states
+
+    rows = {"rows_read": 40, "loaded": 39, "rejected": 1, "in_doubt": 0, "skipped": 0, "requests": 3}
+    print_states(
+        [
+            JobState(id=1, name="a", agreement="a", state="finished", attempts=1, status="complete", exit_code=0),
+            JobState(
+                id=2, name="b", agreement="b", state="finished", attempts=1, status="complete", exit_code=1, counts=rows
+            ),
+        ]
+    )
+    header, first, second = capsys.readouterr().out.splitlines()[:3]
+    assert header.split()[-1] == "exit" and first.split()[-1] == "0" and second.split()[-1] == "1", (first, second)
 
 
 def test_an_unreachable_queue_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
