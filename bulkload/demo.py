@@ -17,6 +17,7 @@ from .job import Job
 from .report import print_summary
 from .results import Report
 from .sandbox import SandboxOptions, running
+from .targets import TARGETS
 
 # sandbox credentials; the e-conomic sandbox keeps the pair demo/demo read-only, as the real API does
 DEMO_ENV = {
@@ -72,10 +73,6 @@ FLOWS = [
 ]
 
 
-#: the target options that name a sample file (the rest are plain values)
-FILE_OPTIONS = ("customers", "invoices")
-
-
 def sample(files: ExitStack, name: str) -> str:
     """The path of the shipped sample `name` ("economic/entries.csv", package data under bulkload/samples/), there
     until `files` closes: the installed package's own file, or a temporary copy where the package is zipped."""
@@ -86,7 +83,8 @@ async def run_flow(flow: Flow, out: Path) -> Report:
     """Load one flow's samples into a sandbox of its own, which ends with the flow; print its summary."""
     stem = out / flow.name
     with ExitStack() as samples:
-        options = {k: sample(samples, v) if k in FILE_OPTIONS else v for k, v in flow.options.items()}
+        named = TARGETS[flow.target].flags.file_options  # options that name a sample file
+        options = {k: sample(samples, v) if k in named else v for k, v in flow.options.items()}
         files = [sample(samples, f) for f in flow.files]
         async with running(flow.target, WEATHER) as base_url:
             print(f"\n== {flow.title}: sandbox at {base_url}", flush=True)

@@ -231,9 +231,6 @@ def _job(path: str, home: Path, output_dir: Path, n: int, table: dict[str, Any])
     agreement = table.get("agreement", name)
     if not isinstance(agreement, str) or not agreement:
         raise ConfigError(f"{said}: agreement must be a non-empty string (the API account the job loads into)")
-    files = table.get("files")
-    if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
-        raise ConfigError(f"{said}: files must be a list of the input files' paths")
     env, cfile = _credentials(said, home, cls, table)
     job_file = {
         "job": {k: table[k] for k in _SETTINGS if k in table},
@@ -244,6 +241,7 @@ def _job(path: str, home: Path, output_dir: Path, n: int, table: dict[str, Any])
     for key, kind in (("columns", dict), ("target", dict)):
         if not isinstance(job_file[key], kind):
             raise ConfigError(f"{said}: {'options' if key == 'target' else key} must be a table")
+    files = _files(said, table, cls.flags.file_options, job_file["target"])
     options = target_options_type(cls)
     _unknown_keys(label, "options.", job_file["target"], options.__struct_fields__)
     settings = _typed(label, "", job_file["job"], JobTable)
@@ -261,17 +259,38 @@ def _job(path: str, home: Path, output_dir: Path, n: int, table: dict[str, Any])
         "files": [str(home / f) for f in files],
         "base_url": base_url,
         "columns": dict(columns),
-        "target_options": dict(job_file["target"]),
+        "target_options": {
+            k: str(home / v) if k in cls.flags.file_options and isinstance(v, str) else v
+            for k, v in job_file["target"].items()
+        },
         "ledger": str(out_dir / "ledger.sqlite"),
         "rejects": str(out_dir / "rejects.csv"),
         "report": str(out_dir / "report.json"),
     }
     mjob = ManifestJob(name, agreement, target, Path(path).absolute(), out_dir, kwargs, env, cfile)
     try:
-        Job(target=target, **kwargs)  # what `bulkload load` refuses, refused here before any job starts
+        # what `bulkload load` refuses, refused here before any job starts; its files as the target arranged them
+        # (file options given instead of files: PayorCRM's customers, invoices), which a finished job's are checked
+        # against, and its options with them (Job arranges options in place: arranged, they stay so)
+        kwargs["files"] = Job(target=target, **kwargs).files
     except ConfigError as exc:
         raise ConfigError(f"{said}: {exc}") from exc
     return mjob
+
+
+def _files(said: str, table: Mapping[str, Any], file_options: tuple[str, ...], options: Mapping[str, Any]) -> list[str]:
+    """A job's `files` (relative to the manifest), checked: a list of paths, or none (`files = []`, or no key) where
+    the target's file options (Flags.file_options: PayorCRM's customers, invoices) name them instead; ConfigError for
+    anything else, and for files given both ways."""
+    named = [k for k in file_options if k in options]
+    way = "/".join(f"options.{k}" for k in file_options)
+    files = table.get("files", [] if named else None)
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files) or not (files or named):
+        also = f" (or files = [] and {way} naming them)" if file_options else ""
+        raise ConfigError(f"{said}: files must be a list of the input files' paths{also}")
+    if files and named:
+        raise ConfigError(f"{said}: give its input files either in files or as {way} with files = [], not both")
+    return files
 
 
 def _credentials(said: str, home: Path, cls: Any, table: Mapping[str, Any]) -> tuple[dict[str, str], Path | None]:

@@ -955,3 +955,28 @@ def test_amounts_written_with_decimals_in_minor_units_exit_2_and_nothing_is_sent
     assert code == 2 and held == ([], []), (code, held, said)  # the customers neither: the run stops before any call
     assert f"{invoices}: line 2: invoiceAmount '1500.00' is written with decimals" in said, said
     assert "Give --amount-unit major" in said
+
+
+async def test_a_manifest_job_loads_customers_then_invoices_and_shows_it_finished_when_run_again(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: no manifest form took PayorCRM's one run of `--customers C --invoices I`
+    from bulkload.fleet import run_manifest
+    from bulkload.manifest import read_manifest
+
+    write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "Alpha"]])
+    write(tmp_path / "i.csv", INVOICES, [["C1", "I-1", "1234.50", "DKK", "2026-12-01"]])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            manifest = tmp_path / "m.toml"
+            manifest.write_text(
+                f'[[job]]\nname = "p"\ntarget = "payorcrm"\nbase_url = "{url}"\nfiles = []\n'
+                'options = {customers = "c.csv", invoices = "i.csv", amount_unit = "major"}\n'
+                'credentials = {env = {PAYORCRM_API_KEY = "K", PAYORCRM_API_SECRET = "S"}}\n'
+            )
+            env = {"K": ENV["PAYORCRM_API_KEY"], "S": ENV["PAYORCRM_API_SECRET"]}
+            first = await run_manifest(read_manifest(str(manifest)), env=env)
+            assert first.exit_code == 0 and first.totals["loaded"] == 2, first
+            assert [i["invoiceAmount"] for i in await stored(url, "invoices")] == [123450]
+            again = await run_manifest(read_manifest(str(manifest)), env=env)  # its files are those its run read
+            assert again.exit_code == 0 and again.jobs[0].stored is True, again

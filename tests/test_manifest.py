@@ -107,6 +107,34 @@ def test_a_credential_value_in_the_manifest_is_refused_without_quoting_it(tmp_pa
     assert "ECONOMIC_AGREEMENT_GRANT_TOKEN" in str(caught.value)
 
 
+PAYOR = (
+    '[[job]]\nname = "p"\ntarget = "payorcrm"\nbase_url = "http://127.0.0.1:1"\n'
+    'credentials = {env = {PAYORCRM_API_KEY = "K", PAYORCRM_API_SECRET = "S"}}\n'
+)
+
+
+@pytest.mark.parametrize("files", ["files = []\n", ""])
+def test_payorcrms_customers_then_invoices_is_a_job_of_options(tmp_path: Path, files: str) -> None:
+    # found by a tester: no manifest form took `--customers C --invoices I` (files given: "give the files either
+    # as --customers/--invoices or as FILE..."; files = []: "files must be a list of the input files' paths")
+    path = write(
+        tmp_path, PAYOR + files + 'options = {customers = "a.csv", invoices = "b.csv", amount_unit = "major"}\n'
+    )
+    (mjob,) = read_manifest(path).jobs
+    for job in (mjob.job({"K": "k", "S": "s"}), mjob.job({"K": "k", "S": "s"})):  # the same each time it is made
+        assert job.files == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]  # relative to the manifest
+        assert job.target_options["file_kinds"] == ["customers", "invoices"]
+    assert mjob.settings["files"] == job.files  # what a finished job's files are checked against
+
+
+def test_payorcrms_files_given_both_ways_are_refused_naming_the_manifests_way(tmp_path: Path) -> None:
+    path = write(tmp_path, PAYOR + 'files = ["a.csv"]\noptions = {customers = "a.csv", invoices = "b.csv"}\n')
+    with pytest.raises(ConfigError) as caught:
+        read_manifest(path)
+    assert "options.customers/options.invoices" in str(caught.value) and "files = []" in str(caught.value)
+    assert "--customers" not in str(caught.value), str(caught.value)
+
+
 def test_a_missing_variable_is_named_at_job_time(tmp_path: Path) -> None:
     manifest = read_manifest(write(tmp_path, JOB + ENV))
     with pytest.raises(ConfigError, match="job 'a': the environment variable\\(s\\) GRANT_A are not set"):

@@ -51,6 +51,9 @@ class Flags:
     #: (Target.options), the arguments of `bulkload load TARGET` that load them as the run's inputs were; None:
     #: the target cannot say (a report names no command)
     given: Callable[[Mapping[int, str], Mapping[str, Any]], list[str]] | None = None
+    #: the options whose values are input files, given instead of FILE... (PayorCRM's customers, invoices): a
+    #: manifest's are relative to it, as its `files` are
+    file_options: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:

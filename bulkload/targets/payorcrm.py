@@ -145,6 +145,7 @@ class PayorCRM(Target):
         _arrange,
         example=("--customers", "customers.csv", "--invoices", "invoices.csv"),
         given=_given,
+        file_options=_KINDS,
     )
 
     def __init__(
