@@ -350,9 +350,9 @@ class Planner:
     #: why a row of no group is rejected for the family and part it names (RecordKind.row_family: an earlier load
     #: sent a line of the family as another part, or a group of it), or None
     family_skip: Callable[[str, str], str | None] | None = None
-    #: why a row of no group that family_skip rejects is skipped instead, given its family, part and check
-    #: (record_check): an earlier load loaded that very line of the family and part, and no row of the family
-    #: planned before it was told so of the same line; None: it did not (a changed line, or one added)
+    #: why a row of no group of a family is skipped, given its family, part and check (record_check): an earlier
+    #: load loaded that very line of the family and part, and no row of the family planned before it was told so
+    #: of the same line (asked before family_skip); None: it did not (a changed line, or one added)
     line_loaded: Callable[[str, str, int], str | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
     #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
@@ -387,7 +387,8 @@ class Planner:
         # where a walk compares lines: a walked record has no such check
         self._kept_checks: bool = self._line_checks or (families and target.api.reconcile_by != "walk")
         family_skip = self.family_skip if families else None
-        line_loaded = self.line_loaded
+        line_loaded = self.line_loaded if families else None
+        told = family_skip is not None or line_loaded is not None
         row_family = kind.row_family
         self._open: list[_Group] = []  # whole groups waiting in the open chunk
         self._count = 0
@@ -417,15 +418,13 @@ class Planner:
                         convert(row)
                         record = validate(row) if placed is None else placed(file_idx, line, row)
                         # a valid row's family reads as the inspection read it: its case is the same whole number
-                        if (
-                            family_skip is not None
-                            and new_key is None
-                            and (named := row_family(row)) is not None
-                            and (why := family_skip(*named)) is not None
-                        ):
-                            if line_loaded is None or (said := line_loaded(*named, record_check(kind, record))) is None:
+                        if told and new_key is None and (named := row_family(row)) is not None:
+                            if line_loaded is not None and (
+                                said := line_loaded(*named, record_check(kind, record))
+                            ):  # a line an earlier load loaded, given as it is: not booked again, no correction
+                                failure = (line, "", said, "skipped")
+                            elif family_skip is not None and (why := family_skip(*named)) is not None:
                                 raise RowInvalid("", why)
-                            failure = (line, "", said, "skipped")  # loaded as it is: no correction
                     except RowInvalid as exc:  # a reason may quote a value: never a secret
                         reason = reading.quoted(exc.reason, exc.field, row)
                         failure = (

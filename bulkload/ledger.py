@@ -1175,20 +1175,27 @@ class Ledger:
         (Ledger.skip), so that what it does not hold is created again. In doubt stays in doubt."""
         self._db.execute("DELETE FROM skip_groups WHERE bucket = 'skipped'")
 
-    def told(self) -> set[tuple[str, str | None]]:
+    def told(self) -> set[tuple[str | int | None, ...]]:
         """What the run's plan leaves out by what it was told (ledger.known_to, Ledger.skip): its groups
-        (skip_groups: (key, None)) and families as parts (skip_families: (family, part))."""
-        told: set[tuple[str, str | None]] = {(key, None) for (key,) in self._db.execute("SELECT key FROM skip_groups")}
+        (skip_groups: (key, None)), families as parts (skip_families: (family, part)) and lines of no group loaded
+        (skip_lines: (family, part, check, n))."""
+        told: set[tuple[str | int | None, ...]] = {
+            (key, None) for (key,) in self._db.execute("SELECT key FROM skip_groups")
+        }
         if _has(self._db, "", "skip_families", "part"):
             told.update(self._db.execute("SELECT family, part FROM skip_families").fetchall())
+        if _has(self._db, "", "skip_lines"):
+            told.update(self._db.execute("SELECT family, part, line_check, n FROM skip_lines").fetchall())
         return told
 
     def skips(self) -> int:
-        """What earlier runs told this one of: its groups and families (skip_groups, skip_families)."""
+        """What earlier runs told this one of: its groups, families and lines (skip_groups, skip_families,
+        skip_lines)."""
         (n,) = self._db.execute("SELECT COUNT(*) FROM skip_groups").fetchone()
-        if _has(self._db, "", "skip_families"):
-            (families,) = self._db.execute("SELECT COUNT(*) FROM skip_families").fetchone()
-            n += families
+        for table in ("skip_families", "skip_lines"):
+            if _has(self._db, "", table):
+                (more,) = self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+                n += more
         return int(n)
 
     # --- reconciliation: what the run sent and was answered, against what the API holds ------------------------
@@ -1566,18 +1573,19 @@ def _family_known(
     """The input's groups the `earlier` run (its tables `at`; `files`: its input files) did not load, but one of
     whose `family` it sent a line of, of a group or not: into skip_groups as rejected (known_to); and where both
     ledgers record the families of their rows and their parts (file_families), the input's families and parts of
-    which it sent a line as another part, or a group: into skip_families, which rejects the input's rows of no
-    group of one (planning.make_planner). Rows of no group of a family it sent only rows of no group of, all of
-    their part, are a correction's no more than a new row: not rejected. Nor are a family's rows where each is a
-    row of a rejects file naming a line the earlier run rejected of the family (`found`, what origins.identified
-    found against that run: ledger.origins_known): that line, never sent, fixed; where one row of the family is
-    not, the family's rows are rejected, the reason saying which row and why (it may be a correction of what the
-    run loaded of the family, and the family loads whole or not at all); and where a row names a line the earlier
-    run loaded from a rejects file of its own (origins.taken), its family's are rejected. A line in doubt there is
-    said to be, with `settle`. A row of no group of a family and part so rejected that is a line the run loaded, as
-    it is, is skipped instead (the run's lines of the input's families and parts, by their checks: skip_lines,
-    Planner.line_loaded). In Python: one pass over the earlier run's groups, which a family is asked for only where
-    the target has one (RecordKind.group_family)."""
+    which it sent a line as another part, or a group: into skip_families, which rejects the input's rows of no group
+    of one (planning.make_planner). Rows of no group of a family it sent only rows of no group of, all of their
+    part, are a correction's no more than a new row: not rejected (but skipped where loaded, below). Nor are a
+    family's rows where each is a row of a rejects file naming a line the earlier run rejected of the family
+    (`found`, what origins.identified found against that run: ledger.origins_known): that line, never sent, fixed;
+    where one row of the family is not, the family's rows are rejected, the reason saying which row and why (it may
+    be a correction of what the run loaded of the family, and the family loads whole or not at all); and where a row
+    names a line the earlier run loaded from a rejects file of its own (origins.taken), its family's are rejected. A
+    line in doubt there is said to be, with `settle`. A row of no group that is a line the run loaded (done), given
+    as it is, is skipped, its family rejected so or not (the run's lines of the input's families and parts, by their
+    checks, counted: skip_lines, Planner.line_loaded); a line in doubt there is not told so. In Python: one pass
+    over the earlier run's groups, which a family is asked for only where the target has one
+    (RecordKind.group_family)."""
     undo = f" (or undo that run: `{command_on('rollback', earlier)}`)" if can_delete else ""
     theirs: set[str] = set()
     # family -> part (None: a group, or a line whose part that ledger does not tell) -> what the earlier run sent
@@ -1657,18 +1665,25 @@ def _family_known(
         if _has(conn, "", "skip_lines") and _has(conn, at, "file_families", "part"):
             conn.executemany(
                 "INSERT OR IGNORE INTO skip_lines VALUES (?, ?, ?, ?, ?)",
-                _loaded_lines(conn, at, earlier, files, family_label),
+                _loaded_lines(conn, at, earlier, files, family_label, exempt),
             )
 
 
 def _loaded_lines(
-    conn: sqlite3.Connection, at: str, earlier: Path | str, files: Sequence[str], family_label: Callable[[str], str]
+    conn: sqlite3.Connection,
+    at: str,
+    earlier: Path | str,
+    files: Sequence[str],
+    family_label: Callable[[str], str],
+    exempt: frozenset[str],
 ) -> Iterator[tuple[str, str, int, str, int]]:
     """(family, part, check, reason, n) of the lines the run of the ledger `at` (`files`: its input files) loaded of
     the input's families and parts, by their check (created.line_check: chunking.record_check, of
     model.CHECKS_VERSION), n lines of each, for skip_lines: a row of no group of one that the input gives again is
-    skipped with the reason, not rejected as a correction of the family (Planner.line_loaded). None of a ledger
-    that kept no checks of such lines (made before 2026-12), or of another version: its lines cannot be told."""
+    skipped with the reason, whether or not the family is rejected as corrected (Planner.line_loaded). Not of the
+    `exempt` families, whose every row in the input is a line that run rejected of it, never created (a fixed
+    rejects file's: origins.Found.families), which none it loaded can be. None of a ledger that kept no checks of
+    such lines (made before 2026-12), or of another version: its lines cannot be told."""
     if _checks_of(conn, at) != CHECKS_VERSION:
         return
     span = 1 << LOC_SHIFT
@@ -1679,6 +1694,8 @@ def _loaded_lines(
         "ON f.family = e.family AND f.part = e.part "
         "WHERE cr.line_check IS NOT NULL GROUP BY e.family, e.part, cr.line_check"
     ).fetchall():
+        if of in exempt:
+            continue
         file_idx, line = _file_line(loc)
         shown = files[file_idx] if file_idx < len(files) else "its input"
         yield (

@@ -25,10 +25,11 @@ CREATE TABLE IF NOT EXISTS skip_families (
     family TEXT NOT NULL, part TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (family, part)) WITHOUT ROWID"""
 
 #: the lines of no group an earlier run loaded of the input's families and parts (ledger.known_to), by their check
-#: (chunking.record_check, which that run kept in created.line_check): a row of no group of a family and part that
-#: skip_families rejects, whose check is one of these, is that line given again, skipped with the reason (one row a
-#: check and line named: `n`, how many lines of that check that run loaded) and not rejected as a correction
-#: (planning.make_planner). A ledger made before it has none: such rows are rejected
+#: (chunking.record_check, which that run kept in created.line_check): a row of no group of a family and part whose
+#: check is one of these is that line given again, skipped with the reason (one row a check and line named: `n`, how
+#: many lines of that check that run loaded: the first n rows giving it), not booked again nor rejected as a
+#: correction where skip_families would (planning.make_planner). A ledger made before it has none: such rows are
+#: loaded, or rejected where skip_families says
 SKIP_LINES = """
 CREATE TABLE IF NOT EXISTS skip_lines (
     family TEXT NOT NULL, part TEXT NOT NULL, line_check INTEGER NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,

@@ -293,8 +293,9 @@ def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
 
 
 def make_planner(target: Target, spec: PlanSpec) -> Planner:
-    """The planner for a spec: each file read its own way, the groups an earlier load created skipped, and the rows
-    of no group of a family it sent a line of as another part, or a group of, rejected (ledger.known_to)."""
+    """The planner for a spec: each file read its own way, the groups an earlier load created skipped, the rows of
+    no group that are lines it loaded skipped, and the other rows of no group of a family it sent a line of as
+    another part, or a group of, rejected (ledger.known_to)."""
     readings = {
         file_idx: reading_of(target.kind_of(file_idx), profile)
         for file_idx, profile in zip(spec.indexes, spec.profiles or [])
@@ -339,7 +340,7 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
                 row = db.execute(said, (family, part)[: said.count("?")]).fetchone()
                 return None if row is None else str(row[0])
 
-            line_loaded = _lines_loaded(db)
+        line_loaded = _lines_loaded(db)
 
     return Planner(
         target,
@@ -355,28 +356,35 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
 def _lines_loaded(db: sqlite3.Connection) -> Callable[[str, str, int], str | None] | None:
     """Planner.line_loaded, as the lines earlier loads loaded of the input's families and parts say (the ledger's
     skip_lines): a line they loaded n times is skipped for the first n rows of the family that give it, the next
-    are rows added. A family's rows are planned one after another (regroup.py): only its own are counted. None for
-    a ledger made before they were kept."""
+    are rows added. A family's rows are planned one after another (regroup.py): only its own are counted, its lines
+    read once as its first row of no group asks. None where they loaded none (or for a ledger made before they
+    were kept)."""
     try:
-        db.execute("SELECT 1 FROM skip_lines LIMIT 0")
+        (any_line,) = db.execute("SELECT EXISTS (SELECT 1 FROM skip_lines)").fetchone()
     except sqlite3.Error:
         return None
-    taken: dict[tuple[str, int], int] = {}  # (part, check) -> rows of the family told so
-    of = ""
+    if not any_line:
+        return None
+    # of the family being planned: (part, check) -> (reason, n) of each earlier line, and rows of it told so
+    loaded: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    taken: dict[tuple[str, int], int] = {}
+    of: str | None = None
 
     def line_loaded(family: str, part: str, check: int) -> str | None:
         nonlocal of
         if family != of:
-            taken.clear()
             of = family
+            loaded.clear()
+            taken.clear()
+            for part_, check_, reason, n in db.execute(
+                "SELECT part, line_check, reason, n FROM skip_lines WHERE family = ? ORDER BY reason", (family,)
+            ).fetchall():
+                loaded.setdefault((str(part_), int(check_)), []).append((str(reason), int(n)))
         nth = taken.get((part, check), 0)
-        for reason, n in db.execute(
-            "SELECT reason, n FROM skip_lines WHERE family = ? AND part = ? AND line_check = ? ORDER BY reason",
-            (family, part, check),
-        ).fetchall():
+        for reason, n in loaded.get((part, check), ()):
             if nth < n:
                 taken[part, check] = taken.get((part, check), 0) + 1
-                return str(reason)
+                return reason
             nth -= n
         return None
 

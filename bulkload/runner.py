@@ -502,7 +502,7 @@ def _claim_again(ledger: Ledger, job: Job, *, checked: bool, moved: bool) -> Non
         ledger.repoint(job.api_url)
 
 
-def _learn_again(ledger: Ledger, job: Job, target: Target, told: set[tuple[str, str | None]]) -> None:
+def _learn_again(ledger: Ledger, job: Job, target: Target, told: set[tuple[str | int | None, ...]]) -> None:
     """The run created nothing, and its files are on record as its own again (`_claim_again`), which refuses only
     a load of the same files: other loads may have created its groups since it stopped. Before its first call it
     learns what each earlier load did with them, as a new load does (`_learn_earlier`). Its calls were planned
@@ -515,7 +515,7 @@ def _learn_again(ledger: Ledger, job: Job, target: Target, told: set[tuple[str, 
     if now == told or not ledger.chunks():
         return
     group = target.kind_of(0).group_name
-    new = sorted(key for key, part in now - told if part is None)
+    new = sorted(str(said[0]) for said in now - told if said[1:] == (None,))  # groups
     said = ""
     if new:
         (reason,) = ledger.db().execute("SELECT reason FROM skip_groups WHERE key = ?", (new[0],)).fetchone()

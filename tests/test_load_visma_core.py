@@ -977,9 +977,9 @@ async def test_fee_lines_of_an_order_sent_only_as_fee_load_and_its_lines_of_anot
 ) -> None:
     # found by a tester: a FEE line of order O-30 rejected alone (50.001) while its sibling loaded, and the fixed
     # rejects file was refused for ever: "… loaded order O-30 …, the same order with other lines", untrue. Lines of
-    # a cost type that books an entry a line are no correction of each other: as before, they are not identified
-    # (the fixed rejects file holds only what did not load), and a later export's further lines load too; the
-    # order given as another cost type is a correction still
+    # a cost type that books an entry a line are no correction of each other: the fixed rejects file (what did not
+    # load) loads, and a later export's further lines load too, but a line an earlier run loaded, given again as it
+    # was, is skipped (before, it was booked again); the order given as another cost type is a correction still
     first = write(
         tmp_path / "e.csv",
         [
@@ -992,7 +992,7 @@ async def test_fee_lines_of_an_order_sent_only_as_fee_load_and_its_lines_of_anot
         tmp_path / "later.csv",
         [
             [1030, "FEE", "25.00", "a3", "", "2026-11-01", "O-30"],  # a further line of the order
-            [1030, "FEE", "100.00", "a1", "", "2026-11-01", "O-30"],  # as line 2 of e.csv: not told from a new one
+            [1030, "FEE", "100.00", "a1", "", "2026-11-01", "O-30"],  # as line 2 of e.csv: skipped, not booked
             [1030, "SALARY", "5.00", "s1", "", "", "O-30"],  # the order given as another cost type: a correction
             [1031, "FEE", "7.00", "b1", "", "2026-11-01", "O-31"],  # the order loaded as OUTLAY, given as FEE
         ],
@@ -1007,9 +1007,15 @@ async def test_fee_lines_of_an_order_sent_only_as_fee_load_and_its_lines_of_anot
             two = await load(second_job(tmp_path, later, url, "two"), env=ENV)
             entries = await created(url)
     assert (fixed.loaded, fixed.rejected, fixed.exit_code) == (1, 0, 0), fixed
-    assert (two.loaded, two.rejected) == (2, 2) and accounted(two), two
+    assert (two.loaded, two.skipped, two.rejected) == (1, 1, 2) and accounted(two), two
     amounts = sorted(e["Amount"] for e in entries)
-    assert amounts == [Decimal(a) for a in ("7.00", "25.00", "50.00", "100.00", "100.00")], entries
+    assert amounts == [Decimal(a) for a in ("7.00", "25.00", "50.00", "100.00")], entries
+    db = sqlite3.connect(tmp_path / "two.sqlite")
+    (skipped,) = db.execute("SELECT reason FROM rows WHERE line_no = 3 AND bucket = 'skipped'").fetchone()
+    db.close()
+    assert skipped == (
+        f"order O-30 of case 1030 (line 2 of {first}) was loaded by an earlier run (ledger {tmp_path / 'run.sqlite'})"
+    ), skipped
     reasons = {r["line"]: r["reason"] for r in read_csv(tmp_path / "two.csv")}
     assert sorted(reasons) == ["4", "5"], reasons
     assert reasons["4"].startswith("order O-30 of case 1030: an earlier run (ledger ") and (
@@ -1017,6 +1023,79 @@ async def test_fee_lines_of_an_order_sent_only_as_fee_load_and_its_lines_of_anot
         and "the same order with other lines" in reasons["4"]
     ), reasons["4"]
     assert "loaded order O-31 of case 1031 (OUTLAY), the same order with other lines" in reasons["5"], reasons["5"]
+
+
+async def test_a_re_export_of_fee_lines_with_one_appended_books_only_the_appended_one(tmp_path: Path) -> None:
+    # the month-end flow: the same export taken again (under another name) with a line appended. The FEE lines of
+    # an order an earlier run loaded only FEE lines of were booked again, each of them (as for groups, an unchanged
+    # line is skipped: docs/loading-again.md). Told by what each line books, counted: a line given once more than
+    # the earlier runs loaded it is a new one
+    first = write(
+        tmp_path / "e.csv",
+        [
+            [1040, "FEE", "100.00", "a1", "", "2026-11-01", "O-40"],
+            [1040, "FEE", "20.00", "a2", "", "2026-11-01", "O-40"],
+            [1041, "FEE", "7.00", "b1", "", "2026-11-01", "O-41"],
+        ],
+    )
+    again = [
+        [1040, "FEE", "100.00", "a1", "", "2026-11-01", "O-40"],  # as line 2 of e.csv: skipped
+        [1040, "FEE", "20.00", "a2", "", "2026-11-01", "O-40"],  # as line 3: skipped
+        [1040, "FEE", "15.00", "a3", "", "2026-11-01", "O-40"],  # appended: booked
+        [1041, "FEE", "7.00", "b1", "", "2026-11-01", "O-41"],  # as line 4: skipped
+        [1041, "FEE", "7.00", "b1", "", "2026-11-01", "O-41"],  # once more than e.csv gave it: booked
+    ]
+    second = write(tmp_path / "export-2.csv", again)
+    third = write(tmp_path / "export-3.csv", [*again, [1043, "FEE", "1.00", "c1", "", "2026-11-01", "O-43"]])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            two = await load(second_job(tmp_path, second, url, "two"), env=ENV)
+            books = await created(url)
+            three = await load(second_job(tmp_path, third, url, "three"), env=ENV)
+            entries = await created(url)
+    assert (one.exit_code, one.loaded) == (0, 3), one
+    assert sorted(e["Amount"] for e in books) == [Decimal(a) for a in ("7.00", "7.00", "15.00", "20.00", "100.00")]
+    assert (two.exit_code, two.loaded, two.skipped, two.rejected) == (0, 2, 3, 0) and accounted(two), two
+    db = sqlite3.connect(tmp_path / "two.sqlite")
+    said = dict(db.execute("SELECT line_no, reason FROM rows WHERE bucket = 'skipped'").fetchall())
+    db.close()
+    ledger = tmp_path / "run.sqlite"
+    assert said == {
+        2: f"order O-40 of case 1040 (line 2 of {first}) was loaded by an earlier run (ledger {ledger})",
+        3: f"order O-40 of case 1040 (line 3 of {first}) was loaded by an earlier run (ledger {ledger})",
+        5: f"order O-41 of case 1041 (line 4 of {first}) was loaded by an earlier run (ledger {ledger})",
+    }, said
+    # both runs' lines: each of the third file's lines but its new order's is one of them
+    assert (three.exit_code, three.loaded, three.skipped, three.rejected) == (0, 1, 5, 0) and accounted(three), three
+    assert sorted(e["Amount"] for e in entries) == sorted([e["Amount"] for e in books] + [Decimal("1.00")])
+
+
+async def test_a_fixed_rejects_file_line_alike_a_loaded_fee_line_loads_and_the_order_again_is_skipped(
+    tmp_path: Path,
+) -> None:
+    # a FEE line rejected (50.001) beside one that loaded, fixed to what the loaded one books: the fixed rejects file's
+    # line is the line the earlier run rejected, never sent (not that run's line given again): it loads. The export
+    # taken again then gives the order's two lines, one of each run: both skipped
+    lines = [
+        [1050, "FEE", "50.00", "Gebyr", "", "2026-11-01", "O-50"],
+        [1050, "FEE", "50.001", "Gebyr", "", "2026-11-01", "O-50"],
+    ]
+    first = write(tmp_path / "e.csv", lines)
+    fixed_lines = [lines[0], lines[0]]
+    again = write(tmp_path / "e2.csv", [*fixed_lines, [1050, "FEE", "3.00", "Porto", "", "2026-11-01", "O-50"]])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            rejects = tmp_path / "rejects.csv"
+            rejects.write_text(rejects.read_text(encoding="utf-8").replace(",50.001,", ",50.00,"), encoding="utf-8")
+            fixed = await load(second_job(tmp_path, rejects, url, "fixed"), env=ENV)
+            two = await load(second_job(tmp_path, again, url, "two"), env=ENV)
+            entries = await created(url)
+    assert (one.loaded, one.rejected) == (1, 1), one
+    assert (fixed.exit_code, fixed.loaded, fixed.skipped, fixed.rejected) == (0, 1, 0, 0), fixed
+    assert (two.exit_code, two.loaded, two.skipped, two.rejected) == (0, 1, 2, 0) and accounted(two), two
+    assert sorted(e["Amount"] for e in entries) == [Decimal(a) for a in ("3.00", "50.00", "50.00")], entries
 
 
 @pytest.mark.slow

@@ -170,7 +170,8 @@ class RecordKind:
         An earlier run that sent a line of a family as another part, or a group of it, stops this input's rows of
         no group of it that it did not load (ledger.known_to): the family given otherwise is a correction. Rows of a
         part of a family it sent only rows of no group of that part of are not stopped: a row of no group cannot
-        tell a corrected copy of itself from a new row (the fixed rejects file holds the rows that did not load).
+        tell a corrected copy of itself from a new row (the fixed rejects file holds the rows that did not load);
+        one that is a line it loaded, given as it was (by its check), is skipped, in either case.
         None: it names none, as by default; a kind that overrides this has its rows' families recorded as its files
         are read (profile.py), and runs it once a row of no group and once a group (whose rows are of one part)."""
         return None
