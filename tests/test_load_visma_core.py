@@ -17,7 +17,7 @@ import anyio
 import pytest
 
 from bulkload import Job, load, resume
-from bulkload.errors import BadAnswer, ConfigError, SharedUnfinished
+from bulkload.errors import BadAnswer, ConfigError, LedgerError, SharedUnfinished
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 
@@ -1096,6 +1096,31 @@ async def test_a_fixed_rejects_file_line_alike_a_loaded_fee_line_loads_and_the_o
     assert (fixed.exit_code, fixed.loaded, fixed.skipped, fixed.rejected) == (0, 1, 0, 0), fixed
     assert (two.exit_code, two.loaded, two.skipped, two.rejected) == (0, 1, 2, 0) and accounted(two), two
     assert sorted(e["Amount"] for e in entries) == [Decimal(a) for a in ("3.00", "50.00", "50.00")], entries
+
+
+async def test_a_gone_ledger_of_fee_lines_of_an_order_stops_a_load_of_the_order_again(tmp_path: Path) -> None:
+    # the ledger says which FEE lines of an order its run loaded (a re-export's are skipped): gone, it could not,
+    # and a load of the order's FEE lines would book them again. It is refused (the order's FEE lines are keyed in
+    # file_groups as the inspection reads them), as a load of groups is; entries of no order still load: no ledger
+    # could tell them
+    lines = [[1060, "FEE", "10.00", "a1", "", "2026-11-01", "O-60"]]
+    first = write(tmp_path / "e.csv", lines)
+    again = write(tmp_path / "e2.csv", [*lines, [1060, "FEE", "2.00", "a2", "", "2026-11-01", "O-60"]])
+    loose = write(tmp_path / "e3.csv", [[1061, "FEE", "3.00", "x", "", "2026-11-01", ""]])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            await load(job(tmp_path, first, url), env=ENV)
+            (tmp_path / "aside").mkdir()
+            (tmp_path / "run.sqlite").rename(tmp_path / "aside" / "run.sqlite")  # gone from its folder
+            with pytest.raises(LedgerError, match=f"is gone: {tmp_path / 'run.sqlite'} "):
+                await load(second_job(tmp_path, again, url, "two"), env=ENV)
+            three = await load(second_job(tmp_path, loose, url, "three"), env=ENV)
+            (tmp_path / "aside" / "run.sqlite").rename(tmp_path / "run.sqlite")
+            two = await load(second_job(tmp_path, again, url, "two"), env=ENV)
+            entries = await created(url)
+    assert three.loaded == 1, three
+    assert (two.loaded, two.skipped) == (1, 1), two
+    assert sorted(e["Amount"] for e in entries) == [Decimal(a) for a in ("2.00", "3.00", "10.00")], entries
 
 
 @pytest.mark.slow
