@@ -28,6 +28,7 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     │   ├── ServerError          5xx (retryable)
     │   ├── AuthError            401 / 403: credentials refused (final, exit 2)
     │   ├── BadRequest           400 / 422: the body was refused; `errors` may name the bad items (final)
+    │   │   └── RefusedInAnswer  a 2xx answer whose body refuses the call, naming items by index (PayorCRM)
     │   └── Conflict             409 (final)
     ├── BadAnswer                a 2xx answer bulkload cannot read: not JSON, a field missing or of the wrong type
     │   └── AnswerTooLarge       longer than the call's cap (`Api.answer_bytes`): the rest is not read
@@ -517,6 +518,16 @@ class AuthError(APIError):
 
 class BadRequest(APIError):
     pass
+
+
+class RefusedInAnswer(BadRequest):
+    """A 2xx answer whose body refuses the call, naming the refused items by index in `errors` as a 400 would (an
+    API that documents no answer: PayorCRM, seed 004). Read as a refusal (`Api.refused`), final; its status is no
+    error status, and the text says it was a 2xx."""
+
+    def __init__(self, message: str, *, errors: list[dict[str, Any]]) -> None:
+        super().__init__(200, message, error_code="answered 2xx", errors=errors)
+        self.args = (f"answered 2xx, but the answer refuses the call: {message}",)
 
 
 class Conflict(APIError):

@@ -5,6 +5,7 @@ gives it, never a traceback, and never a row in doubt that was not sent."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import re
 import socket
@@ -539,3 +540,89 @@ def test_an_unreadable_answer_quoting_a_credential_is_shown_masked(
         code, out = run(load_args("halopsa", origin, tmp_path), "halopsa", capfd)
     assert code == 4 and "no access token: POST" in out and "client_secret=***" in out, out
     assert secret not in out
+
+
+# --- PayorCRM uploads answered 2xx with a body that says they failed ---------------------------------------------
+
+
+def upload_answer(answer: Answer) -> Hostile:
+    """PayorCRM's sandbox whose uploads are answered `answer` (the sandbox stores nothing of them)."""
+    return Hostile("payorcrm", lambda method, path, n: answer if method == "POST" else None)
+
+
+def payorcrm_run(
+    tmp_path: Path, api: Hostile, capfd: pytest.CaptureFixture[str], resumed: list[tuple[int, str]] | None = None
+) -> tuple[int, str, dict[str, Any]]:
+    """`load_args`'s load against `api`; with `resumed`, then `bulkload resume` of its ledger (its exit code and
+    what it wrote appended there, its report in resumed.json)."""
+    with served(api.app()) as origin:
+        code, out = run(load_args("payorcrm", origin, tmp_path), "payorcrm", capfd)
+        if resumed is not None:
+            again = ["resume", "--ledger", str(tmp_path / "run.sqlite"), "--report", str(tmp_path / "resumed.json")]
+            resumed.append(run([*again, "--no-progress"], "payorcrm", capfd))
+    report = report_of(tmp_path)
+    assert report is not None and "Traceback" not in out, out
+    assert api.calls == [("POST", "/jsonApi/upload/customers")], api.calls  # one call of both rows, never sent again
+    return code, out, report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"status": "error", "message": "Upload failed: duplicate invoiceNumber", "data": null}', "duplicate"),
+        (b'{"success": "false", "message": "not stored"}', "not stored"),
+        (b'{"errors": [{"index": 0, "message": "invalid"}], "count": 1}', "invalid"),
+    ],
+    ids=["status-error", "success-false-as-text", "errors-beside-a-count"],
+)
+def test_an_upload_answered_2xx_saying_it_failed_is_in_doubt_never_loaded(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], body: bytes, said: str
+) -> None:
+    # found by a tester with a server of his own (seed 004): each of these was "complete: 2 loaded", exit 0, and
+    # "reconciled yes", the server holding nothing. What became of the rows the answer does not say
+    resumed: list[tuple[int, str]] = []
+    code, out, report = payorcrm_run(tmp_path, upload_answer(Answer(body=body)), capfd, resumed)
+    assert code == 4 and report["status"] == "stopped", out
+    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (0, 0, 2), report
+    assert "says the upload failed" in report["stop_reason"] and said in report["stop_reason"], report
+    doubt = read_csv(tmp_path / "c.csv.in_doubt.csv")
+    assert [r["line"] for r in doubt] == ["2", "3"] and said in doubt[0]["last_error"], doubt
+    # resumed, the call stays in doubt (payorcrm_run: never sent again without the user's word)
+    [(code, out)] = resumed
+    again = json.loads((tmp_path / "resumed.json").read_text())
+    assert code == 1 and (again["loaded"], again["in_doubt"]) == (0, 2), out
+
+
+@pytest.mark.slow
+def test_an_upload_answered_2xx_with_errors_naming_rows_by_index_rejects_them_the_others_in_doubt(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # the form of a 400 bulkload reads, answered 2xx (a tester's server): before, both rows were loaded, exit 0. As
+    # for a 400: the row named is rejected with the API's reason; the other may have been stored, in doubt
+    secret = CREDENTIALS["payorcrm"]["PAYORCRM_API_SECRET"]
+    body = json.dumps({"errors": [{"index": 0, "message": f"invalid, given {secret}"}]}).encode()
+    code, out, report = payorcrm_run(tmp_path, upload_answer(Answer(body=body)), capfd)
+    assert code == 1, out
+    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (0, 1, 1), report
+    (reject,) = read_csv(tmp_path / "c.csv.rejects.csv")
+    assert reject["line"] == "2" and "answered 2xx: invalid, given ***" in reject["reason"], reject
+    (doubt,) = read_csv(tmp_path / "c.csv.in_doubt.csv")
+    assert doubt["line"] == "3" and "may have been stored" in doubt["last_error"], doubt
+    assert secret not in out and secret not in (tmp_path / "report.json").read_text()
+
+
+@pytest.mark.slow
+def test_an_upload_answered_2xx_with_errors_naming_every_row_rejects_them(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    body = b'{"errors": [{"index": 0, "message": "invalid"}, {"index": 1, "message": "invalid"}]}'
+    code, out, report = payorcrm_run(tmp_path, upload_answer(Answer(body=body)), capfd)
+    assert code == 1, out
+    assert (report["loaded"], report["rejected"], report["in_doubt"]) == (0, 2, 0), report
+    assert [r["line"] for r in read_csv(tmp_path / "c.csv.rejects.csv")] == ["2", "3"]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 import msgspec.inspect
 
 from .. import redact
-from ..errors import APIError, ConfigError, Conflict
+from ..errors import APIError, ConfigError, Conflict, RefusedInAnswer
 from ..http import ANSWER_BYTES
 from ..model import Call, Chunk, Known, Listed, Reconciled, Totals
 from ..numbers import whole_number
@@ -367,8 +367,8 @@ class Api:
     refusal_stores_nothing: bool = True
 
     def refused(self, error: APIError) -> bool:
-        """Whether an error answer refuses the items of the call."""
-        return error.status in self.refusing
+        """Whether an error answer refuses the items of the call (or a 2xx one whose body does: RefusedInAnswer)."""
+        return error.status in self.refusing or isinstance(error, RefusedInAnswer)
 
     def refused_or_too_large(self, error: APIError) -> bool:
         """Whether an error answer refuses the call's items, or the call for its size: nothing in it is retried."""

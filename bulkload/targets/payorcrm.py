@@ -2,7 +2,8 @@
 
 No idempotency key: an upload whose answer was lost is in doubt and is not sent again without the user's
 word. An invoice whose customer did not load (rejected, in doubt) is rejected with that reason. The API documents
-no answer to an upload: any 2xx is success, and ids and amounts are taken where the answer has them.
+no answer to an upload: any 2xx is success unless its body says it failed (in doubt, or its rows named by index
+refused), and ids and amounts are taken where the answer has them.
 """
 
 from __future__ import annotations

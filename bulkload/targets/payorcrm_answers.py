@@ -1,5 +1,6 @@
 """What a 2xx answer to a PayorCRM upload says. Seed 004 documents no answer: it is read tolerantly, once per call
-(`read`), for which listed record is which row sent, their ids and amounts, and the records that say they failed."""
+(`read`), for which listed record is which row sent, their ids and amounts, and the records (or the whole answer)
+that say they failed."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from ..errors import RefusedInAnswer
 from ..pairing import pair
+from ..redact import redact, redact_data
 
 
 class Said(NamedTuple):
@@ -42,18 +45,61 @@ def _every(records: list[Any], field: str) -> list[int] | None:
 _COUNTS = ("count", "uploaded")
 
 
-def read_answer(body: bytes) -> Said:
-    """Read any 2xx answer tolerantly: ``{"results": [...]}``, a bare array of records (with or without ``id``),
-    ``{"success": true, "count": n}`` or ``{"uploaded": n}``, an empty body or text all mean the upload was stored.
-    Only an answer that says ``"success": false`` is not read as success, nor one whose counts (its `count`,
-    `uploaded`, the records it lists) say two numbers (ValueError: the call arrived, its outcome is unknown)."""
+#: what an answer that names the rows it refuses by index (`errors`) may hold beside them and say nothing of a row
+#: stored (any other key with a value may: a count, records, data)
+_REFUSING = frozenset({"errors", "error", "message", "detail", "title", "errorCode", "code", "success", "status"})
+
+
+def _refusal(answer: dict[str, Any], rows: int | None) -> RefusedInAnswer | None:
+    """An answer that refuses rows as a 400 does (seed 004 documents no answer): `errors` naming each by `index`
+    (one of the `rows` sent, where given), no other sign of success (`success` and `status` absent or of failure),
+    and nothing else said (no count, no records: some rows may have been stored). None for any other answer."""
+    errors = answer.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return None
+    for item in errors:
+        index = item.get("index") if isinstance(item, dict) else None
+        if type(index) is not int or index < 0 or rows is not None and index >= rows:
+            return None
+    if "success" in answer and not _unsuccessful(answer["success"]):
+        return None
+    if "status" in answer and not _failed_status(answer["status"]):
+        return None
+    if any(value for name, value in answer.items() if name not in _REFUSING):
+        return None
+    texts = [answer.get(name) for name in ("message", "detail", "title", "error")]
+    message = next((t for t in texts if isinstance(t, str) and t), "its errors name the rows it refuses by index")
+    return RefusedInAnswer(redact(message), errors=redact_data(errors))
+
+
+#: what to do for a call whose rows are in doubt: PayorCRM offers no lookup and no rollback
+_CHECK = (
+    "Check PayorCRM for the call's rows (the in-doubt file lists them) and load those it lacks from a file of their "
+    "own: PayorCRM offers no rollback, and `bulkload resume --resend-in-doubt` sends every row of the call again, "
+    "doubling those it stored"
+)
+
+
+def read_answer(body: bytes, rows: int | None = None) -> Said:
+    """Read any 2xx answer to an upload of `rows` tolerantly: ``{"results": [...]}``, a bare array of records (with
+    or without ``id``), ``{"success": true, "count": n}`` or ``{"uploaded": n}``, an empty body or text all mean the
+    upload was stored. An answer whose object says the upload failed, as a record may say it of itself (`_failure`:
+    ``"success": false`` or ``"false"``, an ``error`` or ``errors``, a ``status`` of failure), is not: one that names
+    the rows it refuses by index and says nothing of a row stored (`_refusal`) raises RefusedInAnswer (read as a 400
+    naming them); any other, ValueError (the call arrived, what became of its rows is unknown: in doubt). So does an
+    answer whose counts (its `count`, `uploaded`, the records it lists) say two numbers."""
     try:
         value = _decode_any(body) if body.strip() else None
     except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
         return Said()  # not JSON ("OK"): a 2xx all the same
     if isinstance(value, dict):
-        if value.get("success") is False:
-            raise ValueError(f"the API answered success: false ({body[:200].decode(errors='replace')})")
+        if (failed := _failure(value, None)) is not None:
+            if (refusal := _refusal(value, rows)) is not None:
+                raise refusal
+            raise ValueError(
+                f"the API answered 2xx, but its answer says the upload failed ({redact(failed)}): it does not say "
+                f"what became of the call's rows, so they may have been stored. {_CHECK}"
+            )
         records = value.get("results")
         listed = len(records) if isinstance(records, list) else None
         stated = {name: n for name in _COUNTS if (n := _whole(value.get(name))) is not None}
@@ -166,20 +212,33 @@ def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> Paired |
     return paired
 
 
-#: a record's `status` that says it failed (an invoice's own `status` field, seed 004, is text the file gives)
+#: a `status` that says it failed (an invoice's own `status` field, seed 004, is text the file gives)
 _FAILED = frozenset({"failed", "failure", "error", "rejected"})
+#: a `success` that says it failed, as text (any case): JSON false and 0 say so too
+_UNSUCCESSFUL = frozenset({"false", "0", "no"})
+
+
+def _unsuccessful(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in _UNSUCCESSFUL
+    return value is False or type(value) is int and value == 0
+
+
+def _failed_status(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() in _FAILED
 
 
 def _failure(record: Any, row: Any) -> str | None:
-    """What a listed record says of its own failure: `"success": false`, an `error` or `errors`, or a `status` of
-    failure that is not the status the row was sent with; with its `message`. None when it says none."""
+    """What a listed record (or an answer's object, `row` None) says of its own failure: a `success` of false
+    (`_unsuccessful`), a non-empty `error` or `errors`, or a `status` of failure that is not the status the row was
+    sent with; with its `message`. None when it says none."""
     if not isinstance(record, dict):
         return None
     said = []
-    if record.get("success") is False:
-        said.append("success: false")
+    if "success" in record and _unsuccessful(record["success"]):
+        said.append(f"success: {_shown(record['success'])}")
     status = record.get("status")
-    if isinstance(status, str) and status.strip().lower() in _FAILED and status != getattr(row, "status", None):
+    if _failed_status(status) and status != getattr(row, "status", None):
         said.append(f"status: {status}")
     said += [f"{name}: {_shown(record[name])}" for name in ("error", "errors") if record.get(name)]
     if not said:
@@ -235,19 +294,16 @@ def _stored_otherwise(stored: int, sent: Sequence[Any], key_field: str) -> str:
         )
     else:
         said += ": which rows were stored cannot be told"
-    return (
-        f"{said}. Check PayorCRM for the call's rows (the in-doubt file lists them) and load those it lacks from a "
-        "file of their own: PayorCRM offers no rollback, and `bulkload resume --resend-in-doubt` sends every row of "
-        "the call again, doubling those it stored"
-    )
+    return f"{said}. {_CHECK}"
 
 
 def read(body: bytes, sent: Sequence[Any], key_field: str) -> Reading:
-    """`body`, a 2xx answer to the upload of `sent`, read once. ValueError as `read_answer` and `pairing`, and for an
+    """`body`, a 2xx answer to the upload of `sent`, read once. RefusedInAnswer as `read_answer` (an answer whose
+    `errors` refuse rows of `sent` by index), ValueError as `read_answer` and `pairing`, and for an
     answer that says it stored another number of records than the rows sent (its `count` or `uploaded`, or the
     records it lists, naming no key): which rows were stored cannot be told, the call arrived, its outcome is
     unknown (in doubt)."""
-    said = read_answer(body)
+    said = read_answer(body, len(sent))
     records = said.records or []
     paired = pairing(records, sent, key_field) if said.records is not None else None
     if said.stored is not None and said.stored != len(sent):

@@ -206,8 +206,8 @@ class Upload(RecordKind):
         (payorcrm_answers.pairing; ValueError when those keys are not the ones sent), else in request order, unless
         what the records carry says they are in another (`Reading.misplaced`). Otherwise the rows are loaded all
         the same (the API said 2xx) with NO_ID, and reconciliation compares what the answer did say (its amounts).
-        ValueError (in doubt) for an answer that says it stored another number of records than the rows sent
-        (payorcrm_answers.read)."""
+        ValueError (in doubt) for an answer that says it stored another number of records than the rows sent, or
+        that the upload failed; RefusedInAnswer for one whose `errors` refuse rows by index (payorcrm_answers.read)."""
         reading, n = self._read(body, chunk), len(chunk)
         ids, paired = reading.said.ids, reading.paired
         if ids is None or reading.misplaced:
