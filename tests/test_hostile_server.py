@@ -623,6 +623,22 @@ def test_an_upload_answered_2xx_with_errors_naming_every_row_rejects_them(
     assert [r["line"] for r in read_csv(tmp_path / "c.csv.rejects.csv")] == ["2", "3"]
 
 
+@pytest.mark.slow
+def test_ids_an_upload_answers_as_strings_of_digits_are_taken(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: a server answering "id": "900000001" had every id dropped (the success file's column empty)
+    def as_text(body: bytes) -> bytes:
+        answer = json.loads(body)
+        return json.dumps([{**r, "id": str(r["id"])} for r in answer["results"]]).encode()
+
+    code, out, report = payorcrm_run(tmp_path, upload_answer(Answer(rewrite=as_text)), capfd)
+    assert code == 0 and report["loaded"] == 2, out
+    ids = [r["id"] for r in read_csv(tmp_path / "c.csv.success.csv")]
+    assert len(ids) == 2 and all(i.isdigit() for i in ids) and ids[0] != ids[1], ids
+    assert report["reconcile"]["ids_returned"] == 2, report["reconcile"]
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))

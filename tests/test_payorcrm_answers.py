@@ -551,3 +551,24 @@ def test_an_answer_whose_errors_name_rows_by_index_refuses_them_as_a_400_would()
     assert PayorCRM(["customers"]).api.refused(refusal) and not refusal.uncertain
     assert kind.bad_items(refusal, 2) == {1: ("emailaddress1", "answered 2xx: invalid email")}
     assert "answered 2xx" in str(refusal) and "HTTP" not in str(refusal), refusal
+
+
+@pytest.mark.parametrize(("given", "taken"), [("900000001", 900000001), ("0", 0), ("7", 7)])
+def test_an_id_written_as_a_string_of_digits_is_taken(given: str, taken: int) -> None:
+    # found by a tester: a server answering each record with "id": "900000001" (seed 004 gives the id no type) had
+    # its ids dropped, the success file's id column left empty
+    kind, chunk = two_customers()
+    body = json.dumps([{"customerno": "C1", "id": given}, {"customerno": "C2", "id": "12"}]).encode()
+    assert kind.created_ids(body, chunk) == [taken, 12]
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["9.0", "1e3", " 12", "12 ", "-1", "+1", "007", "x", "", "١٢", "²", "9" * 5000, str(2**63), 2**63, 10**30, -5],
+)
+def test_an_id_written_as_other_text_or_past_what_the_ledger_keeps_is_not_taken(given: Any) -> None:
+    # an id past 2^63 - 1 (as a number or as text) stopped the run with "internal error: OverflowError" at the
+    # ledger's INTEGER column; a negative one may be NO_ID's -1
+    kind, chunk = two_customers()
+    body = json.dumps([{"customerno": "C1", "id": given}, {"customerno": "C2", "id": "12"}]).encode()
+    assert kind.created_ids(body, chunk) == [NO_ID, NO_ID]

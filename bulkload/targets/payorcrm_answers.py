@@ -5,8 +5,9 @@ that say they failed."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
 import msgspec
@@ -34,9 +35,24 @@ def _whole(value: Any) -> int | None:
     return value if type(value) is int else None
 
 
-def _every(records: list[Any], field: str) -> list[int] | None:
-    """Each record's integer `field`, or None when any record lacks it."""
-    found = [_whole(r.get(field)) if isinstance(r, dict) else None for r in records]
+#: an id written as text: its digits exactly as a number writes them (no sign, space, point, exponent or leading 0),
+#: no more than the largest id has
+_DIGITS = re.compile(r"0|[1-9][0-9]{0,18}")
+#: the largest id the ledger keeps (an SQLite INTEGER); a negative one would read as NO_ID
+_LARGEST_ID = 2**63 - 1
+
+
+def _id(value: Any) -> int | None:
+    """A record's id, 0 to 2^63 - 1: an integer, or text of its digits (seed 004 gives the id no type: "900000001"
+    is 900000001); None for anything else ("9.0", "007", "x": which number it is cannot be told exactly)."""
+    if type(value) is str:
+        value = int(value) if _DIGITS.fullmatch(value) else None
+    return value if type(value) is int and 0 <= value <= _LARGEST_ID else None
+
+
+def _every(records: list[Any], field: str, read: Callable[[Any], int | None] = _whole) -> list[int] | None:
+    """Each record's `field` as `read` takes it (an integer), or None when any record lacks it."""
+    found = [read(r.get(field)) if isinstance(r, dict) else None for r in records]
     return None if None in found else [v for v in found if v is not None]
 
 
@@ -115,7 +131,7 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
         records = value
     else:
         return Said()
-    return Said(_every(records, "id"), _every(records, "invoiceAmount"), len(records), records)
+    return Said(_every(records, "id", _id), _every(records, "invoiceAmount"), len(records), records)
 
 
 def named(value: Any) -> str | None:
