@@ -93,6 +93,7 @@ class Reading:
         double_fields: Iterable[str] = (),
         secret_fields: Iterable[str] = (),
         currency_fields: Mapping[str, str] | None = None,
+        mark_given: bool = False,
     ) -> None:
         #: secrets (RecordKind.secret_fields): one given as the rejects file's mask is refused, never sent
         self._secrets = tuple(secret_fields)
@@ -103,8 +104,9 @@ class Reading:
         #: numbers the API holds as doubles (RecordKind.double_fields)
         self._doubles = tuple(double_fields)
         #: (field, how its text is read, the field naming its currency where it is an amount in one: None else),
-        #: numbers first: one pass a row
-        priced = currency_fields or {}
+        #: numbers first: one pass a row. A decimal mark the user gave (`mark_given`, --decimal) says how "1.500"
+        #: reads: no amount is looked at for a reading of the other mark (_thousandths)
+        priced = {} if mark_given else currency_fields or {}
         self._parsers = tuple((name, numbers.parse, priced.get(name)) for name in numeric) + tuple(
             (name, dates.parse, None) for name in dated
         )
@@ -123,8 +125,11 @@ class Reading:
         self._json = json
 
     @classmethod
-    def of(cls, kind: RecordKind, numbers: NumberFormat, dates: DateFormat, *, json: bool = False) -> Reading:
-        """How a file of `kind` is read, with the file's decided `numbers` and `dates` (`json`: a JSONL file)."""
+    def of(
+        cls, kind: RecordKind, numbers: NumberFormat, dates: DateFormat, *, json: bool = False, mark_given: bool = False
+    ) -> Reading:
+        """How a file of `kind` is read, with the file's decided `numbers` and `dates` (`json`: a JSONL file;
+        `mark_given`: the decimal mark is the user's, --decimal, not decided from the file)."""
         return cls(
             numbers,
             dates,
@@ -136,6 +141,7 @@ class Reading:
             double_fields=kind.double_fields,
             secret_fields=kind.secret_fields,
             currency_fields=kind.currency_fields,
+            mark_given=mark_given,
         )
 
     def convert(self, row: dict[str, Any]) -> None:
@@ -234,7 +240,8 @@ class Reading:
     def _thousandths(self, name: str, text: str, amount: Decimal, currency: Any) -> None:
         """RowInvalid where the amount `text`, read as `amount` with 3 decimals, has more than its `currency` has
         and reads both ways ("1.500" EUR: 1.5 with a decimal point, but it is how a file of decimal commas writes
-        1500): never booked as the one reading, nor rounded."""
+        1500), where the mark was decided from the file's other amounts: never booked as the one reading, nor
+        rounded. A mark the user gave (--decimal) is not second-guessed: "1.500" given --decimal . is 1.5."""
         code = iso_code(currency) if type(currency) is str else None
         if code is None or decimals(code) >= 3:
             return

@@ -289,7 +289,10 @@ def messages(spec: PlanSpec) -> Iterator[Message]:
 def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
     """How a file of `kind` is read, as its `profile` (profile.FileProfile as builtins) decided."""
     dates = DateFormat(profile["date_format"], order=profile.get("date_order", ""))  # none in an older ledger
-    return Reading.of(kind, NumberFormat(profile["decimal"]), dates, json=profile["delimiter"] is None)
+    given = profile.get("decimal_evidence", "").startswith("given")  # numbers.NumberEvidence.decide: --decimal
+    return Reading.of(
+        kind, NumberFormat(profile["decimal"]), dates, json=profile["delimiter"] is None, mark_given=given
+    )
 
 
 def make_planner(target: Target, spec: PlanSpec) -> Planner:

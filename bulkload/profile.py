@@ -81,7 +81,7 @@ class FileProfile(msgspec.Struct, kw_only=True, frozen=True):
     delimiter: str | None = None
     #: Excel's `sep=X` first line was found (and honoured)
     sep_line: bool = False
-    #: "." or ","; and the line that showed it (or "given", or "" when nothing in the file needed it)
+    #: "." or ","; and the line that showed it (or "given: --decimal X", or "" when nothing in the file needed it)
     decimal: str = "."
     decimal_evidence: str = ""
     #: "dmy", "mdy" or a strptime format; and the line that showed it

@@ -1153,8 +1153,9 @@ async def test_an_exchange_rate_is_read_with_the_amounts_mark_or_refuses_the_fil
 
 
 async def test_an_amount_with_decimals_its_currency_has_not_is_refused_never_rounded(tmp_path: Path) -> None:
-    # 1.500 EUR read with a decimal point has 3 decimals where EUR has 2: written so it is also how a file of
-    # decimal commas writes 1500, and it is refused with its voucher, never booked as 1.50. KWD has 3
+    # 1.500 EUR read with the decimal point the file's 1.50 shows has 3 decimals where EUR has 2: written so it is
+    # also how a file of decimal commas writes 1500, and it is refused with its voucher, never booked as 1.50. KWD
+    # has 3. (Given --decimal . by the user, 1.500 is 1.5: test_guards)
     data = tmp_path / "points.csv"
     data.write_text(
         "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;text\n"
@@ -1166,7 +1167,7 @@ async def test_an_amount_with_decimals_its_currency_has_not_is_refused_never_rou
     )
     with anyio.fail_after(30):
         async with running("economic", SandboxOptions()) as url:
-            report = await load(job(tmp_path, [data], url, decimal="."), env=CREDS)
+            report = await load(job(tmp_path, [data], url), env=CREDS)
             held = await remote_entries(url)
     assert sorted((e["voucherNumber"], e["amount"], e["currency"]) for e in held) == [
         (803, -1.5, "KWD"),
