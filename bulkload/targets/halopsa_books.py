@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from msgspec import UNSET
 
@@ -83,42 +83,19 @@ class Resources(Books):
         landed: list[dict[str, Any]] = []  # records of the run's calls in doubt
         others: list[str] = []  # what a count above the expected one may mean
         doubtful = _lines_in_doubt(ledger)
-        # a record_count below what the run itself created lags: the listing it ends is not whole
-        creates_of = {name: totals.get("create", [0])[0] for name, totals in expected.items()}
-        listed = await listings(client, self.kinds.values(), creates_of)
+        sent_of = {kind.name: _sent(self, kind, ledger, files, rows, doubtful) for kind in self.kinds.values()}
+        # a record_count below what the run itself created and is still there lags: the listing it ends is not whole
+        listed = await listings(client, self.kinds.values(), {name: s.made.keys() for name, s in sent_of.items()})
         for kind in self.kinds.values():
             listing = listed.pop(kind.name)
             live = {r["id"]: r for r in listing.records}
             names: set[str | None] | None = None  # the match fields of every record listed, once one is needed
             unlisted = 0  # loaded records a partial listing left out: neither compared nor missing
-            # what each record should hold: its rows in file order, a later update over an earlier create
-            desired: dict[int, dict[str, Any]] = {}
-            lines: dict[int, tuple[str, int]] = {}
-            ours: set[int] = set()  # the ids the run created or updated
-            made: dict[int, tuple[str, int]] = {}  # the ids the run created, with the file and line of each
-            awaited: dict[str, list[tuple[str, int]]] = defaultdict(list)  # match key -> rows of creates in doubt
-            for file_idx, path in enumerate(files):
-                if self.kind_of(file_idx) is not kind:
-                    continue
-                created = ledger.created_in(file_idx)
-                ours.update(created.values())
-                for line, row in rows(file_idx):  # as read for the load: a date-time read as the file's order has it
-                    record_id = created.get(line)
-                    if record_id is None and line not in doubtful.get(file_idx, ()):
-                        continue  # not loaded: rejected or not sent, and reported as such
-                    record = kind.validate_at(file_idx, line, row)
-                    if record_id is None:  # in doubt: what it may have created is found by its match fields
-                        if getattr(record, "id", None) is None and (key := kind.key(as_sent(record))) is not None:
-                            awaited[key].append((path, line))
-                        continue
-                    desired.setdefault(record_id, {}).update(as_sent(record))
-                    lines[record_id] = (path, line)
-                    if getattr(record, "id", None) is None:  # not one it named, nor one --match-on matched
-                        made[record_id] = (path, line)
+            desired, lines, ours, made, awaited = sent_of.pop(kind.name)
             for record_id, sent in desired.items():
                 path, line = lines[record_id]
                 found = live.get(record_id)
-                if found is None and not listing.whole:
+                if found is None and not listing.whole and record_id not in listing.gone:
                     unlisted += 1
                     continue
                 if found is None:
@@ -187,6 +164,52 @@ class Resources(Books):
             scopes=scopes,
             scope_name=self.scope_name,
         )
+
+
+class _Sent(NamedTuple):
+    """What the run sent of a resource, from its ledger and files."""
+
+    #: what each record should hold: its rows in file order, a later update over an earlier create
+    desired: dict[int, dict[str, Any]]
+    #: record id -> the file and line of its last row
+    lines: dict[int, tuple[str, int]]
+    #: the ids the run created or updated
+    ours: set[int]
+    #: the ids the run created, with the file and line of each
+    made: dict[int, tuple[str, int]]
+    #: match key -> the file and line of each row of a create in doubt, in file order
+    awaited: dict[str, list[tuple[str, int]]]
+
+
+def _sent(
+    books: Resources,
+    kind: Resource,
+    ledger: Created,
+    files: list[str],
+    rows: Callable[[int], Iterator[tuple[int, Any]]],
+    doubtful: dict[int, set[int]],
+) -> _Sent:
+    """What the run sent of `kind` (`rows`: a file's rows as read for the load; `doubtful`: `_lines_in_doubt`)."""
+    sent = _Sent({}, {}, set(), {}, defaultdict(list))
+    for file_idx, path in enumerate(files):
+        if books.kind_of(file_idx) is not kind:
+            continue
+        created = ledger.created_in(file_idx)
+        sent.ours.update(created.values())
+        for line, row in rows(file_idx):  # as read for the load: a date-time read as the file's order has it
+            record_id = created.get(line)
+            if record_id is None and line not in doubtful.get(file_idx, ()):
+                continue  # not loaded: rejected or not sent, and reported as such
+            record = kind.validate_at(file_idx, line, row)
+            if record_id is None:  # in doubt: what it may have created is found by its match fields
+                if getattr(record, "id", None) is None and (key := kind.key(as_sent(record))) is not None:
+                    sent.awaited[key].append((path, line))
+                continue
+            sent.desired.setdefault(record_id, {}).update(as_sent(record))
+            sent.lines[record_id] = (path, line)
+            if getattr(record, "id", None) is None:  # not one it named, nor one --match-on matched
+                sent.made[record_id] = (path, line)
+    return sent
 
 
 def _taken_over(

@@ -5,7 +5,9 @@ and read again until two walks agree page for page, each page's ids as a set (of
 writer; the API promises no order within a page). A listing that cannot be had whole says so (`Listing.whole`,
 `Listing.why`): what it leaves out is not proven absent. A `record_count` is evidence of the end only where nothing
 shows it lags: one below the records listed, or a listing without records the caller knows the API holds (the ids it
-answered to this run), is short, whatever the count says.
+answered to this run), is short, whatever the count says. A count below the records the run created is read against
+those still there: each not listed is looked up by id (`GET /api/<Resource>/{id}`, seed 001), and one answered 404 is
+gone (`Listing.gone`), not counted.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from ..errors import BadRequest
-from ..http import decoded, unreadable
+from ..errors import APIError, BadRequest
+from ..http import api_path, decoded, unreadable
 from ..side_by_side import results_side_by_side
 from .halopsa_schema import LIST_FILTERS, PLURAL
 from .protocols import Sender
@@ -36,6 +38,9 @@ SMALL_PAGE = 100
 MAX_PAGES = 1000
 #: walks of a listing's pages at most: it is whole once two walks one after the other read the same pages
 MAX_WALKS = 3
+#: records the run created that a reconciliation looks up by id at most, where the listing leaves them out and its
+#: `record_count` is below what the run created (a third of the 300 calls a hosted instance allows in 5 minutes)
+MAX_LOOKUPS = 100
 
 
 class Listable(Protocol):
@@ -55,6 +60,8 @@ class Listing(NamedTuple):
     held: int
     #: why the listing is not whole ("" when it is)
     why: str = ""
+    #: ids of records the run created, left out of the listing, that a look by id answered 404: not there
+    gone: frozenset[int] = frozenset()
 
     def read(self) -> str:
         """How many records were listed, and the `held` the API's record_count gave: what it counts, never said to be
@@ -84,14 +91,14 @@ def with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool =
 
 
 async def listings(
-    client: Sender, kinds: Iterable[Listable], created: Mapping[str, int] | None = None
+    client: Sender, kinds: Iterable[Listable], created: Mapping[str, Collection[int]] | None = None
 ) -> dict[str, Listing]:
-    """Every record of each resource of `kinds`, by its name (`listing_whole`, `created`: how many records of each the
-    run created, by name): the listings side by side, one round trip for all (before the load, and after it for
-    reconciliation, where one after the other they were the run's start and its tail)."""
+    """Every record of each resource of `kinds`, by its name (`listing_whole`, `created`: the ids of the records of
+    each the run created, by name): the listings side by side, one round trip for all (before the load, and after it
+    for reconciliation, where one after the other they were the run's start and its tail)."""
     made = created or {}
     return await results_side_by_side(
-        {kind.name: partial(listing_whole, client, kind, created=made.get(kind.name, 0)) for kind in kinds}
+        {kind.name: partial(listing_whole, client, kind, created=made.get(kind.name, ())) for kind in kinds}
     )
 
 
@@ -121,12 +128,15 @@ async def _page(client: Sender, kind: Listable, params: dict[str, str]) -> _Page
     return _Page([with_id(r, i, call, body) for i, r in enumerate(listed)], known, True, len(body))
 
 
-async def listing_whole(client: Sender, kind: Listable, known: Collection[int] = (), created: int = 0) -> Listing:
+async def listing_whole(
+    client: Sender, kind: Listable, known: Collection[int] = (), created: Collection[int] = ()
+) -> Listing:
     """Every record of the resource, and whether the answer holds them all: an array does; a paged object holding
     fewer than its `record_count` is read page by page (`_walks`); one without a `record_count` does not. Whole only
     where nothing shows it short (`_short_by_evidence`): `known`, the ids the API answered to this run (created or
-    updated), must all be listed, and `record_count` be no fewer than the `created` records the run was answered
-    for."""
+    updated), must all be listed, and `record_count` be no fewer than the records of `created` (the ids of those the
+    run was answered for as created) still there: where it is fewer, those not listed are looked up (`_gone`).
+    Raises what a call raises (errors.APIError, BadAnswer)."""
     # every record, enabled or not: what exists is what a match or a count must see
     params: dict[str, str] = {f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]}
     first = await _page(client, kind, params)
@@ -138,18 +148,43 @@ async def listing_whole(client: Sender, kind: Listable, known: Collection[int] =
         listing = Listing(first.records, True, first.record_count)
     else:
         listing = await _walks(client, kind, params, first.record_count)
-    why = _short_by_evidence(listing, known, created) if listing.whole else ""
+    if listing.whole and listing.held < len(created):
+        listing = listing._replace(gone=await _gone(client, kind, listing, created))
+    why = _short_by_evidence(listing, known, len(created)) if listing.whole else ""
     return listing._replace(whole=False, why=why) if why else listing
+
+
+async def _gone(client: Sender, kind: Listable, listing: Listing, created: Collection[int]) -> frozenset[int]:
+    """The ids of `created` (records the run created) that `listing` leaves out and a look by id answers 404 (deleted
+    since): a `record_count` below what the run created may count what is left of them, not lag. The first
+    MAX_LOOKUPS of them in id order at most, side by side, through the run's limits; one found is there, left out by
+    a count that lags. Raises what a call raises but 404."""
+    listed = {r["id"] for r in listing.records}
+    unlisted = sorted(set(created) - listed)[:MAX_LOOKUPS]
+
+    async def absent(record_id: int) -> bool:
+        try:
+            await client.send("GET", api_path(kind.path, record_id))
+        except APIError as exc:
+            if exc.status != 404:
+                raise
+            return True
+        return False
+
+    looked = await results_side_by_side({i: partial(absent, i) for i in unlisted})
+    return frozenset(i for i, is_gone in looked.items() if is_gone)
 
 
 def _short_by_evidence(listing: Listing, known: Collection[int], created: int) -> str:
     """Why a listing its `record_count` calls whole is short all the same, or "": the count is below the records it
-    listed or the `created` ones the API answered to this run (a count that lags, as one counting only records some
-    time old: records past it are not reached), or it leaves out records of `known`, which the API answered as
-    created or updated (a short page, a lagging count; another writer's delete looks the same, and proves no
-    absence either)."""
+    listed or the `created` ones the API answered to this run less those gone (`Listing.gone`: a count that lags, as
+    one counting only records some time old: records past it are not reached), or it leaves out records of `known`,
+    which the API answered as created or updated (a short page, a lagging count; another writer's delete looks the
+    same, and proves no absence either)."""
     listed = {r["id"] for r in listing.records}
-    for floor, what in ((len(listed), "records it listed"), (created, "records this run created")):
+    there = created - len(listing.gone)
+    still = f" and not gone since (of {created}, {len(listing.gone)} answered 404)" if listing.gone else ""
+    for floor, what in ((len(listed), "records it listed"), (there, f"records this run created{still}")):
         if listing.held < floor:
             return (
                 f"its record_count ({listing.held}) is below the {floor} {what}: a count that lags shows no end of "

@@ -1,0 +1,92 @@
+"""HaloPSA reconciliation against the sandbox app on loopback, through the real client, as a tester found it: a record
+the run created and someone deleted since (`DELETE /api/XeroDetails/{id}`) was never named missing, the listing
+blamed on a `record_count` that lags (the count, one lower, is below what the run created); and a second run's record
+in the same resource made the first run's reconciliation a mismatch (exit 3, `others: []`) where every one of its
+records was as sent. A record the run created that a look by id answers 404 is missing (a found one means the count
+lags, as ever); a record no row of the run accounts for is another writer's: counted under `others`, named by id,
+not a mismatch (the engine's rule, as e-conomic reconciles)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+
+from bulkload import Job, load, reconcile
+from bulkload.report import print_summary
+from bulkload.results import Report
+from bulkload.sandbox import SandboxOptions, running
+
+ENV = {"HALO_CLIENT_ID": "recon-client", "HALO_CLIENT_SECRET": "recon-secret"}
+
+
+def write(path: Path, names: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "tenant_id"])
+        w.writerows([name, f"t-{name}"] for name in names)
+    return path
+
+
+def loading(data: Path, url: str) -> Job:
+    return Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(data.with_suffix(".sqlite")))
+
+
+async def send(url: str, method: str, path: str) -> tuple[int, Any]:
+    """`method` `path` as the API's own client would: the status and the answer's JSON (None for none)."""
+    form = {"grant_type": "client_credentials", "client_id": "c", "client_secret": "s", "scope": "all"}
+    async with aiohttp.ClientSession() as s:
+        async with s.post(f"{url}/auth/token", data=form) as r:
+            token = (await r.json())["access_token"]
+        async with s.request(method, f"{url}{path}", headers={"Authorization": f"Bearer {token}"}) as r:
+            return r.status, await r.json() if r.content_type == "application/json" else None
+
+
+def summary(report: Report) -> str:
+    printed = io.StringIO()
+    print_summary(report, printed)
+    return printed.getvalue()
+
+
+async def test_a_record_the_run_created_and_someone_deleted_is_missing_not_a_count_that_lags(tmp_path: Path) -> None:
+    data = write(tmp_path / "XeroDetails.csv", ["A", "B", "C"])
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            first = await load(loading(data, url), env=ENV)
+            (_, listed) = await send(url, "GET", "/api/XeroDetails")
+            gone = {r["name"]: r["id"] for r in listed}["B"]  # line 3
+            assert (await send(url, "DELETE", f"/api/XeroDetails/{gone}"))[0] in (200, 204)
+            later = await reconcile(str(data.with_suffix(".sqlite")), env=ENV)
+    assert first.reconcile.ok, first.reconcile
+    rec, said = later.reconcile, summary(later)
+    assert later.exit_code == 3 and not rec.ok, said
+    assert rec.missing == [{"id": gone, "file": str(data), "line": 3}] and rec.missing_count == 1, rec
+    assert "could not be listed whole" not in said and "lags" not in said, said
+    assert (rec.expected_count, rec.remote_count) == (3, 2), rec
+    assert f"missing: id {gone} from {data} line 3" in said, said
+
+
+async def test_a_record_deleted_beside_a_count_that_lags_is_missing_and_the_rest_not_listed_is_not(
+    tmp_path: Path,
+) -> None:
+    # the count leaves out the 2 newest records and the listing unasked is its first page of 3: records 4 and 5 are
+    # not listed; 5 is deleted, 4 is there (a look by id finds it: the count lags, and it is neither compared nor
+    # called missing, as ever)
+    data = write(tmp_path / "XeroDetails.csv", ["A", "B", "C", "D", "E"])
+    options = SandboxOptions(window_limit=0, count_lag=2, unpaged_page=3)
+    with anyio.fail_after(60):
+        async with running("halopsa", options) as url:
+            await load(loading(data, url), env=ENV)
+            ids = {r["name"]: r["id"] for r in (await send(url, "GET", "/_sandbox/records/XeroDetails"))[1]}
+            assert (await send(url, "DELETE", f"/api/XeroDetails/{ids['E']}"))[0] in (200, 204)
+            later = await reconcile(str(data.with_suffix(".sqlite")), env=ENV)
+    rec, said = later.reconcile, summary(later)
+    assert later.exit_code == 3 and not rec.ok, said
+    assert rec.missing == [{"id": ids["E"], "file": str(data), "line": 6}], rec
+    assert "XeroDetails could not be listed whole (" in str(rec.note), rec.note
+    assert "1 loaded records not among them were neither compared nor called missing" in str(rec.note), rec.note
