@@ -278,6 +278,14 @@ class Chunk:
         return self.take((g for g, span in enumerate(self.spans()) if self.lines[span.start] in lines), part, kind)
 
 
+def scope_holds(figures: Mapping[str, int]) -> int:
+    """What a scope should hold (`figures`: a `Reconciled.scopes` entry): what was there before and is still there,
+    what loaded and no rollback took, and what others and calls in doubt added. Reconciliation's count rule, for
+    every target: a scope whose `remote` is not this is a mismatch; others' records are counted, never one."""
+    held = figures["expected"] + figures.get("others", 0) + figures.get("in_doubt", 0)
+    return held - figures.get("before_gone", 0) - figures.get("rolled_back", 0)
+
+
 class Reconciled(msgspec.Struct, kw_only=True):
     """The report's `reconcile` section: `ok` only when everything matches. Walked APIs add the `walk_…`,
     `groups_differing…`, `lines_changed…` and `amounts_with_more_decimals` keys; APIs read by their answers the
@@ -306,8 +314,9 @@ class Reconciled(msgspec.Struct, kw_only=True):
     missing_count: int = 0
     duplicates: list[dict[str, Any]] = msgspec.field(default_factory=list)
     duplicates_count: int = 0
-    #: walked records no group of this run made: another writer's (e.g. someone posting to the same journal);
-    #: `others_totals` per scope and currency; the remote figures hold them, the comparison leaves them out
+    #: walked records no group of this run made: another writer's (e.g. someone posting to the same journal; HaloPSA:
+    #: a record listed that no row of the run accounts for, each `id`, `scope`); `others_totals` per scope and
+    #: currency (walked APIs); the remote figures hold them, the comparison leaves them out
     others: list[dict[str, Any]] = msgspec.field(default_factory=list)
     others_count: int = 0
     others_totals: dict[str, Any] | UnsetType = UNSET

@@ -19,7 +19,7 @@ from rich.table import Table
 from .errors import SourceError
 from .ledger_pg import name_of
 from .masking import MASK
-from .model import Reconciled, RowOutcome
+from .model import Reconciled, RowOutcome, scope_holds
 from .money import money
 from .outputs import replaced, write_private
 from .redact import redact, redact_data
@@ -528,7 +528,7 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
 def _only_landed(rec: Reconciled) -> bool:
     """Whether all that keeps `rec` from reconciling is what calls in doubt created."""
     return not (
-        any(_held(c) != c.get("remote") for c in rec.scopes.values())
+        any(scope_holds(c) != c.get("remote") for c in rec.scopes.values())
         or rec.missing_count
         or rec.duplicates_count
         or rec.differences_count
@@ -538,12 +538,6 @@ def _only_landed(rec: Reconciled) -> bool:
         or rec.ids_reused_count
         or rec.amounts_with_more_decimals
     )
-
-
-def _held(c: Mapping[str, int]) -> int:
-    """What a scope (`c`: a `Reconciled.scopes` entry) should hold: what was there before and is still there, what
-    loaded and no rollback took, and what others and calls in doubt added."""
-    return c["expected"] + c.get("others", 0) + c.get("in_doubt", 0) - c.get("before_gone", 0) - c.get("rolled_back", 0)
 
 
 def _not_reached(report: Report) -> str:
@@ -595,7 +589,7 @@ def _reading(profile: Mapping[str, Any]) -> str:
 def _print_mismatch(console: Console, rec: Reconciled) -> None:
     for scope, c in rec.scopes.items():
         others, landed, gone = c.get("others", 0), c.get("in_doubt", 0), c.get("before_gone", 0)
-        if _held(c) != c.get("remote"):
+        if scope_holds(c) != c.get("remote"):
             by_others = f" + {others:,} added by others" if others else ""
             by_doubt = f" + {landed:,} of calls in doubt" if landed else ""
             by_gone = f" - {gone:,} there before gone since" if gone else ""
@@ -607,7 +601,7 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
                 else f"{c.get('listed', 0):,} listed; how many the API holds is not known (not listed whole)"
             )
             console.print(
-                f"{rec.scope_name} {scope}: expected {_held(c):,} entries "
+                f"{rec.scope_name} {scope}: expected {scope_holds(c):,} entries "
                 f"({c['before']:,} before + {c['loaded']:,} loaded{by_others}{by_doubt}{by_gone}{by_rollback}), "
                 f"{holds}"
             )

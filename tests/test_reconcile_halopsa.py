@@ -90,3 +90,21 @@ async def test_a_record_deleted_beside_a_count_that_lags_is_missing_and_the_rest
     assert rec.missing == [{"id": ids["E"], "file": str(data), "line": 6}], rec
     assert "XeroDetails could not be listed whole (" in str(rec.note), rec.note
     assert "1 loaded records not among them were neither compared nor called missing" in str(rec.note), rec.note
+
+
+async def test_another_runs_record_in_the_resource_is_counted_as_others_not_a_mismatch(tmp_path: Path) -> None:
+    first_file = write(tmp_path / "jan" / "XeroDetails.csv", ["A", "B", "C"])
+    second_file = write(tmp_path / "feb" / "XeroDetails.csv", ["X"])
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            await load(loading(first_file, url), env=ENV)
+            second = await load(loading(second_file, url), env=ENV)
+            theirs = {r["name"]: r["id"] for r in (await send(url, "GET", "/api/XeroDetails"))[1]}["X"]
+            later = await reconcile(str(first_file.with_suffix(".sqlite")), env=ENV)
+    assert second.reconcile.ok and second.loaded == 1, second.reconcile  # the first run's records were there before
+    rec, said = later.reconcile, summary(later)
+    assert later.exit_code == 0 and rec.ok, said
+    assert rec.others == [{"id": theirs, "scope": "XeroDetails"}] and rec.others_count == 1, rec
+    assert rec.scopes["XeroDetails"] == {"before": 0, "loaded": 3, "expected": 3, "remote": 4, "others": 1}, rec
+    assert "remote count 4 = 0 there before + 3 loaded + 1 added by others" in said, said
+    assert "added by others: 1 entries (resource XeroDetails: 1)" in said and "NO: mismatch" not in said, said

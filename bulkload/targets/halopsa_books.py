@@ -1,7 +1,8 @@
 """What HaloPSA holds, as the engine reads it back and removes it: each resource a run loads is listed (every page,
 halopsa_listing.py), and every loaded record compared with its rows field by field (a listing that cannot be had
-whole names none missing); rollback deletes the records the run created, never those it only updated, nor any that
-was listed before the run (whole or not)."""
+whole names none missing but those a look by id answered 404), the records no row of the run accounts for counted as
+another writer's (`others`, the engine's rule: model.scope_holds); rollback deletes the records the run created,
+never those it only updated, nor any that was listed before the run (whole or not)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any, NamedTuple
 from msgspec import UNSET
 
 from ..http import api_path
-from ..model import Reconciled
+from ..model import Reconciled, scope_holds
 from ..sources import BadRow, Source
 from .base import Books
 from .halopsa_listing import listings
@@ -81,7 +82,8 @@ class Resources(Books):
         partial: list[str] = []
         duplicates: list[dict[str, Any]] = []
         landed: list[dict[str, Any]] = []  # records of the run's calls in doubt
-        others: list[str] = []  # what a count above the expected one may mean
+        others: list[dict[str, Any]] = []  # records no row of the run accounts for: another writer's
+        doubled: list[str] = []  # what a count above the expected one holding doubles means
         doubtful = _lines_in_doubt(ledger)
         sent_of = {kind.name: _sent(self, kind, ledger, files, rows, doubtful) for kind in self.kinds.values()}
         # a record_count below what the run itself created and is still there lags: the listing it ends is not whole
@@ -121,11 +123,15 @@ class Resources(Books):
             landed.extend(of_doubt)
             doubles = _doubles(kind, live, made, {item["id"] for item in of_doubt})
             duplicates.extend(doubles)
-            if listing.whole and len(live) > before + creates + len(of_doubt):
-                more = len(live) - before - creates - len(of_doubt)
-                others.append(_more_than_expected(kind, more, len(doubles), in_doubt=bool(of_doubt)))
+            more = len(live) - before - creates - len(of_doubt)
+            if listing.whole and more > 0 and doubles:
+                doubled.append(_more_than_expected(kind, more, len(doubles), in_doubt=bool(of_doubt)))
             scopes[kind.name] = {"before": before, "loaded": creates, "expected": before + creates}
             scopes[kind.name] |= {"in_doubt": len(of_doubt)} if of_doubt else {}
+            if listing.whole:  # counted, not judged (model.scope_holds)
+                n, named = _others(kind, live, ours, {item["id"] for item in of_doubt + doubles}, more - len(doubles))
+                others.extend(named)
+                scopes[kind.name] |= {"others": n} if n else {}
             if listing.whole:
                 scopes[kind.name]["remote"] = len(live)
             elif listing.held >= max(len(live), creates):  # the API's own count, nothing showing that it lags
@@ -141,12 +147,12 @@ class Resources(Books):
         expected_count = sum(c["expected"] for c in scopes.values())
         counted = all("remote" in c for c in scopes.values())
         remote_count = sum(c["remote"] for c in scopes.values()) if counted else None
-        counts_agree = all(c["expected"] + c.get("in_doubt", 0) == c.get("remote") for c in scopes.values())
+        counts_agree = all(scope_holds(c) == c.get("remote") for c in scopes.values())
         return Reconciled(
             # a partial listing proves nothing of what it left out; records of calls in doubt are not loaded yet
             ok=not (differences or reused or missing or partial or duplicates or landed) and counts_agree,
             remote_read=True,
-            note="; ".join(partial + others) if partial or others else UNSET,
+            note="; ".join(partial + doubled) if partial or doubled else UNSET,
             expected_count=expected_count,
             remote_count=remote_count,
             expected_totals={"per_scope": {r: {"records": c["expected"]} for r, c in scopes.items()}},
@@ -155,6 +161,8 @@ class Resources(Books):
             missing_count=len(missing),
             duplicates=duplicates[:100],
             duplicates_count=len(duplicates),
+            others=others[:100],
+            others_count=sum(c.get("others", 0) for c in scopes.values()),
             in_doubt_found=landed[:100],
             in_doubt_found_count=len(landed),
             differences=differences[:100],
@@ -285,6 +293,21 @@ def _doubles(
             path, line = made[of]
             doubles.append({"id": record_id, "scope": kind.name, "of": of, "file": path, "line": line})
     return doubles
+
+
+def _others(
+    kind: Resource, live: dict[int, dict[str, Any]], ours: set[int], accounted: set[int], more: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many records of `live` (listed whole, by id) another writer created, and each {"id", "scope" (the
+    resource)}, by id: neither the run's (`ours`), nor counted before it (`_counted_before`), nor of its calls in
+    doubt or doubles (`accounted`). Where the listing before the run was not whole, those there before it and not
+    read then cannot be told from them: only what is `more` than the count before (and the run's) is counted, and
+    none is named."""
+    before = _counted_before(kind) | accounted
+    theirs = [{"id": i, "scope": kind.name} for i in sorted(live) if i not in ours and i not in before]
+    if kind.name in kind.listed_ids:
+        return len(theirs), theirs
+    return min(len(theirs), max(0, more)), []
 
 
 def _more_than_expected(kind: Resource, more: int, doubles: int, *, in_doubt: bool) -> str:
