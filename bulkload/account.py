@@ -21,7 +21,9 @@ import logging
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from .agreement_calls import keyed
 from .errors import OtherAccount
 from .job import Job
 from .ledger import Ledger
@@ -39,6 +41,28 @@ def fingerprint(salt: bytes, job: Job, target: Target, credentials: Mapping[str,
     values = [credentials.get(k, "") for k in target.credentials.account_names]
     named = "\0".join([target.name, job.api_address, *values])
     return hmac.new(salt, named.encode(), hashlib.sha256).hexdigest()[: 2 * FINGERPRINT_BYTES]
+
+
+def anywhere(job: Job, target: Target, credentials: Mapping[str, str]) -> str:
+    """The account of `credentials` at the job's address under any host name, as the record of loads keeps it
+    (loads.py): one server reached under two spellings of its host (`http://127.0.0.1:P` one day,
+    `http://localhost:P` the next) with the same credentials may be one account, which no look at the addresses
+    alone can tell (none is resolved). A keyed hash under the user's key (agreement_calls.keyed), 32 hex digits, of
+    the target, the address but its host (`unhosted`) and the values that say whose account it is
+    (Credentials.holder_of); "" where the cache cannot be made."""
+    return keyed([target.name, unhosted(job.api_address), *target.credentials.holder_of(credentials)]) or ""
+
+
+def unhosted(address: str) -> str:
+    """An API's address (job.address's text) but its host, which two spellings of one server's address share: its
+    scheme, port and path (`http://h:1/journalsapi/v11.0.2`: `http://*:1/journalsapi/v11.0.2`). Another port is
+    another server (two sandboxes on one machine). An address that cannot be read is itself."""
+    try:
+        parts = urlsplit(address)
+        port = parts.port
+    except ValueError:
+        return address
+    return f"{parts.scheme}://*:{port or ''}{parts.path}" if parts.hostname else address
 
 
 def switched(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, str]) -> bool:

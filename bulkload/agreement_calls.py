@@ -46,15 +46,24 @@ def _key(folder: Path) -> bytes:
     return key
 
 
-def agreement_file(target: str, api_url: str, identity: Sequence[str]) -> Path | None:
-    """Where the calls against one agreement are kept; None when the cache cannot be made."""
+def keyed(parts: Sequence[str]) -> str | None:
+    """`parts` as a keyed hash (HMAC-SHA256 under the user's key, its first 128 bits in hex): a name for them in the
+    user's cache that nothing can be checked against without the key; None when the cache cannot be made."""
     try:
-        folder = private_dir(cache_dir() / "quota")
-        digest = hmac.new(_key(folder), "\0".join([target, api_url, *identity]).encode(), hashlib.sha256)
+        key = _key(private_dir(cache_dir() / "quota"))
     except OSError:
         return None
+    return hmac.new(key, "\0".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def agreement_file(target: str, api_url: str, identity: Sequence[str]) -> Path | None:
+    """Where the calls against one agreement are kept; None when the cache cannot be made."""
+    name = keyed([target, api_url, *identity])
+    if name is None:
+        return None
+    folder = cache_dir() / "quota"
     _forget_old(folder)
-    return folder / f"{digest.hexdigest()[:32]}.json"
+    return folder / f"{name}.json"
 
 
 def _forget_old(folder: Path) -> None:

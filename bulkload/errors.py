@@ -354,11 +354,15 @@ class LoadedBefore(ConfigError):
     """A file's content was already loaded into the same place (loads.claim_load). `fact`: which file, where, when
     and under which ledger (`ledger`); `resuming`: said to a resume, whose own run created nothing; `status`: the
     earlier run's, where its ledger tells (`rolling_back`: its rollback stopped part way, which only rollback
-    continues; once rolled back the file loads as a new run). The message gives the command line's way on;
+    continues; once rolled back the file loads as a new run); `anyway`: when the duplicate-load override is the
+    way on (default: to create its records again all the same). The message gives the command line's way on;
     `in_manifest` a manifest job's."""
 
-    def __init__(self, fact: str, ledger: str, *, resuming: bool = False, status: str | None = None) -> None:
+    def __init__(
+        self, fact: str, ledger: str, *, resuming: bool = False, status: str | None = None, anyway: str | None = None
+    ) -> None:
         self.fact, self.ledger, self.resuming, self.status = fact, ledger, resuming, status
+        self.anyway = anyway or "to create its records again all the same"
         again = "resume this run again" if resuming else "load this file again"
         super().__init__(self._said(f"`{command_on('resume', ledger)}`", "pass --allow-duplicate-load", again))
 
@@ -371,18 +375,15 @@ class LoadedBefore(ConfigError):
             if self.resuming:
                 return f"{self.fact}. This run created nothing; {finish}, then {again}"
             return (
-                f"{self.fact}. But {finish}, then {again} (its records removed, it creates them as a new run); to "
-                f"create its records again all the same, {allow}"
+                f"{self.fact}. But {finish}, then {again} (its records removed, it creates them as a new run); "
+                f"{self.anyway}, {allow}"
             )
         if self.resuming:
             return (
                 f"{self.fact}. This run created nothing and has nothing left to do; continue that run with {resume} "
                 "if it has not finished"
             )
-        return (
-            f"{self.fact}. If that run has not finished, continue it with {resume}; to create its records again all "
-            f"the same, {allow}"
-        )
+        return f"{self.fact}. If that run has not finished, continue it with {resume}; {self.anyway}, {allow}"
 
     def in_manifest(self, job: str, again: str, earlier: str | None = None) -> str:
         """The message for job `job` of a manifest, in a manifest's words (`again`: its manifest_command; `earlier`:

@@ -17,7 +17,7 @@ import anyio
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from . import interrupts, ledger_pg, runner
+from . import account, interrupts, ledger_pg, runner
 from .errors import (
     EXIT_MISMATCH,
     EXIT_OK,
@@ -272,16 +272,20 @@ async def _run(
 def check_accounts(manifest: Manifest, env: Mapping[str, str] | None = None) -> None:
     """ConfigError when jobs of two agreement names load into one API account (the same target and address, and
     where the target names the agreement by a credential, the same one: e-conomic's grant token): they would run at
-    once, each within the account's limits alone, together over them. A job whose settings or credentials cannot be
-    had is passed over here (it fails alone when it runs)."""
+    once, each within the account's limits alone, together over them; or may (`_spelled`): the same credentials at
+    one address under two host names, which may name one server (127.0.0.1 and localhost; none is looked up), unless
+    the later job says they are two (allow_duplicate_load). A job whose settings or credentials cannot be had is
+    passed over here (it fails alone when it runs)."""
     names: dict[tuple[str, str, tuple[str, ...]], ManifestJob] = {}
+    holders: dict[tuple[str, str, tuple[str, ...]], tuple[ManifestJob, Job]] = {}
     for mjob in manifest.jobs:
         try:
             job = mjob.job(env)
             target = job.make_target()
-            who = target.credentials.agreement_of(job.credentials(job.config_credentials))
+            credentials = job.credentials(job.config_credentials)
         except BulkloadError:
             continue
+        who = target.credentials.agreement_of(credentials)
         first = names.setdefault((target.name, job.api_address, tuple(who)), mjob)
         if first.agreement != mjob.agreement:
             raise ConfigError(
@@ -290,6 +294,25 @@ def check_accounts(manifest: Manifest, env: Mapping[str, str] | None = None) -> 
                 f"{' and agreement credentials' if who else ''}): give them one agreement, so that they run one "
                 "after the other within its limits"
             )
+        holder = (target.name, account.unhosted(job.api_address), tuple(target.credentials.holder_of(credentials)))
+        earlier, at = holders.setdefault(holder, (mjob, job))
+        if earlier.agreement != mjob.agreement and at.api_address != job.api_address and not job.allow_duplicate_load:
+            raise ConfigError(_spelled(manifest, (earlier, at), (mjob, job), target.credentials.account_noun))
+
+
+def _spelled(manifest: Manifest, first: tuple[ManifestJob, Job], later: tuple[ManifestJob, Job], noun: str) -> str:
+    """The refusal of two jobs of two agreement names (`first` and `later`, each with its Job) whose credentials are
+    one, at one address under two host names: they may name one server, and the two one API account."""
+    (one, at), (two, other) = first, later
+    return (
+        f"the manifest {manifest.path}: jobs {one.name!r} (agreement {one.agreement!r}, {at.api_url}) and "
+        f"{two.name!r} (agreement {two.agreement!r}, {other.api_url}) give the same credentials at one address "
+        "under two host names, which may name one server (127.0.0.1 and localhost, a host's name and its IP "
+        f"address; none is looked up): as one API {noun} under two names they would run at once, over its limits, "
+        "and a file both load would be created twice. If they are one, give them one agreement and one base_url, "
+        "so that they run one after the other and a file is loaded once; if they really are two servers (or two "
+        f"{noun}s), set allow_duplicate_load = true in job {two.name!r}'s table of the manifest; nothing was sent"
+    )
 
 
 async def run_manifest(

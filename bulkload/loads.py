@@ -15,6 +15,12 @@ Two loads are the same load when they bring the same content to the same API and
 to the same place there (`same_place`): each entry keeps the settings that decide where its file's rows go
 (RecordKind.destination, e.g. e-conomic's --journal) as "to", and only loads that give one of them differently go to
 another place. An entry without "to" (written before 2026-12, or by a load that gave none) may have gone anywhere.
+
+One server may be reached under two addresses (`http://127.0.0.1:P` one day, `http://localhost:P` the next), which
+no look at their text tells apart (none is resolved): each entry keeps the address ("api") and a keyed hash of whose
+account its load went to at that address under any host name ("who", account.anywhere). A load of content an
+earlier load brought with the same "who" to another host is refused as possibly the same load (`loaded_before` with
+`who`); where they are two servers, --allow-duplicate-load says so.
 """
 
 from __future__ import annotations
@@ -224,6 +230,7 @@ def loaded_before(
     resuming: bool = False,
     place: Mapping[str, Any] | None = None,
     known: _Record | None = None,
+    who: str = "",
 ) -> dict[str, str] | None:
     """The latest earlier load of the same file content (`names`, see `names_of`) into the same API and to the same
     place there (`place`: where this load's rows of it go, RecordKind.destination; see `same_place`), from the
@@ -231,14 +238,20 @@ def loaded_before(
     count, nor does a claim whose ledger was never made (`making`: the ledger this process is making, whose earlier
     claims are dead), nor one released since: its run created nothing and was started over or moved to another
     address (`release`). `resuming`: `making` is the ledger of the run `run` that goes on, whose own loads do not
-    count. `known`: the record as the caller read it (else read here). The load found: {"at", "ledger" (where its
-    ledger is now), "claim" ("yes" or ""), "where" (its place, as messages name it), "status" (its run's, as its
-    ledger says; "" where it cannot be read)}."""
+    count. `known`: the record as the caller read it (else read here). `who`: instead, the loads of that content
+    into the same account at the same address under another host name (account.anywhere: one server under two
+    spellings of its host). The load found: {"at", "ledger" (where its ledger is now), "claim" ("yes" or ""),
+    "where" (its place, as messages name it), "status" (its run's, as its ledger says; "" where it cannot be read),
+    "api" (the address it loaded into)}."""
     known = known or _Record()
-    keys = {_api_key(job) + name for name in names}
+    here = _api_key(job)
     found: dict[str, dict[str, str]] = {}  # by run, the latest last
-    for entry, of in known.loads(_api_key(job)):
-        if entry["key"] not in keys:
+    for entry, of in known.loads(f"{job.target}|"):
+        key = str(entry["key"])
+        name = key.rpartition("|")[2]
+        if name not in names or not who and key != here + name:
+            continue
+        if who and not entry.get("released") and not _elsewhere(entry, job, who):
             continue
         if entry.get("released") or resuming and of in (run, making):
             found.pop(of, None)
@@ -259,8 +272,16 @@ def loaded_before(
                 "claim": "yes" if entry.get("claim") else "",
                 "where": _where(_place_of(entry)),
                 "status": "" if held is None else str(held.get("status")),
+                "api": str(entry.get("api") or job.api_address),
             }
     return list(found.values())[-1] if found else None
+
+
+def _elsewhere(entry: Mapping[str, Any], job: Job, who: str) -> bool:
+    """Whether the load of `entry` went with the credentials `who` names (account.anywhere: at the job's address
+    under any host name) to another host than the job's: possibly the same server spelled otherwise."""
+    api = entry.get("api")
+    return entry.get("who") == who and isinstance(api, str) and api != job.api_address
 
 
 def run_of(ledger: str) -> dict[str, Any] | None:
@@ -419,12 +440,15 @@ def claim_load(
     *,
     check: bool,
     resuming: bool = False,
+    who: str = "",
 ) -> None:
     """Check that no earlier load holds the content of the job's files (`files`: their RunInfo.files entries) when
     `check`, and put this one on record for the run `run` of `ledger`, as one step: LoadedBefore names the earlier
     load. A file the target's phases take `given_again` may be one a finished run loaded (its ledger says complete:
-    its groups are skipped by that run's word). Called while the ledger's path is locked, before the ledger is
-    made, or (`resuming`) while its run's lock is held by a resume."""
+    its groups are skipped by that run's word). `who`: whose account the load goes to (account.anywhere; "" for
+    no telling), kept with it: a load of the content with the same `who` under another host name is refused too
+    (LoadedBefore naming both addresses), as that host may be this one spelled otherwise. Called while the
+    ledger's path is locked, before the ledger is made, or (`resuming`) while its run's lock is held by a resume."""
     target = job.make_target()
     places = _places(job, target)
     with record_held():
@@ -432,19 +456,35 @@ def claim_load(
             known = _Record()
             for i, (path, stored, place) in enumerate(zip(job.files, files, places)):
                 earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known)
-                if earlier is None:
+                finished = earlier is not None and not earlier["claim"] and earlier["status"] == "complete"
+                if finished and target.phases.given_again(i):
                     continue
-                if target.phases.given_again(i) and not earlier["claim"] and earlier["status"] == "complete":
-                    continue
-                under_way = "being loaded" if earlier["claim"] else "loaded"
-                raise LoadedBefore(
-                    f"{path} was already {under_way} into {job.api_url}{earlier['where']} ({earlier['at']}, ledger "
-                    f"{earlier['ledger']}): loading it again would create its records again",
-                    earlier["ledger"],
-                    resuming=resuming,
-                    status=earlier["status"] or None,  # its state decides the way on (a rollback stopped part way)
-                )
-        _append(job, files, ledger, run, places, claim=True)
+                if earlier is None and who:  # never skipped: its groups are in a ledger this load does not read
+                    earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known, who)
+                if earlier is not None:
+                    raise _loaded(job, path, earlier, resuming)
+        _append(job, files, ledger, run, places, claim=True, who=who)
+
+
+def _loaded(job: Job, path: str, earlier: Mapping[str, str], resuming: bool) -> LoadedBefore:
+    """The refusal of a load of `path` that `earlier` (loaded_before's) holds: at the job's address, or at another
+    (`earlier["api"]`) with the same credentials, which may be the same server spelled otherwise."""
+    under_way = "being loaded" if earlier["claim"] else "loaded"
+    when = f"{earlier['where']} ({earlier['at']}, ledger {earlier['ledger']})"
+    if earlier["api"] == job.api_address:
+        fact = (
+            f"{path} was already {under_way} into {job.api_url}{when}: loading it again would create its records again"
+        )
+        anyway = None
+    else:
+        fact = (
+            f"{path} was already {under_way} into {earlier['api']}{when} with the same credentials as this load "
+            f"gives for {job.api_url}: the two addresses may name one server (127.0.0.1 and localhost, a host's name "
+            "and its IP address; none is looked up), and loading it again there would create its records again"
+        )
+        anyway = "if they really are two servers (or two accounts)"
+    # its state decides the way on (a rollback stopped part way)
+    return LoadedBefore(fact, earlier["ledger"], resuming=resuming, status=earlier["status"] or None, anyway=anyway)
 
 
 def release(ledger: Ledger) -> None:
@@ -471,20 +511,30 @@ def release(ledger: Ledger) -> None:
             pass  # no record to keep it in: none holds the load either
 
 
-def remember_load(job: Job, files: list[dict[str, Any]], ledger: str, run: str) -> None:
-    """The load's ledger exists: on record for good (even if the ledger is moved or removed later)."""
+def remember_load(job: Job, files: list[dict[str, Any]], ledger: str, run: str, who: str = "") -> None:
+    """The load's ledger exists: on record for good (even if the ledger is moved or removed later); `who` as for
+    claim_load."""
     places = _places(job)
     with record_held():
-        _append(job, files, ledger, run, places, claim=False)
+        _append(job, files, ledger, run, places, claim=False, who=who)
 
 
 def _append(
-    job: Job, files: list[dict[str, Any]], ledger: str, run: str, places: list[dict[str, str]], *, claim: bool
+    job: Job,
+    files: list[dict[str, Any]],
+    ledger: str,
+    run: str,
+    places: list[dict[str, str]],
+    *,
+    claim: bool,
+    who: str,
 ) -> None:
-    """Put the load of each file (its content's names, `names_of`; the `places` its rows go to) on record.
-    ConfigError where the record cannot be written (outputs.cache_refused)."""
+    """Put the load of each file (its content's names, `names_of`; the `places` its rows go to; its address and
+    `who`, claim_load's) on record. ConfigError where the record cannot be written (outputs.cache_refused)."""
     at = time.strftime("%Y-%m-%d %H:%M:%S")
-    extra = {"claim": True} if claim else {}
+    extra: dict[str, Any] = {"claim": True} if claim else {}
+    if who:
+        extra.update(api=job.api_address, who=who)
     try:
         with append_private(private_dir(cache_dir()) / "loads.jsonl") as fh:
             for stored, place in zip(files, places):

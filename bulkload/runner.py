@@ -243,13 +243,14 @@ async def load(
         key_prefix=uuid.uuid4().hex[:16],
     )
     checked = not (job.allow_duplicate_load or target.books.rerunnable)
+    who = account.anywhere(job, target, credentials)  # the same account under another spelling of its address
     ledger_at = ledger_pg.name_of(job.ledger_path)  # found again from any directory; a URL without its password
     if job.forget_ledger:
         forget(job, job.forget_ledger)
 
     def claim() -> None:
         # under the ledger's lock, before it is made: two loads of one content started together cannot both pass
-        claim_load(job, info.files, ledger_at, info.key_prefix, check=checked)
+        claim_load(job, info.files, ledger_at, info.key_prefix, check=checked, who=who)
 
     def prepare(conn: sqlite3.Connection) -> None:
         # the whole-file decisions go into the ledger as it is made: a run refused (or killed) before the first
@@ -289,7 +290,7 @@ async def load(
             await planner.close()
         raise
     try:
-        remember_load(job, info.files, ledger_at, info.key_prefix)
+        remember_load(job, info.files, ledger_at, info.key_prefix, who)
         tie(ledger)  # the run goes on in this file: a copy of it cannot resume it
         with logs.bound(run=ledger.run.key_prefix, target=target.name):
             log.info("ledger: %s", ledger_at)
@@ -443,7 +444,7 @@ async def resume(
         refuse_alongside(job, target, own, ledger.run.key_prefix, threading.Event(), resuming=True)
         if ledger.created_nothing():  # its files were let go when it stopped (`_let_go`): on record again
             told = ledger.told()
-            _claim_again(ledger, job, checked=checked, moved=moved)
+            _claim_again(ledger, job, checked=checked, moved=moved, who=account.anywhere(job, target, credentials))
             if checked:
                 _learn_again(ledger, job, target, told)
         if overrides:  # kept: a later resume, reconcile or rollback runs with them (and counts the raised quota)
@@ -489,15 +490,16 @@ def _stays(ledger: Ledger, url: str) -> str:
     )
 
 
-def _claim_again(ledger: Ledger, job: Job, *, checked: bool, moved: bool) -> None:
+def _claim_again(ledger: Ledger, job: Job, *, checked: bool, moved: bool, who: str) -> None:
     """The run created nothing: its files go on record as loaded by it, at `job.api_url`, refused (`checked`)
-    when another load holds them there now (ConfigError). `moved`: it goes on there from where it was (another address,
-    or another account at it: account.switched), and what it read there is forgotten (Ledger.repoint)."""
+    when another load holds them there now, or at another spelling of its address with the same credentials (`who`,
+    account.anywhere; ConfigError). `moved`: it goes on there from where it was (another address, or another account
+    at it: account.switched), and what it read there is forgotten (Ledger.repoint)."""
     path, run = str(ledger.path.absolute()), ledger.run.key_prefix
-    claim_load(job, ledger.run.files, path, run, check=checked, resuming=True)
+    claim_load(job, ledger.run.files, path, run, check=checked, resuming=True, who=who)
     if moved:
         release(ledger)
-    remember_load(job, ledger.run.files, path, run)
+    remember_load(job, ledger.run.files, path, run, who)
     if moved:
         ledger.repoint(job.api_url)
 

@@ -688,3 +688,87 @@ async def test_a_job_refused_as_a_load_twice_of_another_jobs_file_is_told_the_ma
     said = str(again.error)
     assert first.status == "complete" and again.status == "refused" and "already loaded" in said, report
     assert "bulkload resume" not in said and f"`bulkload run {path} --resume` (job 'first'" in said, said
+
+
+def _spelled(url: str, host: str) -> str:
+    """`url` (the sandbox's, at 127.0.0.1) with its host spelled `host`: the same server under another address."""
+    return url.replace("127.0.0.1", host, 1)
+
+
+def _visma_job(name: str, url: str, extra: str = "") -> str:
+    return (
+        f'output_dir = "runs"\n[[job]]\nname = "{name}"\nagreement = "visma"\ntarget = "visma-core"\n'
+        f'base_url = "{url}"\nfiles = ["visma.csv"]\n{extra}'
+        'credentials = {env = {VISMA_CORE_TOKEN = "VISMA_TOK"}}\n'
+    )
+
+
+async def test_a_file_loaded_again_at_another_spelling_of_its_address_is_refused_as_a_load_twice(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: a Visma Core file loaded by a job at http://127.0.0.1:P, then by a job of the next day's
+    # manifest at http://localhost:P (the same server, the same token): the record of loads took them for two places
+    # and every entry was created twice (6 for 3 rows), exit 0. Now refused before a call, naming both addresses and
+    # the earlier ledger; allow_duplicate_load = true says they are two servers, and loads
+    (tmp_path / "visma.csv").write_text(
+        "caseId,accountingCostType,amount,description,note,entryDate,orderId\n"
+        "1493,SALARY,100.00,a,n,,\n1493,SALARY,200.00,b,n,,\n1501,FEE,300.00,c,n,2026-11-01,\n"
+    )
+    env = {"VISMA_TOK": "visma-token-1"}
+    with anyio.fail_after(BOUND_S):
+        async with running("visma-core", SandboxOptions()) as url:
+            other = _spelled(url, "localhost")
+            (tmp_path / "m1.toml").write_text(_visma_job("visma-1", url))
+            (first,) = (await run_manifest(read_manifest(str(tmp_path / "m1.toml")), env=env)).jobs
+            assert first.status == "complete", first
+            (tmp_path / "m2.toml").write_text(_visma_job("visma-2", other))
+            (again,) = (await run_manifest(read_manifest(str(tmp_path / "m2.toml")), env=env)).jobs
+            said = str(again.error)
+            assert (again.status, again.exit_code) == ("refused", 2), again
+            assert "already loaded" in said and url in said and other in said, said
+            assert str(tmp_path / "runs" / "visma-1" / "ledger.sqlite") in said, said
+            assert "allow_duplicate_load = true" in said and "visma-token-1" not in said, said
+            assert len(await _visma_entries(url)) == 3
+            # the user's word that they are two servers: loaded
+            (tmp_path / "m3.toml").write_text(_visma_job("visma-3", other, "allow_duplicate_load = true\n"))
+            (third,) = (await run_manifest(read_manifest(str(tmp_path / "m3.toml")), env=env)).jobs
+            assert third.status == "complete", third
+            assert len(await _visma_entries(url)) == 6
+
+
+async def _visma_entries(url: str) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession() as s, s.get(url + "/_sandbox/entries") as r:
+        found: list[dict[str, Any]] = await r.json()
+        return found
+
+
+async def test_two_agreement_names_on_one_grant_at_two_spellings_of_one_address_are_refused(tmp_path: Path) -> None:
+    # found by a tester: jobs a1 (agreement acme, http://127.0.0.1:P/…) and a2 (agreement acme-again,
+    # http://localhost:P/…) with one grant token and one file ran side by side: every entry twice (reconcile: exit 3)
+    write_entries(tmp_path / "acme.csv", 20)
+
+    def job(name: str, agreement: str, url: str, extra: str = "", grant: str = "GRANT0") -> str:
+        return (
+            f'[[job]]\nname = "{name}"\nagreement = "{agreement}"\ntarget = "economic"\nbase_url = "{url}"\n'
+            f'files = ["acme.csv"]\n{extra}credentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "APP", '
+            f'ECONOMIC_AGREEMENT_GRANT_TOKEN = "{grant}"}}}}\n'
+        )
+
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            other = _spelled(url, "localhost")
+            path.write_text(job("a1", "acme", url) + job("a2", "acme-again", other))
+            with pytest.raises(ConfigError) as err:
+                await run_manifest(read_manifest(str(path)), env=ENV)
+            said = str(err.value)
+            assert f"'a1' (agreement 'acme', {url})" in said and f"'a2' (agreement 'acme-again', {other})" in said
+            assert url in said and other in said and "allow_duplicate_load = true" in said, said
+            assert grant(0) not in said and "app-secret" not in said, said
+            assert await entries_of(url, grant(0)) == []
+            # their own grant tokens: two agreements, as at one address
+            path.write_text(job("a1", "acme", url) + job("a2", "acme-again", other, grant="GRANT1"))
+            check_accounts(read_manifest(str(path)), ENV)
+            # the user's word that they are two accounts (two servers)
+            path.write_text(job("a1", "acme", url) + job("a2", "acme-again", other, "allow_duplicate_load = true\n"))
+            check_accounts(read_manifest(str(path)), ENV)

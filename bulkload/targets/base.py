@@ -429,6 +429,12 @@ class Credentials:
         """The variables whose values name the account the run writes into (`account`; () for none)."""
         return self.account if self.account is not None else self.agreement or self.names
 
+    def holder_of(self, credentials: Mapping[str, str]) -> list[str]:
+        """The credentials' values that say whose account a load goes to at any address (account.anywhere): those
+        of `account_names`, or where none names the account (a bearer token that is refreshed), every one: the same
+        token at two addresses is one holder's until it changes."""
+        return [credentials.get(k, "") for k in self.account_names or self.names]
+
 
 class Books:
     """What the API holds, as far as the engine reads it back and removes it: the groups already there before a
