@@ -65,15 +65,19 @@ def unhosted(address: str) -> str:
     return f"{parts.scheme}://*:{port or ''}{parts.path}" if parts.hostname else address
 
 
+def kept_for(kept: Mapping[str, str], job: Job, target: Target, credentials: Mapping[str, str]) -> bool:
+    """Whether `credentials` are for the account whose fingerprint a ledger keeps (`kept`: Ledger.account), at the
+    job's address. ValueError for a fingerprint that is not one (a salt not in hex)."""
+    return hmac.compare_digest(fingerprint(bytes.fromhex(kept["salt"]), job, target, credentials), kept["fingerprint"])
+
+
 def switched(ledger: Ledger, job: Job, target: Target, credentials: Mapping[str, str]) -> bool:
     """Whether `credentials` are for another account than the one the ledger keeps for its run (False where it keeps
     none). A run that created nothing (it stopped on refused credentials, say) may go on with them, as a resume may
     move it to another address: the caller forgets what it read with the first ones (runner.resume). Raises
     OtherAccount, naming the variables and never a value, when it created records (or may have)."""
     kept = ledger.account
-    if kept is None or hmac.compare_digest(
-        fingerprint(bytes.fromhex(kept["salt"]), job, target, credentials), kept["fingerprint"]
-    ):
+    if kept is None or kept_for(kept, job, target, credentials):
         return False
     if not ledger.created_nothing():
         where = ledger.path.absolute() if isinstance(ledger.path, Path) else ledger.path

@@ -1,15 +1,18 @@
 """A manifest job whose run finished is not loaded again: `bulkload run MANIFEST` (with `--resume` or not) and a
 worker show its stored report. Unless the manifest now gives it other files than its run read, or one of them
-changed since (again.since_run): refused, naming each difference and the way on in the manifest's words
-(docs/migrations.md), never shown complete while rows of its files were never loaded."""
+changed since (again.since_run), or its credentials are now another account's than the one its run loaded into
+(`check_credentials`): refused, naming each difference and the way on in the manifest's words
+(docs/migrations.md), never shown complete while rows of its files were never loaded where it now says."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+from . import account
 from .again import creates_only_new, since_run
 from .errors import ConfigError, command_on
 from .job import Job
@@ -34,6 +37,53 @@ def check_finished(mjob: ManifestJob, run: Mapping[str, Any]) -> None:
         f"now: {', '.join(said)}. A finished job is not loaded again, and nothing was sent: {'; '.join(ways)}; then "
         f"run the manifest again (`{mjob.run_again(resume=False)}`)"
     )
+
+
+def check_credentials(mjob: ManifestJob, job: Job, run: Mapping[str, Any], kept: Mapping[str, str] | None) -> None:
+    """ConfigError where the credentials the manifest gives the finished job `mjob` now (`job`: its Job, with them)
+    are for another account than the one its run loaded into (`kept`: the fingerprint its ledger keeps,
+    loads.account_of; None, or a target whose credentials name no account: not checked), at the address it loaded
+    at (`run`: loads.run_of): its rows are in that other account (a wrong grant token, corrected since), and its
+    stored report is not this one's. Names the variables, never a value; nothing was sent."""
+    target = job.make_target()
+    names = target.credentials.account_names
+    if kept is None or not names:
+        return
+    at = replace(job, base_url=str(run.get("base_url") or job.api_url))
+    if account.kept_for(kept, at, target, job.credentials(job.config_credentials)):
+        return
+    noun, ledger = target.credentials.account_noun, mjob.ledger_name
+    old = _with_old(mjob, names)
+    loaded = [str(f["path"]) for f in run.get("files") or [] if isinstance(f, dict)]
+    raise ConfigError(
+        f"job {mjob.name!r} finished with other credentials than the ones now given "
+        f"({mjob.credentials_from(names)}; its ledger {ledger} keeps a keyed fingerprint of those it loaded with, "
+        f"never their values): its rows went to the {noun} of those credentials, not to the one these name, "
+        f"and its stored report is that {noun}'s. A finished job is not loaded again, and nothing was sent. If the "
+        f"credentials now given are the right ones: see what the run left in that {noun} "
+        f"({old(command_on('reconcile', ledger))}), remove it from there if it does not belong there "
+        f"({old(command_on('rollback', ledger))}), and load the files into this {noun} as a new job, "
+        f"{_new_job(mjob, loaded)}, and take job {mjob.name!r} out of the manifest (its ledger and report stay in "
+        f"{mjob.out_dir}); then run the manifest again (`{mjob.run_again(resume=False)}`). If those it loaded with "
+        f"were the right ones, give them back ({mjob.credentials_from(names)})"
+    )
+
+
+def _with_old(mjob: ManifestJob, names: tuple[str, ...]) -> Callable[[str], str]:
+    """How a command on the job's ledger is run with the credentials its run loaded with: those that name the
+    account (`names`) set by the user to the values the run had (never shown: bulkload does not know them), the
+    others as the job gives them (its variables, or its credentials file)."""
+    said = " and ".join(names)
+    if mjob.credentials_file is not None:
+        return lambda command: (
+            f"`{command}` with each NAME = value of {mjob.credentials_file} set as NAME in the environment, but "
+            f"{said} set to the value the run loaded with"
+        )
+    given = " ".join(
+        f"{name}=VALUE_THE_RUN_LOADED_WITH" if name in names else f'{name}="${var}"'
+        for name, var in mjob.credentials_env.items()
+    )
+    return lambda command: f"`{given} {command}`"
 
 
 def _ways(mjob: ManifestJob, diff: Mapping[str, list[str]], loaded: list[str]) -> list[str]:

@@ -38,10 +38,10 @@ from .errors import (
     command_on,
     pasted,
 )
-from .finished import check_finished
+from .finished import check_credentials, check_finished
 from .job import Job
 from .ledger import Ledger
-from .loads import run_of
+from .loads import account_of, run_of
 from .manifest import Manifest, ManifestJob, read_manifest
 from .outputs import check_cache, private_dir
 from .report import write_report
@@ -135,7 +135,7 @@ async def run_job(
     job = await anyio.to_thread.run_sync(lambda: mjob.job(env))
     status = await anyio.to_thread.run_sync(ledger_status, mjob.ledger_path)
     if status == "complete":
-        await anyio.to_thread.run_sync(_as_finished, mjob)
+        await anyio.to_thread.run_sync(_as_finished, mjob, job)
         if (report := stored_report(mjob)) is not None:
             if stored is not None:
                 stored(report)
@@ -166,15 +166,19 @@ async def run_job(
         raise ConfigError(exc.in_manifest(mjob.name, where, mjob.run_again())) from exc
 
 
-def _as_finished(mjob: ManifestJob) -> None:
+def _as_finished(mjob: ManifestJob, job: Job | None) -> None:
     """ConfigError, in the manifest's words, where the manifest gives the finished job `mjob` other files than its
-    run read, or one changed since (finished.check_finished): what its run did not load is never shown loaded."""
+    run read, or one changed since (finished.check_finished), or credentials of another account than its run
+    loaded into (`job`: its Job as the manifest gives it now; None where its credentials cannot be had:
+    finished.check_credentials): what its run did not load is never shown loaded."""
     run = run_of(mjob.ledger_path)
     if run is not None:
         try:
             check_finished(mjob, run)
         except ConfigError as exc:
             raise ConfigError(with_credentials(str(exc), mjob)) from None
+        if job is not None:  # its own words: a command with the job's variables would read the new credentials
+            check_credentials(mjob, job, run, account_of(mjob.ledger_path))
 
 
 def earlier_way(mjob: ManifestJob, ledger: str) -> str | None:
@@ -387,7 +391,7 @@ async def run_manifest(
             await one(mjob)
             if outcomes[mjob.name].status != "complete":  # the manifest's order holds: the later ones wait
                 for later in jobs[n + 1 :]:
-                    settle(await anyio.to_thread.run_sync(held_back, later, mjob))
+                    settle(await anyio.to_thread.run_sync(held_back, later, mjob, env))
                 return
 
     try:
@@ -401,18 +405,27 @@ async def run_manifest(
     return fleet_report(manifest, list(outcomes.values()), time.monotonic() - started)
 
 
-def held_back(mjob: ManifestJob, before: ManifestJob) -> JobOutcome:
+def held_back(mjob: ManifestJob, before: ManifestJob, env: Mapping[str, str] | None = None) -> JobOutcome:
     """The outcome of `mjob`, held back by `before` (an earlier job of its agreement that did not finish): its stored
-    report where its own run finished (on an earlier run of the manifest), else not started."""
+    report where its own run finished (on an earlier run of the manifest; its credentials from `env`, default
+    os.environ), else not started."""
     report = stored_report(mjob) if ledger_status(mjob.ledger_path) == "complete" else None
     if report is not None:
         try:
-            _as_finished(mjob)
+            _as_finished(mjob, _job_of(mjob, env))
         except ConfigError as exc:
             return failed(mjob, exc, "refused")
         return outcome_of(mjob, in_manifest(report, mjob), stored=True)
     why = f"not started: {before.name!r}, before it in agreement {mjob.agreement!r}, did not finish"
     return without_report(mjob, "not started", why)
+
+
+def _job_of(mjob: ManifestJob, env: Mapping[str, str] | None) -> Job | None:
+    """The Job of `mjob` with its credentials; None where they cannot be had (a variable not set)."""
+    try:
+        return mjob.job(env)
+    except ConfigError:
+        return None
 
 
 def outcome_of(mjob: ManifestJob, report: Report, *, stored: bool = False) -> JobOutcome:

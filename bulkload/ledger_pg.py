@@ -466,14 +466,22 @@ def run_of(url: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def account_of(url: str) -> dict[str, Any] | None:
+    """The fingerprint of the account the run of the ledger `url` writes into (Ledger.account), read without taking
+    its lock; None when there is none to be read."""
+    found = _peek(url, "account")
+    return found[0] if found else None
+
+
 def identity_at(url: str) -> dict[str, Any] | None:
     """The ledger `url` names as `identity` gives it, with its run's id (`run`); None when it is not there."""
     found = _peek(url)
     return {**found[1], "run": found[0].get("key_prefix")} if found else None
 
 
-def _peek(url: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(run, identity) of the ledger `url`, read without its lock; None when there is none to be read."""
+def _peek(url: str, key: str = "run") -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(what its meta table keeps under `key`: the run, identity) of the ledger `url`, read without its lock; None
+    when there is none to be read."""
     import msgspec
 
     try:
@@ -483,7 +491,7 @@ def _peek(url: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         return None
     try:
         open_existing(conn, where)
-        row = conn.execute("SELECT value FROM meta WHERE key='run'").fetchone()
+        row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         run = msgspec.json.decode(row[0]) if row else None
         return (run, identity(conn, where)) if isinstance(run, dict) else None
     except (LedgerError, sqlite3.Error, ValueError):

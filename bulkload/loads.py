@@ -288,13 +288,25 @@ def run_of(ledger: str) -> dict[str, Any] | None:
     """The run a ledger holds, read without taking its lock; None when there is no such ledger."""
     if ledger_pg.is_url(ledger):
         return ledger_pg.run_of(ledger)
+    return _meta_of(ledger, "run")
+
+
+def account_of(ledger: str) -> dict[str, Any] | None:
+    """The fingerprint of the account a ledger's run writes into (Ledger.account: {"salt", "fingerprint"}), read
+    without taking its lock; None when there is no such ledger, or it keeps none."""
+    if ledger_pg.is_url(ledger):
+        return ledger_pg.account_of(ledger)
+    return _meta_of(ledger, "account")
+
+
+def _meta_of(ledger: str, key: str) -> dict[str, Any] | None:
     try:
         conn = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(ledger))}?mode=ro", uri=True)
         try:
-            (run,) = conn.execute("SELECT value FROM meta WHERE key='run'").fetchone()
+            (value,) = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         finally:
             conn.close()
-        found = msgspec.json.decode(run)
+        found = msgspec.json.decode(value)
         return found if isinstance(found, dict) else None
     except (sqlite3.Error, OSError, TypeError, ValueError):
         return None

@@ -772,3 +772,31 @@ async def test_two_agreement_names_on_one_grant_at_two_spellings_of_one_address_
             # the user's word that they are two accounts (two servers)
             path.write_text(job("a1", "acme", url) + job("a2", "acme-again", other, "allow_duplicate_load = true\n"))
             check_accounts(read_manifest(str(path)), ENV)
+
+
+async def test_a_finished_job_whose_credentials_changed_since_is_refused_naming_where_its_rows_went(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: a job ran with another client's (valid) grant token and finished; the user corrected the
+    # variable and ran the manifest again (with --resume or not): shown `complete`, reconciled, exit 0 from its
+    # stored report, while the right agreement held none of its entries. Now refused (exit 2), never a value shown
+    rows = write_entries(tmp_path / "beta.csv", 20)["rows"]
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path.write_text(_one_job(url, "beta", ["beta.csv"], agreement="beta"))
+            wrong = {**ENV, "GRANT0": grant(1)}  # another client's agreement, by mistake
+            (first,) = (await run_manifest(read_manifest(str(path)), env=wrong)).jobs
+            assert first.status == "complete", first
+            for resume in (False, True):
+                report = await run_manifest(read_manifest(str(path)), env=ENV, resume=resume)
+                (outcome,) = report.jobs
+                said = str(outcome.error)
+                assert (outcome.status, outcome.exit_code, report.exit_code) == ("refused", 2, 2), outcome
+                assert "finished with other credentials" in said and "GRANT0" in said, said
+                assert "bulkload reconcile --ledger" in said and "bulkload rollback --ledger" in said, said
+                assert grant(0) not in said and grant(1) not in said and "app-secret" not in said, said
+            # with the credentials it loaded with, it is the finished job it was
+            (same,) = (await run_manifest(read_manifest(str(path)), env=wrong)).jobs
+            assert same.status == "complete" and same.stored, same
+            assert len(await entries_of(url, grant(1))) == rows and await entries_of(url, grant(0)) == []
