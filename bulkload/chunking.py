@@ -377,6 +377,7 @@ class Planner:
         # what the kind totals and checks, decided once for the file
         self._units: bool = type(kind).units is not RecordKind.units
         self._line_checks: bool = type(kind).line_check is not RecordKind.line_check
+        self._group_checks: bool = type(kind).group_checks is not RecordKind.group_checks
         self._group_faults: bool = type(kind).group_fault is not RecordKind.group_fault
         self._agreed: bool = bool(kind.agreed_fields)
         # chunk numbers are per file, so a file planned in a later phase (another process) cannot collide
@@ -774,7 +775,12 @@ class Planner:
         kind = self._kind
         if self._units and units is None:
             units = list(map(kind.units, group.records))
-        digest = group_digest(self._checks(group.records, units) if checks is None else checks) if key else 0
+        digest = 0
+        if key:
+            checks = self._checks(group.records, units) if checks is None else checks
+            if self._group_checks and units is not None:
+                checks = kind.group_checks(group.records, units, checks)
+            digest = group_digest(checks)
         if units is None:  # no amounts to total
             return GroupInfo(key, len(group.lines), digest=digest)
         total = sum(units)

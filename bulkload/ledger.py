@@ -124,6 +124,11 @@ class OpenCall(NamedTuple):
     last_sent: float | None = None
 
 
+#: a record this run created (`c`) holds another line than the walk lists for its id (`r`): neither of the walked
+#: record's checks (its line_check, and also_check: Listed.also) is the one kept when the line was sent
+_CHANGED = "c.line_check IS NOT NULL AND c.line_check IS NOT r.line_check AND c.line_check IS NOT r.also_check"
+
+
 #: a group's call (`g`) is none a rollback took records of (rolled_back.what_is_left)
 _UNTOUCHED = "NOT EXISTS (SELECT 1 FROM touched t WHERE t.seq = g.seq AND t.part = g.part)"
 
@@ -1252,7 +1257,7 @@ class Ledger:
         """Start taking in what a walk lists (`add_remote`), forgetting an earlier walk's (also while loading)."""
         self._db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS remote (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, grp TEXT NOT NULL, "
-            "units INTEGER NOT NULL, line_check INTEGER, currency TEXT NOT NULL)"
+            "units INTEGER NOT NULL, line_check INTEGER, currency TEXT NOT NULL, also_check INTEGER)"
         )
         self._db.execute("DELETE FROM remote")
 
@@ -1302,14 +1307,14 @@ class Ledger:
         return int(newest)
 
     @_writes
-    def add_remote(self, rows: Iterable[tuple[int, str, str, int, int | None, str]]) -> int:
-        """Take in walked records as (id, scope, group key, units, line check, currency); returns how many were listed
-        before (an id a walk gave twice)."""
+    def add_remote(self, rows: Iterable[tuple[int, str, str, int, int | None, str, int | None]]) -> int:
+        """Take in walked records as (id, scope, group key, units, line check, currency, other line check: Listed.also);
+        returns how many were listed before (an id a walk gave twice)."""
         rows = list(rows)
         before = self._db.total_changes
         with self._db:  # one transaction a page: without one, every row is its own (3.5 µs a row against 1.4)
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany("INSERT OR IGNORE INTO remote VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         return len(rows) - (self._db.total_changes - before)
 
     def missing_remotely(self, limit: int) -> tuple[int, list[tuple[int, int, int]]]:
@@ -1339,8 +1344,8 @@ class Ledger:
         finds first)."""
         self._find_reused()
         sql = (
-            "FROM created c JOIN remote r ON r.id = c.id WHERE c.line_check IS NOT NULL "
-            "AND c.line_check IS NOT r.line_check AND NOT EXISTS (SELECT 1 FROM reused u WHERE u.id = c.id)"
+            f"FROM created c JOIN remote r ON r.id = c.id WHERE {_CHANGED} "
+            "AND NOT EXISTS (SELECT 1 FROM reused u WHERE u.id = c.id)"
         )
         (n,) = self._db.execute(f"SELECT COUNT(*) {sql}").fetchone()
         return n, [
@@ -1366,15 +1371,18 @@ class Ledger:
         db.execute("DELETE FROM reused")
         changed = db.execute(
             "SELECT c.id, c.loc, r.grp, c.line_check FROM created c JOIN remote r ON r.id = c.id "
-            "WHERE c.line_check IS NOT NULL AND c.line_check IS NOT r.line_check AND r.grp != ''"
+            f"WHERE {_CHANGED} AND r.grp != ''"
         ).fetchall()
         if not changed:  # the usual case: no walked record holds another line than its id's
             return
         # whether any walked record holds the line: an index built only now, where a line changed (a correlated
         # lookup without one scanned every walked record for every created one: minutes for 200,000)
         db.execute("CREATE INDEX IF NOT EXISTS remote_check ON remote(line_check)")
-        held = "SELECT 1 FROM remote WHERE line_check = ? LIMIT 1"
-        candidates = [(i, loc, grp) for i, loc, grp, check in changed if db.execute(held, (check,)).fetchone() is None]
+        db.execute("CREATE INDEX IF NOT EXISTS remote_also ON remote(also_check)")
+        held = "SELECT 1 FROM remote WHERE line_check = ? OR also_check = ? LIMIT 1"
+        candidates = [
+            (i, loc, grp) for i, loc, grp, check in changed if db.execute(held, (check, check)).fetchone() is None
+        ]
 
         @functools.lru_cache(maxsize=64)
         def carried(group: str) -> frozenset[int]:  # the locs of the call that carried `group` (none: not ours)
@@ -1402,10 +1410,7 @@ class Ledger:
         a line's check differs (`lines_changed` says whether one does)."""
         changed = {
             loc
-            for (loc,) in self._db.execute(
-                "SELECT c.loc FROM created c JOIN remote r ON r.id = c.id WHERE c.line_check IS NOT NULL "
-                "AND c.line_check IS NOT r.line_check"
-            )
+            for (loc,) in self._db.execute(f"SELECT c.loc FROM created c JOIN remote r ON r.id = c.id WHERE {_CHANGED}")
         }
         moves: list[tuple[int, int]] = []  # (id, loc)
         calls = 0
@@ -1418,17 +1423,19 @@ class Ledger:
                 row
                 for start in range(0, len(locs), 500)  # SQLite's 999 bound values at most, before 3.32
                 for row in self._db.execute(
-                    "SELECT c.loc, c.id, c.line_check, r.line_check FROM created c JOIN remote r ON r.id = c.id "
-                    f"WHERE c.loc IN ({','.join('?' * len(locs[start : start + 500]))})",
+                    "SELECT c.loc, c.id, c.line_check, r.line_check, r.also_check FROM created c "
+                    f"JOIN remote r ON r.id = c.id WHERE c.loc IN ({','.join('?' * len(locs[start : start + 500]))})",
                     locs[start : start + 500],
                 )
             ]
-            if len(rows) != len(locs) or len({record_id for _, record_id, _, _ in rows}) != len(rows):
+            if len(rows) != len(locs) or len({record_id for _, record_id, _, _, _ in rows}) != len(rows):
                 continue  # an id not walked, or one shared by lines (merged): no pairing of lines to ids
-            order = pair([sent for _, _, sent, _ in rows], [(walked,) for _, _, _, walked in rows])
+            order = pair(
+                [sent for _, _, sent, _, _ in rows], [(w,) if also is None else (w, also) for *_, w, also in rows]
+            )
             if order is None:
                 continue  # what the call's ids hold is not what it sent: a change in the API (lines_changed)
-            moves += [(rows[j][1], loc) for (loc, record_id, _, _), j in zip(rows, order) if rows[j][1] != record_id]
+            moves += [(rows[j][1], loc) for (loc, record_id, *_), j in zip(rows, order) if rows[j][1] != record_id]
             calls += 1
         with self._db:
             self._db.execute("BEGIN")

@@ -89,6 +89,9 @@ class Listed(NamedTuple):
     fractions: int = 0
     #: each record's `line_check`, made from what the API holds (None: the target compares no lines)
     checks: list[int] | None = None
+    #: each record's check as a line sent with a field the API also sets itself where none is sent, as it lists the
+    #: field (e-conomic's exchange rate): the line sent is either check (None, or None a record: no such field)
+    also: list[int | None] | None = None
 
 
 class Known(NamedTuple):
@@ -112,7 +115,8 @@ class Known(NamedTuple):
 #: 2: e-conomic's line check takes the currency, VAT codes, entry type, customer, supplier and due date too
 #: 3: e-conomic's line check hashes its fields together (a sum let a date and a due date changed together cancel)
 #: 4: a record_check hashes a nested value's numbers as written (`1.50`), no longer as floats (`1.5`)
-CHECKS_VERSION = 4
+#: 5: e-conomic's line check takes the voucher, and the exchange rate where one is sent
+CHECKS_VERSION = 5
 
 
 def group_digest(checks: Iterable[int]) -> int:

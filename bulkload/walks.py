@@ -104,7 +104,15 @@ class Walked:
             self.id_sum += sum(page.ids)
             self.fractions += page.fractions
             self.walked_twice += self.ledger.add_remote(
-                zip(page.ids, repeat(scope), page.groups, page.units, page.checks or repeat(None), page.currencies)
+                zip(
+                    page.ids,
+                    repeat(scope),
+                    page.groups,
+                    page.units,
+                    page.checks or repeat(None),
+                    page.currencies,
+                    page.also or repeat(None),
+                )
             )
             if self.stages is not None:
                 self.stages.advance(len(page.ids))

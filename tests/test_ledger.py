@@ -316,15 +316,15 @@ def test_what_reconciliation_and_rollback_ask_answers_alike_on_both_backends(whe
     assert (
         ledger.add_remote(
             [
-                (70, "1", "v1", 100, 5, "DKK"),
-                (72, "1", "x9", 7, None, "DKK"),
-                (73, "1", "v3", 5, 0, "DKK"),
-                (74, "1", "v3", 5, 0, "DKK"),
+                (70, "1", "v1", 100, 5, "DKK", None),
+                (72, "1", "x9", 7, None, "DKK", None),
+                (73, "1", "v3", 5, 0, "DKK", None),
+                (74, "1", "v3", 5, 0, "DKK", None),
             ]
         )
         == 0
     )
-    assert ledger.add_remote([(70, "1", "v1", 100, 5, "DKK")]) == 1  # listed twice
+    assert ledger.add_remote([(70, "1", "v1", 100, 5, "DKK", None)]) == 1  # listed twice
     assert ledger.missing_remotely(5) == (2, [(NO_ID, 0, 4), (71, 0, 3)])
     assert ledger.lines_changed(5) == (0, [])
     assert ledger.group_differences(5)[0] == 2

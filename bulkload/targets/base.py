@@ -198,6 +198,12 @@ class RecordKind:
         `units`. None: lines are not compared. A change to what it takes raises model.CHECKS_VERSION."""
         return None
 
+    def group_checks(self, records: Sequence[Any], units: Sequence[int], checks: list[int]) -> list[int]:
+        """The checks a group's digest (model.group_digest) is made from, given its lines' `checks` and `units`: by
+        default those; a kind whose line checks take a field the API also sets itself (model.Listed.also) leaves it
+        out, as the digest of what the API lists (Books.groups_already_there) must."""
+        return checks
+
     def group_fault(self, records: Sequence[Any]) -> tuple[int, str, str] | None:
         """Why a group's good lines cannot load as one, found only in them together: (the line's index in
         `records`, the field, the reason), which rejects the group; None for none. Runs once a group of more

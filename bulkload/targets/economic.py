@@ -24,7 +24,18 @@ from ..model import Known, Listed, group_digest
 from ..money import FACTORS, HUNDRED
 from ..side_by_side import results_side_by_side
 from .base import Api, Books, Credentials, Target
-from .economic_entries import IN_LIST, MAX_DIGITS, MAX_UNITS, DraftEntries, _Created, _decimals, _line_check, _page
+from .economic_entries import (
+    IN_LIST,
+    MAX_DIGITS,
+    MAX_UNITS,
+    DraftEntries,
+    _Created,
+    _decimals,
+    _line_check,
+    _page,
+    _rate,
+    rated_check,
+)
 from .flags import Flag, Flags
 from .protocols import Sender
 
@@ -110,7 +121,7 @@ class Journals(Books):
                 numbers, units, checks = found.setdefault(item.voucherNumber, ([], [], []))
                 numbers.append(item.entryNumber)
                 units.append(unit := int(item.amount.scaleb(_decimals(item.currency, 2))))
-                checks.append(_line_check(unit, item))
+                checks.append(_line_check(unit, item, None))  # as DraftEntries.group_checks makes them
             if not page.cursor:
                 break
             params = {"filter": flt, "cursor": page.cursor}
@@ -181,13 +192,16 @@ class Journals(Books):
                 at = next(i for i, u in enumerate(exact) if abs(u) > MAX_UNITS)
                 raise _past_limit(ids[at], _amount(items[at]))
             units = list(map(int, exact))
+            rates = list(map(_rate, items))
             yield Listed(
                 ids,
                 currencies,
                 units,
                 list(map(prefix.__add__, map(str, map(_voucher, items)))),
                 sum(map(operator.ne, exact, units)),
-                list(map(_line_check, units, items)),
+                list(map(_line_check, units, items, repeat(None))),
+                # the lines listed with a rate: their checks were it sent (listed_checks)
+                None if rates.count(None) == len(rates) else list(map(rated_check, units, items)),
             )
             if not page.cursor:
                 return

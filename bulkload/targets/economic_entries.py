@@ -130,6 +130,7 @@ class _Listed(msgspec.Struct):
     supplierPaymentBank: str | None = None
     supplierPaymentMessage: str | None = None
     dueDate: str | None = None
+    exchangeRate: Decimal | None = None
 
 
 class _Page(msgspec.Struct):
@@ -155,10 +156,11 @@ async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
     return page
 
 
-#: what a line books beside its amount and dates: every field e-conomic keeps as it was sent (seed 002's draft
-#: entry) but the exchange rate, which it sets itself where none is sent (seed 002, 8.0.0), so that what it holds
-#: cannot tell a rate sent from its own
+#: what a line books beside its amount, dates and exchange rate: the voucher it is a line of (two lines moved between
+#: vouchers leave each voucher's totals as they were) and every other field e-conomic keeps as it was sent (seed 002's
+#: draft entry)
 _booked = attrgetter(
+    "voucherNumber",
     "accountNumber",
     "contraAccountNumber",
     "text",
@@ -176,19 +178,36 @@ _booked = attrgetter(
     "supplierPaymentBank",
     "supplierPaymentMessage",
 )
+_rate = attrgetter("exchangeRate")
 _pack = msgspec.msgpack.Encoder().encode
 
 
-def _line_check(units: int, entry: DraftEntry | _Listed) -> int:
+def _line_check(units: int, entry: DraftEntry | _Listed, rate: Decimal | None) -> int:
     """What a line books, as one number (62 bits): its amount in minor units, its date and due date (the API writes
-    dates as date-times: the date part counts), and the fields of `_booked`, packed and hashed together. A line
-    sent and the same line listed give one check; a corrected currency, VAT code, account, customer, text or date
-    gives another. A field not set is null or absent in what the API lists (seed 002: each is "or null"), as in
-    what is sent (an empty cell is absent). Hashed, not summed: a sum let two changes cancel (a date 93 days
-    later and a due date 3 days earlier gave the check before)."""
+    dates as date-times: the date part counts), the exchange rate `rate` (None: none compared) and the fields of
+    `_booked`, packed and hashed together. A line sent and the same line listed give one check (`listed_checks`); a
+    corrected currency, VAT code, account, voucher, customer, text, date or rate sent gives another. A field not set
+    is null or absent in what the API lists (seed 002: each is "or null"), as in what is sent (an empty cell is
+    absent). Hashed, not summed: a sum let two changes cancel (a date 93 days later and a due date 3 days earlier
+    gave the check before). A rate by its value: 745.50 sent is 745.5 listed (a JSON double)."""
     due = entry.dueDate
-    packed = _pack((units, entry.date[:10], due[:10] if due else None, _booked(entry)))
+    packed = _pack(
+        (units, entry.date[:10], due[:10] if due else None, None if rate is None else rate.normalize(), _booked(entry))
+    )
     return (crc32(packed) << 30) ^ adler32(packed)
+
+
+def listed_checks(units: int, item: _Listed) -> tuple[int, int | None]:
+    """A listed line's checks: as a line sent without an exchange rate (e-conomic sets its own where none is sent,
+    seed 002, 8.0.0, and what it lists cannot tell that from one sent), and as one sent with the rate it lists (None
+    where it lists none). The line sent (`DraftEntries.line_check`) is one of them where the API holds it as sent."""
+    return _line_check(units, item, None), rated_check(units, item)
+
+
+def rated_check(units: int, item: _Listed) -> int | None:
+    """A listed line's check as one sent with the exchange rate it lists; None where it lists none."""
+    rate = item.exchangeRate
+    return None if rate is None else _line_check(units, item, rate)
 
 
 def _side(r: DraftEntry) -> int:
@@ -370,7 +389,16 @@ class DraftEntries(RecordKind):
         return int(record.amount * _factor(record.currency, HUNDRED))
 
     def line_check(self, record: DraftEntry, units: int) -> int:
-        return _line_check(units, record)
+        """`_line_check` with the exchange rate where the line is sent with one: it is kept as sent."""
+        return _line_check(units, record, record.exchangeRate)
+
+    def group_checks(self, records: Sequence[DraftEntry], units: Sequence[int], checks: list[int]) -> list[int]:
+        """Its lines' checks without their exchange rates: a group's digest is compared with the one made from what
+        the journal holds (Journals.groups_already_there), which cannot tell a rate sent from the API's own."""
+        rates = list(map(_rate, records))
+        if rates.count(None) == len(rates):
+            return checks
+        return [c if r is None else _line_check(u, e, None) for c, r, u, e in zip(checks, rates, units, records)]
 
     def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> dict[str, int]:
         """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
@@ -460,8 +488,10 @@ class DraftEntries(RecordKind):
                         if item.entryNumber in taken:
                             continue
                         units = int(item.amount.scaleb(_decimals(item.currency, 2)))
-                        check = _line_check(units, item)
-                        slots = want.get((f"{journal}:{item.voucherNumber}", check))
+                        bare, rated = listed_checks(units, item)
+                        key = f"{journal}:{item.voucherNumber}"
+                        # sent with the rate it lists, else without one (the API's own)
+                        slots = (rated is not None and want.get((key, rated))) or want.get((key, bare))
                         if not slots:
                             return None  # a line the call did not send, or sent fewer times
                         ids[slots.pop()] = item.entryNumber
