@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from .http import keepable_ids
 from .model import NO_ID, Chunk
 from .targets.base import RecordKind
 
 
-def answered_ids(kind: RecordKind, body: bytes, chunk: Chunk) -> list[int]:
-    """`kind.created_ids` of the answer `body` to `chunk`'s call, one id a row in request order. ValueError for an
-    answer that cannot be the chunk's (the call arrived: in doubt), and for one that gives one id to rows that are
-    not one record (`RecordKind.record_of`); NO_ID (a row confirmed without an id) is no id of a record."""
+def answered_ids(kind: RecordKind, body: bytes, chunk: Chunk, call: str) -> list[int]:
+    """`kind.created_ids` of the answer `body` to `chunk`'s call (`call`: "POST /draft-entries/bulk"), one id a row
+    in request order. ValueError for an answer that cannot be the chunk's (the call arrived: in doubt), and for one
+    that gives one id to rows that are not one record (`RecordKind.record_of`); NO_ID (a row confirmed without an id,
+    where the kind's answers may: `RecordKind.ids_optional`) is no id of a record. BadAnswer (acted on: the call
+    arrived) for an id the ledger cannot keep (http.keepable_ids)."""
     ids = kind.created_ids(body, chunk)
+    keepable_ids(call, body, [i for i in ids if i != NO_ID] if kind.ids_optional else ids, acted_on=True)
     if type(kind).record_of is RecordKind.record_of:  # each row its own record: distinct ids, told in C
         named = [record_id for record_id in ids if record_id != NO_ID]
         if len(set(named)) == len(named):

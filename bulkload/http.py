@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
@@ -26,6 +26,7 @@ from .errors import (
     ServerError,
     Unreachable,
 )
+from .model import LARGEST_ID
 from .redact import redact, redact_data
 
 if TYPE_CHECKING:  # imported where a request is sent: what plans and reads answers never needs aiohttp (~60 ms)
@@ -266,6 +267,17 @@ def unreadable(call: str, body: bytes, why: str, *, acted_on: bool = False) -> B
     start = body[:_QUOTED].decode("utf-8", "replace").strip()
     shown = f"it begins {start!r}{'…' if len(body) > _QUOTED else ''}" if start else "it is empty"
     return BadAnswer(redact(f"{call}: the answer is not what the API documents ({why}; {shown})"), acted_on=acted_on)
+
+
+def keepable_ids(call: str, body: bytes, ids: Sequence[int], *, acted_on: bool = False, first: int = 0) -> None:
+    """BadAnswer (as `unreadable`, naming `call` and the id) for an answer that gives a record an id the ledger
+    cannot keep: past model.LARGEST_ID, or below 0 (-1 is the ledger's NO_ID). `ids`: the answer's items' ids from
+    item `first` on. The one check of every id an API gives before it is used or kept: in a write's answer
+    (answered.answered_ids) and in what a target reads back (a walk's page, a listing)."""
+    if ids and (min(ids) < 0 or max(ids) > LARGEST_ID):  # in C: a page of 1,000 ids, every one checked
+        at, record_id = next((at, i) for at, i in enumerate(ids, first) if not 0 <= i <= LARGEST_ID)
+        why = f"item {at} has the id {record_id}: the ledger keeps ids from 0 to 2^63 - 1"
+        raise unreadable(call, body, why, acted_on=acted_on)
 
 
 #: the values no path segment can carry: in a URL's path `.` and `..` are this folder and the one above (RFC 3986

@@ -61,6 +61,10 @@ def echoed(fields: Iterable[tuple[str, Any, Any]]) -> Totals:
 #: loaded, and the ledger says the API gave it no id
 NO_ID = -1
 
+#: the largest id of a record the ledger keeps (an SQLite INTEGER, a PostgreSQL bigint): an API's ids are kept from 0
+#: to this; one past it cannot be stored, and a negative one is none the seeds give (-1 would read as NO_ID)
+LARGEST_ID = 2**63 - 1
+
 #: where a chunk is: planned but not sent (`pending`), its call on the way (`sending`), carried out (`done`),
 #: perhaps carried out (`in_doubt`), refused whole (`rejected`) or sent as parts (`split`)
 ChunkState = Literal["pending", "sending", "done", "in_doubt", "rejected", "split"]

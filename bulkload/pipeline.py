@@ -185,7 +185,7 @@ class Sending:
         self.settled = False
 
     def read(self, response: Response) -> None:
-        self.ids = answered_ids(self.kind, response.body, self.chunk)
+        self.ids = answered_ids(self.kind, response.body, self.chunk, f"{self.call.method} {self.call.path}")
         self.failed = self.kind.failed_items(response.body, self.chunk)
 
     async def recheck(self, exc: BulkloadError) -> bool:

@@ -445,7 +445,8 @@ async def _replay(
         if target.api.refused(exc):
             return [], None
         raise
-    return answered_ids(kind, response.body, chunk), kind.returned_totals(response.body, summary, chunk)
+    said = answered_ids(kind, response.body, chunk, f"{request.method} {request.path}")
+    return said, kind.returned_totals(response.body, summary, chunk)
 
 
 # --- removing --------------------------------------------------------------------------------------------------

@@ -475,18 +475,20 @@ def test_two_invoices_answered_with_one_id_are_in_doubt_and_customers_never_shar
     chunk = Chunk(1, 1, [2, 3, 4], b"", records=sent)
     body = json.dumps([{"invoiceNumber": r.invoiceNumber, "lineItem": r.lineItem, "id": 9} for r in sent]).encode()
     with pytest.raises(ValueError, match=r"the id 9 for 2 rows that are records of their own \(lines 2, 4\)"):
-        answered_ids(invoices, body, chunk)
+        answered_ids(invoices, body, chunk, "POST /jsonApi/upload/invoices")
     body = json.dumps(
         [
             {"invoiceNumber": r.invoiceNumber, "lineItem": r.lineItem, "id": 8 if r.invoiceNumber == "I1" else 9}
             for r in sent
         ]
     ).encode()
-    assert answered_ids(invoices, body, chunk) == [8, 8, 9]
+    assert answered_ids(invoices, body, chunk, "POST /jsonApi/upload/invoices") == [8, 8, 9]
     two = [Customer(customerno="C1", emailaddress1="a@x"), Customer(customerno="C2", emailaddress1="b@x")]
     chunk = Chunk(2, 0, [2, 3], b"", records=two)
     with pytest.raises(ValueError, match="the id 7 for 2 rows that are records of their own"):
-        answered_ids(customers, json.dumps([{"customerno": c.customerno, "id": 7} for c in two]).encode(), chunk)
+        answered_ids(
+            customers, json.dumps([{"customerno": c.customerno, "id": 7} for c in two]).encode(), chunk, "POST"
+        )
 
 
 def two_customers() -> tuple[Any, Chunk]:

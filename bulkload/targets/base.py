@@ -122,6 +122,9 @@ class RecordKind:
     #: (regroup.disagreement), never loaded as one: two groups given one key, or one split between those values,
     #: cannot be told apart. Empty: the key alone makes a group
     agreed_fields: tuple[str, ...] = ()
+    #: an answer may confirm a record without giving its id (NO_ID: PayorCRM, whose answers seed 004 does not
+    #: document); elsewhere an answer gives every record an id, and -1 is none (http.keepable_ids)
+    ids_optional: bool = False
     #: method and path of the create call, and whether sending it again is harmless (`call_for`)
     method: str = "POST"
     path: str = ""

@@ -13,7 +13,7 @@ import msgspec
 
 from ..cursors import CursorTrail
 from ..errors import APIError, RowInvalid
-from ..http import decoded
+from ..http import decoded, keepable_ids
 from ..model import Chunk, Totals
 from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, decimals, minor_units
 from ..numbers import whole_reason
@@ -147,12 +147,12 @@ PAGE_BYTES = 4 * 1024 * 1024
 
 
 async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
-    """One page of `GET /draft-entries`: BadAnswer (naming the call and what was wrong) for anything else."""
-    page: _Page = decoded(
-        (await client.send("GET", "/draft-entries", params=params, max_bytes=PAGE_BYTES)).body,
-        _Page,
-        "GET /draft-entries",
-    )
+    """One page of `GET /draft-entries`: BadAnswer (naming the call and what was wrong) for anything else, and for
+    an entry number the ledger cannot keep (http.keepable_ids: the walks, looks and checks of vouchers read here)."""
+    call = "GET /draft-entries"
+    body = (await client.send("GET", "/draft-entries", params=params, max_bytes=PAGE_BYTES)).body
+    page: _Page = decoded(body, _Page, call)
+    keepable_ids(call, body, [item.entryNumber for item in page.items])
     return page
 
 

@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..errors import APIError, BadRequest
-from ..http import api_path, decoded, unreadable
+from ..http import api_path, decoded, keepable_ids, unreadable
 from ..side_by_side import results_side_by_side
 from .halopsa_schema import LIST_FILTERS, PLURAL
 from .protocols import Sender
@@ -71,8 +71,9 @@ class Listing(NamedTuple):
 
 
 def with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool = False) -> dict[str, Any]:
-    """A listed or saved record, its `id` an int: every record the API holds has one (matches, counts and rollback
-    go by it). BadAnswer for anything else (`acted_on`: the answer of a write, which did arrive)."""
+    """A listed or saved record, its `id` an int the ledger keeps: every record the API holds has one (matches,
+    counts and rollback go by it). BadAnswer for anything else (`acted_on`: the answer of a write, which did arrive),
+    and for an id the ledger cannot keep (http.keepable_ids)."""
     value = record.get("id") if isinstance(record, dict) else None
     if type(value) is str and value.isascii() and value.isdigit():
         value = int(value)
@@ -85,6 +86,7 @@ def with_id(record: Any, index: int, call: str, body: bytes, *, acted_on: bool =
             else f"has an id that is not a whole number ({str(value)[:20]!r})"
         )
         raise unreadable(call, body, f"item {index} {what}", acted_on=acted_on)
+    keepable_ids(call, body, [value], acted_on=acted_on, first=index)
     checked: dict[str, Any] = record
     checked["id"] = value
     return checked

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from ..errors import RefusedInAnswer
+from ..model import LARGEST_ID
 from ..pairing import pair
 from ..redact import redact, redact_data
 
@@ -38,8 +39,6 @@ def _whole(value: Any) -> int | None:
 #: an id written as text: its digits exactly as a number writes them (no sign, space, point, exponent or leading 0),
 #: no more than the largest id has
 _DIGITS = re.compile(r"0|[1-9][0-9]{0,18}")
-#: the largest id the ledger keeps (an SQLite INTEGER); a negative one would read as NO_ID
-_LARGEST_ID = 2**63 - 1
 
 
 def _id(value: Any) -> int | None:
@@ -47,7 +46,7 @@ def _id(value: Any) -> int | None:
     is 900000001); None for anything else ("9.0", "007", "x": which number it is cannot be told exactly)."""
     if type(value) is str:
         value = int(value) if _DIGITS.fullmatch(value) else None
-    return value if type(value) is int and 0 <= value <= _LARGEST_ID else None
+    return value if type(value) is int and 0 <= value <= LARGEST_ID else None
 
 
 def _every(records: list[Any], field: str, read: Callable[[Any], int | None] = _whole) -> list[int] | None:
