@@ -419,8 +419,9 @@ class Rec:
     #: (a line that is no JSON object, or broken: what part of it the scan reads is the reader's)
     json_keys: frozenset[str] | None = None
 
-    def bad(self, mark: str, order: str) -> bool:
-        """Whether the record is rejected on its own, when the file reads numbers with `mark` and dates `order`."""
+    def bad(self, mark: str, order: str, mark_given: bool = False) -> bool:
+        """Whether the record is rejected on its own, when the file reads numbers with `mark` and dates `order`
+        (`mark_given`: the mark is the user's, --decimal, not decided from the file's amounts)."""
         if self.fate != "ok":
             return self.fate != "either"
         for name, num in self.nums:
@@ -428,8 +429,18 @@ class Rec:
             if value is None:
                 return True
             if name == "amount":
-                units = value.scaleb(CURRENCIES.get(self.currency.upper(), 2))
+                places = CURRENCIES.get(self.currency.upper(), 2)
+                units = value.scaleb(places)
                 if len(value.as_tuple().digits) > 18 or units != units.to_integral_value():
+                    return True
+                # 1.500 DKK read with the mark the other amounts show: how a file of the other mark writes 1500
+                if (
+                    num.proof == "?"
+                    and not mark_given
+                    and value.as_tuple().exponent == -3
+                    and self.currency.strip().upper() in CURRENCIES
+                    and places < 3
+                ):
                     return True
         return any(order not in d.reads for _, d in self.days)
 
@@ -996,6 +1007,29 @@ def decide(proofs: Iterable[str | None], given: str | None, default: str, contra
     return proved.pop() if proved else default
 
 
+def _way_unproven(days: list[Day]) -> bool:
+    """Whether some way of writing D-M-YYYY (dashes, points, slashes) has a date that reads two ways and none that
+    shows the order the file's other dates show (dates.DateEvidence: each way proves its own order)."""
+    shown = [(m.group(1), d.proof) for d in days if d.proof and (m := re.match(r"\s*\d+([-./])", d.text))]
+    if not {proof for _, proof in shown} - {"?"}:
+        return False
+    return any(proof == "?" and not any(w == sep and p != "?" for w, p in shown) for sep, proof in shown)
+
+
+def decide_mark(readable: list[Rec], given: str | None) -> str | None:
+    """The file's decimal mark as numbers.NumberEvidence.decide takes it: from its amounts (the given one, checked
+    against them), the exchange rates read with it and refused where one proves the other; the rates decide only
+    where no amount shows a mark or reads two ways. None: refused."""
+    money = [n.proof for r in readable for name, n in r.nums if name == "amount"]
+    other = [n.proof for r in readable for name, n in r.nums if name != "amount"]
+    if not any(money):
+        money, other = other, []
+    mark = decide(money, given, ".", contradicted=True)
+    if mark is None or any(p not in (None, "?", mark) for p in other):
+        return None
+    return mark
+
+
 def reported_order(readable: list[Rec], order: str, given: Given) -> str:
     """The date order the report gives: the one decided, or when nothing needed one, "iso" for a file whose dates
     are all ISO and "none" for one without dates ("dmy" still, when a date reads the same either way)."""
@@ -1114,10 +1148,12 @@ def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
     if any(r.unknown and r.readable for r in records):
         return "a key that is no field"
     readable = [r for r in records if r.readable]
-    if decide((n.proof for r in readable for _, n in r.nums), given.decimal, ".", contradicted=True) is None:
+    if decide_mark(readable, given.decimal) is None:
         return "numbers read two ways"
     if decide((d.proof for r in readable for _, d in r.days), given.date_format, "dmy", contradicted=True) is None:
         return "dates read two ways"
+    if not given.date_format and _way_unproven([d for r in readable for _, d in r.days]):
+        return "dates of one way of writing read two ways, only another way's show the order"
     if apart(attribute(records)[0]) and any(r.key is None for r in records):
         return "a line naming no voucher in a file whose vouchers are apart"
     objects = [r.json_keys for r in records if r.json_keys is not None]
@@ -1173,7 +1209,7 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
         assert got.code == 2 and got.report is None, (why, got, b)
         return got
     readable = [r for r in records if r.readable]
-    mark = decide((n.proof for r in readable for _, n in r.nums), given.decimal, ".", contradicted=True)
+    mark = decide_mark(readable, given.decimal)
     order = decide((d.proof for r in readable for _, d in r.days), given.date_format, "dmy", contradicted=True)
     assert mark is not None and order is not None
     keys, neighbours = attribute(records)
@@ -1194,7 +1230,7 @@ def check(b: Built, compress: bool = False, cut: float | None = None, given: Giv
     assert len(set(lines)) == len(lines), rej
     reasons = {int(row[1]): row for row in rej}
 
-    own_bad = [r.bad(mark, order) for r in records]
+    own_bad = [r.bad(mark, order, given.decimal is not None) for r in records]
     bad_vouchers = {k for k, bad in zip(keys, own_bad) if bad and k is not None} | set(neighbours)
     event("read" + ", regrouped" * (not profile["grouped"]))
     if any(r.key is None and k is not None for r, k in zip(records, keys)):
