@@ -45,8 +45,8 @@ from .regroup import (
     Placed,
     copies,
     disagreement,
-    family_of,
     keyed,
+    part_of,
     repeated,
 )
 from .sources import BadRow, JsonExponent, Row
@@ -404,8 +404,10 @@ class Planner:
         self._held: list[_Closed] = []
         self._held_family: str | None = None
         self._held_keys: set[str | None] = set()
+        self._held_parts: list[tuple[str, str] | None] = []  # of each held group of no key: the part it names
         close = self._in_family if families else self._close
         family: str | None = None  # the family of the group being read
+        part: tuple[str, str] | None = None  # (family, part) a row of no group names, or a neighbour's shadow refuses
         # the group being read: its lines, the records of its good lines, and (line, field, reason) of its bad ones
         key: str | None = None
         lines: list[int] = []
@@ -455,9 +457,10 @@ class Planner:
                         yield None
                     closing = (key, lines, records, failures, runs)
                     key, lines, records, failures, runs = new_key, [], [], [], ()
-                    yield from close(file_idx, family, closing)
+                    yield from close(file_idx, family, closing, part)
                 if new_group and families:
-                    family = family_of(kind, new_key, item)
+                    part = None if new_key is not None else part_of(kind, item)
+                    family = kind.group_family(new_key) if new_key is not None else part and part[0]
                 key = new_key
                 if not shadow:
                     lines.append(line)
@@ -476,7 +479,7 @@ class Planner:
                     if len(recent_order) > RECENT_GROUPS:
                         recent.discard(recent_order.popleft())
             if lines or failures:
-                yield from close(file_idx, family, (key, lines, records, failures, runs))
+                yield from close(file_idx, family, (key, lines, records, failures, runs), part)
             yield from self._family_closed(file_idx)
         except SourceError as exc:
             # the input breaks off here: the open chunk is not sent (its last group may go on past the break),
@@ -488,16 +491,20 @@ class Planner:
                     self.outcome(file_idx, ln, *own.get(ln, ("rejected", "", f"not sent: {exc}")), group.key)
             self._open.clear()
             self._held.clear()
+            self._held_parts.clear()
             raise
         if self._open:
             yield from self._emit(file_idx)
 
-    def _close(self, file_idx: int, family: str | None, closed: _Closed) -> Iterator[Chunk]:
+    def _close(
+        self, file_idx: int, family: str | None, closed: _Closed, part: tuple[str, str] | None = None
+    ) -> Iterator[Chunk]:
         """A group is complete (`closed`): reject it whole where its lines are not one group's (_not_one: they name
         two values of a field they must agree on, or give the group more than once; `runs`: where its lines begin
         again after other groups' lines in the file, indexes into its lines; a regrouped file), judged before a
         fault found in its lines together (RecordKind.group_fault: PayorCRM's line item given twice is told as the
-        invoice given twice, naming each copy), else take it (_take). `family`: unused, as _in_family takes it."""
+        invoice given twice, naming each copy), else take it (_take). `family`, `part`: unused, as _in_family takes
+        them."""
         key, lines, records, failures, runs = closed
         if key is not None and not failures and (twice := self._not_one(key, lines, records, runs)):
             for line in lines:
@@ -505,16 +512,20 @@ class Planner:
             return
         yield from self._take(file_idx, key, lines, records, self._faulted(lines, records, failures))
 
-    def _in_family(self, file_idx: int, family: str | None, closed: _Closed) -> Iterator[Chunk]:
+    def _in_family(
+        self, file_idx: int, family: str | None, closed: _Closed, part: tuple[str, str] | None = None
+    ) -> Iterator[Chunk]:
         """A group is complete where groups are parts of families (`family`: its own, None for none): held with the
         others of its family until the family ends (_family_closed); one of no family is taken as it is. `closed`'s
-        runs are the lines where the family's lines begin again."""
+        runs are the lines where the family's lines begin again; `part`: (family, part) of a group of no key, a row
+        of no group's (RecordKind.row_family) or the one a neighbour's shadow refuses (regroup.keyed)."""
         if self._held and family != self._held_family:
             yield from self._family_closed(file_idx)
         if family is None:
             yield from self._close(file_idx, None, closed)
             return
         self._held.append(closed)
+        self._held_parts.append(part if closed[0] is None else None)
         self._held_family = family
         self._held_keys.add(closed[0])
 
@@ -524,16 +535,30 @@ class Planner:
         repeated): where it is given more than once, or any group of it is, every line of it is rejected (never an
         order's OUTLAY lines refused as a copy while its FEE lines of the same copies are booked). Else each group
         is taken (_take). A family that is one group is judged as that group, by its label; one with a line that
-        failed is not judged whole (which lines are copies cannot be told), its groups are."""
-        held, family = self._held, self._held_family
-        self._held, self._held_family, self._held_keys = [], None, set()
+        failed is not judged whole (which lines are copies cannot be told), its groups are. A part of it next to a
+        line whose group cannot be read (a neighbour's shadow of no key: regroup.keyed) is refused as a group there
+        is: every row of no group of that part, a line an earlier load loaded too (before, an order of FEE lines above
+        a totals row was booked, where --dry-run, which plans every order merged, refused it)."""
+        held, family, parts = self._held, self._held_family, self._held_parts
+        self._held, self._held_family, self._held_keys, self._held_parts = [], None, set(), []
         if not held or family is None:
             return
         kind = self._kind
         starts = sorted({line for *_, marks in held for line in marks})
+        # a shadow has no lines: its reason goes to the part's rows, told as its group's would be (chunking._take)
+        refused: dict[tuple[str, str], _Failure] = {}
+        for (_, lines, _, failures, _), named in zip(held, parts):
+            if named is not None and not lines:
+                line, field_, reason, bucket = failures[0]
+                said = f"{kind.family_label(named[0])} ({named[1]}) rejected: {reason}"
+                refused[named] = (line, field_, said, bucket)
         groups: list[_Closed] = []
         by_key: dict[str, _Closed] = {}
-        for key, lines, records, failures, _ in held:
+        for (key, lines, records, failures, _), named in zip(held, parts):
+            if named is not None and named in refused:
+                if not lines:
+                    continue
+                failures = [refused[named], *(f for f in failures if f[3] != "skipped")]
             if key is not None and key in by_key:
                 lines_, records_, failures_ = by_key[key][1:4]
                 lines_ += lines

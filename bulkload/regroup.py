@@ -35,6 +35,7 @@ import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import islice
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -101,14 +102,38 @@ class Unnamed:
 
 def family_of(kind: RecordKind, key: str | None, item: Row | BadRow) -> str | None:
     """The family (RecordKind.group_family: a Visma Core order) of a row as keyed() gave it `key`: its group's, else
-    the one it names as a row of no group (RecordKind.row_family: a FEE line of an order); None for a row of none (a
-    bad row of no group names none that can be told)."""
+    the one it names as a row of no group, or a neighbour's shadow refuses the part of (part_of); None for a row of
+    none."""
     if key is not None:
         return kind.group_family(key)
-    if isinstance(item, BadRow):
-        return None
-    named = kind.row_family(item[1])
+    named = part_of(kind, item)
     return None if named is None else named[0]
+
+
+def part_of(kind: RecordKind, item: Row | BadRow) -> tuple[str, str] | None:
+    """(family, part) a row of no group names (RecordKind.row_family: a FEE line's order and cost type), or that a
+    neighbour's shadow of no group refuses (keyed: it carries a row of that part as its `partial`); None for none (a
+    bad row of no group names none that can be told)."""
+    if isinstance(item, BadRow):
+        return kind.row_family(item.partial) if item.kind == NEIGHBOUR and item.partial is not None else None
+    return kind.row_family(item[1])
+
+
+@dataclass(frozen=True)
+class Part:
+    """A row of no group that names a part of a family (RecordKind.row_family: a FEE line of an order), as keyed()
+    takes it for a neighbour: the part's rows of no group are refused with a line beside them whose group cannot be
+    read, as a group's are (before, a FEE order above a totals row was booked where --dry-run, which plans every
+    order merged, refused it). Equal by family and part; `row` goes with the shadow that refuses the part."""
+
+    family: str
+    part: str
+    row: dict[str, Any] = field(compare=False)
+
+
+#: what keyed() takes a row beside one of no group for: its group, a part of a family (a row of no group that names
+#: one), or None (it stands alone)
+Near = str | Part | None
 
 
 def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unnamed | None = None) -> Iterator[Keyed]:
@@ -118,18 +143,21 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
     (`kind.rows_grouped`: e-conomic's vouchers), any row that names none is such a row, and between two groups
     it is taken for a line of the one before and refuses the one after as well (a shadow of it, kind
     NEIGHBOUR, goes to that group): it may have been either's line, and neither may load without it. Every such
-    row is counted in `unnamed` when given (see Unnamed).
+    row is counted in `unnamed` when given (see Unnamed). Where the kind's rows of no group name a part of a family
+    (RecordKind.row_family: an order's FEE lines), such a row beside them refuses that part as it refuses a group:
+    a shadow of no key carrying a row of the part (part_of), which refuses all its rows of no group (Part).
     The inspection, the regrouping and the planner all read rows through this, so they agree on every row's
     group; a row regrouped() placed keeps its place (its neighbours are decided in the file's own order). Keys are
     read by group_reader: a row leaving out a group field its kind requires, or naming its group as a spreadsheet
     shows a long number, names none that can be read."""
     key_of, strict = group_reader(kind), kind.rows_grouped
+    families = type(kind).row_family is not RecordKind.row_family
     held: list[Row | BadRow] = []  # rows naming no group, waiting for the next row that names one
     unread: str | None = None  # why a held row's group cannot be read, if one's cannot (then all are placed strictly)
     #: a held row is a bad row: it may have named a group in a cell it garbles, so it is placed strictly whatever
     #: the kind (before: a Visma Core order whose last line was unreadable loaded without it)
     broken = False
-    before: str | None = None
+    before: Near = None
     try:
         for item in rows:
             if isinstance(item, Placed):
@@ -152,13 +180,16 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                     if unnamed is not None:
                         unnamed.add(item)
                     continue
+            now: Near = key
+            if now is None and families and not isinstance(item, BadRow):  # a part of its family, where it names one
+                now = _part(kind, item[1])
             if held:
-                near = broken and (before is not None or key is not None)  # a group beside it to refuse
-                yield from _place(held, before, key, strict or near or unread is not None, kind, unread)
+                near = broken and (before is not None or now is not None)  # a group (or part) beside it to refuse
+                yield from _place(held, before, now, strict or near or unread is not None, kind, unread)
                 held.clear()
                 unread, broken = None, False
             yield key, item
-            before = key
+            before = now
     except SourceError:  # the input breaks off: what was held is still a row read
         near = broken and before is not None
         yield from _place(held, before, None, strict or near or unread is not None, kind, unread)
@@ -197,10 +228,18 @@ def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], str | Unread
     return read
 
 
+def _part(kind: RecordKind, row: dict[str, Any]) -> Part | None:
+    named = kind.row_family(row)
+    return None if named is None else Part(*named, row)
+
+
 def _place(
-    held: list[Row | BadRow], before: str | None, after: str | None, strict: bool, kind: RecordKind, unread: str | None
+    held: list[Row | BadRow], before: Near, after: Near, strict: bool, kind: RecordKind, unread: str | None
 ) -> Iterator[Keyed]:
-    if after is not None and after == before:  # among a group's lines: its line, refusing it for what it is
+    """The rows `held` (naming no group) between `before` and `after`, each a group, a part of a family or None: in
+    the group of the one before (else of the one after) where they are placed `strict`ly, with a shadow that refuses
+    each neighbour (a part's, of no group, carries a row of the part: part_of), else standing alone."""
+    if type(after) is str and after == before:  # among a group's lines: its line, refusing it for what it is
         for row in held:
             yield after, row
         return
@@ -215,28 +254,36 @@ def _place(
     # at a group's edge it may be either neighbour's line (or, after the last, a totals row): each group it
     # refuses is told that, not what else is wrong with the row
     shadow = BadRow(line, f"{lines}, next to it, {names} and {one}may be one of its lines", "", kind=NEIGHBOUR)
-    place = before if before is not None else after
-    yield place, _shadow(kind, held, place, shadow, lines, unread)
+    # the rows go to a group beside them (a part's rows are each a row of no group); the group they go to is told the
+    # shadow's reason before theirs
+    home = before if type(before) is str else after if type(after) is str else None
+    if before is not None:
+        yield _shadow(kind, held, before, shadow, lines, unread)
+    if after is not None and after == home != before:
+        yield _shadow(kind, held, after, shadow, lines, unread)
     for row in held:
-        yield place, row
-    if before is not None and after is not None:
-        yield after, _shadow(kind, held, after, shadow, lines, unread)
+        yield home, row
+    if after is not None and after != home and after != before:
+        yield _shadow(kind, held, after, shadow, lines, unread)
 
 
 def _shadow(
-    kind: RecordKind, held: list[Row | BadRow], key: str | None, shadow: BadRow, lines: str, unread: str | None
-) -> BadRow:
-    """The shadow that refuses the group `key` for the rows `held` beside it: where each of them names the group's
-    own family (an order's line whose cost type `..` cannot be looked up, by its orderId and case), the group is
-    told that, not that they name no group and may be its lines."""
-    if unread is None or key is None:
-        return shadow
-    family = kind.group_family(key)
+    kind: RecordKind, held: list[Row | BadRow], near: str | Part, shadow: BadRow, lines: str, unread: str | None
+) -> Keyed:
+    """The shadow that refuses `near` (a group, or a part of a family) for the rows `held` beside it, with the key
+    it goes in: where each of them names the neighbour's own family (an order's line whose cost type `..` cannot be
+    looked up, by its orderId and case), it is told that, not that they name no group and may be its lines."""
+    if isinstance(near, Part):  # the part's rows are each a row of no group: the shadow names the part by a row of it
+        key, family, shadow = None, near.family, shadow._replace(partial=near.row)
+    else:
+        key, family = near, kind.group_family(near)
+    if unread is None:
+        return key, shadow
     named = [None if isinstance(row, BadRow) else kind.row_family(row[1]) for row in held]
     if any(n is None or n[0] != family for n in named):
-        return shadow
+        return key, shadow
     ours = "a line of this" if len(held) == 1 else "lines of this"
-    return shadow._replace(reason=f"{lines}, {ours} {kind.group_name}: {unread}")
+    return key, shadow._replace(reason=f"{lines}, {ours} {kind.group_name}: {unread}")
 
 
 def regrouped(rows: Iterable[Row | BadRow], kind: RecordKind, workdir: str) -> Iterator[Placed]:

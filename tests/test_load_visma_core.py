@@ -16,9 +16,10 @@ import aiohttp
 import anyio
 import pytest
 
-from bulkload import Job, load, resume
+from bulkload import Job, dry_run, load, resume
 from bulkload.errors import BadAnswer, ConfigError, LedgerError, SharedUnfinished
 from bulkload.results import Report
+from bulkload.runner import dry_run_path
 from bulkload.sandbox import SandboxOptions, running
 
 ENV = {"VISMA_CORE_TOKEN": "test-core-token"}
@@ -287,6 +288,62 @@ async def test_an_order_whose_line_cannot_be_read_is_not_booked_without_it(tmp_p
     assert rejects[2].startswith("order O1 of case 7501 (OUTLAY) rejected: line 3"), rejects
 
 
+@pytest.mark.parametrize(
+    ("rows", "booked"),
+    [
+        # an order of FEE lines above a totals row (no caseId, cost type or orderId)
+        ([[1003, "FEE", "2000.00", "Linje", "N", "2026-11-13", "R-9"], ["", "", "4456.50", "Sum", "", "", ""]], []),
+        # an order's 2nd FEE line names no case: the orders on both sides are refused, every FEE line of R-7
+        (
+            [
+                [1004, "FEE", "2000.00", "Linje", "N", "2026-11-13", "R-7"],
+                [1004, "FEE", "1.00", "Linje 3", "N", "2026-11-13", "R-7"],
+                ["", "FEE", "500.00", "Linje 2", "N", "2026-11-13", "R-7"],
+                [1005, "FEE", "10.00", "Andet", "N", "2026-11-13", "R-8"],
+                [1005, "OUTLAY", "20.00", "Takst", "N", "2026-11-13", "R-8"],  # another part of R-8: not next to it
+                [1006, "FEE", "30.00", "Gebyr", "N", "2026-11-13", "R-6"],
+            ],
+            ["20.00", "30.00"],
+        ),
+        # the same with OUTLAY, which merges: it always was so
+        (
+            [
+                [1004, "OUTLAY", "2000.00", "Linje", "N", "2026-11-13", "R-7"],
+                ["", "OUTLAY", "500.00", "Linje 2", "N", "2026-11-13", "R-7"],
+                [1005, "OUTLAY", "10.00", "Andet", "N", "2026-11-13", "R-8"],
+                [1006, "FEE", "30.00", "Gebyr", "N", "2026-11-13", "R-6"],
+            ],
+            ["30.00"],
+        ),
+    ],
+    ids=["fee-above-totals", "fee-line-without-case", "outlay-line-without-case"],
+)
+async def test_a_fee_order_next_to_an_unreadable_line_is_rejected_by_the_load_as_by_the_dry_run(
+    tmp_path: Path, rows: list[list[Any]], booked: list[str]
+) -> None:
+    """Found by a tester (repro vc_fee_next_to_totals): an order of FEE lines (a cost type that books an entry a
+    line) above a totals row, or around its line that names no case, was rejected by --dry-run (which looks no
+    definition up and plans every order merged) as the unreadable line's neighbour, while the load booked it
+    (2000.00, exit 1). A FEE order's lines are rows of no group: the neighbour rule keyed on groups passed them by.
+    Now the load rejects the FEE lines of the order next to such a line, all of them, as the dry run does."""
+    data = write(tmp_path / "e.csv", rows)
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            planned = dry_run(job(tmp_path, data, url))
+            report = await load(job(tmp_path, data, url), env=ENV)
+            entries = await created(url)
+    assert sorted(e["Amount"] for e in entries) == [Decimal(a) for a in booked], entries
+    would = {int(r["line"]): r["reason"] for r in read_csv(Path(dry_run_path(str(tmp_path / "rejects.csv"))))}
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == sorted(would), (rejects, would)
+    assert (report.loaded, report.rejected) == (planned.would_load, planned.rejected) == (len(booked), len(rejects))
+    assert accounted(report), report
+    # each FEE line rejected as its order's, told why as the dry run tells its merged order
+    assert {line: rejects[line] for line in rejects if "next to it" in would[line]} == {
+        line: would[line] for line in rejects if "next to it" in would[line]
+    }
+
+
 async def test_an_order_whose_case_is_written_two_ways_is_one_entry_or_none(tmp_path: Path) -> None:
     """The group key reads the case as validation does: "1004" and "1004.0" are one case, so one merged entry, and
     so are "1001" and "01001" (leading zeros are the number's); a case that is no case number ("1.0e3": a
@@ -466,7 +523,8 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
     # found the order apart on every resume and stopped. Then (found by a tester) it was refused alone, and
     # order X booked 40.00 where the file meant 60.00 with "outlay": a cost type without a definition may be a
     # slip of the order's own, and Visma Core deletes nothing. It refuses the orders next to it, as a line
-    # without a cost type does; FEE books an entry a line, each loads
+    # without a cost type does. FEE books an entry a line, but order A's FEE lines are next to it too: refused, all
+    # of them, as --dry-run (which plans every order merged) says (before, they loaded)
     data = write(
         tmp_path / "e.csv",
         [
@@ -482,13 +540,15 @@ async def test_an_order_mixing_cost_types_merges_each_and_a_line_without_definit
         ],
     )
     report, entries = await load_entries(tmp_path, data)
-    assert sorted(e["Amount"] for e in entries) == [Decimal("3.00"), Decimal("5.00"), Decimal("7.00")], entries
-    assert (report.loaded, report.rejected, report.status) == (3, 6, "complete")
+    assert sorted(e["Amount"] for e in entries) == [Decimal("7.00")], entries
+    assert (report.loaded, report.rejected, report.status) == (1, 8, "complete")
     assert report.reconcile.ok
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
     assert "order X of case 1003 (OUTLAY) rejected: line 8 accountingCostType: outlay: no entry" in rejects[7]
     # line 3 names order A by its orderId and case: it is told as A's line, not as one naming no order
     assert "(OUTLAY) rejected: line 3, a line of this order: accountingCostType 'NOPE' has no entry" in rejects[2]
+    for line in (4, 6):
+        assert rejects[line].startswith("order A of case 1002 (FEE) rejected: line 3, a line of this order: "), rejects
 
 
 async def test_an_order_whose_cost_types_share_one_merging_definition_is_one_entry(tmp_path: Path) -> None:
