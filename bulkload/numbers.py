@@ -183,6 +183,36 @@ def other_reading(text: str, mark: str) -> Decimal | None:
     return _read(text, "," if mark == "." else ".")
 
 
+def _other(mark: str) -> str:
+    return "," if mark == "." else "."
+
+
+def _swap(text: str) -> str:
+    """`text` written with the other decimal mark: "1.234,50" -> "1,234.50" (the other mark groups thousands)."""
+    return text.translate(_SWAP)
+
+
+_SWAP = str.maketrans(".,", ",.")
+
+
+def _two_ways(path: str, given: str, odd: Example, ambiguous: Example) -> ConfigError:
+    """The refusal of a `given` mark that an other number `odd` (an exchange rate) contradicts, where the file's
+    amounts, `ambiguous` the first, read both ways: the amounts may be written either way, and each way has its
+    own way on (found by a tester: told only "give --decimal ." here, then "give --decimal ," for that)."""
+    mark = _other(given)
+    text = _number_text(ambiguous.text.strip())
+    as_given, as_mark = (_read(text, m) or Decimal(0) for m in (given, mark))
+    written = _plain(as_given).replace(".", mark)  # without thousands: 1500 with either mark
+    return ConfigError(
+        f"{path}: --decimal {given} reads the file's numbers with a {_NAMES[given]}, but {odd} has a {_NAMES[mark]}. "
+        f"If the amounts are written with a {_NAMES[mark]} too ({ambiguous} is {_plain(as_mark)}), give --decimal "
+        f"{mark}; if they are written with a {_NAMES[given]} ({_plain(as_given)}), the file writes its numbers two "
+        f"ways, and one mark reads them all: write {odd.field} with a {_NAMES[given]} ({_swap(odd.text)!r}), or the "
+        f"amounts with a {_NAMES[mark]} ({ambiguous} as {written!r}) and give --decimal {mark}; nothing was "
+        "sent"
+    )
+
+
 def _plain(value: Decimal) -> str:
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
@@ -259,11 +289,12 @@ class NumberEvidence(Evidence):
             )
         proven = "." if point else "," if comma else None
         if given is not None:
+            mark = "," if given == "." else "."
             against = comma if given == "." else point
-            if against is None and proven is None:  # nothing of the amounts', then an other number's
-                against = other[1] if given == "." else other[0]
+            if against is None and proven is None and (odd := other[1] if given == "." else other[0]):
+                assert ambiguous is not None  # an amount has a mark, and it proves neither
+                raise _two_ways(path, given, odd, ambiguous)
             if against:
-                mark = "," if given == "." else "."
                 raise ConfigError(
                     f"{path}: --decimal {given} reads numbers with a {_NAMES[given]}, but {against} has a "
                     f"{_NAMES[mark]}, which only --decimal {mark} reads: read with a {_NAMES[given]}, the file's "
@@ -275,11 +306,16 @@ class NumberEvidence(Evidence):
             if odd:
                 # an amount proves `decided`: given, and none did, the odd one was named above
                 line, field, text = odd
+                mark = "," if decided == "." else "."
+                proof = point or comma
+                assert proof is not None
+                give = f" and give --decimal {mark}" if given is not None else ""
                 raise ConfigError(
-                    f"{path}: line {line}: {field} {text!r} has a {_NAMES[',' if decided == '.' else '.']}, but the "
-                    f"file's amounts have a {_NAMES[decided]} ({point or comma}): a file writes its numbers one way, "
-                    "and read with one mark its numbers that read both ways (7.455) would be read wrong in one column "
-                    "or the other: fix the file"
+                    f"{path}: line {line}: {field} {text!r} has a {_NAMES[mark]}, but the file's amounts have a "
+                    f"{_NAMES[decided]} ({proof}): a file is read with one decimal mark, and read with a "
+                    f"{_NAMES[decided]} {text!r} is no number. Write {field} with a {_NAMES[decided]} "
+                    f"({_swap(text)!r}), as the amounts are, or the amounts with a {_NAMES[mark]} ({proof} as "
+                    f"{_swap(proof.text)!r}){give}; nothing was sent"
                 )
             if given is not None:
                 return NumberFormat(given, f"given: --decimal {given}")
@@ -295,9 +331,16 @@ class NumberEvidence(Evidence):
                 if told
                 else "no other number in the file shows which decimal mark it uses"
             )
+            # with the other mark than the number told's, that number must be written so too: a file has one mark
+            also = (
+                f" (for --decimal {_other(told_mark)} {told.field} must be written with a "
+                f"{_NAMES[_other(told_mark)]} too, {_swap(told.text)!r}: a file is read with one mark)"
+                if told
+                else ""
+            )
             raise ConfigError(
                 f"{path}: line {line}: {field} {text!r} could be {as_point} or {as_comma}, and {aside}: give "
-                "--decimal . or --decimal ,"
+                f"--decimal . or --decimal ,{also}"
             )
         return NumberFormat(".", "no number in the file has a decimal mark")
 

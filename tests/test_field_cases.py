@@ -736,6 +736,30 @@ async def test_the_advice_to_dates_that_read_both_ways_does_not_take_the_order_o
             assert await requests_seen(url) == 0 and await journal(url) == []
 
 
+async def test_amounts_and_a_rate_written_with_two_marks_are_told_a_way_on_that_works_when_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester: amounts 1.500 (1500 EUR) beside an exchangeRate 745.50 were told "give --decimal . or
+    # --decimal ,", given --decimal , "give --decimal ." (which reads 1.5): round in a circle. The file mixes marks
+    for k, v in CREDS.items():
+        monkeypatch.setenv(k, v)
+    header = "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;accountNumber;contraAccountNumber;"
+    row = "5;1;7001;13-11-2026;1.500;EUR;2800;5610;{rate};x"
+    data = write(tmp_path / "x.csv", f"{header}exchangeRate;text\n{row.format(rate='745.50')}\n")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            args = ["load", "economic", "--base-url", url, "--no-progress", "--decimal", ","]
+            assert await anyio.to_thread.run_sync(main, [*args, str(data)]) == 2
+            err = " ".join(capsys.readouterr().err.split())
+            assert "the file writes its numbers two ways" in err, err
+            assert "write exchangeRate with a decimal comma ('745,50')" in err, err
+            assert await requests_seen(url) == 0
+            # followed: the rate written with the amounts' mark, the file loads as meant, 1500 EUR
+            write(data, f"{header}exchangeRate;text\n{row.format(rate='745,50')}\n")
+            assert await anyio.to_thread.run_sync(main, [*args, str(data)]) == 0, capsys.readouterr().err
+            assert [(e.amount, e.currency) for e in await journal(url)] == [(Decimal("1500"), "EUR")]
+
+
 @pytest.mark.slow
 async def test_a_date_format_the_files_dates_contradict_is_refused_before_anything_is_sent(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch

@@ -481,7 +481,8 @@ def test_a_rate_does_not_decide_the_mark_of_amounts_that_read_both_ways() -> Non
     assert str(info.value) == (
         "entries.csv: line 2: amount '1.500' could be 1.5 or 1500, and no other amount in the file shows which "
         "decimal mark it uses (line 2 exchangeRate '7.4550' has a decimal point, but it is no amount: it does not "
-        "show how the amounts are written): give --decimal . or --decimal ,"
+        "show how the amounts are written): give --decimal . or --decimal , (for --decimal , exchangeRate must be "
+        "written with a decimal comma too, '7,4550': a file is read with one mark)"
     )
 
 
@@ -497,9 +498,45 @@ def test_a_rate_with_the_other_mark_than_the_amounts_refuses_the_file(amount: st
             continue
         assert str(info.value) == (
             f"entries.csv: line 4: exchangeRate {rate!r} has a {names[other]}, but the file's amounts have a "
-            f"{names[mark]} (line 3 amount {amount!r}): a file writes its numbers one way, and read with one mark "
-            "its numbers that read both ways (7.455) would be read wrong in one column or the other: fix the file"
+            f"{names[mark]} (line 3 amount {amount!r}): a file is read with one decimal mark, and read with a "
+            f"{names[mark]} {rate!r} is no number. Write exchangeRate with a {names[mark]} ({swapped(rate)!r}), as "
+            f"the amounts are, or the amounts with a {names[other]} (line 3 amount {amount!r} as "
+            f"{swapped(amount)!r}){f' and give --decimal {other}' if told else ''}; nothing was sent"
         )
+    # the way on works when followed: either column rewritten, the file is read with one mark
+    assert decide_money(["10", amount], ["", "", swapped(rate)]).decimal == mark
+    assert decide_money(["10", swapped(amount)], ["", "", rate]).decimal == other
+    assert decide_money(["10", swapped(amount)], ["", "", rate], other).decimal == other
+
+
+def swapped(text: str) -> str:
+    return text.translate(str.maketrans(".,", ",."))
+
+
+@pytest.mark.parametrize("given", [".", ","])
+def test_a_given_mark_a_rate_contradicts_where_amounts_read_both_ways_says_how_to_fix_the_file(given: str) -> None:
+    # found by a tester: amounts 1.500 (1500 EUR, a thousands point) beside an exchangeRate 745.50: without an
+    # option told "give --decimal . or --decimal ,", given --decimal , told "give --decimal .", which books 1.5:
+    # the advice went round in a circle, where the file mixes marks and must be rewritten in one
+    names = {".": "decimal point", ",": "decimal comma"}
+    other = "," if given == "." else "."
+    rate = "745.50" if given == "," else "745,50"
+    as_given, as_other = ("1500", "1.5") if given == "," else ("1.5", "1500")
+    written = "1500" if given == "," else "1,5"  # the amount as given, with the other mark
+    with pytest.raises(ConfigError) as info:
+        decide_money(["1.500", "-1.500"], [rate, rate], given)
+    assert str(info.value) == (
+        f"entries.csv: --decimal {given} reads the file's numbers with a {names[given]}, but line 2 exchangeRate "
+        f"{rate!r} has a {names[other]}. If the amounts are written with a {names[other]} too (line 2 amount "
+        f"'1.500' is {as_other}), give --decimal {other}; if they are written with a {names[given]} ({as_given}), "
+        f"the file writes its numbers two ways, and one mark reads them all: write exchangeRate with a "
+        f"{names[given]} ({swapped(rate)!r}), or the amounts with a {names[other]} (line 2 amount '1.500' as "
+        f"{written!r}) and give --decimal {other}; nothing was sent"
+    )
+    # each way on works when followed
+    assert decide_money(["1.500"], [rate], other).decimal == other
+    assert decide_money(["1.500"], [swapped(rate)], given).decimal == given
+    assert decide_money([written], [rate], other).decimal == other
 
 
 @pytest.mark.parametrize("mark", [".", ","])
