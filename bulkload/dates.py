@@ -8,10 +8,10 @@ file with a date shaped so that is a day only year-day-month (`2026-13-02`) is r
 `2026-05-02` (5 February) would be booked as 2 May. Each way of writing D-M-YYYY (with dashes, points or slashes)
 proves its own order: a file often holds dates written by two systems (e-conomic's `01.11.2026` beside a US
 `12/31/2026`), and dates of one way that read both ways are read in the order only a date written the same way
-proves (the file is refused otherwise); a file whose ways of writing show two orders is refused whole. A given
-`--date-format` is an order too: a file with a date that proves the other order (`2/13/26` for `%d/%m/%y`;
-`2026/13/02` for `%Y/%m/%d`, `02 13 2026` for `%d %m %Y`, `20261302` for `%Y%m%d`) is refused whole, for its dates
-that read both ways (`1/2/26`) would be booked as the wrong day.
+proves (the file is refused otherwise); a file whose ways of writing show two orders is refused whole, and told to
+write one way's dates as ISO. A given `--date-format` is an order too: a file with a date that proves the other
+order (`2/13/26` for `%d/%m/%y`; `2026/13/02` for `%Y/%m/%d`, `02 13 2026` for `%d %m %Y`, `20261302` for `%Y%m%d`)
+is refused whole, for its dates that read both ways (`1/2/26`) would be booked as the wrong day.
 """
 
 from __future__ import annotations
@@ -433,6 +433,12 @@ class DateEvidence(Evidence):
         day_first, month_first, ambiguous = (self._first.get(kind) for kind in ("dmy", "mdy", _AMBIGUOUS))
         if day_first and month_first:
             (first, first_spec), (second, second_spec) = sorted(((day_first, "dmy"), (month_first, "mdy")))
+            if (ways := self._ways_apart()) is not None:
+                raise ConfigError(
+                    f"{path}: the file writes dates in both orders: {first} is {_ORDERS[first_spec]}, written with "
+                    f"{ways[first_spec]}, {second} {_ORDERS[second_spec]}, written with {ways[second_spec]}; "
+                    f"{self._one_as_iso(ways)}"
+                )
             raise ConfigError(
                 f"{path}: the file writes dates in both orders: {first} is {_ORDERS[first_spec]}, "
                 f"{second} {_ORDERS[second_spec]}; its dates that read both ways cannot be known: fix the file "
@@ -478,6 +484,29 @@ class DateEvidence(Evidence):
             f"{_readings(first, path)}, and no other date written with {_WAYS[sep]} (D{sep}M{sep}YYYY) in the file "
             f"shows the order: only {proof} does ({_ORDERS[spec]}), written with {_WAYS[_separator(proof.text)]}, "
             f"perhaps by another system. {_if_too(spec, _WAYS[sep])}"
+        )
+
+    def _ways_apart(self) -> dict[str, str] | None:
+        """Where the file's dates prove both orders, each by ways of writing D-M-YYYY (dashes, points, slashes) that
+        prove no other ("dmy" -> "points"): one --date-format reads them in one order, but each way written as ISO
+        reads; None where a way of writing proves both (its odd dates are to be fixed)."""
+        first = self._first
+        day, month = ([sep for sep in _WAYS if spec + sep in first] for spec in ("dmy", "mdy"))
+        if not day or not month or set(day) & set(month):
+            return None
+        return {spec: " and ".join(_WAYS[sep] for sep in seps) for spec, seps in (("dmy", day), ("mdy", month))}
+
+    def _one_as_iso(self, ways: dict[str, str]) -> str:
+        """The way on for a file whose ways of writing dates show two orders (`ways`, as _ways_apart gives them):
+        write one of them as ISO, each named with its first date that proves its order."""
+        proofs = sorted((self._first[spec], spec) for spec in _ORDERS)
+        named = " or those ".join(
+            f"written with {ways[spec]} ({proof} as {(_convert(spec, proof.text) or '')[:10]})"
+            for proof, spec in proofs
+        )
+        return (
+            f"no one --date-format reads both ways of writing in two orders: write the dates {named} as ISO "
+            "YYYY-MM-DD. Nothing was sent"
         )
 
     def _unproven(self, spec: str) -> Example | None:
@@ -542,6 +571,11 @@ class DateEvidence(Evidence):
         given, instead = shlex.quote(given), shlex.quote(instead)  # as a shell takes them back: '%d/%m/%Y %H:%M'
         said = f"{path}: --date-format {given} reads dates {_ORDERS[own]}, but {proof} is {_ORDERS[other]}"
         mine = [example for kind in (own, _SHOWN[own], _MINE) if (example := self._first.get(kind)) is not None]
+        if fmt.spec in _ORDERS and own in self._first and (ways := self._ways_apart()) is not None:
+            raise ConfigError(
+                f"{said}, written with {ways[other]}, and {self._first[own]} {_ORDERS[own]}, written with "
+                f"{ways[own]}; {self._one_as_iso(ways)}"
+            )
         if mine:
             raise ConfigError(
                 f"{said}, and {min(mine)} {_ORDERS[own]}: the file writes dates in both orders, so its dates that "

@@ -286,12 +286,46 @@ def test_a_date_with_its_time_of_day_proves_its_order_or_is_refused_with_a_forma
 
 def test_both_orders_are_refused_naming_both_lines() -> None:
     with pytest.raises(ConfigError) as info:
-        decide(["03-04-2026", "12/25/2026", "25.12.2026"])
+        decide(["03-04-2026", "12/25/2026", "25.12.2026", "25/12/2026"])
     assert str(info.value) == (
         "entries.csv: the file writes dates in both orders: line 3 date '12/25/2026' is month first, line 4 date "
         "'25.12.2026' day first; its dates that read both ways cannot be known: fix the file (a --date-format given "
         "is refused as well: it would read them one way)"
     )
+
+
+def test_two_ways_of_writing_in_two_orders_are_told_to_write_one_as_iso() -> None:
+    # found by a tester: dotted dates proven day first (13.11.2026) beside US dueDates proven month first
+    # (12/31/2026) were told "fix the file", where the docs said each way of writing proves its own order: no one
+    # --date-format reads them, and writing one way's dates as ISO does
+    def evidence(due: str, later: str) -> DateEvidence:
+        found = DateEvidence()
+        for line, (day, due_date) in enumerate([("01.11.2026", due), ("13.11.2026", later)], start=2):
+            found.add(day, line, "date")
+            found.add(due_date, line, "dueDate")
+        return found
+
+    said = {}
+    for option in (None, "dmy", "mdy"):
+        with pytest.raises(ConfigError) as info:
+            evidence("12/31/2026", "01/02/2027").decide(option, "entries.csv")
+        said[option] = str(info.value)
+        assert said[option].endswith(
+            "no one --date-format reads both ways of writing in two orders: write the dates written with slashes "
+            "(line 2 dueDate '12/31/2026' as 2026-12-31) or those written with points (line 3 date '13.11.2026' as "
+            "2026-11-13) as ISO YYYY-MM-DD. Nothing was sent"
+        ), said
+    assert said[None].startswith(
+        "entries.csv: the file writes dates in both orders: line 2 dueDate '12/31/2026' is month first, written with "
+        "slashes, line 3 date '13.11.2026' day first, written with points; no one"
+    )
+    assert said["dmy"].startswith(
+        "entries.csv: --date-format dmy reads dates day first, but line 2 dueDate '12/31/2026' is month first, "
+        "written with slashes, and line 3 date '13.11.2026' day first, written with points; no one"
+    )
+    # followed: the dueDates written as ISO, the dotted dates are read day first
+    fmt = evidence("2026-12-31", "2027-01-02").decide(None, "entries.csv")
+    assert fmt.spec == "dmy" and fmt.parse("01.11.2026") == "2026-11-01"
 
 
 @pytest.mark.parametrize(
