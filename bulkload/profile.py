@@ -512,7 +512,7 @@ def _inspect(
         name = kind.group_name
         raise ConfigError(
             f"{path}: {_unnamed_lines(unnamed, kind)}, and the file's {name}s are not together (e.g. the "
-            f"lines of {apart}), so such a line may belong to any {name}: loading the others could book a {name} "
+            f"lines of {apart}), so such a line may belong to any {name}: loading the others could book {_a(name)} "
             f"without one of its lines. Fix the line so that it names its {name}, or sort the file by {name} with the "
             f"line among its lines (a totals or footer row is no line of any {name}: remove it); nothing was sent"
         )
@@ -544,10 +544,9 @@ def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Seque
     ).fetchone()
     if across is not None:
         key, first_file, line, last_line = across
-        article = "an" if kind.group_name[0] in "aeiou" else "a"  # an order's, a voucher's
         raise ConfigError(
             f"{kind.group_label(key)} has lines in two files ({paths[first_file]} line {line}, {paths[file_idx]} "
-            f"line {last_line}): {article} {kind.group_name}'s lines must be in one file; nothing was sent"
+            f"line {last_line}): {_a(kind.group_name)}'s lines must be in one file; nothing was sent"
         )
     apart = db.execute(
         "SELECT key, line, last_line FROM file_groups WHERE file_idx = ? AND dup > 0 ORDER BY line LIMIT 1",
@@ -588,6 +587,11 @@ def _regrouped(db: sqlite3.Connection, file_idx: int, kind: RecordKind) -> str:
         (file_idx, GIVEN_AGAIN_LIKE, DISAGREES_LIKE),
     ).fetchone()
     return "" if found is None else f"{kind.group_label(found[0])} (lines {found[1]} and {found[2]})"
+
+
+def _a(name: str) -> str:
+    """`name` with its article: "an order", "a voucher"."""
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _unnamed_lines(unnamed: Unnamed, kind: RecordKind) -> str:

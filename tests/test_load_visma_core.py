@@ -126,6 +126,25 @@ async def test_a_header_repeated_in_another_case_and_order_refuses_the_file_befo
             assert await created(url) == []
 
 
+async def test_a_line_naming_no_order_among_orders_apart_is_told_in_plain_english(tmp_path: Path) -> None:
+    # found by a tester: "loading the others could book a order without one of its lines"
+    data = write(
+        tmp_path / "apart.csv",
+        [
+            [7501, "OUTLAY", "100.00", "a", "", "2026-11-02", "O1"],
+            [7501, "OUTLAY", "50.00", "b", "", "2026-11-02", "O2"],
+            [7501, "OUTLAY", "100.00", "c", "", "2026-11-02", "O1"],
+            ["", "OUTLAY", "50.00", "d", "", "2026-11-02", "O2"],
+        ],
+    )
+    with anyio.fail_after(30):
+        async with running("visma-core", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as info:
+                await load(job(tmp_path, data, url), env=ENV)
+            assert "loading the others could book an order without one of its lines" in str(info.value), info.value
+            assert await created(url) == []
+
+
 @pytest.mark.slow
 async def test_drafts_entries_and_merged_orders(tmp_path: Path) -> None:
     data = write(
