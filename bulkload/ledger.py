@@ -67,6 +67,11 @@ def _json(value: Any) -> str:
 #: the refusal of a ledger path that holds a run, after "use resume to continue it", unless the caller says more
 #: (Ledger.create's `again`)
 ANOTHER_LEDGER = ", or choose another --ledger (for a run that finished or was rolled back, resume has nothing to do)"
+#: whether a run may have created anything (Ledger.created_nothing)
+_ANY_SENT = (
+    "SELECT EXISTS (SELECT 1 FROM chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
+    "OR EXISTS (SELECT 1 FROM created) OR EXISTS (SELECT 1 FROM removed)"
+)
 #: whether the ledger file itself carries the run's lock (see Ledger._hold)
 _LOCK_THE_FILE = sys.platform.startswith("linux")
 
@@ -374,10 +379,7 @@ class Ledger:
         draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
         try:
             if path.exists():
-                raise LedgerError(
-                    f"the ledger {path} already holds a run; use `{command_on('resume', path)}` to continue it"
-                    + (again or ANOTHER_LEDGER)
-                )
+                raise held_run(path, again)
             # holding the lock, every draft of this path is a dead process's: gone with it
             for stale in path.parent.glob(f".{glob.escape(path.name)}.*.draft*"):
                 stale.unlink(missing_ok=True)
@@ -560,10 +562,7 @@ class Ledger:
     def created_nothing(self) -> bool:
         """Whether nothing this run sent can have been carried out: no call done, in flight or in doubt, no record
         created (a call the API refused, or never got, created nothing)."""
-        (any_sent,) = self._db.execute(
-            "SELECT EXISTS (SELECT 1 FROM chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
-            "OR EXISTS (SELECT 1 FROM created) OR EXISTS (SELECT 1 FROM removed)"
-        ).fetchone()
+        (any_sent,) = self._db.execute(_ANY_SENT).fetchone()
         return not any_sent
 
     def answered_before(self) -> bool:
@@ -1793,6 +1792,29 @@ def _locked(path: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+def held_run(path: Path | str, again: str = "") -> LedgerError:
+    """The refusal of a new run at the ledger file `path`, which holds a run (Ledger.create; a dry run's the same);
+    `again` as Ledger.create takes it."""
+    return LedgerError(
+        f"the ledger {path} already holds a run; use `{command_on('resume', path)}` to continue it"
+        + (again or ANOTHER_LEDGER)
+    )
+
+
+def created_nothing_at(path: str) -> bool:
+    """Ledger.created_nothing of the SQLite ledger at `path`, read without its lock and writing nothing (a dry run
+    tells by it whether a load would start that run over: runner._start_over); False where it cannot be read."""
+    try:
+        conn = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
+        try:
+            (any_sent,) = conn.execute(_ANY_SENT).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return not any_sent
 
 
 def unreadable(earlier: Path | str, ours: sqlite3.Connection | str) -> str | None:

@@ -461,21 +461,36 @@ def claim_load(
     no telling), kept with it: a load of the content with the same `who` under another host name is refused too
     (LoadedBefore naming both addresses), as that host may be this one spelled otherwise. Called while the
     ledger's path is locked, before the ledger is made, or (`resuming`) while its run's lock is held by a resume."""
-    target = job.make_target()
-    places = _places(job, target)
+    places = _places(job)
     with record_held():
         if check:
-            known = _Record()
-            for i, (path, stored, place) in enumerate(zip(job.files, files, places)):
-                earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known)
-                finished = earlier is not None and not earlier["claim"] and earlier["status"] == "complete"
-                if finished and target.phases.given_again(i):
-                    continue
-                if earlier is None and who:  # never skipped: its groups are in a ledger this load does not read
-                    earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known, who)
-                if earlier is not None:
-                    raise _loaded(job, path, earlier, resuming)
+            refuse_loaded(job, files, ledger, run, resuming=resuming, who=who)
         _append(job, files, ledger, run, places, claim=True, who=who)
+
+
+def refuse_loaded(
+    job: Job, files: list[dict[str, Any]], ledger: str, run: str, *, resuming: bool = False, who: str = ""
+) -> None:
+    """claim_load's check, which a dry run makes too (reading the record of loads, writing nothing): LoadedBefore
+    naming the earlier load that holds the content of one of the job's files (`files`: their RunInfo.files entries,
+    or at least their digests) at its address, or with the same credentials (`who`) at another."""
+    target = job.make_target()
+    known = _Record()
+    for i, (path, stored, place) in enumerate(zip(job.files, files, _places(job, target))):
+        earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known)
+        finished = earlier is not None and not earlier["claim"] and earlier["status"] == "complete"
+        if finished and target.phases.given_again(i):
+            continue
+        if earlier is None and who:  # never skipped: its groups are in a ledger this load does not read
+            earlier = loaded_before(job, names_of(stored), ledger, run, resuming, place, known, who)
+        if earlier is not None:
+            raise _loaded(job, path, earlier, resuming)
+
+
+def on_record(job: Job) -> bool:
+    """Whether the record of loads holds a load into the job's target at all: else no earlier load can tell a new one
+    (or a dry run) anything, and its files need not be hashed for it."""
+    return any(True for _ in _Record().loads(f"{job.target}|"))
 
 
 def _loaded(job: Job, path: str, earlier: Mapping[str, str], resuming: bool) -> LoadedBefore:

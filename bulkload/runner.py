@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import anyio
 import msgspec
+from msgspec import UNSET
 
 from . import account, ledger_pg, logs, prestart
 from .again import beside_earlier, creates_only_new, load_again
@@ -36,13 +37,16 @@ from .errors import (
     command_on,
 )
 from .job import Job, address, mapping_typos
-from .ledger import Ledger, RunInfo, known_to, origins_known
+from .ledger import Ledger, RunInfo, created_nothing_at, held_run, known_to, origins_known
 from .ledger_home import check_home, tie
+from .ledger_schema import STATEMENTS
 from .loads import (
     claim_load,
     earlier_ledgers,
     forget,
     made,
+    on_record,
+    refuse_loaded,
     release,
     remember_load,
     run_home,
@@ -55,8 +59,8 @@ from .outputs import check_cache, check_outputs
 from .planning import PlanningInProcess, PlanSpec, make_planner, planned_rows, planning_for
 from .profile import as_planned, inspect
 from .report import rejects_fields, write_rejects_files, write_report
-from .results import Report
-from .run import Run, Shared
+from .results import Groups, Report
+from .run import REPORT_LIST, Run, Shared
 from .sources import Pinned, Source, changed_message, check_regular, digests_of, other_delimiter, pin, sha256_of
 from .targets import TARGETS
 from .targets.base import Target
@@ -643,14 +647,18 @@ def dry_run_path(path: str) -> str:
     return str(p.with_name(f"{p.stem}.dry-run{p.suffix}" if p.suffix else f"{p.name}.dry-run"))
 
 
-def dry_run(job: Job) -> Report:
+def dry_run(job: Job, *, env: Mapping[str, str] | None = None, command: Sequence[str] | None = None) -> Report:
     """Read, decide, validate and chunk with no network and no ledger; say what would be sent (`would_load` rows,
-    `would_send_requests` calls, `would_send_bytes` request bytes). Its rejects file and report go to paths of its
-    own (dry_run_path of the run's), never to those a real run writes. Raises ConfigError (files, columns, paths)."""
+    `would_send_requests` calls, `would_send_bytes` request bytes) and what would be skipped as earlier loads on
+    record loaded it (`skipped`, `groups`), as a load of `job` would tell. Its rejects file and report go to paths
+    of its own (dry_run_path of the run's), never to those a real run writes. Raises ConfigError (files, columns,
+    paths) and the refusals a load would make for earlier loads (`_refused_as_load`), writing nothing anywhere
+    else: no ledger, no lock taken, the record of loads as it was. `env`, `command`: as for load."""
     started = time.monotonic()
     target = job.make_target()
     sources = open_sources(job, target)
     check_paths(job, outputs=("rejects", "report"), ledger=False)  # a path that names an input is wrong either way
+    job, checked = _refused_as_load(job, target, env, command)
     rejects = [(dry_run_path(path), of) for path, of in job.rejects_paths(target)]
     job = replace(job, rejects=rejects[0][0], report=job.report and dry_run_path(job.report))
     check_paths(job, outputs=("rejects", "report"), ledger=False)
@@ -660,25 +668,78 @@ def dry_run(job: Job) -> Report:
     os.close(fd)
     db = sqlite3.connect(scratch, isolation_level=None)
     try:
-        return _dry_run(job, target, sources, db, str(workdir), started, rejects)
+        return _dry_run(job, target, sources, Ledger(Path(scratch), db, -1), checked, started, rejects)
     finally:
         db.close()
         os.unlink(scratch)
+
+
+def _refused_as_load(
+    job: Job, target: Target, env: Mapping[str, str] | None, command: Sequence[str] | None
+) -> tuple[Job, bool]:
+    """What a dry run of `job` tells of earlier loads before it reads on, as a load would (no lock, nothing written):
+    a --ledger path that holds a run a load would not start over (`_start_over`: one that created nothing) is
+    refused as Ledger.create refuses it, and a file loaded before as claim_load refuses it (loads.refuse_loaded).
+    Returns `job` with its agreement (agreement_of, where the credentials are given), and whether the dry run learns
+    what earlier loads did with its groups (`_learn_earlier`). A PostgreSQL --ledger is not connected to: earlier
+    loads are not looked at then, nor for an agreement whose credentials are not given."""
+    checked = not (job.allow_duplicate_load or target.books.rerunnable)
+    if ledger_pg.is_url(job.ledger_path):
+        log.warning("a dry run does not connect to a PostgreSQL ledger: what earlier loads loaded is not counted")
+        return job, False
+    ledger_at = ledger_pg.name_of(job.ledger_path)
+
+    def files() -> list[dict[str, Any]]:
+        return [{"path": os.path.abspath(path), **digests_of(path)} for path in job.files]
+
+    held = run_of(ledger_at)
+    if os.path.exists(ledger_at) and not (held is not None and created_nothing_at(ledger_at)):
+        raise held_run(Path(ledger_at), "" if held is None else load_again(job, command, ledger_at, held, files()))
+    if not (checked and on_record(job)):
+        return job, False
+    if not target.plans_offline():
+        log.warning(
+            "a dry run plans %s's calls without what a load looks up in the API first: what earlier loads "
+            "loaded of them is not counted",
+            target.name,
+        )
+        checked = False
+    try:
+        credentials: Mapping[str, str] | None = job.credentials(env)
+    except ConfigError:
+        credentials = None
+    if credentials is None and target.credentials.agreement:
+        log.warning(
+            "without the credentials (%s) a dry run cannot tell which agreement earlier loads went to: what they "
+            "loaded is not counted",
+            ", ".join(target.credentials.names),
+        )
+        return job, False
+    job = replace(job, agreement=agreement_of(job, target, credentials or {}))
+    who = account.anywhere(job, target, credentials) if credentials else ""
+    refuse_loaded(job, files(), ledger_at, "", who=who)
+    return job, checked
 
 
 def _dry_run(
     job: Job,
     target: Target,
     sources: list[Source],
-    db: sqlite3.Connection,
-    workdir: str,
+    scratch: Ledger,
+    checked: bool,
     started: float,
     rejects: list[tuple[str, list[int]]],
 ) -> Report:
-    db.execute("CREATE TABLE rows (file_idx, line_no, bucket, field, reason, grp, PRIMARY KEY (file_idx, line_no))")
+    """The dry run in `scratch`, a ledger's tables in a file of its own that no run knows; `checked`: it learns there
+    what earlier loads did with the input's groups (`_learn_earlier`), and plans as a load does with what it learned."""
+    db, workdir = scratch.db(), str(Path(job.rejects_path).parent)
+    for statement in STATEMENTS:
+        db.execute(statement)
     with db:
         db.execute("BEGIN")
         profiles = inspect(sources, target, job.given(), db)
+    if checked:
+        _learn_earlier(db, job, ledger_pg.name_of(job.ledger_path), "", target, threading.Event())
     spec = PlanSpec(
         target.name,
         target.options(),
@@ -691,6 +752,7 @@ def _dry_run(
         target.api.max_bytes,
         encoding=job.encoding,
         profiles=[msgspec.to_builtins(p) for p in profiles],
+        skip_db=str(scratch.path) if checked else None,
         workdir=workdir,
     )
     planner = make_planner(target, spec)
@@ -719,6 +781,7 @@ def _dry_run(
 
     written = write_rejects_files(rejects, rejected, sources, job.files)
     n_rejected = sum(w.rows for w in written)
+    groups = scratch.group_counts()
     elapsed = time.monotonic() - started
     report = Report(
         target=target.name,
@@ -729,8 +792,10 @@ def _dry_run(
         rejected=n_rejected,
         in_doubt=0,
         # would_load stands in for loaded: rows_read = would_load + rejected + in_doubt + skipped, skipped being
-        # the rows read after the dry run stopped (neither planned nor rejected)
+        # the rows an earlier load loaded and those read after the dry run stopped (neither planned nor rejected)
         skipped=max(0, planner.rows_read - would["rows"] - n_rejected),
+        skipped_groups=groups["skipped"] if groups["skipped"] else UNSET,
+        groups=_skipped(target, groups, scratch) if groups["skipped"] else UNSET,
         requests=0,
         would_send_requests=would["calls"],
         would_send_bytes=would["bytes"],
@@ -748,3 +813,17 @@ def _dry_run(
     if job.report:
         write_report(job.report, report)
     return report
+
+
+def _skipped(target: Target, counts: Mapping[str, int], scratch: Ledger) -> Groups:
+    """What a dry run's report says of groups where an earlier load loaded some (`counts`: Ledger.group_counts):
+    how many would be rejected and skipped, and why they would be skipped; none would be loaded yet."""
+    return Groups(
+        name=target.kind_of(0).group_name,
+        loaded=0,
+        rejected=counts["rejected"],
+        skipped=counts["skipped"],
+        unbalanced=0,
+        unbalanced_list=[],
+        skipped_reasons=scratch.skipped_reasons(REPORT_LIST),
+    )

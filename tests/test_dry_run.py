@@ -4,14 +4,20 @@ what it would send (rows, calls, bytes)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import anyio
 import pytest
-from conftest import CREDS, SandboxProcess, write_entries
+from conftest import CREDS, SandboxProcess, spawn_sandbox, write_entries
+from msgspec import UnsetType
+from test_earlier_ledgers import journal_vouchers, vouchers
 from test_stopping import posts
 
+from bulkload import Job, dry_run, load
 from bulkload.cli import main
 from bulkload.runner import dry_run_path
+from bulkload.sandbox import SandboxOptions, running
 
 
 def test_dry_run_paths_are_the_real_ones_marked() -> None:
@@ -47,18 +53,21 @@ def test_a_dry_run_beside_a_real_run_leaves_its_files_byte_identical_and_says_wh
     rejects, report = tmp_path / "r.csv", tmp_path / "report.json"
     flags = ["--rejects", str(rejects), "--report", str(report)] if given else []
     base = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--no-progress", *flags]
+    assert main([*base, "--dry-run"]) == 1  # first the dry run
+    out = capsys.readouterr().out
+    own = {"r.dry-run.csv", "report.dry-run.json"} if given else {"e.csv.rejects.dry-run.csv"}
+    assert set(_files(tmp_path)) == {"e.csv", *own}
+    assert posts(sandbox_process) == 0  # no network
     assert main(base) == 1  # the real run: one row rejected
     real_calls = posts(sandbox_process)
     before = _files(tmp_path)
     assert {"e.csv.ledger.sqlite", rejects.name if given else "e.csv.rejects.csv"} <= set(before)
     capsys.readouterr()
-
-    assert main([*base, "--dry-run"]) == 1  # the same command line, with --dry-run
-    out = capsys.readouterr().out
-    after = _files(tmp_path)
-    assert {name: after[name] for name in before} == before  # not a byte of the real run's files changed
-    own = {"r.dry-run.csv", "report.dry-run.json"} if given else {"e.csv.rejects.dry-run.csv"}
-    assert set(after) - set(before) == own
+    assert main([*base, "--dry-run"]) == 2  # again: refused as the load would be, the file is loaded
+    assert "already holds a run" in capsys.readouterr().err
+    # not a byte of the real run's files (nor the dry run's) changed; SQLite's -wal and -shm beside the ledger are
+    # made by any reader of it (the refusal read its run, as the load's does)
+    assert {k: v for k, v in _files(tmp_path).items() if not k.endswith(("-wal", "-shm"))} == before
     assert posts(sandbox_process) == real_calls  # no network
     dry_rejects = tmp_path / ("r.dry-run.csv" if given else "e.csv.rejects.dry-run.csv")
     assert dry_rejects.read_text().splitlines()[1].startswith(f"{data},2402,amount,")
@@ -74,3 +83,71 @@ def test_a_dry_run_beside_a_real_run_leaves_its_files_byte_identical_and_says_wh
         assert dry["would_send_bytes"] > good * 100  # an entry's JSON is well over 100 bytes
         assert dry["report_file"] == str(tmp_path / "report.dry-run.json")
         assert f"report: {tmp_path / 'report.dry-run.json'}" in out
+
+
+#: Visma Core FEE lines of order R-1 of case 1001, as the tester's month-end export gave them
+_EXPORT = [
+    ["caseId", "accountingCostType", "amount", "description", "note", "entryDate", "orderId"],
+    ["1001", "FEE", "1.250,00", "Gebyr", "N", "13.11.2026", "R-1"],
+    ["1001", "FEE", "350,50", "Gebyr 2", "N", "13.11.2026", "R-1"],
+]
+
+
+def _export(path: Path, rows: list[list[str]]) -> Path:
+    path.write_text("".join(";".join(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def _job(data: Path, url: str, ledger: Path) -> Job:
+    return Job(target="economic", files=[str(data)], base_url=url, ledger=str(ledger))
+
+
+def _record_of_loads() -> bytes:
+    return (Path(os.environ["XDG_CACHE_HOME"]) / "bulkload" / "loads.jsonl").read_bytes()
+
+
+async def test_a_dry_run_of_a_re_export_counts_what_the_load_then_does(tmp_path: Path) -> None:
+    # found by a new-user tester: the month-end export taken again with a voucher appended. The dry run said all of
+    # it would load (it looked at no earlier run); the load then loaded the new voucher and skipped the others
+    first = vouchers(tmp_path / "a.csv", range(1, 5))
+    again = vouchers(tmp_path / "b.csv", range(1, 6))
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            one = await load(_job(first, url, tmp_path / "one.sqlite"), env=CREDS)
+            before, record = await journal_vouchers(url), _record_of_loads()
+            dry = dry_run(_job(again, url, tmp_path / "two.sqlite"), env=CREDS)
+            assert (await journal_vouchers(url), _record_of_loads()) == (before, record)  # no call, nothing recorded
+            assert not (tmp_path / "two.sqlite").exists()  # no ledger
+            two = await load(_job(again, url, tmp_path / "two.sqlite"), env=CREDS)
+            after = await journal_vouchers(url)
+    assert (one.exit_code, one.loaded) == (0, 8), one
+    assert (two.loaded, two.skipped, two.rejected) == (2, 8, 0), two
+    assert (dry.exit_code, dry.would_load, dry.skipped, dry.rejected) == (two.exit_code, 2, 8, 0), dry
+    assert sorted(set(after) - set(before)) == [5] and len(after) - len(before) == dry.would_load  # the books
+    groups = dry.groups
+    assert not isinstance(groups, UnsetType) and groups.skipped == 4 and groups.skipped_reasons, dry
+    assert f"(ledger {tmp_path / 'one.sqlite'})" in groups.skipped_reasons[0], groups
+
+
+def test_a_dry_run_of_a_file_already_loaded_is_refused_as_the_load_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by the same tester: the dry run of a file loaded before said "2 would load" (exit 0), the load was refused
+    monkeypatch.setenv("VISMA_CORE_TOKEN", "tok")
+    data = _export(tmp_path / "o.csv", _EXPORT)
+    sandbox = spawn_sandbox(target="visma-core")
+    try:
+        base = ["load", "visma-core", str(data), "--base-url", sandbox.url, "--no-progress", "-q"]
+        assert main(base) == 0
+        for flags in ([], ["--ledger", str(tmp_path / "other.sqlite")]):  # the run's own ledger path, or another
+            capsys.readouterr()
+            record = _record_of_loads()
+            assert main([*base, *flags, "--dry-run"]) == 2
+            dry = capsys.readouterr().err
+            assert _record_of_loads() == record and not (tmp_path / "other.sqlite").exists()
+            assert main([*base, *flags]) == 2
+            assert capsys.readouterr().err == dry  # refused in the same words
+            assert "already" in dry, dry
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)

@@ -572,6 +572,11 @@ class Target:
         """What input file `file_idx` holds."""
         raise NotImplementedError
 
+    def plans_offline(self) -> bool:
+        """Whether a dry run (which looks nothing up) plans the calls a load would: else it cannot tell what earlier
+        loads did with them either (runner.dry_run)."""
+        return True
+
     async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up
         in `options()` so that resume and the planning process see the same. `late`: the run may have written
