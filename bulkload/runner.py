@@ -697,7 +697,7 @@ def _refused_as_load(
         raise held_run(Path(ledger_at), "" if held is None else load_again(job, command, ledger_at, held, files()))
     if not (checked and on_record(job)):
         return job, False
-    if not target.plans_offline():
+    if not all(target.kind_of(i).plans_offline() for i in range(len(job.files))):
         log.warning(
             "a dry run plans %s's calls without what a load looks up in the API first: what earlier loads "
             "loaded of them is not counted",

@@ -512,13 +512,14 @@ async def test_secrets_reach_the_api_and_nothing_else(tmp_path: Path, capsys: py
     data = write(tmp_path / "xero.csv", 60, bad=True)
     options = SandboxOptions(window_limit=0, drop_rate=0.2, fault_rate=0.05, seed=2)
     async with running("halopsa", options) as url:
+        # first: a dry run beside a run's ledger is refused as the load is (runner.dry_run)
+        dry_run(job(tmp_path, data, url, rejects=str(tmp_path / "dry.rejects.csv"), report=str(tmp_path / "dry.json")))
         # ~30 writes: that no fault at all hits them is a 1-in-5,000 chance, not a flake to chase
         report = await load(
             job(tmp_path, data, url, batch_size=2, settle_s=0.2, target_options={"match_on": "name"}), env=ENV
         )
         await resume(str(tmp_path / "xero.sqlite"), env=ENV, report=str(tmp_path / "resume.json"))
         await reconcile(str(tmp_path / "xero.sqlite"), env=ENV, report=str(tmp_path / "rec.json"))
-        dry_run(job(tmp_path, data, url, rejects=str(tmp_path / "dry.rejects.csv"), report=str(tmp_path / "dry.json")))
         faults = (await stats(url))["faults"]
         first = (await records(url))[0]
         async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/secrets/XeroDetails/{first['id']}") as r:

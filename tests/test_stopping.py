@@ -438,7 +438,7 @@ def dry_run_failing(
     data = tmp_path / "e.csv"
     write_entries(data, 2)
 
-    def fail(job: object) -> None:
+    def fail(job: object, **_: object) -> None:
         before()
         raise failure
 

@@ -201,6 +201,11 @@ class RecordKind:
         `units`. None: lines are not compared. A change to what it takes raises model.CHECKS_VERSION."""
         return None
 
+    def plans_offline(self) -> bool:
+        """Whether rows of this kind are planned into the calls a load makes with nothing looked up in the API first
+        (a dry run looks nothing up): else a dry run cannot tell what earlier loads did with them (runner.dry_run)."""
+        return True
+
     def group_checks(self, records: Sequence[Any], units: Sequence[int], checks: list[int]) -> list[int]:
         """The checks a group's digest (model.group_digest) is made from, given its lines' `checks` and `units`: by
         default those; a kind whose line checks take a field the API also sets itself (model.Listed.also) leaves it
@@ -571,11 +576,6 @@ class Target:
     def kind_of(self, file_idx: int) -> RecordKind:
         """What input file `file_idx` holds."""
         raise NotImplementedError
-
-    def plans_offline(self) -> bool:
-        """Whether a dry run (which looks nothing up) plans the calls a load would: else it cannot tell what earlier
-        loads did with them either (runner.dry_run)."""
-        return True
 
     async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
         """Look up once what planning needs from the API (e.g. entry definitions); the result must end up

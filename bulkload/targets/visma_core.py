@@ -102,10 +102,6 @@ class VismaCore(Target):
     def kind_of(self, file_idx: int) -> OnCase:
         return self.costs if self.kind == "costs" else self.entries
 
-    def plans_offline(self) -> bool:
-        # without the definitions every order is planned merged (Entries), which may be no call the load makes
-        return self.kind != "entries" or self.entries.definitions is not None
-
     async def setup(self, client: Sender, sources: Sequence[Source], *, late: bool = False) -> None:
         if self.kind != "entries" or self.entries.definitions is not None:
             return  # costs need none; a resumed run keeps the definitions it planned with

@@ -284,6 +284,11 @@ class Entries(OnCase):
                 merging.setdefault((found.Id, found.IsDraft), []).append(cost)
         self._shared = {c: tuple(sorted(costs)) for costs in merging.values() if len(costs) > 1 for c in costs}
 
+    def plans_offline(self) -> bool:
+        """Without the definitions (looked up by a load, not by a dry run) every order is planned merged, which may be
+        no call the load makes."""
+        return self._definitions is not None
+
     def group_label(self, key: str) -> str:
         """ "order R-1 of case 7001 (OUTLAY)"; its cost types that share one merging definition all named: "(OUTLAY,
         UTLEGG)"."""
