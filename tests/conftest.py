@@ -19,6 +19,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import settings
 
+from bulkload import Job
+from bulkload.sandbox.economic_web import PREFIX
+
 #: Hypothesis examples per property: ~200 by default, 2,000 with BULKLOAD_HYPOTHESIS=thorough (the hostile-input
 #: trials). No deadline: a busy machine makes an example slow, not wrong.
 settings.register_profile("standard", max_examples=200, deadline=None)
@@ -203,6 +206,12 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
+
+
+def economic_job(data: Path, origin: str, ledger: Path | str, **settings: Any) -> Job:
+    """A load of the e-conomic entries `data` into the sandbox app `serving` yields `origin` for, its ledger at
+    `ledger`; `settings`: the Job's other fields (batch_size, rejects, …)."""
+    return Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=str(ledger), **settings)
 
 
 @pytest.fixture(autouse=True)

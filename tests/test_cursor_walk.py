@@ -11,12 +11,11 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import CREDS, serving, write_entries
+from conftest import CREDS, economic_job, serving, write_entries
 
-from bulkload import Job, load
+from bulkload import load
 from bulkload.cursors import CursorTrail
 from bulkload.errors import WalkStalled
-from bulkload.sandbox.economic_web import PREFIX
 from bulkload.sandbox.hostile import Tamper, going_back, looping, tampered
 
 
@@ -38,11 +37,10 @@ async def test_a_walk_that_would_not_end_stops_with_exit_4(tmp_path: Path, tampe
     counted = {"pages": 0}
     with anyio.fail_after(30):
         async with serving(tampered(tamper, counted)) as origin:
-            job = Job(
-                target="economic",
-                files=[str(data)],
-                base_url=origin + PREFIX,
-                ledger=str(tmp_path / "l.sqlite"),
+            job = economic_job(
+                data,
+                origin,
+                tmp_path / "l.sqlite",
                 rejects=str(tmp_path / "r.csv"),
                 report=str(tmp_path / "report.json"),
                 batch_size=10,
@@ -90,14 +88,7 @@ async def test_a_walk_that_lists_more_than_the_count_stops(tmp_path: Path) -> No
 
     with anyio.fail_after(30):
         async with serving(tampered(only_the_walk, counted)) as origin:
-            job = Job(
-                target="economic",
-                files=[str(data)],
-                base_url=origin + PREFIX,
-                ledger=str(tmp_path / "l.sqlite"),
-                rejects=str(tmp_path / "r.csv"),
-                batch_size=10,
-            )
+            job = economic_job(data, origin, tmp_path / "l.sqlite", rejects=str(tmp_path / "r.csv"), batch_size=10)
             report = await load(job, env=CREDS, raise_on_stop=False)
     assert report.exit_code == 4
     assert re.search(r"the walk of journal 1 listed 1,\d{3} records where the API counts 30", report.stop_reason)
@@ -144,14 +135,7 @@ async def test_pages_that_overlap_by_an_entry_reconcile_with_nothing_counted_twi
     counted = {"pages": 0}
     with anyio.fail_after(30):
         async with serving(tampered(overlapping, counted)) as origin:
-            job = Job(
-                target="economic",
-                files=[str(data)],
-                base_url=origin + PREFIX,
-                ledger=str(tmp_path / "l.sqlite"),
-                rejects=str(tmp_path / "r.csv"),
-                batch_size=10,
-            )
+            job = economic_job(data, origin, tmp_path / "l.sqlite", rejects=str(tmp_path / "r.csv"), batch_size=10)
             report = await load(job, env=CREDS, raise_on_stop=False)
     assert report.exit_code == 0 and report.loaded == 30, report.stop_reason
     rec = report.reconcile

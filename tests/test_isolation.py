@@ -11,14 +11,13 @@ from pathlib import Path
 import aiohttp
 import anyio
 import pytest
-from conftest import CREDS, HEADER, serving
+from conftest import CREDS, HEADER, economic_job, serving
 
-from bulkload import Job, load, resume
+from bulkload import load, resume
 from bulkload.errors import IsolationSpent
 from bulkload.isolation import IsolationBudget
 from bulkload.sandbox import SandboxOptions
 from bulkload.sandbox.economic import ECONOMIC_KEY, create_app
-from bulkload.sandbox.economic_web import PREFIX
 
 
 def entries_with_a_missing_account(path: Path, vouchers: int, every: int) -> int:
@@ -51,11 +50,10 @@ async def test_many_refusals_for_one_reason_stop_the_run_with_the_cause_and_a_re
     app = create_app(SandboxOptions(opaque_errors=True))  # the answer does not say which entry
     with anyio.fail_after(60):
         async with serving(app) as origin:
-            job = Job(
-                target="economic",
-                files=[str(data)],
-                base_url=origin + PREFIX,
-                ledger=str(tmp_path / "run.sqlite"),
+            job = economic_job(
+                data,
+                origin,
+                tmp_path / "run.sqlite",
                 rejects=str(tmp_path / "rejects.csv"),
                 report=str(tmp_path / "report.json"),
                 batch_size=40,

@@ -16,10 +16,10 @@ import anyio
 import msgspec
 import pytest
 from aiohttp import web
-from conftest import CREDS, serving, write_entries
+from conftest import CREDS, economic_job, serving, write_entries
 from test_reconcile_lag import Counted, Handler, Waits, loaded, reconciled, summed
 
-from bulkload import Job, load, rollback
+from bulkload import load, rollback
 from bulkload.errors import RunStopped
 from bulkload.ledger import Ledger
 from bulkload.report import print_summary
@@ -160,13 +160,7 @@ async def test_a_run_rolled_back_and_its_file_loaded_again_holds_the_new_runs_en
     async with serving(sandbox.app) as origin:
         path = await loaded(tmp_path, sandbox, origin)
         assert (await rollback(path, env=CREDS)).removed == 100
-        again = Job(
-            target="economic",
-            files=[str(tmp_path / "e.csv")],
-            base_url=origin + PREFIX,
-            ledger=str(tmp_path / "again.sqlite"),
-            batch_size=100,
-        )
+        again = economic_job(tmp_path / "e.csv", origin, tmp_path / "again.sqlite", batch_size=100)
         report = await load(again, env=CREDS)
         assert report.loaded == 100 and report.reconcile is not None and report.reconcile.ok, report
         rec = await reconciled(path, waits)
@@ -225,14 +219,7 @@ async def test_a_copy_made_while_the_run_loaded_and_left_by_its_rollback_is_stil
     async with serving(sandbox.app) as origin:
         data = tmp_path / "e.csv"
         write_entries(data, 4)
-        job = Job(
-            target="economic",
-            files=[str(data)],
-            base_url=origin + PREFIX,
-            ledger=str(tmp_path / "run.sqlite"),
-            batch_size=2,
-            concurrency=1,
-        )
+        job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=2, concurrency=1)
         report = await load(job, env=CREDS)
         assert report.reconcile is not None and report.reconcile.duplicates_count == 1, report
         assert (await rollback(job.ledger_path, env=CREDS)).removed == 8
@@ -283,7 +270,7 @@ async def test_a_walked_amount_of_a_billion_digits_is_an_answer_not_documented_n
     async with serving(sandbox.app) as origin:
         data = tmp_path / "e.csv"
         write_entries(data, 2)
-        job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=str(tmp_path / "r.sqlite"))
+        job = economic_job(data, origin, tmp_path / "r.sqlite")
         with anyio.fail_after(30), pytest.raises(RunStopped) as stopped:
             await load(job, env=CREDS)
     assert "has the amount 1E+999999999: more minor units than a 64-bit integer holds" in str(stopped.value), (

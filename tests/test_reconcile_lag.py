@@ -11,10 +11,10 @@ from pathlib import Path
 
 import anyio
 from aiohttp import web
-from conftest import CREDS, serving, write_entries
+from conftest import CREDS, economic_job, serving, write_entries
 from msgspec import UNSET
 
-from bulkload import Job, load
+from bulkload import load
 from bulkload.ledger import Ledger
 from bulkload.model import Reconciled
 from bulkload.recount import Lagged, Recount, lagging
@@ -66,13 +66,7 @@ async def loaded(tmp_path: Path, sandbox: Counted, origin: str) -> str:
     """The ledger of a load of 100 entries into journal 1, reconciled (its count not lagging yet)."""
     data = tmp_path / "e.csv"
     write_entries(data, 50)
-    job = Job(
-        target="economic",
-        files=[str(data)],
-        base_url=origin + PREFIX,
-        ledger=str(tmp_path / "run.sqlite"),
-        batch_size=100,
-    )
+    job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=100)
     report = await load(job, env=CREDS)
     assert report.loaded == 100 and report.reconcile is not None and report.reconcile.ok, report
     return job.ledger_path
@@ -167,7 +161,7 @@ async def test_a_count_above_what_was_listed_after_a_deletion_is_read_again_unti
         write_entries(pre, 2)
         write_entries(run, 2, first_voucher=3)
         for data in (pre, run):
-            job = Job(target="economic", files=[str(data)], base_url=origin + PREFIX, ledger=f"{data}.sqlite")
+            job = economic_job(data, origin, f"{data}.sqlite")
             report = await load(job, env=CREDS)
             assert report.loaded == 4 and report.reconcile is not None and report.reconcile.ok, report
         # the count answers what the journal held two counts before: the last two, the run's own, counted 8

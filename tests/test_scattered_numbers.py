@@ -9,18 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
-from conftest import CREDS, serving, write_entries
+from conftest import CREDS, economic_job, serving, write_entries
 from msgspec import UNSET
 from test_reconcile_gone import OTHERS_DRAFT, posted_before
 from test_reconcile_lag import Waits, reconciled
 
-from bulkload import Job, load
+from bulkload import load
 from bulkload.ledger import Ledger
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions
 from bulkload.sandbox.economic import ECONOMIC_KEY, create_app
 from bulkload.sandbox.economic_store import EntryStore
-from bulkload.sandbox.economic_web import PREFIX
 
 #: entries another writer posted to journal 1 before the run
 THERE_BEFORE = 20
@@ -32,13 +31,7 @@ async def loaded_scattered(tmp_path: Path, origin: str) -> Report:
         await posted_before(origin, {**OTHERS_DRAFT, "voucherNumber": 900_000 + i})
     data = tmp_path / "e.csv"
     write_entries(data, 50)
-    job = Job(
-        target="economic",
-        files=[str(data)],
-        base_url=origin + PREFIX,
-        ledger=str(tmp_path / "run.sqlite"),
-        batch_size=20,
-    )
+    job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=20)
     return await load(job, env=CREDS, raise_on_stop=False)
 
 
@@ -102,14 +95,7 @@ async def test_entries_numbered_out_of_order_above_the_baseline_are_not_missed_b
     write_entries(data, 100)
     with anyio.fail_after(60):
         async with serving(app) as origin:
-            job = Job(
-                target="economic",
-                files=[str(data)],
-                base_url=origin + PREFIX,
-                ledger=str(tmp_path / "run.sqlite"),
-                batch_size=10,
-                concurrency=2,
-            )
+            job = economic_job(data, origin, tmp_path / "run.sqlite", batch_size=10, concurrency=2)
             report = await load(job, env=CREDS, raise_on_stop=False)
     rec = report.reconcile
     assert report.exit_code == 0 and rec is not None and rec.ok, (report.stop_reason, rec)

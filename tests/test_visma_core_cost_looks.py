@@ -17,11 +17,20 @@ from conftest import serving
 from test_load_visma_core import COST_HEADER, buyer_costs, job, patches, read_csv, write
 from test_visma_core_answers import Handler, Rule, core_app
 
-from bulkload import load, resume
+from bulkload import Report, load, resume
 from bulkload.sandbox import SandboxOptions, build_app
 
 ENV = {"VISMA_CORE_TOKEN": "looks-token"}
 COSTS = {"kind": "costs"}
+
+
+async def resent_in_doubt(tmp_path: Path, url: str) -> tuple[Report, dict[str, Any], int]:
+    """`resume --resend-in-doubt` of the run in tmp_path/run.sqlite: its report, cost 150003 of case 1500 after it,
+    and the PATCHes it sent."""
+    sent = await patches(url)
+    again = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True, raise_on_stop=False)
+    cost = (await buyer_costs(url, 1500))[150003]
+    return again, cost, await patches(url) - sent
 
 
 def is_costs_get(request: web.Request) -> bool:
@@ -54,10 +63,7 @@ async def test_resend_in_doubt_never_puts_an_earlier_row_of_a_cost_back_over_a_l
             run = job(tmp_path, data, url, settle_s=0.0, timeout_s=0.3, target_options=COSTS)
             first = await load(run, env=ENV, raise_on_stop=False)
             assert (first.loaded, first.in_doubt) == (1, 1), first
-            sent = await patches(url)
-            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True, raise_on_stop=False)
-            cost = (await buyer_costs(url, 1500))[150003]
-            resent = await patches(url) - sent
+            again, cost, resent = await resent_in_doubt(tmp_path, url)
     assert (cost["Amount"], cost["Comment"]) == (Decimal("350.00"), "B"), cost  # B's, and the other writer's after
     assert resent == 0 and (again.loaded, again.in_doubt, again.exit_code) == (1, 1, 1), again
     (row,) = read_csv(tmp_path / "in_doubt.csv")
@@ -353,10 +359,7 @@ async def test_resend_in_doubt_never_puts_a_row_back_over_a_later_runs_change_to
             (tmp_path / "b").mkdir()
             second = await load(later, env=ENV, raise_on_stop=False)
             assert (second.loaded, second.exit_code) == (1, 0), second
-            sent = await patches(url)
-            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True, raise_on_stop=False)
-            cost = (await buyer_costs(url, 1500))[150003]
-            resent = await patches(url) - sent
+            again, cost, resent = await resent_in_doubt(tmp_path, url)
     assert (cost["Amount"], cost["Comment"]) == (Decimal("322.00"), "B"), cost  # B's, and the other writer's after
     assert resent == 0 and (again.loaded, again.in_doubt, again.exit_code) == (0, 1, 1), again
     (row,) = read_csv(tmp_path / "in_doubt.csv")
