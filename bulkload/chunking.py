@@ -35,7 +35,7 @@ from .formulas import cell_value
 from .masking import MASK, mask_under, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, decimals, double_keeps, iso_code, nearest_double
-from .numbers import NumberFormat, other_reading, spreadsheet_exponent, whole_number, whole_reason
+from .numbers import MARKS, NumberFormat, other_reading, spreadsheet_exponent, whole_number, whole_reason
 from .regroup import (
     GIVEN_AGAIN,
     NEIGHBOUR,
@@ -252,15 +252,14 @@ class Reading:
         other = other_reading(text, self._mark)
         if other is None:  # "0.500", "1234.500": no other reading
             return
-        names = {".": "decimal point", ",": "decimal comma"}
         mark, other_mark = self._mark, "," if self._mark == "." else "."
         raise RowInvalid(
             name,
-            f"{text.strip()!r} read with the file's {names[mark]} is {str(amount).replace('.', mark)} {code}, 3 "
-            f"decimals where {code} has {places}: written so, it is also how a file of {names[other_mark]}s writes "
+            f"{text.strip()!r} read with the file's {MARKS[mark]} is {str(amount).replace('.', mark)} {code}, 3 "
+            f"decimals where {code} has {places}: written so, it is also how a file of {MARKS[other_mark]}s writes "
             f"{other:f}, and which is meant cannot be told. Write {str(meant).replace('.', mark)} if that is meant; "
             "if the file's amounts "
-            f"have a {names[other_mark]}, give --decimal {other_mark}",
+            f"have a {MARKS[other_mark]}, give --decimal {other_mark}",
         )
 
     def quoted(self, reason: str, field: str, row: Mapping[str, Any]) -> str:

@@ -23,7 +23,8 @@ from bulkload.money import CURRENCIES
 _SPACES = " \u00a0\u202f\u2009'"
 #: the typographic minus sign, which means nothing but minus: read as "-" wherever "-" is
 _MINUS = "\u2212"
-_NAMES = {".": "decimal point", ",": "decimal comma"}
+#: what messages call each decimal mark
+MARKS = {".": "decimal point", ",": "decimal comma"}
 _AMBIGUOUS = "?"
 
 # The plain shapes most cells have go straight to Decimal; only the odd ones take the slow path.
@@ -204,11 +205,11 @@ def _two_ways(path: str, given: str, odd: Example, ambiguous: Example) -> Config
     as_given, as_mark = (_read(text, m) or Decimal(0) for m in (given, mark))
     written = _plain(as_given).replace(".", mark)  # without thousands: 1500 with either mark
     return ConfigError(
-        f"{path}: --decimal {given} reads the file's numbers with a {_NAMES[given]}, but {odd} has a {_NAMES[mark]}. "
-        f"If the amounts are written with a {_NAMES[mark]} too ({ambiguous} is {_plain(as_mark)}), give --decimal "
-        f"{mark}; if they are written with a {_NAMES[given]} ({_plain(as_given)}), the file writes its numbers two "
-        f"ways, and one mark reads them all: write {odd.field} with a {_NAMES[given]} ({_swap(odd.text)!r}), or the "
-        f"amounts with a {_NAMES[mark]} ({ambiguous} as {written!r}) and give --decimal {mark}; nothing was "
+        f"{path}: --decimal {given} reads the file's numbers with a {MARKS[given]}, but {odd} has a {MARKS[mark]}. "
+        f"If the amounts are written with a {MARKS[mark]} too ({ambiguous} is {_plain(as_mark)}), give --decimal "
+        f"{mark}; if they are written with a {MARKS[given]} ({_plain(as_given)}), the file writes its numbers two "
+        f"ways, and one mark reads them all: write {odd.field} with a {MARKS[given]} ({_swap(odd.text)!r}), or the "
+        f"amounts with a {MARKS[mark]} ({ambiguous} as {written!r}) and give --decimal {mark}; nothing was "
         "sent"
     )
 
@@ -271,7 +272,7 @@ class NumberEvidence(Evidence):
         does not: an exchange rate written by another system says nothing of how the amounts are written). A file
         with no decimal mark at all reads with ".".
         """
-        if given is not None and given not in _NAMES:
+        if given is not None and given not in MARKS:
             raise ConfigError("--decimal must be . or ,")
         money = self._proofs()
         other = others._proofs() if others is not None else (None, None, None)
@@ -283,8 +284,8 @@ class NumberEvidence(Evidence):
             # the other: no --decimal helps
             (first, first_mark), (second, second_mark) = sorted(((point, "."), (comma, ",")))
             raise ConfigError(
-                f"{path}: the file uses both decimal marks: {first} has a {_NAMES[first_mark]}, "
-                f"{second} a {_NAMES[second_mark]}, so its numbers that read both ways (1.500) cannot be known: "
+                f"{path}: the file uses both decimal marks: {first} has a {MARKS[first_mark]}, "
+                f"{second} a {MARKS[second_mark]}, so its numbers that read both ways (1.500) cannot be known: "
                 "fix the file"
             )
         proven = "." if point else "," if comma else None
@@ -296,8 +297,8 @@ class NumberEvidence(Evidence):
                 raise _two_ways(path, given, odd, ambiguous)
             if against:
                 raise ConfigError(
-                    f"{path}: --decimal {given} reads numbers with a {_NAMES[given]}, but {against} has a "
-                    f"{_NAMES[mark]}, which only --decimal {mark} reads: read with a {_NAMES[given]}, the file's "
+                    f"{path}: --decimal {given} reads numbers with a {MARKS[given]}, but {against} has a "
+                    f"{MARKS[mark]}, which only --decimal {mark} reads: read with a {MARKS[given]}, the file's "
                     f"numbers that read both ways (1.500) would be booked wrong; give --decimal {mark}"
                 )
         decided = given or proven
@@ -311,22 +312,22 @@ class NumberEvidence(Evidence):
                 assert proof is not None
                 give = f" and give --decimal {mark}" if given is not None else ""
                 raise ConfigError(
-                    f"{path}: line {line}: {field} {text!r} has a {_NAMES[mark]}, but the file's amounts have a "
-                    f"{_NAMES[decided]} ({proof}): a file is read with one decimal mark, and read with a "
-                    f"{_NAMES[decided]} {text!r} is no number. Write {field} with a {_NAMES[decided]} "
-                    f"({_swap(text)!r}), as the amounts are, or the amounts with a {_NAMES[mark]} ({proof} as "
+                    f"{path}: line {line}: {field} {text!r} has a {MARKS[mark]}, but the file's amounts have a "
+                    f"{MARKS[decided]} ({proof}): a file is read with one decimal mark, and read with a "
+                    f"{MARKS[decided]} {text!r} is no number. Write {field} with a {MARKS[decided]} "
+                    f"({_swap(text)!r}), as the amounts are, or the amounts with a {MARKS[mark]} ({proof} as "
                     f"{_swap(proof.text)!r}){give}; nothing was sent"
                 )
             if given is not None:
                 return NumberFormat(given, f"given: --decimal {given}")
-            return NumberFormat(decided, f"{_NAMES[decided]} ({point or comma})")
+            return NumberFormat(decided, f"{MARKS[decided]} ({point or comma})")
         if ambiguous:
             line, field, text = ambiguous
             stripped = _number_text(text.strip())
             as_point, as_comma = (_plain(_read(stripped, mark) or Decimal(0)) for mark in ".,")
             told, told_mark = (other[0], ".") if other[0] else (other[1], ",")
             aside = (
-                f"no other amount in the file shows which decimal mark it uses ({told} has a {_NAMES[told_mark]}, "
+                f"no other amount in the file shows which decimal mark it uses ({told} has a {MARKS[told_mark]}, "
                 "but it is no amount: it does not show how the amounts are written)"
                 if told
                 else "no other number in the file shows which decimal mark it uses"
@@ -334,7 +335,7 @@ class NumberEvidence(Evidence):
             # with the other mark than the number told's, that number must be written so too: a file has one mark
             also = (
                 f" (for --decimal {_other(told_mark)} {told.field} must be written with a "
-                f"{_NAMES[_other(told_mark)]} too, {_swap(told.text)!r}: a file is read with one mark)"
+                f"{MARKS[_other(told_mark)]} too, {_swap(told.text)!r}: a file is read with one mark)"
                 if told
                 else ""
             )
@@ -449,16 +450,16 @@ def whole_reason(value: Any, mark: str = ".") -> str:
     text = value.strip() if type(value) is str else ""
     if _THOUSANDS(text):
         sep = text[-4]
-        other = _NAMES["," if sep == "." else "."]
+        other = MARKS["," if sep == "." else "."]
         return (
-            f"{text!r} is {text.split(sep)[0]} with a {_NAMES[sep]}, {text.replace(sep, '')} with a "
-            f"{_NAMES[sep].split()[1]} between thousands (as a file with a {other} writes it): write the whole number "
+            f"{text!r} is {text.split(sep)[0]} with a {MARKS[sep]}, {text.replace(sep, '')} with a "
+            f"{MARKS[sep].split()[1]} between thousands (as a file with a {other} writes it): write the whole number "
             "without separators"
         )
     number = whole_number(text, None) if text else None
     if number is not None:  # a zero fraction after the other mark
         return (
-            f"{text!r} has a {_NAMES['.' if mark == ',' else ',']}, but the file's numbers have a {_NAMES[mark]}: "
+            f"{text!r} has a {MARKS['.' if mark == ',' else ',']}, but the file's numbers have a {MARKS[mark]}: "
             f"read the file's way it is no number (write {number})"
         )
     return f"not a whole number: {value!r}" if type(value) is str else f"not a whole number: {value}"
