@@ -1806,15 +1806,7 @@ def held_run(path: Path | str, again: str = "") -> LedgerError:
 def created_nothing_at(path: str) -> bool:
     """Ledger.created_nothing of the SQLite ledger at `path`, read without its lock and writing nothing (a dry run
     tells by it whether a load would start that run over: runner._start_over); False where it cannot be read."""
-    try:
-        conn = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
-        try:
-            (any_sent,) = conn.execute(_ANY_SENT).fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return False
-    return not any_sent
+    return not _peeked(path, lambda db: bool(db.execute(_ANY_SENT).fetchone()[0]), True)
 
 
 def unreadable(earlier: Path | str, ours: sqlite3.Connection | str) -> str | None:
