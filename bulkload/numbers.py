@@ -280,12 +280,12 @@ class NumberEvidence(Evidence):
             money, other = other, (None, None, None)
         point, comma, ambiguous = money
         if point and comma:
-            # read one way, its numbers that read both ways (1.500) would be read the wrong way where it means
+            # read one way, its numbers that read both ways (such as 1.500) would be read the wrong way where it means
             # the other: no --decimal helps
             (first, first_mark), (second, second_mark) = sorted(((point, "."), (comma, ",")))
             raise ConfigError(
                 f"{path}: the file uses both decimal marks: {first} has a {MARKS[first_mark]}, "
-                f"{second} a {MARKS[second_mark]}, so its numbers that read both ways (1.500) cannot be known: "
+                f"{second} a {MARKS[second_mark]}, so its numbers that read both ways (such as 1.500) cannot be known: "
                 "fix the file"
             )
         proven = "." if point else "," if comma else None
@@ -299,7 +299,7 @@ class NumberEvidence(Evidence):
                 raise ConfigError(
                     f"{path}: --decimal {given} reads numbers with a {MARKS[given]}, but {against} has a "
                     f"{MARKS[mark]}, which only --decimal {mark} reads: read with a {MARKS[given]}, the file's "
-                    f"numbers that read both ways (1.500) would be booked wrong; give --decimal {mark}"
+                    f"numbers that read both ways (such as 1.500) would be booked wrong; give --decimal {mark}"
                 )
         decided = given or proven
         if decided is not None:

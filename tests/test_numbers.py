@@ -236,7 +236,8 @@ def test_both_marks_are_refused_naming_both_lines() -> None:
         decide(["12", "1.50", "3", "250,00", "1.00"])
     assert str(info.value) == (
         "entries.csv: the file uses both decimal marks: line 3 amount '1.50' has a decimal point, line 5 amount "
-        "'250,00' a decimal comma, so its numbers that read both ways (1.500) cannot be known: fix the file"
+        "'250,00' a decimal comma, so its numbers that read both ways (such as 1.500) cannot be known: fix the "
+        "file"
     )
     for mark in ".,":  # given either mark, its 1.500s would be read the wrong way where the file means the other
         with pytest.raises(ConfigError, match="the file uses both decimal marks"):
@@ -279,7 +280,7 @@ def test_a_given_mark_the_files_numbers_contradict_is_refused(mark: str, other: 
     assert str(info.value) == (
         f"entries.csv: --decimal {mark} reads numbers with a {name}, but line 3 amount {proof!r} has a "
         f"{other_name}, which only --decimal {other} reads: read with a {name}, the file's numbers that read both "
-        f"ways (1.500) would be booked wrong; give --decimal {other}"
+        f"ways (such as 1.500) would be booked wrong; give --decimal {other}"
     )
 
 
