@@ -108,3 +108,24 @@ async def test_another_runs_record_in_the_resource_is_counted_as_others_not_a_mi
     assert rec.scopes["XeroDetails"] == {"before": 0, "loaded": 3, "expected": 3, "remote": 4, "others": 1}, rec
     assert "remote count 4 = 0 there before + 3 loaded + 1 added by others" in said, said
     assert "added by others: 1 entries (resource XeroDetails: 1)" in said and "NO: mismatch" not in said, said
+
+
+async def test_a_record_there_before_the_run_and_deleted_since_is_left_out_not_a_mismatch(tmp_path: Path) -> None:
+    # left by the last session: the first run's record B, there before the second run and deleted after it, made
+    # the second run's reconciliation "NO: mismatch" (exit 3) where each of its records was as sent; it is counted
+    # gone from before the run, as e-conomic counts an entry booked since (`before_gone`)
+    first_file = write(tmp_path / "jan" / "XeroDetails.csv", ["A", "B"])
+    second_file = write(tmp_path / "feb" / "XeroDetails.csv", ["X", "Y"])
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            await load(loading(first_file, url), env=ENV)
+            second = await load(loading(second_file, url), env=ENV)
+            gone = {r["name"]: r["id"] for r in (await send(url, "GET", "/api/XeroDetails"))[1]}["B"]
+            assert (await send(url, "DELETE", f"/api/XeroDetails/{gone}"))[0] in (200, 204)
+            later = await reconcile(str(second_file.with_suffix(".sqlite")), env=ENV)
+    assert second.reconcile.ok and second.loaded == 2, second.reconcile
+    rec, said = later.reconcile, summary(later)
+    assert later.exit_code == 0 and rec.ok, said
+    assert rec.scopes["XeroDetails"] == {"before": 2, "loaded": 2, "expected": 4, "remote": 3, "before_gone": 1}, rec
+    assert rec.missing_count == 0 and rec.others_count == 0, rec
+    assert "NO: mismatch" not in said and "gone" in said, said

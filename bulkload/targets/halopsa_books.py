@@ -123,10 +123,15 @@ class Resources(Books):
             landed.extend(of_doubt)
             doubles = _doubles(kind, live, made, {item["id"] for item in of_doubt})
             duplicates.extend(doubles)
-            more = len(live) - before - creates - len(of_doubt)
+            # the records counted before the run (not the run's own a late listing held) that a whole listing now
+            # lacks are gone since, deleted: no shortfall of the run's (model.scope_holds), as an entry e-conomic
+            # booked since is none; one the run updated is missing as well
+            gone = len(_counted_before(kind) - live.keys() - made.keys()) if listing.whole else 0
+            more = len(live) - (before - gone) - creates - len(of_doubt)
             if listing.whole and more > 0 and doubles:
                 doubled.append(_more_than_expected(kind, more, len(doubles), in_doubt=bool(of_doubt)))
             scopes[kind.name] = {"before": before, "loaded": creates, "expected": before + creates}
+            scopes[kind.name] |= {"before_gone": gone} if gone else {}
             scopes[kind.name] |= {"in_doubt": len(of_doubt)} if of_doubt else {}
             if listing.whole:  # counted, not judged (model.scope_holds)
                 n, named = _others(kind, live, ours, {item["id"] for item in of_doubt + doubles}, more - len(doubles))
@@ -163,6 +168,7 @@ class Resources(Books):
             duplicates_count=len(duplicates),
             others=others[:100],
             others_count=sum(c.get("others", 0) for c in scopes.values()),
+            before_gone_count=sum(c.get("before_gone", 0) for c in scopes.values()),
             in_doubt_found=landed[:100],
             in_doubt_found_count=len(landed),
             differences=differences[:100],
