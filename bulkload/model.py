@@ -286,6 +286,20 @@ class Chunk:
         return self.take((g for g, span in enumerate(self.spans()) if self.lines[span.start] in lines), part, kind)
 
 
+#: what a rollback recorded of a record (Ledger.removals) that took it out of the API: removed, gone (a 404 after a
+#: DELETE of ours), unexplained (gone before the rollback came to it)
+ROLLED_OUT = ("removed", "gone", "unexplained")
+
+
+def rolled_out(outcome: str | None, listed: bool) -> bool:
+    """Whether a rollback took a record of the run out of the API, by what it recorded of it (`outcome`, as
+    Ledger.removals gives it; None: nothing) and whether what the API holds was read to list it (`listed`; True where
+    that is not known): ROLLED_OUT, or "removing" (its DELETE may have been sent) where not listed. Reconciliation's
+    rollback rule, for every target: such a record is not missing, and is counted `rolled_back` in its scope
+    (scope_holds), not compared."""
+    return outcome in ROLLED_OUT or (outcome == "removing" and not listed)
+
+
 def scope_holds(figures: Mapping[str, int]) -> int:
     """What a scope should hold (`figures`: a `Reconciled.scopes` entry): what was there before and is still there,
     what loaded and no rollback took, and what others and calls in doubt added. Reconciliation's count rule, for

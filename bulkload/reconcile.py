@@ -30,7 +30,7 @@ from .model import ANY_CURRENCY, BY_PLACE, ECHOED, Reconciled, Totals
 from .money import iso_code, money
 from .planning import reading_of
 from .recount import RECOUNT, Recount, lagging
-from .rolled_back import Left, what_is_left
+from .rolled_back import Left, left_of_target, what_is_left
 from .side_by_side import results_side_by_side, side_by_side
 from .sources import BadRow
 from .stages import RECONCILING, Stages
@@ -82,7 +82,7 @@ async def reconcile(
         return by_responses(ledger, target, files)
     if target.api.reconcile_by == "target":
         rec = await target.books.reconcile(dispatcher, ledger, files, partial(rows_as_read, ledger, target, files))
-        return _differences_shown(rec, target, len(files))
+        return _rolled_back_said(_differences_shown(rec, target, len(files)), ledger)
     return await by_walk(ledger, target, dispatcher, files, stages or Stages(), behind, recount)
 
 
@@ -96,6 +96,16 @@ def _differences_shown(rec: Reconciled, target: Target, n_files: int) -> Reconci
         {**item, "sent": masked(item.get("sent"), rule), "found": masked(item.get("found"), rule)}
         for item in rec.differences
     ]
+    return rec
+
+
+def _rolled_back_said(rec: Reconciled, ledger: Ledger) -> Reconciled:
+    """`rec` (a target's own) with what a rollback took of the run, which the target counted per scope (`rolled_back`:
+    model.rolled_out), said as by_walk says it: the report's `rolled_back` and the note first."""
+    left = left_of_target(ledger, sum(c.get("rolled_back", 0) for c in rec.scopes.values()))
+    if left is not None:
+        rec.rolled_back = left.figures()
+        rec.note = "; ".join(filter(None, [rolled_back_note(left, ledger.path.absolute()), rec.note or ""]))
     return rec
 
 

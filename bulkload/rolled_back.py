@@ -22,15 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .ledger import LOC_SHIFT, Ledger
-from .model import Totals, add_totals
+from .model import ROLLED_OUT, Totals, add_totals
 
-#: the outcomes of a rollback that take a record out of the API (Ledger.removals)
-_GONE = ("removed", "gone", "unexplained")
-
-#: the records of the run a rollback took out: a `removing` one (its DELETE may have been sent) where no walk listed it
+#: the records of the run a rollback took out (model.rolled_out, in SQL over the walks' `remote`: a `removing` one
+#: where no walk listed it)
 _ROLLED = (
     "INSERT INTO rolled SELECT x.id FROM removed x WHERE EXISTS (SELECT 1 FROM created c WHERE c.id = x.id) "
-    f"AND (x.outcome IN ({', '.join(repr(o) for o in _GONE)}) "
+    f"AND (x.outcome IN ({', '.join(repr(o) for o in ROLLED_OUT)}) "
     "OR (x.outcome = 'removing' AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.id = x.id)))"
 )
 
@@ -106,3 +104,14 @@ def what_is_left(ledger: Ledger) -> Left | None:
         add_totals(expected, {scope: {currency: [n, total, debit]}})
     db.execute(_ROLLED_GROUPS)
     return Left(status == "rolling_back", records, left, expected)
+
+
+def left_of_target(ledger: Ledger, records: int) -> Left | None:
+    """What a rollback left of a run its target reconciles itself (Books.reconcile), which counted `records` of the
+    run's records taken out (model.rolled_out: `rolled_back` in its `scopes`); None for none, or a run no rollback
+    worked on. Every other record of the run is left, compared by the target as ever (`expected` is not used)."""
+    status = ledger.run.status
+    if not records or status not in ("rolling_back", "rolled_back"):
+        return None
+    (ids,) = ledger.db().execute("SELECT COUNT(DISTINCT id) FROM created").fetchone()
+    return Left(status == "rolling_back", records, ids - records, {})

@@ -16,7 +16,8 @@ from typing import Any
 import aiohttp
 import anyio
 
-from bulkload import Job, load, reconcile
+from bulkload import Job, load, reconcile, rollback
+from bulkload.ledger import Ledger
 from bulkload.report import print_summary
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
@@ -129,3 +130,74 @@ async def test_a_record_there_before_the_run_and_deleted_since_is_left_out_not_a
     assert rec.scopes["XeroDetails"] == {"before": 2, "loaded": 2, "expected": 4, "remote": 3, "before_gone": 1}, rec
     assert rec.missing_count == 0 and rec.others_count == 0, rec
     assert "remote count 3 = 2 there before + 2 loaded - 1 there before gone since" in said, said
+
+
+async def test_a_run_rolled_back_reconciles_as_rolled_back_not_as_missing(tmp_path: Path) -> None:
+    # found by a tester: reconciling a HaloPSA run after a finished rollback called every record "missing" (exit 3,
+    # `rolled_back: null`); the records a rollback took out are not missing (model.rolled_out, as e-conomic reads it)
+    data = write(tmp_path / "XeroDetails.csv", ["A", "B", "C"])
+    ledger = str(data.with_suffix(".sqlite"))
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            await load(loading(data, url), env=ENV)
+            undone = await rollback(ledger, env=ENV)
+            later = await reconcile(ledger, env=ENV)
+    assert (undone.status, undone.removed) == ("complete", 3), undone
+    rec, said = later.reconcile, summary(later)
+    assert later.exit_code == 0 and rec.ok, said
+    assert rec.rolled_back == {"status": "rolled_back", "records": 3, "left": 0}, rec
+    assert (rec.expected_count, rec.remote_count, rec.missing_count) == (3, 0, 0), rec
+    assert rec.scopes["XeroDetails"]["rolled_back"] == 3, rec
+    assert rec.note == (
+        "the run was rolled back: 3 of its 3 entries are removed (rolled back, not missing), nothing of it is left"
+    ), rec.note
+    assert "remote count 0 = 0 there before + 3 loaded - 3 rolled back" in said and rec.note in said, said
+
+
+async def test_a_run_rolled_back_in_part_compares_what_is_left_and_says_to_finish_it(tmp_path: Path) -> None:
+    # a rollback cut short after one DELETE (as a rollback stopped by a quota, say): what it removed is rolled back,
+    # what is left is compared as ever, one of those deleted by someone else since is missing
+    data = write(tmp_path / "XeroDetails.csv", ["A", "B", "C"])
+    ledger = str(data.with_suffix(".sqlite"))
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            await load(loading(data, url), env=ENV)
+            ids = {r["name"]: r["id"] for r in (await send(url, "GET", "/api/XeroDetails"))[1]}
+            opened = Ledger.open(ledger)
+            opened.set_status("rolling_back")
+            opened.mark_removed([(ids["A"], "XeroDetails", "removing")])
+            opened.close()
+            assert (await send(url, "DELETE", f"/api/XeroDetails/{ids['A']}"))[0] in (200, 204)
+            stopped = await reconcile(ledger, env=ENV)
+            assert (await send(url, "DELETE", f"/api/XeroDetails/{ids['C']}"))[0] in (200, 204)
+            later = await reconcile(ledger, env=ENV)
+    rec = stopped.reconcile
+    assert rec.ok and stopped.exit_code == 4, summary(stopped)  # what is left matches; the rollback is to finish
+    assert rec.rolled_back == {"status": "rolling_back", "records": 1, "left": 2}, rec
+    assert (rec.remote_count, rec.missing_count, rec.scopes["XeroDetails"]["rolled_back"]) == (2, 0, 1), rec
+    assert rec.note == (
+        "the run was rolled back in part (the rollback stopped): 1 of its 3 entries are removed (rolled back, not "
+        f"missing), 2 left, compared here; `bulkload rollback --ledger {ledger}` finishes the rollback"
+    ), rec.note
+    rec = later.reconcile
+    assert later.exit_code == 3 and not rec.ok, summary(later)
+    assert rec.missing == [{"id": ids["C"], "file": str(data), "line": 4}] and rec.missing_count == 1, rec
+
+
+async def test_a_run_rolled_back_and_its_file_loaded_again_holds_the_new_runs_records_as_others(
+    tmp_path: Path,
+) -> None:
+    data = write(tmp_path / "XeroDetails.csv", ["A", "B"])
+    ledger = str(data.with_suffix(".sqlite"))
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            await load(loading(data, url), env=ENV)
+            assert (await rollback(ledger, env=ENV)).removed == 2
+            again = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(tmp_path / "again.sqlite"))
+            second = await load(again, env=ENV)
+            later = await reconcile(ledger, env=ENV)
+    assert second.loaded == 2 and second.reconcile.ok, second.reconcile
+    rec, said = later.reconcile, summary(later)
+    assert later.exit_code == 0 and rec.ok, said
+    assert (rec.duplicates_count, rec.others_count, rec.remote_count, rec.missing_count) == (0, 2, 2, 0), rec
+    assert "remote count 2 = 0 there before + 2 loaded + 2 added by others - 2 rolled back" in said, said

@@ -1,7 +1,8 @@
 """What HaloPSA holds, as the engine reads it back and removes it: each resource a run loads is listed (every page,
 halopsa_listing.py), and every loaded record compared with its rows field by field (a listing that cannot be had
 whole names none missing but those a look by id answered 404), the records no row of the run accounts for counted as
-another writer's (`others`, the engine's rule: model.scope_holds); rollback deletes the records the run created,
+another writer's (`others`, the engine's rule: model.scope_holds), those a rollback took out counted rolled back,
+not missing (model.rolled_out); rollback deletes the records the run created,
 never those it only updated, nor any that was listed before the run (whole or not)."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, NamedTuple
 from msgspec import UNSET
 
 from ..http import api_path
-from ..model import Reconciled, scope_holds
+from ..model import Reconciled, rolled_out, scope_holds
 from ..sources import BadRow, Source
 from .base import Books
 from .halopsa_listing import listings
@@ -85,6 +86,7 @@ class Resources(Books):
         others: list[dict[str, Any]] = []  # records no row of the run accounts for: another writer's
         doubled: list[str] = []  # what a count above the expected one holding doubles means
         doubtful = _lines_in_doubt(ledger)
+        removals = ledger.removals()
         sent_of = {kind.name: _sent(self, kind, ledger, files, rows, doubtful) for kind in self.kinds.values()}
         # a record_count below what the run itself created and is still there lags: the listing it ends is not whole
         listed = await listings(client, self.kinds.values(), {name: s.made.keys() for name, s in sent_of.items()})
@@ -93,10 +95,16 @@ class Resources(Books):
             live = {r["id"]: r for r in listing.records}
             names: set[str | None] | None = None  # the match fields of every record listed, once one is needed
             unlisted = 0  # loaded records a partial listing left out: neither compared nor missing
+            rolled = 0  # the run's records a rollback took out: neither compared nor missing
             desired, lines, ours, made, awaited = sent_of.pop(kind.name)
             for record_id, sent in desired.items():
                 path, line = lines[record_id]
                 found = live.get(record_id)
+                # not listed only where a listing proves it: one a listing not whole left out may be there
+                shown = found is not None or not (listing.whole or record_id in listing.gone)
+                if rolled_out(removals.get((kind.name, record_id)), shown):
+                    rolled += 1
+                    continue
                 if found is None and not listing.whole and record_id not in listing.gone:
                     unlisted += 1
                     continue
@@ -127,11 +135,12 @@ class Resources(Books):
             # lacks are gone since, deleted: no shortfall of the run's (model.scope_holds), as an entry e-conomic
             # booked since is none; one the run updated is missing as well
             gone = len(_counted_before(kind) - live.keys() - made.keys()) if listing.whole else 0
-            more = len(live) - (before - gone) - creates - len(of_doubt)
+            more = len(live) - (before - gone) - (creates - rolled) - len(of_doubt)
             if listing.whole and more > 0 and doubles:
                 doubled.append(_more_than_expected(kind, more, len(doubles), in_doubt=bool(of_doubt)))
             scopes[kind.name] = {"before": before, "loaded": creates, "expected": before + creates}
             scopes[kind.name] |= {"before_gone": gone} if gone else {}
+            scopes[kind.name] |= {"rolled_back": rolled} if rolled else {}
             scopes[kind.name] |= {"in_doubt": len(of_doubt)} if of_doubt else {}
             if listing.whole:  # counted, not judged (model.scope_holds)
                 n, named = _others(kind, live, ours, {item["id"] for item in of_doubt + doubles}, more - len(doubles))

@@ -53,6 +53,10 @@ class Created(Protocol):
         """Control totals of what loaded, as sent, per scope."""
         ...
 
+    def removals(self) -> dict[tuple[str, int], str]:
+        """(scope, id) -> what a rollback recorded of the run's record (model.rolled_out reads it); {} for none."""
+        ...
+
     def chunk_lines(self, state: str) -> Iterator[tuple[int, int, str, str]]:
         """(file index, line, call key, error) of every row of the calls in `state` ("sending": in flight when a
         process stopped; "in_doubt": sent, the outcome unknown)."""
