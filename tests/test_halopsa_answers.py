@@ -854,6 +854,46 @@ async def test_an_answer_whose_records_hold_what_no_row_sent_leaves_the_call_in_
     assert ids_of_lines(tmp_path) == {}
 
 
+# --- a create's answer as one object, not an array -------------------------------------------------------------
+
+
+async def first_record_alone(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A POST answered with its first saved record as a JSON object, not an array (seed 001 documents no answer)."""
+    response = await handler(request)
+    if request.method != "POST" or not request.path.startswith("/api/"):
+        return response
+    assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+    return web.json_response(json.loads(response.body)[0], status=response.status)
+
+
+async def test_a_call_of_one_record_answered_with_the_record_as_an_object_is_loaded(tmp_path: Path) -> None:
+    """Found by a tester with --batch-size 1: each call's answer was the saved record as an object, read as "the API
+    answered 0 records for 1" (exit 4, rows in doubt, though it answered the record). For a call of one record the
+    object is its answer, paired with the row by what it holds as ever."""
+    data = write(tmp_path / "XeroDetails.csv", tenants(2, "new"))
+    async with serving(halo_app(tmp_path, [], first_record_alone)) as url:
+        report = await load(job(tmp_path, data, url, batch_size=1), env=ENV)
+        by_id = {r["id"]: r["name"] for r in await held(url)}
+    assert report.exit_code == 0 and report.loaded == 2 and report.reconcile.ok, report
+    assert {line: by_id[i] for line, i in ids_of_lines(tmp_path).items()} == {2: "Tenant 01", 3: "Tenant 02"}
+
+
+async def test_a_call_of_two_records_answered_with_one_object_is_in_doubt_and_says_what_came_back(
+    tmp_path: Path,
+) -> None:
+    """One object answered for two records proves one stored at most: the call is in doubt, and the reason says the
+    API answered an object (one record), not "0 records"."""
+    data = write(tmp_path / "XeroDetails.csv", tenants(2, "new"))
+    async with serving(halo_app(tmp_path, [], first_record_alone)) as url:
+        with pytest.raises(RunStopped) as stopped:
+            await load(job(tmp_path, data, url, batch_size=2), env=ENV)
+    report = stopped.value.report
+    assert report is not None and (report.loaded, report.in_doubt) == (0, 2), report
+    said = report.stop_reason or ""
+    assert "the API answered one record (a JSON object, not an array) for the 2 sent" in said, said
+    assert ids_of_lines(tmp_path) == {}
+
+
 # --- an object that lists more than records --------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from ..errors import APIError, RowInDoubt, RowInvalid, RowsRefused
-from ..http import api_path, decoded
+from ..http import api_path, decoded, unreadable
 from ..model import Call, Chunk, Totals, lookalikes
 from ..pairing import pair
 from .base import RecordKind
@@ -319,13 +319,21 @@ class Resource(RecordKind):
 
     def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
         """The id of each record of the chunk, in request order, from the answer's records paired with them by what
-        they hold (`pairing`): HaloPSA promises no order. ValueError (the call arrived: in doubt) for an answer of
-        another number of records, or one whose records cannot all be paired with the rows."""
+        they hold (`pairing`): HaloPSA promises no order. The answer is an array of the saved records; seed 001
+        documents none, and a call of one record may be answered with the record alone, a JSON object, which is read
+        as the array of it (for a call of one only: one record cannot answer for more). ValueError (the call
+        arrived: in doubt) for an answer of another number of records, naming what came back, or one whose records
+        cannot all be paired with the rows; BadAnswer for one that is neither an array nor an object."""
         n = len(chunk)
         call = f"POST {self.path}"
         saved = decoded(body, Any, call, acted_on=True)
-        listed = saved if isinstance(saved, list) else []
-        found = [with_id(r, i, call, body, acted_on=True) for i, r in enumerate(listed)]
+        if isinstance(saved, dict):
+            if n != 1:
+                raise ValueError(f"the API answered one record (a JSON object, not an array) for the {n} sent")
+            saved = [saved]
+        if not isinstance(saved, list):
+            raise unreadable(call, body, "not an array of records", acted_on=True)
+        found = [with_id(r, i, call, body, acted_on=True) for i, r in enumerate(saved)]
         if len(found) != n:
             raise ValueError(f"the API answered {len(found)} records for {n}")
         return [found[j]["id"] for j in self.pairing(chunk.entries(self), found)]
