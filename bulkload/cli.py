@@ -25,7 +25,7 @@ from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
 from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, command_on
 from .job import Job, JobTable, read_config
 from .ledger import wal_advice
-from .load_help import base_url_help, batch_help, job_default, target_epilog, window_s_help
+from .load_help import attempts_help, base_url_help, batch_help, job_default, target_epilog, window_s_help
 from .masking import MASK
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
@@ -119,9 +119,7 @@ def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--attempts",
             type=int,
-            help=f"sends of one call before the run stops, resumable (default {job_default('attempts')}); a 429 "
-            "is not counted: bulkload waits it out (Retry-After, else up to 8 s a pause), at most 10 minutes a "
-            "call, then stops resumable (see Guarantees, 429 Too Many Requests)",
+            help=attempts_help(api),
         )
         p.add_argument(
             "--settle-s",

@@ -28,6 +28,20 @@ def batch_help(api: Api) -> str:
     return f"items per call (default {default}, at most {api.max_items})"
 
 
+def attempts_help(api: Api) -> str:
+    """--attempts's help: what a 429 costs instead (no attempt), as the limits keep it (Limits.on_rate_limited): a
+    pause, or in a rolling window not full by the run's count, a narrower share that holds the calls until they fit
+    it, which without Retry-After may be the whole window (HaloPSA's 5 minutes)."""
+    window = f"the API's {api.window[0]} calls per {api.window[1]:g} s, or " if api.window else ""
+    return (
+        f"sends of one call before the run stops, resumable (default {job_default('attempts')}); a 429 is not "
+        "counted: bulkload waits it out (Retry-After, else up to 8 s a pause; in a rolling window "
+        f"({window}--window-limit) a 429 before it is full by this run's count narrows the run's share of it and "
+        "holds the calls until they fit: without Retry-After up to the whole window), at most 10 minutes a call, "
+        "then stops resumable (see Guarantees, 429 Too Many Requests)"
+    )
+
+
 def base_url_help(api: Api) -> str:
     """--base-url's help: the API's public address, or that it is required (the API has none)."""
     if api.default_base_url:

@@ -196,3 +196,18 @@ def test_sandbox_help_states_the_sandboxs_defaults() -> None:
             assert float(found[1]) == getattr(defaults, action.dest), action.dest
             checked += 1
     assert checked >= 8
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_the_attempts_help_says_a_429_in_a_rolling_window_may_hold_calls_the_whole_window(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a tester read "else up to 8 s a pause" against a HaloPSA load that a 429 without Retry-After paused for the
+    # whole 5-minute window: the window's rule (Guarantees, 429 Too Many Requests) holds calls until they fit
+    text = help_of(capsys, "load", target)
+    attempts = text.split("--attempts ATTEMPTS sends")[1].split("--settle-s SETTLE_S")[0]
+    assert "else up to 8 s a pause" in attempts, attempts
+    assert "without Retry-After up to the whole window" in attempts, attempts
+    window = TARGETS[target].api.window
+    said = f"(the API's {window[0]} calls per {window[1]:g} s, or --window-" if window else "(--window-limit)"
+    assert said in attempts, attempts
