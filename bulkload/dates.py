@@ -11,7 +11,9 @@ proves its own order: a file often holds dates written by two systems (e-conomic
 proves (the file is refused otherwise); a file whose ways of writing show two orders is refused whole, and told to
 write one way's dates as ISO. A given `--date-format` is an order too: a file with a date that proves the other
 order (`2/13/26` for `%d/%m/%y`; `2026/13/02` for `%Y/%m/%d`, `02 13 2026` for `%d %m %Y`, `20261302` for `%Y%m%d`)
-is refused whole, for its dates that read both ways (`1/2/26`) would be booked as the wrong day.
+is refused whole, for its dates that read both ways (`1/2/26`) would be booked as the wrong day. A time of day
+after a D-M-YYYY date is read on a 24-hour clock, or on a 12-hour one with AM/PM (US Excel's `12/31/2026 11:59 PM`);
+a file that writes both, one without AM/PM a 12-hour clock writes too (`4:15`), is refused whole.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ _BY_WAY = frozenset({"dmy", "mdy", _AMBIGUOUS})
 #: YYYY.MM.DD) that is no day year-month-day but is one year-day-month ("2026-13-02"): the file may write its dates
 #: so, and then its dates that read both ways ("2026-05-02") would be read as the wrong day (decide refuses it)
 _YDM = "ydm"
+#: what it records of a D-M-YYYY date-time with AM or PM, and of one without whose hour a 12-hour clock writes too
+#: ("4:15"): beside a "4:15 PM", that may be AM or PM, and a file with both is refused (decide)
+_MARKED, _UNMARKED = "am/pm", "no am/pm"
 #: the decision for a file whose dates are all ISO, and for one without dates: no order is needed, and a date of
 #: another shape is rejected (with an order decided it could have been read, and would have decided it)
 ISO, NO_DATES = "iso", "none"
@@ -57,10 +62,11 @@ _CACHES: dict[str, dict[str, str | None]] = {}
 # ASCII digits only: int(), date() and fromisoformat() also take "+1", " 1", "1_0", "٢٠٢٦" and week dates.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 _ISO_TIME = re.compile(r"[T ][0-9][0-9:.,+\-Z]*").fullmatch
-#: D-M-YYYY, and a time of day after it (a space or T, then H:MM, H:MM:SS or H:MM:SS.ffffff)
-_DAY_MONTH = re.compile(
-    r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{4})(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,6}))?)?)?"
-).fullmatch
+#: a time of day after a date, or nothing: a space or T (group 5), then H:MM, H:MM:SS or H:MM:SS.ffffff (hour,
+#: minute, second, fraction: 6 to 9), and AM or PM after it (10: a 12-hour clock, as US Excel writes date-times)
+_CLOCK = r"(?:([T ])([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,6}))?)?( ?[AaPp][Mm])?)?"
+#: D-M-YYYY, and a time of day after it (_CLOCK)
+_DAY_MONTH = re.compile(r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{4})" + _CLOCK).fullmatch
 _TIME_DIRECTIVES = frozenset("HIMSfpzZXc")
 #: a date written year first, as ISO's YYYY-MM-DD or with / or . instead of its -: year, separator, month, day
 _YEAR_FIRST = re.compile(r"([0-9]{4})([-./])([0-9]{2})\2([0-9]{2})").fullmatch
@@ -137,8 +143,9 @@ def _by_format(spec: str, text: str) -> str | None:
     return parsed.isoformat() if _has_time(spec) else parsed.date().isoformat()
 
 
-#: numbers apart by one separator, the year last in two digits ("2/13/26", "13.02.26")
-_SHORT_YEAR = re.compile(r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{2})").fullmatch
+#: numbers apart by one separator, the year last in two digits, and a time of day after it or not (_CLOCK):
+#: "2/13/26", "13.02.26", "12/31/26 11:59 PM"
+_SHORT_YEAR = re.compile(r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{2})" + _CLOCK).fullmatch
 #: a date of that shape with two or four digits of year at the start of a cell, whatever follows ("2/13/26",
 #: "2/13/2026 10:00 PM")
 _LEADING = re.compile(r"\s*([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{2}(?:[0-9]{2})?)(?![0-9])").match
@@ -155,15 +162,27 @@ def _example(text: str, order: str = "") -> str:
         return "--date-format %Y%m%d reads it"  # a date written without separators, year first
     if m is None:
         return "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026"
-    first, sep, second = int(m[1]), m[2], int(m[3])
-    day_first, month_first = _strptime("dmy", sep, "%y"), _strptime("mdy", sep, "%y")
+    first, sep, second, clock = int(m[1]), m[2], int(m[3]), _clock_directives(m)
+    day_first, month_first = (shlex.quote(_strptime(spec, sep, "%y") + clock) for spec in ("dmy", "mdy"))
     if first > 12 >= second:
         return f"--date-format {day_first} reads it"
     if second > 12 >= first:
         return f"--date-format {month_first} reads it"
     if order in _ORDERS:
-        return f"--date-format {_strptime(order, sep, '%y')} reads it ({_ORDERS[order]}, as the file's dates show)"
+        shown = day_first if order == "dmy" else month_first
+        return f"--date-format {shown} reads it ({_ORDERS[order]}, as the file's dates show)"
     return f"--date-format {day_first} (day first) or {month_first} (month first)"
+
+
+def _clock_directives(m: re.Match[str]) -> str:
+    """The strptime directives of the time of day a match of _CLOCK's groups found as it is written (" %I:%M %p",
+    "T%H:%M:%S,%f"), "" for none: the format that reads a date of a shape dmy / mdy do not (a two-digit year)."""
+    if m[6] is None:
+        return ""
+    clock = f"{m[5]}{'%I' if m[10] else '%H'}:%M" + ("" if m[8] is None else ":%S")
+    if m[9] is not None:
+        clock += m.string[m.start(9) - 1] + "%f"
+    return clock + ("" if m[10] is None else m[10][:-2] + "%p")
 
 
 def _expected(spec: str, text: str, order: str = "") -> str:
@@ -172,6 +191,9 @@ def _expected(spec: str, text: str, order: str = "") -> str:
     day = text.strip()[:10]
     if (_ISO_DATE(day) and _iso(day) is None) or (_parts(text) is not None and _order(text) is None):
         return "no such day in the calendar"
+    if (m := _DAY_MONTH(text.strip())) is not None and _parts(text) is None:  # 24:00, 10:60, 13:05 PM, 0:05 AM
+        no_day = _proof(int(m[1]), int(m[3]), int(m[4])) is None
+        return "no such day in the calendar" if no_day else "no such time of day"
     if spec == NO_DATES:  # no date of the file read without a format: the row's is no odd one out
         return (
             "no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format; "
@@ -201,7 +223,8 @@ class DateFormat(NamedTuple):
 
         YYYY-MM-DD and ISO date-times are accepted whatever the spec (one with a space for its T is given the T).
         "dmy"/"mdy" read D-M-YYYY, D.M.YYYY or D/M/YYYY (same separator twice, 1 or 2 digits), and a time of day
-        after it ("03/04/2026 9:05" is "2026-04-03T09:05" day first); a strptime spec reads what it says (two-digit
+        after it ("03/04/2026 9:05" is "2026-04-03T09:05" day first, "03/04/2026 9:05 PM" "2026-04-03T21:05"); a
+        strptime spec reads what it says (two-digit
         years only this way). ValueError "not a valid date: '30-02-2026' (...)" for anything else.
         """
         try:
@@ -218,18 +241,33 @@ class DateFormat(NamedTuple):
 
 def _parts(text: str) -> tuple[int, str, int, int, str] | None:
     """A D-M-YYYY shaped `text` as (first number, separator, second number, year, time of day as ISO "HH:MM",
-    "HH:MM:SS" or "HH:MM:SS.ffffff", or "" for none), else None (also for a time of day that is none)."""
+    "HH:MM:SS" or "HH:MM:SS.ffffff", or "" for none), else None (also for a time of day that is none). A time
+    with AM or PM is on a 12-hour clock (1 to 12: "12:05 AM" is 00:05, "4:15 PM" 16:15), one without on a 24-hour
+    one (0 to 23); whether a file writes both is decided for the file (DateEvidence.decide)."""
     m = _DAY_MONTH(text.strip())
     if m is None:
         return None
     clock = ""
-    if m[5] is not None:
-        hour, minute, second, fraction = int(m[5]), int(m[6]), int(m[7] or 0), m[8]
+    if m[6] is not None:
+        hour, minute, second, fraction, meridiem = int(m[6]), int(m[7]), int(m[8] or 0), m[9], m[10]
+        if meridiem is not None:
+            if not 1 <= hour <= 12:
+                return None
+            hour = hour % 12 + (12 if meridiem[-2] in "Pp" else 0)
         if hour > 23 or minute > 59 or second > 59:
             return None
-        clock = f"{hour:02d}:{m[6]}" + ("" if m[7] is None else f":{m[7]}")
+        clock = f"{hour:02d}:{m[7]}" + ("" if m[8] is None else f":{m[8]}")
         clock += "" if fraction is None else f".{fraction}"
     return int(m[1]), m[2], int(m[3]), int(m[4]), clock
+
+
+def _clock_kind(text: str) -> str | None:
+    """What DateEvidence records of the time of day of a D-M-YYYY `text` that _parts reads: `_MARKED` for one with
+    AM or PM, `_UNMARKED` for one without whose hour (1 to 12) a 12-hour clock writes too, else None."""
+    m = _DAY_MONTH(text.strip())
+    if m is None or m[6] is None:
+        return None
+    return _MARKED if m[10] is not None else _UNMARKED if 1 <= int(m[6]) <= 12 else None
 
 
 def _order(text: str) -> str | None:
@@ -319,7 +357,7 @@ def _suggest(spec: str, text: str) -> str:
     """The --date-format that reads `text` in order `spec`: with the separator `text` uses; `dmy` or `mdy` where it
     has a time of day (they read dates with and without one, where a strptime format reads only its own shape)."""
     m = _DAY_MONTH(text.strip())
-    if m is not None and m[5] is not None:
+    if m is not None and m[6] is not None:
         return f"--date-format {spec}"
     return f"--date-format {_strptime(spec, '-' if m is None else m[2])}"
 
@@ -391,6 +429,8 @@ class DateEvidence(Evidence):
             first[kind] = Example(line, field, text)
         if kind in _BY_WAY and (way := kind + _separator(text)) not in first:
             first[way] = Example(line, field, text)
+        if (kind in _BY_WAY or kind == _SAME) and (clock := _clock_kind(text)) is not None and clock not in first:
+            first[clock] = Example(line, field, text)
         against = self._against
         if (
             against is not None
@@ -428,8 +468,11 @@ class DateEvidence(Evidence):
         if given is not None:
             fmt = self._given(given, path)
             self._year_first(fmt.spec, path)
+            if fmt.spec in _ORDERS:
+                self._one_clock(path)
             return fmt
         self._year_first(None, path)
+        self._one_clock(path)
         day_first, month_first, ambiguous = (self._first.get(kind) for kind in ("dmy", "mdy", _AMBIGUOUS))
         if day_first and month_first:
             (first, first_spec), (second, second_spec) = sorted(((day_first, "dmy"), (month_first, "mdy")))
@@ -470,6 +513,20 @@ class DateEvidence(Evidence):
         if iso := self._first.get(_ISO):
             return DateFormat(ISO, f"every date is ISO YYYY-MM-DD ({iso})", order)
         return DateFormat(NO_DATES, "no date in the file", order)
+
+    def _one_clock(self, path: str) -> None:
+        """ConfigError where the file's D-M-YYYY dates write a time of day with AM or PM and one without that a
+        12-hour clock writes too ("4:15"): read per cell, that one would be 04:15 where the file may mean 16:15."""
+        marked, unmarked = self._first.get(_MARKED), self._first.get(_UNMARKED)
+        if marked is None or unmarked is None:
+            return
+        m = _DAY_MONTH(unmarked.text.strip())
+        assert m is not None  # recorded as one (_clock_kind)
+        raise ConfigError(
+            f"{path}: {marked} writes its time of day with AM/PM (a 12-hour clock), but {unmarked} has none: its "
+            f"{m[6]}:{m[7]} may be AM or PM. Write the file's times of day one way: all with AM/PM, or all on a "
+            "24-hour clock (or as ISO YYYY-MM-DDTHH:MM). Nothing was sent"
+        )
 
     def _each_way(self, spec: str, proof: Example, path: str) -> None:
         """ConfigError for the file's first date that reads both ways written so (with dashes, points or slashes)

@@ -51,6 +51,13 @@ def decide(values: list[str], given: str | None = None) -> DateFormat:
         (MDY, "2026-11-30 10:00:00+01:00", "2026-11-30T10:00:00+01:00"),
         (DMY, "2026-11-30 10:00:00,5", "2026-11-30T10:00:00.5"),  # ISO 8601's comma, as D-M-YYYY's is read
         (DMY, "2026-11-30T10:00:00,5Z", "2026-11-30T10:00:00.5Z"),
+        # a 12-hour clock with AM/PM, as US Excel writes date-times, with or without seconds
+        (MDY, "12/31/2026 11:59 PM", "2026-12-31T23:59"),
+        (MDY, "11/30/2026 4:15 PM", "2026-11-30T16:15"),
+        (MDY, "1/2/2026 9:05AM", "2026-01-02T09:05"),
+        (MDY, "12/31/2026 12:00:30 pm", "2026-12-31T12:00:30"),
+        (DMY, "30.11.2026 12:05 AM", "2026-11-30T00:05"),
+        (DMY, "30.11.2026 12:05:07.5 am", "2026-11-30T00:05:07.5"),
     ],
 )
 def test_parse_reads_in_the_given_order(fmt: DateFormat, text: str, expected: str) -> None:
@@ -88,6 +95,9 @@ def test_iso_is_accepted_whatever_the_order(spec: str, text: str) -> None:
         (DMY, "30-11-2026 24:00"),
         (DMY, "30-11-2026 10:60"),
         (DMY, "30-11-2026 10:5"),
+        (DMY, "30-11-2026 13:05 PM"),  # a 12-hour clock has no hour 13, nor 0
+        (DMY, "30-11-2026 0:05 AM"),
+        (DMY, "30-11-2026 10:05  PM"),
         (DMY, "30-11-2026 10:05 +01:00"),
         (DMY, "30-02-2026 10:05"),
         (DMY, ""),
@@ -100,6 +110,8 @@ def test_iso_is_accepted_whatever_the_order(spec: str, text: str) -> None:
 def test_parse_refuses_what_is_not_a_date(fmt: DateFormat, text: str) -> None:
     if text in ("30-02-2026", "2026-02-30", "30-02-2026 10:05"):  # the shape of a date, but no day of the calendar
         why = "no such day in the calendar"  # no --date-format helps
+    elif text in ("30-11-2026 24:00", "30-11-2026 10:60", "30-11-2026 13:05 PM", "30-11-2026 0:05 AM"):
+        why = "no such time of day"  # nor here
     elif fmt.spec in ("dmy", "mdy"):
         order, way = {"dmy": ("day-month-year", "day first"), "mdy": ("month-day-year", "month first")}[fmt.spec]
         example = {
@@ -282,6 +294,60 @@ def test_a_date_with_its_time_of_day_proves_its_order_or_is_refused_with_a_forma
     with pytest.raises(ConfigError) as info:
         decide(["03.04.2026 10:15:30.5", "04.03.2026"])
     assert "give --date-format dmy (day first) or --date-format mdy (month first)" in str(info.value)
+
+
+def test_a_date_time_with_am_or_pm_is_read_as_one_with_a_24_hour_clock() -> None:
+    # found by a tester: US Excel's 12/31/2026 11:59 PM (HaloPSA token_expiry) and 11/30/2026 4:15 PM (Visma Core
+    # entryDate) were rejected and told "--date-format %d/%m/%y", which reads neither; mdy rejected them too
+    found = decide(["12/31/2026 11:59 PM", "12/30/2026 1:05 PM"])
+    assert (found.spec, found.reason) == ("mdy", "month first (line 2 date '12/31/2026 11:59 PM')")
+    assert found.parse("12/30/2026 1:05 PM") == "2026-12-30T13:05"
+    assert decide(["11/30/2026 4:15 PM"]).parse("11/30/2026 4:15 PM") == "2026-11-30T16:15"
+    assert decide(["01.02.2026 4:15:09 PM", "13.02.2026 1:00 AM"]).spec == "dmy"
+    assert decide(["01/02/2026 4:15 PM"], given="mdy").parse("01/02/2026 4:15 PM") == "2026-01-02T16:15"
+    with pytest.raises(ConfigError) as info:
+        decide(["01/02/2026 4:15 PM"])
+    assert "give --date-format dmy (day first) or --date-format mdy (month first)" in str(info.value)
+
+
+@pytest.mark.parametrize("given", [None, "mdy", "DMY"])
+def test_a_file_that_writes_times_of_day_with_and_without_am_or_pm_is_refused(given: str | None) -> None:
+    # decided for the file: beside a 4:15 PM, a 4:15 without AM/PM may be morning or afternoon
+    with pytest.raises(ConfigError) as info:
+        decide(["02/02/2026 17:00", "11/11/2026 4:15 PM", "11/11/2026 12:30", "11/11/2026 9:00"], given)
+    assert str(info.value) == (
+        "entries.csv: line 3 date '11/11/2026 4:15 PM' writes its time of day with AM/PM (a 12-hour clock), but line "
+        "4 date '11/11/2026 12:30' has none: its 12:30 may be AM or PM. Write the file's times of day one way: all "
+        "with AM/PM, or all on a 24-hour clock (or as ISO YYYY-MM-DDTHH:MM). Nothing was sent"
+    )
+    # a time of day of 0 or 13 and on is a 24-hour clock's, and one as ISO is always
+    found = decide(["11/11/2026 4:15 PM", "11/11/2026 0:30", "12/12/2026 13:00", "2026-11-28T09:00"], given)
+    assert found.spec == (given or "dmy").lower()
+    # a strptime format reads its own clock only: the rows of the other are rejected, each
+    fmt = decide(["11/30/2026 4:15 PM", "11/29/2026 4:15"], "%m/%d/%Y %I:%M %p")
+    assert fmt.parse("11/30/2026 4:15 PM") == "2026-11-30T16:15:00"
+    with pytest.raises(ValueError, match="expected format"):
+        fmt.parse("11/29/2026 4:15")
+
+
+def test_a_date_time_with_a_two_digit_year_is_told_a_format_that_reads_it() -> None:
+    # found by a tester: told "e.g. --date-format %d/%m/%y", which reads no date with a time of day
+    found = decide(["12/31/26 11:59 PM", "1/2/26 9:05:30 AM", "1/2/26 09:05"])
+    assert (found.spec, found.order) == ("none", "mdy")
+    for text, option in (
+        ("12/31/26 11:59 PM", "'%m/%d/%y %I:%M %p' reads it"),
+        ("1/2/26 9:05:30 AM", "'%m/%d/%y %I:%M:%S %p' reads it (month first, as the file's dates show)"),
+        ("1/2/26 09:05", "'%m/%d/%y %H:%M' reads it (month first, as the file's dates show)"),
+    ):
+        with pytest.raises(ValueError) as info:
+            found.parse(text)
+        assert str(info.value).endswith(f"give --date-format with its format; --date-format {option})"), info.value
+        spec = shlex.split(option.partition(" reads it")[0])[0]
+        assert decide([text], spec).parse(text).startswith("20")
+    with pytest.raises(ValueError) as info:
+        decide(["1.2.26 9:05 PM"]).parse("1.2.26 9:05 PM")
+    either = "--date-format '%d.%m.%y %I:%M %p' (day first) or '%m.%d.%y %I:%M %p' (month first))"
+    assert str(info.value).endswith(either)
 
 
 def test_both_orders_are_refused_naming_both_lines() -> None:
