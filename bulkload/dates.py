@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
 from bulkload.errors import ConfigError
@@ -106,6 +106,34 @@ def _year_day_month(text: str) -> str | None:
     if _date(year, month, day) is not None or _date(year, day, month) is None:
         return None
     return _YDM + m[2]
+
+
+#: the offsets of the world's zones run from -12:00 to +14:00 (26 hours): a clock reading of a day at an offset 10
+#: or more hours behind UTC, or 12 and more ahead, is also the same reading of the day after or before at another
+_LEAST, _MOST, _ZONE_STEP = timedelta(hours=-10), timedelta(hours=12), timedelta(minutes=15)
+
+
+def same_day(sent: str, said: str) -> bool:
+    """Whether `said`, an API's answer of a date sent as `sent` (ISO "2026-11-01", or a date-time: its date is
+    compared), names the date sent.
+
+    An answer without an offset, or at midnight of its own offset ("2026-11-01", "2026-11-01T00:00:00+02:00"),
+    names the date it writes. Another with an offset is an instant: it names the date sent where it is the time
+    sent (midnight of a date) in a zone and that date in no other zone, at an offset of whole quarter hours more
+    than 10 hours behind UTC and less than 12 ahead (zones run from -12:00 to +14:00: "2026-10-31T10:00:00Z" is
+    midnight of 1 November at +14:00 and of 31 October at -10:00, and proves neither). Seed 003 sends and answers
+    EntryDate as "2022-02-01T00:00:00+02:00" and says nothing of zones: a server holding the date in its zone may
+    write it in UTC ("2026-10-31T23:00:00Z" is midnight of 1 November at +01:00), and "2026-11-01T23:00:00Z" is
+    then midnight of 2 November, not the 1st. False for anything else, and for what is no ISO date (-time)."""
+    try:
+        instant = datetime.fromisoformat(said)
+        clock = datetime.fromisoformat(sent).replace(tzinfo=UTC)  # its clock reading, as UTC's
+    except ValueError:
+        return said[:10] == sent[:10]
+    if instant.tzinfo is None or instant.time() == time():  # a date, written at an offset or without
+        return said[:10] == sent[:10]
+    offset = clock - instant  # the offset at which the instant reads the clock sent
+    return _LEAST < offset < _MOST and not offset % _ZONE_STEP
 
 
 def _has_time(spec: str) -> bool:

@@ -684,3 +684,35 @@ def test_dates_of_one_shape_that_read_both_ways_are_never_decided_by_the_other_s
     with pytest.raises(ConfigError, match=re.escape(f"line {len(others) + 2}: date {ambiguous!r} could be ")):
         decide([*others, ambiguous, *proofs])
     assert decide([*others, ambiguous, *proofs], spec).spec == spec
+
+
+@pytest.mark.parametrize(
+    ("said", "same"),
+    [
+        ("2026-11-01", True),
+        ("2026-11-01T00:00:00+02:00", True),  # seed 003's form
+        ("2026-10-31T18:15:00Z", True),  # midnight at +05:45
+        ("2026-10-31T14:01:00Z", False),  # at +09:59: no quarter hour
+        ("2026-10-31T12:15:00Z", True),  # at +11:45
+        ("2026-11-01T09:45:00Z", True),  # at -09:45
+        ("2026-11-01T10:00:00Z", False),  # at -10:00, or 2 November's at +14:00
+        ("2026-11-01T23:00:00Z", False),  # 2 November's midnight at +01:00
+        ("2026-11-01T00:00:00Z", True),  # midnight at its own offset
+        ("2026-10-31T12:00:00Z", False),  # at +12:00, or 31 October's at -12:00
+        ("2026-10-31T23:00:00", False),  # no offset: the date as written
+        ("2026-10-31", False),
+        ("31 October", False),
+    ],
+)
+def test_a_date_answered_is_the_one_sent_where_it_is_its_local_midnight_in_one_zone_only(said: str, same: bool) -> None:
+    assert dates.same_day("2026-11-01", said) is same
+    assert dates.same_day("2026-11-01T00:00:00+03:00", said) is same  # the date of the clock sent
+
+
+def test_a_date_time_answered_is_the_one_sent_where_it_is_its_time_in_one_zone_only() -> None:
+    sent = "2026-11-01T15:30"
+    assert dates.same_day(sent, "2026-11-01T15:30:00+01:00")
+    assert dates.same_day(sent, "2026-11-01T14:30:00Z")
+    assert dates.same_day(sent, "2026-11-01T00:00:00+01:00")  # its time dropped, the date kept
+    assert not dates.same_day(sent, "2026-11-02T00:00:00+01:00")
+    assert not dates.same_day(sent, "2026-11-01T01:30:00Z")  # at +14:00, or 31 October at -10:00

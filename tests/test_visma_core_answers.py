@@ -338,6 +338,41 @@ async def test_a_create_answered_with_another_case_definition_or_date_is_a_call_
     assert fields == [["CaseId", "EntryDate", "EntryDefinitionId"]] * 2 + [["CaseId", "EntryDefinitionId"]], fields
 
 
+@pytest.mark.parametrize(
+    ("answered", "same"),
+    [
+        ("2026-10-31T23:00:00Z", True),  # local midnight at +01:00, written in UTC
+        ("2026-10-31T22:00:00.000Z", True),  # at +02:00
+        ("2026-11-01T05:00:00+00:00", True),  # at -05:00
+        ("2026-11-01T00:00:00+02:00", True),  # as seed 003 writes it
+        ("2026-10-31T00:00:00+01:00", False),  # another day, whatever the zone
+        ("2026-10-30T23:00:00Z", False),  # 31 October's midnight at +01:00
+        ("2026-11-01T23:00:00Z", False),  # 2 November's: its own date part is no proof
+        ("2026-10-31T10:00:00Z", False),  # midnight of 1 November at +14:00, or of 31 October at -10:00
+        ("2026-10-31T23:07:00Z", False),  # midnight in no zone
+    ],
+)
+async def test_an_entry_date_answered_as_the_instant_of_its_local_midnight_is_the_date_sent(
+    tmp_path: Path, answered: str, same: bool
+) -> None:
+    """Found by a tester: sent "2026-11-01" (no time, no offset; seed 003 shows EntryDate sent and answered as
+    "2022-02-01T00:00:00+02:00" and says nothing of zones), a server answered "2026-10-31T23:00:00Z", the instant of
+    its local midnight at +01:00, and the load was told "the API answered another EntryDate than was sent" (exit
+    3), where the server holds 1 November. An answer that is local midnight of the date sent at an offset where
+    it is midnight of no other date in any zone (-12:00 to +14:00) is that date; any other date differs."""
+
+    def dated(created: dict[str, Any]) -> bytes:
+        return json.dumps({**created, "EntryDate": answered}).encode()
+
+    report, entries = await loaded(tmp_path, write(tmp_path / "e.csv", fees(1)), core_app(creates_answered(dated)))
+    assert [entry["EntryDate"] for entry in entries] == ["2026-11-01T00:00:00"]
+    assert report.loaded == 1, report
+    assert report.reconcile is not None and report.reconcile.ok is same, report.reconcile
+    if not same:
+        assert report.exit_code == 3, report
+        assert [call["fields_differing"] for call in report.reconcile.calls_differing] == [["EntryDate"]]
+
+
 async def test_a_field_an_answer_leaves_out_is_counted_not_checked(tmp_path: Path) -> None:
     """An answer without the case and the description it was sent: those are not checked, and the rows are counted
     under rows_not_checked.fields; the load reconciles."""

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import anyio
 import msgspec
 
+from ..dates import same_day
 from ..errors import APIError, FoundOther, RowInvalid, RowsRefused
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
@@ -434,9 +435,10 @@ class Entries(OnCase):
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         """The entry's count and amount as the answer says them, and what it echoes of the rest that was sent (its
-        case, definition, date and description: model.ECHOED; a date as its date part, a description left empty
-        as ""). An amount answered as a number whose nearest double is the one of the amount sent is that amount
-        (money.same_amount: seed 003 gives the amounts no type, and an API holding them as doubles may write
+        case, definition, date and description: model.ECHOED; a date as the date sent where it names it as
+        dates.same_day reads it, its date part or an instant that is the date sent in one zone only, a description
+        left empty as ""). An amount answered as a number whose nearest double is the one of the amount sent is that
+        amount (money.same_amount: seed 003 gives the amounts no type, and an API holding them as doubles may write
         2129.95 as 2.12995000000000005e+03); another that is no whole number of cents differs (ECHOED `Amount`)."""
         (kind,) = sent  # one kind a call
         created: _Created = decoded(body, _Created, "the create call", acted_on=True)  # read by created_ids already
@@ -450,8 +452,10 @@ class Entries(OnCase):
         # seed 003's answer of an entry shows no EntryDefinitionId: checked where one gives it, not missed where not
         if kind == "EntryDrafts" or created.EntryDefinitionId is not msgspec.UNSET:
             fields.append(("EntryDefinitionId", was["EntryDefinitionId"], created.EntryDefinitionId))
-        if "EntryDate" in was:
-            fields.append(("EntryDate", was["EntryDate"][:10], said[:10] if isinstance(said, str) else said))
+        if "EntryDate" in was:  # the date sent, or an instant that is it in a zone (dates.same_day)
+            day = was["EntryDate"][:10]
+            answered = day if isinstance(said, str) and same_day(was["EntryDate"], said) else said
+            fields.append(("EntryDate", day, answered))
         echoes = {ECHOED: echoed(fields)}
         amount = _said(created.Amount)
         if type(amount) is not Decimal:  # no amount said, or no number: the row is counted, its amount not checked
