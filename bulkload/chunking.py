@@ -29,12 +29,14 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+import msgspec
+
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
 from .formulas import cell_value
 from .masking import MASK, mask_under, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
-from .money import JSON_SAFE_DIGITS, decimals, double_keeps, iso_code, nearest_double
+from .money import JSON_SAFE_DIGITS, decimals, double_keeps, iso_code, nearest_double, value_text
 from .numbers import MARKS, NumberFormat, other_reading, spreadsheet_exponent, whole_number, whole_reason
 from .regroup import (
     GIVEN_AGAIN,
@@ -69,8 +71,40 @@ _COPIES_SHOWN = 5
 _EXPONENT = re.compile(r"\s*[+-]?(?:[0-9]+[.,]?[0-9]*|[.,][0-9]+)[eE][+-]?[0-9]+\s*").fullmatch
 
 
+#: a date-time at midnight of no zone, as the file's dates are read ("2026-11-05 00:00" is "2026-11-05T00:00"): the
+#: date it is, group 1
+_MIDNIGHT = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]00:00(?::00(?:\.0+)?)?").fullmatch
+#: a number sent as text (PayorCRM's balanceAmount: the file's number, written out by validation)
+_NUMERAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?").fullmatch
+#: a record as it is sent, its numbers with a fraction the exact Decimals written
+_decode_sent = msgspec.json.Decoder(float_hook=Decimal).decode
+#: what a record_check hashes: a nested value's numbers as written (`1.50`), as version 4 had them
+_pack = msgspec.msgpack.Encoder().encode
+
+
 def record_check(kind: RecordKind, record: Any) -> int:
-    """A line's check where the kind has no RecordKind.line_check: its whole record as the API is sent it."""
+    """A line's check where the kind has no RecordKind.line_check (62 bits), of what the line books: its record as
+    the API is sent it (RecordKind.encode, a JSON array of it), its amounts (RecordKind.number_fields) by their
+    value, and its dates (RecordKind.date_fields) at midnight by the date: a file saved again by a spreadsheet gives
+    100.50 as 100,5 or 100.5, 200,00 as 200, and 2026-11-05 as "2026-11-05 00:00", and books what it booked (Visma
+    Core's amounts are numbers and its EntryDate the date at midnight, seed 003; PayorCRM's balanceAmount is text
+    to the API, seed 004, but the file's number, sent as validation writes it out: by its value too). A time of day
+    or a zone is kept as written: the API may keep either. Of model.CHECKS_VERSION (`older_check`: of 4 and 5)."""
+    (sent,) = _decode_sent(kind.encode([record]))
+    for name in kind.number_fields:
+        value = sent.get(name)
+        if type(value) is Decimal or type(value) is int or type(value) is str and _NUMERAL(value):
+            sent[name] = value_text(Decimal(value))
+    for name in kind.date_fields:
+        value = sent.get(name)
+        if type(value) is str and (midnight := _MIDNIGHT(value)):
+            sent[name] = midnight[1]
+    return int.from_bytes(blake2b(_pack(sent), digest_size=8).digest(), "big") >> 2
+
+
+def older_check(kind: RecordKind, record: Any) -> int:
+    """A line's `record_check` as checks of version 4 and 5 (model.OLDER_CHECKS) made it: its record as encoded, so
+    that a line an older ledger kept is told given again as it was (100.50 given as 100.5 is not)."""
     return int.from_bytes(blake2b(kind.encode([record]), digest_size=8).digest(), "big") >> 2
 
 
@@ -356,9 +390,10 @@ class Planner:
     #: why a row of no group is rejected for the family and part it names (RecordKind.row_family: an earlier load
     #: sent a line of the family as another part, or a group of it), or None
     family_skip: Callable[[str, str], str | None] | None = None
-    #: why a row of no group of a family is skipped, given its family, part and check (record_check): an earlier
-    #: load loaded that very line of the family and part, and no row of the family planned before it was told so
-    #: of the same line (asked before family_skip); None: it did not (a changed line, or one added)
+    #: why a row of no group of a family is skipped, given its family, part and check (record_check, else its
+    #: older_check, as a ledger of model.OLDER_CHECKS kept it): an earlier load loaded that very line of the family
+    #: and part, and no row of the family planned before it was told so of the same line (asked before
+    #: family_skip); None: it did not (a changed line, or one added)
     line_loaded: Callable[[str, str, int], str | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
     #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
@@ -430,6 +465,7 @@ class Planner:
                         if told and new_key is None and (named := row_family(row)) is not None:
                             if line_loaded is not None and (
                                 said := line_loaded(*named, record_check(kind, record))
+                                or line_loaded(*named, older_check(kind, record))  # as an older ledger kept it
                             ):  # a line an earlier load loaded, given as it is: not booked again, no correction
                                 failure = (line, "", said, "skipped")
                             elif family_skip is not None and (why := family_skip(*named)) is not None:

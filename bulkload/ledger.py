@@ -35,6 +35,7 @@ from .model import (
     CHECKS_VERSION,
     NO_ID,
     NO_IMBALANCE,
+    OLDER_CHECKS,
     TRANSITIONS,
     ChunkState,
     GroupInfo,
@@ -1663,10 +1664,30 @@ def _family_known(
         if key not in theirs and (why := reason(label(key), family(key), None)) is not None
     ]
     conn.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rejected)
+    untold = _untold_parts(conn, at) if parts else set()
+
+    def untold_reason(of: str, part: str) -> str | None:
+        """Why a row of no group of the family `of` as `part` that is no line the earlier run loaded (skip_lines:
+        asked first) is rejected all the same: that run loaded lines of it whose checks cannot be compared with this
+        version's (`_untold_parts`), and the row may be one of them, written otherwise (None: it did not)."""
+        if (of, part) not in untold or of in exempt:
+            return None
+        what, _ = sent.get(of, {}).get(part, (family_label(of), True))
+        return (
+            f"{family_label(of)}: an earlier run (ledger {earlier}, kept by an older bulkload) loaded {what}, and "
+            "cannot tell whether this line is one it loaded: it kept its lines as they were written, so a line given "
+            "again written otherwise (100,50 as 100,5, a date as the date at midnight) is none it knows. Not created, "
+            "which could book it twice; if it is a new line, load it in a file of its own with --allow-duplicate-load"
+        )
+
     if parts and _has(conn, "", "skip_families", "part"):
         conn.executemany(
             "INSERT OR IGNORE INTO skip_families VALUES (?, ?, ?)",
-            [(of, part, why) for of, part in parts if (why := reason(family_label(of), of, part)) is not None],
+            [
+                (of, part, why)
+                for of, part in parts
+                if (why := reason(family_label(of), of, part) or untold_reason(of, part)) is not None
+            ],
         )
         if _has(conn, "", "skip_lines") and _has(conn, at, "file_families", "part"):
             conn.executemany(
@@ -1685,12 +1706,13 @@ def _loaded_lines(
 ) -> Iterator[tuple[str, str, int, str, int]]:
     """(family, part, check, reason, n) of the lines the run of the ledger `at` (`files`: its input files) loaded of
     the input's families and parts, by their check (created.line_check: chunking.record_check, of
-    model.CHECKS_VERSION), n lines of each, for skip_lines: a row of no group of one that the input gives again is
-    skipped with the reason, whether or not the family is rejected as corrected (Planner.line_loaded). Not of the
-    `exempt` families, whose every row in the input is a line that run rejected of it, never created (a fixed
-    rejects file's: origins.Found.families), which none it loaded can be. None of a ledger that kept no checks of
-    such lines (made before 2026-12), or of another version: its lines cannot be told."""
-    if _checks_of(conn, at) != CHECKS_VERSION:
+    model.CHECKS_VERSION; chunking.older_check, of model.OLDER_CHECKS: Planner.line_loaded asks both), n lines of
+    each, for skip_lines: a row of no group of one that the input gives again is skipped with the reason, whether
+    or not the family is rejected as corrected (Planner.line_loaded). Not of the `exempt` families, whose every row
+    in the input is a line that run rejected of it, never created (a fixed rejects file's: origins.Found.families),
+    which none it loaded can be. None of a ledger that kept no checks of such lines (made before 2026-12), or of
+    another version: its lines cannot be told (nor are they loaded again: `_untold_parts`)."""
+    if _checks_of(conn, at) not in OLDER_CHECKS | {CHECKS_VERSION}:
         return
     span = 1 << LOC_SHIFT
     for of, part, check, loc, n in conn.execute(
@@ -1711,6 +1733,26 @@ def _loaded_lines(
             f"{family_label(of)} (line {line} of {shown}) was loaded by an earlier run (ledger {earlier})",
             n,
         )
+
+
+def _untold_parts(conn: sqlite3.Connection, at: str) -> set[tuple[str, str]]:
+    """The input's (family, part)s of which the run of the ledger `at` created a line whose check cannot be compared
+    with this version's (Planner.line_loaded): any, where that ledger's checks are of another version (one of
+    model.OLDER_CHECKS tells a line given again only as it was written then: chunking.older_check), else those it
+    kept no check of (Ledger._renew_checks forgets those of an older version). Empty where either ledger does not
+    record parts (its rows are rejected for that already)."""
+    if not (_has(conn, "", "file_families", "part") and _has(conn, at, "file_families", "part")):
+        return set()
+    span = 1 << LOC_SHIFT
+    which = "" if _checks_of(conn, at) != CHECKS_VERSION else " AND cr.line_check IS NULL"
+    return set(
+        conn.execute(
+            f"SELECT DISTINCT e.family, e.part FROM {at}file_families e JOIN {at}created cr "
+            f"ON cr.loc BETWEEN e.file_idx * {span} + e.line AND e.file_idx * {span} + e.last_line "
+            "JOIN (SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL) f "
+            f"ON f.family = e.family AND f.part = e.part WHERE e.part IS NOT NULL{which}"
+        ).fetchall()
+    )
 
 
 def _sent_lines(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, str | None, int, bool]]:

@@ -120,7 +120,11 @@ class Known(NamedTuple):
 #: 3: e-conomic's line check hashes its fields together (a sum let a date and a due date changed together cancel)
 #: 4: a record_check hashes a nested value's numbers as written (`1.50`), no longer as floats (`1.5`)
 #: 5: e-conomic's line check takes the voucher, and the exchange rate where one is sent
-CHECKS_VERSION = 5
+#: 6: a record_check takes amounts by value (100.50 is 100.5) and a date at midnight as the date
+CHECKS_VERSION = 6
+#: the versions whose line checks of a row of no group (chunking.record_check then) chunking.older_check makes: a
+#: line such a ledger kept is told given again as it was (ledger._loaded_lines, Planner.line_loaded)
+OLDER_CHECKS = frozenset({4, 5})
 
 
 def group_digest(checks: Iterable[int]) -> int:

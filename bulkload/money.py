@@ -129,6 +129,17 @@ def minor_units(amount: Decimal, currency: str | None, limit: int | None = None,
     return int(units)
 
 
+def value_text(number: Decimal | int) -> str:
+    """A number as its value, whatever its trailing zeros or exponent, exactly at any size: 100.50, 100.5 and
+    1.005E+2 are "100.5"; 200.00, 200 and 2E+2 are "200"; -0.00 is "0". A number that is not finite as str() says."""
+    if isinstance(number, int) or not number.is_finite():
+        return str(number)
+    text = format(number, "f")  # no precision given: exact, never rounded
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
 def money(units: int, currency: str = "") -> str:
     """Minor units shown as an amount: 125000 DKK → "1250.00", 1500 JPY → "1500"."""
     d = decimals(currency)

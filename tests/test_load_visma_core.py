@@ -1914,3 +1914,124 @@ def test_a_cost_looked_for_holds_the_amount_sent_as_the_double_that_holds_it() -
     assert not _same_values({"Amount": Decimal("2129.96"), "Comment": "x"}, sent)
     assert not _same_values({"Amount": Decimal("2129.95"), "Comment": "y"}, sent)
     assert not _same_values({"Amount": "2129.95", "Comment": "x"}, sent)  # a string is another value
+
+
+def write_semicolons(path: Path, rows: list[str]) -> Path:
+    """A file as a Norwegian Excel saves it: `;` between cells, amounts as written in `rows`."""
+    path.write_text(";".join(HEADER) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+async def test_a_file_saved_again_by_a_spreadsheet_books_nothing_again(tmp_path: Path) -> None:
+    # found by a tester (repro vc-fee-resaved-doubled, resaved-same-amount-refused): a line's check hashed the request
+    # as encoded, so a FEE line of 100,50 given again as Excel saves it (100,5), or with its date at midnight
+    # (2026-11-05 00:00), was no line loaded: booked again, exit 0. And a merged order of 1.000,50 and -0,50 given
+    # as 1000,5 and -0,5 was refused as "loaded ... with other lines ... correct it in the API by hand". A line is
+    # told by what it books: amounts by value, a date by the date it books
+    first = write_semicolons(
+        tmp_path / "nov.csv",
+        [
+            "4011;FEE;100,50;Gebyr A;nov;2026-11-05;O3",
+            "4011;FEE;200,00;Gebyr B;nov;2026-11-05;O3",
+            "4001;OUTLAY;1.000,50;Tinglysing;n;2026-11-05;O1",
+            "4001;OUTLAY;-0,50;Rabatt;n;2026-11-05;O1",
+        ],
+    )
+    resaved = [
+        ["4011;FEE;100,5;Gebyr A;nov;2026-11-05;O3", "4011;FEE;200;Gebyr B;nov;2026-11-05;O3"],
+        ["4011;FEE;100,50;Gebyr A;nov;2026-11-05 00:00;O3", "4011;FEE;200,00;Gebyr B;nov;2026-11-05T00:00:00;O3"],
+    ]
+    merged = ["4001;OUTLAY;1000,5;Tinglysing;n;2026-11-05;O1", "4001;OUTLAY;-0,5;Rabatt;n;2026-11-05;O1"]
+    resaved = [[*rows, *merged] for rows in resaved]
+    resaved.append(  # saved again with points
+        [
+            "4011;FEE;100.5;Gebyr A;nov;2026-11-05;O3",
+            "4011;FEE;200;Gebyr B;nov;2026-11-05;O3",
+            "4001;OUTLAY;1000.5;Tinglysing;n;2026-11-05;O1",
+            "4001;OUTLAY;-0.5;Rabatt;n;2026-11-05;O1",
+        ]
+    )
+    reports = []
+    with anyio.fail_after(90):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            for n, rows in enumerate(resaved):
+                again = write_semicolons(tmp_path / f"nov-{n}.csv", rows)
+                reports.append(await load(second_job(tmp_path, again, url, f"again{n}"), env=ENV))
+            entries = await created(url)
+    assert (one.exit_code, one.loaded) == (0, 4), one
+    for n, again in enumerate(reports):
+        rejects = tmp_path / f"again{n}.csv"
+        assert not rejects.exists() or read_csv(rejects) == [], read_csv(rejects)
+        assert (again.exit_code, again.loaded, again.skipped, again.rejected) == (0, 0, 4, 0), (n, again)
+    # read back from the books: one entry a FEE line, one for the merged order, nothing booked twice
+    assert sorted(e["Amount"] for e in entries) == [Decimal(a) for a in ("100.5", "200", "1000")], entries
+
+
+@pytest.mark.parametrize("kept", ["older checks", "no checks"])
+async def test_a_ledger_of_an_older_bulkload_never_lets_a_saved_again_fee_line_be_booked_again(
+    tmp_path: Path, kept: str
+) -> None:
+    # the other side of the fix above: a ledger made before it kept each line's check of the line as written (checks
+    # of version 5), or none (one an upgrade renewed: Ledger._renew_checks). The same file loaded again is skipped
+    # still (its lines told as that version told them, the merged order by its lines and totals); a line saved
+    # again written otherwise is none it can tell from a new one: refused, never booked again
+    from bulkload.chunking import older_check
+    from bulkload.targets.visma_core_records import Entries, EntryRow
+
+    lines = [
+        "4011;FEE;100,50;Gebyr A;nov;2026-11-05;O3",
+        "4011;FEE;200,00;Gebyr B;nov;2026-11-05;O3",
+        "4001;OUTLAY;1.000,50;Tinglysing;n;2026-11-05;O1",
+        "4001;OUTLAY;-0,50;Rabatt;n;2026-11-05;O1",
+    ]
+    first = write_semicolons(tmp_path / "nov.csv", lines)
+    same = write_semicolons(tmp_path / "nov-same.csv", [*lines, "4020;FEE;5,00;Ny;n;2026-11-05;"])  # and a new one
+    resaved = write_semicolons(
+        tmp_path / "nov-resaved.csv",
+        [
+            "4011;FEE;100,5;Gebyr A;nov;2026-11-05;O3",
+            "4011;FEE;200,00;Gebyr B;nov;2026-11-05;O3",
+            "4001;OUTLAY;1000,5;Tinglysing;n;2026-11-05;O1",
+            "4001;OUTLAY;-0,5;Rabatt;n;2026-11-05;O1",
+        ],
+    )
+    with anyio.fail_after(90):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            # the ledger as the older bulkload left it
+            db = sqlite3.connect(tmp_path / "run.sqlite")
+            with db:
+                if kept == "older checks":
+                    db.execute("UPDATE meta SET value = '5' WHERE key = 'checks'")
+                    for line, amount, text in ((2, "100.50", "Gebyr A"), (3, "200.00", "Gebyr B")):
+                        row = EntryRow(
+                            caseId=4011,
+                            accountingCostType="FEE",
+                            amount=Decimal(amount),
+                            description=text,
+                            note="nov",
+                            entryDate="2026-11-05",
+                            orderId="O3",
+                        )
+                        db.execute(
+                            "UPDATE created SET line_check = ? WHERE loc = ?", (older_check(Entries(), row), line)
+                        )
+                else:
+                    db.execute("UPDATE created SET line_check = NULL")
+                    db.execute("UPDATE groups SET digest = 0")
+            db.close()
+            two = await load(second_job(tmp_path, same, url, "two"), env=ENV)
+            three = await load(second_job(tmp_path, resaved, url, "three"), env=ENV)
+            entries = await created(url)
+    assert (one.exit_code, one.loaded) == (0, 4), one
+    told = 2 if kept == "older checks" else 0  # the FEE lines given as they were: skipped where the ledger tells them
+    assert (two.loaded, two.skipped, two.rejected) == (1, 2 + told, 2 - told) and accounted(two), two
+    # Gebyr B is given as it was: told where the ledger tells it
+    told = 1 if kept == "older checks" else 0
+    assert (three.exit_code, three.loaded, three.skipped, three.rejected) == (1, 0, 2 + told, 2 - told), three
+    reasons = [row.split(";")[3] for row in (tmp_path / "three.csv").read_text(encoding="utf-8").splitlines()[1:]]
+    assert len(reasons) == 2 - told, reasons
+    assert all("cannot tell whether this line is one it loaded" in r for r in reasons), reasons
+    # read back from the books: nothing booked twice
+    assert sorted(e["Amount"] for e in entries) == [Decimal(a) for a in ("5", "100.5", "200", "1000")], entries
