@@ -21,6 +21,7 @@ TARGET_MAY_IMPORT = {
     "http",
     "money",
     "numbers",
+    "dates",
     "sources",
     "json_text",
     "cursors",
