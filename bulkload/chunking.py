@@ -395,6 +395,11 @@ class Planner:
     #: and part, and no row of the family planned before it was told so of the same line (asked before
     #: family_skip); None: it did not (a changed line, or one added)
     line_loaded: Callable[[str, str, int], str | None] | None = None
+    #: why a row of no group and no family (RecordKind.row_label names its record) is skipped, given its check
+    #: (record_check, else its older_check): an earlier load into the same place loaded that very line, and no row
+    #: of the input planned before it was told so of the same line; None: it did not. Asked where rows of no group
+    #: create records that loading the file again would create again (not a re-runnable target's: Books.rerunnable)
+    row_loaded: Callable[[int], str | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
     #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
     rows_read: int = 0
@@ -424,13 +429,16 @@ class Planner:
         placed = kind.validate_at if type(kind).validate_at is not RecordKind.validate_at else None
         secrets = kind.secret_fields
         families = type(kind).row_family is not RecordKind.row_family
+        # rows of no group (and no family) create records a load of the file again would create again
+        pooled = not kind.rows_grouped and not target.books.rerunnable
         # each line's check is kept (created.line_check) where lines are compared, and where the kind's rows name
-        # families: a later load tells a row of no group it gives again (line_loaded) by it. Not its record_check
-        # where a walk compares lines: a walked record has no such check
-        self._kept_checks: bool = self._line_checks or (families and target.api.reconcile_by != "walk")
+        # families or stand alone: a later load tells a row of no group it gives again (line_loaded, row_loaded) by
+        # it. Not its record_check where a walk compares lines: a walked record has no such check
+        self._kept_checks: bool = self._line_checks or ((families or pooled) and target.api.reconcile_by != "walk")
         family_skip = self.family_skip if families else None
         line_loaded = self.line_loaded if families else None
-        told = family_skip is not None or line_loaded is not None
+        row_loaded = self.row_loaded if pooled else None
+        told = family_skip is not None or line_loaded is not None or row_loaded is not None
         row_family = kind.row_family
         self._open: list[_Group] = []  # whole groups waiting in the open chunk
         self._count = 0
@@ -462,7 +470,9 @@ class Planner:
                         convert(row)
                         record = validate(row) if placed is None else placed(file_idx, line, row)
                         # a valid row's family reads as the inspection read it: its case is the same whole number
-                        if told and new_key is None and (named := row_family(row)) is not None:
+                        if not told or new_key is not None:
+                            pass
+                        elif (named := row_family(row) if families else None) is not None:
                             if line_loaded is not None and (
                                 said := line_loaded(*named, record_check(kind, record))
                                 or line_loaded(*named, older_check(kind, record))  # as an older ledger kept it
@@ -470,6 +480,10 @@ class Planner:
                                 failure = (line, "", said, "skipped")
                             elif family_skip is not None and (why := family_skip(*named)) is not None:
                                 raise RowInvalid("", why)
+                        elif row_loaded is not None and (
+                            said := row_loaded(record_check(kind, record)) or row_loaded(older_check(kind, record))
+                        ):  # a record an earlier load created, given as it is (a changed copy's unchanged row)
+                            failure = (line, "", f"{kind.row_label(row)} {said}", "skipped")
                     except RowInvalid as exc:  # a reason may quote a value: never a secret
                         reason = reading.quoted(exc.reason, exc.field, row)
                         failure = (

@@ -21,7 +21,7 @@ import urllib.request
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import groupby, islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
@@ -30,7 +30,7 @@ import msgspec
 
 from . import ledger_pg, origins
 from .errors import LedgerError, LedgerWriteError, SharedUnfinished, command_on
-from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, STATEMENTS
+from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, ROWS, STATEMENTS
 from .model import (
     CHECKS_VERSION,
     NO_ID,
@@ -2041,6 +2041,45 @@ def _known_to(
         return conn.total_changes - before
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it
+
+
+#: how many lines rows_known_to writes at once
+_ROWS_BATCH = 10_000
+
+
+def rows_known_to(conn: sqlite3.Connection, earlier: Path | str) -> None:
+    """The records the run of the `earlier` ledger created (done: in doubt there is not known to be so), each by its
+    check (created.line_check: chunking.record_check of what was sent; of model.OLDER_CHECKS, chunking.older_check),
+    n of each, into skip_lines of family and part ROWS of the new ledger `conn`, with the reason naming that run's
+    line and ledger: the input's rows of no group and no family that give one again are the records it created,
+    skipped (planning._rows_loaded), so a changed copy of a file books only its changed and added rows. Asked only of
+    the earlier loads into the same place (loads.may_share: its API, agreement and destination), and not by a
+    re-runnable load. A ledger that kept no checks of its lines (made before 2026-12, or of HaloPSA before
+    this), or of another version, tells nothing: its records are not told (docs/loading-again.md says so)."""
+    with _beside(conn, earlier) as at:
+        if at is None:
+            return
+        try:
+            if _checks_of(conn, at) not in OLDER_CHECKS | {CHECKS_VERSION} or not _has(conn, "", "skip_lines"):
+                return
+            run = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
+            files = [f.get("path", "") for f in _decode(run[0]).get("files", [])] if run else []
+            found = iter(
+                conn.execute(
+                    f"SELECT line_check, MIN(loc), COUNT(*) FROM {at}created WHERE line_check IS NOT NULL "
+                    "GROUP BY line_check"
+                )
+            )
+            while batch := list(islice(found, _ROWS_BATCH)):
+                lines = []
+                for check, loc, n in batch:
+                    file_idx, line = _file_line(loc)
+                    shown = files[file_idx] if file_idx < len(files) else "its input"
+                    said = f"(line {line} of {shown}) was loaded by an earlier run (ledger {earlier})"
+                    lines.append((ROWS, ROWS, check, said, n))
+                conn.executemany("INSERT OR IGNORE INTO skip_lines VALUES (?, ?, ?, ?, ?)", lines)
+        except sqlite3.Error:
+            return  # not a ledger of this version: nothing to learn from it
 
 
 @contextlib.contextmanager

@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS skip_families (
 #: many lines of that check that run loaded: the first n rows giving it), not booked again nor rejected as a
 #: correction where skip_families would (planning.make_planner). A ledger made before it has none: such rows are
 #: loaded, or rejected where skip_families says
+#: the family and part under which skip_lines keeps the records earlier loads into the same place created of rows
+#: of no group and no family (ledger.rows_known_to, planning._rows_loaded): no family is named so
+ROWS = ""
 SKIP_LINES = """
 CREATE TABLE IF NOT EXISTS skip_lines (
     family TEXT NOT NULL, part TEXT NOT NULL, line_check INTEGER NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,

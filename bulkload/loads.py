@@ -351,6 +351,12 @@ def _may_share(job: Job, making: str, run: str) -> list[tuple[str, dict[str, str
     ]
 
 
+def may_share(job: Job, making: str, run: str) -> list[Path | str]:
+    """The ledgers of the earlier loads whose records may be in this input (see `_may_share`), oldest first: where
+    a record of a row of no group it created is the one a row of this input creates (ledger.rows_known_to)."""
+    return [p if ledger_pg.is_url(p) else Path(p) for p, _ in _may_share(job, making, run)]
+
+
 def runs_into(job: Job, making: str, run: str, *, later: bool = False) -> list[tuple[str, dict[str, str]]]:
     """The other runs on record into the job's API and agreement, to a place one of its files goes (`same_place`):
     those put on record before the last claim of the run `run` (its ledger `making`; see `_Record.earlier`: a load

@@ -48,6 +48,7 @@ from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import BulkloadError, PlanningFailed, PlanningFileError, SourceError
 from .halves import PartScan, PartScanned, ScanPart
+from .ledger_schema import ROWS
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
 from .profile import scan_part
@@ -303,7 +304,7 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
         file_idx: reading_of(target.kind_of(file_idx), profile)
         for file_idx, profile in zip(spec.indexes, spec.profiles or [])
     }
-    skip = family_skip = line_loaded = None
+    skip = family_skip = line_loaded = row_loaded = None
     if spec.skip_db:
         db = (
             ledger_pg.reader(spec.skip_db)
@@ -344,6 +345,7 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
                 return None if row is None else str(row[0])
 
         line_loaded = _lines_loaded(db)
+        row_loaded = _rows_loaded(db)
 
     return Planner(
         target,
@@ -353,6 +355,7 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
         skip=skip,
         family_skip=family_skip,
         line_loaded=line_loaded,
+        row_loaded=row_loaded,
     )
 
 
@@ -392,6 +395,37 @@ def _lines_loaded(db: sqlite3.Connection) -> Callable[[str, str, int], str | Non
         return None
 
     return line_loaded
+
+
+def _rows_loaded(db: sqlite3.Connection) -> Callable[[int], str | None] | None:
+    """Planner.row_loaded, as the records earlier loads into the same place created of rows of no group and no
+    family say (the ledger's skip_lines of family and part ROWS, ledger.rows_known_to): a record they created n times
+    is skipped for the first n rows of the input that give it, the next are rows added. Looked up a row at a time
+    (such rows are in no order a family would give them): what is kept is the count of each line told so. None
+    where they created none."""
+    try:
+        (any_row,) = db.execute(
+            "SELECT EXISTS (SELECT 1 FROM skip_lines WHERE family = ? AND part = ?)", (ROWS, ROWS)
+        ).fetchone()
+    except sqlite3.Error:
+        return None
+    if not any_row:
+        return None
+    taken: dict[int, int] = {}
+
+    def row_loaded(check: int) -> str | None:
+        nth = taken.get(check, 0)
+        for reason, n in db.execute(
+            "SELECT reason, n FROM skip_lines WHERE family = ? AND part = ? AND line_check = ? ORDER BY reason",
+            (ROWS, ROWS, check),
+        ).fetchall():
+            if nth < n:
+                taken[check] = taken.get(check, 0) + 1
+                return str(reason)
+            nth -= int(n)
+        return None
+
+    return row_loaded
 
 
 def planned_rows(target: Target, spec: PlanSpec) -> Iterator[tuple[int, Iterable[Row | BadRow | Placed]]]:

@@ -37,7 +37,7 @@ from .errors import (
     command_on,
 )
 from .job import Job, address, mapping_typos
-from .ledger import Ledger, RunInfo, created_nothing_at, held_run, known_to, origins_known
+from .ledger import Ledger, RunInfo, created_nothing_at, held_run, known_to, origins_known, rows_known_to
 from .ledger_home import check_home, tie
 from .ledger_schema import STATEMENTS
 from .loads import (
@@ -45,6 +45,7 @@ from .loads import (
     earlier_ledgers,
     forget,
     made,
+    may_share,
     on_record,
     refuse_loaded,
     release,
@@ -552,6 +553,9 @@ def _learn_earlier(
     found = origins_known(conn, ledgers)  # which earlier input each row of a rejects file is a line of: first
     for earlier in ledgers:
         _learn_from(conn, earlier, target, found.get(earlier))
+    if not target.books.rerunnable and not all(target.kind_of(i).rows_grouped for i in range(len(job.files))):
+        for earlier in may_share(job, making, run):  # the records its rows of no group create: in its place only
+            rows_known_to(conn, earlier)
 
 
 def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target, found: Found | None) -> None:

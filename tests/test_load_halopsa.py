@@ -910,3 +910,23 @@ async def test_a_row_matching_a_record_but_for_case_or_spaces_is_refused(tmp_pat
     assert (report.loaded, report.rejected) == (1, 2), report
     assert "XeroDetails 1 ('Gamma ')" in rejects["2"] and "XeroDetails 2 ('delta')" in rejects["3"], rejects
     assert "without --match-on" in rejects["2"], rejects
+
+
+async def test_a_changed_copy_without_match_on_creates_only_its_changed_and_added_records(tmp_path: Path) -> None:
+    # found by a tester: records loaded without --match-on were created again when a changed copy of the file was
+    # loaded (one row fixed, one appended): the record of loads refuses only the identical file. Each unchanged row
+    # is the record an earlier run created, told by what it sends within the resource: skipped, counted, named
+    first = write(tmp_path / "xero.csv", 4)
+    lines = first.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("Tenant 1", "Tenant One")
+    appended = write(tmp_path / "more.csv", 5).read_text(encoding="utf-8").splitlines()[5]
+    changed = tmp_path / "xero-fixed.csv"
+    changed.write_text("\n".join([*lines, appended]) + "\n", encoding="utf-8")
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            two = await load(job(tmp_path, changed, url), env=ENV)
+            after = await records(url)
+    assert one.loaded == 4, one
+    assert (two.exit_code, two.loaded, two.skipped, two.rejected) == (0, 2, 3, 0), two
+    assert len(after) == 6, [r["tenant_name"] for r in after]

@@ -2035,3 +2035,85 @@ async def test_a_ledger_of_an_older_bulkload_never_lets_a_saved_again_fee_line_b
     assert all("cannot tell whether this line is one it loaded" in r for r in reasons), reasons
     # read back from the books: nothing booked twice
     assert sorted(e["Amount"] for e in entries) == [Decimal(a) for a in ("5", "100.5", "200", "1000")], entries
+
+
+async def test_a_changed_copy_of_entries_without_an_order_books_only_its_changed_and_added_rows(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: entries without an orderId (each its own record) were created again when a changed copy of
+    # the file was loaded: the record of loads refuses only the identical file, so each unchanged row was booked a
+    # second time, exit 0. Told by what each line books within its case, counted, as an order's FEE lines are
+    rows = [
+        [1060, "FEE", "100.00", "a", "", "2026-11-01", ""],
+        [1060, "FEE", "100.00", "a", "", "2026-11-01", ""],  # the same line twice: two entries
+        [1061, "FEE", "20.00", "b", "", "2026-11-01", ""],
+        [1062, "FEE", "7.00", "c", "", "2026-11-01", ""],
+    ]
+    first = write(tmp_path / "e.csv", rows)
+    changed = write(
+        tmp_path / "e-fixed.csv",
+        [
+            rows[0],
+            rows[1],
+            [1061, "FEE", "21.00", "b", "", "2026-11-01", ""],  # fixed: booked
+            rows[3],
+            [1062, "FEE", "7.00", "c", "", "2026-11-01", ""],  # once more than e.csv gave it: booked
+            [1063, "FEE", "1.00", "d", "", "2026-11-01", ""],  # appended: booked
+        ],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            two = await load(second_job(tmp_path, changed, url, "two"), env=ENV)
+            entries = await created(url)
+    assert (one.exit_code, one.loaded) == (0, 4), one
+    assert (two.exit_code, two.loaded, two.skipped, two.rejected) == (0, 3, 3, 0) and accounted(two), two
+    assert sorted(e["Amount"] for e in entries) == [
+        Decimal(a) for a in ("1.00", "7.00", "7.00", "20.00", "21.00", "100.00", "100.00")
+    ], entries
+    db = sqlite3.connect(tmp_path / "two.sqlite")
+    said = dict(db.execute("SELECT line_no, reason FROM rows WHERE bucket = 'skipped'").fetchall())
+    db.close()
+    ledger = tmp_path / "run.sqlite"
+    assert said == {
+        2: f"entry of case 1060 (line 2 of {first}) was loaded by an earlier run (ledger {ledger})",
+        3: f"entry of case 1060 (line 2 of {first}) was loaded by an earlier run (ledger {ledger})",  # loaded twice
+        5: f"entry of case 1062 (line 5 of {first}) was loaded by an earlier run (ledger {ledger})",
+    }, said
+
+
+async def test_the_fixed_rejects_file_of_entries_without_an_order_loads(tmp_path: Path) -> None:
+    # the way on the docs gave before: the rejects file holds only what did not load; fixed, it loads
+    first = write(
+        tmp_path / "e.csv",
+        [[1070, "FEE", "10.00", "a", "", "2026-11-01", ""], [1071, "FEE", "5.001", "b", "", "2026-11-01", ""]],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            rejects = tmp_path / "rejects.csv"
+            rejects.write_text(rejects.read_text(encoding="utf-8").replace(",5.001,", ",5.00,"), encoding="utf-8")
+            fixed = await load(second_job(tmp_path, rejects, url, "fixed"), env=ENV)
+            entries = await created(url)
+    assert (one.loaded, one.rejected) == (1, 1), one
+    assert (fixed.exit_code, fixed.loaded, fixed.skipped, fixed.rejected) == (0, 1, 0, 0), fixed
+    assert sorted(e["Amount"] for e in entries) == [Decimal("5.00"), Decimal("10.00")], entries
+
+
+async def test_new_entries_alike_loaded_ones_are_skipped_as_said_and_load_with_allow_duplicate_load(
+    tmp_path: Path,
+) -> None:
+    # a second file of truly new entries, each alike one an earlier run loaded, cannot be told from that file loaded
+    # again: skipped, counted and named (docs/loading-again.md); --allow-duplicate-load loads them
+    line = [1080, "FEE", "50.00", "Gebyr", "", "2026-11-01", ""]
+    first = write(tmp_path / "e.csv", [line])
+    later = write(tmp_path / "december.csv", [line, [1080, "FEE", "50.00", "Gebyr", "", "2026-12-01", ""]])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            await load(job(tmp_path, first, url), env=ENV)
+            two = await load(second_job(tmp_path, later, url, "two"), env=ENV)
+            three = await load(replace(second_job(tmp_path, later, url, "three"), allow_duplicate_load=True), env=ENV)
+            entries = await created(url)
+    assert (two.exit_code, two.loaded, two.skipped) == (0, 1, 1), two
+    assert (three.exit_code, three.loaded, three.skipped) == (0, 2, 0), three
+    assert len(entries) == 4, entries

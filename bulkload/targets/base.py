@@ -183,6 +183,12 @@ class RecordKind:
         """A family as messages name it, e.g. "order 7 of case 1004"; by default as its group (group_family)."""
         return self.group_label(family)
 
+    def row_label(self, row: Mapping[str, Any]) -> str:
+        """A row of no group and no family as a message names the record it creates (Visma Core: "entry of case
+        1004", the case whose entries the API keeps it among), where it is told as one an earlier load of the file
+        loaded (chunking.Planner.line_loaded); by default the kind's record (`group_name`)."""
+        return self.group_name
+
     def destination(self) -> dict[str, str]:
         """Where the records go beyond the API's address and agreement: the settings that decide it, name -> value
         (e-conomic: the journal given for rows that name none; HaloPSA: the resource). A setting left out is left to

@@ -130,6 +130,9 @@ class Resource(RecordKind):
     def destination(self) -> dict[str, str]:
         return {"resource": self.name}
 
+    def row_label(self, row: Mapping[str, Any]) -> str:
+        return f"{self.name} record"
+
     def required(self) -> list[tuple[str, ...]]:
         """No field of the schema is required, but with --match-on a row without its fields and without an id
         matches nothing (validate)."""
