@@ -34,7 +34,7 @@ import msgspec
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
 from .formulas import cell_value
-from .masking import MASK, mask_under, scrub, secret_rule, secret_texts
+from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, decimals, double_keeps, iso_code, nearest_double, value_text
 from .numbers import MARKS, NumberFormat, other_reading, spreadsheet_exponent, whole_number, whole_reason
@@ -89,8 +89,11 @@ def record_check(kind: RecordKind, record: Any) -> int:
     100.50 as 100,5 or 100.5, 200,00 as 200, and 2026-11-05 as "2026-11-05 00:00", and books what it booked (Visma
     Core's amounts are numbers and its EntryDate the date at midnight, seed 003; PayorCRM's balanceAmount is text
     to the API, seed 004, but the file's number, sent as validation writes it out: by its value too). A time of day
-    or a zone is kept as written: the API may keep either. Of model.CHECKS_VERSION (`older_check`: of 4 and 5)."""
+    or a zone is kept as written: the API may keep either. A secret (RecordKind.secret_fields, or a key inside a
+    nested value that names one: masking.secret_rule) counts by being given, never by its value: the check goes to
+    the ledger. Of model.CHECKS_VERSION (`older_check`: of 4 and 5)."""
     (sent,) = _decode_sent(kind.encode([record]))
+    sent = masked(sent, secret_rule(kind.secret_fields))
     for name in kind.number_fields:
         value = sent.get(name)
         if type(value) is Decimal or type(value) is int or type(value) is str and _NUMERAL(value):

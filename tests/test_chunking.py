@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from bulkload.chunking import Planner, Reading
+from bulkload.chunking import Planner, Reading, record_check
 from bulkload.dates import DateFormat
 from bulkload.errors import RowInvalid, SourceError
 from bulkload.formulas import formula_reason
@@ -428,3 +428,17 @@ def test_rows_of_the_open_chunk_are_rejected_when_the_input_breaks_off() -> None
         (7, "bad"),  # line 7, unreadable, taken for voucher 3's
     ]
     assert planner.rows_read == 6
+
+
+def test_a_lines_check_holds_no_secret() -> None:
+    # found reading a helper's branch: HaloPSA runs began keeping each line's record_check in the ledger, a hash of
+    # the record as sent, secrets and all: an oracle for a guessable secret, where no secret may reach the ledger.
+    # A secret given counts, its value does not
+    kind = Resource("XeroDetails")
+    row = {"name": "Acme", "tenant_id": "t-1", "new_client_secret": "CANARY-1", "new_access_token": "tok-1"}
+    check = record_check(kind, kind.validate(dict(row)))
+    rotated = {**row, "new_client_secret": "CANARY-2", "new_access_token": "tok-2"}
+    assert record_check(kind, kind.validate(rotated)) == check
+    assert record_check(kind, kind.validate({**row, "tenant_id": "t-2"})) != check
+    without = {k: v for k, v in row.items() if k != "new_client_secret"}
+    assert record_check(kind, kind.validate(without)) != check
