@@ -458,13 +458,19 @@ def quiet_summary(report: Report) -> str:
     )
     if report.reconcile is not None and not report.reconcile.ok:
         line += "; reconciliation: MISMATCH"
+    elif report.reconcile is not None and report.reconcile.in_doubt_found_count and report.run_finished is not False:
+        # what the run's calls sent (of a run that did not finish, its line below says so with the rest)
+        line += (
+            f"; {report.reconcile.in_doubt_found_count:,} entries of calls in doubt landed, not doubles: `bulkload "
+            "resume` records what it can of them (--resend-in-doubt would double them)"
+        )
     if report.reconcile is not None and report.reconcile.rolled_back:  # the reconcile command's, of a run rolled back
         rolled = report.reconcile.rolled_back
         line += f"; {'rolled back' if rolled['status'] == 'rolled_back' else 'rolling back'}: {rolled['left']:,} left"
     if report.stop_reason:  # a stopped run's line says "stopped" once, at its start
         line += f"; {report.stop_reason}" if report.status == "stopped" else f"; stopped: {report.stop_reason}"
     if report.run_finished is False:  # the reconcile command's, of a run with rows not yet sent
-        line += f"; {unfinished_line(report)}"
+        line += f"; {unfinished_line(report, quiet=True)}"
     if report.rejected:  # every kind's rejects file where the inputs hold several kinds
         files = report.rejects_files if not isinstance(report.rejects_files, UnsetType) else [report.rejects_file]
         line += f"; rejects: {', '.join(map(str, files))}"

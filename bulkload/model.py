@@ -347,7 +347,8 @@ class Reconciled(msgspec.Struct, kw_only=True):
     others_count: int = 0
     others_totals: dict[str, Any] | UnsetType = UNSET
     #: walked records of this run's calls in doubt (their answers never recorded: a run cut short while they were
-    #: in flight): in the API, not yet in the ledger as loaded; `bulkload resume` records them. Not doubles
+    #: in flight): in the API, not yet in the ledger as loaded; `bulkload resume` records them. Not doubles, nor a
+    #: mismatch (`ok` holds: what the run's calls sent; their rows are in doubt, DESIGN.md's exit 1, or 4 unfinished)
     in_doubt_found: list[dict[str, Any]] = msgspec.field(default_factory=list)
     in_doubt_found_count: int = 0
     #: records there before the run (ids up to its baseline) that are gone since (booked, deleted): not the run's,

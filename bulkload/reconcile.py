@@ -414,7 +414,6 @@ async def by_walk(
         and exp_view == ours_view
         and missing_n == 0
         and extra_n == 0
-        and landed_n == 0
         and walked.walked_twice == 0
         and id_sum + others_id_sum + landed_id_sum == walked.id_sum
         and differing_n == 0

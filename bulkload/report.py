@@ -312,10 +312,9 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         table.add_row("not yet sent", f"{left:,}" if isinstance(left, int) else "not known")
     rec = report.reconcile
     if rec is not None:
-        verdict = "NO: calls in doubt landed" if rec.in_doubt_found_count and _only_landed(rec) else "NO: mismatch"
         if rec.rolled_back:  # the rows loaded, and what a rollback took of them since
             table.add_row("rolled back", f"{rec.rolled_back['records']:,}")
-        table.add_row("reconciled", _yes(report) if rec.ok else verdict)
+        table.add_row("reconciled", _yes(report) if rec.ok else "NO: mismatch")
         # the expected count the line below explains: there before + loaded (+ what others added, counted not judged,
         # + what calls in doubt created, - what was there before and is gone since, - what a rollback took)
         taken = (rec.before_gone_count or 0) + sum(c.get("rolled_back", 0) for c in rec.scopes.values())
@@ -393,7 +392,11 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
 
 def _yes(report: Report) -> str:
     """The `reconciled` cell of a reconciliation that found what it expected: a run that loaded no row had nothing
-    of its own to compare, which a bare "yes" would dress up as success."""
+    of its own to compare, which a bare "yes" would dress up as success; entries of calls in doubt the API holds
+    (not a mismatch: what the run's calls sent) are named, not yet recorded as loaded."""
+    landed = report.reconcile.in_doubt_found_count if report.reconcile is not None else 0
+    if landed:
+        return f"yes, + {landed:,} of calls in doubt (not yet recorded)"
     return "yes (0 rows loaded: nothing to check)" if report.loaded == 0 and report.rows_read else "yes"
 
 
@@ -428,18 +431,27 @@ def reconcile_json(report: Report) -> dict[str, Any]:
     return shown | {k: v for k, v in got.items() if not isinstance(v, UnsetType)}
 
 
-def unfinished_line(report: Report) -> str:
+def unfinished_line(report: Report, *, quiet: bool = False) -> str:
     """What the reconcile command says of a run that did not finish (`run_finished` false): the rows it has not
-    sent, the command that sends them, and that what it compared is what the run sent so far; where rows are in
-    doubt, that sending the rest is not what settles them (the in-doubt line says what does)."""
+    sent, the command that sends them, and that what it compared is what the run sent so far; where its calls in
+    doubt landed, that the same command records them; where rows are in doubt, that sending the rest is not what
+    settles them (the in-doubt line says what does; `quiet`: the one line of -q, which has none)."""
     left = report.rows_not_sent
     rows = f"{left:,} rows of its inputs" if isinstance(left, int) else "rows of its inputs (how many is not known)"
+    landed = report.reconcile.in_doubt_found_count if report.reconcile is not None else 0
+    records = (
+        f", and records what it can of the {landed:,} entries of calls in doubt that landed (not doubles: "
+        "--resend-in-doubt would double them)"
+        if landed
+        else ""
+    )
     line = (
         f"the run did not finish (killed, or stopped before its end): {rows} not yet sent; `{report.continue_with}` "
-        "sends them. What was reconciled is what it sent so far"
+        f"sends them{records}. What was reconciled is what it sent so far"
     )
     if report.in_doubt:
-        line += "; the rows in doubt are apart from those: what settles them is said below"
+        said = "`bulkload reconcile` without -q says what settles them" if quiet else "what settles them is said below"
+        line += f"; the rows in doubt are apart from those: {said}"
     return line
 
 
@@ -525,21 +537,6 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
     return lines
 
 
-def _only_landed(rec: Reconciled) -> bool:
-    """Whether all that keeps `rec` from reconciling is what calls in doubt created."""
-    return not (
-        any(scope_holds(c) != c.get("remote") for c in rec.scopes.values())
-        or rec.missing_count
-        or rec.duplicates_count
-        or rec.differences_count
-        or rec.walk_repeated_ids
-        or rec.groups_differing_count
-        or rec.lines_changed_count
-        or rec.ids_reused_count
-        or rec.amounts_with_more_decimals
-    )
-
-
 def _not_reached(report: Report) -> str:
     """What the in-doubt file lists beyond the rows counted in doubt: those of calls an earlier process left in
     flight, which a run that stopped did not reach ("" when there are none)."""
@@ -610,12 +607,7 @@ def _print_mismatch(console: Console, rec: Reconciled) -> None:
             f"the API's listing gave {_count(rec.walk_repeated_ids, 'id')} twice (walk_repeated_ids): the walk "
             "counted each as often as it was listed; `bulkload reconcile` walks it again"
         )
-    if rec.in_doubt_found_count and _only_landed(rec):  # each figure differs by what those entries hold: no news
-        console.print(
-            f"control totals: the API's hold the {rec.in_doubt_found_count:,} entries of calls in doubt besides this "
-            "run's, which match the ledger's"
-        )
-    elif rec.expected_totals != rec.remote_totals:
+    if rec.expected_totals != rec.remote_totals:
         differing = _totals_differing(rec)
         for line in differing[:10]:
             console.print(line)

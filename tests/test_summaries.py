@@ -266,11 +266,22 @@ def test_reconciling_a_killed_run_names_what_its_calls_in_doubt_created_not_doub
     ledger = str(tmp_path / "e.csv.ledger.sqlite")
     recon = [*bulkload_cmd("reconcile", "--ledger", ledger), "--report", str(tmp_path / "r.json")]
     said = subprocess.run(recon, env=child_env(CREDS), capture_output=True, text=True, timeout=60)
-    assert said.returncode == 3, said.stdout + said.stderr
+    # not a mismatch (before: exit 3, "MISMATCH"): the books hold only what the run's calls sent, those in flight
+    # at the kill included; the run did not finish (exit 4), and resume both sends the rest and records those
+    assert said.returncode == 4, said.stdout + said.stderr
     report = json.loads((tmp_path / "r.json").read_text())
     found = report["reconcile"]["in_doubt_found_count"]
     assert 0 < found <= report["in_doubt"] and report["reconcile"]["duplicates_count"] == 0, report
-    assert "a double" not in said.stdout and "NO: calls in doubt landed" in said.stdout, said.stdout
+    assert report["reconcile"]["ok"] and report["run_finished"] is False, report
+    assert "a double" not in said.stdout and "reconciled so far: the run did not finish" in said.stdout, said.stdout
+    assert "NO:" not in said.stdout and "mismatch" not in said.stdout.lower(), said.stdout
+    assert f"yes, + {found:,} of calls in doubt (not yet recorded)" in said.stdout, said.stdout
+    quiet = subprocess.run([*recon, "-q"], env=child_env(CREDS), capture_output=True, text=True, timeout=60)
+    assert quiet.returncode == 4, quiet.stdout + quiet.stderr
+    line = quiet.stdout.strip()
+    assert line.startswith("bulkload economic: reconciled so far: the run did not finish: "), line
+    assert "MISMATCH" not in line and "said below" not in line, line
+    assert f"sends them, and records what it can of the {found:,} entries of calls in doubt that landed" in line
     assert f"calls in doubt landed: {found:,} entries" in said.stdout and "None" not in said.stdout, said.stdout
     assert "control totals, " not in said.stdout, said.stdout  # one line for them all: no figure news
     resumed = subprocess.run(

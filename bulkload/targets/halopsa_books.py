@@ -163,8 +163,9 @@ class Resources(Books):
         remote_count = sum(c["remote"] for c in scopes.values()) if counted else None
         counts_agree = all(scope_holds(c) == c.get("remote") for c in scopes.values())
         return Reconciled(
-            # a partial listing proves nothing of what it left out; records of calls in doubt are not loaded yet
-            ok=not (differences or reused or missing or partial or duplicates or landed) and counts_agree,
+            # a partial listing proves nothing of what it left out; records of calls in doubt are what the run's
+            # calls sent, not a mismatch: their rows are in doubt (exit 1, or 4 for a run not finished) till recorded
+            ok=not (differences or reused or missing or partial or duplicates) and counts_agree,
             remote_read=True,
             note="; ".join(partial + doubled) if partial or doubled else UNSET,
             expected_count=expected_count,
