@@ -193,7 +193,10 @@ class Reading:
                 of = type(value)
                 if of is str:
                     if value[:1] == "=":
-                        self._formula(row, name, value)
+                        try:
+                            self._formula(row, name, value)
+                        except RowInvalid:  # JSON text is read as it is: its cells are looked at again, all of them
+                            raise self._every_fault(row, self._formula_faults(row)) from None
                 elif of is Decimal:
                     if name not in self._exact:
                         row[name] = float(value)
@@ -207,10 +210,8 @@ class Reading:
             else:
                 suspect = "=" in joined
                 masks = masks and MASK in joined
-            if suspect:
-                for name, value in row.items():
-                    if type(value) is str and value[:1] == "=":
-                        self._formula(row, name, value)
+            if suspect and (faults := self._formula_faults(row)):
+                raise self._every_fault(row, faults)
         get = row.get
         for name in self._secrets:
             secret: Any = get(name)
@@ -307,6 +308,43 @@ class Reading:
             return reason
         shown = str(value)
         return reason.replace(shown, shown.replace(".", ",")) if "." in shown else reason
+
+    def _formula_faults(self, row: dict[str, Any]) -> list[RowInvalid]:
+        """Each cell of `row` that starts with ``=`` read in place (`_formula`); the faults of those refused."""
+        faults = []
+        for name, value in row.items():
+            if type(value) is str and value[:1] == "=":
+                try:
+                    self._formula(row, name, value)
+                except RowInvalid as exc:
+                    faults.append(exc)
+        return faults
+
+    def _every_fault(self, row: Mapping[str, Any], faults: list[RowInvalid]) -> RowInvalid:
+        """The fault of a row refused for a formula (`faults`, those of its cells; `row`, its cells as the look at
+        formulas left them) naming every field the row would be refused for, so that one round of fixing is enough:
+        the row is read again without the fields refused so far until no more is. Only a row already refused pays
+        for it. The first fault's field is the row's; the reason says the others after it ("; also FIELD: …")."""
+        named = {fault.field for fault in faults}
+        # Excel's text formula a CSV cell held is read in place: written so again, it is not taken for what it spells
+        text = not self._json
+        base = {
+            k: '="' + v.replace('"', '""') + '"' if text and type(v) is str and v[:1] == "=" else v
+            for k, v in row.items()
+        }
+        for _ in range(len(base)):
+            try:
+                self.convert({k: v for k, v in base.items() if k not in named})
+            except RowInvalid as exc:
+                if not exc.field or exc.field in named:  # a fault of the row, not of a field of it
+                    break
+                faults.append(exc)
+                named.add(exc.field)
+            else:
+                break
+        first, *more = faults
+        also = "".join(f"; also {fault.field}: {fault.reason}" for fault in more)
+        return RowInvalid(first.field, first.reason + also)
 
     def _formula(self, row: dict[str, Any], name: str, value: str) -> None:
         """Read `value`, the row's cell `name` starting with ``=``, as formulas.cell_value reads it, in place;

@@ -24,7 +24,7 @@ from .money import money
 from .outputs import replaced, write_private
 from .redact import redact, redact_data
 from .results import NOT_SUPPORTED, Report, Rollback
-from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised
+from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised, said
 
 if TYPE_CHECKING:
     from .targets.base import Target
@@ -90,12 +90,14 @@ def write_rejects(
             for file_idx, outcomes in groupby(rows(), key=_file_of):
                 source = inputs[file_idx] if file_idx < len(inputs) else None
                 for outcome, cells in _with_cells(source, outcomes):
-                    out = [_file_name(files, file_idx), outcome.line_no, outcome.field, redact(outcome.reason)]
+                    out = [_file_name(files, file_idx), outcome.line_no, outcome.field, ""]
                     out += [""] * len(columns)
                     if source is not None and cells is not None:
                         _place(out, cells, source, position)
                         masked += bool(source.secrets) and _shows_mask(cells)
-                    writer.writerow(out)
+                    out = [neutralised(cell) if type(cell) is str else cell for cell in out]
+                    out[3] = said(redact(outcome.reason))  # not read back: no apostrophe doubled to restore it
+                    writer.writerows([out])
                     n += 1
     finally:
         csv.field_size_limit(limit)

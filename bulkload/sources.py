@@ -911,6 +911,12 @@ def neutralised(cell: str) -> str:
     return "'" + cell
 
 
+def said(cell: str) -> str:
+    """A cell of bulkload's own words (a rejects file's reason), never read back: as `neutralised`, but one that
+    starts with an apostrophe runs in no spreadsheet as it is, and gets none more (a reason quoting '=100.00')."""
+    return cell if cell[:1] == "'" else neutralised(cell)
+
+
 def restored(cell: str) -> str:
     """A cell of a rejects file as it was before `neutralised`."""
     return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_START) else cell

@@ -1158,3 +1158,21 @@ def test_a_secret_the_rejects_file_masked_inside_json_text_is_refused_when_loade
     row["extra"] = '{"password": "new", "note": "***"}'  # *** under a key that holds no secret is a value
     reading.convert(row)
     assert row["extra"] == '{"password": "new", "note": "***"}'
+
+
+def test_a_reason_quoting_a_formula_is_written_as_it_reads_not_with_a_doubled_apostrophe(tmp_path: Path) -> None:
+    # found by a tester: the reason '=100.00' is a spreadsheet formula… was written ''=100.00'…: its apostrophe first
+    # runs in no spreadsheet, and the reason is never read back, so it needs no apostrophe to keep it reversible.
+    # The row's own cells are still neutralised so that they read back as they were
+    path = write(tmp_path, "e.csv", "amount,text\n=100.00,'=x\n")
+    out = tmp_path / "rejects.csv"
+    said = "'=100.00' is a spreadsheet formula"
+    rejected = [RowOutcome(0, 2, "rejected", "amount", said), RowOutcome(0, 2, "rejected", "", "=D1 is bad")]
+    write_rejects(str(out), lambda: rejected[:1], [Source(path)], [str(path)])
+    with out.open(encoding="utf-8", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["reason"] == said and row["amount"] == "'=100.00" and row["text"] == "''=x", row
+    write_rejects(str(out), lambda: rejected[1:], [Source(path)], [str(path)])
+    with out.open(encoding="utf-8", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["reason"] == "'=D1 is bad", row  # one that would run still gets its apostrophe
