@@ -469,7 +469,7 @@ async def test_excels_text_formula_is_read_as_its_text_and_other_formulas_are_re
     rejects = {(r["file"].endswith("i.csv"), r["line"]): r for r in rejected(tmp_path, ";")}
     for where, field, written in [((False, "3"), "customerno", "=A1"), ((True, "3"), "invoiceAmount", "=C2*2")]:
         assert rejects[where]["field"] == field, rejects
-        assert restored(rejects[where]["reason"]) == formula_reason(written)
+        assert rejects[where]["reason"] == formula_reason(written)
         assert rejects[where][field] == "'" + written, "the cell as written, a spreadsheet not running it"
 
 
@@ -889,7 +889,7 @@ async def test_a_formula_in_any_column_refuses_its_invoice_whole_and_nothing_of_
     assert (report.loaded, report.rejected, report.exit_code) == (2, 3, 1), report
     assert report.requests == 2, "one call for the customer, one for invoice 0044: nothing of 0042 or 0043 is sent"
     rejects = {r["line"]: r for r in rejected(tmp_path)}
-    assert restored(rejects["3"]["reason"]) == formula_reason("=D1")
+    assert rejects["3"]["reason"] == formula_reason("=D1")
     assert rejects["3"]["field"] == "currency"
     assert rejects["2"]["reason"].startswith("invoice 0042 rejected: line 3 currency: '=D1' is a spreadsheet formula")
     assert rejects["4"]["field"] == "debitCreditIndicator", rejects
