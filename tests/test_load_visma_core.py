@@ -26,6 +26,15 @@ ENV = {"VISMA_CORE_TOKEN": "test-core-token"}
 HEADER = ["caseId", "accountingCostType", "amount", "description", "note", "entryDate", "orderId"]
 
 
+def skipped_reasons(ledger: Path) -> dict[int, str]:
+    """Line -> reason of each row the run of `ledger` skipped."""
+    db = sqlite3.connect(ledger)
+    try:
+        return dict(db.execute("SELECT line_no, reason FROM rows WHERE bucket = 'skipped'").fetchall())
+    finally:
+        db.close()
+
+
 def write(path: Path, rows: list[list[Any]], header: list[str] = HEADER) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -1136,9 +1145,7 @@ async def test_a_re_export_of_fee_lines_with_one_appended_books_only_the_appende
     assert (one.exit_code, one.loaded) == (0, 3), one
     assert sorted(e["Amount"] for e in books) == [Decimal(a) for a in ("7.00", "7.00", "15.00", "20.00", "100.00")]
     assert (two.exit_code, two.loaded, two.skipped, two.rejected) == (0, 2, 3, 0) and accounted(two), two
-    db = sqlite3.connect(tmp_path / "two.sqlite")
-    said = dict(db.execute("SELECT line_no, reason FROM rows WHERE bucket = 'skipped'").fetchall())
-    db.close()
+    said = skipped_reasons(tmp_path / "two.sqlite")
     ledger = tmp_path / "run.sqlite"
     assert said == {
         2: f"order O-40 of case 1040 (line 2 of {first}) was loaded by an earlier run (ledger {ledger})",
@@ -2071,9 +2078,7 @@ async def test_a_changed_copy_of_entries_without_an_order_books_only_its_changed
     assert sorted(e["Amount"] for e in entries) == [
         Decimal(a) for a in ("1.00", "7.00", "7.00", "20.00", "21.00", "100.00", "100.00")
     ], entries
-    db = sqlite3.connect(tmp_path / "two.sqlite")
-    said = dict(db.execute("SELECT line_no, reason FROM rows WHERE bucket = 'skipped'").fetchall())
-    db.close()
+    said = skipped_reasons(tmp_path / "two.sqlite")
     ledger = tmp_path / "run.sqlite"
     assert said == {
         2: f"entry of case 1060 (line 2 of {first}) was loaded by an earlier run (ledger {ledger})",
