@@ -110,7 +110,9 @@ def load_again(
     undo = (
         f". To load them again as a new run, roll it back first (`{command_on('rollback', ledger)}`)"
         if target is None or target.api.can_delete
-        else f", and {target.name} offers no delete to roll it back with"
+        else f", and {target.name} offers no delete to roll it back with: go on from that run instead, its rows in "
+        f"doubt (check the API for them; where it holds none, `{command_on('resume', ledger)} --resend-in-doubt` "
+        "sends them) and its rejects file, fixed, under another --ledger"
     )
     return (
         " (for a run that finished, resume has nothing to do). That run loaded these files: a new run of them beside "
