@@ -34,7 +34,7 @@ import pickle
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import attrgetter
@@ -46,7 +46,7 @@ from msgspec.structs import astuple
 from .errors import PlanningFileError, SourceError
 from .numbers import spreadsheet_exponent
 from .sources import BadRow, Row
-from .targets.base import RecordKind, Unreadable
+from .targets.base import Elsewhere, GroupKey, RecordKind, Unreadable
 
 #: rows written per statement
 _BATCH = 10_000
@@ -146,10 +146,12 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
     row is counted in `unnamed` when given (see Unnamed). Where the kind's rows of no group name a part of a family
     (RecordKind.row_family: an order's FEE lines), such a row beside them refuses that part as it refuses a group:
     a shadow of no key carrying a row of the part (part_of), which refuses all its rows of no group (Part).
-    The inspection, the regrouping and the planner all read rows through this, so they agree on every row's
-    group; a row regrouped() placed keeps its place (its neighbours are decided in the file's own order). Keys are
-    read by group_reader: a row leaving out a group field its kind requires, or naming its group as a spreadsheet
-    shows a long number, names none that can be read."""
+    A row that names its group in full but is refused for its place (Elsewhere: e-conomic's journal other than
+    --journal) is no such row: it is its group's line, and refuses only a group it may be of with its place written
+    wrong (_away). The inspection, the regrouping and the planner all read rows through this, so they agree on
+    every row's group; a row regrouped() placed keeps its place (its neighbours are decided in the file's own
+    order). Keys are read by group_reader: a row leaving out a group field its kind requires, or naming its group as
+    a spreadsheet shows a long number, names none that can be read."""
     key_of, strict = group_reader(kind), kind.rows_grouped
     families = type(kind).row_family is not RecordKind.row_family
     held: list[Row | BadRow] = []  # rows naming no group, waiting for the next row that names one
@@ -158,6 +160,8 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
     #: the kind (before: a Visma Core order whose last line was unreadable loaded without it)
     broken = False
     before: Near = None
+    away: list[Row | BadRow] = []  # rows of one group refused for its place, waiting for the row after them
+    there: Elsewhere | None = None  # their group
     try:
         for item in rows:
             if isinstance(item, Placed):
@@ -167,6 +171,10 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                 key = key_of(item.partial) if item.partial is not None else None
             else:
                 key = key_of(item[1])
+            if away and not (isinstance(key, Elsewhere) and there is not None and key.key == there.key):
+                after = key if type(key) is str else key.key if isinstance(key, Elsewhere) else None
+                before = yield from _away(away, there, before, after, kind)
+                away.clear()
             if type(key) is not str:  # one check a row for the usual key
                 if isinstance(key, Unreadable):
                     unread = unread or key.why
@@ -174,13 +182,13 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                     if unnamed is not None:
                         unnamed.add(item, key.why)
                     continue
-                if strict or isinstance(item, BadRow):
+                if key is None and (strict or isinstance(item, BadRow)):
                     held.append(item)
                     broken = broken or isinstance(item, BadRow)
                     if unnamed is not None:
                         unnamed.add(item)
                     continue
-            now: Near = key
+            now: Near = key.key if isinstance(key, Elsewhere) else key
             if now is None and families and not isinstance(item, BadRow):  # a part of its family, where it names one
                 now = _part(kind, item[1])
             if held:
@@ -188,17 +196,25 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
                 yield from _place(held, before, now, strict or near or unread is not None, kind, unread)
                 held.clear()
                 unread, broken = None, False
+                if isinstance(key, Elsewhere):  # rows of no group before it, no group it may be of
+                    before = None
+            if isinstance(key, Elsewhere):  # placed once the row after its group's rows tells what is beside them
+                there = key
+                away.append(item)
+                continue
             yield key, item
             before = now
     except SourceError:  # the input breaks off: what was held is still a row read
+        before = yield from _away(away, there, before, None, kind)
         near = broken and before is not None
         yield from _place(held, before, None, strict or near or unread is not None, kind, unread)
         raise
+    before = yield from _away(away, there, before, None, kind)
     near = broken and before is not None
     yield from _place(held, before, None, strict or near or unread is not None, kind, unread)
 
 
-def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], str | Unreadable | None]:
+def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], GroupKey]:
     """`kind.group_key`, with one rule for every kind: a row whose text group field (one read as no number or date)
     is written as a spreadsheet shows a long number ("2.1E+11", chunking.Reading refuses it) names its group by no
     key, and a row of no group (None) that leaves out a group field the kind requires (RecordKind.required: a
@@ -213,7 +229,7 @@ def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], str | Unread
     if kind.single_record_groups or not (texts or needed):
         return key_of
 
-    def read(row: Mapping[str, Any]) -> str | Unreadable | None:
+    def read(row: Mapping[str, Any]) -> GroupKey:
         for name in texts:
             value = row.get(name)
             if type(value) is str and spreadsheet_exponent(value):
@@ -226,6 +242,39 @@ def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], str | Unread
         return key
 
     return read
+
+
+def _away(
+    rows: list[Row | BadRow], there: Elsewhere | None, before: Near, after: Near, kind: RecordKind
+) -> Generator[Keyed, None, Near]:
+    """The rows of one group `there` (Elsewhere: refused for its place, by validation) one after another, between
+    `before` and `after` (the group, part or None next to them): among a group's lines (the same on both sides),
+    that group's lines, refused with it as a line of no group is; else their own group's, and a group beside them
+    that they would be in the place given (`there.here`: the voucher of their number in the journal given) is
+    refused with them by a shadow (kind NEIGHBOUR): they may be its lines, their place written wrong. A group of
+    another number is not: they name their own (before, a journal-2 voucher refused the journal-1 vouchers on either
+    side of it as if its lines named no voucher that can be read). Returns what the rows after them have before
+    them."""
+    if there is None or not rows:
+        return before
+    if type(after) is str and after == before:
+        for row in rows:
+            yield after, row
+        return after
+    label = kind.group_label(there.key)
+
+    def shadow(row: Row | BadRow) -> BadRow:
+        line = row.line_no if isinstance(row, BadRow) else row[0]
+        why = f"line {line}, next to it, names {label}, {there.why}, and may be one of its lines"
+        return BadRow(line, why, "", kind=NEIGHBOUR)
+
+    if before == there.here:
+        yield there.here, shadow(rows[0])
+    for row in rows:
+        yield there.key, row
+    if after == there.here:
+        yield there.here, shadow(rows[-1])
+    return there.key
 
 
 def _part(kind: RecordKind, row: dict[str, Any]) -> Part | None:

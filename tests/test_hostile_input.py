@@ -1340,8 +1340,18 @@ def test_a_line_of_nuls_that_is_no_utf_16_is_not_advised_as_utf_16(tmp_path: Pat
     # found by test_halves' hypothesis run: a line a third NULs was taken for UTF-16, and its preview decoded as
     # such; at an odd length that failed, and the refusal became an internal error (exit 4)
     line = b'5,1,1,2026-11-01,1.00,DKK,"' + pad + b"\x00" * 30 + b'\xff\x00\x00"'
-    got = run_dry(_write(tmp_path, "nul.csv", b",".join([b"entryTypeNumber", b"journalNumber", b"voucherNumber",
-                  b"date", b"amount", b"currency", b"text"]) + b"\n" + line + b"\n"))  # fmt: skip
+    got = run_dry(
+        _write(
+            tmp_path,
+            "nul.csv",
+            b",".join(
+                [b"entryTypeNumber", b"journalNumber", b"voucherNumber", b"date", b"amount", b"currency", b"text"]
+            )
+            + b"\n"
+            + line
+            + b"\n",
+        )
+    )
     assert got.code == 2 and "Traceback" not in got.stderr and "is not valid UTF-8" in got.stderr, got.stderr
 
 
@@ -1388,17 +1398,6 @@ ECONOMIC_HEADER = "entryTypeNumber,journalNumber,voucherNumber,date,amount,curre
             [],
             0,
         ),
-        # a line naming another journal than --journal: refused, and may be the voucher's own line gone wrong
-        (
-            [
-                "5,8,7301,2026-10-31,100.00,DKK,1010,A",
-                "5,2,7301,2026-10-31,-100.00,DKK,5600,A",
-                "5,8,7302,2026-10-31,1.00,DKK,1010,B",
-                "5,8,7302,2026-10-31,-1.00,DKK,5600,B",
-            ],
-            ["--journal", "8"],
-            0,
-        ),
         # a voucher number that is none: thousands separator, a stray letter, an exponent
         (
             [
@@ -1415,7 +1414,7 @@ ECONOMIC_HEADER = "entryTypeNumber,journalNumber,voucherNumber,date,amount,curre
             2,
         ),
     ],
-    ids=["journal-filled-down", "another-journal", "voucher-no-number"],
+    ids=["journal-filled-down", "voucher-no-number"],
 )
 def test_a_line_whose_voucher_cannot_be_read_takes_the_vouchers_next_to_it(
     tmp_path: Path, lines: list[str], args: list[str], loads: int
@@ -1428,6 +1427,81 @@ def test_a_line_whose_voucher_cannot_be_read_takes_the_vouchers_next_to_it(
     assert got.report is not None and got.rejects is not None, got
     assert (got.report["would_load"], got.report["rejected"]) == (loads, len(lines) - loads), got.report
     assert any("no voucher that can be read" in " ".join(row) for row in got.rejects), got.rejects
+
+
+@pytest.mark.parametrize(
+    ("lines", "loads", "refused"),  # loads: the file's lines that load (its header is line 1)
+    [
+        # the line may be voucher 7301's with its journal gone wrong: 7301 is refused with it, 7302 is not
+        (
+            ["8,7301,100.00,1010", "2,7301,-100.00,5600", "8,7302,1.00,1010", "8,7302,-1.00,5600"],
+            [4, 5],
+            "line 3, next to it, names voucher 7301 (journal 2)",
+        ),
+        (
+            ["8,7301,1.00,1010", "8,7301,-1.00,5600", "2,7302,5.00,1010", "8,7302,2.00,1010", "8,7302,-2.00,5600"],
+            [2, 3],
+            "line 4, next to it, names voucher 7302 (journal 2)",
+        ),
+        # among voucher 7301's lines: its line, whatever it names
+        (
+            ["8,7301,100.00,1010", "2,5001,-1.00,5600", "8,7301,-100.00,5600", "8,7302,1.00,1010", "8,7302,-1.00,5600"],
+            [5, 6],
+            "journalNumber",
+        ),
+        # journal 2's voucher 5001 between two of journal 8's: its lines alone (found by a tester: vouchers 1004-1008
+        # of the samples were refused beside journal 2's 5001 and journal 3's 8001)
+        (
+            [
+                "8,7301,1.00,1010",
+                "8,7301,-1.00,5600",
+                "2,5001,3.00,1010",
+                "2,5001,-3.00,5600",
+                "8,7302,2.00,1010",
+                "8,7302,-2.00,5600",
+            ],
+            [2, 3, 6, 7],
+            "journalNumber",
+        ),
+    ],
+    ids=["voucher-before", "voucher-after", "among-a-voucher", "another-voucher"],
+)
+def test_a_line_of_another_journal_is_refused_with_the_voucher_it_may_be_of(
+    tmp_path: Path, lines: list[str], loads: list[int], refused: str
+) -> None:
+    """A line naming another journal than --journal names its voucher in full: it is refused with that voucher, and
+    the voucher next to it only where the line may be that voucher's (the same voucher number, or among its lines).
+    Before, it was taken for a line naming no voucher that can be read, refusing every voucher next to it."""
+    path = tmp_path / "in.csv"
+    rows = [
+        f"5,{journal},{voucher},2026-10-31,{amount},DKK,{account},A"
+        for journal, voucher, amount, account in (line.split(",") for line in lines)
+    ]
+    path.write_text(ECONOMIC_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    got = run_dry(path, args=["--journal", "8"])
+    assert got.report is not None and got.rejects is not None, got
+    assert (got.report["would_load"], got.report["rejected"]) == (len(loads), len(lines) - len(loads)), got.report
+    assert sorted(int(row[1]) for row in got.rejects) == [n for n in range(2, len(lines) + 2) if n not in loads], (
+        got.rejects
+    )
+    assert any(refused in " ".join(row) for row in got.rejects), got.rejects
+    assert not any("no voucher that can be read" in " ".join(row) for row in got.rejects), got.rejects
+
+
+def test_another_journal_in_a_file_sorted_by_account_is_regrouped_not_refused(tmp_path: Path) -> None:
+    # the sample rows of journals 1, 2 and 3 sorted by account, with --journal 1: before, the other journals' lines
+    # were taken for lines naming no voucher that can be read, and the file (its vouchers apart) was refused whole
+    sample = (Path(__file__).resolve().parent.parent / "bulkload" / "samples" / "economic" / "entries.csv").read_text(
+        encoding="utf-8"
+    )
+    header, *rows = sample.splitlines(keepends=True)[:31]
+    path = tmp_path / "in.csv"
+    path.write_text(header + "".join(sorted(rows, key=lambda row: row.split(",")[6])), encoding="utf-8")
+    got = run_dry(path, args=["--journal", "1"])
+    assert got.code == 1 and got.report is not None and got.rejects is not None, got.stderr
+    assert not got.report["inputs"][0]["grouped"], got.report
+    assert (got.report["would_load"], got.report["rejected"]) == (22, 8), got.report
+    assert all("but --journal 1 was given" in row[3] for row in got.rejects), got.rejects
 
 
 @st.composite

@@ -30,6 +30,23 @@ class Unreadable(NamedTuple):
     why: str
 
 
+class Elsewhere(NamedTuple):
+    """A group key read in full, of a row the run refuses for its place (e-conomic: a journal other than --journal).
+    Unlike Unreadable, the row names its group: it is that group's line, refused with it (by validation), not a line
+    that may be any neighbour's. Only the group it would be in the place given (`here`: the voucher of its number in
+    the journal given) may be it with its place written wrong: that group next to it is refused with it, as is a
+    group among whose lines it lies (regroup.keyed; before, every voucher next to it was). `why` says the place
+    given, for the message ("not --journal 1")."""
+
+    key: str
+    here: str
+    why: str
+
+
+#: what RecordKind.group_key reads a row's group as
+GroupKey = str | Unreadable | Elsewhere | None
+
+
 def key_number(value: Any) -> str | None:
     """A whole number in a group key as its digits ("0050", "+50", "50.0", "50,0", and a JSON 50.0 are all "50"),
     so that lines the API takes for one group are grouped as one however a file writes the number; None for what
@@ -148,11 +165,12 @@ class RecordKind:
         none."""
         return ()
 
-    def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
+    def group_key(self, row: Mapping[str, Any]) -> GroupKey:
         """The group a source row belongs to, from its trimmed values as read (before validation, so that a bad
         row still names its group), each value as validation reads it (`key_number`): rows with one key travel in
         one call and load whole or not at all, and an earlier load that created the key is not repeated. None: the
-        row stands alone; Unreadable: it names a group by a value that is no key. Runs once per row."""
+        row stands alone; Unreadable: it names a group by a value that is no key; Elsewhere: it names its group in
+        full, one the run refuses for its place. Runs once per row."""
         return None
 
     def group_label(self, key: str) -> str:

@@ -17,7 +17,7 @@ from ..http import decoded, keepable_ids
 from ..model import Chunk, Totals
 from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, decimals, minor_units
 from ..numbers import whole_reason
-from .base import RecordKind, Unreadable, int_fields, key_number, required_fields
+from .base import Elsewhere, GroupKey, RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
 from .reasons import errors_by_index, row_invalid
 
@@ -304,7 +304,7 @@ class DraftEntries(RecordKind):
 
     def __init__(self, journal: int | None = None) -> None:
         self.journal = journal
-        self._last_key: tuple[Any, Any, str | Unreadable] = (None, None, "")
+        self._last_key: tuple[Any, Any, GroupKey] = (None, None, "")
         if journal is None:
             self.validate = self._convert  # type: ignore[method-assign]  # per row: skip the journal check
 
@@ -339,10 +339,12 @@ class DraftEntries(RecordKind):
         except msgspec.ValidationError as exc:
             raise row_invalid(exc, row, DraftEntry) from None
 
-    def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
+    def group_key(self, row: Mapping[str, Any]) -> GroupKey:
         """ "journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it;
         Unreadable where the journal or voucher is no number of one, or the journal is neither in the row nor
-        given (--journal), or is another than the one given: the line may be any neighbouring voucher's."""
+        given (--journal): the line may be any neighbouring voucher's. Elsewhere where the journal is another than
+        the one given: the line names its voucher in full, and is refused with it (and with the voucher of its
+        number in the journal given, next to it: its journal may be a slip)."""
         voucher = row.get("voucherNumber")
         if voucher is None:
             return None
@@ -360,7 +362,7 @@ class DraftEntries(RecordKind):
         self._last_key = (voucher, journal, key)
         return key
 
-    def _key(self, voucher: Any, journal: Any) -> str | Unreadable:
+    def _key(self, voucher: Any, journal: Any) -> str | Unreadable | Elsewhere:
         number = _positive(voucher)
         if number is None:
             return Unreadable(f"voucher number {_shown(voucher)} is no positive whole number")
@@ -371,7 +373,7 @@ class DraftEntries(RecordKind):
             return Unreadable(f"journal number {_shown(journal)} is no positive whole number")
         journal, voucher = journal_number, number
         if self.journal is not None and journal != str(self.journal):
-            return Unreadable(f"journal {journal}, not --journal {self.journal}")
+            return Elsewhere(f"{journal}:{voucher}", f"{self.journal}:{voucher}", f"not --journal {self.journal}")
         return f"{journal}:{voucher}"
 
     def destination(self) -> dict[str, str]:
