@@ -574,3 +574,80 @@ def test_an_id_written_as_other_text_or_past_what_the_ledger_keeps_is_not_taken(
     kind, chunk = two_customers()
     body = json.dumps([{"customerno": "C1", "id": given}, {"customerno": "C2", "id": "12"}]).encode()
     assert kind.created_ids(body, chunk) == [NO_ID, NO_ID]
+
+
+def wrapped(key: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Rule:
+    """The sandbox's answer to an upload as `{key: [records]}`: its `results` changed by `change`, under `key`."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        real = await handler(request)
+        assert isinstance(real, web.Response) and isinstance(real.body, bytes)
+        if real.status != 200:
+            return real
+        return web.json_response({key: change(json.loads(real.body)["results"])})
+
+    return rule
+
+
+async def test_records_listed_under_another_key_than_results_are_read_as_results_are(tmp_path: Path) -> None:
+    # found by a tester (a server written from seed 004, which documents no answer): records listed under "data",
+    # one saying "success": false, "message": "duplicate invoice" (not stored), were read as a plain 2xx: the run
+    # said "complete: 44 loaded, 0 rejected, 0 in doubt", exit 0, half an invoice in the books; no ids were taken
+    def failing(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        said = {("I1", "2"): {"success": False, "message": "duplicate invoice"}}
+        return [{**r, **said.get((r.get("invoiceNumber"), r.get("lineItem")), {})} for r in results]
+
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"],
+        [["C1", "I1", "1", "EUR", "1"], ["C1", "I1", "2", "EUR", "2"], ["C1", "I2", "3", "EUR", ""]],
+    )
+    with anyio.fail_after(60):
+        async with serving(crm_app(wrapped("data", failing))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path, 1), invoices)
+            held = {kind: await sandbox_read(url, kind) for kind in ("customers", "invoices")}
+    assert (report.loaded, report.rejected, report.in_doubt, report.exit_code) == (2, 0, 2, 1), report
+    doubt = {int(r["line"]): r["last_error"] for r in read_csv(tmp_path / "in_doubt.csv")}
+    assert sorted(doubt) == [2, 3] and "duplicate invoice" in doubt[2], doubt
+    ids = {(Path(r["file"]).name, int(r["line"])): r["id"] for r in read_csv(tmp_path / "success.csv")}
+    i2 = next(i["id"] for i in held["invoices"] if i["invoiceNumber"] == "I2")
+    assert ids == {("c.csv", 2): str(held["customers"][0]["id"]), ("i.csv", 4): str(i2)}, ids
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # two lists of records: which are the call's, and whether the other reports some failed, cannot be told
+        b'{"data": [{"customerno": "C1", "id": 1}, {"customerno": "C2", "id": 2}], "rejected": [{"customerno": "C2"}]}',
+        b'{"stored": [{"customerno": "C1", "id": 1}], "failed": [{"customerno": "C2", "reason": "duplicate"}]}',
+        # a list under a key that says its records failed
+        b'{"failed": [{"customerno": "C2"}, {"customerno": "C1"}]}',
+        b'{"success": true, "duplicates": ["C2"]}',
+        # an object inside the answer that says it failed
+        b'{"data": {"success": false, "message": "not stored"}}',
+        b'{"meta": {"status": "error"}, "data": [{"customerno": "C1"}, {"customerno": "C2"}]}',
+    ],
+)
+def test_an_answer_whose_records_cannot_be_told_from_its_failures_leaves_the_call_in_doubt(body: bytes) -> None:
+    kind, chunk = two_customers()
+    with pytest.raises(ValueError, match="may have been stored|cannot be told"):
+        kind.created_ids(body, chunk)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"data": [{"customerno": "C2", "id": 12}, {"customerno": "C1", "id": 11}]}',
+        b'{"success": true, "data": {"items": [{"customerno": "C1", "id": 11}, {"customerno": "C2", "id": 12}]}}',
+        b'{"records": [{"id": "11"}, {"id": "12"}], "errors": [], "failed": 0}',
+    ],
+)
+def test_records_listed_under_any_key_or_nested_give_their_ids(body: bytes) -> None:
+    kind, chunk = two_customers()
+    assert kind.created_ids(body, chunk) == [11, 12]
+
+
+def test_a_record_under_another_key_that_says_it_failed_is_its_rows_failure() -> None:
+    kind, chunk = two_customers()
+    body = b'{"data": {"items": [{"customerno": "C2", "success": false, "message": "dup"}, {"customerno": "C1"}]}}'
+    assert kind.failed_items(body, chunk) == {1: ("", "success: false, message: dup")}

@@ -95,14 +95,58 @@ _CHECK = (
 )
 
 
+def _upload_failed(said: str) -> ValueError:
+    return ValueError(
+        f"the API answered 2xx, but its answer says the upload failed ({redact(said)}): it does not say what became "
+        f"of the call's rows, so they may have been stored. {_CHECK}"
+    )
+
+
+#: words in a key of an answer's object that say what it holds failed (`failed`, `rejected`, `duplicates`,
+#: `errorCount`, …): anything but nothing under it (a list, a count, a flag) says some of the upload failed
+_FAILING = ("error", "fail", "reject", "invalid", "duplicate", "skip", "refuse", "conflict")
+
+
+def _records(answer: dict[str, Any]) -> list[Any] | None:
+    """The records an answer's object lists (seed 004 documents no answer): the one list, under any key of it or of
+    an object within it (never inside a list), that is a `results` or holds objects only (`{"results": [...]}`,
+    `{"data": [...]}`, `{"data": {"items": [...]}}`); None where it lists none. ValueError where the answer may say
+    that some of the upload failed: an object within it says so of itself (`_failure`), a key whose name says
+    failure (`_FAILING`) holds anything but nothing, or it lists records twice (which list is the call's records,
+    and whether the other says some failed, cannot be told)."""
+    found: list[tuple[str, list[Any]]] = []
+    objects: list[tuple[str, dict[str, Any]]] = [("", answer)]
+    while objects:
+        path, obj = objects.pop()
+        if path and (failed := _failure(obj, None)) is not None:
+            raise _upload_failed(f"{path}: {failed}")
+        for name, value in obj.items():
+            where = f"{path}.{name}" if path else str(name)
+            if value and any(word in str(name).lower() for word in _FAILING):
+                raise _upload_failed(f"{where}: {_shown(value)}")
+            if isinstance(value, dict):
+                objects.append((where, value))
+            elif isinstance(value, list) and (name == "results" or value and all(isinstance(r, dict) for r in value)):
+                found.append((where, value))
+    if len(found) > 1:
+        raise ValueError(
+            f"the API's answer lists records under {' and '.join(sorted(w for w, _ in found))}: which are the "
+            f"call's, and whether the others say some failed, cannot be told, so its rows may have been stored or "
+            f"not. {_CHECK}"
+        )
+    return found[0][1] if found else None
+
+
 def read_answer(body: bytes, rows: int | None = None) -> Said:
-    """Read any 2xx answer to an upload of `rows` tolerantly: ``{"results": [...]}``, a bare array of records (with
-    or without ``id``), ``{"success": true, "count": n}`` or ``{"uploaded": n}``, an empty body or text all mean the
-    upload was stored. An answer whose object says the upload failed, as a record may say it of itself (`_failure`:
-    ``"success": false`` or ``"false"``, an ``error`` or ``errors``, a ``status`` of failure), is not: one that names
-    the rows it refuses by index and says nothing of a row stored (`_refusal`) raises RefusedInAnswer (read as a 400
-    naming them); any other, ValueError (the call arrived, what became of its rows is unknown: in doubt). So does an
-    answer whose counts (its `count`, `uploaded`, the records it lists) say two numbers."""
+    """Read any 2xx answer to an upload of `rows` tolerantly: its records listed under any key (``{"results":
+    [...]}``, ``{"data": [...]}``, `_records`) or as a bare array (with or without ``id``), ``{"success": true,
+    "count": n}`` or ``{"uploaded": n}``, an empty body or text all mean the upload was stored. An answer whose
+    object says the upload failed, as a record may say it of itself (`_failure`: ``"success": false`` or
+    ``"false"``, an ``error`` or ``errors``, a ``status`` of failure), is not: one that names the rows it refuses by
+    index and says nothing of a row stored (`_refusal`) raises RefusedInAnswer (read as a 400 naming them); any
+    other, ValueError (the call arrived, what became of its rows is unknown: in doubt), as does one that may say
+    some of it failed otherwise (`_records`). So does an answer whose counts (its `count`, `uploaded`, the records
+    it lists) say two numbers."""
     try:
         value = _decode_any(body) if body.strip() else None
     except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
@@ -111,12 +155,9 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
         if (failed := _failure(value, None)) is not None:
             if (refusal := _refusal(value, rows)) is not None:
                 raise refusal
-            raise ValueError(
-                f"the API answered 2xx, but its answer says the upload failed ({redact(failed)}): it does not say "
-                f"what became of the call's rows, so they may have been stored. {_CHECK}"
-            )
-        records = value.get("results")
-        listed = len(records) if isinstance(records, list) else None
+            raise _upload_failed(failed)
+        records = _records(value)
+        listed = None if records is None else len(records)
         stated = {name: n for name in _COUNTS if (n := _whole(value.get(name))) is not None}
         if len({*stated.values(), *([] if listed is None else [listed])}) > 1:
             said = ", ".join(f"{name} {n}" for name, n in stated.items())
@@ -124,7 +165,7 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
                 f"the API's answer says {said}{'' if listed is None else f' and lists {listed} records'}: how many "
                 "records it stored cannot be told"
             )
-        if not isinstance(records, list):
+        if records is None:
             return Said(stored=next(iter(stated.values()), None))
     elif isinstance(value, list):
         records = value
