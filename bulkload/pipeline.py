@@ -661,7 +661,9 @@ class Loader:
             # even after a lost first answer a refusal is final: a keyed retry replays the same call's
             # outcome, and an unrepeatable call is never retried once it may have arrived. A call too large names
             # no item: it is split
-            await self.isolate(chunk, None if self.target.api.too_large(exc) else kind.bad_items(exc, len(chunk)), exc)
+            await self.isolate(
+                chunk, None if self.target.api.too_large(exc) else kind.bad_items(exc, chunk.entries(kind)), exc
+            )
             return False
         if isinstance(exc, APIError) and exc.replayed and maybe_acted_on(exc):
             # the API's cache replays an earlier attempt's failure: its key cannot tell whether that attempt was
@@ -866,24 +868,28 @@ class Loader:
             return f"{about}; {resume_after(exc, self.ledger.path)}"
         return f"{where}: gave up: {said}; {resume_after(exc, self.ledger.path)}"
 
-    async def isolate(self, chunk: Chunk, bad: dict[int, tuple[str, str]] | None, cause: APIError | str) -> None:
+    async def isolate(self, chunk: Chunk, bad: dict[int, tuple[str, str]] | str | None, cause: APIError | str) -> None:
         """One bad group must not block the others, and a group never travels in two calls: reject every group
         that holds a row named bad (all its lines, naming the line that failed) and send the rest again at once;
         when the answer names none, split at the group boundary nearest the middle until a refused group is
         alone, and reject it whole. A call too large for the API (413) is split so until it fits. Where the API
         does not say that a refused call stored nothing (Api.refusal_stores_nothing), the rest is in doubt, never
         sent again: the groups not named bad, every line of a group only some of whose lines are named (its other
-        lines may have been stored), or every row of a call refused without one named."""
+        lines may have been stored), or every row of a call refused without one named, or naming rows that cannot
+        be told (`bad` a str: why, RecordKind.bad_items)."""
         spans = chunk.spans()
         children: list[Chunk] = []
         #: why each child is in doubt, where the refusal does not say that the call stored nothing (by part)
         unsure: dict[str, str] = {}
         too_large = isinstance(cause, APIError) and self.target.api.too_large(cause)
         doubtful = isinstance(cause, APIError) and not too_large and not self.target.api.refusal_stores_nothing
-        if bad is not None:
+        untold = bad if isinstance(bad, str) else None
+        if isinstance(bad, dict) and bad:
             bad = {i: (field_, self.hidden(chunk, reason)) for i, (field_, reason) in bad.items()}
-        if doubtful and bad is None and len(spans) > 1:
-            self.mark_in_doubt(chunk, "sending", unsaid(self.why(cause), "naming no row"))
+        else:
+            bad = None
+        if doubtful and bad is None and (len(spans) > 1 or untold):
+            self.mark_in_doubt(chunk, "sending", unsaid(self.why(cause), untold or "naming no row"))
             return
         if bad is None and len(spans) > 1:
             try:

@@ -250,10 +250,10 @@ def test_errors_array_names_the_bad_entries() -> None:
             {"index": 3, "property": "accountNumber", "errorCode": "JournalEntryAccountNotFound", "message": "no 9999"},
         ],
     )
-    assert t.bad_items(err, 10) == {3: ("accountNumber", "JournalEntryAccountNotFound: no 9999")}
+    assert t.bad_items(err, [None] * 10) == {3: ("accountNumber", "JournalEntryAccountNotFound: no 9999")}
     # an answer that does not name entries (or names one outside the call) means: bisect
-    assert t.bad_items(BadRequest(400, "invalid", errors=[]), 10) is None
-    assert t.bad_items(BadRequest(400, "x", errors=[{"index": 12, "errorCode": "E"}]), 10) is None
+    assert t.bad_items(BadRequest(400, "invalid", errors=[]), [None] * 10) is None
+    assert t.bad_items(BadRequest(400, "x", errors=[{"index": 12, "errorCode": "E"}]), [None] * 10) is None
 
 
 def test_created_ids_must_match_the_entries_sent() -> None:

@@ -19,7 +19,7 @@ from test_load_payorcrm import read_csv, write
 
 from bulkload import Job, load, resume
 from bulkload.answered import answered_ids
-from bulkload.errors import RefusedInAnswer
+from bulkload.errors import BadRequest, RefusedInAnswer
 from bulkload.model import NO_ID, Chunk
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, build_app
@@ -171,7 +171,8 @@ def refusing_marked(rule: Rule) -> Rule:
             named = [i for i, item in enumerate(items) if item.get("itemText") == REFUSED]
             if not named:
                 return await handler(request)
-            errors = [{"index": i, "field": "itemText", "message": "line refused"} for i in named]
+            # quoting the value refused tells that the index counts from 0 (seed 004 documents no error answer)
+            errors = [{"index": i, "field": "itemText", "value": REFUSED, "message": "line refused"} for i in named]
             return message_response(400, "Upload rejected", errors)
 
         return await rule(request, refusing)
@@ -546,12 +547,13 @@ def test_an_answer_whose_errors_name_rows_by_index_refuses_them_as_a_400_would()
     # the 400 form bulkload reads (errors naming rows by index), answered 2xx and saying nothing of a row stored, is
     # a refusal: the rows named are rejected with the API's reason, the others in doubt (refusal_stores_nothing)
     kind, chunk = two_customers()
-    body = b'{"status": "error", "errors": [{"index": 1, "message": "invalid email", "field": "emailaddress1"}]}'
+    # the value quoted tells that the index counts from 0 (test_what_tells_how_an_error_answer_counts_its_rows)
+    body = b'{"status": "error", "errors": [{"index": 1, "message": "invalid email b@x", "field": "emailaddress1"}]}'
     with pytest.raises(RefusedInAnswer) as caught:
         kind.created_ids(body, chunk)
     refusal = caught.value
     assert PayorCRM(["customers"]).api.refused(refusal) and not refusal.uncertain
-    assert kind.bad_items(refusal, 2) == {1: ("emailaddress1", "answered 2xx: invalid email")}
+    assert kind.bad_items(refusal, chunk.entries(kind)) == {1: ("emailaddress1", "answered 2xx: invalid email b@x")}
     assert "answered 2xx" in str(refusal) and "HTTP" not in str(refusal), refusal
 
 
@@ -651,3 +653,74 @@ def test_a_record_under_another_key_that_says_it_failed_is_its_rows_failure() ->
     kind, chunk = two_customers()
     body = b'{"data": {"items": [{"customerno": "C2", "success": false, "message": "dup"}, {"customerno": "C1"}]}}'
     assert kind.failed_items(body, chunk) == {1: ("", "success: false, message: dup")}
+
+
+def counting_from_one(rule: Rule) -> Rule:
+    """`rule`, its 400's errors naming each row by its index counted from 1 (seed 004 documents no error answer)."""
+
+    async def shifted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        real = await rule(request, handler)
+        assert isinstance(real, web.Response) and isinstance(real.body, bytes)
+        if real.status != 400:
+            return real
+        body = json.loads(real.body)
+        return message_response(400, body["message"], [{**e, "index": e["index"] + 1} for e in body["errors"]])
+
+    return shifted
+
+
+@pytest.mark.parametrize(("bad", "rejected"), [(2, []), (3, [4]), (1, [])])
+async def test_an_index_no_answer_tells_the_numbering_of_rejects_no_row(
+    tmp_path: Path, bad: int, rejected: list[int]
+) -> None:
+    # found by a tester (a server written from seed 004, counting from 1): a 400 naming the bad C4 by index 1 had
+    # its good, stored neighbour C5 rejected ("emailaddress1 is invalid"; its rejects file would upload C5 twice)
+    # and C4 put in doubt. An index equal to the rows sent proves counting from 1; any other that no index 0 and
+    # no value quoted tells leaves the call in doubt, saying why
+    customers = write(
+        tmp_path / "c.csv",
+        ["customerno", "emailaddress1"],
+        [[f"C{i}", "not-an-email" if i == bad else f"c{i}@example.com"] for i in (1, 2, 3)],
+    )
+    calls: list[int] = []
+    with anyio.fail_after(60):
+        async with serving(crm_app(counting_from_one(stores_the_rest_then_refuses(calls)))) as url:
+            report = await load_both(tmp_path, url, customers)
+            held = sorted(c["customerno"] for c in await sandbox_read(url, "customers"))
+    assert held == [f"C{i}" for i in (1, 2, 3) if i != bad] and calls == [3, 2], (held, calls)
+    assert (report.loaded, report.rejected, report.in_doubt) == (0, len(rejected), 3 - len(rejected)), report
+    got = read_csv(tmp_path / "rejects.csv") if rejected else []
+    assert [int(r["line"]) for r in got] == rejected
+    doubt = {int(r["line"]): r["last_error"] for r in read_csv(tmp_path / "in_doubt.csv")}
+    if not rejected:
+        assert "from 0 or from 1" in doubt[bad + 1] and "cannot be told" in doubt[bad + 1], doubt
+
+
+@pytest.mark.parametrize(
+    ("errors", "named"),
+    [
+        ([{"index": 0, "field": "emailaddress1", "message": "bad"}], {0}),  # an index 0: from 0
+        ([{"index": 2, "field": "emailaddress1", "message": "bad"}], {1}),  # the rows sent: from 1
+        ([{"index": 1, "field": "customerno", "message": "customer C2 exists"}], {1}),  # C2's value, at 1 from 0
+        ([{"index": 1, "field": "customerno", "message": "customer C1 exists"}], {0}),  # C1's, at 1 from 1
+        ([{"index": 1, "field": "emailaddress1", "value": "b@x", "message": "taken"}], {1}),
+    ],
+)
+def test_what_tells_how_an_error_answer_counts_its_rows(errors: list[dict[str, Any]], named: set[int]) -> None:
+    kind, chunk = two_customers()
+    bad = kind.bad_items(BadRequest(400, "Some rows failed validation", errors=errors), chunk.entries(kind))
+    assert isinstance(bad, dict) and set(bad) == named, bad
+
+
+@pytest.mark.parametrize(
+    "errors",
+    [
+        [{"index": 1, "field": "emailaddress1", "message": "emailaddress1 is invalid"}],
+        [{"index": 0, "message": "bad"}, {"index": 2, "message": "bad"}],  # neither numbering fits both
+        [{"index": 1, "field": "customerno", "message": "C1 and C2 clash"}],  # both rows' values quoted
+    ],
+)
+def test_an_error_answer_whose_numbering_nothing_tells_names_no_row_for_sure(errors: list[dict[str, Any]]) -> None:
+    kind, chunk = two_customers()
+    bad = kind.bad_items(BadRequest(400, "Some rows failed validation", errors=errors), chunk.entries(kind))
+    assert isinstance(bad, str) and "cannot be told" in bad, bad

@@ -333,9 +333,10 @@ class RecordKind:
         reconciliation by responses: [rows] alone when the answer gives no amounts, None when it says nothing."""
         return None
 
-    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
-        """Which items of a refused call were bad (index -> (field, "errorCode: message")), or None if the
-        answer does not say."""
+    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | str | None:
+        """Which items of a refused call of `rows` were bad (index -> (field, "errorCode: message")), or None if
+        the answer does not say; a str where it names items but which cannot be told (why: the call is in doubt
+        where the API does not say a refusal stores nothing, `Api.refusal_stores_nothing`)."""
         return None
 
 

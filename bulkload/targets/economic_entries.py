@@ -439,8 +439,8 @@ class DraftEntries(RecordKind):
             raise ValueError(f"the API answered {len(ids)} entry numbers for {n} entries")
         return ids
 
-    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
-        return errors_by_index(error, n, field_key="property", code_key="errorCode")
+    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | None:
+        return errors_by_index(error, len(rows), field_key="property", code_key="errorCode")
 
     def summarize(self, records: Sequence[DraftEntry]) -> dict[str, Totals]:
         by: dict[tuple[int, str], list[int]] = {}  # (journal, currency) -> the units of its entries

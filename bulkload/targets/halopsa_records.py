@@ -413,8 +413,8 @@ class Resource(RecordKind):
         shapes = {tuple(f) for f in fields}
         return pair(keys, [{self.key(r, list(shape)) for shape in shapes} - {None} for r in found])
 
-    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
-        return errors_by_index(error, n, field_key="field")
+    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | None:
+        return errors_by_index(error, len(rows), field_key="field")
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         updates = sum(1 for r in records if getattr(r, "id", None) is not None)

@@ -67,14 +67,15 @@ _REFUSING = frozenset({"errors", "error", "message", "detail", "title", "errorCo
 
 def _refusal(answer: dict[str, Any], rows: int | None) -> RefusedInAnswer | None:
     """An answer that refuses rows as a 400 does (seed 004 documents no answer): `errors` naming each by `index`
-    (one of the `rows` sent, where given), no other sign of success (`success` and `status` absent or of failure),
-    and nothing else said (no count, no records: some rows may have been stored). None for any other answer."""
+    (0 to the number of `rows` sent, where given: counted from 0 or from 1, `bad_items` tells), no other sign of
+    success (`success` and `status` absent or of failure), and nothing else said (no count, no records: some rows
+    may have been stored). None for any other answer."""
     errors = answer.get("errors")
     if not isinstance(errors, list) or not errors:
         return None
     for item in errors:
         index = item.get("index") if isinstance(item, dict) else None
-        if type(index) is not int or index < 0 or rows is not None and index >= rows:
+        if type(index) is not int or index < 0 or rows is not None and index > rows:  # from 0 or 1: bad_items
             return None
     if "success" in answer and not _unsuccessful(answer["success"]):
         return None

@@ -15,7 +15,7 @@ from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, decimals, iso_co
 from ..money import minor_units as exact_units
 from .base import RecordKind, required_fields
 from .payorcrm_answers import Reading, Said, named, read
-from .reasons import errors_by_index, json_cell, row_invalid
+from .reasons import errors_counted, json_cell, row_invalid
 
 
 class Customer(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -222,8 +222,10 @@ class Upload(RecordKind):
         record, so what became of them cannot be told)."""
         return self._read(body, chunk).failed
 
-    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
-        return errors_by_index(error, n, field_key="field")
+    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | str | None:
+        """The rows a refusal's `errors` name by index, which seed 004 does not say it counts from 0 or from 1
+        (reasons.errors_counted: a str where which cannot be told)."""
+        return errors_counted(error, rows, field_key="field")
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         """As RecordKind.returned_totals, and beside the totals the rows whose ids were taken by their place in the

@@ -4,7 +4,7 @@ error answer names."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -153,9 +153,56 @@ def errors_by_index(
         index = item.get("index") if isinstance(item, dict) else None
         if not isinstance(index, int) or not 0 <= index < n:
             return None
-        code = (code_key and item.get(code_key)) or error.error_code or f"HTTP {error.status}"
-        bad[index] = (str(item.get(field_key) or ""), f"{code}: {item.get('message') or error.message}")
+        bad[index] = _said(error, item, field_key, code_key)
     return bad or None
+
+
+def _said(error: APIError, item: Mapping[str, Any], field_key: str, code_key: str | None = None) -> tuple[str, str]:
+    """What an error `item` says of the item it names: (field, "code: message")."""
+    code = (code_key and item.get(code_key)) or error.error_code or f"HTTP {error.status}"
+    return str(item.get(field_key) or ""), f"{code}: {item.get('message') or error.message}"
+
+
+def errors_counted(error: APIError, rows: Sequence[Any], *, field_key: str) -> dict[int, tuple[str, str]] | str | None:
+    """As `errors_by_index`, for an API that documents no error answer (PayorCRM, seed 004): its `index` may count
+    the call's `rows` from 0 or from 1. What tells which: an index 0 (from 0); an index equal to the number of rows
+    (from 1); an error quoting the value its field has in the row one numbering names and not in the one the other
+    does (`_quotes`). Where nothing tells it, or what does disagrees, a str: why which rows it names cannot be told
+    (none is to be rejected: it may be good). None when it names no row, or one outside both numberings."""
+    n, named = len(rows), []
+    for item in error.errors:
+        index = item.get("index") if isinstance(item, dict) else None
+        if type(index) is not int or not 0 <= index <= n:
+            return None
+        named.append((index, item))
+    if not named:
+        return None
+    bases = {b for b in (0, 1) if all(0 <= i - b < n for i, _ in named)}
+    for i, item in named:
+        quoted = {b for b in (0, 1) if 0 <= i - b < n and _quotes(item, rows[i - b], field_key)}
+        if len(quoted) == 1:
+            bases &= quoted
+    if len(bases) == 1:
+        (base,) = bases
+        return {i - base: _said(error, item, field_key) for i, item in named}
+    shown = ", ".join(str(i) for i in sorted({i for i, _ in named}))
+    return (
+        f"naming rows by index ({shown}), which it may count from 0 or from 1 (seed 004 documents no error answer), "
+        f"and {'no numbering fits them all' if not bases else 'nothing tells which'} (no index 0, none equal to the "
+        f"{n} rows sent, no value of one of the rows quoted): which rows it refused cannot be told"
+    )
+
+
+def _quotes(item: Mapping[str, Any], row: Any, field_key: str) -> bool:
+    """Whether an error `item` quotes (as a word of its `message`, or as its `value`) what `row` holds in the field
+    it names: a value of more than digits alone (a number may be an index or a count)."""
+    field = item.get(field_key)
+    value = getattr(row, field, None) if isinstance(field, str) else None
+    if not isinstance(value, str) or not value.strip() or value.strip().isdigit():
+        return False
+    message = item.get("message")
+    said = message if isinstance(message, str) else ""
+    return item.get("value") == value or re.search(rf"(?<!\w){re.escape(value)}(?!\w)", said) is not None
 
 
 def item_named(error: APIError, n: int) -> int | None:

@@ -242,9 +242,9 @@ class OnCase(RecordKind):
         # one entry (an order's lines merged, MergeOrderLinesToOneEntry) or one cost a call: its rows share its id
         return 0
 
-    def bad_items(self, error: APIError, n: int) -> dict[int, tuple[str, str]] | None:
+    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | None:
         # one entry (or one cost) a call: whatever the API refused, it refused for every line of it
-        return {i: ("", f"HTTP {error.status}: {error.message}") for i in range(n)}
+        return {i: ("", f"HTTP {error.status}: {error.message}") for i in range(len(rows))}
 
 
 class Entries(OnCase):
