@@ -122,11 +122,31 @@ def minor_units(amount: Decimal, currency: str | None, limit: int | None = None,
         if places is None:
             raise FractionLeft(f"{amount} has more decimals than {currency or 'the currency'}'s {digits}")
         raise FractionLeft(f"{amount} has more than {places} decimals")
-    if limit is not None and abs(units) > limit:  # a Decimal and an int compare exactly
+    if limit is not None and units.copy_abs() > limit:  # exactly (abs() rounds to the context's, and overflows)
         raise PastLimit(f"{amount} is more than {limit:,} minor units in size")
     if units.adjusted() >= MAX_DIGITS_EVER:  # `1e999999999` as an int would take a billion digits, and minutes
         raise PastLimit(f"{amount} has more than {MAX_DIGITS_EVER} digits")
     return int(units)
+
+
+def answered_units(amount: Decimal, places: int, limit: int | None = None) -> int | None:
+    """An amount answered by an API that holds amounts as doubles, as an integer of minor units of `places`
+    decimals: as written where it is a whole number of them, else the amount of `places` decimals whose double it
+    is, which the API may write with 17 significant digits (1234.5699999999999 is the double of 1234.57: 123457).
+    None where it is neither (1234.575, or 1234.5700000000002, the double after 1234.57's: the API holds another
+    amount than any of `places` decimals sent), is not a finite number, or is more than `limit` minor units in size
+    (minor_units). Every amount sent is the shortest writing of its double (chunking refuses any other before the
+    first call: double_keeps), so the double answered for it gives it back (`nearest_double`)."""
+    try:
+        return minor_units(amount, None, limit, places=places)
+    except FractionLeft:
+        pass
+    except ValueError:
+        return None
+    try:
+        return minor_units(nearest_double(amount), None, limit, places=places)
+    except ValueError:
+        return None
 
 
 def value_text(number: Decimal | int) -> str:

@@ -15,6 +15,7 @@ from bulkload.money import (
     JSON_SAFE_INTEGER,
     FractionLeft,
     PastLimit,
+    answered_units,
     double_keeps,
     minor_units,
     money,
@@ -142,3 +143,26 @@ def test_one_predicate_says_whether_an_amount_given_back_is_the_amount_sent() ->
     assert same_amount(Decimal("2129.9499999999998"), Decimal("2129.95"))
     assert same_amount(Decimal("100.0"), 100)
     assert not same_amount(Decimal("2129.96"), Decimal("2129.95"))
+
+
+def test_an_answered_double_is_the_amount_of_the_currencys_decimals_it_is_the_double_of() -> None:
+    # found with a server written from seed 002 that writes doubles with 17 digits: 1234.57 as 1234.5699999999999
+    # was read as 123456 cents (truncated), and 1234.575 as 123457
+    assert answered_units(Decimal("1234.5699999999999"), 2) == 123457
+    assert answered_units(Decimal("-1234.5699999999999"), 2) == -123457
+    assert answered_units(Decimal("0.10000000000000001"), 2) == 10
+    assert answered_units(Decimal("1234.57"), 2) == 123457
+    assert answered_units(Decimal("1235.0000000000002"), 0) is None  # the next double: another amount
+    assert answered_units(Decimal("99999999999999.984"), 2) == 9999999999999998
+    # more decimals than the currency has, and no double of an amount that has not: a difference
+    assert answered_units(Decimal("1234.575"), 2) is None
+    assert answered_units(Decimal("1234.5700000000002"), 2) is None  # the double after 1234.57's
+    assert answered_units(Decimal("1e999999999"), 2, 2**63 - 1) is None
+    assert answered_units(Decimal("NaN"), 2) is None
+
+
+@given(st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1), st.sampled_from([0, 2, 3]))
+def test_every_amount_a_double_holds_comes_back_from_its_double_written_long(units: int, places: int) -> None:
+    amount = Decimal(units).scaleb(-places)
+    assert answered_units(Decimal(format(float(amount), ".17g")), places) == units
+    assert answered_units(Decimal(repr(float(amount))), places) == units

@@ -12,7 +12,7 @@ import operator
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from decimal import Decimal
 from functools import partial
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Annotated, Any
 
 import msgspec
@@ -30,10 +30,10 @@ from .economic_entries import (
     MAX_UNITS,
     DraftEntries,
     _Created,
-    _decimals,
     _line_check,
     _page,
     _rate,
+    listed_units,
     rated_check,
 )
 from .flags import Flag, Flags
@@ -120,8 +120,11 @@ class Journals(Books):
             for item in items:
                 numbers, units, checks = found.setdefault(item.voucherNumber, ([], [], []))
                 numbers.append(item.entryNumber)
-                units.append(unit := int(item.amount.scaleb(_decimals(item.currency, 2))))
-                checks.append(_line_check(unit, item, None))  # as DraftEntries.group_checks makes them
+                unit = listed_units(item)
+                # as DraftEntries.group_checks makes them; an amount no line sent has (listed_units) by what the API
+                # wrote, which no line's check has: the voucher differs from the file's, and counts 0 in the totals
+                checks.append(_line_check(item.amount if unit is None else unit, item, None))
+                units.append(unit or 0)
             if not page.cursor:
                 break
             params = {"filter": flt, "cursor": page.cursor}
@@ -192,13 +195,22 @@ class Journals(Books):
                 at = next(i for i, u in enumerate(exact) if abs(u) > MAX_UNITS)
                 raise _past_limit(ids[at], _amount(items[at]))
             units = list(map(int, exact))
+            fractions = 0
+            # an amount listed long (1234.5699999999999) is the amount whose double it is (listed_units); one that is
+            # the double of none keeps its whole minor units and is counted as having more decimals
+            for at in compress(range(len(units)), map(operator.ne, exact, units)):
+                held = listed_units(items[at])
+                if held is None:
+                    fractions += 1
+                else:
+                    units[at] = held
             rates = list(map(_rate, items))
             yield Listed(
                 ids,
                 currencies,
                 units,
                 list(map(prefix.__add__, map(str, map(_voucher, items)))),
-                sum(map(operator.ne, exact, units)),
+                fractions,
                 list(map(_line_check, units, items, repeat(None))),
                 # the lines listed with a rate: their checks were it sent (listed_checks)
                 None if rates.count(None) == len(rates) else list(map(rated_check, units, items)),

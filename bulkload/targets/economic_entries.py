@@ -15,7 +15,7 @@ from ..cursors import CursorTrail
 from ..errors import APIError, RowInvalid
 from ..http import decoded, keepable_ids
 from ..model import Chunk, Totals
-from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, decimals, minor_units
+from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, answered_units, decimals, minor_units, nearest_double
 from ..numbers import whole_reason
 from .base import Elsewhere, GroupKey, RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
@@ -182,19 +182,27 @@ _rate = attrgetter("exchangeRate")
 _pack = msgspec.msgpack.Encoder().encode
 
 
-def _line_check(units: int, entry: DraftEntry | _Listed, rate: Decimal | None) -> int:
-    """What a line books, as one number (62 bits): its amount in minor units, its date and due date (the API writes
-    dates as date-times: the date part counts), the exchange rate `rate` (None: none compared) and the fields of
-    `_booked`, packed and hashed together. A line sent and the same line listed give one check (`listed_checks`); a
-    corrected currency, VAT code, account, voucher, customer, text, date or rate sent gives another. A field not set
-    is null or absent in what the API lists (seed 002: each is "or null"), as in what is sent (an empty cell is
-    absent). Hashed, not summed: a sum let two changes cancel (a date 93 days later and a due date 3 days earlier
-    gave the check before). A rate by its value: 745.50 sent is 745.5 listed (a JSON double)."""
+def _line_check(units: int | Decimal, entry: DraftEntry | _Listed, rate: Decimal | None) -> int:
+    """What a line books, as one number (62 bits): its amount in minor units (a Decimal for an amount listed that is
+    no whole number of them, listed_units: packed as text, the check of no line sent), its date and due date (the
+    API writes dates as date-times: the date part counts), the exchange rate `rate` (None: none compared) and the
+    fields of `_booked`, packed and hashed together. A line sent and the same line listed give one check
+    (`listed_checks`); a corrected currency, VAT code, account, voucher, customer, text, date or rate sent gives
+    another. A field not set is null or absent in what the API lists (seed 002: each is "or null"), as in what is
+    sent (an empty cell is absent). Hashed, not summed: a sum let two changes cancel (a date 93 days later and a due
+    date 3 days earlier gave the check before). A rate by its value: 745.50 sent is 745.5 listed (a JSON double)."""
     due = entry.dueDate
     packed = _pack(
         (units, entry.date[:10], due[:10] if due else None, None if rate is None else rate.normalize(), _booked(entry))
     )
     return (crc32(packed) << 30) ^ adler32(packed)
+
+
+def listed_units(item: _Listed) -> int | None:
+    """A listed entry's amount in its currency's minor units: the API holds it as a double and may write it with 17
+    significant digits (seed 002: `number <double>`; 1234.57 listed as 1234.5699999999999 is 123457 øre). None where
+    it is the double of no amount of the currency's decimals (money.answered_units): no line sent has it."""
+    return answered_units(item.amount, _decimals(item.currency, 2), MAX_UNITS)
 
 
 def listed_checks(units: int, item: _Listed) -> tuple[int, int | None]:
@@ -205,9 +213,12 @@ def listed_checks(units: int, item: _Listed) -> tuple[int, int | None]:
 
 
 def rated_check(units: int, item: _Listed) -> int | None:
-    """A listed line's check as one sent with the exchange rate it lists; None where it lists none."""
+    """A listed line's check as one sent with the exchange rate it lists; None where it lists none. The rate as the
+    double the API holds it as (seed 002: `number <double>`): 745.53 sent may be listed as 745.52999999999997."""
     rate = item.exchangeRate
-    return None if rate is None else _line_check(units, item, rate)
+    if rate is None:
+        return None
+    return _line_check(units, item, nearest_double(rate) if rate.is_finite() else rate)
 
 
 def _side(r: DraftEntry) -> int:
@@ -489,7 +500,9 @@ class DraftEntries(RecordKind):
                     for item in page.items[repeated:]:
                         if item.entryNumber in taken:
                             continue
-                        units = int(item.amount.scaleb(_decimals(item.currency, 2)))
+                        units = listed_units(item)
+                        if units is None:
+                            return None  # an amount no line sent has
                         bare, rated = listed_checks(units, item)
                         key = f"{journal}:{item.voucherNumber}"
                         # sent with the rate it lists, else without one (the API's own)
