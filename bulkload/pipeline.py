@@ -129,6 +129,9 @@ class Tally:
     rejected: int = 0
     in_doubt: int = 0
     skipped: int = 0
+    #: of those loaded and rejected, the rows an earlier invocation of the run settled (as the ledger held them when
+    #: a resume read them again): counted, not timed (progress.Pace, the report's rows/s)
+    earlier: int = 0
     #: why the run stopped early, and the exit code that says so
     stop_reason: str | None = None
     stop_code: int = 0
@@ -304,6 +307,7 @@ class Loader:
             loaded, rejected = self._settled(chunk.seq, chunk.part, len(chunk))
         self.tally.loaded += loaded
         self.tally.rejected += rejected
+        self.tally.earlier += loaded + rejected
         self.tally.skipped += len(chunk) - loaded - rejected
 
     def _settled(self, seq: int, part: str, rows: int) -> tuple[int, int]:
@@ -448,9 +452,11 @@ class Loader:
             return True
         if prev.state == "done":
             self.tally.loaded += len(chunk)
+            self.tally.earlier += len(chunk)
             return True
         if prev.state == "rejected":
             self.tally.rejected += len(chunk)
+            self.tally.earlier += len(chunk)
             return True
         if prev.state == "split":
             await self.resume_split(chunk)
@@ -1033,7 +1039,8 @@ class Loader:
         for part, lines in children:
             planned += len(lines)
             await self.deliver(chunk.take_lines(set(lines), part, self.target.kind_of(chunk.file_idx)))
-        self.tally.rejected += len(chunk) - planned
+        self.tally.rejected += len(chunk) - planned  # rows the split rejected, in an earlier invocation
+        self.tally.earlier += len(chunk) - planned
 
     async def ensure_baselines(self, summary: Mapping[str, Any]) -> None:
         """Record what each scope held before the first chunk that touches it is sent (the scopes at once)."""

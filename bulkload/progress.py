@@ -42,7 +42,8 @@ class Snapshot:
     """The run as the display sees it. `phase` (stages.py) with its own `done` of `total` `unit`; while loading the
     rows settle instead (`loaded + rejected + in_doubt + skipped` of the input's rows). `limit_wait`: seconds the
     rate windows alone need for a number of further calls; `held`: calls the limits hold back now; `paused_s`: the
-    pause a 429 set that is still to run."""
+    pause a 429 set that is still to run; `earlier`: of the rows settled, those an earlier invocation of the run
+    settled (a resume reads them again and finds them so in the ledger): counted, not timed."""
 
     phase: str
     done: int
@@ -53,6 +54,7 @@ class Snapshot:
     rejected: int = 0
     in_doubt: int = 0
     skipped: int = 0
+    earlier: int = 0
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
@@ -128,7 +130,8 @@ class Figures:
 
 class Pace:
     """Figures from successive snapshots: the pace over the last PACE_WINDOW_S of the current phase, and the ETA.
-    `rows`: the input's rows (the loading phase's total); `clock`: seconds (time.monotonic)."""
+    `rows`: the input's rows (the loading phase's total); `clock`: seconds (time.monotonic). The pace is of this
+    invocation's own rows: those an earlier one settled (`Snapshot.earlier`) count to the done, not to the pace."""
 
     def __init__(self, rows: RowsTotal, clock: Callable[[], float]) -> None:
         self.rows = rows
@@ -151,7 +154,8 @@ class Pace:
             self._phase = snap.phase
             self._samples.clear()
             self._last_per_s = None
-        self._samples.append((now, done))
+        # a resume finds the rows an earlier invocation settled in the ledger as fast as it reads them again
+        self._samples.append((now, done - snap.earlier if loading else done))
         while len(self._samples) > 2 and self._samples[1][0] <= now - PACE_WINDOW_S:
             self._samples.popleft()
         (t0, d0), (t1, d1) = self._samples[0], self._samples[-1]
@@ -163,11 +167,12 @@ class Pace:
         going = per_s or ((snap.paused_s or snap.held or snap.settling_s) and self._last_per_s)
         if total is not None and going:
             eta_s = snap.paused_s + max(0.0, total - done) / going
-            if loading and snap.limit_wait is not None and snap.rows_read and snap.requests and done < total:
+            own = snap.rows_read - snap.earlier
+            if loading and snap.limit_wait is not None and own > 0 and snap.requests and done < total:
                 # when a rolling window binds, the pace so far says nothing about the wait still to come. Calls a
                 # row: those sent for the rows read (sent, or about to be), not for those settled (a call in flight
-                # would count as many rows again)
-                eta_s = max(eta_s, snap.limit_wait((total - done) * snap.requests / snap.rows_read))
+                # would count as many rows again), nor for those an earlier invocation settled (none of this one's)
+                eta_s = max(eta_s, snap.limit_wait((total - done) * snap.requests / own))
         if snap.requests != self._requests:
             self._requests, self._requests_at = snap.requests, now
         # calls held back by the limits (loading, or the walk of reconciling), and none has left for a while

@@ -155,6 +155,7 @@ class Run:
             rejected=tally.rejected,
             in_doubt=tally.in_doubt,
             skipped=tally.skipped,
+            earlier=self.earlier,
             requests=c.requests,
             retries=c.retries,
             rate_limited=c.rate_limited,
@@ -369,6 +370,12 @@ class Run:
         again (`_not_reached`)."""
         return (self.loader.rows_read if self.loader is not None else 0) + self.not_reached
 
+    @property
+    def earlier(self) -> int:
+        """Of the rows counted (rows_read), those an earlier process of the run settled: read again and found settled
+        in the ledger, or not reached (`_not_reached`). This process's pace leaves them out."""
+        return self.tally.earlier + self.not_reached
+
     def _not_reached(self) -> None:
         """A run that stopped counts the rows an earlier process of it loaded or had rejected, which this one stopped
         before reading again (a resume reads the input from its start): its figures are the run's so far, as its
@@ -491,7 +498,7 @@ class Run:
             elapsed_s=round(elapsed, 3),
             load_s=round(elapsed if load_s is None else load_s, 3),
             reconcile_s=round(0.0 if load_s is None else elapsed - load_s, 3),
-            rows_per_s=round((self.rows_read - self.not_reached) / elapsed, 1) if elapsed > 0 else 0.0,
+            rows_per_s=round((self.rows_read - self.earlier) / elapsed, 1) if elapsed > 0 else 0.0,
             stop_reason=tally.stop_reason,
             stop_code=tally.stop_code or None,
             isolation=self.loader.isolation.report() if self.loader is not None else None,

@@ -13,12 +13,17 @@ from pathlib import Path
 import anyio
 import pytest
 from conftest import CREDS, write_entries
+from msgspec import UNSET
 from rich.console import Console
 
-from bulkload import Job, load, rollback
+from bulkload import Job, load, rollback, runner
+from bulkload.fleet import run_manifest
 from bulkload.limits import Limits
+from bulkload.manifest import read_manifest
 from bulkload.meters import DailyQuota, RateMeter, WindowMeter
 from bulkload.progress import Pace, RowsTotal, Snapshot, estimate_rows, show_progress
+from bulkload.results import Report
+from bulkload.run import Run, Shared
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.stages import LOADING, PAUSED, PLANNING, RECONCILING, ROLLING_BACK, SETTLING, WAITING, Stages
 
@@ -170,6 +175,37 @@ def test_the_pace_is_that_of_the_last_half_minute() -> None:
     assert fig.eta_s == pytest.approx(79_000 / fig.per_s)
 
 
+def test_after_a_resume_the_pace_is_of_the_rows_this_invocation_settled() -> None:
+    """A resume reads its input again from the start: the 40,000 rows an earlier invocation loaded settle in its first
+    second, from the ledger, beside 2,500 it sends. They are counted (the bar), not timed (before: "42,500 rows/s |
+    ETA 0:00:03", then drifting for half a minute, while the pace was 2,500 rows/s and a minute was left)."""
+    now = [0.0]
+    pace = Pace(RowsTotal(200_000, False), lambda: now[0])
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=0))
+    now[0] = 1.0
+    fig = pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=45_000, loaded=42_500, earlier=40_000))
+    assert fig.done == 42_500 and fig.total == 200_000
+    assert fig.per_s == pytest.approx(2_500.0)
+    assert fig.eta_s == pytest.approx(157_500 / 2_500)
+    now[0] = 10.0
+    fig = pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=70_000, loaded=65_000, earlier=40_000))
+    assert fig.per_s == pytest.approx(2_500.0) and fig.eta_s == pytest.approx(135_000 / 2_500)
+
+
+def test_after_a_resume_the_calls_a_row_takes_are_those_of_the_rows_it_sends() -> None:
+    """Rows an earlier invocation settled took no call of this one: the rolling window's wait is for the calls the
+    rows still to go take at this invocation's calls a row (500 rows a call: 315 calls, not 35)."""
+    now = [0.0]
+    pace = Pace(RowsTotal(200_000, True), lambda: now[0])
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=0))
+    now[0] = 1.0
+    window: Callable[[float], float] = lambda calls: calls  # noqa: E731 - a second a call
+    snap = Snapshot(
+        LOADING, 0, None, "rows", rows_read=45_000, loaded=42_500, earlier=40_000, requests=10, limit_wait=window
+    )
+    assert pace.figures(snap).eta_s == pytest.approx(157_500 / 500)
+
+
 def test_calls_held_back_by_the_limits_show_as_waiting_and_the_phase_again_once_calls_go() -> None:
     now = [0.0]
     pace = Pace(RowsTotal(1_000, True), lambda: now[0])
@@ -315,6 +351,77 @@ async def test_a_rollback_shows_the_records_it_removed(tmp_path: Path, capsys: p
     lines = capsys.readouterr().err.splitlines()
     assert ROLLING_BACK in phases_shown("\n".join(lines)), lines
     assert all("/120 records" in line for line in lines if f" {ROLLING_BACK} " in line), lines
+
+
+async def stopped_part_way(tmp_path: Path, url: str) -> tuple[Job, int]:
+    """A run of 300 vouchers (600 rows) its daily quota stopped part way at `url`; its job and the rows it loaded."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 300)
+    job = Job(
+        target="economic",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / "run.sqlite"),
+        batch_size=20,
+        concurrency=3,
+        daily_quota=9,
+        attempts=1,
+    )
+    first = await runner.load(job, env=CREDS, raise_on_stop=False)
+    assert first.status == "stopped" and 0 < first.loaded < 600 and first.in_doubt == 0, first
+    return job, first.loaded
+
+
+def times(report: Report, rows: int) -> None:
+    """The report's rows/s is `rows` over its elapsed seconds (each as the report rounds it: to 0.1, to 0.001)."""
+    per_s, seconds = report.rows_per_s, report.elapsed_s
+    assert per_s is not UNSET and per_s is not None and seconds > 0, report
+    assert abs(per_s * seconds - rows) <= 0.0005 * per_s + 0.05 * seconds, (per_s, seconds, rows)
+
+
+async def test_a_resume_times_the_rows_it_settled_not_those_an_earlier_invocation_did(tmp_path: Path) -> None:
+    """The rows the stopped run loaded are counted again by its resume (the bar, the report's buckets) but timed by
+    neither its display nor its summary's rows/s, which are this invocation's as its requests and elapsed are
+    (before: the display took them as settled in the resume's first second, the rows/s counted them too)."""
+    runs: list[Run] = []
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            job, loaded_before = await stopped_part_way(tmp_path, url)
+            shared = Shared(anyio.CapacityLimiter(3), opened=runs.append)
+            again = await runner.resume(str(job.ledger), env=CREDS, daily_quota=1_000, shared=shared)
+    assert again.status == "complete" and again.rows_read == again.loaded == 600, again
+    (run,) = runs
+    snap = run.snapshot()
+    assert snap.settled == 600 and snap.earlier == loaded_before, (snap, loaded_before)
+    times(again, 600 - loaded_before)
+
+
+async def test_a_manifest_job_resumed_times_the_rows_it_settled_not_those_an_earlier_run_did(tmp_path: Path) -> None:
+    """As a resume, so `bulkload run MANIFEST --resume`: each job's rows/s is of its own rows."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 300)
+    env = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+    path = tmp_path / "m.toml"
+    runs: list[Run] = []
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            path.write_text(
+                f'output_dir = "{tmp_path / "runs"}"\n[[job]]\nname = "j"\ntarget = "economic"\n'
+                f'base_url = "{url}"\nfiles = ["{data}"]\nbatch_size = 20\nconcurrency = 3\nattempts = 1\n'
+                "daily_quota = 9\n"
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n',
+                encoding="utf-8",
+            )
+            first = (await run_manifest(read_manifest(str(path)), env=env)).jobs[0].report
+            assert first is not None and first.status == "stopped" and 0 < first.loaded < 600, first
+            path.write_text(path.read_text(encoding="utf-8").replace("daily_quota = 9", "daily_quota = 1000"))
+            fleet = await run_manifest(
+                read_manifest(str(path)), env=env, resume=True, opened=lambda name, run: runs.append(run)
+            )
+    again = fleet.jobs[0].report
+    assert again is not None and again.status == "complete" and again.loaded == 600, again
+    assert runs[0].snapshot().earlier == first.loaded
+    times(again, 600 - first.loaded)
 
 
 def phases_shown(err: str) -> list[str]:
