@@ -4,6 +4,8 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     BulkloadError
     ├── ConfigError              usage or configuration: bad flag, missing credential, unreadable file (exit 2)
     │   ├── LedgerError          the ledger belongs to another run, is locked, or is not a ledger
+    │   │   ├── LedgerUnavailable in use by another process now, or its PostgreSQL out of reach: a later try may
+    │   │   │                    have it (a queued job's stop, retried)
     │   │   ├── SharedUnfinished the input shares groups with an earlier run that has not finished
     │   │   ├── UnderWayAlongside another run loads into the same place now (HaloPSA: one run at a time a resource)
     │   │   └── LeftCommitting  a run that ended there left calls the API may still be committing (HaloPSA)
@@ -148,6 +150,13 @@ class RolledBack(ConfigError):
 
 class LedgerError(ConfigError):
     """The ledger cannot be used for this run."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The ledger cannot be had now: another process holds its lock (a run under way, or a worker taken for dead
+    whose session is not yet gone), or its PostgreSQL cannot be reached. Exit 2 for a command (run it again once
+    that process has ended); for a queued job the one refusal a later try may not meet: a resumable stop, retried
+    (queue.run_queued)."""
 
 
 class ChangedSinceRun(LedgerError):

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
 import msgspec
 
 from . import ledger_pg, origins
-from .errors import LedgerError, LedgerWriteError, SharedUnfinished, command_on
+from .errors import LedgerError, LedgerUnavailable, LedgerWriteError, SharedUnfinished, command_on
 from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, ROWS, STATEMENTS
 from .model import (
     CHECKS_VERSION,
@@ -307,7 +307,7 @@ class Ledger:
             if here is not None and (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino):
                 return fd, made
             os.close(fd)
-        raise LedgerError(f"the ledger {path} is in use by another bulkload process") from None
+        raise LedgerUnavailable(f"the ledger {path} is in use by another bulkload process") from None
 
     @classmethod
     def _hold(cls, path: Path) -> int:
@@ -322,7 +322,7 @@ class Ledger:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise LedgerError(f"the ledger {path} is in use by another bulkload process") from None
+            raise LedgerUnavailable(f"the ledger {path} is in use by another bulkload process") from None
         return fd
 
     @staticmethod

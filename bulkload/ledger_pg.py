@@ -35,7 +35,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, cast
 
-from .errors import LedgerError
+from .errors import LedgerError, LedgerUnavailable
 from .ledger_schema import STATEMENTS
 from .redact import redact, register, without_password
 
@@ -313,7 +313,8 @@ DONE_ROWS = (
 
 # --- opening: the lock, the draft, the identity ---------------------------------------------------------------
 def connect(where: Location, timeout_s: int = 30) -> Connection:
-    """A connection to the ledger's database (LedgerError when there is none to be had within `timeout_s`)."""
+    """A connection to the ledger's database (LedgerUnavailable when there is none to be had within `timeout_s`;
+    LedgerError without psycopg)."""
     try:
         import psycopg
     except ImportError:
@@ -321,7 +322,7 @@ def connect(where: Location, timeout_s: int = 30) -> Connection:
     try:
         raw = psycopg.connect(where.conninfo, autocommit=True, connect_timeout=timeout_s)
     except psycopg.Error as exc:
-        raise LedgerError(f"cannot reach the ledger {where}: {redact(str(exc)).strip()}") from None
+        raise LedgerUnavailable(f"cannot reach the ledger {where}: {redact(str(exc)).strip()}") from None
     return Connection(raw)
 
 
@@ -345,7 +346,7 @@ HOLD_TRIES, HOLD_EVERY_S = 20, 0.05
 
 
 def hold(conn: Connection, where: Location) -> None:
-    """The run's lock: one process on a ledger at a time (LedgerError when another holds it). Held by the session:
+    """The run's lock: one process on a ledger at a time (LedgerUnavailable when another holds it). Held by the session:
     released when the connection closes or dies. A look (being_made) holds it for a moment: waited out, up to
     HOLD_TRIES × HOLD_EVERY_S seconds."""
     for attempt in range(HOLD_TRIES):
@@ -355,7 +356,7 @@ def hold(conn: Connection, where: Location) -> None:
         if attempt + 1 < HOLD_TRIES:
             time.sleep(HOLD_EVERY_S)
     conn.close()
-    raise LedgerError(f"the ledger {where} is in use by another bulkload process")
+    raise LedgerUnavailable(f"the ledger {where} is in use by another bulkload process")
 
 
 def exists(conn: Connection, schema: str) -> bool:

@@ -34,7 +34,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 
 from . import fleet, ledger_pg, shared_limits
-from .errors import EXIT_STOPPED, EXIT_USAGE, ConfigError, LedgerError, RunStopped
+from .errors import EXIT_STOPPED, EXIT_USAGE, ConfigError, LedgerUnavailable, RunStopped
 from .manifest import Manifest, ManifestJob, read_manifest
 from .redact import redact, register, without_password
 from .results import Report
@@ -45,12 +45,13 @@ TASK = "bulkload.load_job"
 QUEUE = "bulkload"
 #: a job that stopped resumable (the quota, retries spent, PostgreSQL gone a moment: the queue's connection or the
 #: ledger's, its ledger still held by a worker taken for dead) goes back in the queue: after 5 s, 15 s, 25 s, … at
-#: most 20 times
+#: most 20 times. Only those: a refusal for the job's settings (exit 2, a ConfigError of any class) fails it for good
+#: (docs/workers.md); a ledger not to be had now (LedgerUnavailable) is made a stop by run_queued
 RETRY = RetryStrategy(
     max_attempts=20,
     wait=5,
     linear_wait=10,
-    retry_exceptions={RunStopped, LedgerError, psycopg.OperationalError, ledger_pg.ConnectionLost},
+    retry_exceptions={RunStopped, psycopg.OperationalError, ledger_pg.ConnectionLost},
 )
 #: the calls in flight a queued job's run is let share with others (fleet.Shared): none do, so no cap
 UNCAPPED = 1_000_000
@@ -199,8 +200,8 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
     """Run one queued job (procrastinate job `job_id`: `name` of the manifest at `manifest_path`) in this worker:
     a new load, or the run its ledger holds resumed with the same idempotency keys, within the agreement's budget
     shared by every worker. Returns its report's counts and status; raises RunStopped for a run that stopped
-    resumable (procrastinate retries it: `RETRY`), ConfigError for a job to correct (not retried: its
-    credentials refused, a manifest changed since)."""
+    resumable, or whose ledger cannot be had now (procrastinate retries it: `RETRY`), ConfigError for a job to
+    correct (not retried: its credentials refused, a manifest changed since, any refusal with exit 2)."""
     # two connections: the budget's calls take turns on one, the job's counts go over the other meanwhile
     async with await connect(url) as conn, await connect(url) as budget_conn:
         try:  # the manifest as it is now: changed or gone since it was queued, the job fails saying so
@@ -216,6 +217,10 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
         try:
             report = await _with_progress(conn, job_id, mjob, lag)
             report = fleet.in_manifest(report, mjob)  # its way on: the queue's
+        except LedgerUnavailable as exc:  # held by a worker taken for dead, PostgreSQL gone a moment: retried
+            stopped = RunStopped(f"job {name!r} stopped: {exc}")
+            await _record_error(url, conn, job_id, stopped)
+            raise stopped from exc
         except Exception as exc:
             await _record_error(url, conn, job_id, exc)
             raise

@@ -632,3 +632,18 @@ async def test_a_queued_job_refused_as_a_load_twice_is_told_the_queues_way_not_b
     said = str(refused.value)
     assert "already loaded" in said and "bulkload resume" not in said, said
     assert f"`bulkload run {path} --queue {postgres_url}` once the queue has stopped retrying it (job 'first'" in said
+
+
+def test_no_refusal_for_its_settings_is_retried_by_the_queue() -> None:
+    """A tester's: a queued job refused with exit 2 as a LedgerError (an earlier load's SQLite ledger the queue's
+    PostgreSQL ledger cannot read) was retried some 20 times over half an hour, `queued`, holding back the
+    agreement's later jobs; docs/workers.md says such a job fails and stays failed. Whatever class carries it."""
+    from bulkload import errors, queue
+
+    def tree(cls: type[errors.BulkloadError]) -> list[type[errors.BulkloadError]]:
+        return [cls, *(sub for child in cls.__subclasses__() for sub in tree(child))]
+
+    retried = tuple(queue.RETRY.retry_exceptions or ())
+    refusals = [cls for cls in tree(errors.BulkloadError) if cls.exit_code == errors.EXIT_USAGE]
+    assert errors.LedgerError in refusals and errors.AuthError in refusals
+    assert [cls.__name__ for cls in refusals if issubclass(cls, retried)] == []
