@@ -7,6 +7,8 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
     │   │   ├── LedgerUnavailable in use by another process now, or its PostgreSQL out of reach: a later try may
     │   │   │                    have it (a queued job's stop, retried)
     │   │   ├── SharedUnfinished the input shares groups with an earlier run that has not finished
+    │   │   ├── EarlierUnread    the ledger of an earlier load that may hold the input's groups is gone, or this
+    │   │   │                    load cannot read it (a read-only mount, the other backend)
     │   │   ├── UnderWayAlongside another run loads into the same place now (HaloPSA: one run at a time a resource)
     │   │   └── LeftCommitting  a run that ended there left calls the API may still be committing (HaloPSA)
     │   ├── RolledBack           a manifest job whose run was rolled back (or is being): neither resumed nor loaded
@@ -56,6 +58,7 @@ doubt only later, a copy says so (`BulkloadError.in_doubt`).
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import time
@@ -209,6 +212,36 @@ class ChangedSinceRun(LedgerError):
             "now, as a new run"
         )
         return self._said(f"`{resume}`", new_job, undo if self.can_delete else "")
+
+
+class EarlierUnread(LedgerError):
+    """The ledger of an earlier load into the same place, whose run may have created the input's groups, is gone or
+    cannot be read by this load (runner._refuse_gone): what that run created cannot be told from what this load
+    would create again. `fact`: which ledgers, why and what it means; `mend`: how a load would find and read it
+    again, in `bulkload load`'s words; `in_a_manifest`: the same for a manifest job, whose ledger's place the
+    manifest decides (not --ledger); `ledgers`: every one of them (paths, URLs without a password); `group`: the
+    API's word for a group. Nothing was sent. The message gives the command line's way on; `in_manifest` a manifest
+    job's."""
+
+    def __init__(self, fact: str, mend: str, in_a_manifest: str, ledgers: list[str], group: str) -> None:
+        self.fact, self.in_a_manifest, self.ledgers, self.group = fact, in_a_manifest, ledgers, group
+        super().__init__(self._said(mend, "pass --forget-ledger with its path"))
+
+    def _said(self, mend: str, forget: str) -> str:
+        return (
+            f"{self.fact} {mend}. If its run shares no {self.group} with this file, or its records were removed from "
+            f"the API, {forget}: it is no longer looked for, by this load or a later one; nothing was sent"
+        )
+
+    def in_manifest(self, job: str, again: str) -> str:
+        """The message for job `job` of a manifest (`again`: its manifest_command): the manifest's forget_ledger,
+        its paths as TOML reads them (JSON's quoting)."""
+        listed = ", ".join(json.dumps(ledger) for ledger in self.ledgers)
+        forget = (
+            f"set forget_ledger = [{listed}] in job {job!r}'s table of the manifest, then run the manifest again "
+            f"(`{again}`)"
+        )
+        return self._said(self.in_a_manifest, forget)
 
 
 class SharedUnfinished(LedgerError):

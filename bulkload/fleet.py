@@ -27,6 +27,7 @@ from .errors import (
     BulkloadError,
     ChangedSinceRun,
     ConfigError,
+    EarlierUnread,
     LeftCommitting,
     ListedBeforeAnother,
     LoadedBefore,
@@ -155,7 +156,7 @@ async def run_job(
     except (LoadedBefore, SharedUnfinished) as exc:  # a manifest's way on, also to the run they name
         said = exc.in_manifest(mjob.name, mjob.run_again(), earlier_way(mjob, exc.ledger))
         raise ConfigError(with_credentials(said, mjob)) from exc
-    except (UnderWayAlongside, LeftCommitting, ListedBeforeAnother) as exc:  # a manifest's way on
+    except (UnderWayAlongside, LeftCommitting, ListedBeforeAnother, EarlierUnread) as exc:  # a manifest's way on
         raise ConfigError(with_credentials(exc.in_manifest(mjob.name, mjob.run_again()), mjob)) from exc
     except ChangedSinceRun as exc:
         again = mjob.run_again(resume=False)

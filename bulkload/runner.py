@@ -30,6 +30,7 @@ from .errors import (
     BulkloadError,
     ChangedSinceRun,
     ConfigError,
+    EarlierUnread,
     FileChanged,
     LedgerError,
     MappedTwice,
@@ -309,34 +310,41 @@ async def load(
 
 
 def _refuse_gone(conn: sqlite3.Connection, job: Job, making: str, run: str, target: Target) -> None:
-    """LedgerError naming the earlier loads whose ledger is gone or there but not to be read by this load
+    """EarlierUnread naming the earlier loads whose ledger is gone or there but not to be read by this load
     (loads.unusable_ledgers: a file SQLite cannot open, a ledger of the other backend or, in PostgreSQL,
     of another database), when the input has groups (`conn`: the new ledger, its `file_groups` filled): what their
     runs created can no longer be told apart from what this input would create again."""
     if conn.execute("SELECT 1 FROM file_groups LIMIT 1").fetchone() is None:
         return  # rows of no group: no earlier ledger could tell this load anything
     group = target.kind_of(0).group_name
-    forgetting = (
-        f"If its run shares no {group} with this file, or its records were removed from the API, pass "
-        "--forget-ledger with its path: it is no longer looked for, by this load or a later one; nothing was sent"
-    )
     gone, unread = unusable_ledgers(job, making, run, conn)
     rollback = "or `bulkload rollback --ledger NEW` " if target.api.can_delete else ""
     if gone:
-        raise LedgerError(
+        back = (
+            "Put it back where it was (moved within its folder, it is found under any name; moved elsewhere, "
+            f"`bulkload resume --ledger NEW` {rollback}records where it is)"
+        )
+        fact = (
             f"the ledger of an earlier load into {job.api_url} is gone: {_named(gone)}. A ledger says which "
-            f"{group}s its run created; without it, this load could create them again. Put it back where it was "
-            "(moved within its folder, it is found under any name; moved elsewhere, `bulkload resume --ledger NEW` "
-            f"{rollback}records where it is). {forgetting}"
+            f"{group}s its run created; without it, this load could create them again."
         )
+        raise EarlierUnread(fact, back, back, [g["ledger"] for g in gone], group)
     if unread:
-        raise LedgerError(
-            f"the ledger of an earlier load into {job.api_url} cannot be read by this load: {_named(unread)}. A "
-            f"ledger says which {group}s its run created; unread, this load could create them again. Make it "
-            "readable where it is (SQLite reads a ledger through the -wal and -shm files beside it: its folder must "
-            "be writable, no read-only mount), or load with a --ledger of the backend that earlier load used (a "
-            f"file's path, or a postgresql:// URL of the database its ledger is in). {forgetting}"
+        readable = (
+            "Make it readable where it is (SQLite reads a ledger through the -wal and -shm files beside it: its "
+            "folder must be writable, no read-only mount)"
         )
+        fact = (
+            f"the ledger of an earlier load into {job.api_url} cannot be read by this load: {_named(unread)}. A "
+            f"ledger says which {group}s its run created; unread, this load could create them again."
+        )
+        other = (
+            ", or load with a --ledger of the backend that earlier load used (a file's path, or a postgresql:// URL "
+            "of the database its ledger is in)"
+        )
+        # a manifest decides where its jobs' ledgers are: a file under output_dir, or the queue's PostgreSQL
+        own = "; a job of a manifest reads no ledger of the other backend, nor one in another PostgreSQL database"
+        raise EarlierUnread(fact, readable + other, readable + own, [g["ledger"] for g in unread], group)
 
 
 def _named(ledgers: list[dict[str, str]]) -> str:

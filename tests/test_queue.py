@@ -647,3 +647,58 @@ def test_no_refusal_for_its_settings_is_retried_by_the_queue() -> None:
     refusals = [cls for cls in tree(errors.BulkloadError) if cls.exit_code == errors.EXIT_USAGE]
     assert errors.LedgerError in refusals and errors.AuthError in refusals
     assert [cls.__name__ for cls in refusals if issubclass(cls, retried)] == []
+
+
+async def test_a_queued_job_whose_earlier_ledger_it_cannot_read_fails_told_the_manifests_way_on(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: an earlier `bulkload load` into the same address kept its ledger in a SQLite file, which the
+    queue's PostgreSQL ledger cannot read. The queued job was retried as resumable; its refusal said to "load with a
+    --ledger of the backend that earlier load used" or "pass --forget-ledger", neither of which a queued job has.
+    Now it fails for good, told the manifest's forget_ledger, which loads it."""
+    from test_earlier_ledgers import PAYOR, customer_c1, invoices, payor_job, uploaded
+
+    from bulkload import load, queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    first = tmp_path / "first.sqlite"
+    invoices(tmp_path / "later.csv", ["N3"])
+    manifest = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("payorcrm", SandboxOptions()) as url:
+            await customer_c1(url, tmp_path)
+            await load(payor_job(invoices(tmp_path / "n.csv", ["N1", "N2"]), url, first), env=PAYOR)
+
+            def job(forget: str = "") -> str:
+                return (
+                    f'output_dir = "runs"\n[[job]]\nname = "z"\ntarget = "payorcrm"\nbase_url = "{url}"\n'
+                    f'files = ["later.csv"]\noptions = {{kind = "invoices"}}\n{forget}'
+                    'credentials = {env = {PAYORCRM_API_KEY = "K", PAYORCRM_API_SECRET = "S"}}\n'
+                )
+
+            manifest.write_text(job())
+            path = str(read_manifest(str(manifest)).path)
+            monkeypatch.setenv("K", PAYOR["PAYORCRM_API_KEY"])
+            monkeypatch.setenv("S", PAYOR["PAYORCRM_API_SECRET"])
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, queued.id, path, "z")
+            assert not isinstance(refused.value, tuple(queue.RETRY.retry_exceptions or ())), type(refused.value)
+            await ended(postgres_url, queued.id, "failed")
+            said = str(refused.value)
+            assert f"cannot be read by this load: {first}" in said, said
+            assert "--ledger" not in said and "--forget-ledger" not in said, said
+            forget = (
+                f"set forget_ledger = [\"{first}\"] in job 'z''s table of the manifest, then run the manifest again"
+            )
+            assert forget in said, said
+            manifest.write_text(job(f'forget_ledger = ["{first}"]\n'))
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            done = await queue.run_queued(postgres_url, queued.id, path, "z")
+            got = await uploaded(url)
+    assert (done["status"], done["loaded"]) == ("complete", 1), done
+    assert got == ["N1", "N2", "N3"]
