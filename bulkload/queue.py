@@ -22,7 +22,7 @@ import dataclasses
 import os
 import socket
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -260,7 +260,10 @@ async def _with_progress(
                 snap = runs[-1].snapshot()
                 counts = _encode({key: getattr(snap, key) for key in COUNTS})
                 with anyio.CancelScope(shield=True):  # a query cancelled midway closes the connection
-                    await _record(conn, job_id, "counts = %s", counts)
+                    try:
+                        await _record(conn, job_id, "counts = %s", counts)
+                    except RunStopped:  # the queue's connection lost: the run goes on, its end says so
+                        return
 
     failed: Exception | None = None
     async with anyio.create_task_group() as tg:
@@ -284,14 +287,16 @@ async def _job_row(
     conn: psycopg.AsyncConnection[Any], job_id: int, manifest: str, mjob: ManifestJob, worker: str | None
 ) -> None:
     """The job's `bulkload_queue` row, made by whichever comes first: the enqueuer after procrastinate has the job, or
-    the worker that already took it (then naming itself, its error of an earlier run cleared)."""
-    async with conn.transaction():
-        await conn.execute(
-            "INSERT INTO bulkload_queue (job_id, manifest, name, agreement, worker) VALUES (%s, %s, %s, %s, %s) "
-            "ON CONFLICT (job_id) DO UPDATE SET worker = coalesce(EXCLUDED.worker, bulkload_queue.worker), "
-            "error = CASE WHEN EXCLUDED.worker IS NULL THEN bulkload_queue.error END, updated_at = now()",
-            (job_id, manifest, mjob.name, mjob.agreement, worker),
-        )
+    the worker that already took it (then naming itself, its error of an earlier run cleared). RunStopped when the
+    queue's connection is lost (`_lost`)."""
+    with _lost():
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO bulkload_queue (job_id, manifest, name, agreement, worker) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (job_id) DO UPDATE SET worker = coalesce(EXCLUDED.worker, bulkload_queue.worker), "
+                "error = CASE WHEN EXCLUDED.worker IS NULL THEN bulkload_queue.error END, updated_at = now()",
+                (job_id, manifest, mjob.name, mjob.agreement, worker),
+            )
 
 
 async def _in_queue(conn: psycopg.AsyncConnection[Any], manifest: str, name: str) -> bool:
@@ -306,12 +311,26 @@ async def _in_queue(conn: psycopg.AsyncConnection[Any], manifest: str, name: str
 
 
 async def _record(conn: psycopg.AsyncConnection[Any], job_id: int, assignments: str, *values: object) -> None:
-    """Set columns of the job's `bulkload_queue` row (`assignments`: "col = %s, …" with `values`)."""
-    async with conn.transaction():
-        await conn.execute(
-            f"UPDATE bulkload_queue SET {assignments}, updated_at = now() WHERE job_id = %s",
-            (*values, job_id),
-        )
+    """Set columns of the job's `bulkload_queue` row (`assignments`: "col = %s, …" with `values`); RunStopped when
+    the queue's connection is lost (`_lost`)."""
+    with _lost():
+        async with conn.transaction():
+            await conn.execute(
+                f"UPDATE bulkload_queue SET {assignments}, updated_at = now() WHERE job_id = %s",
+                (*values, job_id),
+            )
+
+
+@contextlib.contextmanager
+def _lost() -> Iterator[None]:
+    """psycopg's OperationalError on the queue's connection (PostgreSQL restarted, the session terminated, the
+    network cut) as RunStopped naming it: the job is retried (RETRY), and the worker logs its reason, not a
+    traceback (docs/workers.md)."""
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        said = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RunStopped(f"the queue's PostgreSQL connection was lost: {redact(said)}") from exc
 
 
 async def _record_error(url: str, conn: psycopg.AsyncConnection[Any], job_id: int, exc: Exception) -> None:
@@ -319,10 +338,10 @@ async def _record_error(url: str, conn: psycopg.AsyncConnection[Any], job_id: in
     connection when the job's own was lost with PostgreSQL; left out when PostgreSQL is still out of reach
     (procrastinate's record of the job says it failed, or is retried)."""
     reason = redact(str(exc) or type(exc).__name__)
-    with contextlib.suppress(psycopg.Error):
+    with contextlib.suppress(psycopg.Error, RunStopped):
         await _record(conn, job_id, "error = %s", reason)
         return
-    with contextlib.suppress(psycopg.Error, ConfigError):
+    with contextlib.suppress(psycopg.Error, RunStopped, ConfigError):
         async with await connect(url) as again:
             await _record(again, job_id, "error = %s", reason)
 

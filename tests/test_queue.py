@@ -702,3 +702,56 @@ async def test_a_queued_job_whose_earlier_ledger_it_cannot_read_fails_told_the_m
             got = await uploaded(url)
     assert (done["status"], done["loaded"]) == ("complete", 1), done
     assert got == ["N1", "N2", "N3"]
+
+
+async def test_a_queued_job_whose_queue_connection_is_lost_stops_resumable_in_bulkloads_words(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: every PostgreSQL session terminated mid-job (pg_terminate_backend, as a restart does) and the
+    worker logged a psycopg AdminShutdown traceback from writing the job's report to the queue; docs/workers.md
+    says a lost queue connection is a resumable stop, one line with its reason. Now a RunStopped (retried, and
+    bulkload's: the worker logs its reason, no traceback) that names the queue's connection."""
+    from bulkload import queue
+    from bulkload.errors import BulkloadError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "e.csv", 200)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    manifest = tmp_path / "m.toml"
+    failed: BaseException | None = None
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(latency_ms=100)) as url:
+            manifest.write_text(
+                f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\n'
+                'files = ["e.csv"]\nbatch_size = 10\nconcurrency = 1\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+            )
+            path = str(read_manifest(str(manifest)).path)
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+
+            async def job() -> None:
+                nonlocal failed
+                try:
+                    await queue.run_queued(postgres_url, queued.id, path, "a")
+                except BaseException as exc:  # what procrastinate would be handed
+                    failed = exc
+
+            watching = await psycopg.AsyncConnection.connect(postgres_url, autocommit=True)
+            async with watching as conn, anyio.create_task_group() as tg:
+                tg.start_soon(job)
+                while True:  # midway: some calls made, their counts written
+                    await anyio.sleep(0.1)
+                    cur = await conn.execute("SELECT counts FROM bulkload_queue WHERE job_id = %s", (queued.id,))
+                    (counts,) = await cur.fetchone() or (None,)
+                    if counts and json.loads(counts).get("requests", 0) > 2:
+                        break
+                await conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                )
+    assert isinstance(failed, BulkloadError), repr(failed)
+    assert isinstance(failed, tuple(queue.RETRY.retry_exceptions or ())), repr(failed)
+    assert "PostgreSQL connection was lost" in str(failed), str(failed)
