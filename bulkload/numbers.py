@@ -184,6 +184,17 @@ def other_reading(text: str, mark: str) -> Decimal | None:
     return _read(text, "," if mark == "." else ".")
 
 
+def json_number_text(text: str, mark: str) -> str:
+    """A JSON number's text (`-1.500`) as a file of decimal `mark` writes it, so that read with that mark it is the
+    same number: `mark` for its point (`-1,500`), and where that reads two ways (1,500: 1500 in a file of the other
+    mark, which a reload without the file's other amounts could not tell) without its last zero (`-1,50`); one
+    without a fraction, or with an exponent (refused where a number is read), as it is."""
+    if "." not in text or "e" in text or "E" in text:
+        return text
+    written = text.replace(".", mark)
+    return written[:-1] if written[-1] == "0" and other_reading(written, mark) is not None else written
+
+
 def _other(mark: str) -> str:
     return "," if mark == "." else "."
 

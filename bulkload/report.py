@@ -63,14 +63,17 @@ def write_rejects(
     inputs: Sequence[Source],
     files: Sequence[str],
     of: Sequence[int] | None = None,
+    marks: Sequence[str] | None = None,
 ) -> Written:
     """The rejected rows as the input wrote them, so the user can fix them in place and load this file as it is:
     `file, line, field, reason`, then the input's own columns with the row's cells untouched (a JSONL input's
-    keys, each value as the line writes it: Source.cells), in the first input's delimiter and
-    encoding. What may be a secret is `***` (each input masks its own cells: Source.cells). `rows()` gives them in
-    file and line order; each input is read again side by side with them, so memory stays flat whatever the number
-    of rejects. `of`: the indexes of the inputs whose rows it holds (default: every input); the others' rows are
-    left out. Written whole, even when empty; its rows, and those showing a secret as `***` (`Written`)."""
+    keys, each value as the line writes it, its numbers with the file's decimal mark: Source.cells), in the first
+    input's delimiter and encoding. What may be a secret is `***` (each input masks its own cells: Source.cells).
+    `rows()` gives them in file and line order; each input is read again side by side with them, so memory stays
+    flat whatever the number of rejects. `of`: the indexes of the inputs whose rows it holds (default: every input);
+    the others' rows are left out. `marks`: each input's decided decimal mark ("." or ",", profile.FileProfile.decimal)
+    by index ("." for all where None). Written whole, even when empty; its rows, and those showing a secret as `***`
+    (`Written`)."""
     kept = range(len(inputs)) if of is None else of
     if of is not None:
         every, chosen = rows, set(of)
@@ -89,7 +92,8 @@ def write_rejects(
             writer.writerow([*REJECTS_COLUMNS, *columns])
             for file_idx, outcomes in groupby(rows(), key=_file_of):
                 source = inputs[file_idx] if file_idx < len(inputs) else None
-                for outcome, cells in _with_cells(source, outcomes):
+                mark = marks[file_idx] if marks is not None and file_idx < len(marks) else "."
+                for outcome, cells in _with_cells(source, outcomes, mark):
                     out = [_file_name(files, file_idx), outcome.line_no, outcome.field, ""]
                     out += [""] * len(columns)
                     if source is not None and cells is not None:
@@ -115,10 +119,11 @@ def write_rejects_files(
     rows: Callable[[], Iterable[RowOutcome]],
     inputs: Sequence[Source],
     files: Sequence[str],
+    marks: Sequence[str] | None,
 ) -> list[Written]:
     """Every rejects file of `paths` (Job.rejects_paths: a path and the indexes of the inputs whose rows it holds),
-    each written as `write_rejects`; what each holds."""
-    return [write_rejects(path, rows, inputs, files, of if len(paths) > 1 else None) for path, of in paths]
+    each written as `write_rejects` (`marks`: each input's decided decimal mark); what each holds."""
+    return [write_rejects(path, rows, inputs, files, of if len(paths) > 1 else None, marks) for path, of in paths]
 
 
 def rejects_fields(
@@ -165,14 +170,16 @@ def _union_columns(
     return list(out)
 
 
-def _with_cells(source: Source | None, outcomes: Iterable[RowOutcome]) -> Iterator[tuple[RowOutcome, Any]]:
-    """Each outcome with the input's record that starts at its line (None if there is none), both read in line
-    order side by side."""
+def _with_cells(
+    source: Source | None, outcomes: Iterable[RowOutcome], decimal: str = "."
+) -> Iterator[tuple[RowOutcome, Any]]:
+    """Each outcome with the input's record that starts at its line (None if there is none; its JSON numbers with
+    the `decimal` mark: Source.cells), both read in line order side by side."""
     if source is None:
         for outcome in outcomes:
             yield outcome, None
         return
-    records = source.cells()
+    records = source.cells(decimal)
 
     def following() -> tuple[int, Any] | None:
         try:

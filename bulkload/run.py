@@ -440,7 +440,7 @@ class Run:
         rejects = job.rejects_paths(self.target)
         written = attempt(
             "the rejects file",
-            lambda: write_rejects_files(rejects, lambda: ledger.rows("rejected"), sources, self.names),
+            lambda: write_rejects_files(rejects, lambda: ledger.rows("rejected"), sources, self.names, self._marks()),
         )
         n_success = attempt(
             "the success file",
@@ -465,6 +465,11 @@ class Run:
                 )
                 report = report.stopped(tally.stop_reason or "", tally.stop_code)
         return report
+
+    def _marks(self) -> list[str] | None:
+        """Each input's decided decimal mark, as the ledger keeps its profile (None: it cannot be read)."""
+        profiles = None if self.ledger.lost else self.ledger.profiles()
+        return None if profiles is None else [profile["decimal"] for profile in profiles]
 
     def _report(
         self,

@@ -791,7 +791,7 @@ def _dry_run(
         query = "SELECT * FROM rows WHERE bucket = 'rejected' ORDER BY file_idx, line_no"
         return (RowOutcome(*row) for row in db.execute(query))
 
-    written = write_rejects_files(rejects, rejected, sources, job.files)
+    written = write_rejects_files(rejects, rejected, sources, job.files, [p.decimal for p in profiles])
     n_rejected = sum(w.rows for w in written)
     groups = scratch.group_counts()
     elapsed = time.monotonic() - started

@@ -54,6 +54,7 @@ from bulkload.lines import (
     text_line,
 )
 from bulkload.masking import MASK, QUOTED, filled, masked, masked_keys, masked_text, scrub, secret_rule
+from bulkload.numbers import json_number_text
 from bulkload.prestart import GZIP_MAGIC
 
 MAX_RAW = 2000
@@ -277,13 +278,14 @@ class Source:
         then spared building every row whole."""
         return self._masking(self._iter_csv(only=frozenset(only)) if self.fmt == "csv" else self._iter_jsonl())
 
-    def cells(self) -> Iterator[tuple[int, list[str] | dict[str, Any] | str]]:
+    def cells(self, decimal: str = ".") -> Iterator[tuple[int, list[str] | dict[str, Any] | str]]:
         """Every record as written, for the rejects file: ``(start line, cells)`` for CSV (the header's order,
-        untrimmed), ``(line, object)`` for a JSONL line that is an object, else ``(line, text)``; what may be a
-        secret is ``***`` (see mask_cells and mask_text)."""
+        untrimmed), ``(line, object)`` for a JSONL line that is an object (its JSON numbers written with the file's
+        decided `decimal` mark: numbers.json_number_text), else ``(line, text)``; what may be a secret is ``***``
+        (see mask_cells and mask_text)."""
         if self.fmt == "csv":
             return self._csv_cells()
-        return self._jsonl_cells()
+        return self._jsonl_cells(decimal)
 
     def _csv_cells(self) -> Iterator[tuple[int, list[str] | str]]:
         records: Any = self._iter_csv(raw=True)  # (start line, cells as written; a record over the cap as text)
@@ -801,7 +803,7 @@ class Source:
                 else:
                     yield ln, rec
 
-    def _jsonl_cells(self) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    def _jsonl_cells(self, decimal: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         for ln, line in self._jsonl_lines():
             if isinstance(line, Cut):
                 yield ln, self.mask_text(line.shown())
@@ -814,7 +816,7 @@ class Source:
                 continue
             if type(obj) is dict:
                 try:
-                    cells = _written_cells(line.decode())
+                    cells = _written_cells(line.decode(), decimal)
                 except RecursionError:  # nested deeper than json reads, where msgspec read it: shown as a text
                     yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
                     continue
@@ -867,14 +869,25 @@ def _holding_twice(line: str, rename: Callable[[str, str], str]) -> str:
     return ""
 
 
-def _written_cells(line: str) -> dict[str, str | list[str]]:
+def _written_cells(line: str, decimal: str) -> dict[str, str | list[str]]:
     """A JSONL object's values as the rejects file's cells, each as the line writes it so that it reads back as the
-    line's value: a string as its text (`"null"` the text null), null as an empty cell (absent, as null is), any other
-    value as its JSON text (`1e2`, `-0`, an object with every key it gives, twice where it gives one twice); a key
-    the line gives more than once holds the list of its cells, in order (report.write_rejects)."""
+    line's value: a string as its text (`"null"` the text null), null as an empty cell (absent, as null is), a number
+    as the file's `decimal` mark reads it back (numbers.json_number_text: 1.500 in a file of decimal commas as 1,50,
+    which read with a decimal comma is 1.5, not 1500), any other value as its JSON text (`1e2`, `-0`, an object with
+    every key it gives, twice where it gives one twice); a key the line gives more than once holds the list of its
+    cells, in order (report.write_rejects)."""
     cells: dict[str, str | list[str]] = {}
     for key, text in written_values(line):
-        cell = "" if text == "null" else json.loads(text) if text[0] == '"' else text
+        start = text[0]
+        cell = (
+            ""
+            if text == "null"
+            else json.loads(text)
+            if start == '"'
+            else json_number_text(text, decimal)
+            if start == "-" or start.isdigit()
+            else text
+        )
         given = cells.get(key)
         if given is None:
             cells[key] = cell

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bulkload.errors import ConfigError
-from bulkload.numbers import NumberEvidence, NumberFormat, _read, whole_number, whole_reason
+from bulkload.numbers import NumberEvidence, NumberFormat, _read, json_number_text, whole_number, whole_reason
 
 POINT, COMMA = NumberFormat("."), NumberFormat(",")
 
@@ -578,3 +578,24 @@ def test_every_kind_names_its_amounts_among_its_numbers() -> None:
         assert kind.money_fields <= kind.number_fields, kind
         assert set(kind.currency_fields) <= kind.money_fields, kind
     assert DraftEntries().number_fields - DraftEntries().money_fields == {"exchangeRate"}
+
+
+@pytest.mark.parametrize(
+    ("text", "mark", "written"),
+    [
+        ("1.500", ",", "1,50"),  # 1,500 reads 1500 too: written so, a reload of the rejects file alone cannot tell
+        ("-1.500", ".", "-1.50"),
+        ("1.234", ",", "1,234"),  # no zero to leave out: read with the file's mark, 1.234
+        ("1234.500", ",", "1234,500"),  # reads one way only
+        ("0.500", ",", "0,500"),
+        ("250.00", ",", "250,00"),
+        ("1500", ",", "1500"),
+        ("1.5e2", ",", "1.5e2"),  # refused where a number is read, as the line's own is
+    ],
+)
+def test_a_json_number_is_written_as_the_files_decimal_mark_reads_it_back(text: str, mark: str, written: str) -> None:
+    # found by a tester: the rejects file of a JSONL file of decimal commas wrote the JSON number 1.500 as 1.500,
+    # which its reload read as 1500
+    assert json_number_text(text, mark) == written
+    if "e" not in text:
+        assert NumberFormat(mark).parse(written) == Decimal(text)

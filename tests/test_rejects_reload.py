@@ -293,3 +293,56 @@ def test_json_text_giving_a_key_twice_is_refused_and_so_is_its_rejects_file_load
             held = json.loads(r.read())
     assert sorted(record[name] for record in held) == kept, held
     assert again["loaded"] == 0 and again["rejected"] == report["rejected"], (report, again)
+
+
+#: e-conomic lines whose amounts are text with a decimal comma and JSON numbers (1.500 is one and a half); the
+#: vouchers of entry type 7 are rejected, and `fixed` makes them 5
+MARKED = (
+    '{"entryTypeNumber":7,"journalNumber":1,"voucherNumber":7101,"date":"2026-11-05","amount":"250,00",'
+    '"currency":"DKK","accountNumber":1010}\n'
+    '{"entryTypeNumber":5,"journalNumber":1,"voucherNumber":7101,"date":"2026-11-05","amount":"-250,00",'
+    '"currency":"DKK","accountNumber":5600}\n'
+    '{"entryTypeNumber":7,"journalNumber":1,"voucherNumber":7102,"date":"2026-11-05","amount":1.500,'
+    '"currency":"DKK","accountNumber":1010}\n'
+    '{"entryTypeNumber":5,"journalNumber":1,"voucherNumber":7102,"date":"2026-11-05","amount":-1.500,'
+    '"currency":"DKK","accountNumber":5600}\n'
+    '{"entryTypeNumber":5,"journalNumber":1,"voucherNumber":7103,"date":"2026-11-05","amount":"99,95",'
+    '"currency":"DKK","accountNumber":1010}\n'
+    '{"entryTypeNumber":5,"journalNumber":1,"voucherNumber":7103,"date":"2026-11-05","amount":"-99,95",'
+    '"currency":"DKK","accountNumber":5600}\n'
+)
+
+
+@pytest.mark.parametrize("vouchers", [(7101, 7102), (7102,)], ids=["with-text-amounts", "json-numbers-only"])
+async def test_a_rejects_file_of_a_jsonl_input_writes_its_json_numbers_as_the_reload_reads_them(
+    tmp_path: Path, vouchers: tuple[int, ...]
+) -> None:
+    # found by a tester: a JSONL file of "250,00" (a decimal comma) and the JSON number 1.500 (one and a half) had
+    # its rejects file hold "250,00" and 1.500 in one column; fixed and loaded as it is, the file read with a decimal
+    # comma booked 1500 DKK, exit 0. A JSON number is written with the file's decided mark, and where that reads two
+    # ways (1,500) without the zero that makes it so (1,50): it reads back as the same number, alone too
+    rejected = {7101: "7,1,7101", 7102: "7,1,7102"}
+    lines = MARKED
+    for voucher in {7101, 7102} - set(vouchers):
+        lines = lines.replace(
+            f'"entryTypeNumber":7,"journalNumber":1,"voucherNumber":{voucher}',
+            f'"entryTypeNumber":5,"journalNumber":1,"voucherNumber":{voucher}',
+        )
+    path = tmp_path / "m.jsonl"
+    path.write_text(lines, encoding="utf-8")
+    case = CASES["economic"]
+    with anyio.fail_after(60):
+        async with running("economic") as url:
+            first = await loaded("economic", url, path, case)
+            assert first.rejected == 2 * len(vouchers), first
+            rejects = Path(f"{path}.rejects.csv")
+            text = rejects.read_text(encoding="utf-8")
+            for voucher in vouchers:
+                text = text.replace(rejected[voucher], rejected[voucher].replace("7,", "5,", 1))
+            rejects.write_text(text, encoding="utf-8")
+            again = await loaded("economic", url, rejects, case)
+            books = await held("economic", url, CASES["economic"])
+    assert again.loaded == 2 * len(vouchers) and again.rejected == 0, again
+    amounts = {(e["voucherNumber"], e["amount"]) for e in books if e["voucherNumber"] == 7102}
+    assert amounts == {(7102, Decimal("1.5")), (7102, Decimal("-1.5"))}, books
+    assert ',"1,50",' in text and ',"-1,50",' in text, text
