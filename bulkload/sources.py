@@ -730,11 +730,15 @@ class Source:
         try:
             if self.encoding == "utf-8-sig":
                 with self._binary() as f:
+                    self._refuse_utf16(f.peek(_HEAD))
                     if f.peek(3)[:3] == _BOM:
                         f.read(3)
                     for last, data in byte_lines(f):
                         yield last, data
                 return
+            if not self.encoding.startswith(("utf-16", "utf-32")):  # an 8-bit encoding given
+                with self._binary() as f:
+                    self._refuse_utf16(f.peek(_HEAD))
             with self._text() as text:
                 while line := text_line(text.readline, self.encoding):
                     ln += 1
@@ -754,6 +758,16 @@ class Source:
             raise self._undecodable(ln or last, exc) from exc
         except _READ_ERRORS as exc:
             raise self._broken(last, exc) from exc
+
+    def _refuse_utf16(self, head: bytes) -> None:
+        """ConfigError where the file, read in an 8-bit encoding or UTF-8, starts with bytes (`head`) that are UTF-16
+        without a BOM: the encoding is the file's, so it is refused whole before anything is sent, as a CSV file's
+        header holding NULs is (judged line by line, its lines were each invalid JSON or told to be Windows-1252)."""
+        if (codec := _unmarked_utf16(head)) is not None:
+            raise ConfigError(
+                f"{self.path}: every other byte at its start is NUL: the file looks like UTF-16 without a BOM; "
+                f"give --encoding {codec}; nothing was sent"
+            )
 
     def _iter_jsonl(self) -> Generator[Row | BadRow, None, None]:
         rename: Callable[[str, str], str] = self.columns.get if self.columns else _same
@@ -825,6 +839,25 @@ class Source:
                 yield ln, self._hide(cells, keyed=True, nested=nested) if self.secrets else cells
             else:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
+
+
+#: the bytes a JSONL file starts with that tell UTF-16 without a BOM (_unmarked_utf16)
+_HEAD = 256
+
+
+def _unmarked_utf16(head: bytes) -> str | None:
+    """The UTF-16 codec ("utf-16-le" or "utf-16-be") that the first bytes of a file without a BOM are in, where
+    every other one is NUL as in UTF-16 text of Latin letters (JSON text holds no NUL byte) and they read so; else
+    None."""
+    data = head[: len(head) & ~1]  # whole code units from the file's start: its first byte starts one
+    if not data or data.count(0) * 3 < len(data):
+        return None
+    codec = "utf-16-le" if data[1::2].count(0) > data[::2].count(0) else "utf-16-be"
+    try:
+        codecs.getincrementaldecoder(codec)().decode(data)  # a pair of surrogates cut at the end is no fault
+    except UnicodeDecodeError:
+        return None
+    return codec
 
 
 def _nested_exact(line: bytes, obj: dict[str, Any], rec: dict[str, Any], rename: Callable[[str, str], str]) -> str:

@@ -6,6 +6,7 @@ the wrong encoding, a corrected file loaded twice, an amount changed on its way.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 import sqlite3
@@ -20,7 +21,7 @@ import msgspec
 import pytest
 from conftest import CREDS, bulkload_cmd, child_env
 
-from bulkload import Job, load, reconcile, resume, rollback
+from bulkload import Job, dry_run, load, reconcile, resume, rollback
 from bulkload.cli import main
 from bulkload.errors import ConfigError, LedgerError
 from bulkload.model import CHECKS_VERSION
@@ -1220,6 +1221,41 @@ def test_an_encoding_that_cannot_be_the_files_is_refused_not_trusted(
     with pytest.raises(ConfigError, match=re.escape(refusal)):
         anyio.run(lambda: load(job(path, "http://127.0.0.1:9", encoding=encoding), env=CREDS))
     assert not Path(f"{path}.ledger.sqlite").exists()
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("text", ["abc", "Ærø"])
+def test_a_jsonl_file_in_utf16_without_a_bom_is_refused_naming_its_encoding_as_a_csv_file_is(
+    tmp_path: Path, codec: str, text: str
+) -> None:
+    # found by a tester: judged line by line, a UTF-16-LE JSONL file without a BOM holding a letter past ASCII was
+    # told to be Windows-1252 (its line shown full of \x00), and an ASCII one had every line rejected as invalid JSON,
+    # exit 1, 6 rows counted as 7; the same data as CSV is refused naming --encoding utf-16-le
+    lines = "".join(
+        json.dumps(
+            {
+                "entryTypeNumber": 5,
+                "journalNumber": 2,
+                "voucherNumber": 100,
+                "date": "2026-11-02",
+                "amount": amount,
+                "currency": "DKK",
+                "accountNumber": account,
+                "text": text,
+            }
+        )
+        + "\n"
+        for amount, account in (("12.34", 1010), ("-12.34", 5600))
+    )
+    path = tmp_path / "u.jsonl"
+    path.write_bytes(lines.encode(codec))
+    with pytest.raises(ConfigError, match=re.escape(f"looks like UTF-16 without a BOM; give --encoding {codec}")):
+        anyio.run(lambda: load(job(path, "http://127.0.0.1:9"), env=CREDS))
+    assert not Path(f"{path}.ledger.sqlite").exists()
+    with pytest.raises(ConfigError, match=re.escape(f"give --encoding {codec}")):
+        dry_run(job(path, "http://127.0.0.1:9"))
+    given = dry_run(job(path, "http://127.0.0.1:9", encoding=codec))
+    assert (given.rows_read, given.rejected, given.would_load) == (2, 0, 2), given
 
 
 def test_a_jsonl_key_that_is_no_field_is_refused_like_a_csv_column(tmp_path: Path) -> None:
