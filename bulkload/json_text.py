@@ -35,6 +35,25 @@ def given_twice(keys: list[str]) -> str:
     return f"{named} given twice in one object: which value is meant cannot be told"
 
 
+#: how a rejects file's cell starts that holds each value of a key a JSONL line gives twice (twice_cell)
+TWICE_CELL = "given twice, keep one: "
+
+
+def twice_cell(values: list[str]) -> str:
+    """The rejects file's cell for a key a JSONL line gives once for each of `values` (as the file writes each): all
+    of them in the key's own column, after TWICE_CELL, so that the row stays as wide as its header and, loaded back
+    before one value is kept, is refused saying so (`twice_reason`)."""
+    return TWICE_CELL + " | ".join(values)
+
+
+def twice_reason(field: str, cell: str) -> str:
+    """Why a row of a rejects file loaded back is refused where its `field` is still a `twice_cell`."""
+    return (
+        f"the line this row was rejected from gives the key {field!r} twice, and the cell shows each value "
+        f"({cell.strip()!r}): keep the one meant, in place of the whole cell"
+    )
+
+
 def written_values(line: str) -> list[tuple[str, str]]:
     """Each key of the JSON object `line` with its value's JSON text exactly as written (`1e2`, `-0`, an object
     with its spacing and every key it gives), in order; a key given twice is there twice. `line` must be one JSON

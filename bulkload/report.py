@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import SourceError
+from .json_text import twice_cell
 from .ledger_pg import name_of
 from .masking import MASK
 from .model import Reconciled, RowOutcome, scope_holds
@@ -206,10 +207,9 @@ def _place(out: list[Any], cells: Any, source: Source, position: Mapping[str, in
             out[min(position.values())] = _safe(cells)
         return
     if isinstance(cells, dict):  # a JSONL line's cells as it writes them (Source.cells)
-        items = [(k, v[0] if isinstance(v, list) else v) for k, v in cells.items()]
-        # a key the line gives more than once: its first value in its column, each other one after the last column,
-        # so that the row, wider than the header, is refused again if loaded back before one value is kept
-        out.extend(cell for v in cells.values() if isinstance(v, list) for cell in v[1:])
+        # a key the line gives more than once: each value in its column, marked, so that the row, loaded back
+        # before one value is kept, is refused saying so (json_text.twice_cell)
+        items = [(k, twice_cell(v) if isinstance(v, list) else v) for k, v in cells.items()]
     else:
         header = source.header() or []
         items = list(zip(header, cells))

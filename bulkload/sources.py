@@ -40,7 +40,7 @@ import msgspec
 from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, MappedTwice, SourceError
 from bulkload.formulas import cell_text, read_text_formulas
 from bulkload.header_again import HeaderAgain
-from bulkload.json_text import given_twice, keys_twice, written_values
+from bulkload.json_text import TWICE_CELL, given_twice, keys_twice, twice_reason, written_values
 from bulkload.lines import (
     BLANK_RUN,
     MAX_LINE_BYTES,
@@ -641,6 +641,9 @@ class Source:
                                 row = _without_marker(row)
                             yield start, row  # cells(): the record as written
                             continue
+                        if restore and (twice := _twice_left(start, row, names, delim)) is not None:
+                            yield twice
+                            continue
                         if (row[0][:1] in starts or row[1:2] and row[1][:1] in starts) and (why := again.reason(row)):
                             yield BadRow(start, why, _clip(_csv_text(row, delim)), kind="header")
                             continue
@@ -929,6 +932,17 @@ def _written_cells(line: str, decimal: str) -> dict[str, str | list[str]]:
         else:
             cells[key] = [given, cell]
     return cells
+
+
+def _twice_left(start: int, row: list[str], names: tuple[str, ...], delim: str) -> BadRow | None:
+    """The bad row of a rejects file's record (`row`, its cells restored) whose cell of a field still holds each
+    value of a key its JSONL line gave twice (json_text.twice_cell): which is meant is the user's to say. None where
+    none does."""
+    for name, cell in zip(names, row):
+        if name and name != UNNAMED and cell.startswith(TWICE_CELL):
+            partial = {k: v for k, c in zip(names, row) if k and k not in (name, UNNAMED) and (v := c.strip())}
+            return BadRow(start, twice_reason(name, cell), _clip(_csv_text(row, delim)), partial, field=name)
+    return None
 
 
 def _without_nul(rec: dict[str, Any]) -> dict[str, Any]:

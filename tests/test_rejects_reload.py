@@ -346,3 +346,32 @@ async def test_a_rejects_file_of_a_jsonl_input_writes_its_json_numbers_as_the_re
     amounts = {(e["voucherNumber"], e["amount"]) for e in books if e["voucherNumber"] == 7102}
     assert amounts == {(7102, Decimal("1.5")), (7102, Decimal("-1.5"))}, books
     assert ',"1,50",' in text and ',"-1,50",' in text, text
+
+
+def test_a_jsonl_key_given_twice_is_one_cell_of_its_rejects_row_refused_loaded_back_until_one_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester: {"amount":200,"amount":300,…} was rejected, but its rejects row held 300 in an unnamed
+    # column after the last one; loaded back unedited, its reason was only "row has 13 cells, the header has 12"
+    monkeypatch.chdir(tmp_path)
+    common = '"entryTypeNumber":5,"journalNumber":1,"voucherNumber":3,"date":"2026-11-01","currency":"DKK"'
+    Path("d.jsonl").write_text(
+        f'{{{common},"amount":200,"amount":300,"accountNumber":1010,"text":"dup"}}\n'
+        f'{{{common},"amount":-300,"accountNumber":5600,"text":"dup"}}\n',
+        encoding="utf-8",
+    )
+    with environment(CREDS):
+        assert main(["load", "economic", "d.jsonl", "--dry-run", "-q"]) == 1
+        with open("d.jsonl.rejects.dry-run.csv", encoding="utf-8", newline="") as fh:
+            header, *rows = list(csv.reader(fh))
+        assert [len(row) for row in rows] == [len(header)] * 2, rows
+        assert dict(zip(header, rows[0]))["amount"] == "given twice, keep one: 200 | 300", rows[0]
+        Path("r.csv").write_text(Path("d.jsonl.rejects.dry-run.csv").read_text(encoding="utf-8"), encoding="utf-8")
+        assert main(["load", "economic", "r.csv", "--dry-run", "-q"]) == 1
+        with open("r.csv.rejects.dry-run.csv", encoding="utf-8", newline="") as fh:
+            again = list(csv.DictReader(fh))
+        assert again[0]["field"] == "amount" and "'amount' twice" in again[0]["reason"], again
+        assert "keep the one meant" in again[0]["reason"] and "voucher 3" in again[1]["reason"], again
+        fixed = Path("r.csv").read_text(encoding="utf-8").replace("given twice, keep one: 200 | 300", "300")
+        Path("r.csv").write_text(fixed, encoding="utf-8")
+        assert main(["load", "economic", "r.csv", "--dry-run", "-q"]) == 0

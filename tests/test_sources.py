@@ -674,8 +674,9 @@ def test_a_jsonl_key_given_twice_makes_the_row_bad(
 def test_the_rejects_file_shows_every_value_of_a_key_given_twice(tmp_path: Path, secrets: frozenset[str]) -> None:
     # found by a tester: the rejects file had no record at all for such a line (or, with secrets, the last value).
     # And then each value was put in a JSON list ([10.50,20]), a value the line never held, which a text field loads
-    # as it is: the first value is in its column, the others after the last column, and the row, wider than its
-    # header, is refused again when loaded back before one value is kept
+    # as it is; then the others went after the last column, and the row, wider than its header, was refused loaded
+    # back as "row has 13 cells, the header has 12" (found by a tester). Every value is in the key's own column,
+    # marked so that loaded back before one is kept the row is refused saying so
     line = b'{"name": "dup", "amount": 10.50, "amount": 20, "new_client_secret": "S1", "new_client_secret": "S2"}'
     path = write(tmp_path, "j.jsonl", line + b"\n")
     out = tmp_path / "rejects.csv"
@@ -684,11 +685,16 @@ def test_the_rejects_file_shows_every_value_of_a_key_given_twice(tmp_path: Path,
     assert written == (1, 1 if secrets else 0)
     with out.open(encoding="utf-8", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
-    assert row["name"] == "dup" and row["amount"] == "10.50", row
-    assert row["new_client_secret"] == ("***" if secrets else "S1"), row
-    assert row[None] == (["20"] if secrets else ["20", "S2"]), row  # type: ignore[index]
+    assert row["name"] == "dup" and row["amount"] == "given twice, keep one: 10.50 | 20", row
+    assert row["new_client_secret"] == ("***" if secrets else "given twice, keep one: S1 | S2"), row
+    assert None not in row, row  # as wide as the header
     (again,) = list(Source(out))
-    assert isinstance(again, BadRow) and "cells, the header has" in again.reason, again
+    assert isinstance(again, BadRow) and again.field == "amount", again
+    assert again.partial is not None and again.partial["name"] == "dup" and "amount" not in again.partial, again
+    assert "'amount' twice" in again.reason and "keep the one meant" in again.reason, again.reason
+    out.write_text(out.read_text(encoding="utf-8").replace("given twice, keep one: 10.50 | 20", "20"), "utf-8")
+    (kept,) = list(Source(out))
+    assert isinstance(kept, BadRow) == (not secrets) and (secrets or kept.field == "new_client_secret"), kept
 
 
 @pytest.mark.parametrize("secrets", [frozenset(), frozenset({"client_secret"})], ids=["plain", "secrets"])
