@@ -19,7 +19,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import settings
 
-from bulkload import Job
+from bulkload import Job, runner
+from bulkload.results import Report
 from bulkload.sandbox.economic_web import PREFIX
 
 #: Hypothesis examples per property: ~200 by default, 2,000 with BULKLOAD_HYPOTHESIS=thorough (the hostile-input
@@ -77,6 +78,26 @@ def write_entries(
                 w.writerow([5, journal, 900_000 + v, "2026-02-30", "10.00", "DKK", 1010, "", "bad date", ""])
                 bad += 1
     return {"rows": rows, "debit": debit, "bad": bad}
+
+
+async def stopped_by_quota(tmp_path: Path, url: str, *, bad_every: int = 0) -> tuple[Path, Job, Report]:
+    """A run of 300 balanced vouchers (`write_entries`, a voucher of a date that is none after every `bad_every`)
+    at `url` that its daily quota stopped part way (20 rows a call, one attempt a call): its input, job and report."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 300, bad_every=bad_every)
+    job = Job(
+        target="economic",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / "run.sqlite"),
+        batch_size=20,
+        concurrency=3,
+        daily_quota=9,
+        attempts=1,
+    )
+    first = await runner.load(job, env=CREDS, raise_on_stop=False)
+    assert first.status == "stopped" and first.loaded > 0 and "quota" in str(first.stop_reason), first
+    return data, job, first
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from conftest import CREDS, write_entries
+from conftest import CREDS, stopped_by_quota, write_entries
 from msgspec import UNSET
 from rich.console import Console
 
@@ -353,25 +353,6 @@ async def test_a_rollback_shows_the_records_it_removed(tmp_path: Path, capsys: p
     assert all("/120 records" in line for line in lines if f" {ROLLING_BACK} " in line), lines
 
 
-async def stopped_part_way(tmp_path: Path, url: str) -> tuple[Job, int]:
-    """A run of 300 vouchers (600 rows) its daily quota stopped part way at `url`; its job and the rows it loaded."""
-    data = tmp_path / "e.csv"
-    write_entries(data, 300)
-    job = Job(
-        target="economic",
-        files=[str(data)],
-        base_url=url,
-        ledger=str(tmp_path / "run.sqlite"),
-        batch_size=20,
-        concurrency=3,
-        daily_quota=9,
-        attempts=1,
-    )
-    first = await runner.load(job, env=CREDS, raise_on_stop=False)
-    assert first.status == "stopped" and 0 < first.loaded < 600 and first.in_doubt == 0, first
-    return job, first.loaded
-
-
 def times(report: Report, rows: int) -> None:
     """The report's rows/s is `rows` over its elapsed seconds (each as the report rounds it: to 0.1, to 0.001)."""
     per_s, seconds = report.rows_per_s, report.elapsed_s
@@ -386,7 +367,9 @@ async def test_a_resume_times_the_rows_it_settled_not_those_an_earlier_invocatio
     runs: list[Run] = []
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
-            job, loaded_before = await stopped_part_way(tmp_path, url)
+            _, job, first = await stopped_by_quota(tmp_path, url)
+            assert first.loaded < 600 and first.in_doubt == 0, first
+            loaded_before = first.loaded
             shared = Shared(anyio.CapacityLimiter(3), opened=runs.append)
             again = await runner.resume(str(job.ledger), env=CREDS, daily_quota=1_000, shared=shared)
     assert again.status == "complete" and again.rows_read == again.loaded == 600, again

@@ -25,7 +25,16 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import CREDS, HEADER, SandboxProcess, bulkload_cmd, child_env, spawn_sandbox, write_entries
+from conftest import (
+    CREDS,
+    HEADER,
+    SandboxProcess,
+    bulkload_cmd,
+    child_env,
+    spawn_sandbox,
+    stopped_by_quota,
+    write_entries,
+)
 
 from bulkload import Job, interrupts, redact, runner
 from bulkload.cli import main
@@ -649,26 +658,6 @@ def accounted(report: Report) -> None:
     assert report.rows_read == buckets, (report.rows_read, report.loaded, report.rejected, report.in_doubt, report)
 
 
-async def stopped_by_quota(tmp_path: Path, url: str) -> tuple[Path, Job]:
-    """A run of vouchers with a voucher of a date that is none after every fourth (rejected before sending) stopped
-    by its daily quota part way, at `url`; its input and job (one attempt a call)."""
-    data = tmp_path / "e.csv"
-    write_entries(data, 300, bad_every=4)
-    job = Job(
-        target="economic",
-        files=[str(data)],
-        base_url=url,
-        ledger=str(tmp_path / "run.sqlite"),
-        batch_size=20,
-        concurrency=3,
-        daily_quota=9,
-        attempts=1,
-    )
-    first = await runner.load(job, env=CREDS, raise_on_stop=False)
-    assert first.status == "stopped" and first.loaded > 0 and "quota" in str(first.stop_reason), first
-    return data, job
-
-
 async def test_a_resume_stopped_before_it_reread_the_rows_it_counts_them_as_its_files_list_them(
     tmp_path: Path,
 ) -> None:
@@ -677,7 +666,7 @@ async def test_a_resume_stopped_before_it_reread_the_rows_it_counts_them_as_its_
     are the run's so far, as its rejects and success files list them, and the summary says so."""
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
-            _, job = await stopped_by_quota(tmp_path, url)
+            _, job, _ = await stopped_by_quota(tmp_path, url, bad_every=4)
             again = await runner.resume(str(job.ledger), env=CREDS, raise_on_stop=False)
     assert again.status == "stopped" and again.requests == 0, again
     accounted(again)
@@ -696,7 +685,7 @@ async def test_an_api_gone_after_it_answered_the_run_stops_its_resume_resumable_
     where the run stopped there)."""
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
-            _, job = await stopped_by_quota(tmp_path, url)
+            _, job, _ = await stopped_by_quota(tmp_path, url, bad_every=4)
         again = await runner.resume(str(job.ledger), env=CREDS, raise_on_stop=False, daily_quota=1_000)
     accounted(again)
     said = str(again.stop_reason)
