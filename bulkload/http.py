@@ -327,19 +327,33 @@ def redirected(method: str, url: str, status: int, location: str | None) -> Redi
     )
 
 
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After is either delta-seconds or an HTTP date."""
+def retry_after_seconds(value: str | None, now: float | None = None, date: str | None = None) -> float | None:
+    """A Retry-After `value` in seconds to wait (at least 0.0; None without one, or one that is neither): either
+    delta-seconds or an HTTP date. A date is the server's clock: the wait is it less the answer's own `date` header
+    (RFC 9110 §10.2.3, §6.6.1), so a server whose clock is off from ours asks for what it means (before, one 30 s
+    ahead paused the calls 31.7 s for a 2 s wait, one 30 s behind none); without a Date header (or one that is no
+    date) it is read against `now` (Unix seconds, default our clock)."""
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
         pass
-    try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
+    when = _http_date(value)
+    if when is None:
         return None
-    return max(0.0, when - (time.time() if now is None else now))
+    served = _http_date(date) if date else None
+    if served is None:
+        served = time.time() if now is None else now
+    return max(0.0, when - served)
+
+
+def _http_date(value: str) -> float | None:
+    """An HTTP date as Unix seconds (None: no date)."""
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertain: bool = False) -> APIError:
@@ -371,7 +385,9 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertai
         "replayed": headers.get(REPLAYED_HEADER, "").strip().lower() == "true",
     }
     if status == 429:
-        return RateLimited(status, message, retry_after=retry_after_seconds(headers.get("Retry-After")), **kw)
+        return RateLimited(
+            status, message, retry_after=retry_after_seconds(headers.get("Retry-After"), date=headers.get("Date")), **kw
+        )
     if status >= 500:
         return ServerError(status, message, **kw)
     if status in (401, 403):

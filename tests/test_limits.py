@@ -273,6 +273,11 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
     assert retry_after_seconds("3") == 3.0
     assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == pytest.approx(10.0)
+    # a date is the server's: read against the answer's own Date header where it has one, whatever our clock says
+    said = {"Retry-After": "Wed, 21 Oct 2015 07:28:02 GMT", "Date": "Wed, 21 Oct 2015 07:28:00 GMT"}
+    assert error_from(429, said, b"").retry_after == 2.0
+    assert error_from(429, {**said, "Date": "Wed, 21 Oct 2015 07:29:00 GMT"}, b"").retry_after == 0.0
+    assert error_from(429, {**said, "Retry-After": "5"}, b"").retry_after == 5.0
 
 
 def test_error_statuses_map_to_the_error_tree() -> None:

@@ -4,8 +4,11 @@ in the uploads, the run ends with its summary, its report and one way to resume.
 
 from __future__ import annotations
 
+import email.utils
 import logging
-from collections.abc import AsyncIterator
+import math
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,14 +29,23 @@ from bulkload.targets import TARGETS
 
 
 @asynccontextmanager
-async def limited(retry_after: str | None, sent: list[str], slept: list[float]) -> AsyncIterator[Dispatcher]:
-    """A dispatcher whose every call is answered 429 (with `retry_after`), counting the sends in `sent`; its rate
-    meter's pauses are noted in `slept` and pass at once on a clock of the test's own."""
+async def limited(
+    retry_after: str | None,
+    sent: list[str],
+    slept: list[float],
+    headers: Callable[[], dict[str, str]] | None = None,
+    refused: float = math.inf,
+) -> AsyncIterator[Dispatcher]:
+    """A dispatcher whose calls are answered 429 (with `retry_after`, or the `headers` drawn for each), the first
+    `refused` of them (every one by default; 200 after), counting the sends in `sent`; its rate meter's pauses are
+    noted in `slept` and pass at once on a clock of the test's own."""
 
     async def handle(request: web.Request) -> web.Response:
         sent.append(request.method)
-        headers = {"Retry-After": retry_after} if retry_after is not None else {}
-        return web.json_response({"message": "slow down"}, status=429, headers=headers)
+        if len(sent) > refused:
+            return web.json_response({})
+        said = headers() if headers is not None else {"Retry-After": retry_after} if retry_after is not None else {}
+        return web.json_response({"message": "slow down"}, status=429, headers=said)
 
     clock = [0.0]
 
@@ -60,6 +72,28 @@ async def test_a_retry_after_longer_than_a_call_waits_stops_at_once_and_pauses_n
     assert len(sent) == 1 and slept == []
     assert f"GET /things: the API answered 429 asking to wait {said}" in str(stopped.value)
     assert "inf" not in str(stopped.value)
+
+
+@pytest.mark.parametrize("ahead_s", [3600, -3600, 0], ids=["server-ahead", "server-behind", "clocks-agree"])
+async def test_a_retry_after_date_is_read_against_the_servers_own_date_not_our_clock(ahead_s: int) -> None:
+    """A 429 whose Retry-After is an HTTP date 2 s past the answer's own Date header pauses the calls 2 s however
+    far the server's clock is from ours (RFC 9110 §10.2.3: the date less the Date header). Before, it was read
+    against our clock: a tester's server 30 s ahead paused the calls 31.7 s (a 1,200-row load took 38 s, not 8),
+    one 30 s behind paused them 0.0 s; here an hour ahead stopped the run (asking 3602 s) and an hour behind
+    paused none."""
+
+    def skewed() -> dict[str, str]:
+        server_now = int(time.time()) + ahead_s
+        return {
+            "Date": email.utils.formatdate(server_now, usegmt=True),
+            "Retry-After": email.utils.formatdate(server_now + 2, usegmt=True),
+        }
+
+    sent: list[str] = []
+    slept: list[float] = []
+    async with limited(None, sent, slept, headers=skewed, refused=1) as dispatcher:
+        await dispatcher.send("GET", "/things", authorized=False)
+    assert sent == ["GET", "GET"] and slept == [2.0], slept
 
 
 async def test_429s_to_every_try_stop_the_call_saying_so_and_the_log_tells_of_each(
