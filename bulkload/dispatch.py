@@ -33,7 +33,7 @@ from .http import Client, Response, decoded
 from .targets.base import Target
 
 if TYPE_CHECKING:
-    from .limits import Limits, Slot
+    from .limits import Limits, Slot, Slowdown
     from .meters import Clock
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,21 @@ def seconds_said(wait_s: float) -> str:
     """A wait the API asked for, as the user reads it: whole seconds, or "longer than a day" for one past that
     (a Retry-After of 1e400 is read as infinite)."""
     return f"{wait_s:.0f} s" if wait_s <= 86_400 else "longer than a day"
+
+
+def _slowed(slowdown: Slowdown, retry_after_s: float | None) -> str:
+    """What a 429 made the calls do and why, as `-v` logs it (`slowdown`: what `Limits.on_rate_limited` decided)."""
+    said = "no Retry-After" if retry_after_s is None else f"its Retry-After of {retry_after_s:.1f} s"
+    if slowdown.why == "clocks":
+        return (
+            "the window was full, so the server's clock and ours disagree by a few ms: no call pauses"
+            f"{'' if retry_after_s is None else ' for ' + said}; the window's margin widens and the pace is kept"
+        )
+    paused = f"calls pause {slowdown.pause_s:.1f} s"
+    if slowdown.why == "share":
+        waits = f"{paused} ({said})" if slowdown.pause_s else f"calls wait until they fit in it ({said})"
+        return f"the server counts more in the window than this run sent: its share narrows, {waits}"
+    return f"the API asks to slow down; {paused} ({said if retry_after_s is not None else 'the back-off: ' + said})"
 
 
 def minutes_said(elapsed_s: float) -> str:
@@ -384,8 +399,8 @@ class Dispatcher:
                 "`bulkload resume` once that time has passed",
                 uncertain=tries.uncertain,
             ) from exc
-        paused = self.limits.on_rate_limited(exc.retry_after, slot)
-        if tries.out_of_time(self.policy, paused):
+        slowdown = self.limits.on_rate_limited(exc.retry_after, slot)
+        if tries.out_of_time(self.policy, slowdown.pause_s):
             took = minutes_said(tries.elapsed_s())
             answered = (
                 f"to every try for {took}"
@@ -400,12 +415,11 @@ class Dispatcher:
             ) from exc
         self.counters.retries += 1
         log.info(
-            "429 #%d to %s in %s: the API asks to slow down; calls pause %.1f s%s",
+            "429 #%d to %s in %s: %s",
             tries.limited,
             call,
             minutes_said(tries.elapsed_s()),
-            paused,
-            " (its Retry-After)" if exc.retry_after is not None else "",
+            _slowed(slowdown, exc.retry_after),
             extra=self._of(status=429),
         )
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import anyio
 
@@ -26,6 +26,17 @@ if TYPE_CHECKING:
 
 #: a call's place in each window, as `Limits.acquire` took it
 Slot = tuple[Arrival, ...]
+
+
+class Slowdown(NamedTuple):
+    """What a 429 made the limits do (`Limits.on_rate_limited`): `pause_s`, the seconds every call now pauses, and
+    `why`: "clocks" (a full window, the server's clock and ours disagreeing: its margin widened, no pause),
+    "share" (the server counts more in a window than this run sent: its share narrowed, the pause is the
+    Retry-After or none) or "pace" (the rate meter's pause: the Retry-After, else the back-off; the pace cut)."""
+
+    pause_s: float
+    why: Literal["clocks", "share", "pace"]
+
 
 #: True in a task whose calls give way to the others' (the walk behind the load, walks.Behind): they take a slot only
 #: when no other call waits for one, so the uploads keep the pace where the limits bind and the walk takes what they
@@ -123,24 +134,24 @@ class Limits:
         for window, call in zip(self.windows, slot, strict=True):
             window.answered(call)
 
-    def on_rate_limited(self, retry_after_s: float | None, slot: Slot | None = None) -> float:
+    def on_rate_limited(self, retry_after_s: float | None, slot: Slot | None = None) -> Slowdown:
         """A 429 (`retry_after_s`: the server's Retry-After, None without one; `slot`: the refused call's); returns the
-        seconds every call now pauses. Met while a window was full, it is the server's clock and ours disagreeing by a
-        few ms: the windows widen their margins (`WindowMeter.widen`), the pace is kept and no call pauses (0.0);
-        not where its Retry-After is far longer than the window's own wait (then every meter hears it, below).
-        While a window holds calls but is not full, the server counts more in it than this client sent (another
-        client's calls, or a window smaller than the one given): the windows take the share it leaves
+        seconds every call now pauses and why (`Slowdown`). Met while a window was full, it is the server's clock and
+        ours disagreeing by a few ms: the windows widen their margins (`WindowMeter.widen`), the pace is kept and no
+        call pauses (0.0); not where its Retry-After is far longer than the window's own wait (then every meter hears
+        it, below). While a window holds calls but is not full, the server counts more in it than this client sent
+        (another client's calls, or a window smaller than the one given): the windows take the share it leaves
         (`WindowMeter.shrink`), their own count makes the calls wait (no longer than a Retry-After above 0 said),
         and the calls pause for the Retry-After, if any (0.0 without). The same without Retry-After where a full
         window's margin is at its cap. Otherwise every meter hears it: the rate meter pauses the calls and lowers the
         pace (`RateMeter.on_rate_limited`)."""
         calls = slot if slot is not None else (None,) * len(self.windows)
         if any([w.widen(call, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):  # every full one
-            return 0.0
+            return Slowdown(0.0, "clocks")
         shares = [w for w in self.windows if retry_after_s is None or not w.full()]
         if any([window.shrink(retry_after_s) for window in shares]):
-            return self.rate.pause(retry_after_s or 0.0)
-        return max(meter.on_rate_limited(retry_after_s) for meter in self._meters)
+            return Slowdown(self.rate.pause(retry_after_s or 0.0), "share")
+        return Slowdown(max(meter.on_rate_limited(retry_after_s) for meter in self._meters), "pace")
 
     def unused(self, slot: Slot) -> None:
         """The call that took `slot` sent nothing with it (it must fetch a token first): its places in the windows

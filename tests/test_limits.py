@@ -114,7 +114,7 @@ async def test_limits_pass_every_meter_in_turn_and_tell_each_how_the_call_went()
         for _ in range(4):
             limits.answered(await limits.acquire())  # answered at once, as the dispatcher tells each call's end
             starts.append(clock())
-        assert limits.on_rate_limited(0.5) == 0.0
+        assert limits.on_rate_limited(0.5) == (0.0, "clocks")
         limits.answered(await limits.acquire())
         starts.append(clock())
         with pytest.raises(RunStopped, match="daily quota of 5 calls reached"):

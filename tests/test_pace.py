@@ -60,7 +60,7 @@ async def test_a_429_at_the_configured_rate_keeps_the_pace_and_widens_the_margin
         for _ in range(150):
             limits.answered(await limits.acquire())
         for _ in range(8):  # the calls in flight come back 429 together: one step
-            assert limits.on_rate_limited(1.0) == 0.0
+            assert limits.on_rate_limited(1.0).pause_s == 0.0
         assert (limits.rate.rate, window.learned_s) == (100.0, pytest.approx(0.005))
         starts = []
         for _ in range(300):
@@ -72,7 +72,7 @@ async def test_a_429_at_the_configured_rate_keeps_the_pace_and_widens_the_margin
             await clock.sleep(1.1)
             for _ in range(100):
                 limits.answered(await limits.acquire())
-            if limits.on_rate_limited(1.0) > 0:
+            if limits.on_rate_limited(1.0).pause_s > 0:
                 break
     assert window.learned_s == pytest.approx(0.05)  # bounded: 5 % of the window, in ten steps
     assert limits.rate.rate is not None and limits.rate.rate < 100.0  # then the pace gave way
@@ -89,8 +89,8 @@ async def test_a_retry_after_far_longer_than_a_full_windows_own_wait_is_the_apis
         for _ in range(20):
             limits.answered(await limits.acquire())
     assert window.full()
-    assert limits.on_rate_limited(1.0) == 0.0 and window.learned_s > 0
-    assert limits.on_rate_limited(545.0) == 545.0
+    assert limits.on_rate_limited(1.0) == (0.0, "clocks") and window.learned_s > 0
+    assert limits.on_rate_limited(545.0) == (545.0, "pace")
     assert window.next_free_s() == pytest.approx(60.0 + window.learned_s, abs=0.01)  # what 545 s is far beyond
 
 
@@ -213,7 +213,7 @@ async def test_a_window_shared_with_another_client_is_used_as_fully_as_it_leaves
                 refused[0] += 1
                 await clock.sleep(0.01)
                 limits.answered(slot)  # as the dispatcher: the answer heard, then the 429 taken in
-                await clock.sleep(limits.on_rate_limited(None))
+                await clock.sleep(limits.on_rate_limited(None).pause_s)
             else:
                 done[0] += 1
                 await clock.sleep(0.01)
@@ -456,7 +456,7 @@ async def _through(limits: Limits, clock: VirtualTime, arrive: Any, calls: int, 
                 limits.on_success()
             else:
                 refused[0] += 1
-                await clock.sleep(limits.on_rate_limited(retry_after_s, slot))
+                await clock.sleep(limits.on_rate_limited(retry_after_s, slot).pause_s)
 
     async with clock.running(), anyio.create_task_group() as tg:
         for _ in range(8):
