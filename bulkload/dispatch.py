@@ -266,6 +266,7 @@ class Dispatcher:
         ended otherwise (an error status, no answer: by then the server counted it or never will); its outcome is
         logged at DEBUG."""
         started = time.monotonic()
+        worked = False  # answered 2xx: its round trip is a call's (Limits.answered)
         try:
             tries.leaves()
             tries.sent += 1
@@ -282,6 +283,7 @@ class Dispatcher:
                     max_bytes=max_bytes,
                     on_sent=partial(self.limits.sent, slot),
                 )
+                worked = True
             except BulkloadError as exc:
                 if log.isEnabledFor(logging.DEBUG):
                     status = getattr(exc, "status", None) or type(exc).__name__
@@ -289,8 +291,8 @@ class Dispatcher:
                 raise
         finally:
             # answered or over (an error status, no answer, cancelled, never sent): the latest the server can have
-            # counted it
-            self.limits.answered(slot)
+            # counted it; only an answer that did the call's work times a round trip (a gateway's 429 comes at once)
+            self.limits.answered(slot, worked)
         if log.isEnabledFor(logging.DEBUG):
             self._log_attempt(method, path, tries.sent, response.status, started)
         self.limits.on_success()

@@ -128,11 +128,12 @@ class Limits:
         for window, call in zip(self.windows, slot, strict=True):
             window.sent(call)
 
-    def answered(self, slot: Slot) -> None:
+    def answered(self, slot: Slot, worked: bool = True) -> None:
         """The call that took `slot` was answered now, whatever the status: the windows learn when the server
-        counted it, at the latest (`WindowMeter.arrived`)."""
+        counted it, at the latest (`WindowMeter.arrived`); `worked`: it did its work (answered 2xx), so its round
+        trip is a call's (a 429, an error or no answer is not, `WindowMeter.answered`)."""
         for window, call in zip(self.windows, slot, strict=True):
-            window.answered(call)
+            window.answered(call, worked)
 
     def on_rate_limited(self, retry_after_s: float | None, slot: Slot | None = None) -> Slowdown:
         """A 429 (`retry_after_s`: the server's Retry-After, None without one; `slot`: the refused call's); returns the

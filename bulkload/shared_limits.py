@@ -228,7 +228,7 @@ class SharedLimits(Limits):
         try:
             await self.budget.take(self.shared_windows, self.quota.limit)
         except BaseException:
-            self.answered(slot)  # the call does not go: its slot is over now
+            self.answered(slot, worked=False)  # the call does not go: its slot is over now, and timed no trip
             raise
         finally:
             self.held -= 1

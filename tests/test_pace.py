@@ -212,7 +212,7 @@ async def test_a_window_shared_with_another_client_is_used_as_fully_as_it_leaves
             if server.try_acquire() > 0:
                 refused[0] += 1
                 await clock.sleep(0.01)
-                limits.answered(slot)  # as the dispatcher: the answer heard, then the 429 taken in
+                limits.answered(slot, worked=False)  # as the dispatcher: the answer heard, then the 429 taken in
                 await clock.sleep(limits.on_rate_limited(None).pause_s)
             else:
                 done[0] += 1
@@ -450,7 +450,7 @@ async def _through(limits: Limits, clock: VirtualTime, arrive: Any, calls: int, 
             await clock.sleep(0.01)
             ok = arrive()
             await clock.sleep(0.01)
-            limits.answered(slot)
+            limits.answered(slot, worked=ok)
             if ok:
                 done[0] += 1
                 limits.on_success()
@@ -540,3 +540,54 @@ async def test_a_token_renewed_in_a_window_of_one_call_gets_a_place_of_its_own(t
     assert report.loaded == 12 and report.status == "complete", report.stop_reason
     assert seen["tokens_issued"] >= 2, "no token ran out during the run: the test proves nothing"
     assert seen["by_status"].get("401", 0) == 0, seen["by_status"]
+
+
+async def _at_latency(
+    limits: Limits, clock: VirtualTime, arrive: Any, calls: int, retry_after_s: float | None, refusal_s: float
+) -> tuple[list[float], list[float]]:
+    """`calls` calls, 16 at a time, each retried after a 429 until it goes through, as the dispatcher makes them:
+    each arrives as it leaves (`arrive()`: whether the server took it), is answered 50 ms later and a refusal
+    `refusal_s` later, the answer heard (a refusal as no call's work), then the 429 taken in with the refused
+    call's slot. Returns when the server took the calls and when it refused them."""
+    took: list[float] = []
+    refused: list[float] = []
+
+    async def worker() -> None:
+        while len(took) < calls:
+            slot = await limits.acquire()
+            limits.sent(slot)
+            ok = arrive()
+            (took if ok else refused).append(clock())
+            await clock.sleep(0.05 if ok else refusal_s)
+            limits.answered(slot, worked=ok)
+            if ok:
+                limits.on_success()
+            else:
+                await clock.sleep(limits.on_rate_limited(retry_after_s, slot))
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        for _ in range(16):
+            tg.start_soon(worker)
+    return took, refused
+
+
+def _pace_after(took: list[float], since: float) -> float:
+    """Calls/s the server took from `since` (a 429) on: the calls after it over their first-to-last span."""
+    after = [t for t in took if t > since]
+    return (len(after) - 1) / (after[-1] - after[0])
+
+
+async def test_a_429_answered_at_once_is_no_round_trip_and_the_pace_is_kept() -> None:
+    """A gateway counts 100 calls per 1.01 s (its clock 10 ms from ours) and answers its 429 at once, before the
+    50 ms a call takes; 100/s given, 16 calls at once. The instant 429 was taken for the fastest round trip, so each
+    later call held its place 50 ms too long: a tester's run went at 93/s for its last 15 s where the gateway
+    took 99/s. A refusal times no trip: the fastest stays the calls' 50 ms, and the pace after the 429 is what the
+    widened margin leaves (two 429s widen it by 15 ms: 98/s; before, 94.7/s)."""
+    clock = VirtualTime()
+    server = SlidingWindow(100, 1.01, clock=clock)
+    limits = paced(clock, 100.0)
+    (window,) = limits.windows
+    took, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, 1200, 1.0, 0.0)
+    assert refused, "the gateway refused none: the test proves nothing"
+    assert window.fastest_s == pytest.approx(0.05)
+    assert _pace_after(took, refused[0]) >= 97.5, _pace_after(took, refused[0])
