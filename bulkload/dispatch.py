@@ -74,6 +74,11 @@ def _slowed(slowdown: Slowdown, retry_after_s: float | None) -> str:
             "the window was full, so the server's clock and ours disagree by a few ms: no call pauses"
             f"{'' if retry_after_s is None else ' for ' + said}; the window's margin widens and the pace is kept"
         )
+    if slowdown.why == "early":
+        return (
+            "the run has not been sending for a whole window yet, so its own count there says nothing of a share: no "
+            f"call pauses{'' if retry_after_s is None else ' for ' + said}, the share and the pace are kept"
+        )
     paused = f"calls pause {slowdown.pause_s:.1f} s"
     if slowdown.why == "share":
         waits = f"{paused} ({said})" if slowdown.pause_s else f"calls wait until they fit in it ({said})"

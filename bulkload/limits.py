@@ -31,11 +31,12 @@ Slot = tuple[Arrival, ...]
 class Slowdown(NamedTuple):
     """What a 429 made the limits do (`Limits.on_rate_limited`): `pause_s`, the seconds every call now pauses, and
     `why`: "clocks" (a full window, the server's clock and ours disagreeing: its margin widened, no pause),
+    "early" (the first 429 in a window the run could not have filled yet at its pace: nothing narrowed, no pause),
     "share" (the server counts more in a window than this run sent: its share narrowed, the pause is the
     Retry-After or none) or "pace" (the rate meter's pause: the Retry-After, else the back-off; the pace cut)."""
 
     pause_s: float
-    why: Literal["clocks", "share", "pace"]
+    why: Literal["clocks", "early", "share", "pace"]
 
 
 #: True in a task whose calls give way to the others' (the walk behind the load, walks.Behind): they take a slot only
@@ -140,7 +141,9 @@ class Limits:
         seconds every call now pauses and why (`Slowdown`). Met while a window was full, it is the server's clock and
         ours disagreeing by a few ms: the windows widen their margins (`WindowMeter.widen`), the pace is kept and no
         call pauses (0.0); not where its Retry-After is far longer than the window's own wait (then every meter hears
-        it, below). While a window holds calls but is not full, the server counts more in it than this client sent
+        it, below). Met in a window the run could not have filled yet at its pace, the first such 429 narrows nothing
+        either (`WindowMeter.transient`: the run's count there is partial, no share), and no call pauses (0.0).
+        While a window holds calls but is not full, the server counts more in it than this client sent
         (another client's calls, or a window smaller than the one given): the windows take the share it leaves
         (`WindowMeter.shrink`), their own count makes the calls wait (no longer than a Retry-After above 0 said),
         and the calls pause for the Retry-After, if any (0.0 without). The same without Retry-After where a full
@@ -149,6 +152,9 @@ class Limits:
         calls = slot if slot is not None else (None,) * len(self.windows)
         if any([w.widen(call, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):  # every full one
             return Slowdown(0.0, "clocks")
+        pace = self.rate.configured
+        if any([w.transient(call, pace, retry_after_s) for w, call in zip(self.windows, calls, strict=True)]):
+            return Slowdown(0.0, "early")
         shares = [w for w in self.windows if retry_after_s is None or not w.full()]
         if any([window.shrink(retry_after_s) for window in shares]):
             return Slowdown(self.rate.pause(retry_after_s or 0.0), "share")

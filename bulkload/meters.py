@@ -246,6 +246,10 @@ class WindowMeter:
         self._sleep = sleep
         #: the `limit` calls counted latest (a call answered late may be counted after ones that left later)
         self._calls: list[Arrival] = []
+        #: when the earliest call this window counted took its slot (`transient`)
+        self._began = math.inf
+        #: when a 429 in the run's first window was let pass (`transient`; None: none was)
+        self._passed_at: float | None = None
         #: the longest a share narrowed by a 429 holds a call back, in seconds: that 429's Retry-After, rounded up
         #: (None: no Retry-After said it, and the share holds calls until they fit in it; `shrink`)
         self.share_wait_s: float | None = None
@@ -361,6 +365,7 @@ class WindowMeter:
     def _count(self, call: Arrival) -> None:
         """Hold `call`, and let go of the one counted earliest once the window holds more than its limit."""
         self._calls.append(call)
+        self._began = min(self._began, call.started)
         if len(self._calls) > self.limit:
             self._calls.remove(min(self._calls, key=self.arrived))
 
@@ -406,6 +411,25 @@ class WindowMeter:
         self._step_now = self._step_now * 2 if now - last <= 2 * self.window_s else self._step_s
         self.learned_s = min(self._cap_s, self.learned_s + self._step_now)
         self._widened_at = now
+        return True
+
+    def transient(self, call: Arrival | None, pace: float | None, retry_after_s: float | None = None) -> bool:
+        """A 429 met while the window was not full (`call`: the refused call's place, where known), before this run,
+        sending at most `pace` calls/s (None: no rate, all at once), could have filled it since its first call: its
+        own count there is partial by construction, and says nothing of a share. The first such 429 may be a
+        transient one, and narrows nothing, pauses nothing and keeps the pace (True): taken for a share (59 of 100
+        held at 0.6 s), one 429 narrowed a --rate 100 window to 53 a second, and its 1 % a window took a tester's
+        run to 61.8 % of the pace. So are the 429s of calls that left before it was heard (True). A call refused
+        though it left after it is a share, or a window smaller than the one given (False: `shrink`); so is a
+        Retry-After far longer than the window's own wait (as `widen`)."""
+        now = self._clock()
+        if self._passed_at is not None:
+            return call is not None and call.left < self._passed_at
+        if pace is None or self.full() or pace * (now - self._began) >= self.limit:
+            return False
+        if retry_after_s is not None and retry_after_s > self.next_free_s() + self.RETRY_AFTER_ROUNDING_S:
+            return False
+        self._passed_at = now
         return True
 
     def unused(self, call: Arrival) -> None:

@@ -563,9 +563,9 @@ async def _at_latency(
             if ok:
                 limits.on_success()
             else:
-                await clock.sleep(limits.on_rate_limited(retry_after_s, slot))
+                await clock.sleep(limits.on_rate_limited(retry_after_s, slot).pause_s)
 
-    async with clock.running(), anyio.create_task_group() as tg:
+    async with anyio.create_task_group() as tg:  # on the caller's `clock.running()`
         for _ in range(16):
             tg.start_soon(worker)
     return took, refused
@@ -587,7 +587,61 @@ async def test_a_429_answered_at_once_is_no_round_trip_and_the_pace_is_kept() ->
     server = SlidingWindow(100, 1.01, clock=clock)
     limits = paced(clock, 100.0)
     (window,) = limits.windows
-    took, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, 1200, 1.0, 0.0)
+    async with clock.running():
+        took, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, 1200, 1.0, 0.0)
     assert refused, "the gateway refused none: the test proves nothing"
     assert window.fastest_s == pytest.approx(0.05)
     assert _pace_after(took, refused[0]) >= 97.5, _pace_after(took, refused[0])
+
+
+@pytest.mark.parametrize("retry_after_s", [None, 1.0])
+async def test_one_429_in_the_runs_first_window_narrows_nothing_and_the_pace_is_kept(
+    retry_after_s: float | None,
+) -> None:
+    """100/s given against a server counting 100 per second, which refuses the 60th call once (a transient 429, at
+    0.6 s). The run's own count in a window it has not been sending in for a whole window is partial by
+    construction: taken for a share (59 of 100 held), the 429 narrowed the window to 53 a second and it grew back
+    1 % of the limit a window: a tester's run went at 61.8 % of the pace (60.7 % with Retry-After: 1). The first
+    429 of a paced run's first window now narrows nothing, pauses nothing and keeps the pace: ≥ 98/s after it."""
+    clock = VirtualTime()
+    server = SlidingWindow(100, 1.0, clock=clock)
+    limits = paced(clock, 100.0)
+    (window,) = limits.windows
+    arrivals = [0]
+
+    def arrive() -> bool:
+        arrivals[0] += 1
+        return arrivals[0] != 60 and server.try_acquire() == 0
+
+    async with clock.running():
+        took, refused = await _at_latency(limits, clock, arrive, 1200, retry_after_s, 0.0)
+    assert len(refused) == 1
+    assert window.allowed == 100
+    assert limits.rate.rate == 100.0
+    assert _pace_after(took, refused[0]) >= 98.0, _pace_after(took, refused[0])
+
+
+async def test_a_paced_run_sharing_its_window_narrows_to_its_share_a_round_trip_later() -> None:
+    """100/s given; another client there first takes 50/s of the server's 100 per second. The run's first 429 in
+    its first window narrows nothing (it may be a transient one); a call refused though it left after that 429 was
+    heard is the share: the window narrows, and the calls the other leaves carry the load (50/s: 600 calls in 12
+    s; within 1.15 × of it), with a bounded count of 429s."""
+    clock = VirtualTime()
+    server = SlidingWindow(100, 1.0, clock=clock)
+    limits = paced(clock, 100.0)
+    (window,) = limits.windows
+
+    async def other() -> None:
+        while True:
+            server.try_acquire()
+            await clock.sleep(1 / 50)
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        tg.start_soon(other)
+        await clock.sleep(1.0)
+        started = clock()
+        took, refused = await _at_latency(limits, clock, lambda: server.try_acquire() == 0, 600, None, 0.0)
+        tg.cancel_scope.cancel()
+    assert window.allowed < 100
+    assert clock() - started <= 1.15 * 12.0, clock() - started
+    assert len(refused) <= 8, len(refused)  # 3 (2 before: the first 429 narrowed at once)
