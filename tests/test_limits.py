@@ -11,7 +11,7 @@ import anyio
 import pytest
 from virtual_time import VirtualTime
 
-from bulkload.dispatch import RetryPolicy, maybe_acted_on
+from bulkload.dispatch import RetryPolicy, _slowed, maybe_acted_on
 from bulkload.errors import (
     AuthError,
     BadRequest,
@@ -23,7 +23,7 @@ from bulkload.errors import (
     ServerError,
 )
 from bulkload.http import error_from, retry_after_seconds
-from bulkload.limits import Limits, giving_way
+from bulkload.limits import Limits, Slowdown, giving_way
 from bulkload.meters import Arrival, DailyQuota, RateMeter, WindowMeter
 
 
@@ -328,3 +328,11 @@ async def test_side_by_side_lets_the_others_finish_when_one_meets_a_spent_quota(
     with pytest.raises(ConfigError):
         await side_by_side([refused, holding])
     assert done == ["sent"]
+
+
+def test_the_log_of_a_first_429_let_pass_says_nothing_was_paused_or_narrowed() -> None:
+    # e434686 let the first 429 of a paced run's first window pass (WindowMeter.transient); merged beside 5a83e53's
+    # log lines, it said "the API asks to slow down; calls pause 0.0 s" where nothing was slowed
+    said = _slowed(Slowdown(0.0, "early"), 1.0)
+    assert "no call pauses for its Retry-After of 1.0 s, the share and the pace are kept" in said, said
+    assert "slow down" not in _slowed(Slowdown(0.0, "early"), None)
