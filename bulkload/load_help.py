@@ -31,13 +31,15 @@ def batch_help(api: Api) -> str:
 def attempts_help(api: Api) -> str:
     """--attempts's help: what a 429 costs instead (no attempt), as the limits keep it (Limits.on_rate_limited): a
     pause, or in a rolling window not full by the run's count, a narrower share that holds the calls until they fit
-    it, which without Retry-After may be the whole window (HaloPSA's 5 minutes)."""
+    it, which without Retry-After may be the whole window (HaloPSA's 5 minutes); the first 429 in a window a paced
+    run could not have filled yet narrows nothing (WindowMeter.transient)."""
     window = f"the API's {api.window[0]} calls per {api.window[1]:g} s, or " if api.window else ""
     return (
         f"sends of one call before the run stops, resumable (default {job_default('attempts')}); a 429 is not "
         "counted: bulkload waits it out (Retry-After, else up to 8 s a pause; in a rolling window "
         f"({window}--window-limit) a 429 before it is full by this run's count narrows the run's share of it and "
-        "holds the calls until they fit: without Retry-After up to the whole window), at most 10 minutes a call, "
+        "holds the calls until they fit: without Retry-After up to the whole window; not the first in a window a "
+        "--rate run could not have filled yet), at most 10 minutes a call, "
         "then stops resumable (see Guarantees, 429 Too Many Requests)"
     )
 
