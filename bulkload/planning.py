@@ -38,7 +38,7 @@ import urllib.request
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import msgspec
@@ -386,15 +386,27 @@ def _lines_loaded(db: sqlite3.Connection) -> Callable[[str, str, int], str | Non
                 "SELECT part, line_check, reason, n FROM skip_lines WHERE family = ? ORDER BY reason", (family,)
             ).fetchall():
                 loaded.setdefault((str(part_), int(check_)), []).append((str(reason), int(n)))
-        nth = taken.get((part, check), 0)
-        for reason, n in loaded.get((part, check), ()):
-            if nth < n:
-                taken[part, check] = taken.get((part, check), 0) + 1
-                return reason
-            nth -= n
-        return None
+        return _nth_told(loaded.get((part, check), ()), taken, (part, check))
 
     return line_loaded
+
+
+#: a line as _nth_told counts it: (part, check) of a family's, or the check of a row of no family
+_Line = TypeVar("_Line", tuple[str, int], int)
+
+
+def _nth_told(earlier: Iterable[tuple[str, int]], taken: dict[_Line, int], key: _Line) -> str | None:
+    """The reason a row giving the line `key` again is skipped, where the earlier loads loaded it more often than
+    rows before it gave it (`earlier`: (reason, n) of each load that loaded it n times, in order; `taken`: how many
+    rows each line was told so already, counted on here); None for the row after the last one they loaded."""
+    told = taken.get(key, 0)
+    nth = told
+    for reason, n in earlier:
+        if nth < n:
+            taken[key] = told + 1
+            return str(reason)
+        nth -= int(n)
+    return None
 
 
 def _rows_loaded(db: sqlite3.Connection) -> Callable[[int], str | None] | None:
@@ -414,16 +426,8 @@ def _rows_loaded(db: sqlite3.Connection) -> Callable[[int], str | None] | None:
     taken: dict[int, int] = {}
 
     def row_loaded(check: int) -> str | None:
-        nth = taken.get(check, 0)
-        for reason, n in db.execute(
-            "SELECT reason, n FROM skip_lines WHERE family = ? AND part = ? AND line_check = ? ORDER BY reason",
-            (ROWS, ROWS, check),
-        ).fetchall():
-            if nth < n:
-                taken[check] = taken.get(check, 0) + 1
-                return str(reason)
-            nth -= int(n)
-        return None
+        said = "SELECT reason, n FROM skip_lines WHERE family = ? AND part = ? AND line_check = ? ORDER BY reason"
+        return _nth_told(db.execute(said, (ROWS, ROWS, check)).fetchall(), taken, check)
 
     return row_loaded
 
