@@ -1714,12 +1714,8 @@ def _loaded_lines(
     another version: its lines cannot be told (nor are they loaded again: `_untold_parts`)."""
     if _checks_of(conn, at) not in OLDER_CHECKS | {CHECKS_VERSION}:
         return
-    span = 1 << LOC_SHIFT
     for of, part, check, loc, n in conn.execute(
-        f"SELECT e.family, e.part, cr.line_check, MIN(cr.loc), COUNT(*) FROM {at}file_families e JOIN {at}created cr "
-        f"ON cr.loc BETWEEN e.file_idx * {span} + e.line AND e.file_idx * {span} + e.last_line "
-        "JOIN (SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL) f "
-        "ON f.family = e.family AND f.part = e.part "
+        f"SELECT e.family, e.part, cr.line_check, MIN(cr.loc), COUNT(*) {_lines_of_input_parts(at)} "
         "WHERE cr.line_check IS NOT NULL GROUP BY e.family, e.part, cr.line_check"
     ).fetchall():
         if of in exempt:
@@ -1743,15 +1739,23 @@ def _untold_parts(conn: sqlite3.Connection, at: str) -> set[tuple[str, str]]:
     record parts (its rows are rejected for that already)."""
     if not (_has(conn, "", "file_families", "part") and _has(conn, at, "file_families", "part")):
         return set()
-    span = 1 << LOC_SHIFT
     which = "" if _checks_of(conn, at) != CHECKS_VERSION else " AND cr.line_check IS NULL"
     return set(
         conn.execute(
-            f"SELECT DISTINCT e.family, e.part FROM {at}file_families e JOIN {at}created cr "
-            f"ON cr.loc BETWEEN e.file_idx * {span} + e.line AND e.file_idx * {span} + e.last_line "
-            "JOIN (SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL) f "
-            f"ON f.family = e.family AND f.part = e.part WHERE e.part IS NOT NULL{which}"
+            f"SELECT DISTINCT e.family, e.part {_lines_of_input_parts(at)} WHERE e.part IS NOT NULL{which}"
         ).fetchall()
+    )
+
+
+def _lines_of_input_parts(at: str) -> str:
+    """SQL from FROM on: the lines (`cr`, created) the run of the ledger `at` created of the input's families and
+    parts (`e`, that run's file_families, of a family and part the input's file_families name)."""
+    span = 1 << LOC_SHIFT
+    return (
+        f"FROM {at}file_families e JOIN {at}created cr "
+        f"ON cr.loc BETWEEN e.file_idx * {span} + e.line AND e.file_idx * {span} + e.last_line "
+        "JOIN (SELECT DISTINCT family, part FROM file_families WHERE part IS NOT NULL) f "
+        "ON f.family = e.family AND f.part = e.part"
     )
 
 
