@@ -384,6 +384,12 @@ class WindowMeter:
             return 0.0
         return max(0.0, min(map(self.frees, self._calls)) + self.learned_s - self._clock())
 
+    def _asks_longer(self, retry_after_s: float | None) -> bool:
+        """Whether a 429's Retry-After (`retry_after_s`, None: none) asks for longer than the window's own next free
+        place and the second a Retry-After in whole seconds may round up (`RETRY_AFTER_ROUNDING_S`): a wait the
+        API asks for itself, not a server's clock a few ms from ours (`widen`, `transient`)."""
+        return retry_after_s is not None and retry_after_s > self.next_free_s() + self.RETRY_AFTER_ROUNDING_S
+
     def widen(self, call: Arrival | None = None, retry_after_s: float | None = None) -> bool:
         """A 429 met while the window was full (`call`: the refused call's place, where known): the server's clock
         and ours disagree, unless its Retry-After (`retry_after_s`) asks for longer than the window's own next free
@@ -401,7 +407,7 @@ class WindowMeter:
         now = self._clock()
         if not self.full():
             return False
-        if retry_after_s is not None and retry_after_s > self.next_free_s() + self.RETRY_AFTER_ROUNDING_S:
+        if self._asks_longer(retry_after_s):
             return False
         last = self._widened_at
         if (now - last <= self.window_s) if call is None else (call.left < last):
@@ -427,7 +433,7 @@ class WindowMeter:
             return call is not None and call.left < self._passed_at
         if pace is None or self.full() or pace * (now - self._began) >= self.limit:
             return False
-        if retry_after_s is not None and retry_after_s > self.next_free_s() + self.RETRY_AFTER_ROUNDING_S:
+        if self._asks_longer(retry_after_s):
             return False
         self._passed_at = now
         return True
