@@ -42,12 +42,13 @@ class Sheet:
     def __init__(self, fh: TextIO, delimiter: str = ",") -> None:
         self._writer = csv.writer(fh, delimiter=delimiter)
 
-    def writerow(self, row: Iterable[Any]) -> None:
-        self._writer.writerow([neutralised(cell) if type(cell) is str else cell for cell in row])
-
-    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
-        """Rows whose text cells are safe already (the caller neutralised them)."""
-        self._writer.writerows(rows)
+    def writerow(self, row: Sequence[Any], own: int | None = None) -> None:
+        """`row` written, each text cell neutralised; the cell at index `own`, of bulkload's own words that are
+        never read back (a rejects file's reason), as `sources.said` writes it."""
+        out = [neutralised(cell) if type(cell) is str else cell for cell in row]
+        if own is not None:
+            out[own] = said(row[own])
+        self._writer.writerow(out)
 
 
 class Written(NamedTuple):
@@ -95,14 +96,12 @@ def write_rejects(
                 source = inputs[file_idx] if file_idx < len(inputs) else None
                 mark = marks[file_idx] if marks is not None and file_idx < len(marks) else "."
                 for outcome, cells in _with_cells(source, outcomes, mark):
-                    out = [_file_name(files, file_idx), outcome.line_no, outcome.field, ""]
+                    out = [_file_name(files, file_idx), outcome.line_no, outcome.field, redact(outcome.reason)]
                     out += [""] * len(columns)
                     if source is not None and cells is not None:
                         _place(out, cells, source, position)
                         masked += bool(source.secrets) and _shows_mask(cells)
-                    out = [neutralised(cell) if type(cell) is str else cell for cell in out]
-                    out[3] = said(redact(outcome.reason))  # not read back: no apostrophe doubled to restore it
-                    writer.writerows([out])
+                    writer.writerow(out, own=3)  # the reason is not read back: no apostrophe doubled to restore it
                     n += 1
     finally:
         csv.field_size_limit(limit)
