@@ -91,7 +91,8 @@ def record_check(kind: RecordKind, record: Any) -> int:
     to the API, seed 004, but the file's number, sent as validation writes it out: by its value too). A time of day
     or a zone is kept as written: the API may keep either. A secret (RecordKind.secret_fields, or a key inside a
     nested value that names one: masking.secret_rule) counts by being given, never by its value: the check goes to
-    the ledger. Of model.CHECKS_VERSION (`older_check`: of 4 and 5)."""
+    the ledger. Of model.CHECKS_VERSION (`older_check`: of 4 and 5); a change to it is a "record" step of
+    model.CHECKS_CHANGED."""
     (sent,) = _decode_sent(kind.encode([record]))
     sent = masked(sent, secret_rule(kind.secret_fields))
     for name in kind.number_fields:

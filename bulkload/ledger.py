@@ -44,11 +44,13 @@ from .model import (
     Totals,
     add_totals,
     alike,
+    checks_alike,
     imbalance_of,
 )
 from .pairing import pair
 from .redact import known, redact
 from .sent_count import SentCount
+from .targets import TARGETS
 
 SCHEMA_VERSION = 2
 #: created.loc = file index << LOC_SHIFT | source line
@@ -512,7 +514,8 @@ class Ledger:
     def _renew_checks(self) -> None:
         """A ledger whose line checks and group digests are of an earlier version (model.CHECKS_VERSION) keeps
         none: its lines are compared by amount, and its groups by their lines and totals, from now on; those made
-        from here on are of this version, and the ledger says so."""
+        from here on are of this version, and the ledger says so. One whose checks no version since changed the
+        making of (`_checks_of`: e-conomic's of 5) keeps them, and the version it says."""
         if _checks_of(self._db, "") == CHECKS_VERSION:
             return
         with self._db:
@@ -1820,9 +1823,12 @@ def _versions() -> list[tuple[str, str]]:
 
 
 def _checks_of(conn: sqlite3.Connection, at: str) -> int:
-    """The version of the line checks and group digests a ledger holds (1: made before the ledger said)."""
-    row = conn.execute(f"SELECT value FROM {at}meta WHERE key='checks'").fetchone()
-    return 1 if row is None else int(row[0])
+    """The version of the line checks and group digests a ledger holds, as this version's are: of the version it
+    was made with (1: made before the ledger said), the latest that made its run's target's the same
+    (model.checks_alike: an e-conomic ledger of 5 holds version 6's, a Visma Core one does not)."""
+    said = dict(conn.execute(f"SELECT key, value FROM {at}meta WHERE key IN ('checks', 'run')").fetchall())
+    target = TARGETS.get(str(_decode(said["run"]).get("target"))) if "run" in said else None
+    return checks_alike(int(said.get("checks", 1)), None if target is None else target.api.checks_by)
 
 
 def _locked(path: Path) -> bool:
@@ -1910,7 +1916,7 @@ def known_to(
     (loads.unusable_ledgers, `unreadable`). Where the target finds the groups the API holds
     itself (`api_finds`), what the API holds of a group decides over what is said here (Ledger.skip): the words
     here then stand for groups the API no longer holds (`gone`: what that may mean, Api.gone_means), which are not
-    created again but with --reload-gone. An earlier ledger whose digests are of another version
+    created again but with --reload-gone. An earlier ledger whose digests are of another version (`_checks_of`)
     (model.CHECKS_VERSION) cannot tell a group loaded from a corrected one: its groups are compared by their lines
     and totals (digest OLDER, or NULL). The reasons name `bulkload rollback` where the target `can_delete`
     (Api.can_delete). A group it did not load, of a `family` (RecordKind.group_family) one of its groups is of, is

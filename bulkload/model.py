@@ -115,16 +115,42 @@ class Known(NamedTuple):
 
 
 #: the version of line checks (RecordKind.line_check, chunking.record_check) and of the group digests made from
-#: them: a ledger keeps the one it was made with (meta "checks"), and a check of another version is not compared.
+#: them: a ledger keeps the one it was made with (meta "checks"), and a check of another version is not compared,
+#: unless no version since changed what made it (CHECKS_CHANGED, checks_alike). Each version changed (CHECKS_CHANGED):
 #: 2: e-conomic's line check takes the currency, VAT codes, entry type, customer, supplier and due date too
 #: 3: e-conomic's line check hashes its fields together (a sum let a date and a due date changed together cancel)
 #: 4: a record_check hashes a nested value's numbers as written (`1.50`), no longer as floats (`1.5`)
 #: 5: e-conomic's line check takes the voucher, and the exchange rate where one is sent
 #: 6: a record_check takes amounts by value (100.50 is 100.5) and a date at midnight as the date
 CHECKS_VERSION = 6
+#: what makes the line checks of a kind's lines: its own RecordKind.line_check ("line": e-conomic's entries), or
+#: chunking.record_check ("record": a kind without one; Visma Core's, PayorCRM's and HaloPSA's). A target's kinds
+#: all make them one way (Api.checks_by)
+CheckMaker = Literal["line", "record"]
+#: which checks each version after the first changed (its line at CHECKS_VERSION): a version that changes both
+#: names both, a new one its own line here too
+CHECKS_CHANGED: dict[int, frozenset[CheckMaker]] = {
+    2: frozenset({"line"}),
+    3: frozenset({"line"}),
+    4: frozenset({"record"}),
+    5: frozenset({"line"}),
+    6: frozenset({"record"}),
+}
 #: the versions whose line checks of a row of no group (chunking.record_check then) chunking.older_check makes: a
-#: line such a ledger kept is told given again as it was (ledger._loaded_lines, Planner.line_loaded)
+#: line such a ledger kept is told given again as it was (ledger._loaded_lines, Planner.line_loaded); of "record"
+#: checks only (a kind with its own line check has no such rows)
 OLDER_CHECKS = frozenset({4, 5})
+
+
+def checks_alike(version: int, made_by: CheckMaker | None) -> int:
+    """The latest version whose line checks made by `made_by` (None: not known, so either) are those of `version`,
+    and so the group digests made of them: CHECKS_VERSION where no version since changed them (CHECKS_CHANGED:
+    e-conomic's of version 5 are version 6's, Visma Core's are not); `version` itself where it is this version's, or
+    a later bulkload's (unknown here)."""
+    if version >= CHECKS_VERSION:
+        return version
+    changed = (v for v in range(version + 1, CHECKS_VERSION + 1) if made_by is None or made_by in CHECKS_CHANGED[v])
+    return next(changed, CHECKS_VERSION + 1) - 1
 
 
 def group_digest(checks: Iterable[int]) -> int:

@@ -117,3 +117,16 @@ def test_targets_see_the_engine_only_through_their_protocols() -> None:
 def test_a_target_is_a_handful_of_members() -> None:
     members = {m for m in vars(Target) if not m.startswith("__")} | set(Target.__annotations__)
     assert len(members) <= 12, sorted(members)
+
+
+def test_a_targets_api_says_what_makes_its_kinds_line_checks() -> None:
+    # an earlier bulkload's line checks are this version's where no version since changed what made them
+    # (model.checks_alike), told by the ledger's target's Api.checks_by: its kinds bear it out
+    from bulkload.targets import TARGETS
+    from bulkload.targets.base import RecordKind
+
+    options = {"payorcrm": [{"kind": "customers"}, {"kind": "invoices"}], "halopsa": [{"resource": "XeroDetails"}]}
+    for name, cls in TARGETS.items():
+        for given in options.get(name, [{}]):
+            own = type(cls.from_options(given).kind_of(0)).line_check is not RecordKind.line_check
+            assert cls.api.checks_by == ("line" if own else "record"), (name, given)

@@ -519,3 +519,49 @@ def test_an_unfinished_run_of_an_order_stops_a_load_of_it_as_another_cost_type_o
     old.close()
     with pytest.raises(SharedUnfinished, match=r"e\.g\. order 1/A\)"):
         learn_orders(other("l5"), where, [], [(2, "1/A", "FEE")])
+
+
+def test_checks_of_an_earlier_version_are_todays_where_no_version_since_changed_what_made_them() -> None:
+    from bulkload.model import CHECKS_VERSION, checks_alike
+
+    assert CHECKS_VERSION == 6  # the cases below are of versions 1-6
+    assert [checks_alike(v, "line") for v in range(1, 8)] == [1, 2, 4, 4, 6, 6, 7]
+    assert [checks_alike(v, "record") for v in range(1, 8)] == [3, 3, 3, 5, 5, 6, 7]
+    assert [checks_alike(v, None) for v in range(1, 8)] == [1, 2, 3, 4, 5, 6, 7]  # not known what made them
+
+
+@pytest.mark.parametrize(("target", "kept"), [("economic", True), ("visma-core", False), ("payorcrm", False)])
+def test_checks_of_version_5_are_todays_only_where_version_6_left_what_made_them(
+    where: str, tmp_path: Path, target: str, kept: bool
+) -> None:
+    # version 6 changed only chunking.record_check, the check of the kinds without a line check of their own (Visma
+    # Core, PayorCRM, HaloPSA): the line checks and voucher digests e-conomic's own line check made as of version 5
+    # are this version's. Before: an e-conomic ledger of 5 lost them when opened again, and read as an earlier ledger
+    # its vouchers were compared by lines and totals alone (a voucher with two accounts swapped read as loaded)
+    from bulkload.ledger import known_to
+    from bulkload.model import CHECKS_VERSION, GroupInfo
+
+    earlier = Ledger.create(where, RunInfo(target=target, base_url="http://x", files=[], key_prefix="abc"))
+    earlier.sending(1, "", 0, "abc-1", [2, 3], "h1", {}, [GroupInfo("v1", 2, 0, 500, digest=11)])
+    earlier.done(1, "", 0, [2, 3], [70, 71], {}, {}, None, [1234, 5678])
+    earlier.set_status("complete")
+    earlier.db().execute("UPDATE meta SET value = '5' WHERE key = 'checks'")
+    earlier.close()
+    other = where.replace("ledger=l", "ledger=l2") if "://" in where else str(tmp_path / "l2.sqlite")
+
+    def prepare(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO file_groups (key, file_idx, line) VALUES ('v1', 0, 2)")
+        known_to(conn, where, lambda key: f"voucher {key}", "voucher")
+
+    # read as an earlier ledger: its voucher's digest is compared where it is today's (NULL: lines and totals)
+    later = Ledger.create(other, RunInfo(target=target, base_url="http://x", files=[]), prepare)
+    assert later.db().execute("SELECT digest FROM skip_groups").fetchall() == [(11 if kept else None,)]
+    later.close()
+    # opened again: it keeps its checks and digests where they are today's, else none (as before)
+    again = Ledger.open(where)
+    checks = again.db().execute("SELECT line_check FROM created ORDER BY loc").fetchall()
+    digests = again.db().execute("SELECT digest FROM groups").fetchall()
+    assert (checks, digests) == (([(1234,), (5678,)], [(11,)]) if kept else ([(None,), (None,)], [(0,)]))
+    said = again.db().execute("SELECT value FROM meta WHERE key = 'checks'").fetchone()
+    assert said == (("5",) if kept else (str(CHECKS_VERSION),))
+    again.close()

@@ -17,7 +17,7 @@ import pytest
 from conftest import CREDS
 
 from bulkload import Job, load, reconcile
-from bulkload.model import CHECKS_VERSION
+from bulkload.model import CHECKS_VERSION, checks_alike
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.economic_entries import DraftEntries, DraftEntry, _Listed, listed_checks
@@ -118,15 +118,17 @@ async def test_a_rate_the_api_sets_on_lines_sent_without_one_is_no_change(
 
 
 @pytest.mark.slow
-async def test_a_ledger_of_the_previous_check_version_reconciles_without_lines_changed(tmp_path: Path) -> None:
+async def test_a_ledger_of_the_previous_line_check_version_reconciles_without_lines_changed(tmp_path: Path) -> None:
     # its line checks were made another way (before the voucher and the rate sent were in them): taken for this
-    # version's, every line would read as changed; they are not compared (lines by their amounts, groups by totals)
+    # version's, every line would read as changed; they are not compared (lines by their amounts, groups by totals).
+    # The latest version e-conomic's line checks changed after (a later one changed only others': checks_alike)
+    previous = max(v for v in range(1, CHECKS_VERSION) if checks_alike(v, "line") != CHECKS_VERSION)
     data = write(tmp_path / "swap.csv", SWAPPABLE)
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
             first = await load(Job(target="economic", files=[str(data)], base_url=url), env=CREDS)
             with sqlite3.connect(first.ledger) as db:
-                db.execute("UPDATE meta SET value = ? WHERE key = 'checks'", (str(CHECKS_VERSION - 1),))
+                db.execute("UPDATE meta SET value = ? WHERE key = 'checks'", (str(previous),))
                 db.execute("UPDATE created SET line_check = line_check + 1")
                 db.execute("UPDATE groups SET digest = digest + 1")
             db.close()

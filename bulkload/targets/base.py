@@ -12,7 +12,7 @@ import msgspec.inspect
 from .. import redact
 from ..errors import APIError, ConfigError, Conflict, RefusedInAnswer
 from ..http import ANSWER_BYTES
-from ..model import Call, Chunk, Known, Listed, Reconciled, Totals
+from ..model import Call, CheckMaker, Chunk, Known, Listed, Reconciled, Totals
 from ..numbers import whole_number
 from .flags import Flags
 from .protocols import Created, Sender
@@ -222,7 +222,8 @@ class RecordKind:
         """A number that changes with what a line books (its amount, accounts, date and the rest the API keeps as
         sent), so that reconciliation sees a line changed behind the loader's back even where its voucher's totals
         stay the same (two amounts swapped); made the same way from a walked record; `units`: the record's
-        `units`. None: lines are not compared. A change to what it takes raises model.CHECKS_VERSION."""
+        `units`. None: lines are not compared. A change to what it takes raises model.CHECKS_VERSION, a "line" step
+        of model.CHECKS_CHANGED; a kind that has one is of a target whose Api.checks_by is "line"."""
         return None
 
     def plans_offline(self) -> bool:
@@ -404,6 +405,10 @@ class Api:
     #: a call the API refuses (`refusing`) stored none of its items, so the items it did not name bad are sent again;
     #: False where the API does not say so (PayorCRM): they are in doubt, as a call whose answer was lost
     refusal_stores_nothing: bool = True
+    #: what makes the line checks of the lines the target's kinds load (model.CheckMaker): "line" where they have a
+    #: RecordKind.line_check of their own; what tells whether an earlier bulkload's checks are this version's
+    #: (ledger._checks_of: model.checks_alike)
+    checks_by: CheckMaker = "record"
 
     def refused(self, error: APIError) -> bool:
         """Whether an error answer refuses the items of the call (or a 2xx one whose body does: RefusedInAnswer)."""

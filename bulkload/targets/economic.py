@@ -245,6 +245,7 @@ class Economic(Target):
         gone_means="possibly booked (booking takes drafts out of the journal): reverse it in the books",
         # a retry that overtakes its own first attempt: the key is still being processed
         retry_codes=frozenset({"IdempotencyKeyInUse"}),
+        checks_by="line",  # DraftEntries.line_check
     )
     credentials = Credentials(
         ("ECONOMIC_APP_SECRET_TOKEN", "ECONOMIC_AGREEMENT_GRANT_TOKEN"),
