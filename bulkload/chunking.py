@@ -432,16 +432,18 @@ class Planner:
     #: why a row of no group is rejected for the family and part it names (RecordKind.row_family: an earlier load
     #: sent a line of the family as another part, or a group of it), or None
     family_skip: Callable[[str, str], str | None] | None = None
-    #: why a row of no group of a family is skipped, given its family, part and check (record_check, else its
-    #: older_check, as a ledger of model.OLDER_CHECKS kept it): an earlier load loaded that very line of the family
-    #: and part, and no row of the family planned before it was told so of the same line (asked before
-    #: family_skip); None: it did not (a changed line, or one added)
-    line_loaded: Callable[[str, str, int], str | None] | None = None
-    #: why a row of no group and no family (RecordKind.row_label names its record) is skipped, given its check
-    #: (record_check, else its older_check): an earlier load into the same place loaded that very line, and no row
-    #: of the input planned before it was told so of the same line; None: it did not. Asked where rows of no group
-    #: create records that loading the file again would create again (not a re-runnable target's: Books.rerunnable)
-    row_loaded: Callable[[int], str | None] | None = None
+    #: why a row of no group of a family is skipped, given its file index and line, family, part and check
+    #: (record_check, else its older_check, as a ledger of model.OLDER_CHECKS kept it): an earlier load loaded that
+    #: very line of the family and part, and no row of the family planned before it was told so of the same line
+    #: (asked before family_skip); None: it did not (a changed line, or one added), or the row is a line that load
+    #: rejected, never sent (a rejects file's row: planning._unsent)
+    line_loaded: Callable[[int, int, str, str, int], str | None] | None = None
+    #: why a row of no group and no family (RecordKind.row_label names its record) is skipped, given its file index,
+    #: line and check (record_check, else its older_check): an earlier load into the same place loaded that very
+    #: line, and no row of the input planned before it was told so of the same line; None: it did not, or the row is
+    #: a line that load rejected, never sent. Asked where rows of no group create records that loading the file again
+    #: would create again (not a re-runnable target's: Books.rerunnable)
+    row_loaded: Callable[[int, int, int], str | None] | None = None
     rejected: list[RowOutcome] = field(default_factory=list)
     #: rows accounted for: in a chunk handed out, rejected or skipped (rows of the open chunk are not counted yet)
     rows_read: int = 0
@@ -516,14 +518,15 @@ class Planner:
                             pass
                         elif (named := row_family(row) if families else None) is not None:
                             if line_loaded is not None and (
-                                said := line_loaded(*named, record_check(kind, record))
-                                or line_loaded(*named, older_check(kind, record))  # as an older ledger kept it
+                                said := line_loaded(file_idx, line, *named, record_check(kind, record))
+                                or line_loaded(file_idx, line, *named, older_check(kind, record))  # an older ledger's
                             ):  # a line an earlier load loaded, given as it is: not booked again, no correction
                                 failure = (line, "", said, "skipped")
                             elif family_skip is not None and (why := family_skip(*named)) is not None:
                                 raise RowInvalid("", why)
                         elif row_loaded is not None and (
-                            said := row_loaded(record_check(kind, record)) or row_loaded(older_check(kind, record))
+                            said := row_loaded(file_idx, line, record_check(kind, record))
+                            or row_loaded(file_idx, line, older_check(kind, record))
                         ):  # a record an earlier load created, given as it is (a changed copy's unchanged row)
                             failure = (line, "", f"{kind.row_label(row)} {said}", "skipped")
                     except RowInvalid as exc:  # a reason may quote a value: never a secret

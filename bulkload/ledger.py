@@ -30,7 +30,7 @@ import msgspec
 
 from . import ledger_pg, origins
 from .errors import LedgerError, LedgerUnavailable, LedgerWriteError, SharedUnfinished, command_on
-from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, ROWS, STATEMENTS
+from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, ROWS, STATEMENTS, UNSENT_LINES
 from .model import (
     CHECKS_VERSION,
     NO_ID,
@@ -587,6 +587,7 @@ class Ledger:
         a run that created nothing learns it: runner._learn_again)."""
         families = _has(self._db, "", "skip_families")  # asked outside the transaction: PostgreSQL would end it
         lines = _has(self._db, "", "skip_lines")
+        unsent = _has(self._db, "", "unsent_lines")
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute("DELETE FROM baselines")
@@ -595,6 +596,8 @@ class Ledger:
                 self._db.execute("DELETE FROM skip_families")
             if lines:
                 self._db.execute("DELETE FROM skip_lines")
+            if unsent:
+                self._db.execute("DELETE FROM unsent_lines")
             self._db.execute("DELETE FROM meta WHERE key LIKE 'phase:%'")
             self._update_run(base_url=base_url, settings={**self.run.settings, "base_url": base_url})
 
@@ -1186,7 +1189,8 @@ class Ledger:
     def told(self) -> set[tuple[str | int | None, ...]]:
         """What the run's plan leaves out by what it was told (ledger.known_to, Ledger.skip): its groups
         (skip_groups: (key, None)), families as parts (skip_families: (family, part)) and lines of no group loaded
-        (skip_lines: (family, part, check, n))."""
+        (skip_lines: (family, part, check, n)), but not to rows that are lines an earlier run did not load
+        (unsent_lines: (file index, line, what ends that run's reasons))."""
         told: set[tuple[str | int | None, ...]] = {
             (key, None) for (key,) in self._db.execute("SELECT key FROM skip_groups")
         }
@@ -1194,6 +1198,8 @@ class Ledger:
             told.update(self._db.execute("SELECT family, part FROM skip_families").fetchall())
         if _has(self._db, "", "skip_lines"):
             told.update(self._db.execute("SELECT family, part, line_check, n FROM skip_lines").fetchall())
+        if _has(self._db, "", "unsent_lines"):
+            told.update(self._db.execute("SELECT file_idx, line, said FROM unsent_lines").fetchall())
         return told
 
     def skips(self) -> int:
@@ -1729,7 +1735,7 @@ def _loaded_lines(
             of,
             part,
             check,
-            f"{family_label(of)} (line {line} of {shown}) was loaded by an earlier run (ledger {earlier})",
+            f"{family_label(of)} (line {line} of {shown}) {loaded_by(earlier)}",
             n,
         )
 
@@ -1990,7 +1996,7 @@ def _known_to(
                     can_delete=can_delete,
                     under_way=under_way,
                 )
-        loaded = f" was loaded by an earlier run (ledger {earlier})"
+        loaded = f" {loaded_by(earlier)}"
         # settled in that run, it is loaded there (or stays in doubt): this input has nothing to add to it
         doubt = (
             f" may have been loaded by an earlier run (ledger {earlier}; in doubt there): not sent again; it is "
@@ -2053,6 +2059,12 @@ def _known_to(
         return 0  # not a ledger of this version: nothing to learn from it
 
 
+def loaded_by(earlier: Path | str) -> str:
+    """The words that end a reason naming what the run of the `earlier` ledger loaded (skip_groups, skip_lines):
+    what unsent_lines keeps of that run."""
+    return f"was loaded by an earlier run (ledger {earlier})"
+
+
 #: how many lines rows_known_to writes at once
 _ROWS_BATCH = 10_000
 
@@ -2085,7 +2097,7 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str) -> None:
                 for check, loc, n in batch:
                     file_idx, line = _file_line(loc)
                     shown = files[file_idx] if file_idx < len(files) else "its input"
-                    said = f"(line {line} of {shown}) was loaded by an earlier run (ledger {earlier})"
+                    said = f"(line {line} of {shown}) {loaded_by(earlier)}"
                     lines.append((ROWS, ROWS, check, said, n))
                 conn.executemany("INSERT OR IGNORE INTO skip_lines VALUES (?, ?, ?, ?, ?)", lines)
         except sqlite3.Error:
@@ -2129,13 +2141,17 @@ def origins_known(conn: sqlite3.Connection, ledgers: Sequence[Path | str]) -> di
     file_families filled), as the runs of the earlier `ledgers` tell: first the lines each row is through the
     rejects file it names, where an earlier run read that file (origins.chain: into origin_chain), then, of each
     ledger, the families whose every row is a line it rejected of that family (origins.identified), their rows
-    that name one into origin_inputs with the SHA-256 of its input they are lines of (its RunInfo.files). What
-    known_to then tells a line loaded from a rejects file by (origins.taken), of every earlier ledger at once: read
-    before known_to reads any, which is given each ledger's Found. A ledger not to be read so is passed over."""
+    that name one into origin_inputs with the SHA-256 of its input they are lines of (its RunInfo.files), and its
+    rows that are a line it rejected, never sent, of any family or none (origins.unsent), into unsent_lines with
+    the words that end its reasons (`loaded_by`): none of them is a line it loaded given again (planning's
+    line_loaded, row_loaded). What known_to then tells a line loaded from a rejects file by (origins.taken), of every
+    earlier ledger at once: read before known_to reads any, which is given each ledger's Found. A ledger not to be
+    read so is passed over."""
     if not _has(conn, "", "file_origins") or conn.execute("SELECT 1 FROM file_origins LIMIT 1").fetchone() is None:
         return {}
     conn.execute(ORIGIN_INPUTS)  # a ledger made before 2026-12, resumed
     conn.execute(ORIGIN_CHAIN)  # one made before it was kept
+    conn.execute(UNSENT_LINES)  # one made before it was kept
     found: dict[Path | str, origins.Found] = {}
     for chaining in (True, False):  # every ledger's chain first: a row is identified by any ledger through them
         for earlier in ledgers:
@@ -2154,6 +2170,13 @@ def origins_known(conn: sqlite3.Connection, ledgers: Sequence[Path | str]) -> di
                         continue
                     shas = [f.get("sha256", "") for f in files]
                     found[earlier] = origins.identified(conn, at, paths, given, shas, 1 << LOC_SHIFT)
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO unsent_lines VALUES (?, ?, ?)",
+                        [
+                            (i, line, loaded_by(earlier))
+                            for i, line in origins.unsent(conn, at, paths, given, shas, 1 << LOC_SHIFT)
+                        ],
+                    )
                     conn.executemany(
                         "INSERT OR IGNORE INTO origin_inputs VALUES (?, ?, ?)",
                         [(i, line, shas[idx]) for i, line, idx in found[earlier].rows if shas[idx]],

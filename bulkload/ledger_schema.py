@@ -39,8 +39,9 @@ CREATE TABLE IF NOT EXISTS skip_lines (
     PRIMARY KEY (family, part, line_check, reason)) WITHOUT ROWID"""
 
 #: where each row of an input that is a rejects file came from (origins.py): the earlier file as its `file` column
-#: names it and the line (NULL: none, or claimed by two rows), for the kinds that record families; what lets its row
-#: that is a line an earlier run rejected of an order load although that run loaded the order's other lines
+#: names it and the line (NULL: none, or claimed by two rows), for the kinds that record families or whose rows of no
+#: group each create a record; what lets its row that is a line an earlier run rejected of an order load although
+#: that run loaded the order's other lines, and one that sends what a line that run loaded sent (unsent_lines)
 FILE_ORIGINS = """
 CREATE TABLE IF NOT EXISTS file_origins (
     file_idx INTEGER NOT NULL, line INTEGER NOT NULL, origin TEXT NOT NULL, origin_line INTEGER,
@@ -63,6 +64,14 @@ ORIGIN_CHAIN = """
 CREATE TABLE IF NOT EXISTS origin_chain (
     file_idx INTEGER NOT NULL, line INTEGER NOT NULL, sha256 TEXT NOT NULL, origin_line INTEGER NOT NULL,
     PRIMARY KEY (file_idx, line, sha256, origin_line)) WITHOUT ROWID"""
+
+#: the input's rows of a rejects file that are a line an earlier run rejected, never sent (origins.unsent): `said`,
+#: the words that end each reason skip_lines gives of that run's lines (ledger.loaded_by). Such a row is no line that
+#: run loaded given again (planning._rows_loaded, _lines_loaded), also where it sends what one sent
+UNSENT_LINES = """
+CREATE TABLE IF NOT EXISTS unsent_lines (
+    file_idx INTEGER NOT NULL, line INTEGER NOT NULL, said TEXT NOT NULL,
+    PRIMARY KEY (file_idx, line, said)) WITHOUT ROWID"""
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -100,6 +109,7 @@ STATEMENTS = [
         FILE_ORIGINS_INDEX,
         ORIGIN_INPUTS,
         ORIGIN_CHAIN,
+        UNSENT_LINES,
     ]
     if statement.strip()
 ]

@@ -178,6 +178,45 @@ def chain(conn: sqlite3.Connection, at: str, paths: Sequence[str], given: Sequen
             )
 
 
+def _candidates(
+    conn: sqlite3.Connection, paths: Sequence[str], given: Sequence[str], shas: Sequence[str]
+) -> tuple[str, list[str]]:
+    """SQL (and its parameters) of each row of the input's rejects files with the lines of an earlier run's inputs
+    (`paths`, as it was given them `given`, their SHA-256 `shas`) it may be: (file_idx, line, origin_line, idx: the
+    index of that run's input, NULL where it names none, direct): the one it names (`matching`; direct 1), and
+    those origin_chain finds it is (0)."""
+    pairs = _index(conn, paths, given)
+    names = " ".join(f"WHEN ? THEN {i}" for _, i in pairs)
+    by_sha = [(sha, i) for i, sha in enumerate(shas) if sha]
+    inputs = " ".join(f"WHEN ? THEN {i}" for _, i in by_sha)
+    named_idx = f"CASE o.origin {names} END" if pairs else "NULL"
+    candidates = f"SELECT o.file_idx, o.line, o.origin_line, {named_idx} AS idx, 1 AS direct FROM file_origins o"
+    if by_sha:
+        candidates += (
+            f" UNION ALL SELECT c.file_idx, c.line, c.origin_line, CASE c.sha256 {inputs} END, 0 FROM origin_chain c "
+            f"WHERE c.sha256 IN ({', '.join('?' for _ in by_sha)})"
+        )
+    return candidates, [*(name for name, _ in pairs), *(sha for sha, _ in by_sha), *(sha for sha, _ in by_sha)]
+
+
+def unsent(
+    conn: sqlite3.Connection, at: str, paths: Sequence[str], given: Sequence[str], shas: Sequence[str], span: int
+) -> list[tuple[int, int]]:
+    """(file index, line) of each row of the input's rejects files that is a line the run of the ledger `at` (its
+    inputs `paths`, as it was given them `given`, their SHA-256 `shas`; `span`: created.loc's lines per file)
+    rejected and never created, of any family or none: the row names it (`matching`), or the line it names is one
+    (origin_chain). That run did not load it: such a row, fixed, is no line it loaded given again, also where it
+    now sends what a line it loaded sent (a duplicate record of the file, its bad cell fixed)."""
+    candidates, params = _candidates(conn, paths, given, shas)
+    return conn.execute(
+        f"SELECT DISTINCT x.file_idx, x.line FROM ({candidates}) x WHERE x.idx IS NOT NULL AND x.origin_line IS NOT "
+        f"NULL AND EXISTS (SELECT 1 FROM {at}rows r WHERE r.file_idx = x.idx AND r.line_no = x.origin_line AND "
+        f"r.bucket = 'rejected') AND NOT EXISTS (SELECT 1 FROM {at}created cr WHERE cr.loc = x.idx * {span} + "
+        "x.origin_line)",
+        params,
+    ).fetchall()
+
+
 class Unidentified(NamedTuple):
     """A row of the input that is no line the earlier run rejected of its family, and why: `named` (the line its
     `file, line` name, as written: None where it is a row of no rejects file, or names no line), `cause` one of
@@ -232,19 +271,7 @@ def identified(
     the run loaded) leaves its family out, as it may be a correction of what the run loaded of it: the family is
     then told as before, and the first such row of a family of a rejects file is said, with why (`Unidentified`).
     Only where that ledger records its rows' families: an older one identifies none."""
-    pairs = _index(conn, paths, given)
-    names = " ".join(f"WHEN ? THEN {i}" for _, i in pairs)
-    by_sha = [(sha, i) for i, sha in enumerate(shas) if sha]
-    inputs = " ".join(f"WHEN ? THEN {i}" for _, i in by_sha)
-    # each row of a rejects file, with the lines of that run's inputs it may be: the one it names (1), and those
-    # origin_chain finds it is (0)
-    named_idx = f"CASE o.origin {names} END" if pairs else "NULL"
-    candidates = f"SELECT o.file_idx, o.line, o.origin_line, {named_idx} AS idx, 1 AS direct FROM file_origins o"
-    if by_sha:
-        candidates += (
-            f" UNION ALL SELECT c.file_idx, c.line, c.origin_line, CASE c.sha256 {inputs} END, 0 FROM origin_chain c "
-            f"WHERE c.sha256 IN ({', '.join('?' for _ in by_sha)})"
-        )
+    candidates, params = _candidates(conn, paths, given, shas)
     found: dict[str, list[tuple[int, int, int]]] = {}  # family -> its rows found, as origin_inputs keeps them
     unidentified: dict[str, Unidentified] = {}
     query = conn.execute(
@@ -258,7 +285,7 @@ def identified(
         f"FROM file_families f JOIN ({candidates}) x ON x.file_idx = f.file_idx AND x.line BETWEEN f.line AND "
         "f.last_line JOIN file_origins o ON o.file_idx = x.file_idx AND o.line = x.line "
         "ORDER BY x.file_idx, x.line, x.direct DESC",
-        (*(name for name, _ in pairs), *(sha for sha, _ in by_sha), *(sha for sha, _ in by_sha)),
+        params,
     )
     for (family, file_idx, line), seen in groupby(query, key=lambda r: (r[0], r[1], r[2])):
         why: Unidentified | None = None

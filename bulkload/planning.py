@@ -359,24 +359,25 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
     )
 
 
-def _lines_loaded(db: sqlite3.Connection) -> Callable[[str, str, int], str | None] | None:
+def _lines_loaded(db: sqlite3.Connection) -> Callable[[int, int, str, str, int], str | None] | None:
     """Planner.line_loaded, as the lines earlier loads loaded of the input's families and parts say (the ledger's
     skip_lines): a line they loaded n times is skipped for the first n rows of the family that give it, the next
-    are rows added. A family's rows are planned one after another (regroup.py): only its own are counted, its lines
-    read once as its first row of no group asks. None where they loaded none (or for a ledger made before they
-    were kept)."""
+    are rows added; a row that is a line one of them rejected, never sent, is no line that one loaded (`_unsent`).
+    A family's rows are planned one after another (regroup.py): only its own are counted, its lines read once as its
+    first row of no group asks. None where they loaded none (or for a ledger made before they were kept)."""
     try:
         (any_line,) = db.execute("SELECT EXISTS (SELECT 1 FROM skip_lines)").fetchone()
     except sqlite3.Error:
         return None
     if not any_line:
         return None
+    unsent = _unsent(db)
     # of the family being planned: (part, check) -> (reason, n) of each earlier line, and rows of it told so
     loaded: dict[tuple[str, int], list[tuple[str, int]]] = {}
     taken: dict[tuple[str, int], int] = {}
     of: str | None = None
 
-    def line_loaded(family: str, part: str, check: int) -> str | None:
+    def line_loaded(file_idx: int, line: int, family: str, part: str, check: int) -> str | None:
         nonlocal of
         if family != of:
             of = family
@@ -386,9 +387,30 @@ def _lines_loaded(db: sqlite3.Connection) -> Callable[[str, str, int], str | Non
                 "SELECT part, line_check, reason, n FROM skip_lines WHERE family = ? ORDER BY reason", (family,)
             ).fetchall():
                 loaded.setdefault((str(part_), int(check_)), []).append((str(reason), int(n)))
-        return _nth_told(loaded.get((part, check), ()), taken, (part, check))
+        return _nth_told(unsent(file_idx, line, loaded.get((part, check), [])), taken, (part, check))
 
     return line_loaded
+
+
+def _unsent(db: sqlite3.Connection) -> Callable[[int, int, list[tuple[str, int]]], list[tuple[str, int]]]:
+    """Of the (reason, n) of the lines earlier loads loaded that a row at (file index, line) gives again, those of
+    the loads whose line the row is not (the ledger's unsent_lines: a row of a rejects file naming a line that load
+    rejected, never sent, fixed; the load's reasons end with what it keeps, ledger.loaded_by). Such a row is matched
+    against what the other loads loaded, not that one's: it is a line that one did not load (a duplicate record of
+    its file, whose bad cell was fixed), and skipped as loaded it would be lost."""
+    try:
+        (any_row,) = db.execute("SELECT EXISTS (SELECT 1 FROM unsent_lines)").fetchone()
+    except sqlite3.Error:  # a ledger made before they were kept
+        any_row = False
+    said = "SELECT said FROM unsent_lines WHERE file_idx = ? AND line = ?"
+
+    def unsent(file_idx: int, line: int, earlier: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        if not any_row or not earlier:
+            return earlier
+        loads = tuple(str(by) for (by,) in db.execute(said, (file_idx, line)).fetchall())
+        return [(reason, n) for reason, n in earlier if not reason.endswith(loads)] if loads else earlier
+
+    return unsent
 
 
 #: a line as _nth_told counts it: (part, check) of a family's, or the check of a row of no family
@@ -409,12 +431,13 @@ def _nth_told(earlier: Iterable[tuple[str, int]], taken: dict[_Line, int], key: 
     return None
 
 
-def _rows_loaded(db: sqlite3.Connection) -> Callable[[int], str | None] | None:
+def _rows_loaded(db: sqlite3.Connection) -> Callable[[int, int, int], str | None] | None:
     """Planner.row_loaded, as the records earlier loads into the same place created of rows of no group and no
     family say (the ledger's skip_lines of family and part ROWS, ledger.rows_known_to): a record they created n times
-    is skipped for the first n rows of the input that give it, the next are rows added. Looked up a row at a time
-    (such rows are in no order a family would give them): what is kept is the count of each line told so. None
-    where they created none."""
+    is skipped for the first n rows of the input that give it, the next are rows added; a row that is a line one of
+    them rejected, never sent, is no record that one created (`_unsent`). Looked up a row at a time (such rows are
+    in no order a family would give them): what is kept is the count of each line told so. None where they created
+    none."""
     try:
         (any_row,) = db.execute(
             "SELECT EXISTS (SELECT 1 FROM skip_lines WHERE family = ? AND part = ?)", (ROWS, ROWS)
@@ -424,10 +447,11 @@ def _rows_loaded(db: sqlite3.Connection) -> Callable[[int], str | None] | None:
     if not any_row:
         return None
     taken: dict[int, int] = {}
+    unsent = _unsent(db)
 
-    def row_loaded(check: int) -> str | None:
+    def row_loaded(file_idx: int, line: int, check: int) -> str | None:
         said = "SELECT reason, n FROM skip_lines WHERE family = ? AND part = ? AND line_check = ? ORDER BY reason"
-        return _nth_told(db.execute(said, (ROWS, ROWS, check)).fetchall(), taken, check)
+        return _nth_told(unsent(file_idx, line, db.execute(said, (ROWS, ROWS, check)).fetchall()), taken, check)
 
     return row_loaded
 

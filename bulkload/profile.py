@@ -115,7 +115,8 @@ def inspect(
     scan_part: ScanPart | None = None,
 ) -> list[FileProfile]:
     """Read every file once and decide; the group keys go to `db`'s `file_groups` (and where the kind names families
-    of rows, the earlier file and line each row of a rejects file names to `file_origins`: origins.record). Raises
+    of rows, or its rows of no group each create a record: chunking.Planner.row_loaded, the earlier file and line
+    each row of a rejects file names to `file_origins`: origins.record). Raises
     ConfigError for a file that cannot be read one way (nothing has been sent then), RunStopped soon after `stop`
     is set (the run was cancelled while this reads in a thread of its own). `scan_part`: another process that reads
     the second half of a big file while this one reads the first (halves.py; the planning child, idle until the
@@ -126,7 +127,9 @@ def inspect(
     paths = [str(s.path) for s in sources]
     found = [_inspect(i, source, target, given, db, paths, stop, scan_part) for i, source in enumerate(sources)]
     for i, source in enumerate(sources):
-        if type(target.kind_of(i)).row_family is not RecordKind.row_family:  # a rejects file's rows of families
+        kind = target.kind_of(i)
+        # a rejects file's rows of families, or of no group, which a later load tells by what they send
+        if type(kind).row_family is not RecordKind.row_family or not (kind.rows_grouped or target.books.rerunnable):
             origins.record(db, i, source, stop)
     return found
 

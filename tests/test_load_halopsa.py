@@ -930,3 +930,40 @@ async def test_a_changed_copy_without_match_on_creates_only_its_changed_and_adde
     assert one.loaded == 4, one
     assert (two.exit_code, two.loaded, two.skipped, two.rejected) == (0, 2, 3, 0), two
     assert len(after) == 6, [r["tenant_name"] for r in after]
+
+
+async def test_the_fixed_rejects_file_of_a_record_given_again_as_a_loaded_one_loads_it(tmp_path: Path) -> None:
+    # a file of three equal records (a legitimate duplicate), two loaded, the third rejected for a bad cell the user
+    # then fixed: the fixed rejects file's row is the line that run rejected, never sent, not a copy of a loaded one.
+    # It was skipped as "loaded by an earlier run" (told by what it sends), and the record was lost. It loads, once:
+    # loaded again, the rejects file's row is the record the second run created, skipped
+    first = tmp_path / "xero.csv"
+    one_row = write(tmp_path / "one.csv", 1).read_text(encoding="utf-8").splitlines()
+    bad = one_row[1].replace(",true,false,", ",maybe,false,")
+    first.write_text("\n".join([*one_row, one_row[1], bad]) + "\n", encoding="utf-8")
+    rejects = tmp_path / "xero.rejects.csv"
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            one = await load(job(tmp_path, first, url), env=ENV)
+            typed = (
+                rejects.read_text(encoding="utf-8")
+                .replace(",maybe,", ",true,")
+                .replace(
+                    ",***,***,",
+                    ",CANARY-XERO-SECRET-0,CANARY-REFRESH-0,",  # the secrets typed in again
+                )
+            )
+            rejects.write_text(typed, encoding="utf-8")
+            fixed = await load(job(tmp_path, rejects, url), env=ENV)
+            edited = tmp_path / "again.csv"  # that file again, a row added: what it loaded is skipped
+            edited.write_text(
+                typed + typed.splitlines()[1].replace(",4,", ",,").replace("Tenant 0", "Tenant 9") + "\n",
+                encoding="utf-8",
+            )
+            again = await load(job(tmp_path, edited, url), env=ENV)
+            after = await records(url)
+    assert (one.loaded, one.rejected) == (2, 1), one
+    assert (fixed.exit_code, fixed.loaded, fixed.skipped, fixed.rejected) == (0, 1, 0, 0), fixed
+    assert fixed.reconcile.ok, fixed.reconcile
+    assert (again.exit_code, again.loaded, again.skipped) == (0, 1, 1), again
+    assert [r["tenant_name"] for r in after] == ["Tenant 0"] * 3 + ["Tenant 9"], after

@@ -2105,6 +2105,45 @@ async def test_the_fixed_rejects_file_of_entries_without_an_order_loads(tmp_path
     assert sorted(e["Amount"] for e in entries) == [Decimal("5.00"), Decimal("10.00")], entries
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("order", ["", "O1"])
+async def test_the_fixed_rejects_file_of_an_entry_given_again_as_a_loaded_one_loads_it(
+    tmp_path: Path, order: str, backend: Any
+) -> None:
+    # three equal entries (a legitimate duplicate: three 10.00 fees on one case and day), of no order or FEE lines
+    # of one, two loaded and the third rejected for a bad amount the user then fixed: the fixed rejects file's row is
+    # the line that run rejected, never sent, not a copy of a loaded one. It was skipped as "loaded by an earlier
+    # run" (told by what it books), and the entry was lost, also where the user added a row to the file (the order
+    # is then not one whose every row is a line that run rejected of it). It loads, once: an edited copy of the file
+    # loaded again skips it, as the run that loaded it loaded it
+    fee = [1090, "FEE", "10.00", "a", "", "2026-11-01", order]
+    first = write(tmp_path / "e.csv", [fee, fee, [*fee[:2], "10.001", *fee[3:]]])
+
+    def run(data: Path, name: str, url: str) -> Job:
+        rejects = str(tmp_path / f"{name}.csv")
+        return Job(target="visma-core", files=[str(data)], base_url=url, ledger=backend(name), rejects=rejects)
+
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            one = await load(run(first, "one", url), env=ENV)
+            rejects = tmp_path / "one.csv"
+            fixed = rejects.read_text(encoding="utf-8").replace(",10.001,", ",10.00,")
+            rejects.write_text(fixed + f",,,,1090,FEE,5.00,added,,2026-11-01,{order}\n", encoding="utf-8")
+            two = await load(run(rejects, "two", url), env=ENV)
+            edited = tmp_path / "edited.csv"
+            edited.write_text(rejects.read_text(encoding="utf-8").replace("added", "added too"), encoding="utf-8")
+            three = await load(run(edited, "three", url), env=ENV)
+            entries = await created(url)
+    assert (one.loaded, one.rejected) == (2, 1), one
+    assert (two.exit_code, two.loaded, two.skipped, two.rejected) == (0, 2, 0, 0) and two.reconcile.ok, two
+    # the copy's row added anew loads; of an order, it is refused with the order, one of whose lines an earlier run
+    # loaded from a rejects file (docs/visma-core.md)
+    added = (0, 1, 1, 0) if not order else (1, 0, 1, 1)
+    assert (three.exit_code, three.loaded, three.skipped, three.rejected) == added, three
+    amounts = ["5.00", "10.00", "10.00", "10.00"] + (["5.00"] if not order else [])
+    assert sorted(e["Amount"] for e in entries) == sorted(Decimal(a) for a in amounts), entries
+
+
 async def test_new_entries_alike_loaded_ones_are_skipped_as_said_and_load_with_allow_duplicate_load(
     tmp_path: Path,
 ) -> None:
