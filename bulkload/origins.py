@@ -9,7 +9,9 @@ ledger (origin_inputs, ledger.origins_known); `chain` keeps, for a row whose lin
 earlier run read (a rejects file of a rejects file), the lines that row was found to be (origin_chain), by which a
 row is identified against the run that rejected the first line. `taken` finds the families of rows whose line an
 earlier run loaded already from a rejects file of its own (an edited copy of the fixed rejects file loaded again):
-those are. Lines are told apart by the input they are of (SHA-256 and line), never by how a `file` column writes
+those are. `unsent` finds the rows, of any family or none, that are a line that run rejected and never sent: no line
+it loaded given again (unsent_lines), also where one now sends what a line it loaded sent. Lines are told apart by
+the input they are of (SHA-256 and line), never by how a `file` column writes
 its name: where either run found no such input (a ledger made before 2026-12 kept none), by whether the names
 `could_be` one file.
 """
