@@ -395,11 +395,14 @@ class Dispatcher:
         disagreement at a full window: this call then takes the next slot the window, widened, holds free, as a
         Retry-After in whole seconds overstates a rolling window's wait by up to a second). A wait past what the
         call may still wait (the policy's total time) stops the run (Throttled): a Retry-After that long at once,
-        before any call is paused for it."""
+        before any call is paused for it; said as the wait asked where it is the call's first 429, else as the 429s
+        that kept coming (a 1 s Retry-After is no wait longer than the 600 s a call waits)."""
         tries.uncertain = tries.uncertain or exc.uncertain  # answered after aiohttp's own resend (http.py)
         tries.limited += 1
         self.counters.rate_limited += 1
         if exc.retry_after is not None and tries.out_of_time(self.policy, exc.retry_after):
+            if tries.limited > 1:
+                raise self._kept_limiting(call, tries) from exc
             raise Throttled(
                 f"{call}: the API answered 429 asking to wait {seconds_said(exc.retry_after)}, longer than bulkload "
                 f"waits for a call ({self.policy.total_s:.0f} s in all; quota reached?); continue with "
@@ -408,18 +411,7 @@ class Dispatcher:
             ) from exc
         slowdown = self.limits.on_rate_limited(exc.retry_after, slot)
         if tries.out_of_time(self.policy, slowdown.pause_s):
-            took = minutes_said(tries.elapsed_s())
-            answered = (
-                f"to every try for {took}"
-                if tries.limited == tries.sent
-                else f"to {tries.limited} of {tries.sent} tries in {took}"
-            )
-            raise Throttled(
-                f"{call}: the API answered 429 {answered} (bulkload waits {self.policy.total_s:.0f} s for a call in "
-                "all): another client may be using up the API's limit; continue with `bulkload resume` once it "
-                "takes calls again, with a lower --rate if only this run calls it",
-                uncertain=tries.uncertain,
-            ) from exc
+            raise self._kept_limiting(call, tries) from exc
         self.counters.retries += 1
         log.info(
             "429 #%d to %s in %s: %s",
@@ -428,6 +420,21 @@ class Dispatcher:
             minutes_said(tries.elapsed_s()),
             _slowed(slowdown, exc.retry_after),
             extra=self._of(status=429),
+        )
+
+    def _kept_limiting(self, call: str, tries: Tries) -> Throttled:
+        """Why `call` stops after 429s to its tries until the time it may wait (the policy's total) is up."""
+        took = minutes_said(tries.elapsed_s())
+        answered = (
+            f"to every try for {took}"
+            if tries.limited == tries.sent
+            else f"to {tries.limited} of {tries.sent} tries in {took}"
+        )
+        return Throttled(
+            f"{call}: the API answered 429 {answered} (bulkload waits {self.policy.total_s:.0f} s for a call in "
+            "all): another client may be using up the API's limit; continue with `bulkload resume` once it "
+            "takes calls again, with a lower --rate if only this run calls it",
+            uncertain=tries.uncertain,
         )
 
     async def _again(self, exc: BulkloadError, tries: Tries, safe_to_repeat: bool, recheck: Recheck | None) -> None:

@@ -39,8 +39,8 @@ async def limited(
 ) -> AsyncIterator[Dispatcher]:
     """A dispatcher whose calls are answered 429 (with `retry_after`, or the `headers` drawn for each), the first
     `refused` of them (every one by default; 200 after), counting the sends in `sent`; its rate meter's pauses are
-    noted in `slept` and pass at once on a clock of the test's own, as do the waits of a rolling `window` of that
-    many calls a minute (0: none)."""
+    noted in `slept` and pass at once on a clock of the test's own (the calls' time too), as do the waits of a
+    rolling `window` of that many calls a minute (0: none)."""
 
     async def handle(request: web.Request) -> web.Response:
         sent.append(request.method)
@@ -60,7 +60,10 @@ async def limited(
     async with serving(app) as origin, Client(origin, {}) as client:
         windows = [WindowMeter(window, 60.0, clock=lambda: clock[0], sleep=sleep)] if window else []
         limits = Limits(quota=DailyQuota(0), rate=RateMeter(None, lambda: clock[0], sleep), windows=windows)
-        yield Dispatcher(client, TARGETS["economic"].from_options({}), limits=limits, policy=RetryPolicy(total_s=600.0))
+        policy = RetryPolicy(total_s=600.0)
+        yield Dispatcher(
+            client, TARGETS["economic"].from_options({}), limits=limits, policy=policy, clock=lambda: clock[0]
+        )
 
 
 @pytest.mark.parametrize(("header", "said"), [("700", "700 s"), ("1e400", "longer than a day")])
@@ -131,6 +134,21 @@ async def test_429s_to_every_try_stop_the_call_saying_so_and_the_log_tells_of_ea
     assert "`bulkload resume`" in said
     waiting = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "429" in r.getMessage()]
     assert waiting and waiting[0].startswith("429 #1 to GET /things in "), waiting
+
+
+async def test_429s_each_asking_a_short_wait_stop_the_call_when_its_time_is_up_saying_they_kept_coming() -> None:
+    """Every try answered 429 with Retry-After: 1 until the call's 600 s are nearly spent: the last 1 s wait passes
+    them, and the run stops saying the API kept answering 429, not that a 1 s wait is longer than the 600 s bulkload
+    waits (a tester's server, repro 429-forever-message)."""
+    sent: list[str] = []
+    slept: list[float] = []
+    async with limited("1", sent, slept) as dispatcher:
+        with anyio.fail_after(10), pytest.raises(RunStopped) as stopped:
+            await dispatcher.send("GET", "/things", authorized=False)
+    said = str(stopped.value)
+    assert len(sent) > 100 and "asking to wait" not in said, (len(sent), said)
+    assert said.startswith("GET /things: the API answered 429 to every try for 10 min"), said
+    assert "(bulkload waits 600 s for a call in all)" in said and "`bulkload resume`" in said
 
 
 def run(args: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[int, str]:
