@@ -75,6 +75,8 @@ _ANY_SENT = (
     "SELECT EXISTS (SELECT 1 FROM chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
     "OR EXISTS (SELECT 1 FROM created) OR EXISTS (SELECT 1 FROM removed)"
 )
+#: the first bytes of every SQLite database file
+_SQLITE_HEADER = b"SQLite format 3\x00"
 #: whether the ledger file itself carries the run's lock (see Ledger._hold)
 _LOCK_THE_FILE = sys.platform.startswith("linux")
 
@@ -382,7 +384,7 @@ class Ledger:
         draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
         try:
             if path.exists():
-                raise held_run(path, again)
+                raise path_taken(path, again)
             # holding the lock, every draft of this path is a dead process's: gone with it
             for stale in path.parent.glob(f".{glob.escape(path.name)}.*.draft*"):
                 stale.unlink(missing_ok=True)
@@ -471,6 +473,9 @@ class Ledger:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Ledger:
+        """The ledger at `path` (a file's path, or a PostgreSQL ledger's URL), locked for this process. LedgerError
+        where there is none, for a file that is no ledger (not_a_ledger: left as it is) or another version's;
+        LedgerUnavailable while another process holds it."""
         where: Path | ledger_pg.Location
         if ledger_pg.is_url(path):
             where = ledger_pg.Location.parse(str(path))
@@ -484,6 +489,10 @@ class Ledger:
             if not where.is_file():
                 raise LedgerError(f"no ledger at {where}")
             fd = cls._hold(where)
+            why = not_a_ledger(where)
+            if why is not None:  # refused before SQLite opens it to write: it is left as it is
+                os.close(fd)
+                raise LedgerError(f"{where} is not a bulkload ledger ({why})")
             db = cls._connect(where, fd)
         return cls._checked(where, db, fd)
 
@@ -1852,9 +1861,44 @@ def _locked(path: Path) -> bool:
     return False
 
 
-def held_run(path: Path | str, again: str = "") -> LedgerError:
-    """The refusal of a new run at the ledger file `path`, which holds a run (Ledger.create; a dry run's the same);
-    `again` as Ledger.create takes it."""
+def not_a_ledger(path: Path | str) -> str | None:
+    """Why the file at `path` is no bulkload ledger, in a message's words (`an empty file`, `not a SQLite database`,
+    `a SQLite database bulkload did not make`); None when it is one, or may be: one SQLite cannot read (opening it
+    tells why: wal_advice), one with a -wal beside it (in use, or holding writes), or one that cannot be read.
+    Nothing is written, nor made beside it: SQLite would make an empty file a database, and a ledger's WAL mode would
+    change another program's. A SQLite file with no -wal beside it is read as it is (`immutable`), which makes no
+    -wal or -shm: a ledger's tables are in its file from its making on (Ledger.create writes them before it takes WAL
+    mode)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+    except OSError:
+        return None
+    if not head:
+        return "an empty file"
+    if head != _SQLITE_HEADER:
+        return "not a SQLite database"
+    if os.path.lexists(f"{path}-wal"):
+        return None
+    try:
+        db = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(path))}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    return None if {"meta", "chunks"} <= tables else "a SQLite database bulkload did not make"
+
+
+def path_taken(path: Path | str, again: str = "") -> LedgerError:
+    """The refusal of a new run at the ledger file `path`, which is there (Ledger.create; a dry run's the same): it
+    holds a run (`again` as Ledger.create takes it), or it is no ledger (not_a_ledger), and is left as it is."""
+    why = not_a_ledger(path)
+    if why is not None:
+        return LedgerError(f"{path} is not a bulkload ledger ({why}): choose another --ledger")
     return LedgerError(
         f"the ledger {path} already holds a run; use `{command_on('resume', path)}` to continue it"
         + (again or ANOTHER_LEDGER)

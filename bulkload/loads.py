@@ -40,7 +40,7 @@ import msgspec
 from . import ledger_pg
 from .errors import ConfigError, LoadedBefore, RunStopped
 from .job import Job, address
-from .ledger import Ledger, unreadable
+from .ledger import Ledger, not_a_ledger, unreadable
 from .outputs import GUARDS, append_private, cache_dir, cache_refused, held_lock, private_dir
 from .targets.base import Target
 
@@ -300,6 +300,8 @@ def account_of(ledger: str) -> dict[str, Any] | None:
 
 
 def _meta_of(ledger: str, key: str) -> dict[str, Any] | None:
+    if not_a_ledger(ledger) is not None:  # read as a ledger, another program's database would get a -wal beside it
+        return None
     try:
         conn = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(ledger))}?mode=ro", uri=True)
         try:

@@ -38,7 +38,7 @@ from .errors import (
     command_on,
 )
 from .job import Job, address, mapping_typos
-from .ledger import Ledger, RunInfo, created_nothing_at, held_run, known_to, origins_known, rows_known_to
+from .ledger import Ledger, RunInfo, created_nothing_at, known_to, origins_known, path_taken, rows_known_to
 from .ledger_home import check_home, tie
 from .ledger_schema import STATEMENTS
 from .loads import (
@@ -706,7 +706,7 @@ def _refused_as_load(
 
     held = run_of(ledger_at)
     if os.path.exists(ledger_at) and not (held is not None and created_nothing_at(ledger_at)):
-        raise held_run(Path(ledger_at), "" if held is None else load_again(job, command, ledger_at, held, files()))
+        raise path_taken(Path(ledger_at), "" if held is None else load_again(job, command, ledger_at, held, files()))
     if not (checked and on_record(job)):
         return job, False
     if not all(target.kind_of(i).plans_offline() for i in range(len(job.files))):

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SandboxProcess
 
 from bulkload.errors import ConfigError, LedgerError
 from bulkload.ledger import Ledger, RowOutcome, RunInfo
@@ -565,3 +566,78 @@ def test_checks_of_version_5_are_todays_only_where_version_6_left_what_made_them
     said = again.db().execute("SELECT value FROM meta WHERE key = 'checks'").fetchone()
     assert said == (("5",) if kept else (str(CHECKS_VERSION),))
     again.close()
+
+
+def _not_ledgers(folder: Path) -> dict[str, str]:
+    """Files a user may give --ledger by mistake, none a bulkload ledger, in `folder`: their names and what a
+    refusal says of each."""
+    (folder / "empty.sqlite").write_bytes(b"")
+    (folder / "report.json").write_text('{"note": "my report"}\n')
+    for name, mode in (("other.db", "DELETE"), ("other-wal.db", "WAL")):  # another program's SQLite databases
+        conn = sqlite3.connect(folder / name)
+        conn.execute(f"PRAGMA journal_mode={mode}")
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('mine')")
+        conn.commit()
+        conn.close()
+    return {
+        "empty.sqlite": "an empty file",
+        "report.json": "not a SQLite database",
+        "other.db": "a SQLite database bulkload did not make",
+        "other-wal.db": "a SQLite database bulkload did not make",
+    }
+
+
+def _as_it_was(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("command", ["resume", "reconcile", "rollback"])
+def test_a_file_that_is_no_ledger_is_refused_untouched(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # before: SQLite made the user's empty file a database (and turned another program's to WAL) before the
+    # refusal said it was no ledger
+    from bulkload.cli import main
+
+    said = _not_ledgers(tmp_path)
+    before = _as_it_was(tmp_path)
+    for name, why in said.items():
+        assert main([command, "--ledger", str(tmp_path / name), "-q"]) == 2
+        assert f"{tmp_path / name} is not a bulkload ledger ({why})" in capsys.readouterr().err
+        assert _as_it_was(tmp_path) == before
+
+
+@pytest.mark.parametrize("dry", [False, True], ids=["load", "dry run"])
+def test_a_load_onto_a_file_that_is_no_ledger_is_refused_untouched(
+    tmp_path: Path,
+    dry: bool,
+    sandbox_process: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # before: "the ledger … already holds a run; use `bulkload resume --ledger …`", which then said it was no
+    # ledger; an empty file was made a database first
+    from bulkload.cli import main
+
+    monkeypatch.setenv("ECONOMIC_APP_SECRET_TOKEN", "a")
+    monkeypatch.setenv("ECONOMIC_AGREEMENT_GRANT_TOKEN", "b")
+    data = tmp_path / "in" / "a.csv"
+    data.parent.mkdir()
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,contraAccountNumber\n"
+        "5,1,1,2026-11-03,10.00,DKK,1010,5600\n"
+    )
+    folder = tmp_path / "ledgers"
+    folder.mkdir()
+    said = _not_ledgers(folder)
+    before = _as_it_was(folder)
+    for name, why in said.items():
+        at = folder / name
+        args = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(at), "-q"]
+        assert main([*args, *(["--dry-run"] if dry else [])]) == 2
+        err = capsys.readouterr().err
+        assert f"{at} is not a bulkload ledger ({why}): choose another --ledger" in err, err
+        assert "already holds a run" not in err
+        assert _as_it_was(folder) == before
+    assert sorted(p.name for p in data.parent.iterdir()) == ["a.csv"]
