@@ -167,3 +167,49 @@ async def test_a_count_of_the_invoices_for_their_lines_is_in_doubt_saying_both_r
         "line stored, or 2 of the 3 lines, the others not, which cannot be told" in reason
     ), reason
     assert "Check PayorCRM for the call's rows" in reason and "--resend-in-doubt" in reason, reason
+
+
+def amounts_as(write_amount: Any) -> Rule:
+    """The sandbox's answer with each record's invoiceAmount (minor units) written as `write_amount(amount)`."""
+
+    def shape(items: list[Any], real: dict[str, Any]) -> dict[str, Any]:
+        records = real["results"]
+        return {
+            "results": [
+                {**r, "invoiceAmount": write_amount(r["invoiceAmount"])} if "invoiceAmount" in r else r for r in records
+            ]
+        }
+
+    return answering(shape)
+
+
+@pytest.mark.parametrize(
+    ("write_amount", "fields"),
+    [
+        (lambda units: units / 100, []),  # 10.0 for 1000: the minor units taken as major ones
+        (lambda units: str(units // 100), []),  # "10" for 1000
+        (lambda units: units + 0.5, ["invoiceAmount"]),  # 1000.5: no whole number of minor units, none sent
+        (lambda units: "ten", ["invoiceAmount"]),  # no number
+    ],
+)
+async def test_an_amount_answered_as_a_fraction_or_text_is_compared_by_its_value(
+    tmp_path: Path, write_amount: Any, fields: list[str]
+) -> None:
+    # found by a tester: a server answering invoiceAmount 10.0 for the 1000 sent (a JSON number with a fraction) had
+    # the note say "the answer gave a count but no amounts … could not check their amounts", reconciled, exit 0;
+    # 10 was found to differ (exit 3). An amount is read by its value whatever its JSON form
+    report, printed = await loaded(tmp_path, amounts_as(write_amount))
+    rec = report.reconcile
+    assert (report.loaded, report.exit_code, rec.ok) == (10, 3, False), printed
+    assert "no amounts" not in (rec.note or ""), rec.note
+    assert rec.calls_differing_count == 3 and all(c.get("fields_differing", []) == fields for c in rec.calls_differing)
+
+
+@pytest.mark.parametrize("write_amount", [float, str, lambda units: f"{units}.00", lambda units: f"{units / 100}e2"])
+async def test_an_amount_answered_as_the_value_sent_in_another_json_form_matches(
+    tmp_path: Path, write_amount: Any
+) -> None:
+    report, printed = await loaded(tmp_path, amounts_as(write_amount))
+    rec = report.reconcile
+    assert (report.loaded, report.exit_code, rec.ok) == (10, 0, True), printed
+    assert rec.rows_not_checked["amounts"] == 0 and rec.remote_totals == rec.expected_totals, rec

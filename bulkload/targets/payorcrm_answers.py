@@ -8,28 +8,32 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import msgspec
 
 from ..errors import RefusedInAnswer
-from ..model import LARGEST_ID
+from ..model import LARGEST_ID, NO_ID
+from ..money import answered_units
 from ..pairing import pair
 from ..redact import redact, redact_data
 
 
 class Said(NamedTuple):
     """What a 2xx answer to an upload says (seed 004 documents no answer): the records' ids and invoice amounts
-    when it lists records that all have them, and how many it stored when it says; None where it does not. `records`:
-    the records it lists, as they are (what names each, `pairing`)."""
+    (minor units, `_amount`: None for one that is no whole number of them) when it lists records that all have
+    them, and how many it stored when it says; None where it does not. `records`: the records it lists, as they are
+    (what names each, `pairing`)."""
 
     ids: list[int] | None = None
-    amounts: list[int] | None = None
+    amounts: list[int | None] | None = None
     stored: int | None = None
     records: list[Any] | None = None
 
 
-_decode_any = msgspec.json.Decoder().decode
+#: an answer's numbers with a fraction or an exponent as the exact Decimals they write (`10.0`, `1000.5`)
+_decode_any = msgspec.json.Decoder(float_hook=Decimal).decode
 
 
 def _whole(value: Any) -> int | None:
@@ -53,6 +57,27 @@ def _every(records: list[Any], field: str, read: Callable[[Any], int | None] = _
     """Each record's `field` as `read` takes it (an integer), or None when any record lacks it."""
     found = [read(r.get(field)) if isinstance(r, dict) else None for r in records]
     return None if None in found else [v for v in found if v is not None]
+
+
+#: a number as JSON writes it, given as text (`"1000"`, `"1000.00"`, `"1e3"`): no sign but minus, space, `_`, NaN
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def _amount(value: Any) -> int | None:
+    """An answered `invoiceAmount` (minor units) by its value, whatever its JSON form: `1000`, `1000.0`, `"1000"`
+    and `"1e3"` are 1000, as is the double of 1000 written long (money.answered_units). None for one that is no whole
+    number of minor units (`1000.5`), or no number (`"ten"`, `true`): no amount sent is."""
+    if type(value) is str and _NUMBER.fullmatch(value):
+        value = Decimal(value)
+    if type(value) is int:
+        return value
+    return answered_units(value, 0) if type(value) is Decimal else None
+
+
+def _amounts(records: list[Any]) -> list[int | None] | None:
+    """Each record's `invoiceAmount` (`_amount`), or None when any record leaves it out (absent or null)."""
+    given = [r.get("invoiceAmount") if isinstance(r, dict) else None for r in records]
+    return None if None in given else [_amount(value) for value in given]
 
 
 #: the keys of an answer's object that say how many records the upload stored: `count` (`{"success": true, "count":
@@ -103,17 +128,12 @@ def _upload_failed(said: str) -> ValueError:
     )
 
 
-#: words in a key of an answer's object that say what it holds failed (`failed`, `rejected`, `duplicates`,
-#: `errorCount`, …): anything but nothing under it (a list, a count, a flag) says some of the upload failed
-_FAILING = ("error", "fail", "reject", "invalid", "duplicate", "skip", "refuse", "conflict")
-
-
 def _records(answer: dict[str, Any]) -> list[Any] | None:
     """The records an answer's object lists (seed 004 documents no answer): the one list, under any key of it or of
     an object within it (never inside a list), that is a `results` or holds objects only (`{"results": [...]}`,
     `{"data": [...]}`, `{"data": {"items": [...]}}`); None where it lists none. ValueError where the answer may say
-    that some of the upload failed: an object within it says so of itself (`_failure`), a key whose name says
-    failure (`_FAILING`) holds anything but nothing, or it lists records twice (which list is the call's records,
+    that some of the upload failed: an object within it says so of itself (`_failure`: among others, a key whose
+    name says failure holding anything but nothing), or it lists records twice (which list is the call's records,
     and whether the other says some failed, cannot be told)."""
     found: list[tuple[str, list[Any]]] = []
     objects: list[tuple[str, dict[str, Any]]] = [("", answer)]
@@ -123,8 +143,6 @@ def _records(answer: dict[str, Any]) -> list[Any] | None:
             raise _upload_failed(f"{path}: {failed}")
         for name, value in obj.items():
             where = f"{path}.{name}" if path else str(name)
-            if value and any(word in str(name).lower() for word in _FAILING):
-                raise _upload_failed(f"{where}: {_shown(value)}")
             if isinstance(value, dict):
                 objects.append((where, value))
             elif isinstance(value, list) and (name == "results" or value and all(isinstance(r, dict) for r in value)):
@@ -143,7 +161,8 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
     [...]}``, ``{"data": [...]}``, `_records`) or as a bare array (with or without ``id``), ``{"success": true,
     "count": n}`` or ``{"uploaded": n}``, an empty body or text all mean the upload was stored. An answer whose
     object says the upload failed, as a record may say it of itself (`_failure`: ``"success": false`` or
-    ``"false"``, an ``error`` or ``errors``, a ``status`` of failure), is not: one that names the rows it refuses by
+    ``"ok": "false"``, an ``error``, ``errors`` or ``errorMessage``, a ``status`` or ``state`` of failure), is not:
+    one that names the rows it refuses by
     index and says nothing of a row stored (`_refusal`) raises RefusedInAnswer (read as a 400 naming them); any
     other, ValueError (the call arrived, what became of its rows is unknown: in doubt), as does one that may say
     some of it failed otherwise (`_records`). So does an answer whose counts (its `count`, `uploaded`, the records
@@ -172,7 +191,7 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
         records = value
     else:
         return Said()
-    return Said(_every(records, "id", _id), _every(records, "invoiceAmount"), len(records), records)
+    return Said(_every(records, "id", _id), _amounts(records), len(records), records)
 
 
 def named(value: Any) -> str | None:
@@ -269,9 +288,16 @@ def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> Paired |
     return paired
 
 
-#: a `status` that says it failed (an invoice's own `status` field, seed 004, is text the file gives)
-_FAILED = frozenset({"failed", "failure", "error", "rejected"})
-#: a `success` that says it failed, as text (any case): JSON false and 0 say so too
+#: words that say something failed or was not stored: in a key of an answer's object or record, of what it holds
+#: (`failed`, `rejected`, `duplicates`, `errorCount`, `errorMessage`, `skipped`, …: anything but nothing under it, a
+#: list, a count, a flag, a text, says so); in a `status`, `state` or `result`, of itself (`Failed`, `duplicate`,
+#: `skipped`, `error`)
+_FAILING = ("error", "fail", "reject", "invalid", "duplicate", "skip", "refuse", "conflict")
+#: the keys whose false says the upload or record was not done (`"success": false`, `"ok": "false"`, `"saved": 0`)
+_DONE = frozenset({"success", "ok", "saved", "stored"})
+#: the keys whose word says how the upload or record went (`"status": "failed"`, `"state": "NOT_SAVED"`)
+_OUTCOME = frozenset({"status", "state", "result"})
+#: a `success` (`_DONE`) that says it failed, as text (any case): JSON false and 0 say so too
 _UNSUCCESSFUL = frozenset({"false", "0", "no"})
 
 
@@ -282,22 +308,31 @@ def _unsuccessful(value: Any) -> bool:
 
 
 def _failed_status(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower() in _FAILED
+    """Whether an outcome (`_OUTCOME`) says it failed: a word of failure in it (`_FAILING`: `FAILED`, `duplicate`,
+    `skipped`), or a "not" (`NOT_SAVED`, `not stored`); `created`, `ok`, `saved`, `success` do not."""
+    if not isinstance(value, str):
+        return False
+    text = value.lower()
+    return any(word in text for word in _FAILING) or "not" in re.split(r"[^a-z]+", text)
 
 
-def _failure(record: Any, row: Any) -> str | None:
-    """What a listed record (or an answer's object, `row` None) says of its own failure: a `success` of false
-    (`_unsuccessful`), a non-empty `error` or `errors`, or a `status` of failure that is not the status the row was
-    sent with; with its `message`. None when it says none."""
+def _failure(record: Any, row: Any, has_id: bool = False) -> str | None:
+    """What a listed record (or an answer's object, `row` None) says of its own failure, in a field other than one
+    it echoes as `row` was sent (an invoice's own `status`, which the file gives): a false `success`, `ok`, `saved`
+    or `stored` (`_unsuccessful`), a `status`, `state` or `result` that says it failed (`_failed_status`), anything
+    but nothing under a key whose name says failure (`_FAILING`: `error`, `errors`, `errorMessage`, `skipped`, …),
+    or, where the other records have ids (`has_id`), no id of its own (null, "" or none); with its `message`. None
+    when it says none."""
     if not isinstance(record, dict):
         return None
-    said = []
-    if "success" in record and _unsuccessful(record["success"]):
-        said.append(f"success: {_shown(record['success'])}")
-    status = record.get("status")
-    if _failed_status(status) and status != getattr(row, "status", None):
-        said.append(f"status: {status}")
-    said += [f"{name}: {_shown(record[name])}" for name in ("error", "errors") if record.get(name)]
+    sent = type(row).__struct_fields__ if row is not None else ()
+    said = [
+        f"{name}: {_shown(value)}"
+        for name, value in record.items()
+        if _says_failed(name.lower(), value) and (name not in sent or getattr(row, name) != value)
+    ]
+    if has_id and record.get("id") in (None, ""):
+        said.append(f"id: {json.dumps(record['id'])}" if "id" in record else "no id")
     if not said:
         return None
     if record.get("message"):
@@ -305,8 +340,17 @@ def _failure(record: Any, row: Any) -> str | None:
     return ", ".join(said)
 
 
+def _says_failed(key: str, value: Any) -> bool:
+    """Whether a field (its `key` in lower case) says the upload or record failed (`_failure`)."""
+    if key in _DONE:
+        return _unsuccessful(value)
+    if key in _OUTCOME:
+        return _failed_status(value)
+    return bool(value) and any(word in key for word in _FAILING)
+
+
 def _shown(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = value if isinstance(value, str) else str(value) if type(value) is Decimal else json.dumps(value, default=str)
     return text if len(text) <= 200 else text[:199] + "…"
 
 
@@ -359,14 +403,23 @@ def read(body: bytes, sent: Sequence[Any], key_field: str) -> Reading:
     `errors` refuse rows of `sent` by index), ValueError as `read_answer` and `pairing`, and for an
     answer that says it stored another number of records than the rows sent (its `count` or `uploaded`, or the
     records it lists, naming no key): which rows were stored cannot be told, the call arrived, its outcome is
-    unknown (in doubt)."""
+    unknown (in doubt). The rows whose records say they failed (`_failure`) are `failed`; the others keep the ids
+    their records give where only those records lack theirs (NO_ID for the failed)."""
     said = read_answer(body, len(sent))
     records = said.records or []
     paired = pairing(records, sent, key_field) if said.records is not None else None
     if said.stored is not None and said.stored != len(sent):
         raise ValueError(_stored_otherwise(said.stored, sent, key_field))
-    listed = records if paired is None else [records[j] for j in paired.order]
-    failed = {i: ("", why) for i, (r, row) in enumerate(zip(listed, sent)) if (why := _failure(r, row))}
+    order = list(range(len(records))) if paired is None else paired.order
+    has_id = any(isinstance(r, dict) and _id(r.get("id")) is not None for r in records)
+    failed = {i: ("", why) for i, (j, row) in enumerate(zip(order, sent)) if (why := _failure(records[j], row, has_id))}
+    if failed and said.ids is None:  # the others' ids, where only the records that say they failed lack theirs
+        unstored = {order[i] for i in failed}
+        taken = [
+            NO_ID if j in unstored else _id(r.get("id")) if isinstance(r, dict) else None for j, r in enumerate(records)
+        ]
+        if None not in taken:
+            said = said._replace(ids=[i for i in taken if i is not None])
     if paired is not None or said.records is None:
         return Reading(said, paired, failed)
     return Reading(said, None, failed, by_place=len(sent) > 1, misplaced=_misplaced(records, sent))

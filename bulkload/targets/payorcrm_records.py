@@ -14,7 +14,7 @@ from ..model import BY_PLACE, ECHOED, NO_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, decimals, iso_code
 from ..money import minor_units as exact_units
 from .base import RecordKind, required_fields
-from .payorcrm_answers import Reading, Said, named, read
+from .payorcrm_answers import Reading, named, read
 from .reasons import errors_counted, json_cell, row_invalid
 
 
@@ -218,8 +218,9 @@ class Upload(RecordKind):
         return [ids[j] if told else NO_ID for j, told in zip(paired.order, paired.told)]
 
     def failed_items(self, body: bytes, chunk: Chunk) -> dict[int, tuple[str, str]]:
-        """The rows whose records say they failed (`"success": false`, an error; seed 004 documents no status per
-        record, so what became of them cannot be told)."""
+        """The rows whose records say they failed (`"success": false`, an error, a `status` of failure, no id beside
+        the others' ids: payorcrm_answers._failure; seed 004 documents no status per record, so what became of them
+        cannot be told)."""
         return self._read(body, chunk).failed
 
     def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | str | None:
@@ -230,7 +231,9 @@ class Upload(RecordKind):
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         """As RecordKind.returned_totals, and beside the totals the rows whose ids were taken by their place in the
         answer (model.BY_PLACE), and where the records' amounts could not be placed, whether they are the amounts
-        sent (model.ECHOED `invoiceAmount`)."""
+        sent (model.ECHOED `invoiceAmount`). An amount answered is read by its value (`1000.0` and `"1000"` are the
+        1000 minor units sent); one that is no whole number of minor units, or no number (`1000.5`, `"ten"`), is no
+        amount sent: the call's amounts differ (ECHOED `invoiceAmount`), its rows counted only."""
         (kind,) = sent  # customers or invoices: one kind a call
         reading = self._read(body, chunk)
         said = reading.said
@@ -244,10 +247,13 @@ class Upload(RecordKind):
         records = chunk.entries(self)
         if said.amounts is None:
             return {kind: _counted(sent[kind]), **by_place}
+        amounts = [a for a in said.amounts if a is not None]
+        if len(amounts) < len(said.amounts):
+            return {kind: _counted(sent[kind]), ECHOED: {"invoiceAmount": [0]}, **by_place}
         if reading.paired is None:
-            return {**self._unnamed(said, records, sent, reading.misplaced), **by_place}
+            return {**self._unnamed(amounts, said.records or [], records, sent, reading.misplaced), **by_place}
         paired = reading.paired
-        amounts = [said.amounts[j] for j in paired.order]
+        amounts = [amounts[j] for j in paired.order]
         currencies = [r.currency or "" for r in records]
         totals = _per_currency(currencies, amounts)
         # a currency holding a line whose amount cannot be placed (its invoice's records cannot be told apart):
@@ -258,14 +264,15 @@ class Upload(RecordKind):
         return {kind: totals}
 
     @staticmethod
-    def _unnamed(said: Said, records: Sequence[Any], sent: dict[str, Totals], misplaced: bool) -> dict[str, Totals]:
-        """The returned totals of invoices whose records name no key (`said`, as many as `records` sent), which
-        their order does not decide where it can be helped: by the currency each record gives, where they give
-        theirs; in the call's one currency; by place, as the rows were sent, where nothing the records carry says
-        they are in another order; else counted only (which currency each amount is in cannot be told), with
-        ECHOED `invoiceAmount`: whether the amounts are those sent, in any order."""
+    def _unnamed(
+        amounts: list[int], listed: list[Any], records: Sequence[Any], sent: dict[str, Totals], misplaced: bool
+    ) -> dict[str, Totals]:
+        """The returned totals of invoices whose records name no key (`listed`, with their `amounts`, as many as
+        `records` sent), which their order does not decide where it can be helped: by the currency each record
+        gives, where they give theirs; in the call's one currency; by place, as the rows were sent, where nothing
+        the records carry says they are in another order; else counted only (which currency each amount is in cannot
+        be told), with ECHOED `invoiceAmount`: whether the amounts are those sent, in any order."""
         (kind,) = sent
-        listed, amounts = said.records or [], said.amounts or []
         if any(isinstance(r, dict) and "currency" in r for r in listed):
             return {kind: _per_currency([named(r.get("currency")) or "" for r in listed], amounts)}
         if len(sent[kind]) == 1 or not misplaced:
