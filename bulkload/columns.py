@@ -5,7 +5,7 @@ and a field every row needs that no column holds (or, in a JSONL file, that no r
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from .errors import ConfigError
 from .header_again import fold
@@ -44,6 +44,29 @@ class RecordKeys:
         if new := [key for key in record if key not in keys]:
             keys.update(dict.fromkeys(new))
             self.lacking = [either for either in self.lacking if keys.keys().isdisjoint(either)]
+
+
+def given_twice(
+    path: str, unknown: Mapping[str, int | None], kind: RecordKind, name: str = "column"
+) -> ConfigError | None:
+    """The refusal of a file that names a field an option gives every row of it (RecordKind.given_fields: Visma
+    Core's accountingCostType under --cost-type), or one written nearly as it (`nearest`): which of the two is meant
+    cannot be told, and they are never merged cell by cell. `unknown`: the names of the file that are no field of
+    `kind` (a header's after mapping, None each; a JSONL file's keys, each the first line it is on); `name` as
+    `refusal` takes it. None where the file names no such field."""
+    for said, line in unknown.items():
+        field = nearest(said, kind.given_fields)
+        if field is None:
+            continue
+        option = kind.given_fields[field]
+        notes = ([] if line is None else [f"line {line}"]) + ([] if said == field else [f"{field} written another way"])
+        shown = (field if said == field else repr(said)) + (f" ({', '.join(notes)})" if notes else "")
+        return ConfigError(
+            f"{path}: its {name} {shown} names each row's own, and {option} gives every row one: which is "
+            f"meant cannot be told, and the two are never merged cell by cell. Give one of them: load the file without "
+            f"{option.split()[0]} where its {name} is meant, or without the {name}; nothing was sent"
+        )
+    return None
 
 
 def refusal(

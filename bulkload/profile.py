@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from . import origins
-from .columns import RecordKeys, did_you_mean, refusal
+from .columns import RecordKeys, did_you_mean, given_twice, refusal
 from .dates import DateEvidence
 from .errors import ConfigError, RunStopped, SourceError
 from .halves import PartScan, PartScanned, ScanPart, halves, scratch
@@ -490,6 +490,8 @@ def _inspect(
             "what it means cannot be known: nothing was sent. Get the whole file and load it"
         )
     keys = found.keys
+    if kind.given_fields and (twice := given_twice(path, unknown, kind, "key")):
+        raise twice
     if keys is not None and keys.records and keys.lacking:  # a key every row needs that no record gives
         raise refusal(path, list(keys.keys), list(unknown), keys.lacking, kind, target.name, "key")
     if unknown:

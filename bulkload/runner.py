@@ -24,7 +24,7 @@ from . import account, ledger_pg, logs, prestart
 from .again import beside_earlier, creates_only_new, load_again
 from .agreement_calls import agreement_file
 from .alongside import refuse_alongside
-from .columns import did_you_mean, missing, refusal
+from .columns import did_you_mean, given_twice, missing, refusal
 from .doubt import way_on
 from .errors import (
     BulkloadError,
@@ -88,6 +88,8 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             continue
         known = kind.fields
         unknown = [f for f in fields if f not in known]
+        if kind.given_fields and (twice := given_twice(str(source.path), dict.fromkeys(unknown), kind)):
+            raise twice
         typos = mapping_typos(job.columns, source.header() or [], unknown)
         if typos:
             raise ConfigError(f"{source.path}: {typos}")

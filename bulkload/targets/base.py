@@ -114,6 +114,10 @@ class RecordKind:
     #: of these (a debit and a credit column) is refused (errors.MappedTwice) with `signed_advice`, how to make the one
     signed_fields: frozenset[str] = frozenset()
     signed_advice: str = ""
+    #: fields an option gives every row of the file, not read from it (Visma Core's accountingCostType under
+    #: --cost-type) -> the option as given ("--cost-type FEE"); none of `fields`: a file whose header or records name
+    #: one is refused before the first call (columns.given_twice), never merged with the option cell by cell
+    given_fields: Mapping[str, str] = {}
     #: fields whose values go to the API and nowhere else (masked in the rejects file); inside a nested value a key
     #: is masked when it is one of these names or says secret, password or token (masking.secret_rule)
     secret_fields: frozenset[str] = frozenset()

@@ -21,7 +21,7 @@ from ..sources import BadRow
 from .base import ASP_NET_SETTLE_S, Api, Books, Credentials, Target
 from .flags import Flag, Flags
 from .protocols import Sender
-from .visma_core_records import _BOOKKEEPING, LOOKUP_BYTES, Costs, Definition, Entries, OnCase, most_lines
+from .visma_core_records import _BOOKKEEPING, _UNWRITABLE, LOOKUP_BYTES, Costs, Definition, Entries, OnCase, most_lines
 
 if TYPE_CHECKING:
     from ..sources import Source
@@ -40,6 +40,21 @@ class _Definition(msgspec.Struct):
     Id: int
     IsDraft: bool
     MergeOrderLinesToOneEntry: bool
+
+
+def _cost_type(given: str, kind: str) -> str:
+    """--cost-type as a cell's value is read (trimmed), for entries; ConfigError where it cannot be one."""
+    if kind != "entries":
+        raise ConfigError(
+            "--cost-type is the cost type of entries (--kind entries): a cost row finds its cost by costId or "
+            "entryDefinitionId, and names no cost type"
+        )
+    cost_type = given.strip()
+    if not cost_type:
+        raise ConfigError("--cost-type must name an accounting cost type (FEE, OUTLAY, …)")
+    if cost_type in DOT_SEGMENTS:
+        raise ConfigError(f"--cost-type {cost_type!r} {_UNWRITABLE}")
+    return cost_type
 
 
 class CostsSet(Books):
@@ -74,24 +89,43 @@ class VismaCore(Target):
     # every refresh and no answer names the company (seed 003), so the run's account is the address it writes to
     credentials = Credentials(("VISMA_CORE_TOKEN",), account=(), account_noun="company")
     flags = Flags(
-        (Flag("--kind", choices=("entries", "costs"), help="entries (default) or costs"),), example=("entries.csv",)
+        (
+            Flag("--kind", choices=("entries", "costs"), help="entries (default) or costs"),
+            Flag(
+                "--cost-type",
+                metavar="TYPE",
+                help="the accountingCostType of every entry of files without that column (an export of one cost "
+                "type), its entry definition looked up as a column's value is; a file with the column is refused",
+            ),
+        ),
+        example=("entries.csv",),
     )
 
-    def __init__(self, kind: str = "entries", definitions: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, kind: str = "entries", definitions: Mapping[str, Any] | None = None, cost_type: str | None = None
+    ) -> None:
+        """`cost_type`: --cost-type, for --kind entries only (Entries); ConfigError for another kind, or a cost
+        type no lookup can name (none, `.`, `..`: http.DOT_SEGMENTS)."""
         if kind not in ("entries", "costs"):
             raise ConfigError("--kind must be entries or costs for visma-core")
+        if cost_type is not None:
+            cost_type = _cost_type(cost_type, kind)
         self.kind = kind
-        self.entries = Entries(definitions)
+        self.entries = Entries(definitions, cost_type)
         self.costs = Costs()
         if kind == "costs":
             self.books = CostsSet()
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> VismaCore:
-        return cls(kind=options.get("kind") or "entries", definitions=options.get("definitions"))
+        return cls(
+            kind=options.get("kind") or "entries",
+            definitions=options.get("definitions"),
+            cost_type=options.get("cost_type"),
+        )
 
     def options(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind}
+        out: dict[str, Any] = {"kind": self.kind, "cost_type": self.entries.cost_type}
         if self.entries.definitions is not None:
             out["definitions"] = msgspec.to_builtins(self.entries.definitions)
         return out
@@ -112,7 +146,7 @@ class VismaCore(Target):
                 for item in source:
                     if isinstance(item, BadRow):
                         continue
-                    cost_type = item[1].get("accountingCostType")
+                    cost_type = self.entries.cost_type_of(item[1])
                     if isinstance(cost_type, str):
                         found.add(cost_type)
             return found
@@ -132,7 +166,8 @@ class VismaCore(Target):
 
         # side by side: each is a round trip; `.` and `..` are none a path can ask for (their rows are refused:
         # Entries._definition)
-        named = await anyio.to_thread.run_sync(cost_types)
+        given = self.entries.cost_type
+        named = {given} if given is not None else await anyio.to_thread.run_sync(cost_types)
         await side_by_side(partial(look_up, c) for c in sorted(named - DOT_SEGMENTS))
         if len(definitions) > 1 and all(d.error for d in definitions.values()):  # a wrong address, not bad rows
             raise WrongEndpoint(

@@ -261,11 +261,17 @@ class Entries(OnCase):
     line_names = ("accountingCostType", "description")
     _definitions: dict[str, Definition] | None
 
-    def __init__(self, definitions: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, definitions: Mapping[str, Any] | None = None, cost_type: str | None = None) -> None:
+        """`cost_type`: --cost-type, the accountingCostType of every line of a file that has no such column (an
+        export of one cost type; RecordKind.given_fields: a file that has it is refused), None: each line's own."""
         self._shared: dict[str, tuple[str, ...]] = {}
         self.definitions = (
             None if definitions is None else {k: msgspec.convert(v, Definition) for k, v in definitions.items()}
         )
+        self.cost_type = cost_type
+        if cost_type is not None:
+            self.fields = Entries.fields - {"accountingCostType"}
+            self.given_fields = {"accountingCostType": f"--cost-type {cost_type}"}
 
     @property
     def definitions(self) -> dict[str, Definition] | None:
@@ -306,9 +312,16 @@ class Entries(OnCase):
 
     def required(self) -> list[tuple[str, ...]]:
         # entryDate too where the cost type books entries, which only its definition says (looked up later)
-        return [(name,) for name in required_fields(EntryRow)]
+        return [(name,) for name in required_fields(EntryRow) if name not in self.given_fields]
+
+    def cost_type_of(self, row: Mapping[str, Any]) -> Any:
+        """A row's accountingCostType as read (None for none): --cost-type where it is given (the file has no such
+        column), else the row's own."""
+        return row.get("accountingCostType", self.cost_type)
 
     def validate(self, row: dict[str, Any]) -> Any:
+        if self.cost_type is not None:  # the file has no such column (given_fields): every line is of this type
+            row["accountingCostType"] = self.cost_type
         case = row.get("caseId")
         if type(case) is not int and case is not None and key_number(case) is None:  # as group_key reads it
             raise RowInvalid("caseId", f"not a whole number: {case!r}")
@@ -364,7 +377,7 @@ class Entries(OnCase):
         validation reads it ("1004" and "1004.0" are one case). Unreadable where it is none, or no case number,
         or the cost type is missing or has no definition (its line is refused: `outlay` or `OUTLAY.` may be a
         slip of the neighbouring order's OUTLAY): the line may be its neighbouring order's."""
-        order, case, cost_type = row.get("orderId"), row.get("caseId"), row.get("accountingCostType")
+        order, case, cost_type = row.get("orderId"), row.get("caseId"), self.cost_type_of(row)
         if order is None:
             return None  # an entry of its own
         # a line of an order that does not say whose case or cost type may be any neighbouring order's line
@@ -398,7 +411,7 @@ class Entries(OnCase):
         number = key_number(row.get("caseId"))
         if number is None:
             return None
-        return f"{number}/{str(order).strip()}", self._part(str(row.get("accountingCostType") or "").strip())
+        return f"{number}/{str(order).strip()}", self._part(str(self.cost_type_of(row) or "").strip())
 
     def family_label(self, family: str) -> str:
         case, _, order = family.partition("/")

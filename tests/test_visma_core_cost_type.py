@@ -1,0 +1,166 @@
+"""Visma Core's --cost-type (a manifest's options.cost_type): the accounting cost type of every entry of a file that
+names none, an export of one cost type; its entry definition looked up as a column's value is. Through the real
+client against the sandbox."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+
+from bulkload import Job, load
+from bulkload.cli import main
+from bulkload.errors import ConfigError
+from bulkload.fleet import run_manifest
+from bulkload.manifest import read_manifest
+from bulkload.sandbox import SandboxOptions, running
+from bulkload.targets.visma_core import VismaCore
+
+ENV = {"VISMA_CORE_TOKEN": "test-core-token"}
+#: an export of one cost type: no accountingCostType column
+HEADER = ["caseId", "amount", "description", "note", "entryDate", "orderId"]
+ROWS = [[1001, "10.00", "a", "", "2026-11-01", "R-1"], [1001, "5.50", "b", "", "2026-11-01", "R-1"]]
+#: the sandbox's entry definitions (bulkload/sandbox/visma_core.py): FEE books an entry a line, OUTLAY merges an
+#: order's lines into one entry
+FEE, OUTLAY = 18, 19
+
+
+def write(path: Path, rows: list[list[Any]], header: list[str] = HEADER) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+async def sandbox(url: str, what: str) -> Any:
+    """The sandbox's test-only read-back (`entries`) or counters (`stats`): the loader has no way to read them."""
+    async with aiohttp.ClientSession() as s, s.get(f"{url}/_sandbox/{what}") as r:
+        return await r.json(loads=lambda text: json.loads(text, parse_float=Decimal))
+
+
+def job(tmp_path: Path, data: Path, url: str, **options: Any) -> Job:
+    return Job(
+        target="visma-core",
+        files=[str(data)],
+        base_url=url,
+        ledger=str(tmp_path / "run.sqlite"),
+        rejects=str(tmp_path / "rejects.csv"),
+        target_options=options,
+    )
+
+
+@pytest.mark.parametrize(
+    ("cost_type", "booked"),
+    [
+        ("FEE", [(FEE, Decimal("5.50")), (FEE, Decimal("10.00"))]),  # an entry a line
+        ("OUTLAY", [(OUTLAY, Decimal("15.50"))]),  # the order's lines one entry: the definition was looked up
+    ],
+)
+async def test_a_file_of_one_cost_type_loads_as_the_cost_type_given(
+    tmp_path: Path, cost_type: str, booked: list[tuple[int, Decimal]]
+) -> None:
+    data = write(tmp_path / "fees.csv", ROWS)
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(job(tmp_path, data, url, cost_type=cost_type), env=ENV)
+            entries = await sandbox(url, "entries")
+    assert (report.exit_code, report.loaded, report.rejected) == (0, 2, 0), report
+    assert sorted((e["EntryDefinitionId"], e["Amount"]) for e in entries) == booked, entries
+
+
+async def test_a_cost_type_without_a_definition_rejects_the_rows_as_a_columns_value_does(tmp_path: Path) -> None:
+    data = write(tmp_path / "fees.csv", ROWS)
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(job(tmp_path, data, url, cost_type="NOPE"), env=ENV)
+            assert await sandbox(url, "entries") == []
+    assert (report.loaded, report.rejected) == (0, 2), report
+    reasons = {row["reason"] for row in csv.DictReader(io.StringIO((tmp_path / "rejects.csv").read_text("utf-8")))}
+    assert any(r.startswith("NOPE: no entry definition for this user") for r in reasons), reasons
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+async def test_a_file_naming_its_cost_types_and_the_option_is_refused_before_the_first_call(
+    tmp_path: Path, fmt: str
+) -> None:
+    # never merged cell by cell: the file names its cost types itself, and one of the two must go
+    if fmt == "csv":
+        data = write(
+            tmp_path / "e.csv",
+            [[1001, "FEE", "10.00", "a", "", "2026-11-01", ""]],
+            ["caseId", "accountingCostType", "amount", "description", "note", "entryDate", "orderId"],
+        )
+        names = "its column accountingCostType"
+    else:
+        data = tmp_path / "e.jsonl"
+        lines = [{"caseId": 1001, "amount": "1.00", "entryDate": "2026-11-01"}] * 2
+        lines.append({"caseId": 1002, "accountingCostType": "OUTLAY", "amount": "2.00", "entryDate": "2026-11-01"})
+        data.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        names = "its key accountingCostType (line 3)"
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(tmp_path, data, url, cost_type="FEE"), env=ENV)
+            stats = await sandbox(url, "stats")
+    said = str(refused.value)
+    assert f"{data}: {names} names each row's own, and --cost-type FEE gives every row one" in said, said
+    assert "nothing was sent" in said, said
+    assert stats["requests"] == 0, stats
+
+
+def test_the_option_is_refused_for_costs_which_name_no_cost_type() -> None:
+    with pytest.raises(ConfigError, match=r"--cost-type is the cost type of entries \(--kind entries\)"):
+        VismaCore.from_options({"kind": "costs", "cost_type": "FEE"})
+
+
+@pytest.mark.parametrize("given", ["", "  ", ".", ".."])
+def test_a_cost_type_no_lookup_can_name_is_refused(given: str) -> None:
+    with pytest.raises(ConfigError, match="--cost-type"):
+        VismaCore.from_options({"cost_type": given})
+
+
+def test_a_resumed_run_reads_its_files_with_the_cost_type_it_was_given() -> None:
+    # the target's options are stored in the ledger: a resume, and the planning child, are made from them
+    again = VismaCore.from_options(VismaCore.from_options({"cost_type": "FEE"}).options())
+    assert again.entries.cost_type == "FEE"
+    assert [f for (f,) in again.entries.required()] == ["caseId", "amount"]
+
+
+def test_the_command_line_takes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a dry run looks nothing up: the option reaches the target, and the refusal is exit 2, before any call
+    monkeypatch.setenv("VISMA_CORE_TOKEN", "t")
+    data = write(tmp_path / "fees.csv", ROWS)
+    base = ["--base-url", "http://127.0.0.1:9", "--dry-run", "-q"]
+    assert main(["load", "visma-core", str(data), "--cost-type", "FEE", *base]) == 0
+    both = write(tmp_path / "both.csv", [[1001, "FEE", "10.00"]], ["caseId", "accountingCostType", "amount"])
+    capsys.readouterr()
+    assert main(["load", "visma-core", str(both), "--cost-type", "FEE", *base]) == 2
+    assert "--cost-type FEE gives every row one" in capsys.readouterr().err
+
+
+async def test_a_manifest_job_takes_it_as_options_cost_type(tmp_path: Path) -> None:
+    write(tmp_path / "fees.csv", ROWS)
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            (tmp_path / "m.toml").write_text(
+                f'output_dir = "runs"\n[[job]]\nname = "vc"\ntarget = "visma-core"\nbase_url = "{url}"\n'
+                'files = ["fees.csv"]\noptions = {cost_type = "FEE"}\n'
+                'credentials = {env = {VISMA_CORE_TOKEN = "VT"}}\n'
+            )
+            (outcome,) = (await run_manifest(read_manifest(str(tmp_path / "m.toml")), env={"VT": "t"})).jobs
+            entries = await sandbox(url, "entries")
+    assert (outcome.status, outcome.exit_code) == ("complete", 0), outcome
+    assert sorted((e["EntryDefinitionId"], e["Amount"]) for e in entries) == [
+        (FEE, Decimal("5.50")),
+        (FEE, Decimal("10.00")),
+    ]
