@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import re
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
@@ -14,6 +15,7 @@ import pytest
 
 from bulkload import errors
 from bulkload.cli import build_parser
+from bulkload.manifest import read_manifest
 from bulkload.targets import TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +74,35 @@ def test_every_target_page_renders_its_facts_and_options(hooks: ModuleType) -> N
 def _options(target: str) -> dict[str, object]:
     """Options that make a target with one input file."""
     return {"payorcrm": {"kind": "invoices"}, "halopsa": {"resource": "XeroDetails"}}.get(target, {})
+
+
+def test_every_manifest_the_docs_show_is_read_as_they_say(tmp_path: Path) -> None:
+    # found by a tester: docs/migrations.md's example gave a HaloPSA job `options = {resource = "ClientDetails"}`,
+    # no resource bulkload knows: the documented manifest was refused (exit 2). Each is read as `bulkload run` reads
+    # it, against the real targets (their resources, options and settings), its credentials files made 0600
+    shown = [
+        (page.name, block)
+        for page in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+        for block in re.findall(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+        if "[[job]]" in block
+    ]
+    assert shown, "the docs show no manifest"
+    for n, (page, block) in enumerate(shown):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        manifest = folder / "m.toml"
+        manifest.write_text(block, encoding="utf-8")
+        data = tomllib.loads(block)
+        for table in [data.get("defaults", {}), *data["job"]]:
+            if "credentials_file" in table:
+                secrets = folder / table["credentials_file"]
+                secrets.parent.mkdir(parents=True, exist_ok=True)
+                secrets.write_text("")
+                secrets.chmod(0o600)
+        try:
+            read_manifest(str(manifest))
+        except errors.ConfigError as exc:
+            pytest.fail(f"the manifest {page} shows is refused: {exc}")
 
 
 def test_every_page_renders(hooks: ModuleType) -> None:
