@@ -31,6 +31,11 @@ ISOLATING_HALVES, SIZE_HALVES = ("0", "1"), ("a", "b")
 #: they failed): in doubt, as their other lines may have been stored, and never sent again with the lines named
 #: (`resume --resend-in-doubt` rejects them whole, to be fixed and loaded again)
 NAMED = "d"
+#: the last letter of a part holding the groups a refusal may name, where which rows it names cannot be told (its
+#: indexes may count from 0 or from 1) or it names none, at an API that does not say a refusal stores nothing: in
+#: doubt; `resume --resend-in-doubt` sends each of its groups in a call of its own (split in ALONE_HALVES, none of
+#: them sent, until each holds one group), whose refusal can only be of that group
+UNTOLD, ALONE_HALVES = "u", ("x", "y")
 
 
 class IsolationBudget:

@@ -44,14 +44,14 @@ from .errors import (
     command_on,
 )
 from .http import Response
-from .isolation import ISOLATING_HALVES, NAMED, SIZE_HALVES, IsolationBudget
+from .isolation import ALONE_HALVES, ISOLATING_HALVES, NAMED, SIZE_HALVES, UNTOLD, IsolationBudget
 from .ledger import ChunkRow, Ledger
 from .masking import scrub, secret_texts
 from .model import Call, Chunk, ChunkState, RowOutcome, Totals
 from .planning import Planned, Planning, PlanSpec, Rows, Stopped
 from .side_by_side import side_by_side
 from .targets.base import RecordKind, Target
-from .targets.reasons import item_named
+from .targets.reasons import Untold, item_named
 
 log = logging.getLogger(__name__)
 
@@ -417,6 +417,9 @@ class Loader:
             return
         if prev is not None and await self.settled_before(chunk, prev, digest):
             return
+        if len(chunk.groups) > 1 and chunk.part[-1:] in ALONE_HALVES:  # its groups go each in a call of its own
+            await self.alone(chunk)
+            return
         summary = chunk.totals(kind)
         call = await self.call_of(kind, chunk)
         if call is None:
@@ -503,6 +506,9 @@ class Loader:
             return True
         if chunk.part.endswith(NAMED):  # sent again, it would carry the lines the API named
             self.reject_named(chunk)
+            return True
+        if chunk.part.endswith(UNTOLD) and len(chunk.groups) > 1:  # sent again whole, refused again, as untold
+            await self.alone(chunk)
             return True
         if call.writes and (later := self.ledger.later_write(chunk.file_idx, chunk.lines, call.writes)):
             # the earlier attempt may have landed before the later row's write, or not at all: sent now, it would
@@ -874,7 +880,9 @@ class Loader:
             return f"{about}; {resume_after(exc, self.ledger.path)}"
         return f"{where}: gave up: {said}; {resume_after(exc, self.ledger.path)}"
 
-    async def isolate(self, chunk: Chunk, bad: dict[int, tuple[str, str]] | str | None, cause: APIError | str) -> None:
+    async def isolate(
+        self, chunk: Chunk, bad: dict[int, tuple[str, str]] | Untold | None, cause: APIError | str
+    ) -> None:
         """One bad group must not block the others, and a group never travels in two calls: reject every group
         that holds a row named bad (all its lines, naming the line that failed) and send the rest again at once;
         when the answer names none, split at the group boundary nearest the middle until a refused group is
@@ -882,20 +890,21 @@ class Loader:
         does not say that a refused call stored nothing (Api.refusal_stores_nothing), the rest is in doubt, never
         sent again: the groups not named bad, every line of a group only some of whose lines are named (its other
         lines may have been stored), or every row of a call refused without one named, or naming rows that cannot
-        be told (`bad` a str: why, RecordKind.bad_items)."""
+        be told (`bad` reasons.Untold, RecordKind.bad_items: `unplaced`)."""
         spans = chunk.spans()
         children: list[Chunk] = []
         #: why each child is in doubt, where the refusal does not say that the call stored nothing (by part)
         unsure: dict[str, str] = {}
         too_large = isinstance(cause, APIError) and self.target.api.too_large(cause)
         doubtful = isinstance(cause, APIError) and not too_large and not self.target.api.refusal_stores_nothing
-        untold = bad if isinstance(bad, str) else None
+        untold = bad if isinstance(bad, Untold) else None
         if isinstance(bad, dict) and bad:
             bad = {i: (field_, self.hidden(chunk, reason)) for i, (field_, reason) in bad.items()}
         else:
             bad = None
         if doubtful and bad is None and (len(spans) > 1 or untold):
-            self.mark_in_doubt(chunk, "sending", unsaid(self.why(cause), untold or "naming no row"))
+            assert isinstance(cause, APIError)  # doubtful: the API's refusal
+            self.unplaced(chunk, cause, untold)
             return
         if bad is None and len(spans) > 1:
             try:
@@ -955,6 +964,46 @@ class Loader:
                 )
             else:
                 await self.deliver(child)
+
+    def unplaced(self, chunk: Chunk, cause: APIError, untold: Untold | None) -> None:
+        """A call of several groups the API refused (`cause`) naming no row (`untold` None), or naming rows by indexes
+        that may count from 0 or from 1 (`untold`), at an API that does not say a refusal stores nothing: every row
+        is in doubt, in parts a resend on the user's word settles. The groups it names whichever way it counts
+        (NAMED: rejected whole, never sent again with the line named); those it may name (UNTOLD: each sent in a call
+        of its own, whose refusal can only be of that group: `alone`); the others, sent again as one call."""
+        spans, kind, why = chunk.spans(), self.target.kind_of(chunk.file_idx), self.why(cause)
+        naming = "naming no row" if untold is None else untold.why
+        sure = [] if untold is None else [g for g, span in enumerate(spans) if named_either_way(span, untold, spans)]
+        maybe = [
+            g for g, span in enumerate(spans) if g not in sure and (untold is None or not untold.rows.isdisjoint(span))
+        ]
+        rest = [g for g in range(len(spans)) if g not in sure and g not in maybe]
+        parts = [
+            (NAMED, sure, f"{unsaid(why, naming)}; either way it names a line of this {kind.group_name}, refused"),
+            (UNTOLD, maybe, f"{unsaid(why, naming)}; `--resend-in-doubt` sends each such {kind.group_name} alone"),
+            ("r", rest, unsaid(why, f"{naming}, and neither way this row")),
+        ]
+        children = [(chunk.take(groups, chunk.part + letter, kind), said) for letter, groups, said in parts if groups]
+        plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c, _ in children]
+        self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), [], plan, self.calls)
+        for child, said in children:
+            self.mark_in_doubt(child, "pending", said)
+
+    async def alone(self, chunk: Chunk) -> None:
+        """Send each group of the chunk in a call of its own (an UNTOLD part sent again on the user's word): split
+        in halves (ALONE_HALVES), none of them sent, until each holds one group."""
+        kind, cut = self.target.kind_of(chunk.file_idx), len(chunk.groups) // 2
+        first, second = ALONE_HALVES
+        children = [
+            chunk.take(range(cut), chunk.part + first, kind),
+            chunk.take(range(cut, len(chunk.groups)), chunk.part + second, kind),
+        ]
+        plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
+        self.ledger.split(
+            chunk.seq, chunk.part, chunk.file_idx, self.ledger.error_of(chunk.seq, chunk.part), [], plan, self.calls
+        )
+        for child in children:
+            await self.deliver(child)
 
     @staticmethod
     def why(cause: APIError | str) -> str:
@@ -1072,6 +1121,12 @@ def unreadable(exc: Exception) -> bool:
 def kind_files(target: Target, ledger: Ledger, kind: RecordKind) -> list[int]:
     """The indexes of the run's files of `kind`."""
     return [i for i in range(len(ledger.run.files)) if target.kind_of(i) is kind]
+
+
+def named_either_way(span: range, untold: Untold, spans: Sequence[range]) -> bool:
+    """Whether a refusal whose numbering cannot be told (`untold`) names a row of the group `span` whichever way it
+    counts: a row of it in each numbering's, or the call holds no other group (its refusal is of that group)."""
+    return len(spans) == 1 or bool(untold.readings) and all(not r.isdisjoint(span) for r in untold.readings)
 
 
 def unsaid(why: str, naming: str) -> str:

@@ -26,6 +26,7 @@ from bulkload.sandbox import SandboxOptions, build_app
 from bulkload.sandbox.common import message_response
 from bulkload.targets.payorcrm import PayorCRM
 from bulkload.targets.payorcrm_records import Customer, Invoice
+from bulkload.targets.reasons import Untold
 
 ENV = {"PAYORCRM_API_KEY": "answers-key", "PAYORCRM_API_SECRET": "answers-secret"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -146,8 +147,8 @@ def stores_the_rest_then_refuses(calls: list[int]) -> Rule:
         real = await handler(request)
         assert isinstance(real, web.Response) and isinstance(real.body, bytes)
         named = {e["index"] for e in json.loads(real.body).get("errors", [])} if real.status == 400 else set()
-        if named:
-            rest = [item for i, item in enumerate(items) if i not in named]
+        rest = [item for i, item in enumerate(items) if i not in named]
+        if named and rest:
             headers = {k: request.headers[k] for k in ("api_key", "api_secret")}
             async with aiohttp.ClientSession() as s, s.post(str(request.url), json=rest, headers=headers) as r:
                 assert r.status == 200
@@ -160,10 +161,11 @@ def stores_the_rest_then_refuses(calls: list[int]) -> Rule:
 REFUSED = "refused by the server"
 
 
-def refusing_marked(rule: Rule) -> Rule:
+def refusing_marked(rule: Rule, *, quoting: bool = True) -> Rule:
     """`rule` before a sandbox that refuses an upload holding a line whose itemText is REFUSED, as it refuses one of
-    an unknown customer: 400, naming each such line by its index. An invoice's lines name one customer (else it is
-    refused before it is sent): this is how one line of it is refused by the server."""
+    an unknown customer: 400, naming each such line by its index (quoting the value refused, unless not `quoting`).
+    An invoice's lines name one customer (else it is refused before it is sent): this is how one line of it is
+    refused by the server."""
 
     async def marked(request: web.Request, handler: Handler) -> web.StreamResponse:
         async def refusing(request: web.Request) -> web.StreamResponse:
@@ -172,7 +174,8 @@ def refusing_marked(rule: Rule) -> Rule:
             if not named:
                 return await handler(request)
             # quoting the value refused tells that the index counts from 0 (seed 004 documents no error answer)
-            errors = [{"index": i, "field": "itemText", "value": REFUSED, "message": "line refused"} for i in named]
+            quoted = {"value": REFUSED} if quoting else {}
+            errors = [{"index": i, "field": "itemText", **quoted, "message": "line refused"} for i in named]
             return message_response(400, "Upload rejected", errors)
 
         return await rule(request, refusing)
@@ -697,6 +700,59 @@ async def test_an_index_no_answer_tells_the_numbering_of_rejects_no_row(
         assert "from 0 or from 1" in doubt[bad + 1] and "cannot be told" in doubt[bad + 1], doubt
 
 
+async def test_a_resend_of_a_call_refused_naming_rows_that_cannot_be_told_tells_each_rows_fate(tmp_path: Path) -> None:
+    # found by a tester (docs/payorcrm.md's walkthrough): a 400 whose index may count from 0 or from 1 put its whole
+    # call in doubt, and `resume --resend-in-doubt` sent that call again, refused the same way: in doubt for ever.
+    # Sent again, the invoices it may name go each in a call of its own (whose index can only name its lines), the
+    # invoice it names either way is rejected whole, and the others go in one call
+    lines = [("I1", "1", ""), ("I2", "1", ""), ("I2", "2", REFUSED), ("I3", "1", REFUSED), ("I4", "1", "")]
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem", "itemText"],
+        [["C1", number, "1", "EUR", line, text] for number, line, text in lines],
+    )
+    calls: list[int] = []
+    with anyio.fail_after(60):
+        async with serving(crm_app(refusing_marked(stores_the_rest_then_refuses(calls), quoting=False))) as url:
+            first = await load_both(tmp_path, url, customers_file(tmp_path, 1), invoices)
+            assert (first.loaded, first.rejected, first.in_doubt) == (1, 0, 5), first
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True, raise_on_stop=False)
+            settled = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True, raise_on_stop=False)
+            held = sorted((i["invoiceNumber"], i["lineItem"]) for i in await sandbox_read(url, "invoices"))
+    # indexes 2 and 3 name rows 2 and 3 (from 0: I2's line 2, I3) or 1 and 2 (from 1: I2's lines): I2 either way, I3
+    # one way, I1 and I4 neither. The server stored what its refusal did not name (I1, I2's line 1, I4) and, resent,
+    # I1 and I4 again (the user's word: it holds none of them)
+    assert calls == [1, 5, 3, 2, 1], calls  # customers, the call, the server's own; I1 and I4; I3 alone
+    assert held == [("I1", "1"), ("I1", "1"), ("I2", "1"), ("I4", "1"), ("I4", "1")], held
+    assert (again.loaded, again.rejected, again.in_doubt, again.exit_code) == (3, 3, 0, 1), again
+    assert (settled.loaded, settled.rejected, settled.in_doubt) == (3, 3, 0), settled
+    reasons = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "i.csv.rejects.csv")}
+    assert sorted(reasons) == [3, 4, 5], reasons
+    assert "invoice I2 rejected whole" in reasons[3] and "either way it names a line of this invoice" in reasons[3]
+    assert reasons[5] == "HTTP 400: line refused", reasons  # I3 alone: its index 0 can only count from 0
+
+
+async def test_a_resend_of_a_call_refused_naming_no_row_sends_each_invoice_alone(tmp_path: Path) -> None:
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "invoiceAmount", "currency"],
+        [["C9" if i == 2 else "C1", f"P{i}", "1", "EUR"] for i in range(4)],
+    )
+    calls: list[int] = []
+    options = SandboxOptions(window_limit=0, opaque_errors=True)
+    with anyio.fail_after(60):
+        async with serving(crm_app(stores_the_rest_then_refuses(calls), options)) as url:
+            first = await load_both(tmp_path, url, customers_file(tmp_path, 1), invoices)
+            assert (first.loaded, first.rejected, first.in_doubt) == (1, 0, 4), first
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, resend_in_doubt=True, raise_on_stop=False)
+            held = sorted(i["invoiceNumber"] for i in await sandbox_read(url, "invoices"))
+    assert calls == [1, 4, 1, 1, 1, 1], calls  # before: the call of 4 sent again, refused again, in doubt again
+    assert held == ["P0", "P1", "P3"], held  # the sandbox stores nothing of a refused call
+    assert (again.loaded, again.rejected, again.in_doubt) == (4, 1, 0), again
+    (rejected,) = read_csv(tmp_path / "i.csv.rejects.csv")
+    assert (rejected["line"], rejected["reason"]) == ("4", "HTTP 400: Upload rejected"), rejected
+
+
 @pytest.mark.parametrize(
     ("errors", "named"),
     [
@@ -714,17 +770,22 @@ def test_what_tells_how_an_error_answer_counts_its_rows(errors: list[dict[str, A
 
 
 @pytest.mark.parametrize(
-    "errors",
+    ("errors", "readings"),
     [
-        [{"index": 1, "field": "emailaddress1", "message": "emailaddress1 is invalid"}],
-        [{"index": 0, "message": "bad"}, {"index": 2, "message": "bad"}],  # neither numbering fits both
-        [{"index": 1, "field": "customerno", "message": "C1 and C2 clash"}],  # both rows' values quoted
+        ([{"index": 1, "field": "emailaddress1", "message": "emailaddress1 is invalid"}], ({1}, {0})),
+        ([{"index": 0, "message": "bad"}, {"index": 2, "message": "bad"}], ()),  # neither numbering fits both
+        ([{"index": 1, "field": "customerno", "message": "C1 and C2 clash"}], ({1}, {0})),  # both rows' values quoted
     ],
 )
-def test_an_error_answer_whose_numbering_nothing_tells_names_no_row_for_sure(errors: list[dict[str, Any]]) -> None:
+def test_an_error_answer_whose_numbering_nothing_tells_names_no_row_for_sure(
+    errors: list[dict[str, Any]], readings: tuple[set[int], ...]
+) -> None:
     kind, chunk = two_customers()
     bad = kind.bad_items(BadRequest(400, "Some rows failed validation", errors=errors), chunk.entries(kind))
-    assert isinstance(bad, str) and "cannot be told" in bad, bad
+    assert isinstance(bad, Untold) and "cannot be told" in bad.why, bad
+    # what a resend needs to settle them (pipeline.Loader.unplaced): the rows each numbering names, and every row
+    # either may name
+    assert bad.readings == readings and bad.rows == {0, 1}, bad
 
 
 @pytest.mark.parametrize(

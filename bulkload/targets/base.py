@@ -16,6 +16,7 @@ from ..model import Call, CheckMaker, Chunk, Known, Listed, Reconciled, Totals
 from ..numbers import whole_number
 from .flags import Flags
 from .protocols import Created, Sender
+from .reasons import Untold
 
 if TYPE_CHECKING:
     from ..sources import Source
@@ -338,10 +339,11 @@ class RecordKind:
         reconciliation by responses: [rows] alone when the answer gives no amounts, None when it says nothing."""
         return None
 
-    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | str | None:
+    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | Untold | None:
         """Which items of a refused call of `rows` were bad (index -> (field, "errorCode: message")), or None if
-        the answer does not say; a str where it names items but which cannot be told (why: the call is in doubt
-        where the API does not say a refusal stores nothing, `Api.refusal_stores_nothing`)."""
+        the answer does not say; reasons.Untold where it names items but which cannot be told (why, and the items
+        it may name: the call is in doubt where the API does not say a refusal stores nothing,
+        `Api.refusal_stores_nothing`)."""
         return None
 
 

@@ -15,7 +15,7 @@ from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, decimals, iso_co
 from ..money import minor_units as exact_units
 from .base import RecordKind, required_fields
 from .payorcrm_answers import Reading, named, read
-from .reasons import errors_counted, json_cell, row_invalid
+from .reasons import Untold, errors_counted, json_cell, row_invalid
 
 
 class Customer(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -223,9 +223,9 @@ class Upload(RecordKind):
         cannot be told)."""
         return self._read(body, chunk).failed
 
-    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | str | None:
+    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | Untold | None:
         """The rows a refusal's `errors` name by index, which seed 004 does not say it counts from 0 or from 1
-        (reasons.errors_counted: a str where which cannot be told)."""
+        (reasons.errors_counted: Untold where which cannot be told)."""
         return errors_counted(error, rows, field_key="field")
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import msgspec.inspect
@@ -163,12 +163,26 @@ def _said(error: APIError, item: Mapping[str, Any], field_key: str, code_key: st
     return str(item.get(field_key) or ""), f"{code}: {item.get('message') or error.message}"
 
 
-def errors_counted(error: APIError, rows: Sequence[Any], *, field_key: str) -> dict[int, tuple[str, str]] | str | None:
+class Untold(NamedTuple):
+    """A refusal naming rows by indexes that may count them from 0 or from 1, where nothing tells which
+    (`errors_counted`): `why` (in the user's words), `readings`: per numbering that fits every index, the rows it
+    names (a group holding a row of each is refused whichever way it counts; none where no numbering fits them
+    all), and `rows`: every row either numbering may name (the others are named by neither)."""
+
+    why: str
+    readings: tuple[frozenset[int], ...]
+    rows: frozenset[int]
+
+
+def errors_counted(
+    error: APIError, rows: Sequence[Any], *, field_key: str
+) -> dict[int, tuple[str, str]] | Untold | None:
     """As `errors_by_index`, for an API that documents no error answer (PayorCRM, seed 004): its `index` may count
     the call's `rows` from 0 or from 1. What tells which: an index 0 (from 0); an index equal to the number of rows
     (from 1); an error quoting the value its field has in the row one numbering names and not in the one the other
-    does (`_quotes`). Where nothing tells it, or what does disagrees, a str: why which rows it names cannot be told
-    (none is to be rejected: it may be good). None when it names no row, or one outside both numberings."""
+    does (`_quotes`). Where nothing tells it, or what does disagrees, Untold: why which rows it names cannot be told
+    (none is to be rejected: it may be good), and the rows each numbering names. None when it names no row, or one
+    outside both numberings."""
     n, named = len(rows), []
     for item in error.errors:
         index = item.get("index") if isinstance(item, dict) else None
@@ -186,11 +200,13 @@ def errors_counted(error: APIError, rows: Sequence[Any], *, field_key: str) -> d
         (base,) = bases
         return {i - base: _said(error, item, field_key) for i, item in named}
     shown = ", ".join(str(i) for i in sorted({i for i, _ in named}))
-    return (
+    why = (
         f"naming rows by index ({shown}), which it may count from 0 or from 1 (seed 004 documents no error answer), "
         f"and {'no numbering fits them all' if not bases else 'nothing tells which'} (no index 0, none equal to the "
         f"{n} rows sent, no value of one of the rows quoted): which rows it refused cannot be told"
     )
+    readings = tuple(frozenset(i - b for i, _ in named) for b in sorted(bases))
+    return Untold(why, readings, frozenset(i - b for i, _ in named for b in (0, 1) if 0 <= i - b < n))
 
 
 def _quotes(item: Mapping[str, Any], row: Any, field_key: str) -> bool:
