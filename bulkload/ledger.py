@@ -1271,6 +1271,7 @@ class Ledger:
         ).fetchall()
         return kinds, shared
 
+    @_writes
     def open_remote(self) -> None:
         """Start taking in what a walk lists (`add_remote`), forgetting an earlier walk's (also while loading)."""
         self._db.execute(
@@ -1279,6 +1280,7 @@ class Ledger:
         )
         self._db.execute("DELETE FROM remote")
 
+    @_writes
     def begin_remote(self, *, fresh: bool = True) -> int:
         """Ready the diff of what the walks list against what was created: `fresh` forgets what walks listed so
         far (`open_remote`), else it is kept (a walk behind the load). Returns the newest id this run created (0

@@ -304,6 +304,43 @@ def test_a_ledger_write_sqlite_refuses_is_a_resumable_stop_naming_the_ledger(tmp
         ledger.close()
 
 
+def test_a_full_disk_as_the_walk_behind_the_load_takes_what_is_final_stops_as_a_ledger_write(
+    tmp_path: Path,
+    sandbox_process: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found by a tester: the ledger's disk filling as the walk behind the load took in what was final (its index
+    of the run's ids, written into the ledger after the last upload) ended the load with "SQLite cannot read what
+    bulkload keeps" only: no summary, no free-space advice, no report. It is a ledger write: stopped as one."""
+    data, ledger, report = tmp_path / "e.csv", tmp_path / "run.sqlite", tmp_path / "report.json"
+    expected = write_entries(data, 300, journal=7)
+    begin_remote = Ledger.begin_remote
+
+    def on_a_full_disk(self: Ledger, *, fresh: bool = True) -> int:
+        # SQLite's own "database or disk is full" (SQLITE_FULL), as on a full disk: the file may not grow
+        (pages,) = self.db().execute("PRAGMA page_count").fetchone()
+        self.db().execute(f"PRAGMA max_page_count = {pages}")
+        return begin_remote(self, fresh=fresh)
+
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(Ledger, "begin_remote", on_a_full_disk)
+    args = ["--ledger", str(ledger), "--report", str(report), "--no-progress"]
+    assert main(["load", "economic", str(data), "--base-url", sandbox_process.url, *args]) == 4
+    out, err = capsys.readouterr()
+    assert "SQLite cannot read" not in err and "Traceback" not in out + err, err
+    stopped = json.loads(report.read_text())
+    reason = f"cannot write the ledger {ledger}: database or disk is full; free space (or fix the file), then "
+    assert stopped["status"] == "stopped" and stopped["stop_reason"].startswith(reason), stopped["stop_reason"]
+    assert stopped["loaded"] == expected["rows"], stopped  # every upload was answered before the disk filled
+    assert out.startswith("bulkload economic: stopped") and f"stopped: {reason}" in out, out  # the partial summary
+    monkeypatch.setattr(Ledger, "begin_remote", begin_remote)  # space freed
+    assert main(["resume", *args]) == 0, capsys.readouterr()
+    assert json.loads(report.read_text())["reconcile"]["ok"]
+    assert journal_count(sandbox_process, 7) == expected["rows"]  # every row, exactly once
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MB tmpfs: a ledger there fills it midway through a run; remounted at 32 MB, space is freed."""
