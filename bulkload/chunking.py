@@ -79,7 +79,32 @@ _NUMERAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?").fullmatch
 #: a record as it is sent, its numbers with a fraction the exact Decimals written
 _decode_sent = msgspec.json.Decoder(float_hook=Decimal).decode
 #: what a record_check hashes: a nested value's numbers as written (`1.50`), as version 4 had them
-_pack = msgspec.msgpack.Encoder().encode
+_packer = msgspec.msgpack.Encoder()
+#: the msgpack extension a whole number past msgpack's 64 bits is hashed as, its digits (never a text's check)
+_WIDE = 1
+#: the whole numbers an API's JSON integer holds: 64 bits, signed (a kind's own tighter bounds are its to name)
+_LEAST_WHOLE, _MOST_WHOLE = -(2**63), 2**63 - 1
+
+
+def _pack(value: Any) -> bytes:
+    """`value` (a decoded JSON record) as msgpack; a whole number inside it that msgpack cannot hold (past 64 bits:
+    a nested value's, which no field's bounds refused) as an extension of its digits, so no such line stops a plan."""
+    try:
+        return _packer.encode(value)
+    except OverflowError:
+        return _packer.encode(_wide_as_digits(value))
+
+
+def _wide_as_digits(value: Any) -> Any:
+    """`value` with each int past msgpack's range (-2**63 to 2**64 - 1) a msgspec Ext of its decimal digits."""
+    kind = type(value)
+    if kind is int and not -(2**63) <= value < 2**64:
+        return msgspec.msgpack.Ext(_WIDE, str(value).encode())
+    if kind is dict:
+        return {key: _wide_as_digits(item) for key, item in value.items()}
+    if kind is list:
+        return [_wide_as_digits(item) for item in value]
+    return value
 
 
 def record_check(kind: RecordKind, record: Any) -> int:
@@ -276,6 +301,22 @@ class Reading:
             elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
                 raise RowInvalid(name, whole_reason(cell, self._mark))
 
+    def within_64_bits(self, row: Mapping[str, Any]) -> None:
+        """RowInvalid where a whole number of `row` (RecordKind.whole_fields, as convert() and the kind's validation
+        left it: an int, or the digits the kind read) is past 64 bits, signed: no API's JSON integer holds it. Looked
+        at after the kind's validation, whose tighter bounds ("must be at most 2147483647") are named first."""
+        for name in self._wholes:
+            number: Any = row.get(name)
+            if type(number) is str and len(number) > 18:  # 18 digits are always within
+                number = whole_number(number, self._mark)
+            elif type(number) is not int:
+                continue
+            if number is None or _LEAST_WHOLE <= number <= _MOST_WHOLE:
+                continue
+            if number > 0:
+                raise RowInvalid(name, f"must be at most {_MOST_WHOLE} (64 bits), got {number}")
+            raise RowInvalid(name, f"must be at least {_LEAST_WHOLE} (64 bits), got {number}")
+
     def _thousandths(self, name: str, text: str, amount: Decimal, currency: Any) -> None:
         """RowInvalid where the amount `text`, read as `amount` with 3 decimals, has more than its `currency` has
         and reads both ways ("1.500" EUR: 1.5 with a decimal point, but it is how a file of decimal commas writes
@@ -467,7 +508,7 @@ class Planner:
         self.seq = file_idx << FILE_SHIFT
         # a file without a decision of its own reads numbers with a point and dates day first (tests, tools)
         reading = self.readings.get(file_idx) or Reading.of(kind, NumberFormat(), DateFormat())
-        convert = reading.convert
+        convert, within_64_bits = reading.convert, reading.within_64_bits
         validate = kind.validate
         # a kind whose rows mean what the earlier rows leave is told each row's place (decided once for the file)
         placed = kind.validate_at if type(kind).validate_at is not RecordKind.validate_at else None
@@ -513,6 +554,7 @@ class Planner:
                     try:
                         convert(row)
                         record = validate(row) if placed is None else placed(file_idx, line, row)
+                        within_64_bits(row)
                         # a valid row's family reads as the inspection read it: its case is the same whole number
                         if not told or new_key is not None:
                             pass

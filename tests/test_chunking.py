@@ -442,3 +442,16 @@ def test_a_lines_check_holds_no_secret() -> None:
     assert record_check(kind, kind.validate({**row, "tenant_id": "t-2"})) != check
     without = {k: v for k, v in row.items() if k != "new_client_secret"}
     assert record_check(kind, kind.validate(without)) != check
+
+
+def test_a_lines_check_holds_a_nested_whole_number_past_64_bits_by_its_digits() -> None:
+    # found by a tester: 99999999999999999999999 inside a nested value stopped planning (msgpack holds 64 bits)
+    kind = Resource("XeroDetails")
+
+    def check(nested: str) -> int:
+        return record_check(kind, kind.validate({"name": "Acme", "sync_entities_list": nested}))
+
+    big = check('[{"n": 99999999999999999999999}]')
+    assert big != check('[{"n": 99999999999999999999998}]') and big != check('[{"n": -99999999999999999999999}]')
+    assert big != check('[{"n": "99999999999999999999999"}]')  # the number, not its text
+    assert check('[{"n": 18446744073709551615}]') != check('[{"n": 18446744073709551614}]')  # msgpack's own

@@ -306,6 +306,48 @@ async def test_numbers_inside_a_nested_value_reach_the_api_with_the_digits_writt
     assert f'"sync_entities_list":{NESTED_SENT}' in held, held
 
 
+#: a whole number past 64 bits, which no API's JSON integer holds
+PAST_64_BITS = 99999999999999999999999
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+async def test_a_whole_number_past_64_bits_rejects_its_row_and_the_rest_loads(tmp_path: Path, fmt: str) -> None:
+    # found by a tester: 99999999999999999999999 in client_top_level, or inside sync_entities_list, stopped planning
+    # ("internal error ... OverflowError") and nothing loaded. A field of whole numbers refuses it, naming the limit;
+    # a nested value's number is the API's to take (it is sent as written)
+    nested = f'[{{"entity": "invoices", "count": {PAST_64_BITS}}}]'
+    if fmt == "jsonl":
+        data = tmp_path / "xero.jsonl"
+        data.write_text(
+            '{"name": "Good", "client_top_level": 5}\n'
+            f'{{"name": "Big", "client_top_level": {PAST_64_BITS}}}\n'
+            f'{{"name": "Small", "client_top_level": -{PAST_64_BITS}}}\n'
+            f'{{"name": "Nested", "sync_entities_list": {nested}}}\n',
+            encoding="utf-8",
+        )
+    else:
+        data = tmp_path / "xero.csv"
+        data.write_text(
+            "name,client_top_level,sync_entities_list\nGood,5,\n"
+            f"Big,{PAST_64_BITS},\nSmall,-{PAST_64_BITS},\n"
+            'Nested,,"' + nested.replace('"', '""') + '"\n',
+            encoding="utf-8",
+        )
+    with anyio.fail_after(60):
+        async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+            report = await load(job(tmp_path, data, url), env=ENV)
+            held = await records(url)
+    assert (report.loaded, report.rejected) == (2, 2) and report.reconcile.ok, report
+    assert sorted(r["name"] for r in held) == ["Good", "Nested"]
+    rejects = csv.DictReader(io.StringIO((tmp_path / "xero.rejects.csv").read_text(encoding="utf-8")))
+    reasons = {(r["line"], r["field"], r["reason"]) for r in rejects}
+    big, small = ("3", "4") if fmt == "csv" else ("2", "3")  # a JSONL file has no header line
+    assert reasons == {
+        (big, "client_top_level", f"must be at most 9223372036854775807 (64 bits), got {PAST_64_BITS}"),
+        (small, "client_top_level", f"must be at least -9223372036854775808 (64 bits), got -{PAST_64_BITS}"),
+    }, reasons
+
+
 def test_a_refused_calls_rest_is_encoded_again_with_its_nested_numbers() -> None:
     kind = HaloPSA(["XeroDetails"]).kind_of(0)
     body = kind.encode([kind.validate({"name": "x", "sync_entities_list": NESTED})])

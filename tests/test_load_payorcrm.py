@@ -551,6 +551,20 @@ async def test_numbers_inside_an_address_reach_the_api_with_the_digits_written(t
     assert held.count(f'"billAddr":{NESTED_SENT}') == 2, held
 
 
+async def test_a_whole_number_past_64_bits_inside_an_address_does_not_stop_the_load(tmp_path: Path) -> None:
+    # found by a tester: {"zip": 99999999999999999999999} in billAddr stopped planning ("internal error ...
+    # OverflowError": the line's check could not pack it) and no invoice loaded
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "billAddr"]
+    big = '{"zip": 99999999999999999999999}'
+    invoices = write(tmp_path / "i.csv", header, [["C1", "Z1", "100", "DKK", big], ["C1", "Z2", "100", "DKK", ""]])
+    report, held = await load_invoices(tmp_path, invoices)
+    assert report.loaded == 3 and report.reconcile.ok, report
+    assert [(i["invoiceNumber"], i.get("billAddr")) for i in held] == [
+        ("Z1", {"zip": 99999999999999999999999}),
+        ("Z2", None),
+    ]
+
+
 def test_a_refused_calls_rest_is_encoded_again_with_its_addresses_numbers() -> None:
     target = PayorCRM(["invoices"])
     invoices = target.kind_of(0)
