@@ -219,9 +219,8 @@ def _expected(spec: str, text: str, order: str = "") -> str:
     day = text.strip()[:10]
     if (_ISO_DATE(day) and _iso(day) is None) or (_parts(text) is not None and _order(text) is None):
         return "no such day in the calendar"
-    if (m := _DAY_MONTH(text.strip())) is not None and _parts(text) is None:  # 24:00, 10:60, 13:05 PM, 0:05 AM
-        no_day = _proof(int(m[1]), int(m[3]), int(m[4])) is None
-        return "no such day in the calendar" if no_day else "no such time of day"
+    if (clock := _clock_fault(spec, text.strip())) is not None:
+        return clock
     if spec == NO_DATES:  # no date of the file read without a format: the row's is no odd one out
         return (
             "no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format; "
@@ -234,6 +233,42 @@ def _expected(spec: str, text: str, order: str = "") -> str:
     else:
         return f"expected format {spec} (--date-format) or YYYY-MM-DD"
     return f"expected {read}; for dates of another format give --date-format: {_example(text, order)}"
+
+
+#: after a day written YYYY-MM-DD, a T or space and a time of day as ISO writes it: hour, minute, second (1 to 3)
+_ISO_CLOCK = re.compile(r"[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?")
+#: a D-M-YYYY date followed by a T or space and anything: its numbers (groups 1, 3, 4)
+_DAY_MONTH_THEN = re.compile(r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{4})[T ].*").fullmatch
+
+
+def _clock_fault(spec: str, text: str) -> str | None:
+    """Why `text` (stripped), a day followed by a time of day, is no date where its time is what does not read:
+    "no such time of day" (25:00, 10:60, a second 60, 13:05 PM), or the shape a time of day is read in (12.30, an
+    offset of no zone: no --date-format is the way on, the time is to be written again); "no such day in the
+    calendar" where the day is none either. None where the time is not at fault: no time, a valid day YYYY-MM-DD
+    checked before; a D-M-YYYY day `spec` (an order, "iso" or "none") does not read; a strptime `spec`, which reads
+    a D-M-YYYY date-time of its own shape only."""
+    if _ISO_DATE(text[:10]) and len(text) > 10 and text[10] in "T ":  # read as ISO whatever the spec
+        m = _ISO_CLOCK.fullmatch(text, 10)
+        if m is not None and (int(m[1]) > 23 or int(m[2]) > 59 or int(m[3] or 0) > 59):
+            return "no such time of day"
+        return (
+            "its time of day does not read as ISO writes one: THH:MM or THH:MM:SS, with Z or an offset such as "
+            "+01:00 after it or nothing"
+        )
+    m = _DAY_MONTH_THEN(text)
+    if m is None or _parts(text) is not None:  # no time of day, or one that reads: the day's order is at fault
+        return None
+    first, second, year = int(m[1]), int(m[3]), int(m[4])
+    if _DAY_MONTH(text) is not None:  # 24:00, 10:60, 13:05 PM, 0:05 AM: no format reads it either
+        return "no such time of day" if _proof(first, second, year) is not None else "no such day in the calendar"
+    if spec not in _ORDERS and spec not in _NO_ORDER:
+        return None
+    if _proof(first, second, year) is None:
+        return "no such day in the calendar"
+    if spec in _ORDERS and _convert(spec, text[: m.end(4)]) is None:
+        return None
+    return "its time of day does not read: write it H:MM or H:MM:SS, on a 24-hour clock or with AM/PM"
 
 
 class DateFormat(NamedTuple):

@@ -112,6 +112,10 @@ def test_parse_refuses_what_is_not_a_date(fmt: DateFormat, text: str) -> None:
         why = "no such day in the calendar"  # no --date-format helps
     elif text in ("30-11-2026 24:00", "30-11-2026 10:60", "30-11-2026 13:05 PM", "30-11-2026 0:05 AM"):
         why = "no such time of day"  # nor here
+    elif text in ("2026-11-30T25:00", "2026-11-30  10:00"):
+        why = "no such time of day" if "T" in text else ISO_CLOCK
+    elif text in ("30-11-2026 10:5", "30-11-2026 10:05  PM", "30-11-2026 10:05 +01:00"):
+        why = DMY_CLOCK
     elif fmt.spec in ("dmy", "mdy"):
         order, way = {"dmy": ("day-month-year", "day first"), "mdy": ("month-day-year", "month first")}[fmt.spec]
         example = {
@@ -252,6 +256,51 @@ def test_dates_that_read_the_same_either_way_read_day_first() -> None:
     assert decide(["2026-11-30", "05/05/2026", "12.12.2026"]) == DateFormat(
         "dmy", "no date in the file shows an order (line 3 date '05/05/2026' reads the same either way)"
     )
+
+
+#: why a day followed by a time of day of no shape bulkload reads is rejected: its time, not its date's format
+ISO_CLOCK = (
+    "its time of day does not read as ISO writes one: THH:MM or THH:MM:SS, with Z or an offset such as +01:00 after "
+    "it or nothing"
+)
+DMY_CLOCK = "its time of day does not read: write it H:MM or H:MM:SS, on a 24-hour clock or with AM/PM"
+
+
+@pytest.mark.parametrize("spec", ["iso", "none", "dmy", "mdy", "%d-%m-%Y"])
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("2026-11-05T25:00", "no such time of day"),
+        ("2026-11-05T23:60:00Z", "no such time of day"),
+        ("2026-11-05T18:59:60Z", "no such time of day"),
+        ("2026-11-05 24:00:00.5+01:00", "no such time of day"),
+        ("2026-11-05T10:00+25:00", ISO_CLOCK),
+        ("2026-11-05T1", ISO_CLOCK),
+        ("2026-02-30T25:00", "no such day in the calendar"),
+    ],
+)
+def test_an_iso_date_with_no_such_time_of_day_is_told_so_not_another_format(spec: str, text: str, why: str) -> None:
+    # found by a tester: 2026-11-05T25:00 was told "expected YYYY-MM-DD, as the file's other dates are; ... e.g.
+    # --date-format %d/%m/%y", and in a file of no other date "no date of the file reads as YYYY-MM-DD" (false),
+    # where 13.11.2026 24:30 is told "no such time of day": an ISO date is read whatever the format, none helps
+    with pytest.raises(ValueError) as info:
+        DateFormat(spec).parse(text)
+    assert str(info.value) == f"not a valid date: {text!r} ({why})"
+
+
+@pytest.mark.parametrize("spec", ["iso", "none", "dmy"])
+def test_a_d_m_yyyy_date_with_a_time_of_day_of_no_shape_read_is_told_its_time(spec: str) -> None:
+    # found by a tester: 31/12/2026 12.30 was told to give a --date-format (e.g. %d/%m/%y), which reads none of the
+    # file's other dates (a file has one format): the time of day is what to write again
+    with pytest.raises(ValueError) as info:
+        DateFormat(spec).parse("31/12/2026 12.30")
+    assert str(info.value) == f"not a valid date: '31/12/2026 12.30' ({DMY_CLOCK})"
+    with pytest.raises(ValueError, match=re.escape("(no such day in the calendar)")):  # the day is wrong as well
+        DateFormat(spec).parse("31/02/2026 12.30")
+    with pytest.raises(ValueError, match=re.escape("(expected month-day-year or YYYY-MM-DD, as the file's dates")):
+        MDY.parse("31/12/2026 12.30")  # no day month first: the date is what does not read
+    with pytest.raises(ValueError, match=re.escape("(expected format %d/%m/%Y (--date-format) or YYYY-MM-DD)")):
+        DateFormat("%d/%m/%Y").parse("31/12/2026 12.30")  # a format given reads only what it says
 
 
 def test_a_file_of_iso_dates_is_reported_as_iso_and_one_without_dates_as_needing_none() -> None:
