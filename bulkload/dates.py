@@ -46,6 +46,9 @@ _BY_WAY = frozenset({"dmy", "mdy", _AMBIGUOUS})
 #: YYYY.MM.DD) that is no day year-month-day but is one year-day-month ("2026-13-02"): the file may write its dates
 #: so, and then its dates that read both ways ("2026-05-02") would be read as the wrong day (decide refuses it)
 _YDM = "ydm"
+#: what it records of a date with a two-digit year that reads day or month first and is no day year first
+#: ("25-12-99", or "5-11-26": no year is written in one digit): the file's are not written yy-mm-dd
+_NOT_YEAR_FIRST = "not yy-mm-dd"
 #: what it records of a D-M-YYYY date-time with AM or PM, and of one without whose hour a 12-hour clock writes too
 #: ("4:15"): beside a "4:15 PM", that may be AM or PM, and a file with both is refused (decide)
 _MARKED, _UNMARKED = "am/pm", "no am/pm"
@@ -179,10 +182,29 @@ _SHORT_YEAR = re.compile(r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{2})" + _CLOCK
 _LEADING = re.compile(r"\s*([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{2}(?:[0-9]{2})?)(?![0-9])").match
 
 
-def _example(text: str, order: str = "") -> str:
+def _as_year_first(m: re.Match[str]) -> str | None:
+    """The day (ISO, its time of day after it as read) a two-digit-year date matched by _SHORT_YEAR is read year
+    first (yy-mm-dd: "26-11-05" is 2026-11-05), None where it is none so; a year written in one digit is none."""
+    if len(m[1]) != 2 or len(m[3]) != 2:
+        return None
+    return _by_format(f"%y{m[2]}%m{m[2]}%d{_clock_directives(m)}", m.string)
+
+
+def _not_year_first(text: str) -> bool:
+    """Whether `text` is a date with a two-digit year (_SHORT_YEAR) that reads day or month first and is no day
+    read year first (_as_year_first): a file's dates written yy-mm-dd have none."""
+    m = _SHORT_YEAR(text.strip())
+    if m is None or _as_year_first(m) is not None:
+        return False
+    clock = _clock_directives(m)
+    return any(_by_format(_strptime(spec, m[2], "%y") + clock, m.string) is not None for spec in _ORDERS)
+
+
+def _example(text: str, order: str = "", year_first: bool = True) -> str:
     """The --date-format that would read `text`, as a refusal names it: its order where the text shows it (a
     number over 12 is the day), else `order` ("dmy" / "mdy": the one the file's other dates show), else both; a
-    generic one for other shapes."""
+    generic one for other shapes. A two-digit-year date that reads year first too (yy-mm-dd: "26-11-05") is told
+    each format with the day it reads, unless `year_first` is False (a date of the file is no day so)."""
     m = _SHORT_YEAR(text.strip())
     if m is None and text.strip().isdigit() and 20_000 <= int(text) <= 80_000:  # 1954 to 2119 in Excel's count
         return "it looks like a spreadsheet's day number: format the column as a date before the export"
@@ -191,15 +213,40 @@ def _example(text: str, order: str = "") -> str:
     if m is None:
         return "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026"
     first, sep, second, clock = int(m[1]), m[2], int(m[3]), _clock_directives(m)
-    day_first, month_first = (shlex.quote(_strptime(spec, sep, "%y") + clock) for spec in ("dmy", "mdy"))
+    formats = {spec: _strptime(spec, sep, "%y") + clock for spec in _ORDERS}
+    # the orders named, and what is said of each: the text's own, the one the file's dates show, or both
     if first > 12 >= second:
-        return f"--date-format {day_first} reads it"
-    if second > 12 >= first:
-        return f"--date-format {month_first} reads it"
-    if order in _ORDERS:
-        shown = day_first if order == "dmy" else month_first
-        return f"--date-format {shown} reads it ({_ORDERS[order]}, as the file's dates show)"
-    return f"--date-format {day_first} (day first) or {month_first} (month first)"
+        named = {"dmy": ""}
+    elif second > 12 >= first:
+        named = {"mdy": ""}
+    elif order in _ORDERS:
+        named = {order: f"{_ORDERS[order]}, as the file's dates show"}
+    else:
+        named = {"dmy": _ORDERS["dmy"], "mdy": _ORDERS["mdy"]}
+    if year_first and (as_year_first := _as_year_first(m)) is not None:
+        return _each_reading(m, formats, named, as_year_first)
+    if len(named) == 2:
+        return f"--date-format {shlex.quote(formats['dmy'])} (day first) or {shlex.quote(formats['mdy'])} (month first)"
+    ((spec, said),) = named.items()
+    return f"--date-format {shlex.quote(formats[spec])} reads it" + (f" ({said})" if said else "")
+
+
+def _each_reading(m: re.Match[str], formats: dict[str, str], named: dict[str, str], as_year_first: str) -> str:
+    """The advice to a two-digit-year date (`m`, its match of _SHORT_YEAR) that reads year first (as `as_year_first`)
+    as well as in the orders `named` (their formats in `formats`, what is said of each): each format with the day it
+    reads, and the way on, as the file's dates do not show which is meant."""
+    readings = [
+        (formats[spec], said or _ORDERS[spec], day)
+        for spec, said in named.items()
+        if (day := _by_format(formats[spec], m.string)) is not None
+    ]
+    readings.append((f"%y{m[2]}%m{m[2]}%d{_clock_directives(m)}", "year first", as_year_first))
+    (spec, said, day), *others = readings
+    told = "".join(f", {shlex.quote(spec)} as {day} ({said})" for spec, said, day in others)
+    return (
+        f"--date-format {shlex.quote(spec)} reads it as {day} ({said}){told}: the file's dates do not show which "
+        "they are; give the one they are written in, or write them as ISO YYYY-MM-DD"
+    )
 
 
 def _clock_directives(m: re.Match[str]) -> str:
@@ -213,9 +260,9 @@ def _clock_directives(m: re.Match[str]) -> str:
     return clock + ("" if m[10] is None else m[10][:-2] + "%p")
 
 
-def _expected(spec: str, text: str, order: str = "") -> str:
+def _expected(spec: str, text: str, order: str = "", year_first: bool = True) -> str:
     """What a date `text` that did not read with `spec` should have been, and the option that reads other dates;
-    none for a date of the right shape that no calendar has (30 February). `order`: DateFormat.order."""
+    none for a date of the right shape that no calendar has (30 February). `order`, `year_first`: DateFormat's."""
     day = text.strip()[:10]
     if (_ISO_DATE(day) and _iso(day) is None) or (_parts(text) is not None and _order(text) is None):
         return "no such day in the calendar"
@@ -224,7 +271,7 @@ def _expected(spec: str, text: str, order: str = "") -> str:
     if spec == NO_DATES:  # no date of the file read without a format: the row's is no odd one out
         return (
             "no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with its format; "
-            f"{_example(text, order)}"
+            f"{_example(text, order, year_first)}"
         )
     if spec == ISO:
         read = "YYYY-MM-DD, as the file's other dates are"
@@ -232,7 +279,7 @@ def _expected(spec: str, text: str, order: str = "") -> str:
         read = f"{_SHAPES[spec]} or YYYY-MM-DD, as the file's dates were read ({_ORDERS[spec]})"
     else:
         return f"expected format {spec} (--date-format) or YYYY-MM-DD"
-    return f"expected {read}; for dates of another format give --date-format: {_example(text, order)}"
+    return f"expected {read}; for dates of another format give --date-format: {_example(text, order, year_first)}"
 
 
 #: after a day written YYYY-MM-DD, a T or space and a time of day as ISO writes it: hour, minute, second (1 to 3)
@@ -275,11 +322,14 @@ class DateFormat(NamedTuple):
     """How a file writes dates: `spec` is "dmy" (day first), "mdy" (month first), a strptime format such as
     "%d-%m-%Y", or "iso" / "none" (every date is ISO / the file has none: no order needed, ISO only); `reason`
     says what decided it, for the report; `order` is the one order the file's dates show ("dmy" / "mdy", "" for
-    none or both; "" where a format was given), which the advice to a date that does not read names."""
+    none or both; "" where a format was given), which the advice to a date that does not read names; `year_first`
+    is False where a date of the file with a two-digit year is no day read year first (yy-mm-dd: "25-12-99", or a
+    year of one digit, "5-11-26"), so that the advice to one that is ("26-11-05") names its other readings alone."""
 
     spec: str = "dmy"
     reason: str = ""
     order: str = ""
+    year_first: bool = True
 
     def parse(self, text: str) -> str:
         """`text` as ISO: "YYYY-MM-DD", or the ISO date-time as given when it is one.
@@ -298,7 +348,7 @@ class DateFormat(NamedTuple):
                 cache.clear()
             result = cache[text] = _convert(self.spec, text)
         if result is None:
-            raise ValueError(f"not a valid date: {text!r} ({_expected(self.spec, text, self.order)})")
+            raise ValueError(f"not a valid date: {text!r} ({_expected(self.spec, text, self.order, self.year_first)})")
         return result
 
 
@@ -478,6 +528,8 @@ class DateEvidence(Evidence):
         self._seen.add(text)
         kind = _order(text)
         if kind is None:
+            if _NOT_YEAR_FIRST not in self._first and _not_year_first(text):
+                self._first[_NOT_YEAR_FIRST] = Example(line, field, text)
             if _convert("dmy", text) is not None:  # a date that needs no order: ISO, or 05-05-2026
                 kind = _SAME if _parts(text) else _ISO
             elif (shown := _shown(text)) is not None:
@@ -528,12 +580,13 @@ class DateEvidence(Evidence):
         it (_year_first); when the file proves both orders, or when some date reads two ways and no date written
         the same way (with dashes, points or slashes: _each_way) shows which. Otherwise day first.
         """
+        year_first = _NOT_YEAR_FIRST not in self._first
         if given is not None:
             fmt = self._given(given, path)
             self._year_first(fmt.spec, path)
             if fmt.spec in _ORDERS:
                 self._one_clock(path)
-            return fmt
+            return fmt._replace(year_first=year_first)
         self._year_first(None, path)
         self._one_clock(path)
         day_first, month_first, ambiguous = (self._first.get(kind) for kind in ("dmy", "mdy", _AMBIGUOUS))
@@ -555,7 +608,7 @@ class DateEvidence(Evidence):
         for spec, proof in (("dmy", day_first), ("mdy", month_first)):
             if proof:
                 self._each_way(spec, proof, path)
-                return DateFormat(spec, f"{_ORDERS[spec]} ({proof})", order)
+                return DateFormat(spec, f"{_ORDERS[spec]} ({proof})", order, year_first)
         if ambiguous:
             readings, text = _readings(ambiguous, path), ambiguous.text
             if order:  # shown by a date of another shape only ("2/13/26"), which no format reads with this one
@@ -572,10 +625,11 @@ class DateEvidence(Evidence):
                 f"(day first) or {_suggest('mdy', text)} (month first)"
             )
         if same := self._first.get(_SAME):
-            return DateFormat("dmy", f"no date in the file shows an order ({same} reads the same either way)", order)
+            shows = f"no date in the file shows an order ({same} reads the same either way)"
+            return DateFormat("dmy", shows, order, year_first)
         if iso := self._first.get(_ISO):
-            return DateFormat(ISO, f"every date is ISO YYYY-MM-DD ({iso})", order)
-        return DateFormat(NO_DATES, "no date in the file", order)
+            return DateFormat(ISO, f"every date is ISO YYYY-MM-DD ({iso})", order, year_first)
+        return DateFormat(NO_DATES, "no date in the file", order, year_first)
 
     def _one_clock(self, path: str) -> None:
         """ConfigError where the file's D-M-YYYY dates write a time of day with AM or PM and one without that a

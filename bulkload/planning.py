@@ -289,7 +289,8 @@ def messages(spec: PlanSpec) -> Iterator[Message]:
 
 def reading_of(kind: RecordKind, profile: Mapping[str, Any]) -> Reading:
     """How a file of `kind` is read, as its `profile` (profile.FileProfile as builtins) decided."""
-    dates = DateFormat(profile["date_format"], order=profile.get("date_order", ""))  # none in an older ledger
+    # none in an older ledger: the order not named, each reading of a two-digit year told
+    dates = DateFormat(profile["date_format"], "", profile.get("date_order", ""), profile.get("date_year_first", True))
     given = profile.get("decimal_evidence", "").startswith("given")  # numbers.NumberEvidence.decide: --decimal
     return Reading.of(
         kind, NumberFormat(profile["decimal"]), dates, json=profile["delimiter"] is None, mark_given=given

@@ -90,6 +90,9 @@ class FileProfile(msgspec.Struct, kw_only=True, frozen=True):
     #: "dmy" / "mdy": the one order the file's dates show, "" for none or both (or a format given): a date that does
     #: not read is told the format of that order only (dates.DateFormat.order)
     date_order: str = ""
+    #: false where a date of the file with a two-digit year is no day read year first: the advice to one that is
+    #: ("26-11-05") names its day-month-year reading alone, not yy-mm-dd too (dates.DateFormat.year_first)
+    date_year_first: bool = True
     #: every group's lines are together; when not, the file is regrouped before planning
     grouped: bool = True
     #: the first group found apart, e.g. "voucher 20001 (journal 1): lines 2 and 302"
@@ -532,6 +535,7 @@ def _inspect(
         date_format=date_format.spec,
         date_evidence=date_format.reason,
         date_order=date_format.order,
+        date_year_first=date_format.year_first,
         grouped=not apart,
         apart=apart,
         rows=rows,

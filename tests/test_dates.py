@@ -146,7 +146,7 @@ def test_a_file_of_dates_read_only_with_a_format_is_told_to_give_it() -> None:
         "Feb 1, 2026": "e.g. --date-format %d/%m/%y, or '%b %d, %Y' for Feb 1, 2026",
     }
     found = decide(list(values))
-    assert found == DateFormat("none", "no date in the file")
+    assert found == DateFormat("none", "no date in the file", year_first=False)  # 1/2/26: no year of one digit
     for text, example in values.items():
         with pytest.raises(ValueError) as info:
             found.parse(text)
@@ -184,6 +184,46 @@ def test_the_advice_names_only_the_order_the_files_dates_show() -> None:
     assert (found.spec, found.order) == ("none", "")
     with pytest.raises(ValueError, match=r"%d/%m/%y \(day first\) or %m/%d/%y \(month first\)\)$"):
         found.parse("1/2/26")
+
+
+def test_a_two_digit_year_date_that_reads_year_first_too_is_told_both_formats() -> None:
+    # found by a tester: PayorCRM's postDate 26-11-05 was told only "--date-format %d-%m-%y reads it", and followed,
+    # booked 26 November 2005, where 26-11-05 is 5 November 2026 read year first. Which is meant the file does not
+    # show: each reading is named with the day it makes, and the file is never read one way by a guess
+    found = decide(["26-11-05", "26-11-13"])
+    assert (found.spec, found.year_first) == ("none", True)
+    with pytest.raises(ValueError) as info:
+        found.parse("26-11-05")
+    assert str(info.value) == (
+        "not a valid date: '26-11-05' (no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with "
+        "its format; --date-format %d-%m-%y reads it as 2005-11-26 (day first), %y-%m-%d as 2026-11-05 (year "
+        "first): the file's dates do not show which they are; give the one they are written in, or write them as "
+        "ISO YYYY-MM-DD)"
+    )
+    # day first rather than month first, as 13-11-26 shows, but each of the file's dates reads year first as well
+    found = decide(["05-11-26", "13-11-26"])
+    assert (found.order, found.year_first) == ("dmy", True)
+    with pytest.raises(ValueError) as info:
+        found.parse("05-11-26 10:30")
+    assert str(info.value).endswith(
+        "--date-format '%d-%m-%y %H:%M' reads it as 2026-11-05T10:30:00 (day first, as the file's dates show), "
+        "'%y-%m-%d %H:%M' as 2005-11-26T10:30:00 (year first): the file's dates do not show which they are; give "
+        "the one they are written in, or write them as ISO YYYY-MM-DD)"
+    )
+    # three readings where nothing shows an order
+    with pytest.raises(ValueError, match=re.escape("%d/%m/%y reads it as 2003-02-01 (day first), %m/%d/%y as ")):
+        decide(["01/02/03"]).parse("01/02/03")
+
+
+@pytest.mark.parametrize("other", ["05-11-31", "5-11-26", "25-12-99"])
+def test_a_date_of_the_file_that_is_no_day_year_first_leaves_the_advice_its_order(other: str) -> None:
+    # 05-11-31 is no day read year first (30 days in November), nor 25-12-99, and no year is written in one digit
+    # (5-11-26): the file's dates are not written year first, and the advice names the order they show alone
+    found = decide(["05-11-26", "13-11-26", other])
+    assert (found.order, found.year_first) == ("dmy", False)
+    with pytest.raises(ValueError) as info:
+        found.parse("05-11-26")
+    assert str(info.value).endswith("--date-format %d-%m-%y reads it (day first, as the file's dates show))")
 
 
 @pytest.mark.parametrize(

@@ -565,6 +565,34 @@ async def test_a_whole_number_past_64_bits_inside_an_address_does_not_stop_the_l
     ]
 
 
+async def test_a_two_digit_year_date_that_reads_year_first_too_is_told_both_formats_and_loads_as_told(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: postDate 26-11-05 was told only "--date-format %d-%m-%y reads it"; followed, the invoices
+    # were booked 26 November 2005 and 2013, where the file may mean 5 and 13 November 2026 (yy-mm-dd)
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "postDate"]
+    invoices = write(
+        tmp_path / "i.csv", header, [["C1", "I1", "1000", "DKK", "26-11-05"], ["C1", "I2", "2000", "DKK", "26-11-13"]]
+    )
+    report, held = await load_invoices(tmp_path, invoices)
+    assert (report.loaded, report.rejected, held) == (1, 2, []), report  # the customer alone
+    assert report.inputs[1]["date_year_first"] is True, report.inputs
+    reasons = [row["reason"] for row in rejected(tmp_path)]
+    assert reasons == [
+        f"not a valid date: {text!r} (no date of the file reads as YYYY-MM-DD or D-M-YYYY: give --date-format with "
+        f"its format; --date-format %d-%m-%y reads it as {day_first} (day first), %y-%m-%d as {year_first} (year "
+        "first): the file's dates do not show which they are; give the one they are written in, or write them as ISO "
+        "YYYY-MM-DD)"
+        for text, day_first, year_first in (
+            ("26-11-05", "2005-11-26", "2026-11-05"),
+            ("26-11-13", "2013-11-26", "2026-11-13"),
+        )
+    ], reasons
+    (again := tmp_path / "again").mkdir()
+    report, held = await load_invoices(again, invoices, date_format="%y-%m-%d")
+    assert [(i["invoiceNumber"], i["postDate"]) for i in held] == [("I1", "2026-11-05"), ("I2", "2026-11-13")]
+
+
 def test_a_refused_calls_rest_is_encoded_again_with_its_addresses_numbers() -> None:
     target = PayorCRM(["invoices"])
     invoices = target.kind_of(0)
