@@ -9,7 +9,7 @@ import difflib
 import re
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import logs
 
@@ -67,13 +67,37 @@ def chosen(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> argparse.
 
 def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
     """`argv` parsed; an unknown option is refused (exit 2) by the parser it was given to, with the nearest of
-    that parser's own options ("did you mean --batch-size?")."""
+    that parser's own options ("did you mean --batch-size?"), and so are -v and -q given either side of the
+    command (argparse checks each side alone), as argparse refuses them on one side."""
     Parser.given = list(sys.argv[1:] if argv is None else argv)
     ns, extras = parser.parse_known_args(argv)
+    inner = chosen(parser, ns)
     if extras:
-        inner = chosen(parser, ns)
         inner.error(f"unrecognized arguments: {' '.join(extras)}{flag_hints(inner, extras)}")
+    if ns.verbose and ns.quiet:
+        # only the command's parser sets `loudness` after the top one: the one given after the command
+        after, before = (_QUIET, _VERBOSE) if ns.loudness == "quiet" else (_VERBOSE, _QUIET)
+        inner.error(f"argument {after}: not allowed with argument {before}")
     return ns
+
+
+_VERBOSE, _QUIET = "-v/--verbose", "-q/--quiet"
+
+
+class _Verbose(argparse._CountAction):
+    """-v, counted; notes on the namespace that it was given last of -v and -q (`loudness`)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, ns: argparse.Namespace, *args: Any) -> None:
+        super().__call__(parser, ns, *args)
+        ns.loudness = "verbose"
+
+
+class _Quiet(argparse._StoreTrueAction):
+    """-q; notes on the namespace that it was given last of -v and -q (`loudness`)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, ns: argparse.Namespace, *args: Any) -> None:
+        super().__call__(parser, ns, *args)
+        ns.loudness = "quiet"
 
 
 def output_options() -> Parser:
@@ -82,10 +106,10 @@ def output_options() -> Parser:
     options = Parser(add_help=False, argument_default=argparse.SUPPRESS)
     loudness = options.add_mutually_exclusive_group()
     loudness.add_argument(
-        "-v", "--verbose", action="count", help="log what is done on stderr: -v INFO, -vv DEBUG (each call)"
+        "-v", "--verbose", action=_Verbose, help="log what is done on stderr: -v INFO, -vv DEBUG (each call)"
     )
     loudness.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress and a one-line summary; errors are still shown"
+        "-q", "--quiet", action=_Quiet, help="no progress and a one-line summary; errors are still shown"
     )
     options.add_argument(
         "--log-file", metavar="PATH", help="append every log line (DEBUG up, timestamped) to PATH (default: none)"

@@ -130,6 +130,25 @@ def test_a_mistyped_command_target_or_choice_is_refused_with_the_nearest(capsys:
     assert "did you mean 'customers'?" in refusal(capsys, "load", "payorcrm", "--kind", "customer", "x.csv")
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "said"),
+    [
+        ([], ["-v", "-q"], "argument -q/--quiet: not allowed with argument -v/--verbose"),
+        (["-v"], ["-q"], "argument -q/--quiet: not allowed with argument -v/--verbose"),
+        (["-q"], ["-v"], "argument -v/--verbose: not allowed with argument -q/--quiet"),
+        (["-vv"], ["--quiet"], "argument -q/--quiet: not allowed with argument -v/--verbose"),
+        (["--quiet"], ["-v"], "argument -v/--verbose: not allowed with argument -q/--quiet"),
+    ],
+    ids=["after", "v-before-q-after", "q-before-v-after", "vv-before-quiet-after", "quiet-before-v-after"],
+)
+def test_v_and_q_are_refused_together_on_either_side_of_the_command(
+    before: list[str], after: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/cli.md: given before or after the command, and they exclude each other; argparse checks each side alone
+    err = refusal(capsys, *before, "load", "economic", "x.csv", "--dry-run", *after)
+    assert f"bulkload load economic: error: {said}" in err, err
+
+
 def test_the_subparser_chosen_is_the_innermost() -> None:
     parser = build_parser()
     ns, _ = parser.parse_known_args(["load", "economic", "x.csv"])
