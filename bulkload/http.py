@@ -18,6 +18,7 @@ from .errors import (
     AuthError,
     BadAnswer,
     BadRequest,
+    ConfigError,
     Conflict,
     ConnectError,
     MaybeSentError,
@@ -285,6 +286,28 @@ def keepable_ids(call: str, body: bytes, ids: Sequence[int], *, acted_on: bool =
 #: they are (§6.2.2.2), so no way of writing them reaches the server as the value. A caller refuses a row that would
 #: send one (its value is a segment of api_path) before any call
 DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def check_address(setting: str, url: str, root: str, example: str) -> None:
+    """Refuses (ConfigError naming `setting` as the user gives it: --base-url, HALO_AUTH_URL) an address `url` that
+    is not an absolute http(s) URL with a host (a port past 65535 or an unclosed [IPv6 bracket is none), asking for
+    `root` ("the API root") as `example` shows it; and one holding a user name or password, not shown: messages
+    show an address, and the ledger, the report and the record of loads keep the API's."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:  # an unclosed [IPv6 bracket, a port past 65535
+        parts = urllib.parse.urlsplit("")
+    if "@" in (parts.netloc if parts.hostname else url):
+        raise ConfigError(
+            f"{setting} holds a user name or password (user:password@host), not shown here: an API's credentials go "
+            "in its environment variables, never in an address, which messages show and the ledger, the report and "
+            "the record of loads keep"
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{setting} {url!r} is not an http(s) URL: give {root} with its scheme and host, e.g. {example}"
+        )
 
 
 def api_path(base: str, *segments: object) -> str:

@@ -17,6 +17,7 @@ from msgspec import UNSET, UnsetType
 
 from .columns import did_you_mean
 from .errors import ConfigError
+from .http import check_address
 from .profile import Given
 from .sources import Source, codec_name
 from .targets import TARGETS
@@ -117,22 +118,7 @@ class Job:
                 f"--rate must be a positive number of requests per second, from {MIN_RATE} to {MAX_RATE:,}"
             )
         if self.base_url is not None:
-            try:
-                parts = urlsplit(self.base_url)
-                parts.port  # noqa: B018 - raises ValueError for a port out of range
-            except ValueError:  # an unclosed [IPv6 bracket, a port past 65535
-                parts = urlsplit("")
-            if "@" in (parts.netloc if parts.hostname else self.base_url):
-                raise ConfigError(
-                    "--base-url holds a user name or password (user:password@host), not shown here: an API's "
-                    "credentials go in its environment variables, never in the address, which the ledger, the "
-                    "report and the record of loads keep"
-                )
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ConfigError(
-                    f"--base-url {self.base_url!r} is not an http(s) URL: give the API root with its "
-                    "scheme and host, e.g. https://host/api"
-                )
+            check_address("--base-url", self.base_url, "the API root", "https://host/api")
         if not MIN_TIMEOUT_S <= self.timeout_s <= MAX_TIMEOUT_S:
             raise ConfigError(
                 f"--timeout must be a positive number of seconds, from {MIN_TIMEOUT_S} to {MAX_TIMEOUT_S:,.0f}"

@@ -562,7 +562,7 @@ def settings_of(target: Target) -> Settings:
     """What a failed call's message tells the user to check: --base-url, the target's other address (a token
     endpoint's, e.g. HALO_AUTH_URL) and the environment variables of its credentials."""
     names = target.credentials
-    other = [name for name in sorted(names.optional) if name.endswith("_URL")]
+    other = names.addresses
     return Settings(
         other_address=f"{' or '.join(other)} (or --base-url)" if other else None,
         credentials=credentials_setting(names),

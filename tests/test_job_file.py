@@ -149,6 +149,52 @@ def test_a_flag_value_that_cannot_work_is_refused_before_anything_is_sent(
     assert not (tmp_path / "e.csv.ledger.sqlite").exists()
 
 
+BAD_AUTH_URLS = [
+    ("notaurl", "HALO_AUTH_URL 'notaurl' is not an http(s) URL: give the token endpoint's root with its scheme and"),
+    ("ftp://host/auth", "HALO_AUTH_URL 'ftp://host/auth' is not an http(s) URL"),
+    ("http://[::1/auth", "is not an http(s) URL"),
+    ("http://user:s3cret-pw@127.0.0.1:8700/auth", "HALO_AUTH_URL holds a user name or password"),
+]
+
+
+@pytest.mark.parametrize(("url", "said"), BAD_AUTH_URLS, ids=[u for u, _ in BAD_AUTH_URLS])
+@pytest.mark.parametrize("given", ["environment", "job file"])
+def test_an_auth_url_that_cannot_work_is_refused_as_base_url_is_before_anything_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, said: str, given: str
+) -> None:
+    # was a resumable stop (exit 4) of aiohttp's InvalidUrlClientError, and every resume stopped the same way
+    monkeypatch.setenv("HALO_CLIENT_ID", "c")
+    monkeypatch.setenv("HALO_CLIENT_SECRET", "s")
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text("name,tenant_id\nAcme,t1\n")
+    config = tmp_path / "job.toml"
+    if given == "environment":
+        monkeypatch.setenv("HALO_AUTH_URL", url)
+        config.write_text("")
+    else:
+        config.write_text(f"[credentials]\nHALO_AUTH_URL = {url!r}\n")
+    # no server listens on this port: an address that got past the check would be a stopped run (4), not a 2
+    argv = ["load", "halopsa", str(data), "--base-url", "http://127.0.0.1:9", "--config", str(config), "-q"]
+    out = refused(argv, capsys)
+    assert said in out and "s3cret-pw" not in out
+    assert not (tmp_path / "XeroDetails.csv.ledger.sqlite").exists()
+
+
+def test_resume_checks_the_auth_url_it_is_given_as_a_load_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "XeroDetails.csv"
+    data.write_text("name,tenant_id\nAcme,t1\n")
+    job = Job(target="halopsa", files=[str(data)], base_url="http://127.0.0.1:9")
+    path = tmp_path / "run.sqlite"
+    Ledger.create(path, RunInfo("halopsa", job.api_url, [], settings=job.settings())).close()
+    monkeypatch.setenv("HALO_CLIENT_ID", "c")
+    monkeypatch.setenv("HALO_CLIENT_SECRET", "s")
+    monkeypatch.setenv("HALO_AUTH_URL", "notaurl")
+    said = refused(["resume", "--ledger", str(path), "-q"], capsys)
+    assert "HALO_AUTH_URL 'notaurl' is not an http(s) URL" in said
+
+
 @pytest.mark.parametrize("target", ["economic", "visma-core"])  # (PayorCRM's Api has no window either)
 def test_a_window_needs_both_halves_where_the_api_has_none_and_halopsa_lends_its_own(target: str, data: Path) -> None:
     def job(target: str, **window: float) -> Job:

@@ -11,7 +11,7 @@ import msgspec.inspect
 
 from .. import redact
 from ..errors import APIError, ConfigError, Conflict, RefusedInAnswer
-from ..http import ANSWER_BYTES
+from ..http import ANSWER_BYTES, check_address
 from ..model import Call, CheckMaker, Chunk, Known, Listed, Reconciled, Totals
 from ..numbers import whole_number
 from .flags import Flags
@@ -456,7 +456,7 @@ class Credentials:
 
     def read(self, env: Mapping[str, str]) -> dict[str, str]:
         """The credentials from `env` (and the optional ones that are set), white space around each left out;
-        ConfigError names those missing.
+        ConfigError names those missing, and an address (`addresses`) that is no http(s) URL.
         Every answer read and every output written from now on shows the secret ones as *** (an API may echo
         them)."""
         # as an HTTP header carries it: white space around a value is no part of it (`grant-x ` is `grant-x`'s
@@ -468,7 +468,16 @@ class Credentials:
         found = {k: given[k] for k in self.names}
         redact.register(*(v for k, v in found.items() if k not in self.public))
         found.update({k: given[k] for k in sorted(self.optional) if given.get(k)})
+        for name in self.addresses:
+            if name in found:
+                check_address(name, found[name], "the token endpoint's root", "https://host/auth")
         return found
+
+    @property
+    def addresses(self) -> list[str]:
+        """Those of `optional` that hold an address (a token endpoint's, `*_URL`): refused by `read` unless an
+        absolute http(s) URL, as --base-url is."""
+        return [name for name in sorted(self.optional) if name.endswith("_URL")]
 
     def agreement_of(self, credentials: Mapping[str, str]) -> list[str]:
         """The credentials' values that name the agreement whose daily quota the run's calls count against."""
