@@ -492,6 +492,11 @@ def _inspect(
             f"{broken}. The file cannot be read whole (a gzip cut short by a download or a copy, a read error), so "
             "what it means cannot be known: nothing was sent. Get the whole file and load it"
         )
+    if not rows:  # an export that came out empty is the wrong file, almost surely: never a run that loads nothing
+        raise ConfigError(
+            f"{path}: the file holds no rows ({_no_rows(source)}): there is nothing to load (is it the file you "
+            "meant?); nothing was sent"
+        )
     keys = found.keys
     if kind.given_fields and (twice := given_twice(path, unknown, kind, "key")):
         raise twice
@@ -541,6 +546,13 @@ def _inspect(
         rows=rows,
         groups=groups,
     )
+
+
+def _no_rows(source: Source) -> str:
+    """What a file of no rows holds, as its refusal says it: only a CSV header, nothing, or only blank lines."""
+    if source.fmt == "csv":
+        return "only its header"
+    return "it is empty" if source.holds_nothing() else "only blank lines"
 
 
 def _apart(db: sqlite3.Connection, file_idx: int, kind: RecordKind, paths: Sequence[str]) -> str:

@@ -263,6 +263,11 @@ class Source:
         self.fields()
         return None if self._header is None else list(self._header)
 
+    def holds_nothing(self) -> bool:
+        """Whether the file holds not one byte (a gzip file: once expanded)."""
+        with self._binary() as f:
+            return not f.peek(1)
+
     def header_lines(self) -> int:
         """The physical lines a CSV file's rows start after: its header's, a `sep=` line's and blank lines
         before them (0 for JSONL)."""

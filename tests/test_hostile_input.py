@@ -15,7 +15,8 @@ that is not UTF-8 or a C1 control character (the file is in another encoding), a
 (JSONL) a filled key that is no field. From that alone (no decision of bulkload's is asked) the oracle says, for
 every file:
 
-* the file is refused (exit 2, no report) when its header is unusable or it is empty, or named again by a
+* the file is refused (exit 2, no report) when its header is unusable or it is empty, or holds no record that is
+  not blank (a header only, blank lines only: no rows to load), or named again by a
   record (exports joined into one file), in any order, letter case or spacing; when any record holds a
   byte that is not UTF-8 or a C1 character (judged before anything else about the record), or a record that can
   be read a value in an unnamed column or a key that is no field; when its bytes, UTF-8, read as Windows-1252 as
@@ -1135,6 +1136,8 @@ def run_dry(path: Path, delimiter: str = ",", args: list[str] | None = None) -> 
 def refusal(records: list[Rec], given: Given, data: bytes) -> str | None:
     """Why the whole file is refused (exit 2, nothing sent), judged from the records the reader gets and the file's
     bytes, `data`."""
+    if not records:
+        return "no rows"
     if any(r.enc for r in records):
         return "not UTF-8"
     if _reads_both_ways(data):
