@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
+from test_load_visma_core import job as visma_core_job
 
 from bulkload import Job, load
 from bulkload.cli import main
@@ -47,14 +48,7 @@ async def sandbox(url: str, what: str) -> Any:
 
 
 def job(tmp_path: Path, data: Path, url: str, **options: Any) -> Job:
-    return Job(
-        target="visma-core",
-        files=[str(data)],
-        base_url=url,
-        ledger=str(tmp_path / "run.sqlite"),
-        rejects=str(tmp_path / "rejects.csv"),
-        target_options=options,
-    )
+    return visma_core_job(tmp_path, data, url, target_options=options)
 
 
 @pytest.mark.parametrize(
