@@ -17,6 +17,7 @@ import msgspec
 import pytest
 from aiohttp import web
 from conftest import CREDS, economic_job, serving, write_entries
+from msgspec import UNSET
 from test_reconcile_lag import Counted, Handler, Waits, loaded, reconciled, summed
 
 from bulkload import load, rollback
@@ -276,3 +277,60 @@ async def test_a_walked_amount_of_a_billion_digits_is_an_answer_not_documented_n
     assert "has the amount 1E+999999999: more minor units than a 64-bit integer holds" in str(stopped.value), (
         stopped.value
     )
+
+
+async def test_drafts_there_before_a_listing_that_ignores_its_sort_are_neither_gone_nor_added(tmp_path: Path) -> None:
+    """Found by a tester: a server whose `GET /draft-entries/paged` ignores `sort=-entryNumber` (ascending, as
+    unsorted) gave the baseline the journal's oldest entry for its newest. The load reconciled with exit 0 and said
+    "added by others: 49" and "49 entries there before the run are gone", neither of them so. The newest entry
+    before the run is the one no entry lies above, whatever order the listing gives."""
+
+    @web.middleware
+    async def unsorted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == f"{PREFIX}/draft-entries/paged":
+            request = request.clone(rel_url=request.rel_url.without_query_params("sort"))
+        return await handler(request)
+
+    sandbox, waits = Counted(), Waits()
+    sandbox.app.middlewares.append(unsorted)
+    async with serving(sandbox.app) as origin:
+        theirs = [await posted_before(origin, {**OTHERS_DRAFT, "voucherNumber": 900_000 + i}) for i in range(50)]
+        path = await loaded(tmp_path, sandbox, origin)
+        ledger = Ledger.open(path)
+        try:
+            assert ledger.baselines() == {"1": {"count": 50, "max_id": max(theirs)}}, ledger.baselines()
+        finally:
+            ledger.close()
+        rec = await reconciled(path, waits)
+    assert rec.ok and rec.note is UNSET, rec
+    assert (rec.expected_count, rec.remote_count, rec.before_gone_count, rec.others_count) == (150, 150, 0, 0), rec
+    said = io.StringIO()
+    print_summary(summed(rec, path), said)
+    text = said.getvalue()
+    assert "remote count 150 = 50 there before + 100 loaded" in text and "added by others" not in text, text
+
+
+async def test_a_listing_not_in_order_and_a_count_that_does_not_filter_by_number_stop_the_run(tmp_path: Path) -> None:
+    """Where the listing is not in the order asked, the newest entry is found by counts; a count that does not
+    filter by entry number tells none: the run stops before its first write, never guessing a baseline."""
+
+    @web.middleware
+    async def unfiltered(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == f"{PREFIX}/draft-entries/paged":
+            request = request.clone(rel_url=request.rel_url.without_query_params("sort"))
+        elif request.path == f"{PREFIX}/draft-entries/count":
+            flt = re.sub(r"\$and:entryNumber\$gt:\d+", "", request.query.get("filter", ""))
+            request = request.clone(rel_url=request.rel_url.update_query(filter=flt))
+        return await handler(request)
+
+    sandbox = Counted()
+    sandbox.app.middlewares.append(unfiltered)
+    async with serving(sandbox.app) as origin:
+        for i in range(2):
+            await posted_before(origin, {**OTHERS_DRAFT, "voucherNumber": 900_000 + i})
+        data = tmp_path / "e.csv"
+        write_entries(data, 2)
+        with pytest.raises(RunStopped) as stopped:
+            await load(economic_job(data, origin, tmp_path / "r.sqlite"), env=CREDS)
+    assert "it counts 2 entries of journal 1 numbered above 2147483647" in str(stopped.value), stopped.value
+    assert len(sandbox.store.entries) == 2  # nothing written

@@ -8,8 +8,9 @@ they have more decimals than the currency's minor unit (they could not be booked
 
 from __future__ import annotations
 
+import logging
 import operator
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from decimal import Decimal
 from functools import partial
 from itertools import compress, repeat
@@ -41,6 +42,10 @@ from .protocols import Sender
 
 #: the longest answer of a count, or of a page of one entry (the baseline)
 COUNT_BYTES = 64 * 1024
+#: the largest entry number: seed 002's entryNumber is an int32
+ENTRY_NUMBERS = 2**31 - 1
+
+log = logging.getLogger(__name__)
 
 
 class _Paged(msgspec.Struct):
@@ -152,14 +157,14 @@ class Journals(Books):
         return api_path("/draft-entries", record_id)
 
     async def count(self, client: Sender, scope: str, upto: int | None = None) -> int:
-        flt = f"journalNumber$eq:{int(scope)}" + ("" if upto is None else f"$and:entryNumber$lte:{int(upto)}")
-        count: int = await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES)
-        return count
+        return await _counted(
+            client, f"journalNumber$eq:{int(scope)}" + ("" if upto is None else f"$and:entryNumber$lte:{int(upto)}")
+        )
 
     async def baseline(self, client: Sender, scope: str) -> dict[str, int]:
         # entry numbers only grow: everything above today's newest one is created from now on
 
-        async def newest() -> int:
+        async def listed_first() -> int:
             page: list[_Created] | _Paged = await client.get(
                 "/draft-entries/paged",
                 {"filter": f"journalNumber$eq:{int(scope)}", "sort": "-entryNumber", "pageSize": "1"},
@@ -167,10 +172,55 @@ class Journals(Books):
                 max_bytes=COUNT_BYTES,
             )
             items = page.items if isinstance(page, _Paged) else page
-            return items[0].entryNumber if items else 0
+            newest: int = max(map(_entry_number, items), default=0)  # the first, where the page is one entry
+            return newest
 
         # both before the scope's first write: at once
-        return await results_side_by_side({"count": partial(self.count, client, scope), "max_id": newest})
+        reads: dict[str, Callable[[], Awaitable[int]]] = {
+            "count": partial(self.count, client, scope),
+            "max_id": listed_first,
+        }
+        base: dict[str, int] = await results_side_by_side(reads)
+        # a journal that holds entries: one count more, of those above the newest listed (`_newest`)
+        if base["count"] or base["max_id"]:
+            base["max_id"] = await self._newest(client, scope, base["max_id"])
+        return base
+
+    async def _newest(self, client: Sender, scope: str, listed: int) -> int:
+        """The journal's newest entry number: `listed`, the first entry the listing sorted by entry number
+        descending gave (seed 002: `sort=-entryNumber`), where none is counted above it. A server that lists in
+        another order than asked (one that ignores `sort` gives the oldest) would make the entries there before
+        the run above it look added by others, and gone from below it: then the number none lies above, found by
+        halving (at most 32 counts). BadAnswer where the API counts entries above the largest int32 (seed 002's
+        entryNumber): its counts do not filter by entry number, and no newest can be told."""
+        above = await self._above(client, scope, listed)
+        if not above:
+            return listed
+        log.warning(
+            "journal %s: GET /draft-entries/paged with sort=-entryNumber listed entry %d first, where the API counts "
+            "%d entries numbered above it (a listing not in the order asked, or entries created since): the journal's "
+            "newest entry is found by counts instead",
+            scope,
+            listed,
+            above,
+        )
+        lowest, highest = listed, ENTRY_NUMBERS  # an entry lies above `lowest`; none must above `highest`
+        if above := await self._above(client, scope, highest):
+            raise BadAnswer(
+                f"GET /draft-entries/count: the answer is not what the API documents (it counts {above:,} entries of "
+                f"journal {int(scope)} numbered above {highest}, the largest entryNumber: an int32, seed 002)"
+            )
+        while highest - lowest > 1:
+            middle = (lowest + highest) // 2
+            if await self._above(client, scope, middle):
+                lowest = middle
+            else:
+                highest = middle
+        return highest
+
+    async def _above(self, client: Sender, scope: str, after: int) -> int:
+        """How many entries of the journal are numbered above `after`."""
+        return await _counted(client, f"journalNumber$eq:{int(scope)}$and:entryNumber$gt:{int(after)}")
 
     async def walk(self, client: Sender, scope: str, after: int, upto: int | None) -> AsyncIterator[Listed]:
         flt = f"journalNumber$eq:{int(scope)}$and:entryNumber$gt:{int(after)}"
@@ -218,6 +268,12 @@ class Journals(Books):
             if not page.cursor:
                 return
             params = {"filter": flt, "cursor": page.cursor}
+
+
+async def _counted(client: Sender, flt: str) -> int:
+    """`GET /draft-entries/count` of the entries `flt` filters."""
+    count: int = await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES)
+    return count
 
 
 def _past_limit(entry: int, amount: Decimal) -> BadAnswer:
