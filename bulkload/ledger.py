@@ -118,6 +118,19 @@ class ChunkRow(NamedTuple):
     sent_at: float | None
 
 
+class Child(NamedTuple):
+    """A chunk planned in place of a split one (Ledger.split): its part, key, line numbers and body hash, and the
+    state the split saves it in: `pending` (to be sent) or `in_doubt` (never sent without the user's word, for
+    `error`)."""
+
+    part: str
+    key: str
+    lines: Sequence[int]
+    body_hash: str
+    state: ChunkState = "pending"
+    error: str | None = None
+
+
 class OpenCall(NamedTuple):
     """A call whose outcome the ledger does not know (chunk state `sending` or `in_doubt`)."""
 
@@ -898,11 +911,12 @@ class Ledger:
         file_idx: int,
         error: str,
         rejected: Sequence[RowOutcome],
-        children: Sequence[tuple[str, str, Sequence[int], str]],
+        children: Sequence[Child],
         calls: dict[int, int],
     ) -> None:
-        """The API refused a chunk: its bad rows are rejected and the rest planned as child chunks
-        (part, key, lines, body hash), all in one transaction so a crash cannot lose a row in between."""
+        """The API refused a chunk: its bad rows are rejected and the rest planned as child chunks, each in its
+        state (Child), all in one transaction so a crash cannot lose a row in between, nor leave a child in doubt
+        `pending` for a resume to send without the user's word."""
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
@@ -912,10 +926,11 @@ class Ledger:
             self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?)", _redacted(rejected))
             self._db.executemany(
                 "INSERT OR IGNORE INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash,"
-                " updated) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
+                " error, updated) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
                 [
-                    (seq, p, file_idx, key, len(lines), array("i", lines).tobytes(), digest, time.time())
-                    for p, key, lines, digest in children
+                    (seq, c.part, file_idx, c.key, c.state, len(c.lines), array("i", c.lines).tobytes(), c.body_hash)
+                    + (c.error and redact(c.error), time.time())
+                    for c in children
                 ],
             )
             self._save_calls(calls)

@@ -45,7 +45,7 @@ from .errors import (
 )
 from .http import Response
 from .isolation import ALONE_HALVES, ISOLATING_HALVES, NAMED, SIZE_HALVES, UNTOLD, IsolationBudget
-from .ledger import ChunkRow, Ledger
+from .ledger import Child, ChunkRow, Ledger
 from .masking import scrub, secret_texts
 from .model import Call, Chunk, ChunkState, RowOutcome, Totals
 from .planning import Planned, Planning, PlanSpec, Rows, Stopped
@@ -72,6 +72,14 @@ NOT_FOUND_YET = (
 
 #: why a call left in flight when the run was cut short (Ctrl-C, a signal) is in doubt
 CUT_SHORT = "the run was cut short while this call was being sent: it may have arrived"
+
+
+#: why the stored part of a call answered 2xx with some records failed is in doubt between the split and the record
+#: of its ids (Loader.failed_in_answer): only a crash in between leaves it so
+STORED_UNRECORDED = (
+    "answered 2xx storing these rows, but the run stopped before their ids were recorded: a look for them settles "
+    "it; check the API for them before sending them again"
+)
 
 
 async def settled_look(
@@ -640,7 +648,9 @@ class Loader:
         children = [chunk.take(named, chunk.part + NAMED, kind)]
         if stored:
             children.append(chunk.take(stored, chunk.part + "r", kind))
-        plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
+        # the stored part is in doubt until its ids are recorded: a crash in between leaves it to a look, never
+        # to a resend without the user's word
+        plan = [self.child(c, why if c is children[0] else STORED_UNRECORDED) for c in children]
         try:
             self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls)
         except BulkloadError as exc:
@@ -648,7 +658,7 @@ class Loader:
             return
         if stored:
             self.record_done(children[1], [ids[i] for g in stored for i in spans[g]], children[1].totals(kind), None)
-        self.mark_in_doubt(children[0], "pending", why)
+        self.tally.in_doubt += len(children[0])
 
     def cut_short(self, chunk: Chunk, may_land: bool) -> None:
         """The run was cut short (Ctrl-C, a signal) while the chunk's call was being sent: a call that may land
@@ -952,16 +962,18 @@ class Loader:
                 unsure[chunk.part + NAMED] = self.named_in_part(chunk, spans, partly, bad)
             if good:
                 children.append(chunk.take(good, chunk.part + "r", kind))
-        plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
+        # children in doubt are so in the split's own transaction: a crash after it never leaves them pending
+        plan = [
+            self.child(c, unsure.get(c.part) or unsaid(self.why(cause), "naming other rows") if doubtful else None)
+            for c in children
+        ]
         self.ledger.split(
             chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), rejected, plan, self.calls
         )
         self.tally.rejected += len(rejected)
         for child in children:
             if doubtful:
-                self.mark_in_doubt(
-                    child, "pending", unsure.get(child.part) or unsaid(self.why(cause), "naming other rows")
-                )
+                self.tally.in_doubt += len(child)
             else:
                 await self.deliver(child)
 
@@ -984,10 +996,9 @@ class Loader:
             ("r", rest, unsaid(why, f"{naming}, and neither way this row")),
         ]
         children = [(chunk.take(groups, chunk.part + letter, kind), said) for letter, groups, said in parts if groups]
-        plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c, _ in children]
+        plan = [self.child(c, said) for c, said in children]  # in doubt with the split, in its transaction
         self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, self.hidden(chunk, str(cause)), [], plan, self.calls)
-        for child, said in children:
-            self.mark_in_doubt(child, "pending", said)
+        self.tally.in_doubt += len(chunk)
 
     async def alone(self, chunk: Chunk) -> None:
         """Send each group of the chunk in a call of its own (an UNTOLD part sent again on the user's word): split
@@ -998,12 +1009,18 @@ class Loader:
             chunk.take(range(cut), chunk.part + first, kind),
             chunk.take(range(cut, len(chunk.groups)), chunk.part + second, kind),
         ]
-        plan = [(c.part, self.key_of(c), c.lines, body_hash(c.body)) for c in children]
-        self.ledger.split(
-            chunk.seq, chunk.part, chunk.file_idx, self.ledger.error_of(chunk.seq, chunk.part), [], plan, self.calls
-        )
+        # each half stays in doubt, as the chunk was, until its call leaves: the user's word was this process's, and
+        # a crash before then leaves it to the next resume's
+        why = self.ledger.error_of(chunk.seq, chunk.part)
+        plan = [self.child(c, why) for c in children]
+        self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls)
         for child in children:
             await self.deliver(child)
+
+    def child(self, chunk: Chunk, doubt: str | None) -> Child:
+        """`chunk` as a split plans it in the ledger: `pending`, or in doubt for `doubt` (scrubbed) when not None."""
+        planned = Child(chunk.part, self.key_of(chunk), chunk.lines, body_hash(chunk.body))
+        return planned if doubt is None else planned._replace(state="in_doubt", error=self.hidden(chunk, doubt))
 
     @staticmethod
     def why(cause: APIError | str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from conftest import SandboxProcess
 
 from bulkload.errors import ConfigError, LedgerError
-from bulkload.ledger import Ledger, RowOutcome, RunInfo
+from bulkload.ledger import Child, Ledger, RowOutcome, RunInfo
 from bulkload.model import lookalikes
 
 
@@ -121,11 +121,14 @@ def test_split_rejects_rows_and_plans_children_in_one_step(where: str) -> None:
     ledger = new(where)
     ledger.sending(4, "", 0, "abc-4", [10, 11, 12], "h", {})
     bad = RowOutcome(0, 11, "rejected", "accountNumber", "JournalEntryAccountNotFound: 9999", "{}")
-    ledger.split(4, "", 0, "HTTP 400", [bad], [("r", "abc-4.r", [10, 12], "h2")], {})
+    # a child in doubt is so in the split's transaction: never pending for a crash to leave to a plain resume
+    doubt = Child("n", "abc-4.n", [13], "h3", "in_doubt", "may have been stored")
+    ledger.split(4, "", 0, "HTTP 400", [bad], [Child("r", "abc-4.r", [10, 12], "h2"), doubt], {})
     chunks = ledger.chunks()
     assert chunks[(4, "")].state == "split" and chunks[(4, "r")].state == "pending"
-    assert chunks[(4, "r")].key == "abc-4.r"
-    assert ledger.children(4, "") == [("r", [10, 12])]
+    assert chunks[(4, "r")].key == "abc-4.r" and chunks[(4, "n")].state == "in_doubt"
+    assert ledger.error_of(4, "n") == "may have been stored"
+    assert ledger.children(4, "") == [("n", [13]), ("r", [10, 12])]
     assert list(ledger.rows("rejected")) == [bad]
     ledger.close()
 

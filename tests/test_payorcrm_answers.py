@@ -20,6 +20,7 @@ from test_load_payorcrm import read_csv, write
 from bulkload import Job, load, resume
 from bulkload.answered import answered_ids
 from bulkload.errors import BadRequest, RefusedInAnswer
+from bulkload.ledger import Ledger
 from bulkload.model import NO_ID, Chunk
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, build_app
@@ -849,3 +850,48 @@ async def test_a_customer_answered_with_no_id_beside_the_others_ids_is_in_doubt(
     assert list(doubt) == [3] and "id: null, message: duplicate, not saved" in doubt[3], doubt
     ids = {int(r["line"]): int(r["id"]) for r in read_csv(tmp_path / "success.csv")}
     assert ids == {2: held["C1"], 4: held["C3"], 5: held["C4"]}, ids
+
+
+class Crash(BaseException):
+    """The process dying (kill -9) right after a split is committed."""
+
+
+@pytest.mark.parametrize("bad", [2, 3])  # an index counting from 0 or 1 (unplaced), from 1 alone (isolate)
+async def test_a_crash_after_a_refused_call_is_split_sends_none_of_its_rows_again_unasked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: int
+) -> None:
+    # found by a tester (kill -9): the split of a refused call whose other rows may have been stored saved its parts
+    # pending, and only then, one transaction each, in doubt; a crash in between, and a plain resume sent them again
+    def customers(where: Path) -> Path:
+        rows = [[f"C{i}", "not-an-email" if i == bad else f"c{i}@example.com"] for i in (1, 2, 3)]
+        return write(where / "c.csv", ["customerno", "emailaddress1"], rows)
+
+    async def run(where: Path, crash: bool) -> tuple[list[int], list[str], list[tuple[int, int, int]]]:
+        calls: list[int] = []
+        ledger = str(where / "run.sqlite")
+        async with serving(crm_app(counting_from_one(stores_the_rest_then_refuses(calls)))) as url:
+            with monkeypatch.context() as m:
+                if crash:
+                    split = Ledger.split
+
+                    def crashing(self: Ledger, *args: Any) -> None:
+                        split(self, *args)
+                        raise Crash
+
+                    m.setattr(Ledger, "split", crashing)
+                try:
+                    await load_both(where, url, customers(where))
+                    assert not crash, "no split"
+                except* Crash:
+                    assert crash
+            reports = [await resume(ledger, env=ENV, raise_on_stop=False)]
+            sent = list(calls)
+            reports.append(await resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False))
+            held = sorted(c["customerno"] for c in await sandbox_read(url, "customers"))
+        assert calls[: len(sent)] == [3, 2], sent  # the call, the server's own store of the rest: nothing resent
+        return calls, held, [(r.loaded, r.rejected, r.in_doubt) for r in reports]
+
+    crashed, calm = tmp_path / "crashed", tmp_path / "calm"
+    crashed.mkdir(), calm.mkdir()
+    with anyio.fail_after(60):
+        assert await run(crashed, True) == await run(calm, False)
