@@ -895,3 +895,119 @@ async def test_a_crash_after_a_refused_call_is_split_sends_none_of_its_rows_agai
     crashed.mkdir(), calm.mkdir()
     with anyio.fail_after(60):
         assert await run(crashed, True) == await run(calm, False)
+
+
+#: what says "nothing failed" as text: under a key whose name says failure, an empty, zero, none or false (the same as
+#: JSON 0 or false); in a status or result, a phrase that denies the failure it names
+NOTHING_FAILED = [
+    {"errorCount": "0"},
+    {"hasErrors": "false"},
+    {"errorCode": "000"},
+    {"errors": "none", "skipped": "No", "errorMessage": "null", "duplicate": "", "failed": "0 errors"},
+    {"status": "Processed without errors"},
+    {"result": "No errors"},
+    {"result": "not a duplicate"},
+    {"status": "Completed with 0 errors"},
+]
+
+
+@pytest.mark.parametrize("said", NOTHING_FAILED)
+def test_a_record_saying_as_text_that_nothing_failed_is_no_failure(said: dict[str, Any]) -> None:
+    # found by a tester: records of stored rows that carried "errorCount": "0", "hasErrors": "false", "errorCode":
+    # "000" or "status": "Processed without errors" put every row in doubt (exit 1), as "errorCount": 0 did not: any
+    # text under a key naming failure, and any word of failure in a status, was read as failure. With or without an
+    # id, such a record says nothing failed
+    kind, chunk = two_customers()
+    body = json.dumps([{"customerno": "C1", "id": 11, **said}, {"customerno": "C2", "id": 12, **said}]).encode()
+    assert kind.failed_items(body, chunk) == {}
+    assert kind.created_ids(body, chunk) == [11, 12]
+    body = json.dumps([{"customerno": "C1", **said}, {"customerno": "C2", **said}]).encode()
+    assert kind.failed_items(body, chunk) == {}
+
+
+@pytest.mark.parametrize(
+    ("said", "quoted"),
+    [
+        ({"errorCount": "2"}, "errorCount: 2"),
+        ({"hasErrors": "true"}, "hasErrors: true"),
+        ({"errorCode": "E042"}, "errorCode: E042"),
+        ({"errors": "none saved"}, "errors: none saved"),
+        ({"status": "Processed with errors"}, "status: Processed with errors"),
+        ({"status": "0 errors, 1 duplicate"}, "status: 0 errors, 1 duplicate"),
+        ({"result": "no errors, skipped"}, "result: no errors, skipped"),
+        ({"result": "not saved"}, "result: not saved"),
+        ({"status": "NOT a duplicate: not stored"}, "status: NOT a duplicate: not stored"),
+    ],
+)
+def test_a_record_saying_as_text_that_something_failed_is_its_rows_failure(said: dict[str, Any], quoted: str) -> None:
+    # the other direction of test_a_record_saying_as_text_that_nothing_failed_is_no_failure: a count, flag or code
+    # that is not nothing, and a failure the status names beside the one it denies, still say so, id or none
+    kind, chunk = two_customers()
+    body = json.dumps([{"customerno": "C1", "id": 11}, {"customerno": "C2", "id": 12, **said}]).encode()
+    assert kind.failed_items(body, chunk) == {1: ("", quoted)}
+
+
+def two_invoices(status: str | None) -> tuple[Any, Chunk]:
+    sent = [
+        Invoice(customerNumber="C1", invoiceNumber="I1", invoiceAmount=5, status=status),
+        Invoice(customerNumber="C2", invoiceNumber="I2", invoiceAmount=6, status=status),
+    ]
+    return PayorCRM(["customers", "invoices"]).kind_of(1), Chunk(1, 1, [2, 3], b"", records=sent)
+
+
+@pytest.mark.parametrize(
+    ("sent", "echoed"),
+    [("Not due", "NOT DUE"), ("Not due", "not_due"), ("Not due", " not  due "), ("Not paid", "NOT_PAID")],
+)
+def test_an_invoices_own_status_echoed_in_another_case_or_spacing_is_no_failure(sent: str, echoed: str) -> None:
+    # found by a tester: invoices sent with their AR status "Not due" and answered "NOT DUE" were put in doubt (exit
+    # 1): only the status as sent, to the letter, was taken for the invoice's own; "not" in any other read as "not
+    # stored". A field the row was sent with, echoed in any case, spacing or `_`, says nothing, id or none
+    kind, chunk = two_invoices(sent)
+    for given in ({"id": 11}, {}):
+        records = [{"invoiceNumber": f"I{n}", **given, "status": echoed} for n in (1, 2)]
+        assert kind.failed_items(json.dumps(records).encode(), chunk) == {}
+
+
+def test_a_status_not_clearly_of_failure_is_failure_only_on_a_record_without_its_id() -> None:
+    # "Not paid" answered for an invoice sent "Not due" (or a status where none was sent) says neither "stored" nor
+    # "not stored": the record's id tells it was stored; without one, its row is in doubt
+    for sent in ("Not due", None):
+        kind, chunk = two_invoices(sent)
+        body = [{"invoiceNumber": "I1", "id": 11, "status": "Not paid"}, {"invoiceNumber": "I2", "id": 12}]
+        assert kind.failed_items(json.dumps(body).encode(), chunk) == {}
+        body = [{"invoiceNumber": "I1", "status": "Not paid"}, {"invoiceNumber": "I2"}]
+        assert kind.failed_items(json.dumps(body).encode(), chunk) == {0: ("", "status: Not paid")}
+    # a status that says it failed does, id or none, echoed or not
+    kind, chunk = two_invoices("Not due")
+    body = [{"invoiceNumber": "I1", "id": 11, "status": "NOT_SAVED"}, {"invoiceNumber": "I2", "id": 12}]
+    assert kind.failed_items(json.dumps(body).encode(), chunk) == {0: ("", "status: NOT_SAVED")}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"uploaded": 2, "failedCount": "0"}',
+        b'{"status": "Completed with 0 errors"}',
+        b'{"success": true, "duplicates": "none", "errors": "0 errors"}',
+    ],
+)
+def test_an_answer_saying_as_text_that_nothing_failed_is_success(body: bytes) -> None:
+    # found by a tester: such answers stopped the run (exit 4) as saying the upload failed
+    kind, chunk = two_customers()
+    assert kind.created_ids(body, chunk) == [NO_ID, NO_ID]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"uploaded": 2, "failedCount": "1"}',
+        b'{"status": "Completed with 2 errors"}',
+        b'{"success": true, "duplicates": "C2"}',
+        b'{"status": "not processed"}',
+    ],
+)
+def test_an_answer_saying_as_text_that_something_failed_leaves_the_call_in_doubt(body: bytes) -> None:
+    kind, chunk = two_customers()
+    with pytest.raises(ValueError, match="says the upload failed"):
+        kind.created_ids(body, chunk)

@@ -104,7 +104,7 @@ def _refusal(answer: dict[str, Any], rows: int | None) -> RefusedInAnswer | None
             return None
     if "success" in answer and not _unsuccessful(answer["success"]):
         return None
-    if "status" in answer and not _failed_status(answer["status"]):
+    if "status" in answer and _failed_status(answer["status"]) is not True:
         return None
     if any(value for name, value in answer.items() if name not in _REFUSING):
         return None
@@ -289,9 +289,8 @@ def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> Paired |
 
 
 #: words that say something failed or was not stored: in a key of an answer's object or record, of what it holds
-#: (`failed`, `rejected`, `duplicates`, `errorCount`, `errorMessage`, `skipped`, …: anything but nothing under it, a
-#: list, a count, a flag, a text, says so); in a `status`, `state` or `result`, of itself (`Failed`, `duplicate`,
-#: `skipped`, `error`)
+#: (`failed`, `rejected`, `duplicates`, `errorCount`, `errorMessage`, `skipped`, …: anything but nothing under it,
+#: `_nothing`, says so); in a `status`, `state` or `result`, of itself (`Failed`, `duplicate`, `skipped`, `error`)
 _FAILING = ("error", "fail", "reject", "invalid", "duplicate", "skip", "refuse", "conflict")
 #: the keys whose false says the upload or record was not done (`"success": false`, `"ok": "false"`, `"saved": 0`)
 _DONE = frozenset({"success", "ok", "saved", "stored"})
@@ -299,6 +298,20 @@ _DONE = frozenset({"success", "ok", "saved", "stored"})
 _OUTCOME = frozenset({"status", "state", "result"})
 #: a `success` (`_DONE`) that says it failed, as text (any case): JSON false and 0 say so too
 _UNSUCCESSFUL = frozenset({"false", "0", "no"})
+#: the words of a text that say "nothing" (beside zeros: `0`, `000`), under a key whose name says failure (`_nothing`)
+_NIL = frozenset({"false", "no", "none", "null", "nil", "nothing", "zero"})
+#: in an outcome, a word of failure denied (`without errors`, `no errors`, `0 errors`, `not a duplicate`): no failure
+_DENIED = re.compile(rf"\b(?:no|not|without|zero|none|0+) (?:(?:a|an|any) )?[a-z]*(?:{'|'.join(_FAILING)})[a-z]*\b")
+#: in an outcome, "not" before what a stored record is (`NOT_SAVED`, `not stored`, `not processed`): its failure
+_NOT_DONE = re.compile(
+    r"\bnot (?:(?:a|an|be|been) )*(?:sav|stor|creat|import|process|accept|upload|load|insert|add|writ|persist|"
+    r"updat|done|complet|ok|success|valid)"
+)
+
+
+def _words(text: str) -> list[str]:
+    """A text's words and numbers, in lower case, whatever separates them (`NOT_SAVED`, `Not  due`: two each)."""
+    return re.findall(r"[a-z]+|[0-9]+", text.lower())
 
 
 def _unsuccessful(value: Any) -> bool:
@@ -307,29 +320,59 @@ def _unsuccessful(value: Any) -> bool:
     return value is False or type(value) is int and value == 0
 
 
-def _failed_status(value: Any) -> bool:
-    """Whether an outcome (`_OUTCOME`) says it failed: a word of failure in it (`_FAILING`: `FAILED`, `duplicate`,
-    `skipped`), or a "not" (`NOT_SAVED`, `not stored`); `created`, `ok`, `saved`, `success` do not."""
+def _nothing(value: Any) -> bool:
+    """Whether a value under a key whose name says failure says nothing: JSON's empty, zero, false and null, and
+    text that says as much (`"0"`, `"000"`, `"false"`, `"no"`, `"none"`, `"null"`, `""`, `"0 errors"`, `"no
+    errors"`: its words are of `_NIL`, zeros, or of failure `_FAILING`, one at least of the first two)."""
+    if not isinstance(value, str):
+        return not value
+    words = _words(value)
+    nil = [w in _NIL or not w.strip("0") for w in words]
+    return all(n or any(f in w for f in _FAILING) for n, w in zip(nil, words)) and (any(nil) or not words)
+
+
+def _failed_status(value: Any) -> bool | None:
+    """Whether an outcome (`_OUTCOME`) says it failed: True for a word of failure in it (`_FAILING`: `FAILED`,
+    `duplicate`, `skipped`, `Completed with 2 errors`) other than one it denies (`_DENIED`: `Processed without
+    errors`, `No errors`, `Completed with 0 errors`, `not a duplicate` say none), or a "not" before what a stored
+    record is (`_NOT_DONE`: `NOT_SAVED`, `not stored`); None, not clear, for any other "not" (`Not due`, `Not paid`:
+    an invoice's own AR status, or a record's failure); False for the others (`created`, `ok`, `saved`, `success`)."""
     if not isinstance(value, str):
         return False
-    text = value.lower()
-    return any(word in text for word in _FAILING) or "not" in re.split(r"[^a-z]+", text)
+    text = _DENIED.sub(" ", " ".join(_words(value)))
+    if any(word in text for word in _FAILING) or _NOT_DONE.search(text):
+        return True
+    return None if "not" in text.split() else False
+
+
+def _echoed(row: Any, name: str, value: Any) -> bool:
+    """Whether a field is one `row` was sent with, as sent: the same value, or text of the same words in any case,
+    spacing or `_` (an invoice's own `status`: `Not due` sent, `NOT DUE` or `not_due` answered)."""
+    if row is None or name not in type(row).__struct_fields__:
+        return False
+    sent = getattr(row, name)
+    return sent == value or isinstance(sent, str) and isinstance(value, str) and _words(sent) == _words(value)
 
 
 def _failure(record: Any, row: Any, has_id: bool = False) -> str | None:
     """What a listed record (or an answer's object, `row` None) says of its own failure, in a field other than one
-    it echoes as `row` was sent (an invoice's own `status`, which the file gives): a false `success`, `ok`, `saved`
-    or `stored` (`_unsuccessful`), a `status`, `state` or `result` that says it failed (`_failed_status`), anything
-    but nothing under a key whose name says failure (`_FAILING`: `error`, `errors`, `errorMessage`, `skipped`, …),
-    or, where the other records have ids (`has_id`), no id of its own (null, "" or none); with its `message`. None
-    when it says none."""
+    it echoes as `row` was sent (`_echoed`: an invoice's own `status`, which the file gives); with its `message`.
+    None when it says none. A field says the record failed (`_says_failed`) when it is a false `success`, `ok`,
+    `saved` or `stored` (`_unsuccessful`), a `status`, `state` or `result` that says it failed (`_failed_status`),
+    or anything but nothing (`_nothing`) under a key whose name says failure (`_FAILING`: `error`, `errors`,
+    `errorMessage`, `skipped`, …); so does no id of its own (null, "" or none) where the other records have theirs
+    (`has_id`). A value that says "nothing failed" (`"errorCount": "0"`, `"status": "Processed without errors"`)
+    says nothing. One not clear either way (a `status` of `Not paid`: `_failed_status` None) says the record failed
+    unless the record gives its id: a record stored has one, and a row taken for stored that was not is lost
+    silently, where one in doubt is checked."""
     if not isinstance(record, dict):
         return None
-    sent = type(row).__struct_fields__ if row is not None else ()
+    stored = _id(record.get("id")) is not None
     said = [
         f"{name}: {_shown(value)}"
         for name, value in record.items()
-        if _says_failed(name.lower(), value) and (name not in sent or getattr(row, name) != value)
+        if ((failed := _says_failed(name.lower(), value)) or failed is None and not stored)
+        and not _echoed(row, name, value)
     ]
     if has_id and record.get("id") in (None, ""):
         said.append(f"id: {json.dumps(record['id'])}" if "id" in record else "no id")
@@ -340,13 +383,14 @@ def _failure(record: Any, row: Any, has_id: bool = False) -> str | None:
     return ", ".join(said)
 
 
-def _says_failed(key: str, value: Any) -> bool:
-    """Whether a field (its `key` in lower case) says the upload or record failed (`_failure`)."""
+def _says_failed(key: str, value: Any) -> bool | None:
+    """Whether a field (its `key` in lower case) says the upload or record failed (`_failure`): None where that is
+    not clear (`_failed_status`)."""
     if key in _DONE:
         return _unsuccessful(value)
     if key in _OUTCOME:
         return _failed_status(value)
-    return bool(value) and any(word in key for word in _FAILING)
+    return any(word in key for word in _FAILING) and not _nothing(value)
 
 
 def _shown(value: Any) -> str:
