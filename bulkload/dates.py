@@ -11,13 +11,18 @@ proves its own order: a file often holds dates written by two systems (e-conomic
 proves (the file is refused otherwise); a file whose ways of writing show two orders is refused whole, and told to
 write one way's dates as ISO. A given `--date-format` is an order too: a file with a date that proves the other
 order (`2/13/26` for `%d/%m/%y`; `2026/13/02` for `%Y/%m/%d`, `02 13 2026` for `%d %m %Y`, `20261302` for `%Y%m%d`)
-is refused whole, for its dates that read both ways (`1/2/26`) would be booked as the wrong day. A time of day
-after a D-M-YYYY date is read on a 24-hour clock, or on a 12-hour one with AM/PM (US Excel's `12/31/2026 11:59 PM`);
-a file that writes both, one without AM/PM a 12-hour clock writes too (`4:15`), is refused whole.
+is refused whole, for its dates that read both ways (`1/2/26`) would be booked as the wrong day; so is a strptime
+format with a date that the format with its day, month and year in another order reads (`32-11-05` for `%d-%m-%y`:
+2032-11-05 read `%y-%m-%d`), where that one reads every date the given one reads, or one of them as another day
+(`26-11-05`). An ISO date's time of day is read only as the APIs' documents write one (`T10.30` is no time). A
+time of day after a D-M-YYYY date is read on a 24-hour clock, or on a 12-hour one with AM/PM (US Excel's
+`12/31/2026 11:59 PM`); a file that writes both, one without AM/PM a 12-hour clock writes too (`4:15`), is refused
+whole.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 from datetime import UTC, date, datetime, time, timedelta
@@ -37,6 +42,10 @@ _SHOWN = {"dmy": "dmy+", "mdy": "mdy+"}
 #: the first date a given strptime format cannot read and the same format with %d and %m swapped can; and the first
 #: of a shape no order is read from ("2026/02/13", "13 02 2026", "13022026") that the format reads and its swap not
 _AGAINST, _MINE = "against", "mine"
+#: what it records per other order of the given strptime format's day, month and year, its separators kept ("%y-%m-%d"
+#: for "%d-%m-%y"; the swap of %d and %m is _AGAINST's): the first date that one reads and the given one not ("by
+#: %y-%m-%d"), the first the given one reads and that one not ("not by …"), the first both read as two days ("both …")
+_BY, _NOT_BY, _BOTH = "by ", "not by ", "both "
 _OTHER = {"dmy": "mdy", "mdy": "dmy"}
 #: the ways of writing D-M-YYYY, by separator: DateEvidence records each order's (and `_AMBIGUOUS`'s) first date of
 #: each as well ("dmy.", "?/"): dates of one way that read both ways are decided by a date written so only
@@ -64,6 +73,14 @@ _CACHES: dict[str, dict[str, str | None]] = {}
 
 # ASCII digits only: int(), date() and fromisoformat() also take "+1", " 1", "1_0", "٢٠٢٦" and week dates.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+#: after a day written YYYY-MM-DD, a T or space and a time of day as the APIs' documents write one (seeds 002, 003:
+#: "T14:15:22Z", "T16:47:12.8363753+01:00") or without its seconds: hour, minute, second (groups 1 to 3), a fraction
+#: after the seconds only, and Z, an offset +HH:MM or nothing. fromisoformat also takes "T10.30" (as 10:00:00.3,
+#: where Danish notation writes 10:30 so), "T10:30.5", "T10", "T1030" and "+0100": sent as written, an API may read
+#: them either way, or not at all
+_ISO_CLOCK = re.compile(r"[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?")
+#: what follows a date shaped YYYY-MM-DD that is to be a time of day: a T or space, then digits and ISO's marks (it
+#: reads only as _ISO_CLOCK writes one; a date shaped year-day-month before it is refused all the same)
 _ISO_TIME = re.compile(r"[T ][0-9][0-9:.,+\-Z]*").fullmatch
 #: a time of day after a date, or nothing: a space or T (group 5), then H:MM, H:MM:SS or H:MM:SS.ffffff (hour,
 #: minute, second, fraction: 6 to 9), and AM or PM after it (10: a 12-hour clock, as US Excel writes date-times)
@@ -148,7 +165,7 @@ def _convert(spec: str, text: str) -> str | None:
     text = text.strip()
     if not text.isascii():
         return None
-    if _ISO_DATE(text[:10]) and (len(text) == 10 or _ISO_TIME(text[10:])):
+    if _ISO_DATE(text[:10]) and (len(text) == 10 or _ISO_CLOCK.fullmatch(text, 10)):
         return _iso(text)
     if spec in _NO_ORDER:
         return None
@@ -282,8 +299,6 @@ def _expected(spec: str, text: str, order: str = "", year_first: bool = True) ->
     return f"expected {read}; for dates of another format give --date-format: {_example(text, order, year_first)}"
 
 
-#: after a day written YYYY-MM-DD, a T or space and a time of day as ISO writes it: hour, minute, second (1 to 3)
-_ISO_CLOCK = re.compile(r"[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?")
 #: a D-M-YYYY date followed by a T or space and anything: its numbers (groups 1, 3, 4)
 _DAY_MONTH_THEN = re.compile(r"([0-9]{1,2})([-./])([0-9]{1,2})\2([0-9]{4})[T ].*").fullmatch
 
@@ -499,12 +514,39 @@ def _swapped(spec: str) -> tuple[str, str] | None:
     return order, re.sub(r"%(.)", lambda m: {"d": "%m", "m": "%d"}.get(m[1], m[0]), spec)
 
 
+#: the orders dates are written in, the year first or last, the world's most written first
+_WORLD = {"ymd": 0, "dmy": 1, "mdy": 2, "ydm": 3}
+
+
+def _reordered(spec: str) -> tuple[str, ...]:
+    """The strptime format `spec` with its day, month and year directives in each other order dates are written in
+    (_WORLD: the year first or last), its separators and other directives kept ("%d-%m-%y": "%y-%m-%d", "%y-%d-%m"),
+    but for the swap of %d and %m (_swapped) and an order no --date-format is (_check_spec: "%Y-%d-%m"); none where
+    it has no %m (a month by name)."""
+    directives = [d for d in re.findall(r"%(.)", spec) if d in "dmyY"]
+    if len(directives) != 3 or "m" not in directives:
+        return ()
+    swap, pieces = _swapped(spec), re.split(r"%[dmyY]", spec)  # what is before, between and after them
+    others = []
+    written = (order for order in itertools.permutations(directives) if "".join(order).lower() in _WORLD)
+    for order in sorted(written, key=lambda order: _WORLD["".join(order).lower()]):
+        other = pieces[0] + "".join(f"%{directive}{piece}" for directive, piece in zip(order, pieces[1:], strict=True))
+        if other == spec or (swap is not None and other == swap[1]):
+            continue
+        try:
+            _check_spec(other)
+        except ConfigError:
+            continue
+        others.append(other)
+    return tuple(others)
+
+
 class DateEvidence(Evidence):
     """What a file's dates prove about their order ("dmy" / "mdy" / "?" and the orderless kinds), collected over
     the whole file before any row is sent; with a bounded set of the values already looked at. Made with the
     --date-format given, it also finds the first date that contradicts it (see add)."""
 
-    __slots__ = ("_seen", "_against")
+    __slots__ = ("_seen", "_against", "_reordered")
 
     def __init__(self, given: str | None = None) -> None:
         """`given`: --date-format, or None. ConfigError when it is no date format (given_format)."""
@@ -512,8 +554,13 @@ class DateEvidence(Evidence):
         self._seen: set[str] = set()
         #: (the given strptime format, it with %d and %m swapped, the order the swapped one reads)
         self._against: tuple[str, str, str] | None = None
-        if given is not None and (spec := given_format(given).spec) not in _ORDERS and (swap := _swapped(spec)):
-            self._against = (spec, swap[1], _OTHER[swap[0]])
+        #: (the given strptime format, it in each other order of its day, month and year: _reordered)
+        self._reordered: tuple[str, tuple[str, ...]] | None = None
+        if given is not None and (spec := given_format(given).spec) not in _ORDERS:
+            if swap := _swapped(spec):
+                self._against = (spec, swap[1], _OTHER[swap[0]])
+            if others := _reordered(spec):
+                self._reordered = (spec, others)
 
     def add(self, text: str, line: int, field: str) -> None:
         """Look at one cell's text. Values that are no date prove nothing: they are rejected later, per row.
@@ -526,6 +573,8 @@ class DateEvidence(Evidence):
         if len(self._seen) >= _CACHE_MAX:
             self._seen.clear()
         self._seen.add(text)
+        if self._reordered is not None:
+            self._in_other_orders(text, line, field)
         kind = _order(text)
         if kind is None:
             if _NOT_YEAR_FIRST not in self._first and _not_year_first(text):
@@ -571,19 +620,76 @@ class DateEvidence(Evidence):
         elif _AGAINST not in first and _by_format(swapped, text.strip()) is not None:
             first[_AGAINST] = Example(line, field, text)
 
+    def _in_other_orders(self, text: str, line: int, field: str) -> None:
+        """Read a date with the given strptime format and with each other order of its day, month and year: the
+        first date only the other reads (_BY), only the given one (_NOT_BY), and both as two days (_BOTH). A strptime
+        for each text, and one for each other order while a date of its kind may still show something of it."""
+        assert self._reordered is not None
+        (given, others), first = self._reordered, self._first
+        mine = _convert(given, text)
+        for other in others:
+            if _BY + other in first if mine is None else (_NOT_BY + other in first and _BOTH + other in first):
+                continue  # nothing more to learn of it from a date of this kind
+            theirs = _convert(other, text)
+            if mine is None:
+                kind = _BY if theirs is not None else ""
+            elif theirs is None:
+                kind = _NOT_BY
+            else:
+                kind = _BOTH if theirs != mine else ""
+            if kind and kind + other not in first:
+                first[kind + other] = Example(line, field, text)
+
+    def _other_order(self, given: str, path: str) -> None:
+        """ConfigError where a date of the file that the given strptime format does not read reads in another order
+        of its day, month and year that reads every date the given one reads, or that reads a date the given one
+        reads as another day (the file writes both): its dates that read both ways would be booked as the wrong day
+        ("%d-%m-%y" given, "32-11-05" read "%y-%m-%d" as 2032-11-05, and "26-11-05" read 2005-11-26 or 2026-11-05)."""
+        if self._reordered is None:
+            return
+        spec, first = self._reordered[0], self._first
+        found = [other for other in self._reordered[1] if _BY + other in first]
+        whole = [other for other in found if _NOT_BY + other not in first]  # read every date the given one reads
+        both = [other for other in found if _NOT_BY + other in first and _BOTH + other in first]
+        if not whole and not both:
+            return
+        others = whole or both
+        against = min(first[_BY + other] for other in others)
+        readers = [(other, day) for other in others if (day := _convert(other, against.text)) is not None]
+        given, (other, day) = shlex.quote(given), readers[0]
+        said = f"{path}: --date-format {given} does not read {against}, but {shlex.quote(other)} reads it as {day}"
+        ambiguous = ""
+        if (example := first.get(_BOTH + other)) is not None:
+            mine, theirs = _convert(spec, example.text), _convert(other, example.text)
+            ambiguous = f" ({example}: {mine} with {given}, {theirs} with {shlex.quote(other)})"
+        if not whole:
+            raise ConfigError(
+                f"{said}, and {first[_NOT_BY + other]} only {given}: the file writes dates in both ways, so its dates "
+                f"that read both ways cannot be known{ambiguous}: fix the file. Nothing was sent"
+            )
+        told = "".join(f" and {shlex.quote(other)} as {day}" for other, day in readers[1:])
+        each = "each also" if told else "which also reads"
+        raise ConfigError(
+            f"{said}{told}, {each} every date of the file {given} reads: the file's dates may be written so, and read "
+            f"with {given} its dates that read both ways would be booked as the wrong day{ambiguous}. Give the "
+            "--date-format the file's dates are written in; if only this date is wrong, fix it. Nothing was sent"
+        )
+
     def decide(self, given: str | None, path: str) -> DateFormat:
         """The file's DateFormat: `given` (--date-format) when set, else what the values prove.
 
         ConfigError when `given` is not "dmy", "mdy" or a strptime format with day, month and year, or a date of
         the file proves the order other than `given`'s (a strptime format's: found by evidence made with it, see
-        add); when a date shaped year first is a day only year-day-month ("2026-13-02") and `given` does not read
-        it (_year_first); when the file proves both orders, or when some date reads two ways and no date written
-        the same way (with dashes, points or slashes: _each_way) shows which. Otherwise day first.
+        add), or another order of its day, month and year reads a date it does not (_other_order); when a date
+        shaped year first is a day only year-day-month ("2026-13-02") and `given` does not read it (_year_first);
+        when the file proves both orders, or when some date reads two ways and no date written the same way (with
+        dashes, points or slashes: _each_way) shows which. Otherwise day first.
         """
         year_first = _NOT_YEAR_FIRST not in self._first
         if given is not None:
             fmt = self._given(given, path)
             self._year_first(fmt.spec, path)
+            self._other_order(given, path)
             if fmt.spec in _ORDERS:
                 self._one_clock(path)
             return fmt._replace(year_first=year_first)

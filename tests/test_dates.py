@@ -67,7 +67,15 @@ def test_parse_reads_in_the_given_order(fmt: DateFormat, text: str, expected: st
 @pytest.mark.parametrize("spec", ["dmy", "mdy", "%d-%m-%y", "%m/%d/%Y"])
 @pytest.mark.parametrize(
     "text",
-    ["2026-11-30", "2026-11-30T14:15:22Z", "2026-11-30T10:00", "2026-11-30T10:00:00+01:00", "2026-11-30T10:00:00.5"],
+    [
+        "2026-11-30",
+        "2026-11-30T14:15:22Z",
+        "2026-11-30T10:00",
+        "2026-11-30T10:00:00+01:00",
+        "2026-11-30T10:00:00.5",
+        "2026-11-30T16:47:12.8363753+01:00",  # as Visma Core's document writes its Created
+        "2026-11-30T10:00-05:00",
+    ],
 )
 def test_iso_is_accepted_whatever_the_order(spec: str, text: str) -> None:
     assert DateFormat(spec).parse(text) == text
@@ -316,6 +324,20 @@ DMY_CLOCK = "its time of day does not read: write it H:MM or H:MM:SS, on a 24-ho
         ("2026-11-05 24:00:00.5+01:00", "no such time of day"),
         ("2026-11-05T10:00+25:00", ISO_CLOCK),
         ("2026-11-05T1", ISO_CLOCK),
+        # found by a developer: fromisoformat reads 10.30 as 10:00:00.3 (a fraction of an hour, as ISO allows), where
+        # Danish and Finnish notation writes 10:30 so; sent unchanged, an API may read it either way
+        ("2026-11-05T10.30", ISO_CLOCK),
+        ("2026-11-05T10,30", ISO_CLOCK),
+        ("2026-11-05 10.30", ISO_CLOCK),
+        ("2026-11-05T10.5Z", ISO_CLOCK),
+        ("2026-11-05T10:30.5", ISO_CLOCK),  # a fraction of a minute: seconds, or 10:30:30?
+        ("2026-11-05T10:30,5+01:00", ISO_CLOCK),
+        # ISO forms no API's document shows: the hour alone, no colons, an offset without its colon or minutes
+        ("2026-11-05T10", ISO_CLOCK),
+        ("2026-11-05T1030", ISO_CLOCK),
+        ("2026-11-05T103000", ISO_CLOCK),
+        ("2026-11-05T10:30:00+0100", ISO_CLOCK),
+        ("2026-11-05T10:30:00+01", ISO_CLOCK),
         ("2026-02-30T25:00", "no such day in the calendar"),
     ],
 )
@@ -620,6 +642,48 @@ def test_a_given_format_is_refused_for_a_date_of_any_shape_that_only_its_swap_re
     with pytest.raises(ConfigError, match=re.escape(f"{said}, and line 2 date {mine!r} {own}: the file writes dates")):
         decide([mine, against], given)
     assert decide([mine, "2026-01-01"], given).spec == given
+
+
+def test_a_given_format_is_refused_for_a_date_only_the_year_first_reading_reads() -> None:
+    # found by a developer: given %d-%m-%y, 32-11-05 (no day 32; 2032-11-05 read %y-%m-%d) was rejected with its row
+    # and 26-11-05 booked as 2005-11-26: the check of the given format only swapped %d and %m
+    with pytest.raises(ConfigError) as info:
+        decide(["26-11-05", "2026-01-01", "32-11-05"], "%d-%m-%y")
+    assert str(info.value) == (
+        "entries.csv: --date-format %d-%m-%y does not read line 4 date '32-11-05', but %y-%m-%d reads it as "
+        "2032-11-05 and %y-%d-%m as 2032-05-11, each also every date of the file %d-%m-%y reads: the file's dates may "
+        "be written so, and read with %d-%m-%y its dates that read both ways would be booked as the wrong day (line 2 "
+        "date '26-11-05': 2005-11-26 with %d-%m-%y, 2026-11-05 with %y-%m-%d). Give the --date-format the file's "
+        "dates are written in; if only this date is wrong, fix it. Nothing was sent"
+    )
+    fmt = decide(["26-11-05", "2026-01-01", "32-11-05"], "%y-%m-%d")  # the format it names reads the file
+    assert (fmt.parse("26-11-05"), fmt.parse("32-11-05")) == ("2026-11-05", "2032-11-05")
+
+
+def test_a_given_format_is_refused_for_a_file_whose_dates_read_in_two_orders_of_year_day_and_month() -> None:
+    with pytest.raises(ConfigError) as info:
+        decide(["25-12-99", "26-11-05", "32-11-05"], "%d-%m-%y")
+    assert str(info.value) == (
+        "entries.csv: --date-format %d-%m-%y does not read line 4 date '32-11-05', but %y-%m-%d reads it as "
+        "2032-11-05, and line 2 date '25-12-99' only %d-%m-%y: the file writes dates in both ways, so its dates that "
+        "read both ways cannot be known (line 3 date '26-11-05': 2005-11-26 with %d-%m-%y, 2026-11-05 with "
+        "%y-%m-%d): fix the file. Nothing was sent"
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "values"),
+    [
+        ("%d-%m-%y", ["26-11-05", "13-11-05", "2026-01-01"]),  # reads every date: not second-guessed
+        ("%d-%m-%y", ["26-11-05", "32-13-45", "n/a"]),  # what no format reads is its row's fault
+        ("%d-%m-%Y", ["05-11-2026", "05-2026-11"]),  # %d-%Y-%m reads it, but no date of the file reads both ways
+        ("%d/%m/%y %H:%M", ["26/11/05 10:00", "26/11/05"]),
+    ],
+)
+def test_a_given_format_is_kept_where_no_other_order_of_its_directives_reads_what_it_does_not(
+    given: str, values: list[str]
+) -> None:
+    assert decide(values, given).spec == given
 
 
 def test_a_given_format_like_iso_is_refused_for_a_date_only_its_swap_reads() -> None:

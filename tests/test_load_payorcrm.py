@@ -593,6 +593,57 @@ async def test_a_two_digit_year_date_that_reads_year_first_too_is_told_both_form
     assert [(i["invoiceNumber"], i["postDate"]) for i in held] == [("I1", "2026-11-05"), ("I2", "2026-11-13")]
 
 
+async def test_a_given_format_a_date_only_the_year_first_reading_reads_contradicts_is_refused_before_a_call(
+    tmp_path: Path,
+) -> None:
+    # found by a developer: --date-format %d-%m-%y rejected postDate 32-11-05 (no day 32; 2032-11-05 read
+    # %y-%m-%d) with its row and booked 26-11-05 as 2005-11-26: the check of the format only swapped %d and %m
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "postDate"]
+    invoices = write(
+        tmp_path / "i.csv", header, [["C1", "I1", "1000", "DKK", "26-11-05"], ["C1", "I2", "2000", "DKK", "32-11-05"]]
+    )
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [["C1", "a@example.com", "A"]])
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            files = {"customers": customers, "invoices": invoices}
+            loading = dataclasses.replace(job(tmp_path, url, files), date_format="%d-%m-%y")
+            with pytest.raises(ConfigError) as info:
+                await load(loading, env=ENV)
+            held = (await stored(url, "customers"), await stored(url, "invoices"))
+    assert held == ([], []), held  # nothing was sent
+    said = str(info.value)
+    assert f"{invoices}: --date-format %d-%m-%y does not read line 3 postDate '32-11-05', but %y-%m-%d reads it as " \
+        "2032-11-05" in said, said  # fmt: skip
+    assert "line 2 postDate '26-11-05': 2005-11-26 with %d-%m-%y, 2026-11-05 with %y-%m-%d" in said, said
+    (again := tmp_path / "again").mkdir()
+    report, got = await load_invoices(again, invoices, date_format="%y-%m-%d")  # the format it names
+    assert [(i["invoiceNumber"], i["postDate"]) for i in got] == [("I1", "2026-11-05"), ("I2", "2032-11-05")], report
+
+
+async def test_an_iso_time_of_day_written_with_a_point_after_its_hour_is_rejected_not_sent(tmp_path: Path) -> None:
+    # found by a developer: dueDate 2026-11-05T10.30 (10:30 as Danish notation writes it) was read by fromisoformat
+    # as 10:00:00.3 and sent as written, which an API may read either way
+    invoices = write(
+        tmp_path / "i.csv",
+        INVOICES,
+        [
+            ["C1", "I1", "1000", "DKK", "2026-11-05T10.30"],
+            ["C1", "I2", "1000", "DKK", "2026-11-05T10:30.5"],
+            ["C1", "I3", "1000", "DKK", "2026-11-05T10:30"],
+        ],
+    )
+    report, held = await load_invoices(tmp_path, invoices)
+    assert (report.loaded, report.rejected) == (2, 2), report  # the customer and I3
+    assert [(i["invoiceNumber"], i["dueDate"]) for i in held] == [("I3", "2026-11-05")]  # the day is kept
+    why = (
+        "its time of day does not read as ISO writes one: THH:MM or THH:MM:SS, with Z or an offset such as +01:00 "
+        "after it or nothing"
+    )
+    assert [row["reason"] for row in rejected(tmp_path)] == [
+        f"not a valid date: {text!r} ({why})" for text in ("2026-11-05T10.30", "2026-11-05T10:30.5")
+    ]
+
+
 def test_a_refused_calls_rest_is_encoded_again_with_its_addresses_numbers() -> None:
     target = PayorCRM(["invoices"])
     invoices = target.kind_of(0)
