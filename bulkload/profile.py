@@ -151,6 +151,9 @@ class Scanned:
         #: cells of the kind's minor-unit fields written with decimals (RecordKind.minor_unit_fields)
         self.decimals = DecimalsEvidence()
         self.unknown: dict[str, int] = {}
+        #: the keys JSONL records write with no value (null, ""), with the first line each is on, where the kind has
+        #: fields an option gives (RecordKind.given_fields): such a key names the file's own all the same
+        self.blank: dict[str, int] = {}
         self.keys = keys
         self.rows = 0
         self.unnamed = Unnamed()
@@ -200,7 +203,7 @@ def _scan(
     items: Iterator[Keyed] | None = None
     try:
         only = kind.group_fields | kind.number_fields | kind.date_fields
-        items = keyed(source.rows(only), kind, found.unnamed)
+        items = keyed(source.rows(only, found.blank if kind.given_fields else None), kind, found.unnamed)
         if type(kind).row_family is not RecordKind.row_family:  # the other kinds pay nothing a row for it
             items = _families(items, kind, file_idx, db, families, starts, found)
         for key, item in items:
@@ -498,7 +501,10 @@ def _inspect(
             "meant?); nothing was sent"
         )
     keys = found.keys
-    if kind.given_fields and (twice := given_twice(path, unknown, kind, "key")):
+    # a key written with no value names the file's own all the same, as a blank column of a CSV does
+    named = {key: line for key, line in found.blank.items() if key not in kind.fields}
+    named.update({key: min(line, named.get(key, line)) for key, line in unknown.items()})
+    if kind.given_fields and (twice := given_twice(path, named, kind, "key")):
         raise twice
     if keys is not None and keys.records and keys.lacking:  # a key every row needs that no record gives
         raise refusal(path, list(keys.keys), list(unknown), keys.lacking, kind, target.name, "key")

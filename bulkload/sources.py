@@ -277,11 +277,15 @@ class Source:
     def __iter__(self) -> Iterator[Row | BadRow]:
         return self._masking(self._iter_csv() if self.fmt == "csv" else self._iter_jsonl())
 
-    def rows(self, only: Collection[str]) -> Iterator[Row | BadRow]:
+    def rows(self, only: Collection[str], blank: dict[str, int] | None = None) -> Iterator[Row | BadRow]:
         """The same rows and bad rows as iterating the source, each row holding only the fields in `only`
         (a row is still a row when none of them is filled). A whole-file pass that looks at a few columns is
-        then spared building every row whole."""
-        return self._masking(self._iter_csv(only=frozenset(only)) if self.fmt == "csv" else self._iter_jsonl())
+        then spared building every row whole. `blank`, where given, takes each key a JSONL record writes with no
+        value (null, "" or white space: the row leaves it out, as absent) -> the first line that writes it so, as
+        the [columns] mapping names it; a CSV's header says its columns whatever its cells hold."""
+        if self.fmt == "csv":
+            return self._masking(self._iter_csv(only=frozenset(only)))
+        return self._masking(self._iter_jsonl(blank))
 
     def cells(self, decimal: str = ".") -> Iterator[tuple[int, list[str] | dict[str, Any] | str]]:
         """Every record as written, for the rejects file: ``(start line, cells)`` for CSV (the header's order,
@@ -777,7 +781,7 @@ class Source:
                 f"give --encoding {codec}; nothing was sent"
             )
 
-    def _iter_jsonl(self) -> Generator[Row | BadRow, None, None]:
+    def _iter_jsonl(self, blank: dict[str, int] | None = None) -> Generator[Row | BadRow, None, None]:
         rename: Callable[[str, str], str] = self.columns.get if self.columns else _same
         for ln, line in self._jsonl_lines():
             if isinstance(line, Cut):
@@ -810,6 +814,10 @@ class Source:
                     if v is not None and not (type(v) is str and (not v or v.isspace()))
                 }
                 rec.pop("", None)
+                if blank is not None and len(rec) != len(obj):
+                    for k, v in obj.items():
+                        if v is None or (type(v) is str and (not v or v.isspace())):
+                            blank.setdefault(rename(k, k), ln)
                 # each key has a colon after it: as many colons as keys, and none is there twice, and no nested
                 # value (the common row: no time, no nested object); 91 is "[", a byte found faster than b"["
                 colons = line.count(b":") != len(obj)

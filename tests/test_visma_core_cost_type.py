@@ -158,3 +158,31 @@ async def test_a_manifest_job_takes_it_as_options_cost_type(tmp_path: Path) -> N
         (FEE, Decimal("5.50")),
         (FEE, Decimal("10.00")),
     ]
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ('"accountingCostType": ""', "accountingCostType"),
+        ('"accountingCostType": null', "accountingCostType"),
+        ('"accountingCostType": "  "', "accountingCostType"),
+        ('"accounting_cost_type": null', "'accounting_cost_type'"),  # written nearly as it, as a header's column
+    ],
+)
+async def test_a_jsonl_record_giving_the_key_blank_is_refused_as_a_blank_column_is(
+    tmp_path: Path, given: str, said: str
+) -> None:
+    # a CSV whose accountingCostType column is there but blank is refused: a record writing the key with no value
+    # names the file's own cost types all the same, never filled in from the option cell by cell
+    data = tmp_path / "e.jsonl"
+    line = '{"caseId": 1001, "amount": "1.00", "entryDate": "2026-11-01"'
+    data.write_text(f"{line}}}\n{line}, {given}}}\n", encoding="utf-8")
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            with pytest.raises(ConfigError) as refused:
+                await load(job(tmp_path, data, url, cost_type="FEE"), env=ENV)
+            stats = await sandbox(url, "stats")
+    text = str(refused.value)
+    assert f"{data}: its key {said} (line 2" in text, text
+    assert "--cost-type FEE gives every row one" in text and "nothing was sent" in text, text
+    assert stats["requests"] == 0, stats
