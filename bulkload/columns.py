@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from .errors import ConfigError
 from .header_again import fold
@@ -77,11 +78,14 @@ def refusal(
     kind: RecordKind,
     target: str,
     name: str = "column",
+    earlier: Mapping[str, Any] | None = None,
 ) -> ConfigError:
     """The refusal of a file whose header (`fields`, after mapping) has `unknown` columns (no field of `kind`) or
     lacks the `lacking` ones (`missing`); `name` "key": of a JSONL file whose records give the keys `fields` (after
     mapping), none of them the `lacking` ones (RecordKeys). Names are quoted as Python writes text: an invisible
-    character ('amount\\u200b') shows, not a name like a field's."""
+    character ('amount\\u200b') shows, not a name like a field's. A lacking field an option gives
+    (RecordKind.option_fields) is offered that way too, with the value `earlier` gave it: the target options of
+    the run whose rejects file this is (loads.rejecting_run), where known."""
     known = kind.fields
     if not lacking:
         named = ", ".join(f"{f!r}{_meant(f, known, fields)}" for f in unknown)
@@ -107,11 +111,20 @@ def refusal(
     )
     names = name if one else f"{name}s"
     lacks, place = _LACKING[name]
+    options = "".join(_option(kind.option_fields[f], earlier) for e in lacking for f in e if f in kind.option_fields)
     return ConfigError(
         f"{path}: {lacks.format(names)} {'; '.join(needed)}: every {target} row needs {needs}, so every row would be "
         f"rejected. The file's {name}s: {shown or 'none'}. Name the {names} so in the {place}, or map the file's own "
-        f"to {'it' if one else 'them'} in the [columns] table of --config{also}; nothing was sent"
+        f"to {'it' if one else 'them'} in the [columns] table of --config{options}{also}; nothing was sent"
     )
+
+
+def _option(option: str, earlier: Mapping[str, Any] | None) -> str:
+    """ ", or give --cost-type TYPE for …" (`option`, RecordKind.option_fields), and where `earlier` (the options of
+    the run whose rejects file the file is) gave the option a value, that value."""
+    flag = option.split()[0]
+    value = (earlier or {}).get(flag.removeprefix("--").replace("-", "_"))
+    return f", or give {option}" + ("" if value is None else f" (the run whose rejects file it is gave {flag} {value})")
 
 
 def _meant(name: str, known: Iterable[str], header: Sequence[str]) -> str:

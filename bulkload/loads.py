@@ -333,6 +333,24 @@ def earlier_ledgers(job: Job, making: str | None = None, run: str | None = None)
     return [p if ledger_pg.is_url(p) else Path(p) for p in dict.fromkeys(ledgers)]
 
 
+def rejecting_run(job: Job, path: str) -> dict[str, Any] | None:
+    """The run (`run_of`) of the newest earlier load into the job's API one of whose rejects files (Job.rejects_paths)
+    is `path`, as far as the record of loads and the ledgers still where it saw them tell: each run's files by the
+    absolute paths its ledger keeps, a --rejects it was given relative read from here. None for none found."""
+    real = os.path.realpath(path)
+    for ledger in earlier_ledgers(job):
+        run = run_of(str(ledger))
+        try:
+            files = [str(f["path"]) for f in run["files"]] if run else []
+            earlier = Job.from_settings({**run["settings"], "files": files}) if files and run else None
+            paths = [p for p, _ in earlier.rejects_paths(earlier.make_target())] if earlier else []
+        except (ConfigError, KeyError, TypeError, ValueError):  # a ledger of another version, or settings now refused
+            continue
+        if real in map(os.path.realpath, paths):
+            return run
+    return None
+
+
 def _may_share(job: Job, making: str, run: str) -> list[tuple[str, dict[str, str]]]:
     """The earlier loads (see `_Record.earlier`) whose groups may be in this input: loads into the same API and
     agreement, to a place one of this job's files may go to (`same_place`), whose ledger was made, and whose run

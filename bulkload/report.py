@@ -132,19 +132,18 @@ def rejects_fields(
     """The report's `rejects_masked` (where the files were written and hold a secret shown as ``***``), and
     `rejects_files` and `rejects_load` where the inputs hold more than one kind of record: every rejects file,
     and the command that loads those that hold rows as their inputs were loaded, where the target can say
-    (Flags.given)."""
+    (Flags.given). One rejects file has a `rejects_load` only where it takes more than its path to load as its
+    inputs were (Visma Core's --cost-type, PayorCRM's --kind): else it loads as it is."""
     masked = sum(w.masked for w in written or ())
     out: dict[str, Any] = {"rejects_masked": masked} if masked else {}
-    if len(paths) < 2:
-        return out
     rows = [w.rows for w in written] if written is not None else [1] * len(paths)
     held = {of[0]: path for (path, of), n in zip(paths, rows) if n}
     given = target.flags.given
     args = given(held, target.options()) if given is not None and held else None
-    return out | {
-        "rejects_files": [path for path, _ in paths],
-        "rejects_load": None if args is None else shlex.join(["bulkload", "load", target.name, *args]),
-    }
+    command = None if args is None else shlex.join(["bulkload", "load", target.name, *args])
+    if len(paths) < 2:
+        return out | ({"rejects_load": command} if args and args != list(held.values()) else {})
+    return out | {"rejects_files": [path for path, _ in paths], "rejects_load": command}
 
 
 def _file_of(row: RowOutcome) -> int:

@@ -49,6 +49,7 @@ from .loads import (
     may_share,
     on_record,
     refuse_loaded,
+    rejecting_run,
     release,
     remember_load,
     run_home,
@@ -116,7 +117,10 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             )
         lacking = missing(kind, fields)
         if unknown or lacking:
-            raise refusal(str(source.path), fields, unknown, lacking, kind, target.name)
+            # a rejects file lacking a field an option gave its run's rows: that run's options say the value
+            given = source.rejects_file and any(f in kind.option_fields for e in lacking for f in e)
+            earlier = (rejecting_run(job, str(source.path)) or {}).get("options") if given else None
+            raise refusal(str(source.path), fields, unknown, lacking, kind, target.name, earlier=earlier)
     return sources
 
 

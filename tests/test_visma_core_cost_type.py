@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
+from hostile import environment, served
 from test_load_visma_core import job as visma_core_job
 
 from bulkload import Job, load
@@ -21,7 +24,7 @@ from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.fleet import run_manifest
 from bulkload.manifest import read_manifest
-from bulkload.sandbox import SandboxOptions, running
+from bulkload.sandbox import SandboxOptions, build_app, running
 from bulkload.targets.visma_core import VismaCore
 
 ENV = {"VISMA_CORE_TOKEN": "test-core-token"}
@@ -186,3 +189,52 @@ async def test_a_jsonl_record_giving_the_key_blank_is_refused_as_a_blank_column_
     assert f"{data}: its key {said} (line 2" in text, text
     assert "--cost-type FEE gives every row one" in text and "nothing was sent" in text, text
     assert stats["requests"] == 0, stats
+
+
+def test_the_rejects_file_of_a_cost_type_loads_by_the_command_the_summary_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: the summary gave no command for the rejects file, which keeps the input's columns (no
+    # accountingCostType), and loaded without --cost-type it was refused naming the column only, never the option
+    # nor the FEE the run gave its rows
+    monkeypatch.chdir(tmp_path)
+    rows = [[5001, "10.00", "a", "n", "2026-11-01", ""], [5002, "xx", "b", "n", "2026-11-01", ""]]
+    write(tmp_path / "fees.csv", rows)
+    rejects = tmp_path / "fees.csv.rejects.csv"
+    with served(build_app("visma-core", SandboxOptions(window_limit=0))) as url, environment(ENV):
+        common = ["--base-url", url, "--no-progress"]
+        assert main(["load", "visma-core", "fees.csv", "--cost-type", "FEE", *common, "--report", "r.json"]) == 1
+        said = capsys.readouterr().out
+        command = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["rejects_load"]
+        assert shlex.split(command) == ["bulkload", "load", "visma-core", "fees.csv.rejects.csv", "--cost-type", "FEE"]
+        assert f"fix them in place, then load them as the inputs were: {command}" in said, said
+        rejects.write_text(rejects.read_text(encoding="utf-8").replace(",xx,", ",20.00,"), encoding="utf-8")
+        # without the option: refused, naming the option and the cost type the run that wrote it gave
+        assert main(["load", "visma-core", "fees.csv.rejects.csv", *common]) == 2
+        refused = capsys.readouterr().err
+        assert "no column accountingCostType" in refused, refused
+        assert "or give --cost-type TYPE for a file of one cost type" in refused, refused
+        assert "the run whose rejects file it is gave --cost-type FEE" in refused, refused
+        assert main([*shlex.split(command)[1:], *common]) == 0, capsys.readouterr()
+        with urllib.request.urlopen(f"{url}/_sandbox/entries") as r:
+            entries = json.loads(r.read(), parse_float=Decimal)
+    assert sorted((e["EntryDefinitionId"], e["Amount"]) for e in entries) == [
+        (FEE, Decimal("10.00")),
+        (FEE, Decimal("20.00")),
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_file_without_the_column_is_told_of_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    # an export of one cost type loaded without --cost-type: the refusal says the option is the other way
+    monkeypatch.setenv("VISMA_CORE_TOKEN", "t")
+    data = write(tmp_path / "fees.csv", ROWS)
+    if fmt == "jsonl":
+        data = tmp_path / "fees.jsonl"
+        data.write_text('{"caseId": 1001, "amount": "1.00", "entryDate": "2026-11-01"}\n', encoding="utf-8")
+    assert main(["load", "visma-core", str(data), "--base-url", "http://127.0.0.1:9", "--dry-run", "-q"]) == 2
+    refused = capsys.readouterr().err
+    assert "accountingCostType" in refused and "or give --cost-type TYPE for a file of one cost type" in refused
+    assert "the run whose rejects file" not in refused, refused

@@ -119,6 +119,10 @@ class RecordKind:
     #: --cost-type) -> the option as given ("--cost-type FEE"); none of `fields`: a file whose header or records name
     #: one is refused before the first call (columns.given_twice), never merged with the option cell by cell
     given_fields: Mapping[str, str] = {}
+    #: fields an option gives every row of a file that lacks them, where it is given (Visma Core's
+    #: accountingCostType: --cost-type) -> the option as the refusal of a file without the field offers it, its
+    #: flag first ("--cost-type TYPE for a file of one cost type"; columns.refusal)
+    option_fields: Mapping[str, str] = {}
     #: fields whose values go to the API and nowhere else (masked in the rejects file); inside a nested value a key
     #: is masked when it is one of these names or says secret, password or token (masking.secret_rule)
     secret_fields: frozenset[str] = frozenset()

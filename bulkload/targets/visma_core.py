@@ -57,6 +57,18 @@ def _cost_type(given: str, kind: str) -> str:
     return cost_type
 
 
+def _given(files: Mapping[int, str], options: Mapping[str, Any]) -> list[str]:
+    """The arguments that load `files` (an input index -> a file of its rows: one kind of record, every file alike)
+    as the run's inputs were: their paths, and --kind and --cost-type (VismaCore.options) where given; a rejects
+    file keeps its input's columns, none accountingCostType where --cost-type gave it."""
+    args = [path for _, path in sorted(files.items())]
+    if options.get("kind") not in (None, "entries"):
+        args += ["--kind", options["kind"]]
+    if options.get("cost_type") is not None:
+        args += ["--cost-type", options["cost_type"]]
+    return args
+
+
 class CostsSet(Books):
     """What --kind costs does to the books: it sets fixed values on costs that exist (a PATCH each) and creates
     nothing, so the same file loaded again changes nothing: no duplicate-load check."""
@@ -99,6 +111,7 @@ class VismaCore(Target):
             ),
         ),
         example=("entries.csv",),
+        given=_given,
     )
 
     def __init__(

@@ -259,6 +259,7 @@ class Entries(OnCase):
     kind_name = "entries"
     #: what a line of an order is, whatever its amount and note
     line_names = ("accountingCostType", "description")
+    option_fields = {"accountingCostType": "--cost-type TYPE for a file of one cost type"}
     _definitions: dict[str, Definition] | None
 
     def __init__(self, definitions: Mapping[str, Any] | None = None, cost_type: str | None = None) -> None:
