@@ -1897,25 +1897,52 @@ def not_a_ledger(path: Path | str) -> str | None:
         return "not a SQLite database"
     if os.path.lexists(f"{path}-wal"):
         return None
+    tables = _tables(path, through_wal=False)
+    return None if not isinstance(tables, set) or tables >= _LEDGER_TABLES else _NOT_MADE
+
+
+#: the tables every ledger has from its making on, and what is said of a SQLite file without them
+_LEDGER_TABLES = frozenset({"meta", "chunks"})
+_NOT_MADE = "a SQLite database bulkload did not make"
+
+
+def _tables(path: Path | str, *, through_wal: bool) -> set[str] | str | None:
+    """The tables of the SQLite file at `path`, read without writing to it: as it is (`immutable`: no -wal or -shm
+    made), or `through_wal`, the -wal beside it (as loads.run_of reads a ledger). SQLite's reason where it finds
+    the file damaged (`database disk image is malformed`); None where it cannot open it at all (permissions, a
+    lock: no fault of the file's)."""
+    mode = "ro" if through_wal else "ro&immutable=1"
     try:
-        db = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(path))}?mode=ro&immutable=1", uri=True)
+        db = sqlite3.connect(f"file:{urllib.request.pathname2url(os.path.abspath(path))}?mode={mode}", uri=True)
     except sqlite3.Error:
         return None
     try:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.Error:
+        return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.OperationalError:
         return None
+    except sqlite3.DatabaseError as exc:  # malformed, not a database: what resume's open would say too
+        return str(exc)
     finally:
         db.close()
-    return None if {"meta", "chunks"} <= tables else "a SQLite database bulkload did not make"
 
 
 def path_taken(path: Path | str, again: str = "") -> LedgerError:
     """The refusal of a new run at the ledger file `path`, which is there (Ledger.create; a dry run's the same): it
-    holds a run (`again` as Ledger.create takes it), or it is no ledger (not_a_ledger), and is left as it is."""
+    holds a run (`again` as Ledger.create takes it), or it is no ledger (not_a_ledger, or read through a -wal beside
+    it, another program's database), or SQLite cannot read it as one (damaged: resume would refuse it too), and is
+    left as it is."""
     why = not_a_ledger(path)
+    tables = _tables(path, through_wal=os.path.lexists(f"{path}-wal")) if why is None else None
+    if isinstance(tables, set) and not tables >= _LEDGER_TABLES:
+        why = _NOT_MADE
     if why is not None:
         return LedgerError(f"{path} is not a bulkload ledger ({why}): choose another --ledger")
+    if isinstance(tables, str):
+        advice = wal_advice(path, sqlite3.DatabaseError(tables))
+        return LedgerError(
+            f"{path} cannot be read as a bulkload ledger ({tables}): choose another --ledger, or if it is the ledger "
+            "of a run, see docs/troubleshooting.md (a ledger SQLite cannot read)" + (f". {advice}" if advice else "")
+        )
     return LedgerError(
         f"the ledger {path} already holds a run; use `{command_on('resume', path)}` to continue it"
         + (again or ANOTHER_LEDGER)

@@ -12,7 +12,7 @@ import pytest
 from conftest import SandboxProcess
 
 from bulkload.errors import ConfigError, LedgerError
-from bulkload.ledger import Child, Ledger, RowOutcome, RunInfo
+from bulkload.ledger import Child, Ledger, RowOutcome, RunInfo, path_taken
 from bulkload.model import lookalikes
 
 
@@ -644,3 +644,68 @@ def test_a_load_onto_a_file_that_is_no_ledger_is_refused_untouched(
         assert "already holds a run" not in err
         assert _as_it_was(folder) == before
     assert sorted(p.name for p in data.parent.iterdir()) == ["a.csv"]
+
+
+def test_a_load_onto_a_sqlite_file_no_ledger_can_be_read_from_is_never_sent_to_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found by a tester: a damaged SQLite file, or another program's database with its -wal beside it, was "a
+    # ledger that already holds a run; use `bulkload resume --ledger …`", and that resume said it was no ledger
+    from bulkload.cli import main
+
+    monkeypatch.setenv("VISMA_CORE_TOKEN", "t")
+    data = tmp_path / "e.csv"
+    data.write_text("caseId,accountingCostType,amount,description,note,entryDate\n7001,FEE,10.00,a,n,2026-11-01\n")
+    folder = tmp_path / "ledgers"
+    folder.mkdir()
+    real = sqlite3.connect(tmp_path / "real.db")
+    real.execute("CREATE TABLE t (x)")
+    real.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(2000)])
+    real.commit()
+    real.close()
+    (folder / "trunc.db").write_bytes((tmp_path / "real.db").read_bytes()[:150])
+    other = sqlite3.connect(folder / "other-wal.db")  # another program's, open: its -wal is beside it
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("PRAGMA wal_autocheckpoint=0")
+    other.execute("CREATE TABLE notes (text TEXT)")
+    other.commit()
+    before = _unaltered(folder)
+    said = {
+        "trunc.db": "cannot be read as a bulkload ledger (database disk image is malformed): choose another --ledger, "
+        "or if it is the ledger of a run, see docs/troubleshooting.md",
+        "other-wal.db": "is not a bulkload ledger (a SQLite database bulkload did not make): choose another --ledger",
+    }
+    try:
+        assert os.path.exists(folder / "other-wal.db-wal")
+        for name, why in said.items():
+            for dry in ([], ["--dry-run"]):
+                at = folder / name
+                args = ["load", "visma-core", str(data), "--base-url", "http://127.0.0.1:9", "--ledger", str(at), "-q"]
+                assert main([*args, *dry]) == 2
+                err = capsys.readouterr().err
+                assert f"{at} {why}" in err, err
+                assert "resume" not in err, err
+                assert _unaltered(folder) == before
+    finally:
+        other.close()
+
+
+def _unaltered(folder: Path) -> dict[str, bytes]:
+    """The files of `folder` but a -shm, SQLite's shared memory, which any reader of a database in WAL mode marks
+    (the other program's own too)."""
+    return {name: data for name, data in _as_it_was(folder).items() if not name.endswith("-shm")}
+
+
+def test_a_killed_runs_ledger_with_its_wal_is_still_a_ledger_that_holds_a_run(tmp_path: Path) -> None:
+    # read through its -wal it is the run's ledger: a load there is refused as holding a run, which resume continues
+    live = Ledger.create(tmp_path / "live.sqlite", RunInfo(target="visma-core", base_url="http://x", files=[]))
+    with live.db() as db:  # a write of the run: in the -wal, not yet in the file
+        db.execute("INSERT INTO meta VALUES ('written', '1')")
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    for suffix in ("", "-wal", "-shm"):  # as a kill -9 leaves them
+        (killed / f"l.sqlite{suffix}").write_bytes((tmp_path / f"live.sqlite{suffix}").read_bytes())
+    live.close()
+    at = killed / "l.sqlite"
+    assert f"the ledger {at} already holds a run; use `bulkload resume --ledger {at}`" in str(path_taken(at))
+    Ledger.open(at).close()
