@@ -18,6 +18,7 @@ import anyio
 import pytest
 from hostile import environment, served
 from test_load_visma_core import job as visma_core_job
+from test_load_visma_core import write as visma_core_write
 
 from bulkload import Job, load
 from bulkload.cli import main
@@ -37,11 +38,7 @@ FEE, OUTLAY = 18, 19
 
 
 def write(path: Path, rows: list[list[Any]], header: list[str] = HEADER) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+    return visma_core_write(path, rows, header)
 
 
 async def sandbox(url: str, what: str) -> Any:
