@@ -425,7 +425,10 @@ class Loader:
             return
         if prev is not None and await self.settled_before(chunk, prev, digest):
             return
-        if len(chunk.groups) > 1 and chunk.part[-1:] in ALONE_HALVES:  # its groups go each in a call of its own
+        # a half of an UNTOLD part sends its groups each in a call of its own, on the user's word only: one left in
+        # doubt by a crash (kill -9) during the resend that split it stays so for a plain resume (in_flight)
+        resending = prev is None or prev.state != "in_doubt" or self.resend_in_doubt
+        if len(chunk.groups) > 1 and chunk.part[-1:] in ALONE_HALVES and resending:
             await self.alone(chunk)
             return
         summary = chunk.totals(kind)

@@ -901,6 +901,50 @@ async def test_a_crash_after_a_refused_call_is_split_sends_none_of_its_rows_agai
         assert await run(crashed, True) == await run(calm, False)
 
 
+async def test_a_crash_after_a_resend_splits_a_part_to_send_its_groups_alone_sends_none_unasked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester (kill -9 during `resume --resend-in-doubt`): the halves `alone` splits an UNTOLD part into are
+    # written in doubt, but a plain resume sent each of their groups alone before asking whether it may: rows the
+    # refused call had stored were stored twice
+    def customers(where: Path) -> Path:
+        rows = [[f"C{i}", "not-an-email" if i in (2, 6) else f"c{i}@example.com"] for i in range(1, 9)]
+        return write(where / "c.csv", ["customerno", "emailaddress1"], rows)
+
+    async def run(where: Path, crash: bool) -> tuple[list[int], list[str]]:
+        calls: list[int] = []
+        ledger = str(where / "run.sqlite")
+        async with serving(crm_app(counting_from_one(stores_the_rest_then_refuses(calls)))) as url:
+            await load_both(where, url, customers(where))  # C2 or C3, C6 or C7 named: in doubt, an UNTOLD part
+            with monkeypatch.context() as m:
+                if crash:
+                    split = Ledger.split
+
+                    def crashing(self: Ledger, *args: Any) -> None:
+                        split(self, *args)
+                        raise Crash
+
+                    m.setattr(Ledger, "split", crashing)
+                try:
+                    await resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False)
+                    assert not crash, "no split"
+                except* Crash:
+                    assert crash
+            sent = list(calls)
+            await resume(ledger, env=ENV, raise_on_stop=False)
+            assert calls == sent, (sent, calls)  # a plain resume sends nothing in doubt
+            await resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False)
+            held = sorted(c["customerno"] for c in await sandbox_read(url, "customers"))
+        return calls[len(sent) :], held
+
+    crashed, calm = tmp_path / "crashed", tmp_path / "calm"
+    crashed.mkdir(), calm.mkdir()
+    with anyio.fail_after(60):
+        after_crash, held = await run(crashed, True)
+        _, held_calm = await run(calm, False)
+    assert held == held_calm and after_crash, (held, held_calm, after_crash)
+
+
 #: what says "nothing failed" as text: under a key whose name says failure, an empty, zero, none or false (the same as
 #: JSON 0 or false); in a status or result, a phrase that denies the failure it names
 NOTHING_FAILED = [
