@@ -300,8 +300,13 @@ _OUTCOME = frozenset({"status", "state", "result"})
 _UNSUCCESSFUL = frozenset({"false", "0", "no"})
 #: the words of a text that say "nothing" (beside zeros: `0`, `000`), under a key whose name says failure (`_nothing`)
 _NIL = frozenset({"false", "no", "none", "null", "nil", "nothing", "zero"})
-#: in an outcome, a word of failure denied (`without errors`, `no errors`, `0 errors`, `not a duplicate`): no failure
-_DENIED = re.compile(rf"\b(?:no|not|without|zero|none|0+) (?:(?:a|an|any) )?[a-z]*(?:{'|'.join(_FAILING)})[a-z]*\b")
+#: a whole text that denies a failure (`no errors`, `0 errors`, `without errors`, `not a duplicate`), words apart by
+#: spaces or `_` only, after a word of the outcome (`Processed without errors`, `Completed with 0 errors`): no
+#: failure. Only the whole text: "Saved: no (duplicate)", "No: invalid email", "none; duplicate" are failures
+_DENIED = re.compile(
+    r"(?:(?:processed|completed|finished|done|uploaded|imported)[ _]+)?(?:with[ _]+)?"
+    rf"(?:no|not[ _]+an?|without|zero|0+)[ _]+[a-z]*(?:{'|'.join(_FAILING)})[a-z]*(?:[ _]+found)?"
+)
 #: in an outcome, "not" before what a stored record is (`NOT_SAVED`, `not stored`, `not processed`): its failure
 _NOT_DONE = re.compile(
     r"\bnot (?:(?:a|an|be|been) )*(?:sav|stor|creat|import|process|accept|upload|load|insert|add|writ|persist|"
@@ -314,6 +319,11 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z]+|[0-9]+", text.lower())
 
 
+def _denied(text: str) -> bool:
+    """Whether the whole `text` denies a failure (`_DENIED`, in any case): `No errors`, `Processed without errors`."""
+    return _DENIED.fullmatch(text.strip().lower()) is not None
+
+
 def _unsuccessful(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in _UNSUCCESSFUL
@@ -323,12 +333,11 @@ def _unsuccessful(value: Any) -> bool:
 def _nothing(value: Any) -> bool:
     """Whether a value under a key whose name says failure says nothing: JSON's empty, zero, false and null, and
     text that says as much (`"0"`, `"000"`, `"false"`, `"no"`, `"none"`, `"null"`, `""`, `"0 errors"`, `"no
-    errors"`: its words are of `_NIL`, zeros, or of failure `_FAILING`, one at least of the first two)."""
+    errors"`: its words all of `_NIL` or zeros, or the whole text a denial, `_denied`); "Invalid: null", "none;
+    duplicate", "ERROR_0" say something."""
     if not isinstance(value, str):
         return not value
-    words = _words(value)
-    nil = [w in _NIL or not w.strip("0") for w in words]
-    return all(n or any(f in w for f in _FAILING) for n, w in zip(nil, words)) and (any(nil) or not words)
+    return all(w in _NIL or not w.strip("0") for w in _words(value)) or _denied(value)
 
 
 def _failed_status(value: Any) -> bool | None:
@@ -339,7 +348,9 @@ def _failed_status(value: Any) -> bool | None:
     an invoice's own AR status, or a record's failure); False for the others (`created`, `ok`, `saved`, `success`)."""
     if not isinstance(value, str):
         return False
-    text = _DENIED.sub(" ", " ".join(_words(value)))
+    if _denied(value):
+        return False
+    text = " ".join(_words(value))
     if any(word in text for word in _FAILING) or _NOT_DONE.search(text):
         return True
     return None if "not" in text.split() else False
