@@ -860,6 +860,24 @@ class Crash(BaseException):
     """The process dying (kill -9) right after a split is committed."""
 
 
+async def crashing_after_a_split(monkeypatch: pytest.MonkeyPatch, crash: bool, run: Awaitable[Any]) -> None:
+    """Await `run`; where `crash`, it dies (Crash) right after its first split is committed, which it must make."""
+    with monkeypatch.context() as m:
+        if crash:
+            split = Ledger.split
+
+            def crashing(self: Ledger, *args: Any) -> None:
+                split(self, *args)
+                raise Crash
+
+            m.setattr(Ledger, "split", crashing)
+        try:
+            await run
+            assert not crash, "no split"
+        except* Crash:
+            assert crash
+
+
 @pytest.mark.parametrize("bad", [2, 3])  # an index counting from 0 or 1 (unplaced), from 1 alone (isolate)
 async def test_a_crash_after_a_refused_call_is_split_sends_none_of_its_rows_again_unasked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: int
@@ -874,20 +892,7 @@ async def test_a_crash_after_a_refused_call_is_split_sends_none_of_its_rows_agai
         calls: list[int] = []
         ledger = str(where / "run.sqlite")
         async with serving(crm_app(counting_from_one(stores_the_rest_then_refuses(calls)))) as url:
-            with monkeypatch.context() as m:
-                if crash:
-                    split = Ledger.split
-
-                    def crashing(self: Ledger, *args: Any) -> None:
-                        split(self, *args)
-                        raise Crash
-
-                    m.setattr(Ledger, "split", crashing)
-                try:
-                    await load_both(where, url, customers(where))
-                    assert not crash, "no split"
-                except* Crash:
-                    assert crash
+            await crashing_after_a_split(monkeypatch, crash, load_both(where, url, customers(where)))
             reports = [await resume(ledger, env=ENV, raise_on_stop=False)]
             sent = list(calls)
             reports.append(await resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False))
@@ -916,20 +921,9 @@ async def test_a_crash_after_a_resend_splits_a_part_to_send_its_groups_alone_sen
         ledger = str(where / "run.sqlite")
         async with serving(crm_app(counting_from_one(stores_the_rest_then_refuses(calls)))) as url:
             await load_both(where, url, customers(where))  # C2 or C3, C6 or C7 named: in doubt, an UNTOLD part
-            with monkeypatch.context() as m:
-                if crash:
-                    split = Ledger.split
-
-                    def crashing(self: Ledger, *args: Any) -> None:
-                        split(self, *args)
-                        raise Crash
-
-                    m.setattr(Ledger, "split", crashing)
-                try:
-                    await resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False)
-                    assert not crash, "no split"
-                except* Crash:
-                    assert crash
+            await crashing_after_a_split(
+                monkeypatch, crash, resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False)
+            )
             sent = list(calls)
             await resume(ledger, env=ENV, raise_on_stop=False)
             assert calls == sent, (sent, calls)  # a plain resume sends nothing in doubt
