@@ -95,6 +95,11 @@ def _pack(value: Any) -> bytes:
         return _packer.encode(_wide_as_digits(value))
 
 
+def _past_64_bits(name: str, number: int | None) -> tuple[str, int] | None:
+    """(name, number) where the whole `number` of the field `name` is past 64 bits, signed; else None."""
+    return None if number is None or _LEAST_WHOLE <= number <= _MOST_WHOLE else (name, number)
+
+
 def _wide_as_digits(value: Any) -> Any:
     """`value` with each int past msgpack's range (-2**63 to 2**64 - 1) a msgspec Ext of its decimal digits."""
     kind = type(value)
@@ -175,6 +180,8 @@ class Reading:
         )
         self._numbers = frozenset(numeric)
         self._wholes = tuple(whole_fields)
+        #: the first whole number past 64 bits of the row convert() read last (within_64_bits), or None
+        self._past: tuple[str, int] | None = None
         #: a whole number's zero fraction is read after the file's decimal mark only ("1010,00" in a comma file)
         self._mark = numbers.decimal
         #: text fields that name a record (the number and whole-number ones are read as numbers already)
@@ -279,6 +286,7 @@ class Reading:
                 continue
             if not double_keeps(number):
                 raise RowInvalid(name, _double_reason(name, number))
+        past: tuple[str, int] | None = None  # the first whole number past 64 bits: within_64_bits names it
         for name in self._wholes:
             cell: Any = get(name)
             if cell is None:  # not given, the most fields of most rows
@@ -286,6 +294,8 @@ class Reading:
             kind = type(cell)
             if kind is str:
                 if cell.isdigit() and cell[0] != "0":  # the usual cell: msgspec reads it (not "0100", nor "0")
+                    if len(cell) > 18 and past is None:  # 18 digits are always within 64 bits
+                        past = _past_64_bits(name, whole_number(cell, self._mark))
                     continue
                 if ("e" in cell or "E" in cell) and _EXPONENT(cell):
                     raise RowInvalid(
@@ -293,29 +303,32 @@ class Reading:
                         f"{cell!r} is written with an exponent, as a spreadsheet shows a number it may have "
                         "rounded: write the whole number",
                     )
+            elif kind is int:  # a JSON number
+                if past is None:
+                    past = _past_64_bits(name, cell)
+                continue
             elif kind is not Decimal:
                 continue
             number = whole_number(cell, self._mark)
             if number is not None:
                 row[name] = number  # exactly: msgspec would read "1009.99999999999999999" as 1010, through a float
+                if past is None:
+                    past = _past_64_bits(name, number)
             elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
                 raise RowInvalid(name, whole_reason(cell, self._mark))
+        self._past = past
 
-    def within_64_bits(self, row: Mapping[str, Any]) -> None:
-        """RowInvalid where a whole number of `row` (RecordKind.whole_fields, as convert() and the kind's validation
-        left it: an int, or the digits the kind read) is past 64 bits, signed: no API's JSON integer holds it. Looked
-        at after the kind's validation, whose tighter bounds ("must be at most 2147483647") are named first."""
-        for name in self._wholes:
-            number: Any = row.get(name)
-            if type(number) is str and len(number) > 18:  # 18 digits are always within
-                number = whole_number(number, self._mark)
-            elif type(number) is not int:
-                continue
-            if number is None or _LEAST_WHOLE <= number <= _MOST_WHOLE:
-                continue
-            if number > 0:
-                raise RowInvalid(name, f"must be at most {_MOST_WHOLE} (64 bits), got {number}")
-            raise RowInvalid(name, f"must be at least {_LEAST_WHOLE} (64 bits), got {number}")
+    def within_64_bits(self) -> None:
+        """RowInvalid where a whole number (RecordKind.whole_fields) of the row convert() read last is past 64 bits,
+        signed: no API's JSON integer holds it. Asked after the kind's validation, whose tighter bounds ("must be at
+        most 2147483647") are named first; found as convert() reads the row's whole numbers, so a row pays nothing
+        more for it."""
+        if self._past is None:
+            return
+        name, number = self._past
+        if number > 0:
+            raise RowInvalid(name, f"must be at most {_MOST_WHOLE} (64 bits), got {number}")
+        raise RowInvalid(name, f"must be at least {_LEAST_WHOLE} (64 bits), got {number}")
 
     def _thousandths(self, name: str, text: str, amount: Decimal, currency: Any) -> None:
         """RowInvalid where the amount `text`, read as `amount` with 3 decimals, has more than its `currency` has
@@ -554,7 +567,7 @@ class Planner:
                     try:
                         convert(row)
                         record = validate(row) if placed is None else placed(file_idx, line, row)
-                        within_64_bits(row)
+                        within_64_bits()
                         # a valid row's family reads as the inspection read it: its case is the same whole number
                         if not told or new_key is not None:
                             pass
