@@ -860,22 +860,85 @@ class Crash(BaseException):
     """The process dying (kill -9) right after a split is committed."""
 
 
-async def crashing_after_a_split(monkeypatch: pytest.MonkeyPatch, crash: bool, run: Awaitable[Any]) -> None:
-    """Await `run`; where `crash`, it dies (Crash) right after its first split is committed, which it must make."""
+async def crashing_after_a_split(monkeypatch: pytest.MonkeyPatch, after: int, run: Awaitable[Any]) -> None:
+    """Await `run`; where `after` (not 0), it dies (Crash) right after its `after`-th split is committed, which it
+    must make."""
     with monkeypatch.context() as m:
-        if crash:
-            split = Ledger.split
+        if after:
+            split, made = Ledger.split, []
 
             def crashing(self: Ledger, *args: Any) -> None:
                 split(self, *args)
-                raise Crash
+                made.append(args[1])  # the part split
+                if len(made) == after:
+                    raise Crash
 
             m.setattr(Ledger, "split", crashing)
         try:
             await run
-            assert not crash, "no split"
+            assert not after, f"{after} splits wanted, made: {made}"
         except* Crash:
-            assert crash
+            assert after
+
+
+#: what crashed_and_calm tells of a run: the items of each upload the server got, what it holds (customernos, then
+#: invoiceNumbers, each sorted: a record stored twice is there twice), and the last resume's (loaded, rejected, in
+#: doubt), which count every row of the run
+Outcome = tuple[list[int], list[str], tuple[int, int, int]]
+
+
+async def crashed_and_calm(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    serve: Callable[[list[int]], Rule],
+    files: Callable[[Path], list[Path]],
+    *,
+    after: int = 1,
+    resending: bool = False,
+) -> tuple[Outcome, Outcome]:
+    """Load the customers (and invoices) `files` writes in a folder against crm_app(serve(calls)) (`calls`: what the
+    server counts of each upload) twice, each run in a folder of its own: crashed, dying (Crash) right after the
+    `after`-th split of the load, or (`resending`) of a `resume --resend-in-doubt` after it; and calm. Then a plain
+    resume, which must send nothing (a call: rows sent again unasked), and a `resume --resend-in-doubt`. (crashed's
+    Outcome, calm's.)"""
+    outcomes = []
+    for crash in (after, 0):
+        where = tmp_path / ("crashed" if crash else "calm")
+        where.mkdir()
+        ledger, calls = str(where / "run.sqlite"), list[int]()
+        async with serving(crm_app(serve(calls))) as url:
+            if resending:
+                await load_both(where, url, *files(where))
+                first = resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False)
+            else:
+                first = load_both(where, url, *files(where))
+            await crashing_after_a_split(monkeypatch, crash, first)
+            sent = list(calls)
+            await resume(ledger, env=ENV, raise_on_stop=False)
+            assert calls == sent, (sent, calls)  # a plain resume sends nothing in doubt
+            last = await resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False)
+            held = [sorted(r[key] for r in await sandbox_read(url, kind)) for kind, key in KEYS]
+        outcomes.append((calls, held[0] + held[1], (last.loaded, last.rejected, last.in_doubt)))
+    return outcomes[0], outcomes[1]
+
+
+#: each kind the server holds, and the field its records are listed by (crashed_and_calm)
+KEYS = [("customers", "customerno"), ("invoices", "invoiceNumber")]
+
+
+def customers_with(emails: list[str]) -> Callable[[Path], list[Path]]:
+    """crashed_and_calm's `files`: customers C1, C2, … with `emails`."""
+
+    def files(where: Path) -> list[Path]:
+        rows = [[f"C{i}", email] for i, email in enumerate(emails, 1)]
+        return [write(where / "c.csv", ["customerno", "emailaddress1"], rows)]
+
+    return files
+
+
+def refusing_from_one(calls: list[int]) -> Rule:
+    """A server that stores what its 400 does not name, naming rows by an index counted from 1."""
+    return counting_from_one(stores_the_rest_then_refuses(calls))
 
 
 @pytest.mark.parametrize("bad", [2, 3])  # an index counting from 0 or 1 (unplaced), from 1 alone (isolate)
@@ -884,59 +947,28 @@ async def test_a_crash_after_a_refused_call_is_split_sends_none_of_its_rows_agai
 ) -> None:
     # found by a tester (kill -9): the split of a refused call whose other rows may have been stored saved its parts
     # pending, and only then, one transaction each, in doubt; a crash in between, and a plain resume sent them again
-    def customers(where: Path) -> Path:
-        rows = [[f"C{i}", "not-an-email" if i == bad else f"c{i}@example.com"] for i in (1, 2, 3)]
-        return write(where / "c.csv", ["customerno", "emailaddress1"], rows)
-
-    async def run(where: Path, crash: bool) -> tuple[list[int], list[str], list[tuple[int, int, int]]]:
-        calls: list[int] = []
-        ledger = str(where / "run.sqlite")
-        async with serving(crm_app(counting_from_one(stores_the_rest_then_refuses(calls)))) as url:
-            await crashing_after_a_split(monkeypatch, crash, load_both(where, url, customers(where)))
-            reports = [await resume(ledger, env=ENV, raise_on_stop=False)]
-            sent = list(calls)
-            reports.append(await resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False))
-            held = sorted(c["customerno"] for c in await sandbox_read(url, "customers"))
-        assert calls[: len(sent)] == [3, 2], sent  # the call, the server's own store of the rest: nothing resent
-        return calls, held, [(r.loaded, r.rejected, r.in_doubt) for r in reports]
-
-    crashed, calm = tmp_path / "crashed", tmp_path / "calm"
-    crashed.mkdir(), calm.mkdir()
+    files = customers_with(["not-an-email" if i == bad else f"c{i}@example.com" for i in (1, 2, 3)])
     with anyio.fail_after(60):
-        assert await run(crashed, True) == await run(calm, False)
+        crashed, calm = await crashed_and_calm(tmp_path, monkeypatch, refusing_from_one, files)
+    assert crashed == calm and calm[0][:2] == [3, 2], (crashed, calm)  # the call, the server's own store of the rest
 
 
+@pytest.mark.parametrize("after", [1, 2])  # the UNTOLD part split in halves (in_flight), a half split (deliver)
 async def test_a_crash_after_a_resend_splits_a_part_to_send_its_groups_alone_sends_none_unasked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: int
 ) -> None:
     # found by a tester (kill -9 during `resume --resend-in-doubt`): the halves `alone` splits an UNTOLD part into are
     # written in doubt, but a plain resume sent each of their groups alone before asking whether it may: rows the
-    # refused call had stored were stored twice
-    def customers(where: Path) -> Path:
-        rows = [[f"C{i}", "not-an-email" if i in (2, 6) else f"c{i}@example.com"] for i in range(1, 9)]
-        return write(where / "c.csv", ["customerno", "emailaddress1"], rows)
-
-    async def run(where: Path, crash: bool) -> tuple[list[int], list[str]]:
-        calls: list[int] = []
-        ledger = str(where / "run.sqlite")
-        async with serving(crm_app(counting_from_one(stores_the_rest_then_refuses(calls)))) as url:
-            await load_both(where, url, customers(where))  # C2 or C3, C6 or C7 named: in doubt, an UNTOLD part
-            await crashing_after_a_split(
-                monkeypatch, crash, resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False)
-            )
-            sent = list(calls)
-            await resume(ledger, env=ENV, raise_on_stop=False)
-            assert calls == sent, (sent, calls)  # a plain resume sends nothing in doubt
-            await resume(ledger, env=ENV, resend_in_doubt=True, raise_on_stop=False)
-            held = sorted(c["customerno"] for c in await sandbox_read(url, "customers"))
-        return calls[len(sent) :], held
-
-    crashed, calm = tmp_path / "crashed", tmp_path / "calm"
-    crashed.mkdir(), calm.mkdir()
+    # refused call had stored were stored twice. C2 or C3, C6 or C7 named: in doubt, an UNTOLD part of four groups,
+    # split in halves of two (ALONE_HALVES), each split again into groups alone
+    files = customers_with(["not-an-email" if i in (2, 6) else f"c{i}@example.com" for i in range(1, 9)])
     with anyio.fail_after(60):
-        after_crash, held = await run(crashed, True)
-        _, held_calm = await run(calm, False)
-    assert held == held_calm and after_crash, (held, held_calm, after_crash)
+        crashed, calm = await crashed_and_calm(
+            tmp_path, monkeypatch, refusing_from_one, files, after=after, resending=True
+        )
+    # the call, the server's own store of the rest; on resend the rest in one call, each group of the UNTOLD part alone
+    assert calm == ([8, 6, 4, 1, 1, 1, 1], ["C1", "C3", "C4", "C5", "C7", "C8"], (6, 2, 0)), calm
+    assert crashed == calm, crashed
 
 
 #: what says "nothing failed" as text: under a key whose name says failure, an empty, zero, none or false (the same as
