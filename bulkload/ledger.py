@@ -118,10 +118,20 @@ class ChunkRow(NamedTuple):
     sent_at: float | None
 
 
+class Created(NamedTuple):
+    """What a chunk's call created, as Ledger.done records it: the id each line became (NO_ID: stored without one),
+    the control totals of what was sent (see Totals), and each line's RecordKind.line_check where the kind compares
+    lines (else None)."""
+
+    ids: Sequence[int]
+    summary: dict[str, Totals]
+    checks: Sequence[int] | None = None
+
+
 class Child(NamedTuple):
     """A chunk planned in place of a split one (Ledger.split): its part, key, line numbers and body hash, and the
-    state the split saves it in: `pending` (to be sent) or `in_doubt` (never sent without the user's word, for
-    `error`)."""
+    state the split saves it in: `pending` (to be sent), `in_doubt` (never sent without the user's word, for
+    `error`) or `done` (the split call stored its rows: `created`)."""
 
     part: str
     key: str
@@ -129,6 +139,7 @@ class Child(NamedTuple):
     body_hash: str
     state: ChunkState = "pending"
     error: str | None = None
+    created: Created | None = None
 
 
 class OpenCall(NamedTuple):
@@ -863,20 +874,35 @@ class Ledger:
         left stands (`updated`, which Ledger.last_write and an open call's last_sent go by)."""
         with self._db:
             self._db.execute("BEGIN")
-            self._db.execute(
-                "UPDATE chunks SET state='done', summary=?, returned=?, error=NULL, updated=COALESCE(?, updated) "
-                "WHERE seq=? AND part=?",
-                (_json(summary), returned and _json(returned), time.time() if wrote else None, seq, part),
-            )
-            # every source line -> the id it became (lines merged into one entry share it). One bound column
-            # less per row is ~0.8 µs less per row: the file index rides in the high bits of the line
-            base = file_idx << LOC_SHIFT
-            locs = [base + ln for ln in lines]
-            if checks is None:
-                self._db.executemany("INSERT OR IGNORE INTO created (loc, id) VALUES (?, ?)", zip(locs, ids))
-            else:
-                self._db.executemany("INSERT OR IGNORE INTO created VALUES (?, ?, ?)", zip(locs, ids, checks))
+            self._done(seq, part, file_idx, lines, Created(ids, summary, checks), returned, wrote)
             self._save_calls(calls)
+
+    def _done(
+        self,
+        seq: int,
+        part: str,
+        file_idx: int,
+        lines: Sequence[int],
+        created: Created,
+        returned: dict[str, Totals] | None,
+        wrote: bool,
+    ) -> None:
+        """Ledger.done's writes, in the caller's transaction."""
+        self._db.execute(
+            "UPDATE chunks SET state='done', summary=?, returned=?, error=NULL, updated=COALESCE(?, updated) "
+            "WHERE seq=? AND part=?",
+            (_json(created.summary), returned and _json(returned), time.time() if wrote else None, seq, part),
+        )
+        # every source line -> the id it became (lines merged into one entry share it). One bound column
+        # less per row is ~0.8 µs less per row: the file index rides in the high bits of the line
+        base = file_idx << LOC_SHIFT
+        locs = [base + ln for ln in lines]
+        if created.checks is None:
+            self._db.executemany("INSERT OR IGNORE INTO created (loc, id) VALUES (?, ?)", zip(locs, created.ids))
+        else:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO created VALUES (?, ?, ?)", zip(locs, created.ids, created.checks)
+            )
 
     @_writes
     def settle(
@@ -914,9 +940,10 @@ class Ledger:
         children: Sequence[Child],
         calls: dict[int, int],
     ) -> None:
-        """The API refused a chunk: its bad rows are rejected and the rest planned as child chunks, each in its
-        state (Child), all in one transaction so a crash cannot lose a row in between, nor leave a child in doubt
-        `pending` for a resume to send without the user's word."""
+        """The API refused a chunk (or stored only some of its rows): its bad rows are rejected and the rest planned
+        as child chunks, each in its state (Child), all in one transaction so a crash cannot lose a row in between,
+        nor leave a child in doubt `pending` for a resume to send without the user's word, nor one the call stored
+        unrecorded (in doubt, for a resend on the user's word to store again)."""
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute(
@@ -933,6 +960,9 @@ class Ledger:
                     for c in children
                 ],
             )
+            for c in children:
+                if c.created is not None:
+                    self._done(seq, c.part, file_idx, c.lines, c.created, None, True)
             self._save_calls(calls)
 
     def children(self, seq: int, part: str) -> list[tuple[str, list[int]]]:

@@ -45,7 +45,7 @@ from .errors import (
 )
 from .http import Response
 from .isolation import ALONE_HALVES, ISOLATING_HALVES, NAMED, SIZE_HALVES, UNTOLD, IsolationBudget
-from .ledger import Child, ChunkRow, Ledger
+from .ledger import Child, ChunkRow, Created, Ledger
 from .masking import scrub, secret_texts
 from .model import Call, Chunk, ChunkState, RowOutcome, Totals
 from .planning import Planned, Planning, PlanSpec, Rows, Stopped
@@ -72,14 +72,6 @@ NOT_FOUND_YET = (
 
 #: why a call left in flight when the run was cut short (Ctrl-C, a signal) is in doubt
 CUT_SHORT = "the run was cut short while this call was being sent: it may have arrived"
-
-
-#: why the stored part of a call answered 2xx with some records failed is in doubt between the split and the record
-#: of its ids (Loader.failed_in_answer): only a crash in between leaves it so
-STORED_UNRECORDED = (
-    "answered 2xx storing these rows, but the run stopped before their ids were recorded: a look for them settles "
-    "it; check the API for them before sending them again"
-)
 
 
 async def settled_look(
@@ -648,20 +640,23 @@ class Loader:
             "API does not say what became of a record it says failed, so it may have been stored, and a group loads "
             "whole or not at all; check the API for it (fix the line named before the group is sent again)",
         )
-        children = [chunk.take(named, chunk.part + NAMED, kind)]
+        failing = chunk.take(named, chunk.part + NAMED, kind)
+        plan = [self.child(failing, why)]
         if stored:
-            children.append(chunk.take(stored, chunk.part + "r", kind))
-        # the stored part is in doubt until its ids are recorded: a crash in between leaves it to a look, never
-        # to a resend without the user's word
-        plan = [self.child(c, why if c is children[0] else STORED_UNRECORDED) for c in children]
+            # the stored part is done with the split, in its transaction: a crash right after it leaves no row the
+            # answer said stored in doubt, for a resend on the user's word to store again
+            part = chunk.take(stored, chunk.part + "r", kind)
+            stored_ids, summary = [ids[i] for g in stored for i in spans[g]], part.totals(kind)
+            created = Created(stored_ids, summary, part.checks)
+            plan.append(self.child(part, None)._replace(state="done", created=created))
         try:
             self.ledger.split(chunk.seq, chunk.part, chunk.file_idx, why, [], plan, self.calls)
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
             return
         if stored:
-            self.record_done(children[1], [ids[i] for g in stored for i in spans[g]], children[1].totals(kind), None)
-        self.tally.in_doubt += len(children[0])
+            self.took(part, stored_ids, summary)
+        self.tally.in_doubt += len(failing)
 
     def cut_short(self, chunk: Chunk, may_land: bool) -> None:
         """The run was cut short (Ctrl-C, a signal) while the chunk's call was being sent: a call that may land
@@ -758,6 +753,10 @@ class Loader:
         except BulkloadError as exc:
             self.give_up(chunk, exc, sent=True)
             return
+        self.took(chunk, ids, summary)
+
+    def took(self, chunk: Chunk, ids: list[int], summary: dict[str, Totals]) -> None:
+        """The chunk's rows are loaded as `ids`, the ledger says: counted, and told to `on_created`."""
         self.tally.loaded += len(chunk)
         if self.on_created is not None:
             self.on_created(ids, summary)

@@ -953,6 +953,30 @@ async def test_a_crash_after_a_refused_call_is_split_sends_none_of_its_rows_agai
     assert crashed == calm and calm[0][:2] == [3, 2], (crashed, calm)  # the call, the server's own store of the rest
 
 
+async def test_a_crash_after_an_answer_saying_a_record_failed_is_split_stores_none_of_its_rows_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a call answered 2xx, its record of invoice I2 saying it failed (Loader.failed_in_answer): its other invoices
+    # were stored, and a crash right after its split must leave them loaded with their ids, not in doubt for a
+    # resend to store them twice
+    def failing(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        said = {"success": False, "message": "duplicate invoice"}
+        return [{**r, **said} if r.get("invoiceNumber") == "I2" else r for r in results]
+
+    def files(where: Path) -> list[Path]:
+        rows = [["C1", "I1", "1", "EUR", "1"], ["C1", "I1", "2", "EUR", "2"], ["C1", "I2", "3", "EUR", ""]]
+        header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "lineItem"]
+        return [customers_file(where, 1), write(where / "i.csv", header, [*rows, ["C1", "I3", "4", "EUR", ""]])]
+
+    with anyio.fail_after(60):
+        crashed, calm = await crashed_and_calm(
+            tmp_path, monkeypatch, lambda calls: counted(calls, answered(failing)), files
+        )
+    # a call each; I2, in doubt, rejected on resend (never sent again with the record said failed)
+    assert calm == ([1, 4], ["C1", "I1", "I1", "I2", "I3"], (4, 1, 0)), calm
+    assert crashed == calm, crashed
+
+
 @pytest.mark.parametrize("after", [1, 2])  # the UNTOLD part split in halves (in_flight), a half split (deliver)
 async def test_a_crash_after_a_resend_splits_a_part_to_send_its_groups_alone_sends_none_unasked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: int
