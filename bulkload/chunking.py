@@ -36,8 +36,8 @@ from .errors import RowInvalid, SourceError
 from .formulas import cell_value
 from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
-from .money import JSON_SAFE_DIGITS, decimals, double_keeps, iso_code, nearest_double, value_text
-from .numbers import MARKS, NumberFormat, other_reading, spreadsheet_exponent, whole_number, whole_reason
+from .money import JSON_SAFE_DIGITS, Places, double_keeps, nearest_double, value_text
+from .numbers import NumberFormat, guessed, spreadsheet_exponent, whole_number, whole_reason
 from .regroup import (
     GIVEN_AGAIN,
     NEIGHBOUR,
@@ -160,7 +160,8 @@ class Reading:
         json: bool = False,
         double_fields: Iterable[str] = (),
         secret_fields: Iterable[str] = (),
-        currency_fields: Mapping[str, str] | None = None,
+        amount_places: Mapping[str, Places] | None = None,
+        other_fields: Iterable[str] = (),
         mark_given: bool = False,
     ) -> None:
         #: secrets (RecordKind.secret_fields): one given as the rejects file's mask is refused, never sent
@@ -171,12 +172,14 @@ class Reading:
         numeric, dated = tuple(number_fields), tuple(date_fields)
         #: numbers the API holds as doubles (RecordKind.double_fields)
         self._doubles = tuple(double_fields)
-        #: (field, how its text is read, the field naming its currency where it is an amount in one: None else),
-        #: numbers first: one pass a row. A decimal mark the user gave (`mark_given`, --decimal) says how "1.500"
-        #: reads: no amount is looked at for a reading of the other mark (_thousandths)
-        priced = {} if mark_given else currency_fields or {}
-        self._parsers = tuple((name, numbers.parse, priced.get(name)) for name in numeric) + tuple(
-            (name, dates.parse, None) for name in dated
+        #: (field, how its text is read, what gives its decimals where it is an amount (`amount_places`), whether
+        #: it is a number of no amount, such as a rate), numbers first: one pass a row. A number that reads both ways
+        #: ("1.500") is judged by numbers.guessed (`_guessed`), unless the user gave the decimal mark (`mark_given`,
+        #: --decimal), which says how it reads
+        places = {} if mark_given else amount_places or {}
+        others = frozenset(() if mark_given else other_fields)
+        self._parsers = tuple((name, numbers.parse, places.get(name), name in others) for name in numeric) + tuple(
+            (name, dates.parse, None, False) for name in dated
         )
         self._numbers = frozenset(numeric)
         self._wholes = tuple(whole_fields)
@@ -184,6 +187,8 @@ class Reading:
         self._past: tuple[str, int] | None = None
         #: a whole number's zero fraction is read after the file's decimal mark only ("1010,00" in a comma file)
         self._mark = numbers.decimal
+        #: what groups thousands the file's way: the other mark (a number of no amount so grouped is judged)
+        self._grouping = "," if numbers.decimal == "." else "."
         #: text fields that name a record (the number and whole-number ones are read as numbers already)
         self._keys = tuple(sorted(frozenset(key_fields) - self._numbers - frozenset(self._wholes) - frozenset(dated)))
         #: where a JSON number with an exponent is read as its text, to be refused with its reason
@@ -210,7 +215,8 @@ class Reading:
             json=json,
             double_fields=kind.double_fields,
             secret_fields=kind.secret_fields,
-            currency_fields=kind.currency_fields,
+            amount_places=kind.amount_places,
+            other_fields=kind.number_fields - kind.money_fields,
             mark_given=mark_given,
         )
 
@@ -264,7 +270,8 @@ class Reading:
                     f"{key.strip()!r} is written with an exponent, as a spreadsheet shows a long number it may have "
                     "rounded: write it in full",
                 )
-        for name, parse, currency in self._parsers:
+        grouping = self._grouping
+        for name, parse, places, other in self._parsers:
             value = get(name)
             if type(value) is str:
                 read: Any
@@ -272,8 +279,9 @@ class Reading:
                     row[name] = read = parse(value)
                 except ValueError as exc:
                     raise RowInvalid(name, str(exc)) from None
-                if currency is not None and read.same_quantum(_THOUSANDTH):  # rare: 3 decimals exactly
-                    self._thousandths(name, value, read, get(currency))
+                # rare: an amount of 3 decimals exactly, another number grouped by the other mark
+                if (places is not None and read.same_quantum(_THOUSANDTH)) or (other and grouping in value):
+                    self._guessed(name, value, read, places.of(row) if places is not None else None)
         for name in self._doubles:
             number: Any = get(name)
             of = type(number)
@@ -330,30 +338,13 @@ class Reading:
             raise RowInvalid(name, f"must be at most {_MOST_WHOLE} (64 bits), got {number}")
         raise RowInvalid(name, f"must be at least {_LEAST_WHOLE} (64 bits), got {number}")
 
-    def _thousandths(self, name: str, text: str, amount: Decimal, currency: Any) -> None:
-        """RowInvalid where the amount `text`, read as `amount` with 3 decimals, has more than its `currency` has
-        and reads both ways ("1.500" EUR: 1.5 with a decimal point, but it is how a file of decimal commas writes
-        1500), where the mark was decided from the file's other amounts: never booked as the one reading, nor
-        rounded. A mark the user gave (--decimal) is not second-guessed: "1.500" given --decimal . is 1.5."""
-        code = iso_code(currency) if type(currency) is str else None
-        if code is None or decimals(code) >= 3:
-            return
-        places = decimals(code)
-        meant = amount.quantize(Decimal(1).scaleb(-places))
-        if meant != amount:  # "1.505": more decimals than the currency has, which the kind refuses as such
-            return
-        other = other_reading(text, self._mark)
-        if other is None:  # "0.500", "1234.500": no other reading
-            return
-        mark, other_mark = self._mark, "," if self._mark == "." else "."
-        raise RowInvalid(
-            name,
-            f"{text.strip()!r} read with the file's {MARKS[mark]} is {str(amount).replace('.', mark)} {code}, 3 "
-            f"decimals where {code} has {places}: written so, it is also how a file of {MARKS[other_mark]}s writes "
-            f"{other:f}, and which is meant cannot be told. Write {str(meant).replace('.', mark)} if that is meant; "
-            "if the file's amounts "
-            f"have a {MARKS[other_mark]}, give --decimal {other_mark}",
-        )
+    def _guessed(self, name: str, text: str, read: Decimal, places: tuple[int, str] | None) -> None:
+        """RowInvalid where the number `text` of `name`, read as `read` with the file's decided mark, reads both ways
+        and its reading is a guess (numbers.guessed: `places`, the decimals of an amount, None for a rate): never
+        booked as the one reading, nor rounded."""
+        reason = guessed(name, text, read, self._mark, places)
+        if reason is not None:
+            raise RowInvalid(name, reason)
 
     def quoted(self, reason: str, field: str, row: Mapping[str, Any]) -> str:
         """`reason`, why the row's `field` is refused, quoting the amount convert() read as the file writes it: in a

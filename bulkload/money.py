@@ -5,7 +5,9 @@ Minor units follow ISO 4217: two decimals for most currencies, none for JPY, ISK
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+from typing import Any, NamedTuple
 
 #: ISO 4217 currencies whose minor unit is not a hundredth; every other currency has 2 decimals
 DECIMALS = {
@@ -100,6 +102,25 @@ def iso_code(currency: str | None) -> str | None:
         return None
     code = currency.upper()
     return code if code in CURRENCIES else None
+
+
+class Places(NamedTuple):
+    """What gives an amount field its decimals (RecordKind.amount_places): the ISO 4217 currency its row names in
+    the field `field`, else the one `currency` every row's amount is in (an option's: PayorCRM's --local-currency),
+    else the `decimals` the API takes (Visma Core's 2)."""
+
+    field: str | None = None
+    currency: str | None = None
+    decimals: int | None = None
+
+    def of(self, row: Mapping[str, Any]) -> tuple[int, str] | None:
+        """(decimals, the currency that has them, "" for the API's own) of the amount of `row`; None where no currency
+        of the ISO 4217 list gives them (none named or given, or another code: the kind names that)."""
+        if self.decimals is not None:
+            return self.decimals, ""
+        currency = row.get(self.field) if self.field is not None else self.currency
+        code = iso_code(currency) if type(currency) is str else None
+        return None if code is None else (decimals(code), code)
 
 
 #: digits no amount of money has, whatever the caller's limit: past them an amount is refused, never made an int

@@ -5,7 +5,8 @@ decided once, from every amount of the file, before the first row is sent: `Numb
 values prove, `NumberEvidence.decide` picks the mark or refuses to guess, and `NumberFormat.parse` then reads
 each cell with that mark only. Reading cell by cell could send one row as 1.5 and the next as 1500. The file's
 other decimal numbers (an exchange rate, written by another system) are read with the amounts' mark: they do not
-decide it while an amount has a mark, and one that proves the other mark refuses the file.
+decide it while an amount has a mark, and one that proves the other mark refuses the file. A cell that reads both
+ways is judged as it is read (`guessed`): an amount by the decimals it takes, another number never as thousands.
 """
 
 from __future__ import annotations
@@ -182,6 +183,49 @@ def other_reading(text: str, mark: str) -> Decimal | None:
     if _classify(text) != _AMBIGUOUS:
         return None
     return _read(text, "," if mark == "." else ".")
+
+
+def guessed(field: str, text: str, read: Decimal, mark: str, places: tuple[int, str] | None) -> str | None:
+    """Why the number `text` of `field`, read as `read` with the file's decided decimal `mark`, is refused where it
+    reads both ways ("1.500": 1.5 with a decimal point, 1500 with a point between thousands); None where its reading
+    stands. The rule for every amount and rate a target reads (chunking.Reading):
+
+    - an amount (`places`: the decimals it takes and the currency that has them, (2, "EUR"), "" where the API's own
+      are meant: money.Places) is written by the system that wrote the file's amounts, whose mark they show: read
+      as thousands it stands; read as decimals it stands unless it has more than `places` and the more are zeros
+      ("1.500" EUR, 3 decimals where EUR has 2; "1.505" EUR the kind refuses for its decimals);
+    - a number of no amount (`places` None: an exchange rate) may be written by another system than the amounts, and
+      does not decide the mark while an amount has one: read as decimals it stands, as the amounts' mark reads it;
+      read as thousands ("745.500" in a file of decimal commas, 745500) it is a guess, and is refused.
+    """
+    other = other_reading(text, mark)
+    if other is None:  # "0.500", "1234.500", "1.234.500": no other reading
+        return None
+    text = text.strip()
+    other_mark = _other(mark)
+    if int(read.as_tuple().exponent) == 0:  # read as thousands
+        if places is not None:
+            return None
+        word = MARKS[other_mark].split()[1]
+        return (
+            f"{text!r} read with the file's {MARKS[mark]} is {read}, with a {word} between thousands: {field} is no "
+            f"amount, and may be written by another system than the amounts (an exchange rate often is): with a "
+            f"{MARKS[other_mark]} it is {_plain(other)}, and which is meant cannot be told. Write {read} if that is "
+            f"meant, or {_plain(other).replace('.', mark)} if that is"
+        )
+    if places is None or places[0] >= 3:  # 3 decimals it takes ("1.500" KWD)
+        return None
+    digits, code = places
+    meant = read.quantize(Decimal(1).scaleb(-digits))
+    if meant != read:  # no more decimals than it takes, or more that are no zeros ("1.505": the kind names them)
+        return None
+    shown = f"{str(read).replace('.', mark)} {code}".rstrip()
+    return (
+        f"{text!r} read with the file's {MARKS[mark]} is {shown}, 3 decimals where {code or field} has {digits}: "
+        f"written so, it is also how a file of {MARKS[other_mark]}s writes {other:f}, and which is meant cannot be "
+        f"told. Write {str(meant).replace('.', mark)} if that is meant; if the file's amounts have a "
+        f"{MARKS[other_mark]}, give --decimal {other_mark}"
+    )
 
 
 def json_number_text(text: str, mark: str) -> str:

@@ -443,6 +443,10 @@ class Rec:
                     and places < 3
                 ):
                     return True
+            # an exchange rate that reads both ways read as thousands (745.500 in a file of decimal commas): the
+            # rate may be another system's, with a decimal point
+            elif num.proof == "?" and not mark_given and value.as_tuple().exponent == 0:
+                return True
         return any(order not in d.reads for _, d in self.days)
 
     def __repr__(self) -> str:  # short: a failing example's file may hold 10 MB

@@ -1180,3 +1180,48 @@ async def test_an_amount_with_decimals_its_currency_has_not_is_refused_never_rou
         "'1.500' read with the file's decimal point is 1.500 EUR, 3 decimals "
     ), reasons
     assert reasons[("4", "amount")] == "1.505 has more decimals than EUR's 2", reasons
+
+
+async def test_a_rate_that_reads_both_ways_read_as_thousands_is_refused_with_its_voucher(tmp_path: Path) -> None:
+    # found by a tester: in a file of decimal commas an EUR line's exchangeRate 745.500 was booked as 745500 (a point
+    # between thousands), exit 0, where a rate is often written by another system than the amounts, and with a
+    # decimal point it is 745.5; 7,455 in a file of decimal points was booked as 7455. Read as decimals (745,500 in
+    # the file of commas, 7.455 in the one of points) a rate reads as the amounts do, and loads
+    commas = rated(
+        tmp_path / "commas.csv",
+        "5;1;801;31-10-2026;100,00;EUR;745.500;5600;x",
+        "5;1;801;31-10-2026;-745,50;DKK;;1010;x",
+        "5;1;802;31-10-2026;100,00;EUR;745,500;5600;y",
+        "5;1;802;31-10-2026;-745,50;DKK;;1010;y",
+    )
+    (points := tmp_path / "points").mkdir()
+    dotted = rated(
+        points / "points.csv",
+        "5;1;803;31-10-2026;100.00;EUR;7,455;5600;x",
+        "5;1;803;31-10-2026;-7.46;DKK;;1010;x",
+        "5;1;804;31-10-2026;100.00;EUR;7.455;5600;y",
+        "5;1;804;31-10-2026;-7.46;DKK;;1010;y",
+    )
+    with anyio.fail_after(30):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [commas], url), env=CREDS)
+            again = await load(job(points, [dotted], url), env=CREDS)
+            held = await remote_entries(url)
+    assert sorted((e["voucherNumber"], e["currency"], e.get("exchangeRate")) for e in held) == [
+        (802, "DKK", None),
+        (802, "EUR", 745.5),
+        (804, "DKK", None),
+        (804, "EUR", 7.455),
+    ], held
+    for run in (report, again):
+        assert (run.loaded, run.rejected, run.exit_code) == (2, 2, 1), run
+    reasons = {(r["line"], r["field"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv", ";")}
+    assert reasons[("2", "exchangeRate")].startswith(
+        "'745.500' read with the file's decimal comma is 745500, with a point between thousands: "
+    ), reasons
+    assert "with a decimal point it is 745.5" in reasons[("2", "exchangeRate")], reasons
+    assert reasons[("3", "")].startswith("voucher 801 (journal 1) rejected: line 2 exchangeRate: "), reasons
+    (refused, _) = read_csv(points / "rejects.csv", ";")
+    assert refused["field"] == "exchangeRate" and refused["reason"].startswith(
+        "'7,455' read with the file's decimal point is 7455, with a comma between thousands: "
+    ), refused

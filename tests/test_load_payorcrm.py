@@ -1104,3 +1104,27 @@ async def test_an_invoice_saved_again_by_a_spreadsheet_is_skipped_not_refused(tm
     assert (one.exit_code, one.loaded) == (0, 2), one
     assert (two.exit_code, two.loaded, two.skipped, two.rejected) == (0, 0, 1, 0), read_csv(tmp_path / "again.csv")
     assert [(i["invoiceNumber"], i["invoiceAmount"], i["balanceAmount"]) for i in got] == [("I-1", 123450, "1234.50")]
+
+
+async def test_a_local_amount_that_reads_both_ways_with_more_decimals_than_its_currency_is_refused(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: given --amount-unit major --local-currency DKK, localAmount 1.500 in a file of decimal points
+    # was booked as 150 minor units (1.50 DKK), exit 0, where the same cell in invoiceAmount is refused: written so
+    # it is also how a file of decimal commas writes 1500. The local currency gives its decimals, as an invoice's
+    # currency gives invoiceAmount's; 1234.500 reads one way only
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "localAmount"]
+    rows = [
+        ["C1", "I1", "100.00", "EUR", "745.50"],
+        ["C1", "I2", "200.00", "EUR", "1.500"],
+        ["C1", "I3", "300.00", "EUR", "1234.500"],
+    ]
+    report, held = await load_invoices(
+        tmp_path, write(tmp_path / "i.csv", header, rows), amount_unit="major", local_currency="DKK"
+    )
+    assert sorted((i["invoiceNumber"], i["localAmount"]) for i in held) == [("I1", 74550), ("I3", 123450)], held
+    assert (report.loaded, report.rejected, report.exit_code) == (2 + 1, 1, 1), report
+    (refused,) = rejected(tmp_path)
+    assert refused["field"] == "localAmount" and refused["reason"].startswith(
+        "'1.500' read with the file's decimal point is 1.500 DKK, 3 decimals where DKK has 2: "
+    ), refused

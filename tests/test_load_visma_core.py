@@ -2161,3 +2161,43 @@ async def test_new_entries_alike_loaded_ones_are_skipped_as_said_and_load_with_a
     assert (two.exit_code, two.loaded, two.skipped) == (0, 1, 1), two
     assert (three.exit_code, three.loaded, three.skipped) == (0, 2, 0), three
     assert len(entries) == 4, entries
+
+
+async def test_an_amount_that_reads_both_ways_with_more_decimals_than_2_is_refused(tmp_path: Path) -> None:
+    # found by a tester: in a file whose amounts have a decimal point (100.00), 1.500 was booked as 1.500 (sent with
+    # 3 decimals, where the API's amounts have 2), exit 0: written so, it is also how a file of decimal commas writes
+    # 1500. Refused with its order, as e-conomic refuses 1.500 EUR; a cost's Amount likewise. 1234.500 reads one way
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1493, "FEE", "100.00", "Gebyr", "n", "2026-11-01", ""],
+            [1494, "OUTLAY", "1.500", "Tinglysing", "n", "2026-11-01", "A"],
+            [1494, "OUTLAY", "2.00", "Attest", "n", "2026-11-01", "A"],
+            [1495, "FEE", "1234.500", "Gebyr", "n", "2026-11-01", ""],
+        ],
+    )
+    (costs := tmp_path / "costs").mkdir()
+    changes = write(
+        costs / "c.csv",
+        [[1500, "Buyer", 150003, "", "499.50", ""], [1500, "Buyer", 150002, "", "1.500", ""]],
+        header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"],
+    )
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            report = await load(job(tmp_path, data, url), env=ENV, raise_on_stop=False)
+            patched = await load(job(costs, changes, url, target_options={"kind": "costs"}), env=ENV)
+            entries = await created(url)
+    assert sorted((e["CaseId"], e["Amount"]) for e in entries) == [
+        (1493, Decimal("100.00")),
+        (1495, Decimal("1234.500")),
+    ], entries
+    assert (report.exit_code, report.loaded, report.rejected) == (1, 2, 2), report
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert rejects[3]["field"] == "amount" and rejects[3]["reason"].startswith(
+        "'1.500' read with the file's decimal point is 1.500, 3 decimals where amount has 2: written so, it is also "
+        "how a file of decimal commas writes 1500"
+    ), rejects
+    assert rejects[4]["reason"].startswith("order A of case 1494 (OUTLAY) rejected: line 3 amount: "), rejects
+    assert (patched.exit_code, patched.loaded, patched.rejected) == (1, 1, 1), patched
+    (refused,) = read_csv(costs / "rejects.csv")
+    assert refused["field"] == "Amount" and "3 decimals where Amount has 2" in refused["reason"], refused

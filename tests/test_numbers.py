@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bulkload.errors import ConfigError
-from bulkload.numbers import NumberEvidence, NumberFormat, _read, json_number_text, whole_number, whole_reason
+from bulkload.numbers import (
+    NumberEvidence,
+    NumberFormat,
+    _read,
+    guessed,
+    json_number_text,
+    whole_number,
+    whole_reason,
+)
 
 POINT, COMMA = NumberFormat("."), NumberFormat(",")
 
@@ -576,8 +584,52 @@ def test_every_kind_names_its_amounts_among_its_numbers() -> None:
     for kind, money in amounts.items():
         assert kind.money_fields == money, kind
         assert kind.money_fields <= kind.number_fields, kind
-        assert set(kind.currency_fields) <= kind.money_fields, kind
+        assert set(kind.amount_places) == kind.money_fields, kind
     assert DraftEntries().number_fields - DraftEntries().money_fields == {"exchangeRate"}
+
+
+@pytest.mark.parametrize(
+    ("text", "mark", "places", "refused"),
+    [
+        # an amount, whose mark the file's amounts show: read as decimals, refused where it has more than it takes
+        (
+            "1.500",
+            ".",
+            (2, "EUR"),
+            "'1.500' read with the file's decimal point is 1.500 EUR, 3 decimals where EUR has 2",
+        ),
+        ("-1,500", ",", (2, "DKK"), "is -1,500 DKK, 3 decimals where DKK has 2: written so, it is also how a file of "),
+        ("(1.500)", ".", (2, ""), "is -1.500, 3 decimals where amount has 2"),  # the API's own decimals (Visma Core)
+        ("1.500", ".", (3, "KWD"), None),
+        ("1.505", ".", (2, "EUR"), None),  # more decimals than EUR's, and no zeros: the kind names them
+        ("1,500", ".", (2, "EUR"), None),  # 1500, as the amounts' mark reads it
+        ("1234.500", ".", (2, "EUR"), None),  # reads one way only
+        ("0.500", ".", (2, "EUR"), None),
+        # a number of no amount (a rate), which another system may have written: read as thousands, refused
+        ("745.500", ",", None, "'745.500' read with the file's decimal comma is 745500, with a point between "),
+        (
+            "7,455",
+            ".",
+            None,
+            "with a decimal comma it is 7.455, and which is meant cannot be told. Write 7455 if that ",
+        ),
+        ("7.455", ".", None, None),
+        ("745,500", ",", None, None),
+        ("7.455,50", ",", None, None),
+        ("1.234.500", ",", None, None),
+    ],
+)
+def test_a_number_that_reads_both_ways_is_refused_where_its_reading_is_a_guess(
+    text: str, mark: str, places: tuple[int, str] | None, refused: str | None
+) -> None:
+    # found by a tester: Visma Core's 1.500 (2 decimals), PayorCRM's localAmount 1.500 DKK and e-conomic's
+    # exchangeRate 745.500 in a file of decimal commas (745500) were each booked as one reading, exit 0
+    read = NumberFormat(mark).parse(text)
+    reason = guessed("amount" if places is not None else "exchangeRate", text, read, mark, places)
+    if refused is None:
+        assert reason is None
+    else:
+        assert reason is not None and refused in reason, reason
 
 
 @pytest.mark.parametrize(

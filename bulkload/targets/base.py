@@ -13,6 +13,7 @@ from .. import redact
 from ..errors import APIError, ConfigError, Conflict, RefusedInAnswer
 from ..http import ANSWER_BYTES, check_address
 from ..model import Call, CheckMaker, Chunk, Known, Listed, Reconciled, Totals
+from ..money import Places
 from ..numbers import whole_number
 from .flags import Flags
 from .protocols import Created, Sender
@@ -95,9 +96,11 @@ class RecordKind:
     #: other number fields (an exchange rate, written by another system) are read with it, and decide it only where
     #: no amount has a mark (numbers.NumberEvidence.decide)
     money_fields: frozenset[str] = frozenset()
-    #: amount fields -> the field naming the amount's currency (ISO 4217): an amount whose text reads both ways and
-    #: has decimals its currency has not ("1.500" EUR) is refused with its row (chunking.Reading)
-    currency_fields: Mapping[str, str] = {}
+    #: amount fields -> what gives each its decimals (money.Places: the row's currency, one currency an option gives,
+    #: or the API's fixed decimals), every money field: an amount whose text reads both ways and has decimals it has
+    #: not ("1.500" EUR) is refused with its row (numbers.guessed, chunking.Reading), as is another number field (a
+    #: rate) whose text reads both ways read as thousands
+    amount_places: Mapping[str, Places] = {}
     #: number fields the API holds as IEEE 754 binary64 doubles (its reference types them `number <double>`): a value
     #: no double holds as written (money.double_keeps) is refused before the first call (chunking.Reading), its
     #: group with it, as the API would store another number

@@ -15,7 +15,7 @@ from ..cursors import CursorTrail
 from ..errors import APIError, RowInvalid
 from ..http import decoded, keepable_ids
 from ..model import Chunk, Totals
-from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, answered_units, decimals, minor_units, nearest_double
+from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, Places, answered_units, decimals, minor_units, nearest_double
 from ..numbers import whole_reason
 from .base import Elsewhere, GroupKey, RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
@@ -283,7 +283,7 @@ class DraftEntries(RecordKind):
     fields = _FIELDS
     money_fields = frozenset({"amount"})
     number_fields = money_fields | {"exchangeRate"}  # a rate is read with the amounts' decimal mark
-    currency_fields = {"amount": "currency"}
+    amount_places = {"amount": Places(field="currency")}
     double_fields = number_fields  # seed 002: amount and exchangeRate are `number <double>`
     date_fields = frozenset({"date", "dueDate"})
     # seed 002: a draft entry has one amount, its side by its sign (isCredit is gone since 11.0.0)

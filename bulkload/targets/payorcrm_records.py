@@ -11,7 +11,7 @@ import msgspec
 
 from ..errors import APIError, RowInvalid
 from ..model import BY_PLACE, ECHOED, NO_ID, Chunk, Totals
-from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, decimals, iso_code
+from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, Places, decimals, iso_code
 from ..money import minor_units as exact_units
 from .base import RecordKind, required_fields
 from .payorcrm_answers import Reading, named, read
@@ -301,8 +301,7 @@ class Invoices(Upload):
     group_fields = frozenset({"invoiceNumber"})
     # balanceAmount is a string to the API (seed 004), but an amount in the file: read with the file's decimal mark
     number_fields = money_fields = frozenset({"invoiceAmount", "localAmount", "balanceAmount"})
-    # localAmount is in the company's currency (--local-currency), which no row names
-    currency_fields = {"invoiceAmount": "currency", "balanceAmount": "currency"}
+    amount_places = {"invoiceAmount": Places(field="currency"), "balanceAmount": Places(field="currency")}
     date_fields = frozenset(_DATES)
     reference_fields = frozenset({"customerNumber"})  # the customer an invoice is of
     line_names = ("lineItem",)  # what tells an invoice's lines apart (group_fault)
@@ -321,8 +320,9 @@ class Invoices(Upload):
                 "Give --amount-unit major (amounts converted exactly by each invoice's currency), or write whole minor "
                 "units (150000 for 1500.00 SEK)"
             )
-        #: the company's own currency, which localAmount is in (needed to convert it from major units)
+        #: the company's own currency, which localAmount is in (needed to convert it from major units): no row names it
         self.local_currency = local_currency
+        self.amount_places = {**Invoices.amount_places, "localAmount": Places(currency=local_currency)}
         self.require_customers = require_customers
         #: customer number -> why it did not load; customer numbers that did (from the earlier phase)
         self.failed: dict[str, str] = {}

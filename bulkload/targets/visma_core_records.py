@@ -15,7 +15,7 @@ from ..dates import same_day
 from ..errors import APIError, FoundOther, RowInvalid, RowsRefused
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
-from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, minor_units, same_amount
+from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, Places, minor_units, same_amount
 from .base import RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
 from .reasons import row_invalid
@@ -253,6 +253,7 @@ class Entries(OnCase):
 
     fields = frozenset(EntryRow.__struct_fields__)
     number_fields = money_fields = frozenset({"amount"})
+    amount_places = {"amount": Places(decimals=2)}  # the API's amounts have 2 decimals (seed 003)
     date_fields = frozenset({"entryDate"})
     whole_fields = int_fields(EntryRow)
     group_name = "order"
@@ -495,6 +496,7 @@ class Costs(OnCase):
 
     fields = frozenset(CostRow.__struct_fields__)
     number_fields = money_fields = frozenset({"Amount"})
+    amount_places = {"Amount": Places(decimals=2)}
     whole_fields = int_fields(CostRow)  # the case too: a cost's row is keyed by nothing that reads it
     group_name = "cost"
     kind_name = "costs"
