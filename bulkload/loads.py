@@ -31,7 +31,7 @@ import sqlite3
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +220,29 @@ def names_of(stored: Mapping[str, Any]) -> list[str]:
     gzip file's decompressed bytes, sources.digests_of) and of its bytes ("sha256", as loads before 2026-12 filed
     a gzip file too), each once."""
     return list(dict.fromkeys(str(stored[k]) for k in ("content", "sha256") if stored.get(k)))
+
+
+def refuse_same_content(paths: Sequence[str], files: Sequence[Mapping[str, Any]]) -> None:
+    """ConfigError naming the first two of one load's files (`paths`, as given; `files`: their RunInfo.files
+    entries, or at least their digests) that hold one content as the record of loads knows it (`names_of`: a copy,
+    a gzip file and what it holds): a load of both would create their records twice, and no earlier load holds
+    them to refuse it."""
+    seen: dict[str, str] = {}
+    for path, stored in zip(paths, files):
+        names = names_of(stored)
+        earlier = next((seen[name] for name in names if name in seen), None)
+        if earlier is not None:
+            raise twice_in_load(earlier, path, "have the same content (a gzip file's is what it holds)")
+        seen.update(dict.fromkeys(names, path))
+
+
+def twice_in_load(first: str, again: str, what: str) -> ConfigError:
+    """The refusal of a load given one file, or one content, twice: `first` and `again` (its arguments) `what`
+    ("are one file", ...)."""
+    return ConfigError(
+        f"{first} and {again} {what}: one load of both would create each of its records twice. Give it once (a "
+        "later load of it is refused as loaded already); nothing was sent"
+    )
 
 
 def loaded_before(

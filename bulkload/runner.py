@@ -49,11 +49,13 @@ from .loads import (
     may_share,
     on_record,
     refuse_loaded,
+    refuse_same_content,
     rejecting_run,
     release,
     remember_load,
     run_home,
     run_of,
+    twice_in_load,
     unusable_ledgers,
 )
 from .model import RowOutcome
@@ -72,10 +74,11 @@ log = logging.getLogger(__name__)
 
 
 def open_sources(job: Job, target: Target) -> list[Source]:
-    """Open every file before anything is sent: unreadable files, unknown columns and missing ones (columns.py) stop
-    the run here."""
+    """Open every file before anything is sent: unreadable files, one file given twice (a path or a link to it),
+    unknown columns and missing ones (columns.py) stop the run here."""
     for path in job.files:
         check_regular(path)
+    _one_file_each(job.files)
     sources = [job.source(path, target.kind_of(i).secret_fields) for i, path in enumerate(job.files)]
     for file_idx, source in enumerate(sources):
         kind = target.kind_of(file_idx)
@@ -122,6 +125,21 @@ def open_sources(job: Job, target: Target) -> list[Source]:
             earlier = (rejecting_run(job, str(source.path)) or {}).get("options") if given else None
             raise refusal(str(source.path), fields, unknown, lacking, kind, target.name, earlier=earlier)
     return sources
+
+
+def _one_file_each(paths: list[str]) -> None:
+    """ConfigError where two of a load's input files are one file: the same path, or a link to it (their device and
+    inode). A file that cannot be looked at is left to its open, which says why."""
+    seen: dict[tuple[int, int], str] = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            raise twice_in_load(seen[key], path, "are one file")
+        seen[key] = path
 
 
 def _field_names(cells: list[str], *, names: set[str]) -> bool:
@@ -240,6 +258,7 @@ async def load(
     sources = open_sources(job, target)
     check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
     pins, digests = await anyio.to_thread.run_sync(_hashed, job.files, digests_of)
+    refuse_same_content(job.files, digests)
     for source, pinned in zip(sources, pins):
         source.pinned = pinned
     info = RunInfo(
@@ -697,18 +716,23 @@ def _refused_as_load(
 ) -> tuple[Job, bool]:
     """What a dry run of `job` tells of earlier loads before it reads on, as a load would (no lock, nothing written):
     a --ledger path that holds a run a load would not start over (`_start_over`: one that created nothing) is
-    refused as Ledger.create refuses it, and a file loaded before as claim_load refuses it (loads.refuse_loaded).
-    Returns `job` with its agreement (agreement_of, where the credentials are given), and whether the dry run learns
-    what earlier loads did with its groups (`_learn_earlier`). A PostgreSQL --ledger is not connected to: earlier
-    loads are not looked at then, nor for an agreement whose credentials are not given."""
+    refused as Ledger.create refuses it, a file loaded before as claim_load refuses it (loads.refuse_loaded), and
+    two files of one content as a load refuses them (loads.refuse_same_content). Returns `job` with its agreement
+    (agreement_of, where the credentials are given), and whether the dry run learns what earlier loads did with its
+    groups (`_learn_earlier`). A PostgreSQL --ledger is not connected to: earlier loads are not looked at then, nor
+    for an agreement whose credentials are not given."""
     checked = not (job.allow_duplicate_load or target.books.rerunnable)
+
+    @functools.cache
+    def files() -> list[dict[str, Any]]:
+        return [{"path": os.path.abspath(path), **digests_of(path)} for path in job.files]
+
+    if len(job.files) > 1:
+        refuse_same_content(job.files, files())
     if ledger_pg.is_url(job.ledger_path):
         log.warning("a dry run does not connect to a PostgreSQL ledger: what earlier loads loaded is not counted")
         return job, False
     ledger_at = ledger_pg.name_of(job.ledger_path)
-
-    def files() -> list[dict[str, Any]]:
-        return [{"path": os.path.abspath(path), **digests_of(path)} for path in job.files]
 
     held = run_of(ledger_at)
     if os.path.exists(ledger_at) and not (held is not None and created_nothing_at(ledger_at)):

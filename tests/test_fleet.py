@@ -5,11 +5,13 @@ the runs of one agreement one after another, the calls in flight across all jobs
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import pty
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,15 +24,18 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from conftest import SandboxProcess, spawn_sandbox, write_entries
+from conftest import SandboxProcess, serving, spawn_sandbox, write_entries
 
 from bulkload import rollback
 from bulkload.cli import main
 from bulkload.errors import ConfigError
 from bulkload.fleet import check_accounts, run_manifest
+from bulkload.fleet_view import print_fleet
 from bulkload.manifest import read_manifest
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.agreements import AGREEMENTS_PATH, agreement_id
+from bulkload.sandbox.economic import create_app
+from bulkload.sandbox.hostile import PREFIX, looping, tampered
 
 #: seconds a test may take at most, on a busy machine
 BOUND_S = 60
@@ -800,3 +805,115 @@ async def test_a_finished_job_whose_credentials_changed_since_is_refused_naming_
             (same,) = (await run_manifest(read_manifest(str(path)), env=wrong)).jobs
             assert same.status == "complete" and same.stored, same
             assert len(await entries_of(url, grant(1))) == rows and await entries_of(url, grant(0)) == []
+
+
+async def test_a_job_given_one_file_twice_is_refused_before_its_first_call(tmp_path: Path) -> None:
+    # found by a tester: a job of files = ["h.csv", "h.csv"] (or a link to it, or a copy) loaded every row twice,
+    # exit 0, reconciled yes; e-conomic refused it only by accident ("voucher 1001 has lines in two files")
+    write_entries(tmp_path / "a.csv", 10)
+    shutil.copyfile(tmp_path / "a.csv", tmp_path / "copy.csv")
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            path.write_text(
+                _one_job(url, "twice", ["a.csv", "a.csv"])
+                + _one_job(url, "copied", ["a.csv", "copy.csv"], "other").split("\n", 1)[1].replace("GRANT0", "GRANT1")
+            )
+            report = await run_manifest(read_manifest(str(path)), env=ENV)
+            front, _ = await server_stats(url)
+    twice, copied = report.jobs
+    for outcome, said in ((twice, "are one file"), (copied, "have the same content")):
+        assert (outcome.status, outcome.exit_code) == ("refused", 2), outcome
+        assert said in str(outcome.error) and str(tmp_path / "a.csv") in str(outcome.error), outcome.error
+    assert str(tmp_path / "copy.csv") in str(copied.error), copied.error
+    assert "two files" not in str(twice.error) and report.exit_code == 2
+    assert front["requests"] == 0, front
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("output_dir", "name", "path"),
+    [(None, "fleet.json", "m.runs/fleet.json"), (".", "a.csv", "a.csv"), (".", "m.toml", "m.toml")],
+)
+def test_a_job_whose_folder_would_be_the_fleets_own_file_or_a_file_there_is_refused_before_any_call(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    output_dir: str | None,
+    name: str,
+    path: str,
+) -> None:
+    # found by a tester: a job named "fleet.json" loaded its rows, then the combined report could not be written
+    # over its folder ("[Errno 21] Is a directory"), exit 4 with --resume too; with output_dir = "." a job named as
+    # an input file failed with "[Errno 17] File exists"
+    write_entries(tmp_path / "a.csv", 10)
+    manifest = tmp_path / "m.toml"
+    sandbox = spawn_sandbox("--agreements")
+    try:
+        for k, v in ENV.items():
+            monkeypatch.setenv(k, v)
+        text = _one_job(sandbox.url, name, ["a.csv"])
+        manifest.write_text(text.replace('output_dir = "runs"', f'output_dir = "{output_dir}"' if output_dir else ""))
+        for again in ([], ["--resume"]):
+            assert main(["run", str(manifest), "--no-progress", *again]) == 2
+            err = capsys.readouterr().err
+            assert f"job {name!r}" in err and str(tmp_path / path) in err and "nothing was sent" in err, err
+        with urllib.request.urlopen(f"{sandbox.root}/_sandbox/stats", timeout=10) as r:
+            assert json.loads(r.read())["requests"] == 0
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    assert (tmp_path / "a.csv").is_file() and manifest.is_file()
+
+
+async def test_a_job_stopped_in_its_reconciliation_is_told_the_manifests_way_on(tmp_path: Path) -> None:
+    # found by a tester: "reconciliation could not finish: HTTP 503: down; run `bulkload reconcile`", in the
+    # summary, fleet.json and the job's report: no ledger, no credentials, not `bulkload run MANIFEST --resume`
+    write_entries(tmp_path / "a.csv", 15)
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with serving(tampered(looping, {"pages": 0})) as origin:
+            path.write_text(_one_job(origin + PREFIX["economic"], "acme", ["a.csv"]))
+            (job,) = (await run_manifest(read_manifest(str(path)), env=ENV)).jobs
+    assert (job.status, job.exit_code) == ("stopped", 4) and job.report is not None, job
+    said = str(job.report.stop_reason)
+    assert "reconciliation could not finish" in said and f"continue with `bulkload run {path} --resume`" in said, said
+    assert "bulkload reconcile" not in said, said
+    stored = json.loads((tmp_path / "runs" / "acme" / "report.json").read_text())["stop_reason"]
+    assert stored == said
+
+
+async def test_a_job_refused_again_on_resume_has_its_calls_counted_as_this_runs(tmp_path: Path) -> None:
+    # found by a tester: job good finished, job bad's API answered 401; run again with --resume, the summary said
+    # "6 calls, every one by an earlier run: the figures are the jobs' stored reports (it had finished)", though bad
+    # made 3 calls in this run and had not finished
+    write_entries(tmp_path / "a.csv", 5)
+    write_entries(tmp_path / "b.csv", 5, first_voucher=100)
+    path = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with (
+            running("economic", SandboxOptions(), agreements=True) as url,
+            serving(create_app(tokens=("app-secret", "another-grant"))) as refusing,
+        ):
+            bad = refusing + PREFIX["economic"]
+            path.write_text(_one_job(url, "good", ["a.csv"], "good") + _one_job(bad, "bad", ["b.csv"], "bad").split("\n", 1)[1])
+            first = await run_manifest(read_manifest(str(path)), env=ENV)
+            served = await async_requests(refusing)
+            report = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
+            made = await async_requests(refusing) - served
+    assert [o.status for o in first.jobs] == ["complete", "refused"], first
+    good, refused = report.jobs
+    assert good.stored is True and refused.stored is not True and refused.status == "refused", report
+    assert made > 0 and good.report is not None
+    assert report.totals["requests"] == good.report.requests + made, (report.totals, made)
+    printed = io.StringIO()
+    print_fleet(report, printed)
+    said = printed.getvalue()
+    assert "every one by an earlier run" not in said and "each had finished" not in said, said
+    assert f"{good.report.requests + made:,} calls in " in said and "(it had finished)" in said, said
+
+
+async def async_requests(origin: str) -> int:
+    """The calls the sandbox app served at `origin` has answered."""
+    async with aiohttp.ClientSession() as s, s.get(origin + "/_sandbox/stats") as r:
+        return int((await r.json())["requests"])

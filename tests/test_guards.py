@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gzip
 import io
 import json
 import os
@@ -159,6 +160,45 @@ async def test_a_file_loaded_once_is_refused_the_second_time(tmp_path: Path) -> 
         assert not (tmp_path / "second.sqlite").exists()
         forced = await load(job("third", allow_duplicate_load=True), env=CREDS)
     assert first.loaded == forced.loaded == 40
+
+
+@pytest.mark.parametrize("given", ["the same path", "a link to it", "a copy of it", "a gzip copy of it"])
+async def test_one_file_given_twice_in_a_load_is_refused_before_the_first_call(tmp_path: Path, given: str) -> None:
+    # found by a tester: a HaloPSA load of h.csv given twice (or a link to it, or a byte-identical copy) created
+    # every record twice, exit 0, reconciled yes; a second run of the file was refused as a load twice already
+    data = tmp_path / "h.csv"
+    data.write_text("name,tenant_id\nFirst,t-1\nSecond,t-2\n")
+    other = {
+        "the same path": data,
+        "a link to it": tmp_path / "link.csv",
+        "a copy of it": tmp_path / "copy.csv",
+        "a gzip copy of it": tmp_path / "h.csv.gz",
+    }[given]
+    if given == "a link to it":
+        other.symlink_to(data)
+    elif given == "a copy of it":
+        shutil.copyfile(data, other)
+    elif given == "a gzip copy of it":
+        other.write_bytes(gzip.compress(data.read_bytes()))
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        job = Job(
+            target="halopsa",
+            files=[str(data), str(other)],
+            base_url=url,
+            ledger=str(tmp_path / "l.sqlite"),
+            rejects=str(tmp_path / "r.csv"),
+            target_options={"resource": "XeroDetails"},
+        )
+        with pytest.raises(ConfigError) as refused_:
+            await load(job, env=HALO)
+        created = await sandbox_read(url, "records/XeroDetails")
+        served = await sandbox_read(url, "stats")
+    said = str(refused_.value)
+    assert refused_.value.exit_code == 2 and str(data) in said and str(other) in said, said
+    what = "are one file" if given in ("the same path", "a link to it") else "have the same content"
+    assert what in said and "nothing was sent" in said, said
+    assert created == [] and served["requests"] == 0, served
+    assert not (tmp_path / "l.sqlite").exists()
 
 
 ECONOMIC_HEADERS = {"X-AppSecretToken": "a", "X-AgreementGrantToken": "b"}
