@@ -34,9 +34,8 @@ from .results import Report
 from .targets import TARGETS
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from .fleet import FleetReport
+    from .manifest import Manifest
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -354,26 +353,26 @@ async def _run_manifest(ns: argparse.Namespace) -> int:
             raise
         # every job stopped and wrote its report: the interrupt ends here, with the combined report's exit code
         # (its worst job's: 4, or 2 where a job's settings were refused), as the report and the summary say
-        _show_fleet(ns, manifest.output_dir, reports[0])
+        _show_fleet(ns, manifest, reports[0])
         _said(f"bulkload: {interrupts.reason()}; {_again('run', None, os.path.abspath(ns.manifest))}")
         return reports[0].exit_code
-    _show_fleet(ns, manifest.output_dir, reports[0])
+    _show_fleet(ns, manifest, reports[0])
     return reports[0].exit_code
 
 
-def _show_fleet(ns: argparse.Namespace, output_dir: Path, report: FleetReport) -> None:
-    """Write fleet.json into `output_dir` and show the combined report as -q/--json ask."""
+def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport) -> None:
+    """Write fleet.json into the manifest's output_dir and show the combined report as -q/--json ask."""
     from .fleet_view import print_fleet
 
-    private_dir(output_dir)
-    write_private(output_dir / "fleet.json", json_text(report) + "\n")
+    private_dir(manifest.output_dir)
+    write_private(manifest.report_path, json_text(report) + "\n")
     if ns.json:
         _print_json(report)
     elif ns.quiet:
-        print(f"bulkload run: exit {report.exit_code}; report: {output_dir / 'fleet.json'}")
+        print(f"bulkload run: exit {report.exit_code}; report: {manifest.report_path}")
     else:
         print_fleet(report)
-        print(f"combined report: {output_dir / 'fleet.json'}")
+        print(f"combined report: {manifest.report_path}")
 
 
 def _job(ns: argparse.Namespace) -> Job:

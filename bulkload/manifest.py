@@ -45,6 +45,8 @@ MAX_CONNECTIONS = 64
 MAX_MANIFEST_BYTES = 8 << 20
 #: a job's name names its directory of outputs
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: the combined report every run of the manifest writes in its output_dir, beside the jobs' folders
+FLEET_REPORT = "fleet.json"
 #: what an environment variable's name looks like (a value that does not is taken for a credential)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 #: the keys of a [[job]] the manifest adds to a job file's [job] settings
@@ -159,6 +161,11 @@ class Manifest:
     max_connections: int = MAX_CONNECTIONS
     output_dir: Path = Path()
 
+    @property
+    def report_path(self) -> Path:
+        """The combined report (fleet.json) in output_dir."""
+        return self.output_dir / FLEET_REPORT
+
     def agreements(self) -> dict[str, list[ManifestJob]]:
         """The jobs of each agreement, in the manifest's order."""
         out: dict[str, list[ManifestJob]] = {}
@@ -253,7 +260,7 @@ def _job(path: str, home: Path, output_dir: Path, n: int, table: dict[str, Any])
     base_url = table.get("base_url")
     if base_url is not None and not isinstance(base_url, str):
         raise ConfigError(f"{said}: base_url must be a string")
-    out_dir = output_dir / name
+    out_dir = _out_dir(said, output_dir, name)
     kwargs: dict[str, Any] = {
         **{k: getattr(settings, k) for k in _SETTINGS if k in job_file["job"]},
         "files": [str(home / f) for f in files],
@@ -276,6 +283,25 @@ def _job(path: str, home: Path, output_dir: Path, n: int, table: dict[str, Any])
     except ConfigError as exc:
         raise ConfigError(f"{said}: {exc}") from exc
     return mjob
+
+
+def _out_dir(said: str, output_dir: Path, name: str) -> Path:
+    """The folder of the job `name`'s outputs in `output_dir`; ConfigError where it would be the manifest's combined
+    report (FLEET_REPORT, in any case: a file system may not tell them apart) or a path there that is no folder (an
+    input file, the manifest, with output_dir = "."): its run would load its rows, then fail to write its outputs
+    or the combined report, again on every run."""
+    out_dir = output_dir / name
+    if name.casefold() == FLEET_REPORT:
+        raise ConfigError(
+            f"{said}: its folder of outputs would be {out_dir}, where every run of the manifest writes its combined "
+            "report: give the job another name; nothing was sent"
+        )
+    if os.path.lexists(out_dir) and not out_dir.is_dir():
+        raise ConfigError(
+            f"{said}: its folder of outputs would be {out_dir}, which is a file: give the job another name, or the "
+            "manifest another output_dir; nothing was sent"
+        )
+    return out_dir
 
 
 def _files(said: str, table: Mapping[str, Any], file_options: tuple[str, ...], options: Mapping[str, Any]) -> list[str]:
