@@ -452,14 +452,21 @@ def failed(mjob: ManifestJob, exc: BaseException, status: str) -> JobOutcome:
 
 
 #: the command line's way on for the job's own run (`bulkload resume --ledger LEDGER`, as errors.command_on says
-#: it; with `--base-url URL` where the run goes on at a corrected address). Another run's is left as it is
-_RESUME = "`bulkload resume --ledger {ledger}( --base-url URL)?`"
+#: it; with `--base-url URL` where the run goes on at a corrected address), or for its run stopped in its
+#: reconciliation (`continue with`, or `then`, `bulkload reconcile --ledger LEDGER`: pipeline.resume_after), which
+#: the manifest's --resume finishes too. Another run's is left as it is, and so is a reconcile that is no way on of
+#: a stop (one that names what a check of the API finds)
+_RESUME = (
+    "`bulkload resume --ledger {ledger}( --base-url URL)?`"
+    "|(?:(?<=continue with )|(?<=then ))`bulkload reconcile --ledger {ledger}`"
+)
 
 
 def manifest_words(text: str, mjob: ManifestJob) -> str:
     """`text` (why a job stopped, what settles its rows in doubt) with the command line's way on said in the words
-    of the manifest of `mjob` (ManifestJob.run_again): `bulkload resume --ledger …` knows none of the manifest's
-    credential variables (it fails with "missing credential" where they are not the target's own names),
+    of the manifest of `mjob` (ManifestJob.run_again): `bulkload resume --ledger …` (and the `bulkload reconcile
+    --ledger …` of a run stopped in its reconciliation, which the manifest's --resume finishes) knows none of the
+    manifest's credential variables (it fails with "missing credential" where they are not the target's own names),
     `bulkload run MANIFEST --resume` does; refused credentials are the variables the manifest names for the job
     (ManifestJob.credentials_setting), not the target's own. A queued job (`bulkload worker`) is run again by the
     queue (queue.RETRY), then by `bulkload run MANIFEST --queue URL`: `--resume` would load it anew, its ledger

@@ -109,9 +109,9 @@ def resume_after(exc: BaseException, ledger: str | os.PathLike[str], command: st
 
 
 def resumable(said: str, exc: BaseException, ledger: str | os.PathLike[str], command: str = "resume") -> str:
-    """`said` (why `exc` stopped a run's load, or its `command`: rollback, on the ledger at path `ledger`) with one
-    way on: its own hint to resume, naming the ledger and `command` (a rollback is continued by rollback, never by
-    resume), or `resume_after`'s."""
+    """`said` (why `exc` stopped a run's load, or its `command`: reconcile, rollback, on the ledger at path `ledger`)
+    with one way on: its own hint to resume, naming the ledger and `command` (a rollback is continued by rollback,
+    never by resume; a run stopped in its reconciliation, every row settled, by reconcile), or `resume_after`'s."""
     if "`bulkload resume`" in said:
         return said.replace("`bulkload resume`", f"`{command_on(command, ledger)}`")
     return f"{said}; {resume_after(exc, ledger, command)}"

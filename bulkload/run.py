@@ -233,9 +233,9 @@ class Run:
                         tg.start_soon(self._write_success, success)
                         try:
                             recon = await self.reconcile(self.names)
-                        except BulkloadError as exc:
-                            reason = f"reconciliation could not finish: {exc}; run `bulkload reconcile`"
-                            self.tally.stop(reason, EXIT_STOPPED)
+                        except BulkloadError as exc:  # every row settled: what is left is the reconciliation
+                            said = f"reconciliation could not finish: {exc}"
+                            self.tally.stop(resumable(said, exc, self.ledger.path, "reconcile"), EXIT_STOPPED)
                 except anyio.get_cancelled_exc_class():  # every row settled: what is left is the reconciliation
                     written = success[0] if success else None  # the success file, where its thread wrote it
                     self._interrupted(sources, interrupted, "and reconciles it", load_s, written)

@@ -51,6 +51,8 @@ async def test_a_walk_that_would_not_end_stops_with_exit_4(tmp_path: Path, tampe
     assert report.loaded == 30 and report.exit_code == 4 and report.status == "stopped"
     assert "reconciliation could not finish" in report.stop_reason and said in report.stop_reason
     assert "journal 1" in report.stop_reason and re.search(r"pages? \d", report.stop_reason)
+    # its way on names the ledger, as every stop's does (found by a tester: "run `bulkload reconcile`")
+    assert report.stop_reason.endswith(f"; continue with `bulkload reconcile --ledger {tmp_path / 'l.sqlite'}`")
     # the skip-existing look, then at most the walk's pages and a few empty ones before it gave up
     assert counted["pages"] <= 12, counted
     assert served <= 20
