@@ -64,7 +64,9 @@ class JobOutcome(msgspec.Struct, kw_only=True):
     its own (None when it had none); `error` what stopped it when it has no report, or refused it (a job refused for
     its unfinished run keeps the report that run wrote where it stopped: what it loaded is in the books); `stored`
     true where `report` is the one its run stored on an earlier run of the manifest (its figures are that run's, its
-    status says whether it had finished; absent otherwise)."""
+    status says whether it had finished; absent otherwise); `requests` the calls a job that ended without a report
+    made in this run (its API refused its credentials as it set up, say), which the totals count (absent where it
+    has a report, or made none)."""
 
     name: str
     agreement: str
@@ -74,6 +76,7 @@ class JobOutcome(msgspec.Struct, kw_only=True):
     report: Report | None = None
     error: str | None = None
     stored: bool | UnsetType = UNSET
+    requests: int | UnsetType = UNSET
 
 
 class FleetReport(msgspec.Struct, kw_only=True):
@@ -346,7 +349,14 @@ async def run_manifest(
     }
 
     async def one(mjob: ManifestJob) -> None:
-        shared = Shared(limiter, (lambda run: opened(mjob.name, run)) if opened else (lambda run: None))
+        runs: list[Run] = []
+
+        def began(run: Run) -> None:
+            runs.append(run)
+            if opened is not None:
+                opened(mjob.name, run)
+
+        shared = Shared(limiter, began)
         partial: list[Report] = []
         earlier: list[Report] = []
         try:
@@ -358,7 +368,7 @@ async def run_manifest(
             settle(
                 outcome_of(mjob, in_manifest(partial[0], mjob))
                 if partial
-                else without_report(mjob, "stopped", f"{interrupts.reason()} before its first call")
+                else with_calls(without_report(mjob, "stopped", f"{interrupts.reason()} before its first call"), runs)
             )
             raise
         except RunStopped as exc:  # with raise_on_stop=False only a stop before the run began
@@ -380,7 +390,7 @@ async def run_manifest(
                 )
         except OSError as exc:  # the system refused a file (no space left, a directory not writable)
             outcome = failed(mjob, exc, "failed")
-        settle(outcome)
+        settle(with_calls(outcome, runs))
 
     def settle(outcome: JobOutcome) -> None:
         outcomes[outcome.name] = outcome
@@ -427,6 +437,13 @@ def _job_of(mjob: ManifestJob, env: Mapping[str, str] | None) -> Job | None:
         return mjob.job(env)
     except ConfigError:
         return None
+
+
+def with_calls(outcome: JobOutcome, runs: list[Run]) -> JobOutcome:
+    """`outcome` with the calls its job's `runs` made in this run, where it has no report to count them (they
+    stopped before they could write one)."""
+    made = sum(run.dispatcher.counters.requests for run in runs)
+    return msgspec.structs.replace(outcome, requests=made) if outcome.report is None and made else outcome
 
 
 def outcome_of(mjob: ManifestJob, report: Report, *, stored: bool = False) -> JobOutcome:
@@ -510,8 +527,10 @@ def without_report(mjob: ManifestJob, status: str, error: str, exit_code: int = 
 
 
 def fleet_report(manifest: Manifest, outcomes: list[JobOutcome], elapsed_s: float) -> FleetReport:
-    """The combined report: the outcomes, their reports' totals and the worst exit code."""
+    """The combined report: the outcomes, their reports' totals (and the calls of those without one:
+    JobOutcome.requests) and the worst exit code."""
     totals = {key: sum(getattr(o.report, key) for o in outcomes if o.report is not None) for key in TOTALS}
+    totals["requests"] += sum(o.requests for o in outcomes if o.requests is not UNSET)
     return FleetReport(
         manifest=str(manifest.path),
         jobs=outcomes,

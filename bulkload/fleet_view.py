@@ -165,7 +165,8 @@ def _when(report: FleetReport) -> str:
     stored = [o for o in report.jobs if o.stored is True]
     if not stored:
         return f" in {report.elapsed_s:,.1f} s"
-    if all(o.stored is True for o in report.jobs if o.report is not None):
+    # a job of this run: its report is this run's, or it has none and made calls (JobOutcome.requests)
+    if not any(o.report is not None and o.stored is not True or o.requests for o in report.jobs):
         return f", every one by an earlier run: the figures are the jobs' stored reports ({_had(stored)})"
     theirs = "1 job are its stored report" if len(stored) == 1 else f"{len(stored)} jobs are their stored reports"
     return f" in {report.elapsed_s:,.1f} s and earlier: the figures of {theirs} ({_had(stored)})"
