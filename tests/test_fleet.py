@@ -896,7 +896,8 @@ async def test_a_job_refused_again_on_resume_has_its_calls_counted_as_this_runs(
             serving(create_app(tokens=("app-secret", "another-grant"))) as refusing,
         ):
             bad = refusing + PREFIX["economic"]
-            path.write_text(_one_job(url, "good", ["a.csv"], "good") + _one_job(bad, "bad", ["b.csv"], "bad").split("\n", 1)[1])
+            refused_job = _one_job(bad, "bad", ["b.csv"], "bad").split("\n", 1)[1]
+            path.write_text(_one_job(url, "good", ["a.csv"], "good") + refused_job)
             first = await run_manifest(read_manifest(str(path)), env=ENV)
             served = await async_requests(refusing)
             report = await run_manifest(read_manifest(str(path)), env=ENV, resume=True)
