@@ -33,7 +33,7 @@ import msgspec
 
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
-from .formulas import cell_value
+from .formulas import SHEET_STARTS, cell_value, error_value_reason, is_error_value
 from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, Places, double_keeps, nearest_double, value_text
@@ -145,8 +145,8 @@ def older_check(kind: RecordKind, record: Any) -> int:
 class Reading:
     """How one file's values are read: its numbers with its decimal mark, its dates in its date order, its whole
     numbers written out (RecordKind.whole_fields), and the text that names a record (`key_fields`) not in a
-    spreadsheet's exponent form; no value of any column a spreadsheet formula (formulas.py), no secret the rejects
-    file's mask (`MASKED_SECRET`)."""
+    spreadsheet's exponent form; no value of any column a spreadsheet formula or a spreadsheet's error value
+    (formulas.py), no secret the rejects file's mask (`MASKED_SECRET`)."""
 
     def __init__(
         self,
@@ -222,20 +222,25 @@ class Reading:
 
     def convert(self, row: dict[str, Any]) -> None:
         """Numbers become Decimals and dates ISO text, in place; RowInvalid names the field and the reason."""
-        # a formula in any column makes the row no values (formulas.py): a CSV row's cells (all text) are looked at
-        # only where one holds "=" (few rows do: one scan in C, half the cost of a look at each), each then by its
-        # first character. A kind with secrets looks into each value for the rejects file's mask (mask_under) only
-        # where the row holds one: a CSV row in the same scan
+        # a formula or a spreadsheet's error value (#N/A, Err:502) in any column makes the row no values
+        # (formulas.py): a CSV row's cells (all text) are looked at only where one holds "=", "#" or "Err:" (few rows
+        # do: three scans in C, a fifth of the cost of a look at each), each then by its first character. A kind with
+        # secrets looks into each value for the rejects file's mask (mask_under) only where the row holds one: a CSV
+        # row in the same text
         masks = self._secret_key is not None
         if self._json:
             for name, value in row.items():
                 of = type(value)
                 if of is str:
-                    if value[:1] == "=":
+                    if value[:1] not in SHEET_STARTS:  # the most cells: one look
+                        continue
+                    if value[0] == "=":
                         try:
                             self._formula(row, name, value)
                         except RowInvalid:  # JSON text is read as it is: its cells are looked at again, all of them
-                            raise self._every_fault(row, self._formula_faults(row)) from None
+                            raise self._every_fault(row, self._sheet_faults(row)) from None
+                    elif is_error_value(value):
+                        raise self._every_fault(row, self._sheet_faults(row))
                 elif of is Decimal:
                     if name not in self._exact:
                         row[name] = float(value)
@@ -247,9 +252,9 @@ class Reading:
             except TypeError:  # a value that is no text (a row made in code, not read): each is looked at
                 suspect = True
             else:
-                suspect = "=" in joined
+                suspect = "=" in joined or "#" in joined or "Err:" in joined
                 masks = masks and MASK in joined
-            if suspect and (faults := self._formula_faults(row)):
+            if suspect and (faults := self._sheet_faults(row)):
                 raise self._every_fault(row, faults)
         get = row.get
         for name in self._secrets:
@@ -355,22 +360,28 @@ class Reading:
         shown = str(value)
         return reason.replace(shown, shown.replace(".", ",")) if "." in shown else reason
 
-    def _formula_faults(self, row: dict[str, Any]) -> list[RowInvalid]:
-        """Each cell of `row` that starts with ``=`` read in place (`_formula`); the faults of those refused."""
+    def _sheet_faults(self, row: dict[str, Any]) -> list[RowInvalid]:
+        """Each cell of `row` that starts with ``=`` read in place (`_formula`); the faults of those refused, and of
+        each cell that is a spreadsheet's error value (formulas.is_error_value), in the row's order."""
         faults = []
         for name, value in row.items():
-            if type(value) is str and value[:1] == "=":
+            if type(value) is not str or value[:1] not in SHEET_STARTS:
+                continue
+            if value[0] == "=":
                 try:
                     self._formula(row, name, value)
                 except RowInvalid as exc:
                     faults.append(exc)
+            elif is_error_value(value):
+                faults.append(RowInvalid(name, error_value_reason(value)))
         return faults
 
     def _every_fault(self, row: Mapping[str, Any], faults: list[RowInvalid]) -> RowInvalid:
-        """The fault of a row refused for a formula (`faults`, those of its cells; `row`, its cells as the look at
-        formulas left them) naming every field the row would be refused for, so that one round of fixing is enough:
-        the row is read again without the fields refused so far until no more is. Only a row already refused pays
-        for it. The first fault's field is the row's; the reason says the others after it ("; also FIELD: …")."""
+        """The fault of a row refused for a formula or an error value (`faults`, those of its cells; `row`, its cells
+        as the look at formulas left them) naming every field the row would be refused for, so that one round of
+        fixing is enough: the row is read again without the fields refused so far until no more is. Only a row
+        already refused pays for it. The first fault's field is the row's; the reason says the others after it
+        ("; also FIELD: …")."""
         named = {fault.field for fault in faults}
         # Excel's text formula a CSV cell held is read in place: written so again, it is not taken for what it spells
         text = not self._json

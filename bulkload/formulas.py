@@ -125,3 +125,45 @@ def cell_value(text: str, *, json: bool) -> str:
     if is_formula(text):
         raise ValueError(formula_reason(text))
     return text
+
+
+#: the error values a spreadsheet shows, and saves in a CSV, for a lookup or formula that failed, in capitals: Excel's
+#: (its newer ones too: #SPILL!, #CALC!, #GETTING_DATA …), Google Sheets' #ERROR!, LibreOffice's (the same names);
+#: and Excel's in the languages of the Nordic and nearby markets: Danish, Norwegian, Swedish, Finnish, German, Dutch,
+#: French (its #N/A: #I/T, #SAKNAS!, #PUUTTUU!, #NV, #N/B)
+_ERROR_VALUES = frozenset(
+    {
+        *("#N/A", "#REF!", "#NAME?", "#DIV/0!", "#VALUE!", "#NUM!", "#NULL!", "#ERROR!", "#SPILL!", "#CALC!"),
+        *("#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!", "#EXTERNAL!"),
+        *("#I/T", "#VÆRDI!", "#VERDI!", "#REFERENCE!", "#NAVN?", "#DIVISION/0!", "#NUL!"),
+        *("#SAKNAS!", "#VÄRDEFEL!", "#REFERENS!", "#NAMN?", "#OGILTIGT!", "#SKÄRNING!"),
+        *("#PUUTTUU!", "#ARVO!", "#VIITTAUS!", "#NIMI?", "#JAKO/0!", "#LUKU!", "#TYHJÄ!"),
+        *("#NV", "#WERT!", "#BEZUG!", "#ZAHL!"),
+        *("#N/B", "#WAARDE!", "#VERW!", "#NAAM?", "#DEEL/0!", "#GETAL!", "#LEEG!"),
+        *("#VALEUR!", "#NOM?", "#NOMBRE!"),
+    }
+)
+#: LibreOffice's other errors: Err: and the error's code (Err:502, an invalid argument)
+_ERR_CODE = re.compile(r"Err:[0-9]+").fullmatch
+#: the first characters of a cell that may be no value: a formula's (=), an error value's (#N/A, Err:502); only a
+#: cell starting so is looked at any further (`is_formula`, `is_error_value`)
+SHEET_STARTS = frozenset("=#E")
+
+
+def is_error_value(text: str) -> bool:
+    """Whether `text` (a trimmed cell) is wholly a spreadsheet's error value: ``#N/A``, ``#REF!``, ``#NAME?``,
+    ``#DIV/0!``, ``#VALUE!``, ``#NUM!``, ``#NULL!``, ``#ERROR!`` (Google Sheets), ``#SPILL!``, ``#CALC!``,
+    ``#GETTING_DATA`` and the rest of Excel's, in any case, or in Excel's Nordic, German, Dutch and French names
+    (``#I/T``, ``#SAKNAS!``, ``#NV``); or LibreOffice's ``Err:`` and a code (``Err:502``). Text that merely begins so
+    (``#1``, ``#123 invoice``, ``#N/A please check``, ``Errata``) is none."""
+    if text[:1] == "#":
+        return text.upper() in _ERROR_VALUES
+    return text[:4] == "Err:" and _ERR_CODE(text) is not None
+
+
+def error_value_reason(text: str) -> str:
+    """Why `text` (a cell that `is_error_value`) gives no value."""
+    return (
+        f"{text!r} is a spreadsheet's error value, not data: a lookup or formula failed in the sheet the file was "
+        "saved from; correct it there and export again"
+    )

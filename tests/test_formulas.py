@@ -1,19 +1,24 @@
 """Which cells starting with ``=`` are spreadsheet formulas (refused wherever they stand) and which are text that
-merely begins so (kept): formulas.is_formula, and Reading.convert refusing a formula in every column."""
+merely begins so (kept): formulas.is_formula, and Reading.convert refusing a formula in every column; and which cells
+are a spreadsheet's error value (#N/A, Err:502: refused wherever they stand), formulas.is_error_value."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bulkload.chunking import Reading
 from bulkload.dates import DateFormat
 from bulkload.errors import RowInvalid
-from bulkload.formulas import formula_reason, is_formula
+from bulkload.formulas import error_value_reason, formula_reason, is_error_value, is_formula
 from bulkload.numbers import NumberFormat
 from bulkload.sources import Source
+from bulkload.targets.economic_entries import DraftEntries
+from bulkload.targets.halopsa_records import Resource
 from bulkload.targets.payorcrm_records import Customers, Invoices
+from bulkload.targets.visma_core_records import Entries
 
 FORMULAS = [
     "=D1",  # a cell reference
@@ -271,3 +276,123 @@ def test_a_row_refused_for_a_formula_reads_excels_text_formula_as_its_text_when_
     with pytest.raises(RowInvalid) as caught:
         reading.convert(row)
     assert (caught.value.field, caught.value.reason) == ("currency", formula_reason("=D1"))
+
+
+#: what a spreadsheet shows, and saves in a CSV, for a formula that failed: Excel's, Google Sheets' #ERROR!,
+#: LibreOffice's Err:NNN, and Excel's in the languages of the Nordic and nearby markets (its #N/A: #I/T, #NV,
+#: #SAKNAS!, #N/B)
+ERROR_VALUES = [
+    "#N/A",
+    "#REF!",
+    "#NAME?",
+    "#DIV/0!",
+    "#VALUE!",
+    "#NUM!",
+    "#NULL!",
+    "#ERROR!",
+    "#SPILL!",
+    "#CALC!",
+    "#GETTING_DATA",
+    "#FIELD!",
+    "#BLOCKED!",
+    "#CONNECT!",
+    "#BUSY!",
+    "#UNKNOWN!",
+    "#n/a",  # in any case
+    "#Ref!",
+    "Err:502",
+    "Err:504",
+    "Err:9",
+    "#I/T",  # Danish, Norwegian
+    "#VÆRDI!",
+    "#REFERENCE!",
+    "#NAVN?",
+    "#DIVISION/0!",
+    "#SAKNAS!",  # Swedish
+    "#VÄRDEFEL!",
+    "#NV",  # German
+    "#BEZUG!",
+    "#WERT!",
+    "#N/B",  # Dutch
+    "#PUUTTUU!",  # Finnish
+    "#VALEUR!",  # French
+]
+
+#: text that merely begins as an error value does: a cell is one only wholly
+NOT_ERROR_VALUES = [
+    "#123 invoice",
+    "#1",
+    "#",
+    "#N/A please check",
+    "N/A",
+    "#N/A!",
+    "#NA",
+    "REF!",
+    "Err:",
+    "Err:50x",
+    "ERR:502",
+    "Err: 502",
+    "Error 502",
+    "Errata",
+    "E1010",
+    "#REF",
+    "Note: #N/A",
+]
+
+
+@pytest.mark.parametrize("text", ERROR_VALUES)
+def test_a_spreadsheets_error_value_is_told_wholly(text: str) -> None:
+    assert is_error_value(text)
+
+
+@pytest.mark.parametrize("text", NOT_ERROR_VALUES)
+def test_text_that_merely_begins_as_an_error_value_is_none(text: str) -> None:
+    assert not is_error_value(text)
+
+
+@pytest.mark.parametrize("json", [False, True])
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [
+        (DraftEntries(), "text"),
+        (DraftEntries(), "vatCode"),
+        (DraftEntries(), "customerInvoiceNumber"),
+        (DraftEntries(), "amount"),
+        (Entries(), "orderId"),
+        (Invoices(), "invoiceNumber"),
+        (Invoices(), "currency"),
+        (Resource("XeroDetails"), "tenant_id"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else type(v).__name__,
+)
+def test_a_spreadsheets_error_value_is_refused_in_every_column(kind: Any, field: str, json: bool) -> None:
+    # found by a tester: text '#N/A', vatCode '#N/A', customerInvoiceNumber '#REF!' were booked, and three Visma Core
+    # lines whose orderId was '#N/A' (a failed lookup on each row) merged into one entry: a failed formula's value is
+    # no data, in a text or key column as in a number one (where it was "not a number: '#N/A'")
+    reading = Reading.of(kind, NumberFormat(), DateFormat(), json=json)
+    for written in ("#N/A", "#ref!", "Err:502", "#ERROR!"):
+        with pytest.raises(RowInvalid) as caught:
+            reading.convert({field: written})
+        assert (caught.value.field, caught.value.reason) == (field, error_value_reason(written))
+        assert "spreadsheet's error value" in caught.value.reason
+
+
+@pytest.mark.parametrize("json", [False, True])
+def test_text_beginning_with_a_hash_or_err_is_kept(json: bool) -> None:
+    row = {"customerNumber": "#1", "invoiceNumber": "#123 invoice", "currency": "DKK", "itemText": "Errata"}
+    Reading.of(Invoices(), NumberFormat(), DateFormat(), json=json).convert(row)
+    assert row == {"customerNumber": "#1", "invoiceNumber": "#123 invoice", "currency": "DKK", "itemText": "Errata"}
+
+
+@pytest.mark.parametrize("json", [False, True])
+def test_a_row_refused_for_an_error_value_names_every_field_that_would_be_refused(json: bool) -> None:
+    # as for formulas: one round of fixing is enough
+    reading = Reading.of(Invoices(), NumberFormat(), DateFormat(), json=json)
+    row = {"customerNumber": "C1", "invoiceNumber": "#N/A", "invoiceAmount": "100", "currency": "=D1"}
+    row |= {"documentType": "#REF!", "dueDate": "31/31/2026"}
+    with pytest.raises(RowInvalid) as caught:
+        reading.convert(row)
+    first, *more = caught.value.reason.split("; also ")
+    assert caught.value.field == "invoiceNumber" and first == error_value_reason("#N/A"), caught.value.reason
+    assert more[:2] == [f"currency: {formula_reason('=D1')}", f"documentType: {error_value_reason('#REF!')}"], more
+    assert len(more) == 3 and more[2].startswith("dueDate: "), more
