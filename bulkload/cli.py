@@ -31,6 +31,7 @@ from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
 from .report import json_text, print_rollback, print_summary, reconcile_json, rollback_line, unfinished_line
 from .results import Report
+from .sources import without_end
 from .targets import TARGETS
 
 if TYPE_CHECKING:
@@ -477,6 +478,9 @@ def quiet_summary(report: Report) -> str:
             line += f" (secrets shown as {MASK} in {report.rejects_masked:,}: type them in again before loading it)"
     if report.in_doubt_file:
         line += f"; in doubt: {report.in_doubt_file}"
+    for profile in report.inputs or []:  # a row that may have been cut short: said with the rest
+        if profile.get("last_line_without_end"):
+            line += f"; warning: {profile['path']}: {without_end(profile['last_line_without_end'])}"
     if report.exit_code and report.ledger:
         line += f"; ledger: {report.ledger}"
     return redact(line)

@@ -87,6 +87,8 @@ class PartScanned(msgspec.Struct, tag=True, array_like=True, frozen=True):
     decimals: dict[str, tuple[int, str, str]] = {}
     #: as `numbers`, of the number fields that are no amount (RecordKind.money_fields)
     other_numbers: dict[str, tuple[int, str, str]] = {}
+    #: the part's last line where it has no line end (sources.Source.last_line_without_end), counted in the part
+    last_line_without_end: int = 0
 
 
 #: given a part to read, starts the read elsewhere and returns what waits for its outcome (None: it failed)

@@ -35,7 +35,7 @@ from .ledger_schema import FILE_FAMILIES, FILE_GROUPS, FILE_ORIGINS, FILE_ORIGIN
 from .lines import Cut, byte_lines, text_line
 from .numbers import DecimalsEvidence, NumberEvidence
 from .regroup import DISAGREES_LIKE, GIVEN_AGAIN_LIKE, NEIGHBOUR, Keyed, Unnamed, family_of, keyed
-from .sources import C1, BadRow, Source, codec_name, encoding_label
+from .sources import C1, BadRow, Source, codec_name, encoding_label, without_end
 from .targets.base import RecordKind, Target
 from .utf8_scan import SCAN_BLOCK, Utf8Found, Utf8Scan
 
@@ -99,6 +99,9 @@ class FileProfile(msgspec.Struct, kw_only=True, frozen=True):
     apart: str = ""
     rows: int = 0
     groups: int = 0
+    #: the file's last line where it has no line end while every other line has one (a CSV's; 0: none): the
+    #: row there may have been cut short (sources.Source.last_line_without_end), said as a warning
+    last_line_without_end: int = 0
 
 
 class Given(NamedTuple):
@@ -165,6 +168,8 @@ class Scanned:
         self.last_family: str | None = None
         #: every row was read as a row: no bad row of any kind, none that named no group
         self.plain = True
+        #: Source.last_line_without_end, once the file is read to its end
+        self.last_line_without_end = 0
 
 
 def _scan(
@@ -259,6 +264,7 @@ def _scan(
                 close()
     db.executemany(keys, batch)
     found.rows, found.last_key = rows, previous
+    found.last_line_without_end = source.last_line_without_end
     found.plain = found.plain and not found.unnamed.count and found.broken is None
     return found
 
@@ -422,6 +428,7 @@ def in_halves(
     first.decimals.then(second.decimals, lines)
     first.rows += second.rows
     first.last_key = second.last_key
+    first.last_line_without_end = second.last_line_without_end and lines + second.last_line_without_end
     first.last_family = second.last_family
     return first
 
@@ -463,6 +470,7 @@ def scan_part(request: PartScan) -> PartScanned | None:
         plain=found.plain,
         first_family=found.first_family,
         last_family=found.last_family,
+        last_line_without_end=found.last_line_without_end,
     )
 
 
@@ -536,6 +544,8 @@ def _inspect(
             f"line among its lines (a totals or footer row is no line of any {name}: remove it); nothing was sent"
         )
     (groups,) = db.execute("SELECT COUNT(*) FROM file_groups WHERE file_idx = ?", (file_idx,)).fetchone()
+    if found.last_line_without_end:  # a warning, not a refusal: Google Sheets writes every file so
+        log.warning("%s: %s", path, without_end(found.last_line_without_end))
     return FileProfile(
         path=path,
         encoding=source.encoding,
@@ -551,6 +561,7 @@ def _inspect(
         apart=apart,
         rows=rows,
         groups=groups,
+        last_line_without_end=found.last_line_without_end,
     )
 
 

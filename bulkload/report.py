@@ -25,7 +25,7 @@ from .money import money
 from .outputs import replaced, write_private
 from .redact import redact, redact_data
 from .results import NOT_SUPPORTED, Report, Rollback
-from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised, said
+from .sources import REJECTS_COLUMNS, Source, encoding_label, neutralised, said, without_end
 
 if TYPE_CHECKING:
     from .targets.base import Target
@@ -340,6 +340,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
             console.print(line)
     for profile in report.inputs or []:
         console.print(f"read {profile['path']} as {_reading(profile)}")
+        if profile.get("last_line_without_end"):
+            console.print(f"warning: {profile['path']}: {without_end(profile['last_line_without_end'])}")
     if report.stop_reason:
         console.print(f"stopped: {report.stop_reason}")
     if rec is not None and not rec.ok:

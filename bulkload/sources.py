@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, MappedTwice, SourceError
+from bulkload.first_bytes import no_text, other_bom, own_bom
 from bulkload.formulas import cell_text, read_text_formulas
 from bulkload.header_again import HeaderAgain
 from bulkload.json_text import TWICE_CELL, given_twice, keys_twice, twice_reason, written_values
@@ -59,9 +60,6 @@ from bulkload.prestart import GZIP_MAGIC
 
 MAX_RAW = 2000
 _BUFFER = 1 << 16
-_BOM = b"\xef\xbb\xbf"
-#: the same as text: a BOM that reading in the file's encoding leaves at the start of its first line
-_BOM_TEXT = "\ufeff"
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Fed to the csv parser after the last line, so a file ending inside a quoted cell costs no per-row check:
 # the marker then lands at the end of that cell and the row gets too many cells (the slow path sees it);
@@ -181,6 +179,7 @@ class Source:
         self._header: list[str] | None = None
         self._sep_line = False
         self._header_lines = 0
+        self._without_end = 0
 
     def settings(self) -> dict[str, Any]:
         """What the source was made with, as plain values: `Source(**settings)` reads the file the same way."""
@@ -267,6 +266,15 @@ class Source:
         """Whether the file holds not one byte (a gzip file: once expanded)."""
         with self._binary() as f:
             return not f.peek(1)
+
+    @property
+    def last_line_without_end(self) -> int:
+        """The line (from 1) of a CSV file read to its end (iterated, `rows`, `cells`) that is its last, where that
+        one holds text and has no line end while every other line has one: a row cut short (a copy or a download
+        that stopped inside its last cell: -50 for -5000.00) reads so, and so does the last row of a file written
+        without a final line end (Google Sheets). 0 where the last line has its line end, for a file not read to its
+        end, and for JSONL, whose line cut short is no JSON."""
+        return self._without_end
 
     def header_lines(self) -> int:
         """The physical lines a CSV file's rows start after: its header's, a `sep=` line's and blank lines
@@ -421,15 +429,17 @@ class Source:
         return SourceError(f"{self.path}: cannot read past line {line_no}: {exc or type(exc).__name__}")
 
     def _undecodable(self, line_no: int, exc: UnicodeError) -> ConfigError:
+        """The refusal of a file whose bytes after line `line_no` (0: from its start) are not in its encoding."""
         why = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        where = f"after line {line_no}" if line_no else "at its start"
         if why == "truncated data" and self.encoding.startswith("utf-16"):  # an odd byte at the end: no encoding helps
             return ConfigError(
-                f"{self.path}: not valid {encoding_label(self.encoding)} after line {line_no}: the file ends in the "
-                "middle of a character (an odd number of bytes): it was cut short (a copy or a download?). Get the "
-                "whole file and load it; nothing was sent"
+                f"{self.path}: not valid {encoding_label(self.encoding)} {where}: the file ends in the middle of a "
+                "character (an odd number of bytes): it was cut short (a copy or a download?). Get the whole file and "
+                "load it; nothing was sent"
             )
         return ConfigError(
-            f"{self.path}: not valid {encoding_label(self.encoding)} after line {line_no} ({why}); "
+            f"{self.path}: not valid {encoding_label(self.encoding)} {where} ({why}); "
             "give --encoding with the file's encoding"
         )
 
@@ -479,16 +489,48 @@ class Source:
             except _READ_ERRORS as exc:
                 raise self._broken(0, exc) from exc
 
+    def _opened(self, raw: io.BufferedReader[Any]) -> None:
+        """Refuse the file `raw` reads (from its start) before its first line is, where its first bytes show it is no
+        text in its encoding (first_bytes.py): a workbook or an archive; a BOM of another encoding than the one
+        given; UTF-16 in the other byte order than the one given, or (a JSONL file read in an 8-bit encoding or
+        UTF-8) UTF-16 without a BOM. The encoding's own BOM is passed over: no part of the first line."""
+        try:
+            head = raw.peek(_HEAD)[:_HEAD]
+        except _READ_ERRORS as exc:  # not one byte expands: a gzip cut in its header
+            raise self._broken(0, exc) from exc
+        if (what := no_text(head)) is not None:
+            raise ConfigError(f"{self.path} {'holds' if self._compressed else 'is'} {what}; nothing was sent")
+        label = encoding_label(self.encoding)
+        if (bom := own_bom(self.encoding)) and head.startswith(bom):
+            raw.read(len(bom))
+            head = head[len(bom) :]
+        elif self.encoding_given and (other := other_bom(head, self.encoding)) is not None:
+            encoding, name = other
+            excel = "CSV UTF-8" if encoding == "utf-8" else "Unicode text"
+            raise ConfigError(
+                f"{self.path}: --encoding {label} was given, but the file is {name}: it starts with {name}'s byte "
+                f'order mark ({head[: 3 if encoding == "utf-8" else 2].hex(" ").upper()}, as Excel\'s "{excel}" '
+                f"writes it): leave --encoding out (or give --encoding {encoding}); nothing was sent"
+            )
+        if self.encoding in ("utf-16-le", "utf-16-be"):
+            if (codec := _unmarked_utf16(head)) not in (None, self.encoding):
+                raise ConfigError(
+                    f"{self.path}: --encoding {label} was given, but the file's byte order is the other one: give "
+                    f"--encoding {codec} (read as {label}, its first line is {_first_line(head, self.encoding)!r}; as "
+                    f"{codec}, {_first_line(head, codec)!r}); nothing was sent"
+                )
+        elif self._fmt == "jsonl" and not self.encoding.startswith(("utf-16", "utf-32")):
+            self._refuse_utf16(head)
+
     @contextmanager
     def _text(self) -> Iterator[io.TextIOWrapper]:
         # undecodable bytes become lone surrogates, so that the row holding them is named; UTF-16's codec has
         # no such handler: there a bad byte stops the read (the inspection then refuses the file)
         errors = "strict" if self.encoding.startswith("utf-16") else "surrogateescape"
-        with (
-            self._binary() as raw,
-            io.TextIOWrapper(raw, encoding=self.encoding, errors=errors, newline="") as text,
-        ):
-            yield text
+        with self._binary() as raw:
+            self._opened(raw)
+            with io.TextIOWrapper(raw, encoding=self.encoding, errors=errors, newline="") as text:
+                yield text
 
     @contextmanager
     def _open_csv(self) -> Iterator[_OpenCsv]:
@@ -504,12 +546,10 @@ class Source:
                 for line in src:  # blank lines are passed over a block at a time, never held
                     seen += 1
                     held.clear()
-                    sep = line.rstrip("\r\n")
-                    sep = sep if len(sep) == 5 else sep.strip()  # in "sep=\t" the tab is the delimiter
-                    if seen == 1 and len(sep) == 5 and sep.lower().startswith("sep="):
+                    if seen == 1 and (named := _sep_named(line, self.path)) is not None:
                         # Excel's way of naming the delimiter; the header is on the next line
                         self._sep_line = True
-                        delim = delim or sep[4]
+                        delim = delim or named
                         continue
                     header_line = line
                     break
@@ -733,6 +773,8 @@ class Source:
                     raise self._undecodable(prev, exc) from exc
                 except _READ_ERRORS as exc:
                     raise self._broken(prev, exc) from exc
+                # the end-of-file marker line was the last record: the file's own last line is the one before it
+                self._without_end = prev - 1 if src.unended else 0
                 return
 
     def _jsonl_lines(self) -> Iterator[tuple[int, bytes | Cut]]:
@@ -742,15 +784,10 @@ class Source:
         try:
             if self.encoding == "utf-8-sig":
                 with self._binary() as f:
-                    self._refuse_utf16(f.peek(_HEAD))
-                    if f.peek(3)[:3] == _BOM:
-                        f.read(3)
+                    self._opened(f)
                     for last, data in byte_lines(f):
                         yield last, data
                 return
-            if not self.encoding.startswith(("utf-16", "utf-32")):  # an 8-bit encoding given
-                with self._binary() as f:
-                    self._refuse_utf16(f.peek(_HEAD))
             with self._text() as text:
                 while line := text_line(text.readline, self.encoding):
                     ln += 1
@@ -760,21 +797,17 @@ class Source:
                     elif not line.isspace():
                         last = ln
                         # a lone surrogate (an undecodable byte) survives as such, and fails as invalid UTF-8
-                        yield (
-                            ln,
-                            (line[1:] if ln == 1 and line.startswith(_BOM_TEXT) else line).encode(
-                                "utf-8", "surrogateescape"
-                            ),
-                        )
+                        yield ln, line.encode("utf-8", "surrogateescape")
         except UnicodeError as exc:
             raise self._undecodable(ln or last, exc) from exc
         except _READ_ERRORS as exc:
             raise self._broken(last, exc) from exc
 
     def _refuse_utf16(self, head: bytes) -> None:
-        """ConfigError where the file, read in an 8-bit encoding or UTF-8, starts with bytes (`head`) that are UTF-16
-        without a BOM: the encoding is the file's, so it is refused whole before anything is sent, as a CSV file's
-        header holding NULs is (judged line by line, its lines were each invalid JSON or told to be Windows-1252)."""
+        """ConfigError where the JSONL file, read in an 8-bit encoding or UTF-8, starts with bytes (`head`) that are
+        UTF-16 without a BOM: the encoding is the file's, so it is refused whole before anything is sent, as a CSV
+        file's header holding NULs is (judged line by line, its lines were each invalid JSON or told to be
+        Windows-1252)."""
         if (codec := _unmarked_utf16(head)) is not None:
             raise ConfigError(
                 f"{self.path}: every other byte at its start is NUL: the file looks like UTF-16 without a BOM; "
@@ -857,8 +890,15 @@ class Source:
                 yield ln, self.mask_text(line.decode(errors="replace").rstrip("\r\n"))
 
 
-#: the bytes a JSONL file starts with that tell UTF-16 without a BOM (_unmarked_utf16)
+#: the bytes a file starts with that tell what it is (Source._opened): a workbook, a BOM, UTF-16 without a BOM
 _HEAD = 256
+
+
+def _first_line(head: bytes, codec: str, width: int = 24) -> str:
+    """The first line of the bytes `head` (whole code units) read in `codec`, as a message shows it: its first
+    `width` characters."""
+    line = re.split("[\r\n]", head[: len(head) & ~1].decode(codec, "replace"), maxsplit=1)[0]
+    return line if len(line) <= width else line[:width] + "…"
 
 
 def _unmarked_utf16(head: bytes) -> str | None:
@@ -1040,6 +1080,14 @@ def _json_text(raw: bytes) -> str:
         return raw.decode(errors="replace")
 
 
+def without_end(line: int) -> str:
+    """The warning for a file whose last line, `line`, has no line end (Source.last_line_without_end)."""
+    return (
+        f"line {line}, the file's last, has no line end while every other line has one: if the file was cut short "
+        "(a copy or a download), that row is wrong"
+    )
+
+
 def encoding_label(codec: str) -> str:
     """How a message names a codec: UTF-8 for the one that also drops a BOM."""
     return {"utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(codec, codec)
@@ -1131,8 +1179,11 @@ class _Lines:
         self._encoding, self._held, self._tail = encoding, held, tail
         self._size = 0  # characters of the record being read
         self._ahead = ""  # text read past a run of blank lines, handed out before the file's next line
+        self._last = "\n"  # the last line handed out
         #: blank lines passed over between records (the reader never sees them); the caller counts and resets it
         self.blank = 0
+        #: once the file's lines are all handed out: the last one that holds text has no line end
+        self.unended = False
 
     def __iter__(self) -> _Lines:
         return self
@@ -1166,6 +1217,7 @@ class _Lines:
         if not size:
             if not self._tail:
                 raise StopIteration
+            self.unended = not self._last.endswith(("\n", "\r"))
             line = self._tail.pop()
             size = len(line)
         if held:
@@ -1174,6 +1226,7 @@ class _Lines:
             self._size = 0
             raise _TooLong(line, size=size)
         self._size = size
+        self._last = line
         held.append(line)
         return line
 
@@ -1243,6 +1296,36 @@ def _ends_in_quotes(text: str, delim: str, quoted: bool) -> bool:
                 return False
             at_start, i = True, j + 1
     return quoted
+
+
+#: Excel's first line naming the delimiter, `sep=;`, and as a spreadsheet that read it as a cell saves it again:
+#: quoted, as a cell holding the delimiter is (`"sep=;"`), and padded with delimiters to the sheet's width (`sep=;;;;`)
+_SEP_LINE = re.compile(r'(?i)(?P<quote>"?)sep=(?P<named>[^"\r\n])(?P=quote)(?P<rest>.*)', re.DOTALL)
+
+
+def _sep_named(line: str, path: object) -> str | None:
+    """The delimiter a CSV file's first `line` names where it is Excel's sep= line (after the delimiter, only the
+    delimiter again), else None. ConfigError where the line is padded with another delimiter than it names: the
+    spreadsheet that padded it saved the file with that one, or the line is right and the padding is not."""
+    text = line.rstrip("\r\n")
+    padded: tuple[str, str] | None = None  # (the delimiter named, another one it is padded with)
+    for written in (text, text.strip()):  # in "sep=\t" the tab is the delimiter; a space around it is none
+        if (m := _SEP_LINE.fullmatch(written)) is None:
+            continue
+        rest = m["rest"].replace(m["named"], "")
+        if not rest:
+            return m["named"]
+        if not any(ch.isalnum() or ch in " \"'_-." for ch in rest):  # only what delimits: another delimiter
+            padded = padded or (m["named"], rest[0])
+    if padded is not None:
+        named, other = padded
+        raise ConfigError(
+            f"{path}: its first line {text!r} is Excel's sep= line, which names {named!r} as the delimiter, but it is "
+            f"padded with {other!r} (a spreadsheet that read the line as a cell and saved the file again with "
+            f"{other!r}?): which delimiter the file's lines use cannot be told. Remove the line (the delimiter is then "
+            f"judged from the header), or write it as sep={other} or sep={named}; nothing was sent"
+        )
+    return None
 
 
 def _sniff_delimiter(line: str) -> str:

@@ -167,6 +167,15 @@ def test_a_plain_file_is_read_in_halves_and_its_second_halfs_lines_are_the_files
         assert ("1:1", 0, 2, 1, 0, 2001) in groups
 
 
+def test_a_last_line_without_a_line_end_is_found_by_the_second_half_as_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(_entries(2000).removesuffix("\r\n"))
+    whole = inspected(path, None)
+    assert inspected(path, 0.5) == whole and inspected.halved  # type: ignore[attr-defined]
+    (found,), _ = whole
+    assert found.last_line_without_end == 2001
+
+
 def test_a_date_format_a_date_of_the_second_half_contradicts_is_refused_as_read_whole(tmp_path: Path) -> None:
     """The second half is read against the --date-format given too: its 2/13/26 refuses %d/%m/%y, the line counted
     on from the first half's."""

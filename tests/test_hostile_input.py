@@ -1854,6 +1854,46 @@ def test_a_utf8_file_given_an_8_bit_encoding_is_told_it_is_utf8(
     assert run_dry(_write(tmp_path, f"again.{fmt}", data)).code == 0  # as it says: without --encoding it loads
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_utf8_file_with_a_bom_given_an_8_bit_encoding_is_told_it_is_utf8(tmp_path: Path, fmt: str) -> None:
+    # found by a tester: Excel's "CSV UTF-8" given --encoding cp1252 was told "no column entryTypeNumber (did you mean
+    # 'ï»¿entryTypeNumber'?)", where the same file without its BOM is told it is UTF-8
+    data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,plain\n5,1,1,2026-11-01,-10.00,DKK,plain\n"
+    if fmt == "jsonl":
+        data = _entry(1, "10.00") + _entry(1, "-10.00")
+    got = run_dry(_write(tmp_path, f"bom.{fmt}", BOM + data), args=["--encoding", "cp1252"])
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert "--encoding cp1252 was given, but the file is UTF-8" in got.stderr, got.stderr
+    assert "leave --encoding out (or give --encoding utf-8)" in got.stderr and "ï»¿" not in got.stderr
+    assert run_dry(_write(tmp_path, f"again.{fmt}", BOM + data)).code == 0  # as it says: without --encoding it loads
+
+
+def test_excel_unicode_text_given_its_encoding_loads_without_its_bom_in_a_name(tmp_path: Path) -> None:
+    # found by a tester: UTF-16 LE with its BOM given --encoding utf-16-le: "no column entryTypeNumber (did you mean
+    # '\ufeffentryTypeNumber'?)"
+    text = (HEADER + b"5,1,1,2026-11-01,10.00,DKK,K\xc3\xb8rsel\n5,1,1,2026-11-01,-10.00,DKK,b\n").decode()
+    path = _write(tmp_path, "u16.csv", text.replace("\n", "\r\n").encode("utf-16"))
+    for encoding in ([], ["--encoding", "utf-16-le"]):
+        report = tmp_path / f"report{len(encoding)}.json"
+        args = ["load", "economic", str(path), "--dry-run", "--no-progress", "--report", str(report), *encoding]
+        assert main(args) == 0
+        assert json.loads((tmp_path / f"report{len(encoding)}.dry-run.json").read_text())["would_load"] == 2
+
+
+_WORKBOOK = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(2000)
+
+
+@pytest.mark.parametrize("encoding", [[], ["--encoding", "utf-16-le"]])
+def test_a_workbook_given_as_input_is_told_to_be_saved_as_csv_not_read_as_utf16(
+    tmp_path: Path, encoding: list[str]
+) -> None:
+    # found by a tester: "the file looks like UTF-16 without a BOM; give --encoding utf-16-le", and given it, the same
+    got = run_dry(_write(tmp_path, "e.xls", _WORKBOOK), args=encoding)
+    assert got.code == 2 and got.report is None and "Traceback" not in got.stderr, got
+    assert "is an Excel 97-2003 workbook (.xls), not a CSV or JSONL file: save it as CSV" in got.stderr, got.stderr
+    assert "UTF-16" not in got.stderr and "give --encoding" not in got.stderr
+
+
 def test_a_file_mixing_utf8_and_an_8_bit_encoding_says_so(tmp_path: Path) -> None:
     data = HEADER + b"5,1,1,2026-11-01,10.00,DKK,caf\xe9\n5,1,1,2026-11-01,-10.00,DKK," + CURLY + b"\n"
     got = run_dry(_write(tmp_path, "mixed.csv", data), args=["--encoding", "cp1252"])
@@ -2149,6 +2189,34 @@ def test_a_utf16_file_cut_by_a_byte_is_said_to_be_cut(tmp_path: Path) -> None:
     got = run_dry(_write(tmp_path, "u16.csv", text.encode("utf-16")[:-1]))
     assert got.code == 2 and "the file ends in the middle of a character" in got.stderr, got.stderr
     assert "it was cut short" in got.stderr and "give --encoding" not in got.stderr, got.stderr
+
+
+def test_a_csv_whose_last_line_has_no_line_end_loads_with_a_warning_naming_it(tmp_path: Path) -> None:
+    # found by a tester: a download stopped inside the last cell (-50 of -5000.00) loaded with no word, exit 0. A
+    # file without a final line end is what Google Sheets writes: told, not refused; every row loads, so exit 0
+    header = b"entryTypeNumber,journalNumber,voucherNumber,date,currency,text,amount\r\n"
+    rows = b"5,1,1,2026-11-01,DKK,a,5000.00\r\n5,1,1,2026-11-01,DKK,b,-50"
+    said = "line 3, the file's last, has no line end while every other line has one: if the file was cut short"
+    got = run_dry(_write(tmp_path, "cut.csv", header + rows))
+    assert got.code == 0 and got.report is not None and got.report["would_load"] == 2, got
+    assert got.stderr.count(said) == 2, got.stderr  # before the first call, and in the summary
+    assert got.report["inputs"][0]["last_line_without_end"] == 3
+    quiet = run_dry(tmp_path / "cut.csv", args=["-q"])  # -q's one line says it too
+    assert quiet.code == 0 and f"; warning: {tmp_path / 'cut.csv'}: {said}" in quiet.stderr, quiet.stderr
+    whole = run_dry(_write(tmp_path, "whole.csv", header + rows + b"00.00\r\n"))
+    assert whole.code == 0 and whole.report is not None and "no line end" not in whole.stderr, whole.stderr
+    assert whole.report["inputs"][0]["last_line_without_end"] == 0
+
+
+@pytest.mark.parametrize("first", [b"sep=,,,,,,,", b'"sep=,"', b'"sep=,",,,'])
+def test_a_sep_line_a_spreadsheet_padded_or_quoted_loads(tmp_path: Path, first: bytes) -> None:
+    # found by a tester: refused as "its first line ('sep=') names none of the economic fields: the header must be
+    # the file's first line (blank lines and Excel's sep= line aside)"
+    rows = b"5,1,1,2026-11-01,10.00,DKK,a\n5,1,1,2026-11-01,-10.00,DKK,b\n"
+    got = run_dry(_write(tmp_path, "sep.csv", first + b"\r\n" + HEADER + rows))
+    assert got.code == 0 and got.report is not None and got.report["inputs"][0]["sep_line"], got.stderr
+    refused = run_dry(_write(tmp_path, "other.csv", b"sep=,;;;;;;\r\n" + HEADER + rows))
+    assert refused.code == 2 and "padded with ';'" in refused.stderr, refused.stderr
 
 
 @pytest.mark.parametrize("at", [-6, -2], ids=["crc", "length"])

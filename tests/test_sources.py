@@ -948,6 +948,145 @@ def test_excel_sep_line_names_the_delimiter_and_counts_as_a_line(tmp_path: Path)
     assert tab.delimiter == "\t" and tab.sep_line and list(tab) == [(3, {"a": "1,5", "b": "2"})]
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_the_bom_of_the_encoding_given_is_no_part_of_the_first_column(tmp_path: Path, codec: str) -> None:
+    # found by a tester: Excel's "Unicode text" (UTF-16 LE with its BOM) given --encoding utf-16-le was refused as
+    # "no column entryTypeNumber (did you mean '\ufeffentryTypeNumber'?)"; the BOM is the encoding's, not the name's
+    text = "\ufefftext;amount\r\nKørsel Århus;1.250,00\r\n"
+    src = Source(write(tmp_path, f"{codec}.csv", text.encode(codec)), encoding=codec)
+    assert src.fields() == ["text", "amount"] and list(src) == [(2, {"text": "Kørsel Århus", "amount": "1.250,00"})]
+    sep = Source(write(tmp_path, f"sep-{codec}.csv", ("\ufeffsep=;\r\n" + text[1:]).encode(codec)), encoding=codec)
+    assert sep.sep_line and sep.fields() == ["text", "amount"]
+    j = write(tmp_path, f"{codec}.jsonl", '\ufeff{"text": "Øl", "amount": 1.5}\n'.encode(codec))
+    assert list(Source(j, encoding=codec)) == [(1, {"text": "Øl", "amount": Decimal("1.5")})]
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.jsonl"])
+@pytest.mark.parametrize(
+    ("data", "encoding", "said"),
+    [
+        # Excel's "CSV UTF-8" given --encoding cp1252: told 'ï»¿entryTypeNumber' was no column, where the same file
+        # without its BOM is told it is UTF-8
+        (b"\xef\xbb\xbfid,text\n1,plain\n", "cp1252", "--encoding cp1252 was given, but the file is UTF-8"),
+        (b"\xef\xbb\xbfid,text\n1,plain\n", "latin-1", "leave --encoding out (or give --encoding utf-8)"),
+        ("\ufeffid,text\n1,plain\n".encode("utf-16-le"), "cp1252", "the file is UTF-16 LE"),
+        ("\ufeffid,text\n1,plain\n".encode("utf-16-le"), "utf-8", "the file is UTF-16 LE"),
+        ("\ufeffid,text\n1,plain\n".encode("utf-16-le"), "utf-16-be", "give --encoding utf-16-le"),
+        ("\ufeffid,text\n1,plain\n".encode("utf-16-be"), "utf-16-le", "give --encoding utf-16-be"),
+    ],
+)
+def test_a_bom_of_another_encoding_than_the_one_given_refuses_the_file_naming_its_own(
+    tmp_path: Path, name: str, data: bytes, encoding: str, said: str
+) -> None:
+    if name.endswith(".jsonl"):
+        data = data.replace(",".encode(encoding if "16" in encoding else "ascii"), b"")
+    with pytest.raises(ConfigError, match=re.escape(said)) as refused:
+        list(Source(write(tmp_path, name, data), encoding=encoding))
+    assert "nothing was sent" in str(refused.value)
+
+
+_XLSX = (
+    b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00!\x00\x93\x12\x1a\x0c\x13\x00\x00\x00\x13\x00\x00\x00\x13\x00\x00\x00"
+    b"[Content_Types].xml\xb3\xb1\xaf\xc8\xcdQ(K-*\xce\xcc\xcf\xb3U2\xd43PR\xb0\xb7\x03\x00PK\x03\x04"
+)
+_ODS = b"PK\x03\x04\x14\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00\x00\x00mimetype"
+_ODS += b"application/vnd.oasis.opendocument.spreadsheetPK\x03\x04"
+
+
+@pytest.mark.parametrize("name", ["e.csv", "e.xlsx", "e.jsonl"])
+@pytest.mark.parametrize("encoding", [None, "utf-16-le", "cp1252"])
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (_XLSX, "is an Excel workbook (.xlsx), not a CSV or JSONL file: save it as CSV"),
+        (_ODS, "is an OpenDocument spreadsheet (.ods), not a CSV or JSONL file: save it as CSV"),
+        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00e.csv" + bytes(200), "is a zip archive, not a CSV or JSONL file: unpack"),
+        (bytes.fromhex("D0CF11E0A1B11AE1") + bytes(500), "is an Excel 97-2003 workbook (.xls)"),
+        (b"BZh91AY&SY" + bytes(100), "is bzip2-compressed data"),
+        (bytes.fromhex("FD377A585A00") + bytes(100), "is xz-compressed data"),
+        (bytes.fromhex("28B52FFD") + bytes(100), "is zstd-compressed data"),
+    ],
+)
+def test_a_workbook_or_an_archive_is_refused_as_what_it_is_never_as_utf16(
+    tmp_path: Path, name: str, encoding: str | None, data: bytes, said: str
+) -> None:
+    # found by a tester: each was told "the file looks like UTF-16 without a BOM; give --encoding utf-16-le", and
+    # given it, an .xls the same again, an .xlsx "not valid utf-16-le after line 0"
+    with pytest.raises(ConfigError, match=re.escape(said)) as refused:
+        rows(write(tmp_path, name, data), encoding=encoding)
+    assert "UTF-16" not in str(refused.value) and "nothing was sent" in str(refused.value)
+    # inside a gzip, which is read: what it holds is told
+    with pytest.raises(ConfigError, match=re.escape(said.replace("is", "holds", 1))):
+        rows(write(tmp_path, name + ".gz", gzip.compress(data)), encoding=encoding)
+
+
+@pytest.mark.parametrize("first", ["sep=;;;;;;;", '"sep=;"', '"sep=;";;;', "SEP=;;;  ", "sep=;\t"])
+def test_a_sep_line_a_spreadsheet_padded_or_quoted_still_names_the_delimiter(tmp_path: Path, first: str) -> None:
+    # found by a tester: a spreadsheet that opened a `sep=;` file as data and saved it again pads the line to the
+    # sheet's width, or quotes it (it holds the delimiter); refused as "its first line ('sep=') names none of the
+    # fields … (blank lines and Excel's sep= line aside)"
+    src = Source(write(tmp_path, "a.csv", f"{first}\r\na;b;c\r\n1,5;2;\r\n"))
+    assert src.delimiter == ";" and src.sep_line and src.fields() == ["a", "b", "c"]
+    assert list(src) == [(3, {"a": "1,5", "b": "2"})]
+    tab = Source(write(tmp_path, "t.csv", "sep=\t\t\t\r\na\tb\r\n1,5\t2\r\n"))
+    assert tab.delimiter == "\t" and tab.sep_line and list(tab) == [(3, {"a": "1,5", "b": "2"})]
+
+
+@pytest.mark.parametrize(("first", "other"), [("sep=;,,,,", ","), ("sep=,;;;;", ";"), ('"sep=,";;', ";")])
+def test_a_sep_line_padded_with_another_delimiter_is_refused_naming_both(
+    tmp_path: Path, first: str, other: str
+) -> None:
+    with pytest.raises(ConfigError, match="which delimiter the file's lines use cannot be told") as refused:
+        Source(write(tmp_path, "a.csv", f"{first}\r\na;b\r\n1;2\r\n")).fields()
+    named = first.strip('"').split("=")[1][0]
+    assert f"names {named!r}" in str(refused.value) and f"padded with {other!r}" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        ("a,b\r\n1,2\r\n3,-50", 3),  # a download stopped inside the last cell: -50 of -5000.00
+        ("sep=,\r\n\r\na,b\r\n1,2\r\n3,4", 5),
+        ('a,b\n1,"x\ny"\n3,"p\nq"', 5),  # a record of two lines: the file's last line is named
+        ("a,b\r\n1,2\r\n3,4\r\n", 0),
+        ("a,b\r\n1,2\r\n3,4\r\n  ", 0),  # a blank last line holds no row
+        ("a,b\r\n1,2\r\n3,4\r", 0),
+    ],
+)
+def test_a_csv_whose_last_line_has_no_line_end_names_it_once_read_whole(tmp_path: Path, data: str, line: int) -> None:
+    path = write(tmp_path, "a.csv", data)
+    src = Source(path)
+    assert src.last_line_without_end == 0  # not read to its end yet
+    list(src)
+    assert src.last_line_without_end == line
+    only = Source(path)
+    list(only.rows({"a"}))
+    assert only.last_line_without_end == line
+    # a JSON line says where it ends: cut short it is no JSON
+    j = Source(write(tmp_path, "a.jsonl", '{"a": 1}\n{"a": 2}'))
+    list(j)
+    assert j.last_line_without_end == 0
+
+
+def test_a_file_that_is_not_in_the_encoding_given_from_its_start_is_said_so_not_after_line_0(tmp_path: Path) -> None:
+    # found by a tester: "not valid UTF-16 after line 0"
+    p = write(tmp_path, "a.csv", "entryTypeNumber,amount\r\n5,1.00\r\n5,-1.00\r\n")
+    with pytest.raises(ConfigError, match="not valid UTF-16 at its start") as refused:
+        Source(p, encoding="utf-16").fields()
+    assert "line 0" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("written", "given"), [("utf-16-le", "utf-16-be"), ("utf-16-be", "utf-16-le")])
+@pytest.mark.parametrize("name", ["a.csv", "a.jsonl"])
+def test_utf16_given_in_the_other_byte_order_is_told_to_swap_it(
+    tmp_path: Path, written: str, given: str, name: str
+) -> None:
+    # found by a tester: told "its first line ('攀渀琀…') names none of the fields"
+    text = "entryTypeNumber,amount\r\n5,1.00\r\n" if name.endswith("csv") else '{"amount": "1.00"}\n'
+    with pytest.raises(ConfigError, match=re.escape(f"byte order is the other one: give --encoding {written}")):
+        rows(write(tmp_path, name, text.encode(written)), encoding=given)
+
+
 def test_unnamed_trailing_columns_are_ignored_while_they_hold_nothing(tmp_path: Path) -> None:
     p = write(tmp_path, "a.csv", "a;b;;\r\n1;2;;\r\n3;4\r\n5;6; ;\r\n7;8;x;\r\n")
     src = Source(p)

@@ -1,0 +1,80 @@
+"""What a file's first bytes say before it is read as text: a workbook or an archive given by mistake, a BOM.
+
+A spreadsheet workbook (.xlsx and .ods are zip archives of XML, .xls an OLE2 compound file) or an archive bulkload
+does not read (zip, bzip2, xz, zstd; gzip it reads) is no text in any encoding: read as text, its NUL bytes looked
+like UTF-16 without a BOM, and the advice to give --encoding utf-16-le went in circles. Each is told by its magic
+bytes, whatever its name and the --encoding given. A BOM is the encoding's, never the first column's: the one of the
+encoding given is passed over, and one of another Unicode encoding tells what the file is.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+#: an Excel 97-2003 workbook (any OLE2 compound file: .doc and .msg too, which are no CSV either)
+_OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")
+#: a zip's local file header; an empty zip starts with its end record
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+#: bzip2: "BZh", the block size, then a block's magic (or the end of stream's, for an empty one)
+_BZIP2 = re.compile(rb"BZh[1-9](?:\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
+#: (magic, the tool's name, the command that unpacks it)
+_PACKED = ((bytes.fromhex("FD377A585A00"), "xz", "unxz"), (bytes.fromhex("28B52FFD"), "zstd", "unzstd"))
+_AS_CSV = (
+    "not a CSV or JSONL file: save it as CSV from its spreadsheet program (Excel: Save As, CSV UTF-8) and load that"
+)
+#: the BOMs a file may start with, with the encoding each names and how a message names that
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16 LE"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16 BE"),
+)
+#: codecs that read a BOM themselves (UTF-16 and UTF-32 for its byte order; utf-8-sig passes over it)
+_READ_BY_CODEC = ("utf-16", "utf-32")
+
+
+def no_text(head: bytes) -> str | None:
+    """What a file whose first bytes are `head` (a few hundred) is where it is a workbook or an archive, and what to
+    do with it: "an Excel workbook (.xlsx), not a CSV … load that"; None for any other file."""
+    if head.startswith(_ZIP):
+        # the first entry's name, which a workbook's program writes first, shows in the head
+        if b"[Content_Types].xml" in head or b"xl/" in head:
+            return f"an Excel workbook (.xlsx), {_AS_CSV}"
+        if b"opendocument.spreadsheet" in head:
+            return f"an OpenDocument spreadsheet (.ods), {_AS_CSV}"
+        return "a zip archive, not a CSV or JSONL file: unpack it (unzip) and load the file inside"
+    if head.startswith(_OLE2):
+        return f"an Excel 97-2003 workbook (.xls), {_AS_CSV}"
+    if _BZIP2.match(head):
+        return _packed("bzip2", "bunzip2")
+    for magic, name, unpack in _PACKED:
+        if head.startswith(magic):
+            return _packed(name, unpack)
+    return None
+
+
+def _packed(name: str, unpack: str) -> str:
+    return (
+        f"{name}-compressed data, which bulkload does not read (gzip it does): unpack it ({unpack}) and load the "
+        "file inside, or compress it with gzip"
+    )
+
+
+def own_bom(codec: str) -> bytes:
+    """The BOM of `codec` (a Python codec's name) that reading the file passes over, as bytes: UTF-16 LE's FF FE for
+    utf-16-le; b"" for an encoding that has none (Windows-1252) and for those whose codec reads it (utf-16)."""
+    if codec in _READ_BY_CODEC:
+        return b""
+    try:
+        return "\ufeff".encode("utf-8" if codec == "utf-8-sig" else codec)
+    except UnicodeError:
+        return b""
+
+
+def other_bom(head: bytes, codec: str) -> tuple[str, str] | None:
+    """(the encoding, its name in a message) of the BOM `head` starts with, where `head` does not start with the
+    BOM of `codec` (own_bom) and that codec does not read it (UTF-16's reads either byte order's); else None."""
+    for bom, encoding, name in _BOMS:
+        if head.startswith(bom):
+            return None if codec in _READ_BY_CODEC and encoding != "utf-8" else (encoding, name)
+    return None
