@@ -56,10 +56,10 @@ def _delimiter(value: str) -> str:
 
 def _ledger_arg(value: str) -> str:
     """A --ledger value: a file path or a postgresql:// URL (argparse.ArgumentTypeError, which never shows the value,
-    for a URL of another scheme: it may hold a password)."""
+    for a URL of another scheme or one urllib cannot split: it may hold a password)."""
     if ledger_pg.is_other_url(value):
         raise argparse.ArgumentTypeError("--ledger takes a file path or a postgresql:// URL")
-    return value
+    return ledger_pg.url_arg(value)
 
 
 def _add_load(sub: Any, output: argparse.ArgumentParser) -> None:

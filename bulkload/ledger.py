@@ -469,10 +469,14 @@ class Ledger:
     ) -> Ledger:
         """Ledger.create in PostgreSQL: under the ledger's advisory lock, made as a draft schema and renamed into
         place once `prepare` has written what must be in it."""
+        where.check_new()
         conn = ledger_pg.connect(where)
         ledger_pg.hold(conn, where)
         try:
             if ledger_pg.exists(conn, where.schema):
+                why = ledger_pg.not_a_ledger(conn, where.schema)
+                if why is not None:  # left as it is
+                    raise LedgerError(f"{where} is not a bulkload ledger ({why}): choose another ledger name")
                 raise LedgerError(
                     f"the ledger {where} already holds a run; use `{command_on('resume', where)}` to continue it, "
                     "or choose another ledger name (?ledger=NAME; for a run that finished or was rolled back, resume "

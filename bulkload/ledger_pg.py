@@ -22,6 +22,7 @@ it out; PGPASSWORD or ~/.pgpass (libpq's own) keep it off the command line.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import hashlib
 import re
@@ -43,6 +44,8 @@ from .redact import redact, register, without_password
 SCHEMES = ("postgresql://", "postgres://")
 #: the schema of a URL without ?ledger=
 DEFAULT_NAME = "bulkload"
+#: what a ledger's name becomes while it is made (`Location.draft`): no new ledger's name ends so (`check_new`)
+DRAFT_SUFFIX = "__draft"
 #: a schema name (PostgreSQL's names are 63 bytes at most: 51 leaves room for the draft's ``__draft``) that is not
 #: one PostgreSQL reserves (``pg_…``: "unacceptable schema name" when the ledger is made)
 _NAME = re.compile(r"(?!pg_)[a-z_][a-z0-9_]{0,50}")
@@ -56,6 +59,32 @@ def is_url(where: object) -> bool:
 def is_other_url(where: str) -> bool:
     """Whether `where` is a URL of some other scheme (mysql://, a typo): no file path, and no ledger or queue."""
     return re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", where) is not None and not is_url(where)
+
+
+def split(url: str) -> urllib.parse.SplitResult:
+    """`url` (a ledger's or a queue's) in its parts, its port read; LedgerError, which never shows it (it may hold a
+    password), where urllib cannot split it: an IPv6 address whose ``[`` is not closed, a port that is no number or
+    past 65535."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
+    except ValueError as exc:
+        raise LedgerError(
+            f"the PostgreSQL URL (not shown: it may hold a password) cannot be read as a URL: {exc}; an IPv6 address "
+            "goes in [ ], a port is a number up to 65535"
+        ) from None
+    return parts
+
+
+def url_arg(value: str) -> str:
+    """A --ledger or --queue value as argparse takes it: a URL urllib cannot split is refused
+    (argparse.ArgumentTypeError, saying why as `split` does); any other value as it is."""
+    if is_url(value):
+        try:
+            split(value)
+        except LedgerError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def name_of(where: str) -> str:
@@ -77,8 +106,9 @@ class Location:
 
     @classmethod
     def parse(cls, url: str) -> Location:
-        """Raises LedgerError for a ledger name that is not a plain schema name."""
-        parts = urllib.parse.urlsplit(url)
+        """Raises LedgerError for a URL urllib cannot split (`split`), or a ledger name that is not a plain schema
+        name."""
+        parts = split(url)
         query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         names = [v for k, v in query if k == "ledger"]
         rest = [(k, v) for k, v in query if k != "ledger"]
@@ -106,7 +136,17 @@ class Location:
 
     @property
     def draft(self) -> str:
-        return f"{self.schema}__draft"
+        """The schema the ledger is made in before it is renamed into place (`make`, `publish`)."""
+        return f"{self.schema}{DRAFT_SUFFIX}"
+
+    def check_new(self) -> None:
+        """A new ledger's name may not be another one's draft (LedgerError): that one's maker would take the ledger
+        for its dead draft. One made under such a name by an earlier bulkload is still opened."""
+        if self.schema.endswith(DRAFT_SUFFIX):
+            raise LedgerError(
+                f"ledger={self.schema!r}: a name ending in {DRAFT_SUFFIX} is what bulkload names a ledger while it "
+                f"is made (here the ledger {self.schema.removesuffix(DRAFT_SUFFIX)!r}): choose another ledger name"
+            )
 
 
 # --- the SQLite dialect, as PostgreSQL says it --------------------------------------------------------------
@@ -363,13 +403,51 @@ def exists(conn: Connection, schema: str) -> bool:
     return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = ?", (schema,)).fetchone() is not None
 
 
+#: the tables every ledger has from its making on (ledger.py's _LEDGER_TABLES)
+_LEDGER_TABLES = ("meta", "chunks")
+
+
+def not_a_ledger(conn: Connection, schema: str) -> str | None:
+    """Why the schema `schema`, which is there, is no bulkload ledger, in a message's words; None when it is one."""
+    (held,) = conn.execute(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = ? AND tablename IN (?, ?)", (schema, *_LEDGER_TABLES)
+    ).fetchone() or (0,)
+    return None if held == len(_LEDGER_TABLES) else "a schema with no bulkload tables in it"
+
+
+def _draft_mark(where: Location) -> str:
+    """What a draft's schema says of itself (its comment): only a schema that says so is dropped as a dead maker's."""
+    return f"bulkload: the ledger {where.schema} being made"
+
+
+def _drop_draft(conn: Connection, where: Location) -> bool:
+    """Drop this ledger's draft, a dead maker's (while its lock is held); True when one was there. A schema of the
+    draft's name not marked as this ledger's draft (a ledger an earlier bulkload let a user name so, another
+    program's) is left as it is: LedgerError."""
+    row = conn.execute(
+        "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = ?", (where.draft,)
+    ).fetchone()
+    if row is None:
+        return False
+    if row[0] != _draft_mark(where):
+        raise LedgerError(
+            f"cannot make the ledger {where}: the schema {where.draft}, where it would be made, is there and is not a "
+            "draft of this ledger (a ledger named so by an earlier bulkload, or another program's schema); it is left "
+            "as it is: choose another ledger name"
+        )
+    conn.execute(f'DROP SCHEMA "{where.draft}" CASCADE')
+    return True
+
+
 def make(conn: Connection, where: Location, statements: Sequence[str], meta: Sequence[tuple[str, str]]) -> None:
-    """The ledger's schema made as a draft (a dead maker's draft dropped first) holding `statements` and `meta`;
-    left as the connection's search path, for what must be in the ledger before it exists."""
-    conn.execute(f'DROP SCHEMA IF EXISTS "{where.draft}" CASCADE')
+    """The ledger's schema made as a draft, marked as one (a dead maker's draft dropped first: `_drop_draft`) holding
+    `statements` and `meta`; left as the connection's search path, for what must be in the ledger before it
+    exists."""
+    _drop_draft(conn, where)
     with conn:
         conn.execute("BEGIN")
         conn.execute(f'CREATE SCHEMA "{where.draft}"')
+        conn.execute(f"COMMENT ON SCHEMA \"{where.draft}\" IS '{_draft_mark(where)}'")
         _use(conn, where.draft)
         for statement in statements:
             conn.execute(statement)
@@ -379,16 +457,19 @@ def make(conn: Connection, where: Location, statements: Sequence[str], meta: Seq
 def discard_draft(conn: Connection, where: Location) -> None:
     """A ledger not made after all: its draft goes (while its lock is held), and the connection with the lock."""
     try:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{where.draft}" CASCADE')
-    except sqlite3.Error:
-        pass  # the next maker drops it
+        _drop_draft(conn, where)
+    except (sqlite3.Error, LedgerError):
+        pass  # the next maker drops it; a schema that is no draft of this ledger's stays
     finally:
         conn.close()
 
 
 def publish(conn: Connection, where: Location) -> None:
-    """The draft becomes the ledger (one statement: whole or not at all)."""
-    conn.execute(f'ALTER SCHEMA "{where.draft}" RENAME TO "{where.schema}"')
+    """The draft becomes the ledger, no longer marked as a draft (one transaction: whole or not at all)."""
+    with conn:
+        conn.execute("BEGIN")
+        conn.execute(f'ALTER SCHEMA "{where.draft}" RENAME TO "{where.schema}"')
+        conn.execute(f'COMMENT ON SCHEMA "{where.schema}" IS NULL')
     _use(conn, where.schema)
 
 
@@ -414,10 +495,14 @@ def being_made(url: str) -> bool:
 
 
 def open_existing(conn: Connection, where: Location) -> None:
-    """Use the ledger's schema (LedgerError when there is none)."""
+    """Use the ledger's schema (LedgerError when there is none, or it is no ledger: `not_a_ledger`)."""
     if not exists(conn, where.schema):
         conn.close()
         raise LedgerError(f"no ledger at {where}")
+    why = not_a_ledger(conn, where.schema)
+    if why is not None:
+        conn.close()
+        raise LedgerError(f"{where} is not a bulkload ledger ({why})")
     _use(conn, where.schema)
 
 

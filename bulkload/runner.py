@@ -167,7 +167,8 @@ LEDGER_FILES = ("", "-wal", "-shm", "-journal", ".lock")
 
 def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, ledger: bool = True) -> None:
     """Before anything is sent: no file the run writes (`outputs`: "rejects", "success", "in_doubt", "report")
-    may land on an input, the ledger or another output, and each must be writable."""
+    may land on an input, the ledger or another output, and each must be writable; a new PostgreSQL ledger
+    (`new_ledger`) is not named as a ledger's draft (Location.check_new), before a load starts over one so named."""
     inputs = [("the input", path) for path in job.files]
     outputs = list(outputs)
     # the rejects file of each kind of input after the first (Job.rejects_paths)
@@ -182,6 +183,8 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
     in_file = ledger and not ledger_pg.is_url(job.ledger_path)  # a PostgreSQL ledger is no file to collide with
     if new_ledger and in_file:
         check_outputs([("--ledger", job.ledger_path)], inputs)
+    elif new_ledger and ledger:
+        ledger_pg.Location.parse(job.ledger_path).check_new()
     ours = [("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if in_file else []
     check_outputs([(what, path) for name in outputs for what, path in paths[name] if path], inputs + ours)
 

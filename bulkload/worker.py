@@ -40,12 +40,12 @@ QUEUE_HELP = "the PostgreSQL that holds the queue: postgresql://user@host:port/d
 
 def queue_url(value: str) -> str:
     """A --queue value as argparse takes it: a postgresql:// URL (argparse.ArgumentTypeError, which never shows the
-    value, for anything else: it may hold a password)."""
-    from .ledger_pg import is_url
+    value, for anything else, or one urllib cannot split: it may hold a password)."""
+    from .ledger_pg import is_url, url_arg
 
     if not is_url(value):
         raise argparse.ArgumentTypeError("--queue takes a postgresql:// URL")
-    return value
+    return url_arg(value)
 
 
 async def retry_stalled(app: App, stalled_after_s: float) -> None:

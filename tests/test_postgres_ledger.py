@@ -402,3 +402,91 @@ def test_a_look_at_a_ledgers_lock_holds_it_a_moment_only_and_its_maker_waits_tha
     threading.Timer(ledger_pg.HOLD_EVERY_S * 3, maker.close).start()  # a look's moment: shorter than the wait
     ledger_pg.hold(other, where)
     other.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres:pw-unsplit@[::1:5432/postgres?ledger=a",  # the ] of an IPv6 address left out
+        "postgresql://postgres:pw-unsplit@[::1]:99999/postgres?ledger=a",  # a port past 65535
+        "postgresql://postgres:pw-unsplit@h:54x2/postgres",
+    ],
+)
+def test_a_postgresql_url_urllib_cannot_split_is_refused_in_a_line_never_showing_its_password(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a tester: a typo'd IPv6 bracket in --ledger ended in a Python traceback (ValueError: Invalid IPv6
+    URL, exit 1), and in --queue in "internal error (a bug in bulkload)" (exit 4)."""
+    from bulkload.cli import main
+    from bulkload.errors import LedgerError
+    from bulkload.ledger_pg import Location
+
+    with pytest.raises(LedgerError, match="cannot be read as a URL") as refused:
+        Location.parse(url)
+    assert refused.value.exit_code == 2 and "pw-unsplit" not in str(refused.value)
+    for argv in (
+        ["load", "economic", "e.csv", "--base-url", "http://127.0.0.1:9/x", "--no-progress", "--ledger", url],
+        ["reconcile", "--ledger", url],
+        ["status", "--queue", url],
+    ):
+        with pytest.raises(SystemExit) as ended:
+            main(argv)
+        err = capsys.readouterr().err
+        assert ended.value.code == 2, err
+        assert "cannot be read as a URL" in err and "pw-unsplit" not in err and "Traceback" not in err, err
+
+
+def test_a_ledger_name_that_ends_as_a_draft_is_refused_and_a_real_ledger_so_named_is_never_dropped(
+    postgres_url: str,
+) -> None:
+    """Found by a tester: a finished load into `?ledger=acme__draft`, then a load into `?ledger=acme`, which took
+    the first run's ledger for its own half-made draft and dropped it: that run could no longer be reconciled nor
+    rolled back. No new ledger is named as a draft, and only a schema marked as this ledger's draft is dropped."""
+    from bulkload import ledger_pg
+    from bulkload.errors import LedgerError
+    from bulkload.ledger import Ledger, RunInfo
+    from bulkload.ledger_schema import STATEMENTS
+
+    run = RunInfo(target="economic", base_url="http://x", files=[])
+    with pytest.raises(LedgerError, match="a name ending in __draft") as refused:
+        Ledger.create(f"{postgres_url}?ledger=acme__draft", run)
+    assert refused.value.exit_code == 2 and "resume" not in str(refused.value)
+    # a ledger so named by an earlier bulkload, which took such names
+    Ledger.create(f"{postgres_url}?ledger=earlier", run).close()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("ALTER SCHEMA earlier RENAME TO acme__draft")
+    with pytest.raises(LedgerError, match="acme__draft.* is not a draft of this ledger") as in_the_way:
+        Ledger.create(f"{postgres_url}?ledger=acme", run)
+    assert in_the_way.value.exit_code == 2
+    Ledger.open(f"{postgres_url}?ledger=acme__draft").close()  # still there, and still a ledger
+    # a maker killed half-way leaves a draft of its own: the next maker drops it and makes the ledger
+    where = ledger_pg.Location.parse(f"{postgres_url}?ledger=half")
+    maker = ledger_pg.connect(where)
+    ledger_pg.hold(maker, where)
+    ledger_pg.make(maker, where, STATEMENTS, [])
+    maker.close()
+    Ledger.create(where.url, run).close()
+    with psycopg.connect(postgres_url) as conn:
+        schemas = {n for (n,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'half%'")}
+    assert schemas == {"half"}
+
+
+@pytest.mark.parametrize("name", ["public", "app_data"])
+def test_a_schema_that_is_no_ledger_is_refused_as_such_not_sent_to_resume(postgres_url: str, name: str) -> None:
+    """Found by a tester: a load into an existing schema that is no ledger (`public`, an application's) was told it
+    "already holds a run; use `bulkload resume …`", and that resume said it was no bulkload ledger."""
+    from bulkload.errors import LedgerError
+    from bulkload.ledger import Ledger, RunInfo
+
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("CREATE SCHEMA app_data; CREATE TABLE app_data.customers (id int)")
+    url = f"{postgres_url}?ledger={name}"
+    with pytest.raises(LedgerError, match="is not a bulkload ledger") as refused:
+        Ledger.create(url, RunInfo(target="economic", base_url="http://x", files=[]))
+    said = str(refused.value)
+    assert "resume" not in said and "choose another ledger name" in said and refused.value.exit_code == 2, said
+    with pytest.raises(LedgerError, match="is not a bulkload ledger") as opened:
+        Ledger.open(url)
+    assert "relation" not in str(opened.value) and "no bulkload tables" in str(opened.value), opened.value
+    with psycopg.connect(postgres_url) as conn:  # left as it was
+        assert conn.execute("SELECT count(*) FROM app_data.customers").fetchone() == (0,)
