@@ -29,7 +29,15 @@ from .load_help import attempts_help, base_url_help, batch_help, job_default, ta
 from .masking import MASK
 from .outputs import cache_dir, private_dir, write_private
 from .redact import redact
-from .report import json_text, print_rollback, print_summary, reconcile_json, rollback_line, unfinished_line
+from .report import (
+    json_text,
+    print_rollback,
+    print_summary,
+    reconcile_json,
+    rollback_line,
+    unfinished_line,
+    written_at,
+)
 from .results import Report
 from .sources import without_end
 from .targets import TARGETS
@@ -473,11 +481,11 @@ def quiet_summary(report: Report) -> str:
         line += f"; {unfinished_line(report, quiet=True)}"
     if report.rejected:  # every kind's rejects file where the inputs hold several kinds
         files = report.rejects_files if not isinstance(report.rejects_files, UnsetType) else [report.rejects_file]
-        line += f"; rejects: {', '.join(map(str, files))}"
+        line += f"; rejects: {written_at(report, 'the rejects file', ', '.join(map(str, files)), quiet=True)}"
         if report.rejects_masked:  # said before the file is loaded back, where a *** left is refused
             line += f" (secrets shown as {MASK} in {report.rejects_masked:,}: type them in again before loading it)"
     if report.in_doubt_file:
-        line += f"; in doubt: {report.in_doubt_file}"
+        line += f"; in doubt: {written_at(report, 'the in-doubt file', report.in_doubt_file, quiet=True)}"
     for profile in report.inputs or []:  # a row that may have been cut short: said with the rest
         if profile.get("last_line_without_end"):
             line += f"; warning: {profile['path']}: {without_end(profile['last_line_without_end'])}"

@@ -352,7 +352,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     if report.rejected:
         n = report.rejected_groups or 0
         whole = f" ({_count(n, name)}, each whole)" if n else ""
-        where = _written(report, "the rejects file", report.rejects_file)
+        where = written_at(report, "the rejects file", report.rejects_file)
         if report.rejects_files:  # one for each kind of input, each with its inputs' columns
             where = "a file for each kind of input: " + ", ".join(report.rejects_files)
         console.print(f"rejected rows{so_far}{whole} and reasons: {where}")
@@ -367,7 +367,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     elif report.status in ("dry_run", "stopped"):
         # where the ledger was lost, none of this invocation's: earlier ones' could not be read
         mine = " of this invocation" if report.ledger_lost else ""
-        where = _written(report, "the rejects file", report.rejects_file)
+        where = written_at(report, "the rejects file", report.rejects_file)
         console.print(f"rejected rows{so_far}: none{mine} (rejects file: {where})")
     if groups and groups.skipped:
         reasons = groups.skipped_reasons or [""]
@@ -386,7 +386,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         console.print(f"loaded rows and the ids the API gave them{unproven}: {report.success_file}")
     way_on = f"; {report.in_doubt_way_on}" if report.in_doubt_way_on else ""
     if report.in_doubt_file:
-        where = _written(report, "the in-doubt file", report.in_doubt_file)
+        where = written_at(report, "the in-doubt file", report.in_doubt_file)
         console.print(f"rows in doubt{_not_reached(report)}: {where}{way_on}")
     elif report.in_doubt:  # the reconcile command writes no files: the ledger knows them
         console.print(
@@ -394,7 +394,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
             + way_on
         )
     if report.report_file:
-        console.print(f"report: {_written(report, 'the report', os.path.abspath(report.report_file))}")
+        console.print(f"report: {written_at(report, 'the report', os.path.abspath(report.report_file))}")
     if report.ledger:
         console.print(f"ledger: {name_of(report.ledger)}")
 
@@ -558,10 +558,13 @@ def _not_reached(report: Report) -> str:
     )
 
 
-def _written(report: Report, what: str, path: str | None) -> str:
-    """The file's `path`, or that it was not written and why (the report's `unwritten` names it)."""
+def written_at(report: Report, what: str, path: str | None, *, quiet: bool = False) -> str:
+    """The file's `path`, or that it was not written and why (the report's `unwritten` names it); `quiet`: the one
+    line of -q, which leaves the why to the stop's reason."""
     for entry in report.unwritten or []:
         if entry.startswith(f"{what}: "):
+            if quiet:
+                return f"NOT WRITTEN to {path} (the ledger keeps them)"
             return f"NOT WRITTEN to {path} ({entry.removeprefix(f'{what}: ')}); the ledger keeps them"
     return str(path)
 

@@ -60,6 +60,21 @@ def test_the_quiet_summary_is_one_line_naming_what_needs_a_look() -> None:
     ), quiet_summary(masked)
 
 
+def test_the_quiet_summary_says_a_file_it_names_was_not_written() -> None:
+    """Found by a tester: a load stopped by the loss of its PostgreSQL ledger said `in doubt: a.csv.in_doubt.csv` with
+    -q, a file that was not written (the full summary said NOT WRITTEN): a script looked for a file not there."""
+    lost = "the ledger's PostgreSQL connection was lost: terminating connection"
+    stopped = Report(
+        status="stopped", target="economic", rows_read=700, loaded=0, rejected=2, in_doubt=100, skipped=598,
+        requests=1, retries=0, elapsed_s=0.1, reconcile=None, ledger="postgresql://h/db?ledger=a",
+        rejects_file="a.csv.rejects.csv", in_doubt_file="a.csv.in_doubt.csv", exit_code=EXIT_STOPPED,
+        stop_reason="stopped", unwritten=[f"the rejects file: {lost}", f"the in-doubt file: {lost}"],
+    )  # fmt: skip
+    line = quiet_summary(stopped)
+    assert "; rejects: NOT WRITTEN to a.csv.rejects.csv (the ledger keeps them);" in line, line
+    assert "; in doubt: NOT WRITTEN to a.csv.in_doubt.csv (the ledger keeps them);" in line, line
+
+
 def test_a_reconcile_of_a_run_that_did_not_finish_says_so_quiet_and_as_json() -> None:
     """Found by a tester: of a run stopped part way, `reconcile -q` began "bulkload visma-core: reconciled: …" and
     `--json` said `"ok": true` alone (exit 4 both): how far the run got was only in the --report file."""
