@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -20,6 +21,7 @@ from .errors import (
     BadAnswer,
     BulkloadError,
     ConfigError,
+    HeldBack,
     NoToken,
     RateLimited,
     RunStopped,
@@ -193,10 +195,39 @@ class Dispatcher:
         self.counters = counters or Counters()
         #: calls that left with a token (`_slot`): while some do, a call whose token ran out is only queued
         self._left_with_token = 0
+        #: the attempts not written yet (`_unsent`), which `hold_back` cancels; and whether it did
+        self._waiting: set[anyio.CancelScope] = set()
+        self._held_back = False
 
     @property
     def base_url(self) -> str:
         return self.client.base_url
+
+    def hold_back(self) -> None:
+        """No call leaves from now on: the ledger cannot record what one does (a write failed). Those waiting for
+        their place in the limits, a token or a connection are cancelled before their request is written, and raise
+        HeldBack, as every later one does; those written already go on to their answers."""
+        self._held_back = True
+        for waiting in self._waiting:
+            waiting.cancel()
+
+    @contextmanager
+    def _unsent(self) -> Iterator[anyio.CancelScope]:
+        """The scope of one attempt until its request is written (`_written`): `hold_back` cancels it until then."""
+        scope = anyio.CancelScope()
+        if self._held_back:
+            scope.cancel()
+        self._waiting.add(scope)
+        try:
+            with scope:
+                yield scope
+        finally:
+            self._waiting.discard(scope)
+
+    def _written(self, slot: Slot, unsent: anyio.CancelScope) -> None:
+        """The attempt's request was written: the limits time it from now, and `hold_back` leaves it to its answer."""
+        self._waiting.discard(unsent)
+        self.limits.sent(slot)
 
     def _retryable(self, exc: BulkloadError, safe_to_repeat: bool) -> bool:
         if isinstance(exc, APIError) and exc.replayed:
@@ -233,32 +264,42 @@ class Dispatcher:
         wait for the limits: a write may land until some time after the last one did, and the ledger must know
         when that was. `max_bytes`: the longest answer read (default: the target's `answer_bytes`). `read` reads
         an answer (the caller keeps what it reads): one it cannot read (BadAnswer) is a failed attempt like any
-        other."""
+        other. HeldBack once `hold_back` was called, where no attempt's request is written by then."""
         tries = Tries(self.clock)
         cap = max_bytes or self.target.api.answer_bytes
         while True:
-            slot, credentials = await self._slot(authorized, tries.uncertain)
-            try:
-                response = await self._attempt(
-                    tries, slot, method, path, body, params, {**(headers or {}), **credentials}, leaving, cap
+            sent = tries.sent
+            with self._unsent() as unsent:
+                slot, credentials = await self._slot(authorized, tries.uncertain)
+                sent_with = {**(headers or {}), **credentials}
+                try:
+                    response = await self._attempt(
+                        tries, slot, unsent, method, path, body, params, sent_with, leaving, cap
+                    )
+                    if read is not None:
+                        read(response)
+                except AuthError as exc:
+                    await self._renew(exc, tries, authorized, credentials)
+                except RateLimited as exc:
+                    self._slow_down(exc, tries, slot, f"{method} {path}")
+                except BulkloadError as exc:
+                    await self._again(exc, tries, safe_to_repeat, recheck)
+                else:
+                    # the caller must know: an earlier attempt may still be landing after this answer (a write to
+                    # fixed values repeated is harmless, but a later write to the same record must not overtake it)
+                    return response._replace(uncertain=True) if tries.uncertain else response
+            if unsent.cancelled_caught:  # held back before its request was written: no attempt, no request
+                self.counters.requests -= tries.sent - sent
+                tries.sent = sent
+                raise HeldBack(
+                    f"{method} {path}: not sent: the ledger cannot record what it does", uncertain=tries.uncertain
                 )
-                if read is not None:
-                    read(response)
-            except AuthError as exc:
-                await self._renew(exc, tries, authorized, credentials)
-            except RateLimited as exc:
-                self._slow_down(exc, tries, slot, f"{method} {path}")
-            except BulkloadError as exc:
-                await self._again(exc, tries, safe_to_repeat, recheck)
-            else:
-                # the caller must know: an earlier attempt may still be landing after this answer (a write to fixed
-                # values repeated is harmless, but a later write to the same record must not overtake it)
-                return response._replace(uncertain=True) if tries.uncertain else response
 
     async def _attempt(
         self,
         tries: Tries,
         slot: Slot,
+        unsent: anyio.CancelScope,
         method: str,
         path: str,
         body: bytes | None,
@@ -269,7 +310,7 @@ class Dispatcher:
     ) -> Response:
         """One attempt, sent at once: its slot is taken (`_slot`), and the limits hear when it was answered or
         ended otherwise (an error status, no answer: by then the server counted it or never will); its outcome is
-        logged at DEBUG."""
+        logged at DEBUG. `unsent`: its scope until its request is written (`_unsent`)."""
         started = time.monotonic()
         worked = False  # answered 2xx: its round trip is a call's (Limits.answered)
         try:
@@ -286,7 +327,7 @@ class Dispatcher:
                     params=params,
                     headers=headers,
                     max_bytes=max_bytes,
-                    on_sent=partial(self.limits.sent, slot),
+                    on_sent=partial(self._written, slot, unsent),
                 )
                 worked = True
             except BulkloadError as exc:
@@ -471,7 +512,7 @@ class Dispatcher:
         (`uncertain`), and never taken for an answer to this call (a token endpoint's 400 refuses no rows)."""
         try:
             return await self.target.authorize(self, refused=refused) or {}
-        except ConfigError as exc:  # a redirect, an address that leads nowhere: as they are
+        except (ConfigError, HeldBack) as exc:  # a redirect, an address that leads nowhere, held back: as they are
             _raised(exc, uncertain)
         except APIError as exc:
             if exc.status in (400, 401, 403):

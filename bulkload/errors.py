@@ -48,6 +48,8 @@ run with (`exit_code`, the codes docs/report.md gives: a row's fault goes to the
         ├── IsolationSpent       refusals that name no entry cost more calls than isolating them is worth (exit 4)
         ├── Throttled            429s past what a call may wait: a long Retry-After, or 429 to every try (exit 4)
         ├── LedgerWriteError     a ledger write failed (disk full, I/O error, file gone): resume once it is fixed
+        ├── HeldBack             a call that had not left when a ledger write failed: not sent, left as the ledger has
+        │                        it
         └── NoToken              no usable access token (the token endpoint failed, or answered no token): the call
                                  that needed one was not sent
 
@@ -643,6 +645,12 @@ class LedgerWriteError(RunStopped):
     carried out."""
 
     uncertain = True
+
+
+class HeldBack(RunStopped):
+    """A call that had not left (it waited for its place in the limits, a token or a connection) when a ledger write
+    failed: the ledger could not record what it did, so it is not sent (Dispatcher.hold_back), and stays as the ledger
+    has it, for resume to settle. `uncertain` where an earlier attempt of it left."""
 
 
 class NoToken(RunStopped):

@@ -35,6 +35,7 @@ from .errors import (
     BulkloadError,
     ConfigError,
     FoundOther,
+    HeldBack,
     IsolationSpent,
     LedgerWriteError,
     PlanningFileError,
@@ -273,6 +274,7 @@ class Loader:
             try:
                 await self._relay(send, spec, planner, before)
             except LedgerWriteError as exc:  # the planned rows could not be recorded
+                self.dispatcher.hold_back()
                 self.tally.stop(f"{exc}; {resume_after(exc, self.ledger.path)}", exc.exit_code)
             except BulkloadError as exc:  # the planning process failed: what was planned is accounted for
                 self.tally.stop(resumable(str(exc), exc, self.ledger.path), exc.exit_code)
@@ -581,7 +583,9 @@ class Loader:
         self, kind: RecordKind, chunk: Chunk, call: Call, key: str, summary: dict[str, Totals], *, fresh: bool
     ) -> None:
         """Send the chunk's call (the dispatcher retries it) and settle the chunk by how that went. `fresh`: no
-        earlier process sent it (so, cut short before it left, it was never sent: `cut_short`)."""
+        earlier process sent it (so, cut short before it left, it was never sent: `cut_short`). Held back before it
+        left (a ledger write failed: HeldBack), it stays as the ledger has it, `sending`, for resume to settle; its
+        rows are skipped, or in doubt where an earlier attempt of it (here, or an earlier process's) may land."""
         headers = {"Idempotency-Key": key} if self.target.api.idempotent else None
         left = False
 
@@ -610,6 +614,12 @@ class Loader:
         except anyio.get_cancelled_exc_class():
             self.cut_short(chunk, left or not fresh)
             raise
+        except HeldBack as exc:  # it had not left when the ledger failed: in doubt only for an earlier attempt
+            if exc.uncertain or not fresh:
+                self.tally.in_doubt += len(chunk)
+            else:
+                self.unsent(chunk)
+            return
         except BulkloadError as exc:
             if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
                 self.give_up(chunk, RunStopped(NOT_FOUND_YET, uncertain=True), sent=True)
@@ -874,6 +884,8 @@ class Loader:
         code, acted_on = EXIT_STOPPED, True  # an error not of ours: an answer that could not be read, which arrived
         if isinstance(exc, BulkloadError):
             code, acted_on = exc.exit_code, maybe_acted_on(exc)
+        if isinstance(exc, LedgerWriteError):  # what a call does can no longer be recorded: none leaves from now on
+            self.dispatcher.hold_back()
         self.tally.stop(self.stop_reason(exc, where, said), code, exc)
         return said, acted_on
 

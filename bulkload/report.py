@@ -547,14 +547,15 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
 
 
 def _not_reached(report: Report) -> str:
-    """What the in-doubt file lists beyond the rows counted in doubt: those of calls an earlier process left in
-    flight, which a run that stopped did not reach ("" when there are none)."""
+    """What the in-doubt file lists beyond the rows counted in doubt: those of calls the ledger has as `sending` that
+    a run which stopped did not settle: an earlier process left them in flight and this one stopped before it
+    reached them, or this one held them back unsent when a ledger write failed ("" when there are none)."""
     listed = report.in_doubt_written if isinstance(report.in_doubt_written, int) else 0
     if listed <= report.in_doubt:
         return ""
     return (
-        f" ({listed:,} listed: {listed - report.in_doubt:,} of calls an earlier process left in flight, which this one "
-        "stopped before it reached: resume settles them)"
+        f" ({listed:,} listed: {listed - report.in_doubt:,} of calls the ledger has as sent that this one did not "
+        "settle: left in flight by an earlier process, or not sent when a ledger write failed; resume settles them)"
     )
 
 

@@ -12,7 +12,7 @@ import anyio
 import msgspec
 import psycopg
 import pytest
-from conftest import CREDS, bulkload_cmd, child_env, write_entries
+from conftest import CREDS, SandboxProcess, bulkload_cmd, child_env, write_entries
 from test_load_economic import assert_exactly_once, kill_once_landed, remote_entries
 
 from bulkload import Job, load
@@ -490,3 +490,44 @@ def test_a_schema_that_is_no_ledger_is_refused_as_such_not_sent_to_resume(postgr
     assert "relation" not in str(opened.value) and "no bulkload tables" in str(opened.value), opened.value
     with psycopg.connect(postgres_url) as conn:  # left as it was
         assert conn.execute("SELECT count(*) FROM app_data.customers").fetchone() == (0,)
+
+
+def test_a_lost_ledger_connection_sends_no_call_that_had_not_left_and_q_says_what_was_not_written(
+    tmp_path: Path,
+    postgres_url: str,
+    sandbox_process: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found by a tester (PostgreSQL restarted mid-load, --rate 2): the calls marked `sending` that waited for their
+    place in the rate limits were sent for seconds after the ledger's connection was gone, their rows all in doubt
+    ("0 loaded, 692 in doubt"); and -q named the in-doubt file, which was not written. The run stops at once: no call
+    leaves after the loss, the one whose answer could not be recorded is in doubt, the others are skipped."""
+    from test_stopping import posts
+
+    from bulkload.cli import main
+    from bulkload.ledger import Ledger
+
+    data = tmp_path / "e.csv"
+    write_entries(data, 1_000)
+    ledger = f"{postgres_url}?ledger=lost_early"
+    done, recorded, sent_then = Ledger.done, [0], []
+
+    def lost_at_the_third(self: Ledger, *args: object, **kwargs: object) -> None:
+        recorded[0] += 1
+        if recorded[0] == 3:  # the ledger's session ends, as when PostgreSQL restarts
+            (pid,) = self.db().execute("SELECT pg_backend_pid()").fetchone()
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
+            sent_then.append(posts(sandbox_process))
+        done(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(Ledger, "done", lost_at_the_third)
+    argv = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", ledger, "-q"]
+    assert main([*argv, "--rate", "2", "--batch-size", "100", "--concurrency", "4", "--no-progress"]) == 4
+    out = capsys.readouterr().out
+    assert posts(sandbox_process) == sent_then[0] == 3, out  # none sent after the connection was lost
+    assert ": stopped: 200 loaded, 0 rejected, 100 in doubt," in out, out
+    assert f"in doubt: NOT WRITTEN to {data}.in_doubt.csv (the ledger keeps them)" in out, out

@@ -304,6 +304,46 @@ def test_a_ledger_write_sqlite_refuses_is_a_resumable_stop_naming_the_ledger(tmp
         ledger.close()
 
 
+def test_once_a_ledger_write_fails_no_call_that_had_not_left_is_sent(
+    tmp_path: Path,
+    sandbox_process: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found by a tester (a PostgreSQL ledger's connection lost mid-load; the same with SQLite's full disk): the calls
+    already marked `sending` and waiting for their place in the rate limits were still sent, one by one, for seconds
+    after the ledger had failed, none of their answers recordable, their rows all in doubt. Once a ledger write
+    fails, a call that has not left does not: it stays as the ledger has it, its rows skipped; the call whose answer
+    could not be recorded is in doubt; resume loads every row once."""
+    data, ledger, report = tmp_path / "e.csv", tmp_path / "run.sqlite", tmp_path / "report.json"
+    expected = write_entries(data, 1_000, journal=9)
+    done, recorded, sent_then = Ledger.done, [0], []
+
+    def refused_from_the_third(self: Ledger, *args: Any, **kwargs: Any) -> None:
+        recorded[0] += 1
+        if recorded[0] == 3:  # SQLite refuses every write from now on ("attempt to write a readonly database")
+            self.db().execute("PRAGMA query_only = 1")
+            sent_then.append(posts(sandbox_process))
+        done(self, *args, **kwargs)
+
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(Ledger, "done", refused_from_the_third)
+    args = ["--ledger", str(ledger), "--report", str(report), "--no-progress"]
+    pace = ["--rate", "2", "--batch-size", "100", "--concurrency", "4"]  # calls wait for their place, `sending`
+    assert main(["load", "economic", str(data), "--base-url", sandbox_process.url, *pace, *args]) == 4
+    stopped = json.loads(report.read_text())
+    assert "cannot write the ledger" in stopped["stop_reason"], stopped["stop_reason"]
+    assert posts(sandbox_process) == sent_then[0] == 3  # none sent after the ledger failed
+    # the third call's answer could not be recorded: in doubt; the calls that waited were not sent: skipped
+    assert (stopped["loaded"], stopped["in_doubt"]) == (200, 100), stopped
+    assert stopped["skipped"] == stopped["rows_read"] - 300, stopped
+    monkeypatch.setattr(Ledger, "done", done)
+    capsys.readouterr()
+    assert main(["resume", *args]) == 0, capsys.readouterr()
+    assert journal_count(sandbox_process, 9) == expected["rows"]  # every row, exactly once
+
+
 def test_a_full_disk_as_the_walk_behind_the_load_takes_what_is_final_stops_as_a_ledger_write(
     tmp_path: Path,
     sandbox_process: SandboxProcess,
