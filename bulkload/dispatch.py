@@ -32,6 +32,7 @@ from .errors import (
     WrongEndpoint,
 )
 from .http import Client, Response, decoded
+from .redact import redact
 from .targets.base import Target
 
 if TYPE_CHECKING:
@@ -171,6 +172,15 @@ def _raised(exc: BulkloadError, uncertain: bool) -> NoReturn:
     raise exc
 
 
+def _read_failed(exc: BulkloadError, method: str, path: str) -> BulkloadError:
+    """`exc`, which ends a call to `path`; where it ends a read (GET) on an error status of the server's
+    (ServerError), a copy that names the call first, as an unreadable answer does ("GET /draft-entries: HTTP 503:
+    …"): what a read gets is no row's reason, and the run stops on it. A write's is said as the API said it."""
+    if method != "GET" or not isinstance(exc, ServerError):
+        return exc
+    return exc.retold(redact(f"{method} {path}: {exc}"))
+
+
 class Dispatcher:
     """The one way requests leave bulkload, and the one owner of retrying them: attempts, backoff, Retry-After,
     a token renewed, and (with `recheck`) a call that cannot be repeated sent again once it is known not carried
@@ -283,7 +293,7 @@ class Dispatcher:
                 except RateLimited as exc:
                     self._slow_down(exc, tries, slot, f"{method} {path}")
                 except BulkloadError as exc:
-                    await self._again(exc, tries, safe_to_repeat, recheck)
+                    await self._again(exc, tries, safe_to_repeat, recheck, (method, path))
                 else:
                     # the caller must know: an earlier attempt may still be landing after this answer (a write to
                     # fixed values repeated is harmless, but a later write to the same record must not overtake it)
@@ -478,15 +488,17 @@ class Dispatcher:
             uncertain=tries.uncertain,
         )
 
-    async def _again(self, exc: BulkloadError, tries: Tries, safe_to_repeat: bool, recheck: Recheck | None) -> None:
-        """Any other failed attempt: back off and return to send again, or raise `exc` (in doubt when an attempt
-        may have been carried out)."""
+    async def _again(
+        self, exc: BulkloadError, tries: Tries, safe_to_repeat: bool, recheck: Recheck | None, call: tuple[str, str]
+    ) -> None:
+        """Any other failed attempt of `call` (method, path): back off and return to send again, or raise `exc` (in
+        doubt when an attempt may have been carried out; a read's, `_read_failed`)."""
         self.counters.note(exc)
         tries.uncertain = tries.uncertain or maybe_acted_on(exc)
         tries.failed += 1
         if tries.spent(self.policy):
             log.info("giving up after %d failed attempts: %s", tries.failed, exc, extra=self._of(attempt=tries.sent))
-            _raised(exc, tries.uncertain)
+            _raised(_read_failed(exc, *call), tries.uncertain)
         if self._retryable(exc, safe_to_repeat):
             self.counters.retries += 1
             delay = self.policy.delay(tries.failed)
@@ -501,7 +513,7 @@ class Dispatcher:
             await anyio.sleep(delay)
             return
         if safe_to_repeat or not tries.uncertain or recheck is None or not await recheck(exc.in_doubt()):
-            _raised(exc, tries.uncertain)
+            _raised(_read_failed(exc, *call), tries.uncertain)
         log.info("a look showed the call was not carried out: sending it again", extra=self._of(attempt=tries.sent))
         tries.afresh()  # and sent again at once: the look took its time
 

@@ -122,9 +122,14 @@ class BulkloadError(Exception):
 
     def advised(self, then: str) -> Self:
         """A copy of this error whose message ends with `then`, what the user does next (raise it ``from`` this one)."""
+        return self.retold(f"{self}; {then}")
+
+    def retold(self, said: str) -> Self:
+        """A copy of this error (its type, status, doubt: all it carries) whose message is `said` (raise it ``from``
+        this one)."""
         twin = type(self).__new__(type(self), *self.args)
         twin.__dict__.update(self.__dict__)
-        twin.args = (f"{self}; {then}",)
+        twin.args = (said,)
         return twin
 
 

@@ -380,10 +380,10 @@ def _http_date(value: str) -> float | None:
 
 
 def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertain: bool = False) -> APIError:
-    """Build the error for an error status from a problem+json (or any) body. What the API says is read here and
-    nowhere else, and every credential it may quote (an API that echoes the request) is ``***`` from here on
-    (redact.py): the message, the error code and the items. `uncertain`: the call was sent more than once; an
-    answer its idempotency cache replays (`REPLAYED_HEADER`) is `replayed`."""
+    """Build the error for an error status from a problem+json (or any) body (an empty one is said to be empty).
+    What the API says is read here and nowhere else, and every credential it may quote (an API that echoes the
+    request) is ``***`` from here on (redact.py): the message, the error code and the items. `uncertain`: the call
+    was sent more than once; an answer its idempotency cache replays (`REPLAYED_HEADER`) is `replayed`."""
     problem: dict[str, Any] = {}
     try:
         decoded = decode_json(body) if body else {}
@@ -399,6 +399,8 @@ def error_from(status: int, headers: Mapping[str, str], body: bytes, *, uncertai
             or body[:200].decode("utf-8", "replace")
         )
     )
+    if not message.strip():  # said as such: "HTTP 500: " and nothing after it reads as a message cut off
+        message = "the answer's body is empty"
     errors = problem.get("errors")
     code = problem.get("errorCode")
     kw: dict[str, Any] = {

@@ -464,14 +464,21 @@ async def by_walk(
 
 
 def rolled_back_note(left: Left, ledger: str | os.PathLike[str]) -> str:
-    """What the note says of a run a rollback took records of (`left`), the rollback of the ledger at `ledger`."""
+    """What the note says of a run a rollback took records of, or is taking (`left`), the rollback of the ledger at
+    `ledger`."""
+    finish = f"`{command_on('rollback', ledger)}` finishes the rollback"
+    if not left.records:  # it stopped before it removed anything
+        return (
+            f"the run is being rolled back (the rollback stopped before it removed any of its {left.left:,} entries): "
+            f"all {left.left:,} are left, compared here; {finish}"
+        )
     said = (
         f"the run was rolled back{' in part (the rollback stopped)' if left.in_part else ''}: "
         f"{left.records:,} of its {left.records + left.left:,} entries are removed (rolled back, not missing), "
     )
     said += f"{left.left:,} left, compared here" if left.left else "nothing of it is left"
     if left.in_part:
-        said += f"; `{command_on('rollback', ledger)}` finishes the rollback"
+        said += f"; {finish}"
     return said
 
 

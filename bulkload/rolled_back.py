@@ -62,17 +62,18 @@ def what_is_left(ledger: Ledger) -> Left | None:
     """After the walks (Ledger.add_remote, begin_remote): fill the temporary tables the diffs leave out, `rolled`
     (ids of the run's records rolled back), `touched` (calls rolled back whole or in part) and `rolled_groups`
     (their groups none of whose records of the run is left), and say what is left
-    of the run; None for a run no rollback took anything of. Reads every call's lines where a rollback took only some
-    of the run's records (one that stopped)."""
+    of the run; None for a run no rollback took anything of and none is rolling back (a rollback that stopped before
+    it removed anything leaves the whole run, Ledger.expected's, to be rolled back all the same). Reads every call's
+    lines where a rollback took only some of the run's records (one that stopped)."""
     status = ledger.run.status
     if status not in ("rolling_back", "rolled_back"):
         return None
     db = ledger.db()
     db.execute(_ROLLED)
     (records,) = db.execute("SELECT COUNT(*) FROM rolled").fetchone()
-    if not records:
-        return None
     (ids,) = db.execute("SELECT COUNT(DISTINCT id) FROM created").fetchone()
+    if not records:
+        return Left(True, 0, ids, ledger.expected()) if status == "rolling_back" else None
     left = ids - records
     expected: dict[str, Totals] = {}
     if not left:  # all of it: nothing of any call is expected
@@ -109,9 +110,10 @@ def what_is_left(ledger: Ledger) -> Left | None:
 def left_of_target(ledger: Ledger, records: int) -> Left | None:
     """What a rollback left of a run its target reconciles itself (Books.reconcile), which counted `records` of the
     run's records taken out (model.rolled_out: `rolled_back` in its `scopes`); None for none, or a run no rollback
-    worked on. Every other record of the run is left, compared by the target as ever (`expected` is not used)."""
+    worked on (a run rolling back is one however few it took). Every other record of the run is left, compared by
+    the target as ever (`expected` is not used)."""
     status = ledger.run.status
-    if not records or status not in ("rolling_back", "rolled_back"):
+    if not (status == "rolling_back" or (records and status == "rolled_back")):
         return None
     (ids,) = ledger.db().execute("SELECT COUNT(DISTINCT id) FROM created").fetchone()
     return Left(status == "rolling_back", records, ids - records, {})

@@ -138,9 +138,18 @@ class Run:
                 yield run
 
     async def reconcile(self, files: list[str]) -> Reconciled:
-        """Compare the ledger with what the API holds now (`files`: the run's inputs, as the report names them)."""
+        """Compare the ledger with what the API holds now (`files`: the run's inputs, as the report names them). What
+        stops it (a 5xx, the daily quota, an answer it cannot read) is raised naming the way on that fits the run
+        (`resumable`, with --ledger): `bulkload rollback` for a run being rolled back (which resume refuses), else
+        `bulkload reconcile` again."""
         self.stages.enter(RECONCILING)
-        return await reconcile(self.ledger, self.target, self.dispatcher, files, self.stages, self.behind, self.recount)
+        try:
+            return await reconcile(
+                self.ledger, self.target, self.dispatcher, files, self.stages, self.behind, self.recount
+            )
+        except BulkloadError as exc:
+            command = "rollback" if self.ledger.run.status == "rolling_back" else "reconcile"
+            raise exc.retold(resumable(str(exc), exc, self.ledger.path.absolute(), command)) from exc
 
     def snapshot(self) -> Snapshot:
         """The run as the progress display sees it (read 4×/s, never per row)."""
@@ -233,9 +242,9 @@ class Run:
                         tg.start_soon(self._write_success, success)
                         try:
                             recon = await self.reconcile(self.names)
-                        except BulkloadError as exc:  # every row settled: what is left is the reconciliation
-                            said = f"reconciliation could not finish: {exc}"
-                            self.tally.stop(resumable(said, exc, self.ledger.path, "reconcile"), EXIT_STOPPED)
+                        except BulkloadError as exc:
+                            reason = f"reconciliation could not finish: {exc}"  # with its way on (`reconcile`)
+                            self.tally.stop(reason, EXIT_STOPPED)
                 except anyio.get_cancelled_exc_class():  # every row settled: what is left is the reconciliation
                     written = success[0] if success else None  # the success file, where its thread wrote it
                     self._interrupted(sources, interrupted, "and reconciles it", load_s, written)

@@ -106,9 +106,10 @@ async def test_a_failed_definition_lookup_is_reported_as_itself(tmp_path: Path) 
     with anyio.fail_after(30):
         async with running("visma-core", SandboxOptions(fault_rate=1.0)) as url:
             report = await load(job(tmp_path, data, url, attempts=2), env=ENV, raise_on_stop=False)
-    # a stop in setup is a stopped run with its report, the cause said as itself
+    # a stop in setup is a stopped run with its report, the cause said as itself, naming the read that failed
     assert report.exit_code == 4 and report.status == "stopped"
-    assert re.match(r"HTTP 50[03]: Injected fault", report.stop_reason), report.stop_reason
+    said = report.stop_reason
+    assert re.match(r"GET /\S+/AccountingCostTypes/\w+: HTTP 50[03]: Injected fault", said), said
 
 
 async def test_a_header_repeated_in_another_case_and_order_refuses_the_file_before_anything_is_sent(
