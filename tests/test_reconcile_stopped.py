@@ -14,7 +14,7 @@ from conftest import CREDS, economic_job, serving, write_entries
 from test_reconcile_lag import Counted, Handler
 
 from bulkload import load, reconcile, rollback
-from bulkload.errors import RunStopped, ServerError
+from bulkload.errors import BadAnswer, RunStopped, ServerError
 from bulkload.ledger import Ledger
 from bulkload.sandbox.economic_web import PREFIX
 
@@ -118,3 +118,32 @@ async def test_a_reconciliation_a_5xx_stops_names_the_call_and_to_reconcile_agai
         f"GET /draft-entries: HTTP 503: oops; continue with `bulkload reconcile --ledger {path}`"
     ), stopped.value
     assert stopped.value.status == 503  # the same error, its call named
+
+
+async def test_a_walk_listing_another_journals_entries_stops_and_says_so(tmp_path: Path) -> None:
+    """Found by a tester: an API that ignored the walk's filter listed journal 2's entries in journal 1's walk; the
+    summary said the journal held entries added by others, that the API counts fewer than it lists (after 30 s of
+    counts read again) and that voucher 5001 held no lines (exit 3). The listing is no journal 1's to compare."""
+    sandbox, unfiltering = Counted(), False
+
+    @web.middleware
+    async def unfiltered(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if unfiltering and request.method == "GET" and request.path == f"{PREFIX}/draft-entries":
+            return await handler(request.clone(rel_url=request.path))  # its filter (and cursor) dropped
+        return await handler(request)
+
+    sandbox.app.middlewares.append(unfiltered)
+    async with serving(sandbox.app) as origin:
+        path = await loaded(tmp_path, origin)
+        theirs = tmp_path / "theirs.csv"
+        write_entries(theirs, 1, journal=2, first_voucher=5001)
+        other = await load(economic_job(theirs, origin, tmp_path / "theirs.sqlite"), env=CREDS)
+        assert other.loaded == 2 and other.exit_code == 0, other
+        unfiltering = True
+        with pytest.raises(BadAnswer) as stopped:
+            await reconcile(path, env=CREDS)
+    assert str(stopped.value) == (
+        "GET /draft-entries: the walk of journal 1 lists entry 9 of journal 2, where only journal 1's were asked "
+        "for: the API did not filter the listing as asked, so what it lists cannot be compared with the run; "
+        f"continue with `bulkload reconcile --ledger {path}`"
+    ), stopped.value

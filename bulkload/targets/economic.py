@@ -56,8 +56,8 @@ class _Paged(msgspec.Struct):
 
 #: what the count endpoint answers: a number of entries
 _Count = Annotated[int, msgspec.Meta(ge=0)]
-_entry_number, _voucher, _currency, _amount = (
-    operator.attrgetter(f) for f in ("entryNumber", "voucherNumber", "currency", "amount")
+_entry_number, _journal, _voucher, _currency, _amount = (
+    operator.attrgetter(f) for f in ("entryNumber", "journalNumber", "voucherNumber", "currency", "amount")
 )
 
 
@@ -234,6 +234,7 @@ class Journals(Books):
             ids = list(map(_entry_number, page.items))
             repeated = trail.page(ids, page.cursor or "")  # the previous page's end again: listed already
             items, ids = page.items[repeated:], ids[repeated:]
+            _asked_for(items, ids, int(scope), after, upto)
             currencies = list(map(_currency, items))
             try:
                 exact = list(map(operator.mul, map(_amount, items), map(FACTORS.get, currencies, repeat(HUNDRED))))
@@ -274,6 +275,26 @@ async def _counted(client: Sender, flt: str) -> int:
     """`GET /draft-entries/count` of the entries `flt` filters."""
     count: int = await client.get("/draft-entries/count", {"filter": flt}, into=_Count, max_bytes=COUNT_BYTES)
     return count
+
+
+def _asked_for(items: list[Any], ids: list[int], journal: int, after: int, upto: int | None) -> None:
+    """BadAnswer for a page of the walk of `journal`'s entries numbered after `after`, up to `upto` (None: any) that
+    lists an entry of another journal, or numbered outside them (`items` listed, `ids` their numbers): an API that
+    did not filter as asked. Its listing cannot be compared: taken as it is, another journal's entries would be
+    counted this one's, added by others, and its count said to lag behind them."""
+    if set(map(_journal, items)) - {journal, None}:  # in C: a page of 1,000 entries, each journal looked at once
+        other = next(item for item in items if item.journalNumber not in (journal, None))
+        why = f"entry {other.entryNumber} of journal {other.journalNumber}, where only journal {journal}'s were"
+    elif ids and (min(ids) <= after or (upto is not None and max(ids) > upto)):
+        wanted = f"after {after}" + ("" if upto is None else f", up to {upto}")
+        outside = next(i for i in ids if i <= after or (upto is not None and i > upto))
+        why = f"entry {outside}, where only those numbered {wanted} were"
+    else:
+        return
+    raise BadAnswer(
+        f"GET /draft-entries: the walk of journal {journal} lists {why} asked for: the API did not filter the listing "
+        "as asked, so what it lists cannot be compared with the run"
+    )
 
 
 def _past_limit(entry: int, amount: Decimal) -> BadAnswer:

@@ -110,6 +110,7 @@ class _Listed(msgspec.Struct):
     """The fields of a listed entry that reconciliation compares; the rest is skipped by the decoder."""
 
     entryNumber: int
+    journalNumber: int | None = None
     voucherNumber: int = 0
     currency: str = ""
     amount: Decimal = Decimal(0)
