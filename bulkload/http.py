@@ -139,6 +139,13 @@ class Client:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         where = _shown(url)
         call = f"{method} {where if path.startswith(('http://', 'https://')) else path}"
+        if unsendable := [name for name, value in {**self._headers, **hdrs}.items() if has_control(name + value)]:
+            # aiohttp refuses it with a ValueError as it writes the headers, after its hook said they were sent: a
+            # call that never left must not be taken for one whose answer was lost (its rows in doubt)
+            raise ConfigError(
+                f"{call}: the header {unsendable[0]} holds a control character (the value is not shown), which no "
+                "request can carry; " + ("this call was not sent" if self.answered else "nothing was sent")
+            )
         try:
             # never followed: aiohttp would carry the session's credential headers (and a 307's body, a token
             # request's client secret) to whatever address the answer names
@@ -190,9 +197,12 @@ class Client:
 
     def address_setting(self, url: str) -> str:
         """The setting that gives `url`'s address: the API's own (`Settings.address`) unless it lies elsewhere."""
-        if self.settings.other_address is None or url == self.base_url or url.startswith(self.base_url + "/"):
+        if self.settings.other_address is None or self._below(url):
             return self.settings.address
         return self.settings.other_address
+
+    def _below(self, url: str) -> bool:
+        return url == self.base_url or url.startswith(self.base_url + "/")
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes | None:
@@ -286,6 +296,12 @@ def keepable_ids(call: str, body: bytes, ids: Sequence[int], *, acted_on: bool =
 #: they are (§6.2.2.2), so no way of writing them reaches the server as the value. A caller refuses a row that would
 #: send one (its value is a segment of api_path) before any call
 DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def has_control(text: str) -> bool:
+    """Whether `text` holds a control character (C0: a line break, a tab, NUL …; or DEL), which no HTTP header
+    carries as it is."""
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
 
 
 def check_address(setting: str, url: str, root: str, example: str) -> None:

@@ -38,6 +38,7 @@ from .errors import ConfigError, manifest_command
 from .job import Job, JobTable, _typed, _unknown_keys, credentials_type, read_toml, target_options_type
 from .redact import keep
 from .targets import TARGETS
+from .targets.base import check_credential
 
 #: the default cap on calls in flight across every job of a manifest
 MAX_CONNECTIONS = 64
@@ -104,13 +105,16 @@ class ManifestJob:
     def credentials(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
         """This job's credentials by the target's names (ECONOMIC_APP_SECRET_TOKEN ...): from the environment
         variables the manifest names (looked up in `env`, default os.environ), else from its credentials file.
-        ConfigError names a variable that is not set or a file that cannot be read (never a value)."""
+        ConfigError names a variable that is not set or holds a control character, or a file that cannot be read
+        (never a value)."""
         if self.credentials_file is not None:
             return read_credentials_file(self.credentials_file, self.target, self.name)
         source = os.environ if env is None else env
         missing = [var for var in self.credentials_env.values() if not source.get(var)]
         if missing:
             raise ConfigError(f"job {self.name!r}: the environment variable(s) {', '.join(missing)} are not set")
+        for name, var in self.credentials_env.items():  # named as the manifest names it (the target reads it again)
+            check_credential(f"{name} from the variable {var}", source[var].strip())
         return {name: source[var] for name, var in self.credentials_env.items()}
 
     def credentials_from(self, names: Iterable[str]) -> str:

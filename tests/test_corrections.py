@@ -21,10 +21,13 @@ from conftest import CREDS, SandboxProcess, serving, write_entries
 
 from bulkload import Job, load, resume
 from bulkload.cli import main
+from bulkload.dispatch import maybe_acted_on
 from bulkload.errors import AuthError, ConfigError, LedgerError, Unreachable, WrongEndpoint
+from bulkload.http import Client
 from bulkload.ledger import Ledger
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.economic import create_app
+from bulkload.targets.base import Credentials
 
 #: every test here is a few dozen calls on loopback
 BOUND_S = 30
@@ -246,6 +249,72 @@ async def test_a_404_run_of_any_target_is_moved_to_the_right_base_url_by_resume(
             done = await resume(ledger, base_url=url, env=env)
     assert (done.status, done.in_doubt, done.stop_reason) == ("complete", 0, None), done
     assert done.loaded > 0 and done.loaded + done.rejected == done.rows_read, done
+
+
+# --- a credential that cannot be sent ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\n", "\r", "\x00", "\t", "\x1b", "\x7f"])
+def test_a_credential_holding_a_control_character_is_refused_naming_its_variable_never_its_value(char: str) -> None:
+    names = Credentials(("APP_TOKEN", "GRANT_TOKEN"), optional=frozenset({"THE_TENANT"}))
+    for bad, given in [
+        ("APP_TOKEN", {"APP_TOKEN": f"first{char}second", "GRANT_TOKEN": "grant"}),
+        ("THE_TENANT", {"APP_TOKEN": "app", "GRANT_TOKEN": "grant", "THE_TENANT": f"first{char}second"}),
+    ]:
+        with pytest.raises(ConfigError) as refused:
+            names.read(given)
+        said = str(refused.value)
+        assert bad in said and "control character" in said, said
+        assert "first" not in said and "second" not in said, said
+    # white space around a value is no part of it, as before: a line's own end is taken off
+    read = names.read({"APP_TOKEN": " app\n", "GRANT_TOKEN": "\tgrant\r\n"})
+    assert read == {"APP_TOKEN": "app", "GRANT_TOKEN": "grant"}
+
+
+#: the credential each target is given with a line break in it (a value pasted from a file of two lines)
+BROKEN = {
+    "economic": "ECONOMIC_APP_SECRET_TOKEN",
+    "halopsa": "HALO_CLIENT_SECRET",
+    "visma-core": "VISMA_CORE_TOKEN",
+    "payorcrm": "PAYORCRM_API_KEY",
+}
+
+
+@pytest.mark.parametrize("target", list(BROKEN))
+async def test_a_credential_with_a_line_break_is_refused_before_anything_is_sent_and_the_load_is_no_load(
+    tmp_path: Path, target: str
+) -> None:
+    """Before: e-conomic and Visma Core stopped with an internal error (aiohttp's ValueError for the header), PayorCRM
+    put every row of its first call in doubt (a call that never left), and a correct load was then refused."""
+    options, files, env = TARGET_CASES[target]
+    ledger = tmp_path / "run.sqlite"
+    broken = {**env, BROKEN[target]: "half-one\nhalf-two"}
+    with anyio.fail_after(BOUND_S):
+        async with running(target) as url:
+            job = Job(target, [str(f) for f in files], base_url=url, ledger=str(ledger), target_options=dict(options))
+            job.rejects = str(tmp_path / "rejects.csv")
+            # the API refuses two of PayorCRM's sample customers: one a call, no other row of their calls is in doubt
+            job.batch_size = 1 if target == "payorcrm" else None
+            with pytest.raises(ConfigError) as refused:
+                await load(job, env=broken, raise_on_stop=False)
+            said = str(refused.value)
+            assert refused.value.exit_code == 2 and BROKEN[target] in said and "control character" in said, said
+            assert "half-one" not in said and "half-two" not in said, said
+            assert (await async_stats(url))["requests"] == 0 and not ledger.exists()
+            done = await load(job, env=env, raise_on_stop=False)  # no earlier load of the file is on record
+    assert (done.status, done.in_doubt) == ("complete", 0) and done.loaded > 0, done
+
+
+async def test_a_header_that_cannot_be_sent_is_a_call_that_never_left() -> None:
+    """An exception raised as a request's headers are built (aiohttp's ValueError for a control character) is no
+    call that may have arrived: a ConfigError that says nothing was sent, never an error the run takes for a lost
+    answer (its rows in doubt)."""
+    async with running("visma-core") as url:
+        async with Client(url, {}) as client:
+            with pytest.raises(ConfigError) as refused:
+                await client.send("GET", "/costs", headers={"X-Note": "one\ntwo"})
+        assert (await async_stats(url))["requests"] == 0
+    assert not maybe_acted_on(refused.value) and "nothing was sent" in str(refused.value), refused.value
 
 
 # --- resume's overrides ---------------------------------------------------------------------------------------------

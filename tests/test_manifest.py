@@ -141,6 +141,15 @@ def test_a_missing_variable_is_named_at_job_time(tmp_path: Path) -> None:
         manifest.jobs[0].job({"APP": "app"})
 
 
+def test_a_variable_holding_a_line_break_is_named_as_the_manifest_names_it_never_its_value(tmp_path: Path) -> None:
+    manifest = read_manifest(write(tmp_path, JOB + ENV))
+    with pytest.raises(ConfigError) as caught:
+        manifest.jobs[0].job({"APP": "app", "GRANT_A": "grant-one\ngrant-two"})
+    said = str(caught.value)
+    assert said.startswith("job 'a': credential ECONOMIC_AGREEMENT_GRANT_TOKEN from the variable GRANT_A holds"), said
+    assert "control character" in said and "grant-one" not in said and "grant-two" not in said, said
+
+
 def test_a_credentials_file_must_be_0600(tmp_path: Path) -> None:
     creds = tmp_path / "c.toml"
     creds.write_text(f'ECONOMIC_APP_SECRET_TOKEN = "app"\nECONOMIC_AGREEMENT_GRANT_TOKEN = "{SECRET}"\n')

@@ -11,7 +11,7 @@ import msgspec.inspect
 
 from .. import redact
 from ..errors import APIError, ConfigError, Conflict, RefusedInAnswer
-from ..http import ANSWER_BYTES, check_address
+from ..http import ANSWER_BYTES, check_address, has_control
 from ..model import Call, CheckMaker, Chunk, Known, Listed, Reconciled, Totals
 from ..money import Places
 from ..numbers import whole_number
@@ -442,6 +442,17 @@ class Api:
         return error.retryable or isinstance(error, Conflict) and error.error_code in self.retry_codes
 
 
+def check_credential(name: str, value: str) -> None:
+    """Refuses (ConfigError naming `name`, never the value) a credential `value` holding a control character (C0:
+    a line break, a tab, NUL; or DEL), as one pasted from a file of two lines does: no HTTP header or form can
+    carry it as it is (http.Client refuses the call), and no API's credential holds one."""
+    if has_control(value):
+        raise ConfigError(
+            f"credential {name} holds a control character (a line break, a tab, NUL, …; the value is not shown): "
+            "set it to the credential alone, on one line; nothing was sent"
+        )
+
+
 @dataclass(frozen=True)
 class Credentials:
     """The environment variables a target reads its credentials from."""
@@ -463,7 +474,8 @@ class Credentials:
 
     def read(self, env: Mapping[str, str]) -> dict[str, str]:
         """The credentials from `env` (and the optional ones that are set), white space around each left out;
-        ConfigError names those missing, and an address (`addresses`) that is no http(s) URL.
+        ConfigError names those missing, one holding a control character (`check_credential`), and an address
+        (`addresses`) that is no http(s) URL.
         Every answer read and every output written from now on shows the secret ones as *** (an API may echo
         them)."""
         # as an HTTP header carries it: white space around a value is no part of it (`grant-x ` is `grant-x`'s
@@ -472,6 +484,8 @@ class Credentials:
         missing = [k for k in self.names if not given.get(k)]
         if missing:
             raise ConfigError(f"missing credential: set {', '.join(missing)} in the environment or the config")
+        for name, value in given.items():
+            check_credential(name, value)
         found = {k: given[k] for k in self.names}
         redact.register(*(v for k, v in found.items() if k not in self.public))
         found.update({k: given[k] for k in sorted(self.optional) if given.get(k)})
