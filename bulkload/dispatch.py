@@ -208,6 +208,10 @@ class Dispatcher:
         #: the attempts not written yet (`_unsent`), which `hold_back` cancels; and whether it did
         self._waiting: set[anyio.CancelScope] = set()
         self._held_back = False
+        #: why no token could be had (`_credentials`): from then on no call asks for one again
+        self._token_failed: BulkloadError | None = None
+        #: held by the one call that fetches credentials (a token) at a time
+        self._fetching = anyio.Lock()
 
     @property
     def base_url(self) -> str:
@@ -521,33 +525,52 @@ class Dispatcher:
         """The target's per-request credentials. The token call's own failure is not this call's: whatever went
         wrong there (a refusal, a 5xx, an answer that is no token), this call was not sent by this attempt, so it
         is raised as NoToken or TokenRefused, in doubt only when an earlier attempt of this call may have landed
-        (`uncertain`), and never taken for an answer to this call (a token endpoint's 400 refuses no rows)."""
+        (`uncertain`), and never taken for an answer to this call (a token endpoint's 400 refuses no rows). Once the
+        token call failed (after its own retries), every call of the run that needs a token meets that failure at
+        once, never asking again: the run stops on it, and a rollback's workers each went through the token call's
+        attempts again in turn (8 workers, 8 attempts, minutes)."""
         try:
-            return await self.target.authorize(self, refused=refused) or {}
+            return await self._credentials(refused)
         except (ConfigError, HeldBack) as exc:  # a redirect, an address that leads nowhere, held back: as they are
             _raised(exc, uncertain)
-        except APIError as exc:
-            if exc.status in (400, 401, 403):
-                raise TokenRefused(f"the token endpoint refused the credentials: {exc}", uncertain=uncertain) from exc
-            if exc.status in NO_SUCH_CALL:
-                settings = self.client.settings
-                raise WrongEndpoint(
-                    f"the token endpoint answered {exc}: there is no such call at that address; check "
-                    f"{settings.other_address or settings.address}",
-                    uncertain=uncertain,
-                ) from exc
-            raise self._no_token(exc, uncertain) from exc
         except BulkloadError as exc:
-            raise self._no_token(exc, uncertain) from exc
+            raise self._token_error(exc, uncertain) from exc
 
-    def _no_token(self, exc: BulkloadError, uncertain: bool) -> NoToken:
+    async def _credentials(self, refused: Mapping[str, str] | None) -> Mapping[str, str]:
+        """The target's per-request credentials: fresh ones at once, else fetched by one call at a time, so that
+        the calls that wait meanwhile take the token it fetched, or meet its failure without asking again. Raises
+        the token call's failure, the same one for every call once it failed."""
+        failed = self._token_failed
+        if failed is None and (fresh := await self.target.authorize(self, refused=refused, fetch=False)) is not None:
+            return fresh
+        async with self._fetching:
+            failed = self._token_failed
+            if failed is None:
+                try:
+                    return await self.target.authorize(self, refused=refused) or {}
+                except BulkloadError as exc:
+                    self._token_failed = failed = exc
+        raise failed
+
+    def _token_error(self, exc: BulkloadError, uncertain: bool) -> BulkloadError:
+        """What a call that needed a token raises for the token call's failure `exc` (no ConfigError)."""
+        settings = self.client.settings
+        endpoint = settings.other_address or settings.address
+        if isinstance(exc, APIError) and exc.status in (400, 401, 403):
+            return TokenRefused(f"the token endpoint refused the credentials: {exc}", uncertain=uncertain)
+        if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:
+            return WrongEndpoint(
+                f"the token endpoint answered {exc}: there is no such call at that address; check {endpoint}",
+                uncertain=uncertain,
+            )
         then = "continue with `bulkload resume`"
         if isinstance(exc, BadAnswer):  # the server's own answer, no passing fault: a resume meets it again
-            settings = self.client.settings
             then = (
                 "the server's token answer is not usable, and a resume meets it again until the token endpoint "
-                f"answers a token (check {settings.other_address or settings.address}): then {then}"
+                f"answers a token (check {endpoint}): then {then}"
             )
+        elif isinstance(exc, TransportError):  # out of reach: a wrong address, or down for now
+            then = f"once the token endpoint can be reached (check {endpoint}), {then}"
         return NoToken(f"no access token: {exc}; the call that needed one was not sent; {then}", uncertain=uncertain)
 
     async def get(

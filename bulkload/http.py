@@ -177,7 +177,7 @@ class Client:
                     f"{method} {where}: cannot reach the API: {_why_unreachable(exc)}. This is the run's first call: "
                     f"check {self.address_setting(url)}; nothing was sent"
                 ) from exc
-            raise ConnectError(f"cannot connect to {self.base_url}: {exc.os_error}") from exc
+            raise ConnectError(f"cannot connect to {self._root(url)}: {exc.os_error}") from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as exc:
             raise MaybeSentError(f"{method} {path}: connection lost before the answer ({exc})") from exc
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
@@ -203,6 +203,11 @@ class Client:
 
     def _below(self, url: str) -> bool:
         return url == self.base_url or url.startswith(self.base_url + "/")
+
+    def _root(self, url: str) -> str:
+        """`url`'s address as a message names it: the base URL, or `url` where it lies elsewhere (a token
+        endpoint's, shown without its query)."""
+        return self.base_url if self._below(url) else _shown(url)
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes | None:

@@ -7,6 +7,7 @@ what they hold and counted."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import socket
 import urllib.request
@@ -19,12 +20,13 @@ import anyio
 import pytest
 from conftest import CREDS, SandboxProcess, serving, write_entries
 
-from bulkload import Job, load, resume
+from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.cli import main
 from bulkload.dispatch import maybe_acted_on
-from bulkload.errors import AuthError, ConfigError, LedgerError, Unreachable, WrongEndpoint
+from bulkload.errors import AuthError, ConfigError, LedgerError, NoToken, Unreachable, WrongEndpoint
 from bulkload.http import Client
 from bulkload.ledger import Ledger
+from bulkload.results import Rollback
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.economic import create_app
 from bulkload.targets.base import Credentials
@@ -315,6 +317,48 @@ async def test_a_header_that_cannot_be_sent_is_a_call_that_never_left() -> None:
                 await client.send("GET", "/costs", headers={"X-Note": "one\ntwo"})
         assert (await async_stats(url))["requests"] == 0
     assert not maybe_acted_on(refused.value) and "nothing was sent" in str(refused.value), refused.value
+
+
+# --- a token endpoint that cannot be reached after the load -------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["rollback", "reconcile"])
+async def test_a_token_endpoint_out_of_reach_stops_rollback_and_reconcile_at_once_naming_it_and_the_way_on(
+    tmp_path: Path, closed_port: int, caplog: pytest.LogCaptureFixture, command: str
+) -> None:
+    """HALO_AUTH_URL set to an address where nothing listens: the token's call is tried as often as --attempts says,
+    once, and the command stops (exit 4) naming that address, HALO_AUTH_URL and the command to run again. Before: a
+    rollback's every worker (8) tried the token again in turn, each retry message named the API's address, and
+    reconcile said `continue with `bulkload resume``."""
+    options, files, env = TARGET_CASES["halopsa"]
+    ledger = tmp_path / "run.sqlite"
+    nowhere = {**env, "HALO_AUTH_URL": f"http://127.0.0.1:{closed_port}/auth"}
+    with anyio.fail_after(BOUND_S):
+        async with running("halopsa") as url:
+            job = Job("halopsa", [str(f) for f in files], base_url=url, ledger=str(ledger), attempts=2)
+            job.target_options, job.rejects = dict(options), str(tmp_path / "rejects.csv")
+            loaded = await load(job, env=env)
+            before = (await async_stats(url))["requests"]
+            caplog.set_level(logging.INFO, logger="bulkload.dispatch")
+            if command == "rollback":
+                stopped = await rollback(str(ledger), env=nowhere)
+                said, code = stopped.stop_reason or "", stopped.exit_code
+                assert (stopped.requests, stopped.removed, stopped.failed) == (2, 0, []), stopped
+            else:
+                with pytest.raises(NoToken) as caught:
+                    await reconcile(str(ledger), env=nowhere)
+                said, code = str(caught.value), caught.value.exit_code
+            tried = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying")]
+            assert (await async_stats(url))["requests"] == before  # nothing reached the API
+            again = await (rollback if command == "rollback" else reconcile)(str(ledger), env=env)
+    assert code == 4 and said.startswith("no access token"), said
+    assert f"127.0.0.1:{closed_port}" in said and "HALO_AUTH_URL" in said, said
+    assert f"`bulkload {command} --ledger {ledger}`" in said and "bulkload resume" not in said, said
+    assert len(tried) == 1 and f"127.0.0.1:{closed_port}" in tried[0], tried  # 2 attempts: 1 retry, then given up
+    if isinstance(again, Rollback):
+        assert (again.exit_code, again.removed) == (0, loaded.loaded), again
+    else:
+        assert again.reconcile is not None and again.reconcile.ok, again
 
 
 # --- resume's overrides ---------------------------------------------------------------------------------------------
