@@ -1468,6 +1468,39 @@ class Ledger:
                 db.execute("BEGIN")
                 db.executemany("INSERT INTO reused VALUES (?)", reused)
 
+    def walked_apart(self) -> tuple[frozenset[int], dict[int, str | None]]:
+        """After the walks of the scopes this run wrote into, over its ids (`add_remote`), for rollback: the ids it
+        created that no walk listed (gone from where it created them), and those whose walked record is not the
+        run's, each with what it holds: None for another line than the run sent (`lines_changed`'s checks: its id
+        given again, or the record changed since), or the key of the group it is of (another voucher, another
+        journal or scope) where the call which carried the line did not carry that group. One pass over the created
+        ids joined to the walk; each call of a walked group read once (a cache of the last few)."""
+        db = self._db
+        absent = frozenset(
+            i
+            for (i,) in db.execute(
+                "SELECT DISTINCT c.id FROM created c WHERE NOT EXISTS (SELECT 1 FROM remote r WHERE r.id = c.id)"
+            )
+        )
+        apart: dict[int, str | None] = {
+            i: None
+            for (i,) in db.execute(f"SELECT DISTINCT c.id FROM created c JOIN remote r ON r.id = c.id WHERE {_CHANGED}")
+        }
+        calls = {key: (seq, part) for key, seq, part in db.execute("SELECT key, seq, part FROM groups")}
+
+        @functools.lru_cache(maxsize=64)
+        def carried(seq: int, part: str) -> frozenset[int]:  # the locs of the call (seq, part)
+            row = db.execute("SELECT file_idx, lines FROM chunks WHERE seq = ? AND part = ?", (seq, part)).fetchone()
+            return frozenset() if row is None else frozenset((row[0] << LOC_SHIFT) + n for n in _lines(row[1]))
+
+        for record_id, loc, group in db.execute(
+            "SELECT c.id, c.loc, r.grp FROM created c JOIN remote r ON r.id = c.id WHERE r.grp != '' ORDER BY c.loc"
+        ):
+            call = calls.get(group)
+            if record_id not in apart and (call is None or loc not in carried(*call)):
+                apart[record_id] = group
+        return absent, apart
+
     @_writes
     def pair_by_walk(self) -> int:
         """Give each line of a done call the id that the walk (`add_remote`) lists holding it, where the call's

@@ -330,6 +330,19 @@ def rolled_out(outcome: str | None, listed: bool) -> bool:
     return outcome in ROLLED_OUT or (outcome == "removing" and not listed)
 
 
+class Held(NamedTuple):
+    """What the ids of the records a run created hold now, read before a rollback deletes them (still_ours.py), each
+    as (scope, id) the way rollback names it (Books.created_by_run)."""
+
+    #: ids whose record is not the run's, with what it holds instead: another line than the run sent (the API lost
+    #: the run's record and gave its id to another, or it was changed since), or one of another group or scope
+    apart: dict[tuple[str, int], str]
+    #: ids listed nowhere the run created them: its record is gone (and its id may hold another's record elsewhere)
+    absent: frozenset[tuple[str, int]]
+    #: ids a listing not whole left out, with why: nothing is known of what they hold
+    unread: dict[tuple[str, int], str]
+
+
 def scope_holds(figures: Mapping[str, int]) -> int:
     """What a scope should hold (`figures`: a `Reconciled.scopes` entry): what was there before and is still there,
     what loaded and no rollback took, and what others and calls in doubt added. Reconciliation's count rule, for

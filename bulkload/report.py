@@ -745,7 +745,7 @@ def rollback_line(rollback: Rollback, report_path: str | None = None) -> str:
         (rollback.already_removed, "already removed (a delete of ours)"),
         (rollback.already_removed_before, "removed by an earlier rollback"),
         (rollback.unexplained_count, "gone some other way"),
-        (rollback.spared_count, "kept: there before the run"),
+        (rollback.spared_count, "kept: not the run's"),
         (rollback.unsettled_count, "calls not settled"),
         (len(rollback.failed), "deletes failed"),
         (rollback.left if rollback.stop_reason else 0, "left for the next rollback"),
@@ -781,7 +781,7 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
         ("already removed (a delete of ours)", rollback.already_removed),
         ("removed by an earlier rollback", rollback.already_removed_before),
         ("gone some other way", rollback.unexplained_count),
-        *([("kept: there before the run", rollback.spared_count)] if rollback.spared_count else []),
+        *([("kept: not the run's", rollback.spared_count)] if rollback.spared_count else []),
         ("calls settled first", settled.replayed + settled.looked_up),
         ("calls not settled", rollback.unsettled_count),
         ("deletes failed", len(rollback.failed)),
@@ -801,7 +801,7 @@ def print_rollback(rollback: Rollback, report_path: str | None = None, stream: T
             f"gone, not removed by a rollback of ours: id {item['id']} from {item['file']} line {item['line']}"
         )
     for item in rollback.spared[:10]:
-        console.print(f"kept, there before the run: id {item['id']} from {item['file']} line {item['line']}")
+        console.print(f"kept: id {item['id']} from {item['file']} line {item['line']}: {item['reason']}")
     for item in rollback.unsettled[:10]:
         console.print(f"call {item['call']} ({item['file']} lines {item['lines']}) not settled: {item['reason']}")
     for item in rollback.failed[:10]:

@@ -15,13 +15,20 @@ ends the rollback there: nothing more is sent, what it had not come to is counte
 cannot be resumed: its ledger no longer says what the API holds).
 
 A record the target knows was there before the run (`Books.there_before`: HaloPSA's listed before its first call) is
-never deleted, whatever the ledger says: it is kept and listed (`spared`).
+never deleted, whatever the ledger says: it is kept and listed (`spared`). Nor is one whose id holds another record
+now: before deleting, what the run's ids hold is read (still_ours.py: a walk of the run's scopes over its ids, a page
+a call, or the target's own listing) and compared as reconciliation compares it. An id holding another line than the
+run sent, or one of another group or scope (the API lost its data and gave the id again, or the record was changed
+since), is kept and listed (`spared`); one found nowhere the run created it is gone (`unexplained`), no DELETE sent;
+one that could not be read is left (`failed`). And a call in doubt that a look finds records for (by match fields,
+its key too old or none) is left unsettled: a look cannot tell the run's records from another writer's look-alikes,
+and none is deleted on its word.
 
-Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 everything the
-API still held removed, but records gone that no rollback of ours removed (listed: e-conomic, possibly booked), or
-records there before the run kept (listed); 4
-deletes or settling failed for now, or the rollback stopped (run rollback again; after a spent quota, once its calls
-free up). With 0 and 3 the run is rolled back; with 1 and 4 it stays rolling back until a rollback ends so.
+Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 everything of the
+run's the API still held removed, but records gone that no rollback of ours removed (listed: e-conomic, possibly
+booked), or records that are not the run's kept (listed); 4 deletes, reads or settling failed for now, or the rollback
+stopped (run rollback again; after a spent quota, once its calls free up). With 0 and 3 the run is rolled back; with 1
+and 4 it stays rolling back until a rollback ends so.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ from .errors import (
 from .job import Job
 from .ledger import Ledger, OpenCall
 from .ledger_home import check_home, record_status
-from .model import Chunk, Totals
+from .model import Chunk, Held, Totals
 from .outputs import check_cache
 from .pipeline import KEY_TTL_MARGIN_S, body_hash, resumable, settled_look, taken_ids
 from .planning import Planned, planning_for
@@ -63,6 +70,7 @@ from .run import Run, phase_context, plan_spec
 from .runner import check_paths, job_of, open_sources
 from .sources import Source, sha256_of
 from .stages import ROLLING_BACK, SETTLING, Stages
+from .still_ours import read_back
 from .targets.base import RecordKind, Target
 
 log = logging.getLogger(__name__)
@@ -130,10 +138,11 @@ async def rollback(
 
 def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
     """Status and exit code: what running rollback again can fix first, then what needs a person. A rollback that
-    has removed everything the API still held finishes (the run is rolled back), also when records were gone
-    before it came to them (unexplained), or when records the ledger gives the run were there before it (spared):
+    has removed everything of the run's the API still held finishes (the run is rolled back), also when records were
+    gone before it came to them (unexplained), or when records the ledger gives the run are not the run's (spared):
     nothing it could do is left, and a new load of the run's files creates what it removed again, but not the
-    groups of the records gone, which may be in the books (ledger.known_to)."""
+    groups of the records gone, which may be in the books (ledger.known_to). The records kept as not the run's (there
+    before it, or their ids holding other records now: spared) are named for a person to check."""
     if out.failed or out.stop_reason:
         out.status, out.exit_code = "stopped", EXIT_STOPPED
         return
@@ -151,9 +160,9 @@ def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
             )
         if out.spared_count:
             said.append(
-                f"{out.spared_count:,} records its ledger gives to its rows were there before the run (listed before "
-                "its first call), so it did not create them: kept (listed); what those rows created, if anything, "
-                "is not known: check the API"
+                f"{out.spared_count:,} records its ledger gives to its rows are not the run's (each listed with why: "
+                "there before the run, or its id now holding another record than the run sent): kept; what those "
+                "rows created, if anything, is not known: check the API"
             )
         out.reason = "; ".join(said)
     else:
@@ -182,10 +191,11 @@ def _stopped(ledger: Ledger, out: Rollback, exc: RunStopped) -> None:
         out.stop_reason = resumable(str(exc), exc, ledger.path.absolute(), "rollback")
 
 
-def _unsettled(job: Job, out: Rollback, seq: int, part: str, call: OpenCall, reason: str) -> None:
+def _unsettled(job: Job, out: Rollback, seq: int, part: str, call: OpenCall, reason: str, found: int = 0) -> None:
+    """Name a call not settled; `found`: how many records a look found for it (kept: `_found_alike`)."""
     out.unsettled_count += 1
     if len(out.unsettled) < REPORT_LIST:
-        out.unsettled.append({**_where(job, call, seq, part), "reason": reason})
+        out.unsettled.append({**_where(job, call, seq, part), "reason": reason} | ({"found": found} if found else {}))
 
 
 async def _inputs_changed(job: Job, ledger: Ledger) -> str | None:
@@ -361,6 +371,10 @@ async def _settle_calls(
                     if found is None:
                         _unsettled(job, out, chunk.seq, chunk.part, call, _cannot_tell(target, unread))
                         continue
+                    if found and kind.creates(chunk):  # never deleted on a look: it may find another's look-alike
+                        why = _found_alike(target, unread, found)
+                        _unsettled(job, out, chunk.seq, chunk.part, call, why, len(found))
+                        continue
                     ids = found
             except RunStopped as exc:  # the quota spent, …: open still, settled by the next rollback
                 _stopped(ledger, out, exc)
@@ -410,19 +424,36 @@ def _settled_at(job: Job, call: OpenCall, clock: Callable[[], float], over: floa
     return anyio.current_time() + max(0.0, lost + job.settle_delay_s - clock())
 
 
-def _cannot_tell(target: Target, unread: str | None) -> str:
-    """Why a call's look settled nothing; `unread`: why its key's replayed answer could not be read, if it was."""
-    why = (
+def _looked(target: Target, unread: str | None) -> str:
+    """Why a call was looked for rather than sent again with its key, as the start of a reason ("" for an API with
+    no keys); `unread`: why its key's replayed answer could not be read, if it was."""
+    return (
         f"its key's answer, sent again, {unread}, and "
         if unread
         else f"its key is older than the {target.api.key_ttl_s / 60:.0f} minutes the API keeps one, and "
         if target.api.idempotent
         else ""
     )
+
+
+def _cannot_tell(target: Target, unread: str | None) -> str:
+    """Why a call's look settled nothing; `unread` as `_looked`'s."""
     return (
-        f"{why}looking did not tell what the call created (nothing, or not exactly its records, was found, or what "
-        "was found cannot be shown to be the run's): what it created, if anything, is left; check the API and remove "
-        "it by hand"
+        f"{_looked(target, unread)}looking did not tell what the call created (nothing, or not exactly its records, "
+        "was found, or what was found cannot be shown to be the run's): what it created, if anything, is left; check "
+        "the API and remove it by hand"
+    )
+
+
+def _found_alike(target: Target, unread: str | None, found: list[int]) -> str:
+    """Why a call a look found records for is not settled by rollback: a look by match fields cannot tell the run's
+    records from another writer's made alike since (docs/guarantees.md, What a look can prove), and a DELETE of
+    those removes another's."""
+    ids = ", ".join(map(str, found[:5])) + (", …" if len(found) > 5 else "")
+    return (
+        f"{_looked(target, unread)}a look found records alike (ids {ids}): what the call created, or another writer's "
+        "records made alike since, which a look cannot tell apart; not deleted: check the API and remove what the "
+        "call created by hand"
     )
 
 
@@ -469,9 +500,21 @@ async def _remove_all(
         del created[scope, record_id]
         _spared(ledger, files, out, scope, record_id)
     todo = [item for item in created if earlier.get(item) not in settled]
-    send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
     done: list[tuple[int, str, str]] = []
     stages.enter(ROLLING_BACK, len(todo), "records")
+    try:  # what each id holds now: only the run's own records are deleted (still_ours.py)
+        held = await read_back(target, ledger, dispatcher, files, todo)
+    except RunStopped as exc:  # nothing is deleted unread: all of it is left for the next rollback
+        _stopped(ledger, out, exc)
+        out.left += len(todo)
+        return
+    except BulkloadError as exc:
+        out.failed += [
+            {"id": i, "scope": scope, "reason": f"{_UNREAD}: {exc}; run rollback again"} for scope, i in todo
+        ]
+        return
+    todo = _only_ours(target, ledger, files, out, todo, held, earlier, done, stages)
+    send, recv = anyio.create_memory_object_stream[tuple[str, int]](max_buffer_size=job.concurrency)
 
     async def worker(items: MemoryObjectReceiveStream[tuple[str, int]]) -> None:
         async with items:
@@ -521,6 +564,42 @@ async def _remove_all(
         ledger.mark_removed(done)
 
 
+def _only_ours(
+    target: Target,
+    ledger: Ledger,
+    files: list[str],
+    out: Rollback,
+    todo: list[tuple[str, int]],
+    held: Held,
+    earlier: dict[tuple[str, int], str],
+    done: list[tuple[int, str, str]],
+    stages: Stages,
+) -> list[tuple[str, int]]:
+    """Of `todo` ((scope, id) of the run's records to delete), those whose ids hold the run's records (`held`, read
+    just before): the rest is never sent a DELETE. A record that is not the run's now is kept (spared); one whose id
+    could not be read is left (failed: the next rollback reads it again); one found nowhere the run created it is
+    gone (`done`: gone where an earlier DELETE of ours may have done it, `earlier` saying so, else unexplained)."""
+    ours = []
+    for item in todo:
+        scope, record_id = item
+        if item in held.apart:
+            _spared(ledger, files, out, scope, record_id, f"{_NOT_THE_RUNS}: {held.apart[item]}. {_KEPT}")
+        elif item in held.unread:
+            why = f"{_UNREAD}: {held.unread[item]}; run rollback again"
+            out.failed.append({"id": record_id, "scope": scope, "reason": why})
+        elif item in held.absent and earlier.get(item) == "removing":
+            done.append((record_id, scope, "gone"))
+            out.already_removed += 1
+        elif item in held.absent:
+            done.append((record_id, scope, "unexplained"))
+            _unexplained(target, ledger, files, out, scope, record_id)
+        else:
+            ours.append(item)
+            continue
+        stages.advance()
+    return ours
+
+
 def _failed(
     out: Rollback,
     done: list[tuple[int, str, str]],
@@ -550,9 +629,21 @@ _THERE_BEFORE = (
 )
 
 
-def _spared(ledger: Ledger, files: list[str], out: Rollback, scope: str, record_id: int) -> None:
+#: why rollback keeps a record its id holds now: what the id holds is not what the run sent (still_ours.py)
+_NOT_THE_RUNS = "not the run's record now (read before deleting)"
+_KEPT = (
+    "Kept: the API lost the run's record and gave its id to another (its data restored or reset), or the record was "
+    "changed since; check the API, and remove it by hand if it is the run's"
+)
+#: why rollback deleted nothing of records whose ids it could not read first
+_UNREAD = "not deleted: what its id holds could not be read first, and a record not shown to be the run's is kept"
+
+
+def _spared(
+    ledger: Ledger, files: list[str], out: Rollback, scope: str, record_id: int, why: str = _THERE_BEFORE
+) -> None:
     out.spared_count += 1
-    _listed(ledger, files, out.spared, scope, record_id, _THERE_BEFORE)
+    _listed(ledger, files, out.spared, scope, record_id, why)
 
 
 def _unexplained(target: Target, ledger: Ledger, files: list[str], out: Rollback, scope: str, record_id: int) -> None:

@@ -142,13 +142,15 @@ async def test_a_rollback_the_spent_quota_stops_says_so_and_rollback_finishes_it
             with pytest.raises(LedgerError, match=f"finish the rollback \\(`bulkload rollback --ledger {ledger}`\\)"):
                 await resume(str(ledger), env=CREDS)
 
-            # each day the quota lets 6 DELETEs through: rollback again, as it says, until it is done
+            # each day the quota lets 6 calls through: rollback again, as it says, until it is done
             undone = []
             for n in range(1, 10):
                 again = await rollback(str(ledger), env=CREDS, clock=days_later(n))
                 undone.append(again)
                 assert again.failed == [] and again.unexplained_count == 0, again
-                assert again.requests == again.removed + again.already_removed <= 6, again  # a DELETE each, once
+                # one page of the journal's walk over the run's numbers first (what they hold: still_ours.py), then
+                # a DELETE each, once; the entry the earlier rollback's DELETE removed is not listed: no DELETE again
+                assert again.requests == again.removed + 1 <= 6, again
                 if again.status != "stopped":
                     break
                 assert again.exit_code == 4 and f"`bulkload rollback --ledger {ledger}`" in str(again.stop_reason)

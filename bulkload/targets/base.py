@@ -12,7 +12,7 @@ import msgspec.inspect
 from .. import redact
 from ..errors import APIError, ConfigError, Conflict, RefusedInAnswer
 from ..http import ANSWER_BYTES, check_address, has_control
-from ..model import Call, CheckMaker, Chunk, Known, Listed, Reconciled, Totals
+from ..model import Call, CheckMaker, Chunk, Held, Known, Listed, Reconciled, Totals
 from ..money import Places
 from ..numbers import whole_number
 from .flags import Flags
@@ -317,6 +317,12 @@ class RecordKind:
         if it certainly did not, None when there is no telling. By default as `resolve`."""
         return await self.resolve(client, chunk, taken)
 
+    def creates(self, chunk: Chunk) -> bool:
+        """Whether `chunk`'s call creates records (what a rollback deletes), rather than only changing records that
+        are there: a look that finds what such a call did is never taken for the run's records to delete, since a
+        look cannot tell them from another writer's made alike (undo.py). By default every call creates."""
+        return True
+
     def lookalikes(self, chunk: Chunk) -> bytes | None:
         """What a look for what `chunk`'s call created (`resolve`, `find_sent`) compares, as model.lookalikes makes
         it: a look could find a record another call created and take it for its own where theirs are `alike`; then,
@@ -565,6 +571,14 @@ class Books:
         return False
 
     def delete_path(self, scope: str, record_id: int) -> str:
+        raise NotImplementedError
+
+    async def held(
+        self, client: Sender, ledger: Created, files: list[str], rows: Callable[[int], Iterator[tuple[int, Any]]]
+    ) -> Held:
+        """For reconcile_by = "target": what the records the run created (`created_by_run`) hold now, read before a
+        rollback deletes them and compared as `reconcile` compares them (model.Held); `rows` as `reconcile`'s. A
+        target reconciled by walk is read by its `walk` instead (still_ours.py)."""
         raise NotImplementedError
 
     # --- reconciliation --------------------------------------------------------------------------

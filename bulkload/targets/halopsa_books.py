@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from msgspec import UNSET
 
 from ..http import api_path
-from ..model import Reconciled, rolled_out, scope_holds
+from ..model import Held, Reconciled, rolled_out, scope_holds
 from ..sources import BadRow, Source
 from .base import Books
 from .halopsa_listing import listings
@@ -88,13 +88,7 @@ class Resources(Books):
         doubtful = _lines_in_doubt(ledger)
         removals = ledger.removals()
         sent_of = {kind.name: _sent(self, kind, ledger, files, rows, doubtful) for kind in self.kinds.values()}
-        # a record_count below what the run itself created and is still there lags: the listing it ends is not whole;
-        # what a rollback took out is not there (model.rolled_out), neither counted nor looked up by id
-        there = {
-            name: [i for i in s.made if not rolled_out(removals.get((name, i)), listed=True)]
-            for name, s in sent_of.items()
-        }
-        listed = await listings(client, self.kinds.values(), there)
+        listed = await listings(client, self.kinds.values(), _still_there(sent_of, removals))
         for kind in self.kinds.values():
             listing = listed.pop(kind.name)
             live = {r["id"]: r for r in listing.records}
@@ -193,6 +187,41 @@ class Resources(Books):
             scopes=scopes,
             scope_name=self.scope_name,
         )
+
+    async def held(
+        self, client: Sender, ledger: Created, files: list[str], rows: Callable[[int], Iterator[tuple[int, Any]]]
+    ) -> Held:
+        """What the records the run created hold now (model.Held), by one listing of each resource as `reconcile`
+        lists it: a record whose fields are not what the run's rows sent is apart (another record at its id, or one
+        changed since: named by the fields that differ, never their values); one a whole listing lacks, or a look by
+        id answered 404, is absent; one a listing not whole left out is unread."""
+        sent_of = {kind.name: _sent(self, kind, ledger, files, rows, {}) for kind in self.kinds.values()}
+        listed = await listings(client, self.kinds.values(), _still_there(sent_of, ledger.removals()))
+        apart: dict[tuple[str, int], str] = {}
+        absent: set[tuple[str, int]] = set()
+        unread: dict[tuple[str, int], str] = {}
+        for kind in self.kinds.values():
+            listing, sent = listed[kind.name], sent_of[kind.name]
+            live = {r["id"]: r for r in listing.records}
+            for record_id in sent.made:
+                item, found = (kind.name, record_id), live.get(record_id)
+                if found is None and (listing.whole or record_id in listing.gone):
+                    absent.add(item)
+                elif found is None:
+                    unread[item] = f"{kind.name} could not be listed whole ({listing.why})"
+                elif differing := kind.differences(sent.desired[record_id], found):
+                    fields = ", ".join(name for name, _, _ in differing[:5]) + (", …" if len(differing) > 5 else "")
+                    apart[item] = f"{kind.name} {record_id} holds other values than the run sent ({fields})"
+        return Held(apart, frozenset(absent), unread)
+
+
+def _still_there(sent_of: dict[str, _Sent], removals: dict[tuple[str, int], str]) -> dict[str, list[int]]:
+    """Resource -> the ids the run created that no rollback took out (model.rolled_out): a record_count below what
+    the run itself created and is still there lags, and the listing it ends is not whole; what a rollback took out is
+    not there, neither counted nor looked up by id."""
+    return {
+        name: [i for i in s.made if not rolled_out(removals.get((name, i)), listed=True)] for name, s in sent_of.items()
+    }
 
 
 class _Sent(NamedTuple):

@@ -458,10 +458,15 @@ class Resource(RecordKind):
         """For rollback: a call of updates only created nothing, whatever it did: its ids are the records it named,
         which were there before the load (validate), and which rollback spares (Books.created_by_run). A call with
         creates is looked up as `resolve` does."""
-        records = [as_sent(r) for r in chunk.entries(self)]
-        if records and all(r.get("id") is not None for r in records):
-            return [int(r["id"]) for r in records]
+        if not self.creates(chunk):
+            return [int(as_sent(r)["id"]) for r in chunk.entries(self)]
         return await self.resolve(client, chunk, taken)
+
+    def creates(self, chunk: Chunk) -> bool:
+        """Whether a record of the call names none (by `id`): it is created (or matched with --match-on: an update,
+        which the listing then tells)."""
+        records = chunk.entries(self)
+        return not records or any(getattr(r, "id", None) is None for r in records)
 
     def lookalikes(self, chunk: Chunk) -> bytes:
         """The match keys of the chunk's creates (records without an id) that have one, with the resource's name: a

@@ -1,0 +1,65 @@
+"""What the ids of a run's records hold now, read before a rollback deletes them: an API that lost its data (restored
+from a backup, reset) gives the run's ids again to other writers' records, and a DELETE by id would remove those.
+A record is the run's only where it holds what the run sent, where the run created it — as reconciliation compares
+it (Ledger.lines_changed, ids_reused; a target's own Books.reconcile).
+
+Targets reconciled by walk: the scopes the run wrote into are walked over the run's ids only (from its lowest id to
+its highest, cut into ranges of about a page walked side by side, as reconciliation does: one GET a page of the
+records in that range, the run's and others' between them, and a round trip more a range), its answers paired again
+by what was found (Ledger.pair_by_walk, as reconciliation does), and each id judged by its line check and its group
+(Ledger.walked_apart). Targets reconciled by themselves read what they hold their own way (Books.held: HaloPSA lists
+each resource, as its reconciliation does)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from .dispatch import Dispatcher
+from .ledger import Ledger
+from .model import NO_ID, Held
+from .reconcile import rows_as_read
+from .side_by_side import side_by_side
+from .targets.base import Target
+from .walks import Walked, id_ranges
+
+
+async def read_back(
+    target: Target, ledger: Ledger, dispatcher: Dispatcher, files: list[str], items: Sequence[tuple[str, int]]
+) -> Held:
+    """What `items` ((scope, id) of the run's records, as Books.created_by_run names them) hold now (model.Held).
+    Raises what a walk or a listing raises (a failed call, RunStopped, WalkStalled)."""
+    if not items:
+        return Held({}, frozenset(), {})
+    if target.api.reconcile_by == "target":
+        wanted = set(items)
+        held = await target.books.held(dispatcher, ledger, files, partial(rows_as_read, ledger, target, files))
+        return Held(
+            {item: why for item, why in held.apart.items() if item in wanted},
+            held.absent & wanted,
+            {item: why for item, why in held.unread.items() if item in wanted},
+        )
+    ledger.begin_remote()
+    ids = [record_id for _, record_id in items if record_id != NO_ID]  # a row given no id: listed nowhere
+    if ids:
+        walked = Walked(ledger, target, dispatcher)
+        scopes = sorted(set(ledger.expected()) | set(ledger.baselines()), key=lambda s: (len(s), s))
+        # the range cut as reconciliation cuts it (about a page each, walked side by side), closed at the newest id
+        lo, hi = min(ids) - 1, max(ids)
+        ranges = [(a, hi if b is None else b) for a, b in id_ranges(lo, hi, dispatcher.limits.concurrency, len(ids))]
+        await side_by_side(partial(walked.walk, scope, a, b) for scope in scopes for a, b in ranges)
+    absent, apart = ledger.walked_apart()
+    if apart and ledger.pair_by_walk():  # an answer that named its ids in another order than its lines
+        absent, apart = ledger.walked_apart()
+    label = target.kind_of(0).group_label
+
+    def holds(group: str | None) -> str:
+        if group is None:
+            return "it holds another line than the run sent"
+        return f"it is a line of {label(group)}, which the run's call of that line did not carry"
+
+    return Held(
+        {item: holds(apart[item[1]]) for item in items if item[1] in apart},
+        frozenset(item for item in items if item[1] in absent),
+        {},
+    )
