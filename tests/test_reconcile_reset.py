@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -95,10 +97,12 @@ def _other_records(ours: Path, theirs: Path) -> None:
             )
 
 
-@pytest.mark.slow
-async def test_halopsa_records_lost_with_their_ids_given_again_are_gone_not_changed(tmp_path: Path) -> None:
-    """Before: each field of each record listed as "changed in the API since it was loaded"."""
-    ours = write_halo(tmp_path / "ours.csv", 12)
+@asynccontextmanager
+async def halo_ids_given_again(tmp_path: Path, rows: int) -> AsyncIterator[str]:
+    """A HaloPSA sandbox at the address yielded, whose state was lost after `rows` records of tmp_path/ours.csv were
+    loaded (ledger tmp_path/ours.sqlite, reconciled), and that then gave their ids again to as many other records
+    (theirs.csv, loaded)."""
+    ours = write_halo(tmp_path / "ours.csv", rows)
     theirs = tmp_path / "theirs.csv"
     _other_records(ours, theirs)
     port = _free_port()
@@ -108,9 +112,15 @@ async def test_halopsa_records_lost_with_their_ids_given_again_are_gone_not_chan
             first = await load(halo_job(tmp_path, ours, url), env=HALO)
             assert first.exit_code == 0 and first.reconcile and first.reconcile.ok
         async with running("halopsa", options, port=port) as url:  # its state lost
-            other = await load(halo_job(tmp_path, theirs, url), env=HALO)
-            assert other.exit_code == 0
-            report = await reconcile(str(tmp_path / "ours.sqlite"), env=HALO)
+            assert (await load(halo_job(tmp_path, theirs, url), env=HALO)).exit_code == 0
+            yield url
+
+
+@pytest.mark.slow
+async def test_halopsa_records_lost_with_their_ids_given_again_are_gone_not_changed(tmp_path: Path) -> None:
+    """Before: each field of each record listed as "changed in the API since it was loaded"."""
+    async with halo_ids_given_again(tmp_path, 12):
+        report = await reconcile(str(tmp_path / "ours.sqlite"), env=HALO)
     rec = report.reconcile
     assert rec is not None and not rec.ok and report.exit_code == 3
     assert (rec.ids_reused_count, rec.differences_count) == (12, 0), rec

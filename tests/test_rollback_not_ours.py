@@ -16,7 +16,7 @@ from test_load_halopsa import ENV as HALO
 from test_load_halopsa import job as halo_job
 from test_load_halopsa import records as halo_records
 from test_load_halopsa import write as write_halo
-from test_reconcile_reset import _economic, _free_port, _other_records
+from test_reconcile_reset import _economic, _free_port, halo_ids_given_again
 
 from bulkload import load, rollback
 from bulkload.sandbox import SandboxOptions, running
@@ -62,18 +62,9 @@ async def test_economic_rollback_never_deletes_numbers_given_again_to_another_wr
 @pytest.mark.slow
 async def test_halopsa_rollback_never_deletes_ids_given_again_to_another_writers_records(tmp_path: Path) -> None:
     """Before: "complete", exit 0, the other writer's 5 records deleted."""
-    ours = write_halo(tmp_path / "ours.csv", 5)
-    theirs = tmp_path / "theirs.csv"
-    _other_records(ours, theirs)
-    port = _free_port()
-    options = SandboxOptions(window_limit=0)
-    with anyio.fail_after(120):
-        async with running("halopsa", options, port=port) as url:
-            assert (await load(halo_job(tmp_path, ours, url), env=HALO)).exit_code == 0
-        async with running("halopsa", options, port=port) as url:  # its state lost
-            assert (await load(halo_job(tmp_path, theirs, url), env=HALO)).exit_code == 0
-            undone = await rollback(str(tmp_path / "ours.sqlite"), env=HALO)
-            left = await halo_records(url)
+    async with halo_ids_given_again(tmp_path, 5) as url:
+        undone = await rollback(str(tmp_path / "ours.sqlite"), env=HALO)
+        left = await halo_records(url)
     assert sorted(r["id"] for r in left) == [1, 2, 3, 4, 5] and all(r["name"].startswith("Other ") for r in left)
     assert undone.removed == 0 and undone.exit_code == 3 and undone.spared_count == 5, undone
     assert "not the run's" in undone.spared[0]["reason"], undone.spared
