@@ -24,11 +24,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from .errors import LeftCommitting, ListedBeforeAnother, UnderWayAlongside
 from .job import Job
 from .ledger import Ledger, OpenCall
-from .loads import made, runs_into
+from .loads import made, run_of, runs_into
 from .targets.base import Target
 
 
@@ -55,14 +56,25 @@ def refuse_alongside(
         if Ledger.running(ledger):
             raise UnderWayAlongside(place, ledger, load["at"], resuming=resuming, own=making)
         left = Ledger.left_open(ledger).values()
-        if not job.allow_duplicate_load and (why := committing(left, job.settle_delay_s, time.time())):
+        ended = _ending(run_of(ledger))
+        if not job.allow_duplicate_load and (why := committing(left, job.settle_delay_s, time.time(), ended)):
             raise LeftCommitting(place, ledger, load["at"], why, resuming=resuming, own=making)
 
 
-def committing(calls: Iterable[OpenCall], settle_s: float, now: float) -> str | None:
+def _ending(run: dict[str, Any] | None) -> str | None:
+    """How the run (its ledger's RunInfo as loads.run_of reads it) ended, as `committing` takes it: None where it
+    never said (status "running": killed) or cannot be read."""
+    if run is None or run.get("status") == "running":
+        return None
+    return str(run.get("interrupted") or "")
+
+
+def committing(calls: Iterable[OpenCall], settle_s: float, now: float, ended: str | None = None) -> str | None:
     """Which of the open `calls` of a run that has ended the API may still be committing at `now` (epoch seconds),
     in a message's words ("2 calls in flight when it stopped (killed?)"); None when none. One in flight (`sending`)
-    may land until a look settles it; one in doubt until `settle_s` after it was found so (OpenCall.last_sent)."""
+    may land until a look settles it; one in doubt until `settle_s` after it was found so (OpenCall.last_sent).
+    `ended`: how the run said it stopped (RunInfo.interrupted: "stopped by SIGTERM"; "" for a stop of its own, such
+    as a quota's); None where it said nothing (killed)."""
     in_flight, until = 0, 0.0
     for call in calls:
         if call.state == "sending":
@@ -71,7 +83,8 @@ def committing(calls: Iterable[OpenCall], settle_s: float, now: float) -> str | 
             until = max(until, call.last_sent + settle_s)
     said = []
     if in_flight:
-        said.append(f"{in_flight} call{'s' if in_flight != 1 else ''} in flight when it stopped (killed?)")
+        when = "when it stopped (killed?)" if ended is None else f"when it was {ended}" if ended else "when it stopped"
+        said.append(f"{in_flight} call{'s' if in_flight != 1 else ''} in flight {when}")
     if until:
         at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(until))
         said.append(f"calls in doubt that the API may commit until {at} (--settle-s after each was found in doubt)")

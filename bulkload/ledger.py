@@ -107,6 +107,9 @@ class RunInfo:
     key_prefix: str = ""
     created: float = field(default_factory=time.time)
     status: str = "running"
+    #: how an interrupt it handled stopped it ("stopped by SIGTERM", "interrupted (Ctrl-C)": interrupts.reason), ""
+    #: for none (status "running" with no process on it: it was killed)
+    interrupted: str = ""
 
 
 class ChunkRow(NamedTuple):
@@ -592,8 +595,9 @@ class Ledger:
         return RunInfo(**_decode(raw))
 
     @_writes
-    def set_status(self, status: str) -> None:
-        self._update_run(status=status)
+    def set_status(self, status: str, interrupted: str = "") -> None:
+        """The run's status; `interrupted`: how an interrupt stopped it (RunInfo.interrupted)."""
+        self._update_run(status=status, interrupted=interrupted)
 
     @_writes
     def set_settings(self, settings: dict[str, Any]) -> None:

@@ -273,7 +273,8 @@ class Run:
             EXIT_STOPPED,
         )
         self._cut_short()
-        partial = self._outcome(sources, None, load_s, success)
+        how = interrupts.reason() if interrupts.stopped() else ""  # a signal, not a caller's cancellation
+        partial = self._outcome(sources, None, load_s, success, interrupted=how)
         if interrupted is not None:
             interrupted(partial)
 
@@ -426,10 +427,13 @@ class Run:
         recon: Reconciled | None,
         load_s: float | None = None,
         success: Callable[[], int] | None = None,
+        *,
+        interrupted: str = "",
     ) -> Report:
         """The run's status in the ledger, its rejects, success and in-doubt files and its report, each written
         where it can be: one that cannot (the disk is full) is named in the report's `unwritten` and stops the run.
-        `success`: the success file written already (`_write_success`)."""
+        `success`: the success file written already (`_write_success`); `interrupted`: how a signal stopped it
+        (RunInfo.interrupted)."""
         job, ledger, tally = self.job, self.ledger, self.tally
         unwritten: list[str] = []
 
@@ -443,7 +447,7 @@ class Run:
         status = "stopped" if tally.stopped else "complete"
         if tally.stopped and not ledger.lost:  # lost: what earlier processes settled cannot be read
             self._not_reached()
-        attempt("the ledger's status", lambda: ledger.set_status(status))
+        attempt("the ledger's status", lambda: ledger.set_status(status, interrupted))
         if status == "complete":
             record_status(ledger, status)
         rejects = job.rejects_paths(self.target)

@@ -186,6 +186,35 @@ async def test_a_run_killed_with_its_upload_in_flight_blocks_loads_until_resumed
     assert len(records) == 50 and set(per_tenant(records).values()) == {1}, per_tenant(records).most_common(3)
 
 
+@pytest.mark.slow
+async def test_a_run_stopped_by_sigterm_with_its_upload_in_flight_is_told_as_stopped_so(tmp_path: Path) -> None:
+    # the run handled the signal and wrote its ending: its call left in flight is told as left by that stop, not as
+    # a kill's ("(killed?)")
+    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 50), tmp_path / "B" / "XeroDetails.csv"
+    second_file.parent.mkdir()
+    second_file.write_bytes(first_file.read_bytes())
+    held = HeldUploads()
+    with anyio.fail_after(120):
+        async with serving(held.app) as url:
+            first = await anyio.open_process(
+                command(first_file, url), env=child_env(ENV), stderr=subprocess.DEVNULL, cwd=first_file.parent
+            )
+            async with first:
+                try:
+                    await held.holding.wait()
+                    first.terminate()
+                    await first.wait()
+                    with pytest.raises(LeftCommitting) as refused:
+                        await load(job(second_file, url), env=ENV)
+                finally:
+                    held.released.set()
+            await held.landed.wait()
+    assert first.returncode == 4
+    said = str(refused.value)
+    assert "left 1 call in flight when it was stopped by SIGTERM. " in said, said
+    assert "killed" not in said, said
+
+
 class LostUpload:
     """The sandbox, losing the answer of the first upload (a 503 once its body is in) and failing every look of
     that run after it (a 503 for each GET): the run finds the call in doubt at once and ends. The upload commits
@@ -299,6 +328,10 @@ def test_what_a_run_that_ended_left_committing() -> None:
         return OpenCall(0, "k", state, at, [2], "h", at)
 
     assert committing([call("sending", 0.0)], 120.0, 10_000.0) == "1 call in flight when it stopped (killed?)"
+    assert committing([call("sending", 0.0)], 120.0, 10_000.0, "stopped by SIGHUP") == (
+        "1 call in flight when it was stopped by SIGHUP"
+    )
+    assert committing([call("sending", 0.0)], 120.0, 10_000.0, "") == "1 call in flight when it stopped"
     assert committing([call("in_doubt", 9_000.0), call("done", 9_990.0)], 120.0, 10_000.0) is None
     young = committing([call("in_doubt", 9_990.0), call("sending", 0), call("sending", 1)], 120.0, 10_000.0)
     assert young is not None and young.startswith("2 calls in flight when it stopped (killed?) and calls in doubt that")
