@@ -64,7 +64,7 @@ def check_home(ledger: Ledger, *, resuming: bool, adopt: bool = False) -> None:
     home = recorded or ledger.home
     if home is None or _same(home, here):
         tie(ledger)  # the run's own file (perhaps moved), or a ledger made before runs were tied to their files
-        _check_whole(ledger, adopt)
+        _check_whole(ledger, adopt, None if home is None else str(home.get("ledger")))
         return
     real = str(home.get("ledger"))
     if _still_there(home, run.key_prefix):
@@ -96,21 +96,31 @@ def _adopt(ledger: Ledger, real: str) -> None:
     tie(ledger)
 
 
-def _check_whole(ledger: Ledger, adopt: bool) -> None:
+def _check_whole(ledger: Ledger, adopt: bool, named: str | None = None) -> None:
     """The run's own ledger must hold every call the run recorded as sending (sent_count): one that lost writes
-    (its -wal deleted or cut after a kill, the file put back from a backup) is used only as an adopted copy."""
+    (its -wal deleted or cut after a kill, the file put back from a backup) is used only as an adopted copy.
+    `named`: the path the run's file was last known by (renamed since, its -wal may be there under that name)."""
     recorded = sent_count.recorded(ledger.run.key_prefix)
     held = ledger.sends()
     if recorded is None or recorded <= held:
         return
     if not adopt:
+        wal = f"{named}-wal"
+        if named is not None and named != str(ledger.path) and os.path.isfile(wal):
+            beside = " beside it" if os.path.dirname(named) == os.path.dirname(ledger.path) else ""
+            back = (
+                f"Its -wal file is{beside} under the ledger's old name, {wal}: rename it to {ledger.path}-wal (while "
+                "no bulkload works on the ledger) and run the command again"
+            )
+        else:
+            back = "Put the -wal back if you have it"
         raise LedgerError(
             f"{ledger.path} has lost its latest writes: it has {held:,} calls on record as sent, the run made "
             f"{recorded:,} (resends counted). Its -wal file, which holds the latest writes until SQLite copies them "
             "into the ledger, was deleted or cut after the run stopped, or the ledger was put back from a backup. It "
             "does not know "
             "what those calls did: resuming it could send them again, rolling it back could leave their records "
-            "behind. Put the -wal back if you have it; else pass --adopt-copy: every call the ledger does not know "
+            f"behind. {back}; else pass --adopt-copy: every call the ledger does not know "
             'the outcome of, sent or not, is then in doubt (see the README, "A copy of a ledger"); nothing was sent'
         )
     _adopt(ledger, str(ledger.path))

@@ -161,3 +161,33 @@ async def test_an_adopted_halopsa_copy_that_never_began_rebuilds_its_calls_and_d
     assert (undone.exit_code, undone.removed, undone.unsettled_count) == (1, 0, 6), undone
     assert all("cannot be shown to be the run's" in u["reason"] for u in undone.unsettled), undone.unsettled
     assert len(left) == 6, left
+
+
+@pytest.mark.slow
+async def test_a_ledger_renamed_without_its_wal_is_told_where_the_wal_is(tmp_path: Path) -> None:
+    # found by a tester: the ledger's file renamed after a kill -9, its -wal left beside it under the old name; the
+    # refusal said "put the -wal back" without saying it was there, under the name the ledger no longer has
+    data = halopsa_file(tmp_path, creates=20, updates=0)
+    ledger, moved = tmp_path / "run.sqlite", tmp_path / "moved.sqlite"
+    with anyio.fail_after(120):
+        async with running("halopsa", SandboxOptions(latency_ms=50, window_limit=0)) as url:
+            cmd = bulkload_cmd(
+                "load", "halopsa", str(data), "--base-url", url, "--ledger", str(ledger), "--batch-size", "1",
+                "--concurrency", "1", "--settle-s", "0.5", "--window-limit", "0", "--no-progress",
+            )  # fmt: skip
+            async with await anyio.open_process(cmd, env=child_env(HALO)) as child:
+                while len(await halopsa_records(url)) < 5:
+                    assert child.returncode is None, "the load ended before it was killed"
+                    await anyio.sleep(0.01)
+                child.kill()  # kill -9: the ledger's latest writes are in its -wal
+            ledger.rename(moved)
+            with pytest.raises(LedgerError, match="lost its latest writes") as refused:
+                await resume(str(moved), env=HALO)
+            said, where = str(refused.value), f"beside it under the ledger's old name, {ledger}-wal"
+            assert f"Its -wal file is {where}: rename it to {moved}-wal" in said, said
+            Path(f"{ledger}-wal").rename(f"{moved}-wal")  # as it says
+            Path(f"{ledger}-shm").unlink(missing_ok=True)
+            resumed = await resume(str(moved), env=HALO)
+            left = await halopsa_records(url)
+    assert (resumed.loaded, resumed.in_doubt, resumed.reconcile.ok) == (20, 0, True), resumed
+    assert len(left) == 20, "a record was created twice"
