@@ -78,3 +78,16 @@ def other_bom(head: bytes, codec: str) -> tuple[str, str] | None:
         if head.startswith(bom):
             return None if codec in _READ_BY_CODEC and encoding != "utf-8" else (encoding, name)
     return None
+
+
+def utf8_not_utf16(head: bytes, codec: str) -> bool:
+    """Whether the first bytes `head` of a file to be read in `codec` are UTF-8 where `codec` is a UTF-16 one (utf-16,
+    utf-16-le, utf-16-be): they hold no NUL byte, which UTF-16 writes in every ASCII character (a delimiter, a line
+    end, JSON's braces), and decode as UTF-8 (a character cut at their end aside). A UTF-16 BOM is no UTF-8."""
+    if not codec.startswith("utf-16") or not head or 0 in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head)
+    except UnicodeDecodeError:
+        return False
+    return True

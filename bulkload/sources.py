@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from bulkload.errors import ConfigError, ExpansionRefused, FileChanged, MappedTwice, SourceError
-from bulkload.first_bytes import no_text, other_bom, own_bom
+from bulkload.first_bytes import no_text, other_bom, own_bom, utf8_not_utf16
 from bulkload.formulas import cell_text, read_text_formulas
 from bulkload.header_again import HeaderAgain
 from bulkload.json_text import TWICE_CELL, given_twice, keys_twice, twice_reason, written_values
@@ -492,8 +492,9 @@ class Source:
     def _opened(self, raw: io.BufferedReader[Any]) -> None:
         """Refuse the file `raw` reads (from its start) before its first line is, where its first bytes show it is no
         text in its encoding (first_bytes.py): a workbook or an archive; a BOM of another encoding than the one
-        given; UTF-16 in the other byte order than the one given, or (a JSONL file read in an 8-bit encoding or
-        UTF-8) UTF-16 without a BOM. The encoding's own BOM is passed over: no part of the first line."""
+        given; UTF-8 given as UTF-16; UTF-16 in the other byte order than the one given, or (a JSONL file read in an
+        8-bit encoding or UTF-8) UTF-16 without a BOM. The encoding's own BOM is passed over: no part of the first
+        line."""
         try:
             head = raw.peek(_HEAD)[:_HEAD]
         except _READ_ERRORS as exc:  # not one byte expands: a gzip cut in its header
@@ -511,6 +512,12 @@ class Source:
                 f"{self.path}: --encoding {label} was given, but the file is {name}: it starts with {name}'s byte "
                 f'order mark ({head[: 3 if encoding == "utf-8" else 2].hex(" ").upper()}, as Excel\'s "{excel}" '
                 f"writes it): leave --encoding out (or give --encoding {encoding}); nothing was sent"
+            )
+        elif self.encoding_given and utf8_not_utf16(head, self.encoding):
+            raise ConfigError(
+                f"{self.path}: --encoding {label} was given, but the file looks like UTF-8 (it decodes as UTF-8, and "
+                "holds none of the NUL bytes UTF-16 writes in each delimiter and line end): leave --encoding out; "
+                "nothing was sent"
             )
         if self.encoding in ("utf-16-le", "utf-16-be"):
             if (codec := _unmarked_utf16(head)) not in (None, self.encoding):
@@ -577,18 +584,24 @@ class Source:
                 raise self._undecodable(0, exc) from exc
             except _READ_ERRORS as exc:
                 raise self._broken(0, exc) from exc
-            names = self._header_names(header)
+            names = self._header_names(header, header_line)
             self._delimiter_used = delim
             self._header_lines = before + reader.line_num
             tail.append(_EOF_ROW + delim * len(names) + "\n")
             held.clear()
             yield _OpenCsv(reader, names, delim, lines, held, tail[0], before, src)
 
-    def _header_names(self, header: list[str]) -> tuple[str, ...]:
+    def _header_names(self, header: list[str], line: str) -> tuple[str, ...]:
+        """The names of the `header`'s cells (its `line` as read, where a refusal tells its bytes)."""
         if "\x00" in "".join(header):  # every other byte NUL: UTF-16 without the BOM that would say so
+            codec = None
+            if not self.encoding.startswith(("utf-16", "utf-32")):  # the line's bytes again: which of them are NUL
+                with contextlib.suppress(UnicodeError):
+                    encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+                    codec = _unmarked_utf16(line.encode(encoding, "surrogateescape"))
             raise ConfigError(
-                f"{self.path}: the header holds NUL characters: the file looks like UTF-16 without a "
-                "BOM; give --encoding utf-16-le (or utf-16-be)"
+                f"{self.path}: the header holds NUL characters: the file looks like UTF-16 without a BOM; give "
+                f"--encoding {codec or 'utf-16-le (or utf-16-be)'}; nothing was sent"
             )
         try:
             "".join(header).encode()

@@ -1070,10 +1070,35 @@ def test_a_csv_whose_last_line_has_no_line_end_names_it_once_read_whole(tmp_path
 
 def test_a_file_that_is_not_in_the_encoding_given_from_its_start_is_said_so_not_after_line_0(tmp_path: Path) -> None:
     # found by a tester: "not valid UTF-16 after line 0"
-    p = write(tmp_path, "a.csv", "entryTypeNumber,amount\r\n5,1.00\r\n5,-1.00\r\n")
+    p = write(tmp_path, "a.csv", b"entryTypeNumber,amount\r\n5,1.00\r\n5,-1.00\r\n\xff")
     with pytest.raises(ConfigError, match="not valid UTF-16 at its start") as refused:
         Source(p, encoding="utf-16").fields()
     assert "line 0" not in str(refused.value)
+
+
+@pytest.mark.parametrize("given", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("name", ["a.csv", "a.jsonl"])
+def test_a_utf8_file_given_as_utf16_is_told_it_looks_like_utf8(tmp_path: Path, name: str, given: str) -> None:
+    # found by a tester: Python's own "UTF-16 stream does not start with BOM", then "give --encoding with the file's
+    # encoding", which was given
+    text = "entryTypeNumber,amount\r\n5,Kørsel 1.00\r\n" if name.endswith("csv") else '{"amount": "1.00"}\n'
+    with pytest.raises(ConfigError) as refused:
+        rows(write(tmp_path, name, text), encoding=given)
+    said = str(refused.value)
+    label = "UTF-16" if given == "utf-16" else given
+    assert f"--encoding {label} was given, but the file looks like UTF-8 (it decodes as UTF-8" in said, said
+    assert "leave --encoding out; nothing was sent" in said, said
+    assert "BOM" not in said, said
+
+
+@pytest.mark.parametrize("written", ["utf-16-le", "utf-16-be"])
+def test_a_csv_file_in_utf16_without_a_bom_is_told_its_byte_order(tmp_path: Path, written: str) -> None:
+    # before: "give --encoding utf-16-le (or utf-16-be)", where the NULs' places tell which
+    p = write(tmp_path, "a.csv", "entryTypeNumber,amount\r\n5,1.00\r\n".encode(written))
+    with pytest.raises(ConfigError) as refused:
+        rows(p)
+    said = str(refused.value)
+    assert said.endswith(f"the file looks like UTF-16 without a BOM; give --encoding {written}; nothing was sent"), said
 
 
 @pytest.mark.parametrize(("written", "given"), [("utf-16-le", "utf-16-be"), ("utf-16-be", "utf-16-le")])
