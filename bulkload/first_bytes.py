@@ -1,10 +1,10 @@
 """What a file's first bytes say before it is read as text: a workbook or an archive given by mistake, a BOM.
 
-A spreadsheet workbook (.xlsx and .ods are zip archives of XML, .xls an OLE2 compound file) or an archive bulkload
-does not read (zip, bzip2, xz, zstd; gzip it reads) is no text in any encoding: read as text, its NUL bytes looked
-like UTF-16 without a BOM, and the advice to give --encoding utf-16-le went in circles. Each is told by its magic
-bytes, whatever its name and the --encoding given. A BOM is the encoding's, never the first column's: the one of the
-encoding given is passed over, and one of another Unicode encoding tells what the file is.
+A spreadsheet workbook (.xlsx and .ods are zip archives of XML, .xls an OLE2 compound file, as a .doc is) or an
+archive bulkload does not read (zip, bzip2, xz, zstd; gzip it reads) is no text in any encoding: read as text, its NUL
+bytes looked like UTF-16 without a BOM, and the advice to give --encoding utf-16-le went in circles. Each is told by
+its magic bytes, whatever its name and the --encoding given. A BOM is the encoding's, never the first column's: the
+one of the encoding given is passed over, and one of another Unicode encoding tells what the file is.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 
-#: an Excel 97-2003 workbook (any OLE2 compound file: .doc and .msg too, which are no CSV either)
+#: an OLE2 compound file: an Excel 97-2003 workbook (.xls), and a Word document or an Outlook message (.doc, .msg)
 _OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")
 #: a zip's local file header; an empty zip starts with its end record
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
@@ -20,9 +20,9 @@ _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _BZIP2 = re.compile(rb"BZh[1-9](?:\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
 #: (magic, the tool's name, the command that unpacks it)
 _PACKED = ((bytes.fromhex("FD377A585A00"), "xz", "unxz"), (bytes.fromhex("28B52FFD"), "zstd", "unzstd"))
-_AS_CSV = (
-    "not a CSV or JSONL file: save it as CSV from its spreadsheet program (Excel: Save As, CSV UTF-8) and load that"
-)
+_NOT_TEXT = "not a CSV or JSONL file"
+_SAVE_AS_CSV = "save it as CSV from its spreadsheet program (Excel: Save As, CSV UTF-8) and load that"
+_AS_CSV = f"{_NOT_TEXT}: {_SAVE_AS_CSV}"
 #: the BOMs a file may start with, with the encoding each names and how a message names that
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8", "UTF-8"),
@@ -44,7 +44,7 @@ def no_text(head: bytes) -> str | None:
             return f"an OpenDocument spreadsheet (.ods), {_AS_CSV}"
         return "a zip archive, not a CSV or JSONL file: unpack it (unzip) and load the file inside"
     if head.startswith(_OLE2):
-        return f"an Excel 97-2003 workbook (.xls), {_AS_CSV}"
+        return f"an old Office file (.xls, .doc …), {_NOT_TEXT}: where it is a workbook (.xls), {_SAVE_AS_CSV}"
     if _BZIP2.match(head):
         return _packed("bzip2", "bunzip2")
     for magic, name, unpack in _PACKED:

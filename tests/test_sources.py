@@ -993,6 +993,10 @@ _ODS = b"PK\x03\x04\x14\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
 _ODS += b"application/vnd.oasis.opendocument.spreadsheetPK\x03\x04"
 
 
+#: an OLE2 compound file's start: an .xls, a .doc, a .msg
+_OLE2 = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(500)
+
+
 @pytest.mark.parametrize("name", ["e.csv", "e.xlsx", "e.jsonl"])
 @pytest.mark.parametrize("encoding", [None, "utf-16-le", "cp1252"])
 @pytest.mark.parametrize(
@@ -1001,7 +1005,8 @@ _ODS += b"application/vnd.oasis.opendocument.spreadsheetPK\x03\x04"
         (_XLSX, "is an Excel workbook (.xlsx), not a CSV or JSONL file: save it as CSV"),
         (_ODS, "is an OpenDocument spreadsheet (.ods), not a CSV or JSONL file: save it as CSV"),
         (b"PK\x03\x04\x14\x00\x00\x00\x08\x00e.csv" + bytes(200), "is a zip archive, not a CSV or JSONL file: unpack"),
-        (bytes.fromhex("D0CF11E0A1B11AE1") + bytes(500), "is an Excel 97-2003 workbook (.xls)"),
+        (_OLE2, "is an old Office file (.xls, .doc …), not a CSV or JSONL file"),
+        (_OLE2, "a workbook (.xls), save it as CSV from its spreadsheet program"),
         (b"BZh91AY&SY" + bytes(100), "is bzip2-compressed data"),
         (bytes.fromhex("FD377A585A00") + bytes(100), "is xz-compressed data"),
         (bytes.fromhex("28B52FFD") + bytes(100), "is zstd-compressed data"),
