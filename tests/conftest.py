@@ -5,6 +5,7 @@ import itertools
 import os
 import random
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -110,6 +111,17 @@ def _cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
 @pytest.fixture
 def env() -> dict[str, str]:
     return dict(CREDS)
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port bound by nobody's listener: a connection to it is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))  # bound, never listening: the port stays ours and refuses
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
 
 
 class SandboxProcess:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,17 +162,6 @@ async def test_refused_credentials_then_corrected_by_resume_or_by_loading_again(
 
 
 # --- nothing listening -----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A loopback port bound by nobody's listener: a connection to it is refused."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
 
 
 SAMPLES = Path(__file__).resolve().parent.parent / "bulkload" / "samples"

@@ -8,13 +8,11 @@ import asyncio
 import csv
 import json
 import re
-import socket
 import sqlite3
 import ssl
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,17 +154,6 @@ def test_an_answer_that_is_not_what_the_api_documents_names_the_call_and_what_wa
 
 
 # --- addresses that lead nowhere ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A loopback port bound by nobody's listener: a connection to it is refused."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))  # bound, never listening: the port stays ours and refuses
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
 
 
 async def test_nothing_listening_is_a_wrong_address_on_the_first_call_and_a_restart_later(closed_port: int) -> None:
