@@ -2068,6 +2068,7 @@ def known_to(
     gone: str = "",
     settle: str = "",
     found: origins.Found | None = None,
+    name_of: Callable[[int], str] | None = None,
 ) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
@@ -2090,12 +2091,26 @@ def known_to(
     `family_label` (where both ledgers record their rows' families and parts: one made before cannot tell). A group
     in doubt there is settled there: `settle` says how (doubt.way_on, for that ledger), and so is a line of a family
     in doubt there (the input's lines of the family are rejected, saying so). `found`: which rows of the input's
-    rejects files are lines it rejected (origins_known, of that ledger). Returns how many groups it knows."""
+    rejects files are lines it rejected (origins_known, of that ledger). `name_of`: the group name (`name`, where
+    not given) of the input's file by its index, by which a refusal counts the groups it shares (PayorCRM's
+    customers and invoices). Returns how many groups it knows."""
     with _beside(conn, earlier) as at:
         if at is None:
             return 0
         return _known_to(
-            conn, at, earlier, label, name, api_finds, can_delete, family, family_label, gone, settle, found
+            conn,
+            at,
+            earlier,
+            label,
+            name,
+            name_of or (lambda _: name),
+            api_finds,
+            can_delete,
+            family,
+            family_label,
+            gone,
+            settle,
+            found,
         )
 
 
@@ -2105,6 +2120,7 @@ def _known_to(
     earlier: Path | str,
     label: Callable[[str], str],
     name: str,
+    name_of: Callable[[int], str],
     api_finds: bool,
     can_delete: bool,
     family: Callable[[str], str] | None,
@@ -2141,19 +2157,26 @@ def _known_to(
         if not sent and not under_way:
             return 0
         if status not in ("complete", "rolled_back"):
-            shared, first = conn.execute(
-                f"SELECT COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups)"
-            ).fetchone()
+            shared = conn.execute(
+                f"SELECT file_idx, COUNT(*), MIN(key) FROM file_groups WHERE key IN (SELECT key FROM {at}file_groups) "
+                "GROUP BY file_idx ORDER BY file_idx"
+            ).fetchall()
+            counts: dict[str, int] = {}  # of each kind's groups, in the order of the input's files
+            for file_idx, n, _ in shared:
+                counts[name_of(file_idx)] = counts.get(name_of(file_idx), 0) + n
+            first = min((least for *_, least in shared), default="")
             named = label
-            if not shared and family is not None:  # the same order given as lines of another cost type, say
-                (shared, first), named = _shared_families(conn, at, family), family_label
-            if shared:
+            if not counts and family is not None:  # the same order given as lines of another cost type, say
+                (n, of), named = _shared_families(conn, at, family), family_label
+                counts, first = ({name: n}, of) if n else ({}, "")
+            if counts:
                 raise SharedUnfinished(
-                    f"{shared:,} {name}{'s' if shared != 1 else ''} of this input (e.g. {named(first)})",
+                    f"{_counted(counts)} of this input (e.g. {named(first)})",
                     str(earlier),
                     str(status),
                     can_delete=can_delete,
                     under_way=under_way,
+                    one=sum(counts.values()) == 1,
                 )
         loaded = f" {loaded_by(earlier)}"
         # settled in that run, it is loaded there (or stays in doubt): this input has nothing to add to it
@@ -2216,6 +2239,12 @@ def _known_to(
         return conn.total_changes - before
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it
+
+
+def _counted(counts: dict[str, int]) -> str:
+    """Counts of things by name in words: "3 customers and 5 invoices"."""
+    said = [f"{n:,} {name}{'s' if n != 1 else ''}" for name, n in counts.items()]
+    return " and ".join(said) if len(said) < 3 else f"{', '.join(said[:-1])} and {said[-1]}"
 
 
 def loaded_by(earlier: Path | str) -> str:

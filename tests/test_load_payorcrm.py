@@ -515,6 +515,29 @@ async def test_lost_uploads_are_in_doubt_never_sent_twice(tmp_path: Path) -> Non
             assert len(await stored(url, "invoices")) == len(got)
 
 
+@pytest.mark.slow
+async def test_a_load_sharing_a_stopped_runs_customers_and_invoices_counts_each_kind_in_its_refusal(
+    tmp_path: Path,
+) -> None:
+    # a tester: 3 customers and 5 invoices were told as "8 customers of this input"
+    customers = write(tmp_path / "c.csv", CUSTOMERS, [[f"C{i}", f"c{i}@example.com", f"Co {i}"] for i in range(3)])
+    invoices = write(
+        tmp_path / "i.csv", INVOICES, [[f"C{i % 3}", f"I-{i}", str(100 + i), "DKK", "2026-12-01"] for i in range(5)]
+    )
+    files = {"customers": customers, "invoices": invoices}
+    async with running("payorcrm", SandboxOptions()) as url:
+        quota = dataclasses.replace(job(tmp_path, url, files, batch_size=1), daily_quota=3)
+        stopped = await load(quota, env=ENV, raise_on_stop=False)
+        assert stopped.status == "stopped", stopped
+        again = tmp_path / "again"
+        again.mkdir()
+        copies = {k: again / p.name for k, p in files.items()}
+        for kind, path in files.items():
+            copies[kind].write_bytes(path.read_bytes().replace(b"\r\n", b"\n"))  # another file, the same rows
+        with pytest.raises(ConfigError, match=r"^3 customers and 5 invoices of this input \(e\.g\. customer C0\) "):
+            await load(job(again, url, copies), env=ENV)
+
+
 #: an address holding numbers a float cannot: too many digits, too small, written with an exponent and zeros
 NESTED = '{"big": 12345678901234567890.12, "tiny": 1e-400, "rate": 1.50, "n": [2e0, -0, 7]}'
 #: what must reach the API: the same numbers, as JSON numbers (2e0 is 2, -0 is 0: the same values)
