@@ -461,13 +461,8 @@ async def resume(
             job = replace(job, agreement=agreement)
             overrides["agreement"] = agreement
         for stored in ledger.run.files:
-            path = stored["path"]
-            if not os.path.isfile(path):
-                or_undo = ", or roll it back" if target.api.can_delete else ""
-                raise LedgerError(
-                    f"the run's input {path} is gone; resume needs the same files: put the file back as it was "
-                    f"when the run started (its SHA-256 is in the ledger), then resume it{or_undo}"
-                )
+            if not os.path.isfile(stored["path"]):
+                raise LedgerError(_input_gone(ledger, stored, target.api.can_delete))
         pins, hashes = await anyio.to_thread.run_sync(_hashed, [f["path"] for f in ledger.run.files])
         for stored, digest in zip(ledger.run.files, hashes):
             if digest != stored["sha256"]:
@@ -512,6 +507,33 @@ def _let_go(ledger: Ledger) -> None:
         pass  # kept on record: a load of its files is refused, naming this ledger to resume
     finally:
         ledger.close()
+
+
+def _input_gone(ledger: Ledger, stored: Mapping[str, str], can_delete: bool) -> str:
+    """Why the run of `ledger` cannot be resumed while its input `stored` (a RunInfo.files entry) is not at its path:
+    a run reads its inputs at the absolute paths it was started with, never another file. A file of the same name
+    and content beside the ledger (the folder moved, input and ledger together) is named, to be moved back, not
+    taken (a PostgreSQL ledger is beside none). A rollback is offered where the API deletes (`can_delete`) and it
+    needs no input: it rebuilds from it each call left in flight or in doubt (undo._settle), and every call of a
+    copy of a ledger adopted."""
+    path = stored["path"]
+    # a PostgreSQL ledger is beside no file
+    beside = ledger.path.parent / os.path.basename(path) if isinstance(ledger.path, Path) else None
+    try:
+        same = beside is not None and os.path.abspath(beside) != path and sha256_of(beside) == stored["sha256"]
+    except (OSError, BulkloadError):
+        same = False
+    way = (
+        f": {beside} beside the ledger holds the same content (the folder moved?); move it back to {path}, then "
+        "resume it"
+        if same
+        else ": put the file back there as it was, then resume it"
+    )
+    undo = can_delete and not ledger.open_calls() and ledger.adopted() is None
+    return (
+        f"the run's input {path} is gone; resume needs the same files at exactly the paths the run started with, as "
+        f"they were then (their SHA-256 is in the ledger){way}{', or roll it back' if undo else ''}"
+    )
 
 
 def _stays(ledger: Ledger, url: str) -> str:

@@ -327,6 +327,45 @@ async def test_an_input_changed_or_gone_before_resume_names_rollback_only_where_
         assert said[1].endswith("then resume it, or roll it back"), said
 
 
+class Crash(BaseException):
+    """The process dying (kill -9) once a call was sent, before its answer is recorded: the call is left in flight."""
+
+
+@pytest.mark.parametrize("in_flight", [False, True])
+async def test_an_input_moved_with_its_ledger_is_named_at_its_path_and_found_beside_the_ledger_never_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_flight: bool
+) -> None:
+    # a tester moved a stopped run's folder (input and ledger): resume said the input "is gone ... put the file back
+    # as it was ... or roll it back", with the very file beside the ledger, and a rollback needing it as much
+    folder = tmp_path / "data"
+    folder.mkdir()
+    data = write(folder / "e.csv", ENTRIES + "".join(voucher(n, "10.00") for n in range(1, 9)))
+    ledger = str(folder / "run.sqlite")
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            job = entries_job(data, url, ledger, daily_quota=4, batch_size=2)
+            with monkeypatch.context() as m:
+                if in_flight:
+
+                    def crashing(*_: Any, **__: Any) -> None:
+                        raise Crash
+
+                    m.setattr(Ledger, "done", crashing)
+                try:
+                    assert (await load(job, env=CREDS, raise_on_stop=False)).status == "stopped"
+                except* Crash:
+                    assert in_flight
+            (tmp_path / "data").rename(tmp_path / "moved")
+            with pytest.raises(LedgerError) as gone:
+                await resume(str(tmp_path / "moved" / "run.sqlite"), env=CREDS)
+    said = str(gone.value)
+    assert f"the run's input {data} is gone; resume needs the same files at exactly the paths" in said, said
+    assert f"{tmp_path / 'moved' / 'e.csv'} beside the ledger holds the same content" in said, said
+    assert f"move it back to {data}, then resume it" in said, said
+    # a rollback settles a call in flight by rebuilding it from the input: where one is, it would fail the same way
+    assert ("roll" in said) is not in_flight, said
+
+
 # --- a manifest's words, a dry run's buckets -----------------------------------------------------------------------
 
 
