@@ -89,3 +89,16 @@ def committing(calls: Iterable[OpenCall], settle_s: float, now: float, ended: st
         at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(until))
         said.append(f"calls in doubt that the API may commit until {at} (--settle-s after each was found in doubt)")
     return " and ".join(said) or None
+
+
+def written_since(job: Job, ledger: Ledger) -> dict[int, str]:
+    """The records that the runs into the job's place put on record after the run of `ledger` (its last claim)
+    created or changed (Ledger.written), by id, each with the ledger of the latest that did: a call of this run
+    that writes one is not sent (Loader.written_later), as it would put this run's older values back over that
+    run's (a tester: a corrected costs file loaded while the run was stopped, then the run resumed, as its message
+    said, set the costs back to the stopped run's values, exit 0). Asked of a re-runnable load (Books.rerunnable),
+    which sets values on records that exist. A later run's call in doubt is not known."""
+    found: dict[int, str] = {}
+    for later, _ in runs_into(job, str(ledger.path.absolute()), ledger.run.key_prefix, since=True):
+        found.update(dict.fromkeys(Ledger.written(later), later))
+    return found

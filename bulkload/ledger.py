@@ -1588,6 +1588,14 @@ class Ledger:
         return _peeked(path, _open_calls, {})
 
     @staticmethod
+    def written(path: str | os.PathLike[str]) -> frozenset[int]:
+        """The ids of the records the run of the ledger at `path` (as `left_open`'s) created or changed: its done
+        calls' (a cost a PATCH set); none where there is no ledger there to be read."""
+        return _peeked(
+            path, lambda db: frozenset(i for (i,) in db.execute("SELECT DISTINCT id FROM created")), frozenset()
+        )
+
+    @staticmethod
     def last_write(path: str | os.PathLike[str]) -> float | None:
         """When the run of the ledger at `path` (as `left_open`'s) last sent a call or was answered one, or deleted
         a record (rollback), in epoch seconds; None where it never did, or there is no ledger there to be read. A

@@ -400,16 +400,26 @@ def may_share(job: Job, making: str, run: str) -> list[Path | str]:
     return [p if ledger_pg.is_url(p) else Path(p) for p, _ in _may_share(job, making, run)]
 
 
-def runs_into(job: Job, making: str, run: str, *, later: bool = False) -> list[tuple[str, dict[str, str]]]:
+def runs_into(
+    job: Job, making: str, run: str, *, later: bool = False, since: bool = False
+) -> list[tuple[str, dict[str, str]]]:
     """The other runs on record into the job's API and agreement, to a place one of its files goes (`same_place`):
     those put on record before the last claim of the run `run` (its ledger `making`; see `_Record.earlier`: a load
-    started later waits for this one, never the reverse), or with `later` every other run (a resume, whose claim
-    may be long past). Each once: (its ledger where the record of loads last saw it, {"at": when its latest such
-    load was put on record, "where": its place as messages name it}), oldest first."""
+    started later waits for this one, never the reverse), with `later` every other run (a resume, whose claim
+    may be long past), or with `since` those put on record after that claim (whose writes the run's resume must
+    not undo: alongside.written_since). Each once: (its ledger where the record of loads last saw it, {"at": when
+    its latest such load was put on record, "where": its place as messages name it}), oldest first."""
     known = _Record()
     places = _places(job)
     if later:
         loads = [(e, r) for e, r in known.loads(_api_key(job)) if r != run and known.ledger_of(r) != making]
+    elif since:
+        before = {id(e) for e, _ in known.earlier(job, making, run)}
+        loads = [
+            (e, r)
+            for e, r in known.loads(_api_key(job))
+            if id(e) not in before and r != run and known.ledger_of(r) != making
+        ]
     else:
         loads = known.earlier(job, making, run)
     found: dict[str, dict[str, str]] = {}

@@ -257,6 +257,9 @@ class Loader:
         #: per chunk (seq, part): what a look for its lost call found instead of its values (errors.FoundOther),
         #: until it is marked in doubt for it
         self._found_other: dict[tuple[int, str], FoundOther] = {}
+        #: the records runs put on record after this one created or changed, by id, with the latest one's ledger
+        #: (alongside.written_since): a call that writes one is not sent (`undoes_later`)
+        self.written_later: dict[int, str] = {}
 
     @property
     def baselines(self) -> dict[str, dict[str, int]]:
@@ -435,6 +438,8 @@ class Loader:
             and await self.in_flight(chunk, prev, call, summary)
         ):
             return
+        if call.writes and await self.undoes_later(chunk, call.writes):
+            return
         # sending, in doubt or pending before: the same key again, so the API can deduplicate
         key = self.key_of(chunk) if prev is None else prev.key
         if await self.begin_sending(chunk, key, digest, summary, call.held):
@@ -531,6 +536,22 @@ class Loader:
         if looked is None:  # sent again on the user's word: until an answer says, the earlier attempt is unknown
             self._resent.add((chunk.seq, chunk.part))
         return False
+
+    async def undoes_later(self, chunk: Chunk, ids: Sequence[int]) -> bool:
+        """True when the chunk's call writes one of the records `ids` that a run put on record after this one has
+        set since (`written_later`): sent, it would put this run's older values back over that run's (a corrected
+        file's). Its rows are rejected instead, naming that run, never sent."""
+        found = next(((i, self.written_later[i]) for i in ids if i in self.written_later), None)
+        if found is None:
+            return False
+        record, later = found
+        why = (
+            f"{self.target.kind_of(chunk.file_idx).group_name} {record} was set since by a later run (ledger {later}): "
+            "not sent, as it would put this row's values back over that run's; where this row's values are still "
+            "meant, load it again as a run of its own"
+        )
+        await self.isolate(chunk, dict.fromkeys(range(len(chunk)), ("", why)), "refused before sending")
+        return True
 
     def overtaken(self, chunk: Chunk, later: tuple[int, int], ids: Sequence[int]) -> str:
         """Why the chunk's call, whose earlier attempt's outcome is unknown, is not sent again: `later` (file index,

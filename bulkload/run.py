@@ -18,6 +18,7 @@ import anyio
 from msgspec import UNSET
 
 from . import account, interrupts, ledger_pg
+from .alongside import written_since
 from .dispatch import Counters, Dispatcher, RetryPolicy
 from .doubt import in_flight, way_on
 from .errors import (
@@ -333,6 +334,8 @@ class Run:
             # again later, it would hold the run's own records
             ledger.hold_fast()
         loader.resend_in_doubt = resend_in_doubt
+        if target.books.rerunnable:  # it sets values on records that exist, which a later run may have set since
+            loader.written_later = written_since(job, ledger)
         self.loader = loader
         if chains := behind_chains(job, target):
             ledger.open_remote()

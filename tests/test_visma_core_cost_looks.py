@@ -18,7 +18,7 @@ from test_load_visma_core import COST_HEADER, buyer_costs, job, patches, read_cs
 from test_visma_core_answers import Handler, Rule, core_app
 
 from bulkload import Report, load, resume
-from bulkload.sandbox import SandboxOptions, build_app
+from bulkload.sandbox import SandboxOptions, build_app, running
 
 ENV = {"VISMA_CORE_TOKEN": "looks-token"}
 COSTS = {"kind": "costs"}
@@ -369,3 +369,34 @@ async def test_resend_in_doubt_never_puts_a_row_back_over_a_later_runs_change_to
     assert "changed since" in why and "load it again as a run of its own" in why, row
     assert why.count("not sent again: ") == 1, row
     assert "a look finds changed since it was sent (by a later run, another writer)" in again.in_doubt_way_on, again
+
+
+@pytest.mark.slow
+async def test_a_resumed_run_never_sets_a_cost_back_over_a_later_runs_value(tmp_path: Path) -> None:
+    # found by a tester: run A stopped at the daily quota before its row of cost 150002; a corrected file (run B)
+    # set the cost to 222.00, then `resume` of A, as its stop message says, PATCHed A's 111.00 back over it, exit 0.
+    # A row whose cost a run put on record after this one has set is not sent: rejected, naming that run
+    a = write(
+        tmp_path / "a.csv",
+        [[1500, "Buyer", 150003, "", "100.00", "A"], [1500, "Buyer", 150002, "", "111.00", "A"]],
+        header=COST_HEADER,
+    )
+    (tmp_path / "b").mkdir()
+    b = write(tmp_path / "b" / "b.csv", [[1500, "Buyer", 150002, "", "222.00", "B"]], header=COST_HEADER)
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            first = await load(job(tmp_path, a, url, daily_quota=2, target_options=COSTS), env=ENV, raise_on_stop=False)
+            assert (first.status, first.loaded) == ("stopped", 1), first
+            second = await load(job(tmp_path / "b", b, url, target_options=COSTS), env=ENV)
+            assert (second.loaded, second.exit_code) == (1, 0), second
+            sent = await patches(url)
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, daily_quota=0, raise_on_stop=False)
+            costs = await buyer_costs(url, 1500)
+            resent = await patches(url) - sent
+    assert (costs[150002]["Amount"], costs[150002]["Comment"]) == (Decimal("222.00"), "B"), costs
+    assert costs[150003]["Amount"] == Decimal("100.00"), costs
+    assert resent == 0 and (again.loaded, again.rejected) == (1, 1) and again.exit_code != 0, again
+    (row,) = read_csv(tmp_path / "rejects.csv")
+    assert row["line"] == "3", row
+    assert f"cost 150002 was set since by a later run (ledger {tmp_path / 'b' / 'run.sqlite'})" in row["reason"], row
+    assert "load it again as a run of its own" in row["reason"], row
