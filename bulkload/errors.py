@@ -256,8 +256,9 @@ class SharedUnfinished(LedgerError):
     does next could meet what this one does: nothing is sent. `fact`: how many groups, which, and whose (`ledger`);
     `status`: that run's (`rolling_back`: its rollback stopped part way, which only rollback continues);
     `can_delete`: it can also be undone; `under_way`: a process works on that run now (its resume would be refused
-    until it ends); `one`: the fact counts one thing (the verb agrees). The message gives the command line's way
-    on; `in_manifest` a manifest job's."""
+    until it ends); `belong`: the verb, agreeing with the fact ("1 voucher of this input … belongs"), "may
+    belong" where it cannot be told (rows of no group: ledger.rows_known_to). The message gives the command line's
+    way on; `in_manifest` a manifest job's."""
 
     def __init__(
         self,
@@ -267,12 +268,11 @@ class SharedUnfinished(LedgerError):
         *,
         can_delete: bool = False,
         under_way: bool = False,
-        one: bool = False,
+        belong: str = "belong",
     ) -> None:
         self.fact, self.ledger, self.status, self.can_delete = fact, ledger, status, can_delete
         self.under_way = under_way
-        #: the verb, agreeing with the fact ("1 voucher of this input … belongs"; `one`: it counts one thing)
-        self._belong = "belongs" if one else "belong"
+        self._belong = belong
         super().__init__(self._said(f"`{command_on('resume', ledger)}`", "load this file again"))
 
     def _said(self, resume: str, again: str) -> str:

@@ -2154,14 +2154,10 @@ def _known_to(
             if status == "rolled_back"
             else ""
         )
-        (sent,) = conn.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {at}chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
-            f"OR EXISTS (SELECT 1 FROM {at}created)"
-        ).fetchone()
         # it created nothing; resumed, it learns before its first call what this run did with its groups, as this
         # run learns it now (runner._learn_again). Unless it is under way now, about to send: then the groups it
         # shares with this input are its own
-        under_way = Ledger.running(earlier)
+        sent, under_way = _stirred(conn, at, earlier)
         if not sent and not under_way:
             return 0
         if status not in ("complete", "rolled_back"):
@@ -2184,7 +2180,7 @@ def _known_to(
                     str(status),
                     can_delete=can_delete,
                     under_way=under_way,
-                    one=sum(counts.values()) == 1,
+                    belong="belongs" if sum(counts.values()) == 1 else "belong",
                 )
         loaded = f" {loaded_by(earlier)}"
         # settled in that run, it is loaded there (or stays in doubt): this input has nothing to add to it
@@ -2249,6 +2245,24 @@ def _known_to(
         return 0  # not a ledger of this version: nothing to learn from it
 
 
+def _stirred(conn: sqlite3.Connection, at: str, earlier: Path | str) -> tuple[bool, bool]:
+    """(whether the run of the `earlier` ledger, read as the tables `at`, has sent a call or created a record,
+    whether a process works on it now: Ledger.running)."""
+    (sent,) = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {at}chunks WHERE state IN ('done', 'sending', 'in_doubt')) "
+        f"OR EXISTS (SELECT 1 FROM {at}created)"
+    ).fetchone()
+    return bool(sent), Ledger.running(earlier)
+
+
+#: what a load of rows of no group is refused for, while a run into the same place has not finished
+#: (rows_known_to): SharedUnfinished's fact
+ROWS_UNTOLD = (
+    "this input's rows of no group (each a record of its own, told by what an earlier run sent: a row it has yet to "
+    "send, or sent with no answer, cannot be told)"
+)
+
+
 def _counted(counts: dict[str, int]) -> str:
     """Counts of things by name in words: "3 customers and 5 invoices"."""
     said = [f"{n:,} {name}{'s' if n != 1 else ''}" for name, n in counts.items()]
@@ -2265,7 +2279,7 @@ def loaded_by(earlier: Path | str) -> str:
 _ROWS_BATCH = 10_000
 
 
-def rows_known_to(conn: sqlite3.Connection, earlier: Path | str) -> None:
+def rows_known_to(conn: sqlite3.Connection, earlier: Path | str, *, can_delete: bool = True) -> None:
     """The records the run of the `earlier` ledger created (done: in doubt there is not known to be so), each by its
     check (created.line_check: chunking.record_check of what was sent; of model.OLDER_CHECKS, chunking.older_check),
     n of each, into skip_lines of family and part ROWS of the new ledger `conn`, with the reason naming that run's
@@ -2273,14 +2287,31 @@ def rows_known_to(conn: sqlite3.Connection, earlier: Path | str) -> None:
     skipped (planning._rows_loaded), so a changed copy of a file books only its changed and added rows. Asked only of
     the earlier loads into the same place (loads.may_share: its API, agreement and destination), and not by a
     re-runnable load. A ledger that kept no checks of its lines (made before 2026-12, or of HaloPSA before
-    this), or of another version, tells nothing: its records are not told (docs/loading-again.md says so)."""
+    this), or of another version, tells nothing: its records are not told (docs/loading-again.md says so).
+    SharedUnfinished while that run has not finished and has sent a call or is under way now (the reasons name
+    `bulkload rollback` where the target `can_delete`): what it has yet to send, or sent with no answer, is known by
+    no check, and a row of the input may be one of them (a tester: a changed copy of a run's file loaded while it
+    was killed created its rows in flight again, and its resume created what the copy had loaded: 108 entries of
+    60 rows)."""
     with _beside(conn, earlier) as at:
         if at is None:
             return
         try:
+            run = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
+            status = _decode(run[0]).get("status") if run else "complete"  # no run in it: no ledger of ours
+            if status not in ("complete", "rolled_back"):
+                sent, under_way = _stirred(conn, at, earlier)
+                if sent or under_way:
+                    raise SharedUnfinished(
+                        ROWS_UNTOLD,
+                        str(earlier),
+                        str(status),
+                        can_delete=can_delete,
+                        under_way=under_way,
+                        belong="may belong",
+                    )
             if _checks_of(conn, at) not in OLDER_CHECKS | {CHECKS_VERSION} or not _has(conn, "", "skip_lines"):
                 return
-            run = conn.execute(f"SELECT value FROM {at}meta WHERE key='run'").fetchone()
             files = [f.get("path", "") for f in _decode(run[0]).get("files", [])] if run else []
             found = iter(
                 conn.execute(

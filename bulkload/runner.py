@@ -613,7 +613,7 @@ def _learn_earlier(
         _learn_from(conn, earlier, target, found.get(earlier))
     if not target.books.rerunnable and not all(target.kind_of(i).rows_grouped for i in range(len(job.files))):
         for earlier in may_share(job, making, run):  # the records its rows of no group create: in its place only
-            rows_known_to(conn, earlier)
+            rows_known_to(conn, earlier, can_delete=target.api.can_delete)
 
 
 def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target, found: Found | None) -> None:

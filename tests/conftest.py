@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import settings
 
 from bulkload import Job, runner
+from bulkload.ledger import Ledger
 from bulkload.results import Report
 from bulkload.sandbox.economic_web import PREFIX
 
@@ -54,6 +55,24 @@ HEADER = [
     "text",
     "vatCode",
 ]
+
+
+class Crash(BaseException):
+    """The process dying (kill -9) where a test raises it: from a Ledger method, say."""
+
+
+def crash_at_done(monkeypatch: pytest.MonkeyPatch, n: int = 1) -> None:
+    """The `n`-th Ledger.done of the test (in `monkeypatch`'s context) raises Crash: a kill -9 as that call's answer
+    comes, which leaves it in flight (`sending`)."""
+    done, calls = Ledger.done, []
+
+    def dying(self: Ledger, *args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        if len(calls) == n:
+            raise Crash
+        return done(self, *args, **kw)
+
+    monkeypatch.setattr(Ledger, "done", dying)
 
 
 def write_entries(

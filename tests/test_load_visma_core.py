@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
+from conftest import Crash, crash_at_done
 
 from bulkload import Job, dry_run, load, resume
 from bulkload.errors import BadAnswer, ConfigError, LedgerError, SharedUnfinished
@@ -2086,6 +2087,44 @@ async def test_a_changed_copy_of_entries_without_an_order_books_only_its_changed
         3: f"entry of case 1060 (line 2 of {first}) was loaded by an earlier run (ledger {ledger})",  # loaded twice
         5: f"entry of case 1062 (line 5 of {first}) was loaded by an earlier run (ledger {ledger})",
     }, said
+
+
+@pytest.mark.parametrize("killed", [False, True])
+async def test_a_changed_copy_of_entries_without_an_order_is_refused_while_their_run_has_not_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: bool
+) -> None:
+    # found by a tester: run A of 60 entries without an orderId killed part-way; a changed copy of its file loaded
+    # as run B was not refused: it created A's entries in flight again, and A's resume then created the 44 B had
+    # loaded, 108 entries for 60 rows. A row of no group is told by what its record sent: those A has yet to send
+    # (or sent with no answer) are not told, so a load of such rows waits for A, as one sharing A's orders does
+    rows = [[1080 + i, "FEE", f"{10 + i}.00", f"fee {i}", "", "2026-11-01", ""] for i in range(6)]
+    first = write(tmp_path / "e.csv", rows)
+    changed = write(tmp_path / "e-fixed.csv", [*rows[:-1], [1085, "FEE", "15.50", "fee 5", "", "2026-11-01", ""]])
+    with anyio.fail_after(60):
+        async with running("visma-core", SandboxOptions()) as url:
+            with monkeypatch.context() as m:
+                if killed:  # kill -9 as the third entry's answer comes: its call left in flight
+                    crash_at_done(m, 3)
+                quota = 1000 if killed else 3  # the cost type's look-up, two entries
+                try:
+                    one = await load(
+                        job(tmp_path, first, url, daily_quota=quota, concurrency=1), env=ENV, raise_on_stop=False
+                    )
+                except* Crash:
+                    assert killed
+                else:
+                    assert not killed and (one.status, one.loaded) == ("stopped", 2), one
+            before = len(await created(url))
+            with pytest.raises(SharedUnfinished, match=r"^this input's rows of no group .* may belong to a run that "):
+                await load(second_job(tmp_path, changed, url, "two"), env=ENV)
+            assert len(await created(url)) == before, "the refused load sent nothing"
+            again = await resume(str(tmp_path / "run.sqlite"), env=ENV, daily_quota=1000, raise_on_stop=False)
+            resumed = len(await created(url))
+            two = await load(second_job(tmp_path, changed, url, "two"), env=ENV, raise_on_stop=False)
+    assert again.status == "complete" and bool(again.in_doubt) is killed and resumed <= 6, (again, resumed)
+    # the fixed row books; the others are the records A created (skipped), or, those A left in doubt, sent again as
+    # the docs say of a call in doubt (settled in A's run: not told)
+    assert (two.loaded, two.skipped) == (1 + again.in_doubt, 5 - again.in_doubt), two
 
 
 async def test_the_fixed_rejects_file_of_entries_without_an_order_loads(tmp_path: Path) -> None:

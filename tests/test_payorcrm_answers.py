@@ -14,7 +14,7 @@ import aiohttp
 import anyio
 import pytest
 from aiohttp import web
-from conftest import sandbox_read, serving
+from conftest import Crash, sandbox_read, serving
 from test_load_payorcrm import read_csv, write
 
 from bulkload import Job, load, resume
@@ -854,10 +854,6 @@ async def test_a_customer_answered_with_no_id_beside_the_others_ids_is_in_doubt(
     assert list(doubt) == [3] and "id: null, message: duplicate, not saved" in doubt[3], doubt
     ids = {int(r["line"]): int(r["id"]) for r in read_csv(tmp_path / "success.csv")}
     assert ids == {2: held["C1"], 4: held["C3"], 5: held["C4"]}, ids
-
-
-class Crash(BaseException):
-    """The process dying (kill -9) right after a split is committed."""
 
 
 async def crashing_after_a_split(monkeypatch: pytest.MonkeyPatch, after: int, run: Awaitable[Any]) -> None:

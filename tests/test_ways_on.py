@@ -17,7 +17,7 @@ import aiohttp
 import anyio
 import pytest
 from _pytest.capture import CaptureFixture
-from conftest import CREDS, SandboxProcess, spawn_sandbox, write_entries
+from conftest import CREDS, Crash, SandboxProcess, crash_at_done, spawn_sandbox, write_entries
 
 from bulkload import Job, dry_run, load, resume, rollback
 from bulkload.cli import main
@@ -327,10 +327,6 @@ async def test_an_input_changed_or_gone_before_resume_names_rollback_only_where_
         assert said[1].endswith("then resume it, or roll it back"), said
 
 
-class Crash(BaseException):
-    """The process dying (kill -9) once a call was sent, before its answer is recorded: the call is left in flight."""
-
-
 @pytest.mark.parametrize("in_flight", [False, True])
 async def test_an_input_moved_with_its_ledger_is_named_at_its_path_and_found_beside_the_ledger_never_taken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_flight: bool
@@ -346,11 +342,7 @@ async def test_an_input_moved_with_its_ledger_is_named_at_its_path_and_found_bes
             job = entries_job(data, url, ledger, daily_quota=4, batch_size=2)
             with monkeypatch.context() as m:
                 if in_flight:
-
-                    def crashing(*_: Any, **__: Any) -> None:
-                        raise Crash
-
-                    m.setattr(Ledger, "done", crashing)
+                    crash_at_done(m)
                 try:
                     assert (await load(job, env=CREDS, raise_on_stop=False)).status == "stopped"
                 except* Crash:
