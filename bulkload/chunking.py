@@ -145,7 +145,9 @@ def older_check(kind: RecordKind, record: Any) -> int:
 class Reading:
     """How one file's values are read: its numbers with its decimal mark, its dates in its date order, its whole
     numbers written out (RecordKind.whole_fields), and the text that names a record (`key_fields`) not in a
-    spreadsheet's exponent form; no value of any column a spreadsheet formula or a spreadsheet's error value
+    spreadsheet's exponent form; no text with white space around it (a JSONL string's: a CSV cell is trimmed) that
+    names a record (but in `compared_fields`: RecordKind.compared_fields) or is the currency giving an amount its
+    decimals (`amount_places`); no value of any column a spreadsheet formula or a spreadsheet's error value
     (formulas.py), no secret the rejects file's mask (`MASKED_SECRET`)."""
 
     def __init__(
@@ -163,6 +165,7 @@ class Reading:
         amount_places: Mapping[str, Places] | None = None,
         other_fields: Iterable[str] = (),
         mark_given: bool = False,
+        compared_fields: Iterable[str] = (),
     ) -> None:
         #: secrets (RecordKind.secret_fields): one given as the rejects file's mask is refused, never sent
         self._secrets = tuple(secret_fields)
@@ -191,6 +194,12 @@ class Reading:
         self._grouping = "," if numbers.decimal == "." else "."
         #: text fields that name a record (the number and whole-number ones are read as numbers already)
         self._keys = tuple(sorted(frozenset(key_fields) - self._numbers - frozenset(self._wholes) - frozenset(dated)))
+        #: text whose surrounding white space is refused -> what it does: the group key (regroup) and an amount's
+        #: decimals (money.Places) read it without, and whether the API does is not documented
+        self._unspaced = {name: "names a record" for name in self._keys if name not in frozenset(compared_fields)}
+        self._unspaced.update(
+            (p.field, "gives an amount its decimals") for p in (amount_places or {}).values() if p.field is not None
+        )
         #: where a JSON number with an exponent is read as its text, to be refused with its reason
         self._as_text = self._numbers | frozenset(self._wholes) | frozenset(dated)
         #: where a JSON number with a fraction stays the exact Decimal: an amount, or a whole number to be proved so
@@ -218,6 +227,7 @@ class Reading:
             amount_places=kind.amount_places,
             other_fields=kind.number_fields - kind.money_fields,
             mark_given=mark_given,
+            compared_fields=kind.compared_fields,
         )
 
     def convert(self, row: dict[str, Any]) -> None:
@@ -274,6 +284,14 @@ class Reading:
                     name,
                     f"{key.strip()!r} is written with an exponent, as a spreadsheet shows a long number it may have "
                     "rounded: write it in full",
+                )
+        for name, does in self._unspaced.items():
+            text: Any = get(name)
+            if type(text) is str and (text[:1].isspace() or text[-1:].isspace()):
+                raise RowInvalid(
+                    name,
+                    f"{text!r} has white space around it: {name} {does}, and whether the API takes it for "
+                    f"{text.strip()!r} is not documented (a JSONL string is sent as written); write it without",
                 )
         grouping = self._grouping
         for name, parse, places, other in self._parsers:

@@ -459,7 +459,14 @@ def _shown(text: str) -> str | None:
 
 
 def _check_spec(spec: str) -> None:
-    """ConfigError unless `spec` writes and reads back day, month and year (two dates that tell them apart)."""
+    """ConfigError unless `spec` writes and reads back day, month and year (two dates that tell them apart), and
+    has no offset directive (%z, %Z): a date-time read by a format is sent as written, without its offset."""
+    if offset := next((d for d in re.findall(r"%(.)", spec) if d in "zZ"), None):
+        raise ConfigError(
+            f"--date-format {spec!r} reads an offset (%{offset}): a --date-format reads dates and times of day "
+            "without one. Write date-times with an offset as ISO 8601 (2026-04-25T09:05:00+02:00), which is read "
+            f"whatever --date-format says, and give the format without %{offset} for the file's other dates"
+        )
     for when in (datetime(2026, 12, 31, 23, 59, 58), datetime(2001, 2, 3, 4, 5, 6)):
         try:
             written = when.strftime(spec)

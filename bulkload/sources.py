@@ -1,9 +1,11 @@
 """Streaming readers for the input files: CSV or JSONL, plain or gzip, one row at a time.
 
-A row comes out as ``(line_no, {field: value})`` with every value trimmed of surrounding white space (an
-empty value is absent); a row that cannot become a dict comes out as a :class:`BadRow` for the rejects file,
-and reading goes on. Memory stays constant whatever the file size and whatever a line holds: a line over
-lines.MAX_LINE_BYTES is a BadRow giving its length, never read whole (see lines.py).
+A row comes out as ``(line_no, {field: value})``: a CSV cell trimmed of surrounding white space (a cell cannot
+say whether it was quoted), but a secret's (a password's spaces are its own), and a JSONL string as written (JSON
+delimits it); an empty value, or one of white space only, is absent. A row that cannot become a dict comes out as
+a :class:`BadRow` for the rejects file, and reading goes on. Memory stays constant whatever the file size and
+whatever a line holds: a line over lines.MAX_LINE_BYTES is a BadRow giving its length, never read whole (see
+lines.py).
 
 The text encoding is a property of the file: UTF-8 (with or without BOM) and UTF-16 with a BOM are read as
 such, any other encoding only when named (``encoding="cp1252"``). A byte that is not valid in the file's
@@ -663,6 +665,7 @@ class Source:
     def _iter_csv(self, raw: bool = False, only: frozenset[str] | None = None) -> Generator[Row | BadRow, None, None]:
         with self._open_csv() as (reader, names, delim, lines, held, eof_line, before, src):
             n = len(names)
+            secret_at = self._secret_at
             drop = "" in names
             unnamed = UNNAMED in names
             picked = None if only is None else tuple((k, i) for i, k in enumerate(names) if k in only or k == UNNAMED)
@@ -720,6 +723,8 @@ class Source:
                                 rec = {k: s for k, i in picked if (s := row[i].strip())}
                                 if '="' in joined:
                                     rec = read_text_formulas(rec)
+                                if secret_at:
+                                    _secrets_as_written(secret_at, row, names, rec)
                                 if unnamed and UNNAMED in rec:
                                     yield _unnamed_value(start, row, names, rec.pop(UNNAMED), delim)
                                 elif rec or any(cell_text(v.strip()) for k, v in zip(names, row) if k):
@@ -728,6 +733,8 @@ class Source:
                             rec = {k: v.strip() for k, v in zip(names, row) if v and not v.isspace()}
                             if '="' in joined:
                                 rec = read_text_formulas(rec)
+                            if secret_at:
+                                _secrets_as_written(secret_at, row, names, rec)
                             if drop:
                                 rec.pop("", None)
                             if unnamed and UNNAMED in rec:
@@ -735,6 +742,8 @@ class Source:
                             elif rec:
                                 yield start, rec
                         elif item := _odd_csv_row(start, row, names, delim, at_eof, self.encoding):
+                            if secret_at and not isinstance(item, BadRow):
+                                _secrets_as_written(secret_at, row, names, item[1])
                             if only is not None and not isinstance(item, BadRow):
                                 line_no, whole = item
                                 item = (line_no, {k: v for k, v in whole.items() if k in only})
@@ -853,9 +862,10 @@ class Source:
                 kind = "null" if obj is None else _JSON_NAMES.get(type(obj), type(obj).__name__)
                 yield BadRow(ln, f"expected a JSON object, got {kind}", _clip(line.decode()))
             else:
-                # null means absent (the APIs refuse null), and so does an empty or white-space string, as in CSV
+                # null means absent (the APIs refuse null), and so does an empty or white-space string, as in CSV; a
+                # string is the value as written, its surrounding spaces its own (JSON delimits it)
                 rec = {
-                    rename(k, k): (v.strip() if type(v) is str else v)
+                    rename(k, k): v
                     for k, v in obj.items()
                     if v is not None and not (type(v) is str and (not v or v.isspace()))
                 }
@@ -1440,6 +1450,14 @@ def _odd_csv_row(
     if UNNAMED in rec:
         return _unnamed_value(start, row, names, rec.pop(UNNAMED), delim)
     return (start, rec) if rec else None
+
+
+def _secrets_as_written(at: tuple[int, ...], row: list[str], names: tuple[str, ...], rec: dict[str, Any]) -> None:
+    """`rec`, a CSV record's trimmed values, with the secret cells (columns `at`) as `row` writes them: a password's
+    surrounding spaces are the password's own. A value read otherwise (Excel's `="…"`) is left as read."""
+    for i in at:
+        if i < len(row) and (name := names[i]) in rec and rec[name] == (cell := row[i]).strip():
+            rec[name] = cell
 
 
 def _without_marker(row: list[str]) -> list[str]:

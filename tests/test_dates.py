@@ -780,6 +780,16 @@ def test_given_format_is_validated(bad: str) -> None:
     )
 
 
+@pytest.mark.parametrize("spec", ["%d/%m/%Y %H:%M %z", "%d-%m-%Y %H:%M %Z"])
+def test_a_given_format_with_an_offset_is_refused_for_the_offset(spec: str) -> None:
+    # found by a tester: refused as no format "with day, month and year", which it has: the offset is what no
+    # --date-format reads (a date-time is sent without one), and ISO 8601 is how such date-times load
+    with pytest.raises(ConfigError) as info:
+        decide([], spec)
+    said = str(info.value)
+    assert f"reads an offset ({spec[-2:]})" in said and f"without {spec[-2:]} " in said and "ISO 8601" in said, said
+
+
 def test_a_format_that_looks_like_iso_in_another_order_is_refused() -> None:
     with pytest.raises(ConfigError, match="^--date-format '%Y-%d-%m' writes dates like ISO YYYY-MM-DD"):
         decide([], "%Y-%d-%m")

@@ -855,13 +855,20 @@ def _shown(line: bytes) -> dict[str, str]:
     return found
 
 
+#: text a JSONL string gives with its surrounding white space, which is refused there (chunking.Reading): the
+#: currency that gives an amount its decimals, the invoice a line settles (a reference); numbers and dates are read
+#: without it, and free text is sent as written
+UNSPACED = ("currency", *DraftEntries.reference_fields)
+
+
 def json_record(obj: dict[str, tuple[Any, Meta]]) -> Rec:
     """What the reader makes of a line that is a JSON object: a row (or, holding a NUL, a bad row of its
-    voucher). null and empty strings are absent."""
+    voucher). null and empty strings, and strings of white space only, are absent."""
     values = {k: v.strip() if isinstance(v, str) else v for k, (v, _) in obj.items()}
     values = {k: v for k, v in values.items() if v is not None and v != ""}
     present = [(k, meta) for k, (v, meta) in obj.items() if k in values]
-    bad = any(_is_bad(meta) for _, meta in present) or any(n not in values for n in REQUIRED)
+    spaced = any(isinstance(v, str) and v != v.strip() for k, (v, _) in obj.items() if k in UNSPACED and k in values)
+    bad = spaced or any(_is_bad(meta) for _, meta in present) or any(n not in values for n in REQUIRED)
     nul = any(isinstance(v, str) and "\x00" in v for v, _ in obj.values())
     currency = values.get("currency")
     return Rec(
@@ -1368,7 +1375,7 @@ def test_a_json_true_voucher_is_rejected_with_the_voucher_next_to_it(tmp_path: P
     # together") marking lines 1-4 "not sent". true is no voucher number: line 5 names no voucher that can be
     # read, so it may be the line before's (voucher 4), which is refused with it; the rest would load
     lines = [
-        {"journalNumber": "3", "voucherNumber": 1, "amount": 0, "currency": "DKK "},
+        {"journalNumber": "3", "voucherNumber": 1, "amount": 0, "currency": "DKK"},
         *({"journalNumber": "1 ", "voucherNumber": f"{v} ", "amount": "-0 ", "currency": "DKK"} for v in (2, 3, 4)),
         {"journalNumber": "3", "voucherNumber": True, "amount": "(0)", "currency": "DKK"},
     ]

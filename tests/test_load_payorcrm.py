@@ -1151,3 +1151,23 @@ async def test_a_local_amount_that_reads_both_ways_with_more_decimals_than_its_c
     assert refused["field"] == "localAmount" and refused["reason"].startswith(
         "'1.500' read with the file's decimal point is 1.500 DKK, 3 decimals where DKK has 2: "
     ), refused
+
+
+async def test_a_jsonl_key_with_white_space_around_it_is_rejected_never_trimmed(tmp_path: Path) -> None:
+    # found by a tester: customerno "  79" in a JSONL file was uploaded as "79": a JSONL string is now sent as
+    # written, and a key with spaces around it, which the group key trims and the API may or may not, is refused
+    customers = tmp_path / "c.jsonl"
+    customers.write_text(
+        '{"customerno": "  79", "emailaddress1": "a@x.dk", "companyname": " Acme "}\n'
+        '{"customerno": "80", "emailaddress1": "b@x.dk", "companyname": " Beta "}\n',
+        encoding="utf-8",
+    )
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load(job(tmp_path, url, {"customers": customers}), env=ENV)
+            held = await stored(url, "customers")
+    assert [(c["customerno"], c["companyname"]) for c in held] == [("80", " Beta ")], held
+    assert (report.loaded, report.rejected) == (1, 1), report
+    (refused,) = rejected(tmp_path)
+    assert (refused["line"], refused["field"]) == ("1", "customerno"), refused
+    assert refused["reason"].startswith("'  79' has white space around it"), refused

@@ -17,10 +17,10 @@ from bulkload.errors import RowInvalid
 from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntry
 from bulkload.targets.halopsa import HaloPSA
-from bulkload.targets.halopsa_records import record_type
+from bulkload.targets.halopsa_records import as_sent, record_type
 from bulkload.targets.halopsa_schema import RESOURCES
 from bulkload.targets.payorcrm_records import Customer, Invoice
-from bulkload.targets.reasons import item_named, row_invalid
+from bulkload.targets.reasons import converted, item_named, row_invalid
 from bulkload.targets.visma_core_records import CostRow, EntryRow
 
 KINDS: list[type[Any]] = [
@@ -118,6 +118,33 @@ def test_other_targets_reasons() -> None:
         == "billAddr: expected an object, got text: 'x'"
     )
     assert why(EntryRow, {"caseId": 1, "accountingCostType": "A", "amount": "x"}) == "amount: not a number: 'x'"
+
+
+@pytest.mark.parametrize(
+    ("kind", "row", "field", "said"),
+    [
+        (record_type("XeroDetails"), {"authorized": "{}"}, "authorized", "not true/false"),
+        (record_type("XeroDetails"), {"client_top_level": "{}"}, "client_top_level", "not a whole number"),
+        (
+            Invoice,
+            {"customerNumber": "1", "invoiceNumber": "2", "invoiceAmount": 1, "localAmount": "{}"},
+            "localAmount",
+            "not a whole number",
+        ),
+        (CostRow, {"caseId": 1, "type": "Buyer", "costId": "{}", "Amount": "1"}, "costId", "not a whole number"),
+    ],
+)
+@pytest.mark.parametrize("null", ["null", "NULL", "Null"])
+def test_the_text_null_is_no_value_of_a_field_that_holds_no_text(
+    kind: type[Any], row: dict[str, Any], field: str, said: str, null: str
+) -> None:
+    # found by a tester: msgspec reads the text null as null where a field holds no text, and the field was left
+    # out of the record sent (an update kept the record's value), while in a text field it is the text
+    row = {k: null if v == "{}" else v for k, v in row.items()}
+    with pytest.raises(RowInvalid) as caught:
+        converted(row, kind)
+    assert caught.value.field == field and str(caught.value).startswith(f"{field}: {said}: {null!r} "), caught.value
+    assert as_sent(converted({"tenant_name": null}, record_type("XeroDetails"))) == {"tenant_name": null}
 
 
 _values = st.one_of(

@@ -106,6 +106,19 @@ def test_csv_empty_and_whitespace_cells_are_absent_and_every_value_is_trimmed(tm
     assert rows(p) == [(2, {"d": "x", "e": "Kørsel Århus"})]
 
 
+def test_a_jsonl_string_is_read_as_written_and_a_csv_secret_cell_untrimmed(tmp_path: Path) -> None:
+    # found by a tester: JSON delimits a string, so its spaces are the value's own ("Gamma " renamed "Gamma"), and a
+    # password's spaces are the password's in any format; a CSV cell cannot say whether it was quoted: trimmed
+    jsonl = write(tmp_path, "a.jsonl", '{"a": " x\\u00a0", "b": "  ", "pw": "  p w  "}\n')
+    assert rows(jsonl, secrets={"pw"}) == [(1, {"a": " x\u00a0", "pw": "  p w  "})]
+    cells = write(tmp_path, "a.csv", 'a,pw\n x ," p w "\n\u00a0K\u00f8rsel ,\u00a0p\u00f8 \n y ,  \n')
+    read = [(2, {"a": "x", "pw": " p w "}), (3, {"a": "K\u00f8rsel", "pw": "\u00a0p\u00f8 "}), (4, {"a": "y"})]
+    assert rows(cells, secrets={"pw"}) == read
+    assert list(Source(cells, secrets={"pw"}).rows(["pw"])) == [
+        (n, {"pw": r["pw"]} if "pw" in r else {}) for n, r in read
+    ]
+
+
 def test_excels_text_formula_is_read_as_the_text_inside_it(tmp_path: Path) -> None:
     # found by a tester: ="00888", Excel's way to keep a key's leading zeros through a CSV, was sent as the key
     # itself. Quoted or not in the file, with "" inside for one quote; a formula that is more than that stays as
@@ -1143,7 +1156,8 @@ def test_cells_give_each_record_as_written(tmp_path: Path) -> None:
 
 def test_json_numbers_are_exact_and_exponents_stay_text(tmp_path: Path) -> None:
     p = write(tmp_path, "a.jsonl", '{"a": 99999999999999.99, "b": 1.5E+3, "c": 7, "d": " ", "e": " t "}\n')
-    assert list(Source(p)) == [(1, {"a": Decimal("99999999999999.99"), "b": "1.5E+3", "c": 7, "e": "t"})]
+    # a string is as written (its spaces are its own); one of white space only is absent, as an empty cell
+    assert list(Source(p)) == [(1, {"a": Decimal("99999999999999.99"), "b": "1.5E+3", "c": 7, "e": " t "})]
 
 
 def test_numbers_inside_a_jsonl_value_are_the_numbers_written_as_in_a_csv_cell(tmp_path: Path) -> None:

@@ -136,6 +136,12 @@ class RecordKind:
     #: HaloPSA's --match-on fields): in these and the group fields, text written as a spreadsheet writes a long
     #: number ("2.102679E+11", whose digits it may have dropped) is refused (chunking.Reading), never sent as a key
     reference_fields: frozenset[str] = frozenset()
+    #: the reference fields the kind compares itself, as written, with what the API holds, refusing a value equal to
+    #: a record's but for case, surrounding spaces or Unicode form (HaloPSA's --match-on fields: halopsa_matching):
+    #: surrounding spaces there are the value's own. In the other group and reference fields text with surrounding
+    #: white space (a JSONL string: a CSV cell is trimmed) is refused (chunking.Reading): the group key trims it,
+    #: and whether the API takes it for the text without them is not documented
+    compared_fields: frozenset[str] = frozenset()
     #: every row belongs to a group (a row that names none is a group's line gone wrong)
     rows_grouped: bool = False
     #: a group is one record (a PayorCRM customer: one customerno given twice is refused): a row whose key is lost

@@ -19,7 +19,7 @@ from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, Places, answered_unit
 from ..numbers import whole_reason
 from .base import Elsewhere, GroupKey, RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
-from .reasons import errors_by_index, row_invalid
+from .reasons import converted, errors_by_index
 
 Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
 Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
@@ -346,10 +346,7 @@ class DraftEntries(RecordKind):
                 if number is None:
                     raise RowInvalid(name, whole_reason(value))
                 row[name] = number
-        try:
-            return msgspec.convert(row, DraftEntry, strict=False)
-        except msgspec.ValidationError as exc:
-            raise row_invalid(exc, row, DraftEntry) from None
+        return converted(row, DraftEntry)
 
     def group_key(self, row: Mapping[str, Any]) -> GroupKey:
         """ "journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it;

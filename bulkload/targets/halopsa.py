@@ -339,11 +339,12 @@ class HaloPSA(Target):
                 self.matched[kind.name] = decide(kind, listing.records, self._rows_of(kind, sources))
         self.books.before, self.books.listed_at = before, listed_at
 
-    def _rows_of(self, kind: Resource, sources: Sequence[Source]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """("file_idx:line", "line N of FILE", the match fields and id as written) of every row of `kind`'s files,
-        in file order."""
+    def _rows_of(self, kind: Resource, sources: Sequence[Source]) -> Iterator[tuple[str, str, dict[str, Any], bool]]:
+        """("file_idx:line", "line N of FILE", the match fields and id as read, whether the file trims its values:
+        a CSV's) of every row of `kind`'s files, in file order."""
         for file_idx, source in enumerate(sources):
             if self.kind_of(file_idx) is kind:
+                trimmed = source.fmt == "csv"
                 for item in source.rows([*self.match_on, "id"]):
                     if not isinstance(item, BadRow):
-                        yield f"{file_idx}:{item[0]}", f"line {item[0]} of {source.path.name}", item[1]
+                        yield f"{file_idx}:{item[0]}", f"line {item[0]} of {source.path.name}", item[1], trimmed

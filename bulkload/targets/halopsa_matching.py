@@ -1,11 +1,13 @@
 """--match-on in file order: each row is matched against what the rows before it leave, decided for the whole run
 before its first call (HaloPSA.setup). Seeds 001/000: `POST /<Resource>` takes an array, "create or update", an
 object with `id` updating that record; the documents give no rule for comparing text (no case or collation rule),
-and HaloPSA keeps its records in Microsoft SQL Server, whose default collation ignores case and trailing spaces (a
-public fact beyond the seed): a key that differs from a record's only so may be that record to the API."""
+and HaloPSA keeps its records in Microsoft SQL Server, whose default collation ignores case and trailing spaces, and
+whose Windows collations take a composed é and an e with its combining accent for one letter (public facts beyond the
+seed): a key that differs from a record's only so may be that record to the API."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
@@ -26,9 +28,22 @@ class Keyed(Protocol):
 
 
 def folded(kind: Keyed, record: Mapping[str, Any]) -> str | None:
-    """The match key with text compared as SQL Server's default collation may: case and surrounding spaces
-    ignored."""
-    return kind.key({n: v.strip().casefold() if isinstance(v, str) else v for n, v in record.items()})
+    """The match key with text compared as SQL Server's default collation may: case, surrounding spaces and Unicode
+    form (NFKC: "Cafe\u0301" is "Café", a no-break space a space) ignored."""
+    return kind.key({n: _fold(v) if isinstance(v, str) else v for n, v in record.items()})
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def _spaced(values: Mapping[str, Any]) -> bool:
+    """Whether a record's match values hold text with surrounding white space (which a CSV cell cannot carry)."""
+    return any(isinstance(v, str) and v != v.strip() for v in values.values())
+
+
+#: what a lookalike differs from a record's match values in
+_IGNORED = "case, surrounding spaces and Unicode form (a composed é or an e and its accent)"
 
 
 def named(kind: Keyed, ids: Iterable[int], values: Mapping[int, Mapping[str, Any]]) -> str:
@@ -55,15 +70,16 @@ class Matching:
         self.near_creators: dict[str | None, list[str]] = defaultdict(list)
         self.decided: dict[str, Decision] = {}
 
-    def row(self, ref: str, where: str, row: Mapping[str, Any]) -> None:
-        """Take one row (`ref` "file_idx:line", `where` as a reason names it) in file order."""
+    def row(self, ref: str, where: str, row: Mapping[str, Any], trimmed: bool = False) -> None:
+        """Take one row (`ref` "file_idx:line", `where` as a reason names it; `trimmed`: of a file whose values are
+        trimmed of surrounding white space, a CSV file) in file order."""
         record_id = row.get("id")
         if record_id not in (None, ""):
             with suppress(TypeError, ValueError):  # no id: validation rejects it
                 self._update(int(record_id), (ref, where), row)
             return
         if (key := self.kind.key(row)) is not None:
-            self._match(ref, where, key, folded(self.kind, row))
+            self._match(ref, where, key, folded(self.kind, row), trimmed)
 
     def _update(self, record_id: int, moved_by: tuple[str, str], row: Mapping[str, Any]) -> None:
         old = self.values.get(record_id)
@@ -79,7 +95,7 @@ class Matching:
         self.near[folded(self.kind, new)].add(record_id)
         self.values[record_id], self.moved_by[record_id] = new, moved_by
 
-    def _match(self, ref: str, where: str, key: str, near: str | None) -> None:
+    def _match(self, ref: str, where: str, key: str, near: str | None, trimmed: bool) -> None:
         kind, ids, made = self.kind, self.holders[key], self.creators[key]
         fields = " and ".join(kind.match_on)
         before = self.before.get(key, frozenset())
@@ -110,18 +126,23 @@ class Matching:
                 deps = [[i, i in ids, *self.moved_by[i]] for i in sorted(moved)]
                 self.decided[ref] = [record_id, key, deps]
         elif self.near[near]:
+            exactly = "write its value exactly as it holds it (or give the row an id column)"
+            if trimmed and any(_spaced(self.values[i]) for i in self.near[near]):
+                exactly = (
+                    "give the row an id column, or give it in a JSONL file with the value exactly as the record holds "
+                    "it: a CSV cell is trimmed of its surrounding spaces"
+                )
             self.decided[ref] = (
                 f"{fields} match no {kind.name} record exactly, but {named(kind, self.near[near], self.values)} "
-                "when case and surrounding spaces are ignored, as HaloPSA's database may compare them: created, the "
-                "row could be refused or make a near-duplicate. To update that record write its value exactly as "
-                "it holds it (or give the row an id column); if a new record is meant, load this row without "
-                "--match-on"
+                f"when {_IGNORED} are ignored, as HaloPSA's database may compare them: created, the row could be "
+                f"refused or make a near-duplicate. To update that record {exactly}; if a new record is meant, load "
+                "this row without --match-on"
             )
         elif self.near_creators[near]:
             self.decided[ref] = (
-                f"{fields} differ only in case or surrounding spaces from what {self.near_creators[near][0]} "
-                "creates, as HaloPSA's database may compare them the same: write one value for both rows, or load "
-                "this row without --match-on"
+                f"{fields} differ only in case, surrounding spaces or Unicode form from what "
+                f"{self.near_creators[near][0]} creates, as HaloPSA's database may compare them the same: write one "
+                "value for both rows, or load this row without --match-on"
             )
         else:
             if before:  # earlier rows moved every record of the key out of it
@@ -130,11 +151,13 @@ class Matching:
             self.near_creators[near].append(where)
 
 
-def decide(kind: Keyed, records: Iterable[Mapping[str, Any]], rows: Iterable[tuple[str, str, Any]]) -> dict[str, Any]:
-    """What each row of `kind`'s files (`rows`: (ref "file_idx:line", where, match fields and id as written), in
-    file order) matches among the listed `records`, where the pre-run match by key alone would not do: per ref, a
-    `Decision`."""
+def decide(
+    kind: Keyed, records: Iterable[Mapping[str, Any]], rows: Iterable[tuple[str, str, Any, bool]]
+) -> dict[str, Any]:
+    """What each row of `kind`'s files (`rows`: (ref "file_idx:line", where, match fields and id as read, whether its
+    file trims its values: a CSV file), in file order) matches among the listed `records`, where the pre-run match
+    by key alone would not do: per ref, a `Decision`."""
     matching = Matching(kind, records)
-    for ref, where, row in rows:
-        matching.row(ref, where, row)
+    for ref, where, row, trimmed in rows:
+        matching.row(ref, where, row, trimmed)
     return matching.decided

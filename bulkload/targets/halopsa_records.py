@@ -20,7 +20,7 @@ from .halopsa_listing import listing_whole, with_id
 from .halopsa_matching import Decision
 from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
 from .protocols import Sender
-from .reasons import errors_by_index, json_cell, row_invalid
+from .reasons import converted, errors_by_index, json_cell
 
 _TYPES: dict[str, Any] = {
     "int": int,
@@ -113,6 +113,7 @@ class Resource(RecordKind):
         self.types: dict[str, Any] = {f.name: _TYPES[f.kind] for f in self.schema.values()}
         self.match_on = list(match_on)
         self.reference_fields = frozenset(self.match_on)  # they name the record a row updates
+        self.compared_fields = self.reference_fields  # halopsa_matching: as written, and lookalikes refused
         self.existing = existing if existing is not None else {}
         #: per resource, what rows match where the earlier rows of the files change it (halopsa_matching.decide),
         #: by "file_idx:line"; absent, a row matches by `existing`
@@ -168,10 +169,7 @@ class Resource(RecordKind):
         for name in self.nested:
             if isinstance(row.get(name), str):  # JSON text in a CSV cell
                 row[name] = json_cell(name, row[name])
-        try:
-            record = msgspec.convert(row, self.type, strict=False)
-        except msgspec.ValidationError as exc:
-            raise row_invalid(exc, row, self.type) from None
+        record = converted(row, self.type)
         record_id = getattr(record, "id", None)
         if record_id is not None:
             self._check_exists(record_id)

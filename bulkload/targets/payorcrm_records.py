@@ -15,7 +15,7 @@ from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, Places, decimals
 from ..money import minor_units as exact_units
 from .base import RecordKind, required_fields
 from .payorcrm_answers import Reading, named, read
-from .reasons import Untold, errors_counted, json_cell, row_invalid
+from .reasons import Untold, converted, errors_counted, json_cell
 
 
 class Customer(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -131,13 +131,6 @@ def _within_minor_unit(balance: Decimal | int, currency: str) -> None:
         ) from None
     except ValueError:  # no finite number
         raise RowInvalid("balanceAmount", f"not a number: {balance}") from None
-
-
-def _convert(row: dict[str, Any], kind: type[Any]) -> Any:
-    try:
-        return msgspec.convert(row, kind, strict=False)
-    except msgspec.ValidationError as exc:
-        raise row_invalid(exc, row, kind) from None
 
 
 class Upload(RecordKind):
@@ -290,7 +283,7 @@ class Customers(Upload):
         super().__init__("customers", Customer, "customerno")
 
     def validate(self, row: dict[str, Any]) -> Any:
-        return _convert(row, Customer)
+        return converted(row, Customer)
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         return {"customers": {"": [len(records), 0, 0]}}
@@ -352,7 +345,7 @@ class Invoices(Upload):
         for field in ("billAddr", "shipAddr"):
             if isinstance(row.get(field), str):  # a CSV cell holding JSON
                 row[field] = json_cell(field, row[field])
-        invoice: Invoice = _convert(row, Invoice)
+        invoice: Invoice = converted(row, Invoice)
         customer = invoice.customerNumber
         if customer in self.failed:
             raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")

@@ -3,12 +3,14 @@ error answer names."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 import msgspec.inspect
+import msgspec.structs
 
 from ..errors import APIError, RowInvalid
 from ..json_text import given_twice, keys_twice
@@ -49,11 +51,60 @@ def json_cell(field: str, text: str) -> Any:
         raise RowInvalid(field, f"not valid JSON: {exc}") from None
     except RecursionError:
         raise RowInvalid(field, "not valid JSON: nested too deeply") from None
+    if value is None:  # JSON's null is no value: the field would be left out, unsent, as if the cell were empty
+        raise RowInvalid(field, _NULL_TEXT.format(value=repr(text.strip()), field=field))
     if type(value) is not dict and type(value) is not list:
         return value
     if twice := keys_twice(text):
         raise RowInvalid(field, given_twice(twice))
     return value
+
+
+#: why the text null is refused where a field holds no text (`converted`, `json_cell`)
+_NULL_TEXT = "{value} is text, never read as null: leave the cell empty (in JSONL: null) to send no {field}"
+
+
+_Struct = TypeVar("_Struct", bound=msgspec.Struct)
+
+
+def converted(row: Mapping[str, Any], kind: type[_Struct]) -> _Struct:
+    """`row` as the Struct `kind`, converted as a file's text is read ("5" an int, "true" a bool, a text field's
+    value as it is). RowInvalid naming the field and why (`row_invalid`) for a value that cannot be of its type, and
+    for the text null (in any case: `null`, `NULL`) in a field that holds no text: msgspec reads it as null there,
+    and the field would be left out of what is sent (an update keeping the record's value) while a text field sends
+    it as the text. One token is read one way: as text or refused, never as no value."""
+    for name, value in row.items():
+        if type(value) is str and len(value) == 4 and value.lower() == "null" and name in _null_read(kind):
+            raise RowInvalid(name, f"not {_null_read(kind)[name]}: {_NULL_TEXT.format(value=repr(value), field=name)}")
+    try:
+        return msgspec.convert(row, kind, strict=False)
+    except msgspec.ValidationError as exc:
+        raise row_invalid(exc, row, kind) from None
+
+
+@functools.cache
+def _null_read(kind: type[msgspec.Struct]) -> dict[str, str]:
+    """The fields of `kind` (by their input names) where msgspec reads the text null as null, each with what it
+    holds in the user's words ("a whole number", "true/false")."""
+    held = {}
+    for field in msgspec.structs.fields(kind):
+        try:
+            if msgspec.convert("null", field.type, strict=False) is not None:
+                continue
+        except msgspec.ValidationError:
+            continue
+        info = msgspec.inspect.type_info(field.type)
+        types = [t for t in getattr(info, "types", (info,)) if not isinstance(t, msgspec.inspect.NoneType)]
+        held[field.encode_name] = _held(types[0]) if len(types) == 1 else "of its type"
+    return held
+
+
+def _held(info: msgspec.inspect.Type) -> str:
+    """What a value of msgspec's type `info` is, in the user's words."""
+    if isinstance(info, msgspec.inspect.LiteralType):
+        return f"one of {', '.join(map(str, info.values))}"
+    name = type(info).__name__.removesuffix("Type").lower()
+    return _KINDS.get({"dict": "object", "list": "array"}.get(name, name), name)
 
 
 def row_invalid(exc: msgspec.ValidationError, row: Mapping[str, Any] | None = None, kind: Any = None) -> RowInvalid:

@@ -18,7 +18,7 @@ from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, Places, minor_units, same_amount
 from .base import RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
-from .reasons import row_invalid
+from .reasons import converted
 
 CaseId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 _BOOKKEEPING = "/flow/api/Integrations/Bookkeeping"
@@ -327,10 +327,7 @@ class Entries(OnCase):
         case = row.get("caseId")
         if type(case) is not int and case is not None and key_number(case) is None:  # as group_key reads it
             raise RowInvalid("caseId", f"not a whole number: {case!r}")
-        try:
-            entry = msgspec.convert(row, EntryRow, strict=False)
-        except msgspec.ValidationError as exc:
-            raise row_invalid(exc, row, EntryRow) from None
+        entry = converted(row, EntryRow)
         definition = self._definition(entry.accountingCostType)
         if definition.error:
             raise RowInvalid("accountingCostType", f"{entry.accountingCostType}: {definition.error}")
@@ -510,10 +507,7 @@ class Costs(OnCase):
         return [*((name,) for name in required_fields(CostRow)), _FOUND_BY, _CHANGES]
 
     def validate(self, row: dict[str, Any]) -> Any:
-        try:
-            return msgspec.convert(row, CostRow, strict=False)
-        except msgspec.ValidationError as exc:
-            raise row_invalid(exc, row, CostRow) from None
+        return converted(row, CostRow)
 
     def decode(self, body: bytes) -> list[Any]:
         return _decode_costs_rows(body)
