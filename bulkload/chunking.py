@@ -53,6 +53,7 @@ from .regroup import (
 )
 from .sources import BadRow, JsonExponent, Row
 from .targets.base import RecordKind, Target
+from .targets.reasons import null_reason
 
 #: how many closed groups are remembered to catch a group whose lines are not together after all
 RECENT_GROUPS = 100_000
@@ -347,6 +348,8 @@ class Reading:
                     past = _past_64_bits(name, number)
             elif kind is Decimal or _is_decimal(cell):  # a number, but no whole one; text is msgspec's to name
                 raise RowInvalid(name, whole_reason(cell, self._mark))
+            elif len(cell) == 4 and cell.lower() == "null":  # which msgspec reads as no value: the field left unsent
+                raise RowInvalid(name, null_reason(name, cell, "a whole number"))
         self._past = past
 
     def within_64_bits(self) -> None:

@@ -3,6 +3,7 @@ count and walk what it holds, and the kinds of record its input files hold (one 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -164,6 +165,12 @@ class RecordKind:
     method: str = "POST"
     path: str = ""
     repeatable: bool = False
+
+    @functools.cached_property
+    def read_fields(self) -> frozenset[str]:
+        """The fields whose text chunking.Reading reads (numbers, whole numbers, dates), refusing a text of no such
+        value there, the text null among them (reasons.converted looks at the others)."""
+        return self.number_fields | self.whole_fields | self.date_fields
 
     # --- per row ---------------------------------------------------------------------------------
     def validate(self, row: dict[str, Any]) -> Any:

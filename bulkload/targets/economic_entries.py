@@ -330,8 +330,7 @@ class DraftEntries(RecordKind):
             raise RowInvalid("journalNumber", f"row names journal {given} but --journal {self.journal} was given")
         return self._convert(row)
 
-    @staticmethod
-    def _convert(row: dict[str, Any]) -> DraftEntry:
+    def _convert(self, row: dict[str, Any]) -> DraftEntry:
         # the journal and voucher are sent as the group key reads them ("0042" is voucher 42, and so is a JSON
         # 42.0, which the reader keeps as the Decimal written): a line is sent in the voucher it was grouped in;
         # one the key cannot read ("1.5e3", "7,101") is refused, and its voucher with it (Unreadable)
@@ -346,7 +345,7 @@ class DraftEntries(RecordKind):
                 if number is None:
                     raise RowInvalid(name, whole_reason(value))
                 row[name] = number
-        return converted(row, DraftEntry)
+        return converted(row, DraftEntry, self.read_fields)
 
     def group_key(self, row: Mapping[str, Any]) -> GroupKey:
         """ "journal:voucher" as read, so that the lines of a voucher whose other lines are bad still find it;

@@ -169,7 +169,7 @@ class Resource(RecordKind):
         for name in self.nested:
             if isinstance(row.get(name), str):  # JSON text in a CSV cell
                 row[name] = json_cell(name, row[name])
-        record = converted(row, self.type)
+        record = converted(row, self.type, self.read_fields)
         record_id = getattr(record, "id", None)
         if record_id is not None:
             self._check_exists(record_id)

@@ -283,7 +283,7 @@ class Customers(Upload):
         super().__init__("customers", Customer, "customerno")
 
     def validate(self, row: dict[str, Any]) -> Any:
-        return converted(row, Customer)
+        return converted(row, Customer, self.read_fields)
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         return {"customers": {"": [len(records), 0, 0]}}
@@ -345,7 +345,7 @@ class Invoices(Upload):
         for field in ("billAddr", "shipAddr"):
             if isinstance(row.get(field), str):  # a CSV cell holding JSON
                 row[field] = json_cell(field, row[field])
-        invoice: Invoice = converted(row, Invoice)
+        invoice: Invoice = converted(row, Invoice, self.read_fields)
         customer = invoice.customerNumber
         if customer in self.failed:
             raise RowInvalid("customerNumber", f"customer {customer} did not load ({self.failed[customer]})")

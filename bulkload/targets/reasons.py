@@ -67,15 +67,25 @@ _NULL_TEXT = "{value} is text, never read as null: leave the cell empty (in JSON
 _Struct = TypeVar("_Struct", bound=msgspec.Struct)
 
 
-def converted(row: Mapping[str, Any], kind: type[_Struct]) -> _Struct:
+def null_reason(field: str, text: str, holds: str) -> str:
+    """Why the text null (`text`, in any case) is refused in `field`, which holds `holds` ("a whole number")."""
+    return f"not {holds}: {_NULL_TEXT.format(value=repr(text), field=field)}"
+
+
+def converted(row: Mapping[str, Any], kind: type[_Struct], read: frozenset[str] = frozenset()) -> _Struct:
     """`row` as the Struct `kind`, converted as a file's text is read ("5" an int, "true" a bool, a text field's
     value as it is). RowInvalid naming the field and why (`row_invalid`) for a value that cannot be of its type, and
     for the text null (in any case: `null`, `NULL`) in a field that holds no text: msgspec reads it as null there,
     and the field would be left out of what is sent (an update keeping the record's value) while a text field sends
-    it as the text. One token is read one way: as text or refused, never as no value."""
-    for name, value in row.items():
-        if type(value) is str and len(value) == 4 and value.lower() == "null" and name in _null_read(kind):
-            raise RowInvalid(name, f"not {_null_read(kind)[name]}: {_NULL_TEXT.format(value=repr(value), field=name)}")
+    it as the text. One token is read one way: as text or refused, never as no value. `read`: the fields the row's
+    text was read in already (RecordKind.read_fields: chunking.Reading refuses "null" there, a number, a whole number
+    or a date),
+    which are not looked at again (an e-conomic row has no other such field: no cost a row)."""
+    nulls = _null_read(kind, read)
+    for name in nulls:
+        value = row.get(name)
+        if type(value) is str and len(value) == 4 and value.lower() == "null":
+            raise RowInvalid(name, null_reason(name, value, nulls[name]))
     try:
         return msgspec.convert(row, kind, strict=False)
     except msgspec.ValidationError as exc:
@@ -83,11 +93,13 @@ def converted(row: Mapping[str, Any], kind: type[_Struct]) -> _Struct:
 
 
 @functools.cache
-def _null_read(kind: type[msgspec.Struct]) -> dict[str, str]:
-    """The fields of `kind` (by their input names) where msgspec reads the text null as null, each with what it
-    holds in the user's words ("a whole number", "true/false")."""
+def _null_read(kind: type[msgspec.Struct], read: frozenset[str]) -> dict[str, str]:
+    """The fields of `kind` (by their input names) where msgspec reads the text null as null, but those `read`
+    already, each with what it holds in the user's words ("a whole number", "true/false")."""
     held = {}
     for field in msgspec.structs.fields(kind):
+        if field.encode_name in read:
+            continue
         try:
             if msgspec.convert("null", field.type, strict=False) is not None:
                 continue

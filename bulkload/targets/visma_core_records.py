@@ -327,7 +327,7 @@ class Entries(OnCase):
         case = row.get("caseId")
         if type(case) is not int and case is not None and key_number(case) is None:  # as group_key reads it
             raise RowInvalid("caseId", f"not a whole number: {case!r}")
-        entry = converted(row, EntryRow)
+        entry = converted(row, EntryRow, self.read_fields)
         definition = self._definition(entry.accountingCostType)
         if definition.error:
             raise RowInvalid("accountingCostType", f"{entry.accountingCostType}: {definition.error}")
@@ -507,7 +507,7 @@ class Costs(OnCase):
         return [*((name,) for name in required_fields(CostRow)), _FOUND_BY, _CHANGES]
 
     def validate(self, row: dict[str, Any]) -> Any:
-        return converted(row, CostRow)
+        return converted(row, CostRow, self.read_fields)
 
     def decode(self, body: bytes) -> list[Any]:
         return _decode_costs_rows(body)
