@@ -498,6 +498,33 @@ async def test_a_cost_whose_case_is_written_with_an_exponent_is_rejected(tmp_pat
     assert reject["field"] == "caseId" and "exponent" in reject["reason"]
 
 
+async def test_a_cost_row_whose_cost_id_and_entry_definition_name_two_costs_is_rejected(tmp_path: Path) -> None:
+    # found by a tester: costId 100101 with entryDefinitionId 20 (cost 100102's) was PATCHed by its costId, exit 0,
+    # the entryDefinitionId ignored: which of the two costs the row sets cannot be told
+    costs = write(
+        tmp_path / "c.csv",
+        [[1001, "Buyer", 100101, 20, "1.00"], [1001, "Buyer", 100102, 20, "2.00"]],
+        header=["caseId", "type", "costId", "entryDefinitionId", "Amount"],
+    )
+    with anyio.fail_after(60):
+        async with (
+            running("visma-core", SandboxOptions()) as url,
+            aiohttp.ClientSession(headers={"Authorization": "Bearer x"}) as s,
+        ):
+            async with s.get(url + "/flow/api/Conditions/Cases/1001/Costs/Buyer") as r:
+                before = {c["Id"]: c for c in await r.json(loads=exact)}
+            assert before[100101]["EntryDefinitionId"] != 20 and before[100102]["EntryDefinitionId"] == 20
+            report = await load(job(tmp_path, costs, url, target_options={"kind": "costs"}), env=ENV)
+            async with s.get(url + "/flow/api/Conditions/Cases/1001/Costs/Buyer") as r:
+                after = {c["Id"]: c for c in await r.json(loads=exact)}
+    assert (report.loaded, report.rejected, report.exit_code) == (1, 1, 1), report
+    assert after[100101]["Amount"] == before[100101]["Amount"] and after[100102]["Amount"] == Decimal("2.00")
+    (reject,) = read_csv(tmp_path / "rejects.csv")
+    assert reject["line"] == "2" and reject["field"] == "entryDefinitionId", reject
+    assert "costId 100101 and entryDefinitionId 20 disagree" in reject["reason"], reject
+    assert "entry definition 20 is that of cost 100102" in reject["reason"], reject
+
+
 @pytest.mark.slow
 async def test_drafts_and_entries_numbered_apart_and_a_cost_patched_twice_reconcile_ok(tmp_path: Path) -> None:
     # a real server may number drafts and entries in sequences of their own (draft 1 and entry 1 both exist), and

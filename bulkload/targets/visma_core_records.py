@@ -210,6 +210,19 @@ def _values(fields: Mapping[str, Any]) -> str:
     )
 
 
+def _disagree(row: CostRow, cost: _Cost, costs: Sequence[_Cost]) -> str:
+    """Why a row whose costId names `cost` and whose entryDefinitionId names none or another of the case's `costs`
+    is refused: which of the two it sets cannot be told."""
+    holds = "no entry definition" if cost.EntryDefinitionId is None else f"entry definition {cost.EntryDefinitionId}"
+    others = [str(c.Id) for c in costs if c.EntryDefinitionId == row.entryDefinitionId]
+    whose = f"that of cost {', '.join(others)}" if others else "that of no cost of the case"
+    return (
+        f"costId {row.costId} and entryDefinitionId {row.entryDefinitionId} disagree: cost {row.costId} of case "
+        f"{row.caseId} ({row.type}) has {holds}, and entry definition {row.entryDefinitionId} is {whose}; which cost "
+        "the row sets cannot be told: give the two of one cost, or one of them"
+    )
+
+
 def _cents(amount: Decimal) -> int:
     """An amount of at most 2 decimals in cents, exactly at any size; ValueError for one of more (money.minor_units)."""
     return minor_units(amount, None)
@@ -568,7 +581,10 @@ class Costs(OnCase):
             raise RowsRefused({0: ("costId", f"{what} not found on case {row.caseId} ({row.type})")})
         if len(found) > 1:
             raise RowsRefused({0: ("entryDefinitionId", f"{what} matches {len(found)} costs; give costId")})
-        return found[0]
+        cost = found[0]
+        if row.entryDefinitionId is not None and cost.EntryDefinitionId != row.entryDefinitionId:  # costId given too
+            raise RowsRefused({0: ("entryDefinitionId", _disagree(row, cost, costs))})
+        return cost
 
     async def resolve(
         self, client: Sender, chunk: Chunk, taken: Collection[int], held: bytes | None = None
