@@ -169,6 +169,31 @@ async def test_a_definition_without_a_field_that_decides_the_entries_stops_the_r
     assert f"missing required field `{field}`" in reason, reason
 
 
+@pytest.mark.parametrize("field", ["MergeOrderLinesToOneEntry", "IsDraft"])
+async def test_one_definition_answered_two_ways_for_two_cost_types_stops_the_run_before_any_create(
+    tmp_path: Path, field: str
+) -> None:
+    """Before: OUTLAY and UTLEGG answered as one definition, 19, merging for one and not for the other (or a draft for
+    one only), booked order R-1 by one reading of it, exit 0. Which is definition 19 cannot be told: the run stops
+    before any create, naming the definition and both cost types (exit 4)."""
+    outlay = {"Id": 19, "Name": "a", "IsDraft": False, "MergeOrderLinesToOneEntry": True}
+    fixture = tmp_path / "core.json"
+    definitions = {"OUTLAY": outlay, "UTLEGG": {**outlay, "Name": "b", field: not outlay[field]}}
+    fixture.write_text(json.dumps({"definitions": definitions}))
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1001, "OUTLAY", "1.00", "A", "", "2026-11-01", "R-1"],
+            [1001, "UTLEGG", "2.00", "B", "", "2026-11-01", "R-1"],
+        ],
+    )
+    report, entries = await loaded(tmp_path, data, core_app(fixture=fixture))
+    assert (report.exit_code, report.status, report.loaded, entries) == (4, "stopped", 0, []), report
+    reason = report.stop_reason or ""
+    assert "the answers contradict each other about entry definition 19" in reason, reason
+    assert "OUTLAY" in reason and "UTLEGG" in reason and field in reason, reason
+
+
 # --- a create answered with what bulkload cannot read stops the run -----------------------------------------------
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from ..errors import APIError, ConfigError, WrongEndpoint
+from ..errors import APIError, BadAnswer, ConfigError, WrongEndpoint
 from ..http import DOT_SEGMENTS, api_path
 from ..side_by_side import side_by_side
 from ..sources import BadRow
@@ -42,6 +42,10 @@ class _Definition(msgspec.Struct):
     MergeOrderLinesToOneEntry: bool
 
 
+#: what of a definition decides the entries its cost types make
+_DECIDING = ("IsDraft", "MergeOrderLinesToOneEntry")
+
+
 def _cost_type(given: str, kind: str) -> str:
     """--cost-type as a cell's value is read (trimmed), for entries; ConfigError where it cannot be one."""
     if kind != "entries":
@@ -55,6 +59,27 @@ def _cost_type(given: str, kind: str) -> str:
     if cost_type in DOT_SEGMENTS:
         raise ConfigError(f"--cost-type {cost_type!r} {_UNWRITABLE}")
     return cost_type
+
+
+def _one_answer_each(definitions: Mapping[str, Definition]) -> None:
+    """BadAnswer where two cost types' lookups answered one entry definition (one `Id`) with another `IsDraft` or
+    `MergeOrderLinesToOneEntry`: which entries that definition makes (a draft or not, one an order or one a line)
+    cannot be told, and taking either answer is a guess."""
+    seen: dict[int, tuple[str, Definition]] = {}
+    for cost_type, found in sorted(definitions.items()):
+        if found.error is not None:
+            continue
+        other, said = seen.setdefault(found.Id, (cost_type, found))
+        differ = [f for f in _DECIDING if getattr(said, f) != getattr(found, f)]
+        if differ:
+            told = "; ".join(
+                f"{c}: {', '.join(f'{f} {str(getattr(d, f)).lower()}' for f in differ)}"
+                for c, d in ((other, said), (cost_type, found))
+            )
+            raise BadAnswer(
+                f"GET {api_path(_BOOKKEEPING, 'AccountingCostTypes', other)} and …/{cost_type}: the answers contradict "
+                f"each other about entry definition {found.Id} ({told}): which entries it makes cannot be told"
+            )
 
 
 def _given(files: Mapping[int, str], options: Mapping[str, Any]) -> list[str]:
@@ -187,4 +212,5 @@ class VismaCore(Target):
                 f"the entry definition of every cost type of the file ({', '.join(sorted(definitions))}) answered 404 "
                 f"at {client.base_url}: is --base-url right?"
             )
+        _one_answer_each(definitions)
         self.entries.definitions = dict(sorted(definitions.items()))
