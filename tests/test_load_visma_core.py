@@ -642,6 +642,25 @@ async def test_an_order_whose_cost_types_share_one_merging_definition_is_one_ent
     ]
 
 
+@pytest.mark.parametrize("written", ["1.0", "false", '["1"]'])
+async def test_a_jsonl_line_whose_order_id_is_no_text_rejects_its_order_whole(tmp_path: Path, written: str) -> None:
+    # found by a tester: orderId 1.0 (or false, or a list) beside "1" (or "false") was rejected alone, "expected
+    # text", while the rest of the order was booked: an entry of 2.00 where the order is 3.00. Its key is its text
+    # form, as 123 beside "123" already was one order: the order is rejected whole with it
+    text = json.loads(written)
+    same = "1" if text == 1 or isinstance(text, list) else "false"
+    line = '{"caseId":1003,"accountingCostType":"OUTLAY","amount":%s,"description":"%s","entryDate":"2026-11-01",'
+    data = tmp_path / "e.jsonl"
+    data.write_text(
+        (line + '"orderId":%s}\n') % (1, "E", written)
+        + (line + '"orderId":"%s"}\n') % (2, "F", same)
+        + (line + '"orderId":"other"}\n') % (4, "G")
+    )
+    report, entries = await load_entries(tmp_path, data)
+    assert [e["Description"] for e in entries] == ["G"], entries
+    assert (report.loaded, report.rejected, report.rejected_groups) == (1, 2, 1), report
+
+
 async def test_an_order_of_more_than_500_lines_is_one_entry(tmp_path: Path) -> None:
     # found by a tester: an OUTLAY order of 501 lines (merged: one entry, one call) was rejected whole, "the API
     # takes at most 500 a call", and --batch-size 501 was refused: seed 003 gives no limit of lines (the lines are

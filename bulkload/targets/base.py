@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import msgspec.inspect
@@ -59,6 +60,27 @@ def key_number(value: Any) -> str | None:
     (RecordKind.whole_fields), so a row whose key has the other mark is rejected with its group."""
     number = whole_number(value, None)
     return str(number) if number is not None and abs(number) < 2**31 else None
+
+
+#: a group key's value as JSON (key_text)
+_encode_json = msgspec.json.Encoder(decimal_format="number").encode
+
+
+def key_text(value: Any) -> str:
+    """A text value in a group key (Visma Core's orderId) as its text form, so that a JSONL line writing it as
+    another JSON value is keyed with the group its text names and is rejected with it (its field takes text), never
+    leaving that group's other lines to load without it: text trimmed; a number as key_number reads it (`1.0` and
+    `123` are "1" and "123"), or as written; `true`, `false` as JSON writes them; a list of one value as that value
+    (`["1"]` is "1"); any other list or object as its JSON."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal):
+        return key_number(value) or str(value)
+    if isinstance(value, list) and len(value) == 1:
+        return key_text(value[0])
+    return _encode_json(value).decode()
 
 
 def int_fields(struct: type[msgspec.Struct]) -> frozenset[str]:

@@ -16,7 +16,7 @@ from ..errors import APIError, FoundOther, RowInvalid, RowsRefused
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, Places, minor_units, same_amount
-from .base import RecordKind, Unreadable, int_fields, key_number, required_fields
+from .base import RecordKind, Unreadable, int_fields, key_number, key_text, required_fields
 from .protocols import Sender
 from .reasons import converted
 
@@ -386,7 +386,8 @@ class Entries(OnCase):
         whole or not at all. Keyed by the cost type too (`_part`: the first of those that share its merging
         definition, whose lines of the order are one entry): the definition decides the merge, and one order may
         hold lines of several. A cost type whose definition does not merge books an entry a line (None). The case as
-        validation reads it ("1004" and "1004.0" are one case). Unreadable where it is none, or no case number,
+        validation reads it ("1004" and "1004.0" are one case), the order as its text (base.key_text: a JSONL line's
+        `"orderId": 1.0` is order "1", rejected with it). Unreadable where it is none, or no case number,
         or the cost type is missing or has no definition (its line is refused: `outlay` or `OUTLAY.` may be a
         slip of the neighbouring order's OUTLAY): the line may be its neighbouring order's."""
         order, case, cost_type = row.get("orderId"), row.get("caseId"), self.cost_type_of(row)
@@ -407,7 +408,7 @@ class Entries(OnCase):
         number = key_number(case)
         if number is None:
             return Unreadable(f"caseId {str(case).strip()!r} is no case number")
-        return f"{number}/{str(order).strip()}/{self._part(cost)}"
+        return f"{number}/{key_text(order)}/{self._part(cost)}"
 
     def group_family(self, key: str) -> str:
         """The order (case/order): its lines of another cost type are the same order told otherwise."""
@@ -423,7 +424,7 @@ class Entries(OnCase):
         number = key_number(row.get("caseId"))
         if number is None:
             return None
-        return f"{number}/{str(order).strip()}", self._part(str(self.cost_type_of(row) or "").strip())
+        return f"{number}/{key_text(order)}", self._part(str(self.cost_type_of(row) or "").strip())
 
     def family_label(self, family: str) -> str:
         case, _, order = family.partition("/")
