@@ -31,7 +31,8 @@ from .errors import (
     TransportError,
     WrongEndpoint,
 )
-from .http import Client, Response, decoded
+from .http import Client, Response, decoded, unreadable
+from .json_text import given_twice, keys_twice
 from .redact import redact
 from .targets.base import Target
 
@@ -576,6 +577,10 @@ class Dispatcher:
     async def get(
         self, path: str, params: Mapping[str, str] | None = None, *, into: Any = Any, max_bytes: int | None = None
     ) -> Any:
-        """GET an answer and read it as `into` (see http.decoded: BadAnswer when it is not that)."""
+        """GET an answer and read it as `into` (see http.decoded: BadAnswer when it is not that, or where an object of
+        it gives a key twice: which value the API means cannot be told, json_text.keys_twice)."""
         response = await self.send("GET", path, params=params, max_bytes=max_bytes)
-        return decoded(response.body, into, f"GET {path}")
+        found = decoded(response.body, into, f"GET {path}")
+        if twice := keys_twice(response.body):
+            raise unreadable(f"GET {path}", response.body, given_twice(twice))
+        return found

@@ -194,6 +194,39 @@ async def test_one_definition_answered_two_ways_for_two_cost_types_stops_the_run
     assert "OUTLAY" in reason and "UTLEGG" in reason and field in reason, reason
 
 
+async def test_a_lookup_answer_giving_a_key_twice_stops_the_run_before_any_call_that_reads_it(tmp_path: Path) -> None:
+    """Before: FEE's definition answered `"IsDraft": false, …, "IsDraft": true` was read as its last value, a draft,
+    and a case's costs answered with a cost giving `Amount` twice as its last: which value the API means cannot be
+    told, as `"IsDraft": "true"` already stopped the run (exit 4)."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.method != "GET" or not isinstance(answer, web.Response) or answer.status != 200:
+            return answer
+        assert isinstance(answer.body, bytes)
+        text = answer.body.decode()
+        if request.path.endswith("/AccountingCostTypes/FEE"):
+            text = text[:-1] + ', "IsDraft": true}'
+        elif request.path == costs_path(1501, "Buyer"):
+            text = text.replace('"Amount":', '"Amount": 1, "Amount":', 1)
+        return web.Response(body=text.encode(), content_type="application/json")
+
+    app = core_app(rule)
+    report, entries = await loaded(tmp_path, write(tmp_path / "e.csv", fees(1)), app)
+    assert (report.exit_code, report.status, entries) == (4, "stopped", []), report
+    reason = report.stop_reason or ""
+    assert "/AccountingCostTypes/FEE: the answer is not what the API documents" in reason, reason
+    assert "the key 'IsDraft' is given twice in one object" in reason, reason
+    costs = write(
+        tmp_path / "c.csv",
+        [[1501, "Buyer", 150101, "", "700.25", "ny"]],
+        header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"],
+    )
+    report, _ = await loaded(tmp_path / "costs", costs, app, target_options={"kind": "costs"})
+    assert (report.exit_code, report.loaded) == (4, 0), report
+    assert "the key 'Amount' is given twice in one object" in (report.stop_reason or ""), report.stop_reason
+
+
 # --- a create answered with what bulkload cannot read stops the run -----------------------------------------------
 
 
