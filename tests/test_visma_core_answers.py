@@ -227,6 +227,30 @@ async def test_a_lookup_answer_giving_a_key_twice_stops_the_run_before_any_call_
     assert "the key 'Amount' is given twice in one object" in (report.stop_reason or ""), report.stop_reason
 
 
+async def test_a_cost_the_api_lists_twice_rejects_its_row_saying_so(tmp_path: Path) -> None:
+    """Before: a case's costs listing cost 150101 twice (other amounts) rejected its row by costId naming field
+    entryDefinitionId, "cost 150101 matches 2 costs; give costId", where the row gave its costId."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.path != costs_path(1501, "Buyer") or not isinstance(answer, web.Response):
+            return answer
+        assert isinstance(answer.body, bytes)
+        listed = json.loads(answer.body)
+        return web.json_response([*listed, {**listed[0], "Amount": 999}])
+
+    costs = write(
+        tmp_path / "c.csv",
+        [[1501, "Buyer", 150101, "", "700.25", "ny"]],
+        header=["caseId", "type", "costId", "IsOptional", "Amount", "Comment"],
+    )
+    report, _ = await loaded(tmp_path, costs, core_app(rule), target_options={"kind": "costs"})
+    assert (report.exit_code, report.rejected) == (1, 1), report
+    (reject,) = read_csv(tmp_path / "rejects.csv")
+    assert reject["field"] == "costId", reject
+    assert "the API lists cost 150101 2 times on case 1501 (Buyer)" in reject["reason"], reject
+
+
 # --- a create answered with what bulkload cannot read stops the run -----------------------------------------------
 
 

@@ -580,6 +580,9 @@ class Costs(OnCase):
             what = f"a cost with entry definition {row.entryDefinitionId}"
         if not found:
             raise RowsRefused({0: ("costId", f"{what} not found on case {row.caseId} ({row.type})")})
+        if len(found) > 1 and row.costId is not None:
+            why = f"the API lists cost {row.costId} {len(found)} times on case {row.caseId} ({row.type}): which it is"
+            raise RowsRefused({0: ("costId", f"{why} cannot be told")})
         if len(found) > 1:
             raise RowsRefused({0: ("entryDefinitionId", f"{what} matches {len(found)} costs; give costId")})
         cost = found[0]
