@@ -96,6 +96,20 @@ async def test_an_adopted_copy_puts_rows_after_a_phase_it_never_began_in_doubt(t
             assert len(await payor_records(url, "invoices")) == 4, "an invoice was uploaded twice"
 
 
+async def killed_after_five(url: str, data: Path, ledger: Path) -> None:
+    """A HaloPSA load of `data` into `url` (ledger `ledger`, one record a call, one call at a time) in a process of
+    its own, killed (kill -9) once the API holds 5 records: the ledger's latest writes are in its -wal."""
+    cmd = bulkload_cmd(
+        "load", "halopsa", str(data), "--base-url", url, "--ledger", str(ledger), "--batch-size", "1",
+        "--concurrency", "1", "--settle-s", "0.5", "--window-limit", "0", "--no-progress",
+    )  # fmt: skip
+    async with await anyio.open_process(cmd, env=child_env(HALO)) as child:
+        while len(await halopsa_records(url)) < 5:
+            assert child.returncode is None, "the load ended before it was killed"
+            await anyio.sleep(0.01)
+        child.kill()
+
+
 @pytest.mark.slow
 async def test_a_halopsa_ledger_whose_wal_was_deleted_keeps_the_records_there_before_the_load(tmp_path: Path) -> None:
     # before: the list of records there before the load went with the -wal and was taken again when the copy was
@@ -104,15 +118,7 @@ async def test_a_halopsa_ledger_whose_wal_was_deleted_keeps_the_records_there_be
     ledger = tmp_path / "run.sqlite"
     with anyio.fail_after(120):
         async with running("halopsa", SandboxOptions(latency_ms=50, window_limit=0)) as url:
-            cmd = bulkload_cmd(
-                "load", "halopsa", str(data), "--base-url", url, "--ledger", str(ledger), "--batch-size", "1",
-                "--concurrency", "1", "--settle-s", "0.5", "--window-limit", "0", "--no-progress",
-            )  # fmt: skip
-            async with await anyio.open_process(cmd, env=child_env(HALO)) as child:
-                while len(await halopsa_records(url)) < 5:
-                    assert child.returncode is None, "the load ended before it was killed"
-                    await anyio.sleep(0.01)
-                child.kill()  # kill -9: the ledger's latest writes are in its -wal
+            await killed_after_five(url, data, ledger)
             for suffix in ("-wal", "-shm"):
                 Path(f"{ledger}{suffix}").unlink()
             with pytest.raises(LedgerError, match="lost its latest writes"):
@@ -171,15 +177,7 @@ async def test_a_ledger_renamed_without_its_wal_is_told_where_the_wal_is(tmp_pat
     ledger, moved = tmp_path / "run.sqlite", tmp_path / "moved.sqlite"
     with anyio.fail_after(120):
         async with running("halopsa", SandboxOptions(latency_ms=50, window_limit=0)) as url:
-            cmd = bulkload_cmd(
-                "load", "halopsa", str(data), "--base-url", url, "--ledger", str(ledger), "--batch-size", "1",
-                "--concurrency", "1", "--settle-s", "0.5", "--window-limit", "0", "--no-progress",
-            )  # fmt: skip
-            async with await anyio.open_process(cmd, env=child_env(HALO)) as child:
-                while len(await halopsa_records(url)) < 5:
-                    assert child.returncode is None, "the load ended before it was killed"
-                    await anyio.sleep(0.01)
-                child.kill()  # kill -9: the ledger's latest writes are in its -wal
+            await killed_after_five(url, data, ledger)
             ledger.rename(moved)
             with pytest.raises(LedgerError, match="lost its latest writes") as refused:
                 await resume(str(moved), env=HALO)
