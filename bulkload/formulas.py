@@ -68,13 +68,14 @@ _NAMED = re.compile(
 
 def cell_text(cell: str) -> str:
     """The value of a trimmed cell: the text inside ``="…"`` (trimmed, ``""`` read as ``"``), else the cell. One
-    whose text begins with ``=`` is left as written, for `cell_value` to read where formulas are looked for: read
-    here, it would be taken for the formula it spells (``="=Total"`` is the text ``=Total``)."""
+    whose text begins with ``=`` or is an error value's is left as written, for `cell_value` to read where formulas
+    and error values are looked for: read here, it would be taken for the formula or the error value it spells
+    (``="=Total"`` is the text ``=Total``, ``="#N/A"`` the text ``#N/A``)."""
     m = _TEXT_FORMULA(cell)
     if m is None:
         return cell
     text = m[1].replace('""', '"').strip()
-    return cell if text[:1] == "=" else text
+    return cell if text[:1] == "=" or is_error_value(text) else text
 
 
 def read_text_formulas(row: dict[str, str]) -> dict[str, str]:
@@ -111,7 +112,8 @@ def formula_reason(text: str) -> str:
 
 def cell_value(text: str, *, json: bool) -> str:
     """The value of a cell starting with ``=`` (trimmed; `json`: a JSONL string): itself where it is no formula; in
-    a CSV cell, the text inside Excel's ``="…"`` (one that begins with ``=`` itself: `cell_text` left it). Raises
+    a CSV cell, the text inside Excel's ``="…"`` (one that begins with ``=`` itself, or an error value's:
+    `cell_text` left it; the cell as written is no error value, so that text is sent). Raises
     ValueError with the reason for a formula (`formula_reason`), and for ``="…"`` in a JSONL string, which may mean
     its text or those characters: a JSON string needs no text formula, so neither is guessed."""
     if (m := _TEXT_FORMULA(text)) is not None:

@@ -272,10 +272,10 @@ class Source:
     @property
     def last_line_without_end(self) -> int:
         """The line (from 1) of a CSV file read to its end (iterated, `rows`, `cells`) that is its last, where that
-        one holds text and has no line end while every other line has one: a row cut short (a copy or a download
-        that stopped inside its last cell: -50 for -5000.00) reads so, and so does the last row of a file written
-        without a final line end (Google Sheets). 0 where the last line has its line end, for a file not read to its
-        end, and for JSONL, whose line cut short is no JSON."""
+        one holds text (not only delimiters: a row of none is passed over) and has no line end while every other
+        line has one: a row cut short (a copy or a download that stopped inside its last cell: -50 for -5000.00)
+        reads so, and so does the last row of a file written without a final line end (Google Sheets). 0 where the
+        last line has its line end, for a file not read to its end, and for JSONL, whose line cut short is no JSON."""
         return self._without_end
 
     def header_lines(self) -> int:
@@ -795,8 +795,9 @@ class Source:
                     raise self._undecodable(prev, exc) from exc
                 except _READ_ERRORS as exc:
                     raise self._broken(prev, exc) from exc
-                # the end-of-file marker line was the last record: the file's own last line is the one before it
-                self._without_end = prev - 1 if src.unended else 0
+                # the end-of-file marker line was the last record: the file's own last line is the one before it;
+                # one of only delimiters (and blanks, empty quotes) is passed over as no row, and warned of as none
+                self._without_end = prev - 1 if src.unended.strip(f'{delim}" \t') else 0
                 return
 
     def _jsonl_lines(self) -> Iterator[tuple[int, bytes | Cut]]:
@@ -1205,8 +1206,8 @@ class _Lines:
         self._last = "\n"  # the last line handed out
         #: blank lines passed over between records (the reader never sees them); the caller counts and resets it
         self.blank = 0
-        #: once the file's lines are all handed out: the last one that holds text has no line end
-        self.unended = False
+        #: once the file's lines are all handed out: the last one that holds text, where it has no line end ("" else)
+        self.unended = ""
 
     def __iter__(self) -> _Lines:
         return self
@@ -1240,7 +1241,7 @@ class _Lines:
         if not size:
             if not self._tail:
                 raise StopIteration
-            self.unended = not self._last.endswith(("\n", "\r"))
+            self.unended = "" if self._last.endswith(("\n", "\r")) else self._last
             line = self._tail.pop()
             size = len(line)
         if held:

@@ -238,6 +238,17 @@ def test_a_csv_cell_of_excels_text_formula_holding_an_equals_sign_is_that_text(t
     assert row == {"customerno": "C1", "companyname": "=Total", "lastname": '=Say "hi"'}
 
 
+def test_a_csv_cell_of_excels_text_formula_holding_an_error_value_is_that_text(tmp_path: Path) -> None:
+    # found by a tester: ="#N/A" and ="Err:502", Excel's way to write them as text (as ="=Total" is), were refused as
+    # the error values they spell: the check is of the cell as written, and the text formula's is that text
+    path = tmp_path / "c.csv"
+    path.write_text('customerno,companyname,lastname\nC1,"=""#N/A""","=""Err:502"""\n')
+    ((_, row),) = list(Source(path))
+    assert isinstance(row, dict)
+    Reading.of(Customers(), NumberFormat(), DateFormat()).convert(row)
+    assert row == {"customerno": "C1", "companyname": "#N/A", "lastname": "Err:502"}
+
+
 def test_a_jsonl_string_of_excels_text_formula_is_refused_never_guessed() -> None:
     # found by a tester: '="00888"' in a JSON string was refused as any formula, saying to export the values. A JSON
     # string needs no text formula, and which of the two it means (the text 00888, or those eight characters) cannot

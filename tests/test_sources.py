@@ -1069,6 +1069,8 @@ def test_a_sep_line_padded_with_another_delimiter_is_refused_naming_both(
         ("a,b\r\n1,2\r\n3,4\r\n", 0),
         ("a,b\r\n1,2\r\n3,4\r\n  ", 0),  # a blank last line holds no row
         ("a,b\r\n1,2\r\n3,4\r", 0),
+        ("a,b\r\n1,2\r\n3,4\r\n,", 0),  # a line of only delimiters holds no row either
+        ("a;b\r\n1;2\r\n3;4\r\n ; ", 0),
     ],
 )
 def test_a_csv_whose_last_line_has_no_line_end_names_it_once_read_whole(tmp_path: Path, data: str, line: int) -> None:
