@@ -222,23 +222,32 @@ def names_of(stored: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(str(stored[k]) for k in ("content", "sha256") if stored.get(k)))
 
 
-def refuse_same_content(paths: Sequence[str], files: Sequence[Mapping[str, Any]]) -> None:
-    """ConfigError naming the first two of one load's files (`paths`, as given; `files`: their RunInfo.files
-    entries, or at least their digests) that hold one content as the record of loads knows it (`names_of`: a copy,
-    a gzip file and what it holds): a load of both would create their records twice, and no earlier load holds
-    them to refuse it."""
-    seen: dict[str, str] = {}
-    for path, stored in zip(paths, files):
-        names = names_of(stored)
-        earlier = next((seen[name] for name in names if name in seen), None)
+def refuse_same_content(job: Job, files: Sequence[Mapping[str, Any]], target: Target) -> None:
+    """ConfigError naming the first two of one load's files (`files`: their RunInfo.files entries, or at least their
+    digests; `target`: the job's) that hold one content as the record of loads knows it (`names_of`: a copy, a gzip
+    file and what it holds) and go to the same place (`same_place`, as `loaded_before` tells loads apart: HaloPSA's
+    resource, e-conomic's --journal): a load of both would create their records twice, and no earlier load holds
+    them to refuse it. Nothing is refused where the target's books create nothing (Books.creates_nothing: the same
+    values set twice)."""
+    if target.books.creates_nothing:
+        return
+    seen: list[tuple[str, set[str], Mapping[str, str]]] = []
+    for path, stored, place in zip(job.files, files, _places(job, target)):
+        names = set(names_of(stored))
+        earlier = next((p for p, held, at in seen if names & held and same_place(at, place)), None)
         if earlier is not None:
             raise twice_in_load(earlier, path, "have the same content (a gzip file's is what it holds)")
-        seen.update(dict.fromkeys(names, path))
+        seen.append((path, names, place))
 
 
-def twice_in_load(first: str, again: str, what: str) -> ConfigError:
+def twice_in_load(first: str, again: str, what: str, *, creates: bool = True) -> ConfigError:
     """The refusal of a load given one file, or one content, twice: `first` and `again` (its arguments) `what`
-    ("are one file", ...)."""
+    ("are one file", ...); `creates`: the target's load creates records (not Books.creates_nothing)."""
+    if not creates:  # the same values set twice: harmless, but one path given twice is no load anyone meant
+        return ConfigError(
+            f"{first} and {again} {what}: one load of both would send each of its changes twice. Give it once; "
+            "nothing was sent"
+        )
     return ConfigError(
         f"{first} and {again} {what}: one load of both would create each of its records twice. Give it once (a "
         "later load of it is refused as loaded already); nothing was sent"

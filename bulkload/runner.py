@@ -78,7 +78,7 @@ def open_sources(job: Job, target: Target) -> list[Source]:
     unknown columns and missing ones (columns.py) stop the run here."""
     for path in job.files:
         check_regular(path)
-    _one_file_each(job.files)
+    _one_file_each(job.files, creates=not target.books.creates_nothing)
     sources = [job.source(path, target.kind_of(i).secret_fields) for i, path in enumerate(job.files)]
     for file_idx, source in enumerate(sources):
         kind = target.kind_of(file_idx)
@@ -127,9 +127,10 @@ def open_sources(job: Job, target: Target) -> list[Source]:
     return sources
 
 
-def _one_file_each(paths: list[str]) -> None:
+def _one_file_each(paths: list[str], *, creates: bool) -> None:
     """ConfigError where two of a load's input files are one file: the same path, or a link to it (their device and
-    inode). A file that cannot be looked at is left to its open, which says why."""
+    inode); `creates`: the target's load creates records (loads.twice_in_load). A file that cannot be looked at is
+    left to its open, which says why."""
     seen: dict[tuple[int, int], str] = {}
     for path in paths:
         try:
@@ -138,7 +139,7 @@ def _one_file_each(paths: list[str]) -> None:
             continue
         key = (st.st_dev, st.st_ino)
         if key in seen:
-            raise twice_in_load(seen[key], path, "are one file")
+            raise twice_in_load(seen[key], path, "are one file", creates=creates)
         seen[key] = path
 
 
@@ -261,7 +262,7 @@ async def load(
     sources = open_sources(job, target)
     check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
     pins, digests = await anyio.to_thread.run_sync(_hashed, job.files, digests_of)
-    refuse_same_content(job.files, digests)
+    refuse_same_content(job, digests, target)
     for source, pinned in zip(sources, pins):
         source.pinned = pinned
     info = RunInfo(
@@ -754,7 +755,7 @@ def _refused_as_load(
         return [{"path": os.path.abspath(path), **digests_of(path)} for path in job.files]
 
     if len(job.files) > 1:
-        refuse_same_content(job.files, files())
+        refuse_same_content(job, files(), target)
     if ledger_pg.is_url(job.ledger_path):
         log.warning("a dry run does not connect to a PostgreSQL ledger: what earlier loads loaded is not counted")
         return job, False

@@ -202,6 +202,46 @@ async def test_one_file_given_twice_in_a_load_is_refused_before_the_first_call(t
     assert not (tmp_path / "l.sqlite").exists()
 
 
+async def test_one_content_given_for_two_places_in_a_load_is_loaded_into_each(tmp_path: Path) -> None:
+    # found by a tester: XeroDetails.csv and KashflowDetails.csv of one content (two HaloPSA resources) were refused
+    # as creating each record twice, though one load creates one record in each, as two loads of them do: files are
+    # one load's twice only where they go to the same place (loads.same_place, as the record of loads tells loads)
+    xero, kashflow = tmp_path / "XeroDetails.csv", tmp_path / "KashflowDetails.csv"
+    for path in (xero, kashflow):
+        path.write_text("name\nAcme integration\n")
+    async with running("halopsa", SandboxOptions(window_limit=0)) as url:
+        job = Job(
+            target="halopsa",
+            files=[str(xero), str(kashflow)],
+            base_url=url,
+            ledger=str(tmp_path / "l.sqlite"),
+            rejects=str(tmp_path / "r.csv"),
+        )
+        report = await load(job, env=HALO)
+        held = [await sandbox_read(url, f"records/{name}") for name in ("XeroDetails", "KashflowDetails")]
+    assert (report.loaded, report.exit_code) == (2, 0), report
+    assert [[r["name"] for r in records] for records in held] == [["Acme integration"]] * 2
+
+
+async def test_one_content_twice_in_a_load_that_creates_nothing_is_loaded(tmp_path: Path) -> None:
+    # Visma Core's --kind costs sets values on costs that are there and creates nothing: the same rows twice set the
+    # same values twice, as a second load of them does (not refused as loaded before either), so nothing is refused
+    data, copy = tmp_path / "c.csv", tmp_path / "copy.csv"
+    data.write_text("caseId,type,costId,Comment\n1501,Seller,150106,ny tekst\n")
+    shutil.copyfile(data, copy)
+    async with running("visma-core", SandboxOptions()) as url:
+        job = Job(
+            target="visma-core",
+            files=[str(data), str(copy)],
+            base_url=url,
+            ledger=str(tmp_path / "l.sqlite"),
+            rejects=str(tmp_path / "r.csv"),
+            target_options={"kind": "costs"},
+        )
+        report = await load(job, env={"VISMA_CORE_TOKEN": "t"})
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 0, 0), report
+
+
 ECONOMIC_HEADERS = {"X-AppSecretToken": "a", "X-AgreementGrantToken": "b"}
 
 

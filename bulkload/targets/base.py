@@ -565,6 +565,9 @@ class Books:
 
     #: loading the same file again changes nothing (HaloPSA with --match-on): no duplicate-load check
     rerunnable: bool = False
+    #: a load creates no record, only sets values on records that are there (Visma Core's --kind costs): one content
+    #: given twice in one load sets the same values twice, and is not refused (loads.refuse_same_content)
+    creates_nothing: bool = False
     #: a run decides by what it listed before its first call (HaloPSA: what --match-on matches, what a lost create's
     #: look leaves out), which records another run creates meanwhile are not in: no two runs into one place at once
     #: (alongside.refuse_alongside)

@@ -99,6 +99,7 @@ class CostsSet(Books):
     nothing, so the same file loaded again changes nothing: no duplicate-load check."""
 
     rerunnable = True
+    creates_nothing = True
 
 
 class VismaCore(Target):
