@@ -460,9 +460,11 @@ def quiet_summary(report: Report) -> str:
     )
     # the reconcile command's, of a run with rows not yet sent: what it compared is what the run sent so far
     not_done = " so far: the run did not finish" if report.run_finished is False else ""
+    # rows held back unsent that the ledger has as sent (report.held_back): in doubt, said so
+    held = f" ({report.held_back:,} held back unsent)" if isinstance(report.held_back, int) else ""
     line = (
         f"bulkload {report.target}: {report.status}{not_done}: {loaded}, {report.rejected:,} rejected, "
-        f"{report.in_doubt:,} in doubt, {report.skipped:,} skipped"
+        f"{report.in_doubt:,} in doubt{held}, {report.skipped:,} skipped"
     )
     if report.reconcile is not None and not report.reconcile.ok:
         line += "; reconciliation: MISMATCH"

@@ -73,6 +73,8 @@ NOT_FOUND_YET = (
 
 #: why a call left in flight when the run was cut short (Ctrl-C, a signal) is in doubt
 CUT_SHORT = "the run was cut short while this call was being sent: it may have arrived"
+#: why a call held back when a ledger write failed (HeldBack) is `pending` again: it never left
+HELD_BACK = "not sent: held back when a ledger write failed"
 
 
 async def settled_look(
@@ -133,6 +135,9 @@ class Tally:
     #: of those loaded and rejected, the rows an earlier invocation of the run settled (as the ledger held them when
     #: a resume read them again): counted, not timed (progress.Pace, the report's rows/s)
     earlier: int = 0
+    #: of those in doubt, the rows of calls held back unsent when a ledger write failed (HeldBack) that the ledger
+    #: still has as `sending`, as resume will find them: it could not be told (Loader.record_held_back)
+    held_back: int = 0
     #: why the run stopped early, and the exit code that says so
     stop_reason: str | None = None
     stop_code: int = 0
@@ -237,6 +242,8 @@ class Loader:
         #: the chunks (seq, part) sent again although an earlier attempt's outcome is unknown: a new attempt the API
         #: did not act on leaves them in doubt, never pending (a later resume would then send them blindly)
         self._resent: set[tuple[int, str]] = set()
+        #: the chunks held back unsent when a ledger write failed, which the ledger has as `sending`
+        self._held: list[Chunk] = []
         #: for targets whose writes to one record must keep file order: the last chunk writing each record,
         #: and per chunk the turns of the earlier chunks it waits for and its own
         self._latest: dict[Any, Turn] = {}
@@ -506,7 +513,9 @@ class Loader:
             self.record_done(chunk, looked, summary, summary, wrote=False)
             return True
         if looked is None and not self.resend_in_doubt:
-            why = "sent before the run stopped; outcome unknown"
+            # a call held back when a ledger write failed, which the ledger could not be told, is `sending` too
+            why = "the ledger has it as sent when the run stopped (or held back unsent as a ledger write failed); "
+            why += "outcome unknown"
             if call.repeatable:
                 ttl_min = self.target.api.key_ttl_s / 60
                 why += f" (its key is older than the {ttl_min:.0f} minutes the API keeps one)"
@@ -636,10 +645,10 @@ class Loader:
             self.cut_short(chunk, left or not fresh)
             raise
         except HeldBack as exc:  # it had not left when the ledger failed: in doubt only for an earlier attempt
-            if exc.uncertain or not fresh:
-                self.tally.in_doubt += len(chunk)
-            else:
-                self.unsent(chunk)
+            self.tally.in_doubt += len(chunk)
+            if not (exc.uncertain or not fresh):  # never sent, but `sending` in the ledger: `record_held_back`
+                self._held.append(chunk)
+                self.tally.held_back += len(chunk)
             return
         except BulkloadError as exc:
             if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
@@ -688,6 +697,23 @@ class Loader:
         if stored:
             self.took(part, stored_ids, summary)
         self.tally.in_doubt += len(failing)
+
+    def record_held_back(self) -> None:
+        """After a stop, tell the ledger that the calls held back when a ledger write failed (HeldBack) never left:
+        back to `pending`, their rows skipped, for resume to send. One try, best effort: where the ledger still
+        refuses writes (its disk still full, its connection gone), they stay `sending`, as resume will find them,
+        and in doubt (`Tally.held_back`); a chunk's move is one transaction, so one that fails changes nothing."""
+        held, self._held = self._held, []
+        if self.ledger.lost:
+            return
+        for chunk in held:
+            try:
+                self.ledger.settle(chunk.seq, chunk.part, "pending", HELD_BACK, self.calls)
+            except (BulkloadError, ledger_pg.ConnectionLost):
+                return
+            self.tally.in_doubt -= len(chunk)
+            self.tally.held_back -= len(chunk)
+            self.unsent(chunk)
 
     def cut_short(self, chunk: Chunk, may_land: bool) -> None:
         """The run was cut short (Ctrl-C, a signal) while the chunk's call was being sent: a call that may land

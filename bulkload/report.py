@@ -387,7 +387,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     way_on = f"; {report.in_doubt_way_on}" if report.in_doubt_way_on else ""
     if report.in_doubt_file:
         where = written_at(report, "the in-doubt file", report.in_doubt_file)
-        console.print(f"rows in doubt{_not_reached(report)}: {where}{way_on}")
+        console.print(f"rows in doubt{_not_reached(report)}{_held_back(report)}: {where}{way_on}")
     elif report.in_doubt:  # the reconcile command writes no files: the ledger knows them
         console.print(
             f"rows in doubt: {report.in_doubt:,}, their calls sent but never answered as far as the ledger knows"
@@ -547,15 +547,26 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
 
 
 def _not_reached(report: Report) -> str:
-    """What the in-doubt file lists beyond the rows counted in doubt: those of calls the ledger has as `sending` that
-    a run which stopped did not settle: an earlier process left them in flight and this one stopped before it
-    reached them, or this one held them back unsent when a ledger write failed ("" when there are none)."""
+    """What the in-doubt file lists beyond the rows counted in doubt: those of calls an earlier process left in
+    flight, which a run that stopped did not reach ("" when there are none)."""
     listed = report.in_doubt_written if isinstance(report.in_doubt_written, int) else 0
     if listed <= report.in_doubt:
         return ""
     return (
-        f" ({listed:,} listed: {listed - report.in_doubt:,} of calls the ledger has as sent that this one did not "
-        "settle: left in flight by an earlier process, or not sent when a ledger write failed; resume settles them)"
+        f" ({listed:,} listed: {listed - report.in_doubt:,} of calls an earlier process left in flight, which this one "
+        "stopped before it reached: resume settles them)"
+    )
+
+
+def _held_back(report: Report) -> str:
+    """What the rows in doubt hold of calls held back unsent when a ledger write failed that the ledger could not be
+    told of (`held_back`): resume finds them as sent, and settles them as the way on says ("" when there are none)."""
+    held = report.held_back if isinstance(report.held_back, int) else 0
+    if not held:
+        return ""
+    return (
+        f" ({held:,} of them not sent: held back when the ledger write failed, but the ledger has their calls as "
+        "sent, as resume will find them)"
     )
 
 

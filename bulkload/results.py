@@ -59,6 +59,8 @@ class Report(msgspec.Struct, kw_only=True):
     would_load: int | UnsetType = UNSET
     rejected: int
     in_doubt: int
+    #: of those in doubt, the rows of calls held back unsent as a ledger write failed that the ledger has as sent
+    held_back: int | UnsetType = UNSET
     skipped: int
     rejected_groups: int | UnsetType = UNSET
     skipped_groups: int | UnsetType = UNSET

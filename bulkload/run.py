@@ -448,6 +448,8 @@ class Run:
                 return None
 
         status = "stopped" if tally.stopped else "complete"
+        if self.loader is not None:  # the calls held back as a ledger write failed: `pending`, where it takes it now
+            self.loader.record_held_back()
         if tally.stopped and not ledger.lost:  # lost: what earlier processes settled cannot be read
             self._not_reached()
         attempt("the ledger's status", lambda: ledger.set_status(status, interrupted))
@@ -508,6 +510,7 @@ class Run:
             loaded=tally.loaded,
             rejected=tally.rejected,
             in_doubt=tally.in_doubt,
+            held_back=tally.held_back or UNSET,
             skipped=tally.skipped,
             rejected_groups=UNSET if groups is None else groups.rejected,
             skipped_groups=UNSET if groups is None else groups.skipped,

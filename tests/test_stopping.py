@@ -40,6 +40,7 @@ from bulkload import Job, interrupts, redact, runner
 from bulkload.cli import main
 from bulkload.errors import LedgerWriteError, RunStopped
 from bulkload.ledger import Ledger, RowOutcome, RunInfo
+from bulkload.pipeline import Loader
 from bulkload.planning import watch_parent
 from bulkload.report import print_summary
 from bulkload.results import Report
@@ -335,13 +336,91 @@ def test_once_a_ledger_write_fails_no_call_that_had_not_left_is_sent(
     stopped = json.loads(report.read_text())
     assert "cannot write the ledger" in stopped["stop_reason"], stopped["stop_reason"]
     assert posts(sandbox_process) == sent_then[0] == 3  # none sent after the ledger failed
-    # the third call's answer could not be recorded: in doubt; the calls that waited were not sent: skipped
-    assert (stopped["loaded"], stopped["in_doubt"]) == (200, 100), stopped
-    assert stopped["skipped"] == stopped["rows_read"] - 300, stopped
+    # the third call's answer could not be recorded: in doubt; the calls that waited were not sent, but the ledger,
+    # which refuses every write, has them `sending` as resume will find them: in doubt too, told as held back
+    assert (stopped["loaded"], stopped["in_doubt"], stopped["held_back"]) == (200, 400, 300), stopped
+    assert stopped["skipped"] == stopped["rows_read"] - 600, stopped
     monkeypatch.setattr(Ledger, "done", done)
     capsys.readouterr()
     assert main(["resume", *args]) == 0, capsys.readouterr()
     assert journal_count(sandbox_process, 9) == expected["rows"]  # every row, exactly once
+
+
+def test_calls_held_back_that_the_ledger_cannot_mark_unsent_are_counted_and_told_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a tester (Visma Core, the ledger's disk full mid-load): the calls held back were never sent, but the
+    ledger, whose write failed, still has them `sending`; the table said `in doubt 0`, the in-doubt file listed them,
+    the way on said resume settles them, and resume (no key, no look at Visma Core) left them in doubt as "sent before
+    the run stopped". Where the ledger cannot be told, they are counted in doubt, said to be held back unsent, and
+    the way on is the target's for calls the ledger has as sent: at Visma Core resume cannot settle them."""
+    sandbox = spawn_sandbox(target="visma-core")
+    try:
+        data, ledger, report = tmp_path / "v.csv", tmp_path / "run.sqlite", tmp_path / "report.json"
+        rows = [f"1501,OUTLAY,{i}.00,d{i},n,2026-11-01,O{i}" for i in range(1, 41)]
+        data.write_text("caseId,accountingCostType,amount,description,note,entryDate,orderId\n" + "\n".join(rows))
+        done, recorded = Ledger.done, [0]
+
+        def refused_from_the_third(self: Ledger, *args: Any, **kwargs: Any) -> None:
+            recorded[0] += 1
+            if recorded[0] == 3:  # SQLite refuses every write from now on, the hold-back's too
+                self.db().execute("PRAGMA query_only = 1")
+            done(self, *args, **kwargs)
+
+        monkeypatch.setenv("VISMA_CORE_TOKEN", "t")
+        monkeypatch.setattr(Ledger, "done", refused_from_the_third)
+        args = ["--ledger", str(ledger), "--report", str(report), "--no-progress"]
+        pace = ["--rate", "2", "--concurrency", "4"]  # calls wait for their place, `sending`
+        assert main(["load", "visma-core", str(data), "--base-url", sandbox.url, *pace, *args]) == 4
+        said = capsys.readouterr().out
+        stopped = json.loads(report.read_text())
+    finally:
+        sandbox.proc.kill()
+        sandbox.proc.communicate(timeout=10)
+    held = stopped.get("held_back", 0)
+    assert held > 0 and stopped["in_doubt"] == stopped["in_doubt_written"] >= held, stopped
+    assert f"{held} of them not sent: held back when the ledger write failed" in said, said
+    assert "but the ledger has their calls as sent" in said and "in an earlier run" not in said, said
+    assert "`bulkload resume` cannot settle them" in stopped["in_doubt_way_on"], stopped["in_doubt_way_on"]
+
+
+def test_calls_held_back_go_back_to_pending_where_the_ledger_takes_writes_again_after_the_stop(
+    tmp_path: Path,
+    sandbox_process: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The one write tried after the stop, where the ledger takes it (space freed meanwhile): the calls held back go
+    back to `pending`, never sent, their rows skipped and not listed in doubt; resume sends them."""
+    data, ledger, report = tmp_path / "e.csv", tmp_path / "run.sqlite", tmp_path / "report.json"
+    expected = write_entries(data, 1_000, journal=9)
+    done, recorded = Ledger.done, [0]
+    record_held_back = Loader.record_held_back
+
+    def refused_from_the_third(self: Ledger, *args: Any, **kwargs: Any) -> None:
+        recorded[0] += 1
+        if recorded[0] == 3:
+            self.db().execute("PRAGMA query_only = 1")
+        done(self, *args, **kwargs)
+
+    def space_freed(self: Loader) -> None:
+        self.ledger.db().execute("PRAGMA query_only = 0")
+        record_held_back(self)
+
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(Ledger, "done", refused_from_the_third)
+    monkeypatch.setattr(Loader, "record_held_back", space_freed)
+    args = ["--ledger", str(ledger), "--report", str(report), "--no-progress"]
+    pace = ["--rate", "2", "--batch-size", "100", "--concurrency", "4"]
+    assert main(["load", "economic", str(data), "--base-url", sandbox_process.url, *pace, *args]) == 4
+    stopped = json.loads(report.read_text())
+    assert (stopped["loaded"], stopped["in_doubt"], stopped["in_doubt_written"]) == (200, 100, 100), stopped
+    assert "held_back" not in stopped and stopped["skipped"] == stopped["rows_read"] - 300, stopped
+    monkeypatch.setattr(Ledger, "done", done)
+    capsys.readouterr()
+    assert main(["resume", *args]) == 0, capsys.readouterr()
+    assert journal_count(sandbox_process, 9) == expected["rows"]
 
 
 def test_a_full_disk_as_the_walk_behind_the_load_takes_what_is_final_stops_as_a_ledger_write(

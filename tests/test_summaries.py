@@ -429,8 +429,8 @@ def test_an_in_doubt_file_listing_rows_a_stopped_run_did_not_reach_is_named_with
     print_summary(report, out)
     said = out.getvalue()
     assert (
-        "rows in doubt (100 listed: 100 of calls the ledger has as sent that this one did not settle: left in flight "
-        "by an earlier process, or not sent when a ledger write failed; resume settles them): /x/e.in_doubt.csv"
+        "rows in doubt (100 listed: 100 of calls an earlier process left in flight, which this one stopped before it "
+        "reached: resume settles them): /x/e.in_doubt.csv"
     ) in said, said
 
 
