@@ -288,6 +288,9 @@ def test_entry_rows_group_orders_and_spoil_where_asked() -> None:
         good_lines = [rows[i] for i in lines if (i + 1) % 50]
         assert len({(r["caseId"], r["accountingCostType"]) for r in good_lines}) <= 1
         assert all(DEFAULT_DEFINITIONS[r["accountingCostType"]].MergeOrderLinesToOneEntry for r in good_lines)
+        # each line its own description: an order giving a cost type and description twice is refused as a copy
+        # with edits (the sample's order O-2026-000034 did: Tillegg, Megler, Megler, Tillegg, 4 rows more rejected)
+        assert len({rows[i]["description"] for i in lines}) == len(lines), [rows[i] for i in lines]
     bad = [rows[i] for i in range(49, 600, 50)]
     assert any("amount" not in r for r in bad) and any(r["accountingCostType"] == "NOPE" for r in bad)
     assert any(r["accountingCostType"] == "FEE" and "entryDate" not in r for r in bad)

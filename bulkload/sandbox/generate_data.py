@@ -305,11 +305,13 @@ _BROKER_LINES: dict[str, tuple[tuple[str, ...], int, int]] = {
     "SALARY": (("Vederlag meglerfullmektig", "Vederlag oppgjørsansvarlig"), 3_000, 25_000),
     "FEE": (("Tilretteleggingsgebyr", "Visningsgebyr", "Oppgjørsgebyr"), 2_500, 15_000),
     "OUTLAY": (("Grunnboksutskrift", "Attester kommune", "Eiendomsverdi", "Tinglysingsgebyr", "Porto"), 80, 1_500),
-    "COMMISSION": (("Meglerprovisjon", "Tillegg provisjon", "Timehonorar"), 5_000, 60_000),
+    "COMMISSION": (("Meglerprovisjon", "Tillegg provisjon", "Timehonorar", "Minsteprovisjon"), 5_000, 60_000),
     "MARKETING": (("Foto og video", "Finn-annonse", "Prospekt trykk", "Visningsannonse", "Budsjekk-SMS"), 300, 9_000),
 }
 assert set(_BROKER_LINES) <= set(DEFAULT_DEFINITIONS)
 _MERGED = tuple(t for t, d in DEFAULT_DEFINITIONS.items() if d.MergeOrderLinesToOneEntry and t in _BROKER_LINES)
+_ORDER_LINES = 4  # the most lines an order has: a merging type has a text for each (an order names a line once)
+assert all(len(_BROKER_LINES[t][0]) >= _ORDER_LINES for t in _MERGED)
 _STREETS = ("Storgata", "Kirkeveien", "Bygdøy allé", "Thereses gate", "Strandveien", "Parkveien", "Vestre vei")
 
 
@@ -322,7 +324,9 @@ def visma_core_rows(
     rows: int, *, seed: int = 0, bad_every: int = 0, year: int = 2026, month: int = 11, **_: Any
 ) -> Iterator[Row]:
     """Bookkeeping lines case by case: single lines of any cost type and orders of 2–4 adjacent lines of
-    one merging type sharing ``(caseId, orderId)``. Booked types carry an entry date, drafts now and then.
+    one merging type sharing ``(caseId, orderId)``, each its own description: the loader refuses an order that
+    gives one cost type and description twice in a row as a copy with edits (docs/visma-core.md), and a file's
+    only bad rows are the ``bad_every`` ones. Booked types carry an entry date, drafts now and then.
     ``bad_every`` spoils rows in turn: no amount, cost type NOPE, a booked type without entry date, case 999.
     """
     rng = random.Random(seed)
@@ -332,7 +336,7 @@ def visma_core_rows(
         case += rng.randint(1, 9)
         address = f"{rng.choice(_STREETS)} {rng.randint(1, 120)}"
         for _job in range(rng.randint(1, 3)):
-            size = rng.randint(2, 4) if rng.random() < 0.35 else 1
+            size = rng.randint(2, _ORDER_LINES) if rng.random() < 0.35 else 1
             size = min(size, rows - produced)
             cost_type = rng.choice(_MERGED) if size > 1 else rng.choice(tuple(_BROKER_LINES))
             order_id = ""
@@ -342,12 +346,12 @@ def visma_core_rows(
             booked = not DEFAULT_DEFINITIONS[cost_type].IsDraft
             day = f"{year:04d}-{month:02d}-{min(1 + produced * days // max(rows, 1), days):02d}"
             texts, low, high = _BROKER_LINES[cost_type]
-            for _line in range(size):
+            for text in rng.sample(texts, size):
                 row: Row = {
                     "caseId": case,
                     "accountingCostType": cost_type,
                     "amount": _kroner(rng, low, high),
-                    "description": f"{rng.choice(texts)}, {address}",
+                    "description": f"{text}, {address}",
                     "note": f"Oppdrag {case}-{year % 100}",
                 }
                 if booked or rng.random() < 0.5:
