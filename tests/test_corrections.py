@@ -260,6 +260,17 @@ def test_a_credential_holding_a_control_character_is_refused_naming_its_variable
     assert read == {"APP_TOKEN": "app", "GRANT_TOKEN": "grant"}
 
 
+def test_a_credential_of_bytes_that_are_no_utf8_text_is_refused_naming_its_variable_never_its_value() -> None:
+    # found by a tester: ECONOMIC_APP_SECRET_TOKEN=$'app\xe9secret' (a Latin-1 paste) ended in "internal error (a
+    # bug in bulkload): UnicodeEncodeError", exit 4; HaloPSA's secret made a ledger first and asked for a resume
+    latin1 = b"first\xe9second".decode("utf-8", "surrogateescape")  # as os.environ holds such bytes
+    with pytest.raises(ConfigError) as refused:
+        Credentials(("APP_TOKEN", "GRANT_TOKEN")).read({"APP_TOKEN": latin1, "GRANT_TOKEN": "grant"})
+    said = str(refused.value)
+    assert "APP_TOKEN" in said and "no UTF-8 text" in said and "first" not in said, said
+    assert refused.value.exit_code == 2
+
+
 #: the credential each target is given with a line break in it (a value pasted from a file of two lines)
 BROKEN = {
     "economic": "ECONOMIC_APP_SECRET_TOKEN",
