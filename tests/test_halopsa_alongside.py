@@ -48,6 +48,15 @@ def tenants(path: Path, n: int) -> Path:
     return path
 
 
+def two_copies(tmp_path: Path, n: int) -> tuple[Path, Path]:
+    """The same file of `n` creates (tenants) in two folders, A and B: one run's input, and another's."""
+    first = tenants(tmp_path / "A" / "XeroDetails.csv", n)
+    second = tmp_path / "B" / "XeroDetails.csv"
+    second.parent.mkdir()
+    second.write_bytes(first.read_bytes())
+    return first, second
+
+
 def job(data: Path, url: str) -> Job:
     return Job(
         target="halopsa",
@@ -110,9 +119,7 @@ def per_tenant(records: list[dict[str, Any]]) -> Counter[str]:
 
 @pytest.mark.slow
 async def test_a_match_on_load_is_refused_while_another_into_the_resource_is_under_way(tmp_path: Path) -> None:
-    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 200), tmp_path / "B" / "XeroDetails.csv"
-    second_file.parent.mkdir()
-    second_file.write_bytes(first_file.read_bytes())
+    first_file, second_file = two_copies(tmp_path, 200)
     held = HeldUploads()
     reports = []
     with anyio.fail_after(120):
@@ -150,9 +157,7 @@ async def test_a_run_killed_with_its_upload_in_flight_blocks_loads_until_resumed
     # a tester: a load 3 s after a kill -9 listed before the killed run's creates committed, and made 40 records
     # of 20. Here the killed run's upload is held by the sandbox until the second load has been refused; let
     # through then, it commits as a late commit would
-    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 50), tmp_path / "B" / "XeroDetails.csv"
-    second_file.parent.mkdir()
-    second_file.write_bytes(first_file.read_bytes())
+    first_file, second_file = two_copies(tmp_path, 50)
     first_ledger = str(first_file.parent / "XeroDetails.csv.ledger.sqlite")  # the command line's own
     held = HeldUploads()
     with anyio.fail_after(120):
@@ -191,9 +196,7 @@ async def test_a_run_killed_with_its_upload_in_flight_blocks_loads_until_resumed
 async def test_a_run_stopped_by_sigterm_with_its_upload_in_flight_is_told_as_stopped_so(tmp_path: Path) -> None:
     # the run handled the signal and wrote its ending: its call left in flight is told as left by that stop, not as
     # a kill's ("(killed?)")
-    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 50), tmp_path / "B" / "XeroDetails.csv"
-    second_file.parent.mkdir()
-    second_file.write_bytes(first_file.read_bytes())
+    first_file, second_file = two_copies(tmp_path, 50)
     held = HeldUploads()
     with anyio.fail_after(120):
         async with serving(held.app) as url:
@@ -256,9 +259,7 @@ class LostUpload:
 @pytest.mark.slow
 async def test_a_load_waits_for_the_calls_a_run_that_ended_left_in_doubt_to_land(tmp_path: Path) -> None:
     # found in doubt at once (its look failed), a lost create may yet commit until the settle delay has passed
-    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 10), tmp_path / "B" / "XeroDetails.csv"
-    second_file.parent.mkdir()
-    second_file.write_bytes(first_file.read_bytes())
+    first_file, second_file = two_copies(tmp_path, 10)
     lost = LostUpload()
     with anyio.fail_after(120):
         async with serving(lost.app) as url:
@@ -303,9 +304,7 @@ async def test_a_rollback_that_only_looked_its_call_up_leaves_a_later_listing_st
     # is stopped; the first run is rolled back, which looks its call up (a GET: not carried out) and deletes nothing.
     # No write came after the second run listed: its resume goes on (before, the look counted as a write, and the
     # resume was refused as listed before another run's write)
-    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 10), tmp_path / "B" / "XeroDetails.csv"
-    second_file.parent.mkdir()
-    second_file.write_bytes(first_file.read_bytes())
+    first_file, second_file = two_copies(tmp_path, 10)
     first_ledger = str(first_file.with_suffix(".sqlite"))
     lost = LostUpload()
     with anyio.fail_after(120):
@@ -453,9 +452,7 @@ async def test_a_resume_is_refused_once_another_run_wrote_into_the_resource_sinc
     # rows (the killed run's calls settled: allowed), then the resume of the killed run, which matched its rows
     # against its listing from before its first call, and created the other run's 200 records again. Here the
     # first run is stopped by its quota after its first upload (its calls settled), never by timing
-    first_file, second_file = tenants(tmp_path / "A" / "XeroDetails.csv", 30), tmp_path / "B" / "XeroDetails.csv"
-    second_file.parent.mkdir()
-    second_file.write_bytes(first_file.read_bytes())
+    first_file, second_file = two_copies(tmp_path, 30)
     first_ledger = str(first_file.with_suffix(".sqlite"))
     with anyio.fail_after(120):
         async with serving(build_app("halopsa", SandboxOptions(window_limit=0))) as url:
