@@ -558,7 +558,9 @@ class Dispatcher:
         settings = self.client.settings
         endpoint = settings.other_address or settings.address
         if isinstance(exc, APIError) and exc.status in (400, 401, 403):
-            return TokenRefused(f"the token endpoint refused the credentials: {exc}", uncertain=uncertain)
+            # a 401 or 403 names the credentials' settings already (http.Client), OAuth's 400 (invalid_grant) not
+            said = str(exc) if settings.credentials in str(exc) else f"{exc}; check {settings.credentials}"
+            return TokenRefused(f"the token endpoint refused the credentials: {said}", uncertain=uncertain)
         if isinstance(exc, APIError) and exc.status in NO_SUCH_CALL:
             return WrongEndpoint(
                 f"the token endpoint answered {exc}: there is no such call at that address; check {endpoint}",

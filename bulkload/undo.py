@@ -9,8 +9,9 @@ done call. Then every record the run created is deleted, each DELETE recorded be
 removed" only when an earlier rollback of ours sent that DELETE, and otherwise unexplained — the record left
 the API some other way (e-conomic: possibly booked).
 
-A stop (RunStopped: the agreement's daily quota spent, a Retry-After past what a call waits, no token to be had)
-ends the rollback there: nothing more is sent, what it had not come to is counted as left (never as failed), and
+A stop (RunStopped: the agreement's daily quota spent, a Retry-After past what a call waits, no token to be had;
+or the credentials refused, by the API or its token endpoint, which every later call would meet too) ends the
+rollback there: nothing more is sent, what it had not come to is counted as left (never as failed), and
 `stop_reason` says why and names the command that continues it, `bulkload rollback` (a run rolled back in part
 cannot be resumed: its ledger no longer says what the API holds).
 
@@ -26,9 +27,10 @@ and none is deleted on its word.
 
 Exit codes: 0 all removed; 1 calls that could not be settled (their records may remain; listed); 3 everything of the
 run's the API still held removed, but records gone that no rollback of ours removed (listed: e-conomic, possibly
-booked), or records that are not the run's kept (listed); 4 deletes, reads or settling failed for now, or the rollback
-stopped (run rollback again; after a spent quota, once its calls free up). With 0 and 3 the run is rolled back; with 1
-and 4 it stays rolling back until a rollback ends so.
+booked), or records that are not the run's kept (listed); 2 the credentials refused (run rollback again with the
+right ones); 4 deletes, reads or settling failed for now, or the rollback stopped (run rollback again; after a spent
+quota, once its calls free up). With 0 and 3 the run is rolled back; with 1, 2 and 4 it stays rolling back until a
+rollback ends so.
 """
 
 from __future__ import annotations
@@ -53,8 +55,10 @@ from .errors import (
     EXIT_STOPPED,
     EXIT_USAGE,
     APIError,
+    AuthError,
     BulkloadError,
     RunStopped,
+    TokenRefused,
 )
 from .job import Job
 from .ledger import Ledger, OpenCall
@@ -72,6 +76,10 @@ from .sources import Source, sha256_of
 from .stages import ROLLING_BACK, SETTLING, Stages
 from .still_ours import read_back
 from .targets.base import RecordKind, Target
+
+#: what stops a rollback at once (`_stopped`): a stop of the limits', and credentials refused (by the API, or its
+#: token endpoint), which every later call would meet too
+_STOPS = (RunStopped, AuthError, TokenRefused)
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +152,8 @@ def _conclude(ledger: Ledger, out: Rollback, gone_means: str) -> None:
     groups of the records gone, which may be in the books (ledger.known_to). The records kept as not the run's (there
     before it, or their ids holding other records now: spared) are named for a person to check."""
     if out.failed or out.stop_reason:
-        out.status, out.exit_code = "stopped", EXIT_STOPPED
+        # a stop's own code where one stopped it (`_stopped`: 2 for credentials refused), else 4
+        out.status, out.exit_code = "stopped", out.exit_code if out.stop_reason else EXIT_STOPPED
         return
     if out.unsettled_count:
         out.status, out.exit_code = "unsettled", EXIT_ROWS
@@ -184,11 +193,13 @@ def _where(job: Job, call: OpenCall, seq: int, part: str) -> dict[str, Any]:
     }
 
 
-def _stopped(ledger: Ledger, out: Rollback, exc: RunStopped) -> None:
-    """Keep the first stop (the others, met by the calls under way then, say the same) with the command that
-    continues it: rollback, which a message of the limits' own would give as resume."""
+def _stopped(ledger: Ledger, out: Rollback, exc: BulkloadError) -> None:
+    """Keep the first stop (one of `_STOPS`; the others, met by the calls under way then, say the same) with the
+    command that continues it: rollback, which a message of the limits' own would give as resume; and its exit code
+    (2 for credentials refused, else 4), which `_conclude` gives the rollback."""
     if not out.stop_reason:
         out.stop_reason = resumable(str(exc), exc, ledger.path.absolute(), "rollback")
+        out.exit_code = exc.exit_code
 
 
 def _unsettled(job: Job, out: Rollback, seq: int, part: str, call: OpenCall, reason: str, found: int = 0) -> None:
@@ -376,7 +387,7 @@ async def _settle_calls(
                         _unsettled(job, out, chunk.seq, chunk.part, call, why, len(found))
                         continue
                     ids = found
-            except RunStopped as exc:  # the quota spent, …: open still, settled by the next rollback
+            except _STOPS as exc:  # the quota spent, …: open still, settled by the next rollback
                 _stopped(ledger, out, exc)
                 out.calls_left += 1
                 continue
@@ -504,7 +515,7 @@ async def _remove_all(
     stages.enter(ROLLING_BACK, len(todo), "records")
     try:  # what each id holds now: only the run's own records are deleted (still_ours.py)
         held = await read_back(target, ledger, dispatcher, files, todo)
-    except RunStopped as exc:  # nothing is deleted unread: all of it is left for the next rollback
+    except _STOPS as exc:  # nothing is deleted unread: all of it is left for the next rollback
         _stopped(ledger, out, exc)
         out.left += len(todo)
         return
@@ -530,6 +541,10 @@ async def _remove_all(
                     await dispatcher.send("DELETE", target.books.delete_path(scope, record_id))
                     done.append((record_id, scope, "removed"))
                     out.removed += 1
+                except _STOPS as exc:  # the quota spent, the credentials refused, …: this one and the rest are left
+                    _stopped(ledger, out, exc)
+                    out.left += 1
+                    _not_removed(done, scope, record_id, before, exc)
                 except APIError as exc:
                     if exc.status != 404:
                         _failed(out, done, scope, record_id, before, exc)
@@ -541,10 +556,6 @@ async def _remove_all(
                     else:
                         done.append((record_id, scope, "unexplained"))
                         _unexplained(target, ledger, files, out, scope, record_id)
-                except RunStopped as exc:  # the quota spent, …: this one and the rest are left
-                    _stopped(ledger, out, exc)
-                    out.left += 1
-                    _not_removed(done, scope, record_id, before, exc)
                 except BulkloadError as exc:
                     _failed(out, done, scope, record_id, before, exc)
                 stages.advance()

@@ -16,17 +16,28 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from conftest import CREDS, SandboxProcess, serving, write_entries
 
 from bulkload import Job, load, reconcile, resume, rollback
 from bulkload.cli import main
 from bulkload.dispatch import maybe_acted_on
-from bulkload.errors import AuthError, ConfigError, LedgerError, NoToken, Unreachable, WrongEndpoint
+from bulkload.errors import (
+    AuthError,
+    ConfigError,
+    LedgerError,
+    NoToken,
+    TokenRefused,
+    Unreachable,
+    WrongEndpoint,
+)
 from bulkload.http import Client
 from bulkload.ledger import Ledger
 from bulkload.results import Rollback
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.economic import create_app
+from bulkload.sandbox.halopsa import create_app as halopsa_app
 from bulkload.targets.base import Credentials
 
 #: every test here is a few dozen calls on loopback
@@ -357,6 +368,90 @@ async def test_a_token_endpoint_out_of_reach_stops_rollback_and_reconcile_at_onc
         assert (again.exit_code, again.removed) == (0, loaded.loaded), again
     else:
         assert again.reconcile is not None and again.reconcile.ok, again
+
+
+# --- credentials the token endpoint refuses -----------------------------------------------------------------------
+
+
+HALO_RIGHT = {"HALO_CLIENT_ID": "corrections-client", "HALO_CLIENT_SECRET": "corrections-secret"}
+#: the client's secret given wrong: a value no message may hold
+HALO_WRONG = {**HALO_RIGHT, "HALO_CLIENT_SECRET": "not-the-secret-7Q"}
+
+
+def refusing(refusal: dict[str, Any]) -> Middleware:
+    """While `refusal` holds a `status`, every token request the sandbox counted is answered that status with OAuth's
+    `error` (RFC 6749 §5.2): a refusal whatever the credentials, as an instance that revoked the client gives."""
+
+    @web.middleware
+    async def refuse(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.path.endswith("/token") and refusal.get("status"):
+            said = {"error": refusal["error"], "error_description": "refused"}
+            return web.json_response(said, status=refusal["status"])
+        return answer
+
+    return refuse
+
+
+@pytest.mark.parametrize(
+    ("command", "refusal"),
+    [
+        ("load", {}),
+        ("load", {"status": 400, "error": "invalid_grant"}),
+        ("resume", {}),
+        ("reconcile", {}),
+        ("reconcile", {"status": 400, "error": "invalid_grant"}),
+        ("rollback", {}),
+        ("rollback", {"status": 400, "error": "invalid_grant"}),
+        ("rollback", {"status": 403, "error": "unauthorized_client"}),
+    ],
+)
+async def test_credentials_the_token_endpoint_refuses_stop_every_command_at_once_exit_2(
+    tmp_path: Path, command: str, refusal: dict[str, Any]
+) -> None:
+    """A token request refused for its credentials (400, 401 or 403; without a status the sandbox's own 401
+    `invalid_client` to a wrong secret) is sent once whatever --attempts says, and the command stops with exit 2
+    naming HALO_CLIENT_ID and HALO_CLIENT_SECRET, never the secret, nothing deleted; with the right credentials it
+    then finishes. Before: a rollback listed every record as a delete that failed and ended with exit 4."""
+    options, files, _ = TARGET_CASES["halopsa"]
+    ledger = tmp_path / "run.sqlite"
+    client, secret = HALO_RIGHT["HALO_CLIENT_ID"], HALO_RIGHT["HALO_CLIENT_SECRET"]
+    app = halopsa_app(SandboxOptions(window_limit=0), client_id=client, client_secret=secret)
+    answering: dict[str, Any] = {}  # the refusal, once the load before is over
+    app.middlewares.insert(0, refusing(answering))
+    wrong = HALO_RIGHT if refusal else HALO_WRONG  # a refusal refuses the right ones too
+    with anyio.fail_after(BOUND_S):
+        async with serving(app) as url:
+            job = Job("halopsa", [str(f) for f in files], base_url=url, ledger=str(ledger), attempts=8)
+            job.target_options, job.rejects = dict(options), str(tmp_path / "rejects.csv")
+            if command == "resume":  # a run stopped before it sent anything
+                with pytest.raises(TokenRefused):
+                    await load(job, env=HALO_WRONG)
+            elif command != "load":
+                loaded = await load(job, env=HALO_RIGHT)
+            answering.update(refusal)
+            before = (await async_stats(url))["token_calls"]
+            if command == "rollback":
+                stopped = await rollback(str(ledger), env=wrong)
+                said, code = stopped.stop_reason or "", stopped.exit_code
+                assert (stopped.removed, stopped.failed, stopped.left) == (0, [], loaded.loaded), stopped
+            else:
+                with pytest.raises(TokenRefused) as caught:
+                    if command == "load":
+                        await load(job, env=wrong)
+                    else:
+                        await (resume if command == "resume" else reconcile)(str(ledger), env=wrong)
+                said, code = str(caught.value), caught.value.exit_code
+            asked = (await async_stats(url))["token_calls"] - before
+            answering.clear()
+            if command == "rollback":
+                again = await rollback(str(ledger), env=HALO_RIGHT)
+                assert (again.exit_code, again.removed) == (0, loaded.loaded), again
+    assert asked == 1, f"{asked} token calls for one refusal"
+    assert code == 2 and said.startswith("the token endpoint refused the credentials"), said
+    assert "HALO_CLIENT_ID and HALO_CLIENT_SECRET" in said and "not-the-secret-7Q" not in said, said
+    if command == "rollback":
+        assert f"`bulkload rollback --ledger {ledger}`" in said and "bulkload resume" not in said, said
 
 
 # --- resume's overrides ---------------------------------------------------------------------------------------------

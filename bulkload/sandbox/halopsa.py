@@ -79,6 +79,8 @@ class HaloPSA:
         self.token_lifetime = token_ttl_s / options.time_factor  # real seconds
         self.tokens: dict[str, float] = {}  # token → monotonic expiry
         self.tokens_issued = 0
+        #: token requests answered, a token or a refusal: what a client asked of the token endpoint
+        self.token_calls = 0
         self.store = Store()
         #: a listing's record_count leaves out this many newest records, and an unpaged listing is its first page of
         #: this many (SandboxOptions.count_lag, unpaged_page): a test may change them while the sandbox runs
@@ -88,6 +90,7 @@ class HaloPSA:
 
     # -- auth --------------------------------------------------------------------------------------------
     async def token(self, request: web.Request) -> web.Response:
+        self.token_calls += 1
         form = await request.post()
         grant, scope = str(form.get("grant_type", "")), str(form.get("scope", "") or "all")
         client_id, client_secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
@@ -238,6 +241,7 @@ class HaloPSA:
         return {
             "records": {name: len(records) for name, records in self.store.records.items()},
             "tokens_issued": self.tokens_issued,
+            "token_calls": self.token_calls,
             "pending_commits": len(self.pending),
         }
 
