@@ -46,15 +46,15 @@ from .loads import account_of, run_of
 from .manifest import Manifest, ManifestJob, read_manifest
 from .outputs import check_cache, private_dir
 from .report import write_report
-from .results import Report
+from .results import Report, counted
 from .run import Run, Shared, credentials_setting
 from .targets import TARGETS
 
 #: how bad each exit code is, least first: the fleet ends with the worst of its jobs'; a job refused for its settings
 #: (2) is worse than one stopped resumable (4), which `--resume` continues without a change
 SEVERITY = (EXIT_OK, EXIT_ROWS, EXIT_MISMATCH, EXIT_STOPPED, EXIT_USAGE)
-#: the report totals add up
-TOTALS = ("rows_read", "loaded", "rejected", "in_doubt", "skipped", "requests", "retries")
+#: the report totals add up (`held_back`: of those in doubt, the rows of calls held back unsent, Report.held_back)
+TOTALS = ("rows_read", "loaded", "rejected", "in_doubt", "held_back", "skipped", "requests", "retries")
 
 
 class JobOutcome(msgspec.Struct, kw_only=True):
@@ -529,7 +529,7 @@ def without_report(mjob: ManifestJob, status: str, error: str, exit_code: int = 
 def fleet_report(manifest: Manifest, outcomes: list[JobOutcome], elapsed_s: float) -> FleetReport:
     """The combined report: the outcomes, their reports' totals (and the calls of those without one:
     JobOutcome.requests) and the worst exit code."""
-    totals = {key: sum(getattr(o.report, key) for o in outcomes if o.report is not None) for key in TOTALS}
+    totals = {key: sum(counted(o.report, key) for o in outcomes if o.report is not None) for key in TOTALS}
     totals["requests"] += sum(o.requests for o in outcomes if o.requests is not UNSET)
     return FleetReport(
         manifest=str(manifest.path),

@@ -20,6 +20,7 @@ from rich.text import Text
 from .fleet import FleetReport, JobOutcome
 from .progress import TICK_S
 from .redact import redact
+from .results import counted
 from .run import Run
 
 #: running jobs shown one a line on a terminal; the rest are counted
@@ -67,6 +68,7 @@ class Board:
         loaded = sum(s.loaded for s in snaps) + sum(r.loaded for r in reports)
         rejected = sum(s.rejected for s in snaps) + sum(r.rejected for r in reports)
         in_doubt = sum(s.in_doubt for s in snaps) + sum(r.in_doubt for r in reports)
+        held = sum(s.held_back for s in snaps) + sum(counted(r, "held_back") for r in reports)
         calls = sum(s.requests for s in snaps) + sum(r.requests for r in reports)
         not_ok = [o.name for o in self.done if o.exit_code]
         not_clean = f"{len(not_ok)} not clean"
@@ -75,7 +77,7 @@ class Board:
             not_clean += f": {redact(', '.join(not_ok[:NAMED_NOT_CLEAN]))}" + (f" and {more} more" if more > 0 else "")
         return (
             f"jobs: {len(self.done)}/{self.jobs} ended ({not_clean}), {len(self.running)} running | "
-            f"{loaded:,} loaded | {rejected:,} rejected | {in_doubt:,} in doubt | {calls:,} calls"
+            f"{loaded:,} loaded | {rejected:,} rejected | {_in_doubt(in_doubt, held)} | {calls:,} calls"
         )
 
 
@@ -146,8 +148,8 @@ def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
     t = report.totals
     console.print(
         f"{len(report.jobs)} job{'' if len(report.jobs) == 1 else 's'}, {t['rows_read']:,} rows read: "
-        f"{t['loaded']:,} loaded, {t['rejected']:,} rejected, "
-        f"{t['in_doubt']:,} in doubt, {t['skipped']:,} skipped; {t['requests']:,} calls{_when(report)}; "
+        f"{t['loaded']:,} loaded, {t['rejected']:,} rejected, {_in_doubt(t['in_doubt'], t['held_back'])}, "
+        f"{t['skipped']:,} skipped; {t['requests']:,} calls{_when(report)}; "
         f"exit {report.exit_code}"
     )
     for o in report.jobs:
@@ -183,6 +185,12 @@ def _had(stored: list[JobOutcome]) -> str:
     return (f"{finished} had finished; " if finished else "") + (
         f"{redact(', '.join(unfinished))} had not finished: the report of where {where} stopped"
     )
+
+
+def _in_doubt(rows: int, held: int) -> str:
+    """Rows in doubt as the totals say them, with those of calls held back unsent when a ledger write failed (of
+    them) where there are any, as a run's `-q` line says them."""
+    return f"{rows:,} in doubt" + (f" ({held:,} held back unsent)" if held else "")
 
 
 def _rows_to_see(outcome: JobOutcome) -> list[str]:

@@ -53,6 +53,8 @@ class Snapshot:
     loaded: int = 0
     rejected: int = 0
     in_doubt: int = 0
+    #: of those in doubt, the rows of calls held back unsent when a ledger write failed (Tally.held_back)
+    held_back: int = 0
     skipped: int = 0
     earlier: int = 0
     requests: int = 0

@@ -36,8 +36,9 @@ from procrastinate.schema import SchemaManager
 from . import fleet, ledger_pg, shared_limits
 from .errors import EXIT_STOPPED, EXIT_USAGE, ConfigError, LedgerUnavailable, RunStopped
 from .manifest import Manifest, ManifestJob, read_manifest
+from .progress import Snapshot
 from .redact import redact, register, without_password
-from .results import Report
+from .results import Report, counted
 from .run import Run, Shared
 
 #: the procrastinate task and queue of a manifest's job
@@ -76,8 +77,9 @@ CREATE TABLE IF NOT EXISTS bulkload_queue (
 ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS withdrawn_at timestamptz;
 """
 
-#: the counts `bulkload status` shows, from a running job's progress or a finished job's report
-COUNTS = ("rows_read", "loaded", "rejected", "in_doubt", "skipped", "requests")
+#: the counts `bulkload status` shows, from a running job's progress or a finished job's report (`held_back`: of
+#: those in doubt, the rows of calls held back unsent when a ledger write failed, Report.held_back)
+COUNTS = ("rows_read", "loaded", "rejected", "in_doubt", "held_back", "skipped", "requests")
 
 
 class JobState(msgspec.Struct, kw_only=True):
@@ -226,7 +228,7 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
             raise
         finally:
             shared_limits.BUDGET.reset(token)
-        counts = {key: int(getattr(report, key)) for key in COUNTS}
+        counts = counts_of(report)
         await _record(conn, job_id, "report = %s, counts = %s", msgspec.json.encode(report).decode(), _encode(counts))
         if report.exit_code == EXIT_STOPPED:  # to be retried: `bulkload status` says why it stopped meanwhile
             stopped = RunStopped(f"job {name!r} stopped: {report.stop_reason or 'resumable'}", report=report)
@@ -235,6 +237,11 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
     if report.exit_code == EXIT_USAGE:
         raise ConfigError(f"job {name!r} stopped: {report.stop_reason or 'its settings'}")
     return {"status": report.status, "exit_code": report.exit_code, **counts}
+
+
+def counts_of(figures: Report | Snapshot) -> dict[str, int]:
+    """COUNTS of a finished job's report, or of a running one's progress (results.counted)."""
+    return {key: counted(figures, key) for key in COUNTS}
 
 
 def _job(manifest: Manifest, name: str) -> ManifestJob:
@@ -257,8 +264,7 @@ async def _with_progress(
         while True:
             await anyio.sleep(PROGRESS_S)
             if runs:
-                snap = runs[-1].snapshot()
-                counts = _encode({key: getattr(snap, key) for key in COUNTS})
+                counts = _encode(counts_of(runs[-1].snapshot()))
                 with anyio.CancelScope(shield=True):  # a query cancelled midway closes the connection
                     try:
                         await _record(conn, job_id, "counts = %s", counts)

@@ -138,6 +138,14 @@ class Report(msgspec.Struct, kw_only=True):
         return msgspec.structs.replace(self, status="stopped", stop_reason=reason, stop_code=code or None)
 
 
+def counted(figures: object, key: str) -> int:
+    """The count `key` (a row or call count: rows_read, in_doubt, held_back, requests, …) of a report or of a running
+    run's progress.Snapshot, as totals sum it: 0 where a report has it only where some (`held_back`), or a stored
+    one from before it had it."""
+    value = getattr(figures, key, 0)
+    return value if isinstance(value, int) else 0
+
+
 class Settled(msgspec.Struct, kw_only=True):
     """A rollback's calls in flight or in doubt, settled before deleting (README, "Rollback report")."""
 

@@ -164,6 +164,7 @@ class Run:
             loaded=tally.loaded,
             rejected=tally.rejected,
             in_doubt=tally.in_doubt,
+            held_back=tally.held_back,
             skipped=tally.skipped,
             earlier=self.earlier,
             requests=c.requests,

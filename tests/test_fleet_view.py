@@ -12,7 +12,7 @@ import pytest
 
 from bulkload.fleet import FleetReport, JobOutcome
 from bulkload.fleet_view import Board, print_fleet
-from bulkload.results import Report
+from bulkload.results import Report, counted
 
 NAMES = ("client-northwind-2025", "client-northstar-2025", "client-norrland-2025")
 
@@ -52,6 +52,7 @@ def outcome(name: str, *, code: int = 0, stored: bool = False, **given: Any) -> 
 def fleet(*jobs: JobOutcome) -> FleetReport:
     totals = {k: sum(getattr(j.report, k) for j in jobs if j.report) for k in ("rows_read", "loaded", "requests")}
     totals |= {k: sum(getattr(j.report, k) for j in jobs if j.report) for k in ("rejected", "in_doubt", "skipped")}
+    totals["held_back"] = sum(counted(j.report, "held_back") for j in jobs if j.report)
     return FleetReport(manifest="/srv/m.toml", jobs=list(jobs), totals=totals, elapsed_s=0.6, exit_code=1)
 
 
@@ -123,3 +124,26 @@ def test_the_progress_line_names_the_jobs_not_clean() -> None:
     board.ended(outcome(NAMES[0]))
     board.ended(outcome(NAMES[1], code=1, rejected=14))
     assert f"1 not clean: {NAMES[1]}" in board.totals_line()
+
+
+def test_rows_held_back_are_in_the_totals_the_summary_and_the_progress_line() -> None:
+    """A job's calls held back unsent when a ledger write failed (its report's `held_back`, only where some) are
+    summed with the other counts: the manifest's totals, its summary and the progress line say them. Before: a
+    job's own report held them, the totals of the manifest did not."""
+    from pathlib import Path
+
+    from bulkload.fleet import fleet_report
+    from bulkload.manifest import Manifest
+
+    held = outcome(NAMES[1], code=1, loaded=280, in_doubt=20, held_back=12)
+    jobs = [outcome(NAMES[0]), held, outcome(NAMES[2], in_doubt=3, held_back=2)]
+    summed = fleet_report(Manifest(path=Path("/srv/m.toml"), jobs=[]), jobs, 0.6)
+    assert (summed.totals["in_doubt"], summed.totals["held_back"]) == (23, 14), summed.totals
+    assert fleet_report(Manifest(path=Path("/srv/m.toml"), jobs=[]), [outcome(NAMES[0])], 0.6).totals["held_back"] == 0
+    out = io.StringIO()
+    print_fleet(summed, out)
+    assert "23 in doubt (14 held back unsent)" in out.getvalue(), out.getvalue()
+    board = Board(3)
+    for job in jobs:
+        board.ended(job)
+    assert "23 in doubt (14 held back unsent)" in board.totals_line(), board.totals_line()

@@ -283,6 +283,32 @@ def test_status_quiet_is_one_line_of_states_naming_the_jobs_not_clean() -> None:
     assert "b (complete, exit 1: 1 rejected, 0 in doubt)" in line and "c (failed" in line and "a (" not in line, line
 
 
+def test_a_jobs_counts_hold_its_rows_held_back() -> None:
+    """`bulkload status`' counts of a job, from its report or while it runs from its progress, hold the rows of its
+    calls held back unsent when a ledger write failed (`held_back`: 0 where a report has none)."""
+    import msgspec
+
+    from bulkload.progress import Snapshot
+    from bulkload.queue import counts_of
+    from bulkload.results import Report
+
+    fields = {"target": "economic", "status": "stopped", "rows_read": 40, "loaded": 30, "rejected": 0, "in_doubt": 10}
+    fields |= {"skipped": 0, "requests": 3, "retries": 0, "elapsed_s": 0.5, "reconcile": None}
+    fields |= {"ledger": "/runs/a.sqlite", "rejects_file": "/runs/a.rejects.csv"}
+    assert counts_of(msgspec.convert({**fields, "held_back": 4}, Report))["held_back"] == 4
+    assert counts_of(msgspec.convert(fields, Report))["held_back"] == 0
+    running = Snapshot("loading", 0, None, "rows", rows_read=40, in_doubt=10, held_back=4)
+    assert counts_of(running) == {
+        "rows_read": 40,
+        "loaded": 0,
+        "rejected": 0,
+        "in_doubt": 10,
+        "held_back": 4,
+        "skipped": 0,
+        "requests": 0,
+    }
+
+
 def test_status_shows_the_exit_of_a_job_finished_with_rows_rejected(capsys: pytest.CaptureFixture[str]) -> None:
     # found by a tester: a job finished with a row rejected (exit 1) was shown `complete` like a clean one
     from bulkload.queue import JobState
