@@ -140,9 +140,9 @@ class Report(msgspec.Struct, kw_only=True):
 
 def counted(figures: object, key: str) -> int:
     """The count `key` (a row or call count: rows_read, in_doubt, held_back, requests, …) of a report or of a running
-    run's progress.Snapshot, as totals sum it: 0 where a report has it only where some (`held_back`), or a stored
-    one from before it had it."""
-    value = getattr(figures, key, 0)
+    run's progress.Snapshot, as totals sum it: 0 where a report has it only where some (`held_back`: UNSET, as in a
+    stored report from before it had it)."""
+    value = getattr(figures, key)
     return value if isinstance(value, int) else 0
 
 
