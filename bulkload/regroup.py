@@ -45,7 +45,7 @@ from msgspec.structs import astuple
 
 from .errors import PlanningFileError, SourceError
 from .numbers import spreadsheet_exponent
-from .sources import BadRow, Row
+from .sources import BadRow, JsonExponent, Row
 from .targets.base import Elsewhere, GroupKey, RecordKind, Unreadable
 
 #: rows written per statement
@@ -216,12 +216,14 @@ def keyed(rows: Iterable[Row | BadRow | Placed], kind: RecordKind, unnamed: Unna
 
 def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], GroupKey]:
     """`kind.group_key`, with one rule for every kind: a row whose text group field (one read as no number or date)
-    is written as a spreadsheet shows a long number ("2.1E+11", chunking.Reading refuses it) names its group by no
-    key, and a row of no group (None) that leaves out a group field the kind requires (RecordKind.required: a
-    PayorCRM invoiceNumber, a Visma Core caseId) is a group's line whose key was lost (a blank or merged cell), not
-    a row standing alone: Unreadable either way, so the groups next to it are refused with it (keyed). Before, such
-    a PayorCRM line was rejected alone and its invoice loaded without it. A kind whose groups are one record
-    (RecordKind.single_record_groups: a customer) has no lines to lose: such a row is refused alone (Reading)."""
+    is written as a spreadsheet shows a long number ("2.1E+11", chunking.Reading refuses it), or is a JSON number
+    written with an exponent (`1.0E3`: 1000, or 1012 as a spreadsheet showed it, as key_number reads none; the field
+    takes text, and validation refuses the row), names its group by no key, and a row of no group (None) that
+    leaves out a group field the kind requires (RecordKind.required: a PayorCRM invoiceNumber, a Visma Core caseId)
+    is a group's line whose key was lost (a blank or merged cell), not a row standing alone: Unreadable either way,
+    so the groups next to it are refused with it (keyed). Before, such a PayorCRM line was rejected alone and its
+    invoice loaded without it. A kind whose groups are one record (RecordKind.single_record_groups: a customer) has
+    no lines to lose: such a row is refused alone (Reading)."""
     key_of = kind.group_key
     texts = tuple(sorted(kind.group_fields - kind.whole_fields - kind.number_fields - kind.date_fields))
     alone = {names[0] for names in kind.required() if len(names) == 1}
@@ -234,6 +236,11 @@ def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], GroupKey]:
             value = row.get(name)
             if type(value) is str and spreadsheet_exponent(value):
                 return Unreadable(f"{name} {value.strip()!r} is a long number as a spreadsheet shows it")
+            if type(value) is JsonExponent:
+                return Unreadable(
+                    f"{name} {value} is a number written with an exponent, as a spreadsheet shows one it may have "
+                    "rounded: which it is cannot be told"
+                )
         key = key_of(row)
         if key is None:
             for name in needed:

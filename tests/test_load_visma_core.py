@@ -661,6 +661,30 @@ async def test_a_jsonl_line_whose_order_id_is_no_text_rejects_its_order_whole(tm
     assert (report.loaded, report.rejected, report.rejected_groups) == (1, 2, 1), report
 
 
+@pytest.mark.parametrize("written", ["1e3", "1.0E3", "1E+3", "10000e-1"])
+async def test_a_jsonl_order_id_written_with_an_exponent_names_no_order_its_neighbours_refused(
+    tmp_path: Path, written: str
+) -> None:
+    # found by a lead: orderId 1.0E3 beside "1000" was keyed "1.0E3", an order of its own: rejected alone (it is no
+    # text), while order 1000 was booked without it. An exponent is how a spreadsheet shows a number it may have
+    # rounded (1.0E+03 for 1012), as key_number reads one in a case or voucher: which order it is cannot be told, so
+    # the orders next to it are refused with it, as for "1.0E+03" written as text
+    line = '{"caseId":1003,"accountingCostType":"OUTLAY","amount":%s,"description":"%s","entryDate":"2026-11-01",'
+    data = tmp_path / "e.jsonl"
+    data.write_text(
+        (line + '"orderId":%s}\n') % (1, "E", written)
+        + (line + '"orderId":"1000"}\n') % (2, "F")
+        + (line + '"orderId":"1000"}\n') % (3, "H")
+        + (line + '"orderId":"other"}\n') % (4, "G")
+    )
+    report, entries = await load_entries(tmp_path, data)
+    assert [e["Description"] for e in entries] == ["G"], entries
+    assert (report.loaded, report.rejected) == (1, 3), report
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [1, 2, 3], rejects
+    assert f"orderId {written} is a number written with an exponent" in rejects[2], rejects
+
+
 async def test_an_order_of_more_than_500_lines_is_one_entry(tmp_path: Path) -> None:
     # found by a tester: an OUTLAY order of 501 lines (merged: one entry, one call) was rejected whole, "the API
     # takes at most 500 a call", and --batch-size 501 was refused: seed 003 gives no limit of lines (the lines are
