@@ -33,7 +33,7 @@ import msgspec
 
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
-from .formulas import SHEET_STARTS, cell_value, error_value_reason, is_error_value
+from .formulas import SHEET_STARTS, cell_value, error_value_reason, error_values, is_error_value
 from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, Places, double_keeps, nearest_double, value_text
@@ -51,7 +51,7 @@ from .regroup import (
     part_of,
     repeated,
 )
-from .sources import BadRow, JsonExponent, Row
+from .sources import BadRow, JsonExponent, Row, decode_exact
 from .targets.base import RecordKind, Target
 from .targets.reasons import null_reason
 
@@ -149,7 +149,8 @@ class Reading:
     spreadsheet's exponent form; no text with white space around it (a JSONL string's: a CSV cell is trimmed) that
     names a record (but in `compared_fields`: RecordKind.compared_fields) or is the currency giving an amount its
     decimals (`amount_places`); no value of any column a spreadsheet formula or a spreadsheet's error value
-    (formulas.py), no secret the rejects file's mask (`MASKED_SECRET`)."""
+    (formulas.py), nor any value inside a nested one an error value (a JSONL object or list, JSON text in
+    `nested_fields`: RecordKind.nested_fields); no secret the rejects file's mask (`MASKED_SECRET`)."""
 
     def __init__(
         self,
@@ -167,6 +168,7 @@ class Reading:
         other_fields: Iterable[str] = (),
         mark_given: bool = False,
         compared_fields: Iterable[str] = (),
+        nested_fields: Iterable[str] = (),
     ) -> None:
         #: secrets (RecordKind.secret_fields): one given as the rejects file's mask is refused, never sent
         self._secrets = tuple(secret_fields)
@@ -201,6 +203,8 @@ class Reading:
         self._unspaced.update(
             (p.field, "gives an amount its decimals") for p in (amount_places or {}).values() if p.field is not None
         )
+        #: fields whose text is JSON of an object or a list (RecordKind.nested_fields), looked into for error values
+        self._nested = tuple(nested_fields)
         #: where a JSON number with an exponent is read as its text, to be refused with its reason
         self._as_text = self._numbers | frozenset(self._wholes) | frozenset(dated)
         #: where a JSON number with a fraction stays the exact Decimal: an amount, or a whole number to be proved so
@@ -229,6 +233,7 @@ class Reading:
             other_fields=kind.number_fields - kind.money_fields,
             mark_given=mark_given,
             compared_fields=kind.compared_fields,
+            nested_fields=kind.nested_fields,
         )
 
     def convert(self, row: dict[str, Any]) -> None:
@@ -257,6 +262,11 @@ class Reading:
                         row[name] = float(value)
                 elif of is JsonExponent:
                     row[name] = str(value) if name in self._as_text else float(value)
+                elif (of is dict or of is list) and self._inside(name, value) is not None:
+                    raise self._every_fault(row, self._sheet_faults(row))
+            for name in self._nested:  # JSON text in a JSONL string (a CSV cell's is looked at as the row's text)
+                if self._inside(name, row.get(name)) is not None:
+                    raise self._every_fault(row, self._sheet_faults(row))
         else:
             try:
                 joined = "".join(row.values())
@@ -382,11 +392,14 @@ class Reading:
         return reason.replace(shown, shown.replace(".", ",")) if "." in shown else reason
 
     def _sheet_faults(self, row: dict[str, Any]) -> list[RowInvalid]:
-        """Each cell of `row` that starts with ``=`` read in place (`_formula`); the faults of those refused, and of
-        each cell that is a spreadsheet's error value (formulas.is_error_value), in the row's order."""
+        """Each cell of `row` that starts with ``=`` read in place (`_formula`); the faults of those refused, of
+        each cell that is a spreadsheet's error value (formulas.is_error_value), and of each nested value that holds
+        one (`_inside`), in the row's order."""
         faults = []
         for name, value in row.items():
             if type(value) is not str or value[:1] not in SHEET_STARTS:
+                if (fault := self._inside(name, value)) is not None:
+                    faults.append(fault)
                 continue
             if value[0] == "=":
                 try:
@@ -423,6 +436,28 @@ class Reading:
         first, *more = faults
         also = "".join(f"; also {fault.field}: {fault.reason}" for fault in more)
         return RowInvalid(first.field, first.reason + also)
+
+    def _inside(self, name: str, value: Any) -> RowInvalid | None:
+        """The fault of the row's field `name` where its `value` is a nested one holding spreadsheet error values (an
+        object or a list; in a `nested_fields` field, JSON text of one), naming each by where it is and what
+        (formulas.error_values: "'#N/A' at billAddr.city …; also '#REF!' at billAddr.zip"); None for none, and for
+        text that is no JSON, which the kind refuses as it decodes it (RecordKind.read_nested)."""
+        of = type(value)
+        if of is str:
+            if ("#" not in value and "Err:" not in value) or name not in self._nested:
+                return None
+            try:
+                value = decode_exact(value)
+            except (ValueError, RecursionError):
+                return None
+        elif of is not dict and of is not list:
+            return None
+        found = error_values(value, name)
+        if not found:
+            return None
+        (at, text), *more = found
+        also = "".join(f"; also {shown!r} at {where}" for where, shown in more)
+        return RowInvalid(name, error_value_reason(text, at) + also)
 
     def _formula(self, row: dict[str, Any], name: str, value: str) -> None:
         """Read `value`, the row's cell `name` starting with ``=``, as formulas.cell_value reads it, in place;

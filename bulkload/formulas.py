@@ -16,6 +16,7 @@ text or those characters.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import msgspec
 
@@ -163,9 +164,50 @@ def is_error_value(text: str) -> bool:
     return text[:4] == "Err:" and _ERR_CODE(text) is not None
 
 
-def error_value_reason(text: str) -> str:
-    """Why `text` (a cell that `is_error_value`) gives no value."""
+def error_value_reason(text: str, at: str = "") -> str:
+    """Why `text` (a cell that `is_error_value`, or a value inside a nested one `at` that place: `error_values`) gives
+    no value."""
+    where = f" at {at}" if at else ""
     return (
-        f"{text!r} is a spreadsheet's error value, not data: a lookup or formula failed in the sheet the file was "
-        "saved from; correct it there and export again"
+        f"{text!r}{where} is a spreadsheet's error value, not data: a lookup or formula failed in the sheet the file "
+        "was saved from; correct it there and export again"
     )
+
+
+def error_values(value: Any, at: str) -> list[tuple[str, str]]:
+    """Each spreadsheet error value (`is_error_value`, of the text as written) a nested value holds, at any depth, as
+    (where, the value), in its order: `value` an object, a list or text (decoded JSON), `at` its place (a field's
+    name), followed by an object's key as ``.key`` (``["my key"]``, in JSON's quotes, where it is no name) and a
+    list's item as ``[0]``: ``billAddr.city``, ``sync_entities_list[0].value``. Keys are no values, and not looked
+    at; nor are formulas (a JSON string ``=…`` inside is the API's text). Read without recursion: a value nested as
+    deep as its decoder took costs no stack."""
+    found = []
+    #: (a value, the place of what holds it, its key or index there: None for `value` itself); a place is written
+    #: out only for a value that holds more, or is found
+    stack: list[tuple[Any, str, str | int | None]] = [(value, at, None)]
+    while stack:
+        item, holder, key = stack.pop()
+        of = type(item)
+        if of is str:
+            if item[:1] in SHEET_STARTS and is_error_value(item):
+                found.append((_place(holder, key), item))
+        elif of is dict:
+            here = _place(holder, key)
+            stack.extend((v, here, k) for k, v in reversed(item.items()))
+        elif of is list:
+            here = _place(holder, key)
+            stack.extend((v, here, i) for i, v in reversed(list(enumerate(item))))
+    return found
+
+
+def _place(holder: str, key: str | int | None) -> str:
+    """Where the value of `key` in what `holder` names is (`error_values`): ``holder.key``, ``holder["my key"]``,
+    ``holder[0]``; `holder` itself for None."""
+    if key is None:
+        return holder
+    if isinstance(key, int):
+        return f"{holder}[{key}]"
+    return f"{holder}.{key}" if key.isidentifier() else f"{holder}[{_encode(key).decode()}]"
+
+
+_encode = msgspec.json.encode

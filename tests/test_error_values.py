@@ -200,3 +200,102 @@ async def test_an_error_value_in_any_column_refuses_its_row_with_its_group_and_t
     for index, begins in case.mates.items():
         assert rejects[index]["reason"].startswith(begins), rejects[index]
         assert "is a spreadsheet's error value" in rejects[index]["reason"], rejects[index]
+
+
+class Nested(NamedTuple):
+    """A target's rows holding nested values (objects, lists: in a CSV file their JSON text), some with an error value
+    inside; the record names it holds once loaded; the rows refused for a value of their own (row index → (field,
+    the path and value its reason names)), and those refused with their group (row index → how the reason begins)."""
+
+    env: dict[str, str]
+    options: dict[str, Any]
+    name: str
+    rows: list[dict[str, Any]]
+    held: str
+    key: str
+    kept: list[str]
+    own: dict[int, tuple[str, str]]
+    mates: dict[int, str]
+
+
+NESTED = {
+    # found by a lead: {"city": "#N/A"} in billAddr was booked as data, where "#N/A" in a flat column is refused
+    "payorcrm": Nested(
+        PAYORCRM_ENV,
+        {"kind": "invoices"},
+        "invoices",
+        [
+            _invoice("0042", "1") | {"billAddr": {"city": "#N/A", "zip": "1000"}},
+            _invoice("0042", "2"),
+            _invoice("0043", "1") | {"shipAddr": {"lines": ["Vej 1", "#REF!"], "att": {"name": "Err:502"}}},
+            _invoice("0044", "1") | {"billAddr": {"city": "#123 Main", "note": "Errata", "n": ["#1"]}},
+            _invoice("0045", "1") | {"billAddr": json.dumps({"city": "#DIV/0!"})},  # JSON text, in JSONL too
+        ],
+        "/_sandbox/invoices",
+        "invoiceNumber",
+        ["0044"],
+        {
+            0: ("billAddr", "'#N/A' at billAddr.city"),
+            2: ("shipAddr", "'#REF!' at shipAddr.lines[1]"),
+            4: ("billAddr", "'#DIV/0!' at billAddr.city"),
+        },
+        {1: "invoice 0042 rejected: "},
+    ),
+    # HaloPSA's list and object fields (sync lists, a division object) alike
+    "halopsa": Nested(
+        {"HALO_CLIENT_ID": "id", "HALO_CLIENT_SECRET": "sec"},
+        {"resource": "ExactDetails"},
+        "ExactDetails",
+        [
+            {"name": "E1", "sync_entities_list": [{"key": "invoices", "value": "#VALUE!"}]},
+            {"name": "E2", "division_object": {"code": "#NV", "my name": "#I/T"}},
+            {"name": "E3", "sync_entities_list": [{"key": "#1", "value": "Err: see note"}], "division_object": {}},
+        ],
+        "/_sandbox/records/ExactDetails",
+        "name",
+        ["E3"],
+        {
+            0: ("sync_entities_list", "'#VALUE!' at sync_entities_list[0].value"),
+            1: ("division_object", "'#NV' at division_object.code"),
+        },
+        {},
+    ),
+}
+
+
+def written_nested(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """`rows` as `written` writes them, a nested value in a CSV cell as its JSON text."""
+    if path.suffix == ".jsonl":
+        return written(path, rows)
+    cells = [{k: v if isinstance(v, str) else json.dumps(v) for k, v in row.items()} for row in rows]
+    return written(path, cells)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+@pytest.mark.parametrize("target", list(NESTED))
+async def test_an_error_value_inside_a_nested_value_refuses_its_row_with_its_group_naming_where(
+    tmp_path: Path, target: str, suffix: str
+) -> None:
+    case = NESTED[target]
+    path = written_nested(tmp_path / f"{case.name}{suffix}", case.rows)
+    first = 2 if suffix == ".csv" else 1
+    with anyio.fail_after(60):
+        async with running(target) as url:
+            if target == "payorcrm":
+                await customer(url, tmp_path)
+            where = {"ledger": f"{path}.sqlite", "rejects": f"{path}.rejects.csv"}
+            job = Job(target, [str(path)], base_url=url, target_options=dict(case.options), **where)
+            report = await load(job, env=case.env)
+            kept = await held(url, Case(case.env, {}, "", [], case.held, case.key, [], {}, {}))
+    assert kept == case.kept, kept
+    refused = len(case.own) + len(case.mates)
+    assert (report.loaded, report.rejected, report.exit_code) == (len(case.rows) - refused, refused, 1), report
+    lines = Path(where["rejects"]).read_text(encoding="utf-8").splitlines()
+    rejects = {int(r["line"]) - first: r for r in csv.DictReader(lines)}
+    assert sorted(rejects) == sorted([*case.own, *case.mates]), rejects
+    for index, (field, at) in case.own.items():
+        assert rejects[index]["field"] == field, rejects[index]
+        assert rejects[index]["reason"].startswith(f"{at} is a spreadsheet's error value, not data"), rejects[index]
+    for index, begins in case.mates.items():
+        assert rejects[index]["reason"].startswith(begins), rejects[index]
+        assert "is a spreadsheet's error value" in rejects[index]["reason"], rejects[index]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from bulkload.chunking import Reading
@@ -407,3 +408,25 @@ def test_a_row_refused_for_an_error_value_names_every_field_that_would_be_refuse
     assert caught.value.field == "invoiceNumber" and first == error_value_reason("#N/A"), caught.value.reason
     assert more[:2] == [f"currency: {formula_reason('=D1')}", f"documentType: {error_value_reason('#REF!')}"], more
     assert len(more) == 3 and more[2].startswith("dueDate: "), more
+
+
+@pytest.mark.parametrize("json", [False, True])
+def test_an_error_value_inside_a_nested_value_is_refused_naming_where_and_every_field(json: bool) -> None:
+    # found by a lead: {"city": "#N/A"} in billAddr was sent, where "#N/A" in a column is refused. In a CSV file the
+    # nested value is its JSON text; a key is no value, and text that merely begins as an error value is kept
+    reading = Reading.of(Invoices(), NumberFormat(), DateFormat(), json=json)
+    address: Any = {"#N/A": "Vej 1", "lines": ["#1", {"zip": "Err:502"}], "city": "#n/a"}
+    row = {"customerNumber": "C1", "invoiceNumber": "I1", "billAddr": address, "documentType": "#REF!"}
+    if not json:
+        row["billAddr"] = msgspec.json.encode(address).decode()
+    with pytest.raises(RowInvalid) as caught:
+        reading.convert(row)
+    assert caught.value.field == "billAddr"
+    first, *more = caught.value.reason.split("; also ")
+    assert first == error_value_reason("Err:502", "billAddr.lines[1].zip"), caught.value.reason
+    assert more == ["'#n/a' at billAddr.city", f"documentType: {error_value_reason('#REF!')}"], more
+    kept: Any = {"#N/A": "Vej 1", "lines": ["#1", {"zip": "Errata"}], "city": "#123 Main"}
+    row = {"customerNumber": "C1", "invoiceNumber": "I1", "billAddr": kept}
+    if not json:
+        row["billAddr"] = msgspec.json.encode(kept).decode()
+    reading.convert(row)

@@ -19,7 +19,7 @@ from ..money import Places
 from ..numbers import whole_number
 from .flags import Flags
 from .protocols import Created, Sender
-from .reasons import Untold
+from .reasons import Untold, json_cell
 
 if TYPE_CHECKING:
     from ..sources import Source
@@ -153,6 +153,11 @@ class RecordKind:
     #: fields whose values go to the API and nowhere else (masked in the rejects file); inside a nested value a key
     #: is masked when it is one of these names or says secret, password or token (masking.secret_rule)
     secret_fields: frozenset[str] = frozenset()
+    #: fields that take an object or a list (PayorCRM's billAddr, HaloPSA's sync_entities_list): a string there (a CSV
+    #: cell, a JSONL string) is its JSON text, decoded by `read_nested`; inside such a value, a JSONL line's object or
+    #: list in any field and JSON text in these, a spreadsheet's error value is refused as in a cell
+    #: (chunking.Reading: formulas.error_values)
+    nested_fields: frozenset[str] = frozenset()
     group_name: str = "group"
     #: the fields `group_key` reads
     group_fields: frozenset[str] = frozenset()
@@ -196,6 +201,15 @@ class RecordKind:
         return self.number_fields | self.whole_fields | self.date_fields
 
     # --- per row ---------------------------------------------------------------------------------
+    def read_nested(self, row: dict[str, Any]) -> None:
+        """Each `nested_fields` string of `row` (JSON text: a CSV cell, a JSONL string) as the value it writes, in
+        place, in the row's order (reasons.json_cell: its numbers as written); RowInvalid naming the first field
+        whose text is not JSON, or gives a key twice. For `validate`."""
+        nested = self.nested_fields
+        for name, value in row.items():
+            if type(value) is str and name in nested:
+                row[name] = json_cell(name, value)
+
     def validate(self, row: dict[str, Any]) -> Any:
         """Coerce and check one source row; raise errors.RowInvalid. Runs once per row: keep it lean."""
         raise NotImplementedError

@@ -20,7 +20,7 @@ from .halopsa_listing import listing_whole, with_id
 from .halopsa_matching import Decision
 from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
 from .protocols import Sender
-from .reasons import converted, errors_by_index, json_cell
+from .reasons import converted, errors_by_index
 
 _TYPES: dict[str, Any] = {
     "int": int,
@@ -109,7 +109,7 @@ class Resource(RecordKind):
         self.date_fields = frozenset(f.name for f in self.schema.values() if f.kind == "datetime" and not f.read_only)
         #: the Struct attributes of the API's triggers (`_exchangecode`, `_disconnect`, …): each arrival acts
         self.triggers = [f"x{f.name}" for f in self.schema.values() if f.name.startswith("_") and not f.read_only]
-        self.nested = [f.name for f in self.schema.values() if f.kind in ("object", "array")]
+        self.nested_fields = frozenset(f.name for f in self.schema.values() if f.kind in ("object", "array"))
         self.types: dict[str, Any] = {f.name: _TYPES[f.kind] for f in self.schema.values()}
         self.match_on = list(match_on)
         self.reference_fields = frozenset(self.match_on)  # they name the record a row updates
@@ -166,9 +166,7 @@ class Resource(RecordKind):
         for name, value in row.items():
             if type(value) is Decimal:  # a JSON number with a fraction, read exactly; no HaloPSA field is money
                 row[name] = float(value)
-        for name in self.nested:
-            if isinstance(row.get(name), str):  # JSON text in a CSV cell
-                row[name] = json_cell(name, row[name])
+        self.read_nested(row)
         record = converted(row, self.type, self.read_fields)
         record_id = getattr(record, "id", None)
         if record_id is not None:

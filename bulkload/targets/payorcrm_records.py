@@ -15,7 +15,7 @@ from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, Places, decimals
 from ..money import minor_units as exact_units
 from .base import RecordKind, required_fields
 from .payorcrm_answers import Reading, named, read
-from .reasons import Untold, converted, errors_counted, json_cell
+from .reasons import Untold, converted, errors_counted
 
 
 class Customer(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -297,6 +297,7 @@ class Invoices(Upload):
     amount_places = {"invoiceAmount": Places(field="currency"), "balanceAmount": Places(field="currency")}
     date_fields = frozenset(_DATES)
     reference_fields = frozenset({"customerNumber"})  # the customer an invoice is of
+    nested_fields = frozenset({"billAddr", "shipAddr"})
     line_names = ("lineItem",)  # what tells an invoice's lines apart (group_fault)
     # seed 004 does not say whether an invoiceNumber is the account's or its customer's: lines of one number naming
     # two customers are two invoices given one number, or one split between them, which cannot be told
@@ -342,9 +343,7 @@ class Invoices(Upload):
         for field in _DATES:  # the API's date fields take dates: a date-time is cut to its date
             if isinstance(row.get(field), str):
                 row[field] = row[field][:10]
-        for field in ("billAddr", "shipAddr"):
-            if isinstance(row.get(field), str):  # a CSV cell holding JSON
-                row[field] = json_cell(field, row[field])
+        self.read_nested(row)
         invoice: Invoice = converted(row, Invoice, self.read_fields)
         customer = invoice.customerNumber
         if customer in self.failed:
