@@ -133,17 +133,38 @@ def cell_value(text: str, *, json: bool) -> str:
 #: the error values a spreadsheet shows, and saves in a CSV, for a lookup or formula that failed, in capitals: Excel's
 #: (its newer ones too: #SPILL!, #CALC!, #GETTING_DATA …), Google Sheets' #ERROR!, LibreOffice's (the same names);
 #: and Excel's in the languages of the Nordic and nearby markets: Danish, Norwegian, Swedish, Finnish, German, Dutch,
-#: French (its #N/A: #I/T, #SAKNAS!, #PUUTTUU!, #NV, #N/B)
+#: French (its #N/A: #I/T, #SAKNAS!, #PUUTTUU!, #NV, #N/B), the newer ones too (#ÜBERLAUF!, #KALK!, #DATEN_ABRUFEN),
+#: where a language names one its own way (else it keeps the English name), as PhpSpreadsheet's tables of Excel's
+#: names give them (github.com/idovdw/PhpSpreadsheet, src/PhpSpreadsheet/Locale/Formula/locale_da_dk.php, _nb_no,
+#: _sv_se, _fi_fi, _de_de, _nl_nl, _fr_fr: error_codes_current). Those write each #GETTING_DATA with a closing !,
+#: which Excel's English name has not (other tables, Excel's own #GETTING_DATA: none), so both are here; and French
+#: #SPILL! with a space before the ! as French typography puts it, and without
 _ERROR_VALUES = frozenset(
     {
         *("#N/A", "#REF!", "#NAME?", "#DIV/0!", "#VALUE!", "#NUM!", "#NULL!", "#ERROR!", "#SPILL!", "#CALC!"),
         *("#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!", "#EXTERNAL!"),
-        *("#I/T", "#VÆRDI!", "#VERDI!", "#REFERENCE!", "#NAVN?", "#DIVISION/0!", "#NUL!"),
+        # Danish, Norwegian (#NUL!: French too)
+        *("#I/T", "#VÆRDI!", "#VERDI!", "#REFERENCE!", "#NAVN?", "#DIVISION/0!", "#NUL!", "#NUMMER!"),
+        *("#HENTER_DATA", "#HENTER_DATA!", "#OVERLØB!", "#OVERFLYT!", "#BEREGN!", "#FELT!", "#BLOKERET!"),
+        *("#BLOKKERT!", "#OPRETFORBINDELSE!", "#KOBLE_TIL!", "#UKJENT!", "#EKSTERN!", "#EKSTERNT!"),
+        # Swedish
         *("#SAKNAS!", "#VÄRDEFEL!", "#REFERENS!", "#NAMN?", "#OGILTIGT!", "#SKÄRNING!"),
+        *("#HÄMTAR_DATA", "#HÄMTAR_DATA!", "#KALK!", "#BLOCKERAD!", "#ANSLUT!", "#OKÄNT!", "#EXTERN!"),
+        # Finnish
         *("#PUUTTUU!", "#ARVO!", "#VIITTAUS!", "#NIMI?", "#JAKO/0!", "#LUKU!", "#TYHJÄ!"),
+        *("#HAETAAN_TIETOJA", "#HAETAAN_TIETOJA!", "#LEVITTYMINEN!", "#LASKE!", "#KENTTÄ!", "#ESTETTY!"),
+        *("#YHDISTÄ!", "#TUNTEMATON!", "#ULKOINEN!"),
+        # German (#KALK!, #EXTERN! as Swedish)
         *("#NV", "#WERT!", "#BEZUG!", "#ZAHL!"),
-        *("#N/B", "#WAARDE!", "#VERW!", "#NAAM?", "#DEEL/0!", "#GETAL!", "#LEEG!"),
+        *("#DATEN_ABRUFEN", "#DATEN_ABRUFEN!", "#ÜBERLAUF!", "#FELD!", "#BLOCKIERT!", "#VERBINDEN!"),
+        # Dutch (#VERBINDEN! as German)
+        *("#N/B", "#WAARDE!", "#VERW!", "#NAAM?", "#DEEL/0!", "#DELING.DOOR.0!", "#GETAL!", "#LEEG!"),
+        *("#GEGEVENS.OPHALEN", "#GEGEVENS.OPHALEN!", "#OVERLOPEN!", "#BEREKENEN!", "#VELD!", "#GEBLOKKEERD!"),
+        "#ONBEKEND!",
+        # French
         *("#VALEUR!", "#NOM?", "#NOMBRE!"),
+        *("#CHARGEMENT_DONNEES", "#CHARGEMENT_DONNEES!", "#PROPAGATION!", "#PROPAGATION !", "#CHAMP!"),
+        *("#BLOQUÉ!", "#CONNEXION!", "#INCONNU!", "#EXTERNE!"),
     }
 )
 #: LibreOffice's other errors: Err: and the error's code (Err:502, an invalid argument)
@@ -157,7 +178,8 @@ def is_error_value(text: str) -> bool:
     """Whether `text` (a trimmed cell) is wholly a spreadsheet's error value: ``#N/A``, ``#REF!``, ``#NAME?``,
     ``#DIV/0!``, ``#VALUE!``, ``#NUM!``, ``#NULL!``, ``#ERROR!`` (Google Sheets), ``#SPILL!``, ``#CALC!``,
     ``#GETTING_DATA`` and the rest of Excel's, in any case, or in Excel's Nordic, German, Dutch and French names
-    (``#I/T``, ``#SAKNAS!``, ``#NV``); or LibreOffice's ``Err:`` and a code (``Err:502``). Text that merely begins so
+    (``#I/T``, ``#SAKNAS!``, ``#NV``, ``#ÜBERLAUF!``, ``#KALK!``, ``#DATEN_ABRUFEN``, ``#PROPAGATION!``); or
+    LibreOffice's ``Err:`` and a code (``Err:502``). Text that merely begins so
     (``#1``, ``#123 invoice``, ``#N/A please check``, ``Errata``) is none."""
     if text[:1] == "#":
         return text.upper() in _ERROR_VALUES

@@ -330,6 +330,23 @@ ERROR_VALUES = [
     "#VALEUR!",  # French
 ]
 
+#: found by a tester: Excel's newer error values in the languages above were booked as text, and Visma Core lines
+#: whose orderId was #KALK! loaded as one order. Each language's #SPILL!, #CALC!, #GETTING_DATA (with and without a
+#: closing !), #FIELD!, #BLOCKED!, #CONNECT!, #UNKNOWN!, #EXTERNAL! where it has a name of its own
+LOCALISED_NEWER_ERROR_VALUES = [
+    *("#OVERLØB!", "#BEREGN!", "#HENTER_DATA", "#HENTER_DATA!", "#FELT!", "#BLOKERET!", "#OPRETFORBINDELSE!"),  # da
+    *("#EKSTERN!", "#NUMMER!"),
+    *("#OVERFLYT!", "#KOBLE_TIL!", "#BLOKKERT!", "#UKJENT!", "#EKSTERNT!"),  # Norwegian
+    *("#KALK!", "#HÄMTAR_DATA", "#HÄMTAR_DATA!", "#ANSLUT!", "#BLOCKERAD!", "#OKÄNT!"),  # Swedish
+    *("#LEVITTYMINEN!", "#LASKE!", "#HAETAAN_TIETOJA", "#KENTTÄ!", "#ESTETTY!", "#YHDISTÄ!", "#TUNTEMATON!"),  # fi
+    "#ULKOINEN!",
+    *("#ÜBERLAUF!", "#überlauf!", "#DATEN_ABRUFEN", "#DATEN_ABRUFEN!", "#FELD!", "#BLOCKIERT!", "#VERBINDEN!"),  # de
+    *("#OVERLOPEN!", "#BEREKENEN!", "#GEGEVENS.OPHALEN", "#VELD!", "#GEBLOKKEERD!", "#ONBEKEND!"),  # Dutch
+    "#DELING.DOOR.0!",
+    *("#PROPAGATION!", "#PROPAGATION !", "#CHARGEMENT_DONNEES", "#CHAMP!", "#BLOQUÉ!", "#CONNEXION!"),  # French
+    *("#INCONNU!", "#EXTERNE!", "#PYTHON!", "#EXTERNAL!"),
+]
+
 #: text that merely begins as an error value does: a cell is one only wholly
 NOT_ERROR_VALUES = [
     "#123 invoice",
@@ -352,7 +369,7 @@ NOT_ERROR_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("text", ERROR_VALUES)
+@pytest.mark.parametrize("text", ERROR_VALUES + LOCALISED_NEWER_ERROR_VALUES)
 def test_a_spreadsheets_error_value_is_told_wholly(text: str) -> None:
     assert is_error_value(text)
 
