@@ -140,11 +140,12 @@ class Client:
         where = _shown(url)
         call = f"{method} {where if path.startswith(('http://', 'https://')) else path}"
         if unsendable := [name for name, value in {**self._headers, **hdrs}.items() if has_control(name + value)]:
-            # aiohttp refuses it with a ValueError as it writes the headers, after its hook said they were sent: a
-            # call that never left must not be taken for one whose answer was lost (its rows in doubt)
+            # aiohttp refuses a C0 one with a ValueError as it writes the headers, after its hook said they were
+            # sent: a call that never left must not be taken for one whose answer was lost (its rows in doubt); a C1
+            # one it would send, a value no credential holds
             raise ConfigError(
                 f"{call}: the header {unsendable[0]} holds a control character (the value is not shown), which no "
-                "request can carry; " + ("this call was not sent" if self.answered else "nothing was sent")
+                "request sends; " + ("this call was not sent" if self.answered else "nothing was sent")
             )
         try:
             # never followed: aiohttp would carry the session's credential headers (and a 307's body, a token
@@ -304,9 +305,10 @@ DOT_SEGMENTS = frozenset({".", ".."})
 
 
 def has_control(text: str) -> bool:
-    """Whether `text` holds a control character (C0: a line break, a tab, NUL …; or DEL), which no HTTP header
-    carries as it is."""
-    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+    """Whether `text` holds a control character: C0 (a line break, a tab, NUL …) or DEL, which no HTTP header
+    carries as it is; or C1 (U+0080-U+009F), which no text holds: what Latin-1 makes of Windows-1252's bytes
+    0x80-0x9F (€, quotes), text read in another encoding than its own."""
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
 
 
 def check_address(setting: str, url: str, root: str, example: str) -> None:

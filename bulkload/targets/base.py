@@ -501,13 +501,15 @@ class Api:
 def check_credential(name: str, value: str) -> None:
     """Refuses (ConfigError naming `name`, never the value) a credential `value` holding a control character (C0:
     a line break, a tab, NUL; or DEL), as one pasted from a file of two lines does: no HTTP header or form can
-    carry it as it is (http.Client refuses the call), and no API's credential holds one; and one holding bytes that
+    carry it as it is (http.Client refuses the call), and no API's credential holds one; or a C1 one (U+0080-U+009F:
+    Windows-1252's € or quotes read as Latin-1), which no text holds (`http.has_control`); and one holding bytes that
     are no UTF-8 text (the environment's bytes Python keeps as lone surrogates: a value pasted from a file in
     Latin-1), which no call can encode."""
     if has_control(value):
         raise ConfigError(
-            f"credential {name} holds a control character (a line break, a tab, NUL, …; the value is not shown): "
-            "set it to the credential alone, on one line; nothing was sent"
+            f"credential {name} holds a control character (a line break, a tab, NUL, …; or one of U+0080-U+009F, "
+            "Windows-1252's € or quotes read as Latin-1; the value is not shown): set it to the credential alone, on "
+            "one line, as UTF-8 text; nothing was sent"
         )
     try:
         value.encode()
