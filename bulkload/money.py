@@ -95,6 +95,12 @@ def decimals(currency: str | None) -> int:
     return DECIMALS.get(iso_code(currency) or "", 2)
 
 
+def factor(currency: str | None) -> Decimal:
+    """10 ** the currency's decimals, as a Decimal: its ISO 4217 code in any case (`decimals`), HUNDRED where it is
+    none."""
+    return FACTORS.get(iso_code(currency) or "", HUNDRED)
+
+
 def iso_code(currency: str | None) -> str | None:
     """The ISO 4217 code `currency` names, in upper case ("eur" is EUR), where CURRENCIES lists it; None otherwise,
     and for text that is not ASCII letters: "ısk" (a dotless ı) is no ISK, though Python's upper() makes it one."""

@@ -34,6 +34,7 @@ from bulkload.report import print_summary
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.sandbox.common import problem
+from bulkload.sandbox.economic import create_app
 from bulkload.sandbox.economic_web import PREFIX
 from bulkload.walks import add_listed, id_ranges
 
@@ -640,8 +641,6 @@ class ReplayedFailure:
 
 
 def replaying(at: int, *, committed: bool) -> tuple[web.Application, ReplayedFailure]:
-    from bulkload.sandbox.economic import create_app
-
     app, fault = create_app(SandboxOptions()), ReplayedFailure(at, committed=committed)
     app.middlewares.insert(1, fault.middleware)  # inside the sandbox's counters, outside its idempotency cache
     return app, fault
@@ -1228,3 +1227,81 @@ async def test_a_rate_that_reads_both_ways_read_as_thousands_is_refused_with_its
     assert refused["field"] == "exchangeRate" and refused["reason"].startswith(
         "'7,455' read with the file's decimal point is 7455, with a comma between thousands: "
     ), refused
+
+
+async def test_an_iso_4217_code_in_another_case_is_refused_with_its_voucher_before_anything_is_sent(
+    tmp_path: Path,
+) -> None:
+    # found by a tester: 100.50 jpy (JPY has no decimals) was sent, booked by a server that takes codes in any case,
+    # and its control total said 10050 jpy, where 100.50 JPY was refused; here the sandbox refused it after the call
+    # (JournalEntryCurrencyNotFound). Whether e-conomic takes jpy for JPY is not documented: refused before any call
+    data = tmp_path / "cased.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+        "5,1,1,2026-11-01,100,JPY,1010,upper\n5,1,1,2026-11-01,-100,JPY,5600,upper\n"
+        "5,1,2,2026-11-01,100.50,jpy,1010,lower\n5,1,2,2026-11-01,-100.50,jpy,5600,lower\n"
+        "5,1,3,2026-11-01,100,Jpy,1010,mixed\n5,1,3,2026-11-01,-100,Jpy,5600,mixed\n"
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+            held = await remote_entries(url)
+            async with aiohttp.ClientSession() as s, s.get(url.split("/journalsapi")[0] + "/_sandbox/stats") as r:
+                stats = await r.json()
+    assert sorted((e["voucherNumber"], e["amount"], e["currency"]) for e in held) == [
+        (1, -100.0, "JPY"),
+        (1, 100.0, "JPY"),
+    ], held
+    assert stats["by_method"]["POST"]["requests"] == 1 and "400" not in stats["by_status"], stats
+    assert (report.loaded, report.rejected, report.exit_code) == (2, 4, 1), report
+    assert report.reconcile.ok and report.reconcile.expected_totals["per_scope"] == {
+        "1": {"JPY": {"rows": 2, "amount": "0", "debit": "100"}}
+    }, report.reconcile
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert rejects[4]["field"] == "currency" and rejects[4]["reason"].startswith(
+        "'jpy' is JPY written in another case than ISO 4217's"
+    ), rejects[4]
+    assert rejects[6]["reason"].startswith("'Jpy' is JPY written in another case than ISO 4217's"), rejects[6]
+
+
+def listed_in_lower_case() -> web.Middleware:
+    """Every listing of draft entries with JPY written jpy: an entry someone else booked through an API that keeps
+    a code as sent."""
+
+    @web.middleware
+    async def middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.method != "GET" or not request.path.endswith("/draft-entries") or answer.status != 200:
+            return answer
+        assert isinstance(answer, web.Response) and isinstance(answer.body, bytes)
+        body = answer.body.replace(b'"currency":"JPY"', b'"currency":"jpy"')
+        return web.Response(body=body, content_type="application/json")
+
+    return middleware
+
+
+async def test_an_entry_listed_in_a_code_of_another_case_is_counted_in_its_currencys_minor_units(
+    tmp_path: Path,
+) -> None:
+    # the walk counted a listed amount of a code not written as ISO 4217 writes it in hundredths (100 jpy as 10000),
+    # and the report showed that figure in JPY's units: 10000 jpy for 100
+    data = tmp_path / "e.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text\n"
+        "5,1,1,2026-11-01,100.00,DKK,1010,x\n5,1,1,2026-11-01,-100.00,DKK,5600,x\n"
+    )
+    app = create_app(SandboxOptions())
+    app.middlewares.insert(1, listed_in_lower_case())
+    with anyio.fail_after(60):
+        async with serving(app) as origin:
+            url = origin + PREFIX
+            first = await load(job(tmp_path, [data], url), env=CREDS)
+            assert first.reconcile.ok, first.reconcile
+            foreign = {**FOREIGN, "currency": "JPY", "amount": 100}
+            async with aiohttp.ClientSession(headers=HEADERS) as s, s.post(url + "/draft-entries", json=foreign) as r:
+                assert r.status == 201, await r.text()
+            again = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
+    rec = again.reconcile
+    assert rec.remote_totals["per_scope"]["1"]["jpy"] == {"rows": 1, "amount": "100", "debit": "100"}, rec.remote_totals

@@ -17,6 +17,7 @@ from bulkload.money import (
     PastLimit,
     answered_units,
     double_keeps,
+    factor,
     minor_units,
     money,
     nearest_double,
@@ -166,3 +167,9 @@ def test_every_amount_a_double_holds_comes_back_from_its_double_written_long(uni
     amount = Decimal(units).scaleb(-places)
     assert answered_units(Decimal(format(float(amount), ".17g")), places) == units
     assert answered_units(Decimal(repr(float(amount))), places) == units
+
+
+def test_a_currencys_factor_is_its_iso_4217_codes_in_any_case() -> None:
+    # the e-conomic walk counted a listed 100 jpy as 10000 (looked up as written) where money() shows jpy as JPY
+    assert (factor("JPY"), factor("jpy"), factor("Kwd"), factor("DKK"), factor("eur")) == (1, 1, 1000, 100, 100)
+    assert (factor("ısk"), factor("xyz"), factor(None)) == (100, 100, 100)  # no ISO 4217 code: 2 decimals

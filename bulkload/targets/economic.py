@@ -22,7 +22,7 @@ from ..cursors import CursorTrail
 from ..errors import BadAnswer, ConfigError
 from ..http import api_path
 from ..model import Known, Listed, group_digest
-from ..money import FACTORS, HUNDRED
+from ..money import factor
 from ..side_by_side import results_side_by_side
 from .base import Api, Books, Credentials, Target
 from .economic_entries import (
@@ -237,7 +237,7 @@ class Journals(Books):
             _asked_for(items, ids, int(scope), after, upto)
             currencies = list(map(_currency, items))
             try:
-                exact = list(map(operator.mul, map(_amount, items), map(FACTORS.get, currencies, repeat(HUNDRED))))
+                exact = list(map(operator.mul, map(_amount, items), map(factor, currencies)))
             except ArithmeticError:  # decimal.Overflow: an exponent past the context's, `1e999999999`
                 at = next(i for i, e in enumerate(items) if abs(_amount(e).adjusted()) > MAX_DIGITS)
                 raise _past_limit(ids[at], _amount(items[at])) from None

@@ -15,7 +15,18 @@ from ..cursors import CursorTrail
 from ..errors import APIError, RowInvalid
 from ..http import decoded, keepable_ids
 from ..model import Chunk, Totals
-from ..money import DECIMALS, FACTORS, HUNDRED, PastLimit, Places, answered_units, decimals, minor_units, nearest_double
+from ..money import (
+    DECIMALS,
+    FACTORS,
+    HUNDRED,
+    PastLimit,
+    Places,
+    answered_units,
+    decimals,
+    iso_code,
+    minor_units,
+    nearest_double,
+)
 from ..numbers import whole_reason
 from .base import Elsewhere, GroupKey, RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
@@ -33,9 +44,8 @@ MAX_UNITS = 2**63 - 1
 _CENT = Decimal("0.01")
 #: voucher numbers per `$in:` list (the API takes at most 200 values)
 IN_LIST = 200
-#: a currency's decimals; e-conomic's codes are ISO 4217, upper case (money.decimals() also takes lower case)
-_decimals = DECIMALS.get
-#: 10 ** a currency's decimals (HUNDRED where it has 2)
+#: 10 ** a line's currency's decimals (HUNDRED where it has 2): a line's ISO 4217 code is written as ISO 4217 writes
+#: it, upper case (DraftEntry refuses another case), so it is looked up as written
 _factor = FACTORS.get
 
 
@@ -67,15 +77,25 @@ class DraftEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
 
     def __post_init__(self) -> None:
         amount, rate = self.amount, self.exchangeRate
-        # the common line, an amount written with 2 decimals in a currency of 2, passes on its exponent and
-        # magnitude alone: 2 decimals and a first digit at most 10^15 is at most 18 digits (as_tuple costs more)
+        # the common line, an amount written with 2 decimals in a currency of 2 written in upper case, passes on its
+        # exponent and magnitude alone: 2 decimals and a first digit at most 10^15 is at most 18 digits (as_tuple
+        # costs more)
         if (
             amount.same_quantum(_CENT)
             and amount.adjusted() <= MAX_DIGITS - 3
             and self.currency not in DECIMALS
+            and self.currency.isupper()
             and (rate is None or rate.is_finite())
         ):
             return
+        code = iso_code(self.currency)
+        if code is not None and code != self.currency:
+            # seed 002 says of currency only "string non-empty": whether e-conomic takes jpy for JPY (of no
+            # decimals), and lists it as sent or as JPY, is not documented
+            raise ValueError(
+                f"{self.currency!r} is {code} written in another case than ISO 4217's: whether e-conomic takes it for "
+                f"{code}, of {decimals(code)} decimals, is not documented; write {code} - at `$.currency`"
+            )
         _, digits, exponent = amount.as_tuple()
         # msgspec reads "nan" and "inf" as Decimals (the engine's reader never gives one; a caller might): their
         # exponent is a letter
@@ -200,10 +220,12 @@ def _line_check(units: int | Decimal, entry: DraftEntry | _Listed, rate: Decimal
 
 
 def listed_units(item: _Listed) -> int | None:
-    """A listed entry's amount in its currency's minor units: the API holds it as a double and may write it with 17
-    significant digits (seed 002: `number <double>`; 1234.57 listed as 1234.5699999999999 is 123457 øre). None where
-    it is the double of no amount of the currency's decimals (money.answered_units): no line sent has it."""
-    return answered_units(item.amount, _decimals(item.currency, 2), MAX_UNITS)
+    """A listed entry's amount in its currency's minor units (money.decimals: an ISO 4217 code in any case, as an
+    API that keeps a code as sent lists one someone else wrote so): the API holds it as a double and may write it
+    with 17 significant digits (seed 002: `number <double>`; 1234.57 listed as 1234.5699999999999 is 123457 øre).
+    None where it is the double of no amount of the currency's decimals (money.answered_units): no line sent has
+    it."""
+    return answered_units(item.amount, decimals(item.currency), MAX_UNITS)
 
 
 def listed_checks(units: int, item: _Listed) -> tuple[int, int | None]:
