@@ -240,6 +240,36 @@ def test_a_voucher_balances_when_its_account_sides_sum_to_zero() -> None:
     assert imbalance([eur, dkk, euro, check({**ROW, "amount": "100.00", "currency": "SEK"})]) != {}
 
 
+def test_a_line_without_a_rate_in_another_currency_than_the_base_is_never_said_to_balance() -> None:
+    # found by a tester: EUR 100.00 without a rate against DKK -100.00 at 100 was said to balance, the EUR line taken
+    # for the base and DKK at par. A rate of 100 is the base currency's (seed 002:
+    # JournalEntryExchangeRateMustBeOneHundredForBaseCurrency): DKK is the base, and EUR is at e-conomic's own rate
+    # (seed 002, 8.0.0: set by the entry's date and currency), which bulkload does not know
+    t = Economic().kind_of(0)
+
+    def imbalance(*changes: dict[str, str]) -> dict[str, int]:
+        records = [check({**ROW, **change}) for change in changes]
+        return t.imbalance(records, [t.units(r) for r in records])
+
+    eur = {"amount": "100.00", "currency": "EUR"}
+    for par in ("100", "100.00"):
+        dkk = {"amount": "-100.00", "exchangeRate": par, "accountNumber": "5600"}
+        assert imbalance(eur, dkk) == {"EUR": 10000, "DKK": 10000}, par
+    # a rate other than 100 says its currency is no base: that currency's lines without one are at the API's rate
+    rated = {"amount": "100.00", "currency": "EUR", "exchangeRate": "745.50"}
+    assert imbalance(rated, {"amount": "10.00", "exchangeRate": "1000"}, {"amount": "-845.50", "accountNumber": "5600"})
+    # the base's lines at 100 beside its lines without one, or every line at a rate: at the rates given, as before
+    assert (
+        imbalance(
+            rated,
+            {"amount": "-700.00", "accountNumber": "5600"},
+            {"amount": "-45.50", "exchangeRate": "100", "accountNumber": "5600"},
+        )
+        == {}
+    )
+    assert imbalance(rated, {"amount": "-745.50", "exchangeRate": "100", "accountNumber": "5600"}) == {}
+
+
 @pytest.mark.parametrize(
     ("amount", "currency", "iso"),
     [

@@ -1305,3 +1305,28 @@ async def test_an_entry_listed_in_a_code_of_another_case_is_counted_in_its_curre
             again = await reconcile(str(tmp_path / "run.sqlite"), env=CREDS)
     rec = again.reconcile
     assert rec.remote_totals["per_scope"]["1"]["jpy"] == {"rows": 1, "amount": "100", "debit": "100"}, rec.remote_totals
+
+
+async def test_a_line_without_a_rate_beside_the_base_currency_at_100_is_counted_unbalanced(tmp_path: Path) -> None:
+    # found by a tester: EUR 100.00 without a rate against DKK -100.00 at 100 was not counted unbalanced. A rate of
+    # 100 is the base currency's (seed 002: JournalEntryExchangeRateMustBeOneHundredForBaseCurrency; the sandbox's is
+    # DKK): EUR is at e-conomic's own rate (seed 002, 8.0.0), some 745 DKK for 100, which bulkload does not know
+    data = tmp_path / "b.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text,exchangeRate\n"
+        "5,1,1,2026-11-01,100.00,EUR,1010,eur without a rate,\n"
+        "5,1,1,2026-11-01,-100.00,DKK,5600,dkk at the base rate 100,100\n"
+        "5,1,2,2026-11-01,100.00,EUR,1010,eur at a rate,745.50\n"
+        "5,1,2,2026-11-01,-745.50,DKK,5600,dkk without a rate,\n"
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+    assert (report.loaded, report.exit_code) == (4, 0), report
+    assert report.groups.unbalanced_list == [
+        {
+            "group": "voucher 1 (journal 1)",
+            "imbalance_minor_units": None,
+            "imbalance_by_currency": {"EUR": 10000, "DKK": 10000},
+        }
+    ], report.groups

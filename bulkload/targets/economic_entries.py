@@ -256,12 +256,19 @@ def _balances_at_rates(records: Sequence[DraftEntry]) -> bool:
     """Whether a voucher of several currencies balances at the exchange rates its lines give. e-conomic takes a
     line's rate as the base currency's price of 100 of the line's currency (seed 002: "Exchange rate must be 100
     for base currency"): the line is amount × rate / 100 in the base currency. The lines without a rate must be of
-    one currency, taken for the base; False where they are of several (no rate says what they are worth). Each
+    one currency, taken for the base, whose lines with a rate give 100 and no other currency's do: False where
+    they are of several, of one whose line gives another rate (it is no base), or beside another currency at 100
+    (that one may be the base). A line without a rate in a currency other than the base is at e-conomic's own rate
+    (seed 002, 8.0.0: set by the entry's date and currency), which no line says: its worth cannot be told. Each
     line converted is rounded to the base's minor unit when booked, so the sum may be off by half a minor unit a
     line converted."""
     bases = {r.currency for r in records if r.exchangeRate is None}
     if len(bases) > 1:
         return False
+    if bases:
+        (base,) = bases
+        if any((r.currency == base) != (r.exchangeRate == HUNDRED) for r in records if r.exchangeRate is not None):
+            return False
     places = decimals(next(iter(bases))) if bases else 2
     total, converted = Decimal(0), 0
     with localcontext() as exact:
