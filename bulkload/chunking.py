@@ -35,7 +35,7 @@ from .dates import DateFormat
 from .errors import RowInvalid, SourceError
 from .formulas import SHEET_STARTS, cell_value, error_value_reason, error_values, is_error_value
 from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
-from .model import Chunk, GroupInfo, Known, RowOutcome, group_digest, imbalance_text
+from .model import Chunk, GroupInfo, Known, RowOutcome, also_differs, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, Places, double_keeps, nearest_double, value_text
 from .numbers import NumberFormat, guessed, spreadsheet_exponent, whole_number, whole_reason
 from .regroup import (
@@ -572,7 +572,7 @@ class Planner:
         # what the kind totals and checks, decided once for the file
         self._units: bool = type(kind).units is not RecordKind.units
         self._line_checks: bool = type(kind).line_check is not RecordKind.line_check
-        self._group_checks: bool = type(kind).group_checks is not RecordKind.group_checks
+        self._group_checks: bool = kind.checks_also
         self._group_faults: bool = type(kind).group_fault is not RecordKind.group_fault
         self._agreed: bool = bool(kind.agreed_fields)
         # chunk numbers are per file, so a file planned in a later phase (another process) cannot collide
@@ -848,7 +848,7 @@ class Planner:
                     (info.digest != known.digest)
                     if known.digest is not None and known.digest >= 0  # < 0: of another version (ledger.OLDER)
                     else (info.lines, info.total, info.debit) != (known.lines, known.total, known.debit)
-                ):
+                ) or (known.also is not None and self._also_differs(records, known.also)):
                     bucket, reason = "rejected", known.differs or reason
             for line in lines:
                 self.outcome(file_idx, line, bucket, "", reason, key)
@@ -993,6 +993,16 @@ class Planner:
             )
             start = end
         yield Chunk(self.seq, file_idx, lines, body, records=records, groups=groups, checks=checks)
+
+    def _also_differs(self, records: list[Any], also: tuple[int, ...]) -> bool:
+        """Whether a group's lines give a field the API also sets itself with another value than the group has there
+        (model.also_differs: a line that gives it, whose check is none of `also`)."""
+        kind = self._kind
+        if not (self._group_checks and self._units):
+            return False
+        units = list(map(kind.units, records))
+        checks = self._checks(records, units)
+        return also_differs(checks, kind.group_checks(records, units, checks), also)
 
     def _checks(self, records: list[Any], units: list[int] | None) -> list[int]:
         """Each record's check: its RecordKind.line_check where the kind has one, else its `record_check`."""

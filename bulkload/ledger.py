@@ -21,7 +21,7 @@ import urllib.request
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import groupby, islice
+from itertools import accumulate, groupby, islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, ParamSpec, TypeVar, cast
@@ -30,7 +30,7 @@ import msgspec
 
 from . import ledger_pg, origins
 from .errors import LedgerError, LedgerUnavailable, LedgerWriteError, SharedUnfinished, command_on
-from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, ROWS, STATEMENTS, UNSENT_LINES
+from .ledger_schema import ORIGIN_CHAIN, ORIGIN_INPUTS, ROWS, SKIP_GROUPS, STATEMENTS, UNSENT_LINES, also_blob
 from .model import (
     CHECKS_VERSION,
     NO_ID,
@@ -543,8 +543,8 @@ class Ledger:
             ledger.close()
             raise LedgerError(f"{path} was written by another bulkload version (schema {version and version[0]})")
         try:
-            ledger._renew_checks()
             ledger._add_columns()
+            ledger._renew_checks()
         except BaseException:
             ledger.close()
             raise
@@ -561,7 +561,10 @@ class Ledger:
         with self._db:
             self._db.execute("BEGIN")
             self._db.execute("UPDATE created SET line_check = NULL WHERE line_check IS NOT NULL")
-            self._db.execute("UPDATE skip_groups SET digest = NULL WHERE digest IS NOT NULL")
+            self._db.execute(
+                "UPDATE skip_groups SET digest = NULL, also_checks = NULL WHERE digest IS NOT NULL "
+                "OR also_checks IS NOT NULL"
+            )
             self._db.execute("UPDATE groups SET digest = 0")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('checks', ?)", (str(CHECKS_VERSION),))
 
@@ -570,10 +573,12 @@ class Ledger:
         """A ledger made before its calls' lookalikes were kept (2026-12) gets their column (`looks`); the calls it
         holds have none: unknown, each is a `rival` of every call of its kind. One made before what a call's records
         held was kept (`held`, 2026-12) gets that column; the calls it holds have none: a look after a lost answer of
-        one cannot tell it was not carried out (in doubt, as that version had it)."""
-        for column in ("looks", "held"):
-            if not _has(self._db, "", "chunks", column):
-                self._db.execute(f"ALTER TABLE chunks ADD COLUMN {column} BLOB")
+        one cannot tell it was not carried out (in doubt, as that version had it). One made before the checks of a
+        group's lines as there with a field the API also sets itself were kept (`also_checks`, model.Known.also;
+        2026-12) gets that column; the groups it holds have none: their lines' rates are not compared."""
+        for table, column in (("chunks", "looks"), ("chunks", "held"), ("skip_groups", "also_checks")):
+            if not _has(self._db, "", table, column):
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} BLOB")
 
     def close(self) -> None:
         if self._sent is not None:
@@ -1213,7 +1218,8 @@ class Ledger:
                 "DELETE FROM skip_groups WHERE key = ? AND bucket <> 'skipped'", [(k.key,) for k in known]
             )
             self._db.executemany(
-                "UPDATE skip_groups SET lines = ?, total = ?, debit = ?, differs = ?, digest = ? WHERE key = ?",
+                "UPDATE skip_groups SET lines = ?, total = ?, debit = ?, differs = ?, digest = ?, also_checks = ? "
+                "WHERE key = ?",
                 [
                     (
                         k.lines,
@@ -1221,6 +1227,7 @@ class Ledger:
                         None if k.debit is None else str(k.debit),
                         k.differs,
                         k.digest,
+                        also_blob(k.also),
                         k.key,
                     )
                     for k in known
@@ -1228,7 +1235,7 @@ class Ledger:
             )
             before = self._db.total_changes  # what is new: inserted, not the rows the API's word replaced
             self._db.executemany(
-                "INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR IGNORE INTO skip_groups ({SKIP_GROUPS}, also_checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     k[:4]
                     + (
@@ -1236,6 +1243,7 @@ class Ledger:
                         None if k.debit is None else str(k.debit),
                         k.differs,
                         k.digest,
+                        also_blob(k.also),
                     )
                     for k in known
                 ),
@@ -1777,7 +1785,7 @@ def _family_known(
         for (key,) in conn.execute("SELECT key FROM file_groups").fetchall()
         if key not in theirs and (why := reason(label(key), family(key), None)) is not None
     ]
-    conn.executemany("INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rejected)
+    conn.executemany(f"INSERT OR IGNORE INTO skip_groups ({SKIP_GROUPS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rejected)
     untold = _untold_parts(conn, at) if parts else set()
 
     def untold_reason(of: str, part: str) -> str | None:
@@ -2077,6 +2085,7 @@ def known_to(
     settle: str = "",
     found: origins.Found | None = None,
     name_of: Callable[[int], str] | None = None,
+    also: bool = False,
 ) -> int:
     """What the run of the `earlier` ledger did with the groups of the input (`conn`: the new ledger, its
     `file_groups` filled): a group it loaded is skipped (or rejected, when this input's version differs), one
@@ -2101,7 +2110,9 @@ def known_to(
     in doubt there (the input's lines of the family are rejected, saying so). `found`: which rows of the input's
     rejects files are lines it rejected (origins_known, of that ledger). `name_of`: the group name (`name`, where
     not given) of the input's file by its index, by which a refusal counts the groups it shares (PayorCRM's
-    customers and invoices). Returns how many groups it knows."""
+    customers and invoices). `also`: the kind's group digests leave out a field the API also sets itself
+    (RecordKind.checks_also): each group it loaded says the line checks that run kept of its lines (model.Known.also),
+    so that a line that gives the field is compared with what that run sent. Returns how many groups it knows."""
     with _beside(conn, earlier) as at:
         if at is None:
             return 0
@@ -2119,6 +2130,7 @@ def known_to(
             gone,
             settle,
             found,
+            also,
         )
 
 
@@ -2136,6 +2148,7 @@ def _known_to(
     gone: str,
     settle: str,
     found: origins.Found | None,
+    also: bool,
 ) -> int:
     """known_to, of the `earlier` ledger read beside `conn` as the tables `at` (`_beside`)."""
     pg = isinstance(conn, ledger_pg.Connection)
@@ -2214,7 +2227,7 @@ def _known_to(
         if pg:  # PostgreSQL runs no Python in a statement: the labels are made here
             rows = conn.execute(f"SELECT f.key, c.state, g.lines, g.total, g.debit, {digest} {joined}").fetchall()
             conn.executemany(
-                "INSERT OR IGNORE INTO skip_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR IGNORE INTO skip_groups ({SKIP_GROUPS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         key,
@@ -2232,17 +2245,63 @@ def _known_to(
         else:
             conn.create_function("label", 1, label, deterministic=True)
             conn.execute(
-                "INSERT OR IGNORE INTO skip_groups SELECT f.key, CASE c.state WHEN 'done' THEN 'skipped' ELSE "
-                "'in_doubt' END, label(f.key) || CASE c.state WHEN 'done' THEN ? ELSE ? END, g.lines, g.total, "
-                f"g.debit, label(f.key) || ?, {digest} {joined}",
+                f"INSERT OR IGNORE INTO skip_groups ({SKIP_GROUPS}) SELECT f.key, CASE c.state WHEN 'done' THEN "
+                "'skipped' ELSE 'in_doubt' END, label(f.key) || CASE c.state WHEN 'done' THEN ? ELSE ? END, g.lines, "
+                f"g.total, g.debit, label(f.key) || ?, {digest} {joined}",
                 (loaded, doubt, differs),
             )
         if family is not None and status != "rolled_back":  # what a rollback left is told by its own groups
             files = [f.get("path", "") for f in info.get("files", [])]
             _family_known(conn, at, earlier, files, label, name, family, family_label, can_delete, settle, found)
-        return conn.total_changes - before
+        learned = conn.total_changes - before
+        if also and _checks_of(conn, at) == CHECKS_VERSION:  # the skipped groups this ledger said (its reason)
+            conn.executemany(
+                "UPDATE skip_groups SET also_checks = ? WHERE key = ? AND reason = ?",
+                [(also_blob(checks), key, label(key) + loaded) for key, checks in _lines_sent(conn, at)],
+            )
+        return learned
     except sqlite3.Error:
         return 0  # not a ledger of this version: nothing to learn from it
+
+
+def _lines_sent(conn: sqlite3.Connection, at: str) -> Iterator[tuple[str, list[int]]]:
+    """The groups of the input the run of the ledger `at` loaded (their call done), each with the line checks it
+    kept of the group's lines (its created.line_check), in its call's order. A call's groups, in order, cover its
+    lines exactly (model.Chunk.groups), each from its first line (that run's file_groups): a call whose groups do not
+    so tile its lines, or a group of a line it kept no check of, is not told."""
+    calls = conn.execute(
+        f"SELECT DISTINCT c.seq, c.part FROM file_groups f JOIN {at}groups g ON g.key = f.key JOIN {at}chunks c "
+        "ON c.seq = g.seq AND c.part = g.part WHERE c.state = 'done'"
+    ).fetchall()
+    for seq, part in calls:
+        file_idx, blob = conn.execute(
+            f"SELECT file_idx, lines FROM {at}chunks WHERE seq = ? AND part = ?", (seq, part)
+        ).fetchone()
+        lines = _lines(blob)
+        index = {line: i for i, line in enumerate(lines)}
+        starts = sorted(
+            (index.get(line, -1) if of == file_idx else -1, n, key)
+            for key, n, of, line in conn.execute(
+                f"SELECT g.key, g.lines, e.file_idx, e.line FROM {at}groups g JOIN {at}file_groups e ON e.key = g.key "
+                "WHERE g.seq = ? AND g.part = ?",
+                (seq, part),
+            )
+        )
+        if [start for start, _, _ in starts] != list(accumulate((n for _, n, _ in starts[:-1]), initial=0)) or (
+            not lines or sum(n for _, n, _ in starts) != len(lines)
+        ):
+            continue
+        base = file_idx << LOC_SHIFT
+        kept = dict(
+            conn.execute(
+                f"SELECT loc, line_check FROM {at}created WHERE loc BETWEEN ? AND ?",
+                (base + min(lines), base + max(lines)),
+            ).fetchall()
+        )
+        for start, n, key in starts:
+            checks = [kept.get(base + line) for line in lines[start : start + n]]
+            if None not in checks:
+                yield key, cast(list[int], checks)
 
 
 def _stirred(conn: sqlite3.Connection, at: str, earlier: Path | str) -> tuple[bool, bool]:

@@ -1,6 +1,11 @@
 """The ledger's tables, for both backends (ledger.py, ledger_pg.py): SQLite's column types, which ledger_pg
 translates for PostgreSQL."""
 
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+
 #: the input's group keys as the inspection finds them (profile.py), with whether a key came back after another
 FILE_GROUPS = """
 CREATE TABLE IF NOT EXISTS file_groups (
@@ -73,6 +78,25 @@ CREATE TABLE IF NOT EXISTS unsent_lines (
     file_idx INTEGER NOT NULL, line INTEGER NOT NULL, said TEXT NOT NULL,
     PRIMARY KEY (file_idx, line, said)) WITHOUT ROWID"""
 
+#: skip_groups' columns, as model.Known's fields, but the last: `also_checks` (Known.also, kept by `also_blob`), which a
+#: ledger made before it (2026-12) gets when opened (Ledger._add_columns), and which a group not loaded has none of
+SKIP_GROUPS = "key, bucket, reason, lines, total, debit, differs, digest"
+
+
+def also_blob(also: Sequence[int] | None) -> bytes | None:
+    """model.Known.also as skip_groups.also_checks keeps it: line checks as 64-bit integers; None: not known."""
+    return None if also is None else array("q", also).tobytes()
+
+
+def also_of(blob: bytes | None) -> tuple[int, ...] | None:
+    """skip_groups.also_checks as model.Known.also: the line checks `also_blob` kept; None: not known."""
+    if blob is None:
+        return None
+    checks = array("q")
+    checks.frombytes(blob)
+    return tuple(checks)
+
+
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE chunks (
@@ -89,7 +113,7 @@ CREATE TABLE groups (
     debit TEXT NOT NULL, imbalance TEXT NOT NULL, digest INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE skip_groups (
     key TEXT PRIMARY KEY, bucket TEXT NOT NULL, reason TEXT NOT NULL, lines INTEGER, total TEXT, debit TEXT,
-    differs TEXT, digest INTEGER) WITHOUT ROWID;
+    differs TEXT, digest INTEGER, also_checks BLOB) WITHOUT ROWID;
 CREATE TABLE created (loc INTEGER PRIMARY KEY, id INTEGER NOT NULL, line_check INTEGER);
 CREATE TABLE baselines (scope TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE calls (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);

@@ -7,6 +7,7 @@ Nothing here knows the engine: this module imports only the standard library and
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
@@ -102,7 +103,9 @@ class Known(NamedTuple):
     """A group of the input that is already there: `bucket` "skipped" (it loaded) or "in_doubt" (it may have),
     why, and its lines and totals in minor units as they are there, when known; `differs`: the reason to give
     instead when the input's version of the group is another (`digest`, see group_digest, when known; else its
-    lines and totals)."""
+    lines and totals; and `also`, when known: the line checks of the group's lines as there with a field the API
+    also sets itself where none is sent, which RecordKind.group_checks leaves out of the digest, e-conomic's
+    exchange rate: a line of the input that gives the field must be one of them, see also_differs)."""
 
     key: str
     bucket: str
@@ -112,6 +115,7 @@ class Known(NamedTuple):
     debit: int | None = None
     differs: str | None = None
     digest: int | None = None
+    also: tuple[int, ...] | None = None
 
 
 #: the version of line checks (RecordKind.line_check, chunking.record_check) and of the group digests made from
@@ -163,6 +167,21 @@ def group_digest(checks: Iterable[int]) -> int:
 
 
 _DIGEST = blake2b(digest_size=8)
+
+
+def also_differs(checks: Sequence[int], group_checks: Sequence[int], also: Collection[int]) -> bool:
+    """Whether a group of the input whose digest is the one there differs all the same in a field the API also sets
+    itself where none is sent (Known.also): a line that gives it (its line check in `checks` is not the one in
+    `group_checks`, which leaves the field out) whose check is not among `also`, as often as the group gives it.
+    A line that gives none is left to the digest: what the API set on it cannot be told from a value sent."""
+    left = Counter(also)
+    for check, bare in zip(checks, group_checks):
+        if check != bare:
+            if left[check] <= 0:
+                return True
+            left[check] -= 1
+    return False
+
 
 #: the bytes of one digest of `lookalikes`: two match keys that collide only cost a look its proof (in doubt)
 LOOKALIKE_BYTES = 8

@@ -48,7 +48,7 @@ from .chunking import Planner, Reading
 from .dates import DateFormat
 from .errors import BulkloadError, PlanningFailed, PlanningFileError, SourceError
 from .halves import PartScan, PartScanned, ScanPart
-from .ledger_schema import ROWS
+from .ledger_schema import ROWS, SKIP_GROUPS, also_of
 from .model import Chunk, GroupInfo, Known, RowOutcome, Totals
 from .numbers import NumberFormat
 from .profile import scan_part
@@ -314,10 +314,10 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
         )
 
         def skip(key: str) -> Known | None:
-            row = db.execute("SELECT * FROM skip_groups WHERE key = ?", (key,)).fetchone()
+            row = db.execute(f"SELECT {SKIP_GROUPS}, also_checks FROM skip_groups WHERE key = ?", (key,)).fetchone()
             if row is None:
                 return None
-            key, bucket, reason, lines, total, debit, differs, digest = row
+            key, bucket, reason, lines, total, debit, differs, digest, also = row
             return Known(
                 key,
                 bucket,
@@ -327,6 +327,7 @@ def make_planner(target: Target, spec: PlanSpec) -> Planner:
                 None if debit is None else int(debit),
                 differs,
                 digest,
+                also_of(also),
             )
 
         try:  # a ledger made before families were recorded has no table of them, and nothing in it

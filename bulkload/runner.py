@@ -634,6 +634,7 @@ def _learn_from(conn: sqlite3.Connection, earlier: Path | str, target: Target, f
         settle=way_on(target, [0], ledger_pg.name_of(str(earlier))),
         found=found,
         name_of=lambda file_idx: target.kind_of(file_idx).group_name,
+        also=kind.checks_also,
     )
 
 

@@ -1104,6 +1104,54 @@ async def test_a_date_and_a_due_date_corrected_together_are_a_correction(
     assert "with other lines" in read_csv(Path(two.rejects_file))[0]["reason"]
 
 
+#: a voucher of an EUR line at the rate the file gives and a DKK line that gives none (the API's own: 100), and
+#: a voucher of its own beside it; `{rate}` the EUR line's
+RATED_HEADER = "entryTypeNumber;journalNumber;voucherNumber;date;amount;currency;exchangeRate;accountNumber;text"
+RATED_10 = ["5;1;10;2026-11-01;1000.00;EUR;{rate};1010;eur sale", "5;1;10;2026-11-01;-7455.00;DKK;;5600;eur sale"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("asked", ["earlier ledger", "journal", "booked"])
+@pytest.mark.parametrize("rate", ["746.50", "745.5"])
+async def test_a_voucher_corrected_in_the_rate_its_file_gives_is_a_correction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asked: str, rate: str
+) -> None:
+    # found by a tester: EUR 1000.00 loaded at 745.50, then the file corrected to 746.50 was "1 skipped ... already in
+    # the journal", exit 0: the journal kept 745.5 (DKK 7,455 booked where the file now means 7,465), also through
+    # the earlier ledger, which knows the rate it sent. A rate the file gives is compared; one it leaves to the API
+    # is not (the DKK line). The same rate written otherwise (745.5 for 745.50) is the voucher as loaded: skipped.
+    # "booked": its drafts are gone from the journal (booked, or deleted), so the earlier ledger's word alone decides
+    other = ["5;1;{n};2026-11-01;5.00;DKK;;1010;b", "5;1;{n};2026-11-01;-5.00;DKK;;5600;b"]
+    lines = [RATED_HEADER, *(x.format(rate="745.50") for x in RATED_10), *(x.format(n=11) for x in other)]
+    first = write(tmp_path / "nov.csv", "\n".join(lines) + "\n")
+    lines = [RATED_HEADER, *(x.format(rate=rate) for x in RATED_10), *(x.format(n=12) for x in other)]
+    fixed = write(tmp_path / "nov-fixed.csv", "\n".join(lines) + "\n")
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            await load(job(first, url), env=CREDS)
+            if asked == "journal":
+                monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))  # no record of that load
+            if asked == "booked":
+                async with aiohttp.ClientSession(headers=HEADERS) as s:
+                    for entry in await journal(url):
+                        if entry.voucherNumber == 10:
+                            async with s.delete(f"{url}/draft-entries/{entry.entryNumber}") as r:
+                                assert r.status in (200, 204), await r.text()
+            two = await load(job(fixed, url), env=CREDS)
+    if rate == "745.5":  # as loaded: skipped, voucher 12 loads
+        assert (two.skipped, two.rejected, two.loaded, two.exit_code) == (2, 0, 2, 0), two
+        return
+    # the journal (or the earlier ledger) holds it at 745.50: rejected as a voucher changed since it was loaded,
+    # never created again beside it
+    assert (two.skipped, two.rejected, two.loaded, two.exit_code) == (0, 2, 2, 1), two
+    rejects = read_csv(Path(two.rejects_file))
+    assert {r["line"] for r in rejects} == {"2", "3"}
+    reason = rejects[0]["reason"]
+    assert reason.startswith("voucher 10 (journal 1)") and "with other lines" in reason, reason
+    if asked != "booked":
+        assert "is already in the journal" in reason, reason
+
+
 @pytest.mark.slow
 async def test_a_ledger_of_an_earlier_check_version_leaves_its_vouchers_to_the_journal(tmp_path: Path) -> None:
     # a ledger made before the line checks took more fields (its meta says no "checks" version): its line checks

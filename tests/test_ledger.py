@@ -13,7 +13,8 @@ from conftest import SandboxProcess
 
 from bulkload.errors import ConfigError, LedgerError
 from bulkload.ledger import Child, Ledger, RowOutcome, RunInfo, path_taken
-from bulkload.model import lookalikes
+from bulkload.ledger_schema import also_of
+from bulkload.model import Known, lookalikes
 
 
 def new(tmp_path: Path | str) -> Ledger:
@@ -115,6 +116,23 @@ def test_a_ledger_made_before_calls_kept_what_their_records_held_gets_the_column
     again = Ledger.open(where)
     assert again.held_before(1, "") is None and again.held_before(2, "") == b'{"Id":8}'
     again.close()
+
+
+def test_a_ledger_made_before_groups_kept_their_lines_rated_checks_gets_the_column_and_knows_none(where: str) -> None:
+    """A group there says the checks of its lines as there with a field the API also sets itself (Known.also: the
+    rates e-conomic lists); one told by a bulkload before they were kept has none (its rates are not compared), and
+    the API's word replaces an earlier ledger's, its `also` too."""
+    ledger = new(where)
+    ledger.skip([Known("1:1", "skipped", "loaded before", 2, 10, 10, None, 3)])
+    ledger.db().execute("ALTER TABLE skip_groups DROP COLUMN also_checks")
+    ledger.close()
+    older = Ledger.open(where)
+    said = "SELECT key, also_checks FROM skip_groups ORDER BY key"
+    assert older.db().execute(said).fetchall() == [("1:1", None)]
+    older.skip([Known("1:2", "skipped", "loaded before", 1, 5, 5, None, 4, (-(2**62), 7))])
+    older.skip([Known("1:1", "skipped", "in the journal", 2, 10, 10, None, 3, (9,))])
+    assert [(key, also_of(also)) for key, also in older.db().execute(said)] == [("1:1", (9,)), ("1:2", (-(2**62), 7))]
+    older.close()
 
 
 def test_split_rejects_rows_and_plans_children_in_one_step(where: str) -> None:
@@ -292,7 +310,7 @@ def test_a_load_refused_before_the_first_call_leaves_no_lock_file(
 
 
 def test_what_reconciliation_and_rollback_ask_answers_alike_on_both_backends(where: str) -> None:
-    from bulkload.model import NO_ID, GroupInfo, Known
+    from bulkload.model import NO_ID, GroupInfo
     from bulkload.reconcile import doubles, fill_landed, fill_others, found_aside, set_aside
 
     ledger = new(where)

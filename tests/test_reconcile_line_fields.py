@@ -17,7 +17,7 @@ import pytest
 from conftest import CREDS
 
 from bulkload import Job, load, reconcile
-from bulkload.model import CHECKS_VERSION, checks_alike
+from bulkload.model import CHECKS_VERSION, also_differs, checks_alike
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 from bulkload.targets.economic_entries import DraftEntries, DraftEntry, _Listed, listed_checks
@@ -166,3 +166,24 @@ def test_a_rate_the_api_set_on_a_line_sent_without_one_is_not_compared() -> None
     check = DraftEntries().line_check(_sent(), 10000)
     assert check in listed_checks(10000, _listed(exchangeRate=Decimal("744.10")))
     assert check not in listed_checks(10000, _listed(exchangeRate=Decimal("744.10"), accountNumber=1020))
+
+
+def test_a_voucher_s_rates_are_compared_where_its_file_gives_them_and_only_there() -> None:
+    # a group's digest leaves every rate out (what the journal holds cannot tell a rate sent from the API's own): a
+    # line that gives one must be a line listed with it (Known.also), as often as the voucher gives it
+    kind = DraftEntries()
+    eur, dkk = _sent(exchangeRate=Decimal("745.50")), _sent(currency="DKK", amount=Decimal("-7455.00"))
+    records, units = [eur, dkk], [100000, -745500]
+    checks = [kind.line_check(r, u) for r, u in zip(records, units)]
+    bare = kind.group_checks(records, units, checks)
+    listed = [_listed(exchangeRate=Decimal("745.5")), _listed(currency="DKK", amount=Decimal("-7455"))]
+    as_listed = tuple(c for u, item in zip(units, listed) if (c := listed_checks(u, item)[1]) is not None)
+    assert not also_differs(checks, bare, as_listed)  # 745.50 sent is 745.5 listed; the DKK line gives no rate
+    # the API's own rate on the DKK line (100) is not compared; one listed on the EUR line other than the file's is
+    api_set = (*as_listed, listed_checks(-745500, _listed(currency="DKK", exchangeRate=Decimal(100)))[1] or 0)
+    assert not also_differs(checks, bare, api_set)
+    other = listed_checks(100000, _listed(exchangeRate=Decimal("746.5")))[1]
+    assert other is not None and also_differs(checks, bare, (other,))
+    assert also_differs(checks, bare, ())  # listed without a rate: the file's is not there
+    assert also_differs(checks + [checks[0]], bare + [bare[0]], as_listed)  # given twice, there once
+    assert not also_differs(bare, bare, ())  # a voucher that gives no rate: the digest alone decides

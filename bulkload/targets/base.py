@@ -293,6 +293,12 @@ class RecordKind:
         (a dry run looks nothing up): else a dry run cannot tell what earlier loads did with them (runner.dry_run)."""
         return True
 
+    @property
+    def checks_also(self) -> bool:
+        """Whether the kind's group checks leave out a field the API also sets itself (its own `group_checks`): the
+        lines of a group that give it are compared apart (model.Known.also)."""
+        return type(self).group_checks is not RecordKind.group_checks
+
     def group_checks(self, records: Sequence[Any], units: Sequence[int], checks: list[int]) -> list[int]:
         """The checks a group's digest (model.group_digest) is made from, given its lines' `checks` and `units`: by
         default those; a kind whose line checks take a field the API also sets itself (model.Listed.also) leaves it

@@ -116,24 +116,27 @@ class Journals(Books):
     async def _present(self, client: Sender, journal: str, vouchers: list[str]) -> AsyncIterator[Known]:
         flt = f"journalNumber$eq:{journal}$and:voucherNumber$in:[{','.join(vouchers)}]"
         params = {"filter": flt}
-        # voucher -> (entry numbers, amounts in minor units, line checks)
-        found: dict[int, tuple[list[int], list[int], list[int]]] = {}
+        # voucher -> (entry numbers, amounts in minor units, line checks, those of the lines listed with a rate)
+        found: dict[int, tuple[list[int], list[int], list[int], list[int]]] = {}
         trail = CursorTrail(f"the look for vouchers already in journal {journal}")
         while True:
             page = await _page(client, params)
             items = page.items[trail.page([i.entryNumber for i in page.items], page.cursor or "") :]
             for item in items:
-                numbers, units, checks = found.setdefault(item.voucherNumber, ([], [], []))
+                numbers, units, checks, rated = found.setdefault(item.voucherNumber, ([], [], [], []))
                 numbers.append(item.entryNumber)
                 unit = listed_units(item)
                 # as DraftEntries.group_checks makes them; an amount no line sent has (listed_units) by what the API
                 # wrote, which no line's check has: the voucher differs from the file's, and counts 0 in the totals
                 checks.append(_line_check(item.amount if unit is None else unit, item, None))
                 units.append(unit or 0)
+                # and as a line sent with the rate listed: a line of the file that gives a rate must be one of them
+                if unit is not None and (with_rate := rated_check(unit, item)) is not None:
+                    rated.append(with_rate)
             if not page.cursor:
                 break
             params = {"filter": flt, "cursor": page.cursor}
-        for voucher, (numbers, units, checks) in sorted(found.items()):
+        for voucher, (numbers, units, checks, rated) in sorted(found.items()):
             there = (
                 f"voucher {voucher} (journal {journal}) is already in the journal (draft entries "
                 f"{', '.join(map(str, numbers[:5]))}{', …' if len(numbers) > 5 else ''})"
@@ -146,11 +149,12 @@ class Journals(Books):
                 len(units),
                 total,
                 (sum(map(abs, units)) + total) // 2,
-                f"{there} with other lines than this file has (amounts, accounts, currencies, VAT codes, dates or "
-                "texts): not created again; correct those drafts in e-conomic to this file's lines (then it is loaded: "
-                "a later load finds it so), or delete them and load this run's rejects file (its lines; with "
-                "--reload-gone where a run of bulkload loaded them)",
+                f"{there} with other lines than this file has (amounts, accounts, currencies, VAT codes, dates, "
+                "texts or exchange rates): not created again; correct those drafts in e-conomic to this file's lines "
+                "(then it is loaded: a later load finds it so), or delete them and load this run's rejects file (its "
+                "lines; with --reload-gone where a run of bulkload loaded them)",
                 group_digest(checks),
+                tuple(rated),
             )
 
     def delete_path(self, scope: str, record_id: int) -> str:

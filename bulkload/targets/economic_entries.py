@@ -433,7 +433,9 @@ class DraftEntries(RecordKind):
 
     def group_checks(self, records: Sequence[DraftEntry], units: Sequence[int], checks: list[int]) -> list[int]:
         """Its lines' checks without their exchange rates: a group's digest is compared with the one made from what
-        the journal holds (Journals.groups_already_there), which cannot tell a rate sent from the API's own."""
+        the journal holds (Journals.groups_already_there), which cannot tell a rate sent from the API's own. The
+        rate of a line that gives one is compared apart (model.Known.also): with the rates the journal lists, or
+        those the earlier run sent."""
         rates = list(map(_rate, records))
         if rates.count(None) == len(rates):
             return checks
