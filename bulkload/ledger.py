@@ -799,7 +799,9 @@ class Ledger:
         """Record the key (and the chunk's groups) before the request leaves; counts one more attempt on a
         resend. A group follows the chunk that carries it, so its state is the chunk's. `looks`: what a look for
         the call's records compares (RecordKind.lookalikes; see `rival`). `held`: what the records the call writes
-        held when this attempt was built (model.Call.held), for the look after a lost answer (`held_before`)."""
+        held when this attempt was built (model.Call.held), for the look after a lost answer (`held_before`). A
+        `pending` chunk's reason (an attempt never sent, or not carried out) goes: it is not why this one is in doubt;
+        an `in_doubt` one's stays until what this attempt does is recorded."""
         now = time.time()
         with self._db:
             self._db.execute("BEGIN")
@@ -807,6 +809,7 @@ class Ledger:
                 "INSERT INTO chunks (seq, part, file_idx, key, state, attempts, n_rows, lines, body_hash, updated,"
                 " sent_at, looks, held) VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (seq, part) DO UPDATE SET state='sending', attempts=chunks.attempts+1,"
+                " error=CASE WHEN chunks.state='pending' THEN NULL ELSE chunks.error END,"
                 " updated=excluded.updated, sent_at=COALESCE(chunks.sent_at, excluded.sent_at), looks=excluded.looks,"
                 " held=excluded.held",
                 (seq, part, file_idx, key, len(lines), array("i", lines).tobytes(), body_hash, now, now, looks, held),

@@ -30,6 +30,20 @@ def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url")) + "?ledger=l"
 
 
+def test_a_call_sent_again_keeps_no_reason_of_an_attempt_never_sent(where: str) -> None:
+    """A call put back to `pending` unsent (held back as a ledger write failed, cut short before it left) says so;
+    sent again, that is no longer why its rows are in doubt (the in-doubt file would call them never sent), while a
+    call in doubt sent again on the user's word keeps why it was in doubt until its answer says more."""
+    ledger = new(where)
+    ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {})
+    ledger.settle(1, "", "pending", "not sent: held back when a ledger write failed", {})
+    ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {})
+    assert [error for *_, error in ledger.chunk_lines("sending")] == ["", ""]
+    ledger.settle(1, "", "in_doubt", "its answer was lost", {})
+    ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {})
+    assert [error for *_, error in ledger.chunk_lines("sending")] == ["its answer was lost"] * 2
+
+
 def test_a_chunk_is_sending_with_its_key_before_done(where: str) -> None:
     ledger = new(where)
     ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {})
