@@ -6,7 +6,7 @@ record kind (docs/guarantees.md, "What settles rows in doubt"), and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 
 from .errors import command_on
 from .targets.base import RecordKind, Target
@@ -15,6 +15,23 @@ from .targets.base import RecordKind, Target
 def looks_up(kind: RecordKind) -> bool:
     """Whether a call of `kind` whose answer was lost can be settled by looking (the kind has `resolve`)."""
     return type(kind).resolve is not RecordKind.resolve
+
+
+#: why a call's rows are in doubt that the ledger has as sent with no reason: a process of the run stopped (a kill)
+#: before it recorded what came of the call
+NO_REASON = (
+    "the ledger has its call as sent and nothing of what came of it (its process stopped first): it may have arrived"
+)
+
+
+def with_reasons(
+    rows: Iterable[tuple[int, int, str, str]], untold: Mapping[str, str]
+) -> Iterator[tuple[int, int, str, str]]:
+    """The in-doubt file's rows (file index, line, call key, reason as the ledger has it), each with a reason: the
+    run's own for a call the ledger could not be told of (`untold`, by call key: a write failed; it is the later),
+    else the ledger's, else NO_REASON."""
+    for file_idx, line, key, reason in rows:
+        yield file_idx, line, key, untold.get(key) or reason or NO_REASON
 
 
 #: rows in doubt because an earlier run's call that may have carried them is (ledger.known_to)

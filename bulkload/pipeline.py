@@ -75,6 +75,16 @@ NOT_FOUND_YET = (
 CUT_SHORT = "the run was cut short while this call was being sent: it may have arrived"
 #: why a call held back when a ledger write failed (HeldBack) is `pending` again: it never left
 HELD_BACK = "not sent: held back when a ledger write failed"
+#: why the rows of such a call are in doubt where the ledger could not put it back to `pending`
+#: (Loader.record_held_back): not at the API, but resume finds the call as sent
+NEVER_SENT = f"{HELD_BACK}, so the API does not hold it; but the ledger, which could not be told, has its call as sent"
+#: why a call held back so after an attempt of it whose answer was lost is in doubt
+LOST_THEN_HELD = f"an attempt of its call may have arrived (its answer was lost); then {HELD_BACK}"
+#: why a call is in doubt whose outcome the ledger could not record (a write failed: LedgerWriteError), after the
+#: reason it was to record where there was one (Loader.give_up)
+UNRECORDED = "its call was sent, but the ledger could not record what came of it"
+#: the same, for a call answered as carried out (or found so by a look): its records are at the API
+DONE_UNRECORDED = "its call was carried out (its answer or a look said so), but the ledger could not record that"
 
 
 async def settled_look(
@@ -244,6 +254,9 @@ class Loader:
         self._resent: set[tuple[int, str]] = set()
         #: the chunks held back unsent when a ledger write failed, which the ledger has as `sending`
         self._held: list[Chunk] = []
+        #: per call key: why its rows are in doubt, where the ledger could not be told (a write failed): the in-doubt
+        #: file gives it instead of the ledger's (doubt.with_reasons)
+        self.untold: dict[str, str] = {}
         #: for targets whose writes to one record must keep file order: the last chunk writing each record,
         #: and per chunk the turns of the earlier chunks it waits for and its own
         self._latest: dict[Any, Turn] = {}
@@ -418,6 +431,15 @@ class Loader:
     def key_of(self, chunk: Chunk) -> str:
         return f"{self.key_prefix}-{chunk.seq}" + (f".{chunk.part}" if chunk.part else "")
 
+    def key_held(self, chunk: Chunk) -> str:
+        """The key of the chunk's call: the ledger's where it holds the chunk already (`known`), else a new one."""
+        prev = self.known.get((chunk.seq, chunk.part))
+        return self.key_of(chunk) if prev is None else prev.key
+
+    def untold_why(self, chunk: Chunk, why: str) -> None:
+        """`why` the chunk's rows are in doubt, where the ledger cannot be told: the in-doubt file says it."""
+        self.untold[self.key_held(chunk)] = why
+
     async def deliver(self, chunk: Chunk) -> None:
         """Settle one chunk: by what the ledger holds of it where that settles it, else by sending its call."""
         kind = self.target.kind_of(chunk.file_idx)
@@ -448,7 +470,7 @@ class Loader:
         if call.writes and await self.undoes_later(chunk, call.writes):
             return
         # sending, in doubt or pending before: the same key again, so the API can deduplicate
-        key = self.key_of(chunk) if prev is None else prev.key
+        key = self.key_held(chunk)
         if await self.begin_sending(chunk, key, digest, summary, call.held):
             await self.send_call(kind, chunk, call, key, summary, fresh=prev is None or prev.state == "pending")
 
@@ -646,9 +668,15 @@ class Loader:
             raise
         except HeldBack as exc:  # it had not left when the ledger failed: in doubt only for an earlier attempt
             self.tally.in_doubt += len(chunk)
-            if not (exc.uncertain or not fresh):  # never sent, but `sending` in the ledger: `record_held_back`
-                self._held.append(chunk)
-                self.tally.held_back += len(chunk)
+            if not fresh:  # an earlier process's attempt: the ledger's reason of it stands
+                return
+            if exc.uncertain:
+                self.untold_why(chunk, LOST_THEN_HELD)
+                return
+            # never sent, but `sending` in the ledger: `record_held_back`
+            self._held.append(chunk)
+            self.tally.held_back += len(chunk)
+            self.untold_why(chunk, NEVER_SENT)
             return
         except BulkloadError as exc:
             if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
@@ -713,6 +741,7 @@ class Loader:
                 return
             self.tally.in_doubt -= len(chunk)
             self.tally.held_back -= len(chunk)
+            self.untold.pop(self.key_held(chunk), None)
             self.unsent(chunk)
 
     def cut_short(self, chunk: Chunk, may_land: bool) -> None:
@@ -720,8 +749,10 @@ class Loader:
         (it left, here or in an earlier process) is in doubt until resume settles it; one that never left (it
         waited for the limits) goes back to `pending`, never sent, so the in-doubt file does not list it."""
         if may_land:
-            with suppress(BulkloadError):  # unwritten, it stays `sending` without its reason
+            try:
                 self.ledger.settle(chunk.seq, chunk.part, "sending", CUT_SHORT, self.calls, wrote=False)
+            except BulkloadError:  # unwritten, it stays `sending` without its reason: the in-doubt file gives it
+                self.untold_why(chunk, CUT_SHORT)
             self.tally.in_doubt += len(chunk)
             return
         with suppress(BulkloadError):  # unwritten, it stays `sending`: resume settles it by its key
@@ -808,7 +839,7 @@ class Loader:
                 wrote=wrote,
             )
         except BulkloadError as exc:
-            self.give_up(chunk, exc, sent=True)
+            self.give_up(chunk, exc, sent=True, why=DONE_UNRECORDED)
             return
         self.took(chunk, ids, summary)
 
@@ -896,12 +927,14 @@ class Loader:
             elif anew:
                 self.ledger.explain(chunk.seq, chunk.part, why)
         except BulkloadError as exc:
-            self.give_up(chunk, exc, sent=True)
+            self.give_up(chunk, exc, sent=True, why=f"{why}; {UNRECORDED}")
             return
         self.tally.in_doubt += len(chunk)
 
-    def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool) -> None:
-        """The chunk cannot be settled now: stop the run with the error's exit code and say why."""
+    def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool, why: str = UNRECORDED) -> None:
+        """The chunk cannot be settled now: stop the run with the error's exit code and say why. `why`: what the
+        ledger was to record of the call sent, where `exc` is its failure to (LedgerWriteError): the rows' reason
+        then, before the error's."""
         said, acted_on = self.halt(chunk, exc)
         resent = (chunk.seq, chunk.part) in self._resent
         if sent and not acted_on:
@@ -914,8 +947,11 @@ class Loader:
             # is replayed to its key, so resume looks for the call's records (in doubt) instead of sending it again
             # for that answer once more; another call stays sending, sent again with its key
             state = "in_doubt" if unreadable(exc) else "sending"
-            with suppress(BulkloadError):  # a ledger that cannot be written keeps it sending, without its reason
-                self.ledger.settle(chunk.seq, chunk.part, state, said, self.calls)
+            reason = f"{why}: {said}" if isinstance(exc, LedgerWriteError) else said
+            try:
+                self.ledger.settle(chunk.seq, chunk.part, state, reason, self.calls)
+            except BulkloadError:  # a ledger that cannot be written keeps it sending: the in-doubt file gives why
+                self.untold_why(chunk, reason)
         if sent and (acted_on or resent):
             self.tally.in_doubt += len(chunk)
         else:

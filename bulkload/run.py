@@ -20,7 +20,7 @@ from msgspec import UNSET
 from . import account, interrupts, ledger_pg
 from .alongside import written_since
 from .dispatch import Counters, Dispatcher, RetryPolicy
-from .doubt import in_flight, way_on
+from .doubt import in_flight, way_on, with_reasons
 from .errors import (
     EXIT_STOPPED,
     NO_SUCH_CALL,
@@ -466,7 +466,10 @@ class Run:
             success
             or (lambda: write_success(job.success_path, ledger.created_rows, self.names, self.target.api.id_name)),
         )
-        in_doubt_rows = chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt())
+        in_doubt_rows = with_reasons(
+            chain(ledger.chunk_lines("sending"), ledger.chunk_lines("in_doubt"), ledger.rows_in_doubt()),
+            self.loader.untold if self.loader is not None else {},
+        )
         n_in_doubt = attempt("the in-doubt file", lambda: write_in_doubt(job.in_doubt_path, in_doubt_rows, self.names))
         if unwritten and not tally.stopped:
             tally.stop(

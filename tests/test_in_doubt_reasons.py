@@ -10,11 +10,12 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import CREDS, serving, write_entries
+from conftest import CREDS, sandbox_read, serving, write_entries
 from test_payorcrm_answers import ENV, crm_app
 from test_payorcrm_figures import answering
 
 from bulkload import Job, load, resume
+from bulkload.ledger import Ledger
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 
@@ -86,3 +87,52 @@ async def test_a_payorcrm_answer_counting_fewer_records_keeps_its_reason_across_
                 rows = assert_said(again, run.in_doubt_path, said)
                 assert {r["file"] for r in rows} == {"c.csv"}
                 assert again.in_doubt_way_on and "cannot settle them" in again.in_doubt_way_on
+
+
+async def test_rows_in_doubt_as_a_ledger_write_failed_say_why_and_name_those_never_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by a tester (PayorCRM, the ledger's file size limit reached mid-load): the summary said "65 rows in doubt
+    # (10 of them not sent: held back …)", but every last_error in the in-doubt file was empty, and nothing named the
+    # rows never sent: at PayorCRM, where the user checks the API for every row in doubt, none could be told absent.
+    # The ledger cannot be written, so the reasons are the run's own, as it knew them when it stopped
+    monkeypatch.chdir(tmp_path)
+    rows = "".join(f"C{i},c{i}@example.com\n" for i in range(1, 61))
+    (tmp_path / "c.csv").write_text("customerno,emailaddress1\n" + rows)
+    done, recorded = Ledger.done, [0]
+
+    def refused_from_the_third(self: Ledger, *args: Any, **kwargs: Any) -> None:
+        recorded[0] += 1
+        if recorded[0] == 3:  # SQLite refuses every write from now on, the hold-back's too
+            self.db().execute("PRAGMA query_only = 1")
+        done(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ledger, "done", refused_from_the_third)
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            # calls wait for their place (`sending`) as the third answer cannot be recorded
+            run = Job(
+                target="payorcrm",
+                files=[],
+                base_url=url,
+                rate=2,
+                concurrency=4,
+                batch_size=5,
+                target_options={"customers": "c.csv"},
+            )
+            stopped = await load(run, env=ENV, raise_on_stop=False)
+            held = await sandbox_read(url, "customers")
+    assert stopped.exit_code == 4 and "cannot write the ledger" in str(stopped.stop_reason), stopped
+    assert isinstance(stopped.held_back, int) and stopped.held_back > 0, stopped
+    listed = in_doubt_rows(run.in_doubt_path)
+    assert len(listed) == stopped.in_doubt, (listed, stopped)
+    assert all(row["last_error"] for row in listed), listed
+    never_sent = [r for r in listed if r["last_error"].startswith("not sent: held back when a ledger write failed")]
+    answered = [r for r in listed if "the ledger could not record" in r["last_error"]]
+    assert len(never_sent) == stopped.held_back and len(answered) == 5, listed
+    assert all("cannot write the ledger" in r["last_error"] for r in answered), answered
+    # as said: the rows never sent are not at the API, the rows of the answer not recorded are
+    at_api = {c["customerno"] for c in held}
+    lines = {int(r["line"]) for r in never_sent}
+    assert not {f"C{line - 1}" for line in lines} & at_api, (lines, at_api)
+    assert {f"C{int(r['line']) - 1}" for r in answered} <= at_api, (answered, at_api)
