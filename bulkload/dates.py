@@ -131,6 +131,7 @@ def _year_day_month(text: str) -> str | None:
 #: the offsets of the world's zones run from -12:00 to +14:00 (26 hours): a clock reading of a day at an offset 10
 #: or more hours behind UTC, or 12 and more ahead, is also the same reading of the day after or before at another
 _LEAST, _MOST, _ZONE_STEP = timedelta(hours=-10), timedelta(hours=12), timedelta(minutes=15)
+_DAY = timedelta(days=1)
 
 
 def same_day(sent: str, said: str) -> bool:
@@ -152,7 +153,48 @@ def same_day(sent: str, said: str) -> bool:
         return said[:10] == sent[:10]
     if instant.tzinfo is None or instant.time() == time():  # a date, written at an offset or without
         return said[:10] == sent[:10]
-    offset = clock - instant  # the offset at which the instant reads the clock sent
+    return _a_zones(clock - instant)  # the offset at which the instant reads the clock sent
+
+
+def listed_day(said: str) -> str:
+    """The date (ISO "2026-11-01") an API's date or date-time `said` names, where the date sent is compared by it
+    (e-conomic's line checks: a date sent is midnight of it): `same_day` read without the date sent, so that a
+    date sent and its answer give one text. An answer without an offset, or at midnight of its own, names the date
+    it writes ("2026-11-01T00:00:00", "2026-11-01T00:00:00+02:00"); an instant that is midnight of a date in a zone
+    (`same_day`'s zones) names that date ("2026-10-31T23:00:00Z": 1 November, midnight at +01:00, as a server
+    holding the date in Copenhagen may write it; "2026-11-01T23:00:00Z": 2 November). Any other names its date part
+    as written, as a time of day sent and kept does, and so does what is no ISO date (-time) (its first 10
+    characters). Cached: a walk lists a few dates, each many times."""
+    try:
+        return _DAYS[said]
+    except KeyError:
+        if len(_DAYS) >= _CACHE_MAX:
+            _DAYS.clear()
+        day = _DAYS[said] = _day_named(said)
+        return day
+
+
+#: listed_day's readings, by the text read
+_DAYS: dict[str, str] = {}
+
+
+def _day_named(said: str) -> str:
+    try:
+        instant = datetime.fromisoformat(said)
+    except ValueError:
+        return said[:10]
+    if instant.tzinfo is None or instant.time() == time():
+        return said[:10]
+    first = datetime.combine(instant.astimezone(UTC).date(), time(), UTC)  # the midnights either side in UTC
+    for midnight in (first, first + _DAY):
+        if _a_zones(midnight - instant):
+            return midnight.date().isoformat()
+    return said[:10]
+
+
+def _a_zones(offset: timedelta) -> bool:
+    """Whether `offset` (a clock reading, as UTC's, less the instant) is a zone's: whole quarter hours, more than 10
+    hours behind UTC and less than 12 ahead (zones run from -12:00 to +14:00: only one date's midnight is so)."""
     return _LEAST < offset < _MOST and not offset % _ZONE_STEP
 
 

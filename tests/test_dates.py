@@ -879,3 +879,29 @@ def test_a_date_time_answered_is_the_one_sent_where_it_is_its_time_in_one_zone_o
     assert dates.same_day(sent, "2026-11-01T00:00:00+01:00")  # its time dropped, the date kept
     assert not dates.same_day(sent, "2026-11-02T00:00:00+01:00")
     assert not dates.same_day(sent, "2026-11-01T01:30:00Z")  # at +14:00, or 31 October at -10:00
+
+
+@pytest.mark.parametrize(
+    ("said", "day"),
+    [
+        ("2026-11-01", "2026-11-01"),
+        ("2026-11-01T00:00:00", "2026-11-01"),  # the e-conomic sandbox's form
+        ("2026-11-01T00:00:00+02:00", "2026-11-01"),
+        ("2026-10-31T23:00:00Z", "2026-11-01"),  # Copenhagen's midnight written in UTC (a tester's server)
+        ("2026-10-31T23:00:00.000+00:00", "2026-11-01"),
+        ("2026-11-01T23:00:00Z", "2026-11-02"),  # 2 November's midnight at +01:00
+        ("2026-10-31T18:15:00Z", "2026-11-01"),  # at +05:45
+        ("2026-11-01T09:45:00Z", "2026-11-01"),  # at -09:45
+        ("2026-11-01T01:00:00+01:00", "2026-11-01"),  # midnight in UTC
+        # midnight in no zone, or in two: its date part as written, as a time of day sent and kept
+        ("2026-11-01T14:15:22Z", "2026-11-01"),
+        ("2026-11-01T10:00:00Z", "2026-11-01"),
+        ("2026-10-31T23:00:00", "2026-10-31"),  # no offset: the date as written
+        ("31 October", "31 October"),
+    ],
+)
+def test_a_date_listed_names_the_date_whose_midnight_it_is_in_one_zone(said: str, day: str) -> None:
+    assert dates.listed_day(said) == day
+    # as same_day reads it against a date sent, where the answer is a date, or a zone's midnight
+    if dates.same_day(day, said) or dates.same_day("2026-11-01", said):
+        assert dates.same_day("2026-11-01", said) is (day == "2026-11-01")

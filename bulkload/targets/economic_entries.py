@@ -12,6 +12,7 @@ from zlib import adler32, crc32
 import msgspec
 
 from ..cursors import CursorTrail
+from ..dates import listed_day
 from ..errors import APIError, RowInvalid
 from ..http import decoded, keepable_ids
 from ..model import Chunk, Totals
@@ -206,15 +207,24 @@ _pack = msgspec.msgpack.Encoder().encode
 def _line_check(units: int | Decimal, entry: DraftEntry | _Listed, rate: Decimal | None) -> int:
     """What a line books, as one number (62 bits): its amount in minor units (a Decimal for an amount listed that is
     no whole number of them, listed_units: packed as text, the check of no line sent), its date and due date (the
-    API writes dates as date-times: the date part counts), the exchange rate `rate` (None: none compared) and the
-    fields of `_booked`, packed and hashed together. A line sent and the same line listed give one check
-    (`listed_checks`); a corrected currency, VAT code, account, voucher, customer, text, date or rate sent gives
-    another. A field not set is null or absent in what the API lists (seed 002: each is "or null"), as in what is
-    sent (an empty cell is absent). Hashed, not summed: a sum let two changes cancel (a date 93 days later and a due
-    date 3 days earlier gave the check before). A rate by its value: 745.50 sent is 745.5 listed (a JSON double)."""
+    date each names, dates.listed_day: the API writes dates as date-times, and may write midnight in its zone as
+    UTC's "2026-10-31T23:00:00Z" for 1 November; a date sent is its first 10 characters, as in checks version 6,
+    but for an instant at a zone's midnight not its own, so the checks of earlier ledgers stand), the exchange rate
+    `rate` (None: none compared) and the fields of `_booked`, packed and hashed together. A line sent and the same
+    line listed give one check (`listed_checks`); a corrected currency, VAT code, account, voucher, customer, text,
+    date or rate sent gives another. A field not set is null or absent in what the API lists (seed 002: each is "or
+    null"), as in what is sent (an empty cell is absent). Hashed, not summed: a sum let two changes cancel (a date
+    93 days later and a due date 3 days earlier gave the check before). A rate by its value: 745.50 sent is 745.5
+    listed (a JSON double)."""
     due = entry.dueDate
     packed = _pack(
-        (units, entry.date[:10], due[:10] if due else None, None if rate is None else rate.normalize(), _booked(entry))
+        (
+            units,
+            listed_day(entry.date),
+            listed_day(due) if due else None,
+            None if rate is None else rate.normalize(),
+            _booked(entry),
+        )
     )
     return (crc32(packed) << 30) ^ adler32(packed)
 
