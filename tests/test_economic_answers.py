@@ -14,9 +14,10 @@ from typing import Any
 
 import anyio
 import msgspec
+import pytest
 from aiohttp import web
-from conftest import CREDS, serving, write_entries
-from test_load_economic import job
+from conftest import CREDS, HEADER, serving, write_entries
+from test_load_economic import job, read_csv, remote_entries
 
 from bulkload import load
 from bulkload.sandbox import SandboxOptions, build_app
@@ -47,6 +48,19 @@ def economic_app(shape: Shape) -> web.Application:
     return app
 
 
+def counting_from_one(*, quoting: bool) -> Shape:
+    """A refusal's `errors` naming each entry by its index counted from 1; each error's message as the sandbox
+    writes it where `quoting` ("Account 9999 could not be found."), else quoting no value ("Account not found.")."""
+
+    def shape(request: web.Request, body: Any) -> Any:
+        if isinstance(body, dict) and isinstance(body.get("errors"), list):
+            said = {} if quoting else {"message": "Account not found."}
+            body["errors"] = [{**e, "index": e["index"] + 1, **said} for e in body["errors"]]
+        return body
+
+    return shape
+
+
 def dates_at(hours: int) -> Shape:
     """Entries listed with each date (and due date) as the instant `hours` before its midnight, written in UTC
     ("2026-11-01" at 1 is "2026-10-31T23:00:00Z": midnight in Copenhagen, +01:00)."""
@@ -68,6 +82,45 @@ def dates_at(hours: int) -> Shape:
         return body
 
     return shape
+
+
+def three_vouchers(path: Path) -> Path:
+    """Vouchers 1 to 3 of journal 1 (lines 2-7); voucher 2's second line (line 5) posts to account 9999, which the
+    sandbox does not have."""
+    rows = [
+        [5, 1, 1, "2026-11-01", "100.00", "DKK", 1010, "", "a", ""],
+        [5, 1, 1, "2026-11-01", "-100.00", "DKK", 5820, "", "b", ""],
+        [5, 1, 2, "2026-11-02", "200.00", "DKK", 1010, "", "c", ""],
+        [5, 1, 2, "2026-11-02", "-200.00", "DKK", 9999, "", "d", ""],
+        [5, 1, 3, "2026-11-03", "300.00", "DKK", 1010, "", "e", ""],
+        [5, 1, 3, "2026-11-03", "-300.00", "DKK", 5820, "", "f", ""],
+    ]
+    path.write_text("\n".join(",".join(map(str, r)) for r in [HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("quoting", "uploads"), [(True, 2), (False, 5)])
+async def test_an_index_counted_from_1_rejects_the_bad_voucher_and_loads_the_good_ones(
+    tmp_path: Path, quoting: bool, uploads: int
+) -> None:
+    # found by a tester (a server written from seed 002, counting from 1): the 400 named line 5 (account 9999) by
+    # index 4, read as counted from 0: good voucher 3 was rejected, its line 6 blamed for "Account 9999 …", and bad
+    # voucher 2 refused "(the API did not say which line)". An index is trusted where the answer tells how it counts:
+    # its error quotes the account of the line one numbering names (the refused call, then the good vouchers); where
+    # nothing tells it, no more than none: the call is split until the refused voucher is alone (3 vouchers: the
+    # call, voucher 1, vouchers 2-3, voucher 2, voucher 3), whose 2 lines the index 2 names counted from 1
+    data = three_vouchers(tmp_path / "e.csv")
+    with anyio.fail_after(60):
+        async with serving(economic_app(counting_from_one(quoting=quoting))) as origin:
+            report = await load(job(tmp_path, [data], origin + PREFIX), env=CREDS)
+            held = sorted((e["voucherNumber"], e["text"]) for e in await remote_entries(origin + PREFIX))
+    assert held == [(1, "a"), (1, "b"), (3, "e"), (3, "f")], held
+    assert (report.loaded, report.rejected, report.exit_code) == (4, 2, 1), report
+    assert report.requests == 5 + uploads, report.requests  # the look, the baseline (2), reconcile's count and walk
+    other, named = read_csv(tmp_path / "rejects.csv")
+    assert (named["line"], named["field"], named["accountNumber"]) == ("5", "accountNumber", "9999"), named
+    assert named["reason"].startswith("JournalEntryAccountNotFound: Account "), named
+    assert other["line"] == "4" and other["reason"].startswith("voucher 2 (journal 1) rejected: line 5 "), other
 
 
 async def test_dates_listed_as_their_midnight_in_copenhagen_written_in_utc_reconcile(tmp_path: Path) -> None:

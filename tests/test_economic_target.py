@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -18,6 +19,7 @@ from bulkload.sources import Source
 from bulkload.targets.base import Unreadable
 from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntry, _Listed, listed_units
+from bulkload.targets.reasons import Untold
 
 ROW = {
     "entryTypeNumber": "5",
@@ -301,20 +303,49 @@ def test_a_listed_entry_in_a_code_of_another_case_is_read_in_its_currencys_minor
     assert listed_units(_Listed(entryNumber=1, currency="jpy", amount=Decimal("100.5"))) is None
 
 
-def test_errors_array_names_the_bad_entries() -> None:
+ACCOUNT = {
+    "property": "accountNumber",
+    "errorCode": "JournalEntryAccountNotFound",
+    "message": "Account 9999 could not be found.",
+}
+
+
+def test_errors_array_names_the_bad_entries_where_the_answer_tells_how_it_counts_them() -> None:
     t = Economic().kind_of(0)
-    err = BadRequest(
-        400,
-        "invalid",
-        error_code="JournalEntryAccountNotFound",
-        errors=[
-            {"index": 3, "property": "accountNumber", "errorCode": "JournalEntryAccountNotFound", "message": "no 9999"},
-        ],
+    rows = [check({**ROW, "currency": "ZZZ" if i == 3 else "DKK"}) for i in range(10)]
+
+    def named(*indexes: int, message: str = "Account 9999 could not be found.") -> Any:
+        errors = [
+            {"index": i, "property": "accountNumber", "errorCode": "JournalEntryAccountNotFound", "message": message}
+            for i in indexes
+        ]
+        return t.bad_items(BadRequest(400, "invalid", error_code="JournalEntryAccountNotFound", errors=errors), rows)
+
+    said = ("accountNumber", "JournalEntryAccountNotFound: Account 9999 could not be found.")
+    # seed 002 gives `errors` as `[ ]`: an index 0 tells counting from 0, one equal to the entries sent from 1
+    assert named(0, 3) == {0: said, 3: said}
+    assert named(3, 10) == {2: said, 9: said}
+    # an error quoting a text the entry one numbering names holds, and the other's does not: that numbering
+    currency = t.bad_items(
+        BadRequest(400, "x", errors=[{"index": 3, "property": "currency", "message": "Currency 'ZZZ' not found."}]),
+        rows,
     )
-    assert t.bad_items(err, [None] * 10) == {3: ("accountNumber", "JournalEntryAccountNotFound: no 9999")}
+    assert currency == {3: ("currency", "HTTP 400: Currency 'ZZZ' not found.")}
+    # the account one numbering's entry holds, the one number the message writes, and the other's does not
+    unknown = [check({**ROW, "accountNumber": "9999" if i == 3 else "1010"}) for i in range(10)]
+    assert t.bad_items(BadRequest(400, "x", errors=[{"index": 4, **ACCOUNT}]), unknown) == {3: said}
+    assert t.bad_items(BadRequest(400, "x", errors=[{"index": 3, **ACCOUNT}]), unknown) == {3: said}
+    # nothing tells it (a number beside another may be an index, a count or a bound; no entry holds the one quoted):
+    # which entry is bad cannot be told, the call is split (a tester's server counted from 1: a good voucher was
+    # rejected, blamed for its neighbour's account)
+    bound = {**ACCOUNT, "message": "Account 9999 is not within 1-9999."}
+    assert isinstance(t.bad_items(BadRequest(400, "x", errors=[{"index": 3, **bound}]), unknown), Untold)
+    untold = named(3)
+    assert isinstance(untold, Untold) and untold.rows == {2, 3}, untold
+    assert "may count from 0 or from 1 (seed 002 gives an error answer's `errors` as `[ ]`" in untold.why
     # an answer that does not name entries (or names one outside the call) means: bisect
-    assert t.bad_items(BadRequest(400, "invalid", errors=[]), [None] * 10) is None
-    assert t.bad_items(BadRequest(400, "x", errors=[{"index": 12, "errorCode": "E"}]), [None] * 10) is None
+    assert t.bad_items(BadRequest(400, "invalid", errors=[]), rows) is None
+    assert t.bad_items(BadRequest(400, "x", errors=[{"index": 12, "errorCode": "E"}]), rows) is None
 
 
 def test_created_ids_must_match_the_entries_sent() -> None:

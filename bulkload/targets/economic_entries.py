@@ -31,7 +31,7 @@ from ..money import (
 from ..numbers import whole_reason
 from .base import Elsewhere, GroupKey, RecordKind, Unreadable, int_fields, key_number, required_fields
 from .protocols import Sender
-from .reasons import converted, errors_by_index
+from .reasons import Untold, converted, errors_counted
 
 Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
 Positive32 = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
@@ -43,6 +43,8 @@ MAX_DIGITS = 18
 MAX_UNITS = 2**63 - 1
 #: an amount's quantum with 2 decimals
 _CENT = Decimal("0.01")
+#: how seed 002 documents the numbering of a refusal's `errors`, as a reason says it
+_ERRORS_UNSAID = "seed 002 gives an error answer's `errors` as `[ ]`, its items unsaid"
 #: voucher numbers per `$in:` list (the API takes at most 200 values)
 IN_LIST = 200
 #: 10 ** a line's currency's decimals (HUNDRED where it has 2): a line's ISO 4217 code is written as ISO 4217 writes
@@ -488,8 +490,11 @@ class DraftEntries(RecordKind):
             raise ValueError(f"the API answered {len(ids)} entry numbers for {n} entries")
         return ids
 
-    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | None:
-        return errors_by_index(error, len(rows), field_key="property", code_key="errorCode")
+    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | Untold | None:
+        """The entries a 400's `errors` name by `index`, where the answer tells how it counts them (seed 002 gives
+        `errors` as `[ ]`: reasons.errors_counted); Untold where it does not (the call is split until the refused
+        voucher is alone: a refusal stores nothing)."""
+        return errors_counted(error, rows, field_key="property", code_key="errorCode", unsaid=_ERRORS_UNSAID)
 
     def summarize(self, records: Sequence[DraftEntry]) -> dict[str, Totals]:
         by: dict[tuple[int, str], list[int]] = {}  # (journal, currency) -> the units of its entries

@@ -219,7 +219,7 @@ class Upload(RecordKind):
     def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | Untold | None:
         """The rows a refusal's `errors` name by index, which seed 004 does not say it counts from 0 or from 1
         (reasons.errors_counted: Untold where which cannot be told)."""
-        return errors_counted(error, rows, field_key="field")
+        return errors_counted(error, rows, field_key="field", unsaid="seed 004 documents no error answer")
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         """As RecordKind.returned_totals, and beside the totals the rows whose ids were taken by their place in the

@@ -134,6 +134,8 @@ def row_invalid(exc: msgspec.ValidationError, row: Mapping[str, Any] | None = No
 
 
 _NOTHING = object()
+#: the numbers a message writes, by their digits
+_NUMBERS = re.compile(r"[0-9]+").findall
 #: an item's index in an API's message: "index 3", "entries[3]", "items[3]"
 _INDEX = re.compile(r"\bindex (\d+)\b|\w\[(\d+)\]")
 
@@ -238,14 +240,15 @@ class Untold(NamedTuple):
 
 
 def errors_counted(
-    error: APIError, rows: Sequence[Any], *, field_key: str
+    error: APIError, rows: Sequence[Any], *, field_key: str, code_key: str | None = None, unsaid: str
 ) -> dict[int, tuple[str, str]] | Untold | None:
-    """As `errors_by_index`, for an API that documents no error answer (PayorCRM, seed 004): its `index` may count
-    the call's `rows` from 0 or from 1. What tells which: an index 0 (from 0); an index equal to the number of rows
-    (from 1); an error quoting the value its field has in the row one numbering names and not in the one the other
-    does (`_quotes`). Where nothing tells it, or what does disagrees, Untold: why which rows it names cannot be told
-    (none is to be rejected: it may be good), and the rows each numbering names. None when it names no row, or one
-    outside both numberings."""
+    """As `errors_by_index`, for an API whose documents do not say how its error answer counts the items (`unsaid`,
+    as a reason says it: PayorCRM's seed 004 documents no error answer, e-conomic's seed 002 gives `errors` as
+    `[ ]`): its `index` may count the call's `rows` from 0 or from 1. What tells which: an index 0 (from 0); an index
+    equal to the number of rows (from 1); an error quoting the value its field has in the row one numbering names
+    and not in the one the other does (`_quotes`: "Account 9999 could not be found."). Where nothing tells it, or
+    what does disagrees, Untold: why which rows it names cannot be told (none is to be rejected: it may be good),
+    and the rows each numbering names. None when it names no row, or one outside both numberings."""
     n, named = len(rows), []
     for item in error.errors:
         index = item.get("index") if isinstance(item, dict) else None
@@ -261,10 +264,10 @@ def errors_counted(
             bases &= quoted
     if len(bases) == 1:
         (base,) = bases
-        return {i - base: _said(error, item, field_key) for i, item in named}
+        return {i - base: _said(error, item, field_key, code_key) for i, item in named}
     shown = ", ".join(str(i) for i in sorted({i for i, _ in named}))
     why = (
-        f"naming rows by index ({shown}), which it may count from 0 or from 1 (seed 004 documents no error answer), "
+        f"naming rows by index ({shown}), which it may count from 0 or from 1 ({unsaid}), "
         f"and {'no numbering fits them all' if not bases else 'nothing tells which'} (no index 0, none equal to the "
         f"{n} rows sent, no value of one of the rows quoted): which rows it refused cannot be told"
     )
@@ -274,13 +277,16 @@ def errors_counted(
 
 def _quotes(item: Mapping[str, Any], row: Any, field_key: str) -> bool:
     """Whether an error `item` quotes (as a word of its `message`, or as its `value`) what `row` holds in the field
-    it names: a value of more than digits alone (a number may be an index or a count)."""
+    it names: a text of more than digits alone; a whole number where it is the one number the message writes
+    ("Account 9999 could not be found."): a number beside another may be an index, a count or a bound."""
     field = item.get(field_key)
     value = getattr(row, field, None) if isinstance(field, str) else None
-    if not isinstance(value, str) or not value.strip() or value.strip().isdigit():
-        return False
     message = item.get("message")
     said = message if isinstance(message, str) else ""
+    if type(value) is int:
+        return _NUMBERS(said) == [str(abs(value))]
+    if not isinstance(value, str) or not value.strip() or value.strip().isdigit():
+        return False
     return item.get("value") == value or re.search(rf"(?<!\w){re.escape(value)}(?!\w)", said) is not None
 
 
