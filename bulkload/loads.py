@@ -57,6 +57,11 @@ def _key(target: str, api_url: str, agreement: str = "") -> str:
     return f"{target}|{api_url}|" + (f"{agreement}|" if agreement else "")
 
 
+def _api_of(key: str) -> str:
+    """The API's key (`_key`) a load entry's key is filed under: all of it but the name of the file's content."""
+    return key.rpartition("|")[0] + "|"
+
+
 def _places(job: Job, target: Target | None = None) -> list[dict[str, str]]:
     """Where the rows of each of the job's files go beyond the API and agreement (RecordKind.destination); `target`:
     the job's, where the caller has made it already."""
@@ -123,7 +128,9 @@ class _Record:
     bulkload from before 2026-12, the run tied to its ledger's path just after it (a release: the one tied there
     before it), else its ledger's path stands for the run. A run's ledger is where the record of loads last saw it
     (`tie`: a ledger moved, then resumed or rolled back from its new path, is recorded there) or, gone from there,
-    the same file (its device and inode) under another name in that folder."""
+    the same file (its device and inode) under another name in that folder. A run loads into the API (and
+    agreement) of its latest load entry that is no release: one that created nothing and went on at another
+    address or with another account's credentials (runner._claim_again) is no load into its first one."""
 
     def __init__(self) -> None:
         self.entries = list(_entries())
@@ -133,12 +140,15 @@ class _Record:
         self.forgotten: set[str] = set()
         self._found: dict[str, str] = {}  # ledger_of, once per run
         self._named: dict[str, str] = {}  # by run: the ledger its latest load entry names
+        self._into: dict[str, str] = {}  # by run: the API key (`_key`) of its latest load entry that is no release
         for i, entry in enumerate(self.entries):
             run = entry.get("run")
             if not isinstance(run, str):
                 continue
             if "key" in entry and entry.get("ledger"):
                 self._named[run] = str(entry["ledger"])
+                if not entry.get("released"):
+                    self._into[run] = _api_of(str(entry["key"]))
             if "ino" in entry:
                 self.homes[run] = entry
                 self._ties.setdefault(str(entry.get("ledger")), []).append((i, run))
@@ -148,10 +158,14 @@ class _Record:
                 self.forgotten.add(run)
 
     def loads(self, prefix: str) -> Iterator[tuple[dict[str, Any], str]]:
-        """The load entries filed under `prefix` (an API's key) in the order written, each with its run."""
+        """The load entries filed under `prefix` (an API's key) in the order written, each with its run, but those
+        of a run that loads into another API or agreement now (see the class)."""
         for i, entry in enumerate(self.entries):
-            if str(entry.get("key", "")).startswith(prefix) and entry.get("ledger"):
-                yield entry, self._run_of_entry(i, entry)
+            key = str(entry.get("key", ""))
+            if key.startswith(prefix) and entry.get("ledger"):
+                run = self._run_of_entry(i, entry)
+                if self._into.get(run, _api_of(key)) == _api_of(key):
+                    yield entry, run
 
     def _run_of_entry(self, i: int, entry: Mapping[str, Any]) -> str:
         run = entry.get("run")

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -249,6 +250,33 @@ async def test_a_404_run_of_any_target_is_moved_to_the_right_base_url_by_resume(
             done = await resume(ledger, base_url=url, env=env)
     assert (done.status, done.in_doubt, done.stop_reason) == ("complete", 0, None), done
     assert done.loaded > 0 and done.loaded + done.rejected == done.rows_read, done
+
+
+# PayorCRM's first call is its first create: no quota stops it before one
+@pytest.mark.parametrize("target", ["halopsa", "visma-core"])
+async def test_a_run_moved_to_another_address_is_no_earlier_load_at_its_first(tmp_path: Path, target: str) -> None:
+    """A run stopped before its first create at one address and moved by resume to another loads there: the
+    record of loads follows it. A load of the same file at the first address afterwards is no load twice and learns
+    nothing from it (before: Visma Core's orders were skipped there, loaded by an earlier run, though that API
+    never held them)."""
+    options, files, env = TARGET_CASES[target]
+    ledger = str(tmp_path / "run.sqlite")
+    with anyio.fail_after(BOUND_S):
+        async with running(target) as first, running(target) as other:
+            job = Job(target, [str(f) for f in files], base_url=first, ledger=ledger, target_options=options)
+            job.rejects = str(tmp_path / "rejects.csv")
+            stopped = await load(replace(job, daily_quota=1), env=env, raise_on_stop=False)
+            assert (stopped.status, stopped.loaded) == ("stopped", 0), stopped
+            moved = await resume(ledger, base_url=other, daily_quota=0, env=env)
+            again = replace(job, ledger=str(tmp_path / "again.sqlite"), rejects=str(tmp_path / "again.csv"))
+            there = await load(again, env=env)
+    assert (moved.status, moved.in_doubt) == ("complete", 0), moved
+    assert (there.status, there.loaded, there.rejected, there.skipped) == (
+        "complete",
+        moved.loaded,
+        moved.rejected,
+        0,
+    ), there
 
 
 # --- a credential that cannot be sent ----------------------------------------------------------------------------

@@ -122,6 +122,31 @@ async def test_a_run_that_created_nothing_goes_on_with_the_right_credentials(tmp
     assert (resumed.exit_code, resumed.loaded, books) == (0, 10, 10)
 
 
+async def test_a_run_that_created_nothing_and_went_on_in_another_agreement_is_on_record_there(tmp_path: Path) -> None:
+    """Found by a tester: a load into agreement B stopped before its first call, resumed with agreement A's token
+    (it created nothing: it goes on there) and loaded into A, stayed on record as a load into B: a later load into
+    B of vouchers of those numbers was rejected, "loaded by an earlier run ... possibly booked: reverse it in the
+    books", though B never held them. The record of loads follows the run into the agreement it loaded into."""
+    b, a = tmp_path / "b.csv", tmp_path / "a.csv"
+    write_entries(b, 10, seed=1)
+    write_entries(a, 10, seed=2)  # the same voucher numbers, other amounts
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(), agreements=True) as url:
+            # stopped by its quota before its first POST: nothing created in B
+            stopped = await load(economic(tmp_path, b, url, "b", daily_quota=1), env=OTHER, raise_on_stop=False)
+            assert (stopped.status, stopped.loaded, await held(url, OTHER)) == ("stopped", 0, 0), stopped
+            resumed = await resume(str(tmp_path / "b.sqlite"), env=CREDS, daily_quota=0)
+            into_b = await load(economic(tmp_path, a, url, "a"), env=OTHER, raise_on_stop=False)
+            into_a = await load(economic(tmp_path, a, url, "a2"), env=CREDS, raise_on_stop=False)
+            books = (await held(url, CREDS), await held(url, OTHER))
+    assert (resumed.exit_code, resumed.loaded) == (0, 20), resumed
+    assert (into_b.exit_code, into_b.loaded, into_b.rejected) == (0, 20, 0), into_b
+    # in A the run of b.sqlite did load those vouchers, with other amounts: refused there
+    assert (into_a.loaded, into_a.rejected) == (0, 20), into_a
+    assert "voucher 1 (journal 1) is already in the journal" in (tmp_path / "a2.rejects.csv").read_text()
+    assert books == (20, 20)
+
+
 async def test_a_halopsa_rollback_with_another_client_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "XeroDetails.csv"
     data.write_text("name\nNorthwind IT\nIronclad Support\n", encoding="utf-8")
