@@ -1153,6 +1153,41 @@ async def test_a_local_amount_that_reads_both_ways_with_more_decimals_than_its_c
     ), refused
 
 
+@pytest.mark.parametrize("written", ["1.0", "false", '["1"]'])
+async def test_a_jsonl_invoice_number_that_is_no_text_rejects_its_invoice_whole(tmp_path: Path, written: str) -> None:
+    # found by a tester: "invoiceNumber": 1.0 beside "1" was keyed invoice "1.0", rejected alone ("expected
+    # text"), and invoice 1 was uploaded without that line. Its key is its text form (base.key_text), as Visma Core's
+    # orderId: the invoice is rejected whole with it
+    text = json.loads(written)
+    same = "1" if text == 1 or isinstance(text, list) else "false"
+    line = '{"customerNumber":"C1","invoiceAmount":%d,"currency":"DKK","lineItem":"%d","invoiceNumber":'
+    invoices = tmp_path / "i.jsonl"
+    invoices.write_text(
+        (line + "%s}\n") % (100, 1, written) + (line + '"%s"}\n') % (200, 2, same) + (line + '"B3"}\n') % (300, 1)
+    )
+    report, held = await load_invoices(tmp_path, invoices)
+    assert [(i["invoiceNumber"], i["invoiceAmount"]) for i in held] == [("B3", 300)], held
+    assert (report.loaded, report.rejected, report.rejected_groups) == (2, 2, 1), report
+
+
+async def test_a_jsonl_customer_number_that_is_no_text_is_the_customer_its_text_names(tmp_path: Path) -> None:
+    # "customerno": 79.0 is customer 79 given as a number: beside "79" the customer is given twice, and which is
+    # meant cannot be told (before: keyed "79.0", refused alone, and "79" uploaded)
+    customers = tmp_path / "c.jsonl"
+    customers.write_text(
+        '{"customerno": 79.0, "emailaddress1": "a@x.dk"}\n'
+        '{"customerno": "79", "emailaddress1": "b@x.dk"}\n'
+        '{"customerno": "80", "emailaddress1": "c@x.dk"}\n',
+        encoding="utf-8",
+    )
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            report = await load(job(tmp_path, url, {"customers": customers}), env=ENV)
+            held = await stored(url, "customers")
+    assert [c["customerno"] for c in held] == ["80"], held
+    assert (report.loaded, report.rejected) == (1, 2), report
+
+
 async def test_a_jsonl_key_with_white_space_around_it_is_rejected_never_trimmed(tmp_path: Path) -> None:
     # found by a tester: customerno "  79" in a JSONL file was uploaded as "79": a JSONL string is now sent as
     # written, and a key with spaces around it, which the group key trims and the API may or may not, is refused

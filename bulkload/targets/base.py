@@ -67,12 +67,13 @@ _encode_json = msgspec.json.Encoder(decimal_format="number").encode
 
 
 def key_text(value: Any) -> str:
-    """A text value in a group key (Visma Core's orderId) as its text form, so that a JSONL line writing it as
-    another JSON value is keyed with the group its text names and is rejected with it (its field takes text), never
-    leaving that group's other lines to load without it: text trimmed; a number as key_number reads it (`1.0` and
-    `123` are "1" and "123"), or as written (one written with an exponent, `1.0E3`, names no group that can be
-    told: regroup.group_reader reads it as Unreadable first); `true`, `false` as JSON writes them; a list of one
-    value as that value (`["1"]` is "1"); any other list or object as its JSON."""
+    """A text value in a group key (Visma Core's orderId, PayorCRM's invoiceNumber and customerno) as its text
+    form, so that a JSONL line writing it as another JSON value is keyed with the group its text names and is
+    rejected with it (its field takes text), never leaving that group's other lines to load without it: text
+    trimmed; a number as key_number reads it (`1.0` and `123` are "1" and "123"), or as written (one written with an
+    exponent, `1.0E3`, names no group that can be told: regroup.group_reader reads it as Unreadable first); `true`,
+    `false` as JSON writes them; a list of one value as that value (`["1"]` is "1"); any other list or object as
+    its JSON."""
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, bool):

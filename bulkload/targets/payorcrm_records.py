@@ -13,7 +13,7 @@ from ..errors import APIError, RowInvalid
 from ..model import BY_PLACE, ECHOED, NO_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, Places, decimals, iso_code
 from ..money import minor_units as exact_units
-from .base import RecordKind, required_fields
+from .base import RecordKind, key_text, required_fields
 from .payorcrm_answers import Reading, named, read
 from .reasons import Untold, converted, errors_counted
 
@@ -158,9 +158,10 @@ class Upload(RecordKind):
         return [(name,) for name in self._required]
 
     def group_key(self, row: Mapping[str, Any]) -> str | None:
-        """An invoice by its number, a customer by its customerno: what a later load must not upload again."""
+        """An invoice by its number, a customer by its customerno: what a later load must not upload again. The
+        number as its text (base.key_text: a JSONL line's `"invoiceNumber": 1.0` is invoice "1", rejected with it)."""
         number = row.get(self.key_field)
-        return None if number is None else f"{self.name[:-1]} {str(number).strip()}"
+        return None if number is None else f"{self.name[:-1]} {key_text(number)}"
 
     def group_label(self, key: str) -> str:
         return key
