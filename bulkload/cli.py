@@ -22,7 +22,7 @@ from msgspec import UnsetType
 
 from . import interrupts, ledger_pg, logs, runner, undo, worker
 from .argparsing import OUTPUT_DEFAULTS, Parser, output_options, parse
-from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, command_on
+from .errors import EXIT_STOPPED, EXIT_USAGE, BulkloadError, ConfigError, command_on
 from .job import Job, JobTable, read_config
 from .ledger import wal_advice
 from .load_help import attempts_help, base_url_help, batch_help, job_default, target_epilog, window_s_help
@@ -510,6 +510,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     ns = parse(build_parser(sys.argv[1:] if argv is None else argv), argv)
     ns.words = ["bulkload", *(sys.argv[1:] if argv is None else argv)]  # the command, as a refusal gives it back
+    try:
+        _check_log_file(ns)
+    except ConfigError as exc:
+        print(f"bulkload: error: {redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
     with ExitStack() as stack:
         try:
             stack.enter_context(
@@ -523,6 +528,21 @@ def _main(argv: Sequence[str] | None) -> int:
                 return _command(ns)
         except (Exception, KeyboardInterrupt, asyncio.CancelledError, BaseExceptionGroup) as exc:
             return _failed(ns, _cause(exc))
+
+
+def _check_log_file(ns: argparse.Namespace) -> None:
+    """--log-file is appended to from the command's first line: ConfigError, before that line, where it names a file
+    the command reads, keeps or writes (runner.check_paths: an input, the ledger, --rejects, --report)."""
+    if not ns.log_file:
+        return
+    if ns.command == "load":
+        try:
+            job = _job(ns)
+        except BulkloadError:
+            return  # refused by the command itself, with its log
+        runner.check_paths(job, outputs=runner.RUN_OUTPUTS, log_file=ns.log_file)
+    elif ns.command in ("resume", "reconcile", "rollback"):
+        runner.check_log_file(ns.ledger, ns.report, ns.log_file)
 
 
 def _run(work: Callable[[], Awaitable[T]]) -> T:

@@ -393,6 +393,7 @@ class Ledger:
         prepare: Callable[[sqlite3.Connection], None] | None = None,
         claim: Callable[[], None] | None = None,
         again: str = "",
+        over: Callable[[Ledger], bool] | None = None,
     ) -> Ledger:
         """A new ledger holding `run`. Built under another name and renamed into place once complete, so a
         process killed while creating it leaves no half-made ledger behind. `prepare` writes what must be in the
@@ -400,9 +401,12 @@ class Ledger:
         called first, holding the lock no other maker of this path gets: what it checks and records (the record of
         loads) is one step with the making of this ledger. `again`: what the refusal of a path that holds a run says
         after "use resume to continue it" (again.load_again: how to load its files again as a new run, or why not);
-        default ANOTHER_LEDGER."""
+        default ANOTHER_LEDGER. `over`: whether the run of the ledger at the path (given opened, under its run's
+        lock) is started over; asked once `prepare` has passed, so that a refusal before then leaves that ledger
+        as it was. Where it says so, that ledger goes and this one takes its place; else, or without `over`, a
+        path that holds a ledger is refused (LedgerError)."""
         if ledger_pg.is_url(path):
-            return cls._create_pg(ledger_pg.Location.parse(str(path)), run, prepare, claim)
+            return cls._create_pg(ledger_pg.Location.parse(str(path)), run, prepare, claim, over)
         _check_sqlite()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -410,7 +414,7 @@ class Ledger:
         fd = -1
         draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
         try:
-            if path.exists():
+            if path.exists() and over is None:
                 raise path_taken(path, again)
             # holding the lock, every draft of this path is a dead process's: gone with it
             for stale in path.parent.glob(f".{glob.escape(path.name)}.*.draft*"):
@@ -443,6 +447,8 @@ class Ledger:
                     prepare(conn)
             finally:
                 conn.close()
+            if over is not None and path.exists():
+                cls._start_over(path, over, again)
             os.replace(draft, path)
         except BaseException as exc:
             if made:  # no ledger was made: the lock file made for it goes too, removed while it is held
@@ -463,28 +469,50 @@ class Ledger:
         return cls(path, cls._connect(path, lock), lock)
 
     @classmethod
+    def _start_over(cls, path: Path, over: Callable[[Ledger], bool], again: str) -> None:
+        """Ledger.create's `over` for the ledger file at `path`: removed where it says so, path_taken otherwise.
+        Called holding the lock of the path's making, which is the run's lock but on Linux: there the file's own,
+        taken here (LedgerUnavailable while a resume holds it)."""
+        lock = cls._hold(path) if _LOCK_THE_FILE else -1
+        try:
+            old = cls._checked(path, sqlite3.connect(path, isolation_level=None, check_same_thread=False), -1)
+            try:
+                if not over(old):
+                    raise path_taken(path, again)
+            finally:
+                old.close()
+            for suffix in ("", "-wal", "-shm", "-journal"):  # while its lock is held: no resume can start on it
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        finally:
+            if lock >= 0:
+                os.close(lock)
+
+    @classmethod
     def _create_pg(
         cls,
         where: ledger_pg.Location,
         run: RunInfo,
         prepare: Callable[[sqlite3.Connection], None] | None,
         claim: Callable[[], None] | None,
+        over: Callable[[Ledger], bool] | None,
     ) -> Ledger:
         """Ledger.create in PostgreSQL: under the ledger's advisory lock, made as a draft schema and renamed into
-        place once `prepare` has written what must be in it."""
+        place once `prepare` has written what must be in it (and `over` has said a ledger there starts over)."""
         where.check_new()
         conn = ledger_pg.connect(where)
         ledger_pg.hold(conn, where)
+        taken = LedgerError(
+            f"the ledger {where} already holds a run; use `{command_on('resume', where)}` to continue it, "
+            "or choose another ledger name (?ledger=NAME; for a run that finished or was rolled back, resume "
+            "has nothing to do)"
+        )
         try:
             if ledger_pg.exists(conn, where.schema):
                 why = ledger_pg.not_a_ledger(conn, where.schema)
                 if why is not None:  # left as it is
                     raise LedgerError(f"{where} is not a bulkload ledger ({why}): choose another ledger name")
-                raise LedgerError(
-                    f"the ledger {where} already holds a run; use `{command_on('resume', where)}` to continue it, "
-                    "or choose another ledger name (?ledger=NAME; for a run that finished or was rolled back, resume "
-                    "has nothing to do)"
-                )
+                if over is None:
+                    raise taken
             if claim is not None:
                 claim()
             if "ledger" in run.settings:  # its name, never its password
@@ -494,6 +522,17 @@ class Ledger:
             db = cast(sqlite3.Connection, conn)
             if prepare is not None:
                 prepare(db)
+            if over is not None and ledger_pg.exists(conn, where.schema):
+                # read on a connection of its own, under the lock this one holds
+                old = ledger_pg.connect(where)
+                ledger_pg.open_existing(old, where)
+                held = cls._checked(where, cast(sqlite3.Connection, old), -1)
+                try:
+                    if not over(held):
+                        raise taken
+                finally:
+                    held.close()
+                ledger_pg.drop(conn, where)
             ledger_pg.publish(conn, where)
             ledger = cls(where, db, -1)
             ledger.set_home(ledger.identity())

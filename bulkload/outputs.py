@@ -152,19 +152,22 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-def check_outputs(outputs: Iterable[tuple[str, str]], kept: Iterable[tuple[str, str]]) -> None:
+def check_outputs(outputs: Iterable[tuple[str, str]], kept: Iterable[tuple[str, str]], *, whole: bool = True) -> None:
     """Refuse, before anything is sent, an output (what, path) that would overwrite a file the run reads or
     keeps (what, path: the inputs, the ledger) or another output, and one that cannot be written: a run must not
-    load an hour of rows and then fail to say what became of them."""
+    load an hour of rows and then fail to say what became of them. Not `whole`: outputs appended to (--log-file),
+    which may be a pipe or a device, refused only where they would append to a file the run reads or keeps."""
     taken = list(kept)
     for what, path in outputs:
         for other, used in taken:
             if same_file(path, used):
                 raise ConfigError(
-                    f"{what} {path} would overwrite {other} {used}: give it another path; nothing was sent"
+                    f"{what} {path} would {'overwrite' if whole else 'append to'} {other} {used}: give it another "
+                    "path; nothing was sent"
                 )
         taken.append((what, path))
-        _writable(what, Path(path))
+        if whole:
+            _writable(what, Path(path))
 
 
 def _writable(what: str, path: Path) -> None:

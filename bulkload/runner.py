@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import anyio
 import msgspec
@@ -166,10 +166,17 @@ def _as_hashed(sources: list[Source]) -> None:
 LEDGER_FILES = ("", "-wal", "-shm", "-journal", ".lock")
 
 
-def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, ledger: bool = True) -> None:
+#: the files a run writes beside its ledger (check_paths' `outputs`)
+RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
+
+
+def check_paths(
+    job: Job, *, outputs: Iterable[str], new_ledger: bool = False, ledger: bool = True, log_file: str | None = None
+) -> None:
     """Before anything is sent: no file the run writes (`outputs`: "rejects", "success", "in_doubt", "report")
     may land on an input, the ledger or another output, and each must be writable; a new PostgreSQL ledger
-    (`new_ledger`) is not named as a ledger's draft (Location.check_new), before a load starts over one so named."""
+    (`new_ledger`) is not named as a ledger's draft (Location.check_new), before a load starts over one so named.
+    `log_file` (--log-file, appended to) may land on none of them either. ConfigError."""
     inputs = [("the input", path) for path in job.files]
     outputs = list(outputs)
     # the rejects file of each kind of input after the first (Job.rejects_paths)
@@ -186,41 +193,68 @@ def check_paths(job: Job, *, outputs: Iterable[str], new_ledger: bool = False, l
         check_outputs([("--ledger", job.ledger_path)], inputs)
     elif new_ledger and ledger:
         ledger_pg.Location.parse(job.ledger_path).check_new()
-    ours = [("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if in_file else []
-    check_outputs([(what, path) for name in outputs for what, path in paths[name] if path], inputs + ours)
+    kept = inputs + ([("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if in_file else [])
+    if log_file:
+        check_outputs([("--log-file", log_file)], kept, whole=False)
+        kept.append(("--log-file", log_file))
+    check_outputs([(what, path) for name in outputs for what, path in paths[name] if path], kept)
 
 
-_RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
-
-
-def _start_over(path: str) -> None:
-    """A load whose ledger path holds a run that created nothing (stopped on a wrong address or refused
-    credentials, say) starts that run over: its ledger goes, and the record of loads forgets it. Anything else
-    there is left for Ledger.create to refuse: a run that created records, one in use, a copy, no ledger."""
-    if not (ledger_pg.is_url(path) or os.path.isfile(path)):
+def check_log_file(ledger: str, report: str | None, log_file: str) -> None:
+    """check_paths of `log_file` for a command on the run of `ledger` (resume, reconcile, rollback) before its first
+    line: on none of the run's inputs, its ledger or its outputs (as its settings name them), nor `report`. A ledger
+    whose run cannot be read is left for the command to refuse."""
+    try:
+        held = run_of(ledger)
+        if held is None:
+            return
+        files = [f["path"] for f in held["files"]]
+        job = Job.from_settings({**held["settings"], "files": files, "target_options": held["options"]})
+    except BulkloadError:
         return
+    check_paths(replace(job, ledger=ledger, report=report), outputs=RUN_OUTPUTS, log_file=log_file)
+
+
+def _starts_over(path: str) -> bool:
+    """Whether a load's ledger path holds a run that created nothing (stopped on a wrong address or refused
+    credentials, say), which the load starts over once nothing refuses it (Ledger.create's `over`: `_over`); the
+    record of loads lets go of that run now, as its end did (`_let_go`; not if it was killed), so that the load's
+    claim of its files is no load twice. Anything else there is left for Ledger.create to refuse: a run that created
+    records, one in use, a copy, no ledger."""
+    if not (ledger_pg.is_url(path) or os.path.isfile(path)):
+        return False
     try:
         old = Ledger.open(path)
     except LedgerError:
-        return
+        return False
     try:
-        try:
-            check_home(old, resuming=True)  # the run's own ledger, not a copy of one
-        except LedgerError:
-            return
-        if not old.created_nothing():
-            return
-        was = f"run into {old.run.base_url}"
+        if not _created_nothing(old):
+            return False
         release(old)
-        # while its lock is held: no resume can start on it
-        if isinstance(old.path, ledger_pg.Location):
-            ledger_pg.drop(cast(ledger_pg.Connection, old.db()), old.path)
-        else:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(path + suffix).unlink(missing_ok=True)
+        return True
     finally:
         old.close()
-    log.warning("the ledger %s held a %s that created nothing: this load starts it over", old.path, was)
+
+
+def _created_nothing(old: Ledger) -> bool:
+    """Whether `old` is a run's own ledger (not a copy of one: ledger_home.check_home) and its run created nothing."""
+    try:
+        check_home(old, resuming=True)
+    except LedgerError:
+        return False
+    return old.created_nothing()
+
+
+def _over(old: Ledger) -> bool:
+    """Ledger.create's `over` for a load whose ledger path held a run that created nothing (`_starts_over`), asked
+    once every check of the load has passed: whether that run still created nothing (no resume went on with it
+    since), and then its ledger goes."""
+    if not _created_nothing(old):
+        return False
+    log.warning(
+        "the ledger %s held a run into %s that created nothing: this load starts it over", old.path, old.run.base_url
+    )
+    return True
 
 
 def finished(report: Report, raise_on_stop: bool) -> Report:
@@ -260,7 +294,7 @@ async def load(
     job = beside_earlier(replace(job, agreement=agreement_of(job, target, credentials)))
     log.info("planning: reading and checking %s", ", ".join(job.files), extra={"target": target.name})
     sources = open_sources(job, target)
-    check_paths(job, outputs=_RUN_OUTPUTS, new_ledger=True)
+    check_paths(job, outputs=RUN_OUTPUTS, new_ledger=True)
     pins, digests = await anyio.to_thread.run_sync(_hashed, job.files, digests_of)
     refuse_same_content(job, digests, target)
     for source, pinned in zip(sources, pins):
@@ -315,10 +349,10 @@ async def load(
     planner = (PlanningInProcess if shared else planning_for(job.files))()
     prestart.discard()  # a child started for a load whose files are planned here after all
     try:
-        await anyio.to_thread.run_sync(_start_over, made_at)
+        over = _over if await anyio.to_thread.run_sync(_starts_over, made_at) else None
         held = None if ledger_pg.is_url(made_at) else run_of(made_at)
         again = "" if held is None else load_again(job, command, made_at, held, info.files)
-        ledger = await anyio.to_thread.run_sync(Ledger.create, made_at, info, prepare, claim, again)
+        ledger = await anyio.to_thread.run_sync(Ledger.create, made_at, info, prepare, claim, again, over)
     except BaseException:
         stop.set()
         with anyio.CancelScope(shield=True):
@@ -475,7 +509,7 @@ async def resume(
         sources = open_sources(job, target)
         for source, pinned in zip(sources, pins):
             source.pinned = pinned
-        check_paths(job, outputs=_RUN_OUTPUTS)
+        check_paths(job, outputs=RUN_OUTPUTS)
         checked = not (job.allow_duplicate_load or target.books.rerunnable)
         own = str(ledger.path.absolute())
         refuse_alongside(job, target, own, ledger.run.key_prefix, threading.Event(), resuming=True)

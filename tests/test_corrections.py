@@ -127,6 +127,39 @@ def test_a_fresh_load_after_a_404_run_starts_it_over_instead_of_refusing_it_as_l
     assert "already loaded" in capfd.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "refused",
+    [
+        ["--date-format", "%d/%m/%Y %z"],  # an option refused while the file is inspected
+        ["--decimal", ","],  # the file refused for what it holds (decimal points, said to have commas)
+    ],
+)
+def test_a_load_refused_for_its_settings_leaves_the_run_it_would_start_over_to_resume(
+    sandbox_process: SandboxProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    refused: list[str],
+) -> None:
+    """The 404 run said "continue with `bulkload resume --ledger L`, or load the files again": a load that is
+    refused (exit 2) before it sends anything leaves that ledger as it was, and the resume it named goes on."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    data, totals = entries_file(tmp_path)
+    ledger = tmp_path / "entries.csv.ledger.sqlite"
+    assert cli("load", "economic", str(data), "--base-url", sandbox_process.url + "/nope", "--no-progress") == 2
+    assert ledger.is_file()
+    capfd.readouterr()
+
+    assert cli("load", "economic", str(data), "--base-url", sandbox_process.url, *refused, "--no-progress") == 2
+    err = capfd.readouterr().err
+    assert "starts it over" not in err, err
+    assert ledger.is_file(), err
+
+    assert cli("resume", "--ledger", str(ledger), "--base-url", sandbox_process.url, "-q") == 0, capfd.readouterr()
+    assert stats_of(sandbox_process.url)["entries"] == totals["rows"]
+
+
 async def test_a_run_that_created_nothing_elsewhere_lets_the_file_go_and_is_not_resumed_after_it(
     tmp_path: Path,
 ) -> None:

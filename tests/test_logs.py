@@ -174,3 +174,45 @@ def test_a_log_file_that_cannot_be_written_is_a_usage_error(tmp_path: Path, caps
     args = ["load", "economic", str(path), "--dry-run", "--log-file", str(tmp_path / "no" / "such" / "dir.log")]
     assert main(args) == 2
     assert "cannot write the log file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("names", ["the input", "the ledger", "--rejects", "--report"])
+def test_a_log_file_on_a_file_the_load_reads_or_writes_is_refused_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, names: str
+) -> None:
+    """--log-file appends: on the input (or the ledger, --rejects, --report) it would write into that file; refused
+    (exit 2), as --rejects and --report are for an input, with not a line appended anywhere."""
+    path = tmp_path / "entries.csv"
+    write_entries(path, 1)
+    ledger, rejects, report = tmp_path / "l.sqlite", tmp_path / "r.csv", tmp_path / "r.json"
+    for kept in (rejects, report):
+        kept.write_text("kept\n")
+    logged = {"the input": path, "the ledger": ledger, "--rejects": rejects, "--report": report}[names]
+    before = logged.read_bytes() if logged.exists() else None
+    paths = ["--ledger", str(ledger), "--rejects", str(rejects), "--report", str(report)]
+    for run in (["--dry-run"], ["--base-url", "http://127.0.0.1:9"]):
+        args = ["load", "economic", str(path), *paths, *run, "--log-file", str(logged)]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert f"--log-file {logged} would " in err or f"would overwrite --log-file {logged}" in err, err
+        assert (logged.read_bytes() if logged.exists() else None) == before
+
+
+def test_a_log_file_on_the_ledger_of_a_resume_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """resume (and reconcile, rollback) append their lines from the first: not into the run's ledger or input."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "entries.csv"
+    write_entries(path, 1)
+    ledger = tmp_path / "l.sqlite"
+    assert main(["load", "economic", str(path), "--ledger", str(ledger), "--base-url", "http://127.0.0.1:9"]) != 0
+    assert ledger.is_file()
+    capsys.readouterr()
+    for logged in (ledger, path):
+        before = logged.read_bytes()
+        for command in ("resume", "reconcile", "rollback"):
+            assert main([command, "--ledger", str(ledger), "--log-file", str(logged)]) == 2
+            assert f"--log-file {logged} would " in capsys.readouterr().err
+            assert logged.read_bytes() == before

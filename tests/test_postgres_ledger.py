@@ -133,6 +133,13 @@ async def test_a_postgresql_ledger_whose_run_created_nothing_is_started_over(tmp
     assert code == 2, err
     with anyio.fail_after(60):
         async with running("economic", SandboxOptions()) as url:
+            # a load refused before it sends anything leaves the ledger it would start over as it was
+            refused = Job("economic", [str(data)], base_url=url, ledger=ledger, date_format="%d/%m/%Y %z")
+            with pytest.raises(ConfigError, match="offset"):
+                await load(refused, env=CREDS)
+            with psycopg.connect(postgres_url) as conn:
+                row = conn.execute("SELECT value FROM wrong_first.meta WHERE key = 'run'").fetchone()
+            assert row is not None and "127.0.0.1:9" in row[0]
             done = await load(Job("economic", [str(data)], base_url=url, ledger=ledger), env=CREDS)
             assert done.loaded == totals["rows"] and done.exit_code == 0
 
