@@ -127,20 +127,26 @@ def write_rejects_files(
 
 
 def rejects_fields(
-    target: Target, paths: Sequence[tuple[str, Sequence[int]]], written: Sequence[Written] | None
+    target: Target,
+    paths: Sequence[tuple[str, Sequence[int]]],
+    written: Sequence[Written] | None,
+    *,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """The report's `rejects_masked` (where the files were written and hold a secret shown as ``***``), and
     `rejects_files` and `rejects_load` where the inputs hold more than one kind of record: every rejects file,
     and the command that loads those that hold rows as their inputs were loaded, where the target can say
     (Flags.given). One rejects file has a `rejects_load` only where it takes more than its path to load as its
-    inputs were (Visma Core's --cost-type, PayorCRM's --kind): else it loads as it is."""
+    inputs were (Visma Core's --cost-type, PayorCRM's --kind): else it loads as it is. A `dry_run` loaded nothing:
+    its rejects loaded alone would leave out the rows it would load, so its `rejects_load` is null (the input is
+    fixed and loaded instead)."""
     masked = sum(w.masked for w in written or ())
     out: dict[str, Any] = {"rejects_masked": masked} if masked else {}
     rows = [w.rows for w in written] if written is not None else [1] * len(paths)
     held = {of[0]: path for (path, of), n in zip(paths, rows) if n}
     given = target.flags.given
     args = given(held, target.options()) if given is not None and held else None
-    command = None if args is None else shlex.join(["bulkload", "load", target.name, *args])
+    command = None if args is None or dry_run else shlex.join(["bulkload", "load", target.name, *args])
     if len(paths) < 2:
         return out | ({"rejects_load": command} if args and args != list(held.values()) else {})
     return out | {"rejects_files": [path for path, _ in paths], "rejects_load": command}
@@ -356,7 +362,9 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         if report.rejects_files:  # one for each kind of input, each with its inputs' columns
             where = "a file for each kind of input: " + ", ".join(report.rejects_files)
         console.print(f"rejected rows{so_far}{whole} and reasons: {where}")
-        if report.rejects_load:
+        if report.status == "dry_run":  # its rejects alone, loaded, would leave out every row it would load
+            console.print("the dry run loaded nothing: fix the rows it rejected in the input files, then load those")
+        elif report.rejects_load:
             then = f"fix them in place, then load them as the inputs were: {report.rejects_load}"
             console.print(f"{then} (with the run's --base-url)")
         if report.rejects_masked:

@@ -912,7 +912,7 @@ def _dry_run(
         ledger=None,
         rejects_file=job.rejects_path,
         report_file=job.report,
-        **rejects_fields(target, rejects, written),
+        **rejects_fields(target, rejects, written, dry_run=True),
     )
     if job.report:
         write_report(job.report, report)

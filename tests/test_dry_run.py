@@ -151,3 +151,27 @@ def test_a_dry_run_of_a_file_already_loaded_is_refused_as_the_load_is(
     finally:
         sandbox.proc.kill()
         sandbox.proc.communicate(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "kinds", [["--kind", "invoices", "inv.csv"], ["--customers", "c.csv", "--invoices", "inv.csv"]]
+)
+def test_a_dry_runs_rejects_are_fixed_in_the_input_which_is_loaded_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], kinds: list[str]
+) -> None:
+    """A dry run loaded nothing: its rejects file, fixed and loaded "as the inputs were", would load the rows it
+    rejected and never those it would have loaded. It says to fix the input and load that; `rejects_load` is null."""
+    monkeypatch.chdir(tmp_path)
+    for name, value in {"PAYORCRM_API_KEY": "k", "PAYORCRM_API_SECRET": "s"}.items():
+        monkeypatch.setenv(name, value)
+    Path("c.csv").write_text("customerno,emailaddress1\nC1,a@example.com\nC2,b@example.com\n")
+    Path("inv.csv").write_text(
+        "customerNumber,invoiceNumber,invoiceAmount,currency\nC1,I-1,10.00,USD\nC2,I-2,1.234,USD\n"
+    )
+    args = ["load", "payorcrm", *kinds, "--amount-unit", "major", "--base-url", "http://127.0.0.1:9"]
+    assert main([*args, "--dry-run", "--no-progress", "--report", "r.json"]) == 1
+    out = capsys.readouterr().out
+    assert "as the inputs were" not in out, out
+    assert "the dry run loaded nothing: fix the rows it rejected in the input files, then load those" in out, out
+    report = json.loads(Path("r.dry-run.json").read_text())
+    assert report["rejected"] == 1 and "rejects_load" in report and report["rejects_load"] is None, report
