@@ -626,7 +626,7 @@ def _command(ns: argparse.Namespace) -> int:
     if ns.command == "demo":
         from .demo import demo
 
-        return int(anyio.run(lambda: demo(ns.workdir)))
+        return int(anyio.run(lambda: demo(ns.workdir, ns.quiet)))
     raise AssertionError(ns.command)
 
 

@@ -79,15 +79,17 @@ def sample(files: ExitStack, name: str) -> str:
     return str(files.enter_context(resources.as_file(resources.files(__package__) / "samples" / name)))
 
 
-async def run_flow(flow: Flow, out: Path) -> Report:
-    """Load one flow's samples into a sandbox of its own, which ends with the flow; print its summary."""
+async def run_flow(flow: Flow, out: Path, quiet: bool = False) -> Report:
+    """Load one flow's samples into a sandbox of its own, which ends with the flow; print its summary (`quiet`:
+    nothing, the demo's one line says it)."""
     stem = out / flow.name
     with ExitStack() as samples:
         named = TARGETS[flow.target].flags.file_options  # options that name a sample file
         options = {k: sample(samples, v) if k in named else v for k, v in flow.options.items()}
         files = [sample(samples, f) for f in flow.files]
         async with running(flow.target, WEATHER) as base_url:
-            print(f"\n== {flow.title}: sandbox at {base_url}", flush=True)
+            if not quiet:
+                print(f"\n== {flow.title}: sandbox at {base_url}", flush=True)
             job = Job(
                 target=flow.target,
                 files=files,
@@ -100,11 +102,25 @@ async def run_flow(flow: Flow, out: Path) -> Report:
                 concurrency=4,
                 settle_s=SETTLE_S,
             )
-            report = await runner.load(job, env=DEMO_ENV, progress=sys.stderr.isatty(), raise_on_stop=False)
-    # names the report file; not the commands that settle rows in doubt, which the sandbox gone could only fail:
-    # in_doubt_note says what a user does with them
-    print_summary(msgspec.structs.replace(report, in_doubt_way_on=None))
+            progress = sys.stderr.isatty() and not quiet
+            report = await runner.load(job, env=DEMO_ENV, progress=progress, raise_on_stop=False)
+    if not quiet:
+        # names the report file; not the commands that settle rows in doubt, which the sandbox gone could only fail:
+        # in_doubt_note says what a user does with them
+        print_summary(msgspec.structs.replace(report, in_doubt_way_on=None))
     return report
+
+
+def quiet_line(reports: list[Report], out: Path, ok: bool) -> str:
+    """The demo's summary under -q, one line: whether every flow completed and reconciled (`ok`), what became of
+    each flow's rows, and the folder of its ledgers, rejects, in-doubt files and reports."""
+    flows = "; ".join(
+        f"{flow.name}: {r.status}, {r.loaded:,} loaded, {r.rejected:,} rejected, {r.in_doubt:,} in doubt"
+        + (", reconciliation: MISMATCH" if r.reconcile is not None and not r.reconcile.ok else "")
+        for flow, r in zip(FLOWS, reports)
+    )
+    how = "complete, all reconciled" if ok else "a flow did not complete (run the demo again, not a resume)"
+    return f"bulkload demo: {how}: {flows}; files: {out}"
 
 
 def in_doubt_note(reports: list[Report]) -> list[str]:
@@ -124,19 +140,24 @@ def in_doubt_note(reports: list[Report]) -> list[str]:
     ]
 
 
-async def demo(workdir: str | None = None) -> int:
-    """Load every flow's samples into its own sandbox, then say how it went. Returns the exit code: 0 when every
-    flow completed and reconciled, else the worst flow's."""
+async def demo(workdir: str | None = None, quiet: bool = False) -> int:
+    """Load every flow's samples into its own sandbox, then say how it went (`quiet`: in one line, no tables).
+    Returns the exit code: 0 when every flow completed and reconciled, else the worst flow's."""
     out = Path(workdir or Path("bulkload-demo") / time.strftime("%Y%m%d-%H%M%S"))
     out.mkdir(parents=True, exist_ok=True)
-    print("Each API runs in a sandbox with 5 % server errors and 5 % of calls carried out whose answer is lost.")
-    reports = [await run_flow(flow, out) for flow in FLOWS]
-    print()
-    if all(r.status == "complete" and r.reconcile and r.reconcile.ok for r in reports):
-        print("demo: every row loaded once, rejected with its reason, or listed as in doubt; all reconciled")
+    if not quiet:
+        print("Each API runs in a sandbox with 5 % server errors and 5 % of calls carried out whose answer is lost.")
+    reports = [await run_flow(flow, out, quiet) for flow in FLOWS]
+    ok = all(r.status == "complete" and r.reconcile is not None and r.reconcile.ok for r in reports)
+    if quiet:
+        print(quiet_line(reports, out, ok))
+    elif ok:
+        print("\ndemo: every row loaded once, rejected with its reason, or listed as in doubt; all reconciled")
         for line in in_doubt_note(reports):
             print(line)
-        return 0
-    # a stopped flow's summary names `bulkload resume --ledger …`: its sandbox is gone, so that cannot work here
-    print("demo: a flow did not complete; see above (its sandbox ended with it: run the demo again, not a resume)")
-    return max(r.exit_code for r in reports)
+    else:
+        # a stopped flow's summary names `bulkload resume --ledger …`: its sandbox is gone, so that cannot work here
+        print(
+            "\ndemo: a flow did not complete; see above (its sandbox ended with it: run the demo again, not a resume)"
+        )
+    return 0 if ok else max(r.exit_code for r in reports)

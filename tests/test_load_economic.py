@@ -527,6 +527,20 @@ def test_demo_runs_the_whole_flow(demo_run: DemoRun) -> None:
         assert_accounted(report)
 
 
+@pytest.mark.slow
+def test_a_quiet_demo_says_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-q: "the summary is one line, for every command": the demo's names each flow and how it went, no tables."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["-q", "demo", "--workdir", str(tmp_path / "demo")]) == 0
+    out, err = capsys.readouterr()
+    assert out.count("\n") == 1 and err == "", (out, err)
+    assert out.startswith("bulkload demo: complete, all reconciled: economic: ") and "rejected" in out, out
+    for name in ("halopsa", "visma-core", "visma-core-costs", "payorcrm"):
+        assert f"; {name}: " in out, out
+
+
 async def kill_once_landed(proc: asyncio.subprocess.Process, stats_url: str, entries: int) -> None:
     """SIGKILL the load `proc` once the sandbox holds `entries` entries (a good part of the file), with calls in
     flight; bounded by the caller's fail_after."""
