@@ -386,7 +386,7 @@ def _show_fleet(ns: argparse.Namespace, manifest: Manifest, report: FleetReport)
 
 def _job(ns: argparse.Namespace) -> Job:
     settings: dict[str, Any] = read_config(ns.config, ns.target)
-    for name in JobTable.__struct_fields__:  # the job file's [job] keys are the load flags
+    for name in JobTable.__struct_fields__:  # the fields of the job file's [job] keys: the load flags' dests
         value = getattr(ns, name)
         if value is not None:
             settings[name] = value

@@ -267,8 +267,9 @@ class Job:
 
 
 class JobTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """The [job] table of a job file: the load flags by their long names (`_` for `-`; `--timeout` is
-    `timeout_s`), each typed as its flag is. A key left out is UNSET: the flag, else Job's default, holds."""
+    """The [job] table of a job file: the load flags by their long names (`_` for `-`), each typed as its flag is,
+    read into the Job field the flag sets (`timeout` into timeout_s: JOB_KEYS). A key left out is UNSET: the flag,
+    else Job's default, holds."""
 
     base_url: str | UnsetType = UNSET
     ledger: str | UnsetType = UNSET
@@ -280,7 +281,7 @@ class JobTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     window_s: float | UnsetType = UNSET
     batch_size: int | UnsetType = UNSET
     daily_quota: int | UnsetType = UNSET
-    timeout_s: float | UnsetType = UNSET
+    timeout_s: float | UnsetType = msgspec.field(default=UNSET, name="timeout")
     attempts: int | UnsetType = UNSET
     settle_s: float | UnsetType = UNSET
     delimiter: str | UnsetType = UNSET
@@ -291,6 +292,25 @@ class JobTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     allow_duplicate_load: bool | UnsetType = UNSET
     forget_ledger: list[str] | UnsetType = UNSET
     reload_gone: bool | UnsetType = UNSET
+
+
+#: the [job] table's keys (the load flags' long names, `_` for `-`) -> the JobTable and Job field each is read into
+JOB_KEYS = dict(zip(JobTable.__struct_encode_fields__, JobTable.__struct_fields__, strict=True))
+#: [job] keys by a name they had before, still read as the key they are now: `timeout_s`, named after Job's field
+FORMER_KEYS = {"timeout_s": "timeout"}
+
+
+def current_keys(said: str, at: str, table: Any) -> Any:
+    """`table` (a job file's [job], a manifest's [[job]] or [defaults]) with its keys by a former name (FORMER_KEYS)
+    by their name now. ConfigError (`said`: "the config PATH"; `at`: "job.") where it gives one setting by both."""
+    if not isinstance(table, dict):
+        return table  # a table of the wrong type is for msgspec to name
+    for former, now in FORMER_KEYS.items():
+        if former in table:
+            if now in table:
+                raise ConfigError(f"{said}: {at}{former} is {at}{now} by its former name: give {now} only")
+            table = {now if key == former else key: value for key, value in table.items()}
+    return table
 
 
 class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -420,11 +440,17 @@ def read_config(path: str | None, target: str) -> dict[str, Any]:
     options, credentials = target_options_type(cls), credentials_type(cls)
     tables = list(ConfigFile.__struct_fields__)
     for key in data:
-        if key not in tables and key in JobTable.__struct_fields__:
+        if key not in tables and (key in JOB_KEYS or key in FORMER_KEYS):
             raise ConfigError(f"the config {path}: {key} is a setting of the [job] table: put it under [job]")
     _unknown_keys(path, "", data, tables)
-    for where, kind in (("job", JobTable), ("target", options), ("credentials", credentials)):
-        _unknown_keys(path, f"{where}.", data.get(where, {}), kind.__struct_fields__)
+    if "job" in data:
+        data["job"] = current_keys(f"the config {path}", "job.", data["job"])
+    for where, known in (
+        ("job", list(JOB_KEYS)),
+        ("target", options.__struct_fields__),
+        ("credentials", credentials.__struct_fields__),
+    ):
+        _unknown_keys(path, f"{where}.", data.get(where, {}), known)
     columns = data.get("columns")
     for column, field_name in columns.items() if isinstance(columns, dict) else ():
         if not isinstance(field_name, str):  # msgspec names no key of a table's value

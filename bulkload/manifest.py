@@ -35,7 +35,17 @@ from typing import Any
 from . import ledger_pg
 from .columns import did_you_mean
 from .errors import ConfigError, manifest_command
-from .job import Job, JobTable, _typed, _unknown_keys, credentials_type, read_toml, target_options_type
+from .job import (
+    JOB_KEYS,
+    Job,
+    JobTable,
+    _typed,
+    _unknown_keys,
+    credentials_type,
+    current_keys,
+    read_toml,
+    target_options_type,
+)
 from .redact import keep
 from .targets import TARGETS
 from .targets.base import check_credential
@@ -54,7 +64,7 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _OWN = ("name", "agreement", "target", "files", "base_url", "options", "columns", "credentials", "credentials_file")
 #: [job] settings a manifest does not take: each job's outputs have their place under output_dir
 _PLACED = ("ledger", "rejects", "report")
-_SETTINGS = tuple(k for k in JobTable.__struct_fields__ if k not in (*_PLACED, "base_url"))
+_SETTINGS = tuple(k for k in JOB_KEYS if k not in (*_PLACED, "base_url"))
 _JOB_KEYS = (*_OWN, *_SETTINGS)
 _TOP = ("max_connections", "output_dir", "defaults", "job")
 
@@ -196,6 +206,7 @@ def read_manifest(path: str) -> Manifest:
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise ConfigError(f"the manifest {path}: [defaults] must be a table")
+    defaults = current_keys(f"the manifest {path}", "defaults.", defaults)
     _unknown(path, "defaults.", defaults, [k for k in _JOB_KEYS if k != "name"])
     tables = data.get("job", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables) or not tables:
@@ -203,7 +214,8 @@ def read_manifest(path: str) -> Manifest:
     jobs: list[ManifestJob] = []
     seen: set[str] = set()
     for n, table in enumerate(tables, 1):
-        mjob = _job(path, where.parent, output_dir, n, {**defaults, **table})
+        own = current_keys(f"the manifest {path}: job #{n}", "", table)
+        mjob = _job(path, where.parent, output_dir, n, {**defaults, **own})
         if mjob.name in seen:
             raise ConfigError(f"the manifest {path}: job {mjob.name!r} is named twice: each job's name is its own")
         seen.add(mjob.name)
@@ -266,7 +278,7 @@ def _job(path: str, home: Path, output_dir: Path, n: int, table: dict[str, Any])
         raise ConfigError(f"{said}: base_url must be a string")
     out_dir = _out_dir(said, output_dir, name)
     kwargs: dict[str, Any] = {
-        **{k: getattr(settings, k) for k in _SETTINGS if k in job_file["job"]},
+        **{JOB_KEYS[k]: getattr(settings, JOB_KEYS[k]) for k in _SETTINGS if k in job_file["job"]},
         "files": [str(home / f) for f in files],
         "base_url": base_url,
         "columns": dict(columns),

@@ -4,16 +4,20 @@ or sent."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
 from conftest import CREDS, write_entries
 
 from bulkload import Job
-from bulkload.cli import main
+from bulkload.cli import build_parser, main
 from bulkload.errors import ConfigError
-from bulkload.job import read_config
+from bulkload.job import JobTable, read_config
 from bulkload.ledger import Ledger, RunInfo
+from bulkload.targets import TARGETS
 
 
 @pytest.fixture
@@ -36,7 +40,9 @@ BAD_FILES = [
     ('[job]\nconcurrency = "8"\n', "job.concurrency: expected int, got str"),
     ('[job]\nrate = "fast"\n', "job.rate: expected float, got str"),
     ("[job]\nconcurency = 8\n", "unknown setting job.concurency, did you mean 'concurrency'?"),
-    ("[job]\ntimeout = 30\n", "unknown setting job.timeout, did you mean 'timeout_s'?"),
+    ("[job]\ntimout = 30\n", "unknown setting job.timout, did you mean 'timeout'?"),
+    ("[job]\ntimeout = 30\ntimeout_s = 30\n", "job.timeout_s is job.timeout by its former name: give timeout only"),
+    ("timeout = 30\n", "timeout is a setting of the [job] table"),
     ("[job]\nno_regroup = 1\n", "job.no_regroup: expected bool, got int"),
     ('[job]\ndecimal = ";"\n', "job.decimal: expected one of ',', '.', got ';'"),
     ("[jobs]\nconcurrency = 8\n", "unknown setting jobs, did you mean 'job'?"),
@@ -108,6 +114,43 @@ def test_a_job_file_of_every_table_is_read_typed(tmp_path: Path) -> None:
         "config_credentials": {"HALO_CLIENT_ID": "id", "HALO_AUTH_URL": "http://127.0.0.1:1/auth"},
     }
     assert isinstance(settings["rate"], float)
+
+
+def test_every_load_flag_is_a_job_file_key_by_its_long_name() -> None:
+    """cli.md: "[job] any of the load flags, by their long names with _ for -": each flag of `bulkload load` that
+    is a setting (not one of the command's own: --config, --dry-run, --no-progress, the output flags; a target's
+    flags go under [target]) is a [job] key by that name, read into the Job field the flag sets; and no key is
+    other than a flag's name."""
+    parser = build_parser(["load", "economic"])
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (targets,) = [a for a in commands.choices["load"]._actions if isinstance(a, argparse._SubParsersAction)]
+    own = {"--help", "--config", "--dry-run", "--no-progress", "--verbose", "--quiet", "--log-file", "--log-format"}
+    mine = set(TARGETS["economic"].flags.names)
+    settings = {
+        option: action
+        for action in targets.choices["economic"]._actions
+        for option in action.option_strings
+        if option.startswith("--") and option not in own and action.dest not in mine
+    }
+    keys = {"--" + key.replace("_", "-"): key for key in JobTable.__struct_encode_fields__}
+    assert set(settings) == set(keys)
+    for flag, action in settings.items():
+        value: Any = "."  # a str, and a --decimal
+        if action.nargs == 0:
+            value = True
+        elif isinstance(action, argparse._AppendAction):
+            value = ["x"]
+        elif action.type in (int, float):
+            value = action.type("5")
+        table = msgspec.convert({keys[flag]: value}, JobTable)
+        assert getattr(table, action.dest) == value, flag  # read into the field the flag sets
+
+
+def test_the_timeout_of_a_job_file_is_its_flags_name_and_its_former_one_still_reads(tmp_path: Path) -> None:
+    config = tmp_path / "job.toml"
+    for key in ("timeout", "timeout_s"):
+        config.write_text(f"[job]\n{key} = 30\n")
+        assert read_config(str(config), "economic")["timeout_s"] == 30.0
 
 
 BAD_FLAGS = [

@@ -48,6 +48,19 @@ def test_jobs_with_their_defaults_agreements_and_outputs(tmp_path: Path) -> None
     assert SECRET not in repr(job)
 
 
+def test_a_jobs_timeout_is_its_flags_name_and_its_former_one_still_reads(tmp_path: Path) -> None:
+    """A [[job]] takes the [job] table's keys, the load flags' long names: --timeout is `timeout`, and the key it
+    had before (`timeout_s`) is still read, in [defaults] too; a job's own wins over [defaults] either way."""
+    path = write(
+        tmp_path,
+        '[defaults]\ntarget = "economic"\ntimeout_s = 9\n' + ENV + '[[job]]\nname = "a"\nfiles = ["a.csv"]\n'
+        '[[job]]\nname = "b"\nfiles = ["b.csv"]\ntimeout = 7\n',
+    )
+    a, b = read_manifest(path).jobs
+    env = {"APP": "app", "GRANT_A": SECRET}
+    assert (a.job(env).timeout_s, b.job(env).timeout_s) == (9, 7)
+
+
 def test_defaults_without_a_cap_or_an_output_dir(tmp_path: Path) -> None:
     path = write(tmp_path, '[[job]]\nname = "a"\ntarget = "economic"\nfiles = ["a.csv"]\n' + ENV)
     manifest = read_manifest(path)
@@ -63,6 +76,7 @@ REFUSED = [
     (JOB + ENV + "rat = 5\n", "job 'a': rat, did you mean 'rate'?"),
     (JOB + ENV + 'rate = "fast"\n', "(job 'a'): rate: expected float, got str"),
     (JOB + ENV + "concurrency = 0\n", "job 'a': --concurrency must be between 1 and"),
+    (JOB + ENV + "timeout = 5\ntimeout_s = 5\n", "job #1: timeout_s is timeout by its former name: give timeout only"),
     (JOB + ENV + 'ledger = "x.sqlite"\n', "unknown key job 'a': ledger"),
     (JOB + ENV + "options = {jurnal = 1}\n", "unknown setting options.jurnal, did you mean 'journal'?"),
     (JOB + ENV + JOB + ENV, "job 'a' is named twice"),
