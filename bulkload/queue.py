@@ -158,8 +158,7 @@ async def enqueue(url: str, manifest_path: str) -> list[Queued]:
     each locked by its agreement. A job still waiting in the queue or running is not queued again (its id is None):
     a second queueing of a running job would clash with its own retry (procrastinate's queueing lock) and wait
     behind it for good."""
-    manifest = read_manifest(manifest_path)
-    await anyio.to_thread.run_sync(fleet.check_accounts, manifest, None)
+    manifest = await checked(manifest_path)
     await ensure_schema(url)
     app = make_app(url)
     queued: list[Queued] = []
@@ -203,40 +202,60 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
     a new load, or the run its ledger holds resumed with the same idempotency keys, within the agreement's budget
     shared by every worker. Returns its report's counts and status; raises RunStopped for a run that stopped
     resumable, or whose ledger cannot be had now (procrastinate retries it: `RETRY`), ConfigError for a job to
-    correct (not retried: its credentials refused, a manifest changed since, any refusal with exit 2)."""
+    correct (not retried: its credentials refused, a manifest changed since or refused as `bulkload run` refuses it,
+    any refusal with exit 2). Why it raised is kept for `bulkload status` (JobState.error), whatever it was."""
     # two connections: the budget's calls take turns on one, the job's counts go over the other meanwhile
     async with await connect(url) as conn, await connect(url) as budget_conn:
-        try:  # the manifest as it is now: changed or gone since it was queued, the job fails saying so
-            mjob = _job(read_manifest(manifest_path), name)
-        except ConfigError as exc:
-            await _record_error(url, conn, job_id, exc)
-            raise
-        ledger = ledger_pg.ledger_url(url, manifest_path, name)
-        mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger}, queue=without_password(url))
-        await _job_row(conn, job_id, manifest_path, mjob, worker_label())
-        lag = shared_limits.LoopLag()
-        token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s))
         try:
-            report = await _with_progress(conn, job_id, mjob, lag)
-            report = fleet.in_manifest(report, mjob)  # its way on: the queue's
+            report = await _run(url, conn, budget_conn, job_id, manifest_path, name)
         except LedgerUnavailable as exc:  # held by a worker taken for dead, PostgreSQL gone a moment: retried
             stopped = RunStopped(f"job {name!r} stopped: {exc}")
             await _record_error(url, conn, job_id, stopped)
             raise stopped from exc
-        except Exception as exc:
+        except Exception as exc:  # whatever ends it without a report, or with one it stopped in: status says why
             await _record_error(url, conn, job_id, exc)
             raise
-        finally:
-            shared_limits.BUDGET.reset(token)
-        counts = counts_of(report)
-        await _record(conn, job_id, "report = %s, counts = %s", msgspec.json.encode(report).decode(), _encode(counts))
-        if report.exit_code == EXIT_STOPPED:  # to be retried: `bulkload status` says why it stopped meanwhile
-            stopped = RunStopped(f"job {name!r} stopped: {report.stop_reason or 'resumable'}", report=report)
-            await _record_error(url, conn, job_id, stopped)
-            raise stopped
-    if report.exit_code == EXIT_USAGE:
+    return {"status": report.status, "exit_code": report.exit_code, **counts_of(report)}
+
+
+async def _run(
+    url: str,
+    conn: psycopg.AsyncConnection[Any],
+    budget_conn: psycopg.AsyncConnection[Any],
+    job_id: int,
+    manifest_path: str,
+    name: str,
+) -> Report:
+    """run_queued's job on its two connections (`conn`: its row in `bulkload_queue`; `budget_conn`: the
+    agreement's budget), its report written to its row; raises as run_queued does, for run_queued to record why."""
+    # the manifest as it is now: changed or gone since it was queued, or refused as `bulkload run` refuses it
+    mjob = _job(await checked(manifest_path), name)
+    ledger = ledger_pg.ledger_url(url, manifest_path, name)
+    mjob = dataclasses.replace(mjob, settings={**mjob.settings, "ledger": ledger}, queue=without_password(url))
+    await _job_row(conn, job_id, manifest_path, mjob, worker_label())
+    lag = shared_limits.LoopLag()
+    token = shared_limits.BUDGET.set(shared_limits.SharedBudget(budget_conn, mjob.agreement, lag=lag.worst_s))
+    try:
+        report = fleet.in_manifest(await _with_progress(conn, job_id, mjob, lag), mjob)  # its way on: the queue's
+    finally:
+        shared_limits.BUDGET.reset(token)
+    report_text = msgspec.json.encode(report).decode()
+    await _record(conn, job_id, "report = %s, counts = %s", report_text, _encode(counts_of(report)))
+    if report.exit_code == EXIT_STOPPED:  # to be retried
+        raise RunStopped(f"job {name!r} stopped: {report.stop_reason or 'resumable'}", report=report)
+    if report.exit_code == EXIT_USAGE:  # failed for good (credentials refused)
         raise ConfigError(f"job {name!r} stopped: {report.stop_reason or 'its settings'}")
-    return {"status": report.status, "exit_code": report.exit_code, **counts}
+    return report
+
+
+async def checked(manifest_path: str) -> Manifest:
+    """The manifest at `manifest_path` as `bulkload run` checks it before its first call (read_manifest, then
+    fleet.check_accounts: no two agreements' jobs into one API account), with the credentials of this process's
+    environment: when it is queued, and again by the worker that runs one of its jobs, since it may have been
+    edited in between. ConfigError as `bulkload run` gives it."""
+    manifest = read_manifest(manifest_path)
+    await anyio.to_thread.run_sync(fleet.check_accounts, manifest, None)
+    return manifest
 
 
 def counts_of(figures: Report | Snapshot) -> dict[str, int]:

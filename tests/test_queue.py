@@ -781,3 +781,81 @@ async def test_a_queued_job_whose_queue_connection_is_lost_stops_resumable_in_bu
     assert isinstance(failed, BulkloadError), repr(failed)
     assert isinstance(failed, tuple(queue.RETRY.retry_exceptions or ())), repr(failed)
     assert "PostgreSQL connection was lost" in str(failed), str(failed)
+
+
+async def test_a_queued_job_loading_into_another_agreements_account_fails_as_bulkload_run_refuses_it(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: a manifest queued, then edited so that its two agreements' jobs load into one API account (one
+    grant token), was refused by `bulkload run` (exit 2) and run by the workers, both jobs into the account at once,
+    each within its own agreement's budget. The worker checks the manifest as `bulkload run` does
+    (fleet.check_accounts): the job fails before its first call, exit 2, and `bulkload status` says why."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "a1.csv", 10)
+    write_entries(tmp_path / "a2.csv", 10, first_voucher=5001)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("ACME", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    monkeypatch.setenv("OTHER", "another-grant")
+    manifest = tmp_path / "m.toml"
+
+    def text(url: str, grant: str) -> str:
+        creds = 'credentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "{}"}}}}\n'
+        return (
+            f'output_dir = "runs"\n[defaults]\ntarget = "economic"\nbase_url = "{url}"\n'
+            f'[[job]]\nname = "a1"\nagreement = "acme"\nfiles = ["a1.csv"]\n{creds.format("ACME")}'
+            f'[[job]]\nname = "a2"\nagreement = "other"\nfiles = ["a2.csv"]\n{creds.format(grant)}'
+        )
+
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            manifest.write_text(text(url, "OTHER"))
+            path = str(read_manifest(str(manifest)).path)
+            _, second = await queue.enqueue(postgres_url, path)
+            assert second.id is not None
+            manifest.write_text(text(url, "ACME"))  # a2 now loads into acme's account
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, second.id, path, "a2")
+    said = str(refused.value)
+    assert "load into one API account" in said, said
+    assert not isinstance(refused.value, tuple(queue.RETRY.retry_exceptions or ())), type(refused.value)
+    await ended(postgres_url, second.id, "failed")
+    jobs = {job.name: job for job in await queue.job_states(postgres_url)}
+    assert jobs["a2"].state == "failed" and "load into one API account" in str(jobs["a2"].error), jobs
+    assert not (tmp_path / "runs" / "a2" / "report.json").exists()  # refused before its run began
+
+
+async def test_a_queued_job_whose_credentials_the_api_refuses_says_why_in_status(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: a queued job whose credentials the API refused (403 on its first write: exit 2, failed for good)
+    was shown by `bulkload status` as `failed … stopped 2` with no reason (`"error": null`), though docs/workers.md
+    says status says why: the refusal of a report with exit 2 was raised without being recorded."""
+    from bulkload import queue
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "e.csv", 10)
+    monkeypatch.setenv("APP", "demo")  # the sandbox's read-only pair: its first write is answered 403
+    monkeypatch.setenv("GRANT", "demo")
+    manifest = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions()) as url:
+            manifest.write_text(
+                f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\n'
+                'files = ["e.csv"]\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+            )
+            path = str(read_manifest(str(manifest)).path)
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            with pytest.raises(ConfigError) as refused:
+                await queue.run_queued(postgres_url, queued.id, path, "a")
+    await ended(postgres_url, queued.id, "failed")
+    (job,) = await queue.job_states(postgres_url)
+    assert (job.state, job.exit_code) == ("failed", 2), job
+    assert job.error == str(refused.value) and "403" in str(job.error), job
