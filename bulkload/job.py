@@ -100,6 +100,10 @@ class Job:
     #: the agreement the run loads into, as a keyed hash of the credentials that name it (Credentials.agreement), set
     #: when a run starts: agreements at one address (e-conomic's) keep their own record of loads and rolling windows
     agreement: str = ""
+    #: the manifest's job this load is (ManifestJob.job): {"manifest": its path, "job": its name, and for a job of
+    #: the queue "queue": the queue's URL without password}; kept with the run's settings, so that a command on its
+    #: ledger names the manifest's way on (runner.continued_by); empty for a load of its own
+    manifest_job: dict[str, str] = field(default_factory=dict)
     #: credentials given in the TOML file's [credentials] table; the environment wins over them
     config_credentials: dict[str, str] = field(default_factory=dict, repr=False)
 

@@ -158,8 +158,11 @@ class ManifestJob:
     def job(self, env: Mapping[str, str] | None = None) -> Job:
         """The bulkload.job.Job of this load, its credentials resolved (`credentials`) into `config_credentials`;
         ConfigError for settings `bulkload load` refuses."""
+        origin = {"manifest": str(self.manifest), "job": self.name, **({"queue": self.queue} if self.queue else {})}
         try:
-            return Job(target=self.target, **self.settings, config_credentials=self.credentials(env))
+            return Job(
+                target=self.target, **self.settings, manifest_job=origin, config_credentials=self.credentials(env)
+            )
         except ConfigError as exc:
             if str(exc).startswith(f"job {self.name!r}"):
                 raise

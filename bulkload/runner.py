@@ -36,6 +36,7 @@ from .errors import (
     MappedTwice,
     RunStopped,
     command_on,
+    manifest_command,
 )
 from .job import Job, address, mapping_typos
 from .ledger import Ledger, RunInfo, created_nothing_at, known_to, origins_known, path_taken, rows_known_to
@@ -735,8 +736,18 @@ def _progress(ledger: Ledger) -> dict[str, Any]:
     if left == 0:  # every row sent: what is left are calls in doubt, which the summary's in-doubt line settles
         return {"run_finished": True, "rows_not_sent": 0, "continue_with": None}
     where = str(home["ledger"]) if home and home.get("ledger") else ledger_pg.name_of(str(ledger.path))
-    resume = command_on("resume", where)
-    return {"run_finished": False, "rows_not_sent": left, "continue_with": resume}
+    return {"run_finished": False, "rows_not_sent": left, "continue_with": continued_by(ledger, where)}
+
+
+def continued_by(ledger: Ledger, where: str) -> str:
+    """The command that continues the run of `ledger` (as messages name it: `where`): where the run is a manifest's
+    job's (Job.manifest_job), the manifest's (errors.manifest_command: `bulkload run MANIFEST --resume`, or for a
+    queued job `--queue URL`), since `bulkload resume` knows neither the manifest's credential variables nor the
+    queue's shared budget, and on a queued job's ledger goes around the queue; else `bulkload resume --ledger`."""
+    origin = ledger.run.settings.get("manifest_job")
+    if isinstance(origin, dict) and origin.get("manifest"):
+        return manifest_command(origin["manifest"], resume=True, queue=origin.get("queue"))
+    return command_on("resume", where)
 
 
 def dry_run_path(path: str) -> str:

@@ -859,3 +859,43 @@ async def test_a_queued_job_whose_credentials_the_api_refuses_says_why_in_status
     (job,) = await queue.job_states(postgres_url)
     assert (job.state, job.exit_code) == ("failed", 2), job
     assert job.error == str(refused.value) and "403" in str(job.error), job
+
+
+async def test_reconcile_of_a_queued_job_cut_short_names_the_queues_way_on(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester's: after a worker was killed mid-job, `bulkload reconcile --ledger 'postgresql://…?ledger=job_…'`
+    said `continue_with: bulkload resume --ledger …`, which docs/workers.md says not to use for a queued job (it
+    knows neither the manifest's credential variables nor the agreement's shared budget). Its ledger knows the run
+    is the manifest's queued job's (Job.manifest_job): reconcile names the queue's way on."""
+    from bulkload import ledger_pg, queue, runner
+    from bulkload.manifest import read_manifest
+    from bulkload.sandbox import SandboxOptions, running
+
+    write_entries(tmp_path / "e.csv", 200)
+    monkeypatch.setenv("APP", CREDS["ECONOMIC_APP_SECRET_TOKEN"])
+    monkeypatch.setenv("GRANT", CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"])
+    manifest = tmp_path / "m.toml"
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(latency_ms=100)) as url:
+            manifest.write_text(
+                f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{url}"\n'
+                'files = ["e.csv"]\nbatch_size = 10\nconcurrency = 1\n'
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+            )
+            path = str(read_manifest(str(manifest)).path)
+            (queued,) = await queue.enqueue(postgres_url, path)
+            assert queued.id is not None
+            cmd = [sys.executable, "-m", "bulkload", "worker", "--queue", postgres_url]
+            worker = await anyio.open_process(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            async with worker, await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
+                while True:  # midway, then kill -9
+                    await anyio.sleep(0.1)
+                    cur = await conn.execute("SELECT counts FROM bulkload_queue WHERE job_id = %s", (queued.id,))
+                    (counts,) = await cur.fetchone() or (None,)
+                    if counts and json.loads(counts).get("requests", 0) > 2:
+                        worker.kill()
+                        break
+            report = await runner.reconcile(ledger_pg.ledger_url(postgres_url, path, "a"), env=CREDS)
+    assert report.run_finished is False and report.rows_not_sent, report
+    assert report.continue_with == f"bulkload run {path} --queue {postgres_url}", report.continue_with

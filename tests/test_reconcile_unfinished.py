@@ -161,3 +161,38 @@ def test_reconcile_json_and_quiet_of_a_visma_core_run_stopped_part_way_say_it_di
     assert shown["continue_with"] == f"bulkload resume --ledger {ledger}", shown
     assert line.startswith("bulkload visma-core: reconciled so far: the run did not finish: "), line
     assert f"{shown['rows_not_sent']:,} rows of its inputs not yet sent" in line, line
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "100")
+def test_reconciling_a_killed_manifest_job_names_the_manifests_way_on(
+    tmp_path: Path, sandbox_process: SandboxProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tester's: `bulkload run m.toml` killed (kill -9), then `bulkload reconcile --ledger runs/a/ledger.sqlite`
+    said to continue with `bulkload resume --ledger runs/a/ledger.sqlite`, which knows none of the manifest's
+    credential variables. Its ledger knows the run is the manifest's job's (Job.manifest_job): `bulkload run
+    MANIFEST --resume`, which continues it, pasted as it is."""
+    data = tmp_path / "e.csv"
+    write_entries(data, 1_000)
+    folder = tmp_path / "my jobs"  # a space: the manifest's path is quoted as a shell reads it
+    folder.mkdir()
+    manifest = folder / "m.toml"
+    manifest.write_text(
+        f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "{sandbox_process.url}"\n'
+        f'files = ["{data}"]\nbatch_size = 100\nconcurrency = 1\n'
+        'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n'
+    )
+    env = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+    run = bulkload_cmd("run", str(manifest), "--no-progress")
+    proc = subprocess.Popen(run, env=child_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: posts(sandbox_process) >= 2, 60, "the first bulk calls")
+        proc.kill()  # kill -9: the ledger still says `running`
+    finally:
+        proc.kill()
+        proc.wait()
+    ledger = folder / "runs" / "a" / "ledger.sqlite"
+    code, out, report = _reconciled(ledger, tmp_path / "r.json", CREDS, capsys)
+    assert report["run_finished"] is False and report["rows_not_sent"] > 0, report
+    assert report["continue_with"] == f"bulkload run '{manifest}' --resume", report
+    assert f"`bulkload run '{manifest}' --resume` sends them" in out, out
