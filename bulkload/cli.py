@@ -697,6 +697,8 @@ def _again(command: str, ledger: str | None, manifest: str | None = None) -> str
         return f"continue with `bulkload run {shlex.quote(manifest)} --resume`"
     if ledger and ledger_pg.is_url(ledger):
         ledger = ledger_pg.name_of(ledger)  # without its password
+    elif ledger:  # as typed (resume, reconcile, rollback): pasted in another folder it would name no ledger
+        ledger = os.path.abspath(ledger)
     if command in ("load", "resume") and ledger and (os.path.exists(ledger) or ledger_pg.is_url(ledger)):
         return f"continue with `{command_on('resume', ledger)}`"
     if command == "load":

@@ -543,9 +543,10 @@ class Ledger:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Ledger:
-        """The ledger at `path` (a file's path, or a PostgreSQL ledger's URL), locked for this process. LedgerError
-        where there is none, for a file that is no ledger (not_a_ledger: left as it is) or another version's;
-        LedgerUnavailable while another process holds it."""
+        """The ledger at `path` (a file's path, relative to the working directory, or a PostgreSQL ledger's URL),
+        locked for this process; its `path` is absolute. LedgerError where there is none, for a file that is no
+        ledger (not_a_ledger: left as it is) or another version's; LedgerUnavailable while another process holds
+        it."""
         where: Path | ledger_pg.Location
         if ledger_pg.is_url(path):
             where = ledger_pg.Location.parse(str(path))
@@ -555,7 +556,7 @@ class Ledger:
             fd, db = -1, cast(sqlite3.Connection, conn)
         else:
             _check_sqlite()
-            where = Path(path)
+            where = Path(path).absolute()  # named so in every way on: found again from any folder
             if not where.is_file():
                 raise LedgerError(f"no ledger at {where}")
             fd = cls._hold(where)

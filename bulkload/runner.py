@@ -467,7 +467,7 @@ async def resume(
     credentials of another account than the run's once it created records (account.py);
     `interrupted` and `shared` as for load."""
     check_cache("resume")  # check_home reads the run's count of sends from it
-    ledger = Ledger.open(ledger_path if ledger_pg.is_url(ledger_path) else os.path.abspath(ledger_path))
+    ledger = Ledger.open(ledger_path)
     try:
         check_home(ledger, resuming=True, adopt=adopt_copy)
         status = ledger.run.status

@@ -910,6 +910,27 @@ def test_a_way_on_quotes_a_path_with_a_space_and_is_said_in_a_manifests_words(tm
     assert moved.endswith(f"`bulkload run '{manifest}' --resume` once the job's base_url in it is right"), moved
 
 
+@pytest.mark.parametrize("command", ["resume", "reconcile", "rollback"])
+def test_a_way_on_names_a_ledger_given_by_a_relative_path_at_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """`bulkload resume --ledger l.sqlite` stopped by a signal said `continue with bulkload resume --ledger
+    l.sqlite`, as typed: pasted in another folder it names no ledger. Every way on names it as `load`'s does, at its
+    absolute path (a tester's repro resume-stop-relative-ledger)."""
+    from bulkload import undo
+
+    monkeypatch.chdir(tmp_path)
+    Path("l.sqlite").touch()  # resume's way on is given for a ledger that is there
+
+    async def stopped(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(undo if command == "rollback" else runner, command, stopped)
+    assert main([command, "--ledger", "l.sqlite"]) == 4
+    err = capsys.readouterr().err
+    assert f"--ledger {tmp_path / 'l.sqlite'}`" in err, err
+
+
 @pytest.mark.slow
 @pytest.mark.sandbox_flags("--latency-ms", "40")
 def test_a_killed_planning_child_stops_the_run_naming_the_way_on(
