@@ -1,19 +1,24 @@
 import signal
 import sys
 
+from . import interrupts
+from .errors import EXIT_STOPPED
+
 
 def entry() -> int:
     """The `bulkload` command (pyproject's script) and `python -m bulkload`: a `load` starts its planning child
     first (prestart.py), while the rest of bulkload is imported."""
     try:
-        from . import prestart
+        # SIGTERM and SIGHUP stop it as Ctrl-C does from the start: by their default they killed it silently
+        with interrupts.installed():
+            from . import prestart
 
-        prestart.start(sys.argv)
-        from . import collector
-        from .cli import main
+            prestart.start(sys.argv)
+            from . import collector
+            from .cli import main
     except KeyboardInterrupt:  # while bulkload itself is read: before any command began
-        print("bulkload: interrupted (Ctrl-C) before it began: nothing was done", file=sys.stderr)
-        return 4  # errors.EXIT_STOPPED, which is not imported yet
+        print(f"bulkload: {interrupts.reason()} before it began: nothing was done", file=sys.stderr)
+        return EXIT_STOPPED
     collector.for_a_long_run()  # bulkload is imported: what it made lives as long as the process
     code = main()
     # said and written: a signal from here on (an impatient second Ctrl-C, the hangup of a terminal closed) no

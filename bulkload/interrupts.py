@@ -12,7 +12,6 @@ started ignoring (SIGINT in a background job of a script, SIGHUP under nohup) st
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -22,9 +21,12 @@ import threading
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import EXIT_STOPPED
+
+if TYPE_CHECKING:  # imported by on_signals: `bulkload` installs these handlers before it imports the rest (27 ms)
+    import asyncio
 
 T = TypeVar("T")
 
@@ -122,6 +124,8 @@ def _stop(signum: int, task: asyncio.Task[object] | None, at: int) -> None:
 
 async def on_signals(work: Awaitable[T]) -> T:
     """Await `work` (asyncio, main thread) with Ctrl-C, SIGTERM and SIGHUP cancelling it once (see the module)."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None

@@ -627,6 +627,42 @@ def test_an_unexpected_error_is_one_line_exit_4_and_a_private_file_without_crede
     assert kept.stat().st_mode & 0o077 == 0
 
 
+#: `bulkload` whose import of the CLI receives the signal argv[1] names: a stop while bulkload is still being read
+STOPPED_WHILE_READ = """
+import os, signal, sys
+
+SIG = getattr(signal, sys.argv[1])
+
+class Stop:
+    def find_spec(self, name, path=None, target=None):
+        if name == "bulkload.cli":
+            os.kill(os.getpid(), SIG)
+        return None
+
+sys.meta_path.insert(0, Stop())
+from bulkload.__main__ import entry
+sys.argv = ["bulkload", "load", "economic", "e.csv", "--base-url", "http://127.0.0.1:9/x"]
+sys.exit(entry())
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_signal_while_bulkload_is_read_says_nothing_was_done_and_exits_4(tmp_path: Path, sig: signal.Signals) -> None:
+    """SIGTERM or SIGHUP in bulkload's first second killed it by the signal, silently, where Ctrl-C at that moment
+    said it was interrupted before it began and exited 4 (a tester's repro sigterm-at-start)."""
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPED_WHILE_READ, sig.name],
+        cwd=tmp_path,
+        env=child_env(CREDS),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_default_signals,
+    )
+    why = "interrupted (Ctrl-C)" if sig == signal.SIGINT else f"stopped by {sig.name}"
+    assert (done.returncode, done.stderr) == (4, f"bulkload: {why} before it began: nothing was done\n")
+
+
 def test_sigterm_cancels_the_run_and_a_hangup_ignored_from_the_start_stays_ignored() -> None:
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}  # the CLI's `installed`
