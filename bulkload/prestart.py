@@ -4,8 +4,8 @@ A planning child (planning.PlanningProcess) is a Python start and its imports, s
 machine; started where the run begins (runner.load) it raced the run's own start (inspecting the files, the ledger,
 the token and the first look-ups, some 0.1 s too) and on a busy machine lost it by up to 0.2 s: the first upload
 waited for it, and a rolling window replays such a gap at the end of the run. Started here it has the parent's
-imports (0.2 s) ahead of it. Only this module, interrupts (SIGTERM and SIGHUP stop bulkload as Ctrl-C does from its start) and the standard
-library are imported before it starts.
+imports (0.2 s) ahead of it. Only this module, interrupts (SIGTERM and SIGHUP stop bulkload as Ctrl-C does from
+its start) and the standard library are imported before it starts.
 """
 
 from __future__ import annotations
