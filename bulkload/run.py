@@ -191,15 +191,21 @@ class Run:
         planner: Planning | None = None,
     ) -> Report:
         """`_load` with the progress display on stderr (`progress`): planning, loading, reconciling. `planner`: the
-        first phase's, started ahead by the caller (closed here)."""
-        async with shown(self.snapshot, self.names, progress):
-            return await self._load(sources, resend_in_doubt, interrupted, planner)
+        first phase's, started ahead by the caller (closed here). An interrupt's partial report goes to
+        `interrupted` once the display is gone: printed while it was up, its clearing erased the summary's end."""
+        partial: list[Report] = []
+        try:
+            async with shown(self.snapshot, self.names, progress):
+                return await self._load(sources, resend_in_doubt, partial.append, planner)
+        finally:
+            if partial and interrupted is not None:
+                interrupted(partial[0])
 
     async def _load(
         self,
         sources: list[Source],
         resend_in_doubt: bool,
-        interrupted: Callable[[Report], object] | None,
+        interrupted: Callable[[Report], object],
         planner: Planning | None = None,
     ) -> Report:
         """Send every phase, reconcile and report. A run cut short (a stop: the quota, a ledger write that failed,
@@ -262,7 +268,7 @@ class Run:
     def _interrupted(
         self,
         sources: list[Source],
-        interrupted: Callable[[Report], object] | None,
+        interrupted: Callable[[Report], object],
         then: str,
         load_s: float | None = None,
         success: Callable[[], int] | None = None,
@@ -276,9 +282,7 @@ class Run:
         )
         self._cut_short()
         how = interrupts.reason() if interrupts.stopped() else ""  # a signal, not a caller's cancellation
-        partial = self._outcome(sources, None, load_s, success, interrupted=how)
-        if interrupted is not None:
-            interrupted(partial)
+        interrupted(self._outcome(sources, None, load_s, success, interrupted=how))
 
     def advised(self, exc: BaseException) -> BaseException:
         """`exc`, which stopped the run before its calls went out, saying what to do next where a setting is

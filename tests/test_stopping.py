@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import fcntl
 import io
 import json
 import os
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import textwrap
 import threading
 import time
@@ -1071,6 +1074,62 @@ def test_a_quiet_load_stopped_by_ctrl_c_prints_one_line(tmp_path: Path, sandbox_
     # stderr a second line, "bulkload: interrupted (Ctrl-C); continue with `bulkload resume …`", which it says
     assert line.count("stopped:") == 1, line
     assert not err, err
+
+
+def on_a_terminal(cmd: list[str], stop: Callable[[subprocess.Popen[bytes]], None]) -> tuple[int, str]:
+    """Run `cmd` with a terminal (a pty of 40 rows of 120 columns) for its stdin, stdout and stderr, `stop` it;
+    its exit code and all it wrote there, control sequences and all."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen(
+        cmd,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=child_env({**CREDS, "TERM": "xterm"}),
+        preexec_fn=_default_signals,
+    )
+    os.close(slave)
+    written: list[bytes] = []
+
+    def read() -> None:
+        with contextlib.suppress(OSError):  # EIO: the child's side is closed
+            while chunk := os.read(master, 65536):
+                written.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        stop(proc)
+        proc.wait(timeout=60)
+        reader.join(timeout=30)
+    finally:
+        proc.kill()
+        os.close(master)
+    return proc.returncode, b"".join(written).decode("utf-8", "replace")
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox_flags("--latency-ms", "40")
+def test_ctrl_c_on_a_terminal_prints_the_summary_once_the_progress_display_is_gone(
+    tmp_path: Path, sandbox_process: SandboxProcess
+) -> None:
+    """The summary of a load stopped by Ctrl-C was printed while the progress display was still up: the display's
+    clearing then erased the summary's last line (`ledger: …`) and left a frame of its own above the summary (a
+    tester's repro ctrlc-terminal-summary). Nothing moves the cursor up or erases a line once the summary begins."""
+    data, ledger = tmp_path / "e.csv", tmp_path / "run.sqlite"
+    write_entries(data, 6_000, journal=4)
+    args = ["load", "economic", str(data), "--base-url", sandbox_process.url, "--ledger", str(ledger)]
+
+    def ctrl_c(proc: subprocess.Popen[bytes]) -> None:
+        wait_until(lambda: posts(sandbox_process) >= 3, 60, "the first bulk calls")
+        proc.send_signal(signal.SIGINT)
+
+    code, shown = on_a_terminal(bulkload_cmd(*args, "--concurrency", "1"), ctrl_c)
+    assert code == 4, shown
+    summary = shown[shown.index("bulkload economic: stopped") :]
+    assert "\x1b[2K" not in summary and "\x1b[1A" not in summary, repr(summary)
+    assert f"ledger: {ledger}" in summary, summary
 
 
 @pytest.mark.slow
