@@ -499,11 +499,16 @@ class WindowMeter:
 
     def wait_for(self, calls: float) -> float:
         """Seconds the window alone makes `calls` more calls take (for an honest ETA; a shared window at its
-        share)."""
+        share): the places free go at once, each further call when the place of the call `allowed` before it frees,
+        a window after it took it. A window lets its calls through in bursts, not evenly: one call more than a full
+        window holds waits for the earliest call's place, up to a whole window."""
+        if calls <= 0:
+            return 0.0
         now = self._clock()
-        free = self.allowed - sum(1 for call in self._calls if call.started > now - self.window_s)
-        beyond = calls - free
-        return 0.0 if beyond <= 0 else beyond / self.allowed * self.window_s
+        taken = sorted(call.started + self.window_s for call in self._calls if call.started > now - self.window_s)
+        places = ([now] * self.allowed + taken)[-self.allowed :]  # when each of the `allowed` places frees
+        last = math.ceil(calls) - 1  # the last call's turn, counted from 0
+        return max(0.0, places[last % self.allowed] - now) + last // self.allowed * self.window_s
 
     @classmethod
     def for_rate(

@@ -247,6 +247,8 @@ class Loader:
         self.settling: dict[int, float] = {}
         #: rows the plan has accounted for so far (in a chunk handed out, or rejected)
         self.rows_read = 0
+        #: rows of the calls that left so far, each call's once (the progress display's calls a row)
+        self.rows_sent = 0
         #: send calls that were in doubt again (the user said so: `resume --resend-in-doubt`)
         self.resend_in_doubt = False
         #: the chunks (seq, part) sent again although an earlier attempt's outcome is unknown: a new attempt the API
@@ -643,6 +645,8 @@ class Loader:
 
         def leaving() -> None:
             nonlocal left
+            if not left:  # its first attempt: a retry carries the same rows
+                self.rows_sent += len(chunk)
             left = True
             # where a lost answer is settled by waiting, the ledger says when the call last left: a rollback after a
             # kill counts its settle delay from then

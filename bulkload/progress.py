@@ -50,6 +50,8 @@ class Snapshot:
     total: int | None
     unit: str
     rows_read: int = 0
+    #: rows of this invocation's calls that left (the reader runs ahead of them: rows read are not rows sent)
+    rows_sent: int = 0
     loaded: int = 0
     rejected: int = 0
     in_doubt: int = 0
@@ -169,12 +171,12 @@ class Pace:
         going = per_s or ((snap.paused_s or snap.held or snap.settling_s) and self._last_per_s)
         if total is not None and going:
             eta_s = snap.paused_s + max(0.0, total - done) / going
-            own = snap.rows_read - snap.earlier
-            if loading and snap.limit_wait is not None and own > 0 and snap.requests and done < total:
+            if loading and snap.limit_wait is not None and snap.rows_sent and snap.requests and done < total:
                 # when a rolling window binds, the pace so far says nothing about the wait still to come. Calls a
-                # row: those sent for the rows read (sent, or about to be), not for those settled (a call in flight
-                # would count as many rows again), nor for those an earlier invocation settled (none of this one's)
-                eta_s = max(eta_s, snap.limit_wait((total - done) * snap.requests / own))
+                # row: this invocation's calls for the rows they carried, not for the rows read (the reader runs
+                # thousands of rows ahead of the calls the window holds back), nor for those settled (a call in
+                # flight would count as many rows again) or an earlier invocation settled (none of this one's)
+                eta_s = max(eta_s, snap.limit_wait((total - done) * snap.requests / snap.rows_sent))
         if snap.requests != self._requests:
             self._requests, self._requests_at = snap.requests, now
         # calls held back by the limits (loading, or the walk of reconciling), and none has left for a while

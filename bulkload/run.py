@@ -161,6 +161,7 @@ class Run:
             stage.total,
             stage.unit,
             rows_read=self.rows_read,
+            rows_sent=self.loader.rows_sent if self.loader is not None else 0,
             loaded=tally.loaded,
             rejected=tally.rejected,
             in_doubt=tally.in_doubt,

@@ -122,7 +122,8 @@ async def test_limits_pass_every_meter_in_turn_and_tell_each_how_the_call_went()
     # 100/s, then the window of 3 a second holds the fourth, then the 429's 5 ms more margin
     assert starts == pytest.approx([100.0, 100.01, 100.02, 101.0, 101.015])
     assert limits.rate.rate == pytest.approx(100.0)
-    assert limits.quota.used() == 5 and limits.wait_for(4) == pytest.approx(4 / 3)  # none free, then 3 a second
+    # none free: 3 a second, in the bursts the window lets through (the 4th when the 1st of them frees its place again)
+    assert limits.quota.used() == 5 and limits.wait_for(4) == pytest.approx(102.02 - 101.015)
 
 
 async def _after_two_429s(retry_after_s: float | None) -> list[float]:
@@ -211,6 +212,20 @@ def test_window_meter_says_how_long_further_calls_must_wait() -> None:
     assert meter.wait_for(300) == 0.0
 
 
+def test_a_full_windows_further_calls_wait_for_the_places_of_its_earliest_calls() -> None:
+    """20 calls a 10 s window, all 20 taken in its first 2 s: the next call waits for the first one's place, 8 s
+    from now, and the 21st after it a window more (before: 1 call in 20 of a window, 0.5 s, as if the window let
+    its calls through evenly: HaloPSA's ETA said 0:00:01 with 9 s to go, a tester's repro halo-window-eta)."""
+    now = [2.0]
+    meter = WindowMeter(20, 10.0, margin_s=0.0, clock=lambda: now[0])
+    meter._calls.extend(Arrival(i / 10) for i in range(20))
+    assert meter.wait_for(1) == pytest.approx(8.0)
+    assert meter.wait_for(20) == pytest.approx(9.9)
+    assert meter.wait_for(21) == pytest.approx(18.0)
+    meter._calls[:10] = []  # 10 places free: 10 calls go at once, the 11th when the earliest call's place frees
+    assert meter.wait_for(10) == 0.0 and meter.wait_for(11) == pytest.approx(9.0)
+
+
 def test_a_window_outlives_the_process_that_filled_it(tmp_path: Path) -> None:
     first = WindowMeter(3, 60.0, margin_s=0.0)
     first._calls.extend(Arrival(time.monotonic() - ago) for ago in (70, 5, 1))
@@ -218,7 +233,8 @@ def test_a_window_outlives_the_process_that_filled_it(tmp_path: Path) -> None:
     later = WindowMeter(3, 60.0, margin_s=0.0)  # the next run, against the same API
     later.restore(tmp_path / "w.json")
     assert len(later._calls) == 2, "calls still in the window are counted, older ones not"
-    assert later.wait_for(2) == pytest.approx(20.0, abs=1.0)
+    # one place free, the second call when the first of those kept frees (unanswered, kept as counted when kept)
+    assert later.wait_for(2) == pytest.approx(60.0, abs=1.0)
     WindowMeter(3, 60.0).restore(tmp_path / "missing.json")  # no cache yet: nothing to count
 
 

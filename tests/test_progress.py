@@ -118,7 +118,15 @@ def test_the_eta_counts_the_wait_a_rolling_window_still_has_in_store() -> None:
     pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=1_000))
     now[0] = 10.0
     snap = Snapshot(
-        LOADING, 0, None, "rows", rows_read=1_000, loaded=1_000, requests=20, limit_wait=lambda calls: calls
+        LOADING,
+        0,
+        None,
+        "rows",
+        rows_read=1_000,
+        rows_sent=1_000,
+        loaded=1_000,
+        requests=20,
+        limit_wait=lambda calls: calls,
     )
     # 1,000 of 3,000 rows in 10 s is 100 rows/s (ETA 20 s), but 40 more calls need 40 s of window
     assert pace.figures(snap).eta_s == pytest.approx(40.0)
@@ -161,8 +169,24 @@ def test_the_calls_the_window_still_has_to_let_through_are_those_of_rows_not_sen
     window: Callable[[float], float] = lambda calls: calls  # noqa: E731 - a second a call
     # 10 calls of 500 rows sent, 2 of them answered: 9,000 rows to go are 18 calls (not 90, as if every call so far
     # had carried the 1,000 rows settled), 18 s of window; the pace says 9 s
-    snap = Snapshot(LOADING, 0, None, "rows", rows_read=5_000, loaded=1_000, requests=10, limit_wait=window)
+    snap = Snapshot(
+        LOADING, 0, None, "rows", rows_read=5_000, rows_sent=5_000, loaded=1_000, requests=10, limit_wait=window
+    )
     assert pace.figures(snap).eta_s == pytest.approx(18.0)
+
+
+def test_the_calls_a_row_takes_are_of_the_rows_sent_not_of_those_read_ahead() -> None:
+    """HaloPSA bound by its rolling window (2 calls a second): the reader ran 2,400 rows ahead of the 4 calls of 50
+    rows sent. The calls still to come are the 2,800 rows to go at 50 rows a call, 56 calls, 28 s of window (before:
+    at 4 calls for the 2,400 rows read, 5 calls, and the settle pace's 0:00:14 stood; a tester's repro
+    halo-window-eta, where loading ended 28 s after an ETA of 0:00:07)."""
+    now = [0.0]
+    pace = Pace(RowsTotal(3_000, True), lambda: now[0])
+    pace.figures(Snapshot(LOADING, 0, None, "rows", rows_read=50))
+    now[0] = 1.0
+    window: Callable[[float], float] = lambda calls: calls / 2  # noqa: E731 - 2 calls a second
+    snap = Snapshot(LOADING, 0, None, "rows", rows_read=2_400, rows_sent=200, loaded=200, requests=4, limit_wait=window)
+    assert pace.figures(snap).eta_s == pytest.approx(28.0)
 
 
 def test_the_pace_is_that_of_the_last_half_minute() -> None:
@@ -201,7 +225,16 @@ def test_after_a_resume_the_calls_a_row_takes_are_those_of_the_rows_it_sends() -
     now[0] = 1.0
     window: Callable[[float], float] = lambda calls: calls  # noqa: E731 - a second a call
     snap = Snapshot(
-        LOADING, 0, None, "rows", rows_read=45_000, loaded=42_500, earlier=40_000, requests=10, limit_wait=window
+        LOADING,
+        0,
+        None,
+        "rows",
+        rows_read=45_000,
+        rows_sent=5_000,
+        loaded=42_500,
+        earlier=40_000,
+        requests=10,
+        limit_wait=window,
     )
     assert pace.figures(snap).eta_s == pytest.approx(157_500 / 500)
 
