@@ -20,7 +20,7 @@ from bulkload.sandbox.postgres import create_database, running
 
 
 def measure(where: str, chunks: int, rows: int) -> tuple[float, float]:
-    """(ms per chunk for sending + done, s for rows_by_kind + group_counts + row_counts) of one new ledger."""
+    """(ms per chunk for sending + done, s for rows_by_kind + group_counts + figures) of one new ledger."""
     ledger = Ledger.create(where, RunInfo(target="economic", base_url="http://x", files=[], key_prefix="k"))
     lines = list(range(2, 2 + rows))
     groups = [GroupInfo(f"v{i}", 2, 0, 500, 0, i) for i in range(rows // 2)]
@@ -33,7 +33,7 @@ def measure(where: str, chunks: int, rows: int) -> tuple[float, float]:
     started = time.perf_counter()
     ledger.rows_by_kind()
     ledger.group_counts()
-    ledger.row_counts()
+    ledger.figures()
     figures_s = time.perf_counter() - started
     ledger.close()
     return per_chunk_ms, figures_s

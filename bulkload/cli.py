@@ -466,6 +466,9 @@ def quiet_summary(report: Report) -> str:
         f"bulkload {report.target}: {report.status}{not_done}: {loaded}, {report.rejected:,} rejected, "
         f"{report.in_doubt:,} in doubt{held}, {report.skipped:,} skipped"
     )
+    left = report.rows_not_sent
+    if report.status == "stopped" and not isinstance(left, UnsetType) and left != 0:  # in no bucket: resume sends them
+        line += f", {left:,} not yet sent" if isinstance(left, int) else ", rows not yet sent: not known"
     if report.reconcile is not None and not report.reconcile.ok:
         line += "; reconciliation: MISMATCH"
     elif report.reconcile is not None and report.reconcile.in_doubt_found_count and report.run_finished is not False:

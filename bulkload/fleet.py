@@ -53,8 +53,9 @@ from .targets import TARGETS
 #: how bad each exit code is, least first: the fleet ends with the worst of its jobs'; a job refused for its settings
 #: (2) is worse than one stopped resumable (4), which `--resume` continues without a change
 SEVERITY = (EXIT_OK, EXIT_ROWS, EXIT_MISMATCH, EXIT_STOPPED, EXIT_USAGE)
-#: the report totals add up (`held_back`: of those in doubt, the rows of calls held back unsent, Report.held_back)
-TOTALS = ("rows_read", "loaded", "rejected", "in_doubt", "held_back", "skipped", "requests", "retries")
+#: the report totals add up (`held_back`: of those in doubt, the rows of calls held back unsent, Report.held_back;
+#: `rows_not_sent`: the rows of stopped jobs' inputs in no bucket, which resume sends, Report.rows_not_sent)
+TOTALS = ("rows_read", "loaded", "rejected", "in_doubt", "held_back", "skipped", "rows_not_sent", "requests", "retries")
 
 
 class JobOutcome(msgspec.Struct, kw_only=True):

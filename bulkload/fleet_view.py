@@ -146,10 +146,12 @@ def print_fleet(report: FleetReport, stream: TextIO | None = None) -> None:
         table.add_row(redact(o.name), redact(o.agreement), o.status, *figures, reconciled, str(o.exit_code))
     console.print(table)
     t = report.totals
+    left = t.get("rows_not_sent", 0)  # stopped jobs' rows in no bucket (a report of an older bulkload: not counted)
+    unsent = f", {left:,} not yet sent" if left else ""
     console.print(
         f"{len(report.jobs)} job{'' if len(report.jobs) == 1 else 's'}, {t['rows_read']:,} rows read: "
         f"{t['loaded']:,} loaded, {t['rejected']:,} rejected, {_in_doubt(t['in_doubt'], t['held_back'])}, "
-        f"{t['skipped']:,} skipped; {t['requests']:,} calls{_when(report)}; "
+        f"{t['skipped']:,} skipped{unsent}; {t['requests']:,} calls{_when(report)}; "
         f"exit {report.exit_code}"
     )
     for o in report.jobs:

@@ -145,6 +145,22 @@ class Child(NamedTuple):
     created: Created | None = None
 
 
+class Figures(NamedTuple):
+    """Where the rows of a run's inputs are (Ledger.figures), each in one bucket: loaded, rejected, in_doubt,
+    skipped (an earlier load created its group) or not yet sent (`rows_not_sent`: None where the ledger cannot
+    count them); `rows_read`, the rows settled so far, is the first four together."""
+
+    loaded: int
+    rejected: int
+    in_doubt: int
+    skipped: int
+    rows_not_sent: int | None
+
+    @property
+    def rows_read(self) -> int:
+        return self.loaded + self.rejected + self.in_doubt + self.skipped
+
+
 class OpenCall(NamedTuple):
     """A call whose outcome the ledger does not know (chunk state `sending` or `in_doubt`)."""
 
@@ -1060,29 +1076,28 @@ class Ledger:
             yield RowOutcome(*row)
 
     # --- figures --------------------------------------------------------------------------------------
-    def row_counts(self) -> dict[str, int]:
+    def figures(self) -> Figures:
+        """Where the run's rows are, as its ledger holds them: loaded (calls done), rejected, in doubt (calls
+        sending or in doubt, and groups of earlier runs in doubt), skipped (an earlier load created their group), and
+        not yet sent: the rest of the rows the inspection counted in its inputs (its profiles), not read yet or
+        planned and not sent (`pending`); None for a ledger without them. What the load, resume and reconcile
+        commands report of one ledger."""
         counts = dict(self._db.execute("SELECT bucket, COUNT(*) FROM rows GROUP BY bucket").fetchall())
         for state, n in self._db.execute("SELECT state, SUM(n_rows) FROM chunks GROUP BY state"):
             if state == "done":
                 counts["loaded"] = counts.get("loaded", 0) + n
             elif state in ("sending", "in_doubt"):
                 counts["in_doubt"] = counts.get("in_doubt", 0) + n
-            elif state == "pending":
-                counts["skipped"] = counts.get("skipped", 0) + n
-        return counts
-
-    def rows_not_sent(self) -> int | None:
-        """Rows of the run's inputs that no call of it carried and it did not settle otherwise (rejected, skipped):
-        not read yet, or planned and put back unsent (`pending`). The inspection counted the inputs' rows before the
-        first call (its profiles); None for a ledger without them."""
+        settled = sum(counts.values())
         profiles = self.profiles()
-        if profiles is None:
-            return None
-        (settled,) = self._db.execute("SELECT COUNT(*) FROM rows").fetchone()
-        (sent,) = self._db.execute(
-            "SELECT COALESCE(SUM(n_rows), 0) FROM chunks WHERE state IN ('done', 'sending', 'in_doubt')"
-        ).fetchone()
-        return max(0, sum(int(p.get("rows", 0)) for p in profiles) - int(settled) - int(sent))
+        left = None if profiles is None else max(0, sum(int(p.get("rows", 0)) for p in profiles) - settled)
+        return Figures(
+            loaded=counts.get("loaded", 0),
+            rejected=counts.get("rejected", 0),
+            in_doubt=counts.get("in_doubt", 0),
+            skipped=counts.get("skipped", 0),
+            rows_not_sent=left,
+        )
 
     def group_counts(self) -> dict[str, int]:
         """Groups per bucket (`loaded`, `rejected`, `skipped`); a row of no group counts as a group of its own."""

@@ -136,7 +136,9 @@ def body_hash(body: bytes) -> str:
 
 @dataclass
 class Tally:
-    """Where every row read in this invocation went; rows_read = loaded + rejected + in_doubt + skipped."""
+    """Where the rows this invocation settled went: loaded, rejected, in doubt, or skipped (an earlier load created
+    their group). A row read but not sent (the run stopped first) is in none of them: not yet sent, for resume to
+    send (the report counts the run's rows by its ledger: Ledger.figures)."""
 
     loaded: int = 0
     rejected: int = 0
@@ -309,9 +311,7 @@ class Loader:
             self.rows_read = before + message.rows_read
             if isinstance(message, Rows):
                 rows = message.rows
-                self.tally.skipped += len(rows)  # until the ledger holds them
-                self.ledger.add_rows(rows)
-                self.tally.skipped -= len(rows)
+                self.ledger.add_rows(rows)  # a write that fails stops the run: rows in no bucket, read again by resume
                 for row in rows:
                     setattr(self.tally, row.bucket, getattr(self.tally, row.bucket) + 1)
             elif isinstance(message, Planned):
@@ -326,8 +326,9 @@ class Loader:
                 return
 
     def unsent(self, chunk: Chunk) -> None:
-        """A chunk the run stopped before it sent: its rows are skipped, but for those an earlier process of the run
-        loaded or had rejected (the ledger's, as the success and rejects files list them)."""
+        """A chunk the run stopped before it sent: its rows are not yet sent (in no bucket of the tally: resume sends
+        them), but for those an earlier process of the run loaded or had rejected (the ledger's, as the success and
+        rejects files list them)."""
         loaded, rejected = 0, 0
         prev = self.known.get((chunk.seq, chunk.part))
         if prev is not None and prev.body_hash == body_hash(chunk.body):
@@ -335,7 +336,6 @@ class Loader:
         self.tally.loaded += loaded
         self.tally.rejected += rejected
         self.tally.earlier += loaded + rejected
-        self.tally.skipped += len(chunk) - loaded - rejected
 
     def _settled(self, seq: int, part: str, rows: int) -> tuple[int, int]:
         """(loaded, rejected): how many of the `rows` rows of chunk (seq, part) the ledger holds as loaded and as
@@ -492,7 +492,6 @@ class Loader:
                 "resume needs the same files and settings",
                 EXIT_USAGE,
             )
-            self.tally.skipped += len(chunk)
             return True
         if prev.state == "done":
             self.tally.loaded += len(chunk)
@@ -639,7 +638,7 @@ class Loader:
         """Send the chunk's call (the dispatcher retries it) and settle the chunk by how that went. `fresh`: no
         earlier process sent it (so, cut short before it left, it was never sent: `cut_short`). Held back before it
         left (a ledger write failed: HeldBack), it stays as the ledger has it, `sending`, for resume to settle; its
-        rows are skipped, or in doubt where an earlier attempt of it (here, or an earlier process's) may land."""
+        rows are not yet sent, or in doubt where an earlier attempt of it (here, or an earlier process's) may land."""
         headers = {"Idempotency-Key": key} if self.target.api.idempotent else None
         left = False
 
@@ -732,7 +731,7 @@ class Loader:
 
     def record_held_back(self) -> None:
         """After a stop, tell the ledger that the calls held back when a ledger write failed (HeldBack) never left:
-        back to `pending`, their rows skipped, for resume to send. One try, best effort: where the ledger still
+        back to `pending`, their rows not yet sent, for resume to send. One try, best effort: where the ledger still
         refuses writes (its disk still full, its connection gone), they stay `sending`, as resume will find them,
         and in doubt (`Tally.held_back`); a chunk's move is one transaction, so one that fails changes nothing."""
         held, self._held = self._held, []
@@ -958,8 +957,6 @@ class Loader:
                 self.untold_why(chunk, reason)
         if sent and (acted_on or resent):
             self.tally.in_doubt += len(chunk)
-        else:
-            self.tally.skipped += len(chunk)
 
     def halt(self, chunk: Chunk, exc: Exception) -> tuple[str, bool]:
         """Stop the run on `exc`, met by the chunk's call, with the error's exit code and why (the chunk is settled

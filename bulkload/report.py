@@ -285,11 +285,11 @@ def json_text(value: Any) -> str:
     return redact(msgspec.json.format(msgspec.json.encode(value), indent=2).decode())
 
 
-#: what a stopped run's figures count (a resume reads the input again from its start, and may stop before it reaches
-#: rows an earlier invocation settled: Run._not_reached counts them)
+#: what a stopped run's figures count: its ledger's (Ledger.figures; a resume reads the input again from its start,
+#: and may stop before it reaches rows an earlier invocation settled)
 FIGURES_SO_FAR = (
-    "rows: the run's so far, earlier invocations' included, as the rejects and success files list them; requests, "
-    "retries and elapsed: this invocation's"
+    "rows: the run's so far, earlier invocations' included, as the rejects, success and in-doubt files list them, "
+    "and those not yet sent, which resume sends; requests, retries and elapsed: this invocation's"
 )
 
 #: what the figures of a run stopped by the loss of its ledger's connection count (Report.ledger_lost)
@@ -320,7 +320,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     table.add_column("value", justify="right")
     for label, value in _figures(report):
         table.add_row(label, value)
-    if unfinished:
+    if unfinished or report.status == "stopped":  # rows of its inputs in no bucket, which resume sends
         left = report.rows_not_sent
         table.add_row("not yet sent", f"{left:,}" if isinstance(left, int) else "not known")
     rec = report.reconcile
@@ -395,7 +395,7 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
     way_on = f"; {report.in_doubt_way_on}" if report.in_doubt_way_on else ""
     if report.in_doubt_file:
         where = written_at(report, "the in-doubt file", report.in_doubt_file)
-        console.print(f"rows in doubt{_not_reached(report)}{_held_back(report)}: {where}{way_on}")
+        console.print(f"rows in doubt{_held_back(report)}: {where}{way_on}")
     elif report.in_doubt:  # the reconcile command writes no files: the ledger knows them
         console.print(
             f"rows in doubt: {report.in_doubt:,}, their calls sent but never answered as far as the ledger knows"
@@ -552,18 +552,6 @@ def _reconciled_lines(rec: Reconciled) -> list[str]:
     if rec.note:  # what the comparison could not see (HaloPSA: a listing that could not be had whole)
         lines.append(rec.note)
     return lines
-
-
-def _not_reached(report: Report) -> str:
-    """What the in-doubt file lists beyond the rows counted in doubt: those of calls an earlier process left in
-    flight, which a run that stopped did not reach ("" when there are none)."""
-    listed = report.in_doubt_written if isinstance(report.in_doubt_written, int) else 0
-    if listed <= report.in_doubt:
-        return ""
-    return (
-        f" ({listed:,} listed: {listed - report.in_doubt:,} of calls an earlier process left in flight, which this one "
-        "stopped before it reached: resume settles them)"
-    )
 
 
 def _held_back(report: Report) -> str:

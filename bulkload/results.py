@@ -99,9 +99,11 @@ class Report(msgspec.Struct, kw_only=True):
     #: what settles the rows in doubt at this API (doubt.way_on); only when there are some
     in_doubt_way_on: str | None | UnsetType = UNSET
     #: the reconcile command's: whether the ledger says the run finished (False: killed or stopped with rows of its
-    #: inputs not yet sent, `rows_not_sent` of them, which `continue_with` sends; null where the ledger cannot count
-    #: them); absent for a run rolled back, or rolling back
+    #: inputs not yet sent, which `continue_with` sends); absent for a run rolled back, or rolling back
     run_finished: bool | UnsetType = UNSET
+    #: the rows of the inputs in no bucket: not read yet, or read and not sent (the run stopped first), which resume
+    #: sends (Ledger.figures); a load's, resume's and the reconcile command's (absent for a run rolled back), null
+    #: where the ledger cannot count them. With the buckets, the inputs' rows
     rows_not_sent: int | None | UnsetType = UNSET
     continue_with: str | None | UnsetType = UNSET
     report_file: str | None | UnsetType = UNSET  # where this report is written (--report, a resume's stored one)

@@ -42,7 +42,7 @@ from .errors import (
 )
 from .http import Client, Settings
 from .job import Job
-from .ledger import Ledger
+from .ledger import Figures, Ledger
 from .ledger_home import record_status
 from .limits import Limits
 from .model import Known, Reconciled
@@ -89,7 +89,6 @@ class Run:
         self.started = time.monotonic()
         self.tally = Tally()
         self.loader: Loader | None = None  # made once setup is done; the report counts its rows read
-        self.not_reached = 0  # rows an earlier process of the run settled that this one stopped before reading
         self.stages = Stages()  # what it is doing now, for the progress display
         self.behind: Behind | None = None  # the walk behind the load, where the target is reconciled by walk
         self.loaded_at: float | None = None  # when the last upload was answered (time.monotonic())
@@ -167,7 +166,7 @@ class Run:
             in_doubt=tally.in_doubt,
             held_back=tally.held_back,
             skipped=tally.skipped,
-            earlier=self.earlier,
+            earlier=self.tally.earlier,
             requests=c.requests,
             retries=c.retries,
             rate_limited=c.rate_limited,
@@ -226,7 +225,6 @@ class Run:
                     while isinstance(first, BaseExceptionGroup):  # one of the nested task groups' errors
                         first = first.exceptions[0]
                     self.tally.stop(resumable(str(first), first, self.ledger.path), EXIT_STOPPED)
-                    self._cut_short()
                 except* (ConfigError, APIError) as refused:  # in setup or the look for what exists: nothing loaded
                     first = refused
                     while isinstance(first, BaseExceptionGroup):
@@ -281,7 +279,6 @@ class Run:
             f"{interrupts.reason()}; `{command_on('resume', self.ledger.path.absolute())}` continues it {then}",
             EXIT_STOPPED,
         )
-        self._cut_short()
         how = interrupts.reason() if interrupts.stopped() else ""  # a signal, not a caller's cancellation
         interrupted(self._outcome(sources, None, load_s, success, interrupted=how))
 
@@ -385,31 +382,18 @@ class Run:
 
     @property
     def rows_read(self) -> int:
-        """Rows this process read, and those an earlier process of the run settled that it stopped before reading
-        again (`_not_reached`)."""
-        return (self.loader.rows_read if self.loader is not None else 0) + self.not_reached
+        """Rows this process read (handed out in a chunk, or rejected): ahead of those it settled."""
+        return self.loader.rows_read if self.loader is not None else 0
 
-    @property
-    def earlier(self) -> int:
-        """Of the rows counted (rows_read), those an earlier process of the run settled: read again and found settled
-        in the ledger, or not reached (`_not_reached`). This process's pace leaves them out."""
-        return self.tally.earlier + self.not_reached
-
-    def _not_reached(self) -> None:
-        """A run that stopped counts the rows an earlier process of it loaded or had rejected, which this one stopped
-        before reading again (a resume reads the input from its start): its figures are the run's so far, as its
-        success and rejects files (which the ledger writes whole) list the rows."""
-        tally, held = self.tally, self.ledger.row_counts()
-        loaded = max(0, held.get("loaded", 0) - tally.loaded)
-        rejected = max(0, held.get("rejected", 0) - tally.rejected)
-        tally.loaded, tally.rejected = tally.loaded + loaded, tally.rejected + rejected
-        self.not_reached += loaded + rejected
-
-    def _cut_short(self) -> None:
-        """Rows handed out but not settled when the run was cut short are skipped: never sent (the loader put their
-        calls back to `pending`); a call in flight, which may land, is in doubt (Loader.cut_short)."""
+    def _figures(self) -> Figures:
+        """The report's buckets: the ledger's (Ledger.figures), the run's so far, earlier invocations' included, as
+        `bulkload reconcile` reports them and the rejects, success and in-doubt files list the rows; where its
+        connection was lost, this invocation's tally, the rows not yet sent not known. The rows read but not sent are
+        in none of the buckets: not yet sent, which resume sends."""
+        if not self.ledger.lost:
+            return self.ledger.figures()
         tally = self.tally
-        tally.skipped += max(0, self.rows_read - (tally.loaded + tally.rejected + tally.in_doubt + tally.skipped))
+        return Figures(tally.loaded, tally.rejected, tally.in_doubt, tally.skipped, None)
 
     async def _write_success(self, written: list[Callable[[], int]]) -> None:
         """Write the success file in a thread, reading the ledger on a connection of its own, and put in `written`
@@ -456,8 +440,6 @@ class Run:
         status = "stopped" if tally.stopped else "complete"
         if self.loader is not None:  # the calls held back as a ledger write failed: `pending`, where it takes it now
             self.loader.record_held_back()
-        if tally.stopped and not ledger.lost:  # lost: what earlier processes settled cannot be read
-            self._not_reached()
         attempt("the ledger's status", lambda: ledger.set_status(status, interrupted))
         if status == "complete":
             record_status(ledger, status)
@@ -508,19 +490,21 @@ class Run:
         unwritten: list[str],
     ) -> Report:
         job, ledger, tally, c, quota = self.job, self.ledger, self.tally, self.dispatcher.counters, self.limits.quota
-        in_doubt = bool(tally.in_doubt or n_in_doubt)  # counted here, or listed: left in flight by an earlier process
         elapsed = time.monotonic() - self.started
         lost = ledger.lost  # its PostgreSQL connection gone: the figures are this process's, nothing is read
         groups, profiles = (None, None) if lost else (self._groups(), ledger.profiles())
+        figures = self._figures()
+        in_doubt = figures.in_doubt > 0
+        own = tally.loaded + tally.rejected + tally.in_doubt + tally.skipped - tally.earlier  # settled by this process
         return Report(
             target=self.target.name,
             status="stopped" if tally.stopped else "complete",
-            rows_read=self.rows_read,
-            loaded=tally.loaded,
-            rejected=tally.rejected,
-            in_doubt=tally.in_doubt,
+            rows_read=figures.rows_read,
+            loaded=figures.loaded,
+            rejected=figures.rejected,
+            in_doubt=figures.in_doubt,
             held_back=tally.held_back or UNSET,
-            skipped=tally.skipped,
+            skipped=figures.skipped,
             rejected_groups=UNSET if groups is None else groups.rejected,
             skipped_groups=UNSET if groups is None else groups.skipped,
             groups=UNSET if groups is None else groups,
@@ -531,7 +515,7 @@ class Run:
             elapsed_s=round(elapsed, 3),
             load_s=round(elapsed if load_s is None else load_s, 3),
             reconcile_s=round(0.0 if load_s is None else elapsed - load_s, 3),
-            rows_per_s=round((self.rows_read - self.earlier) / elapsed, 1) if elapsed > 0 else 0.0,
+            rows_per_s=round(own / elapsed, 1) if elapsed > 0 else 0.0,
             stop_reason=tally.stop_reason,
             stop_code=tally.stop_code or None,
             isolation=self.loader.isolation.report() if self.loader is not None else None,
@@ -548,21 +532,22 @@ class Run:
             success_written=n_success,
             in_doubt_file=job.in_doubt_path if in_doubt else None,
             in_doubt_written=n_in_doubt,
-            in_doubt_way_on=self._way_on() if in_doubt else None,
+            in_doubt_way_on=self._way_on(figures.in_doubt) if in_doubt else None,
             report_file=job.report,
             files=self.names,
             unwritten=unwritten,
             ledger_lost=True if lost else UNSET,
+            rows_not_sent=figures.rows_not_sent,
         )
 
-    def _way_on(self) -> str:
-        """What settles this run's rows in doubt (doubt.way_on)."""
+    def _way_on(self, in_doubt: int) -> str:
+        """What settles this run's rows in doubt, `in_doubt` of them (doubt.way_on)."""
         earlier = 0 if self.ledger.lost else sum(1 for _ in self.ledger.rows_in_doubt())
         return way_on(
             self.target,
             range(len(self.job.files)),
             ledger_pg.name_of(str(self.ledger.path)),
-            own=self.tally.in_doubt > earlier,
+            own=in_doubt > earlier,
             earlier=earlier > 0,
         )
 

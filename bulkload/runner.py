@@ -687,16 +687,16 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             log.info("ledger: %s", ledger.path)
             async with Run.open(job, target, ledger, credentials) as run:
                 recon = await run.reconcile([f["path"] for f in ledger.run.files])
-        counts = ledger.row_counts()
+        figures = ledger.figures()
         c = run.dispatcher.counters
         out = Report(
             target=target.name,
             status="reconciled" if recon.ok else "mismatch",
-            rows_read=sum(counts.values()),
-            loaded=counts.get("loaded", 0),
-            rejected=counts.get("rejected", 0),
-            in_doubt=counts.get("in_doubt", 0),
-            skipped=counts.get("skipped", 0),
+            rows_read=figures.rows_read,
+            loaded=figures.loaded,
+            rejected=figures.rejected,
+            in_doubt=figures.in_doubt,
+            skipped=figures.skipped,
             requests=c.requests,
             retries=c.retries,
             rate_limited=c.rate_limited,
@@ -705,7 +705,7 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
             ledger=str(ledger.path),
             rejects_file=job.rejects_path,
             report_file=report,
-            **_progress(ledger),
+            **_progress(ledger, figures.rows_not_sent),
         )
         if out.in_doubt:
             earlier = sum(1 for _ in ledger.rows_in_doubt())
@@ -720,9 +720,9 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
         ledger.close()
 
 
-def _progress(ledger: Ledger) -> dict[str, Any]:
+def _progress(ledger: Ledger, left: int | None) -> dict[str, Any]:
     """How far the run of `ledger` got, as the reconcile command's report says it: `run_finished` (marked complete,
-    or no row of its inputs left to send), `rows_not_sent` (Ledger.rows_not_sent) and `continue_with`, the command
+    or no row of its inputs left to send), `rows_not_sent` (`left`, Ledger.figures) and `continue_with`, the command
     that sends them. Nothing for a run rolled back or rolling back: it is not continued."""
     status = ledger.run.status
     # a copy of the ledger made before the run finished knows less than the record of loads, which says where the
@@ -732,7 +732,6 @@ def _progress(ledger: Ledger) -> dict[str, Any]:
         return {"run_finished": True, "rows_not_sent": 0, "continue_with": None}
     if status not in ("running", "stopped"):  # killed (never marked) or stopped: else rolled back, in part or whole
         return {}
-    left = ledger.rows_not_sent()
     if left == 0:  # every row sent: what is left are calls in doubt, which the summary's in-doubt line settles
         return {"run_finished": True, "rows_not_sent": 0, "continue_with": None}
     where = str(home["ledger"]) if home and home.get("ledger") else ledger_pg.name_of(str(ledger.path))

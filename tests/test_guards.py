@@ -1444,7 +1444,7 @@ async def test_every_file_bulkload_writes_is_readable_by_the_user_only(tmp_path:
         assert report.in_doubt == 2
         held = Ledger.open(out / "e.sqlite")  # while a ledger is open, its WAL and shared-memory files exist
         try:
-            held.row_counts()
+            held.figures()
             written = modes(out, cache)
         finally:
             held.close()

@@ -12,7 +12,7 @@ import pytest
 from conftest import SandboxProcess
 
 from bulkload.errors import ConfigError, LedgerError
-from bulkload.ledger import Child, Ledger, RowOutcome, RunInfo, path_taken
+from bulkload.ledger import Child, Figures, Ledger, RowOutcome, RunInfo, path_taken
 from bulkload.ledger_schema import also_of
 from bulkload.model import Known, lookalikes
 
@@ -48,17 +48,17 @@ def test_a_chunk_is_sending_with_its_key_before_done(where: str) -> None:
     ledger = new(where)
     ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {})
     assert ledger.chunks()[(1, "")].state == "sending"
-    assert ledger.row_counts() == {"in_doubt": 2}
+    assert ledger.figures() == Figures(loaded=0, rejected=0, in_doubt=2, skipped=0, rows_not_sent=None)
     ledger.sending(1, "", 0, "abc-1", [2, 3], "h1", {})
     assert ledger.chunks()[(1, "")].attempts == 2
     ledger.done(1, "", 0, [2, 3], [70, 71], {"1": {"DKK": [2, 0, 100]}}, {27_000_000: 3})
     assert ledger.chunks()[(1, "")].state == "done"
-    assert ledger.row_counts() == {"loaded": 2}
+    assert ledger.figures() == Figures(loaded=2, rejected=0, in_doubt=0, skipped=0, rows_not_sent=None)
     assert ledger.expected() == {"1": {"DKK": [2, 0, 100]}}
     assert ledger.calls() == {27_000_000: 3}
     ledger.close()
     again = Ledger.open(where)  # what was committed survives a reopen
-    assert again.row_counts() == {"loaded": 2} and again.run.key_prefix == "abc"
+    assert again.figures().loaded == 2 and again.run.key_prefix == "abc"
     again.close()
 
 

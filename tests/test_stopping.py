@@ -12,6 +12,7 @@ import fcntl
 import io
 import json
 import os
+import re
 import signal
 import sqlite3
 import struct
@@ -317,8 +318,8 @@ def test_once_a_ledger_write_fails_no_call_that_had_not_left_is_sent(
     """Found by a tester (a PostgreSQL ledger's connection lost mid-load; the same with SQLite's full disk): the calls
     already marked `sending` and waiting for their place in the rate limits were still sent, one by one, for seconds
     after the ledger had failed, none of their answers recordable, their rows all in doubt. Once a ledger write
-    fails, a call that has not left does not: it stays as the ledger has it, its rows skipped; the call whose answer
-    could not be recorded is in doubt; resume loads every row once."""
+    fails, a call that has not left does not: it stays as the ledger has it, its rows not yet sent; the call whose
+    answer could not be recorded is in doubt; resume loads every row once."""
     data, ledger, report = tmp_path / "e.csv", tmp_path / "run.sqlite", tmp_path / "report.json"
     expected = write_entries(data, 1_000, journal=9)
     done, recorded, sent_then = Ledger.done, [0], []
@@ -342,7 +343,7 @@ def test_once_a_ledger_write_fails_no_call_that_had_not_left_is_sent(
     # the third call's answer could not be recorded: in doubt; the calls that waited were not sent, but the ledger,
     # which refuses every write, has them `sending` as resume will find them: in doubt too, told as held back
     assert (stopped["loaded"], stopped["in_doubt"], stopped["held_back"]) == (200, 400, 300), stopped
-    assert stopped["skipped"] == stopped["rows_read"] - 600, stopped
+    assert (stopped["rows_read"], stopped["skipped"], stopped["rows_not_sent"]) == (600, 0, 2_000 - 600), stopped
     monkeypatch.setattr(Ledger, "done", done)
     capsys.readouterr()
     assert main(["resume", *args]) == 0, capsys.readouterr()
@@ -394,7 +395,7 @@ def test_calls_held_back_go_back_to_pending_where_the_ledger_takes_writes_again_
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The one write tried after the stop, where the ledger takes it (space freed meanwhile): the calls held back go
-    back to `pending`, never sent, their rows skipped and not listed in doubt; resume sends them."""
+    back to `pending`, never sent, their rows not yet sent and not listed in doubt; resume sends them."""
     data, ledger, report = tmp_path / "e.csv", tmp_path / "run.sqlite", tmp_path / "report.json"
     expected = write_entries(data, 1_000, journal=9)
     done, recorded = Ledger.done, [0]
@@ -419,7 +420,7 @@ def test_calls_held_back_go_back_to_pending_where_the_ledger_takes_writes_again_
     assert main(["load", "economic", str(data), "--base-url", sandbox_process.url, *pace, *args]) == 4
     stopped = json.loads(report.read_text())
     assert (stopped["loaded"], stopped["in_doubt"], stopped["in_doubt_written"]) == (200, 100, 100), stopped
-    assert "held_back" not in stopped and stopped["skipped"] == stopped["rows_read"] - 300, stopped
+    assert "held_back" not in stopped and (stopped["skipped"], stopped["rows_not_sent"]) == (0, 2_000 - 300), stopped
     monkeypatch.setattr(Ledger, "done", done)
     capsys.readouterr()
     assert main(["resume", *args]) == 0, capsys.readouterr()
@@ -1068,7 +1069,8 @@ def test_a_quiet_load_stopped_by_ctrl_c_prints_one_line(tmp_path: Path, sandbox_
         proc.kill()
     assert proc.returncode == 4, (out, err)
     (line,) = out.splitlines()
-    assert line.startswith("bulkload economic: stopped: ") and " skipped; interrupted (Ctrl-C); " in line, line
+    assert line.startswith("bulkload economic: stopped: "), line
+    assert re.search(r" skipped, [\d,]+ not yet sent; interrupted \(Ctrl-C\); ", line), line
     assert "settles the calls that were in flight" in line  # e-conomic: sent again with their keys
     # one line in all, saying "stopped" once: before, "…: stopped: …; stopped: interrupted (Ctrl-C); …", and on
     # stderr a second line, "bulkload: interrupted (Ctrl-C); continue with `bulkload resume …`", which it says

@@ -403,37 +403,6 @@ def test_control_totals_that_differ_are_said_in_journal_number_order() -> None:
     assert 0 <= two < ten, said
 
 
-def test_an_in_doubt_file_listing_rows_a_stopped_run_did_not_reach_is_named_with_its_count() -> None:
-    """A resume stopped before the calls an earlier process left in flight: the in-doubt file written then lists
-    their rows, which this invocation did not read (0 in doubt). Before, the summary did not name the file and said
-    nothing of the 100 rows it lists; now it names it and says what they are."""
-    report = Report(
-        target="economic",
-        status="stopped",
-        elapsed_s=1.0,
-        rows_read=294,
-        loaded=143,
-        rejected=4,
-        in_doubt=0,
-        skipped=147,
-        requests=1,
-        retries=0,
-        reconcile=None,
-        stop_reason="… continue with `bulkload resume --ledger /x/run.sqlite`",
-        ledger="/x/run.sqlite",
-        rejects_file="/x/e.rejects.csv",
-        in_doubt_file="/x/e.in_doubt.csv",
-        in_doubt_written=100,
-    )
-    out = io.StringIO()
-    print_summary(report, out)
-    said = out.getvalue()
-    assert (
-        "rows in doubt (100 listed: 100 of calls an earlier process left in flight, which this one stopped before it "
-        "reached: resume settles them): /x/e.in_doubt.csv"
-    ) in said, said
-
-
 def test_a_run_that_loaded_no_row_says_so_and_its_reconciliation_checked_nothing() -> None:
     """PayorCRM's sample at --batch-size 200: the API refused two emails, every other customer of the call went in
     doubt and every invoice was rejected with its customer. Before, the table said `reconciled │ yes` of 0 rows and
