@@ -20,7 +20,7 @@ from .halopsa_listing import listing_whole, with_id
 from .halopsa_matching import Decision
 from .halopsa_schema import RESOURCES, SECRET_FIELDS, Field
 from .protocols import Sender
-from .reasons import converted, errors_by_index
+from .reasons import Untold, converted, errors_counted
 
 _TYPES: dict[str, Any] = {
     "int": int,
@@ -409,8 +409,12 @@ class Resource(RecordKind):
         shapes = {tuple(f) for f in fields}
         return pair(keys, [{self.key(r, list(shape)) for shape in shapes} - {None} for r in found])
 
-    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | None:
-        return errors_by_index(error, len(rows), field_key="field")
+    def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | Untold | None:
+        """The records a refusal's `errors` name by `index`, which seeds 001 and 000 do not say it counts from 0 or
+        from 1 (reasons.errors_counted: "no XeroDetails with id 2" quoting the id of the record one numbering names
+        tells it); Untold where which cannot be told (the call is split until the refused record is alone: a
+        refusal stores nothing)."""
+        return errors_counted(error, rows, field_key="field", unsaid="seeds 001 and 000 document no error answer")
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         updates = sum(1 for r in records if getattr(r, "id", None) is not None)

@@ -208,20 +208,6 @@ def _allowed(kind: Any, field: str) -> tuple[Any, ...] | None:
     return None
 
 
-def errors_by_index(
-    error: APIError, n: int, *, field_key: str, code_key: str | None = None
-) -> dict[int, tuple[str, str]] | None:
-    """An answer's `errors` list naming the refused items by `index`, as {index: (field, "code: message")};
-    None when it names none, or names one outside the call (then the caller bisects)."""
-    bad: dict[int, tuple[str, str]] = {}
-    for item in error.errors:
-        index = item.get("index") if isinstance(item, dict) else None
-        if not isinstance(index, int) or not 0 <= index < n:
-            return None
-        bad[index] = _said(error, item, field_key, code_key)
-    return bad or None
-
-
 def _said(error: APIError, item: Mapping[str, Any], field_key: str, code_key: str | None = None) -> tuple[str, str]:
     """What an error `item` says of the item it names: (field, "code: message")."""
     code = (code_key and item.get(code_key)) or error.error_code or f"HTTP {error.status}"
@@ -242,9 +228,10 @@ class Untold(NamedTuple):
 def errors_counted(
     error: APIError, rows: Sequence[Any], *, field_key: str, code_key: str | None = None, unsaid: str
 ) -> dict[int, tuple[str, str]] | Untold | None:
-    """As `errors_by_index`, for an API whose documents do not say how its error answer counts the items (`unsaid`,
-    as a reason says it: PayorCRM's seed 004 documents no error answer, e-conomic's seed 002 gives `errors` as
-    `[ ]`): its `index` may count the call's `rows` from 0 or from 1. What tells which: an index 0 (from 0); an index
+    """An answer's `errors` list naming the refused items by `index`, as {index in `rows`: (field, "code: message")},
+    for an API whose documents do not say how its error answer counts the items (`unsaid`, as a reason says it:
+    PayorCRM's seed 004 and HaloPSA's seeds 001 and 000 document no error answer, e-conomic's seed 002 gives `errors`
+    as `[ ]`): its `index` may count the call's `rows` from 0 or from 1. What tells which: an index 0 (from 0); an index
     equal to the number of rows (from 1); an error quoting the value its field has in the row one numbering names
     and not in the one the other does (`_quotes`: "Account 9999 could not be found."). Where nothing tells it, or
     what does disagrees, Untold: why which rows it names cannot be told (none is to be rejected: it may be good),
