@@ -33,7 +33,7 @@ import msgspec
 
 from .dates import DateFormat
 from .errors import RowInvalid, SourceError
-from .formulas import SHEET_STARTS, cell_value, error_value_reason, error_values, is_error_value
+from .formulas import SHEET_STARTS, cell_value, error_value_reason, is_error_value, sheet_reason, sheet_values
 from .masking import MASK, mask_under, masked, scrub, secret_rule, secret_texts
 from .model import Chunk, GroupInfo, Known, RowOutcome, also_differs, group_digest, imbalance_text
 from .money import JSON_SAFE_DIGITS, Places, double_keeps, nearest_double, value_text
@@ -149,8 +149,8 @@ class Reading:
     spreadsheet's exponent form; no text with white space around it (a JSONL string's: a CSV cell is trimmed) that
     names a record (but in `compared_fields`: RecordKind.compared_fields) or is the currency giving an amount its
     decimals (`amount_places`); no value of any column a spreadsheet formula or a spreadsheet's error value
-    (formulas.py), nor any value inside a nested one an error value (a JSONL object or list, JSON text in
-    `nested_fields`: RecordKind.nested_fields); no secret the rejects file's mask (`MASKED_SECRET`)."""
+    (formulas.py), nor any value inside a nested one (a JSONL object or list, JSON text in `nested_fields`:
+    RecordKind.nested_fields); no secret the rejects file's mask (`MASKED_SECRET`)."""
 
     def __init__(
         self,
@@ -204,6 +204,7 @@ class Reading:
             (p.field, "gives an amount its decimals") for p in (amount_places or {}).values() if p.field is not None
         )
         #: fields whose text is JSON of an object or a list (RecordKind.nested_fields), looked into for error values
+        #: and formulas
         self._nested = tuple(nested_fields)
         #: where a JSON number with an exponent is read as its text, to be refused with its reason
         self._as_text = self._numbers | frozenset(self._wholes) | frozenset(dated)
@@ -394,7 +395,7 @@ class Reading:
     def _sheet_faults(self, row: dict[str, Any]) -> list[RowInvalid]:
         """Each cell of `row` that starts with ``=`` read in place (`_formula`); the faults of those refused, of
         each cell that is a spreadsheet's error value (formulas.is_error_value), and of each nested value that holds
-        one (`_inside`), in the row's order."""
+        either (`_inside`), in the row's order."""
         faults = []
         for name, value in row.items():
             if type(value) is not str or value[:1] not in SHEET_STARTS:
@@ -438,13 +439,14 @@ class Reading:
         return RowInvalid(first.field, first.reason + also)
 
     def _inside(self, name: str, value: Any) -> RowInvalid | None:
-        """The fault of the row's field `name` where its `value` is a nested one holding spreadsheet error values (an
-        object or a list; in a `nested_fields` field, JSON text of one), naming each by where it is and what
-        (formulas.error_values: "'#N/A' at billAddr.city …; also '#REF!' at billAddr.zip"); None for none, and for
-        text that is no JSON, which the kind refuses as it decodes it (RecordKind.read_nested)."""
+        """The fault of the row's field `name` where its `value` is a nested one holding spreadsheet error values or
+        formulas (an object or a list; in a `nested_fields` field, JSON text of one), naming each by where it is and
+        what (formulas.sheet_values: "'#N/A' at billAddr.city …; also '#REF!' at billAddr.zip; also '=D1' at
+        billAddr.att is a spreadsheet formula …", each of another kind than the first with its reason); None for
+        none, and for text that is no JSON, which the kind refuses as it decodes it (RecordKind.read_nested)."""
         of = type(value)
         if of is str:
-            if ("#" not in value and "Err:" not in value) or name not in self._nested:
+            if ("#" not in value and "Err:" not in value and "=" not in value) or name not in self._nested:
                 return None
             try:
                 value = decode_exact(value)
@@ -452,12 +454,16 @@ class Reading:
                 return None
         elif of is not dict and of is not list:
             return None
-        found = error_values(value, name)
+        found = sheet_values(value, name)
         if not found:
             return None
         (at, text), *more = found
-        also = "".join(f"; also {shown!r} at {where}" for where, shown in more)
-        return RowInvalid(name, error_value_reason(text, at) + also)
+        formula = text[0] == "="
+        also = "".join(
+            f"; also {shown!r} at {where}" if (shown[0] == "=") is formula else f"; also {sheet_reason(shown, where)}"
+            for where, shown in more
+        )
+        return RowInvalid(name, sheet_reason(text, at) + also)
 
     def _formula(self, row: dict[str, Any], name: str, value: str) -> None:
         """Read `value`, the row's cell `name` starting with ``=``, as formulas.cell_value reads it, in place;

@@ -10,7 +10,7 @@ character, and only at a cell starting with ``=`` any further). Text that merely
 (``=Total``, a name a sheet may define; ``=Faktura(1001)``, a function no sheet has), so every formula is refused
 saying how to write it as text: ``="=Total"``, which a CSV cell holds for the text ``=Total`` (`cell_text` leaves it
 to `cell_value`). A JSONL string needs no ``="…"``, and one holding it is refused, never guessed to be either its
-text or those characters.
+text or those characters; so is a formula inside a nested value, naming where it is (`sheet_values`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,43 @@ import msgspec
 #: a cell that is wholly Excel's text formula ="…", the text inside as group 1 (its quotes doubled)
 _TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"').fullmatch
 
+#: the error values a spreadsheet shows, and saves in a CSV, for a lookup or formula that failed, in capitals: Excel's
+#: (its newer ones too: #SPILL!, #CALC!, #GETTING_DATA …), Google Sheets' #ERROR!, LibreOffice's (the same names);
+#: and Excel's in the languages of the Nordic and nearby markets: Danish, Norwegian, Swedish, Finnish, German, Dutch,
+#: French (its #N/A: #I/T, #SAKNAS!, #PUUTTUU!, #NV, #N/B), the newer ones too (#ÜBERLAUF!, #KALK!, #DATEN_ABRUFEN),
+#: where a language names one its own way (else it keeps the English name), as PhpSpreadsheet's tables of Excel's
+#: names give them (github.com/idovdw/PhpSpreadsheet, src/PhpSpreadsheet/Locale/Formula/locale_da_dk.php, _nb_no,
+#: _sv_se, _fi_fi, _de_de, _nl_nl, _fr_fr: error_codes_current). Those write each #GETTING_DATA with a closing !,
+#: which Excel's English name has not (other tables, Excel's own #GETTING_DATA: none), so both are here; and French
+#: #SPILL! with a space before the ! as French typography puts it, and without
+_ERROR_VALUES = frozenset(
+    {
+        *("#N/A", "#REF!", "#NAME?", "#DIV/0!", "#VALUE!", "#NUM!", "#NULL!", "#ERROR!", "#SPILL!", "#CALC!"),
+        *("#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!", "#EXTERNAL!"),
+        # Danish, Norwegian (#NUL!: French too)
+        *("#I/T", "#VÆRDI!", "#VERDI!", "#REFERENCE!", "#NAVN?", "#DIVISION/0!", "#NUL!", "#NUMMER!"),
+        *("#HENTER_DATA", "#HENTER_DATA!", "#OVERLØB!", "#OVERFLYT!", "#BEREGN!", "#FELT!", "#BLOKERET!"),
+        *("#BLOKKERT!", "#OPRETFORBINDELSE!", "#KOBLE_TIL!", "#UKJENT!", "#EKSTERN!", "#EKSTERNT!"),
+        # Swedish
+        *("#SAKNAS!", "#VÄRDEFEL!", "#REFERENS!", "#NAMN?", "#OGILTIGT!", "#SKÄRNING!"),
+        *("#HÄMTAR_DATA", "#HÄMTAR_DATA!", "#KALK!", "#BLOCKERAD!", "#ANSLUT!", "#OKÄNT!", "#EXTERN!"),
+        # Finnish
+        *("#PUUTTUU!", "#ARVO!", "#VIITTAUS!", "#NIMI?", "#JAKO/0!", "#LUKU!", "#TYHJÄ!"),
+        *("#HAETAAN_TIETOJA", "#HAETAAN_TIETOJA!", "#LEVITTYMINEN!", "#LASKE!", "#KENTTÄ!", "#ESTETTY!"),
+        *("#YHDISTÄ!", "#TUNTEMATON!", "#ULKOINEN!"),
+        # German (#KALK!, #EXTERN! as Swedish)
+        *("#NV", "#WERT!", "#BEZUG!", "#ZAHL!"),
+        *("#DATEN_ABRUFEN", "#DATEN_ABRUFEN!", "#ÜBERLAUF!", "#FELD!", "#BLOCKIERT!", "#VERBINDEN!"),
+        # Dutch (#VERBINDEN! as German)
+        *("#N/B", "#WAARDE!", "#VERW!", "#NAAM?", "#DEEL/0!", "#DELING.DOOR.0!", "#GETAL!", "#LEEG!"),
+        *("#GEGEVENS.OPHALEN", "#GEGEVENS.OPHALEN!", "#OVERLOPEN!", "#BEREKENEN!", "#VELD!", "#GEBLOKKEERD!"),
+        "#ONBEKEND!",
+        # French
+        *("#VALEUR!", "#NOM?", "#NOMBRE!"),
+        *("#CHARGEMENT_DONNEES", "#CHARGEMENT_DONNEES!", "#PROPAGATION!", "#PROPAGATION !", "#CHAMP!"),
+        *("#BLOQUÉ!", "#CONNEXION!", "#INCONNU!", "#EXTERNE!"),
+    }
+)
 #: a name a sheet defines, or a function's (Excel's rule: a letter, "_" or "\" first, then letters, digits, "." and
 #: "_"), in any case: LibreOffice and Google Sheets keep a function's name as it was typed (=sum(A1:A3))
 _NAME = r"(?:[^\W\d]|\\)[\w.]*"
@@ -39,12 +76,16 @@ _ITEM = r"\[(?:[^\[\]']|'.)*\]"
 #: a table's structured reference: [@caseId] Table1[Amount] [@[Unit Price]] Table1[[#This Row],[Amount]]
 #: Sales[[Jan]:[Mar]]
 _TABLE = rf"(?:{_NAME})?\[(?:(?:[^\[\]']|'.)*|\s*@?{_ITEM}(?:\s*[,:]\s*{_ITEM})*\s*)\]"
-#: the other operands: a table's columns, TRUE, FALSE, a number (2 1.5 .5 10%), a string ("Invoice "), an error (#N/A
-#: #REF!)
+#: an error value as an operand (=#N/A, =IF(A1;#ÜBERLAUF!;1)): every one `is_error_value` takes, in any case (the
+#: longest first, so that #DATEN_ABRUFEN! is not read as #DATEN_ABRUFEN and a !)
+_ERROR = "|".join(re.escape(e) for e in sorted(_ERROR_VALUES, key=len, reverse=True))
+#: the other operands: a table's columns, TRUE, FALSE, a number (2 1.5 .5 10%), a string ("Invoice "), an error value
+#: (#N/A #ÜBERLAUF! #kalk!: `_ERROR`), and # followed by capitals, digits and / (#FOO!: no list here holds it)
 _OTHER = rf"""{_TABLE}
   | (?:TRUE|FALSE)(?![\w])
   | (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?%?
   | "(?:[^"]|"")*"
+  | (?i:{_ERROR})(?![\w])
   | \#[A-Z0-9/]+[!?]?"""
 #: Excel's implicit intersection (=@A1:A10 =@SUM(…)): a prefix of the operand that follows, never between two operands
 #: (ole@firma.dk is no formula)
@@ -99,10 +140,17 @@ def is_formula(text: str) -> bool:
     return (_FORMULA(text) is not None or _NAMED(text) is not None) and any(c.isalnum() or c == '"' for c in text)
 
 
-def formula_reason(text: str) -> str:
+def formula_reason(text: str, at: str = "") -> str:
     """Why `text` (a cell that `is_formula`) gives no value, and how to write it as text, which it may be
     (``=Faktura(1001)``, ``=Total``): Excel's ``="…"``, in a CSV cell read as the text inside. Excel saves ``="…"``
-    typed in a cell as its value, that formula again, unless the cell is formatted as Text."""
+    typed in a cell as its value, that formula again, unless the cell is formatted as Text. Of a value inside a
+    nested one, `at` that place (`sheet_values`): a JSON string there is sent as written, and has no way to be
+    told text."""
+    if at:
+        return (
+            f"{text!r} at {at} is a spreadsheet formula, not its value: export the values, not the formulas (a text "
+            "of a formula's shape inside a nested value is never guessed to be text)"
+        )
     as_text = '="' + text.replace('"', '""') + '"'
     return (
         f"{text!r} is a spreadsheet formula, not its value: export the values, not the formulas; text: write the CSV "
@@ -130,43 +178,6 @@ def cell_value(text: str, *, json: bool) -> str:
     return text
 
 
-#: the error values a spreadsheet shows, and saves in a CSV, for a lookup or formula that failed, in capitals: Excel's
-#: (its newer ones too: #SPILL!, #CALC!, #GETTING_DATA …), Google Sheets' #ERROR!, LibreOffice's (the same names);
-#: and Excel's in the languages of the Nordic and nearby markets: Danish, Norwegian, Swedish, Finnish, German, Dutch,
-#: French (its #N/A: #I/T, #SAKNAS!, #PUUTTUU!, #NV, #N/B), the newer ones too (#ÜBERLAUF!, #KALK!, #DATEN_ABRUFEN),
-#: where a language names one its own way (else it keeps the English name), as PhpSpreadsheet's tables of Excel's
-#: names give them (github.com/idovdw/PhpSpreadsheet, src/PhpSpreadsheet/Locale/Formula/locale_da_dk.php, _nb_no,
-#: _sv_se, _fi_fi, _de_de, _nl_nl, _fr_fr: error_codes_current). Those write each #GETTING_DATA with a closing !,
-#: which Excel's English name has not (other tables, Excel's own #GETTING_DATA: none), so both are here; and French
-#: #SPILL! with a space before the ! as French typography puts it, and without
-_ERROR_VALUES = frozenset(
-    {
-        *("#N/A", "#REF!", "#NAME?", "#DIV/0!", "#VALUE!", "#NUM!", "#NULL!", "#ERROR!", "#SPILL!", "#CALC!"),
-        *("#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!", "#EXTERNAL!"),
-        # Danish, Norwegian (#NUL!: French too)
-        *("#I/T", "#VÆRDI!", "#VERDI!", "#REFERENCE!", "#NAVN?", "#DIVISION/0!", "#NUL!", "#NUMMER!"),
-        *("#HENTER_DATA", "#HENTER_DATA!", "#OVERLØB!", "#OVERFLYT!", "#BEREGN!", "#FELT!", "#BLOKERET!"),
-        *("#BLOKKERT!", "#OPRETFORBINDELSE!", "#KOBLE_TIL!", "#UKJENT!", "#EKSTERN!", "#EKSTERNT!"),
-        # Swedish
-        *("#SAKNAS!", "#VÄRDEFEL!", "#REFERENS!", "#NAMN?", "#OGILTIGT!", "#SKÄRNING!"),
-        *("#HÄMTAR_DATA", "#HÄMTAR_DATA!", "#KALK!", "#BLOCKERAD!", "#ANSLUT!", "#OKÄNT!", "#EXTERN!"),
-        # Finnish
-        *("#PUUTTUU!", "#ARVO!", "#VIITTAUS!", "#NIMI?", "#JAKO/0!", "#LUKU!", "#TYHJÄ!"),
-        *("#HAETAAN_TIETOJA", "#HAETAAN_TIETOJA!", "#LEVITTYMINEN!", "#LASKE!", "#KENTTÄ!", "#ESTETTY!"),
-        *("#YHDISTÄ!", "#TUNTEMATON!", "#ULKOINEN!"),
-        # German (#KALK!, #EXTERN! as Swedish)
-        *("#NV", "#WERT!", "#BEZUG!", "#ZAHL!"),
-        *("#DATEN_ABRUFEN", "#DATEN_ABRUFEN!", "#ÜBERLAUF!", "#FELD!", "#BLOCKIERT!", "#VERBINDEN!"),
-        # Dutch (#VERBINDEN! as German)
-        *("#N/B", "#WAARDE!", "#VERW!", "#NAAM?", "#DEEL/0!", "#DELING.DOOR.0!", "#GETAL!", "#LEEG!"),
-        *("#GEGEVENS.OPHALEN", "#GEGEVENS.OPHALEN!", "#OVERLOPEN!", "#BEREKENEN!", "#VELD!", "#GEBLOKKEERD!"),
-        "#ONBEKEND!",
-        # French
-        *("#VALEUR!", "#NOM?", "#NOMBRE!"),
-        *("#CHARGEMENT_DONNEES", "#CHARGEMENT_DONNEES!", "#PROPAGATION!", "#PROPAGATION !", "#CHAMP!"),
-        *("#BLOQUÉ!", "#CONNEXION!", "#INCONNU!", "#EXTERNE!"),
-    }
-)
 #: LibreOffice's other errors: Err: and the error's code (Err:502, an invalid argument)
 _ERR_CODE = re.compile(r"Err:[0-9]+").fullmatch
 #: the first characters of a cell that may be no value: a formula's (=), an error value's (#N/A, Err:502); only a
@@ -187,7 +198,7 @@ def is_error_value(text: str) -> bool:
 
 
 def error_value_reason(text: str, at: str = "") -> str:
-    """Why `text` (a cell that `is_error_value`, or a value inside a nested one `at` that place: `error_values`) gives
+    """Why `text` (a cell that `is_error_value`, or a value inside a nested one `at` that place: `sheet_values`) gives
     no value."""
     where = f" at {at}" if at else ""
     return (
@@ -196,13 +207,13 @@ def error_value_reason(text: str, at: str = "") -> str:
     )
 
 
-def error_values(value: Any, at: str) -> list[tuple[str, str]]:
-    """Each spreadsheet error value (`is_error_value`, of the text as written) a nested value holds, at any depth, as
-    (where, the value), in its order: `value` an object, a list or text (decoded JSON), `at` its place (a field's
-    name), followed by an object's key as ``.key`` (``["my key"]``, in JSON's quotes, where it is no name) and a
-    list's item as ``[0]``: ``billAddr.city``, ``sync_entities_list[0].value``. Keys are no values, and not looked
-    at; nor are formulas (a JSON string ``=…`` inside is the API's text). Read without recursion: a value nested as
-    deep as its decoder took costs no stack."""
+def sheet_values(value: Any, at: str) -> list[tuple[str, str]]:
+    """Each spreadsheet error value (`is_error_value`) and formula (`is_formula`: a JSON string needs no ``="…"``, so
+    that too is one) a nested value holds, of the text as written, at any depth, as (where, the text), in its order:
+    `value` an object, a list or text (decoded JSON), `at` its place (a field's name), followed by an object's key as
+    ``.key`` (``["my key"]``, in JSON's quotes, where it is no name) and a list's item as ``[0]``:
+    ``billAddr.city``, ``sync_entities_list[0].value``. Keys are no values, and not looked at. Read without
+    recursion: a value nested as deep as its decoder took costs no stack."""
     found = []
     #: (a value, the place of what holds it, its key or index there: None for `value` itself); a place is written
     #: out only for a value that holds more, or is found
@@ -211,7 +222,7 @@ def error_values(value: Any, at: str) -> list[tuple[str, str]]:
         item, holder, key = stack.pop()
         of = type(item)
         if of is str:
-            if item[:1] in SHEET_STARTS and is_error_value(item):
+            if item[:1] in SHEET_STARTS and (is_formula(item) if item[0] == "=" else is_error_value(item)):
                 found.append((_place(holder, key), item))
         elif of is dict:
             here = _place(holder, key)
@@ -222,8 +233,14 @@ def error_values(value: Any, at: str) -> list[tuple[str, str]]:
     return found
 
 
+def sheet_reason(text: str, at: str) -> str:
+    """Why `text`, found `at` a place inside a nested value (`sheet_values`), gives no value: an error value's reason
+    or a formula's."""
+    return error_value_reason(text, at) if is_error_value(text) else formula_reason(text, at)
+
+
 def _place(holder: str, key: str | int | None) -> str:
-    """Where the value of `key` in what `holder` names is (`error_values`): ``holder.key``, ``holder["my key"]``,
+    """Where the value of `key` in what `holder` names is (`sheet_values`): ``holder.key``, ``holder["my key"]``,
     ``holder[0]``; `holder` itself for None."""
     if key is None:
         return holder

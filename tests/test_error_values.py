@@ -299,3 +299,78 @@ async def test_an_error_value_inside_a_nested_value_refuses_its_row_with_its_gro
     for index, begins in case.mates.items():
         assert rejects[index]["reason"].startswith(begins), rejects[index]
         assert "is a spreadsheet's error value" in rejects[index]["reason"], rejects[index]
+
+
+#: a spreadsheet formula inside a nested value (found by a lead: {"city": "=SUM(A1)"} in billAddr was sent, where
+#: "=SUM(A1)" in a flat column is refused); prose that merely begins with "=" is kept
+NESTED_FORMULAS = {
+    "payorcrm": Nested(
+        PAYORCRM_ENV,
+        {"kind": "invoices"},
+        "invoices",
+        [
+            _invoice("0042", "1") | {"billAddr": {"city": "=SUM(A1)", "zip": "1000"}},
+            _invoice("0042", "2"),
+            _invoice("0043", "1") | {"shipAddr": {"lines": ["Vej 1", "=B2"]}},
+            _invoice("0044", "1") | {"billAddr": {"city": "= see note", "note": "=== header ===", "n": ["=2 items"]}},
+            _invoice("0045", "1") | {"billAddr": json.dumps({"city": "=#ÜBERLAUF!"})},  # JSON text, in JSONL too
+        ],
+        "/_sandbox/invoices",
+        "invoiceNumber",
+        ["0044"],
+        {
+            0: ("billAddr", "'=SUM(A1)' at billAddr.city"),
+            2: ("shipAddr", "'=B2' at shipAddr.lines[1]"),
+            4: ("billAddr", "'=#ÜBERLAUF!' at billAddr.city"),
+        },
+        {1: "invoice 0042 rejected: "},
+    ),
+    "halopsa": Nested(
+        {"HALO_CLIENT_ID": "id", "HALO_CLIENT_SECRET": "sec"},
+        {"resource": "ExactDetails"},
+        "ExactDetails",
+        [
+            {"name": "E1", "sync_entities_list": [{"key": "invoices", "value": "=VLOOKUP(A2;T!A:B;2)"}]},
+            {"name": "E2", "division_object": {"name": "=Total"}},
+            {"name": "E3", "sync_entities_list": [{"key": "=ole@firma.dk", "value": "= see note"}]},
+        ],
+        "/_sandbox/records/ExactDetails",
+        "name",
+        ["E3"],
+        {
+            0: ("sync_entities_list", "'=VLOOKUP(A2;T!A:B;2)' at sync_entities_list[0].value"),
+            1: ("division_object", "'=Total' at division_object.name"),
+        },
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+@pytest.mark.parametrize("target", list(NESTED_FORMULAS))
+async def test_a_formula_inside_a_nested_value_refuses_its_row_with_its_group_naming_where(
+    tmp_path: Path, target: str, suffix: str
+) -> None:
+    case = NESTED_FORMULAS[target]
+    path = written_nested(tmp_path / f"{case.name}{suffix}", case.rows)
+    first = 2 if suffix == ".csv" else 1
+    with anyio.fail_after(60):
+        async with running(target) as url:
+            if target == "payorcrm":
+                await customer(url, tmp_path)
+            where = {"ledger": f"{path}.sqlite", "rejects": f"{path}.rejects.csv"}
+            job = Job(target, [str(path)], base_url=url, target_options=dict(case.options), **where)
+            report = await load(job, env=case.env)
+            kept = await held(url, Case(case.env, {}, "", [], case.held, case.key, [], {}, {}))
+    assert kept == case.kept, kept
+    refused = len(case.own) + len(case.mates)
+    assert (report.loaded, report.rejected, report.exit_code) == (len(case.rows) - refused, refused, 1), report
+    lines = Path(where["rejects"]).read_text(encoding="utf-8").splitlines()
+    rejects = {int(r["line"]) - first: r for r in csv.DictReader(lines)}
+    assert sorted(rejects) == sorted([*case.own, *case.mates]), rejects
+    for index, (field, at) in case.own.items():
+        assert rejects[index]["field"] == field, rejects[index]
+        assert rejects[index]["reason"].startswith(f"{at} is a spreadsheet formula, not its value"), rejects[index]
+    for index, begins in case.mates.items():
+        assert rejects[index]["reason"].startswith(begins), rejects[index]
+        assert "is a spreadsheet formula" in rejects[index]["reason"], rejects[index]

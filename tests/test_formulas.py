@@ -447,3 +447,62 @@ def test_an_error_value_inside_a_nested_value_is_refused_naming_where_and_every_
     if not json:
         row["billAddr"] = msgspec.json.encode(kept).decode()
     reading.convert(row)
+
+
+@pytest.mark.parametrize("value", [v for v in ERROR_VALUES + LOCALISED_NEWER_ERROR_VALUES if v[:1] == "#"])
+def test_a_formula_of_an_error_value_is_one_in_every_language_and_case(value: str) -> None:
+    # found by a lead: =#ÜBERLAUF! (and =#kalk!, =#VÆRDI!, =#HENTER_DATA) were read as text and sent, where =#N/A
+    # is refused: the formula's error operand was matched in capital ASCII letters alone. An error operand is any
+    # error value is_error_value takes, in any case; text after it is still prose
+    assert is_formula(f"={value}") and is_formula(f"=IF(A1;{value};1)") and is_formula(f"=@{value}")
+    assert not is_formula(f"={value} bitte prüfen")
+
+
+@pytest.mark.parametrize("json", [False, True])
+def test_a_formula_of_a_localised_error_value_is_refused_as_a_formula(json: bool) -> None:
+    reading = Reading.of(Invoices(), NumberFormat(), DateFormat(), json=json)
+    for written in ("=#ÜBERLAUF!", "=#kalk!", "=#VÆRDI!", "=#HENTER_DATA", "=#GEGEVENS.OPHALEN"):
+        with pytest.raises(RowInvalid) as caught:
+            reading.convert({"customerNumber": "C1", "invoiceNumber": "I1", "itemText": written})
+        assert (caught.value.field, caught.value.reason) == ("itemText", formula_reason(written))
+
+
+@pytest.mark.parametrize("json", [False, True])
+def test_a_formula_inside_a_nested_value_is_refused_naming_where_and_every_field(json: bool) -> None:
+    # found by a lead: {"city": "=SUM(A1)"} in billAddr was sent, where "=SUM(A1)" in a column is refused; prose that
+    # merely begins with "=" is kept, and so is a key
+    reading = Reading.of(Invoices(), NumberFormat(), DateFormat(), json=json)
+    address: Any = {"=A1": "Vej 1", "lines": ["= see note", {"zip": "=#ÜBERLAUF!"}], "city": "=SUM(A1)", "n": "#N/A"}
+    row = {"customerNumber": "C1", "invoiceNumber": "I1", "billAddr": address, "documentType": "=D1"}
+    if not json:
+        row["billAddr"] = msgspec.json.encode(address).decode()
+    with pytest.raises(RowInvalid) as caught:
+        reading.convert(row)
+    assert caught.value.field == "billAddr"
+    first, *more = caught.value.reason.split("; also ")
+    assert first == formula_reason("=#ÜBERLAUF!", "billAddr.lines[1].zip"), caught.value.reason
+    assert more == [
+        "'=SUM(A1)' at billAddr.city",
+        error_value_reason("#N/A", "billAddr.n"),
+        f"documentType: {formula_reason('=D1')}",
+    ], more
+    assert first.startswith("'=#ÜBERLAUF!' at billAddr.lines[1].zip is a spreadsheet formula, not its value")
+    kept: Any = {"=A1": "Vej 1", "lines": ["= see note", {"zip": "=== header ==="}], "city": "=ole@firma.dk"}
+    row = {"customerNumber": "C1", "invoiceNumber": "I1", "billAddr": kept}
+    if not json:
+        row["billAddr"] = msgspec.json.encode(kept).decode()
+    reading.convert(row)
+
+
+@pytest.mark.parametrize("json", [False, True])
+def test_a_formula_inside_a_halopsa_object_or_array_field_is_refused(json: bool) -> None:
+    reading = Reading.of(Resource("ExactDetails"), NumberFormat(), DateFormat(), json=json)
+    for field, value, at in [
+        ("sync_entities_list", [{"key": "invoices", "value": "=VLOOKUP(A2;T!A:B;2)"}], "sync_entities_list[0].value"),
+        ("division_object", {"my code": "=Total"}, 'division_object["my code"]'),
+    ]:
+        row = {"name": "E1", field: value if json else msgspec.json.encode(value).decode()}
+        with pytest.raises(RowInvalid) as caught:
+            reading.convert(row)
+        text = value[0]["value"] if isinstance(value, list) else value["my code"]
+        assert (caught.value.field, caught.value.reason) == (field, formula_reason(text, at))

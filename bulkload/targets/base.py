@@ -156,8 +156,8 @@ class RecordKind:
     secret_fields: frozenset[str] = frozenset()
     #: fields that take an object or a list (PayorCRM's billAddr, HaloPSA's sync_entities_list): a string there (a CSV
     #: cell, a JSONL string) is its JSON text, decoded by `read_nested`; inside such a value, a JSONL line's object or
-    #: list in any field and JSON text in these, a spreadsheet's error value is refused as in a cell
-    #: (chunking.Reading: formulas.error_values)
+    #: list in any field and JSON text in these, a spreadsheet's error value or formula is refused as in a cell
+    #: (chunking.Reading: formulas.sheet_values)
     nested_fields: frozenset[str] = frozenset()
     group_name: str = "group"
     #: the fields `group_key` reads
