@@ -52,10 +52,15 @@ BY_PLACE = "~by place"
 
 def echoed(fields: Iterable[tuple[str, Any, Any]]) -> Totals:
     """The ECHOED figures of an answer, from (field, the value sent, the value answered: UNSET where the answer
-    leaves the field out). A value of another type than the one sent differs (`"1001"` is not the case 1001)."""
-    return {
-        name: [] if said is UNSET else [int(type(said) is type(sent) and said == sent)] for name, sent, said in fields
-    }
+    leaves the field out). A value of another type than the one sent differs (`"1001"` is not the case 1001). A
+    field given more than once (one per row of a call) differs where any of its values does; else it is not checked
+    where any is left out; else it is the value sent."""
+    figures: Totals = {}
+    for name, sent, said in fields:
+        figure = [] if said is UNSET else [int(type(said) is type(sent) and said == sent)]
+        had = figures.get(name, figure)
+        figures[name] = [0] if [0] in (had, figure) else [] if [] in (had, figure) else [1]
+    return figures
 
 
 #: the id of a row the API confirmed with a 2xx answer that named no ids (PayorCRM documents no answer): the row is

@@ -21,7 +21,7 @@ from bulkload import Job, load, resume
 from bulkload.answered import answered_ids
 from bulkload.errors import BadRequest, RefusedInAnswer
 from bulkload.ledger import Ledger
-from bulkload.model import NO_ID, Chunk
+from bulkload.model import ECHOED, NO_ID, Chunk
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, build_app
 from bulkload.sandbox.common import message_response
@@ -387,7 +387,8 @@ def test_lines_an_answer_does_not_tell_apart_by_what_they_carry_are_said_so_not_
     changed = answer((8, {"invoiceAmount": 250, "currency": "JPY"}), (7, {"invoiceAmount": 100, "currency": "EUR"}))
     assert invoices.created_ids(changed, chunk) == [7, 8, 9]
     assert invoices.returned_totals(changed, totals, chunk) == {
-        "invoices": {"EUR": [2, 105, 105], "JPY": [1, 250, 250]}
+        "invoices": {"EUR": [2, 105, 105], "JPY": [1, 250, 250]},
+        ECHOED: {"currency": [1]},  # each line's currency as sent
     }
     # lines alike in all the records carry: their ids cannot be told, their amounts count alike either way
     same = [sent[0], Invoice(customerNumber="C1", invoiceNumber="I1", invoiceAmount=100, currency="JPY", lineItem="2")]

@@ -13,9 +13,10 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from ..dates import same_day
 from ..errors import RefusedInAnswer
-from ..model import LARGEST_ID, NO_ID
-from ..money import answered_units
+from ..model import LARGEST_ID, NO_ID, Totals, echoed
+from ..money import answered_units, same_amount
 from ..pairing import pair
 from ..redact import redact, redact_data
 
@@ -72,6 +73,16 @@ def _amount(value: Any) -> int | None:
     if type(value) is int:
         return value
     return answered_units(value, 0) if type(value) is Decimal else None
+
+
+def _number(value: Any) -> Decimal | None:
+    """A finite number as an answer or a row gives it, whatever its JSON form (`1234.5`, `"1234.50"`, `1e3`, 1000);
+    None for anything else (`"ten"`, `true`, null)."""
+    if type(value) is str and _NUMBER.fullmatch(value):
+        value = Decimal(value)
+    if type(value) is int:
+        return Decimal(value)
+    return value if type(value) is Decimal and value.is_finite() else None
 
 
 def _amounts(records: list[Any]) -> list[int | None] | None:
@@ -139,7 +150,7 @@ def _records(answer: dict[str, Any]) -> list[Any] | None:
     objects: list[tuple[str, dict[str, Any]]] = [("", answer)]
     while objects:
         path, obj = objects.pop()
-        if path and (failed := _failure(obj, None)) is not None:
+        if path and (failed := _failure(obj, None, None)) is not None:
             raise _upload_failed(f"{path}: {failed}")
         for name, value in obj.items():
             where = f"{path}.{name}" if path else str(name)
@@ -172,7 +183,7 @@ def read_answer(body: bytes, rows: int | None = None) -> Said:
     except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested past msgspec's depth
         return Said()  # not JSON ("OK"): a 2xx all the same
     if isinstance(value, dict):
-        if (failed := _failure(value, None)) is not None:
+        if (failed := _failure(value, None, None)) is not None:
             if (refusal := _refusal(value, rows)) is not None:
                 raise refusal
             raise _upload_failed(failed)
@@ -198,6 +209,58 @@ def named(value: Any) -> str | None:
     """A key or a value as an answered record gives it (text, or a number a server made of it), as a row's text has
     it; None for anything else (an object, a list, null)."""
     return value if isinstance(value, str) else str(value) if type(value) is int else None
+
+
+def _spelled(text: str) -> str:
+    """A text as its words are, whatever their case, spacing or `_` (`NOT_DUE`, ` not  due `: "not due")."""
+    return " ".join(text.replace("_", " ").lower().split())
+
+
+class Fields(NamedTuple):
+    """The fields of the records a call sent, as their answer is read: the one that names a record (`key`: a
+    customer's customerno, an invoice's invoiceNumber), and those that hold numbers and dates, which an answer may
+    write otherwise than they were sent (`same`)."""
+
+    key: str
+    numbers: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()
+
+    def same(self, name: str, sent: Any, said: Any) -> bool:
+        """Whether `said`, what a record answers of the field `name` sent as `sent`, is that value by its meaning
+        (seed 004 documents no answer, nor how it writes what it echoes): the value itself; of a number field, the
+        same number in any form (`1234.5` or `"1234.500"` for a balanceAmount `"1234.50"`, `1000.0` for 1000, as
+        money.same_amount reads an API's doubles); of a date field, a date or date-time naming the date sent
+        (dates.same_day); of text, the same words in any case, spacing or `_` (an invoice's own `status`: `Not due`
+        sent, `NOT DUE` or `not_due` answered), or a whole number written as the text sent (`123` for "123").
+        Anything else is another value (`"123"` for "00123", `2026-12-30` for 2026-12-31)."""
+        if type(said) is type(sent) and said == sent:
+            return True
+        if name in self.numbers:
+            number, was = _number(said), _number(sent)
+            return number is not None and was is not None and same_amount(number, was)
+        if not isinstance(sent, str):
+            return False
+        if name in self.dates:
+            return isinstance(said, str) and same_day(sent, said)
+        return named(said) == sent or isinstance(said, str) and _spelled(said) == _spelled(sent)
+
+
+def _folded(records: list[Any], names: Collection[str]) -> tuple[list[Any], bool]:
+    """The records with each of the fields sent (`names`) that they name in another case named as it was sent
+    (`CustomerNo`, `EmailAddress1`, as a .NET server writes them, are customerno and emailaddress1), and whether
+    any names one of them twice, in two cases (`customerno` and `CustomerNo`): which is the field cannot be told,
+    and that record is left as it is."""
+    sent = {name.lower(): name for name in names}
+    folded: list[Any] = []
+    clashed = False
+    for record in records:
+        if isinstance(record, dict):
+            renamed = {sent.get(name.lower(), name): value for name, value in record.items()}
+            if len(renamed) < len(record):
+                clashed, renamed = True, record
+            record = renamed
+        folded.append(record)
+    return folded, clashed
 
 
 class Paired(NamedTuple):
@@ -294,8 +357,11 @@ def pairing(records: list[Any], sent: Sequence[Any], key_field: str) -> Paired |
 _FAILING = ("error", "fail", "reject", "invalid", "duplicate", "skip", "refuse", "conflict")
 #: the keys whose false says the upload or record was not done (`"success": false`, `"ok": "false"`, `"saved": 0`)
 _DONE = frozenset({"success", "ok", "saved", "stored"})
-#: the keys whose word says how the upload or record went (`"status": "failed"`, `"state": "NOT_SAVED"`)
-_OUTCOME = frozenset({"status", "state", "result"})
+#: the keys whose word or HTTP status says how the upload or record went (`"status": "failed"`, `"state":
+#: "NOT_SAVED"`, `"status": 409`, `"statusCode": "422"`, `"httpStatus": 400`), in lower case
+_OUTCOME = frozenset({"status", "state", "result", "statuscode", "httpstatus"})
+#: an HTTP status written as text (`"409"`, `" 500 "`)
+_HTTP_STATUS = re.compile(r"\s*[1-5][0-9][0-9]\s*")
 #: a `success` (`_DONE`) that says it failed, as text (any case): JSON false and 0 say so too
 _UNSUCCESSFUL = frozenset({"false", "0", "no"})
 #: the words of a text that say "nothing" (beside zeros: `0`, `000`), under a key whose name says failure (`_nothing`)
@@ -340,12 +406,24 @@ def _nothing(value: Any) -> bool:
     return all(w in _NIL or not w.strip("0") for w in _words(value)) or _denied(value)
 
 
+def _http_status(value: Any) -> int | None:
+    """An outcome written as an HTTP status, 100 to 599: a JSON integer or text of its digits (`409`, `"409"`);
+    None for anything else."""
+    if type(value) is str and _HTTP_STATUS.fullmatch(value):
+        value = int(value)
+    return value if type(value) is int and 100 <= value <= 599 else None
+
+
 def _failed_status(value: Any) -> bool | None:
-    """Whether an outcome (`_OUTCOME`) says it failed: True for a word of failure in it (`_FAILING`: `FAILED`,
-    `duplicate`, `skipped`, `Completed with 2 errors`) other than one it denies (`_DENIED`: `Processed without
-    errors`, `No errors`, `Completed with 0 errors`, `not a duplicate` say none), or a "not" before what a stored
-    record is (`_NOT_DONE`: `NOT_SAVED`, `not stored`); None, not clear, for any other "not" (`Not due`, `Not paid`:
-    an invoice's own AR status, or a record's failure); False for the others (`created`, `ok`, `saved`, `success`)."""
+    """Whether an outcome (`_OUTCOME`) says it failed: True for an HTTP status of failure (`_http_status`: 400 to
+    599, `409`, `"422"`), or a word of failure in it (`_FAILING`: `FAILED`, `duplicate`, `skipped`, `Completed with
+    2 errors`) other than one it denies (`_DENIED`: `Processed without errors`, `No errors`, `Completed with 0
+    errors`, `not a duplicate` say none), or a "not" before what a stored record is (`_NOT_DONE`: `NOT_SAVED`, `not
+    stored`); None, not clear, for an HTTP status but of success or failure (`302`), and any other "not" (`Not
+    due`, `Not paid`: an invoice's own AR status, or a record's failure); False for an HTTP status of success (200
+    to 299), and the others (`created`, `ok`, `saved`, `success`, a number that is no HTTP status)."""
+    if (status := _http_status(value)) is not None:
+        return True if status >= 400 else False if status < 300 else None
     if not isinstance(value, str):
         return False
     if _denied(value):
@@ -356,18 +434,19 @@ def _failed_status(value: Any) -> bool | None:
     return None if "not" in text.split() else False
 
 
-def _echoed(row: Any, name: str, value: Any) -> bool:
-    """Whether a field is one `row` was sent with, as sent: the same value, or text of the same words in any case,
-    spacing or `_` (an invoice's own `status`: `Not due` sent, `NOT DUE` or `not_due` answered)."""
-    if row is None or name not in type(row).__struct_fields__:
+def _echoed(row: Any, fields: Fields | None, name: str, value: Any) -> bool:
+    """Whether a field is one `row` (of `fields`) was sent with, as sent (`Fields.same`: the same value, or one of
+    its meaning, as text of the same words in any case, spacing or `_`: an invoice's own `status`, `Not due` sent,
+    `NOT DUE` or `not_due` answered)."""
+    if row is None or fields is None or name not in type(row).__struct_fields__:
         return False
-    sent = getattr(row, name)
-    return sent == value or isinstance(sent, str) and isinstance(value, str) and _words(sent) == _words(value)
+    return fields.same(name, getattr(row, name), value)
 
 
-def _failure(record: Any, row: Any, has_id: bool = False) -> str | None:
-    """What a listed record (or an answer's object, `row` None) says of its own failure, in a field other than one
-    it echoes as `row` was sent (`_echoed`: an invoice's own `status`, which the file gives); with its `message`.
+def _failure(record: Any, row: Any, fields: Fields | None, has_id: bool = False) -> str | None:
+    """What a listed record (or an answer's object, `row` and `fields` None) says of its own failure, in a field
+    other than one it echoes as `row` was sent (`_echoed`: an invoice's own `status`, which the file gives); with its
+    `message`.
     None when it says none. A field says the record failed (`_says_failed`) when it is a false `success`, `ok`,
     `saved` or `stored` (`_unsuccessful`), a `status`, `state` or `result` that says it failed (`_failed_status`),
     or anything but nothing (`_nothing`) under a key whose name says failure (`_FAILING`: `error`, `errors`,
@@ -383,7 +462,7 @@ def _failure(record: Any, row: Any, has_id: bool = False) -> str | None:
         f"{name}: {_shown(value)}"
         for name, value in record.items()
         if ((failed := _says_failed(name.lower(), value)) or failed is None and not stored)
-        and not _echoed(row, name, value)
+        and not _echoed(row, fields, name, value)
     ]
     if has_id and record.get("id") in (None, ""):
         said.append(f"id: {json.dumps(record['id'])}" if "id" in record else "no id")
@@ -413,8 +492,10 @@ class Reading(NamedTuple):
     """One answer read against the call it answers: what it `said`, which record is which row (`paired`; None:
     records in request order, or none listed), and the rows whose records say they failed (`failed`: index ->
     ("", what the record says)). Where the records name no key and are as many as the rows, `by_place`: they are
-    taken by their place (more than one row: which record each row became is not proven), and `misplaced`: what
-    they carry says their places are not the rows' (see `_misplaced`)."""
+    taken by their place (more than one row: which record each row became is not proven), and `misplaced`: their
+    places are not the rows', as what they carry says (see `_misplaced`), or cannot be told to be (a record names a
+    field sent twice, in two cases: `_folded`). The records of `said` name the fields sent as they were sent
+    (`_folded`)."""
 
     said: Said
     paired: Paired | None
@@ -453,21 +534,29 @@ def _stored_otherwise(stored: int, sent: Sequence[Any], key_field: str) -> str:
     return f"{said}. {_CHECK}"
 
 
-def read(body: bytes, sent: Sequence[Any], key_field: str) -> Reading:
-    """`body`, a 2xx answer to the upload of `sent`, read once. RefusedInAnswer as `read_answer` (an answer whose
+def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
+    """`body`, a 2xx answer to the upload of `sent` (of `fields`), read once, its records' fields named as they were
+    sent in whatever case they name them (`_folded`: `CustomerNo` is customerno; one naming a field twice, in two
+    cases, pairs no record by key nor gives an id by place). RefusedInAnswer as `read_answer` (an answer whose
     `errors` refuse rows of `sent` by index), ValueError as `read_answer` and `pairing`, and for an
     answer that says it stored another number of records than the rows sent (its `count` or `uploaded`, or the
     records it lists, naming no key): which rows were stored cannot be told, the call arrived, its outcome is
     unknown (in doubt). The rows whose records say they failed (`_failure`) are `failed`; the others keep the ids
     their records give where only those records lack theirs (NO_ID for the failed)."""
     said = read_answer(body, len(sent))
-    records = said.records or []
-    paired = pairing(records, sent, key_field) if said.records is not None else None
+    records, clashed = _folded(said.records or [], type(sent[0]).__struct_fields__ if sent else ())
+    if said.records is not None:
+        said = said._replace(amounts=_amounts(records), records=records)
+    paired = pairing(records, sent, fields.key) if said.records is not None and not clashed else None
     if said.stored is not None and said.stored != len(sent):
-        raise ValueError(_stored_otherwise(said.stored, sent, key_field))
+        raise ValueError(_stored_otherwise(said.stored, sent, fields.key))
     order = list(range(len(records))) if paired is None else paired.order
     has_id = any(isinstance(r, dict) and _id(r.get("id")) is not None for r in records)
-    failed = {i: ("", why) for i, (j, row) in enumerate(zip(order, sent)) if (why := _failure(records[j], row, has_id))}
+    failed = {
+        i: ("", why)
+        for i, (j, row) in enumerate(zip(order, sent))
+        if (why := _failure(records[j], row, fields, has_id))
+    }
     if failed and said.ids is None:  # the others' ids, where only the records that say they failed lack theirs
         unstored = {order[i] for i in failed}
         taken = [
@@ -477,4 +566,35 @@ def read(body: bytes, sent: Sequence[Any], key_field: str) -> Reading:
             said = said._replace(ids=[i for i in taken if i is not None])
     if paired is not None or said.records is None:
         return Reading(said, paired, failed)
-    return Reading(said, None, failed, by_place=len(sent) > 1, misplaced=_misplaced(records, sent))
+    return Reading(said, None, failed, by_place=len(sent) > 1, misplaced=clashed or _misplaced(records, sent))
+
+
+def echoes(reading: Reading, sent: Sequence[Any], fields: Fields) -> Totals:
+    """The model.ECHOED figures of an answer `read` against the rows `sent`: of each field sent (but the key, which
+    names the row a record is, and `invoiceAmount`, which the control totals compare) that a row's record gives,
+    whether it is the value sent by its meaning (`Fields.same`: `"123"` for `"00123"` names another customer,
+    `2026-12-30` is another due date). Where which record is a row's is not known (records in another order than
+    the rows', `Reading.misplaced`; lines of an invoice its records do not tell apart, `Paired.placed`), the fields
+    its record gives are not checked. A field no record gives is not compared: seed 004 documents no answer, and
+    none that echoes what was sent."""
+    records = reading.said.records
+    if not records or not sent:
+        return {}
+    if reading.paired is None:
+        order, known = list(range(len(sent))), [not reading.misplaced] * len(sent)
+    else:
+        order, known = reading.paired.order, reading.paired.placed
+    compared: list[tuple[str, Any, Any]] = []
+    for row, j, told in zip(sent, order, known):
+        record = records[j]
+        if not isinstance(record, dict):
+            continue
+        for name in type(row).__struct_fields__:
+            value = getattr(row, name)
+            if name in (fields.key, "invoiceAmount") or value is None or name not in record:
+                continue
+            said = record[name]
+            compared.append(
+                (name, value, msgspec.UNSET if not told else value if fields.same(name, value, said) else said)
+            )
+    return echoed(compared)

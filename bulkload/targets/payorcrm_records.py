@@ -14,7 +14,7 @@ from ..model import BY_PLACE, ECHOED, NO_ID, Chunk, Totals
 from ..money import JSON_SAFE_INTEGER, FractionLeft, PastLimit, Places, decimals, iso_code
 from ..money import minor_units as exact_units
 from .base import RecordKind, key_text, required_fields
-from .payorcrm_answers import Reading, named, read
+from .payorcrm_answers import Fields, Reading, echoes, named, read
 from .reasons import Untold, converted, errors_counted
 
 
@@ -143,6 +143,8 @@ class Upload(RecordKind):
         self.name = name
         #: the field that names a record (its group key)
         self.key_field = key_field
+        #: how an answer's records are read: by their key, and the fields that hold numbers and dates
+        self.answered_as = Fields(key_field, self.number_fields, self.date_fields)
         self.path = f"/jsonApi/upload/{name}"
         self.fields = frozenset(struct.__struct_fields__)
         self._required = required_fields(struct)
@@ -193,7 +195,7 @@ class Upload(RecordKind):
         `failed_items` and `returned_totals` of one answer in turn, and the answer it read last is kept."""
         last = self._last
         if last is None or last[0] is not body or last[1] is not chunk:
-            last = self._last = (body, chunk, read(body, chunk.entries(self), self.key_field))
+            last = self._last = (body, chunk, read(body, chunk.entries(self), self.answered_as))
         return last[2]
 
     def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
@@ -224,12 +226,21 @@ class Upload(RecordKind):
 
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         """As RecordKind.returned_totals, and beside the totals the rows whose ids were taken by their place in the
-        answer (model.BY_PLACE), and where the records' amounts could not be placed, whether they are the amounts
-        sent (model.ECHOED `invoiceAmount`). An amount answered is read by its value (`1000.0` and `"1000"` are the
-        1000 minor units sent); one that is no whole number of minor units, or no number (`1000.5`, `"ten"`), is no
-        amount sent: the call's amounts differ (ECHOED `invoiceAmount`), its rows counted only."""
-        (kind,) = sent  # customers or invoices: one kind a call
+        answer (model.BY_PLACE), whether the fields the records echo of those sent are the values sent
+        (model.ECHOED: payorcrm_answers.echoes), and where the records' amounts could not be placed, whether they are
+        the amounts sent (ECHOED `invoiceAmount`). An amount answered is read by its value (`1000.0` and `"1000"` are
+        the 1000 minor units sent); one that is no whole number of minor units, or no number (`1000.5`, `"ten"`), is
+        no amount sent: the call's amounts differ (ECHOED `invoiceAmount`), its rows counted only."""
         reading = self._read(body, chunk)
+        totals = self._totals(reading, sent, chunk)
+        fields = echoes(reading, chunk.entries(self), self.answered_as)
+        if totals is not None and fields:
+            totals[ECHOED] = {**fields, **totals.get(ECHOED, {})}
+        return totals
+
+    def _totals(self, reading: Reading, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
+        """The control totals of `returned_totals`, beside them BY_PLACE and ECHOED `invoiceAmount`."""
+        (kind,) = sent  # customers or invoices: one kind a call
         said = reading.said
         if said.stored is None:
             return None  # an empty 2xx, or one that lists nothing: nothing to compare

@@ -1,0 +1,204 @@
+"""What a PayorCRM answer's records say in their fields, as a server written from seed 004 may write them: a status
+per record as an HTTP status number, the fields sent echoed with other values, and the fields named in another
+case. The real sandbox serves each, behind a middleware that shapes its answers (test_payorcrm_answers.crm_app)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from conftest import sandbox_read, serving
+from msgspec import UNSET
+from test_load_payorcrm import read_csv, write
+from test_payorcrm_answers import answered, crm_app, customers_file, load_both, two_customers, two_invoices
+
+from bulkload.model import ECHOED, NO_ID, Chunk
+from bulkload.model import echoed as echoed_figures
+from bulkload.targets.payorcrm import PayorCRM
+from bulkload.targets.payorcrm_records import Invoice
+
+
+async def test_a_record_answered_with_a_status_of_http_failure_is_in_doubt(tmp_path: Path) -> None:
+    # found by a tester: a server answering each record with its own HTTP status, C2's `"status": 409` (not stored,
+    # a customer number already there), was read as stored: "3 loaded, 0 in doubt", exit 0, the server holding 2.
+    # Only a status in words was read
+    def conflicting(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {"customerno": r["customerno"], "status": 409, "message": "customer number already exists"}
+            if r["customerno"] == "C2"
+            else {"customerno": r["customerno"], "status": 201}
+            for r in results
+        ]
+
+    with anyio.fail_after(60):
+        async with serving(crm_app(answered(conflicting))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path))
+    assert (report.loaded, report.in_doubt, report.exit_code) == (2, 1, 1), report
+    doubt = {int(r["line"]): r["last_error"] for r in read_csv(tmp_path / "in_doubt.csv")}
+    assert list(doubt) == [3] and "status: 409" in doubt[3] and "already exists" in doubt[3], doubt
+
+
+@pytest.mark.parametrize(
+    ("said", "quoted"),
+    [
+        ({"status": 409}, "status: 409"),
+        ({"status": "409"}, "status: 409"),
+        ({"status": " 500 "}, "status:  500 "),
+        ({"statusCode": 422}, "statusCode: 422"),
+        ({"httpStatus": 400}, "httpStatus: 400"),
+        ({"StatusCode": "404"}, "StatusCode: 404"),
+    ],
+)
+def test_a_record_whose_status_is_an_http_failure_is_its_rows_failure(said: dict[str, Any], quoted: str) -> None:
+    kind, chunk = two_customers()
+    body = json.dumps([{"customerno": "C1", "id": 11}, {"customerno": "C2", "id": 12, **said}]).encode()
+    assert kind.failed_items(body, chunk) == {1: ("", quoted)}
+
+
+@pytest.mark.parametrize(
+    "said", [{"status": 201}, {"status": "200"}, {"statusCode": 200}, {"httpStatus": "201"}, {"status": 1}]
+)
+def test_a_record_whose_status_is_an_http_success_is_stored(said: dict[str, Any]) -> None:
+    kind, chunk = two_customers()
+    body = json.dumps([{"customerno": "C1", "id": 11, **said}, {"customerno": "C2", "id": 12, **said}]).encode()
+    assert kind.failed_items(body, chunk) == {}
+    assert kind.created_ids(body, chunk) == [11, 12]
+
+
+def test_an_invoices_own_status_as_numbers_is_no_failure_where_it_is_the_status_sent() -> None:
+    # an invoice's `status` is its own (seed 004's field, text): one sent "400" and echoed says nothing of the record
+    kind, chunk = two_invoices("400")
+    for given in ("400", 400):
+        records = [{"invoiceNumber": f"I{n}", "id": n, "status": given} for n in (1, 2)]
+        assert kind.failed_items(json.dumps(records).encode(), chunk) == {}
+    # one the invoice was not sent with is the record's own
+    kind, chunk = two_invoices(None)
+    records = [{"invoiceNumber": "I1", "id": 1, "status": 400}, {"invoiceNumber": "I2", "id": 2, "status": "open"}]
+    assert kind.failed_items(json.dumps(records).encode(), chunk) == {0: ("", "status: 400")}
+
+
+def test_an_answer_whose_status_is_an_http_failure_says_the_upload_failed() -> None:
+    kind, chunk = two_customers()
+    with pytest.raises(ValueError, match="says the upload failed"):
+        kind.created_ids(b'{"status": 500, "message": "internal error"}', chunk)
+    assert kind.created_ids(b'{"status": 200, "uploaded": 2}', chunk) == [NO_ID, NO_ID]
+
+
+async def test_fields_an_answer_echoes_with_other_values_than_sent_differ(tmp_path: Path) -> None:
+    # found by a tester: the answer listed the invoice sent for customerNumber "00123" under "123" (another customer)
+    # and with another dueDate; reconciliation compared only the count and invoiceAmount: "reconciled yes", exit 0
+    def changed(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {**r, "customerNumber": r["customerNumber"].lstrip("0"), "dueDate": "2026-12-30"}
+            if "invoiceNumber" in r
+            else r
+            for r in results
+        ]
+
+    customers = write(tmp_path / "c.csv", ["customerno", "emailaddress1"], [["00123", "a@b.c"]])
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "dueDate"],
+        [["00123", "I1", "100.00", "EUR", "2026-12-31"], ["00123", "I2", "5.00", "EUR", ""]],
+    )
+    with anyio.fail_after(60):
+        async with serving(crm_app(answered(changed))) as url:
+            report = await load_both(tmp_path, url, customers, invoices)
+    rec = report.reconcile
+    assert report.exit_code == 3 and not rec.ok, report
+    (call,) = rec.calls_differing
+    assert (call["lines"], call["fields_differing"]) == ("2-3", ["customerNumber", "dueDate"]), call
+
+
+async def test_fields_an_answer_echoes_as_the_values_sent_written_otherwise_do_not_differ(tmp_path: Path) -> None:
+    # a number given as text answered as a number, a date as a date-time of that date, an amount's text written
+    # shorter: the values sent
+    def rewritten(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {
+                **r,
+                "customerNumber": int(r["customerNumber"]),
+                "dueDate": "2026-12-31T00:00:00",
+                "balanceAmount": 1234.5,
+                "Currency": "EUR",
+            }
+            if "invoiceNumber" in r
+            else {**r, "emailaddress1": "a@b.c"}
+            for r in results
+        ]
+
+    customers = write(tmp_path / "c.csv", ["customerno", "emailaddress1"], [["123", "a@b.c"]])
+    invoices = write(
+        tmp_path / "i.csv",
+        ["customerNumber", "invoiceNumber", "invoiceAmount", "currency", "dueDate", "balanceAmount"],
+        [["123", "I1", "100.00", "EUR", "2026-12-31", "1234.50"]],
+    )
+    with anyio.fail_after(60):
+        async with serving(crm_app(answered(rewritten))) as url:
+            report = await load_both(tmp_path, url, customers, invoices)
+    rec = report.reconcile
+    assert (report.exit_code, rec.ok, rec.calls_differing) == (0, True, []), rec
+    assert rec.rows_not_checked["fields"] == 0, rec
+
+
+def test_echoed_figures_of_several_rows_differ_where_one_differs() -> None:
+    # model.echoed: a field given for each row of a call differs where any row's differs, is not checked where any
+    # left it out (and none differs), and is the value sent where every row's is
+    figures = echoed_figures([("a", 1, 1), ("a", 1, 2), ("b", 1, 1), ("b", 1, 1), ("c", 1, 1), ("c", 1, None)])
+    assert figures == {"a": [0], "b": [1], "c": [0]}
+    assert echoed_figures([("a", 1, UNSET), ("a", 1, 1)]) == {"a": []}
+    assert echoed_figures([("a", 1, UNSET), ("a", 1, 2)]) == {"a": [0]}
+
+
+async def test_records_naming_their_key_in_another_case_give_each_row_its_own_id(tmp_path: Path) -> None:
+    # found by a tester: records naming the customer as `CustomerNo` (a .NET server's case), listed in reverse, were
+    # taken as naming no key: their ids were given by place, C1 the id of C3
+    def pascal(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"id": r["id"], "CustomerNo": r["customerno"]} for r in results][::-1]
+
+    with anyio.fail_after(60):
+        async with serving(crm_app(answered(pascal))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path))
+            held = {c["customerno"]: c["id"] for c in await sandbox_read(url, "customers")}
+    assert (report.loaded, report.exit_code) == (3, 0), report
+    ids = {int(r["line"]): int(r["id"]) for r in read_csv(tmp_path / "success.csv")}
+    assert ids == {2: held["C1"], 3: held["C2"], 4: held["C3"]}, ids
+    assert report.reconcile.rows_ids_by_place == 0, report.reconcile
+
+
+def test_records_naming_a_field_twice_in_two_cases_give_no_ids_by_place() -> None:
+    kind, chunk = two_customers()
+    # which of the two names the key cannot be told: no pairing by key, and no ids by place
+    body = [{"id": 11, "customerno": "C1", "CustomerNo": "C2"}, {"id": 12, "customerno": "C2", "CustomerNo": "C1"}]
+    assert kind.created_ids(json.dumps(body).encode(), chunk) == [NO_ID, NO_ID]
+    # nor of any other field sent
+    body = [{"id": 11, "emailaddress1": "a@x", "EmailAddress1": "b@x"}, {"id": 12, "emailaddress1": "b@x"}]
+    assert kind.created_ids(json.dumps(body).encode(), chunk) == [NO_ID, NO_ID]
+
+
+def test_records_naming_no_key_whose_fields_in_another_case_show_another_order_give_no_ids() -> None:
+    kind, chunk = two_customers()
+    body = [{"id": 12, "EmailAddress1": "b@x"}, {"id": 11, "EmailAddress1": "a@x"}]
+    assert kind.created_ids(json.dumps(body).encode(), chunk) == [NO_ID, NO_ID]
+
+
+def test_amounts_and_currencies_named_in_another_case_are_read() -> None:
+    kind = PayorCRM(["invoices"]).kind_of(0)
+    sent = [
+        Invoice(customerNumber="C1", invoiceNumber="I1", invoiceAmount=5, currency="EUR"),
+        Invoice(customerNumber="C1", invoiceNumber="I2", invoiceAmount=6, currency="USD"),
+    ]
+    chunk = Chunk(1, 0, [2, 3], b"", records=sent)
+    body = json.dumps(
+        [
+            {"Id": 2, "InvoiceNumber": "I2", "InvoiceAmount": 6, "Currency": "USD"},
+            {"Id": 1, "InvoiceNumber": "I1", "InvoiceAmount": 5, "Currency": "EUR"},
+        ]
+    ).encode()
+    totals = kind.returned_totals(body, kind.summarize(sent), chunk)
+    assert totals is not None
+    assert totals["invoices"] == {"EUR": [1, 5, 5], "USD": [1, 6, 6]}, totals
+    assert all(figures == [1] for figures in totals.get(ECHOED, {}).values()), totals
