@@ -45,9 +45,10 @@ from .run import Run, Shared
 TASK = "bulkload.load_job"
 QUEUE = "bulkload"
 #: a job that stopped resumable (the quota, retries spent, PostgreSQL gone a moment: the queue's connection or the
-#: ledger's, its ledger still held by a worker taken for dead) goes back in the queue: after 5 s, 15 s, 25 s, … at
-#: most 20 times. Only those: a refusal for the job's settings (exit 2, a ConfigError of any class) fails it for good
-#: (docs/workers.md); a ledger not to be had now (LedgerUnavailable) is made a stop by run_queued
+#: ledger's, lost or not to be had as the job starts, its ledger still held by a worker taken for dead) goes back in
+#: the queue: after 5 s, 15 s, 25 s, … at most 20 times. Only those: a refusal for the job's settings (exit 2, a
+#: ConfigError of any class) fails it for good (docs/workers.md); a ledger or queue not to be had now
+#: (LedgerUnavailable, queue.connect's refusal) is made a stop by run_queued
 RETRY = RetryStrategy(
     max_attempts=20,
     wait=5,
@@ -201,11 +202,12 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
     """Run one queued job (procrastinate job `job_id`: `name` of the manifest at `manifest_path`) in this worker:
     a new load, or the run its ledger holds resumed with the same idempotency keys, within the agreement's budget
     shared by every worker. Returns its report's counts and status; raises RunStopped for a run that stopped
-    resumable, or whose ledger cannot be had now (procrastinate retries it: `RETRY`), ConfigError for a job to
-    correct (not retried: its credentials refused, a manifest changed since or refused as `bulkload run` refuses it,
-    any refusal with exit 2). Why it raised is kept for `bulkload status` (JobState.error), whatever it was."""
+    resumable, or whose ledger or queue cannot be had now (procrastinate retries it: `RETRY`), ConfigError for a job
+    to correct (not retried: its credentials refused, a manifest changed since or refused as `bulkload run` refuses
+    it, any refusal with exit 2). Why it raised is kept for `bulkload status` (JobState.error), whatever it was, where
+    the queue's PostgreSQL can be reached."""
     # two connections: the budget's calls take turns on one, the job's counts go over the other meanwhile
-    async with await connect(url) as conn, await connect(url) as budget_conn:
+    async with await _reach(url, name) as conn, await _reach(url, name) as budget_conn:
         try:
             report = await _run(url, conn, budget_conn, job_id, manifest_path, name)
         except LedgerUnavailable as exc:  # held by a worker taken for dead, PostgreSQL gone a moment: retried
@@ -216,6 +218,17 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
             await _record_error(url, conn, job_id, exc)
             raise
     return {"status": report.status, "exit_code": report.exit_code, **counts_of(report)}
+
+
+async def _reach(url: str, name: str) -> psycopg.AsyncConnection[Any]:
+    """A connection of job `name` to the queue's PostgreSQL (`connect`); RunStopped when there is none to be had:
+    the server out of reach a moment (a restart) is no setting to correct, and the job is retried (`RETRY`) as for a
+    connection lost midway (`_lost`). The URL is the one the worker took the job from: it is no setting of the
+    job's."""
+    try:
+        return await connect(url)
+    except ConfigError as exc:
+        raise RunStopped(f"job {name!r} stopped: {exc}") from exc
 
 
 async def _run(

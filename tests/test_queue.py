@@ -899,3 +899,18 @@ async def test_reconcile_of_a_queued_job_cut_short_names_the_queues_way_on(
             report = await runner.reconcile(ledger_pg.ledger_url(postgres_url, path, "a"), env=CREDS)
     assert report.run_finished is False and report.rows_not_sent, report
     assert report.continue_with == f"bulkload run {path} --queue {postgres_url}", report.continue_with
+
+
+async def test_a_queued_job_that_cannot_reach_the_queue_at_its_start_is_retried() -> None:
+    """PostgreSQL out of reach for a moment as a worker starts a job (the job's first connection refused, here a
+    port nothing listens on): the job stops resumable, retried as a connection lost midway is (queue.RETRY). It was
+    the ConfigError of queue.connect, never retried: the job failed for good with nothing recorded, as for settings
+    to correct."""
+    from bulkload import queue
+    from bulkload.errors import RunStopped
+
+    with pytest.raises(RunStopped) as stopped:
+        await queue.run_queued("postgresql://nobody:hunter2@127.0.0.1:1/queue", 7, "m.toml", "a")
+    assert isinstance(stopped.value, tuple(queue.RETRY.retry_exceptions or ())), repr(stopped.value)
+    said = str(stopped.value)
+    assert "job 'a' stopped: cannot reach the queue's PostgreSQL" in said and "hunter2" not in said, said
