@@ -43,7 +43,7 @@ from .finished import check_credentials, check_finished
 from .job import Job
 from .ledger import Ledger
 from .loads import account_of, run_of
-from .manifest import Manifest, ManifestJob, read_manifest
+from .manifest import Manifest, ManifestJob, manifests_way_on, read_manifest
 from .outputs import check_cache, private_dir
 from .report import write_report
 from .results import Report, counted
@@ -465,54 +465,32 @@ def outcome_of(mjob: ManifestJob, report: Report, *, stored: bool = False) -> Jo
 
 def failed(mjob: ManifestJob, exc: BaseException, status: str) -> JobOutcome:
     """The outcome of a job that `exc` ended without a report; its way on in its manifest's words."""
-    said = manifest_words(str(exc), mjob)
-    return without_report(mjob, status, said, exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED)
+    code = exc.exit_code if isinstance(exc, BulkloadError) else EXIT_STOPPED
+    return without_report(mjob, status, manifest_words(str(exc), mjob, refused=code == EXIT_USAGE), code)
 
 
-#: the command line's way on for the job's own run (`bulkload resume --ledger LEDGER`, as errors.command_on says
-#: it; with `--base-url URL` where the run goes on at a corrected address), or for its run stopped in its
-#: reconciliation (`continue with`, or `then`, `bulkload reconcile --ledger LEDGER`: pipeline.resume_after), which
-#: the manifest's --resume finishes too. Another run's is left as it is, and so is a reconcile that is no way on of
-#: a stop (one that names what a check of the API finds)
-_RESUME = (
-    "`bulkload resume --ledger {ledger}( --base-url URL)?`"
-    "|(?:(?<=continue with )|(?<=then ))`bulkload reconcile --ledger {ledger}`"
-)
-
-
-def manifest_words(text: str, mjob: ManifestJob) -> str:
+def manifest_words(text: str, mjob: ManifestJob, *, refused: bool = False) -> str:
     """`text` (why a job stopped, what settles its rows in doubt) with the command line's way on said in the words
-    of the manifest of `mjob` (ManifestJob.run_again): `bulkload resume --ledger …` (and the `bulkload reconcile
-    --ledger …` of a run stopped in its reconciliation, which the manifest's --resume finishes) knows none of the
-    manifest's credential variables (it fails with "missing credential" where they are not the target's own names),
-    `bulkload run MANIFEST --resume` does; refused credentials are the variables the manifest names for the job
-    (ManifestJob.credentials_setting), not the target's own. A queued job (`bulkload worker`) is run again by the
-    queue (queue.RETRY), then by `bulkload run MANIFEST --queue URL`: `--resume` would load it anew, its ledger
-    being the queue's. The other commands on its ledger are said with its credentials (with_credentials)."""
-
-    def said(found: re.Match[str]) -> str:
-        fixed = " once the job's base_url in it is right" if found.group(1) else ""
-        if mjob.queue is not None:
-            status = f"`bulkload status --queue {pasted(mjob.queue)}` says"
-            fixed = fixed or f" once the queue has stopped retrying it ({status})"
-        return f"`{mjob.run_again()}`{fixed}"
-
-    own = _RESUME.format(ledger=re.escape(pasted(mjob.ledger_name)))
+    of the manifest of `mjob` (manifest.manifests_way_on: `bulkload run MANIFEST --resume`, or a queue's `--queue
+    URL`; `refused`: the job was refused for its settings, exit 2, which the queue never retries); refused
+    credentials are the variables the manifest names for the job (ManifestJob.credentials_setting), not the
+    target's own. The other commands on its ledger are said with its credentials (with_credentials)."""
     # refused credentials: the variables the job reads are those the manifest names, which no job file's table sets
     text = text.replace(credentials_setting(TARGETS[mjob.target].credentials), mjob.credentials_setting())
-    return with_credentials(re.sub(own, said, text), mjob)
+    return with_credentials(manifests_way_on(text, mjob.ledger_name, mjob.origin, refused=refused), mjob)
 
 
 def in_manifest(report: Report, mjob: ManifestJob) -> Report:
     """The report of `mjob` with its ways on in its manifest's words (manifest_words), in its report file too. The
     way on of rows in doubt of a run that finished is `bulkload resume` on its ledger, with the job's credentials:
     `bulkload run MANIFEST --resume` shows a finished job's report, no more."""
-    stop, way_on = report.stop_reason, report.in_doubt_way_on
+    stop, way_on, refused = report.stop_reason, report.in_doubt_way_on, report.exit_code == EXIT_USAGE
     if isinstance(way_on, str):
-        way_on = with_credentials(way_on, mjob) if report.status == "complete" else manifest_words(way_on, mjob)
+        complete = report.status == "complete"
+        way_on = with_credentials(way_on, mjob) if complete else manifest_words(way_on, mjob, refused=refused)
     said = msgspec.structs.replace(
         report,
-        stop_reason=manifest_words(stop, mjob) if isinstance(stop, str) else stop,
+        stop_reason=manifest_words(stop, mjob, refused=refused) if isinstance(stop, str) else stop,
         in_doubt_way_on=way_on,
     )
     unwritten = report.unwritten if isinstance(report.unwritten, list) else []

@@ -34,7 +34,7 @@ from typing import Any
 
 from . import ledger_pg
 from .columns import did_you_mean
-from .errors import ConfigError, manifest_command
+from .errors import ConfigError, manifest_command, pasted
 from .job import (
     JOB_KEYS,
     Job,
@@ -98,6 +98,12 @@ class ManifestJob:
         password."""
         return ledger_pg.name_of(self.ledger_path)
 
+    @property
+    def origin(self) -> dict[str, str]:
+        """Which manifest's job this is, as its run's ledger keeps it (Job.manifest_job): {"manifest": its path,
+        "job": its name, and for a job of the queue "queue": the queue's URL}."""
+        return {"manifest": str(self.manifest), "job": self.name, **({"queue": self.queue} if self.queue else {})}
+
     def run_again(self, *, resume: bool = True) -> str:
         """The command that runs this job again, as a way on gives it (errors.manifest_command): a queued job's
         queues the manifest again, another's runs it with `--resume` (`resume`: a job whose ledger holds a run) or
@@ -158,15 +164,57 @@ class ManifestJob:
     def job(self, env: Mapping[str, str] | None = None) -> Job:
         """The bulkload.job.Job of this load, its credentials resolved (`credentials`) into `config_credentials`;
         ConfigError for settings `bulkload load` refuses."""
-        origin = {"manifest": str(self.manifest), "job": self.name, **({"queue": self.queue} if self.queue else {})}
         try:
             return Job(
-                target=self.target, **self.settings, manifest_job=origin, config_credentials=self.credentials(env)
+                target=self.target, **self.settings, manifest_job=self.origin, config_credentials=self.credentials(env)
             )
         except ConfigError as exc:
             if str(exc).startswith(f"job {self.name!r}"):
                 raise
             raise ConfigError(f"job {self.name!r}: {exc}") from exc
+
+
+#: the command line's way on for the run of a ledger (`bulkload resume --ledger LEDGER`, as errors.command_on says
+#: it; with `--base-url URL` where the run goes on at a corrected address), or for its run stopped in its
+#: reconciliation (`continue with`, or `then`, `bulkload reconcile --ledger LEDGER`: pipeline.resume_after), which
+#: the manifest's --resume finishes too. Another run's is left as it is, and so is a reconcile that is no way on of
+#: a stop (one that names what a check of the API finds)
+_RESUME = (
+    "`bulkload resume --ledger {ledger}( --base-url URL)?`"
+    "|(?:(?<=continue with )|(?<=then ))`bulkload reconcile --ledger {ledger}`"
+)
+
+
+def continued_by(origin: Mapping[str, str]) -> str | None:
+    """The command that continues the run of a manifest's job (`origin`: Job.manifest_job, ManifestJob.origin):
+    `bulkload run MANIFEST --resume`, or for a queued job `bulkload run MANIFEST --queue URL` (queued again, it goes
+    on from its ledger); None for a load of its own (no manifest)."""
+    if not origin.get("manifest"):
+        return None
+    return manifest_command(origin["manifest"], resume=True, queue=origin.get("queue"))
+
+
+def manifests_way_on(text: str, ledger: str, origin: Mapping[str, str], *, refused: bool = False) -> str:
+    """`text` (why a run stopped, what settles its rows in doubt) with the command line's way on for the run of
+    `ledger` (as messages name it) said as the manifest whose job the run is (`origin`: Job.manifest_job) continues
+    it (`continued_by`): `bulkload resume --ledger …` (and the `bulkload reconcile --ledger …` of a run stopped in
+    its reconciliation) knows none of the manifest's credential variables, nor a queue's shared budget. A job of a
+    queue is run again by the queue, then by `bulkload run MANIFEST --queue URL`; one `refused` for its settings
+    (exit 2) is never retried: it is queued again, corrected. `text` as it is for a load of its own."""
+    again = continued_by(origin)
+    if again is None:
+        return text
+    queue = origin.get("queue")
+
+    def said(found: re.Match[str]) -> str:
+        fixed = " once the job's base_url in it is right" if found.group(1) else ""
+        if queue is not None and refused:
+            fixed = fixed or " (queued again: the queue does not retry a job refused for its settings)"
+        elif queue is not None:
+            fixed = fixed or f" once the queue has stopped retrying it (`bulkload status --queue {pasted(queue)}` says)"
+        return f"`{again}`{fixed}"
+
+    return re.sub(_RESUME.format(ledger=re.escape(pasted(ledger))), said, text)
 
 
 @dataclass

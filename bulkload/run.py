@@ -23,6 +23,7 @@ from .dispatch import Counters, Dispatcher, RetryPolicy
 from .doubt import in_flight, way_on, with_reasons
 from .errors import (
     EXIT_STOPPED,
+    EXIT_USAGE,
     NO_SUCH_CALL,
     APIError,
     AuthError,
@@ -45,6 +46,7 @@ from .job import Job
 from .ledger import Figures, Ledger
 from .ledger_home import record_status
 from .limits import Limits
+from .manifest import manifests_way_on
 from .model import Known, Reconciled
 from .pipeline import Loader, Tally, resumable, run_chunks
 from .planning import Planning, PlanningInProcess, PlanSpec, planning_for
@@ -290,8 +292,12 @@ class Run:
                 f"{self.job.api_url} answered a call with {exc}: the API has no such call there (is --base-url right?)",
                 uncertain=exc.uncertain,
             )
+        if not isinstance(exc, BulkloadError):
+            return exc
         then = self.next_step(exc)
-        return exc if then is None or not isinstance(exc, BulkloadError) else exc.advised(then)
+        advised = exc if then is None else exc.advised(then)
+        said = self.in_its_words(str(advised), advised.exit_code)
+        return advised if said == str(advised) else advised.retold(said)
 
     def next_step(self, exc: BaseException) -> str | None:
         """What the user does after `exc`, a wrong address or refused credentials, stopped the run; None for
@@ -472,7 +478,7 @@ class Run:
                     f"could not write {unwritten[-1]}; `{command_on('resume', ledger.path)}` writes it again",
                     EXIT_STOPPED,
                 )
-                report = report.stopped(tally.stop_reason or "", tally.stop_code)
+                report = report.stopped(self.in_its_words(tally.stop_reason or "", tally.stop_code), tally.stop_code)
         return report
 
     def _marks(self) -> list[str] | None:
@@ -516,7 +522,7 @@ class Run:
             load_s=round(elapsed if load_s is None else load_s, 3),
             reconcile_s=round(0.0 if load_s is None else elapsed - load_s, 3),
             rows_per_s=round(own / elapsed, 1) if elapsed > 0 else 0.0,
-            stop_reason=tally.stop_reason,
+            stop_reason=None if tally.stop_reason is None else self.in_its_words(tally.stop_reason, tally.stop_code),
             stop_code=tally.stop_code or None,
             isolation=self.loader.isolation.report() if self.loader is not None else None,
             daily_quota=Quota(
@@ -541,15 +547,27 @@ class Run:
         )
 
     def _way_on(self, in_doubt: int) -> str:
-        """What settles this run's rows in doubt, `in_doubt` of them (doubt.way_on)."""
+        """What settles this run's rows in doubt, `in_doubt` of them (doubt.way_on): while it has rows not sent, in
+        its manifest's words where it is a manifest's job's (`in_its_words`); once finished, `bulkload resume
+        --resend-in-doubt` and the like on its ledger, which `bulkload run MANIFEST --resume` does not do to a
+        finished job."""
         earlier = 0 if self.ledger.lost else sum(1 for _ in self.ledger.rows_in_doubt())
-        return way_on(
+        said = way_on(
             self.target,
             range(len(self.job.files)),
             ledger_pg.name_of(str(self.ledger.path)),
             own=in_doubt > earlier,
             earlier=earlier > 0,
         )
+        return self.in_its_words(said, self.tally.stop_code) if self.tally.stopped else said
+
+    def in_its_words(self, text: str, code: int = EXIT_STOPPED) -> str:
+        """`text` (why the run stopped, with exit `code`, or what settles its rows in doubt) with its way on in the
+        words of the manifest whose job it is, where it is one's (Job.manifest_job, manifest.manifests_way_on), be
+        it `bulkload run` or `bulkload resume` by hand that runs it: `bulkload run MANIFEST --resume` (a queue's
+        `--queue URL`), never `bulkload resume --ledger`."""
+        ledger = ledger_pg.name_of(str(self.ledger.path))
+        return manifests_way_on(text, ledger, self.job.manifest_job, refused=code == EXIT_USAGE)
 
     def _groups(self) -> Groups:
         """What the report says of groups: how many loaded, were rejected (whole) and skipped (loaded earlier), and

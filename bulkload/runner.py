@@ -36,7 +36,6 @@ from .errors import (
     MappedTwice,
     RunStopped,
     command_on,
-    manifest_command,
 )
 from .job import Job, address, mapping_typos
 from .ledger import Ledger, RunInfo, created_nothing_at, known_to, origins_known, path_taken, rows_known_to
@@ -59,6 +58,8 @@ from .loads import (
     twice_in_load,
     unusable_ledgers,
 )
+from .manifest import continued_by as continued_by_manifest
+from .manifest import manifests_way_on
 from .model import RowOutcome
 from .origins import Found
 from .outputs import check_cache, check_outputs
@@ -710,9 +711,9 @@ async def reconcile(ledger_path: str, *, report: str | None = None, env: Mapping
         if out.in_doubt:
             earlier = sum(1 for _ in ledger.rows_in_doubt())
             name = ledger_pg.name_of(str(ledger.path))
-            out.in_doubt_way_on = way_on(
-                target, range(len(job.files)), name, own=out.in_doubt > earlier, earlier=earlier > 0
-            )
+            said = way_on(target, range(len(job.files)), name, own=out.in_doubt > earlier, earlier=earlier > 0)
+            # a run not finished: its manifest's way on, where it is a manifest's job's (as its load's report says)
+            out.in_doubt_way_on = manifests_way_on(said, name, job.manifest_job) if out.run_finished is False else said
         if report:  # only where asked: the stored --report path holds the load's own report
             write_report(report, out)
         return out
@@ -740,13 +741,11 @@ def _progress(ledger: Ledger, left: int | None) -> dict[str, Any]:
 
 def continued_by(ledger: Ledger, where: str) -> str:
     """The command that continues the run of `ledger` (as messages name it: `where`): where the run is a manifest's
-    job's (Job.manifest_job), the manifest's (errors.manifest_command: `bulkload run MANIFEST --resume`, or for a
+    job's (Job.manifest_job), the manifest's (manifest.continued_by: `bulkload run MANIFEST --resume`, or for a
     queued job `--queue URL`), since `bulkload resume` knows neither the manifest's credential variables nor the
     queue's shared budget, and on a queued job's ledger goes around the queue; else `bulkload resume --ledger`."""
     origin = ledger.run.settings.get("manifest_job")
-    if isinstance(origin, dict) and origin.get("manifest"):
-        return manifest_command(origin["manifest"], resume=True, queue=origin.get("queue"))
-    return command_on("resume", where)
+    return (continued_by_manifest(origin) if isinstance(origin, dict) else None) or command_on("resume", where)
 
 
 def dry_run_path(path: str) -> str:

@@ -859,6 +859,11 @@ async def test_a_queued_job_whose_credentials_the_api_refuses_says_why_in_status
     (job,) = await queue.job_states(postgres_url)
     assert (job.state, job.exit_code) == ("failed", 2), job
     assert job.error == str(refused.value) and "403" in str(job.error), job
+    # never retried: it is told to queue the manifest again once corrected, not to wait for the queue's retries
+    said, again = str(refused.value), f"`bulkload run {path} --queue {postgres_url}`"
+    assert "check APP and GRANT, the variables credentials.env of job 'a' in the manifest names" in said, said
+    assert f"with the right credentials, continue with {again} (queued again: the queue does not retry" in said, said
+    assert "stopped retrying" not in said, said
 
 
 async def test_reconcile_of_a_queued_job_cut_short_names_the_queues_way_on(

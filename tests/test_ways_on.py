@@ -618,3 +618,34 @@ def test_what_settles_rows_in_doubt_is_what_resume_does_at_each_api() -> None:
         assert "never sent again with that line: it is rejected whole" in text, text
         # found by a tester: e-conomic's ended "… and is sent anew only after", mid-sentence
         assert not text.endswith((" after", " before", " only", " and", " the")), text
+
+
+async def test_a_manifest_jobs_run_resumed_or_reconciled_by_hand_is_told_the_manifests_way_on(tmp_path: Path) -> None:
+    """A tester's: `bulkload resume --ledger` run by hand on a manifest job's ledger, stopped again, said "continue
+    with `bulkload resume --ledger …`", and `bulkload reconcile --ledger` of it named `bulkload resume --ledger` for
+    its rows in doubt: neither knows the manifest's credential variables. Its ledger says which manifest's job it
+    is (Job.manifest_job): both name `bulkload run MANIFEST --resume`, in the report file too."""
+    from bulkload.runner import reconcile
+
+    data = write(tmp_path / "e.csv", ENTRIES + "".join(voucher(n, "10.00") for n in range(1, 40)))
+    env = {"APP": CREDS["ECONOMIC_APP_SECRET_TOKEN"], "GRANT": CREDS["ECONOMIC_AGREEMENT_GRANT_TOKEN"]}
+    (tmp_path / "my jobs").mkdir()  # quoted as a shell reads it back
+    with anyio.fail_after(BOUND_S):
+        async with running("economic", SandboxOptions(drop_rate=1.0)) as url:  # every answer lost: in doubt
+            path = write(
+                tmp_path / "my jobs" / "m.toml",
+                f'[[job]]\nname = "m"\ntarget = "economic"\nbase_url = "{url}"\nfiles = ["{data}"]\n'
+                "batch_size = 10\nconcurrency = 1\nattempts = 1\n"
+                'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "APP", ECONOMIC_AGREEMENT_GRANT_TOKEN = "GRANT"}}\n',
+            )
+            manifest = read_manifest(str(path))
+            first = await run_manifest(manifest, env=env)
+            assert first.jobs[0].status == "stopped", first
+            (mjob,) = manifest.jobs
+            again = await resume(mjob.ledger_path, env=CREDS, raise_on_stop=False)
+            checked = await reconcile(mjob.ledger_path, env=CREDS)
+    ours, theirs = f"`bulkload run {shlex.quote(str(path))} --resume`", "`bulkload resume --ledger"
+    stored = json.loads(Path(mjob.report_path).read_text())["stop_reason"]
+    for said in (again.stop_reason, stored, again.in_doubt_way_on, checked.in_doubt_way_on):
+        assert isinstance(said, str) and ours in said and f"{theirs} {shlex.quote(mjob.ledger_path)}`" not in said, said
+    assert checked.run_finished is False and checked.in_doubt, checked
