@@ -535,7 +535,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _check_log_file(ns: argparse.Namespace) -> None:
     """--log-file is appended to from the command's first line: ConfigError, before that line, where it names a file
-    the command reads, keeps or writes (runner.check_paths: an input, the ledger, --rejects, --report)."""
+    the command reads, keeps or writes (runner.check_paths: an input, the ledger, --rejects, --report; each job's of
+    a manifest: fleet.check_log_file)."""
     if not ns.log_file:
         return
     if ns.command == "load":
@@ -546,6 +547,10 @@ def _check_log_file(ns: argparse.Namespace) -> None:
         runner.check_paths(job, outputs=runner.RUN_OUTPUTS, log_file=ns.log_file)
     elif ns.command in ("resume", "reconcile", "rollback"):
         runner.check_log_file(ns.ledger, ns.report, ns.log_file)
+    elif ns.command == "run":
+        from .fleet import check_log_file
+
+        check_log_file(ns.manifest, ns.log_file)
 
 
 def _run(work: Callable[[], Awaitable[T]]) -> T:

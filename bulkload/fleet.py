@@ -44,7 +44,7 @@ from .job import Job
 from .ledger import Ledger
 from .loads import account_of, run_of
 from .manifest import Manifest, ManifestJob, manifests_way_on, read_manifest
-from .outputs import check_cache, private_dir
+from .outputs import check_cache, check_outputs, private_dir
 from .report import write_report
 from .results import Report, counted
 from .run import Run, Shared, credentials_setting
@@ -276,6 +276,27 @@ async def _run(
         # has created nothing: runner.resume refuses it otherwise)
         base_url=job.base_url,
     )
+
+
+def check_log_file(manifest_path: str, log_file: str) -> None:
+    """--log-file of `bulkload run MANIFEST` (appended to from its first line; the jobs run here or by workers)
+    checked as a load's is (runner.check_paths), before that line, for every job of the manifest at
+    `manifest_path`: on none of its inputs, its ledger or its outputs, nor on the manifest or its combined report.
+    ConfigError. A manifest that cannot be read, or a job whose own paths a load refuses, is left for the command to
+    refuse."""
+    try:
+        manifest = read_manifest(manifest_path)
+    except BulkloadError:
+        return
+    own = [("the manifest", str(manifest.path)), ("the combined report", str(manifest.report_path))]
+    check_outputs([("--log-file", log_file)], own, whole=False)
+    for mjob in manifest.jobs:
+        try:  # no credentials: only its paths are checked
+            job = Job(target=mjob.target, **mjob.settings)
+            runner.check_paths(job, outputs=runner.RUN_OUTPUTS)
+        except BulkloadError:
+            continue
+        runner.check_paths(job, outputs=runner.RUN_OUTPUTS, log_file=log_file)
 
 
 def check_accounts(manifest: Manifest, env: Mapping[str, str] | None = None) -> None:

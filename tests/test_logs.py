@@ -216,3 +216,39 @@ def test_a_log_file_on_the_ledger_of_a_resume_is_refused(
             assert main([command, "--ledger", str(ledger), "--log-file", str(logged)]) == 2
             assert f"--log-file {logged} would " in capsys.readouterr().err
             assert logged.read_bytes() == before
+
+
+@pytest.mark.parametrize("names", ["the input", "the ledger", "the rejects", "the report", "the manifest"])
+def test_a_log_file_on_a_file_a_manifests_job_reads_or_writes_is_refused_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, names: str
+) -> None:
+    """A tester's: `bulkload run m.toml --log-file` was not checked against its jobs' files, as a load's is: on a
+    job's input (or its ledger, rejects, report, or the manifest itself) it appended the log into that file. Refused
+    (exit 2) before the first line, for the run here and for the queue's alike."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "entries.csv"
+    write_entries(path, 1)
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(
+        f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "http://127.0.0.1:9"\n'
+        f'files = ["{path}"]\ncredentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "ECONOMIC_APP_SECRET_TOKEN", '
+        'ECONOMIC_AGREEMENT_GRANT_TOKEN = "ECONOMIC_AGREEMENT_GRANT_TOKEN"}}\n'
+    )
+    out = tmp_path / "runs" / "a"
+    out.mkdir(parents=True)
+    logged = {
+        "the input": path,
+        "the ledger": out / "ledger.sqlite",
+        "the rejects": out / "rejects.csv",
+        "the report": out / "report.json",
+        "the manifest": manifest,
+    }[names]
+    if not logged.exists():
+        logged.write_text("kept\n")
+    before = logged.read_bytes()
+    for queue in ([], ["--queue", "postgresql://nobody@127.0.0.1:1/queue"]):
+        assert main(["run", str(manifest), *queue, "--log-file", str(logged)]) == 2
+        err = capsys.readouterr().err
+        assert f"--log-file {logged} would append to" in err or f"would overwrite --log-file {logged}" in err, err
+        assert logged.read_bytes() == before
