@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -75,16 +75,21 @@ NOT_FOUND_YET = (
 CUT_SHORT = "the run was cut short while this call was being sent: it may have arrived"
 #: why a call held back when a ledger write failed (HeldBack) is `pending` again: it never left
 HELD_BACK = "not sent: held back when a ledger write failed"
-#: why the rows of such a call are in doubt where the ledger could not put it back to `pending`
-#: (Loader.record_held_back): not at the API, but resume finds the call as sent
-NEVER_SENT = f"{HELD_BACK}, so the API does not hold it; but the ledger, which could not be told, has its call as sent"
 #: why a call held back so after an attempt of it whose answer was lost is in doubt
 LOST_THEN_HELD = f"an attempt of its call may have arrived (its answer was lost); then {HELD_BACK}"
+#: why a call waiting for its place when the run was cut short (Ctrl-C, a signal) is `pending` again: it never left
+CUT_UNSENT = "not sent: the run was cut short before it left"
 #: why a call is in doubt whose outcome the ledger could not record (a write failed: LedgerWriteError), after the
 #: reason it was to record where there was one (Loader.give_up)
 UNRECORDED = "its call was sent, but the ledger could not record what came of it"
 #: the same, for a call answered as carried out (or found so by a look): its records are at the API
 DONE_UNRECORDED = "its call was carried out (its answer or a look said so), but the ledger could not record that"
+
+
+def unsent_but_sending(why: str) -> str:
+    """Why the rows of a call the API does not hold (`why`: it never left, or the API did not act on it) are in doubt
+    where the ledger could not put the call back to `pending` (Loader.hold): resume finds it as sent."""
+    return f"{why}, so the API does not hold it; but the ledger, which could not be told, has its call as sent"
 
 
 async def settled_look(
@@ -147,8 +152,9 @@ class Tally:
     #: of those loaded and rejected, the rows an earlier invocation of the run settled (as the ledger held them when
     #: a resume read them again): counted, not timed (progress.Pace, the report's rows/s)
     earlier: int = 0
-    #: of those in doubt, the rows of calls held back unsent when a ledger write failed (HeldBack) that the ledger
-    #: still has as `sending`, as resume will find them: it could not be told (Loader.record_held_back)
+    #: of those in doubt, the rows of calls the API does not hold that the ledger still has as `sending`, as resume
+    #: will find them: it could not be told (Loader.hold). Held back unsent when a ledger write failed (HeldBack), cut
+    #: short before they left, or answered by the API without acting on them, as its write failed
     held_back: int = 0
     #: why the run stopped early, and the exit code that says so
     stop_reason: str | None = None
@@ -256,8 +262,9 @@ class Loader:
         #: the chunks (seq, part) sent again although an earlier attempt's outcome is unknown: a new attempt the API
         #: did not act on leaves them in doubt, never pending (a later resume would then send them blindly)
         self._resent: set[tuple[int, str]] = set()
-        #: the chunks held back unsent when a ledger write failed, which the ledger has as `sending`
-        self._held: list[Chunk] = []
+        #: the chunks the API does not hold that the ledger, whose write failed, has as `sending` (`hold`), each with
+        #: the reason `pending` gives it (`record_held_back`)
+        self._held: list[tuple[Chunk, str]] = []
         #: per call key: why its rows are in doubt, where the ledger could not be told (a write failed): the in-doubt
         #: file gives it instead of the ledger's (doubt.with_reasons)
         self.untold: dict[str, str] = {}
@@ -670,16 +677,12 @@ class Loader:
             self.cut_short(chunk, left or not fresh)
             raise
         except HeldBack as exc:  # it had not left when the ledger failed: in doubt only for an earlier attempt
+            if fresh and not exc.uncertain:  # never sent, but `sending` in the ledger
+                self.hold(chunk, HELD_BACK)
+                return
             self.tally.in_doubt += len(chunk)
-            if not fresh:  # an earlier process's attempt: the ledger's reason of it stands
-                return
-            if exc.uncertain:
+            if fresh:  # else an earlier process's attempt: the ledger's reason of it stands
                 self.untold_why(chunk, LOST_THEN_HELD)
-                return
-            # never sent, but `sending` in the ledger: `record_held_back`
-            self._held.append(chunk)
-            self.tally.held_back += len(chunk)
-            self.untold_why(chunk, NEVER_SENT)
             return
         except BulkloadError as exc:
             if not sending.settled and await self.failed(kind, chunk, call, exc, summary):
@@ -729,17 +732,27 @@ class Loader:
             self.took(part, stored_ids, summary)
         self.tally.in_doubt += len(failing)
 
+    def hold(self, chunk: Chunk, why: str, said: str = "") -> None:
+        """The chunk's call is not at the API (`why`, the reason `pending` gives it: held back when a ledger write
+        failed, cut short before it left, or the API did not act on it), but the ledger, whose write failed, has it
+        as `sending`, as resume will find it: in doubt, counted as held back (`Tally.held_back`), its rows said so in
+        the in-doubt file (`said`, else `why`), until `record_held_back` puts it back to `pending`."""
+        self._held.append((chunk, why))
+        self.tally.in_doubt += len(chunk)
+        self.tally.held_back += len(chunk)
+        self.untold_why(chunk, unsent_but_sending(said or why))
+
     def record_held_back(self) -> None:
-        """After a stop, tell the ledger that the calls held back when a ledger write failed (HeldBack) never left:
-        back to `pending`, their rows not yet sent, for resume to send. One try, best effort: where the ledger still
-        refuses writes (its disk still full, its connection gone), they stay `sending`, as resume will find them,
-        and in doubt (`Tally.held_back`); a chunk's move is one transaction, so one that fails changes nothing."""
+        """After a stop, tell the ledger that the calls it has as `sending` though the API does not hold them (`hold`)
+        are `pending`, their rows not yet sent, for resume to send. One try, best effort: where the ledger still refuses
+        writes (its disk still full, its connection gone), they stay `sending`, as resume will find them, and in
+        doubt (`Tally.held_back`); a chunk's move is one transaction, so one that fails changes nothing."""
         held, self._held = self._held, []
         if self.ledger.lost:
             return
-        for chunk in held:
+        for chunk, why in held:
             try:
-                self.ledger.settle(chunk.seq, chunk.part, "pending", HELD_BACK, self.calls)
+                self.ledger.settle(chunk.seq, chunk.part, "pending", why, self.calls)
             except (BulkloadError, ledger_pg.ConnectionLost):
                 return
             self.tally.in_doubt -= len(chunk)
@@ -750,7 +763,8 @@ class Loader:
     def cut_short(self, chunk: Chunk, may_land: bool) -> None:
         """The run was cut short (Ctrl-C, a signal) while the chunk's call was being sent: a call that may land
         (it left, here or in an earlier process) is in doubt until resume settles it; one that never left (it
-        waited for the limits) goes back to `pending`, never sent, so the in-doubt file does not list it."""
+        waited for the limits) goes back to `pending`, never sent, so the in-doubt file does not list it, or, where
+        the ledger cannot be told, is held back (`hold`)."""
         if may_land:
             try:
                 self.ledger.settle(chunk.seq, chunk.part, "sending", CUT_SHORT, self.calls, wrote=False)
@@ -758,8 +772,10 @@ class Loader:
                 self.untold_why(chunk, CUT_SHORT)
             self.tally.in_doubt += len(chunk)
             return
-        with suppress(BulkloadError):  # unwritten, it stays `sending`: resume settles it by its key
-            self.ledger.settle(chunk.seq, chunk.part, "pending", "not sent: the run was cut short", self.calls)
+        try:
+            self.ledger.settle(chunk.seq, chunk.part, "pending", CUT_UNSENT, self.calls)
+        except BulkloadError:  # unwritten, it stays `sending`, as resume will find it
+            self.hold(chunk, CUT_UNSENT)
 
     async def failed(
         self, kind: RecordKind, chunk: Chunk, call: Call, exc: BulkloadError, summary: dict[str, Totals]
@@ -937,25 +953,36 @@ class Loader:
     def give_up(self, chunk: Chunk, exc: Exception, *, sent: bool, why: str = UNRECORDED) -> None:
         """The chunk cannot be settled now: stop the run with the error's exit code and say why. `why`: what the
         ledger was to record of the call sent, where `exc` is its failure to (LedgerWriteError): the rows' reason
-        then, before the error's."""
+        then, before the error's. Where the ledger cannot record what it was to (its write fails), the call stays
+        `sending`: in doubt, or held back (`hold`) where the API did not act on it."""
         said, acted_on = self.halt(chunk, exc)
+        if not sent:  # its rows are not yet sent (Ledger.figures), for resume
+            return
         resent = (chunk.seq, chunk.part) in self._resent
-        if sent and not acted_on:
+        if not acted_on:
             # the API answered without acting on this call: resume sends it again, unless an earlier attempt of it
             # is still unknown (sent again on the user's word): then it stays in doubt
             state: ChunkState = "in_doubt" if resent else "pending"
-            self.ledger.settle(chunk.seq, chunk.part, state, said, self.calls)
-        elif sent:
+            reason = said
+        else:
             # in doubt: its reason goes where the in-doubt file reads it. An answer that arrived but cannot be read
             # is replayed to its key, so resume looks for the call's records (in doubt) instead of sending it again
             # for that answer once more; another call stays sending, sent again with its key
             state = "in_doubt" if unreadable(exc) else "sending"
             reason = f"{why}: {said}" if isinstance(exc, LedgerWriteError) else said
-            try:
-                self.ledger.settle(chunk.seq, chunk.part, state, reason, self.calls)
-            except BulkloadError:  # a ledger that cannot be written keeps it sending: the in-doubt file gives why
+        try:
+            self.ledger.settle(chunk.seq, chunk.part, state, reason, self.calls)
+        except BulkloadError:
+            # a ledger that cannot be written keeps it sending: what a call does can no longer be recorded, so none
+            # leaves from now on (as `halt`), and the in-doubt file gives why; where an earlier attempt of it is in
+            # doubt (resent), the ledger's reason of that attempt stands
+            self.dispatcher.hold_back()
+            if state == "pending":
+                self.hold(chunk, said, f"not carried out: {said}")
+                return
+            if acted_on:
                 self.untold_why(chunk, reason)
-        if sent and (acted_on or resent):
+        if acted_on or resent:
             self.tally.in_doubt += len(chunk)
 
     def halt(self, chunk: Chunk, exc: Exception) -> tuple[str, bool]:

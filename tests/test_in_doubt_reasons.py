@@ -16,6 +16,8 @@ from test_payorcrm_figures import answering
 
 from bulkload import Job, load, resume
 from bulkload.ledger import Ledger
+from bulkload.model import Chunk, ChunkState
+from bulkload.pipeline import Loader
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
 
@@ -136,3 +138,105 @@ async def test_rows_in_doubt_as_a_ledger_write_failed_say_why_and_name_those_nev
     lines = {int(r["line"]) for r in never_sent}
     assert not {f"C{line - 1}" for line in lines} & at_api, (lines, at_api)
     assert {f"C{int(r['line']) - 1}" for r in answered} <= at_api, (answered, at_api)
+
+
+def customers(tmp_path: Path, n: int) -> None:
+    rows = "".join(f"C{i},c{i}@example.com\n" for i in range(1, n + 1))
+    (tmp_path / "c.csv").write_text("customerno,emailaddress1\n" + rows)
+
+
+def assert_listed_as_held_back(report: Report, path: str, held: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The in-doubt file lists every row the report counts in doubt, each with its reason; the rows held back (not at
+    the API, though the ledger has their calls as sent) are counted as such and said so, and the API holds none."""
+    assert isinstance(report.held_back, int) and report.held_back > 0, report
+    listed = in_doubt_rows(path)
+    assert len(listed) == report.in_doubt, (listed, report)
+    assert all(row["last_error"] for row in listed), listed
+    never_sent = [r for r in listed if "so the API does not hold it" in r["last_error"]]
+    assert len(never_sent) == report.held_back, (listed, report)
+    at_api = {c["customerno"] for c in held}
+    assert not {f"C{int(r['line']) - 1}" for r in never_sent} & at_api, (never_sent, at_api)
+    # no key, no look at PayorCRM: resume cannot settle a call the ledger has as sent, and the way on says so
+    assert report.in_doubt_way_on and "`bulkload resume` cannot settle them" in report.in_doubt_way_on, report
+    return never_sent
+
+
+async def test_a_call_cut_short_before_it_left_that_the_ledger_cannot_put_back_is_held_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a call waiting for its place when the run is cut short never left: it goes back to `pending`. Where the ledger
+    # refuses that write, it stays `sending` and the in-doubt file lists it: it was counted neither in doubt nor held
+    # back, and its rows were told the ledger's fallback ("its process stopped first: it may have arrived")
+    monkeypatch.chdir(tmp_path)
+    customers(tmp_path, 60)
+    done, recorded, enough = Ledger.done, [0], anyio.Event()
+    cut_short = Loader.cut_short
+
+    def counted(self: Ledger, *args: Any, **kwargs: Any) -> None:
+        done(self, *args, **kwargs)
+        recorded[0] += 1
+        if recorded[0] == 2:
+            enough.set()
+
+    def unwritable(self: Loader, chunk: Chunk, may_land: bool) -> None:
+        self.ledger.db().execute("PRAGMA query_only = 1")  # SQLite refuses every write from now on
+        cut_short(self, chunk, may_land)
+
+    monkeypatch.setattr(Ledger, "done", counted)
+    monkeypatch.setattr(Loader, "cut_short", unwritable)
+    handed: list[Report] = []
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions()) as url:
+            # calls wait for their place (`sending`) when the run is cut short
+            run = Job(
+                target="payorcrm",
+                files=[],
+                base_url=url,
+                rate=2,
+                concurrency=4,
+                batch_size=5,
+                target_options={"customers": "c.csv"},
+            )
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(lambda: load(run, env=ENV, raise_on_stop=False, interrupted=handed.append))
+                await enough.wait()
+                tg.cancel_scope.cancel()
+            held = await sandbox_read(url, "customers")
+    (stopped,) = handed
+    never_sent = assert_listed_as_held_back(stopped, run.in_doubt_path, held)
+    said = "not sent: the run was cut short before it left"
+    assert all(r["last_error"].startswith(said) for r in never_sent), never_sent
+
+
+async def test_a_call_the_api_did_not_act_on_that_the_ledger_cannot_put_back_is_held_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the API refused a call without acting on it (its daily quota spent): it goes back to `pending`, for resume to
+    # send. Where the ledger refuses that write, the error raised out of the loader's give_up
+    monkeypatch.chdir(tmp_path)
+    customers(tmp_path, 20)
+    settle = Ledger.settle
+
+    def unwritable(self: Ledger, seq: int, part: str, state: ChunkState, *args: Any, **kwargs: Any) -> None:
+        if state == "pending":
+            self.db().execute("PRAGMA query_only = 1")  # SQLite refuses every write from now on
+        settle(self, seq, part, state, *args, **kwargs)
+
+    monkeypatch.setattr(Ledger, "settle", unwritable)
+    with anyio.fail_after(60):
+        async with running("payorcrm", SandboxOptions(daily_quota=3)) as url:
+            run = Job(
+                target="payorcrm",
+                files=[],
+                base_url=url,
+                concurrency=1,
+                batch_size=5,
+                attempts=1,
+                target_options={"customers": "c.csv"},
+            )
+            stopped = await load(run, env=ENV, raise_on_stop=False)
+            held = await sandbox_read(url, "customers")
+    assert stopped.status == "stopped" and "quota" in str(stopped.stop_reason), stopped
+    never_sent = assert_listed_as_held_back(stopped, run.in_doubt_path, held)
+    assert stopped.held_back == 5, stopped
+    assert all(r["last_error"].startswith("not carried out: ") for r in never_sent), never_sent
