@@ -272,6 +272,41 @@ def test_a_line_without_a_rate_in_another_currency_than_the_base_is_never_said_t
     assert imbalance(rated, {"amount": "-745.50", "exchangeRate": "100", "accountNumber": "5600"}) == {}
 
 
+def test_lines_of_one_currency_at_different_rates_are_never_said_to_balance() -> None:
+    # found in review: a voucher was judged per currency where each currency sums to zero, so EUR 100.00 at 745
+    # against EUR -100.00 at 746 was said to balance, though in the base currency it is 745.00 against -746.00; so
+    # too EUR 100.00 without a rate (at e-conomic's own rate, seed 002, 8.0.0) against EUR -100.00 at 745.50
+    t = Economic().kind_of(0)
+
+    def imbalance(*changes: dict[str, str]) -> dict[str, int]:
+        records = [check({**ROW, **change}) for change in changes]
+        return t.imbalance(records, [t.units(r) for r in records])
+
+    def eur(amount: str, rate: str = "", **more: str) -> dict[str, str]:
+        return {"amount": amount, "currency": "EUR", **({"exchangeRate": rate} if rate else {}), **more}
+
+    credit = {"accountNumber": "5600"}
+    assert imbalance(eur("100.00", "745"), eur("-100.00", "746", **credit)) == {"EUR": 10000}
+    assert imbalance(eur("100.00"), eur("-100.00", "745.50", **credit)) == {"EUR": 10000}
+    assert imbalance(eur("100.00", "745.50"), eur("-100.00", **credit)) == {"EUR": 10000}
+    # beside lines of another currency that balance on their own, the same
+    dkk = ({"amount": "50.00"}, {"amount": "-50.00", **credit})
+    assert imbalance(eur("100.00", "745"), eur("-100.00", "746", **credit), *dkk) == {"EUR": 10000}
+    # and where the voucher is off in another currency too, each is named
+    assert imbalance(eur("100.00", "745"), eur("-100.00", "746", **credit), dkk[0]) == {"EUR": 10000, "DKK": 5000}
+    # lines of one currency at one rate, or none, are judged as before: each currency sums to zero
+    assert imbalance(eur("100.00", "745"), eur("-100.00", "745.00", **credit)) == {}
+    assert imbalance(eur("100.00"), eur("-100.00", **credit)) == {}
+    assert imbalance(eur("100.00", "745"), eur("-100.00", "745", **credit), *dkk) == {}
+    # rates that differ, yet give the same amounts in the base currency as booked (each rounded to its minor unit)
+    assert imbalance(eur("100.00", "745"), eur("-100.00", "745.001", **credit)) == {}
+    # the base's lines without a rate and at 100 (the rate a base currency must have) are the one rate they give
+    assert imbalance({"amount": "100.00"}, {"amount": "-100.00", "exchangeRate": "100", **credit}) == {}
+    # a line that posts to both sides balances itself, whatever its rate
+    both = eur("5.00", "746", contraAccountNumber="5600")
+    assert imbalance(eur("100.00", "745"), eur("-100.00", "745", **credit), both) == {}
+
+
 @pytest.mark.parametrize(
     ("amount", "currency", "iso"),
     [

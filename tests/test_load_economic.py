@@ -1344,3 +1344,27 @@ async def test_a_line_without_a_rate_beside_the_base_currency_at_100_is_counted_
             "imbalance_by_currency": {"EUR": 10000, "DKK": 10000},
         }
     ], report.groups
+
+
+async def test_lines_of_one_currency_at_different_rates_are_counted_unbalanced(tmp_path: Path) -> None:
+    # found in review: each currency summing to zero, a voucher was said to balance whatever rates its lines gave:
+    # EUR 100.00 at 745 against EUR -100.00 at 746 is 745.00 against -746.00 in the base currency (the sandbox's DKK),
+    # and EUR 100.00 without a rate is at e-conomic's own rate (seed 002, 8.0.0), which bulkload does not know
+    data = tmp_path / "r.csv"
+    data.write_text(
+        "entryTypeNumber,journalNumber,voucherNumber,date,amount,currency,accountNumber,text,exchangeRate\n"
+        "5,1,1,2026-11-01,100.00,EUR,1010,eur at 745,745\n"
+        "5,1,1,2026-11-01,-100.00,EUR,5600,eur at 746,746\n"
+        "5,1,2,2026-11-01,100.00,EUR,1010,eur without a rate,\n"
+        "5,1,2,2026-11-01,-100.00,EUR,5600,eur at 745.50,745.50\n"
+        "5,1,3,2026-11-01,100.00,EUR,1010,eur at one rate,745.50\n"
+        "5,1,3,2026-11-01,-100.00,EUR,5600,eur at one rate,745.50\n"
+    )
+    with anyio.fail_after(60):
+        async with running("economic", SandboxOptions()) as url:
+            report = await load(job(tmp_path, [data], url), env=CREDS)
+    assert (report.loaded, report.exit_code, report.groups.unbalanced) == (6, 0, 2), report
+    assert report.groups.unbalanced_list == [
+        {"group": "voucher 1 (journal 1)", "imbalance_minor_units": 10000},
+        {"group": "voucher 2 (journal 1)", "imbalance_minor_units": 10000},
+    ], report.groups

@@ -297,6 +297,26 @@ def _balances_at_rates(records: Sequence[DraftEntry]) -> bool:
         return abs(total) <= converted * Decimal(5).scaleb(-places - 1)
 
 
+def _rates_differ(records: Sequence[DraftEntry]) -> set[str]:
+    """The currencies of a voucher whose lines that post an amount (`_side`) give different exchange rates, or some a
+    rate and some none (at e-conomic's own rate, seed 002, 8.0.0). A rate by its value: 745.50 is 745.5."""
+    rates: dict[str, Decimal | None] = {}
+    out: set[str] = set()
+    for r in records:
+        if _side(r) and rates.setdefault(r.currency, r.exchangeRate) != r.exchangeRate:
+            out.add(r.currency)
+    return out
+
+
+def _posted(records: Sequence[DraftEntry], units: Sequence[int], currencies: Collection[str]) -> dict[str, int]:
+    """What the lines of each of `currencies` post each way, in its minor units (those lines sum to zero)."""
+    out = dict.fromkeys(currencies, 0)
+    for r, u in zip(records, units):
+        if r.currency in out and (n := _side(r) * u) > 0:
+            out[r.currency] += n
+    return out
+
+
 #: the scope and currency of an entry, as summarize totals it
 _scope = attrgetter("journalNumber", "currency")
 #: the fields of the group key (journal:voucher)
@@ -455,8 +475,15 @@ class DraftEntries(RecordKind):
 
     def imbalance(self, records: Sequence[DraftEntry], units: Sequence[int]) -> dict[str, int]:
         """A line posts its amount to its account side (account, customer or supplier) and the opposite to its
-        contra account; a voucher balances when what is left over sums to zero in each currency."""
+        contra account; a voucher balances when what is left over sums to zero in each currency and the lines of
+        each currency give one exchange rate, or none (what a currency posts is then worth one multiple of it in the
+        base currency). Otherwise it balances where it does at the rates its lines give (`_balances_at_rates`). Out
+        of balance: what is left over in each currency that has some, and for each that has none but whose lines
+        give different rates (or some a rate and some none), what its lines post each way, as its worth in the base
+        currency may not balance (EUR 100.00 at 745 against EUR -100.00 at 746 is 745.00 against -746.00)."""
         first = records[0].currency if records else ""
+        rate = records[0].exchangeRate if records else None
+        one_rate = True  # whether every line gives the first line's rate (or none, as it does): mostly so
         left = 0  # what is left over in the first line's currency (a voucher's lines mostly share one)
         others: dict[str, int] = {}  # and in each other currency
         for r, u in zip(records, units):
@@ -466,10 +493,15 @@ class DraftEntries(RecordKind):
                     left += side * u
                 else:
                     others[r.currency] = others.get(r.currency, 0) + side * u
-        if not (left or others) or (others and _balances_at_rates(records)):
+            if r.exchangeRate is not rate and r.exchangeRate != rate:
+                one_rate = False
+        rated = () if one_rate else _rates_differ(records)
+        if not (left or others or rated) or ((others or rated) and _balances_at_rates(records)):
             return {}
         out = {first: abs(left)} if left else {}
         out.update((currency, abs(n)) for currency, n in others.items() if n)
+        if even := [c for c in rated if c not in out]:
+            out.update(_posted(records, units, even))
         return out
 
     def sort_account(self, record: DraftEntry) -> tuple[int | None, int | None, int | None]:
