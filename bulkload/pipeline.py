@@ -788,9 +788,10 @@ class Loader:
             # even after a lost first answer a refusal is final: a keyed retry replays the same call's
             # outcome, and an unrepeatable call is never retried once it may have arrived. A call too large names
             # no item: it is split
-            await self.isolate(
-                chunk, None if self.target.api.too_large(exc) else kind.bad_items(exc, chunk.entries(kind)), exc
-            )
+            bad = None if self.target.api.too_large(exc) else kind.bad_items(exc, chunk.entries(kind))
+            # a call that does no harm sent again (updates to fixed values: no key of its parts deduplicates them at
+            # an API that keeps keys) needs no telling what a refusal stored of it
+            await self.isolate(chunk, bad, exc, again=call.repeatable and not self.target.api.idempotent)
             return False
         if isinstance(exc, APIError) and exc.replayed and maybe_acted_on(exc):
             # the API's cache replays an earlier attempt's failure: its key cannot tell whether that attempt was
@@ -1016,7 +1017,12 @@ class Loader:
         return f"{where}: gave up: {said}; {resume_after(exc, self.ledger.path)}"
 
     async def isolate(
-        self, chunk: Chunk, bad: dict[int, tuple[str, str]] | Untold | None, cause: APIError | str
+        self,
+        chunk: Chunk,
+        bad: dict[int, tuple[str, str]] | Untold | None,
+        cause: APIError | str,
+        *,
+        again: bool = False,
     ) -> None:
         """One bad group must not block the others, and a group never travels in two calls: reject every group
         that holds a row named bad (all its lines, naming the line that failed) and send the rest again at once;
@@ -1025,13 +1031,16 @@ class Loader:
         does not say that a refused call stored nothing (Api.refusal_stores_nothing), the rest is in doubt, never
         sent again: the groups not named bad, every line of a group only some of whose lines are named (its other
         lines may have been stored), or every row of a call refused without one named, or naming rows that cannot
-        be told (`bad` reasons.Untold, RecordKind.bad_items: `unplaced`)."""
+        be told (`bad` reasons.Untold, RecordKind.bad_items: `unplaced`); unless the call does no harm sent `again`
+        (Call.repeatable at an API that keeps no keys: updates to fixed values), whatever the refusal stored of it."""
         spans = chunk.spans()
         children: list[Chunk] = []
         #: why each child is in doubt, where the refusal does not say that the call stored nothing (by part)
         unsure: dict[str, str] = {}
         too_large = isinstance(cause, APIError) and self.target.api.too_large(cause)
-        doubtful = isinstance(cause, APIError) and not too_large and not self.target.api.refusal_stores_nothing
+        doubtful = (
+            isinstance(cause, APIError) and not too_large and not again and not self.target.api.refusal_stores_nothing
+        )
         untold = bad if isinstance(bad, Untold) else None
         if isinstance(bad, dict) and bad:
             bad = {i: (field_, self.hidden(chunk, reason)) for i, (field_, reason) in bad.items()}

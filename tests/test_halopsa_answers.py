@@ -1094,3 +1094,42 @@ async def test_an_index_counted_from_1_rejects_the_refused_record_and_loads_the_
     (rejected,) = csv.DictReader((tmp_path / "rejects.csv").read_text().splitlines())
     assert (rejected["line"], rejected["id"], rejected["field"]) == ("3", "2", "id"), rejected
     assert rejected["reason"] == ("HTTP 400: no XeroDetails with id 2" if quoting else "HTTP 400: record not found")
+
+
+# --- a refused array whose records before the bad one were saved ------------------------------------------------
+
+
+def saving_up_to_the_bad_one(posts: dict[str, int]) -> Rule:
+    """A POST array holding a record named `BAD…` saves the records before it and answers 400 naming it by index
+    (counted from 0, its message quoting nothing), as a server that saves record by record does: seeds 001 and 000
+    never say that an array is saved whole or not at all."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method != "POST" or not request.path.startswith("/api/"):
+            return await handler(request)
+        posts["n"] += 1
+        items = await request.json()
+        bad = next((i for i, r in enumerate(items) if str(r.get("name", "")).startswith("BAD")), None)
+        if bad is None:
+            return await handler(request)
+        request.app[HALOPSA_KEY].store.save("XeroDetails", items[:bad])
+        error = {"index": bad, "field": "name", "message": "name is not allowed"}
+        return web.json_response({"errors": [error]}, status=400)
+
+    return rule
+
+
+async def test_a_refused_array_never_sends_its_other_records_again_unsettled(tmp_path: Path) -> None:
+    # the tester's halo-400-resend-doubles: A, B saved before the refusal of BAD, and the refusal taken for one that
+    # stored nothing, so A and B were sent again (the call split until BAD was alone): the server held A B A B D.
+    # The records a refusal does not name may have been stored: they are in doubt, never sent again unsettled
+    posts = {"n": 0}
+    rows = [{"name": n, "tenant_id": f"t{i}"} for i, n in enumerate(["A", "B", "BAD", "D"], 1)]
+    data = write(tmp_path / "XeroDetails.csv", rows)
+    with anyio.fail_after(60):
+        async with serving(halo_app(tmp_path, [], saving_up_to_the_bad_one(posts))) as url:
+            report = await load(job(tmp_path, data, url, batch_size=4, concurrency=1), env=ENV)
+            names = [r["name"] for r in await held(url)]
+    assert names == ["A", "B"], names
+    assert (report.loaded, posts["n"]) == (0, 1), (report, posts)
+    assert report.in_doubt == 4, report

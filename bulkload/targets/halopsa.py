@@ -127,6 +127,10 @@ class HaloPSA(Target):
         ordered=True,
         # rollback: the records this run created, never the ones it only updated
         can_delete=True,
+        # seeds 001 and 000 document no error answer, nor that an array is saved whole or not at all: a 400 naming a
+        # bad record may follow the records before it saved (a server saving record by record). Sent again, such a
+        # record is created twice: the records it does not name are in doubt (a call of updates only is sent again)
+        refusal_stores_nothing=False,
     )
     credentials = Credentials(
         ("HALO_CLIENT_ID", "HALO_CLIENT_SECRET"),

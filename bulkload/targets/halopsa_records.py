@@ -271,8 +271,8 @@ class Resource(RecordKind):
     async def call_for(self, client: Sender, chunk: Chunk) -> Call:
         """The POST; RowsRefused for a row matched as an earlier row left a record (`matched`) where the API shows
         that row did not land so (refused, or rejected before it was sent): sent, it would update the wrong record
-        or create a second one of its key. An earlier row of the same call lands with it (the array is saved whole
-        or not at all)."""
+        or create a second one of its key. An earlier row of the same call lands with it where the call is answered
+        2xx (a refused call's other rows are in doubt, never sent again unsettled: Api.refusal_stores_nothing)."""
         decided = self.matched.get(self.name)
         if decided:
             bad = {}
@@ -412,8 +412,9 @@ class Resource(RecordKind):
     def bad_items(self, error: APIError, rows: Sequence[Any]) -> dict[int, tuple[str, str]] | Untold | None:
         """The records a refusal's `errors` name by `index`, which seeds 001 and 000 do not say it counts from 0 or
         from 1 (reasons.errors_counted: "no XeroDetails with id 2" quoting the id of the record one numbering names
-        tells it); Untold where which cannot be told (the call is split until the refused record is alone: a
-        refusal stores nothing)."""
+        tells it); Untold where which cannot be told (the records either numbering names are in doubt, as the
+        others: seeds 001 and 000 never say a refused array stored nothing; a call of updates only is split until the
+        refused record is alone)."""
         return errors_counted(error, rows, field_key="field", unsaid="seeds 001 and 000 document no error answer")
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
@@ -423,7 +424,8 @@ class Resource(RecordKind):
     async def resolve(
         self, client: Sender, chunk: Chunk, taken: Collection[int], held: bytes | None = None
     ) -> list[int] | None:
-        """A POST whose answer was lost. The array is saved whole or not at all, so its creates decide:
+        """A POST whose answer was lost, or its records a refusal did not name (in doubt: it may have
+        stored some, Api.refusal_stores_nothing). Its creates decide:
         all found by the match fields, each its own record → done; none, in a listing that holds every record (its
         `record_count` not below what it lists, every record of `taken` listed: `listing_whole`) → not there now
         (the engine looks again after the settle delay before it sends again; the updates beside them set fixed
