@@ -26,6 +26,7 @@ TARGET_MAY_IMPORT = {
     "json_text",
     "cursors",
     "side_by_side",
+    "odata",
     "pairing",
     "redact",
     "masking",

@@ -16,6 +16,7 @@ from ..errors import APIError, FoundOther, RowInvalid, RowsRefused
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
 from ..money import JSON_SAFE_DIGITS, FractionLeft, PastLimit, Places, minor_units, same_amount
+from ..odata import Listed, read_whole
 from .base import RecordKind, Unreadable, int_fields, key_number, key_text, required_fields
 from .protocols import Sender
 from .reasons import converted
@@ -25,7 +26,7 @@ _BOOKKEEPING = "/flow/api/Integrations/Bookkeeping"
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 #: cases whose costs are kept while a run goes on (each is read once)
 COST_CACHE = 10_000
-#: the longest answer of a lookup (an entry definition, a case's costs)
+#: the longest answer of a lookup (an entry definition, a page of a case's costs)
 LOOKUP_BYTES = 1024 * 1024
 
 
@@ -160,6 +161,8 @@ class _Cost(msgspec.Struct):
 
     Id: int
     Editable: bool = False
+    #: a cost deleted in Core, still listed: no live cost a row can set (seed 003 lists `"Deleted": false`)
+    Deleted: bool = False
     EntryDefinitionId: int | None = None
     IsOptional: bool | None | msgspec.UnsetType = msgspec.UNSET
     Amount: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
@@ -214,13 +217,32 @@ def _disagree(row: CostRow, cost: _Cost, costs: Sequence[_Cost]) -> str:
     """Why a row whose costId names `cost` and whose entryDefinitionId names none or another of the case's `costs`
     is refused: which of the two it sets cannot be told."""
     holds = "no entry definition" if cost.EntryDefinitionId is None else f"entry definition {cost.EntryDefinitionId}"
-    others = [str(c.Id) for c in costs if c.EntryDefinitionId == row.entryDefinitionId]
+    others = [str(c.Id) for c in costs if c.EntryDefinitionId == row.entryDefinitionId and not c.Deleted]
     whose = f"that of cost {', '.join(others)}" if others else "that of no cost of the case"
     return (
         f"costId {row.costId} and entryDefinitionId {row.entryDefinitionId} disagree: cost {row.costId} of case "
         f"{row.caseId} ({row.type}) has {holds}, and entry definition {row.entryDefinitionId} is {whose}; which cost "
         "the row sets cannot be told: give the two of one cost, or one of them"
     )
+
+
+def _patch_named(row: CostRow) -> str:
+    """A row's PATCH as a message names it: "the PATCH of cost 150101 on case 1501 (Buyer), Amount, Comment" (one
+    found by its entry definition: "of the cost with entry definition 19")."""
+    cost = f"cost {row.costId}" if row.costId is not None else f"the cost with entry definition {row.entryDefinitionId}"
+    return f"the PATCH of {cost} on case {row.caseId} ({row.type}), {', '.join(row.changes())}"
+
+
+def _cost_id(cost: _Cost) -> int:
+    return cost.Id
+
+
+def _deleted_only(row: CostRow, found: Sequence[_Cost]) -> str:
+    """Why a row by entryDefinitionId whose only costs of that definition (`found`) are listed `Deleted` is refused."""
+    ids = ", ".join(str(c.Id) for c in found)
+    where = f"entry definition {row.entryDefinitionId} on case {row.caseId} ({row.type}), {ids},"
+    said = f"the only cost with {where} is" if len(found) == 1 else f"the costs with {where} are"
+    return f"{said} listed Deleted: no live cost has it"
 
 
 def _cents(amount: Decimal) -> int:
@@ -513,7 +535,7 @@ class Costs(OnCase):
     kind_name = "costs"
 
     def __init__(self) -> None:
-        self._costs: OrderedDict[tuple[int, str], list[_Cost]] = OrderedDict()
+        self._costs: OrderedDict[tuple[int, str], Listed] = OrderedDict()
         self._cost_locks: dict[tuple[int, str], anyio.Lock] = {}
 
     def required(self) -> list[tuple[str, ...]]:
@@ -551,19 +573,18 @@ class Costs(OnCase):
         held = _held(cost, changes)
         return Call("PATCH", path, _encode(changes), repeatable=False, writes=(cost.Id,), held=held)
 
-    async def _case_costs(self, client: Sender, case_id: int, kind: str, *, fresh: bool = False) -> list[_Cost]:
-        """The case's costs of `kind` (Buyer or Seller), read once (again when `fresh`): answered as an array, or as
-        the one cost, an object, as seed 003's sample shows; BadAnswer for anything else."""
+    async def _case_costs(self, client: Sender, case_id: int, kind: str, *, fresh: bool = False) -> Listed:
+        """The case's costs of `kind` (Buyer or Seller), read once (again when `fresh`), every page of them
+        (odata.read_whole: `$top` defaults to 100, seeds README): each answered as an array, or as the one cost, an
+        object, as seed 003's sample shows; BadAnswer for anything else."""
         key = (case_id, kind)
         lock = self._cost_locks.setdefault(key, anyio.Lock())
         async with lock:
             if fresh or key not in self._costs:
-                found = await client.get(
-                    api_path("/flow/api/Conditions/Cases", case_id, "Costs", kind),
-                    into=list[_Cost] | _Cost,
-                    max_bytes=LOOKUP_BYTES,
+                path = api_path("/flow/api/Conditions/Cases", case_id, "Costs", kind)
+                self._costs[key] = await read_whole(
+                    client, path, list[_Cost] | _Cost, _cost_id, "costs", max_bytes=LOOKUP_BYTES
                 )
-                self._costs[key] = [found] if isinstance(found, _Cost) else found
                 while len(self._costs) > COST_CACHE:
                     old, _ = self._costs.popitem(last=False)
                     self._cost_locks.pop(old, None)
@@ -571,7 +592,15 @@ class Costs(OnCase):
             return self._costs[key]
 
     async def _find(self, client: Sender, row: CostRow, *, fresh: bool = False) -> _Cost:
-        costs = await self._case_costs(client, row.caseId, row.type, fresh=fresh)
+        """The live cost `row` sets, found in its case's costs; RowsRefused where it cannot be told: none or two
+        match, the costs cannot be read whole, the cost is listed `Deleted` (a definition's deleted costs are no
+        match)."""
+        field = "costId" if row.costId is not None else "entryDefinitionId"
+        listed = await self._case_costs(client, row.caseId, row.type, fresh=fresh)
+        if listed.short:
+            why = f"the {row.type} costs of case {row.caseId} cannot be read whole: {listed.short}"
+            raise RowsRefused({0: (field, f"{why}; which cost the row sets cannot be told")})
+        costs: list[_Cost] = listed.items
         if row.costId is not None:
             found = [c for c in costs if c.Id == row.costId]
             what = f"cost {row.costId}"
@@ -583,9 +612,15 @@ class Costs(OnCase):
         if len(found) > 1 and row.costId is not None:
             why = f"the API lists cost {row.costId} {len(found)} times on case {row.caseId} ({row.type}): which it is"
             raise RowsRefused({0: ("costId", f"{why} cannot be told")})
+        if row.costId is None and all(c.Deleted for c in found):
+            raise RowsRefused({0: (field, _deleted_only(row, found))})
+        found = [c for c in found if not c.Deleted] or found
         if len(found) > 1:
             raise RowsRefused({0: ("entryDefinitionId", f"{what} matches {len(found)} costs; give costId")})
         cost = found[0]
+        if cost.Deleted:
+            where = f"of case {row.caseId} ({row.type})"
+            raise RowsRefused({0: (field, f"cost {cost.Id} {where} is listed Deleted: no live cost the row can set")})
         if row.entryDefinitionId is not None and cost.EntryDefinitionId != row.entryDefinitionId:  # costId given too
             raise RowsRefused({0: ("entryDefinitionId", _disagree(row, cost, costs))})
         return cost
@@ -624,6 +659,11 @@ class Costs(OnCase):
             changed=before is not None,
         )
 
+    def created_ids(self, body: bytes, chunk: Chunk) -> list[int]:
+        """The id of the cost the PATCH answer gives (a PATCH creates nothing: BadAnswer names it as the PATCH)."""
+        cost: _Cost = decoded(body, _Cost, _patch_named(chunk.entries(self)[0]), acted_on=True)
+        return [cost.Id] * len(chunk)
+
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
         """Rows count as rows: two may patch one cost."""
         return {"costs": {"": [len(records), 0, 0]}}
@@ -631,6 +671,7 @@ class Costs(OnCase):
     def returned_totals(self, body: bytes, sent: dict[str, Totals], chunk: Chunk) -> dict[str, Totals] | None:
         """One row, and what the patched cost the answer gives holds of each value the row set (model.ECHOED: an
         `Amount` of 12 where 12.5 was sent differs)."""
-        cost: _Cost = decoded(body, _Cost, "the PATCH call", acted_on=True)
-        changes = chunk.entries(self)[0].changes()
+        row = chunk.entries(self)[0]
+        cost: _Cost = decoded(body, _Cost, _patch_named(row), acted_on=True)
+        changes = row.changes()
         return {"costs": {"": [1, 0, 0]}, ECHOED: echoed((k, v, cost.holds(k)) for k, v in changes.items())}

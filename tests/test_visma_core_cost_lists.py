@@ -1,0 +1,114 @@
+"""Visma Core costs: what a case's costs list says of a cost besides its values (`Deleted`), lists longer than one
+OData page (`$top`, default 100: seeds README), and how a PATCH answered with what bulkload cannot read is named. The
+real sandbox serves each case, behind a middleware that shapes its answers as a server written from seed 003 does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from test_load_visma_core import COST_HEADER, read_csv, write
+from test_visma_core_answers import Handler, Rule, core_app, costs_path, loaded
+
+COSTS = {"kind": "costs"}
+#: the costs an OData page holds where `$top` is not given (seeds README)
+DEFAULT_TOP = 100
+
+
+def listed(change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], *, paged: bool = True) -> Rule:
+    """Case 1501's Buyer costs answered as `change(the sandbox's costs)`, a page at a time as `$top` (default 100) and
+    `$skip` ask (`paged` False: `$skip` ignored, every page from the first)."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        if request.path != costs_path(1501, "Buyer") or not isinstance(answer, web.Response):
+            return answer
+        assert isinstance(answer.body, bytes)
+        costs = change(json.loads(answer.body))
+        top = int(request.query.get("$top", DEFAULT_TOP))
+        skip = int(request.query.get("$skip", 0)) if paged else 0
+        return web.json_response(costs[skip : skip + top])
+
+    return rule
+
+
+def deleted(ids: set[int]) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    return lambda costs: [{**c, "Deleted": c["Id"] in ids} for c in costs]
+
+
+async def test_a_cost_listed_deleted_is_never_patched_and_never_a_match_by_definition(tmp_path: Path) -> None:
+    """Before: a row whose cost (by entryDefinitionId, or by costId) was listed `"Deleted": true` was PATCHed and
+    counted loaded, exit 0. A deleted cost is not the live cost the row means: its row is rejected saying so, and a
+    definition that a deleted cost and a live one share finds the live one."""
+
+    def changed(costs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # cost 150101 (definition 19) deleted, and a deleted cost of 150103's definition 21 beside it
+        return [*deleted({150101})(costs), {**costs[2], "Id": 150199, "Deleted": True}]
+
+    rows = [[1501, "Buyer", 150101, "", "700.25", "by id"], [1501, "Buyer", "", 19, "700.25", "by definition"]]
+    rows.append([1501, "Buyer", "", 21, "800.50", "the live one"])
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    asked: list[str] = []
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "PATCH":
+            asked.append(request.path)
+        return await listed(changed)(request, handler)
+
+    report, _ = await loaded(tmp_path, data, core_app(rule), target_options=COSTS)
+    assert (report.exit_code, report.loaded, report.rejected) == (1, 1, 2), report
+    assert asked == ["/flow/api/Conditions/Properties/1501/Costs/150103/Buyer"], asked
+    reasons = {int(r["line"]): (r["field"], r["reason"]) for r in read_csv(tmp_path / "rejects.csv")}
+    assert reasons[2][0] == "costId" and "cost 150101 of case 1501 (Buyer) is listed Deleted" in reasons[2][1]
+    assert reasons[3][0] == "entryDefinitionId", reasons
+    assert "only cost with entry definition 19 on case 1501 (Buyer), 150101, is listed Deleted" in reasons[3][1]
+
+
+def padded(costs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """117 costs of other definitions before the sandbox's three, one of them (9005) of 150103's definition 21."""
+    extra = [{**costs[0], "Id": 9000 + i, "EntryDefinitionId": 21 if i == 5 else 1000 + i} for i in range(117)]
+    return [*extra, *costs]
+
+
+async def test_a_case_of_more_costs_than_a_page_is_read_page_by_page(tmp_path: Path) -> None:
+    """Before: a case's costs were read with one GET without `$top`, whose answer holds at most 100 (OData's default
+    page): cost 150101, the 118th, was "not found", and entry definition 21 matched cost 9005 only, which was
+    PATCHed, though 150103, past the first page, has it too. Every page is read, `$top` and `$skip`."""
+    rows = [[1501, "Buyer", 150101, "", "700.25", "page two"], [1501, "Buyer", "", 21, "800.50", "two have it"]]
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(listed(padded)), target_options=COSTS)
+    assert (report.exit_code, report.loaded, report.rejected) == (1, 1, 1), report
+    (reject,) = read_csv(tmp_path / "rejects.csv")
+    assert reject["line"] == "3" and "entry definition 21 matches 2 costs" in reject["reason"], reject
+
+
+async def test_a_case_whose_costs_pages_repeat_the_first_is_refused_not_guessed(tmp_path: Path) -> None:
+    """A server that answers every `$skip` with the first page lists no more than its first 100 costs: which are
+    the case's cannot be told, and its rows are rejected naming the case, never matched against a part."""
+    rows = [[1501, "Buyer", 150101, "", "700.25", "page two"], [1501, "Buyer", "", 1003, "800.50", "page one"]]
+    rows.append([1502, "Buyer", 150201, "", "900.75", "another case"])
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(listed(padded, paged=False)), target_options=COSTS)
+    assert (report.exit_code, report.loaded, report.rejected) == (1, 1, 2), report
+    for reject in read_csv(tmp_path / "rejects.csv"):
+        assert "the Buyer costs of case 1501 cannot be read whole" in reject["reason"], reject
+        assert "$skip=100 listed the costs $skip=0 did" in reject["reason"], reject
+
+
+async def test_a_patch_answered_with_what_cannot_be_read_is_named_as_that_patch(tmp_path: Path) -> None:
+    """Before: a cost PATCH answered 204 with no body stopped the run as "the create call: the answer is not what the
+    API documents": a costs load creates nothing. The stop names the PATCH, its cost, case and fields."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await handler(request)
+        return web.Response(status=204) if request.method == "PATCH" else answer
+
+    data = write(tmp_path / "c.csv", [[1501, "Buyer", 150101, "", "700.25", ""]], header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(rule), target_options=COSTS)
+    assert report.exit_code == 4, report
+    said = report.stop_reason or ""
+    assert "create" not in said, said
+    assert "the PATCH of cost 150101 on case 1501 (Buyer), Amount: the answer is not what" in said, said
