@@ -440,6 +440,30 @@ async def test_an_order_whose_lines_give_two_dates_is_rejected_not_booked_on_the
     assert "rejected: line 3 entryDate: 2026-12-01" in rejects[2]["reason"]
 
 
+async def test_a_draft_is_sent_the_date_its_lines_give_and_a_draft_order_of_two_dates_is_rejected(
+    tmp_path: Path,
+) -> None:
+    # before: every draft (IsDraft) was sent without EntryDate, silently, though seed 003 says the date is only "not
+    # required for entry drafts", and a merged draft order whose lines gave two dates was booked as one draft
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1001, "SALARY", "100.10", "Vederlag", "", "2026-10-31", ""],
+            [1002, "SALARY", "50.00", "uten dato", "", "", ""],
+            [1003, "COMMISSION", "25000.00", "del 1", "", "2026-10-31", "R1"],
+            [1003, "COMMISSION", "5000.00", "del 2", "", "2026-11-30", "R1"],
+            [1004, "COMMISSION", "10.00", "a", "", "2026-11-30", "R2"],
+            [1004, "COMMISSION", "5.00", "b", "", "2026-11-30", "R2"],
+        ],
+    )
+    report, entries = await load_entries(tmp_path, data)
+    assert (report.loaded, report.rejected) == (4, 2), report
+    dates = {(e["CaseId"], e["Description"]): (e["EntryDate"] or "")[:10] or None for e in entries}
+    assert dates == {(1001, "Vederlag"): "2026-10-31", (1002, "uten dato"): None, (1004, "a / b"): "2026-11-30"}
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert rejects[5]["field"] == "entryDate" and "the order's first line gives 2026-10-31" in rejects[5]["reason"]
+
+
 @pytest.mark.slow
 async def test_a_line_of_an_order_that_names_no_case_takes_the_order_with_it(tmp_path: Path) -> None:
     # found by a tester: the middle line of order B named no case; it alone was rejected and order B was booked

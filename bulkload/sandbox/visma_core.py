@@ -66,7 +66,7 @@ class Fixture(msgspec.Struct, kw_only=True):
 
 
 class EntryBody(msgspec.Struct, kw_only=True):
-    """The body of both creates; unknown fields are ignored, EntryDate only matters for entries."""
+    """The body of both creates; unknown fields are ignored, EntryDate is required for entries only."""
 
     EntryDefinitionId: int | None = None
     Amount: Any = None  # a JSON number decodes to int or Decimal (exact); anything else is refused
@@ -221,10 +221,8 @@ class VismaCore:
         amount = body.Amount
         if amount is None or isinstance(amount, bool) or not isinstance(amount, int | Decimal):
             return "Amount is required and must be a number"
-        if draft:
-            return definition, None
-        if not body.EntryDate:
-            return "EntryDate is required for entries"
+        if not body.EntryDate:  # "not required for entry drafts" (seed 003)
+            return (definition, None) if draft else "EntryDate is required for entries"
         entry_date = _entry_date(body.EntryDate)
         if entry_date is None:
             return f"EntryDate {body.EntryDate!r} is not an ISO date or date-time"

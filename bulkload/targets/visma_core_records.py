@@ -390,17 +390,13 @@ class Entries(OnCase):
             # exact: 28 digits hold the sum of up to 10**11 lines of 15 digits (most_lines: about 40,000)
             total = sum((r.amount for r in records), Decimal(0))
             return at, "amount", f"the order's lines sum to {total}, which {_PAST} (the order is one entry)"
-        first = records[0]
-        if self._definition(first.accountingCostType).IsDraft:  # a draft is sent no date
-            return None
-        for i, entry in enumerate(records):
-            if entry.entryDate != first.entryDate:
-                return (
-                    i,
-                    "entryDate",
-                    f"{entry.entryDate}, where the order's first line gives {first.entryDate}: the order is one "
-                    "entry, which has one date",
-                )
+        # a draft's too, sent the date its lines give: a draft's line may give none (seed 003: not required)
+        dated = [(i, r.entryDate) for i, r in enumerate(records) if r.entryDate is not None]
+        for i, date in dated:
+            if date != dated[0][1]:
+                first = "first line" if dated[0][0] == 0 else "first line giving a date"
+                why = f"{date}, where the order's {first} gives {dated[0][1]}"
+                return i, "entryDate", f"{why}: the order is one entry, which has one date"
         return None
 
     def group_key(self, row: Mapping[str, Any]) -> str | Unreadable | None:
@@ -467,7 +463,8 @@ class Entries(OnCase):
         return Call("POST", path, _encode(self._body(records)), repeatable=False)
 
     def _body(self, records: Sequence[EntryRow]) -> dict[str, Any]:
-        """The create's body for an entry's lines: the fields given (a draft has no date)."""
+        """The create's body for an entry's lines: the fields given, a draft's date too where its lines give one (seed
+        003: the date is "not required for entry drafts")."""
         first = records[0]
         definition = self._definition(first.accountingCostType)
         body: dict[str, Any] = {
@@ -476,9 +473,8 @@ class Entries(OnCase):
             "Amount": sum((r.amount for r in records), Decimal(0)),
             "Description": " / ".join(r.description for r in records if r.description) or None,
             "Note": " / ".join(r.note for r in records if r.note) or None,
+            "EntryDate": next((r.entryDate for r in records if r.entryDate is not None), None),
         }
-        if not definition.IsDraft:
-            body["EntryDate"] = first.entryDate
         return {k: v for k, v in body.items() if v is not None}
 
     def summarize(self, records: Sequence[Any]) -> dict[str, Totals]:
