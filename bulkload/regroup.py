@@ -36,6 +36,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import islice
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -44,6 +45,7 @@ import msgspec
 from msgspec.structs import astuple
 
 from .errors import PlanningFileError, SourceError
+from .money import JSON_SAFE_INTEGER
 from .numbers import spreadsheet_exponent
 from .sources import BadRow, JsonExponent, Row
 from .targets.base import Elsewhere, GroupKey, RecordKind, Unreadable
@@ -218,7 +220,8 @@ def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], GroupKey]:
     """`kind.group_key`, with one rule for every kind: a row whose text group field (one read as no number or date)
     is written as a spreadsheet shows a long number ("2.1E+11", chunking.Reading refuses it), or is a JSON number
     written with an exponent (`1.0E3`: 1000, or 1012 as a spreadsheet showed it, as key_number reads none; the field
-    takes text, and validation refuses the row), names its group by no key, and a row of no group (None) that
+    takes text, and validation refuses the row) or with a fraction past 2^53 (`9007199254740992.0`, as a double
+    holding 9007199254740993 writes it too), names its group by no key, and a row of no group (None) that
     leaves out a group field the kind requires (RecordKind.required: a PayorCRM invoiceNumber, a Visma Core caseId)
     is a group's line whose key was lost (a blank or merged cell), not a row standing alone: Unreadable either way,
     so the groups next to it are refused with it (keyed). Before, such a PayorCRM line was rejected alone and its
@@ -240,6 +243,11 @@ def group_reader(kind: RecordKind) -> Callable[[Mapping[str, Any]], GroupKey]:
                 return Unreadable(
                     f"{name} {value} is a number written with an exponent, as a spreadsheet shows one it may have "
                     "rounded: which it is cannot be told"
+                )
+            if type(value) is Decimal and abs(value) > JSON_SAFE_INTEGER:
+                return Unreadable(
+                    f"{name} {value} is a number written with a fraction past 2^53, as a program holding it as a "
+                    "double writes one, which holds no other whole number that far: which it is cannot be told"
                 )
         key = key_of(row)
         if key is None:

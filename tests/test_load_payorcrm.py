@@ -1153,13 +1153,13 @@ async def test_a_local_amount_that_reads_both_ways_with_more_decimals_than_its_c
     ), refused
 
 
-@pytest.mark.parametrize("written", ["1.0", "false", '["1"]'])
+@pytest.mark.parametrize("written", ["1.0", "false", '["1"]', "12345678901.0"])
 async def test_a_jsonl_invoice_number_that_is_no_text_rejects_its_invoice_whole(tmp_path: Path, written: str) -> None:
     # found by a tester: "invoiceNumber": 1.0 beside "1" was keyed invoice "1.0", rejected alone ("expected
     # text"), and invoice 1 was uploaded without that line. Its key is its text form (base.key_text), as Visma Core's
-    # orderId: the invoice is rejected whole with it
+    # orderId: the invoice is rejected whole with it, at any size (12345678901.0 was keyed apart past 32 bits)
     text = json.loads(written)
-    same = "1" if text == 1 or isinstance(text, list) else "false"
+    same = "false" if text is False else "1" if isinstance(text, list) else str(int(text))
     line = '{"customerNumber":"C1","invoiceAmount":%d,"currency":"DKK","lineItem":"%d","invoiceNumber":'
     invoices = tmp_path / "i.jsonl"
     invoices.write_text(
@@ -1170,13 +1170,16 @@ async def test_a_jsonl_invoice_number_that_is_no_text_rejects_its_invoice_whole(
     assert (report.loaded, report.rejected, report.rejected_groups) == (2, 2, 1), report
 
 
-async def test_a_jsonl_customer_number_that_is_no_text_is_the_customer_its_text_names(tmp_path: Path) -> None:
+@pytest.mark.parametrize("number", ["79", "7900000000"])
+async def test_a_jsonl_customer_number_that_is_no_text_is_the_customer_its_text_names(
+    tmp_path: Path, number: str
+) -> None:
     # "customerno": 79.0 is customer 79 given as a number: beside "79" the customer is given twice, and which is
-    # meant cannot be told (before: keyed "79.0", refused alone, and "79" uploaded)
+    # meant cannot be told (before: keyed "79.0", refused alone, and "79" uploaded); past 32 bits alike
     customers = tmp_path / "c.jsonl"
     customers.write_text(
-        '{"customerno": 79.0, "emailaddress1": "a@x.dk"}\n'
-        '{"customerno": "79", "emailaddress1": "b@x.dk"}\n'
+        f'{{"customerno": {number}.0, "emailaddress1": "a@x.dk"}}\n'
+        f'{{"customerno": "{number}", "emailaddress1": "b@x.dk"}}\n'
         '{"customerno": "80", "emailaddress1": "c@x.dk"}\n',
         encoding="utf-8",
     )

@@ -666,13 +666,14 @@ async def test_an_order_whose_cost_types_share_one_merging_definition_is_one_ent
     ]
 
 
-@pytest.mark.parametrize("written", ["1.0", "false", '["1"]'])
+@pytest.mark.parametrize("written", ["1.0", "false", '["1"]', "2147483648.0", "12345678901.0"])
 async def test_a_jsonl_line_whose_order_id_is_no_text_rejects_its_order_whole(tmp_path: Path, written: str) -> None:
     # found by a tester: orderId 1.0 (or false, or a list) beside "1" (or "false") was rejected alone, "expected
     # text", while the rest of the order was booked: an entry of 2.00 where the order is 3.00. Its key is its text
-    # form, as 123 beside "123" already was one order: the order is rejected whole with it
+    # form, as 123 beside "123" already was one order: the order is rejected whole with it. So too past 32 bits
+    # (2147483648.0 was keyed "2147483648.0", and order 2147483648 booked without it)
     text = json.loads(written)
-    same = "1" if text == 1 or isinstance(text, list) else "false"
+    same = "false" if text is False else "1" if isinstance(text, list) else str(int(text))
     line = '{"caseId":1003,"accountingCostType":"OUTLAY","amount":%s,"description":"%s","entryDate":"2026-11-01",'
     data = tmp_path / "e.jsonl"
     data.write_text(
@@ -707,6 +708,24 @@ async def test_a_jsonl_order_id_written_with_an_exponent_names_no_order_its_neig
     rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
     assert sorted(rejects) == [1, 2, 3], rejects
     assert f"orderId {written} is a number written with an exponent" in rejects[2], rejects
+
+
+async def test_a_jsonl_order_id_written_with_a_fraction_past_2_to_the_53_names_no_order(tmp_path: Path) -> None:
+    # a whole number written with a fraction is keyed by its digits at any size (base.key_text), but past 2^53 it is
+    # a double's, and 9007199254740992.0 is how one holding 9007199254740993 writes it too: which order it is cannot
+    # be told, so the orders next to it are refused with it, as for one written with an exponent
+    line = '{"caseId":1003,"accountingCostType":"OUTLAY","amount":%s,"description":"%s","entryDate":"2026-11-01",'
+    data = tmp_path / "e.jsonl"
+    data.write_text(
+        (line + '"orderId":9007199254740992.0}\n') % (1, "E")
+        + (line + '"orderId":"9007199254740993"}\n') % (2, "F")
+        + (line + '"orderId":"other"}\n') % (4, "G")
+    )
+    report, entries = await load_entries(tmp_path, data)
+    assert [e["Description"] for e in entries] == ["G"], entries
+    assert (report.loaded, report.rejected) == (1, 2), report
+    rejects = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    assert "orderId 9007199254740992.0 is a number written with a fraction past 2^53" in rejects[2], rejects
 
 
 async def test_an_order_of_more_than_500_lines_is_one_entry(tmp_path: Path) -> None:

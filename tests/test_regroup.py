@@ -12,9 +12,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bulkload.chunking import Planner
-from bulkload.regroup import BALANCED, RUN, SAME_LINES, SAME_NAMES, copies, regrouped, repeated
+from bulkload.regroup import BALANCED, RUN, SAME_LINES, SAME_NAMES, copies, group_reader, regrouped, repeated
 from bulkload.sources import BadRow
-from bulkload.targets.base import RecordKind
+from bulkload.targets.base import RecordKind, Unreadable, key_text
 from bulkload.targets.economic import Economic
 from bulkload.targets.economic_entries import DraftEntries, DraftEntry
 from bulkload.targets.payorcrm_records import Invoice, Invoices
@@ -650,3 +650,33 @@ def test_a_line_balancing_on_its_own_given_again_in_a_row_is_copies_any_text(
     assert copies(ECONOMIC, [[r] for r in run], apart=False) in (SAME_LINES, SAME_NAMES)
     alone = [entry(str(cents), account, None, texts[i % len(texts)]) for i in range(times)]
     assert repeated(ECONOMIC, alone) == times
+
+
+def test_a_text_key_written_as_a_whole_number_is_its_digits_at_any_size() -> None:
+    # found by a tester: key_text read a JSON number through key_number, which gives up past 32 bits, so an orderId
+    # 2147483648.0 beside "2147483648" (an invoiceNumber 12345678901.0, a customerno 7900000000.0) was keyed apart,
+    # and the order loaded without that line. 1.0 was "1" already: a whole number is its digits at any size
+    for written, digits in [
+        (Decimal("1.0"), "1"),
+        (Decimal("2147483648.0"), "2147483648"),
+        (Decimal("-2147483649.00"), "-2147483649"),
+        (Decimal("12345678901.0"), "12345678901"),
+        (12345678901, "12345678901"),
+        (Decimal("9007199254740991.0"), "9007199254740991"),  # 2**53 - 1: every double to it is one whole number
+        (123456789012345678901234567890, "123456789012345678901234567890"),  # written without a fraction: exact
+    ]:
+        assert key_text(written) == digits, written
+    assert key_text(Decimal("2147483648.5")) == "2147483648.5"
+
+
+def test_a_text_key_written_as_a_number_with_a_fraction_past_2_to_the_53_is_no_key() -> None:
+    # a number written with a fraction is how a writer that holds it as a double writes one; past 2**53 a double
+    # holds none but every other whole number (9007199254740993 is 9007199254740992.0): which the file means cannot
+    # be told, so the row names no group, and the groups next to it are refused with it
+    read = group_reader(Invoices())
+    row = {"customerNumber": "C1", "invoiceAmount": 100, "currency": "DKK", "lineItem": "1"}
+    for written in (Decimal("9007199254740992.0"), Decimal("-9007199254740993.0"), Decimal("12345678901234567890.00")):
+        key = read({**row, "invoiceNumber": written})
+        assert isinstance(key, Unreadable) and "past 2^53" in key.why, (written, key)
+    assert read({**row, "invoiceNumber": Decimal("9007199254740991.0")}) == "invoice 9007199254740991"
+    assert read({**row, "invoiceNumber": 9007199254740993}) == "invoice 9007199254740993"  # no fraction: exact

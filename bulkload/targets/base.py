@@ -70,16 +70,18 @@ def key_text(value: Any) -> str:
     """A text value in a group key (Visma Core's orderId, PayorCRM's invoiceNumber and customerno) as its text
     form, so that a JSONL line writing it as another JSON value is keyed with the group its text names and is
     rejected with it (its field takes text), never leaving that group's other lines to load without it: text
-    trimmed; a number as key_number reads it (`1.0` and `123` are "1" and "123"), or as written (one written with an
-    exponent, `1.0E3`, names no group that can be told: regroup.group_reader reads it as Unreadable first); `true`,
-    `false` as JSON writes them; a list of one value as that value (`["1"]` is "1"); any other list or object as
-    its JSON."""
+    trimmed; a whole number as its digits at any size (`1.0`, `123` and `12345678901.0` are "1", "123" and
+    "12345678901"; one written with a fraction past 2^53, which a double may have rounded, and one written with an
+    exponent, `1.0E3`, name no group that can be told: regroup.group_reader reads them as Unreadable first), any
+    other number as written; `true`, `false` as JSON writes them; a list of one value as that value (`["1"]` is
+    "1"); any other list or object as its JSON."""
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | Decimal):
-        return key_number(value) or str(value)
+        number = whole_number(value, None)
+        return str(value) if number is None else str(number)
     if isinstance(value, list) and len(value) == 1:
         return key_text(value[0])
     return _encode_json(value).decode()
