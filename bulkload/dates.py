@@ -176,6 +176,15 @@ def listed_day(said: str) -> str:
 
 #: listed_day's readings, by the text read
 _DAYS: dict[str, str] = {}
+#: how a date-time with an offset ends, as DateFormat.parse gives one: "Z", or "+01:00"
+_OFFSET = re.compile(r"(?:Z|[+-][0-9]{2}:[0-9]{2})\Z").search
+
+
+def at_offset(text: str) -> bool:
+    """Whether `text`, a date as DateFormat.parse gives one (ISO "2026-11-01", or an ISO date-time), is a date-time
+    with an offset ("2026-10-31T23:00:00Z", "2026-11-01T00:00:00+01:00"): an instant, which is one date in one zone
+    and may be another in the zone an API books its days in."""
+    return _OFFSET(text, 11) is not None
 
 
 def _day_named(said: str) -> str:

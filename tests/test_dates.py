@@ -905,3 +905,18 @@ def test_a_date_listed_names_the_date_whose_midnight_it_is_in_one_zone(said: str
     # as same_day reads it against a date sent, where the answer is a date, or a zone's midnight
     if dates.same_day(day, said) or dates.same_day("2026-11-01", said):
         assert dates.same_day("2026-11-01", said) is (day == "2026-11-01")
+
+
+def test_a_date_time_with_an_offset_is_told_from_a_date_and_a_time_of_day_without() -> None:
+    # e-conomic refuses a date field's instant (which day it books for one is not documented): each way
+    # DateFormat.parse writes one is told, and nothing else is
+    for text in (
+        "2026-10-31T23:00:00Z",
+        "2026-11-01T00:00:00+01:00",
+        "2026-11-30T10:00-05:00",
+        "2026-11-30T10:00:00.5Z",
+    ):
+        assert dates.at_offset(text), text
+    for text in ("2026-11-01", "2026-11-30T10:00", "2026-11-30T10:00:00.8363753", "2026-10-31T23:00:00"):
+        assert not dates.at_offset(text), text
+    assert DMY.parse("2026-11-30 10:00:00,5Z") == "2026-11-30T10:00:00.5Z" and dates.at_offset("2026-11-30T10:00:00.5Z")

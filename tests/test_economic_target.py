@@ -73,11 +73,19 @@ def test_absent_fields_are_left_out_not_sent_as_null() -> None:
         ("30-11-2026", "2026-11-30"),
         ("30.11.2026", "2026-11-30"),
         ("30/11/2026", "2026-11-30"),
-        ("2026-11-30T14:15:22Z", "2026-11-30T14:15:22Z"),
+        ("2026-11-30T14:15:22", "2026-11-30T14:15:22"),
+        ("2026-11-30 14:15", "2026-11-30T14:15"),
     ],
 )
 def test_dates_are_normalised_to_iso(given: str, iso: str) -> None:
     assert check({**ROW, "date": given, "dueDate": given}).date == iso
+
+
+@pytest.mark.parametrize("given", ["2026-11-30T14:15:22Z", "2026-11-30 23:00+01:00", "2026-11-30T00:00:00-05:00"])
+def test_a_date_time_with_an_offset_is_refused_for_the_day_e_conomic_books_is_not_documented(given: str) -> None:
+    for name in ("date", "dueDate"):
+        field, why = reason({**ROW, name: given})
+        assert field == name and "is a date-time with an offset: which day e-conomic books" in why, why
 
 
 @pytest.mark.parametrize("bad", ["2026-02-30", "30-13-2026", "yesterday", "2026/11/30", "2026-11-30T25:00"])

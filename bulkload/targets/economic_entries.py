@@ -12,7 +12,7 @@ from zlib import adler32, crc32
 import msgspec
 
 from ..cursors import CursorTrail
-from ..dates import listed_day
+from ..dates import at_offset, listed_day
 from ..errors import APIError, RowInvalid
 from ..http import decoded, keepable_ids
 from ..model import Chunk, Totals
@@ -209,25 +209,21 @@ _pack = msgspec.msgpack.Encoder().encode
 def _line_check(units: int | Decimal, entry: DraftEntry | _Listed, rate: Decimal | None) -> int:
     """What a line books, as one number (62 bits): its amount in minor units (a Decimal for an amount listed that is
     no whole number of them, listed_units: packed as text, the check of no line sent), its date and due date (the
-    date each names, dates.listed_day: the API writes dates as date-times, and may write midnight in its zone as
-    UTC's "2026-10-31T23:00:00Z" for 1 November; a date sent is its first 10 characters, as in checks version 6,
-    but for an instant at a zone's midnight not its own, so the checks of earlier ledgers stand), the exchange rate
-    `rate` (None: none compared) and the fields of `_booked`, packed and hashed together. A line sent and the same
-    line listed give one check (`listed_checks`); a corrected currency, VAT code, account, voucher, customer, text,
-    date or rate sent gives another. A field not set is null or absent in what the API lists (seed 002: each is "or
-    null"), as in what is sent (an empty cell is absent). Hashed, not summed: a sum let two changes cancel (a date
-    93 days later and a due date 3 days earlier gave the check before). A rate by its value: 745.50 sent is 745.5
-    listed (a JSON double)."""
+    date each names: one listed as dates.listed_day reads it, for the API writes dates as date-times, and may write
+    midnight in its zone as UTC's "2026-10-31T23:00:00Z" for 1 November; one sent by its first 10 characters, as in
+    checks version 6, as DraftEntries sends no date-time with an offset, so the checks of earlier ledgers stand),
+    the exchange rate `rate` (None: none compared) and the fields of `_booked`, packed and hashed together. A line
+    sent and the same line listed give one check (`listed_checks`); a corrected currency, VAT code, account,
+    voucher, customer, text, date or rate sent gives another. A field not set is null or absent in what the API
+    lists (seed 002: each is "or null"), as in what is sent (an empty cell is absent). Hashed, not summed: a sum let
+    two changes cancel (a date 93 days later and a due date 3 days earlier gave the check before). A rate by its
+    value: 745.50 sent is 745.5 listed (a JSON double)."""
     due = entry.dueDate
-    packed = _pack(
-        (
-            units,
-            listed_day(entry.date),
-            listed_day(due) if due else None,
-            None if rate is None else rate.normalize(),
-            _booked(entry),
-        )
-    )
+    if type(entry) is _Listed:
+        day, due_day = listed_day(entry.date), listed_day(due) if due else None
+    else:
+        day, due_day = entry.date[:10], due[:10] if due else None
+    packed = _pack((units, day, due_day, None if rate is None else rate.normalize(), _booked(entry)))
     return (crc32(packed) << 30) ^ adler32(packed)
 
 
@@ -339,6 +335,20 @@ def _shown(value: Any) -> str:
     return "true" if value is True else "false" if value is False else str(value)
 
 
+#: the fields that take a day: a line's date and its due date
+_DATE_FIELDS = ("date", "dueDate")
+
+
+def _instant_reason(written: str) -> str:
+    """Why a date field's `written` date-time with an offset is refused: which day e-conomic books for it is not
+    documented."""
+    return (
+        f"{written!r} is a date-time with an offset: which day e-conomic books for it is not documented (seed 002): "
+        f"the date written, {written[:10]}, or the instant's date where the agreement keeps its days, which may be "
+        "another; write the date alone, or the time of day without the offset"
+    )
+
+
 class DraftEntries(RecordKind):
     """The lines of vouchers, sent as draft entries in bulk with an idempotency key."""
 
@@ -347,7 +357,7 @@ class DraftEntries(RecordKind):
     number_fields = money_fields | {"exchangeRate"}  # a rate is read with the amounts' decimal mark
     amount_places = {"amount": Places(field="currency")}
     double_fields = number_fields  # seed 002: amount and exchangeRate are `number <double>`
-    date_fields = frozenset({"date", "dueDate"})
+    date_fields = frozenset(_DATE_FIELDS)
     # seed 002: a draft entry has one amount, its side by its sign (isCredit is gone since 11.0.0)
     signed_fields = frozenset({"amount"})
     signed_advice = (
@@ -406,6 +416,10 @@ class DraftEntries(RecordKind):
                 if number is None:
                     raise RowInvalid(name, whole_reason(value))
                 row[name] = number
+        for name in _DATE_FIELDS:
+            value = row.get(name)
+            if type(value) is str and at_offset(value):
+                raise RowInvalid(name, _instant_reason(value))
         return converted(row, DraftEntry, self.read_fields)
 
     def group_key(self, row: Mapping[str, Any]) -> GroupKey:
