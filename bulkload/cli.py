@@ -535,8 +535,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _check_log_file(ns: argparse.Namespace) -> None:
     """--log-file is appended to from the command's first line: ConfigError, before that line, where it names a file
-    the command reads, keeps or writes (runner.check_paths: an input, the ledger, --rejects, --report; each job's of
-    a manifest: fleet.check_log_file)."""
+    the command reads, keeps or writes (runner.check_paths: an input, the ledger, --config, --rejects, --report, and
+    a dry run's own rejects file and report; each job's of a manifest: fleet.check_log_file)."""
     if not ns.log_file:
         return
     if ns.command == "load":
@@ -544,7 +544,8 @@ def _check_log_file(ns: argparse.Namespace) -> None:
             job = _job(ns)
         except BulkloadError:
             return  # refused by the command itself, with its log
-        runner.check_paths(job, outputs=runner.RUN_OUTPUTS, log_file=ns.log_file)
+        read = [("--config", ns.config)] if ns.config else []
+        runner.check_paths(job, outputs=runner.RUN_OUTPUTS, log_file=ns.log_file, read=read, dry_run=ns.dry_run)
     elif ns.command in ("resume", "reconcile", "rollback"):
         runner.check_log_file(ns.ledger, ns.report, ns.log_file)
     elif ns.command == "run":

@@ -173,12 +173,21 @@ RUN_OUTPUTS = ("rejects", "success", "in_doubt", "report")
 
 
 def check_paths(
-    job: Job, *, outputs: Iterable[str], new_ledger: bool = False, ledger: bool = True, log_file: str | None = None
+    job: Job,
+    *,
+    outputs: Iterable[str],
+    new_ledger: bool = False,
+    ledger: bool = True,
+    log_file: str | None = None,
+    read: Iterable[tuple[str, str]] = (),
+    dry_run: bool = False,
 ) -> None:
     """Before anything is sent: no file the run writes (`outputs`: "rejects", "success", "in_doubt", "report")
-    may land on an input, the ledger or another output, and each must be writable; a new PostgreSQL ledger
-    (`new_ledger`) is not named as a ledger's draft (Location.check_new), before a load starts over one so named.
-    `log_file` (--log-file, appended to) may land on none of them either. ConfigError."""
+    may land on an input, the ledger, a file of `read` (what and path of each other file the command reads: the
+    job file --config, the manifest of `bulkload run`) or another output, and each must be writable; a new
+    PostgreSQL ledger (`new_ledger`) is not named as a ledger's draft (Location.check_new), before a load starts
+    over one so named. `dry_run`: the rejects files and report of a dry run too (dry_run_path of each, those of
+    `outputs`). `log_file` (--log-file, appended to) may land on none of them either. ConfigError."""
     inputs = [("the input", path) for path in job.files]
     outputs = list(outputs)
     # the rejects file of each kind of input after the first (Job.rejects_paths)
@@ -190,16 +199,23 @@ def check_paths(
         "in_doubt": [("the in-doubt file", job.in_doubt_path)],
         "report": [("--report", job.report)],
     }
+    written = [(what, path) for name in outputs for what, path in paths[name] if path]
+    if dry_run and "rejects" in outputs:
+        named = [("", job.rejects_path), *((f" of {job.files[of[0]]}", path) for path, of in kinds)]
+        written += [(f"the dry-run rejects file{of}", dry_run_path(path)) for of, path in named]
+    if dry_run and "report" in outputs and job.report:
+        written.append(("the dry-run report", dry_run_path(job.report)))
     in_file = ledger and not ledger_pg.is_url(job.ledger_path)  # a PostgreSQL ledger is no file to collide with
     if new_ledger and in_file:
         check_outputs([("--ledger", job.ledger_path)], inputs)
     elif new_ledger and ledger:
         ledger_pg.Location.parse(job.ledger_path).check_new()
-    kept = inputs + ([("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if in_file else [])
+    kept = inputs + list(read)
+    kept += [("the ledger", job.ledger_path + suffix) for suffix in LEDGER_FILES] if in_file else []
     if log_file:
         check_outputs([("--log-file", log_file)], kept, whole=False)
         kept.append(("--log-file", log_file))
-    check_outputs([(what, path) for name in outputs for what, path in paths[name] if path], kept)
+    check_outputs(written, kept)
 
 
 def check_log_file(ledger: str, report: str | None, log_file: str) -> None:
@@ -767,9 +783,9 @@ def dry_run(job: Job, *, env: Mapping[str, str] | None = None, command: Sequence
     sources = open_sources(job, target)
     check_paths(job, outputs=("rejects", "report"), ledger=False)  # a path that names an input is wrong either way
     job, checked = _refused_as_load(job, target, env, command)
+    check_paths(job, outputs=("rejects", "report"), ledger=False, dry_run=True)
     rejects = [(dry_run_path(path), of) for path, of in job.rejects_paths(target)]
     job = replace(job, rejects=rejects[0][0], report=job.report and dry_run_path(job.report))
-    check_paths(job, outputs=("rejects", "report"), ledger=False)
     workdir = Path(job.rejects_path).parent
     workdir.mkdir(parents=True, exist_ok=True)
     fd, scratch = tempfile.mkstemp(prefix=".bulkload-dry-run-", suffix=".sqlite", dir=workdir)

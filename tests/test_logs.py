@@ -7,6 +7,7 @@ import csv
 import json
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +253,52 @@ def test_a_log_file_on_a_file_a_manifests_job_reads_or_writes_is_refused_and_not
         err = capsys.readouterr().err
         assert f"--log-file {logged} would append to" in err or f"would overwrite --log-file {logged}" in err, err
         assert logged.read_bytes() == before
+
+
+@pytest.mark.parametrize("names", ["--config", "the dry-run rejects file", "the dry-run report"])
+def test_a_log_file_on_the_job_file_or_a_dry_runs_own_outputs_is_refused_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], names: str
+) -> None:
+    """found by a tester: `--log-file job.toml load … --config job.toml` appended the log to the job file (no TOML
+    after), and a dry run's log landed on its own rejects file (FILE.rejects.dry-run.csv) or report: refused, exit
+    2, not a line written, as a log on the input is."""
+    path = tmp_path / "entries.csv"
+    write_entries(path, 1)
+    config, report = tmp_path / "job.toml", tmp_path / "r.json"
+    config.write_text("[job]\nconcurrency = 2\n")
+    dry = {"the dry-run rejects file": tmp_path / "entries.csv.rejects.dry-run.csv"}
+    dry["the dry-run report"] = tmp_path / "r.dry-run.json"
+    for kept in dry.values():
+        kept.write_text("kept\n")
+    logged = config if names == "--config" else dry[names]
+    before = logged.read_bytes()
+    runs = [["--dry-run"], ["--base-url", "http://127.0.0.1:9"]] if names == "--config" else [["--dry-run"]]
+    for run in runs:
+        args = ["load", "economic", str(path), "--config", str(config), "--report", str(report), *run]
+        assert main([*args, "--log-file", str(logged)]) == 2
+        err = capsys.readouterr().err
+        said = f"{names} {logged} would overwrite --log-file {logged}"  # an output is checked against the log
+        assert f"--log-file {logged} would append to {names} {logged}" in err or said in err, err
+        assert logged.read_bytes() == before
+
+
+def test_a_log_file_on_a_file_a_manifest_job_reads_is_refused(tmp_path: Path) -> None:
+    """The manifest of a job run by `bulkload run` is read by it (and again by --resume): one list of the files a
+    run reads (runner.check_paths' `read`) holds it, as --config, and --log-file lands on none of them."""
+    from bulkload import runner
+    from bulkload.errors import ConfigError
+    from bulkload.manifest import read_manifest
+
+    path = tmp_path / "entries.csv"
+    write_entries(path, 1)
+    manifest = tmp_path / "m.toml"
+    credentials = 'credentials = {env = {ECONOMIC_APP_SECRET_TOKEN = "A", ECONOMIC_AGREEMENT_GRANT_TOKEN = "G"}}'
+    manifest.write_text(f'[[job]]\nname = "j1"\ntarget = "economic"\nfiles = ["{path}"]\n{credentials}\n')
+    (mjob,) = read_manifest(str(manifest)).jobs
+    job = Job(target=mjob.target, **mjob.settings)
+    read = [("the manifest", str(manifest))]
+    with pytest.raises(ConfigError, match=f"--log-file {manifest} would append to the manifest {manifest}"):
+        runner.check_paths(job, outputs=runner.RUN_OUTPUTS, log_file=str(manifest), read=read)
+    with pytest.raises(ConfigError, match=f"--rejects {manifest} would overwrite the manifest {manifest}"):
+        runner.check_paths(replace(job, rejects=str(manifest)), outputs=runner.RUN_OUTPUTS, read=read)
+    runner.check_paths(job, outputs=runner.RUN_OUTPUTS, log_file=str(tmp_path / "run.log"), read=read)
