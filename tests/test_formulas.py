@@ -427,15 +427,23 @@ def test_a_row_refused_for_an_error_value_names_every_field_that_would_be_refuse
     assert len(more) == 3 and more[2].startswith("dueDate: "), more
 
 
+def invoice_addressed(address: Any, json: bool, **more: str) -> dict[str, Any]:
+    """A PayorCRM invoice row billed to `address`: in a CSV file (not `json`) the nested value is its JSON text."""
+    return {
+        "customerNumber": "C1",
+        "invoiceNumber": "I1",
+        "billAddr": address if json else msgspec.json.encode(address).decode(),
+        **more,
+    }
+
+
 @pytest.mark.parametrize("json", [False, True])
 def test_an_error_value_inside_a_nested_value_is_refused_naming_where_and_every_field(json: bool) -> None:
     # found by a lead: {"city": "#N/A"} in billAddr was sent, where "#N/A" in a column is refused. In a CSV file the
     # nested value is its JSON text; a key is no value, and text that merely begins as an error value is kept
     reading = Reading.of(Invoices(), NumberFormat(), DateFormat(), json=json)
     address: Any = {"#N/A": "Vej 1", "lines": ["#1", {"zip": "Err:502"}], "city": "#n/a"}
-    row = {"customerNumber": "C1", "invoiceNumber": "I1", "billAddr": address, "documentType": "#REF!"}
-    if not json:
-        row["billAddr"] = msgspec.json.encode(address).decode()
+    row = invoice_addressed(address, json, documentType="#REF!")
     with pytest.raises(RowInvalid) as caught:
         reading.convert(row)
     assert caught.value.field == "billAddr"
@@ -443,9 +451,7 @@ def test_an_error_value_inside_a_nested_value_is_refused_naming_where_and_every_
     assert first == error_value_reason("Err:502", "billAddr.lines[1].zip"), caught.value.reason
     assert more == ["'#n/a' at billAddr.city", f"documentType: {error_value_reason('#REF!')}"], more
     kept: Any = {"#N/A": "Vej 1", "lines": ["#1", {"zip": "Errata"}], "city": "#123 Main"}
-    row = {"customerNumber": "C1", "invoiceNumber": "I1", "billAddr": kept}
-    if not json:
-        row["billAddr"] = msgspec.json.encode(kept).decode()
+    row = invoice_addressed(kept, json)
     reading.convert(row)
 
 
@@ -473,9 +479,7 @@ def test_a_formula_inside_a_nested_value_is_refused_naming_where_and_every_field
     # merely begins with "=" is kept, and so is a key
     reading = Reading.of(Invoices(), NumberFormat(), DateFormat(), json=json)
     address: Any = {"=A1": "Vej 1", "lines": ["= see note", {"zip": "=#ÜBERLAUF!"}], "city": "=SUM(A1)", "n": "#N/A"}
-    row = {"customerNumber": "C1", "invoiceNumber": "I1", "billAddr": address, "documentType": "=D1"}
-    if not json:
-        row["billAddr"] = msgspec.json.encode(address).decode()
+    row = invoice_addressed(address, json, documentType="=D1")
     with pytest.raises(RowInvalid) as caught:
         reading.convert(row)
     assert caught.value.field == "billAddr"
@@ -488,9 +492,7 @@ def test_a_formula_inside_a_nested_value_is_refused_naming_where_and_every_field
     ], more
     assert first.startswith("'=#ÜBERLAUF!' at billAddr.lines[1].zip is a spreadsheet formula, not its value")
     kept: Any = {"=A1": "Vej 1", "lines": ["= see note", {"zip": "=== header ==="}], "city": "=ole@firma.dk"}
-    row = {"customerNumber": "C1", "invoiceNumber": "I1", "billAddr": kept}
-    if not json:
-        row["billAddr"] = msgspec.json.encode(kept).decode()
+    row = invoice_addressed(kept, json)
     reading.convert(row)
 
 

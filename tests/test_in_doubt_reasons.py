@@ -91,6 +91,25 @@ async def test_a_payorcrm_answer_counting_fewer_records_keeps_its_reason_across_
                 assert again.in_doubt_way_on and "cannot settle them" in again.in_doubt_way_on
 
 
+def customers(tmp_path: Path, n: int) -> None:
+    rows = "".join(f"C{i},c{i}@example.com\n" for i in range(1, n + 1))
+    (tmp_path / "c.csv").write_text("customerno,emailaddress1\n" + rows)
+
+
+def waiting(url: str) -> Job:
+    """A load of c.csv whose calls wait for their place (at 2 a second, 4 at once, 5 rows a call): some are `sending`
+    when the run stops."""
+    return Job(
+        target="payorcrm",
+        files=[],
+        base_url=url,
+        rate=2,
+        concurrency=4,
+        batch_size=5,
+        target_options={"customers": "c.csv"},
+    )
+
+
 async def test_rows_in_doubt_as_a_ledger_write_failed_say_why_and_name_those_never_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -99,8 +118,7 @@ async def test_rows_in_doubt_as_a_ledger_write_failed_say_why_and_name_those_nev
     # rows never sent: at PayorCRM, where the user checks the API for every row in doubt, none could be told absent.
     # The ledger cannot be written, so the reasons are the run's own, as it knew them when it stopped
     monkeypatch.chdir(tmp_path)
-    rows = "".join(f"C{i},c{i}@example.com\n" for i in range(1, 61))
-    (tmp_path / "c.csv").write_text("customerno,emailaddress1\n" + rows)
+    customers(tmp_path, 60)
     done, recorded = Ledger.done, [0]
 
     def refused_from_the_third(self: Ledger, *args: Any, **kwargs: Any) -> None:
@@ -113,15 +131,7 @@ async def test_rows_in_doubt_as_a_ledger_write_failed_say_why_and_name_those_nev
     with anyio.fail_after(60):
         async with running("payorcrm", SandboxOptions()) as url:
             # calls wait for their place (`sending`) as the third answer cannot be recorded
-            run = Job(
-                target="payorcrm",
-                files=[],
-                base_url=url,
-                rate=2,
-                concurrency=4,
-                batch_size=5,
-                target_options={"customers": "c.csv"},
-            )
+            run = waiting(url)
             stopped = await load(run, env=ENV, raise_on_stop=False)
             held = await sandbox_read(url, "customers")
     assert stopped.exit_code == 4 and "cannot write the ledger" in str(stopped.stop_reason), stopped
@@ -138,11 +148,6 @@ async def test_rows_in_doubt_as_a_ledger_write_failed_say_why_and_name_those_nev
     lines = {int(r["line"]) for r in never_sent}
     assert not {f"C{line - 1}" for line in lines} & at_api, (lines, at_api)
     assert {f"C{int(r['line']) - 1}" for r in answered} <= at_api, (answered, at_api)
-
-
-def customers(tmp_path: Path, n: int) -> None:
-    rows = "".join(f"C{i},c{i}@example.com\n" for i in range(1, n + 1))
-    (tmp_path / "c.csv").write_text("customerno,emailaddress1\n" + rows)
 
 
 def assert_listed_as_held_back(report: Report, path: str, held: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -188,15 +193,7 @@ async def test_a_call_cut_short_before_it_left_that_the_ledger_cannot_put_back_i
     with anyio.fail_after(60):
         async with running("payorcrm", SandboxOptions()) as url:
             # calls wait for their place (`sending`) when the run is cut short
-            run = Job(
-                target="payorcrm",
-                files=[],
-                base_url=url,
-                rate=2,
-                concurrency=4,
-                batch_size=5,
-                target_options={"customers": "c.csv"},
-            )
+            run = waiting(url)
             async with anyio.create_task_group() as tg:
                 tg.start_soon(lambda: load(run, env=ENV, raise_on_stop=False, interrupted=handed.append))
                 await enough.wait()
