@@ -5,15 +5,27 @@ case. The real sandbox serves each, behind a middleware that shapes its answers 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from aiohttp import web
 from conftest import sandbox_read, serving
 from msgspec import UNSET
 from test_load_payorcrm import read_csv, write
-from test_payorcrm_answers import answered, crm_app, customers_file, load_both, two_customers, two_invoices
+from test_payorcrm_answers import (
+    Handler,
+    Rule,
+    answered,
+    crm_app,
+    customers_file,
+    load_both,
+    two_customers,
+    two_invoices,
+)
 
 from bulkload.model import ECHOED, NO_ID, Chunk
 from bulkload.model import echoed as echoed_figures
@@ -202,3 +214,109 @@ def test_amounts_and_currencies_named_in_another_case_are_read() -> None:
     assert totals is not None
     assert totals["invoices"] == {"EUR": [1, 5, 5], "USD": [1, 6, 6]}, totals
     assert all(figures == [1] for figures in totals.get(ECHOED, {}).values()), totals
+
+
+def echoing(reshape: Callable[[str, Any], Any]) -> Rule:
+    """The sandbox's answer to an upload, each record giving every field its row was sent with, as `reshape` (field,
+    value sent) writes it: a server that stores the rows and echoes them."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        sent = await request.json()
+        real = await handler(request)
+        assert isinstance(real, web.Response) and isinstance(real.body, bytes)
+        body = json.loads(real.body)
+        if real.status != 200:
+            return real
+        body["results"] = [
+            {**record, **{name: reshape(name, value) for name, value in row.items()}}
+            for row, record in zip(sent, body["results"], strict=True)
+        ]
+        return web.json_response(body)
+
+    return rule
+
+
+async def load_echoed(tmp_path: Path, reshape: Callable[[str, Any], Any], invoice: dict[str, str]) -> Any:
+    customers = write(
+        tmp_path / "c.csv",
+        ["customerno", "emailaddress1", "phoneno"],
+        [["00123", "a@b.c", "+1 715 724 1681"], ["124", "d@e.f", "+17706309380"]],
+    )
+    given = {"customerNumber": "00123", "invoiceNumber": "I1", "invoiceAmount": "211.03", "currency": "EUR"} | invoice
+    invoices = write(tmp_path / "i.csv", list(given), [list(given.values())])
+    with anyio.fail_after(60):
+        async with serving(crm_app(echoing(reshape))) as url:
+            return await load_both(tmp_path, url, customers, invoices)
+
+
+def dotnet(name: str, value: Any) -> Any:
+    """A record echoed as a .NET server may write it: objects with all their members, null where not given; a
+    period as the number it is; a phone number without its spaces."""
+    if isinstance(value, dict):
+        return {"line1": None, "line2": None, "city": None, "zip": None, **value}
+    if name == "fiscalPeriod":
+        return int(value)
+    if name == "phoneno":
+        return value.replace(" ", "")
+    return value
+
+
+async def test_fields_echoed_as_a_dotnet_server_writes_them_are_the_values_sent(tmp_path: Path) -> None:
+    # found by a tester: since fields echoed were compared (d80b412), a billAddr {"city": "Oslo"} echoed with its
+    # other members null, and a fiscalPeriod "01" echoed as 1, were called other values: MISMATCH, exit 3, though
+    # every row was stored as sent. A phone number echoed without its spaces is the number sent
+    invoice = {"fiscalPeriod": "01", "fiscalYear": "2026", "billAddr": '{"city": "Oslo"}', "itemText": "Freight"}
+    report = await load_echoed(tmp_path, dotnet, invoice)
+    rec = report.reconcile
+    assert (report.exit_code, rec.ok, rec.calls_differing) == (0, True, []), rec
+    assert rec.rows_not_checked["fields"] == 0, rec
+
+
+@pytest.mark.parametrize(
+    ("invoice", "reshape", "differing"),
+    [
+        # a member sent echoed otherwise, or one not sent echoed with a value: another address
+        ({"billAddr": '{"city": "Oslo"}'}, lambda n, v: {**v, "city": "Bergen"} if n == "billAddr" else v, "billAddr"),
+        ({"billAddr": '{"city": "Oslo"}'}, lambda n, v: {**v, "zip": "0150"} if n == "billAddr" else v, "billAddr"),
+        ({"billAddr": '{"city": "Oslo"}'}, lambda n, v: {} if n == "billAddr" else v, "billAddr"),
+        # a postcode is text: its leading zero is its own
+        ({"billAddr": '{"zip": "0150"}'}, lambda n, v: {"zip": 150} if n == "billAddr" else v, "billAddr"),
+        # a key or a reference keeps its leading zeros, and its spaces
+        ({}, lambda n, v: int(v) if n == "customerNumber" else v, "customerNumber"),
+        ({"reference1": "PO 12"}, lambda n, v: "PO12" if n == "reference1" else v, "reference1"),
+        # another period
+        ({"fiscalPeriod": "01"}, lambda n, v: 10 if n == "fiscalPeriod" else v, "fiscalPeriod"),
+    ],
+)
+async def test_fields_echoed_with_another_meaning_still_differ(
+    tmp_path: Path, invoice: dict[str, str], reshape: Callable[[str, Any], Any], differing: str
+) -> None:
+    report = await load_echoed(tmp_path, reshape, invoice)
+    rec = report.reconcile
+    assert report.exit_code == 3 and not rec.ok, report
+    (call,) = rec.calls_differing
+    assert call["fields_differing"] == [differing], call
+
+
+@pytest.mark.parametrize(
+    ("name", "sent", "said", "same"),
+    [
+        ("billAddr", {"city": "Oslo"}, {"line1": None, "city": "Oslo", "zip": None}, True),
+        ("billAddr", {"city": "Oslo"}, {"City": "Oslo"}, False),  # a member's name is its own
+        ("billAddr", {"city": "Oslo", "zip": None}, {"city": "OSLO"}, True),
+        ("billAddr", {"n": Decimal("1.50")}, {"n": "1.5"}, True),
+        ("billAddr", {"a": {"zip": "0150"}}, {"a": {"zip": "0150", "b": None}}, True),
+        ("billAddr", {"a": {"zip": "0150"}}, {"a": {"zip": 150}}, False),
+        ("billAddr", [{"city": "Oslo"}], [{"city": "Oslo", "zip": None}], True),
+        ("billAddr", [{"city": "Oslo"}], [], False),
+        ("fiscalPeriod", "01", "1", True),
+        ("fiscalPeriod", "01", 1.0, False),  # a double is no period
+        ("fiscalPeriod", "Q1", "q1", True),  # no number: text
+        ("itemText", "Freight  in", "FREIGHT_IN", True),
+        ("customerNumber", "00123", 123, False),
+        ("customerNumber", "C 1", "C1", False),
+    ],
+)
+def test_what_a_record_echoes_is_the_value_sent_by_its_meaning(name: str, sent: Any, said: Any, same: bool) -> None:
+    fields = PayorCRM(["invoices"]).kind_of(0).answered_as
+    assert fields.same(name, sent, said) is same

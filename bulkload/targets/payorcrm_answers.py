@@ -216,33 +216,69 @@ def _spelled(text: str) -> str:
     return " ".join(text.replace("_", " ").lower().split())
 
 
+def _counted(value: Any) -> int | None:
+    """A whole number as a record gives it, as text of its digits or a JSON integer (`"01"`, `" 1 "`, `1`: 1); None
+    for anything else (`"1a"`, `1.5`, `true`, null)."""
+    if type(value) is str and value.strip().isascii() and value.strip().isdigit():
+        return int(value)
+    return value if type(value) is int else None
+
+
 class Fields(NamedTuple):
     """The fields of the records a call sent, as their answer is read: the one that names a record (`key`: a
-    customer's customerno, an invoice's invoiceNumber), and those that hold numbers and dates, which an answer may
-    write otherwise than they were sent (`same`)."""
+    customer's customerno, an invoice's invoiceNumber), those that hold numbers and dates, which an answer may write
+    otherwise than they were sent, those of text that hold a whole number (`counted`: an invoice's fiscalPeriod),
+    and those of text that name a record or refer to one (`names`: the key, an invoice's customerNumber), whose
+    spaces are their own (`same`)."""
 
     key: str
     numbers: frozenset[str] = frozenset()
     dates: frozenset[str] = frozenset()
+    counted: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
 
     def same(self, name: str, sent: Any, said: Any) -> bool:
         """Whether `said`, what a record answers of the field `name` sent as `sent`, is that value by its meaning
-        (seed 004 documents no answer, nor how it writes what it echoes): the value itself; of a number field, the
-        same number in any form (`1234.5` or `"1234.500"` for a balanceAmount `"1234.50"`, `1000.0` for 1000, as
-        money.same_amount reads an API's doubles); of a date field, a date or date-time naming the date sent
-        (dates.same_day); of text, the same words in any case, spacing or `_` (an invoice's own `status`: `Not due`
-        sent, `NOT DUE` or `not_due` answered), or a whole number written as the text sent (`123` for "123").
-        Anything else is another value (`"123"` for "00123", `2026-12-30` for 2026-12-31)."""
+        (seed 004 documents no answer, nor how it writes what it echoes): the value itself; of a number field, or a
+        number sent in a nested value, the same number in any form (`1234.5` or `"1234.500"` for a balanceAmount
+        `"1234.50"`, `1000.0` for 1000, as money.same_amount reads an API's doubles); of a date field, a date or
+        date-time naming the date sent (dates.same_day); of a `counted` field, the same whole number, its leading
+        zeros none of its meaning (`1` or `"1"` for a fiscalPeriod `"01"`); of a nested value (an object: billAddr),
+        one whose members sent are each the same (`same`, named `billAddr.city`), and whose members not sent are null
+        or absent (`{"line1": null, "city": "Oslo"}` for `{"city": "Oslo"}`), of a list one whose items each are;
+        of text naming a record (`names`), the same words in any case, spacing or `_`; of other text, the same
+        in any case or `_` and whatever its spaces (an invoice's own `status`: `Not due` sent, `NOT DUE` or
+        `not_due` answered; a phoneno `+1 715 724 1681` sent, `+17157241681` answered); of text, a whole number
+        written as the text sent (`123` for "123"). Anything else is another value (`"123"` or `123` for a
+        customerNumber "00123", `2026-12-30` for 2026-12-31, `150` for a billAddr's zip "0150")."""
         if type(said) is type(sent) and said == sent:
             return True
-        if name in self.numbers:
+        if isinstance(sent, dict):
+            return isinstance(said, dict) and all(
+                self.same(f"{name}.{member}", sent.get(member), said.get(member)) for member in sent.keys() | said
+            )
+        if isinstance(sent, list):
+            return (
+                isinstance(said, list)
+                and len(said) == len(sent)
+                and all(self.same(f"{name}[{i}]", item, was) for i, (item, was) in enumerate(zip(sent, said)))
+            )
+        if name in self.numbers or type(sent) in (int, Decimal):
             number, was = _number(said), _number(sent)
             return number is not None and was is not None and same_amount(number, was)
         if not isinstance(sent, str):
             return False
         if name in self.dates:
             return isinstance(said, str) and same_day(sent, said)
-        return named(said) == sent or isinstance(said, str) and _spelled(said) == _spelled(sent)
+        if name in self.counted and (whole := _counted(sent)) is not None:
+            return _counted(said) == whole
+        if named(said) == sent:
+            return True
+        if not isinstance(said, str):
+            return False
+        if name in self.names:
+            return _spelled(said) == _spelled(sent)
+        return _spelled(said).replace(" ", "") == _spelled(sent).replace(" ", "")
 
 
 def _folded(records: list[Any], names: Collection[str]) -> tuple[list[Any], bool]:

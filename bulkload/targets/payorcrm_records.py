@@ -138,13 +138,23 @@ class Upload(RecordKind):
 
     group_name = "record"
     ids_optional = True  # seed 004 documents no answer: a 2xx naming no ids confirms its records without them
+    #: text fields that hold a whole number, not a name (an invoice's fiscalPeriod): a record echoing `1` for "01"
+    #: echoes the value sent (payorcrm_answers.Fields.same)
+    counted_fields: frozenset[str] = frozenset()
+    #: text fields that name a record or refer to one, beside the key (an invoice's customerNumber, reference1): a
+    #: record echoing one with its words spaced otherwise (`PO12` for "PO 12") echoes another, where other text's
+    #: spaces are its formatting (Fields.same)
+    naming_fields: frozenset[str] = frozenset()
 
     def __init__(self, name: str, struct: type[msgspec.Struct], key_field: str) -> None:
         self.name = name
         #: the field that names a record (its group key)
         self.key_field = key_field
-        #: how an answer's records are read: by their key, and the fields that hold numbers and dates
-        self.answered_as = Fields(key_field, self.number_fields, self.date_fields)
+        #: how an answer's records are read: by their key, and the fields that hold numbers, dates, whole numbers as
+        #: text, and names of records
+        self.answered_as = Fields(
+            key_field, self.number_fields, self.date_fields, self.counted_fields, self.naming_fields | {key_field}
+        )
         self.path = f"/jsonApi/upload/{name}"
         self.fields = frozenset(struct.__struct_fields__)
         self._required = required_fields(struct)
@@ -309,6 +319,16 @@ class Invoices(Upload):
     amount_places = {"invoiceAmount": Places(field="currency"), "balanceAmount": Places(field="currency")}
     date_fields = frozenset(_DATES)
     reference_fields = frozenset({"customerNumber"})  # the customer an invoice is of
+    # seed 004 types both as string, but each holds a number, a year and a period of it: "01" is the period 1
+    counted_fields = frozenset({"fiscalYear", "fiscalPeriod"})
+    naming_fields = reference_fields | {
+        "accountingDocNumber",
+        "referenceDocNo",
+        "reference1",
+        "reference2",
+        "soldTo",
+        "lineItem",
+    }
     nested_fields = frozenset({"billAddr", "shipAddr"})
     line_names = ("lineItem",)  # what tells an invoice's lines apart (group_fault)
     # seed 004 does not say whether an invoiceNumber is the account's or its customer's: lines of one number naming
