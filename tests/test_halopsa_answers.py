@@ -512,7 +512,7 @@ async def test_a_server_counting_offsets_by_the_page_size_asked_is_read_whole(tm
         return web.json_response(answer)
 
     await tenant_11_matched(tmp_path, offsets_by_size_asked, page_size=100000)
-    assert asked[:4] == ["", "1000", "10", "10"], asked
+    assert asked[:4] == ["1000", "10", "10", "10"], asked  # page 1 (the first listing), 2, 3; the next walk
 
 
 async def test_a_server_refusing_pages_of_a_thousand_is_read_in_pages_of_a_hundred(tmp_path: Path) -> None:
@@ -600,7 +600,7 @@ def test_a_page_answered_as_an_array_of_part_of_the_records_is_not_the_whole_lis
         code = load_matching(tmp_path, data, url)
     said = capfd.readouterr()
     assert code == 2 and posts == [], (said, posts)
-    assert "page 1 was answered as an array of 10 records, and the API counts 15" in said.out + said.err, said
+    assert "its first page was answered as a bare array of 10 records" in said.out + said.err, said
 
 
 async def test_a_partial_array_page_names_no_loaded_record_missing(tmp_path: Path) -> None:
@@ -615,6 +615,53 @@ async def test_a_partial_array_page_names_no_loaded_record_missing(tmp_path: Pat
     rec = report.reconcile
     assert report.loaded == 2 and rec.missing_count == 0, rec
     assert not rec.ok and "XeroDetails could not be listed whole" in str(rec.note), rec
+
+
+def capped_arrays(posts: list[str], *, paged_too: bool) -> Rule:
+    """A listing asked without paging (or, `paged_too`, any listing) is answered with a bare array of its first 3
+    records, as a server that caps its listings does (seed 001 says only "Returns multiple XeroDetails records");
+    the POSTs are noted in `posts`."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.path.startswith("/api/"):
+            posts.append(request.path)
+        if not is_listing(request) or ("pageinate" in request.query and not paged_too):
+            return await handler(request)
+        response = await handler(request.clone(rel_url=request.rel_url.with_query(pageinate="true", page_no="1")))
+        assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+        return web.json_response(json.loads(response.body)["xerodetails"][:3])
+
+    return rule
+
+
+async def test_a_listing_capped_when_asked_without_pages_is_read_by_its_pages(tmp_path: Path) -> None:
+    """Found by a tester: the server answers a listing asked without paging with a bare array of its first 3
+    records. Before: that array was taken for every record, and a load of 5 names with --match-on name created the
+    last 2 again (A B C D E D E). The first listing asks for pages: the 5 rows update the 5 records."""
+    posts: list[str] = []
+    data = write(tmp_path / "XeroDetails.csv", tenants(5, "v2"))
+    async with serving(halo_app(tmp_path, tenants(5, "v1"), capped_arrays(posts, paged_too=False))) as url:
+        report = await load(job(tmp_path, data, url, target_options={"match_on": "name"}), env=ENV)
+        after = await held(url)
+    assert sorted(r["name"] for r in after) == [f"Tenant {i:02d}" for i in range(1, 6)], after
+    assert {r["tenant_id"] for r in after} == {f"tid-{i}-v2" for i in range(1, 6)}, after
+    assert report.loaded == 5 and report.reconcile.ok, report.reconcile
+
+
+def test_a_bare_array_answered_to_a_paged_listing_is_not_the_whole_listing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The server answers every listing, paged or not, with a bare array of its first 3 records: no record_count
+    says where the listing ends. Before: the array was taken for every record and --match-on created the other 2
+    again. An array is no proof of the end: --match-on is refused, nothing sent (exit 2)."""
+    posts: list[str] = []
+    data = write(tmp_path / "XeroDetails.csv", tenants(5, "v2"))
+    with served(halo_app(tmp_path, tenants(5, "v1"), capped_arrays(posts, paged_too=True))) as url, environment(ENV):
+        code = load_matching(tmp_path, data, url)
+    said = capfd.readouterr()
+    assert code == 2 and posts == [], (said, posts)
+    assert "--match-on name: XeroDetails cannot be listed whole" in said.out + said.err, said
+    assert "a bare array of 3 records" in said.out + said.err, said
 
 
 async def test_a_listing_that_moves_under_the_walk_is_walked_again(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
-"""HaloPSA: a create whose answer is lost, looked up in a listing whose `record_count` lags and whose unpaged answer
-is its first page (the sandbox's `count_lag` and `unpaged_page`; a tester's server counted only records a minute
-old and gave 10 records unasked). The listing lacked the records the run had been answered for, yet was taken for
-every record: the lost call's records "absent", the call sent again, every one of them created twice, and the run
-said 30 loaded, 0 in doubt. A listing shown short by what the run itself holds proves no absence: the call is in
+"""HaloPSA: a create whose answer is lost, looked up in a listing whose `record_count` lags and whose first page holds
+as many records as it counts (the sandbox's `count_lag` and `page_size`; a tester's server counted only records a
+minute old and gave 10 records unasked). The listing lacked the records the run had been answered for, yet was taken
+for every record: the lost call's records "absent", the call sent again, every one of them created twice, and the
+run said 30 loaded, 0 in doubt. A listing shown short by what the run itself holds proves no absence: the call is in
 doubt, nothing is doubled, and reconciliation names no record missing that the short listing left out."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ async def test_a_lost_create_looked_up_in_a_short_listing_is_in_doubt_never_sent
 ) -> None:
     data = write(tmp_path / "XeroDetails.csv", 30)
     # seed 2 drops the answer of the 3rd POST of 3 (10 rows each), after the server stored its 10 records
-    options = SandboxOptions(window_limit=0, drop_rate=0.3, seed=2, count_lag=count_lag, unpaged_page=10)
+    options = SandboxOptions(window_limit=0, drop_rate=0.3, seed=2, count_lag=count_lag, page_size=10)
     with anyio.fail_after(60):
         async with running("halopsa", options) as url:
             job = Job(
@@ -79,11 +79,11 @@ async def test_a_lost_create_looked_up_in_a_short_listing_is_in_doubt_never_sent
 
 
 async def test_a_listing_not_whole_says_what_was_listed_never_that_the_api_holds_it(tmp_path: Path) -> None:
-    # found by a tester: all 10 records created and held, the count lagging and the unpaged listing a first page of 3;
+    # found by a tester: all 10 records created and held, the count lagging and the listing a first page of 3;
     # the note said the listing was not whole, yet the summary said "remote count 3, expected 10", "the API holds 3"
     # and "control totals ... expected 10, the API holds 3": read as 7 missing. No answer said how many it holds
     data = write(tmp_path / "XeroDetails.csv", 10)
-    options = SandboxOptions(window_limit=0, count_lag=100, unpaged_page=3)
+    options = SandboxOptions(window_limit=0, count_lag=100, page_size=3)
     with anyio.fail_after(60):
         async with running("halopsa", options) as url:
             job = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(tmp_path / "x.sqlite"))
@@ -105,7 +105,7 @@ async def test_a_count_that_lags_is_never_said_to_be_what_the_api_holds_in_the_n
     # found by a tester: 5 records created and held, the count lagging by 2 (3, as many as the first page lists): the
     # note said "3 of the 3 records it holds were listed"
     data = write(tmp_path / "XeroDetails.csv", 5)
-    options = SandboxOptions(window_limit=0, count_lag=2, unpaged_page=3)
+    options = SandboxOptions(window_limit=0, count_lag=2, page_size=3)
     with anyio.fail_after(60):
         async with running("halopsa", options) as url:
             job = Job(target="halopsa", files=[str(data)], base_url=url, ledger=str(tmp_path / "x.sqlite"))

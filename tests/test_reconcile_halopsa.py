@@ -81,7 +81,7 @@ async def test_a_record_deleted_beside_a_count_that_lags_is_missing_and_the_rest
     # not listed; 5 is deleted, 4 is there (a look by id finds it: the count lags, and it is neither compared nor
     # called missing, as ever)
     data = write(tmp_path / "XeroDetails.csv", ["A", "B", "C", "D", "E"])
-    options = SandboxOptions(window_limit=0, count_lag=2, unpaged_page=3)
+    options = SandboxOptions(window_limit=0, count_lag=2, page_size=3)
     with anyio.fail_after(60):
         async with running("halopsa", options) as url:
             await load(loading(data, url), env=ENV)

@@ -1,13 +1,14 @@
-"""What a HaloPSA resource holds, listed: `GET /api/<Resource>`, answered with every record as an array, or as a
-paged object `{"record_count": N, "<plural>": [...]}` (the list under the resource's own key, halopsa_schema.PLURAL)
-whose pages are then read one by one (`pageinate=true&page_no=&page_size=`) until they hold `record_count` records,
-and read again until two walks agree page for page, each page's ids as a set (offset pages shift under another
-writer; the API promises no order within a page). A listing that cannot be had whole says so (`Listing.whole`,
-`Listing.why`): what it leaves out is not proven absent. A `record_count` is evidence of the end only where nothing
-shows it lags: one below the records listed, or a listing without records the caller knows the API holds (the ids it
-answered to this run), is short, whatever the count says. A count below the records the run created is read against
-those still there: each not listed is looked up by id (`GET /api/<Resource>/{id}`, seed 001), and one answered 404 is
-gone (`Listing.gone`), not counted.
+"""What a HaloPSA resource holds, listed: `GET /api/<Resource>`, asked for its first page
+(`pageinate=true&page_no=1&page_size=`) and answered as a paged object `{"record_count": N, "<plural>": [...]}` (the
+list under the resource's own key, halopsa_schema.PLURAL), whose pages are then read one by one until they hold
+`record_count` records, and read again until two walks agree page for page, each page's ids as a set (offset pages
+shift under another writer; the API promises no order within a page). A bare array is no proof of the end: seed 001
+says only that the listing "Returns multiple … records", and a server may cap one (the first 3). A listing that
+cannot be had whole says so (`Listing.whole`, `Listing.why`): what it leaves out is not proven absent. A
+`record_count` is evidence of the end only where nothing shows it lags: one below the records listed, or a listing
+without records the caller knows the API holds (the ids it answered to this run), is short, whatever the count says.
+A count below the records the run created is read against those still there: each not listed is looked up by id
+(`GET /api/<Resource>/{id}`, seed 001), and one answered 404 is gone (`Listing.gone`), not counted.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ LISTING_BYTES = 64 * 1024 * 1024
 #: from page 2 on (page 2 then begins where page 1 ended, whether the server counts its offsets by the size asked
 #: or by the size it served), and every page after the first must hold as many until the listing is whole
 PAGE_SIZE = 1000
-#: records asked for a page of a server that refuses pages of PAGE_SIZE (HTTP 400): what listings asked before
+#: records asked for a page of a server that refuses a first page of PAGE_SIZE (HTTP 400): what listings asked before
 SMALL_PAGE = 100
 #: pages one walk of a listing reads at most (at 300 calls per rolling 5 minutes, 17 minutes of the window): a server
 #: whose pages never end is given up on, and the listing is not whole
@@ -106,7 +107,7 @@ async def listings(
 
 class _Page(NamedTuple):
     records: list[dict[str, Any]]
-    #: the answer's `record_count`; None for an array (every record) or an object without a whole number there
+    #: the answer's `record_count`; None for an array or an object without a whole number there
     record_count: int | None
     paged: bool
     size: int
@@ -133,27 +134,44 @@ async def _page(client: Sender, kind: Listable, params: dict[str, str]) -> _Page
 async def listing_whole(
     client: Sender, kind: Listable, known: Collection[int] = (), created: Collection[int] = ()
 ) -> Listing:
-    """Every record of the resource, and whether the answer holds them all: an array does; a paged object holding
-    fewer than its `record_count` is read page by page (`_walks`); one without a `record_count` does not. Whole only
+    """Every record of the resource, and whether the answers hold them all: the first page is asked for
+    (`_first_page`); a paged object holding fewer than its `record_count` is read page by page from there (`_walks`);
+    one without a `record_count`, or a bare array (no count says where it ends), is not whole. Whole only
     where nothing shows it short (`_short_by_evidence`): `known`, the ids the API answered to this run (created or
     updated), must all be listed, and `record_count` be no fewer than the records of `created` (the ids of those the
     run was answered for as created) still there: where it is fewer, those not listed are looked up (`_gone`).
     Raises what a call raises (errors.APIError, BadAnswer)."""
     # every record, enabled or not: what exists is what a match or a count must see
     params: dict[str, str] = {f: "true" for f in ("includedisabled", "includeenabled") if f in LIST_FILTERS[kind.name]}
-    first = await _page(client, kind, params)
+    first, size = await _first_page(client, kind, params)
     if not first.paged:
-        listing = Listing(first.records, True, len(first.records))
-    elif first.record_count is None:
+        n = len(first.records)
+        why = f"its first page was answered as a bare array of {n} records, without the record_count that ends it"
+        return Listing(first.records, False, n, why)
+    if first.record_count is None:
         return Listing(first.records, False, len(first.records), "the answer gives no record_count")
     elif first.record_count <= len(first.records):
         listing = Listing(first.records, True, first.record_count)
     else:
-        listing = await _walks(client, kind, params, first.record_count)
+        listing = await _walks(client, kind, params, first, size)
     if listing.whole and listing.held < len(created):
         listing = listing._replace(gone=await _gone(client, kind, listing, created))
     why = _short_by_evidence(listing, known, len(created)) if listing.whole else ""
     return listing._replace(whole=False, why=why) if why else listing
+
+
+async def _first_page(client: Sender, kind: Listable, params: dict[str, str]) -> tuple[_Page, int]:
+    """The listing's first page, PAGE_SIZE records asked for (SMALL_PAGE of a server that refuses that with a 400),
+    and the records asked. Raises what a call raises."""
+    try:
+        return await _page(client, kind, _asked(params, 1, PAGE_SIZE)), PAGE_SIZE
+    except BadRequest:
+        # a server that caps the page size by refusing a larger one (400): pages of SMALL_PAGE
+        return await _page(client, kind, _asked(params, 1, SMALL_PAGE)), SMALL_PAGE
+
+
+def _asked(params: dict[str, str], page_no: int, size: int) -> dict[str, str]:
+    return {**params, "pageinate": "true", "page_no": str(page_no), "page_size": str(size)}
 
 
 async def _gone(client: Sender, kind: Listable, listing: Listing, created: Collection[int]) -> frozenset[int]:
@@ -212,24 +230,20 @@ class _Walk(NamedTuple):
     size: int
 
 
-async def _walks(client: Sender, kind: Listable, params: dict[str, str], count: int) -> Listing:
+async def _walks(client: Sender, kind: Listable, params: dict[str, str], first: _Page, size: int) -> Listing:
     """Read the listing's pages until two walks one after the other read the same ids on every page, in any order
     within it (the API promises none): offset pages shift when a record is deleted before the walk's place and
     another is added after it (the `record_count` stays the same), and a walk then skips a record and still holds
     `record_count` of them; a second walk whose pages hold the same sets of ids shows no record moved between them
-    (one that moved leaves one page's set and joins another's). At most MAX_WALKS walks; a walk that ends short
-    (`_walk`) ends the listing, not whole."""
+    (one that moved leaves one page's set and joins another's). The first walk begins with `first`, the page already
+    read (`size` records asked). At most MAX_WALKS walks; a walk that ends short (`_walk`) ends the listing, not
+    whole."""
     last: _Walk | None = None
-    size = PAGE_SIZE
+    count = first.record_count or 0
+    begun: _Page | None = first
     for _ in range(MAX_WALKS):
-        try:
-            walk = await _walk(client, kind, params, count, size)
-        except BadRequest:
-            if last is not None or size <= SMALL_PAGE:
-                raise
-            # a server that caps the page size by refusing a larger one (400): pages of SMALL_PAGE
-            size = SMALL_PAGE
-            walk = await _walk(client, kind, params, count, size)
+        walk = await _walk(client, kind, params, count, size, begun)
+        begun = None
         if isinstance(walk, Listing):
             return walk
         if last is not None and walk.pages == last.pages:
@@ -244,14 +258,16 @@ async def _walks(client: Sender, kind: Listable, params: dict[str, str], count: 
     )
 
 
-async def _walk(client: Sender, kind: Listable, params: dict[str, str], count: int, ask: int) -> _Walk | Listing:
-    """One walk of the listing's pages from the first, `ask` records a page, until they hold the `count` records it
-    was last known to hold (a `record_count` that changes on the way is followed: the walk is compared with the
-    next). A first page of fewer records than asked, short of the listing, is the server's page size: the pages after
-    it are asked for that many (a server that counts offsets by the size asked would skip records). Bounded: a page that
-    brings no record not listed before, one shorter than the first that does not end the listing, a page answered as
-    an array that is not every record, more than MAX_PAGES pages or LISTING_BYTES in all end the walk with a listing
-    that is not whole."""
+async def _walk(
+    client: Sender, kind: Listable, params: dict[str, str], count: int, ask: int, first: _Page | None = None
+) -> _Walk | Listing:
+    """One walk of the listing's pages from the first (`first`, where it was read already), `ask` records a page, until
+    they hold the `count` records it was last known to hold (a `record_count` that changes on the way is followed:
+    the walk is compared with the next). A first page of fewer records than asked, short of the listing, is the
+    server's page size: the pages after it are asked for that many (a server that counts offsets by the size asked
+    would skip records). Bounded: a page that brings no record not listed before, one shorter than the first that
+    does not end the listing, a page answered as a bare array, more than MAX_PAGES pages or LISTING_BYTES in all end
+    the walk with a listing that is not whole."""
     by_id: dict[int, dict[str, Any]] = {}
     pages: list[frozenset[int]] = []
     size, read = 0, 0
@@ -260,15 +276,13 @@ async def _walk(client: Sender, kind: Listable, params: dict[str, str], count: i
         return Listing(list(by_id.values()), False, count, why)
 
     for page_no in range(1, MAX_PAGES + 1):
-        asked = {**params, "pageinate": "true", "page_no": str(page_no), "page_size": str(ask)}
-        page = await _page(client, kind, asked)
+        page = first if page_no == 1 and first is not None else await _page(client, kind, _asked(params, page_no, ask))
         if not page.paged:
-            # every record in one array after all, if it holds as many as the API counts; fewer are a part
-            if len({r["id"] for r in page.records}) == len(page.records) == count:
-                return Listing(page.records, True, count)
-            by_id.update((r["id"], r) for r in page.records)  # records all the same, if not all of them
+            # no record_count ends a bare array: its records are records all the same, not proven all of them
+            by_id.update((r["id"], r) for r in page.records)
             return short(
-                f"page {page_no} was answered as an array of {len(page.records)} records, and the API counts {count}"
+                f"page {page_no} was answered as a bare array of {len(page.records)} records, without the "
+                f"record_count that ends it (the API counted {count})"
             )
         read += page.size
         if page.record_count is None:
