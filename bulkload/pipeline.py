@@ -326,7 +326,11 @@ class Loader:
                 if self.target.api.ordered:
                     self.order(chunk)
                 # also lets the workers run while the child plans ahead
-                await send.send(chunk)
+                try:
+                    await send.send(chunk)
+                except anyio.BrokenResourceError:  # every worker ended on an error, which run_chunks raises
+                    self.unsent(chunk)
+                    return
             elif isinstance(message, Stopped):
                 self.tally.stop(message.reason, EXIT_STOPPED)
             if self.tally.stopped:
