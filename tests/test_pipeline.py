@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import anyio
+import anyio.lowlevel
 import pytest
 from conftest import CREDS, write_entries
 from test_load_halopsa import ENV as HALO_ENV
@@ -124,3 +125,31 @@ async def test_a_loaded_run_reconciles_again_later(tmp_path: Path, case: Case) -
             assert again.exit_code == 0 and again.status == "reconciled", again.reconcile
             assert again.reconcile is not None and again.reconcile.ok and again.loaded == case.rows
             assert await held(case, url) == case.held
+
+
+async def test_a_worker_ending_on_an_error_while_the_producer_waits_stops_the_run_in_bulkloads_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1 run in 6 of a queued job whose PostgreSQL connection was lost ended in an ExceptionGroup holding a
+    # BrokenResourceError: the last worker's stream closed as it ended on its error, which woke the producer waiting
+    # to hand it a chunk before the task group's cancellation reached it, and send raised beside the worker's error
+    from bulkload.errors import RunStopped
+    from bulkload.pipeline import Loader
+
+    write_entries(tmp_path / "e.csv", 200)
+
+    async def lost(self: Loader, chunk: Any) -> None:
+        # the producer hands chunk 2 to the buffer (of 1: concurrency 1), reads chunk 3 and waits to hand it on
+        while self.rows_read < 30:  # noqa: ASYNC110 (a plain count the producer keeps: no event to wait on)
+            await anyio.sleep(0.01)
+        for _ in range(5):  # then it reaches its send, which waits: the buffer is full
+            await anyio.lowlevel.checkpoint()
+        raise RunStopped("the ledger's connection was lost")
+
+    monkeypatch.setattr(Loader, "deliver", lost)
+    async with running("economic", SandboxOptions()) as url:
+        job = Job("economic", [str(tmp_path / "e.csv")], base_url=url, batch_size=10, concurrency=1,
+                  ledger=str(tmp_path / "l.sqlite"))  # fmt: skip
+        with anyio.fail_after(60):
+            report = await load(job, env=CREDS, raise_on_stop=False)
+    assert report.exit_code == 4 and "connection was lost" in str(report.stop_reason), report
