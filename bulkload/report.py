@@ -292,6 +292,12 @@ FIGURES_SO_FAR = (
     "and those not yet sent, which resume sends; requests, retries and elapsed: this invocation's"
 )
 
+#: what a stopped dry run's figures count (it has no ledger, nor a resume: Report.would_load set)
+FIGURES_DRY_RUN_STOPPED = (
+    "rows: the dry run's until it stopped; those not yet sent are the rest of the inputs' rows, which it did not get "
+    "to: the stop says what to fix before a dry run or load of the inputs"
+)
+
 #: what the figures of a run stopped by the loss of its ledger's connection count (Report.ledger_lost)
 FIGURES_WITHOUT_LEDGER = (
     "rows: this invocation's only: the ledger's connection was lost, so what earlier invocations settled could not "
@@ -336,7 +342,8 @@ def print_summary(report: Report, stream: TextIO | None = None) -> None:
         table.add_row("expected / remote count", f"{expected:,} / {remote}")
     console.print(table)
     if report.status == "stopped":
-        console.print(FIGURES_WITHOUT_LEDGER if report.ledger_lost else FIGURES_SO_FAR)
+        counted = FIGURES_WITHOUT_LEDGER if report.ledger_lost else FIGURES_SO_FAR
+        console.print(FIGURES_DRY_RUN_STOPPED if report.would_load is not UNSET else counted)  # set: a dry run's
     elif nothing := _nothing_loaded(report):
         console.print(nothing)
     if unfinished:

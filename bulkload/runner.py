@@ -911,18 +911,22 @@ def _dry_run(
     written = write_rejects_files(rejects, rejected, sources, job.files, [p.decimal for p in profiles])
     n_rejected = sum(w.rows for w in written)
     groups = scratch.group_counts()
+    # would_load stands in for loaded: rows_read = would_load + rejected + in_doubt + skipped, skipped being the rows
+    # an earlier load loaded; the rest of the inputs' rows (a dry run that stopped did not get to them) are not yet
+    # sent, as a stopped load's (Ledger.figures)
+    skipped = scratch.figures().skipped
+    settled = would["rows"] + n_rejected + skipped
     elapsed = time.monotonic() - started
     report = Report(
         target=target.name,
         status="stopped" if stop_reason else "dry_run",
-        rows_read=planner.rows_read,
+        rows_read=settled,
         loaded=0,
         would_load=would["rows"],
         rejected=n_rejected,
         in_doubt=0,
-        # would_load stands in for loaded: rows_read = would_load + rejected + in_doubt + skipped, skipped being
-        # the rows an earlier load loaded and those read after the dry run stopped (neither planned nor rejected)
-        skipped=max(0, planner.rows_read - would["rows"] - n_rejected),
+        skipped=skipped,
+        rows_not_sent=max(0, sum(p.rows for p in profiles) - settled),
         skipped_groups=groups["skipped"] if groups["skipped"] else UNSET,
         groups=_skipped(target, groups, scratch) if groups["skipped"] else UNSET,
         requests=0,
@@ -930,7 +934,7 @@ def _dry_run(
         would_send_bytes=would["bytes"],
         retries=0,
         elapsed_s=round(elapsed, 3),
-        rows_per_s=round(planner.rows_read / elapsed, 1) if elapsed > 0 else 0.0,
+        rows_per_s=round(settled / elapsed, 1) if elapsed > 0 else 0.0,
         stop_reason=stop_reason,
         reconcile=None,
         inputs=as_planned([msgspec.to_builtins(p) for p in profiles], db, target),

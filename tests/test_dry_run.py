@@ -14,7 +14,7 @@ from msgspec import UnsetType
 from test_earlier_ledgers import journal_vouchers, vouchers
 from test_stopping import posts
 
-from bulkload import Job, dry_run, load
+from bulkload import Job, dry_run, load, runner
 from bulkload.cli import main
 from bulkload.runner import dry_run_path
 from bulkload.sandbox import SandboxOptions, running
@@ -175,3 +175,34 @@ def test_a_dry_runs_rejects_are_fixed_in_the_input_which_is_loaded_whole(
     assert "the dry run loaded nothing: fix the rows it rejected in the input files, then load those" in out, out
     report = json.loads(Path("r.dry-run.json").read_text())
     assert report["rejected"] == 1 and "rejects_load" in report and report["rejects_load"] is None, report
+
+
+def test_a_stopped_dry_runs_rows_it_did_not_get_to_are_not_yet_sent_never_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found after 96a6b2e: a dry run stopped part way counted the rows it read and did not get to as `skipped` (the
+    # rows an earlier load loaded), and the rest of the file in no bucket; a load's are `not yet sent`
+    data = tmp_path / "e.csv"
+    rows = write_entries(data, 1_200)["rows"]  # 2,400 rows: chunks of 500
+    lines = data.read_text().splitlines(keepends=True)
+    moved = [*lines[:2], *lines[3:1_203], lines[2], *lines[1_203:]]  # voucher 1's second line after voucher 600
+    plan = runner.planned_rows
+
+    def changed(*args: object, **kwargs: object) -> object:  # the file changes after its inspection
+        data.write_text("".join(moved))
+        return plan(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "planned_rows", changed)
+    report = dry_run(Job(target="economic", files=[str(data)], report=str(tmp_path / "r.json")))
+    written = json.loads((tmp_path / "r.dry-run.json").read_text())
+    assert report.status == "stopped" and "no longer together" in (report.stop_reason or ""), report
+    for r in (written, {k: getattr(report, k) for k in written}):
+        assert (r["skipped"], r["in_doubt"]) == (0, 0) and r["rows_read"] == r["would_load"] + r["rejected"], r
+        assert (r["rows_read"], r["rows_not_sent"]) == (1_202, rows - 1_202), r  # the stop: line 1,203
+    data.write_text("".join(lines))  # as inspected again, to change once more
+    assert main(["load", "economic", str(data), "--dry-run", "--no-progress", "-q"]) == 4
+    assert ", 0 skipped, 1,198 not yet sent" in capsys.readouterr().out
+    data.write_text("".join(lines))
+    assert main(["load", "economic", str(data), "--dry-run", "--no-progress"]) == 4
+    out = capsys.readouterr().out
+    assert "rows: the dry run's until it stopped" in out and "resume" not in out, out  # a dry run has no resume
