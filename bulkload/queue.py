@@ -29,6 +29,7 @@ from typing import Any
 import anyio
 import msgspec
 import psycopg
+from msgspec import UNSET
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
@@ -79,8 +80,12 @@ ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS withdrawn_at timestamptz;
 """
 
 #: the counts `bulkload status` shows, from a running job's progress or a finished job's report (`held_back`: of
-#: those in doubt, the rows of calls held back unsent when a ledger write failed, Report.held_back)
-COUNTS = ("rows_read", "loaded", "rejected", "in_doubt", "held_back", "skipped", "requests")
+#: those in doubt, the rows of calls held back unsent when a ledger write failed, Report.held_back; `rows_not_sent`:
+#: a report's only, LATE_COUNTS)
+COUNTS = ("rows_read", "loaded", "rejected", "in_doubt", "held_back", "skipped", "rows_not_sent", "requests")
+#: counts a running job's progress does not have, nor a report of an older bulkload: absent then, and null where the
+#: report could not count them (Report.rows_not_sent: the rows of a stopped run's inputs in no bucket)
+LATE_COUNTS = ("rows_not_sent",)
 
 
 class JobState(msgspec.Struct, kw_only=True):
@@ -98,7 +103,7 @@ class JobState(msgspec.Struct, kw_only=True):
     manifest: str = ""
     attempts: int
     worker: str | None = None
-    counts: dict[str, int] = {}
+    counts: dict[str, int | None] = {}
     status: str | None = None
     exit_code: int | None = None
     error: str | None = None
@@ -271,9 +276,16 @@ async def checked(manifest_path: str) -> Manifest:
     return manifest
 
 
-def counts_of(figures: Report | Snapshot) -> dict[str, int]:
-    """COUNTS of a finished job's report, or of a running one's progress (results.counted)."""
-    return {key: counted(figures, key) for key in COUNTS}
+def counts_of(figures: Report | Snapshot) -> dict[str, int | None]:
+    """COUNTS of a finished job's report, or of a running one's progress (results.counted); of LATE_COUNTS only
+    those `figures` has, an int or None (not known)."""
+    counts: dict[str, int | None] = {}
+    for key in COUNTS:
+        if key not in LATE_COUNTS:
+            counts[key] = counted(figures, key)
+        elif isinstance(value := getattr(figures, key, UNSET), int | None):
+            counts[key] = value
+    return counts
 
 
 def _job(manifest: Manifest, name: str) -> ManifestJob:
@@ -317,7 +329,7 @@ async def _with_progress(
     return report
 
 
-def _encode(counts: dict[str, int]) -> str:
+def _encode(counts: dict[str, int | None]) -> str:
     return msgspec.json.encode(counts).decode()
 
 

@@ -215,7 +215,8 @@ def print_states(states: list[Any]) -> None:
         if len(status) > SHORT_REASON:
             below.append(f"{s.manifest + ': ' if manifests else ''}job {s.name!r}: {status}")
             status = f"{s.status or s.state}: why below"
-        counts = (str(s.counts.get(c, "")) for c in COUNTS)
+        # blank: a count its progress does not have (rows_not_sent while it runs), or its report could not count
+        counts = ("" if (n := s.counts.get(c)) is None else str(n) for c in COUNTS)
         # the report's exit code: a job finished with rows rejected or in doubt is `complete`, and exits 1
         code = "" if s.exit_code is None else str(s.exit_code)
         cells = (s.name, s.agreement, state, str(s.attempts), *counts, status, code)

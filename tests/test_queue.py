@@ -309,6 +309,35 @@ def test_a_jobs_counts_hold_its_rows_held_back() -> None:
     }
 
 
+def test_a_jobs_counts_hold_its_rows_not_sent_where_its_report_gives_them(capsys: pytest.CaptureFixture[str]) -> None:
+    """`bulkload status`' counts of a finished job hold its report's `rows_not_sent` (the rows of a stopped run's
+    inputs in no bucket, which resume sends: 96a6b2e); null where the report could not count them (its ledger's
+    connection lost), absent where it has none (an older bulkload's) and while it runs (its progress has none)."""
+    import msgspec
+
+    from bulkload.progress import Snapshot
+    from bulkload.queue import JobState, counts_of
+    from bulkload.results import Report
+    from bulkload.worker import print_states
+
+    fields = {"target": "economic", "status": "stopped", "rows_read": 40, "loaded": 30, "rejected": 0, "in_doubt": 10}
+    fields |= {"skipped": 0, "requests": 3, "retries": 0, "elapsed_s": 0.5, "reconcile": None}
+    fields |= {"ledger": "/runs/a.sqlite", "rejects_file": "/runs/a.rejects.csv"}
+    stopped = counts_of(msgspec.convert({**fields, "rows_not_sent": 60}, Report))
+    assert stopped["rows_not_sent"] == 60, stopped  # before: no such count
+    assert counts_of(msgspec.convert({**fields, "rows_not_sent": None}, Report))["rows_not_sent"] is None
+    assert "rows_not_sent" not in counts_of(msgspec.convert(fields, Report))
+    assert "rows_not_sent" not in counts_of(Snapshot("loading", 0, None, "rows", rows_read=40))
+    stored = msgspec.json.decode(msgspec.json.encode(stopped))  # as the queue keeps them
+    job = JobState(id=1, name="a", agreement="a", state="finished", attempts=1, status="stopped", exit_code=4)
+    running = JobState(id=2, name="b", agreement="b", state="running", attempts=0, counts={"rows_read": 7})
+    print_states([msgspec.structs.replace(job, counts=stored), running])
+    header, first, second = capsys.readouterr().out.splitlines()[:3]
+    at = header.split().index("rows_not_sent")
+    assert header.split()[at - 1] == "skipped" and first.split()[at] == "60", (header, first)
+    assert "None" not in second, second
+
+
 def test_status_shows_the_exit_of_a_job_finished_with_rows_rejected(capsys: pytest.CaptureFixture[str]) -> None:
     # found by a tester: a job finished with a row rejected (exit 1) was shown `complete` like a clean one
     from bulkload.queue import JobState
