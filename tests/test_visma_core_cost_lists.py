@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from test_load_visma_core import COST_HEADER, read_csv, write
 from test_visma_core_answers import Handler, Rule, core_app, costs_path, loaded
@@ -112,3 +113,32 @@ async def test_a_patch_answered_with_what_cannot_be_read_is_named_as_that_patch(
     said = report.stop_reason or ""
     assert "create" not in said, said
     assert "the PATCH of cost 150101 on case 1501 (Buyer), Amount: the answer is not what" in said, said
+
+
+@pytest.mark.parametrize("server", ["patched", "not_patched", "unreadable_after"])
+async def test_a_patch_answered_unreadably_is_loaded_only_as_the_cost_read_back_proves(
+    tmp_path: Path, server: str
+) -> None:
+    """A PATCH answered 204 is counted by what the cost read back holds, never by the answer: the values sent
+    (`patched`: loaded, the read after the PATCH its evidence), those it held before (`not_patched`: not carried out,
+    not yet sent, for resume), or no telling (`unreadable_after`: the costs unreadable since: in doubt, resume reads
+    the cost again). Asked after 6981911: "1 loaded, 0 in doubt" of a stopped run was taken for a count on no
+    evidence."""
+    asked: list[str] = []
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        asked.append(request.method)
+        if request.method == "PATCH":
+            if server != "not_patched":
+                await handler(request)
+            return web.Response(status=204)
+        if server == "unreadable_after" and "PATCH" in asked and request.path == costs_path(1501, "Buyer"):
+            return web.Response(text="<html>")
+        return await handler(request)
+
+    data = write(tmp_path / "c.csv", [[1501, "Buyer", 150101, "", "700.25", ""]], header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(rule), target_options=COSTS, settle_s=0.2)
+    assert report.exit_code == 4 and "the PATCH of cost 150101" in (report.stop_reason or ""), report
+    figures = (report.loaded, report.in_doubt, report.rows_not_sent)
+    assert figures == {"patched": (1, 0, 0), "not_patched": (0, 0, 1), "unreadable_after": (0, 1, 0)}[server], report
+    assert asked[asked.index("PATCH") + 1 :].count("GET") >= 1, asked  # the cost read back, whatever it showed
