@@ -62,6 +62,13 @@ async def test_a_record_answered_with_a_status_of_http_failure_is_in_doubt(tmp_p
         ({"statusCode": 422}, "statusCode: 422"),
         ({"httpStatus": 400}, "httpStatus: 400"),
         ({"StatusCode": "404"}, "StatusCode: 404"),
+        # found by a tester: a status with its reason phrase, a double, or a name in snake_case was read as success
+        ({"status": "422 Unprocessable Entity"}, "status: 422 Unprocessable Entity"),
+        ({"status": "400 Bad Request"}, "status: 400 Bad Request"),
+        ({"status": 409.0}, "status: 409.0"),
+        ({"status_code": 422}, "status_code: 422"),
+        ({"http_status": "400"}, "http_status: 400"),
+        ({"status": "200 OK, not saved"}, "status: 200 OK, not saved"),  # its phrase says it failed
     ],
 )
 def test_a_record_whose_status_is_an_http_failure_is_its_rows_failure(said: dict[str, Any], quoted: str) -> None:
@@ -71,7 +78,18 @@ def test_a_record_whose_status_is_an_http_failure_is_its_rows_failure(said: dict
 
 
 @pytest.mark.parametrize(
-    "said", [{"status": 201}, {"status": "200"}, {"statusCode": 200}, {"httpStatus": "201"}, {"status": 1}]
+    "said",
+    [
+        {"status": 201},
+        {"status": "200"},
+        {"statusCode": 200},
+        {"httpStatus": "201"},
+        {"status": 1},
+        {"status": "201 Created"},
+        {"status": 200.0},
+        {"status_code": 200},
+        {"status": 4090.0},  # no HTTP status
+    ],
 )
 def test_a_record_whose_status_is_an_http_success_is_stored(said: dict[str, Any]) -> None:
     kind, chunk = two_customers()
@@ -181,6 +199,39 @@ async def test_records_naming_their_key_in_another_case_give_each_row_its_own_id
     assert report.reconcile.rows_ids_by_place == 0, report.reconcile
 
 
+async def test_records_answered_in_dotnet_case_with_http_statuses_give_their_ids_and_failures(tmp_path: Path) -> None:
+    # found by a tester: an id answered as `Id` was dropped (the success file held no id), and a record's status
+    # "409 Conflict" (an HTTP status with its reason phrase) was read as stored
+    def dotnet_records(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {"Id": r["id"], "CustomerNo": no, "Status": "409 Conflict" if no == "C2" else "201 Created"}
+            for r in results
+            for no in [r["customerno"]]
+        ][::-1]
+
+    with anyio.fail_after(60):
+        async with serving(crm_app(answered(dotnet_records))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path))
+            held = {c["customerno"]: c["id"] for c in await sandbox_read(url, "customers")}
+    assert (report.loaded, report.in_doubt, report.exit_code) == (2, 1, 1), report
+    ids = {int(r["line"]): int(r["id"]) for r in read_csv(tmp_path / "success.csv")}
+    assert ids == {2: held["C1"], 4: held["C3"]}, ids
+    doubt = {int(r["line"]): r["last_error"] for r in read_csv(tmp_path / "in_doubt.csv")}
+    assert list(doubt) == [3] and "Status: 409 Conflict" in doubt[3], doubt
+
+
+@pytest.mark.parametrize("id_name", ["Id", "ID"])
+def test_a_records_id_named_in_another_case_is_its_id(id_name: str) -> None:
+    kind, chunk = two_customers()
+    body = [{id_name: 12, "customerno": "C2"}, {id_name: "11", "customerno": "C1"}]
+    assert kind.created_ids(json.dumps(body).encode(), chunk) == [11, 12]
+    body = [{id_name: 11}, {id_name: 12}]  # no key: by place
+    assert kind.created_ids(json.dumps(body).encode(), chunk) == [11, 12]
+    # an id named twice, in two cases: which is its id cannot be told
+    body = [{"id": 11, id_name: 21, "customerno": "C1"}, {"id": 12, "customerno": "C2"}]
+    assert kind.created_ids(json.dumps(body).encode(), chunk) == [NO_ID, NO_ID]
+
+
 def test_records_naming_a_field_twice_in_two_cases_give_no_ids_by_place() -> None:
     kind, chunk = two_customers()
     # which of the two names the key cannot be told: no pairing by key, and no ids by place
@@ -250,10 +301,11 @@ async def load_echoed(tmp_path: Path, reshape: Callable[[str, Any], Any], invoic
 
 
 def dotnet(name: str, value: Any) -> Any:
-    """A record echoed as a .NET server may write it: objects with all their members, null where not given; a
-    period as the number it is; a phone number without its spaces."""
+    """A record echoed as a .NET server may write it: objects with all their members, null where not given, named
+    in PascalCase; a period as the number it is; a phone number without its spaces."""
     if isinstance(value, dict):
-        return {"line1": None, "line2": None, "city": None, "zip": None, **value}
+        given = {member[:1].upper() + member[1:]: v for member, v in value.items()}
+        return {"Line1": None, "Line2": None, "City": None, "Zip": None, **given}
     if name == "fiscalPeriod":
         return int(value)
     if name == "phoneno":
@@ -302,7 +354,13 @@ async def test_fields_echoed_with_another_meaning_still_differ(
     ("name", "sent", "said", "same"),
     [
         ("billAddr", {"city": "Oslo"}, {"line1": None, "city": "Oslo", "zip": None}, True),
-        ("billAddr", {"city": "Oslo"}, {"City": "Oslo"}, False),  # a member's name is its own
+        # a member named in another case, as a field is (found by a tester: a false MISMATCH), where one is
+        ("billAddr", {"city": "Oslo"}, {"City": "Oslo"}, True),
+        ("billAddr", {"a": {"zip": "0150"}}, {"A": {"ZIP": "0150", "Line1": None}}, True),
+        ("billAddr", {"city": "Oslo"}, {"City": "Oslo", "city": "Oslo"}, False),  # which is the member: not told
+        ("billAddr", {"city": "Oslo", "City": "Oslo"}, {"city": "Oslo", "City": "Oslo"}, True),
+        ("billAddr", {"city": "Oslo", "City": "Oslo"}, {"CITY": "Oslo"}, False),
+        ("billAddr", {"city": "Oslo"}, {"City": "Bergen"}, False),
         ("billAddr", {"city": "Oslo", "zip": None}, {"city": "OSLO"}, True),
         ("billAddr", {"n": Decimal("1.50")}, {"n": "1.5"}, True),
         ("billAddr", {"a": {"zip": "0150"}}, {"a": {"zip": "0150", "b": None}}, True),

@@ -245,7 +245,9 @@ class Fields(NamedTuple):
         date-time naming the date sent (dates.same_day); of a `counted` field, the same whole number, its leading
         zeros none of its meaning (`1` or `"1"` for a fiscalPeriod `"01"`); of a nested value (an object: billAddr),
         one whose members sent are each the same (`same`, named `billAddr.city`), and whose members not sent are null
-        or absent (`{"line1": null, "city": "Oslo"}` for `{"city": "Oslo"}`), of a list one whose items each are;
+        or absent (`{"line1": null, "city": "Oslo"}` for `{"city": "Oslo"}`), its members named in any case as a
+        record's fields are (`_named_as`: `City` is city; one naming a member twice, in two cases, is another
+        value), of a list one whose items each are;
         of text naming a record (`names`), the same words in any case, spacing or `_`; of other text, the same
         in any case or `_` and whatever its spaces (an invoice's own `status`: `Not due` sent, `NOT DUE` or
         `not_due` answered; a phoneno `+1 715 724 1681` sent, `+17157241681` answered); of text, a whole number
@@ -254,7 +256,8 @@ class Fields(NamedTuple):
         if type(said) is type(sent) and said == sent:
             return True
         if isinstance(sent, dict):
-            return isinstance(said, dict) and all(
+            said = _named_as(said, sent) if isinstance(said, dict) else None
+            return said is not None and all(
                 self.same(f"{name}.{member}", sent.get(member), said.get(member)) for member in sent.keys() | said
             )
         if isinstance(sent, list):
@@ -281,20 +284,27 @@ class Fields(NamedTuple):
         return _spelled(said).replace(" ", "") == _spelled(sent).replace(" ", "")
 
 
+def _named_as(said: dict[str, Any], names: Collection[str]) -> dict[str, Any] | None:
+    """`said` (a record, or an object in it) with each of `names` (the fields or members sent) that it names in
+    another case named as it was sent, where exactly one of `names` is that name in any case (`CustomerNo`, `Id`,
+    `City`, as a .NET server writes them, are customerno, id and city; of a city and a City sent, a CITY is
+    neither). None where it names one twice (`customerno` and `CustomerNo`): which is the field cannot be told."""
+    folds = Counter(name.lower() for name in names)
+    sent = {name.lower(): name for name in names if folds[name.lower()] == 1}
+    renamed = {name if name in names else sent.get(name.lower(), name): value for name, value in said.items()}
+    return renamed if len(renamed) == len(said) else None
+
+
 def _folded(records: list[Any], names: Collection[str]) -> tuple[list[Any], bool]:
-    """The records with each of the fields sent (`names`) that they name in another case named as it was sent
-    (`CustomerNo`, `EmailAddress1`, as a .NET server writes them, are customerno and emailaddress1), and whether
-    any names one of them twice, in two cases (`customerno` and `CustomerNo`): which is the field cannot be told,
-    and that record is left as it is."""
-    sent = {name.lower(): name for name in names}
+    """The records with each of the fields sent (`names`) and their `id` named as sent in whatever case they name
+    them (`_named_as`), and whether any names one of them twice, in two cases: that record is left as it is."""
     folded: list[Any] = []
     clashed = False
     for record in records:
         if isinstance(record, dict):
-            renamed = {sent.get(name.lower(), name): value for name, value in record.items()}
-            if len(renamed) < len(record):
-                clashed, renamed = True, record
-            record = renamed
+            renamed = _named_as(record, {*names, "id"})
+            clashed = clashed or renamed is None
+            record = record if renamed is None else renamed
         folded.append(record)
     return folded, clashed
 
@@ -394,10 +404,11 @@ _FAILING = ("error", "fail", "reject", "invalid", "duplicate", "skip", "refuse",
 #: the keys whose false says the upload or record was not done (`"success": false`, `"ok": "false"`, `"saved": 0`)
 _DONE = frozenset({"success", "ok", "saved", "stored"})
 #: the keys whose word or HTTP status says how the upload or record went (`"status": "failed"`, `"state":
-#: "NOT_SAVED"`, `"status": 409`, `"statusCode": "422"`, `"httpStatus": 400`), in lower case
-_OUTCOME = frozenset({"status", "state", "result", "statuscode", "httpstatus"})
-#: an HTTP status written as text (`"409"`, `" 500 "`)
-_HTTP_STATUS = re.compile(r"\s*[1-5][0-9][0-9]\s*")
+#: "NOT_SAVED"`, `"status": 409`, `"statusCode": "422"`, `"httpStatus": 400`, `"status_code": 422`), in lower case
+_OUTCOME = frozenset({"status", "state", "result", "statuscode", "httpstatus", "status_code", "http_status"})
+#: an HTTP status written as text, alone or before its reason phrase (`"409"`, `" 500 "`, `"422 Unprocessable
+#: Entity"`): the status, and the phrase
+_HTTP_STATUS = re.compile(r"\s*([1-5][0-9][0-9])(?:\s(.*))?", re.DOTALL)
 #: a `success` (`_DONE`) that says it failed, as text (any case): JSON false and 0 say so too
 _UNSUCCESSFUL = frozenset({"false", "0", "no"})
 #: the words of a text that say "nothing" (beside zeros: `0`, `000`), under a key whose name says failure (`_nothing`)
@@ -442,26 +453,38 @@ def _nothing(value: Any) -> bool:
     return all(w in _NIL or not w.strip("0") for w in _words(value)) or _denied(value)
 
 
-def _http_status(value: Any) -> int | None:
-    """An outcome written as an HTTP status, 100 to 599: a JSON integer or text of its digits (`409`, `"409"`);
-    None for anything else."""
-    if type(value) is str and _HTTP_STATUS.fullmatch(value):
+def _http_status(value: Any) -> tuple[int, str] | None:
+    """An outcome written as an HTTP status, 100 to 599, and the reason phrase written after it ("" where none): a
+    JSON integer, a whole JSON double (`409`, `409.0`), or text starting with its digits, alone or followed by a
+    space (`"409"`, `"422 Unprocessable Entity"`); None for anything else (`"4090"`, `"409x"`, `409.5`)."""
+    phrase = ""
+    if type(value) is str and (match := _HTTP_STATUS.fullmatch(value)):
+        value, phrase = int(match[1]), match[2] or ""
+    elif type(value) is Decimal and value.is_finite() and value == value.to_integral_value():
         value = int(value)
-    return value if type(value) is int and 100 <= value <= 599 else None
+    return (value, phrase) if type(value) is int and 100 <= value <= 599 else None
 
 
 def _failed_status(value: Any) -> bool | None:
     """Whether an outcome (`_OUTCOME`) says it failed: True for an HTTP status of failure (`_http_status`: 400 to
-    599, `409`, `"422"`), or a word of failure in it (`_FAILING`: `FAILED`, `duplicate`, `skipped`, `Completed with
-    2 errors`) other than one it denies (`_DENIED`: `Processed without errors`, `No errors`, `Completed with 0
-    errors`, `not a duplicate` say none), or a "not" before what a stored record is (`_NOT_DONE`: `NOT_SAVED`, `not
-    stored`); None, not clear, for an HTTP status but of success or failure (`302`), and any other "not" (`Not
-    due`, `Not paid`: an invoice's own AR status, or a record's failure); False for an HTTP status of success (200
-    to 299), and the others (`created`, `ok`, `saved`, `success`, a number that is no HTTP status)."""
-    if (status := _http_status(value)) is not None:
-        return True if status >= 400 else False if status < 300 else None
-    if not isinstance(value, str):
-        return False
+    599, `409`, `409.0`, `"422"`, `"422 Unprocessable Entity"`), or words of failure in it (`_worded`; after an HTTP
+    status, in its reason phrase: `"200 OK, not saved"`); None, not clear, for an HTTP status but of success or
+    failure (`302`), and text `_worded` cannot tell; False for an HTTP status of success (200 to 299), and the
+    others (`created`, `ok`, `saved`, `success`, a number that is no HTTP status)."""
+    if (http := _http_status(value)) is not None:
+        status, phrase = http
+        if status >= 400 or _worded(phrase):
+            return True
+        return False if status < 300 else None
+    return _worded(value) if isinstance(value, str) else False
+
+
+def _worded(value: str) -> bool | None:
+    """Whether a text outcome says it failed by its words: True for a word of failure in it (`_FAILING`: `FAILED`,
+    `duplicate`, `skipped`, `Completed with 2 errors`) other than one it denies (`_DENIED`: `Processed without
+    errors`, `No errors`, `Completed with 0 errors`, `not a duplicate` say none), or a "not" before what a stored
+    record is (`_NOT_DONE`: `NOT_SAVED`, `not stored`); None, not clear, for any other "not" (`Not due`, `Not paid`:
+    an invoice's own AR status, or a record's failure); False for the others."""
     if _denied(value):
         return False
     text = " ".join(_words(value))
@@ -572,7 +595,8 @@ def _stored_otherwise(stored: int, sent: Sequence[Any], key_field: str) -> str:
 
 def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
     """`body`, a 2xx answer to the upload of `sent` (of `fields`), read once, its records' fields named as they were
-    sent in whatever case they name them (`_folded`: `CustomerNo` is customerno; one naming a field twice, in two
+    sent in whatever case they name them, and their id (`_folded`: `CustomerNo` is customerno, `Id` id; one naming
+    a field twice, in two
     cases, pairs no record by key nor gives an id by place). RefusedInAnswer as `read_answer` (an answer whose
     `errors` refuse rows of `sent` by index), ValueError as `read_answer` and `pairing`, and for an
     answer that says it stored another number of records than the rows sent (its `count` or `uploaded`, or the
@@ -582,7 +606,7 @@ def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
     said = read_answer(body, len(sent))
     records, clashed = _folded(said.records or [], type(sent[0]).__struct_fields__ if sent else ())
     if said.records is not None:
-        said = said._replace(amounts=_amounts(records), records=records)
+        said = said._replace(ids=_every(records, "id", _id), amounts=_amounts(records), records=records)
     paired = pairing(records, sent, fields.key) if said.records is not None and not clashed else None
     if said.stored is not None and said.stored != len(sent):
         raise ValueError(_stored_otherwise(said.stored, sent, fields.key))
