@@ -185,6 +185,10 @@ _RESUME = (
 )
 
 
+#: what a way on of a queued job refused for its settings (exit 2) adds to `bulkload run MANIFEST --queue URL`
+QUEUED_AGAIN = " (queued again: the queue does not retry a job refused for its settings)"
+
+
 def continued_by(origin: Mapping[str, str]) -> str | None:
     """The command that continues the run of a manifest's job (`origin`: Job.manifest_job, ManifestJob.origin):
     `bulkload run MANIFEST --resume`, or for a queued job `bulkload run MANIFEST --queue URL` (queued again, it goes
@@ -209,7 +213,7 @@ def manifests_way_on(text: str, ledger: str, origin: Mapping[str, str], *, refus
     def said(found: re.Match[str]) -> str:
         fixed = " once the job's base_url in it is right" if found.group(1) else ""
         if queue is not None and refused:
-            fixed = fixed or " (queued again: the queue does not retry a job refused for its settings)"
+            fixed = fixed or QUEUED_AGAIN
         elif queue is not None:
             fixed = fixed or f" once the queue has stopped retrying it (`bulkload status --queue {pasted(queue)}` says)"
         return f"`{again}`{fixed}"

@@ -36,7 +36,7 @@ from procrastinate.schema import SchemaManager
 
 from . import fleet, ledger_pg, shared_limits
 from .errors import EXIT_STOPPED, EXIT_USAGE, ConfigError, LedgerUnavailable, RunStopped
-from .manifest import Manifest, ManifestJob, read_manifest
+from .manifest import QUEUED_AGAIN, Manifest, ManifestJob, continued_by, read_manifest
 from .progress import Snapshot
 from .redact import redact, register, without_password
 from .results import Report, counted
@@ -77,6 +77,8 @@ CREATE TABLE IF NOT EXISTS bulkload_queue (
 );
 -- a job over (finished or failed) that its manifest no longer has when the manifest is queued again
 ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS withdrawn_at timestamptz;
+-- a job refused for its settings without a report of that (exit 2: its manifest read or checked as it started)
+ALTER TABLE bulkload_queue ADD COLUMN IF NOT EXISTS exit_code integer;
 """
 
 #: the counts `bulkload status` shows, from a running job's progress or a finished job's report (`held_back`: of
@@ -92,8 +94,8 @@ class JobState(msgspec.Struct, kw_only=True):
     """One queued job as `bulkload status` shows it: `state` queued | running | finished | failed | cancelled
     (procrastinate's todo, doing, succeeded, failed, cancelled or aborted); `worker` host:pid of the worker running
     it now or last; `attempts`: its runs that ended (a job finished at once: 1); `counts`: COUNTS, live while it
-    runs; `status` and `exit_code` of its report once it has one; `error`: why its last run ended without a report
-    (then retried, or failed)."""
+    runs; `status` and `exit_code` of its report once it has one (`exit_code` 2 for a job refused for its settings,
+    with a report or without); `error`: why its last run ended without a report (then retried, or failed)."""
 
     id: int
     name: str
@@ -219,10 +221,26 @@ async def run_queued(url: str, job_id: int, manifest_path: str, name: str) -> di
             stopped = RunStopped(f"job {name!r} stopped: {exc}")
             await _record_error(url, conn, job_id, stopped)
             raise stopped from exc
+        except ConfigError as exc:  # refused for its settings: never retried, it is queued again once corrected
+            refused = _queued_again(exc, manifest_path, url)
+            await _record_error(url, conn, job_id, refused, exit_code=EXIT_USAGE)
+            if refused is exc:
+                raise
+            raise refused from exc
         except Exception as exc:  # whatever ends it without a report, or with one it stopped in: status says why
             await _record_error(url, conn, job_id, exc)
             raise
     return {"status": report.status, "exit_code": report.exit_code, **counts_of(report)}
+
+
+def _queued_again(exc: ConfigError, manifest_path: str, url: str) -> ConfigError:
+    """`exc`, a queued job's refusal for its settings, ending with the queue's way on for it (`bulkload run MANIFEST
+    --queue URL`, queued again: manifest.QUEUED_AGAIN) where it names none: a refusal before the job's run began
+    (its manifest read or checked as `bulkload run` does) says only what is wrong."""
+    again = continued_by({"manifest": manifest_path, "queue": without_password(url)})
+    if again is None or f"`{again}`" in str(exc):
+        return exc
+    return exc.advised(f"then `{again}`{QUEUED_AGAIN}")
 
 
 async def _reach(url: str, name: str) -> psycopg.AsyncConnection[Any]:
@@ -383,17 +401,20 @@ def _lost() -> Iterator[None]:
         raise RunStopped(f"the queue's PostgreSQL connection was lost: {redact(said)}") from exc
 
 
-async def _record_error(url: str, conn: psycopg.AsyncConnection[Any], job_id: int, exc: Exception) -> None:
-    """Why the job's run ended without a report, or stopped to be retried (`bulkload status` shows it), on a new
-    connection when the job's own was lost with PostgreSQL; left out when PostgreSQL is still out of reach
-    (procrastinate's record of the job says it failed, or is retried)."""
+async def _record_error(
+    url: str, conn: psycopg.AsyncConnection[Any], job_id: int, exc: Exception, *, exit_code: int | None = None
+) -> None:
+    """Why the job's run ended without a report, or stopped to be retried (`bulkload status` shows it), and with
+    `exit_code` (2 for a refusal of its settings) its exit code, on a new connection when the job's own was lost
+    with PostgreSQL; left out when PostgreSQL is still out of reach (procrastinate's record of the job says it
+    failed, or is retried)."""
     reason = redact(str(exc) or type(exc).__name__)
     with contextlib.suppress(psycopg.Error, RunStopped):
-        await _record(conn, job_id, "error = %s", reason)
+        await _record(conn, job_id, "error = %s, exit_code = %s", reason, exit_code)
         return
     with contextlib.suppress(psycopg.Error, RunStopped, ConfigError):
         async with await connect(url) as again:
-            await _record(again, job_id, "error = %s", reason)
+            await _record(again, job_id, "error = %s, exit_code = %s", reason, exit_code)
 
 
 _STATES = {"todo": "queued", "doing": "running", "succeeded": "finished", "aborting": "running"}
@@ -410,13 +431,13 @@ async def job_states(url: str) -> list[JobState]:
             return []
         cur = await conn.execute(
             "SELECT * FROM (SELECT DISTINCT ON (q.manifest, q.name) j.id, q.name, q.agreement, j.status::text, "
-            "j.attempts, q.worker, q.counts, q.report, q.error, q.manifest, q.withdrawn_at IS NOT NULL "
+            "j.attempts, q.worker, q.counts, q.report, q.error, q.exit_code, q.manifest, q.withdrawn_at IS NOT NULL "
             "FROM bulkload_queue q JOIN procrastinate_jobs j ON j.id = q.job_id "
             "ORDER BY q.manifest, q.name, j.id DESC) latest ORDER BY id"
         )
         rows = await cur.fetchall()
     states = []
-    for job_id, name, agreement, status, attempts, worker, counts, report, error, manifest, withdrawn in rows:
+    for job_id, name, agreement, status, attempts, worker, counts, report, error, refused, manifest, withdrawn in rows:
         done = None if report is None else msgspec.json.decode(report, type=Report)
         states.append(
             JobState(
@@ -429,7 +450,7 @@ async def job_states(url: str) -> list[JobState]:
                 worker=worker,
                 counts=msgspec.json.decode(counts) if counts else {},
                 status=None if done is None else done.status,
-                exit_code=None if done is None else done.exit_code,
+                exit_code=refused if refused is not None or done is None else done.exit_code,
                 error=error,
             )
         )

@@ -855,6 +855,10 @@ async def test_a_queued_job_loading_into_another_agreements_account_fails_as_bul
     jobs = {job.name: job for job in await queue.job_states(postgres_url)}
     assert jobs["a2"].state == "failed" and "load into one API account" in str(jobs["a2"].error), jobs
     assert not (tmp_path / "runs" / "a2" / "report.json").exists()  # refused before its run began
+    # a tester's (queue-refused-no-way-on): never retried, it names the queue's way on, and status its exit 2
+    again = f"`bulkload run {path} --queue {postgres_url}` (queued again: the queue does not retry a job refused"
+    assert said.endswith(f"; then {again} for its settings)"), said
+    assert jobs["a2"].error == said and jobs["a2"].exit_code == 2, jobs["a2"]
 
 
 async def test_a_queued_job_whose_credentials_the_api_refuses_says_why_in_status(
