@@ -288,8 +288,7 @@ def check_log_file(manifest_path: str, log_file: str) -> None:
         manifest = read_manifest(manifest_path)
     except BulkloadError:
         return
-    own = [("the manifest", str(manifest.path)), ("the combined report", str(manifest.report_path))]
-    check_outputs([("--log-file", log_file)], own, whole=False)
+    check_outputs([("--log-file", log_file)], manifest.kept, whole=False)
     for mjob in manifest.jobs:
         try:  # no credentials: only its paths are checked
             job = Job(target=mjob.target, **mjob.settings)

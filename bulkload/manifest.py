@@ -235,12 +235,29 @@ class Manifest:
         """The combined report (fleet.json) in output_dir."""
         return self.output_dir / FLEET_REPORT
 
+    @property
+    def kept(self) -> list[tuple[str, str]]:
+        """What and path of the manifest's own files, which no run of its jobs writes on (runner.check_paths
+        `read`): the manifest and its combined report."""
+        return [("the manifest", str(self.path)), ("the combined report", str(self.report_path))]
+
     def agreements(self) -> dict[str, list[ManifestJob]]:
         """The jobs of each agreement, in the manifest's order."""
         out: dict[str, list[ManifestJob]] = {}
         for mjob in self.jobs:
             out.setdefault(mjob.agreement, []).append(mjob)
         return out
+
+
+def kept_by(origin: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Manifest.kept of the manifest whose job a run is (`origin`: Job.manifest_job), as it is now: the manifest
+    alone where it cannot be read (changed, gone); none for a load of its own (no manifest)."""
+    if not origin.get("manifest"):
+        return []
+    try:
+        return read_manifest(origin["manifest"]).kept
+    except ConfigError:
+        return [("the manifest", origin["manifest"])]
 
 
 def read_manifest(path: str) -> Manifest:

@@ -59,7 +59,7 @@ from .loads import (
     unusable_ledgers,
 )
 from .manifest import continued_by as continued_by_manifest
-from .manifest import manifests_way_on
+from .manifest import kept_by, manifests_way_on
 from .model import RowOutcome
 from .origins import Found
 from .outputs import check_cache, check_outputs
@@ -220,7 +220,8 @@ def check_paths(
 
 def check_log_file(ledger: str, report: str | None, log_file: str) -> None:
     """check_paths of `log_file` for a command on the run of `ledger` (resume, reconcile, rollback) before its first
-    line: on none of the run's inputs, its ledger or its outputs (as its settings name them), nor `report`. A ledger
+    line: on none of the run's inputs, its ledger or its outputs (as its settings name them), nor `report`, nor for
+    the run of a manifest's job (Job.manifest_job) the manifest and its combined report (manifest.kept_by). A ledger
     whose run cannot be read is left for the command to refuse."""
     try:
         held = run_of(ledger)
@@ -230,7 +231,8 @@ def check_log_file(ledger: str, report: str | None, log_file: str) -> None:
         job = Job.from_settings({**held["settings"], "files": files, "target_options": held["options"]})
     except BulkloadError:
         return
-    check_paths(replace(job, ledger=ledger, report=report), outputs=RUN_OUTPUTS, log_file=log_file)
+    read = kept_by(job.manifest_job)
+    check_paths(replace(job, ledger=ledger, report=report), outputs=RUN_OUTPUTS, log_file=log_file, read=read)
 
 
 def _starts_over(path: str) -> bool:

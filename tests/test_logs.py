@@ -302,3 +302,34 @@ def test_a_log_file_on_a_file_a_manifest_job_reads_is_refused(tmp_path: Path) ->
     with pytest.raises(ConfigError, match=f"--rejects {manifest} would overwrite the manifest {manifest}"):
         runner.check_paths(replace(job, rejects=str(manifest)), outputs=runner.RUN_OUTPUTS, read=read)
     runner.check_paths(job, outputs=runner.RUN_OUTPUTS, log_file=str(tmp_path / "run.log"), read=read)
+
+
+@pytest.mark.parametrize("names", ["the manifest", "the combined report"])
+def test_a_log_file_of_a_command_on_a_manifest_jobs_ledger_is_refused_on_the_manifests_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, names: str
+) -> None:
+    """A tester's (logfile-fleet-json): `bulkload resume --ledger runs/c/ledger.sqlite --log-file runs/fleet.json`,
+    run by hand on a manifest job's ledger, appended its log to the manifest's combined report (no JSON after). The
+    run knows its manifest (Job.manifest_job): the manifest and its fleet.json are files it reads or keeps, refused
+    (exit 2) as --log-file of resume, reconcile and rollback, not a line written."""
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "entries.csv"
+    write_entries(path, 1)
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(
+        f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "http://127.0.0.1:9"\n'
+        f'files = ["{path}"]\ncredentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "ECONOMIC_APP_SECRET_TOKEN", '
+        'ECONOMIC_AGREEMENT_GRANT_TOKEN = "ECONOMIC_AGREEMENT_GRANT_TOKEN"}}\n'
+    )
+    assert main(["run", str(manifest)]) != 0
+    ledger, fleet = tmp_path / "runs" / "a" / "ledger.sqlite", tmp_path / "runs" / "fleet.json"
+    assert ledger.is_file() and fleet.is_file()
+    capsys.readouterr()
+    logged = {"the manifest": manifest, "the combined report": fleet}[names]
+    before = logged.read_bytes()
+    for command in ("resume", "reconcile", "rollback"):
+        assert main([command, "--ledger", str(ledger), "--log-file", str(logged)]) == 2
+        err = capsys.readouterr().err
+        assert f"--log-file {logged} would append to {names} {logged}" in err, err
+        assert logged.read_bytes() == before
