@@ -219,13 +219,9 @@ def test_a_log_file_on_the_ledger_of_a_resume_is_refused(
             assert logged.read_bytes() == before
 
 
-@pytest.mark.parametrize("names", ["the input", "the ledger", "the rejects", "the report", "the manifest"])
-def test_a_log_file_on_a_file_a_manifests_job_reads_or_writes_is_refused_and_nothing_written(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, names: str
-) -> None:
-    """A tester's: `bulkload run m.toml --log-file` was not checked against its jobs' files, as a load's is: on a
-    job's input (or its ledger, rejects, report, or the manifest itself) it appended the log into that file. Refused
-    (exit 2) before the first line, for the run here and for the queue's alike."""
+def unreachable_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """(its one input, the manifest): one e-conomic job "a" of one row into runs/, at an address nothing answers,
+    its credentials in the environment."""
     for name, value in CREDS.items():
         monkeypatch.setenv(name, value)
     path = tmp_path / "entries.csv"
@@ -236,6 +232,17 @@ def test_a_log_file_on_a_file_a_manifests_job_reads_or_writes_is_refused_and_not
         f'files = ["{path}"]\ncredentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "ECONOMIC_APP_SECRET_TOKEN", '
         'ECONOMIC_AGREEMENT_GRANT_TOKEN = "ECONOMIC_AGREEMENT_GRANT_TOKEN"}}\n'
     )
+    return path, manifest
+
+
+@pytest.mark.parametrize("names", ["the input", "the ledger", "the rejects", "the report", "the manifest"])
+def test_a_log_file_on_a_file_a_manifests_job_reads_or_writes_is_refused_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, names: str
+) -> None:
+    """A tester's: `bulkload run m.toml --log-file` was not checked against its jobs' files, as a load's is: on a
+    job's input (or its ledger, rejects, report, or the manifest itself) it appended the log into that file. Refused
+    (exit 2) before the first line, for the run here and for the queue's alike."""
+    path, manifest = unreachable_manifest(tmp_path, monkeypatch)
     out = tmp_path / "runs" / "a"
     out.mkdir(parents=True)
     logged = {
@@ -312,16 +319,7 @@ def test_a_log_file_of_a_command_on_a_manifest_jobs_ledger_is_refused_on_the_man
     run by hand on a manifest job's ledger, appended its log to the manifest's combined report (no JSON after). The
     run knows its manifest (Job.manifest_job): the manifest and its fleet.json are files it reads or keeps, refused
     (exit 2) as --log-file of resume, reconcile and rollback, not a line written."""
-    for name, value in CREDS.items():
-        monkeypatch.setenv(name, value)
-    path = tmp_path / "entries.csv"
-    write_entries(path, 1)
-    manifest = tmp_path / "m.toml"
-    manifest.write_text(
-        f'output_dir = "runs"\n[[job]]\nname = "a"\ntarget = "economic"\nbase_url = "http://127.0.0.1:9"\n'
-        f'files = ["{path}"]\ncredentials = {{env = {{ECONOMIC_APP_SECRET_TOKEN = "ECONOMIC_APP_SECRET_TOKEN", '
-        'ECONOMIC_AGREEMENT_GRANT_TOKEN = "ECONOMIC_AGREEMENT_GRANT_TOKEN"}}\n'
-    )
+    _, manifest = unreachable_manifest(tmp_path, monkeypatch)
     assert main(["run", str(manifest)]) != 0
     ledger, fleet = tmp_path / "runs" / "a" / "ledger.sqlite", tmp_path / "runs" / "fleet.json"
     assert ledger.is_file() and fleet.is_file()
