@@ -566,6 +566,65 @@ def test_an_answer_whose_errors_name_rows_by_index_refuses_them_as_a_400_would()
     assert "answered 2xx" in str(refusal) and "HTTP" not in str(refusal), refusal
 
 
+def refused_as_2xx(said: dict[str, Any]) -> Rule:
+    """The sandbox's 400 naming the rows it refuses by index, answered 200 with `said` beside its errors (a server
+    written from seed 004, which documents no answer, saying its outcome as an HTTP status at the top)."""
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        real = await handler(request)
+        assert isinstance(real, web.Response) and isinstance(real.body, bytes)
+        if real.status != 400:
+            return real
+        return web.json_response({**said, **json.loads(real.body)})
+
+    return rule
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        {"status": 400},
+        {"statusCode": 400},
+        {"StatusCode": "422"},
+        {"httpStatus": "400 Bad Request"},
+        {"status": "409.0"},
+    ],
+)
+async def test_an_answer_beside_its_errors_an_http_status_of_failure_rejects_the_rows_they_name(
+    tmp_path: Path, said: dict[str, Any]
+) -> None:
+    # found by a tester: `{"statusCode": 400, "errors": [{"index": 0, …}]}` answered 2xx put the whole call in doubt
+    # (exit 4, the run stopped): only a `status` was read beside the errors; a `statusCode` (or "409.0") was taken
+    # for something else the answer said. The row the errors name is rejected, the others in doubt (as for a 400)
+    customers = write(
+        tmp_path / "c.csv",
+        ["customerno", "emailaddress1"],
+        [["C1", "not-an-email"], ["C2", "c2@example.com"], ["C3", "c3@example.com"]],
+    )
+    with anyio.fail_after(60):
+        async with serving(crm_app(refused_as_2xx(said))) as url:
+            report = await load_both(tmp_path, url, customers)
+    assert (report.loaded, report.rejected, report.in_doubt, report.exit_code) == (0, 1, 2, 1), report
+    (rejected,) = read_csv(tmp_path / "rejects.csv")
+    assert rejected["line"] == "2" and "answered 2xx: must be an email address" in rejected["reason"], rejected
+    assert sorted(int(r["line"]) for r in read_csv(tmp_path / "in_doubt.csv")) == [3, 4]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a status of success, or one not clear, beside errors: some rows may have been stored
+        b'{"statusCode": 200, "errors": [{"index": 0, "message": "bad"}]}',
+        b'{"statusCode": 302, "errors": [{"index": 0, "message": "bad"}]}',
+        b'{"statusCode": "409.5", "errors": [{"index": 0, "message": "bad"}]}',
+    ],
+)
+def test_errors_beside_a_status_not_of_failure_leave_the_call_in_doubt(body: bytes) -> None:
+    kind, chunk = two_customers()
+    with pytest.raises(ValueError, match="says the upload failed"):
+        kind.created_ids(body, chunk)
+
+
 @pytest.mark.parametrize(("given", "taken"), [("900000001", 900000001), ("0", 0), ("7", 7)])
 def test_an_id_written_as_a_string_of_digits_is_taken(given: str, taken: int) -> None:
     # found by a tester: a server answering each record with "id": "900000001" (seed 004 gives the id no type) had

@@ -145,6 +145,49 @@ async def test_records_naming_no_key_in_request_order_have_their_ids_said_to_be_
     assert "the ids the API gave them (for 9 rows, the ids at their places in the answer: not proven)" in printed
 
 
+def keyless_failing(shape: Any) -> Rule:
+    """Records as sent, with their ids and without their customerno, the last (C3's) saying it failed, as `shape`
+    lists them."""
+
+    def answer(items: list[dict[str, Any]], real: dict[str, Any]) -> list[dict[str, Any]]:
+        records = [
+            {"id": r["id"], **{k: v for k, v in item.items() if k != "customerno"}}
+            for item, r in zip(items, real["results"])
+        ]
+        records[-1] |= {"success": False, "message": "duplicate, not saved"}
+        return list(shape(records))
+
+    return answering(answer)
+
+
+@pytest.mark.parametrize(
+    ("shape", "said"),
+    [
+        # found by a tester: listed in reverse, C3's failure was taken for C1's (C1 in doubt, C3 loaded, exit 1)
+        (lambda records: records[::-1], "in another order than the rows sent"),
+        # fewer records than rows: which row each is cannot be told
+        (lambda records: records[1:], "stored 2 records for the 3 rows sent"),
+    ],
+)
+async def test_a_record_naming_no_key_that_says_it_failed_out_of_place_leaves_its_call_in_doubt(
+    tmp_path: Path, shape: Any, said: str
+) -> None:
+    with anyio.fail_after(60):
+        async with serving(crm_app(keyless_failing(shape))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path))
+    assert (report.loaded, report.in_doubt, report.exit_code) == (0, 3, 4), report
+    assert said in (report.stop_reason or ""), report.stop_reason
+
+
+async def test_a_record_naming_no_key_that_says_it_failed_in_place_is_its_rows_failure(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with serving(crm_app(keyless_failing(lambda records: records))) as url:
+            report = await load_both(tmp_path, url, customers_file(tmp_path))
+    assert (report.loaded, report.in_doubt, report.exit_code) == (2, 1, 1), report
+    (doubt,) = read_csv(tmp_path / "in_doubt.csv")
+    assert doubt["line"] == "4" and "duplicate, not saved" in doubt["last_error"], doubt
+
+
 async def test_a_count_of_the_invoices_for_their_lines_is_in_doubt_saying_both_readings(tmp_path: Path) -> None:
     # found by a tester: {"success": true, "count": 2} for 3 lines of 2 invoices may count the invoices (every line
     # stored) or 2 of the lines (one not): that stays in doubt, and the reason says both and what to do

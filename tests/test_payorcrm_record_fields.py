@@ -33,13 +33,15 @@ from bulkload.targets.payorcrm import PayorCRM
 from bulkload.targets.payorcrm_records import Invoice
 
 
-async def test_a_record_answered_with_a_status_of_http_failure_is_in_doubt(tmp_path: Path) -> None:
+# found by a tester: `"409.0"` (a status as text of a whole number written as a double writes it) was read as stored
+@pytest.mark.parametrize("status", [409, "409.0", "409.00", " 409 "])
+async def test_a_record_answered_with_a_status_of_http_failure_is_in_doubt(tmp_path: Path, status: Any) -> None:
     # found by a tester: a server answering each record with its own HTTP status, C2's `"status": 409` (not stored,
     # a customer number already there), was read as stored: "3 loaded, 0 in doubt", exit 0, the server holding 2.
     # Only a status in words was read
     def conflicting(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [
-            {"customerno": r["customerno"], "status": 409, "message": "customer number already exists"}
+            {"customerno": r["customerno"], "status": status, "message": "customer number already exists"}
             if r["customerno"] == "C2"
             else {"customerno": r["customerno"], "status": 201}
             for r in results
@@ -50,7 +52,7 @@ async def test_a_record_answered_with_a_status_of_http_failure_is_in_doubt(tmp_p
             report = await load_both(tmp_path, url, customers_file(tmp_path))
     assert (report.loaded, report.in_doubt, report.exit_code) == (2, 1, 1), report
     doubt = {int(r["line"]): r["last_error"] for r in read_csv(tmp_path / "in_doubt.csv")}
-    assert list(doubt) == [3] and "status: 409" in doubt[3] and "already exists" in doubt[3], doubt
+    assert list(doubt) == [3] and f"status: {status}" in doubt[3] and "already exists" in doubt[3], doubt
 
 
 @pytest.mark.parametrize(
@@ -69,6 +71,11 @@ async def test_a_record_answered_with_a_status_of_http_failure_is_in_doubt(tmp_p
         ({"status_code": 422}, "status_code: 422"),
         ({"http_status": "400"}, "http_status: 400"),
         ({"status": "200 OK, not saved"}, "status: 200 OK, not saved"),  # its phrase says it failed
+        # a status as text is read as the number it writes, as a JSON number is (409.0)
+        ({"status": "409.0"}, "status: 409.0"),
+        ({"statusCode": "422.00"}, "statusCode: 422.00"),
+        ({"status": "4.09e2"}, "status: 4.09e2"),
+        ({"status": "409.0 Conflict"}, "status: 409.0 Conflict"),
     ],
 )
 def test_a_record_whose_status_is_an_http_failure_is_its_rows_failure(said: dict[str, Any], quoted: str) -> None:
@@ -89,6 +96,10 @@ def test_a_record_whose_status_is_an_http_failure_is_its_rows_failure(said: dict
         {"status": 200.0},
         {"status_code": 200},
         {"status": 4090.0},  # no HTTP status
+        {"status": "201.0"},
+        # no whole number, as 409.5 is none: no HTTP status
+        {"status": "409.5"},
+        {"status": "4090.0"},
     ],
 )
 def test_a_record_whose_status_is_an_http_success_is_stored(said: dict[str, Any]) -> None:
@@ -373,8 +384,43 @@ async def test_fields_echoed_with_another_meaning_still_differ(
         ("itemText", "Freight  in", "FREIGHT_IN", True),
         ("customerNumber", "00123", 123, False),
         ("customerNumber", "C 1", "C1", False),
+        # a reference is compared exactly, its surrounding spaces aside (found by a tester: `ab_1` and `AB 1` for
+        # `AB_1` were the customer sent): another case or `_` names another record
+        ("customerNumber", "AB_1", "ab_1", False),
+        ("customerNumber", "AB_1", "AB 1", False),
+        ("customerNumber", "AB_1", " AB_1 ", True),
+        ("customerNumber", "123", 123, True),
+        ("invoiceNumber", "INV_7", "inv_7", False),
+        ("invoiceNumber", "INV_7", "INV_7", True),
+        # other names keep their words in any case or `_`
+        ("reference1", "PO_12", "po 12", True),
     ],
 )
 def test_what_a_record_echoes_is_the_value_sent_by_its_meaning(name: str, sent: Any, said: Any, same: bool) -> None:
     fields = PayorCRM(["invoices"]).kind_of(0).answered_as
     assert fields.same(name, sent, said) is same
+
+
+def test_a_customers_key_echoed_in_another_case_is_another_customer() -> None:
+    fields = PayorCRM(["customers"]).kind_of(0).answered_as
+    assert not fields.same("customerno", "AB_1", "ab_1")
+    assert fields.same("customerno", "AB_1", "AB_1")
+
+
+@pytest.mark.parametrize("echoed", ["ab_1", "AB 1", "Ab_1"])
+async def test_a_reference_echoed_in_another_case_or_spelling_differs(tmp_path: Path, echoed: str) -> None:
+    # found by a tester: an invoice sent for customerNumber `AB_1` whose record said `ab_1` (or `AB 1`) was taken as
+    # the customer sent, reconciled yes, exit 0: a key or a reference is compared exactly, as the group key is
+    def renamed(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**r, "customerNumber": echoed} if "invoiceNumber" in r else r for r in results]
+
+    customers = write(tmp_path / "c.csv", ["customerno", "emailaddress1"], [["AB_1", "a@b.c"]])
+    header = ["customerNumber", "invoiceNumber", "invoiceAmount", "currency"]
+    invoices = write(tmp_path / "i.csv", header, [["AB_1", "I1", "1", "EUR"]])
+    with anyio.fail_after(60):
+        async with serving(crm_app(answered(renamed))) as url:
+            report = await load_both(tmp_path, url, customers, invoices)
+    rec = report.reconcile
+    assert report.exit_code == 3 and not rec.ok, report
+    (call,) = rec.calls_differing
+    assert call["fields_differing"] == ["customerNumber"], call

@@ -97,15 +97,16 @@ _COUNTS = ("count", "uploaded")
 
 
 #: what an answer that names the rows it refuses by index (`errors`) may hold beside them and say nothing of a row
-#: stored (any other key with a value may: a count, records, data)
-_REFUSING = frozenset({"errors", "error", "message", "detail", "title", "errorCode", "code", "success", "status"})
+#: stored, but its outcome (`_DONE`, `_OUTCOME`: of failure): any other key with a value may (a count, records, data)
+_REFUSING = frozenset({"errors", "error", "message", "detail", "title", "errorCode", "code"})
 
 
 def _refusal(answer: dict[str, Any], rows: int | None) -> RefusedInAnswer | None:
     """An answer that refuses rows as a 400 does (seed 004 documents no answer): `errors` naming each by `index`
     (0 to the number of `rows` sent, where given: counted from 0 or from 1, `bad_items` tells), no other sign of
-    success (`success` and `status` absent or of failure), and nothing else said (no count, no records: some rows
-    may have been stored). None for any other answer."""
+    success (a `success`, `ok`, `saved` or `stored`, `_DONE`, only where false; a `status`, `statusCode`,
+    `httpStatus`, … in any case, `_OUTCOME`, only of failure: `400`, `"409.0"`), and nothing else said (no count,
+    no records: some rows may have been stored). None for any other answer."""
     errors = answer.get("errors")
     if not isinstance(errors, list) or not errors:
         return None
@@ -113,12 +114,12 @@ def _refusal(answer: dict[str, Any], rows: int | None) -> RefusedInAnswer | None
         index = item.get("index") if isinstance(item, dict) else None
         if type(index) is not int or index < 0 or rows is not None and index > rows:  # from 0 or 1: bad_items
             return None
-    if "success" in answer and not _unsuccessful(answer["success"]):
-        return None
-    if "status" in answer and _failed_status(answer["status"]) is not True:
-        return None
-    if any(value for name, value in answer.items() if name not in _REFUSING):
-        return None
+    for name, value in answer.items():
+        key = name.lower()
+        if key in _DONE and not _unsuccessful(value) or key in _OUTCOME and _failed_status(value) is not True:
+            return None
+        if value and key not in _DONE | _OUTCOME and name not in _REFUSING:
+            return None
     texts = [answer.get(name) for name in ("message", "detail", "title", "error")]
     message = next((t for t in texts if isinstance(t, str) and t), "its errors name the rows it refuses by index")
     return RefusedInAnswer(redact(message), errors=redact_data(errors))
@@ -228,14 +229,16 @@ class Fields(NamedTuple):
     """The fields of the records a call sent, as their answer is read: the one that names a record (`key`: a
     customer's customerno, an invoice's invoiceNumber), those that hold numbers and dates, which an answer may write
     otherwise than they were sent, those of text that hold a whole number (`counted`: an invoice's fiscalPeriod),
-    and those of text that name a record or refer to one (`names`: the key, an invoice's customerNumber), whose
-    spaces are their own (`same`)."""
+    those of text that name a record or refer to one (`names`: the key, an invoice's customerNumber, reference1),
+    whose spaces are their own, and of these the ones that name the record itself or the record it is of (`keys`:
+    the key, an invoice's customerNumber), compared exactly (`same`)."""
 
     key: str
     numbers: frozenset[str] = frozenset()
     dates: frozenset[str] = frozenset()
     counted: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()
 
     def same(self, name: str, sent: Any, said: Any) -> bool:
         """Whether `said`, what a record answers of the field `name` sent as `sent`, is that value by its meaning
@@ -248,7 +251,9 @@ class Fields(NamedTuple):
         or absent (`{"line1": null, "city": "Oslo"}` for `{"city": "Oslo"}`), its members named in any case as a
         record's fields are (`_named_as`: `City` is city; one naming a member twice, in two cases, is another
         value), of a list one whose items each are;
-        of text naming a record (`names`), the same words in any case, spacing or `_`; of other text, the same
+        of a key or reference (`keys`), the text sent exactly, but for spaces around it (`ab_1` or `AB 1` for
+        `AB_1` names another record); of other text naming a record (`names`), the same words in any case, spacing
+        or `_`; of other text, the same
         in any case or `_` and whatever its spaces (an invoice's own `status`: `Not due` sent, `NOT DUE` or
         `not_due` answered; a phoneno `+1 715 724 1681` sent, `+17157241681` answered); of text, a whole number
         written as the text sent (`123` for "123"). Anything else is another value (`"123"` or `123` for a
@@ -275,6 +280,8 @@ class Fields(NamedTuple):
             return isinstance(said, str) and same_day(sent, said)
         if name in self.counted and (whole := _counted(sent)) is not None:
             return _counted(said) == whole
+        if name in self.keys:
+            return isinstance(text := named(said), str) and text.strip() == sent
         if named(said) == sent:
             return True
         if not isinstance(said, str):
@@ -406,9 +413,9 @@ _DONE = frozenset({"success", "ok", "saved", "stored"})
 #: the keys whose word or HTTP status says how the upload or record went (`"status": "failed"`, `"state":
 #: "NOT_SAVED"`, `"status": 409`, `"statusCode": "422"`, `"httpStatus": 400`, `"status_code": 422`), in lower case
 _OUTCOME = frozenset({"status", "state", "result", "statuscode", "httpstatus", "status_code", "http_status"})
-#: an HTTP status written as text, alone or before its reason phrase (`"409"`, `" 500 "`, `"422 Unprocessable
-#: Entity"`): the status, and the phrase
-_HTTP_STATUS = re.compile(r"\s*([1-5][0-9][0-9])(?:\s(.*))?", re.DOTALL)
+#: an HTTP status written as text, alone or before its reason phrase (`"409"`, `" 500 "`, `"409.0"`, `"422
+#: Unprocessable Entity"`): the number as JSON writes it (`_NUMBER`), and the phrase
+_HTTP_STATUS = re.compile(rf"\s*({_NUMBER.pattern})(?:\s(.*))?", re.DOTALL)
 #: a `success` (`_DONE`) that says it failed, as text (any case): JSON false and 0 say so too
 _UNSUCCESSFUL = frozenset({"false", "0", "no"})
 #: the words of a text that say "nothing" (beside zeros: `0`, `000`), under a key whose name says failure (`_nothing`)
@@ -455,13 +462,14 @@ def _nothing(value: Any) -> bool:
 
 def _http_status(value: Any) -> tuple[int, str] | None:
     """An outcome written as an HTTP status, 100 to 599, and the reason phrase written after it ("" where none): a
-    JSON integer, a whole JSON double (`409`, `409.0`), or text starting with its digits, alone or followed by a
-    space (`"409"`, `"422 Unprocessable Entity"`); None for anything else (`"4090"`, `"409x"`, `409.5`)."""
+    JSON integer or a whole JSON double (`409`, `409.0`), or text starting with such a number, alone or followed by
+    a space, read as that number is (`"409"`, `" 409 "`, `"409.0"`, `"409.00"`, `"422 Unprocessable Entity"`); None
+    for anything else (`"4090"`, `"409x"`, `"0409"`, `409.5`, `"409.5"`: no whole number)."""
     phrase = ""
     if type(value) is str and (match := _HTTP_STATUS.fullmatch(value)):
-        value, phrase = int(match[1]), match[2] or ""
-    elif type(value) is Decimal and value.is_finite() and value == value.to_integral_value():
-        value = int(value)
+        value, phrase = Decimal(match[1]), match[2] or ""
+    if type(value) is Decimal and value.is_finite() and 100 <= value <= 599 and value == value.to_integral_value():
+        value = int(value)  # compared first: 1e999999999 is never made an int
     return (value, phrase) if type(value) is int and 100 <= value <= 599 else None
 
 
@@ -602,7 +610,9 @@ def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
     answer that says it stored another number of records than the rows sent (its `count` or `uploaded`, or the
     records it lists, naming no key): which rows were stored cannot be told, the call arrived, its outcome is
     unknown (in doubt). The rows whose records say they failed (`_failure`) are `failed`; the others keep the ids
-    their records give where only those records lack theirs (NO_ID for the failed)."""
+    their records give where only those records lack theirs (NO_ID for the failed). A record naming no key is the
+    row at its place only where the records are as many as the rows and nothing says they are in another order
+    (`misplaced`): ValueError (in doubt) where one that says it failed is not, as which row failed cannot be told."""
     said = read_answer(body, len(sent))
     records, clashed = _folded(said.records or [], type(sent[0]).__struct_fields__ if sent else ())
     if said.records is not None:
@@ -617,6 +627,13 @@ def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
         for i, (j, row) in enumerate(zip(order, sent))
         if (why := _failure(records[j], row, fields, has_id))
     }
+    misplaced = paired is None and said.records is not None and (clashed or _misplaced(records, sent))
+    if failed and misplaced:
+        raise ValueError(
+            f"the API's answer lists a record that says it failed ({redact(next(iter(failed.values()))[1])}) among "
+            "records that name no key, in another order than the rows sent as what they carry says (or naming a "
+            f"field twice, in two cases): which row failed, and which were stored, cannot be told. {_CHECK}"
+        )
     if failed and said.ids is None:  # the others' ids, where only the records that say they failed lack theirs
         unstored = {order[i] for i in failed}
         taken = [
@@ -626,7 +643,7 @@ def read(body: bytes, sent: Sequence[Any], fields: Fields) -> Reading:
             said = said._replace(ids=[i for i in taken if i is not None])
     if paired is not None or said.records is None:
         return Reading(said, paired, failed)
-    return Reading(said, None, failed, by_place=len(sent) > 1, misplaced=clashed or _misplaced(records, sent))
+    return Reading(said, None, failed, by_place=len(sent) > 1, misplaced=misplaced)
 
 
 def echoes(reading: Reading, sent: Sequence[Any], fields: Fields) -> Totals:

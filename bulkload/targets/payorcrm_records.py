@@ -151,9 +151,10 @@ class Upload(RecordKind):
         #: the field that names a record (its group key)
         self.key_field = key_field
         #: how an answer's records are read: by their key, and the fields that hold numbers, dates, whole numbers as
-        #: text, and names of records
+        #: text, names of records, and keys (the key, and the records it refers to: compared exactly)
+        keys = self.reference_fields | {key_field}
         self.answered_as = Fields(
-            key_field, self.number_fields, self.date_fields, self.counted_fields, self.naming_fields | {key_field}
+            key_field, self.number_fields, self.date_fields, self.counted_fields, self.naming_fields | keys, keys
         )
         self.path = f"/jsonApi/upload/{name}"
         self.fields = frozenset(struct.__struct_fields__)
