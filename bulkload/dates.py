@@ -174,6 +174,27 @@ def listed_day(said: str) -> str:
         return day
 
 
+def one_date(one: str, other: str) -> bool:
+    """Whether two dates as DateFormat.parse gives them (ISO "2026-11-05", or an ISO date-time) are one date written
+    two ways: one clock reading at one offset, or both without an offset, a date being midnight of it.
+    "2026-11-05", "2026-11-05T00:00" and "2026-11-05T00:00:00.000" are one; "2026-11-05T10:00" is another (a time of
+    day), and so is "2026-11-05T00:00:00+01:00" (an instant: midnight of the 5th at +01:00, the 4th in a zone west
+    of it), as is any other offset. What is no ISO date (-time) is one only with the same text."""
+    if one == other:
+        return True
+    first, second = _reading(one), _reading(other)
+    return first is not None and first == second
+
+
+def _reading(text: str) -> tuple[datetime, timedelta | None] | None:
+    """An ISO date (-time) as (its clock reading, its offset or None), None for what is none."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=None), when.utcoffset()
+
+
 #: listed_day's readings, by the text read
 _DAYS: dict[str, str] = {}
 #: how a date-time with an offset ends, as DateFormat.parse gives one: "Z", or "+01:00"

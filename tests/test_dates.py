@@ -882,6 +882,33 @@ def test_a_date_time_answered_is_the_one_sent_where_it_is_its_time_in_one_zone_o
 
 
 @pytest.mark.parametrize(
+    ("other", "one"),
+    [
+        ("2026-11-05", True),
+        ("2026-11-05T00:00", True),  # "2026-11-05 00:00" as DateFormat.parse gives it
+        ("2026-11-05T00:00:00", True),
+        ("2026-11-05T00:00:00.000", True),
+        ("2026-11-05T10:00", False),  # a time of day
+        ("2026-11-05T00:00:01", False),
+        ("2026-11-05T00:00:00Z", False),  # an instant: the 4th west of UTC
+        ("2026-11-05T00:00:00+01:00", False),
+        ("2026-11-06", False),
+        ("5 November", False),
+    ],
+)
+def test_a_date_written_two_ways_is_one_date_and_a_time_of_day_or_an_offset_another(other: str, one: bool) -> None:
+    assert dates.one_date("2026-11-05", other) is one
+    assert dates.one_date(other, "2026-11-05") is one
+    assert dates.one_date(other, other)
+
+
+def test_one_date_at_one_offset_is_one_however_written() -> None:
+    assert dates.one_date("2026-11-05T00:00+01:00", "2026-11-05T00:00:00.000+01:00")
+    assert dates.one_date("2026-11-05T10:30", "2026-11-05T10:30:00")  # one clock reading
+    assert not dates.one_date("2026-11-05T00:00:00+01:00", "2026-11-04T23:00:00Z")  # one instant, two dates
+
+
+@pytest.mark.parametrize(
     ("said", "day"),
     [
         ("2026-11-01", "2026-11-01"),

@@ -440,6 +440,34 @@ async def test_an_order_whose_lines_give_two_dates_is_rejected_not_booked_on_the
     assert "rejected: line 3 entryDate: 2026-12-01" in rejects[2]["reason"]
 
 
+async def test_an_order_whose_lines_write_one_date_two_ways_is_one_entry_and_a_time_of_day_is_another_date(
+    tmp_path: Path,
+) -> None:
+    # before: order E1, whose lines gave 5 November as 2026-11-05, 2026-11-05 00:00 and 2026-11-05T00:00:00, was
+    # rejected as giving two dates; they are one date (midnight of it, no offset). A time of day other than midnight
+    # is another date-time (E2), and so is midnight at an offset, an instant (E3): each still rejects its order
+    data = write(
+        tmp_path / "e.csv",
+        [
+            [1004, "OUTLAY", "10.00", "x", "", "2026-11-05", "E1"],
+            [1004, "OUTLAY", "20.00", "y", "", "2026-11-05 00:00", "E1"],
+            [1004, "OUTLAY", "30.00", "z", "", "2026-11-05T00:00:00", "E1"],
+            [1004, "OUTLAY", "5.00", "x", "", "2026-11-05", "E2"],
+            [1004, "OUTLAY", "6.00", "y", "", "2026-11-05 10:00", "E2"],
+            [1004, "OUTLAY", "7.00", "x", "", "2026-11-05", "E3"],
+            [1004, "OUTLAY", "8.00", "y", "", "2026-11-05T00:00:00+01:00", "E3"],
+        ],
+    )
+    report, entries = await load_entries(tmp_path, data)
+    assert [(e["Amount"], e["EntryDate"][:10]) for e in entries] == [(Decimal("60.00"), "2026-11-05")], entries
+    assert (report.loaded, report.rejected) == (3, 4), report
+    rejects = {int(r["line"]): r for r in read_csv(tmp_path / "rejects.csv")}
+    assert sorted(rejects) == [5, 6, 7, 8], rejects
+    assert rejects[6]["field"] == "entryDate", rejects
+    assert "2026-11-05T10:00, where the order's first line gives 2026-11-05" in rejects[6]["reason"], rejects
+    assert rejects[8]["field"] == "entryDate" and rejects[8]["reason"].startswith("2026-11-05T00:00:00+01:00, where")
+
+
 async def test_a_draft_is_sent_the_date_its_lines_give_and_a_draft_order_of_two_dates_is_rejected(
     tmp_path: Path,
 ) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import anyio
 import msgspec
 
-from ..dates import same_day
+from ..dates import one_date, same_day
 from ..errors import APIError, FoundOther, RowInvalid, RowsRefused
 from ..http import DOT_SEGMENTS, api_path, decoded
 from ..model import ECHOED, Call, Chunk, Totals, echoed
@@ -381,7 +381,8 @@ class Entries(OnCase):
 
     def group_fault(self, records: Sequence[Any]) -> tuple[int, str, str] | None:
         """A merged order books one entry with one date and one amount: lines that give two dates are refused, not
-        booked on the first line's date (which may be in another period than the rest), and lines whose sum is past
+        booked on the first line's date (which may be in another period than the rest; one date written two ways,
+        `2026-11-05` and `2026-11-05 00:00`, is one: dates.one_date), and lines whose sum is past
         MAX_CENTS in size are refused, not sent as an amount the API may not keep (the line named is where the sum
         first passes it)."""
         cents = list(accumulate(_cents(r.amount) for r in records))
@@ -393,7 +394,7 @@ class Entries(OnCase):
         # a draft's too, sent the date its lines give: a draft's line may give none (seed 003: not required)
         dated = [(i, r.entryDate) for i, r in enumerate(records) if r.entryDate is not None]
         for i, date in dated:
-            if date != dated[0][1]:
+            if not one_date(date, dated[0][1]):
                 first = "first line" if dated[0][0] == 0 else "first line giving a date"
                 why = f"{date}, where the order's {first} gives {dated[0][1]}"
                 return i, "entryDate", f"{why}: the order is one entry, which has one date"
