@@ -233,8 +233,10 @@ def _patch_named(row: CostRow) -> str:
     return f"the PATCH of {cost} on case {row.caseId} ({row.type}), {', '.join(row.changes())}"
 
 
-def _cost_id(cost: _Cost) -> int:
-    return cost.Id
+def _cost_id(cost: _Cost) -> tuple[int, bool]:
+    """What tells a listed cost from another: its Id, and whether it is listed Deleted (a deleted cost and its live
+    replacement may have one Id)."""
+    return cost.Id, cost.Deleted
 
 
 def _deleted_only(row: CostRow, found: Sequence[_Cost]) -> str:
@@ -590,8 +592,8 @@ class Costs(OnCase):
 
     async def _find(self, client: Sender, row: CostRow, *, fresh: bool = False) -> _Cost:
         """The live cost `row` sets, found in its case's costs; RowsRefused where it cannot be told: none or two
-        match, the costs cannot be read whole, the cost is listed `Deleted` (a definition's deleted costs are no
-        match)."""
+        match, the costs cannot be read whole, the cost is listed `Deleted` (deleted costs are no match: a row's
+        costId listed Deleted and live, a deleted cost and its replacement, is the live one)."""
         field = "costId" if row.costId is not None else "entryDefinitionId"
         listed = await self._case_costs(client, row.caseId, row.type, fresh=fresh)
         if listed.short:
@@ -606,18 +608,18 @@ class Costs(OnCase):
             what = f"a cost with entry definition {row.entryDefinitionId}"
         if not found:
             raise RowsRefused({0: ("costId", f"{what} not found on case {row.caseId} ({row.type})")})
-        if len(found) > 1 and row.costId is not None:
-            why = f"the API lists cost {row.costId} {len(found)} times on case {row.caseId} ({row.type}): which it is"
+        live = [c for c in found if not c.Deleted]  # a deleted cost beside its live replacement is no second one
+        if len(live) > 1 and row.costId is not None:
+            why = f"the API lists cost {row.costId} {len(live)} times on case {row.caseId} ({row.type}): which it is"
             raise RowsRefused({0: ("costId", f"{why} cannot be told")})
-        if row.costId is None and all(c.Deleted for c in found):
+        if not live and row.costId is None:
             raise RowsRefused({0: (field, _deleted_only(row, found))})
-        found = [c for c in found if not c.Deleted] or found
-        if len(found) > 1:
-            raise RowsRefused({0: ("entryDefinitionId", f"{what} matches {len(found)} costs; give costId")})
-        cost = found[0]
-        if cost.Deleted:
-            where = f"of case {row.caseId} ({row.type})"
-            raise RowsRefused({0: (field, f"cost {cost.Id} {where} is listed Deleted: no live cost the row can set")})
+        if not live:
+            where = f"cost {row.costId} of case {row.caseId} ({row.type})"
+            raise RowsRefused({0: (field, f"{where} is listed Deleted: no live cost the row can set")})
+        if len(live) > 1:
+            raise RowsRefused({0: ("entryDefinitionId", f"{what} matches {len(live)} costs; give costId")})
+        cost = live[0]
         if row.entryDefinitionId is not None and cost.EntryDefinitionId != row.entryDefinitionId:  # costId given too
             raise RowsRefused({0: ("entryDefinitionId", _disagree(row, cost, costs))})
         return cost
