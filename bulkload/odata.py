@@ -1,5 +1,10 @@
 """OData lists read whole: page after page of `$top` items from `$skip` 0 (Visma Core's list endpoints: seeds README,
-"some list endpoints take OData `$top` (default 100), `$skip`"). A page of exactly the default size is no whole list."""
+"some list endpoints take OData `$top` (default 100), `$skip`"). A page of exactly the default size is no whole list.
+
+A list may change while its pages are read (another writer adds or deletes an item): the items after the change
+move, and a page asked by `$skip` then misses one or lists one again. So the pages overlap by one item: each begins
+with the item the one before it ended with, in the list's own order, or the list moved between them and is read
+again from its first page (READS times at most), never taken as whole."""
 
 from __future__ import annotations
 
@@ -12,8 +17,12 @@ if TYPE_CHECKING:
 #: the items a page is asked for: the `$top` OData list endpoints default to (seeds README), so an endpoint that caps
 #: its pages there pages as asked
 TOP = 100
-#: the most pages a list is read in: TOP * MAX_PAGES items
+#: the `$skip` of a page after the one before it: one item less than a page, whose last item it lists again
+STEP = TOP - 1
+#: the most pages a list is read in: STEP * MAX_PAGES + 1 items
 MAX_PAGES = 100
+#: the most times a list that moved while its pages were read is read, from its first page
+READS = 3
 
 
 class Listed(NamedTuple):
@@ -24,29 +33,60 @@ class Listed(NamedTuple):
     short: str = ""
 
 
+class _Read(NamedTuple):
+    """One read of a list's pages: what they held, and whether it moved while they were read (read it again)."""
+
+    listed: Listed
+    moved: bool = False
+
+
 async def read_whole(
     client: Sender, path: str, into: Any, key: Callable[[Any], Hashable], noun: str, *, max_bytes: int
 ) -> Listed:
-    """Every item of the OData list at `path`: pages of `$top` TOP from `$skip` 0, until one holds fewer (the last).
-    `into`: what a page is read as, a list of items or one item (an object, the whole list); `key`: an item's id;
-    `noun`: what the items are, for `Listed.short` ("costs"); `max_bytes`: the longest answer of a page. A first
-    page of more than TOP items is an endpoint that takes no `$top`: the whole list. Not whole (`Listed.short` says
-    why), never guessed: a page that lists an item a page before it did (an endpoint that takes no `$skip` answers
-    the first page again, or the list moved while read), a later page of more than TOP, more than MAX_PAGES pages.
+    """Every item of the OData list at `path`: pages of `$top` TOP from `$skip` 0, each after the first from STEP
+    on (it begins with the last item of the one before it), until one holds fewer than TOP (the last).
+    `into`: what a page is read as, a list of items or one item (an object, the whole list); `key`: what tells an
+    item from another (its id); `noun`: what the items are, for `Listed.short` ("costs"); `max_bytes`: the longest
+    answer of a page. A first page of more than TOP items is an endpoint that takes no `$top`: the whole list. A list
+    that moved while read (a page that does not begin with the item the one before it ended with, or lists an item
+    an earlier page did) is read again from its first page, READS times at most. Not whole (`Listed.short` says why),
+    never guessed: a list that moved at each of READS reads, a page that lists the first page's first item again
+    (an endpoint that takes no `$skip`), a later page of more than TOP, more than MAX_PAGES pages.
     Raises what client.get raises (errors.APIError, BadAnswer)."""
+    for _ in range(READS):
+        read = await _read_once(client, path, into, key, noun, max_bytes)
+        if not read.moved:
+            return read.listed
+    items, why = read.listed
+    return Listed(items, f"{why}, at each of {READS} reads")
+
+
+async def _read_once(
+    client: Sender, path: str, into: Any, key: Callable[[Any], Hashable], noun: str, max_bytes: int
+) -> _Read:
+    """One read of the list's pages, as read_whole reads them."""
     items: list[Any] = []
-    seen: dict[Hashable, int] = {}  # an item's id -> the $skip of the page that listed it
-    for skip in range(0, TOP * MAX_PAGES, TOP):
+    seen: dict[Hashable, int] = {}  # an item's key -> the $skip of the page that listed it
+    for skip in range(0, STEP * MAX_PAGES, STEP):
         found = await client.get(path, {"$top": str(TOP), "$skip": str(skip)}, into=into, max_bytes=max_bytes)
         page = found if isinstance(found, list) else [found]
+        if len(page) > TOP and skip:
+            why = f"$skip={skip} answered {len(page)} {noun}, where $top={TOP} asked for at most {TOP}"
+            return _Read(Listed(items, why))
+        if skip:
+            if page and key(page[0]) == key(items[0]):
+                why = f"$skip={skip} listed the {noun} $skip=0 did: the server takes no $skip, or the list moved"
+                return _Read(Listed(items, f"{why} while its pages were read"))
+            if not page or key(page[0]) != key(items[-1]):
+                why = f"$skip={skip} did not begin with the last of the {noun} $skip={skip - STEP} listed"
+                return _Read(Listed(items, f"{why}: the list moved while its pages were read"), moved=True)
+            page = page[1:]  # the overlap, listed already
         again = next((seen[key(item)] for item in page if key(item) in seen), None)
         if again is not None:
-            why = f"$skip={skip} listed the {noun} $skip={again} did: the server takes no $skip, or the list moved"
-            return Listed(items, f"{why} while its pages were read")
-        if len(page) > TOP and skip:
-            return Listed(items, f"$skip={skip} answered {len(page)} {noun}, where $top={TOP} asked for at most {TOP}")
+            why = f"$skip={skip} listed {noun} $skip={again} did, past the one they share: the list moved while its"
+            return _Read(Listed(items, f"{why} pages were read, or lists one twice"), moved=True)
         items += page
-        if len(page) != TOP:
-            return Listed(items)
+        if len(page) != (TOP - 1 if skip else TOP):
+            return _Read(Listed(items))
         seen.update((key(item), skip) for item in page)
-    return Listed(items, f"it holds more than {TOP * MAX_PAGES} {noun} ({MAX_PAGES} pages of {TOP})")
+    return _Read(Listed(items, f"it holds more than {len(items)} {noun} ({MAX_PAGES} pages of {TOP})"))

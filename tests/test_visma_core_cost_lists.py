@@ -114,6 +114,24 @@ async def test_a_case_of_more_costs_than_a_page_is_read_page_by_page(tmp_path: P
     assert reject["line"] == "3" and "entry definition 21 matches 2 costs" in reject["reason"], reject
 
 
+@pytest.mark.parametrize("size", [100, 199, 200])
+async def test_a_case_of_costs_that_fill_their_overlapping_pages_is_read_whole(tmp_path: Path, size: int) -> None:
+    """The pages overlap by one cost (`$skip` 0, 99, 198): a list of exactly 100, or 199, ends on a page holding the
+    overlap alone; the last cost, 150103, is found, and a definition it shares with the first cost matches both."""
+
+    def sized(costs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        first = {**costs[0], "Id": 9000, "EntryDefinitionId": costs[2]["EntryDefinitionId"]}
+        extra = [{**costs[0], "Id": 9000 + i, "EntryDefinitionId": 1000 + i} for i in range(1, size - 3)]
+        return [first, *extra, *costs]
+
+    rows = [[1501, "Buyer", 150103, "", "700.25", "the last"], [1501, "Buyer", "", 21, "800.50", "first and last"]]
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(listed(sized)), target_options=COSTS)
+    assert (report.loaded, report.rejected) == (1, 1), report
+    (reject,) = read_csv(tmp_path / "rejects.csv")
+    assert "entry definition 21 matches 2 costs" in reject["reason"], reject
+
+
 async def test_a_case_whose_costs_pages_repeat_the_first_is_refused_not_guessed(tmp_path: Path) -> None:
     """A server that answers every `$skip` with the first page lists no more than its first 100 costs: which are
     the case's cannot be told, and its rows are rejected naming the case, never matched against a part."""
@@ -124,7 +142,61 @@ async def test_a_case_whose_costs_pages_repeat_the_first_is_refused_not_guessed(
     assert (report.exit_code, report.loaded, report.rejected) == (1, 1, 2), report
     for reject in read_csv(tmp_path / "rejects.csv"):
         assert "the Buyer costs of case 1501 cannot be read whole" in reject["reason"], reject
-        assert "$skip=100 listed the costs $skip=0 did" in reject["reason"], reject
+        assert "$skip=99 listed the costs $skip=0 did" in reject["reason"], reject
+
+
+def moving(moves: int) -> Rule:
+    """Case 1501's Buyer costs: 100 costs of other definitions (one of them, 9005, of 150101's definition 19) before
+    the sandbox's three, paged as `listed` pages them; another writer deletes one of the first page's costs right after
+    each read of that page, `moves` times, so that the costs after it move up one place between the pages."""
+    removed: list[int] = []
+
+    def change(costs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        extra = [{**costs[0], "Id": 9000 + i, "EntryDefinitionId": 19 if i == 5 else 1000 + i} for i in range(100)]
+        return [c for c in [*extra, *costs] if c["Id"] not in removed]
+
+    paged = listed(change)
+
+    async def rule(request: web.Request, handler: Handler) -> web.StreamResponse:
+        answer = await paged(request, handler)
+        first = request.path == costs_path(1501, "Buyer") and request.query.get("$skip", "0") == "0"
+        if first and len(removed) < moves:
+            removed.append(9010 + len(removed))
+        return answer
+
+    return rule
+
+
+@pytest.mark.parametrize("moves", ["once", "always"])
+async def test_a_case_whose_costs_move_while_their_pages_are_read_is_read_again_never_guessed(
+    tmp_path: Path, moves: str
+) -> None:
+    """Before: a cost deleted from the first page while the second was asked moved cost 150101, the 101st, onto the
+    first page: neither page listed it, so its row was "not found" and the row by its entry definition 19 matched
+    cost 9005 alone and PATCHed it. The pages overlap by one cost, and a page that does not begin with the cost the
+    one before it ended with is a list that moved: it is read again from the first page (`once`: read whole then),
+    and where it moves at every read (`always`) the case's rows are rejected, its costs not read whole."""
+    asked: list[str] = []
+    shaped = moving({"once": 1, "always": 1000}[moves])
+
+    async def counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "PATCH":
+            asked.append(request.path)
+        return await shaped(request, handler)
+
+    rows = [[1501, "Buyer", 150101, "", "700.25", "by id"], [1501, "Buyer", "", 19, "800.50", "by definition"]]
+    data = write(tmp_path / "c.csv", rows, header=COST_HEADER)
+    report, _ = await loaded(tmp_path, data, core_app(counted), target_options=COSTS)
+    reasons = {int(r["line"]): r["reason"] for r in read_csv(tmp_path / "rejects.csv")}
+    if moves == "once":
+        assert (report.loaded, report.rejected) == (1, 1), report
+        assert asked == ["/flow/api/Conditions/Properties/1501/Costs/150101/Buyer"], asked
+        assert "a cost with entry definition 19 matches 2 costs" in reasons[3], reasons
+        return
+    assert (report.loaded, report.rejected, asked) == (0, 2, []), report
+    for reason in reasons.values():
+        assert "the Buyer costs of case 1501 cannot be read whole: $skip=99 did not begin" in reason, reason
+        assert "the list moved while its pages were read, at each of 3 reads" in reason, reason
 
 
 async def test_a_patch_answered_with_what_cannot_be_read_is_named_as_that_patch(tmp_path: Path) -> None:
