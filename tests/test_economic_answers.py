@@ -19,8 +19,9 @@ from aiohttp import web
 from conftest import CREDS, HEADER, serving, write_entries
 from test_load_economic import job, read_csv, remote_entries
 
-from bulkload import load
+from bulkload import load, reconcile
 from bulkload.sandbox import SandboxOptions, build_app
+from bulkload.sandbox.economic import ECONOMIC_KEY
 from bulkload.sandbox.economic_web import PREFIX
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -149,3 +150,31 @@ async def test_dates_listed_as_the_next_days_midnight_in_copenhagen_are_changed(
         async with serving(economic_app(dates_at(-23))) as origin:
             report = await load(job(tmp_path, [data], origin + PREFIX), env=CREDS)
     assert report.reconcile is not None and not report.reconcile.ok and report.exit_code == 3, report.reconcile
+
+
+def empty_as_null(request: web.Request, body: Any) -> Any:
+    """Every list of entries that is empty answered as `{"items": null}` (seed 002 types a page's `items` as "Array
+    of objects or null"): the cursor walk's pages and the classic `/paged` one's (which the sandbox answers bare)."""
+    if body == [] and request.path.endswith("/paged"):
+        return {"items": None}
+    if isinstance(body, dict) and body.get("items") == []:
+        return {**body, "items": None}
+    return body
+
+
+async def test_a_list_of_no_entries_answered_as_items_null_is_an_empty_page(tmp_path: Path) -> None:
+    # found by a tester (a server written from seed 002): `{"items": null}` was "not what the API documents"
+    # (Expected `array`, got `null`): the baseline of an empty journal stopped the load, and a walk meeting an empty
+    # page stopped the reconciliation (exit 4) where it would have named the missing entries (exit 3)
+    data = tmp_path / "e.csv"
+    totals = write_entries(data, 20)
+    app = economic_app(empty_as_null)
+    with anyio.fail_after(60):
+        async with serving(app) as origin:
+            report = await load(job(tmp_path, [data], origin + PREFIX), env=CREDS)
+            assert (report.loaded, report.exit_code) == (totals["rows"], 0), report
+            store = app[ECONOMIC_KEY].store
+            for number in list(store.entries):  # booked, or deleted: gone from the drafts
+                assert store.delete(number)
+            again = await reconcile(report.ledger, env=CREDS)
+    assert (again.exit_code, again.reconcile.missing_count, again.reconcile.remote_count) == (3, totals["rows"], 0)

@@ -49,9 +49,14 @@ log = logging.getLogger(__name__)
 
 
 class _Paged(msgspec.Struct):
-    """`GET /draft-entries/paged` as an object (the sandbox answers the bare list)."""
+    """`GET /draft-entries/paged` as an object (the sandbox answers the bare list); `items` "Array of objects or
+    null" (seed 002): null, or left out, is no entry."""
 
-    items: list[_Created] = []
+    listed: list[_Created] | None = msgspec.field(default=None, name="items")
+
+    @property
+    def items(self) -> list[_Created]:
+        return self.listed or []
 
 
 #: what the count endpoint answers: a number of entries

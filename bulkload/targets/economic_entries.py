@@ -158,8 +158,15 @@ class _Listed(msgspec.Struct):
 
 
 class _Page(msgspec.Struct):
-    items: list[_Listed] = []
+    """A page of `GET /draft-entries`: `items` "Array of objects or null" (seed 002): null, or left out, is no
+    entry; `cursor` not returned once no more items are left."""
+
+    listed: list[_Listed] | None = msgspec.field(default=None, name="items")
     cursor: str | None = None
+
+    @property
+    def items(self) -> list[_Listed]:
+        return self.listed or []
 
 
 class _Created(msgspec.Struct):
