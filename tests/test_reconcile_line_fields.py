@@ -20,7 +20,7 @@ from bulkload import Job, load, reconcile
 from bulkload.model import CHECKS_VERSION, also_differs, checks_alike
 from bulkload.results import Report
 from bulkload.sandbox import SandboxOptions, running
-from bulkload.targets.economic_entries import DraftEntries, DraftEntry, _Listed, listed_checks
+from bulkload.targets.economic_entries import DraftEntries, DraftEntry, _Listed, listed_checks, listed_line_checks
 
 HEADERS = {
     "X-AppSecretToken": CREDS["ECONOMIC_APP_SECRET_TOKEN"],
@@ -160,6 +160,23 @@ def test_a_line_moved_to_another_voucher_or_sent_rate_changed_has_another_check(
     assert sent not in listed_checks(10000, _listed(exchangeRate=Decimal("700")))
     assert sent not in listed_checks(10000, _listed())  # the rate taken out
     assert sent != kind.line_check(_sent(), 10000)
+
+
+def test_a_walked_page_s_checks_are_each_line_s_listed_checks() -> None:
+    # listed_line_checks makes a page's checks as columns, reading each line's booked fields by their place in
+    # _Listed: every field of a check counts, a line without a rate has none with one, a page without any none
+    page = [
+        _listed(),
+        _listed(exchangeRate=Decimal("745.52999999999997"), date="2026-10-31T23:00:00Z", dueDate="2026-12-01"),
+        _listed(voucherNumber=8, text="x", vatCode="I25", supplierPaymentType=1, exchangeRate=Decimal(0)),
+        _listed(currency="jpy", customerNumber=3, projectNumber=4, supplierPaymentMessage="m", date=""),
+    ]
+    units = [10000, 74553, -5, 0]
+    bare, rated = zip(*map(listed_checks, units, page))
+    assert listed_line_checks(units, page) == (list(bare), list(rated))
+    assert rated[0] is None and len(set(bare + rated[1:])) == 7
+    assert listed_line_checks(units[:1], page[:1]) == ([bare[0]], None)
+    assert listed_line_checks([], []) == ([], None)
 
 
 def test_a_rate_the_api_set_on_a_line_sent_without_one_is_not_compared() -> None:

@@ -13,7 +13,7 @@ import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from decimal import Decimal
 from functools import partial
-from itertools import compress, repeat
+from itertools import compress
 from typing import Annotated, Any
 
 import msgspec
@@ -33,7 +33,7 @@ from .economic_entries import (
     _Created,
     _line_check,
     _page,
-    _rate,
+    listed_line_checks,
     listed_units,
     rated_check,
 )
@@ -264,16 +264,13 @@ class Journals(Books):
                     fractions += 1
                 else:
                     units[at] = held
-            rates = list(map(_rate, items))
             yield Listed(
                 ids,
                 currencies,
                 units,
                 list(map(prefix.__add__, map(str, map(_voucher, items)))),
                 fractions,
-                list(map(_line_check, units, items, repeat(None))),
-                # the lines listed with a rate: their checks were it sent (listed_checks)
-                None if rates.count(None) == len(rates) else list(map(rated_check, units, items)),
+                *listed_line_checks(units, items),
             )
             if not page.cursor:
                 return

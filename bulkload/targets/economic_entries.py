@@ -3,13 +3,15 @@ the API checks them, grouped by voucher, and found again among what a journal ho
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal, localcontext
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_not, itemgetter
 from typing import Annotated, Any, Literal
 from zlib import adler32, crc32
 
 import msgspec
+from msgspec.structs import astuple
 
 from ..cursors import CursorTrail
 from ..dates import at_offset, listed_day
@@ -129,18 +131,40 @@ _encoder = msgspec.json.Encoder(decimal_format="number")
 _decode_entries = msgspec.json.Decoder(list[DraftEntry]).decode
 
 
-class _Listed(msgspec.Struct):
-    """The fields of a listed entry that reconciliation compares; the rest is skipped by the decoder."""
+#: what a line books beside its amount, dates and exchange rate: the voucher it is a line of (two lines moved between
+#: vouchers leave each voucher's totals as they were) and every other field e-conomic keeps as it was sent (seed 002's
+#: draft entry)
+_BOOKED = (
+    "voucherNumber",
+    "accountNumber",
+    "contraAccountNumber",
+    "text",
+    "currency",
+    "entryTypeNumber",
+    "vatCode",
+    "contraVatCode",
+    "customerNumber",
+    "supplierNumber",
+    "projectNumber",
+    "costTypeNumber",
+    "customerInvoiceNumber",
+    "supplierInvoiceNumber",
+    "supplierPaymentType",
+    "supplierPaymentBank",
+    "supplierPaymentMessage",
+)
 
-    entryNumber: int
-    journalNumber: int | None = None
+
+class _Listed(msgspec.Struct, kw_only=True):
+    """The fields of a listed entry that reconciliation compares; the rest is skipped by the decoder. Those of
+    `_BOOKED` come first, in its order: a walk reads them of a page's lines as the first of their values
+    (`_listed_booked`, a third of what as many `_booked` cost)."""
+
     voucherNumber: int = 0
-    currency: str = ""
-    amount: Decimal = Decimal(0)
     accountNumber: int | None = None
     contraAccountNumber: int | None = None
-    date: str = ""
     text: str | None = None
+    currency: str = ""
     entryTypeNumber: int | None = None
     vatCode: str | None = None
     contraVatCode: str | None = None
@@ -153,6 +177,10 @@ class _Listed(msgspec.Struct):
     supplierPaymentType: int | None = None
     supplierPaymentBank: str | None = None
     supplierPaymentMessage: str | None = None
+    entryNumber: int
+    journalNumber: int | None = None
+    amount: Decimal = Decimal(0)
+    date: str = ""
     dueDate: str | None = None
     exchangeRate: Decimal | None = None
 
@@ -187,29 +215,12 @@ async def _page(client: Sender, params: Mapping[str, str]) -> _Page:
     return page
 
 
-#: what a line books beside its amount, dates and exchange rate: the voucher it is a line of (two lines moved between
-#: vouchers leave each voucher's totals as they were) and every other field e-conomic keeps as it was sent (seed 002's
-#: draft entry)
-_booked = attrgetter(
-    "voucherNumber",
-    "accountNumber",
-    "contraAccountNumber",
-    "text",
-    "currency",
-    "entryTypeNumber",
-    "vatCode",
-    "contraVatCode",
-    "customerNumber",
-    "supplierNumber",
-    "projectNumber",
-    "costTypeNumber",
-    "customerInvoiceNumber",
-    "supplierInvoiceNumber",
-    "supplierPaymentType",
-    "supplierPaymentBank",
-    "supplierPaymentMessage",
-)
+#: a line's `_BOOKED` fields
+_booked = attrgetter(*_BOOKED)
+#: a listed line's `_BOOKED` fields, as `_booked` reads them: the first of its values (`_Listed`)
+_listed_booked = itemgetter(slice(len(_BOOKED)))
 _rate = attrgetter("exchangeRate")
+_date, _due = attrgetter("date"), attrgetter("dueDate")
 _pack = msgspec.msgpack.Encoder().encode
 
 
@@ -234,6 +245,40 @@ def _line_check(units: int | Decimal, entry: DraftEntry | _Listed, rate: Decimal
     return (crc32(packed) << 30) ^ adler32(packed)
 
 
+def listed_line_checks(units: Sequence[int], items: Sequence[_Listed]) -> tuple[list[int], list[int | None] | None]:
+    """`listed_checks` of a page the walk listed (`units`: each item's amount in minor units), as columns: each
+    line's check without a rate, and with the rate it lists (None for a line that lists none; None for all where no
+    line does). Made column by column in loops that run in C, and each line's booked fields read by their place
+    (`_listed_booked`): a page's `_line_check`s and `rated_check`s cost 1.3-1.9 µs a line, the walk's largest
+    cost after reading the answer; this ~25 % less."""
+    days = list(map(listed_day, map(_date, items)))
+    dues = [listed_day(due) if due else None for due in map(_due, items)]
+    booked = list(map(_listed_booked, map(astuple, items)))
+    bare = _hashed(zip(units, days, dues, repeat(None), booked))
+    rates = list(map(_rate, items))
+    if rates.count(None) == len(rates):
+        return bare, None
+    rated = list(map(is_not, rates, repeat(None)))
+    with_rate = iter(
+        _hashed(
+            zip(
+                compress(units, rated),
+                compress(days, rated),
+                compress(dues, rated),
+                (_held(rate).normalize() for rate in compress(rates, rated)),
+                compress(booked, rated),
+            )
+        )
+    )
+    return bare, [next(with_rate) if r else None for r in rated]
+
+
+def _hashed(fields: Iterable[tuple[Any, ...]]) -> list[int]:
+    """`_line_check` of lines given as what it packs (units, day, due day, normalized rate, `_booked`)."""
+    packed = list(map(_pack, fields))
+    return [(crc << 30) ^ adler for crc, adler in zip(map(crc32, packed), map(adler32, packed))]
+
+
 def listed_units(item: _Listed) -> int | None:
     """A listed entry's amount in its currency's minor units (money.decimals: an ISO 4217 code in any case, as an
     API that keeps a code as sent lists one someone else wrote so): the API holds it as a double and may write it
@@ -254,9 +299,12 @@ def rated_check(units: int, item: _Listed) -> int | None:
     """A listed line's check as one sent with the exchange rate it lists; None where it lists none. The rate as the
     double the API holds it as (seed 002: `number <double>`): 745.53 sent may be listed as 745.52999999999997."""
     rate = item.exchangeRate
-    if rate is None:
-        return None
-    return _line_check(units, item, nearest_double(rate) if rate.is_finite() else rate)
+    return None if rate is None else _line_check(units, item, _held(rate))
+
+
+def _held(rate: Decimal) -> Decimal:
+    """A listed exchange rate as the double the API holds (`rated_check`); one not finite as it is."""
+    return nearest_double(rate) if rate.is_finite() else rate
 
 
 def _side(r: DraftEntry) -> int:
